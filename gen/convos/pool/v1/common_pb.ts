@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/common.proto.
  */
 export const file_convos_pool_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIpYBCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIIjYKC01vZGVsQ29uZmlnEg8KB2RlZmF1bHQYASABKAkSFgoOYWxsb3dfb3ZlcnJpZGUYAiABKAgiQAoJU2lnbmF0dXJlEhEKCXNpZ25hdHVyZRgBIAEoCRIRCglpc3N1ZWRfYXQYAiABKAMSDQoFbm9uY2UYAyABKAkqWgoMUHJvdmlzaW9uaW5nEhwKGFBST1ZJU0lPTklOR19VTlNQRUNJRklFRBAAEhUKEVBST1ZJU0lPTklOR19QT09MEAESFQoRUFJPVklTSU9OSU5HX1VTRVIQAmIGcHJvdG8z");
+  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIpYBCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIIjYKC01vZGVsQ29uZmlnEg8KB2RlZmF1bHQYASABKAkSFgoOYWxsb3dfb3ZlcnJpZGUYAiABKAgiQAoJU2lnbmF0dXJlEhEKCXNpZ25hdHVyZRgBIAEoCRIRCglpc3N1ZWRfYXQYAiABKAMSDQoFbm9uY2UYAyABKAkiNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkqWgoMUHJvdmlzaW9uaW5nEhwKGFBST1ZJU0lPTklOR19VTlNQRUNJRklFRBAAEhUKEVBST1ZJU0lPTklOR19QT09MEAESFQoRUFJPVklTSU9OSU5HX1VTRVIQAmIGcHJvdG8z");
 
 /**
  * A tool an agent needs, and how its configuration is provisioned.
@@ -127,6 +127,32 @@ export type Signature = Message<"convos.pool.v1.Signature"> & {
  */
 export const SignatureSchema: GenMessage<Signature> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_common, 2);
+
+/**
+ * Attached to an INVALID_ARGUMENT error: which field is wrong and why.
+ *
+ * @generated from message convos.pool.v1.FieldViolation
+ */
+export type FieldViolation = Message<"convos.pool.v1.FieldViolation"> & {
+  /**
+   * Path of the field in the request, for example "content.agent_name".
+   *
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * @generated from field: string description = 2;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.FieldViolation.
+ * Use `create(FieldViolationSchema)` to create a new message.
+ */
+export const FieldViolationSchema: GenMessage<FieldViolation> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_common, 3);
 
 /**
  * Who provides a tool's configuration.

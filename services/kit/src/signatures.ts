@@ -1,0 +1,160 @@
+import { randomBytes } from "node:crypto";
+import { recoverTypedDataAddress, type Hex, type LocalAccount } from "viem";
+import { create } from "@bufbuild/protobuf";
+import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { invalidArgument, permissionDenied, unauthenticated } from "./errors.js";
+import type { InboxResolver } from "./inbox.js";
+
+/**
+ * EIP-712 typed data for every signed operation of the pool. Each operation
+ * has its own type, so a signature for one can never be replayed as another;
+ * each names its target and carries issuedAt and a single-use nonce.
+ * docs/signatures.md is the reference for client authors.
+ */
+export const SIGNATURE_DOMAIN = { name: "Convos Agent Pool", version: "1" } as const;
+
+const envelope = [
+  { name: "issuedAt", type: "uint64" },
+  { name: "nonce", type: "bytes32" },
+] as const;
+
+export const SIGNED_TYPES = {
+  CreateSession: [{ name: "inboxId", type: "string" }, { name: "audience", type: "string" }, ...envelope],
+  CreateTemplate: [{ name: "inboxId", type: "string" }, { name: "contentHash", type: "bytes32" }, ...envelope],
+  UpdateTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    { name: "contentHash", type: "bytes32" },
+    ...envelope,
+  ],
+  PatchTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    { name: "patchHash", type: "bytes32" },
+    ...envelope,
+  ],
+  SetTemplateVisibility: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    { name: "visibility", type: "string" },
+    ...envelope,
+  ],
+  ArchiveTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    ...envelope,
+  ],
+  DeleteTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    ...envelope,
+  ],
+  RollbackTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    { name: "targetVersion", type: "uint64" },
+    ...envelope,
+  ],
+} as const;
+
+export type SignedOperation = keyof typeof SIGNED_TYPES;
+
+/** The operation's own fields: everything but issuedAt and nonce. */
+export type OperationFields = Record<string, string | bigint | number>;
+
+const SIGNATURE_HEX = /^0x[0-9a-fA-F]{130}$/;
+const NONCE_HEX = /^0x[0-9a-fA-F]{64}$/;
+
+export interface VerifierOptions {
+  resolver: InboxResolver;
+  /** How old a signature may be. */
+  maxAgeSeconds?: number;
+  /** How far in the future issuedAt may be (clock skew). */
+  maxSkewSeconds?: number;
+  now?: () => number;
+}
+
+export interface VerifiedSignature {
+  /** The wallet that signed. */
+  address: Hex;
+  /** To be consumed once, in the same transaction as the change it authorizes. */
+  nonce: string;
+}
+
+/**
+ * Rebuilds the typed data of an operation from the request, recovers the
+ * signer and checks that it is a wallet of the claimed inbox. Does not consume
+ * the nonce: the caller does that in the transaction of the change itself, so
+ * that a refused change does not burn it and a replay finds it used.
+ */
+export class SignatureVerifier {
+  private readonly maxAge: number;
+  private readonly maxSkew: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: VerifierOptions) {
+    this.maxAge = options.maxAgeSeconds ?? 300;
+    this.maxSkew = options.maxSkewSeconds ?? 60;
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  async verify(
+    operation: SignedOperation,
+    fields: OperationFields & { inboxId: string },
+    signature: Signature | undefined,
+    field = "signature",
+  ): Promise<VerifiedSignature> {
+    if (!signature) throw unauthenticated(`${field}: required for ${operation}`);
+    if (!SIGNATURE_HEX.test(signature.signature)) {
+      throw invalidArgument(`${field}.signature`, "must be a 0x-prefixed 65-byte hex signature");
+    }
+    if (!NONCE_HEX.test(signature.nonce)) {
+      throw invalidArgument(`${field}.nonce`, "must be 0x-prefixed 32 bytes of hex");
+    }
+    const nowSeconds = Math.floor(this.now() / 1000);
+    const issuedAt = Number(signature.issuedAt);
+    if (issuedAt < nowSeconds - this.maxAge || issuedAt > nowSeconds + this.maxSkew) {
+      throw unauthenticated(`${field}.issued_at: outside the accepted window of ${this.maxAge} s; sign again`);
+    }
+    let address: Hex;
+    try {
+      address = await recoverTypedDataAddress({
+        domain: SIGNATURE_DOMAIN,
+        types: { [operation]: SIGNED_TYPES[operation] },
+        primaryType: operation,
+        message: { ...fields, issuedAt: BigInt(signature.issuedAt), nonce: signature.nonce as Hex },
+        signature: signature.signature as Hex,
+      });
+    } catch {
+      throw unauthenticated(`${field}: not a valid signature`);
+    }
+    if (!(await this.options.resolver.addressBelongsToInbox(address, fields.inboxId))) {
+      // A forged or mismatched signature recovers some unrelated address.
+      throw permissionDenied(`${field}: not signed by a wallet of inbox ${fields.inboxId} for this ${operation}`);
+    }
+    return { address, nonce: signature.nonce.toLowerCase() };
+  }
+}
+
+/** Signs an operation with a local wallet: for the CLI, tests and benchmarks. */
+export async function signOperation(
+  account: LocalAccount,
+  operation: SignedOperation,
+  fields: OperationFields & { inboxId: string },
+  issuedAt: number = Math.floor(Date.now() / 1000),
+): Promise<Signature> {
+  const nonce = `0x${randomBytes(32).toString("hex")}` as Hex;
+  const signature = await account.signTypedData({
+    domain: SIGNATURE_DOMAIN,
+    types: { [operation]: SIGNED_TYPES[operation] },
+    primaryType: operation,
+    message: { ...fields, issuedAt: BigInt(issuedAt), nonce },
+  });
+  return create(SignatureSchema, { signature, issuedAt: BigInt(issuedAt), nonce });
+}

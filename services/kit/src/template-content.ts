@@ -1,0 +1,240 @@
+import { create } from "@bufbuild/protobuf";
+import { keccak256, toBytes, type Hex } from "viem";
+import {
+  ModelConfigSchema,
+  Provisioning,
+  ToolDeclarationSchema,
+  type ModelConfig,
+  type ToolDeclaration,
+} from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import {
+  TemplateContentSchema,
+  type TemplateContent,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { invalidArgument } from "./errors.js";
+
+/**
+ * A template's content in its JSON form: the REST body of seed 000
+ * (snake_case, provisioning "pool" / "user"), the snapshot stored with every
+ * version, and the canonical form whose hash the creator signs.
+ */
+export interface ToolJson {
+  id: string;
+  name: string;
+  provisioning: "pool" | "user";
+  description: string;
+  prompt: string;
+  required: boolean;
+}
+export interface ModelJson {
+  default: string;
+  allow_override: boolean;
+}
+export interface TemplateContentJson {
+  agent_name: string;
+  instructions: string;
+  model: ModelJson;
+  tools: ToolJson[];
+  description: string;
+  category: string;
+  tags: string[];
+}
+export type TemplatePatchJson = Partial<TemplateContentJson>;
+
+export const LIMITS = {
+  agentName: 100,
+  instructionsBytes: 256 * 1024,
+  model: 200,
+  tools: 32,
+  toolName: 100,
+  toolDescription: 1000,
+  toolPrompt: 500,
+  description: 2000,
+  category: 40,
+  tags: 20,
+  tag: 40,
+} as const;
+
+/** The model of seed 000's schema default. */
+export const DEFAULT_MODEL: ModelJson = { default: "gpt-oss-20b", allow_override: true };
+
+/** What the pool can provision itself (seed 000): anything else must be user-provided. */
+export const POOL_TOOL_IDS = ["sms", "email", "crypto"] as const;
+
+const TOOL_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
+const CATEGORY = /^[a-z0-9][a-z0-9-]*$/;
+const TAG = /^[a-z0-9][a-z0-9 -]*$/;
+
+// ---------------------------------------------------------------- proto <-> JSON
+
+export function toolToJson(t: ToolDeclaration): ToolJson {
+  return {
+    id: t.id,
+    name: t.name,
+    provisioning: t.provisioning === Provisioning.USER ? "user" : "pool",
+    description: t.description,
+    prompt: t.prompt,
+    required: t.required,
+  };
+}
+
+export function modelToJson(m: ModelConfig | undefined): ModelJson {
+  return m ? { default: m.default, allow_override: m.allowOverride } : { ...DEFAULT_MODEL };
+}
+
+export function contentToJson(c: TemplateContent): TemplateContentJson {
+  return {
+    agent_name: c.agentName,
+    instructions: c.instructions,
+    model: modelToJson(c.model),
+    tools: c.tools.map(toolToJson),
+    description: c.description,
+    category: c.category,
+    tags: [...c.tags],
+  };
+}
+
+export function contentFromJson(j: TemplateContentJson): TemplateContent {
+  return create(TemplateContentSchema, {
+    agentName: j.agent_name,
+    instructions: j.instructions,
+    model: create(ModelConfigSchema, { default: j.model.default, allowOverride: j.model.allow_override }),
+    tools: j.tools.map((t) =>
+      create(ToolDeclarationSchema, {
+        id: t.id,
+        name: t.name,
+        provisioning: t.provisioning === "user" ? Provisioning.USER : Provisioning.POOL,
+        description: t.description,
+        prompt: t.prompt,
+        required: t.required,
+      }),
+    ),
+    description: j.description,
+    category: j.category,
+    tags: [...j.tags],
+  });
+}
+
+/** The fields a patch sets, in JSON form; absent fields are kept. */
+export function patchToJson(p: TemplatePatch): TemplatePatchJson {
+  const out: TemplatePatchJson = {};
+  if (p.agentName !== undefined) out.agent_name = p.agentName;
+  if (p.instructions !== undefined) out.instructions = p.instructions;
+  if (p.model !== undefined) out.model = modelToJson(p.model);
+  if (p.tools.length > 0 || p.clearTools) out.tools = p.tools.map(toolToJson);
+  if (p.description !== undefined) out.description = p.description;
+  if (p.category !== undefined) out.category = p.category;
+  if (p.tags.length > 0 || p.clearTags) out.tags = [...p.tags];
+  return out;
+}
+
+/** Seed 003's PATCH rule: scalar fields and whole lists (tools, tags) replace. */
+export function applyPatch(base: TemplateContentJson, patch: TemplatePatchJson): TemplateContentJson {
+  return { ...base, ...patch };
+}
+
+// ---------------------------------------------------------------- validation
+
+function utf8Bytes(s: string): number {
+  return Buffer.byteLength(s, "utf8");
+}
+
+function checkText(field: string, value: string, max: number, opts: { required?: boolean } = {}): void {
+  if (opts.required && value.trim().length === 0) throw invalidArgument(field, "is required");
+  if ([...value].length > max) throw invalidArgument(field, `must be at most ${max} characters`);
+}
+
+function checkModel(field: string, m: ModelJson): void {
+  if (m.default.length === 0) throw invalidArgument(`${field}.default`, "is required");
+  if (m.default.length > LIMITS.model || !MODEL_ID.test(m.default)) {
+    throw invalidArgument(`${field}.default`, `must be a model identifier such as "gpt-oss-20b" (at most ${LIMITS.model} characters)`);
+  }
+}
+
+function checkTools(field: string, tools: ToolJson[]): void {
+  if (tools.length > LIMITS.tools) throw invalidArgument(field, `at most ${LIMITS.tools} tools`);
+  const seen = new Set<string>();
+  tools.forEach((t, i) => {
+    const f = `${field}[${i}]`;
+    if (!TOOL_ID.test(t.id)) throw invalidArgument(`${f}.id`, "must be lower-case letters, digits and hyphens, at most 64 characters");
+    if (seen.has(t.id)) throw invalidArgument(`${f}.id`, `duplicate tool id "${t.id}"`);
+    seen.add(t.id);
+    checkText(`${f}.name`, t.name, LIMITS.toolName);
+    checkText(`${f}.description`, t.description, LIMITS.toolDescription);
+    checkText(`${f}.prompt`, t.prompt, LIMITS.toolPrompt);
+    if (t.provisioning === "pool") {
+      if (!(POOL_TOOL_IDS as readonly string[]).includes(t.id)) {
+        throw invalidArgument(`${f}.id`, `the pool provisions only ${POOL_TOOL_IDS.join(", ")}; use provisioning "user" for "${t.id}"`);
+      }
+    } else if (t.prompt.trim().length === 0) {
+      throw invalidArgument(`${f}.prompt`, "is required for a user-provided tool: it is what the client asks");
+    }
+  });
+}
+
+function checkTags(field: string, tags: string[]): void {
+  if (tags.length > LIMITS.tags) throw invalidArgument(field, `at most ${LIMITS.tags} tags`);
+  const seen = new Set<string>();
+  tags.forEach((tag, i) => {
+    if (tag.length === 0 || tag.length > LIMITS.tag || !TAG.test(tag)) {
+      throw invalidArgument(`${field}[${i}]`, `must be 1 to ${LIMITS.tag} lower-case letters, digits, spaces or hyphens`);
+    }
+    if (seen.has(tag)) throw invalidArgument(`${field}[${i}]`, `duplicate tag "${tag}"`);
+    seen.add(tag);
+  });
+}
+
+function checkCategory(field: string, category: string): void {
+  if (category.length > LIMITS.category || (category !== "" && !CATEGORY.test(category))) {
+    throw invalidArgument(field, `must be lower-case letters, digits and hyphens, at most ${LIMITS.category} characters`);
+  }
+}
+
+function checkInstructions(field: string, instructions: string): void {
+  if (instructions.trim().length === 0) throw invalidArgument(field, "is required");
+  if (utf8Bytes(instructions) > LIMITS.instructionsBytes) throw invalidArgument(field, "must be at most 256 KiB");
+}
+
+/** Checks every limit of a full content; `prefix` names the field path in errors. */
+export function validateContent(c: TemplateContentJson, prefix = "content"): void {
+  checkText(`${prefix}.agent_name`, c.agent_name, LIMITS.agentName, { required: true });
+  checkInstructions(`${prefix}.instructions`, c.instructions);
+  checkModel(`${prefix}.model`, c.model);
+  checkTools(`${prefix}.tools`, c.tools);
+  checkText(`${prefix}.description`, c.description, LIMITS.description);
+  checkCategory(`${prefix}.category`, c.category);
+  checkTags(`${prefix}.tags`, c.tags);
+}
+
+/** Checks the fields a patch sets; an empty patch is refused. */
+export function validatePatch(p: TemplatePatchJson, prefix = "patch"): void {
+  if (Object.keys(p).length === 0) throw invalidArgument(prefix, "sets no field");
+  if (p.agent_name !== undefined) checkText(`${prefix}.agent_name`, p.agent_name, LIMITS.agentName, { required: true });
+  if (p.instructions !== undefined) checkInstructions(`${prefix}.instructions`, p.instructions);
+  if (p.model !== undefined) checkModel(`${prefix}.model`, p.model);
+  if (p.tools !== undefined) checkTools(`${prefix}.tools`, p.tools);
+  if (p.description !== undefined) checkText(`${prefix}.description`, p.description, LIMITS.description);
+  if (p.category !== undefined) checkCategory(`${prefix}.category`, p.category);
+  if (p.tags !== undefined) checkTags(`${prefix}.tags`, p.tags);
+}
+
+// ---------------------------------------------------------------- hashing
+
+/** JSON with object keys sorted at every level (RFC 8785 for these value types). */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** keccak256 of the canonical JSON: what a creator signs for a content or a patch. */
+export function jsonHash(value: TemplateContentJson | TemplatePatchJson): Hex {
+  return keccak256(toBytes(canonicalJson(value)));
+}
