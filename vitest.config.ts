@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each test file gets its own database; files run in parallel.
     pool: "forks",
+    // Services log JSON lines; keep test output readable unless asked.
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" },
   },
 });

@@ -1,0 +1,48 @@
+import { defineEntity, p } from "@mikro-orm/core";
+import type { ModelJson, TemplateContentJson, ToolJson } from "@convos-pool/kit";
+
+/** A template's current state. The search vector is a generated column the ORM never writes. */
+export const TemplateRow = defineEntity({
+  name: "TemplateRow",
+  tableName: "templates",
+  properties: {
+    id: p.string().primary(),
+    creatorId: p.string(),
+    agentName: p.string(),
+    instructions: p.text(),
+    model: p.json<ModelJson>(),
+    tools: p.json<ToolJson[]>(),
+    description: p.text(),
+    category: p.string(),
+    tags: p.array<string>(),
+    visibility: p.string(),
+    status: p.string(),
+    version: p.integer(),
+    usageCount: p.bigint("number"),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+  },
+});
+export type TemplateRowType = InstanceType<typeof TemplateRow.class>;
+
+/** The template as it was at one version, kept for history and rollback. */
+export const TemplateVersionRow = defineEntity({
+  name: "TemplateVersionRow",
+  tableName: "template_versions",
+  properties: {
+    // A relation, so the unit of work inserts the template before its first version.
+    template: () => p.manyToOne(TemplateRow).primary().deleteRule("cascade"),
+    version: p.integer().primary(),
+    snapshot: p.json<TemplateSnapshot>(),
+    changedBy: p.string(),
+    changedAt: p.datetime(),
+    changeSummary: p.string(),
+  },
+});
+
+/** What a version row stores: the content plus the state a version also fixes. */
+export interface TemplateSnapshot {
+  content: TemplateContentJson;
+  visibility: "private" | "public";
+  status: "active" | "archived";
+}

@@ -1,0 +1,33 @@
+import { invalidArgument } from "@convos-pool/kit";
+
+/**
+ * Opaque keyset cursors: the sort key values of the last row of a page,
+ * base64url JSON. Keyset (not offset) so that a page costs the same however
+ * deep it is and rows inserted meanwhile do not shift it.
+ */
+export function encodePageToken(values: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(values)).toString("base64url");
+}
+
+export function decodePageToken(token: string, arity: number, field = "page_token"): (string | number)[] | undefined {
+  if (token === "") return undefined;
+  try {
+    const values: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+    if (
+      Array.isArray(values) &&
+      values.length === arity &&
+      values.every((v) => typeof v === "string" || (typeof v === "number" && Number.isFinite(v)))
+    ) {
+      return values as (string | number)[];
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw invalidArgument(field, "is not a page token of this listing; pass the next_page_token of the previous page");
+}
+
+export function pageSize(value: number, field = "page_size"): number {
+  if (value === 0) return 20;
+  if (!Number.isInteger(value) || value < 1 || value > 100) throw invalidArgument(field, "must be 1 to 100");
+  return value;
+}

@@ -1,0 +1,79 @@
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  DerivedInboxResolver,
+  SignatureVerifier,
+  createLogger,
+  loggingInterceptor,
+  openDatabase,
+  pruneNonces,
+  serviceAuthInterceptor,
+  startServer,
+  type InboxResolver,
+  type Logger,
+} from "@convos-pool/kit";
+import { TemplateRow, TemplateVersionRow } from "./entities.js";
+import { migrations } from "./migrations.js";
+import { createTemplateService } from "./service.js";
+
+export interface TemplateServiceOptions {
+  /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
+  databaseUrl?: string;
+  embeddedDir?: string;
+  port?: number;
+  host?: string;
+  /** Shared credential every internal caller (the gateway) presents. */
+  serviceToken: string;
+  /** Who owns which wallet; offline XMTP inbox derivation by default. */
+  resolver?: InboxResolver;
+  log?: Logger;
+}
+
+export interface RunningTemplateService {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** How long a signature stays acceptable, and so how long its nonce must be remembered. */
+const SIGNATURE_MAX_AGE_SECONDS = 300;
+
+export async function startTemplateService(opts: TemplateServiceOptions): Promise<RunningTemplateService> {
+  const log = opts.log ?? createLogger("templates");
+  const db = await openDatabase({
+    name: "templates",
+    url: opts.databaseUrl,
+    embeddedDir: opts.embeddedDir,
+    entities: [TemplateRow, TemplateVersionRow],
+    migrations,
+  });
+  const verifier = new SignatureVerifier({
+    resolver: opts.resolver ?? new DerivedInboxResolver(),
+    maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
+  });
+  const service = createTemplateService({ em: db.em, verifier });
+  const server = await startServer({
+    name: "templates",
+    port: opts.port,
+    host: opts.host,
+    log,
+    interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.serviceToken)],
+    routes: (router) => router.service(TemplateService, service),
+  });
+  // Nonces older than the signature window can never be replayed: forget them.
+  const pruner = setInterval(() => {
+    pruneNonces(db.em.fork(), new Date(Date.now() - 2 * SIGNATURE_MAX_AGE_SECONDS * 1000)).catch((err: unknown) =>
+      log.warn("nonce pruning failed", { err }),
+    );
+  }, 60_000);
+  pruner.unref();
+  log.info("templates service listening", { url: server.url, embedded: db.embedded });
+  return {
+    url: server.url,
+    port: server.port,
+    async close() {
+      clearInterval(pruner);
+      await server.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,403 @@
+import { randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import pg from "pg";
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { TemplateStatus, Visibility, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { StoreSort, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  CALLER_HEADER,
+  contentFromJson,
+  contentToJson,
+  deriveInboxId,
+  fieldViolations,
+  jsonHash,
+  patchToJson,
+  serviceCredentialClientInterceptor,
+  signOperation,
+  type TemplateContentJson,
+} from "@convos-pool/kit";
+import { createTestDatabase } from "@convos-pool/kit/testing";
+import { startTemplateService, type RunningTemplateService } from "./server.js";
+
+const TOKEN = randomBytes(16).toString("hex");
+
+interface Creator {
+  account: PrivateKeyAccount;
+  inboxId: string;
+}
+
+function newCreator(): Creator {
+  const account = privateKeyToAccount(generatePrivateKey());
+  return { account, inboxId: deriveInboxId(account.address) };
+}
+
+function content(over: Partial<TemplateContentJson> = {}): TemplateContent {
+  return contentFromJson({
+    agent_name: "Trip Planner",
+    instructions: "You are a travel planning assistant.",
+    model: { default: "gpt-oss-20b", allow_override: true },
+    tools: [
+      { id: "sms", name: "SMS", provisioning: "pool", description: "", prompt: "", required: false },
+      { id: "personal-email", name: "Your email", provisioning: "user", description: "", prompt: "Your email?", required: true },
+    ],
+    description: "Plans group trips",
+    category: "travel",
+    tags: ["travel", "japan"],
+    ...over,
+  });
+}
+
+let databaseUrl: string;
+let service: RunningTemplateService;
+let client: Client<typeof TemplateService>;
+let sql: pg.Client;
+
+function connect(url: string): Client<typeof TemplateService> {
+  return createClient(
+    TemplateService,
+    createGrpcTransport({ baseUrl: url, interceptors: [serviceCredentialClientInterceptor(TOKEN)] }),
+  );
+}
+
+const as = (c: Creator) => ({ headers: { [CALLER_HEADER]: c.inboxId } });
+
+async function createTemplate(c: Creator, over: Partial<TemplateContentJson> = {}) {
+  const body = content(over);
+  const signature = await signOperation(c.account, "CreateTemplate", {
+    inboxId: c.inboxId,
+    contentHash: jsonHash(contentToJson(body)),
+  });
+  const res = await client.createTemplate({ creatorId: c.inboxId, content: body, signature });
+  return res.template!;
+}
+
+async function publish(c: Creator, id: string, version: bigint) {
+  const signature = await signOperation(c.account, "SetTemplateVisibility", {
+    inboxId: c.inboxId,
+    templateId: id,
+    version,
+    visibility: "public",
+  });
+  return (await client.setTemplateVisibility({ templateId: id, expectedVersion: version, visibility: Visibility.PUBLIC, signature }))
+    .template!;
+}
+
+async function expectCode(p: Promise<unknown>, code: Code): Promise<ConnectError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, "the call should have failed").toBeInstanceOf(ConnectError);
+  expect(Code[(err as ConnectError).code]).toBe(Code[code]);
+  return err as ConnectError;
+}
+
+async function count(table: string): Promise<number> {
+  const r = await sql.query(`select count(*)::int as n from ${table}`);
+  return r.rows[0].n;
+}
+
+beforeAll(async () => {
+  databaseUrl = await createTestDatabase("templates");
+  service = await startTemplateService({ databaseUrl, serviceToken: TOKEN });
+  client = connect(service.url);
+  sql = new pg.Client({ connectionString: databaseUrl });
+  await sql.connect();
+});
+
+afterAll(async () => {
+  await sql?.end();
+  await service?.close();
+});
+
+describe("templates", () => {
+  it("creates a private template at version 1 that only its creator can read", async () => {
+    const alice = newCreator();
+    const t = await createTemplate(alice);
+    expect(t.id).toMatch(/^tmpl_[A-Za-z0-9]{16}$/);
+    expect(t.version).toBe(1n);
+    expect(t.visibility).toBe(Visibility.PRIVATE);
+    expect(t.creatorId).toBe(alice.inboxId);
+
+    const own = await client.getTemplate({ templateId: t.id }, as(alice));
+    expect(own.template?.content?.instructions).toBe("You are a travel planning assistant.");
+    expect(own.template?.content?.tools.map((x) => x.provisioning)).toEqual([Provisioning.POOL, Provisioning.USER]);
+
+    await expectCode(client.getTemplate({ templateId: t.id }, as(newCreator())), Code.NotFound);
+    await expectCode(client.getTemplate({ templateId: t.id }), Code.NotFound);
+
+    const strangersView = await client.listCreatorTemplates({ creatorId: alice.inboxId }, as(newCreator()));
+    expect(strangersView.templates).toHaveLength(0);
+    const ownView = await client.listCreatorTemplates({ creatorId: alice.inboxId }, as(alice));
+    expect(ownView.templates.map((x) => x.id)).toEqual([t.id]);
+    expect(ownView.templates[0]?.content?.instructions).toBe(""); // listings leave instructions out
+  });
+
+  it("refuses forged, replayed, expired and mismatched signatures and writes nothing", async () => {
+    const alice = newCreator();
+    const mallory = newCreator();
+    const before = await count("templates");
+
+    // Signed by Mallory's key while claiming to be Alice.
+    const body = content();
+    const forged = await signOperation(mallory.account, "CreateTemplate", {
+      inboxId: alice.inboxId,
+      contentHash: jsonHash(contentToJson(body)),
+    });
+    await expectCode(client.createTemplate({ creatorId: alice.inboxId, content: body, signature: forged }), Code.PermissionDenied);
+
+    // Signed for other content than the one sent.
+    const other = await signOperation(alice.account, "CreateTemplate", {
+      inboxId: alice.inboxId,
+      contentHash: jsonHash(contentToJson(content({ instructions: "something else" }))),
+    });
+    await expectCode(client.createTemplate({ creatorId: alice.inboxId, content: body, signature: other }), Code.PermissionDenied);
+
+    // Expired.
+    const old = await signOperation(
+      alice.account,
+      "CreateTemplate",
+      { inboxId: alice.inboxId, contentHash: jsonHash(contentToJson(body)) },
+      Math.floor(Date.now() / 1000) - 3600,
+    );
+    await expectCode(client.createTemplate({ creatorId: alice.inboxId, content: body, signature: old }), Code.Unauthenticated);
+
+    // No signature at all.
+    await expectCode(client.createTemplate({ creatorId: alice.inboxId, content: body }), Code.Unauthenticated);
+    expect(await count("templates")).toBe(before);
+
+    // Replayed: the first use succeeds, the second is refused.
+    const good = await signOperation(alice.account, "CreateTemplate", {
+      inboxId: alice.inboxId,
+      contentHash: jsonHash(contentToJson(body)),
+    });
+    await client.createTemplate({ creatorId: alice.inboxId, content: body, signature: good });
+    await expectCode(client.createTemplate({ creatorId: alice.inboxId, content: body, signature: good }), Code.Unauthenticated);
+    expect(await count("templates")).toBe(before + 1);
+
+    // A signature for one operation is no good for another (distinct EIP-712 types).
+    const t = await createTemplate(alice);
+    const archiveSig = await signOperation(alice.account, "ArchiveTemplate", { inboxId: alice.inboxId, templateId: t.id, version: 1n });
+    await expectCode(
+      client.deleteTemplate({ templateId: t.id, expectedVersion: 1n, signature: archiveSig }),
+      Code.PermissionDenied,
+    );
+    expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.version).toBe(1n);
+  });
+
+  it("validates input and names the field", async () => {
+    const alice = newCreator();
+    const cases: [Partial<TemplateContentJson>, string][] = [
+      [{ agent_name: "" }, "content.agent_name"],
+      [{ instructions: "x".repeat(256 * 1024 + 1) }, "content.instructions"],
+      [{ tools: [{ id: "fax", name: "", provisioning: "pool", description: "", prompt: "", required: false }] }, "content.tools[0].id"],
+      [{ tools: [{ id: "key", name: "", provisioning: "user", description: "", prompt: "", required: true }] }, "content.tools[0].prompt"],
+      [{ tags: ["Bad Tag!"] }, "content.tags[0]"],
+      [{ model: { default: "", allow_override: true } }, "content.model.default"],
+    ];
+    for (const [over, field] of cases) {
+      const err = await expectCode(createTemplate(alice, over), Code.InvalidArgument);
+      expect(fieldViolations(err).map((v) => v.field)).toEqual([field]);
+    }
+    // An unspecified provisioning value is refused too.
+    const body = content();
+    body.tools[0]!.provisioning = Provisioning.UNSPECIFIED;
+    const err = await expectCode(
+      client.createTemplate({ creatorId: alice.inboxId, content: body, signature: undefined }),
+      Code.InvalidArgument,
+    );
+    expect(err.message).toContain("content.tools[0]");
+    await expectCode(client.createTemplate({ creatorId: "not-an-inbox", content: body }), Code.InvalidArgument);
+    // Exactly 256 KiB is fine.
+    const big = await createTemplate(alice, { instructions: "y".repeat(256 * 1024) });
+    expect(big.version).toBe(1n);
+  });
+
+  it("updates with optimistic concurrency, patches by seed 003 rules, and rolls back", async () => {
+    const alice = newCreator();
+    const t = await createTemplate(alice);
+    const v2content = content({ instructions: "Version two.", tags: ["travel"] });
+    const sig = (version: bigint, c: TemplateContent) =>
+      signOperation(alice.account, "UpdateTemplate", {
+        inboxId: alice.inboxId,
+        templateId: t.id,
+        version,
+        contentHash: jsonHash(contentToJson(c)),
+      });
+    const v2 = (await client.updateTemplate({ templateId: t.id, expectedVersion: 1n, content: v2content, signature: await sig(1n, v2content) }))
+      .template!;
+    expect(v2.version).toBe(2n);
+    expect(v2.content?.instructions).toBe("Version two.");
+
+    // Stale: based on version 1 again.
+    const stale = content({ instructions: "Lost update" });
+    await expectCode(
+      client.updateTemplate({ templateId: t.id, expectedVersion: 1n, content: stale, signature: await sig(1n, stale) }),
+      Code.Aborted,
+    );
+    expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.content?.instructions).toBe("Version two.");
+
+    // Patch: only the named fields change; tags are replaced as a whole.
+    const patch = { description: "Now with Greece", tags: ["greece", "islands"], tools: [], clearTools: false, clearTags: false };
+    const patchSig = await signOperation(alice.account, "PatchTemplate", {
+      inboxId: alice.inboxId,
+      templateId: t.id,
+      version: 2n,
+      patchHash: jsonHash(patchToJson(patch as never)),
+    });
+    const v3 = (await client.patchTemplate({ templateId: t.id, expectedVersion: 2n, patch, signature: patchSig })).template!;
+    expect(v3.version).toBe(3n);
+    expect(v3.content?.description).toBe("Now with Greece");
+    expect(v3.content?.tags).toEqual(["greece", "islands"]);
+    expect(v3.content?.instructions).toBe("Version two.");
+    expect(v3.content?.tools).toHaveLength(2);
+
+    // Rollback to 1 makes version 4 equal to version 1.
+    const rbSig = await signOperation(alice.account, "RollbackTemplate", {
+      inboxId: alice.inboxId,
+      templateId: t.id,
+      version: 3n,
+      targetVersion: 1n,
+    });
+    const v4 = (await client.rollbackTemplate({ templateId: t.id, expectedVersion: 3n, targetVersion: 1n, signature: rbSig })).template!;
+    expect(v4.version).toBe(4n);
+    expect(v4.content).toEqual(t.content);
+
+    const versions = await client.listTemplateVersions({ templateId: t.id, pageSize: 3 }, as(alice));
+    expect(versions.versions.map((v) => [v.version, v.changeSummary])).toEqual([
+      [4n, "rollback to v1"],
+      [3n, "patch description, tags"],
+      [2n, "update"],
+    ]);
+    const rest = await client.listTemplateVersions({ templateId: t.id, pageSize: 3, pageToken: versions.nextPageToken }, as(alice));
+    expect(rest.versions.map((v) => v.version)).toEqual([1n]);
+    expect(rest.nextPageToken).toBe("");
+    expect(versions.versions[2]?.snapshot?.content?.instructions).toBe("Version two.");
+    // History is the creator's.
+    await expectCode(client.listTemplateVersions({ templateId: t.id }, as(newCreator())), Code.NotFound);
+  });
+
+  it("lets exactly one of many concurrent updates on the same version win", async () => {
+    const alice = newCreator();
+    const t = await createTemplate(alice);
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 12 }, async (_, i) => {
+        const c = content({ instructions: `racer ${i}` });
+        const signature = await signOperation(alice.account, "UpdateTemplate", {
+          inboxId: alice.inboxId,
+          templateId: t.id,
+          version: 1n,
+          contentHash: jsonHash(contentToJson(c)),
+        });
+        return client.updateTemplate({ templateId: t.id, expectedVersion: 1n, content: c, signature });
+      }),
+    );
+    const won = attempts.filter((a) => a.status === "fulfilled");
+    expect(won).toHaveLength(1);
+    for (const a of attempts) {
+      if (a.status === "rejected") expect((a.reason as ConnectError).code).toBe(Code.Aborted);
+    }
+    const r = await sql.query(`select count(*)::int as n from template_versions where template_id = $1`, [t.id]);
+    expect(r.rows[0].n).toBe(2);
+  });
+
+  it("publishes to the store: search, category, sort and cursor pages", async () => {
+    const alice = newCreator();
+    const word = `zq${randomBytes(4).toString("hex")}`; // unique to this test
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t = await createTemplate(alice, {
+        agent_name: `Agent ${i}`,
+        description: i % 2 === 0 ? `helps with ${word} things` : "other things",
+        category: i < 4 ? `cat-${word}` : "misc",
+        tags: i === 5 ? [word] : ["x"],
+      });
+      await publish(alice, t.id, 1n);
+      ids.push(t.id);
+    }
+    const hidden = await createTemplate(alice, { description: `private ${word}` }); // never published
+
+    const found = await client.browseStore({ query: word });
+    expect(new Set(found.templates.map((t) => t.id))).toEqual(new Set([ids[0], ids[2], ids[4], ids[5], ids[6]]));
+    expect(found.templates.map((t) => t.id)).not.toContain(hidden.id);
+    expect(found.templates.every((t) => t.visibility === Visibility.PUBLIC)).toBe(true);
+
+    const inCategory = await client.browseStore({ category: `cat-${word}`, sort: StoreSort.NEWEST });
+    expect(inCategory.templates.map((t) => t.id)).toEqual([ids[3], ids[2], ids[1], ids[0]]);
+
+    // Pages of 2 in relevance order cover all 5 matches exactly once.
+    const seen: string[] = [];
+    let token = "";
+    do {
+      const page = await client.browseStore({ query: word, pageSize: 2, pageToken: token });
+      seen.push(...page.templates.map((t) => t.id));
+      token = page.nextPageToken;
+    } while (token);
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen).size).toBe(5);
+
+    // Most used: usage counts arrive with claims; set them here.
+    await sql.query(`update templates set usage_count = 100 where id = $1`, [ids[1]]);
+    await sql.query(`update templates set usage_count = 50 where id = $1`, [ids[3]]);
+    const popular = await client.browseStore({ category: `cat-${word}`, sort: StoreSort.MOST_USED });
+    expect(popular.templates.slice(0, 2).map((t) => t.id)).toEqual([ids[1], ids[3]]);
+    expect(popular.templates[0]?.usageCount).toBe(100n);
+
+    await expectCode(client.browseStore({ pageToken: "garbage" }), Code.InvalidArgument);
+    await expectCode(client.browseStore({ pageSize: 1000 }), Code.InvalidArgument);
+  });
+
+  it("archives (hidden, frozen) and deletes for good", async () => {
+    const alice = newCreator();
+    const t = await createTemplate(alice, { category: `arch-${randomBytes(3).toString("hex")}` });
+    const pub = await publish(alice, t.id, 1n);
+    expect((await client.browseStore({ category: t.content!.category })).templates).toHaveLength(1);
+
+    const archived = (
+      await client.archiveTemplate({
+        templateId: t.id,
+        expectedVersion: pub.version,
+        signature: await signOperation(alice.account, "ArchiveTemplate", { inboxId: alice.inboxId, templateId: t.id, version: pub.version }),
+      })
+    ).template!;
+    expect(archived.status).toBe(TemplateStatus.ARCHIVED);
+    expect((await client.browseStore({ category: t.content!.category })).templates).toHaveLength(0);
+    await expectCode(client.getTemplate({ templateId: t.id }), Code.NotFound);
+    expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.status).toBe(TemplateStatus.ARCHIVED);
+    await expectCode(publish(alice, t.id, archived.version), Code.FailedPrecondition);
+
+    await client.deleteTemplate({
+      templateId: t.id,
+      expectedVersion: archived.version,
+      signature: await signOperation(alice.account, "DeleteTemplate", { inboxId: alice.inboxId, templateId: t.id, version: archived.version }),
+    });
+    await expectCode(client.getTemplate({ templateId: t.id }, as(alice)), Code.NotFound);
+    const r = await sql.query(`select count(*)::int as n from template_versions where template_id = $1`, [t.id]);
+    expect(r.rows[0].n).toBe(0);
+  });
+
+  it("refuses calls without the service credential", async () => {
+    const bare = createClient(TemplateService, createGrpcTransport({ baseUrl: service.url }));
+    await expectCode(bare.browseStore({}), Code.Unauthenticated);
+    const wrong: Interceptor = (next) => (req) => {
+      req.header.set("x-pool-service-token", "nope");
+      return next(req);
+    };
+    const liar = createClient(TemplateService, createGrpcTransport({ baseUrl: service.url, interceptors: [wrong] }));
+    await expectCode(liar.browseStore({}), Code.Unauthenticated);
+  });
+
+  it("keeps everything across a restart", async () => {
+    const alice = newCreator();
+    const t = await createTemplate(alice);
+    await service.close();
+    service = await startTemplateService({ databaseUrl, serviceToken: TOKEN });
+    client = connect(service.url);
+    const again = await client.getTemplate({ templateId: t.id }, as(alice));
+    expect(again.template?.content).toEqual(t.content);
+  });
+});

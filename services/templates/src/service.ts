@@ -1,0 +1,397 @@
+import { randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { LockMode } from "@mikro-orm/core";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import {
+  TemplateSchema,
+  TemplateStatus,
+  TemplateVersionSchema,
+  Visibility,
+  type Template,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { StoreSort, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  INBOX_ID_PATTERN,
+  applyPatch,
+  callerInboxId,
+  conflict,
+  consumeNonce,
+  contentFromJson,
+  contentToJson,
+  failedPrecondition,
+  invalidArgument,
+  jsonHash,
+  notFound,
+  patchToJson,
+  unauthenticated,
+  validateContent,
+  validatePatch,
+  type OperationFields,
+  type SignatureVerifier,
+  type SignedOperation,
+  type TemplateContentJson,
+} from "@convos-pool/kit";
+import { TemplateRow, TemplateVersionRow, type TemplateRowType, type TemplateSnapshot } from "./entities.js";
+import { decodePageToken, encodePageToken, pageSize } from "./page-token.js";
+import { browseStore, listCreatorTemplates, type ListedRow } from "./store.js";
+
+export interface TemplateServiceDeps {
+  em: EntityManager;
+  verifier: SignatureVerifier;
+  now?: () => Date;
+}
+
+const TEMPLATE_ID = /^tmpl_[A-Za-z0-9]{16}$/;
+const ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+function newTemplateId(): string {
+  // 16 characters of a 62-letter alphabet: about 95 bits, unguessable.
+  const bytes = randomBytes(32);
+  let id = "";
+  for (const b of bytes) {
+    if (b < 248) id += ID_ALPHABET[b % 62];
+    if (id.length === 16) break;
+  }
+  return id.length === 16 ? `tmpl_${id}` : newTemplateId();
+}
+
+function checkTemplateId(id: string, field = "template_id"): void {
+  if (!TEMPLATE_ID.test(id)) throw invalidArgument(field, 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+}
+
+function checkInboxId(id: string, field: string): void {
+  if (!INBOX_ID_PATTERN.test(id)) throw invalidArgument(field, "must be an XMTP inbox ID (64 lower-case hex characters)");
+}
+
+function checkExpectedVersion(v: bigint): number {
+  if (v < 1n || v > 2_000_000_000n) {
+    throw invalidArgument("expected_version", "is required: the version your change is based on (If-Match on REST)");
+  }
+  return Number(v);
+}
+
+const visibilityName = (v: Visibility) => (v === Visibility.PUBLIC ? "public" : "private");
+
+function toProto(r: {
+  id: string;
+  creatorId: string;
+  content: TemplateContentJson;
+  visibility: string;
+  status: string;
+  version: number;
+  usageCount: number | string;
+  createdAt: Date | string;
+  updatedAt: Date | string;
+}): Template {
+  return create(TemplateSchema, {
+    id: r.id,
+    creatorId: r.creatorId,
+    content: contentFromJson(r.content),
+    visibility: r.visibility === "public" ? Visibility.PUBLIC : Visibility.PRIVATE,
+    status: r.status === "archived" ? TemplateStatus.ARCHIVED : TemplateStatus.ACTIVE,
+    version: BigInt(r.version),
+    usageCount: BigInt(r.usageCount),
+    createdAt: timestampFromDate(new Date(r.createdAt)),
+    updatedAt: timestampFromDate(new Date(r.updatedAt)),
+  });
+}
+
+function rowContent(r: TemplateRowType): TemplateContentJson {
+  return {
+    agent_name: r.agentName,
+    instructions: r.instructions,
+    model: r.model,
+    tools: r.tools,
+    description: r.description,
+    category: r.category,
+    tags: r.tags,
+  };
+}
+
+const rowToProto = (r: TemplateRowType) => toProto({ ...r, content: rowContent(r) });
+
+const listedToProto = (r: ListedRow) =>
+  toProto({
+    id: r.id,
+    creatorId: r.creator_id,
+    content: {
+      agent_name: r.agent_name,
+      instructions: "",
+      model: r.model as TemplateContentJson["model"],
+      tools: r.tools as TemplateContentJson["tools"],
+      description: r.description,
+      category: r.category,
+      tags: r.tags,
+    },
+    visibility: r.visibility,
+    status: r.status,
+    version: r.version,
+    usageCount: r.usage_count,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  });
+
+function assignContent(row: TemplateRowType, c: TemplateContentJson): void {
+  row.agentName = c.agent_name;
+  row.instructions = c.instructions;
+  row.model = c.model;
+  row.tools = c.tools;
+  row.description = c.description;
+  row.category = c.category;
+  row.tags = c.tags;
+}
+
+function snapshotOf(row: TemplateRowType): TemplateSnapshot {
+  return {
+    content: rowContent(row),
+    visibility: row.visibility as TemplateSnapshot["visibility"],
+    status: row.status as TemplateSnapshot["status"],
+  };
+}
+
+/** What a mutation does to a locked row; returning false means "no change, no new version". */
+type Change = (row: TemplateRowType, tx: EntityManager) => Promise<string | false> | string | false;
+
+export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<typeof TemplateService> {
+  const now = deps.now ?? (() => new Date());
+
+  async function spendNonce(tx: EntityManager, nonce: string, inboxId: string, purpose: SignedOperation) {
+    if (!(await consumeNonce(tx, { nonce, inboxId, purpose }))) {
+      throw unauthenticated("signature.nonce: already used; every signed request needs a fresh nonce");
+    }
+  }
+
+  function recordVersion(tx: EntityManager, row: TemplateRowType, changedBy: string, summary: string, at: Date) {
+    tx.create(TemplateVersionRow, {
+      template: row,
+      version: row.version,
+      snapshot: snapshotOf(row),
+      changedBy,
+      changedAt: at,
+      changeSummary: summary,
+    });
+  }
+
+  /** Loads a template the caller may see: private and archived ones only for their creator. */
+  async function visibleTemplate(id: string, ctx: HandlerContext): Promise<TemplateRowType> {
+    checkTemplateId(id);
+    const row = await deps.em.fork().findOne(TemplateRow, { id });
+    const visible = row && ((row.visibility === "public" && row.status === "active") || callerInboxId(ctx) === row.creatorId);
+    if (!row || !visible) throw notFound(`template ${id}`);
+    return row;
+  }
+
+  /**
+   * The one path of every change to an existing template: verify the
+   * creator's signature (outside the transaction: it is CPU work), then lock
+   * the row, check the expected version, spend the nonce, apply the change and
+   * write the new version's snapshot, all in one transaction.
+   */
+  async function mutate(
+    templateId: string,
+    expected: bigint,
+    operation: SignedOperation,
+    fields: OperationFields,
+    signature: Signature | undefined,
+    change: Change,
+    opts: { allowArchived?: boolean } = {},
+  ): Promise<TemplateRowType> {
+    checkTemplateId(templateId);
+    const version = checkExpectedVersion(expected);
+    const current = await deps.em.fork().findOne(TemplateRow, { id: templateId });
+    if (!current) throw notFound(`template ${templateId}`);
+    const verified = await deps.verifier.verify(
+      operation,
+      { inboxId: current.creatorId, templateId, version: BigInt(version), ...fields },
+      signature,
+    );
+    return deps.em.fork().transactional(async (tx) => {
+      const row = await tx.findOne(TemplateRow, { id: templateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!row) throw notFound(`template ${templateId}`);
+      if (row.version !== version) {
+        throw conflict(`template ${templateId} is at version ${row.version}, not ${version}: fetch it, reapply your change and sign again`);
+      }
+      if (row.status === "archived" && !opts.allowArchived) {
+        throw failedPrecondition(`template ${templateId} is archived`);
+      }
+      await spendNonce(tx, verified.nonce, row.creatorId, operation);
+      const summary = await change(row, tx);
+      if (summary === false) return row;
+      const at = now();
+      row.version += 1;
+      row.updatedAt = at;
+      recordVersion(tx, row, row.creatorId, summary, at);
+      return row;
+    });
+  }
+
+  return {
+    async createTemplate(req) {
+      checkInboxId(req.creatorId, "creator_id");
+      if (!req.content) throw invalidArgument("content", "is required");
+      const content = contentToJson(req.content);
+      validateContent(content);
+      const verified = await deps.verifier.verify(
+        "CreateTemplate",
+        { inboxId: req.creatorId, contentHash: jsonHash(content) },
+        req.signature,
+      );
+      const row = await deps.em.fork().transactional(async (tx) => {
+        await spendNonce(tx, verified.nonce, req.creatorId, "CreateTemplate");
+        const at = now();
+        const row = tx.create(TemplateRow, {
+          id: newTemplateId(),
+          creatorId: req.creatorId,
+          agentName: content.agent_name,
+          instructions: content.instructions,
+          model: content.model,
+          tools: content.tools,
+          description: content.description,
+          category: content.category,
+          tags: content.tags,
+          visibility: "private",
+          status: "active",
+          version: 1,
+          usageCount: 0,
+          createdAt: at,
+          updatedAt: at,
+        });
+        recordVersion(tx, row, req.creatorId, "create", at);
+        return row;
+      });
+      return { template: rowToProto(row) };
+    },
+
+    async getTemplate(req, ctx) {
+      return { template: rowToProto(await visibleTemplate(req.templateId, ctx)) };
+    },
+
+    async updateTemplate(req) {
+      if (!req.content) throw invalidArgument("content", "is required");
+      const content = contentToJson(req.content);
+      validateContent(content);
+      const row = await mutate(req.templateId, req.expectedVersion, "UpdateTemplate", { contentHash: jsonHash(content) }, req.signature, (row) => {
+        assignContent(row, content);
+        return "update";
+      });
+      return { template: rowToProto(row) };
+    },
+
+    async patchTemplate(req) {
+      if (!req.patch) throw invalidArgument("patch", "is required");
+      const patch = patchToJson(req.patch);
+      validatePatch(patch);
+      const row = await mutate(req.templateId, req.expectedVersion, "PatchTemplate", { patchHash: jsonHash(patch) }, req.signature, (row) => {
+        assignContent(row, applyPatch(rowContent(row), patch));
+        return `patch ${Object.keys(patch).sort().join(", ")}`;
+      });
+      return { template: rowToProto(row) };
+    },
+
+    async setTemplateVisibility(req) {
+      if (req.visibility !== Visibility.PUBLIC && req.visibility !== Visibility.PRIVATE) {
+        throw invalidArgument("visibility", 'must be "public" or "private"');
+      }
+      const target = visibilityName(req.visibility);
+      const row = await mutate(req.templateId, req.expectedVersion, "SetTemplateVisibility", { visibility: target }, req.signature, (row) => {
+        if (row.visibility === target) return false;
+        row.visibility = target;
+        return target === "public" ? "publish" : "unpublish";
+      });
+      return { template: rowToProto(row) };
+    },
+
+    async archiveTemplate(req) {
+      const row = await mutate(req.templateId, req.expectedVersion, "ArchiveTemplate", {}, req.signature, (row) => {
+        row.status = "archived";
+        return "archive";
+      });
+      return { template: rowToProto(row) };
+    },
+
+    async deleteTemplate(req) {
+      await mutate(
+        req.templateId,
+        req.expectedVersion,
+        "DeleteTemplate",
+        {},
+        req.signature,
+        (row, tx) => {
+          tx.remove(row); // its versions go with it (on delete cascade)
+          return false as const;
+        },
+        { allowArchived: true },
+      );
+      return {};
+    },
+
+    async listTemplateVersions(req, ctx) {
+      const row = await visibleTemplate(req.templateId, ctx);
+      // History can hold instructions the creator has since replaced: theirs only.
+      if (callerInboxId(ctx) !== row.creatorId) throw notFound(`version history of template ${req.templateId}`);
+      const limit = pageSize(req.pageSize);
+      const cursor = decodePageToken(req.pageToken, 1);
+      const rows = await deps.em.fork().find(
+        TemplateVersionRow,
+        { template: row.id, ...(cursor ? { version: { $lt: Number(cursor[0]) } } : {}) },
+        { orderBy: { version: "desc" }, limit: limit + 1 },
+      );
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        versions: page.map((v) =>
+          create(TemplateVersionSchema, {
+            templateId: row.id,
+            version: BigInt(v.version),
+            snapshot: toProto({ ...row, ...v.snapshot, version: v.version, updatedAt: v.changedAt }),
+            changedBy: v.changedBy,
+            changedAt: timestampFromDate(v.changedAt),
+            changeSummary: v.changeSummary,
+          }),
+        ),
+        nextPageToken: rows.length > limit && last ? encodePageToken([last.version]) : "",
+      };
+    },
+
+    async rollbackTemplate(req) {
+      const target = Number(req.targetVersion);
+      if (!Number.isInteger(target) || target < 1) throw invalidArgument("target_version", "must be a version number, 1 or more");
+      const row = await mutate(req.templateId, req.expectedVersion, "RollbackTemplate", { targetVersion: BigInt(target) }, req.signature, async (row, tx) => {
+        if (target >= row.version) throw invalidArgument("target_version", `must be an earlier version than the current ${row.version}`);
+        const old = await tx.findOne(TemplateVersionRow, { template: row.id, version: target });
+        if (!old) throw notFound(`version ${target} of template ${row.id}`);
+        // Content only: visibility and status stay as they are (publishing is a deliberate act).
+        assignContent(row, old.snapshot.content);
+        return `rollback to v${target}`;
+      });
+      return { template: rowToProto(row) };
+    },
+
+    async browseStore(req) {
+      if (req.category.length > 40) throw invalidArgument("category", "must be at most 40 characters");
+      const page = await browseStore(deps.em.fork(), {
+        query: req.query,
+        category: req.category,
+        sort: req.sort as StoreSort,
+        limit: pageSize(req.pageSize),
+        pageToken: req.pageToken,
+      });
+      return { templates: page.rows.map(listedToProto), nextPageToken: page.nextPageToken };
+    },
+
+    async listCreatorTemplates(req, ctx) {
+      checkInboxId(req.creatorId, "creator_id");
+      const own = callerInboxId(ctx) === req.creatorId;
+      const page = await listCreatorTemplates(deps.em.fork(), req.creatorId, {
+        includePrivate: own,
+        includeArchived: own && req.includeArchived,
+        limit: pageSize(req.pageSize),
+        pageToken: req.pageToken,
+      });
+      return { templates: page.rows.map(listedToProto), nextPageToken: page.nextPageToken };
+    },
+  };
+}
