@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# What `npm test` runs: contracts lint, generated code freshness, type check,
+# then every vitest test file against a throwaway PostgreSQL server.
+# Extra arguments go to vitest, e.g. `npm test -- services/kit`.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# The project's own Node 22 (npm package `node`) and tools come first on PATH.
+export PATH="$ROOT/node_modules/.bin:$PATH"
+
+[[ -x node_modules/.bin/buf && -x node_modules/.bin/vitest ]] ||
+  { echo "test: dependencies missing; run 'npm install' (or 'npm ci') first" >&2; exit 1; }
+
+step() { echo "==> $*" >&2; }
+
+step "buf lint"
+npx --no -- buf lint
+
+step "generated code is fresh (buf generate)"
+GEN_TMP="$(mktemp -d "${TMPDIR:-/tmp}/pool-gen.XXXXXX")"
+trap 'rm -rf "$GEN_TMP"' EXIT
+npx --no -- buf generate --output "$GEN_TMP"
+# gen/package.json is hand-written (workspace manifest), everything else is generated.
+if ! diff -r -x package.json gen "$GEN_TMP/gen" >"$GEN_TMP/diff.txt"; then
+  cat "$GEN_TMP/diff.txt" >&2
+  echo "test: gen/ is stale: run 'npm run generate' and commit the result" >&2
+  exit 1
+fi
+
+step "tsc -p ."
+npx --no -- tsc -p .
+
+step "vitest run (with a throwaway PostgreSQL)"
+bash scripts/with-postgres.sh npx --no -- vitest run "$@"
