@@ -44,10 +44,10 @@ install_postgres() {
     die "PostgreSQL server binaries not found and apt-get is unavailable: install PostgreSQL (initdb, postgres, pg_ctl) or set PG_BINDIR."
   log "PostgreSQL server not found; installing Debian package 'postgresql' (one time)..."
   # Keep the package from creating and starting its own cluster: we never use it.
-  mkdir -p /etc/postgresql-common
-  if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
-    echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
-  fi
+  # (A drop-in that the package's createcluster.conf includes; the conf itself is
+  # the package's to write.) It does not matter if this fails.
+  local dropin=/etc/postgresql-common/createcluster.d/00-pool-no-main-cluster.conf
+  mkdir -p "$(dirname "$dropin")" && echo "create_main_cluster = false" >"$dropin" || true
   local added_policy=0
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -60,6 +60,7 @@ install_postgres() {
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql
   } </dev/null >&2 || rc=$?
   if [[ $added_policy -eq 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
+  rm -f "$dropin"
   [[ $rc -eq 0 ]] || die "installing the 'postgresql' package failed (exit $rc)"
 }
 
