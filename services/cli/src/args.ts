@@ -1,0 +1,180 @@
+// Command line parsing (node:util parseArgs) and usage texts.
+import { parseArgs } from "node:util";
+import { UsageError } from "./errors.js";
+
+export type OptionName = "url" | "key" | "force" | "version" | "q" | "category" | "sort" | "limit" | "cursor" | "archived" | "help";
+
+const OPTIONS = {
+  url: { type: "string" },
+  key: { type: "string" },
+  force: { type: "boolean" },
+  version: { type: "string" },
+  q: { type: "string" },
+  category: { type: "string" },
+  sort: { type: "string" },
+  limit: { type: "string" },
+  cursor: { type: "string" },
+  archived: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const GLOBAL: readonly OptionName[] = ["url", "key", "help"];
+
+export interface CommandSyntax {
+  /** Positional argument names, in order. */
+  args: readonly string[];
+  options: readonly OptionName[];
+  /** The arguments as shown in usage texts. */
+  synopsis: string;
+  summary: string;
+}
+
+const PAGE = "[--limit N] [--cursor C]";
+
+export const COMMANDS = {
+  keygen: { args: [], options: ["force"], synopsis: "[--force]", summary: "create a local key (mode 0600); print {address, inbox_id}" },
+  whoami: { args: [], options: [], synopsis: "", summary: "print {address, inbox_id} of the key" },
+  login: { args: [], options: [], synopsis: "", summary: "sign in (CreateSession); the token is stored beside the key" },
+  create: { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "create a private template from a content file" },
+  get: { args: ["ID"], options: [], synopsis: "ID", summary: "print one template" },
+  update: { args: ["ID", "FILE"], options: ["version"], synopsis: "ID FILE.json [--version N]", summary: "replace the content (based on version N; default: the current one)" },
+  patch: { args: ["ID", "FILE"], options: ["version"], synopsis: "ID FILE.json [--version N]", summary: "change only the content fields present in FILE.json" },
+  publish: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "make the template public (the store)" },
+  unpublish: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "make the template private again" },
+  archive: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "archive: hidden from the store and new claims, history kept" },
+  delete: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "delete the template and its history for good" },
+  versions: { args: ["ID"], options: ["limit", "cursor"], synopsis: `ID ${PAGE}`, summary: "version history, newest first" },
+  rollback: { args: ["ID", "TARGET"], options: ["version"], synopsis: "ID TARGET [--version N]", summary: "new version with the content of version TARGET" },
+  browse: {
+    args: [],
+    options: ["q", "category", "sort", "limit", "cursor"],
+    synopsis: `[--q TEXT] [--category C] [--sort relevance|newest|most_used] ${PAGE}`,
+    summary: "the public store",
+  },
+  mine: { args: [], options: ["archived", "limit", "cursor"], synopsis: `[--archived] ${PAGE}`, summary: "my templates, private ones included" },
+  sign: { args: ["OPERATION", "FIELDS_JSON"], options: [], synopsis: "OPERATION FIELDS_JSON", summary: "print a signature object for a hand-made request" },
+  "content-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the contentHash of a content file (defaults filled)" },
+  "patch-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the patchHash of a patch file" },
+  help: { args: [], options: [], synopsis: "", summary: "this text" },
+} as const satisfies Record<string, CommandSyntax>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export function commandUsage(name: CommandName): string {
+  const c: CommandSyntax = COMMANDS[name];
+  return `usage: pool [--url URL] [--key FILE] ${name}${c.synopsis ? ` ${c.synopsis}` : ""}`;
+}
+
+export function usage(): string {
+  const names = Object.keys(COMMANDS) as CommandName[];
+  const width = 36;
+  const lines = names.map((n) => {
+    const c: CommandSyntax = COMMANDS[n];
+    const left = `${n} ${c.synopsis}`;
+    // A long synopsis gets its own line, the summary goes below it.
+    return left.length > width ? `  ${left}\n  ${"".padEnd(width)}  ${c.summary}` : `  ${left.padEnd(width)}  ${c.summary}`;
+  });
+  return [
+    "usage: pool [--url URL] [--key FILE] COMMAND [ARGS]",
+    "",
+    ...lines,
+    "",
+    "  --url URL   gateway (env POOL_URL; default http://127.0.0.1:8080)",
+    "  --key FILE  key file (env POOL_KEY_FILE; default .data/cli/key.json)",
+  ].join("\n");
+}
+
+/** A UsageError that knows which command it is about (for its usage line). */
+export class CommandUsageError extends UsageError {
+  constructor(
+    message: string,
+    readonly command?: CommandName,
+  ) {
+    super(message);
+  }
+}
+
+export interface ParsedCommand {
+  command: CommandName;
+  /** Positionals by their names in COMMANDS. */
+  args: Record<string, string>;
+  url?: string;
+  key?: string;
+  help: boolean;
+  force: boolean;
+  archived: boolean;
+  version?: number;
+  limit?: number;
+  q?: string;
+  category?: string;
+  sort?: string;
+  cursor?: string;
+}
+
+export function positiveInt(name: string, value: string, command?: CommandName): number {
+  if (!/^[0-9]+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new CommandUsageError(`${name} must be a whole number, 1 or more (got "${value}")`, command);
+  }
+  return Number(value);
+}
+
+function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/** Parses argv (without node and script); throws CommandUsageError. */
+export function parseCommandLine(argv: readonly string[]): ParsedCommand {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true; tokens: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
+  } catch (err) {
+    const first = argv.find((a) => !a.startsWith("-"));
+    throw new CommandUsageError((err as Error).message.split("\n")[0] ?? "bad arguments", first && isCommand(first) ? first : undefined);
+  }
+  const [name, ...rest] = parsed.positionals;
+  const { values } = parsed;
+  if (name === undefined) {
+    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false };
+    throw new CommandUsageError("no command given");
+  }
+  if (!isCommand(name)) throw new CommandUsageError(`unknown command "${name}"`);
+  const syntax: CommandSyntax = COMMANDS[name];
+  const given = new Set((parsed.tokens ?? []).filter((t) => t.kind === "option").map((t) => t.name as OptionName));
+  for (const opt of given) {
+    if (!GLOBAL.includes(opt) && !syntax.options.includes(opt)) {
+      throw new CommandUsageError(`${name} takes no --${opt}`, name);
+    }
+  }
+  const out: ParsedCommand = {
+    command: name,
+    args: {},
+    help: values.help === true,
+    force: values.force === true,
+    archived: values.archived === true,
+  };
+  if (out.help) return out;
+  if (rest.length !== syntax.args.length) {
+    const what = syntax.args.length === 0 ? "no arguments" : `${syntax.args.length} argument${syntax.args.length > 1 ? "s" : ""} (${syntax.args.join(" ")})`;
+    throw new CommandUsageError(`${name} takes ${what}, got ${rest.length}`, name);
+  }
+  syntax.args.forEach((a, i) => {
+    out.args[a] = rest[i] as string;
+  });
+  for (const a of ["ID", "FILE"] as const) {
+    if (out.args[a] === "") throw new CommandUsageError(`${a} must not be empty`, name);
+  }
+  if (values.url !== undefined) out.url = values.url;
+  if (values.key !== undefined) out.key = values.key;
+  if (values.version !== undefined) out.version = positiveInt("--version", values.version, name);
+  if (values.limit !== undefined) out.limit = positiveInt("--limit", values.limit, name);
+  if (values.q !== undefined) out.q = values.q;
+  if (values.category !== undefined) out.category = values.category;
+  if (values.cursor !== undefined) out.cursor = values.cursor;
+  if (values.sort !== undefined) {
+    if (!["relevance", "newest", "most_used"].includes(values.sort)) {
+      throw new CommandUsageError(`--sort must be relevance, newest or most_used (got "${values.sort}")`, name);
+    }
+    out.sort = values.sort;
+  }
+  return out;
+}

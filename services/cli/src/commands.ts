@@ -1,0 +1,179 @@
+// One function per command: each takes the context and its parsed arguments
+// and returns what the command prints (main pretty-prints it). They throw
+// UsageError, CliError or HttpError; main turns those into exit codes.
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Hex } from "viem";
+import { contentHash, fillContent, fillPatch, patchHash, readJsonFile } from "./content.js";
+import { CliError } from "./errors.js";
+import { login, request, versionFromEtag, type Context, type LoginResult, type Reply } from "./http.js";
+import { createKey, loadKey, type Identity } from "./key-store.js";
+import { parseOperation, parseSignFields, signRest, type SignatureJson } from "./signing.js";
+
+export type Sort = "relevance" | "newest" | "most_used";
+export const SORTS: readonly Sort[] = ["relevance", "newest", "most_used"];
+
+export interface Page {
+  limit?: number;
+  cursor?: string;
+}
+
+const templatePath = (id: string) => `/api/pool/templates/${encodeURIComponent(id)}`;
+
+async function keyExists(ctx: Context): Promise<boolean> {
+  try {
+    await stat(ctx.keyFile);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function versionOf(reply: Reply): number | undefined {
+  const fromEtag = versionFromEtag(reply.headers.get("etag"));
+  if (fromEtag !== undefined) return fromEtag;
+  const b = reply.body as { version?: unknown; template?: { version?: unknown } } | undefined;
+  const v = b?.version ?? b?.template?.version;
+  const n = typeof v === "string" ? Number(v) : v;
+  return typeof n === "number" && Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** The template's current version, as its creator sees it (signed in). */
+export async function currentVersion(ctx: Context, id: string): Promise<number> {
+  const reply = await request(ctx, "GET", templatePath(id), { auth: "session" });
+  const v = versionOf(reply);
+  if (v === undefined) throw new CliError(`template ${id}: the server's answer names no version (ETag or "version")`);
+  return v;
+}
+
+const baseVersion = async (ctx: Context, id: string, version: number | undefined) => version ?? currentVersion(ctx, id);
+
+// ---------------------------------------------------------------- key and session
+
+export async function keygen(ctx: Context, opts: { force?: boolean } = {}): Promise<Identity> {
+  return createKey(ctx.keyFile, opts);
+}
+
+export async function whoami(ctx: Context): Promise<Identity> {
+  const { address, inbox_id } = await loadKey(ctx.keyFile);
+  return { address, inbox_id };
+}
+
+export async function loginCommand(ctx: Context): Promise<LoginResult> {
+  return (await login(ctx)).result;
+}
+
+// ---------------------------------------------------------------- templates
+
+export async function createTemplate(ctx: Context, file: string): Promise<unknown> {
+  const content = fillContent(await readJsonFile(resolve(ctx.cwd, file), file), file);
+  const key = await loadKey(ctx.keyFile);
+  const signature = await signRest(key, "CreateTemplate", { contentHash: contentHash(content) });
+  const reply = await request(ctx, "POST", "/api/pool/templates", {
+    body: { creator_id: key.inbox_id, ...content, signature },
+  });
+  return reply.body;
+}
+
+/** Signed in when a key exists (a private template of one's own); anonymous otherwise. */
+export async function getTemplate(ctx: Context, id: string): Promise<unknown> {
+  const auth = (await keyExists(ctx)) ? "session" : "none";
+  return (await request(ctx, "GET", templatePath(id), { auth })).body;
+}
+
+export async function updateTemplate(ctx: Context, id: string, file: string, version?: number): Promise<unknown> {
+  const content = fillContent(await readJsonFile(resolve(ctx.cwd, file), file), file);
+  const key = await loadKey(ctx.keyFile);
+  const v = await baseVersion(ctx, id, version);
+  const signature = await signRest(key, "UpdateTemplate", { templateId: id, version: BigInt(v), contentHash: contentHash(content) });
+  return (await request(ctx, "PUT", templatePath(id), { body: { ...content, signature }, ifMatch: v })).body;
+}
+
+export async function patchTemplate(ctx: Context, id: string, file: string, version?: number): Promise<unknown> {
+  const patch = fillPatch(await readJsonFile(resolve(ctx.cwd, file), file), file);
+  const key = await loadKey(ctx.keyFile);
+  const v = await baseVersion(ctx, id, version);
+  const signature = await signRest(key, "PatchTemplate", { templateId: id, version: BigInt(v), patchHash: patchHash(patch) });
+  return (await request(ctx, "PATCH", templatePath(id), { body: { ...patch, signature }, ifMatch: v })).body;
+}
+
+async function setVisibility(ctx: Context, id: string, visibility: "public" | "private", version?: number): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const v = await baseVersion(ctx, id, version);
+  const signature = await signRest(key, "SetTemplateVisibility", { templateId: id, version: BigInt(v), visibility });
+  return (await request(ctx, "PATCH", `${templatePath(id)}/visibility`, { body: { visibility, signature }, ifMatch: v })).body;
+}
+
+export const publishTemplate = (ctx: Context, id: string, version?: number) => setVisibility(ctx, id, "public", version);
+export const unpublishTemplate = (ctx: Context, id: string, version?: number) => setVisibility(ctx, id, "private", version);
+
+/** Soft delete: hidden from the store and new claims, history kept. */
+export async function archiveTemplate(ctx: Context, id: string, version?: number): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const v = await baseVersion(ctx, id, version);
+  const signature = await signRest(key, "ArchiveTemplate", { templateId: id, version: BigInt(v) });
+  return (await request(ctx, "DELETE", templatePath(id), { body: { signature }, ifMatch: v })).body;
+}
+
+/** Permanent: the template and its history are gone. The server answers 204; this prints what was deleted. */
+export async function deleteTemplate(ctx: Context, id: string, version?: number): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const v = await baseVersion(ctx, id, version);
+  const signature = await signRest(key, "DeleteTemplate", { templateId: id, version: BigInt(v) });
+  const reply = await request(ctx, "DELETE", templatePath(id), { body: { signature }, ifMatch: v, query: { permanent: true } });
+  return reply.body ?? { id, deleted: true };
+}
+
+export async function listVersions(ctx: Context, id: string, page: Page = {}): Promise<unknown> {
+  return (await request(ctx, "GET", `${templatePath(id)}/versions`, { auth: "session", query: { ...page } })).body;
+}
+
+export async function rollbackTemplate(ctx: Context, id: string, target: number, version?: number): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const v = await baseVersion(ctx, id, version);
+  const signature = await signRest(key, "RollbackTemplate", { templateId: id, version: BigInt(v), targetVersion: BigInt(target) });
+  return (await request(ctx, "POST", `${templatePath(id)}/rollback`, { body: { target_version: target, signature }, ifMatch: v })).body;
+}
+
+export interface BrowseOptions extends Page {
+  q?: string;
+  category?: string;
+  sort?: Sort;
+}
+
+/** The public store: anonymous. */
+export async function browse(ctx: Context, opts: BrowseOptions = {}): Promise<unknown> {
+  const query = { visibility: "public", q: opts.q, category: opts.category, sort: opts.sort, limit: opts.limit, cursor: opts.cursor };
+  return (await request(ctx, "GET", "/api/pool/templates", { query })).body;
+}
+
+/** My templates, private ones included (signed in); archived ones with `archived`. */
+export async function mine(ctx: Context, opts: Page & { archived?: boolean } = {}): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const query = {
+    creator: key.inbox_id,
+    include_archived: opts.archived ? true : undefined,
+    limit: opts.limit,
+    cursor: opts.cursor,
+  };
+  return (await request(ctx, "GET", "/api/pool/templates", { auth: "session", query })).body;
+}
+
+// ---------------------------------------------------------------- by hand (curl)
+
+/** The `signature` object of a hand-made request. */
+export async function sign(ctx: Context, operation: string, fieldsJson: string): Promise<SignatureJson> {
+  const op = parseOperation(operation);
+  const fields = parseSignFields(op, fieldsJson);
+  return signRest(await loadKey(ctx.keyFile), op, fields);
+}
+
+/** The contentHash of a content file, defaults filled (for CreateTemplate / UpdateTemplate). */
+export async function contentHashOf(ctx: Context, file: string): Promise<Hex> {
+  return contentHash(fillContent(await readJsonFile(resolve(ctx.cwd, file), file), file));
+}
+
+/** The patchHash of a patch file (for PatchTemplate). */
+export async function patchHashOf(ctx: Context, file: string): Promise<Hex> {
+  return patchHash(fillPatch(await readJsonFile(resolve(ctx.cwd, file), file), file));
+}

@@ -1,0 +1,140 @@
+// The CLI's command functions against a real gateway and templates service
+// on a test database. Run with `scripts/with-postgres.sh npx vitest run services/cli/src`.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger } from "@convos-pool/kit";
+import { createTestDatabase } from "@convos-pool/kit/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, type RunningGateway } from "../../gateway/src/server.js";
+import { startTemplateService, type RunningTemplateService } from "../../templates/src/server.js";
+import * as pool from "./commands.js";
+import { HttpError } from "./errors.js";
+import type { Context } from "./http.js";
+
+interface Template {
+  id: string;
+  version: number;
+  visibility: string;
+  status: string;
+  agent_name: string;
+  instructions: string;
+  description: string;
+  tags: string[];
+  tools: unknown[];
+  model: unknown;
+}
+
+const silent = (name: string) => createLogger(name, { level: "silent" });
+
+let dir: string;
+let templates: RunningTemplateService;
+let gateway: RunningGateway;
+let ctx: Context;
+
+beforeAll(async () => {
+  const serviceToken = randomBytes(16).toString("hex");
+  templates = await startTemplateService({
+    databaseUrl: await createTestDatabase("cli_templates"),
+    port: 0,
+    host: "127.0.0.1",
+    serviceToken,
+    log: silent("templates"),
+  });
+  gateway = await startGateway({
+    port: 0,
+    host: "127.0.0.1",
+    templatesUrl: templates.url,
+    serviceToken,
+    databaseUrl: await createTestDatabase("cli_gateway"),
+    log: silent("gateway"),
+  });
+  dir = await mkdtemp(join(tmpdir(), "pool-cli-e2e-"));
+  ctx = { url: gateway.url.replace(/\/+$/, ""), keyFile: join(dir, ".data/cli/key.json"), cwd: dir };
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await templates?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function expectHttpError(p: Promise<unknown>, status: number, type: string): Promise<void> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(HttpError);
+  expect((err as HttpError).status).toBe(status);
+  expect((err as HttpError).body).toMatchObject({ error: { type } });
+}
+
+describe("pool against a real gateway", () => {
+  it("keygen, create, publish, browse, stale update, patch, rollback, versions, mine, delete", async () => {
+    const me = await pool.keygen(ctx);
+    const word = `kyoto${randomBytes(3).toString("hex")}`;
+
+    // A content file with the optional fields left out (tool fields too).
+    await writeFile(
+      join(dir, "trip.json"),
+      JSON.stringify({
+        agent_name: "Trip Planner",
+        instructions: "You are a travel planning assistant.",
+        tools: [{ id: "sms", provisioning: "pool" }, { id: "personal-email", provisioning: "user", prompt: "Your email?" }],
+        description: `Plans group trips to ${word}`,
+        category: "travel",
+        tags: ["travel"],
+      }),
+    );
+    const created = (await pool.createTemplate(ctx, "trip.json")) as Template & { creator_id: string };
+    expect(created).toMatchObject({ version: 1, visibility: "private", status: "active", creator_id: me.inbox_id });
+    expect(created.model).toEqual({ default: "gpt-oss-20b", allow_override: true });
+    const id = created.id;
+
+    // Private: only the creator (signed in automatically) sees it.
+    expect(((await pool.getTemplate(ctx, id)) as Template).version).toBe(1);
+
+    const published = (await pool.publishTemplate(ctx, id)) as Template;
+    expect(published).toMatchObject({ version: 2, visibility: "public" });
+
+    const store = (await pool.browse(ctx, { q: word, sort: "relevance", limit: 10 })) as { templates: Template[] };
+    expect(store.templates.map((t) => t.id)).toEqual([id]);
+    expect(store.templates[0]?.instructions).toBe(""); // listings leave instructions out
+
+    await writeFile(join(dir, "trip2.json"), JSON.stringify({ agent_name: "Trip Planner", instructions: "Plan trips to Japan." }));
+    await expectHttpError(pool.updateTemplate(ctx, id, "trip2.json", 1), 409, "conflict");
+    const updated = (await pool.updateTemplate(ctx, id, "trip2.json")) as Template;
+    expect(updated).toMatchObject({ version: 3, instructions: "Plan trips to Japan.", tags: [], tools: [] });
+
+    await writeFile(join(dir, "patch.json"), JSON.stringify({ description: "Patched", tags: ["japan"], model: { default: "gpt-oss-120b" } }));
+    const patched = (await pool.patchTemplate(ctx, id, "patch.json", 3)) as Template;
+    expect(patched).toMatchObject({ version: 4, description: "Patched", tags: ["japan"], instructions: "Plan trips to Japan." });
+    expect(patched.model).toEqual({ default: "gpt-oss-120b", allow_override: true });
+
+    const rolledBack = (await pool.rollbackTemplate(ctx, id, 1)) as Template;
+    expect(rolledBack).toMatchObject({
+      version: 5,
+      visibility: "public",
+      instructions: created.instructions,
+      description: created.description,
+      tags: created.tags,
+    });
+    expect(rolledBack.tools).toEqual(created.tools);
+
+    const history = (await pool.listVersions(ctx, id)) as { versions: Array<{ version: number; change_summary: string }> };
+    expect(history.versions.map((v) => v.version)).toEqual([5, 4, 3, 2, 1]);
+    expect(history.versions[0]?.change_summary).toBe("rollback to v1");
+
+    const mine = (await pool.mine(ctx)) as { templates: Template[] };
+    expect(mine.templates.map((t) => t.id)).toContain(id);
+
+    const archived = (await pool.archiveTemplate(ctx, id)) as Template;
+    expect(archived).toMatchObject({ version: 6, status: "archived" });
+    expect(((await pool.mine(ctx)) as { templates: Template[] }).templates.map((t) => t.id)).not.toContain(id);
+    expect(((await pool.mine(ctx, { archived: true })) as { templates: Template[] }).templates.map((t) => t.id)).toContain(id);
+
+    expect(await pool.deleteTemplate(ctx, id)).toEqual({ id, deleted: true });
+    await expectHttpError(pool.getTemplate(ctx, id), 404, "not_found");
+  });
+});

@@ -1,0 +1,148 @@
+// Requests to the gateway's REST paths (docs/rest.md): JSON in and out,
+// If-Match for versions, and the session token for reads of private data,
+// signed in for automatically when it is missing, expired or refused.
+import { CliError, HttpError } from "./errors.js";
+import { clearSession, loadKey, readSession, sessionUsable, writeSession, type LoadedKey } from "./key-store.js";
+import { SESSION_AUDIENCE, signRest } from "./signing.js";
+
+export const DEFAULT_URL = "http://127.0.0.1:8080";
+
+/** Where and as whom the CLI works; built by main from options and environment. */
+export interface Context {
+  /** Gateway base URL, no trailing slash. */
+  url: string;
+  /** Absolute path of the key file; the session file sits beside it. */
+  keyFile: string;
+  /** Absolute paths of file arguments are resolved against this directory. */
+  cwd: string;
+  fetch?: typeof fetch;
+  /** Milliseconds since the epoch (tests). */
+  now?: () => number;
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** The version the change is based on: sent as `If-Match: "N"`. */
+  ifMatch?: number;
+  /** "session": sign in if needed and send the token; "none": anonymous. */
+  auth?: "none" | "session";
+  query?: Record<string, string | number | boolean | undefined>;
+}
+
+export function normalizeUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new CliError(`not a URL: ${url}`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new CliError(`not an http(s) URL: ${url}`);
+  return u.toString().replace(/\/+$/, "");
+}
+
+function buildUrl(ctx: Context, path: string, query?: RequestOptions["query"]): string {
+  const u = new URL(ctx.url + path);
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v !== undefined && v !== "") u.searchParams.set(k, String(v));
+  }
+  return u.toString();
+}
+
+async function send(ctx: Context, method: string, path: string, opts: RequestOptions, token?: string): Promise<Reply> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  if (opts.ifMatch !== undefined) headers["if-match"] = `"${opts.ifMatch}"`;
+  if (token) headers.authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await (ctx.fetch ?? fetch)(buildUrl(ctx, path, opts.query), {
+      method,
+      headers,
+      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new CliError(`cannot reach ${ctx.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+  }
+  const text = await res.text();
+  let body: unknown = undefined;
+  if (text.length > 0) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+  }
+  if (!res.ok) {
+    const errorBody =
+      body !== undefined
+        ? body
+        : { error: { type: `http_${res.status}`, message: text.trim() || res.statusText || `HTTP ${res.status}` } };
+    throw new HttpError(res.status, errorBody);
+  }
+  if (body === undefined && text.length > 0) {
+    throw new CliError(`${method} ${path}: the server answered ${res.status} with a body that is not JSON`);
+  }
+  return { status: res.status, headers: res.headers, body };
+}
+
+/** What `login` prints: never the token itself. */
+export interface LoginResult {
+  inbox_id: string;
+  expires_at?: string;
+}
+
+function expiresAtString(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  // Seconds or milliseconds since the epoch, should a server send a number.
+  if (typeof v === "number" && Number.isFinite(v)) return new Date(v < 1e12 ? v * 1000 : v).toISOString();
+  return undefined;
+}
+
+/** POST /api/pool/sessions with a CreateSession signature; stores the token beside the key (0600). */
+export async function login(ctx: Context, key?: LoadedKey): Promise<{ token: string; result: LoginResult }> {
+  const k = key ?? (await loadKey(ctx.keyFile));
+  const signature = await signRest(k, "CreateSession", { audience: SESSION_AUDIENCE }, nowSeconds(ctx));
+  const reply = await send(ctx, "POST", "/api/pool/sessions", { body: { inbox_id: k.inbox_id, signature } });
+  const body = reply.body as { token?: unknown; expires_at?: unknown } | undefined;
+  if (!body || typeof body.token !== "string" || body.token === "") {
+    throw new CliError("login: the server's answer has no token");
+  }
+  const expires = expiresAtString(body.expires_at);
+  await writeSession(ctx.keyFile, { url: ctx.url, inbox_id: k.inbox_id, token: body.token, ...(expires ? { expires_at: expires } : {}) });
+  return { token: body.token, result: { inbox_id: k.inbox_id, ...(expires ? { expires_at: expires } : {}) } };
+}
+
+export function nowSeconds(ctx: Context): number {
+  return Math.floor((ctx.now ?? Date.now)() / 1000);
+}
+
+/** One REST call; with auth "session", a refused stored token is replaced by a fresh login once. */
+export async function request(ctx: Context, method: string, path: string, opts: RequestOptions = {}): Promise<Reply> {
+  if (opts.auth !== "session") return send(ctx, method, path, opts);
+  const key = await loadKey(ctx.keyFile);
+  const stored = await readSession(ctx.keyFile);
+  if (sessionUsable(stored, ctx.url, key.inbox_id, (ctx.now ?? Date.now)())) {
+    try {
+      return await send(ctx, method, path, opts, stored.token);
+    } catch (err) {
+      if (!(err instanceof HttpError && err.status === 401)) throw err;
+      await clearSession(ctx.keyFile); // expired early or the server forgot it: sign in again
+    }
+  }
+  const { token } = await login(ctx, key);
+  return send(ctx, method, path, opts, token);
+}
+
+/** The version in an ETag: `"3"`, `W/"3"` or `3`. */
+export function versionFromEtag(etag: string | null): number | undefined {
+  if (!etag) return undefined;
+  const m = /^(?:W\/)?"?(\d+)"?$/.exec(etag.trim());
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,0 +1,249 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DerivedInboxResolver, SignatureVerifier, jsonHash, type SignedOperation } from "@convos-pool/kit";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fillContent } from "./content.js";
+import { run, type Io } from "./main.js";
+
+let dir: string;
+let out: string[];
+let err: string[];
+let calls: Array<{ method: string; url: string; headers: Record<string, string>; body: unknown }>;
+let replies: Array<(call: (typeof calls)[number]) => Response>;
+
+function io(extra: Partial<Io> = {}): Io {
+  return {
+    env: { POOL_URL: "http://gw.test:9999" },
+    cwd: dir,
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+      const call = {
+        method: init?.method ?? "GET",
+        url: String(input),
+        headers: { ...(init?.headers as Record<string, string>) },
+        body: init?.body ? JSON.parse(String(init.body)) : undefined,
+      };
+      calls.push(call);
+      const reply = replies.shift();
+      if (!reply) throw new Error(`unexpected request ${call.method} ${call.url}`);
+      return reply(call);
+    }) as typeof fetch,
+    ...extra,
+  };
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) => () =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+const TEMPLATE_ID = "tmpl_4Qb1x9ZkT2mW7cPa";
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "pool-cli-main-"));
+  out = [];
+  err = [];
+  calls = [];
+  replies = [];
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const stdout = () => out.join("");
+const stderr = () => err.join("");
+
+async function keygen(): Promise<{ address: string; inbox_id: string }> {
+  expect(await run(["keygen"], io())).toBe(0);
+  const id = JSON.parse(stdout()) as { address: string; inbox_id: string };
+  out = [];
+  return id;
+}
+
+async function verify(op: SignedOperation, fields: Record<string, unknown>, signature: unknown): Promise<string> {
+  const s = signature as { signature: string; issued_at: number; nonce: string };
+  const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+  const v = await verifier.verify(op, fields as never, { signature: s.signature, issuedAt: BigInt(s.issued_at), nonce: s.nonce } as never);
+  return v.address;
+}
+
+describe("argument errors (exit 2, usage text)", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [[], /no command given/],
+    [["frobnicate"], /unknown command "frobnicate"/],
+    [["get"], /get takes 1 argument \(ID\), got 0/],
+    [["create", "a.json", "b.json"], /create takes 1 argument/],
+    [["publish", TEMPLATE_ID, "--version", "two"], /--version must be a whole number/],
+    [["publish", TEMPLATE_ID, "--version", "0"], /--version must be a whole number, 1 or more/],
+    [["rollback", TEMPLATE_ID, "x"], /TARGET must be a whole number/],
+    [["browse", "--sort", "oldest"], /--sort must be relevance, newest or most_used/],
+    [["browse", "--force"], /browse takes no --force/],
+    [["get", TEMPLATE_ID, "--nope"], /Unknown option '--nope'/],
+    [["sign", "Frob", "{}"], /unknown operation "Frob"/],
+    [["sign", "ArchiveTemplate", "{\"templateId\":\"x\"}"], /version is missing/],
+    [["sign", "ArchiveTemplate", "not json"], /not valid JSON/],
+  ];
+  for (const [argv, message] of cases) {
+    it(`pool ${argv.join(" ")}`, async () => {
+      if (argv[0] === "sign") await keygen();
+      expect(await run(argv, io())).toBe(2);
+      expect(stderr()).toMatch(message);
+      expect(stderr()).toMatch(/usage: pool/);
+      expect(stdout()).toBe("");
+      expect(calls).toEqual([]);
+    });
+  }
+
+  it("help prints every command on stdout", async () => {
+    expect(await run(["help"], io())).toBe(0);
+    for (const c of ["keygen", "whoami", "login", "create", "update", "patch", "rollback", "browse", "mine", "sign", "content-hash"]) {
+      expect(stdout()).toContain(`  ${c} `);
+    }
+  });
+});
+
+describe("local commands", () => {
+  it("keygen prints the identity, never the key; whoami prints the same; a second keygen is refused", async () => {
+    const id = await keygen();
+    const file = join(dir, ".data/cli/key.json");
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const { private_key } = JSON.parse(await readFile(file, "utf8")) as { private_key: string };
+    expect(await run(["whoami"], io())).toBe(0);
+    expect(JSON.parse(stdout())).toEqual(id);
+    expect(stdout()).not.toContain(private_key.slice(2));
+    out = [];
+    expect(await run(["keygen"], io())).toBe(1);
+    expect(stderr()).toMatch(/already exists; use --force/);
+  });
+
+  it("takes the key file from --key or POOL_KEY_FILE", async () => {
+    expect(await run(["keygen", "--key", "k1.json"], io())).toBe(0);
+    const a = JSON.parse(out.join(""));
+    out = [];
+    expect(await run(["whoami"], io({ env: { POOL_KEY_FILE: join(dir, "k1.json") } }))).toBe(0);
+    expect(JSON.parse(stdout())).toEqual(a);
+  });
+
+  it("sign prints a signature object the server's verifier accepts", async () => {
+    const id = await keygen();
+    const fields = { templateId: TEMPLATE_ID, version: 2, visibility: "public" };
+    expect(await run(["sign", "SetTemplateVisibility", JSON.stringify(fields)], io())).toBe(0);
+    const sig = JSON.parse(stdout());
+    expect(Object.keys(sig).sort()).toEqual(["issued_at", "nonce", "signature"]);
+    const address = await verify("SetTemplateVisibility", { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 2n, visibility: "public" }, sig);
+    expect(address).toBe(id.address);
+  });
+
+  it("content-hash prints the hash of the filled content", async () => {
+    await writeFile(join(dir, "t.json"), JSON.stringify({ agent_name: "A", instructions: "B" }));
+    expect(await run(["content-hash", "t.json"], io())).toBe(0);
+    expect(stdout().trim()).toBe(jsonHash(fillContent({ agent_name: "A", instructions: "B" })));
+  });
+
+  it("a bad content file is an error (exit 1) that names the file and field", async () => {
+    await writeFile(join(dir, "t.json"), JSON.stringify({ agent_name: "A" }));
+    expect(await run(["content-hash", "t.json"], io())).toBe(1);
+    expect(stderr()).toBe("pool: t.json: instructions: is required\n");
+  });
+});
+
+describe("requests (fake gateway)", () => {
+  it("create signs the filled content for the key's inbox", async () => {
+    const id = await keygen();
+    await writeFile(join(dir, "t.json"), JSON.stringify({ agent_name: "A", instructions: "B" }));
+    replies.push(json(201, { id: TEMPLATE_ID, version: 1 }, { etag: '"1"' }));
+    expect(await run(["create", "t.json"], io())).toBe(0);
+    expect(JSON.parse(stdout())).toEqual({ id: TEMPLATE_ID, version: 1 });
+    const [call] = calls;
+    expect(call?.method).toBe("POST");
+    expect(call?.url).toBe("http://gw.test:9999/api/pool/templates");
+    const body = call?.body as Record<string, unknown>;
+    const { signature, creator_id, ...content } = body;
+    expect(creator_id).toBe(id.inbox_id);
+    expect(content).toEqual(fillContent({ agent_name: "A", instructions: "B" }));
+    await verify("CreateTemplate", { inboxId: id.inbox_id, contentHash: jsonHash(content as never) }, signature);
+  });
+
+  it("update without --version fetches the current one (signed in) and sends it as If-Match", async () => {
+    const id = await keygen();
+    await writeFile(join(dir, "t.json"), JSON.stringify({ agent_name: "A", instructions: "B2" }));
+    replies.push(json(200, { token: "v1.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    replies.push(json(200, { id: TEMPLATE_ID, version: 4 }, { etag: '"4"' }));
+    replies.push(json(200, { id: TEMPLATE_ID, version: 5 }, { etag: '"5"' }));
+    expect(await run(["update", TEMPLATE_ID, "t.json"], io())).toBe(0);
+    const [loginCall, getCall, putCall] = calls;
+    expect(loginCall?.url).toBe("http://gw.test:9999/api/pool/sessions");
+    const loginBody = loginCall?.body as { inbox_id: string; signature: unknown };
+    expect(loginBody.inbox_id).toBe(id.inbox_id);
+    await verify("CreateSession", { inboxId: id.inbox_id, audience: "convos-agent-pool" }, loginBody.signature);
+    expect(getCall?.headers.authorization).toBe("Bearer v1.tok");
+    expect(putCall?.method).toBe("PUT");
+    expect(putCall?.headers["if-match"]).toBe('"4"');
+    expect(putCall?.headers.authorization).toBeUndefined();
+    const { signature, ...content } = putCall?.body as Record<string, unknown>;
+    await verify("UpdateTemplate", { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 4n, contentHash: jsonHash(content as never) }, signature);
+    expect(stdout()).not.toContain("v1.tok");
+    // The token is stored beside the key, 0600, and reused.
+    const sessionFile = join(dir, ".data/cli/key.session.json");
+    expect((await stat(sessionFile)).mode & 0o777).toBe(0o600);
+    calls = [];
+    out = [];
+    replies.push(json(200, { templates: [], next_cursor: null }));
+    expect(await run(["mine"], io())).toBe(0);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.url).toBe(`http://gw.test:9999/api/pool/templates?creator=${id.inbox_id}`);
+    expect(calls[0]?.headers.authorization).toBe("Bearer v1.tok");
+  });
+
+  it("signs in again when the stored token is refused", async () => {
+    await keygen();
+    replies.push(json(200, { token: "v1.old", expires_at: "2999-01-01T00:00:00.000Z" }));
+    expect(await run(["login"], io())).toBe(0);
+    expect(stdout()).not.toContain("v1.old");
+    replies.push(json(401, { error: { type: "unauthenticated", code: "unauthenticated", message: "session expired" } }));
+    replies.push(json(200, { token: "v1.new", expires_at: "2999-01-01T00:00:00.000Z" }));
+    replies.push(json(200, { versions: [], next_cursor: null }));
+    expect(await run(["versions", TEMPLATE_ID, "--limit", "5"], io())).toBe(0);
+    expect(calls.map((c) => `${c.method} ${c.url} ${c.headers.authorization ?? ""}`)).toEqual([
+      "POST http://gw.test:9999/api/pool/sessions ",
+      `GET http://gw.test:9999/api/pool/templates/${TEMPLATE_ID}/versions?limit=5 Bearer v1.old`,
+      "POST http://gw.test:9999/api/pool/sessions ",
+      `GET http://gw.test:9999/api/pool/templates/${TEMPLATE_ID}/versions?limit=5 Bearer v1.new`,
+    ]);
+  });
+
+  it("prints an HTTP error's JSON on stderr and exits 1", async () => {
+    await keygen();
+    const error = { error: { type: "conflict", code: "aborted", message: "template is at version 3, not 2" } };
+    replies.push(json(409, error));
+    expect(await run(["publish", TEMPLATE_ID, "--version", "2"], io())).toBe(1);
+    expect(JSON.parse(stderr())).toEqual(error);
+    expect(stdout()).toBe("");
+    expect(calls[0]?.url).toBe(`http://gw.test:9999/api/pool/templates/${TEMPLATE_ID}/visibility`);
+    expect(calls[0]?.headers["if-match"]).toBe('"2"');
+  });
+
+  it("browse is anonymous and passes its filters", async () => {
+    replies.push(json(200, { templates: [], next_cursor: null }));
+    expect(await run(["browse", "--q", "trip plan", "--category", "travel", "--sort", "newest", "--limit", "3"], io())).toBe(0);
+    expect(calls[0]?.url).toBe("http://gw.test:9999/api/pool/templates?visibility=public&q=trip+plan&category=travel&sort=newest&limit=3");
+    expect(calls[0]?.headers.authorization).toBeUndefined();
+  });
+
+  it("delete is permanent (204) and prints what it deleted", async () => {
+    await keygen();
+    replies.push(() => new Response(null, { status: 204 }));
+    expect(await run(["delete", TEMPLATE_ID, "--version", "7"], io())).toBe(0);
+    expect(calls[0]?.method).toBe("DELETE");
+    expect(calls[0]?.url).toBe(`http://gw.test:9999/api/pool/templates/${TEMPLATE_ID}?permanent=true`);
+    expect(JSON.parse(stdout())).toEqual({ id: TEMPLATE_ID, deleted: true });
+  });
+
+  it("an unreachable server is an error, exit 1", async () => {
+    const failing = (async () => {
+      throw Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } });
+    }) as typeof fetch;
+    expect(await run(["browse"], io({ fetch: failing }))).toBe(1);
+    expect(stderr()).toBe("pool: cannot reach http://gw.test:9999: ECONNREFUSED\n");
+  });
+});

@@ -1,0 +1,118 @@
+// `pool`: the creator's command line for the gateway's REST API.
+// Run as `npm run -s pool -- <command>` (see docs/cli.md).
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { COMMANDS, CommandUsageError, commandUsage, parseCommandLine, positiveInt, usage, type ParsedCommand } from "./args.js";
+import * as cmd from "./commands.js";
+import { CliError, HttpError, UsageError } from "./errors.js";
+import { DEFAULT_URL, normalizeUrl, type Context } from "./http.js";
+import { DEFAULT_KEY_FILE } from "./key-store.js";
+
+export interface Io {
+  env: Record<string, string | undefined>;
+  /** The directory relative paths are taken from. */
+  cwd: string;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  fetch?: typeof fetch;
+}
+
+export function contextOf(p: Pick<ParsedCommand, "url" | "key">, io: Io): Context {
+  return {
+    url: normalizeUrl(p.url ?? io.env.POOL_URL ?? DEFAULT_URL),
+    keyFile: resolve(io.cwd, p.key ?? io.env.POOL_KEY_FILE ?? DEFAULT_KEY_FILE),
+    cwd: io.cwd,
+    ...(io.fetch ? { fetch: io.fetch } : {}),
+  };
+}
+
+/** What a command prints: JSON pretty-printed, or a bare hash line. */
+async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
+  const a = p.args;
+  const id = a.ID as string;
+  switch (p.command) {
+    case "help":
+      return undefined;
+    case "keygen":
+      return cmd.keygen(ctx, { force: p.force });
+    case "whoami":
+      return cmd.whoami(ctx);
+    case "login":
+      return cmd.loginCommand(ctx);
+    case "create":
+      return cmd.createTemplate(ctx, a.FILE as string);
+    case "get":
+      return cmd.getTemplate(ctx, id);
+    case "update":
+      return cmd.updateTemplate(ctx, id, a.FILE as string, p.version);
+    case "patch":
+      return cmd.patchTemplate(ctx, id, a.FILE as string, p.version);
+    case "publish":
+      return cmd.publishTemplate(ctx, id, p.version);
+    case "unpublish":
+      return cmd.unpublishTemplate(ctx, id, p.version);
+    case "archive":
+      return cmd.archiveTemplate(ctx, id, p.version);
+    case "delete":
+      return cmd.deleteTemplate(ctx, id, p.version);
+    case "versions":
+      return cmd.listVersions(ctx, id, { limit: p.limit, cursor: p.cursor });
+    case "rollback":
+      return cmd.rollbackTemplate(ctx, id, positiveInt("TARGET", a.TARGET as string, "rollback"), p.version);
+    case "browse":
+      return cmd.browse(ctx, { q: p.q, category: p.category, sort: p.sort as cmd.Sort | undefined, limit: p.limit, cursor: p.cursor });
+    case "mine":
+      return cmd.mine(ctx, { archived: p.archived, limit: p.limit, cursor: p.cursor });
+    case "sign":
+      return cmd.sign(ctx, a.OPERATION as string, a.FIELDS_JSON as string);
+    case "content-hash":
+      return cmd.contentHashOf(ctx, a.FILE as string);
+    case "patch-hash":
+      return cmd.patchHashOf(ctx, a.FILE as string);
+  }
+}
+
+/** Runs one command line; returns the exit code (0 ok, 1 error, 2 usage). */
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  let parsed: ParsedCommand | undefined;
+  try {
+    parsed = parseCommandLine(argv);
+    if (parsed.help || parsed.command === "help") {
+      io.stdout(`${parsed.command === "help" ? usage() : `${commandUsage(parsed.command)}\n  ${COMMANDS[parsed.command].summary}`}\n`);
+      return 0;
+    }
+    const out = await dispatch(parsed, contextOf(parsed, io));
+    io.stdout(typeof out === "string" ? `${out}\n` : `${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof HttpError) {
+      io.stderr(`${JSON.stringify(err.body, null, 2)}\n`);
+      return 1;
+    }
+    if (err instanceof UsageError) {
+      const command = err instanceof CommandUsageError ? err.command : parsed?.command;
+      const help = command ? commandUsage(command) : usage();
+      io.stderr(`pool: ${err.message}\n${help}\n`);
+      return 2;
+    }
+    if (err instanceof CliError) {
+      io.stderr(`pool: ${err.message}\n`);
+      return 1;
+    }
+    io.stderr(`pool: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+
+if (isEntryPoint) {
+  const code = await run(process.argv.slice(2), {
+    env: process.env,
+    // `npm run` starts scripts in the package root; INIT_CWD is where the user ran it.
+    cwd: process.env.INIT_CWD ?? process.cwd(),
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,87 @@
+// Signatures in the REST form of docs/rest.md, made with the local key over
+// the kit's EIP-712 types (services/kit/src/signatures.ts).
+import { SIGNED_TYPES, signOperation, type OperationFields, type SignedOperation } from "@convos-pool/kit";
+import type { Hex, LocalAccount } from "viem";
+import { UsageError } from "./errors.js";
+
+/** The audience of a CreateSession login. */
+export const SESSION_AUDIENCE = "convos-agent-pool";
+
+/** `"signature": {...}` of every signed REST request. */
+export interface SignatureJson {
+  signature: Hex;
+  issued_at: number;
+  nonce: Hex;
+}
+
+export interface Signer {
+  account: LocalAccount;
+  inbox_id: string;
+}
+
+/** Signs `operation` for the signer's inbox; `fields` are the operation's own fields but inboxId. */
+export async function signRest(
+  signer: Signer,
+  operation: SignedOperation,
+  fields: OperationFields,
+  issuedAt?: number,
+): Promise<SignatureJson> {
+  const s = await signOperation(signer.account, operation, { ...fields, inboxId: signer.inbox_id }, issuedAt);
+  return { signature: s.signature as Hex, issued_at: Number(s.issuedAt), nonce: s.nonce as Hex };
+}
+
+export const OPERATIONS = Object.keys(SIGNED_TYPES) as SignedOperation[];
+
+export function parseOperation(name: string): SignedOperation {
+  const op = OPERATIONS.find((o) => o === name);
+  if (!op) throw new UsageError(`unknown operation "${name}"; one of ${OPERATIONS.join(", ")}`);
+  return op;
+}
+
+const ENVELOPE = new Set(["inboxId", "issuedAt", "nonce"]);
+
+/** The fields `pool sign OPERATION` expects, as "name: type". */
+export function operationFields(op: SignedOperation): { name: string; type: string }[] {
+  return SIGNED_TYPES[op].filter((f) => !ENVELOPE.has(f.name)).map((f) => ({ name: f.name, type: f.type }));
+}
+
+/**
+ * Parses FIELDS_JSON of `pool sign`: exactly the operation's fields other
+ * than inboxId (from the key), issuedAt and nonce (made at signing).
+ * uint64 fields take a JSON number or a decimal string.
+ */
+export function parseSignFields(op: SignedOperation, text: string): OperationFields {
+  const expected = operationFields(op);
+  const hint = `${op} takes ${JSON.stringify(Object.fromEntries(expected.map((f) => [f.name, f.type])))}`;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UsageError(`FIELDS_JSON is not valid JSON; ${hint}`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new UsageError(`FIELDS_JSON must be a JSON object; ${hint}`);
+  const obj = raw as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    if (ENVELOPE.has(k)) throw new UsageError(`FIELDS_JSON: ${k} is not given: it comes from the key (inboxId) or is made at signing`);
+    if (!expected.some((f) => f.name === k)) throw new UsageError(`FIELDS_JSON: unknown field ${k}; ${hint}`);
+  }
+  const out: OperationFields = {};
+  for (const { name, type } of expected) {
+    const v = obj[name];
+    if (v === undefined) throw new UsageError(`FIELDS_JSON: ${name} is missing; ${hint}`);
+    if (type === "string") {
+      if (typeof v !== "string") throw new UsageError(`FIELDS_JSON: ${name} must be a string`);
+      out[name] = v;
+    } else if (type === "uint64") {
+      const ok = (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) || (typeof v === "string" && /^[0-9]+$/.test(v));
+      if (!ok) throw new UsageError(`FIELDS_JSON: ${name} must be a whole number`);
+      out[name] = BigInt(v as number | string);
+    } else if (type === "bytes32") {
+      if (typeof v !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(v)) throw new UsageError(`FIELDS_JSON: ${name} must be 0x followed by 64 hex digits`);
+      out[name] = v;
+    } else {
+      throw new UsageError(`FIELDS_JSON: ${name} has an unsupported type ${type}`);
+    }
+  }
+  return out;
+}
