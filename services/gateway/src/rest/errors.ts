@@ -1,0 +1,102 @@
+// The REST error format (docs/rest.md, seed 003):
+//   { "error": { "type": "...", "code": "...", "message": "...", "field": "..." } }
+// One table maps Connect codes to HTTP statuses and error types.
+
+import { Code, ConnectError } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { fieldViolations } from "@convos-pool/kit";
+
+export interface RestErrorBody {
+  error: { type: string; code: string; message: string; field?: string };
+}
+
+/** Connect code → HTTP status and error type. Codes not listed are 500 internal. */
+const BY_CODE: Partial<Record<Code, { status: number; type: string }>> = {
+  [Code.InvalidArgument]: { status: 400, type: "invalid_request" },
+  [Code.OutOfRange]: { status: 400, type: "invalid_request" },
+  [Code.Unauthenticated]: { status: 401, type: "unauthenticated" },
+  [Code.PermissionDenied]: { status: 403, type: "permission_denied" },
+  [Code.NotFound]: { status: 404, type: "not_found" },
+  [Code.Aborted]: { status: 409, type: "conflict" },
+  [Code.AlreadyExists]: { status: 409, type: "conflict" },
+  [Code.FailedPrecondition]: { status: 422, type: "unprocessable_entity" },
+  [Code.ResourceExhausted]: { status: 429, type: "rate_limited" },
+  [Code.Unimplemented]: { status: 501, type: "not_implemented" },
+  [Code.Unavailable]: { status: 503, type: "unavailable" },
+  [Code.DeadlineExceeded]: { status: 504, type: "timeout" },
+};
+const INTERNAL = { status: 500, type: "internal" };
+
+/** An error answered on a REST path. */
+export class RestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    readonly code: Code,
+    message: string,
+    readonly field?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  get body(): RestErrorBody {
+    const error: RestErrorBody["error"] = { type: this.type, code: codeToString(this.code), message: this.message };
+    if (this.field !== undefined) error.field = this.field;
+    return { error };
+  }
+}
+
+/** 400 naming a field of the request: `field: description`. */
+export function badRequest(field: string, description: string): RestError {
+  return new RestError(400, "invalid_request", Code.InvalidArgument, `${field}: ${description}`, field);
+}
+
+export function payloadTooLarge(limit: number): RestError {
+  return new RestError(413, "payload_too_large", Code.ResourceExhausted, `body: larger than ${limit} bytes`, "body");
+}
+
+export function noRoute(method: string, path: string): RestError {
+  return new RestError(404, "not_found", Code.NotFound, `no route for ${method} ${path}`);
+}
+
+export function methodNotAllowed(method: string, path: string, allowed: string[]): RestError {
+  return new RestError(405, "method_not_allowed", Code.Unimplemented, `${method} is not allowed on ${path}`, undefined, {
+    allow: allowed.join(", "),
+  });
+}
+
+/**
+ * Renames the request-message field paths of an RPC error to the REST body's:
+ * `content.tools[1].prompt` → `tools[1].prompt`, `patch.tags[0]` → `tags[0]`.
+ * A few fields live outside the body on REST (If-Match, query parameters).
+ */
+const RENAMED: Record<string, string> = {
+  content: "body",
+  patch: "body",
+  expected_version: "If-Match",
+  page_size: "limit",
+  page_token: "cursor",
+  query: "q",
+};
+
+export function restField(rpcField: string): string {
+  const stripped = rpcField.replace(/^(content|patch)\./, "");
+  return RENAMED[stripped] ?? stripped;
+}
+
+/** Any error of a REST request as a RestError: RestErrors as they are, RPC errors through the table. */
+export function toRestError(err: unknown): RestError {
+  if (err instanceof RestError) return err;
+  const e = ConnectError.from(err);
+  const { status, type } = BY_CODE[e.code] ?? INTERNAL;
+  if (status === 500) {
+    // Internal details (SQL, stack traces) stay in the log.
+    return new RestError(status, type, e.code === Code.Unknown ? Code.Internal : e.code, "internal error");
+  }
+  const violations = fieldViolations(e);
+  if (violations.length === 0) return new RestError(status, type, e.code, e.rawMessage);
+  const renamed = violations.map((v) => ({ field: restField(v.field), description: v.description }));
+  const message = renamed.map((v) => `${v.field}: ${v.description}`).join("; ");
+  return new RestError(status, type, e.code, message, renamed[0]?.field);
+}

@@ -1,0 +1,156 @@
+// Strict JSON request bodies: a size limit (413), well-formed UTF-8 JSON
+// (else 400 naming `body`), no unknown fields and the right type for every
+// field (else 400 naming the field, e.g. `tools[0].provisioning`).
+
+import type { ServerRequest } from "@convos-pool/kit";
+import { badRequest, payloadTooLarge } from "./errors.js";
+
+/**
+ * Reads the whole body and parses it. 413 as soon as it exceeds `limit` bytes
+ * (the rest is drained, not read into memory, so the client still gets the
+ * answer). An empty body is undefined.
+ */
+export async function readJsonBody(req: ServerRequest, limit: number): Promise<unknown> {
+  const raw = await readBody(req, limit);
+  if (raw.length === 0) return undefined;
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(raw);
+  } catch {
+    throw badRequest("body", "is not valid UTF-8");
+  }
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw badRequest("body", `malformed JSON (${(err as Error).message})`);
+  }
+}
+
+function readBody(req: ServerRequest, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (declared > limit) return Promise.reject(payloadTooLarge(limit));
+  return new Promise((resolve, reject) => {
+    let chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (tooLarge) return;
+      if (size > limit) {
+        tooLarge = true;
+        chunks = [];
+        reject(payloadTooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (!tooLarge) resolve(Buffer.concat(chunks, size));
+    });
+    req.on("error", reject);
+  });
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function child(parent: string, key: string | number): string {
+  if (typeof key === "number") return `${parent}[${key}]`;
+  return parent === "" ? key : `${parent}.${key}`;
+}
+
+/**
+ * One JSON object of a request, checked against the fields it may have.
+ * Getters take a fallback for optional fields; without one the field is
+ * required. `null` is a wrong type, never "absent".
+ */
+export class JsonObject {
+  private constructor(
+    /** Path of this object in the body: "" for the body itself, "tools[0]", "signature". */
+    readonly path: string,
+    private readonly value: Record<string, unknown>,
+  ) {}
+
+  static of(value: unknown, path: string, allowed: readonly string[]): JsonObject {
+    if (!isPlainObject(value)) throw badRequest(path || "body", "must be a JSON object");
+    for (const key of Object.keys(value)) {
+      if (!allowed.includes(key)) throw badRequest(child(path, key), "unknown field");
+    }
+    return new JsonObject(path, value);
+  }
+
+  /** The request body: an object with only `allowed` fields (an empty body counts as {}). */
+  static body(value: unknown, allowed: readonly string[]): JsonObject {
+    return JsonObject.of(value ?? {}, "", allowed);
+  }
+
+  has(key: string): boolean {
+    return this.value[key] !== undefined;
+  }
+
+  field(key: string): string {
+    return child(this.path, key);
+  }
+
+  private get(key: string, fallback: unknown): unknown {
+    const v = this.value[key];
+    if (v !== undefined) return v;
+    if (fallback === undefined) throw badRequest(this.field(key), "is required");
+    return fallback;
+  }
+
+  string(key: string, fallback?: string): string {
+    const v = this.get(key, fallback);
+    if (typeof v !== "string") throw badRequest(this.field(key), "must be a string");
+    return v;
+  }
+
+  boolean(key: string, fallback?: boolean): boolean {
+    const v = this.get(key, fallback);
+    if (typeof v !== "boolean") throw badRequest(this.field(key), "must be true or false");
+    return v;
+  }
+
+  /** A safe integer of at least `min`. */
+  integer(key: string, min: number, fallback?: number): number {
+    const v = this.get(key, fallback);
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) throw badRequest(this.field(key), "must be an integer");
+    if (v < min) throw badRequest(this.field(key), `must be at least ${min}`);
+    return v;
+  }
+
+  /** One of `values`; the message lists them, e.g. `must be "pool" or "user"`. */
+  oneOf<T extends string>(key: string, values: readonly T[], fallback?: T): T {
+    const v = this.get(key, fallback);
+    if (typeof v !== "string" || !(values as readonly string[]).includes(v)) {
+      throw badRequest(this.field(key), `must be ${values.map((x) => JSON.stringify(x)).join(" or ")}`);
+    }
+    return v as T;
+  }
+
+  /** A nested object, or undefined when absent. */
+  object(key: string, allowed: readonly string[]): JsonObject | undefined {
+    const v = this.value[key];
+    return v === undefined ? undefined : JsonObject.of(v, this.field(key), allowed);
+  }
+
+  private array(key: string): unknown[] | undefined {
+    const v = this.value[key];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v)) throw badRequest(this.field(key), "must be an array");
+    return v;
+  }
+
+  strings(key: string): string[] | undefined {
+    return this.array(key)?.map((item, i) => {
+      if (typeof item !== "string") throw badRequest(child(this.field(key), i), "must be a string");
+      return item;
+    });
+  }
+
+  objects(key: string, allowed: readonly string[]): JsonObject[] | undefined {
+    return this.array(key)?.map((item, i) => JsonObject.of(item, child(this.field(key), i), allowed));
+  }
+}

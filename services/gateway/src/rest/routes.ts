@@ -1,0 +1,340 @@
+// The REST paths of docs/rest.md, served through the server kit's `fallback`.
+// Each handler turns a request into an RPC of the same forwarder the Connect
+// face uses (so authorization is the same), and the answer into JSON.
+
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { Logger, ServerRequest, ServerResponse } from "@convos-pool/kit";
+import type { CallInfo, TemplatesForwarder } from "../forward.js";
+import type { Session } from "../sessions.js";
+import { badRequest, methodNotAllowed, noRoute, toRestError } from "./errors.js";
+import { JsonObject, readJsonBody } from "./json.js";
+import {
+  CONTENT_FIELDS,
+  contentFromBody,
+  patchFromBody,
+  signatureFromBody,
+  templateToJson,
+  versionToJson,
+} from "./templates-json.js";
+
+export interface RestDeps {
+  templates: TemplatesForwarder;
+  createSession(inboxId: string, signature: Signature | undefined): Promise<Session>;
+  log: Logger;
+  /** Largest accepted body; larger ones get 413. */
+  maxBodyBytes: number;
+}
+
+interface RestRequest {
+  /** The template id of the path, "" on paths without one. */
+  id: string;
+  url: URL;
+  headers: ServerRequest["headers"];
+  /** Reads the JSON body: an object with only `allowed` fields. */
+  body(allowed: readonly string[]): Promise<JsonObject>;
+  call: CallInfo;
+}
+
+interface RestResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+type Handler = (r: RestRequest, deps: RestDeps) => Promise<RestResponse>;
+
+const BASE = "/api/pool";
+
+// ---------------------------------------------------------------- helpers
+
+/** The query parameters, each at most once, none but `allowed`. */
+function query(r: RestRequest, allowed: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of r.url.searchParams) {
+    if (!allowed.includes(key)) throw badRequest(key, "unknown query parameter");
+    if (out.has(key)) throw badRequest(key, "given more than once");
+    out.set(key, value);
+  }
+  return out;
+}
+
+function queryInt(q: Map<string, string>, key: string): number {
+  const v = q.get(key);
+  if (v === undefined) return 0;
+  if (!/^[1-9][0-9]{0,5}$/.test(v)) throw badRequest(key, "must be a positive integer");
+  return Number(v);
+}
+
+function queryBool(q: Map<string, string>, key: string): boolean {
+  const v = q.get(key);
+  if (v === undefined || v === "false") return false;
+  if (v === "true") return true;
+  throw badRequest(key, 'must be "true" or "false"');
+}
+
+/** The version a change is based on: `If-Match: 3` or `If-Match: "3"`. */
+function ifMatch(r: RestRequest): bigint {
+  const raw = r.headers["if-match"];
+  if (raw === undefined || raw === "") {
+    throw badRequest("If-Match", "is required: the version your change is based on (the template's ETag)");
+  }
+  const m = /^\s*(?:"([1-9][0-9]{0,9})"|([1-9][0-9]{0,9}))\s*$/.exec(raw);
+  if (!m) throw badRequest("If-Match", 'must be one template version, such as "3"');
+  return BigInt(m[1] ?? m[2] ?? "0");
+}
+
+const etag = (version: bigint | number) => `"${version}"`;
+
+function withTemplate(status: number, t: Template | undefined): RestResponse {
+  if (!t) throw new Error("templates service answered without a template");
+  return { status, body: templateToJson(t), headers: { etag: etag(t.version) } };
+}
+
+const nextCursor = (token: string) => (token === "" ? null : token);
+
+const SORTS: Record<string, StoreSort> = {
+  relevance: StoreSort.RELEVANCE,
+  newest: StoreSort.NEWEST,
+  most_used: StoreSort.MOST_USED,
+};
+
+// ---------------------------------------------------------------- handlers
+
+const createSession: Handler = async (r, deps) => {
+  const body = await r.body(["inbox_id", "signature"]);
+  const session = await deps.createSession(body.string("inbox_id"), signatureFromBody(body));
+  return { status: 200, body: { token: session.token, expires_at: session.expiresAt.toISOString() } };
+};
+
+const listTemplates: Handler = async (r, { templates }) => {
+  if (r.url.searchParams.has("creator")) {
+    const q = query(r, ["creator", "include_archived", "limit", "cursor"]);
+    const res = await templates.listCreatorTemplates(
+      {
+        creatorId: q.get("creator") ?? "",
+        includeArchived: queryBool(q, "include_archived"),
+        pageSize: queryInt(q, "limit"),
+        pageToken: q.get("cursor") ?? "",
+      },
+      r.call,
+    );
+    return { status: 200, body: { templates: res.templates.map(templateToJson), next_cursor: nextCursor(res.nextPageToken) } };
+  }
+  const q = query(r, ["visibility", "q", "category", "sort", "limit", "cursor"]);
+  if (q.get("visibility") !== "public") {
+    throw badRequest("visibility", "give visibility=public (the store) or creator=<inbox id> (a creator's templates)");
+  }
+  const sort = q.get("sort");
+  if (sort !== undefined && SORTS[sort] === undefined) throw badRequest("sort", "must be relevance, newest or most_used");
+  const res = await templates.browseStore(
+    {
+      query: q.get("q") ?? "",
+      category: q.get("category") ?? "",
+      sort: sort === undefined ? StoreSort.UNSPECIFIED : SORTS[sort],
+      pageSize: queryInt(q, "limit"),
+      pageToken: q.get("cursor") ?? "",
+    },
+    r.call,
+  );
+  return { status: 200, body: { templates: res.templates.map(templateToJson), next_cursor: nextCursor(res.nextPageToken) } };
+};
+
+const createTemplate: Handler = async (r, { templates }) => {
+  const body = await r.body(["creator_id", ...CONTENT_FIELDS, "signature"]);
+  const res = await templates.createTemplate(
+    { creatorId: body.string("creator_id"), content: contentFromBody(body), signature: signatureFromBody(body) },
+    r.call,
+  );
+  const out = withTemplate(201, res.template);
+  out.headers = { ...out.headers, location: `${BASE}/templates/${encodeURIComponent(res.template?.id ?? "")}` };
+  return out;
+};
+
+const getTemplate: Handler = async (r, { templates }) => {
+  query(r, []);
+  const res = await templates.getTemplate({ templateId: r.id }, r.call);
+  return withTemplate(200, res.template);
+};
+
+const updateTemplate: Handler = async (r, { templates }) => {
+  query(r, []);
+  const expectedVersion = ifMatch(r);
+  const body = await r.body([...CONTENT_FIELDS, "signature"]);
+  const res = await templates.updateTemplate(
+    { templateId: r.id, expectedVersion, content: contentFromBody(body), signature: signatureFromBody(body) },
+    r.call,
+  );
+  return withTemplate(200, res.template);
+};
+
+const patchTemplate: Handler = async (r, { templates }) => {
+  query(r, []);
+  const expectedVersion = ifMatch(r);
+  const body = await r.body([...CONTENT_FIELDS, "signature"]);
+  const res = await templates.patchTemplate(
+    { templateId: r.id, expectedVersion, patch: patchFromBody(body), signature: signatureFromBody(body) },
+    r.call,
+  );
+  return withTemplate(200, res.template);
+};
+
+const setVisibility: Handler = async (r, { templates }) => {
+  query(r, []);
+  const expectedVersion = ifMatch(r);
+  const body = await r.body(["visibility", "signature"]);
+  const visibility = body.oneOf("visibility", ["public", "private"] as const);
+  const res = await templates.setTemplateVisibility(
+    {
+      templateId: r.id,
+      expectedVersion,
+      visibility: visibility === "public" ? Visibility.PUBLIC : Visibility.PRIVATE,
+      signature: signatureFromBody(body),
+    },
+    r.call,
+  );
+  return withTemplate(200, res.template);
+};
+
+/** Archive, or with ?permanent=true delete for good (204). */
+const deleteTemplate: Handler = async (r, { templates }) => {
+  const permanent = queryBool(query(r, ["permanent"]), "permanent");
+  const expectedVersion = ifMatch(r);
+  const body = await r.body(["signature"]);
+  const req = { templateId: r.id, expectedVersion, signature: signatureFromBody(body) };
+  if (permanent) {
+    await templates.deleteTemplate(req, r.call);
+    return { status: 204 };
+  }
+  const res = await templates.archiveTemplate(req, r.call);
+  return withTemplate(200, res.template);
+};
+
+const listVersions: Handler = async (r, { templates }) => {
+  const q = query(r, ["limit", "cursor"]);
+  const res = await templates.listTemplateVersions(
+    { templateId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+    r.call,
+  );
+  return { status: 200, body: { versions: res.versions.map(versionToJson), next_cursor: nextCursor(res.nextPageToken) } };
+};
+
+const rollback: Handler = async (r, { templates }) => {
+  query(r, []);
+  const expectedVersion = ifMatch(r);
+  const body = await r.body(["target_version", "signature"]);
+  const res = await templates.rollbackTemplate(
+    {
+      templateId: r.id,
+      expectedVersion,
+      targetVersion: BigInt(body.integer("target_version", 1)),
+      signature: signatureFromBody(body),
+    },
+    r.call,
+  );
+  return withTemplate(200, res.template);
+};
+
+// ---------------------------------------------------------------- routing
+
+const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
+  ["POST", "/sessions", createSession],
+  ["GET", "/templates", listTemplates],
+  ["POST", "/templates", createTemplate],
+  ["GET", "/templates/:id", getTemplate],
+  ["PUT", "/templates/:id", updateTemplate],
+  ["PATCH", "/templates/:id", patchTemplate],
+  ["DELETE", "/templates/:id", deleteTemplate],
+  ["PATCH", "/templates/:id/visibility", setVisibility],
+  ["GET", "/templates/:id/versions", listVersions],
+  ["POST", "/templates/:id/rollback", rollback],
+];
+
+/** Path parameters when `path` matches `pattern`, else undefined. */
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const want = `${BASE}${pattern}`.split("/");
+  const got = path.split("/");
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] ?? "";
+    const g = got[i] ?? "";
+    if (w.startsWith(":")) {
+      if (g === "") return undefined;
+      try {
+        params[w.slice(1)] = decodeURIComponent(g);
+      } catch {
+        return undefined;
+      }
+    } else if (w !== g) return undefined;
+  }
+  return params;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (body === undefined) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    "content-type": "application/json; charset=utf-8",
+    "content-length": String(Buffer.byteLength(text)),
+  });
+  res.end(text);
+}
+
+/** The server kit's `fallback`: answers every path under /api/pool/, leaves others alone. */
+export function restApi(deps: RestDeps): (req: ServerRequest, res: ServerResponse) => Promise<boolean> {
+  return async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://gateway.invalid");
+    if (url.pathname !== BASE && !url.pathname.startsWith(`${BASE}/`)) return false;
+    const started = performance.now();
+    const method = req.method ?? "GET";
+    const aborted = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) aborted.abort();
+    });
+    let status: number;
+    try {
+      const out = await dispatch(method, url, req, aborted.signal, deps);
+      status = out.status;
+      send(res, out.status, out.body, out.headers);
+    } catch (err) {
+      const e = toRestError(err);
+      status = e.status;
+      if (e.status >= 500) deps.log.error("rest request failed", { method, path: url.pathname, err });
+      if (!res.headersSent) send(res, e.status, e.body, e.headers);
+      else res.end();
+    }
+    // Never headers or bodies: they carry session tokens and signatures.
+    deps.log.info("rest", { method, path: url.pathname, status, durationMs: Math.round(performance.now() - started) });
+    return true;
+  };
+}
+
+async function dispatch(method: string, url: URL, req: ServerRequest, signal: AbortSignal, deps: RestDeps): Promise<RestResponse> {
+  const allowed: string[] = [];
+  for (const [routeMethod, pattern, handler] of ROUTES) {
+    const params = matchPath(pattern, url.pathname);
+    if (!params) continue;
+    if (routeMethod !== method) {
+      allowed.push(routeMethod);
+      continue;
+    }
+    const r: RestRequest = {
+      id: params.id ?? "",
+      url,
+      headers: req.headers,
+      body: async (fields) => JsonObject.body(await readJsonBody(req, deps.maxBodyBytes), fields),
+      call: { authorization: req.headers.authorization, signal },
+    };
+    return handler(r, deps);
+  }
+  if (allowed.length === 0) throw noRoute(method, url.pathname);
+  if (method === "OPTIONS") return { status: 204, headers: { allow: [...allowed, "OPTIONS"].join(", ") } };
+  throw methodNotAllowed(method, url.pathname, [...allowed, "OPTIONS"]);
+}

@@ -1,0 +1,150 @@
+// Templates in their REST JSON form (docs/rest.md) and REST bodies as the
+// request messages of TemplateService.
+
+import { create } from "@bufbuild/protobuf";
+import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import {
+  TemplateContentSchema,
+  TemplateStatus,
+  Visibility,
+  type Template,
+  type TemplateContent,
+  type TemplateVersion,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplatePatchSchema, type TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  DEFAULT_MODEL,
+  contentFromJson,
+  contentToJson,
+  type ModelJson,
+  type TemplateContentJson,
+  type ToolJson,
+} from "@convos-pool/kit";
+import type { JsonObject } from "./json.js";
+
+export type TemplateJson = { id: string; creator_id: string } & TemplateContentJson & {
+    visibility: "public" | "private";
+    status: "active" | "archived";
+    version: number;
+    usage_count: number;
+    created_at: string | null;
+    updated_at: string | null;
+  };
+
+export interface TemplateVersionJson {
+  template_id: string;
+  version: number;
+  snapshot: TemplateJson | null;
+  changed_by: string;
+  changed_at: string | null;
+  change_summary: string;
+}
+
+const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
+
+export function templateToJson(t: Template): TemplateJson {
+  return {
+    id: t.id,
+    creator_id: t.creatorId,
+    ...contentToJson(t.content ?? create(TemplateContentSchema)),
+    visibility: t.visibility === Visibility.PUBLIC ? "public" : "private",
+    status: t.status === TemplateStatus.ARCHIVED ? "archived" : "active",
+    version: Number(t.version),
+    usage_count: Number(t.usageCount),
+    created_at: iso(t.createdAt),
+    updated_at: iso(t.updatedAt),
+  };
+}
+
+export function versionToJson(v: TemplateVersion): TemplateVersionJson {
+  return {
+    template_id: v.templateId,
+    version: Number(v.version),
+    snapshot: v.snapshot ? templateToJson(v.snapshot) : null,
+    changed_by: v.changedBy,
+    changed_at: iso(v.changedAt),
+    change_summary: v.changeSummary,
+  };
+}
+
+// ---------------------------------------------------------------- request bodies
+
+export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags"] as const;
+const MODEL_FIELDS = ["default", "allow_override"] as const;
+const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required"] as const;
+const SIGNATURE_FIELDS = ["signature", "issued_at", "nonce"] as const;
+
+function modelFrom(o: JsonObject): ModelJson {
+  return { default: o.string("default"), allow_override: o.boolean("allow_override", DEFAULT_MODEL.allow_override) };
+}
+
+function toolFrom(o: JsonObject): ToolJson {
+  return {
+    id: o.string("id"),
+    name: o.string("name", ""),
+    provisioning: o.oneOf("provisioning", ["pool", "user"] as const),
+    description: o.string("description", ""),
+    prompt: o.string("prompt", ""),
+    required: o.boolean("required", false),
+  };
+}
+
+const modelOf = (body: JsonObject) => {
+  const m = body.object("model", MODEL_FIELDS);
+  return m && modelFrom(m);
+};
+const toolsOf = (body: JsonObject) => body.objects("tools", TOOL_FIELDS)?.map(toolFrom);
+
+/**
+ * A full content (create, PUT), omitted optional fields at their defaults.
+ * This JSON, defaults included, is what the creator's contentHash covers.
+ */
+export function contentFromBody(body: JsonObject): TemplateContent {
+  const json: TemplateContentJson = {
+    agent_name: body.string("agent_name"),
+    instructions: body.string("instructions"),
+    model: modelOf(body) ?? { ...DEFAULT_MODEL },
+    tools: toolsOf(body) ?? [],
+    description: body.string("description", ""),
+    category: body.string("category", ""),
+    tags: body.strings("tags") ?? [],
+  };
+  return contentFromJson(json);
+}
+
+/** The content fields a PATCH body sets; `tools: []` / `tags: []` empty the lists. */
+export function patchFromBody(body: JsonObject): TemplatePatch {
+  const opt = (key: string) => (body.has(key) ? body.string(key) : undefined);
+  const model = modelOf(body);
+  const tools = toolsOf(body);
+  const tags = body.strings("tags");
+  return create(TemplatePatchSchema, {
+    agentName: opt("agent_name"),
+    instructions: opt("instructions"),
+    model: model && asProto({ model }).model,
+    tools: tools ? asProto({ tools }).tools : [],
+    clearTools: tools !== undefined && tools.length === 0,
+    description: opt("description"),
+    category: opt("category"),
+    tags: tags ?? [],
+    clearTags: tags !== undefined && tags.length === 0,
+  });
+}
+
+/** Proto form of some content fields (the rest at their zero values). */
+function asProto(part: Partial<TemplateContentJson>): TemplateContent {
+  const zero = { agent_name: "", instructions: "", model: DEFAULT_MODEL, tools: [], description: "", category: "", tags: [] };
+  return contentFromJson({ ...zero, ...part });
+}
+
+/** `signature` of a mutation body; absent: undefined (the service answers 401). */
+export function signatureFromBody(body: JsonObject): Signature | undefined {
+  const s = body.object("signature", SIGNATURE_FIELDS);
+  if (!s) return undefined;
+  return create(SignatureSchema, {
+    signature: s.string("signature"),
+    issuedAt: BigInt(s.integer("issued_at", 0)),
+    nonce: s.string("nonce"),
+  });
+}

@@ -1,0 +1,140 @@
+// The gateway: the pool's only public entry point (DESIGN.md section 2).
+// One port serves SessionService and TemplateService over Connect, gRPC and
+// gRPC-Web (HTTP/1.1 and h2c), and the REST paths of docs/rest.md. Template
+// calls are forwarded to the templates service over gRPC with the service
+// credential; the caller's identity travels as x-pool-caller only when the
+// gateway verified it (a session token).
+
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  DEFAULT_MAX_REQUEST_BYTES,
+  DerivedInboxResolver,
+  SignatureVerifier,
+  createLogger,
+  loggingInterceptor,
+  openDatabase,
+  pruneNonces,
+  signatureNoncesMigration,
+  startServer,
+  type InboxResolver,
+  type Logger,
+} from "@convos-pool/kit";
+import { connectTemplates, createTemplatesForwarder, templateServiceImpl } from "./forward.js";
+import { restApi } from "./rest/routes.js";
+import { SessionTokens, createSession, type SessionServiceDeps } from "./sessions.js";
+
+export interface GatewayOptions {
+  /** 0 or absent: a free port. */
+  port?: number;
+  /** Default "127.0.0.1". */
+  host?: string;
+  /** The templates service, e.g. http://127.0.0.1:7001 (reached over gRPC, HTTP/2). */
+  templatesUrl: string;
+  /** The credential internal services expect (POOL_SERVICE_TOKEN). */
+  serviceToken: string;
+  /**
+   * Key of the session tokens' HMAC. Absent: random per start, so sessions do
+   * not survive a restart (and do not work across several gateway replicas).
+   */
+  sessionSecret?: string;
+  /** The gateway's own database (used nonces of CreateSession); absent: embedded PGlite. */
+  databaseUrl?: string;
+  /** Where the embedded database lives; default .data/gateway. */
+  embeddedDir?: string;
+  /** Who owns which wallet; offline XMTP inbox derivation by default. */
+  resolver?: InboxResolver;
+  /** Browser origins allowed (CORS); default "*". */
+  corsOrigins?: string[] | "*";
+  log?: Logger;
+}
+
+export interface RunningGateway {
+  /** http://host:port */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** How long a signed login stays acceptable, and so how long its nonce must be remembered. */
+const SIGNATURE_MAX_AGE_SECONDS = 300;
+
+export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
+  const log = opts.log ?? createLogger("gateway");
+  if (!opts.sessionSecret) {
+    log.warn("no session secret configured (POOL_SESSION_SECRET): sessions end when the gateway restarts");
+  }
+  const tokens = new SessionTokens(opts.sessionSecret || undefined);
+  const db = await openDatabase({
+    name: "gateway",
+    url: opts.databaseUrl,
+    embeddedDir: opts.embeddedDir,
+    entities: [],
+    migrations: [signatureNoncesMigration],
+  });
+  const sessionDeps: SessionServiceDeps = {
+    tokens,
+    em: db.em,
+    verifier: new SignatureVerifier({
+      resolver: opts.resolver ?? new DerivedInboxResolver(),
+      maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
+    }),
+  };
+  const upstream = connectTemplates(opts.templatesUrl, opts.serviceToken);
+  const templates = createTemplatesForwarder(upstream.client, tokens, log);
+
+  let server;
+  try {
+    server = await startServer({
+      name: "gateway",
+      port: opts.port,
+      host: opts.host,
+      log,
+      interceptors: [loggingInterceptor(log)],
+      cors: { allowedOrigins: opts.corsOrigins ?? "*" },
+      routes(router) {
+        router.service(SessionService, {
+          async createSession(req) {
+            const session = await createSession(sessionDeps, req.inboxId, req.signature);
+            return { token: session.token, expiresAt: timestampFromDate(session.expiresAt) };
+          },
+        });
+        router.service(TemplateService, templateServiceImpl(templates));
+      },
+      fallback: restApi({
+        templates,
+        createSession: (inboxId, signature) => createSession(sessionDeps, inboxId, signature),
+        log,
+        maxBodyBytes: DEFAULT_MAX_REQUEST_BYTES,
+      }),
+    });
+  } catch (err) {
+    upstream.close();
+    await db.close();
+    throw err;
+  }
+
+  // Nonces older than the signature window can never be replayed: forget them.
+  const pruner = setInterval(() => {
+    pruneNonces(db.em.fork(), new Date(Date.now() - 2 * SIGNATURE_MAX_AGE_SECONDS * 1000)).catch((err: unknown) =>
+      log.warn("nonce pruning failed", { err }),
+    );
+  }, 60_000);
+  pruner.unref();
+
+  log.info("gateway listening", { url: server.url, templates: opts.templatesUrl, embedded: db.embedded });
+  const running = server;
+  let closed: Promise<void> | undefined;
+  return {
+    url: running.url,
+    port: running.port,
+    close: () =>
+      (closed ??= (async () => {
+        clearInterval(pruner);
+        await running.close();
+        upstream.close();
+        await db.close();
+      })()),
+  };
+}

@@ -1,0 +1,61 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { SESSION_TTL_SECONDS, SessionTokens } from "./sessions.js";
+
+const INBOX = "a".repeat(64);
+
+function code(fn: () => unknown): Code | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    return ConnectError.from(err).code;
+  }
+}
+
+describe("SessionTokens", () => {
+  it("issues a token for an hour and reads the inbox back", () => {
+    let now = 1_800_000_000_000;
+    const tokens = new SessionTokens("a session secret of some length", undefined, () => now);
+    const s = tokens.issue(INBOX);
+    expect(s.expiresAt.getTime()).toBe(now + SESSION_TTL_SECONDS * 1000);
+    expect(tokens.verify(s.token)).toBe(INBOX);
+    expect(tokens.callerOf(`Bearer ${s.token}`)).toBe(INBOX);
+    expect(tokens.callerOf(`bearer   ${s.token}`)).toBe(INBOX);
+    expect(tokens.callerOf(null)).toBeUndefined();
+    expect(tokens.callerOf("")).toBeUndefined();
+
+    now += SESSION_TTL_SECONDS * 1000 - 1;
+    expect(tokens.verify(s.token)).toBe(INBOX);
+    now += 1;
+    expect(code(() => tokens.verify(s.token))).toBe(Code.Unauthenticated);
+  });
+
+  it("refuses tokens of another secret, tampered tokens and other schemes", () => {
+    const a = new SessionTokens("secret one");
+    const b = new SessionTokens("secret two");
+    const token = a.issue(INBOX).token;
+    expect(code(() => b.verify(token))).toBe(Code.Unauthenticated);
+    expect(code(() => a.verify(token.replace(INBOX, "b".repeat(64))))).toBe(Code.Unauthenticated);
+    expect(code(() => a.verify(`${token}x`))).toBe(Code.Unauthenticated);
+    expect(code(() => a.callerOf(`Basic ${token}`))).toBe(Code.Unauthenticated);
+    expect(code(() => a.callerOf("Bearer"))).toBe(Code.Unauthenticated);
+  });
+
+  it("survives a restart only with a configured secret", () => {
+    const token = new SessionTokens("configured").issue(INBOX).token;
+    expect(new SessionTokens("configured").verify(token)).toBe(INBOX);
+    const random = new SessionTokens(undefined).issue(INBOX).token;
+    expect(code(() => new SessionTokens(undefined).verify(random))).toBe(Code.Unauthenticated);
+  });
+
+  it("does not put the token in error messages", () => {
+    const tokens = new SessionTokens("s");
+    const token = tokens.issue(INBOX).token;
+    try {
+      new SessionTokens("t").verify(token);
+    } catch (err) {
+      expect(String((err as Error).message)).not.toContain(token);
+    }
+  });
+});
