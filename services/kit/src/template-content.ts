@@ -69,11 +69,18 @@ const TAG = /^[a-z0-9][a-z0-9 -]*$/;
 
 // ---------------------------------------------------------------- proto <-> JSON
 
+/** An unknown value keeps a name that validation refuses, rather than turning into a valid one. */
+function provisioningName(p: Provisioning): ToolJson["provisioning"] {
+  if (p === Provisioning.POOL) return "pool";
+  if (p === Provisioning.USER) return "user";
+  return "unspecified" as ToolJson["provisioning"];
+}
+
 export function toolToJson(t: ToolDeclaration): ToolJson {
   return {
     id: t.id,
     name: t.name,
-    provisioning: t.provisioning === Provisioning.USER ? "user" : "pool",
+    provisioning: provisioningName(t.provisioning),
     description: t.description,
     prompt: t.prompt,
     required: t.required,
@@ -164,6 +171,9 @@ function checkTools(field: string, tools: ToolJson[]): void {
     checkText(`${f}.name`, t.name, LIMITS.toolName);
     checkText(`${f}.description`, t.description, LIMITS.toolDescription);
     checkText(`${f}.prompt`, t.prompt, LIMITS.toolPrompt);
+    if (t.provisioning !== "pool" && t.provisioning !== "user") {
+      throw invalidArgument(`${f}.provisioning`, 'must be "pool" or "user"');
+    }
     if (t.provisioning === "pool") {
       if (!(POOL_TOOL_IDS as readonly string[]).includes(t.id)) {
         throw invalidArgument(`${f}.id`, `the pool provisions only ${POOL_TOOL_IDS.join(", ")}; use provisioning "user" for "${t.id}"`);

@@ -41,70 +41,114 @@ export interface Page {
 
 const MAX_QUERY = 200;
 
+/** A statement with MikroORM-style `?` placeholders. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
 /**
- * Builds the store's SQL: public, active templates, optionally matching a
- * full-text query and a category, in one of three keyset orders. Exported so
- * the benchmark can time the very same statement against PostgreSQL.
+ * How to answer one store request: statements tried in order until one fills
+ * a page (the last one always answers), and the sort key of a row for the
+ * next page token. Exported so the benchmark runs the very same SQL straight
+ * against PostgreSQL.
  */
-export function storeSql(q: StoreQuery): { sql: string; params: unknown[]; keyOf: (r: ListedRow) => (string | number)[] } {
+export interface StorePlan {
+  attempts: Statement[];
+  limit: number;
+  keyOf: (r: ListedRow) => (string | number)[];
+}
+
+/** Rows of the sort index a search walks before it falls back to scoring all matches. */
+const WALK_ROWS = 1000;
+
+export function planStoreQuery(q: StoreQuery): StorePlan {
   if (q.query.length > MAX_QUERY) throw invalidArgument("query", `must be at most ${MAX_QUERY} characters`);
   const text = q.query.trim();
-  const sort = q.sort === StoreSort.UNSPECIFIED ? (text ? StoreSort.RELEVANCE : StoreSort.NEWEST) : q.sort;
-  if (sort === StoreSort.RELEVANCE && !text) throw invalidArgument("sort", "relevance needs a query");
+  // Unsorted searches list the most used matches first, as app stores do;
+  // relevance (text rank) is there on request.
+  const sort = q.sort === StoreSort.UNSPECIFIED ? (text ? StoreSort.MOST_USED : StoreSort.NEWEST) : q.sort;
   if (!Object.values(StoreSort).includes(sort)) throw invalidArgument("sort", "must be relevance, newest or most_used");
+  if (sort === StoreSort.RELEVANCE && !text) throw invalidArgument("sort", "relevance needs a query");
 
   const where = [`visibility = 'public'`, `status = 'active'`];
   const params: unknown[] = [];
-  const ctes: string[] = [];
-  let rank = "";
-  if (text) {
-    ctes.push(`q as (select websearch_to_tsquery('english', ?) as tsq)`);
-    params.push(text);
-    where.push(`search @@ q.tsq`);
-    rank = `, ts_rank(search, q.tsq) as rank`;
-  }
   if (q.category) {
     where.push(`category = ?`);
     params.push(q.category);
   }
-  let order: string;
-  let keyOf: (r: ListedRow) => (string | number)[];
   const cursor = decodePageToken(q.pageToken, 2);
-  switch (sort) {
-    case StoreSort.RELEVANCE:
-      order = `rank desc, id desc`;
-      keyOf = (r) => [r.rank ?? 0, r.id];
-      if (cursor) {
-        where.push(`(ts_rank(search, q.tsq), id) < (?::real, ?)`);
-        params.push(Number(cursor[0]), String(cursor[1]));
-      }
-      break;
-    case StoreSort.MOST_USED:
-      order = `usage_count desc, id desc`;
-      keyOf = (r) => [String(r.usage_count), r.id];
-      if (cursor) {
-        where.push(`(usage_count, id) < (?::bigint, ?)`);
-        params.push(String(cursor[0]), String(cursor[1]));
-      }
-      break;
-    default:
-      order = `created_at desc, id desc`;
-      keyOf = (r) => [new Date(r.created_at).toISOString(), r.id];
-      if (cursor) {
-        where.push(`(created_at, id) < (?::timestamptz, ?)`);
-        params.push(String(cursor[0]), String(cursor[1]));
-      }
+  const limit = q.limit + 1; // one more row tells whether there is a next page
+  const withQuery = `with q as (select websearch_to_tsquery('english', ?) as tsq) `;
+
+  if (sort === StoreSort.RELEVANCE) {
+    // Relevance has to score every match: one statement over the text index.
+    if (cursor) {
+      where.push(`(ts_rank(search, q.tsq), id) < (?::real, ?)`);
+      params.push(Number(cursor[0]), String(cursor[1]));
+    }
+    return {
+      attempts: [
+        {
+          sql: `${withQuery}select ${LIST_COLUMNS}, ts_rank(search, q.tsq) as rank from templates, q
+            where search @@ q.tsq and ${where.join(" and ")} order by rank desc, id desc limit ${limit}`,
+          params: [text, ...params],
+        },
+      ],
+      limit: q.limit,
+      keyOf: (r) => [r.rank ?? 0, r.id],
+    };
   }
-  const from = text ? `templates, q` : `templates`;
-  const sql =
-    (ctes.length ? `with ${ctes.join(", ")} ` : "") +
-    `select ${LIST_COLUMNS}${rank} from ${from} where ${where.join(" and ")} order by ${order} limit ${q.limit + 1}`;
-  return { sql, params, keyOf };
+
+  const [order, keyOf, after] =
+    sort === StoreSort.MOST_USED
+      ? ([`usage_count desc, id desc`, (r: ListedRow) => [String(r.usage_count), r.id], `(usage_count, id) < (?::bigint, ?)`] as const)
+      : ([`created_at desc, id desc`, (r: ListedRow) => [new Date(r.created_at).toISOString(), r.id], `(created_at, id) < (?::timestamptz, ?)`] as const);
+  if (cursor) {
+    where.push(after);
+    params.push(String(cursor[0]), String(cursor[1]));
+  }
+  const filter = where.join(" and ");
+  if (!text) {
+    return {
+      attempts: [{ sql: `select ${LIST_COLUMNS} from templates where ${filter} order by ${order} limit ${limit}`, params }],
+      limit: q.limit,
+      keyOf,
+    };
+  }
+  // A search in a sort order. A broad query fills a page from the first rows
+  // of the sort index; a narrow one is cheaper as "all matches, then sort".
+  // PostgreSQL cannot tell them apart well, so walk a bounded stretch of the
+  // index first and fall back to the text index when it did not fill a page.
+  return {
+    attempts: [
+      {
+        sql: `${withQuery}select ${LIST_COLUMNS} from (select * from templates where ${filter} order by ${order} limit ${WALK_ROWS}) t, q
+          where search @@ q.tsq order by ${order} limit ${limit}`,
+        params: [text, ...params],
+      },
+      {
+        sql: `${withQuery}, m as materialized (select * from templates, q where search @@ q.tsq and ${filter})
+          select ${LIST_COLUMNS} from m order by ${order} limit ${limit}`,
+        params: [text, ...params],
+      },
+    ],
+    limit: q.limit,
+    keyOf,
+  };
+}
+
+/** Runs a plan with any executor: the service's EntityManager, or a bare pg client in the benchmark. */
+export async function runStorePlan(plan: StorePlan, exec: (s: Statement) => Promise<ListedRow[]>): Promise<Page> {
+  for (const [i, attempt] of plan.attempts.entries()) {
+    const rows = await exec(attempt);
+    if (rows.length > plan.limit || i === plan.attempts.length - 1) return toPage(rows, plan.limit, plan.keyOf);
+  }
+  throw new Error("a store plan has at least one statement");
 }
 
 export async function browseStore(em: EntityManager, q: StoreQuery): Promise<Page> {
-  const { sql, params, keyOf } = storeSql(q);
-  return toPage(await em.execute<ListedRow[]>(sql, params), q.limit, keyOf);
+  return runStorePlan(planStoreQuery(q), (s) => em.execute<ListedRow[]>(s.sql, s.params));
 }
 
 export async function listCreatorTemplates(

@@ -617,12 +617,14 @@ export const ListCreatorTemplatesResponseSchema: GenMessage<ListCreatorTemplates
  */
 export enum StoreSort {
   /**
+   * Most used first when there is a query, newest otherwise.
+   *
    * @generated from enum value: STORE_SORT_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
-   * Best match first when there is a query, newest otherwise.
+   * Best text match first (needs a query; scores every match, so slower on broad queries).
    *
    * @generated from enum value: STORE_SORT_RELEVANCE = 1;
    */
