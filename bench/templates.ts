@@ -6,8 +6,6 @@
 // noisy machine), and signed creates per second.
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { StoreSort, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -16,7 +14,7 @@ import {
   contentToJson,
   deriveInboxId,
   jsonHash,
-  serviceCredentialClientInterceptor,
+  createServiceClient,
   signOperation,
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
@@ -77,10 +75,7 @@ async function main() {
   const databaseUrl = await createTestDatabase("bench");
   const serviceToken = randomBytes(16).toString("hex");
   const service = await startTemplateService({ databaseUrl, serviceToken });
-  const client = createClient(
-    TemplateService,
-    createGrpcTransport({ baseUrl: service.url, interceptors: [serviceCredentialClientInterceptor(serviceToken)] }),
-  );
+  const client = createServiceClient(TemplateService, service.url, serviceToken).client;
   const raw = new pg.Client({ connectionString: databaseUrl });
   await raw.connect();
 

@@ -6,11 +6,9 @@
 // is authorized the same way whichever protocol it arrives on.
 
 import type { CallOptions, Client, HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { Http2SessionManager, createGrpcTransport, type GrpcTransportOptions } from "@connectrpc/connect-node";
-import type * as http2 from "node:http2";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { callerHeaders, serviceCredentialClientInterceptor, type Logger } from "@convos-pool/kit";
+import { callerHeaders, createServiceClient, type Logger } from "@convos-pool/kit";
 import type { SessionTokens } from "./sessions.js";
 
 /** What a forwarded call needs from the incoming request. */
@@ -29,53 +27,7 @@ export interface TemplatesUpstream {
 
 /** A gRPC (HTTP/2) client of the templates service that presents the service credential. */
 export function connectTemplates(url: string, serviceToken: string): TemplatesUpstream {
-  const sessionManager = new Http2SessionManager(url, { idleConnectionTimeoutMs: 60_000 });
-  const transport = createGrpcTransport({
-    baseUrl: url,
-    sessionManager: new GoawaySafeSessionManager(sessionManager),
-    interceptors: [serviceCredentialClientInterceptor(serviceToken)],
-  });
-  return {
-    client: createClient(TemplateService, transport),
-    close: () => sessionManager.abort(),
-  };
-}
-
-/**
- * Works around connectrpc/connect-es#1768 (open in connect-node 2.2.0): when
- * the templates service shuts down (GOAWAY on an idle connection), the
- * session manager destroys the session with an error that Node raises after
- * the manager removed its listeners, an uncaught exception that would take
- * the gateway down. Every session gets a listener that swallows it; the
- * manager's own listeners still see every error.
- */
-class GoawaySafeSessionManager implements NonNullable<GrpcTransportOptions["sessionManager"]> {
-  private readonly guarded = new WeakSet<http2.Http2Session>();
-
-  constructor(private readonly inner: Http2SessionManager) {}
-
-  get authority(): string {
-    return this.inner.authority;
-  }
-
-  async request(
-    method: string,
-    path: string,
-    headers: http2.OutgoingHttpHeaders,
-    options: Omit<http2.ClientSessionRequestOptions, "signal">,
-  ): Promise<http2.ClientHttp2Stream> {
-    const stream = await this.inner.request(method, path, headers, options);
-    const session = stream.session;
-    if (session && !this.guarded.has(session)) {
-      this.guarded.add(session);
-      session.on("error", () => {});
-    }
-    return stream;
-  }
-
-  notifyResponseByteRead(stream: http2.ClientHttp2Stream): void {
-    this.inner.notifyResponseByteRead(stream);
-  }
+  return createServiceClient(TemplateService, url, serviceToken);
 }
 
 export type TemplatesForwarder = ReturnType<typeof createTemplatesForwarder>;

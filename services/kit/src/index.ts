@@ -8,3 +8,5 @@ export * from "./signatures.js";
 export * from "./template-content.js";
 export * from "./db.js";
 export * from "./nonces.js";
+export * from "./service-client.js";
+export * from "./signature-workers.js";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { recoverTypedDataAddress, type Hex, type LocalAccount } from "viem";
+import { recoverTypedDataAddress, type Hex, type LocalAccount, type RecoverTypedDataAddressParameters } from "viem";
 import { create } from "@bufbuild/protobuf";
 import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { invalidArgument, permissionDenied, unauthenticated } from "./errors.js";
@@ -78,6 +78,8 @@ export interface VerifierOptions {
   /** How far in the future issuedAt may be (clock skew). */
   maxSkewSeconds?: number;
   now?: () => number;
+  /** Where signers are recovered: in-line by default, or a SignerRecoveryPool. */
+  recover?: (params: RecoverTypedDataAddressParameters) => Promise<Hex>;
 }
 
 export interface VerifiedSignature {
@@ -97,11 +99,13 @@ export class SignatureVerifier {
   private readonly maxAge: number;
   private readonly maxSkew: number;
   private readonly now: () => number;
+  private readonly recover: (params: RecoverTypedDataAddressParameters) => Promise<Hex>;
 
   constructor(private readonly options: VerifierOptions) {
     this.maxAge = options.maxAgeSeconds ?? 300;
     this.maxSkew = options.maxSkewSeconds ?? 60;
     this.now = options.now ?? (() => Date.now());
+    this.recover = options.recover ?? recoverTypedDataAddress;
   }
 
   async verify(
@@ -124,13 +128,14 @@ export class SignatureVerifier {
     }
     let address: Hex;
     try {
-      address = await recoverTypedDataAddress({
+      address = await this.recover({
         domain: SIGNATURE_DOMAIN,
         types: { [operation]: SIGNED_TYPES[operation] },
         primaryType: operation,
         message: { ...fields, issuedAt: BigInt(signature.issuedAt), nonce: signature.nonce as Hex },
         signature: signature.signature as Hex,
-      });
+        // The operation is only known at run time; viem's types want it static.
+      } as unknown as RecoverTypedDataAddressParameters);
     } catch {
       throw unauthenticated(`${field}: not a valid signature`);
     }

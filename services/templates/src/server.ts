@@ -2,6 +2,7 @@ import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_servic
 import {
   DerivedInboxResolver,
   SignatureVerifier,
+  SignerRecoveryPool,
   createLogger,
   loggingInterceptor,
   openDatabase,
@@ -46,9 +47,11 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
     entities: [TemplateRow, TemplateVersionRow],
     migrations,
   });
+  const recovery = new SignerRecoveryPool();
   const verifier = new SignatureVerifier({
     resolver: opts.resolver ?? new DerivedInboxResolver(),
     maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
+    recover: (params) => recovery.recover(params),
   });
   const service = createTemplateService({ em: db.em, verifier });
   const server = await startServer({
@@ -73,7 +76,7 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
     async close() {
       clearInterval(pruner);
       await server.close();
-      await db.close();
+      await Promise.all([db.close(), recovery.close()]);
     },
   };
 }

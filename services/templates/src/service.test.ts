@@ -16,7 +16,7 @@ import {
   fieldViolations,
   jsonHash,
   patchToJson,
-  serviceCredentialClientInterceptor,
+  createServiceClient,
   signOperation,
   type TemplateContentJson,
 } from "@convos-pool/kit";
@@ -57,10 +57,7 @@ let client: Client<typeof TemplateService>;
 let sql: pg.Client;
 
 function connect(url: string): Client<typeof TemplateService> {
-  return createClient(
-    TemplateService,
-    createGrpcTransport({ baseUrl: url, interceptors: [serviceCredentialClientInterceptor(TOKEN)] }),
-  );
+  return createServiceClient(TemplateService, url, TOKEN).client;
 }
 
 const as = (c: Creator) => ({ headers: { [CALLER_HEADER]: c.inboxId } });

@@ -1,0 +1,64 @@
+import type * as http2 from "node:http2";
+import { createClient, type Client } from "@connectrpc/connect";
+import { Http2SessionManager, createGrpcTransport, type GrpcTransportOptions } from "@connectrpc/connect-node";
+import type { DescService } from "@bufbuild/protobuf";
+import { serviceCredentialClientInterceptor } from "./auth.js";
+
+export interface ServiceClient<S extends DescService> {
+  client: Client<S>;
+  /** Closes the HTTP/2 connection. */
+  close(): void;
+}
+
+/**
+ * A gRPC client of another pool service, presenting the service credential.
+ * Internal calls stay on one machine or one cluster network: no compression
+ * (gzip of a page of templates costs more than sending it).
+ */
+export function createServiceClient<S extends DescService>(service: S, url: string, serviceToken: string): ServiceClient<S> {
+  const sessions = new Http2SessionManager(url, { idleConnectionTimeoutMs: 60_000 });
+  const transport = createGrpcTransport({
+    baseUrl: url,
+    sessionManager: new GoawaySafeSessionManager(sessions),
+    interceptors: [serviceCredentialClientInterceptor(serviceToken)],
+    acceptCompression: [],
+  });
+  return { client: createClient(service, transport), close: () => sessions.abort() };
+}
+
+/**
+ * Works around connectrpc/connect-es#1768 (open in connect-node 2.2.0): when
+ * the upstream service shuts down (GOAWAY on an idle connection), the session
+ * manager destroys the session with an error that Node raises after the
+ * manager removed its listeners, an uncaught exception that would take the
+ * caller down. Every session gets a listener that swallows it; the manager's
+ * own listeners still see every error.
+ */
+class GoawaySafeSessionManager implements NonNullable<GrpcTransportOptions["sessionManager"]> {
+  private readonly guarded = new WeakSet<http2.Http2Session>();
+
+  constructor(private readonly inner: Http2SessionManager) {}
+
+  get authority(): string {
+    return this.inner.authority;
+  }
+
+  async request(
+    method: string,
+    path: string,
+    headers: http2.OutgoingHttpHeaders,
+    options: Omit<http2.ClientSessionRequestOptions, "signal">,
+  ): Promise<http2.ClientHttp2Stream> {
+    const stream = await this.inner.request(method, path, headers, options);
+    const session = stream.session;
+    if (session && !this.guarded.has(session)) {
+      this.guarded.add(session);
+      session.on("error", () => {});
+    }
+    return stream;
+  }
+
+  notifyResponseByteRead(stream: http2.ClientHttp2Stream): void {
+    this.inner.notifyResponseByteRead(stream);
+  }
+}
