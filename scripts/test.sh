@@ -32,4 +32,12 @@ step "tsc -p ."
 npx --no -- tsc -p .
 
 step "vitest run (with a throwaway PostgreSQL)"
-bash scripts/with-postgres.sh npx --no -- vitest run "$@"
+status=0
+bash scripts/with-postgres.sh npx --no -- vitest run --reporter=default --reporter=json \
+  --outputFile.json="$GEN_TMP/vitest.json" "$@" || status=$?
+# One plain closing line, whatever reads this output.
+if [[ -f "$GEN_TMP/vitest.json" ]]; then
+  node -e 'const r = require(process.argv[1]);
+    console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);' "$GEN_TMP/vitest.json"
+fi
+exit "$status"

@@ -1,0 +1,29 @@
+// `npm start`: the whole pool on this machine with embedded defaults, no
+// database or network to set up. Environment (all optional):
+//   PORT (8080), HOST (127.0.0.1), POOL_DATA_DIR (.data),
+//   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL (postgres:// instead of embedded PGlite)
+import { resolve } from "node:path";
+import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
+import { startPool } from "./pool.js";
+
+const log = createLogger("pool");
+const pool = await startPool({
+  dataDir: resolve(process.env.POOL_DATA_DIR ?? ".data"),
+  port: Number(process.env.PORT ?? 8080),
+  host: process.env.HOST ?? "127.0.0.1",
+  templatesDatabaseUrl: process.env.TEMPLATES_DATABASE_URL || undefined,
+  gatewayDatabaseUrl: process.env.GATEWAY_DATABASE_URL || undefined,
+  log,
+});
+installShutdownHandlers(log, () => pool.close());
+process.stdout.write(
+  [
+    ``,
+    `Convos agent pool is up.`,
+    `  gateway (REST, Connect, gRPC, gRPC-Web): ${pool.gatewayUrl}`,
+    `  the store:  curl '${pool.gatewayUrl}/api/pool/templates?visibility=public'`,
+    `  a creator:  npm run -s pool -- keygen   (then see README.md, "Walk-through")`,
+    `Ctrl-C stops it; data stays in .data/.`,
+    ``,
+  ].join("\n"),
+);

@@ -1,0 +1,77 @@
+import { ConnectError, Code } from "@connectrpc/connect";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { afterAll, describe, expect, it } from "vitest";
+import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
+import { SignatureVerifier, signOperation } from "./signatures.js";
+import { SignerRecoveryPool } from "./signature-workers.js";
+import { canonicalJson, jsonHash } from "./template-content.js";
+
+const account = privateKeyToAccount(generatePrivateKey());
+const inboxId = deriveInboxId(account.address);
+const fields = { inboxId, templateId: "tmpl_AAAAAAAAAAAAAAAA", version: 3n };
+const pool = new SignerRecoveryPool(1);
+afterAll(() => pool.close());
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (err) {
+    return Code[(err as ConnectError).code];
+  }
+}
+
+describe("SignatureVerifier", () => {
+  const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+
+  it("accepts the creator's signature over exactly these fields, in line and on a worker", async () => {
+    const sig = await signOperation(account, "ArchiveTemplate", fields);
+    const inline = await verifier.verify("ArchiveTemplate", fields, sig);
+    expect(inline.address).toBe(account.address);
+    expect(inline.nonce).toBe(sig.nonce.toLowerCase());
+    const pooled = new SignatureVerifier({ resolver: new DerivedInboxResolver(), recover: (p) => pool.recover(p) });
+    expect((await pooled.verify("ArchiveTemplate", fields, sig)).address).toBe(account.address);
+  });
+
+  it("refuses another operation, other fields, another signer, and bad envelopes", async () => {
+    const sig = await signOperation(account, "ArchiveTemplate", fields);
+    expect(await codeOf(verifier.verify("DeleteTemplate", fields, sig))).toBe("PermissionDenied");
+    expect(await codeOf(verifier.verify("ArchiveTemplate", { ...fields, version: 4n }, sig))).toBe("PermissionDenied");
+    const other = privateKeyToAccount(generatePrivateKey());
+    const forged = await signOperation(other, "ArchiveTemplate", fields);
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, forged))).toBe("PermissionDenied");
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, undefined))).toBe("Unauthenticated");
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, { ...sig, signature: "0x1234" }))).toBe("InvalidArgument");
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, { ...sig, nonce: "nonce" }))).toBe("InvalidArgument");
+    // A well-formed signature that recovers to no key at all.
+    const garbage = { ...sig, signature: `0x${"00".repeat(64)}1b` };
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, garbage))).toBe("Unauthenticated");
+  });
+
+  it("keeps signatures inside the issuedAt window", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const old = await signOperation(account, "ArchiveTemplate", fields, now - 301);
+    const future = await signOperation(account, "ArchiveTemplate", fields, now + 120);
+    const recent = await signOperation(account, "ArchiveTemplate", fields, now - 290);
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, old))).toBe("Unauthenticated");
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, future))).toBe("Unauthenticated");
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, recent))).toBe("ok");
+  });
+});
+
+describe("inbox derivation and canonical hashing", () => {
+  it("derives XMTP inbox IDs from the lower-case address and a nonce", async () => {
+    expect(deriveInboxId(account.address)).toBe(deriveInboxId(account.address.toLowerCase()));
+    expect(deriveInboxId(account.address, 0)).not.toBe(deriveInboxId(account.address, 1));
+    const resolver = new DerivedInboxResolver();
+    expect(await resolver.addressBelongsToInbox(account.address, deriveInboxId(account.address, 0))).toBe(true);
+    expect(await resolver.addressBelongsToInbox(account.address, deriveInboxId(account.address, 7))).toBe(false);
+  });
+
+  it("hashes content independently of key order", () => {
+    expect(canonicalJson({ b: [2, { y: 1, x: "é" }], a: true })).toBe('{"a":true,"b":[2,{"x":"é","y":1}]}');
+    const a = jsonHash({ agent_name: "A", tags: ["x", "y"] });
+    expect(jsonHash({ tags: ["x", "y"], agent_name: "A" })).toBe(a);
+    expect(jsonHash({ tags: ["y", "x"], agent_name: "A" })).not.toBe(a);
+  });
+});
