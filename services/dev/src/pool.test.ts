@@ -1,0 +1,67 @@
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { afterAll, expect, it } from "vitest";
+import { deriveInboxId, jsonHash, signOperation, type TemplateContentJson } from "@convos-pool/kit";
+import { startPool } from "./pool.js";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+it("runs the pool on embedded databases that survive a restart (npm start)", { timeout: 60_000 }, async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "pool-dev-"));
+  dirs.push(dataDir);
+  const account = privateKeyToAccount(generatePrivateKey());
+  const inboxId = deriveInboxId(account.address);
+  const content: TemplateContentJson = {
+    agent_name: "Embedded",
+    instructions: "Say hello.",
+    model: { default: "gpt-oss-20b", allow_override: true },
+    tools: [],
+    description: "",
+    category: "",
+    tags: [],
+  };
+
+  let pool = await startPool({ dataDir, port: 0 });
+  const signature = await signOperation(account, "CreateTemplate", { inboxId, contentHash: jsonHash(content) });
+  const created = await fetch(`${pool.gatewayUrl}/api/pool/templates`, {
+    method: "POST",
+    body: JSON.stringify({
+      creator_id: inboxId,
+      ...content,
+      signature: { signature: signature.signature, issued_at: Number(signature.issuedAt), nonce: signature.nonce },
+    }),
+  });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  await pool.close();
+
+  // The session secret is kept private to its owner.
+  expect((await stat(join(dataDir, "session-secret"))).mode & 0o077).toBe(0);
+
+  pool = await startPool({ dataDir, port: 0 });
+  try {
+    // The template is private: its creator, signed in, sees it; nobody else does.
+    const login = await signOperation(account, "CreateSession", { inboxId, audience: "convos-agent-pool" });
+    const session = await fetch(`${pool.gatewayUrl}/api/pool/sessions`, {
+      method: "POST",
+      body: JSON.stringify({
+        inbox_id: inboxId,
+        signature: { signature: login.signature, issued_at: Number(login.issuedAt), nonce: login.nonce },
+      }),
+    });
+    expect(session.status).toBe(200);
+    const { token } = (await session.json()) as { token: string };
+    const again = await fetch(`${pool.gatewayUrl}/api/pool/templates/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { instructions: string }).instructions).toBe("Say hello.");
+    const anonymous = await fetch(`${pool.gatewayUrl}/api/pool/templates/${id}`);
+    expect(anonymous.status).toBe(404);
+  } finally {
+    await pool.close();
+  }
+});
