@@ -4,7 +4,9 @@
 // and browse latency through the service over gRPC, the bare SQL of the same
 // search straight against PostgreSQL (the ratio is the figure that counts on a
 // noisy machine), and signed creates per second.
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -18,11 +20,10 @@ import {
   signOperation,
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
-import { startTemplateService } from "../services/templates/src/server.js";
 import { planStoreQuery, runStorePlan, type ListedRow } from "../services/templates/src/store.js";
 
 const TEMPLATES = Number(process.env.BENCH_TEMPLATES ?? 100_000);
-const SEARCHES = Number(process.env.BENCH_SEARCHES ?? 400);
+const SEARCHES = Number(process.env.BENCH_SEARCHES ?? 2000);
 const CREATES = Number(process.env.BENCH_CREATES ?? 1500);
 const CREATE_CONCURRENCY = 16;
 
@@ -52,15 +53,34 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function timeAll(n: number, fn: (i: number) => Promise<unknown>): Promise<{ p50: number; p99: number; mean: number }> {
-  const ms: number[] = [];
+interface Figures {
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+function figures(ms: number[]): Figures {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: ms.reduce((a, b) => a + b, 0) / ms.length };
+}
+
+/**
+ * Times each of `fns` on the same n inputs, interleaved (input i through every
+ * fn, then input i+1), so that a noisy moment on a shared machine hits all of
+ * them alike instead of one whole series.
+ */
+type Timed = (i: number) => Promise<unknown>;
+
+async function timeInterleaved<const F extends readonly Timed[]>(n: number, ...fns: F): Promise<{ [K in keyof F]: Figures }> {
+  const ms = fns.map(() => [] as number[]);
   for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn(i);
-    ms.push(performance.now() - t);
+    for (const [k, fn] of fns.entries()) {
+      const t = performance.now();
+      await fn(i);
+      ms[k]!.push(performance.now() - t);
+    }
   }
-  ms.sort((a, b) => a - b);
-  return { p50: percentile(ms, 50), p99: percentile(ms, 99), mean: ms.reduce((a, b) => a + b, 0) / ms.length };
+  return ms.map(figures) as { [K in keyof F]: Figures };
 }
 
 /** MikroORM-style `?` placeholders to pg's `$n`. */
@@ -69,12 +89,37 @@ function toPg(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+/** The templates service in its own process, as it runs in production (the client here does not share its event loop). */
+async function startServiceProcess(databaseUrl: string, serviceToken: string) {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+  const child = spawn("tsx", ["services/templates/src/main.ts"], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, POOL_SERVICE_TOKEN: serviceToken, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const up = await fetch(`${url}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return Object.assign(child, { url });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error("the templates service did not start");
+}
+
 const fmt = (x: number) => x.toFixed(2).padStart(8);
 
 async function main() {
   const databaseUrl = await createTestDatabase("bench");
   const serviceToken = randomBytes(16).toString("hex");
-  const service = await startTemplateService({ databaseUrl, serviceToken });
+  const service = await startServiceProcess(databaseUrl, serviceToken);
   const client = createServiceClient(TemplateService, service.url, serviceToken).client;
   const raw = new pg.Client({ connectionString: databaseUrl });
   await raw.connect();
@@ -110,16 +155,22 @@ async function main() {
   const queries = Array.from({ length: SEARCHES }, (_, i) => (i % 3 === 2 ? pick(WORDS, 2).join(" ") : pick(WORDS, 1)[0]!));
   const warm = Math.min(50, SEARCHES);
   for (let i = 0; i < warm; i++) await client.browseStore({ query: queries[i]!, pageSize: 20 });
-  const searchService = await timeAll(SEARCHES, (i) => client.browseStore({ query: queries[i]!, pageSize: 20 }));
   // The service's own statements (and fallbacks), straight on a pg connection.
   const bare = (query: string, sort: StoreSort) =>
     runStorePlan(
       planStoreQuery({ query, category: "", sort, limit: 20, pageToken: "" }),
       async (s) => (await raw.query(toPg(s.sql), s.params)).rows as ListedRow[],
     );
-  const searchRaw = await timeAll(SEARCHES, (i) => bare(queries[i]!, StoreSort.UNSPECIFIED));
-  const relevanceService = await timeAll(SEARCHES, (i) => client.browseStore({ query: queries[i]!, sort: StoreSort.RELEVANCE }));
-  const relevanceRaw = await timeAll(SEARCHES, (i) => bare(queries[i]!, StoreSort.RELEVANCE));
+  const [searchService, searchRaw] = await timeInterleaved(
+    SEARCHES,
+    (i) => client.browseStore({ query: queries[i]!, pageSize: 20 }),
+    (i) => bare(queries[i]!, StoreSort.UNSPECIFIED),
+  );
+  const [relevanceService, relevanceRaw] = await timeInterleaved(
+    Math.min(SEARCHES, 500), // each scores every match: slower
+    (i) => client.browseStore({ query: queries[i]!, sort: StoreSort.RELEVANCE }),
+    (i) => bare(queries[i]!, StoreSort.RELEVANCE),
+  );
   const matches = await raw.query(
     `select avg(n)::int as n from (select (select count(*) from templates where search @@ websearch_to_tsquery('english', q)) as n
        from unnest($1::text[]) as q) s`,
@@ -134,7 +185,7 @@ async function main() {
     token = page.nextPageToken;
     tokens.push(token);
   }
-  const browse = await timeAll(SEARCHES, (i) => {
+  const [browse] = await timeInterleaved(SEARCHES, (i) => {
     switch (i % 4) {
       case 0:
         return client.browseStore({ sort: StoreSort.NEWEST, pageSize: 20 });
@@ -176,7 +227,7 @@ async function main() {
   const createsPerSecond = CREATES / ((performance.now() - t) / 1000);
 
   await raw.end();
-  await service.close();
+  service.kill("SIGTERM");
 
   const lines = [
     `templates service benchmark: ${TEMPLATES.toLocaleString("en")} public templates (loaded in ${loadSeconds.toFixed(1)} s), ${SEARCHES} queries each`,
