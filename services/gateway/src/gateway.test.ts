@@ -15,7 +15,6 @@ import {
 } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
-import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
@@ -26,14 +25,13 @@ import {
   SERVICE_TOKEN_HEADER,
   contentFromJson,
   createLogger,
-  deriveInboxId,
   jsonHash,
   signOperation,
   type OperationFields,
   type SignedOperation,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
 import { startGateway, type RunningGateway } from "./server.js";
 import { SESSION_AUDIENCE } from "./sessions.js";
@@ -49,15 +47,8 @@ let templatesDb: string;
 let templates: RunningTemplateService;
 let gateway: RunningGateway;
 
-interface Creator {
-  account: PrivateKeyAccount;
-  inboxId: string;
-}
-
-function newCreator(): Creator {
-  const account = privateKeyToAccount(generatePrivateKey());
-  return { account, inboxId: deriveInboxId(account.address) };
-}
+type Creator = TestIdentity;
+const newCreator = newIdentity;
 
 async function sign(c: Creator, op: SignedOperation, fields: OperationFields, issuedAt?: number) {
   const s = await signOperation(c.account, op, { inboxId: c.inboxId, ...fields }, issuedAt);
@@ -75,19 +66,7 @@ async function restSig(c: Creator, op: SignedOperation, fields: OperationFields,
 const WORD = `zq${randomBytes(4).toString("hex")}`;
 
 function content(over: Partial<TemplateContentJson> = {}): TemplateContentJson {
-  return {
-    agent_name: `Trip Planner ${WORD}`,
-    instructions: "You are a travel planning assistant.",
-    model: { default: "gpt-oss-20b", allow_override: true },
-    tools: [
-      { id: "sms", name: "SMS", provisioning: "pool", description: "", prompt: "", required: false },
-      { id: "personal-email", name: "Your email", provisioning: "user", description: "", prompt: "Your email?", required: true },
-    ],
-    description: "Plans group trips",
-    category: `cat-${WORD}`,
-    tags: ["travel", "japan"],
-    ...over,
-  };
+  return sampleContent({ agent_name: `Trip Planner ${WORD}`, category: `cat-${WORD}`, ...over });
 }
 
 interface RestAnswer {

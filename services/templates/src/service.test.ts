@@ -3,7 +3,6 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
-import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateStatus, Visibility, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -12,7 +11,6 @@ import {
   CALLER_HEADER,
   contentFromJson,
   contentToJson,
-  deriveInboxId,
   fieldViolations,
   jsonHash,
   patchToJson,
@@ -20,36 +18,14 @@ import {
   signOperation,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 
 const TOKEN = randomBytes(16).toString("hex");
 
-interface Creator {
-  account: PrivateKeyAccount;
-  inboxId: string;
-}
-
-function newCreator(): Creator {
-  const account = privateKeyToAccount(generatePrivateKey());
-  return { account, inboxId: deriveInboxId(account.address) };
-}
-
-function content(over: Partial<TemplateContentJson> = {}): TemplateContent {
-  return contentFromJson({
-    agent_name: "Trip Planner",
-    instructions: "You are a travel planning assistant.",
-    model: { default: "gpt-oss-20b", allow_override: true },
-    tools: [
-      { id: "sms", name: "SMS", provisioning: "pool", description: "", prompt: "", required: false },
-      { id: "personal-email", name: "Your email", provisioning: "user", description: "", prompt: "Your email?", required: true },
-    ],
-    description: "Plans group trips",
-    category: "travel",
-    tags: ["travel", "japan"],
-    ...over,
-  });
-}
+type Creator = TestIdentity;
+const newCreator = newIdentity;
+const content = (over: Partial<TemplateContentJson> = {}): TemplateContent => contentFromJson(sampleContent(over));
 
 let databaseUrl: string;
 let service: RunningTemplateService;
