@@ -55,6 +55,11 @@ export function failedPrecondition(message: string): ConnectError {
 }
 
 /** Reads the FieldViolation details back from an error (any protocol). [] if none. */
+/** Code.DeadlineExceeded: something we waited for did not happen in time. */
+export function deadlineExceeded(message: string): ConnectError {
+  return new ConnectError(message, Code.DeadlineExceeded);
+}
+
 export function fieldViolations(err: unknown): FieldViolationInfo[] {
   if (!(err instanceof ConnectError)) return [];
   return err.findDetails(FieldViolationSchema).map((v) => ({ field: v.field, description: v.description }));
