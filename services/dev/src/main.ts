@@ -1,7 +1,8 @@
 // `npm start`: the whole pool on this machine with embedded defaults, no
 // database or network to set up. Environment (all optional):
 //   PORT (8080), HOST (127.0.0.1), POOL_DATA_DIR (.data),
-//   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL (postgres:// instead of embedded PGlite)
+//   XMTP_PORT (5556: the local XMTP node, where @xmtp/node-sdk's and the Convos CLI's `local` environment looks),
+//   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL, XMTP_DATABASE_URL (postgres:// instead of embedded PGlite)
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
 import { startPool } from "./pool.js";
@@ -13,6 +14,8 @@ const pool = await startPool({
   host: process.env.HOST ?? "127.0.0.1",
   templatesDatabaseUrl: process.env.TEMPLATES_DATABASE_URL || undefined,
   gatewayDatabaseUrl: process.env.GATEWAY_DATABASE_URL || undefined,
+  xmtpDatabaseUrl: process.env.XMTP_DATABASE_URL || undefined,
+  xmtpPort: process.env.XMTP_PORT ? Number(process.env.XMTP_PORT) : undefined,
   log,
 });
 installShutdownHandlers(log, () => pool.close());
@@ -21,6 +24,7 @@ process.stdout.write(
     ``,
     `Convos agent pool is up.`,
     `  gateway (REST, Connect, gRPC, gRPC-Web): ${pool.gatewayUrl}`,
+    `  local XMTP node (gRPC, h2c):              ${pool.xmtpUrl}   (@xmtp/node-sdk: env "local"; see docs/xmtp-devnode.md)`,
     `  the store:  curl '${pool.gatewayUrl}/api/pool/templates?visibility=public'`,
     `  a creator:  npm run -s pool -- keygen   (then see README.md, "Walk-through")`,
     `Ctrl-C stops it; data stays in .data/.`,

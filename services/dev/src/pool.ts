@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createLogger, type Logger } from "@convos-pool/kit";
 import { startGateway } from "@convos-pool/gateway/src/server.js";
 import { startTemplateService } from "@convos-pool/templates/src/server.js";
+import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
 
 export interface PoolOptions {
   /** Where embedded databases and local secrets live. */
@@ -14,12 +15,20 @@ export interface PoolOptions {
   /** Per service: postgres:// URL; absent means embedded PGlite under dataDir. */
   templatesDatabaseUrl?: string;
   gatewayDatabaseUrl?: string;
+  xmtpDatabaseUrl?: string;
+  /**
+   * The local XMTP node's port: 5556 by default, the `local` environment of
+   * @xmtp/node-sdk and of the Convos CLI; 0 picks a free one (tests).
+   */
+  xmtpPort?: number;
   log?: Logger;
 }
 
 export interface RunningPool {
   gatewayUrl: string;
   templatesUrl: string;
+  /** The local XMTP node (MlsApi and IdentityApi over gRPC, h2c). */
+  xmtpUrl: string;
   close(): Promise<void>;
 }
 
@@ -45,13 +54,27 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   // Internal calls still present a credential, as they do across machines.
   const serviceToken = randomBytes(32).toString("base64url");
-  const templates = await startTemplateService({
-    databaseUrl: opts.templatesDatabaseUrl,
-    embeddedDir: join(opts.dataDir, "templates"),
-    serviceToken,
-    log: log.child({ service: "templates" }),
+  // The XMTP node first: instances and identity checks talk to it.
+  const xmtp = await startDevnode({
+    port: opts.xmtpPort ?? DEFAULT_DEVNODE_PORT,
+    host: opts.host ?? "127.0.0.1",
+    databaseUrl: opts.xmtpDatabaseUrl,
+    embeddedDir: join(opts.dataDir, "xmtp-devnode"),
+    log: log.child({ service: "xmtp-devnode" }),
   });
+  const started: { close(): Promise<void> }[] = [xmtp];
+  const closeAll = async () => {
+    // The public entry first (no new work comes in), the XMTP node last.
+    for (const s of started.reverse()) await s.close();
+  };
   try {
+    const templates = await startTemplateService({
+      databaseUrl: opts.templatesDatabaseUrl,
+      embeddedDir: join(opts.dataDir, "templates"),
+      serviceToken,
+      log: log.child({ service: "templates" }),
+    });
+    started.push(templates);
     const gateway = await startGateway({
       port: opts.port ?? 8080,
       host: opts.host ?? "127.0.0.1",
@@ -62,16 +85,19 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       embeddedDir: join(opts.dataDir, "gateway"),
       log: log.child({ service: "gateway" }),
     });
+    started.push(gateway);
+    let closing: Promise<void> | undefined;
     return {
       gatewayUrl: gateway.url,
       templatesUrl: templates.url,
-      async close() {
-        await gateway.close(); // the public entry first: no new work comes in
-        await templates.close();
+      xmtpUrl: xmtp.url,
+      close() {
+        closing ??= closeAll();
+        return closing;
       },
     };
   } catch (err) {
-    await templates.close();
+    await closeAll();
     throw err;
   }
 }

@@ -1,0 +1,17 @@
+// Runs the local XMTP node on its own. Environment (all optional):
+//   PORT (5556, the SDK's `local` environment), HOST (127.0.0.1),
+//   DATABASE_URL (postgres://; absent: embedded PGlite in XMTP_DEVNODE_DATA_DIR, default .data/xmtp-devnode)
+import { resolve } from "node:path";
+import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
+import { DEFAULT_DEVNODE_PORT, startDevnode } from "./server.js";
+
+const log = createLogger("xmtp-devnode");
+const node = await startDevnode({
+  port: Number(process.env.PORT ?? DEFAULT_DEVNODE_PORT),
+  host: process.env.HOST ?? "127.0.0.1",
+  databaseUrl: process.env.DATABASE_URL || undefined,
+  embeddedDir: resolve(process.env.XMTP_DEVNODE_DATA_DIR ?? ".data/xmtp-devnode"),
+  log,
+});
+installShutdownHandlers(log, () => node.close());
+process.stdout.write(`XMTP devnode: ${node.url} (SDK: env "local", or apiUrl "${node.url}")\n`);

@@ -1,0 +1,274 @@
+// The real @xmtp/node-sdk (5.5) against the devnode on a real PostgreSQL:
+// registration, a group, messages both ways, a stream, a DM, a second
+// installation, a restart of the node in the middle, and no plaintext in
+// what the node stores.
+//
+// node-sdk 5.5 resolves inboxes through its `local` environment's fixed URL
+// (http://localhost:5556) whatever `apiUrl` says, so this file owns port 5556
+// for its duration through a cross-process lock (see testing.ts). Keep every
+// real-SDK test of this package in this one file.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { Client, generateInboxId, type Identifier, type IdentifierKind, type Signer } from "@xmtp/node-sdk";
+import { toBytes } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "@convos-pool/kit/testing";
+import { startDevnode, type RunningDevnode } from "./server.js";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "./testing.js";
+
+type AnyClient = Awaited<ReturnType<typeof Client.create>>;
+type Conversation = NonNullable<Awaited<ReturnType<AnyClient["conversations"]["getConversationById"]>>>;
+
+let lock: PortLock;
+let node: RunningDevnode;
+let databaseUrl: string;
+let dir: string;
+const streams: { return(value?: undefined): Promise<unknown> }[] = [];
+/** Every text sent in this file: none may appear in the node's tables. */
+const sentTexts: string[] = [];
+
+interface Person {
+  signer: Signer;
+  identifier: Identifier;
+}
+
+function person(): Person {
+  const account = privateKeyToAccount(generatePrivateKey());
+  // IdentifierKind.Ethereum (a const enum, which isolated modules cannot inline).
+  const identifier: Identifier = { identifier: account.address.toLowerCase(), identifierKind: 0 as IdentifierKind };
+  return {
+    identifier,
+    signer: {
+      type: "EOA",
+      getIdentifier: () => identifier,
+      signMessage: async (message: string) => toBytes(await account.signMessage({ message })),
+    },
+  };
+}
+
+/** A new installation of `p`: its own local database (temporary) and encryption key. */
+function install(p: Person): Promise<AnyClient> {
+  return Client.create(p.signer, {
+    env: "local",
+    apiUrl: node.url,
+    dbPath: join(dir, `${randomBytes(6).toString("hex")}.db3`),
+    dbEncryptionKey: randomBytes(32),
+    disableDeviceSync: true,
+    historySyncUrl: null,
+  });
+}
+
+function text(label: string): string {
+  const t = `${label} ${randomBytes(6).toString("hex")}`;
+  sentTexts.push(t);
+  return t;
+}
+
+async function eventually<T>(fn: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function textsOf(conversation: Conversation): Promise<string[]> {
+  await conversation.sync();
+  return (await conversation.messages()).map((m) => m.content).filter((c): c is string => typeof c === "string");
+}
+
+/** Syncs `client` until it has the conversation `id`. */
+function conversationOf(client: AnyClient, id: string): Promise<Conversation> {
+  return eventually(async () => {
+    await client.conversations.sync();
+    return client.conversations.getConversationById(id);
+  }, `conversation ${id} reaches ${client.inboxId}`);
+}
+
+/**
+ * A message stream that records texts as they arrive. When the node goes
+ * away the SDK restarts the stream (after `retryDelay`): it syncs first, then
+ * subscribes from where the sync ended, so messages that arrived meanwhile
+ * come through the sync (the local database), not through the stream.
+ */
+async function record(conversation: Conversation) {
+  const received: string[] = [];
+  const errors: Error[] = [];
+  const state = { received, errors, restarts: 0 };
+  const stream = await conversation.stream({
+    retryDelay: 100,
+    retryAttempts: 100,
+    onError: (e) => errors.push(e),
+    onRestart: () => state.restarts++,
+  });
+  streams.push(stream);
+  void (async () => {
+    for await (const m of stream) if (typeof m?.content === "string") received.push(m.content);
+  })();
+  return state;
+}
+
+beforeAll(async () => {
+  lock = await lockLocalXmtpPort();
+  try {
+    databaseUrl = await createTestDatabase("xmtp_devnode_sdk");
+    node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl });
+    dir = await mkdtemp(join(tmpdir(), "xmtp-devnode-sdk-"));
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+});
+
+afterAll(async () => {
+  await Promise.allSettled(streams.map((s) => s.return(undefined)));
+  await node?.close();
+  await lock?.release();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("@xmtp/node-sdk 5.5 against the devnode", () => {
+  const alice = person();
+  const bob = person();
+  let a: AnyClient;
+  let b: AnyClient;
+  let aliceGroup: Conversation;
+  let bobGroup: Conversation;
+  let bobStream: Awaited<ReturnType<typeof record>>;
+
+  it("registers two clients", async () => {
+    a = await install(alice);
+    b = await install(bob);
+    expect(a.inboxId).toBe(generateInboxId(alice.identifier));
+    expect(b.inboxId).toBe(generateInboxId(bob.identifier));
+    // The node now resolves each address to its inbox.
+    expect(await a.fetchInboxIdByIdentifier(bob.identifier)).toBe(b.inboxId);
+    expect((await Client.canMessage([alice.identifier, bob.identifier], "local")).get(bob.identifier.identifier)).toBe(true);
+    const stranger = person();
+    expect((await Client.canMessage([stranger.identifier], "local")).get(stranger.identifier.identifier)).toBe(false);
+  });
+
+  it("creates a two-member group; messages go both ways; one side receives by stream", async () => {
+    aliceGroup = await a.conversations.createGroup([b.inboxId]);
+    bobGroup = await conversationOf(b, aliceGroup.id);
+    bobStream = await record(bobGroup);
+
+    const hello = text("hello bob");
+    await aliceGroup.sendText(hello);
+    await eventually(async () => (bobStream.received.includes(hello) ? true : undefined), "bob's stream gets alice's message");
+
+    const reply = text("hi alice");
+    await bobGroup.sendText(reply);
+    expect(await eventually(async () => ((await textsOf(aliceGroup)).includes(reply) ? true : undefined), "alice syncs")).toBe(true);
+    expect(await textsOf(bobGroup)).toEqual([hello, reply]);
+  });
+
+  it("a DM", async () => {
+    const dm = await b.conversations.createDm(a.inboxId);
+    const note = text("a direct note");
+    await dm.sendText(note);
+    const aliceDm = await conversationOf(a, dm.id);
+    expect(await eventually(async () => ((await textsOf(aliceDm)).includes(note) ? true : undefined), "alice reads the DM")).toBe(
+      true,
+    );
+    const back = text("a direct answer");
+    await aliceDm.sendText(back);
+    expect(await eventually(async () => ((await textsOf(dm)).includes(back) ? true : undefined), "bob reads the answer")).toBe(true);
+  });
+
+  it("a second installation of an inbox receives too", async () => {
+    const b2 = await install(bob);
+    expect(b2.inboxId).toBe(b.inboxId);
+    expect(b2.installationId).not.toBe(b.installationId);
+    expect((await b2.preferences.inboxState()).installations).toHaveLength(2);
+
+    // A group created now includes both of bob's installations.
+    const group = await a.conversations.createGroup([b.inboxId]);
+    const forBoth = text("to every installation of bob");
+    await group.sendText(forBoth);
+    for (const installation of [b, b2]) {
+      const g = await conversationOf(installation, group.id);
+      expect(await eventually(async () => ((await textsOf(g)).includes(forBoth) ? true : undefined), "installation reads")).toBe(
+        true,
+      );
+    }
+  });
+
+  it("survives a restart of the node in the middle of the conversation", { timeout: 60_000 }, async () => {
+    const before = text("before the restart");
+    await aliceGroup.sendText(before);
+    await eventually(async () => (bobStream.received.includes(before) ? true : undefined), "stream before restart");
+
+    await node.close();
+    node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl });
+
+    // Send and sync work on the restarted node, with everything from before.
+    const after = text("after the restart");
+    await aliceGroup.sendText(after);
+    expect(await eventually(async () => ((await textsOf(bobGroup)).includes(after) ? true : undefined), "bob syncs")).toBe(true);
+    const answer = text("answer after the restart");
+    await bobGroup.sendText(answer);
+    expect(await eventually(async () => ((await textsOf(aliceGroup)).includes(answer) ? true : undefined), "alice syncs")).toBe(
+      true,
+    );
+    // Bob's stream was cut by the shutdown and resumed on the new node.
+    await eventually(async () => (bobStream.restarts > 0 ? true : undefined), "bob's stream restarts");
+    const live = text("live after the restart");
+    await aliceGroup.sendText(live);
+    await eventually(async () => (bobStream.received.includes(live) ? true : undefined), "bob's stream resumes", 30_000);
+    // A new client registers on the restarted node and reaches both.
+    const carol = await install(person());
+    const trio = await carol.conversations.createGroup([a.inboxId, b.inboxId]);
+    const hi = text("carol joins");
+    await trio.sendText(hi);
+    const aliceTrio = await conversationOf(a, trio.id);
+    expect(await eventually(async () => ((await textsOf(aliceTrio)).includes(hi) ? true : undefined), "alice reads carol")).toBe(
+      true,
+    );
+  });
+
+  it("stores no plaintext: no sent text appears in any table", async () => {
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    try {
+      const { rows: tables } = await db.query(
+        "select table_name from information_schema.tables where table_schema = 'public' and table_name <> 'mikro_orm_migrations'",
+      );
+      expect(tables.map((t: { table_name: string }) => t.table_name).sort()).toEqual([
+        "address_log",
+        "commit_log",
+        "group_messages",
+        "identity_updates",
+        "key_packages",
+        "welcome_messages",
+      ]);
+      const { rows: counts } = await db.query("select count(*)::int as n from group_messages");
+      expect((counts[0] as { n: number }).n).toBeGreaterThan(10);
+      expect(sentTexts.length).toBeGreaterThan(8);
+      let bytesSearched = 0;
+      for (const { table_name } of tables as { table_name: string }[]) {
+        const { rows } = await db.query(`select * from ${table_name}`);
+        for (const row of rows as Record<string, unknown>[]) {
+          for (const value of Object.values(row)) {
+            const bytes = Buffer.isBuffer(value) ? value : Buffer.from(String(value));
+            bytesSearched += bytes.length;
+            for (const t of sentTexts) {
+              expect(bytes.includes(Buffer.from(t)), `"${t}" found in ${table_name}`).toBe(false);
+              // Also not the random part alone (in case of a different framing of the text).
+              expect(bytes.includes(Buffer.from(t.slice(-12))), `"${t}" found in ${table_name}`).toBe(false);
+            }
+          }
+        }
+      }
+      expect(bytesSearched).toBeGreaterThan(10_000);
+    } finally {
+      await db.end();
+    }
+  });
+});

@@ -1,0 +1,243 @@
+/**
+ * The local XMTP node: `xmtp.mls.api.v1.MlsApi` and
+ * `xmtp.identity.api.v1.IdentityApi` over cleartext HTTP/2 gRPC (grpc-js),
+ * backed by PostgreSQL or embedded PGlite. See docs/xmtp-devnode.md.
+ */
+import path from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { createLogger, type Logger } from "@convos-pool/kit";
+import { RpcError, Status } from "./rpc-error.js";
+import { DevnodeService, type MethodSpec, type StreamSink } from "./service.js";
+import { Store } from "./store.js";
+
+/** The port of the SDK's (and the Convos CLI's) `local` environment: http://localhost:5556. */
+export const DEFAULT_DEVNODE_PORT = 5556;
+
+export interface DevnodeOptions {
+  /** Default 5556; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** postgres:// URL; absent: embedded PGlite in `embeddedDir`. */
+  databaseUrl?: string;
+  /** Default `.data/xmtp-devnode` under the working directory. */
+  embeddedDir?: string;
+  log?: Logger;
+}
+
+export interface RunningDevnode {
+  /** http://host:port, what an SDK's `apiUrl` takes. */
+  url: string;
+  port: number;
+  /** Ends subscriptions (UNAVAILABLE, so clients reconnect), closes HTTP/2 sessions and the database. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** How long close() lets unary calls in flight finish before it cuts every session. */
+const SHUTDOWN_GRACE_MS = 2_000;
+/** Large enough for MLS commits of big groups and inline attachments. */
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+function grpcError(err: unknown, log: Logger, method: string): grpc.ServiceError {
+  if (err instanceof RpcError) {
+    return Object.assign(new Error(err.message), { code: err.code, details: err.message, metadata: new grpc.Metadata() });
+  }
+  log.error("rpc failed", { method, err });
+  return Object.assign(new Error("internal error"), {
+    code: Status.INTERNAL,
+    details: "internal error",
+    metadata: new grpc.Metadata(),
+  });
+}
+
+function identity(b: Buffer): Buffer {
+  return b;
+}
+
+function toBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function logCall(log: Logger, method: string, started: number, code: Status): void {
+  const fields = { method, code: Status[code], durationMs: Math.round(performance.now() - started) };
+  if (code === Status.INTERNAL || code === Status.UNKNOWN) log.error("rpc", fields);
+  else log.debug("rpc", fields);
+}
+
+/** grpc-js handlers for one service's methods (requests and responses stay raw bytes). */
+function grpcService(
+  specs: MethodSpec[],
+  log: Logger,
+): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+  const definition: Record<string, grpc.MethodDefinition<Buffer, Uint8Array>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const spec of specs) {
+    const fullName = `${spec.service}/${spec.method}`;
+    definition[spec.method] = {
+      path: `/${fullName}`,
+      requestStream: spec.kind === "bidi",
+      responseStream: spec.kind !== "unary",
+      requestSerialize: toBuffer,
+      requestDeserialize: identity,
+      responseSerialize: toBuffer,
+      responseDeserialize: identity,
+      originalName: spec.method,
+    };
+    if (spec.kind === "unary") {
+      const handler = spec.unary!;
+      implementation[spec.method] = ((call: grpc.ServerUnaryCall<Buffer, Uint8Array>, callback: grpc.sendUnaryData<Uint8Array>) => {
+        const started = performance.now();
+        handler(call.request).then(
+          (response) => {
+            logCall(log, fullName, started, Status.OK);
+            callback(null, response);
+          },
+          (err: unknown) => {
+            const e = grpcError(err, log, fullName);
+            logCall(log, fullName, started, e.code);
+            callback(e);
+          },
+        );
+      }) as grpc.handleUnaryCall<Buffer, Uint8Array>;
+    } else if (spec.kind === "serverStream") {
+      const handler = spec.stream!;
+      implementation[spec.method] = ((call: grpc.ServerWritableStream<Buffer, Uint8Array>) => {
+        const started = performance.now();
+        let closed = false;
+        const closeListeners: (() => void)[] = [];
+        const markClosed = () => {
+          if (closed) return;
+          closed = true;
+          for (const fn of closeListeners.splice(0)) fn();
+        };
+        call.on("cancelled", markClosed);
+        call.on("close", markClosed);
+        call.on("error", () => markClosed());
+        const sink: StreamSink = {
+          sendHeaders: () => call.sendMetadata(new grpc.Metadata()),
+          write: (message) => {
+            if (!closed) call.write(message);
+          },
+          get closed() {
+            return closed;
+          },
+          onClose: (fn) => {
+            if (closed) fn();
+            else closeListeners.push(fn);
+          },
+        };
+        handler(call.request, sink).then(
+          () => {
+            logCall(log, fullName, started, Status.OK);
+            if (!closed) {
+              markClosed();
+              call.end();
+            }
+          },
+          (err: unknown) => {
+            const e = grpcError(err, log, fullName);
+            logCall(log, fullName, started, e.code);
+            if (!closed) {
+              markClosed();
+              call.emit("error", e);
+            }
+          },
+        );
+      }) as grpc.handleServerStreamingCall<Buffer, Uint8Array>;
+    } else {
+      // Bidirectional Subscribe (XIP-83): newer than the SDKs this node serves.
+      implementation[spec.method] = ((call: grpc.ServerDuplexStream<Buffer, Uint8Array>) => {
+        log.warn("unimplemented rpc called", { method: fullName });
+        call.emit(
+          "error",
+          grpcError(new RpcError(Status.UNIMPLEMENTED, `${spec.method} is not implemented by the local devnode`), log, fullName),
+        );
+      }) as grpc.handleBidiStreamingCall<Buffer, Uint8Array>;
+    }
+  }
+  return { definition: definition as grpc.ServiceDefinition, implementation };
+}
+
+/**
+ * Calls to methods no service registered are answered UNIMPLEMENTED by grpc-js
+ * without any hook; this logs them, so a client that needs something the
+ * node lacks shows up in the log. (grpc-js 1.14 internals, pinned version.)
+ */
+function logUnknownCalls(server: grpc.Server, log: Logger): void {
+  const s = server as unknown as { _retrieveHandler?: (path: string) => unknown };
+  const original = s._retrieveHandler;
+  if (typeof original !== "function") return;
+  s._retrieveHandler = function (this: unknown, methodPath: string) {
+    const handler = original.call(this, methodPath);
+    if (handler === null || handler === undefined) log.warn("unknown rpc called", { method: methodPath });
+    return handler;
+  };
+}
+
+/** Starts the node: database (migrations included), then the gRPC server. */
+export async function startDevnode(opts: DevnodeOptions = {}): Promise<RunningDevnode> {
+  const log = opts.log ?? createLogger("xmtp-devnode");
+  const host = opts.host ?? "127.0.0.1";
+  const store = await Store.open({
+    databaseUrl: opts.databaseUrl,
+    embeddedDir: opts.embeddedDir ?? path.join(process.cwd(), ".data", "xmtp-devnode"),
+  });
+  const service = new DevnodeService({ store, log });
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+    "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+    "grpc.enable_channelz": 0,
+  });
+  logUnknownCalls(server, log);
+  const byService = new Map<string, MethodSpec[]>();
+  for (const m of service.methods()) byService.set(m.service, [...(byService.get(m.service) ?? []), m]);
+  for (const specs of byService.values()) {
+    const { definition, implementation } = grpcService(specs, log);
+    server.addService(definition, implementation);
+  }
+
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      const target = host.includes(":") ? `[${host}]:${opts.port ?? DEFAULT_DEVNODE_PORT}` : `${host}:${opts.port ?? DEFAULT_DEVNODE_PORT}`;
+      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    });
+  } catch (err) {
+    server.forceShutdown();
+    service.stop();
+    await store.close();
+    throw err;
+  }
+  const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}`;
+  log.info("xmtp devnode listening", { url, embedded: store.embedded });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close() {
+      closing ??= (async () => {
+        // Open subscriptions end first (they never finish on their own), then
+        // the server drains unary calls briefly and cuts whatever remains.
+        service.stop();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, SHUTDOWN_GRACE_MS);
+          server.tryShutdown(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        // tryShutdown leaves idle sessions to close on their own; make sure none survive.
+        server.forceShutdown();
+        await service.drained();
+        await store.close();
+        log.info("xmtp devnode stopped");
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * For tests that run the real `@xmtp/node-sdk` 5.5 against a devnode: that SDK
+ * resolves inboxes through its environment's fixed URL (`local`:
+ * http://localhost:5556), whatever `apiUrl` says, so such a devnode must own
+ * port 5556, and only one test process at a time can. Test files run in
+ * parallel processes, so they take this lock first:
+ *
+ *   const lock = await lockLocalXmtpPort();      // waits for other holders
+ *   const node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl });
+ *   ...                                          // restart freely: the port stays ours
+ *   await node.close(); await lock.release();
+ *
+ * The lock is a directory in the system's temporary directory holding the
+ * owner's pid (atomic to create; a dead owner's lock is taken over). After
+ * taking it, the port itself is checked: a program outside the tests (such as
+ * `npm start`, whose devnode listens on 5556) makes this fail with a clear
+ * message instead of a confusing SDK error.
+ */
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_DEVNODE_PORT } from "./server.js";
+
+export const LOCAL_XMTP_PORT = DEFAULT_DEVNODE_PORT;
+
+export interface PortLock {
+  release(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function tryLock(dir: string): boolean {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    let owner = NaN;
+    try {
+      owner = Number(readFileSync(join(dir, "pid"), "utf8"));
+    } catch {
+      // Being created right now, or left half-made by a crash: stale after a few seconds.
+      try {
+        if (Date.now() - statSync(dir).mtimeMs > 5_000) rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // gone meanwhile
+      }
+      return false;
+    }
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !alive(owner)) {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return false;
+  }
+  writeFileSync(join(dir, "pid"), String(process.pid));
+  return true;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+}
+
+/** Takes the cross-process lock on the local XMTP port (5556) and checks that the port is free. */
+export async function lockLocalXmtpPort(opts: { port?: number; timeoutMs?: number } = {}): Promise<PortLock> {
+  const port = opts.port ?? LOCAL_XMTP_PORT;
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  const dir = join(tmpdir(), `convos-pool-xmtp-port-${port}.lock`);
+  while (!tryLock(dir)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for the lock on port ${port} (${dir})`);
+    await sleep(150);
+  }
+  const cleanup = () => {
+    try {
+      if (Number(readFileSync(join(dir, "pid"), "utf8")) === process.pid) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // already gone
+    }
+  };
+  process.once("exit", cleanup);
+  while (!(await portFree(port))) {
+    if (Date.now() > deadline) {
+      cleanup();
+      throw new Error(
+        `port ${port} is in use by a program outside the tests (is \`npm start\` running? its XMTP devnode listens there)`,
+      );
+    }
+    await sleep(250);
+  }
+  return {
+    async release() {
+      process.removeListener("exit", cleanup);
+      cleanup();
+    },
+  };
+}
