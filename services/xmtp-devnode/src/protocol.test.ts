@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { associations, identityApi, mls, toBigInt, type IdentityUpdate } from "./proto.js";
 import { startDevnode, type RunningDevnode } from "./server.js";
@@ -26,6 +27,8 @@ const ID = "/xmtp.identity.api.v1.IdentityApi";
 let node: RunningDevnode;
 let databaseUrl: string;
 let client: grpc.Client;
+const logLines: string[] = [];
+const log = createLogger("xmtp-devnode", { level: "warn", sink: (line) => logLines.push(line) });
 
 const raw = (b: Buffer) => b;
 
@@ -134,7 +137,7 @@ async function until(cond: () => boolean, what: string, ms = 5_000): Promise<voi
 
 beforeAll(async () => {
   databaseUrl = await createTestDatabase("xmtp_devnode_protocol");
-  node = await startDevnode({ port: 0, databaseUrl });
+  node = await startDevnode({ port: 0, databaseUrl, log });
   client = new grpc.Client(node.url.replace("http://", ""), grpc.credentials.createInsecure());
 });
 
@@ -413,6 +416,9 @@ describe("the server", () => {
     expect((await rpcError(call("/xmtp.message_api.v1.MessageApi/Query", new Uint8Array(0)))).code).toBe(
       grpc.status.UNIMPLEMENTED,
     );
+    // Calls to methods nobody serves are logged, so a client needing more shows up.
+    const unknown = logLines.map((l) => JSON.parse(l) as { msg: string; method?: string }).filter((l) => l.msg === "unknown rpc called");
+    expect(unknown.map((l) => l.method)).toEqual(["/xmtp.message_api.v1.MessageApi/Query"]);
   });
 
   it("survives a restart with every row, and ends open streams on close", async () => {

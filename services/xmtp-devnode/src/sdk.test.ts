@@ -138,6 +138,7 @@ describe("@xmtp/node-sdk 5.5 against the devnode", () => {
   const bob = person();
   let a: AnyClient;
   let b: AnyClient;
+  let b2: AnyClient;
   let aliceGroup: Conversation;
   let bobGroup: Conversation;
   let bobStream: Awaited<ReturnType<typeof record>>;
@@ -182,14 +183,22 @@ describe("@xmtp/node-sdk 5.5 against the devnode", () => {
     expect(await eventually(async () => ((await textsOf(dm)).includes(back) ? true : undefined), "bob reads the answer")).toBe(true);
   });
 
-  it("a second installation of an inbox receives too", async () => {
-    const b2 = await install(bob);
+  it("a second installation of an inbox receives too, and hears of the new group by stream", async () => {
+    b2 = await install(bob);
     expect(b2.inboxId).toBe(b.inboxId);
     expect(b2.installationId).not.toBe(b.installationId);
     expect((await b2.preferences.inboxState()).installations).toHaveLength(2);
+    // Welcomes stream to the new installation (SubscribeWelcomeMessages).
+    const newConversations: string[] = [];
+    const conversationStream = await b2.conversations.stream({ retryDelay: 100 });
+    streams.push(conversationStream);
+    void (async () => {
+      for await (const c of conversationStream) if (c) newConversations.push(c.id);
+    })();
 
     // A group created now includes both of bob's installations.
     const group = await a.conversations.createGroup([b.inboxId]);
+    await eventually(async () => (newConversations.includes(group.id) ? true : undefined), "the welcome streams to b2");
     const forBoth = text("to every installation of bob");
     await group.sendText(forBoth);
     for (const installation of [b, b2]) {
@@ -198,6 +207,24 @@ describe("@xmtp/node-sdk 5.5 against the devnode", () => {
         true,
       );
     }
+  });
+
+  it("follows identity changes: an address added later, then removed; a revoked installation", async () => {
+    const wallet = person();
+    expect(await a.fetchInboxIdByIdentifier(wallet.identifier)).toBeNull();
+    // (5.5 insists on allowInboxReassign even for a wallet that has no inbox yet.)
+    await b.unsafe_addAccount(wallet.signer, true);
+    expect(await a.fetchInboxIdByIdentifier(wallet.identifier)).toBe(b.inboxId);
+    expect((await b.preferences.fetchInboxState()).identifiers.map((i) => i.identifier).sort()).toEqual(
+      [bob.identifier.identifier, wallet.identifier.identifier].sort(),
+    );
+    await b.removeAccount(wallet.identifier);
+    expect(await a.fetchInboxIdByIdentifier(wallet.identifier)).toBeNull();
+    expect(await a.fetchInboxIdByIdentifier(bob.identifier)).toBe(b.inboxId);
+
+    await b.revokeInstallations([b2.installationIdBytes]);
+    const state = await b.preferences.fetchInboxState();
+    expect(state.installations.map((i) => i.id)).toEqual([b.installationId]);
   });
 
   it("survives a restart of the node in the middle of the conversation", { timeout: 60_000 }, async () => {
