@@ -77,12 +77,6 @@ export class Notifier<T extends TopicItem> {
     if (!set) return;
     for (const listener of [...set]) listener(topic, item);
   }
-
-  get subscriberCount(): number {
-    let n = 0;
-    for (const set of this.listeners.values()) n += set.size;
-    return n;
-  }
 }
 
 /**

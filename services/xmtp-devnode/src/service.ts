@@ -17,7 +17,9 @@ import { MAX_PAGE_SIZE, nextPaging, normalizePaging, SortDirection, type Page, t
 import {
   EMPTY,
   encode,
+  IDENTITY_SERVICE,
   identityApi,
+  MLS_SERVICE,
   mls,
   signatures,
   toBigInt,
@@ -153,8 +155,8 @@ export class DevnodeService {
 
   /** Every method of both services, with its handler. */
   methods(): MethodSpec[] {
-    const M = "xmtp.mls.api.v1.MlsApi";
-    const I = "xmtp.identity.api.v1.IdentityApi";
+    const M = MLS_SERVICE;
+    const I = IDENTITY_SERVICE;
     const u = (service: string, method: string, unary: UnaryHandler): MethodSpec => ({
       service,
       method,
