@@ -1,0 +1,39 @@
+import { Client, createBackend, type ClientOptions, type Signer } from "@xmtp/node-sdk";
+import { hexToBytes } from "viem";
+import type { LocalAccount } from "viem/accounts";
+import { ethereumIdentifier } from "./identity.js";
+
+/** An XMTP signer for a local wallet (an agent's own key). */
+export function walletSigner(account: LocalAccount): Signer {
+  return {
+    type: "EOA",
+    getIdentifier: () => ethereumIdentifier(account.address),
+    signMessage: async (message) => hexToBytes(await account.signMessage({ message })),
+  };
+}
+
+export interface XmtpClientOptions {
+  /** The XMTP node's API URL. */
+  apiUrl: string;
+  /** Where the client's encrypted database lives; null keeps it in memory. */
+  dbPath: string | null;
+  /** 32 bytes that encrypt the client's database. */
+  dbEncryptionKey: Uint8Array;
+}
+
+/**
+ * An XMTP client on a given node, registered if new. Device sync is off: a
+ * pool agent is one installation and there is no history server locally.
+ */
+export async function createXmtpClient(account: LocalAccount, opts: XmtpClientOptions): Promise<Client<unknown>> {
+  const options: ClientOptions = {
+    backend: await createBackend({ env: "local", apiUrl: opts.apiUrl }),
+    dbPath: opts.dbPath,
+    dbEncryptionKey: opts.dbEncryptionKey,
+    disableDeviceSync: true,
+    historySyncUrl: null,
+  };
+  // The SDK's own signature Omit<>s a union of option types, which drops the
+  // network keys; the options above are exactly its documented ClientOptions.
+  return Client.create(walletSigner(account), options as Parameters<typeof Client.create>[1]);
+}
