@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { XmtpInboxResolver } from "@convos-pool/convos";
 import { createLogger, type Logger } from "@convos-pool/kit";
 import { startGateway } from "@convos-pool/gateway/src/server.js";
 import { startTemplateService } from "@convos-pool/templates/src/server.js";
@@ -68,7 +69,10 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     for (const s of started.reverse()) await s.close();
   };
   try {
+    // Signatures are checked against the XMTP network: the local node here.
+    const resolver = await XmtpInboxResolver.connect({ apiUrl: xmtp.url });
     const templates = await startTemplateService({
+      resolver,
       databaseUrl: opts.templatesDatabaseUrl,
       embeddedDir: join(opts.dataDir, "templates"),
       serviceToken,
@@ -81,6 +85,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       templatesUrl: templates.url,
       serviceToken,
       sessionSecret: await localSecret(opts.dataDir, "session-secret"),
+      resolver,
       databaseUrl: opts.gatewayDatabaseUrl,
       embeddedDir: join(opts.dataDir, "gateway"),
       log: log.child({ service: "gateway" }),

@@ -7,6 +7,7 @@
 //   DATABASE_URL         postgres:// for the gateway's own table (used login nonces); absent: embedded PGlite
 //   CORS_ORIGINS         comma-separated browser origins; default "*"
 import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
+import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { startGateway } from "./server.js";
 
 const log = createLogger("gateway");

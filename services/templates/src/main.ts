@@ -1,5 +1,6 @@
 // Runs the templates service on its own (production): configuration from the environment.
 import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
+import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { startTemplateService } from "./server.js";
 
 const log = createLogger("templates");
@@ -13,6 +14,7 @@ const service = await startTemplateService({
   port: Number(process.env.PORT ?? 7001),
   host: process.env.HOST ?? "0.0.0.0",
   serviceToken,
+  resolver: await inboxResolverFromEnv(log),
   log,
 });
 installShutdownHandlers(log, () => service.close());

@@ -1,0 +1,5 @@
+export * from "./app-data.js";
+export * from "./client.js";
+export * from "./identity.js";
+export * from "./invite.js";
+export * from "./join.js";
