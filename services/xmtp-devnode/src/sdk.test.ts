@@ -1,33 +1,38 @@
-// The real @xmtp/node-sdk (5.5) against the devnode on a real PostgreSQL:
+// The real @xmtp/node-sdk (6) against the devnode on a real PostgreSQL:
 // registration, a group, messages both ways, a stream, a DM, a second
-// installation, a restart of the node in the middle, and no plaintext in
-// what the node stores.
+// installation, identity changes, a restart of the node in the middle, and
+// no plaintext in what the node stores.
 //
-// node-sdk 5.5 resolves inboxes through its `local` environment's fixed URL
-// (http://localhost:5556) whatever `apiUrl` says, so this file owns port 5556
-// for its duration through a cross-process lock (see testing.ts). Keep every
-// real-SDK test of this package in this one file.
+// node-sdk 6 honours `apiUrl` everywhere (and a `createBackend` backend for
+// the static helpers), so the node listens on a free port of its own and
+// this file needs no lock on 5556: it runs in parallel with everything else.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { Client, generateInboxId, type Identifier, type IdentifierKind, type Signer } from "@xmtp/node-sdk";
+import {
+  Client,
+  createBackend,
+  generateInboxId,
+  type ClientOptions,
+  type Identifier,
+  type IdentifierKind,
+  type Signer,
+} from "@xmtp/node-sdk";
 import { toBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { startDevnode, type RunningDevnode } from "./server.js";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "./testing.js";
 
 type AnyClient = Awaited<ReturnType<typeof Client.create>>;
 type Conversation = NonNullable<Awaited<ReturnType<AnyClient["conversations"]["getConversationById"]>>>;
 
-let lock: PortLock;
 let node: RunningDevnode;
 let databaseUrl: string;
 let dir: string;
-const streams: { return(value?: undefined): Promise<unknown> }[] = [];
+const streams: { end(): Promise<unknown> }[] = [];
 /** Every text sent in this file: none may appear in the node's tables. */
 const sentTexts: string[] = [];
 
@@ -38,7 +43,8 @@ interface Person {
 
 function person(): Person {
   const account = privateKeyToAccount(generatePrivateKey());
-  // IdentifierKind.Ethereum (a const enum, which isolated modules cannot inline).
+  // IdentifierKind.Ethereum: a const enum of the bindings, which isolated
+  // modules cannot inline (and the binding's runtime export of it is `{}`).
   const identifier: Identifier = { identifier: account.address.toLowerCase(), identifierKind: 0 as IdentifierKind };
   return {
     identifier,
@@ -52,14 +58,18 @@ function person(): Person {
 
 /** A new installation of `p`: its own local database (temporary) and encryption key. */
 function install(p: Person): Promise<AnyClient> {
-  return Client.create(p.signer, {
+  // Typed as ClientOptions first: `Client.create`'s parameter is
+  // `Omit<ClientOptions, "codecs">`, and Omit over ClientOptions' union
+  // (network options | { backend }) keeps only the common keys, so an object
+  // literal with `env` or `apiUrl` does not type-check there.
+  const options: ClientOptions = {
     env: "local",
     apiUrl: node.url,
     dbPath: join(dir, `${randomBytes(6).toString("hex")}.db3`),
     dbEncryptionKey: randomBytes(32),
     disableDeviceSync: true,
-    historySyncUrl: null,
-  });
+  };
+  return Client.create(p.signer, options);
 }
 
 function text(label: string): string {
@@ -115,25 +125,18 @@ async function record(conversation: Conversation) {
 }
 
 beforeAll(async () => {
-  lock = await lockLocalXmtpPort();
-  try {
-    databaseUrl = await createTestDatabase("xmtp_devnode_sdk");
-    node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl });
-    dir = await mkdtemp(join(tmpdir(), "xmtp-devnode-sdk-"));
-  } catch (err) {
-    await lock.release();
-    throw err;
-  }
+  databaseUrl = await createTestDatabase("xmtp_devnode_sdk");
+  node = await startDevnode({ port: 0, databaseUrl });
+  dir = await mkdtemp(join(tmpdir(), "xmtp-devnode-sdk-"));
 });
 
 afterAll(async () => {
-  await Promise.allSettled(streams.map((s) => s.return(undefined)));
+  await Promise.allSettled(streams.map((s) => s.end()));
   await node?.close();
-  await lock?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe("@xmtp/node-sdk 5.5 against the devnode", () => {
+describe("@xmtp/node-sdk 6 against the devnode on a port of its own", () => {
   const alice = person();
   const bob = person();
   let a: AnyClient;
@@ -149,10 +152,14 @@ describe("@xmtp/node-sdk 5.5 against the devnode", () => {
     expect(a.inboxId).toBe(generateInboxId(alice.identifier));
     expect(b.inboxId).toBe(generateInboxId(bob.identifier));
     // The node now resolves each address to its inbox.
+    expect(node.port).not.toBe(5556);
     expect(await a.fetchInboxIdByIdentifier(bob.identifier)).toBe(b.inboxId);
-    expect((await Client.canMessage([alice.identifier, bob.identifier], "local")).get(bob.identifier.identifier)).toBe(true);
+    // The static helpers take a backend pointed at the node.
+    const backend = await createBackend({ env: "local", apiUrl: node.url });
     const stranger = person();
-    expect((await Client.canMessage([stranger.identifier], "local")).get(stranger.identifier.identifier)).toBe(false);
+    const can = await Client.canMessage([alice.identifier, bob.identifier, stranger.identifier], backend);
+    expect(can.get(bob.identifier.identifier)).toBe(true);
+    expect(can.get(stranger.identifier.identifier)).toBe(false);
   });
 
   it("creates a two-member group; messages go both ways; one side receives by stream", async () => {
@@ -212,7 +219,7 @@ describe("@xmtp/node-sdk 5.5 against the devnode", () => {
   it("follows identity changes: an address added later, then removed; a revoked installation", async () => {
     const wallet = person();
     expect(await a.fetchInboxIdByIdentifier(wallet.identifier)).toBeNull();
-    // (5.5 insists on allowInboxReassign even for a wallet that has no inbox yet.)
+    // (The SDK insists on allowInboxReassign even for a wallet that has no inbox yet.)
     await b.unsafe_addAccount(wallet.signer, true);
     expect(await a.fetchInboxIdByIdentifier(wallet.identifier)).toBe(b.inboxId);
     expect((await b.preferences.fetchInboxState()).identifiers.map((i) => i.identifier).sort()).toEqual(
@@ -233,7 +240,8 @@ describe("@xmtp/node-sdk 5.5 against the devnode", () => {
     await eventually(async () => (bobStream.received.includes(before) ? true : undefined), "stream before restart");
 
     await node.close();
-    node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl });
+    // Same port: the clients' backends keep its URL.
+    node = await startDevnode({ port: node.port, databaseUrl });
 
     // Send and sync work on the restarted node, with everything from before.
     const after = text("after the restart");

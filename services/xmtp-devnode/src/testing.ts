@@ -1,9 +1,11 @@
 /**
- * For tests that run the real `@xmtp/node-sdk` 5.5 against a devnode: that SDK
- * resolves inboxes through its environment's fixed URL (`local`:
- * http://localhost:5556), whatever `apiUrl` says, so such a devnode must own
- * port 5556, and only one test process at a time can. Test files run in
- * parallel processes, so they take this lock first:
+ * For tests that run a client with a fixed XMTP address against a devnode:
+ * the Convos CLI's `local` environment is http://localhost:5556 and it has no
+ * option for another address, so such a devnode must own port 5556, and only
+ * one test process at a time can. (The node-sdk 6 itself honours `apiUrl`:
+ * tests that use only the SDK run their node on a free port, `port: 0`, and
+ * need no lock.) Test files run in parallel processes, so the 5556 ones take
+ * this lock first:
  *
  *   const lock = await lockLocalXmtpPort();      // waits for other holders
  *   const node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl });
