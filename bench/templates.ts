@@ -6,7 +6,6 @@
 // noisy machine), and signed creates per second.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -21,6 +20,7 @@ import {
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { planStoreQuery, runStorePlan, type ListedRow } from "../services/templates/src/store.js";
+import { figures, fmt, freePort, type Figures } from "./lib.js";
 
 const TEMPLATES = Number(process.env.BENCH_TEMPLATES ?? 100_000);
 const SEARCHES = Number(process.env.BENCH_SEARCHES ?? 2000);
@@ -47,21 +47,6 @@ const CATEGORIES = ["travel", "food", "health", "learning", "coding", "finance",
 
 function pick<T>(xs: readonly T[], n: number): T[] {
   return Array.from({ length: n }, () => xs[Math.floor(Math.random() * xs.length)]!);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-interface Figures {
-  p50: number;
-  p99: number;
-  mean: number;
-}
-
-function figures(ms: number[]): Figures {
-  const sorted = [...ms].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: ms.reduce((a, b) => a + b, 0) / ms.length };
 }
 
 /**
@@ -91,12 +76,7 @@ function toPg(sql: string): string {
 
 /** The templates service in its own process, as it runs in production (the client here does not share its event loop). */
 async function startServiceProcess(databaseUrl: string, serviceToken: string) {
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   const child = spawn("tsx", ["services/templates/src/main.ts"], {
     env: { ...process.env, DATABASE_URL: databaseUrl, POOL_SERVICE_TOKEN: serviceToken, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
     stdio: ["ignore", "inherit", "inherit"],
@@ -114,7 +94,6 @@ async function startServiceProcess(databaseUrl: string, serviceToken: string) {
   throw new Error("the templates service did not start");
 }
 
-const fmt = (x: number) => x.toFixed(2).padStart(8);
 
 async function main() {
   const databaseUrl = await createTestDatabase("bench");

@@ -21,7 +21,6 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -34,6 +33,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { mls } from "../services/xmtp-devnode/src/proto.js";
 import { mlsPrivateMessage } from "../services/xmtp-devnode/src/test-fixtures.js";
+import { figures, fmt, freePort, median, type Figures } from "./lib.js";
 
 const MESSAGES = Number(process.env.BENCH_XMTP_MESSAGES ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_XMTP_CONCURRENCY ?? 8);
@@ -45,38 +45,7 @@ const MLS_API = "/xmtp.mls.api.v1.MlsApi";
 type SdkClient = Awaited<ReturnType<typeof Client.create>>;
 type Conversation = NonNullable<Awaited<ReturnType<SdkClient["conversations"]["getConversationById"]>>>;
 
-// ---------------------------------------------------------------- figures
-
-interface Figures {
-  p50: number;
-  p99: number;
-  mean: number;
-}
-
-function figures(ms: number[]): Figures {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-  return { p50: at(50), p99: at(99), mean: ms.reduce((a, b) => a + b, 0) / ms.length };
-}
-
-const fmt = (x: number, width = 8) => x.toFixed(2).padStart(width);
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 // ---------------------------------------------------------------- the node, in its own process
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** The devnode as `npm start` runs it; its debug log counts the RPCs it serves. */
 async function startNodeProcess(databaseUrl: string) {
