@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   CALLER_HEADER,
   SERVICE_TOKEN_HEADER,
@@ -571,6 +571,14 @@ describe("Connect-Web (browser) and gRPC clients", () => {
     } finally {
       raw.close();
     }
+  });
+
+  it("does not serve internal services (template usage counts)", async () => {
+    const usage = createClient(TemplateUsageService, createConnectTransport({ baseUrl: gateway.url }));
+    const err = await usage.recordTemplateUse({ templateId: "tmpl_0000000000000000" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectError);
+    // An unknown path to the gateway: Connect clients read its 404 as not found.
+    expect([Code.NotFound, Code.Unimplemented]).toContain((err as ConnectError).code);
   });
 
   it("answers CORS preflights from a browser origin", async () => {

@@ -1,4 +1,4 @@
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   DerivedInboxResolver,
   SignatureVerifier,
@@ -14,7 +14,7 @@ import {
 } from "@convos-pool/kit";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
-import { createTemplateService } from "./service.js";
+import { createTemplateService, createTemplateUsageService } from "./service.js";
 
 export interface TemplateServiceOptions {
   /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
@@ -60,7 +60,8 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
     host: opts.host,
     log,
     interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.serviceToken)],
-    routes: (router) => router.service(TemplateService, service),
+    routes: (router) =>
+      router.service(TemplateService, service).service(TemplateUsageService, createTemplateUsageService(db.em)),
   });
   // Nonces older than the signature window can never be replayed: forget them.
   const pruner = setInterval(() => {

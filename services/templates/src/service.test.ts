@@ -6,7 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateStatus, Visibility, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { StoreSort, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { StoreSort, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   CALLER_HEADER,
   contentFromJson,
@@ -351,6 +351,16 @@ describe("templates", () => {
     await expectCode(client.getTemplate({ templateId: t.id }, as(alice)), Code.NotFound);
     const r = await sql.query(`select count(*)::int as n from template_versions where template_id = $1`, [t.id]);
     expect(r.rows[0].n).toBe(0);
+  });
+
+  it("counts uses for the store's most-used order (internal RPC)", async () => {
+    const alice = newCreator();
+    const t = await createTemplate(alice);
+    const usage = createServiceClient(TemplateUsageService, service.url, TOKEN).client;
+    expect((await usage.recordTemplateUse({ templateId: t.id })).usageCount).toBe(1n);
+    expect((await usage.recordTemplateUse({ templateId: t.id })).usageCount).toBe(2n);
+    expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.usageCount).toBe(2n);
+    await expectCode(usage.recordTemplateUse({ templateId: "tmpl_0000000000000000" }), Code.NotFound);
   });
 
   it("refuses calls without the service credential", async () => {

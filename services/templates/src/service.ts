@@ -12,7 +12,7 @@ import {
   Visibility,
   type Template,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { StoreSort, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { StoreSort, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   INBOX_ID_PATTERN,
   applyPatch,
@@ -392,6 +392,22 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         pageToken: req.pageToken,
       });
       return { templates: page.rows.map(listedToProto), nextPageToken: page.nextPageToken };
+    },
+  };
+}
+
+/** Internal: one more instance claimed from a template. */
+export function createTemplateUsageService(em: EntityManager): ServiceImpl<typeof TemplateUsageService> {
+  return {
+    async recordTemplateUse(req) {
+      checkTemplateId(req.templateId);
+      const rows = await em
+        .fork()
+        .execute<{ usage_count: string }[]>(`update templates set usage_count = usage_count + 1 where id = ? returning usage_count`, [
+          req.templateId,
+        ]);
+      if (rows.length === 0) throw notFound(`template ${req.templateId}`);
+      return { usageCount: BigInt(rows[0]!.usage_count) };
     },
   };
 }
