@@ -1,0 +1,370 @@
+/**
+ * The claim of seed 000's "Instantiate from Store", steps 4 to 9: check the
+ * request and the template, claim an idle instance atomically, provision the
+ * pool tools, configure the instance, join it to the conversation, make the
+ * requester its owner. Any failure on the way rolls back (docs/claims.md).
+ */
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { ConfigureRequestSchema, SignedTemplateSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { TemplateStatus, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  INBOX_ID_PATTERN,
+  contentToJson,
+  failedPrecondition,
+  invalidArgument,
+  invalidArguments,
+  permissionDenied,
+  type FieldViolationInfo,
+  type Logger,
+  type ModelJson,
+  type ToolJson,
+} from "@convos-pool/kit";
+import {
+  claimIdleInstance,
+  completeClaim,
+  deleteProvisionedTool,
+  endClaim,
+  insertProvisionedTool,
+  markToolReleaseFailed,
+  takeStaleClaims,
+  toolsToRelease,
+  type ClaimedInstance,
+  type ToolRef,
+} from "./claim-sql.js";
+import { ProvisioningError, type ToolProvider, type ToolProviders } from "./providers/types.js";
+import type { InstanceRuntime } from "./runtime.js";
+import { SecretBox, secretAad } from "./secrets.js";
+
+/** Reads a template as the requester may see it (TemplateService.GetTemplate with `x-pool-caller`). */
+export interface TemplateSource {
+  getTemplate(templateId: string, requester: string): Promise<Template>;
+}
+
+export interface ClaimFlowDeps {
+  em: EntityManager;
+  templates: TemplateSource;
+  providers: ToolProviders;
+  runtime: InstanceRuntime;
+  secrets: SecretBox;
+  log: Logger;
+  /** Counts a successful claim for the store's "most used" order; best effort. */
+  recordUse?: (templateId: string) => Promise<void>;
+  /** A claim still `claiming` after this long belongs to a dead claims process. Default 10 minutes. */
+  staleClaimSeconds?: number;
+}
+
+export const TEMPLATE_ID_PATTERN = /^tmpl_[A-Za-z0-9]{16}$/;
+const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
+const MAX_INVITE = 16 * 1024;
+const MAX_MODEL = 200;
+const MAX_USER_VALUE = 2000;
+const MAX_CONTEXT_PROMPT = 4000;
+
+export const NO_IDLE_AGENT = "no idle agent, try again";
+
+/** Where a claim was when it failed: decides what the rollback must undo. */
+type Stage = "provision" | "configure" | "join" | "complete";
+
+/** The checked request. */
+interface ClaimInput {
+  requester: string;
+  templateId: string;
+  invite: string;
+  model: string;
+  userConfig: Record<string, string>;
+}
+
+/** Field checks that need no template: required fields, formats, sizes. */
+export function checkClaimRequest(req: ClaimRequest): ClaimInput {
+  const v: FieldViolationInfo[] = [];
+  const bad = (field: string, description: string) => v.push({ field, description });
+  if (!req.requester) bad("requester", "is required: the XMTP inbox ID of who adds the agent");
+  else if (!INBOX_ID_PATTERN.test(req.requester)) bad("requester", "must be an XMTP inbox ID (64 lower-case hex characters)");
+  if (!req.templateId) bad("template_id", "is required");
+  else if (!TEMPLATE_ID_PATTERN.test(req.templateId)) bad("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+  if (!req.conversationInvite.trim()) bad("conversation_invite", "is required: the Convos invite link (or slug) of the conversation");
+  else if (req.conversationInvite.length > MAX_INVITE) bad("conversation_invite", `must be at most ${MAX_INVITE} characters`);
+  if (req.model && (req.model.length > MAX_MODEL || !MODEL_PATTERN.test(req.model))) {
+    bad("model", `must be a model name (letters, digits and . _ : / @ + -, at most ${MAX_MODEL} characters)`);
+  }
+  for (const [key, value] of Object.entries(req.userConfig)) {
+    if (value.length > MAX_USER_VALUE) bad(`user_config.${key}`, `must be at most ${MAX_USER_VALUE} characters`);
+  }
+  if (!req.cloneFrom) {
+    if (req.contextPrompt) bad("context_prompt", "is only for a clone (with clone_from)");
+    if (req.ownerSignature) bad("owner_signature", "is only for a clone (with clone_from)");
+  } else if (req.contextPrompt.length > MAX_CONTEXT_PROMPT) {
+    bad("context_prompt", `must be at most ${MAX_CONTEXT_PROMPT} characters`);
+  }
+  if (v.length > 0) throw invalidArguments(v);
+  return {
+    requester: req.requester,
+    templateId: req.templateId,
+    invite: req.conversationInvite.trim(),
+    model: req.model,
+    userConfig: { ...req.userConfig },
+  };
+}
+
+/**
+ * The template's user-provided tools against `user_config`: every required
+ * one answered (the error carries the tool's prompt, so a client can ask it),
+ * no key that is not one of them. Returns the non-empty values.
+ */
+export function checkUserConfig(templateId: string, tools: ToolJson[], given: Record<string, string>): Record<string, string> {
+  const userTools = tools.filter((t) => t.provisioning === "user");
+  const known = new Map(userTools.map((t) => [t.id, t]));
+  const v: FieldViolationInfo[] = [];
+  for (const key of Object.keys(given).sort()) {
+    if (known.has(key)) continue;
+    const pool = tools.some((t) => t.id === key && t.provisioning === "pool");
+    v.push({
+      field: `user_config.${key}`,
+      description: pool
+        ? `"${key}" is provisioned by the pool, not by you: leave it out`
+        : `template ${templateId} asks for no value "${key}"` +
+          (userTools.length > 0 ? ` (it asks for: ${userTools.map((t) => t.id).join(", ")})` : " (it asks for no values)"),
+    });
+  }
+  const out: Record<string, string> = {};
+  for (const t of userTools) {
+    const value = (given[t.id] ?? "").trim();
+    if (value) out[t.id] = value;
+    else if (t.required) v.push({ field: `user_config.${t.id}`, description: `is required: ${t.prompt}` });
+  }
+  if (v.length > 0) throw invalidArguments(v);
+  return out;
+}
+
+/** The template's default model, or the requester's choice when the template allows one. */
+export function chooseModel(templateId: string, model: ModelJson, requested: string): { model: string; overridden: boolean } {
+  if (!requested || requested === model.default) return { model: model.default, overridden: false };
+  if (!model.allow_override) {
+    throw invalidArgument("model", `template ${templateId} runs on ${model.default} and does not allow choosing another model`);
+  }
+  return { model: requested, overridden: true };
+}
+
+export class ClaimFlow {
+  private readonly providersByName: Map<string, ToolProvider>;
+  private readonly staleClaimSeconds: number;
+
+  constructor(private readonly deps: ClaimFlowDeps) {
+    this.providersByName = new Map([...deps.providers.values()].map((p) => [p.name, p]));
+    this.staleClaimSeconds = deps.staleClaimSeconds ?? 600;
+  }
+
+  /**
+   * Claims an agent for `req.requester`; `caller` is the signed-in person the
+   * gateway forwarded, if any (then it must be the requester).
+   */
+  async claim(req: ClaimRequest, caller?: string): Promise<{ instanceId: string }> {
+    const input = checkClaimRequest(req);
+    if (req.cloneFrom) {
+      throw new ConnectError(
+        "clone_from: cloning an instance with its context is not implemented yet; leave clone_from empty to add a fresh agent",
+        Code.Unimplemented,
+      );
+    }
+    if (caller !== undefined && caller !== input.requester) {
+      throw permissionDenied("requester must be the signed-in caller: the requester becomes the agent's owner");
+    }
+
+    // Step 4: visibility. The template service answers NOT_FOUND for a
+    // private template of someone else, exactly as for a missing one.
+    const template = await this.deps.templates.getTemplate(input.templateId, input.requester);
+    if (template.status === TemplateStatus.ARCHIVED) {
+      throw failedPrecondition(`template ${input.templateId} is archived: it cannot be added to conversations`);
+    }
+    if (!template.content) throw new ConnectError(`template ${input.templateId} came without content`, Code.Internal);
+    const content = contentToJson(template.content);
+    const userConfig = checkUserConfig(input.templateId, content.tools, input.userConfig);
+    const { model, overridden } = chooseModel(input.templateId, content.model, input.model);
+    const poolTools = content.tools.filter((t) => t.provisioning === "pool");
+    const providers = poolTools.map((t) => {
+      const p = this.deps.providers.get(t.id);
+      if (!p) throw failedPrecondition(`template ${input.templateId} needs tool "${t.id}", which this pool cannot provision`);
+      return p;
+    });
+
+    // Step 6 (first half): the atomic claim of one idle instance.
+    const claimId = randomUUID();
+    const instance = await claimIdleInstance(this.deps.em.fork(), {
+      claimId,
+      templateId: template.id,
+      templateVersion: Number(template.version),
+      agentName: content.agent_name,
+      model,
+      modelOverridden: overridden,
+      userConfig,
+    });
+    if (!instance) throw new ConnectError(NO_IDLE_AGENT, Code.ResourceExhausted);
+
+    const provisioned: (ToolRef & { secrets: Record<string, string> })[] = [];
+    let stage: Stage = "provision";
+    try {
+      // Step 5: pool-provisioned tools, each recorded (secrets sealed) as soon as it exists.
+      for (const [i, tool] of poolTools.entries()) {
+        const provider = providers[i]!;
+        let resource;
+        try {
+          resource = await provider.provision(instance.id, tool.id);
+        } catch (err) {
+          throw provisioningFailure(tool.id, err);
+        }
+        provisioned.push({ instanceId: instance.id, toolId: tool.id, provider: provider.name, handle: resource.handle, secrets: resource.secrets });
+        const secret = Object.keys(resource.secrets).length > 0 ? this.deps.secrets.seal(resource.secrets, secretAad(instance.id, tool.id)) : null;
+        await insertProvisionedTool(this.deps.em.fork(), {
+          instanceId: instance.id,
+          toolId: tool.id,
+          provider: provider.name,
+          handle: resource.handle,
+          secret,
+        });
+      }
+
+      // Step 6 (second half): configure.
+      stage = "configure";
+      await this.deps.runtime.configure(
+        instance,
+        create(ConfigureRequestSchema, {
+          instanceId: instance.id,
+          // The creator's signature over this version reaches instances with instruction sync (a later issue).
+          template: create(SignedTemplateSchema, {
+            templateId: template.id,
+            creatorId: template.creatorId,
+            version: template.version,
+            content: template.content,
+          }),
+          ownerId: input.requester,
+          model,
+          modelOverridden: overridden,
+          tools: provisioned.map((t) => ({ toolId: t.toolId, handle: t.handle, secrets: t.secrets })),
+          userConfig,
+        }),
+      );
+
+      // Step 8: join the conversation from its invite.
+      stage = "join";
+      const { conversationId } = await this.deps.runtime.join(instance, input.invite);
+
+      // Steps 7 and 9: the requester owns it, and only now is it claimed.
+      stage = "complete";
+      const done = await completeClaim(this.deps.em.fork(), {
+        instanceId: instance.id,
+        claimId,
+        ownerId: input.requester,
+        conversationId,
+      });
+      if (!done) throw new ConnectError("the claim took too long and was abandoned; try again", Code.Aborted);
+    } catch (err) {
+      await this.rollback(instance, claimId, provisioned, stage, err);
+      throw claimFailure(stage, err);
+    }
+    this.deps.log.info("claimed", { instanceId: instance.id, templateId: template.id, tools: provisioned.length });
+    if (this.deps.recordUse) {
+      this.deps.recordUse(template.id).catch((err: unknown) => this.deps.log.warn("usage count not recorded", { templateId: template.id, err }));
+    }
+    return { instanceId: instance.id };
+  }
+
+  /**
+   * Undoes a failed claim. Tools: each released by its provider and its row
+   * deleted; a release that fails twice keeps the row as `release_failed`
+   * for the sweep. Instance: not yet contacted (provisioning failed) -> idle;
+   * configure failed -> released -> idle, or dead if the release fails too;
+   * join attempted -> released if it answers, and dead in any case (it may
+   * be in the conversation). An instance with a tool not released is dead.
+   */
+  private async rollback(instance: ClaimedInstance, claimId: string, tools: ToolRef[], stage: Stage, cause: unknown): Promise<void> {
+    let toolsReleased = true;
+    for (const t of [...tools].reverse()) toolsReleased = (await this.releaseTool(t)) && toolsReleased;
+    let to: "idle" | "dead" = "idle";
+    if (stage === "configure") {
+      to = await this.deps.runtime.release(instance).then(
+        () => "idle" as const,
+        () => "dead" as const,
+      );
+    } else if (stage !== "provision") {
+      await this.deps.runtime.release(instance).catch(() => {});
+      to = "dead";
+    }
+    if (!toolsReleased) to = "dead";
+    try {
+      await endClaim(this.deps.em.fork(), { instanceId: instance.id, claimId, to });
+    } catch (err) {
+      // Left `claiming`: the stale-claim sweep marks it dead later.
+      this.deps.log.error("claim rollback could not update the instance", { instanceId: instance.id, err });
+    }
+    this.deps.log.warn("claim rolled back", { instanceId: instance.id, stage, instanceNow: to, toolsReleased, cause });
+  }
+
+  /** Releases one tool and deletes its row; false when the provider would not release it. */
+  private async releaseTool(t: ToolRef): Promise<boolean> {
+    const provider = this.providersByName.get(t.provider);
+    let lastErr: unknown = new Error(`no provider "${t.provider}" in this pool`);
+    for (let attempt = 0; provider && attempt < 2; attempt++) {
+      try {
+        await provider.release(t.handle);
+        await deleteProvisionedTool(this.deps.em.fork(), t.instanceId, t.toolId);
+        return true;
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    this.deps.log.error("tool release failed; kept for the sweep", { instanceId: t.instanceId, toolId: t.toolId, provider: t.provider, err: lastErr });
+    await markToolReleaseFailed(this.deps.em.fork(), t.instanceId, t.toolId).catch(() => {});
+    return false;
+  }
+
+  /**
+   * Cleans up after claims processes that died mid-claim: instances still
+   * `claiming` after `staleClaimSeconds` become dead and their tools are
+   * released; tools whose release failed before are tried again.
+   */
+  async sweep(): Promise<{ staleClaims: number; toolsReleased: number }> {
+    const stale = await takeStaleClaims(this.deps.em.fork(), this.staleClaimSeconds);
+    for (const instance of stale) await this.deps.runtime.release(instance).catch(() => {});
+    const tools = await toolsToRelease(this.deps.em.fork(), stale.map((s) => s.id));
+    let released = 0;
+    for (const t of tools) if (await this.releaseTool(t)) released++;
+    if (stale.length > 0 || tools.length > 0) {
+      this.deps.log.warn("sweep", { staleClaims: stale.length, toolsReleased: released, toolsLeft: tools.length - released });
+    }
+    return { staleClaims: stale.length, toolsReleased: released };
+  }
+}
+
+function provisioningFailure(toolId: string, err: unknown): ConnectError {
+  if (err instanceof ProvisioningError) {
+    return new ConnectError(
+      `could not provision tool "${toolId}": ${err.message}; nothing was claimed, try again`,
+      err.reason === "exhausted" ? Code.ResourceExhausted : Code.Unavailable,
+    );
+  }
+  return new ConnectError(`could not provision tool "${toolId}": ${(err as Error)?.message ?? String(err)}; nothing was claimed, try again`, Code.Unavailable);
+}
+
+/** What the requester learns of a failure after the claim began (rolled back by then). */
+function claimFailure(stage: Stage, err: unknown): ConnectError {
+  if (stage === "provision" && err instanceof ConnectError) return err;
+  const reason = err instanceof ConnectError ? err.rawMessage : ((err as Error)?.message ?? String(err));
+  if (stage === "configure") {
+    return new ConnectError(`the agent instance could not be configured (${reason}); nothing was claimed, try again`, Code.Unavailable);
+  }
+  if (stage === "join") {
+    const code = err instanceof ConnectError ? err.code : Code.Unavailable;
+    if (code === Code.InvalidArgument) return invalidArgument("conversation_invite", `could not be joined: ${reason}`);
+    const passOn = [Code.FailedPrecondition, Code.PermissionDenied, Code.NotFound, Code.DeadlineExceeded];
+    return new ConnectError(
+      `joining the conversation failed (${reason}); nothing was claimed`,
+      passOn.includes(code) ? code : Code.Unavailable,
+    );
+  }
+  if (err instanceof ConnectError) return err;
+  return new ConnectError(`the claim could not be completed (${reason}); nothing was claimed, try again`, Code.Unavailable);
+}

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase, type Database } from "@convos-pool/kit";
+import { createTestDatabase } from "@convos-pool/kit/testing";
+import { CLAIM_SQL, claimIdleInstance, completeClaim, endClaim, type ClaimParams } from "./claim-sql.js";
+import { entities } from "./entities.js";
+import { migrations } from "./migrations.js";
+
+// The atomic claim statement alone, under heavy concurrency on real PostgreSQL.
+
+const CONNECTIONS = 40;
+let db: Database;
+
+beforeAll(async () => {
+  db = await openDatabase({ name: "claims", url: await createTestDatabase("claims_sql"), entities, migrations, poolSize: CONNECTIONS });
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+const params = (claimId: string): ClaimParams => ({
+  claimId,
+  templateId: "tmpl_AAAAAAAAAAAAAAAA",
+  templateVersion: 1,
+  agentName: "Trip Planner",
+  model: "gpt-oss-20b",
+  modelOverridden: false,
+  userConfig: { "personal-email": "saul@example.com" },
+});
+
+async function q<T>(sql: string, p: unknown[] = []): Promise<T[]> {
+  return db.em.fork().execute<T[]>(sql, p);
+}
+
+async function seed(prefix: string, state: string, n: number): Promise<void> {
+  const claimed = state === "claimed";
+  await db.em.fork().execute(
+    `insert into instances (id, state, host_url, inbox_id, template_id, owner_id, claimed_at)
+     select ? || lpad(g::text, 12, '0'), ?, 'http://host.test', md5(? || g::text) || md5(g::text),
+       ${claimed ? `'tmpl_AAAAAAAAAAAAAAAA', repeat('a', 64), now()` : "null, null, null"}
+     from generate_series(1, ?) as g`,
+    [prefix, state, prefix, n],
+    "run",
+  );
+}
+
+describe("the atomic claim statement", () => {
+  it("hands out each idle instance once: 10,000 concurrent claims for 7,500 idle instances", async () => {
+    const IDLE = 7_500;
+    const CLAIMS = 10_000;
+    await seed("inst_idle", "idle", IDLE);
+    // Rows in every other state must never be taken.
+    for (const s of ["starting", "claimed", "crashed", "dead"]) await seed(`inst_${s.slice(0, 4)}`, s, 50);
+
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: CLAIMS }, (_, i) => claimIdleInstance(db.em.fork(), params(`claim-${i}`)).then((r) => ({ claimId: `claim-${i}`, r }))),
+    );
+    const elapsed = Date.now() - started;
+
+    const won = results.filter((x) => x.r !== undefined);
+    const ids = won.map((x) => x.r!.id);
+    // As many successes as idle rows, and no instance twice.
+    expect(won).toHaveLength(IDLE);
+    expect(new Set(ids).size).toBe(IDLE);
+    expect(ids.every((id) => id.startsWith("inst_idle"))).toBe(true);
+    // The rest found nothing (the service answers RESOURCE_EXHAUSTED "no idle agent, try again").
+    expect(results.filter((x) => x.r === undefined)).toHaveLength(CLAIMS - IDLE);
+
+    // The database agrees: every idle row is now claiming, held by exactly the claim that got it.
+    const rows = await q<{ id: string; claim_id: string }>(`select id, claim_id from instances where state = 'claiming'`);
+    expect(rows).toHaveLength(IDLE);
+    const holder = new Map(rows.map((r) => [r.id, r.claim_id]));
+    for (const w of won) expect(holder.get(w.r!.id)).toBe(w.claimId);
+    const [counts] = await q<{ idle: number; claiming: number; distinct_claims: number; others_changed: number }>(
+      `select count(*) filter (where state = 'idle')::int as idle,
+              count(*) filter (where state = 'claiming')::int as claiming,
+              count(distinct claim_id)::int as distinct_claims,
+              count(*) filter (where id not like 'inst_idle%' and (claim_id is not null or state not in ('starting', 'claimed', 'crashed', 'dead')))::int as others_changed
+       from instances`,
+    );
+    expect(counts).toEqual({ idle: 0, claiming: IDLE, distinct_claims: IDLE, others_changed: 0 });
+    console.log(`10,000 concurrent claims on ${CONNECTIONS} connections: ${elapsed} ms (${Math.round((CLAIMS / elapsed) * 1000)} statements/s)`);
+  });
+
+  it("lets only the holding claim complete or end it", async () => {
+    await db.em.fork().execute(`update instances set state = 'dead', claim_id = null, claim_started_at = null where state <> 'dead'`, [], "run");
+    await seed("inst_solo", "idle", 1);
+    const got = await claimIdleInstance(db.em.fork(), params("mine"));
+    expect(got?.id).toBe("inst_solo000000000001");
+    expect(await claimIdleInstance(db.em.fork(), params("theirs"))).toBeUndefined();
+    // Another claim id cannot complete or roll back this claim.
+    expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: "theirs", ownerId: "b".repeat(64), conversationId: "c" })).toBe(false);
+    expect(await endClaim(db.em.fork(), { instanceId: got!.id, claimId: "theirs", to: "idle" })).toBe(false);
+    expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: "mine", ownerId: "b".repeat(64), conversationId: "c" })).toBe(true);
+    // Claimed: not claimable, not completable again.
+    expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: "mine", ownerId: "b".repeat(64), conversationId: "c" })).toBe(false);
+    expect(await claimIdleInstance(db.em.fork(), params("again"))).toBeUndefined();
+    const [row] = await q<{ state: string; owner_id: string; claim_id: string | null; user_config: unknown }>(
+      `select state, owner_id, claim_id, user_config from instances where id = ?`,
+      [got!.id],
+    );
+    expect(row).toEqual({ state: "claimed", owner_id: "b".repeat(64), claim_id: null, user_config: { "personal-email": "saul@example.com" } });
+  });
+
+  it("walks the partial index of idle rows", async () => {
+    const plan = await q<{ "QUERY PLAN": string }>(
+      `explain ${CLAIM_SQL.replaceAll("?", "null")}`,
+    );
+    expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toContain("instances_idle");
+  });
+});

@@ -1,0 +1,178 @@
+/**
+ * The statements that move an instance through a claim. Each is one SQL
+ * statement (autocommit): no transaction is held open while the claim flow
+ * talks to providers and instances, which can take seconds.
+ */
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { InstanceRef } from "./runtime.js";
+
+export interface ClaimParams {
+  /** Random id of this claim attempt; every later statement of the claim checks it. */
+  claimId: string;
+  templateId: string;
+  templateVersion: number;
+  agentName: string;
+  model: string;
+  modelOverridden: boolean;
+  userConfig: Record<string, string>;
+}
+
+export interface ClaimedInstance extends InstanceRef {
+  walletIndex: number;
+}
+
+/**
+ * The atomic claim: moves exactly one idle instance to `claiming`, or none.
+ *
+ * The subquery locks the first idle row (oldest wallet first, from the
+ * partial index `instances_idle`) that no one else has locked, skipping
+ * locked rows instead of waiting for them; the update runs on that row
+ * only. Two claims can never lock the same row, and a row whose state
+ * another claim changed after this statement's snapshot is re-checked
+ * against `state = 'idle'` before it is locked (PostgreSQL re-evaluates the
+ * qualification on the newest row version), so it is skipped. When no row is
+ * returned, every idle row was taken by a concurrent claim: there is no idle
+ * instance.
+ */
+export const CLAIM_SQL = `update instances set
+    state = 'claiming', claim_id = ?, claim_started_at = now(), updated_at = now(),
+    template_id = ?, template_version = ?, agent_name = ?, model = ?, model_overridden = ?, user_config = ?::jsonb
+  where id = (
+      select id from instances
+      where state = 'idle'
+      order by wallet_index
+      for update skip locked
+      limit 1)
+    and state = 'idle'
+  returning id, host_url, inbox_id, wallet_index`;
+
+interface ClaimedRow {
+  id: string;
+  host_url: string;
+  inbox_id: string;
+  wallet_index: number;
+}
+
+/** Runs CLAIM_SQL; undefined when no instance is idle. */
+export async function claimIdleInstance(em: EntityManager, p: ClaimParams): Promise<ClaimedInstance | undefined> {
+  const rows = await em.execute<ClaimedRow[]>(CLAIM_SQL, [
+    p.claimId,
+    p.templateId,
+    p.templateVersion,
+    p.agentName,
+    p.model,
+    p.modelOverridden,
+    JSON.stringify(p.userConfig),
+  ]);
+  const r = rows[0];
+  return r && { id: r.id, hostUrl: r.host_url, inboxId: r.inbox_id, walletIndex: Number(r.wallet_index) };
+}
+
+interface RunResult {
+  affectedRows?: number;
+}
+
+/**
+ * The last step: the claiming instance becomes the requester's, claimed.
+ * False when this claim no longer holds the instance (the stale-claim sweep
+ * took it over): the caller must roll back.
+ */
+export async function completeClaim(
+  em: EntityManager,
+  p: { instanceId: string; claimId: string; ownerId: string; conversationId: string },
+): Promise<boolean> {
+  const res = await em.execute<RunResult>(
+    `update instances set state = 'claimed', owner_id = ?, conversation_id = ?, claimed_at = now(), updated_at = now(),
+       claim_id = null, claim_started_at = null
+     where id = ? and claim_id = ? and state = 'claiming'`,
+    [p.ownerId, p.conversationId, p.instanceId, p.claimId],
+    "run",
+  );
+  return res.affectedRows === 1;
+}
+
+/** Columns a claim wrote, back to their idle values. */
+const UNCLAIM = `claim_id = null, claim_started_at = null, template_id = null, template_version = null, agent_name = '',
+  owner_id = null, conversation_id = null, model = null, model_overridden = false, user_config = '{}', updated_at = now()`;
+
+/**
+ * Rollback of a claim: the instance goes back to `idle` (clean: it was never
+ * given the claim, or released it) or to `dead` (it may hold the claim's
+ * state: the pool replaces it). Only while this claim still holds it.
+ */
+export async function endClaim(
+  em: EntityManager,
+  p: { instanceId: string; claimId: string; to: "idle" | "dead" },
+): Promise<boolean> {
+  const res = await em.execute<RunResult>(
+    `update instances set state = ?, ${UNCLAIM} where id = ? and claim_id = ? and state = 'claiming'`,
+    [p.to, p.instanceId, p.claimId],
+    "run",
+  );
+  return res.affectedRows === 1;
+}
+
+/**
+ * Claims that have been `claiming` for longer than any claim may take (their
+ * claims process died): marked dead, at most `limit` at a time, and returned
+ * so the sweep can release their tools and the instances.
+ */
+export async function takeStaleClaims(em: EntityManager, olderThanSeconds: number, limit = 100): Promise<InstanceRef[]> {
+  const rows = await em.execute<ClaimedRow[]>(
+    `update instances set state = 'dead', ${UNCLAIM}
+     where id in (
+         select id from instances
+         where state = 'claiming' and claim_started_at < now() - make_interval(secs => ?)
+         for update skip locked
+         limit ?)
+       and state = 'claiming'
+     returning id, host_url, inbox_id, wallet_index`,
+    [olderThanSeconds, limit],
+  );
+  return rows.map((r) => ({ id: r.id, hostUrl: r.host_url, inboxId: r.inbox_id }));
+}
+
+// ---------------------------------------------------------------- provisioned tools
+
+export async function insertProvisionedTool(
+  em: EntityManager,
+  t: { instanceId: string; toolId: string; provider: string; handle: string; secret: Buffer | null },
+): Promise<void> {
+  await em.execute(
+    `insert into provisioned_tools (instance_id, tool_id, provider, handle, secret) values (?, ?, ?, ?, ?)`,
+    [t.instanceId, t.toolId, t.provider, t.handle, t.secret],
+    "run",
+  );
+}
+
+export async function deleteProvisionedTool(em: EntityManager, instanceId: string, toolId: string): Promise<void> {
+  await em.execute(`delete from provisioned_tools where instance_id = ? and tool_id = ?`, [instanceId, toolId], "run");
+}
+
+export async function markToolReleaseFailed(em: EntityManager, instanceId: string, toolId: string): Promise<void> {
+  await em.execute(
+    `update provisioned_tools set state = 'release_failed' where instance_id = ? and tool_id = ?`,
+    [instanceId, toolId],
+    "run",
+  );
+}
+
+export interface ToolRef {
+  instanceId: string;
+  toolId: string;
+  provider: string;
+  handle: string;
+}
+
+/** Tools to release: every tool of the given instances, or every tool whose release failed before. */
+export async function toolsToRelease(em: EntityManager, instanceIds: string[]): Promise<ToolRef[]> {
+  const rows = await em.execute<{ instance_id: string; tool_id: string; provider: string; handle: string }[]>(
+    instanceIds.length > 0
+      ? `select instance_id, tool_id, provider, handle from provisioned_tools
+         where instance_id in (?) or state = 'release_failed' order by created_at limit 1000`
+      : `select instance_id, tool_id, provider, handle from provisioned_tools
+         where state = 'release_failed' order by created_at limit 1000`,
+    instanceIds.length > 0 ? [instanceIds] : [],
+  );
+  return rows.map((r) => ({ instanceId: r.instance_id, toolId: r.tool_id, provider: r.provider, handle: r.handle }));
+}

@@ -1,0 +1,66 @@
+import { defineEntity, p } from "@mikro-orm/core";
+
+/** States of seed 000's pool. */
+export const INSTANCE_STATES = ["starting", "idle", "claiming", "claimed", "crashed", "dead"] as const;
+export type InstanceStateName = (typeof INSTANCE_STATES)[number];
+
+/**
+ * An agent instance of the warm pool. Written by the claim statements in
+ * claim-sql.ts (raw SQL: each is one statement); read through the ORM.
+ */
+export const InstanceRow = defineEntity({
+  name: "InstanceRow",
+  tableName: "instances",
+  properties: {
+    id: p.string().primary(),
+    state: p.string().$type<InstanceStateName>(),
+    hostUrl: p.string(),
+    walletIndex: p.integer(),
+    inboxId: p.string(),
+    claimId: p.string().nullable(),
+    claimStartedAt: p.datetime().nullable(),
+    templateId: p.string().nullable(),
+    templateVersion: p.integer().nullable(),
+    agentName: p.string(),
+    ownerId: p.string().nullable(),
+    parentInstanceId: p.string().nullable(),
+    conversationId: p.string().nullable(),
+    model: p.string().nullable(),
+    modelOverridden: p.boolean(),
+    userConfig: p.json<Record<string, string>>(),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+    claimedAt: p.datetime().nullable(),
+  },
+});
+export type InstanceRowType = InstanceType<typeof InstanceRow.class>;
+
+/** A pool-provisioned tool of an instance: the public handle and the sealed secrets. */
+export const ProvisionedToolRow = defineEntity({
+  name: "ProvisionedToolRow",
+  tableName: "provisioned_tools",
+  properties: {
+    instanceId: p.string().primary(),
+    toolId: p.string().primary(),
+    provider: p.string(),
+    handle: p.string(),
+    secret: p.blob().nullable(),
+    state: p.string().$type<"active" | "release_failed">(),
+    createdAt: p.datetime(),
+  },
+});
+export type ProvisionedToolRowType = InstanceType<typeof ProvisionedToolRow.class>;
+
+/** A number of the local SMS provider's range; free when instanceId is null. */
+export const SmsNumberRow = defineEntity({
+  name: "SmsNumberRow",
+  tableName: "sms_numbers",
+  properties: {
+    number: p.string().primary(),
+    instanceId: p.string().nullable(),
+    allocatedAt: p.datetime().nullable(),
+    releasedAt: p.datetime().nullable(),
+  },
+});
+
+export const entities = [InstanceRow, ProvisionedToolRow, SmsNumberRow];

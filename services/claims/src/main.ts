@@ -1,0 +1,32 @@
+// Runs the claims service on its own (production): configuration from the environment.
+//   DATABASE_URL, PORT (7002), HOST, POOL_SERVICE_TOKEN, TEMPLATES_URL, POOL_SECRETS_KEY,
+//   POOL_DATA_DIR (local providers' data, default .data/claims), SMS_NUMBER_RANGE, EMAIL_DOMAIN
+import path from "node:path";
+import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
+import { startClaimsService } from "./server.js";
+
+const log = createLogger("claims");
+const required = (name: string, what: string): string => {
+  const v = process.env[name];
+  if (!v) {
+    log.error(`${name} is required: ${what}`);
+    process.exit(2);
+  }
+  return v;
+};
+const serviceToken = required("POOL_SERVICE_TOKEN", "the credential internal callers present");
+const templatesUrl = required("TEMPLATES_URL", "where the template service listens, e.g. http://templates:7001");
+const secretsKey = required("POOL_SECRETS_KEY", "32 random bytes (64 hex characters) that seal provisioned tools' secrets");
+const service = await startClaimsService({
+  databaseUrl: process.env.DATABASE_URL,
+  port: Number(process.env.PORT ?? 7002),
+  host: process.env.HOST ?? "0.0.0.0",
+  serviceToken,
+  templatesUrl,
+  secretsKey,
+  dataDir: path.resolve(process.env.POOL_DATA_DIR ?? ".data/claims"),
+  smsRange: process.env.SMS_NUMBER_RANGE || undefined,
+  emailDomain: process.env.EMAIL_DOMAIN || undefined,
+  log,
+});
+installShutdownHandlers(log, () => service.close());

@@ -1,0 +1,72 @@
+import { Migration } from "@mikro-orm/migrations";
+import type { MigrationEntry } from "@convos-pool/kit";
+
+/**
+ * The claims service's tables (docs/claims.md). Instances, the tools the pool
+ * provisioned for them, and the local SMS provider's number range.
+ */
+export class CreateInstances extends Migration {
+  override async up(): Promise<void> {
+    // Wallet indexes are never reused: an identity that was ever claimed may
+    // still be a member of someone's conversation.
+    this.addSql(`create sequence instance_wallet_index as integer minvalue 0 start with 0`);
+    this.addSql(`create table instances (
+      id text primary key,
+      state text not null check (state in ('starting', 'idle', 'claiming', 'claimed', 'crashed', 'dead')),
+      host_url text not null,
+      wallet_index integer not null unique default nextval('instance_wallet_index'),
+      inbox_id text not null default '',
+      -- the claim attempt that holds the instance while it is 'claiming', and since when
+      claim_id text,
+      claim_started_at timestamptz(3),
+      template_id text,
+      template_version integer,
+      agent_name text not null default '',
+      owner_id text,
+      parent_instance_id text references instances (id),
+      conversation_id text,
+      model text,
+      model_overridden boolean not null default false,
+      user_config jsonb not null default '{}',
+      created_at timestamptz(3) not null default now(),
+      updated_at timestamptz(3) not null default now(),
+      claimed_at timestamptz(3),
+      check (state <> 'claiming' or (claim_id is not null and claim_started_at is not null)),
+      check (state <> 'claimed' or (owner_id is not null and template_id is not null and claimed_at is not null))
+    )`);
+    this.addSql(`alter sequence instance_wallet_index owned by instances.wallet_index`);
+    // The claim walks this partial index: only idle rows, oldest wallet first.
+    this.addSql(`create index instances_idle on instances (wallet_index) where state = 'idle'`);
+    this.addSql(`create index instances_owner_live on instances (owner_id, claimed_at desc, id desc) where state = 'claimed'`);
+    this.addSql(`create index instances_template on instances (template_id, claimed_at desc, id desc) where claimed_at is not null`);
+    this.addSql(`create index instances_claiming on instances (claim_started_at) where state = 'claiming'`);
+    this.addSql(`create unique index instances_inbox on instances (inbox_id) where inbox_id <> ''`);
+
+    this.addSql(`create table provisioned_tools (
+      instance_id text not null references instances (id),
+      tool_id text not null,
+      provider text not null,
+      handle text not null,
+      -- AES-256-GCM sealed JSON of the secrets (secrets.ts); null when the tool has none
+      secret bytea,
+      state text not null default 'active' check (state in ('active', 'release_failed')),
+      created_at timestamptz(3) not null default now(),
+      primary key (instance_id, tool_id)
+    )`);
+    this.addSql(`create unique index provisioned_tools_handle on provisioned_tools (provider, handle)`);
+    this.addSql(`create index provisioned_tools_release_failed on provisioned_tools (created_at) where state = 'release_failed'`);
+
+    // The local SMS provider's numbers: a row per number of the configured
+    // range; instance_id null means free.
+    this.addSql(`create table sms_numbers (
+      number text primary key,
+      instance_id text,
+      allocated_at timestamptz(3),
+      released_at timestamptz(3)
+    )`);
+    // Free numbers, longest free (and never used) first.
+    this.addSql(`create index sms_numbers_free on sms_numbers (released_at nulls first, number) where instance_id is null`);
+  }
+}
+
+export const migrations: MigrationEntry[] = [{ name: "0001_instances", class: CreateInstances }];

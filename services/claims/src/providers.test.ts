@@ -1,0 +1,164 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase, type Database } from "@convos-pool/kit";
+import { createTestDatabase } from "@convos-pool/kit/testing";
+import { entities } from "./entities.js";
+import { migrations } from "./migrations.js";
+import { LocalMailboxProvider, LocalSmsProvider, LocalWalletProvider, ProvisioningError, parseNumberRange } from "./providers/index.js";
+import { SecretBox, secretAad } from "./secrets.js";
+
+let db: Database;
+let dir: string;
+
+beforeAll(async () => {
+  db = await openDatabase({ name: "claims", url: await createTestDatabase("claims_providers"), entities, migrations, poolSize: 20 });
+  dir = await mkdtemp(path.join(tmpdir(), "claims-providers-"));
+});
+
+afterAll(async () => {
+  await db?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const free = async (range: string[]) =>
+  (await db.em.fork().execute<{ n: number }[]>(`select count(*)::int as n from sms_numbers where instance_id is null and number in (?)`, [range]))[0]!.n;
+
+describe("local SMS provider", () => {
+  it("parses ranges and refuses bad ones", () => {
+    expect(parseNumberRange("+15550100000..+15550109999")).toEqual({ first: "+15550100000", last: "+15550109999", size: 10_000 });
+    expect(parseNumberRange("+15550100000-+15550100009").size).toBe(10);
+    for (const bad of ["15550100000..15550109999", "+1555010000..+15550109999", "+15550109999..+15550100000", "+1555..+1556", "+10000000000..+19999999999"]) {
+      expect(() => parseNumberRange(bad), bad).toThrow();
+    }
+  });
+
+  it("gives each number to one instance under concurrency, refuses when the range is used up, and takes numbers back", async () => {
+    const sms = await LocalSmsProvider.open(db.em, "+15550200000..+15550200149"); // 150 numbers
+    const all = Array.from({ length: 150 }, (_, i) => `+155502${String(i).padStart(5, "0")}`);
+    expect(await free(all)).toBe(150);
+    // 200 instances ask at once.
+    const results = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => sms.provision(`inst_${i}`)));
+    const numbers = results.flatMap((r) => (r.status === "fulfilled" ? [r.value.handle] : []));
+    expect(numbers).toHaveLength(150);
+    expect(new Set(numbers).size).toBe(150);
+    expect(numbers.every((n) => all.includes(n))).toBe(true);
+    const refused = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+    expect(refused).toHaveLength(50);
+    for (const e of refused) {
+      expect(e).toBeInstanceOf(ProvisioningError);
+      expect((e as ProvisioningError).reason).toBe("exhausted");
+    }
+    // The table says who has which number.
+    const owners = await db.em.fork().execute<{ number: string; instance_id: string }[]>(
+      `select number, instance_id from sms_numbers where number in (?)`,
+      [numbers],
+    );
+    expect(new Set(owners.map((o) => o.instance_id)).size).toBe(150);
+
+    // Released numbers are free again, and go to the back of the line.
+    await sms.release(numbers[0]!);
+    await sms.release(numbers[0]!); // idempotent
+    expect(await free(all)).toBe(1);
+    const again = await sms.provision("inst_again");
+    expect(again.handle).toBe(numbers[0]);
+    for (const n of numbers.slice(1, 4)) await sms.release(n);
+    await new Promise((r) => setTimeout(r, 10)); // released_at has millisecond precision
+    await sms.release(again.handle);
+    const next = await sms.provision("inst_next");
+    expect(next.handle).not.toBe(again.handle); // the longest-free number first
+    expect(next.secrets).toEqual({});
+
+    // Reopening with the same range keeps who has what.
+    const reopened = await LocalSmsProvider.open(db.em, "+15550200000..+15550200149");
+    expect(await free(all)).toBe(3);
+    expect(reopened.range.size).toBe(150);
+  });
+});
+
+describe("local mailbox provider", () => {
+  it("creates a maildir mailbox with a unique address and deletes it on release", async () => {
+    const mail = new LocalMailboxProvider(path.join(dir, "mailboxes"));
+    const a = await mail.provision("inst_a");
+    const b = await mail.provision("inst_b");
+    expect(a.handle).toMatch(/^[a-z2-7]{16}@agents\.localhost$/);
+    expect(a.handle).not.toBe(b.handle);
+    const box = path.join(dir, "mailboxes", a.handle);
+    expect((await readdir(box)).sort()).toEqual([".mailbox.json", "cur", "new", "tmp"]);
+    const meta = JSON.parse(await readFile(path.join(box, ".mailbox.json"), "utf8"));
+    expect(meta.address).toBe(a.handle);
+    expect(meta.instance_id).toBe("inst_a");
+    // The password is the instance's secret; the mailbox keeps only a hash of it.
+    expect(a.secrets.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(JSON.stringify(meta)).not.toContain(a.secrets.password);
+
+    await mail.release(a.handle);
+    await mail.release(a.handle); // idempotent
+    expect(await mail.exists(a.handle)).toBe(false);
+    expect(await mail.exists(b.handle)).toBe(true);
+  });
+
+  it("never touches paths outside its mailboxes", async () => {
+    const mail = new LocalMailboxProvider(path.join(dir, "mailboxes2"));
+    await writeFile(path.join(dir, "precious"), "keep");
+    for (const evil of ["../precious", "..", "", "x@agents.localhost/../../precious", "AAAAAAAAAAAAAAAA@agents.localhost"]) {
+      await expect(mail.release(evil), evil).rejects.toThrow(/not a mailbox address/);
+    }
+    expect((await stat(path.join(dir, "precious"))).isFile()).toBe(true);
+  });
+
+  it("reports itself unavailable when its directory is broken", async () => {
+    const root = path.join(dir, "not-a-dir");
+    await writeFile(root, "a file where the mailboxes should be");
+    const mail = new LocalMailboxProvider(root);
+    const err = await mail.provision("inst_x").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProvisioningError);
+    expect((err as ProvisioningError).reason).toBe("unavailable");
+  });
+});
+
+describe("local wallet provider", () => {
+  it("generates a fresh wallet whose private key is the secret", async () => {
+    const wallets = new LocalWalletProvider();
+    const a = await wallets.provision();
+    const b = await wallets.provision();
+    expect(a.handle).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    expect(a.handle).not.toBe(b.handle);
+    expect(privateKeyToAccount(a.secrets.private_key as `0x${string}`).address).toBe(a.handle);
+  });
+});
+
+describe("secret box", () => {
+  it("seals with AES-256-GCM bound to the row, and opens only with the same key and row", () => {
+    const key = SecretBox.generateKey();
+    const box = SecretBox.fromConfig(key);
+    const secrets = { private_key: "0xdeadbeef", password: "hunter2" };
+    const sealed = box.seal(secrets, secretAad("inst_a", "crypto"));
+    expect(sealed[0]).toBe(1);
+    expect(sealed.toString("latin1")).not.toContain("hunter2");
+    expect(sealed.toString("latin1")).not.toContain("deadbeef");
+    expect(box.open(sealed, secretAad("inst_a", "crypto"))).toEqual(secrets);
+    // Another row, another key, a flipped bit: refused.
+    expect(() => box.open(sealed, secretAad("inst_b", "crypto"))).toThrow(/authentication failed/);
+    expect(() => SecretBox.fromConfig(SecretBox.generateKey()).open(sealed, secretAad("inst_a", "crypto"))).toThrow(/authentication failed/);
+    const tampered = Buffer.from(sealed);
+    tampered[tampered.length - 1]! ^= 1;
+    expect(() => box.open(tampered, secretAad("inst_a", "crypto"))).toThrow(/authentication failed/);
+    // Two seals of the same secrets differ (fresh IV).
+    expect(box.seal(secrets, "x").equals(box.seal(secrets, "x"))).toBe(false);
+    // The key never shows up when the box is printed.
+    expect(JSON.stringify({ box })).not.toContain(key);
+  });
+
+  it("takes the key as hex or base64 and refuses anything else", () => {
+    const raw = Buffer.alloc(32, 7);
+    expect(() => SecretBox.fromConfig(raw.toString("hex"))).not.toThrow();
+    expect(() => SecretBox.fromConfig(raw.toString("base64"))).not.toThrow();
+    expect(() => SecretBox.fromConfig(raw.toString("base64url"))).not.toThrow();
+    for (const bad of [undefined, "", "short", "00".repeat(31), "zz".repeat(32)]) {
+      expect(() => SecretBox.fromConfig(bad)).toThrow(/POOL_SECRETS_KEY/);
+    }
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * Pool-provisioned tools (seed 000's tier 2: "instance-owned, pool-provisioned"):
+ * the pool creates a resource per instance and manages its lifecycle. One
+ * adapter per tool id; production adapters (Telnyx, AgentMail, a custodial
+ * wallet) implement the same interface as the local ones here.
+ */
+export interface ProvisionedResource {
+  /** Public handle: a phone number, a mailbox address, a wallet address. Listed by the API. */
+  handle: string;
+  /** Credentials only the instance sees (sealed at rest, never logged or listed). */
+  secrets: Record<string, string>;
+}
+
+export interface ToolProvider {
+  /** The tool id it provisions, as templates declare it ("sms", "email", "crypto"). */
+  readonly toolId: string;
+  /** Stored with each provisioned tool, e.g. "local-sms". */
+  readonly name: string;
+  provision(instanceId: string, toolId: string): Promise<ProvisionedResource>;
+  /** Frees the resource. Idempotent: releasing what is already gone succeeds. */
+  release(handle: string): Promise<void>;
+}
+
+/** A provider could not provision: out of resources, or not reachable / broken. */
+export class ProvisioningError extends Error {
+  constructor(
+    message: string,
+    readonly reason: "exhausted" | "unavailable",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "ProvisioningError";
+  }
+}
+
+export type ToolProviders = ReadonlyMap<string, ToolProvider>;

@@ -1,0 +1,209 @@
+/**
+ * Reading instances: one instance, an owner's live agents ("My agents") and a
+ * template's instances for its creator's dashboard (seed 000, C7). Pages are
+ * keyset cursors over (claimed_at desc, id desc), walking the partial indexes
+ * `instances_owner_live` and `instances_template`.
+ */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import {
+  InstanceSchema,
+  InstanceState,
+  InstanceSyncSchema,
+  ProvisionedToolSchema,
+  SyncState,
+  type Instance,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { invalidArgument } from "@convos-pool/kit";
+import { InstanceRow, ProvisionedToolRow, type InstanceStateName } from "./entities.js";
+
+/** An instance as the lists return it (no secrets: tools are handles only). */
+export interface InstanceData {
+  id: string;
+  state: InstanceStateName;
+  inboxId: string;
+  templateId: string | null;
+  templateVersion: number | null;
+  agentName: string;
+  ownerId: string | null;
+  parentInstanceId: string | null;
+  conversationId: string | null;
+  model: string | null;
+  modelOverridden: boolean;
+  createdAt: Date;
+  claimedAt: Date | null;
+  tools: { toolId: string; handle: string }[];
+}
+
+export interface InstancePage {
+  instances: InstanceData[];
+  nextPageToken: string;
+}
+
+const COLUMNS = `id, state, inbox_id, template_id, template_version, agent_name, owner_id, parent_instance_id,
+  conversation_id, model, model_overridden, created_at, claimed_at`;
+
+interface SqlRow {
+  id: string;
+  state: InstanceStateName;
+  inbox_id: string;
+  template_id: string | null;
+  template_version: number | null;
+  agent_name: string;
+  owner_id: string | null;
+  parent_instance_id: string | null;
+  conversation_id: string | null;
+  model: string | null;
+  model_overridden: boolean;
+  created_at: Date | string;
+  claimed_at: Date | string | null;
+}
+
+const fromSql = (r: SqlRow): InstanceData => ({
+  id: r.id,
+  state: r.state,
+  inboxId: r.inbox_id,
+  templateId: r.template_id,
+  templateVersion: r.template_version,
+  agentName: r.agent_name,
+  ownerId: r.owner_id,
+  parentInstanceId: r.parent_instance_id,
+  conversationId: r.conversation_id,
+  model: r.model,
+  modelOverridden: r.model_overridden,
+  createdAt: new Date(r.created_at),
+  claimedAt: r.claimed_at === null ? null : new Date(r.claimed_at),
+  tools: [],
+});
+
+/** Adds each instance's tool handles (one query for the page). */
+async function withTools(em: EntityManager, instances: InstanceData[]): Promise<InstanceData[]> {
+  if (instances.length === 0) return instances;
+  const rows = await em.find(
+    ProvisionedToolRow,
+    { instanceId: { $in: instances.map((i) => i.id) } },
+    { fields: ["instanceId", "toolId", "handle"], orderBy: { instanceId: "asc", toolId: "asc" } },
+  );
+  const byInstance = new Map(instances.map((i) => [i.id, i]));
+  for (const t of rows) byInstance.get(t.instanceId)?.tools.push({ toolId: t.toolId, handle: t.handle });
+  return instances;
+}
+
+export const INSTANCE_ID_PATTERN = /^inst_[A-Za-z0-9]{16}$/;
+
+/** One instance with its tools, or undefined. */
+export async function getInstance(em: EntityManager, id: string): Promise<InstanceData | undefined> {
+  if (!INSTANCE_ID_PATTERN.test(id)) throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
+  const r = await em.findOne(InstanceRow, { id });
+  if (!r) return undefined;
+  const data: InstanceData = {
+    id: r.id,
+    state: r.state,
+    inboxId: r.inboxId,
+    templateId: r.templateId ?? null,
+    templateVersion: r.templateVersion ?? null,
+    agentName: r.agentName,
+    ownerId: r.ownerId ?? null,
+    parentInstanceId: r.parentInstanceId ?? null,
+    conversationId: r.conversationId ?? null,
+    model: r.model ?? null,
+    modelOverridden: r.modelOverridden,
+    createdAt: r.createdAt,
+    claimedAt: r.claimedAt ?? null,
+    tools: [],
+  };
+  return (await withTools(em, [data]))[0];
+}
+
+export function pageSize(value: number, field = "page_size"): number {
+  if (value === 0) return 20;
+  if (!Number.isInteger(value) || value < 1 || value > 100) throw invalidArgument(field, "must be 1 to 100");
+  return value;
+}
+
+/** Cursor: the (claimed_at, id) of the last row of a page, base64url JSON. */
+function encodeCursor(r: InstanceData): string {
+  return Buffer.from(JSON.stringify([r.claimedAt!.toISOString(), r.id])).toString("base64url");
+}
+
+function decodeCursor(token: string): [string, string] | undefined {
+  if (!token) return undefined;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === "string") {
+      return [v[0], v[1]];
+    }
+  } catch {
+    // fall through
+  }
+  throw invalidArgument("page_token", "is not a page token of this listing; pass the next_page_token of the previous page");
+}
+
+async function page(em: EntityManager, where: string, params: unknown[], limit: number, pageToken: string): Promise<InstancePage> {
+  const cursor = decodeCursor(pageToken);
+  const rows = await em.execute<SqlRow[]>(
+    `select ${COLUMNS} from instances where ${where}
+     ${cursor ? "and (claimed_at, id) < (?::timestamptz, ?)" : ""}
+     order by claimed_at desc, id desc limit ?`,
+    [...params, ...(cursor ?? []), limit + 1],
+  );
+  const instances = await withTools(em, rows.slice(0, limit).map(fromSql));
+  const last = instances[instances.length - 1];
+  return { instances, nextPageToken: rows.length > limit && last ? encodeCursor(last) : "" };
+}
+
+/** An owner's live (claimed) instances across templates, newest claim first. */
+export function listOwnerAgents(em: EntityManager, ownerId: string, opts: { limit: number; pageToken: string }): Promise<InstancePage> {
+  return page(em, `owner_id = ? and state = 'claimed'`, [ownerId], opts.limit, opts.pageToken);
+}
+
+/**
+ * Every instance ever claimed from a template (or only the live ones), newest
+ * claim first, with the total count of the listing (not only this page).
+ * For the template's creator: LineageService.ListTemplateInstances serves it.
+ */
+export async function listTemplateInstances(
+  em: EntityManager,
+  templateId: string,
+  opts: { liveOnly: boolean; limit: number; pageToken: string },
+): Promise<InstancePage & { totalCount: number }> {
+  const where = `template_id = ? and claimed_at is not null${opts.liveOnly ? ` and state = 'claimed'` : ""}`;
+  const [list, count] = await Promise.all([
+    page(em.fork(), where, [templateId], opts.limit, opts.pageToken),
+    em.fork().execute<{ n: string | number }[]>(`select count(*) as n from instances where ${where}`, [templateId]),
+  ]);
+  return { ...list, totalCount: Number(count[0]?.n ?? 0) };
+}
+
+const STATE: Record<InstanceStateName, InstanceState> = {
+  starting: InstanceState.STARTING,
+  idle: InstanceState.IDLE,
+  claiming: InstanceState.CLAIMING,
+  claimed: InstanceState.CLAIMED,
+  crashed: InstanceState.CRASHED,
+  dead: InstanceState.DEAD,
+};
+
+export function instanceToProto(d: InstanceData): Instance {
+  return create(InstanceSchema, {
+    id: d.id,
+    templateId: d.templateId ?? "",
+    ownerId: d.ownerId ?? "",
+    parentInstanceId: d.parentInstanceId ?? "",
+    inboxId: d.inboxId,
+    conversationId: d.conversationId ?? "",
+    state: STATE[d.state] ?? InstanceState.UNSPECIFIED,
+    model: d.model ?? "",
+    modelOverridden: d.modelOverridden,
+    // Until instruction sync (a later issue), an instance runs the version it was configured with.
+    sync:
+      d.templateVersion === null
+        ? undefined
+        : create(InstanceSyncSchema, { state: SyncState.CURRENT, appliedVersion: BigInt(d.templateVersion) }),
+    tools: d.tools.map((t) => create(ProvisionedToolSchema, { toolId: t.toolId, handle: t.handle })),
+    createdAt: timestampFromDate(d.createdAt),
+    claimedAt: d.claimedAt ? timestampFromDate(d.claimedAt) : undefined,
+    agentName: d.agentName,
+  });
+}

@@ -1,0 +1,82 @@
+import type { ConfigureRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { createServiceClient, type ServiceClient } from "@convos-pool/kit";
+
+/** Selects the instance on its host (instance_host_service.proto). */
+export const INSTANCE_HEADER = "x-pool-instance";
+
+/** An instance as the claims service addresses it. */
+export interface InstanceRef {
+  id: string;
+  /** Base URL of the instance host that runs it. */
+  hostUrl: string;
+  /** The instance's own XMTP inbox. */
+  inboxId: string;
+}
+
+/**
+ * What the claim flow asks of a running instance (InstanceService). The real
+ * implementation is GrpcInstanceRuntime; tests of rollback put a stand-in
+ * host behind it that fails on demand.
+ */
+export interface InstanceRuntime {
+  /** Gives the instance its template, owner, model, tools and user config. */
+  configure(instance: InstanceRef, req: ConfigureRequest): Promise<void>;
+  /** Joins the conversation from its Convos invite; resolves once joined. */
+  join(instance: InstanceRef, invite: string): Promise<{ conversationId: string }>;
+  /** Wipes the instance's claim (credentials, owner, conversation) so it can be reused or destroyed. */
+  release(instance: InstanceRef): Promise<void>;
+}
+
+export interface GrpcInstanceRuntimeOptions {
+  /** The pool's service credential; instance hosts check it like every service. */
+  serviceToken: string;
+  configureTimeoutMs?: number;
+  /** Joining waits for the invite's creator to accept the join request. */
+  joinTimeoutMs?: number;
+  releaseTimeoutMs?: number;
+}
+
+/**
+ * Calls InstanceService on the instance's host over gRPC (HTTP/2), one
+ * connection per host, the instance selected by the `x-pool-instance` header.
+ */
+export class GrpcInstanceRuntime implements InstanceRuntime {
+  private readonly clients = new Map<string, ServiceClient<typeof InstanceService>>();
+
+  constructor(private readonly opts: GrpcInstanceRuntimeOptions) {}
+
+  private client(hostUrl: string) {
+    let c = this.clients.get(hostUrl);
+    if (!c) {
+      c = createServiceClient(InstanceService, hostUrl, this.opts.serviceToken);
+      this.clients.set(hostUrl, c);
+    }
+    return c.client;
+  }
+
+  private call(instance: InstanceRef, timeoutMs: number) {
+    return { headers: { [INSTANCE_HEADER]: instance.id }, timeoutMs };
+  }
+
+  async configure(instance: InstanceRef, req: ConfigureRequest): Promise<void> {
+    await this.client(instance.hostUrl).configure(req, this.call(instance, this.opts.configureTimeoutMs ?? 15_000));
+  }
+
+  async join(instance: InstanceRef, invite: string): Promise<{ conversationId: string }> {
+    const res = await this.client(instance.hostUrl).joinConversation(
+      { conversationInvite: invite },
+      this.call(instance, this.opts.joinTimeoutMs ?? 90_000),
+    );
+    return { conversationId: res.conversationId };
+  }
+
+  async release(instance: InstanceRef): Promise<void> {
+    await this.client(instance.hostUrl).release({}, this.call(instance, this.opts.releaseTimeoutMs ?? 10_000));
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

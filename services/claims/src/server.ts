@@ -1,0 +1,130 @@
+import path from "node:path";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  createLogger,
+  createServiceClient,
+  loggingInterceptor,
+  openDatabase,
+  serviceAuthInterceptor,
+  startServer,
+  type Logger,
+} from "@convos-pool/kit";
+import { ClaimFlow } from "./claim-flow.js";
+import { entities } from "./entities.js";
+import { migrations } from "./migrations.js";
+import { openLocalProviders } from "./providers/index.js";
+import type { ToolProvider } from "./providers/types.js";
+import { GrpcInstanceRuntime, type InstanceRuntime } from "./runtime.js";
+import { SecretBox } from "./secrets.js";
+import { createClaimService, grpcTemplateSource } from "./service.js";
+
+export interface ClaimsServiceOptions {
+  /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
+  databaseUrl?: string;
+  embeddedDir?: string;
+  /** Connection pool size (PostgreSQL). */
+  poolSize?: number;
+  port?: number;
+  host?: string;
+  /** Shared credential of internal calls: checked on ours, presented to the template service and instance hosts. */
+  serviceToken: string;
+  /** Where the template service listens. */
+  templatesUrl: string;
+  /** POOL_SECRETS_KEY: seals provisioned tools' secrets (SecretBox.fromConfig). */
+  secretsKey: string;
+  /** Data of the local providers (mailboxes); default `.data/claims`. */
+  dataDir?: string;
+  /** Local SMS range, e.g. "+15550100000..+15550109999". */
+  smsRange?: string;
+  emailDomain?: string;
+  /** Tool providers by tool id; default: the local ones. */
+  providers?: Map<string, ToolProvider>;
+  /** How instances are reached; default: gRPC to their instance host. */
+  runtime?: InstanceRuntime;
+  /** A claim still `claiming` after this long is abandoned by the sweep. */
+  staleClaimSeconds?: number;
+  /** How often the sweep runs; default 60 s. */
+  sweepIntervalMs?: number;
+  log?: Logger;
+}
+
+export interface RunningClaimsService {
+  url: string;
+  port: number;
+  flow: ClaimFlow;
+  close(): Promise<void>;
+}
+
+export async function startClaimsService(opts: ClaimsServiceOptions): Promise<RunningClaimsService> {
+  const log = opts.log ?? createLogger("claims");
+  const secrets = SecretBox.fromConfig(opts.secretsKey);
+  const db = await openDatabase({
+    name: "claims",
+    url: opts.databaseUrl,
+    embeddedDir: opts.embeddedDir,
+    poolSize: opts.poolSize,
+    entities,
+    migrations,
+  });
+  const closers: Array<() => unknown> = [() => db.close()];
+  try {
+    const providers =
+      opts.providers ??
+      (await openLocalProviders({
+        em: db.em,
+        dataDir: opts.dataDir ?? path.resolve(".data", "claims"),
+        smsRange: opts.smsRange,
+        emailDomain: opts.emailDomain,
+      }));
+    const templates = createServiceClient(TemplateService, opts.templatesUrl, opts.serviceToken);
+    closers.unshift(() => templates.close());
+    const usage = createServiceClient(TemplateUsageService, opts.templatesUrl, opts.serviceToken);
+    closers.unshift(() => usage.close());
+    let runtime = opts.runtime;
+    if (!runtime) {
+      const grpc = new GrpcInstanceRuntime({ serviceToken: opts.serviceToken });
+      closers.unshift(() => grpc.close());
+      runtime = grpc;
+    }
+    const flow = new ClaimFlow({
+      em: db.em,
+      templates: grpcTemplateSource(templates.client),
+      providers,
+      runtime,
+      secrets,
+      log,
+      staleClaimSeconds: opts.staleClaimSeconds,
+      // The store's "most used" order counts claims.
+      recordUse: async (templateId) => {
+        await usage.client.recordTemplateUse({ templateId }, { timeoutMs: 5_000 });
+      },
+    });
+    const server = await startServer({
+      name: "claims",
+      port: opts.port,
+      host: opts.host,
+      log,
+      interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.serviceToken)],
+      routes: (router) => router.service(ClaimService, createClaimService({ em: db.em, flow })),
+    });
+    closers.unshift(() => server.close());
+    const sweep = () => flow.sweep().catch((err: unknown) => log.warn("sweep failed", { err }));
+    const sweeper = setInterval(sweep, opts.sweepIntervalMs ?? 60_000);
+    sweeper.unref();
+    closers.unshift(() => clearInterval(sweeper));
+    void sweep();
+    log.info("claims service listening", { url: server.url, embedded: db.embedded, providers: [...providers.keys()] });
+    return {
+      url: server.url,
+      port: server.port,
+      flow,
+      async close() {
+        for (const c of closers.splice(0)) await c();
+      },
+    };
+  } catch (err) {
+    for (const c of closers.splice(0)) await Promise.resolve(c()).catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,543 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import pg from "pg";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ClaimService, type ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  CALLER_HEADER,
+  contentFromJson,
+  contentToJson,
+  createLogger,
+  createServiceClient,
+  fieldViolations,
+  jsonHash,
+  openDatabase,
+  signOperation,
+  type Database,
+  type TemplateContentJson,
+  type ToolJson,
+} from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+import { claimIdleInstance, insertProvisionedTool } from "./claim-sql.js";
+import { entities } from "./entities.js";
+import { markIdle, registerInstance } from "./instances.js";
+import { migrations } from "./migrations.js";
+import { LocalMailboxProvider, LocalSmsProvider } from "./providers/index.js";
+import { listTemplateInstances } from "./queries.js";
+import { SecretBox, secretAad } from "./secrets.js";
+import { startClaimsService, type RunningClaimsService } from "./server.js";
+import { StandInHost } from "./testing/stand-in-host.js";
+
+// Claims end to end over gRPC: the real template service (in-process, its own
+// test database), the real claims service on real PostgreSQL, the real local
+// providers (numbers in the claims database, mailboxes on disk, generated
+// wallets) and the real gRPC instance runtime. The instance host is a
+// STAND-IN (testing/stand-in-host.ts): services/instance, the real host, is
+// being built in parallel; the stand-in records what instances are asked and
+// fails on demand for the rollback tests. Swap it for the real host when ready.
+
+const TOKEN = randomBytes(16).toString("hex");
+const SECRETS_KEY = SecretBox.generateKey();
+const SMS_RANGE = "+15550300000..+15550300099";
+
+let templates: RunningTemplateService;
+let claims: RunningClaimsService;
+let host: StandInHost;
+let templatesClient: Client<typeof TemplateService>;
+let client: Client<typeof ClaimService>;
+let sql: pg.Client;
+let db: Database;
+let dataDir: string;
+const logLines: string[] = [];
+
+const as = (who: TestIdentity | string) => ({ headers: { [CALLER_HEADER]: typeof who === "string" ? who : who.inboxId } });
+const mailboxRoot = () => path.join(dataDir, "mailboxes");
+
+const tool = (id: string, provisioning: "pool" | "user", extra: Partial<ToolJson> = {}): ToolJson => ({
+  id,
+  name: id,
+  provisioning,
+  description: "",
+  prompt: provisioning === "user" ? `Your ${id}?` : "",
+  required: false,
+  ...extra,
+});
+
+const ALL_TOOLS: ToolJson[] = [
+  tool("sms", "pool"),
+  tool("crypto", "pool"),
+  tool("email", "pool"),
+  tool("personal-email", "user", { prompt: "Your email for booking confirmations?", required: true }),
+  tool("nickname", "user"),
+];
+
+async function createTemplate(c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility: "public" | "private" = "public") {
+  const body = contentFromJson(sampleContent(over));
+  const signature = await signOperation(c.account, "CreateTemplate", { inboxId: c.inboxId, contentHash: jsonHash(contentToJson(body)) });
+  const t = (await templatesClient.createTemplate({ creatorId: c.inboxId, content: body, signature })).template!;
+  if (visibility === "private") return t;
+  const pub = await signOperation(c.account, "SetTemplateVisibility", {
+    inboxId: c.inboxId,
+    templateId: t.id,
+    version: t.version,
+    visibility: "public",
+  });
+  return (await templatesClient.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PUBLIC, signature: pub }))
+    .template!;
+}
+
+/** Idle instances as the pool manager makes them: a row, started on the host, then idle. */
+async function seedIdle(n: number, on: StandInHost = host): Promise<string[]> {
+  const hostClient = createServiceClient(InstanceHostService, on.url, TOKEN);
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await registerInstance(db.em.fork(), on.url);
+    const started = await hostClient.client.startInstance({ instanceId: r.id, walletIndex: r.walletIndex });
+    expect(await markIdle(db.em.fork(), r.id, started.inboxId)).toBe(true);
+    ids.push(r.id);
+  }
+  hostClient.close();
+  return ids;
+}
+
+async function rows<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+  return (await sql.query(text, params)).rows as T[];
+}
+
+async function instanceRow(id: string) {
+  return (await rows<Record<string, any>>(`select * from instances where id = $1`, [id]))[0]!;
+}
+
+async function expectCode(p: Promise<unknown>, code: Code): Promise<ConnectError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, "the call should have failed").toBeInstanceOf(ConnectError);
+  expect(Code[(err as ConnectError).code], (err as ConnectError).message).toBe(Code[code]);
+  return err as ConnectError;
+}
+
+/** What a provider or the database still holds for an instance: must be nothing after a rollback. */
+async function leftovers(instanceId: string) {
+  const tools = await rows(`select tool_id from provisioned_tools where instance_id = $1`, [instanceId]);
+  const numbers = await rows(`select number from sms_numbers where instance_id = $1`, [instanceId]);
+  return { tools: tools.length, numbers: numbers.length, mailboxes: await mailboxCount() };
+}
+
+async function mailboxCount(): Promise<number> {
+  return readdir(mailboxRoot()).then(
+    (e) => e.length,
+    () => 0,
+  );
+}
+
+type ClaimFields = Partial<Omit<ClaimRequest, "$typeName" | "$unknown">>;
+
+const claimReq = (requester: TestIdentity, templateId: string, over: ClaimFields = {}) => ({
+  requester: requester.inboxId,
+  templateId,
+  conversationInvite: `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`,
+  userConfig: { "personal-email": "saul@example.com" },
+  ...over,
+});
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), "claims-service-"));
+  templates = await startTemplateService({ databaseUrl: await createTestDatabase("claims_templates"), serviceToken: TOKEN });
+  templatesClient = createServiceClient(TemplateService, templates.url, TOKEN).client;
+  host = await StandInHost.start(TOKEN);
+  const claimsUrl = await createTestDatabase("claims_service");
+  claims = await startClaimsService({
+    databaseUrl: claimsUrl,
+    serviceToken: TOKEN,
+    templatesUrl: templates.url,
+    secretsKey: SECRETS_KEY,
+    dataDir,
+    smsRange: SMS_RANGE,
+    log: createLogger("claims", { level: "debug", sink: (line) => logLines.push(line) }),
+  });
+  client = createServiceClient(ClaimService, claims.url, TOKEN).client;
+  db = await openDatabase({ name: "claims", url: claimsUrl, entities, migrations, poolSize: 4 });
+  sql = new pg.Client({ connectionString: claimsUrl });
+  await sql.connect();
+});
+
+afterAll(async () => {
+  await sql?.end();
+  await db?.close();
+  await claims?.close();
+  await host?.kill();
+  await templates?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  // Each test starts from an empty warm pool and healthy providers.
+  await sql.query(`update instances set state = 'dead' where state = 'idle'`);
+  host.failing.clear();
+});
+
+describe("claim", () => {
+  it("claims a public template end to end: tools provisioned, instance configured and joined, requester owns it", async () => {
+    const creator = newIdentity();
+    const user = newIdentity();
+    const t = await createTemplate(creator, { tools: ALL_TOOLS });
+    const [idle] = await seedIdle(1);
+    const req = claimReq(user, t.id, { userConfig: { "personal-email": "saul@example.com", nickname: "Trippy" } });
+
+    const res = await client.claim(req, as(user));
+    expect(res.instanceId).toBe(idle);
+
+    // The instance got its template, owner, model, tools with their secrets, and user config...
+    const onHost = host.instances.get(idle!)!;
+    const cfg = onHost.configured!;
+    expect(host.callsOf(idle!)).toEqual(["configure", "join"]);
+    expect(cfg.instanceId).toBe(idle);
+    expect(cfg.ownerId).toBe(user.inboxId);
+    expect(cfg.template?.templateId).toBe(t.id);
+    expect(cfg.template?.version).toBe(t.version);
+    expect(cfg.template?.content?.instructions).toBe("You are a travel planning assistant.");
+    expect(cfg.model).toBe("gpt-oss-20b");
+    expect(cfg.modelOverridden).toBe(false);
+    expect(cfg.userConfig).toEqual({ "personal-email": "saul@example.com", nickname: "Trippy" });
+    const byTool = Object.fromEntries(cfg.tools.map((x) => [x.toolId, x]));
+    expect(Object.keys(byTool).sort()).toEqual(["crypto", "email", "sms"]);
+    expect(byTool.sms!.handle).toMatch(/^\+155503000\d\d$/);
+    expect(byTool.email!.handle).toMatch(/^[a-z2-7]{16}@agents\.localhost$/);
+    expect(privateKeyToAccount(byTool.crypto!.secrets.private_key as `0x${string}`).address).toBe(byTool.crypto!.handle);
+    expect(byTool.email!.secrets.password).toBeTruthy();
+
+    // ...the providers really allocated them...
+    expect(await rows(`select number from sms_numbers where instance_id = $1`, [idle])).toEqual([{ number: byTool.sms!.handle }]);
+    expect((await stat(path.join(mailboxRoot(), byTool.email!.handle, "new"))).isDirectory()).toBe(true);
+
+    // ...the row says claimed, owned by the requester, in the joined conversation...
+    const row = await instanceRow(idle!);
+    expect(row).toMatchObject({
+      state: "claimed",
+      owner_id: user.inboxId,
+      template_id: t.id,
+      template_version: Number(t.version),
+      agent_name: "Trip Planner",
+      conversation_id: onHost.conversationId,
+      model: "gpt-oss-20b",
+      model_overridden: false,
+      user_config: { "personal-email": "saul@example.com", nickname: "Trippy" },
+      claim_id: null,
+    });
+    expect(row.claimed_at).toBeInstanceOf(Date);
+
+    // ...and the secrets are sealed at rest: no plaintext in the database, and they open with the key.
+    const stored = await rows<{ tool_id: string; handle: string; secret: Buffer | null }>(
+      `select tool_id, handle, secret from provisioned_tools where instance_id = $1 order by tool_id`,
+      [idle],
+    );
+    expect(stored.map((s) => s.tool_id)).toEqual(["crypto", "email", "sms"]);
+    const box = SecretBox.fromConfig(SECRETS_KEY);
+    for (const s of stored) {
+      const secrets = byTool[s.tool_id]!.secrets;
+      if (Object.keys(secrets).length === 0) {
+        expect(s.secret).toBeNull();
+        continue;
+      }
+      for (const v of Object.values(secrets)) expect(s.secret!.toString("latin1")).not.toContain(v);
+      expect(box.open(s.secret!, secretAad(idle!, s.tool_id))).toEqual({ ...secrets });
+    }
+    const dump = JSON.stringify(await rows(`select * from provisioned_tools`)) + JSON.stringify(await rows(`select * from instances`));
+    expect(dump).not.toContain(byTool.crypto!.secrets.private_key!.slice(2));
+    expect(dump).not.toContain(byTool.email!.secrets.password);
+
+    // The API shows the handles, never a secret.
+    const got = (await client.getInstance({ instanceId: idle! }, as(user))).instance!;
+    expect(got.state).toBe(InstanceState.CLAIMED);
+    expect(got.ownerId).toBe(user.inboxId);
+    expect(got.agentName).toBe("Trip Planner");
+    expect(got.inboxId).toBe(onHost.inboxId);
+    expect(got.conversationId).toBe(onHost.conversationId);
+    expect(got.tools.map((x) => [x.toolId, x.handle])).toEqual([
+      ["crypto", byTool.crypto!.handle],
+      ["email", byTool.email!.handle],
+      ["sms", byTool.sms!.handle],
+    ]);
+    const wire = JSON.stringify(got, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    expect(wire).not.toContain(byTool.crypto!.secrets.private_key!.slice(2));
+    expect(wire).not.toContain(byTool.email!.secrets.password);
+
+    // The claim counts for the store's "most used" order.
+    await expect
+      .poll(async () => (await templatesClient.getTemplate({ templateId: t.id }, as(user))).template?.usageCount)
+      .toBe(1n);
+
+    // No secret in any log line.
+    const logs = logLines.join("\n");
+    expect(logs).toContain('"msg":"claimed"');
+    expect(logs).not.toContain(byTool.crypto!.secrets.private_key!.slice(2));
+    expect(logs).not.toContain(byTool.email!.secrets.password);
+  });
+
+  it("lets only the creator claim a private template; everyone else gets NOT_FOUND", async () => {
+    const creator = newIdentity();
+    const stranger = newIdentity();
+    const t = await createTemplate(creator, { tools: [tool("crypto", "pool")] }, "private");
+    const [idle] = await seedIdle(1);
+    const err = await expectCode(client.claim(claimReq(stranger, t.id, { userConfig: {} }), as(stranger)), Code.NotFound);
+    expect(err.message).toContain(`template ${t.id} not found`);
+    // Same answer as for a template that does not exist.
+    await expectCode(client.claim(claimReq(stranger, "tmpl_AAAAAAAAAAAAAAAA", { userConfig: {} })), Code.NotFound);
+    expect((await instanceRow(idle!)).state).toBe("idle");
+    expect(host.callsOf(idle!)).toEqual([]);
+
+    const res = await client.claim(claimReq(creator, t.id, { userConfig: {} }), as(creator));
+    expect(res.instanceId).toBe(idle);
+    expect((await instanceRow(idle!)).owner_id).toBe(creator.inboxId);
+  });
+
+  it("refuses bad requests before claiming anything, naming the field", async () => {
+    const creator = newIdentity();
+    const user = newIdentity();
+    const t = await createTemplate(creator, { tools: ALL_TOOLS });
+    const fixed = await createTemplate(creator, { tools: [], model: { default: "gpt-oss-20b", allow_override: false } });
+    const [idle] = await seedIdle(1);
+
+    const cases: [ClaimFields, string, RegExp?][] = [
+      [{ requester: "" }, "requester"],
+      [{ requester: "not-an-inbox" }, "requester"],
+      [{ templateId: "" }, "template_id"],
+      [{ templateId: "tmpl_short" }, "template_id"],
+      [{ conversationInvite: "" }, "conversation_invite"],
+      [{ conversationInvite: "x".repeat(16 * 1024 + 1) }, "conversation_invite"],
+      [{ model: "bad model!" }, "model"],
+      [{ contextPrompt: "bring everything" }, "context_prompt"],
+      // A required user tool without a value: the error carries its prompt.
+      [{ userConfig: {} }, "user_config.personal-email", /Your email for booking confirmations\?/],
+      [{ userConfig: { "personal-email": "   " } }, "user_config.personal-email", /Your email for booking confirmations\?/],
+      // Keys the template does not ask for, and pool tools, are refused.
+      [{ userConfig: { "personal-email": "a@b.c", colour: "blue" } }, "user_config.colour", /asks for: personal-email, nickname/],
+      [{ userConfig: { "personal-email": "a@b.c", sms: "+15551234567" } }, "user_config.sms", /provisioned by the pool/],
+    ];
+    for (const [over, field, message] of cases) {
+      const err = await expectCode(client.claim(claimReq(user, t.id, over)), Code.InvalidArgument);
+      expect(fieldViolations(err).map((v) => v.field), JSON.stringify(over).slice(0, 80)).toEqual([field]);
+      if (message) expect(err.message).toMatch(message);
+    }
+    // The model: the template's default unless the owner picks another, which only some templates allow.
+    const err = await expectCode(client.claim(claimReq(user, fixed.id, { model: "gpt-oss-120b", userConfig: {} })), Code.InvalidArgument);
+    expect(fieldViolations(err).map((v) => v.field)).toEqual(["model"]);
+    expect(err.message).toContain("does not allow choosing another model");
+    // Clone with context comes later.
+    const clone = await expectCode(client.claim(claimReq(user, t.id, { cloneFrom: "inst_AAAAAAAAAAAAAAAA" })), Code.Unimplemented);
+    expect(clone.message).toContain("clone_from");
+    // A signed-in caller can only claim for themselves.
+    await expectCode(client.claim(claimReq(user, t.id), as(newIdentity())), Code.PermissionDenied);
+
+    // Nothing was claimed or provisioned by any of these.
+    expect((await instanceRow(idle!)).state).toBe("idle");
+    expect(host.callsOf(idle!)).toEqual([]);
+    expect(await leftovers(idle!)).toMatchObject({ tools: 0, numbers: 0 });
+
+    // The same template default sent explicitly is not an override; another model is, when allowed.
+    await client.claim(claimReq(user, fixed.id, { model: "gpt-oss-20b", userConfig: {} }));
+    await seedIdle(1);
+    const o = await client.claim(claimReq(user, t.id, { model: "gpt-oss-120b" }));
+    expect(await instanceRow(o.instanceId)).toMatchObject({ model: "gpt-oss-120b", model_overridden: true });
+    expect(host.instances.get(o.instanceId)!.configured).toMatchObject({ model: "gpt-oss-120b", modelOverridden: true });
+  });
+
+  it("answers RESOURCE_EXHAUSTED when no agent is idle; concurrent claims racing for the last ones get one each", async () => {
+    const creator = newIdentity();
+    const t = await createTemplate(creator, { tools: [tool("crypto", "pool")] });
+    const none = await expectCode(client.claim(claimReq(newIdentity(), t.id, { userConfig: {} })), Code.ResourceExhausted);
+    expect(none.message).toContain("no idle agent, try again");
+
+    const idle = await seedIdle(5);
+    const users = Array.from({ length: 40 }, () => newIdentity());
+    const results = await Promise.allSettled(users.map((u) => client.claim(claimReq(u, t.id, { userConfig: {} }), as(u))));
+    const won = results.flatMap((r, i) => (r.status === "fulfilled" ? [{ id: r.value.instanceId, owner: users[i]!.inboxId }] : []));
+    expect(won.map((w) => w.id).sort()).toEqual([...idle].sort());
+    for (const r of results) {
+      if (r.status === "rejected") {
+        expect(Code[(r.reason as ConnectError).code]).toBe("ResourceExhausted");
+        expect((r.reason as ConnectError).message).toContain("no idle agent, try again");
+      }
+    }
+    for (const w of won) expect(await instanceRow(w.id)).toMatchObject({ state: "claimed", owner_id: w.owner });
+    // Exactly one wallet per claimed agent, none provisioned for the losers.
+    const wallets = await rows<{ n: number }>(
+      `select count(*)::int as n from provisioned_tools where tool_id = 'crypto' and instance_id = any($1)`,
+      [idle],
+    );
+    expect(wallets[0]!.n).toBe(5);
+  });
+});
+
+describe("rollback", () => {
+  // Tools are provisioned in template order: sms, crypto, then email.
+  let t: { id: string };
+  beforeAll(async () => {
+    t = await createTemplate(newIdentity(), { tools: ALL_TOOLS });
+  });
+
+  it("provider down (the mailbox store is broken): earlier tools released, rows gone, instance idle again", async () => {
+    const [idle] = await seedIdle(1);
+    const before = await mailboxCount();
+    const broken = `${mailboxRoot()}.moved`;
+    await rename(mailboxRoot(), broken).catch(() => {});
+    await writeFile(mailboxRoot(), "not a directory");
+    try {
+      const err = await expectCode(client.claim(claimReq(newIdentity(), t.id)), Code.Unavailable);
+      expect(err.message).toContain('could not provision tool "email"');
+      expect(err.message).toContain("nothing was claimed");
+    } finally {
+      await rm(mailboxRoot(), { force: true });
+      await rename(broken, mailboxRoot()).catch(() => {});
+    }
+    // The SMS number and the wallet provisioned before it are gone; the instance was never contacted.
+    expect(await leftovers(idle!)).toEqual({ tools: 0, numbers: 0, mailboxes: before });
+    expect(await instanceRow(idle!)).toMatchObject({ state: "idle", claim_id: null, owner_id: null, template_id: null });
+    expect(host.callsOf(idle!)).toEqual([]);
+    // And it is claimable again.
+    expect((await client.claim(claimReq(newIdentity(), t.id))).instanceId).toBe(idle);
+  });
+
+  it("SMS numbers used up: RESOURCE_EXHAUSTED, nothing provisioned, instance idle", async () => {
+    const [idle] = await seedIdle(1);
+    await sql.query(`update sms_numbers set instance_id = 'hog', allocated_at = now() where instance_id is null`);
+    try {
+      const err = await expectCode(client.claim(claimReq(newIdentity(), t.id)), Code.ResourceExhausted);
+      expect(err.message).toMatch(/could not provision tool "sms": no free phone number/);
+    } finally {
+      await sql.query(`update sms_numbers set instance_id = null, allocated_at = null where instance_id = 'hog'`);
+    }
+    expect(await leftovers(idle!)).toMatchObject({ tools: 0, numbers: 0 });
+    expect((await instanceRow(idle!)).state).toBe("idle");
+  });
+
+  it("configure fails: every tool released, the instance released and idle again", async () => {
+    const [idle] = await seedIdle(1);
+    const before = await mailboxCount();
+    host.failing.add("configure");
+    const err = await expectCode(client.claim(claimReq(newIdentity(), t.id)), Code.Unavailable);
+    expect(err.message).toContain("could not be configured");
+    expect(host.callsOf(idle!)).toEqual(["configure", "release"]);
+    expect(await leftovers(idle!)).toEqual({ tools: 0, numbers: 0, mailboxes: before });
+    expect(await instanceRow(idle!)).toMatchObject({ state: "idle", claim_id: null, owner_id: null });
+  });
+
+  it("join fails: every tool released, the instance released and marked dead for replacement", async () => {
+    const [idle] = await seedIdle(1);
+    const before = await mailboxCount();
+    host.failing.add("join");
+    const err = await expectCode(client.claim(claimReq(newIdentity(), t.id)), Code.Unavailable);
+    expect(err.message).toContain("joining the conversation failed");
+    expect(host.callsOf(idle!)).toEqual(["configure", "join", "release"]);
+    expect(host.instances.get(idle!)!.configured).toBeUndefined(); // the stand-in wiped its claim
+    expect(await leftovers(idle!)).toEqual({ tools: 0, numbers: 0, mailboxes: before });
+    expect(await instanceRow(idle!)).toMatchObject({ state: "dead", claim_id: null, owner_id: null, conversation_id: null });
+    expect(await rows(`select id from instances where state in ('claiming', 'claimed') and id = $1`, [idle])).toEqual([]);
+  });
+
+  it("the instance's host dies: tools released, the instance marked dead", async () => {
+    const doomed = await StandInHost.start(TOKEN);
+    const [idle] = await seedIdle(1, doomed);
+    await doomed.kill();
+    const before = await mailboxCount();
+    await expectCode(client.claim(claimReq(newIdentity(), t.id)), Code.Unavailable);
+    expect(await leftovers(idle!)).toEqual({ tools: 0, numbers: 0, mailboxes: before });
+    expect((await instanceRow(idle!)).state).toBe("dead");
+  });
+
+  it("the sweep cleans up after a claims process that died mid-claim", async () => {
+    const [idle] = await seedIdle(1);
+    // A claim that got as far as two tools, then its process vanished an hour ago.
+    const claimed = await claimIdleInstance(db.em.fork(), {
+      claimId: "lost",
+      templateId: t.id,
+      templateVersion: 1,
+      agentName: "x",
+      model: "m",
+      modelOverridden: false,
+      userConfig: {},
+    });
+    expect(claimed?.id).toBe(idle);
+    const sms = await LocalSmsProvider.open(db.em, SMS_RANGE);
+    const mail = new LocalMailboxProvider(mailboxRoot());
+    const number = await sms.provision(idle!);
+    const box = await mail.provision(idle!);
+    await insertProvisionedTool(db.em.fork(), { instanceId: idle!, toolId: "sms", provider: sms.name, handle: number.handle, secret: null });
+    await insertProvisionedTool(db.em.fork(), { instanceId: idle!, toolId: "email", provider: mail.name, handle: box.handle, secret: null });
+    await sql.query(`update instances set claim_started_at = now() - interval '1 hour' where id = $1`, [idle]);
+
+    const swept = await claims.flow.sweep();
+    expect(swept.staleClaims).toBe(1);
+    expect(await leftovers(idle!)).toMatchObject({ tools: 0, numbers: 0 });
+    expect(await mail.exists(box.handle)).toBe(false);
+    expect(await instanceRow(idle!)).toMatchObject({ state: "dead", claim_id: null });
+  });
+});
+
+describe("lists", () => {
+  it("lists an owner's live agents across templates in pages, to the owner only", async () => {
+    const creator = newIdentity();
+    const owner = newIdentity();
+    const other = newIdentity();
+    const a = await createTemplate(creator, { tools: [], agent_name: "Alpha" });
+    const b = await createTemplate(creator, { tools: [], agent_name: "Beta" });
+    await seedIdle(5);
+    const mine: string[] = [];
+    for (const tmpl of [a, b, a]) mine.push((await client.claim(claimReq(owner, tmpl.id, { userConfig: {} }))).instanceId);
+    const theirs = (await client.claim(claimReq(other, a.id, { userConfig: {} }))).instanceId;
+
+    const p1 = await client.listOwnerAgents({ ownerId: owner.inboxId, pageSize: 2 }, as(owner));
+    expect(p1.instances.map((i) => i.id)).toEqual([mine[2], mine[1]]); // newest claim first
+    expect(p1.nextPageToken).not.toBe("");
+    const p2 = await client.listOwnerAgents({ ownerId: owner.inboxId, pageSize: 2, pageToken: p1.nextPageToken }, as(owner));
+    expect(p2.instances.map((i) => i.id)).toEqual([mine[0]]);
+    expect(p2.nextPageToken).toBe("");
+    expect(p1.instances.map((i) => i.agentName)).toEqual(["Alpha", "Beta"]);
+    expect(p1.instances.every((i) => i.state === InstanceState.CLAIMED && i.ownerId === owner.inboxId)).toBe(true);
+
+    // A dead agent is not live.
+    await sql.query(`update instances set state = 'dead' where id = $1`, [mine[1]]);
+    const live = await client.listOwnerAgents({ ownerId: owner.inboxId }, as(owner));
+    expect(live.instances.map((i) => i.id)).toEqual([mine[2], mine[0]]);
+
+    // Private to the owner.
+    await expectCode(client.listOwnerAgents({ ownerId: owner.inboxId }), Code.Unauthenticated);
+    await expectCode(client.listOwnerAgents({ ownerId: owner.inboxId }, as(other)), Code.PermissionDenied);
+    await expectCode(client.listOwnerAgents({ ownerId: owner.inboxId, pageToken: "garbage" }, as(owner)), Code.InvalidArgument);
+    await expectCode(client.listOwnerAgents({ ownerId: owner.inboxId, pageSize: 101 }, as(owner)), Code.InvalidArgument);
+
+    // GetInstance: the owner sees it; anyone else is told it does not exist.
+    expect((await client.getInstance({ instanceId: theirs }, as(other))).instance?.id).toBe(theirs);
+    await expectCode(client.getInstance({ instanceId: theirs }, as(owner)), Code.NotFound);
+    await expectCode(client.getInstance({ instanceId: theirs }), Code.NotFound);
+    await expectCode(client.getInstance({ instanceId: "nope" }, as(owner)), Code.InvalidArgument);
+
+    // The creator's dashboard data: a template's instances with a count.
+    const all = await listTemplateInstances(db.em.fork(), a.id, { liveOnly: false, limit: 2, pageToken: "" });
+    expect(all.totalCount).toBe(3);
+    expect(all.instances.map((i) => i.id)).toEqual([theirs, mine[2]]);
+    const rest = await listTemplateInstances(db.em.fork(), a.id, { liveOnly: false, limit: 2, pageToken: all.nextPageToken });
+    expect(rest.instances.map((i) => i.id)).toEqual([mine[0]]);
+    expect(rest.nextPageToken).toBe("");
+    const liveB = await listTemplateInstances(db.em.fork(), b.id, { liveOnly: true, limit: 10, pageToken: "" });
+    expect(liveB).toMatchObject({ totalCount: 0, instances: [] });
+    const everB = await listTemplateInstances(db.em.fork(), b.id, { liveOnly: false, limit: 10, pageToken: "" });
+    expect(everB.totalCount).toBe(1);
+  });
+
+  it("refuses calls without the service credential", async () => {
+    const outsider = createServiceClient(ClaimService, claims.url, "wrong-token").client;
+    await expectCode(outsider.claim({}), Code.Unauthenticated);
+  });
+});
