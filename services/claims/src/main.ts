@@ -1,6 +1,7 @@
 // Runs the claims service on its own (production): configuration from the environment.
 //   DATABASE_URL, PORT (7002), HOST, POOL_SERVICE_TOKEN, TEMPLATES_URL, POOL_SECRETS_KEY,
-//   POOL_DATA_DIR (local providers' data, default .data/claims), SMS_NUMBER_RANGE, EMAIL_DOMAIN
+//   POOL_DATA_DIR (local providers' data, default .data/claims), SMS_NUMBER_RANGE, EMAIL_DOMAIN,
+//   INSTANCE_HOST_URLS (comma-separated instance hosts; with them the warm pool runs), POOL_TARGET_IDLE (default 10)
 import path from "node:path";
 import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
 import { startClaimsService } from "./server.js";
@@ -27,6 +28,12 @@ const service = await startClaimsService({
   dataDir: path.resolve(process.env.POOL_DATA_DIR ?? ".data/claims"),
   smsRange: process.env.SMS_NUMBER_RANGE || undefined,
   emailDomain: process.env.EMAIL_DOMAIN || undefined,
+  pool: process.env.INSTANCE_HOST_URLS
+    ? {
+        hostUrls: process.env.INSTANCE_HOST_URLS.split(",").map((u) => u.trim()).filter(Boolean),
+        target: Number(process.env.POOL_TARGET_IDLE ?? 10),
+      }
+    : undefined,
   log,
 });
 installShutdownHandlers(log, () => service.close());

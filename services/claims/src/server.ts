@@ -13,6 +13,7 @@ import {
 import { ClaimFlow } from "./claim-flow.js";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
+import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
 import { openLocalProviders } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
 import { GrpcInstanceRuntime, type InstanceRuntime } from "./runtime.js";
@@ -42,6 +43,12 @@ export interface ClaimsServiceOptions {
   providers?: Map<string, ToolProvider>;
   /** How instances are reached; default: gRPC to their instance host. */
   runtime?: InstanceRuntime;
+  /**
+   * The warm pool: keep `target` instances idle on these instance hosts
+   * (InstanceHostService). Absent: no pool manager (instances are registered
+   * by someone else, e.g. tests).
+   */
+  pool?: { hostUrls: string[]; target: number; intervalMs?: number };
   /** A claim still `claiming` after this long is abandoned by the sweep. */
   staleClaimSeconds?: number;
   /** How often the sweep runs; default 60 s. */
@@ -53,6 +60,7 @@ export interface RunningClaimsService {
   url: string;
   port: number;
   flow: ClaimFlow;
+  pool?: PoolManager;
   close(): Promise<void>;
 }
 
@@ -114,11 +122,21 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     sweeper.unref();
     closers.unshift(() => clearInterval(sweeper));
     void sweep();
+    let pool: PoolManager | undefined;
+    if (opts.pool && opts.pool.hostUrls.length > 0) {
+      const hosts = opts.pool.hostUrls.map((url) => new GrpcInstanceHost(url, opts.serviceToken));
+      closers.unshift(() => hosts.forEach((h) => h.close()));
+      const manager = new PoolManager({ em: db.em, hosts, target: opts.pool.target, intervalMs: opts.pool.intervalMs, log });
+      closers.unshift(() => manager.stop());
+      manager.start();
+      pool = manager;
+    }
     log.info("claims service listening", { url: server.url, embedded: db.embedded, providers: [...providers.keys()] });
     return {
       url: server.url,
       port: server.port,
       flow,
+      pool,
       async close() {
         for (const c of closers.splice(0)) await c();
       },

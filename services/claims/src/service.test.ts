@@ -485,6 +485,42 @@ describe("rollback", () => {
   });
 });
 
+describe("with the warm pool", () => {
+  it("runs its own instances: claims need no seeding, and a claimed instance is replaced", async () => {
+    // A host of its own: a pool stops whatever its hosts run that it does not know.
+    const warmHost = await StandInHost.start(TOKEN);
+    const url = await createTestDatabase("claims_warm");
+    const warm = await startClaimsService({
+      databaseUrl: url,
+      serviceToken: TOKEN,
+      templatesUrl: templates.url,
+      secretsKey: SECRETS_KEY,
+      dataDir,
+      smsRange: "+15550400000..+15550400009",
+      pool: { hostUrls: [warmHost.url], target: 2, intervalMs: 50 },
+      log: createLogger("claims-warm", { level: "silent" }),
+    });
+    const warmSql = new pg.Client({ connectionString: url });
+    await warmSql.connect();
+    try {
+      const count = async (state: string) =>
+        (await warmSql.query(`select count(*)::int as n from instances where state = $1`, [state])).rows[0].n as number;
+      await expect.poll(() => count("idle")).toBe(2);
+      const user = newIdentity();
+      const t = await createTemplate(newIdentity(), { tools: [tool("sms", "pool")] });
+      const warmClient = createServiceClient(ClaimService, warm.url, TOKEN).client;
+      const { instanceId } = await warmClient.claim(claimReq(user, t.id, { userConfig: {} }), as(user));
+      expect(warmHost.instances.get(instanceId)?.configured?.ownerId).toBe(user.inboxId);
+      await expect.poll(() => count("idle")).toBe(2);
+      expect(await count("claimed")).toBe(1);
+    } finally {
+      await warmSql.end();
+      await warm.close();
+      await warmHost.kill();
+    }
+  });
+});
+
 describe("lists", () => {
   it("lists an owner's live agents across templates in pages, to the owner only", async () => {
     const creator = newIdentity();

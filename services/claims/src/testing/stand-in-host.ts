@@ -29,12 +29,12 @@ export interface StandInInstance {
   releases: number;
 }
 
-type Step = "configure" | "join" | "release";
+type Step = "start" | "configure" | "join" | "release";
 
 export class StandInHost {
   readonly instances = new Map<string, StandInInstance>();
   /** Every InstanceService call, in order. */
-  readonly calls: { step: Step | "health"; instanceId: string }[] = [];
+  readonly calls: { step: Step | "health" | "stop"; instanceId: string }[] = [];
   /** Steps that fail with INTERNAL until cleared. */
   readonly failing = new Set<Step>();
 
@@ -53,6 +53,8 @@ export class StandInHost {
       routes: (router) => {
         router.service(InstanceHostService, {
           startInstance: (req) => {
+            host.calls.push({ step: "start", instanceId: req.instanceId });
+            if (host.failing.has("start")) throw new ConnectError("injected start failure", Code.Internal);
             // A made-up inbox id: this stand-in has no XMTP client.
             const inboxId = createHash("sha256").update(`${req.instanceId}/${req.walletIndex}/${randomBytes(8).toString("hex")}`).digest("hex");
             host.instances.set(req.instanceId, {
@@ -65,6 +67,7 @@ export class StandInHost {
             return { inboxId };
           },
           stopInstance: (req) => {
+            host.calls.push({ step: "stop", instanceId: req.instanceId });
             host.instances.delete(req.instanceId);
             return {};
           },
@@ -129,8 +132,9 @@ export class StandInHost {
     return i;
   }
 
+  /** The InstanceService calls one instance received (not the host's start/stop). */
   callsOf(instanceId: string): string[] {
-    return this.calls.filter((c) => c.instanceId === instanceId).map((c) => c.step);
+    return this.calls.filter((c) => c.instanceId === instanceId && c.step !== "start" && c.step !== "stop").map((c) => c.step);
   }
 
   /** Stops serving: the host (and every instance on it) is gone. */

@@ -1,0 +1,149 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { createLogger, openDatabase, type Database } from "@convos-pool/kit";
+import { createTestDatabase } from "@convos-pool/kit/testing";
+import { claimIdleInstance, completeClaim } from "./claim-sql.js";
+import { entities } from "./entities.js";
+import { migrations } from "./migrations.js";
+import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
+import { StandInHost } from "./testing/stand-in-host.js";
+
+// The warm pool manager against a STAND-IN instance host (testing/stand-in-host.ts:
+// the real host, services/instance, is built in parallel), over the real
+// InstanceHostService gRPC client, on real PostgreSQL.
+
+const TOKEN = randomBytes(16).toString("hex");
+const TARGET = 3;
+let db: Database;
+let host: StandInHost;
+let hostClient: GrpcInstanceHost;
+let pool: PoolManager;
+
+beforeAll(async () => {
+  db = await openDatabase({ name: "claims", url: await createTestDatabase("claims_pool"), entities, migrations, poolSize: 10 });
+  host = await StandInHost.start(TOKEN);
+  hostClient = new GrpcInstanceHost(host.url, TOKEN);
+  pool = new PoolManager({ em: db.em, hosts: [hostClient], target: TARGET, log: createLogger("pool", { level: "silent" }) });
+});
+
+afterAll(async () => {
+  await pool?.stop();
+  hostClient?.close();
+  await host?.kill();
+  await db?.close();
+});
+
+beforeEach(() => {
+  host.failing.clear();
+});
+
+async function q<T = Record<string, any>>(sql: string, p: unknown[] = []): Promise<T[]> {
+  return db.em.fork().execute<T[]>(sql, p);
+}
+
+const byState = async () =>
+  Object.fromEntries((await q<{ state: string; n: number }>(`select state, count(*)::int as n from instances group by state`)).map((r) => [r.state, r.n]));
+
+const idleIds = async () => (await q<{ id: string }>(`select id from instances where state = 'idle' order by id`)).map((r) => r.id);
+
+async function claim(owner = "a".repeat(64)): Promise<string> {
+  const got = await claimIdleInstance(db.em.fork(), {
+    claimId: randomBytes(8).toString("hex"),
+    templateId: "tmpl_AAAAAAAAAAAAAAAA",
+    templateVersion: 1,
+    agentName: "x",
+    model: "m",
+    modelOverridden: false,
+    userConfig: {},
+  });
+  expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: (await q<{ claim_id: string }>(`select claim_id from instances where id = ?`, [got!.id]))[0]!.claim_id, ownerId: owner, conversationId: "c" })).toBe(true);
+  return got!.id;
+}
+
+describe("warm pool", () => {
+  it("fills the pool to its target, each instance started on the host with its own wallet index", async () => {
+    const report = await pool.reconcile();
+    expect(report).toMatchObject({ started: TARGET, crashed: 0, failedStarts: 0 });
+    const rows = await q<{ id: string; inbox_id: string; wallet_index: number; host_url: string }>(`select id, inbox_id, wallet_index, host_url from instances where state = 'idle'`);
+    expect(rows).toHaveLength(TARGET);
+    for (const r of rows) {
+      const onHost = host.instances.get(r.id)!;
+      expect(onHost.inboxId).toBe(r.inbox_id);
+      expect(onHost.walletIndex).toBe(r.wallet_index);
+      expect(r.host_url).toBe(host.url);
+    }
+    expect(new Set(rows.map((r) => r.wallet_index)).size).toBe(TARGET);
+    // A second pass has nothing to do.
+    expect(await pool.reconcile()).toMatchObject({ started: 0, crashed: 0, replaced: 0 });
+  });
+
+  it("replaces a claimed instance: the pool is back at its target after one pass", async () => {
+    const taken = await claim();
+    expect(await byState()).toMatchObject({ idle: TARGET - 1, claimed: 1 });
+    expect(await pool.reconcile()).toMatchObject({ started: 1 });
+    expect(await byState()).toMatchObject({ idle: TARGET, claimed: 1 });
+    expect(host.instances.has(taken)).toBe(true); // the claimed one keeps running
+  });
+
+  it("replaces idle instances that crashed or that the host lost", async () => {
+    const [lost, crashed] = await idleIds();
+    host.instances.delete(lost!); // gone from the host
+    host.instances.get(crashed!)!.state = InstanceState.CRASHED; // reported crashed
+    const report = await pool.reconcile();
+    expect(report).toMatchObject({ crashed: 2, replaced: 2, started: 2 });
+    expect(await q(`select id, state from instances where id in (?) order by id`, [[lost, crashed]])).toEqual(
+      [lost, crashed].sort().map((id) => ({ id, state: "dead" })),
+    );
+    // The crashed one was stopped and its workspace destroyed on the host.
+    expect(host.instances.has(crashed!)).toBe(false);
+    expect(host.calls).toContainEqual({ step: "stop", instanceId: crashed });
+    expect(await byState()).toMatchObject({ idle: TARGET });
+  });
+
+  it("keeps a claimed instance that crashed for its owner, and takes it back when its host runs it again", async () => {
+    const owned = (await q<{ id: string }>(`select id from instances where state = 'claimed'`))[0]!.id;
+    const saved = host.instances.get(owned)!;
+    host.instances.delete(owned);
+    expect(await pool.reconcile()).toMatchObject({ crashed: 1, replaced: 0, started: 0 });
+    expect((await q(`select state, owner_id from instances where id = ?`, [owned]))[0]).toEqual({ state: "crashed", owner_id: "a".repeat(64) });
+    host.instances.set(owned, saved);
+    await pool.reconcile();
+    expect((await q(`select state from instances where id = ?`, [owned]))[0]).toEqual({ state: "claimed" });
+    expect(host.instances.has(owned)).toBe(true);
+  });
+
+  it("stops instances a rolled-back claim left dead, and what the host runs that the pool does not know", async () => {
+    const [victim] = await idleIds();
+    await q(`update instances set state = 'dead' where id = ?`, [victim]);
+    host.instances.set("inst_strayXXXXXXXXXXX", { id: "inst_strayXXXXXXXXXXX", walletIndex: 999, inboxId: "x", state: InstanceState.IDLE, releases: 0 });
+    const report = await pool.reconcile();
+    expect(report.started).toBe(1);
+    expect(host.instances.has(victim!)).toBe(false);
+    expect(host.instances.has("inst_strayXXXXXXXXXXX")).toBe(false);
+    expect(await byState()).toMatchObject({ idle: TARGET });
+  });
+
+  it("marks an instance that fails to start dead, and leaves everything alone while the host is unreachable", async () => {
+    await claim();
+    host.failing.add("start");
+    expect(await pool.reconcile()).toMatchObject({ started: 0, failedStarts: 1 });
+    host.failing.clear();
+    expect(await pool.reconcile()).toMatchObject({ started: 1, failedStarts: 0 });
+    const states = await byState();
+    expect(states.idle).toBe(TARGET);
+    expect(states.starting).toBeUndefined();
+
+    const before = await byState();
+    const gone = new PoolManager({
+      em: db.em,
+      hosts: [new GrpcInstanceHost("http://127.0.0.1:9", TOKEN, 2_000)],
+      target: TARGET + 5,
+      log: createLogger("pool", { level: "silent" }),
+    });
+    const report = await gone.reconcile();
+    expect(report.unreachableHosts).toEqual(["http://127.0.0.1:9"]);
+    expect(report).toMatchObject({ started: 0, crashed: 0, replaced: 0 });
+    expect(await byState()).toEqual(before);
+  });
+});

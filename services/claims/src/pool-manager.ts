@@ -1,0 +1,237 @@
+/**
+ * The warm pool: keeps `target` instances idle on the instance hosts, checks
+ * their health against what each host reports, and replaces the ones that
+ * crashed or died (docs/claims.md, "Warm pool").
+ *
+ * One pass (`reconcile`), run every `intervalMs`:
+ *  1. health: each host's ListInstances against our rows on that host:
+ *     an idle or starting instance the host no longer runs, or reports
+ *     crashed/dead, is marked crashed; a claimed one too (logged: its owner's
+ *     agent is down; restarting claimed instances is the host's job);
+ *  2. replace: crashed instances that were idle, and dead ones (rolled-back
+ *     claims) the host still runs, are stopped with their workspace destroyed
+ *     and left dead; their wallet indexes are never reused;
+ *  3. fill: new instances until `target` are idle or starting, each a row
+ *     (`starting`, wallet index from the sequence), StartInstance on the host
+ *     with the fewest instances, then `idle` with its inbox.
+ * Every state change is a guarded update (`where state in (...)`): a claim
+ * that takes an idle instance in the meantime wins, the pass skips it.
+ */
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { createServiceClient, type Logger, type ServiceClient } from "@convos-pool/kit";
+import type { InstanceStateName } from "./entities.js";
+import { markIdle, registerInstance, setState } from "./instances.js";
+
+/** What the pool asks of an instance host (InstanceHostService). */
+export interface InstanceHost {
+  readonly url: string;
+  start(instanceId: string, walletIndex: number): Promise<{ inboxId: string }>;
+  stop(instanceId: string, destroy: boolean): Promise<void>;
+  list(): Promise<{ instanceId: string; state: InstanceState }[]>;
+}
+
+export class GrpcInstanceHost implements InstanceHost {
+  private readonly c: ServiceClient<typeof InstanceHostService>;
+
+  constructor(
+    readonly url: string,
+    serviceToken: string,
+    private readonly timeoutMs = 60_000,
+  ) {
+    this.c = createServiceClient(InstanceHostService, url, serviceToken);
+  }
+
+  async start(instanceId: string, walletIndex: number) {
+    const res = await this.c.client.startInstance({ instanceId, walletIndex }, { timeoutMs: this.timeoutMs });
+    return { inboxId: res.inboxId };
+  }
+
+  async stop(instanceId: string, destroy: boolean) {
+    await this.c.client.stopInstance({ instanceId, destroy }, { timeoutMs: this.timeoutMs });
+  }
+
+  async list() {
+    const res = await this.c.client.listInstances({}, { timeoutMs: 10_000 });
+    return res.instances.map((i) => ({ instanceId: i.instanceId, state: i.state }));
+  }
+
+  close(): void {
+    this.c.close();
+  }
+}
+
+export interface PoolManagerOptions {
+  em: EntityManager;
+  hosts: InstanceHost[];
+  /** How many instances to keep idle (or starting). */
+  target: number;
+  log: Logger;
+  /** Time between passes; default 5 s. */
+  intervalMs?: number;
+  /** Instances started at once per pass; default 8. */
+  startConcurrency?: number;
+  /** A `starting` row older than this whose host does not run it is dead (the manager died mid-start). */
+  stuckStartingSeconds?: number;
+}
+
+export interface PassReport {
+  started: number;
+  crashed: number;
+  replaced: number;
+  failedStarts: number;
+  unreachableHosts: string[];
+}
+
+interface Row {
+  id: string;
+  state: InstanceStateName;
+  owned: boolean;
+  stuck: boolean;
+}
+
+const GONE = new Set([InstanceState.CRASHED, InstanceState.DEAD]);
+
+export class PoolManager {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<PassReport> | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: PoolManagerOptions) {
+    if (opts.hosts.length === 0) throw new Error("PoolManager: at least one instance host");
+  }
+
+  /** Runs a pass now and then every intervalMs. */
+  start(): void {
+    const tick = () => {
+      void this.reconcile()
+        .catch((err: unknown) => this.opts.log.warn("pool pass failed", { err }))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs ?? 5_000).unref();
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => {});
+  }
+
+  /** One pass; concurrent callers share the pass in progress. */
+  reconcile(): Promise<PassReport> {
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async pass(): Promise<PassReport> {
+    const { em, log } = this.opts;
+    const report: PassReport = { started: 0, crashed: 0, replaced: 0, failedStarts: 0, unreachableHosts: [] };
+    const hostCounts = new Map<string, number>();
+
+    // 1 and 2: health and replacement, host by host.
+    for (const host of this.opts.hosts) {
+      let hosted: Map<string, InstanceState>;
+      try {
+        hosted = new Map((await host.list()).map((i) => [i.instanceId, i.state]));
+      } catch (err) {
+        // A host that does not answer keeps its instances as they are (it may be
+        // restarting); no new instances go there this pass.
+        report.unreachableHosts.push(host.url);
+        log.warn("instance host unreachable", { host: host.url, err });
+        continue;
+      }
+      hostCounts.set(host.url, hosted.size);
+      const rows = await em.fork().execute<Row[]>(
+        `select id, state, owner_id is not null as owned,
+           (state = 'starting' and updated_at < now() - make_interval(secs => ?)) as stuck
+         from instances where host_url = ? and state <> 'dead'`,
+        [this.opts.stuckStartingSeconds ?? 300, host.url],
+      );
+      const known = new Set<string>();
+      for (const r of rows) {
+        const onHost = hosted.get(r.id);
+        const healthy = onHost !== undefined && !GONE.has(onHost);
+        if (r.state === "idle" || r.state === "claimed") {
+          if (healthy) {
+            known.add(r.id);
+            continue;
+          }
+          if (!(await setState(em.fork(), r.id, [r.state], "crashed"))) {
+            known.add(r.id); // a claim took it meanwhile
+            continue;
+          }
+          report.crashed++;
+          r.state = "crashed";
+          if (r.owned) log.error("a claimed instance crashed", { instanceId: r.id, host: host.url });
+          else log.warn("an idle instance crashed", { instanceId: r.id, host: host.url });
+        }
+        if (r.state === "crashed" && r.owned) {
+          // The owner's agent: never replaced behind their back; back to claimed once its host runs it again.
+          known.add(r.id);
+          if (healthy && (await setState(em.fork(), r.id, ["crashed"], "claimed"))) log.info("a claimed instance recovered", { instanceId: r.id });
+          continue;
+        }
+        if (r.state === "crashed") {
+          // Replaced: dead for good (its wallet index is never reused); the fill below starts another.
+          if (await setState(em.fork(), r.id, ["crashed"], "dead")) report.replaced++;
+          continue;
+        }
+        if (r.state === "starting" && r.stuck && onHost === undefined) {
+          await setState(em.fork(), r.id, ["starting"], "dead");
+          continue;
+        }
+        known.add(r.id); // starting, claiming
+      }
+      // What the host runs that is not a live instance of ours (dead: rolled back, replaced, or
+      // unknown) is stopped and its workspace destroyed.
+      for (const id of hosted.keys()) {
+        if (known.has(id)) continue;
+        try {
+          await host.stop(id, true);
+          hostCounts.set(host.url, (hostCounts.get(host.url) ?? 1) - 1);
+        } catch (err) {
+          log.warn("could not stop an instance", { instanceId: id, host: host.url, err });
+        }
+      }
+    }
+
+    // 3: fill up to the target.
+    const [{ n } = { n: 0 }] = await em.fork().execute<{ n: number }[]>(
+      `select count(*)::int as n from instances where state in ('idle', 'starting')`,
+    );
+    let remaining = Math.max(0, this.opts.target - Number(n));
+    const reachable = this.opts.hosts.filter((h) => hostCounts.has(h.url));
+    const worker = async () => {
+      while (remaining > 0 && !this.stopped) {
+        remaining--;
+        // The host with the fewest instances.
+        const host = reachable.reduce((a, b) => ((hostCounts.get(a.url) ?? 0) <= (hostCounts.get(b.url) ?? 0) ? a : b));
+        hostCounts.set(host.url, (hostCounts.get(host.url) ?? 0) + 1);
+        if (await this.startOne(host)) report.started++;
+        else report.failedStarts++;
+      }
+    };
+    if (reachable.length > 0) await Promise.all(Array.from({ length: Math.min(remaining, this.opts.startConcurrency ?? 8) }, worker));
+    if (report.started || report.crashed || report.replaced || report.failedStarts) log.info("pool pass", { ...report });
+    return report;
+  }
+
+  private async startOne(host: InstanceHost): Promise<boolean> {
+    const { em, log } = this.opts;
+    const { id, walletIndex } = await registerInstance(em.fork(), host.url);
+    try {
+      const { inboxId } = await host.start(id, walletIndex);
+      if (await markIdle(em.fork(), id, inboxId)) return true;
+    } catch (err) {
+      log.warn("instance did not start", { instanceId: id, host: host.url, err });
+    }
+    await setState(em.fork(), id, ["starting"], "dead");
+    await host.stop(id, true).catch(() => {});
+    return false;
+  }
+}
