@@ -1,0 +1,333 @@
+// The instance host end to end: real PostgreSQL, the local XMTP node, real
+// node-sdk clients, and a real Convos conversation created and served by the
+// Convos CLI (`convos agent serve`). The CLI only talks to localhost:5556, so
+// this file runs its node there under the cross-process port lock.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { english, generateMnemonic, mnemonicToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger, createServiceClient, deriveInboxId, type ServiceClient } from "@convos-pool/kit";
+import { createTestDatabase } from "@convos-pool/kit/testing";
+import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { InstanceService, SignedTemplateSchema, type ConfigureRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { instanceCall, startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "./host.js";
+import { renderIdentity } from "./instance.js";
+import { EXTRACTION_PROMPT, type MemoryFile } from "./memory.js";
+import { ConvosCli, type ReadyEvent } from "./testing/convos-cli.js";
+import { startChatServer, type ChatServer } from "./testing/chat-server.js";
+
+const TOOL_SECRET = `telnyx-key-${randomBytes(8).toString("hex")}`;
+const LLM_KEY = `sk-llm-${randomBytes(8).toString("hex")}`;
+const SERVICE_TOKEN = randomBytes(24).toString("base64url");
+const MNEMONIC = generateMnemonic(english);
+
+let lock: PortLock | undefined;
+let node: RunningDevnode | undefined;
+let cli: ConvosCli | undefined;
+let ready: ReadyEvent;
+let dir: string;
+let chat: ChatServer | undefined;
+let host: RunningInstanceHost | undefined;
+let llmHost: RunningInstanceHost | undefined;
+let hostClient: ServiceClient<typeof InstanceHostService>;
+let instClient: ServiceClient<typeof InstanceService>;
+const logs: string[] = [];
+
+function hostOptions(): InstanceHostOptions {
+  return {
+    xmtpApiUrl: node!.url,
+    masterSeed: MNEMONIC,
+    dataDir: join(dir, "host"),
+    serviceToken: SERVICE_TOKEN,
+    joinTimeoutMs: 20_000,
+    maxInstances: 3,
+    log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
+  };
+}
+
+async function startHost(): Promise<void> {
+  host = await startInstanceHost(hostOptions());
+  hostClient?.close();
+  instClient?.close();
+  hostClient = createServiceClient(InstanceHostService, host.url, SERVICE_TOKEN);
+  instClient = createServiceClient(InstanceService, host.url, SERVICE_TOKEN);
+}
+
+const code = (err: unknown) => (err instanceof ConnectError ? Code[err.code] : String(err));
+
+function configureRequest(over: Partial<ConfigureRequest> = {}, agentName = "Trip Planner"): ConfigureRequest {
+  return {
+    $typeName: "convos.pool.v1.ConfigureRequest",
+    instanceId: "",
+    template: create(SignedTemplateSchema, {
+      templateId: "tmpl_trip",
+      creatorId: "c".repeat(64),
+      version: 3n,
+      content: {
+        agentName,
+        instructions: "You are a travel planning assistant. You help groups plan trips.",
+        model: { default: "gpt-oss-20b", allowOverride: true },
+        tools: [{ id: "sms", name: "SMS", provisioning: Provisioning.POOL }],
+      },
+      creatorSignature: { signature: "0x" + "ab".repeat(65), issuedAt: 1n, nonce: "0x" + "cd".repeat(32) },
+    }),
+    ownerId: "0".repeat(63) + "1",
+    model: "",
+    modelOverridden: false,
+    tools: [{ $typeName: "convos.pool.v1.ToolCredential", toolId: "sms", handle: "+15550100", secrets: { apiKey: TOOL_SECRET } }],
+    userConfig: { "personal-email": "saul@example.com" },
+    parentInboxId: "",
+    ...over,
+  };
+}
+
+beforeAll(async () => {
+  lock = await lockLocalXmtpPort({ timeoutMs: 60_000 });
+  dir = await mkdtemp(join(tmpdir(), "instance-host-"));
+  node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: await createTestDatabase("instance_host") });
+  cli = await ConvosCli.start(["agent", "serve", "--name", "Tokyo trip", "--profile-name", "Saul"], join(dir, "cli"));
+  [ready] = await Promise.all([cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }), startHost()]);
+}, 90_000);
+
+afterAll(async () => {
+  if (process.env.INSTANCE_TEST_LOGS) await writeFile(process.env.INSTANCE_TEST_LOGS, logs.join("\n"));
+  hostClient?.close();
+  instClient?.close();
+  await host?.close();
+  await llmHost?.close();
+  await chat?.close();
+  await cli?.stop();
+  await node?.close();
+  await lock?.release();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 30_000);
+
+describe("instance host", () => {
+  it("starts three instances: distinct inboxes, each wallet the HD account at its index", async () => {
+    const started = await Promise.all(
+      [
+        ["inst-a", 0],
+        ["inst-b", 1],
+        ["inst-c", 2],
+      ].map(async ([id, walletIndex]) => ({ id, walletIndex, res: await hostClient.client.startInstance({ instanceId: id as string, walletIndex: walletIndex as number }) })),
+    );
+    const inboxes = started.map((s) => s.res.inboxId);
+    expect(new Set(inboxes).size).toBe(3);
+    for (const s of started) {
+      const address = mnemonicToAccount(MNEMONIC, { addressIndex: s.walletIndex as number }).address;
+      expect(host!.instances.get(s.id as string)!.address).toBe(address);
+      // XMTP's inbox id of a wallet's first inbox: sha256(address, nonce 1).
+      expect(s.res.inboxId).toBe(deriveInboxId(address));
+    }
+    const listed = await hostClient.client.listInstances({});
+    expect(listed.instances.map((i) => [i.instanceId, i.walletIndex, i.state]).sort()).toEqual([
+      ["inst-a", 0, InstanceState.IDLE],
+      ["inst-b", 1, InstanceState.IDLE],
+      ["inst-c", 2, InstanceState.IDLE],
+    ]);
+    // Idempotent; one wallet per instance; at most maxInstances (3 here) per host.
+    expect((await hostClient.client.startInstance({ instanceId: "inst-a", walletIndex: 0 })).inboxId).toBe(inboxes[0]);
+    expect(code(await hostClient.client.startInstance({ instanceId: "inst-a", walletIndex: 9 }).catch((e: unknown) => e))).toBe("FailedPrecondition");
+    expect(code(await hostClient.client.startInstance({ instanceId: "../etc", walletIndex: 9 }).catch((e: unknown) => e))).toBe("InvalidArgument");
+    expect(code(await hostClient.client.startInstance({ instanceId: "inst-d", walletIndex: 3 }).catch((e: unknown) => e))).toBe("ResourceExhausted");
+    await hostClient.client.stopInstance({ instanceId: "inst-c", destroy: false });
+    expect(code(await hostClient.client.startInstance({ instanceId: "inst-x", walletIndex: 1 }).catch((e: unknown) => e))).toBe("AlreadyExists");
+    expect((await hostClient.client.startInstance({ instanceId: "inst-c", walletIndex: 2 })).inboxId).toBe(inboxes[2]);
+  });
+
+  it("routes InstanceService calls by x-pool-instance and refuses the rest", async () => {
+    const health = await instClient.client.health({}, instanceCall("inst-b"));
+    expect(health).toMatchObject({ state: InstanceState.IDLE, inboxId: host!.instances.get("inst-b")!.inboxId, appliedTemplateVersion: 0n });
+    expect(code(await instClient.client.health({}, instanceCall("nope")).catch((e: unknown) => e))).toBe("NotFound");
+    expect(code(await instClient.client.health({}).catch((e: unknown) => e))).toBe("InvalidArgument");
+    expect(code(await instClient.client.updateTemplate({}, instanceCall("inst-b")).catch((e: unknown) => e))).toBe("Unimplemented");
+    expect(code(await instClient.client.cloneSummary({}, instanceCall("inst-b")).catch((e: unknown) => e))).toBe("Unimplemented");
+    const stranger = createServiceClient(InstanceService, host!.url, "wrong-token");
+    expect(code(await stranger.client.health({}, instanceCall("inst-b")).catch((e: unknown) => e))).toBe("Unauthenticated");
+    stranger.close();
+    // Joining needs a configuration first.
+    expect(code(await instClient.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall("inst-b")).catch((e: unknown) => e))).toBe(
+      "FailedPrecondition",
+    );
+  });
+
+  it("Configure writes IDENTITY.md, config and memory, and the credentials encrypted with mode 0600", async () => {
+    await instClient.client.configure(configureRequest({ instanceId: "inst-a" }), instanceCall("inst-a"));
+    const ws = join(dir, "host", "instances", "inst-a");
+    expect(await readFile(join(ws, "IDENTITY.md"), "utf8")).toBe(
+      renderIdentity("Trip Planner", "You are a travel planning assistant. You help groups plan trips."),
+    );
+    const config = JSON.parse(await readFile(join(ws, "config.json"), "utf8"));
+    expect(config).toMatchObject({
+      templateId: "tmpl_trip",
+      templateVersion: "3",
+      model: "gpt-oss-20b",
+      modelOverridden: false,
+      ownerId: "0".repeat(63) + "1",
+      tools: [{ toolId: "sms", handle: "+15550100" }],
+      userConfig: { "personal-email": "saul@example.com" },
+    });
+    expect(JSON.parse(await readFile(join(ws, "memory.json"), "utf8"))).toEqual({ version: 1, entries: [] });
+    const sealed = await readFile(join(ws, "credentials.json"), "utf8");
+    expect((await stat(join(ws, "credentials.json"))).mode & 0o777).toBe(0o600);
+    expect((await stat(ws)).mode & 0o777).toBe(0o700);
+    for (const f of ["config.json", "credentials.json", "IDENTITY.md", "memory.json", "instance.json"]) {
+      expect(await readFile(join(ws, f), "utf8"), f).not.toContain(TOOL_SECRET);
+    }
+    expect(sealed).toContain("AES-256-GCM");
+    expect(await host!.instances.get("inst-a")!.credentials()).toEqual({ sms: { apiKey: TOOL_SECRET } });
+    expect(await instClient.client.health({}, instanceCall("inst-a"))).toMatchObject({ state: InstanceState.CLAIMING, appliedTemplateVersion: 3n });
+    // A wrong instance id in the body is refused.
+    expect(code(await instClient.client.configure(configureRequest({ instanceId: "inst-b" }), instanceCall("inst-a")).catch((e: unknown) => e))).toBe(
+      "InvalidArgument",
+    );
+  });
+
+  it("joins the CLI's Convos conversation from its invite and answers through the offline provider", { timeout: 40_000 }, async () => {
+    const inst = host!.instances.get("inst-a")!;
+    const { conversationId } = await instClient.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall("inst-a"));
+    expect(conversationId).toBe(ready.conversationId);
+    await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inst.inboxId);
+    expect((await instClient.client.health({}, instanceCall("inst-a"))).state).toBe(InstanceState.CLAIMED);
+    // Joining again with the same invite is a no-op.
+    expect((await instClient.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall("inst-a"))).conversationId).toBe(conversationId);
+
+    const from = await cli!.send("Hello Trip Planner!");
+    const reply = await cli!.messageFrom(inst.inboxId, from);
+    expect(reply.content).toMatch(/^\[offline model\] Trip Planner here\. I read: "Hello Trip Planner!"/);
+    expect(reply.senderProfile).toMatchObject({ name: "Trip Planner" });
+  });
+
+  it("learns from the conversation: 'remember that my name is Saul', then 'what is my name?'", { timeout: 40_000 }, async () => {
+    const inst = host!.instances.get("inst-a")!;
+    let from = await cli!.send("remember that my name is Saul");
+    expect((await cli!.messageFrom(inst.inboxId, from)).content).toBe("[offline model] Noted: your name is Saul.");
+    from = await cli!.send("what is my name?");
+    expect((await cli!.messageFrom(inst.inboxId, from)).content).toContain("Saul");
+    await inst.settled();
+    const memory = JSON.parse(await readFile(join(dir, "host", "instances", "inst-a", "memory.json"), "utf8")) as MemoryFile;
+    expect(memory.entries).toEqual([expect.objectContaining({ kind: "personalization", text: "my name is Saul", from: ready.inboxId, via: "rule" })]);
+  });
+
+  it("after a host restart every instance is back and inst-a still remembers, in the same conversation", { timeout: 60_000 }, async () => {
+    const before = new Map([...host!.instances].map(([id, i]) => [id, i.inboxId]));
+    await host!.close();
+    // Said while the host is down: answered when it is back.
+    const whileDown = await cli!.send("Are you there? what is my name?");
+    await startHost();
+    expect(new Map([...host!.instances].map(([id, i]) => [id, i.inboxId]))).toEqual(before);
+    const inst = host!.instances.get("inst-a")!;
+    expect(inst.conversationId).toBe(ready.conversationId);
+    expect((await instClient.client.health({}, instanceCall("inst-a"))).state).toBe(InstanceState.CLAIMED);
+    expect((await instClient.client.health({}, instanceCall("inst-b"))).state).toBe(InstanceState.IDLE);
+    expect((await cli!.messageFrom(inst.inboxId, whileDown)).content).toBe("[offline model] From what I remember: your name is Saul.");
+
+    const from = await cli!.send("what is my name?");
+    const reply = await cli!.messageFrom(inst.inboxId, from);
+    // The CLI serves this one conversation: its message events are that conversation's.
+    expect(reply.content).toContain("Saul");
+  });
+
+  it("an instance on a real chat-completions API: the config's model, IDENTITY.md as the system prompt (read every turn), learning as JSON; agents do not answer agents", { timeout: 60_000 }, async () => {
+    chat = await startChatServer((req) => {
+      if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '{"entries":[{"kind":"training","text":"Always book aisle seats for Saul"}]}';
+      return `Mock answer ${chat!.requests.length}`;
+    });
+    llmHost = await startInstanceHost({
+      ...hostOptions(),
+      dataDir: join(dir, "llm-host"),
+      llm: { baseUrl: chat.baseUrl, apiKey: LLM_KEY },
+    });
+    const client = createServiceClient(InstanceService, llmHost.url, SERVICE_TOKEN);
+    const hc = createServiceClient(InstanceHostService, llmHost.url, SERVICE_TOKEN);
+    try {
+      const { inboxId } = await hc.client.startInstance({ instanceId: "inst-llm", walletIndex: 10 });
+      await client.client.configure(configureRequest({ model: "acme/owner-choice", modelOverridden: true }, "Concierge"), instanceCall("inst-llm"));
+      await client.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall("inst-llm"));
+      const llmInst = llmHost.instances.get("inst-llm")!;
+      const offline = host!.instances.get("inst-a")!;
+
+      let from = await cli!.send("Please always book aisle seats for me");
+      const [llmReply, offlineReply] = await Promise.all([cli!.messageFrom(inboxId, from), cli!.messageFrom(offline.inboxId, from)]);
+      expect(llmReply.content).toMatch(/^Mock answer \d+$/);
+      expect(offlineReply.content).toMatch(/^\[offline model\]/);
+      await llmInst.settled();
+
+      const identityPath = join(dir, "llm-host", "instances", "inst-llm", "IDENTITY.md");
+      const identity = await readFile(identityPath, "utf8");
+      const replies = () => chat!.requests.filter((r) => !r.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT));
+      expect(replies()).toHaveLength(1);
+      const first = replies()[0]!;
+      expect(first.authorization).toBe(`Bearer ${LLM_KEY}`);
+      expect(first.body.model).toBe("acme/owner-choice");
+      expect(first.body.messages[0]!.role).toBe("system");
+      expect(first.body.messages[0]!.content.startsWith(identity)).toBe(true);
+      expect(first.body.messages[0]!.content).toContain("- sms: +15550100");
+      expect(first.body.messages[0]!.content).not.toContain(TOOL_SECRET);
+      expect(first.body.messages.at(-1)).toEqual({ role: "user", content: "Saul: Please always book aisle seats for me" });
+      // What the model extracted is in its memory, typed.
+      expect(llmInst.memorySnapshot!.entries).toEqual([expect.objectContaining({ kind: "training", text: "Always book aisle seats for Saul", via: "llm" })]);
+
+      // IDENTITY.md is read at every turn: an edit shows in the next request.
+      await writeFile(identityPath, "# Trip Planner\n\nYou now answer in haiku.\n");
+      from = await cli!.send("Any ideas for Kyoto?");
+      await cli!.messageFrom(inboxId, from);
+      const second = replies().at(-1)!;
+      expect(second.body.messages[0]!.content.startsWith("# Trip Planner\n\nYou now answer in haiku.\n")).toBe(true);
+      expect(second.body.messages[0]!.content).toContain("Always book aisle seats for Saul");
+      expect(second.body.messages.some((m) => m.role === "assistant" && m.content === llmReply.content)).toBe(true);
+
+      // Two agents in one conversation never answer each other: give any loop time to show.
+      await new Promise((r) => setTimeout(r, 1_500));
+      await Promise.all([llmInst.settled(), offline.settled()]);
+      expect(replies()).toHaveLength(2);
+      expect(replies().some((r) => r.body.messages.at(-1)!.content.includes("[offline model]"))).toBe(false);
+      const agentMessages = cli!.events.filter((e) => e.event === "message" && (e.senderInboxId === inboxId || e.senderInboxId === offline.inboxId));
+      expect(agentMessages.filter((e) => e.senderInboxId === inboxId)).toHaveLength(2);
+    } finally {
+      client.close();
+      hc.close();
+    }
+  });
+
+  it("Release forgets the claim; StopInstance with destroy deletes the workspace", { timeout: 30_000 }, async () => {
+    await instClient.client.release({}, instanceCall("inst-a"));
+    const ws = join(dir, "host", "instances", "inst-a");
+    for (const f of ["config.json", "credentials.json", "memory.json", "state.json", "IDENTITY.md"]) {
+      await expect(stat(join(ws, f)), f).rejects.toThrow();
+    }
+    expect(await instClient.client.health({}, instanceCall("inst-a"))).toMatchObject({ state: InstanceState.IDLE, appliedTemplateVersion: 0n });
+
+    await hostClient.client.stopInstance({ instanceId: "inst-c", destroy: true });
+    await expect(stat(join(dir, "host", "instances", "inst-c"))).rejects.toThrow();
+    expect(code(await instClient.client.health({}, instanceCall("inst-c")).catch((e: unknown) => e))).toBe("NotFound");
+    // Stopped without destroy: kept on disk, not brought back by a restart, back on StartInstance.
+    await hostClient.client.stopInstance({ instanceId: "inst-b", destroy: false });
+    await host!.close();
+    await startHost();
+    expect([...host!.instances.keys()]).toEqual(["inst-a"]);
+    await hostClient.client.startInstance({ instanceId: "inst-b", walletIndex: 1 });
+    expect((await instClient.client.health({}, instanceCall("inst-b"))).state).toBe(InstanceState.IDLE);
+  });
+
+  it("no secret reaches a log line", () => {
+    const all = logs.join("\n");
+    expect(logs.length).toBeGreaterThan(20);
+    expect(all).toContain("instance configured");
+    // Secrets, the user's settings, and the wallet key the XMTP and credentials keys derive from.
+    const walletKey = Buffer.from(mnemonicToAccount(MNEMONIC, { addressIndex: 0 }).getHdKey().privateKey!).toString("hex");
+    for (const secret of [TOOL_SECRET, LLM_KEY, SERVICE_TOKEN, MNEMONIC, "saul@example.com", walletKey]) {
+      expect(all).not.toContain(secret);
+    }
+    // Nor any message text.
+    expect(all).not.toContain("remember that my name is Saul");
+  });
+});

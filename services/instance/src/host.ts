@@ -1,0 +1,256 @@
+// The instance host: one process that runs many agent instances (issue 4:
+// a process per instance costs ~100 MB, an idle instance in a shared host a
+// few MB). It serves InstanceHostService (start, stop, list) and every
+// instance's InstanceService on one port; a call to InstanceService picks its
+// instance with the `x-pool-instance` header.
+//
+// Restart: instances live in workspaces under dataDir. When the host starts it
+// scans dataDir and brings every instance back (unless StopInstance stopped
+// it): same wallet, same XMTP database, config, memory and conversation, and
+// it answers what arrived while it was down. StartInstance for an instance that
+// is already running is idempotent (same id and wallet index: same inbox).
+
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import {
+  alreadyExists,
+  createLogger,
+  failedPrecondition,
+  invalidArgument,
+  loggingInterceptor,
+  notFound,
+  serviceAuthInterceptor,
+  startServer,
+  type InboxResolver,
+  type Logger,
+} from "@convos-pool/kit";
+import { XmtpInboxResolver } from "@convos-pool/convos";
+import { InstanceHostService, HostedInstanceSchema } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { AgentInstance } from "./instance.js";
+import { OfflineProvider, OpenAiProvider, type LlmProvider } from "./llm.js";
+import { MasterSeed, MAX_WALLET_INDEX } from "./wallet.js";
+import { FILES, INSTANCE_ID_PATTERN, listWorkspaces, Workspace, type InstanceRecord } from "./workspace.js";
+
+export const DEFAULT_MAX_INSTANCES = 1000;
+
+/** The header that names the instance an InstanceService call is for. */
+export const INSTANCE_HEADER = "x-pool-instance";
+
+/** Call options for an InstanceService call to one instance: `client.health({}, instanceCall(id))`. */
+export function instanceCall(instanceId: string): { headers: Record<string, string> } {
+  return { headers: { [INSTANCE_HEADER]: instanceId } };
+}
+
+export interface LlmOptions {
+  /** OpenAI-compatible API base, for example https://openrouter.ai/api/v1. */
+  baseUrl: string;
+  apiKey: string;
+  /** Used when an instance's config names no model. */
+  model?: string;
+}
+
+export interface InstanceHostOptions {
+  port?: number;
+  host?: string;
+  /** The XMTP node's API URL (the local node in development and tests). */
+  xmtpApiUrl: string;
+  /** BIP-39 mnemonic or 32-byte hex: instance n's wallet is m/44'/60'/0'/0/n. */
+  masterSeed: string;
+  /** Workspaces live in <dataDir>/instances/<id>. */
+  dataDir: string;
+  /** The credential internal callers (the claims service) present. */
+  serviceToken: string;
+  /** Absent: the offline provider (no key, labelled in every answer). */
+  llm?: LlmOptions;
+  /** Overrides `llm` (tests). */
+  llmProvider?: LlmProvider;
+  log?: Logger;
+  /** How long a join waits for the creator to add the instance; default 60 s. */
+  joinTimeoutMs?: number;
+  /** Instances brought back in parallel when the host starts; default 8. */
+  restoreConcurrency?: number;
+  /**
+   * StartInstance beyond this many running instances is RESOURCE_EXHAUSTED
+   * (the caller starts it on another host); default 1000. Each idle instance
+   * holds about 12 to 19 file descriptors and 3 threads of the XMTP SDK
+   * (docs/instance.md): the process's open-files limit must allow for it.
+   */
+  maxInstances?: number;
+}
+
+export interface RunningInstanceHost {
+  url: string;
+  port: number;
+  /** The instances this host runs (tests, benchmarks). */
+  instances: ReadonlyMap<string, AgentInstance>;
+  /** Stops answering, ends streams, closes the server. Workspaces stay. */
+  close(): Promise<void>;
+}
+
+export async function startInstanceHost(opts: InstanceHostOptions): Promise<RunningInstanceHost> {
+  const log = opts.log ?? createLogger("instance-host");
+  const seed = MasterSeed.parse(opts.masterSeed);
+  const llm: LlmProvider = opts.llmProvider ?? (opts.llm ? new OpenAiProvider(opts.llm) : new OfflineProvider());
+  let resolver: Promise<InboxResolver> | undefined;
+  const deps = {
+    dataDir: opts.dataDir,
+    xmtpApiUrl: opts.xmtpApiUrl,
+    seed,
+    llm,
+    log,
+    resolver: () => (resolver ??= XmtpInboxResolver.connect({ apiUrl: opts.xmtpApiUrl })),
+    ...(opts.joinTimeoutMs !== undefined ? { joinTimeoutMs: opts.joinTimeoutMs } : {}),
+  };
+  const instances = new Map<string, AgentInstance>();
+
+  function byWalletIndex(index: number): AgentInstance | undefined {
+    for (const i of instances.values()) if (i.walletIndex === index) return i;
+    return undefined;
+  }
+
+  /** Starts (or returns the running) instance; refuses a wallet index that another instance uses. */
+  async function startInstance(id: string, walletIndex: number): Promise<AgentInstance> {
+    const running = instances.get(id);
+    if (running) {
+      if (running.walletIndex !== walletIndex) {
+        throw failedPrecondition(`instance ${id} runs with wallet index ${running.walletIndex}, not ${walletIndex}`);
+      }
+      if (running.state === InstanceState.CRASHED) await running.start();
+      else await running.ready;
+      return running;
+    }
+    const max = opts.maxInstances ?? DEFAULT_MAX_INSTANCES;
+    if (instances.size >= max) {
+      throw new ConnectError(`this host runs ${instances.size} instances, its limit (maxInstances ${max}): start it on another host`, Code.ResourceExhausted);
+    }
+    const other = byWalletIndex(walletIndex);
+    if (other) throw alreadyExists(`wallet index ${walletIndex} is used by instance ${other.id}`);
+    const instance = new AgentInstance(deps, id, walletIndex);
+    instances.set(id, instance);
+    try {
+      await instance.start();
+    } catch (err) {
+      // A workspace that belongs to another wallet index is not ours to keep listing.
+      if (err instanceof ConnectError) instances.delete(id);
+      throw err;
+    }
+    return instance;
+  }
+
+  function pick(ctx: HandlerContext): AgentInstance {
+    const id = ctx.requestHeader.get(INSTANCE_HEADER);
+    if (!id) throw invalidArgument(INSTANCE_HEADER, "required: the id of the instance this call is for");
+    const instance = instances.get(id);
+    if (!instance) throw notFound(`instance ${id}`);
+    return instance;
+  }
+
+  const server = await startServer({
+    name: "instance-host",
+    port: opts.port,
+    host: opts.host,
+    log,
+    interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.serviceToken)],
+    routes: (router) =>
+      router
+        .service(InstanceHostService, {
+          async startInstance(req) {
+            if (!INSTANCE_ID_PATTERN.test(req.instanceId)) {
+              throw invalidArgument("instance_id", "1 to 128 letters, digits, '_' or '-', starting with a letter or digit");
+            }
+            if (req.walletIndex > MAX_WALLET_INDEX) throw invalidArgument("wallet_index", `at most ${MAX_WALLET_INDEX}`);
+            const instance = await startInstance(req.instanceId, req.walletIndex);
+            return { inboxId: instance.inboxId };
+          },
+          async stopInstance(req) {
+            const instance = instances.get(req.instanceId);
+            if (!instance) {
+              // Stopped earlier, or a host restart: a destroy still deletes the workspace.
+              if (req.destroy && INSTANCE_ID_PATTERN.test(req.instanceId)) {
+                const ws = new Workspace(opts.dataDir, req.instanceId);
+                if (await ws.readJson<InstanceRecord>(FILES.instance)) {
+                  await ws.destroy();
+                  log.info("instance destroyed", { instanceId: req.instanceId });
+                  return {};
+                }
+              }
+              throw notFound(`instance ${req.instanceId}`);
+            }
+            instances.delete(req.instanceId);
+            await instance.stop({ destroy: req.destroy, markStopped: true });
+            log.info(req.destroy ? "instance destroyed" : "instance stopped", { instanceId: req.instanceId });
+            return {};
+          },
+          async listInstances() {
+            return {
+              instances: [...instances.values()].map((i) =>
+                create(HostedInstanceSchema, { instanceId: i.id, inboxId: i.inboxId, state: i.state, walletIndex: i.walletIndex }),
+              ),
+            };
+          },
+        })
+        .service(InstanceService, {
+          async configure(req, ctx) {
+            await pick(ctx).configure(req);
+            return {};
+          },
+          async joinConversation(req, ctx) {
+            return { conversationId: await pick(ctx).joinConversation(req.conversationInvite, ctx.signal) };
+          },
+          async health(_req, ctx) {
+            return pick(ctx).health();
+          },
+          async updateTemplate(_req, ctx) {
+            pick(ctx);
+            throw new ConnectError("UpdateTemplate is not implemented yet (instruction sync comes with a later issue)", Code.Unimplemented);
+          },
+          async cloneSummary(_req, ctx) {
+            pick(ctx);
+            throw new ConnectError("CloneSummary is not implemented yet (clone with context comes with a later issue)", Code.Unimplemented);
+          },
+          async release(_req, ctx) {
+            await pick(ctx).release();
+            return {};
+          },
+        }),
+  });
+
+  // Bring back every instance found in dataDir (not those StopInstance stopped).
+  const found = await listWorkspaces(opts.dataDir);
+  const restoring: { id: string; walletIndex: number }[] = [];
+  for (const id of found) {
+    const record = await new Workspace(opts.dataDir, id).readJson<InstanceRecord>(FILES.instance);
+    if (record && !record.stopped && Number.isInteger(record.walletIndex)) restoring.push({ id, walletIndex: record.walletIndex });
+  }
+  if (restoring.length > 0) {
+    const started = performance.now();
+    let next = 0;
+    let failed = 0;
+    const worker = async () => {
+      while (next < restoring.length) {
+        const r = restoring[next++]!;
+        await startInstance(r.id, r.walletIndex).catch(() => failed++);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.restoreConcurrency ?? 8, restoring.length) }, worker));
+    log.info("instances restored", { count: restoring.length, failed, ms: Math.round(performance.now() - started) });
+  }
+  log.info("instance host listening", { url: server.url, instances: instances.size, llm: llm.kind });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: server.url,
+    port: server.port,
+    instances,
+    close() {
+      closing ??= (async () => {
+        await server.close();
+        await Promise.all([...instances.values()].map((i) => i.stop().catch((err: unknown) => log.warn("instance stop failed", { instanceId: i.id, err }))));
+        instances.clear();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,17 @@
+export { INSTANCE_HEADER, instanceCall, startInstanceHost, type InstanceHostOptions, type LlmOptions, type RunningInstanceHost } from "./host.js";
+export { AgentInstance, renderIdentity, type ConversationState, type InstanceConfig } from "./instance.js";
+export {
+  ChatCompletionsClient,
+  LlmError,
+  OFFLINE_LABEL,
+  OfflineProvider,
+  OpenAiProvider,
+  systemPrompt,
+  turnMessages,
+  type ChatMessage,
+  type LlmProvider,
+  type TurnInput,
+} from "./llm.js";
+export { MEMORY_KINDS, Memory, extractByRule, parseExtraction, type MemoryEntry, type MemoryKind } from "./memory.js";
+export { InstanceWallet, MasterSeed } from "./wallet.js";
+export { FILES, Workspace, instancesDir, type InstanceRecord } from "./workspace.js";

@@ -1,0 +1,590 @@
+// One agent instance: its wallet, XMTP client, workspace and conversation.
+// An instance host runs many of these in one process (host.ts); each is
+// isolated by its keys, its XMTP database and its workspace directory.
+//
+// States (convos.pool.v1.InstanceState, seen by the claims service):
+//   STARTING  its XMTP client is being created / registered
+//   IDLE      registered, not configured: a warm instance in the pool
+//   CLAIMING  configured (Configure), not yet in its conversation
+//   CLAIMED   joined its conversation and answering there
+//   CRASHED   could not start, or lost its conversation; StartInstance retries
+// An idle instance holds only its client and a few fields: no stream, no
+// memory loaded, no resolver (those come with Configure and the join).
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { failedPrecondition, invalidArgument, requireString, type InboxResolver, type Logger } from "@convos-pool/kit";
+import { joinConversation, parseInvite } from "@convos-pool/convos";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { SignedTemplateSchema, type ConfigureRequest, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { HistoryLine, LlmProvider } from "./llm.js";
+import { Memory, shortInbox, type MemoryFile } from "./memory.js";
+import type { MasterSeed, InstanceWallet } from "./wallet.js";
+import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
+import { createAgentClient, isText, profilesIn, type AgentClient, type AgentGroup, type AgentMessage } from "./xmtp.js";
+
+/** config.json: what Configure gave it, without secrets. */
+export interface InstanceConfig {
+  instanceId: string;
+  /** The signed template as received (the creator's signature included). */
+  template: JsonValue;
+  templateId: string;
+  templateVersion: string;
+  agentName: string;
+  ownerId: string;
+  model: string;
+  modelOverridden: boolean;
+  /** Pool-provisioned tools: public handles only; secrets are in credentials.json. */
+  tools: { toolId: string; handle: string }[];
+  userConfig: Record<string, string>;
+  parentInboxId: string;
+  configuredAt: string;
+}
+
+/** credentials.json (encrypted): the tools' secrets. */
+export type InstanceCredentials = Record<string, Record<string, string>>;
+
+/** state.json: its conversation, and how far it has read. */
+export interface ConversationState {
+  conversationId: string;
+  inviteTag: string;
+  joinedAt: string;
+  /** sentAtNs of the last message handled (decimal string). */
+  lastSeenNs: string;
+  /** Members known to be agents (their profile says so): never answered. */
+  agents: string[];
+  /** The conversation's creator, from the invite: a principal even when its client is an agent. */
+  creatorInboxId: string;
+  /** Profile names by inbox id. */
+  names: Record<string, string>;
+}
+
+export interface InstanceDeps {
+  dataDir: string;
+  xmtpApiUrl: string;
+  seed: MasterSeed;
+  llm: LlmProvider;
+  log: Logger;
+  /** The network-backed inbox resolver, shared by the host, created on first use. */
+  resolver: () => Promise<InboxResolver>;
+  /** How long a join waits for the creator to add the instance; default 60 s. */
+  joinTimeoutMs?: number;
+  /** Lines of conversation given to the model; default 20. */
+  historyLimit?: number;
+  /** Stream reconnect delay; default 1 s. */
+  streamRetryMs?: number;
+}
+
+/** Runs one async job at a time, in order. */
+class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(job: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(job, job);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+  idle(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+}
+
+const DESCENDING = 1; // SortDirection.Descending (a const enum of the bindings)
+/** Agent messages in a row after which it stops answering agents until a person speaks. */
+export const MAX_AGENT_CHAIN = 4;
+export const MAX_ANSWERS_PER_MINUTE = 30;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+export class AgentInstance {
+  state: InstanceState = InstanceState.STARTING;
+  inboxId = "";
+  /** Why it crashed, for logs and ListInstances callers. */
+  failure: string | undefined;
+  readonly ws: Workspace;
+  private readonly log: Logger;
+  private wallet: InstanceWallet | undefined;
+  private client: AgentClient | undefined;
+  private config: InstanceConfig | undefined;
+  private memory: Memory | undefined;
+  private convo: ConversationState | undefined;
+  private group: AgentGroup | undefined;
+  private stream: { end(): Promise<unknown> | unknown } | undefined;
+  private readonly ops = new Serial();
+  private readonly turns = new Serial();
+  private readonly handled = new Set<string>();
+  /** Text messages in a row from agents (itself included) since a person or principal spoke. */
+  private agentChain = 0;
+  private readonly answeredAt: number[] = [];
+  private stopped = false;
+  ready: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: InstanceDeps,
+    readonly id: string,
+    readonly walletIndex: number,
+  ) {
+    this.ws = new Workspace(deps.dataDir, id);
+    this.log = deps.log.child({ instanceId: id });
+  }
+
+  get address(): string | undefined {
+    return this.wallet?.address;
+  }
+
+  get conversationId(): string | undefined {
+    return this.convo?.conversationId;
+  }
+
+  get appliedTemplateVersion(): bigint {
+    return this.config ? BigInt(this.config.templateVersion) : 0n;
+  }
+
+  /** Creates (or reopens) its workspace and XMTP client; resumes its conversation if it had one. */
+  start(): Promise<void> {
+    this.state = InstanceState.STARTING;
+    this.failure = undefined;
+    this.stopped = false;
+    this.ready = this.ops.run(async () => {
+      try {
+        await this.open();
+      } catch (err) {
+        this.state = InstanceState.CRASHED;
+        this.failure = err instanceof Error ? err.message : String(err);
+        this.log.error("instance failed to start", { err });
+        throw err;
+      }
+    });
+    return this.ready;
+  }
+
+  private async open(): Promise<void> {
+    await this.ws.create();
+    const record = await this.ws.readJson<InstanceRecord>(FILES.instance);
+    if (record && record.walletIndex !== this.walletIndex) {
+      throw failedPrecondition(`instance ${this.id} has wallet index ${record.walletIndex}, not ${this.walletIndex}`);
+    }
+    this.wallet = this.deps.seed.wallet(this.walletIndex);
+    const started = performance.now();
+    this.client = await createAgentClient(this.wallet.account, {
+      apiUrl: this.deps.xmtpApiUrl,
+      dbPath: this.ws.xmtpDbPath,
+      dbEncryptionKey: this.wallet.xmtpDbKey(),
+    });
+    this.inboxId = this.client.inboxId;
+    await this.ws.writeJson(FILES.instance, {
+      instanceId: this.id,
+      walletIndex: this.walletIndex,
+      address: this.wallet.address,
+      inboxId: this.inboxId,
+      createdAt: record?.createdAt ?? new Date().toISOString(),
+    } satisfies InstanceRecord);
+
+    this.config = await this.ws.readJson<InstanceConfig>(FILES.config);
+    if (!this.config) {
+      this.state = InstanceState.IDLE;
+    } else {
+      this.memory = Memory.from(await this.ws.readJson<MemoryFile>(FILES.memory));
+      this.convo = await this.ws.readJson<ConversationState>(FILES.state);
+      this.state = InstanceState.CLAIMING;
+      if (this.convo) await this.resume(this.convo);
+    }
+    this.log.info("instance started", {
+      inboxId: this.inboxId,
+      walletIndex: this.walletIndex,
+      state: InstanceState[this.state],
+      ms: Math.round(performance.now() - started),
+    });
+  }
+
+  /** After a restart: find its conversation again and answer what came in meanwhile. */
+  private async resume(convo: ConversationState): Promise<void> {
+    const client = this.client!;
+    let group = (await client.conversations.getConversationById(convo.conversationId)) as AgentGroup | undefined;
+    if (!group) {
+      await client.conversations.sync();
+      group = (await client.conversations.getConversationById(convo.conversationId)) as AgentGroup | undefined;
+    }
+    if (!group) throw new Error(`conversation ${convo.conversationId} is gone from the instance's XMTP database`);
+    await this.listen(group);
+  }
+
+  private async ensureReady(): Promise<void> {
+    await this.ready.catch(() => undefined);
+    if (this.state === InstanceState.CRASHED) throw failedPrecondition(`instance ${this.id} crashed: ${this.failure ?? "unknown"}`);
+    if (this.stopped || !this.client) throw failedPrecondition(`instance ${this.id} is stopped`);
+  }
+
+  // ---- InstanceService ----
+
+  configure(req: ConfigureRequest): Promise<void> {
+    return this.ops.run(async () => {
+      await this.ensureReady();
+      if (this.state === InstanceState.CLAIMED) {
+        throw failedPrecondition(`instance ${this.id} is already in a conversation; Release it first`);
+      }
+      if (req.instanceId && req.instanceId !== this.id) {
+        throw invalidArgument("instance_id", `names ${req.instanceId}, but the call is for instance ${this.id}`);
+      }
+      const template = req.template;
+      if (!template) throw invalidArgument("template", "required");
+      requireString("template.template_id", template.templateId, { max: 128 });
+      const content = template.content;
+      if (!content) throw invalidArgument("template.content", "required");
+      const agentName = requireString("template.content.agent_name", content.agentName, { max: 100 });
+      const instructions = requireString("template.content.instructions", content.instructions, { maxBytes: 256 * 1024 });
+      const ownerId = requireString("owner_id", req.ownerId, { max: 128 });
+      const model = req.model || content.model?.default || "";
+      if (!model && this.deps.llm.kind !== "offline") throw invalidArgument("model", "required: neither the request nor the template names one");
+      const credentials: InstanceCredentials = {};
+      const tools: InstanceConfig["tools"] = [];
+      req.tools.forEach((t, i) => {
+        requireString(`tools[${i}].tool_id`, t.toolId, { max: 64 });
+        if (credentials[t.toolId]) throw invalidArgument(`tools[${i}].tool_id`, `${t.toolId} is given twice`);
+        credentials[t.toolId] = { ...t.secrets };
+        tools.push({ toolId: t.toolId, handle: t.handle });
+      });
+      const config: InstanceConfig = {
+        instanceId: this.id,
+        template: toJson(SignedTemplateSchema, template),
+        templateId: template.templateId,
+        templateVersion: template.version.toString(),
+        agentName,
+        ownerId,
+        model,
+        modelOverridden: req.modelOverridden,
+        tools,
+        userConfig: { ...req.userConfig },
+        parentInboxId: req.parentInboxId,
+        configuredAt: new Date().toISOString(),
+      };
+      // A claim starts fresh: no memory of an earlier claim. config.json last:
+      // its presence is what makes the instance configured after a restart.
+      this.memory = new Memory();
+      await this.ws.writeText(FILES.identity, renderIdentity(agentName, instructions));
+      await this.ws.writeSecrets(this.wallet!.credentialsKey(), credentials);
+      await this.ws.writeJson(FILES.memory, this.memory.toFile());
+      await this.ws.remove(FILES.state);
+      await this.ws.writeJson(FILES.config, config);
+      this.config = config;
+      this.convo = undefined;
+      this.state = InstanceState.CLAIMING;
+      this.log.info("instance configured", {
+        templateId: config.templateId,
+        templateVersion: config.templateVersion,
+        model: config.model,
+        modelOverridden: config.modelOverridden,
+        tools: tools.map((t) => t.toolId),
+        userConfigFields: Object.keys(config.userConfig),
+        hasParent: Boolean(config.parentInboxId),
+      });
+    });
+  }
+
+  joinConversation(invite: string, signal?: AbortSignal): Promise<string> {
+    return this.ops.run(async () => {
+      await this.ensureReady();
+      if (!this.config) throw failedPrecondition(`instance ${this.id} is not configured: call Configure first`);
+      requireString("conversation_invite", invite, { max: 64 * 1024 });
+      if (this.convo) {
+        const parsed = await parseInvite(invite);
+        if (parsed.payload.tag === this.convo.inviteTag) return this.convo.conversationId;
+        throw failedPrecondition(`instance ${this.id} is already in conversation ${this.convo.conversationId}`);
+      }
+      const started = performance.now();
+      const { invite: parsed, group } = await joinConversation(this.client!, invite, {
+        resolver: await this.deps.resolver(),
+        profileName: this.config.agentName,
+        timeoutMs: this.deps.joinTimeoutMs ?? 60_000,
+        ...(signal ? { signal } : {}),
+      });
+      const convo: ConversationState = {
+        conversationId: group.id,
+        inviteTag: parsed.payload.tag,
+        joinedAt: new Date().toISOString(),
+        lastSeenNs: "0",
+        agents: [],
+        creatorInboxId: parsed.creatorInboxId,
+        names: {},
+      };
+      await this.ws.writeJson(FILES.state, convo);
+      this.convo = convo;
+      await this.listen(group);
+      this.log.info("instance joined its conversation", {
+        conversationId: group.id,
+        creatorInboxId: parsed.creatorInboxId,
+        ms: Math.round(performance.now() - started),
+      });
+      return group.id;
+    });
+  }
+
+  health(): { state: InstanceState; inboxId: string; appliedTemplateVersion: bigint } {
+    return { state: this.state, inboxId: this.inboxId, appliedTemplateVersion: this.appliedTemplateVersion };
+  }
+
+  /** Forgets the claim: leaves the conversation, wipes config, credentials, memory; back to IDLE. */
+  release(): Promise<void> {
+    return this.ops.run(async () => {
+      await this.ensureReady();
+      const group = this.group;
+      await this.endStream();
+      if (group) {
+        try {
+          await group.requestRemoval();
+        } catch (err) {
+          this.log.warn("could not ask to leave the conversation", { conversationId: group.id, err });
+        }
+      }
+      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity]) await this.ws.remove(f);
+      this.config = undefined;
+      this.memory = undefined;
+      this.convo = undefined;
+      this.group = undefined;
+      this.handled.clear();
+      this.state = InstanceState.IDLE;
+      this.log.info("instance released", { leftConversation: group?.id });
+    });
+  }
+
+  /** Stops answering and drops its client; the workspace stays (or is deleted with destroy). */
+  async stop(opts: { destroy?: boolean; markStopped?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    await this.ready.catch(() => undefined);
+    await this.endStream();
+    await withTimeout(this.turns.idle(), 5_000);
+    this.client = undefined;
+    this.group = undefined;
+    this.state = InstanceState.DEAD;
+    if (opts.destroy) {
+      await this.ws.destroy();
+    } else if (opts.markStopped) {
+      const record = await this.ws.readJson<InstanceRecord>(FILES.instance);
+      if (record) await this.ws.writeJson(FILES.instance, { ...record, stopped: true });
+    }
+  }
+
+  // ---- the conversation ----
+
+  private async listen(group: AgentGroup): Promise<void> {
+    this.group = group;
+    const stream = await group.stream({
+      retryDelay: this.deps.streamRetryMs ?? 1_000,
+      retryAttempts: Number.MAX_SAFE_INTEGER,
+      onError: (err) => this.log.warn("conversation stream error", { err }),
+    });
+    this.stream = stream;
+    this.state = InstanceState.CLAIMED;
+    void (async () => {
+      try {
+        for await (const m of stream) {
+          if (m) this.enqueue(m, true);
+        }
+      } catch (err) {
+        if (!this.stopped) this.log.error("conversation stream ended", { err });
+      }
+    })();
+    // What arrived while it was not listening (restart, or between the join and the stream):
+    // learn from all of it, answer only the newest message.
+    const since = BigInt(this.convo?.lastSeenNs ?? "0");
+    const missed = (await group.messages({ sentAfterNs: since, limit: 100, direction: DESCENDING as never })).reverse();
+    const lastToAnswer = [...missed].reverse().find((m) => isText(m) && this.fromPrincipalOrHuman(m.senderInboxId));
+    for (const m of missed) this.enqueue(m, m === lastToAnswer);
+  }
+
+  private async endStream(): Promise<void> {
+    const s = this.stream;
+    this.stream = undefined;
+    if (s) await Promise.resolve(s.end()).catch(() => undefined);
+  }
+
+  /**
+   * A person (no agent profile), or one of the instance's principals even if
+   * their client is an agent: the conversation's creator (who let it in) and
+   * its owner (who claimed it).
+   */
+  private fromPrincipalOrHuman(inboxId: string): boolean {
+    if (inboxId === this.inboxId) return false;
+    if (inboxId === this.convo?.creatorInboxId || inboxId === this.config?.ownerId) return true;
+    return !this.convo?.agents.includes(inboxId);
+  }
+
+  /**
+   * Who it answers, so that agents in one conversation never talk in circles:
+   * people and principals always; another agent only when it names this
+   * instance, and only while fewer than MAX_AGENT_CHAIN messages in a row came
+   * from agents (itself included) since a person or principal last spoke.
+   * It learns only from people and principals.
+   */
+  private decide(m: AgentMessage): "answer" | "skip" | "ignore" {
+    if (!isText(m) || m.senderInboxId === this.inboxId) {
+      if (isText(m)) this.agentChain++;
+      return "ignore";
+    }
+    if (this.fromPrincipalOrHuman(m.senderInboxId)) {
+      this.agentChain = 0;
+      return "answer";
+    }
+    this.agentChain++;
+    const named = new RegExp(`\\b${escapeRegExp(this.config?.agentName ?? "")}\\b`, "i").test(m.content);
+    return named && this.agentChain <= MAX_AGENT_CHAIN ? "answer" : "skip";
+  }
+
+  /** At most MAX_ANSWERS_PER_MINUTE answers in any minute: a circuit breaker for what the rules above miss. */
+  private withinRate(): boolean {
+    const now = Date.now();
+    while (this.answeredAt.length > 0 && this.answeredAt[0]! < now - 60_000) this.answeredAt.shift();
+    if (this.answeredAt.length >= MAX_ANSWERS_PER_MINUTE) return false;
+    this.answeredAt.push(now);
+    return true;
+  }
+
+  private enqueue(m: AgentMessage, answer: boolean): void {
+    if (this.handled.has(m.id)) return;
+    this.handled.add(m.id);
+    if (this.handled.size > 1000) this.handled.delete(this.handled.values().next().value!);
+    void this.turns
+      .run(() => this.handle(m, answer))
+      .catch((err: unknown) => this.log.error("handling a message failed", { messageId: m.id, err }));
+  }
+
+  private async handle(m: AgentMessage, answer: boolean): Promise<void> {
+    const convo = this.convo;
+    const group = this.group;
+    if (!convo || !group || this.stopped) return;
+    let changed = false;
+    for (const p of profilesIn(m)) {
+      if (p.name && convo.names[p.inboxId] !== p.name) {
+        convo.names[p.inboxId] = p.name;
+        changed = true;
+      }
+      if (p.agent && !convo.agents.includes(p.inboxId)) {
+        convo.agents.push(p.inboxId);
+        changed = true;
+      }
+    }
+    const decision = this.decide(m);
+    if (decision === "answer") {
+      const text = m as AgentMessage & { content: string };
+      if (answer) {
+        if (this.withinRate()) await this.turn(group, text);
+        else this.log.warn("answer skipped: more than the per-minute limit", { limit: MAX_ANSWERS_PER_MINUTE });
+      }
+      if (this.fromPrincipalOrHuman(m.senderInboxId)) await this.learn(text);
+    } else if (decision === "skip") {
+      this.log.debug("message from another agent not answered", { senderInboxId: m.senderInboxId, agentChain: this.agentChain });
+    }
+    if (m.sentAtNs > BigInt(convo.lastSeenNs)) {
+      convo.lastSeenNs = m.sentAtNs.toString();
+      changed = true;
+    }
+    if (changed && this.convo === convo) await this.ws.writeJson(FILES.state, convo);
+  }
+
+  /** One turn: IDENTITY.md (read now) + memory as system, the recent conversation, one reply. */
+  private async turn(group: AgentGroup, m: AgentMessage & { content: string }): Promise<void> {
+    const config = this.config!;
+    const started = performance.now();
+    const identity = (await this.ws.readText(FILES.identity)) ?? "";
+    const recent = (await group.messages({ limit: this.deps.historyLimit ?? 20, direction: DESCENDING as never })).reverse();
+    const history: HistoryLine[] = [];
+    for (const r of recent) {
+      if (!isText(r) || r.sentAtNs > m.sentAtNs) continue;
+      history.push(r.senderInboxId === this.inboxId ? { role: "assistant", text: r.content } : { role: "user", text: r.content, sender: this.senderName(r.senderInboxId) });
+    }
+    if (!recent.some((r) => r.id === m.id)) history.push({ role: "user", text: m.content, sender: this.senderName(m.senderInboxId) });
+    let reply: string;
+    try {
+      reply = await this.deps.llm.reply({
+        model: config.model,
+        agentName: config.agentName,
+        identity,
+        context: this.context(config),
+        memory: this.memory!,
+        history,
+      });
+    } catch (err) {
+      this.log.warn("the model did not answer", { err, model: config.model });
+      reply = "Sorry, I could not reach my language model just now. Please try again in a moment.";
+    }
+    if (!reply) return;
+    await group.sendText(reply);
+    this.log.info("answered", { conversationId: group.id, model: config.model, chars: reply.length, ms: Math.round(performance.now() - started) });
+  }
+
+  private async learn(m: AgentMessage & { content: string }): Promise<void> {
+    const memory = this.memory!;
+    let found;
+    try {
+      found = await this.deps.llm.learn({ model: this.config!.model, memory, message: m.content, from: m.senderInboxId });
+    } catch (err) {
+      this.log.warn("learning from a message failed", { err });
+      return;
+    }
+    const added = memory.add(found);
+    if (added.length === 0) return;
+    await this.ws.writeJson(FILES.memory, memory.toFile());
+    const kinds: Record<string, number> = {};
+    for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
+    this.log.info("learned", { added: kinds, total: memory.entries.length });
+  }
+
+  private senderName(inboxId: string): string {
+    return this.convo?.names[inboxId] ?? `member ${shortInbox(inboxId)}`;
+  }
+
+  /** System sections besides IDENTITY.md and memory: where it is, its tools (handles only), its owner's settings. */
+  private context(config: InstanceConfig): string {
+    const lines = [
+      "## Where you are",
+      "",
+      `You are ${config.agentName}, an agent in a Convos group conversation. Messages from members are prefixed with their name. Answer the latest message.`,
+    ];
+    if (config.tools.length > 0) {
+      lines.push("", "## Your tools", "");
+      for (const t of config.tools) lines.push(`- ${t.toolId}: ${t.handle || "(provisioned)"}`);
+    }
+    const user = Object.entries(config.userConfig);
+    if (user.length > 0) {
+      lines.push("", "## Settings from your owner", "");
+      for (const [k, v] of user) lines.push(`- ${k}: ${v}`);
+    }
+    return lines.join("\n");
+  }
+
+  // ---- for tests and the host ----
+
+  /** The tools' secrets, decrypted (what a tool adapter would use). */
+  async credentials(): Promise<InstanceCredentials | undefined> {
+    if (!this.wallet) return undefined;
+    return this.ws.readSecrets<InstanceCredentials>(this.wallet.credentialsKey());
+  }
+
+  get configSnapshot(): InstanceConfig | undefined {
+    return this.config;
+  }
+
+  get memorySnapshot(): Memory | undefined {
+    return this.memory;
+  }
+
+  /** Resolves when every message queued so far has been handled. */
+  settled(): Promise<void> {
+    return this.turns.idle();
+  }
+
+  /** The signed template it was configured with. */
+  signedTemplate(): SignedTemplate | undefined {
+    return this.config ? fromJson(SignedTemplateSchema, this.config.template) : undefined;
+  }
+}
+
+/** IDENTITY.md: the agent's name, then the template's instructions verbatim. */
+export function renderIdentity(agentName: string, instructions: string): string {
+  return `# ${agentName}\n\n${instructions.trim()}\n`;
+}
+
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  await Promise.race([p.catch(() => undefined), sleep(ms, undefined, { ref: false })]);
+}

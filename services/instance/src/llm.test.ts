@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LlmError, OFFLINE_LABEL, OfflineProvider, OpenAiProvider, systemPrompt, type TurnInput } from "./llm.js";
+import { EXTRACTION_PROMPT, Memory } from "./memory.js";
+import { startChatServer, type ChatServer } from "./testing/chat-server.js";
+
+let server: ChatServer;
+let fail = false;
+beforeAll(async () => {
+  server = await startChatServer((req) => {
+    if (fail) return 503;
+    if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '```json\n{"entries":[{"kind":"personalization","text":"Saul is vegetarian"}]}\n```';
+    return "  Hello from the mock model.  ";
+  });
+});
+afterAll(() => server.close());
+
+const turn = (memory = new Memory()): TurnInput => ({
+  model: "acme/model-7b",
+  agentName: "Trip Planner",
+  identity: "# Trip Planner\n\nYou plan trips.\n",
+  context: "## Where you are\n\nA group.",
+  memory,
+  history: [
+    { role: "user", text: "hi", sender: "Saul" },
+    { role: "assistant", text: "hello" },
+    { role: "user", text: "plan Tokyo", sender: "Ana" },
+  ],
+});
+
+describe("OpenAI-compatible client", () => {
+  it("posts the turn to {baseUrl}/chat/completions: bearer key, the config's model, IDENTITY.md first in the system prompt", async () => {
+    const llm = new OpenAiProvider({ baseUrl: `${server.baseUrl}/`, apiKey: "sk-test-123", model: "fallback-model" });
+    const memory = new Memory();
+    memory.add([{ kind: "training", text: "Always confirm dates" }]);
+    expect(await llm.reply(turn(memory))).toBe("Hello from the mock model.");
+    const req = server.requests.at(-1)!;
+    expect(req.path).toBe("/v1/chat/completions");
+    expect(req.authorization).toBe("Bearer sk-test-123");
+    expect(req.body.model).toBe("acme/model-7b");
+    const [system, ...rest] = req.body.messages;
+    expect(system?.role).toBe("system");
+    expect(system?.content.startsWith("# Trip Planner\n\nYou plan trips.")).toBe(true);
+    expect(system?.content).toContain("- Always confirm dates");
+    expect(system?.content).toBe(systemPrompt(turn(memory)));
+    expect(rest).toEqual([
+      { role: "user", content: "Saul: hi" },
+      { role: "assistant", content: "hello" },
+      { role: "user", content: "Ana: plan Tokyo" },
+    ]);
+  });
+
+  it("uses the host's model when the config names none, and learns from the model's JSON", async () => {
+    const llm = new OpenAiProvider({ baseUrl: server.baseUrl, apiKey: "k", model: "fallback-model" });
+    await llm.reply({ ...turn(), model: "" });
+    expect(server.requests.at(-1)!.body.model).toBe("fallback-model");
+    const learned = await llm.learn({ model: "m", memory: new Memory(), message: "I'm Saul and I'm vegetarian", from: "inbox1" });
+    expect(learned).toEqual([{ kind: "personalization", text: "Saul is vegetarian", via: "llm", from: "inbox1" }]);
+    expect(server.requests.at(-1)!.body.temperature).toBe(0);
+  });
+
+  it("an error names the HTTP status and never the key", async () => {
+    fail = true;
+    try {
+      const err = await new OpenAiProvider({ baseUrl: server.baseUrl, apiKey: "sk-never-shown", model: "m" }).reply(turn()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LlmError);
+      expect((err as LlmError).status).toBe(503);
+      expect((err as Error).message).not.toContain("sk-never-shown");
+    } finally {
+      fail = false;
+    }
+    const down = await new OpenAiProvider({ baseUrl: "http://127.0.0.1:1/v1", apiKey: "k", model: "m" }).reply(turn()).catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(LlmError);
+  });
+});
+
+describe("offline provider", () => {
+  const offline = new OfflineProvider();
+  const say = (text: string, memory = new Memory()) => offline.reply({ ...turn(memory), history: [{ role: "user", text }] });
+
+  it("labels every answer, acknowledges facts, answers questions from memory, and is deterministic", async () => {
+    const memory = new Memory();
+    expect(await say("remember that my name is Saul", memory)).toBe(`${OFFLINE_LABEL} Noted: your name is Saul.`);
+    memory.add(await offline.learn({ model: "", memory, message: "remember that my name is Saul", from: "i" }));
+    expect(await say("what is my name?", memory)).toBe(`${OFFLINE_LABEL} From what I remember: your name is Saul.`);
+    expect(await say("what is my name?", memory)).toBe(await say("what is my name?", memory));
+    expect(await say("what is the capital of France?", memory)).toMatch(/^\[offline model\] I don't know/);
+    expect(await say("hello")).toMatch(/^\[offline model\] Trip Planner here/);
+  });
+});

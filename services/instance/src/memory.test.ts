@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { Memory, extractByRule, parseExtraction, toSecondPerson } from "./memory.js";
+
+describe("memory", () => {
+  it("the offline rule finds the three kinds of knowledge, and no facts in questions", () => {
+    expect(extractByRule("remember that my name is Saul")).toEqual([{ kind: "personalization", text: "my name is Saul", via: "rule" }]);
+    expect(extractByRule("Always confirm the date before booking. Thanks!")).toEqual([
+      { kind: "training", text: "Always confirm the date before booking", via: "rule" },
+    ]);
+    expect(extractByRule("I am vegetarian", "abc")).toEqual([{ kind: "personalization", text: "I am vegetarian", via: "rule", from: "abc" }]);
+    expect(extractByRule("Our hotel is in Shinjuku")[0]?.kind).toBe("personalization");
+    expect(extractByRule("remember: use +15550100 as the phone number for SMS")[0]?.kind).toBe("credentials");
+    expect(extractByRule("please remember never to suggest chains")[0]).toMatchObject({ kind: "training", text: "never to suggest chains" });
+    expect(extractByRule("what is my name?")).toEqual([]);
+    expect(extractByRule("hello there")).toEqual([]);
+  });
+
+  it("adds only what is new, renders by kind, recalls by content words", () => {
+    const m = new Memory();
+    expect(m.add(extractByRule("remember that my name is Saul", "inbox1234567"))).toHaveLength(1);
+    expect(m.add(extractByRule("Remember that  my NAME is Saul."))).toHaveLength(0);
+    m.add([{ kind: "training", text: "Always confirm dates" }, { kind: "credentials", text: "SMS number +15550100" }]);
+    expect(m.countByKind()).toEqual({ training: 1, personalization: 1, credentials: 1 });
+    const r = m.render();
+    expect(r).toContain("- my name is Saul (said by member inbox123)");
+    expect(r.indexOf("training")).toBeLessThan(r.indexOf("personalization"));
+    expect(m.recall("what is my name?").map((e) => e.text)).toEqual(["my name is Saul"]);
+    expect(m.recall("what is the weather?")).toEqual([]);
+    expect(Memory.from(m.toFile()).entries).toEqual(m.entries);
+    expect(new Memory().render()).toContain("nothing yet");
+  });
+
+  it("says facts back in the second person", () => {
+    expect(toSecondPerson("my name is Saul")).toBe("your name is Saul");
+    expect(toSecondPerson("I am vegetarian")).toBe("you are vegetarian");
+    expect(toSecondPerson("our hotel is in Shinjuku")).toBe("your hotel is in Shinjuku");
+  });
+
+  it("reads a model's extraction answer leniently and skips what is malformed", () => {
+    expect(parseExtraction('Sure! {"entries":[{"kind":"training","text":"Book aisle seats"},{"kind":"gossip","text":"x"},{"kind":"personalization"}]}', "i1")).toEqual([
+      { kind: "training", text: "Book aisle seats", via: "llm", from: "i1" },
+    ]);
+    expect(parseExtraction("no json here")).toEqual([]);
+    expect(parseExtraction("{not json}")).toEqual([]);
+    expect(parseExtraction('{"entries":[]}')).toEqual([]);
+  });
+});

@@ -1,0 +1,245 @@
+// What an instance learns from its conversation, typed by seed 000's three
+// kinds of knowledge ("What goes in the summary?"):
+//   training         makes it better at its job ("always confirm the date")
+//   personalization  who the people are and what they like ("Saul is vegetarian")
+//   credentials      accounts and numbers to use ("use this number for SMS")
+// Kept in memory.json in the workspace; rendered into the system prompt at
+// every turn; the clone summary (a later issue) selects from it.
+
+import { randomBytes } from "node:crypto";
+
+export const MEMORY_KINDS = ["training", "personalization", "credentials"] as const;
+export type MemoryKind = (typeof MEMORY_KINDS)[number];
+
+export interface MemoryEntry {
+  id: string;
+  kind: MemoryKind;
+  /** The fact, as said (first person kept: "my name is Saul"). */
+  text: string;
+  /** Inbox of the member it was learned from, when known. */
+  from?: string;
+  /** How it was learned: "rule" (offline) or "llm". */
+  via: "rule" | "llm";
+  createdAt: string;
+}
+
+export interface MemoryFile {
+  version: 1;
+  entries: MemoryEntry[];
+}
+
+/** Oldest entries are dropped beyond this. */
+export const MAX_MEMORY_ENTRIES = 1000;
+const MAX_ENTRY_CHARS = 500;
+
+export type NewEntry = Pick<MemoryEntry, "kind" | "text"> & Partial<Pick<MemoryEntry, "from" | "via">>;
+
+export class Memory {
+  constructor(readonly entries: MemoryEntry[] = []) {}
+
+  static from(file: MemoryFile | undefined): Memory {
+    return new Memory(file?.entries.filter((e) => isKind(e.kind) && typeof e.text === "string") ?? []);
+  }
+
+  toFile(): MemoryFile {
+    return { version: 1, entries: this.entries };
+  }
+
+  /** Adds what is new (same kind and text, ignoring case and spacing, is not); returns what was added. */
+  add(candidates: NewEntry[]): MemoryEntry[] {
+    const known = new Set(this.entries.map((e) => `${e.kind}:${normalize(e.text)}`));
+    const added: MemoryEntry[] = [];
+    for (const c of candidates) {
+      const text = c.text.trim().replace(/\s+/g, " ").slice(0, MAX_ENTRY_CHARS);
+      if (!text || !isKind(c.kind)) continue;
+      const k = `${c.kind}:${normalize(text)}`;
+      if (known.has(k)) continue;
+      known.add(k);
+      const entry: MemoryEntry = {
+        id: `mem_${randomBytes(6).toString("hex")}`,
+        kind: c.kind,
+        text,
+        ...(c.from ? { from: c.from } : {}),
+        via: c.via ?? "rule",
+        createdAt: new Date().toISOString(),
+      };
+      this.entries.push(entry);
+      added.push(entry);
+    }
+    if (this.entries.length > MAX_MEMORY_ENTRIES) this.entries.splice(0, this.entries.length - MAX_MEMORY_ENTRIES);
+    return added;
+  }
+
+  countByKind(): Record<MemoryKind, number> {
+    const out: Record<MemoryKind, number> = { training: 0, personalization: 0, credentials: 0 };
+    for (const e of this.entries) out[e.kind]++;
+    return out;
+  }
+
+  /** The memory as a section of the system prompt. */
+  render(): string {
+    if (this.entries.length === 0) return "## What you have learned\n\n(nothing yet)";
+    const lines = ["## What you have learned", ""];
+    for (const kind of MEMORY_KINDS) {
+      const of = this.entries.filter((e) => e.kind === kind);
+      if (of.length === 0) continue;
+      lines.push(`### ${KIND_TITLES[kind]}`, "");
+      for (const e of of) lines.push(`- ${e.text}${e.from ? ` (said by member ${shortInbox(e.from)})` : ""}`);
+      lines.push("");
+    }
+    return lines.join("\n").trimEnd();
+  }
+
+  /**
+   * The entries that best answer a question, by shared content words (the
+   * offline provider's recall).
+   */
+  recall(question: string, limit = 3): MemoryEntry[] {
+    const wanted = contentWords(question);
+    if (wanted.size === 0) return [];
+    return this.entries
+      .map((e, i) => ({ e, i, score: [...contentWords(e.text)].filter((w) => wanted.has(w)).length }))
+      .filter((x) => x.score > 0)
+      .sort((a, b) => b.score - a.score || b.i - a.i)
+      .slice(0, limit)
+      .map((x) => x.e);
+  }
+}
+
+const KIND_TITLES: Record<MemoryKind, string> = {
+  training: "How to do your job (training)",
+  personalization: "About the people here (personalization)",
+  credentials: "Accounts and numbers to use (credentials)",
+};
+
+export function isKind(kind: unknown): kind is MemoryKind {
+  return typeof kind === "string" && (MEMORY_KINDS as readonly string[]).includes(kind);
+}
+
+export function shortInbox(inboxId: string): string {
+  return inboxId.slice(0, 8);
+}
+
+function normalize(text: string): string {
+  return text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+}
+
+const STOPWORDS = new Set(
+  (
+    "a an the is are am was were be been being do does did what whats who whom whose which when where why how " +
+    "my your our their his her its me you we they i he she it us them this that these those of to in on at for " +
+    "with from by about as and or but if so not no yes can could would should will shall may might must " +
+    "tell know remember please again any some there here have has had just"
+  ).split(" "),
+);
+
+function contentWords(text: string): Set<string> {
+  return new Set(
+    normalize(text)
+      .split(" ")
+      .filter((w) => w.length > 1 && !STOPWORDS.has(w))
+      .map((w) => (w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w)),
+  );
+}
+
+// ---- the deterministic rule (offline learning) ----
+
+const CREDENTIAL_HINT =
+  /\b(api[ -]?keys?|passwords?|passcodes?|tokens?|secrets?|phone numbers?|numbers? for (sms|texts?|calls?)|telnyx|account (numbers?|ids?)|iban|wallet address|log ?ins?|usernames?|pins?)\b/i;
+const TRAINING_START = /^(please\s+)?(always|never|don'?t|do not|make sure|avoid|only)\b/i;
+const PERSONAL_START = /^(i am|i'm|im|my|our|we are|we're|we)\b/i;
+
+/**
+ * Durable facts in a message, by a fixed rule (what the offline provider
+ * learns; a real model is asked instead):
+ * - "remember (that) X" stores X;
+ * - a sentence starting "always / never / don't / make sure / only ..." is training;
+ * - "I am ... / my ... is ... / our ... / we ..." is personalization;
+ * - anything stored that mentions a password, key, token, phone number for
+ *   SMS, account number ... is credentials.
+ * Questions are never facts.
+ */
+export function extractByRule(message: string, from?: string): NewEntry[] {
+  const out: NewEntry[] = [];
+  for (const raw of message.split(/(?<=[.!?])\s+|\n+/)) {
+    let s = raw.trim();
+    if (!s || s.endsWith("?")) continue;
+    s = s.replace(/[.!]+$/, "").trim();
+    const remembered = /^(please\s+)?(remember|note|keep in mind)\b[\s,:]*(that\s+)?(.+)$/i.exec(s);
+    let fact: string | undefined;
+    let kind: MemoryKind | undefined;
+    if (remembered?.[4]) {
+      fact = remembered[4].trim();
+      kind = TRAINING_START.test(fact) ? "training" : "personalization";
+    } else if (TRAINING_START.test(s)) {
+      fact = s;
+      kind = "training";
+    } else if (PERSONAL_START.test(s) && /\b(is|are|am|'m|'re|have|like|love|prefer|hate|live|work|eat|need|want)\b/i.test(s)) {
+      fact = s;
+      kind = "personalization";
+    }
+    if (!fact || !kind || fact.length < 3) continue;
+    if (CREDENTIAL_HINT.test(fact)) kind = "credentials";
+    out.push({ kind, text: fact, via: "rule", ...(from ? { from } : {}) });
+  }
+  return out;
+}
+
+/** "my name is Saul" → "your name is Saul": how the offline provider says it back. */
+export function toSecondPerson(text: string): string {
+  const map: Record<string, string> = {
+    i: "you",
+    "i'm": "you're",
+    im: "you're",
+    am: "are",
+    me: "you",
+    my: "your",
+    mine: "yours",
+    myself: "yourself",
+    we: "you",
+    "we're": "you're",
+    us: "you",
+    our: "your",
+    ours: "yours",
+  };
+  let sawI = false;
+  return text.replace(/\b(i'm|we're|i|im|am|me|my|mine|myself|we|us|our|ours)\b/gi, (w) => {
+    const lower = w.toLowerCase();
+    if (lower === "am") return sawI ? "are" : w;
+    if (lower === "i") sawI = true;
+    return map[lower] ?? w;
+  });
+}
+
+// ---- what a real model answers ----
+
+export const EXTRACTION_PROMPT = [
+  "You maintain the long-term memory of an assistant in a group conversation.",
+  "From the latest message, extract only durable facts worth remembering in later conversations, each as one short sentence.",
+  'Kinds: "training" (how the assistant should do its job: rules, preferences about its behaviour),',
+  '"personalization" (facts about the people or the group: names, preferences, plans),',
+  '"credentials" (accounts, phone numbers, keys or other details to use for tools).',
+  "Skip small talk, questions and anything already in memory.",
+  'Answer with JSON only: {"entries":[{"kind":"personalization","text":"Saul is vegetarian"}]} or {"entries":[]}.',
+].join("\n");
+
+/** Entries from a model's JSON answer; anything malformed is skipped, at most 10. */
+export function parseExtraction(answer: string, from?: string): NewEntry[] {
+  const start = answer.indexOf("{");
+  const end = answer.lastIndexOf("}");
+  if (start < 0 || end <= start) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(answer.slice(start, end + 1));
+  } catch {
+    return [];
+  }
+  const entries = (parsed as { entries?: unknown }).entries;
+  if (!Array.isArray(entries)) return [];
+  const out: NewEntry[] = [];
+  for (const e of entries.slice(0, 10)) {
+    const { kind, text } = (e ?? {}) as { kind?: unknown; text?: unknown };
+    if (isKind(kind) && typeof text === "string" && text.trim()) out.push({ kind, text, via: "llm", ...(from ? { from } : {}) });
+  }
+  return out;
+}

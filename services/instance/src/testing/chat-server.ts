@@ -1,0 +1,59 @@
+// Test helper: a local HTTP server speaking the OpenAI chat-completions API
+// (POST /v1/chat/completions), recording every request it gets.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ChatMessage } from "../llm.js";
+
+export interface RecordedRequest {
+  path: string;
+  authorization: string | undefined;
+  body: { model: string; messages: ChatMessage[]; temperature?: number };
+}
+
+export interface ChatServer {
+  /** The API base, for example http://127.0.0.1:1234/v1. */
+  baseUrl: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/** `answer` returns the assistant's content, or a number: that HTTP status. */
+export async function startChatServer(answer: (req: RecordedRequest) => string | number): Promise<ChatServer> {
+  const requests: RecordedRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
+        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "not found" } }));
+        return;
+      }
+      const recorded: RecordedRequest = {
+        path: req.url,
+        authorization: req.headers.authorization,
+        body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as RecordedRequest["body"],
+      };
+      requests.push(recorded);
+      const out = answer(recorded);
+      if (typeof out === "number") {
+        res.writeHead(out, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "upstream failure" } }));
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          id: `chatcmpl-${requests.length}`,
+          object: "chat.completion",
+          model: recorded.body.model,
+          choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content: out } }],
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,96 @@
+// Per-instance keys from the pool's one master seed (seed 002: derived,
+// deterministic, recoverable). Instance n's wallet is the standard Ethereum
+// HD account at m/44'/60'/0'/0/n, exactly what viem's
+// `mnemonicToAccount(mnemonic, { addressIndex: n })` gives, so any wallet tool
+// can recover it from the seed. Its XMTP database key and its credentials key
+// are derived from the wallet's private key with HKDF: nothing else to keep.
+
+import { createHash, hkdfSync, pbkdf2Sync } from "node:crypto";
+import { english, HDKey, hdKeyToAccount, type HDAccount } from "viem/accounts";
+
+/** The largest non-hardened BIP-32 index, + 1. */
+export const MAX_WALLET_INDEX = 0x7fffffff;
+
+const HKDF_SALT = "convos-pool/instance/v1";
+
+/** The pool's master key: derive each instance's wallet from it by index. */
+export class MasterSeed {
+  private constructor(private readonly root: HDKey) {}
+
+  /**
+   * A BIP-39 mnemonic (English, checksum verified, no passphrase) or 32 bytes
+   * of hex (with or without 0x), used as the BIP-32 master seed.
+   */
+  static parse(seed: string): MasterSeed {
+    const trimmed = seed.trim();
+    const hex = trimmed.replace(/^0x/i, "");
+    if (/^[0-9a-fA-F]{64}$/.test(hex)) return new MasterSeed(HDKey.fromMasterSeed(Buffer.from(hex, "hex")));
+    const words = trimmed.normalize("NFKD").toLowerCase().split(/\s+/);
+    if (words.length >= 12 && words.length <= 24 && words.length % 3 === 0) {
+      validateMnemonic(words);
+      return new MasterSeed(HDKey.fromMasterSeed(bip39Seed(words.join(" "))));
+    }
+    throw new Error("master seed: expected a BIP-39 mnemonic (12 to 24 words) or 32 bytes of hex");
+  }
+
+  /** The wallet at m/44'/60'/0'/0/<index>. */
+  wallet(index: number): InstanceWallet {
+    if (!Number.isInteger(index) || index < 0 || index > MAX_WALLET_INDEX) {
+      throw new Error(`wallet index ${index} is outside 0..${MAX_WALLET_INDEX}`);
+    }
+    const account = hdKeyToAccount(this.root, { addressIndex: index });
+    return new InstanceWallet(index, account);
+  }
+}
+
+export class InstanceWallet {
+  constructor(
+    readonly index: number,
+    readonly account: HDAccount,
+  ) {}
+
+  get address(): `0x${string}` {
+    return this.account.address;
+  }
+
+  /** 32 bytes that encrypt the instance's XMTP database. */
+  xmtpDbKey(): Uint8Array {
+    return this.derive("xmtp-db-encryption-key");
+  }
+
+  /** 32 bytes that encrypt the instance's tool credentials at rest. */
+  credentialsKey(): Uint8Array {
+    return this.derive("tool-credentials-at-rest");
+  }
+
+  private derive(info: string): Uint8Array {
+    const key = this.account.getHdKey().privateKey;
+    if (!key) throw new Error("HD account without a private key");
+    return new Uint8Array(hkdfSync("sha256", key, HKDF_SALT, info, 32));
+  }
+}
+
+/** BIP-39: PBKDF2-HMAC-SHA512 of the NFKD mnemonic, salt "mnemonic" (empty passphrase), 2048 rounds. */
+function bip39Seed(mnemonic: string): Uint8Array {
+  return pbkdf2Sync(Buffer.from(mnemonic.normalize("NFKD"), "utf8"), Buffer.from("mnemonic", "utf8"), 2048, 64, "sha512");
+}
+
+/** Every word in the English list, and the checksum bits match the entropy's SHA-256. */
+function validateMnemonic(words: string[]): void {
+  const bits: number[] = [];
+  for (const word of words) {
+    const i = english.indexOf(word);
+    if (i < 0) throw new Error("master seed: a word of the mnemonic is not in the BIP-39 English list");
+    for (let b = 10; b >= 0; b--) bits.push((i >> b) & 1);
+  }
+  const checksumBits = words.length / 3;
+  const entropyBits = bits.length - checksumBits;
+  const entropy = Buffer.alloc(entropyBits / 8);
+  for (let i = 0; i < entropyBits; i++) entropy[i >> 3]! |= bits[i]! << (7 - (i & 7));
+  const hash = createHash("sha256").update(entropy).digest();
+  for (let i = 0; i < checksumBits; i++) {
+    if (((hash[i >> 3]! >> (7 - (i & 7))) & 1) !== bits[entropyBits + i]) {
+      throw new Error("master seed: the mnemonic's checksum does not match");
+    }
+  }
+}

@@ -1,0 +1,141 @@
+// An instance's workspace: a directory of its own under the host's data
+// directory that survives restarts. Layout (docs/instance.md):
+//
+//   <dataDir>/instances/<instanceId>/      mode 0700
+//     instance.json     who it is: id, wallet index, address, inbox id
+//     IDENTITY.md       the instructions it runs on (read at every turn)
+//     config.json       template, owner, model, tools (handles only), user config
+//     credentials.json  tool secrets, AES-256-GCM under a key derived from its wallet
+//     memory.json       what it learned: training, personalization, credentials
+//     state.json        its conversation and where it stopped reading
+//     xmtp/xmtp.db3     its XMTP client's database (encrypted by the SDK)
+//
+// Every file is written whole (temporary file, then rename) with mode 0600.
+
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+/** Instance ids name directories: letters, digits, `_` and `-` only (no path tricks). */
+export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+export const FILES = {
+  instance: "instance.json",
+  identity: "IDENTITY.md",
+  config: "config.json",
+  credentials: "credentials.json",
+  memory: "memory.json",
+  state: "state.json",
+  xmtpDir: "xmtp",
+  xmtpDb: "xmtp.db3",
+} as const;
+
+/** instance.json: public facts, enough to bring the instance back after a restart. */
+export interface InstanceRecord {
+  instanceId: string;
+  walletIndex: number;
+  address: string;
+  inboxId: string;
+  createdAt: string;
+  /** StopInstance without destroy: not brought back when the host starts. */
+  stopped?: boolean;
+}
+
+export function instancesDir(dataDir: string): string {
+  return join(dataDir, "instances");
+}
+
+export class Workspace {
+  readonly dir: string;
+
+  constructor(dataDir: string, readonly instanceId: string) {
+    if (!INSTANCE_ID_PATTERN.test(instanceId)) throw new Error(`invalid instance id ${JSON.stringify(instanceId)}`);
+    this.dir = join(instancesDir(dataDir), instanceId);
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  get xmtpDbPath(): string {
+    return join(this.dir, FILES.xmtpDir, FILES.xmtpDb);
+  }
+
+  async create(): Promise<void> {
+    await mkdir(join(this.dir, FILES.xmtpDir), { recursive: true, mode: 0o700 });
+  }
+
+  async readJson<T>(name: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await readFile(this.path(name), "utf8")) as T;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  async writeJson(name: string, value: unknown): Promise<void> {
+    await this.writeText(name, `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  async readText(name: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.path(name), "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  /** Whole-file write: a reader sees the old content or the new, never half. */
+  async writeText(name: string, text: string): Promise<void> {
+    const tmp = this.path(`.${name}.${randomBytes(4).toString("hex")}.tmp`);
+    await writeFile(tmp, text, { mode: 0o600 });
+    await rename(tmp, this.path(name));
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(this.path(name), { force: true });
+  }
+
+  /** Deletes the whole workspace (StopInstance with destroy). */
+  async destroy(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  // ---- credentials, encrypted at rest ----
+
+  async writeSecrets(key: Uint8Array, value: unknown): Promise<void> {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", key, iv);
+    cipher.setAAD(Buffer.from(`convos-pool/credentials:${this.instanceId}`));
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
+    await this.writeJson(FILES.credentials, {
+      alg: "AES-256-GCM",
+      iv: iv.toString("base64"),
+      data: body.toString("base64"),
+      tag: cipher.getAuthTag().toString("base64"),
+    });
+  }
+
+  async readSecrets<T>(key: Uint8Array): Promise<T | undefined> {
+    const sealed = await this.readJson<{ iv: string; data: string; tag: string }>(FILES.credentials);
+    if (!sealed) return undefined;
+    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(sealed.iv, "base64"));
+    decipher.setAAD(Buffer.from(`convos-pool/credentials:${this.instanceId}`));
+    decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
+    const text = Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]).toString("utf8");
+    return JSON.parse(text) as T;
+  }
+}
+
+/** Instance ids with a workspace under dataDir. */
+export async function listWorkspaces(dataDir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(instancesDir(dataDir), { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && INSTANCE_ID_PATTERN.test(e.name)).map((e) => e.name).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}

@@ -1,0 +1,102 @@
+// The instance's XMTP client: `createXmtpClient` of @convos-pool/convos (its
+// options: the node, an encrypted database on disk, device sync off), plus
+// codecs for the Convos profile messages. The codecs are why this is not a
+// plain call to createXmtpClient (which takes no codecs): without them the SDK
+// decodes `convos.org/profile_update` as nothing, and an instance could not
+// tell which members are agents. It must, or two agents in one conversation
+// answer each other forever.
+
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Client, createBackend, type ClientOptions } from "@xmtp/node-sdk";
+import type { LocalAccount } from "viem/accounts";
+import { walletSigner, type XmtpClientOptions } from "@convos-pool/convos";
+import {
+  MemberKind,
+  ProfileSnapshotSchema,
+  ProfileUpdateSchema,
+  type ProfileSnapshot,
+  type ProfileUpdate,
+} from "@convos-pool/gen/convos/app/v1/profile_pb.js";
+
+type Codec = NonNullable<ClientOptions["codecs"]>[number];
+
+export type AgentClient = Client<unknown>;
+export type AgentGroup = ReturnType<AgentClient["conversations"]["listGroups"]>[number];
+export type AgentMessage = Awaited<ReturnType<AgentGroup["messages"]>>[number];
+
+function protoCodec<T>(typeId: string, decode: (bytes: Uint8Array) => T, encode: (value: T) => Uint8Array): Codec {
+  const contentType = { authorityId: "convos.org", typeId, versionMajor: 1, versionMinor: 0 };
+  return {
+    contentType,
+    encode: (value: unknown) => ({ type: contentType, parameters: {}, content: encode(value as T) }),
+    decode: (encoded: { content: Uint8Array }) => decode(encoded.content),
+    fallback: () => undefined,
+    shouldPush: () => false,
+  } as unknown as Codec;
+}
+
+/** convos.org/join_request:1.0 is JSON; decoded so the SDK does not warn about it. */
+const joinRequestCodec = {
+  contentType: { authorityId: "convos.org", typeId: "join_request", versionMajor: 1, versionMinor: 0 },
+  encode: (value: unknown) => ({
+    type: { authorityId: "convos.org", typeId: "join_request", versionMajor: 1, versionMinor: 0 },
+    parameters: {},
+    content: new TextEncoder().encode(JSON.stringify(value)),
+  }),
+  decode: (encoded: { content: Uint8Array }) => {
+    try {
+      return JSON.parse(new TextDecoder().decode(encoded.content)) as unknown;
+    } catch {
+      return undefined;
+    }
+  },
+  fallback: () => undefined,
+  shouldPush: () => false,
+} as unknown as Codec;
+
+export const CONVOS_CODECS: Codec[] = [
+  protoCodec<ProfileUpdate>("profile_update", (b) => fromBinary(ProfileUpdateSchema, b), (v) => toBinary(ProfileUpdateSchema, v)),
+  protoCodec<ProfileSnapshot>("profile_snapshot", (b) => fromBinary(ProfileSnapshotSchema, b), (v) => toBinary(ProfileSnapshotSchema, v)),
+  joinRequestCodec,
+];
+
+/** Same options as createXmtpClient (@convos-pool/convos), with the Convos codecs. */
+export async function createAgentClient(account: LocalAccount, opts: XmtpClientOptions): Promise<AgentClient> {
+  const options: ClientOptions = {
+    backend: await createBackend({ env: "local", apiUrl: opts.apiUrl }),
+    dbPath: opts.dbPath,
+    dbEncryptionKey: opts.dbEncryptionKey,
+    disableDeviceSync: true,
+    historySyncUrl: null,
+    codecs: CONVOS_CODECS,
+  };
+  return (await Client.create(walletSigner(account), options as Parameters<typeof Client.create>[1])) as AgentClient;
+}
+
+export interface MemberProfileInfo {
+  inboxId: string;
+  name?: string;
+  agent: boolean;
+}
+
+/** Profiles announced by a message: a profile_update (its sender) or a profile_snapshot (everyone). */
+export function profilesIn(message: AgentMessage): MemberProfileInfo[] {
+  const t = message.contentType;
+  if (t?.authorityId !== "convos.org" || !message.content) return [];
+  if (t.typeId === "profile_update") {
+    const u = message.content as ProfileUpdate;
+    return [{ inboxId: message.senderInboxId, ...(u.name ? { name: u.name } : {}), agent: u.memberKind === MemberKind.AGENT }];
+  }
+  if (t.typeId === "profile_snapshot") {
+    return (message.content as ProfileSnapshot).profiles.map((p) => ({
+      inboxId: Buffer.from(p.inboxId).toString("hex"),
+      ...(p.name ? { name: p.name } : {}),
+      agent: p.memberKind === MemberKind.AGENT,
+    }));
+  }
+  return [];
+}
+
+export function isText(message: AgentMessage): message is AgentMessage & { content: string } {
+  return message.contentType?.authorityId === "xmtp.org" && message.contentType.typeId === "text" && typeof message.content === "string";
+}
