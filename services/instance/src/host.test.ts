@@ -31,6 +31,7 @@ const MNEMONIC = generateMnemonic(english);
 
 let lock: PortLock | undefined;
 let node: RunningDevnode | undefined;
+let nodeDb: string;
 let cli: ConvosCli | undefined;
 let ready: ReadyEvent;
 let dir: string;
@@ -92,7 +93,8 @@ function configureRequest(over: Partial<ConfigureRequest> = {}, agentName = "Tri
 beforeAll(async () => {
   lock = await lockLocalXmtpPort({ timeoutMs: 60_000 });
   dir = await mkdtemp(join(tmpdir(), "instance-host-"));
-  node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: await createTestDatabase("instance_host") });
+  nodeDb = await createTestDatabase("instance_host");
+  node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: nodeDb });
   cli = await ConvosCli.start(["agent", "serve", "--name", "Tokyo trip", "--profile-name", "Saul"], join(dir, "cli"));
   [ready] = await Promise.all([cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }), startHost()]);
 }, 90_000);
@@ -295,6 +297,18 @@ describe("instance host", () => {
     } finally {
       client.close();
       hc.close();
+    }
+  });
+
+  it("keeps listening when the XMTP node restarts: a message sent after it is back is learned", { timeout: 40_000 }, async () => {
+    const inst = host!.instances.get("inst-a")!;
+    await node!.close();
+    node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: nodeDb });
+    await cli!.send("remember that our hotel is in Shinjuku");
+    const deadline = Date.now() + 30_000;
+    while (!inst.memorySnapshot?.entries.some((e) => e.text === "our hotel is in Shinjuku")) {
+      if (Date.now() > deadline) throw new Error("the instance did not learn the message sent after the node restart");
+      await new Promise((r) => setTimeout(r, 200));
     }
   });
 

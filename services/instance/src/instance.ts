@@ -71,7 +71,7 @@ export interface InstanceDeps {
   joinTimeoutMs?: number;
   /** Lines of conversation given to the model; default 20. */
   historyLimit?: number;
-  /** Stream reconnect delay; default 1 s. */
+  /** Stream reconnect delay; default 2 s. */
   streamRetryMs?: number;
 }
 
@@ -330,6 +330,8 @@ export class AgentInstance {
       await this.ensureReady();
       const group = this.group;
       await this.endStream();
+      this.group = undefined;
+      await withTimeout(this.turns.idle(), 10_000);
       if (group) {
         try {
           await group.requestRemoval();
@@ -368,11 +370,18 @@ export class AgentInstance {
   // ---- the conversation ----
 
   private async listen(group: AgentGroup): Promise<void> {
+    if (this.stopped) return;
     this.group = group;
     const stream = await group.stream({
-      retryDelay: this.deps.streamRetryMs ?? 1_000,
+      retryDelay: this.deps.streamRetryMs ?? 2_000,
       retryAttempts: Number.MAX_SAFE_INTEGER,
       onError: (err) => this.log.warn("conversation stream error", { err }),
+      // A restarted stream syncs, then subscribes from there: what came in
+      // meanwhile is in the local database, not in the stream. Read it.
+      onRestart: () => {
+        this.log.info("conversation stream restarted");
+        void this.catchUp(group).catch((err: unknown) => this.log.warn("catching up failed", { err }));
+      },
     });
     this.stream = stream;
     this.state = InstanceState.CLAIMED;
@@ -385,10 +394,18 @@ export class AgentInstance {
         if (!this.stopped) this.log.error("conversation stream ended", { err });
       }
     })();
-    // What arrived while it was not listening (restart, or between the join and the stream):
-    // learn from all of it, answer only the newest message.
+    await this.catchUp(group);
+  }
+
+  /**
+   * What arrived while it was not listening (a host restart, the moment
+   * between the join and the stream, a stream reconnect): learn from all of
+   * it, answer only the newest message from a person or principal.
+   */
+  private async catchUp(group: AgentGroup): Promise<void> {
+    if (this.group !== group || this.stopped) return;
     const since = BigInt(this.convo?.lastSeenNs ?? "0");
-    const missed = (await group.messages({ sentAfterNs: since, limit: 100, direction: DESCENDING as never })).reverse();
+    const missed = (await group.messages({ sentAfterNs: since, limit: 100, direction: DESCENDING as never })).reverse().filter((m) => !this.handled.has(m.id));
     const lastToAnswer = [...missed].reverse().find((m) => isText(m) && this.fromPrincipalOrHuman(m.senderInboxId));
     for (const m of missed) this.enqueue(m, m === lastToAnswer);
   }
