@@ -1,14 +1,24 @@
-// The gateway's TemplateService: every RPC goes to the templates service over
-// gRPC with the service credential and, when the caller presented a valid
-// session, the caller's inbox ID in x-pool-caller. Headers of the incoming
-// request are never copied: a caller-supplied x-pool-caller (or service
-// token) goes nowhere. The REST paths call the same forwarder, so a request
-// is authorized the same way whichever protocol it arrives on.
+// The gateway's forwarded services (TemplateService, ClaimService, and later
+// LineageService): one generic forwarder built from a service descriptor and
+// a gRPC client of the internal service. Every unary RPC of the descriptor
+// goes upstream with the service credential and, when the caller presented a
+// valid session, the caller's inbox ID in x-pool-caller. Headers of the
+// incoming request are never copied: a caller-supplied x-pool-caller (or
+// service token) goes nowhere. The REST paths call the same forwarders, so a
+// request is authorized the same way whichever protocol it arrives on.
 
+import type {
+  DescMethod,
+  DescMethodUnary,
+  DescService,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
 import type { CallOptions, Client, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { callerHeaders, createServiceClient, type Logger } from "@convos-pool/kit";
+import { callerHeaders, type Logger } from "@convos-pool/kit";
 import type { SessionTokens } from "./sessions.js";
 
 /** What a forwarded call needs from the incoming request. */
@@ -19,56 +29,80 @@ export interface CallInfo {
   timeoutMs?: number;
 }
 
-export interface TemplatesUpstream {
-  client: Client<typeof TemplateService>;
-  /** Closes the HTTP/2 connection to the templates service. */
-  close(): void;
+/** The local names of the unary methods of S (the only kind the gateway forwards). */
+export type UnaryMethodName<S extends DescService> = {
+  [K in keyof S["method"]]: S["method"][K] extends DescMethodUnary ? K : never;
+}[keyof S["method"]];
+
+/** A forwarder: every unary method of S, taking the request and what it needs from the incoming call. */
+export type Forwarder<S extends DescService> = {
+  [K in UnaryMethodName<S>]: S["method"][K] extends DescMethodUnary<infer I, infer O>
+    ? (req: MessageInitShape<I>, call: CallInfo) => Promise<MessageShape<O>>
+    : never;
+};
+
+export type TemplatesForwarder = Forwarder<typeof TemplateService>;
+export type ClaimsForwarder = Forwarder<typeof ClaimService>;
+
+function isUnary(m: DescMethod): m is DescMethod & DescMethodUnary {
+  return m.methodKind === "unary";
 }
 
-/** A gRPC (HTTP/2) client of the templates service that presents the service credential. */
-export function connectTemplates(url: string, serviceToken: string): TemplatesUpstream {
-  return createServiceClient(TemplateService, url, serviceToken);
-}
+type AnyUnaryCall = (req: unknown, options?: CallOptions) => Promise<unknown>;
+type AnyForward = (req: unknown, call: CallInfo) => Promise<unknown>;
 
-export type TemplatesForwarder = ReturnType<typeof createTemplatesForwarder>;
-
-export function createTemplatesForwarder(upstream: Client<typeof TemplateService>, tokens: SessionTokens, log: Logger) {
-  /** Wraps one client method: resolve the caller, call upstream, relay the outcome. */
-  function via<Req, Res>(method: (req: Req, options?: CallOptions) => Promise<Res>) {
-    return async (req: Req, call: CallInfo): Promise<Res> => {
-      const caller = tokens.callerOf(call.authorization);
+/**
+ * Forwards every unary method of `service` to `upstream`: resolves the caller
+ * from the session token, calls upstream with only the caller header, relays
+ * the outcome (see relayError). `name` names the service in the log and in
+ * the UNAVAILABLE message ("claims service unavailable").
+ */
+export function createForwarder<S extends DescService>(
+  service: S,
+  upstream: Client<S>,
+  tokens: SessionTokens,
+  log: Logger,
+  name: string,
+): Forwarder<S> {
+  const out: Record<string, AnyForward> = {};
+  const client = upstream as unknown as Record<string, AnyUnaryCall>;
+  for (const method of service.methods) {
+    if (!isUnary(method)) continue;
+    const call = client[method.localName];
+    if (!call) throw new Error(`the ${name} client has no method ${method.localName}`);
+    out[method.localName] = async (req, info) => {
+      // Throws UNAUTHENTICATED for a header that is not a valid session token.
+      const caller = tokens.callerOf(info.authorization);
       try {
-        return await method(req, {
+        return await call(req, {
           headers: caller === undefined ? {} : callerHeaders(caller),
-          signal: call.signal,
-          timeoutMs: call.timeoutMs,
+          signal: info.signal,
+          timeoutMs: info.timeoutMs,
         });
       } catch (err) {
-        throw relayError(err, log);
+        throw relayError(err, log, name);
       }
     };
   }
-  return {
-    createTemplate: via(upstream.createTemplate),
-    getTemplate: via(upstream.getTemplate),
-    updateTemplate: via(upstream.updateTemplate),
-    patchTemplate: via(upstream.patchTemplate),
-    setTemplateVisibility: via(upstream.setTemplateVisibility),
-    archiveTemplate: via(upstream.archiveTemplate),
-    deleteTemplate: via(upstream.deleteTemplate),
-    listTemplateVersions: via(upstream.listTemplateVersions),
-    rollbackTemplate: via(upstream.rollbackTemplate),
-    browseStore: via(upstream.browseStore),
-    listCreatorTemplates: via(upstream.listCreatorTemplates),
-  };
+  return out as unknown as Forwarder<S>;
+}
+
+/** The TemplateService forwarder (the REST template routes use it). */
+export function createTemplatesForwarder(upstream: Client<typeof TemplateService>, tokens: SessionTokens, log: Logger): TemplatesForwarder {
+  return createForwarder(TemplateService, upstream, tokens, log, "templates service");
+}
+
+/** The ClaimService forwarder (the REST claim and "My agents" routes use it). */
+export function createClaimsForwarder(upstream: Client<typeof ClaimService>, tokens: SessionTokens, log: Logger): ClaimsForwarder {
+  return createForwarder(ClaimService, upstream, tokens, log, "claims service");
 }
 
 /**
- * An error the templates service answered passes through as it is: code,
+ * An error the internal service answered passes through as it is: code,
  * message and details (its FieldViolations), but not its response metadata.
  * An error of the connection itself does not leak internal addresses.
  */
-function relayError(err: unknown, log: Logger): ConnectError {
+export function relayError(err: unknown, log: Logger, name = "upstream service"): ConnectError {
   const e = ConnectError.from(err);
   if (e.isWireError) {
     const relayed = new ConnectError(e.rawMessage, e.code);
@@ -76,28 +110,38 @@ function relayError(err: unknown, log: Logger): ConnectError {
     return relayed;
   }
   if (e.code === Code.Canceled || e.code === Code.DeadlineExceeded) return new ConnectError(e.rawMessage, e.code);
-  log.warn("templates service call failed", { err: e });
-  return new ConnectError("templates service unavailable", Code.Unavailable);
+  log.warn(`${name} call failed`, { err: e });
+  return new ConnectError(`${name} unavailable`, Code.Unavailable);
 }
 
-/** The Connect / gRPC / gRPC-Web face of the forwarder. */
-export function templateServiceImpl(fwd: TemplatesForwarder): ServiceImpl<typeof TemplateService> {
-  const call = (ctx: HandlerContext): CallInfo => ({
-    authorization: ctx.requestHeader.get("authorization"),
-    signal: ctx.signal,
-    timeoutMs: ctx.timeoutMs(),
-  });
-  return {
-    createTemplate: (req, ctx) => fwd.createTemplate(req, call(ctx)),
-    getTemplate: (req, ctx) => fwd.getTemplate(req, call(ctx)),
-    updateTemplate: (req, ctx) => fwd.updateTemplate(req, call(ctx)),
-    patchTemplate: (req, ctx) => fwd.patchTemplate(req, call(ctx)),
-    setTemplateVisibility: (req, ctx) => fwd.setTemplateVisibility(req, call(ctx)),
-    archiveTemplate: (req, ctx) => fwd.archiveTemplate(req, call(ctx)),
-    deleteTemplate: (req, ctx) => fwd.deleteTemplate(req, call(ctx)),
-    listTemplateVersions: (req, ctx) => fwd.listTemplateVersions(req, call(ctx)),
-    rollbackTemplate: (req, ctx) => fwd.rollbackTemplate(req, call(ctx)),
-    browseStore: (req, ctx) => fwd.browseStore(req, call(ctx)),
-    listCreatorTemplates: (req, ctx) => fwd.listCreatorTemplates(req, call(ctx)),
-  };
+const callInfo = (ctx: HandlerContext): CallInfo => ({
+  authorization: ctx.requestHeader.get("authorization"),
+  signal: ctx.signal,
+  timeoutMs: ctx.timeoutMs(),
+});
+
+/**
+ * The Connect / gRPC / gRPC-Web face of a forwarder. Methods that are not
+ * unary are left out: the router answers them UNIMPLEMENTED.
+ */
+export function forwardedServiceImpl<S extends DescService>(service: S, fwd: Forwarder<S>): Partial<ServiceImpl<S>> {
+  const forwards = fwd as unknown as Record<string, AnyForward>;
+  const impl: Record<string, (req: unknown, ctx: HandlerContext) => Promise<unknown>> = {};
+  for (const method of service.methods) {
+    const forward = forwards[method.localName];
+    if (!isUnary(method) || !forward) continue;
+    impl[method.localName] = (req, ctx) => forward(req, callInfo(ctx));
+  }
+  return impl as Partial<ServiceImpl<S>>;
+}
+
+/** Every method of `service` answers UNAVAILABLE with `message` (a service the gateway is not configured for). */
+export function unavailableServiceImpl<S extends DescService>(service: S, message: string): Partial<ServiceImpl<S>> {
+  const impl: Record<string, () => never> = {};
+  for (const method of service.methods) {
+    impl[method.localName] = () => {
+      throw new ConnectError(message, Code.Unavailable);
+    };
+  }
+  return impl as unknown as Partial<ServiceImpl<S>>;
 }

@@ -1,11 +1,13 @@
 // The gateway: the pool's only public entry point (DESIGN.md section 2).
-// One port serves SessionService and TemplateService over Connect, gRPC and
-// gRPC-Web (HTTP/1.1 and h2c), and the REST paths of docs/rest.md. Template
-// calls are forwarded to the templates service over gRPC with the service
-// credential; the caller's identity travels as x-pool-caller only when the
-// gateway verified it (a session token).
+// One port serves SessionService, TemplateService and ClaimService over
+// Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c), and the REST paths of
+// docs/rest.md. Template and claim calls are forwarded to the templates and
+// claims services over gRPC with the service credential (forward.ts); the
+// caller's identity travels as x-pool-caller only when the gateway verified
+// it (a session token).
 
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
@@ -13,6 +15,7 @@ import {
   DerivedInboxResolver,
   SignatureVerifier,
   createLogger,
+  createServiceClient,
   loggingInterceptor,
   openDatabase,
   pruneNonces,
@@ -21,7 +24,13 @@ import {
   type InboxResolver,
   type Logger,
 } from "@convos-pool/kit";
-import { connectTemplates, createTemplatesForwarder, templateServiceImpl } from "./forward.js";
+import {
+  createClaimsForwarder,
+  createTemplatesForwarder,
+  forwardedServiceImpl,
+  unavailableServiceImpl,
+  type ClaimsForwarder,
+} from "./forward.js";
 import { restApi } from "./rest/routes.js";
 import { SessionTokens, createSession, type SessionServiceDeps } from "./sessions.js";
 
@@ -32,6 +41,11 @@ export interface GatewayOptions {
   host?: string;
   /** The templates service, e.g. http://127.0.0.1:7001 (reached over gRPC, HTTP/2). */
   templatesUrl: string;
+  /**
+   * The claims service, e.g. http://127.0.0.1:7002 (gRPC). Absent: ClaimService
+   * and the claim / "My agents" REST paths answer UNAVAILABLE (503).
+   */
+  claimsUrl?: string;
   /** The credential internal services expect (POOL_SERVICE_TOKEN). */
   serviceToken: string;
   /**
@@ -57,6 +71,9 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** What a client of a gateway without claimsUrl is told. */
+export const CLAIMS_NOT_CONFIGURED = "this gateway is not connected to a claims service (claimsUrl / CLAIMS_URL is not set)";
+
 /** How long a signed login stays acceptable, and so how long its nonce must be remembered. */
 const SIGNATURE_MAX_AGE_SECONDS = 300;
 
@@ -81,8 +98,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
     }),
   };
-  const upstream = connectTemplates(opts.templatesUrl, opts.serviceToken);
+  const upstream = createServiceClient(TemplateService, opts.templatesUrl, opts.serviceToken);
   const templates = createTemplatesForwarder(upstream.client, tokens, log);
+  const claimsUpstream = opts.claimsUrl ? createServiceClient(ClaimService, opts.claimsUrl, opts.serviceToken) : undefined;
+  const claims: ClaimsForwarder | undefined = claimsUpstream && createClaimsForwarder(claimsUpstream.client, tokens, log);
+  const closeUpstreams = () => {
+    upstream.close();
+    claimsUpstream?.close();
+  };
 
   let server;
   try {
@@ -100,17 +123,23 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
             return { token: session.token, expiresAt: timestampFromDate(session.expiresAt) };
           },
         });
-        router.service(TemplateService, templateServiceImpl(templates));
+        router.service(TemplateService, forwardedServiceImpl(TemplateService, templates));
+        router.service(
+          ClaimService,
+          claims ? forwardedServiceImpl(ClaimService, claims) : unavailableServiceImpl(ClaimService, CLAIMS_NOT_CONFIGURED),
+        );
       },
       fallback: restApi({
         templates,
+        claims,
+        claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
         createSession: (inboxId, signature) => createSession(sessionDeps, inboxId, signature),
         log,
         maxBodyBytes: DEFAULT_MAX_REQUEST_BYTES,
       }),
     });
   } catch (err) {
-    upstream.close();
+    closeUpstreams();
     await db.close();
     throw err;
   }
@@ -123,7 +152,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   }, 60_000);
   pruner.unref();
 
-  log.info("gateway listening", { url: server.url, templates: opts.templatesUrl, embedded: db.embedded });
+  log.info("gateway listening", { url: server.url, templates: opts.templatesUrl, claims: opts.claimsUrl ?? null, embedded: db.embedded });
   const running = server;
   let closed: Promise<void> | undefined;
   return {
@@ -133,7 +162,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       (closed ??= (async () => {
         clearInterval(pruner);
         await running.close();
-        upstream.close();
+        closeUpstreams();
         await db.close();
       })()),
   };

@@ -85,18 +85,29 @@ export function restField(rpcField: string): string {
   return RENAMED[stripped] ?? stripped;
 }
 
+/** How one route turns RPC errors into REST errors, when it differs from the template routes. */
+export interface RestErrorMapping {
+  /** RPC field path → REST field path; default `restField` (the template routes'). */
+  field?: (rpcField: string) => string;
+  /** Codes this route maps differently (for example RESOURCE_EXHAUSTED → 503 on a claim). */
+  byCode?: Partial<Record<Code, { status: number; type: string; headers?: Record<string, string> }>>;
+}
+
 /** Any error of a REST request as a RestError: RestErrors as they are, RPC errors through the table. */
-export function toRestError(err: unknown): RestError {
+export function toRestError(err: unknown, mapping: RestErrorMapping = {}): RestError {
   if (err instanceof RestError) return err;
   const e = ConnectError.from(err);
-  const { status, type } = BY_CODE[e.code] ?? INTERNAL;
+  const special = mapping.byCode?.[e.code];
+  const { status, type } = special ?? BY_CODE[e.code] ?? INTERNAL;
+  const headers = special?.headers ?? {};
+  const fieldOf = mapping.field ?? restField;
   if (status === 500) {
     // Internal details (SQL, stack traces) stay in the log.
     return new RestError(status, type, e.code === Code.Unknown ? Code.Internal : e.code, "internal error");
   }
   const violations = fieldViolations(e);
-  if (violations.length === 0) return new RestError(status, type, e.code, e.rawMessage);
-  const renamed = violations.map((v) => ({ field: restField(v.field), description: v.description }));
+  if (violations.length === 0) return new RestError(status, type, e.code, e.rawMessage, undefined, headers);
+  const renamed = violations.map((v) => ({ field: fieldOf(v.field), description: v.description }));
   const message = renamed.map((v) => `${v.field}: ${v.description}`).join("; ");
-  return new RestError(status, type, e.code, message, renamed[0]?.field);
+  return new RestError(status, type, e.code, message, renamed[0]?.field, headers);
 }

@@ -150,6 +150,19 @@ export class JsonObject {
     });
   }
 
+  /** An object whose values are all strings (any keys), or undefined when absent. */
+  stringMap(key: string): Record<string, string> | undefined {
+    const v = this.value[key];
+    if (v === undefined) return undefined;
+    if (!isPlainObject(v)) throw badRequest(this.field(key), "must be a JSON object of strings");
+    const out: Record<string, string> = {};
+    for (const [k, item] of Object.entries(v)) {
+      if (typeof item !== "string") throw badRequest(`${this.field(key)}.${k}`, "must be a string");
+      out[k] = item;
+    }
+    return out;
+  }
+
   objects(key: string, allowed: readonly string[]): JsonObject[] | undefined {
     return this.array(key)?.map((item, i) => JsonObject.of(item, child(this.field(key), i), allowed));
   }

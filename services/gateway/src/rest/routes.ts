@@ -2,13 +2,15 @@
 // Each handler turns a request into an RPC of the same forwarder the Connect
 // face uses (so authorization is the same), and the answer into JSON.
 
+import { Code } from "@connectrpc/connect";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { Logger, ServerRequest, ServerResponse } from "@convos-pool/kit";
-import type { CallInfo, TemplatesForwarder } from "../forward.js";
+import type { CallInfo, ClaimsForwarder, TemplatesForwarder } from "../forward.js";
 import type { Session } from "../sessions.js";
-import { badRequest, methodNotAllowed, noRoute, toRestError } from "./errors.js";
+import { CLAIM_FIELDS, claimFromBody, claimRestField, instanceToJson } from "./claims-json.js";
+import { RestError, badRequest, methodNotAllowed, noRoute, toRestError, type RestErrorMapping } from "./errors.js";
 import { JsonObject, readJsonBody } from "./json.js";
 import {
   CONTENT_FIELDS,
@@ -21,6 +23,9 @@ import {
 
 export interface RestDeps {
   templates: TemplatesForwarder;
+  /** Absent: the claim and "My agents" paths answer 503 with `claimsNotConfigured`. */
+  claims?: ClaimsForwarder;
+  claimsNotConfigured: string;
   createSession(inboxId: string, signature: Signature | undefined): Promise<Session>;
   log: Logger;
   /** Largest accepted body; larger ones get 413. */
@@ -236,6 +241,55 @@ const rollback: Handler = async (r, { templates }) => {
   return withTemplate(200, res.template);
 };
 
+// ---------------------------------------------------------------- claims
+
+/** Seconds a client should wait before retrying a claim that found no idle agent (the pool refills every few seconds). */
+export const CLAIM_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * RESOURCE_EXHAUSTED from the claims service means the warm pool has no idle
+ * agent right now (or a provider's range is used up), not that this client
+ * sent too much: 503 with Retry-After, which clients and proxies retry,
+ * instead of the template routes' 429.
+ */
+const CLAIM_BY_CODE: RestErrorMapping["byCode"] = {
+  [Code.ResourceExhausted]: { status: 503, type: "unavailable", headers: { "retry-after": String(CLAIM_RETRY_AFTER_SECONDS) } },
+};
+
+function claimsOf(deps: RestDeps): ClaimsForwarder {
+  if (!deps.claims) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
+  return deps.claims;
+}
+
+const claim: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const { request, inviteField } = claimFromBody(await r.body(CLAIM_FIELDS));
+  try {
+    const res = await claims.claim(request, r.call);
+    return { status: 200, body: { instanceId: res.instanceId } };
+  } catch (err) {
+    throw toRestError(err, { field: claimRestField(inviteField), byCode: CLAIM_BY_CODE });
+  }
+};
+
+/** "My agents": the owner's live instances across templates; the owner's session only. */
+const listAgents: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  const q = query(r, ["owner", "limit", "cursor"]);
+  const owner = q.get("owner");
+  if (!owner) throw badRequest("owner", "is required: the XMTP inbox ID whose agents to list (your own)");
+  try {
+    const res = await claims.listOwnerAgents(
+      { ownerId: owner, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+      r.call,
+    );
+    return { status: 200, body: { agents: res.instances.map(instanceToJson), nextCursor: nextCursor(res.nextPageToken) } };
+  } catch (err) {
+    throw toRestError(err, { field: claimRestField(), byCode: CLAIM_BY_CODE });
+  }
+};
+
 // ---------------------------------------------------------------- routing
 
 const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
@@ -249,6 +303,8 @@ const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
   ["PATCH", "/templates/:id/visibility", setVisibility],
   ["GET", "/templates/:id/versions", listVersions],
   ["POST", "/templates/:id/rollback", rollback],
+  ["POST", "/claim", claim],
+  ["GET", "/agents", listAgents],
 ];
 
 /** Path parameters when `path` matches `pattern`, else undefined. */

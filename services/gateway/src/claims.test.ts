@@ -1,0 +1,421 @@
+// Claims through the gateway: real PostgreSQL, the real templates service and
+// the real claims service in-process (real local providers, real gRPC
+// instance runtime), the real gateway; REST and Connect-Web. The instance host
+// is the claims service's TEST STAND-IN (services/claims/src/testing/
+// stand-in-host.ts), as in the claims service's own tests: it speaks the real
+// InstanceHostService / InstanceService contracts but joins no conversation.
+
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  CALLER_HEADER,
+  createLogger,
+  jsonHash,
+  signOperation,
+  type OperationFields,
+  type SignedOperation,
+  type TemplateContentJson,
+  type ToolJson,
+} from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+import { SecretBox } from "@convos-pool/claims/src/secrets.js";
+import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims/src/server.js";
+import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
+import { CLAIMS_NOT_CONFIGURED, startGateway, type RunningGateway } from "./server.js";
+import { SESSION_AUDIENCE } from "./sessions.js";
+
+const SERVICE_TOKEN = randomBytes(16).toString("hex");
+const quiet = (name: string) => createLogger(name, { level: "silent" });
+const WARM = 3;
+
+let templates: RunningTemplateService;
+let host: StandInHost;
+let claims: RunningClaimsService;
+let gateway: RunningGateway;
+let bare: RunningGateway; // no claimsUrl
+let dataDir: string;
+
+interface RestAnswer {
+  status: number;
+  headers: Headers;
+  json: any;
+}
+
+async function rest(
+  method: string,
+  urlPath: string,
+  opts: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string>; on?: RunningGateway } = {},
+): Promise<RestAnswer> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.body !== undefined || opts.raw !== undefined) headers["content-type"] = "application/json";
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const res = await fetch(`${(opts.on ?? gateway).url}${urlPath}`, {
+    method,
+    headers,
+    body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
+}
+
+async function restSig(c: TestIdentity, op: SignedOperation, fields: OperationFields) {
+  const s = await signOperation(c.account, op, { inboxId: c.inboxId, ...fields });
+  return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
+}
+
+async function session(c: TestIdentity): Promise<string> {
+  const res = await rest("POST", "/api/pool/sessions", {
+    body: { inbox_id: c.inboxId, signature: await restSig(c, "CreateSession", { audience: SESSION_AUDIENCE }) },
+  });
+  expect(res.status, JSON.stringify(res.json)).toBe(200);
+  return res.json.token as string;
+}
+
+const PROMPT = "Your email for booking confirmations?";
+const TOOLS: ToolJson[] = [
+  { id: "sms", name: "SMS", provisioning: "pool", description: "", prompt: "", required: false },
+  { id: "personal-email", name: "Your email", provisioning: "user", description: "", prompt: PROMPT, required: true },
+];
+
+/** A template of `c` with a pool tool and a required user tool, published unless `private`. */
+async function template(c: TestIdentity, visibility: "public" | "private" = "public", over: Partial<TemplateContentJson> = {}) {
+  const body = sampleContent({ tools: TOOLS, ...over });
+  const created = await rest("POST", "/api/pool/templates", {
+    body: { creator_id: c.inboxId, ...body, signature: await restSig(c, "CreateTemplate", { contentHash: jsonHash(body) }) },
+  });
+  expect(created.status, JSON.stringify(created.json)).toBe(201);
+  const t = created.json as { id: string; version: number };
+  if (visibility === "private") return t.id;
+  const pub = await rest("PATCH", `/api/pool/templates/${t.id}/visibility`, {
+    headers: { "if-match": String(t.version) },
+    body: {
+      visibility: "public",
+      signature: await restSig(c, "SetTemplateVisibility", { templateId: t.id, version: BigInt(t.version), visibility: "public" }),
+    },
+  });
+  expect(pub.status, JSON.stringify(pub.json)).toBe(200);
+  return t.id;
+}
+
+const invite = () => `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`;
+
+/** Seed 000's claim body, with our name for the conversation. */
+const claimBody = (requester: TestIdentity, templateId: string, over: Record<string, unknown> = {}) => ({
+  requester: requester.inboxId,
+  templateId,
+  conversationInvite: invite(),
+  model: "gpt-oss-20b",
+  userConfig: { "personal-email": "saul@example.com" },
+  ...over,
+});
+
+/** The warm pool at its target: idle instances to claim. */
+const refill = () => claims.pool!.reconcile();
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), "gw-claims-"));
+  templates = await startTemplateService({
+    databaseUrl: await createTestDatabase("gwc_templates"),
+    serviceToken: SERVICE_TOKEN,
+    log: quiet("templates"),
+  });
+  host = await StandInHost.start(SERVICE_TOKEN);
+  claims = await startClaimsService({
+    databaseUrl: await createTestDatabase("gwc_claims"),
+    serviceToken: SERVICE_TOKEN,
+    templatesUrl: templates.url,
+    secretsKey: SecretBox.generateKey(),
+    dataDir,
+    smsRange: "+15550400000..+15550400099",
+    // Passes run when the tests ask (refill), not on their own.
+    pool: { hostUrls: [host.url], target: WARM, intervalMs: 3_600_000 },
+    log: quiet("claims"),
+  });
+  gateway = await startGateway({
+    templatesUrl: templates.url,
+    claimsUrl: claims.url,
+    serviceToken: SERVICE_TOKEN,
+    databaseUrl: await createTestDatabase("gwc_gateway"),
+    log: quiet("gateway"),
+  });
+  bare = await startGateway({
+    templatesUrl: templates.url,
+    serviceToken: SERVICE_TOKEN,
+    databaseUrl: await createTestDatabase("gwc_bare"),
+    log: quiet("gateway-bare"),
+  });
+  await refill();
+});
+
+afterAll(async () => {
+  await bare?.close();
+  await gateway?.close();
+  await claims?.close();
+  await host?.kill();
+  await templates?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe("REST", () => {
+  it("claims a public template (seed 000's body), then lists it in the owner's agents", async () => {
+    const creator = newIdentity();
+    const user = newIdentity();
+    const templateId = await template(creator);
+    await refill();
+
+    const res = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    expect(Object.keys(res.json)).toEqual(["instanceId"]);
+    const instanceId = res.json.instanceId as string;
+    expect(instanceId).toMatch(/^inst_/);
+    // The stand-in host was asked to configure and join that instance.
+    expect(host.instances.get(instanceId)?.configured?.ownerId).toBe(user.inboxId);
+    expect(host.instances.get(instanceId)?.conversationId).toBeTruthy();
+
+    const token = await session(user);
+    const mine = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`, { token });
+    expect(mine.status, JSON.stringify(mine.json)).toBe(200);
+    expect(mine.json.nextCursor).toBeNull();
+    expect(mine.json.agents).toHaveLength(1);
+    const agent = mine.json.agents[0];
+    expect(agent).toMatchObject({
+      id: instanceId,
+      templateId,
+      ownerId: user.inboxId,
+      state: "INSTANCE_STATE_CLAIMED",
+      model: "gpt-oss-20b",
+      modelOverridden: false,
+      parentInstanceId: "",
+      agentName: "Trip Planner",
+    });
+    expect(agent.tools).toEqual([{ toolId: "sms", handle: expect.stringMatching(/^\+1555040/) }]);
+    expect(typeof agent.claimedAt).toBe("string");
+
+    // Paging: limit and cursor.
+    await refill();
+    const second = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId), token });
+    expect(second.status, JSON.stringify(second.json)).toBe(200);
+    const page1 = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=1`, { token });
+    expect(page1.json.agents.map((a: any) => a.id)).toEqual([second.json.instanceId]);
+    expect(typeof page1.json.nextCursor).toBe("string");
+    const page2 = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=1&cursor=${page1.json.nextCursor}`, { token });
+    expect(page2.json.agents.map((a: any) => a.id)).toEqual([instanceId]);
+  });
+
+  it("'My agents' needs the owner's session: 401 without one, 403 with another's", async () => {
+    const creator = newIdentity();
+    const user = newIdentity();
+    const templateId = await template(creator);
+    await refill();
+    const res = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+
+    const anonymous = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.json.error).toMatchObject({ type: "unauthenticated", code: "unauthenticated" });
+
+    // A caller-supplied x-pool-caller is not an identity.
+    const forged = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`, { headers: { [CALLER_HEADER]: user.inboxId } });
+    expect(forged.status).toBe(401);
+
+    const other = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`, { token: await session(creator) });
+    expect(other.status).toBe(403);
+    expect(other.json.error).toMatchObject({ type: "permission_denied", code: "permission_denied" });
+
+    const badToken = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`, { token: "not-a-token" });
+    expect(badToken.status).toBe(401);
+
+    const noOwner = await rest("GET", `/api/pool/agents`, { token: await session(user) });
+    expect(noOwner.status).toBe(400);
+    expect(noOwner.json.error.field).toBe("owner");
+    const badOwner = await rest("GET", `/api/pool/agents?owner=nobody`, { token: await session(user) });
+    expect(badOwner.status).toBe(400);
+    expect(badOwner.json.error.field).toBe("owner");
+    const badLimit = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=500`, { token: await session(user) });
+    expect(badLimit.status).toBe(400);
+    expect(badLimit.json.error.field).toBe("limit");
+    const unknown = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&colour=red`, { token: await session(user) });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.error.field).toBe("colour");
+  });
+
+  it("answers 404 for someone else's private template, as for a missing one", async () => {
+    const creator = newIdentity();
+    const stranger = newIdentity();
+    const templateId = await template(creator, "private");
+    await refill();
+    const res = await rest("POST", "/api/pool/claim", { body: claimBody(stranger, templateId) });
+    expect(res.status, JSON.stringify(res.json)).toBe(404);
+    expect(res.json.error).toMatchObject({ type: "not_found", code: "not_found" });
+    const missing = await rest("POST", "/api/pool/claim", { body: claimBody(stranger, "tmpl_0000000000000000") });
+    expect(missing.status).toBe(404);
+    // Its creator can.
+    const own = await rest("POST", "/api/pool/claim", { body: claimBody(creator, templateId) });
+    expect(own.status, JSON.stringify(own.json)).toBe(200);
+  });
+
+  it("answers 400 with the tool's prompt when a required user tool is missing", async () => {
+    const templateId = await template(newIdentity());
+    const res = await rest("POST", "/api/pool/claim", { body: claimBody(newIdentity(), templateId, { userConfig: {} }) });
+    expect(res.status, JSON.stringify(res.json)).toBe(400);
+    expect(res.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field: "userConfig.personal-email" });
+    expect(res.json.error.message).toContain(PROMPT);
+  });
+
+  it("renames the claims service's fields to the body's", async () => {
+    const templateId = await template(newIdentity(), "public", { model: { default: "gpt-oss-20b", allow_override: false } });
+    const model = await rest("POST", "/api/pool/claim", { body: claimBody(newIdentity(), templateId, { model: "other-model" }) });
+    expect(model.status).toBe(400);
+    expect(model.json.error.field).toBe("model");
+    const badTemplate = await rest("POST", "/api/pool/claim", { body: claimBody(newIdentity(), "nope") });
+    expect(badTemplate.status).toBe(400);
+    expect(badTemplate.json.error.field).toBe("templateId");
+    expect(badTemplate.json.error.message).toMatch(/^templateId: /);
+    const blank = await rest("POST", "/api/pool/claim", { body: claimBody(newIdentity(), templateId, { conversationInvite: " " }) });
+    expect(blank.json.error.field).toBe("conversationInvite");
+    const blankAlias = await rest("POST", "/api/pool/claim", {
+      body: { ...claimBody(newIdentity(), templateId), conversationInvite: undefined, conversationId: " " },
+    });
+    expect(blankAlias.json.error.field).toBe("conversationId");
+    const context = await rest("POST", "/api/pool/claim", { body: claimBody(newIdentity(), templateId, { contextPrompt: "bring it all" }) });
+    expect(context.status).toBe(400);
+    expect(context.json.error.field).toBe("contextPrompt");
+  });
+
+  it("answers 400 naming the field for a malformed body", async () => {
+    const user = newIdentity();
+    const templateId = await template(newIdentity());
+    const cases: Array<[unknown, string]> = [
+      [{ ...claimBody(user, templateId), colour: "red" }, "colour"],
+      [{ ...claimBody(user, templateId), requester: undefined }, "requester"],
+      [{ ...claimBody(user, templateId), templateId: 5 }, "templateId"],
+      [{ ...claimBody(user, templateId), conversationInvite: undefined }, "conversationInvite"],
+      [{ ...claimBody(user, templateId), model: null }, "model"],
+      [{ ...claimBody(user, templateId), userConfig: ["saul@example.com"] }, "userConfig"],
+      [{ ...claimBody(user, templateId), userConfig: { "personal-email": 1 } }, "userConfig.personal-email"],
+      [{ ...claimBody(user, templateId), ownerSignature: "0xabc" }, "ownerSignature"],
+      [{ ...claimBody(user, templateId), ownerSignature: { signature: "0x", nonce: "0x", issued_at: 1 } }, "ownerSignature.issued_at"],
+      [{ ...claimBody(user, templateId), conversationId: invite() }, "conversationId"],
+      [{ ...claimBody(user, templateId), conversationInvite: undefined, conversationId: "ab".repeat(16) }, "conversationId"],
+      [[], "body"],
+    ];
+    for (const [body, field] of cases) {
+      const res = await rest("POST", "/api/pool/claim", { body });
+      expect(res.status, `${field}: ${JSON.stringify(res.json)}`).toBe(400);
+      expect(res.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field });
+      expect(res.json.error.message.startsWith(`${field}: `), res.json.error.message).toBe(true);
+    }
+    const malformed = await rest("POST", "/api/pool/claim", { raw: "{\"requester\": " });
+    expect(malformed.status).toBe(400);
+    expect(malformed.json.error.field).toBe("body");
+    const query = await rest("POST", "/api/pool/claim?x=1", { body: claimBody(user, templateId) });
+    expect(query.status).toBe(400);
+    expect(query.json.error.field).toBe("x");
+    const method = await rest("GET", "/api/pool/claim");
+    expect(method.status).toBe(405);
+    expect(method.headers.get("allow")).toBe("POST, OPTIONS");
+  });
+
+  it("accepts seed 000's conversationId when it is an invite", async () => {
+    const user = newIdentity();
+    const templateId = await template(newIdentity());
+    await refill();
+    const body = { ...claimBody(user, templateId), conversationInvite: undefined, conversationId: invite() };
+    const res = await rest("POST", "/api/pool/claim", { body });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+  });
+
+  it("answers 501 for a clone (cloneFrom) until clone with context exists", async () => {
+    const user = newIdentity();
+    const templateId = await template(newIdentity());
+    const res = await rest("POST", "/api/pool/claim", {
+      body: claimBody(user, templateId, {
+        cloneFrom: "inst_0000000000000000",
+        contextPrompt: "general travel knowledge",
+        ownerSignature: { signature: "0x00", issuedAt: 1, nonce: "0x00" },
+      }),
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(501);
+    expect(res.json.error).toMatchObject({ type: "not_implemented", code: "unimplemented" });
+  });
+
+  it("answers 503 with Retry-After when no agent is idle, and the pool refills", async () => {
+    const user = newIdentity();
+    const templateId = await template(newIdentity());
+    await refill();
+    let answer: RestAnswer | undefined;
+    for (let i = 0; i <= WARM; i++) {
+      answer = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
+      if (answer.status !== 200) break;
+    }
+    expect(answer!.status, JSON.stringify(answer!.json)).toBe(503);
+    expect(answer!.json.error).toMatchObject({ type: "unavailable", code: "resource_exhausted" });
+    expect(answer!.headers.get("retry-after")).toBe("5");
+    await refill();
+    const again = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
+    expect(again.status, JSON.stringify(again.json)).toBe(200);
+  });
+
+  it("answers 503 on a gateway without claimsUrl", async () => {
+    const user = newIdentity();
+    const token = await session(user);
+    const claim = await rest("POST", "/api/pool/claim", { body: claimBody(user, "tmpl_0000000000000000"), on: bare });
+    expect(claim.status).toBe(503);
+    expect(claim.json.error).toEqual({ type: "unavailable", code: "unavailable", message: CLAIMS_NOT_CONFIGURED });
+    const agents = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`, { on: bare, token });
+    expect(agents.status).toBe(503);
+    expect(agents.json.error.message).toBe(CLAIMS_NOT_CONFIGURED);
+    const rpc = createClient(ClaimService, createConnectTransport({ baseUrl: bare.url }));
+    await expect(rpc.claim({ requester: user.inboxId })).rejects.toMatchObject({ code: Code.Unavailable });
+  });
+});
+
+describe("Connect-Web (browser)", () => {
+  it("claims and lists over Connect JSON and gRPC-Web", async () => {
+    const creator = newIdentity();
+    const user = newIdentity();
+    const templateId = await template(creator);
+    const connect = createClient(ClaimService, createConnectTransport({ baseUrl: gateway.url, useBinaryFormat: false }));
+    const grpcWeb = createClient(ClaimService, createGrpcWebTransport({ baseUrl: gateway.url }));
+    const token = await session(user);
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+
+    await refill();
+    const req = {
+      requester: user.inboxId,
+      templateId,
+      conversationInvite: invite(),
+      userConfig: { "personal-email": "saul@example.com" },
+    };
+    const { instanceId } = await connect.claim(req, auth);
+    expect(instanceId).toMatch(/^inst_/);
+
+    const { instances } = await grpcWeb.listOwnerAgents({ ownerId: user.inboxId }, auth);
+    expect(instances.map((i) => i.id)).toEqual([instanceId]);
+    expect(instances[0]?.state).toBe(InstanceState.CLAIMED);
+    const got = await connect.getInstance({ instanceId }, auth);
+    expect(got.instance?.ownerId).toBe(user.inboxId);
+
+    // Errors keep code, message and field violations.
+    await expect(connect.listOwnerAgents({ ownerId: user.inboxId })).rejects.toMatchObject({ code: Code.Unauthenticated });
+    const err = await connect.claim({ ...req, userConfig: {} }).catch((e: unknown) => ConnectError.from(e));
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((err as ConnectError).rawMessage).toContain(PROMPT);
+    const secret = await connect
+      .claim({ ...req, templateId: await template(creator, "private") }, { headers: { authorization: `Bearer ${await session(newIdentity())}` } })
+      .catch((e: unknown) => ConnectError.from(e));
+    // Someone else's session for this requester: refused before anything else.
+    expect((secret as ConnectError).code).toBe(Code.PermissionDenied);
+    const hidden = await connect.claim({ ...req, templateId: await template(creator, "private") }).catch((e: unknown) => ConnectError.from(e));
+    expect((hidden as ConnectError).code).toBe(Code.NotFound);
+  });
+});

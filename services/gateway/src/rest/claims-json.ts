@@ -1,0 +1,103 @@
+// The claim and "My agents" REST bodies (docs/rest.md, seed 000's camelCase):
+// a claim body as ClaimService's ClaimRequest, instances as proto JSON, and
+// the claims service's RPC field paths renamed to the body's.
+
+import { create, toJson } from "@bufbuild/protobuf";
+import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { ClaimRequestSchema, type ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { InstanceSchema, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { badRequest } from "./errors.js";
+import type { JsonObject } from "./json.js";
+
+export const CLAIM_FIELDS = [
+  "requester",
+  "templateId",
+  "conversationInvite",
+  "conversationId",
+  "model",
+  "userConfig",
+  "cloneFrom",
+  "contextPrompt",
+  "ownerSignature",
+] as const;
+const OWNER_SIGNATURE_FIELDS = ["signature", "issuedAt", "nonce"] as const;
+
+/**
+ * A bare XMTP conversation (group) ID: hex, as seed 000's "convo-hex". An
+ * agent cannot join a conversation from its ID, only from an invite, so such
+ * a value is refused rather than guessed at.
+ */
+const CONVERSATION_ID = /^(0x)?[0-9a-f]{32,64}$/i;
+
+export interface ClaimBody {
+  request: ClaimRequest;
+  /** The body's name of the invite: "conversationInvite", or "conversationId" when the alias was used. */
+  inviteField: "conversationInvite" | "conversationId";
+}
+
+/**
+ * The body of POST /api/pool/claim. The conversation is given by its invite:
+ * `conversationInvite` (our name), or seed 000's `conversationId` as an alias
+ * when it is unambiguous: given alone, and not a bare conversation ID.
+ */
+export function claimFromBody(body: JsonObject): ClaimBody {
+  const hasInvite = body.has("conversationInvite");
+  const hasId = body.has("conversationId");
+  if (hasInvite && hasId) {
+    throw badRequest("conversationId", "give conversationInvite or its alias conversationId, not both");
+  }
+  const inviteField = hasId ? "conversationId" : "conversationInvite";
+  const invite = body.string(inviteField);
+  if (hasId && CONVERSATION_ID.test(invite.trim())) {
+    throw badRequest(
+      "conversationId",
+      "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug) as conversationInvite",
+    );
+  }
+  const sig = body.object("ownerSignature", OWNER_SIGNATURE_FIELDS);
+  const request = create(ClaimRequestSchema, {
+    requester: body.string("requester"),
+    templateId: body.string("templateId"),
+    conversationInvite: invite,
+    model: body.string("model", ""),
+    userConfig: body.stringMap("userConfig") ?? {},
+    cloneFrom: body.string("cloneFrom", ""),
+    contextPrompt: body.string("contextPrompt", ""),
+    ownerSignature: sig
+      ? create(SignatureSchema, {
+          signature: sig.string("signature"),
+          issuedAt: BigInt(sig.integer("issuedAt", 0)),
+          nonce: sig.string("nonce"),
+        })
+      : undefined,
+  });
+  return { request, inviteField };
+}
+
+/** An instance as proto JSON (camelCase, enums by name, int64 as strings, every field present). */
+export function instanceToJson(i: Instance): unknown {
+  return toJson(InstanceSchema, i, { alwaysEmitImplicit: true });
+}
+
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * The claims service's field paths in the body's names: `template_id` →
+ * `templateId`, `user_config.personal-email` → `userConfig.personal-email`
+ * (the key after `userConfig.` is the tool id, left as it is),
+ * `conversation_invite` → the name the body used; list queries:
+ * `owner_id` → `owner`, `page_size` → `limit`, `page_token` → `cursor`.
+ */
+export function claimRestField(inviteField: string = "conversationInvite"): (rpcField: string) => string {
+  const QUERY: Record<string, string> = { owner_id: "owner", page_size: "limit", page_token: "cursor" };
+  return (rpcField) => {
+    const query = QUERY[rpcField];
+    if (query) return query;
+    const dot = rpcField.indexOf(".");
+    const head = dot < 0 ? rpcField : rpcField.slice(0, dot);
+    const rest = dot < 0 ? "" : rpcField.slice(dot);
+    if (head === "conversation_invite") return inviteField + rest;
+    if (head === "user_config") return `userConfig${rest}`;
+    return camel(head) + (head === "owner_signature" ? camel(rest) : rest);
+  };
+}
