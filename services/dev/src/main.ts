@@ -2,7 +2,8 @@
 // database or network to set up. Environment (all optional):
 //   PORT (8080), HOST (127.0.0.1), POOL_DATA_DIR (.data),
 //   XMTP_PORT (5556: the local XMTP node, where @xmtp/node-sdk's and the Convos CLI's `local` environment looks),
-//   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL, XMTP_DATABASE_URL (postgres:// instead of embedded PGlite)
+//   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL, XMTP_DATABASE_URL, CLAIMS_DATABASE_URL (postgres:// instead of embedded PGlite),
+//   WARM_INSTANCES (3), LLM_BASE_URL + LLM_API_KEY [+ LLM_MODEL] (an OpenAI-compatible endpoint; without: the offline model)
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
 import { startPool } from "./pool.js";
@@ -16,6 +17,12 @@ const pool = await startPool({
   gatewayDatabaseUrl: process.env.GATEWAY_DATABASE_URL || undefined,
   xmtpDatabaseUrl: process.env.XMTP_DATABASE_URL || undefined,
   xmtpPort: process.env.XMTP_PORT ? Number(process.env.XMTP_PORT) : undefined,
+  claimsDatabaseUrl: process.env.CLAIMS_DATABASE_URL || undefined,
+  warmInstances: process.env.WARM_INSTANCES ? Number(process.env.WARM_INSTANCES) : undefined,
+  llm:
+    process.env.LLM_BASE_URL && process.env.LLM_API_KEY
+      ? { baseUrl: process.env.LLM_BASE_URL, apiKey: process.env.LLM_API_KEY, ...(process.env.LLM_MODEL ? { model: process.env.LLM_MODEL } : {}) }
+      : undefined,
   log,
 });
 installShutdownHandlers(log, () => pool.close());
@@ -26,6 +33,7 @@ process.stdout.write(
     `  gateway (REST, Connect, gRPC, gRPC-Web): ${pool.gatewayUrl}`,
     `  local XMTP node (gRPC, h2c):              ${pool.xmtpUrl}   (@xmtp/node-sdk: env "local"; see docs/xmtp-devnode.md)`,
     `  the store:  curl '${pool.gatewayUrl}/api/pool/templates?visibility=public'`,
+    `  add an agent to a Convos conversation:  POST ${pool.gatewayUrl}/api/pool/claim  (README.md, "Walk-through: an agent")`,
     `  a creator:  npm run -s pool -- keygen   (then see README.md, "Walk-through")`,
     `Ctrl-C stops it; data stays in .data/.`,
     ``,

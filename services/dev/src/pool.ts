@@ -3,7 +3,9 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { createLogger, type Logger } from "@convos-pool/kit";
+import { startClaimsService } from "@convos-pool/claims/src/server.js";
 import { startGateway } from "@convos-pool/gateway/src/server.js";
+import { startInstanceHost } from "@convos-pool/instance";
 import { startTemplateService } from "@convos-pool/templates/src/server.js";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
 
@@ -22,12 +24,18 @@ export interface PoolOptions {
    * @xmtp/node-sdk and of the Convos CLI; 0 picks a free one (tests).
    */
   xmtpPort?: number;
+  claimsDatabaseUrl?: string;
+  /** Idle agent instances kept warm; default 3. */
+  warmInstances?: number;
+  /** An OpenAI-compatible endpoint for the agents; absent: the offline provider. */
+  llm?: { baseUrl: string; apiKey: string; model?: string };
   log?: Logger;
 }
 
 export interface RunningPool {
   gatewayUrl: string;
   templatesUrl: string;
+  claimsUrl: string;
   /** The local XMTP node (MlsApi and IdentityApi over gRPC, h2c). */
   xmtpUrl: string;
   close(): Promise<void>;
@@ -42,7 +50,7 @@ async function localSecret(dataDir: string, name: string): Promise<string> {
   try {
     return (await readFile(file, "utf8")).trim();
   } catch {
-    const secret = randomBytes(32).toString("base64url");
+    const secret = randomBytes(32).toString("hex");
     await writeFile(file, `${secret}\n`, { mode: 0o600 });
     await chmod(file, 0o600);
     return secret;
@@ -79,10 +87,35 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       log: log.child({ service: "templates" }),
     });
     started.push(templates);
+    // Agents: one host process runs them all, each wallet derived from a
+    // master seed kept in the data directory (recoverable, seed 002).
+    const instances = await startInstanceHost({
+      host: opts.host ?? "127.0.0.1",
+      xmtpApiUrl: xmtp.url,
+      masterSeed: await localSecret(opts.dataDir, "master-seed"),
+      dataDir: join(opts.dataDir, "instances"),
+      serviceToken,
+      ...(opts.llm ? { llm: opts.llm } : {}),
+      log: log.child({ service: "instance-host" }),
+    });
+    started.push(instances);
+    const claims = await startClaimsService({
+      host: opts.host ?? "127.0.0.1",
+      databaseUrl: opts.claimsDatabaseUrl,
+      embeddedDir: join(opts.dataDir, "claims", "db"),
+      dataDir: join(opts.dataDir, "claims"),
+      serviceToken,
+      templatesUrl: templates.url,
+      secretsKey: await localSecret(opts.dataDir, "secrets-key"),
+      pool: { hostUrls: [instances.url], target: opts.warmInstances ?? 3 },
+      log: log.child({ service: "claims" }),
+    });
+    started.push(claims);
     const gateway = await startGateway({
       port: opts.port ?? 8080,
       host: opts.host ?? "127.0.0.1",
       templatesUrl: templates.url,
+      claimsUrl: claims.url,
       serviceToken,
       sessionSecret: await localSecret(opts.dataDir, "session-secret"),
       resolver,
@@ -95,6 +128,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     return {
       gatewayUrl: gateway.url,
       templatesUrl: templates.url,
+      claimsUrl: claims.url,
       xmtpUrl: xmtp.url,
       close() {
         closing ??= closeAll();
