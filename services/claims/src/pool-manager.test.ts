@@ -9,9 +9,11 @@ import { migrations } from "./migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
 import { StandInHost } from "./testing/stand-in-host.js";
 
-// The warm pool manager against a STAND-IN instance host (testing/stand-in-host.ts:
-// the real host, services/instance, is built in parallel), over the real
-// InstanceHostService gRPC client, on real PostgreSQL.
+// The warm pool manager's passes one at a time against a STAND-IN instance host
+// (testing/stand-in-host.ts), over the real InstanceHostService gRPC client, on
+// real PostgreSQL: instances crashed or lost, failed starts and an unreachable
+// host are injected. The pool on the real instance host (fill, refill after a
+// claim, a rolled-back instance destroyed and replaced) is in e2e.test.ts.
 
 const TOKEN = randomBytes(16).toString("hex");
 const TARGET = 3;

@@ -4,12 +4,13 @@
  * instance selected by `x-pool-instance`), so the claims service's real
  * GrpcInstanceRuntime is exercised over the wire.
  *
- * It stands in for the instance host that services/instance is building in
- * parallel (each instance a real XMTP client joining real conversations):
- * that host was not ready when the claims service was written. It keeps no
- * XMTP client and joins nothing; it records what it was asked, and fails on
- * demand so the tests can inject a fault at each step of a claim. Swap it
- * for the real host (started in-process) once services/instance is in.
+ * Since the real host (services/instance) is in, every happy path runs
+ * against it in e2e.test.ts. This stand-in stays for what the real host
+ * cannot be made to do on demand: fail a start, a configure, a join or a
+ * release with an unexpected error, report an instance crashed; and for tests
+ * whose subject is the database (validation, races, lists), which need many
+ * idle instances cheaply and no XMTP node. It keeps no XMTP client and joins
+ * nothing; it records what it was asked.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";

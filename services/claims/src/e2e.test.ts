@@ -1,0 +1,496 @@
+// Claims end to end with every part real: PostgreSQL, the local XMTP node on
+// 5556 (under the cross-process port lock: the Convos CLI talks to
+// localhost:5556 only), the template service checking signatures against that
+// node, a real instance host (services/instance, offline model) whose
+// instances are real XMTP clients, the claims service running its own warm
+// pool on that host, and a Convos conversation created and served by the real
+// Convos CLI (`convos agent serve`). A creator publishes a template, the
+// conversation's creator claims it into the conversation with its invite, the
+// agent joins and answers there; then a claim whose invite's creator is
+// offline rolls back, and one on a host that went away does too.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import pg from "pg";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClaimService, type ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { XmtpInboxResolver } from "@convos-pool/convos";
+import { renderIdentity, startInstanceHost, type RunningInstanceHost } from "@convos-pool/instance";
+import {
+  CALLER_HEADER,
+  contentFromJson,
+  contentToJson,
+  createLogger,
+  createServiceClient,
+  jsonHash,
+  signOperation,
+  type ServiceClient,
+  type TemplateContentJson,
+  type ToolJson,
+} from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+// The instance package's CLI helper (it exports no testing entry point).
+import { ConvosCli, type ReadyEvent } from "../../instance/src/testing/convos-cli.js";
+import { SecretBox, secretAad } from "./secrets.js";
+import { startClaimsService, type RunningClaimsService } from "./server.js";
+
+const TOKEN = randomBytes(24).toString("base64url");
+const SECRETS_KEY = SecretBox.generateKey();
+/** The pool's master seed: 32 bytes of hex (a BIP-39 mnemonic works too). */
+const MASTER_SEED = randomBytes(32).toString("hex");
+const SMS_RANGE = "+15550500000..+15550500019";
+/** How long the host's join waits for the invite's creator: the offline-creator case waits this long. */
+const JOIN_TIMEOUT_MS = 8_000;
+const TARGET = 2;
+const INSTRUCTIONS = "You are a travel planning assistant. You help groups plan trips.";
+
+const tool = (id: string, provisioning: "pool" | "user", extra: Partial<ToolJson> = {}): ToolJson => ({
+  id,
+  name: id,
+  provisioning,
+  description: "",
+  prompt: provisioning === "user" ? `Your ${id}?` : "",
+  required: false,
+  ...extra,
+});
+
+const TOOLS: ToolJson[] = [
+  tool("sms", "pool"),
+  tool("crypto", "pool"),
+  tool("email", "pool"),
+  tool("personal-email", "user", { prompt: "Your email for booking confirmations?", required: true }),
+  tool("nickname", "user"),
+];
+
+let lock: PortLock | undefined;
+let node: RunningDevnode | undefined;
+let templates: RunningTemplateService | undefined;
+let host: RunningInstanceHost | undefined;
+let claims: RunningClaimsService | undefined;
+let cli: ConvosCli | undefined;
+let ready: ReadyEvent;
+/** A conversation whose creator made it and went offline: its invite is valid, nobody answers it. */
+let offline: CreatedConversation;
+let dir: string;
+let sql: pg.Client | undefined;
+let templatesSc: ServiceClient<typeof TemplateService> | undefined;
+let claimsSc: ServiceClient<typeof ClaimService> | undefined;
+let templatesClient: Client<typeof TemplateService>;
+let client: Client<typeof ClaimService>;
+const claimsLogs: string[] = [];
+const hostLogs: string[] = [];
+/** Every secret a provider handed out, for the log scan at the end. */
+const secretsSeen: string[] = [];
+
+const as = (who: TestIdentity | string) => ({ headers: { [CALLER_HEADER]: typeof who === "string" ? who : who.inboxId } });
+const workspace = (instanceId: string) => join(dir, "host", "instances", instanceId);
+const mailboxRoot = () => join(dir, "claims", "mailboxes");
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+
+// ---- the creator's side of a conversation nobody serves ----
+
+const CLI_BIN = join(dirname(createRequire(import.meta.url).resolve("@xmtp/convos-cli")), "..", "bin", "run.js");
+
+interface CreatedConversation {
+  conversationId: string;
+  inboxId: string;
+  invite: { slug: string; url: string; tag: string };
+}
+
+/** `convos conversations create --json`: a conversation and its invite, then the CLI exits; its creator never answers. */
+async function createConversationAndLeave(at: string): Promise<CreatedConversation> {
+  const dirs = { home: join(at, "home"), cwd: join(at, "cwd"), tmp: join(at, "tmp"), xdg: join(at, "xdg") };
+  for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CONVOS_|XMTP_)/.test(k)));
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [CLI_BIN, "conversations", "create", "--name", "Nobody home", "--json", "--env", "local", "--home", dirs.home],
+    {
+      cwd: dirs.cwd,
+      env: { ...env, TMPDIR: dirs.tmp, XDG_CACHE_HOME: dirs.xdg, XDG_CONFIG_HOME: dirs.xdg, XDG_DATA_HOME: dirs.xdg, CONVOS_SKIP_NEW_VERSION_CHECK: "true" },
+      timeout: 30_000,
+    },
+  );
+  return JSON.parse(stdout) as CreatedConversation;
+}
+
+// ---- helpers ----
+
+async function createTemplate(c: TestIdentity, over: Partial<TemplateContentJson>, visibility: "public" | "private") {
+  const body = contentFromJson(sampleContent(over));
+  const signature = await signOperation(c.account, "CreateTemplate", { inboxId: c.inboxId, contentHash: jsonHash(contentToJson(body)) });
+  const t = (await templatesClient.createTemplate({ creatorId: c.inboxId, content: body, signature })).template!;
+  if (visibility === "private") return t;
+  const pub = await signOperation(c.account, "SetTemplateVisibility", {
+    inboxId: c.inboxId,
+    templateId: t.id,
+    version: t.version,
+    visibility: "public",
+  });
+  return (await templatesClient.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PUBLIC, signature: pub }))
+    .template!;
+}
+
+async function rows<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
+  return (await sql!.query(text, params)).rows as T[];
+}
+
+const instanceRow = async (id: string) => (await rows(`select * from instances where id = $1`, [id]))[0]!;
+
+/** The idle instances, in the order a claim takes them. */
+const idleIds = async () => (await rows<{ id: string }>(`select id from instances where state = 'idle' order by wallet_index`)).map((r) => r.id);
+
+async function untilPoolFull(): Promise<string[]> {
+  await expect.poll(async () => (await idleIds()).length, { timeout: 20_000, interval: 100 }).toBe(TARGET);
+  return idleIds();
+}
+
+async function usageCount(templateId: string): Promise<bigint> {
+  return (await templatesClient.getTemplate({ templateId })).template!.usageCount;
+}
+
+async function expectCode(p: Promise<unknown>, code: Code): Promise<ConnectError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, "the call should have failed").toBeInstanceOf(ConnectError);
+  expect(Code[(err as ConnectError).code], (err as ConnectError).message).toBe(Code[code]);
+  return err as ConnectError;
+}
+
+/** What the database and the providers still hold for an instance: nothing after a rollback. */
+async function leftovers(instanceId: string) {
+  const tools = await rows(`select tool_id from provisioned_tools where instance_id = $1`, [instanceId]);
+  const numbers = await rows(`select number from sms_numbers where instance_id = $1`, [instanceId]);
+  return { tools: tools.length, numbers: numbers.length, mailboxes: await mailboxCount() };
+}
+
+const mailboxCount = () =>
+  readdir(mailboxRoot()).then(
+    (e) => e.length,
+    () => 0,
+  );
+
+type ClaimFields = Partial<Omit<ClaimRequest, "$typeName" | "$unknown">>;
+
+beforeAll(async () => {
+  lock = await lockLocalXmtpPort({ timeoutMs: 90_000 });
+  dir = await mkdtemp(join(tmpdir(), "claims-e2e-"));
+  const [nodeDb, templatesDb, claimsDb] = await Promise.all([
+    createTestDatabase("claims_e2e_xmtp"),
+    createTestDatabase("claims_e2e_templates"),
+    createTestDatabase("claims_e2e"),
+  ]);
+  node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: nodeDb });
+  cli = await ConvosCli.start(["agent", "serve", "--name", "Tokyo trip", "--profile-name", "Saul"], join(dir, "cli"));
+  const conversations = Promise.all([cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }), createConversationAndLeave(join(dir, "offline"))]);
+  // As `npm start` wires them: signatures checked against the XMTP network.
+  templates = await startTemplateService({
+    databaseUrl: templatesDb,
+    serviceToken: TOKEN,
+    resolver: await XmtpInboxResolver.connect({ apiUrl: node.url }),
+    log: createLogger("templates", { level: "silent" }),
+  });
+  templatesSc = createServiceClient(TemplateService, templates.url, TOKEN);
+  templatesClient = templatesSc.client;
+  host = await startInstanceHost({
+    xmtpApiUrl: node.url,
+    masterSeed: MASTER_SEED,
+    dataDir: join(dir, "host"),
+    serviceToken: TOKEN,
+    joinTimeoutMs: JOIN_TIMEOUT_MS,
+    log: createLogger("instance-host", { level: "debug", sink: (l) => hostLogs.push(l) }),
+  });
+  claims = await startClaimsService({
+    databaseUrl: claimsDb,
+    serviceToken: TOKEN,
+    templatesUrl: templates.url,
+    secretsKey: SECRETS_KEY,
+    dataDir: join(dir, "claims"),
+    smsRange: SMS_RANGE,
+    pool: { hostUrls: [host.url], target: TARGET, intervalMs: 200 },
+    log: createLogger("claims", { level: "debug", sink: (l) => claimsLogs.push(l) }),
+  });
+  claimsSc = createServiceClient(ClaimService, claims.url, TOKEN);
+  client = claimsSc.client;
+  sql = new pg.Client({ connectionString: claimsDb });
+  await sql.connect();
+  [ready, offline] = await conversations;
+}, 150_000);
+
+afterAll(async () => {
+  if (process.env.CLAIMS_E2E_LOGS) await writeFile(process.env.CLAIMS_E2E_LOGS, [...claimsLogs, ...hostLogs].join("\n"));
+  await sql?.end();
+  claimsSc?.close();
+  templatesSc?.close();
+  await claims?.close();
+  await host?.close();
+  await templates?.close();
+  await cli?.stop();
+  await node?.close();
+  await lock?.release();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 30_000);
+
+describe("claims end to end (real host, real XMTP node, real Convos CLI)", () => {
+  let owner: string;
+  let claimedId: string;
+  let templateId: string;
+
+  it(
+    "a published template claimed into a Convos conversation: tools provisioned, the agent configured and joined before the answer, it talks, the pool refills",
+    { timeout: 40_000 },
+    async () => {
+      const creator = newIdentity();
+      const t = await createTemplate(creator, { tools: TOOLS, instructions: INSTRUCTIONS, model: { default: "gpt-oss-20b", allow_override: true } }, "public");
+      templateId = t.id;
+      // The warm pool: the claims service started TARGET instances on the host, each a registered XMTP client.
+      const idle = await untilPoolFull();
+      for (const id of idle) {
+        const onHost = host!.instances.get(id)!;
+        expect(onHost.state).toBe(InstanceState.IDLE);
+        expect((await instanceRow(id)).inbox_id).toBe(onHost.inboxId);
+      }
+      expect(await usageCount(t.id)).toBe(0n);
+
+      // The conversation's creator (the CLI's inbox) adds the agent: the requester becomes its owner.
+      owner = ready.inboxId;
+      const from = cli!.events.length;
+      const req: ClaimFields = {
+        requester: owner,
+        templateId: t.id,
+        conversationInvite: ready.inviteUrl,
+        model: "gpt-oss-120b",
+        userConfig: { "personal-email": "saul@example.com", nickname: "Trippy" },
+      };
+      const started = performance.now();
+      const { instanceId } = await client.claim(req, as(owner));
+      const claimMs = performance.now() - started;
+      claimedId = instanceId;
+      expect(instanceId).toBe(idle[0]); // the lowest wallet index first
+      const inst = host!.instances.get(instanceId)!;
+
+      // Only after the join does the claim answer: the instance is in the CLI's conversation, and the CLI added it.
+      expect(inst.state).toBe(InstanceState.CLAIMED);
+      expect(inst.conversationId).toBe(ready.conversationId);
+      const joinedBeforeAnswer = cli!.events.slice(from).some((e) => e.event === "member_joined" && e.inboxId === inst.inboxId);
+      const joined = await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inst.inboxId, { from, ms: 3_000 });
+      expect(joined.conversationId).toBe(ready.conversationId);
+      console.info(`claim with join: ${Math.round(claimMs)} ms; member_joined printed ${joinedBeforeAnswer ? "before" : "just after"} the answer`);
+
+      // The real host got the claim: template, owner, the override, user config, tools (handles) and their secrets (sealed).
+      const cfg = inst.configSnapshot!;
+      expect(cfg).toMatchObject({
+        instanceId,
+        templateId: t.id,
+        templateVersion: t.version.toString(),
+        agentName: "Trip Planner",
+        ownerId: owner,
+        model: "gpt-oss-120b",
+        modelOverridden: true,
+        userConfig: { "personal-email": "saul@example.com", nickname: "Trippy" },
+      });
+      expect(inst.signedTemplate()?.creatorId).toBe(creator.inboxId);
+      expect(await readFile(join(workspace(instanceId), "IDENTITY.md"), "utf8")).toBe(renderIdentity("Trip Planner", INSTRUCTIONS));
+      const handles = Object.fromEntries(cfg.tools.map((x) => [x.toolId, x.handle]));
+      expect(Object.keys(handles).sort()).toEqual(["crypto", "email", "sms"]);
+      expect(handles.sms).toMatch(/^\+155505000\d\d$/);
+      expect(handles.email).toMatch(/^[a-z2-7]{16}@agents\.localhost$/);
+      const creds = (await inst.credentials())!;
+      expect(privateKeyToAccount(creds.crypto!.private_key as `0x${string}`).address).toBe(handles.crypto);
+      expect(creds.email!.password).toBeTruthy();
+      expect(creds.sms).toEqual({});
+      secretsSeen.push(creds.crypto!.private_key!.slice(2), creds.email!.password!);
+      const onDisk = await Promise.all(["config.json", "credentials.json", "IDENTITY.md", "state.json"].map((f) => readFile(join(workspace(instanceId), f), "utf8")));
+      for (const s of secretsSeen) expect(onDisk.join("\n")).not.toContain(s);
+
+      // The providers really allocated them, and the claims database has them sealed: the same secrets the host got.
+      expect(await rows(`select number from sms_numbers where instance_id = $1`, [instanceId])).toEqual([{ number: handles.sms }]);
+      expect((await stat(join(mailboxRoot(), handles.email!, "new"))).isDirectory()).toBe(true);
+      const stored = await rows<{ tool_id: string; handle: string; secret: Buffer | null }>(
+        `select tool_id, handle, secret from provisioned_tools where instance_id = $1 order by tool_id`,
+        [instanceId],
+      );
+      expect(stored.map((s) => [s.tool_id, s.handle])).toEqual([
+        ["crypto", handles.crypto],
+        ["email", handles.email],
+        ["sms", handles.sms],
+      ]);
+      const box = SecretBox.fromConfig(SECRETS_KEY);
+      for (const s of stored) {
+        if (s.secret === null) expect(creds[s.tool_id]).toEqual({});
+        else expect(box.open(s.secret, secretAad(instanceId, s.tool_id))).toEqual(creds[s.tool_id]);
+      }
+      const dump = JSON.stringify(await rows(`select * from provisioned_tools`)) + JSON.stringify(await rows(`select * from instances`));
+      for (const s of secretsSeen) expect(dump).not.toContain(s);
+
+      // The row: claimed, owned by the requester, in the CLI's conversation.
+      const row = await instanceRow(instanceId);
+      expect(row).toMatchObject({
+        state: "claimed",
+        owner_id: owner,
+        template_id: t.id,
+        template_version: Number(t.version),
+        agent_name: "Trip Planner",
+        inbox_id: inst.inboxId,
+        conversation_id: ready.conversationId,
+        model: "gpt-oss-120b",
+        model_overridden: true,
+        user_config: { "personal-email": "saul@example.com", nickname: "Trippy" },
+        claim_id: null,
+      });
+      expect(row.claimed_at).toBeInstanceOf(Date);
+
+      // It talks: a message from the CLI is answered in the conversation by the agent's inbox, through the offline model.
+      const sent = await cli!.send("Hello Trip Planner!");
+      const reply = await cli!.messageFrom(inst.inboxId, sent);
+      expect(reply.content).toMatch(/^\[offline model\] /);
+      expect(reply.content).toContain("Hello Trip Planner!");
+      expect(reply.senderProfile).toMatchObject({ name: "Trip Planner" });
+
+      // The pool refills to its target with a new instance; the host runs it, the claimed one and the other idle one.
+      const refilled = await untilPoolFull();
+      expect(refilled).not.toContain(instanceId);
+      expect(refilled).toContain(idle[1]);
+      const states = Object.fromEntries([...host!.instances].map(([id, i]) => [id, InstanceState[i.state]]));
+      expect(states).toEqual({ [instanceId]: "CLAIMED", [refilled[0]!]: "IDLE", [refilled[1]!]: "IDLE" });
+
+      // "My agents": the owner sees it, with handles and never a secret; nobody else does.
+      const mine = await client.listOwnerAgents({ ownerId: owner }, as(owner));
+      expect(mine.instances.map((i) => i.id)).toEqual([instanceId]);
+      const got = mine.instances[0]!;
+      expect(got).toMatchObject({
+        templateId: t.id,
+        ownerId: owner,
+        inboxId: inst.inboxId,
+        conversationId: ready.conversationId,
+        state: InstanceState.CLAIMED,
+        model: "gpt-oss-120b",
+        modelOverridden: true,
+        agentName: "Trip Planner",
+      });
+      expect(got.tools.map((x) => [x.toolId, x.handle])).toEqual(stored.map((s) => [s.tool_id, s.handle]));
+      const wire = JSON.stringify(got, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+      for (const s of secretsSeen) expect(wire).not.toContain(s);
+      expect((await client.getInstance({ instanceId }, as(owner))).instance?.conversationId).toBe(ready.conversationId);
+      await expectCode(client.getInstance({ instanceId }, as(creator)), Code.NotFound);
+      await expectCode(client.listOwnerAgents({ ownerId: owner }, as(creator)), Code.PermissionDenied);
+
+      // The claim counts once for the store's "most used" order.
+      await expect.poll(() => usageCount(t.id), { timeout: 5_000 }).toBe(1n);
+    },
+  );
+
+  it("a private template: a stranger gets NOT_FOUND; its creator claims it (the default model sent explicitly is no override)", { timeout: 30_000 }, async () => {
+    const creator = newIdentity();
+    const stranger = newIdentity();
+    const t = await createTemplate(
+      creator,
+      { agent_name: "Budget Keeper", tools: [tool("crypto", "pool")], model: { default: "gpt-oss-20b", allow_override: false } },
+      "private",
+    );
+    const idle = await untilPoolFull();
+    const base = { templateId: t.id, conversationInvite: ready.inviteUrl, userConfig: {} };
+    const err = await expectCode(client.claim({ ...base, requester: stranger.inboxId }, as(stranger)), Code.NotFound);
+    expect(err.message).toContain(`template ${t.id} not found`);
+    await expectCode(client.claim({ ...base, templateId: "tmpl_AAAAAAAAAAAAAAAA", requester: stranger.inboxId }, as(stranger)), Code.NotFound);
+    // This template runs on its default model only.
+    const refused = await expectCode(client.claim({ ...base, requester: creator.inboxId, model: "gpt-oss-120b" }, as(creator)), Code.InvalidArgument);
+    expect(refused.message).toContain("does not allow choosing another model");
+    expect(await idleIds()).toEqual(idle);
+
+    const from = cli!.events.length;
+    const { instanceId } = await client.claim({ ...base, requester: creator.inboxId, model: "gpt-oss-20b" }, as(creator));
+    expect(instanceId).toBe(idle[0]);
+    const inst = host!.instances.get(instanceId)!;
+    expect(inst.state).toBe(InstanceState.CLAIMED);
+    expect(inst.conversationId).toBe(ready.conversationId);
+    expect(inst.configSnapshot).toMatchObject({ ownerId: creator.inboxId, agentName: "Budget Keeper", model: "gpt-oss-20b", modelOverridden: false });
+    secretsSeen.push((await inst.credentials())!.crypto!.private_key!.slice(2));
+    expect(await instanceRow(instanceId)).toMatchObject({ state: "claimed", owner_id: creator.inboxId, model: "gpt-oss-20b", model_overridden: false });
+    await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inst.inboxId, { from, ms: 3_000 });
+    expect((await client.listOwnerAgents({ ownerId: creator.inboxId }, as(creator))).instances.map((i) => i.id)).toEqual([instanceId]);
+    // The first owner's list is unchanged.
+    expect((await client.listOwnerAgents({ ownerId: owner }, as(owner))).instances.map((i) => i.id)).toEqual([claimedId]);
+    await untilPoolFull();
+  });
+
+  it(
+    "an invite whose creator is offline: DEADLINE_EXCEEDED after the host's join timeout, nothing claimed, tools released, the instance dead, destroyed and replaced",
+    { timeout: 40_000 },
+    async () => {
+      const requester = newIdentity();
+      const idle = await untilPoolFull();
+      const doomed = idle[0]!;
+      const mailboxes = await mailboxCount();
+      const usage = await usageCount(templateId);
+      const started = performance.now();
+      const err = await expectCode(
+        client.claim(
+          { requester: requester.inboxId, templateId, conversationInvite: offline.invite.url, userConfig: { "personal-email": "nobody@example.com" } },
+          as(requester),
+        ),
+        Code.DeadlineExceeded,
+      );
+      expect(performance.now() - started).toBeGreaterThanOrEqual(JOIN_TIMEOUT_MS - 500);
+      expect(err.message).toContain("nothing was claimed");
+
+      // Nothing claimed, no tool left anywhere (database, number range, mailboxes).
+      expect(await instanceRow(doomed)).toMatchObject({ state: "dead", claim_id: null, owner_id: null, conversation_id: null, template_id: null });
+      expect(await rows(`select id from instances where owner_id = $1 or state = 'claiming'`, [requester.inboxId])).toEqual([]);
+      expect(await leftovers(doomed)).toEqual({ tools: 0, numbers: 0, mailboxes });
+      // Released on the host (its claim wiped), then stopped with its workspace deleted by the pool, and replaced.
+      expect(await exists(join(workspace(doomed), "config.json"))).toBe(false);
+      expect(await exists(join(workspace(doomed), "credentials.json"))).toBe(false);
+      await expect.poll(() => host!.instances.has(doomed), { timeout: 10_000 }).toBe(false);
+      await expect.poll(() => exists(workspace(doomed)), { timeout: 10_000 }).toBe(false);
+      const refilled = await untilPoolFull();
+      expect(refilled).not.toContain(doomed);
+      expect((await client.listOwnerAgents({ ownerId: requester.inboxId }, as(requester))).instances).toEqual([]);
+      expect(await usageCount(templateId)).toBe(usage);
+      // The agents in the CLI's conversation are untouched.
+      expect(host!.instances.get(claimedId)?.state).toBe(InstanceState.CLAIMED);
+    },
+  );
+
+  it("the instance host goes away: UNAVAILABLE, tools released, the instance dead; claimed agents stay claimed in the database", { timeout: 30_000 }, async () => {
+    const [next] = await untilPoolFull();
+    const mailboxes = await mailboxCount();
+    await host!.close();
+    const requester = newIdentity();
+    const err = await expectCode(
+      client.claim({ requester: requester.inboxId, templateId, conversationInvite: ready.inviteUrl, userConfig: { "personal-email": "x@example.com" } }, as(requester)),
+      Code.Unavailable,
+    );
+    expect(err.message).toContain("nothing was claimed");
+    expect(await instanceRow(next!)).toMatchObject({ state: "dead", claim_id: null, owner_id: null });
+    expect(await leftovers(next!)).toEqual({ tools: 0, numbers: 0, mailboxes });
+    // An unreachable host is left alone by the pool: its owners' agents are not declared crashed.
+    expect((await instanceRow(claimedId)).state).toBe("claimed");
+  });
+
+  it("no secret in any log line of the claims service or the instance host", () => {
+    const all = [...claimsLogs, ...hostLogs].join("\n");
+    expect(claimsLogs.join("\n")).toContain('"msg":"claimed"');
+    expect(hostLogs.join("\n")).toContain("instance joined its conversation");
+    expect(secretsSeen.length).toBeGreaterThanOrEqual(3);
+    for (const s of [...secretsSeen, TOKEN, MASTER_SEED, SECRETS_KEY, "saul@example.com", "Hello Trip Planner!"]) expect(all).not.toContain(s);
+  });
+});
