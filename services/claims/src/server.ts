@@ -1,5 +1,6 @@
 import path from "node:path";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   createLogger,
@@ -12,6 +13,7 @@ import {
 } from "@convos-pool/kit";
 import { ClaimFlow } from "./claim-flow.js";
 import { entities } from "./entities.js";
+import { createLineageService } from "./lineage.js";
 import { migrations } from "./migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
 import { openLocalProviders } from "./providers/index.js";
@@ -95,9 +97,10 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       closers.unshift(() => grpc.close());
       runtime = grpc;
     }
+    const templateSource = grpcTemplateSource(templates.client);
     const flow = new ClaimFlow({
       em: db.em,
-      templates: grpcTemplateSource(templates.client),
+      templates: templateSource,
       providers,
       runtime,
       secrets,
@@ -114,7 +117,11 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       host: opts.host,
       log,
       interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.serviceToken)],
-      routes: (router) => router.service(ClaimService, createClaimService({ em: db.em, flow })),
+      routes: (router) => {
+        router.service(ClaimService, createClaimService({ em: db.em, flow }));
+        // Lineage gets its own service later; the instance table is ours, so we answer it for now.
+        router.service(LineageService, createLineageService({ em: db.em, templates: templateSource }));
+      },
     });
     closers.unshift(() => server.close());
     const sweep = () => flow.sweep().catch((err: unknown) => log.warn("sweep failed", { err }));

@@ -14,6 +14,7 @@ import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/conn
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import {
   CALLER_HEADER,
   createLogger,
@@ -364,6 +365,86 @@ describe("REST", () => {
     expect(again.status, JSON.stringify(again.json)).toBe(200);
   });
 
+  it("lists a template's instances with a count for its creator (GET /api/pool/templates/{id}/instances)", async () => {
+    const creator = newIdentity();
+    const users = [newIdentity(), newIdentity()];
+    const templateId = await template(creator);
+    const ids: string[] = [];
+    for (const u of [users[0]!, users[1]!, users[0]!]) {
+      await refill();
+      const res = await rest("POST", "/api/pool/claim", { body: claimBody(u, templateId) });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      ids.push(res.json.instanceId as string);
+    }
+    const token = await session(creator);
+    const path = `/api/pool/templates/${templateId}/instances`;
+
+    const all = await rest("GET", path, { token });
+    expect(all.status, JSON.stringify(all.json)).toBe(200);
+    expect(Object.keys(all.json)).toEqual(["instances", "totalCount", "nextCursor"]);
+    expect(all.json.totalCount).toBe(3);
+    expect(all.json.nextCursor).toBeNull();
+    expect(all.json.instances.map((i: any) => i.id)).toEqual([...ids].reverse());
+    expect(all.json.instances[0]).toMatchObject({
+      id: ids[2],
+      templateId,
+      ownerId: users[0]!.inboxId,
+      state: "INSTANCE_STATE_CLAIMED",
+      parentInstanceId: "",
+      agentName: "Trip Planner",
+    });
+
+    // Paging, and the live filter (all three are live here; the claims service's tests cover dead ones).
+    const p1 = await rest("GET", `${path}?live=true&limit=2`, { token });
+    expect(p1.status, JSON.stringify(p1.json)).toBe(200);
+    expect(p1.json.instances.map((i: any) => i.id)).toEqual([ids[2], ids[1]]);
+    expect(p1.json.totalCount).toBe(3);
+    expect(typeof p1.json.nextCursor).toBe("string");
+    const p2 = await rest("GET", `${path}?live=true&limit=2&cursor=${p1.json.nextCursor}`, { token });
+    expect(p2.json.instances.map((i: any) => i.id)).toEqual([ids[0]]);
+    expect(p2.json.nextCursor).toBeNull();
+
+    // The creator's session only.
+    const anonymous = await rest("GET", path);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.json.error).toMatchObject({ type: "unauthenticated", code: "unauthenticated" });
+    const forged = await rest("GET", path, { headers: { [CALLER_HEADER]: creator.inboxId } });
+    expect(forged.status).toBe(401);
+    const stranger = await rest("GET", path, { token: await session(users[0]!) });
+    expect(stranger.status).toBe(403);
+    expect(stranger.json.error).toMatchObject({ type: "permission_denied", code: "permission_denied" });
+    const privateId = await template(creator, "private");
+    const hidden = await rest("GET", `/api/pool/templates/${privateId}/instances`, { token: await session(users[1]!) });
+    expect(hidden.status).toBe(404);
+    expect(hidden.json.error).toMatchObject({ type: "not_found", code: "not_found" });
+    const ownPrivate = await rest("GET", `/api/pool/templates/${privateId}/instances`, { token });
+    expect(ownPrivate.json).toEqual({ instances: [], totalCount: 0, nextCursor: null });
+
+    // Bad queries name the parameter.
+    for (const [query, field] of [
+      ["live=yes", "live"],
+      ["limit=500", "limit"],
+      ["limit=0", "limit"],
+      ["cursor=garbage", "cursor"],
+      ["colour=red", "colour"],
+    ] as const) {
+      const bad = await rest("GET", `${path}?${query}`, { token });
+      expect(bad.status, `${query}: ${JSON.stringify(bad.json)}`).toBe(400);
+      expect(bad.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field });
+    }
+    const badId = await rest("GET", `/api/pool/templates/nope/instances`, { token });
+    expect(badId.status).toBe(400);
+    expect(badId.json.error.field).toBe("template_id");
+    const method = await rest("POST", path, { token });
+    expect(method.status).toBe(405);
+    expect(method.headers.get("allow")).toBe("GET, OPTIONS");
+
+    // Without a claims service.
+    const bareAnswer = await rest("GET", path, { token, on: bare });
+    expect(bareAnswer.status).toBe(503);
+    expect(bareAnswer.json.error.message).toBe(CLAIMS_NOT_CONFIGURED);
+  });
+
   it("answers 503 on a gateway without claimsUrl", async () => {
     const user = newIdentity();
     const token = await session(user);
@@ -417,5 +498,32 @@ describe("Connect-Web (browser)", () => {
     expect((secret as ConnectError).code).toBe(Code.PermissionDenied);
     const hidden = await connect.claim({ ...req, templateId: await template(creator, "private") }).catch((e: unknown) => ConnectError.from(e));
     expect((hidden as ConnectError).code).toBe(Code.NotFound);
+  });
+
+  it("lists a template's instances over Connect JSON and gRPC-Web (LineageService)", async () => {
+    const creator = newIdentity();
+    const user = newIdentity();
+    const templateId = await template(creator);
+    await refill();
+    const claimed = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
+    expect(claimed.status, JSON.stringify(claimed.json)).toBe(200);
+    const connect = createClient(LineageService, createConnectTransport({ baseUrl: gateway.url, useBinaryFormat: false }));
+    const grpcWeb = createClient(LineageService, createGrpcWebTransport({ baseUrl: gateway.url }));
+    const auth = { headers: { authorization: `Bearer ${await session(creator)}` } };
+
+    const viaConnect = await connect.listTemplateInstances({ templateId, liveOnly: true }, auth);
+    expect(viaConnect.totalCount).toBe(1n);
+    expect(viaConnect.instances.map((i) => i.id)).toEqual([claimed.json.instanceId]);
+    expect(viaConnect.instances[0]?.ownerId).toBe(user.inboxId);
+    const viaGrpcWeb = await grpcWeb.listTemplateInstances({ templateId }, auth);
+    expect(viaGrpcWeb.instances.map((i) => i.id)).toEqual([claimed.json.instanceId]);
+    expect(viaGrpcWeb.totalCount).toBe(1n);
+
+    await expect(connect.listTemplateInstances({ templateId })).rejects.toMatchObject({ code: Code.Unauthenticated });
+    const stranger = { headers: { authorization: `Bearer ${await session(user)}` } };
+    await expect(grpcWeb.listTemplateInstances({ templateId }, stranger)).rejects.toMatchObject({ code: Code.PermissionDenied });
+    await expect(connect.getLineage({ instanceId: claimed.json.instanceId }, auth)).rejects.toMatchObject({ code: Code.Unimplemented });
+    const bareRpc = createClient(LineageService, createConnectTransport({ baseUrl: bare.url }));
+    await expect(bareRpc.listTemplateInstances({ templateId }, auth)).rejects.toMatchObject({ code: Code.Unavailable });
   });
 });

@@ -1,4 +1,4 @@
-// The gateway's forwarded services (TemplateService, ClaimService, and later
+// The gateway's forwarded services (TemplateService, ClaimService,
 // LineageService): one generic forwarder built from a service descriptor and
 // a gRPC client of the internal service. Every unary RPC of the descriptor
 // goes upstream with the service credential and, when the caller presented a
@@ -17,6 +17,7 @@ import type {
 import type { CallOptions, Client, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { callerHeaders, type Logger } from "@convos-pool/kit";
 import type { SessionTokens } from "./sessions.js";
@@ -43,6 +44,7 @@ export type Forwarder<S extends DescService> = {
 
 export type TemplatesForwarder = Forwarder<typeof TemplateService>;
 export type ClaimsForwarder = Forwarder<typeof ClaimService>;
+export type LineageForwarder = Forwarder<typeof LineageService>;
 
 function isUnary(m: DescMethod): m is DescMethod & DescMethodUnary {
   return m.methodKind === "unary";
@@ -95,6 +97,15 @@ export function createTemplatesForwarder(upstream: Client<typeof TemplateService
 /** The ClaimService forwarder (the REST claim and "My agents" routes use it). */
 export function createClaimsForwarder(upstream: Client<typeof ClaimService>, tokens: SessionTokens, log: Logger): ClaimsForwarder {
   return createForwarder(ClaimService, upstream, tokens, log, "claims service");
+}
+
+/**
+ * The LineageService forwarder (the REST template-instances route uses it).
+ * The claims service answers LineageService for now, so `upstream` is a
+ * client of the claims service.
+ */
+export function createLineageForwarder(upstream: Client<typeof LineageService>, tokens: SessionTokens, log: Logger): LineageForwarder {
+  return createForwarder(LineageService, upstream, tokens, log, "claims service");
 }
 
 /**

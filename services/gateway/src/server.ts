@@ -1,5 +1,6 @@
 // The gateway: the pool's only public entry point (DESIGN.md section 2).
-// One port serves SessionService, TemplateService and ClaimService over
+// One port serves SessionService, TemplateService, ClaimService and
+// LineageService (answered by the claims service for now) over
 // Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c), and the REST paths of
 // docs/rest.md. Template and claim calls are forwarded to the templates and
 // claims services over gRPC with the service credential (forward.ts); the
@@ -8,6 +9,7 @@
 
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
@@ -26,10 +28,12 @@ import {
 } from "@convos-pool/kit";
 import {
   createClaimsForwarder,
+  createLineageForwarder,
   createTemplatesForwarder,
   forwardedServiceImpl,
   unavailableServiceImpl,
   type ClaimsForwarder,
+  type LineageForwarder,
 } from "./forward.js";
 import { restApi } from "./rest/routes.js";
 import { SessionTokens, createSession, type SessionServiceDeps } from "./sessions.js";
@@ -42,8 +46,9 @@ export interface GatewayOptions {
   /** The templates service, e.g. http://127.0.0.1:7001 (reached over gRPC, HTTP/2). */
   templatesUrl: string;
   /**
-   * The claims service, e.g. http://127.0.0.1:7002 (gRPC). Absent: ClaimService
-   * and the claim / "My agents" REST paths answer UNAVAILABLE (503).
+   * The claims service, e.g. http://127.0.0.1:7002 (gRPC); it also answers
+   * LineageService for now. Absent: ClaimService, LineageService and the
+   * claim / "My agents" / template instances REST paths answer UNAVAILABLE (503).
    */
   claimsUrl?: string;
   /** The credential internal services expect (POOL_SERVICE_TOKEN). */
@@ -102,9 +107,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const templates = createTemplatesForwarder(upstream.client, tokens, log);
   const claimsUpstream = opts.claimsUrl ? createServiceClient(ClaimService, opts.claimsUrl, opts.serviceToken) : undefined;
   const claims: ClaimsForwarder | undefined = claimsUpstream && createClaimsForwarder(claimsUpstream.client, tokens, log);
+  // LineageService lives in the claims service until it gets its own.
+  const lineageUpstream = opts.claimsUrl ? createServiceClient(LineageService, opts.claimsUrl, opts.serviceToken) : undefined;
+  const lineage: LineageForwarder | undefined = lineageUpstream && createLineageForwarder(lineageUpstream.client, tokens, log);
   const closeUpstreams = () => {
     upstream.close();
     claimsUpstream?.close();
+    lineageUpstream?.close();
   };
 
   let server;
@@ -128,10 +137,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           ClaimService,
           claims ? forwardedServiceImpl(ClaimService, claims) : unavailableServiceImpl(ClaimService, CLAIMS_NOT_CONFIGURED),
         );
+        router.service(
+          LineageService,
+          lineage ? forwardedServiceImpl(LineageService, lineage) : unavailableServiceImpl(LineageService, CLAIMS_NOT_CONFIGURED),
+        );
       },
       fallback: restApi({
         templates,
         claims,
+        lineage,
         claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
         createSession: (inboxId, signature) => createSession(sessionDeps, inboxId, signature),
         log,

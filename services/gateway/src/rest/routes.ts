@@ -7,7 +7,7 @@ import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { Logger, ServerRequest, ServerResponse } from "@convos-pool/kit";
-import type { CallInfo, ClaimsForwarder, TemplatesForwarder } from "../forward.js";
+import type { CallInfo, ClaimsForwarder, LineageForwarder, TemplatesForwarder } from "../forward.js";
 import type { Session } from "../sessions.js";
 import { CLAIM_FIELDS, claimFromBody, claimRestField, instanceToJson } from "./claims-json.js";
 import { RestError, badRequest, methodNotAllowed, noRoute, toRestError, type RestErrorMapping } from "./errors.js";
@@ -25,6 +25,8 @@ export interface RestDeps {
   templates: TemplatesForwarder;
   /** Absent: the claim and "My agents" paths answer 503 with `claimsNotConfigured`. */
   claims?: ClaimsForwarder;
+  /** LineageService (served by the claims service for now); absent: the template instances path answers 503 the same way. */
+  lineage?: LineageForwarder;
   claimsNotConfigured: string;
   createSession(inboxId: string, signature: Signature | undefined): Promise<Session>;
   log: Logger;
@@ -290,6 +292,36 @@ const listAgents: Handler = async (r, deps) => {
   }
 };
 
+/** Field paths of ListTemplateInstances in the path's and query's names. */
+const TEMPLATE_INSTANCES_FIELDS: Record<string, string> = { live_only: "live", page_size: "limit", page_token: "cursor" };
+
+/**
+ * A template's instances with their count, for its creator's session (seed
+ * 000's C7 dashboard data): `{instances, totalCount, nextCursor}`, camelCase
+ * as the other claims paths.
+ */
+const listTemplateInstances: Handler = async (r, deps) => {
+  if (!deps.lineage) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
+  const q = query(r, ["live", "limit", "cursor"]);
+  const liveOnly = queryBool(q, "live");
+  try {
+    const res = await deps.lineage.listTemplateInstances(
+      { templateId: r.id, liveOnly, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+      r.call,
+    );
+    return {
+      status: 200,
+      body: {
+        instances: res.instances.map(instanceToJson),
+        totalCount: Number(res.totalCount),
+        nextCursor: nextCursor(res.nextPageToken),
+      },
+    };
+  } catch (err) {
+    throw toRestError(err, { field: (f) => TEMPLATE_INSTANCES_FIELDS[f] ?? f });
+  }
+};
+
 // ---------------------------------------------------------------- routing
 
 const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
@@ -303,6 +335,7 @@ const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
   ["PATCH", "/templates/:id/visibility", setVisibility],
   ["GET", "/templates/:id/versions", listVersions],
   ["POST", "/templates/:id/rollback", rollback],
+  ["GET", "/templates/:id/instances", listTemplateInstances],
   ["POST", "/claim", claim],
   ["GET", "/agents", listAgents],
 ];

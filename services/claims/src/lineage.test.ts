@@ -1,0 +1,234 @@
+// LineageService as the claims service serves it (lineage.ts): over gRPC,
+// the real template service in-process (its own test database) deciding who
+// sees which template, the real claims service on real PostgreSQL making the
+// claims. The instance host is the TEST STAND-IN (testing/stand-in-host.ts):
+// the subject here is the listing and its authorization, not the host, and
+// the stand-in gives many idle instances cheaply without an XMTP node.
+
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  CALLER_HEADER,
+  contentFromJson,
+  contentToJson,
+  createLogger,
+  createServiceClient,
+  fieldViolations,
+  jsonHash,
+  openDatabase,
+  signOperation,
+  type Database,
+  type TemplateContentJson,
+} from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+import { entities } from "./entities.js";
+import { markIdle, registerInstance } from "./instances.js";
+import { migrations } from "./migrations.js";
+import { SecretBox } from "./secrets.js";
+import { startClaimsService, type RunningClaimsService } from "./server.js";
+import { StandInHost } from "./testing/stand-in-host.js";
+
+const TOKEN = randomBytes(16).toString("hex");
+const quiet = (name: string) => createLogger(name, { level: "silent" });
+
+let templates: RunningTemplateService;
+let claims: RunningClaimsService;
+let host: StandInHost;
+let templatesClient: Client<typeof TemplateService>;
+let claimsClient: Client<typeof ClaimService>;
+let lineage: Client<typeof LineageService>;
+let sql: pg.Client;
+let db: Database;
+let dataDir: string;
+
+const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
+
+async function createTemplate(c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility: "public" | "private" = "public") {
+  const body = contentFromJson(sampleContent({ tools: [], ...over }));
+  const signature = await signOperation(c.account, "CreateTemplate", { inboxId: c.inboxId, contentHash: jsonHash(contentToJson(body)) });
+  const t = (await templatesClient.createTemplate({ creatorId: c.inboxId, content: body, signature })).template!;
+  if (visibility === "private") return t;
+  const pub = await signOperation(c.account, "SetTemplateVisibility", {
+    inboxId: c.inboxId,
+    templateId: t.id,
+    version: t.version,
+    visibility: "public",
+  });
+  return (await templatesClient.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PUBLIC, signature: pub }))
+    .template!;
+}
+
+/** Idle instances as the pool manager makes them: a row, started on the host, then idle. */
+async function seedIdle(n: number): Promise<void> {
+  const hostClient = createServiceClient(InstanceHostService, host.url, TOKEN);
+  try {
+    for (let i = 0; i < n; i++) {
+      const r = await registerInstance(db.em.fork(), host.url);
+      const started = await hostClient.client.startInstance({ instanceId: r.id, walletIndex: r.walletIndex });
+      expect(await markIdle(db.em.fork(), r.id, started.inboxId)).toBe(true);
+    }
+  } finally {
+    hostClient.close();
+  }
+}
+
+async function claim(requester: TestIdentity, templateId: string): Promise<string> {
+  const res = await claimsClient.claim(
+    { requester: requester.inboxId, templateId, conversationInvite: `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}` },
+    as(requester),
+  );
+  return res.instanceId;
+}
+
+async function expectCode(p: Promise<unknown>, code: Code): Promise<ConnectError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, "the call should have failed").toBeInstanceOf(ConnectError);
+  expect(Code[(err as ConnectError).code], (err as ConnectError).message).toBe(Code[code]);
+  return err as ConnectError;
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), "claims-lineage-"));
+  templates = await startTemplateService({ databaseUrl: await createTestDatabase("lineage_templates"), serviceToken: TOKEN, log: quiet("templates") });
+  templatesClient = createServiceClient(TemplateService, templates.url, TOKEN).client;
+  host = await StandInHost.start(TOKEN);
+  const claimsUrl = await createTestDatabase("lineage_claims");
+  claims = await startClaimsService({
+    databaseUrl: claimsUrl,
+    serviceToken: TOKEN,
+    templatesUrl: templates.url,
+    secretsKey: SecretBox.generateKey(),
+    dataDir,
+    smsRange: "+15550600000..+15550600019",
+    log: quiet("claims"),
+  });
+  claimsClient = createServiceClient(ClaimService, claims.url, TOKEN).client;
+  lineage = createServiceClient(LineageService, claims.url, TOKEN).client;
+  db = await openDatabase({ name: "claims", url: claimsUrl, entities, migrations, poolSize: 2 });
+  sql = new pg.Client({ connectionString: claimsUrl });
+  await sql.connect();
+});
+
+afterAll(async () => {
+  await sql?.end();
+  await db?.close();
+  await claims?.close();
+  await host?.kill();
+  await templates?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe("LineageService.ListTemplateInstances", () => {
+  it("gives the creator a template's instances with a count, in pages, live ones or all", async () => {
+    const creator = newIdentity();
+    const users = [newIdentity(), newIdentity(), newIdentity()];
+    const t = await createTemplate(creator, { tools: [{ id: "sms", name: "SMS", provisioning: "pool", description: "", prompt: "", required: false }], agent_name: "Dashboard" });
+    const other = await createTemplate(creator);
+    const secret = await createTemplate(creator, {}, "private");
+    await seedIdle(6);
+    // Claims by several users (one of them twice), and claims of other templates that must not count.
+    const ids: string[] = [];
+    for (const u of [users[0]!, users[1]!, users[0]!, users[2]!]) ids.push(await claim(u, t.id));
+    await claim(users[1]!, other.id);
+    const own = await claim(creator, secret.id);
+    const newestFirst = [...ids].reverse();
+
+    const all = await lineage.listTemplateInstances({ templateId: t.id }, as(creator));
+    expect(all.totalCount).toBe(4n);
+    expect(all.instances.map((i) => i.id)).toEqual(newestFirst);
+    expect(all.instances.map((i) => i.ownerId)).toEqual([users[2], users[0], users[1], users[0]].map((u) => u!.inboxId));
+    expect(all.instances.every((i) => i.templateId === t.id && i.state === InstanceState.CLAIMED && i.agentName === "Dashboard")).toBe(true);
+    expect(all.instances.map((i) => i.tools.map((x) => x.toolId))).toEqual([["sms"], ["sms"], ["sms"], ["sms"]]);
+    expect(all.nextPageToken).toBe("");
+
+    // Keyset pages; the count is of the whole listing, on every page.
+    const p1 = await lineage.listTemplateInstances({ templateId: t.id, pageSize: 3 }, as(creator));
+    expect(p1.instances.map((i) => i.id)).toEqual(newestFirst.slice(0, 3));
+    expect(p1.totalCount).toBe(4n);
+    expect(p1.nextPageToken).not.toBe("");
+    const p2 = await lineage.listTemplateInstances({ templateId: t.id, pageSize: 3, pageToken: p1.nextPageToken }, as(creator));
+    expect(p2.instances.map((i) => i.id)).toEqual(newestFirst.slice(3));
+    expect(p2.totalCount).toBe(4n);
+    expect(p2.nextPageToken).toBe("");
+
+    // live_only: a dead and a crashed instance are not live, though they were instances of the template.
+    await sql.query(`update instances set state = 'dead' where id = $1`, [ids[1]]);
+    await sql.query(`update instances set state = 'crashed' where id = $1`, [ids[3]]);
+    const live = await lineage.listTemplateInstances({ templateId: t.id, liveOnly: true }, as(creator));
+    expect(live.instances.map((i) => i.id)).toEqual([ids[2], ids[0]]);
+    expect(live.totalCount).toBe(2n);
+    const live1 = await lineage.listTemplateInstances({ templateId: t.id, liveOnly: true, pageSize: 1 }, as(creator));
+    expect(live1.instances.map((i) => i.id)).toEqual([ids[2]]);
+    expect(live1.totalCount).toBe(2n);
+    const live2 = await lineage.listTemplateInstances({ templateId: t.id, liveOnly: true, pageSize: 1, pageToken: live1.nextPageToken }, as(creator));
+    expect(live2.instances.map((i) => i.id)).toEqual([ids[0]]);
+    expect(live2.nextPageToken).toBe("");
+    const ever = await lineage.listTemplateInstances({ templateId: t.id }, as(creator));
+    expect(ever.totalCount).toBe(4n);
+    expect(ever.instances.map((i) => i.state)).toEqual([InstanceState.CRASHED, InstanceState.CLAIMED, InstanceState.DEAD, InstanceState.CLAIMED]);
+
+    // The creator's private template is theirs to list.
+    const mine = await lineage.listTemplateInstances({ templateId: secret.id }, as(creator));
+    expect(mine.instances.map((i) => i.id)).toEqual([own]);
+    expect(mine.totalCount).toBe(1n);
+    const none = await lineage.listTemplateInstances({ templateId: (await createTemplate(creator)).id }, as(creator));
+    expect(none).toMatchObject({ instances: [], totalCount: 0n, nextPageToken: "" });
+  });
+
+  it("refuses everyone but the creator: UNAUTHENTICATED signed out, PERMISSION_DENIED on a public template, NOT_FOUND on a private one", async () => {
+    const creator = newIdentity();
+    const claimer = newIdentity();
+    const stranger = newIdentity();
+    const pub = await createTemplate(creator);
+    const secret = await createTemplate(creator, {}, "private");
+    await seedIdle(1);
+    await claim(claimer, pub.id);
+
+    await expectCode(lineage.listTemplateInstances({ templateId: pub.id }), Code.Unauthenticated);
+    // A public template is visible to anyone: saying it is not theirs gives nothing away.
+    await expectCode(lineage.listTemplateInstances({ templateId: pub.id }, as(stranger)), Code.PermissionDenied);
+    // Owning one of its instances does not make one its creator.
+    await expectCode(lineage.listTemplateInstances({ templateId: pub.id }, as(claimer)), Code.PermissionDenied);
+    // A private template of someone else is exactly as a missing one.
+    const hidden = await expectCode(lineage.listTemplateInstances({ templateId: secret.id }, as(stranger)), Code.NotFound);
+    const missing = await expectCode(lineage.listTemplateInstances({ templateId: "tmpl_0000000000000000" }, as(stranger)), Code.NotFound);
+    expect(hidden.rawMessage.replace(secret.id, "ID")).toBe(missing.rawMessage.replace("tmpl_0000000000000000", "ID"));
+  });
+
+  it("names the field of a bad request", async () => {
+    const creator = newIdentity();
+    const t = await createTemplate(creator);
+    const cases: Array<[Parameters<typeof lineage.listTemplateInstances>[0], string]> = [
+      [{ templateId: "nope" }, "template_id"],
+      [{ templateId: t.id, pageToken: "garbage" }, "page_token"],
+      [{ templateId: t.id, pageSize: 101 }, "page_size"],
+      [{ templateId: t.id, pageSize: -1 }, "page_size"],
+    ];
+    for (const [req, field] of cases) {
+      const err = await expectCode(lineage.listTemplateInstances(req, as(creator)), Code.InvalidArgument);
+      expect(fieldViolations(err).map((v) => v.field)).toEqual([field]);
+    }
+  });
+
+  it("answers GetLineage UNIMPLEMENTED for now, and refuses calls without the service credential", async () => {
+    const err = await expectCode(lineage.getLineage({ instanceId: "inst_0000000000000000" }), Code.Unimplemented);
+    expect(err.rawMessage).toMatch(/not implemented yet/);
+    const outsider = createServiceClient(LineageService, claims.url, "wrong-token").client;
+    await expectCode(outsider.listTemplateInstances({ templateId: "tmpl_0000000000000000" }), Code.Unauthenticated);
+  });
+});
