@@ -1,0 +1,541 @@
+// Claims benchmark on real PostgreSQL.
+// Run: npm run bench:claims   (starts a throwaway PostgreSQL; prints figures)
+//
+// 1. Claim without join: BENCH_CLAIMS (3000) claims with 50 concurrent
+//    claimers through the claims service over gRPC (its main.ts, in its own
+//    process, as in production), the templates service real (its own process).
+//    The instance runtime is the TEST STAND-IN host
+//    (services/claims/src/testing/stand-in-host.ts, in this process): it
+//    answers Configure and JoinConversation over gRPC without any XMTP work,
+//    so this row measures the claims service alone (visibility check, atomic
+//    claim, configure and join calls, final statement). Idle rows are inserted
+//    up front, more than are claimed: the pool never runs dry.
+// 2. The bare claim statement (CLAIM_SQL of claim-sql.ts) straight on
+//    PostgreSQL, 50 connections, as many claims on fresh idle rows,
+//    alternating with (1) in five rounds; claims/s of the service as a ratio
+//    to it.
+// 3. Claim with the XMTP join: the real instance host (startInstanceHost,
+//    offline model) on the local XMTP node (its own process, a free port), the
+//    claims service running its warm pool on that host, and a real Convos
+//    conversation per claim: an in-bench creator (one @xmtp/node-sdk client)
+//    creates the groups with Convos app data tags, signs their invites, and
+//    adds whoever sends it a join_request for one of them.
+//    BENCH_JOIN_CLAIMS (30) claims, 10 concurrent.
+// 4. Replacement: after a claim, the time until the pool manager (target T,
+//    default interval) has a new idle instance on the real host.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Client, createBackend, type ClientOptions } from "@xmtp/node-sdk";
+import pg from "pg";
+import { toHex } from "viem";
+import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
+import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { parseInvite, walletSigner, writeAppData } from "@convos-pool/convos";
+import { startInstanceHost } from "@convos-pool/instance";
+import { contentFromJson, contentToJson, createLogger, createServiceClient, jsonHash, signOperation } from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { CLAIM_SQL } from "../services/claims/src/claim-sql.js";
+import { SecretBox } from "../services/claims/src/secrets.js";
+import { StandInHost } from "../services/claims/src/testing/stand-in-host.js";
+import { figures, fmt, freePort, median } from "./lib.js";
+
+const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 3000);
+const CONCURRENCY = 50;
+const ROUNDS = 5;
+const WARMUP = 200;
+/** Claims made one at a time (no concurrency): the latency of one claim on an unloaded service. */
+const SINGLE = 300;
+const JOIN_CLAIMS = Number(process.env.BENCH_JOIN_CLAIMS ?? 30);
+const JOIN_CONCURRENCY = 10;
+const REPLACEMENTS = Number(process.env.BENCH_REPLACEMENTS ?? 6);
+/** The warm pool's target in parts 3 and 4: every claim of part 3 (and its warm-up) finds an idle instance. */
+const TARGET = JOIN_CLAIMS + 1;
+/** The claims service's connection pool (its main.ts takes the kit's default). */
+const CLAIMS_DB_CONNECTIONS = 10;
+
+const TOKEN = randomBytes(24).toString("base64url");
+const SECRETS_KEY = SecretBox.generateKey();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- child processes
+
+interface Child {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A service's main.ts in its own Node process; ready when its stdout prints
+ * `readyPrefix`, or (without one) when it answers the gRPC health check.
+ */
+async function startChild(script: string, env: Record<string, string>, readyPrefix?: string): Promise<Child> {
+  const port = await freePort();
+  const proc: ChildProcess = spawn(process.execPath, ["--import", "tsx", script], {
+    env: { ...process.env, LOG_LEVEL: "error", PORT: String(port), HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  createInterface({ input: proc.stderr! }).on("line", (line) => {
+    if (!line.includes("sqlcipherCodecAttach")) process.stderr.write(`[${script.split("/")[1]}] ${line}\n`);
+  });
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 60 s`)), 60_000);
+    proc.once("exit", (code) => reject(new Error(`${script} exited (${code})`)));
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    createInterface({ input: proc.stdout! }).on("line", (line) => {
+      if (readyPrefix && line.startsWith(readyPrefix)) done();
+    });
+    if (!readyPrefix) {
+      void (async () => {
+        for (;;) {
+          const up = await fetch(`${url}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then(
+            (r) => r.ok,
+            () => false,
+          );
+          if (up) return done();
+          await sleep(100);
+        }
+      })();
+    }
+  });
+  await ready;
+  return {
+    url,
+    pid: proc.pid!,
+    async stop() {
+      proc.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- helpers
+
+/** Runs `n` jobs with `concurrency` in flight; returns each job's latency and the wall time. */
+async function timed(n: number, concurrency: number, job: (i: number, worker: number) => Promise<unknown>) {
+  const ms: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async (_, worker) => {
+      while (next < n) {
+        const i = next++;
+        const t = performance.now();
+        await job(i, worker);
+        ms.push(performance.now() - t);
+      }
+    }),
+  );
+  return { ms, perSecond: n / ((performance.now() - t0) / 1000) };
+}
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc, 100 ticks a second). */
+function cpuMs(pid: number | "self"): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** MikroORM-style `?` placeholders to pg's `$n`. */
+function toPg(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+async function publicTemplate(templatesUrl: string, creator: TestIdentity) {
+  const sc = createServiceClient(TemplateService, templatesUrl, TOKEN);
+  try {
+    // No pool tools (the local email provider's scrypt alone would dominate) and no required user value.
+    const body = contentFromJson(sampleContent({ tools: [] }));
+    const signature = await signOperation(creator.account, "CreateTemplate", { inboxId: creator.inboxId, contentHash: jsonHash(contentToJson(body)) });
+    const t = (await sc.client.createTemplate({ creatorId: creator.inboxId, content: body, signature })).template!;
+    const pub = await signOperation(creator.account, "SetTemplateVisibility", {
+      inboxId: creator.inboxId,
+      templateId: t.id,
+      version: t.version,
+      visibility: "public",
+    });
+    await sc.client.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PUBLIC, signature: pub });
+    return t.id;
+  } finally {
+    sc.close();
+  }
+}
+
+// ---------------------------------------------------------------- the conversations' creator (part 3)
+
+type CreatorClient = Client<unknown>;
+type CreatorGroup = Awaited<ReturnType<CreatorClient["conversations"]["createGroup"]>>;
+type Codec = NonNullable<ClientOptions["codecs"]>[number];
+
+/** Convos content types the creator receives: join_request (JSON) is read; profile_update is only accepted. */
+function convosCodec(typeId: string, decode: (bytes: Uint8Array) => unknown): Codec {
+  const contentType = { authorityId: "convos.org", typeId, versionMajor: 1, versionMinor: 0 };
+  return {
+    contentType,
+    encode: (value: unknown) => ({ type: contentType, parameters: {}, content: new TextEncoder().encode(JSON.stringify(value)) }),
+    decode: (encoded: { content: Uint8Array }) => decode(encoded.content),
+    fallback: () => undefined,
+    shouldPush: () => false,
+  } as unknown as Codec;
+}
+
+const CREATOR_CODECS = [
+  convosCodec("join_request", (bytes) => {
+    try {
+      return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    } catch {
+      return undefined;
+    }
+  }),
+  convosCodec("profile_update", () => ({})),
+];
+
+/**
+ * What a Convos client does for the conversations it creates, reduced to what
+ * a join needs: one SDK client creates groups tagged in their app data,
+ * hands out signed invites for them, and answers a join_request (in a DM) for
+ * one of its invites by adding the sender to that group. (A real invite's
+ * conversation token is the conversation id encrypted for the creator; this
+ * creator finds the group by the invite's tag instead.)
+ */
+async function startCreator(apiUrl: string, dir: string) {
+  const key = generatePrivateKey();
+  const options: ClientOptions = {
+    backend: await createBackend({ env: "local", apiUrl }),
+    dbPath: join(dir, "creator.db3"),
+    dbEncryptionKey: randomBytes(32),
+    disableDeviceSync: true,
+    historySyncUrl: null,
+    codecs: CREATOR_CODECS,
+  };
+  const client = (await Client.create(walletSigner(privateKeyToAccount(key)), options as Parameters<typeof Client.create>[1])) as CreatorClient;
+  const byTag = new Map<string, CreatorGroup>();
+  const added = new Set<string>();
+  let joinRequests = 0;
+  const errors: string[] = [];
+
+  async function answer(senderInboxId: string, slug: string) {
+    const invite = await parseInvite(slug);
+    const group = byTag.get(invite.payload.tag);
+    if (!group || invite.creatorInboxId !== client.inboxId) return;
+    const k = `${group.id}/${senderInboxId}`;
+    if (added.has(k)) return;
+    added.add(k);
+    await group.addMembers([senderInboxId]);
+  }
+
+  const stream = await client.conversations.streamAllMessages();
+  void (async () => {
+    for await (const m of stream) {
+      if (!m || m.senderInboxId === client.inboxId) continue;
+      const c = m.content as { inviteSlug?: unknown } | undefined;
+      if (c && typeof c === "object" && typeof c.inviteSlug === "string") {
+        joinRequests++;
+        answer(m.senderInboxId, c.inviteSlug).catch((err: unknown) => errors.push(String(err)));
+      }
+    }
+  })();
+
+  return {
+    inboxId: client.inboxId,
+    get joinRequests() {
+      return joinRequests;
+    },
+    errors,
+    /** A new conversation and its invite link. */
+    async conversation(name: string): Promise<{ groupId: string; invite: string }> {
+      const tag = randomBytes(5).toString("hex");
+      const group = await client.conversations.createGroup([], { appData: writeAppData({ tag }) });
+      byTag.set(tag, group);
+      const payload = toBinary(
+        InvitePayloadSchema,
+        create(InvitePayloadSchema, { conversationToken: randomBytes(40), creatorInboxId: Buffer.from(client.inboxId, "hex"), tag, name }),
+      );
+      const sig = await sign({ hash: toHex(createHash("sha256").update(payload).digest()), privateKey: key });
+      const signature = Buffer.concat([Buffer.from(sig.r.slice(2), "hex"), Buffer.from(sig.s.slice(2), "hex"), Buffer.from([sig.yParity ?? 0])]);
+      const slug = Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature }))).toString("base64url");
+      return { groupId: group.id, invite: `https://dev.convos.org/v2?i=${slug}` };
+    },
+    async close() {
+      await stream.end();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), "bench-claims-"));
+  const [templatesDb, claimsDb, joinClaimsDb, nodeDb] = await Promise.all([
+    createTestDatabase("bench_claims_templates"),
+    createTestDatabase("bench_claims"),
+    createTestDatabase("bench_claims_join"),
+    createTestDatabase("bench_claims_xmtp"),
+  ]);
+  const children: Child[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const templates = await startChild("services/templates/src/main.ts", { DATABASE_URL: templatesDb, POOL_SERVICE_TOKEN: TOKEN });
+    children.push(templates);
+    const creatorOfTemplate = newIdentity();
+    const templateId = await publicTemplate(templates.url, creatorOfTemplate);
+    const users = Array.from({ length: 50 }, () => newIdentity().inboxId);
+    const claimsEnv = (databaseUrl: string, data: string, extra: Record<string, string> = {}) => ({
+      DATABASE_URL: databaseUrl,
+      POOL_SERVICE_TOKEN: TOKEN,
+      TEMPLATES_URL: templates.url,
+      POOL_SECRETS_KEY: SECRETS_KEY,
+      POOL_DATA_DIR: join(dir, data),
+      ...extra,
+    });
+
+    // ======================================== 1 and 2: without join, and the bare statement
+    const standIn = await StandInHost.start(TOKEN);
+    closers.push(() => standIn.kill());
+    const claims = await startChild("services/claims/src/main.ts", claimsEnv(claimsDb, "claims"));
+    children.push(claims);
+    const sql = new pg.Client({ connectionString: claimsDb });
+    await sql.connect();
+    closers.push(() => sql.end());
+
+    // Idle instances on the stand-in host: rows inserted directly, and the host told it runs them.
+    const total = Math.ceil((WARMUP + CLAIMS) * 2 * 1.1) + SINGLE;
+    const { rows: seeded } = await sql.query<{ id: string; wallet_index: number; inbox_id: string }>(
+      `insert into instances (id, state, host_url, inbox_id)
+       select 'inst_b' || lpad(g::text, 15, '0'), 'idle', $1, md5('a' || g::text) || md5('b' || g::text)
+       from generate_series(1, $2::int) as g
+       returning id, wallet_index, inbox_id`,
+      [standIn.url, total],
+    );
+    for (const r of seeded) {
+      standIn.instances.set(r.id, { id: r.id, walletIndex: Number(r.wallet_index), inboxId: r.inbox_id, state: InstanceState.IDLE, releases: 0 });
+    }
+    await sql.query("vacuum analyze instances");
+
+    const claimsSc = createServiceClient(ClaimService, claims.url, TOKEN);
+    closers.push(async () => claimsSc.close());
+    let n = 0;
+    const claimOnce = () => {
+      const i = n++;
+      return claimsSc.client.claim({
+        requester: users[i % users.length]!,
+        templateId,
+        conversationInvite: `https://dev.convos.org/v2?i=bench-${i}`,
+        userConfig: {},
+      });
+    };
+    const bareClients = await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        const c = new pg.Client({ connectionString: claimsDb });
+        await c.connect();
+        return c;
+      }),
+    );
+    closers.push(() => Promise.all(bareClients.map((c) => c.end())));
+    const bareSql = toPg(CLAIM_SQL);
+    let bareClaimed = 0;
+    const bareOnce = async (worker: number) => {
+      const { rows } = await bareClients[worker]!.query(bareSql, [
+        `bare-${randomBytes(8).toString("hex")}`,
+        templateId,
+        1,
+        "Trip Planner",
+        "gpt-oss-20b",
+        false,
+        "{}",
+      ]);
+      if (rows.length !== 1) throw new Error("the bare claim found no idle row: seed more");
+      bareClaimed++;
+    };
+
+    await timed(WARMUP, CONCURRENCY, claimOnce);
+    await timed(WARMUP, CONCURRENCY, (_i, w) => bareOnce(w));
+    const single = figures((await timed(SINGLE, 1, claimOnce)).ms);
+    const perRound = Math.ceil(CLAIMS / ROUNDS);
+    const serviceMs: number[] = [];
+    const bareMs: number[] = [];
+    const serviceRates: number[] = [];
+    const bareRates: number[] = [];
+    const cpu = { claims: 0, templates: 0, bench: 0 };
+    for (let round = 0; round < ROUNDS; round++) {
+      const before = { claims: cpuMs(claims.pid), templates: cpuMs(templates.pid), bench: cpuMs("self") };
+      const s = await timed(perRound, CONCURRENCY, claimOnce);
+      cpu.claims += cpuMs(claims.pid) - before.claims;
+      cpu.templates += cpuMs(templates.pid) - before.templates;
+      cpu.bench += cpuMs("self") - before.bench;
+      serviceMs.push(...s.ms);
+      serviceRates.push(s.perSecond);
+      const b = await timed(perRound, CONCURRENCY, (_i, w) => bareOnce(w));
+      bareMs.push(...b.ms);
+      bareRates.push(b.perSecond);
+    }
+    // Every service claim a distinct instance, claimed; every bare claim a distinct row, claiming.
+    const { rows: check } = await sql.query<{ claimed: number; claiming: number; idle: number }>(
+      `select count(*) filter (where state = 'claimed')::int as claimed, count(*) filter (where state = 'claiming')::int as claiming,
+              count(*) filter (where state = 'idle')::int as idle from instances`,
+    );
+    const serviceClaims = WARMUP + SINGLE + perRound * ROUNDS;
+    if (check[0]!.claimed !== serviceClaims || check[0]!.claiming !== bareClaimed) {
+      throw new Error(`expected ${serviceClaims} claimed and ${bareClaimed} claiming rows, found ${JSON.stringify(check[0])}`);
+    }
+    const idleLeft = check[0]!.idle;
+    const standInCalls = standIn.calls.filter((c) => c.step === "configure" || c.step === "join").length;
+    await claims.stop();
+    children.splice(children.indexOf(claims), 1);
+
+    // ======================================== 3: with the XMTP join, real host, real conversations
+    const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: nodeDb }, "XMTP devnode:");
+    children.push(node);
+    const host = await startInstanceHost({
+      xmtpApiUrl: node.url,
+      masterSeed: randomBytes(32).toString("hex"),
+      dataDir: join(dir, "host"),
+      serviceToken: TOKEN,
+      joinTimeoutMs: 60_000,
+      log: createLogger("instance-host", { level: "error" }),
+    });
+    closers.push(() => host.close());
+    const creator = await startCreator(node.url, dir);
+    closers.push(() => creator.close());
+    const joinClaims = await startChild(
+      "services/claims/src/main.ts",
+      claimsEnv(joinClaimsDb, "claims-join", { INSTANCE_HOST_URLS: host.url, POOL_TARGET_IDLE: String(TARGET) }),
+    );
+    children.push(joinClaims);
+    const jsql = new pg.Client({ connectionString: joinClaimsDb });
+    await jsql.connect();
+    closers.push(() => jsql.end());
+    const joinSc = createServiceClient(ClaimService, joinClaims.url, TOKEN);
+    closers.push(async () => joinSc.close());
+
+    const idleIds = async () => (await jsql.query<{ id: string }>(`select id from instances where state = 'idle'`)).rows.map((r) => r.id);
+    const untilPoolFull = async () => {
+      const deadline = Date.now() + 180_000;
+      while ((await idleIds()).length < TARGET) {
+        if (Date.now() > deadline) throw new Error(`the warm pool did not reach ${TARGET} idle instances`);
+        await sleep(100);
+      }
+    };
+    const conversations: { groupId: string; invite: string }[] = [];
+    for (let i = 0; i < 1 + JOIN_CLAIMS + REPLACEMENTS; i++) conversations.push(await creator.conversation(`Bench ${i}`));
+    let c = 0;
+    const joinClaim = async () => {
+      const conv = conversations[c++]!;
+      const { instanceId } = await joinSc.client.claim(
+        { requester: creator.inboxId, templateId, conversationInvite: conv.invite, userConfig: {} },
+        { timeoutMs: 120_000 },
+      );
+      return { instanceId, groupId: conv.groupId };
+    };
+    await untilPoolFull();
+    await joinClaim(); // warm-up: the host's inbox resolver, first join
+    const joined: { instanceId: string; groupId: string }[] = [];
+    const withJoin = await timed(JOIN_CLAIMS, JOIN_CONCURRENCY, async () => joined.push(await joinClaim()));
+    for (const j of joined) {
+      const { rows } = await jsql.query<{ state: string; conversation_id: string }>(`select state, conversation_id from instances where id = $1`, [
+        j.instanceId,
+      ]);
+      const onHost = host.instances.get(j.instanceId);
+      if (rows[0]?.state !== "claimed" || rows[0].conversation_id !== j.groupId || onHost?.conversationId !== j.groupId) {
+        throw new Error(`instance ${j.instanceId} is not in its conversation ${j.groupId}`);
+      }
+    }
+    if (new Set(joined.map((j) => j.instanceId)).size !== JOIN_CLAIMS) throw new Error("an instance was claimed twice");
+
+    // ======================================== 4: replacement of a claimed instance
+    const replaceFromRequest: number[] = [];
+    const replaceFromAnswer: number[] = [];
+    const startInstanceMs: number[] = [];
+    const waitForPass: number[] = [];
+    for (let k = 0; k < REPLACEMENTS; k++) {
+      await untilPoolFull();
+      await sleep(Math.random() * 5_000); // claims arrive at any point of the pool manager's 5 s cycle
+      const before = new Set((await jsql.query<{ id: string }>(`select id from instances`)).rows.map((r) => r.id));
+      const t0 = Date.now();
+      await joinClaim();
+      const t1 = Date.now();
+      for (;;) {
+        const { rows } = await jsql.query<{ id: string; created_at: Date; updated_at: Date }>(
+          `select id, created_at, updated_at from instances where state = 'idle' and created_at >= $1 order by created_at`,
+          [new Date(t0 - 1)],
+        );
+        const fresh = rows.find((r) => !before.has(r.id));
+        if (fresh) {
+          replaceFromRequest.push(fresh.updated_at.getTime() - t0);
+          replaceFromAnswer.push(fresh.updated_at.getTime() - t1);
+          startInstanceMs.push(fresh.updated_at.getTime() - fresh.created_at.getTime());
+          waitForPass.push(fresh.created_at.getTime() - t0);
+          break;
+        }
+        if (Date.now() - t0 > 60_000) throw new Error("no replacement within 60 s");
+        await sleep(20);
+      }
+    }
+
+    // ======================================== report
+    const svc = figures(serviceMs);
+    const bare = figures(bareMs);
+    const wj = figures(withJoin.ms);
+    const serviceRate = median(serviceRates);
+    const bareRate = median(bareRates);
+    const ratio = median(serviceRates.map((r, i) => r / bareRates[i]!));
+    const cores = availableParallelism();
+    const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;
+    const secs = (xs: number[]) => `p50 ${(median(xs) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;
+    const lines = [
+      `npm run bench:claims   (bench/claims.ts)`,
+      `claims service (its main.ts, own process, ${CLAIMS_DB_CONNECTIONS} database connections) and templates service (own process) on PostgreSQL;`,
+      `template public, no pool tools; each claim: GetTemplate, the claim statement, Configure, JoinConversation, the final statement`,
+      ``,
+      `without join: the instance runtime is the TEST STAND-IN host (services/claims/src/testing/stand-in-host.ts),`,
+      `which answers Configure and JoinConversation over gRPC with no XMTP work: the claims service alone.`,
+      `${perRound * ROUNDS} claims in ${ROUNDS} rounds (after ${WARMUP} warm-up), ${CONCURRENCY} concurrent, alternating with the bare statement;`,
+      `${seeded.length} idle rows seeded, ${idleLeft} still idle at the end; ${standInCalls / 2} configure+join pairs on the stand-in.`,
+      ``,
+      `                                              p50 ms   p99 ms  mean ms   claims/s (range)   target`,
+      `${"claim without join (service, gRPC)".padEnd(43)}${fmt(svc.p50)} ${fmt(svc.p99)} ${fmt(svc.mean)}   ${serviceRate.toFixed(0).padStart(8)} (${range(serviceRates)})   p99 <= 50 ms, >= 200/s`,
+      `${`bare claim statement (SQL, ${CONCURRENCY} conns)`.padEnd(43)}${fmt(bare.p50)} ${fmt(bare.p99)} ${fmt(bare.mean)}   ${bareRate.toFixed(0).padStart(8)} (${range(bareRates)})`,
+      `${"claim without join, one at a time".padEnd(43)}${fmt(single.p50)} ${fmt(single.p99)} ${fmt(single.mean)}   ${(1000 / single.mean).toFixed(0).padStart(8)}`,
+      `${"claims/s service / bare statement".padEnd(43 + 29)}${ratio.toFixed(2).padStart(8)}`,
+      `${`claim with XMTP join (${JOIN_CLAIMS}, ${JOIN_CONCURRENCY} concurrent)`.padEnd(43)}${fmt(wj.p50)} ${fmt(wj.p99)} ${fmt(wj.mean)}   ${withJoin.perSecond.toFixed(1).padStart(8)}`,
+      `CPU per claim without join (${CONCURRENCY} concurrent): claims process ${(cpu.claims / (perRound * ROUNDS)).toFixed(2)} ms, templates process ` +
+        `${(cpu.templates / (perRound * ROUNDS)).toFixed(2)} ms,`,
+      `this process (claimers, stand-in host) ${(cpu.bench / (perRound * ROUNDS)).toFixed(2)} ms; ${cores} cores`,
+      ``,
+      `with join: real instance host in this process (offline model), local XMTP node in its own process, claims service running`,
+      `its warm pool (target ${TARGET}) on that host; one conversation per claim, created by an in-bench SDK creator that adds`,
+      `each instance on its join_request (${creator.joinRequests} join requests answered); every instance checked in its group.`,
+      ``,
+      `replacement of a claimed instance (pool target ${TARGET}, pass every 5 s, ${REPLACEMENTS} claims with join, one at a time):`,
+      `  from the claim request until a new instance is idle   ${secs(replaceFromRequest)}`,
+      `  from the claim's answer                               ${secs(replaceFromAnswer)}`,
+      `  of which waiting for the pool manager's pass          ${secs(waitForPass)}`,
+      `  of which StartInstance (row created -> idle)          ${secs(startInstanceMs)}`,
+    ];
+    if (creator.errors.length > 0) lines.push(`creator errors: ${creator.errors.slice(0, 3).join("; ")}`);
+    console.log(lines.join("\n"));
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    for (const child of children.reverse()) await child.stop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
