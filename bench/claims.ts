@@ -56,6 +56,9 @@ const ROUNDS = 5;
 const WARMUP = 200;
 /** Claims made one at a time (no concurrency): the latency of one claim on an unloaded service. */
 const SINGLE = 300;
+/** Open loop: claims offered at the target rate by the 50 claimers, whatever the answers' pace. */
+const OFFERED_RATE = 200;
+const OFFERED = Number(process.env.BENCH_OFFERED_CLAIMS ?? 1000);
 const JOIN_CLAIMS = Number(process.env.BENCH_JOIN_CLAIMS ?? 30);
 const JOIN_CONCURRENCY = 10;
 const REPLACEMENTS = Number(process.env.BENCH_REPLACEMENTS ?? 6);
@@ -143,6 +146,27 @@ async function timed(n: number, concurrency: number, job: (i: number, worker: nu
     }),
   );
   return { ms, perSecond: n / ((performance.now() - t0) / 1000) };
+}
+
+/**
+ * Open loop: claim i starts at its scheduled time (i / rate seconds in), spread
+ * over `claimers`, whether or not earlier ones have answered; its latency counts
+ * from the scheduled time, so a slow answer cannot hide the queue behind it
+ * (no coordinated omission). This is latency at a given load; `timed` above is
+ * the most a closed loop of claimers can push through.
+ */
+async function atRate(n: number, rate: number, job: () => Promise<unknown>): Promise<number[]> {
+  const ms: number[] = [];
+  const t0 = performance.now() + 20;
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const at = t0 + (i * 1000) / rate;
+      await new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
+      await job();
+      ms.push(performance.now() - at);
+    }),
+  );
+  return ms;
 }
 
 /** CPU time (user + system) a process has used so far, in ms (Linux /proc, 100 ticks a second). */
@@ -315,7 +339,7 @@ async function main() {
     closers.push(() => sql.end());
 
     // Idle instances on the stand-in host: rows inserted directly, and the host told it runs them.
-    const total = Math.ceil((WARMUP + CLAIMS) * 2 * 1.1) + SINGLE;
+    const total = Math.ceil((WARMUP + CLAIMS) * 2 * 1.1) + SINGLE + OFFERED;
     const { rows: seeded } = await sql.query<{ id: string; wallet_index: number; inbox_id: string }>(
       `insert into instances (id, state, host_url, inbox_id)
        select 'inst_b' || lpad(g::text, 15, '0'), 'idle', $1, md5('a' || g::text) || md5('b' || g::text)
@@ -385,12 +409,13 @@ async function main() {
       bareMs.push(...b.ms);
       bareRates.push(b.perSecond);
     }
+    const offered = figures(await atRate(OFFERED, OFFERED_RATE, claimOnce));
     // Every service claim a distinct instance, claimed; every bare claim a distinct row, claiming.
     const { rows: check } = await sql.query<{ claimed: number; claiming: number; idle: number }>(
       `select count(*) filter (where state = 'claimed')::int as claimed, count(*) filter (where state = 'claiming')::int as claiming,
               count(*) filter (where state = 'idle')::int as idle from instances`,
     );
-    const serviceClaims = WARMUP + SINGLE + perRound * ROUNDS;
+    const serviceClaims = WARMUP + SINGLE + perRound * ROUNDS + OFFERED;
     if (check[0]!.claimed !== serviceClaims || check[0]!.claiming !== bareClaimed) {
       throw new Error(`expected ${serviceClaims} claimed and ${bareClaimed} claiming rows, found ${JSON.stringify(check[0])}`);
     }
@@ -511,6 +536,7 @@ async function main() {
       `                                              p50 ms   p99 ms  mean ms   claims/s (range)   target`,
       `${"claim without join (service, gRPC)".padEnd(43)}${fmt(svc.p50)} ${fmt(svc.p99)} ${fmt(svc.mean)}   ${serviceRate.toFixed(0).padStart(8)} (${range(serviceRates)})   p99 <= 50 ms, >= 200/s`,
       `${`bare claim statement (SQL, ${CONCURRENCY} conns)`.padEnd(43)}${fmt(bare.p50)} ${fmt(bare.p99)} ${fmt(bare.mean)}   ${bareRate.toFixed(0).padStart(8)} (${range(bareRates)})`,
+      `${`claim without join at ${OFFERED_RATE}/s (open loop)`.padEnd(43)}${fmt(offered.p50)} ${fmt(offered.p99)} ${fmt(offered.mean)}   ${String(OFFERED_RATE).padStart(8)}   p99 <= 50 ms at 200/s`,
       `${"claim without join, one at a time".padEnd(43)}${fmt(single.p50)} ${fmt(single.p99)} ${fmt(single.mean)}   ${(1000 / single.mean).toFixed(0).padStart(8)}`,
       `${"claims/s service / bare statement".padEnd(43 + 29)}${ratio.toFixed(2).padStart(8)}`,
       `${`claim with XMTP join (${JOIN_CLAIMS}, ${JOIN_CONCURRENCY} concurrent)`.padEnd(43)}${fmt(wj.p50)} ${fmt(wj.p99)} ${fmt(wj.mean)}   ${withJoin.perSecond.toFixed(1).padStart(8)}`,
