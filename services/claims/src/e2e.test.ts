@@ -42,7 +42,7 @@ import { startTemplateService, type RunningTemplateService } from "@convos-pool/
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
 // The instance package's CLI helper (it exports no testing entry point).
-import { ConvosCli, type ReadyEvent } from "../../instance/src/testing/convos-cli.js";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
 import { SecretBox, secretAad } from "./secrets.js";
 import { startClaimsService, type RunningClaimsService } from "./server.js";
 

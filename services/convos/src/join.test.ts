@@ -4,13 +4,10 @@
 // The CLI's `local` environment is http://localhost:5556 and it has no option
 // for another address, so this file runs its devnode on 5556 and takes the
 // cross-process port lock first (test files run in parallel processes).
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -25,121 +22,12 @@ import { readAppData, writeAppData } from "./app-data.js";
 import { createXmtpClient } from "./client.js";
 import { XmtpInboxResolver } from "./identity.js";
 import { joinConversation, type JoiningClient } from "./join.js";
+import { ConvosCli, type ReadyEvent } from "./testing/convos-cli.js";
 
 type AgentClient = Client<unknown>;
 type Group = ReturnType<AgentClient["conversations"]["listGroups"]>[number];
 
 /** One line of `convos agent serve`'s stdout. */
-interface CliEvent {
-  event: string;
-  [key: string]: unknown;
-}
-
-interface ReadyEvent extends CliEvent {
-  conversationId: string;
-  inboxId: string;
-  address: string;
-  inviteUrl: string;
-  inviteSlug: string;
-  inviteTag: string;
-}
-
-const CLI_BIN = join(dirname(createRequire(import.meta.url).resolve("@xmtp/convos-cli")), "..", "bin", "run.js");
-
-/**
- * The Convos CLI as a child process: its own home (identity and database),
- * working directory (it reads a `.env` there) and temporary directory (it
- * writes the invite's QR code there), all under `dir`.
- */
-class ConvosCli {
-  readonly events: CliEvent[] = [];
-  private readonly stderr: string[] = [];
-  private readonly wakers = new Set<() => void>();
-  private readonly exited: Promise<void>;
-  private exit: string | undefined;
-
-  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      try {
-        this.events.push(JSON.parse(line) as CliEvent);
-      } catch {
-        this.stderr.push(`(stdout) ${line}`);
-      }
-      this.wake();
-    });
-    createInterface({ input: child.stderr }).on("line", (line) => {
-      this.stderr.push(line);
-      if (this.stderr.length > 200) this.stderr.shift();
-    });
-    this.exited = new Promise((resolve) => {
-      child.once("exit", (code, signal) => {
-        this.exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
-        this.wake();
-        resolve();
-      });
-    });
-  }
-
-  static async start(args: string[], dir: string): Promise<ConvosCli> {
-    const dirs = { home: join(dir, "home"), cwd: join(dir, "cwd"), tmp: join(dir, "tmp"), xdg: join(dir, "xdg") };
-    for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
-    // Nothing of ours may steer it (CONVOS_HOME, CONVOS_ENV, XMTP_GATEWAY_HOST, ...).
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CONVOS_|XMTP_)/.test(k)));
-    const child = spawn(process.execPath, [CLI_BIN, ...args, "--env", "local", "--home", dirs.home], {
-      cwd: dirs.cwd,
-      env: {
-        ...env,
-        TMPDIR: dirs.tmp,
-        XDG_CACHE_HOME: dirs.xdg,
-        XDG_CONFIG_HOME: dirs.xdg,
-        XDG_DATA_HOME: dirs.xdg,
-        CONVOS_SKIP_NEW_VERSION_CHECK: "true", // oclif would ask the npm registry for a newer version
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    return new ConvosCli(child);
-  }
-
-  private wake() {
-    for (const w of this.wakers) w();
-  }
-
-  /** The first event (already printed or to come) that matches; fails after `ms` or when the CLI exits. */
-  waitFor<E extends CliEvent = CliEvent>(what: string, match: (e: CliEvent) => boolean, ms = 20_000): Promise<E> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.events.find(match);
-        const failure = found ? undefined : this.exit ? `the CLI ${this.exit}` : Date.now() >= deadline ? `not within ${ms} ms` : undefined;
-        if (!found && !failure) return;
-        clearTimeout(timer);
-        this.wakers.delete(check);
-        if (found) resolve(found as E);
-        else reject(new Error(`convos agent serve: no ${what} event (${failure}).\nstdout events: ${this.events.map((e) => e.event).join(", ") || "none"}\nstderr:\n${this.stderr.join("\n")}`));
-      };
-      const deadline = Date.now() + ms;
-      const timer = setTimeout(check, ms);
-      this.wakers.add(check);
-      check();
-    });
-  }
-
-  /** One ndjson command on stdin, e.g. {"type":"send","text":"..."}. */
-  command(cmd: { type: string; [key: string]: unknown }) {
-    this.child.stdin.write(`${JSON.stringify(cmd)}\n`);
-  }
-
-  /** `stop`, then end stdin (the CLI only exits once stdin is closed); SIGKILL if it lingers. */
-  async stop() {
-    if (this.exit) return;
-    if (this.child.stdin.writable) {
-      this.command({ type: "stop" });
-      this.child.stdin.end();
-    }
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
 
 /** Texts as they arrive on a conversation's stream. */
 function collect(stream: AsyncIterable<{ content: unknown; senderInboxId: string } | undefined>) {
@@ -198,7 +86,7 @@ beforeAll(async () => {
   node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: await createTestDatabase("convos_join") });
   cli = await ConvosCli.start(["agent", "serve", "--name", "Join test", "--profile-name", "CLI host"], dir);
   [ready, agent, resolver] = await Promise.all([
-    cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", 30_000),
+    cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }),
     newAgent("agent"),
     XmtpInboxResolver.connect({ apiUrl: node.url, cacheMs: 0 }),
   ]);

@@ -21,7 +21,7 @@ import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { instanceCall, startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "./host.js";
 import { renderIdentity } from "./instance.js";
 import { EXTRACTION_PROMPT, type MemoryFile } from "./memory.js";
-import { ConvosCli, type ReadyEvent } from "./testing/convos-cli.js";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
 import { startChatServer, type ChatServer } from "./testing/chat-server.js";
 
 const TOOL_SECRET = `telnyx-key-${randomBytes(8).toString("hex")}`;
