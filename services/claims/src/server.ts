@@ -21,6 +21,7 @@ import type { ToolProvider } from "./providers/types.js";
 import { GrpcInstanceRuntime, type InstanceRuntime } from "./runtime.js";
 import { SecretBox } from "./secrets.js";
 import { createClaimService, grpcTemplateSource } from "./service.js";
+import { UsageBatcher, cachedTemplateSource } from "./template-cache.js";
 
 export interface ClaimsServiceOptions {
   /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
@@ -98,18 +99,23 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       runtime = grpc;
     }
     const templateSource = grpcTemplateSource(templates.client);
+    const usageCounts = new UsageBatcher(
+      async (templateId, count) => {
+        await usage.client.recordTemplateUse({ templateId, count: BigInt(count) }, { timeoutMs: 5_000 });
+      },
+      (templateId, err) => log.warn("usage count not recorded yet", { templateId, err }),
+    );
+    closers.unshift(() => usageCounts.close());
     const flow = new ClaimFlow({
       em: db.em,
-      templates: templateSource,
+      templates: cachedTemplateSource(templateSource),
       providers,
       runtime,
       secrets,
       log,
       staleClaimSeconds: opts.staleClaimSeconds,
       // The store's "most used" order counts claims.
-      recordUse: async (templateId) => {
-        await usage.client.recordTemplateUse({ templateId }, { timeoutMs: 5_000 });
-      },
+      recordUse: async (templateId) => usageCounts.record(templateId),
     });
     const server = await startServer({
       name: "claims",

@@ -359,7 +359,9 @@ describe("templates", () => {
     const usage = createServiceClient(TemplateUsageService, service.url, TOKEN).client;
     expect((await usage.recordTemplateUse({ templateId: t.id })).usageCount).toBe(1n);
     expect((await usage.recordTemplateUse({ templateId: t.id })).usageCount).toBe(2n);
-    expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.usageCount).toBe(2n);
+    expect((await usage.recordTemplateUse({ templateId: t.id, count: 5n })).usageCount).toBe(7n);
+    expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.usageCount).toBe(7n);
+    await expectCode(usage.recordTemplateUse({ templateId: t.id, count: -1n }), Code.InvalidArgument);
     await expectCode(usage.recordTemplateUse({ templateId: "tmpl_0000000000000000" }), Code.NotFound);
   });
 

@@ -401,9 +401,11 @@ export function createTemplateUsageService(em: EntityManager): ServiceImpl<typeo
   return {
     async recordTemplateUse(req) {
       checkTemplateId(req.templateId);
+      if (req.count < 0n || req.count > 1_000_000n) throw invalidArgument("count", "must be 0 to 1,000,000");
       const rows = await em
         .fork()
-        .execute<{ usage_count: string }[]>(`update templates set usage_count = usage_count + 1 where id = ? returning usage_count`, [
+        .execute<{ usage_count: string }[]>(`update templates set usage_count = usage_count + ? where id = ? returning usage_count`, [
+          String(req.count === 0n ? 1n : req.count),
           req.templateId,
         ]);
       if (rows.length === 0) throw notFound(`template ${req.templateId}`);
