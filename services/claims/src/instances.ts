@@ -4,13 +4,13 @@
  * knows its XMTP inbox. Used by the pool manager.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
+import { randomId } from "@convos-pool/kit";
 import type { InstanceStateName } from "./entities.js";
-import { newInstanceId } from "./ids.js";
 
 export async function registerInstance(em: EntityManager, hostUrl: string): Promise<{ id: string; walletIndex: number }> {
   const rows = await em.execute<{ id: string; wallet_index: number }[]>(
     `insert into instances (id, state, host_url) values (?, 'starting', ?) returning id, wallet_index`,
-    [newInstanceId(), hostUrl],
+    [randomId("inst"), hostUrl],
   );
   const r = rows[0]!;
   return { id: r.id, walletIndex: Number(r.wallet_index) };

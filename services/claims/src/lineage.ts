@@ -6,9 +6,9 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import { callerInboxId, permissionDenied, unauthenticated } from "@convos-pool/kit";
+import { callerInboxId, pageSize, permissionDenied, unauthenticated } from "@convos-pool/kit";
 import type { TemplateSource } from "./claim-flow.js";
-import { instanceToProto, listTemplateInstances, pageSize } from "./queries.js";
+import { instanceToProto, listTemplateInstances } from "./queries.js";
 
 export interface LineageServiceDeps {
   em: EntityManager;

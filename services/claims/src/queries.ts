@@ -15,7 +15,7 @@ import {
   SyncState,
   type Instance,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { invalidArgument } from "@convos-pool/kit";
+import { decodePageToken, encodePageToken, invalidArgument, isDateAndId } from "@convos-pool/kit";
 import { InstanceRow, ProvisionedToolRow, type InstanceStateName } from "./entities.js";
 
 /** An instance as the lists return it (no secrets: tools are handles only). */
@@ -116,41 +116,18 @@ export async function getInstance(em: EntityManager, id: string): Promise<Instan
   return (await withTools(em, [data]))[0];
 }
 
-export function pageSize(value: number, field = "page_size"): number {
-  if (value === 0) return 20;
-  if (!Number.isInteger(value) || value < 1 || value > 100) throw invalidArgument(field, "must be 1 to 100");
-  return value;
-}
-
-/** Cursor: the (claimed_at, id) of the last row of a page, base64url JSON. */
-function encodeCursor(r: InstanceData): string {
-  return Buffer.from(JSON.stringify([r.claimedAt!.toISOString(), r.id])).toString("base64url");
-}
-
-function decodeCursor(token: string): [string, string] | undefined {
-  if (!token) return undefined;
-  try {
-    const v: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === "string") {
-      return [v[0], v[1]];
-    }
-  } catch {
-    // fall through
-  }
-  throw invalidArgument("page_token", "is not a page token of this listing; pass the next_page_token of the previous page");
-}
-
 async function page(em: EntityManager, where: string, params: unknown[], limit: number, pageToken: string): Promise<InstancePage> {
-  const cursor = decodeCursor(pageToken);
+  // Keyset cursor: the (claimed_at, id) of a page's last row.
+  const cursor = decodePageToken(pageToken, 2, "page_token", isDateAndId);
   const rows = await em.execute<SqlRow[]>(
     `select ${COLUMNS} from instances where ${where}
      ${cursor ? "and (claimed_at, id) < (?::timestamptz, ?)" : ""}
      order by claimed_at desc, id desc limit ?`,
-    [...params, ...(cursor ?? []), limit + 1],
+    [...params, ...(cursor ? [String(cursor[0]), String(cursor[1])] : []), limit + 1],
   );
   const instances = await withTools(em, rows.slice(0, limit).map(fromSql));
   const last = instances[instances.length - 1];
-  return { instances, nextPageToken: rows.length > limit && last ? encodeCursor(last) : "" };
+  return { instances, nextPageToken: rows.length > limit && last ? encodePageToken([last.claimedAt!.toISOString(), last.id]) : "" };
 }
 
 /** An owner's live (claimed) instances across templates, newest claim first. */

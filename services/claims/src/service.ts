@@ -3,9 +3,9 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { INBOX_ID_PATTERN, callerHeaders, callerInboxId, invalidArgument, notFound, permissionDenied, unauthenticated, type ServiceClient } from "@convos-pool/kit";
+import { INBOX_ID_PATTERN, callerHeaders, callerInboxId, invalidArgument, notFound, pageSize, permissionDenied, unauthenticated, type ServiceClient } from "@convos-pool/kit";
 import type { ClaimFlow, TemplateSource } from "./claim-flow.js";
-import { getInstance, instanceToProto, listOwnerAgents, pageSize } from "./queries.js";
+import { getInstance, instanceToProto, listOwnerAgents } from "./queries.js";
 
 export interface ClaimServiceDeps {
   em: EntityManager;

@@ -10,3 +10,5 @@ export * from "./db.js";
 export * from "./nonces.js";
 export * from "./service-client.js";
 export * from "./signature-workers.js";
+export * from "./ids.js";
+export * from "./page-token.js";

@@ -321,6 +321,10 @@ describe("templates", () => {
     expect(popular.templates[0]?.usageCount).toBe(100n);
 
     await expectCode(client.browseStore({ pageToken: "garbage" }), Code.InvalidArgument);
+    // Well-formed tokens with values a cursor cannot hold: the caller's error, not the database's.
+    const forged = (v: unknown[]) => Buffer.from(JSON.stringify(v)).toString("base64url");
+    await expectCode(client.browseStore({ pageToken: forged(["not a date", "x"]) }), Code.InvalidArgument);
+    await expectCode(client.browseStore({ sort: StoreSort.MOST_USED, pageToken: forged(["lots", "x"]) }), Code.InvalidArgument);
     await expectCode(client.browseStore({ pageSize: 1000 }), Code.InvalidArgument);
   });
 

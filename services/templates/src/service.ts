@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
@@ -26,6 +25,10 @@ import {
   jsonHash,
   notFound,
   patchToJson,
+  randomId,
+  decodePageToken,
+  encodePageToken,
+  pageSize,
   unauthenticated,
   validateContent,
   validatePatch,
@@ -35,7 +38,6 @@ import {
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { TemplateRow, TemplateVersionRow, type TemplateRowType, type TemplateSnapshot } from "./entities.js";
-import { decodePageToken, encodePageToken, pageSize } from "./page-token.js";
 import { browseStore, listCreatorTemplates, type ListedRow } from "./store.js";
 
 export interface TemplateServiceDeps {
@@ -45,19 +47,6 @@ export interface TemplateServiceDeps {
 }
 
 const TEMPLATE_ID = /^tmpl_[A-Za-z0-9]{16}$/;
-const ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-function newTemplateId(): string {
-  // 16 characters of a 62-letter alphabet: about 95 bits, unguessable.
-  const bytes = randomBytes(32);
-  let id = "";
-  for (const b of bytes) {
-    if (b < 248) id += ID_ALPHABET[b % 62];
-    if (id.length === 16) break;
-  }
-  return id.length === 16 ? `tmpl_${id}` : newTemplateId();
-}
-
 function checkTemplateId(id: string, field = "template_id"): void {
   if (!TEMPLATE_ID.test(id)) throw invalidArgument(field, 'must be a template id such as "tmpl_" followed by 16 letters or digits');
 }
@@ -243,7 +232,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         await spendNonce(tx, verified.nonce, req.creatorId, "CreateTemplate");
         const at = now();
         const row = tx.create(TemplateRow, {
-          id: newTemplateId(),
+          id: randomId("tmpl"),
           creatorId: req.creatorId,
           agentName: content.agent_name,
           instructions: content.instructions,
@@ -333,7 +322,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       // History can hold instructions the creator has since replaced: theirs only.
       if (callerInboxId(ctx) !== row.creatorId) throw notFound(`version history of template ${req.templateId}`);
       const limit = pageSize(req.pageSize);
-      const cursor = decodePageToken(req.pageToken, 1);
+      const cursor = decodePageToken(req.pageToken, 1, "page_token", (v) => Number.isInteger(v[0]));
       const rows = await deps.em.fork().find(
         TemplateVersionRow,
         { template: row.id, ...(cursor ? { version: { $lt: Number(cursor[0]) } } : {}) },

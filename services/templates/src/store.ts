@@ -1,7 +1,6 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { invalidArgument } from "@convos-pool/kit";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { decodePageToken, encodePageToken, invalidArgument, isDateAndId } from "@convos-pool/kit";
 
 /** Columns of a listing: everything but the instructions (up to 256 KiB each) and the search vector. */
 export const LIST_COLUMNS = `id, creator_id, agent_name, '' as instructions, model, tools, description, category, tags,
@@ -77,7 +76,9 @@ export function planStoreQuery(q: StoreQuery): StorePlan {
     where.push(`category = ?`);
     params.push(q.category);
   }
-  const cursor = decodePageToken(q.pageToken, 2);
+  const cursor = decodePageToken(q.pageToken, 2, "page_token", (v) =>
+    sort === StoreSort.RELEVANCE ? typeof v[0] === "number" : sort === StoreSort.MOST_USED ? /^\d+$/.test(String(v[0])) : isDateAndId(v),
+  );
   const limit = q.limit + 1; // one more row tells whether there is a next page
   const withQuery = `with q as (select websearch_to_tsquery('english', ?) as tsq) `;
 
@@ -160,7 +161,7 @@ export async function listCreatorTemplates(
   const params: unknown[] = [creatorId];
   if (!opts.includePrivate) where.push(`visibility = 'public'`);
   if (!opts.includeArchived) where.push(`status = 'active'`);
-  const cursor = decodePageToken(opts.pageToken, 2);
+  const cursor = decodePageToken(opts.pageToken, 2, "page_token", isDateAndId);
   if (cursor) {
     where.push(`(created_at, id) < (?::timestamptz, ?)`);
     params.push(String(cursor[0]), String(cursor[1]));

@@ -1,4 +1,4 @@
-import { invalidArgument } from "@convos-pool/kit";
+import { invalidArgument } from "./errors.js";
 
 /**
  * Opaque keyset cursors: the sort key values of the last row of a page,
@@ -9,14 +9,25 @@ export function encodePageToken(values: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(values)).toString("base64url");
 }
 
-export function decodePageToken(token: string, arity: number, field = "page_token"): (string | number)[] | undefined {
+/**
+ * The values of a page token, or undefined for the first page. `valid` checks
+ * them further (a date that is a date, a count that is a number), so a forged
+ * token is the caller's INVALID_ARGUMENT, never a database error.
+ */
+export function decodePageToken(
+  token: string,
+  arity: number,
+  field = "page_token",
+  valid: (values: (string | number)[]) => boolean = () => true,
+): (string | number)[] | undefined {
   if (token === "") return undefined;
   try {
     const values: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
     if (
       Array.isArray(values) &&
       values.length === arity &&
-      values.every((v) => typeof v === "string" || (typeof v === "number" && Number.isFinite(v)))
+      values.every((v) => typeof v === "string" || (typeof v === "number" && Number.isFinite(v))) &&
+      valid(values)
     ) {
       return values as (string | number)[];
     }
@@ -31,3 +42,6 @@ export function pageSize(value: number, field = "page_size"): number {
   if (!Number.isInteger(value) || value < 1 || value > 100) throw invalidArgument(field, "must be 1 to 100");
   return value;
 }
+
+/** For keyset cursors of (timestamp, id). */
+export const isDateAndId = (v: (string | number)[]) => typeof v[0] === "string" && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === "string";
