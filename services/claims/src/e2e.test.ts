@@ -21,23 +21,17 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService, type ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { renderIdentity, startInstanceHost, type RunningInstanceHost } from "@convos-pool/instance";
 import {
   CALLER_HEADER,
-  contentFromJson,
-  contentToJson,
   createLogger,
   createServiceClient,
-  jsonHash,
-  signOperation,
   type ServiceClient,
   type TemplateContentJson,
-  type ToolJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { ALL_TOOLS, createTestDatabase, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
@@ -56,23 +50,8 @@ const JOIN_TIMEOUT_MS = 8_000;
 const TARGET = 2;
 const INSTRUCTIONS = "You are a travel planning assistant. You help groups plan trips.";
 
-const tool = (id: string, provisioning: "pool" | "user", extra: Partial<ToolJson> = {}): ToolJson => ({
-  id,
-  name: id,
-  provisioning,
-  description: "",
-  prompt: provisioning === "user" ? `Your ${id}?` : "",
-  required: false,
-  ...extra,
-});
 
-const TOOLS: ToolJson[] = [
-  tool("sms", "pool"),
-  tool("crypto", "pool"),
-  tool("email", "pool"),
-  tool("personal-email", "user", { prompt: "Your email for booking confirmations?", required: true }),
-  tool("nickname", "user"),
-];
+const TOOLS = ALL_TOOLS;
 
 let lock: PortLock | undefined;
 let node: RunningDevnode | undefined;
@@ -132,20 +111,8 @@ async function createConversationAndLeave(at: string): Promise<CreatedConversati
 
 // ---- helpers ----
 
-async function createTemplate(c: TestIdentity, over: Partial<TemplateContentJson>, visibility: "public" | "private") {
-  const body = contentFromJson(sampleContent(over));
-  const signature = await signOperation(c.account, "CreateTemplate", { inboxId: c.inboxId, contentHash: jsonHash(contentToJson(body)) });
-  const t = (await templatesClient.createTemplate({ creatorId: c.inboxId, content: body, signature })).template!;
-  if (visibility === "private") return t;
-  const pub = await signOperation(c.account, "SetTemplateVisibility", {
-    inboxId: c.inboxId,
-    templateId: t.id,
-    version: t.version,
-    visibility: "public",
-  });
-  return (await templatesClient.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PUBLIC, signature: pub }))
-    .template!;
-}
+const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson>, visibility: "public" | "private") =>
+  signedTemplate(templatesClient, c, sampleContent(over), visibility);
 
 async function rows<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
   return (await sql!.query(text, params)).rows as T[];

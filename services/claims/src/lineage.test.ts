@@ -16,22 +16,17 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   CALLER_HEADER,
-  contentFromJson,
-  contentToJson,
   createLogger,
   createServiceClient,
   fieldViolations,
-  jsonHash,
   openDatabase,
-  signOperation,
   type Database,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { createTestDatabase, newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
 import { entities } from "./entities.js";
 import { markIdle, registerInstance } from "./instances.js";
@@ -55,20 +50,8 @@ let dataDir: string;
 
 const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
 
-async function createTemplate(c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility: "public" | "private" = "public") {
-  const body = contentFromJson(sampleContent({ tools: [], ...over }));
-  const signature = await signOperation(c.account, "CreateTemplate", { inboxId: c.inboxId, contentHash: jsonHash(contentToJson(body)) });
-  const t = (await templatesClient.createTemplate({ creatorId: c.inboxId, content: body, signature })).template!;
-  if (visibility === "private") return t;
-  const pub = await signOperation(c.account, "SetTemplateVisibility", {
-    inboxId: c.inboxId,
-    templateId: t.id,
-    version: t.version,
-    visibility: "public",
-  });
-  return (await templatesClient.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PUBLIC, signature: pub }))
-    .template!;
-}
+const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility: "public" | "private" = "public") =>
+  signedTemplate(templatesClient, c, sampleContent({ tools: [], ...over }), visibility);
 
 /** Idle instances as the pool manager makes them: a row, started on the host, then idle. */
 async function seedIdle(n: number): Promise<void> {

@@ -8,23 +8,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ClaimService, type ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   CALLER_HEADER,
-  contentFromJson,
-  contentToJson,
   createLogger,
   createServiceClient,
   fieldViolations,
-  jsonHash,
   openDatabase,
-  signOperation,
   type Database,
   type TemplateContentJson,
-  type ToolJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { ALL_TOOLS, createTestDatabase, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
 import { claimIdleInstance, insertProvisionedTool } from "./claim-sql.js";
 import { entities } from "./entities.js";
@@ -66,38 +60,10 @@ const logLines: string[] = [];
 const as = (who: TestIdentity | string) => ({ headers: { [CALLER_HEADER]: typeof who === "string" ? who : who.inboxId } });
 const mailboxRoot = () => path.join(dataDir, "mailboxes");
 
-const tool = (id: string, provisioning: "pool" | "user", extra: Partial<ToolJson> = {}): ToolJson => ({
-  id,
-  name: id,
-  provisioning,
-  description: "",
-  prompt: provisioning === "user" ? `Your ${id}?` : "",
-  required: false,
-  ...extra,
-});
 
-const ALL_TOOLS: ToolJson[] = [
-  tool("sms", "pool"),
-  tool("crypto", "pool"),
-  tool("email", "pool"),
-  tool("personal-email", "user", { prompt: "Your email for booking confirmations?", required: true }),
-  tool("nickname", "user"),
-];
 
-async function createTemplate(c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility: "public" | "private" = "public") {
-  const body = contentFromJson(sampleContent(over));
-  const signature = await signOperation(c.account, "CreateTemplate", { inboxId: c.inboxId, contentHash: jsonHash(contentToJson(body)) });
-  const t = (await templatesClient.createTemplate({ creatorId: c.inboxId, content: body, signature })).template!;
-  if (visibility === "private") return t;
-  const pub = await signOperation(c.account, "SetTemplateVisibility", {
-    inboxId: c.inboxId,
-    templateId: t.id,
-    version: t.version,
-    visibility: "public",
-  });
-  return (await templatesClient.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PUBLIC, signature: pub }))
-    .template!;
-}
+const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility: "public" | "private" = "public") =>
+  signedTemplate(templatesClient, c, sampleContent(over), visibility);
 
 /** Idle instances as the pool manager makes them: a row, started on the host, then idle. */
 async function seedIdle(n: number, on: StandInHost = host): Promise<string[]> {

@@ -1,6 +1,10 @@
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import type { Client } from "@connectrpc/connect";
+import { Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { deriveInboxId } from "../inbox.js";
-import type { TemplateContentJson } from "../template-content.js";
+import { signOperation } from "../signatures.js";
+import { contentFromJson, contentToJson, jsonHash, type TemplateContentJson, type ToolJson } from "../template-content.js";
 
 /** Someone with a local wallet and the XMTP inbox that wallet creates. */
 export interface TestIdentity {
@@ -28,4 +32,38 @@ export function sampleContent(over: Partial<TemplateContentJson> = {}): Template
     tags: ["travel", "japan"],
     ...over,
   };
+}
+
+/** A tool declaration in its JSON form, with the defaults of a minimal one. */
+export function tool(id: string, provisioning: "pool" | "user", extra: Partial<ToolJson> = {}): ToolJson {
+  return { id, name: id, provisioning, description: "", prompt: provisioning === "user" ? `Your ${id}?` : "", required: false, ...extra };
+}
+
+/** Every pool tool and two user tools, one of them required. */
+export const ALL_TOOLS: ToolJson[] = [
+  tool("sms", "pool"),
+  tool("crypto", "pool"),
+  tool("email", "pool"),
+  tool("personal-email", "user", { prompt: "Your email for booking confirmations?", required: true }),
+  tool("nickname", "user"),
+];
+
+/** Creates a template signed by its creator, and publishes it unless asked for a private one. */
+export async function signedTemplate(
+  client: Client<typeof TemplateService>,
+  creator: TestIdentity,
+  content: TemplateContentJson,
+  visibility: "public" | "private" = "public",
+): Promise<Template> {
+  const body = contentFromJson(content);
+  const signature = await signOperation(creator.account, "CreateTemplate", { inboxId: creator.inboxId, contentHash: jsonHash(contentToJson(body)) });
+  const t = (await client.createTemplate({ creatorId: creator.inboxId, content: body, signature })).template!;
+  if (visibility === "private") return t;
+  const publish = await signOperation(creator.account, "SetTemplateVisibility", {
+    inboxId: creator.inboxId,
+    templateId: t.id,
+    version: t.version,
+    visibility: "public",
+  });
+  return (await client.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PUBLIC, signature: publish })).template!;
 }
