@@ -27,9 +27,8 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import * as grpc from "@grpc/grpc-js";
 import pg from "pg";
-import { Client, type ClientOptions, type Identifier, type IdentifierKind, type Signer } from "@xmtp/node-sdk";
-import { toBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { createXmtpClient } from "@convos-pool/convos";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { mls } from "../services/xmtp-devnode/src/proto.js";
 import { mlsPrivateMessage } from "../services/xmtp-devnode/src/test-fixtures.js";
@@ -42,7 +41,7 @@ const ROUNDS = 5;
 const WARMUP = 20;
 const MLS_API = "/xmtp.mls.api.v1.MlsApi";
 
-type SdkClient = Awaited<ReturnType<typeof Client.create>>;
+type SdkClient = Awaited<ReturnType<typeof createXmtpClient>>;
 type Conversation = NonNullable<Awaited<ReturnType<SdkClient["conversations"]["getConversationById"]>>>;
 
 // ---------------------------------------------------------------- the node, in its own process
@@ -94,64 +93,59 @@ async function startNodeProcess(databaseUrl: string) {
 
 // ---------------------------------------------------------------- SDK clients
 
-function signerOf(): Signer {
-  const account = privateKeyToAccount(generatePrivateKey());
-  // IdentifierKind.Ethereum (a const enum of the bindings: isolated modules write its value).
-  const identifier: Identifier = { identifier: account.address.toLowerCase(), identifierKind: 0 as IdentifierKind };
-  return {
-    type: "EOA",
-    getIdentifier: () => identifier,
-    signMessage: async (message: string) => toBytes(await account.signMessage({ message })),
-  };
+function sdkClient(apiUrl: string, dir: string, name: string) {
+  return createXmtpClient(privateKeyToAccount(generatePrivateKey()), { apiUrl, dbPath: join(dir, `${name}.db3`), dbEncryptionKey: randomBytes(32) });
 }
 
-async function sdkClient(apiUrl: string, dir: string, name: string): Promise<SdkClient> {
-  // A ClientOptions variable: Client.create's Omit<ClientOptions, "codecs"> drops `env`/`apiUrl` from literals.
-  const options: ClientOptions = {
-    env: "local",
-    apiUrl,
-    dbPath: join(dir, `${name}.db3`),
-    dbEncryptionKey: randomBytes(32),
-    disableDeviceSync: true,
-  };
-  return Client.create(signerOf(), options);
+/**
+ * Arrivals on a stream: counts them and resolves a waiter registered for a
+ * given key with its arrival time.
+ */
+class Arrivals {
+  count = 0;
+  private readonly waiters = new Map<string, (at: number) => void>();
+  private onCount: (() => void) | undefined;
+
+  arrived(key: string | undefined, at: number): void {
+    this.count++;
+    this.onCount?.();
+    const w = key === undefined ? undefined : this.waiters.get(key);
+    if (w && key !== undefined) {
+      this.waiters.delete(key);
+      w(at);
+    }
+  }
+
+  /** Resolves with the arrival time of `key`. */
+  arrival(key: string): Promise<number> {
+    return new Promise((resolve) => this.waiters.set(key, resolve));
+  }
+
+  /** Resolves when `n` have arrived in all. */
+  until(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.count >= n) return resolve();
+      this.onCount = () => {
+        if (this.count >= n) {
+          this.onCount = undefined;
+          resolve();
+        }
+      };
+    });
+  }
 }
 
-/** B's side: a group stream that resolves waiters by text and counts arrivals. */
+/** B's side: a group stream whose arrivals are keyed by text. */
 async function receiver(group: Conversation) {
-  const waiters = new Map<string, (at: number) => void>();
-  const state = { count: 0, onCount: undefined as (() => void) | undefined };
+  const arrivals = new Arrivals();
   const stream = await group.stream({ retryDelay: 100 });
   void (async () => {
     for await (const m of stream) {
       const at = performance.now();
-      if (typeof m?.content !== "string") continue;
-      state.count++;
-      state.onCount?.();
-      const w = waiters.get(m.content);
-      if (w) {
-        waiters.delete(m.content);
-        w(at);
-      }
+      if (typeof m?.content === "string") arrivals.arrived(m.content, at);
     }
   })();
-  return {
-    state,
-    /** Resolves with the arrival time of `text` on the stream. */
-    arrival: (text: string) => new Promise<number>((resolve) => waiters.set(text, resolve)),
-    /** Resolves when `n` texts have arrived in all. */
-    until: (n: number) =>
-      new Promise<void>((resolve) => {
-        if (state.count >= n) return resolve();
-        state.onCount = () => {
-          if (state.count >= n) {
-            state.onCount = undefined;
-            resolve();
-          }
-        };
-      }),
-    end: () => stream.end(),
-  };
+  return { arrivals, end: () => stream.end() };
 }
 
 // ---------------------------------------------------------------- the node alone, over plain gRPC
@@ -187,8 +181,7 @@ function plainClient(url: string) {
       ).messages[0],
     /** A subscription to one group: counts arrivals, resolves waiters by content. */
     subscribe(groupId: Uint8Array) {
-      const waiters = new Map<string, (at: number) => void>();
-      const state = { count: 0, onCount: undefined as (() => void) | undefined };
+      const arrivals = new Arrivals();
       const stream = client.makeServerStreamRequest(
         `${MLS_API}/SubscribeGroupMessages`,
         (b: Uint8Array) => Buffer.from(b),
@@ -200,33 +193,10 @@ function plainClient(url: string) {
       stream.on("data", (b: Buffer) => {
         const at = performance.now();
         const data = mls.GroupMessage.decode(b).v1?.data;
-        state.count++;
-        state.onCount?.();
-        if (!data) return;
-        const key = Buffer.from(data).toString("base64");
-        const w = waiters.get(key);
-        if (w) {
-          waiters.delete(key);
-          w(at);
-        }
+        arrivals.arrived(data && Buffer.from(data).toString("base64"), at);
       });
       stream.on("error", () => {}); // cancelled at the end
-      return {
-        count: () => state.count,
-        arrival: (data: Uint8Array) =>
-          new Promise<number>((resolve) => waiters.set(Buffer.from(data).toString("base64"), resolve)),
-        until: (n: number) =>
-          new Promise<void>((resolve) => {
-            if (state.count >= n) return resolve();
-            state.onCount = () => {
-              if (state.count >= n) {
-                state.onCount = undefined;
-                resolve();
-              }
-            };
-          }),
-        cancel: () => stream.cancel(),
-      };
+      return { arrivals, cancel: () => stream.cancel() };
     },
     close: () => client.close(),
   };
@@ -281,7 +251,7 @@ async function main() {
     const tag = randomBytes(4).toString("hex");
     for (let i = 0; i < WARMUP; i++) {
       const t = `warm ${tag} ${i}`;
-      const arrived = rx.arrival(t);
+      const arrived = rx.arrivals.arrival(t);
       await groupA.sendText(t);
       await within(arrived, "a warm-up message on B's stream");
     }
@@ -295,7 +265,7 @@ async function main() {
     const sub = plain.subscribe(rawGroup);
     for (let i = 0; i < WARMUP; i++) {
       const m = rawMessage();
-      const arrived = sub.arrival(m);
+      const arrived = sub.arrivals.arrival(Buffer.from(m).toString("base64"));
       await plain.send(m);
       await within(arrived, "a warm-up message on the subscription");
     }
@@ -307,7 +277,7 @@ async function main() {
     const sdkRpcs = new Map<string, number>();
     for (let round = 0; round < ROUNDS; round++) {
       const rpcBefore = await node.rpcCounts();
-      const allReceived = rx.until(rx.state.count + perRound);
+      const allReceived = rx.arrivals.until(rx.arrivals.count + perRound);
       let t0 = performance.now();
       await bounded(perRound, CONCURRENCY, (i) => groupA.sendText(`bulk ${tag} ${round} ${i}`));
       await within(allReceived, "every message on B's stream");
@@ -316,7 +286,7 @@ async function main() {
       for (const [m, n] of rpcDelta(rpcBefore, await node.rpcCounts())) sdkRpcs.set(m, (sdkRpcs.get(m) ?? 0) + n);
 
       const rawBulk = Array.from({ length: perRound }, rawMessage);
-      const rawAllReceived = sub.until(sub.count() + perRound);
+      const rawAllReceived = sub.arrivals.until(sub.arrivals.count + perRound);
       t0 = performance.now();
       await bounded(perRound, CONCURRENCY, (i) => plain.send(rawBulk[i]!));
       await within(rawAllReceived, "every message on the subscription");
@@ -331,14 +301,14 @@ async function main() {
     const rawSendQuery: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const text = `latency ${tag} ${i}`;
-      const arrived = rx.arrival(text);
+      const arrived = rx.arrivals.arrival(text);
       let t = performance.now();
       await groupA.sendText(text);
       sdkSendCall.push(performance.now() - t);
       sdkLatency.push((await within(arrived, "a message on B's stream")) - t);
 
       const m = rawMessage();
-      const rawArrived = sub.arrival(m);
+      const rawArrived = sub.arrivals.arrival(Buffer.from(m).toString("base64"));
       t = performance.now();
       await plain.send(m);
       rawLatency.push((await within(rawArrived, "a message on the subscription")) - t);
