@@ -19,6 +19,8 @@ export interface XmtpClientOptions {
   dbPath: string | null;
   /** 32 bytes that encrypt the client's database. */
   dbEncryptionKey: Uint8Array;
+  /** Content types beyond the SDK's own (for example Convos' profile messages). */
+  codecs?: ClientOptions["codecs"];
 }
 
 /**
@@ -32,6 +34,7 @@ export async function createXmtpClient(account: LocalAccount, opts: XmtpClientOp
     dbEncryptionKey: opts.dbEncryptionKey,
     disableDeviceSync: true,
     historySyncUrl: null,
+    ...(opts.codecs ? { codecs: opts.codecs } : {}),
   };
   // The SDK's own signature Omit<>s a union of option types, which drops the
   // network keys; the options above are exactly its documented ClientOptions.

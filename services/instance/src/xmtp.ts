@@ -7,9 +7,9 @@
 // answer each other forever.
 
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Client, createBackend, type ClientOptions } from "@xmtp/node-sdk";
+import type { Client, ClientOptions } from "@xmtp/node-sdk";
 import type { LocalAccount } from "viem/accounts";
-import { walletSigner, type XmtpClientOptions } from "@convos-pool/convos";
+import { createXmtpClient, type XmtpClientOptions } from "@convos-pool/convos";
 import {
   MemberKind,
   ProfileSnapshotSchema,
@@ -60,17 +60,9 @@ export const CONVOS_CODECS: Codec[] = [
   joinRequestCodec,
 ];
 
-/** Same options as createXmtpClient (@convos-pool/convos), with the Convos codecs. */
+/** An agent's XMTP client: createXmtpClient with the Convos codecs, to tell agents from people. */
 export async function createAgentClient(account: LocalAccount, opts: XmtpClientOptions): Promise<AgentClient> {
-  const options: ClientOptions = {
-    backend: await createBackend({ env: "local", apiUrl: opts.apiUrl }),
-    dbPath: opts.dbPath,
-    dbEncryptionKey: opts.dbEncryptionKey,
-    disableDeviceSync: true,
-    historySyncUrl: null,
-    codecs: CONVOS_CODECS,
-  };
-  return (await Client.create(walletSigner(account), options as Parameters<typeof Client.create>[1])) as AgentClient;
+  return createXmtpClient(account, { ...opts, codecs: CONVOS_CODECS });
 }
 
 export interface MemberProfileInfo {
