@@ -9,8 +9,8 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { ConfigureRequestSchema, SignedTemplateSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { TemplateStatus, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { ConfigureRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { SignedTemplateSchema, TemplateStatus, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   INBOX_ID_PATTERN,
   contentToJson,

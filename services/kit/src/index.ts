@@ -12,3 +12,4 @@ export * from "./service-client.js";
 export * from "./signature-workers.js";
 export * from "./ids.js";
 export * from "./page-token.js";
+export * from "./template-release.js";

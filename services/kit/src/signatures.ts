@@ -61,12 +61,18 @@ export const SIGNED_TYPES = {
     { name: "targetVersion", type: "uint64" },
     ...envelope,
   ],
+  SetInstancePin: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "pinned", type: "bool" },
+    ...envelope,
+  ],
 } as const;
 
 export type SignedOperation = keyof typeof SIGNED_TYPES;
 
 /** The operation's own fields: everything but issuedAt and nonce. */
-export type OperationFields = Record<string, string | bigint | number>;
+export type OperationFields = Record<string, string | bigint | number | boolean>;
 
 const SIGNATURE_HEX = /^0x[0-9a-fA-F]{130}$/;
 const NONCE_HEX = /^0x[0-9a-fA-F]{64}$/;
@@ -113,6 +119,7 @@ export class SignatureVerifier {
     fields: OperationFields & { inboxId: string },
     signature: Signature | undefined,
     field = "signature",
+    opts: { anyAge?: boolean } = {},
   ): Promise<VerifiedSignature> {
     if (!signature) throw unauthenticated(`${field}: required for ${operation}`);
     if (!SIGNATURE_HEX.test(signature.signature)) {
@@ -123,7 +130,9 @@ export class SignatureVerifier {
     }
     const nowSeconds = Math.floor(this.now() / 1000);
     const issuedAt = Number(signature.issuedAt);
-    if (issuedAt < nowSeconds - this.maxAge || issuedAt > nowSeconds + this.maxSkew) {
+    // A template release is re-checked by instances long after it was signed
+    // (durable delivery); its replay guard is the version, not the clock.
+    if (!opts.anyAge && (issuedAt < nowSeconds - this.maxAge || issuedAt > nowSeconds + this.maxSkew)) {
       throw unauthenticated(`${field}.issued_at: outside the accepted window of ${this.maxAge} s; sign again`);
     }
     let address: Hex;

@@ -8,7 +8,7 @@ import type { Signature } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
 import type { InstanceState } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
-import type { TemplateContent } from "./template_pb.js";
+import type { SignedTemplate } from "./template_pb.js";
 import { file_convos_pool_v1_template } from "./template_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/instance_service.proto.
  */
 export const file_convos_pool_v1_instance_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjb252b3MvcG9vbC92MS9pbnN0YW5jZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKfAQoOVG9vbENyZWRlbnRpYWwSDwoHdG9vbF9pZBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSPAoHc2VjcmV0cxgDIAMoCzIrLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsLlNlY3JldHNFbnRyeRouCgxTZWNyZXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKyAQoOU2lnbmVkVGVtcGxhdGUSEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDEjAKB2NvbnRlbnQYBCABKAsyHy5jb252b3MucG9vbC52MS5UZW1wbGF0ZUNvbnRlbnQSNAoRY3JlYXRvcl9zaWduYXR1cmUYBSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUi1gIKEENvbmZpZ3VyZVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSMAoIdGVtcGxhdGUYAiABKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRIQCghvd25lcl9pZBgDIAEoCRINCgVtb2RlbBgEIAEoCRIYChBtb2RlbF9vdmVycmlkZGVuGAUgASgIEi0KBXRvb2xzGAYgAygLMh4uY29udm9zLnBvb2wudjEuVG9vbENyZWRlbnRpYWwSRQoLdXNlcl9jb25maWcYByADKAsyMC5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXF1ZXN0LlVzZXJDb25maWdFbnRyeRIXCg9wYXJlbnRfaW5ib3hfaWQYCCABKAkaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiEwoRQ29uZmlndXJlUmVzcG9uc2UiNgoXSm9pbkNvbnZlcnNhdGlvblJlcXVlc3QSGwoTY29udmVyc2F0aW9uX2ludml0ZRgBIAEoCSIzChhKb2luQ29udmVyc2F0aW9uUmVzcG9uc2USFwoPY29udmVyc2F0aW9uX2lkGAEgASgJIg8KDUhlYWx0aFJlcXVlc3QicgoOSGVhbHRoUmVzcG9uc2USLAoFc3RhdGUYASABKA4yHS5jb252b3MucG9vbC52MS5JbnN0YW5jZVN0YXRlEhAKCGluYm94X2lkGAIgASgJEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgDIAEoAyKnAQokSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXF1ZXN0EjAKCHRlbXBsYXRlGAEgASgLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSMwoLYWRkZWRfdG9vbHMYAiADKAsyHi5jb252b3MucG9vbC52MS5Ub29sQ3JlZGVudGlhbBIYChByZW1vdmVkX3Rvb2xfaWRzGAMgAygJIkAKJUluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVzcG9uc2USFwoPYXBwbGllZF92ZXJzaW9uGAEgASgDIq0BChNDbG9uZVN1bW1hcnlSZXF1ZXN0EhYKDmNoaWxkX2luYm94X2lkGAEgASgJEhkKEWNoaWxkX2luc3RhbmNlX2lkGAIgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgDIAEoCRIWCg5jb250ZXh0X3Byb21wdBgEIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYBSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFgoUQ2xvbmVTdW1tYXJ5UmVzcG9uc2UiEAoOUmVsZWFzZVJlcXVlc3QiEQoPUmVsZWFzZVJlc3BvbnNlMr4ECg9JbnN0YW5jZVNlcnZpY2USUAoJQ29uZmlndXJlEiAuY29udm9zLnBvb2wudjEuQ29uZmlndXJlUmVxdWVzdBohLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlc3BvbnNlEmUKEEpvaW5Db252ZXJzYXRpb24SJy5jb252b3MucG9vbC52MS5Kb2luQ29udmVyc2F0aW9uUmVxdWVzdBooLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25SZXNwb25zZRJMCgZIZWFsdGgSHS5jb252b3MucG9vbC52MS5IZWFsdGhSZXF1ZXN0Gh4uY29udm9zLnBvb2wudjEuSGVhbHRoUmVzcG9uc2UiA5ACARJ9Cg5VcGRhdGVUZW1wbGF0ZRI0LmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVxdWVzdBo1LmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVzcG9uc2USWQoMQ2xvbmVTdW1tYXJ5EiMuY29udm9zLnBvb2wudjEuQ2xvbmVTdW1tYXJ5UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkNsb25lU3VtbWFyeVJlc3BvbnNlEkoKB1JlbGVhc2USHi5jb252b3MucG9vbC52MS5SZWxlYXNlUmVxdWVzdBofLmNvbnZvcy5wb29sLnYxLlJlbGVhc2VSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_instance, file_convos_pool_v1_template]);
+  fileDesc("CiVjb252b3MvcG9vbC92MS9pbnN0YW5jZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKfAQoOVG9vbENyZWRlbnRpYWwSDwoHdG9vbF9pZBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSPAoHc2VjcmV0cxgDIAMoCzIrLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsLlNlY3JldHNFbnRyeRouCgxTZWNyZXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLWAgoQQ29uZmlndXJlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgh0ZW1wbGF0ZRgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEhAKCG93bmVyX2lkGAMgASgJEg0KBW1vZGVsGAQgASgJEhgKEG1vZGVsX292ZXJyaWRkZW4YBSABKAgSLQoFdG9vbHMYBiADKAsyHi5jb252b3MucG9vbC52MS5Ub29sQ3JlZGVudGlhbBJFCgt1c2VyX2NvbmZpZxgHIAMoCzIwLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlcXVlc3QuVXNlckNvbmZpZ0VudHJ5EhcKD3BhcmVudF9pbmJveF9pZBgIIAEoCRoxCg9Vc2VyQ29uZmlnRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASITChFDb25maWd1cmVSZXNwb25zZSI2ChdKb2luQ29udmVyc2F0aW9uUmVxdWVzdBIbChNjb252ZXJzYXRpb25faW52aXRlGAEgASgJIjMKGEpvaW5Db252ZXJzYXRpb25SZXNwb25zZRIXCg9jb252ZXJzYXRpb25faWQYASABKAkiDwoNSGVhbHRoUmVxdWVzdCJyCg5IZWFsdGhSZXNwb25zZRIsCgVzdGF0ZRgBIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSEAoIaW5ib3hfaWQYAiABKAkSIAoYYXBwbGllZF90ZW1wbGF0ZV92ZXJzaW9uGAMgASgDIocBCiRJbnN0YW5jZVNlcnZpY2VVcGRhdGVUZW1wbGF0ZVJlcXVlc3QSMAoIdGVtcGxhdGUYASABKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRItCgV0b29scxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsIk8KJUluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVzcG9uc2USFwoPYXBwbGllZF92ZXJzaW9uGAEgASgDEg0KBW1vZGVsGAIgASgJIq0BChNDbG9uZVN1bW1hcnlSZXF1ZXN0EhYKDmNoaWxkX2luYm94X2lkGAEgASgJEhkKEWNoaWxkX2luc3RhbmNlX2lkGAIgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgDIAEoCRIWCg5jb250ZXh0X3Byb21wdBgEIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYBSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFgoUQ2xvbmVTdW1tYXJ5UmVzcG9uc2UiEAoOUmVsZWFzZVJlcXVlc3QiEQoPUmVsZWFzZVJlc3BvbnNlMr4ECg9JbnN0YW5jZVNlcnZpY2USUAoJQ29uZmlndXJlEiAuY29udm9zLnBvb2wudjEuQ29uZmlndXJlUmVxdWVzdBohLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlc3BvbnNlEmUKEEpvaW5Db252ZXJzYXRpb24SJy5jb252b3MucG9vbC52MS5Kb2luQ29udmVyc2F0aW9uUmVxdWVzdBooLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25SZXNwb25zZRJMCgZIZWFsdGgSHS5jb252b3MucG9vbC52MS5IZWFsdGhSZXF1ZXN0Gh4uY29udm9zLnBvb2wudjEuSGVhbHRoUmVzcG9uc2UiA5ACARJ9Cg5VcGRhdGVUZW1wbGF0ZRI0LmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVxdWVzdBo1LmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVzcG9uc2USWQoMQ2xvbmVTdW1tYXJ5EiMuY29udm9zLnBvb2wudjEuQ2xvbmVTdW1tYXJ5UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkNsb25lU3VtbWFyeVJlc3BvbnNlEkoKB1JlbGVhc2USHi5jb252b3MucG9vbC52MS5SZWxlYXNlUmVxdWVzdBofLmNvbnZvcy5wb29sLnYxLlJlbGVhc2VSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_instance, file_convos_pool_v1_template]);
 
 /**
  * A pool-provisioned tool with its credentials, as only the instance sees it.
@@ -48,47 +48,6 @@ export type ToolCredential = Message<"convos.pool.v1.ToolCredential"> & {
  */
 export const ToolCredentialSchema: GenMessage<ToolCredential> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_instance_service, 0);
-
-/**
- * A template version exactly as its creator signed it.
- *
- * @generated from message convos.pool.v1.SignedTemplate
- */
-export type SignedTemplate = Message<"convos.pool.v1.SignedTemplate"> & {
-  /**
-   * @generated from field: string template_id = 1;
-   */
-  templateId: string;
-
-  /**
-   * @generated from field: string creator_id = 2;
-   */
-  creatorId: string;
-
-  /**
-   * @generated from field: int64 version = 3;
-   */
-  version: bigint;
-
-  /**
-   * @generated from field: convos.pool.v1.TemplateContent content = 4;
-   */
-  content?: TemplateContent | undefined;
-
-  /**
-   * The creator's signature over this version's content.
-   *
-   * @generated from field: convos.pool.v1.Signature creator_signature = 5;
-   */
-  creatorSignature?: Signature | undefined;
-};
-
-/**
- * Describes the message convos.pool.v1.SignedTemplate.
- * Use `create(SignedTemplateSchema)` to create a new message.
- */
-export const SignedTemplateSchema: GenMessage<SignedTemplate> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 1);
 
 /**
  * @generated from message convos.pool.v1.ConfigureRequest
@@ -142,7 +101,7 @@ export type ConfigureRequest = Message<"convos.pool.v1.ConfigureRequest"> & {
  * Use `create(ConfigureRequestSchema)` to create a new message.
  */
 export const ConfigureRequestSchema: GenMessage<ConfigureRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 2);
+  messageDesc(file_convos_pool_v1_instance_service, 1);
 
 /**
  * @generated from message convos.pool.v1.ConfigureResponse
@@ -155,7 +114,7 @@ export type ConfigureResponse = Message<"convos.pool.v1.ConfigureResponse"> & {
  * Use `create(ConfigureResponseSchema)` to create a new message.
  */
 export const ConfigureResponseSchema: GenMessage<ConfigureResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 3);
+  messageDesc(file_convos_pool_v1_instance_service, 2);
 
 /**
  * @generated from message convos.pool.v1.JoinConversationRequest
@@ -172,7 +131,7 @@ export type JoinConversationRequest = Message<"convos.pool.v1.JoinConversationRe
  * Use `create(JoinConversationRequestSchema)` to create a new message.
  */
 export const JoinConversationRequestSchema: GenMessage<JoinConversationRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 4);
+  messageDesc(file_convos_pool_v1_instance_service, 3);
 
 /**
  * @generated from message convos.pool.v1.JoinConversationResponse
@@ -189,7 +148,7 @@ export type JoinConversationResponse = Message<"convos.pool.v1.JoinConversationR
  * Use `create(JoinConversationResponseSchema)` to create a new message.
  */
 export const JoinConversationResponseSchema: GenMessage<JoinConversationResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 5);
+  messageDesc(file_convos_pool_v1_instance_service, 4);
 
 /**
  * @generated from message convos.pool.v1.HealthRequest
@@ -202,7 +161,7 @@ export type HealthRequest = Message<"convos.pool.v1.HealthRequest"> & {
  * Use `create(HealthRequestSchema)` to create a new message.
  */
 export const HealthRequestSchema: GenMessage<HealthRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 6);
+  messageDesc(file_convos_pool_v1_instance_service, 5);
 
 /**
  * @generated from message convos.pool.v1.HealthResponse
@@ -229,9 +188,14 @@ export type HealthResponse = Message<"convos.pool.v1.HealthResponse"> & {
  * Use `create(HealthResponseSchema)` to create a new message.
  */
 export const HealthResponseSchema: GenMessage<HealthResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 7);
+  messageDesc(file_convos_pool_v1_instance_service, 6);
 
 /**
+ * Refused with PERMISSION_DENIED when the creator's signature does not check
+ * out against the creator and template the instance was configured with, and
+ * with FAILED_PRECONDITION when `template.version` is not newer than the
+ * version the instance has applied (a replay or an out-of-order delivery).
+ *
  * @generated from message convos.pool.v1.InstanceServiceUpdateTemplateRequest
  */
 export type InstanceServiceUpdateTemplateRequest = Message<"convos.pool.v1.InstanceServiceUpdateTemplateRequest"> & {
@@ -241,18 +205,12 @@ export type InstanceServiceUpdateTemplateRequest = Message<"convos.pool.v1.Insta
   template?: SignedTemplate | undefined;
 
   /**
-   * Tools newly provisioned for this instance by the update.
+   * Every pool tool the new version declares, with its credentials. Replaces
+   * the instance's set: a tool not listed is gone.
    *
-   * @generated from field: repeated convos.pool.v1.ToolCredential added_tools = 2;
+   * @generated from field: repeated convos.pool.v1.ToolCredential tools = 2;
    */
-  addedTools: ToolCredential[];
-
-  /**
-   * Tools the update removed.
-   *
-   * @generated from field: repeated string removed_tool_ids = 3;
-   */
-  removedToolIds: string[];
+  tools: ToolCredential[];
 };
 
 /**
@@ -260,7 +218,7 @@ export type InstanceServiceUpdateTemplateRequest = Message<"convos.pool.v1.Insta
  * Use `create(InstanceServiceUpdateTemplateRequestSchema)` to create a new message.
  */
 export const InstanceServiceUpdateTemplateRequestSchema: GenMessage<InstanceServiceUpdateTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 8);
+  messageDesc(file_convos_pool_v1_instance_service, 7);
 
 /**
  * @generated from message convos.pool.v1.InstanceServiceUpdateTemplateResponse
@@ -270,6 +228,13 @@ export type InstanceServiceUpdateTemplateResponse = Message<"convos.pool.v1.Inst
    * @generated from field: int64 applied_version = 1;
    */
   appliedVersion: bigint;
+
+  /**
+   * The model the instance now runs on: the new default, or the owner's override.
+   *
+   * @generated from field: string model = 2;
+   */
+  model: string;
 };
 
 /**
@@ -277,7 +242,7 @@ export type InstanceServiceUpdateTemplateResponse = Message<"convos.pool.v1.Inst
  * Use `create(InstanceServiceUpdateTemplateResponseSchema)` to create a new message.
  */
 export const InstanceServiceUpdateTemplateResponseSchema: GenMessage<InstanceServiceUpdateTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 9);
+  messageDesc(file_convos_pool_v1_instance_service, 8);
 
 /**
  * @generated from message convos.pool.v1.CloneSummaryRequest
@@ -316,7 +281,7 @@ export type CloneSummaryRequest = Message<"convos.pool.v1.CloneSummaryRequest"> 
  * Use `create(CloneSummaryRequestSchema)` to create a new message.
  */
 export const CloneSummaryRequestSchema: GenMessage<CloneSummaryRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 10);
+  messageDesc(file_convos_pool_v1_instance_service, 9);
 
 /**
  * @generated from message convos.pool.v1.CloneSummaryResponse
@@ -329,7 +294,7 @@ export type CloneSummaryResponse = Message<"convos.pool.v1.CloneSummaryResponse"
  * Use `create(CloneSummaryResponseSchema)` to create a new message.
  */
 export const CloneSummaryResponseSchema: GenMessage<CloneSummaryResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 11);
+  messageDesc(file_convos_pool_v1_instance_service, 10);
 
 /**
  * @generated from message convos.pool.v1.ReleaseRequest
@@ -342,7 +307,7 @@ export type ReleaseRequest = Message<"convos.pool.v1.ReleaseRequest"> & {
  * Use `create(ReleaseRequestSchema)` to create a new message.
  */
 export const ReleaseRequestSchema: GenMessage<ReleaseRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 12);
+  messageDesc(file_convos_pool_v1_instance_service, 11);
 
 /**
  * @generated from message convos.pool.v1.ReleaseResponse
@@ -355,7 +320,7 @@ export type ReleaseResponse = Message<"convos.pool.v1.ReleaseResponse"> & {
  * Use `create(ReleaseResponseSchema)` to create a new message.
  */
 export const ReleaseResponseSchema: GenMessage<ReleaseResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 13);
+  messageDesc(file_convos_pool_v1_instance_service, 12);
 
 /**
  * Served by every agent instance; called by the claims service only.

@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ModelConfig, ToolDeclaration } from "./common_pb.js";
+import type { ModelConfig, Signature, ToolDeclaration } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/template.proto.
  */
 export const file_convos_pool_v1_template: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb252b3MvcG9vbC92MS90ZW1wbGF0ZS5wcm90bxIOY29udm9zLnBvb2wudjEizAEKD1RlbXBsYXRlQ29udGVudBISCgphZ2VudF9uYW1lGAEgASgJEhQKDGluc3RydWN0aW9ucxgCIAEoCRIqCgVtb2RlbBgDIAEoCzIbLmNvbnZvcy5wb29sLnYxLk1vZGVsQ29uZmlnEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhAKCGNhdGVnb3J5GAYgASgJEgwKBHRhZ3MYByADKAkiwgIKCFRlbXBsYXRlEgoKAmlkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSMAoHY29udGVudBgDIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIuCgp2aXNpYmlsaXR5GAQgASgOMhouY29udm9zLnBvb2wudjEuVmlzaWJpbGl0eRIuCgZzdGF0dXMYBSABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZVN0YXR1cxIPCgd2ZXJzaW9uGAYgASgDEhMKC3VzYWdlX2NvdW50GAcgASgDEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIr8BCg9UZW1wbGF0ZVZlcnNpb24SEwoLdGVtcGxhdGVfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAxIqCghzbmFwc2hvdBgDIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlEhIKCmNoYW5nZWRfYnkYBCABKAkSLgoKY2hhbmdlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY2hhbmdlX3N1bW1hcnkYBiABKAkqVwoKVmlzaWJpbGl0eRIaChZWSVNJQklMSVRZX1VOU1BFQ0lGSUVEEAASFgoSVklTSUJJTElUWV9QUklWQVRFEAESFQoRVklTSUJJTElUWV9QVUJMSUMQAiprCg5UZW1wbGF0ZVN0YXR1cxIfChtURU1QTEFURV9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZURU1QTEFURV9TVEFUVVNfQUNUSVZFEAESHAoYVEVNUExBVEVfU1RBVFVTX0FSQ0hJVkVEEAJiBnByb3RvMw", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb252b3MvcG9vbC92MS90ZW1wbGF0ZS5wcm90bxIOY29udm9zLnBvb2wudjEizAEKD1RlbXBsYXRlQ29udGVudBISCgphZ2VudF9uYW1lGAEgASgJEhQKDGluc3RydWN0aW9ucxgCIAEoCRIqCgVtb2RlbBgDIAEoCzIbLmNvbnZvcy5wb29sLnYxLk1vZGVsQ29uZmlnEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhAKCGNhdGVnb3J5GAYgASgJEgwKBHRhZ3MYByADKAki2wIKCFRlbXBsYXRlEgoKAmlkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSMAoHY29udGVudBgDIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIuCgp2aXNpYmlsaXR5GAQgASgOMhouY29udm9zLnBvb2wudjEuVmlzaWJpbGl0eRIuCgZzdGF0dXMYBSABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZVN0YXR1cxIPCgd2ZXJzaW9uGAYgASgDEhMKC3VzYWdlX2NvdW50GAcgASgDEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2NvbnRlbnRfdmVyc2lvbhgKIAEoAyK/AQoPVGVtcGxhdGVWZXJzaW9uEhMKC3RlbXBsYXRlX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMSKgoIc25hcHNob3QYAyABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRISCgpjaGFuZ2VkX2J5GAQgASgJEi4KCmNoYW5nZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNoYW5nZV9zdW1tYXJ5GAYgASgJIpcCCg5TaWduZWRUZW1wbGF0ZRITCgt0ZW1wbGF0ZV9pZBgBIAEoCRISCgpjcmVhdG9yX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAMSMAoHY29udGVudBgEIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBI0ChFjcmVhdG9yX3NpZ25hdHVyZRgFIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIuCgZjaGFuZ2UYBiABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZUNoYW5nZRISCgpwYXRjaF9oYXNoGAcgASgJEh8KF3JvbGxiYWNrX3RhcmdldF92ZXJzaW9uGAggASgDKlcKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhYKElZJU0lCSUxJVFlfUFJJVkFURRABEhUKEVZJU0lCSUxJVFlfUFVCTElDEAIqawoOVGVtcGxhdGVTdGF0dXMSHwobVEVNUExBVEVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWVEVNUExBVEVfU1RBVFVTX0FDVElWRRABEhwKGFRFTVBMQVRFX1NUQVRVU19BUkNISVZFRBACKqIBCg5UZW1wbGF0ZUNoYW5nZRIfChtURU1QTEFURV9DSEFOR0VfVU5TUEVDSUZJRUQQABIaChZURU1QTEFURV9DSEFOR0VfQ1JFQVRFEAESGgoWVEVNUExBVEVfQ0hBTkdFX1VQREFURRACEhkKFVRFTVBMQVRFX0NIQU5HRV9QQVRDSBADEhwKGFRFTVBMQVRFX0NIQU5HRV9ST0xMQkFDSxAEYgZwcm90bzM", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * What a creator writes. Every version of a template is a full snapshot of
@@ -131,6 +131,15 @@ export type Template = Message<"convos.pool.v1.Template"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 9;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * The version whose content this is: the last change to the content
+   * (create, update, patch, rollback). Publishing or archiving raises
+   * `version` but not this. Instruction sync delivers content versions.
+   *
+   * @generated from field: int64 content_version = 10;
+   */
+  contentVersion: bigint;
 };
 
 /**
@@ -189,6 +198,70 @@ export const TemplateVersionSchema: GenMessage<TemplateVersion> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_template, 2);
 
 /**
+ * A template version exactly as its creator signed it: enough to rebuild the
+ * EIP-712 typed data and check the creator's signature without trusting
+ * whoever passes it on (docs/signatures.md, "Template releases").
+ *
+ * @generated from message convos.pool.v1.SignedTemplate
+ */
+export type SignedTemplate = Message<"convos.pool.v1.SignedTemplate"> & {
+  /**
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+
+  /**
+   * @generated from field: string creator_id = 2;
+   */
+  creatorId: string;
+
+  /**
+   * The version this content became.
+   *
+   * @generated from field: int64 version = 3;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: convos.pool.v1.TemplateContent content = 4;
+   */
+  content?: TemplateContent | undefined;
+
+  /**
+   * The creator's signature of the operation that produced this content.
+   *
+   * @generated from field: convos.pool.v1.Signature creator_signature = 5;
+   */
+  creatorSignature?: Signature | undefined;
+
+  /**
+   * @generated from field: convos.pool.v1.TemplateChange change = 6;
+   */
+  change: TemplateChange;
+
+  /**
+   * PATCH: keccak256 of the patch's canonical JSON, 0x-prefixed hex.
+   *
+   * @generated from field: string patch_hash = 7;
+   */
+  patchHash: string;
+
+  /**
+   * ROLLBACK: the earlier version whose content was restored.
+   *
+   * @generated from field: int64 rollback_target_version = 8;
+   */
+  rollbackTargetVersion: bigint;
+};
+
+/**
+ * Describes the message convos.pool.v1.SignedTemplate.
+ * Use `create(SignedTemplateSchema)` to create a new message.
+ */
+export const SignedTemplateSchema: GenMessage<SignedTemplate> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template, 3);
+
+/**
  * @generated from enum convos.pool.v1.Visibility
  */
 export enum Visibility {
@@ -245,4 +318,50 @@ export enum TemplateStatus {
  */
 export const TemplateStatusSchema: GenEnum<TemplateStatus> = /*@__PURE__*/
   enumDesc(file_convos_pool_v1_template, 1);
+
+/**
+ * The signed operation that produced a template version's content.
+ *
+ * @generated from enum convos.pool.v1.TemplateChange
+ */
+export enum TemplateChange {
+  /**
+   * @generated from enum value: TEMPLATE_CHANGE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * CreateTemplate: version 1.
+   *
+   * @generated from enum value: TEMPLATE_CHANGE_CREATE = 1;
+   */
+  CREATE = 1,
+
+  /**
+   * UpdateTemplate (PUT) from version - 1.
+   *
+   * @generated from enum value: TEMPLATE_CHANGE_UPDATE = 2;
+   */
+  UPDATE = 2,
+
+  /**
+   * PatchTemplate from version - 1; the signature also covers the resulting content.
+   *
+   * @generated from enum value: TEMPLATE_CHANGE_PATCH = 3;
+   */
+  PATCH = 3,
+
+  /**
+   * RollbackTemplate from version - 1; the signature also covers the restored content.
+   *
+   * @generated from enum value: TEMPLATE_CHANGE_ROLLBACK = 4;
+   */
+  ROLLBACK = 4,
+}
+
+/**
+ * Describes the enum convos.pool.v1.TemplateChange.
+ */
+export const TemplateChangeSchema: GenEnum<TemplateChange> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_template, 2);
 
