@@ -21,6 +21,7 @@ import {
   notFound,
   serviceAuthInterceptor,
   startServer,
+  SignatureVerifier,
   type InboxResolver,
   type Logger,
 } from "@convos-pool/kit";
@@ -94,13 +95,16 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   const seed = MasterSeed.parse(opts.masterSeed);
   const llm: LlmProvider = opts.llmProvider ?? (opts.llm ? new OpenAiProvider(opts.llm) : new OfflineProvider());
   let resolver: Promise<InboxResolver> | undefined;
+  let verifier: Promise<SignatureVerifier> | undefined;
+  const inboxResolver = () => (resolver ??= XmtpInboxResolver.connect({ apiUrl: opts.xmtpApiUrl }));
   const deps = {
     dataDir: opts.dataDir,
     xmtpApiUrl: opts.xmtpApiUrl,
     seed,
     llm,
     log,
-    resolver: () => (resolver ??= XmtpInboxResolver.connect({ apiUrl: opts.xmtpApiUrl })),
+    resolver: inboxResolver,
+    verifier: () => (verifier ??= inboxResolver().then((r) => new SignatureVerifier({ resolver: r }))),
     ...(opts.joinTimeoutMs !== undefined ? { joinTimeoutMs: opts.joinTimeoutMs } : {}),
   };
   const instances = new Map<string, AgentInstance>();
@@ -186,7 +190,13 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           async listInstances() {
             return {
               instances: [...instances.values()].map((i) =>
-                create(HostedInstanceSchema, { instanceId: i.id, inboxId: i.inboxId, state: i.state, walletIndex: i.walletIndex }),
+                create(HostedInstanceSchema, {
+                  instanceId: i.id,
+                  inboxId: i.inboxId,
+                  state: i.state,
+                  walletIndex: i.walletIndex,
+                  appliedTemplateVersion: i.appliedTemplateVersion,
+                }),
               ),
             };
           },
@@ -202,9 +212,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           async health(_req, ctx) {
             return pick(ctx).health();
           },
-          async updateTemplate(_req, ctx) {
-            pick(ctx);
-            throw new ConnectError("UpdateTemplate is not implemented yet (instruction sync comes with a later issue)", Code.Unimplemented);
+          async updateTemplate(req, ctx) {
+            return pick(ctx).updateTemplate(req);
           },
           async cloneSummary(_req, ctx) {
             pick(ctx);

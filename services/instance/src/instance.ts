@@ -13,14 +13,15 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
-import { failedPrecondition, invalidArgument, requireString, type InboxResolver, type Logger } from "@convos-pool/kit";
+import { failedPrecondition, invalidArgument, requireString, type InboxResolver, type Logger, type SignatureVerifier } from "@convos-pool/kit";
 import { joinConversation, parseInvite } from "@convos-pool/convos";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { ConfigureRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { ConfigureRequest, InstanceServiceUpdateTemplateRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { HistoryLine, LlmProvider } from "./llm.js";
 import { Memory, shortInbox, type MemoryFile } from "./memory.js";
 import type { MasterSeed, InstanceWallet } from "./wallet.js";
+import { planTemplateUpdate, toolSet } from "./update.js";
 import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
 import { createAgentClient, isText, profilesIn, type AgentClient, type AgentGroup, type AgentMessage } from "./xmtp.js";
 
@@ -40,6 +41,8 @@ export interface InstanceConfig {
   userConfig: Record<string, string>;
   parentInboxId: string;
   configuredAt: string;
+  /** When the last UpdateTemplate was applied. */
+  updatedAt?: string;
 }
 
 /** credentials.json (encrypted): the tools' secrets. */
@@ -68,6 +71,8 @@ export interface InstanceDeps {
   log: Logger;
   /** The network-backed inbox resolver, shared by the host, created on first use. */
   resolver: () => Promise<InboxResolver>;
+  /** Checks creators' signatures on template updates, through that resolver. */
+  verifier: () => Promise<SignatureVerifier>;
   /** How long a join waits for the creator to add the instance; default 60 s. */
   joinTimeoutMs?: number;
   /** Lines of conversation given to the model; default 20. */
@@ -238,14 +243,7 @@ export class AgentInstance {
       const ownerId = requireString("owner_id", req.ownerId, { max: 128 });
       const model = req.model || content.model?.default || "";
       if (!model && this.deps.llm.kind !== "offline") throw invalidArgument("model", "required: neither the request nor the template names one");
-      const credentials: InstanceCredentials = {};
-      const tools: InstanceConfig["tools"] = [];
-      req.tools.forEach((t, i) => {
-        requireString(`tools[${i}].tool_id`, t.toolId, { max: 64 });
-        if (credentials[t.toolId]) throw invalidArgument(`tools[${i}].tool_id`, `${t.toolId} is given twice`);
-        credentials[t.toolId] = { ...t.secrets };
-        tools.push({ toolId: t.toolId, handle: t.handle });
-      });
+      const { tools, credentials } = toolSet(req.tools);
       const config: InstanceConfig = {
         instanceId: this.id,
         template: toJson(SignedTemplateSchema, template),
@@ -318,6 +316,34 @@ export class AgentInstance {
         ms: Math.round(performance.now() - started),
       });
       return group.id;
+    });
+  }
+
+  /**
+   * A creator-signed template version (update.ts checks it). Written in the
+   * order that lets a retry finish a crashed update: credentials, IDENTITY.md,
+   * then config.json, whose version is the applied one. The next turn reads
+   * the new IDENTITY.md; a turn already running keeps the config it started with.
+   */
+  updateTemplate(req: InstanceServiceUpdateTemplateRequest): Promise<{ appliedVersion: bigint; model: string }> {
+    return this.ops.run(async () => {
+      await this.ensureReady();
+      const applied = this.config;
+      if (!applied) throw failedPrecondition(`instance ${this.id} is not configured: there is no template to update`);
+      const update = await planTemplateUpdate(await this.deps.verifier(), applied, req);
+      await this.ws.writeSecrets(this.wallet!.credentialsKey(), update.credentials);
+      await this.ws.writeText(FILES.identity, renderIdentity(update.config.agentName, update.instructions));
+      await this.ws.writeJson(FILES.config, update.config);
+      this.config = update.config;
+      this.log.info("template updated", {
+        templateId: update.config.templateId,
+        fromVersion: applied.templateVersion,
+        templateVersion: update.config.templateVersion,
+        model: update.config.model,
+        modelOverridden: update.config.modelOverridden,
+        tools: update.config.tools.map((t) => t.toolId),
+      });
+      return { appliedVersion: BigInt(update.config.templateVersion), model: update.config.model };
     });
   }
 

@@ -1,0 +1,66 @@
+// UpdateTemplate: a new template version as its creator signed it, passed on
+// by the pool unchanged. The instance checks the signature itself, against
+// the template and creator it was configured with (never the ones the update
+// names), so the pool cannot forge instructions. The version is the replay
+// guard: only a version newer than the applied one is taken.
+
+import { fromJson, toJson } from "@bufbuild/protobuf";
+import { failedPrecondition, invalidArgument, requireString, verifyTemplateRelease, type SignatureVerifier } from "@convos-pool/kit";
+import type { InstanceServiceUpdateTemplateRequest, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { SignedTemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { InstanceConfig, InstanceCredentials } from "./instance.js";
+
+/** What an update writes: the credentials, IDENTITY.md's text, and config.json (last). */
+export interface TemplateUpdate {
+  config: InstanceConfig;
+  instructions: string;
+  credentials: InstanceCredentials;
+}
+
+/** The pool's tools for a claim or an update: public handles for config.json, secrets for credentials.json. */
+export function toolSet(tools: ToolCredential[]): { tools: InstanceConfig["tools"]; credentials: InstanceCredentials } {
+  const credentials: InstanceCredentials = {};
+  const handles: InstanceConfig["tools"] = [];
+  tools.forEach((t, i) => {
+    requireString(`tools[${i}].tool_id`, t.toolId, { max: 64 });
+    if (credentials[t.toolId]) throw invalidArgument(`tools[${i}].tool_id`, `${t.toolId} is given twice`);
+    credentials[t.toolId] = { ...t.secrets };
+    handles.push({ toolId: t.toolId, handle: t.handle });
+  });
+  return { tools: handles, credentials };
+}
+
+/** Checks an update against the applied config and returns what to write; throws before anything is written. */
+export async function planTemplateUpdate(
+  verifier: SignatureVerifier,
+  applied: InstanceConfig,
+  req: InstanceServiceUpdateTemplateRequest,
+): Promise<TemplateUpdate> {
+  const t = req.template;
+  if (!t) throw invalidArgument("template", "required");
+  const configured = fromJson(SignedTemplateSchema, applied.template);
+  // PERMISSION_DENIED for another template, another creator or a bad signature;
+  // the release's content is validated on the way (INVALID_ARGUMENT).
+  await verifyTemplateRelease(verifier, t, { templateId: applied.templateId, creatorId: configured.creatorId });
+  const appliedVersion = BigInt(applied.templateVersion);
+  if (t.version <= appliedVersion) {
+    throw failedPrecondition(`template version ${t.version} is not newer than the applied version ${appliedVersion}`);
+  }
+  const content = t.content!;
+  const { tools, credentials } = toolSet(req.tools);
+  // The owner's choice at claim time stays; otherwise the model follows the template.
+  const model = applied.modelOverridden ? applied.model : content.model?.default || applied.model;
+  return {
+    instructions: content.instructions,
+    credentials,
+    config: {
+      ...applied,
+      template: toJson(SignedTemplateSchema, t),
+      templateVersion: t.version.toString(),
+      agentName: content.agentName,
+      model,
+      tools,
+      updatedAt: new Date().toISOString(),
+    },
+  };
+}
