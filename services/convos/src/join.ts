@@ -19,6 +19,8 @@ export interface JoinedGroup {
   appData: string;
   /** The inbox whose commit added ours to the group (from the MLS welcome). */
   addedByInboxId: string;
+  /** False once we are no longer a member (we left, or were removed). */
+  isActive: boolean;
   send(content: EncodedContent): Promise<string>;
 }
 
@@ -32,6 +34,8 @@ export interface JoinOptions {
   /** How often to sync while waiting; default 500 ms. */
   pollMs?: number;
   signal?: AbortSignal;
+  /** Called with the checked invite before anything else: the join request it leads to cannot be taken back. */
+  onInvite?: (invite: Invite) => Promise<void>;
 }
 
 export interface Joined<G extends JoinedGroup = JoinedGroup> {
@@ -65,6 +69,7 @@ export interface Joined<G extends JoinedGroup = JoinedGroup> {
 export async function joinConversation<G extends JoinedGroup>(client: JoiningClient<G>, input: string, opts: JoinOptions): Promise<Joined<G>> {
   const invite = await parseInvite(input);
   await verifyInvite(invite, opts.resolver);
+  await opts.onInvite?.(invite);
   await client.conversations.sync();
   const already = findGroup(client, invite);
   if (already) return { invite, group: already };
@@ -93,9 +98,13 @@ export async function joinConversation<G extends JoinedGroup>(client: JoiningCli
   }
 }
 
-/** The invite's conversation among our groups: its tag, and added by the invite's creator. */
+/**
+ * The invite's conversation among our groups: its tag, and added by the
+ * invite's creator. A group we left is not it (the creator adds us again:
+ * then it is active again).
+ */
 function findGroup<G extends JoinedGroup>(client: JoiningClient<G>, invite: Invite): G | undefined {
   return client.conversations
     .listGroups()
-    .find((g) => g.addedByInboxId === invite.creatorInboxId && readAppData(g.appData)?.tag === invite.payload.tag);
+    .find((g) => g.isActive && g.addedByInboxId === invite.creatorInboxId && readAppData(g.appData)?.tag === invite.payload.tag);
 }

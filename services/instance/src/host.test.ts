@@ -435,6 +435,9 @@ describe("instance host", () => {
       await expect(stat(join(ws, f)), f).rejects.toThrow();
     }
     expect(await instClient.client.health({}, instanceCall("inst-a"))).toMatchObject({ state: InstanceState.IDLE, appliedTemplateVersion: 0n });
+    // Its invite is abandoned (kept by Release): it would leave that conversation again if the creator re-added it.
+    const invites = JSON.parse(await readFile(join(ws, "invites.json"), "utf8")) as { abandoned: { tag: string }[] };
+    expect(invites.abandoned.map((a) => a.tag)).toEqual([ready.inviteTag]);
 
     await hostClient.client.stopInstance({ instanceId: "inst-c", destroy: true });
     await expect(stat(join(dir, "host", "instances", "inst-c"))).rejects.toThrow();

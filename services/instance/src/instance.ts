@@ -9,7 +9,9 @@
 //   CLAIMED   joined its conversation and answering there
 //   CRASHED   could not start, or lost its conversation; StartInstance retries
 // An idle instance holds only its client and a few fields: no stream, no
-// memory loaded, no resolver (those come with Configure and the join).
+// memory loaded, no resolver (those come with Configure and the join); only
+// one released from a claim's invite streams new groups for a while, to
+// leave that invite's conversation (abandoned.ts).
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
@@ -21,6 +23,7 @@ import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/conv
 import type { HistoryLine, LlmProvider } from "./llm.js";
 import { Memory, shortInbox, type MemoryFile } from "./memory.js";
 import type { MasterSeed, InstanceWallet } from "./wallet.js";
+import { InviteGuard } from "./abandoned.js";
 import { planTemplateUpdate, toolSet } from "./update.js";
 import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
 import { createAgentClient, isText, profilesIn, type AgentClient, type AgentGroup, type AgentMessage } from "./xmtp.js";
@@ -124,6 +127,8 @@ export class AgentInstance {
   private agentChain = 0;
   private readonly answeredAt: number[] = [];
   private stopped = false;
+  /** Keeps it out of the conversations of invites it was released from. */
+  readonly invites: InviteGuard;
   ready: Promise<void> = Promise.resolve();
 
   constructor(
@@ -133,6 +138,7 @@ export class AgentInstance {
   ) {
     this.ws = new Workspace(deps.dataDir, id);
     this.log = deps.log.child({ instanceId: id });
+    this.invites = new InviteGuard(this.ws, this.log, { current: () => this.convo?.conversationId, retryMs: deps.streamRetryMs ?? 2_000 });
   }
 
   get address(): string | undefined {
@@ -196,6 +202,7 @@ export class AgentInstance {
       this.state = InstanceState.CLAIMING;
       if (this.convo) await this.resume(this.convo);
     }
+    await this.invites.open(this.client);
     this.log.info("instance started", {
       inboxId: this.inboxId,
       walletIndex: this.walletIndex,
@@ -296,6 +303,12 @@ export class AgentInstance {
         resolver: await this.deps.resolver(),
         profileName: this.config.agentName,
         timeoutMs: this.deps.joinTimeoutMs ?? 60_000,
+        onInvite: (i) =>
+          this.invites.attempt({
+            tag: i.payload.tag,
+            creatorInboxId: i.creatorInboxId,
+            ...(i.expiresAt ? { expiresAt: i.expiresAt.toISOString() } : {}),
+          }),
         ...(signal ? { signal } : {}),
       });
       const convo: ConversationState = {
@@ -372,8 +385,10 @@ export class AgentInstance {
       this.convo = undefined;
       this.group = undefined;
       this.handled.clear();
+      // A join request the creator has not answered yet outlives the claim: leave its conversation when it does.
+      await this.invites.release();
       this.state = InstanceState.IDLE;
-      this.log.info("instance released", { leftConversation: group?.id });
+      this.log.info("instance released", { leftConversation: group?.id, abandonedInvites: this.invites.abandoned.length });
     });
   }
 
@@ -381,6 +396,7 @@ export class AgentInstance {
   async stop(opts: { destroy?: boolean; markStopped?: boolean } = {}): Promise<void> {
     this.stopped = true;
     await this.ready.catch(() => undefined);
+    await this.invites.stop();
     await this.endStream();
     await withTimeout(this.turns.idle(), 5_000);
     this.client = undefined;

@@ -8,6 +8,7 @@
 //     credentials.json  tool secrets, AES-256-GCM under a key derived from its wallet
 //     memory.json       what it learned: training, personalization, credentials
 //     state.json        its conversation and where it stopped reading
+//     invites.json      invites of released claims, whose groups it leaves (abandoned.ts)
 //     xmtp/xmtp.db3     its XMTP client's database (encrypted by the SDK)
 //
 // Every file is written whole (temporary file, then rename) with mode 0600.
@@ -26,6 +27,7 @@ export const FILES = {
   credentials: "credentials.json",
   memory: "memory.json",
   state: "state.json",
+  invites: "invites.json",
   xmtpDir: "xmtp",
   xmtpDb: "xmtp.db3",
 } as const;
