@@ -66,6 +66,9 @@ const MAX_CONTEXT_PROMPT = 4000;
 
 export const NO_IDLE_AGENT = "no idle agent, try again";
 
+/** Join failures an instance reports itself (docs/instance.md): after them, a released instance is fit for reuse. */
+const REPORTED_JOIN_FAILURES = [Code.InvalidArgument, Code.PermissionDenied, Code.FailedPrecondition, Code.DeadlineExceeded];
+
 /** Where a claim was when it failed: decides what the rollback must undo. */
 type Stage = "provision" | "configure" | "join" | "complete";
 
@@ -277,8 +280,11 @@ export class ClaimFlow {
    * deleted; a release that fails twice keeps the row as `release_failed`
    * for the sweep. Instance: not yet contacted (provisioning failed) -> idle;
    * configure failed -> released -> idle, or dead if the release fails too;
-   * join attempted -> released if it answers, and dead in any case (it may
-   * be in the conversation). An instance with a tool not released is dead.
+   * join failed as the instance reported it (the creator did not answer, the
+   * invite was refused) -> released -> idle: it leaves the conversation, now
+   * and whenever the creator adds it later (its join request outlives the
+   * claim); dead if the release fails or the join failed unexpectedly (a
+   * fault on its host). An instance with a tool not released is dead.
    */
   private async rollback(instance: ClaimedInstance, claimId: string, tools: ToolRef[], stage: Stage, cause: unknown): Promise<void> {
     let toolsReleased = true;
@@ -289,6 +295,12 @@ export class ClaimFlow {
         () => "idle" as const,
         () => "dead" as const,
       );
+    } else if (stage === "join") {
+      const released = await this.deps.runtime.release(instance).then(
+        () => true,
+        () => false,
+      );
+      to = released && cause instanceof ConnectError && REPORTED_JOIN_FAILURES.includes(cause.code) ? "idle" : "dead";
     } else if (stage !== "provision") {
       await this.deps.runtime.release(instance).catch(() => {});
       to = "dead";

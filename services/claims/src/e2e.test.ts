@@ -7,7 +7,9 @@
 // Convos CLI (`convos agent serve`). A creator publishes a template, the
 // conversation's creator claims it into the conversation with its invite, the
 // agent joins and answers there; then a claim whose invite's creator is
-// offline rolls back, and one on a host that went away does too.
+// offline rolls back (and its instance leaves the conversation when the
+// creator comes back and adds it anyway), and one on a host that went away
+// rolls back too.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -59,6 +61,8 @@ let templates: RunningTemplateService | undefined;
 let host: RunningInstanceHost | undefined;
 let claims: RunningClaimsService | undefined;
 let cli: ConvosCli | undefined;
+/** The offline conversation's creator once it comes back (`agent serve` on its home). */
+let back: ConvosCli | undefined;
 let ready: ReadyEvent;
 /** A conversation whose creator made it and went offline: its invite is valid, nobody answers it. */
 let offline: CreatedConversation;
@@ -92,22 +96,25 @@ interface CreatedConversation {
   invite: { slug: string; url: string; tag: string };
 }
 
-/** `convos conversations create --json`: a conversation and its invite, then the CLI exits; its creator never answers. */
-async function createConversationAndLeave(at: string): Promise<CreatedConversation> {
+/** One Convos CLI command with `--json` on the home under `at` (the layout ConvosCli.start uses); its output parsed. */
+async function convos<T>(at: string, args: string[]): Promise<T> {
   const dirs = { home: join(at, "home"), cwd: join(at, "cwd"), tmp: join(at, "tmp"), xdg: join(at, "xdg") };
   for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CONVOS_|XMTP_)/.test(k)));
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [CLI_BIN, "conversations", "create", "--name", "Nobody home", "--json", "--env", "local", "--home", dirs.home],
-    {
-      cwd: dirs.cwd,
-      env: { ...env, TMPDIR: dirs.tmp, XDG_CACHE_HOME: dirs.xdg, XDG_CONFIG_HOME: dirs.xdg, XDG_DATA_HOME: dirs.xdg, CONVOS_SKIP_NEW_VERSION_CHECK: "true" },
-      timeout: 30_000,
-    },
-  );
-  return JSON.parse(stdout) as CreatedConversation;
+  const { stdout } = await promisify(execFile)(process.execPath, [CLI_BIN, ...args, "--json", "--env", "local", "--home", dirs.home], {
+    cwd: dirs.cwd,
+    env: { ...env, TMPDIR: dirs.tmp, XDG_CACHE_HOME: dirs.xdg, XDG_CONFIG_HOME: dirs.xdg, XDG_DATA_HOME: dirs.xdg, CONVOS_SKIP_NEW_VERSION_CHECK: "true" },
+    timeout: 30_000,
+  });
+  return JSON.parse(stdout) as T;
 }
+
+/** `convos conversations create`: a conversation and its invite, then the CLI exits; its creator does not answer. */
+const createConversationAndLeave = (at: string) => convos<CreatedConversation>(at, ["conversations", "create", "--name", "Nobody home"]);
+
+/** The conversation's members as its creator's client sees them (`convos conversation members`). */
+const membersOf = async (at: string, conversationId: string) =>
+  (await convos<{ inboxId: string }[]>(at, ["conversation", "members", conversationId])).map((m) => m.inboxId);
 
 // ---- helpers ----
 
@@ -157,6 +164,18 @@ const mailboxCount = () =>
 
 type ClaimFields = Partial<Omit<ClaimRequest, "$typeName" | "$unknown">>;
 
+/** The instance host on its data directory (and on `port` again after a restart). */
+const startHost = (port?: number) =>
+  startInstanceHost({
+    port,
+    xmtpApiUrl: node!.url,
+    masterSeed: MASTER_SEED,
+    dataDir: join(dir, "host"),
+    serviceToken: TOKEN,
+    joinTimeoutMs: JOIN_TIMEOUT_MS,
+    log: createLogger("instance-host", { level: "debug", sink: (l) => hostLogs.push(l) }),
+  });
+
 beforeAll(async () => {
   lock = await lockLocalXmtpPort({ timeoutMs: 90_000 });
   dir = await mkdtemp(join(tmpdir(), "claims-e2e-"));
@@ -177,14 +196,7 @@ beforeAll(async () => {
   });
   templatesSc = createServiceClient(TemplateService, templates.url, TOKEN);
   templatesClient = templatesSc.client;
-  host = await startInstanceHost({
-    xmtpApiUrl: node.url,
-    masterSeed: MASTER_SEED,
-    dataDir: join(dir, "host"),
-    serviceToken: TOKEN,
-    joinTimeoutMs: JOIN_TIMEOUT_MS,
-    log: createLogger("instance-host", { level: "debug", sink: (l) => hostLogs.push(l) }),
-  });
+  host = await startHost();
   claims = await startClaimsService({
     databaseUrl: claimsDb,
     serviceToken: TOKEN,
@@ -210,6 +222,7 @@ afterAll(async () => {
   await claims?.close();
   await host?.close();
   await templates?.close();
+  await back?.stop();
   await cli?.stop();
   await node?.close();
   await lock?.release();
@@ -400,7 +413,7 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
   });
 
   it(
-    "an invite whose creator is offline: DEADLINE_EXCEEDED after the host's join timeout, nothing claimed, tools released, the instance dead, destroyed and replaced",
+    "an invite whose creator is offline: DEADLINE_EXCEEDED after the host's join timeout, nothing claimed, tools released, the instance released back to idle",
     { timeout: 40_000 },
     async () => {
       const requester = newIdentity();
@@ -420,20 +433,63 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       expect(err.message).toContain("nothing was claimed");
 
       // Nothing claimed, no tool left anywhere (database, number range, mailboxes).
-      expect(await instanceRow(doomed)).toMatchObject({ state: "dead", claim_id: null, owner_id: null, conversation_id: null, template_id: null });
+      expect(await instanceRow(doomed)).toMatchObject({ state: "idle", claim_id: null, owner_id: null, conversation_id: null, template_id: null });
       expect(await rows(`select id from instances where owner_id = $1 or state = 'claiming'`, [requester.inboxId])).toEqual([]);
       expect(await leftovers(doomed)).toEqual({ tools: 0, numbers: 0, mailboxes });
-      // Released on the host (its claim wiped), then stopped with its workspace deleted by the pool, and replaced.
+      // Released on the host (its claim wiped), back in the pool; it remembers the invite it gave up on.
       expect(await exists(join(workspace(doomed), "config.json"))).toBe(false);
       expect(await exists(join(workspace(doomed), "credentials.json"))).toBe(false);
-      await expect.poll(() => host!.instances.has(doomed), { timeout: 10_000 }).toBe(false);
-      await expect.poll(() => exists(workspace(doomed)), { timeout: 10_000 }).toBe(false);
-      const refilled = await untilPoolFull();
-      expect(refilled).not.toContain(doomed);
+      const inst = host!.instances.get(doomed)!;
+      expect(inst.state).toBe(InstanceState.IDLE);
+      expect(inst.invites.abandoned.map((a) => a.tag)).toEqual([offline.invite.tag]);
+      // (The pool started a replacement when it was claimed: one idle instance more than the target for now.)
+      expect(await idleIds()).toContain(doomed);
       expect((await client.listOwnerAgents({ ownerId: requester.inboxId }, as(requester))).instances).toEqual([]);
       expect(await usageCount(templateId)).toBe(usage);
       // The agents in the CLI's conversation are untouched.
       expect(host!.instances.get(claimedId)?.state).toBe(InstanceState.CLAIMED);
+    },
+  );
+
+  it(
+    "the offline creator comes back and adds the released instance from its pending join request: the instance leaves at once (also after a host restart); a later claim of it into that conversation works",
+    { timeout: 90_000 },
+    async () => {
+      const [reused] = await idleIds();
+      // What it gave up on is in its workspace: a restarted host watches again.
+      const port = host!.port;
+      await host!.close();
+      host = await startHost(port);
+      const inst = host.instances.get(reused!)!;
+      expect(inst.state).toBe(InstanceState.IDLE);
+      expect(inst.invites.abandoned.map((a) => a.tag)).toEqual([offline.invite.tag]);
+      // As a Convos creator does when it comes online: `agent serve` reads the pending join requests of its DMs.
+      back = await ConvosCli.start(["agent", "serve", offline.conversationId, "--profile-name", "Nobody"], join(dir, "offline"));
+      const joined = await back.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inst.inboxId, { ms: 30_000 });
+      expect(joined.conversationId).toBe(offline.conversationId);
+      // The instance leaves; the creator's client removes it: the conversation ends without it.
+      await expect.poll(() => membersOf(join(dir, "offline"), offline.conversationId), { timeout: 30_000, interval: 1_000 }).not.toContain(inst.inboxId);
+      expect(await membersOf(join(dir, "offline"), offline.conversationId)).toEqual([offline.inboxId]);
+      expect(hostLogs.some((l) => l.includes("left a conversation of an abandoned invite") && l.includes(offline.conversationId))).toBe(true);
+      expect(inst.state).toBe(InstanceState.IDLE);
+
+      // Still a good pool member: claimed into that conversation on purpose, it joins again, stays and answers.
+      const requester = newIdentity();
+      const from = back.events.length;
+      const { instanceId } = await client.claim(
+        { requester: requester.inboxId, templateId, conversationInvite: offline.invite.url, userConfig: { "personal-email": "nobody@example.com" } },
+        as(requester),
+      );
+      expect(instanceId).toBe(reused);
+      expect(inst.state).toBe(InstanceState.CLAIMED);
+      expect(inst.conversationId).toBe(offline.conversationId);
+      expect(inst.invites.abandoned).toEqual([]);
+      await back.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inst.inboxId, { from, ms: 10_000 });
+      const sent = await back.send("Hello again, Trip Planner!");
+      expect((await back.messageFrom(inst.inboxId, sent)).content).toMatch(/^\[offline model\] /);
+      expect(await membersOf(join(dir, "offline"), offline.conversationId)).toContain(inst.inboxId);
+      expect(await instanceRow(reused!)).toMatchObject({ state: "claimed", owner_id: requester.inboxId, conversation_id: offline.conversationId });
+      await untilPoolFull();
     },
   );
 
