@@ -231,6 +231,9 @@ describe("templates", () => {
     // Signed over another result (as if applied to another base): refused.
     const otherBase = applyPatch(contentToJson(t.content!), patchToJson(patch as never));
     await expectCode(client.patchTemplate({ templateId: t.id, expectedVersion: 2n, patch, signature: await patchSig(otherBase) }), Code.PermissionDenied);
+    // Based on a version that does not exist: nothing to sign against, and the current version stays unsaid.
+    const ahead = await expectCode(client.patchTemplate({ templateId: t.id, expectedVersion: 9n, patch }), Code.Aborted);
+    expect(ahead.rawMessage).toBe(`template ${t.id} has no version 9: fetch it, reapply your change and sign again`);
     const v3 = (await client.patchTemplate({ templateId: t.id, expectedVersion: 2n, patch, signature: await patchSig(patched) })).template!;
     expect(v3.version).toBe(3n);
     expect(v3.contentVersion).toBe(3n);

@@ -157,10 +157,6 @@ interface ContentChange {
   rollbackTarget?: number;
 }
 
-function staleVersion(templateId: string, current: number, expected: number) {
-  return conflict(`template ${templateId} is at version ${current}, not ${expected}: fetch it, reapply your change and sign again`);
-}
-
 export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<typeof TemplateService> {
   const now = deps.now ?? (() => new Date());
 
@@ -200,9 +196,9 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     const em = deps.em.fork();
     const v = await em.findOne(TemplateVersionRow, { template: templateId, version });
     if (v) return v.snapshot.content;
-    const row = await em.findOne(TemplateRow, { id: templateId });
-    if (!row) throw notFound(`template ${templateId}`);
-    throw staleVersion(templateId, row.version, version);
+    if (!(await em.findOne(TemplateRow, { id: templateId }))) throw notFound(`template ${templateId}`);
+    // The signature is not checked yet: say no more than that the version is not there.
+    throw conflict(`template ${templateId} has no version ${version}: fetch it, reapply your change and sign again`);
   }
 
   /** Loads a template the caller may see: private and archived ones only for their creator. */
@@ -244,7 +240,9 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     const updated = await deps.em.fork().transactional(async (tx) => {
       const row = await tx.findOne(TemplateRow, { id: templateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!row) throw notFound(`template ${templateId}`);
-      if (row.version !== version) throw staleVersion(templateId, row.version, version);
+      if (row.version !== version) {
+        throw conflict(`template ${templateId} is at version ${row.version}, not ${version}: fetch it, reapply your change and sign again`);
+      }
       if (row.status === "archived" && !opts.allowArchived) {
         throw failedPrecondition(`template ${templateId} is archived`);
       }
