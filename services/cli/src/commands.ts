@@ -4,6 +4,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Hex } from "viem";
+import { applyPatch, type TemplateContentJson } from "@convos-pool/kit";
 import { contentHash, fillContent, fillPatch, patchHash, readJsonFile } from "./content.js";
 import { CliError } from "./errors.js";
 import { login, request, versionFromEtag, type Context, type LoginResult, type Reply } from "./http.js";
@@ -38,15 +39,46 @@ function versionOf(reply: Reply): number | undefined {
   return typeof n === "number" && Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** The template's current version, as its creator sees it (signed in). */
-export async function currentVersion(ctx: Context, id: string): Promise<number> {
+/** The template as its creator sees it (signed in), and its version. */
+async function current(ctx: Context, id: string): Promise<{ version: number; template: unknown }> {
   const reply = await request(ctx, "GET", templatePath(id), { auth: "session" });
   const v = versionOf(reply);
   if (v === undefined) throw new CliError(`template ${id}: the server's answer names no version (ETag or "version")`);
-  return v;
+  return { version: v, template: reply.body };
 }
 
-const baseVersion = async (ctx: Context, id: string, version: number | undefined) => version ?? currentVersion(ctx, id);
+const baseVersion = async (ctx: Context, id: string, version: number | undefined) => version ?? (await current(ctx, id)).version;
+
+interface VersionPage {
+  versions?: Array<{ version?: unknown; snapshot?: unknown }>;
+  next_cursor?: string | null;
+}
+
+/** The content of one version, from the template's history (newest first; creator only). */
+async function contentAt(ctx: Context, id: string, version: number): Promise<TemplateContentJson> {
+  let cursor: string | undefined;
+  do {
+    const page = (await request(ctx, "GET", `${templatePath(id)}/versions`, { auth: "session", query: { limit: 100, cursor } })).body as VersionPage;
+    const versions = page.versions ?? [];
+    const found = versions.find((v) => v.version === version);
+    if (found) return fillContent(found.snapshot, `version ${version} of template ${id}`);
+    const oldest = versions[versions.length - 1]?.version;
+    if (typeof oldest !== "number" || oldest < version) break;
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  throw new CliError(`template ${id} has no version ${version}`);
+}
+
+/**
+ * What a change is based on: version N and its content from the history, or
+ * the current version. A patch or rollback is signed over the content it
+ * results in, so the CLI needs that content as well as the version.
+ */
+async function base(ctx: Context, id: string, version: number | undefined): Promise<{ version: number; content: TemplateContentJson }> {
+  if (version !== undefined) return { version, content: await contentAt(ctx, id, version) };
+  const now = await current(ctx, id);
+  return { version: now.version, content: fillContent(now.template, `template ${id}`) };
+}
 
 // ---------------------------------------------------------------- key and session
 
@@ -92,9 +124,14 @@ export async function updateTemplate(ctx: Context, id: string, file: string, ver
 export async function patchTemplate(ctx: Context, id: string, file: string, version?: number): Promise<unknown> {
   const patch = fillPatch(await readJsonFile(resolve(ctx.cwd, file), file), file);
   const key = await loadKey(ctx.keyFile);
-  const v = await baseVersion(ctx, id, version);
-  const signature = await signRest(key, "PatchTemplate", { templateId: id, version: BigInt(v), patchHash: patchHash(patch) });
-  return (await request(ctx, "PATCH", templatePath(id), { body: { ...patch, signature }, ifMatch: v })).body;
+  const from = await base(ctx, id, version);
+  const signature = await signRest(key, "PatchTemplate", {
+    templateId: id,
+    version: BigInt(from.version),
+    patchHash: patchHash(patch),
+    contentHash: contentHash(applyPatch(from.content, patch)),
+  });
+  return (await request(ctx, "PATCH", templatePath(id), { body: { ...patch, signature }, ifMatch: from.version })).body;
 }
 
 async function setVisibility(ctx: Context, id: string, visibility: "public" | "private", version?: number): Promise<unknown> {
@@ -131,7 +168,13 @@ export async function listVersions(ctx: Context, id: string, page: Page = {}): P
 export async function rollbackTemplate(ctx: Context, id: string, target: number, version?: number): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
-  const signature = await signRest(key, "RollbackTemplate", { templateId: id, version: BigInt(v), targetVersion: BigInt(target) });
+  const restored = await contentAt(ctx, id, target);
+  const signature = await signRest(key, "RollbackTemplate", {
+    templateId: id,
+    version: BigInt(v),
+    targetVersion: BigInt(target),
+    contentHash: contentHash(restored),
+  });
   return (await request(ctx, "POST", `${templatePath(id)}/rollback`, { body: { target_version: target, signature }, ifMatch: v })).body;
 }
 

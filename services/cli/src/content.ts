@@ -26,6 +26,7 @@ export const TEMPLATE_METADATA_FIELDS = [
   "visibility",
   "status",
   "version",
+  "content_version",
   "usage_count",
   "created_at",
   "updated_at",

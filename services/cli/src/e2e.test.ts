@@ -108,6 +108,8 @@ describe("pool against a real gateway", () => {
     expect(updated).toMatchObject({ version: 3, instructions: "Plan trips to Japan.", tags: [], tools: [] });
 
     await writeFile(join(dir, "patch.json"), JSON.stringify({ description: "Patched", tags: ["japan"], model: { default: "gpt-oss-120b" } }));
+    // Signed over version 2's content patched (from the history): valid, but stale.
+    await expectHttpError(pool.patchTemplate(ctx, id, "patch.json", 2), 409, "conflict");
     const patched = (await pool.patchTemplate(ctx, id, "patch.json", 3)) as Template;
     expect(patched).toMatchObject({ version: 4, description: "Patched", tags: ["japan"], instructions: "Plan trips to Japan." });
     expect(patched.model).toEqual({ default: "gpt-oss-120b", allow_override: true });
@@ -121,6 +123,8 @@ describe("pool against a real gateway", () => {
       tags: created.tags,
     });
     expect(rolledBack.tools).toEqual(created.tools);
+    // The restored content is looked up before signing: a version that does not exist is a local error.
+    await expect(pool.rollbackTemplate(ctx, id, 9)).rejects.toThrow(`template ${id} has no version 9`);
 
     const history = (await pool.listVersions(ctx, id)) as { versions: Array<{ version: number; change_summary: string }> };
     expect(history.versions.map((v) => v.version)).toEqual([5, 4, 3, 2, 1]);

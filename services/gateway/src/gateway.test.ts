@@ -25,6 +25,7 @@ import {
   SERVICE_TOKEN_HEADER,
   contentFromJson,
   createLogger,
+  applyPatch,
   jsonHash,
   signOperation,
   type OperationFields,
@@ -179,7 +180,7 @@ describe("REST", () => {
     expect(put.headers.get("etag")).toBe('"2"');
 
     const published = await publish(alice, id, 2);
-    expect(published).toMatchObject({ visibility: "public", version: 3 });
+    expect(published).toMatchObject({ visibility: "public", version: 3, content_version: 2 });
 
     // The store: anyone, by text and category; listings leave instructions out.
     const store = await rest("GET", `/api/pool/templates?visibility=public&q=${WORD}&category=cat-${WORD}`);
@@ -205,11 +206,12 @@ describe("REST", () => {
       ifMatch: 3,
       body: {
         target_version: 1,
-        signature: await restSig(alice, "RollbackTemplate", { templateId: id, version: 3n, targetVersion: 1n }),
+        // Signed over the content it restores.
+        signature: await restSig(alice, "RollbackTemplate", { templateId: id, version: 3n, targetVersion: 1n, contentHash: jsonHash(v1) }),
       },
     });
     expect(rolledBack.status, JSON.stringify(rolledBack.json)).toBe(200);
-    expect(rolledBack.json).toMatchObject({ ...v1, version: 4, visibility: "public" });
+    expect(rolledBack.json).toMatchObject({ ...v1, version: 4, content_version: 4, visibility: "public" });
 
     // History: the creator's session only.
     expect((await rest("GET", `/api/pool/templates/${id}/versions`)).status).toBe(404);
@@ -232,12 +234,15 @@ describe("REST", () => {
     const rest2 = await rest("GET", `/api/pool/templates/${id}/versions?limit=3&cursor=${page.json.next_cursor}`, { token });
     expect(rest2.json.versions.map((v: { version: number }) => v.version)).toEqual([1]);
 
-    // PATCH: only the named fields; `tags: []` empties the list.
+    // PATCH: only the named fields; `tags: []` empties the list. Signed over
+    // the patch and the content it makes of version 4's.
     const patch = { description: "Now with more trains", tags: [] };
-    const patched = await rest("PATCH", `/api/pool/templates/${id}`, {
-      ifMatch: 4,
-      body: { ...patch, signature: await restSig(alice, "PatchTemplate", { templateId: id, version: 4n, patchHash: jsonHash(patch) }) },
-    });
+    const v5 = applyPatch(v1, patch);
+    const patchSig = (result: TemplateContentJson) =>
+      restSig(alice, "PatchTemplate", { templateId: id, version: 4n, patchHash: jsonHash(patch), contentHash: jsonHash(result) });
+    const overOther = await rest("PATCH", `/api/pool/templates/${id}`, { ifMatch: 4, body: { ...patch, signature: await patchSig(applyPatch(v2, patch)) } });
+    expect(overOther.status).toBe(403);
+    const patched = await rest("PATCH", `/api/pool/templates/${id}`, { ifMatch: 4, body: { ...patch, signature: await patchSig(v5) } });
     expect(patched.status, JSON.stringify(patched.json)).toBe(200);
     expect(patched.json).toMatchObject({ version: 5, description: "Now with more trains", tags: [], agent_name: v1.agent_name });
 
@@ -260,7 +265,15 @@ describe("REST", () => {
     // An archived template refuses changes: 422.
     const onArchived = await rest("PATCH", `/api/pool/templates/${id}`, {
       ifMatch: 6,
-      body: { description: "x", signature: await restSig(alice, "PatchTemplate", { templateId: id, version: 6n, patchHash: jsonHash({ description: "x" }) }) },
+      body: {
+        description: "x",
+        signature: await restSig(alice, "PatchTemplate", {
+          templateId: id,
+          version: 6n,
+          patchHash: jsonHash({ description: "x" }),
+          contentHash: jsonHash(applyPatch(v5, { description: "x" })),
+        }),
+      },
     });
     expect(onArchived.status).toBe(422);
     expect(onArchived.json.error.type).toBe("unprocessable_entity");
@@ -419,7 +432,7 @@ describe("REST", () => {
     expectField(badIfMatch, "If-Match");
     const emptyPatch = await rest("PATCH", `/api/pool/templates/${created.id}`, {
       ifMatch: 1,
-      body: { signature: await restSig(alice, "PatchTemplate", { templateId: created.id, version: 1n, patchHash: jsonHash({}) }) },
+      body: { signature: await restSig(alice, "PatchTemplate", { templateId: created.id, version: 1n, patchHash: jsonHash({}), contentHash: jsonHash(content()) }) },
     });
     expectField(emptyPatch, "body");
     const badVisibility = await rest("PATCH", `/api/pool/templates/${created.id}/visibility`, { ifMatch: 1, body: { visibility: "friends" } });

@@ -2,7 +2,7 @@ import { ConnectError, Code } from "@connectrpc/connect";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, describe, expect, it } from "vitest";
 import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
-import { SignatureVerifier, signOperation } from "./signatures.js";
+import { SIGNED_TYPES, SignatureVerifier, signOperation } from "./signatures.js";
 import { SignerRecoveryPool } from "./signature-workers.js";
 import { canonicalJson, jsonHash } from "./template-content.js";
 
@@ -46,6 +46,20 @@ describe("SignatureVerifier", () => {
     // A well-formed signature that recovers to no key at all.
     const garbage = { ...sig, signature: `0x${"00".repeat(64)}1b` };
     expect(await codeOf(verifier.verify("ArchiveTemplate", fields, garbage))).toBe("Unauthenticated");
+  });
+
+  it("covers the content a patch or rollback results in, after its own fields (docs/signatures.md)", async () => {
+    const names = (op: keyof typeof SIGNED_TYPES) => SIGNED_TYPES[op].map((f) => f.name);
+    expect(names("PatchTemplate")).toEqual(["inboxId", "templateId", "version", "patchHash", "contentHash", "issuedAt", "nonce"]);
+    expect(names("RollbackTemplate")).toEqual(["inboxId", "templateId", "version", "targetVersion", "contentHash", "issuedAt", "nonce"]);
+    const patch = { ...fields, patchHash: jsonHash({ tags: [] }), contentHash: jsonHash({ instructions: "a" }) };
+    const sig = await signOperation(account, "PatchTemplate", patch);
+    expect(await codeOf(verifier.verify("PatchTemplate", patch, sig))).toBe("ok");
+    expect(await codeOf(verifier.verify("PatchTemplate", { ...patch, contentHash: jsonHash({ instructions: "b" }) }, sig))).toBe("PermissionDenied");
+    const rollback = { ...fields, targetVersion: 1n, contentHash: jsonHash({ instructions: "a" }) };
+    const rb = await signOperation(account, "RollbackTemplate", rollback);
+    expect(await codeOf(verifier.verify("RollbackTemplate", rollback, rb))).toBe("ok");
+    expect(await codeOf(verifier.verify("RollbackTemplate", { ...rollback, contentHash: jsonHash({ instructions: "b" }) }, rb))).toBe("PermissionDenied");
   });
 
   it("keeps signatures inside the issuedAt window", async () => {

@@ -33,6 +33,9 @@ export const SIGNED_TYPES = {
     { name: "templateId", type: "string" },
     { name: "version", type: "uint64" },
     { name: "patchHash", type: "bytes32" },
+    // The resulting content: every content version is signed over in full,
+    // so an instance can check it without the patch or the version before.
+    { name: "contentHash", type: "bytes32" },
     ...envelope,
   ],
   SetTemplateVisibility: [
@@ -59,6 +62,8 @@ export const SIGNED_TYPES = {
     { name: "templateId", type: "string" },
     { name: "version", type: "uint64" },
     { name: "targetVersion", type: "uint64" },
+    // The restored content, for the same reason as PatchTemplate's.
+    { name: "contentHash", type: "bytes32" },
     ...envelope,
   ],
   SetInstancePin: [

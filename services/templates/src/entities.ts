@@ -18,6 +18,8 @@ export const TemplateRow = defineEntity({
     visibility: p.string(),
     status: p.string(),
     version: p.integer(),
+    /** The newest version whose content changed (create, update, patch, rollback). */
+    contentVersion: p.integer(),
     usageCount: p.bigint("number"),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
@@ -37,8 +39,19 @@ export const TemplateVersionRow = defineEntity({
     changedBy: p.string(),
     changedAt: p.datetime(),
     changeSummary: p.string(),
+    contentVersion: p.integer(),
+    // The creator's signed change behind a content version (absent for
+    // publish, unpublish, archive, and for versions made before these were kept).
+    changeKind: p.string().$type<ContentChangeKind>().nullable(),
+    signature: p.string().nullable(),
+    signatureIssuedAt: p.bigint("number").nullable(),
+    signatureNonce: p.string().nullable(),
+    patchHash: p.string().nullable(),
+    rollbackTarget: p.integer().nullable(),
   },
 });
+
+export type ContentChangeKind = "create" | "update" | "patch" | "rollback";
 
 /** What a version row stores: the content plus the state a version also fixes. */
 export interface TemplateSnapshot {

@@ -15,6 +15,7 @@ const service = await startTemplateService({
   host: process.env.HOST ?? "0.0.0.0",
   serviceToken,
   resolver: await inboxResolverFromEnv(log),
+  sync: process.env.CLAIMS_URL ? { claimsUrl: process.env.CLAIMS_URL } : undefined,
   log,
 });
 installShutdownHandlers(log, () => service.close());

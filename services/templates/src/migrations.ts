@@ -50,7 +50,62 @@ export class CreateTemplates extends Migration {
   }
 }
 
+/** Summaries of the changes that set content (the others: publish, unpublish, archive). */
+const CONTENT_CHANGE = `(change_summary in ('create', 'update') or change_summary like 'patch %' or change_summary like 'rollback to v%')`;
+
+/**
+ * Instruction sync: content versions, the creator's signed change kept with
+ * each content version (so it can be passed on to instances unchanged), and
+ * the outbox of versions still to hand to the claims service.
+ */
+export class AddInstructionSync extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`alter table template_versions
+      add column content_version integer,
+      add column change_kind text check (change_kind in ('create', 'update', 'patch', 'rollback')),
+      add column signature text,
+      add column signature_issued_at bigint,
+      add column signature_nonce text,
+      add column patch_hash text,
+      add column rollback_target integer,
+      add constraint template_versions_signed_change check (
+        (change_kind is null) = (signature is null)
+        and (signature is null) = (signature_issued_at is null)
+        and (signature is null) = (signature_nonce is null)
+        and coalesce(change_kind = 'patch', false) = (patch_hash is not null)
+        and coalesce(change_kind = 'rollback', false) = (rollback_target is not null))`);
+    // Existing history: the change summaries tell exactly which versions set
+    // content, so each version's content version is the newest such one up to it.
+    // Their signatures were not kept: those versions are served but never relayed.
+    this.addSql(`update template_versions v set content_version = coalesce(w.cv, v.version) from (
+        select template_id, version,
+          max(case when ${CONTENT_CHANGE} then version end) over (partition by template_id order by version) as cv
+        from template_versions
+      ) w where v.template_id = w.template_id and v.version = w.version`);
+    this.addSql(`alter table template_versions alter column content_version set not null,
+      add constraint template_versions_content_version check (content_version between 1 and version)`);
+    this.addSql(`alter table templates add column content_version integer`);
+    this.addSql(`update templates t set content_version = v.content_version
+      from template_versions v where v.template_id = t.id and v.version = t.version`);
+    this.addSql(`update templates set content_version = version where content_version is null`);
+    this.addSql(`alter table templates alter column content_version set not null,
+      add constraint templates_content_version check (content_version between 1 and version)`);
+    // One row per template with content versions not yet acknowledged by the
+    // claims service: the newest one only, since a newer version supersedes.
+    this.addSql(`create table template_sync_outbox (
+      template_id text primary key references templates (id) on delete cascade,
+      version integer not null,
+      attempts integer not null default 0,
+      next_attempt_at timestamptz(3) not null default now(),
+      last_error text,
+      updated_at timestamptz(3) not null default now()
+    )`);
+    this.addSql(`create index template_sync_outbox_due on template_sync_outbox (next_attempt_at)`);
+  }
+}
+
 export const migrations = [
   { name: "0001_signature_nonces", class: CreateSignatureNonces },
   { name: "0002_templates", class: CreateTemplates },
+  { name: "0003_instruction_sync", class: AddInstructionSync },
 ];

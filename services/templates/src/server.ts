@@ -15,6 +15,7 @@ import {
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { createTemplateService, createTemplateUsageService } from "./service.js";
+import { startSyncRelay, type SyncRelay, type SyncRelayOptions } from "./sync-relay.js";
 
 export interface TemplateServiceOptions {
   /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
@@ -26,6 +27,11 @@ export interface TemplateServiceOptions {
   serviceToken: string;
   /** Who owns which wallet; offline XMTP inbox derivation by default. */
   resolver?: InboxResolver;
+  /**
+   * Instruction sync: where new content versions go (the claims service).
+   * Absent: the outbox still records them, but nothing sends them.
+   */
+  sync?: Pick<SyncRelayOptions, "claimsUrl" | "intervalMs" | "concurrency" | "backoff">;
   log?: Logger;
 }
 
@@ -53,7 +59,8 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
     maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
     recover: (params) => recovery.recover(params),
   });
-  const service = createTemplateService({ em: db.em, verifier });
+  let relay: SyncRelay | undefined;
+  const service = createTemplateService({ em: db.em, verifier, onContentChange: () => relay?.kick() });
   const server = await startServer({
     name: "templates",
     port: opts.port,
@@ -70,12 +77,18 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
     );
   }, 60_000);
   pruner.unref();
+  if (opts.sync) {
+    relay = startSyncRelay({ ...opts.sync, em: db.em, serviceToken: opts.serviceToken, log });
+  } else {
+    log.info("instruction sync is off: no claims service configured (CLAIMS_URL); content versions wait in the outbox");
+  }
   log.info("templates service listening", { url: server.url, embedded: db.embedded });
   return {
     url: server.url,
     port: server.port,
     async close() {
       clearInterval(pruner);
+      await relay?.close();
       await server.close();
       await Promise.all([db.close(), recovery.close()]);
     },

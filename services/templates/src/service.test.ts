@@ -9,6 +9,7 @@ import { TemplateStatus, Visibility, type TemplateContent } from "@convos-pool/g
 import { StoreSort, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   CALLER_HEADER,
+  applyPatch,
   contentFromJson,
   contentToJson,
   fieldViolations,
@@ -204,6 +205,7 @@ describe("templates", () => {
     const v2 = (await client.updateTemplate({ templateId: t.id, expectedVersion: 1n, content: v2content, signature: await sig(1n, v2content) }))
       .template!;
     expect(v2.version).toBe(2n);
+    expect(v2.contentVersion).toBe(2n);
     expect(v2.content?.instructions).toBe("Version two.");
 
     // Stale: based on version 1 again.
@@ -214,31 +216,61 @@ describe("templates", () => {
     );
     expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.content?.instructions).toBe("Version two.");
 
-    // Patch: only the named fields change; tags are replaced as a whole.
+    // Patch: only the named fields change; tags are replaced as a whole. The
+    // creator signs the patch and the content it results in.
     const patch = { description: "Now with Greece", tags: ["greece", "islands"], tools: [], clearTools: false, clearTags: false };
-    const patchSig = await signOperation(alice.account, "PatchTemplate", {
-      inboxId: alice.inboxId,
-      templateId: t.id,
-      version: 2n,
-      patchHash: jsonHash(patchToJson(patch as never)),
-    });
-    const v3 = (await client.patchTemplate({ templateId: t.id, expectedVersion: 2n, patch, signature: patchSig })).template!;
+    const patchSig = (result: TemplateContentJson) =>
+      signOperation(alice.account, "PatchTemplate", {
+        inboxId: alice.inboxId,
+        templateId: t.id,
+        version: 2n,
+        patchHash: jsonHash(patchToJson(patch as never)),
+        contentHash: jsonHash(result),
+      });
+    const patched = applyPatch(contentToJson(v2content), patchToJson(patch as never));
+    // Signed over another result (as if applied to another base): refused.
+    const otherBase = applyPatch(contentToJson(t.content!), patchToJson(patch as never));
+    await expectCode(client.patchTemplate({ templateId: t.id, expectedVersion: 2n, patch, signature: await patchSig(otherBase) }), Code.PermissionDenied);
+    // Based on a version that does not exist: nothing to sign against, and the current version stays unsaid.
+    const ahead = await expectCode(client.patchTemplate({ templateId: t.id, expectedVersion: 9n, patch }), Code.Aborted);
+    expect(ahead.rawMessage).toBe(`template ${t.id} has no version 9: fetch it, reapply your change and sign again`);
+    const v3 = (await client.patchTemplate({ templateId: t.id, expectedVersion: 2n, patch, signature: await patchSig(patched) })).template!;
     expect(v3.version).toBe(3n);
+    expect(v3.contentVersion).toBe(3n);
     expect(v3.content?.description).toBe("Now with Greece");
     expect(v3.content?.tags).toEqual(["greece", "islands"]);
     expect(v3.content?.instructions).toBe("Version two.");
     expect(v3.content?.tools).toHaveLength(2);
+    expect(contentToJson(v3.content!)).toEqual(patched);
 
-    // Rollback to 1 makes version 4 equal to version 1.
-    const rbSig = await signOperation(alice.account, "RollbackTemplate", {
-      inboxId: alice.inboxId,
-      templateId: t.id,
-      version: 3n,
-      targetVersion: 1n,
-    });
-    const v4 = (await client.rollbackTemplate({ templateId: t.id, expectedVersion: 3n, targetVersion: 1n, signature: rbSig })).template!;
+    // Rollback to 1 makes version 4 equal to version 1; the creator signs the restored content.
+    const rbSig = (restored: TemplateContent) =>
+      signOperation(alice.account, "RollbackTemplate", {
+        inboxId: alice.inboxId,
+        templateId: t.id,
+        version: 3n,
+        targetVersion: 1n,
+        contentHash: jsonHash(contentToJson(restored)),
+      });
+    await expectCode(
+      client.rollbackTemplate({ templateId: t.id, expectedVersion: 3n, targetVersion: 1n, signature: await rbSig(v2content) }),
+      Code.PermissionDenied,
+    );
+    const err = await expectCode(
+      client.rollbackTemplate({ templateId: t.id, expectedVersion: 3n, targetVersion: 3n, signature: await rbSig(t.content!) }),
+      Code.InvalidArgument,
+    );
+    expect(fieldViolations(err).map((v) => v.field)).toEqual(["target_version"]);
+    const v4 = (await client.rollbackTemplate({ templateId: t.id, expectedVersion: 3n, targetVersion: 1n, signature: await rbSig(t.content!) }))
+      .template!;
     expect(v4.version).toBe(4n);
     expect(v4.content).toEqual(t.content);
+    expect(v4.contentVersion).toBe(4n);
+    // Based on version 3 again: signed over the right content, still stale.
+    await expectCode(
+      client.rollbackTemplate({ templateId: t.id, expectedVersion: 3n, targetVersion: 1n, signature: await rbSig(t.content!) }),
+      Code.Aborted,
+    );
 
     const versions = await client.listTemplateVersions({ templateId: t.id, pageSize: 3 }, as(alice));
     expect(versions.versions.map((v) => [v.version, v.changeSummary])).toEqual([
@@ -332,7 +364,10 @@ describe("templates", () => {
     const alice = newCreator();
     const t = await createTemplate(alice, { category: `arch-${randomBytes(3).toString("hex")}` });
     const pub = await publish(alice, t.id, 1n);
-    expect((await client.browseStore({ category: t.content!.category })).templates).toHaveLength(1);
+    // Publishing is a new version, not new content.
+    expect([pub.version, pub.contentVersion]).toEqual([2n, 1n]);
+    const listed = (await client.browseStore({ category: t.content!.category })).templates;
+    expect(listed.map((x) => [x.version, x.contentVersion])).toEqual([[2n, 1n]]);
 
     const archived = (
       await client.archiveTemplate({
@@ -342,6 +377,13 @@ describe("templates", () => {
       })
     ).template!;
     expect(archived.status).toBe(TemplateStatus.ARCHIVED);
+    expect([archived.version, archived.contentVersion]).toEqual([3n, 1n]);
+    const history = await client.listTemplateVersions({ templateId: t.id }, as(alice));
+    expect(history.versions.map((v) => [v.version, v.snapshot?.contentVersion])).toEqual([
+      [3n, 1n],
+      [2n, 1n],
+      [1n, 1n],
+    ]);
     expect((await client.browseStore({ category: t.content!.category })).templates).toHaveLength(0);
     await expectCode(client.getTemplate({ templateId: t.id }), Code.NotFound);
     expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.status).toBe(TemplateStatus.ARCHIVED);

@@ -37,13 +37,16 @@ import {
   type SignedOperation,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { TemplateRow, TemplateVersionRow, type TemplateRowType, type TemplateSnapshot } from "./entities.js";
+import { TemplateRow, TemplateVersionRow, type ContentChangeKind, type TemplateRowType, type TemplateSnapshot } from "./entities.js";
+import { enqueueTemplateSync } from "./outbox.js";
 import { browseStore, listCreatorTemplates, type ListedRow } from "./store.js";
 
 export interface TemplateServiceDeps {
   em: EntityManager;
   verifier: SignatureVerifier;
   now?: () => Date;
+  /** Called after a content change to an existing template committed (it is in the sync outbox). */
+  onContentChange?: () => void;
 }
 
 const TEMPLATE_ID = /^tmpl_[A-Za-z0-9]{16}$/;
@@ -71,6 +74,7 @@ function toProto(r: {
   visibility: string;
   status: string;
   version: number;
+  contentVersion: number;
   usageCount: number | string;
   createdAt: Date | string;
   updatedAt: Date | string;
@@ -82,6 +86,7 @@ function toProto(r: {
     visibility: r.visibility === "public" ? Visibility.PUBLIC : Visibility.PRIVATE,
     status: r.status === "archived" ? TemplateStatus.ARCHIVED : TemplateStatus.ACTIVE,
     version: BigInt(r.version),
+    contentVersion: BigInt(r.contentVersion),
     usageCount: BigInt(r.usageCount),
     createdAt: timestampFromDate(new Date(r.createdAt)),
     updatedAt: timestampFromDate(new Date(r.updatedAt)),
@@ -118,6 +123,7 @@ const listedToProto = (r: ListedRow) =>
     visibility: r.visibility,
     status: r.status,
     version: r.version,
+    contentVersion: r.content_version,
     usageCount: r.usage_count,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -144,6 +150,13 @@ function snapshotOf(row: TemplateRowType): TemplateSnapshot {
 /** What a mutation does to a locked row; returning false means "no change, no new version". */
 type Change = (row: TemplateRowType, tx: EntityManager) => Promise<string | false> | string | false;
 
+/** A change to the content, kept with its version as the creator signed it (release.ts). */
+interface ContentChange {
+  kind: ContentChangeKind;
+  patchHash?: string;
+  rollbackTarget?: number;
+}
+
 export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<typeof TemplateService> {
   const now = deps.now ?? (() => new Date());
 
@@ -153,7 +166,14 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     }
   }
 
-  function recordVersion(tx: EntityManager, row: TemplateRowType, changedBy: string, summary: string, at: Date) {
+  function recordVersion(
+    tx: EntityManager,
+    row: TemplateRowType,
+    changedBy: string,
+    summary: string,
+    at: Date,
+    signed?: ContentChange & { signature: Signature },
+  ) {
     tx.create(TemplateVersionRow, {
       template: row,
       version: row.version,
@@ -161,7 +181,24 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       changedBy,
       changedAt: at,
       changeSummary: summary,
+      contentVersion: row.contentVersion,
+      changeKind: signed?.kind ?? null,
+      signature: signed?.signature.signature ?? null,
+      signatureIssuedAt: signed ? Number(signed.signature.issuedAt) : null,
+      signatureNonce: signed?.signature.nonce ?? null,
+      patchHash: signed?.patchHash ?? null,
+      rollbackTarget: signed?.rollbackTarget ?? null,
     });
+  }
+
+  /** The content a change based on `version` starts from: that version's snapshot. */
+  async function contentAt(templateId: string, version: number): Promise<TemplateContentJson> {
+    const em = deps.em.fork();
+    const v = await em.findOne(TemplateVersionRow, { template: templateId, version });
+    if (v) return v.snapshot.content;
+    if (!(await em.findOne(TemplateRow, { id: templateId }))) throw notFound(`template ${templateId}`);
+    // The signature is not checked yet: say no more than that the version is not there.
+    throw conflict(`template ${templateId} has no version ${version}: fetch it, reapply your change and sign again`);
   }
 
   /** Loads a template the caller may see: private and archived ones only for their creator. */
@@ -177,7 +214,9 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
    * The one path of every change to an existing template: verify the
    * creator's signature (outside the transaction: it is CPU work), then lock
    * the row, check the expected version, spend the nonce, apply the change and
-   * write the new version's snapshot, all in one transaction.
+   * write the new version's snapshot, all in one transaction. A content
+   * change also keeps the signed change with its version and enters the
+   * sync outbox in that transaction.
    */
   async function mutate(
     templateId: string,
@@ -186,7 +225,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     fields: OperationFields,
     signature: Signature | undefined,
     change: Change,
-    opts: { allowArchived?: boolean } = {},
+    opts: { allowArchived?: boolean; content?: ContentChange } = {},
   ): Promise<TemplateRowType> {
     checkTemplateId(templateId);
     const version = checkExpectedVersion(expected);
@@ -197,7 +236,8 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       { inboxId: current.creatorId, templateId, version: BigInt(version), ...fields },
       signature,
     );
-    return deps.em.fork().transactional(async (tx) => {
+    let contentChanged = false;
+    const updated = await deps.em.fork().transactional(async (tx) => {
       const row = await tx.findOne(TemplateRow, { id: templateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!row) throw notFound(`template ${templateId}`);
       if (row.version !== version) {
@@ -212,9 +252,19 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       const at = now();
       row.version += 1;
       row.updatedAt = at;
-      recordVersion(tx, row, row.creatorId, summary, at);
+      if (opts.content) {
+        row.contentVersion = row.version;
+        // signature! : verify() refused a change without one.
+        recordVersion(tx, row, row.creatorId, summary, at, { ...opts.content, signature: signature! });
+        await enqueueTemplateSync(tx, row.id, row.version);
+        contentChanged = true;
+      } else {
+        recordVersion(tx, row, row.creatorId, summary, at);
+      }
       return row;
     });
+    if (contentChanged) deps.onContentChange?.();
+    return updated;
   }
 
   return {
@@ -244,11 +294,13 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           visibility: "private",
           status: "active",
           version: 1,
+          contentVersion: 1,
           usageCount: 0,
           createdAt: at,
           updatedAt: at,
         });
-        recordVersion(tx, row, req.creatorId, "create", at);
+        // Kept like every content change; not synced: a new template has no instances yet.
+        recordVersion(tx, row, req.creatorId, "create", at, { kind: "create", signature: req.signature! });
         return row;
       });
       return { template: rowToProto(row) };
@@ -262,10 +314,18 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       if (!req.content) throw invalidArgument("content", "is required");
       const content = contentToJson(req.content);
       validateContent(content);
-      const row = await mutate(req.templateId, req.expectedVersion, "UpdateTemplate", { contentHash: jsonHash(content) }, req.signature, (row) => {
-        assignContent(row, content);
-        return "update";
-      });
+      const row = await mutate(
+        req.templateId,
+        req.expectedVersion,
+        "UpdateTemplate",
+        { contentHash: jsonHash(content) },
+        req.signature,
+        (row) => {
+          assignContent(row, content);
+          return "update";
+        },
+        { content: { kind: "update" } },
+      );
       return { template: rowToProto(row) };
     },
 
@@ -273,10 +333,23 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       if (!req.patch) throw invalidArgument("patch", "is required");
       const patch = patchToJson(req.patch);
       validatePatch(patch);
-      const row = await mutate(req.templateId, req.expectedVersion, "PatchTemplate", { patchHash: jsonHash(patch) }, req.signature, (row) => {
-        assignContent(row, applyPatch(rowContent(row), patch));
-        return `patch ${Object.keys(patch).sort().join(", ")}`;
-      });
+      checkTemplateId(req.templateId);
+      // The creator signs the resulting content too: the patch applied to the version it is based on.
+      const result = applyPatch(await contentAt(req.templateId, checkExpectedVersion(req.expectedVersion)), patch);
+      const patchHash = jsonHash(patch);
+      const row = await mutate(
+        req.templateId,
+        req.expectedVersion,
+        "PatchTemplate",
+        { patchHash, contentHash: jsonHash(result) },
+        req.signature,
+        (row) => {
+          // The row is at the expected version, so its content is what `result` was built from.
+          assignContent(row, result);
+          return `patch ${Object.keys(patch).sort().join(", ")}`;
+        },
+        { content: { kind: "patch", patchHash } },
+      );
       return { template: rowToProto(row) };
     },
 
@@ -335,7 +408,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           create(TemplateVersionSchema, {
             templateId: row.id,
             version: BigInt(v.version),
-            snapshot: toProto({ ...row, ...v.snapshot, version: v.version, updatedAt: v.changedAt }),
+            snapshot: toProto({ ...row, ...v.snapshot, version: v.version, contentVersion: v.contentVersion, updatedAt: v.changedAt }),
             changedBy: v.changedBy,
             changedAt: timestampFromDate(v.changedAt),
             changeSummary: v.changeSummary,
@@ -348,14 +421,26 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     async rollbackTemplate(req) {
       const target = Number(req.targetVersion);
       if (!Number.isInteger(target) || target < 1) throw invalidArgument("target_version", "must be a version number, 1 or more");
-      const row = await mutate(req.templateId, req.expectedVersion, "RollbackTemplate", { targetVersion: BigInt(target) }, req.signature, async (row, tx) => {
-        if (target >= row.version) throw invalidArgument("target_version", `must be an earlier version than the current ${row.version}`);
-        const old = await tx.findOne(TemplateVersionRow, { template: row.id, version: target });
-        if (!old) throw notFound(`version ${target} of template ${row.id}`);
-        // Content only: visibility and status stay as they are (publishing is a deliberate act).
-        assignContent(row, old.snapshot.content);
-        return `rollback to v${target}`;
-      });
+      checkTemplateId(req.templateId);
+      const base = checkExpectedVersion(req.expectedVersion);
+      if (target >= base) throw invalidArgument("target_version", `must be an earlier version than ${base}, the one the rollback is based on`);
+      // Versions never change once written: the creator signs the content restored from this one.
+      const old = await deps.em.fork().findOne(TemplateVersionRow, { template: req.templateId, version: target });
+      if (!old) throw notFound(`version ${target} of template ${req.templateId}`);
+      const restored = old.snapshot.content;
+      const row = await mutate(
+        req.templateId,
+        req.expectedVersion,
+        "RollbackTemplate",
+        { targetVersion: BigInt(target), contentHash: jsonHash(restored) },
+        req.signature,
+        (row) => {
+          // Content only: visibility and status stay as they are (publishing is a deliberate act).
+          assignContent(row, restored);
+          return `rollback to v${target}`;
+        },
+        { content: { kind: "rollback", rollbackTarget: target } },
+      );
       return { template: rowToProto(row) };
     },
 

@@ -4,7 +4,7 @@ import { decodePageToken, encodePageToken, invalidArgument, isDateAndId } from "
 
 /** Columns of a listing: everything but the instructions (up to 256 KiB each) and the search vector. */
 export const LIST_COLUMNS = `id, creator_id, agent_name, '' as instructions, model, tools, description, category, tags,
-  visibility, status, version, usage_count, created_at, updated_at`;
+  visibility, status, version, content_version, usage_count, created_at, updated_at`;
 
 export interface ListedRow {
   id: string;
@@ -19,6 +19,7 @@ export interface ListedRow {
   visibility: string;
   status: string;
   version: number;
+  content_version: number;
   usage_count: string | number;
   created_at: Date | string;
   updated_at: Date | string;

@@ -27,6 +27,7 @@ export type TemplateJson = { id: string; creator_id: string } & TemplateContentJ
     visibility: "public" | "private";
     status: "active" | "archived";
     version: number;
+    content_version: number;
     usage_count: number;
     created_at: string | null;
     updated_at: string | null;
@@ -51,6 +52,7 @@ export function templateToJson(t: Template): TemplateJson {
     visibility: t.visibility === Visibility.PUBLIC ? "public" : "private",
     status: t.status === TemplateStatus.ARCHIVED ? "archived" : "active",
     version: Number(t.version),
+    content_version: Number(t.contentVersion),
     usage_count: Number(t.usageCount),
     created_at: iso(t.createdAt),
     updated_at: iso(t.updatedAt),

@@ -1,0 +1,41 @@
+import { create } from "@bufbuild/protobuf";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { SignedTemplateSchema, TemplateChange, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { contentFromJson } from "@convos-pool/kit";
+import { TemplateVersionRow, type ContentChangeKind } from "./entities.js";
+
+const CHANGE: Record<ContentChangeKind, TemplateChange> = {
+  create: TemplateChange.CREATE,
+  update: TemplateChange.UPDATE,
+  patch: TemplateChange.PATCH,
+  rollback: TemplateChange.ROLLBACK,
+};
+
+/**
+ * A content version exactly as its creator signed it (SignedTemplate), from
+ * the version row that keeps the signed change. Undefined when the template
+ * or the version is gone; throws for a version that is no content version or
+ * was made before signed changes were kept (nothing an instance could verify).
+ */
+export async function signedTemplateAt(em: EntityManager, templateId: string, version: number): Promise<SignedTemplate | undefined> {
+  const v = await em.findOne(TemplateVersionRow, { template: templateId, version }, { populate: ["template"] });
+  if (!v) return undefined;
+  if (!v.changeKind || !v.signature || v.signatureIssuedAt == null || !v.signatureNonce) {
+    throw new Error(`version ${version} of template ${templateId} has no signed content change`);
+  }
+  return create(SignedTemplateSchema, {
+    templateId,
+    creatorId: v.template.creatorId,
+    version: BigInt(version),
+    content: contentFromJson(v.snapshot.content),
+    creatorSignature: create(SignatureSchema, {
+      signature: v.signature,
+      issuedAt: BigInt(v.signatureIssuedAt),
+      nonce: v.signatureNonce,
+    }),
+    change: CHANGE[v.changeKind],
+    patchHash: v.patchHash ?? "",
+    rollbackTargetVersion: BigInt(v.rollbackTarget ?? 0),
+  });
+}
