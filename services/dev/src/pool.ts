@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { XmtpInboxResolver } from "@convos-pool/convos";
-import { createLogger, type Logger } from "@convos-pool/kit";
+import { createLogger, freePort, type Logger } from "@convos-pool/kit";
 import { startClaimsService } from "@convos-pool/claims/src/server.js";
 import { startGateway } from "@convos-pool/gateway/src/server.js";
 import { startInstanceHost } from "@convos-pool/instance";
@@ -60,13 +60,14 @@ async function localSecret(dataDir: string, name: string): Promise<string> {
 /** The whole pool in one process, each service on its own port and its own database. */
 export async function startPool(opts: PoolOptions): Promise<RunningPool> {
   const log = opts.log ?? createLogger("pool");
+  const host = opts.host ?? "127.0.0.1";
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   // Internal calls still present a credential, as they do across machines.
   const serviceToken = randomBytes(32).toString("base64url");
   // The XMTP node first: instances and identity checks talk to it.
   const xmtp = await startDevnode({
     port: opts.xmtpPort ?? DEFAULT_DEVNODE_PORT,
-    host: opts.host ?? "127.0.0.1",
+    host,
     databaseUrl: opts.xmtpDatabaseUrl,
     embeddedDir: join(opts.dataDir, "xmtp-devnode"),
     log: log.child({ service: "xmtp-devnode" }),
@@ -79,7 +80,11 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
   try {
     // Signatures are checked against the XMTP network: the local node here.
     const resolver = await XmtpInboxResolver.connect({ apiUrl: xmtp.url });
+    // Templates push instruction updates to claims, and claims read templates:
+    // the claims service's address is fixed before either starts.
+    const claimsPort = await freePort(host);
     const templates = await startTemplateService({
+      sync: { claimsUrl: `http://${host}:${claimsPort}` },
       resolver,
       databaseUrl: opts.templatesDatabaseUrl,
       embeddedDir: join(opts.dataDir, "templates"),
@@ -90,7 +95,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     // Agents: one host process runs them all, each wallet derived from a
     // master seed kept in the data directory (recoverable, seed 002).
     const instances = await startInstanceHost({
-      host: opts.host ?? "127.0.0.1",
+      host,
       xmtpApiUrl: xmtp.url,
       masterSeed: await localSecret(opts.dataDir, "master-seed"),
       dataDir: join(opts.dataDir, "instances"),
@@ -100,7 +105,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     });
     started.push(instances);
     const claims = await startClaimsService({
-      host: opts.host ?? "127.0.0.1",
+      host,
+      port: claimsPort,
       databaseUrl: opts.claimsDatabaseUrl,
       embeddedDir: join(opts.dataDir, "claims", "db"),
       dataDir: join(opts.dataDir, "claims"),
@@ -113,7 +119,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     started.push(claims);
     const gateway = await startGateway({
       port: opts.port ?? 8080,
-      host: opts.host ?? "127.0.0.1",
+      host,
       templatesUrl: templates.url,
       claimsUrl: claims.url,
       serviceToken,

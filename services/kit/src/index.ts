@@ -13,3 +13,4 @@ export * from "./signature-workers.js";
 export * from "./ids.js";
 export * from "./page-token.js";
 export * from "./template-release.js";
+export * from "./ports.js";
