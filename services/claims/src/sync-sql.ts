@@ -77,6 +77,8 @@ export interface DueInstance {
   templateVersion: number;
   modelOverridden: boolean;
   releaseVersion: number;
+  /** How many provisioned tools it has (none: no tool rows to read or release). */
+  tools: number;
 }
 
 /**
@@ -104,9 +106,11 @@ export async function dueInstances(em: EntityManager, limit: number, busy: strin
       template_version: number;
       model_overridden: boolean;
       release_version: number;
+      tools: number;
     }[]
   >(
-    `select i.id, i.host_url, i.inbox_id, i.template_id, i.template_version, i.model_overridden, r.version as release_version
+    `select i.id, i.host_url, i.inbox_id, i.template_id, i.template_version, i.model_overridden, r.version as release_version,
+       (select count(*)::int from provisioned_tools t where t.instance_id = i.id) as tools
      from instances i join template_releases r on r.template_id = i.template_id
      where i.sync_next_at is not null and i.sync_next_at <= now() and i.state = 'claimed' and not i.pinned
        and r.version > i.template_version ${busy.length > 0 ? "and i.id not in (?)" : ""}
@@ -121,6 +125,7 @@ export async function dueInstances(em: EntityManager, limit: number, busy: strin
     templateVersion: Number(r.template_version),
     modelOverridden: r.model_overridden,
     releaseVersion: Number(r.release_version),
+    tools: Number(r.tools),
   }));
 }
 
@@ -135,20 +140,18 @@ export async function recordApplied(
   em: EntityManager,
   p: { instanceId: string; applied: number; model?: string; releaseVersion: number; defaultModel: string },
 ): Promise<void> {
+  const applied = `greatest(template_version, ${Number(p.applied)})`;
+  const done = `not exists (select 1 from template_releases r where r.template_id = instances.template_id and r.version > ${applied})`;
   await em.execute(
     `update instances set
        model = case when ? = ? then (case when ? <> '' then ? when model_overridden then model else ? end) else model end,
-       template_version = greatest(template_version, ?),
+       sync_error = case when ${done} then null else sync_error end,
+       sync_attempts = case when ${done} then 0 else sync_attempts end,
+       sync_next_at = case when ${done} then null else sync_next_at end,
+       template_version = ${applied},
        updated_at = now()
      where id = ?`,
-    [p.applied, p.releaseVersion, p.model ?? "", p.model ?? "", p.defaultModel, p.applied, p.instanceId],
-    "run",
-  );
-  // A second statement: the condition must see the version just recorded.
-  await em.execute(
-    `update instances set sync_next_at = null, sync_error = null, sync_attempts = 0
-     where id = ? and sync_next_at is not null and not ${BEHIND}`,
-    [p.instanceId],
+    [p.applied, p.releaseVersion, p.model ?? "", p.model ?? "", p.defaultModel, p.instanceId],
     "run",
   );
 }

@@ -188,7 +188,7 @@ export class SyncWorker {
     const release = await this.release(due.templateId, due.releaseVersion);
     const instance: InstanceRef = { id: due.id, hostUrl: due.hostUrl, inboxId: due.inboxId };
     try {
-      const tools = await this.toolsFor(due.id, release);
+      const tools = due.tools > 0 || release.poolTools.length > 0 ? await this.toolsFor(due.id, release) : [];
       let applied: number;
       let model: string | undefined;
       try {
@@ -209,7 +209,7 @@ export class SyncWorker {
         defaultModel: release.defaultModel,
       });
       log.debug("template update applied", { instanceId: due.id, templateId: due.templateId, version: applied });
-      if (applied >= release.version) await this.releaseUndeclared(due.id, release);
+      if (applied >= release.version && due.tools > 0) await this.releaseUndeclared(due.id, release);
     } catch (err) {
       const reason = reasonOf(err);
       log.warn("template update not delivered; retrying later", { instanceId: due.id, templateId: due.templateId, version: release.version, reason });
