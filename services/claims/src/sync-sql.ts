@@ -129,29 +129,45 @@ export async function dueInstances(em: EntityManager, limit: number, busy: strin
   }));
 }
 
+export interface Applied {
+  instanceId: string;
+  applied: number;
+  /** The instance's answer; empty when it did not say (a version read from Health). */
+  model: string;
+  releaseVersion: number;
+  defaultModel: string;
+}
+
 /**
- * Records the version an instance has applied (never lower than the one
- * recorded) and, when it is the held release's version, the model it runs
- * on: the instance's answer, else the release's default unless the owner
- * overrode it. Done when it is not behind any more; a release that arrived
+ * Records the versions instances have applied (never lower than the one
+ * recorded), in one statement for many. At the held release's version the
+ * model is the instance's answer, else the release's default unless the
+ * owner overrode it. Done when not behind any more; a release that arrived
  * meanwhile keeps it due.
  */
-export async function recordApplied(
-  em: EntityManager,
-  p: { instanceId: string; applied: number; model?: string; releaseVersion: number; defaultModel: string },
-): Promise<void> {
-  const applied = `greatest(template_version, ${Number(p.applied)})`;
-  const done = `not exists (select 1 from template_releases r where r.template_id = instances.template_id and r.version > ${applied})`;
+export async function recordApplied(em: EntityManager, done: Applied[]): Promise<void> {
+  if (done.length === 0) return;
+  const applied = `greatest(i.template_version, v.applied)`;
+  const current = `coalesce((select r.version from template_releases r where r.template_id = i.template_id), 0) <= ${applied}`;
   await em.execute(
-    `update instances set
-       model = case when ? = ? then (case when ? <> '' then ? when model_overridden then model else ? end) else model end,
-       sync_error = case when ${done} then null else sync_error end,
-       sync_attempts = case when ${done} then 0 else sync_attempts end,
-       sync_next_at = case when ${done} then null else sync_next_at end,
+    `update instances i set
+       model = case when v.applied = v.release_version
+         then (case when v.model <> '' then v.model when i.model_overridden then i.model else v.default_model end) else i.model end,
+       sync_error = case when ${current} then null else i.sync_error end,
+       sync_attempts = case when ${current} then 0 else i.sync_attempts end,
+       sync_next_at = case when ${current} then null else i.sync_next_at end,
        template_version = ${applied},
        updated_at = now()
-     where id = ?`,
-    [p.applied, p.releaseVersion, p.model ?? "", p.model ?? "", p.defaultModel, p.instanceId],
+     from unnest(array[?]::text[], array[?]::int[], array[?]::text[], array[?]::int[], array[?]::text[])
+       as v(id, applied, model, release_version, default_model)
+     where i.id = v.id`,
+    [
+      done.map((d) => d.instanceId),
+      done.map((d) => d.applied),
+      done.map((d) => d.model),
+      done.map((d) => d.releaseVersion),
+      done.map((d) => d.defaultModel),
+    ],
     "run",
   );
 }

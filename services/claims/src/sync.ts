@@ -22,7 +22,7 @@ import { deleteProvisionedTool, markToolReleaseFailed } from "./claim-sql.js";
 import type { ToolProvider, ToolProviders } from "./providers/types.js";
 import type { InstanceRef, InstanceRuntime } from "./runtime.js";
 import { SecretBox, secretAad } from "./secrets.js";
-import { dueInstances, loadRelease, recordApplied, recordFailure, type DueInstance } from "./sync-sql.js";
+import { dueInstances, loadRelease, recordApplied, recordFailure, type Applied, type DueInstance } from "./sync-sql.js";
 
 export interface SyncWorkerOptions {
   em: EntityManager;
@@ -97,6 +97,9 @@ export class SyncWorker {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  /** Applied versions waiting to be recorded: one statement for all that finish together. */
+  private toRecord: { done: Applied; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private flushQueued = false;
 
   constructor(private readonly opts: SyncWorkerOptions) {
     this.concurrency = opts.concurrency ?? 64;
@@ -173,6 +176,25 @@ export class SyncWorker {
     }
   }
 
+  private record(done: Applied): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.toRecord.push({ done, resolve, reject });
+      if (this.flushQueued) return;
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.flushQueued = false;
+        const batch = this.toRecord.splice(0);
+        recordApplied(
+          this.opts.em.fork(),
+          batch.map((b) => b.done),
+        ).then(
+          () => batch.forEach((b) => b.resolve()),
+          (err: unknown) => batch.forEach((b) => b.reject(err)),
+        );
+      });
+    });
+  }
+
   /** The newest held release of a template, at least `version`. */
   private async release(templateId: string, version: number): Promise<Release> {
     const held = this.releases.get(templateId);
@@ -201,13 +223,7 @@ export class SyncWorker {
         applied = (await runtime.health(instance)).appliedVersion;
         if (applied < release.version) throw err;
       }
-      await recordApplied(em.fork(), {
-        instanceId: due.id,
-        applied,
-        model,
-        releaseVersion: release.version,
-        defaultModel: release.defaultModel,
-      });
+      await this.record({ instanceId: due.id, applied, model: model ?? "", releaseVersion: release.version, defaultModel: release.defaultModel });
       log.debug("template update applied", { instanceId: due.id, templateId: due.templateId, version: applied });
       if (applied >= release.version && due.tools > 0) await this.releaseUndeclared(due.id, release);
     } catch (err) {
