@@ -172,10 +172,10 @@ export async function recordApplied(em: EntityManager, done: Applied[]): Promise
   );
 }
 
-/** Backoff after the n-th failed delivery (n from 1): 1 s doubling, at most 5 minutes. */
-export const backoffSeconds = (attempts: number) => Math.min(300, 2 ** Math.max(0, attempts - 1));
-
-/** A failed delivery: the reason (for the owner and the creator to read), one more attempt, the next one later. */
+/**
+ * A failed delivery: the reason (for the owner and the creator to read), one
+ * more attempt, the next one after 1 s doubling with each attempt, at most 5 minutes.
+ */
 export async function recordFailure(em: EntityManager, instanceId: string, reason: string): Promise<void> {
   await em.execute(
     `update instances set sync_error = ?, sync_attempts = sync_attempts + 1,
