@@ -23,14 +23,12 @@
 //    BENCH_JOIN_CLAIMS (30) claims, 10 concurrent.
 // 4. Replacement: after a claim, the time until the pool manager (target T,
 //    default interval) has a new idle instance on the real host.
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createInterface } from "node:readline";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Client, createBackend, type ClientOptions } from "@xmtp/node-sdk";
 import pg from "pg";
@@ -48,7 +46,7 @@ import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } fro
 import { CLAIM_SQL } from "../services/claims/src/claim-sql.js";
 import { SecretBox } from "../services/claims/src/secrets.js";
 import { StandInHost } from "../services/claims/src/testing/stand-in-host.js";
-import { figures, fmt, freePort, median } from "./lib.js";
+import { figures, fmt, median, startChild, type Child } from "./lib.js";
 
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 3000);
 const CONCURRENCY = 50;
@@ -70,63 +68,6 @@ const CLAIMS_DB_CONNECTIONS = 10;
 const TOKEN = randomBytes(24).toString("base64url");
 const SECRETS_KEY = SecretBox.generateKey();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// ---------------------------------------------------------------- child processes
-
-interface Child {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-/**
- * A service's main.ts in its own Node process; ready when its stdout prints
- * `readyPrefix`, or (without one) when it answers the gRPC health check.
- */
-async function startChild(script: string, env: Record<string, string>, readyPrefix?: string): Promise<Child> {
-  const port = await freePort();
-  const proc: ChildProcess = spawn(process.execPath, ["--import", "tsx", script], {
-    env: { ...process.env, LOG_LEVEL: "error", PORT: String(port), HOST: "127.0.0.1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  createInterface({ input: proc.stderr! }).on("line", (line) => {
-    if (!line.includes("sqlcipherCodecAttach")) process.stderr.write(`[${script.split("/")[1]}] ${line}\n`);
-  });
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 60 s`)), 60_000);
-    proc.once("exit", (code) => reject(new Error(`${script} exited (${code})`)));
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    createInterface({ input: proc.stdout! }).on("line", (line) => {
-      if (readyPrefix && line.startsWith(readyPrefix)) done();
-    });
-    if (!readyPrefix) {
-      void (async () => {
-        for (;;) {
-          const up = await fetch(`${url}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then(
-            (r) => r.ok,
-            () => false,
-          );
-          if (up) return done();
-          await sleep(100);
-        }
-      })();
-    }
-  });
-  await ready;
-  return {
-    url,
-    pid: proc.pid!,
-    async stop() {
-      proc.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
 
 // ---------------------------------------------------------------- helpers
 

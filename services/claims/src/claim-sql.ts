@@ -82,8 +82,12 @@ export async function completeClaim(
   p: { instanceId: string; claimId: string; ownerId: string; conversationId: string },
 ): Promise<boolean> {
   const res = await em.execute<RunResult>(
+    // Due for instruction sync at once when a newer release arrived while it was being claimed.
     `update instances set state = 'claimed', owner_id = ?, conversation_id = ?, claimed_at = now(), updated_at = now(),
-       claim_id = null, claim_started_at = null
+       claim_id = null, claim_started_at = null,
+       sync_next_at = case when exists (
+           select 1 from template_releases r where r.template_id = instances.template_id and r.version > instances.template_version)
+         then now() end
      where id = ? and claim_id = ? and state = 'claiming'`,
     [p.ownerId, p.conversationId, p.instanceId, p.claimId],
     "run",
@@ -93,7 +97,8 @@ export async function completeClaim(
 
 /** Columns a claim wrote, back to their idle values. */
 const UNCLAIM = `claim_id = null, claim_started_at = null, template_id = null, template_version = null, agent_name = '',
-  owner_id = null, conversation_id = null, model = null, model_overridden = false, user_config = '{}', updated_at = now()`;
+  owner_id = null, conversation_id = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
+  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null`;
 
 /**
  * Rollback of a claim: the instance goes back to `idle` (clean: it was never

@@ -31,6 +31,10 @@ export const InstanceRow = defineEntity({
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
     claimedAt: p.datetime().nullable(),
+    pinned: p.boolean(),
+    syncError: p.string().nullable(),
+    syncAttempts: p.integer(),
+    syncNextAt: p.datetime().nullable(),
   },
 });
 export type InstanceRowType = InstanceType<typeof InstanceRow.class>;
@@ -63,4 +67,17 @@ export const SmsNumberRow = defineEntity({
   },
 });
 
-export const entities = [InstanceRow, ProvisionedToolRow, SmsNumberRow];
+/** The newest release (a creator-signed template version) the pool holds for a template. */
+export const TemplateReleaseRow = defineEntity({
+  name: "TemplateReleaseRow",
+  tableName: "template_releases",
+  properties: {
+    templateId: p.string().primary(),
+    version: p.integer(),
+    release: p.blob(),
+    defaultModel: p.string(),
+    receivedAt: p.datetime(),
+  },
+});
+
+export const entities = [InstanceRow, ProvisionedToolRow, SmsNumberRow, TemplateReleaseRow];

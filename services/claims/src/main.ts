@@ -1,8 +1,10 @@
 // Runs the claims service on its own (production): configuration from the environment.
 //   DATABASE_URL, PORT (7002), HOST, POOL_SERVICE_TOKEN, TEMPLATES_URL, POOL_SECRETS_KEY,
 //   POOL_DATA_DIR (local providers' data, default .data/claims), SMS_NUMBER_RANGE, EMAIL_DOMAIN,
-//   INSTANCE_HOST_URLS (comma-separated instance hosts; with them the warm pool runs), POOL_TARGET_IDLE (default 10)
+//   INSTANCE_HOST_URLS (comma-separated instance hosts; with them the warm pool runs), POOL_TARGET_IDLE (default 10),
+//   SYNC_CONCURRENCY (template updates delivered at once, default 64), XMTP_API_URL (owners' signatures checked against it)
 import path from "node:path";
+import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
 import { startClaimsService } from "./server.js";
 
@@ -34,6 +36,8 @@ const service = await startClaimsService({
         target: Number(process.env.POOL_TARGET_IDLE ?? 10),
       }
     : undefined,
+  sync: process.env.SYNC_CONCURRENCY ? { concurrency: Number(process.env.SYNC_CONCURRENCY) } : undefined,
+  resolver: await inboxResolverFromEnv(log),
   log,
 });
 installShutdownHandlers(log, () => service.close());

@@ -1,5 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
-import type { MigrationEntry } from "@convos-pool/kit";
+import { CreateSignatureNonces, type MigrationEntry } from "@convos-pool/kit";
 
 /**
  * The claims service's tables (docs/claims.md). Instances, the tools the pool
@@ -69,4 +69,36 @@ export class CreateInstances extends Migration {
   }
 }
 
-export const migrations: MigrationEntry[] = [{ name: "0001_instances", class: CreateInstances }];
+/**
+ * Instruction sync (docs/claims.md, "Instruction sync"): the newest signed
+ * release of each template, and each instance's delivery state.
+ */
+export class CreateInstructionSync extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`create table template_releases (
+      template_id text primary key,
+      version integer not null check (version >= 1),
+      -- the SignedTemplate as received (protobuf binary): passed on to instances unchanged
+      release bytea not null,
+      -- the release's default model, for instances that did not override it
+      default_model text not null,
+      received_at timestamptz(3) not null default now()
+    )`);
+    // template_version stays the version the instance has applied (set at claim).
+    this.addSql(`alter table instances
+      add column pinned boolean not null default false,
+      add column sync_error text,
+      add column sync_attempts integer not null default 0,
+      add column sync_next_at timestamptz(3)`);
+    // The fan-out's due scan walks only the rows it could deliver to.
+    this.addSql(`create index instances_sync_due on instances (sync_next_at)
+      where sync_next_at is not null and state = 'claimed' and not pinned`);
+  }
+}
+
+export const migrations: MigrationEntry[] = [
+  { name: "0001_instances", class: CreateInstances },
+  { name: "0002_instruction_sync", class: CreateInstructionSync },
+  // SetInstancePin's owner signatures: single-use nonces.
+  { name: "0003_signature_nonces", class: CreateSignatureNonces },
+];

@@ -8,6 +8,9 @@
  *     an idle or starting instance the host no longer runs, or reports
  *     crashed/dead, is marked crashed; a claimed one too (logged: its owner's
  *     agent is down; restarting claimed instances is the host's job);
+ *     versions the host reports applied that are newer than ours are
+ *     recorded (instruction sync's lost answers), and a claimed instance
+ *     back from a crash or an unreachable host has its pending update made due;
  *  2. replace: crashed instances that were idle, and dead ones (rolled-back
  *     claims) the host still runs, are stopped with their workspace destroyed
  *     and left dead; their wallet indexes are never reused;
@@ -23,13 +26,21 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { createServiceClient, type Logger, type ServiceClient } from "@convos-pool/kit";
 import type { InstanceStateName } from "./entities.js";
 import { markIdle, registerInstance, setState } from "./instances.js";
+import { makeDue, recordHostVersions } from "./sync-sql.js";
+
+export interface HostedInstance {
+  instanceId: string;
+  state: InstanceState;
+  /** The template version it has applied (0 before its first configure). */
+  appliedTemplateVersion: number;
+}
 
 /** What the pool asks of an instance host (InstanceHostService). */
 export interface InstanceHost {
   readonly url: string;
   start(instanceId: string, walletIndex: number): Promise<{ inboxId: string }>;
   stop(instanceId: string, destroy: boolean): Promise<void>;
-  list(): Promise<{ instanceId: string; state: InstanceState }[]>;
+  list(): Promise<HostedInstance[]>;
 }
 
 export class GrpcInstanceHost implements InstanceHost {
@@ -54,7 +65,7 @@ export class GrpcInstanceHost implements InstanceHost {
 
   async list() {
     const res = await this.c.client.listInstances({}, { timeoutMs: 10_000 });
-    return res.instances.map((i) => ({ instanceId: i.instanceId, state: i.state }));
+    return res.instances.map((i) => ({ instanceId: i.instanceId, state: i.state, appliedTemplateVersion: Number(i.appliedTemplateVersion) }));
   }
 
   close(): void {
@@ -74,6 +85,8 @@ export interface PoolManagerOptions {
   startConcurrency?: number;
   /** A `starting` row older than this whose host does not run it is dead (the manager died mid-start). */
   stuckStartingSeconds?: number;
+  /** Called when a pass made instruction-sync work due (instances reachable again). */
+  onSyncDue?: () => void;
 }
 
 export interface PassReport {
@@ -82,6 +95,8 @@ export interface PassReport {
   replaced: number;
   failedStarts: number;
   unreachableHosts: string[];
+  /** Claimed instances back (from a crash or an unreachable host) whose pending template update became due. */
+  syncDue: number;
 }
 
 interface Row {
@@ -97,6 +112,8 @@ export class PoolManager {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<PassReport> | undefined;
   private stopped = false;
+  /** Hosts that did not answer the last pass: their instances are "back" when they answer again. */
+  private unreachable = new Set<string>();
 
   constructor(private readonly opts: PoolManagerOptions) {
     if (opts.hosts.length === 0) throw new Error("PoolManager: at least one instance host");
@@ -130,14 +147,15 @@ export class PoolManager {
 
   private async pass(): Promise<PassReport> {
     const { em, log } = this.opts;
-    const report: PassReport = { started: 0, crashed: 0, replaced: 0, failedStarts: 0, unreachableHosts: [] };
+    const report: PassReport = { started: 0, crashed: 0, replaced: 0, failedStarts: 0, unreachableHosts: [], syncDue: 0 };
+    const back: string[] = [];
     const hostCounts = new Map<string, number>();
 
     // 1 and 2: health and replacement, host by host.
     for (const host of this.opts.hosts) {
-      let hosted: Map<string, InstanceState>;
+      let listed: HostedInstance[];
       try {
-        hosted = new Map((await host.list()).map((i) => [i.instanceId, i.state]));
+        listed = await host.list();
       } catch (err) {
         // A host that does not answer keeps its instances as they are (it may be
         // restarting); no new instances go there this pass.
@@ -145,6 +163,8 @@ export class PoolManager {
         log.warn("instance host unreachable", { host: host.url, err });
         continue;
       }
+      const hosted = new Map(listed.map((i) => [i.instanceId, i.state]));
+      const wasUnreachable = this.unreachable.has(host.url);
       hostCounts.set(host.url, hosted.size);
       const rows = await em.fork().execute<Row[]>(
         `select id, state, owner_id is not null as owned,
@@ -159,6 +179,7 @@ export class PoolManager {
         if (r.state === "idle" || r.state === "claimed") {
           if (healthy) {
             known.add(r.id);
+            if (r.state === "claimed" && wasUnreachable) back.push(r.id);
             continue;
           }
           if (!(await setState(em.fork(), r.id, [r.state], "crashed"))) {
@@ -173,7 +194,10 @@ export class PoolManager {
         if (r.state === "crashed" && r.owned) {
           // The owner's agent: never replaced behind their back; back to claimed once its host runs it again.
           known.add(r.id);
-          if (healthy && (await setState(em.fork(), r.id, ["crashed"], "claimed"))) log.info("a claimed instance recovered", { instanceId: r.id });
+          if (healthy && (await setState(em.fork(), r.id, ["crashed"], "claimed"))) {
+            log.info("a claimed instance recovered", { instanceId: r.id });
+            back.push(r.id);
+          }
           continue;
         }
         if (r.state === "crashed") {
@@ -187,6 +211,11 @@ export class PoolManager {
         }
         known.add(r.id); // starting, claiming
       }
+      // Updates applied whose answer we never got (the instance reports a newer version than ours).
+      await recordHostVersions(
+        em.fork(),
+        listed.filter((i) => known.has(i.instanceId)).map((i) => ({ instanceId: i.instanceId, applied: i.appliedTemplateVersion })),
+      );
       // What the host runs that is not a live instance of ours (dead: rolled back, replaced, or
       // unknown) is stopped and its workspace destroyed.
       for (const id of hosted.keys()) {
@@ -199,6 +228,10 @@ export class PoolManager {
         }
       }
     }
+
+    this.unreachable = new Set(report.unreachableHosts);
+    report.syncDue = await makeDue(em.fork(), back);
+    if (report.syncDue > 0) this.opts.onSyncDue?.();
 
     // 3: fill up to the target.
     const [{ n } = { n: 0 }] = await em.fork().execute<{ n: number }[]>(
@@ -217,7 +250,7 @@ export class PoolManager {
       }
     };
     if (reachable.length > 0) await Promise.all(Array.from({ length: Math.min(remaining, this.opts.startConcurrency ?? 8) }, worker));
-    if (report.started || report.crashed || report.replaced || report.failedStarts) log.info("pool pass", { ...report });
+    if (report.started || report.crashed || report.replaced || report.failedStarts || report.syncDue) log.info("pool pass", { ...report });
     return report;
   }
 

@@ -14,9 +14,10 @@ import {
   ProvisionedToolSchema,
   SyncState,
   type Instance,
+  type InstanceSync,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { decodePageToken, encodePageToken, invalidArgument, isDateAndId } from "@convos-pool/kit";
-import { InstanceRow, ProvisionedToolRow, type InstanceStateName } from "./entities.js";
+import { ProvisionedToolRow, type InstanceStateName } from "./entities.js";
 
 /** An instance as the lists return it (no secrets: tools are handles only). */
 export interface InstanceData {
@@ -33,6 +34,10 @@ export interface InstanceData {
   modelOverridden: boolean;
   createdAt: Date;
   claimedAt: Date | null;
+  pinned: boolean;
+  syncError: string | null;
+  /** The newest release the pool holds for the template, if any. */
+  releaseVersion: number | null;
   tools: { toolId: string; handle: string }[];
 }
 
@@ -41,8 +46,10 @@ export interface InstancePage {
   nextPageToken: string;
 }
 
-const COLUMNS = `id, state, inbox_id, template_id, template_version, agent_name, owner_id, parent_instance_id,
-  conversation_id, model, model_overridden, created_at, claimed_at`;
+/** An instance with its template's held release: one join (the release's key). */
+const SELECT = `select i.id, i.state, i.inbox_id, i.template_id, i.template_version, i.agent_name, i.owner_id, i.parent_instance_id,
+  i.conversation_id, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error, r.version as release_version
+  from instances i left join template_releases r on r.template_id = i.template_id`;
 
 interface SqlRow {
   id: string;
@@ -58,6 +65,9 @@ interface SqlRow {
   model_overridden: boolean;
   created_at: Date | string;
   claimed_at: Date | string | null;
+  pinned: boolean;
+  sync_error: string | null;
+  release_version: number | null;
 }
 
 const fromSql = (r: SqlRow): InstanceData => ({
@@ -74,6 +84,9 @@ const fromSql = (r: SqlRow): InstanceData => ({
   modelOverridden: r.model_overridden,
   createdAt: new Date(r.created_at),
   claimedAt: r.claimed_at === null ? null : new Date(r.claimed_at),
+  pinned: r.pinned,
+  syncError: r.sync_error,
+  releaseVersion: r.release_version === null ? null : Number(r.release_version),
   tools: [],
 });
 
@@ -95,34 +108,18 @@ export const INSTANCE_ID_PATTERN = /^inst_[A-Za-z0-9]{16}$/;
 /** One instance with its tools, or undefined. */
 export async function getInstance(em: EntityManager, id: string): Promise<InstanceData | undefined> {
   if (!INSTANCE_ID_PATTERN.test(id)) throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
-  const r = await em.findOne(InstanceRow, { id });
+  const [r] = await em.execute<SqlRow[]>(`${SELECT} where i.id = ?`, [id]);
   if (!r) return undefined;
-  const data: InstanceData = {
-    id: r.id,
-    state: r.state,
-    inboxId: r.inboxId,
-    templateId: r.templateId ?? null,
-    templateVersion: r.templateVersion ?? null,
-    agentName: r.agentName,
-    ownerId: r.ownerId ?? null,
-    parentInstanceId: r.parentInstanceId ?? null,
-    conversationId: r.conversationId ?? null,
-    model: r.model ?? null,
-    modelOverridden: r.modelOverridden,
-    createdAt: r.createdAt,
-    claimedAt: r.claimedAt ?? null,
-    tools: [],
-  };
-  return (await withTools(em, [data]))[0];
+  return (await withTools(em, [fromSql(r)]))[0];
 }
 
 async function page(em: EntityManager, where: string, params: unknown[], limit: number, pageToken: string): Promise<InstancePage> {
   // Keyset cursor: the (claimed_at, id) of a page's last row.
   const cursor = decodePageToken(pageToken, 2, "page_token", isDateAndId);
   const rows = await em.execute<SqlRow[]>(
-    `select ${COLUMNS} from instances where ${where}
-     ${cursor ? "and (claimed_at, id) < (?::timestamptz, ?)" : ""}
-     order by claimed_at desc, id desc limit ?`,
+    `${SELECT} where ${where}
+     ${cursor ? "and (i.claimed_at, i.id) < (?::timestamptz, ?)" : ""}
+     order by i.claimed_at desc, i.id desc limit ?`,
     [...params, ...(cursor ? [String(cursor[0]), String(cursor[1])] : []), limit + 1],
   );
   const instances = await withTools(em, rows.slice(0, limit).map(fromSql));
@@ -132,7 +129,7 @@ async function page(em: EntityManager, where: string, params: unknown[], limit: 
 
 /** An owner's live (claimed) instances across templates, newest claim first. */
 export function listOwnerAgents(em: EntityManager, ownerId: string, opts: { limit: number; pageToken: string }): Promise<InstancePage> {
-  return page(em, `owner_id = ? and state = 'claimed'`, [ownerId], opts.limit, opts.pageToken);
+  return page(em, `i.owner_id = ? and i.state = 'claimed'`, [ownerId], opts.limit, opts.pageToken);
 }
 
 /**
@@ -145,10 +142,10 @@ export async function listTemplateInstances(
   templateId: string,
   opts: { liveOnly: boolean; limit: number; pageToken: string },
 ): Promise<InstancePage & { totalCount: number }> {
-  const where = `template_id = ? and claimed_at is not null${opts.liveOnly ? ` and state = 'claimed'` : ""}`;
+  const where = `i.template_id = ? and i.claimed_at is not null${opts.liveOnly ? ` and i.state = 'claimed'` : ""}`;
   const [list, count] = await Promise.all([
     page(em.fork(), where, [templateId], opts.limit, opts.pageToken),
-    em.fork().execute<{ n: string | number }[]>(`select count(*) as n from instances where ${where}`, [templateId]),
+    em.fork().execute<{ n: string | number }[]>(`select count(*) as n from instances i where ${where}`, [templateId]),
   ]);
   return { ...list, totalCount: Number(count[0]?.n ?? 0) };
 }
@@ -162,6 +159,26 @@ const STATE: Record<InstanceStateName, InstanceState> = {
   dead: InstanceState.DEAD,
 };
 
+/**
+ * Where the instance stands with its template's releases: pinned by its
+ * owner; behind the held release, with the last delivery's error (failed)
+ * or without (pending); else current.
+ */
+function syncOf(d: InstanceData): InstanceSync | undefined {
+  if (d.templateVersion === null) return undefined;
+  const applied = BigInt(d.templateVersion);
+  const pending = d.releaseVersion !== null && d.releaseVersion > d.templateVersion ? BigInt(d.releaseVersion) : 0n;
+  let state = SyncState.CURRENT;
+  if (d.pinned) state = SyncState.PINNED;
+  else if (pending > 0n) state = d.syncError ? SyncState.FAILED : SyncState.PENDING;
+  return create(InstanceSyncSchema, {
+    state,
+    appliedVersion: applied,
+    pendingVersion: pending,
+    error: state === SyncState.FAILED ? (d.syncError ?? "") : "",
+  });
+}
+
 export function instanceToProto(d: InstanceData): Instance {
   return create(InstanceSchema, {
     id: d.id,
@@ -173,11 +190,7 @@ export function instanceToProto(d: InstanceData): Instance {
     state: STATE[d.state] ?? InstanceState.UNSPECIFIED,
     model: d.model ?? "",
     modelOverridden: d.modelOverridden,
-    // Until instruction sync (a later issue), an instance runs the version it was configured with.
-    sync:
-      d.templateVersion === null
-        ? undefined
-        : create(InstanceSyncSchema, { state: SyncState.CURRENT, appliedVersion: BigInt(d.templateVersion) }),
+    sync: syncOf(d),
     tools: d.tools.map((t) => create(ProvisionedToolSchema, { toolId: t.toolId, handle: t.handle })),
     createdAt: timestampFromDate(d.createdAt),
     claimedAt: d.claimedAt ? timestampFromDate(d.claimedAt) : undefined,

@@ -1,5 +1,7 @@
-import type { ConfigureRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { ConfigureRequest, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { createServiceClient, type ServiceClient } from "@convos-pool/kit";
 
 /** Selects the instance on its host (instance_host_service.proto). */
@@ -14,8 +16,15 @@ export interface InstanceRef {
   inboxId: string;
 }
 
+/** An instance's answer to a template update. */
+export interface UpdateResult {
+  appliedVersion: number;
+  /** The model it now runs on (the new default, or the owner's override). */
+  model: string;
+}
+
 /**
- * What the claim flow asks of a running instance (InstanceService). The real
+ * What the claim flow and instruction sync ask of a running instance (InstanceService). The real
  * implementation is GrpcInstanceRuntime; tests of rollback put a stand-in
  * host behind it that fails on demand.
  */
@@ -26,6 +35,14 @@ export interface InstanceRuntime {
   join(instance: InstanceRef, invite: string): Promise<{ conversationId: string }>;
   /** Wipes the instance's claim (credentials, owner, conversation) so it can be reused or destroyed. */
   release(instance: InstanceRef): Promise<void>;
+  /**
+   * Hands the instance a creator-signed template version, unchanged, with
+   * every pool tool that version declares (credentials included): the set
+   * replaces the instance's tools.
+   */
+  updateTemplate(instance: InstanceRef, release: SignedTemplate, tools: ToolCredential[]): Promise<UpdateResult>;
+  /** The instance's state and the template version it has applied. */
+  health(instance: InstanceRef): Promise<{ state: InstanceState; appliedVersion: number }>;
 }
 
 export interface GrpcInstanceRuntimeOptions {
@@ -35,6 +52,7 @@ export interface GrpcInstanceRuntimeOptions {
   /** Joining waits for the invite's creator to accept the join request. */
   joinTimeoutMs?: number;
   releaseTimeoutMs?: number;
+  updateTimeoutMs?: number;
 }
 
 /**
@@ -73,6 +91,19 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
 
   async release(instance: InstanceRef): Promise<void> {
     await this.client(instance.hostUrl).release({}, this.call(instance, this.opts.releaseTimeoutMs ?? 10_000));
+  }
+
+  async updateTemplate(instance: InstanceRef, release: SignedTemplate, tools: ToolCredential[]): Promise<UpdateResult> {
+    const res = await this.client(instance.hostUrl).updateTemplate(
+      { template: release, tools },
+      this.call(instance, this.opts.updateTimeoutMs ?? 10_000),
+    );
+    return { appliedVersion: Number(res.appliedVersion), model: res.model };
+  }
+
+  async health(instance: InstanceRef): Promise<{ state: InstanceState; appliedVersion: number }> {
+    const res = await this.client(instance.hostUrl).health({}, this.call(instance, 10_000));
+    return { state: res.state, appliedVersion: Number(res.appliedTemplateVersion) };
   }
 
   close(): void {

@@ -2,13 +2,18 @@ import path from "node:path";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
+  DerivedInboxResolver,
+  SignatureVerifier,
   createLogger,
   createServiceClient,
   loggingInterceptor,
   openDatabase,
   serviceAuthInterceptor,
+  pruneNonces,
   startServer,
+  type InboxResolver,
   type Logger,
 } from "@convos-pool/kit";
 import { ClaimFlow } from "./claim-flow.js";
@@ -20,7 +25,8 @@ import { openLocalProviders } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
 import { GrpcInstanceRuntime, type InstanceRuntime } from "./runtime.js";
 import { SecretBox } from "./secrets.js";
-import { createClaimService, grpcTemplateSource } from "./service.js";
+import { createClaimService, createTemplateSyncService, grpcTemplateSource } from "./service.js";
+import { SyncWorker } from "./sync.js";
 import { UsageBatcher, cachedTemplateSource } from "./template-cache.js";
 
 export interface ClaimsServiceOptions {
@@ -56,6 +62,10 @@ export interface ClaimsServiceOptions {
   staleClaimSeconds?: number;
   /** How often the sweep runs; default 60 s. */
   sweepIntervalMs?: number;
+  /** Instruction sync: template updates delivered at once at most (default 64), due scan interval (default 1 s). */
+  sync?: { concurrency?: number; scanIntervalMs?: number };
+  /** Who owns which wallet (owners' signatures on SetInstancePin); offline XMTP inbox derivation by default. */
+  resolver?: InboxResolver;
   log?: Logger;
 }
 
@@ -63,9 +73,13 @@ export interface RunningClaimsService {
   url: string;
   port: number;
   flow: ClaimFlow;
+  sync: SyncWorker;
   pool?: PoolManager;
   close(): Promise<void>;
 }
+
+/** How long an owner's signature stays acceptable, and so how long its nonce must be remembered. */
+const SIGNATURE_MAX_AGE_SECONDS = 300;
 
 export async function startClaimsService(opts: ClaimsServiceOptions): Promise<RunningClaimsService> {
   const log = opts.log ?? createLogger("claims");
@@ -117,6 +131,17 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       // The store's "most used" order counts claims.
       recordUse: async (templateId) => usageCounts.record(templateId),
     });
+    const sync = new SyncWorker({
+      em: db.em,
+      runtime,
+      providers,
+      secrets,
+      log,
+      concurrency: opts.sync?.concurrency,
+      scanIntervalMs: opts.sync?.scanIntervalMs,
+    });
+    closers.unshift(() => sync.stop());
+    const verifier = new SignatureVerifier({ resolver: opts.resolver ?? new DerivedInboxResolver(), maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS });
     const server = await startServer({
       name: "claims",
       port: opts.port,
@@ -124,12 +149,24 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       log,
       interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.serviceToken)],
       routes: (router) => {
-        router.service(ClaimService, createClaimService({ em: db.em, flow }));
+        router.service(ClaimService, createClaimService({ em: db.em, flow, verifier, sync }));
+        // Internal: the template service pushes every new content version here.
+        router.service(TemplateSyncService, createTemplateSyncService({ em: db.em, sync, log }));
         // Lineage gets its own service later; the instance table is ours, so we answer it for now.
         router.service(LineageService, createLineageService({ em: db.em, templates: templateSource }));
       },
     });
+    // The server closes before the fan-out stops: no push is accepted that would not be kicked.
     closers.unshift(() => server.close());
+    sync.start();
+    // Nonces older than the signature window can never be replayed: forget them.
+    const pruner = setInterval(() => {
+      pruneNonces(db.em.fork(), new Date(Date.now() - 2 * SIGNATURE_MAX_AGE_SECONDS * 1000)).catch((err: unknown) =>
+        log.warn("nonce pruning failed", { err }),
+      );
+    }, 60_000);
+    pruner.unref();
+    closers.unshift(() => clearInterval(pruner));
     const sweep = () => flow.sweep().catch((err: unknown) => log.warn("sweep failed", { err }));
     const sweeper = setInterval(sweep, opts.sweepIntervalMs ?? 60_000);
     sweeper.unref();
@@ -139,7 +176,15 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     if (opts.pool && opts.pool.hostUrls.length > 0) {
       const hosts = opts.pool.hostUrls.map((url) => new GrpcInstanceHost(url, opts.serviceToken));
       closers.unshift(() => hosts.forEach((h) => h.close()));
-      const manager = new PoolManager({ em: db.em, hosts, target: opts.pool.target, intervalMs: opts.pool.intervalMs, log });
+      const manager = new PoolManager({
+        em: db.em,
+        hosts,
+        target: opts.pool.target,
+        intervalMs: opts.pool.intervalMs,
+        log,
+        // Instances back from a crash or an unreachable host: their pending updates go now.
+        onSyncDue: () => sync.kick(),
+      });
       closers.unshift(() => manager.stop());
       manager.start();
       pool = manager;
@@ -149,6 +194,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       url: server.url,
       port: server.port,
       flow,
+      sync,
       pool,
       async close() {
         for (const c of closers.splice(0)) await c();

@@ -1,15 +1,38 @@
+import { toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { INBOX_ID_PATTERN, callerHeaders, callerInboxId, invalidArgument, notFound, pageSize, permissionDenied, unauthenticated, type ServiceClient } from "@convos-pool/kit";
-import type { ClaimFlow, TemplateSource } from "./claim-flow.js";
+import { SignedTemplateSchema, type SignedTemplate, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
+import {
+  INBOX_ID_PATTERN,
+  callerHeaders,
+  callerInboxId,
+  consumeNonce,
+  invalidArgument,
+  invalidArguments,
+  notFound,
+  pageSize,
+  permissionDenied,
+  releaseOperation,
+  unauthenticated,
+  type FieldViolationInfo,
+  type Logger,
+  type ServiceClient,
+  type SignatureVerifier,
+} from "@convos-pool/kit";
+import { TEMPLATE_ID_PATTERN, type ClaimFlow, type TemplateSource } from "./claim-flow.js";
 import { getInstance, instanceToProto, listOwnerAgents } from "./queries.js";
+import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync-sql.js";
+import { describeRelease, type SyncWorker } from "./sync.js";
 
 export interface ClaimServiceDeps {
   em: EntityManager;
   flow: ClaimFlow;
+  /** Checks owners' signatures (SetInstancePin without a signed-in caller). */
+  verifier: SignatureVerifier;
+  sync: Pick<SyncWorker, "kick">;
 }
 
 export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof ClaimService> {
@@ -35,8 +58,93 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       return { instance: instanceToProto(instance) };
     },
 
-    async setInstancePin() {
-      throw new ConnectError("SetInstancePin comes with instruction sync and is not implemented yet", Code.Unimplemented);
+    /**
+     * The owner only: the signed-in caller the gateway forwarded, or an
+     * `owner_signature` (SetInstancePin, single-use nonce) by the owner's
+     * inbox. Anyone else is told it does not exist, as by GetInstance.
+     */
+    async setInstancePin(req, ctx) {
+      const em = deps.em.fork();
+      const instance = await getInstance(em, req.instanceId);
+      const owner = instance?.ownerId;
+      if (!owner) throw notFound(`instance ${req.instanceId}`);
+      let nonce: string | undefined;
+      if (req.ownerSignature) {
+        try {
+          const fields = { inboxId: owner, instanceId: req.instanceId, pinned: req.pinned };
+          nonce = (await deps.verifier.verify("SetInstancePin", fields, req.ownerSignature, "owner_signature")).nonce;
+        } catch (err) {
+          // Signed by someone else: the same answer as a missing instance.
+          if (ConnectError.from(err).code === Code.PermissionDenied) throw notFound(`instance ${req.instanceId}`);
+          throw err;
+        }
+      } else if (callerInboxId(ctx) !== owner) {
+        throw notFound(`instance ${req.instanceId}`);
+      }
+      await em.transactional(async (tx) => {
+        if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "SetInstancePin" }))) {
+          throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
+        }
+        if (!(await setPinned(tx, req.instanceId, req.pinned))) throw notFound(`instance ${req.instanceId}`);
+      });
+      // Unpinned: brought to the newest version.
+      if (!req.pinned) deps.sync.kick();
+      const now = await getInstance(deps.em.fork(), req.instanceId);
+      return { instance: instanceToProto(now!) };
+    },
+  };
+}
+
+export interface TemplateSyncServiceDeps {
+  em: EntityManager;
+  sync: Pick<SyncWorker, "kick" | "offer">;
+  log: Logger;
+}
+
+/** The fields a release needs before it is stored; the signature is the instances' to check. */
+function checkRelease(t: SignedTemplate | undefined): SignedTemplate {
+  if (!t) throw invalidArgument("template", "is required: the creator-signed template version");
+  const v: FieldViolationInfo[] = [];
+  const bad = (field: string, description: string) => v.push({ field, description });
+  if (!t.templateId) bad("template.template_id", "is required");
+  else if (!TEMPLATE_ID_PATTERN.test(t.templateId)) bad("template.template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+  if (!INBOX_ID_PATTERN.test(t.creatorId)) bad("template.creator_id", "must be the creator's XMTP inbox ID (64 lower-case hex characters)");
+  if (t.version < 1n || t.version > 2_147_483_647n) bad("template.version", "must be a template version from 1");
+  if (!t.content) bad("template.content", "is required: the version's content");
+  if (!t.creatorSignature) bad("template.creator_signature", "is required: instances check it");
+  if (v.length > 0) throw invalidArguments(v);
+  // The signed operation must be rebuildable (change kind, patch hash, rollback target, valid content).
+  releaseOperation(t);
+  return t;
+}
+
+/**
+ * TemplateSyncService (internal: the template service's outbox calls it).
+ * Stores the release if it is newer than the one held and, in the same
+ * transaction, makes the template's live unpinned instances below it due;
+ * then wakes the fan-out. The pool is a courier: it passes the release on
+ * unchanged and each instance checks the creator's signature itself.
+ */
+export function createTemplateSyncService(deps: TemplateSyncServiceDeps): ServiceImpl<typeof TemplateSyncService> {
+  return {
+    async pushTemplateVersion(req) {
+      const t = checkRelease(req.template);
+      const version = Number(t.version);
+      const release = describeRelease(t);
+      const out = await deps.em.fork().transactional(async (tx) => {
+        const { held, stored } = await storeRelease(tx, {
+          templateId: t.templateId,
+          version,
+          release: toBinary(SignedTemplateSchema, t),
+          defaultModel: release.defaultModel,
+        });
+        const instances = stored ? await markTemplateDue(tx, t.templateId, held) : await countBehind(tx, t.templateId, held);
+        return { held, stored, instances };
+      });
+      if (out.stored) deps.sync.offer(release);
+      deps.sync.kick();
+      deps.log.info("template release received", { templateId: t.templateId, version, held: out.held, instances: out.instances });
+      return { version: BigInt(out.held), instances: out.instances };
     },
   };
 }

@@ -13,7 +13,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { InstanceState, SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import {
   CALLER_HEADER,
@@ -445,6 +445,59 @@ describe("REST", () => {
     expect(bareAnswer.json.error.message).toBe(CLAIMS_NOT_CONFIGURED);
   });
 
+  it("reads one agent and pins it (GET /api/pool/agents/{id}, PUT /api/pool/agents/{id}/pin), for its owner only", async () => {
+    const creator = newIdentity();
+    const user = newIdentity();
+    const templateId = await template(creator);
+    await refill();
+    const claimed = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
+    expect(claimed.status, JSON.stringify(claimed.json)).toBe(200);
+    const id = claimed.json.instanceId as string;
+    const token = await session(user);
+    const stranger = await session(newIdentity());
+
+    const got = await rest("GET", `/api/pool/agents/${id}`, { token });
+    expect(got.status, JSON.stringify(got.json)).toBe(200);
+    expect(got.json).toMatchObject({ id, ownerId: user.inboxId, sync: { state: "SYNC_STATE_CURRENT", appliedVersion: "2", pendingVersion: "0", error: "" } });
+    for (const other of [{ token: stranger }, {}]) {
+      const hidden = await rest("GET", `/api/pool/agents/${id}`, other);
+      expect(hidden.status).toBe(404);
+      expect(hidden.json.error.code).toBe("not_found");
+    }
+    const badId = await rest("GET", `/api/pool/agents/nope`, { token });
+    expect(badId.status).toBe(400);
+    expect(badId.json.error.field).toBe("instanceId");
+
+    const pinned = await rest("PUT", `/api/pool/agents/${id}/pin`, { token, body: { pinned: true } });
+    expect(pinned.status, JSON.stringify(pinned.json)).toBe(200);
+    expect(pinned.json.sync.state).toBe("SYNC_STATE_PINNED");
+    expect((await rest("PUT", `/api/pool/agents/${id}/pin`, { token: stranger, body: { pinned: false } })).status).toBe(404);
+    expect((await rest("PUT", `/api/pool/agents/${id}/pin`, { body: { pinned: false } })).status).toBe(404);
+
+    // Without a session: the owner's signature.
+    const s = await signOperation(user.account, "SetInstancePin", { inboxId: user.inboxId, instanceId: id, pinned: false });
+    const ownerSignature = { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce };
+    const unpinned = await rest("PUT", `/api/pool/agents/${id}/pin`, { body: { pinned: false, ownerSignature } });
+    expect(unpinned.status, JSON.stringify(unpinned.json)).toBe(200);
+    expect(unpinned.json.sync.state).toBe("SYNC_STATE_CURRENT");
+    const replay = await rest("PUT", `/api/pool/agents/${id}/pin`, { body: { pinned: false, ownerSignature } });
+    expect(replay.status).toBe(401);
+
+    for (const [body, field] of [
+      [{}, "pinned"],
+      [{ pinned: "yes" }, "pinned"],
+      [{ pinned: true, colour: "red" }, "colour"],
+      [{ pinned: true, ownerSignature: { signature: "0x00", issuedAt: 1, nonce: "0x00" } }, "ownerSignature.signature"],
+    ] as const) {
+      const bad = await rest("PUT", `/api/pool/agents/${id}/pin`, { token, body });
+      expect(bad.status, JSON.stringify(bad.json)).toBe(400);
+      expect(bad.json.error.field).toBe(field);
+    }
+    const method = await rest("POST", `/api/pool/agents/${id}/pin`, { token, body: { pinned: true } });
+    expect(method.status).toBe(405);
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token, on: bare })).status).toBe(503);
+  });
+
   it("answers 503 on a gateway without claimsUrl", async () => {
     const user = newIdentity();
     const token = await session(user);
@@ -484,6 +537,9 @@ describe("Connect-Web (browser)", () => {
     expect(instances[0]?.state).toBe(InstanceState.CLAIMED);
     const got = await connect.getInstance({ instanceId }, auth);
     expect(got.instance?.ownerId).toBe(user.inboxId);
+    const pin = await grpcWeb.setInstancePin({ instanceId, pinned: true }, auth);
+    expect(pin.instance?.sync?.state).toBe(SyncState.PINNED);
+    await expect(connect.setInstancePin({ instanceId, pinned: false })).rejects.toMatchObject({ code: Code.NotFound });
 
     // Errors keep code, message and field violations.
     await expect(connect.listOwnerAgents({ ownerId: user.inboxId })).rejects.toMatchObject({ code: Code.Unauthenticated });

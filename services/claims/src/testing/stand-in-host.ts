@@ -11,13 +11,29 @@
  * whose subject is the database (validation, races, lists), which need many
  * idle instances cheaply and no XMTP node. It keeps no XMTP client and joins
  * nothing; it records what it was asked.
+ *
+ * UpdateTemplate is checked as an instance must check it: the creator's
+ * signature verified with the kit (`verifyTemplateRelease`) against the
+ * template and creator the instance was configured with, refused when not
+ * newer than the applied version; the applied version, model and tools are
+ * recorded. Faults: a failing update, an answer lost after applying, slow
+ * updates, and the whole host going away and coming back on the same port.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { InstanceService, type ConfigureRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { createLogger, serviceAuthInterceptor, startServer, type RunningServer } from "@convos-pool/kit";
+import { InstanceService, type ConfigureRequest, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import {
+  DerivedInboxResolver,
+  SignatureVerifier,
+  contentToJson,
+  createLogger,
+  serviceAuthInterceptor,
+  startServer,
+  verifyTemplateRelease,
+  type RunningServer,
+} from "@convos-pool/kit";
 import { INSTANCE_HEADER } from "../runtime.js";
 
 export interface StandInInstance {
@@ -28,9 +44,16 @@ export interface StandInInstance {
   configured?: ConfigureRequest;
   conversationId?: string;
   releases: number;
+  /** Template version applied: the configured one, then each update's. */
+  appliedVersion?: number;
+  /** The model it runs on after the last update. */
+  model?: string;
+  /** The pool tools of the last update (with their secrets, as an instance holds them). */
+  tools?: ToolCredential[];
 }
 
-type Step = "start" | "configure" | "join" | "release";
+/** `update-answer`: the update is applied, then the answer is lost (UNAVAILABLE). */
+type Step = "start" | "configure" | "join" | "release" | "update" | "update-answer";
 
 export class StandInHost {
   readonly instances = new Map<string, StandInInstance>();
@@ -38,19 +61,41 @@ export class StandInHost {
   readonly calls: { step: Step | "health" | "stop"; instanceId: string }[] = [];
   /** Steps that fail with INTERNAL until cleared. */
   readonly failing = new Set<Step>();
+  /** How long each UpdateTemplate takes. */
+  updateDelayMs = 0;
+  /** UpdateTemplate calls in progress now, and the most at once. */
+  updatesInFlight = 0;
+  maxUpdatesInFlight = 0;
+  private server: RunningServer | undefined;
+  private port: number | undefined;
+  private readonly verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
 
-  private constructor(private server: RunningServer | undefined) {}
+  private constructor(private readonly serviceToken: string) {}
 
   get url(): string {
-    return this.server!.url;
+    return `http://127.0.0.1:${this.port}`;
   }
 
   static async start(serviceToken: string): Promise<StandInHost> {
-    const host = new StandInHost(undefined);
-    host.server = await startServer({
+    const host = new StandInHost(serviceToken);
+    await host.listen();
+    return host;
+  }
+
+  /** Serves again on the same port, with every instance as it was (the host is back). */
+  async restart(): Promise<void> {
+    await this.server?.close();
+    await this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    const host = this;
+    this.server = await startServer({
       name: "stand-in-instance-host",
+      port: this.port,
+      host: "127.0.0.1",
       log: createLogger("stand-in-host", { level: "silent" }),
-      interceptors: [serviceAuthInterceptor(serviceToken)],
+      interceptors: [serviceAuthInterceptor(this.serviceToken)],
       routes: (router) => {
         router.service(InstanceHostService, {
           startInstance: (req) => {
@@ -78,6 +123,7 @@ export class StandInHost {
               inboxId: i.inboxId,
               state: i.state,
               walletIndex: i.walletIndex,
+              appliedTemplateVersion: BigInt(i.appliedVersion ?? 0),
             })),
           }),
         });
@@ -85,6 +131,9 @@ export class StandInHost {
           configure: (req, ctx) => {
             const i = host.step("configure", ctx);
             i.configured = req;
+            i.appliedVersion = Number(req.template?.version ?? 0);
+            i.model = req.model;
+            i.tools = req.tools;
             return {};
           },
           joinConversation: (req, ctx) => {
@@ -97,18 +146,43 @@ export class StandInHost {
           health: (_req, ctx) => {
             const i = host.find(ctx);
             host.calls.push({ step: "health", instanceId: i.id });
-            return { state: i.state, inboxId: i.inboxId };
+            return { state: i.state, inboxId: i.inboxId, appliedTemplateVersion: BigInt(i.appliedVersion ?? 0) };
           },
           release: (_req, ctx) => {
             const i = host.step("release", ctx);
             i.configured = undefined;
             i.conversationId = undefined;
+            i.appliedVersion = undefined;
+            i.model = undefined;
+            i.tools = undefined;
             i.state = InstanceState.IDLE;
             i.releases++;
             return {};
           },
-          updateTemplate: () => {
-            throw new ConnectError("not in the stand-in", Code.Unimplemented);
+          updateTemplate: async (req, ctx) => {
+            const i = host.find(ctx);
+            host.calls.push({ step: "update", instanceId: i.id });
+            host.updatesInFlight++;
+            host.maxUpdatesInFlight = Math.max(host.maxUpdatesInFlight, host.updatesInFlight);
+            try {
+              if (host.updateDelayMs > 0) await new Promise((r) => setTimeout(r, host.updateDelayMs));
+              if (host.failing.has("update")) throw new ConnectError("injected update failure", Code.Internal);
+              const configured = i.configured?.template;
+              const t = req.template;
+              if (!configured || !t) throw new ConnectError("not configured", Code.FailedPrecondition);
+              // As a real instance: against what it was configured with, never what the update claims.
+              await verifyTemplateRelease(host.verifier, t, { templateId: configured.templateId, creatorId: configured.creatorId });
+              if (t.version <= BigInt(i.appliedVersion ?? 0)) {
+                throw new ConnectError(`version ${t.version} is not newer than the applied ${i.appliedVersion}`, Code.FailedPrecondition);
+              }
+              i.appliedVersion = Number(t.version);
+              i.model = i.configured!.modelOverridden ? i.configured!.model : contentToJson(t.content!).model.default;
+              i.tools = req.tools;
+              if (host.failing.has("update-answer")) throw new ConnectError("injected: answer lost", Code.Unavailable);
+              return { appliedVersion: t.version, model: i.model };
+            } finally {
+              host.updatesInFlight--;
+            }
           },
           cloneSummary: () => {
             throw new ConnectError("not in the stand-in", Code.Unimplemented);
@@ -116,7 +190,7 @@ export class StandInHost {
         });
       },
     });
-    return host;
+    this.port = this.server.port;
   }
 
   private find(ctx: HandlerContext): StandInInstance {
@@ -138,8 +212,9 @@ export class StandInHost {
     return this.calls.filter((c) => c.instanceId === instanceId && c.step !== "start" && c.step !== "stop").map((c) => c.step);
   }
 
-  /** Stops serving: the host (and every instance on it) is gone. */
+  /** Stops serving: the host (and every instance on it) is gone, until `restart`. */
   async kill(): Promise<void> {
     await this.server?.close();
+    this.server = undefined;
   }
 }

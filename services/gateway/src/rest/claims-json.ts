@@ -1,9 +1,9 @@
-// The claim and "My agents" REST bodies (docs/rest.md, seed 000's camelCase):
+// The claim, "My agents" and pin REST bodies (docs/rest.md, seed 000's camelCase):
 // a claim body as ClaimService's ClaimRequest, instances as proto JSON, and
 // the claims service's RPC field paths renamed to the body's.
 
 import { create, toJson } from "@bufbuild/protobuf";
-import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ClaimRequestSchema, type ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceSchema, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { badRequest } from "./errors.js";
@@ -63,15 +63,26 @@ export function claimFromBody(body: JsonObject): ClaimBody {
     userConfig: body.stringMap("userConfig") ?? {},
     cloneFrom: body.string("cloneFrom", ""),
     contextPrompt: body.string("contextPrompt", ""),
-    ownerSignature: sig
-      ? create(SignatureSchema, {
-          signature: sig.string("signature"),
-          issuedAt: BigInt(sig.integer("issuedAt", 0)),
-          nonce: sig.string("nonce"),
-        })
-      : undefined,
+    ownerSignature: signatureFrom(sig),
   });
   return { request, inviteField };
+}
+
+export const PIN_FIELDS = ["pinned", "ownerSignature"] as const;
+
+/** The body of PUT /api/pool/agents/{id}/pin: `pinned` required, `ownerSignature` when there is no session. */
+export function pinFromBody(body: JsonObject): { pinned: boolean; ownerSignature: Signature | undefined } {
+  return { pinned: body.boolean("pinned"), ownerSignature: signatureFrom(body.object("ownerSignature", OWNER_SIGNATURE_FIELDS)) };
+}
+
+function signatureFrom(sig: JsonObject | undefined): Signature | undefined {
+  return sig
+    ? create(SignatureSchema, {
+        signature: sig.string("signature"),
+        issuedAt: BigInt(sig.integer("issuedAt", 0)),
+        nonce: sig.string("nonce"),
+      })
+    : undefined;
 }
 
 /** An instance as proto JSON (camelCase, enums by name, int64 as strings, every field present). */

@@ -9,7 +9,7 @@ import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.j
 import type { Logger, ServerRequest, ServerResponse } from "@convos-pool/kit";
 import type { CallInfo, ClaimsForwarder, LineageForwarder, TemplatesForwarder } from "../forward.js";
 import type { Session } from "../sessions.js";
-import { CLAIM_FIELDS, claimFromBody, claimRestField, instanceToJson } from "./claims-json.js";
+import { CLAIM_FIELDS, PIN_FIELDS, claimFromBody, claimRestField, instanceToJson, pinFromBody } from "./claims-json.js";
 import { RestError, badRequest, methodNotAllowed, noRoute, toRestError, type RestErrorMapping } from "./errors.js";
 import { JsonObject, readJsonBody } from "./json.js";
 import {
@@ -35,7 +35,7 @@ export interface RestDeps {
 }
 
 interface RestRequest {
-  /** The template id of the path, "" on paths without one. */
+  /** The template or agent id of the path, "" on paths without one. */
   id: string;
   url: URL;
   headers: ServerRequest["headers"];
@@ -292,6 +292,35 @@ const listAgents: Handler = async (r, deps) => {
   }
 };
 
+/** One agent, with its instruction-sync state; the owner's session only (anyone else: 404). */
+const getAgent: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  try {
+    const res = await claims.getInstance({ instanceId: r.id }, r.call);
+    return { status: 200, body: instanceToJson(res.instance!) };
+  } catch (err) {
+    throw toRestError(err, { field: claimRestField() });
+  }
+};
+
+/**
+ * Pins an agent to the template version it runs, or unpins it (then it is
+ * brought to the newest): `{pinned}` with the owner's session, or with
+ * `ownerSignature` (SetInstancePin) instead. Answers the agent.
+ */
+const pinAgent: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const { pinned, ownerSignature } = pinFromBody(await r.body(PIN_FIELDS));
+  try {
+    const res = await claims.setInstancePin({ instanceId: r.id, pinned, ownerSignature }, r.call);
+    return { status: 200, body: instanceToJson(res.instance!) };
+  } catch (err) {
+    throw toRestError(err, { field: claimRestField() });
+  }
+};
+
 /** Field paths of ListTemplateInstances in the path's and query's names. */
 const TEMPLATE_INSTANCES_FIELDS: Record<string, string> = { live_only: "live", page_size: "limit", page_token: "cursor" };
 
@@ -338,6 +367,8 @@ const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
   ["GET", "/templates/:id/instances", listTemplateInstances],
   ["POST", "/claim", claim],
   ["GET", "/agents", listAgents],
+  ["GET", "/agents/:id", getAgent],
+  ["PUT", "/agents/:id/pin", pinAgent],
 ];
 
 /** Path parameters when `path` matches `pattern`, else undefined. */

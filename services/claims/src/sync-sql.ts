@@ -1,0 +1,234 @@
+/**
+ * The statements of instruction sync (docs/claims.md, "Instruction sync").
+ * An instance's delivery state lives on its row: `template_version` (the
+ * version it has applied), `pinned`, `sync_error`, `sync_attempts` and
+ * `sync_next_at` (set while it may be behind the held release: due when in
+ * the past). The fan-out scans the partial index `instances_sync_due`.
+ */
+import type { EntityManager } from "@mikro-orm/postgresql";
+
+interface RunResult {
+  affectedRows?: number;
+}
+
+/** A newer release than the instance's version exists: the condition every "make it due" shares. */
+const BEHIND = `exists (select 1 from template_releases r
+  where r.template_id = instances.template_id and r.version > instances.template_version)`;
+
+/**
+ * Stores a template's release unless the one held is as new or newer
+ * (pushes arrive more than once and out of order: versions only move
+ * forward). Returns the version held afterwards and whether this one was stored.
+ */
+export async function storeRelease(
+  tx: EntityManager,
+  r: { templateId: string; version: number; release: Uint8Array; defaultModel: string },
+): Promise<{ held: number; stored: boolean }> {
+  const res = await tx.execute<RunResult>(
+    `insert into template_releases (template_id, version, release, default_model) values (?, ?, ?, ?)
+     on conflict (template_id) do update set
+         version = excluded.version, release = excluded.release, default_model = excluded.default_model, received_at = now()
+       where template_releases.version < excluded.version`,
+    [r.templateId, r.version, Buffer.from(r.release), r.defaultModel],
+    "run",
+  );
+  const [row] = await tx.execute<{ version: number }[]>(`select version from template_releases where template_id = ?`, [r.templateId]);
+  return { held: Number(row!.version), stored: res.affectedRows === 1 };
+}
+
+/**
+ * Makes the template's live (claimed, or crashed and delivered once back),
+ * unpinned instances below `version` due now, with a fresh backoff. Returns how many.
+ */
+export async function markTemplateDue(tx: EntityManager, templateId: string, version: number): Promise<number> {
+  const res = await tx.execute<RunResult>(
+    `update instances set sync_next_at = now(), sync_attempts = 0, sync_error = null
+     where template_id = ? and state in ('claimed', 'crashed') and not pinned and template_version < ?`,
+    [templateId, version],
+    "run",
+  );
+  return res.affectedRows ?? 0;
+}
+
+/** How many live, unpinned instances of the template are below `version` (a push that changed nothing). */
+export async function countBehind(em: EntityManager, templateId: string, version: number): Promise<number> {
+  const [row] = await em.execute<{ n: number }[]>(
+    `select count(*)::int as n from instances
+     where template_id = ? and state in ('claimed', 'crashed') and not pinned and template_version < ?`,
+    [templateId, version],
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** The held release of a template: its version and the SignedTemplate as received. */
+export async function loadRelease(em: EntityManager, templateId: string): Promise<{ version: number; release: Uint8Array } | undefined> {
+  const [row] = await em.execute<{ version: number; release: Uint8Array }[]>(
+    `select version, release from template_releases where template_id = ?`,
+    [templateId],
+  );
+  return row && { version: Number(row.version), release: row.release };
+}
+
+export interface DueInstance {
+  id: string;
+  hostUrl: string;
+  inboxId: string;
+  templateId: string;
+  templateVersion: number;
+  modelOverridden: boolean;
+  releaseVersion: number;
+  /** How many provisioned tools it has (none: no tool rows to read or release). */
+  tools: number;
+}
+
+/**
+ * Due work, oldest first: claimed, unpinned instances whose `sync_next_at`
+ * has passed and that are below their template's held release, leaving out
+ * `busy` (deliveries in progress). Due rows that are not behind (any more) are
+ * cleared on the way.
+ */
+export async function dueInstances(em: EntityManager, limit: number, busy: string[]): Promise<DueInstance[]> {
+  await em.execute(
+    `update instances set sync_next_at = null, sync_error = null, sync_attempts = 0
+     where id in (select id from instances
+         where sync_next_at is not null and sync_next_at <= now() and state = 'claimed' and not pinned
+         order by sync_next_at limit ?)
+       and not ${BEHIND}`,
+    [limit],
+    "run",
+  );
+  const rows = await em.execute<
+    {
+      id: string;
+      host_url: string;
+      inbox_id: string;
+      template_id: string;
+      template_version: number;
+      model_overridden: boolean;
+      release_version: number;
+      tools: number;
+    }[]
+  >(
+    `select i.id, i.host_url, i.inbox_id, i.template_id, i.template_version, i.model_overridden, r.version as release_version,
+       (select count(*)::int from provisioned_tools t where t.instance_id = i.id) as tools
+     from instances i join template_releases r on r.template_id = i.template_id
+     where i.sync_next_at is not null and i.sync_next_at <= now() and i.state = 'claimed' and not i.pinned
+       and r.version > i.template_version ${busy.length > 0 ? "and i.id not in (?)" : ""}
+     order by i.sync_next_at limit ?`,
+    busy.length > 0 ? [busy, limit] : [limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    hostUrl: r.host_url,
+    inboxId: r.inbox_id,
+    templateId: r.template_id,
+    templateVersion: Number(r.template_version),
+    modelOverridden: r.model_overridden,
+    releaseVersion: Number(r.release_version),
+    tools: Number(r.tools),
+  }));
+}
+
+export interface Applied {
+  instanceId: string;
+  applied: number;
+  /** The instance's answer; empty when it did not say (a version read from Health). */
+  model: string;
+  releaseVersion: number;
+  defaultModel: string;
+}
+
+/**
+ * Records the versions instances have applied (never lower than the one
+ * recorded), in one statement for many. At the held release's version the
+ * model is the instance's answer, else the release's default unless the
+ * owner overrode it. Done when not behind any more; a release that arrived
+ * meanwhile keeps it due.
+ */
+export async function recordApplied(em: EntityManager, done: Applied[]): Promise<void> {
+  if (done.length === 0) return;
+  const applied = `greatest(i.template_version, v.applied)`;
+  const current = `coalesce((select r.version from template_releases r where r.template_id = i.template_id), 0) <= ${applied}`;
+  await em.execute(
+    `update instances i set
+       model = case when v.applied = v.release_version
+         then (case when v.model <> '' then v.model when i.model_overridden then i.model else v.default_model end) else i.model end,
+       sync_error = case when ${current} then null else i.sync_error end,
+       sync_attempts = case when ${current} then 0 else i.sync_attempts end,
+       sync_next_at = case when ${current} then null else i.sync_next_at end,
+       template_version = ${applied},
+       updated_at = now()
+     from unnest(array[?]::text[], array[?]::int[], array[?]::text[], array[?]::int[], array[?]::text[])
+       as v(id, applied, model, release_version, default_model)
+     where i.id = v.id`,
+    [
+      done.map((d) => d.instanceId),
+      done.map((d) => d.applied),
+      done.map((d) => d.model),
+      done.map((d) => d.releaseVersion),
+      done.map((d) => d.defaultModel),
+    ],
+    "run",
+  );
+}
+
+/**
+ * A failed delivery: the reason (for the owner and the creator to read), one
+ * more attempt, the next one after 1 s doubling with each attempt, at most 5 minutes.
+ */
+export async function recordFailure(em: EntityManager, instanceId: string, reason: string): Promise<void> {
+  await em.execute(
+    `update instances set sync_error = ?, sync_attempts = sync_attempts + 1,
+       sync_next_at = now() + make_interval(secs => least(300, power(2, sync_attempts)))
+     where id = ? and sync_next_at is not null`,
+    [reason, instanceId],
+    "run",
+  );
+}
+
+/** Makes the given instances' pending sync due now (they are reachable again). */
+export async function makeDue(em: EntityManager, instanceIds: string[]): Promise<number> {
+  if (instanceIds.length === 0) return 0;
+  const res = await em.execute<RunResult>(
+    `update instances set sync_next_at = now() where id in (?) and state = 'claimed' and ${BEHIND}`,
+    [instanceIds],
+    "run",
+  );
+  return res.affectedRows ?? 0;
+}
+
+/**
+ * Versions instance hosts report (ListInstances) recorded where newer than
+ * ours: an update applied whose answer was lost. At the held release's
+ * version, an instance the owner did not override runs its default model.
+ */
+export async function recordHostVersions(em: EntityManager, reported: { instanceId: string; applied: number }[]): Promise<number> {
+  const newer = reported.filter((r) => r.applied > 0);
+  if (newer.length === 0) return 0;
+  const res = await em.execute<RunResult>(
+    `update instances i set template_version = v.applied, updated_at = now(),
+       model = case when not i.model_overridden and r.version = v.applied then r.default_model else i.model end
+     from unnest(array[?]::text[], array[?]::int[]) as v(id, applied), template_releases r
+     where i.id = v.id and r.template_id = i.template_id and i.state in ('claimed', 'crashed') and i.template_version < v.applied`,
+    [newer.map((r) => r.instanceId), newer.map((r) => r.applied)],
+    "run",
+  );
+  return res.affectedRows ?? 0;
+}
+
+/**
+ * Pins or unpins an owned instance. Unpinning makes it due now if it is
+ * behind, with a fresh backoff. False when there is no such owned instance.
+ */
+export async function setPinned(tx: EntityManager, instanceId: string, pinned: boolean): Promise<boolean> {
+  const res = await tx.execute<RunResult>(
+    pinned
+      ? `update instances set pinned = true, updated_at = now() where id = ? and owner_id is not null`
+      : `update instances set pinned = false, updated_at = now(), sync_attempts = 0, sync_error = null,
+           sync_next_at = case when ${BEHIND} then now() end
+         where id = ? and owner_id is not null`,
+    [instanceId],
+    "run",
+  );
+  return res.affectedRows === 1;
+}

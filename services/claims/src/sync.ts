@@ -1,0 +1,323 @@
+/**
+ * Instruction sync's fan-out (docs/claims.md, "Instruction sync"): delivers
+ * each template's held release to every claimed, unpinned instance below it,
+ * over InstanceService.UpdateTemplate, `concurrency` at a time.
+ *
+ * All state is in the database (sync-sql.ts), so nothing is lost to a
+ * restart: a scan every second (and on every kick: a push, an unpin, a
+ * delivery slot freed) picks the due rows, which a process that died
+ * mid-fan-out left due. Per instance: provision the pool tools the release
+ * declares that the instance lacks, send the release unchanged with every
+ * declared pool tool's credentials, record the applied version and model,
+ * then release the tools no longer declared. The pool is a courier: the
+ * instance checks the creator's signature, never the pool.
+ */
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { contentToJson, type Logger } from "@convos-pool/kit";
+import { deleteProvisionedTool, markToolReleaseFailed } from "./claim-sql.js";
+import type { ToolProvider, ToolProviders } from "./providers/types.js";
+import type { InstanceRef, InstanceRuntime } from "./runtime.js";
+import { SecretBox, secretAad } from "./secrets.js";
+import { dueInstances, loadRelease, recordApplied, recordFailure, type Applied, type DueInstance } from "./sync-sql.js";
+
+export interface SyncWorkerOptions {
+  em: EntityManager;
+  runtime: InstanceRuntime;
+  providers: ToolProviders;
+  secrets: SecretBox;
+  log: Logger;
+  /** Deliveries in flight at most; default 64. */
+  concurrency?: number;
+  /** Time between due scans; default 1 s. */
+  scanIntervalMs?: number;
+}
+
+/** A held release, decoded once per version. */
+export interface Release {
+  templateId: string;
+  version: number;
+  /** Exactly as the template service pushed it. */
+  message: SignedTemplate;
+  /** Pool tools the version declares, in template order. */
+  poolTools: string[];
+  defaultModel: string;
+}
+
+export function decodeRelease(bytes: Uint8Array): Release {
+  const message = fromBinary(SignedTemplateSchema, bytes);
+  return describeRelease(message);
+}
+
+export function describeRelease(message: SignedTemplate): Release {
+  const content = contentToJson(message.content!);
+  return {
+    templateId: message.templateId,
+    version: Number(message.version),
+    message,
+    poolTools: content.tools.filter((t) => t.provisioning === "pool").map((t) => t.id),
+    defaultModel: content.model.default,
+  };
+}
+
+/** A delivery that failed for a reason the owner and the creator may read (never a secret). */
+class SyncFailure extends Error {}
+
+interface ToolRow {
+  tool_id: string;
+  provider: string;
+  handle: string;
+  secret: Uint8Array | null;
+  state: "active" | "release_failed";
+}
+
+const MAX_REASON = 500;
+
+/** The reason stored in `sync_error`: the instance's (or our) message, bounded. */
+function reasonOf(err: unknown): string {
+  if (err instanceof SyncFailure) return err.message.slice(0, MAX_REASON);
+  const e = ConnectError.from(err);
+  const code = Code[e.code]?.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase() ?? "unknown";
+  return `the instance did not apply the update (${code}: ${e.rawMessage})`.slice(0, MAX_REASON);
+}
+
+export class SyncWorker {
+  private readonly concurrency: number;
+  private readonly providersByName: Map<string, ToolProvider>;
+  private readonly releases = new Map<string, Release>();
+  /** Instances with a delivery queued or in flight: never two at once for one instance. */
+  private readonly busy = new Set<string>();
+  private queue: DueInstance[] = [];
+  private active = 0;
+  private scanning: Promise<void> | undefined;
+  private rescan = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+  /** Applied versions waiting to be recorded: one statement for all that finish together. */
+  private toRecord: { done: Applied; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private flushQueued = false;
+
+  constructor(private readonly opts: SyncWorkerOptions) {
+    this.concurrency = opts.concurrency ?? 64;
+    this.providersByName = new Map([...opts.providers.values()].map((p) => [p.name, p]));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.opts.scanIntervalMs ?? 1_000);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Stops scanning, drops what is queued (still due in the database) and waits for deliveries in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const r of this.queue) this.busy.delete(r.id);
+    this.queue = [];
+    await this.scanning?.catch(() => {});
+    while (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** A newer release is held (a push): deliveries from now on send it. */
+  offer(release: Release): void {
+    const held = this.releases.get(release.templateId);
+    if (!held || held.version < release.version) this.releases.set(release.templateId, release);
+  }
+
+  /** Scans for due work now (coalesced with a scan in progress). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.scanning) {
+      this.rescan = true;
+      return;
+    }
+    this.scanning = this.scan()
+      .catch((err: unknown) => this.opts.log.warn("sync scan failed", { err }))
+      .finally(() => {
+        this.scanning = undefined;
+        if (this.rescan) {
+          this.rescan = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async scan(): Promise<void> {
+    // Enough to keep every slot busy until the next scan.
+    const room = this.concurrency * 16 - this.queue.length;
+    if (room <= 0) return;
+    const due = await dueInstances(this.opts.em.fork(), room, [...this.busy]);
+    if (this.stopped) return;
+    for (const r of due) {
+      if (this.busy.has(r.id)) continue;
+      this.busy.add(r.id);
+      this.queue.push(r);
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.active < this.concurrency && this.queue.length > 0) {
+      const r = this.queue.shift()!;
+      this.active++;
+      void this.deliver(r)
+        .catch((err: unknown) => this.opts.log.error("sync delivery failed unexpectedly", { instanceId: r.id, err }))
+        .finally(() => {
+          this.active--;
+          this.busy.delete(r.id);
+          if (this.active === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+          if (this.queue.length < this.concurrency) this.kick();
+          this.pump();
+        });
+    }
+  }
+
+  private record(done: Applied): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.toRecord.push({ done, resolve, reject });
+      if (this.flushQueued) return;
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.flushQueued = false;
+        const batch = this.toRecord.splice(0);
+        recordApplied(
+          this.opts.em.fork(),
+          batch.map((b) => b.done),
+        ).then(
+          () => batch.forEach((b) => b.resolve()),
+          (err: unknown) => batch.forEach((b) => b.reject(err)),
+        );
+      });
+    });
+  }
+
+  /** The newest held release of a template, at least `version`. */
+  private async release(templateId: string, version: number): Promise<Release> {
+    const held = this.releases.get(templateId);
+    if (held && held.version >= version) return held;
+    const row = await loadRelease(this.opts.em.fork(), templateId);
+    if (!row) throw new Error(`no release held for template ${templateId}`);
+    this.offer(decodeRelease(row.release));
+    return this.releases.get(templateId)!;
+  }
+
+  private async deliver(due: DueInstance): Promise<void> {
+    const { em, runtime, log } = this.opts;
+    const release = await this.release(due.templateId, due.releaseVersion);
+    const instance: InstanceRef = { id: due.id, hostUrl: due.hostUrl, inboxId: due.inboxId };
+    try {
+      const tools = due.tools > 0 || release.poolTools.length > 0 ? await this.toolsFor(due.id, release) : [];
+      let applied: number;
+      let model: string | undefined;
+      try {
+        const res = await runtime.updateTemplate(instance, release.message, tools);
+        applied = res.appliedVersion;
+        model = res.model;
+      } catch (err) {
+        // Not newer than what it applied: our record is behind (an answer lost, or a newer version applied). Ask it.
+        if (ConnectError.from(err).code !== Code.FailedPrecondition) throw err;
+        applied = (await runtime.health(instance)).appliedVersion;
+        if (applied < release.version) throw err;
+      }
+      await this.record({ instanceId: due.id, applied, model: model ?? "", releaseVersion: release.version, defaultModel: release.defaultModel });
+      log.debug("template update applied", { instanceId: due.id, templateId: due.templateId, version: applied });
+      if (applied >= release.version && due.tools > 0) await this.releaseUndeclared(due.id, release);
+    } catch (err) {
+      const reason = reasonOf(err);
+      log.warn("template update not delivered; retrying later", { instanceId: due.id, templateId: due.templateId, version: release.version, reason });
+      await recordFailure(em.fork(), due.id, reason);
+    }
+  }
+
+  /**
+   * Every pool tool the release declares, with its credentials: the ones the
+   * instance has, and new ones provisioned and recorded first (sealed), so a
+   * retry reuses them.
+   */
+  private async toolsFor(instanceId: string, release: Release): Promise<ToolCredential[]> {
+    const { em, secrets } = this.opts;
+    const rows = await em
+      .fork()
+      .execute<ToolRow[]>(`select tool_id, provider, handle, secret, state from provisioned_tools where instance_id = ?`, [instanceId]);
+    const byTool = new Map(rows.map((r) => [r.tool_id, r]));
+    const out: ToolCredential[] = [];
+    for (const toolId of release.poolTools) {
+      let row = byTool.get(toolId);
+      if (row?.state === "release_failed") {
+        // A resource of an earlier version still being given back: finish that first.
+        if (!(await this.releaseTool(instanceId, row))) throw new SyncFailure(`tool "${toolId}" is still being released from an earlier version`);
+        row = undefined;
+      }
+      row ??= await this.provision(instanceId, toolId);
+      const sealed = row.secret;
+      out.push(
+        create(ToolCredentialSchema, {
+          toolId,
+          handle: row.handle,
+          secrets: sealed ? secrets.open(sealed, secretAad(instanceId, toolId)) : {},
+        }),
+      );
+    }
+    return out;
+  }
+
+  private async provision(instanceId: string, toolId: string): Promise<ToolRow> {
+    const provider = this.opts.providers.get(toolId);
+    if (!provider) throw new SyncFailure(`the new version needs tool "${toolId}", which this pool cannot provision`);
+    let resource;
+    try {
+      resource = await provider.provision(instanceId, toolId);
+    } catch (err) {
+      throw new SyncFailure(`could not provision tool "${toolId}": ${(err as Error)?.message ?? String(err)}`);
+    }
+    const secret = Object.keys(resource.secrets).length > 0 ? this.opts.secrets.seal(resource.secrets, secretAad(instanceId, toolId)) : null;
+    const em = this.opts.em.fork();
+    const inserted = await em.execute<{ tool_id: string }[]>(
+      `insert into provisioned_tools (instance_id, tool_id, provider, handle, secret) values (?, ?, ?, ?, ?)
+       on conflict (instance_id, tool_id) do nothing returning tool_id`,
+      [instanceId, toolId, provider.name, resource.handle, secret],
+    );
+    if (inserted.length === 1) return { tool_id: toolId, provider: provider.name, handle: resource.handle, secret, state: "active" };
+    // Provisioned by another delivery meanwhile: keep that one, give ours back.
+    await provider.release(resource.handle).catch(() => {});
+    const [row] = await em.execute<ToolRow[]>(
+      `select tool_id, provider, handle, secret, state from provisioned_tools where instance_id = ? and tool_id = ?`,
+      [instanceId, toolId],
+    );
+    if (!row || row.state !== "active") throw new SyncFailure(`tool "${toolId}" changed during the update`);
+    return row;
+  }
+
+  /** Gives back the tools the applied version no longer declares. */
+  private async releaseUndeclared(instanceId: string, release: Release): Promise<void> {
+    const keep = new Set(release.poolTools);
+    const rows = await this.opts.em
+      .fork()
+      .execute<ToolRow[]>(`select tool_id, provider, handle, secret, state from provisioned_tools where instance_id = ? and state = 'active'`, [
+        instanceId,
+      ]);
+    for (const row of rows) if (!keep.has(row.tool_id)) await this.releaseTool(instanceId, row);
+  }
+
+  /** As a claim's rollback does: two tries, then `release_failed` for the sweep. */
+  private async releaseTool(instanceId: string, row: ToolRow): Promise<boolean> {
+    const provider = this.providersByName.get(row.provider);
+    let lastErr: unknown = new Error(`no provider "${row.provider}" in this pool`);
+    for (let attempt = 0; provider && attempt < 2; attempt++) {
+      try {
+        await provider.release(row.handle);
+        await deleteProvisionedTool(this.opts.em.fork(), instanceId, row.tool_id);
+        return true;
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    this.opts.log.error("tool release failed; kept for the sweep", { instanceId, toolId: row.tool_id, provider: row.provider, err: lastErr });
+    await markToolReleaseFailed(this.opts.em.fork(), instanceId, row.tool_id).catch(() => {});
+    return false;
+  }
+}
