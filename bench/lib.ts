@@ -1,7 +1,7 @@
 // What every benchmark here needs: percentiles, formatting, a free port, a service in its own process.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { createInterface } from "node:readline";
+import { freePort } from "@convos-pool/kit";
 
 export interface Figures {
   p50: number;
@@ -24,15 +24,7 @@ export function median(xs: number[]): number {
 
 export const fmt = (x: number, width = 8) => x.toFixed(2).padStart(width);
 
-/** A port nobody listens on right now, for a service started in a child process. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -114,6 +114,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       templatesUrl: templates.url,
       secretsKey: await localSecret(opts.dataDir, "secrets-key"),
       pool: { hostUrls: [instances.url], target: opts.warmInstances ?? 3 },
+      // Owners' signatures (pinning) are checked against the XMTP network too.
+      resolver,
       log: log.child({ service: "claims" }),
     });
     started.push(claims);
