@@ -26,18 +26,17 @@ import {
 import {
   claimIdleInstance,
   completeClaim,
-  deleteProvisionedTool,
   endClaim,
   insertProvisionedTool,
-  markToolReleaseFailed,
   takeStaleClaims,
   toolsToRelease,
   type ClaimedInstance,
   type ToolRef,
 } from "./claim-sql.js";
-import { ProvisioningError, type ToolProvider, type ToolProviders } from "./providers/types.js";
+import { ProvisioningError, type ToolProviders } from "./providers/types.js";
 import type { InstanceRuntime } from "./runtime.js";
 import { SecretBox, secretAad } from "./secrets.js";
+import { ToolReleaser } from "./tool-release.js";
 
 /** Reads a template as the requester may see it (TemplateService.GetTemplate with `x-pool-caller`). */
 export interface TemplateSource {
@@ -153,11 +152,11 @@ export function chooseModel(templateId: string, model: ModelJson, requested: str
 }
 
 export class ClaimFlow {
-  private readonly providersByName: Map<string, ToolProvider>;
+  private readonly tools: ToolReleaser;
   private readonly staleClaimSeconds: number;
 
   constructor(private readonly deps: ClaimFlowDeps) {
-    this.providersByName = new Map([...deps.providers.values()].map((p) => [p.name, p]));
+    this.tools = new ToolReleaser(deps.providers, deps.em, deps.log);
     this.staleClaimSeconds = deps.staleClaimSeconds ?? 600;
   }
 
@@ -288,7 +287,7 @@ export class ClaimFlow {
    */
   private async rollback(instance: ClaimedInstance, claimId: string, tools: ToolRef[], stage: Stage, cause: unknown): Promise<void> {
     let toolsReleased = true;
-    for (const t of [...tools].reverse()) toolsReleased = (await this.releaseTool(t)) && toolsReleased;
+    for (const t of [...tools].reverse()) toolsReleased = (await this.tools.release(t)) && toolsReleased;
     let to: "idle" | "dead" = "idle";
     if (stage === "configure") {
       to = await this.deps.runtime.release(instance).then(
@@ -316,23 +315,6 @@ export class ClaimFlow {
   }
 
   /** Releases one tool and deletes its row; false when the provider would not release it. */
-  private async releaseTool(t: ToolRef): Promise<boolean> {
-    const provider = this.providersByName.get(t.provider);
-    let lastErr: unknown = new Error(`no provider "${t.provider}" in this pool`);
-    for (let attempt = 0; provider && attempt < 2; attempt++) {
-      try {
-        await provider.release(t.handle);
-        await deleteProvisionedTool(this.deps.em.fork(), t.instanceId, t.toolId);
-        return true;
-      } catch (err) {
-        lastErr = err;
-      }
-    }
-    this.deps.log.error("tool release failed; kept for the sweep", { instanceId: t.instanceId, toolId: t.toolId, provider: t.provider, err: lastErr });
-    await markToolReleaseFailed(this.deps.em.fork(), t.instanceId, t.toolId).catch(() => {});
-    return false;
-  }
-
   /**
    * Cleans up after claims processes that died mid-claim: instances still
    * `claiming` after `staleClaimSeconds` become dead and their tools are
@@ -343,7 +325,7 @@ export class ClaimFlow {
     for (const instance of stale) await this.deps.runtime.release(instance).catch(() => {});
     const tools = await toolsToRelease(this.deps.em.fork(), stale.map((s) => s.id));
     let released = 0;
-    for (const t of tools) if (await this.releaseTool(t)) released++;
+    for (const t of tools) if (await this.tools.release(t)) released++;
     if (stale.length > 0 || tools.length > 0) {
       this.deps.log.warn("sweep", { staleClaims: stale.length, toolsReleased: released, toolsLeft: tools.length - released });
     }

@@ -18,10 +18,10 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { contentToJson, type Logger } from "@convos-pool/kit";
-import { deleteProvisionedTool, markToolReleaseFailed } from "./claim-sql.js";
-import type { ToolProvider, ToolProviders } from "./providers/types.js";
+import type { ToolProviders } from "./providers/types.js";
 import type { InstanceRef, InstanceRuntime } from "./runtime.js";
 import { SecretBox, secretAad } from "./secrets.js";
+import { ToolReleaser } from "./tool-release.js";
 import { dueInstances, loadRelease, recordApplied, recordFailure, type Applied, type DueInstance } from "./sync-sql.js";
 
 export interface SyncWorkerOptions {
@@ -74,6 +74,8 @@ interface ToolRow {
   state: "active" | "release_failed";
 }
 
+const toolRef = (instanceId: string, row: ToolRow) => ({ instanceId, toolId: row.tool_id, provider: row.provider, handle: row.handle });
+
 const MAX_REASON = 500;
 
 /** The reason stored in `sync_error`: the instance's (or our) message, bounded. */
@@ -86,7 +88,7 @@ function reasonOf(err: unknown): string {
 
 export class SyncWorker {
   private readonly concurrency: number;
-  private readonly providersByName: Map<string, ToolProvider>;
+  private readonly tools: ToolReleaser;
   private readonly releases = new Map<string, Release>();
   /** Instances with a delivery queued or in flight: never two at once for one instance. */
   private readonly busy = new Set<string>();
@@ -103,7 +105,7 @@ export class SyncWorker {
 
   constructor(private readonly opts: SyncWorkerOptions) {
     this.concurrency = opts.concurrency ?? 64;
-    this.providersByName = new Map([...opts.providers.values()].map((p) => [p.name, p]));
+    this.tools = new ToolReleaser(opts.providers, opts.em, opts.log);
   }
 
   start(): void {
@@ -249,7 +251,7 @@ export class SyncWorker {
       let row = byTool.get(toolId);
       if (row?.state === "release_failed") {
         // A resource of an earlier version still being given back: finish that first.
-        if (!(await this.releaseTool(instanceId, row))) throw new SyncFailure(`tool "${toolId}" is still being released from an earlier version`);
+        if (!(await this.tools.release(toolRef(instanceId, row)))) throw new SyncFailure(`tool "${toolId}" is still being released from an earlier version`);
         row = undefined;
       }
       row ??= await this.provision(instanceId, toolId);
@@ -300,24 +302,6 @@ export class SyncWorker {
       .execute<ToolRow[]>(`select tool_id, provider, handle, secret, state from provisioned_tools where instance_id = ? and state = 'active'`, [
         instanceId,
       ]);
-    for (const row of rows) if (!keep.has(row.tool_id)) await this.releaseTool(instanceId, row);
-  }
-
-  /** As a claim's rollback does: two tries, then `release_failed` for the sweep. */
-  private async releaseTool(instanceId: string, row: ToolRow): Promise<boolean> {
-    const provider = this.providersByName.get(row.provider);
-    let lastErr: unknown = new Error(`no provider "${row.provider}" in this pool`);
-    for (let attempt = 0; provider && attempt < 2; attempt++) {
-      try {
-        await provider.release(row.handle);
-        await deleteProvisionedTool(this.opts.em.fork(), instanceId, row.tool_id);
-        return true;
-      } catch (err) {
-        lastErr = err;
-      }
-    }
-    this.opts.log.error("tool release failed; kept for the sweep", { instanceId, toolId: row.tool_id, provider: row.provider, err: lastErr });
-    await markToolReleaseFailed(this.opts.em.fork(), instanceId, row.tool_id).catch(() => {});
-    return false;
+    for (const row of rows) if (!keep.has(row.tool_id)) await this.tools.release(toolRef(instanceId, row));
   }
 }
