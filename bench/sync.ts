@@ -1,18 +1,21 @@
 // Instruction sync benchmark on real PostgreSQL.
 // Run: npm run bench:sync   (starts a throwaway PostgreSQL; prints figures)
 //
-// N = 100 and N = 1,000 live (claimed) instances, rows in the claims
-// database, served by ENDPOINTS lightweight InstanceService processes
-// (bench/sync-endpoint.ts, each serving many instances by `x-pool-instance`
-// over real gRPC and really verifying each release's creator signature with
-// the kit). The claims service runs its main.ts in its own process, as in
-// production (fan-out concurrency: its default, 64).
+// For N = 100 and N = 1,000: N live (claimed) instances of a real template,
+// rows in the claims database, served by ENDPOINTS lightweight
+// InstanceService processes (bench/sync-endpoint.ts, each serving many
+// instances by `x-pool-instance` over real gRPC and really verifying each
+// release's creator signature with the kit). The templates service and the
+// claims service run their main.ts, each in its own process, as in production
+// (the relay's kick after each commit; fan-out concurrency 64, the default).
 //
-// Push: from the PushTemplateVersion call (the update arriving at the claims
-// service) until the database records all N instances at the new version
-// (polled every few ms): stored, fanned out, applied by each endpoint,
-// recorded. Bare: N UpdateTemplate calls straight to the same endpoints, 64
-// in flight, with a newer signed release. Each round times one of each,
+// Update: from the creator's signed UpdateTemplate call on the templates
+// service until the claims database records all N instances at the new
+// version (polled every few ms): committed with its outbox row, pushed,
+// stored, fanned out, verified and applied by each endpoint, recorded.
+// Bare: N UpdateTemplate calls straight to the same endpoints, 64 in flight,
+// to N other instances there (of a template only the benchmark signs, so the
+// two never refuse each other's versions). Each round times one of each,
 // alternating; ROUNDS rounds after a warm-up; p50 and max, and the ratio.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -22,8 +25,8 @@ import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
-import { createServiceClient, signUpdateRelease } from "@convos-pool/kit";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { contentFromJson, contentToJson, createServiceClient, jsonHash, signOperation, signUpdateRelease } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { SecretBox } from "../services/claims/src/secrets.js";
 import { fmt, median, startChild, type Child } from "./lib.js";
@@ -32,7 +35,8 @@ const SIZES = [100, 1000];
 const ENDPOINTS = Number(process.env.BENCH_SYNC_ENDPOINTS ?? 4);
 const ROUNDS = Number(process.env.BENCH_SYNC_ROUNDS ?? 5);
 const CONCURRENCY = 64;
-const BASE_VERSION = 2;
+/** Every instance starts on version 1: the template as created. */
+const BASE_VERSION = 1;
 const TARGET_MS = 2000;
 const TOKEN = randomBytes(24).toString("base64url");
 
@@ -47,6 +51,16 @@ interface Fleet {
   version: number;
 }
 
+function fleet(letter: string, n: number, templateId: string): Fleet {
+  return {
+    letter,
+    n,
+    templateId,
+    instances: Array.from({ length: n }, (_, i) => ({ id: instanceId(letter, i), endpoint: i % ENDPOINTS })),
+    version: BASE_VERSION,
+  };
+}
+
 const instanceId = (letter: string, i: number) => `inst_${letter}${String(i).padStart(15, "0")}`;
 
 async function main() {
@@ -54,21 +68,40 @@ async function main() {
   const creator = newIdentity();
   const owner = newIdentity();
   const content = sampleContent({ tools: [] });
-  const fleets: Fleet[] = SIZES.map((n, k) => {
-    const letter = "abcdefgh"[k]!;
-    return {
-      letter,
-      n,
-      templateId: `tmpl_${letter.repeat(4)}${randomBytes(6).toString("hex")}`,
-      instances: Array.from({ length: n }, (_, i) => ({ id: instanceId(letter, i), endpoint: i % ENDPOINTS })),
-      version: BASE_VERSION,
-    };
-  });
   const children: Child[] = [];
   const clients: { close(): void }[] = [];
-  const claimsUrl = await createTestDatabase("bench_sync");
-  const sql = new pg.Client({ connectionString: claimsUrl });
+  const [claimsDb, templatesDb] = [await createTestDatabase("bench_sync"), await createTestDatabase("bench_sync_templates")];
+  const sql = new pg.Client({ connectionString: claimsDb });
   try {
+    const claims = await startChild("services/claims/src/main.ts", {
+      DATABASE_URL: claimsDb,
+      POOL_SERVICE_TOKEN: TOKEN,
+      // The fan-out never asks the template service; claims would.
+      TEMPLATES_URL: "http://127.0.0.1:9",
+      POOL_SECRETS_KEY: SecretBox.generateKey(),
+      POOL_DATA_DIR: dataDir,
+    });
+    children.push(claims);
+    const templatesService = await startChild("services/templates/src/main.ts", {
+      DATABASE_URL: templatesDb,
+      POOL_SERVICE_TOKEN: TOKEN,
+      CLAIMS_URL: claims.url,
+    });
+    children.push(templatesService);
+    const templates = createServiceClient(TemplateService, templatesService.url, TOKEN);
+    clients.push(templates);
+    const create = async () => {
+      const signature = await signOperation(creator.account, "CreateTemplate", { inboxId: creator.inboxId, contentHash: jsonHash(content) });
+      return (await templates.client.createTemplate({ creatorId: creator.inboxId, content: contentFromJson(content), signature })).template!.id;
+    };
+    // Per size: instances of a real template (updated through the templates
+    // service) and as many of one the benchmark signs itself (the bare calls).
+    const sized = [];
+    for (const [k, n] of SIZES.entries()) {
+      const bareId = `tmpl_${"xyzw"[k]!.repeat(4)}${randomBytes(6).toString("hex")}`;
+      sized.push({ n, pool: fleet("abcd"[k]!, n, await create()), bare: fleet("ghij"[k]!, n, bareId) });
+    }
+    const fleets = sized.flatMap((x) => [x.pool, x.bare]);
     const endpointEnv = {
       POOL_SERVICE_TOKEN: TOKEN,
       BENCH_CREATOR: creator.inboxId,
@@ -77,15 +110,6 @@ async function main() {
     };
     const endpoints = await Promise.all(Array.from({ length: ENDPOINTS }, () => startChild("bench/sync-endpoint.ts", endpointEnv)));
     children.push(...endpoints);
-    const claims = await startChild("services/claims/src/main.ts", {
-      DATABASE_URL: claimsUrl,
-      POOL_SERVICE_TOKEN: TOKEN,
-      // The fan-out never asks the template service; claims would.
-      TEMPLATES_URL: "http://127.0.0.1:9",
-      POOL_SECRETS_KEY: SecretBox.generateKey(),
-      POOL_DATA_DIR: dataDir,
-    });
-    children.push(claims);
     await sql.connect();
 
     // Claimed instances as claims leave them, on the endpoints round-robin.
@@ -98,24 +122,30 @@ async function main() {
         [f.instances.map((i) => i.id), f.instances.map((i) => endpoints[i.endpoint]!.url), f.templateId, BASE_VERSION, owner.inboxId],
       );
     }
-    const push = createServiceClient(TemplateSyncService, claims.url, TOKEN);
     const direct = endpoints.map((e) => createServiceClient(InstanceService, e.url, TOKEN));
-    clients.push(push, ...direct);
+    clients.push(...direct);
+    const instructionsAt = (version: number) => ({ ...content, instructions: `${content.instructions} (version ${version})` });
 
     const sign = (f: Fleet, version: number): Promise<SignedTemplate> =>
       signUpdateRelease(creator.account, {
         templateId: f.templateId,
         creatorId: creator.inboxId,
         version: BigInt(version),
-        content: { ...content, instructions: `${content.instructions} (version ${version})` },
+        content: instructionsAt(version),
       });
 
+    /** The creator's full update (PUT) of the fleet's template, as the CLI signs it. */
     async function viaPool(f: Fleet): Promise<number> {
-      const version = ++f.version;
-      const release = await sign(f, version);
+      const next = contentFromJson(instructionsAt(f.version + 1));
+      const signature = await signOperation(creator.account, "UpdateTemplate", {
+        inboxId: creator.inboxId,
+        templateId: f.templateId,
+        version: BigInt(f.version),
+        contentHash: jsonHash(contentToJson(next)),
+      });
       const t0 = performance.now();
-      const res = await push.client.pushTemplateVersion({ template: release });
-      if (res.instances !== f.n) throw new Error(`push reached ${res.instances} instances, not ${f.n}`);
+      const res = await templates.client.updateTemplate({ templateId: f.templateId, expectedVersion: BigInt(f.version), content: next, signature });
+      const version = (f.version = Number(res.template!.version));
       for (;;) {
         const { rows } = await sql.query<{ n: number }>(
           `select count(*)::int as n from instances where template_id = $1 and template_version >= $2`,
@@ -149,19 +179,19 @@ async function main() {
     console.log(`instruction sync: ${ENDPOINTS} endpoint processes, fan-out ${CONCURRENCY} in flight, ${ROUNDS} rounds per size (after a warm-up)\n`);
     console.log(`${"".padEnd(34)}${"p50 ms".padStart(10)}${"max ms".padStart(10)}`);
     const results: { n: number; pool: number[]; bare: number[] }[] = [];
-    for (const f of fleets) {
-      await viaPool(f);
-      await bare(f);
-      const r = { n: f.n, pool: [] as number[], bare: [] as number[] };
+    for (const { n, pool, bare: other } of sized) {
+      await viaPool(pool);
+      await bare(other);
+      const r = { n, pool: [] as number[], bare: [] as number[] };
       for (let round = 0; round < ROUNDS; round++) {
-        r.pool.push(await viaPool(f));
-        r.bare.push(await bare(f));
+        r.pool.push(await viaPool(pool));
+        r.bare.push(await bare(other));
       }
       results.push(r);
       const line = (label: string, ms: number[]) => console.log(`${label.padEnd(34)}${fmt(median(ms), 10)}${fmt(Math.max(...ms), 10)}`);
-      line(`N = ${f.n}: push until all applied`, r.pool);
-      line(`N = ${f.n}: bare UpdateTemplate calls`, r.bare);
-      console.log(`${`N = ${f.n}: ratio push / bare`.padEnd(34)}${fmt(median(r.pool) / median(r.bare), 10)}${fmt(Math.max(...r.pool) / Math.max(...r.bare), 10)}`);
+      line(`N = ${n}: update until all applied`, r.pool);
+      line(`N = ${n}: bare UpdateTemplate calls`, r.bare);
+      console.log(`${`N = ${n}: ratio update / bare`.padEnd(34)}${fmt(median(r.pool) / median(r.bare), 10)}${fmt(Math.max(...r.pool) / Math.max(...r.bare), 10)}`);
     }
     const big = results.find((r) => r.n === 1000);
     if (big) {

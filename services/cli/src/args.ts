@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
 
-export type OptionName = "url" | "key" | "force" | "version" | "q" | "category" | "sort" | "limit" | "cursor" | "archived" | "help";
+export type OptionName = "url" | "key" | "force" | "version" | "q" | "category" | "sort" | "limit" | "cursor" | "archived" | "live" | "help";
 
 const OPTIONS = {
   url: { type: "string" },
@@ -15,6 +15,7 @@ const OPTIONS = {
   limit: { type: "string" },
   cursor: { type: "string" },
   archived: { type: "boolean" },
+  live: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -44,6 +45,12 @@ export const COMMANDS = {
   archive: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "archive: hidden from the store and new claims, history kept" },
   delete: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "delete the template and its history for good" },
   versions: { args: ["ID"], options: ["limit", "cursor"], synopsis: `ID ${PAGE}`, summary: "version history, newest first" },
+  instances: {
+    args: ["ID"],
+    options: ["live", "limit", "cursor"],
+    synopsis: `ID [--live] ${PAGE}`,
+    summary: "the template's instances with their instruction-sync state (creator only)",
+  },
   rollback: { args: ["ID", "TARGET"], options: ["version"], synopsis: "ID TARGET [--version N]", summary: "new version with the content of version TARGET" },
   browse: {
     args: [],
@@ -103,6 +110,7 @@ export interface ParsedCommand {
   help: boolean;
   force: boolean;
   archived: boolean;
+  live: boolean;
   version?: number;
   limit?: number;
   q?: string;
@@ -134,7 +142,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const [name, ...rest] = parsed.positionals;
   const { values } = parsed;
   if (name === undefined) {
-    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false };
+    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false, live: false };
     throw new CommandUsageError("no command given");
   }
   if (!isCommand(name)) throw new CommandUsageError(`unknown command "${name}"`);
@@ -151,6 +159,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     help: values.help === true,
     force: values.force === true,
     archived: values.archived === true,
+    live: values.live === true,
   };
   if (out.help) return out;
   if (rest.length !== syntax.args.length) {

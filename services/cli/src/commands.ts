@@ -165,6 +165,12 @@ export async function listVersions(ctx: Context, id: string, page: Page = {}): P
   return (await request(ctx, "GET", `${templatePath(id)}/versions`, { auth: "session", query: { ...page } })).body;
 }
 
+/** The creator's dashboard: every instance of the template, with where each stands on instruction sync. */
+export async function listInstances(ctx: Context, id: string, page: Page & { live?: boolean } = {}): Promise<unknown> {
+  const query = { live: page.live ? true : undefined, limit: page.limit, cursor: page.cursor };
+  return (await request(ctx, "GET", `${templatePath(id)}/instances`, { auth: "session", query })).body;
+}
+
 export async function rollbackTemplate(ctx: Context, id: string, target: number, version?: number): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);

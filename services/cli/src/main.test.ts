@@ -230,6 +230,18 @@ describe("requests (fake gateway)", () => {
     expect(calls[0]?.headers.authorization).toBeUndefined();
   });
 
+  it("instances asks for the template's instances signed in, with --live and paging", async () => {
+    await keygen();
+    replies.push(json(200, { token: "v1.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    const page = { instances: [{ id: "inst_a", sync: { state: "SYNC_STATE_PINNED", appliedVersion: "3", pendingVersion: "5" } }], totalCount: 1, nextCursor: null };
+    replies.push(json(200, page));
+    expect(await run(["instances", TEMPLATE_ID, "--live", "--limit", "10"], io())).toBe(0);
+    expect(calls[1]?.url).toBe(`http://gw.test:9999/api/pool/templates/${TEMPLATE_ID}/instances?live=true&limit=10`);
+    expect(calls[1]?.headers.authorization).toBe("Bearer v1.tok");
+    expect(JSON.parse(stdout())).toEqual(page);
+    expect(await run(["instances", TEMPLATE_ID, "--archived"], io())).toBe(2);
+  });
+
   it("delete is permanent (204) and prints what it deleted", async () => {
     await keygen();
     replies.push(() => new Response(null, { status: 204 }));

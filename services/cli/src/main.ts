@@ -57,6 +57,8 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return cmd.deleteTemplate(ctx, id, p.version);
     case "versions":
       return cmd.listVersions(ctx, id, { limit: p.limit, cursor: p.cursor });
+    case "instances":
+      return cmd.listInstances(ctx, id, { live: p.live, limit: p.limit, cursor: p.cursor });
     case "rollback":
       return cmd.rollbackTemplate(ctx, id, positiveInt("TARGET", a.TARGET as string, "rollback"), p.version);
     case "browse":
