@@ -39,3 +39,24 @@ export async function setState(em: EntityManager, id: string, from: InstanceStat
   );
   return res.affectedRows === 1;
 }
+
+/**
+ * Instances a host runs that our rows place elsewhere: a host that came back
+ * on another address (`npm start` gives it a new port) brings its instances'
+ * workspaces with it. Their rows follow the host, whatever their state but
+ * dead. Returns the ids moved, with their state.
+ */
+export async function adoptInstances(em: EntityManager, hostUrl: string, ids: string[]): Promise<{ id: string; state: InstanceStateName }[]> {
+  if (ids.length === 0) return [];
+  return em.execute<{ id: string; state: InstanceStateName }[]>(
+    `update instances set host_url = ?, updated_at = now() where id in (?) and host_url <> ? and state <> 'dead' returning id, state`,
+    [hostUrl, ids, hostUrl],
+  );
+}
+
+/** Which of `ids` the pool ever had a row for (dead ones included). */
+export async function knownInstanceIds(em: EntityManager, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await em.execute<{ id: string }[]>(`select id from instances where id in (?)`, [ids]);
+  return new Set(rows.map((r) => r.id));
+}

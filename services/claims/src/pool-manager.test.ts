@@ -99,7 +99,7 @@ describe("warm pool", () => {
     );
     // The crashed one was stopped and its workspace destroyed on the host.
     expect(host.instances.has(crashed!)).toBe(false);
-    expect(host.calls).toContainEqual({ step: "stop", instanceId: crashed });
+    expect(host.calls).toContainEqual({ step: "destroy", instanceId: crashed });
     expect(await byState()).toMatchObject({ idle: TARGET });
   });
 
@@ -123,7 +123,24 @@ describe("warm pool", () => {
     expect(report.started).toBe(1);
     expect(host.instances.has(victim!)).toBe(false);
     expect(host.instances.has("inst_strayXXXXXXXXXXX")).toBe(false);
+    // The dead one's workspace is destroyed; one the pool has no row for is only stopped (kept on disk).
+    expect(host.calls).toContainEqual({ step: "destroy", instanceId: victim });
+    expect(host.calls).toContainEqual({ step: "stop", instanceId: "inst_strayXXXXXXXXXXX" });
+    expect(host.calls).not.toContainEqual({ step: "destroy", instanceId: "inst_strayXXXXXXXXXXX" });
     expect(await byState()).toMatchObject({ idle: TARGET });
+  });
+
+  it("follows a host that came back on another address: its instances, claimed ones included, move with it, none stopped", async () => {
+    const live = await q<{ id: string; state: string }>(`select id, state from instances where state in ('idle', 'claimed') order by id`);
+    expect(live.filter((r) => r.state === "claimed").length).toBeGreaterThan(0);
+    // As after `npm start` restarted the host on a new port: the rows name the old address.
+    await q(`update instances set host_url = 'http://127.0.0.1:9' where state <> 'dead'`);
+    host.calls.length = 0;
+    const report = await pool.reconcile();
+    expect(report).toMatchObject({ started: 0, crashed: 0, replaced: 0 });
+    expect(host.calls.filter((c) => c.step === "stop" || c.step === "destroy")).toEqual([]);
+    expect(await q(`select id, state from instances where host_url = ? and state in ('idle', 'claimed') order by id`, [host.url])).toEqual(live);
+    expect(await pool.reconcile()).toMatchObject({ started: 0, crashed: 0, replaced: 0 });
   });
 
   it("marks an instance that fails to start dead, and leaves everything alone while the host is unreachable", async () => {

@@ -13,7 +13,9 @@
  *     back from a crash or an unreachable host has its pending update made due;
  *  2. replace: crashed instances that were idle, and dead ones (rolled-back
  *     claims) the host still runs, are stopped with their workspace destroyed
- *     and left dead; their wallet indexes are never reused;
+ *     and left dead; their wallet indexes are never reused. Instances of ours
+ *     that a host runs under another address than recorded (it restarted on
+ *     a new port) move with it; ones we have no row for are stopped, kept;
  *  3. fill: new instances until `target` are idle or starting, each a row
  *     (`starting`, wallet index from the sequence), StartInstance on the host
  *     with the fewest instances, then `idle` with its inbox.
@@ -25,7 +27,7 @@ import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_ho
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { createServiceClient, type Logger, type ServiceClient } from "@convos-pool/kit";
 import type { InstanceStateName } from "./entities.js";
-import { markIdle, registerInstance, setState } from "./instances.js";
+import { adoptInstances, knownInstanceIds, markIdle, registerInstance, setState } from "./instances.js";
 import { makeDue, recordHostVersions } from "./sync-sql.js";
 
 export interface HostedInstance {
@@ -216,13 +218,24 @@ export class PoolManager {
         em.fork(),
         listed.filter((i) => known.has(i.instanceId)).map((i) => ({ instanceId: i.instanceId, applied: i.appliedTemplateVersion })),
       );
-      // What the host runs that is not a live instance of ours (dead: rolled back, replaced, or
-      // unknown) is stopped and its workspace destroyed.
-      for (const id of hosted.keys()) {
+      // Ours, recorded on another address: the host moved (a restart on a new port). Its rows follow it.
+      const strangers = [...hosted.keys()].filter((id) => !known.has(id));
+      for (const moved of await adoptInstances(em.fork(), host.url, strangers)) {
+        known.add(moved.id);
+        if (moved.state === "claimed" || moved.state === "crashed") back.push(moved.id);
+        log.info("an instance moved to another host address", { instanceId: moved.id, host: host.url, state: moved.state });
+      }
+      // What the host runs that is not a live instance of ours is stopped: a dead one (rolled back,
+      // replaced) with its workspace destroyed; one we have no row for is kept on disk, since it may
+      // be someone's agent this database does not know (restored from an older backup, say).
+      const ours = await knownInstanceIds(em.fork(), strangers);
+      for (const id of strangers) {
         if (known.has(id)) continue;
+        const destroy = ours.has(id);
         try {
-          await host.stop(id, true);
+          await host.stop(id, destroy);
           hostCounts.set(host.url, (hostCounts.get(host.url) ?? 1) - 1);
+          if (!destroy) log.warn("stopped an instance this pool has no record of; its workspace is kept", { instanceId: id, host: host.url });
         } catch (err) {
           log.warn("could not stop an instance", { instanceId: id, host: host.url, err });
         }

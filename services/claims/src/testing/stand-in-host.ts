@@ -58,7 +58,7 @@ type Step = "start" | "configure" | "join" | "release" | "update" | "update-answ
 export class StandInHost {
   readonly instances = new Map<string, StandInInstance>();
   /** Every InstanceService call, in order. */
-  readonly calls: { step: Step | "health" | "stop"; instanceId: string }[] = [];
+  readonly calls: { step: Step | "health" | "stop" | "destroy"; instanceId: string }[] = [];
   /** Steps that fail with INTERNAL until cleared. */
   readonly failing = new Set<Step>();
   /** How long each UpdateTemplate takes. */
@@ -113,7 +113,7 @@ export class StandInHost {
             return { inboxId };
           },
           stopInstance: (req) => {
-            host.calls.push({ step: "stop", instanceId: req.instanceId });
+            host.calls.push({ step: req.destroy ? "destroy" : "stop", instanceId: req.instanceId });
             host.instances.delete(req.instanceId);
             return {};
           },
