@@ -60,3 +60,17 @@ export async function knownInstanceIds(em: EntityManager, ids: string[]): Promis
   const rows = await em.execute<{ id: string }[]>(`select id from instances where id in (?)`, [ids]);
   return new Set(rows.map((r) => r.id));
 }
+
+/**
+ * Rows whose host is none of `hostUrls`: an owner's agent is `crashed` (it
+ * comes back if a host runs it again), anything else is `dead` (replaced).
+ * `claiming` rows are left to the claim holding them and the stale-claim sweep.
+ */
+export async function orphanInstances(em: EntityManager, hostUrls: string[]): Promise<{ id: string; state: InstanceStateName }[]> {
+  return em.execute<{ id: string; state: InstanceStateName }[]>(
+    `update instances set state = case when state = 'claimed' then 'crashed' else 'dead' end, updated_at = now()
+     where host_url not in (?) and (state in ('idle', 'starting', 'claimed') or (state = 'crashed' and owner_id is null))
+     returning id, state`,
+    [hostUrls],
+  );
+}

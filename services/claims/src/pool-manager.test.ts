@@ -143,6 +143,20 @@ describe("warm pool", () => {
     expect(await pool.reconcile()).toMatchObject({ started: 0, crashed: 0, replaced: 0 });
   });
 
+  it("gives up on instances recorded on an address no host has: idle ones replaced, an owner's agent crashed (not dead)", async () => {
+    const [idle] = await idleIds();
+    const owned = (await q<{ id: string }>(`select id from instances where state = 'claimed' order by id limit 1`))[0]!.id;
+    host.instances.delete(idle!);
+    host.instances.delete(owned);
+    await q(`update instances set host_url = 'http://127.0.0.1:8' where id in (?)`, [[idle, owned]]);
+    const report = await pool.reconcile();
+    expect(report).toMatchObject({ replaced: 1, started: 1 });
+    const stateOf = async (id: string) => (await q<{ state: string }>(`select state from instances where id = ?`, [id]))[0]!.state;
+    expect(await stateOf(idle!)).toBe("dead");
+    expect(await stateOf(owned)).toBe("crashed");
+    expect(await byState()).toMatchObject({ idle: TARGET });
+  });
+
   it("marks an instance that fails to start dead, and leaves everything alone while the host is unreachable", async () => {
     await claim();
     host.failing.add("start");

@@ -27,7 +27,7 @@ import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_ho
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { createServiceClient, type Logger, type ServiceClient } from "@convos-pool/kit";
 import type { InstanceStateName } from "./entities.js";
-import { adoptInstances, knownInstanceIds, markIdle, registerInstance, setState } from "./instances.js";
+import { adoptInstances, knownInstanceIds, markIdle, orphanInstances, registerInstance, setState } from "./instances.js";
 import { makeDue, recordHostVersions } from "./sync-sql.js";
 
 export interface HostedInstance {
@@ -239,6 +239,16 @@ export class PoolManager {
         } catch (err) {
           log.warn("could not stop an instance", { instanceId: id, host: host.url, err });
         }
+      }
+    }
+
+    // Rows on an address no configured host has (a host that moved took its instances above):
+    // nobody runs them. Known only once every host answered, since the one missing may hold them.
+    if (report.unreachableHosts.length === 0) {
+      const orphans = await orphanInstances(em.fork(), this.opts.hosts.map((h) => h.url));
+      for (const o of orphans) {
+        if (o.state === "crashed") log.error("a claimed instance has no host", { instanceId: o.id });
+        else report.replaced++;
       }
     }
 
