@@ -83,6 +83,10 @@ function reasonOf(err: unknown): string {
   if (err instanceof SyncFailure) return err.message.slice(0, MAX_REASON);
   const e = ConnectError.from(err);
   const code = Code[e.code]?.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase() ?? "unknown";
+  // A transport failure's message names internal addresses: owners and creators read this.
+  if (e.code === Code.Unavailable || e.code === Code.DeadlineExceeded) {
+    return `the instance did not answer (${code}); the update is delivered when it is back`;
+  }
   return `the instance did not apply the update (${code}: ${e.rawMessage})`.slice(0, MAX_REASON);
 }
 
