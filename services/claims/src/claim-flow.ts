@@ -346,7 +346,12 @@ function provisioningFailure(toolId: string, err: unknown): ConnectError {
 /** What the requester learns of a failure after the claim began (rolled back by then). */
 function claimFailure(stage: Stage, err: unknown): ConnectError {
   if (stage === "provision" && err instanceof ConnectError) return err;
-  const reason = err instanceof ConnectError ? err.rawMessage : ((err as Error)?.message ?? String(err));
+  // A transport failure's message names internal addresses; the requester gets the gist, the log the rest.
+  const reason = !(err instanceof ConnectError)
+    ? "an internal error"
+    : [Code.Unavailable, Code.Internal, Code.Unknown].includes(err.code)
+      ? "the agent's host did not answer"
+      : err.rawMessage;
   if (stage === "configure") {
     return new ConnectError(`the agent instance could not be configured (${reason}); nothing was claimed, try again`, Code.Unavailable);
   }

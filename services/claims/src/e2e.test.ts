@@ -503,6 +503,9 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       Code.Unavailable,
     );
     expect(err.message).toContain("nothing was claimed");
+    // The requester learns the host did not answer, not where the pool's hosts live.
+    expect(err.message).toContain("the agent's host did not answer");
+    expect(err.message).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);
     expect(await instanceRow(next!)).toMatchObject({ state: "dead", claim_id: null, owner_id: null });
     expect(await leftovers(next!)).toEqual({ tools: 0, numbers: 0, mailboxes });
     // An unreachable host is left alone by the pool: its owners' agents are not declared crashed.
