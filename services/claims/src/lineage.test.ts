@@ -6,66 +6,29 @@
 // the stand-in gives many idle instances cheaply without an XMTP node.
 
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import pg from "pg";
+import { Code, type Client } from "@connectrpc/connect";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  CALLER_HEADER,
-  createLogger,
-  createServiceClient,
-  fieldViolations,
-  openDatabase,
-  type Database,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
-import { entities } from "./entities.js";
-import { markIdle, registerInstance } from "./instances.js";
-import { migrations } from "./migrations.js";
-import { SecretBox } from "./secrets.js";
-import { startClaimsService, type RunningClaimsService } from "./server.js";
-import { StandInHost } from "./testing/stand-in-host.js";
+import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { createServiceClient, fieldViolations, type TemplateContentJson } from "@convos-pool/kit";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import type { RunningClaimsService } from "./server.js";
+import { as, expectCode } from "./testing/helpers.js";
+import { StandInStack } from "./testing/stand-in-stack.js";
 
-const TOKEN = randomBytes(16).toString("hex");
-const quiet = (name: string) => createLogger(name, { level: "silent" });
-
-let templates: RunningTemplateService;
+const stack = new StandInStack({ name: "lineage", smsRange: "+15550600000..+15550600019" });
+const { seedIdle } = stack;
 let claims: RunningClaimsService;
-let host: StandInHost;
 let templatesClient: Client<typeof TemplateService>;
 let claimsClient: Client<typeof ClaimService>;
 let lineage: Client<typeof LineageService>;
 let sql: pg.Client;
-let db: Database;
-let dataDir: string;
-
-const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
 
 const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility: "public" | "private" = "public") =>
   signedTemplate(templatesClient, c, sampleContent({ tools: [], ...over }), visibility);
-
-/** Idle instances as the pool manager makes them: a row, started on the host, then idle. */
-async function seedIdle(n: number): Promise<void> {
-  const hostClient = createServiceClient(InstanceHostService, host.url, TOKEN);
-  try {
-    for (let i = 0; i < n; i++) {
-      const r = await registerInstance(db.em.fork(), host.url);
-      const started = await hostClient.client.startInstance({ instanceId: r.id, walletIndex: r.walletIndex });
-      expect(await markIdle(db.em.fork(), r.id, started.inboxId)).toBe(true);
-    }
-  } finally {
-    hostClient.close();
-  }
-}
 
 async function claim(requester: TestIdentity, templateId: string): Promise<string> {
   const res = await claimsClient.claim(
@@ -75,46 +38,12 @@ async function claim(requester: TestIdentity, templateId: string): Promise<strin
   return res.instanceId;
 }
 
-async function expectCode(p: Promise<unknown>, code: Code): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, "the call should have failed").toBeInstanceOf(ConnectError);
-  expect(Code[(err as ConnectError).code], (err as ConnectError).message).toBe(Code[code]);
-  return err as ConnectError;
-}
-
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), "claims-lineage-"));
-  templates = await startTemplateService({ databaseUrl: await createTestDatabase("lineage_templates"), serviceToken: TOKEN, log: quiet("templates") });
-  templatesClient = createServiceClient(TemplateService, templates.url, TOKEN).client;
-  host = await StandInHost.start(TOKEN);
-  const claimsUrl = await createTestDatabase("lineage_claims");
-  claims = await startClaimsService({
-    databaseUrl: claimsUrl,
-    serviceToken: TOKEN,
-    templatesUrl: templates.url,
-    secretsKey: SecretBox.generateKey(),
-    dataDir,
-    smsRange: "+15550600000..+15550600019",
-    log: quiet("claims"),
-  });
-  claimsClient = createServiceClient(ClaimService, claims.url, TOKEN).client;
-  lineage = createServiceClient(LineageService, claims.url, TOKEN).client;
-  db = await openDatabase({ name: "claims", url: claimsUrl, entities, migrations, poolSize: 2 });
-  sql = new pg.Client({ connectionString: claimsUrl });
-  await sql.connect();
+  await stack.start();
+  ({ claims, templatesClient, claimsClient, lineageClient: lineage, sql } = stack);
 });
 
-afterAll(async () => {
-  await sql?.end();
-  await db?.close();
-  await claims?.close();
-  await host?.kill();
-  await templates?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 
 describe("LineageService.ListTemplateInstances", () => {
   it("gives the creator a template's instances with a count, in pages, live ones or all", async () => {

@@ -1,34 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { rename, rm, writeFile } from "node:fs/promises";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import pg from "pg";
+import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ClaimService, type ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  CALLER_HEADER,
-  createLogger,
-  createServiceClient,
-  fieldViolations,
-  openDatabase,
-  type Database,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
-import { ALL_TOOLS, createTestDatabase, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { createServiceClient, fieldViolations, type Database, type TemplateContentJson } from "@convos-pool/kit";
+import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { claimIdleInstance, insertProvisionedTool } from "./claim-sql.js";
-import { entities } from "./entities.js";
-import { markIdle, registerInstance } from "./instances.js";
-import { migrations } from "./migrations.js";
 import { LocalMailboxProvider, LocalSmsProvider } from "./providers/index.js";
 import { listTemplateInstances } from "./queries.js";
-import { SecretBox } from "./secrets.js";
-import { startClaimsService, type RunningClaimsService } from "./server.js";
-import { StandInHost } from "./testing/stand-in-host.js";
+import type { RunningClaimsService } from "./server.js";
+import { as, expectCode, type ClaimFields } from "./testing/helpers.js";
+import type { StandInHost } from "./testing/stand-in-host.js";
+import { StandInStack } from "./testing/stand-in-stack.js";
 
 // The claim flow over gRPC with fault injection: the real template service
 // (in-process, its own test database), the real claims service on real
@@ -43,75 +29,20 @@ import { StandInHost } from "./testing/stand-in-host.js";
 // Every happy path runs against the real instance host, the real XMTP node
 // and a real Convos conversation in e2e.test.ts (docs/claims.md, "Tests").
 
-const TOKEN = randomBytes(16).toString("hex");
-const SECRETS_KEY = SecretBox.generateKey();
 const SMS_RANGE = "+15550300000..+15550300099";
+const logLines: string[] = [];
 
-let templates: RunningTemplateService;
+const stack = new StandInStack({ name: "service", smsRange: SMS_RANGE, logSink: (line) => logLines.push(line), dbPoolSize: 4 });
+const { seedIdle, rows, instanceRow, leftovers, mailboxCount, mailboxRoot } = stack;
 let claims: RunningClaimsService;
 let host: StandInHost;
 let templatesClient: Client<typeof TemplateService>;
 let client: Client<typeof ClaimService>;
 let sql: pg.Client;
 let db: Database;
-let dataDir: string;
-const logLines: string[] = [];
-
-const as = (who: TestIdentity | string) => ({ headers: { [CALLER_HEADER]: typeof who === "string" ? who : who.inboxId } });
-const mailboxRoot = () => path.join(dataDir, "mailboxes");
-
-
 
 const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility: "public" | "private" = "public") =>
   signedTemplate(templatesClient, c, sampleContent(over), visibility);
-
-/** Idle instances as the pool manager makes them: a row, started on the host, then idle. */
-async function seedIdle(n: number, on: StandInHost = host): Promise<string[]> {
-  const hostClient = createServiceClient(InstanceHostService, on.url, TOKEN);
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = await registerInstance(db.em.fork(), on.url);
-    const started = await hostClient.client.startInstance({ instanceId: r.id, walletIndex: r.walletIndex });
-    expect(await markIdle(db.em.fork(), r.id, started.inboxId)).toBe(true);
-    ids.push(r.id);
-  }
-  hostClient.close();
-  return ids;
-}
-
-async function rows<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-  return (await sql.query(text, params)).rows as T[];
-}
-
-async function instanceRow(id: string) {
-  return (await rows<Record<string, any>>(`select * from instances where id = $1`, [id]))[0]!;
-}
-
-async function expectCode(p: Promise<unknown>, code: Code): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, "the call should have failed").toBeInstanceOf(ConnectError);
-  expect(Code[(err as ConnectError).code], (err as ConnectError).message).toBe(Code[code]);
-  return err as ConnectError;
-}
-
-/** What a provider or the database still holds for an instance: must be nothing after a rollback. */
-async function leftovers(instanceId: string) {
-  const tools = await rows(`select tool_id from provisioned_tools where instance_id = $1`, [instanceId]);
-  const numbers = await rows(`select number from sms_numbers where instance_id = $1`, [instanceId]);
-  return { tools: tools.length, numbers: numbers.length, mailboxes: await mailboxCount() };
-}
-
-async function mailboxCount(): Promise<number> {
-  return readdir(mailboxRoot()).then(
-    (e) => e.length,
-    () => 0,
-  );
-}
-
-type ClaimFields = Partial<Omit<ClaimRequest, "$typeName" | "$unknown">>;
 
 const claimReq = (requester: TestIdentity, templateId: string, over: ClaimFields = {}) => ({
   requester: requester.inboxId,
@@ -122,34 +53,11 @@ const claimReq = (requester: TestIdentity, templateId: string, over: ClaimFields
 });
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), "claims-service-"));
-  templates = await startTemplateService({ databaseUrl: await createTestDatabase("claims_templates"), serviceToken: TOKEN });
-  templatesClient = createServiceClient(TemplateService, templates.url, TOKEN).client;
-  host = await StandInHost.start(TOKEN);
-  const claimsUrl = await createTestDatabase("claims_service");
-  claims = await startClaimsService({
-    databaseUrl: claimsUrl,
-    serviceToken: TOKEN,
-    templatesUrl: templates.url,
-    secretsKey: SECRETS_KEY,
-    dataDir,
-    smsRange: SMS_RANGE,
-    log: createLogger("claims", { level: "debug", sink: (line) => logLines.push(line) }),
-  });
-  client = createServiceClient(ClaimService, claims.url, TOKEN).client;
-  db = await openDatabase({ name: "claims", url: claimsUrl, entities, migrations, poolSize: 4 });
-  sql = new pg.Client({ connectionString: claimsUrl });
-  await sql.connect();
+  await stack.start();
+  ({ claims, host, templatesClient, claimsClient: client, sql, db } = stack);
 });
 
-afterAll(async () => {
-  await sql?.end();
-  await db?.close();
-  await claims?.close();
-  await host?.kill();
-  await templates?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 
 beforeEach(async () => {
   // Each test starts from an empty warm pool and healthy providers.

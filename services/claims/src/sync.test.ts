@@ -13,45 +13,42 @@
 // lives beside e2e.test.ts.
 
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import pg from "pg";
+import { readdir } from "node:fs/promises";
+import { Code, type Client } from "@connectrpc/connect";
+import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import type { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateChange, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
-  CALLER_HEADER,
   createLogger,
   createServiceClient,
   fieldViolations,
-  openDatabase,
   signOperation,
   signUpdateRelease,
   type Database,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
-import { entities } from "./entities.js";
-import { markIdle, registerInstance } from "./instances.js";
-import { migrations } from "./migrations.js";
+import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
-import { SecretBox } from "./secrets.js";
-import { startClaimsService, type RunningClaimsService } from "./server.js";
+import type { RunningClaimsService } from "./server.js";
+import { as, expectCode } from "./testing/helpers.js";
 import { StandInHost } from "./testing/stand-in-host.js";
+import { StandInStack } from "./testing/stand-in-stack.js";
 
-const TOKEN = randomBytes(16).toString("hex");
-const SECRETS_KEY = SecretBox.generateKey();
 const CONCURRENCY = 4;
+const logLines: string[] = [];
 
-let templates: RunningTemplateService;
+const stack = new StandInStack({
+  name: "sync",
+  smsRange: "+15550700000..+15550700199",
+  sync: { concurrency: CONCURRENCY },
+  logSink: (line) => logLines.push(line),
+});
+const { seedIdle, rows, mailboxRoot } = stack;
 let claims: RunningClaimsService;
 let host: StandInHost;
 let templatesClient: Client<typeof TemplateService>;
@@ -60,52 +57,19 @@ let syncClient: Client<typeof TemplateSyncService>;
 let lineage: Client<typeof LineageService>;
 let sql: pg.Client;
 let db: Database;
-let dataDir: string;
-let claimsUrl: string;
-const logLines: string[] = [];
 
-const as = (who: TestIdentity | string) => ({ headers: { [CALLER_HEADER]: typeof who === "string" ? who : who.inboxId } });
-
-async function startClaims(): Promise<void> {
-  claims = await startClaimsService({
-    databaseUrl: claimsUrl,
-    serviceToken: TOKEN,
-    templatesUrl: templates.url,
-    secretsKey: SECRETS_KEY,
-    dataDir,
-    smsRange: "+15550700000..+15550700199",
-    sync: { concurrency: CONCURRENCY },
-    log: createLogger("claims", { level: "debug", sink: (line) => logLines.push(line) }),
-  });
-  client = createServiceClient(ClaimService, claims.url, TOKEN).client;
-  syncClient = createServiceClient(TemplateSyncService, claims.url, TOKEN).client;
-  lineage = createServiceClient(LineageService, claims.url, TOKEN).client;
+/** The claims service and its clients as they are now (after a restart, the new ones). */
+function claimsParts(): void {
+  ({ claims, claimsClient: client, syncClient, lineageClient: lineage } = stack);
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), "claims-sync-"));
-  templates = await startTemplateService({
-    databaseUrl: await createTestDatabase("sync_templates"),
-    serviceToken: TOKEN,
-    log: createLogger("templates", { level: "silent" }),
-  });
-  templatesClient = createServiceClient(TemplateService, templates.url, TOKEN).client;
-  host = await StandInHost.start(TOKEN);
-  claimsUrl = await createTestDatabase("sync_claims");
-  await startClaims();
-  db = await openDatabase({ name: "claims", url: claimsUrl, entities, migrations, poolSize: 2 });
-  sql = new pg.Client({ connectionString: claimsUrl });
-  await sql.connect();
+  await stack.start();
+  claimsParts();
+  ({ host, templatesClient, sql, db } = stack);
 });
 
-afterAll(async () => {
-  await sql?.end();
-  await db?.close();
-  await claims?.close();
-  await host?.kill();
-  await templates?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 
 beforeEach(async () => {
   await sql.query(`update instances set state = 'dead' where state = 'idle'`);
@@ -113,19 +77,6 @@ beforeEach(async () => {
   host.updateDelayMs = 0;
   host.maxUpdatesInFlight = 0;
 });
-
-async function seedIdle(n: number, on: StandInHost = host): Promise<void> {
-  const hostClient = createServiceClient(InstanceHostService, on.url, TOKEN);
-  try {
-    for (let i = 0; i < n; i++) {
-      const r = await registerInstance(db.em.fork(), on.url);
-      const started = await hostClient.client.startInstance({ instanceId: r.id, walletIndex: r.walletIndex });
-      expect(await markIdle(db.em.fork(), r.id, started.inboxId)).toBe(true);
-    }
-  } finally {
-    hostClient.close();
-  }
-}
 
 interface Fixture {
   creator: TestIdentity;
@@ -167,10 +118,6 @@ function release(t: Fixture, version: bigint, over: Partial<TemplateContentJson>
   return signUpdateRelease(signer.account, { templateId: t.id, creatorId: t.creator.inboxId, version, content: { ...t.content, ...over } });
 }
 
-async function rows<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
-  return (await sql.query(text, params)).rows as T[];
-}
-
 async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -191,16 +138,6 @@ const allRecorded = async (ids: string[], version: bigint) => (await recordedVer
 
 async function getAs(id: string, owner: TestIdentity): Promise<Instance> {
   return (await client.getInstance({ instanceId: id }, as(owner))).instance!;
-}
-
-async function expectCode(p: Promise<unknown>, code: Code): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, "the call should have failed").toBeInstanceOf(ConnectError);
-  expect(Code[(err as ConnectError).code], (err as ConnectError).message).toBe(Code[code]);
-  return err as ConnectError;
 }
 
 describe("fan-out", () => {
@@ -291,7 +228,7 @@ describe("fan-out", () => {
     expect(Object.keys(sent[0]!.secrets)).toEqual(["private_key"]);
     expect(Object.keys(sent[1]!.secrets)).toEqual(["password"]);
     const email = after.find((r) => r.tool_id === "email")!;
-    expect(await readdir(path.join(dataDir, "mailboxes"))).toContain(email.handle);
+    expect(await readdir(mailboxRoot())).toContain(email.handle);
     for (const r of after) expect(r.secret?.toString("utf8") ?? "").not.toContain(Object.values(sent.find((c) => c.toolId === r.tool_id)!.secrets)[0]);
     // Visible as handles only.
     const shown = await getAs(id, agent!.owner);
@@ -314,10 +251,10 @@ describe("fan-out", () => {
 
 describe("never lost", () => {
   it("an unreachable host: the failure is shown and retried with backoff; once the pool manager sees the host again the update goes at once", async () => {
-    const other = await StandInHost.start(TOKEN);
+    const other = await StandInHost.start(stack.token);
     const pool = new PoolManager({
       em: db.em,
-      hosts: [new GrpcInstanceHost(other.url, TOKEN, 2_000)],
+      hosts: [new GrpcInstanceHost(other.url, stack.token, 2_000)],
       target: 0,
       log: createLogger("pool", { level: "silent" }),
       onSyncDue: () => claims.sync.kick(),
@@ -360,7 +297,7 @@ describe("never lost", () => {
   it("a claimed instance back from a crash gets its pending update at once; versions a host reports applied are recorded", async () => {
     const pool = new PoolManager({
       em: db.em,
-      hosts: [new GrpcInstanceHost(host.url, TOKEN)],
+      hosts: [new GrpcInstanceHost(host.url, stack.token)],
       target: 0,
       log: createLogger("pool", { level: "silent" }),
       onSyncDue: () => claims.sync.kick(),
@@ -405,7 +342,8 @@ describe("never lost", () => {
     expect((await recordedVersions(agents)).filter((x) => x === Number(v)).length).toBe(done); // nothing runs any more
 
     host.updateDelayMs = 0;
-    await startClaims();
+    await stack.startClaims();
+    claimsParts();
     await until("the rest applied", async () => appliedOnHost(agents, v) && (await allRecorded(agents, v)));
     for (const id of agents) expect(host.callsOf(id).filter((c) => c === "update").length).toBe(1);
   });
@@ -522,6 +460,6 @@ describe("TemplateSyncService", () => {
     expect(secrets.size).toBeGreaterThan(0);
     const text = logLines.join("\n");
     expect(text).toContain("template release received");
-    for (const s of [...secrets, TOKEN, SECRETS_KEY]) expect(text).not.toContain(s);
+    for (const s of [...secrets, stack.token, stack.secretsKey]) expect(text).not.toContain(s);
   });
 });
