@@ -11,41 +11,26 @@
 // creator comes back and adds it anyway), and one on a host that went away
 // rolls back too.
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import pg from "pg";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClaimService, type ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { XmtpInboxResolver } from "@convos-pool/convos";
-import { renderIdentity, startInstanceHost, type RunningInstanceHost } from "@convos-pool/instance";
-import {
-  CALLER_HEADER,
-  createLogger,
-  createServiceClient,
-  type ServiceClient,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
-import { ALL_TOOLS, createTestDatabase, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
-import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { renderIdentity, type RunningInstanceHost } from "@convos-pool/instance";
+import type { TemplateContentJson } from "@convos-pool/kit";
+import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 // The instance package's CLI helper (it exports no testing entry point).
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
 import { SecretBox, secretAad } from "./secrets.js";
-import { startClaimsService, type RunningClaimsService } from "./server.js";
+import { as, expectCode, instanceRowOf, leftoversOf, mailboxCount as mailboxesUnder, rowsOf, type ClaimFields } from "./testing/helpers.js";
+import { RealStack } from "./testing/real-stack.js";
 
-const TOKEN = randomBytes(24).toString("base64url");
-const SECRETS_KEY = SecretBox.generateKey();
-/** The pool's master seed: 32 bytes of hex (a BIP-39 mnemonic works too). */
-const MASTER_SEED = randomBytes(32).toString("hex");
 const SMS_RANGE = "+15550500000..+15550500019";
 /** How long the host's join waits for the invite's creator: the offline-creator case waits this long. */
 const JOIN_TIMEOUT_MS = 8_000;
@@ -55,11 +40,19 @@ const INSTRUCTIONS = "You are a travel planning assistant. You help groups plan 
 
 const TOOLS = ALL_TOOLS;
 
-let lock: PortLock | undefined;
-let node: RunningDevnode | undefined;
-let templates: RunningTemplateService | undefined;
+const claimsLogs: string[] = [];
+const hostLogs: string[] = [];
+const stack = new RealStack({
+  name: "claims-e2e",
+  lockTimeoutMs: 90_000,
+  conversationName: "Tokyo trip",
+  logs: { host: (l) => hostLogs.push(l), claims: (l) => claimsLogs.push(l) },
+  host: { joinTimeoutMs: JOIN_TIMEOUT_MS },
+  claims: { smsRange: SMS_RANGE, pool: { target: TARGET, intervalMs: 200 } },
+});
+const { token: TOKEN, secretsKey: SECRETS_KEY, masterSeed: MASTER_SEED } = stack;
+
 let host: RunningInstanceHost | undefined;
-let claims: RunningClaimsService | undefined;
 let cli: ConvosCli | undefined;
 /** The offline conversation's creator once it comes back (`agent serve` on its home). */
 let back: ConvosCli | undefined;
@@ -68,16 +61,11 @@ let ready: ReadyEvent;
 let offline: CreatedConversation;
 let dir: string;
 let sql: pg.Client | undefined;
-let templatesSc: ServiceClient<typeof TemplateService> | undefined;
-let claimsSc: ServiceClient<typeof ClaimService> | undefined;
 let templatesClient: Client<typeof TemplateService>;
 let client: Client<typeof ClaimService>;
-const claimsLogs: string[] = [];
-const hostLogs: string[] = [];
 /** Every secret a provider handed out, for the log scan at the end. */
 const secretsSeen: string[] = [];
 
-const as = (who: TestIdentity | string) => ({ headers: { [CALLER_HEADER]: typeof who === "string" ? who : who.inboxId } });
 const workspace = (instanceId: string) => join(dir, "host", "instances", instanceId);
 const mailboxRoot = () => join(dir, "claims", "mailboxes");
 const exists = (p: string) =>
@@ -121,11 +109,9 @@ const membersOf = async (at: string, conversationId: string) =>
 const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson>, visibility: "public" | "private") =>
   signedTemplate(templatesClient, c, sampleContent(over), visibility);
 
-async function rows<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
-  return (await sql!.query(text, params)).rows as T[];
-}
+const rows = <T = Record<string, any>>(text: string, params?: unknown[]) => rowsOf<T>(sql!, text, params);
 
-const instanceRow = async (id: string) => (await rows(`select * from instances where id = $1`, [id]))[0]!;
+const instanceRow = (id: string) => instanceRowOf(sql!, id);
 
 /** The idle instances, in the order a claim takes them. */
 const idleIds = async () => (await rows<{ id: string }>(`select id from instances where state = 'idle' order by wallet_index`)).map((r) => r.id);
@@ -139,94 +125,24 @@ async function usageCount(templateId: string): Promise<bigint> {
   return (await templatesClient.getTemplate({ templateId })).template!.usageCount;
 }
 
-async function expectCode(p: Promise<unknown>, code: Code): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, "the call should have failed").toBeInstanceOf(ConnectError);
-  expect(Code[(err as ConnectError).code], (err as ConnectError).message).toBe(Code[code]);
-  return err as ConnectError;
-}
-
-/** What the database and the providers still hold for an instance: nothing after a rollback. */
-async function leftovers(instanceId: string) {
-  const tools = await rows(`select tool_id from provisioned_tools where instance_id = $1`, [instanceId]);
-  const numbers = await rows(`select number from sms_numbers where instance_id = $1`, [instanceId]);
-  return { tools: tools.length, numbers: numbers.length, mailboxes: await mailboxCount() };
-}
-
-const mailboxCount = () =>
-  readdir(mailboxRoot()).then(
-    (e) => e.length,
-    () => 0,
-  );
-
-type ClaimFields = Partial<Omit<ClaimRequest, "$typeName" | "$unknown">>;
-
-/** The instance host on its data directory (and on `port` again after a restart). */
-const startHost = (port?: number) =>
-  startInstanceHost({
-    port,
-    xmtpApiUrl: node!.url,
-    masterSeed: MASTER_SEED,
-    dataDir: join(dir, "host"),
-    serviceToken: TOKEN,
-    joinTimeoutMs: JOIN_TIMEOUT_MS,
-    log: createLogger("instance-host", { level: "debug", sink: (l) => hostLogs.push(l) }),
-  });
+const leftovers = (instanceId: string) => leftoversOf(sql!, mailboxRoot(), instanceId);
+const mailboxCount = () => mailboxesUnder(mailboxRoot());
 
 beforeAll(async () => {
-  lock = await lockLocalXmtpPort({ timeoutMs: 90_000 });
-  dir = await mkdtemp(join(tmpdir(), "claims-e2e-"));
-  const [nodeDb, templatesDb, claimsDb] = await Promise.all([
-    createTestDatabase("claims_e2e_xmtp"),
-    createTestDatabase("claims_e2e_templates"),
-    createTestDatabase("claims_e2e"),
-  ]);
-  node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: nodeDb });
-  cli = await ConvosCli.start(["agent", "serve", "--name", "Tokyo trip", "--profile-name", "Saul"], join(dir, "cli"));
-  const conversations = Promise.all([cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }), createConversationAndLeave(join(dir, "offline"))]);
-  // As `npm start` wires them: signatures checked against the XMTP network.
-  templates = await startTemplateService({
-    databaseUrl: templatesDb,
-    serviceToken: TOKEN,
-    resolver: await XmtpInboxResolver.connect({ apiUrl: node.url }),
-    log: createLogger("templates", { level: "silent" }),
-  });
-  templatesSc = createServiceClient(TemplateService, templates.url, TOKEN);
-  templatesClient = templatesSc.client;
-  host = await startHost();
-  claims = await startClaimsService({
-    databaseUrl: claimsDb,
-    serviceToken: TOKEN,
-    templatesUrl: templates.url,
-    secretsKey: SECRETS_KEY,
-    dataDir: join(dir, "claims"),
-    smsRange: SMS_RANGE,
-    pool: { hostUrls: [host.url], target: TARGET, intervalMs: 200 },
-    log: createLogger("claims", { level: "debug", sink: (l) => claimsLogs.push(l) }),
-  });
-  claimsSc = createServiceClient(ClaimService, claims.url, TOKEN);
-  client = claimsSc.client;
-  sql = new pg.Client({ connectionString: claimsDb });
+  await stack.start();
+  ({ host, cli, ready, dir } = stack);
+  templatesClient = stack.templatesSc!.client;
+  client = stack.claimsSc!.client;
+  sql = new pg.Client({ connectionString: stack.claimsDatabaseUrl });
   await sql.connect();
-  [ready, offline] = await conversations;
+  offline = await createConversationAndLeave(join(dir, "offline"));
 }, 150_000);
 
 afterAll(async () => {
   if (process.env.CLAIMS_E2E_LOGS) await writeFile(process.env.CLAIMS_E2E_LOGS, [...claimsLogs, ...hostLogs].join("\n"));
   await sql?.end();
-  claimsSc?.close();
-  templatesSc?.close();
-  await claims?.close();
-  await host?.close();
-  await templates?.close();
   await back?.stop();
-  await cli?.stop();
-  await node?.close();
-  await lock?.release();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stack.close();
 }, 30_000);
 
 describe("claims end to end (real host, real XMTP node, real Convos CLI)", () => {
@@ -457,9 +373,8 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
     async () => {
       const [reused] = await idleIds();
       // What it gave up on is in its workspace: a restarted host watches again.
-      const port = host!.port;
       await host!.close();
-      host = await startHost(port);
+      host = await stack.startHost();
       const inst = host.instances.get(reused!)!;
       expect(inst.state).toBe(InstanceState.IDLE);
       expect(inst.invites.abandoned.map((a) => a.tag)).toEqual([offline.invite.tag]);

@@ -8,31 +8,25 @@
 // that was down during an update, a claims service stopped in the middle of
 // two quick updates, a forged update sent straight to an instance, an owner's
 // model override and a pinned agent.
-import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import type { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { TemplatePatchSchema, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { XmtpInboxResolver } from "@convos-pool/convos";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
-import { startInstanceHost, type RunningInstanceHost } from "@convos-pool/instance";
+import { TemplatePatchSchema, type TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { ConvosCli, ReadyEvent } from "@convos-pool/convos/testing";
+import type { RunningInstanceHost } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/instance/testing";
 import {
   applyPatch,
-  CALLER_HEADER,
   contentFromJson,
   contentToJson,
-  createLogger,
   createServiceClient,
-  freePort,
   jsonHash,
   patchToJson,
   signOperation,
@@ -40,106 +34,55 @@ import {
   type ServiceClient,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
-import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
-import { SecretBox } from "./secrets.js";
-import { startClaimsService, type RunningClaimsService } from "./server.js";
-
-const TOKEN = randomBytes(24).toString("base64url");
-const SECRETS_KEY = SecretBox.generateKey();
-const MASTER_SEED = randomBytes(32).toString("hex");
+import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
+import type { RunningClaimsService } from "./server.js";
+import { as } from "./testing/helpers.js";
+import { RealStack } from "./testing/real-stack.js";
 
 /** Every answer says which instructions and model produced it, so the conversation shows what each agent runs on. */
 const instructions = (mark: string) => `You plan trips for the group. Sign every answer with the word ${mark}.`;
 const MARK = /Sign every answer with the word (\w+)\./;
 
-let lock: PortLock | undefined;
-let node: RunningDevnode | undefined;
+let stack: RealStack | undefined;
 let chat: ChatServer | undefined;
-let templates: RunningTemplateService | undefined;
 let host: RunningInstanceHost | undefined;
 let claims: RunningClaimsService | undefined;
 let cli: ConvosCli | undefined;
 let ready: ReadyEvent;
 let dir: string;
-let claimsDb: string;
-let claimsPort: number;
 let templatesSc: ServiceClient<typeof TemplateService> | undefined;
 let claimsSc: ServiceClient<typeof ClaimService> | undefined;
 let lineageSc: ServiceClient<typeof LineageService> | undefined;
 let instanceSc: ServiceClient<typeof InstanceService> | undefined;
 const logs: string[] = [];
 
-const as = (who: TestIdentity | string) => ({ headers: { [CALLER_HEADER]: typeof who === "string" ? who : who.inboxId } });
 const sink = (l: string) => logs.push(l);
 
-const startHost = (port?: number) =>
-  startInstanceHost({
-    port,
-    xmtpApiUrl: node!.url,
-    masterSeed: MASTER_SEED,
-    dataDir: join(dir, "host"),
-    serviceToken: TOKEN,
-    llm: { baseUrl: chat!.baseUrl, apiKey: "sk-local-test" },
-    log: createLogger("instance-host", { level: "debug", sink }),
-  });
-
-const startClaims = () =>
-  startClaimsService({
-    port: claimsPort,
-    databaseUrl: claimsDb,
-    serviceToken: TOKEN,
-    templatesUrl: templates!.url,
-    secretsKey: SECRETS_KEY,
-    dataDir: join(dir, "claims"),
-    pool: { hostUrls: [host!.url], target: 3, intervalMs: 200 },
-    sync: { scanIntervalMs: 200 },
-    log: createLogger("claims", { level: "debug", sink }),
-  });
-
 beforeAll(async () => {
-  lock = await lockLocalXmtpPort({ timeoutMs: 120_000 });
-  dir = await mkdtemp(join(tmpdir(), "sync-e2e-"));
-  const [nodeDb, templatesDb] = await Promise.all([createTestDatabase("sync_e2e_xmtp"), createTestDatabase("sync_e2e_templates")]);
-  claimsDb = await createTestDatabase("sync_e2e_claims");
-  node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: nodeDb });
-  cli = await ConvosCli.start(["agent", "serve", "--name", "Kyoto trip", "--profile-name", "Saul"], join(dir, "cli"));
-  const cliReady = cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
   chat = await startChatServer((req) => {
     // The memory extraction after each turn (temperature 0): nothing to learn.
     if (req.body.temperature === 0) return '{"entries":[]}';
     const system = req.body.messages.find((m) => m.role === "system")?.content ?? "";
     return `${MARK.exec(String(system))?.[1] ?? "UNSIGNED"} via ${req.body.model}`;
   });
-  claimsPort = await freePort();
-  templates = await startTemplateService({
-    databaseUrl: templatesDb,
-    serviceToken: TOKEN,
-    resolver: await XmtpInboxResolver.connect({ apiUrl: node.url }),
-    sync: { claimsUrl: `http://127.0.0.1:${claimsPort}`, intervalMs: 200, backoff: { initialMs: 200, maxMs: 1_000 } },
-    log: createLogger("templates", { level: "debug", sink }),
+  stack = new RealStack({
+    name: "sync-e2e",
+    lockTimeoutMs: 120_000,
+    conversationName: "Kyoto trip",
+    logs: { templates: sink, host: sink, claims: sink },
+    templatesSync: { intervalMs: 200, backoff: { initialMs: 200, maxMs: 1_000 } },
+    host: { llm: { baseUrl: chat.baseUrl, apiKey: "sk-local-test" } },
+    claims: { pool: { target: 3, intervalMs: 200 }, sync: { scanIntervalMs: 200 } },
   });
-  templatesSc = createServiceClient(TemplateService, templates.url, TOKEN);
-  host = await startHost();
-  claims = await startClaims();
-  claimsSc = createServiceClient(ClaimService, claims.url, TOKEN);
-  lineageSc = createServiceClient(LineageService, claims.url, TOKEN);
-  instanceSc = createServiceClient(InstanceService, host.url, TOKEN);
-  ready = await cliReady;
+  await stack.start();
+  ({ host, claims, cli, ready, dir, templatesSc, claimsSc, lineageSc } = stack);
+  instanceSc = createServiceClient(InstanceService, host!.url, stack.token);
 }, 150_000);
 
 afterAll(async () => {
-  for (const sc of [templatesSc, claimsSc, lineageSc, instanceSc]) sc?.close();
-  await claims?.close();
-  await host?.close();
-  await templates?.close();
-  await cli?.stop();
+  instanceSc?.close();
+  await stack?.close();
   await chat?.close();
-  await node?.close();
-  await lock?.release();
-  if (dir) await rm(dir, { recursive: true, force: true });
 }, 30_000);
 
 // ---- the creator's side ----
@@ -264,7 +207,6 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
   });
 
   it("an update made while the instance host is down is pending, then applied when the host is back", { timeout: 90_000 }, async () => {
-    const port = host!.port;
     await host!.close();
     const v = (await patchInstructions(instructions("CHARLIE"))).contentVersion;
     // The claims service cannot deliver: the agents show the version waiting, with the reason once a delivery failed.
@@ -273,7 +215,7 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
       .toMatchObject({ state: SyncState.FAILED, pendingVersion: v });
     expect((await getAgent(agents.plain)).sync!.error).not.toBe("");
 
-    host = await startHost(port);
+    host = await stack!.startHost();
     await untilSync(agents.plain, { state: SyncState.CURRENT, appliedVersion: v }, 30_000);
     await untilSync(agents.overridden, { state: SyncState.CURRENT, appliedVersion: v }, 30_000);
     expect(await ask("Is it going to rain?", [agents.plain, agents.overridden])).toEqual(["CHARLIE via model-c", "CHARLIE via model-b"]);
@@ -283,7 +225,7 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     await put({ instructions: instructions("DELTA") });
     await claims!.close();
     const newest = (await put({ instructions: instructions("ECHO") })).contentVersion;
-    claims = await startClaims();
+    claims = await stack!.startClaims();
     await untilSync(agents.plain, { state: SyncState.CURRENT, appliedVersion: newest }, 30_000);
     await untilSync(agents.overridden, { state: SyncState.CURRENT, appliedVersion: newest }, 30_000);
     expect(await ask("Train or bus?", [agents.plain, agents.overridden])).toEqual(["ECHO via model-c", "ECHO via model-b"]);
@@ -325,7 +267,7 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
   it("no log line holds the service token or a creator's instructions text in full", () => {
     const all = logs.join("\n");
     expect(all).toContain("PushTemplateVersion");
-    expect(all).not.toContain(TOKEN);
+    expect(all).not.toContain(stack!.token);
     expect(all).not.toContain(instructions("ECHO"));
   });
 });

@@ -1,0 +1,154 @@
+/**
+ * TEST HARNESS, NOT PRODUCT CODE. The pool with every part real, wired as
+ * `npm start` wires it, for the end-to-end tests (e2e.test.ts,
+ * sync-e2e.test.ts): the local XMTP node on 5556 under the cross-process port
+ * lock (the Convos CLI talks to localhost:5556 only), the template service
+ * checking signatures against that node, a real instance host whose instances
+ * are real XMTP clients, the claims service on PostgreSQL running its warm
+ * pool on that host, and the real Convos CLI serving a conversation
+ * (`convos agent serve`) whose invite the tests claim agents into.
+ *
+ * The instance host comes back on the same port and data directory
+ * (`host.close()`, then `startHost()`), the claims service on the same port
+ * and database (`claims.close()`, then `startClaims()`); the clients stay good.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { XmtpInboxResolver } from "@convos-pool/convos";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
+import { startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "@convos-pool/instance";
+import { createLogger, createServiceClient, freePort, type ServiceClient } from "@convos-pool/kit";
+import { createTestDatabase } from "@convos-pool/kit/testing";
+import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "@convos-pool/templates/src/server.js";
+import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+import { SecretBox } from "../secrets.js";
+import { startClaimsService, type ClaimsServiceOptions, type RunningClaimsService } from "../server.js";
+
+type Sink = (line: string) => void;
+
+export interface RealStackOptions {
+  /** Names the directory (`<name>-…`) and the test databases (`<name>_xmtp`, `<name>_templates`, `<name>_claims`). */
+  name: string;
+  /** How long to wait for the local XMTP port while another test file holds it. */
+  lockTimeoutMs: number;
+  /** The conversation the Convos CLI creates and serves, as "Saul" (`agent serve --name`). */
+  conversationName: string;
+  /** Where each part's log lines go, at level debug; a part without one logs nothing. */
+  logs: { templates?: Sink; host: Sink; claims: Sink };
+  /** The template service's relay of new content versions to the claims service (its URL is filled in). */
+  templatesSync?: Omit<NonNullable<TemplateServiceOptions["sync"]>, "claimsUrl">;
+  /** More of the instance host's options (join timeout, model server). */
+  host?: Partial<InstanceHostOptions>;
+  /** The claims service's warm pool on the instance host, and more of its options (SMS range, sync). */
+  claims: { pool: { target: number; intervalMs?: number } } & Partial<Omit<ClaimsServiceOptions, "pool">>;
+}
+
+const logger = (name: string, sink: Sink | undefined) => (sink ? createLogger(name, { level: "debug", sink }) : createLogger(name, { level: "silent" }));
+
+export class RealStack {
+  /** The service credential of every call between the parts. */
+  readonly token = randomBytes(24).toString("base64url");
+  /** The claims service's POOL_SECRETS_KEY. */
+  readonly secretsKey = SecretBox.generateKey();
+  /** The pool's master seed: 32 bytes of hex (a BIP-39 mnemonic works too). */
+  readonly masterSeed = randomBytes(32).toString("hex");
+
+  lock: PortLock | undefined;
+  node: RunningDevnode | undefined;
+  templates: RunningTemplateService | undefined;
+  host: RunningInstanceHost | undefined;
+  claims: RunningClaimsService | undefined;
+  /** The Convos CLI serving the conversation, and its `ready` event (the conversation, its invite, the CLI's inbox). */
+  cli: ConvosCli | undefined;
+  ready!: ReadyEvent;
+  /** Everything on disk: `host/` (instance workspaces), `claims/` (local providers), `cli/`. */
+  dir = "";
+  claimsDatabaseUrl = "";
+  templatesSc: ServiceClient<typeof TemplateService> | undefined;
+  claimsSc: ServiceClient<typeof ClaimService> | undefined;
+  lineageSc: ServiceClient<typeof LineageService> | undefined;
+  private claimsPort = 0;
+
+  constructor(private readonly opts: RealStackOptions) {}
+
+  async start(): Promise<void> {
+    const { name, logs } = this.opts;
+    this.lock = await lockLocalXmtpPort({ timeoutMs: this.opts.lockTimeoutMs });
+    this.dir = await mkdtemp(join(tmpdir(), `${name}-`));
+    const [nodeDb, templatesDb, claimsDb] = await Promise.all([
+      createTestDatabase(`${name}_xmtp`),
+      createTestDatabase(`${name}_templates`),
+      createTestDatabase(`${name}_claims`),
+    ]);
+    this.claimsDatabaseUrl = claimsDb;
+    this.node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: nodeDb });
+    this.cli = await ConvosCli.start(["agent", "serve", "--name", this.opts.conversationName, "--profile-name", "Saul"], join(this.dir, "cli"));
+    const cliReady = this.cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
+    // A fixed port: the claims service comes back where the template service sends new versions.
+    this.claimsPort = await freePort();
+    const sync = this.opts.templatesSync;
+    // As `npm start` wires them: signatures checked against the XMTP network.
+    this.templates = await startTemplateService({
+      databaseUrl: templatesDb,
+      serviceToken: this.token,
+      resolver: await XmtpInboxResolver.connect({ apiUrl: this.node.url }),
+      sync: sync && { claimsUrl: `http://127.0.0.1:${this.claimsPort}`, ...sync },
+      log: logger("templates", logs.templates),
+    });
+    this.templatesSc = createServiceClient(TemplateService, this.templates.url, this.token);
+    await this.startHost();
+    await this.startClaims();
+    this.claimsSc = createServiceClient(ClaimService, this.claims!.url, this.token);
+    this.lineageSc = createServiceClient(LineageService, this.claims!.url, this.token);
+    this.ready = await cliReady;
+  }
+
+  /** The instance host on its data directory; after `host.close()`, again on the same port. */
+  async startHost(): Promise<RunningInstanceHost> {
+    this.host = await startInstanceHost({
+      port: this.host?.port,
+      xmtpApiUrl: this.node!.url,
+      masterSeed: this.masterSeed,
+      dataDir: join(this.dir, "host"),
+      serviceToken: this.token,
+      log: logger("instance-host", this.opts.logs.host),
+      ...this.opts.host,
+    });
+    return this.host;
+  }
+
+  /** The claims service with its warm pool on the host; after `claims.close()`, again on the same port and database. */
+  async startClaims(): Promise<RunningClaimsService> {
+    const { pool, ...more } = this.opts.claims;
+    this.claims = await startClaimsService({
+      port: this.claimsPort,
+      databaseUrl: this.claimsDatabaseUrl,
+      serviceToken: this.token,
+      templatesUrl: this.templates!.url,
+      secretsKey: this.secretsKey,
+      dataDir: join(this.dir, "claims"),
+      log: logger("claims", this.opts.logs.claims),
+      ...more,
+      pool: { hostUrls: [this.host!.url], ...pool },
+    });
+    return this.claims;
+  }
+
+  /** Stops what started, in reverse, releases the port lock and removes the directory. */
+  async close(): Promise<void> {
+    for (const sc of [this.templatesSc, this.claimsSc, this.lineageSc]) sc?.close();
+    await this.claims?.close();
+    await this.host?.close();
+    await this.templates?.close();
+    await this.cli?.stop();
+    await this.node?.close();
+    await this.lock?.release();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
