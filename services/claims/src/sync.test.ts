@@ -212,7 +212,9 @@ describe("fan-out", () => {
     expect(provisioned.map((r) => r.tool_id)).toEqual(["crypto", "email", "sms"]);
     host.failing.clear();
 
-    await until("applied", async () => appliedOnHost([id], v) && (await allRecorded([id], v)));
+    // The version is recorded first, then the dropped tool is released.
+    const smsGone = async () => (await rows(`select 1 from provisioned_tools where instance_id = $1 and tool_id = 'sms'`, [id])).length === 0;
+    await until("applied, sms released", async () => appliedOnHost([id], v) && (await allRecorded([id], v)) && (await smsGone()));
     const after = await rows<{ tool_id: string; handle: string; secret: Buffer | null }>(
       `select tool_id, handle, secret from provisioned_tools where instance_id = $1 order by tool_id`,
       [id],
