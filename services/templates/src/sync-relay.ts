@@ -46,6 +46,12 @@ export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
   let scanning: Promise<void> | undefined;
   let rescan = false;
   let closed = false;
+  /**
+   * Versions acknowledged since the current scan began: its read of the
+   * outbox may predate their delete, and sending them again would be a
+   * needless duplicate.
+   */
+  const ackedSinceScan = new Map<string, number>();
 
   /** True when the row was acknowledged. */
   async function push(row: OutboxRow): Promise<boolean> {
@@ -56,6 +62,7 @@ export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
       if (!template) return true;
       const res = await claims.client.pushTemplateVersion({ template }, { timeoutMs, signal: aborter.signal });
       await acknowledgeOutboxRow(em, row);
+      ackedSinceScan.set(row.templateId, Math.max(row.version, ackedSinceScan.get(row.templateId) ?? 0));
       log.debug("template version handed to claims", {
         templateId: row.templateId,
         version: row.version,
@@ -74,11 +81,13 @@ export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
 
   async function scan(): Promise<void> {
     if (inFlight.size >= concurrency) return;
+    ackedSinceScan.clear();
     // In-flight rows may be among the due ones: ask for enough to fill every free slot.
     const rows = await dueOutboxRows(opts.em.fork(), concurrency + inFlight.size);
     for (const row of rows) {
       if (inFlight.size >= concurrency || closed) break;
       if (inFlight.has(row.templateId)) continue;
+      if ((ackedSinceScan.get(row.templateId) ?? 0) >= row.version) continue;
       const sent = push(row).then((acknowledged) => {
         inFlight.delete(row.templateId);
         // A slot is free, and a newer version of this template may be waiting.
