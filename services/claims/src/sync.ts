@@ -96,6 +96,11 @@ export class SyncWorker {
   private readonly releases = new Map<string, Release>();
   /** Instances with a delivery queued or in flight: never two at once for one instance. */
   private readonly busy = new Set<string>();
+  /**
+   * Deliveries finished since the current scan began: its read of the due rows
+   * may predate what they recorded (applied, or failed with a backoff).
+   */
+  private readonly finishedSinceScan = new Set<string>();
   private queue: DueInstance[] = [];
   private active = 0;
   private scanning: Promise<void> | undefined;
@@ -156,10 +161,11 @@ export class SyncWorker {
     // Enough to keep every slot busy until the next scan.
     const room = this.concurrency * 16 - this.queue.length;
     if (room <= 0) return;
+    this.finishedSinceScan.clear();
     const due = await dueInstances(this.opts.em.fork(), room, [...this.busy]);
     if (this.stopped) return;
     for (const r of due) {
-      if (this.busy.has(r.id)) continue;
+      if (this.busy.has(r.id) || this.finishedSinceScan.has(r.id)) continue;
       this.busy.add(r.id);
       this.queue.push(r);
     }
@@ -175,6 +181,7 @@ export class SyncWorker {
         .finally(() => {
           this.active--;
           this.busy.delete(r.id);
+          this.finishedSinceScan.add(r.id);
           if (this.active === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
           if (this.queue.length < this.concurrency) this.kick();
           this.pump();
