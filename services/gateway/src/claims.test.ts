@@ -165,6 +165,17 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
+/** A creator's public template claimed by a new user over REST (answered 200). */
+async function claimedAgent() {
+  const creator = newIdentity();
+  const user = newIdentity();
+  const templateId = await template(creator);
+  await refill();
+  const res = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
+  expect(res.status, JSON.stringify(res.json)).toBe(200);
+  return { creator, user, templateId, claimed: res };
+}
+
 describe("REST", () => {
   it("claims a public template (seed 000's body), then lists it in the owner's agents", async () => {
     const creator = newIdentity();
@@ -212,12 +223,7 @@ describe("REST", () => {
   });
 
   it("'My agents' needs the owner's session: 401 without one, 403 with another's", async () => {
-    const creator = newIdentity();
-    const user = newIdentity();
-    const templateId = await template(creator);
-    await refill();
-    const res = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
-    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    const { creator, user } = await claimedAgent();
 
     const anonymous = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`);
     expect(anonymous.status).toBe(401);
@@ -446,12 +452,7 @@ describe("REST", () => {
   });
 
   it("reads one agent and pins it (GET /api/pool/agents/{id}, PUT /api/pool/agents/{id}/pin), for its owner only", async () => {
-    const creator = newIdentity();
-    const user = newIdentity();
-    const templateId = await template(creator);
-    await refill();
-    const claimed = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
-    expect(claimed.status, JSON.stringify(claimed.json)).toBe(200);
+    const { user, claimed } = await claimedAgent();
     const id = claimed.json.instanceId as string;
     const token = await session(user);
     const stranger = await session(newIdentity());
@@ -557,12 +558,7 @@ describe("Connect-Web (browser)", () => {
   });
 
   it("lists a template's instances over Connect JSON and gRPC-Web (LineageService)", async () => {
-    const creator = newIdentity();
-    const user = newIdentity();
-    const templateId = await template(creator);
-    await refill();
-    const claimed = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
-    expect(claimed.status, JSON.stringify(claimed.json)).toBe(200);
+    const { creator, user, templateId, claimed } = await claimedAgent();
     const connect = createClient(LineageService, createConnectTransport({ baseUrl: gateway.url, useBinaryFormat: false }));
     const grpcWeb = createClient(LineageService, createGrpcWebTransport({ baseUrl: gateway.url }));
     const auth = { headers: { authorization: `Bearer ${await session(creator)}` } };

@@ -1,9 +1,9 @@
-import { ConnectError, Code } from "@connectrpc/connect";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, describe, expect, it } from "vitest";
 import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
 import { SIGNED_TYPES, SignatureVerifier, signOperation } from "./signatures.js";
 import { SignerRecoveryPool } from "./signature-workers.js";
+import { codeOf } from "./testing/fixtures.js";
 import { canonicalJson, jsonHash } from "./template-content.js";
 
 const account = privateKeyToAccount(generatePrivateKey());
@@ -11,15 +11,6 @@ const inboxId = deriveInboxId(account.address);
 const fields = { inboxId, templateId: "tmpl_AAAAAAAAAAAAAAAA", version: 3n };
 const pool = new SignerRecoveryPool(1);
 afterAll(() => pool.close());
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (err) {
-    return Code[(err as ConnectError).code];
-  }
-}
 
 describe("SignatureVerifier", () => {
   const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });

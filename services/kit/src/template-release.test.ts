@@ -1,4 +1,3 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { TemplateChange, SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -6,20 +5,11 @@ import { DerivedInboxResolver } from "./inbox.js";
 import { SignatureVerifier, signOperation } from "./signatures.js";
 import { applyPatch, contentFromJson, jsonHash, type TemplateContentJson, type TemplatePatchJson } from "./template-content.js";
 import { releaseOperation, signUpdateRelease, verifyTemplateRelease } from "./template-release.js";
-import { newIdentity, sampleContent } from "./testing/fixtures.js";
+import { codeOf, newIdentity, sampleContent } from "./testing/fixtures.js";
 
 const creator = newIdentity();
 const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
 const expected = { templateId: "tmpl_AAAAAAAAAAAAAAAA", creatorId: creator.inboxId };
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (err) {
-    return Code[(err as ConnectError).code];
-  }
-}
 
 describe("template releases", () => {
   it("accept the creator's update of version N-1, at any age", async () => {

@@ -1,5 +1,5 @@
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import type { Client } from "@connectrpc/connect";
+import { ConnectError, Code, type Client } from "@connectrpc/connect";
 import { Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { deriveInboxId } from "../inbox.js";
@@ -66,4 +66,14 @@ export async function signedTemplate(
     visibility: "public",
   });
   return (await client.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PUBLIC, signature: publish })).template!;
+}
+
+/** The Connect code a call ended with ("ok" when it succeeded), to compare in one assertion. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (err) {
+    return Code[ConnectError.from(err).code];
+  }
 }
