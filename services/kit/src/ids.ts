@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -15,4 +15,22 @@ export function randomId(prefix: string): string {
     }
   }
   return `${prefix}_${id}`;
+}
+
+/**
+ * A template's id, derived from its creator and the nonce of its signed
+ * create. The create's signature covers neither the id (the service picks
+ * it) nor anything else that names it, so the id is made of what that
+ * signature does cover: whoever holds version 1 of a template can check
+ * that its creator signed it for this id (template-release.ts). 96 bits of
+ * SHA-256 over a random nonce: as unguessable as randomId.
+ */
+export function templateIdFor(creatorId: string, nonce: string): string {
+  let n = BigInt(`0x${createHash("sha256").update(`convos-pool/template/${creatorId}/${nonce.toLowerCase()}`).digest("hex").slice(0, 24)}`);
+  let id = "";
+  for (let i = 0; i < 16; i++) {
+    id += ALPHABET[Number(n % 62n)];
+    n /= 62n;
+  }
+  return `tmpl_${id}`;
 }

@@ -14,3 +14,5 @@ export * from "./ids.js";
 export * from "./page-token.js";
 export * from "./template-release.js";
 export * from "./ports.js";
+export * from "./tls.js";
+export * from "./limits.js";

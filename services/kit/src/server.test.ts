@@ -16,7 +16,7 @@ import {
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "@convos-pool/gen/grpc/health/v1/health_pb.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { callerHeaders, callerInboxId, serviceAuthInterceptor, serviceCredentialClientInterceptor } from "./auth.js";
+import { callerHeaders, callerInboxId, generateServiceCredentials, serviceAuthInterceptor, serviceCredentialClientInterceptor } from "./auth.js";
 import { fieldViolations, invalidArgument } from "./errors.js";
 import { createLogger } from "./log.js";
 import { startServer, type RunningServer, type ServerOptions } from "./server.js";
@@ -283,38 +283,35 @@ describe("errors on the wire", () => {
   }
 });
 
-describe("service credential", () => {
-  const TOKEN = "s3cret-service-token";
+describe("service credentials", () => {
+  const creds = generateServiceCredentials();
+  // The gateway may call SessionService here; the claims service is known but not allowed.
+  const policy = { [SessionService.typeName]: ["gateway"] } as const;
 
-  it("refuses calls without or with a wrong token, accepts the right one, keeps health open", async () => {
-    const server = await start({ interceptors: [serviceAuthInterceptor(TOKEN)] });
+  it("refuses calls without or with an unknown token, refuses a known service outside the policy, keeps health open", async () => {
+    const server = await start({ interceptors: [serviceAuthInterceptor(creds.gateway.directory, policy)] });
     const call = (transport: Transport, headers?: Record<string, string>) =>
       createClient(SessionService, transport).createSession({ inboxId: "frank" }, { headers });
+    const as = (token: string) =>
+      createConnectTransport({ baseUrl: server.url, httpVersion: "2", interceptors: [serviceCredentialClientInterceptor(token)] });
 
     const bare = createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" });
-    const missing = await call(bare).catch((e: unknown) => ConnectError.from(e));
-    expect((missing as ConnectError).code).toBe(Code.Unauthenticated);
+    expect(((await call(bare).catch((e: unknown) => e)) as ConnectError).code).toBe(Code.Unauthenticated);
+    const unknown = (await call(as("not-a-token")).catch((e: unknown) => e)) as ConnectError;
+    expect(unknown.code).toBe(Code.Unauthenticated);
+    expect(unknown.rawMessage).toBe("missing or invalid service credential");
 
-    const wrong = createConnectTransport({
-      baseUrl: server.url,
-      httpVersion: "2",
-      interceptors: [serviceCredentialClientInterceptor("not-the-token")],
-    });
-    const refused = await call(wrong).catch((e: unknown) => ConnectError.from(e));
-    expect((refused as ConnectError).code).toBe(Code.Unauthenticated);
+    const claims = (await call(as(creds.claims.token)).catch((e: unknown) => e)) as ConnectError;
+    expect(claims.code).toBe(Code.PermissionDenied);
+    expect(claims.rawMessage).toBe("the claims credential may not call convos.pool.v1.SessionService");
 
-    const right = createConnectTransport({
-      baseUrl: server.url,
-      httpVersion: "2",
-      interceptors: [serviceCredentialClientInterceptor(TOKEN)],
-    });
-    expect((await call(right)).token).toBe("frank|caller=none");
-    // The forwarded caller is visible only because the credential checked out.
-    expect((await call(right, callerHeaders("inbox-123"))).token).toBe("frank|caller=inbox-123");
+    expect((await call(as(creds.gateway.token))).token).toBe("frank|caller=none");
+    // The forwarded caller is visible only because the call came from the gateway.
+    expect((await call(as(creds.gateway.token), callerHeaders("inbox-123"))).token).toBe("frank|caller=inbox-123");
 
     // Plain gRPC with the token as metadata works too; health needs no token.
     const md = new grpc.Metadata();
-    md.set("x-pool-service-token", TOKEN);
+    md.set("x-pool-service-token", creds.gateway.token);
     const client = grpcClient(server);
     const res = await grpcUnary(
       client,
@@ -326,6 +323,21 @@ describe("service credential", () => {
     );
     expect(res.token).toBe("gina|caller=none");
     expect((await healthCheck(client, "")).status).toBe(ServingStatus.SERVING);
+  });
+
+  it("ignores x-pool-caller from any service but the gateway", async () => {
+    const server = await start({
+      interceptors: [serviceAuthInterceptor(creds.gateway.directory, { [SessionService.typeName]: ["gateway", "claims", "instance-host"] })],
+    });
+    for (const who of ["claims", "instance-host"] as const) {
+      const transport = createConnectTransport({
+        baseUrl: server.url,
+        httpVersion: "2",
+        interceptors: [serviceCredentialClientInterceptor(creds[who].token)],
+      });
+      const res = await createClient(SessionService, transport).createSession({ inboxId: "hal" }, { headers: callerHeaders("forged-inbox") });
+      expect(res.token, who).toBe("hal|caller=none");
+    }
   });
 
   it("never trusts x-pool-caller on a server without the credential check", async () => {

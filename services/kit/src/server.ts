@@ -2,15 +2,27 @@
 // over HTTP/1.1 (browsers, connect-web, curl) and cleartext HTTP/2 with prior
 // knowledge (gRPC clients). A Connect server on plain HTTP/2 refuses HTTP/1.1
 // clients (DESIGN.md section 6), so a TCP listener looks at the first bytes
-// of each connection and hands it to the right Node server.
+// of each connection and hands it to the right Node server. With TLS
+// configured, one secure HTTP/2 server takes both, chosen by ALPN.
 
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import { Code, ConnectError, type ConnectRouter, type Interceptor, cors as connectCors } from "@connectrpc/connect";
+import type * as tls from "node:tls";
+import {
+  Code,
+  ConnectError,
+  createContextKey,
+  createContextValues,
+  type ConnectRouter,
+  type HandlerContext,
+  type Interceptor,
+  cors as connectCors,
+} from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { HealthState, registerHealth } from "./health.js";
 import type { Logger } from "./log.js";
+import type { TlsConfig } from "./tls.js";
 
 export type ServerRequest = http.IncomingMessage | http2.Http2ServerRequest;
 export type ServerResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -41,11 +53,26 @@ export interface ServerOptions {
   maxRequestBytes?: number;
   /** How long close() lets in-flight requests finish; default 5000 ms. */
   shutdownGraceMs?: number;
+  /** Serve over TLS (https://), with client certificates required when `mutual`. */
+  tls?: TlsConfig;
+}
+
+/** The TCP peer of the request's connection; handlers read it with peerAddress(ctx). */
+const peerAddressKey = createContextKey<string | undefined>(undefined, { description: "TCP peer address" });
+
+/** The address the request came from (the TCP peer: a proxy in front of the server, if any). */
+export function peerAddress(ctx: HandlerContext): string | undefined {
+  return ctx.values.get(peerAddressKey);
+}
+
+/** The same for a request of a `fallback` handler. */
+export function peerAddressOf(req: ServerRequest): string | undefined {
+  return req.socket?.remoteAddress;
 }
 
 export interface RunningServer {
   port: number;
-  /** http://host:port */
+  /** http://host:port, or https:// with TLS */
   url: string;
   health: HealthState;
   /** Idempotent; always resolves within about shutdownGraceMs + 1 s. */
@@ -113,6 +140,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     interceptors: opts.interceptors ?? [],
     readMaxBytes: opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     shutdownSignal: shutdown.signal,
+    contextValues: (req) => createContextValues().set(peerAddressKey, peerAddressOf(req)),
     fallback: (req, res) => void runFallback(req, res as ServerResponse),
   });
 
@@ -155,7 +183,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   const h1 = http.createServer((req, res) => onRequest(req, res));
-  const h2 = http2.createServer((req, res) => onRequest(req, res));
+  const h2 = opts.tls
+    ? http2.createSecureServer(
+        {
+          allowHTTP1: true,
+          cert: opts.tls.cert,
+          key: opts.tls.key,
+          ca: opts.tls.ca,
+          requestCert: Boolean(opts.tls.mutual),
+          rejectUnauthorized: Boolean(opts.tls.mutual),
+        },
+        (req, res) => onRequest(req, res),
+      )
+    : http2.createServer((req, res) => onRequest(req, res));
   h1.on("clientError", (err, socket) => {
     log.debug("http/1 client error", { err });
     socket.destroy();
@@ -167,29 +207,51 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (closing) session.close();
   });
 
-  const listener = net.createServer({ noDelay: true }, (socket) => {
-    if (closing) {
-      socket.destroy();
-      return;
-    }
-    const conn: Conn = { kind: "pending", active: 0 };
+  function track(socket: net.Socket, kind: Conn["kind"]): Conn {
+    const conn: Conn = { kind, active: 0 };
     conns.set(socket, conn);
     socket.once("close", () => conns.delete(socket));
-    // Errors are handled by the HTTP servers once they own the socket; until
-    // then (and in between) an unhandled 'error' would crash the process.
-    socket.on("error", () => {});
-    sniff(socket, (isH2) => {
-      conn.kind = isH2 ? "h2" : "h1";
-      if (isH2) {
-        // The HTTP/2 session drains the unshifted bytes itself, then reads the handle.
-        h2.emit("connection", socket);
-      } else {
-        // The HTTP/1 parser reads 'data' events: the paused socket must flow again.
-        h1.emit("connection", socket);
-        socket.resume();
-      }
+    return conn;
+  }
+
+  let listener: net.Server;
+  if (opts.tls) {
+    // The secure server reads ALPN itself: h2, or HTTP/1.1 on the same port.
+    const secure = h2 as http2.Http2SecureServer;
+    // Connections are tracked from their handshake on (a handshake that
+    // never ends is dropped by the TLS layer's own timeout).
+    secure.on("connection", (socket: net.Socket) => {
+      if (closing) socket.destroy();
+      socket.on("error", () => {});
     });
-  });
+    secure.on("secureConnection", (socket: tls.TLSSocket) => {
+      track(socket, socket.alpnProtocol === "h2" ? "h2" : "h1");
+    });
+    secure.on("tlsClientError", (err) => log.debug("tls client error", { err }));
+    listener = secure;
+  } else {
+    listener = net.createServer({ noDelay: true }, (socket) => {
+      if (closing) {
+        socket.destroy();
+        return;
+      }
+      const conn = track(socket, "pending");
+      // Errors are handled by the HTTP servers once they own the socket; until
+      // then (and in between) an unhandled 'error' would crash the process.
+      socket.on("error", () => {});
+      sniff(socket, (isH2) => {
+        conn.kind = isH2 ? "h2" : "h1";
+        if (isH2) {
+          // The HTTP/2 session drains the unshifted bytes itself, then reads the handle.
+          h2.emit("connection", socket);
+        } else {
+          // The HTTP/1 parser reads 'data' events: the paused socket must flow again.
+          h1.emit("connection", socket);
+          socket.resume();
+        }
+      });
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     listener.once("error", reject);
@@ -201,7 +263,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   listener.on("error", (err) => log.error("listener error", { err }));
 
   const port = (listener.address() as net.AddressInfo).port;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const url = `${opts.tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
   health.set("", true);
   for (const name of serviceNames) health.set(name, true);
   log.info("server listening", { service: opts.name, url, services: [...serviceNames] });

@@ -2,7 +2,7 @@ import type * as http2 from "node:http2";
 import { createClient, type Client } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport, type GrpcTransportOptions } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
-import { serviceCredentialClientInterceptor } from "./auth.js";
+import { serviceCredentialClientInterceptor, type ClientCredentials } from "./auth.js";
 
 export interface ServiceClient<S extends DescService> {
   client: Client<S>;
@@ -11,16 +11,24 @@ export interface ServiceClient<S extends DescService> {
 }
 
 /**
- * A gRPC client of another pool service, presenting the service credential.
- * Internal calls stay on one machine or one cluster network: no compression
- * (gzip of a page of templates costs more than sending it).
+ * A gRPC client of another pool service, presenting this service's
+ * credential. With TLS configured the URL must be https: the peer is checked
+ * against the pool's CA, and with mutual TLS this service's certificate is
+ * presented. Internal calls stay on one machine or one cluster network: no
+ * compression (gzip of a page of templates costs more than sending it).
  */
-export function createServiceClient<S extends DescService>(service: S, url: string, serviceToken: string): ServiceClient<S> {
-  const sessions = new Http2SessionManager(url, { idleConnectionTimeoutMs: 60_000 });
+export function createServiceClient<S extends DescService>(service: S, url: string, credentials: ClientCredentials): ServiceClient<S> {
+  const tls = credentials.tls;
+  if (tls && !url.startsWith("https:")) throw new Error(`TLS is configured, so ${url} must be an https:// URL`);
+  const sessions = new Http2SessionManager(
+    url,
+    { idleConnectionTimeoutMs: 60_000 },
+    tls ? { ca: tls.ca, ...(tls.mutual ? { cert: tls.cert, key: tls.key } : {}) } : undefined,
+  );
   const transport = createGrpcTransport({
     baseUrl: url,
     sessionManager: new GoawaySafeSessionManager(sessions),
-    interceptors: [serviceCredentialClientInterceptor(serviceToken)],
+    interceptors: [serviceCredentialClientInterceptor(credentials.token)],
     acceptCompression: [],
   });
   return { client: createClient(service, transport), close: () => sessions.abort() };

@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { recoverTypedDataAddress, type Hex, type LocalAccount, type RecoverTypedDataAddressParameters } from "viem";
+import { keccak256, recoverTypedDataAddress, toBytes, type Hex, type LocalAccount, type RecoverTypedDataAddressParameters } from "viem";
 import { create } from "@bufbuild/protobuf";
 import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { invalidArgument, permissionDenied, unauthenticated } from "./errors.js";
 import type { InboxResolver } from "./inbox.js";
+import { canonicalJson } from "./template-content.js";
 
 /**
  * EIP-712 typed data for every signed operation of the pool. Each operation
@@ -70,6 +71,21 @@ export const SIGNED_TYPES = {
     { name: "inboxId", type: "string" },
     { name: "instanceId", type: "string" },
     { name: "pinned", type: "bool" },
+    ...envelope,
+  ],
+  // A claim by a client that keeps no session: the requester (inboxId) signs
+  // what it asks for, so that nobody can claim in their name (claimFields).
+  ClaimAgent: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "inviteHash", type: "bytes32" },
+    { name: "model", type: "string" },
+    { name: "userConfigHash", type: "bytes32" },
+    ...envelope,
+  ],
+  RemoveAgent: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
     ...envelope,
   ],
 } as const;
@@ -176,4 +192,26 @@ export async function signOperation(
     message: { ...fields, issuedAt: BigInt(issuedAt), nonce },
   });
   return create(SignatureSchema, { signature, issuedAt: BigInt(issuedAt), nonce });
+}
+
+/**
+ * The fields of a `ClaimAgent` signature, from the claim as sent: the invite
+ * as keccak256 of its text with surrounding white space trimmed, the user
+ * config as keccak256 of its canonical JSON (`{}` when empty), the model as
+ * given ("" for the template's default). docs/signatures.md, "Claims".
+ */
+export function claimFields(claim: {
+  requester: string;
+  templateId: string;
+  conversationInvite: string;
+  model: string;
+  userConfig: Record<string, string>;
+}): OperationFields & { inboxId: string } {
+  return {
+    inboxId: claim.requester,
+    templateId: claim.templateId,
+    inviteHash: keccak256(toBytes(claim.conversationInvite.trim())),
+    model: claim.model,
+    userConfigHash: keccak256(toBytes(canonicalJson(claim.userConfig))),
+  };
 }

@@ -1,6 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { TemplateChange, SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { templateIdFor } from "./ids.js";
 import { DerivedInboxResolver } from "./inbox.js";
 import { SignatureVerifier, signOperation } from "./signatures.js";
 import { applyPatch, contentFromJson, jsonHash, type TemplateContentJson, type TemplatePatchJson } from "./template-content.js";
@@ -85,14 +87,20 @@ describe("template releases", () => {
     );
   });
 
-  it("accept a CREATE as version 1 only", async () => {
+  it("accept a CREATE as version 1 of the template its signature derives, only", async () => {
     const content = sampleContent();
     const creatorSignature = await signOperation(creator.account, "CreateTemplate", { inboxId: creator.inboxId, contentHash: jsonHash(content) });
-    const t = create(SignedTemplateSchema, { ...expected, version: 1n, content: contentFromJson(content), creatorSignature, change: TemplateChange.CREATE });
-    expect(await verifyTemplateRelease(verifier, t, expected)).toBe(creator.account.address);
-    expect(await codeOf(verifyTemplateRelease(verifier, create(SignedTemplateSchema, { ...t, version: 2n }), expected))).toBe("InvalidArgument");
+    const mine = { templateId: templateIdFor(creator.inboxId, creatorSignature.nonce), creatorId: creator.inboxId };
+    const t = create(SignedTemplateSchema, { ...mine, version: 1n, content: contentFromJson(content), creatorSignature, change: TemplateChange.CREATE });
+    expect(await verifyTemplateRelease(verifier, t, mine)).toBe(creator.account.address);
+    expect(await codeOf(verifyTemplateRelease(verifier, create(SignedTemplateSchema, { ...t, version: 2n }), mine))).toBe("InvalidArgument");
     const edited = create(SignedTemplateSchema, { ...t, content: contentFromJson(sampleContent({ agent_name: "Someone else" })) });
-    expect(await codeOf(verifyTemplateRelease(verifier, edited, expected))).toBe("PermissionDenied");
+    expect(await codeOf(verifyTemplateRelease(verifier, edited, mine))).toBe("PermissionDenied");
+    // The creator's version 1 of one template passed off as another of theirs: its signature names the first.
+    const other = { ...mine, templateId: expected.templateId };
+    const err = ConnectError.from(await verifyTemplateRelease(verifier, create(SignedTemplateSchema, { ...t, ...other }), other).catch((e: unknown) => e));
+    expect(err.code).toBe(Code.PermissionDenied);
+    expect(err.rawMessage).toBe(`template.template_id: the creator's signature of version 1 is not for template ${expected.templateId}`);
   });
 });
 

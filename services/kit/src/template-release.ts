@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import type { Hex, LocalAccount } from "viem";
 import { SignedTemplateSchema, TemplateChange, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { invalidArgument, permissionDenied } from "./errors.js";
+import { templateIdFor } from "./ids.js";
 import { signOperation, type OperationFields, type SignatureVerifier, type SignedOperation } from "./signatures.js";
 import { contentFromJson, contentToJson, jsonHash, validateContent, type TemplateContentJson } from "./template-content.js";
 
@@ -64,6 +65,10 @@ export async function verifyTemplateRelease(
     throw permissionDenied("template.creator_id: not the creator of this instance's template");
   }
   const { operation, fields } = releaseOperation(t);
+  // A create's signature names no template: the id is derived from what it signs (ids.ts).
+  if (t.change === TemplateChange.CREATE && t.templateId !== templateIdFor(t.creatorId, t.creatorSignature?.nonce ?? "")) {
+    throw permissionDenied(`template.template_id: the creator's signature of version 1 is not for template ${t.templateId}`);
+  }
   const verified = await verifier.verify(operation, fields, t.creatorSignature, "template.creator_signature", { anyAge: true });
   return verified.address;
 }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/common.proto.
  */
 export const file_convos_pool_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIpYBCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIIjYKC01vZGVsQ29uZmlnEg8KB2RlZmF1bHQYASABKAkSFgoOYWxsb3dfb3ZlcnJpZGUYAiABKAgiQAoJU2lnbmF0dXJlEhEKCXNpZ25hdHVyZRgBIAEoCRIRCglpc3N1ZWRfYXQYAiABKAMSDQoFbm9uY2UYAyABKAkiNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkqWgoMUHJvdmlzaW9uaW5nEhwKGFBST1ZJU0lPTklOR19VTlNQRUNJRklFRBAAEhUKEVBST1ZJU0lPTklOR19QT09MEAESFQoRUFJPVklTSU9OSU5HX1VTRVIQAmIGcHJvdG8z");
+  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIpYBCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIIjYKC01vZGVsQ29uZmlnEg8KB2RlZmF1bHQYASABKAkSFgoOYWxsb3dfb3ZlcnJpZGUYAiABKAgiQAoJU2lnbmF0dXJlEhEKCXNpZ25hdHVyZRgBIAEoCRIRCglpc3N1ZWRfYXQYAiABKAMSDQoFbm9uY2UYAyABKAkiNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiOwoNTGltaXRFeGNlZWRlZBINCgVsaW1pdBgBIAEoCRIbChNyZXRyeV9hZnRlcl9zZWNvbmRzGAIgASgDKloKDFByb3Zpc2lvbmluZxIcChhQUk9WSVNJT05JTkdfVU5TUEVDSUZJRUQQABIVChFQUk9WSVNJT05JTkdfUE9PTBABEhUKEVBST1ZJU0lPTklOR19VU0VSEAJiBnByb3RvMw");
 
 /**
  * A tool an agent needs, and how its configuration is provisioned.
@@ -153,6 +153,37 @@ export type FieldViolation = Message<"convos.pool.v1.FieldViolation"> & {
  */
 export const FieldViolationSchema: GenMessage<FieldViolation> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_common, 3);
+
+/**
+ * Attached to a RESOURCE_EXHAUSTED error that a limit of the pool caused (a
+ * rate limit, or a cap on what one owner may hold), so that a client can tell
+ * it from a pool that is out of idle agents. docs/limits.md lists them.
+ *
+ * @generated from message convos.pool.v1.LimitExceeded
+ */
+export type LimitExceeded = Message<"convos.pool.v1.LimitExceeded"> & {
+  /**
+   * Which limit, for example "claims per caller" or "live agents per owner".
+   *
+   * @generated from field: string limit = 1;
+   */
+  limit: string;
+
+  /**
+   * When a retry can succeed; 0 when waiting alone will not help (a cap:
+   * remove an agent first). Also sent as the Retry-After header.
+   *
+   * @generated from field: int64 retry_after_seconds = 2;
+   */
+  retryAfterSeconds: bigint;
+};
+
+/**
+ * Describes the message convos.pool.v1.LimitExceeded.
+ * Use `create(LimitExceededSchema)` to create a new message.
+ */
+export const LimitExceededSchema: GenMessage<LimitExceeded> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_common, 4);
 
 /**
  * Who provides a tool's configuration.

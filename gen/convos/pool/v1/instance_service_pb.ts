@@ -50,6 +50,11 @@ export const ToolCredentialSchema: GenMessage<ToolCredential> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_instance_service, 0);
 
 /**
+ * Refused with PERMISSION_DENIED unless `template` is a release its creator
+ * signed (checked against the XMTP network), for the template it names, and
+ * the model and tools are ones that release allows: the pool cannot make an
+ * agent run instructions no creator signed.
+ *
  * @generated from message convos.pool.v1.ConfigureRequest
  */
 export type ConfigureRequest = Message<"convos.pool.v1.ConfigureRequest"> & {
@@ -59,6 +64,8 @@ export type ConfigureRequest = Message<"convos.pool.v1.ConfigureRequest"> & {
   instanceId: string;
 
   /**
+   * The template's newest content version as its creator signed it.
+   *
    * @generated from field: convos.pool.v1.SignedTemplate template = 2;
    */
   template?: SignedTemplate | undefined;

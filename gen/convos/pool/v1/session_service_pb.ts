@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/session_service.proto.
  */
 export const file_convos_pool_v1_session_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRjb252b3MvcG9vbC92MS9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIlYKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCGluYm94X2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJWChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAybgoOU2Vzc2lvblNlcnZpY2USXAoNQ3JlYXRlU2Vzc2lvbhIkLmNvbnZvcy5wb29sLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlYgZwcm90bzM", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("CiRjb252b3MvcG9vbC92MS9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIlYKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCGluYm94X2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJWChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFgoURGVsZXRlU2Vzc2lvblJlcXVlc3QiFwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlMswBCg5TZXNzaW9uU2VydmljZRJcCg1DcmVhdGVTZXNzaW9uEiQuY29udm9zLnBvb2wudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaJS5jb252b3MucG9vbC52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USXAoNRGVsZXRlU2Vzc2lvbhIkLmNvbnZvcy5wb29sLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlYgZwcm90bzM", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.CreateSessionRequest
@@ -65,6 +65,32 @@ export const CreateSessionResponseSchema: GenMessage<CreateSessionResponse> = /*
   messageDesc(file_convos_pool_v1_session_service, 1);
 
 /**
+ * @generated from message convos.pool.v1.DeleteSessionRequest
+ */
+export type DeleteSessionRequest = Message<"convos.pool.v1.DeleteSessionRequest"> & {
+};
+
+/**
+ * Describes the message convos.pool.v1.DeleteSessionRequest.
+ * Use `create(DeleteSessionRequestSchema)` to create a new message.
+ */
+export const DeleteSessionRequestSchema: GenMessage<DeleteSessionRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_session_service, 2);
+
+/**
+ * @generated from message convos.pool.v1.DeleteSessionResponse
+ */
+export type DeleteSessionResponse = Message<"convos.pool.v1.DeleteSessionResponse"> & {
+};
+
+/**
+ * Describes the message convos.pool.v1.DeleteSessionResponse.
+ * Use `create(DeleteSessionResponseSchema)` to create a new message.
+ */
+export const DeleteSessionResponseSchema: GenMessage<DeleteSessionResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_session_service, 3);
+
+/**
  * Proof of identity for reads of private data: a signed EIP-712 login
  * message buys a short-lived bearer token. Served by the gateway.
  *
@@ -78,6 +104,17 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof CreateSessionRequestSchema;
     output: typeof CreateSessionResponseSchema;
+  },
+  /**
+   * Signs out: the session presented in the Authorization header is refused
+   * from now on, by every gateway of the pool.
+   *
+   * @generated from rpc convos.pool.v1.SessionService.DeleteSession
+   */
+  deleteSession: {
+    methodKind: "unary";
+    input: typeof DeleteSessionRequestSchema;
+    output: typeof DeleteSessionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_session_service, 0);
