@@ -41,7 +41,16 @@ import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { parseInvite, walletSigner, writeAppData } from "@convos-pool/convos";
 import { startInstanceHost } from "@convos-pool/instance";
-import { contentFromJson, contentToJson, createLogger, createServiceClient, jsonHash, signOperation } from "@convos-pool/kit";
+import {
+  contentFromJson,
+  contentToJson,
+  createLogger,
+  createServiceClient,
+  generateServiceCredentials,
+  jsonHash,
+  serviceEnv,
+  signOperation,
+} from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { CLAIM_SQL } from "../services/claims/src/claim-sql.js";
 import { SecretBox } from "../services/claims/src/secrets.js";
@@ -65,7 +74,8 @@ const TARGET = JOIN_CLAIMS + 1;
 /** The claims service's connection pool (its main.ts takes the kit's default). */
 const CLAIMS_DB_CONNECTIONS = 10;
 
-const TOKEN = randomBytes(24).toString("base64url");
+/** Each service its own credential; the benchmark calls the claims service as the gateway does. */
+const CREDS = generateServiceCredentials();
 const SECRETS_KEY = SecretBox.generateKey();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -123,7 +133,7 @@ function toPg(sql: string): string {
 }
 
 async function publicTemplate(templatesUrl: string, creator: TestIdentity) {
-  const sc = createServiceClient(TemplateService, templatesUrl, TOKEN);
+  const sc = createServiceClient(TemplateService, templatesUrl, CREDS.gateway);
   try {
     // No pool tools (the local email provider's scrypt alone would dominate) and no required user value.
     const body = contentFromJson(sampleContent({ tools: [] }));
@@ -256,14 +266,14 @@ async function main() {
   const children: Child[] = [];
   const closers: (() => Promise<unknown>)[] = [];
   try {
-    const templates = await startChild("services/templates/src/main.ts", { DATABASE_URL: templatesDb, POOL_SERVICE_TOKEN: TOKEN });
+    const templates = await startChild("services/templates/src/main.ts", { DATABASE_URL: templatesDb, ...serviceEnv(CREDS.templates) });
     children.push(templates);
     const creatorOfTemplate = newIdentity();
     const templateId = await publicTemplate(templates.url, creatorOfTemplate);
     const users = Array.from({ length: 50 }, () => newIdentity().inboxId);
     const claimsEnv = (databaseUrl: string, data: string, extra: Record<string, string> = {}) => ({
       DATABASE_URL: databaseUrl,
-      POOL_SERVICE_TOKEN: TOKEN,
+      ...serviceEnv(CREDS.claims),
       TEMPLATES_URL: templates.url,
       POOL_SECRETS_KEY: SECRETS_KEY,
       POOL_DATA_DIR: join(dir, data),
@@ -271,7 +281,7 @@ async function main() {
     });
 
     // ======================================== 1 and 2: without join, and the bare statement
-    const standIn = await StandInHost.start(TOKEN);
+    const standIn = await StandInHost.start(CREDS["instance-host"]);
     closers.push(() => standIn.kill());
     const claims = await startChild("services/claims/src/main.ts", claimsEnv(claimsDb, "claims"));
     children.push(claims);
@@ -293,7 +303,7 @@ async function main() {
     }
     await sql.query("vacuum analyze instances");
 
-    const claimsSc = createServiceClient(ClaimService, claims.url, TOKEN);
+    const claimsSc = createServiceClient(ClaimService, claims.url, CREDS.gateway);
     closers.push(async () => claimsSc.close());
     let n = 0;
     const claimOnce = () => {
@@ -372,7 +382,7 @@ async function main() {
       xmtpApiUrl: node.url,
       masterSeed: randomBytes(32).toString("hex"),
       dataDir: join(dir, "host"),
-      serviceToken: TOKEN,
+      credentials: CREDS["instance-host"],
       joinTimeoutMs: 60_000,
       log: createLogger("instance-host", { level: "error" }),
     });
@@ -387,7 +397,7 @@ async function main() {
     const jsql = new pg.Client({ connectionString: joinClaimsDb });
     await jsql.connect();
     closers.push(() => jsql.end());
-    const joinSc = createServiceClient(ClaimService, joinClaims.url, TOKEN);
+    const joinSc = createServiceClient(ClaimService, joinClaims.url, CREDS.gateway);
     closers.push(async () => joinSc.close());
 
     const idleIds = async () => (await jsql.query<{ id: string }>(`select id from instances where state = 'idle'`)).rows.map((r) => r.id);

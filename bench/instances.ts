@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { english, generateMnemonic } from "viem/accounts";
-import { createServiceClient } from "@convos-pool/kit";
+import { createServiceClient, generateServiceCredentials, serviceEnv } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -89,11 +89,11 @@ async function settledStatus(pid: number) {
 }
 
 const dir = await mkdtemp(join(tmpdir(), "bench-instances-"));
-const token = randomBytes(24).toString("base64url");
+const creds = generateServiceCredentials();
 const hostEnv = async () => ({
   XMTP_API_URL: node.url,
   POOL_MASTER_SEED: seed,
-  POOL_SERVICE_TOKEN: token,
+  ...serviceEnv(creds["instance-host"]),
   INSTANCE_DATA_DIR: join(dir, "instances"),
   PORT: String(await freePort()),
   HOST: "127.0.0.1",
@@ -108,7 +108,7 @@ const node = await startChild(
 let host = await startChild("services/instance/src/main.ts", await hostEnv(), "instance host:");
 
 try {
-  let rpc = createServiceClient(InstanceHostService, host.url, token);
+  let rpc = createServiceClient(InstanceHostService, host.url, creds.claims);
   const empty = await settledStatus(host.pid);
   await rpc.client.startInstance({ instanceId: "warmup", walletIndex: 0 });
   const one = await settledStatus(host.pid);
@@ -139,7 +139,7 @@ try {
   const r0 = performance.now();
   host = await startChild("services/instance/src/main.ts", await hostEnv(), "instance host:");
   const restoreMs = performance.now() - r0;
-  rpc = createServiceClient(InstanceHostService, host.url, token);
+  rpc = createServiceClient(InstanceHostService, host.url, creds.claims);
   const back = (await rpc.client.listInstances({})).instances.filter((i) => i.state === InstanceState.IDLE).length;
   const restored = await settledStatus(host.pid);
   rpc.close();

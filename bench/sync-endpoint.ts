@@ -18,6 +18,7 @@ import {
   createLogger,
   installShutdownHandlers,
   serviceAuthInterceptor,
+  serviceCredentialsFromEnv,
   startServer,
   verifyTemplateRelease,
 } from "@convos-pool/kit";
@@ -42,7 +43,8 @@ const server = await startServer({
   port: Number(env("PORT")),
   host: "127.0.0.1",
   log,
-  interceptors: [serviceAuthInterceptor(env("POOL_SERVICE_TOKEN"))],
+  // The real host's policy (HOST_ACCESS), without loading the XMTP SDK that its package brings.
+  interceptors: [serviceAuthInterceptor(serviceCredentialsFromEnv("instance-host").directory, { [InstanceService.typeName]: ["claims"] })],
   routes: (router) =>
     router.service(InstanceService, {
       async updateTemplate(req, ctx) {

@@ -26,7 +26,16 @@ import pg from "pg";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { contentFromJson, contentToJson, createServiceClient, jsonHash, signOperation, signUpdateRelease } from "@convos-pool/kit";
+import {
+  contentFromJson,
+  contentToJson,
+  createServiceClient,
+  generateServiceCredentials,
+  jsonHash,
+  serviceEnv,
+  signOperation,
+  signUpdateRelease,
+} from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { SecretBox } from "../services/claims/src/secrets.js";
 import { fmt, median, startChild, type Child } from "./lib.js";
@@ -38,7 +47,7 @@ const CONCURRENCY = 64;
 /** Every instance starts on version 1: the template as created. */
 const BASE_VERSION = 1;
 const TARGET_MS = 2000;
-const TOKEN = randomBytes(24).toString("base64url");
+const CREDS = generateServiceCredentials();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,7 +84,7 @@ async function main() {
   try {
     const claims = await startChild("services/claims/src/main.ts", {
       DATABASE_URL: claimsDb,
-      POOL_SERVICE_TOKEN: TOKEN,
+      ...serviceEnv(CREDS.claims),
       // The fan-out never asks the template service; claims would.
       TEMPLATES_URL: "http://127.0.0.1:9",
       POOL_SECRETS_KEY: SecretBox.generateKey(),
@@ -84,11 +93,11 @@ async function main() {
     children.push(claims);
     const templatesService = await startChild("services/templates/src/main.ts", {
       DATABASE_URL: templatesDb,
-      POOL_SERVICE_TOKEN: TOKEN,
+      ...serviceEnv(CREDS.templates),
       CLAIMS_URL: claims.url,
     });
     children.push(templatesService);
-    const templates = createServiceClient(TemplateService, templatesService.url, TOKEN);
+    const templates = createServiceClient(TemplateService, templatesService.url, CREDS.gateway);
     clients.push(templates);
     const create = async () => {
       const signature = await signOperation(creator.account, "CreateTemplate", { inboxId: creator.inboxId, contentHash: jsonHash(content) });
@@ -103,7 +112,7 @@ async function main() {
     }
     const fleets = sized.flatMap((x) => [x.pool, x.bare]);
     const endpointEnv = {
-      POOL_SERVICE_TOKEN: TOKEN,
+      ...serviceEnv(CREDS["instance-host"]),
       BENCH_CREATOR: creator.inboxId,
       BENCH_TEMPLATES: fleets.map((f) => `${f.letter}=${f.templateId}`).join(","),
       BENCH_BASE_VERSION: String(BASE_VERSION),
@@ -122,7 +131,7 @@ async function main() {
         [f.instances.map((i) => i.id), f.instances.map((i) => endpoints[i.endpoint]!.url), f.templateId, BASE_VERSION, owner.inboxId],
       );
     }
-    const direct = endpoints.map((e) => createServiceClient(InstanceService, e.url, TOKEN));
+    const direct = endpoints.map((e) => createServiceClient(InstanceService, e.url, CREDS.claims));
     clients.push(...direct);
     const instructionsAt = (version: number) => ({ ...content, instructions: `${content.instructions} (version ${version})` });
 

@@ -16,7 +16,10 @@ import {
   deriveInboxId,
   jsonHash,
   createServiceClient,
+  generateServiceCredentials,
+  serviceEnv,
   signOperation,
+  type ServiceCredentials,
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { planStoreQuery, runStorePlan, type ListedRow } from "../services/templates/src/store.js";
@@ -75,10 +78,10 @@ function toPg(sql: string): string {
 }
 
 /** The templates service in its own process, as it runs in production (the client here does not share its event loop). */
-async function startServiceProcess(databaseUrl: string, serviceToken: string) {
+async function startServiceProcess(databaseUrl: string, credentials: ServiceCredentials) {
   const port = await freePort();
   const child = spawn("tsx", ["services/templates/src/main.ts"], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, POOL_SERVICE_TOKEN: serviceToken, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
+    env: { ...process.env, DATABASE_URL: databaseUrl, ...serviceEnv(credentials), PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -97,9 +100,9 @@ async function startServiceProcess(databaseUrl: string, serviceToken: string) {
 
 async function main() {
   const databaseUrl = await createTestDatabase("bench");
-  const serviceToken = randomBytes(16).toString("hex");
-  const service = await startServiceProcess(databaseUrl, serviceToken);
-  const client = createServiceClient(TemplateService, service.url, serviceToken).client;
+  const creds = generateServiceCredentials();
+  const service = await startServiceProcess(databaseUrl, creds.templates);
+  const client = createServiceClient(TemplateService, service.url, creds.gateway).client;
   const raw = new pg.Client({ connectionString: databaseUrl });
   await raw.connect();
 

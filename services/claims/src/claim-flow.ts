@@ -10,13 +10,14 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { ConfigureRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { SignedTemplateSchema, TemplateStatus, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateStatus, Visibility, type SignedTemplate, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   INBOX_ID_PATTERN,
   contentToJson,
   failedPrecondition,
   invalidArgument,
   invalidArguments,
+  notFound,
   permissionDenied,
   type FieldViolationInfo,
   type Logger,
@@ -38,9 +39,20 @@ import type { InstanceRuntime } from "./runtime.js";
 import { SecretBox, secretAad } from "./secrets.js";
 import { ToolReleaser } from "./tool-release.js";
 
-/** Reads a template as the requester may see it (TemplateService.GetTemplate with `x-pool-caller`). */
+/** A template, and its current content version as its creator signed it. */
+export interface TemplateWithRelease {
+  template: Template;
+  release: SignedTemplate;
+}
+
+/** Reads templates (TemplateReleaseService); who may use one is decided here (visibleTo). */
 export interface TemplateSource {
-  getTemplate(templateId: string, requester: string): Promise<Template>;
+  getTemplate(templateId: string): Promise<TemplateWithRelease>;
+}
+
+/** Whether `who` may see the template: a public, active one anyone; any other its creator only. */
+export function visibleTo(template: Template, who: string): boolean {
+  return (template.visibility === Visibility.PUBLIC && template.status === TemplateStatus.ACTIVE) || template.creatorId === who;
 }
 
 export interface ClaimFlowDeps {
@@ -176,14 +188,16 @@ export class ClaimFlow {
       throw permissionDenied("requester must be the signed-in caller: the requester becomes the agent's owner");
     }
 
-    // Step 4: visibility. The template service answers NOT_FOUND for a
-    // private template of someone else, exactly as for a missing one.
-    const template = await this.deps.templates.getTemplate(input.templateId, input.requester);
+    // Step 4: visibility. A private template of someone else is NOT_FOUND,
+    // exactly as a missing one (its id is its creator's secret).
+    const { template, release } = await this.deps.templates.getTemplate(input.templateId);
+    if (!visibleTo(template, input.requester)) throw notFound(`template ${input.templateId}`);
     if (template.status === TemplateStatus.ARCHIVED) {
       throw failedPrecondition(`template ${input.templateId} is archived: it cannot be added to conversations`);
     }
-    if (!template.content) throw new ConnectError(`template ${input.templateId} came without content`, Code.Internal);
-    const content = contentToJson(template.content);
+    // What the agent will run on: the signed release, not the row around it.
+    if (!release.content) throw new ConnectError(`template ${input.templateId} came without content`, Code.Internal);
+    const content = contentToJson(release.content);
     const userConfig = checkUserConfig(input.templateId, content.tools, input.userConfig);
     const { model, overridden } = chooseModel(input.templateId, content.model, input.model);
     const poolTools = content.tools.filter((t) => t.provisioning === "pool");
@@ -198,7 +212,7 @@ export class ClaimFlow {
     const instance = await claimIdleInstance(this.deps.em.fork(), {
       claimId,
       templateId: template.id,
-      templateVersion: Number(template.version),
+      templateVersion: Number(release.version),
       agentName: content.agent_name,
       model,
       modelOverridden: overridden,
@@ -235,13 +249,8 @@ export class ClaimFlow {
         instance,
         create(ConfigureRequestSchema, {
           instanceId: instance.id,
-          // The creator's signature over this version reaches instances with instruction sync (a later issue).
-          template: create(SignedTemplateSchema, {
-            templateId: template.id,
-            creatorId: template.creatorId,
-            version: template.version,
-            content: template.content,
-          }),
+          // As the creator signed it: the instance checks the signature before it accepts.
+          template: release,
           ownerId: input.requester,
           model,
           modelOverridden: overridden,

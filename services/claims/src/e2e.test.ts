@@ -50,7 +50,7 @@ const stack = new RealStack({
   host: { joinTimeoutMs: JOIN_TIMEOUT_MS },
   claims: { smsRange: SMS_RANGE, pool: { target: TARGET, intervalMs: 200 } },
 });
-const { token: TOKEN, secretsKey: SECRETS_KEY, masterSeed: MASTER_SEED } = stack;
+const { creds: CREDS, secretsKey: SECRETS_KEY, masterSeed: MASTER_SEED } = stack;
 
 let host: RunningInstanceHost | undefined;
 let cli: ConvosCli | undefined;
@@ -196,7 +196,8 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       expect(cfg).toMatchObject({
         instanceId,
         templateId: t.id,
-        templateVersion: t.version.toString(),
+        // The content version, as its creator signed it (publishing raised the version, not the content).
+        templateVersion: t.contentVersion.toString(),
         agentName: "Trip Planner",
         ownerId: owner,
         model: "gpt-oss-120b",
@@ -243,7 +244,7 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
         state: "claimed",
         owner_id: owner,
         template_id: t.id,
-        template_version: Number(t.version),
+        template_version: Number(t.contentVersion),
         agent_name: "Trip Planner",
         inbox_id: inst.inboxId,
         conversation_id: ready.conversationId,
@@ -432,6 +433,6 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
     expect(claimsLogs.join("\n")).toContain('"msg":"claimed"');
     expect(hostLogs.join("\n")).toContain("instance joined its conversation");
     expect(secretsSeen.length).toBeGreaterThanOrEqual(3);
-    for (const s of [...secretsSeen, TOKEN, MASTER_SEED, SECRETS_KEY, "saul@example.com", "Hello Trip Planner!"]) expect(all).not.toContain(s);
+    for (const s of [...secretsSeen, ...Object.values(CREDS).map((c) => c.token), MASTER_SEED, SECRETS_KEY, "saul@example.com", "Hello Trip Planner!"]) expect(all).not.toContain(s);
   });
 });

@@ -137,10 +137,12 @@ describe("LineageService.ListTemplateInstances", () => {
     }
   });
 
-  it("answers GetLineage UNIMPLEMENTED for now, and refuses calls without the service credential", async () => {
+  it("answers GetLineage UNIMPLEMENTED for now, and refuses calls without the gateway's credential", async () => {
     const err = await expectCode(lineage.getLineage({ instanceId: "inst_0000000000000000" }), Code.Unimplemented);
     expect(err.rawMessage).toMatch(/not implemented yet/);
-    const outsider = createServiceClient(LineageService, claims.url, "wrong-token").client;
+    const outsider = createServiceClient(LineageService, claims.url, { token: "wrong-token" }).client;
     await expectCode(outsider.listTemplateInstances({ templateId: "tmpl_0000000000000000" }), Code.Unauthenticated);
+    const host = createServiceClient(LineageService, claims.url, stack.creds["instance-host"]).client;
+    await expectCode(host.listTemplateInstances({ templateId: "tmpl_0000000000000000" }), Code.PermissionDenied);
   });
 });

@@ -6,13 +6,13 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import { callerInboxId, pageSize, permissionDenied, unauthenticated } from "@convos-pool/kit";
-import type { TemplateSource } from "./claim-flow.js";
+import { callerInboxId, notFound, pageSize, permissionDenied, unauthenticated } from "@convos-pool/kit";
+import { visibleTo, type TemplateSource } from "./claim-flow.js";
 import { instanceToProto, listTemplateInstances } from "./queries.js";
 
 export interface LineageServiceDeps {
   em: EntityManager;
-  /** TemplateService.GetTemplate as a given caller (grpcTemplateSource). */
+  /** TemplateReleaseService (grpcTemplateSource). */
   templates: TemplateSource;
 }
 
@@ -26,17 +26,17 @@ export function createLineageService(deps: LineageServiceDeps): ServiceImpl<type
     },
 
     /**
-     * The template's creator only. The template service decides what the
-     * caller may see: a private (or archived) template of someone else is
-     * NOT_FOUND there and stays NOT_FOUND here, exactly as a missing one; a
-     * public template is visible to anyone, so a caller who is not its
-     * creator is told PERMISSION_DENIED.
+     * The template's creator only. A private (or archived) template of
+     * someone else is NOT_FOUND, exactly as a missing one; a public template
+     * is visible to anyone, so a caller who is not its creator is told
+     * PERMISSION_DENIED.
      */
     async listTemplateInstances(req, ctx) {
       const caller = callerInboxId(ctx);
       if (caller === undefined) throw unauthenticated("sign in to list the instances of your template");
       const limit = pageSize(req.pageSize);
-      const template = await deps.templates.getTemplate(req.templateId, caller);
+      const { template } = await deps.templates.getTemplate(req.templateId);
+      if (!visibleTo(template, caller)) throw notFound(`template ${req.templateId}`);
       if (template.creatorId !== caller) throw permissionDenied("only the template's creator lists its instances");
       const page = await listTemplateInstances(deps.em.fork(), template.id, {
         liveOnly: req.liveOnly,

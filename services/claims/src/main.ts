@@ -1,11 +1,13 @@
 // Runs the claims service on its own (production): configuration from the environment.
-//   DATABASE_URL, PORT (7002), HOST, POOL_SERVICE_TOKEN, TEMPLATES_URL, POOL_SECRETS_KEY,
+//   DATABASE_URL, PORT (7002), HOST, TEMPLATES_URL, POOL_SECRETS_KEY,
+//   POOL_SERVICE_TOKEN + POOL_SERVICE_DIGESTS (its credential and every service's digest; docs/security.md),
+//   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS),
 //   POOL_DATA_DIR (local providers' data, default .data/claims), SMS_NUMBER_RANGE, EMAIL_DOMAIN,
 //   INSTANCE_HOST_URLS (comma-separated instance hosts; with them the warm pool runs), POOL_TARGET_IDLE (default 10),
 //   SYNC_CONCURRENCY (template updates delivered at once, default 64), XMTP_API_URL (owners' signatures checked against it)
 import path from "node:path";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
-import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
+import { createLogger, installShutdownHandlers, serviceCredentialsFromEnv } from "@convos-pool/kit";
 import { startClaimsService } from "./server.js";
 
 const log = createLogger("claims");
@@ -17,14 +19,20 @@ const required = (name: string, what: string): string => {
   }
   return v;
 };
-const serviceToken = required("POOL_SERVICE_TOKEN", "the credential internal callers present");
+let credentials;
+try {
+  credentials = serviceCredentialsFromEnv("claims");
+} catch (err) {
+  log.error((err as Error).message);
+  process.exit(2);
+}
 const templatesUrl = required("TEMPLATES_URL", "where the template service listens, e.g. http://templates:7001");
 const secretsKey = required("POOL_SECRETS_KEY", "32 random bytes (64 hex characters) that seal provisioned tools' secrets");
 const service = await startClaimsService({
   databaseUrl: process.env.DATABASE_URL,
   port: Number(process.env.PORT ?? 7002),
   host: process.env.HOST ?? "0.0.0.0",
-  serviceToken,
+  credentials,
   templatesUrl,
   secretsKey,
   dataDir: path.resolve(process.env.POOL_DATA_DIR ?? ".data/claims"),

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { createLogger, openDatabase, type Database } from "@convos-pool/kit";
+import { createLogger, generateServiceCredentials, openDatabase, type Database } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { claimIdleInstance, completeClaim } from "./claim-sql.js";
 import { entities } from "./entities.js";
@@ -15,7 +15,7 @@ import { StandInHost } from "./testing/stand-in-host.js";
 // host are injected. The pool on the real instance host (fill, refill after a
 // claim, a rolled-back instance destroyed and replaced) is in e2e.test.ts.
 
-const TOKEN = randomBytes(16).toString("hex");
+const CREDS = generateServiceCredentials();
 const TARGET = 3;
 let db: Database;
 let host: StandInHost;
@@ -24,8 +24,8 @@ let pool: PoolManager;
 
 beforeAll(async () => {
   db = await openDatabase({ name: "claims", url: await createTestDatabase("claims_pool"), entities, migrations, poolSize: 10 });
-  host = await StandInHost.start(TOKEN);
-  hostClient = new GrpcInstanceHost(host.url, TOKEN);
+  host = await StandInHost.start(CREDS["instance-host"]);
+  hostClient = new GrpcInstanceHost(host.url, CREDS.claims);
   pool = new PoolManager({ em: db.em, hosts: [hostClient], target: TARGET, log: createLogger("pool", { level: "silent" }) });
 });
 
@@ -170,7 +170,7 @@ describe("warm pool", () => {
     const before = await byState();
     const gone = new PoolManager({
       em: db.em,
-      hosts: [new GrpcInstanceHost("http://127.0.0.1:9", TOKEN, 2_000)],
+      hosts: [new GrpcInstanceHost("http://127.0.0.1:9", CREDS.claims, 2_000)],
       target: TARGET + 5,
       log: createLogger("pool", { level: "silent" }),
     });

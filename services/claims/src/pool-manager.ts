@@ -25,7 +25,7 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { createServiceClient, type Logger, type ServiceClient } from "@convos-pool/kit";
+import { createServiceClient, type ClientCredentials, type Logger, type ServiceClient } from "@convos-pool/kit";
 import type { InstanceStateName } from "./entities.js";
 import { adoptInstances, knownInstanceIds, markIdle, orphanInstances, registerInstance, setState } from "./instances.js";
 import { makeDue, recordHostVersions } from "./sync-sql.js";
@@ -50,10 +50,10 @@ export class GrpcInstanceHost implements InstanceHost {
 
   constructor(
     readonly url: string,
-    serviceToken: string,
+    credentials: ClientCredentials,
     private readonly timeoutMs = 60_000,
   ) {
-    this.c = createServiceClient(InstanceHostService, url, serviceToken);
+    this.c = createServiceClient(InstanceHostService, url, credentials);
   }
 
   async start(instanceId: string, walletIndex: number) {

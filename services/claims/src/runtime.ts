@@ -2,7 +2,7 @@ import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.
 import type { ConfigureRequest, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { createServiceClient, type ServiceClient } from "@convos-pool/kit";
+import { createServiceClient, type ClientCredentials, type ServiceClient } from "@convos-pool/kit";
 
 /** Selects the instance on its host (instance_host_service.proto). */
 export const INSTANCE_HEADER = "x-pool-instance";
@@ -46,8 +46,8 @@ export interface InstanceRuntime {
 }
 
 export interface GrpcInstanceRuntimeOptions {
-  /** The pool's service credential; instance hosts check it like every service. */
-  serviceToken: string;
+  /** The claims service's credential: the only one instance hosts accept. */
+  credentials: ClientCredentials;
   configureTimeoutMs?: number;
   /** Joining waits for the invite's creator to accept the join request. */
   joinTimeoutMs?: number;
@@ -67,7 +67,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   private client(hostUrl: string) {
     let c = this.clients.get(hostUrl);
     if (!c) {
-      c = createServiceClient(InstanceService, hostUrl, this.opts.serviceToken);
+      c = createServiceClient(InstanceService, hostUrl, this.opts.credentials);
       this.clients.set(hostUrl, c);
     }
     return c.client;

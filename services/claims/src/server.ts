@@ -1,7 +1,7 @@
 import path from "node:path";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import { TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   DerivedInboxResolver,
@@ -13,8 +13,10 @@ import {
   serviceAuthInterceptor,
   pruneNonces,
   startServer,
+  type AccessPolicy,
   type InboxResolver,
   type Logger,
+  type ServiceCredentials,
 } from "@convos-pool/kit";
 import { ClaimFlow } from "./claim-flow.js";
 import { entities } from "./entities.js";
@@ -37,8 +39,8 @@ export interface ClaimsServiceOptions {
   poolSize?: number;
   port?: number;
   host?: string;
-  /** Shared credential of internal calls: checked on ours, presented to the template service and instance hosts. */
-  serviceToken: string;
+  /** Its own credential (presented to the templates service and instance hosts) and whom it recognizes; TLS when configured. */
+  credentials: ServiceCredentials;
   /** Where the template service listens. */
   templatesUrl: string;
   /** POOL_SECRETS_KEY: seals provisioned tools' secrets (SecretBox.fromConfig). */
@@ -78,6 +80,16 @@ export interface RunningClaimsService {
   close(): Promise<void>;
 }
 
+/**
+ * Who may call what (docs/security.md): people's requests come through the
+ * gateway only; new template versions from the templates service only.
+ */
+export const CLAIMS_ACCESS: AccessPolicy = {
+  [ClaimService.typeName]: ["gateway"],
+  [LineageService.typeName]: ["gateway"],
+  [TemplateSyncService.typeName]: ["templates"],
+};
+
 /** How long an owner's signature stays acceptable, and so how long its nonce must be remembered. */
 const SIGNATURE_MAX_AGE_SECONDS = 300;
 
@@ -102,13 +114,13 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         smsRange: opts.smsRange,
         emailDomain: opts.emailDomain,
       }));
-    const templates = createServiceClient(TemplateService, opts.templatesUrl, opts.serviceToken);
+    const templates = createServiceClient(TemplateReleaseService, opts.templatesUrl, opts.credentials);
     closers.unshift(() => templates.close());
-    const usage = createServiceClient(TemplateUsageService, opts.templatesUrl, opts.serviceToken);
+    const usage = createServiceClient(TemplateUsageService, opts.templatesUrl, opts.credentials);
     closers.unshift(() => usage.close());
     let runtime = opts.runtime;
     if (!runtime) {
-      const grpc = new GrpcInstanceRuntime({ serviceToken: opts.serviceToken });
+      const grpc = new GrpcInstanceRuntime({ credentials: opts.credentials });
       closers.unshift(() => grpc.close());
       runtime = grpc;
     }
@@ -147,7 +159,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       port: opts.port,
       host: opts.host,
       log,
-      interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.serviceToken)],
+      interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.credentials.directory, CLAIMS_ACCESS)],
+      ...(opts.credentials.tls ? { tls: opts.credentials.tls } : {}),
       routes: (router) => {
         router.service(ClaimService, createClaimService({ em: db.em, flow, verifier, sync }));
         // Internal: the template service pushes every new content version here.
@@ -174,7 +187,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     void sweep();
     let pool: PoolManager | undefined;
     if (opts.pool && opts.pool.hostUrls.length > 0) {
-      const hosts = opts.pool.hostUrls.map((url) => new GrpcInstanceHost(url, opts.serviceToken));
+      const hosts = opts.pool.hostUrls.map((url) => new GrpcInstanceHost(url, opts.credentials));
       closers.unshift(() => hosts.forEach((h) => h.close()));
       const manager = new PoolManager({
         em: db.em,

@@ -284,8 +284,17 @@ describe("lists", () => {
     expect(everB.totalCount).toBe(1);
   });
 
-  it("refuses calls without the service credential", async () => {
-    const outsider = createServiceClient(ClaimService, claims.url, "wrong-token").client;
+  it("refuses calls without the gateway's credential", async () => {
+    const outsider = createServiceClient(ClaimService, claims.url, { token: "wrong-token" }).client;
     await expectCode(outsider.claim({}), Code.Unauthenticated);
+    for (const who of ["instance-host", "templates", "claims"] as const) {
+      const other = createServiceClient(ClaimService, claims.url, stack.creds[who]);
+      try {
+        const err = await expectCode(other.client.claim({}), Code.PermissionDenied);
+        expect(err.rawMessage).toBe(`the ${who} credential may not call convos.pool.v1.ClaimService`);
+      } finally {
+        other.close();
+      }
+    }
   });
 });

@@ -2,12 +2,11 @@ import { toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { SignedTemplateSchema, type SignedTemplate, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   INBOX_ID_PATTERN,
-  callerHeaders,
   callerInboxId,
   consumeNonce,
   invalidArgument,
@@ -22,7 +21,7 @@ import {
   type ServiceClient,
   type SignatureVerifier,
 } from "@convos-pool/kit";
-import { TEMPLATE_ID_PATTERN, type ClaimFlow, type TemplateSource } from "./claim-flow.js";
+import { TEMPLATE_ID_PATTERN, type ClaimFlow, type TemplateSource, type TemplateWithRelease } from "./claim-flow.js";
 import { getInstance, instanceToProto, listOwnerAgents } from "./queries.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync-sql.js";
 import { describeRelease, type SyncWorker } from "./sync.js";
@@ -149,21 +148,21 @@ export function createTemplateSyncService(deps: TemplateSyncServiceDeps): Servic
   };
 }
 
-/** TemplateSource over gRPC: TemplateService.GetTemplate as the requester (`x-pool-caller`). */
-export function grpcTemplateSource(client: ServiceClient<typeof TemplateService>["client"], timeoutMs = 10_000): TemplateSource {
+/** TemplateSource over gRPC: TemplateReleaseService.GetTemplateRelease. */
+export function grpcTemplateSource(client: ServiceClient<typeof TemplateReleaseService>["client"], timeoutMs = 10_000): TemplateSource {
   return {
-    async getTemplate(templateId: string, requester: string): Promise<Template> {
+    async getTemplate(templateId: string): Promise<TemplateWithRelease> {
       let res;
       try {
-        res = await client.getTemplate({ templateId }, { headers: callerHeaders(requester), timeoutMs });
+        res = await client.getTemplateRelease({ templateId }, { timeoutMs });
       } catch (err) {
         const e = ConnectError.from(err);
-        // NOT_FOUND (missing, or private and not the requester's) and bad ids are the requester's to know.
+        // NOT_FOUND and bad ids are the requester's to know.
         if (e.code === Code.NotFound || e.code === Code.InvalidArgument) throw e;
         throw new ConnectError(`the template service did not answer (${e.rawMessage}); try again`, Code.Unavailable);
       }
-      if (!res.template) throw notFound(`template ${templateId}`);
-      return res.template;
+      if (!res.template || !res.release) throw notFound(`template ${templateId}`);
+      return { template: res.template, release: res.release };
     },
   };
 }

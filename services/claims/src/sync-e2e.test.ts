@@ -76,7 +76,7 @@ beforeAll(async () => {
   });
   await stack.start();
   ({ host, claims, cli, ready, dir, templatesSc, claimsSc, lineageSc } = stack);
-  instanceSc = createServiceClient(InstanceService, host!.url, stack.token);
+  instanceSc = createServiceClient(InstanceService, host!.url, stack.creds.claims);
 }, 150_000);
 
 afterAll(async () => {
@@ -165,7 +165,8 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
       agents.plain = await claim();
       agents.overridden = await claim("model-b");
       agents.pinned = await claim();
-      for (const a of Object.values(agents)) await untilSync(a, { state: SyncState.CURRENT, appliedVersion: template.version });
+      // An agent runs the content version its creator signed (publishing raised only the template's version).
+      for (const a of Object.values(agents)) await untilSync(a, { state: SyncState.CURRENT, appliedVersion: template.contentVersion });
 
       expect(await ask("Where should we stay?", [agents.plain, agents.overridden, agents.pinned])).toEqual([
         "ALPHA via model-a",
@@ -178,9 +179,9 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
   );
 
   it("an update reaches the live agents: new instructions and default model at the next answer, the override kept, a new pool tool provisioned; the pinned agent is left alone", { timeout: 60_000 }, async () => {
-    const before = template.version;
+    const before = template.contentVersion;
     const v = (await put({ instructions: instructions("BRAVO"), model: { default: "model-c", allow_override: true }, tools: [tool("email", "pool")] })).contentVersion;
-    expect(v).toBe(before + 1n);
+    expect(v).toBe(template.version);
     await untilSync(agents.plain, { state: SyncState.CURRENT, appliedVersion: v });
     await untilSync(agents.overridden, { state: SyncState.CURRENT, appliedVersion: v });
     await untilSync(agents.pinned, { state: SyncState.PINNED, appliedVersion: before, pendingVersion: v });
@@ -264,10 +265,10 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     ]);
   });
 
-  it("no log line holds the service token or a creator's instructions text in full", () => {
+  it("no log line holds a service token or a creator's instructions text in full", () => {
     const all = logs.join("\n");
     expect(all).toContain("PushTemplateVersion");
-    expect(all).not.toContain(stack!.token);
+    for (const c of Object.values(stack!.creds)) expect(all).not.toContain(c.token);
     expect(all).not.toContain(instructions("ECHO"));
   });
 });

@@ -90,7 +90,7 @@ async function template(over: Partial<TemplateContentJson> = {}): Promise<Fixtur
   const creator = newIdentity();
   const content = sampleContent({ tools: [], ...over });
   const t = await signedTemplate(templatesClient, creator, content);
-  return { creator, id: t.id, version: t.version, content };
+  return { creator, id: t.id, version: t.contentVersion, content };
 }
 
 /** Claims `n` agents of the template (the stand-in is configured and joined), each by its own owner. */
@@ -253,10 +253,10 @@ describe("fan-out", () => {
 
 describe("never lost", () => {
   it("an unreachable host: the failure is shown and retried with backoff; once the pool manager sees the host again the update goes at once", async () => {
-    const other = await StandInHost.start(stack.token);
+    const other = await StandInHost.start(stack.creds["instance-host"]);
     const pool = new PoolManager({
       em: db.em,
-      hosts: [new GrpcInstanceHost(other.url, stack.token, 2_000)],
+      hosts: [new GrpcInstanceHost(other.url, stack.creds.claims, 2_000)],
       target: 0,
       log: createLogger("pool", { level: "silent" }),
       onSyncDue: () => claims.sync.kick(),
@@ -299,7 +299,7 @@ describe("never lost", () => {
   it("a claimed instance back from a crash gets its pending update at once; versions a host reports applied are recorded", async () => {
     const pool = new PoolManager({
       em: db.em,
-      hosts: [new GrpcInstanceHost(host.url, stack.token)],
+      hosts: [new GrpcInstanceHost(host.url, stack.creds.claims)],
       target: 0,
       log: createLogger("pool", { level: "silent" }),
       onSyncDue: () => claims.sync.kick(),
@@ -431,11 +431,14 @@ describe("TemplateSyncService", () => {
     expect((await getAs(agent!.id, agent!.owner)).sync).toMatchObject({ state: SyncState.CURRENT, error: "" });
   });
 
-  it("refuses a push without the service credential, and names bad fields", async () => {
+  it("refuses a push without the templates service's credential, and names bad fields", async () => {
     const t = await template();
     const good = await release(t, t.version + 1n);
-    const outsider = createServiceClient(TemplateSyncService, claims.url, "wrong-token").client;
+    const outsider = createServiceClient(TemplateSyncService, claims.url, { token: "wrong-token" }).client;
     await expectCode(outsider.pushTemplateVersion({ template: good }), Code.Unauthenticated);
+    // The gateway's credential does not open the internal sync service either.
+    const gateway = createServiceClient(TemplateSyncService, claims.url, stack.creds.gateway).client;
+    await expectCode(gateway.pushTemplateVersion({ template: good }), Code.PermissionDenied);
 
     const cases: [Partial<SignedTemplate> | undefined, string][] = [
       [undefined, "template"],
@@ -456,12 +459,12 @@ describe("TemplateSyncService", () => {
     expect(await rows(`select 1 from template_releases where template_id = $1`, [t.id])).toEqual([]);
   });
 
-  it("logs no secret: tool credentials, the service token, the secrets key", async () => {
+  it("logs no secret: tool credentials, the service tokens, the secrets key", async () => {
     const secrets = new Set<string>();
     for (const i of host.instances.values()) for (const c of i.tools ?? []) for (const s of Object.values(c.secrets)) secrets.add(s);
     expect(secrets.size).toBeGreaterThan(0);
     const text = logLines.join("\n");
     expect(text).toContain("template release received");
-    for (const s of [...secrets, stack.token, stack.secretsKey]) expect(text).not.toContain(s);
+    for (const s of [...secrets, ...Object.values(stack.creds).map((c) => c.token), stack.secretsKey]) expect(text).not.toContain(s);
   });
 });

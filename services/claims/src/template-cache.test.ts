@@ -1,31 +1,32 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { TemplateSchema, TemplateStatus, Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { SignedTemplateSchema, TemplateSchema, TemplateStatus, Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { UsageBatcher, cachedTemplateSource } from "./template-cache.js";
 
 describe("cachedTemplateSource", () => {
-  it("reuses a public template for its time, never a private one", async () => {
+  it("reuses a template for its time, then asks again", async () => {
     let clock = 0;
     const asked: string[] = [];
     const source = cachedTemplateSource(
       {
-        async getTemplate(id, requester) {
-          asked.push(`${id}:${requester}`);
-          const visibility = id === "pub" ? Visibility.PUBLIC : Visibility.PRIVATE;
-          return create(TemplateSchema, { id, visibility, status: TemplateStatus.ACTIVE });
+        async getTemplate(id) {
+          asked.push(id);
+          return {
+            template: create(TemplateSchema, { id, visibility: Visibility.PUBLIC, status: TemplateStatus.ACTIVE }),
+            release: create(SignedTemplateSchema, { templateId: id }),
+          };
         },
       },
       2_000,
       () => clock,
     );
-    await source.getTemplate("pub", "a");
-    await source.getTemplate("pub", "b");
-    await source.getTemplate("priv", "a");
-    await source.getTemplate("priv", "a");
-    expect(asked).toEqual(["pub:a", "priv:a", "priv:a"]);
+    await source.getTemplate("a");
+    await source.getTemplate("a");
+    await source.getTemplate("b");
+    expect(asked).toEqual(["a", "b"]);
     clock = 2_001;
-    await source.getTemplate("pub", "c");
-    expect(asked).toEqual(["pub:a", "priv:a", "priv:a", "pub:c"]);
+    expect((await source.getTemplate("a")).template.id).toBe("a");
+    expect(asked).toEqual(["a", "b", "a"]);
   });
 });
 

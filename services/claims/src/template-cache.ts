@@ -1,26 +1,23 @@
-import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { TemplateSource } from "./claim-flow.js";
+import type { TemplateSource, TemplateWithRelease } from "./claim-flow.js";
 
 /**
- * Public templates look the same to every requester, so a claim need not ask
- * the template service each time: a public, active template is reused for
- * `ttlMs`. Private ones depend on who asks and always go through. The price:
- * for up to `ttlMs` after an update, unpublish or archive, a claim can still
- * see the previous state (instruction sync then brings the instance forward).
+ * A template read by one claim serves the claims of the next `ttlMs` too:
+ * the claim flow decides who may use it (visibleTo), so the cache need not
+ * know who asks. The price: for up to `ttlMs` after an update, unpublish or
+ * archive, a claim can still see the previous state (instruction sync then
+ * brings the instance forward).
  */
 export function cachedTemplateSource(source: TemplateSource, ttlMs = 2_000, now = () => Date.now()): TemplateSource {
-  const cache = new Map<string, { template: Template; until: number }>();
+  const cache = new Map<string, { value: TemplateWithRelease; until: number }>();
   return {
-    async getTemplate(templateId, requester) {
+    async getTemplate(templateId) {
       const hit = cache.get(templateId);
-      if (hit && hit.until > now()) return hit.template;
-      const template = await source.getTemplate(templateId, requester);
-      if (template.visibility === Visibility.PUBLIC && template.status === TemplateStatus.ACTIVE) {
-        cache.set(templateId, { template, until: now() + ttlMs });
-      } else {
-        cache.delete(templateId);
-      }
-      return template;
+      if (hit && hit.until > now()) return hit.value;
+      const value = await source.getTemplate(templateId);
+      cache.set(templateId, { value, until: now() + ttlMs });
+      // Bounded by the templates claimed within one ttl: drop the stale ones now and then.
+      if (cache.size > 10_000) for (const [id, e] of cache) if (e.until <= now()) cache.delete(id);
+      return value;
     },
   };
 }

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger } from "@convos-pool/kit";
+import { generateServiceCredentials, createLogger } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type RunningGateway } from "../../gateway/src/server.js";
@@ -34,19 +34,19 @@ let gateway: RunningGateway;
 let ctx: Context;
 
 beforeAll(async () => {
-  const serviceToken = randomBytes(16).toString("hex");
+  const creds = generateServiceCredentials();
   templates = await startTemplateService({
     databaseUrl: await createTestDatabase("cli_templates"),
     port: 0,
     host: "127.0.0.1",
-    serviceToken,
+    credentials: creds.templates,
     log: silent("templates"),
   });
   gateway = await startGateway({
     port: 0,
     host: "127.0.0.1",
     templatesUrl: templates.url,
-    serviceToken,
+    credentials: creds.gateway,
     databaseUrl: await createTestDatabase("cli_gateway"),
     log: silent("gateway"),
   });

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { XmtpInboxResolver } from "@convos-pool/convos";
-import { createLogger, freePort, type Logger } from "@convos-pool/kit";
+import { createLogger, freePort, generateServiceCredentials, type Logger } from "@convos-pool/kit";
 import { startClaimsService } from "@convos-pool/claims/src/server.js";
 import { startGateway } from "@convos-pool/gateway/src/server.js";
 import { startInstanceHost } from "@convos-pool/instance";
@@ -62,8 +62,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
   const log = opts.log ?? createLogger("pool");
   const host = opts.host ?? "127.0.0.1";
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
-  // Internal calls still present a credential, as they do across machines.
-  const serviceToken = randomBytes(32).toString("base64url");
+  // Each service has its own credential, as across machines (docs/security.md).
+  const credentials = generateServiceCredentials();
   // The XMTP node first: instances and identity checks talk to it.
   const xmtp = await startDevnode({
     port: opts.xmtpPort ?? DEFAULT_DEVNODE_PORT,
@@ -88,7 +88,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       resolver,
       databaseUrl: opts.templatesDatabaseUrl,
       embeddedDir: join(opts.dataDir, "templates"),
-      serviceToken,
+      credentials: credentials.templates,
       log: log.child({ service: "templates" }),
     });
     started.push(templates);
@@ -99,7 +99,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       xmtpApiUrl: xmtp.url,
       masterSeed: await localSecret(opts.dataDir, "master-seed"),
       dataDir: join(opts.dataDir, "instances"),
-      serviceToken,
+      credentials: credentials["instance-host"],
       ...(opts.llm ? { llm: opts.llm } : {}),
       log: log.child({ service: "instance-host" }),
     });
@@ -110,7 +110,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       databaseUrl: opts.claimsDatabaseUrl,
       embeddedDir: join(opts.dataDir, "claims", "db"),
       dataDir: join(opts.dataDir, "claims"),
-      serviceToken,
+      credentials: credentials.claims,
       templatesUrl: templates.url,
       secretsKey: await localSecret(opts.dataDir, "secrets-key"),
       pool: { hostUrls: [instances.url], target: opts.warmInstances ?? 3 },
@@ -124,7 +124,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       host,
       templatesUrl: templates.url,
       claimsUrl: claims.url,
-      serviceToken,
+      credentials: credentials.gateway,
       sessionSecret: await localSecret(opts.dataDir, "session-secret"),
       resolver,
       databaseUrl: opts.gatewayDatabaseUrl,

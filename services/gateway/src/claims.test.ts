@@ -16,6 +16,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { InstanceState, SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import {
+  generateServiceCredentials,
   CALLER_HEADER,
   createLogger,
   jsonHash,
@@ -33,7 +34,7 @@ import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
 import { CLAIMS_NOT_CONFIGURED, startGateway, type RunningGateway } from "./server.js";
 import { SESSION_AUDIENCE } from "./sessions.js";
 
-const SERVICE_TOKEN = randomBytes(16).toString("hex");
+const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 const WARM = 3;
 
@@ -125,13 +126,13 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), "gw-claims-"));
   templates = await startTemplateService({
     databaseUrl: await createTestDatabase("gwc_templates"),
-    serviceToken: SERVICE_TOKEN,
+    credentials: CREDS.templates,
     log: quiet("templates"),
   });
-  host = await StandInHost.start(SERVICE_TOKEN);
+  host = await StandInHost.start(CREDS["instance-host"]);
   claims = await startClaimsService({
     databaseUrl: await createTestDatabase("gwc_claims"),
-    serviceToken: SERVICE_TOKEN,
+    credentials: CREDS.claims,
     templatesUrl: templates.url,
     secretsKey: SecretBox.generateKey(),
     dataDir,
@@ -143,13 +144,13 @@ beforeAll(async () => {
   gateway = await startGateway({
     templatesUrl: templates.url,
     claimsUrl: claims.url,
-    serviceToken: SERVICE_TOKEN,
+    credentials: CREDS.gateway,
     databaseUrl: await createTestDatabase("gwc_gateway"),
     log: quiet("gateway"),
   });
   bare = await startGateway({
     templatesUrl: templates.url,
-    serviceToken: SERVICE_TOKEN,
+    credentials: CREDS.gateway,
     databaseUrl: await createTestDatabase("gwc_bare"),
     log: quiet("gateway-bare"),
   });
@@ -459,7 +460,8 @@ describe("REST", () => {
 
     const got = await rest("GET", `/api/pool/agents/${id}`, { token });
     expect(got.status, JSON.stringify(got.json)).toBe(200);
-    expect(got.json).toMatchObject({ id, ownerId: user.inboxId, sync: { state: "SYNC_STATE_CURRENT", appliedVersion: "2", pendingVersion: "0", error: "" } });
+    // Version 1: the content its creator signed (publishing made the template version 2, not its content).
+    expect(got.json).toMatchObject({ id, ownerId: user.inboxId, sync: { state: "SYNC_STATE_CURRENT", appliedVersion: "1", pendingVersion: "0", error: "" } });
     for (const other of [{ token: stranger }, {}]) {
       const hidden = await rest("GET", `/api/pool/agents/${id}`, other);
       expect(hidden.status).toBe(404);

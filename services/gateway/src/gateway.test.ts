@@ -21,6 +21,7 @@ import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
+  generateServiceCredentials,
   CALLER_HEADER,
   SERVICE_TOKEN_HEADER,
   contentFromJson,
@@ -37,7 +38,7 @@ import { startTemplateService, type RunningTemplateService } from "@convos-pool/
 import { startGateway, type RunningGateway } from "./server.js";
 import { SESSION_AUDIENCE } from "./sessions.js";
 
-const SERVICE_TOKEN = randomBytes(16).toString("hex");
+const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 
 // Everything the gateway logs, to check that no token or signature leaks.
@@ -126,10 +127,10 @@ async function publish(c: Creator, id: string, version: number) {
 
 beforeAll(async () => {
   templatesDb = await createTestDatabase("gw_templates");
-  templates = await startTemplateService({ databaseUrl: templatesDb, serviceToken: SERVICE_TOKEN, log: quiet("templates") });
+  templates = await startTemplateService({ databaseUrl: templatesDb, credentials: CREDS.templates, log: quiet("templates") });
   gateway = await startGateway({
     templatesUrl: templates.url,
-    serviceToken: SERVICE_TOKEN,
+    credentials: CREDS.gateway,
     databaseUrl: await createTestDatabase("gw_gateway"),
     log: createLogger("gateway", { level: "debug", sink: (line) => gatewayLog.push(line) }),
   });
@@ -308,7 +309,7 @@ describe("REST", () => {
   it("does not trust a caller-supplied x-pool-caller header", async () => {
     const bob = newCreator();
     const bobs = await restCreate(bob);
-    const spoof = { [CALLER_HEADER]: bob.inboxId, [SERVICE_TOKEN_HEADER]: SERVICE_TOKEN };
+    const spoof = { [CALLER_HEADER]: bob.inboxId, [SERVICE_TOKEN_HEADER]: CREDS.gateway.token };
     expect((await rest("GET", `/api/pool/templates/${bobs.id}`, { headers: spoof })).status).toBe(404);
     const list = await rest("GET", `/api/pool/templates?creator=${bob.inboxId}`, { headers: spoof });
     expect(list.json.templates).toEqual([]);
@@ -627,7 +628,7 @@ describe("operations", () => {
     const down = await rest("GET", `/api/pool/templates?visibility=public`);
     expect(down.status).toBe(503);
     expect(down.json.error.type).toBe("unavailable");
-    templates = await startTemplateService({ databaseUrl: templatesDb, port, serviceToken: SERVICE_TOKEN, log: quiet("templates") });
+    templates = await startTemplateService({ databaseUrl: templatesDb, port, credentials: CREDS.templates, log: quiet("templates") });
     const token = await session(alice);
     const res = await rest("GET", `/api/pool/templates/${created.id}`, { token });
     expect(res.status).toBe(200);

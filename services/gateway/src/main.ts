@@ -3,18 +3,22 @@
 //   HOST                 default 0.0.0.0
 //   TEMPLATES_URL        the templates service (gRPC over h2c), default http://127.0.0.1:7001
 //   CLAIMS_URL           the claims service (gRPC over h2c); absent: claims answer 503 / UNAVAILABLE
-//   POOL_SERVICE_TOKEN   the internal service credential (required)
+//   POOL_SERVICE_TOKEN   the gateway's own credential, presented to internal services (required)
+//   POOL_SERVICE_DIGESTS every service's credential digest (required; docs/security.md)
+//   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL]   internal gRPC over TLS
 //   POOL_SESSION_SECRET  HMAC key of session tokens; without it sessions end at every restart
 //   DATABASE_URL         postgres:// for the gateway's own table (used login nonces); absent: embedded PGlite
 //   CORS_ORIGINS         comma-separated browser origins; default "*"
-import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
+import { createLogger, installShutdownHandlers, serviceCredentialsFromEnv } from "@convos-pool/kit";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { startGateway } from "./server.js";
 
 const log = createLogger("gateway");
-const serviceToken = process.env.POOL_SERVICE_TOKEN;
-if (!serviceToken) {
-  log.error("POOL_SERVICE_TOKEN is required: the credential the gateway presents to internal services");
+let credentials;
+try {
+  credentials = serviceCredentialsFromEnv("gateway");
+} catch (err) {
+  log.error((err as Error).message);
   process.exit(2);
 }
 const origins = process.env.CORS_ORIGINS?.trim();
@@ -23,7 +27,7 @@ const gateway = await startGateway({
   host: process.env.HOST ?? "0.0.0.0",
   templatesUrl: process.env.TEMPLATES_URL ?? "http://127.0.0.1:7001",
   claimsUrl: process.env.CLAIMS_URL || undefined,
-  serviceToken,
+  credentials,
   sessionSecret: process.env.POOL_SESSION_SECRET || undefined,
   databaseUrl: process.env.DATABASE_URL || undefined,
   corsOrigins: !origins || origins === "*" ? "*" : origins.split(",").map((o) => o.trim()).filter(Boolean),

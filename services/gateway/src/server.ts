@@ -23,6 +23,7 @@ import {
   pruneNonces,
   signatureNoncesMigration,
   startServer,
+  type ClientCredentials,
   type InboxResolver,
   type Logger,
 } from "@convos-pool/kit";
@@ -51,8 +52,8 @@ export interface GatewayOptions {
    * claim / "My agents" / template instances REST paths answer UNAVAILABLE (503).
    */
   claimsUrl?: string;
-  /** The credential internal services expect (POOL_SERVICE_TOKEN). */
-  serviceToken: string;
+  /** The gateway's own credential, presented to internal services (POOL_SERVICE_TOKEN), and TLS towards them. */
+  credentials: ClientCredentials;
   /**
    * Key of the session tokens' HMAC. Absent: random per start, so sessions do
    * not survive a restart (and do not work across several gateway replicas).
@@ -103,12 +104,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
     }),
   };
-  const upstream = createServiceClient(TemplateService, opts.templatesUrl, opts.serviceToken);
+  const upstream = createServiceClient(TemplateService, opts.templatesUrl, opts.credentials);
   const templates = createTemplatesForwarder(upstream.client, tokens, log);
-  const claimsUpstream = opts.claimsUrl ? createServiceClient(ClaimService, opts.claimsUrl, opts.serviceToken) : undefined;
+  const claimsUpstream = opts.claimsUrl ? createServiceClient(ClaimService, opts.claimsUrl, opts.credentials) : undefined;
   const claims: ClaimsForwarder | undefined = claimsUpstream && createClaimsForwarder(claimsUpstream.client, tokens, log);
   // LineageService lives in the claims service until it gets its own.
-  const lineageUpstream = opts.claimsUrl ? createServiceClient(LineageService, opts.claimsUrl, opts.serviceToken) : undefined;
+  const lineageUpstream = opts.claimsUrl ? createServiceClient(LineageService, opts.claimsUrl, opts.credentials) : undefined;
   const lineage: LineageForwarder | undefined = lineageUpstream && createLineageForwarder(lineageUpstream.client, tokens, log);
   const closeUpstreams = () => {
     upstream.close();

@@ -10,7 +10,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { english, generateMnemonic, mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentFromJson, createLogger, createServiceClient, deriveInboxId, signUpdateRelease, type ServiceClient } from "@convos-pool/kit";
+import { generateServiceCredentials, contentFromJson, createLogger, createServiceClient, deriveInboxId, signUpdateRelease, type ServiceClient } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, tool } from "@convos-pool/kit/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
@@ -32,7 +32,7 @@ const UPDATED_INSTRUCTIONS = `You are a concierge. Answer in French. (${randomBy
 /** The template's creator: the only one whose signed updates an instance applies. */
 const CREATOR = newIdentity();
 const LLM_KEY = `sk-llm-${randomBytes(8).toString("hex")}`;
-const SERVICE_TOKEN = randomBytes(24).toString("base64url");
+const CREDS = generateServiceCredentials();
 const MNEMONIC = generateMnemonic(english);
 
 let lock: PortLock | undefined;
@@ -53,7 +53,7 @@ function hostOptions(): InstanceHostOptions {
     xmtpApiUrl: node!.url,
     masterSeed: MNEMONIC,
     dataDir: join(dir, "host"),
-    serviceToken: SERVICE_TOKEN,
+    credentials: CREDS["instance-host"],
     joinTimeoutMs: 20_000,
     maxInstances: 3,
     log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
@@ -64,8 +64,8 @@ async function startHost(): Promise<void> {
   host = await startInstanceHost(hostOptions());
   hostClient?.close();
   instClient?.close();
-  hostClient = createServiceClient(InstanceHostService, host.url, SERVICE_TOKEN);
-  instClient = createServiceClient(InstanceService, host.url, SERVICE_TOKEN);
+  hostClient = createServiceClient(InstanceHostService, host.url, CREDS.claims);
+  instClient = createServiceClient(InstanceService, host.url, CREDS.claims);
 }
 
 const code = (err: unknown) => (err instanceof ConnectError ? Code[err.code] : String(err));
@@ -160,7 +160,7 @@ describe("instance host", () => {
     const update = await signUpdateRelease(CREATOR.account, { templateId: "tmpl_trip", creatorId: CREATOR.inboxId, version: 4n, content: sampleContent() });
     expect(code(await instClient.client.updateTemplate({ template: update }, instanceCall("inst-b")).catch((e: unknown) => e))).toBe("FailedPrecondition");
     expect(code(await instClient.client.cloneSummary({}, instanceCall("inst-b")).catch((e: unknown) => e))).toBe("Unimplemented");
-    const stranger = createServiceClient(InstanceService, host!.url, "wrong-token");
+    const stranger = createServiceClient(InstanceService, host!.url, { token: "wrong-token" });
     expect(code(await stranger.client.health({}, instanceCall("inst-b")).catch((e: unknown) => e))).toBe("Unauthenticated");
     stranger.close();
     // Joining needs a configuration first.
@@ -256,8 +256,8 @@ describe("instance host", () => {
       dataDir: join(dir, "llm-host"),
       llm: { baseUrl: chat.baseUrl, apiKey: LLM_KEY },
     });
-    const client = createServiceClient(InstanceService, llmHost.url, SERVICE_TOKEN);
-    const hc = createServiceClient(InstanceHostService, llmHost.url, SERVICE_TOKEN);
+    const client = createServiceClient(InstanceService, llmHost.url, CREDS.claims);
+    const hc = createServiceClient(InstanceHostService, llmHost.url, CREDS.claims);
     try {
       const { inboxId } = await hc.client.startInstance({ instanceId: "inst-llm", walletIndex: 10 });
       await client.client.configure(configureRequest({ model: "acme/owner-choice", modelOverridden: true }, "Concierge"), instanceCall("inst-llm"));
@@ -312,8 +312,8 @@ describe("instance host", () => {
     "UpdateTemplate applies the creator's signed version (IDENTITY.md, the next answer's prompt, tools replaced, the owner's model kept) and refuses forged, swapped, edited, replayed and older ones",
     { timeout: 60_000 },
     async () => {
-      const client = createServiceClient(InstanceService, llmHost!.url, SERVICE_TOKEN);
-      const hc = createServiceClient(InstanceHostService, llmHost!.url, SERVICE_TOKEN);
+      const client = createServiceClient(InstanceService, llmHost!.url, CREDS.claims);
+      const hc = createServiceClient(InstanceHostService, llmHost!.url, CREDS.claims);
       try {
         const ws = (id: string) => join(dir, "llm-host", "instances", id);
         const files = (id: string) => Promise.all(["IDENTITY.md", "config.json", "credentials.json"].map((f) => readFile(join(ws(id), f), "utf8")));
@@ -396,8 +396,8 @@ describe("instance host", () => {
         ]);
         await llmHost!.close();
         llmHost = await startInstanceHost({ ...hostOptions(), dataDir: join(dir, "llm-host"), llm: { baseUrl: chat!.baseUrl, apiKey: LLM_KEY } });
-        const hc2 = createServiceClient(InstanceHostService, llmHost.url, SERVICE_TOKEN);
-        const client2 = createServiceClient(InstanceService, llmHost.url, SERVICE_TOKEN);
+        const hc2 = createServiceClient(InstanceHostService, llmHost.url, CREDS.claims);
+        const client2 = createServiceClient(InstanceService, llmHost.url, CREDS.claims);
         try {
           expect(await versions(hc2)).toEqual([
             ["inst-llm", 4n],
@@ -457,7 +457,7 @@ describe("instance host", () => {
     expect(all).toContain("instance configured");
     // Secrets, the user's settings, and the wallet key the XMTP and credentials keys derive from.
     const walletKey = Buffer.from(mnemonicToAccount(MNEMONIC, { addressIndex: 0 }).getHdKey().privateKey!).toString("hex");
-    for (const secret of [TOOL_SECRET, MAILBOX_SECRET, WALLET_SECRET, LLM_KEY, SERVICE_TOKEN, MNEMONIC, "saul@example.com", walletKey]) {
+    for (const secret of [TOOL_SECRET, MAILBOX_SECRET, WALLET_SECRET, LLM_KEY, ...Object.values(CREDS).map((c) => c.token), MNEMONIC, "saul@example.com", walletKey]) {
       expect(all).not.toContain(secret);
     }
     // Nor any message text, nor instructions.

@@ -22,8 +22,10 @@ import {
   serviceAuthInterceptor,
   startServer,
   SignatureVerifier,
+  type AccessPolicy,
   type InboxResolver,
   type Logger,
+  type ServiceCredentials,
 } from "@convos-pool/kit";
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { InstanceHostService, HostedInstanceSchema } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
@@ -61,8 +63,11 @@ export interface InstanceHostOptions {
   masterSeed: string;
   /** Workspaces live in <dataDir>/instances/<id>. */
   dataDir: string;
-  /** The credential internal callers (the claims service) present. */
-  serviceToken: string;
+  /**
+   * The host's credential and whom it recognizes: only the claims service
+   * may call it (HOST_ACCESS); TLS when configured.
+   */
+  credentials: ServiceCredentials;
   /** Absent: the offline provider (no key, labelled in every answer). */
   llm?: LlmOptions;
   /** Overrides `llm` (tests). */
@@ -80,6 +85,15 @@ export interface InstanceHostOptions {
    */
   maxInstances?: number;
 }
+
+/**
+ * Who may call an instance host: the claims service alone. A host calls no
+ * pool service itself, so its own credential opens nothing (docs/security.md).
+ */
+export const HOST_ACCESS: AccessPolicy = {
+  [InstanceHostService.typeName]: ["claims"],
+  [InstanceService.typeName]: ["claims"],
+};
 
 export interface RunningInstanceHost {
   url: string;
@@ -156,7 +170,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     port: opts.port,
     host: opts.host,
     log,
-    interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.serviceToken)],
+    interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.credentials.directory, HOST_ACCESS)],
+    ...(opts.credentials.tls ? { tls: opts.credentials.tls } : {}),
     routes: (router) =>
       router
         .service(InstanceHostService, {

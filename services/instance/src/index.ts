@@ -1,4 +1,4 @@
-export { INSTANCE_HEADER, instanceCall, startInstanceHost, type InstanceHostOptions, type LlmOptions, type RunningInstanceHost } from "./host.js";
+export { HOST_ACCESS, INSTANCE_HEADER, instanceCall, startInstanceHost, type InstanceHostOptions, type LlmOptions, type RunningInstanceHost } from "./host.js";
 export { AgentInstance, renderIdentity, type ConversationState, type InstanceConfig } from "./instance.js";
 export {
   ChatCompletionsClient,

@@ -1,4 +1,4 @@
-import { TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   DerivedInboxResolver,
   SignatureVerifier,
@@ -9,12 +9,14 @@ import {
   pruneNonces,
   serviceAuthInterceptor,
   startServer,
+  type AccessPolicy,
   type InboxResolver,
   type Logger,
+  type ServiceCredentials,
 } from "@convos-pool/kit";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
-import { createTemplateService, createTemplateUsageService } from "./service.js";
+import { createTemplateReleaseService, createTemplateService, createTemplateUsageService } from "./service.js";
 import { startSyncRelay, type SyncRelay, type SyncRelayOptions } from "./sync-relay.js";
 
 export interface TemplateServiceOptions {
@@ -23,8 +25,8 @@ export interface TemplateServiceOptions {
   embeddedDir?: string;
   port?: number;
   host?: string;
-  /** Shared credential every internal caller (the gateway) presents. */
-  serviceToken: string;
+  /** Its own credential (presented to the claims service) and whom it recognizes; TLS when configured. */
+  credentials: ServiceCredentials;
   /** Who owns which wallet; offline XMTP inbox derivation by default. */
   resolver?: InboxResolver;
   /**
@@ -40,6 +42,17 @@ export interface RunningTemplateService {
   port: number;
   close(): Promise<void>;
 }
+
+/**
+ * Who may call what (docs/security.md): people's requests come through the
+ * gateway only; the claims service counts uses and reads what it configures
+ * agents with.
+ */
+export const TEMPLATES_ACCESS: AccessPolicy = {
+  [TemplateService.typeName]: ["gateway"],
+  [TemplateUsageService.typeName]: ["claims"],
+  [TemplateReleaseService.typeName]: ["claims"],
+};
 
 /** How long a signature stays acceptable, and so how long its nonce must be remembered. */
 const SIGNATURE_MAX_AGE_SECONDS = 300;
@@ -66,9 +79,13 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
     port: opts.port,
     host: opts.host,
     log,
-    interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.serviceToken)],
+    interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.credentials.directory, TEMPLATES_ACCESS)],
+    ...(opts.credentials.tls ? { tls: opts.credentials.tls } : {}),
     routes: (router) =>
-      router.service(TemplateService, service).service(TemplateUsageService, createTemplateUsageService(db.em)),
+      router
+        .service(TemplateService, service)
+        .service(TemplateUsageService, createTemplateUsageService(db.em))
+        .service(TemplateReleaseService, createTemplateReleaseService(db.em)),
   });
   // Nonces older than the signature window can never be replayed: forget them.
   const pruner = setInterval(() => {
@@ -78,7 +95,7 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
   }, 60_000);
   pruner.unref();
   if (opts.sync) {
-    relay = startSyncRelay({ ...opts.sync, em: db.em, serviceToken: opts.serviceToken, log });
+    relay = startSyncRelay({ ...opts.sync, em: db.em, credentials: opts.credentials, log });
   } else {
     log.info("instruction sync is off: no claims service configured (CLAIMS_URL); content versions wait in the outbox");
   }

@@ -8,6 +8,7 @@ import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateStatus, Visibility, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
+  generateServiceCredentials,
   CALLER_HEADER,
   applyPatch,
   contentFromJson,
@@ -22,7 +23,7 @@ import {
 import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 
-const TOKEN = randomBytes(16).toString("hex");
+const CREDS = generateServiceCredentials();
 
 type Creator = TestIdentity;
 const newCreator = newIdentity;
@@ -34,7 +35,7 @@ let client: Client<typeof TemplateService>;
 let sql: pg.Client;
 
 function connect(url: string): Client<typeof TemplateService> {
-  return createServiceClient(TemplateService, url, TOKEN).client;
+  return createServiceClient(TemplateService, url, CREDS.gateway).client;
 }
 
 const as = (c: Creator) => ({ headers: { [CALLER_HEADER]: c.inboxId } });
@@ -77,7 +78,7 @@ async function count(table: string): Promise<number> {
 
 beforeAll(async () => {
   databaseUrl = await createTestDatabase("templates");
-  service = await startTemplateService({ databaseUrl, serviceToken: TOKEN });
+  service = await startTemplateService({ databaseUrl, credentials: CREDS.templates });
   client = connect(service.url);
   sql = new pg.Client({ connectionString: databaseUrl });
   await sql.connect();
@@ -402,7 +403,7 @@ describe("templates", () => {
   it("counts uses for the store's most-used order (internal RPC)", async () => {
     const alice = newCreator();
     const t = await createTemplate(alice);
-    const usage = createServiceClient(TemplateUsageService, service.url, TOKEN).client;
+    const usage = createServiceClient(TemplateUsageService, service.url, CREDS.claims).client;
     expect((await usage.recordTemplateUse({ templateId: t.id })).usageCount).toBe(1n);
     expect((await usage.recordTemplateUse({ templateId: t.id })).usageCount).toBe(2n);
     expect((await usage.recordTemplateUse({ templateId: t.id, count: 5n })).usageCount).toBe(7n);
@@ -426,7 +427,7 @@ describe("templates", () => {
     const alice = newCreator();
     const t = await createTemplate(alice);
     await service.close();
-    service = await startTemplateService({ databaseUrl, serviceToken: TOKEN });
+    service = await startTemplateService({ databaseUrl, credentials: CREDS.templates });
     client = connect(service.url);
     const again = await client.getTemplate({ templateId: t.id }, as(alice));
     expect(again.template?.content).toEqual(t.content);

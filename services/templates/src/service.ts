@@ -11,7 +11,7 @@ import {
   Visibility,
   type Template,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { StoreSort, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { StoreSort, TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   INBOX_ID_PATTERN,
   applyPatch,
@@ -25,7 +25,7 @@ import {
   jsonHash,
   notFound,
   patchToJson,
-  randomId,
+  templateIdFor,
   decodePageToken,
   encodePageToken,
   pageSize,
@@ -39,6 +39,7 @@ import {
 } from "@convos-pool/kit";
 import { TemplateRow, TemplateVersionRow, type ContentChangeKind, type TemplateRowType, type TemplateSnapshot } from "./entities.js";
 import { enqueueTemplateSync } from "./outbox.js";
+import { signedTemplateAt } from "./release.js";
 import { browseStore, listCreatorTemplates, type ListedRow } from "./store.js";
 
 export interface TemplateServiceDeps {
@@ -282,7 +283,8 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         await spendNonce(tx, verified.nonce, req.creatorId, "CreateTemplate");
         const at = now();
         const row = tx.create(TemplateRow, {
-          id: randomId("tmpl"),
+          // Derived from what the creator signed, so that version 1 names its template (ids.ts).
+          id: templateIdFor(req.creatorId, verified.nonce),
           creatorId: req.creatorId,
           agentName: content.agent_name,
           instructions: content.instructions,
@@ -484,6 +486,24 @@ export function createTemplateUsageService(em: EntityManager): ServiceImpl<typeo
         ]);
       if (rows.length === 0) throw notFound(`template ${req.templateId}`);
       return { usageCount: BigInt(rows[0]!.usage_count) };
+    },
+  };
+}
+
+/**
+ * Internal: a template with its content version as the creator signed it,
+ * whatever its visibility (the claims service decides who may instantiate
+ * it; the agent checks the signature). Versions never change once written,
+ * so the release read after the row is that row's.
+ */
+export function createTemplateReleaseService(em: EntityManager): ServiceImpl<typeof TemplateReleaseService> {
+  return {
+    async getTemplateRelease(req) {
+      checkTemplateId(req.templateId);
+      const row = await em.fork().findOne(TemplateRow, { id: req.templateId });
+      const release = row && (await signedTemplateAt(em.fork(), row.id, row.contentVersion));
+      if (!row || !release) throw notFound(`template ${req.templateId}`);
+      return { template: rowToProto(row), release };
     },
   };
 }

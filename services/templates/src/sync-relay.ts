@@ -1,7 +1,7 @@
 import { ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
-import { createServiceClient, type Logger } from "@convos-pool/kit";
+import { createServiceClient, type ClientCredentials, type Logger } from "@convos-pool/kit";
 import { acknowledgeOutboxRow, deferOutboxRow, dueOutboxRows, type OutboxRow } from "./outbox.js";
 import { signedTemplateAt } from "./release.js";
 
@@ -9,7 +9,7 @@ export interface SyncRelayOptions {
   em: EntityManager;
   /** The claims service, which serves TemplateSyncService. */
   claimsUrl: string;
-  serviceToken: string;
+  credentials: ClientCredentials;
   log: Logger;
   /** How often due rows are looked for without a kick; default 1 s. */
   intervalMs?: number;
@@ -40,7 +40,7 @@ export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
   const concurrency = opts.concurrency ?? 16;
   const backoff = opts.backoff ?? { initialMs: 1_000, maxMs: 60_000 };
   const timeoutMs = opts.callTimeoutMs ?? 10_000;
-  const claims = createServiceClient(TemplateSyncService, opts.claimsUrl, opts.serviceToken);
+  const claims = createServiceClient(TemplateSyncService, opts.claimsUrl, opts.credentials);
   const aborter = new AbortController();
   const inFlight = new Map<string, Promise<void>>();
   let scanning: Promise<void> | undefined;

@@ -2,7 +2,6 @@
 // content change, and the relay that hands content versions to a
 // TemplateSyncService. The receiver here is a test server of that contract
 // (the real one is the claims service).
-import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import pg from "pg";
@@ -11,6 +10,7 @@ import { TemplateChange, Visibility, type SignedTemplate } from "@convos-pool/ge
 import { TemplatePatchSchema, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
+  generateServiceCredentials,
   CALLER_HEADER,
   DerivedInboxResolver,
   SignatureVerifier,
@@ -35,7 +35,7 @@ import { migrations } from "./migrations.js";
 import { signedTemplateAt } from "./release.js";
 import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "./server.js";
 
-const TOKEN = randomBytes(16).toString("hex");
+const CREDS = generateServiceCredentials();
 const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
 
 /** A TemplateSyncService that records what it gets; told to, it fails the next calls or answers slowly. */
@@ -52,7 +52,7 @@ class Receiver {
     this.server = await startServer({
       name: "sync-receiver",
       log: createLogger("sync-receiver", { level: "silent" }),
-      interceptors: [serviceAuthInterceptor(TOKEN)],
+      interceptors: [serviceAuthInterceptor(CREDS.claims.directory, { [TemplateSyncService.typeName]: ["templates"] })],
       routes: (router) =>
         router.service(TemplateSyncService, {
           pushTemplateVersion: async (req) => {
@@ -105,14 +105,14 @@ const sqls: pg.Client[] = [];
 async function templates(databaseUrl: string, sync: boolean | Partial<NonNullable<TemplateServiceOptions["sync"]>> = true) {
   const service = await startTemplateService({
     databaseUrl,
-    serviceToken: TOKEN,
+    credentials: CREDS.templates,
     log: createLogger("templates", { level: "debug", sink: (line) => logLines.push(line) }),
     sync: sync
       ? { claimsUrl: receiver.server.url, intervalMs: 100, backoff: { initialMs: 100, maxMs: 400 }, ...(sync === true ? {} : sync) }
       : undefined,
   });
   running.push(service);
-  return { service, client: createServiceClient(TemplateService, service.url, TOKEN).client };
+  return { service, client: createServiceClient(TemplateService, service.url, CREDS.gateway).client };
 }
 
 async function database() {
@@ -266,7 +266,7 @@ describe("instruction sync: outbox and relay", () => {
     const failures = logLines.filter((l) => l.includes("template sync push failed"));
     expect(failures.length).toBeGreaterThanOrEqual(3);
     // The service token travels in every push and appears in no log line.
-    expect(logLines.join("\n")).not.toContain(TOKEN);
+    for (const c of Object.values(CREDS)) expect(logLines.join("\n")).not.toContain(c.token);
   });
 
   it("ends on the newest of two quick updates, never acknowledging an older one after it", async () => {

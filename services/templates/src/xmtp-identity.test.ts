@@ -7,12 +7,12 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { XmtpInboxResolver, createXmtpClient, ethereumIdentifier, walletSigner } from "@convos-pool/convos";
-import { contentFromJson, contentToJson, createServiceClient, jsonHash, signOperation } from "@convos-pool/kit";
+import { generateServiceCredentials, contentFromJson, contentToJson, createServiceClient, jsonHash, signOperation } from "@convos-pool/kit";
 import { createTestDatabase, sampleContent } from "@convos-pool/kit/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 
-const TOKEN = randomBytes(16).toString("hex");
+const CREDS = generateServiceCredentials();
 let node: RunningDevnode;
 let service: RunningTemplateService;
 let client: Client<typeof TemplateService>;
@@ -22,10 +22,10 @@ beforeAll(async () => {
   node = await startDevnode({ port: 0, databaseUrl: await createTestDatabase("tmpl-xmtp-node") });
   service = await startTemplateService({
     databaseUrl: await createTestDatabase("tmpl-xmtp"),
-    serviceToken: TOKEN,
+    credentials: CREDS.templates,
     resolver: await XmtpInboxResolver.connect({ apiUrl: node.url, cacheMs: 0 }),
   });
-  client = createServiceClient(TemplateService, service.url, TOKEN).client;
+  client = createServiceClient(TemplateService, service.url, CREDS.gateway).client;
   dir = await mkdtemp(join(tmpdir(), "tmpl-xmtp-"));
 });
 

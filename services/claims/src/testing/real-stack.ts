@@ -22,7 +22,7 @@ import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_servic
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
 import { startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "@convos-pool/instance";
-import { createLogger, createServiceClient, freePort, type ServiceClient } from "@convos-pool/kit";
+import { createLogger, createServiceClient, freePort, generateServiceCredentials, type ServiceClient } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "@convos-pool/templates/src/server.js";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
@@ -53,7 +53,8 @@ const logger = (name: string, sink: Sink | undefined) => (sink ? createLogger(na
 
 export class RealStack {
   /** The service credential of every call between the parts. */
-  readonly token = randomBytes(24).toString("base64url");
+  /** Each part's own credential; the test's clients act as the gateway (people's calls) or the claims service (the host). */
+  readonly creds = generateServiceCredentials();
   /** The claims service's POOL_SECRETS_KEY. */
   readonly secretsKey = SecretBox.generateKey();
   /** The pool's master seed: 32 bytes of hex (a BIP-39 mnemonic works too). */
@@ -96,16 +97,16 @@ export class RealStack {
     // As `npm start` wires them: signatures checked against the XMTP network.
     this.templates = await startTemplateService({
       databaseUrl: templatesDb,
-      serviceToken: this.token,
+      credentials: this.creds.templates,
       resolver: await XmtpInboxResolver.connect({ apiUrl: this.node.url }),
       sync: sync && { claimsUrl: `http://127.0.0.1:${this.claimsPort}`, ...sync },
       log: logger("templates", logs.templates),
     });
-    this.templatesSc = createServiceClient(TemplateService, this.templates.url, this.token);
+    this.templatesSc = createServiceClient(TemplateService, this.templates.url, this.creds.gateway);
     await this.startHost();
     await this.startClaims();
-    this.claimsSc = createServiceClient(ClaimService, this.claims!.url, this.token);
-    this.lineageSc = createServiceClient(LineageService, this.claims!.url, this.token);
+    this.claimsSc = createServiceClient(ClaimService, this.claims!.url, this.creds.gateway);
+    this.lineageSc = createServiceClient(LineageService, this.claims!.url, this.creds.gateway);
     this.ready = await cliReady;
   }
 
@@ -116,7 +117,7 @@ export class RealStack {
       xmtpApiUrl: this.node!.url,
       masterSeed: this.masterSeed,
       dataDir: join(this.dir, "host"),
-      serviceToken: this.token,
+      credentials: this.creds["instance-host"],
       log: logger("instance-host", this.opts.logs.host),
       ...this.opts.host,
     });
@@ -129,7 +130,7 @@ export class RealStack {
     this.claims = await startClaimsService({
       port: this.claimsPort,
       databaseUrl: this.claimsDatabaseUrl,
-      serviceToken: this.token,
+      credentials: this.creds.claims,
       templatesUrl: this.templates!.url,
       secretsKey: this.secretsKey,
       dataDir: join(this.dir, "claims"),

@@ -33,6 +33,7 @@ import {
   startServer,
   verifyTemplateRelease,
   type RunningServer,
+  type ServiceCredentials,
 } from "@convos-pool/kit";
 import { INSTANCE_HEADER } from "../runtime.js";
 
@@ -70,14 +71,15 @@ export class StandInHost {
   private port: number | undefined;
   private readonly verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
 
-  private constructor(private readonly serviceToken: string) {}
+  private constructor(private readonly credentials: ServiceCredentials) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(serviceToken: string): Promise<StandInHost> {
-    const host = new StandInHost(serviceToken);
+  /** Serves with a host's credentials: only the claims service may call it, as the real host. */
+  static async start(credentials: ServiceCredentials): Promise<StandInHost> {
+    const host = new StandInHost(credentials);
     await host.listen();
     return host;
   }
@@ -95,7 +97,13 @@ export class StandInHost {
       port: this.port,
       host: "127.0.0.1",
       log: createLogger("stand-in-host", { level: "silent" }),
-      interceptors: [serviceAuthInterceptor(this.serviceToken)],
+            // The real host's policy (HOST_ACCESS of the instance package, which would load the XMTP SDK here).
+      interceptors: [
+        serviceAuthInterceptor(this.credentials.directory, {
+          [InstanceHostService.typeName]: ["claims"],
+          [InstanceService.typeName]: ["claims"],
+        }),
+      ],
       routes: (router) => {
         router.service(InstanceHostService, {
           startInstance: (req) => {

@@ -11,7 +11,6 @@
  * afterAll; its helpers (`seedIdle`, `rows`, …) are bound, so they can be
  * taken apart at load and called once it has started.
  */
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -23,7 +22,7 @@ import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_ho
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
-import { createLogger, createServiceClient, openDatabase, type Database } from "@convos-pool/kit";
+import { createLogger, createServiceClient, generateServiceCredentials, openDatabase, type Database } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
 import { entities } from "../entities.js";
@@ -48,8 +47,8 @@ export interface StandInStackOptions {
 }
 
 export class StandInStack {
-  /** The service credential of every call between the parts. */
-  readonly token = randomBytes(16).toString("hex");
+  /** Each part's own credential; the test's clients act as the gateway (people's calls), the templates service (sync) or the claims service (hosts). */
+  readonly creds = generateServiceCredentials();
   /** The claims service's POOL_SECRETS_KEY. */
   readonly secretsKey = SecretBox.generateKey();
 
@@ -77,13 +76,13 @@ export class StandInStack {
     this.dataDir = await mkdtemp(path.join(tmpdir(), `claims-${name}-`));
     this.templates = await startTemplateService({
       databaseUrl: await createTestDatabase(`${name}_templates`),
-      serviceToken: this.token,
+      credentials: this.creds.templates,
       log: createLogger("templates", { level: "silent" }),
     });
-    const templatesSc = createServiceClient(TemplateService, this.templates.url, this.token);
+    const templatesSc = createServiceClient(TemplateService, this.templates.url, this.creds.gateway);
     this.templatesServiceClient = templatesSc;
     this.templatesClient = templatesSc.client;
-    this.host = await StandInHost.start(this.token);
+    this.host = await StandInHost.start(this.creds["instance-host"]);
     this.claimsDatabaseUrl = await createTestDatabase(`${name}_claims`);
     await this.startClaims();
     this.db = await openDatabase({ name: "claims", url: this.claimsDatabaseUrl, entities, migrations, poolSize: this.opts.dbPoolSize ?? 2 });
@@ -96,7 +95,7 @@ export class StandInStack {
     const { smsRange, sync, logSink } = this.opts;
     this.claims = await startClaimsService({
       databaseUrl: this.claimsDatabaseUrl,
-      serviceToken: this.token,
+      credentials: this.creds.claims,
       templatesUrl: this.templates.url,
       secretsKey: this.secretsKey,
       dataDir: this.dataDir,
@@ -105,9 +104,9 @@ export class StandInStack {
       log: logSink ? createLogger("claims", { level: "debug", sink: logSink }) : createLogger("claims", { level: "silent" }),
     });
     for (const sc of this.claimsServiceClients) sc.close();
-    const claimsSc = createServiceClient(ClaimService, this.claims.url, this.token);
-    const lineageSc = createServiceClient(LineageService, this.claims.url, this.token);
-    const syncSc = createServiceClient(TemplateSyncService, this.claims.url, this.token);
+    const claimsSc = createServiceClient(ClaimService, this.claims.url, this.creds.gateway);
+    const lineageSc = createServiceClient(LineageService, this.claims.url, this.creds.gateway);
+    const syncSc = createServiceClient(TemplateSyncService, this.claims.url, this.creds.templates);
     this.claimsServiceClients = [claimsSc, lineageSc, syncSc];
     this.claimsClient = claimsSc.client;
     this.lineageClient = lineageSc.client;
@@ -116,7 +115,7 @@ export class StandInStack {
 
   /** Idle instances as the pool manager makes them: a row, started on the host, then idle. */
   readonly seedIdle = async (n: number, on: StandInHost = this.host): Promise<string[]> => {
-    const hostClient = createServiceClient(InstanceHostService, on.url, this.token);
+    const hostClient = createServiceClient(InstanceHostService, on.url, this.creds.claims);
     const ids: string[] = [];
     try {
       for (let i = 0; i < n; i++) {
