@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/claim_service.proto.
  */
 export const file_convos_pool_v1_claim_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJjb252b3MvcG9vbC92MS9jbGFpbV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSLmAgoMQ2xhaW1SZXF1ZXN0EhEKCXJlcXVlc3RlchgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEg0KBW1vZGVsGAQgASgJEkEKC3VzZXJfY29uZmlnGAUgAygLMiwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0LlVzZXJDb25maWdFbnRyeRISCgpjbG9uZV9mcm9tGAYgASgJEhYKDmNvbnRleHRfcHJvbXB0GAcgASgJEjIKD293bmVyX3NpZ25hdHVyZRgIIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIsCglzaWduYXR1cmUYCSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJAoNQ2xhaW1SZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCSJRChZMaXN0T3duZXJBZ2VudHNSZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIl8KF0xpc3RPd25lckFnZW50c1Jlc3BvbnNlEisKCWluc3RhbmNlcxgBIAMoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIpChJHZXRJbnN0YW5jZVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkiQQoTR2V0SW5zdGFuY2VSZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlInAKFVNldEluc3RhbmNlUGluUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIOCgZwaW5uZWQYAiABKAgSMgoPb3duZXJfc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkQKFlNldEluc3RhbmNlUGluUmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZTL7AgoMQ2xhaW1TZXJ2aWNlEkQKBUNsYWltEhwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0Gh0uY29udm9zLnBvb2wudjEuQ2xhaW1SZXNwb25zZRJnCg9MaXN0T3duZXJBZ2VudHMSJi5jb252b3MucG9vbC52MS5MaXN0T3duZXJBZ2VudHNSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuTGlzdE93bmVyQWdlbnRzUmVzcG9uc2UiA5ACARJbCgtHZXRJbnN0YW5jZRIiLmNvbnZvcy5wb29sLnYxLkdldEluc3RhbmNlUmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkdldEluc3RhbmNlUmVzcG9uc2UiA5ACARJfCg5TZXRJbnN0YW5jZVBpbhIlLmNvbnZvcy5wb29sLnYxLlNldEluc3RhbmNlUGluUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLlNldEluc3RhbmNlUGluUmVzcG9uc2ViBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_instance]);
+  fileDesc("CiJjb252b3MvcG9vbC92MS9jbGFpbV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSLmAgoMQ2xhaW1SZXF1ZXN0EhEKCXJlcXVlc3RlchgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEg0KBW1vZGVsGAQgASgJEkEKC3VzZXJfY29uZmlnGAUgAygLMiwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0LlVzZXJDb25maWdFbnRyeRISCgpjbG9uZV9mcm9tGAYgASgJEhYKDmNvbnRleHRfcHJvbXB0GAcgASgJEjIKD293bmVyX3NpZ25hdHVyZRgIIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIsCglzaWduYXR1cmUYCSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJAoNQ2xhaW1SZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCSJRChZMaXN0T3duZXJBZ2VudHNSZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIl8KF0xpc3RPd25lckFnZW50c1Jlc3BvbnNlEisKCWluc3RhbmNlcxgBIAMoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIpChJHZXRJbnN0YW5jZVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkiQQoTR2V0SW5zdGFuY2VSZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlInAKFVNldEluc3RhbmNlUGluUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIOCgZwaW5uZWQYAiABKAgSMgoPb3duZXJfc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkQKFlNldEluc3RhbmNlUGluUmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZSJdChJSZW1vdmVBZ2VudFJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSMgoPb3duZXJfc2lnbmF0dXJlGAIgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIhUKE1JlbW92ZUFnZW50UmVzcG9uc2Uy0wMKDENsYWltU2VydmljZRJECgVDbGFpbRIcLmNvbnZvcy5wb29sLnYxLkNsYWltUmVxdWVzdBodLmNvbnZvcy5wb29sLnYxLkNsYWltUmVzcG9uc2USZwoPTGlzdE93bmVyQWdlbnRzEiYuY29udm9zLnBvb2wudjEuTGlzdE93bmVyQWdlbnRzUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkxpc3RPd25lckFnZW50c1Jlc3BvbnNlIgOQAgESWwoLR2V0SW5zdGFuY2USIi5jb252b3MucG9vbC52MS5HZXRJbnN0YW5jZVJlcXVlc3QaIy5jb252b3MucG9vbC52MS5HZXRJbnN0YW5jZVJlc3BvbnNlIgOQAgESXwoOU2V0SW5zdGFuY2VQaW4SJS5jb252b3MucG9vbC52MS5TZXRJbnN0YW5jZVBpblJlcXVlc3QaJi5jb252b3MucG9vbC52MS5TZXRJbnN0YW5jZVBpblJlc3BvbnNlElYKC1JlbW92ZUFnZW50EiIuY29udm9zLnBvb2wudjEuUmVtb3ZlQWdlbnRSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuUmVtb3ZlQWdlbnRSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_instance]);
 
 /**
  * The requester must be proven: the caller's session (the gateway passes the
@@ -241,6 +241,43 @@ export const SetInstancePinResponseSchema: GenMessage<SetInstancePinResponse> = 
   messageDesc(file_convos_pool_v1_claim_service, 7);
 
 /**
+ * @generated from message convos.pool.v1.RemoveAgentRequest
+ */
+export type RemoveAgentRequest = Message<"convos.pool.v1.RemoveAgentRequest"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * Without a session: the owner's signature (EIP-712 `RemoveAgent`).
+   *
+   * @generated from field: convos.pool.v1.Signature owner_signature = 2;
+   */
+  ownerSignature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.RemoveAgentRequest.
+ * Use `create(RemoveAgentRequestSchema)` to create a new message.
+ */
+export const RemoveAgentRequestSchema: GenMessage<RemoveAgentRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 8);
+
+/**
+ * @generated from message convos.pool.v1.RemoveAgentResponse
+ */
+export type RemoveAgentResponse = Message<"convos.pool.v1.RemoveAgentResponse"> & {
+};
+
+/**
+ * Describes the message convos.pool.v1.RemoveAgentResponse.
+ * Use `create(RemoveAgentResponseSchema)` to create a new message.
+ */
+export const RemoveAgentResponseSchema: GenMessage<RemoveAgentResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 9);
+
+/**
  * Adds agents to conversations from the warm pool and lists them.
  *
  * @generated from service convos.pool.v1.ClaimService
@@ -285,6 +322,18 @@ export const ClaimService: GenService<{
     methodKind: "unary";
     input: typeof SetInstancePinRequestSchema;
     output: typeof SetInstancePinResponseSchema;
+  },
+  /**
+   * Removes one of the owner's agents for good: it leaves its conversation,
+   * its pool tools are released, and it stops counting against the owner's
+   * cap of live agents. The owner only; anyone else is told it does not exist.
+   *
+   * @generated from rpc convos.pool.v1.ClaimService.RemoveAgent
+   */
+  removeAgent: {
+    methodKind: "unary";
+    input: typeof RemoveAgentRequestSchema;
+    output: typeof RemoveAgentResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_claim_service, 0);
