@@ -1,7 +1,6 @@
 // What every benchmark here needs: percentiles, formatting, a free port, a service in its own process.
-import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
 import { freePort } from "@convos-pool/kit";
+import { startServiceProcess, type ServiceProcess } from "@convos-pool/kit/testing";
 
 export interface Figures {
   p50: number;
@@ -26,61 +25,21 @@ export const fmt = (x: number, width = 8) => x.toFixed(2).padStart(width);
 
 export { freePort };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 // ---------------------------------------------------------------- child processes
 
-export interface Child {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
+export type Child = ServiceProcess;
 
 /**
  * A service's main.ts in its own Node process; ready when its stdout prints
- * `readyPrefix`, or (without one) when it answers the gRPC health check.
+ * `readyPrefix`, or (without one) when it answers the gRPC health check. Its
+ * error lines are echoed, prefixed with its service.
  */
-export async function startChild(script: string, env: Record<string, string>, readyPrefix?: string): Promise<Child> {
-  const port = await freePort();
-  const proc: ChildProcess = spawn(process.execPath, ["--import", "tsx", script], {
-    env: { ...process.env, LOG_LEVEL: "error", PORT: String(port), HOST: "127.0.0.1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  createInterface({ input: proc.stderr! }).on("line", (line) => {
-    if (!line.includes("sqlcipherCodecAttach")) process.stderr.write(`[${script.split("/")[1]}] ${line}\n`);
-  });
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 60 s`)), 60_000);
-    proc.once("exit", (code) => reject(new Error(`${script} exited (${code})`)));
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    createInterface({ input: proc.stdout! }).on("line", (line) => {
-      if (readyPrefix && line.startsWith(readyPrefix)) done();
-    });
-    if (!readyPrefix) {
-      void (async () => {
-        for (;;) {
-          const up = await fetch(`${url}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then(
-            (r) => r.ok,
-            () => false,
-          );
-          if (up) return done();
-          await sleep(100);
-        }
-      })();
-    }
-  });
-  await ready;
-  return {
-    url,
-    pid: proc.pid!,
-    async stop() {
-      proc.kill("SIGTERM");
-      await exited;
+export function startChild(script: string, env: Record<string, string>, readyPrefix?: string): Promise<Child> {
+  return startServiceProcess(script, {
+    env,
+    ...(readyPrefix ? { readyPrefix } : {}),
+    onLine: (line) => {
+      if (line.includes('"level":"error"') && !line.includes("sqlcipherCodecAttach")) process.stderr.write(`[${script.split("/")[1]}] ${line}\n`);
     },
-  };
+  });
 }

@@ -1,2 +1,3 @@
 export * from "./postgres.js";
 export * from "./fixtures.js";
+export * from "./processes.js";

@@ -1,0 +1,171 @@
+/**
+ * TEST HARNESS, NOT PRODUCT CODE. The pool as deploy/compose.yaml runs it:
+ * each service's main.ts in its own process, with the environment that
+ * compose.yaml gives it, read from the file itself. Only what a container
+ * platform would supply differs: service host names become 127.0.0.1 and
+ * free ports, the databases are test databases of the real PostgreSQL that
+ * `npm test` runs, volumes are temporary directories, and the XMTP network
+ * is the project's local node (its own main.ts, on 5556 under the port lock,
+ * where the Convos CLI looks). A test may add sizing knobs that compose.yaml
+ * leaves to their defaults (the warm pool's size); nothing else.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parse } from "yaml";
+import { freePort, generateServiceCredentials, type Principal } from "@convos-pool/kit";
+import { createTestDatabase, startServiceProcess, type ServiceProcess } from "@convos-pool/kit/testing";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+
+/** The services of deploy/compose.yaml, in the order they start. */
+export const DEPLOYED = ["templates", "instance-host", "claims", "gateway"] as const;
+export type DeployedService = (typeof DEPLOYED)[number];
+
+/** Each service's principal (its credential). */
+export const PRINCIPAL_OF: Record<DeployedService, Principal> = {
+  templates: "templates",
+  "instance-host": "instance-host",
+  claims: "claims",
+  gateway: "gateway",
+};
+
+interface ComposeService {
+  command?: string[];
+  environment?: Record<string, string | number>;
+}
+
+/** `${NAME}`, `${NAME:-default}` and `${NAME:?message}`, as compose substitutes them. */
+export function substitute(value: string, vars: Record<string, string>): string {
+  return value.replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_, name: string, op: string | undefined, arg: string | undefined) => {
+    const v = vars[name];
+    if (v !== undefined && v !== "") return v;
+    if (op === "?") throw new Error(`deploy/compose.yaml: ${arg || `${name} is required`}`);
+    return op === "-" ? (arg ?? "") : "";
+  });
+}
+
+export interface DeployedPoolOptions {
+  /** Names the test databases and the directory. */
+  name: string;
+  /** How long to wait for the local XMTP port while another test file holds it. */
+  lockTimeoutMs?: number;
+  /** Variables an operator sets beyond the credentials and secrets (POOL_LIMITS, LLM_BASE_URL...). */
+  vars?: Record<string, string>;
+  /** Sizing knobs compose.yaml leaves to their defaults, per service (POOL_TARGET_IDLE). */
+  sizing?: Partial<Record<DeployedService, Record<string, string>>>;
+}
+
+export class DeployedPool {
+  /** Each service's own credential, as `npm run -s credentials` makes them. */
+  readonly creds = generateServiceCredentials();
+  /** What an operator puts in compose's environment. */
+  vars: Record<string, string> = {};
+  readonly processes = new Map<DeployedService | "xmtp", ServiceProcess>();
+  /** Each service's database (a test database standing for compose's postgres service). */
+  readonly databases = new Map<string, string>();
+  /** The environment each service got. */
+  readonly envs = new Map<DeployedService, Record<string, string>>();
+  dir = "";
+  private compose: Record<string, ComposeService> = {};
+  private ports = new Map<string, number>();
+  private lock: PortLock | undefined;
+
+  constructor(private readonly opts: DeployedPoolOptions) {}
+
+  url(service: DeployedService | "xmtp"): string {
+    const p = this.processes.get(service);
+    if (!p) throw new Error(`${service} is not running`);
+    return p.url;
+  }
+
+  async start(): Promise<void> {
+    const file = resolve("deploy/compose.yaml");
+    this.compose = (parse(await readFile(file, "utf8")) as { services: Record<string, ComposeService> }).services;
+    this.dir = await mkdtemp(join(tmpdir(), `${this.opts.name}-`));
+    this.lock = await lockLocalXmtpPort({ timeoutMs: this.opts.lockTimeoutMs ?? 120_000 });
+    const xmtp = await startServiceProcess("services/xmtp-devnode/src/main.ts", {
+      port: LOCAL_XMTP_PORT,
+      env: { DATABASE_URL: await createTestDatabase(`${this.opts.name}_xmtp`) },
+      readyPrefix: "XMTP devnode:",
+    });
+    this.processes.set("xmtp", xmtp);
+    const tokens = Object.fromEntries(
+      DEPLOYED.map((s) => [`${PRINCIPAL_OF[s].toUpperCase().replace(/-/g, "_")}_SERVICE_TOKEN`, this.creds[PRINCIPAL_OF[s]].token]),
+    );
+    this.vars = {
+      ...tokens,
+      POOL_SERVICE_DIGESTS: this.creds.gateway.directory.toString(),
+      POOL_SESSION_SECRET: randomBytes(32).toString("hex"),
+      POOL_SECRETS_KEY: randomBytes(32).toString("hex"),
+      POOL_MASTER_SEED: randomBytes(32).toString("hex"),
+      XMTP_API_URL: xmtp.url,
+      ...this.opts.vars,
+    };
+    // Every service's address is known before any starts: templates and claims call each other.
+    for (const s of DEPLOYED) this.ports.set(s, await freePort());
+    for (const s of DEPLOYED) await this.startService(s);
+  }
+
+  /** The environment compose.yaml gives `service`, made local (see the top of this file). */
+  async environment(service: DeployedService): Promise<Record<string, string>> {
+    const spec = this.compose[service];
+    if (!spec?.environment) throw new Error(`deploy/compose.yaml has no environment for ${service}`);
+    const env: Record<string, string> = {};
+    for (const [key, raw] of Object.entries(spec.environment)) {
+      let value = substitute(String(raw), this.vars);
+      // Other services by their compose name: here, on loopback.
+      value = value.replace(/\bhttp:\/\/([a-z-]+):(\d+)/g, (m, host: string) =>
+        this.ports.has(host) ? `http://127.0.0.1:${this.ports.get(host)}` : m,
+      );
+      // compose's postgres service: one test database per database name.
+      const db = /^postgres:\/\/[^@]+@postgres:\d+\/([a-z_]+)$/.exec(value);
+      if (db) value = await this.database(db[1]!);
+      if (value.startsWith("/data/")) value = join(this.dir, value);
+      env[key] = value;
+    }
+    return { ...env, PORT: String(this.ports.get(service)), HOST: "127.0.0.1", LOG_LEVEL: "info", ...this.opts.sizing?.[service] };
+  }
+
+  /** Starts `service` from its main.ts (again after `stop`: same port, database and volumes), with `override` on top. */
+  async startService(service: DeployedService, override: Record<string, string> = {}): Promise<ServiceProcess> {
+    const spec = this.compose[service];
+    const script = spec?.command?.[0];
+    if (!script) throw new Error(`deploy/compose.yaml names no command for ${service}`);
+    const env = { ...(await this.environment(service)), ...override };
+    this.envs.set(service, env);
+    const p = await startServiceProcess(script, {
+      port: this.ports.get(service)!,
+      env,
+      ...(service === "instance-host" ? { readyPrefix: "instance host:" } : {}),
+    });
+    this.processes.set(service, p);
+    return p;
+  }
+
+  async stopService(service: DeployedService): Promise<void> {
+    await this.processes.get(service)?.stop();
+    this.processes.delete(service);
+  }
+
+  private async database(name: string): Promise<string> {
+    let url = this.databases.get(name);
+    if (!url) {
+      url = await createTestDatabase(`${this.opts.name}_${name}`);
+      this.databases.set(name, url);
+    }
+    return url;
+  }
+
+  /** Every line every process wrote. */
+  logLines(): string[] {
+    return [...this.processes.values()].flatMap((p) => p.lines);
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...DEPLOYED].reverse()) await this.stopService(s).catch(() => {});
+    await this.processes.get("xmtp")?.stop();
+    await this.lock?.release();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,94 @@
+// A service's main.ts in its own Node process, as deploy/ runs it: for tests
+// of what is deployed and for benchmarks that must not share an event loop.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { freePort } from "../ports.js";
+
+export interface ServiceProcess {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  port: number;
+  pid: number;
+  /** Every line it wrote, stdout and stderr. */
+  readonly lines: string[];
+  /** SIGTERM (a graceful stop), then waits for the exit. */
+  stop(): Promise<void>;
+  /** Sends a signal and waits for the exit (SIGKILL: a crash). */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface StartServiceOptions {
+  /** Its environment, over this process's; PORT and HOST are set unless given. */
+  env?: Record<string, string>;
+  /** Default: a free one. */
+  port?: number;
+  /** Ready once a stdout line starts with this; without it, once the gRPC health check answers. */
+  readyPrefix?: string;
+  /** Default 60 s. */
+  timeoutMs?: number;
+  /** Each line it writes, as it comes (stderr lines are also echoed when LOG_LEVEL says so). */
+  onLine?: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts `script` (a path from the repository root, run with tsx) and waits until it serves. */
+export async function startServiceProcess(script: string, opts: StartServiceOptions = {}): Promise<ServiceProcess> {
+  const port = opts.port ?? (await freePort());
+  const proc: ChildProcess = spawn(process.execPath, ["--import", "tsx", script], {
+    env: { ...process.env, LOG_LEVEL: "error", PORT: String(port), HOST: "127.0.0.1", ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const keep = (line: string) => {
+    lines.push(line);
+    opts.onLine?.(line);
+  };
+  createInterface({ input: proc.stderr! }).on("line", keep);
+  const stdout = createInterface({ input: proc.stdout! });
+  stdout.on("line", keep);
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const ready = new Promise<void>((resolve, reject) => {
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    let done = false;
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within ${timeoutMs / 1000} s:\n${lines.slice(-20).join("\n")}`)), timeoutMs);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited (${code}) before it served:\n${lines.slice(-20).join("\n")}`));
+    });
+    const up = () => {
+      done = true;
+      clearTimeout(timer);
+      resolve();
+    };
+    if (opts.readyPrefix) {
+      stdout.on("line", (line) => {
+        if (line.startsWith(opts.readyPrefix!)) up();
+      });
+      return;
+    }
+    void (async () => {
+      while (!done && proc.exitCode === null) {
+        const ok = await fetch(`${url}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) return up();
+        await sleep(100);
+      }
+    })();
+  });
+  try {
+    await ready;
+  } catch (err) {
+    proc.kill("SIGKILL");
+    await exited;
+    throw err;
+  }
+  const kill = async (signal: NodeJS.Signals = "SIGKILL") => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    await exited;
+  };
+  return { url, port, pid: proc.pid!, lines, stop: () => kill("SIGTERM"), kill };
+}
