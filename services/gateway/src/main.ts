@@ -9,6 +9,7 @@
 //   POOL_SESSION_SECRET  HMAC key of session tokens; without it sessions end at every restart
 //   DATABASE_URL         postgres:// for the gateway's own table (used login nonces); absent: embedded PGlite
 //   CORS_ORIGINS         comma-separated browser origins; default "*"
+//   XMTP_API_URL         the XMTP network: sign-ins are checked against it (without it: inbox derivation only, with a warning)
 import { createLogger, installShutdownHandlers, serviceCredentialsFromEnv } from "@convos-pool/kit";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { startGateway } from "./server.js";
@@ -31,6 +32,8 @@ const gateway = await startGateway({
   sessionSecret: process.env.POOL_SESSION_SECRET || undefined,
   databaseUrl: process.env.DATABASE_URL || undefined,
   corsOrigins: !origins || origins === "*" ? "*" : origins.split(",").map((o) => o.trim()).filter(Boolean),
+  // Sign-ins are checked against the XMTP network (XMTP_API_URL), as every other signature.
+  resolver: await inboxResolverFromEnv(log),
   log,
 });
 installShutdownHandlers(log, () => gateway.close());
