@@ -45,6 +45,7 @@ import {
   contentFromJson,
   contentToJson,
   createLogger,
+  callerHeaders,
   createServiceClient,
   generateServiceCredentials,
   jsonHash,
@@ -277,6 +278,8 @@ async function main() {
       TEMPLATES_URL: templates.url,
       POOL_SECRETS_KEY: SECRETS_KEY,
       POOL_DATA_DIR: join(dir, data),
+      // 50 requesters make thousands of claims: no per-caller rate, no caps per owner.
+      POOL_LIMITS: "claims.caller=off,agents.owner=off,tools.owner=off",
       ...extra,
     });
 
@@ -308,12 +311,12 @@ async function main() {
     let n = 0;
     const claimOnce = () => {
       const i = n++;
-      return claimsSc.client.claim({
-        requester: users[i % users.length]!,
-        templateId,
-        conversationInvite: `https://dev.convos.org/v2?i=bench-${i}`,
-        userConfig: {},
-      });
+      const requester = users[i % users.length]!;
+      // As the gateway forwards a signed-in requester.
+      return claimsSc.client.claim(
+        { requester, templateId, conversationInvite: `https://dev.convos.org/v2?i=bench-${i}`, userConfig: {} },
+        { headers: callerHeaders(requester) },
+      );
     };
     const bareClients = await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
@@ -328,6 +331,7 @@ async function main() {
     const bareOnce = async (worker: number) => {
       const { rows } = await bareClients[worker]!.query(bareSql, [
         `bare-${randomBytes(8).toString("hex")}`,
+        users[worker % users.length],
         templateId,
         1,
         "Trip Planner",
@@ -415,7 +419,7 @@ async function main() {
       const conv = conversations[c++]!;
       const { instanceId } = await joinSc.client.claim(
         { requester: creator.inboxId, templateId, conversationInvite: conv.invite, userConfig: {} },
-        { timeoutMs: 120_000 },
+        { timeoutMs: 120_000, headers: callerHeaders(creator.inboxId) },
       );
       return { instanceId, groupId: conv.groupId };
     };

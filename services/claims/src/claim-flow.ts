@@ -1,6 +1,7 @@
 /**
  * The claim of seed 000's "Instantiate from Store", steps 4 to 9: check the
- * request and the template, claim an idle instance atomically, provision the
+ * request, prove the requester (proof.ts) and the template, claim an idle
+ * instance atomically (within the owner's caps, holdings.ts), provision the
  * pool tools, configure the instance, join it to the conversation, make the
  * requester its owner. Any failure on the way rolls back (docs/claims.md).
  */
@@ -13,15 +14,19 @@ import { ConfigureRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance
 import { TemplateStatus, Visibility, type SignedTemplate, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   INBOX_ID_PATTERN,
+  RateLimit,
+  consumeNonce,
   contentToJson,
   failedPrecondition,
   invalidArgument,
   invalidArguments,
   notFound,
-  permissionDenied,
+  unauthenticated,
   type FieldViolationInfo,
+  type LimitConfig,
   type Logger,
   type ModelJson,
+  type SignatureVerifier,
   type ToolJson,
 } from "@convos-pool/kit";
 import {
@@ -29,11 +34,15 @@ import {
   completeClaim,
   endClaim,
   insertProvisionedTool,
+  markRemoved,
   takeStaleClaims,
   toolsToRelease,
+  type ClaimParams,
   type ClaimedInstance,
   type ToolRef,
 } from "./claim-sql.js";
+import { checkCaps } from "./holdings.js";
+import { proveRequester, type Proof } from "./proof.js";
 import { ProvisioningError, type ToolProviders } from "./providers/types.js";
 import type { InstanceRuntime } from "./runtime.js";
 import { SecretBox, secretAad } from "./secrets.js";
@@ -61,6 +70,10 @@ export interface ClaimFlowDeps {
   providers: ToolProviders;
   runtime: InstanceRuntime;
   secrets: SecretBox;
+  /** Checks requesters' ClaimAgent signatures. */
+  verifier: SignatureVerifier;
+  /** claimsPerCaller, liveAgentsPerOwner, poolToolsPerOwner (docs/limits.md). */
+  limits: LimitConfig;
   log: Logger;
   /** Counts a successful claim for the store's "most used" order; best effort. */
   recordUse?: (templateId: string) => Promise<void>;
@@ -166,15 +179,17 @@ export function chooseModel(templateId: string, model: ModelJson, requested: str
 export class ClaimFlow {
   private readonly tools: ToolReleaser;
   private readonly staleClaimSeconds: number;
+  private readonly perCaller: RateLimit;
 
   constructor(private readonly deps: ClaimFlowDeps) {
     this.tools = new ToolReleaser(deps.providers, deps.em, deps.log);
     this.staleClaimSeconds = deps.staleClaimSeconds ?? 600;
+    this.perCaller = new RateLimit("claims per caller", deps.limits.claimsPerCaller);
   }
 
   /**
-   * Claims an agent for `req.requester`; `caller` is the signed-in person the
-   * gateway forwarded, if any (then it must be the requester).
+   * Claims an agent for `req.requester`, who must be proven: `caller` (the
+   * signed-in person the gateway forwarded) or the claim's own signature.
    */
   async claim(req: ClaimRequest, caller?: string): Promise<{ instanceId: string }> {
     const input = checkClaimRequest(req);
@@ -184,9 +199,12 @@ export class ClaimFlow {
         Code.Unimplemented,
       );
     }
-    if (caller !== undefined && caller !== input.requester) {
-      throw permissionDenied("requester must be the signed-in caller: the requester becomes the agent's owner");
-    }
+    const proof = await proveRequester(
+      this.deps.verifier,
+      { ...input, conversationInvite: req.conversationInvite, signature: req.signature },
+      caller,
+    );
+    await this.perCaller.take(input.requester);
 
     // Step 4: visibility. A private template of someone else is NOT_FOUND,
     // exactly as a missing one (its id is its creator's secret).
@@ -209,8 +227,10 @@ export class ClaimFlow {
 
     // Step 6 (first half): the atomic claim of one idle instance.
     const claimId = randomUUID();
-    const instance = await claimIdleInstance(this.deps.em.fork(), {
+    const instance = await this.takeIdle(proof, {
       claimId,
+      ownerId: input.requester,
+      toolsReserved: poolTools.length,
       templateId: template.id,
       templateVersion: Number(release.version),
       agentName: content.agent_name,
@@ -218,7 +238,6 @@ export class ClaimFlow {
       modelOverridden: overridden,
       userConfig,
     });
-    if (!instance) throw new ConnectError(NO_IDLE_AGENT, Code.ResourceExhausted);
 
     const provisioned: (ToolRef & { secrets: Record<string, string> })[] = [];
     let stage: Stage = "provision";
@@ -323,7 +342,55 @@ export class ClaimFlow {
     this.deps.log.warn("claim rolled back", { instanceId: instance.id, stage, instanceNow: to, toolsReleased, cause });
   }
 
-  /** Releases one tool and deletes its row; false when the provider would not release it. */
+  /**
+   * The atomic claim statement; with a cap or a signature to spend, in one
+   * transaction with the owner's caps (holdings.ts) and the nonce, so that a
+   * claim refused there takes nothing and spends nothing.
+   */
+  private async takeIdle(proof: Proof, params: ClaimParams): Promise<ClaimedInstance> {
+    const { liveAgentsPerOwner, poolToolsPerOwner } = this.deps.limits;
+    const capped = liveAgentsPerOwner !== undefined || (poolToolsPerOwner !== undefined && (params.toolsReserved ?? 0) > 0);
+    const take = async (em: EntityManager) => {
+      const instance = await claimIdleInstance(em, params);
+      if (!instance) throw new ConnectError(NO_IDLE_AGENT, Code.ResourceExhausted);
+      return instance;
+    };
+    if (!capped && !proof.nonce) return take(this.deps.em.fork());
+    return this.deps.em.fork().transactional(async (tx) => {
+      await checkCaps(tx, params.ownerId, params.toolsReserved ?? 0, this.deps.limits);
+      if (proof.nonce && !(await consumeNonce(tx, { nonce: proof.nonce, inboxId: params.ownerId, purpose: "ClaimAgent" }))) {
+        throw unauthenticated("signature.nonce: already used; every signed request needs a fresh nonce");
+      }
+      return take(tx);
+    });
+  }
+
+  /**
+   * Removes an owner's agent (RemoveAgent): dead, with the nonce of the
+   * owner's signature spent in the same statement's transaction; then it
+   * leaves its conversation (Release) and its tools go back to their
+   * providers. A host that does not answer: the agent is dead anyway, and the
+   * pool manager stops and destroys it once its host answers again. False
+   * when it is not the owner's live agent (any more).
+   */
+  async remove(instanceId: string, ownerId: string, nonce?: string): Promise<boolean> {
+    const removed = await this.deps.em.fork().transactional(async (tx) => {
+      if (nonce && !(await consumeNonce(tx, { nonce, inboxId: ownerId, purpose: "RemoveAgent" }))) {
+        throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
+      }
+      return markRemoved(tx, instanceId, ownerId);
+    });
+    if (!removed) return false;
+    await this.deps.runtime
+      .release(removed)
+      .catch((err: unknown) => this.deps.log.warn("a removed agent's host did not answer; the pool manager destroys it later", { instanceId, err }));
+    let toolsLeft = 0;
+    const tools = (await toolsToRelease(this.deps.em.fork(), [instanceId])).filter((t) => t.instanceId === instanceId);
+    for (const t of tools) if (!(await this.tools.release(t))) toolsLeft++;
+    this.deps.log.info("agent removed by its owner", { instanceId, toolsLeft });
+    return true;
+  }
+
   /**
    * Cleans up after claims processes that died mid-claim: instances still
    * `claiming` after `staleClaimSeconds` become dead and their tools are

@@ -20,6 +20,7 @@ afterAll(async () => {
 
 const params = (claimId: string): ClaimParams => ({
   claimId,
+  ownerId: "b".repeat(64),
   templateId: "tmpl_AAAAAAAAAAAAAAAA",
   templateVersion: 1,
   agentName: "Trip Planner",

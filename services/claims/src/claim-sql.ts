@@ -9,6 +9,10 @@ import type { InstanceRef } from "./runtime.js";
 export interface ClaimParams {
   /** Random id of this claim attempt; every later statement of the claim checks it. */
   claimId: string;
+  /** The proven requester: its owner from the claim on, so the owner's caps count it while it is claiming. */
+  ownerId: string;
+  /** Pool tools the claim will provision: the owner's tool cap counts them until they exist. */
+  toolsReserved?: number;
   templateId: string;
   templateVersion: number;
   agentName: string;
@@ -35,7 +39,7 @@ export interface ClaimedInstance extends InstanceRef {
  * instance.
  */
 export const CLAIM_SQL = `update instances set
-    state = 'claiming', claim_id = ?, claim_started_at = now(), updated_at = now(),
+    state = 'claiming', claim_id = ?, claim_started_at = now(), updated_at = now(), owner_id = ?, tools_reserved = ?,
     template_id = ?, template_version = ?, agent_name = ?, model = ?, model_overridden = ?, user_config = ?::jsonb
   where id = (
       select id from instances
@@ -57,6 +61,8 @@ interface ClaimedRow {
 export async function claimIdleInstance(em: EntityManager, p: ClaimParams): Promise<ClaimedInstance | undefined> {
   const rows = await em.execute<ClaimedRow[]>(CLAIM_SQL, [
     p.claimId,
+    p.ownerId,
+    p.toolsReserved ?? 0,
     p.templateId,
     p.templateVersion,
     p.agentName,
@@ -98,7 +104,7 @@ export async function completeClaim(
 /** Columns a claim wrote, back to their idle values. */
 const UNCLAIM = `claim_id = null, claim_started_at = null, template_id = null, template_version = null, agent_name = '',
   owner_id = null, conversation_id = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
-  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null`;
+  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0`;
 
 /**
  * Rollback of a claim: the instance goes back to `idle` (clean: it was never
@@ -135,6 +141,22 @@ export async function takeStaleClaims(em: EntityManager, olderThanSeconds: numbe
     [olderThanSeconds, limit],
   );
   return rows.map((r) => ({ id: r.id, hostUrl: r.host_url, inboxId: r.inbox_id }));
+}
+
+/**
+ * An owner removes their agent: `dead`, keeping who owned it and what it ran
+ * (the creator's dashboard still lists it), no longer due for updates. Only
+ * the owner's live agent; undefined otherwise.
+ */
+export async function markRemoved(em: EntityManager, instanceId: string, ownerId: string): Promise<InstanceRef | undefined> {
+  const rows = await em.execute<ClaimedRow[]>(
+    `update instances set state = 'dead', pinned = false, sync_next_at = null, updated_at = now()
+     where id = ? and owner_id = ? and state in ('claimed', 'crashed')
+     returning id, host_url, inbox_id, wallet_index`,
+    [instanceId, ownerId],
+  );
+  const r = rows[0];
+  return r && { id: r.id, hostUrl: r.host_url, inboxId: r.inbox_id };
 }
 
 // ---------------------------------------------------------------- provisioned tools

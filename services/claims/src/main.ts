@@ -4,10 +4,11 @@
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS),
 //   POOL_DATA_DIR (local providers' data, default .data/claims), SMS_NUMBER_RANGE, EMAIL_DOMAIN,
 //   INSTANCE_HOST_URLS (comma-separated instance hosts; with them the warm pool runs), POOL_TARGET_IDLE (default 10),
-//   SYNC_CONCURRENCY (template updates delivered at once, default 64), XMTP_API_URL (owners' signatures checked against it)
+//   SYNC_CONCURRENCY (template updates delivered at once, default 64), XMTP_API_URL (requesters' and owners' signatures
+//   checked against it), POOL_LIMITS (claims per caller, caps per owner: docs/limits.md)
 import path from "node:path";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
-import { createLogger, installShutdownHandlers, serviceCredentialsFromEnv } from "@convos-pool/kit";
+import { createLogger, installShutdownHandlers, limitsFromEnv, serviceCredentialsFromEnv } from "@convos-pool/kit";
 import { startClaimsService } from "./server.js";
 
 const log = createLogger("claims");
@@ -19,9 +20,10 @@ const required = (name: string, what: string): string => {
   }
   return v;
 };
-let credentials;
+let credentials, limits;
 try {
   credentials = serviceCredentialsFromEnv("claims");
+  limits = limitsFromEnv();
 } catch (err) {
   log.error((err as Error).message);
   process.exit(2);
@@ -33,6 +35,7 @@ const service = await startClaimsService({
   port: Number(process.env.PORT ?? 7002),
   host: process.env.HOST ?? "0.0.0.0",
   credentials,
+  limits,
   templatesUrl,
   secretsKey,
   dataDir: path.resolve(process.env.POOL_DATA_DIR ?? ".data/claims"),

@@ -96,9 +96,22 @@ export class CreateInstructionSync extends Migration {
   }
 }
 
+/**
+ * What an owner holds, for the caps on live agents and tools (docs/limits.md):
+ * counted in the claim's transaction (this index keeps that count small); a
+ * claim in progress counts the tools it is about to provision.
+ */
+export class OwnerHoldings extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column tools_reserved integer not null default 0`);
+    this.addSql(`create index instances_owner_holds on instances (owner_id) where state in ('claiming', 'claimed', 'crashed')`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
-  // SetInstancePin's owner signatures: single-use nonces.
+  // Owners' signatures (pin, remove, signed claims): single-use nonces.
   { name: "0003_signature_nonces", class: CreateSignatureNonces },
+  { name: "0004_owner_holdings", class: OwnerHoldings },
 ];

@@ -52,6 +52,7 @@ const idleIds = async () => (await q<{ id: string }>(`select id from instances w
 async function claim(owner = "a".repeat(64)): Promise<string> {
   const got = await claimIdleInstance(db.em.fork(), {
     claimId: randomBytes(8).toString("hex"),
+    ownerId: owner,
     templateId: "tmpl_AAAAAAAAAAAAAAAA",
     templateVersion: 1,
     agentName: "x",

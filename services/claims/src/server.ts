@@ -13,8 +13,10 @@ import {
   serviceAuthInterceptor,
   pruneNonces,
   startServer,
+  DEFAULT_LIMITS,
   type AccessPolicy,
   type InboxResolver,
+  type LimitConfig,
   type Logger,
   type ServiceCredentials,
 } from "@convos-pool/kit";
@@ -66,8 +68,10 @@ export interface ClaimsServiceOptions {
   sweepIntervalMs?: number;
   /** Instruction sync: template updates delivered at once at most (default 64), due scan interval (default 1 s). */
   sync?: { concurrency?: number; scanIntervalMs?: number };
-  /** Who owns which wallet (owners' signatures on SetInstancePin); offline XMTP inbox derivation by default. */
+  /** Who owns which wallet (requesters' and owners' signatures); offline XMTP inbox derivation by default. */
   resolver?: InboxResolver;
+  /** Claims per caller and the caps per owner (docs/limits.md); default DEFAULT_LIMITS. */
+  limits?: LimitConfig;
   log?: Logger;
 }
 
@@ -132,8 +136,11 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       (templateId, err) => log.warn("usage count not recorded yet", { templateId, err }),
     );
     closers.unshift(() => usageCounts.close());
+    const verifier = new SignatureVerifier({ resolver: opts.resolver ?? new DerivedInboxResolver(), maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS });
     const flow = new ClaimFlow({
       em: db.em,
+      verifier,
+      limits: opts.limits ?? DEFAULT_LIMITS,
       templates: cachedTemplateSource(templateSource),
       providers,
       runtime,
@@ -153,7 +160,6 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       scanIntervalMs: opts.sync?.scanIntervalMs,
     });
     closers.unshift(() => sync.stop());
-    const verifier = new SignatureVerifier({ resolver: opts.resolver ?? new DerivedInboxResolver(), maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS });
     const server = await startServer({
       name: "claims",
       port: opts.port,

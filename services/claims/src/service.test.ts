@@ -52,6 +52,10 @@ const claimReq = (requester: TestIdentity, templateId: string, over: ClaimFields
   ...over,
 });
 
+/** A claim by a signed-in requester (the gateway forwards the caller). */
+const claimBy = (requester: TestIdentity, templateId: string, over: ClaimFields = {}) =>
+  client.claim(claimReq(requester, templateId, over), as(requester));
+
 beforeAll(async () => {
   await stack.start();
   ({ claims, host, templatesClient, claimsClient: client, sql, db } = stack);
@@ -90,16 +94,16 @@ describe("claim", () => {
       [{ userConfig: { "personal-email": "a@b.c", sms: "+15551234567" } }, "user_config.sms", /provisioned by the pool/],
     ];
     for (const [over, field, message] of cases) {
-      const err = await expectCode(client.claim(claimReq(user, t.id, over)), Code.InvalidArgument);
+      const err = await expectCode(client.claim(claimReq(user, t.id, over), as(user)), Code.InvalidArgument);
       expect(fieldViolations(err).map((v) => v.field), JSON.stringify(over).slice(0, 80)).toEqual([field]);
       if (message) expect(err.message).toMatch(message);
     }
     // The model: the template's default unless the owner picks another, which only some templates allow.
-    const err = await expectCode(client.claim(claimReq(user, fixed.id, { model: "gpt-oss-120b", userConfig: {} })), Code.InvalidArgument);
+    const err = await expectCode(client.claim(claimReq(user, fixed.id, { model: "gpt-oss-120b", userConfig: {} }), as(user)), Code.InvalidArgument);
     expect(fieldViolations(err).map((v) => v.field)).toEqual(["model"]);
     expect(err.message).toContain("does not allow choosing another model");
     // Clone with context comes later.
-    const clone = await expectCode(client.claim(claimReq(user, t.id, { cloneFrom: "inst_AAAAAAAAAAAAAAAA" })), Code.Unimplemented);
+    const clone = await expectCode(client.claim(claimReq(user, t.id, { cloneFrom: "inst_AAAAAAAAAAAAAAAA" }), as(user)), Code.Unimplemented);
     expect(clone.message).toContain("clone_from");
     // A signed-in caller can only claim for themselves.
     await expectCode(client.claim(claimReq(user, t.id), as(newIdentity())), Code.PermissionDenied);
@@ -114,7 +118,7 @@ describe("claim", () => {
   it("answers RESOURCE_EXHAUSTED when no agent is idle; concurrent claims racing for the last ones get one each", async () => {
     const creator = newIdentity();
     const t = await createTemplate(creator, { tools: [tool("crypto", "pool")] });
-    const none = await expectCode(client.claim(claimReq(newIdentity(), t.id, { userConfig: {} })), Code.ResourceExhausted);
+    const none = await expectCode(claimBy(newIdentity(), t.id, { userConfig: {} }), Code.ResourceExhausted);
     expect(none.message).toContain("no idle agent, try again");
 
     const idle = await seedIdle(5);
@@ -152,7 +156,7 @@ describe("rollback", () => {
     await rename(mailboxRoot(), broken).catch(() => {});
     await writeFile(mailboxRoot(), "not a directory");
     try {
-      const err = await expectCode(client.claim(claimReq(newIdentity(), t.id)), Code.Unavailable);
+      const err = await expectCode(claimBy(newIdentity(), t.id), Code.Unavailable);
       expect(err.message).toContain('could not provision tool "email"');
       expect(err.message).toContain("nothing was claimed");
     } finally {
@@ -164,14 +168,14 @@ describe("rollback", () => {
     expect(await instanceRow(idle!)).toMatchObject({ state: "idle", claim_id: null, owner_id: null, template_id: null });
     expect(host.callsOf(idle!)).toEqual([]);
     // And it is claimable again.
-    expect((await client.claim(claimReq(newIdentity(), t.id))).instanceId).toBe(idle);
+    expect((await claimBy(newIdentity(), t.id)).instanceId).toBe(idle);
   });
 
   it("SMS numbers used up: RESOURCE_EXHAUSTED, nothing provisioned, instance idle", async () => {
     const [idle] = await seedIdle(1);
     await sql.query(`update sms_numbers set instance_id = 'hog', allocated_at = now() where instance_id is null`);
     try {
-      const err = await expectCode(client.claim(claimReq(newIdentity(), t.id)), Code.ResourceExhausted);
+      const err = await expectCode(claimBy(newIdentity(), t.id), Code.ResourceExhausted);
       expect(err.message).toMatch(/could not provision tool "sms": no free phone number/);
     } finally {
       await sql.query(`update sms_numbers set instance_id = null, allocated_at = null where instance_id = 'hog'`);
@@ -184,7 +188,7 @@ describe("rollback", () => {
     const [idle] = await seedIdle(1);
     const before = await mailboxCount();
     host.failing.add("configure");
-    const err = await expectCode(client.claim(claimReq(newIdentity(), t.id)), Code.Unavailable);
+    const err = await expectCode(claimBy(newIdentity(), t.id), Code.Unavailable);
     expect(err.message).toContain("could not be configured");
     expect(host.callsOf(idle!)).toEqual(["configure", "release"]);
     expect(await leftovers(idle!)).toEqual({ tools: 0, numbers: 0, mailboxes: before });
@@ -195,7 +199,7 @@ describe("rollback", () => {
     const [idle] = await seedIdle(1);
     const before = await mailboxCount();
     host.failing.add("join");
-    const err = await expectCode(client.claim(claimReq(newIdentity(), t.id)), Code.Unavailable);
+    const err = await expectCode(claimBy(newIdentity(), t.id), Code.Unavailable);
     expect(err.message).toContain("joining the conversation failed");
     expect(host.callsOf(idle!)).toEqual(["configure", "join", "release"]);
     expect(host.instances.get(idle!)!.configured).toBeUndefined(); // the stand-in wiped its claim
@@ -209,6 +213,7 @@ describe("rollback", () => {
     // A claim that got as far as two tools, then its process vanished an hour ago.
     const claimed = await claimIdleInstance(db.em.fork(), {
       claimId: "lost",
+      ownerId: "c".repeat(64),
       templateId: t.id,
       templateVersion: 1,
       agentName: "x",
@@ -242,8 +247,8 @@ describe("lists", () => {
     const b = await createTemplate(creator, { tools: [], agent_name: "Beta" });
     await seedIdle(5);
     const mine: string[] = [];
-    for (const tmpl of [a, b, a]) mine.push((await client.claim(claimReq(owner, tmpl.id, { userConfig: {} }))).instanceId);
-    const theirs = (await client.claim(claimReq(other, a.id, { userConfig: {} }))).instanceId;
+    for (const tmpl of [a, b, a]) mine.push((await client.claim(claimReq(owner, tmpl.id, { userConfig: {} }), as(owner))).instanceId);
+    const theirs = (await client.claim(claimReq(other, a.id, { userConfig: {} }), as(other))).instanceId;
 
     const p1 = await client.listOwnerAgents({ ownerId: owner.inboxId, pageSize: 2 }, as(owner));
     expect(p1.instances.map((i) => i.id)).toEqual([mine[2], mine[1]]); // newest claim first
@@ -268,7 +273,8 @@ describe("lists", () => {
     // GetInstance: the owner sees it; anyone else is told it does not exist.
     expect((await client.getInstance({ instanceId: theirs }, as(other))).instance?.id).toBe(theirs);
     await expectCode(client.getInstance({ instanceId: theirs }, as(owner)), Code.NotFound);
-    await expectCode(client.getInstance({ instanceId: theirs }), Code.NotFound);
+    // Nobody signed in: told to sign in, not whether the agent exists.
+    await expectCode(client.getInstance({ instanceId: theirs }), Code.Unauthenticated);
     await expectCode(client.getInstance({ instanceId: "nope" }, as(owner)), Code.InvalidArgument);
 
     // The creator's dashboard data: a template's instances with a count.

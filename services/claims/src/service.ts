@@ -23,13 +23,14 @@ import {
 } from "@convos-pool/kit";
 import { TEMPLATE_ID_PATTERN, type ClaimFlow, type TemplateSource, type TemplateWithRelease } from "./claim-flow.js";
 import { getInstance, instanceToProto, listOwnerAgents } from "./queries.js";
+import { proveOwner } from "./proof.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync-sql.js";
 import { describeRelease, type SyncWorker } from "./sync.js";
 
 export interface ClaimServiceDeps {
   em: EntityManager;
   flow: ClaimFlow;
-  /** Checks owners' signatures (SetInstancePin without a signed-in caller). */
+  /** Checks owners' signatures (SetInstancePin, RemoveAgent without a signed-in caller). */
   verifier: SignatureVerifier;
   sync: Pick<SyncWorker, "kick">;
 }
@@ -51,35 +52,24 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     },
 
     async getInstance(req, ctx) {
+      const caller = callerInboxId(ctx);
+      if (caller === undefined) throw unauthenticated("sign in to read your agent");
       const instance = await getInstance(deps.em.fork(), req.instanceId);
       // Its owner's only: anyone else is told it does not exist (as for private templates).
-      if (!instance || instance.ownerId === null || instance.ownerId !== callerInboxId(ctx)) throw notFound(`instance ${req.instanceId}`);
+      if (!instance || instance.ownerId === null || instance.ownerId !== caller) throw notFound(`instance ${req.instanceId}`);
       return { instance: instanceToProto(instance) };
     },
 
-    /**
-     * The owner only: the signed-in caller the gateway forwarded, or an
-     * `owner_signature` (SetInstancePin, single-use nonce) by the owner's
-     * inbox. Anyone else is told it does not exist, as by GetInstance.
-     */
+    /** The owner only (proof.ts): signed in, or `owner_signature` (SetInstancePin, single-use nonce). */
     async setInstancePin(req, ctx) {
       const em = deps.em.fork();
       const instance = await getInstance(em, req.instanceId);
-      const owner = instance?.ownerId;
-      if (!owner) throw notFound(`instance ${req.instanceId}`);
-      let nonce: string | undefined;
-      if (req.ownerSignature) {
-        try {
-          const fields = { inboxId: owner, instanceId: req.instanceId, pinned: req.pinned };
-          nonce = (await deps.verifier.verify("SetInstancePin", fields, req.ownerSignature, "owner_signature")).nonce;
-        } catch (err) {
-          // Signed by someone else: the same answer as a missing instance.
-          if (ConnectError.from(err).code === Code.PermissionDenied) throw notFound(`instance ${req.instanceId}`);
-          throw err;
-        }
-      } else if (callerInboxId(ctx) !== owner) {
-        throw notFound(`instance ${req.instanceId}`);
-      }
+      const { nonce } = await proveOwner(deps.verifier, { instanceId: req.instanceId, ownerId: instance?.ownerId }, callerInboxId(ctx), {
+        operation: "SetInstancePin",
+        fields: { pinned: req.pinned },
+        signature: req.ownerSignature,
+      });
+      const owner = instance!.ownerId!;
       await em.transactional(async (tx) => {
         if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "SetInstancePin" }))) {
           throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
@@ -90,6 +80,18 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       if (!req.pinned) deps.sync.kick();
       const now = await getInstance(deps.em.fork(), req.instanceId);
       return { instance: instanceToProto(now!) };
+    },
+
+    /** The owner only, as pinning; the agent leaves its conversation and its tools are released (ClaimFlow.remove). */
+    async removeAgent(req, ctx) {
+      const instance = await getInstance(deps.em.fork(), req.instanceId);
+      const { nonce } = await proveOwner(deps.verifier, { instanceId: req.instanceId, ownerId: instance?.ownerId }, callerInboxId(ctx), {
+        operation: "RemoveAgent",
+        fields: {},
+        signature: req.ownerSignature,
+      });
+      if (!(await deps.flow.remove(req.instanceId, instance!.ownerId!, nonce))) throw notFound(`instance ${req.instanceId}`);
+      return {};
     },
   };
 }

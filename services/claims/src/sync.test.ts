@@ -393,11 +393,11 @@ describe("visibility and pinning", () => {
     expect(replay.message).toContain("owner_signature.nonce");
   });
 
-  it("pinning is the owner's only: anyone else, or a signature by someone else, is NOT_FOUND", async () => {
+  it("pinning is the owner's only: nobody signed in is UNAUTHENTICATED; anyone else, or a signature by someone else, is NOT_FOUND", async () => {
     const t = await template();
     const [agent] = await claimN(t, 1);
     const stranger = newIdentity();
-    await expectCode(client.setInstancePin({ instanceId: agent!.id, pinned: true }), Code.NotFound);
+    await expectCode(client.setInstancePin({ instanceId: agent!.id, pinned: true }), Code.Unauthenticated);
     await expectCode(client.setInstancePin({ instanceId: agent!.id, pinned: true }, as(stranger)), Code.NotFound);
     await expectCode(client.setInstancePin({ instanceId: agent!.id, pinned: true }, as(t.creator)), Code.NotFound);
     // The stranger signs as the owner's inbox: recovers a wallet that is not the owner's.

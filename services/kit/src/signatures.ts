@@ -215,3 +215,8 @@ export function claimFields(claim: {
     userConfigHash: keccak256(toBytes(canonicalJson(claim.userConfig))),
   };
 }
+
+/** Signs a claim as a client without a session does (ClaimAgent over claimFields): for the CLI, tests and benchmarks. */
+export function signClaim(account: LocalAccount, claim: Parameters<typeof claimFields>[0], issuedAt?: number): Promise<Signature> {
+  return signOperation(account, "ClaimAgent", claimFields(claim), issuedAt);
+}

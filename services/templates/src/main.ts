@@ -4,14 +4,15 @@
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS),
 //   XMTP_API_URL (creators' signatures checked against the XMTP network),
 //   CLAIMS_URL (instruction sync: new content versions are pushed there), POOL_LIMITS (docs/limits.md)
-import { createLogger, installShutdownHandlers, serviceCredentialsFromEnv } from "@convos-pool/kit";
+import { createLogger, installShutdownHandlers, limitsFromEnv, serviceCredentialsFromEnv } from "@convos-pool/kit";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { startTemplateService } from "./server.js";
 
 const log = createLogger("templates");
-let credentials;
+let credentials, limits;
 try {
   credentials = serviceCredentialsFromEnv("templates");
+  limits = limitsFromEnv();
 } catch (err) {
   log.error((err as Error).message);
   process.exit(2);
@@ -21,6 +22,7 @@ const service = await startTemplateService({
   port: Number(process.env.PORT ?? 7001),
   host: process.env.HOST ?? "0.0.0.0",
   credentials,
+  limits,
   resolver: await inboxResolverFromEnv(log),
   sync: process.env.CLAIMS_URL ? { claimsUrl: process.env.CLAIMS_URL } : undefined,
   log,

@@ -9,8 +9,10 @@ import {
   pruneNonces,
   serviceAuthInterceptor,
   startServer,
+  DEFAULT_LIMITS,
   type AccessPolicy,
   type InboxResolver,
+  type LimitConfig,
   type Logger,
   type ServiceCredentials,
 } from "@convos-pool/kit";
@@ -29,6 +31,8 @@ export interface TemplateServiceOptions {
   credentials: ServiceCredentials;
   /** Who owns which wallet; offline XMTP inbox derivation by default. */
   resolver?: InboxResolver;
+  /** Template writes per creator (docs/limits.md); default DEFAULT_LIMITS. */
+  limits?: LimitConfig;
   /**
    * Instruction sync: where new content versions go (the claims service).
    * Absent: the outbox still records them, but nothing sends them.
@@ -73,7 +77,12 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
     recover: (params) => recovery.recover(params),
   });
   let relay: SyncRelay | undefined;
-  const service = createTemplateService({ em: db.em, verifier, onContentChange: () => relay?.kick() });
+  const service = createTemplateService({
+    em: db.em,
+    verifier,
+    writesPerCreator: (opts.limits ?? DEFAULT_LIMITS).templateWritesPerCaller,
+    onContentChange: () => relay?.kick(),
+  });
   const server = await startServer({
     name: "templates",
     port: opts.port,

@@ -14,6 +14,7 @@ import {
 import { StoreSort, TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   INBOX_ID_PATTERN,
+  RateLimit,
   applyPatch,
   callerInboxId,
   conflict,
@@ -33,6 +34,7 @@ import {
   validateContent,
   validatePatch,
   type OperationFields,
+  type Rate,
   type SignatureVerifier,
   type SignedOperation,
   type TemplateContentJson,
@@ -45,6 +47,8 @@ import { browseStore, listCreatorTemplates, type ListedRow } from "./store.js";
 export interface TemplateServiceDeps {
   em: EntityManager;
   verifier: SignatureVerifier;
+  /** Template writes per creator (docs/limits.md); absent: none. */
+  writesPerCreator?: Rate;
   now?: () => Date;
   /** Called after a content change to an existing template committed (it is in the sync outbox). */
   onContentChange?: () => void;
@@ -160,6 +164,7 @@ interface ContentChange {
 
 export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<typeof TemplateService> {
   const now = deps.now ?? (() => new Date());
+  const writes = new RateLimit("template writes per creator", deps.writesPerCreator);
 
   async function spendNonce(tx: EntityManager, nonce: string, inboxId: string, purpose: SignedOperation) {
     if (!(await consumeNonce(tx, { nonce, inboxId, purpose }))) {
@@ -237,6 +242,8 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       { inboxId: current.creatorId, templateId, version: BigInt(version), ...fields },
       signature,
     );
+    // Counted once the creator is proven, before anything is spent or written.
+    await writes.take(current.creatorId);
     let contentChanged = false;
     const updated = await deps.em.fork().transactional(async (tx) => {
       const row = await tx.findOne(TemplateRow, { id: templateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -279,6 +286,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         { inboxId: req.creatorId, contentHash: jsonHash(content) },
         req.signature,
       );
+      await writes.take(req.creatorId);
       const row = await deps.em.fork().transactional(async (tx) => {
         await spendNonce(tx, verified.nonce, req.creatorId, "CreateTemplate");
         const at = now();

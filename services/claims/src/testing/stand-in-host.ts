@@ -136,8 +136,12 @@ export class StandInHost {
           }),
         });
         router.service(InstanceService, {
-          configure: (req, ctx) => {
+          configure: async (req, ctx) => {
             const i = host.step("configure", ctx);
+            // As a real instance: only a release its creator signed, for the template it names.
+            const t = req.template;
+            if (!t) throw new ConnectError("template: required", Code.InvalidArgument);
+            await verifyTemplateRelease(host.verifier, t, { templateId: t.templateId, creatorId: t.creatorId });
             i.configured = req;
             i.appliedVersion = Number(req.template?.version ?? 0);
             i.model = req.model;

@@ -22,7 +22,7 @@ import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_ho
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
-import { createLogger, createServiceClient, generateServiceCredentials, openDatabase, type Database } from "@convos-pool/kit";
+import { createLogger, createServiceClient, generateServiceCredentials, openDatabase, type Database, type LimitConfig } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
 import { entities } from "../entities.js";
@@ -44,6 +44,8 @@ export interface StandInStackOptions {
   logSink?: (line: string) => void;
   /** Connections of `db`, the test's own MikroORM on the claims database. Default 2. */
   dbPoolSize?: number;
+  /** The claims service's limits; default the service's (DEFAULT_LIMITS). */
+  limits?: LimitConfig;
 }
 
 export class StandInStack {
@@ -90,10 +92,14 @@ export class StandInStack {
     await this.sql.connect();
   }
 
-  /** Starts the claims service and its clients; again after `claims.close()`: on the same database and data directory. */
-  async startClaims(): Promise<void> {
+  /**
+   * Starts the claims service and its clients; again after `claims.close()`:
+   * on the same database and data directory, with other limits if given.
+   */
+  async startClaims(limits: LimitConfig | undefined = this.opts.limits): Promise<void> {
     const { smsRange, sync, logSink } = this.opts;
     this.claims = await startClaimsService({
+      ...(limits ? { limits } : {}),
       databaseUrl: this.claimsDatabaseUrl,
       credentials: this.creds.claims,
       templatesUrl: this.templates.url,

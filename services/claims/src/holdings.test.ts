@@ -1,0 +1,103 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { limitExceededOf, openDatabase, type Database } from "@convos-pool/kit";
+import { createTestDatabase } from "@convos-pool/kit/testing";
+import { claimIdleInstance, completeClaim, insertProvisionedTool } from "./claim-sql.js";
+import { entities } from "./entities.js";
+import { checkCaps, holdings } from "./holdings.js";
+import { migrations } from "./migrations.js";
+
+let db: Database;
+
+beforeAll(async () => {
+  db = await openDatabase({ name: "claims", url: await createTestDatabase("claims_holdings"), entities, migrations, poolSize: 4 });
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+async function seedIdle(n: number): Promise<void> {
+  await db.em.fork().execute(
+    `insert into instances (id, state, host_url, inbox_id)
+     select 'inst_' || substr(md5(random()::text), 1, 16), 'idle', 'http://host', md5(random()::text) || md5(random()::text)
+     from generate_series(1, ?)`,
+    [n],
+    "run",
+  );
+}
+
+const params = (ownerId: string, toolsReserved = 0) => ({
+  claimId: randomBytes(8).toString("hex"),
+  ownerId,
+  toolsReserved,
+  templateId: "tmpl_AAAAAAAAAAAAAAAA",
+  templateVersion: 1,
+  agentName: "x",
+  model: "m",
+  modelOverridden: false,
+  userConfig: {},
+});
+
+describe("holdings", () => {
+  it("counts an owner's claiming, claimed and crashed agents, and their tools (a claim in progress by the tools it reserved)", async () => {
+    const owner = "d".repeat(64);
+    await seedIdle(3);
+    const a = await claimIdleInstance(db.em.fork(), params(owner, 2));
+    const b = await claimIdleInstance(db.em.fork(), params(owner, 1));
+    expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 3 });
+    // b completes with its one tool provisioned; then crashes: still held.
+    await insertProvisionedTool(db.em.fork(), { instanceId: b!.id, toolId: "sms", provider: "local-sms", handle: `+1555${Date.now()}`, secret: null });
+    const [{ claim_id } = { claim_id: "" }] = await db.em.fork().execute<{ claim_id: string }[]>(`select claim_id from instances where id = ?`, [b!.id]);
+    expect(await completeClaim(db.em.fork(), { instanceId: b!.id, claimId: claim_id, ownerId: owner, conversationId: "c" })).toBe(true);
+    await db.em.fork().execute(`update instances set state = 'crashed' where id = ?`, [b!.id], "run");
+    expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 3 });
+    // Dead ones are not held; someone else's are not mine.
+    await db.em.fork().execute(`update instances set state = 'dead' where id = ?`, [a!.id], "run");
+    expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 1, tools: 1 });
+    expect(await holdings(db.em.fork(), "e".repeat(64))).toEqual({ agents: 0, tools: 0 });
+  });
+
+  it("makes a second claim of the same owner wait for the first's transaction, so that the two cannot pass a cap together", async () => {
+    const owner = "f".repeat(64);
+    await seedIdle(2);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let firstHolds!: () => void;
+    const held = new Promise<void>((r) => (firstHolds = r));
+    const first = db.em.fork().transactional(async (tx) => {
+      await checkCaps(tx, owner, 0, { liveAgentsPerOwner: 1 });
+      await claimIdleInstance(tx, params(owner));
+      firstHolds();
+      await gate;
+    });
+    await held;
+    let secondDone = false;
+    const second = db.em
+      .fork()
+      .transactional(async (tx) => {
+        await checkCaps(tx, owner, 0, { liveAgentsPerOwner: 1 });
+        await claimIdleInstance(tx, params(owner));
+      })
+      .finally(() => (secondDone = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(secondDone, "the second claim must wait for the first").toBe(false);
+    open();
+    await first;
+    const err = await second.then(() => undefined, (e: unknown) => e);
+    expect(limitExceededOf(err)).toEqual({ limit: "live agents per owner", retryAfterSeconds: 0 });
+    expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 1, tools: 0 });
+  });
+
+  it("checks nothing, and locks nothing, without caps", async () => {
+    const owner = "a1".repeat(32);
+    await seedIdle(2);
+    await db.em.fork().transactional(async (tx) => {
+      await checkCaps(tx, owner, 5, {});
+      await claimIdleInstance(tx, params(owner, 5));
+      await checkCaps(tx, owner, 5, {});
+      await claimIdleInstance(tx, params(owner, 5));
+    });
+    expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 10 });
+  });
+});
