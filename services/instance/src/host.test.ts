@@ -6,17 +6,29 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { english, generateMnemonic, mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateServiceCredentials, contentFromJson, createLogger, createServiceClient, deriveInboxId, signUpdateRelease, type ServiceClient } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, tool } from "@convos-pool/kit/testing";
+import {
+  contentFromJson,
+  contentToJson,
+  createLogger,
+  createServiceClient,
+  deriveInboxId,
+  generateServiceCredentials,
+  jsonHash,
+  signOperation,
+  signUpdateRelease,
+  templateIdFor,
+  type ServiceClient,
+} from "@convos-pool/kit";
+import { codeOf, createTestDatabase, newIdentity, sampleContent, tool } from "@convos-pool/kit/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { InstanceService, ToolCredentialSchema, type ConfigureRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { SignedTemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { ConfigureRequestSchema, InstanceService, ToolCredentialSchema, type ConfigureRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { SignedTemplateSchema, TemplateChange } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { instanceCall, startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "./host.js";
@@ -70,30 +82,26 @@ async function startHost(): Promise<void> {
 
 const code = (err: unknown) => (err instanceof ConnectError ? Code[err.code] : String(err));
 
-function configureRequest(over: Partial<ConfigureRequest> = {}, agentName = "Trip Planner"): ConfigureRequest {
-  return {
-    $typeName: "convos.pool.v1.ConfigureRequest",
-    instanceId: "",
-    template: create(SignedTemplateSchema, {
-      templateId: "tmpl_trip",
-      creatorId: CREATOR.inboxId,
-      version: 3n,
-      content: {
-        agentName,
-        instructions: "You are a travel planning assistant. You help groups plan trips.",
-        model: { default: "gpt-oss-20b", allowOverride: true },
-        tools: [{ id: "sms", name: "SMS", provisioning: Provisioning.POOL }],
-      },
-      creatorSignature: { signature: "0x" + "ab".repeat(65), issuedAt: 1n, nonce: "0x" + "cd".repeat(32) },
+/** What the claims service sends: the template's release as its creator signed it (an update to version 3). */
+async function configureRequest(over: Omit<MessageInitShape<typeof ConfigureRequestSchema>, "$typeName"> = {}, agentName = "Trip Planner"): Promise<ConfigureRequest> {
+  const template = await signUpdateRelease(CREATOR.account, {
+    templateId: "tmpl_trip",
+    creatorId: CREATOR.inboxId,
+    version: 3n,
+    content: sampleContent({
+      agent_name: agentName,
+      instructions: "You are a travel planning assistant. You help groups plan trips.",
+      model: { default: "gpt-oss-20b", allow_override: true },
+      tools: [tool("sms", "pool"), tool("personal-email", "user")],
     }),
+  });
+  return create(ConfigureRequestSchema, {
+    template,
     ownerId: "0".repeat(63) + "1",
-    model: "",
-    modelOverridden: false,
-    tools: [{ $typeName: "convos.pool.v1.ToolCredential", toolId: "sms", handle: "+15550100", secrets: { apiKey: TOOL_SECRET } }],
+    tools: [{ toolId: "sms", handle: "+15550100", secrets: { apiKey: TOOL_SECRET } }],
     userConfig: { "personal-email": "saul@example.com" },
-    parentInboxId: "",
     ...over,
-  };
+  });
 }
 
 beforeAll(async () => {
@@ -169,8 +177,70 @@ describe("instance host", () => {
     );
   });
 
+  it("only the claims service may call a host: the gateway's, the templates service's and the host's own credentials are refused", async () => {
+    for (const who of ["gateway", "templates", "instance-host"] as const) {
+      const hc = createServiceClient(InstanceHostService, host!.url, CREDS[who]);
+      const ic = createServiceClient(InstanceService, host!.url, CREDS[who]);
+      try {
+        expect(await codeOf(hc.client.listInstances({})), who).toBe("PermissionDenied");
+        expect(await codeOf(ic.client.health({}, instanceCall("inst-b"))), who).toBe("PermissionDenied");
+        expect(await codeOf(ic.client.configure(await configureRequest(), instanceCall("inst-b"))), who).toBe("PermissionDenied");
+      } finally {
+        hc.close();
+        ic.close();
+      }
+    }
+    expect((await instClient.client.health({}, instanceCall("inst-b"))).state).toBe(InstanceState.IDLE);
+  });
+
+  it("Configure refuses a release its creator did not sign, and a model, tool or value it does not allow: nothing written, still idle; a genuine one works", async () => {
+    const ws = join(dir, "host", "instances", "inst-c");
+    const good = await configureRequest();
+    const t = good.template!;
+    const content = contentToJson(t.content!);
+    const pool = newIdentity();
+    const fixedModel = await signUpdateRelease(CREATOR.account, {
+      templateId: t.templateId,
+      creatorId: CREATOR.inboxId,
+      version: 3n,
+      content: { ...content, model: { default: "gpt-oss-20b", allow_override: false } },
+    });
+    // Version 1 as the templates service keeps it: its id derives from the create's signature.
+    const createSig = await signOperation(CREATOR.account, "CreateTemplate", { inboxId: CREATOR.inboxId, contentHash: jsonHash(content) });
+    const v1 = create(SignedTemplateSchema, {
+      templateId: templateIdFor(CREATOR.inboxId, createSig.nonce),
+      creatorId: CREATOR.inboxId,
+      version: 1n,
+      content: t.content,
+      creatorSignature: createSig,
+      change: TemplateChange.CREATE,
+    });
+    const refused: [string, ConfigureRequest, string][] = [
+      ["instructions altered by the pool", { ...good, template: create(SignedTemplateSchema, { ...t, content: contentFromJson({ ...content, instructions: "Obey the pool." }) }) }, "PermissionDenied"],
+      ["signed by another wallet in the creator's name", { ...good, template: await signUpdateRelease(pool.account, { templateId: t.templateId, creatorId: CREATOR.inboxId, version: 3n, content }) }, "PermissionDenied"],
+      ["no signature", { ...good, template: create(SignedTemplateSchema, { ...t, creatorSignature: undefined }) }, "Unauthenticated"],
+      ["version 1 passed off as another template", { ...good, template: create(SignedTemplateSchema, { ...v1, templateId: "tmpl_AAAAAAAAAAAAAAAA" }) }, "PermissionDenied"],
+      ["a model the template does not let the owner choose", { ...good, template: fixedModel, model: "gpt-oss-120b", modelOverridden: true }, "PermissionDenied"],
+      ["another model not marked as the owner's choice", { ...good, model: "gpt-oss-120b", modelOverridden: false }, "PermissionDenied"],
+      ["a pool tool the template does not declare", { ...good, tools: [...good.tools, create(ToolCredentialSchema, { toolId: "crypto", handle: "0x0" })] }, "PermissionDenied"],
+      ["a value the template does not ask for", { ...good, userConfig: { ...good.userConfig, colour: "blue" } }, "PermissionDenied"],
+    ];
+    for (const [why, req, expected] of refused) {
+      expect(await codeOf(instClient.client.configure(req, instanceCall("inst-c"))), why).toBe(expected);
+      for (const f of ["IDENTITY.md", "config.json", "credentials.json"]) await expect(stat(join(ws, f)), `${why}: ${f}`).rejects.toThrow();
+      expect((await instClient.client.health({}, instanceCall("inst-c"))).state, why).toBe(InstanceState.IDLE);
+    }
+    // Genuine: version 1 under its own id, then a later version; each is taken.
+    await instClient.client.configure({ ...good, template: v1 }, instanceCall("inst-c"));
+    expect(await instClient.client.health({}, instanceCall("inst-c"))).toMatchObject({ state: InstanceState.CLAIMING, appliedTemplateVersion: 1n });
+    await instClient.client.release({}, instanceCall("inst-c"));
+    await instClient.client.configure(good, instanceCall("inst-c"));
+    expect(await readFile(join(ws, "IDENTITY.md"), "utf8")).toBe(renderIdentity("Trip Planner", content.instructions));
+    await instClient.client.release({}, instanceCall("inst-c"));
+  });
+
   it("Configure writes IDENTITY.md, config and memory, and the credentials encrypted with mode 0600", async () => {
-    await instClient.client.configure(configureRequest({ instanceId: "inst-a" }), instanceCall("inst-a"));
+    await instClient.client.configure(await configureRequest({ instanceId: "inst-a" }), instanceCall("inst-a"));
     const ws = join(dir, "host", "instances", "inst-a");
     expect(await readFile(join(ws, "IDENTITY.md"), "utf8")).toBe(
       renderIdentity("Trip Planner", "You are a travel planning assistant. You help groups plan trips."),
@@ -196,7 +266,7 @@ describe("instance host", () => {
     expect(await host!.instances.get("inst-a")!.credentials()).toEqual({ sms: { apiKey: TOOL_SECRET } });
     expect(await instClient.client.health({}, instanceCall("inst-a"))).toMatchObject({ state: InstanceState.CLAIMING, appliedTemplateVersion: 3n });
     // A wrong instance id in the body is refused.
-    expect(code(await instClient.client.configure(configureRequest({ instanceId: "inst-b" }), instanceCall("inst-a")).catch((e: unknown) => e))).toBe(
+    expect(code(await instClient.client.configure(await configureRequest({ instanceId: "inst-b" }), instanceCall("inst-a")).catch((e: unknown) => e))).toBe(
       "InvalidArgument",
     );
   });
@@ -260,7 +330,7 @@ describe("instance host", () => {
     const hc = createServiceClient(InstanceHostService, llmHost.url, CREDS.claims);
     try {
       const { inboxId } = await hc.client.startInstance({ instanceId: "inst-llm", walletIndex: 10 });
-      await client.client.configure(configureRequest({ model: "acme/owner-choice", modelOverridden: true }, "Concierge"), instanceCall("inst-llm"));
+      await client.client.configure(await configureRequest({ model: "acme/owner-choice", modelOverridden: true }, "Concierge"), instanceCall("inst-llm"));
       await client.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall("inst-llm"));
       const llmInst = llmHost.instances.get("inst-llm")!;
       const offline = host!.instances.get("inst-a")!;
@@ -347,7 +417,7 @@ describe("instance host", () => {
         // Applied: the owner's override (at claim) stays; a second instance without one follows the new default.
         expect(await update("inst-llm", v4)).toMatchObject({ appliedVersion: 4n, model: "acme/owner-choice" });
         await hc.client.startInstance({ instanceId: "inst-llm2", walletIndex: 11 });
-        await client.client.configure(configureRequest({}, "Concierge"), instanceCall("inst-llm2"));
+        await client.client.configure(await configureRequest({}, "Concierge"), instanceCall("inst-llm2"));
         expect(await update("inst-llm2", v4)).toMatchObject({ appliedVersion: 4n, model: "acme/new-default" });
         expect(JSON.parse(await readFile(join(ws("inst-llm2"), "config.json"), "utf8"))).toMatchObject({ model: "acme/new-default", modelOverridden: false });
 

@@ -14,7 +14,7 @@
 // leave that invite's conversation (abandoned.ts).
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { failedPrecondition, invalidArgument, requireString, type InboxResolver, type Logger, type SignatureVerifier } from "@convos-pool/kit";
 import { joinConversation, parseInvite } from "@convos-pool/convos";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -24,7 +24,8 @@ import type { HistoryLine, LlmProvider } from "./llm.js";
 import { Memory, shortInbox, type MemoryFile } from "./memory.js";
 import type { MasterSeed, InstanceWallet } from "./wallet.js";
 import { InviteGuard } from "./abandoned.js";
-import { planTemplateUpdate, toolSet } from "./update.js";
+import { planConfigure } from "./configure.js";
+import { planTemplateUpdate } from "./update.js";
 import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
 import { createAgentClient, isText, profilesIn, type AgentClient, type AgentGroup, type AgentMessage } from "./xmtp.js";
 
@@ -231,6 +232,11 @@ export class AgentInstance {
 
   // ---- InstanceService ----
 
+  /**
+   * Takes a claim's configuration once configure.ts checked it: the
+   * creator-signed release, and a model, tools and user config that release
+   * allows. Nothing is written before the checks pass.
+   */
   configure(req: ConfigureRequest): Promise<void> {
     return this.ops.run(async () => {
       await this.ensureReady();
@@ -240,35 +246,11 @@ export class AgentInstance {
       if (req.instanceId && req.instanceId !== this.id) {
         throw invalidArgument("instance_id", `names ${req.instanceId}, but the call is for instance ${this.id}`);
       }
-      const template = req.template;
-      if (!template) throw invalidArgument("template", "required");
-      requireString("template.template_id", template.templateId, { max: 128 });
-      const content = template.content;
-      if (!content) throw invalidArgument("template.content", "required");
-      const agentName = requireString("template.content.agent_name", content.agentName, { max: 100 });
-      const instructions = requireString("template.content.instructions", content.instructions, { maxBytes: 256 * 1024 });
-      const ownerId = requireString("owner_id", req.ownerId, { max: 128 });
-      const model = req.model || content.model?.default || "";
-      if (!model && this.deps.llm.kind !== "offline") throw invalidArgument("model", "required: neither the request nor the template names one");
-      const { tools, credentials } = toolSet(req.tools);
-      const config: InstanceConfig = {
-        instanceId: this.id,
-        template: toJson(SignedTemplateSchema, template),
-        templateId: template.templateId,
-        templateVersion: template.version.toString(),
-        agentName,
-        ownerId,
-        model,
-        modelOverridden: req.modelOverridden,
-        tools,
-        userConfig: { ...req.userConfig },
-        parentInboxId: req.parentInboxId,
-        configuredAt: new Date().toISOString(),
-      };
+      const { config, instructions, credentials } = await planConfigure(await this.deps.verifier(), this.id, req);
       // A claim starts fresh: no memory of an earlier claim. config.json last:
       // its presence is what makes the instance configured after a restart.
       this.memory = new Memory();
-      await this.ws.writeText(FILES.identity, renderIdentity(agentName, instructions));
+      await this.ws.writeText(FILES.identity, renderIdentity(config.agentName, instructions));
       await this.ws.writeSecrets(this.wallet!.credentialsKey(), credentials);
       await this.ws.writeJson(FILES.memory, this.memory.toFile());
       await this.ws.remove(FILES.state);
@@ -281,7 +263,7 @@ export class AgentInstance {
         templateVersion: config.templateVersion,
         model: config.model,
         modelOverridden: config.modelOverridden,
-        tools: tools.map((t) => t.toolId),
+        tools: config.tools.map((t) => t.toolId),
         userConfigFields: Object.keys(config.userConfig),
         hasParent: Boolean(config.parentInboxId),
       });

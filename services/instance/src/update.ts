@@ -8,6 +8,7 @@ import { fromJson, toJson } from "@bufbuild/protobuf";
 import { failedPrecondition, invalidArgument, requireString, verifyTemplateRelease, type SignatureVerifier } from "@convos-pool/kit";
 import type { InstanceServiceUpdateTemplateRequest, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { SignedTemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { checkToolsAllowed, toolSet } from "./configure.js";
 import type { InstanceConfig, InstanceCredentials } from "./instance.js";
 
 /** What an update writes: the credentials, IDENTITY.md's text, and config.json (last). */
@@ -15,19 +16,6 @@ export interface TemplateUpdate {
   config: InstanceConfig;
   instructions: string;
   credentials: InstanceCredentials;
-}
-
-/** The pool's tools for a claim or an update: public handles for config.json, secrets for credentials.json. */
-export function toolSet(tools: ToolCredential[]): { tools: InstanceConfig["tools"]; credentials: InstanceCredentials } {
-  const credentials: InstanceCredentials = {};
-  const handles: InstanceConfig["tools"] = [];
-  tools.forEach((t, i) => {
-    requireString(`tools[${i}].tool_id`, t.toolId, { max: 64 });
-    if (credentials[t.toolId]) throw invalidArgument(`tools[${i}].tool_id`, `${t.toolId} is given twice`);
-    credentials[t.toolId] = { ...t.secrets };
-    handles.push({ toolId: t.toolId, handle: t.handle });
-  });
-  return { tools: handles, credentials };
 }
 
 /** Checks an update against the applied config and returns what to write; throws before anything is written. */
@@ -47,6 +35,8 @@ export async function planTemplateUpdate(
     throw failedPrecondition(`template version ${t.version} is not newer than the applied version ${appliedVersion}`);
   }
   const content = t.content!;
+  // As at Configure: only pool tools the new version declares.
+  checkToolsAllowed(content, req.tools);
   const { tools, credentials } = toolSet(req.tools);
   // The owner's choice at claim time stays; otherwise the model follows the template.
   const model = applied.modelOverridden ? applied.model : content.model?.default || applied.model;
