@@ -20,6 +20,8 @@ import {
   CALLER_HEADER,
   createLogger,
   jsonHash,
+  NO_LIMITS,
+  signClaim,
   signOperation,
   type OperationFields,
   type SignedOperation,
@@ -109,6 +111,19 @@ async function template(c: TestIdentity, visibility: "public" | "private" = "pub
 
 const invite = () => `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`;
 
+/** A claim body signed by its requester (ClaimAgent), as a client without a session sends it. */
+async function signedClaim(requester: TestIdentity, templateId: string, over: Record<string, unknown> = {}) {
+  const body = claimBody(requester, templateId, over) as ReturnType<typeof claimBody> & { conversationId?: string };
+  const s = await signClaim(requester.account, {
+    requester: body.requester,
+    templateId: body.templateId,
+    conversationInvite: body.conversationInvite ?? body.conversationId ?? "",
+    model: body.model,
+    userConfig: body.userConfig,
+  });
+  return { ...body, signature: { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce } };
+}
+
 /** Seed 000's claim body, with our name for the conversation. */
 const claimBody = (requester: TestIdentity, templateId: string, over: Record<string, unknown> = {}) => ({
   requester: requester.inboxId,
@@ -139,18 +154,22 @@ beforeAll(async () => {
     smsRange: "+15550400000..+15550400099",
     // Passes run when the tests ask (refill), not on their own.
     pool: { hostUrls: [host.url], target: WARM, intervalMs: 3_600_000 },
+    // Limits have their own tests (security.test.ts).
+    limits: NO_LIMITS,
     log: quiet("claims"),
   });
   gateway = await startGateway({
     templatesUrl: templates.url,
     claimsUrl: claims.url,
     credentials: CREDS.gateway,
+    limits: NO_LIMITS,
     databaseUrl: await createTestDatabase("gwc_gateway"),
     log: quiet("gateway"),
   });
   bare = await startGateway({
     templatesUrl: templates.url,
     credentials: CREDS.gateway,
+    limits: NO_LIMITS,
     databaseUrl: await createTestDatabase("gwc_bare"),
     log: quiet("gateway-bare"),
   });
@@ -172,7 +191,7 @@ async function claimedAgent() {
   const user = newIdentity();
   const templateId = await template(creator);
   await refill();
-  const res = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
+  const res = await rest("POST", "/api/pool/claim", { body: await signedClaim(user, templateId) });
   expect(res.status, JSON.stringify(res.json)).toBe(200);
   return { creator, user, templateId, claimed: res };
 }
@@ -184,7 +203,7 @@ describe("REST", () => {
     const templateId = await template(creator);
     await refill();
 
-    const res = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
+    const res = await rest("POST", "/api/pool/claim", { body: await signedClaim(user, templateId) });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     expect(Object.keys(res.json)).toEqual(["instanceId"]);
     const instanceId = res.json.instanceId as string;
@@ -214,7 +233,7 @@ describe("REST", () => {
 
     // Paging: limit and cursor.
     await refill();
-    const second = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId), token });
+    const second = await rest("POST", "/api/pool/claim", { body: await signedClaim(user, templateId), token });
     expect(second.status, JSON.stringify(second.json)).toBe(200);
     const page1 = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=1`, { token });
     expect(page1.json.agents.map((a: any) => a.id)).toEqual([second.json.instanceId]);
@@ -260,19 +279,19 @@ describe("REST", () => {
     const stranger = newIdentity();
     const templateId = await template(creator, "private");
     await refill();
-    const res = await rest("POST", "/api/pool/claim", { body: claimBody(stranger, templateId) });
+    const res = await rest("POST", "/api/pool/claim", { body: await signedClaim(stranger, templateId) });
     expect(res.status, JSON.stringify(res.json)).toBe(404);
     expect(res.json.error).toMatchObject({ type: "not_found", code: "not_found" });
-    const missing = await rest("POST", "/api/pool/claim", { body: claimBody(stranger, "tmpl_0000000000000000") });
+    const missing = await rest("POST", "/api/pool/claim", { body: await signedClaim(stranger, "tmpl_0000000000000000") });
     expect(missing.status).toBe(404);
     // Its creator can.
-    const own = await rest("POST", "/api/pool/claim", { body: claimBody(creator, templateId) });
+    const own = await rest("POST", "/api/pool/claim", { body: await signedClaim(creator, templateId) });
     expect(own.status, JSON.stringify(own.json)).toBe(200);
   });
 
   it("answers 400 with the tool's prompt when a required user tool is missing", async () => {
     const templateId = await template(newIdentity());
-    const res = await rest("POST", "/api/pool/claim", { body: claimBody(newIdentity(), templateId, { userConfig: {} }) });
+    const res = await rest("POST", "/api/pool/claim", { body: await signedClaim(newIdentity(), templateId, { userConfig: {} }) });
     expect(res.status, JSON.stringify(res.json)).toBe(400);
     expect(res.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field: "userConfig.personal-email" });
     expect(res.json.error.message).toContain(PROMPT);
@@ -280,20 +299,20 @@ describe("REST", () => {
 
   it("renames the claims service's fields to the body's", async () => {
     const templateId = await template(newIdentity(), "public", { model: { default: "gpt-oss-20b", allow_override: false } });
-    const model = await rest("POST", "/api/pool/claim", { body: claimBody(newIdentity(), templateId, { model: "other-model" }) });
+    const model = await rest("POST", "/api/pool/claim", { body: await signedClaim(newIdentity(), templateId, { model: "other-model" }) });
     expect(model.status).toBe(400);
     expect(model.json.error.field).toBe("model");
-    const badTemplate = await rest("POST", "/api/pool/claim", { body: claimBody(newIdentity(), "nope") });
+    const badTemplate = await rest("POST", "/api/pool/claim", { body: await signedClaim(newIdentity(), "nope") });
     expect(badTemplate.status).toBe(400);
     expect(badTemplate.json.error.field).toBe("templateId");
     expect(badTemplate.json.error.message).toMatch(/^templateId: /);
-    const blank = await rest("POST", "/api/pool/claim", { body: claimBody(newIdentity(), templateId, { conversationInvite: " " }) });
+    const blank = await rest("POST", "/api/pool/claim", { body: await signedClaim(newIdentity(), templateId, { conversationInvite: " " }) });
     expect(blank.json.error.field).toBe("conversationInvite");
     const blankAlias = await rest("POST", "/api/pool/claim", {
       body: { ...claimBody(newIdentity(), templateId), conversationInvite: undefined, conversationId: " " },
     });
     expect(blankAlias.json.error.field).toBe("conversationId");
-    const context = await rest("POST", "/api/pool/claim", { body: claimBody(newIdentity(), templateId, { contextPrompt: "bring it all" }) });
+    const context = await rest("POST", "/api/pool/claim", { body: await signedClaim(newIdentity(), templateId, { contextPrompt: "bring it all" }) });
     expect(context.status).toBe(400);
     expect(context.json.error.field).toBe("contextPrompt");
   });
@@ -336,7 +355,7 @@ describe("REST", () => {
     const user = newIdentity();
     const templateId = await template(newIdentity());
     await refill();
-    const body = { ...claimBody(user, templateId), conversationInvite: undefined, conversationId: invite() };
+    const body = await signedClaim(user, templateId, { conversationInvite: undefined, conversationId: invite() });
     const res = await rest("POST", "/api/pool/claim", { body });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
   });
@@ -361,14 +380,14 @@ describe("REST", () => {
     await refill();
     let answer: RestAnswer | undefined;
     for (let i = 0; i <= WARM; i++) {
-      answer = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
+      answer = await rest("POST", "/api/pool/claim", { body: await signedClaim(user, templateId) });
       if (answer.status !== 200) break;
     }
     expect(answer!.status, JSON.stringify(answer!.json)).toBe(503);
     expect(answer!.json.error).toMatchObject({ type: "unavailable", code: "resource_exhausted" });
     expect(answer!.headers.get("retry-after")).toBe("5");
     await refill();
-    const again = await rest("POST", "/api/pool/claim", { body: claimBody(user, templateId) });
+    const again = await rest("POST", "/api/pool/claim", { body: await signedClaim(user, templateId) });
     expect(again.status, JSON.stringify(again.json)).toBe(200);
   });
 
@@ -379,7 +398,7 @@ describe("REST", () => {
     const ids: string[] = [];
     for (const u of [users[0]!, users[1]!, users[0]!]) {
       await refill();
-      const res = await rest("POST", "/api/pool/claim", { body: claimBody(u, templateId) });
+      const res = await rest("POST", "/api/pool/claim", { body: await signedClaim(u, templateId) });
       expect(res.status, JSON.stringify(res.json)).toBe(200);
       ids.push(res.json.instanceId as string);
     }
@@ -462,11 +481,10 @@ describe("REST", () => {
     expect(got.status, JSON.stringify(got.json)).toBe(200);
     // Version 1: the content its creator signed (publishing made the template version 2, not its content).
     expect(got.json).toMatchObject({ id, ownerId: user.inboxId, sync: { state: "SYNC_STATE_CURRENT", appliedVersion: "1", pendingVersion: "0", error: "" } });
-    for (const other of [{ token: stranger }, {}]) {
-      const hidden = await rest("GET", `/api/pool/agents/${id}`, other);
-      expect(hidden.status).toBe(404);
-      expect(hidden.json.error.code).toBe("not_found");
-    }
+    const hidden = await rest("GET", `/api/pool/agents/${id}`, { token: stranger });
+    expect(hidden.status).toBe(404);
+    expect(hidden.json.error.code).toBe("not_found");
+    expect((await rest("GET", `/api/pool/agents/${id}`)).status).toBe(401);
     const badId = await rest("GET", `/api/pool/agents/nope`, { token });
     expect(badId.status).toBe(400);
     expect(badId.json.error.field).toBe("instanceId");
@@ -475,7 +493,7 @@ describe("REST", () => {
     expect(pinned.status, JSON.stringify(pinned.json)).toBe(200);
     expect(pinned.json.sync.state).toBe("SYNC_STATE_PINNED");
     expect((await rest("PUT", `/api/pool/agents/${id}/pin`, { token: stranger, body: { pinned: false } })).status).toBe(404);
-    expect((await rest("PUT", `/api/pool/agents/${id}/pin`, { body: { pinned: false } })).status).toBe(404);
+    expect((await rest("PUT", `/api/pool/agents/${id}/pin`, { body: { pinned: false } })).status).toBe(401);
 
     // Without a session: the owner's signature.
     const s = await signOperation(user.account, "SetInstancePin", { inboxId: user.inboxId, instanceId: id, pinned: false });
@@ -504,7 +522,7 @@ describe("REST", () => {
   it("answers 503 on a gateway without claimsUrl", async () => {
     const user = newIdentity();
     const token = await session(user);
-    const claim = await rest("POST", "/api/pool/claim", { body: claimBody(user, "tmpl_0000000000000000"), on: bare });
+    const claim = await rest("POST", "/api/pool/claim", { body: await signedClaim(user, "tmpl_0000000000000000"), on: bare });
     expect(claim.status).toBe(503);
     expect(claim.json.error).toEqual({ type: "unavailable", code: "unavailable", message: CLAIMS_NOT_CONFIGURED });
     const agents = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`, { on: bare, token });
@@ -542,11 +560,12 @@ describe("Connect-Web (browser)", () => {
     expect(got.instance?.ownerId).toBe(user.inboxId);
     const pin = await grpcWeb.setInstancePin({ instanceId, pinned: true }, auth);
     expect(pin.instance?.sync?.state).toBe(SyncState.PINNED);
-    await expect(connect.setInstancePin({ instanceId, pinned: false })).rejects.toMatchObject({ code: Code.NotFound });
+    await expect(connect.setInstancePin({ instanceId, pinned: false })).rejects.toMatchObject({ code: Code.Unauthenticated });
 
     // Errors keep code, message and field violations.
     await expect(connect.listOwnerAgents({ ownerId: user.inboxId })).rejects.toMatchObject({ code: Code.Unauthenticated });
-    const err = await connect.claim({ ...req, userConfig: {} }).catch((e: unknown) => ConnectError.from(e));
+    await expect(connect.claim(req)).rejects.toMatchObject({ code: Code.Unauthenticated });
+    const err = await connect.claim({ ...req, userConfig: {} }, auth).catch((e: unknown) => ConnectError.from(e));
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.InvalidArgument);
     expect((err as ConnectError).rawMessage).toContain(PROMPT);
@@ -555,7 +574,7 @@ describe("Connect-Web (browser)", () => {
       .catch((e: unknown) => ConnectError.from(e));
     // Someone else's session for this requester: refused before anything else.
     expect((secret as ConnectError).code).toBe(Code.PermissionDenied);
-    const hidden = await connect.claim({ ...req, templateId: await template(creator, "private") }).catch((e: unknown) => ConnectError.from(e));
+    const hidden = await connect.claim({ ...req, templateId: await template(creator, "private") }, auth).catch((e: unknown) => ConnectError.from(e));
     expect((hidden as ConnectError).code).toBe(Code.NotFound);
   });
 

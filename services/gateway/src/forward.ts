@@ -1,11 +1,12 @@
 // The gateway's forwarded services (TemplateService, ClaimService,
 // LineageService): one generic forwarder built from a service descriptor and
-// a gRPC client of the internal service. Every unary RPC of the descriptor
-// goes upstream with the service credential and, when the caller presented a
-// valid session, the caller's inbox ID in x-pool-caller. Headers of the
+// a gRPC client of the internal service. Every unary RPC of the descriptor is
+// counted against its client address when it is limited (limits.ts), then
+// goes upstream with the gateway's credential and, when the caller presented
+// a valid session, the caller's inbox ID in x-pool-caller. Headers of the
 // incoming request are never copied: a caller-supplied x-pool-caller (or
 // service token) goes nowhere. The REST paths call the same forwarders, so a
-// request is authorized the same way whichever protocol it arrives on.
+// request is authorized and limited the same way whichever face it arrives on.
 
 import type {
   DescMethod,
@@ -19,15 +20,22 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { callerHeaders, type Logger } from "@convos-pool/kit";
-import type { SessionTokens } from "./sessions.js";
+import { callerHeaders, limitExceededOf, peerAddress, type Logger } from "@convos-pool/kit";
+import type { AddressLimits, ClientOf } from "./limits.js";
+import type { Sessions } from "./sessions.js";
 
 /** What a forwarded call needs from the incoming request. */
-export interface CallInfo {
+export interface CallInfo extends ClientOf {
   /** The Authorization header as received, if any. */
   authorization: string | null | undefined;
   signal?: AbortSignal;
   timeoutMs?: number;
+}
+
+/** Who the gateway lets through: sessions (with the ended ones), and the limits per client address. */
+export interface Gate {
+  sessions: Sessions;
+  addresses: AddressLimits;
 }
 
 /** The local names of the unary methods of S (the only kind the gateway forwards). */
@@ -59,13 +67,7 @@ type AnyForward = (req: unknown, call: CallInfo) => Promise<unknown>;
  * the outcome (see relayError). `name` names the service in the log and in
  * the UNAVAILABLE message ("claims service unavailable").
  */
-export function createForwarder<S extends DescService>(
-  service: S,
-  upstream: Client<S>,
-  tokens: SessionTokens,
-  log: Logger,
-  name: string,
-): Forwarder<S> {
+export function createForwarder<S extends DescService>(service: S, upstream: Client<S>, gate: Gate, log: Logger, name: string): Forwarder<S> {
   const out: Record<string, AnyForward> = {};
   const client = upstream as unknown as Record<string, AnyUnaryCall>;
   for (const method of service.methods) {
@@ -73,8 +75,9 @@ export function createForwarder<S extends DescService>(
     const call = client[method.localName];
     if (!call) throw new Error(`the ${name} client has no method ${method.localName}`);
     out[method.localName] = async (req, info) => {
-      // Throws UNAUTHENTICATED for a header that is not a valid session token.
-      const caller = tokens.callerOf(info.authorization);
+      await gate.addresses.take(service.typeName, method.name, info);
+      // Throws UNAUTHENTICATED for a header that is not a valid, unended session token.
+      const caller = await gate.sessions.callerOf(info.authorization);
       try {
         return await call(req, {
           headers: caller === undefined ? {} : callerHeaders(caller),
@@ -90,13 +93,13 @@ export function createForwarder<S extends DescService>(
 }
 
 /** The TemplateService forwarder (the REST template routes use it). */
-export function createTemplatesForwarder(upstream: Client<typeof TemplateService>, tokens: SessionTokens, log: Logger): TemplatesForwarder {
-  return createForwarder(TemplateService, upstream, tokens, log, "templates service");
+export function createTemplatesForwarder(upstream: Client<typeof TemplateService>, gate: Gate, log: Logger): TemplatesForwarder {
+  return createForwarder(TemplateService, upstream, gate, log, "templates service");
 }
 
 /** The ClaimService forwarder (the REST claim and "My agents" routes use it). */
-export function createClaimsForwarder(upstream: Client<typeof ClaimService>, tokens: SessionTokens, log: Logger): ClaimsForwarder {
-  return createForwarder(ClaimService, upstream, tokens, log, "claims service");
+export function createClaimsForwarder(upstream: Client<typeof ClaimService>, gate: Gate, log: Logger): ClaimsForwarder {
+  return createForwarder(ClaimService, upstream, gate, log, "claims service");
 }
 
 /**
@@ -104,19 +107,21 @@ export function createClaimsForwarder(upstream: Client<typeof ClaimService>, tok
  * The claims service answers LineageService for now, so `upstream` is a
  * client of the claims service.
  */
-export function createLineageForwarder(upstream: Client<typeof LineageService>, tokens: SessionTokens, log: Logger): LineageForwarder {
-  return createForwarder(LineageService, upstream, tokens, log, "claims service");
+export function createLineageForwarder(upstream: Client<typeof LineageService>, gate: Gate, log: Logger): LineageForwarder {
+  return createForwarder(LineageService, upstream, gate, log, "claims service");
 }
 
 /**
  * An error the internal service answered passes through as it is: code,
- * message and details (its FieldViolations), but not its response metadata.
- * An error of the connection itself does not leak internal addresses.
+ * message and details (its FieldViolations, a LimitExceeded), but not its
+ * response metadata, save the Retry-After a LimitExceeded asks for. An error
+ * of the connection itself does not leak internal addresses.
  */
 export function relayError(err: unknown, log: Logger, name = "upstream service"): ConnectError {
   const e = ConnectError.from(err);
   if (e.isWireError) {
-    const relayed = new ConnectError(e.rawMessage, e.code);
+    const retry = limitExceededOf(e)?.retryAfterSeconds ?? 0;
+    const relayed = new ConnectError(e.rawMessage, e.code, retry > 0 ? { "retry-after": String(retry) } : undefined);
     relayed.details = e.details;
     return relayed;
   }
@@ -125,8 +130,11 @@ export function relayError(err: unknown, log: Logger, name = "upstream service")
   return new ConnectError(`${name} unavailable`, Code.Unavailable);
 }
 
-const callInfo = (ctx: HandlerContext): CallInfo => ({
+/** What a forwarded call needs from a Connect / gRPC / gRPC-Web request. */
+export const callInfo = (ctx: HandlerContext): CallInfo => ({
   authorization: ctx.requestHeader.get("authorization"),
+  peer: peerAddress(ctx),
+  forwardedFor: ctx.requestHeader.get("x-forwarded-for") ?? undefined,
   signal: ctx.signal,
   timeoutMs: ctx.timeoutMs(),
 });

@@ -22,6 +22,7 @@ import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   generateServiceCredentials,
+  NO_LIMITS,
   CALLER_HEADER,
   SERVICE_TOKEN_HEADER,
   contentFromJson,
@@ -127,10 +128,11 @@ async function publish(c: Creator, id: string, version: number) {
 
 beforeAll(async () => {
   templatesDb = await createTestDatabase("gw_templates");
-  templates = await startTemplateService({ databaseUrl: templatesDb, credentials: CREDS.templates, log: quiet("templates") });
+  templates = await startTemplateService({ databaseUrl: templatesDb, credentials: CREDS.templates, limits: NO_LIMITS, log: quiet("templates") });
   gateway = await startGateway({
     templatesUrl: templates.url,
     credentials: CREDS.gateway,
+    limits: NO_LIMITS,
     databaseUrl: await createTestDatabase("gw_gateway"),
     log: createLogger("gateway", { level: "debug", sink: (line) => gatewayLog.push(line) }),
   });
@@ -371,11 +373,13 @@ describe("REST", () => {
   it("refuses bad session tokens with 401", async () => {
     const alice = newCreator();
     const token = await session(alice);
-    const [head, inbox, exp, mac] = token.split(".") as [string, string, string, string];
+    const [head, inbox, exp, id, mac] = token.split(".") as [string, string, string, string, string];
     const tampered = [
-      `${head}.${newCreator().inboxId}.${exp}.${mac}`, // someone else's inbox
-      `${head}.${inbox}.${Number(exp) + 3600}.${mac}`, // a longer life
-      `${head}.${inbox}.${exp}.${mac[0] === "A" ? "B" : "A"}${mac.slice(1)}`, // another MAC (the first character carries 6 full bits)
+      `${head}.${newCreator().inboxId}.${exp}.${id}.${mac}`, // someone else's inbox
+      `${head}.${inbox}.${Number(exp) + 3600}.${id}.${mac}`, // a longer life
+      `${head}.${inbox}.${exp}.${id[0] === "A" ? "B" : "A"}${id.slice(1)}.${mac}`, // another session's id
+      `${head}.${inbox}.${exp}.${id}.${mac[0] === "A" ? "B" : "A"}${mac.slice(1)}`, // another MAC (the first character carries 6 full bits)
+      `v1.${inbox}.${exp}.${mac}`, // the form of before sessions could end
       "garbage",
     ];
     for (const t of tampered) {
@@ -628,7 +632,7 @@ describe("operations", () => {
     const down = await rest("GET", `/api/pool/templates?visibility=public`);
     expect(down.status).toBe(503);
     expect(down.json.error.type).toBe("unavailable");
-    templates = await startTemplateService({ databaseUrl: templatesDb, port, credentials: CREDS.templates, log: quiet("templates") });
+    templates = await startTemplateService({ databaseUrl: templatesDb, port, credentials: CREDS.templates, limits: NO_LIMITS, log: quiet("templates") });
     const token = await session(alice);
     const res = await rest("GET", `/api/pool/templates/${created.id}`, { token });
     expect(res.status).toBe(200);

@@ -9,15 +9,20 @@
 //   POOL_SESSION_SECRET  HMAC key of session tokens; without it sessions end at every restart
 //   DATABASE_URL         postgres:// for the gateway's own table (used login nonces); absent: embedded PGlite
 //   CORS_ORIGINS         comma-separated browser origins; default "*"
+//   POOL_LIMITS          limits per client address and sign-ins per inbox (docs/limits.md)
+//   POOL_TRUSTED_PROXIES addresses of proxies in front of the gateway (their X-Forwarded-For names the client)
 //   XMTP_API_URL         the XMTP network: sign-ins are checked against it (without it: inbox derivation only, with a warning)
-import { createLogger, installShutdownHandlers, serviceCredentialsFromEnv } from "@convos-pool/kit";
+import { createLogger, installShutdownHandlers, limitsFromEnv, serviceCredentialsFromEnv } from "@convos-pool/kit";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
+import { parseTrustedProxies } from "./limits.js";
 import { startGateway } from "./server.js";
 
 const log = createLogger("gateway");
-let credentials;
+let credentials, limits, trustedProxies;
 try {
   credentials = serviceCredentialsFromEnv("gateway");
+  limits = limitsFromEnv();
+  trustedProxies = parseTrustedProxies(process.env.POOL_TRUSTED_PROXIES);
 } catch (err) {
   log.error((err as Error).message);
   process.exit(2);
@@ -32,6 +37,8 @@ const gateway = await startGateway({
   sessionSecret: process.env.POOL_SESSION_SECRET || undefined,
   databaseUrl: process.env.DATABASE_URL || undefined,
   corsOrigins: !origins || origins === "*" ? "*" : origins.split(",").map((o) => o.trim()).filter(Boolean),
+  limits,
+  trustedProxies,
   // Sign-ins are checked against the XMTP network (XMTP_API_URL), as every other signature.
   resolver: await inboxResolverFromEnv(log),
   log,

@@ -8,13 +8,16 @@
 // it (a session token).
 
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
+  DEFAULT_LIMITS,
   DEFAULT_MAX_REQUEST_BYTES,
   DerivedInboxResolver,
+  RateLimit,
   SignatureVerifier,
   createLogger,
   createServiceClient,
@@ -25,19 +28,24 @@ import {
   startServer,
   type ClientCredentials,
   type InboxResolver,
+  type LimitConfig,
   type Logger,
 } from "@convos-pool/kit";
 import {
+  callInfo,
   createClaimsForwarder,
   createLineageForwarder,
   createTemplatesForwarder,
   forwardedServiceImpl,
   unavailableServiceImpl,
+  type CallInfo,
   type ClaimsForwarder,
+  type Gate,
   type LineageForwarder,
 } from "./forward.js";
+import { AddressLimits } from "./limits.js";
 import { restApi } from "./rest/routes.js";
-import { SessionTokens, createSession, type SessionServiceDeps } from "./sessions.js";
+import { SessionTokens, Sessions, createSession, endedSessionsMigration, type SessionServiceDeps } from "./sessions.js";
 
 export interface GatewayOptions {
   /** 0 or absent: a free port. */
@@ -67,6 +75,10 @@ export interface GatewayOptions {
   resolver?: InboxResolver;
   /** Browser origins allowed (CORS); default "*". */
   corsOrigins?: string[] | "*";
+  /** Limits per client address and sign-ins per inbox (docs/limits.md); default DEFAULT_LIMITS. */
+  limits?: LimitConfig;
+  /** Addresses of proxies in front of the gateway: behind them, X-Forwarded-For names the client. */
+  trustedProxies?: string[];
   log?: Logger;
 }
 
@@ -94,8 +106,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     url: opts.databaseUrl,
     embeddedDir: opts.embeddedDir,
     entities: [],
-    migrations: [signatureNoncesMigration],
+    migrations: [signatureNoncesMigration, endedSessionsMigration],
   });
+  const limits = opts.limits ?? DEFAULT_LIMITS;
   const sessionDeps: SessionServiceDeps = {
     tokens,
     em: db.em,
@@ -103,14 +116,21 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       resolver: opts.resolver ?? new DerivedInboxResolver(),
       maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
     }),
+    perInbox: new RateLimit("sign-ins per inbox", limits.signInsPerInbox),
+  };
+  const gate: Gate = { sessions: new Sessions(tokens, db.em), addresses: new AddressLimits(limits, opts.trustedProxies) };
+  /** CreateSession on either face: counted against its client address first. */
+  const signIn = async (inboxId: string, signature: Signature | undefined, call: CallInfo) => {
+    await gate.addresses.take(SessionService.typeName, "CreateSession", call);
+    return createSession(sessionDeps, inboxId, signature);
   };
   const upstream = createServiceClient(TemplateService, opts.templatesUrl, opts.credentials);
-  const templates = createTemplatesForwarder(upstream.client, tokens, log);
+  const templates = createTemplatesForwarder(upstream.client, gate, log);
   const claimsUpstream = opts.claimsUrl ? createServiceClient(ClaimService, opts.claimsUrl, opts.credentials) : undefined;
-  const claims: ClaimsForwarder | undefined = claimsUpstream && createClaimsForwarder(claimsUpstream.client, tokens, log);
+  const claims: ClaimsForwarder | undefined = claimsUpstream && createClaimsForwarder(claimsUpstream.client, gate, log);
   // LineageService lives in the claims service until it gets its own.
   const lineageUpstream = opts.claimsUrl ? createServiceClient(LineageService, opts.claimsUrl, opts.credentials) : undefined;
-  const lineage: LineageForwarder | undefined = lineageUpstream && createLineageForwarder(lineageUpstream.client, tokens, log);
+  const lineage: LineageForwarder | undefined = lineageUpstream && createLineageForwarder(lineageUpstream.client, gate, log);
   const closeUpstreams = () => {
     upstream.close();
     claimsUpstream?.close();
@@ -128,9 +148,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       cors: { allowedOrigins: opts.corsOrigins ?? "*" },
       routes(router) {
         router.service(SessionService, {
-          async createSession(req) {
-            const session = await createSession(sessionDeps, req.inboxId, req.signature);
+          async createSession(req, ctx) {
+            const session = await signIn(req.inboxId, req.signature, callInfo(ctx));
             return { token: session.token, expiresAt: timestampFromDate(session.expiresAt) };
+          },
+          async deleteSession(_req, ctx) {
+            await gate.sessions.end(ctx.requestHeader.get("authorization"));
+            return {};
           },
         });
         router.service(TemplateService, forwardedServiceImpl(TemplateService, templates));
@@ -148,7 +172,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         claims,
         lineage,
         claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
-        createSession: (inboxId, signature) => createSession(sessionDeps, inboxId, signature),
+        createSession: signIn,
+        endSession: (authorization) => gate.sessions.end(authorization),
         log,
         maxBodyBytes: DEFAULT_MAX_REQUEST_BYTES,
       }),
@@ -159,11 +184,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     throw err;
   }
 
-  // Nonces older than the signature window can never be replayed: forget them.
+  // Nonces older than the signature window can never be replayed, ended sessions past their expiry never used: forget them.
   const pruner = setInterval(() => {
     pruneNonces(db.em.fork(), new Date(Date.now() - 2 * SIGNATURE_MAX_AGE_SECONDS * 1000)).catch((err: unknown) =>
       log.warn("nonce pruning failed", { err }),
     );
+    gate.sessions.prune().catch((err: unknown) => log.warn("ended-session pruning failed", { err }));
   }, 60_000);
   pruner.unref();
 

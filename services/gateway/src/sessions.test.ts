@@ -19,14 +19,16 @@ describe("SessionTokens", () => {
     const tokens = new SessionTokens("a session secret of some length", undefined, () => now);
     const s = tokens.issue(INBOX);
     expect(s.expiresAt.getTime()).toBe(now + SESSION_TTL_SECONDS * 1000);
-    expect(tokens.verify(s.token)).toBe(INBOX);
-    expect(tokens.callerOf(`Bearer ${s.token}`)).toBe(INBOX);
-    expect(tokens.callerOf(`bearer   ${s.token}`)).toBe(INBOX);
-    expect(tokens.callerOf(null)).toBeUndefined();
-    expect(tokens.callerOf("")).toBeUndefined();
+    expect(tokens.verify(s.token)).toEqual({ inboxId: INBOX, id: s.id, expiresAt: s.expiresAt });
+    expect(tokens.sessionOf(`Bearer ${s.token}`)?.inboxId).toBe(INBOX);
+    expect(tokens.sessionOf(`bearer   ${s.token}`)?.id).toBe(s.id);
+    // Each session its own id: what signing out records.
+    expect(tokens.issue(INBOX).id).not.toBe(s.id);
+    expect(tokens.sessionOf(null)).toBeUndefined();
+    expect(tokens.sessionOf("")).toBeUndefined();
 
     now += SESSION_TTL_SECONDS * 1000 - 1;
-    expect(tokens.verify(s.token)).toBe(INBOX);
+    expect(tokens.verify(s.token).inboxId).toBe(INBOX);
     now += 1;
     expect(code(() => tokens.verify(s.token))).toBe(Code.Unauthenticated);
   });
@@ -38,13 +40,18 @@ describe("SessionTokens", () => {
     expect(code(() => b.verify(token))).toBe(Code.Unauthenticated);
     expect(code(() => a.verify(token.replace(INBOX, "b".repeat(64))))).toBe(Code.Unauthenticated);
     expect(code(() => a.verify(`${token}x`))).toBe(Code.Unauthenticated);
-    expect(code(() => a.callerOf(`Basic ${token}`))).toBe(Code.Unauthenticated);
-    expect(code(() => a.callerOf("Bearer"))).toBe(Code.Unauthenticated);
+    expect(code(() => a.sessionOf(`Basic ${token}`))).toBe(Code.Unauthenticated);
+    expect(code(() => a.sessionOf("Bearer"))).toBe(Code.Unauthenticated);
+    // Another session's id under this MAC, and the tokens of before sessions could end (v1).
+    const other = a.issue(INBOX);
+    expect(code(() => a.verify(token.replace(/\.[A-Za-z0-9_-]{22}\./, `.${other.id}.`)))).toBe(Code.Unauthenticated);
+    const [, inbox, exp, , mac] = token.split(".");
+    expect(code(() => a.verify(`v1.${inbox}.${exp}.${mac}`))).toBe(Code.Unauthenticated);
   });
 
   it("survives a restart only with a configured secret", () => {
     const token = new SessionTokens("configured").issue(INBOX).token;
-    expect(new SessionTokens("configured").verify(token)).toBe(INBOX);
+    expect(new SessionTokens("configured").verify(token).inboxId).toBe(INBOX);
     const random = new SessionTokens(undefined).issue(INBOX).token;
     expect(code(() => new SessionTokens(undefined).verify(random))).toBe(Code.Unauthenticated);
   });

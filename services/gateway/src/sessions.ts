@@ -1,21 +1,26 @@
-// Sessions: proof of identity for reads of private data (DESIGN.md section 4).
-// A client signs the EIP-712 `CreateSession` message once and gets a bearer
-// token for an hour. The token is the inbox ID and the expiry, authenticated
+// Sessions: proof of identity for people (docs/security.md). A client signs
+// the EIP-712 `CreateSession` message once and gets a bearer token for an
+// hour. The token is the inbox ID, the expiry and a session id, authenticated
 // with HMAC-SHA256 under the gateway's session secret:
 //
-//   v1.<inbox id>.<expiry, unix seconds>.<base64url HMAC of "v1.<inbox id>.<expiry>">
+//   v2.<inbox id>.<expiry, unix seconds>.<session id>.<base64url HMAC of what precedes it>
 //
-// Nothing about a session is stored: with a random secret per start (no
-// POOL_SESSION_SECRET), every token dies with the process.
+// Nothing is stored about a live session; signing out records its id in the
+// gateway's database until the token would have expired, and every gateway
+// sharing that database refuses it from then on. With a random secret per
+// start (no POOL_SESSION_SECRET), every token dies with the process.
 
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { Migration } from "@mikro-orm/migrations";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   INBOX_ID_PATTERN,
+  RateLimit,
   consumeNonce,
   invalidArgument,
   unauthenticated,
+  type MigrationEntry,
   type SignatureVerifier,
 } from "@convos-pool/kit";
 
@@ -23,17 +28,19 @@ import {
 export const SESSION_AUDIENCE = "convos-agent-pool";
 export const SESSION_TTL_SECONDS = 60 * 60;
 
-const TOKEN_VERSION = "v1";
-const TOKEN_SHAPE = /^v1\.([0-9a-f]{64})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})$/;
+const TOKEN_VERSION = "v2";
+const TOKEN_SHAPE = /^v2\.([0-9a-f]{64})\.([0-9]{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 export interface Session {
   token: string;
   inboxId: string;
+  /** Random, in the token: what signing out records. */
+  id: string;
   expiresAt: Date;
 }
 
-/** Issues and checks session tokens. Never logs them. */
+/** Issues and checks session tokens (their MAC and expiry; revocation is SessionStore's). Never logs them. */
 export class SessionTokens {
   private readonly key: Buffer;
 
@@ -48,30 +55,31 @@ export class SessionTokens {
 
   issue(inboxId: string): Session {
     const exp = Math.floor(this.now() / 1000) + this.ttlSeconds;
-    const body = `${TOKEN_VERSION}.${inboxId}.${exp}`;
-    return { token: `${body}.${this.mac(body)}`, inboxId, expiresAt: new Date(exp * 1000) };
+    const id = randomBytes(16).toString("base64url");
+    const body = `${TOKEN_VERSION}.${inboxId}.${exp}.${id}`;
+    return { token: `${body}.${this.mac(body)}`, inboxId, id, expiresAt: new Date(exp * 1000) };
   }
 
-  /** The inbox ID of a valid token; UNAUTHENTICATED for a malformed, tampered or expired one. */
-  verify(token: string): string {
+  /** The session of a valid token; UNAUTHENTICATED for a malformed, tampered or expired one. */
+  verify(token: string): Omit<Session, "token"> {
     const m = TOKEN_SHAPE.exec(token);
     if (!m) throw unauthenticated("authorization: not a session token of this pool; sign in again");
-    const [, inboxId, exp, mac] = m as unknown as [string, string, string, string];
-    const expected = Buffer.from(this.mac(`${TOKEN_VERSION}.${inboxId}.${exp}`), "utf8");
+    const [, inboxId, exp, id, mac] = m as unknown as [string, string, string, string, string];
+    const expected = Buffer.from(this.mac(`${TOKEN_VERSION}.${inboxId}.${exp}.${id}`), "utf8");
     const given = Buffer.from(mac, "utf8");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw unauthenticated("authorization: invalid session token; sign in again");
     }
     if (Number(exp) * 1000 <= this.now()) throw unauthenticated("authorization: session expired; sign in again");
-    return inboxId;
+    return { inboxId, id, expiresAt: new Date(Number(exp) * 1000) };
   }
 
   /**
-   * The caller behind an Authorization header value: undefined without one,
-   * the inbox ID for a valid bearer token, UNAUTHENTICATED otherwise (a client
+   * The session behind an Authorization header value: undefined without one,
+   * the session for a valid bearer token, UNAUTHENTICATED otherwise (a client
    * that sends a credential wants to know it no longer works).
    */
-  callerOf(authorization: string | null | undefined): string | undefined {
+  sessionOf(authorization: string | null | undefined): Omit<Session, "token"> | undefined {
     if (authorization === null || authorization === undefined || authorization === "") return undefined;
     const m = BEARER.exec(authorization);
     if (!m?.[1]) throw unauthenticated('authorization: expected "Bearer <session token>"');
@@ -83,22 +91,76 @@ export class SessionTokens {
   }
 }
 
+/** The gateway's table of sessions ended before their expiry. */
+export class CreateEndedSessions extends Migration {
+  override up(): void {
+    this.addSql(`create table if not exists ended_sessions (
+      session_id text primary key,
+      inbox_id text not null,
+      expires_at timestamptz not null
+    )`);
+    this.addSql(`create index if not exists ended_sessions_expires_at on ended_sessions (expires_at)`);
+  }
+}
+
+export const endedSessionsMigration: MigrationEntry = { name: "gateway_0002_ended_sessions", class: CreateEndedSessions };
+
+/**
+ * Sessions as the gateway uses them: tokens, plus the ones ended by signing
+ * out (one primary-key lookup per authenticated request, on the database
+ * every gateway replica shares).
+ */
+export class Sessions {
+  constructor(
+    readonly tokens: SessionTokens,
+    private readonly em: EntityManager,
+  ) {}
+
+  /** The signed-in caller's inbox: undefined without credentials, UNAUTHENTICATED for a bad or ended session. */
+  async callerOf(authorization: string | null | undefined): Promise<string | undefined> {
+    const s = this.tokens.sessionOf(authorization);
+    if (!s) return undefined;
+    const ended = await this.em.fork().execute<unknown[]>(`select 1 from ended_sessions where session_id = ?`, [s.id]);
+    if (ended.length > 0) throw unauthenticated("authorization: session ended: signed out; sign in again");
+    return s.inboxId;
+  }
+
+  /** Signs out: the presented session is refused from now on. UNAUTHENTICATED without one. */
+  async end(authorization: string | null | undefined): Promise<void> {
+    const s = this.tokens.sessionOf(authorization);
+    if (!s) throw unauthenticated("authorization: sign out needs the session: send it as Bearer");
+    await this.callerOf(authorization);
+    await this.em
+      .fork()
+      .execute(
+        `insert into ended_sessions (session_id, inbox_id, expires_at) values (?, ?, ?) on conflict (session_id) do nothing`,
+        [s.id, s.inboxId, s.expiresAt],
+        "run",
+      );
+  }
+
+  /** Forgets ended sessions whose tokens have expired anyway. */
+  async prune(): Promise<void> {
+    await this.em.fork().execute(`delete from ended_sessions where expires_at < now()`, [], "run");
+  }
+}
+
 export interface SessionServiceDeps {
   tokens: SessionTokens;
   verifier: SignatureVerifier;
   em: EntityManager;
+  /** Sign-ins of one inbox (docs/limits.md); counted once the signature checked out. */
+  perInbox: RateLimit;
 }
 
-/** CreateSession: verify the signed login, spend its nonce, issue a token. */
-export async function createSession(
-  deps: SessionServiceDeps,
-  inboxId: string,
-  signature: Signature | undefined,
-): Promise<Session> {
+/** CreateSession: verify the signed login, count it, spend its nonce, issue a token. */
+export async function createSession(deps: SessionServiceDeps, inboxId: string, signature: Signature | undefined): Promise<Session> {
   if (!INBOX_ID_PATTERN.test(inboxId)) {
     throw invalidArgument("inbox_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
   }
   const verified = await deps.verifier.verify("CreateSession", { inboxId, audience: SESSION_AUDIENCE }, signature);
+  // After the proof: a flood of bad signatures in someone's name does not lock them out.
+  await deps.perInbox.take(inboxId, "this inbox");
   const fresh = await deps.em
     .fork()
     .transactional((tx) => consumeNonce(tx, { nonce: verified.nonce, inboxId, purpose: "CreateSession" }));

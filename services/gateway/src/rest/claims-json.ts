@@ -19,8 +19,10 @@ export const CLAIM_FIELDS = [
   "cloneFrom",
   "contextPrompt",
   "ownerSignature",
+  "signature",
 ] as const;
-const OWNER_SIGNATURE_FIELDS = ["signature", "issuedAt", "nonce"] as const;
+/** The signature objects of the claims paths: `{signature, issuedAt, nonce}`. */
+const SIGNATURE_FIELDS = ["signature", "issuedAt", "nonce"] as const;
 
 /**
  * A bare XMTP conversation (group) ID: hex, as seed 000's "convo-hex". An
@@ -54,7 +56,7 @@ export function claimFromBody(body: JsonObject): ClaimBody {
       "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug) as conversationInvite",
     );
   }
-  const sig = body.object("ownerSignature", OWNER_SIGNATURE_FIELDS);
+  const sig = body.object("ownerSignature", SIGNATURE_FIELDS);
   const request = create(ClaimRequestSchema, {
     requester: body.string("requester"),
     templateId: body.string("templateId"),
@@ -64,6 +66,8 @@ export function claimFromBody(body: JsonObject): ClaimBody {
     cloneFrom: body.string("cloneFrom", ""),
     contextPrompt: body.string("contextPrompt", ""),
     ownerSignature: signatureFrom(sig),
+    // The requester's ClaimAgent signature, for a client without a session.
+    signature: signatureFrom(body.object("signature", SIGNATURE_FIELDS)),
   });
   return { request, inviteField };
 }
@@ -72,7 +76,14 @@ export const PIN_FIELDS = ["pinned", "ownerSignature"] as const;
 
 /** The body of PUT /api/pool/agents/{id}/pin: `pinned` required, `ownerSignature` when there is no session. */
 export function pinFromBody(body: JsonObject): { pinned: boolean; ownerSignature: Signature | undefined } {
-  return { pinned: body.boolean("pinned"), ownerSignature: signatureFrom(body.object("ownerSignature", OWNER_SIGNATURE_FIELDS)) };
+  return { pinned: body.boolean("pinned"), ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)) };
+}
+
+export const REMOVE_FIELDS = ["ownerSignature"] as const;
+
+/** The body of DELETE /api/pool/agents/{id}: none with the owner's session, `{ownerSignature}` (RemoveAgent) without. */
+export function removeFromBody(body: JsonObject): { ownerSignature: Signature | undefined } {
+  return { ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)) };
 }
 
 function signatureFrom(sig: JsonObject | undefined): Signature | undefined {
@@ -109,6 +120,6 @@ export function claimRestField(inviteField: string = "conversationInvite"): (rpc
     const rest = dot < 0 ? "" : rpcField.slice(dot);
     if (head === "conversation_invite") return inviteField + rest;
     if (head === "user_config") return `userConfig${rest}`;
-    return camel(head) + (head === "owner_signature" ? camel(rest) : rest);
+    return camel(head) + (head === "owner_signature" || head === "signature" ? camel(rest) : rest);
   };
 }

@@ -4,7 +4,7 @@
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { fieldViolations } from "@convos-pool/kit";
+import { fieldViolations, limitExceededOf } from "@convos-pool/kit";
 
 export interface RestErrorBody {
   error: { type: string; code: string; message: string; field?: string };
@@ -97,6 +97,12 @@ export interface RestErrorMapping {
 export function toRestError(err: unknown, mapping: RestErrorMapping = {}): RestError {
   if (err instanceof RestError) return err;
   const e = ConnectError.from(err);
+  // A limit of the pool is the caller's: 429, whatever the route maps RESOURCE_EXHAUSTED to (docs/limits.md).
+  const limit = limitExceededOf(e);
+  if (limit) {
+    const headers: Record<string, string> = limit.retryAfterSeconds > 0 ? { "retry-after": String(limit.retryAfterSeconds) } : {};
+    return new RestError(429, "rate_limited", Code.ResourceExhausted, e.rawMessage, undefined, headers);
+  }
   const special = mapping.byCode?.[e.code];
   const { status, type } = special ?? BY_CODE[e.code] ?? INTERNAL;
   const headers = special?.headers ?? {};

@@ -6,10 +6,19 @@ import { Code } from "@connectrpc/connect";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import type { Logger, ServerRequest, ServerResponse } from "@convos-pool/kit";
+import { peerAddressOf, type Logger, type ServerRequest, type ServerResponse } from "@convos-pool/kit";
 import type { CallInfo, ClaimsForwarder, LineageForwarder, TemplatesForwarder } from "../forward.js";
 import type { Session } from "../sessions.js";
-import { CLAIM_FIELDS, PIN_FIELDS, claimFromBody, claimRestField, instanceToJson, pinFromBody } from "./claims-json.js";
+import {
+  CLAIM_FIELDS,
+  PIN_FIELDS,
+  REMOVE_FIELDS,
+  claimFromBody,
+  claimRestField,
+  instanceToJson,
+  pinFromBody,
+  removeFromBody,
+} from "./claims-json.js";
 import { RestError, badRequest, methodNotAllowed, noRoute, toRestError, type RestErrorMapping } from "./errors.js";
 import { JsonObject, readJsonBody } from "./json.js";
 import {
@@ -28,7 +37,10 @@ export interface RestDeps {
   /** LineageService (served by the claims service for now); absent: the template instances path answers 503 the same way. */
   lineage?: LineageForwarder;
   claimsNotConfigured: string;
-  createSession(inboxId: string, signature: Signature | undefined): Promise<Session>;
+  /** CreateSession, counted against the call's client address. */
+  createSession(inboxId: string, signature: Signature | undefined, call: CallInfo): Promise<Session>;
+  /** Signs out the session of an Authorization header value. */
+  endSession(authorization: string | null | undefined): Promise<void>;
   log: Logger;
   /** Largest accepted body; larger ones get 413. */
   maxBodyBytes: number;
@@ -111,8 +123,15 @@ const SORTS: Record<string, StoreSort> = {
 
 const createSession: Handler = async (r, deps) => {
   const body = await r.body(["inbox_id", "signature"]);
-  const session = await deps.createSession(body.string("inbox_id"), signatureFromBody(body));
+  const session = await deps.createSession(body.string("inbox_id"), signatureFromBody(body), r.call);
   return { status: 200, body: { token: session.token, expires_at: session.expiresAt.toISOString() } };
+};
+
+/** Sign out: the session of the Authorization header is refused from now on (204). */
+const endSession: Handler = async (r, deps) => {
+  query(r, []);
+  await deps.endSession(r.call.authorization);
+  return { status: 204 };
 };
 
 const listTemplates: Handler = async (r, { templates }) => {
@@ -249,10 +268,10 @@ const rollback: Handler = async (r, { templates }) => {
 export const CLAIM_RETRY_AFTER_SECONDS = 5;
 
 /**
- * RESOURCE_EXHAUSTED from the claims service means the warm pool has no idle
- * agent right now (or a provider's range is used up), not that this client
- * sent too much: 503 with Retry-After, which clients and proxies retry,
- * instead of the template routes' 429.
+ * RESOURCE_EXHAUSTED from the claims service without a LimitExceeded detail
+ * means the warm pool has no idle agent right now (or a provider's range is
+ * used up), not that this client sent too much: 503 with Retry-After, which
+ * clients and proxies retry. A limit (with the detail) stays 429 (errors.ts).
  */
 const CLAIM_BY_CODE: RestErrorMapping["byCode"] = {
   [Code.ResourceExhausted]: { status: 503, type: "unavailable", headers: { "retry-after": String(CLAIM_RETRY_AFTER_SECONDS) } },
@@ -321,6 +340,19 @@ const pinAgent: Handler = async (r, deps) => {
   }
 };
 
+/** Removes one of the owner's agents for good (204): the owner's session, or `ownerSignature` (RemoveAgent). */
+const removeAgent: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
+  try {
+    await claims.removeAgent({ instanceId: r.id, ownerSignature }, r.call);
+    return { status: 204 };
+  } catch (err) {
+    throw toRestError(err, { field: claimRestField() });
+  }
+};
+
 /** Field paths of ListTemplateInstances in the path's and query's names. */
 const TEMPLATE_INSTANCES_FIELDS: Record<string, string> = { live_only: "live", page_size: "limit", page_token: "cursor" };
 
@@ -355,6 +387,7 @@ const listTemplateInstances: Handler = async (r, deps) => {
 
 const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
   ["POST", "/sessions", createSession],
+  ["DELETE", "/sessions", endSession],
   ["GET", "/templates", listTemplates],
   ["POST", "/templates", createTemplate],
   ["GET", "/templates/:id", getTemplate],
@@ -369,6 +402,7 @@ const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
   ["GET", "/agents", listAgents],
   ["GET", "/agents/:id", getAgent],
   ["PUT", "/agents/:id/pin", pinAgent],
+  ["DELETE", "/agents/:id", removeAgent],
 ];
 
 /** Path parameters when `path` matches `pattern`, else undefined. */
@@ -450,7 +484,7 @@ async function dispatch(method: string, url: URL, req: ServerRequest, signal: Ab
       url,
       headers: req.headers,
       body: async (fields) => JsonObject.body(await readJsonBody(req, deps.maxBodyBytes), fields),
-      call: { authorization: req.headers.authorization, signal },
+      call: { authorization: req.headers.authorization, peer: peerAddressOf(req), forwardedFor: req.headers["x-forwarded-for"], signal },
     };
     return handler(r, deps);
   }
