@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { XmtpInboxResolver } from "@convos-pool/convos";
-import { createLogger, freePort, generateServiceCredentials, type Logger } from "@convos-pool/kit";
+import { createLogger, freePort, generateServiceCredentials, type LimitConfig, type Logger } from "@convos-pool/kit";
 import { startClaimsService } from "@convos-pool/claims/src/server.js";
 import { startGateway } from "@convos-pool/gateway/src/server.js";
 import { startInstanceHost } from "@convos-pool/instance";
@@ -27,6 +27,8 @@ export interface PoolOptions {
   claimsDatabaseUrl?: string;
   /** Idle agent instances kept warm; default 3. */
   warmInstances?: number;
+  /** The pool's limits (docs/limits.md); absent: the defaults. */
+  limits?: LimitConfig;
   /** An OpenAI-compatible endpoint for the agents; absent: the offline provider. */
   llm?: { baseUrl: string; apiKey: string; model?: string };
   log?: Logger;
@@ -89,6 +91,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       databaseUrl: opts.templatesDatabaseUrl,
       embeddedDir: join(opts.dataDir, "templates"),
       credentials: credentials.templates,
+      ...(opts.limits ? { limits: opts.limits } : {}),
       log: log.child({ service: "templates" }),
     });
     started.push(templates);
@@ -111,6 +114,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       embeddedDir: join(opts.dataDir, "claims", "db"),
       dataDir: join(opts.dataDir, "claims"),
       credentials: credentials.claims,
+      ...(opts.limits ? { limits: opts.limits } : {}),
       templatesUrl: templates.url,
       secretsKey: await localSecret(opts.dataDir, "secrets-key"),
       pool: { hostUrls: [instances.url], target: opts.warmInstances ?? 3 },
@@ -125,6 +129,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       templatesUrl: templates.url,
       claimsUrl: claims.url,
       credentials: credentials.gateway,
+      ...(opts.limits ? { limits: opts.limits } : {}),
       sessionSecret: await localSecret(opts.dataDir, "session-secret"),
       resolver,
       databaseUrl: opts.gatewayDatabaseUrl,
