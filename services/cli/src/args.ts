@@ -2,7 +2,21 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
 
-export type OptionName = "url" | "key" | "force" | "version" | "q" | "category" | "sort" | "limit" | "cursor" | "archived" | "live" | "help";
+export type OptionName =
+  | "url"
+  | "key"
+  | "force"
+  | "version"
+  | "q"
+  | "category"
+  | "sort"
+  | "limit"
+  | "cursor"
+  | "archived"
+  | "live"
+  | "model"
+  | "config"
+  | "help";
 
 const OPTIONS = {
   url: { type: "string" },
@@ -16,6 +30,8 @@ const OPTIONS = {
   cursor: { type: "string" },
   archived: { type: "boolean" },
   live: { type: "boolean" },
+  model: { type: "string" },
+  config: { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -59,6 +75,18 @@ export const COMMANDS = {
     summary: "the public store",
   },
   mine: { args: [], options: ["archived", "limit", "cursor"], synopsis: `[--archived] ${PAGE}`, summary: "my templates, private ones included" },
+  claim: {
+    args: ["TEMPLATE_ID", "INVITE"],
+    options: ["model", "config"],
+    synopsis: "TEMPLATE_ID INVITE [--model M] [--config TOOL_ID=VALUE ...]",
+    summary: "add an agent of a template to a Convos conversation (its invite); you own it",
+  },
+  agents: { args: [], options: ["limit", "cursor"], synopsis: PAGE, summary: "my agents, across templates" },
+  agent: { args: ["ID"], options: [], synopsis: "ID", summary: "one of my agents, with its instruction-sync state" },
+  pin: { args: ["ID"], options: [], synopsis: "ID", summary: "keep my agent on the template version it runs" },
+  unpin: { args: ["ID"], options: [], synopsis: "ID", summary: "let my agent follow the template's updates again (it catches up at once)" },
+  remove: { args: ["ID"], options: [], synopsis: "ID", summary: "remove my agent for good: it leaves its conversation, its tools are released" },
+  logout: { args: [], options: [], synopsis: "", summary: "sign out: the stored session is ended on the server and deleted here" },
   sign: { args: ["OPERATION", "FIELDS_JSON"], options: [], synopsis: "OPERATION FIELDS_JSON", summary: "print a signature object for a hand-made request" },
   "content-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the contentHash of a content file (defaults filled)" },
   "patch-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the patchHash of a patch file" },
@@ -117,6 +145,9 @@ export interface ParsedCommand {
   category?: string;
   sort?: string;
   cursor?: string;
+  model?: string;
+  /** `--config TOOL_ID=VALUE`, by tool id. */
+  config?: Record<string, string>;
 }
 
 export function positiveInt(name: string, value: string, command?: CommandName): number {
@@ -169,7 +200,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   syntax.args.forEach((a, i) => {
     out.args[a] = rest[i] as string;
   });
-  for (const a of ["ID", "FILE"] as const) {
+  for (const a of ["ID", "FILE", "TEMPLATE_ID", "INVITE"] as const) {
     if (out.args[a] === "") throw new CommandUsageError(`${a} must not be empty`, name);
   }
   if (values.url !== undefined) out.url = values.url;
@@ -179,6 +210,17 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values.q !== undefined) out.q = values.q;
   if (values.category !== undefined) out.category = values.category;
   if (values.cursor !== undefined) out.cursor = values.cursor;
+  if (values.model !== undefined) out.model = values.model;
+  if (values.config !== undefined) {
+    out.config = {};
+    for (const pair of values.config) {
+      const eq = pair.indexOf("=");
+      if (eq < 1) throw new CommandUsageError(`--config takes TOOL_ID=VALUE (got "${pair}")`, name);
+      const id = pair.slice(0, eq);
+      if (Object.hasOwn(out.config, id)) throw new CommandUsageError(`--config ${id} is given twice`, name);
+      out.config[id] = pair.slice(eq + 1);
+    }
+  }
   if (values.sort !== undefined) {
     if (!["relevance", "newest", "most_used"].includes(values.sort)) {
       throw new CommandUsageError(`--sort must be relevance, newest or most_used (got "${values.sort}")`, name);

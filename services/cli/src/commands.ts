@@ -4,12 +4,21 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Hex } from "viem";
-import { applyPatch, type TemplateContentJson } from "@convos-pool/kit";
+import { applyPatch, claimFields, type TemplateContentJson } from "@convos-pool/kit";
 import { contentHash, fillContent, fillPatch, patchHash, readJsonFile } from "./content.js";
 import { CliError } from "./errors.js";
-import { login, request, versionFromEtag, type Context, type LoginResult, type Reply } from "./http.js";
-import { createKey, loadKey, type Identity } from "./key-store.js";
-import { parseOperation, parseSignFields, signRest, type SignatureJson } from "./signing.js";
+import { HttpError } from "./errors.js";
+import { login, nowSeconds, request, versionFromEtag, type Context, type LoginResult, type Reply } from "./http.js";
+import { clearSession, createKey, loadKey, readSession, type Identity } from "./key-store.js";
+import {
+  parseClaimSignFields,
+  parseOperation,
+  parseSignFields,
+  signCamel,
+  signRest,
+  type CamelSignatureJson,
+  type SignatureJson,
+} from "./signing.js";
 
 export type Sort = "relevance" | "newest" | "most_used";
 export const SORTS: readonly Sort[] = ["relevance", "newest", "most_used"];
@@ -208,13 +217,82 @@ export async function mine(ctx: Context, opts: Page & { archived?: boolean } = {
   return (await request(ctx, "GET", "/api/pool/templates", { auth: "session", query })).body;
 }
 
+// ---------------------------------------------------------------- agents
+
+const agentPath = (id: string) => `/api/pool/agents/${encodeURIComponent(id)}`;
+
+/**
+ * Adds an agent of a template to a Convos conversation, by its invite, for
+ * the key's inbox (its owner from then on). The claim is signed (ClaimAgent),
+ * so no session is needed; the answer comes once the agent has joined.
+ */
+export async function claim(ctx: Context, templateId: string, invite: string, opts: { model?: string; config?: Record<string, string> } = {}): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const body = { requester: key.inbox_id, templateId, conversationInvite: invite, model: opts.model ?? "", userConfig: opts.config ?? {} };
+  const { inboxId: _requester, ...fields } = claimFields(body);
+  const signature = await signCamel(key, "ClaimAgent", fields, nowSeconds(ctx));
+  return (await request(ctx, "POST", "/api/pool/claim", { body: { ...body, signature } })).body;
+}
+
+/** My agents across templates (signed in). */
+export async function agents(ctx: Context, page: Page = {}): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  return (await request(ctx, "GET", "/api/pool/agents", { auth: "session", query: { owner: key.inbox_id, ...page } })).body;
+}
+
+/** One of my agents, with its instruction-sync state (signed in). */
+export async function agent(ctx: Context, id: string): Promise<unknown> {
+  return (await request(ctx, "GET", agentPath(id), { auth: "session" })).body;
+}
+
+/** Pins or unpins my agent, signed by the key as its owner (SetInstancePin). */
+export async function pinAgent(ctx: Context, id: string, pinned: boolean): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const ownerSignature = await signCamel(key, "SetInstancePin", { instanceId: id, pinned }, nowSeconds(ctx));
+  return (await request(ctx, "PUT", `${agentPath(id)}/pin`, { body: { pinned, ownerSignature } })).body;
+}
+
+/** Removes my agent for good, signed by the key as its owner (RemoveAgent). The server answers 204. */
+export async function removeAgent(ctx: Context, id: string): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const ownerSignature = await signCamel(key, "RemoveAgent", { instanceId: id }, nowSeconds(ctx));
+  await request(ctx, "DELETE", agentPath(id), { body: { ownerSignature } });
+  return { id, removed: true };
+}
+
+/**
+ * Signs out: the stored session is ended on the server (DELETE
+ * /api/pool/sessions), then deleted here. A session the server no longer
+ * knows (401: ended or expired) is deleted all the same.
+ */
+export async function logout(ctx: Context): Promise<unknown> {
+  const stored = await readSession(ctx.keyFile);
+  if (!stored) return { signed_out: false, message: "no stored session: nothing to sign out of" };
+  try {
+    if (stored.url === ctx.url) await request(ctx, "DELETE", "/api/pool/sessions", { token: stored.token });
+  } catch (err) {
+    if (!(err instanceof HttpError && err.status === 401)) throw err;
+  }
+  await clearSession(ctx.keyFile);
+  return { signed_out: true, inbox_id: stored.inbox_id };
+}
+
 // ---------------------------------------------------------------- by hand (curl)
 
-/** The `signature` object of a hand-made request. */
-export async function sign(ctx: Context, operation: string, fieldsJson: string): Promise<SignatureJson> {
+/** Operations whose REST bodies take the signature in camelCase (the claims paths). */
+const CAMEL_SIGNED = new Set(["ClaimAgent", "SetInstancePin", "RemoveAgent"]);
+
+/**
+ * The `signature` object of a hand-made request, in the form its path takes:
+ * `{signature, issued_at, nonce}` on the template and session paths,
+ * `{signature, issuedAt, nonce}` on the claims paths.
+ */
+export async function sign(ctx: Context, operation: string, fieldsJson: string): Promise<SignatureJson | CamelSignatureJson> {
   const op = parseOperation(operation);
-  const fields = parseSignFields(op, fieldsJson);
-  return signRest(await loadKey(ctx.keyFile), op, fields);
+  const key = await loadKey(ctx.keyFile);
+  // A claim is signed over hashes of its invite and user config: the claim as it will be sent is easier to give.
+  const fields = op === "ClaimAgent" ? parseClaimSignFields(key.inbox_id, fieldsJson) : parseSignFields(op, fieldsJson);
+  return CAMEL_SIGNED.has(op) ? signCamel(key, op, fields) : signRest(key, op, fields);
 }
 
 /** The contentHash of a content file, defaults filled (for CreateTemplate / UpdateTemplate). */

@@ -1,12 +1,17 @@
-// The CLI's command functions against a real gateway and templates service
-// on a test database. Run with `scripts/with-postgres.sh npx vitest run services/cli/src`.
+// The CLI's command functions against a real gateway, templates service and
+// claims service on test databases; the claims service's instance host is its
+// tests' stand-in (services/claims/src/testing/stand-in-host.ts). Run with
+// `scripts/with-postgres.sh npx vitest run services/cli/src`.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateServiceCredentials, createLogger } from "@convos-pool/kit";
+import { NO_LIMITS, generateServiceCredentials, createLogger } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SecretBox } from "../../claims/src/secrets.js";
+import { startClaimsService, type RunningClaimsService } from "../../claims/src/server.js";
+import { StandInHost } from "../../claims/src/testing/stand-in-host.js";
 import { startGateway, type RunningGateway } from "../../gateway/src/server.js";
 import { startTemplateService, type RunningTemplateService } from "../../templates/src/server.js";
 import * as pool from "./commands.js";
@@ -31,6 +36,8 @@ const silent = (name: string) => createLogger(name, { level: "silent" });
 let dir: string;
 let templates: RunningTemplateService;
 let gateway: RunningGateway;
+let host: StandInHost;
+let claims: RunningClaimsService;
 let ctx: Context;
 
 beforeAll(async () => {
@@ -42,20 +49,35 @@ beforeAll(async () => {
     credentials: creds.templates,
     log: silent("templates"),
   });
+  dir = await mkdtemp(join(tmpdir(), "pool-cli-e2e-"));
+  host = await StandInHost.start(creds["instance-host"]);
+  claims = await startClaimsService({
+    databaseUrl: await createTestDatabase("cli_claims"),
+    credentials: creds.claims,
+    templatesUrl: templates.url,
+    secretsKey: SecretBox.generateKey(),
+    dataDir: join(dir, "claims"),
+    smsRange: "+15550900000..+15550900009",
+    pool: { hostUrls: [host.url], target: 2, intervalMs: 3_600_000 },
+    limits: NO_LIMITS,
+    log: silent("claims"),
+  });
   gateway = await startGateway({
     port: 0,
     host: "127.0.0.1",
     templatesUrl: templates.url,
+    claimsUrl: claims.url,
     credentials: creds.gateway,
     databaseUrl: await createTestDatabase("cli_gateway"),
     log: silent("gateway"),
   });
-  dir = await mkdtemp(join(tmpdir(), "pool-cli-e2e-"));
   ctx = { url: gateway.url.replace(/\/+$/, ""), keyFile: join(dir, ".data/cli/key.json"), cwd: dir };
 });
 
 afterAll(async () => {
   await gateway?.close();
+  await claims?.close();
+  await host?.kill();
   await templates?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -140,5 +162,56 @@ describe("pool against a real gateway", () => {
 
     expect(await pool.deleteTemplate(ctx, id)).toEqual({ id, deleted: true });
     await expectHttpError(pool.getTemplate(ctx, id), 404, "not_found");
+  });
+});
+
+describe("pool for an agent's owner", () => {
+  it("claim (signed, no session), agents, agent, pin, unpin, remove; someone else cannot; logout ends the session", async () => {
+    // A creator publishes a template with a pool tool and a required user tool.
+    const creator: Context = { ...ctx, keyFile: join(dir, "creator/key.json") };
+    await pool.keygen(creator);
+    await writeFile(
+      join(dir, "agent.json"),
+      JSON.stringify({
+        agent_name: "Concierge",
+        instructions: "Help.",
+        tools: [
+          { id: "sms", name: "SMS", provisioning: "pool" },
+          { id: "personal-email", name: "Email", provisioning: "user", prompt: "Your email?", required: true },
+        ],
+      }),
+    );
+    const t = (await pool.createTemplate(creator, "agent.json")) as Template;
+    await pool.publishTemplate(creator, t.id);
+    await claims.pool!.reconcile();
+
+    const owner: Context = { ...ctx, keyFile: join(dir, "owner/key.json") };
+    const me = await pool.keygen(owner);
+    const invite = `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`;
+    await expectHttpError(pool.claim(owner, t.id, invite), 400, "invalid_request");
+    const { instanceId } = (await pool.claim(owner, t.id, invite, { config: { "personal-email": "saul@example.com" } })) as { instanceId: string };
+    expect(instanceId).toMatch(/^inst_/);
+    expect(host.instances.get(instanceId)?.configured?.ownerId).toBe(me.inbox_id);
+
+    const mine = (await pool.agents(owner)) as { agents: { id: string; templateId: string }[] };
+    expect(mine.agents.map((a) => [a.id, a.templateId])).toEqual([[instanceId, t.id]]);
+    expect(((await pool.agent(owner, instanceId)) as { sync: { state: string } }).sync.state).toBe("SYNC_STATE_CURRENT");
+    expect(((await pool.pinAgent(owner, instanceId, true)) as { sync: { state: string } }).sync.state).toBe("SYNC_STATE_PINNED");
+    expect(((await pool.pinAgent(owner, instanceId, false)) as { sync: { state: string } }).sync.state).toBe("SYNC_STATE_CURRENT");
+
+    // The creator is not the owner: told the agent does not exist.
+    await expectHttpError(pool.pinAgent(creator, instanceId, true), 404, "not_found");
+    await expectHttpError(pool.removeAgent(creator, instanceId), 404, "not_found");
+
+    expect(await pool.removeAgent(owner, instanceId)).toEqual({ id: instanceId, removed: true });
+    expect(((await pool.agent(owner, instanceId)) as { state: string }).state).toBe("INSTANCE_STATE_DEAD");
+    expect(((await pool.agents(owner)) as { agents: unknown[] }).agents).toEqual([]);
+
+    // Signing out ends the session on the server too: the token no longer opens anything.
+    const { token } = JSON.parse(await readFile(join(dir, "owner/key.session.json"), "utf8")) as { token: string };
+    expect(await pool.logout(owner)).toMatchObject({ signed_out: true, inbox_id: me.inbox_id });
+    const refused = await fetch(`${ctx.url}/api/pool/agents?owner=${me.inbox_id}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(refused.status).toBe(401);
+    expect(await pool.logout(owner)).toMatchObject({ signed_out: false });
   });
 });

@@ -32,6 +32,8 @@ export interface RequestOptions {
   ifMatch?: number;
   /** "session": sign in if needed and send the token; "none": anonymous. */
   auth?: "none" | "session";
+  /** This session token, as it is (signing out); no sign-in. */
+  token?: string;
   query?: Record<string, string | number | boolean | undefined>;
 }
 
@@ -125,7 +127,7 @@ export function nowSeconds(ctx: Context): number {
 
 /** One REST call; with auth "session", a refused stored token is replaced by a fresh login once. */
 export async function request(ctx: Context, method: string, path: string, opts: RequestOptions = {}): Promise<Reply> {
-  if (opts.auth !== "session") return send(ctx, method, path, opts);
+  if (opts.auth !== "session") return send(ctx, method, path, opts, opts.token);
   const key = await loadKey(ctx.keyFile);
   const stored = await readSession(ctx.keyFile);
   if (sessionUsable(stored, ctx.url, key.inbox_id, (ctx.now ?? Date.now)())) {

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DerivedInboxResolver, SignatureVerifier, jsonHash, type SignedOperation } from "@convos-pool/kit";
+import { DerivedInboxResolver, SignatureVerifier, claimFields, jsonHash, type SignedOperation } from "@convos-pool/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fillContent } from "./content.js";
 import { run, type Io } from "./main.js";
@@ -257,5 +257,121 @@ describe("requests (fake gateway)", () => {
     }) as typeof fetch;
     expect(await run(["browse"], io({ fetch: failing }))).toBe(1);
     expect(stderr()).toBe("pool: cannot reach http://gw.test:9999: ECONNREFUSED\n");
+  });
+});
+
+describe("agents", () => {
+  const INSTANCE_ID = "inst_Q2w3E4r5T6y7U8i9";
+  const INVITE = "https://dev.convos.org/v2?i=abc";
+  const camel = (s: { signature: string; issuedAt: number; nonce: string }) => ({ signature: s.signature, issued_at: s.issuedAt, nonce: s.nonce });
+  const noContent = () => new Response(null, { status: 204 });
+
+  it("claim signs the claim as its requester (ClaimAgent) and sends no session", async () => {
+    const id = await keygen();
+    replies.push(json(200, { instanceId: INSTANCE_ID }));
+    expect(await run(["claim", TEMPLATE_ID, INVITE, "--model", "gpt-oss-120b", "--config", "personal-email=saul@example.com", "--config", "note=a=b"], io())).toBe(0);
+    expect(JSON.parse(stdout())).toEqual({ instanceId: INSTANCE_ID });
+    const [call] = calls;
+    expect(call?.method).toBe("POST");
+    expect(call?.url).toBe("http://gw.test:9999/api/pool/claim");
+    expect(call?.headers.authorization).toBeUndefined();
+    const { signature, ...claim } = call?.body as { signature: { signature: string; issuedAt: number; nonce: string } } & Record<string, unknown>;
+    expect(claim).toEqual({
+      requester: id.inbox_id,
+      templateId: TEMPLATE_ID,
+      conversationInvite: INVITE,
+      model: "gpt-oss-120b",
+      userConfig: { "personal-email": "saul@example.com", note: "a=b" },
+    });
+    expect(await verify("ClaimAgent", claimFields(claim as never), camel(signature))).toBe(id.address);
+  });
+
+  it("claim refuses a --config that is not TOOL_ID=VALUE, or the same tool twice, before sending anything", async () => {
+    await keygen();
+    for (const [config, message] of [
+      [["personal-email"], /--config takes TOOL_ID=VALUE/],
+      [["=x"], /--config takes TOOL_ID=VALUE/],
+      [["a=1", "a=2"], /--config a is given twice/],
+    ] as const) {
+      err = [];
+      expect(await run(["claim", TEMPLATE_ID, INVITE, ...config.flatMap((c) => ["--config", c])], io())).toBe(2);
+      expect(stderr()).toMatch(message);
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it("pin, unpin and remove are signed by the key as the owner; remove prints what it removed", async () => {
+    const id = await keygen();
+    replies.push(json(200, { id: INSTANCE_ID, sync: { state: "SYNC_STATE_PINNED" } }));
+    replies.push(json(200, { id: INSTANCE_ID, sync: { state: "SYNC_STATE_CURRENT" } }));
+    replies.push(noContent);
+    expect(await run(["pin", INSTANCE_ID], io())).toBe(0);
+    expect(await run(["unpin", INSTANCE_ID], io())).toBe(0);
+    out = [];
+    expect(await run(["remove", INSTANCE_ID], io())).toBe(0);
+    expect(JSON.parse(stdout())).toEqual({ id: INSTANCE_ID, removed: true });
+    const [pin, unpin, remove] = calls;
+    expect([pin?.method, pin?.url]).toEqual(["PUT", `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/pin`]);
+    const pinBody = pin?.body as { pinned: boolean; ownerSignature: never };
+    expect(pinBody.pinned).toBe(true);
+    expect(await verify("SetInstancePin", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: true }, camel(pinBody.ownerSignature))).toBe(id.address);
+    const unpinBody = unpin?.body as { pinned: boolean; ownerSignature: never };
+    expect(await verify("SetInstancePin", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: false }, camel(unpinBody.ownerSignature))).toBe(id.address);
+    expect([remove?.method, remove?.url]).toEqual(["DELETE", `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}`]);
+    const removeBody = remove?.body as { ownerSignature: never };
+    expect(await verify("RemoveAgent", { inboxId: id.inbox_id, instanceId: INSTANCE_ID }, camel(removeBody.ownerSignature))).toBe(id.address);
+  });
+
+  it("agents and agent read as the signed-in owner", async () => {
+    const id = await keygen();
+    replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    replies.push(json(200, { agents: [], nextCursor: null }));
+    replies.push(json(200, { id: INSTANCE_ID }));
+    expect(await run(["agents", "--limit", "5"], io())).toBe(0);
+    expect(await run(["agent", INSTANCE_ID], io())).toBe(0);
+    expect(calls.slice(1).map((c) => `${c.method} ${c.url} ${c.headers.authorization}`)).toEqual([
+      `GET http://gw.test:9999/api/pool/agents?owner=${id.inbox_id}&limit=5 Bearer v2.tok`,
+      `GET http://gw.test:9999/api/pool/agents/${INSTANCE_ID} Bearer v2.tok`,
+    ]);
+  });
+
+  it("logout ends the stored session on the server and deletes it here; without one it sends nothing; an ended one is deleted all the same", async () => {
+    await keygen();
+    const sessionFile = join(dir, ".data/cli/key.session.json");
+    expect(await run(["logout"], io())).toBe(0);
+    expect(JSON.parse(stdout())).toMatchObject({ signed_out: false });
+    expect(calls).toEqual([]);
+
+    replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    expect(await run(["login"], io())).toBe(0);
+    replies.push(noContent);
+    out = [];
+    expect(await run(["logout"], io())).toBe(0);
+    expect(JSON.parse(stdout())).toMatchObject({ signed_out: true });
+    expect(calls.at(-1)).toMatchObject({ method: "DELETE", url: "http://gw.test:9999/api/pool/sessions", headers: { authorization: "Bearer v2.tok" } });
+    await expect(stat(sessionFile)).rejects.toThrow();
+    expect(stdout()).not.toContain("v2.tok");
+
+    replies.push(json(200, { token: "v2.gone", expires_at: "2999-01-01T00:00:00.000Z" }));
+    expect(await run(["login"], io())).toBe(0);
+    replies.push(json(401, { error: { type: "unauthenticated", code: "unauthenticated", message: "session ended" } }));
+    expect(await run(["logout"], io())).toBe(0);
+    await expect(stat(sessionFile)).rejects.toThrow();
+  });
+
+  it("sign ClaimAgent takes the claim as it will be sent and prints the claims paths' camelCase form", async () => {
+    const id = await keygen();
+    const claim = { templateId: TEMPLATE_ID, conversationInvite: INVITE, userConfig: { nickname: "Trippy" } };
+    expect(await run(["sign", "ClaimAgent", JSON.stringify(claim)], io())).toBe(0);
+    const sig = JSON.parse(stdout());
+    expect(Object.keys(sig).sort()).toEqual(["issuedAt", "nonce", "signature"]);
+    const fields = claimFields({ requester: id.inbox_id, model: "", ...claim });
+    expect(await verify("ClaimAgent", fields, camel(sig))).toBe(id.address);
+    out = [];
+    expect(await run(["sign", "SetInstancePin", JSON.stringify({ instanceId: INSTANCE_ID, pinned: true })], io())).toBe(0);
+    expect(await verify("SetInstancePin", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: true }, camel(JSON.parse(stdout())))).toBe(id.address);
+    err = [];
+    expect(await run(["sign", "ClaimAgent", JSON.stringify({ ...claim, requester: "x" })], io())).toBe(2);
+    expect(stderr()).toMatch(/unknown field requester/);
   });
 });

@@ -65,6 +65,20 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return cmd.browse(ctx, { q: p.q, category: p.category, sort: p.sort as cmd.Sort | undefined, limit: p.limit, cursor: p.cursor });
     case "mine":
       return cmd.mine(ctx, { archived: p.archived, limit: p.limit, cursor: p.cursor });
+    case "claim":
+      return cmd.claim(ctx, a.TEMPLATE_ID as string, a.INVITE as string, { model: p.model, config: p.config });
+    case "agents":
+      return cmd.agents(ctx, { limit: p.limit, cursor: p.cursor });
+    case "agent":
+      return cmd.agent(ctx, id);
+    case "pin":
+      return cmd.pinAgent(ctx, id, true);
+    case "unpin":
+      return cmd.pinAgent(ctx, id, false);
+    case "remove":
+      return cmd.removeAgent(ctx, id);
+    case "logout":
+      return cmd.logout(ctx);
     case "sign":
       return cmd.sign(ctx, a.OPERATION as string, a.FIELDS_JSON as string);
     case "content-hash":

@@ -1,6 +1,6 @@
 // Signatures in the REST form of docs/rest.md, made with the local key over
 // the kit's EIP-712 types (services/kit/src/signatures.ts).
-import { SIGNED_TYPES, signOperation, type OperationFields, type SignedOperation } from "@convos-pool/kit";
+import { SIGNED_TYPES, claimFields, signOperation, type OperationFields, type SignedOperation } from "@convos-pool/kit";
 import type { Hex, LocalAccount } from "viem";
 import { UsageError } from "./errors.js";
 
@@ -28,6 +28,19 @@ export async function signRest(
 ): Promise<SignatureJson> {
   const s = await signOperation(signer.account, operation, { ...fields, inboxId: signer.inbox_id }, issuedAt);
   return { signature: s.signature as Hex, issued_at: Number(s.issuedAt), nonce: s.nonce as Hex };
+}
+
+/** The `{signature, issuedAt, nonce}` of the claims paths (camelCase, as their bodies). */
+export interface CamelSignatureJson {
+  signature: Hex;
+  issuedAt: number;
+  nonce: Hex;
+}
+
+/** signRest in the claims paths' form. */
+export async function signCamel(signer: Signer, operation: SignedOperation, fields: OperationFields, issuedAt?: number): Promise<CamelSignatureJson> {
+  const s = await signRest(signer, operation, fields, issuedAt);
+  return { signature: s.signature, issuedAt: s.issued_at, nonce: s.nonce };
 }
 
 export const OPERATIONS = Object.keys(SIGNED_TYPES) as SignedOperation[];
@@ -76,6 +89,9 @@ export function parseSignFields(op: SignedOperation, text: string): OperationFie
       const ok = (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) || (typeof v === "string" && /^[0-9]+$/.test(v));
       if (!ok) throw new UsageError(`FIELDS_JSON: ${name} must be a whole number`);
       out[name] = BigInt(v as number | string);
+    } else if (type === "bool") {
+      if (typeof v !== "boolean") throw new UsageError(`FIELDS_JSON: ${name} must be true or false`);
+      out[name] = v;
     } else if (type === "bytes32") {
       if (typeof v !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(v)) throw new UsageError(`FIELDS_JSON: ${name} must be 0x followed by 64 hex digits`);
       out[name] = v;
@@ -84,4 +100,41 @@ export function parseSignFields(op: SignedOperation, text: string): OperationFie
     }
   }
   return out;
+}
+
+/**
+ * FIELDS_JSON of `pool sign ClaimAgent`: the claim as it will be sent
+ * (`{templateId, conversationInvite, model?, userConfig?}`), hashed here into
+ * the signed fields the way the claims service rebuilds them.
+ */
+export function parseClaimSignFields(requester: string, text: string): OperationFields {
+  const hint = 'ClaimAgent takes the claim: {"templateId": "tmpl_…", "conversationInvite": "…", "model"?: "…", "userConfig"?: {"tool-id": "value"}}';
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UsageError(`FIELDS_JSON is not valid JSON; ${hint}`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new UsageError(`FIELDS_JSON must be a JSON object; ${hint}`);
+  const obj = raw as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    if (!["templateId", "conversationInvite", "model", "userConfig"].includes(k)) throw new UsageError(`FIELDS_JSON: unknown field ${k}; ${hint}`);
+  }
+  const str = (k: string, optional = false) => {
+    const v = obj[k] ?? (optional ? "" : undefined);
+    if (typeof v !== "string") throw new UsageError(`FIELDS_JSON: ${k} must be a string; ${hint}`);
+    return v;
+  };
+  const userConfig = obj.userConfig ?? {};
+  if (typeof userConfig !== "object" || userConfig === null || Array.isArray(userConfig) || Object.values(userConfig).some((v) => typeof v !== "string")) {
+    throw new UsageError(`FIELDS_JSON: userConfig must be an object of strings; ${hint}`);
+  }
+  const { inboxId: _requester, ...fields } = claimFields({
+    requester,
+    templateId: str("templateId"),
+    conversationInvite: str("conversationInvite"),
+    model: str("model", true),
+    userConfig: userConfig as Record<string, string>,
+  });
+  return fields;
 }
