@@ -1,3 +1,4 @@
 export * from "./postgres.js";
 export * from "./fixtures.js";
 export * from "./processes.js";
+export * from "./pki.js";

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { PRINCIPALS, ServiceDirectory, generateServiceCredentials, serviceCredentialsFromEnv, serviceEnv, tokenDigest } from "./auth.js";
+
+describe("service credentials", () => {
+  it("a directory knows each principal by its token's digest, and prints and parses back the same", () => {
+    const creds = generateServiceCredentials();
+    const dir = creds.gateway.directory;
+    for (const p of PRINCIPALS) expect(dir.principalOf(creds[p].token), p).toBe(p);
+    expect(dir.principalOf("not a token")).toBeUndefined();
+    const again = ServiceDirectory.parse(dir.toString());
+    for (const p of PRINCIPALS) expect(again.principalOf(creds[p].token)).toBe(p);
+    // Several credentials of one principal (hosts, a rotation); spaces and case do not matter.
+    const two = ServiceDirectory.parse(` instance-host=${tokenDigest("a").toUpperCase()} , instance-host=${tokenDigest("b")}`);
+    expect([two.principalOf("a"), two.principalOf("b")]).toEqual(["instance-host", "instance-host"]);
+  });
+
+  it("names the bad entry of a directory, and never prints a digest", () => {
+    const d = tokenDigest("secret");
+    const cases: [string, RegExp][] = [
+      [`gateway=${d},nobody=${d}`, /entry 2 must be <principal>=<sha256 hex>/],
+      [`gateway`, /entry 1 must be <principal>=<sha256 hex>/],
+      [`gateway=abc`, /the digest of gateway is not 64 lower-case hex characters/],
+      [`gateway=${d},claims=${d}`, /claims and gateway have the same credential/],
+    ];
+    for (const [text, message] of cases) {
+      let err: Error | undefined;
+      try {
+        ServiceDirectory.parse(text);
+      } catch (e) {
+        err = e as Error;
+      }
+      expect(err?.message, text).toMatch(message);
+      expect(err?.message).not.toContain(d);
+    }
+  });
+
+  it("serviceCredentialsFromEnv takes the service's own token, checked against the directory, and TLS when given", () => {
+    const creds = generateServiceCredentials();
+    expect(serviceCredentialsFromEnv("claims", serviceEnv(creds.claims))).toMatchObject({ token: creds.claims.token });
+    expect(serviceCredentialsFromEnv("claims", serviceEnv(creds.claims)).directory.principalOf(creds.gateway.token)).toBe("gateway");
+    expect(() => serviceCredentialsFromEnv("claims", {})).toThrow(/POOL_SERVICE_TOKEN is required/);
+    expect(() => serviceCredentialsFromEnv("claims", { POOL_SERVICE_TOKEN: creds.claims.token })).toThrow(/POOL_SERVICE_DIGESTS is required/);
+    expect(() => serviceCredentialsFromEnv("claims", serviceEnv(creds.gateway))).toThrow("POOL_SERVICE_TOKEN is the gateway credential, not the claims's");
+    const other = generateServiceCredentials();
+    expect(() => serviceCredentialsFromEnv("claims", { ...serviceEnv(creds.claims), POOL_SERVICE_TOKEN: other.claims.token })).toThrow(
+      "POOL_SERVICE_TOKEN is not in POOL_SERVICE_DIGESTS as claims",
+    );
+    expect(() => serviceCredentialsFromEnv("claims", { ...serviceEnv(creds.claims), POOL_TLS_CERT: "/x.pem" })).toThrow(/TLS needs POOL_TLS_KEY and POOL_TLS_CA too/);
+    // No message carries a token.
+    for (const env of [serviceEnv(creds.gateway), { ...serviceEnv(creds.claims), POOL_SERVICE_TOKEN: other.claims.token }]) {
+      try {
+        serviceCredentialsFromEnv("claims", env);
+      } catch (e) {
+        expect((e as Error).message).not.toContain(env.POOL_SERVICE_TOKEN);
+      }
+    }
+  });
+});
