@@ -295,6 +295,10 @@ describe("the pool as deployed, against people acting in others' names", () => {
     const id = res.json.instanceId as string;
     const inbox = (await claims.query(`select inbox_id from instances where id = $1`, [id])).rows[0]!.inbox_id as string;
     await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inbox, { ms: 10_000 });
+    // The claim's use is counted a moment later (once a second): from then on nothing may change.
+    await expect
+      .poll(async () => (await templatesDb.query(`select usage_count from templates where id = $1`, [pub])).rows[0]?.usage_count, { timeout: 5_000 })
+      .toBe("1");
 
     const before = await snapshot();
     const strangerToken = await session(stranger);
