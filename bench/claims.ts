@@ -280,11 +280,13 @@ async function main() {
       POOL_DATA_DIR: join(dir, data),
       // 50 requesters make thousands of claims: no per-caller rate, no caps per owner.
       POOL_LIMITS: "claims.caller=off,agents.owner=off,tools.owner=off",
+      ...(process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
       ...extra,
     });
 
     // ======================================== 1 and 2: without join, and the bare statement
-    const standIn = await StandInHost.start(CREDS["instance-host"]);
+    // The claims service alone: the stand-in does not check the release's signature (the real host does, below).
+    const standIn = await StandInHost.start(CREDS["instance-host"], { checkConfigure: false });
     closers.push(() => standIn.kill());
     const claims = await startChild("services/claims/src/main.ts", claimsEnv(claimsDb, "claims"));
     children.push(claims);
@@ -332,6 +334,7 @@ async function main() {
       const { rows } = await bareClients[worker]!.query(bareSql, [
         `bare-${randomBytes(8).toString("hex")}`,
         users[worker % users.length],
+        0,
         templateId,
         1,
         "Trip Planner",

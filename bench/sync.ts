@@ -94,6 +94,8 @@ async function main() {
     const templatesService = await startChild("services/templates/src/main.ts", {
       DATABASE_URL: templatesDb,
       ...serviceEnv(CREDS.templates),
+      // One creator updates round after round: no limit on its writes.
+      POOL_LIMITS: "template-writes.caller=off",
       CLAIMS_URL: claims.url,
     });
     children.push(templatesService);

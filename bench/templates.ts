@@ -81,7 +81,7 @@ function toPg(sql: string): string {
 async function startServiceProcess(databaseUrl: string, credentials: ServiceCredentials) {
   const port = await freePort();
   const child = spawn("tsx", ["services/templates/src/main.ts"], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, ...serviceEnv(credentials), PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
+    env: { ...process.env, DATABASE_URL: databaseUrl, ...serviceEnv(credentials), POOL_LIMITS: "template-writes.caller=off", PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -4,7 +4,7 @@ import { limitExceededOf, openDatabase, type Database } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { claimIdleInstance, completeClaim, insertProvisionedTool } from "./claim-sql.js";
 import { entities } from "./entities.js";
-import { checkCaps, holdings } from "./holdings.js";
+import { HOLDINGS_SQL as holdingsSql, checkCaps, holdings } from "./holdings.js";
 import { migrations } from "./migrations.js";
 
 let db: Database;
@@ -87,6 +87,16 @@ describe("holdings", () => {
     const err = await second.then(() => undefined, (e: unknown) => e);
     expect(limitExceededOf(err)).toEqual({ limit: "live agents per owner", retryAfterSeconds: 0 });
     expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 1, tools: 0 });
+  });
+
+  it("counts through the partial indexes, not a scan of every instance", async () => {
+    await seedIdle(5_000);
+    await db.em.fork().execute("analyze instances", [], "run");
+    const text = holdingsSql.replaceAll("?", "'x'");
+    const plan = (await db.em.fork().execute<{ "QUERY PLAN": string }[]>(`explain ${text}`)).map((r) => r["QUERY PLAN"]).join("\n");
+    expect(plan).not.toMatch(/Seq Scan on instances/);
+    expect(plan).toMatch(/instances_owner_live/);
+    expect(plan).toMatch(/instances_owner_crashed/);
   });
 
   it("checks nothing, and locks nothing, without caps", async () => {

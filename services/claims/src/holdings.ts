@@ -9,15 +9,23 @@ import { limitExceeded, type LimitConfig } from "@convos-pool/kit";
 
 export type Caps = Pick<LimitConfig, "liveAgentsPerOwner" | "poolToolsPerOwner">;
 
-/** What one owner holds now: live agents (claiming, claimed, crashed) and their tools. */
+/**
+ * An owner's live agents (claiming, claimed, crashed) and their tools. One
+ * arm per state, so that each walks its own partial index (migrations.ts,
+ * OwnerHoldings); the owner is each arm's parameter.
+ */
+export const HOLDINGS_SQL = `select count(*)::int as agents,
+    coalesce(sum(case when h.state = 'claiming' then h.tools_reserved
+                      else (select count(*) from provisioned_tools t where t.instance_id = h.id) end), 0)::int as tools
+  from (
+    select id, state, tools_reserved from instances where owner_id = ? and state = 'claimed'
+    union all select id, state, tools_reserved from instances where owner_id = ? and state = 'claiming'
+    union all select id, state, tools_reserved from instances where owner_id = ? and state = 'crashed'
+  ) h`;
+
+/** What one owner holds now. */
 export async function holdings(em: EntityManager, owner: string): Promise<{ agents: number; tools: number }> {
-  const [row] = await em.execute<{ agents: number; tools: number }[]>(
-    `select count(*)::int as agents,
-       coalesce(sum(case when i.state = 'claiming' then i.tools_reserved
-                         else (select count(*) from provisioned_tools t where t.instance_id = i.id) end), 0)::int as tools
-     from instances i where i.owner_id = ? and i.state in ('claiming', 'claimed', 'crashed')`,
-    [owner],
-  );
+  const [row] = await em.execute<{ agents: number; tools: number }[]>(HOLDINGS_SQL, [owner, owner, owner]);
   return { agents: row?.agents ?? 0, tools: row?.tools ?? 0 };
 }
 
