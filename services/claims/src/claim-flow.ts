@@ -41,7 +41,7 @@ import {
   type ClaimedInstance,
   type ToolRef,
 } from "./claim-sql.js";
-import { checkCaps } from "./holdings.js";
+import { claimWithinCaps } from "./holdings.js";
 import { proveRequester, type Proof } from "./proof.js";
 import { ProvisioningError, type ToolProviders } from "./providers/types.js";
 import type { InstanceRuntime } from "./runtime.js";
@@ -343,22 +343,22 @@ export class ClaimFlow {
   }
 
   /**
-   * The atomic claim statement; with a cap or a signature to spend, in one
-   * transaction with the owner's caps (holdings.ts) and the nonce, so that a
-   * claim refused there takes nothing and spends nothing.
+   * The atomic claim statement, within the owner's caps when there are any
+   * (one call: holdings.ts); with a signature to spend, in one transaction
+   * with its nonce, so that a claim refused there takes nothing and spends
+   * nothing.
    */
   private async takeIdle(proof: Proof, params: ClaimParams): Promise<ClaimedInstance> {
     const { liveAgentsPerOwner, poolToolsPerOwner } = this.deps.limits;
     const capped = liveAgentsPerOwner !== undefined || (poolToolsPerOwner !== undefined && (params.toolsReserved ?? 0) > 0);
     const take = async (em: EntityManager) => {
-      const instance = await claimIdleInstance(em, params);
+      const instance = capped ? await claimWithinCaps(em, params, this.deps.limits) : await claimIdleInstance(em, params);
       if (!instance) throw new ConnectError(NO_IDLE_AGENT, Code.ResourceExhausted);
       return instance;
     };
-    if (!capped && !proof.nonce) return take(this.deps.em.fork());
+    if (!proof.nonce) return take(this.deps.em.fork());
     return this.deps.em.fork().transactional(async (tx) => {
-      await checkCaps(tx, params.ownerId, params.toolsReserved ?? 0, this.deps.limits);
-      if (proof.nonce && !(await consumeNonce(tx, { nonce: proof.nonce, inboxId: params.ownerId, purpose: "ClaimAgent" }))) {
+      if (!(await consumeNonce(tx, { nonce: proof.nonce!, inboxId: params.ownerId, purpose: "ClaimAgent" }))) {
         throw unauthenticated("signature.nonce: already used; every signed request needs a fresh nonce");
       }
       return take(tx);

@@ -4,7 +4,7 @@ import { limitExceededOf, openDatabase, type Database } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { claimIdleInstance, completeClaim, insertProvisionedTool } from "./claim-sql.js";
 import { entities } from "./entities.js";
-import { HOLDINGS_SQL as holdingsSql, checkCaps, holdings } from "./holdings.js";
+import { HOLDINGS_SQL as holdingsSql, claimWithinCaps, claimWithinCapsBody, holdings } from "./holdings.js";
 import { migrations } from "./migrations.js";
 
 let db: Database;
@@ -66,20 +66,13 @@ describe("holdings", () => {
     let firstHolds!: () => void;
     const held = new Promise<void>((r) => (firstHolds = r));
     const first = db.em.fork().transactional(async (tx) => {
-      await checkCaps(tx, owner, 0, { liveAgentsPerOwner: 1 });
-      await claimIdleInstance(tx, params(owner));
+      expect(await claimWithinCaps(tx, params(owner), { liveAgentsPerOwner: 1 })).toBeDefined();
       firstHolds();
       await gate;
     });
     await held;
     let secondDone = false;
-    const second = db.em
-      .fork()
-      .transactional(async (tx) => {
-        await checkCaps(tx, owner, 0, { liveAgentsPerOwner: 1 });
-        await claimIdleInstance(tx, params(owner));
-      })
-      .finally(() => (secondDone = true));
+    const second = claimWithinCaps(db.em.fork(), params(owner), { liveAgentsPerOwner: 1 }).finally(() => (secondDone = true));
     await new Promise((r) => setTimeout(r, 300));
     expect(secondDone, "the second claim must wait for the first").toBe(false);
     open();
@@ -87,6 +80,22 @@ describe("holdings", () => {
     const err = await second.then(() => undefined, (e: unknown) => e);
     expect(limitExceededOf(err)).toEqual({ limit: "live agents per owner", retryAfterSeconds: 0 });
     expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 1, tools: 0 });
+  });
+
+  it("refuses past the tools cap, counting the tools a claim in progress reserved, and takes nothing", async () => {
+    const owner = "b2".repeat(32);
+    await seedIdle(3);
+    expect(await claimWithinCaps(db.em.fork(), params(owner, 2), { poolToolsPerOwner: 3 })).toBeDefined();
+    const err = await claimWithinCaps(db.em.fork(), params(owner, 2), { poolToolsPerOwner: 3 }).then(() => undefined, (e: unknown) => e);
+    expect(limitExceededOf(err)?.limit).toBe("pool tools per owner");
+    expect(String(err)).toMatch(/needs 2 pool tools and your agents hold 2, of at most 3/);
+    expect(await claimWithinCaps(db.em.fork(), params(owner, 1), { poolToolsPerOwner: 3 })).toBeDefined();
+    expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 3 });
+  });
+
+  it("is in the database as built from today's claim and holdings statements (change one, and a migration must recreate it)", async () => {
+    const [fn] = await db.em.fork().execute<{ prosrc: string }[]>(`select prosrc from pg_proc where proname = 'claim_within_caps'`);
+    expect(fn?.prosrc).toBe(claimWithinCapsBody());
   });
 
   it("counts through the partial indexes, not a scan of every instance", async () => {
@@ -99,14 +108,14 @@ describe("holdings", () => {
     expect(plan).toMatch(/instances_owner_crashed/);
   });
 
-  it("checks nothing, and locks nothing, without caps", async () => {
+  it("without caps it is the plain claim: no lock, no count", async () => {
     const owner = "a1".repeat(32);
     await seedIdle(2);
     await db.em.fork().transactional(async (tx) => {
-      await checkCaps(tx, owner, 5, {});
-      await claimIdleInstance(tx, params(owner, 5));
-      await checkCaps(tx, owner, 5, {});
-      await claimIdleInstance(tx, params(owner, 5));
+      expect(await claimWithinCaps(tx, params(owner, 5), {})).toBeDefined();
+      const locks = await tx.execute<{ n: number }[]>(`select count(*)::int as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()`);
+      expect(locks[0]?.n).toBe(0);
+      expect(await claimWithinCaps(tx, params(owner, 5), {})).toBeDefined();
     });
     expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 10 });
   });

@@ -1,5 +1,6 @@
 import { Migration } from "@mikro-orm/migrations";
 import { CreateSignatureNonces, type MigrationEntry } from "@convos-pool/kit";
+import { createClaimWithinCaps } from "./holdings.js";
 
 /**
  * The claims service's tables (docs/claims.md). Instances, the tools the pool
@@ -98,17 +99,18 @@ export class CreateInstructionSync extends Migration {
 
 /**
  * What an owner holds, for the caps on live agents and tools (docs/limits.md),
- * counted in the claim's transaction: claimed agents through
- * `instances_owner_live`, claims in progress through `instances_claiming`
- * (few: the claims in flight), crashed ones through this small index. An
- * index over every live state would be written by every claim (measured:
- * a fifth of the claims service's rate). A claim in progress counts the
- * tools it is about to provision.
+ * counted by the claim itself (`claim_within_caps`, holdings.ts): claimed
+ * agents through `instances_owner_live`, claims in progress through
+ * `instances_claiming` (few: the claims in flight), crashed ones through this
+ * small index. An index over every live state would be written by every
+ * claim (measured: a fifth of the claims service's rate). A claim in
+ * progress counts the tools it is about to provision.
  */
 export class OwnerHoldings extends Migration {
   override up(): void {
     this.addSql(`alter table instances add column tools_reserved integer not null default 0`);
     this.addSql(`create index instances_owner_crashed on instances (owner_id) where state = 'crashed'`);
+    this.addSql(createClaimWithinCaps());
   }
 }
 
