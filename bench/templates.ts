@@ -4,7 +4,6 @@
 // and browse latency through the service over gRPC, the bare SQL of the same
 // search straight against PostgreSQL (the ratio is the figure that counts on a
 // noisy machine), and signed creates per second.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
@@ -19,11 +18,10 @@ import {
   generateServiceCredentials,
   serviceEnv,
   signOperation,
-  type ServiceCredentials,
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { planStoreQuery, runStorePlan, type ListedRow } from "../services/templates/src/store.js";
-import { figures, fmt, freePort, type Figures } from "./lib.js";
+import { figures, fmt, startChild, type Figures } from "./lib.js";
 
 const TEMPLATES = Number(process.env.BENCH_TEMPLATES ?? 100_000);
 const SEARCHES = Number(process.env.BENCH_SEARCHES ?? 2000);
@@ -77,32 +75,25 @@ function toPg(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-/** The templates service in its own process, as it runs in production (the client here does not share its event loop). */
-async function startServiceProcess(databaseUrl: string, credentials: ServiceCredentials) {
-  const port = await freePort();
-  const child = spawn("tsx", ["services/templates/src/main.ts"], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, ...serviceEnv(credentials), POOL_LIMITS: "template-writes.caller=off", PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const up = await fetch(`${url}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) return Object.assign(child, { url });
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error("the templates service did not start");
-}
-
-
 async function main() {
   const databaseUrl = await createTestDatabase("bench");
   const creds = generateServiceCredentials();
-  const service = await startServiceProcess(databaseUrl, creds.templates);
-  const client = createServiceClient(TemplateService, service.url, creds.gateway).client;
+  // The templates service in its own process, as it runs in production (the client here does not share its event loop).
+  const service = await startChild("services/templates/src/main.ts", {
+    DATABASE_URL: databaseUrl,
+    ...serviceEnv(creds.templates),
+    // 20 creators make 1,500 creates in seconds: no limit on their writes.
+    POOL_LIMITS: "template-writes.caller=off",
+  });
+  try {
+    await measure(databaseUrl, service.url, creds);
+  } finally {
+    await service.stop();
+  }
+}
+
+async function measure(databaseUrl: string, serviceUrl: string, creds: ReturnType<typeof generateServiceCredentials>) {
+  const client = createServiceClient(TemplateService, serviceUrl, creds.gateway).client;
   const raw = new pg.Client({ connectionString: databaseUrl });
   await raw.connect();
 
@@ -122,9 +113,9 @@ async function main() {
     }));
     await raw.query(
       `insert into templates (id, creator_id, agent_name, instructions, model, tools, description, category, tags,
-         visibility, status, version, usage_count, created_at, updated_at)
+         visibility, status, version, content_version, usage_count, created_at, updated_at)
        select r.id, $2, r.name, 'You are a helpful agent.', '{"default":"gpt-oss-20b","allow_override":true}', '[]',
-         r.description, r.category, array(select jsonb_array_elements_text(r.tags)), 'public', 'active', 1, r.usage,
+         r.description, r.category, array(select jsonb_array_elements_text(r.tags)), 'public', 'active', 1, 1, r.usage,
          r.at::timestamptz, r.at::timestamptz
        from jsonb_to_recordset($1::jsonb) as r(id text, name text, description text, tags jsonb, category text, usage int, at text)`,
       [JSON.stringify(rows), creator],
@@ -209,7 +200,6 @@ async function main() {
   const createsPerSecond = CREATES / ((performance.now() - t) / 1000);
 
   await raw.end();
-  service.kill("SIGTERM");
 
   const lines = [
     `templates service benchmark: ${TEMPLATES.toLocaleString("en")} public templates (loaded in ${loadSeconds.toFixed(1)} s), ${SEARCHES} queries each`,
