@@ -57,9 +57,9 @@ interface ClaimedRow {
   wallet_index: number;
 }
 
-/** Runs CLAIM_SQL; undefined when no instance is idle. */
-export async function claimIdleInstance(em: EntityManager, p: ClaimParams): Promise<ClaimedInstance | undefined> {
-  const rows = await em.execute<ClaimedRow[]>(CLAIM_SQL, [
+/** CLAIM_SQL's parameters, in order. */
+export function claimArgs(p: ClaimParams): unknown[] {
+  return [
     p.claimId,
     p.ownerId,
     p.toolsReserved ?? 0,
@@ -69,7 +69,12 @@ export async function claimIdleInstance(em: EntityManager, p: ClaimParams): Prom
     p.model,
     p.modelOverridden,
     JSON.stringify(p.userConfig),
-  ]);
+  ];
+}
+
+/** Runs CLAIM_SQL; undefined when no instance is idle. */
+export async function claimIdleInstance(em: EntityManager, p: ClaimParams): Promise<ClaimedInstance | undefined> {
+  const rows = await em.execute<ClaimedRow[]>(CLAIM_SQL, claimArgs(p));
   const r = rows[0];
   return r && { id: r.id, hostUrl: r.host_url, inboxId: r.inbox_id, walletIndex: Number(r.wallet_index) };
 }

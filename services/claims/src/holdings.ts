@@ -10,7 +10,7 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { limitExceeded, type LimitConfig } from "@convos-pool/kit";
-import { CLAIM_SQL, type ClaimParams, type ClaimedInstance } from "./claim-sql.js";
+import { CLAIM_SQL, claimArgs, type ClaimParams, type ClaimedInstance } from "./claim-sql.js";
 
 export type Caps = Pick<LimitConfig, "liveAgentsPerOwner" | "poolToolsPerOwner">;
 
@@ -93,15 +93,7 @@ interface CappedRow {
 export async function claimWithinCaps(em: EntityManager, p: ClaimParams, caps: Caps): Promise<ClaimedInstance | undefined> {
   const tools = p.toolsReserved ?? 0;
   const [row] = await em.execute<CappedRow[]>(`select * from claim_within_caps(?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)`, [
-    p.claimId,
-    p.ownerId,
-    tools,
-    p.templateId,
-    p.templateVersion,
-    p.agentName,
-    p.model,
-    p.modelOverridden,
-    JSON.stringify(p.userConfig),
+    ...claimArgs(p),
     caps.liveAgentsPerOwner ?? null,
     caps.poolToolsPerOwner ?? null,
   ]);

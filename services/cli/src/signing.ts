@@ -53,6 +53,18 @@ export function parseOperation(name: string): SignedOperation {
 
 const ENVELOPE = new Set(["inboxId", "issuedAt", "nonce"]);
 
+/** FIELDS_JSON as a JSON object; a usage error with `hint` otherwise. */
+function fieldsObject(text: string, hint: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UsageError(`FIELDS_JSON is not valid JSON; ${hint}`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new UsageError(`FIELDS_JSON must be a JSON object; ${hint}`);
+  return raw as Record<string, unknown>;
+}
+
 /** The fields `pool sign OPERATION` expects, as "name: type". */
 export function operationFields(op: SignedOperation): { name: string; type: string }[] {
   return SIGNED_TYPES[op].filter((f) => !ENVELOPE.has(f.name)).map((f) => ({ name: f.name, type: f.type }));
@@ -66,14 +78,7 @@ export function operationFields(op: SignedOperation): { name: string; type: stri
 export function parseSignFields(op: SignedOperation, text: string): OperationFields {
   const expected = operationFields(op);
   const hint = `${op} takes ${JSON.stringify(Object.fromEntries(expected.map((f) => [f.name, f.type])))}`;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new UsageError(`FIELDS_JSON is not valid JSON; ${hint}`);
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new UsageError(`FIELDS_JSON must be a JSON object; ${hint}`);
-  const obj = raw as Record<string, unknown>;
+  const obj = fieldsObject(text, hint);
   for (const k of Object.keys(obj)) {
     if (ENVELOPE.has(k)) throw new UsageError(`FIELDS_JSON: ${k} is not given: it comes from the key (inboxId) or is made at signing`);
     if (!expected.some((f) => f.name === k)) throw new UsageError(`FIELDS_JSON: unknown field ${k}; ${hint}`);
@@ -109,14 +114,7 @@ export function parseSignFields(op: SignedOperation, text: string): OperationFie
  */
 export function parseClaimSignFields(requester: string, text: string): OperationFields {
   const hint = 'ClaimAgent takes the claim: {"templateId": "tmpl_…", "conversationInvite": "…", "model"?: "…", "userConfig"?: {"tool-id": "value"}}';
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new UsageError(`FIELDS_JSON is not valid JSON; ${hint}`);
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new UsageError(`FIELDS_JSON must be a JSON object; ${hint}`);
-  const obj = raw as Record<string, unknown>;
+  const obj = fieldsObject(text, hint);
   for (const k of Object.keys(obj)) {
     if (!["templateId", "conversationInvite", "model", "userConfig"].includes(k)) throw new UsageError(`FIELDS_JSON: unknown field ${k}; ${hint}`);
   }

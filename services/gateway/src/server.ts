@@ -3,9 +3,10 @@
 // LineageService (answered by the claims service for now) over
 // Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c), and the REST paths of
 // docs/rest.md. Template and claim calls are forwarded to the templates and
-// claims services over gRPC with the service credential (forward.ts); the
-// caller's identity travels as x-pool-caller only when the gateway verified
-// it (a session token).
+// claims services over gRPC with the gateway's own credential (forward.ts);
+// the caller's identity travels as x-pool-caller only when the gateway
+// verified it (a session token that was not ended). Sign-ins, claims and
+// template writes are limited per client address (limits.ts).
 
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";

@@ -52,7 +52,6 @@ export interface RealStackOptions {
 const logger = (name: string, sink: Sink | undefined) => (sink ? createLogger(name, { level: "debug", sink }) : createLogger(name, { level: "silent" }));
 
 export class RealStack {
-  /** The service credential of every call between the parts. */
   /** Each part's own credential; the test's clients act as the gateway (people's calls) or the claims service (the host). */
   readonly creds = generateServiceCredentials();
   /** The claims service's POOL_SECRETS_KEY. */
