@@ -35,7 +35,7 @@ process.stdout.write(
     `  gateway (REST, Connect, gRPC, gRPC-Web): ${pool.gatewayUrl}`,
     `  local XMTP node (gRPC, h2c):              ${pool.xmtpUrl}   (@xmtp/node-sdk: env "local"; see docs/xmtp-devnode.md)`,
     `  the store:  curl '${pool.gatewayUrl}/api/pool/templates?visibility=public'`,
-    `  add an agent to a Convos conversation:  POST ${pool.gatewayUrl}/api/pool/claim  (README.md, "Walk-through: add an agent")`,
+    `  add an agent to a Convos conversation:  npm run -s pool -- claim TEMPLATE_ID INVITE  (README.md, "Walk-through: add an agent")`,
     `  a creator:  npm run -s pool -- keygen   (then see README.md, "Walk-through")`,
     `Ctrl-C stops it; data stays in .data/.`,
     ``,
