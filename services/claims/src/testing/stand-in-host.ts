@@ -77,7 +77,7 @@ export class StandInHost {
   ) {}
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.credentials.tls ? "https" : "http"}://127.0.0.1:${this.port}`;
   }
 
   /**
@@ -106,7 +106,8 @@ export class StandInHost {
       port: this.port,
       host: "127.0.0.1",
       log: createLogger("stand-in-host", { level: "silent" }),
-            // The real host's policy (HOST_ACCESS of the instance package, which would load the XMTP SDK here).
+      ...(this.credentials.tls ? { tls: this.credentials.tls } : {}),
+      // The real host's policy (HOST_ACCESS of the instance package, which would load the XMTP SDK here).
       interceptors: [
         serviceAuthInterceptor(this.credentials.directory, {
           [InstanceHostService.typeName]: ["claims"],

@@ -1,0 +1,113 @@
+// The pool's internal gRPC over mutual TLS, as configured with POOL_TLS_*:
+// the templates service, the claims service and an instance host (the claims
+// tests' stand-in) serve https and require client certificates of the pool's
+// CA; the gateway (public face plain, as behind an ingress) reaches them with
+// its certificate. A creator publishes, a user claims, over the gateway.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  NO_LIMITS,
+  createLogger,
+  createServiceClient,
+  generateServiceCredentials,
+  jsonHash,
+  signClaim,
+  signOperation,
+  tlsFromEnv,
+  type TlsConfig,
+} from "@convos-pool/kit";
+import { codeOf, createTestDatabase, makeTestPki, newIdentity, sampleContent, type TestPki } from "@convos-pool/kit/testing";
+import { SecretBox } from "@convos-pool/claims/src/secrets.js";
+import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims/src/server.js";
+import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
+import { startGateway, type RunningGateway } from "@convos-pool/gateway/src/server.js";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+
+const quiet = (name: string) => createLogger(name, { level: "silent" });
+let pki: TestPki;
+let tls: TlsConfig;
+let dir: string;
+let templates: RunningTemplateService;
+let host: StandInHost;
+let claims: RunningClaimsService;
+let gateway: RunningGateway;
+
+beforeAll(async () => {
+  pki = await makeTestPki();
+  // As main.ts reads it.
+  tls = tlsFromEnv({ POOL_TLS_CERT: pki.files.cert, POOL_TLS_KEY: pki.files.key, POOL_TLS_CA: pki.files.ca, POOL_TLS_MUTUAL: "true" })!;
+  const creds = generateServiceCredentials(tls);
+  dir = await mkdtemp(join(tmpdir(), "pool-tls-"));
+  templates = await startTemplateService({ databaseUrl: await createTestDatabase("tls_templates"), credentials: creds.templates, log: quiet("templates") });
+  host = await StandInHost.start(creds["instance-host"]);
+  claims = await startClaimsService({
+    databaseUrl: await createTestDatabase("tls_claims"),
+    credentials: creds.claims,
+    templatesUrl: templates.url,
+    secretsKey: SecretBox.generateKey(),
+    dataDir: dir,
+    pool: { hostUrls: [host.url], target: 1, intervalMs: 3_600_000 },
+    limits: NO_LIMITS,
+    log: quiet("claims"),
+  });
+  gateway = await startGateway({
+    templatesUrl: templates.url,
+    claimsUrl: claims.url,
+    credentials: creds.gateway,
+    databaseUrl: await createTestDatabase("tls_gateway"),
+    limits: NO_LIMITS,
+    log: quiet("gateway"),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await gateway?.close();
+  await claims?.close();
+  await host?.kill();
+  await templates?.close();
+  await pki?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function rest(method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${gateway.url}${path}`, { method, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+it("runs a claim end to end over mutual TLS between the services; without a client certificate a service is not reached", async () => {
+  expect([templates.url, claims.url, host.url].every((u) => u.startsWith("https://"))).toBe(true);
+  const creator = newIdentity();
+  const content = sampleContent({ tools: [] });
+  const s = await signOperation(creator.account, "CreateTemplate", { inboxId: creator.inboxId, contentHash: jsonHash(content) });
+  const created = await rest("POST", "/api/pool/templates", {
+    creator_id: creator.inboxId,
+    ...content,
+    signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
+  });
+  expect(created.status, JSON.stringify(created.json)).toBe(201);
+  const { id, version } = created.json as { id: string; version: number };
+  const p = await signOperation(creator.account, "SetTemplateVisibility", { inboxId: creator.inboxId, templateId: id, version: BigInt(version), visibility: "public" });
+  const published = await rest("PATCH", `/api/pool/templates/${id}/visibility`, { visibility: "public", signature: { signature: p.signature, issued_at: Number(p.issuedAt), nonce: p.nonce } }, { "if-match": String(version) });
+  expect(published.status).toBe(200);
+
+  await claims.pool!.reconcile();
+  const user = newIdentity();
+  const claim = { requester: user.inboxId, templateId: id, conversationInvite: `https://dev.convos.org/v2?i=${randomBytes(4).toString("hex")}`, model: "", userConfig: {} };
+  const c = await signClaim(user.account, claim);
+  const res = await rest("POST", "/api/pool/claim", { ...claim, signature: { signature: c.signature, issuedAt: Number(c.issuedAt), nonce: c.nonce } });
+  expect(res.status, JSON.stringify(res.json)).toBe(200);
+  expect(host.instances.get(res.json.instanceId)?.configured?.ownerId).toBe(user.inboxId);
+
+  // The gateway's token without its certificate does not get through the TLS layer.
+  const creds = generateServiceCredentials();
+  const noCert = createServiceClient(TemplateService, templates.url, { token: creds.gateway.token, tls: { ...tls, mutual: false } });
+  try {
+    expect(await codeOf(noCert.client.browseStore({}))).toMatch(/^(Internal|Unavailable|Canceled)$/);
+  } finally {
+    noCert.close();
+  }
+});
