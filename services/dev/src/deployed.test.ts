@@ -289,6 +289,29 @@ describe("the pool as deployed, against people acting in others' names", () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it("every service checks signers against the network, the instance host included: a template and a claim signed by a wallet the network added to the creator's inbox make an agent", { timeout: 60_000 }, async () => {
+    const first = privateKeyToAccount(generatePrivateKey());
+    const second = privateKeyToAccount(generatePrivateKey());
+    const xmtp = await createXmtpClient(first, { apiUrl: pool.url("xmtp"), dbPath: join(pool.dir, "creator2.db3"), dbEncryptionKey: randomBytes(32) });
+    await xmtp.unsafe_addAccount(walletSigner(second), true);
+    const inboxId = xmtp.inboxId;
+    const content = sampleContent({ tools: [] });
+    const created = await rest("POST", "/api/pool/templates", {
+      creator_id: inboxId,
+      ...content,
+      signature: restSig(await signOperation(second, "CreateTemplate", { inboxId, contentHash: jsonHash(content) })),
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    await untilIdle(1);
+    // The creator adds their own private template, signing with the second wallet; the agent
+    // checks the release, signed by that wallet too, before it accepts.
+    const claim = { requester: inboxId, templateId: created.json.id as string, conversationInvite: ready.inviteUrl, model: "", userConfig: {} };
+    const res = await rest("POST", "/api/pool/claim", { ...claim, signature: camelSig(await signClaim(second, claim)) });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    const inbox = (await claims.query(`select inbox_id from instances where id = $1`, [res.json.instanceId])).rows[0]!.inbox_id as string;
+    await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inbox, { ms: 10_000 });
+  });
+
   it("the owner's signed claim joins the conversation; every owner operation by anyone else is refused and changes nothing", { timeout: 60_000 }, async () => {
     const res = await rest("POST", "/api/pool/claim", await signed(owner, pub));
     expect(res.status, JSON.stringify(res.json)).toBe(200);
