@@ -114,10 +114,72 @@ export class OwnerHoldings extends Migration {
   }
 }
 
+/**
+ * Clone with context and lineage (docs/claims.md, "Clone with context";
+ * docs/lineage.md). A clone's inheritance (whether its parent sent the
+ * summary, never the summary), an ownership transfer on offer, and the
+ * lineage outbox: what happens to agents, for the lineage service.
+ *
+ * The outbox is written by a trigger, so that every path that claims, ends
+ * or hands over an agent (the claim flow, RemoveAgent, the pool manager,
+ * a transfer) records it in its own transaction, and none can forget to.
+ * The trigger's WHEN clause keeps it off every other update (claim
+ * statements, sync bookkeeping).
+ */
+export class CloneAndLineage extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances
+      add column inheritance_state text check (inheritance_state in ('pending', 'sent', 'failed')),
+      -- kinds of memory that carry, comma-joined in canonical order ('' when not a clone)
+      add column inheritance_carry text not null default '',
+      add column inheritance_error text,
+      -- why a claimed agent ended, for its lineage
+      add column end_reason text,
+      -- {"newOwnerId", "signature": {signature, issuedAt, nonce}}: an offer not yet accepted
+      add column pending_transfer jsonb`);
+    this.addSql(`create index instances_parent on instances (parent_instance_id) where parent_instance_id is not null`);
+    this.addSql(`create index instances_inheritance_pending on instances (claimed_at) where inheritance_state = 'pending'`);
+    this.addSql(`create table lineage_outbox (
+      sequence bigserial primary key,
+      kind text not null check (kind in ('claimed', 'ended', 'owner_changed')),
+      instance_id text not null,
+      payload jsonb not null,
+      at timestamptz(3) not null default now()
+    )`);
+    this.addSql(`create function lineage_outbox_event() returns trigger language plpgsql as $fn$
+      begin
+        if new.state = 'claimed' and old.state = 'claiming' then
+          insert into lineage_outbox (kind, instance_id, payload) values ('claimed', new.id, jsonb_build_object(
+            'templateId', new.template_id, 'ownerId', new.owner_id, 'parentInstanceId', coalesce(new.parent_instance_id, ''),
+            'conversationId', coalesce(new.conversation_id, ''), 'carry', new.inheritance_carry));
+        elsif new.state = 'dead' then
+          insert into lineage_outbox (kind, instance_id, payload)
+            values ('ended', new.id, jsonb_build_object('reason', coalesce(new.end_reason, '')));
+        else
+          insert into lineage_outbox (kind, instance_id, payload)
+            values ('owner_changed', new.id, jsonb_build_object('ownerId', new.owner_id));
+        end if;
+        return null;
+      end $fn$`);
+    this.addSql(`create trigger instances_lineage after update on instances for each row
+      when ((old.state = 'claiming' and new.state = 'claimed')
+        or (old.state in ('claimed', 'crashed') and new.state = 'dead')
+        or (old.state in ('claimed', 'crashed') and new.state in ('claimed', 'crashed') and new.owner_id is distinct from old.owner_id))
+      execute function lineage_outbox_event()`);
+    // Agents already claimed when lineage began: recorded as fresh agents.
+    this.addSql(`insert into lineage_outbox (kind, instance_id, payload, at)
+      select 'claimed', id, jsonb_build_object('templateId', template_id, 'ownerId', owner_id, 'parentInstanceId', coalesce(parent_instance_id, ''),
+          'conversationId', coalesce(conversation_id, ''), 'carry', ''), claimed_at
+        from instances where state in ('claimed', 'crashed') and owner_id is not null
+        order by claimed_at, id`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
   // Owners' signatures (pin, remove, signed claims): single-use nonces.
   { name: "0003_signature_nonces", class: CreateSignatureNonces },
   { name: "0004_owner_holdings", class: OwnerHoldings },
+  { name: "0005_clone_and_lineage", class: CloneAndLineage },
 ];

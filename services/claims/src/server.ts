@@ -1,6 +1,5 @@
 import path from "node:path";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
@@ -22,7 +21,6 @@ import {
 } from "@convos-pool/kit";
 import { ClaimFlow } from "./claim-flow.js";
 import { entities } from "./entities.js";
-import { createLineageService } from "./lineage.js";
 import { migrations } from "./migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
 import { openLocalProviders } from "./providers/index.js";
@@ -90,7 +88,6 @@ export interface RunningClaimsService {
  */
 export const CLAIMS_ACCESS: AccessPolicy = {
   [ClaimService.typeName]: ["gateway"],
-  [LineageService.typeName]: ["gateway"],
   [TemplateSyncService.typeName]: ["templates"],
 };
 
@@ -168,11 +165,9 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.credentials.directory, CLAIMS_ACCESS)],
       ...(opts.credentials.tls ? { tls: opts.credentials.tls } : {}),
       routes: (router) => {
-        router.service(ClaimService, createClaimService({ em: db.em, flow, verifier, sync }));
+        router.service(ClaimService, createClaimService({ em: db.em, flow, verifier, sync, templates: templateSource }));
         // Internal: the template service pushes every new content version here.
         router.service(TemplateSyncService, createTemplateSyncService({ em: db.em, sync, log }));
-        // Lineage gets its own service later; the instance table is ours, so we answer it for now.
-        router.service(LineageService, createLineageService({ em: db.em, templates: templateSource }));
       },
     });
     // The server closes before the fan-out stops: no push is accepted that would not be kicked.

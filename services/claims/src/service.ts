@@ -21,8 +21,8 @@ import {
   type ServiceClient,
   type SignatureVerifier,
 } from "@convos-pool/kit";
-import { TEMPLATE_ID_PATTERN, type ClaimFlow, type TemplateSource, type TemplateWithRelease } from "./claim-flow.js";
-import { getInstance, instanceToProto, listOwnerAgents } from "./queries.js";
+import { TEMPLATE_ID_PATTERN, visibleTo, type ClaimFlow, type TemplateSource, type TemplateWithRelease } from "./claim-flow.js";
+import { getInstance, instanceToProto, listOwnerAgents, listTemplateInstances } from "./queries.js";
 import { proveOwner } from "./proof.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync-sql.js";
 import { describeRelease, type SyncWorker } from "./sync.js";
@@ -33,6 +33,8 @@ export interface ClaimServiceDeps {
   /** Checks owners' signatures (SetInstancePin, RemoveAgent without a signed-in caller). */
   verifier: SignatureVerifier;
   sync: Pick<SyncWorker, "kick">;
+  /** TemplateReleaseService (grpcTemplateSource): who created a template, for its instance list. */
+  templates: TemplateSource;
 }
 
 export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof ClaimService> {
@@ -92,6 +94,31 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       });
       if (!(await deps.flow.remove(req.instanceId, instance!.ownerId!, nonce))) throw notFound(`instance ${req.instanceId}`);
       return {};
+    },
+
+    async transferAgent() {
+      throw new ConnectError("TransferAgent is not implemented yet", Code.Unimplemented);
+    },
+
+    async acceptAgent() {
+      throw new ConnectError("AcceptAgent is not implemented yet", Code.Unimplemented);
+    },
+
+    /**
+     * The creator's dashboard list (seed 000, C7): the template's creator
+     * only. A private (or archived) template of someone else is NOT_FOUND,
+     * exactly as a missing one; a public template is visible to anyone, so a
+     * caller who is not its creator is told PERMISSION_DENIED.
+     */
+    async listTemplateInstances(req, ctx) {
+      const caller = callerInboxId(ctx);
+      if (caller === undefined) throw unauthenticated("sign in to list the instances of your template");
+      const limit = pageSize(req.pageSize);
+      const { template } = await deps.templates.getTemplate(req.templateId);
+      if (!visibleTo(template, caller)) throw notFound(`template ${req.templateId}`);
+      if (template.creatorId !== caller) throw permissionDenied("only the template's creator lists its instances");
+      const page = await listTemplateInstances(deps.em.fork(), template.id, { liveOnly: req.liveOnly, limit, pageToken: req.pageToken });
+      return { instances: page.instances.map(instanceToProto), totalCount: BigInt(page.totalCount), nextPageToken: page.nextPageToken };
     },
   };
 }

@@ -16,7 +16,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import type { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplatePatchSchema, type TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { ConvosCli, ReadyEvent } from "@convos-pool/convos/testing";
@@ -52,7 +51,6 @@ let ready: ReadyEvent;
 let dir: string;
 let templatesSc: ServiceClient<typeof TemplateService> | undefined;
 let claimsSc: ServiceClient<typeof ClaimService> | undefined;
-let lineageSc: ServiceClient<typeof LineageService> | undefined;
 let instanceSc: ServiceClient<typeof InstanceService> | undefined;
 const logs: string[] = [];
 
@@ -75,7 +73,7 @@ beforeAll(async () => {
     claims: { pool: { target: 3, intervalMs: 200 }, sync: { scanIntervalMs: 200 } },
   });
   await stack.start();
-  ({ host, claims, cli, ready, dir, templatesSc, claimsSc, lineageSc } = stack);
+  ({ host, claims, cli, ready, dir, templatesSc, claimsSc } = stack);
   instanceSc = createServiceClient(InstanceService, host!.url, stack.creds.claims);
 }, 150_000);
 
@@ -201,7 +199,7 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     expect((await getAgent(agents.plain)).model).toBe("model-c");
 
     // The creator's dashboard shows where each instance stands.
-    const list = await lineageSc!.client.listTemplateInstances({ templateId: template.id, liveOnly: true }, as(creator));
+    const list = await claimsSc!.client.listTemplateInstances({ templateId: template.id, liveOnly: true }, as(creator));
     const byId = new Map(list.instances.map((i) => [i.id, i.sync!]));
     expect(byId.get(agents.plain.id)).toMatchObject({ state: SyncState.CURRENT, appliedVersion: v });
     expect(byId.get(agents.pinned.id)).toMatchObject({ state: SyncState.PINNED, appliedVersion: before, pendingVersion: v });

@@ -19,7 +19,6 @@ import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateChange, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
@@ -54,13 +53,12 @@ let host: StandInHost;
 let templatesClient: Client<typeof TemplateService>;
 let client: Client<typeof ClaimService>;
 let syncClient: Client<typeof TemplateSyncService>;
-let lineage: Client<typeof LineageService>;
 let sql: pg.Client;
 let db: Database;
 
 /** The claims service and its clients as they are now (after a restart, the new ones). */
 function claimsParts(): void {
-  ({ claims, claimsClient: client, syncClient, lineageClient: lineage } = stack);
+  ({ claims, claimsClient: client, syncClient } = stack);
 }
 
 beforeAll(async () => {
@@ -375,7 +373,7 @@ describe("visibility and pinning", () => {
     expect(host.callsOf(late!.id).filter((c) => c === "update")).toEqual(["update"]); // the failed first attempt only
     expect((await getAs(late!.id, late!.owner)).sync).toMatchObject({ state: SyncState.PINNED, appliedVersion: t.version, pendingVersion: v });
 
-    const list = await lineage.listTemplateInstances({ templateId: t.id }, as(t.creator));
+    const list = await client.listTemplateInstances({ templateId: t.id }, as(t.creator));
     const byId = new Map(list.instances.map((i) => [i.id, i.sync]));
     expect(byId.get(free!.id)).toMatchObject({ state: SyncState.CURRENT, appliedVersion: v, pendingVersion: 0n });
     expect(byId.get(pinned!.id)).toMatchObject({ state: SyncState.PINNED, appliedVersion: t.version, pendingVersion: v });

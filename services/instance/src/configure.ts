@@ -7,10 +7,10 @@
 
 import { toJson } from "@bufbuild/protobuf";
 import { invalidArgument, permissionDenied, requireString, verifyTemplateRelease, type SignatureVerifier } from "@convos-pool/kit";
-import type { ConfigureRequest, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { ConfigureRequest, ParentInstance, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SignedTemplateSchema, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { InstanceConfig, InstanceCredentials } from "./instance.js";
+import type { InstanceConfig, InstanceCredentials, ParentRef } from "./instance.js";
 
 /** What a Configure writes: credentials, IDENTITY.md's text, then config.json. */
 export interface Configuration {
@@ -60,6 +60,15 @@ export function toolSet(tools: ToolCredential[]): { tools: InstanceConfig["tools
   return { tools: handles, credentials };
 }
 
+/** A clone's parent as the pool names it; the child checks the summary's sender against it (clone.ts). */
+function checkParent(parent: ParentInstance, _ownerId: string): ParentRef {
+  return {
+    instanceId: requireString("parent.instance_id", parent.instanceId, { max: 128 }),
+    inboxId: requireString("parent.inbox_id", parent.inboxId, { max: 128 }),
+    walletIndex: parent.walletIndex,
+  };
+}
+
 /** Checks a Configure request and returns what to write; throws before anything is written. */
 export async function planConfigure(verifier: SignatureVerifier, instanceId: string, req: ConfigureRequest): Promise<Configuration> {
   const t = req.template;
@@ -88,7 +97,7 @@ export async function planConfigure(verifier: SignatureVerifier, instanceId: str
       modelOverridden: req.modelOverridden,
       tools,
       userConfig: { ...req.userConfig },
-      parentInboxId: req.parentInboxId,
+      ...(req.parent ? { parent: checkParent(req.parent, ownerId) } : {}),
       configuredAt: new Date().toISOString(),
     },
   };

@@ -43,10 +43,17 @@ export interface InstanceConfig {
   /** Pool-provisioned tools: public handles only; secrets are in credentials.json. */
   tools: { toolId: string; handle: string }[];
   userConfig: Record<string, string>;
-  parentInboxId: string;
+  /** A clone's parent as the pool named it: whose summary it waits for. */
+  parent?: ParentRef;
   configuredAt: string;
   /** When the last UpdateTemplate was applied. */
   updatedAt?: string;
+}
+
+export interface ParentRef {
+  instanceId: string;
+  inboxId: string;
+  walletIndex: number;
 }
 
 /** credentials.json (encrypted): the tools' secrets. */
@@ -265,7 +272,7 @@ export class AgentInstance {
         modelOverridden: config.modelOverridden,
         tools: config.tools.map((t) => t.toolId),
         userConfigFields: Object.keys(config.userConfig),
-        hasParent: Boolean(config.parentInboxId),
+        parentInstanceId: config.parent?.instanceId,
       });
     });
   }

@@ -27,7 +27,7 @@ export const SERVICE_TOKEN_HEADER = "x-pool-service-token";
 export const CALLER_HEADER = "x-pool-caller";
 
 /** The services of the pool, as callers. */
-export const PRINCIPALS = ["gateway", "templates", "claims", "instance-host"] as const;
+export const PRINCIPALS = ["gateway", "templates", "claims", "lineage", "instance-host"] as const;
 export type Principal = (typeof PRINCIPALS)[number];
 
 const HEALTH_SERVICE = "grpc.health.v1.Health";
@@ -43,7 +43,7 @@ export function tokenDigest(token: string): string {
 
 /**
  * Every principal's credential digest(s). Parsed from and printed as
- * `gateway=<hex>,templates=<hex>,claims=<hex>,instance-host=<hex>`; a
+ * `gateway=<hex>,templates=<hex>,claims=<hex>,lineage=<hex>,instance-host=<hex>`; a
  * principal may have several (one per instance host, or during a rotation).
  */
 export class ServiceDirectory {

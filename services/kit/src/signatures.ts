@@ -88,6 +88,33 @@ export const SIGNED_TYPES = {
     { name: "instanceId", type: "string" },
     ...envelope,
   ],
+  // Clone with context: the parent's owner (inboxId) authorizes one clone of
+  // one agent into one conversation, under one directive, carrying the named
+  // kinds of memory (cloneFields). The parent checks it before it reads its
+  // memory; the child before it takes the summary in.
+  CloneAgent: [
+    { name: "inboxId", type: "string" },
+    { name: "parentInstanceId", type: "string" },
+    { name: "inviteHash", type: "bytes32" },
+    { name: "directiveHash", type: "bytes32" },
+    { name: "carry", type: "string" },
+    { name: "model", type: "string" },
+    { name: "userConfigHash", type: "bytes32" },
+    ...envelope,
+  ],
+  // Ownership transfer: the owner offers, the new owner accepts; the agent checks both.
+  TransferAgent: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "newOwnerId", type: "string" },
+    ...envelope,
+  ],
+  AcceptAgent: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "fromOwnerId", type: "string" },
+    ...envelope,
+  ],
 } as const;
 
 export type SignedOperation = keyof typeof SIGNED_TYPES;
@@ -210,7 +237,7 @@ export function claimFields(claim: {
   return {
     inboxId: claim.requester,
     templateId: claim.templateId,
-    inviteHash: keccak256(toBytes(claim.conversationInvite.trim())),
+    inviteHash: inviteHash(claim.conversationInvite),
     model: claim.model,
     userConfigHash: keccak256(toBytes(canonicalJson(claim.userConfig))),
   };
@@ -219,4 +246,65 @@ export function claimFields(claim: {
 /** Signs a claim as a client without a session does (ClaimAgent over claimFields): for the CLI, tests and benchmarks. */
 export function signClaim(account: LocalAccount, claim: Parameters<typeof claimFields>[0], issuedAt?: number): Promise<Signature> {
   return signOperation(account, "ClaimAgent", claimFields(claim), issuedAt);
+}
+
+/** Memory kinds in their one canonical order (seed 000's three kinds of knowledge). */
+export const MEMORY_KINDS = ["training", "personalization", "credentials"] as const;
+export type MemoryKind = (typeof MEMORY_KINDS)[number];
+/** What carries when the owner names nothing: credentials only when named. */
+export const DEFAULT_CARRY: readonly MemoryKind[] = ["training", "personalization"];
+
+/**
+ * The kinds that carry, deduplicated, in canonical order: what `CloneAgent`
+ * signs as `carry`, comma-joined. Empty means DEFAULT_CARRY; an unknown kind
+ * throws INVALID_ARGUMENT naming `field`.
+ */
+export function canonicalCarry(kinds: readonly string[], field = "carry"): MemoryKind[] {
+  kinds.forEach((k, i) => {
+    if (!(MEMORY_KINDS as readonly string[]).includes(k)) {
+      throw invalidArgument(`${field}[${i}]`, `"${k}" is not a kind of memory (${MEMORY_KINDS.join(", ")})`);
+    }
+  });
+  if (kinds.length === 0) return [...DEFAULT_CARRY];
+  return MEMORY_KINDS.filter((k) => kinds.includes(k));
+}
+
+/** A clone as the owner signs it (CloneAuthorization without its signature). */
+export interface CloneToSign {
+  ownerId: string;
+  parentInstanceId: string;
+  conversationInvite: string;
+  contextPrompt: string;
+  carry: readonly string[];
+  model: string;
+  userConfig: Record<string, string>;
+}
+
+/**
+ * The fields of a `CloneAgent` signature: the invite as keccak256 of its
+ * trimmed text (as ClaimAgent's), the directive as keccak256 of its exact
+ * text ("" when the owner gives none), the kinds that carry comma-joined in
+ * canonical order, the model as asked ("" for the parent's), the user config
+ * as keccak256 of its canonical JSON. docs/signatures.md, "Clone with context".
+ */
+export function cloneFields(clone: CloneToSign): OperationFields & { inboxId: string } {
+  return {
+    inboxId: clone.ownerId,
+    parentInstanceId: clone.parentInstanceId,
+    inviteHash: inviteHash(clone.conversationInvite),
+    directiveHash: keccak256(toBytes(clone.contextPrompt)),
+    carry: canonicalCarry(clone.carry).join(","),
+    model: clone.model,
+    userConfigHash: keccak256(toBytes(canonicalJson(clone.userConfig))),
+  };
+}
+
+/** Signs a clone as its owner (CloneAgent over cloneFields): for the CLI, tests and benchmarks. */
+export function signClone(account: LocalAccount, clone: CloneToSign, issuedAt?: number): Promise<Signature> {
+  return signOperation(account, "CloneAgent", cloneFields(clone), issuedAt);
+}
+
+/** keccak256 of a trimmed invite: how ClaimAgent and CloneAgent name a conversation. */
+export function inviteHash(invite: string): Hex {
+  return keccak256(toBytes(invite.trim()));
 }

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Signature } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
-import type { Instance } from "./instance_pb.js";
+import type { Inheritance, Instance } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,25 +14,33 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/claim_service.proto.
  */
 export const file_convos_pool_v1_claim_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJjb252b3MvcG9vbC92MS9jbGFpbV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSLmAgoMQ2xhaW1SZXF1ZXN0EhEKCXJlcXVlc3RlchgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEg0KBW1vZGVsGAQgASgJEkEKC3VzZXJfY29uZmlnGAUgAygLMiwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0LlVzZXJDb25maWdFbnRyeRISCgpjbG9uZV9mcm9tGAYgASgJEhYKDmNvbnRleHRfcHJvbXB0GAcgASgJEjIKD293bmVyX3NpZ25hdHVyZRgIIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIsCglzaWduYXR1cmUYCSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJAoNQ2xhaW1SZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCSJRChZMaXN0T3duZXJBZ2VudHNSZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIl8KF0xpc3RPd25lckFnZW50c1Jlc3BvbnNlEisKCWluc3RhbmNlcxgBIAMoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIpChJHZXRJbnN0YW5jZVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkiQQoTR2V0SW5zdGFuY2VSZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlInAKFVNldEluc3RhbmNlUGluUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIOCgZwaW5uZWQYAiABKAgSMgoPb3duZXJfc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkQKFlNldEluc3RhbmNlUGluUmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZSJdChJSZW1vdmVBZ2VudFJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSMgoPb3duZXJfc2lnbmF0dXJlGAIgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIhUKE1JlbW92ZUFnZW50UmVzcG9uc2Uy0wMKDENsYWltU2VydmljZRJECgVDbGFpbRIcLmNvbnZvcy5wb29sLnYxLkNsYWltUmVxdWVzdBodLmNvbnZvcy5wb29sLnYxLkNsYWltUmVzcG9uc2USZwoPTGlzdE93bmVyQWdlbnRzEiYuY29udm9zLnBvb2wudjEuTGlzdE93bmVyQWdlbnRzUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkxpc3RPd25lckFnZW50c1Jlc3BvbnNlIgOQAgESWwoLR2V0SW5zdGFuY2USIi5jb252b3MucG9vbC52MS5HZXRJbnN0YW5jZVJlcXVlc3QaIy5jb252b3MucG9vbC52MS5HZXRJbnN0YW5jZVJlc3BvbnNlIgOQAgESXwoOU2V0SW5zdGFuY2VQaW4SJS5jb252b3MucG9vbC52MS5TZXRJbnN0YW5jZVBpblJlcXVlc3QaJi5jb252b3MucG9vbC52MS5TZXRJbnN0YW5jZVBpblJlc3BvbnNlElYKC1JlbW92ZUFnZW50EiIuY29udm9zLnBvb2wudjEuUmVtb3ZlQWdlbnRSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuUmVtb3ZlQWdlbnRSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_instance]);
+  fileDesc("CiJjb252b3MvcG9vbC92MS9jbGFpbV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSL1AgoMQ2xhaW1SZXF1ZXN0EhEKCXJlcXVlc3RlchgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEg0KBW1vZGVsGAQgASgJEkEKC3VzZXJfY29uZmlnGAUgAygLMiwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0LlVzZXJDb25maWdFbnRyeRISCgpjbG9uZV9mcm9tGAYgASgJEhYKDmNvbnRleHRfcHJvbXB0GAcgASgJEjIKD293bmVyX3NpZ25hdHVyZRgIIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIsCglzaWduYXR1cmUYCSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSDQoFY2FycnkYCiADKAkaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoNQ2xhaW1SZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgtpbmhlcml0YW5jZRgCIAEoCzIbLmNvbnZvcy5wb29sLnYxLkluaGVyaXRhbmNlIlEKFkxpc3RPd25lckFnZW50c1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXwoXTGlzdE93bmVyQWdlbnRzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIikKEkdldEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSJBChNHZXRJbnN0YW5jZVJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UicAoVU2V0SW5zdGFuY2VQaW5SZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEg4KBnBpbm5lZBgCIAEoCBIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWU2V0SW5zdGFuY2VQaW5SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIl0KElJlbW92ZUFnZW50UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFQoTUmVtb3ZlQWdlbnRSZXNwb25zZSJtChxMaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCWxpdmVfb25seRgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJ6Ch1MaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXNwb25zZRIrCglpbnN0YW5jZXMYASADKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZRITCgt0b3RhbF9jb3VudBgCIAEoAxIXCg9uZXh0X3BhZ2VfdG9rZW4YAyABKAkidQoUVHJhbnNmZXJBZ2VudFJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSFAoMbmV3X293bmVyX2lkGAIgASgJEjIKD293bmVyX3NpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJDChVUcmFuc2ZlckFnZW50UmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZSJXChJBY2NlcHRBZ2VudFJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSLAoJc2lnbmF0dXJlGAIgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkEKE0FjY2VwdEFnZW50UmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZTKEBgoMQ2xhaW1TZXJ2aWNlEkQKBUNsYWltEhwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0Gh0uY29udm9zLnBvb2wudjEuQ2xhaW1SZXNwb25zZRJnCg9MaXN0T3duZXJBZ2VudHMSJi5jb252b3MucG9vbC52MS5MaXN0T3duZXJBZ2VudHNSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuTGlzdE93bmVyQWdlbnRzUmVzcG9uc2UiA5ACARJbCgtHZXRJbnN0YW5jZRIiLmNvbnZvcy5wb29sLnYxLkdldEluc3RhbmNlUmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkdldEluc3RhbmNlUmVzcG9uc2UiA5ACARJfCg5TZXRJbnN0YW5jZVBpbhIlLmNvbnZvcy5wb29sLnYxLlNldEluc3RhbmNlUGluUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLlNldEluc3RhbmNlUGluUmVzcG9uc2USVgoLUmVtb3ZlQWdlbnQSIi5jb252b3MucG9vbC52MS5SZW1vdmVBZ2VudFJlcXVlc3QaIy5jb252b3MucG9vbC52MS5SZW1vdmVBZ2VudFJlc3BvbnNlEnkKFUxpc3RUZW1wbGF0ZUluc3RhbmNlcxIsLmNvbnZvcy5wb29sLnYxLkxpc3RUZW1wbGF0ZUluc3RhbmNlc1JlcXVlc3QaLS5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXNwb25zZSIDkAIBElwKDVRyYW5zZmVyQWdlbnQSJC5jb252b3MucG9vbC52MS5UcmFuc2ZlckFnZW50UmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlRyYW5zZmVyQWdlbnRSZXNwb25zZRJWCgtBY2NlcHRBZ2VudBIiLmNvbnZvcy5wb29sLnYxLkFjY2VwdEFnZW50UmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkFjY2VwdEFnZW50UmVzcG9uc2ViBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_instance]);
 
 /**
  * The requester must be proven: the caller's session (the gateway passes the
  * signed-in inbox on), or `signature` over this request. A claim without
  * either is UNAUTHENTICATED; naming another inbox is PERMISSION_DENIED.
  *
+ * A clone with context (`clone_from` set) also needs `owner_signature`: the
+ * requester must own the parent, and signs `CloneAgent` over the clone. The
+ * template is the parent's; the model and the user config are the parent's
+ * unless given here.
+ *
  * @generated from message convos.pool.v1.ClaimRequest
  */
 export type ClaimRequest = Message<"convos.pool.v1.ClaimRequest"> & {
   /**
    * XMTP inbox ID of the person adding the agent; becomes the owner. Must be
-   * the signed-in caller, or the signer of `signature`.
+   * the signed-in caller, or the signer of `signature` (or, for a clone, of
+   * `owner_signature`).
    *
    * @generated from field: string requester = 1;
    */
   requester: string;
 
   /**
+   * Required for a fresh agent; for a clone, empty or the parent's template.
+   *
    * @generated from field: string template_id = 2;
    */
   templateId: string;
@@ -66,14 +74,18 @@ export type ClaimRequest = Message<"convos.pool.v1.ClaimRequest"> & {
   cloneFrom: string;
 
   /**
-   * Clone with context: what the agent should bring with it.
+   * Clone with context: the directive, what the agent should bring with it
+   * ("general travel knowledge but not the Japan trip details"). Empty: the
+   * template's default directive, or everything of the kinds that carry.
    *
    * @generated from field: string context_prompt = 7;
    */
   contextPrompt: string;
 
   /**
-   * Clone with context: the parent's owner signs; the parent verifies.
+   * Clone with context: the parent's owner signs `CloneAgent` over the clone
+   * (docs/signatures.md); the parent checks it before it reads its memory,
+   * the child before it takes the summary in.
    *
    * @generated from field: convos.pool.v1.Signature owner_signature = 8;
    */
@@ -87,6 +99,15 @@ export type ClaimRequest = Message<"convos.pool.v1.ClaimRequest"> & {
    * @generated from field: convos.pool.v1.Signature signature = 9;
    */
   signature?: Signature | undefined;
+
+  /**
+   * Clone with context: the kinds of memory that carry ("training",
+   * "personalization", "credentials"). Empty: training and personalization;
+   * credentials carry only when named.
+   *
+   * @generated from field: repeated string carry = 10;
+   */
+  carry: string[];
 };
 
 /**
@@ -104,6 +125,13 @@ export type ClaimResponse = Message<"convos.pool.v1.ClaimResponse"> & {
    * @generated from field: string instance_id = 1;
    */
   instanceId: string;
+
+  /**
+   * For a clone: whether the parent sent its summary, and why not.
+   *
+   * @generated from field: convos.pool.v1.Inheritance inheritance = 2;
+   */
+  inheritance?: Inheritance | undefined;
 };
 
 /**
@@ -278,6 +306,160 @@ export const RemoveAgentResponseSchema: GenMessage<RemoveAgentResponse> = /*@__P
   messageDesc(file_convos_pool_v1_claim_service, 9);
 
 /**
+ * @generated from message convos.pool.v1.ListTemplateInstancesRequest
+ */
+export type ListTemplateInstancesRequest = Message<"convos.pool.v1.ListTemplateInstancesRequest"> & {
+  /**
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+
+  /**
+   * Only live instances (claimed and running) when true.
+   *
+   * @generated from field: bool live_only = 2;
+   */
+  liveOnly: boolean;
+
+  /**
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ListTemplateInstancesRequest.
+ * Use `create(ListTemplateInstancesRequestSchema)` to create a new message.
+ */
+export const ListTemplateInstancesRequestSchema: GenMessage<ListTemplateInstancesRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 10);
+
+/**
+ * @generated from message convos.pool.v1.ListTemplateInstancesResponse
+ */
+export type ListTemplateInstancesResponse = Message<"convos.pool.v1.ListTemplateInstancesResponse"> & {
+  /**
+   * @generated from field: repeated convos.pool.v1.Instance instances = 1;
+   */
+  instances: Instance[];
+
+  /**
+   * All matching instances, not only this page.
+   *
+   * @generated from field: int64 total_count = 2;
+   */
+  totalCount: bigint;
+
+  /**
+   * @generated from field: string next_page_token = 3;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ListTemplateInstancesResponse.
+ * Use `create(ListTemplateInstancesResponseSchema)` to create a new message.
+ */
+export const ListTemplateInstancesResponseSchema: GenMessage<ListTemplateInstancesResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 11);
+
+/**
+ * @generated from message convos.pool.v1.TransferAgentRequest
+ */
+export type TransferAgentRequest = Message<"convos.pool.v1.TransferAgentRequest"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * The inbox that may accept it.
+   *
+   * @generated from field: string new_owner_id = 2;
+   */
+  newOwnerId: string;
+
+  /**
+   * The owner's signature (EIP-712 `TransferAgent`); required even with a
+   * session, because the agent checks it itself.
+   *
+   * @generated from field: convos.pool.v1.Signature owner_signature = 3;
+   */
+  ownerSignature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.TransferAgentRequest.
+ * Use `create(TransferAgentRequestSchema)` to create a new message.
+ */
+export const TransferAgentRequestSchema: GenMessage<TransferAgentRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 12);
+
+/**
+ * @generated from message convos.pool.v1.TransferAgentResponse
+ */
+export type TransferAgentResponse = Message<"convos.pool.v1.TransferAgentResponse"> & {
+  /**
+   * @generated from field: convos.pool.v1.Instance instance = 1;
+   */
+  instance?: Instance | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.TransferAgentResponse.
+ * Use `create(TransferAgentResponseSchema)` to create a new message.
+ */
+export const TransferAgentResponseSchema: GenMessage<TransferAgentResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 13);
+
+/**
+ * @generated from message convos.pool.v1.AcceptAgentRequest
+ */
+export type AcceptAgentRequest = Message<"convos.pool.v1.AcceptAgentRequest"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * The new owner's signature (EIP-712 `AcceptAgent`); required even with a
+   * session, because the agent checks it itself.
+   *
+   * @generated from field: convos.pool.v1.Signature signature = 2;
+   */
+  signature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.AcceptAgentRequest.
+ * Use `create(AcceptAgentRequestSchema)` to create a new message.
+ */
+export const AcceptAgentRequestSchema: GenMessage<AcceptAgentRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 14);
+
+/**
+ * @generated from message convos.pool.v1.AcceptAgentResponse
+ */
+export type AcceptAgentResponse = Message<"convos.pool.v1.AcceptAgentResponse"> & {
+  /**
+   * @generated from field: convos.pool.v1.Instance instance = 1;
+   */
+  instance?: Instance | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.AcceptAgentResponse.
+ * Use `create(AcceptAgentResponseSchema)` to create a new message.
+ */
+export const AcceptAgentResponseSchema: GenMessage<AcceptAgentResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 15);
+
+/**
  * Adds agents to conversations from the warm pool and lists them.
  *
  * @generated from service convos.pool.v1.ClaimService
@@ -334,6 +516,39 @@ export const ClaimService: GenService<{
     methodKind: "unary";
     input: typeof RemoveAgentRequestSchema;
     output: typeof RemoveAgentResponseSchema;
+  },
+  /**
+   * Every instance of a template, for its creator (seed story C7).
+   *
+   * @generated from rpc convos.pool.v1.ClaimService.ListTemplateInstances
+   */
+  listTemplateInstances: {
+    methodKind: "unary";
+    input: typeof ListTemplateInstancesRequestSchema;
+    output: typeof ListTemplateInstancesResponseSchema;
+  },
+  /**
+   * The owner offers one of their agents to another inbox (EIP-712
+   * `TransferAgent`). Nothing changes until the new owner accepts.
+   *
+   * @generated from rpc convos.pool.v1.ClaimService.TransferAgent
+   */
+  transferAgent: {
+    methodKind: "unary";
+    input: typeof TransferAgentRequestSchema;
+    output: typeof TransferAgentResponseSchema;
+  },
+  /**
+   * The inbox an agent was offered to accepts it (EIP-712 `AcceptAgent`).
+   * The agent itself checks both signatures before it takes its new owner,
+   * who then controls clone, pin and remove.
+   *
+   * @generated from rpc convos.pool.v1.ClaimService.AcceptAgent
+   */
+  acceptAgent: {
+    methodKind: "unary";
+    input: typeof AcceptAgentRequestSchema;
+    output: typeof AcceptAgentResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_claim_service, 0);

@@ -12,7 +12,38 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/instance.proto.
  */
 export const file_convos_pool_v1_instance: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb252b3MvcG9vbC92MS9pbnN0YW5jZS5wcm90bxIOY29udm9zLnBvb2wudjEieQoMSW5zdGFuY2VTeW5jEigKBXN0YXRlGAEgASgOMhkuY29udm9zLnBvb2wudjEuU3luY1N0YXRlEhcKD2FwcGxpZWRfdmVyc2lvbhgCIAEoAxIXCg9wZW5kaW5nX3ZlcnNpb24YAyABKAMSDQoFZXJyb3IYBCABKAkiMgoPUHJvdmlzaW9uZWRUb29sEg8KB3Rvb2xfaWQYASABKAkSDgoGaGFuZGxlGAIgASgJIqsDCghJbnN0YW5jZRIKCgJpZBgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIQCghvd25lcl9pZBgDIAEoCRIaChJwYXJlbnRfaW5zdGFuY2VfaWQYBCABKAkSEAoIaW5ib3hfaWQYBSABKAkSFwoPY29udmVyc2F0aW9uX2lkGAYgASgJEiwKBXN0YXRlGAcgASgOMh0uY29udm9zLnBvb2wudjEuSW5zdGFuY2VTdGF0ZRINCgVtb2RlbBgIIAEoCRIYChBtb2RlbF9vdmVycmlkZGVuGAkgASgIEioKBHN5bmMYCiABKAsyHC5jb252b3MucG9vbC52MS5JbnN0YW5jZVN5bmMSLgoFdG9vbHMYCyADKAsyHy5jb252b3MucG9vbC52MS5Qcm92aXNpb25lZFRvb2wSLgoKY3JlYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY2xhaW1lZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKYWdlbnRfbmFtZRgOIAEoCSrTAQoNSW5zdGFuY2VTdGF0ZRIeChpJTlNUQU5DRV9TVEFURV9VTlNQRUNJRklFRBAAEhsKF0lOU1RBTkNFX1NUQVRFX1NUQVJUSU5HEAESFwoTSU5TVEFOQ0VfU1RBVEVfSURMRRACEhsKF0lOU1RBTkNFX1NUQVRFX0NMQUlNSU5HEAMSGgoWSU5TVEFOQ0VfU1RBVEVfQ0xBSU1FRBAEEhoKFklOU1RBTkNFX1NUQVRFX0NSQVNIRUQQBRIXChNJTlNUQU5DRV9TVEFURV9ERUFEEAYqhQEKCVN5bmNTdGF0ZRIaChZTWU5DX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU1lOQ19TVEFURV9DVVJSRU5UEAESFgoSU1lOQ19TVEFURV9QRU5ESU5HEAISFQoRU1lOQ19TVEFURV9GQUlMRUQQAxIVChFTWU5DX1NUQVRFX1BJTk5FRBAEYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb252b3MvcG9vbC92MS9pbnN0YW5jZS5wcm90bxIOY29udm9zLnBvb2wudjEiXAoLSW5oZXJpdGFuY2USLwoFc3RhdGUYASABKA4yIC5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZVN0YXRlEg0KBWNhcnJ5GAIgAygJEg0KBWVycm9yGAMgASgJInkKDEluc3RhbmNlU3luYxIoCgVzdGF0ZRgBIAEoDjIZLmNvbnZvcy5wb29sLnYxLlN5bmNTdGF0ZRIXCg9hcHBsaWVkX3ZlcnNpb24YAiABKAMSFwoPcGVuZGluZ192ZXJzaW9uGAMgASgDEg0KBWVycm9yGAQgASgJIjIKD1Byb3Zpc2lvbmVkVG9vbBIPCgd0b29sX2lkGAEgASgJEg4KBmhhbmRsZRgCIAEoCSL3AwoISW5zdGFuY2USCgoCaWQYASABKAkSEwoLdGVtcGxhdGVfaWQYAiABKAkSEAoIb3duZXJfaWQYAyABKAkSGgoScGFyZW50X2luc3RhbmNlX2lkGAQgASgJEhAKCGluYm94X2lkGAUgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgGIAEoCRIsCgVzdGF0ZRgHIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSDQoFbW9kZWwYCCABKAkSGAoQbW9kZWxfb3ZlcnJpZGRlbhgJIAEoCBIqCgRzeW5jGAogASgLMhwuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTeW5jEi4KBXRvb2xzGAsgAygLMh8uY29udm9zLnBvb2wudjEuUHJvdmlzaW9uZWRUb29sEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNsYWltZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmFnZW50X25hbWUYDiABKAkSMAoLaW5oZXJpdGFuY2UYDyABKAsyGy5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZRIYChBwZW5kaW5nX293bmVyX2lkGBAgASgJKtMBCg1JbnN0YW5jZVN0YXRlEh4KGklOU1RBTkNFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXSU5TVEFOQ0VfU1RBVEVfU1RBUlRJTkcQARIXChNJTlNUQU5DRV9TVEFURV9JRExFEAISGwoXSU5TVEFOQ0VfU1RBVEVfQ0xBSU1JTkcQAxIaChZJTlNUQU5DRV9TVEFURV9DTEFJTUVEEAQSGgoWSU5TVEFOQ0VfU1RBVEVfQ1JBU0hFRBAFEhcKE0lOU1RBTkNFX1NUQVRFX0RFQUQQBiqFAQoJU3luY1N0YXRlEhoKFlNZTkNfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJTWU5DX1NUQVRFX0NVUlJFTlQQARIWChJTWU5DX1NUQVRFX1BFTkRJTkcQAhIVChFTWU5DX1NUQVRFX0ZBSUxFRBADEhUKEVNZTkNfU1RBVEVfUElOTkVEEAQqjgEKEEluaGVyaXRhbmNlU3RhdGUSIQodSU5IRVJJVEFOQ0VfU1RBVEVfVU5TUEVDSUZJRUQQABIdChlJTkhFUklUQU5DRV9TVEFURV9QRU5ESU5HEAESGgoWSU5IRVJJVEFOQ0VfU1RBVEVfU0VOVBACEhwKGElOSEVSSVRBTkNFX1NUQVRFX0ZBSUxFRBADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+
+/**
+ * @generated from message convos.pool.v1.Inheritance
+ */
+export type Inheritance = Message<"convos.pool.v1.Inheritance"> & {
+  /**
+   * @generated from field: convos.pool.v1.InheritanceState state = 1;
+   */
+  state: InheritanceState;
+
+  /**
+   * Memory kinds the owner chose to carry ("training", "personalization", "credentials").
+   *
+   * @generated from field: repeated string carry = 2;
+   */
+  carry: string[];
+
+  /**
+   * Why the summary did not come; empty otherwise. Never the summary itself.
+   *
+   * @generated from field: string error = 3;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.Inheritance.
+ * Use `create(InheritanceSchema)` to create a new message.
+ */
+export const InheritanceSchema: GenMessage<Inheritance> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance, 0);
 
 /**
  * @generated from message convos.pool.v1.InstanceSync
@@ -50,7 +81,7 @@ export type InstanceSync = Message<"convos.pool.v1.InstanceSync"> & {
  * Use `create(InstanceSyncSchema)` to create a new message.
  */
 export const InstanceSyncSchema: GenMessage<InstanceSync> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance, 0);
+  messageDesc(file_convos_pool_v1_instance, 1);
 
 /**
  * A pool-provisioned tool as the pool lists it: never its secret.
@@ -76,7 +107,7 @@ export type ProvisionedTool = Message<"convos.pool.v1.ProvisionedTool"> & {
  * Use `create(ProvisionedToolSchema)` to create a new message.
  */
 export const ProvisionedToolSchema: GenMessage<ProvisionedTool> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance, 1);
+  messageDesc(file_convos_pool_v1_instance, 2);
 
 /**
  * @generated from message convos.pool.v1.Instance
@@ -161,6 +192,20 @@ export type Instance = Message<"convos.pool.v1.Instance"> & {
    * @generated from field: string agent_name = 14;
    */
   agentName: string;
+
+  /**
+   * Set for a clone: whether its parent's summary was sent.
+   *
+   * @generated from field: convos.pool.v1.Inheritance inheritance = 15;
+   */
+  inheritance?: Inheritance | undefined;
+
+  /**
+   * An ownership transfer the owner offered and the new owner has not accepted yet.
+   *
+   * @generated from field: string pending_owner_id = 16;
+   */
+  pendingOwnerId: string;
 };
 
 /**
@@ -168,7 +213,7 @@ export type Instance = Message<"convos.pool.v1.Instance"> & {
  * Use `create(InstanceSchema)` to create a new message.
  */
 export const InstanceSchema: GenMessage<Instance> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance, 2);
+  messageDesc(file_convos_pool_v1_instance, 3);
 
 /**
  * Lifecycle of an agent instance in the warm pool.
@@ -257,4 +302,46 @@ export enum SyncState {
  */
 export const SyncStateSchema: GenEnum<SyncState> = /*@__PURE__*/
   enumDesc(file_convos_pool_v1_instance, 1);
+
+/**
+ * Where a clone stands with the context its parent sends (clone with context).
+ *
+ * @generated from enum convos.pool.v1.InheritanceState
+ */
+export enum InheritanceState {
+  /**
+   * Not a clone.
+   *
+   * @generated from enum value: INHERITANCE_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Claimed; the parent has been asked for its summary.
+   *
+   * @generated from enum value: INHERITANCE_STATE_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * The parent verified the owner's signature and the child, and sent the summary.
+   *
+   * @generated from enum value: INHERITANCE_STATE_SENT = 2;
+   */
+  SENT = 2,
+
+  /**
+   * The summary never came: the parent refused or could not be reached. The
+   * clone works as a fresh agent; `error` says why.
+   *
+   * @generated from enum value: INHERITANCE_STATE_FAILED = 3;
+   */
+  FAILED = 3,
+}
+
+/**
+ * Describes the enum convos.pool.v1.InheritanceState.
+ */
+export const InheritanceStateSchema: GenEnum<InheritanceState> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_instance, 2);
 

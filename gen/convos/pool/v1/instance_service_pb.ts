@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/instance_service.proto.
  */
 export const file_convos_pool_v1_instance_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjb252b3MvcG9vbC92MS9pbnN0YW5jZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKfAQoOVG9vbENyZWRlbnRpYWwSDwoHdG9vbF9pZBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSPAoHc2VjcmV0cxgDIAMoCzIrLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsLlNlY3JldHNFbnRyeRouCgxTZWNyZXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLWAgoQQ29uZmlndXJlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgh0ZW1wbGF0ZRgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEhAKCG93bmVyX2lkGAMgASgJEg0KBW1vZGVsGAQgASgJEhgKEG1vZGVsX292ZXJyaWRkZW4YBSABKAgSLQoFdG9vbHMYBiADKAsyHi5jb252b3MucG9vbC52MS5Ub29sQ3JlZGVudGlhbBJFCgt1c2VyX2NvbmZpZxgHIAMoCzIwLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlcXVlc3QuVXNlckNvbmZpZ0VudHJ5EhcKD3BhcmVudF9pbmJveF9pZBgIIAEoCRoxCg9Vc2VyQ29uZmlnRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASITChFDb25maWd1cmVSZXNwb25zZSI2ChdKb2luQ29udmVyc2F0aW9uUmVxdWVzdBIbChNjb252ZXJzYXRpb25faW52aXRlGAEgASgJIjMKGEpvaW5Db252ZXJzYXRpb25SZXNwb25zZRIXCg9jb252ZXJzYXRpb25faWQYASABKAkiDwoNSGVhbHRoUmVxdWVzdCJyCg5IZWFsdGhSZXNwb25zZRIsCgVzdGF0ZRgBIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSEAoIaW5ib3hfaWQYAiABKAkSIAoYYXBwbGllZF90ZW1wbGF0ZV92ZXJzaW9uGAMgASgDIocBCiRJbnN0YW5jZVNlcnZpY2VVcGRhdGVUZW1wbGF0ZVJlcXVlc3QSMAoIdGVtcGxhdGUYASABKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRItCgV0b29scxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsIk8KJUluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVzcG9uc2USFwoPYXBwbGllZF92ZXJzaW9uGAEgASgDEg0KBW1vZGVsGAIgASgJIq0BChNDbG9uZVN1bW1hcnlSZXF1ZXN0EhYKDmNoaWxkX2luYm94X2lkGAEgASgJEhkKEWNoaWxkX2luc3RhbmNlX2lkGAIgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgDIAEoCRIWCg5jb250ZXh0X3Byb21wdBgEIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYBSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFgoUQ2xvbmVTdW1tYXJ5UmVzcG9uc2UiEAoOUmVsZWFzZVJlcXVlc3QiEQoPUmVsZWFzZVJlc3BvbnNlMr4ECg9JbnN0YW5jZVNlcnZpY2USUAoJQ29uZmlndXJlEiAuY29udm9zLnBvb2wudjEuQ29uZmlndXJlUmVxdWVzdBohLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlc3BvbnNlEmUKEEpvaW5Db252ZXJzYXRpb24SJy5jb252b3MucG9vbC52MS5Kb2luQ29udmVyc2F0aW9uUmVxdWVzdBooLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25SZXNwb25zZRJMCgZIZWFsdGgSHS5jb252b3MucG9vbC52MS5IZWFsdGhSZXF1ZXN0Gh4uY29udm9zLnBvb2wudjEuSGVhbHRoUmVzcG9uc2UiA5ACARJ9Cg5VcGRhdGVUZW1wbGF0ZRI0LmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVxdWVzdBo1LmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVzcG9uc2USWQoMQ2xvbmVTdW1tYXJ5EiMuY29udm9zLnBvb2wudjEuQ2xvbmVTdW1tYXJ5UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkNsb25lU3VtbWFyeVJlc3BvbnNlEkoKB1JlbGVhc2USHi5jb252b3MucG9vbC52MS5SZWxlYXNlUmVxdWVzdBofLmNvbnZvcy5wb29sLnYxLlJlbGVhc2VSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_instance, file_convos_pool_v1_template]);
+  fileDesc("CiVjb252b3MvcG9vbC92MS9pbnN0YW5jZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKfAQoOVG9vbENyZWRlbnRpYWwSDwoHdG9vbF9pZBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSPAoHc2VjcmV0cxgDIAMoCzIrLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsLlNlY3JldHNFbnRyeRouCgxTZWNyZXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLtAgoQQ29uZmlndXJlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgh0ZW1wbGF0ZRgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEhAKCG93bmVyX2lkGAMgASgJEg0KBW1vZGVsGAQgASgJEhgKEG1vZGVsX292ZXJyaWRkZW4YBSABKAgSLQoFdG9vbHMYBiADKAsyHi5jb252b3MucG9vbC52MS5Ub29sQ3JlZGVudGlhbBJFCgt1c2VyX2NvbmZpZxgHIAMoCzIwLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlcXVlc3QuVXNlckNvbmZpZ0VudHJ5Ei4KBnBhcmVudBgIIAEoCzIeLmNvbnZvcy5wb29sLnYxLlBhcmVudEluc3RhbmNlGjEKD1VzZXJDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIk0KDlBhcmVudEluc3RhbmNlEhMKC2luc3RhbmNlX2lkGAEgASgJEhAKCGluYm94X2lkGAIgASgJEhQKDHdhbGxldF9pbmRleBgDIAEoDSITChFDb25maWd1cmVSZXNwb25zZSI2ChdKb2luQ29udmVyc2F0aW9uUmVxdWVzdBIbChNjb252ZXJzYXRpb25faW52aXRlGAEgASgJIjMKGEpvaW5Db252ZXJzYXRpb25SZXNwb25zZRIXCg9jb252ZXJzYXRpb25faWQYASABKAkiDwoNSGVhbHRoUmVxdWVzdCKNAQoOSGVhbHRoUmVzcG9uc2USLAoFc3RhdGUYASABKA4yHS5jb252b3MucG9vbC52MS5JbnN0YW5jZVN0YXRlEhAKCGluYm94X2lkGAIgASgJEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgDIAEoAxIZChFpbmhlcml0ZWRfZW50cmllcxgEIAEoBSKHAQokSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXF1ZXN0EjAKCHRlbXBsYXRlGAEgASgLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLQoFdG9vbHMYAiADKAsyHi5jb252b3MucG9vbC52MS5Ub29sQ3JlZGVudGlhbCJPCiVJbnN0YW5jZVNlcnZpY2VVcGRhdGVUZW1wbGF0ZVJlc3BvbnNlEhcKD2FwcGxpZWRfdmVyc2lvbhgBIAEoAxINCgVtb2RlbBgCIAEoCSKfAQoTQ2xvbmVTdW1tYXJ5UmVxdWVzdBIZChFjaGlsZF9pbnN0YW5jZV9pZBgBIAEoCRIWCg5jaGlsZF9pbmJveF9pZBgCIAEoCRIaChJjaGlsZF93YWxsZXRfaW5kZXgYAyABKA0SOQoNYXV0aG9yaXphdGlvbhgEIAEoCzIiLmNvbnZvcy5wb29sLnYxLkNsb25lQXV0aG9yaXphdGlvbiJDChRDbG9uZVN1bW1hcnlSZXNwb25zZRIPCgdlbnRyaWVzGAEgASgFEg0KBWJ5dGVzGAIgASgFEgsKA3ZpYRgDIAEoCSK/AgoSQ2xvbmVBdXRob3JpemF0aW9uEhAKCG93bmVyX2lkGAEgASgJEhoKEnBhcmVudF9pbnN0YW5jZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEhYKDmNvbnRleHRfcHJvbXB0GAQgASgJEg0KBWNhcnJ5GAUgAygJEg0KBW1vZGVsGAYgASgJEkcKC3VzZXJfY29uZmlnGAcgAygLMjIuY29udm9zLnBvb2wudjEuQ2xvbmVBdXRob3JpemF0aW9uLlVzZXJDb25maWdFbnRyeRIsCglzaWduYXR1cmUYCCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEilwEKFFRyYW5zZmVyT3duZXJSZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEhQKDG5ld19vd25lcl9pZBgCIAEoCRIoCgVvZmZlchgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRItCgphY2NlcHRhbmNlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIhcKFVRyYW5zZmVyT3duZXJSZXNwb25zZSIQCg5SZWxlYXNlUmVxdWVzdCIRCg9SZWxlYXNlUmVzcG9uc2UynAUKD0luc3RhbmNlU2VydmljZRJQCglDb25maWd1cmUSIC5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXF1ZXN0GiEuY29udm9zLnBvb2wudjEuQ29uZmlndXJlUmVzcG9uc2USZQoQSm9pbkNvbnZlcnNhdGlvbhInLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25SZXF1ZXN0GiguY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvblJlc3BvbnNlEkwKBkhlYWx0aBIdLmNvbnZvcy5wb29sLnYxLkhlYWx0aFJlcXVlc3QaHi5jb252b3MucG9vbC52MS5IZWFsdGhSZXNwb25zZSIDkAIBEn0KDlVwZGF0ZVRlbXBsYXRlEjQuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXF1ZXN0GjUuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXNwb25zZRJZCgxDbG9uZVN1bW1hcnkSIy5jb252b3MucG9vbC52MS5DbG9uZVN1bW1hcnlSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuQ2xvbmVTdW1tYXJ5UmVzcG9uc2USXAoNVHJhbnNmZXJPd25lchIkLmNvbnZvcy5wb29sLnYxLlRyYW5zZmVyT3duZXJSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuVHJhbnNmZXJPd25lclJlc3BvbnNlEkoKB1JlbGVhc2USHi5jb252b3MucG9vbC52MS5SZWxlYXNlUmVxdWVzdBofLmNvbnZvcy5wb29sLnYxLlJlbGVhc2VSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_instance, file_convos_pool_v1_template]);
 
 /**
  * A pool-provisioned tool with its credentials, as only the instance sees it.
@@ -96,11 +96,11 @@ export type ConfigureRequest = Message<"convos.pool.v1.ConfigureRequest"> & {
   userConfig: { [key: string]: string };
 
   /**
-   * Clone with context: the parent's inbox, so the child recognizes its summary.
+   * Clone with context: the parent, so the child recognizes its summary.
    *
-   * @generated from field: string parent_inbox_id = 8;
+   * @generated from field: convos.pool.v1.ParentInstance parent = 8;
    */
-  parentInboxId: string;
+  parent?: ParentInstance | undefined;
 };
 
 /**
@@ -109,6 +109,37 @@ export type ConfigureRequest = Message<"convos.pool.v1.ConfigureRequest"> & {
  */
 export const ConfigureRequestSchema: GenMessage<ConfigureRequest> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_instance_service, 1);
+
+/**
+ * A clone's parent as the pool names it. The child does not take the pool's
+ * word: a summary counts only when its sender's inbox belongs to the wallet
+ * the hosts' master seed derives at `wallet_index`.
+ *
+ * @generated from message convos.pool.v1.ParentInstance
+ */
+export type ParentInstance = Message<"convos.pool.v1.ParentInstance"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from field: string inbox_id = 2;
+   */
+  inboxId: string;
+
+  /**
+   * @generated from field: uint32 wallet_index = 3;
+   */
+  walletIndex: number;
+};
+
+/**
+ * Describes the message convos.pool.v1.ParentInstance.
+ * Use `create(ParentInstanceSchema)` to create a new message.
+ */
+export const ParentInstanceSchema: GenMessage<ParentInstance> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 2);
 
 /**
  * @generated from message convos.pool.v1.ConfigureResponse
@@ -121,7 +152,7 @@ export type ConfigureResponse = Message<"convos.pool.v1.ConfigureResponse"> & {
  * Use `create(ConfigureResponseSchema)` to create a new message.
  */
 export const ConfigureResponseSchema: GenMessage<ConfigureResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 2);
+  messageDesc(file_convos_pool_v1_instance_service, 3);
 
 /**
  * @generated from message convos.pool.v1.JoinConversationRequest
@@ -138,7 +169,7 @@ export type JoinConversationRequest = Message<"convos.pool.v1.JoinConversationRe
  * Use `create(JoinConversationRequestSchema)` to create a new message.
  */
 export const JoinConversationRequestSchema: GenMessage<JoinConversationRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 3);
+  messageDesc(file_convos_pool_v1_instance_service, 4);
 
 /**
  * @generated from message convos.pool.v1.JoinConversationResponse
@@ -155,7 +186,7 @@ export type JoinConversationResponse = Message<"convos.pool.v1.JoinConversationR
  * Use `create(JoinConversationResponseSchema)` to create a new message.
  */
 export const JoinConversationResponseSchema: GenMessage<JoinConversationResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 4);
+  messageDesc(file_convos_pool_v1_instance_service, 5);
 
 /**
  * @generated from message convos.pool.v1.HealthRequest
@@ -168,7 +199,7 @@ export type HealthRequest = Message<"convos.pool.v1.HealthRequest"> & {
  * Use `create(HealthRequestSchema)` to create a new message.
  */
 export const HealthRequestSchema: GenMessage<HealthRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 5);
+  messageDesc(file_convos_pool_v1_instance_service, 6);
 
 /**
  * @generated from message convos.pool.v1.HealthResponse
@@ -188,6 +219,13 @@ export type HealthResponse = Message<"convos.pool.v1.HealthResponse"> & {
    * @generated from field: int64 applied_template_version = 3;
    */
   appliedTemplateVersion: bigint;
+
+  /**
+   * A clone: whether it has taken in its parent's summary (entries inherited).
+   *
+   * @generated from field: int32 inherited_entries = 4;
+   */
+  inheritedEntries: number;
 };
 
 /**
@@ -195,7 +233,7 @@ export type HealthResponse = Message<"convos.pool.v1.HealthResponse"> & {
  * Use `create(HealthResponseSchema)` to create a new message.
  */
 export const HealthResponseSchema: GenMessage<HealthResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 6);
+  messageDesc(file_convos_pool_v1_instance_service, 7);
 
 /**
  * Refused with PERMISSION_DENIED when the creator's signature does not check
@@ -225,7 +263,7 @@ export type InstanceServiceUpdateTemplateRequest = Message<"convos.pool.v1.Insta
  * Use `create(InstanceServiceUpdateTemplateRequestSchema)` to create a new message.
  */
 export const InstanceServiceUpdateTemplateRequestSchema: GenMessage<InstanceServiceUpdateTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 7);
+  messageDesc(file_convos_pool_v1_instance_service, 8);
 
 /**
  * @generated from message convos.pool.v1.InstanceServiceUpdateTemplateResponse
@@ -249,38 +287,36 @@ export type InstanceServiceUpdateTemplateResponse = Message<"convos.pool.v1.Inst
  * Use `create(InstanceServiceUpdateTemplateResponseSchema)` to create a new message.
  */
 export const InstanceServiceUpdateTemplateResponseSchema: GenMessage<InstanceServiceUpdateTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 8);
+  messageDesc(file_convos_pool_v1_instance_service, 9);
 
 /**
+ * Refused with PERMISSION_DENIED unless the authorization is the instance's
+ * own owner's signature naming this instance, in time and never used before,
+ * and the child's inbox belongs to the wallet the master seed derives at
+ * `child_wallet_index` (a genuine instance of this pool).
+ *
  * @generated from message convos.pool.v1.CloneSummaryRequest
  */
 export type CloneSummaryRequest = Message<"convos.pool.v1.CloneSummaryRequest"> & {
   /**
-   * @generated from field: string child_inbox_id = 1;
-   */
-  childInboxId: string;
-
-  /**
-   * @generated from field: string child_instance_id = 2;
+   * @generated from field: string child_instance_id = 1;
    */
   childInstanceId: string;
 
   /**
-   * @generated from field: string conversation_id = 3;
+   * @generated from field: string child_inbox_id = 2;
    */
-  conversationId: string;
+  childInboxId: string;
 
   /**
-   * @generated from field: string context_prompt = 4;
+   * @generated from field: uint32 child_wallet_index = 3;
    */
-  contextPrompt: string;
+  childWalletIndex: number;
 
   /**
-   * Names the child inbox, so the pool cannot redirect the summary.
-   *
-   * @generated from field: convos.pool.v1.Signature owner_signature = 5;
+   * @generated from field: convos.pool.v1.CloneAuthorization authorization = 4;
    */
-  ownerSignature?: Signature | undefined;
+  authorization?: CloneAuthorization | undefined;
 };
 
 /**
@@ -288,12 +324,30 @@ export type CloneSummaryRequest = Message<"convos.pool.v1.CloneSummaryRequest"> 
  * Use `create(CloneSummaryRequestSchema)` to create a new message.
  */
 export const CloneSummaryRequestSchema: GenMessage<CloneSummaryRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 9);
+  messageDesc(file_convos_pool_v1_instance_service, 10);
 
 /**
+ * Sizes only: the summary itself never leaves the two agents.
+ *
  * @generated from message convos.pool.v1.CloneSummaryResponse
  */
 export type CloneSummaryResponse = Message<"convos.pool.v1.CloneSummaryResponse"> & {
+  /**
+   * @generated from field: int32 entries = 1;
+   */
+  entries: number;
+
+  /**
+   * @generated from field: int32 bytes = 2;
+   */
+  bytes: number;
+
+  /**
+   * "llm" or "offline".
+   *
+   * @generated from field: string via = 3;
+   */
+  via: string;
 };
 
 /**
@@ -301,7 +355,122 @@ export type CloneSummaryResponse = Message<"convos.pool.v1.CloneSummaryResponse"
  * Use `create(CloneSummaryResponseSchema)` to create a new message.
  */
 export const CloneSummaryResponseSchema: GenMessage<CloneSummaryResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 10);
+  messageDesc(file_convos_pool_v1_instance_service, 11);
+
+/**
+ * What an owner signs to clone one of their agents (EIP-712 `CloneAgent`,
+ * docs/signatures.md): the parent checks it before it reads its memory; it
+ * travels with the summary, and the child checks it before it takes it in.
+ *
+ * @generated from message convos.pool.v1.CloneAuthorization
+ */
+export type CloneAuthorization = Message<"convos.pool.v1.CloneAuthorization"> & {
+  /**
+   * The parent's owner, who signs.
+   *
+   * @generated from field: string owner_id = 1;
+   */
+  ownerId: string;
+
+  /**
+   * @generated from field: string parent_instance_id = 2;
+   */
+  parentInstanceId: string;
+
+  /**
+   * The invite of the conversation the clone joins, as the claim gave it.
+   *
+   * @generated from field: string conversation_invite = 3;
+   */
+  conversationInvite: string;
+
+  /**
+   * The owner's directive; empty for the template's default.
+   *
+   * @generated from field: string context_prompt = 4;
+   */
+  contextPrompt: string;
+
+  /**
+   * Memory kinds that carry, in the order training, personalization, credentials.
+   *
+   * @generated from field: repeated string carry = 5;
+   */
+  carry: string[];
+
+  /**
+   * The clone's model and user config as the claim asked for them.
+   *
+   * @generated from field: string model = 6;
+   */
+  model: string;
+
+  /**
+   * @generated from field: map<string, string> user_config = 7;
+   */
+  userConfig: { [key: string]: string };
+
+  /**
+   * @generated from field: convos.pool.v1.Signature signature = 8;
+   */
+  signature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.CloneAuthorization.
+ * Use `create(CloneAuthorizationSchema)` to create a new message.
+ */
+export const CloneAuthorizationSchema: GenMessage<CloneAuthorization> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 12);
+
+/**
+ * Refused with PERMISSION_DENIED unless `offer` is the instance's owner's
+ * `TransferAgent` naming `new_owner_id` and `acceptance` is that inbox's
+ * `AcceptAgent`, both for this instance.
+ *
+ * @generated from message convos.pool.v1.TransferOwnerRequest
+ */
+export type TransferOwnerRequest = Message<"convos.pool.v1.TransferOwnerRequest"> & {
+  /**
+   * @generated from field: string owner_id = 1;
+   */
+  ownerId: string;
+
+  /**
+   * @generated from field: string new_owner_id = 2;
+   */
+  newOwnerId: string;
+
+  /**
+   * @generated from field: convos.pool.v1.Signature offer = 3;
+   */
+  offer?: Signature | undefined;
+
+  /**
+   * @generated from field: convos.pool.v1.Signature acceptance = 4;
+   */
+  acceptance?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.TransferOwnerRequest.
+ * Use `create(TransferOwnerRequestSchema)` to create a new message.
+ */
+export const TransferOwnerRequestSchema: GenMessage<TransferOwnerRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 13);
+
+/**
+ * @generated from message convos.pool.v1.TransferOwnerResponse
+ */
+export type TransferOwnerResponse = Message<"convos.pool.v1.TransferOwnerResponse"> & {
+};
+
+/**
+ * Describes the message convos.pool.v1.TransferOwnerResponse.
+ * Use `create(TransferOwnerResponseSchema)` to create a new message.
+ */
+export const TransferOwnerResponseSchema: GenMessage<TransferOwnerResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 14);
 
 /**
  * @generated from message convos.pool.v1.ReleaseRequest
@@ -314,7 +483,7 @@ export type ReleaseRequest = Message<"convos.pool.v1.ReleaseRequest"> & {
  * Use `create(ReleaseRequestSchema)` to create a new message.
  */
 export const ReleaseRequestSchema: GenMessage<ReleaseRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 11);
+  messageDesc(file_convos_pool_v1_instance_service, 15);
 
 /**
  * @generated from message convos.pool.v1.ReleaseResponse
@@ -327,7 +496,7 @@ export type ReleaseResponse = Message<"convos.pool.v1.ReleaseResponse"> & {
  * Use `create(ReleaseResponseSchema)` to create a new message.
  */
 export const ReleaseResponseSchema: GenMessage<ReleaseResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_service, 12);
+  messageDesc(file_convos_pool_v1_instance_service, 16);
 
 /**
  * Served by every agent instance; called by the claims service only.
@@ -377,7 +546,8 @@ export const InstanceService: GenService<{
   /**
    * Summarizes what the instance learned under the owner's directive and sends
    * it to the child's inbox in a private two-member XMTP group. The instance
-   * verifies the owner's signature itself; the pool never sees the summary.
+   * verifies the owner's signature and the child itself; the pool never sees
+   * the summary (docs/signatures.md, "Clone with context").
    *
    * @generated from rpc convos.pool.v1.InstanceService.CloneSummary
    */
@@ -385,6 +555,17 @@ export const InstanceService: GenService<{
     methodKind: "unary";
     input: typeof CloneSummaryRequestSchema;
     output: typeof CloneSummaryResponseSchema;
+  },
+  /**
+   * Hands the instance to a new owner: both the current owner's offer and the
+   * new owner's acceptance, which the instance checks itself.
+   *
+   * @generated from rpc convos.pool.v1.InstanceService.TransferOwner
+   */
+  transferOwner: {
+    methodKind: "unary";
+    input: typeof TransferOwnerRequestSchema;
+    output: typeof TransferOwnerResponseSchema;
   },
   /**
    * Wipes the instance's claim so it can be destroyed or reused (rollback).

@@ -4,15 +4,87 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Instance } from "./instance_pb.js";
-import { file_convos_pool_v1_instance } from "./instance_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file convos/pool/v1/lineage_service.proto.
  */
 export const file_convos_pool_v1_lineage_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRjb252b3MvcG9vbC92MS9saW5lYWdlX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIigKEUdldExpbmVhZ2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJIpkBChJHZXRMaW5lYWdlUmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZRIrCglhbmNlc3RvcnMYAiADKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZRIqCghjaGlsZHJlbhgDIAMoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIm0KHExpc3RUZW1wbGF0ZUluc3RhbmNlc1JlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSEQoJbGl2ZV9vbmx5GAIgASgIEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJInoKHUxpc3RUZW1wbGF0ZUluc3RhbmNlc1Jlc3BvbnNlEisKCWluc3RhbmNlcxgBIAMoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlEhMKC3RvdGFsX2NvdW50GAIgASgDEhcKD25leHRfcGFnZV90b2tlbhgDIAEoCTLlAQoOTGluZWFnZVNlcnZpY2USWAoKR2V0TGluZWFnZRIhLmNvbnZvcy5wb29sLnYxLkdldExpbmVhZ2VSZXF1ZXN0GiIuY29udm9zLnBvb2wudjEuR2V0TGluZWFnZVJlc3BvbnNlIgOQAgESeQoVTGlzdFRlbXBsYXRlSW5zdGFuY2VzEiwuY29udm9zLnBvb2wudjEuTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVxdWVzdBotLmNvbnZvcy5wb29sLnYxLkxpc3RUZW1wbGF0ZUluc3RhbmNlc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_instance]);
+  fileDesc("CiRjb252b3MvcG9vbC92MS9saW5lYWdlX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIpICCgtMaW5lYWdlTm9kZRITCgtpbnN0YW5jZV9pZBgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIQCghvd25lcl9pZBgDIAEoCRIaChJwYXJlbnRfaW5zdGFuY2VfaWQYBCABKAkSFwoPY29udmVyc2F0aW9uX2lkGAUgASgJEi4KCmNsYWltZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVkZXB0aBgIIAEoBRINCgVjYXJyeRgJIAMoCRIWCg5jaGlsZHJlbl9jb3VudBgKIAEoBSIoChFHZXRMaW5lYWdlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSLUAQoSR2V0TGluZWFnZVJlc3BvbnNlEi0KCGluc3RhbmNlGAEgASgLMhsuY29udm9zLnBvb2wudjEuTGluZWFnZU5vZGUSLgoJYW5jZXN0b3JzGAIgAygLMhsuY29udm9zLnBvb2wudjEuTGluZWFnZU5vZGUSLQoIY2hpbGRyZW4YAyADKAsyGy5jb252b3MucG9vbC52MS5MaW5lYWdlTm9kZRIwCgtkZXNjZW5kYW50cxgEIAMoCzIbLmNvbnZvcy5wb29sLnYxLkxpbmVhZ2VOb2RlIjIKG0dldFRlbXBsYXRlRGFzaGJvYXJkUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCSI7CgpPd25lckNvdW50EhAKCG93bmVyX2lkGAEgASgJEgwKBGxpdmUYAiABKAMSDQoFdG90YWwYAyABKAMi3wEKHEdldFRlbXBsYXRlRGFzaGJvYXJkUmVzcG9uc2USEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKbGl2ZV9jb3VudBgCIAEoAxITCgt0b3RhbF9jb3VudBgDIAEoAxITCgtlbmRlZF9jb3VudBgEIAEoAxITCgtjbG9uZV9jb3VudBgFIAEoAxIYChBsaXZlX2Nsb25lX2NvdW50GAYgASgDEhEKCW1heF9kZXB0aBgHIAEoBRIqCgZvd25lcnMYCCADKAsyGi5jb252b3MucG9vbC52MS5Pd25lckNvdW50ImkKF0xpc3RPd25lckxpbmVhZ2VSZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEhUKDWluY2x1ZGVfZW5kZWQYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiYAoYTGlzdE93bmVyTGluZWFnZVJlc3BvbnNlEisKBmFnZW50cxgBIAMoCzIbLmNvbnZvcy5wb29sLnYxLkxpbmVhZ2VOb2RlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTLOAgoOTGluZWFnZVNlcnZpY2USWAoKR2V0TGluZWFnZRIhLmNvbnZvcy5wb29sLnYxLkdldExpbmVhZ2VSZXF1ZXN0GiIuY29udm9zLnBvb2wudjEuR2V0TGluZWFnZVJlc3BvbnNlIgOQAgESdgoUR2V0VGVtcGxhdGVEYXNoYm9hcmQSKy5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZURhc2hib2FyZFJlcXVlc3QaLC5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZURhc2hib2FyZFJlc3BvbnNlIgOQAgESagoQTGlzdE93bmVyTGluZWFnZRInLmNvbnZvcy5wb29sLnYxLkxpc3RPd25lckxpbmVhZ2VSZXF1ZXN0GiguY29udm9zLnBvb2wudjEuTGlzdE93bmVyTGluZWFnZVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+
+/**
+ * One agent in a lineage. An ended agent stays, shown ended: its clones live on.
+ *
+ * @generated from message convos.pool.v1.LineageNode
+ */
+export type LineageNode = Message<"convos.pool.v1.LineageNode"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from field: string template_id = 2;
+   */
+  templateId: string;
+
+  /**
+   * @generated from field: string owner_id = 3;
+   */
+  ownerId: string;
+
+  /**
+   * Empty for an agent added fresh from the store.
+   *
+   * @generated from field: string parent_instance_id = 4;
+   */
+  parentInstanceId: string;
+
+  /**
+   * @generated from field: string conversation_id = 5;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp claimed_at = 6;
+   */
+  claimedAt?: Timestamp | undefined;
+
+  /**
+   * Unset while it lives.
+   *
+   * @generated from field: google.protobuf.Timestamp ended_at = 7;
+   */
+  endedAt?: Timestamp | undefined;
+
+  /**
+   * Clone generations above it: 0 for a fresh agent.
+   *
+   * @generated from field: int32 depth = 8;
+   */
+  depth: number;
+
+  /**
+   * Memory kinds it inherited from its parent.
+   *
+   * @generated from field: repeated string carry = 9;
+   */
+  carry: string[];
+
+  /**
+   * @generated from field: int32 children_count = 10;
+   */
+  childrenCount: number;
+};
+
+/**
+ * Describes the message convos.pool.v1.LineageNode.
+ * Use `create(LineageNodeSchema)` to create a new message.
+ */
+export const LineageNodeSchema: GenMessage<LineageNode> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_lineage_service, 0);
 
 /**
  * @generated from message convos.pool.v1.GetLineageRequest
@@ -29,26 +101,35 @@ export type GetLineageRequest = Message<"convos.pool.v1.GetLineageRequest"> & {
  * Use `create(GetLineageRequestSchema)` to create a new message.
  */
 export const GetLineageRequestSchema: GenMessage<GetLineageRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_service, 0);
+  messageDesc(file_convos_pool_v1_lineage_service, 1);
 
 /**
  * @generated from message convos.pool.v1.GetLineageResponse
  */
 export type GetLineageResponse = Message<"convos.pool.v1.GetLineageResponse"> & {
   /**
-   * @generated from field: convos.pool.v1.Instance instance = 1;
+   * @generated from field: convos.pool.v1.LineageNode instance = 1;
    */
-  instance?: Instance | undefined;
+  instance?: LineageNode | undefined;
 
   /**
-   * @generated from field: repeated convos.pool.v1.Instance ancestors = 2;
+   * Parent first, then its parent, up to the fresh agent at the root.
+   *
+   * @generated from field: repeated convos.pool.v1.LineageNode ancestors = 2;
    */
-  ancestors: Instance[];
+  ancestors: LineageNode[];
 
   /**
-   * @generated from field: repeated convos.pool.v1.Instance children = 3;
+   * @generated from field: repeated convos.pool.v1.LineageNode children = 3;
    */
-  children: Instance[];
+  children: LineageNode[];
+
+  /**
+   * Every agent below it, parents before their children (children included).
+   *
+   * @generated from field: repeated convos.pool.v1.LineageNode descendants = 4;
+   */
+  descendants: LineageNode[];
 };
 
 /**
@@ -56,23 +137,125 @@ export type GetLineageResponse = Message<"convos.pool.v1.GetLineageResponse"> & 
  * Use `create(GetLineageResponseSchema)` to create a new message.
  */
 export const GetLineageResponseSchema: GenMessage<GetLineageResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_service, 1);
+  messageDesc(file_convos_pool_v1_lineage_service, 2);
 
 /**
- * @generated from message convos.pool.v1.ListTemplateInstancesRequest
+ * @generated from message convos.pool.v1.GetTemplateDashboardRequest
  */
-export type ListTemplateInstancesRequest = Message<"convos.pool.v1.ListTemplateInstancesRequest"> & {
+export type GetTemplateDashboardRequest = Message<"convos.pool.v1.GetTemplateDashboardRequest"> & {
+  /**
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.GetTemplateDashboardRequest.
+ * Use `create(GetTemplateDashboardRequestSchema)` to create a new message.
+ */
+export const GetTemplateDashboardRequestSchema: GenMessage<GetTemplateDashboardRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_lineage_service, 3);
+
+/**
+ * @generated from message convos.pool.v1.OwnerCount
+ */
+export type OwnerCount = Message<"convos.pool.v1.OwnerCount"> & {
+  /**
+   * @generated from field: string owner_id = 1;
+   */
+  ownerId: string;
+
+  /**
+   * @generated from field: int64 live = 2;
+   */
+  live: bigint;
+
+  /**
+   * @generated from field: int64 total = 3;
+   */
+  total: bigint;
+};
+
+/**
+ * Describes the message convos.pool.v1.OwnerCount.
+ * Use `create(OwnerCountSchema)` to create a new message.
+ */
+export const OwnerCountSchema: GenMessage<OwnerCount> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_lineage_service, 4);
+
+/**
+ * @generated from message convos.pool.v1.GetTemplateDashboardResponse
+ */
+export type GetTemplateDashboardResponse = Message<"convos.pool.v1.GetTemplateDashboardResponse"> & {
   /**
    * @generated from field: string template_id = 1;
    */
   templateId: string;
 
   /**
-   * Only live instances (claimed and running) when true.
-   *
-   * @generated from field: bool live_only = 2;
+   * @generated from field: int64 live_count = 2;
    */
-  liveOnly: boolean;
+  liveCount: bigint;
+
+  /**
+   * @generated from field: int64 total_count = 3;
+   */
+  totalCount: bigint;
+
+  /**
+   * @generated from field: int64 ended_count = 4;
+   */
+  endedCount: bigint;
+
+  /**
+   * Agents that are clones of another (live or ended).
+   *
+   * @generated from field: int64 clone_count = 5;
+   */
+  cloneCount: bigint;
+
+  /**
+   * @generated from field: int64 live_clone_count = 6;
+   */
+  liveCloneCount: bigint;
+
+  /**
+   * The deepest clone generation.
+   *
+   * @generated from field: int32 max_depth = 7;
+   */
+  maxDepth: number;
+
+  /**
+   * Owners by live agents, most first (at most 100).
+   *
+   * @generated from field: repeated convos.pool.v1.OwnerCount owners = 8;
+   */
+  owners: OwnerCount[];
+};
+
+/**
+ * Describes the message convos.pool.v1.GetTemplateDashboardResponse.
+ * Use `create(GetTemplateDashboardResponseSchema)` to create a new message.
+ */
+export const GetTemplateDashboardResponseSchema: GenMessage<GetTemplateDashboardResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_lineage_service, 5);
+
+/**
+ * @generated from message convos.pool.v1.ListOwnerLineageRequest
+ */
+export type ListOwnerLineageRequest = Message<"convos.pool.v1.ListOwnerLineageRequest"> & {
+  /**
+   * @generated from field: string owner_id = 1;
+   */
+  ownerId: string;
+
+  /**
+   * Ended agents too when true.
+   *
+   * @generated from field: bool include_ended = 2;
+   */
+  includeEnded: boolean;
 
   /**
    * @generated from field: int32 page_size = 3;
@@ -86,49 +269,46 @@ export type ListTemplateInstancesRequest = Message<"convos.pool.v1.ListTemplateI
 };
 
 /**
- * Describes the message convos.pool.v1.ListTemplateInstancesRequest.
- * Use `create(ListTemplateInstancesRequestSchema)` to create a new message.
+ * Describes the message convos.pool.v1.ListOwnerLineageRequest.
+ * Use `create(ListOwnerLineageRequestSchema)` to create a new message.
  */
-export const ListTemplateInstancesRequestSchema: GenMessage<ListTemplateInstancesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_service, 2);
+export const ListOwnerLineageRequestSchema: GenMessage<ListOwnerLineageRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_lineage_service, 6);
 
 /**
- * @generated from message convos.pool.v1.ListTemplateInstancesResponse
+ * @generated from message convos.pool.v1.ListOwnerLineageResponse
  */
-export type ListTemplateInstancesResponse = Message<"convos.pool.v1.ListTemplateInstancesResponse"> & {
+export type ListOwnerLineageResponse = Message<"convos.pool.v1.ListOwnerLineageResponse"> & {
   /**
-   * @generated from field: repeated convos.pool.v1.Instance instances = 1;
+   * @generated from field: repeated convos.pool.v1.LineageNode agents = 1;
    */
-  instances: Instance[];
+  agents: LineageNode[];
 
   /**
-   * All matching instances, not only this page.
-   *
-   * @generated from field: int64 total_count = 2;
-   */
-  totalCount: bigint;
-
-  /**
-   * @generated from field: string next_page_token = 3;
+   * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
 };
 
 /**
- * Describes the message convos.pool.v1.ListTemplateInstancesResponse.
- * Use `create(ListTemplateInstancesResponseSchema)` to create a new message.
+ * Describes the message convos.pool.v1.ListOwnerLineageResponse.
+ * Use `create(ListOwnerLineageResponseSchema)` to create a new message.
  */
-export const ListTemplateInstancesResponseSchema: GenMessage<ListTemplateInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_service, 3);
+export const ListOwnerLineageResponseSchema: GenMessage<ListOwnerLineageResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_lineage_service, 7);
 
 /**
- * Where instances come from: clone edges and per-template dashboards.
+ * Where agents come from: clone edges, per-template dashboards (seed story
+ * C7) and an owner's agents with their lineage. Served by the lineage
+ * service, which the claims service feeds through a durable outbox
+ * (LineageEventService); it never sees memory or summaries.
  *
  * @generated from service convos.pool.v1.LineageService
  */
 export const LineageService: GenService<{
   /**
-   * The instance's ancestors (nearest first) and direct children.
+   * The instance's ancestors (nearest first), its children and the whole
+   * tree below it. Its owner, or its template's creator.
    *
    * @generated from rpc convos.pool.v1.LineageService.GetLineage
    */
@@ -138,14 +318,24 @@ export const LineageService: GenService<{
     output: typeof GetLineageResponseSchema;
   },
   /**
-   * Every instance of a template, for its creator (seed story C7).
+   * Counts for a template's creator: live agents, clones, depth, agents per owner.
    *
-   * @generated from rpc convos.pool.v1.LineageService.ListTemplateInstances
+   * @generated from rpc convos.pool.v1.LineageService.GetTemplateDashboard
    */
-  listTemplateInstances: {
+  getTemplateDashboard: {
     methodKind: "unary";
-    input: typeof ListTemplateInstancesRequestSchema;
-    output: typeof ListTemplateInstancesResponseSchema;
+    input: typeof GetTemplateDashboardRequestSchema;
+    output: typeof GetTemplateDashboardResponseSchema;
+  },
+  /**
+   * An owner's agents (live and ended) with their parents and children.
+   *
+   * @generated from rpc convos.pool.v1.LineageService.ListOwnerLineage
+   */
+  listOwnerLineage: {
+    methodKind: "unary";
+    input: typeof ListOwnerLineageRequestSchema;
+    output: typeof ListOwnerLineageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_lineage_service, 0);

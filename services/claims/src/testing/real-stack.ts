@@ -17,7 +17,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
@@ -72,7 +71,6 @@ export class RealStack {
   claimsDatabaseUrl = "";
   templatesSc: ServiceClient<typeof TemplateService> | undefined;
   claimsSc: ServiceClient<typeof ClaimService> | undefined;
-  lineageSc: ServiceClient<typeof LineageService> | undefined;
   private claimsPort = 0;
 
   constructor(private readonly opts: RealStackOptions) {}
@@ -105,7 +103,6 @@ export class RealStack {
     await this.startHost();
     await this.startClaims();
     this.claimsSc = createServiceClient(ClaimService, this.claims!.url, this.creds.gateway);
-    this.lineageSc = createServiceClient(LineageService, this.claims!.url, this.creds.gateway);
     this.ready = await cliReady;
   }
 
@@ -142,7 +139,7 @@ export class RealStack {
 
   /** Stops what started, in reverse, releases the port lock and removes the directory. */
   async close(): Promise<void> {
-    for (const sc of [this.templatesSc, this.claimsSc, this.lineageSc]) sc?.close();
+    for (const sc of [this.templatesSc, this.claimsSc]) sc?.close();
     await this.claims?.close();
     await this.host?.close();
     await this.templates?.close();

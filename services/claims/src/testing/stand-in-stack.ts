@@ -19,7 +19,6 @@ import pg from "pg";
 import { expect } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createLogger, createServiceClient, generateServiceCredentials, openDatabase, type Database, type LimitConfig } from "@convos-pool/kit";
@@ -59,7 +58,6 @@ export class StandInStack {
   /** The claims service and its clients: new ones after `startClaims` again. */
   claims!: RunningClaimsService;
   claimsClient!: Client<typeof ClaimService>;
-  lineageClient!: Client<typeof LineageService>;
   syncClient!: Client<typeof TemplateSyncService>;
   templatesClient!: Client<typeof TemplateService>;
   /** The claims database, opened by the test. */
@@ -111,11 +109,9 @@ export class StandInStack {
     });
     for (const sc of this.claimsServiceClients) sc.close();
     const claimsSc = createServiceClient(ClaimService, this.claims.url, this.creds.gateway);
-    const lineageSc = createServiceClient(LineageService, this.claims.url, this.creds.gateway);
     const syncSc = createServiceClient(TemplateSyncService, this.claims.url, this.creds.templates);
-    this.claimsServiceClients = [claimsSc, lineageSc, syncSc];
+    this.claimsServiceClients = [claimsSc, syncSc];
     this.claimsClient = claimsSc.client;
-    this.lineageClient = lineageSc.client;
     this.syncClient = syncSc.client;
   }
 

@@ -362,11 +362,11 @@ const TEMPLATE_INSTANCES_FIELDS: Record<string, string> = { live_only: "live", p
  * as the other claims paths.
  */
 const listTemplateInstances: Handler = async (r, deps) => {
-  if (!deps.lineage) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
+  if (!deps.claims) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
   const q = query(r, ["live", "limit", "cursor"]);
   const liveOnly = queryBool(q, "live");
   try {
-    const res = await deps.lineage.listTemplateInstances(
+    const res = await deps.claims.listTemplateInstances(
       { templateId: r.id, liveOnly, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
       r.call,
     );

@@ -1,4 +1,4 @@
-// LineageService as the claims service serves it (lineage.ts): over gRPC,
+// ClaimService.ListTemplateInstances, the creator's dashboard list: over gRPC,
 // the real template service in-process (its own test database) deciding who
 // sees which template, the real claims service on real PostgreSQL making the
 // claims. The instance host is the TEST STAND-IN (testing/stand-in-host.ts):
@@ -9,9 +9,8 @@ import { randomBytes } from "node:crypto";
 import { Code, type Client } from "@connectrpc/connect";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createServiceClient, fieldViolations, type TemplateContentJson } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
@@ -19,12 +18,11 @@ import type { RunningClaimsService } from "./server.js";
 import { as, expectCode } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
 
-const stack = new StandInStack({ name: "lineage", smsRange: "+15550600000..+15550600019" });
+const stack = new StandInStack({ name: "template-instances", smsRange: "+15550600000..+15550600019" });
 const { seedIdle } = stack;
 let claims: RunningClaimsService;
 let templatesClient: Client<typeof TemplateService>;
 let claimsClient: Client<typeof ClaimService>;
-let lineage: Client<typeof LineageService>;
 let sql: pg.Client;
 
 const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility: "public" | "private" = "public") =>
@@ -40,12 +38,12 @@ async function claim(requester: TestIdentity, templateId: string): Promise<strin
 
 beforeAll(async () => {
   await stack.start();
-  ({ claims, templatesClient, claimsClient, lineageClient: lineage, sql } = stack);
+  ({ claims, templatesClient, claimsClient, sql } = stack);
 });
 
 afterAll(() => stack.close());
 
-describe("LineageService.ListTemplateInstances", () => {
+describe("ClaimService.ListTemplateInstances", () => {
   it("gives the creator a template's instances with a count, in pages, live ones or all", async () => {
     const creator = newIdentity();
     const users = [newIdentity(), newIdentity(), newIdentity()];
@@ -60,7 +58,7 @@ describe("LineageService.ListTemplateInstances", () => {
     const own = await claim(creator, secret.id);
     const newestFirst = [...ids].reverse();
 
-    const all = await lineage.listTemplateInstances({ templateId: t.id }, as(creator));
+    const all = await claimsClient.listTemplateInstances({ templateId: t.id }, as(creator));
     expect(all.totalCount).toBe(4n);
     expect(all.instances.map((i) => i.id)).toEqual(newestFirst);
     expect(all.instances.map((i) => i.ownerId)).toEqual([users[2], users[0], users[1], users[0]].map((u) => u!.inboxId));
@@ -69,11 +67,11 @@ describe("LineageService.ListTemplateInstances", () => {
     expect(all.nextPageToken).toBe("");
 
     // Keyset pages; the count is of the whole listing, on every page.
-    const p1 = await lineage.listTemplateInstances({ templateId: t.id, pageSize: 3 }, as(creator));
+    const p1 = await claimsClient.listTemplateInstances({ templateId: t.id, pageSize: 3 }, as(creator));
     expect(p1.instances.map((i) => i.id)).toEqual(newestFirst.slice(0, 3));
     expect(p1.totalCount).toBe(4n);
     expect(p1.nextPageToken).not.toBe("");
-    const p2 = await lineage.listTemplateInstances({ templateId: t.id, pageSize: 3, pageToken: p1.nextPageToken }, as(creator));
+    const p2 = await claimsClient.listTemplateInstances({ templateId: t.id, pageSize: 3, pageToken: p1.nextPageToken }, as(creator));
     expect(p2.instances.map((i) => i.id)).toEqual(newestFirst.slice(3));
     expect(p2.totalCount).toBe(4n);
     expect(p2.nextPageToken).toBe("");
@@ -81,24 +79,24 @@ describe("LineageService.ListTemplateInstances", () => {
     // live_only: a dead and a crashed instance are not live, though they were instances of the template.
     await sql.query(`update instances set state = 'dead' where id = $1`, [ids[1]]);
     await sql.query(`update instances set state = 'crashed' where id = $1`, [ids[3]]);
-    const live = await lineage.listTemplateInstances({ templateId: t.id, liveOnly: true }, as(creator));
+    const live = await claimsClient.listTemplateInstances({ templateId: t.id, liveOnly: true }, as(creator));
     expect(live.instances.map((i) => i.id)).toEqual([ids[2], ids[0]]);
     expect(live.totalCount).toBe(2n);
-    const live1 = await lineage.listTemplateInstances({ templateId: t.id, liveOnly: true, pageSize: 1 }, as(creator));
+    const live1 = await claimsClient.listTemplateInstances({ templateId: t.id, liveOnly: true, pageSize: 1 }, as(creator));
     expect(live1.instances.map((i) => i.id)).toEqual([ids[2]]);
     expect(live1.totalCount).toBe(2n);
-    const live2 = await lineage.listTemplateInstances({ templateId: t.id, liveOnly: true, pageSize: 1, pageToken: live1.nextPageToken }, as(creator));
+    const live2 = await claimsClient.listTemplateInstances({ templateId: t.id, liveOnly: true, pageSize: 1, pageToken: live1.nextPageToken }, as(creator));
     expect(live2.instances.map((i) => i.id)).toEqual([ids[0]]);
     expect(live2.nextPageToken).toBe("");
-    const ever = await lineage.listTemplateInstances({ templateId: t.id }, as(creator));
+    const ever = await claimsClient.listTemplateInstances({ templateId: t.id }, as(creator));
     expect(ever.totalCount).toBe(4n);
     expect(ever.instances.map((i) => i.state)).toEqual([InstanceState.CRASHED, InstanceState.CLAIMED, InstanceState.DEAD, InstanceState.CLAIMED]);
 
     // The creator's private template is theirs to list.
-    const mine = await lineage.listTemplateInstances({ templateId: secret.id }, as(creator));
+    const mine = await claimsClient.listTemplateInstances({ templateId: secret.id }, as(creator));
     expect(mine.instances.map((i) => i.id)).toEqual([own]);
     expect(mine.totalCount).toBe(1n);
-    const none = await lineage.listTemplateInstances({ templateId: (await createTemplate(creator)).id }, as(creator));
+    const none = await claimsClient.listTemplateInstances({ templateId: (await createTemplate(creator)).id }, as(creator));
     expect(none).toMatchObject({ instances: [], totalCount: 0n, nextPageToken: "" });
   });
 
@@ -111,38 +109,36 @@ describe("LineageService.ListTemplateInstances", () => {
     await seedIdle(1);
     await claim(claimer, pub.id);
 
-    await expectCode(lineage.listTemplateInstances({ templateId: pub.id }), Code.Unauthenticated);
+    await expectCode(claimsClient.listTemplateInstances({ templateId: pub.id }), Code.Unauthenticated);
     // A public template is visible to anyone: saying it is not theirs gives nothing away.
-    await expectCode(lineage.listTemplateInstances({ templateId: pub.id }, as(stranger)), Code.PermissionDenied);
+    await expectCode(claimsClient.listTemplateInstances({ templateId: pub.id }, as(stranger)), Code.PermissionDenied);
     // Owning one of its instances does not make one its creator.
-    await expectCode(lineage.listTemplateInstances({ templateId: pub.id }, as(claimer)), Code.PermissionDenied);
+    await expectCode(claimsClient.listTemplateInstances({ templateId: pub.id }, as(claimer)), Code.PermissionDenied);
     // A private template of someone else is exactly as a missing one.
-    const hidden = await expectCode(lineage.listTemplateInstances({ templateId: secret.id }, as(stranger)), Code.NotFound);
-    const missing = await expectCode(lineage.listTemplateInstances({ templateId: "tmpl_0000000000000000" }, as(stranger)), Code.NotFound);
+    const hidden = await expectCode(claimsClient.listTemplateInstances({ templateId: secret.id }, as(stranger)), Code.NotFound);
+    const missing = await expectCode(claimsClient.listTemplateInstances({ templateId: "tmpl_0000000000000000" }, as(stranger)), Code.NotFound);
     expect(hidden.rawMessage.replace(secret.id, "ID")).toBe(missing.rawMessage.replace("tmpl_0000000000000000", "ID"));
   });
 
   it("names the field of a bad request", async () => {
     const creator = newIdentity();
     const t = await createTemplate(creator);
-    const cases: Array<[Parameters<typeof lineage.listTemplateInstances>[0], string]> = [
+    const cases: Array<[Parameters<typeof claimsClient.listTemplateInstances>[0], string]> = [
       [{ templateId: "nope" }, "template_id"],
       [{ templateId: t.id, pageToken: "garbage" }, "page_token"],
       [{ templateId: t.id, pageSize: 101 }, "page_size"],
       [{ templateId: t.id, pageSize: -1 }, "page_size"],
     ];
     for (const [req, field] of cases) {
-      const err = await expectCode(lineage.listTemplateInstances(req, as(creator)), Code.InvalidArgument);
+      const err = await expectCode(claimsClient.listTemplateInstances(req, as(creator)), Code.InvalidArgument);
       expect(fieldViolations(err).map((v) => v.field)).toEqual([field]);
     }
   });
 
-  it("answers GetLineage UNIMPLEMENTED for now, and refuses calls without the gateway's credential", async () => {
-    const err = await expectCode(lineage.getLineage({ instanceId: "inst_0000000000000000" }), Code.Unimplemented);
-    expect(err.rawMessage).toMatch(/not implemented yet/);
-    const outsider = createServiceClient(LineageService, claims.url, { token: "wrong-token" }).client;
+  it("refuses calls without the gateway's credential", async () => {
+    const outsider = createServiceClient(ClaimService, claims.url, { token: "wrong-token" }).client;
     await expectCode(outsider.listTemplateInstances({ templateId: "tmpl_0000000000000000" }), Code.Unauthenticated);
-    const host = createServiceClient(LineageService, claims.url, stack.creds["instance-host"]).client;
+    const host = createServiceClient(ClaimService, claims.url, stack.creds["instance-host"]).client;
     await expectCode(host.listTemplateInstances({ templateId: "tmpl_0000000000000000" }), Code.PermissionDenied);
   });
 });
