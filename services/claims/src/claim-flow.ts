@@ -4,23 +4,37 @@
  * instance atomically (within the owner's caps, holdings.ts), provision the
  * pool tools, configure the instance, join it to the conversation, make the
  * requester its owner. Any failure on the way rolls back (docs/claims.md).
+ *
+ * A clone with context (seed 000's "Instance Sharing", steps 4 to 11) is the
+ * same claim of the parent's template, with the parent's model and user
+ * config unless overridden, fresh pool tools, and the parent named to the
+ * child; once the child has joined, the parent is asked for its summary,
+ * which it sends the child directly (instance/src/clone.ts). The pool's
+ * requester == owner check is a fast rejection only: the parent and the
+ * child check the owner's signature themselves. A summary that does not come
+ * leaves a working fresh agent, its inheritance `failed` with the reason.
  */
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { ConfigureRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { CloneAuthorizationSchema, CloneSummaryRequestSchema, ConfigureRequestSchema, TransferOwnerRequestSchema, type CloneAuthorization } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { InheritanceSchema, InheritanceState, type Inheritance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { TemplateStatus, Visibility, type SignedTemplate, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   INBOX_ID_PATTERN,
   RateLimit,
+  canonicalCarry,
+  cloneFields,
   consumeNonce,
   contentToJson,
   failedPrecondition,
+  fieldViolations,
   invalidArgument,
   invalidArguments,
   notFound,
+  permissionDenied,
   unauthenticated,
   type FieldViolationInfo,
   type LimitConfig,
@@ -31,8 +45,12 @@ import {
 } from "@convos-pool/kit";
 import {
   claimIdleInstance,
+  agentForFlow,
   completeClaim,
   endClaim,
+  failStalePending,
+  settleInheritance,
+  type FlowAgent,
   insertProvisionedTool,
   markRemoved,
   takeStaleClaims,
@@ -43,8 +61,10 @@ import {
 } from "./claim-sql.js";
 import { claimWithinCaps } from "./holdings.js";
 import { proveRequester, type Proof } from "./proof.js";
+import { INSTANCE_ID_PATTERN } from "./queries.js";
 import { ProvisioningError, type ToolProviders } from "./providers/types.js";
-import type { InstanceRuntime } from "./runtime.js";
+import type { InstanceRef, InstanceRuntime } from "./runtime.js";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SecretBox, secretAad } from "./secrets.js";
 import { ToolReleaser } from "./tool-release.js";
 
@@ -103,6 +123,8 @@ interface ClaimInput {
   invite: string;
   model: string;
   userConfig: Record<string, string>;
+  /** A clone: the kinds that carry, canonical. */
+  carry: string[];
 }
 
 /** Field checks that need no template: required fields, formats, sizes. */
@@ -111,8 +133,9 @@ export function checkClaimRequest(req: ClaimRequest): ClaimInput {
   const bad = (field: string, description: string) => v.push({ field, description });
   if (!req.requester) bad("requester", "is required: the XMTP inbox ID of who adds the agent");
   else if (!INBOX_ID_PATTERN.test(req.requester)) bad("requester", "must be an XMTP inbox ID (64 lower-case hex characters)");
-  if (!req.templateId) bad("template_id", "is required");
-  else if (!TEMPLATE_ID_PATTERN.test(req.templateId)) bad("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+  if (!req.templateId) {
+    if (!req.cloneFrom) bad("template_id", "is required");
+  } else if (!TEMPLATE_ID_PATTERN.test(req.templateId)) bad("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
   if (!req.conversationInvite.trim()) bad("conversation_invite", "is required: the Convos invite link (or slug) of the conversation");
   else if (req.conversationInvite.length > MAX_INVITE) bad("conversation_invite", `must be at most ${MAX_INVITE} characters`);
   if (req.model && (req.model.length > MAX_MODEL || !MODEL_PATTERN.test(req.model))) {
@@ -121,11 +144,22 @@ export function checkClaimRequest(req: ClaimRequest): ClaimInput {
   for (const [key, value] of Object.entries(req.userConfig)) {
     if (value.length > MAX_USER_VALUE) bad(`user_config.${key}`, `must be at most ${MAX_USER_VALUE} characters`);
   }
+  let carry: string[] = [];
   if (!req.cloneFrom) {
     if (req.contextPrompt) bad("context_prompt", "is only for a clone (with clone_from)");
     if (req.ownerSignature) bad("owner_signature", "is only for a clone (with clone_from)");
-  } else if (req.contextPrompt.length > MAX_CONTEXT_PROMPT) {
-    bad("context_prompt", `must be at most ${MAX_CONTEXT_PROMPT} characters`);
+    if (req.carry.length > 0) bad("carry", "is only for a clone (with clone_from)");
+  } else {
+    if (!INSTANCE_ID_PATTERN.test(req.cloneFrom)) bad("clone_from", 'must be an instance id such as "inst_" followed by 16 letters or digits');
+    if (req.contextPrompt.length > MAX_CONTEXT_PROMPT) bad("context_prompt", `must be at most ${MAX_CONTEXT_PROMPT} characters`);
+    if (!req.ownerSignature) bad("owner_signature", "is required for a clone: the parent's owner signs CloneAgent (docs/signatures.md)");
+    if (req.signature) bad("signature", "a clone is signed with owner_signature (CloneAgent) alone");
+    try {
+      carry = canonicalCarry(req.carry);
+    } catch (err) {
+      const first = fieldViolationsOf(err)[0];
+      if (first) v.push(first);
+    }
   }
   if (v.length > 0) throw invalidArguments(v);
   return {
@@ -134,7 +168,38 @@ export function checkClaimRequest(req: ClaimRequest): ClaimInput {
     invite: req.conversationInvite.trim(),
     model: req.model,
     userConfig: { ...req.userConfig },
+    carry,
   };
+}
+
+/** The violations an error carries (canonicalCarry's INVALID_ARGUMENT). */
+function fieldViolationsOf(err: unknown): FieldViolationInfo[] {
+  return fieldViolations(ConnectError.from(err)).map((f) => ({ field: f.field, description: f.description }));
+}
+
+/**
+ * A clone's model: the one asked for (as for a fresh claim), else the
+ * parent's when its owner chose it and the newest release still allows a
+ * choice, else the release's default.
+ */
+export function carriedModel(templateId: string, model: ModelJson, parent: Pick<FlowAgent, "model" | "modelOverridden">, requested: string): { model: string; overridden: boolean } {
+  if (requested) return chooseModel(templateId, model, requested);
+  if (parent.modelOverridden && parent.model && model.allow_override) return { model: parent.model, overridden: true };
+  return { model: model.default, overridden: false };
+}
+
+/** A clone's user config: the parent's values the newest release still asks for, overridden by those given. */
+export function carriedUserConfig(tools: ToolJson[], parent: Record<string, string>, given: Record<string, string>): Record<string, string> {
+  const asked = new Set(tools.filter((t) => t.provisioning === "user").map((t) => t.id));
+  const carried = Object.fromEntries(Object.entries(parent).filter(([k]) => asked.has(k)));
+  return { ...carried, ...given };
+}
+
+/** A clone on its way: the parent, the owner's authorization (passed to the parent as signed), the kinds that carry. */
+interface Clone {
+  parent: FlowAgent;
+  auth: CloneAuthorization;
+  carry: string[];
 }
 
 /**
@@ -191,37 +256,40 @@ export class ClaimFlow {
    * Claims an agent for `req.requester`, who must be proven: `caller` (the
    * signed-in person the gateway forwarded) or the claim's own signature.
    */
-  async claim(req: ClaimRequest, caller?: string): Promise<{ instanceId: string }> {
+  async claim(req: ClaimRequest, caller?: string): Promise<{ instanceId: string; inheritance?: Inheritance }> {
     const input = checkClaimRequest(req);
+    let clone: Clone | undefined;
+    let proof: Proof;
     if (req.cloneFrom) {
-      throw new ConnectError(
-        "clone_from: cloning an instance with its context is not implemented yet; leave clone_from empty to add a fresh agent",
-        Code.Unimplemented,
-      );
+      ({ clone, proof } = await this.prepareClone(req, input, caller));
+    } else {
+      proof = await proveRequester(this.deps.verifier, { ...input, conversationInvite: req.conversationInvite, signature: req.signature }, caller);
     }
-    const proof = await proveRequester(
-      this.deps.verifier,
-      { ...input, conversationInvite: req.conversationInvite, signature: req.signature },
-      caller,
-    );
     await this.perCaller.take(input.requester);
+    const templateId = clone ? clone.parent.templateId! : input.templateId;
 
     // Step 4: visibility. A private template of someone else is NOT_FOUND,
     // exactly as a missing one (its id is its creator's secret).
-    const { template, release } = await this.deps.templates.getTemplate(input.templateId);
-    if (!visibleTo(template, input.requester)) throw notFound(`template ${input.templateId}`);
+    const { template, release } = await this.deps.templates.getTemplate(templateId);
+    if (!visibleTo(template, input.requester)) throw notFound(`template ${templateId}`);
     if (template.status === TemplateStatus.ARCHIVED) {
-      throw failedPrecondition(`template ${input.templateId} is archived: it cannot be added to conversations`);
+      throw failedPrecondition(`template ${templateId} is archived: it cannot be added to conversations`);
     }
     // What the agent will run on: the signed release, not the row around it.
-    if (!release.content) throw new ConnectError(`template ${input.templateId} came without content`, Code.Internal);
+    if (!release.content) throw new ConnectError(`template ${templateId} came without content`, Code.Internal);
     const content = contentToJson(release.content);
-    const userConfig = checkUserConfig(input.templateId, content.tools, input.userConfig);
-    const { model, overridden } = chooseModel(input.templateId, content.model, input.model);
+    const userConfig = checkUserConfig(
+      templateId,
+      content.tools,
+      clone ? carriedUserConfig(content.tools, clone.parent.userConfig, input.userConfig) : input.userConfig,
+    );
+    const { model, overridden } = clone
+      ? carriedModel(templateId, content.model, clone.parent, input.model)
+      : chooseModel(templateId, content.model, input.model);
     const poolTools = content.tools.filter((t) => t.provisioning === "pool");
     const providers = poolTools.map((t) => {
       const p = this.deps.providers.get(t.id);
-      if (!p) throw failedPrecondition(`template ${input.templateId} needs tool "${t.id}", which this pool cannot provision`);
+      if (!p) throw failedPrecondition(`template ${templateId} needs tool "${t.id}", which this pool cannot provision`);
       return p;
     });
 
@@ -275,6 +343,8 @@ export class ClaimFlow {
           modelOverridden: overridden,
           tools: provisioned.map((t) => ({ toolId: t.toolId, handle: t.handle, secrets: t.secrets })),
           userConfig,
+          // A clone learns who its parent is: it takes a summary only from that inbox, checked against the seed.
+          ...(clone ? { parent: { instanceId: clone.parent.id, inboxId: clone.parent.inboxId, walletIndex: clone.parent.walletIndex } } : {}),
         }),
       );
 
@@ -289,17 +359,80 @@ export class ClaimFlow {
         claimId,
         ownerId: input.requester,
         conversationId,
+        ...(clone ? { clone: { parentInstanceId: clone.parent.id, carry: clone.carry.join(",") } } : {}),
       });
       if (!done) throw new ConnectError("the claim took too long and was abandoned; try again", Code.Aborted);
     } catch (err) {
       await this.rollback(instance, claimId, provisioned, stage, err);
       throw claimFailure(stage, err);
     }
-    this.deps.log.info("claimed", { instanceId: instance.id, templateId: template.id, tools: provisioned.length });
+    this.deps.log.info("claimed", { instanceId: instance.id, templateId: template.id, tools: provisioned.length, parentInstanceId: clone?.parent.id });
     if (this.deps.recordUse) {
       this.deps.recordUse(template.id).catch((err: unknown) => this.deps.log.warn("usage count not recorded", { templateId: template.id, err }));
     }
-    return { instanceId: instance.id };
+    // Steps 11 to 15: the parent sends its summary to the child, past the pool.
+    const inheritance = clone ? await this.askParent(clone, instance) : undefined;
+    return { instanceId: instance.id, ...(inheritance ? { inheritance } : {}) };
+  }
+
+  /**
+   * A clone's checks before anything is taken: the owner's CloneAgent
+   * signature over exactly this clone (also the requester's proof, and its
+   * nonce spent with the claim), then the fast requester == owner check (a
+   * parent that is not the requester's is NOT_FOUND, as a missing one).
+   */
+  private async prepareClone(req: ClaimRequest, input: ClaimInput, caller: string | undefined): Promise<{ clone: Clone; proof: Proof }> {
+    if (caller !== undefined && caller !== input.requester) {
+      throw permissionDenied("requester must be the signed-in caller: the requester becomes the agent's owner");
+    }
+    const auth = create(CloneAuthorizationSchema, {
+      ownerId: input.requester,
+      parentInstanceId: req.cloneFrom,
+      conversationInvite: input.invite,
+      contextPrompt: req.contextPrompt,
+      carry: input.carry,
+      model: req.model,
+      userConfig: req.userConfig,
+      signature: req.ownerSignature,
+    });
+    const verified = await this.deps.verifier.verify("CloneAgent", cloneFields(auth), req.ownerSignature, "owner_signature");
+    const parent = await agentForFlow(this.deps.em.fork(), req.cloneFrom);
+    if (!parent || parent.ownerId !== input.requester || !["claimed", "crashed"].includes(parent.state) || !parent.templateId) {
+      throw notFound(`instance ${req.cloneFrom}`);
+    }
+    if (parent.state !== "claimed") throw failedPrecondition(`clone_from: instance ${parent.id} is not running right now (its host lost it); try again when it is back`);
+    if (input.templateId && input.templateId !== parent.templateId) {
+      throw invalidArgument("template_id", `a clone runs its parent's template (${parent.templateId}); leave it empty`);
+    }
+    return { clone: { parent, auth, carry: input.carry }, proof: { nonce: verified.nonce, purpose: "CloneAgent" } };
+  }
+
+  /**
+   * Asks the parent for its summary (CloneSummary) and records the outcome
+   * on the child: sent, or failed with why (the parent's refusal as it said
+   * it, or that it did not answer). Never the summary: the pool has none.
+   */
+  private async askParent(clone: Clone, child: ClaimedInstance): Promise<Inheritance> {
+    const carry = clone.carry;
+    try {
+      const res = await this.deps.runtime.cloneSummary(
+        clone.parent,
+        create(CloneSummaryRequestSchema, { childInstanceId: child.id, childInboxId: child.inboxId, childWalletIndex: child.walletIndex, authorization: clone.auth }),
+      );
+      await settleInheritance(this.deps.em.fork(), child.id, { state: "sent" });
+      this.deps.log.info("clone summary sent by the parent", { instanceId: child.id, parentInstanceId: clone.parent.id, entries: res.entries, via: res.via });
+      return create(InheritanceSchema, { state: InheritanceState.SENT, carry });
+    } catch (err) {
+      const e = ConnectError.from(err);
+      const error = [Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded, Code.Canceled].includes(e.code)
+        ? "the parent agent did not answer; this agent works without its summary"
+        : `the parent agent refused to send its summary: ${e.rawMessage}`;
+      await settleInheritance(this.deps.em.fork(), child.id, { state: "failed", error }).catch((dbErr: unknown) =>
+        this.deps.log.error("a clone's inheritance could not be recorded", { instanceId: child.id, err: dbErr }),
+      );
+      this.deps.log.warn("clone summary not sent", { instanceId: child.id, parentInstanceId: clone.parent.id, code: Code[e.code], reason: e.rawMessage });
+      return create(InheritanceSchema, { state: InheritanceState.FAILED, carry, error });
+    }
   }
 
   /**
@@ -358,11 +491,26 @@ export class ClaimFlow {
     };
     if (!proof.nonce) return take(this.deps.em.fork());
     return this.deps.em.fork().transactional(async (tx) => {
-      if (!(await consumeNonce(tx, { nonce: proof.nonce!, inboxId: params.ownerId, purpose: "ClaimAgent" }))) {
-        throw unauthenticated("signature.nonce: already used; every signed request needs a fresh nonce");
+      if (!(await consumeNonce(tx, { nonce: proof.nonce!, inboxId: params.ownerId, purpose: proof.purpose ?? "ClaimAgent" }))) {
+        const field = proof.purpose === "CloneAgent" ? "owner_signature" : "signature";
+        throw unauthenticated(`${field}.nonce: already used; every signed request needs a fresh nonce`);
       }
       return take(tx);
     });
+  }
+
+  /** Asks the agent to take its new owner (it checks both signatures); the caller records it after. */
+  async transferOwner(instance: InstanceRef, req: { ownerId: string; newOwnerId: string; offer: Signature; acceptance: Signature }): Promise<void> {
+    try {
+      await this.deps.runtime.transferOwner(instance, create(TransferOwnerRequestSchema, req));
+    } catch (err) {
+      const e = ConnectError.from(err);
+      if ([Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded].includes(e.code)) {
+        throw new ConnectError("the agent's host did not answer; nothing changed, try again", Code.Unavailable);
+      }
+      // The agent's own refusal (a signature that does not check out), as it said it.
+      throw new ConnectError(`the agent refused the transfer: ${e.rawMessage}`, e.code);
+    }
   }
 
   /**
@@ -398,6 +546,8 @@ export class ClaimFlow {
    */
   async sweep(): Promise<{ staleClaims: number; toolsReleased: number }> {
     const stale = await takeStaleClaims(this.deps.em.fork(), this.staleClaimSeconds);
+    // A parent asked in a claims process that died: its owner's signature has expired by now.
+    await failStalePending(this.deps.em.fork(), 600);
     for (const instance of stale) await this.deps.runtime.release(instance).catch(() => {});
     const tools = await toolsToRelease(this.deps.em.fork(), stale.map((s) => s.id));
     let released = 0;

@@ -90,17 +90,91 @@ interface RunResult {
  */
 export async function completeClaim(
   em: EntityManager,
-  p: { instanceId: string; claimId: string; ownerId: string; conversationId: string },
+  p: { instanceId: string; claimId: string; ownerId: string; conversationId: string; clone?: { parentInstanceId: string; carry: string } },
 ): Promise<boolean> {
   const res = await em.execute<RunResult>(
     // Due for instruction sync at once when a newer release arrived while it was being claimed.
+    // The lineage outbox's trigger records the claim (migration 0005): the clone's parent is set here, with the state.
     `update instances set state = 'claimed', owner_id = ?, conversation_id = ?, claimed_at = now(), updated_at = now(),
        claim_id = null, claim_started_at = null,
+       parent_instance_id = ?, inheritance_state = ?, inheritance_carry = ?, inheritance_error = null,
        sync_next_at = case when exists (
            select 1 from template_releases r where r.template_id = instances.template_id and r.version > instances.template_version)
          then now() end
      where id = ? and claim_id = ? and state = 'claiming'`,
-    [p.ownerId, p.conversationId, p.instanceId, p.claimId],
+    [p.ownerId, p.conversationId, p.clone?.parentInstanceId ?? null, p.clone ? "pending" : null, p.clone?.carry ?? "", p.instanceId, p.claimId],
+    "run",
+  );
+  return res.affectedRows === 1;
+}
+
+/** An agent as the clone and transfer flows need it: where it runs, whose it is, what it runs. */
+export interface FlowAgent extends ClaimedInstance {
+  state: string;
+  ownerId: string | null;
+  templateId: string | null;
+  model: string | null;
+  modelOverridden: boolean;
+  userConfig: Record<string, string>;
+}
+
+export async function agentForFlow(em: EntityManager, instanceId: string): Promise<FlowAgent | undefined> {
+  const [r] = await em.execute<(ClaimedRow & { state: string; owner_id: string | null; template_id: string | null; model: string | null; model_overridden: boolean; user_config: Record<string, string> | string })[]>(
+    `select id, host_url, inbox_id, wallet_index, state, owner_id, template_id, model, model_overridden, user_config from instances where id = ?`,
+    [instanceId],
+  );
+  if (!r) return undefined;
+  return {
+    id: r.id,
+    hostUrl: r.host_url,
+    inboxId: r.inbox_id,
+    walletIndex: Number(r.wallet_index),
+    state: r.state,
+    ownerId: r.owner_id,
+    templateId: r.template_id,
+    model: r.model,
+    modelOverridden: r.model_overridden,
+    userConfig: typeof r.user_config === "string" ? (JSON.parse(r.user_config) as Record<string, string>) : r.user_config,
+  };
+}
+
+/** Where a clone's summary stands: sent, or failed with the reason (never the summary). Only while pending. */
+export async function settleInheritance(em: EntityManager, instanceId: string, outcome: { state: "sent" | "failed"; error?: string }): Promise<void> {
+  await em.execute(
+    `update instances set inheritance_state = ?, inheritance_error = ?, updated_at = now() where id = ? and inheritance_state = 'pending'`,
+    [outcome.state, outcome.error ?? null, instanceId],
+    "run",
+  );
+}
+
+/** Clones whose claims process died while it waited for the parent: failed, with the reason. */
+export async function failStalePending(em: EntityManager, olderThanSeconds: number): Promise<number> {
+  const res = await em.execute<RunResult>(
+    `update instances set inheritance_state = 'failed',
+       inheritance_error = 'the pool stopped before the parent answered; the agent works without its summary'
+     where inheritance_state = 'pending' and claimed_at < now() - make_interval(secs => ?)`,
+    [olderThanSeconds],
+    "run",
+  );
+  return res.affectedRows ?? 0;
+}
+
+/** Records an owner's transfer offer; false when it is not the owner's live agent. */
+export async function offerTransfer(em: EntityManager, instanceId: string, ownerId: string, offer: unknown): Promise<boolean> {
+  const res = await em.execute<RunResult>(
+    `update instances set pending_transfer = ?::jsonb, updated_at = now() where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
+    [JSON.stringify(offer), instanceId, ownerId],
+    "run",
+  );
+  return res.affectedRows === 1;
+}
+
+/** The new owner takes it (the agent already did): false when the offer changed meanwhile. */
+export async function completeTransfer(em: EntityManager, instanceId: string, fromOwnerId: string, newOwnerId: string): Promise<boolean> {
+  const res = await em.execute<RunResult>(
+    `update instances set owner_id = ?, pending_transfer = null, updated_at = now()
+     where id = ? and owner_id = ? and pending_transfer->>'newOwnerId' = ? and state in ('claimed', 'crashed')`,
+    [newOwnerId, instanceId, fromOwnerId, newOwnerId],
     "run",
   );
   return res.affectedRows === 1;
@@ -155,7 +229,7 @@ export async function takeStaleClaims(em: EntityManager, olderThanSeconds: numbe
  */
 export async function markRemoved(em: EntityManager, instanceId: string, ownerId: string): Promise<InstanceRef | undefined> {
   const rows = await em.execute<ClaimedRow[]>(
-    `update instances set state = 'dead', pinned = false, sync_next_at = null, updated_at = now()
+    `update instances set state = 'dead', pinned = false, sync_next_at = null, updated_at = now(), end_reason = 'removed by its owner'
      where id = ? and owner_id = ? and state in ('claimed', 'crashed')
      returning id, host_url, inbox_id, wallet_index`,
     [instanceId, ownerId],

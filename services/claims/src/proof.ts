@@ -19,6 +19,8 @@ import {
 /** A signature's nonce to spend with the change, or none (a session). */
 export interface Proof {
   nonce?: string;
+  /** The signed operation the nonce belongs to; ClaimAgent when absent. */
+  purpose?: "ClaimAgent" | "CloneAgent";
 }
 
 export interface ClaimToProve {

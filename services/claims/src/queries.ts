@@ -8,6 +8,8 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import {
+  InheritanceSchema,
+  InheritanceState,
   InstanceSchema,
   InstanceState,
   InstanceSyncSchema,
@@ -39,6 +41,17 @@ export interface InstanceData {
   /** The newest release the pool holds for the template, if any. */
   releaseVersion: number | null;
   tools: { toolId: string; handle: string }[];
+  inheritanceState: "pending" | "sent" | "failed" | null;
+  inheritanceCarry: string;
+  inheritanceError: string | null;
+  /** The offer of a transfer not yet accepted. */
+  pendingTransfer: PendingTransfer | null;
+}
+
+/** instances.pending_transfer: the owner's TransferAgent offer, kept for the agent to check at acceptance. */
+export interface PendingTransfer {
+  newOwnerId: string;
+  signature: { signature: string; issuedAt: string; nonce: string };
 }
 
 export interface InstancePage {
@@ -48,7 +61,8 @@ export interface InstancePage {
 
 /** An instance with its template's held release: one join (the release's key). */
 const SELECT = `select i.id, i.state, i.inbox_id, i.template_id, i.template_version, i.agent_name, i.owner_id, i.parent_instance_id,
-  i.conversation_id, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error, r.version as release_version
+  i.conversation_id, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error, r.version as release_version,
+  i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer
   from instances i left join template_releases r on r.template_id = i.template_id`;
 
 interface SqlRow {
@@ -68,6 +82,10 @@ interface SqlRow {
   pinned: boolean;
   sync_error: string | null;
   release_version: number | null;
+  inheritance_state: InstanceData["inheritanceState"];
+  inheritance_carry: string;
+  inheritance_error: string | null;
+  pending_transfer: PendingTransfer | string | null;
 }
 
 const fromSql = (r: SqlRow): InstanceData => ({
@@ -88,6 +106,10 @@ const fromSql = (r: SqlRow): InstanceData => ({
   syncError: r.sync_error,
   releaseVersion: r.release_version === null ? null : Number(r.release_version),
   tools: [],
+  inheritanceState: r.inheritance_state,
+  inheritanceCarry: r.inheritance_carry,
+  inheritanceError: r.inheritance_error,
+  pendingTransfer: typeof r.pending_transfer === "string" ? (JSON.parse(r.pending_transfer) as PendingTransfer) : r.pending_transfer,
 });
 
 /** Adds each instance's tool handles (one query for the page). */
@@ -135,7 +157,7 @@ export function listOwnerAgents(em: EntityManager, ownerId: string, opts: { limi
 /**
  * Every instance ever claimed from a template (or only the live ones), newest
  * claim first, with the total count of the listing (not only this page).
- * For the template's creator: LineageService.ListTemplateInstances serves it.
+ * For the template's creator: ClaimService.ListTemplateInstances serves it.
  */
 export async function listTemplateInstances(
   em: EntityManager,
@@ -195,5 +217,19 @@ export function instanceToProto(d: InstanceData): Instance {
     createdAt: timestampFromDate(d.createdAt),
     claimedAt: d.claimedAt ? timestampFromDate(d.claimedAt) : undefined,
     agentName: d.agentName,
+    inheritance: d.inheritanceState
+      ? create(InheritanceSchema, {
+          state: INHERITANCE[d.inheritanceState],
+          carry: d.inheritanceCarry ? d.inheritanceCarry.split(",") : [],
+          error: d.inheritanceError ?? "",
+        })
+      : undefined,
+    pendingOwnerId: d.pendingTransfer?.newOwnerId ?? "",
   });
 }
+
+const INHERITANCE: Record<NonNullable<InstanceData["inheritanceState"]>, InheritanceState> = {
+  pending: InheritanceState.PENDING,
+  sent: InheritanceState.SENT,
+  failed: InheritanceState.FAILED,
+};

@@ -1,5 +1,5 @@
 import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { ConfigureRequest, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { CloneSummaryRequest, ConfigureRequest, ToolCredential, TransferOwnerRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { createServiceClient, type ClientCredentials, type ServiceClient } from "@convos-pool/kit";
@@ -43,6 +43,10 @@ export interface InstanceRuntime {
   updateTemplate(instance: InstanceRef, release: SignedTemplate, tools: ToolCredential[]): Promise<UpdateResult>;
   /** The instance's state and the template version it has applied. */
   health(instance: InstanceRef): Promise<{ state: InstanceState; appliedVersion: number }>;
+  /** Asks a clone's parent to send its summary; the parent checks the owner's signature and the child itself. */
+  cloneSummary(parent: InstanceRef, req: CloneSummaryRequest): Promise<{ entries: number; via: string }>;
+  /** Hands an agent to its new owner; it checks both signatures itself. */
+  transferOwner(instance: InstanceRef, req: TransferOwnerRequest): Promise<void>;
 }
 
 export interface GrpcInstanceRuntimeOptions {
@@ -53,6 +57,8 @@ export interface GrpcInstanceRuntimeOptions {
   joinTimeoutMs?: number;
   releaseTimeoutMs?: number;
   updateTimeoutMs?: number;
+  /** A parent may ask its model for the summary. */
+  cloneSummaryTimeoutMs?: number;
 }
 
 /**
@@ -104,6 +110,15 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   async health(instance: InstanceRef): Promise<{ state: InstanceState; appliedVersion: number }> {
     const res = await this.client(instance.hostUrl).health({}, this.call(instance, 10_000));
     return { state: res.state, appliedVersion: Number(res.appliedTemplateVersion) };
+  }
+
+  async cloneSummary(parent: InstanceRef, req: CloneSummaryRequest): Promise<{ entries: number; via: string }> {
+    const res = await this.client(parent.hostUrl).cloneSummary(req, this.call(parent, this.opts.cloneSummaryTimeoutMs ?? 120_000));
+    return { entries: res.entries, via: res.via };
+  }
+
+  async transferOwner(instance: InstanceRef, req: TransferOwnerRequest): Promise<void> {
+    await this.client(instance.hostUrl).transferOwner(req, this.call(instance, 15_000));
   }
 
   close(): void {

@@ -102,9 +102,13 @@ describe("claim", () => {
     const err = await expectCode(client.claim(claimReq(user, fixed.id, { model: "gpt-oss-120b", userConfig: {} }), as(user)), Code.InvalidArgument);
     expect(fieldViolations(err).map((v) => v.field)).toEqual(["model"]);
     expect(err.message).toContain("does not allow choosing another model");
-    // Clone with context comes later.
-    const clone = await expectCode(client.claim(claimReq(user, t.id, { cloneFrom: "inst_AAAAAAAAAAAAAAAA" }), as(user)), Code.Unimplemented);
-    expect(clone.message).toContain("clone_from");
+    // A clone needs the owner's CloneAgent signature, a well-formed parent id and known kinds; the clone fields need clone_from.
+    const clone = await expectCode(client.claim(claimReq(user, t.id, { cloneFrom: "inst_AAAAAAAAAAAAAAAA" }), as(user)), Code.InvalidArgument);
+    expect(fieldViolations(clone).map((v) => v.field)).toEqual(["owner_signature"]);
+    const badClone = await expectCode(client.claim(claimReq(user, "", { cloneFrom: "nope", carry: ["memories"] }), as(user)), Code.InvalidArgument);
+    expect(fieldViolations(badClone).map((v) => v.field)).toEqual(["clone_from", "owner_signature", "carry[0]"]);
+    const notClone = await expectCode(client.claim(claimReq(user, t.id, { carry: ["training"] }), as(user)), Code.InvalidArgument);
+    expect(fieldViolations(notClone).map((v) => v.field)).toEqual(["carry"]);
     // A signed-in caller can only claim for themselves.
     await expectCode(client.claim(claimReq(user, t.id), as(newIdentity())), Code.PermissionDenied);
 

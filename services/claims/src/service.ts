@@ -1,4 +1,5 @@
-import { toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -22,7 +23,8 @@ import {
   type SignatureVerifier,
 } from "@convos-pool/kit";
 import { TEMPLATE_ID_PATTERN, visibleTo, type ClaimFlow, type TemplateSource, type TemplateWithRelease } from "./claim-flow.js";
-import { getInstance, instanceToProto, listOwnerAgents, listTemplateInstances } from "./queries.js";
+import { agentForFlow, completeTransfer, offerTransfer } from "./claim-sql.js";
+import { getInstance, instanceToProto, listOwnerAgents, listTemplateInstances, type PendingTransfer } from "./queries.js";
 import { proveOwner } from "./proof.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync-sql.js";
 import { describeRelease, type SyncWorker } from "./sync.js";
@@ -57,8 +59,10 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       const caller = callerInboxId(ctx);
       if (caller === undefined) throw unauthenticated("sign in to read your agent");
       const instance = await getInstance(deps.em.fork(), req.instanceId);
-      // Its owner's only: anyone else is told it does not exist (as for private templates).
-      if (!instance || instance.ownerId === null || instance.ownerId !== caller) throw notFound(`instance ${req.instanceId}`);
+      // Its owner's only (and the inbox it is offered to, who must see whose it is to accept it):
+      // anyone else is told it does not exist (as for private templates).
+      const reader = instance && (instance.ownerId === caller || instance.pendingTransfer?.newOwnerId === caller);
+      if (!instance || instance.ownerId === null || !reader) throw notFound(`instance ${req.instanceId}`);
       return { instance: instanceToProto(instance) };
     },
 
@@ -96,12 +100,73 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       return {};
     },
 
-    async transferAgent() {
-      throw new ConnectError("TransferAgent is not implemented yet", Code.Unimplemented);
+    /**
+     * The owner offers the agent to another inbox. The owner's signature is
+     * required even with a session: the agent checks it itself at acceptance.
+     */
+    async transferAgent(req, ctx) {
+      if (!INBOX_ID_PATTERN.test(req.newOwnerId)) throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+      if (!req.ownerSignature) throw unauthenticated("owner_signature: required: the agent checks the owner's TransferAgent itself");
+      const em = deps.em.fork();
+      const instance = await getInstance(em, req.instanceId);
+      const { nonce } = await proveOwner(deps.verifier, { instanceId: req.instanceId, ownerId: instance?.ownerId }, callerInboxId(ctx), {
+        operation: "TransferAgent",
+        fields: { newOwnerId: req.newOwnerId },
+        signature: req.ownerSignature,
+      });
+      const owner = instance!.ownerId!;
+      if (req.newOwnerId === owner) throw invalidArgument("new_owner_id", "is already the agent's owner");
+      const s = req.ownerSignature;
+      const offer: PendingTransfer = {
+        newOwnerId: req.newOwnerId,
+        signature: { signature: s.signature, issuedAt: s.issuedAt.toString(), nonce: s.nonce },
+      };
+      await em.transactional(async (tx) => {
+        if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "TransferAgent" }))) {
+          throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
+        }
+        if (!(await offerTransfer(tx, req.instanceId, owner, offer))) throw notFound(`instance ${req.instanceId}`);
+      });
+      return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
     },
 
-    async acceptAgent() {
-      throw new ConnectError("AcceptAgent is not implemented yet", Code.Unimplemented);
+    /**
+     * The inbox the agent was offered to takes it: its AcceptAgent signature
+     * (required even with a session), checked here and by the agent, which
+     * checks the owner's offer too before it changes owner. Only then does
+     * the pool record the new owner (and the lineage outbox its change).
+     */
+    async acceptAgent(req, ctx) {
+      const instance = await getInstance(deps.em.fork(), req.instanceId);
+      const offer = instance?.pendingTransfer;
+      const caller = callerInboxId(ctx);
+      if (!instance || !offer || !instance.ownerId || (caller !== undefined && caller !== offer.newOwnerId)) throw notFound(`instance ${req.instanceId}`);
+      const owner = instance.ownerId;
+      const fields = { inboxId: offer.newOwnerId, instanceId: instance.id, fromOwnerId: owner };
+      let verified;
+      try {
+        verified = await deps.verifier.verify("AcceptAgent", fields, req.signature, "signature");
+      } catch (err) {
+        if (ConnectError.from(err).code === Code.PermissionDenied) throw notFound(`instance ${req.instanceId}`);
+        throw err;
+      }
+      const ref = await agentForFlow(deps.em.fork(), instance.id);
+      if (!ref) throw notFound(`instance ${req.instanceId}`);
+      await deps.flow.transferOwner(ref, {
+        ownerId: owner,
+        newOwnerId: offer.newOwnerId,
+        offer: create(SignatureSchema, { signature: offer.signature.signature, issuedAt: BigInt(offer.signature.issuedAt), nonce: offer.signature.nonce }),
+        acceptance: req.signature!,
+      });
+      await deps.em.fork().transactional(async (tx) => {
+        if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: offer.newOwnerId, purpose: "AcceptAgent" }))) {
+          throw unauthenticated("signature.nonce: already used; every signed request needs a fresh nonce");
+        }
+        if (!(await completeTransfer(tx, instance.id, owner, offer.newOwnerId))) {
+          throw new ConnectError("the offer changed while it was being accepted; read the agent and try again", Code.Aborted);
+        }
+      });
+      return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
     },
 
     /**

@@ -167,7 +167,9 @@ describe("instance host", () => {
     // An idle instance has no template to update.
     const update = await signUpdateRelease(CREATOR.account, { templateId: "tmpl_trip", creatorId: CREATOR.inboxId, version: 4n, content: sampleContent() });
     expect(code(await instClient.client.updateTemplate({ template: update }, instanceCall("inst-b")).catch((e: unknown) => e))).toBe("FailedPrecondition");
-    expect(code(await instClient.client.cloneSummary({}, instanceCall("inst-b")).catch((e: unknown) => e))).toBe("Unimplemented");
+    // An idle instance has nothing to pass on to a clone, and no owner to transfer.
+    expect(code(await instClient.client.cloneSummary({}, instanceCall("inst-b")).catch((e: unknown) => e))).toBe("FailedPrecondition");
+    expect(code(await instClient.client.transferOwner({}, instanceCall("inst-b")).catch((e: unknown) => e))).toBe("FailedPrecondition");
     const stranger = createServiceClient(InstanceService, host!.url, { token: "wrong-token" });
     expect(code(await stranger.client.health({}, instanceCall("inst-b")).catch((e: unknown) => e))).toBe("Unauthenticated");
     stranger.close();

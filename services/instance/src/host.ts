@@ -230,9 +230,12 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           async updateTemplate(req, ctx) {
             return pick(ctx).updateTemplate(req);
           },
-          async cloneSummary(_req, ctx) {
-            pick(ctx);
-            throw new ConnectError("CloneSummary is not implemented yet (clone with context comes with a later issue)", Code.Unimplemented);
+          async cloneSummary(req, ctx) {
+            return pick(ctx).cloneSummary(req, ctx.signal);
+          },
+          async transferOwner(req, ctx) {
+            await pick(ctx).transferOwner(req);
+            return {};
           },
           async release(_req, ctx) {
             await pick(ctx).release();

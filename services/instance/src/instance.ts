@@ -15,15 +15,42 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { failedPrecondition, invalidArgument, requireString, type InboxResolver, type Logger, type SignatureVerifier } from "@convos-pool/kit";
+import {
+  INBOX_ID_PATTERN,
+  failedPrecondition,
+  invalidArgument,
+  inviteHash,
+  permissionDenied,
+  requireString,
+  unauthenticated,
+  type InboxResolver,
+  type Logger,
+  type SignatureVerifier,
+} from "@convos-pool/kit";
 import { joinConversation, parseInvite } from "@convos-pool/convos";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { ConfigureRequest, InstanceServiceUpdateTemplateRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type {
+  CloneSummaryRequest,
+  ConfigureRequest,
+  InstanceServiceUpdateTemplateRequest,
+  TransferOwnerRequest,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { CloneSummary } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { HistoryLine, LlmProvider } from "./llm.js";
-import { Memory, shortInbox, type MemoryFile } from "./memory.js";
+import { OfflineProvider, type HistoryLine, type LlmProvider } from "./llm.js";
+import { Memory, carriesOtherKind, shortInbox, type MemoryFile } from "./memory.js";
 import type { MasterSeed, InstanceWallet } from "./wallet.js";
 import { InviteGuard } from "./abandoned.js";
+import {
+  CLONE_SIGNATURE_MAX_AGE_SECONDS,
+  SpentNonces,
+  buildSummary,
+  checkCloneRequest,
+  checkSummary,
+  cloneSummaryCodec,
+  isCloneSummary,
+  type CloneChecks,
+} from "./clone.js";
 import { planConfigure } from "./configure.js";
 import { planTemplateUpdate } from "./update.js";
 import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
@@ -63,6 +90,8 @@ export type InstanceCredentials = Record<string, Record<string, string>>;
 export interface ConversationState {
   conversationId: string;
   inviteTag: string;
+  /** keccak256 of the invite it joined with: how an owner's clone signature names this conversation. */
+  inviteHash?: string;
   joinedAt: string;
   /** sentAtNs of the last message handled (decimal string). */
   lastSeenNs: string;
@@ -73,6 +102,21 @@ export interface ConversationState {
   /** Profile names by inbox id. */
   names: Record<string, string>;
 }
+
+/** inheritance.json: a clone's wait for its parent's summary (counts and reasons, never the summary). */
+export interface InheritanceFile {
+  state: "waiting" | "inherited" | "refused" | "timed_out";
+  /** Entries taken in. */
+  entries?: number;
+  /** Why a summary was refused, or none came. */
+  reason?: string;
+  at: string;
+}
+
+/** How long a clone listens for its parent's summary after it was configured. */
+export const SUMMARY_WAIT_MS = 15 * 60 * 1000;
+/** How old a transfer offer may be when the new owner accepts it. */
+export const TRANSFER_OFFER_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
 
 export interface InstanceDeps {
   dataDir: string;
@@ -135,6 +179,11 @@ export class AgentInstance {
   private agentChain = 0;
   private readonly answeredAt: number[] = [];
   private stopped = false;
+  /** A clone: where its parent's summary stands; the stream that waits for it. */
+  private inheritance: InheritanceFile | undefined;
+  private summaryStream: { end(): Promise<unknown> | unknown } | undefined;
+  private summaryTimer: NodeJS.Timeout | undefined;
+  private spentNonces: SpentNonces | undefined;
   /** Keeps it out of the conversations of invites it was released from. */
   readonly invites: InviteGuard;
   ready: Promise<void> = Promise.resolve();
@@ -207,8 +256,12 @@ export class AgentInstance {
     } else {
       this.memory = Memory.from(await this.ws.readJson<MemoryFile>(FILES.memory));
       this.convo = await this.ws.readJson<ConversationState>(FILES.state);
+      this.inheritance = await this.ws.readJson<InheritanceFile>(FILES.inheritance);
       this.state = InstanceState.CLAIMING;
-      if (this.convo) await this.resume(this.convo);
+      if (this.convo) {
+        await this.resume(this.convo);
+        await this.awaitSummary();
+      }
     }
     await this.invites.open(this.client);
     this.log.info("instance started", {
@@ -261,9 +314,11 @@ export class AgentInstance {
       await this.ws.writeSecrets(this.wallet!.credentialsKey(), credentials);
       await this.ws.writeJson(FILES.memory, this.memory.toFile());
       await this.ws.remove(FILES.state);
+      await this.ws.remove(FILES.inheritance);
       await this.ws.writeJson(FILES.config, config);
       this.config = config;
       this.convo = undefined;
+      this.inheritance = undefined;
       this.state = InstanceState.CLAIMING;
       this.log.info("instance configured", {
         templateId: config.templateId,
@@ -303,6 +358,7 @@ export class AgentInstance {
       const convo: ConversationState = {
         conversationId: group.id,
         inviteTag: parsed.payload.tag,
+        inviteHash: inviteHash(invite),
         joinedAt: new Date().toISOString(),
         lastSeenNs: "0",
         agents: [],
@@ -312,6 +368,7 @@ export class AgentInstance {
       await this.ws.writeJson(FILES.state, convo);
       this.convo = convo;
       await this.listen(group);
+      await this.awaitSummary();
       this.log.info("instance joined its conversation", {
         conversationId: group.id,
         creatorInboxId: parsed.creatorInboxId,
@@ -349,8 +406,222 @@ export class AgentInstance {
     });
   }
 
-  health(): { state: InstanceState; inboxId: string; appliedTemplateVersion: bigint } {
-    return { state: this.state, inboxId: this.inboxId, appliedTemplateVersion: this.appliedTemplateVersion };
+  health(): { state: InstanceState; inboxId: string; appliedTemplateVersion: bigint; inheritedEntries: number } {
+    return {
+      state: this.state,
+      inboxId: this.inboxId,
+      appliedTemplateVersion: this.appliedTemplateVersion,
+      inheritedEntries: this.inheritance?.state === "inherited" ? (this.inheritance.entries ?? 0) : 0,
+    };
+  }
+
+  // ---- clone with context (clone.ts) ----
+
+  private cloneChecks(): Promise<CloneChecks> {
+    return Promise.all([this.deps.verifier(), this.deps.resolver()]).then(([verifier, resolver]) => ({ verifier, resolver, seed: this.deps.seed }));
+  }
+
+  private async nonces(): Promise<SpentNonces> {
+    return (this.spentNonces ??= await SpentNonces.open(this.ws));
+  }
+
+  /**
+   * The parent's side: checks the owner's signature and the child (clone.ts)
+   * before it reads its memory, spends the signature's nonce, summarizes the
+   * kinds that carry under the directive (the owner's, or the template's
+   * default), and sends the summary in a new group of just the two of them.
+   * Logs sizes, never content.
+   */
+  cloneSummary(req: CloneSummaryRequest, signal?: AbortSignal): Promise<{ entries: number; bytes: number; via: string }> {
+    return this.ops.run(async () => {
+      await this.ensureReady();
+      const config = this.config;
+      const group = this.group;
+      if (!config || !group || this.state !== InstanceState.CLAIMED) {
+        throw failedPrecondition(`instance ${this.id} is not in a conversation: it has nothing to pass on`);
+      }
+      const { auth, carry } = await checkCloneRequest(await this.cloneChecks(), { instanceId: this.id, inboxId: this.inboxId, ownerId: config.ownerId }, req);
+      const sig = auth.signature!;
+      if (!(await (await this.nonces()).spend(sig.nonce, Number(sig.issuedAt) + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS))) {
+        throw unauthenticated("authorization.signature.nonce: already used: this clone was authorized once and is done");
+      }
+      // What was said just before the clone is learned before it is summarized.
+      await withTimeout(this.turns.idle(), 10_000);
+      const directive = auth.contextPrompt || this.signedTemplate()?.content?.cloneDirective || "";
+      const input = {
+        model: config.model,
+        directive,
+        carry,
+        entries: this.memory!.entries.filter((e) => carry.includes(e.kind)),
+        // Lines that carry a kind the owner did not choose stay out of the model's sight.
+        recent: (await this.history(group)).filter((h) => !carriesOtherKind(h.text, carry, this.memory!)),
+      };
+      let via: "llm" | "offline" = this.deps.llm.kind === "openai" ? "llm" : "offline";
+      let entries;
+      try {
+        entries = await this.deps.llm.summarize(input, signal);
+      } catch (err) {
+        this.log.warn("the model could not summarize for a clone; the offline selection goes instead", { err });
+        via = "offline";
+        entries = await new OfflineProvider().summarize(input);
+      }
+      const summary = buildSummary(auth, directive, entries, via);
+      const encoded = cloneSummaryCodec.encode(summary) as { content: Uint8Array };
+      const pair = await this.client!.conversations.createGroup([req.childInboxId]);
+      await pair.send(encoded as never);
+      this.log.info("clone summary sent", {
+        childInstanceId: req.childInstanceId,
+        childInboxId: req.childInboxId,
+        entries: summary.entries.length,
+        bytes: encoded.content.byteLength,
+        carry,
+        via,
+      });
+      return { entries: summary.entries.length, bytes: encoded.content.byteLength, via };
+    });
+  }
+
+  /**
+   * The child's side: while it has a parent and no summary yet, it listens
+   * for one on every conversation (a stream of all messages, plus a sweep of
+   * what came before), until SUMMARY_WAIT_MS after it was configured.
+   */
+  private async awaitSummary(): Promise<void> {
+    const config = this.config;
+    if (!config?.parent || !this.convo || this.stopped || this.summaryStream) return;
+    if (this.inheritance && this.inheritance.state !== "waiting") return;
+    const left = Date.parse(config.configuredAt) + SUMMARY_WAIT_MS - Date.now();
+    if (left <= 0) {
+      await this.setInheritance({ state: "timed_out", reason: "no summary came from the parent in time", at: new Date().toISOString() });
+      return;
+    }
+    if (!this.inheritance) await this.setInheritance({ state: "waiting", at: new Date().toISOString() });
+    const stream = await this.client!.conversations.streamAllMessages({
+      retryDelay: this.deps.streamRetryMs ?? 2_000,
+      retryAttempts: Number.MAX_SAFE_INTEGER,
+      onError: (err) => this.log.warn("clone summary stream error", { err }),
+      onRestart: () => void this.sweepForSummary(),
+    });
+    this.summaryStream = stream;
+    this.summaryTimer = setTimeout(() => {
+      void this.turns.run(async () => {
+        if (this.inheritance?.state !== "waiting") return;
+        await this.setInheritance({ state: "timed_out", reason: "no summary came from the parent in time", at: new Date().toISOString() });
+        await this.endSummaryStream();
+      });
+    }, left);
+    this.summaryTimer.unref();
+    void (async () => {
+      try {
+        for await (const m of stream) if (m && isCloneSummary(m)) this.offerSummary(m);
+      } catch (err) {
+        if (this.summaryStream === stream) this.log.warn("clone summary stream ended", { err });
+      }
+    })();
+    await this.sweepForSummary();
+  }
+
+  /** Summaries that came while it was not streaming (before the stream began, a restart). */
+  private async sweepForSummary(): Promise<void> {
+    const client = this.client;
+    const parent = this.config?.parent;
+    if (!client || !parent || this.inheritance?.state !== "waiting") return;
+    try {
+      await client.conversations.sync();
+      for (const g of client.conversations.listGroups()) {
+        if (g.id === this.convo?.conversationId) continue;
+        await g.sync();
+        for (const m of await g.messages({ limit: 10 })) if (isCloneSummary(m)) this.offerSummary(m);
+      }
+    } catch (err) {
+      this.log.warn("looking for a clone summary failed", { err });
+    }
+  }
+
+  /** Between turns, so that the next turn answers with what it inherited. */
+  private offerSummary(m: AgentMessage): void {
+    void this.turns.run(() => this.takeSummary(m)).catch((err: unknown) => this.log.error("taking in a clone summary failed", { err }));
+  }
+
+  /** One summary only, and only the one clone.ts accepts; anything else is ignored and logged (never its content). */
+  private async takeSummary(m: AgentMessage): Promise<void> {
+    const config = this.config;
+    const convo = this.convo;
+    if (!config?.parent || !convo || this.inheritance?.state !== "waiting" || m.conversationId === convo.conversationId) return;
+    const group = (await this.client!.conversations.getConversationById(m.conversationId)) as AgentGroup | undefined;
+    const members = group ? await group.members() : [];
+    let entries;
+    try {
+      entries = await checkSummary(
+        await this.cloneChecks(),
+        { ownerId: config.ownerId, parent: config.parent, inviteHash: convo.inviteHash ?? "" },
+        { senderInboxId: m.senderInboxId, memberCount: members.length, summary: m.content as CloneSummary },
+      );
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.log.warn("a clone summary was refused", { senderInboxId: m.senderInboxId, conversationId: m.conversationId, reason });
+      // From the parent itself: it will not send another; the owner sees why.
+      if (m.senderInboxId === config.parent.inboxId) {
+        await this.setInheritance({ state: "refused", reason, at: new Date().toISOString() });
+        await this.endSummaryStream();
+      }
+      return;
+    }
+    const added = this.memory!.add(entries);
+    await this.ws.writeJson(FILES.memory, this.memory!.toFile());
+    await this.setInheritance({ state: "inherited", entries: added.length, at: new Date().toISOString() });
+    await this.endSummaryStream();
+    const kinds: Record<string, number> = {};
+    for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
+    this.log.info("clone summary taken in", { parentInstanceId: config.parent.instanceId, inherited: kinds });
+  }
+
+  private async setInheritance(file: InheritanceFile): Promise<void> {
+    await this.ws.writeJson(FILES.inheritance, file);
+    this.inheritance = file;
+  }
+
+  private async endSummaryStream(): Promise<void> {
+    clearTimeout(this.summaryTimer);
+    this.summaryTimer = undefined;
+    const s = this.summaryStream;
+    this.summaryStream = undefined;
+    if (s) await Promise.resolve(s.end()).catch(() => undefined);
+  }
+
+  /** A clone's inheritance (tests, the host's listing). */
+  get inheritanceSnapshot(): InheritanceFile | undefined {
+    return this.inheritance;
+  }
+
+  /**
+   * A new owner: the current owner's TransferAgent offer (up to
+   * TRANSFER_OFFER_MAX_AGE_SECONDS old) and the new owner's AcceptAgent, both
+   * checked here against the network, each nonce once. From then on the new
+   * owner's signatures clone it. A retry after success is a no-op.
+   */
+  transferOwner(req: TransferOwnerRequest): Promise<void> {
+    return this.ops.run(async () => {
+      await this.ensureReady();
+      const config = this.config;
+      if (!config) throw failedPrecondition(`instance ${this.id} has no owner: it is not claimed`);
+      if (!INBOX_ID_PATTERN.test(req.newOwnerId)) throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+      if (config.ownerId === req.newOwnerId && req.ownerId !== req.newOwnerId) return;
+      if (req.ownerId !== config.ownerId) throw permissionDenied("owner_id: not this agent's owner");
+      if (req.newOwnerId === config.ownerId) throw invalidArgument("new_owner_id", "is already the owner");
+      const verifier = await this.deps.verifier();
+      const offered = Number(req.offer?.issuedAt ?? 0n);
+      if (offered < Date.now() / 1000 - TRANSFER_OFFER_MAX_AGE_SECONDS) throw unauthenticated("offer.issued_at: the offer is older than 7 days; offer again");
+      await verifier.verify("TransferAgent", { inboxId: config.ownerId, instanceId: this.id, newOwnerId: req.newOwnerId }, req.offer, "offer", { anyAge: true });
+      await verifier.verify("AcceptAgent", { inboxId: req.newOwnerId, instanceId: this.id, fromOwnerId: config.ownerId }, req.acceptance, "acceptance");
+      const nonces = await this.nonces();
+      if (!(await nonces.spend(req.offer!.nonce, offered + 2 * TRANSFER_OFFER_MAX_AGE_SECONDS))) throw unauthenticated("offer.nonce: already used");
+      if (!(await nonces.spend(req.acceptance!.nonce, Date.now() / 1000 + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS))) throw unauthenticated("acceptance.nonce: already used");
+      const next = { ...config, ownerId: req.newOwnerId };
+      await this.ws.writeJson(FILES.config, next);
+      this.config = next;
+      this.log.info("owner changed", { fromOwnerId: config.ownerId, ownerId: req.newOwnerId });
+    });
   }
 
   /** Forgets the claim: leaves the conversation, wipes config, credentials, memory; back to IDLE. */
@@ -359,6 +630,7 @@ export class AgentInstance {
       await this.ensureReady();
       const group = this.group;
       await this.endStream();
+      await this.endSummaryStream();
       this.group = undefined;
       await withTimeout(this.turns.idle(), 10_000);
       if (group) {
@@ -368,8 +640,9 @@ export class AgentInstance {
           this.log.warn("could not ask to leave the conversation", { conversationId: group.id, err });
         }
       }
-      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity]) await this.ws.remove(f);
+      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity, FILES.inheritance]) await this.ws.remove(f);
       this.config = undefined;
+      this.inheritance = undefined;
       this.memory = undefined;
       this.convo = undefined;
       this.group = undefined;
@@ -387,6 +660,7 @@ export class AgentInstance {
     await this.ready.catch(() => undefined);
     await this.invites.stop();
     await this.endStream();
+    await this.endSummaryStream();
     await withTimeout(this.turns.idle(), 5_000);
     this.client = undefined;
     this.group = undefined;
@@ -536,13 +810,7 @@ export class AgentInstance {
     const config = this.config!;
     const started = performance.now();
     const identity = (await this.ws.readText(FILES.identity)) ?? "";
-    const recent = (await group.messages({ limit: this.deps.historyLimit ?? 20, direction: DESCENDING as never })).reverse();
-    const history: HistoryLine[] = [];
-    for (const r of recent) {
-      if (!isText(r) || r.sentAtNs > m.sentAtNs) continue;
-      history.push(r.senderInboxId === this.inboxId ? { role: "assistant", text: r.content } : { role: "user", text: r.content, sender: this.senderName(r.senderInboxId) });
-    }
-    if (!recent.some((r) => r.id === m.id)) history.push({ role: "user", text: m.content, sender: this.senderName(m.senderInboxId) });
+    const history = await this.history(group, m);
     let reply: string;
     try {
       reply = await this.deps.llm.reply({
@@ -560,6 +828,18 @@ export class AgentInstance {
     if (!reply) return;
     await group.sendText(reply);
     this.log.info("answered", { conversationId: group.id, model: config.model, chars: reply.length, ms: Math.round(performance.now() - started) });
+  }
+
+  /** The recent conversation, oldest first; up to `m` (and ending with it) when given. */
+  private async history(group: AgentGroup, m?: AgentMessage & { content: string }): Promise<HistoryLine[]> {
+    const recent = (await group.messages({ limit: this.deps.historyLimit ?? 20, direction: DESCENDING as never })).reverse();
+    const history: HistoryLine[] = [];
+    for (const r of recent) {
+      if (!isText(r) || (m && r.sentAtNs > m.sentAtNs)) continue;
+      history.push(r.senderInboxId === this.inboxId ? { role: "assistant", text: r.content } : { role: "user", text: r.content, sender: this.senderName(r.senderInboxId) });
+    }
+    if (m && !recent.some((r) => r.id === m.id)) history.push({ role: "user", text: m.content, sender: this.senderName(m.senderInboxId) });
+    return history;
   }
 
   private async learn(m: AgentMessage & { content: string }): Promise<void> {

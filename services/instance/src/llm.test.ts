@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LlmError, OFFLINE_LABEL, OfflineProvider, OpenAiProvider, systemPrompt, type TurnInput } from "./llm.js";
-import { EXTRACTION_PROMPT, Memory } from "./memory.js";
+import { LlmError, OFFLINE_LABEL, OfflineProvider, OpenAiProvider, excludedWords, selectByDirective, systemPrompt, type SummaryInput, type TurnInput } from "./llm.js";
+import { EXTRACTION_PROMPT, Memory, carriesOtherKind } from "./memory.js";
 import { startChatServer, type ChatServer } from "./testing/chat-server.js";
 
 let server: ChatServer;
 let fail = false;
+let summaryAnswer = "";
 beforeAll(async () => {
   server = await startChatServer((req) => {
     if (fail) return 503;
+    if (req.body.messages[0]?.content.startsWith("You hand over what an assistant has learned")) return summaryAnswer;
     if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '```json\n{"entries":[{"kind":"personalization","text":"Saul is vegetarian"}]}\n```';
     return "  Hello from the mock model.  ";
   });
@@ -85,5 +87,54 @@ describe("offline provider", () => {
     expect(await say("what is my name?", memory)).toBe(await say("what is my name?", memory));
     expect(await say("what is the capital of France?", memory)).toMatch(/^\[offline model\] I don't know/);
     expect(await say("hello")).toMatch(/^\[offline model\] Trip Planner here/);
+  });
+});
+
+describe("clone summaries", () => {
+  const memory = new Memory();
+  memory.add([
+    { kind: "training", text: "Always confirm the date before booking" },
+    { kind: "personalization", text: "I am vegetarian" },
+    { kind: "personalization", text: "our hotel in Japan is the Park Hyatt" },
+    { kind: "credentials", text: "the phone number for bookings is +15550101234" },
+  ]);
+  const input = (directive: string, over: Partial<SummaryInput> = {}): SummaryInput => ({
+    model: "acme/model-7b",
+    directive,
+    carry: ["training", "personalization"],
+    entries: memory.entries.filter((e) => e.kind !== "credentials"),
+    recent: [],
+    ...over,
+  });
+
+  it("the offline summary keeps every entry of the kinds that carry except those naming what the directive excludes", async () => {
+    expect([...excludedWords("General travel knowledge but not the Japan trip details")]).toEqual(["japan", "trip"]);
+    expect([...excludedWords("everything except hotels, and nothing about Saul.")]).toEqual(["hotel", "saul"]);
+    expect(excludedWords("bring all of it").size).toBe(0);
+    const out = await new OfflineProvider().summarize(input("General travel knowledge but not the Japan trip details"));
+    expect(out.map((e) => e.text)).toEqual(["Always confirm the date before booking", "I am vegetarian"]);
+    expect(selectByDirective(memory.entries, "").length).toBe(4);
+  });
+
+  it("a model's summary is its JSON answer, narrowed to the kinds that carry; an answer that is not JSON is an error", async () => {
+    summaryAnswer = '{"entries":[{"kind":"training","text":"Book trains early"},{"kind":"credentials","text":"PIN 1234"}]}';
+    const llm = new OpenAiProvider({ baseUrl: server.baseUrl, apiKey: "k" });
+    expect(await llm.summarize(input("no Japan"))).toEqual([{ kind: "training", text: "Book trains early", via: "llm" }]);
+    const sent = server.requests.at(-1)!.body.messages[0]!.content;
+    expect(sent).toContain("The owner's directive: no Japan");
+    expect(sent).toContain("- [personalization] I am vegetarian");
+    expect(sent).not.toContain("+15550101234");
+    summaryAnswer = "Sure, here is a summary: the group likes trains.";
+    await expect(llm.summarize(input("no Japan"))).rejects.toBeInstanceOf(LlmError);
+    summaryAnswer = '{"entries":[]}';
+    expect(await llm.summarize(input("leave everything out"))).toEqual([]);
+  });
+
+  it("lines of conversation that carry a kind the owner did not choose are recognized, the agent's own echo included", () => {
+    const carry = ["training", "personalization"] as const;
+    expect(carriesOtherKind("Remember that the phone number for bookings is +15550101234.", carry, memory)).toBe(true);
+    expect(carriesOtherKind("[offline model] Noted: the phone number for bookings is +15550101234.", carry, memory)).toBe(true);
+    expect(carriesOtherKind("Remember that I am vegetarian.", carry, memory)).toBe(false);
+    expect(carriesOtherKind("Remember that I am vegetarian.", ["training"], memory)).toBe(true);
   });
 });

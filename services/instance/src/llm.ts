@@ -3,7 +3,7 @@
 // an offline provider that needs no key, says so in every answer, and is
 // deterministic (it answers from memory), so tests can see learning work.
 
-import { EXTRACTION_PROMPT, extractByRule, parseExtraction, toSecondPerson, type Memory, type NewEntry } from "./memory.js";
+import { EXTRACTION_PROMPT, extractByRule, parseExtraction, toSecondPerson, type Memory, type MemoryEntry, type MemoryKind, type NewEntry } from "./memory.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -40,10 +40,49 @@ export interface LearnInput {
   from: string;
 }
 
+/** What a parent summarizes for its clone (clone.ts). */
+export interface SummaryInput {
+  model: string;
+  /** The owner's directive, or the template's default; may be empty. */
+  directive: string;
+  /** The kinds that may carry; `entries` holds only these. */
+  carry: readonly MemoryKind[];
+  entries: readonly MemoryEntry[];
+  /** The recent conversation, oldest first. */
+  recent: HistoryLine[];
+}
+
 export interface LlmProvider {
   readonly kind: "openai" | "offline";
   reply(input: TurnInput, signal?: AbortSignal): Promise<string>;
   learn(input: LearnInput, signal?: AbortSignal): Promise<NewEntry[]>;
+  /** The entries a clone takes with it, under the directive; only of the kinds that carry. */
+  summarize(input: SummaryInput, signal?: AbortSignal): Promise<NewEntry[]>;
+}
+
+/** At most this many entries in a clone summary (and at most 32 KiB, clone.ts). */
+export const MAX_SUMMARY_ENTRIES = 200;
+
+export const SUMMARY_PROMPT = [
+  "You hand over what an assistant has learned to a copy of itself that will work in another conversation.",
+  "Write the durable knowledge the copy should bring, as short self-contained sentences, following the owner's directive:",
+  "bring what it asks for, and leave out everything it excludes.",
+  'Kinds: "training" (how to do the job), "personalization" (the people and their preferences), "credentials" (accounts, numbers, keys to use).',
+  "Use only the kinds listed as allowed; never include anything of another kind.",
+  'Answer with JSON only: {"entries":[{"kind":"training","text":"Only suggest local restaurants"}]}.',
+].join("\n");
+
+/** The chat-completions messages that ask for a clone summary. */
+export function summaryMessages(input: SummaryInput): ChatMessage[] {
+  const memory = input.entries.map((e) => `- [${e.kind}] ${e.text}`).join("\n") || "(nothing)";
+  const recent = input.recent.map((h) => (h.role === "assistant" ? `you: ${h.text}` : `${h.sender ?? "member"}: ${h.text}`)).join("\n") || "(nothing)";
+  return [
+    {
+      role: "system",
+      content: `${SUMMARY_PROMPT}\n\nAllowed kinds: ${input.carry.join(", ")}\n\nThe owner's directive: ${input.directive || "(none: bring everything of the allowed kinds)"}\n\nWhat you remember:\n${memory}`,
+    },
+    { role: "user", content: `The recent conversation:\n${recent}` },
+  ];
 }
 
 /** The system prompt of a turn: IDENTITY.md first, then the context, then the memory. */
@@ -159,6 +198,16 @@ export class OpenAiProvider implements LlmProvider {
     );
     return parseExtraction(answer, input.from);
   }
+
+  async summarize(input: SummaryInput, signal?: AbortSignal): Promise<NewEntry[]> {
+    const answer = await this.client.complete({ model: this.model(input.model), temperature: 0, messages: summaryMessages(input) }, signal);
+    const entries = parseExtraction(answer, undefined, MAX_SUMMARY_ENTRIES);
+    if (entries.length === 0 && input.entries.length > 0 && !/"entries"\s*:\s*\[\s*\]/.test(answer)) {
+      throw new LlmError("the model's summary was not the JSON it was asked for");
+    }
+    // The model may not widen what the owner chose.
+    return entries.filter((e) => input.carry.includes(e.kind));
+  }
 }
 
 // ---- offline ----
@@ -193,4 +242,39 @@ export class OfflineProvider implements LlmProvider {
   async learn(input: LearnInput): Promise<NewEntry[]> {
     return extractByRule(input.message, input.from);
   }
+
+  /** Memory of the kinds that carry, less what the directive excludes by name (selectByDirective). */
+  async summarize(input: SummaryInput): Promise<NewEntry[]> {
+    return selectByDirective(input.entries, input.directive).map((e) => ({ kind: e.kind, text: e.text, via: e.via }));
+  }
+}
+
+const EXCLUSION = /\b(?:but not|not|except(?: for)?|without|excluding|leave out|no|nothing (?:about|of|from))\b(.*?)(?=\b(?:but|and bring|only)\b|[.;!?]|$)/gi;
+const GENERIC = new Set(["nothing", "nor", "detail", "details", "thing", "things", "stuff", "info", "information", "knowledge", "anything", "everything", "specific", "specifics", "any"]);
+
+/** Content words after "not", "except", "without", "leave out" ... in a directive: what it excludes. */
+export function excludedWords(directive: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of directive.matchAll(EXCLUSION)) {
+    for (const w of (m[1] ?? "").toLowerCase().split(/[^\p{L}\p{N}]+/u)) {
+      if (w.length < 3 || GENERIC.has(w) || ["the", "and", "for", "about", "any", "our", "your", "its", "their"].includes(w)) continue;
+      out.add(w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w);
+    }
+  }
+  return out;
+}
+
+/**
+ * The offline summary's rule: every entry, except those that name a word the
+ * directive excludes ("general travel knowledge but not the Japan trip
+ * details" leaves out entries that mention Japan). No model, so no
+ * inference: an entry about Shinjuku that never says Japan carries.
+ */
+export function selectByDirective(entries: readonly MemoryEntry[], directive: string): MemoryEntry[] {
+  const excluded = excludedWords(directive);
+  if (excluded.size === 0) return [...entries];
+  return entries.filter((e) => {
+    const words = e.text.toLowerCase().split(/[^\p{L}\p{N}]+/u).map((w) => (w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w));
+    return !words.some((w) => excluded.has(w));
+  });
 }

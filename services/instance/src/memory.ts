@@ -4,12 +4,13 @@
 //   personalization  who the people are and what they like ("Saul is vegetarian")
 //   credentials      accounts and numbers to use ("use this number for SMS")
 // Kept in memory.json in the workspace; rendered into the system prompt at
-// every turn; the clone summary (a later issue) selects from it.
+// every turn; a clone's summary selects from it (clone.ts), and a clone keeps
+// what it inherited marked as such, with its kinds.
 
 import { randomBytes } from "node:crypto";
+import { MEMORY_KINDS, type MemoryKind } from "@convos-pool/kit";
 
-export const MEMORY_KINDS = ["training", "personalization", "credentials"] as const;
-export type MemoryKind = (typeof MEMORY_KINDS)[number];
+export { MEMORY_KINDS, type MemoryKind };
 
 export interface MemoryEntry {
   id: string;
@@ -20,6 +21,8 @@ export interface MemoryEntry {
   from?: string;
   /** How it was learned: "rule" (offline) or "llm". */
   via: "rule" | "llm";
+  /** Taken in from the parent's clone summary: the parent's instance id. */
+  inheritedFrom?: string;
   createdAt: string;
 }
 
@@ -32,7 +35,7 @@ export interface MemoryFile {
 export const MAX_MEMORY_ENTRIES = 1000;
 const MAX_ENTRY_CHARS = 500;
 
-export type NewEntry = Pick<MemoryEntry, "kind" | "text"> & Partial<Pick<MemoryEntry, "from" | "via">>;
+export type NewEntry = Pick<MemoryEntry, "kind" | "text"> & Partial<Pick<MemoryEntry, "from" | "via" | "inheritedFrom">>;
 
 export class Memory {
   constructor(readonly entries: MemoryEntry[] = []) {}
@@ -61,6 +64,7 @@ export class Memory {
         text,
         ...(c.from ? { from: c.from } : {}),
         via: c.via ?? "rule",
+        ...(c.inheritedFrom ? { inheritedFrom: c.inheritedFrom } : {}),
         createdAt: new Date().toISOString(),
       };
       this.entries.push(entry);
@@ -84,7 +88,10 @@ export class Memory {
       const of = this.entries.filter((e) => e.kind === kind);
       if (of.length === 0) continue;
       lines.push(`### ${KIND_TITLES[kind]}`, "");
-      for (const e of of) lines.push(`- ${e.text}${e.from ? ` (said by member ${shortInbox(e.from)})` : ""}`);
+      for (const e of of) {
+        const source = e.inheritedFrom ? " (inherited from the agent you were cloned from)" : e.from ? ` (said by member ${shortInbox(e.from)})` : "";
+        lines.push(`- ${e.text}${source}`);
+      }
       lines.push("");
     }
     return lines.join("\n").trimEnd();
@@ -185,6 +192,18 @@ export function extractByRule(message: string, from?: string): NewEntry[] {
   return out;
 }
 
+/**
+ * Whether a line of conversation carries knowledge of a kind outside `carry`:
+ * the rule finds such a fact in it, or it repeats an entry of such a kind
+ * (the agent's own "Noted: ..." included). A clone summary's prompt leaves
+ * these lines out, so the model never sees what the owner did not choose.
+ */
+export function carriesOtherKind(line: string, carry: readonly MemoryKind[], memory: Memory): boolean {
+  if (extractByRule(line).some((f) => !carry.includes(f.kind))) return true;
+  const text = normalize(line);
+  return memory.entries.some((e) => !carry.includes(e.kind) && (text.includes(normalize(e.text)) || text.includes(normalize(toSecondPerson(e.text)))));
+}
+
 /** "my name is Saul" → "your name is Saul": how the offline provider says it back. */
 export function toSecondPerson(text: string): string {
   const map: Record<string, string> = {
@@ -223,8 +242,8 @@ export const EXTRACTION_PROMPT = [
   'Answer with JSON only: {"entries":[{"kind":"personalization","text":"Saul is vegetarian"}]} or {"entries":[]}.',
 ].join("\n");
 
-/** Entries from a model's JSON answer; anything malformed is skipped, at most 10. */
-export function parseExtraction(answer: string, from?: string): NewEntry[] {
+/** Entries from a model's JSON answer; anything malformed is skipped, at most `limit`. */
+export function parseExtraction(answer: string, from?: string, limit = 10): NewEntry[] {
   const start = answer.indexOf("{");
   const end = answer.lastIndexOf("}");
   if (start < 0 || end <= start) return [];
@@ -237,7 +256,7 @@ export function parseExtraction(answer: string, from?: string): NewEntry[] {
   const entries = (parsed as { entries?: unknown }).entries;
   if (!Array.isArray(entries)) return [];
   const out: NewEntry[] = [];
-  for (const e of entries.slice(0, 10)) {
+  for (const e of entries.slice(0, limit)) {
     const { kind, text } = (e ?? {}) as { kind?: unknown; text?: unknown };
     if (isKind(kind) && typeof text === "string" && text.trim()) out.push({ kind, text, via: "llm", ...(from ? { from } : {}) });
   }

@@ -9,6 +9,8 @@
 //     memory.json       what it learned: training, personalization, credentials
 //     state.json        its conversation and where it stopped reading
 //     invites.json      invites of released claims, whose groups it leaves (abandoned.ts)
+//     inheritance.json  a clone: whether its parent's summary came (counts, never the summary)
+//     nonces.json       nonces of owner signatures it acted on (clone.ts)
 //     xmtp/xmtp.db3     its XMTP client's database (encrypted by the SDK)
 //
 // Every file is written whole (temporary file, then rename) with mode 0600.
@@ -28,6 +30,7 @@ export const FILES = {
   memory: "memory.json",
   state: "state.json",
   invites: "invites.json",
+  inheritance: "inheritance.json",
   xmtpDir: "xmtp",
   xmtpDb: "xmtp.db3",
 } as const;

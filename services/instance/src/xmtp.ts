@@ -10,6 +10,7 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Client, ClientOptions } from "@xmtp/node-sdk";
 import type { LocalAccount } from "viem/accounts";
 import { createXmtpClient, type XmtpClientOptions } from "@convos-pool/convos";
+import { cloneSummaryCodec } from "./clone.js";
 import {
   MemberKind,
   ProfileSnapshotSchema,
@@ -58,6 +59,8 @@ export const CONVOS_CODECS: Codec[] = [
   protoCodec<ProfileUpdate>("profile_update", (b) => fromBinary(ProfileUpdateSchema, b), (v) => toBinary(ProfileUpdateSchema, v)),
   protoCodec<ProfileSnapshot>("profile_snapshot", (b) => fromBinary(ProfileSnapshotSchema, b), (v) => toBinary(ProfileSnapshotSchema, v)),
   joinRequestCodec,
+  // The pool's own: a parent's summary for its clone (clone.ts).
+  cloneSummaryCodec,
 ];
 
 /** An agent's XMTP client: createXmtpClient with the Convos codecs, to tell agents from people. */

@@ -275,7 +275,7 @@ export interface CloneToSign {
   parentInstanceId: string;
   conversationInvite: string;
   contextPrompt: string;
-  carry: readonly string[];
+  carry: string[];
   model: string;
   userConfig: Record<string, string>;
 }

@@ -7,7 +7,7 @@
 import { readdir } from "node:fs/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import type pg from "pg";
+import pg from "pg";
 import { expect } from "vitest";
 import { CALLER_HEADER } from "@convos-pool/kit";
 import type { TestIdentity } from "@convos-pool/kit/testing";
@@ -49,4 +49,30 @@ export async function leftoversOf(sql: pg.Client, mailboxRoot: string, instanceI
   const tools = await rowsOf(sql, `select tool_id from provisioned_tools where instance_id = $1`, [instanceId]);
   const numbers = await rowsOf(sql, `select number from sms_numbers where instance_id = $1`, [instanceId]);
   return { tools: tools.length, numbers: numbers.length, mailboxes: await mailboxCount(mailboxRoot) };
+}
+
+/**
+ * Every row of every table of a database, as one searchable text: bytea
+ * values as latin1 (so a plaintext phrase inside a blob is found too). For
+ * tests that show something never reached a database.
+ */
+export async function databaseText(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const tables = await rowsOf<{ schemaname: string; tablename: string }>(
+      client,
+      `select schemaname, tablename from pg_tables where schemaname not in ('pg_catalog', 'information_schema')`,
+    );
+    const parts: string[] = [];
+    for (const t of tables) {
+      const rows = await rowsOf(client, `select * from "${t.schemaname}"."${t.tablename}"`);
+      for (const r of rows) {
+        for (const v of Object.values(r)) parts.push(Buffer.isBuffer(v) ? v.toString("latin1") : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v));
+      }
+    }
+    return parts.join("\n");
+  } finally {
+    await client.end();
+  }
 }

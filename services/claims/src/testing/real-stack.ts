@@ -69,6 +69,9 @@ export class RealStack {
   /** Everything on disk: `host/` (instance workspaces), `claims/` (local providers), `cli/`. */
   dir = "";
   claimsDatabaseUrl = "";
+  templatesDatabaseUrl = "";
+  /** The local XMTP node's database: what the node stores (ciphertext only). */
+  nodeDatabaseUrl = "";
   templatesSc: ServiceClient<typeof TemplateService> | undefined;
   claimsSc: ServiceClient<typeof ClaimService> | undefined;
   private claimsPort = 0;
@@ -85,6 +88,8 @@ export class RealStack {
       createTestDatabase(`${name}_claims`),
     ]);
     this.claimsDatabaseUrl = claimsDb;
+    this.templatesDatabaseUrl = templatesDb;
+    this.nodeDatabaseUrl = nodeDb;
     this.node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: nodeDb });
     this.cli = await ConvosCli.start(["agent", "serve", "--name", this.opts.conversationName, "--profile-name", "Saul"], join(this.dir, "cli"));
     const cliReady = this.cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
@@ -106,8 +111,8 @@ export class RealStack {
     this.ready = await cliReady;
   }
 
-  /** The instance host on its data directory; after `host.close()`, again on the same port. */
-  async startHost(): Promise<RunningInstanceHost> {
+  /** The instance host on its data directory; after `host.close()`, again on the same port (with `more` options, for example a model). */
+  async startHost(more: Partial<InstanceHostOptions> = {}): Promise<RunningInstanceHost> {
     this.host = await startInstanceHost({
       port: this.host?.port,
       xmtpApiUrl: this.node!.url,
@@ -116,6 +121,7 @@ export class RealStack {
       credentials: this.creds["instance-host"],
       log: logger("instance-host", this.opts.logs.host),
       ...this.opts.host,
+      ...more,
     });
     return this.host;
   }

@@ -1,0 +1,380 @@
+// Clone with context end to end, every part real: PostgreSQL, the local XMTP
+// node, the template service, a real instance host (offline model first, then
+// a chat-completions server), the claims service, and two Convos
+// conversations served by the real Convos CLI. An owner's agent learns in
+// conversation A (a lesson, a preference, a detail of the Japan trip, a phone
+// number); the owner clones it into conversation B with a directive that
+// leaves the Japan details out; the child answers in B with what carried and
+// not with the rest. Then the attacks of docs/signatures.md ("Clone with
+// context"): a stranger's clone, a pool that redirects the summary, a replay;
+// and a search of the node's data, every database and every log line for the
+// summary's text.
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { Code, type Client } from "@connectrpc/connect";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { InheritanceState, InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { CloneAuthorizationSchema, InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { instanceCall, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
+import { startChatServer, type ChatServer } from "@convos-pool/instance/testing";
+import { createServiceClient, signClone, type CloneToSign } from "@convos-pool/kit";
+import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
+import { as, databaseText, expectCode, rowsOf } from "./testing/helpers.js";
+import { RealStack } from "./testing/real-stack.js";
+
+const logs: string[] = [];
+const sink = (l: string) => logs.push(l);
+const stack = new RealStack({
+  name: "clone-e2e",
+  lockTimeoutMs: 180_000,
+  conversationName: "Tokyo trip",
+  logs: { templates: sink, host: sink, claims: sink },
+  host: { joinTimeoutMs: 10_000 },
+  claims: { smsRange: "+15550700000..+15550700019", pool: { target: 3, intervalMs: 200 } },
+});
+
+const DIRECTIVE = "General travel knowledge but not the Japan trip details";
+/** What the agent learns in conversation A, by kind (the offline rule's phrasing). */
+const LESSON = "Always confirm the date before booking";
+const PREFERENCE = "I am vegetarian";
+const JAPAN = "our hotel in Japan is the Park Hyatt";
+const CREDENTIAL = "the phone number for bookings is +15550101234";
+
+let host: RunningInstanceHost;
+let cliA: ConvosCli;
+let readyA: ReadyEvent;
+let cliB: ConvosCli;
+let readyB: ReadyEvent;
+let client: Client<typeof ClaimService>;
+let templatesClient: Client<typeof TemplateService>;
+let sql: pg.Client;
+/** As a compromised claims service would call an agent: with the claims credential, past every pool check. */
+let direct: Client<typeof InstanceService>;
+let directClose: () => void;
+let owner: TestIdentity;
+let parentId: string;
+let childId: string;
+let templateId: string;
+
+const onHost = (id: string): AgentInstance => host.instances.get(id)!;
+const rows = <T = Record<string, any>>(text: string, params?: unknown[]) => rowsOf<T>(sql, text, params);
+/** Polls until `ok` (usable in hooks, where expect.poll is not). */
+async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+const idleCount = async () => Number((await rows<{ n: string }>(`select count(*) as n from instances where state = 'idle'`))[0]!.n);
+const untilIdle = (n: number) => until(`${n} idle agents`, async () => (await idleCount()) >= n);
+
+function cloneOf(over: Partial<CloneToSign> & { conversationInvite: string }): CloneToSign {
+  return { ownerId: owner.inboxId, parentInstanceId: parentId, contextPrompt: DIRECTIVE, carry: [], model: "", userConfig: {}, ...over };
+}
+
+/** A clone request as the owner signs it (CloneAgent over exactly these fields). */
+async function signedCloneRequest(clone: CloneToSign, signer: TestIdentity = owner, issuedAt?: number) {
+  const ownerSignature = await signClone(signer.account, clone, issuedAt);
+  return {
+    requester: clone.ownerId,
+    cloneFrom: clone.parentInstanceId,
+    conversationInvite: clone.conversationInvite,
+    contextPrompt: clone.contextPrompt,
+    carry: [...clone.carry],
+    model: clone.model,
+    userConfig: clone.userConfig,
+    ownerSignature,
+  };
+}
+
+const untilLearned = (id: string, n: number) => until(`${n} memory entries`, () => (onHost(id).memorySnapshot?.entries.length ?? 0) >= n, 20_000);
+
+beforeAll(async () => {
+  await stack.start();
+  host = stack.host!;
+  cliA = stack.cli!;
+  readyA = stack.ready;
+  client = stack.claimsSc!.client;
+  templatesClient = stack.templatesSc!.client;
+  sql = new pg.Client({ connectionString: stack.claimsDatabaseUrl });
+  await sql.connect();
+  cliB = await ConvosCli.start(["agent", "serve", "--name", "Greece trip", "--profile-name", "Ana"], join(stack.dir, "cli-b"));
+  readyB = await cliB.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
+  const sc = createServiceClient(InstanceService, host.url, stack.creds.claims);
+  direct = sc.client;
+  directClose = () => sc.close();
+
+  // A creator's public template; the owner adds an agent of it to conversation A.
+  const creator = newIdentity();
+  const t = await signedTemplate(
+    templatesClient,
+    creator,
+    sampleContent({
+      agent_name: "Trip Planner",
+      tools: [tool("sms", "pool"), tool("personal-email", "user", { prompt: "Your email?", required: true })],
+      model: { default: "gpt-oss-20b", allow_override: true },
+    }),
+    "public",
+  );
+  templateId = t.id;
+  owner = newIdentity();
+  await untilIdle(2);
+  const claimed = await client.claim(
+    { requester: owner.inboxId, templateId, conversationInvite: readyA.inviteUrl, model: "gpt-oss-120b", userConfig: { "personal-email": "saul@example.com" } },
+    as(owner),
+  );
+  parentId = claimed.instanceId;
+  // Saul, conversation A's creator, teaches it: a lesson, a preference, a Japan detail, a number.
+  for (const line of [`${LESSON}.`, `Remember that ${PREFERENCE}.`, `Remember that ${JAPAN}.`, `Remember that ${CREDENTIAL}.`]) {
+    const from = await cliA.send(line);
+    await cliA.messageFrom(onHost(parentId).inboxId, from);
+  }
+  await untilLearned(parentId, 4);
+}, 240_000);
+
+afterAll(async () => {
+  directClose?.();
+  await sql?.end();
+  await cliB?.stop();
+  await stack.close();
+}, 60_000);
+
+describe("clone with context", () => {
+  it(
+    "the owner clones an agent into another conversation: the child joins, takes in what carried under the directive, and answers with it",
+    { timeout: 60_000 },
+    async () => {
+      const parent = onHost(parentId);
+      expect(parent.memorySnapshot!.countByKind()).toEqual({ training: 1, personalization: 2, credentials: 1 });
+
+      const req = await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl }));
+      const started = performance.now();
+      const res = await client.claim(req, as(owner));
+      console.info(`clone (claim, join, summary sent): ${Math.round(performance.now() - started)} ms`);
+      childId = res.instanceId;
+      expect(res.inheritance).toMatchObject({ state: InheritanceState.SENT, carry: ["training", "personalization"], error: "" });
+
+      // The child: in conversation B, its parent named, owned by the requester, the parent's model and user config carried, its own tools.
+      const child = onHost(childId);
+      expect(child.conversationId).toBe(readyB.conversationId);
+      const cfg = child.configSnapshot!;
+      expect(cfg).toMatchObject({
+        templateId,
+        ownerId: owner.inboxId,
+        model: "gpt-oss-120b",
+        modelOverridden: true,
+        userConfig: { "personal-email": "saul@example.com" },
+        parent: { instanceId: parentId, inboxId: parent.inboxId },
+      });
+      const sms = (a: AgentInstance) => a.configSnapshot!.tools.find((x) => x.toolId === "sms")!.handle;
+      expect(sms(child)).toMatch(/^\+155507000\d\d$/);
+      expect(sms(child)).not.toBe(sms(parent));
+
+      // It takes the summary in: the lesson and the preference, inherited, kinds kept; not the Japan detail (the directive), not the number (credentials were not chosen).
+      await expect.poll(() => child.inheritanceSnapshot?.state, { timeout: 15_000, interval: 100 }).toBe("inherited");
+      const inherited = child.memorySnapshot!.entries.map((e) => ({ kind: e.kind, text: e.text, from: e.inheritedFrom }));
+      expect(inherited).toEqual([
+        { kind: "training", text: LESSON, from: parentId },
+        { kind: "personalization", text: PREFERENCE, from: parentId },
+      ]);
+      expect(child.health().inheritedEntries).toBe(2);
+
+      // And answers with it in B, from its next turn; what was excluded it does not know.
+      let from = await cliB.send("Do you remember anything about vegetarian food?");
+      expect((await cliB.messageFrom(child.inboxId, from)).content).toMatch(/vegetarian/i);
+      from = await cliB.send("What do you know about the hotel in Japan?");
+      const japan = (await cliB.messageFrom(child.inboxId, from)).content;
+      expect(japan).not.toMatch(/Park Hyatt/i);
+      expect(japan).toMatch(/don't know/i);
+
+      // The pool's record: parent, inheritance sent, the kinds; the lineage outbox has the edge.
+      const [row] = await rows(`select parent_instance_id, inheritance_state, inheritance_carry, owner_id from instances where id = $1`, [childId]);
+      expect(row).toEqual({ parent_instance_id: parentId, inheritance_state: "sent", inheritance_carry: "training,personalization", owner_id: owner.inboxId });
+      const got = await client.getInstance({ instanceId: childId }, as(owner));
+      expect(got.instance?.parentInstanceId).toBe(parentId);
+      expect(got.instance?.inheritance?.state).toBe(InheritanceState.SENT);
+    },
+  );
+
+  it(
+    "a stranger cannot clone another's agent: the pool says it does not exist, and with the pool bypassed the parent refuses before it reads its memory",
+    { timeout: 30_000 },
+    async () => {
+      const stranger = newIdentity();
+      const theirs = cloneOf({ ownerId: stranger.inboxId, conversationInvite: readyB.inviteUrl });
+      await expectCode(client.claim(await signedCloneRequest(theirs, stranger), as(stranger)), Code.NotFound);
+      // Naming the owner as requester, signed by the stranger: not the owner's signature.
+      const forged = await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl }), stranger);
+      await expectCode(client.claim(forged, as(stranger)), Code.PermissionDenied);
+      // No signature at all: required.
+      const unsigned = { ...(await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl }))), ownerSignature: undefined };
+      expect((await expectCode(client.claim(unsigned, as(owner)), Code.InvalidArgument)).rawMessage).toContain("owner_signature");
+
+      // A compromised pool goes to the parent directly, pointing at a genuine agent (the child): the parent checks the signature itself.
+      const child = onHost(childId);
+      const ask = async (auth: CloneToSign, signer: TestIdentity) =>
+        direct.cloneSummary(
+          {
+            childInstanceId: childId,
+            childInboxId: child.inboxId,
+            childWalletIndex: child.walletIndex,
+            authorization: create(CloneAuthorizationSchema, { ...auth, signature: await signClone(signer.account, auth) }),
+          },
+          instanceCall(parentId),
+        );
+      await expectCode(ask(theirs, stranger), Code.PermissionDenied);
+      await expectCode(ask(cloneOf({ conversationInvite: readyB.inviteUrl }), stranger), Code.PermissionDenied);
+      const noSignature = direct.cloneSummary(
+        { childInstanceId: childId, childInboxId: child.inboxId, childWalletIndex: child.walletIndex, authorization: create(CloneAuthorizationSchema, cloneOf({ conversationInvite: readyB.inviteUrl })) },
+        instanceCall(parentId),
+      );
+      await expectCode(noSignature, Code.Unauthenticated);
+    },
+  );
+
+  it(
+    "a pool that redirects the summary gets nothing out: an inbox outside the pool, or a wallet index that is not the inbox's, is refused, and the owner's authorization stays unspent",
+    { timeout: 30_000 },
+    async () => {
+      const child = onHost(childId);
+      const auth = cloneOf({ conversationInvite: readyB.inviteUrl });
+      const authorization = create(CloneAuthorizationSchema, { ...auth, signature: await signClone(owner.account, auth) });
+      const outsider = newIdentity();
+      const idle = (await rows<{ id: string; inbox_id: string; wallet_index: number }>(`select id, inbox_id, wallet_index from instances where state = 'idle' order by wallet_index limit 1`))[0]!;
+      // An attacker's inbox, at any index.
+      for (const childWalletIndex of [0, child.walletIndex]) {
+        const err = await expectCode(
+          direct.cloneSummary({ childInstanceId: childId, childInboxId: outsider.inboxId, childWalletIndex, authorization }, instanceCall(parentId)),
+          Code.PermissionDenied,
+        );
+        expect(err.rawMessage).toContain("child_inbox_id");
+      }
+      // A genuine agent's inbox with another agent's wallet index.
+      await expectCode(
+        direct.cloneSummary({ childInstanceId: childId, childInboxId: child.inboxId, childWalletIndex: idle.wallet_index, authorization }, instanceCall(parentId)),
+        Code.PermissionDenied,
+      );
+      // None of that spent the owner's nonce: the same authorization still works for the genuine child (which already
+      // has its summary and ignores a second one).
+      const sent = await direct.cloneSummary({ childInstanceId: childId, childInboxId: child.inboxId, childWalletIndex: child.walletIndex, authorization }, instanceCall(parentId));
+      expect(sent.entries).toBe(2);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(child.memorySnapshot!.entries).toHaveLength(2);
+      expect(child.inheritanceSnapshot).toMatchObject({ state: "inherited", entries: 2 });
+    },
+  );
+
+  it("a replayed clone authorization is refused by the pool and, with the pool bypassed, by the parent; a stale one too", { timeout: 30_000 }, async () => {
+    const auth = cloneOf({ conversationInvite: readyB.inviteUrl });
+    const signature = await signClone(owner.account, auth);
+    const child = onHost(childId);
+    const authorization = create(CloneAuthorizationSchema, { ...auth, signature });
+    const call = () => direct.cloneSummary({ childInstanceId: childId, childInboxId: child.inboxId, childWalletIndex: child.walletIndex, authorization }, instanceCall(parentId));
+    await call();
+    expect((await expectCode(call(), Code.Unauthenticated)).rawMessage).toContain("already used");
+    // Through the pool: the first clone's request again, nonce and all.
+    const first = await signedCloneRequest(auth);
+    await untilIdle(1);
+    const again = { ...first };
+    const done = await client.claim(first, as(owner));
+    expect(done.inheritance?.state).toBe(InheritanceState.SENT);
+    expect((await expectCode(client.claim(again, as(owner)), Code.Unauthenticated)).rawMessage).toContain("nonce");
+    // Ten minutes old: outside the window, at the pool and at the parent.
+    const stale = Math.floor(Date.now() / 1000) - 600;
+    await expectCode(client.claim(await signedCloneRequest(auth, owner, stale), as(owner)), Code.Unauthenticated);
+    const old = create(CloneAuthorizationSchema, { ...auth, signature: await signClone(owner.account, auth, stale) });
+    await expectCode(
+      direct.cloneSummary({ childInstanceId: childId, childInboxId: child.inboxId, childWalletIndex: child.walletIndex, authorization: old }, instanceCall(parentId)),
+      Code.Unauthenticated,
+    );
+  });
+
+  it("the summary never reaches the pool: the XMTP node's data, every database and every log line are searched for its text", { timeout: 30_000 }, async () => {
+    const phrases = [LESSON, PREFERENCE, "Park Hyatt", "+15550101234", "vegetarian"];
+    const places = {
+      node: await databaseText(stack.nodeDatabaseUrl),
+      templates: await databaseText(stack.templatesDatabaseUrl),
+      claims: await databaseText(stack.claimsDatabaseUrl),
+      logs: logs.join("\n"),
+    };
+    // The searches can find things: the node holds the conversation's groups, the claims database the clone's directive hash context.
+    expect(places.node.length).toBeGreaterThan(1000);
+    expect(places.logs).toContain("clone summary sent");
+    for (const [where, text] of Object.entries(places)) {
+      for (const p of phrases) expect(text.toLowerCase(), `${p} in ${where}`).not.toContain(p.toLowerCase());
+    }
+  });
+
+  it(
+    "a clone whose parent cannot send still works as a fresh agent, and its owner sees why",
+    { timeout: 60_000 },
+    async () => {
+      // The parent's host lost it (stopped without the pool knowing): the pool still thinks it is running.
+      await untilIdle(1);
+      const parent = onHost(parentId);
+      await parent.stop();
+      const res = await client.claim(await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl })), as(owner));
+      expect(res.inheritance?.state).toBe(InheritanceState.FAILED);
+      expect(res.inheritance?.error).toMatch(/parent agent refused to send its summary: .*stopped/);
+      const got = await client.getInstance({ instanceId: res.instanceId }, as(owner));
+      expect(got.instance?.inheritance).toMatchObject({ state: InheritanceState.FAILED });
+      const orphan = onHost(res.instanceId);
+      expect(orphan.memorySnapshot!.entries).toEqual([]);
+      const from = await cliB.send(`Hello ${randomBytes(2).toString("hex")}`);
+      expect((await cliB.messageFrom(orphan.inboxId, from)).content).toMatch(/^\[offline model\]/);
+    },
+  );
+});
+
+describe("clone with context through a language model", () => {
+  let chat: ChatServer;
+  const MODEL_SUMMARY = {
+    entries: [
+      { kind: "training", text: "Book trains a week ahead" },
+      { kind: "personalization", text: "The group likes museums" },
+      // Not a kind the owner chose: neither the parent nor the child lets it through.
+      { kind: "credentials", text: "The booking password is hunter2" },
+    ],
+  };
+  const isSummaryRequest = (system: string) => system.startsWith("You hand over what an assistant has learned");
+
+  beforeAll(async () => {
+    chat = await startChatServer((req) => (isSummaryRequest(req.body.messages[0]?.content ?? "") ? JSON.stringify(MODEL_SUMMARY) : '{"entries":[]}'));
+    // The same host, data directory and agents (the parent comes back), now with a model.
+    await host.close();
+    host = await stack.startHost({ llm: { baseUrl: chat.baseUrl, apiKey: "test-key" } });
+    await until("the parent back in its conversation", () => onHost(parentId)?.health().state === InstanceState.CLAIMED, 20_000);
+  }, 60_000);
+
+  afterAll(() => chat?.close());
+
+  it(
+    "the parent's model summarizes under the directive from the kinds that carry, and the model's answer is what the child takes in",
+    { timeout: 60_000 },
+    async () => {
+      await untilIdle(1);
+      const res = await client.claim(await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl })), as(owner));
+      expect(res.inheritance?.state).toBe(InheritanceState.SENT);
+      const asked = chat.requests.filter((r) => isSummaryRequest(r.body.messages[0]?.content ?? ""));
+      expect(asked).toHaveLength(1);
+      const prompt = asked[0]!.body.messages.map((m) => m.content).join("\n");
+      // The directive and the chosen memory are in the prompt; a kind the owner did not choose is not.
+      for (const p of [DIRECTIVE, LESSON, PREFERENCE, JAPAN]) expect(prompt).toContain(p);
+      expect(prompt).not.toContain(CREDENTIAL);
+      expect(asked[0]!.body.model).toBe("gpt-oss-120b");
+
+      const child = onHost(res.instanceId);
+      await expect.poll(() => child.inheritanceSnapshot?.state, { timeout: 15_000, interval: 100 }).toBe("inherited");
+      expect(child.memorySnapshot!.entries.map((e) => [e.kind, e.text, e.via, e.inheritedFrom])).toEqual([
+        ["training", "Book trains a week ahead", "llm", parentId],
+        ["personalization", "The group likes museums", "llm", parentId],
+      ]);
+    },
+  );
+});
