@@ -21,7 +21,7 @@ import { CloneAuthorizationSchema, InstanceService } from "@convos-pool/gen/conv
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { instanceCall, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/instance/testing";
-import { createServiceClient, signClone, type CloneToSign } from "@convos-pool/kit";
+import { createServiceClient, signClone, signOperation, type CloneToSign } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
 import { as, databaseText, expectCode, rowsOf } from "./testing/helpers.js";
@@ -310,6 +310,69 @@ describe("clone with context", () => {
       for (const p of phrases) expect(text.toLowerCase(), `${p} in ${where}`).not.toContain(p.toLowerCase());
     }
   });
+
+  it(
+    "ownership moves only when the owner offers and the new owner accepts, both checked by the agent; then the new owner clones it and the old one cannot",
+    { timeout: 60_000 },
+    async () => {
+      const heir = newIdentity();
+      const offerFields = (to: string) => ({ inboxId: owner.inboxId, instanceId: childId, newOwnerId: to });
+      const acceptFields = (from: string) => ({ inboxId: heir.inboxId, instanceId: childId, fromOwnerId: from });
+      // Only the owner offers, and only with a signature.
+      await expectCode(client.transferAgent({ instanceId: childId, newOwnerId: heir.inboxId, ownerSignature: await signOperation(heir.account, "TransferAgent", { ...offerFields(heir.inboxId), inboxId: heir.inboxId }) }, as(heir)), Code.NotFound);
+      await expectCode(client.transferAgent({ instanceId: childId, newOwnerId: heir.inboxId }, as(owner)), Code.Unauthenticated);
+      const offered = await client.transferAgent({ instanceId: childId, newOwnerId: heir.inboxId, ownerSignature: await signOperation(owner.account, "TransferAgent", offerFields(heir.inboxId)) }, as(owner));
+      expect(offered.instance).toMatchObject({ ownerId: owner.inboxId, pendingOwnerId: heir.inboxId });
+      // The heir may read the agent it was offered, to see whose it is; a stranger may not, nor accept it.
+      expect((await client.getInstance({ instanceId: childId }, as(heir))).instance?.ownerId).toBe(owner.inboxId);
+      const stranger = newIdentity();
+      await expectCode(client.getInstance({ instanceId: childId }, as(stranger)), Code.NotFound);
+      await expectCode(
+        client.acceptAgent({ instanceId: childId, signature: await signOperation(stranger.account, "AcceptAgent", { ...acceptFields(owner.inboxId), inboxId: stranger.inboxId }) }, as(stranger)),
+        Code.NotFound,
+      );
+      // A compromised pool cannot hand the agent over without both signatures: the agent checks them.
+      const forgedAcceptance = await signOperation(stranger.account, "AcceptAgent", acceptFields(owner.inboxId));
+      const offer = await signOperation(owner.account, "TransferAgent", offerFields(heir.inboxId));
+      await expectCode(
+        direct.transferOwner({ ownerId: owner.inboxId, newOwnerId: heir.inboxId, offer, acceptance: forgedAcceptance }, instanceCall(childId)),
+        Code.PermissionDenied,
+      );
+      const selfOffer = await signOperation(stranger.account, "TransferAgent", { ...offerFields(stranger.inboxId), inboxId: stranger.inboxId });
+      const selfAccept = await signOperation(stranger.account, "AcceptAgent", { inboxId: stranger.inboxId, instanceId: childId, fromOwnerId: owner.inboxId });
+      await expectCode(direct.transferOwner({ ownerId: owner.inboxId, newOwnerId: stranger.inboxId, offer: selfOffer, acceptance: selfAccept }, instanceCall(childId)), Code.PermissionDenied);
+      expect(onHost(childId).configSnapshot?.ownerId).toBe(owner.inboxId);
+
+      // The heir accepts: the agent and the pool now say the heir.
+      const accepted = await client.acceptAgent({ instanceId: childId, signature: await signOperation(heir.account, "AcceptAgent", acceptFields(owner.inboxId)) }, as(heir));
+      expect(accepted.instance).toMatchObject({ ownerId: heir.inboxId, pendingOwnerId: "" });
+      expect(onHost(childId).configSnapshot?.ownerId).toBe(heir.inboxId);
+      const outbox = await rows(`select kind, payload from lineage_outbox where instance_id = $1 order by sequence`, [childId]);
+      expect(outbox.map((r) => r.kind)).toEqual(["claimed", "owner_changed"]);
+      expect(outbox[1]!.payload).toEqual({ ownerId: heir.inboxId });
+
+      // The old owner cannot clone it any more, not even past the pool; the heir can.
+      await untilIdle(1);
+      const old = cloneOf({ parentInstanceId: childId, conversationInvite: readyA.inviteUrl });
+      await expectCode(client.claim(await signedCloneRequest(old), as(owner)), Code.NotFound);
+      const target = onHost(parentId);
+      const refused = direct.cloneSummary(
+        { childInstanceId: parentId, childInboxId: target.inboxId, childWalletIndex: target.walletIndex, authorization: create(CloneAuthorizationSchema, { ...old, signature: await signClone(owner.account, old) }) },
+        instanceCall(childId),
+      );
+      expect((await expectCode(refused, Code.PermissionDenied)).rawMessage).toContain("owner");
+      const heirs = cloneOf({ ownerId: heir.inboxId, parentInstanceId: childId, conversationInvite: readyA.inviteUrl, contextPrompt: "" });
+      const res = await client.claim(await signedCloneRequest(heirs, heir), as(heir));
+      expect(res.inheritance?.state).toBe(InheritanceState.SENT);
+      const grandchild = onHost(res.instanceId);
+      await expect.poll(() => grandchild.inheritanceSnapshot?.state, { timeout: 15_000, interval: 100 }).toBe("inherited");
+      // What the child inherited carries on (it is its memory now), and the grandchild knows where it came from.
+      expect(grandchild.memorySnapshot!.entries.map((e) => [e.text, e.inheritedFrom])).toEqual([
+        [LESSON, childId],
+        [PREFERENCE, childId],
+      ]);
+    },
+  );
 
   it(
     "a clone whose parent cannot send still works as a fresh agent, and its owner sees why",
