@@ -23,23 +23,17 @@
 //    BENCH_JOIN_CLAIMS (30) claims, 10 concurrent.
 // 4. Replacement: after a claim, the time until the pool manager (target T,
 //    default interval) has a new idle instance on the real host.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { Client, createBackend, type ClientOptions } from "@xmtp/node-sdk";
 import pg from "pg";
-import { toHex } from "viem";
-import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
-import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { parseInvite, walletSigner, writeAppData } from "@convos-pool/convos";
 import { startInstanceHost } from "@convos-pool/instance";
 import {
   contentFromJson,
@@ -56,6 +50,7 @@ import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } fro
 import { CLAIM_SQL } from "../services/claims/src/claim-sql.js";
 import { SecretBox } from "../services/claims/src/secrets.js";
 import { StandInHost } from "../services/claims/src/testing/stand-in-host.js";
+import { startCreator } from "./creator.js";
 import { figures, fmt, median, startChild, type Child } from "./lib.js";
 
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 3000);
@@ -151,107 +146,6 @@ async function publicTemplate(templatesUrl: string, creator: TestIdentity) {
   } finally {
     sc.close();
   }
-}
-
-// ---------------------------------------------------------------- the conversations' creator (part 3)
-
-type CreatorClient = Client<unknown>;
-type CreatorGroup = Awaited<ReturnType<CreatorClient["conversations"]["createGroup"]>>;
-type Codec = NonNullable<ClientOptions["codecs"]>[number];
-
-/** Convos content types the creator receives: join_request (JSON) is read; profile_update is only accepted. */
-function convosCodec(typeId: string, decode: (bytes: Uint8Array) => unknown): Codec {
-  const contentType = { authorityId: "convos.org", typeId, versionMajor: 1, versionMinor: 0 };
-  return {
-    contentType,
-    encode: (value: unknown) => ({ type: contentType, parameters: {}, content: new TextEncoder().encode(JSON.stringify(value)) }),
-    decode: (encoded: { content: Uint8Array }) => decode(encoded.content),
-    fallback: () => undefined,
-    shouldPush: () => false,
-  } as unknown as Codec;
-}
-
-const CREATOR_CODECS = [
-  convosCodec("join_request", (bytes) => {
-    try {
-      return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-    } catch {
-      return undefined;
-    }
-  }),
-  convosCodec("profile_update", () => ({})),
-];
-
-/**
- * What a Convos client does for the conversations it creates, reduced to what
- * a join needs: one SDK client creates groups tagged in their app data,
- * hands out signed invites for them, and answers a join_request (in a DM) for
- * one of its invites by adding the sender to that group. (A real invite's
- * conversation token is the conversation id encrypted for the creator; this
- * creator finds the group by the invite's tag instead.)
- */
-async function startCreator(apiUrl: string, dir: string) {
-  const key = generatePrivateKey();
-  const options: ClientOptions = {
-    backend: await createBackend({ env: "local", apiUrl }),
-    dbPath: join(dir, "creator.db3"),
-    dbEncryptionKey: randomBytes(32),
-    disableDeviceSync: true,
-    historySyncUrl: null,
-    codecs: CREATOR_CODECS,
-  };
-  const client = (await Client.create(walletSigner(privateKeyToAccount(key)), options as Parameters<typeof Client.create>[1])) as CreatorClient;
-  const byTag = new Map<string, CreatorGroup>();
-  const added = new Set<string>();
-  let joinRequests = 0;
-  const errors: string[] = [];
-
-  async function answer(senderInboxId: string, slug: string) {
-    const invite = await parseInvite(slug);
-    const group = byTag.get(invite.payload.tag);
-    if (!group || invite.creatorInboxId !== client.inboxId) return;
-    const k = `${group.id}/${senderInboxId}`;
-    if (added.has(k)) return;
-    added.add(k);
-    await group.addMembers([senderInboxId]);
-  }
-
-  const stream = await client.conversations.streamAllMessages();
-  void (async () => {
-    for await (const m of stream) {
-      if (!m || m.senderInboxId === client.inboxId) continue;
-      const c = m.content as { inviteSlug?: unknown } | undefined;
-      if (c && typeof c === "object" && typeof c.inviteSlug === "string") {
-        joinRequests++;
-        answer(m.senderInboxId, c.inviteSlug).catch((err: unknown) => errors.push(String(err)));
-      }
-    }
-  })();
-
-  return {
-    inboxId: client.inboxId,
-    get joinRequests() {
-      return joinRequests;
-    },
-    errors,
-    /** A new conversation and its invite link. */
-    async conversation(name: string): Promise<{ groupId: string; invite: string }> {
-      const tag = randomBytes(5).toString("hex");
-      const group = await client.conversations.createGroup([], { appData: writeAppData({ tag }) });
-      byTag.set(tag, group);
-      const payload = toBinary(
-        InvitePayloadSchema,
-        create(InvitePayloadSchema, { conversationToken: randomBytes(40), creatorInboxId: Buffer.from(client.inboxId, "hex"), tag, name }),
-      );
-      const sig = await sign({ hash: toHex(createHash("sha256").update(payload).digest()), privateKey: key });
-      const signature = Buffer.concat([Buffer.from(sig.r.slice(2), "hex"), Buffer.from(sig.s.slice(2), "hex"), Buffer.from([sig.yParity ?? 0])]);
-      const slug = Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature }))).toString("base64url");
-      return { groupId: group.id, invite: `https://dev.convos.org/v2?i=${slug}` };
-    },
-    async close() {
-      await stream.end();
-    },
-  };
 }
 
 // ---------------------------------------------------------------- main
