@@ -39,6 +39,8 @@ const stack = new RealStack({
 });
 
 const DIRECTIVE = "General travel knowledge but not the Japan trip details";
+/** The template's own default, used when the owner gives no directive. */
+const TEMPLATE_DIRECTIVE = "Bring what helps plan any trip";
 /** What the agent learns in conversation A, by kind (the offline rule's phrasing). */
 const LESSON = "Always confirm the date before booking";
 const PREFERENCE = "I am vegetarian";
@@ -119,6 +121,7 @@ beforeAll(async () => {
       agent_name: "Trip Planner",
       tools: [tool("sms", "pool"), tool("personal-email", "user", { prompt: "Your email?", required: true })],
       model: { default: "gpt-oss-20b", allow_override: true },
+      clone_directive: TEMPLATE_DIRECTIVE,
     }),
     "public",
   );
@@ -422,13 +425,14 @@ describe("clone with context through a language model", () => {
     { timeout: 60_000 },
     async () => {
       await untilIdle(1);
-      const res = await client.claim(await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl })), as(owner));
+      // No directive from the owner: the template's default is the one the model gets.
+      const res = await client.claim(await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl, contextPrompt: "" })), as(owner));
       expect(res.inheritance?.state).toBe(InheritanceState.SENT);
       const asked = chat.requests.filter((r) => isSummaryRequest(r.body.messages[0]?.content ?? ""));
       expect(asked).toHaveLength(1);
       const prompt = asked[0]!.body.messages.map((m) => m.content).join("\n");
       // The directive and the chosen memory are in the prompt; a kind the owner did not choose is not.
-      for (const p of [DIRECTIVE, LESSON, PREFERENCE, JAPAN]) expect(prompt).toContain(p);
+      for (const p of [`The owner's directive: ${TEMPLATE_DIRECTIVE}`, LESSON, PREFERENCE, JAPAN]) expect(prompt).toContain(p);
       expect(prompt).not.toContain(CREDENTIAL);
       expect(asked[0]!.body.model).toBe("gpt-oss-120b");
 

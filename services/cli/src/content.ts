@@ -14,7 +14,7 @@ import {
 import type { Hex } from "viem";
 import { CliError } from "./errors.js";
 
-export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags"] as const;
+export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive"] as const;
 
 /**
  * Fields of a whole template (the output of `pool get`) that are not content:
@@ -106,7 +106,8 @@ function fillTags(where: string, field: string, v: unknown): string[] {
 
 /**
  * A full content from the REST JSON form: agent_name and instructions are
- * required; model, tools, description, category and tags take their defaults.
+ * required; model, tools, description, category and tags take their
+ * defaults; clone_directive is optional.
  * `where` names the source in error messages (the file name).
  */
 export function fillContent(raw: unknown, where = "content"): TemplateContentJson {
@@ -120,6 +121,8 @@ export function fillContent(raw: unknown, where = "content"): TemplateContentJso
     description: str(where, "description", raw.description, ""),
     category: str(where, "category", raw.category, ""),
     tags: raw.tags === undefined ? [] : fillTags(where, "tags", raw.tags),
+    // Left out when empty, as the server hashes it.
+    ...(str(where, "clone_directive", raw.clone_directive, "") ? { clone_directive: str(where, "clone_directive", raw.clone_directive) } : {}),
   };
 }
 
@@ -142,6 +145,7 @@ export function fillPatch(raw: unknown, where = "patch"): TemplatePatchJson {
   if (raw.description !== undefined) out.description = str(where, "description", raw.description);
   if (raw.category !== undefined) out.category = str(where, "category", raw.category);
   if (raw.tags !== undefined) out.tags = fillTags(where, "tags", raw.tags);
+  if (raw.clone_directive !== undefined) out.clone_directive = str(where, "clone_directive", raw.clone_directive);
   if (Object.keys(out).length === 0) {
     throw new CliError(`${where}: sets no content field (${CONTENT_FIELDS.join(", ")})`);
   }

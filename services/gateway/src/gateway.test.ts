@@ -289,6 +289,32 @@ describe("REST", () => {
     expect((await rest("GET", `/api/pool/templates/${id}`, { token })).status).toBe(404);
   });
 
+  it("carries the creator's default clone directive: set at create, read back, removed by a PATCH to \"\", refused over 4,000 characters", async () => {
+    const carol = newCreator();
+    const token = await session(carol);
+    const created = await restCreate(carol, { clone_directive: "Bring the lessons, not the people" });
+    expect(created.clone_directive).toBe("Bring the lessons, not the people");
+    const got = await rest("GET", `/api/pool/templates/${created.id}`, { token });
+    expect(got.json.clone_directive).toBe("Bring the lessons, not the people");
+    const base = content({ clone_directive: "Bring the lessons, not the people" });
+    const patch = { clone_directive: "" };
+    const signature = await restSig(carol, "PatchTemplate", {
+      templateId: created.id,
+      version: 1n,
+      patchHash: jsonHash(patch),
+      contentHash: jsonHash(applyPatch(base, patch)),
+    });
+    const cleared = await rest("PATCH", `/api/pool/templates/${created.id}`, { ifMatch: 1, body: { ...patch, signature } });
+    expect(cleared.status, JSON.stringify(cleared.json)).toBe(200);
+    expect(cleared.json.clone_directive).toBeUndefined();
+    const long = content({ clone_directive: "x".repeat(4001) });
+    const refused = await rest("POST", "/api/pool/templates", {
+      body: { creator_id: carol.inboxId, ...long, signature: await restSig(carol, "CreateTemplate", { contentHash: jsonHash(long) }) },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.field).toBe("clone_directive");
+  });
+
   it("hides another creator's private template, with and without a session", async () => {
     const alice = newCreator();
     const bob = newCreator();

@@ -39,6 +39,12 @@ export interface TemplateContentJson {
   description: string;
   category: string;
   tags: string[];
+  /**
+   * The creator's default directive for a clone with context. Absent when
+   * empty, so that content without one hashes as it did before the field
+   * existed (every signature made before still checks out).
+   */
+  clone_directive?: string;
 }
 export type TemplatePatchJson = Partial<TemplateContentJson>;
 
@@ -54,6 +60,7 @@ export const LIMITS = {
   category: 40,
   tags: 20,
   tag: 40,
+  cloneDirective: 4000,
 } as const;
 
 /** The model of seed 000's schema default. */
@@ -100,6 +107,7 @@ export function contentToJson(c: TemplateContent): TemplateContentJson {
     description: c.description,
     category: c.category,
     tags: [...c.tags],
+    ...(c.cloneDirective ? { clone_directive: c.cloneDirective } : {}),
   };
 }
 
@@ -121,6 +129,7 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
     description: j.description,
     category: j.category,
     tags: [...j.tags],
+    cloneDirective: j.clone_directive ?? "",
   });
 }
 
@@ -134,12 +143,15 @@ export function patchToJson(p: TemplatePatch): TemplatePatchJson {
   if (p.description !== undefined) out.description = p.description;
   if (p.category !== undefined) out.category = p.category;
   if (p.tags.length > 0 || p.clearTags) out.tags = [...p.tags];
+  if (p.cloneDirective !== undefined) out.clone_directive = p.cloneDirective;
   return out;
 }
 
-/** Seed 003's PATCH rule: scalar fields and whole lists (tools, tags) replace. */
+/** Seed 003's PATCH rule: scalar fields and whole lists (tools, tags) replace. An empty directive is no directive. */
 export function applyPatch(base: TemplateContentJson, patch: TemplatePatchJson): TemplateContentJson {
-  return { ...base, ...patch };
+  const out = { ...base, ...patch };
+  if (!out.clone_directive) delete out.clone_directive;
+  return out;
 }
 
 // ---------------------------------------------------------------- validation
@@ -216,6 +228,7 @@ export function validateContent(c: TemplateContentJson, prefix = "content"): voi
   checkText(`${prefix}.description`, c.description, LIMITS.description);
   checkCategory(`${prefix}.category`, c.category);
   checkTags(`${prefix}.tags`, c.tags);
+  if (c.clone_directive !== undefined) checkText(`${prefix}.clone_directive`, c.clone_directive, LIMITS.cloneDirective);
 }
 
 /** Checks the fields a patch sets; an empty patch is refused. */
@@ -228,6 +241,7 @@ export function validatePatch(p: TemplatePatchJson, prefix = "patch"): void {
   if (p.description !== undefined) checkText(`${prefix}.description`, p.description, LIMITS.description);
   if (p.category !== undefined) checkCategory(`${prefix}.category`, p.category);
   if (p.tags !== undefined) checkTags(`${prefix}.tags`, p.tags);
+  if (p.clone_directive !== undefined) checkText(`${prefix}.clone_directive`, p.clone_directive, LIMITS.cloneDirective);
 }
 
 // ---------------------------------------------------------------- hashing

@@ -15,6 +15,7 @@ export const TemplateRow = defineEntity({
     description: p.text(),
     category: p.string(),
     tags: p.array<string>(),
+    cloneDirective: p.text(),
     visibility: p.string(),
     status: p.string(),
     version: p.integer(),

@@ -104,8 +104,16 @@ export class AddInstructionSync extends Migration {
   }
 }
 
+/** The creator's default directive for a clone with context (docs/templates.md); '' for none. */
+export class AddCloneDirective extends Migration {
+  override up(): void {
+    this.addSql(`alter table templates add column clone_directive text not null default ''`);
+  }
+}
+
 export const migrations = [
   { name: "0001_signature_nonces", class: CreateSignatureNonces },
   { name: "0002_templates", class: CreateTemplates },
   { name: "0003_instruction_sync", class: AddInstructionSync },
+  { name: "0004_clone_directive", class: AddCloneDirective },
 ];

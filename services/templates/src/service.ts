@@ -107,6 +107,8 @@ function rowContent(r: TemplateRowType): TemplateContentJson {
     description: r.description,
     category: r.category,
     tags: r.tags,
+    // Absent when empty, as content is hashed (kit template-content.ts).
+    ...(r.cloneDirective ? { clone_directive: r.cloneDirective } : {}),
   };
 }
 
@@ -142,6 +144,7 @@ function assignContent(row: TemplateRowType, c: TemplateContentJson): void {
   row.description = c.description;
   row.category = c.category;
   row.tags = c.tags;
+  row.cloneDirective = c.clone_directive ?? "";
 }
 
 function snapshotOf(row: TemplateRowType): TemplateSnapshot {
@@ -301,6 +304,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           description: content.description,
           category: content.category,
           tags: content.tags,
+          cloneDirective: content.clone_directive ?? "",
           visibility: "private",
           status: "active",
           version: 1,

@@ -72,7 +72,7 @@ export function versionToJson(v: TemplateVersion): TemplateVersionJson {
 
 // ---------------------------------------------------------------- request bodies
 
-export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags"] as const;
+export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive"] as const;
 const MODEL_FIELDS = ["default", "allow_override"] as const;
 const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required"] as const;
 const SIGNATURE_FIELDS = ["signature", "issued_at", "nonce"] as const;
@@ -112,6 +112,8 @@ export function contentFromBody(body: JsonObject): TemplateContent {
     category: body.string("category", ""),
     tags: body.strings("tags") ?? [],
   };
+  const directive = body.string("clone_directive", "");
+  if (directive) json.clone_directive = directive;
   return contentFromJson(json);
 }
 
@@ -131,6 +133,7 @@ export function patchFromBody(body: JsonObject): TemplatePatch {
     category: opt("category"),
     tags: tags ?? [],
     clearTags: tags !== undefined && tags.length === 0,
+    cloneDirective: opt("clone_directive"),
   });
 }
 
