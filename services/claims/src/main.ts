@@ -5,7 +5,8 @@
 //   POOL_DATA_DIR (local providers' data, default .data/claims), SMS_NUMBER_RANGE, EMAIL_DOMAIN,
 //   INSTANCE_HOST_URLS (comma-separated instance hosts; with them the warm pool runs), POOL_TARGET_IDLE (default 10),
 //   SYNC_CONCURRENCY (template updates delivered at once, default 64), XMTP_API_URL (requesters' and owners' signatures
-//   checked against it), POOL_LIMITS (claims per caller, caps per owner: docs/limits.md)
+//   checked against it), POOL_LIMITS (claims per caller, caps per owner: docs/limits.md),
+//   LINEAGE_URL (the lineage service, fed from the lineage outbox)
 import path from "node:path";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { createLogger, installShutdownHandlers, limitsFromEnv, serviceCredentialsFromEnv } from "@convos-pool/kit";
@@ -49,6 +50,7 @@ const service = await startClaimsService({
     : undefined,
   sync: process.env.SYNC_CONCURRENCY ? { concurrency: Number(process.env.SYNC_CONCURRENCY) } : undefined,
   resolver: await inboxResolverFromEnv(log),
+  lineageUrl: process.env.LINEAGE_URL || undefined,
   log,
 });
 installShutdownHandlers(log, () => service.close());

@@ -27,6 +27,7 @@ import { openLocalProviders } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
 import { GrpcInstanceRuntime, type InstanceRuntime } from "./runtime.js";
 import { SecretBox } from "./secrets.js";
+import { startLineageRelay, type LineageRelay } from "./lineage-relay.js";
 import { createClaimService, createTemplateSyncService, grpcTemplateSource } from "./service.js";
 import { SyncWorker } from "./sync.js";
 import { UsageBatcher, cachedTemplateSource } from "./template-cache.js";
@@ -70,6 +71,12 @@ export interface ClaimsServiceOptions {
   resolver?: InboxResolver;
   /** Claims per caller and the caps per owner (docs/limits.md); default DEFAULT_LIMITS. */
   limits?: LimitConfig;
+  /**
+   * The lineage service, which the lineage outbox is relayed to
+   * (lineage-relay.ts). Absent: the outbox keeps its events until one is
+   * configured.
+   */
+  lineageUrl?: string;
   log?: Logger;
 }
 
@@ -79,6 +86,7 @@ export interface RunningClaimsService {
   flow: ClaimFlow;
   sync: SyncWorker;
   pool?: PoolManager;
+  lineage?: LineageRelay;
   close(): Promise<void>;
 }
 
@@ -203,6 +211,14 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       manager.start();
       pool = manager;
     }
+    let lineage: LineageRelay | undefined;
+    if (opts.lineageUrl) {
+      const relay = startLineageRelay({ em: db.em, lineageUrl: opts.lineageUrl, credentials: opts.credentials, log });
+      closers.unshift(() => relay.close());
+      lineage = relay;
+    } else {
+      log.info("lineage is off: no lineage service configured (LINEAGE_URL); its events wait in the outbox");
+    }
     log.info("claims service listening", { url: server.url, embedded: db.embedded, providers: [...providers.keys()] });
     return {
       url: server.url,
@@ -210,6 +226,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       flow,
       sync,
       pool,
+      lineage,
       async close() {
         for (const c of closers.splice(0)) await c();
       },

@@ -50,12 +50,12 @@ export interface RunningTemplateService {
 /**
  * Who may call what (docs/security.md): people's requests come through the
  * gateway only; the claims service counts uses and reads what it configures
- * agents with.
+ * agents with; the lineage service reads who created a template.
  */
 export const TEMPLATES_ACCESS: AccessPolicy = {
   [TemplateService.typeName]: ["gateway"],
   [TemplateUsageService.typeName]: ["claims"],
-  [TemplateReleaseService.typeName]: ["claims"],
+  [TemplateReleaseService.typeName]: ["claims", "lineage"],
 };
 
 /** How long a signature stays acceptable, and so how long its nonce must be remembered. */

@@ -45,6 +45,8 @@ export interface StandInStackOptions {
   dbPoolSize?: number;
   /** The claims service's limits; default the service's (DEFAULT_LIMITS). */
   limits?: LimitConfig;
+  /** The lineage service the claims service relays its lineage outbox to. */
+  lineageUrl?: string;
 }
 
 export class StandInStack {
@@ -105,6 +107,7 @@ export class StandInStack {
       dataDir: this.dataDir,
       smsRange,
       sync,
+      ...(this.opts.lineageUrl ? { lineageUrl: this.opts.lineageUrl } : {}),
       log: logSink ? createLogger("claims", { level: "debug", sink: logSink }) : createLogger("claims", { level: "silent" }),
     });
     for (const sc of this.claimsServiceClients) sc.close();

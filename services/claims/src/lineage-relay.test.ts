@@ -1,0 +1,77 @@
+// The lineage outbox and its relay (lineage-relay.ts): real claims on the
+// claims service (the STAND-IN host: the instance is not the subject here),
+// real PostgreSQL, and the real lineage service in-process, stopped and
+// started again on the same port and database to show that nothing is lost
+// while it is down and nothing is applied twice.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { createServiceClient, freePort, type ServiceClient } from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
+import { as } from "./testing/helpers.js";
+import { StandInStack } from "./testing/stand-in-stack.js";
+
+const lineagePort = await freePort();
+const stack = new StandInStack({ name: "lineage_relay", smsRange: "+15550800000..+15550800009", lineageUrl: `http://127.0.0.1:${lineagePort}` });
+let lineageDb: string;
+let lineage: RunningLineageService | undefined;
+let lineageSc: ServiceClient<typeof LineageService>;
+
+const startLineage = async () => {
+  lineage = await startLineageService({ databaseUrl: lineageDb, port: lineagePort, credentials: stack.creds.lineage, templatesUrl: stack.templates.url });
+};
+const outbox = async () => (await stack.rows<{ kind: string; instance_id: string }>(`select kind, instance_id from lineage_outbox order by sequence`)).map((r) => [r.kind, r.instance_id]);
+
+async function claim(owner: TestIdentity, templateId: string): Promise<string> {
+  const invite = `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`;
+  return (await stack.claimsClient.claim({ requester: owner.inboxId, templateId, conversationInvite: invite }, as(owner))).instanceId;
+}
+
+beforeAll(async () => {
+  await stack.start();
+  lineageDb = await createTestDatabase("lineage_relay_lineage");
+  await startLineage();
+  lineageSc = createServiceClient(LineageService, `http://127.0.0.1:${lineagePort}`, stack.creds.gateway);
+}, 60_000);
+
+afterAll(async () => {
+  lineageSc?.close();
+  await lineage?.close();
+  await stack.close();
+});
+
+describe("the lineage relay", () => {
+  it("hands every claim, removal and change of owner to the lineage service, deletes what was acknowledged, and loses nothing while it is down", async () => {
+    const creator = newIdentity();
+    const owner = newIdentity();
+    const t = await signedTemplate(stack.templatesClient, creator, sampleContent({ tools: [] }));
+    await stack.seedIdle(3);
+    const a = await claim(owner, t.id);
+    const b = await claim(owner, t.id);
+    await stack.claimsClient.removeAgent({ instanceId: a }, as(owner));
+    // The trigger wrote each in the transaction of its change.
+    expect(await outbox()).toEqual(expect.arrayContaining([["claimed", a], ["claimed", b], ["ended", a]]));
+    await stack.claims.lineage!.drained();
+    expect(await outbox()).toEqual([]);
+    const d1 = await lineageSc.client.getTemplateDashboard({ templateId: t.id }, as(creator));
+    expect(d1).toMatchObject({ liveCount: 1n, totalCount: 2n, endedCount: 1n });
+    const removed = await lineageSc.client.getLineage({ instanceId: a }, as(owner));
+    expect(removed.instance?.endedAt).toBeDefined();
+
+    // The lineage service goes away: a claim meanwhile waits in the outbox.
+    await lineage!.close();
+    lineage = undefined;
+    const c = await claim(owner, t.id);
+    await new Promise((r) => setTimeout(r, 1_500)); // past a relay pass or two, which fail
+    expect(await outbox()).toEqual([["claimed", c]]);
+
+    // Back on the same port and database: delivered once.
+    await startLineage();
+    await stack.claims.lineage!.drained();
+    const d2 = await lineageSc.client.getTemplateDashboard({ templateId: t.id }, as(creator));
+    expect(d2).toMatchObject({ liveCount: 2n, totalCount: 3n, endedCount: 1n });
+    const mine = await lineageSc.client.listOwnerLineage({ ownerId: owner.inboxId, includeEnded: true }, as(owner));
+    expect(mine.agents.map((n) => n.instanceId).sort()).toEqual([a, b, c].sort());
+  });
+});

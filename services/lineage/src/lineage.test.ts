@@ -1,0 +1,181 @@
+// The lineage service over gRPC on real PostgreSQL, with the real templates
+// service (who created a template, whether it is public). Events are fed as
+// the claims service's relay feeds them (its credential, LineageEventService);
+// services/claims/src/lineage-relay.test.ts feeds them from real claims.
+import { randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LineageEventSchema, LineageEventService, type LineageEvent } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
+import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { CALLER_HEADER, createServiceClient, generateServiceCredentials, type ServiceClient } from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+import { startLineageService, type RunningLineageService } from "./server.js";
+
+const creds = generateServiceCredentials();
+let templates: RunningTemplateService;
+let service: RunningLineageService;
+let feedSc: ServiceClient<typeof LineageEventService>;
+let lineageSc: ServiceClient<typeof LineageService>;
+let templatesSc: ServiceClient<typeof TemplateService>;
+let feed: Client<typeof LineageEventService>;
+let lineage: Client<typeof LineageService>;
+let sequence = 0n;
+
+const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
+const inst = () => `inst_${randomBytes(8).toString("hex")}`;
+const at = (minutesAgo: number) => timestampFromDate(new Date(Date.now() - minutesAgo * 60_000));
+
+function claimed(instanceId: string, templateId: string, owner: TestIdentity, parent = "", carry: string[] = [], minutesAgo = 0): LineageEvent {
+  return create(LineageEventSchema, {
+    sequence: ++sequence,
+    at: at(minutesAgo),
+    event: { case: "claimed", value: { instanceId, templateId, ownerId: owner.inboxId, parentInstanceId: parent, conversationId: `conv-${instanceId}`, carry } },
+  });
+}
+const ended = (instanceId: string, reason = "removed by its owner") =>
+  create(LineageEventSchema, { sequence: ++sequence, at: at(0), event: { case: "ended", value: { instanceId, reason } } });
+const ownerChanged = (instanceId: string, to: TestIdentity) =>
+  create(LineageEventSchema, { sequence: ++sequence, at: at(0), event: { case: "ownerChanged", value: { instanceId, ownerId: to.inboxId } } });
+
+async function refused(p: Promise<unknown>, code: Code): Promise<ConnectError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
+  expect(err?.code, err?.rawMessage ?? "it answered").toBe(code);
+  return err!;
+}
+
+beforeAll(async () => {
+  templates = await startTemplateService({ databaseUrl: await createTestDatabase("lineage_templates"), credentials: creds.templates });
+  service = await startLineageService({ databaseUrl: await createTestDatabase("lineage"), credentials: creds.lineage, templatesUrl: templates.url });
+  feedSc = createServiceClient(LineageEventService, service.url, creds.claims);
+  lineageSc = createServiceClient(LineageService, service.url, creds.gateway);
+  templatesSc = createServiceClient(TemplateService, templates.url, creds.gateway);
+  feed = feedSc.client;
+  lineage = lineageSc.client;
+}, 60_000);
+
+afterAll(async () => {
+  for (const sc of [feedSc, lineageSc, templatesSc]) sc?.close();
+  await service?.close();
+  await templates?.close();
+});
+
+describe("the event feed", () => {
+  it("applies each event once and in order, whatever is sent again", async () => {
+    const creator = newIdentity();
+    const owner = newIdentity();
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const a = inst();
+    const b = inst();
+    const events = [claimed(a, t.id, owner), claimed(b, t.id, owner, a, ["training"])];
+    expect((await feed.recordLineageEvents({ events })).applied).toBe(2);
+    // The same batch again (an answer lost), and a batch overlapping it: only what is new counts.
+    expect((await feed.recordLineageEvents({ events })).applied).toBe(0);
+    const end = ended(a);
+    expect((await feed.recordLineageEvents({ events: [...events, end] })).applied).toBe(1);
+    const got = await lineage.getLineage({ instanceId: b }, as(owner));
+    expect(got.instance).toMatchObject({ instanceId: b, parentInstanceId: a, depth: 1, carry: ["training"] });
+    expect(got.ancestors.map((n) => [n.instanceId, n.endedAt !== undefined])).toEqual([[a, true]]);
+  });
+
+  it("refuses events out of order or without a kind, naming the field, and callers other than the claims service", async () => {
+    const bad = create(LineageEventSchema, { sequence: 5n });
+    expect((await refused(feed.recordLineageEvents({ events: [bad] }), Code.InvalidArgument)).rawMessage).toContain("events[0].event");
+    const e1 = create(LineageEventSchema, { sequence: 10n, event: { case: "ended", value: { instanceId: "x" } } });
+    const e2 = create(LineageEventSchema, { sequence: 9n, event: { case: "ended", value: { instanceId: "x" } } });
+    expect((await refused(feed.recordLineageEvents({ events: [e1, e2] }), Code.InvalidArgument)).rawMessage).toContain("events[1].sequence");
+    const asGateway = createServiceClient(LineageEventService, service.url, creds.gateway);
+    await refused(asGateway.client.recordLineageEvents({ events: [] }), Code.PermissionDenied);
+    asGateway.close();
+    const asClaims = createServiceClient(LineageService, service.url, creds.claims);
+    await refused(asClaims.client.getLineage({ instanceId: inst() }), Code.PermissionDenied);
+    asClaims.close();
+  });
+});
+
+describe("LineageService", () => {
+  const creator = newIdentity();
+  const owner = newIdentity();
+  const other = newIdentity();
+  let templateId: string;
+  // root -> child1 -> grandchild; root -> child2 (another owner's, by transfer); root ends.
+  const root = inst();
+  const child1 = inst();
+  const child2 = inst();
+  const grandchild = inst();
+
+  beforeAll(async () => {
+    templateId = (await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }))).id;
+    await feed.recordLineageEvents({
+      events: [
+        claimed(root, templateId, owner, "", [], 10),
+        claimed(child1, templateId, owner, root, ["training", "personalization"], 8),
+        claimed(child2, templateId, owner, root, ["training"], 6),
+        claimed(grandchild, templateId, owner, child1, ["training"], 4),
+        ownerChanged(child2, other),
+        ended(root),
+      ],
+    });
+  });
+
+  it("gives an agent's ancestors nearest first, its children and the whole tree below, the ended parent shown ended and its clones live", async () => {
+    const g = await lineage.getLineage({ instanceId: grandchild }, as(owner));
+    expect(g.instance).toMatchObject({ instanceId: grandchild, depth: 2, parentInstanceId: child1, conversationId: `conv-${grandchild}` });
+    expect(g.ancestors.map((n) => n.instanceId)).toEqual([child1, root]);
+    expect(g.ancestors[1]!.endedAt).toBeDefined();
+    expect(g.ancestors[0]!.endedAt).toBeUndefined();
+    const r = await lineage.getLineage({ instanceId: root }, as(owner));
+    expect(r.instance?.endedAt).toBeDefined();
+    expect(r.instance?.childrenCount).toBe(2);
+    expect(r.children.map((n) => n.instanceId).sort()).toEqual([child1, child2].sort());
+    expect(r.descendants.map((n) => n.instanceId)).toEqual([child1, child2, grandchild]);
+    expect(r.descendants.every((n) => n.endedAt === undefined)).toBe(true);
+    // child2 is someone else's now: its conversation is theirs.
+    expect(r.children.find((n) => n.instanceId === child2)).toMatchObject({ ownerId: other.inboxId, conversationId: "" });
+  });
+
+  it("shows an agent's lineage to its owner and its template's creator only", async () => {
+    expect((await lineage.getLineage({ instanceId: child2 }, as(other))).instance?.ownerId).toBe(other.inboxId);
+    const byCreator = await lineage.getLineage({ instanceId: root }, as(creator));
+    expect(byCreator.children.find((n) => n.instanceId === child2)?.conversationId).toBe(`conv-${child2}`);
+    await refused(lineage.getLineage({ instanceId: child1 }, as(other)), Code.NotFound);
+    await refused(lineage.getLineage({ instanceId: inst() }, as(owner)), Code.NotFound);
+    await refused(lineage.getLineage({ instanceId: child1 }), Code.Unauthenticated);
+    expect((await refused(lineage.getLineage({ instanceId: "nope" }, as(owner)), Code.InvalidArgument)).rawMessage).toContain("instance_id");
+  });
+
+  it("gives the creator the template's dashboard: live, ended, clones, depth, agents per owner", async () => {
+    const d = await lineage.getTemplateDashboard({ templateId }, as(creator));
+    expect(d).toMatchObject({ templateId, liveCount: 3n, totalCount: 4n, endedCount: 1n, cloneCount: 3n, liveCloneCount: 3n, maxDepth: 2 });
+    expect(d.owners.map((o) => [o.ownerId, o.live, o.total])).toEqual([
+      [owner.inboxId, 2n, 3n],
+      [other.inboxId, 1n, 1n],
+    ]);
+    await refused(lineage.getTemplateDashboard({ templateId }, as(owner)), Code.PermissionDenied);
+    const secret = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }), "private");
+    expect((await lineage.getTemplateDashboard({ templateId: secret.id }, as(creator))).totalCount).toBe(0n);
+    await refused(lineage.getTemplateDashboard({ templateId: secret.id }, as(owner)), Code.NotFound);
+    await refused(lineage.getTemplateDashboard({ templateId: "tmpl_0000000000000000" }, as(creator)), Code.NotFound);
+    await refused(lineage.getTemplateDashboard({ templateId }), Code.Unauthenticated);
+    expect((await refused(lineage.getTemplateDashboard({ templateId: "x" }, as(creator)), Code.InvalidArgument)).rawMessage).toContain("template_id");
+  });
+
+  it("lists an owner's agents newest first in pages, ended ones when asked, to that owner only", async () => {
+    const live = await lineage.listOwnerLineage({ ownerId: owner.inboxId }, as(owner));
+    expect(live.agents.map((n) => n.instanceId)).toEqual([grandchild, child1]);
+    const all = await lineage.listOwnerLineage({ ownerId: owner.inboxId, includeEnded: true, pageSize: 2 }, as(owner));
+    expect(all.agents.map((n) => n.instanceId)).toEqual([grandchild, child1]);
+    const next = await lineage.listOwnerLineage({ ownerId: owner.inboxId, includeEnded: true, pageSize: 2, pageToken: all.nextPageToken }, as(owner));
+    expect(next.agents.map((n) => [n.instanceId, n.childrenCount])).toEqual([[root, 2]]);
+    expect(next.nextPageToken).toBe("");
+    await refused(lineage.listOwnerLineage({ ownerId: owner.inboxId }, as(other)), Code.PermissionDenied);
+    expect((await refused(lineage.listOwnerLineage({ ownerId: "x" }, as(owner)), Code.InvalidArgument)).rawMessage).toContain("owner_id");
+    expect((await refused(lineage.listOwnerLineage({ ownerId: owner.inboxId, pageSize: 500 }, as(owner)), Code.InvalidArgument)).rawMessage).toContain("page_size");
+  });
+});

@@ -1,0 +1,38 @@
+import { Migration } from "@mikro-orm/migrations";
+import type { MigrationEntry } from "@convos-pool/kit";
+
+/**
+ * The lineage service's tables (docs/lineage.md): every agent ever claimed,
+ * with its parent (the edge of a clone), kept when it ends; and how far the
+ * claims service's event feed has been applied.
+ */
+export class CreateLineage extends Migration {
+  override up(): void {
+    this.addSql(`create table lineage_agents (
+      instance_id text primary key,
+      template_id text not null,
+      owner_id text not null,
+      -- the agent it was cloned from; no foreign key: an edge outlives nothing, and stays when the parent ends
+      parent_instance_id text,
+      conversation_id text not null default '',
+      -- memory kinds it inherited, comma-joined ('' when not a clone)
+      carry text not null default '',
+      -- clone generations above it
+      depth integer not null default 0 check (depth >= 0),
+      claimed_at timestamptz(3) not null,
+      ended_at timestamptz(3),
+      end_reason text
+    )`);
+    this.addSql(`create index lineage_agents_parent on lineage_agents (parent_instance_id) where parent_instance_id is not null`);
+    this.addSql(`create index lineage_agents_template on lineage_agents (template_id)`);
+    this.addSql(`create index lineage_agents_owner on lineage_agents (owner_id, claimed_at desc, instance_id desc)`);
+    // The claims service's outbox sequence applied so far: events arrive in order, each applied once.
+    this.addSql(`create table lineage_feed (
+      one boolean primary key default true check (one),
+      applied_sequence bigint not null
+    )`);
+    this.addSql(`insert into lineage_feed (applied_sequence) values (0)`);
+  }
+}
+
+export const migrations: MigrationEntry[] = [{ name: "0001_lineage", class: CreateLineage }];
