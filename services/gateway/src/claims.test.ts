@@ -14,7 +14,6 @@ import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/conn
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState, SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import {
   generateServiceCredentials,
   CALLER_HEADER,
@@ -22,6 +21,7 @@ import {
   jsonHash,
   NO_LIMITS,
   signClaim,
+  signClone,
   signOperation,
   type OperationFields,
   type SignedOperation,
@@ -33,6 +33,7 @@ import { startTemplateService, type RunningTemplateService } from "@convos-pool/
 import { SecretBox } from "@convos-pool/claims/src/secrets.js";
 import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims/src/server.js";
 import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
 import { CLAIMS_NOT_CONFIGURED, startGateway, type RunningGateway } from "./server.js";
 import { SESSION_AUDIENCE } from "./sessions.js";
 
@@ -43,6 +44,7 @@ const WARM = 3;
 let templates: RunningTemplateService;
 let host: StandInHost;
 let claims: RunningClaimsService;
+let lineage: RunningLineageService;
 let gateway: RunningGateway;
 let bare: RunningGateway; // no claimsUrl
 let dataDir: string;
@@ -145,6 +147,8 @@ beforeAll(async () => {
     log: quiet("templates"),
   });
   host = await StandInHost.start(CREDS["instance-host"]);
+  lineage = await startLineageService({ databaseUrl: await createTestDatabase("gwc_lineage"), credentials: CREDS.lineage, templatesUrl: templates.url, log: quiet("lineage") });
+  const lineageUrl = lineage.url;
   claims = await startClaimsService({
     databaseUrl: await createTestDatabase("gwc_claims"),
     credentials: CREDS.claims,
@@ -152,6 +156,7 @@ beforeAll(async () => {
     secretsKey: SecretBox.generateKey(),
     dataDir,
     smsRange: "+15550400000..+15550400099",
+    lineageUrl: lineageUrl,
     // Passes run when the tests ask (refill), not on their own.
     pool: { hostUrls: [host.url], target: WARM, intervalMs: 3_600_000 },
     // Limits have their own tests (security.test.ts).
@@ -161,6 +166,7 @@ beforeAll(async () => {
   gateway = await startGateway({
     templatesUrl: templates.url,
     claimsUrl: claims.url,
+    lineageUrl: lineage.url,
     credentials: CREDS.gateway,
     limits: NO_LIMITS,
     databaseUrl: await createTestDatabase("gwc_gateway"),
@@ -180,6 +186,7 @@ afterAll(async () => {
   await bare?.close();
   await gateway?.close();
   await claims?.close();
+  await lineage?.close();
   await host?.kill();
   await templates?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -360,18 +367,92 @@ describe("REST", () => {
     expect(res.status, JSON.stringify(res.json)).toBe(200);
   });
 
-  it("answers 501 for a clone (cloneFrom) until clone with context exists", async () => {
+  it("takes a clone body (cloneFrom, contextPrompt, carry, ownerSignature; templateId optional), naming bad fields in the body's names", async () => {
     const user = newIdentity();
+    const to = invite();
+    const clone = { ownerId: user.inboxId, parentInstanceId: "inst_0000000000000000", conversationInvite: to, contextPrompt: "general travel knowledge", carry: ["training"], model: "", userConfig: {} };
+    const s = await signClone(user.account, clone);
+    const body = {
+      requester: user.inboxId,
+      cloneFrom: clone.parentInstanceId,
+      conversationInvite: to,
+      contextPrompt: clone.contextPrompt,
+      carry: clone.carry,
+      ownerSignature: { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce },
+    };
+    // Signed, but of an agent that is not the requester's (none at all): 404, as any agent not yours.
+    const missing = await rest("POST", "/api/pool/claim", { body });
+    expect(missing.status, JSON.stringify(missing.json)).toBe(404);
+    const unsigned = await rest("POST", "/api/pool/claim", { body: { ...body, ownerSignature: undefined } });
+    expect(unsigned.status).toBe(400);
+    expect(unsigned.json.error.field).toBe("ownerSignature");
+    const badKind = await rest("POST", "/api/pool/claim", { body: { ...body, carry: ["secrets"] } });
+    expect(badKind.status).toBe(400);
+    expect(badKind.json.error.field).toBe("carry[0]");
+    const notList = await rest("POST", "/api/pool/claim", { body: { ...body, carry: "training" } });
+    expect(notList.status).toBe(400);
+    expect(notList.json.error.field).toBe("carry");
+  });
+
+  it("offers an agent to another inbox and lets that inbox accept it, both signed, over REST", async () => {
+    const owner = newIdentity();
+    const heir = newIdentity();
     const templateId = await template(newIdentity());
-    const res = await rest("POST", "/api/pool/claim", {
-      body: claimBody(user, templateId, {
-        cloneFrom: "inst_0000000000000000",
-        contextPrompt: "general travel knowledge",
-        ownerSignature: { signature: "0x00", issuedAt: 1, nonce: "0x00" },
-      }),
+    await refill();
+    const claimed = await rest("POST", "/api/pool/claim", { body: await signedClaim(owner, templateId) });
+    expect(claimed.status, JSON.stringify(claimed.json)).toBe(200);
+    const id = claimed.json.instanceId as string;
+    const sig = async (who: TestIdentity, op: SignedOperation, fields: OperationFields) => {
+      const s = await signOperation(who.account, op, { inboxId: who.inboxId, ...fields });
+      return { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce };
+    };
+    const noSig = await rest("POST", `/api/pool/agents/${id}/transfer`, { body: { newOwnerId: heir.inboxId }, token: await session(owner) });
+    expect(noSig.status).toBe(401);
+    const offered = await rest("POST", `/api/pool/agents/${id}/transfer`, {
+      body: { newOwnerId: heir.inboxId, ownerSignature: await sig(owner, "TransferAgent", { instanceId: id, newOwnerId: heir.inboxId }) },
     });
-    expect(res.status, JSON.stringify(res.json)).toBe(501);
-    expect(res.json.error).toMatchObject({ type: "not_implemented", code: "unimplemented" });
+    expect(offered.status, JSON.stringify(offered.json)).toBe(200);
+    expect(offered.json).toMatchObject({ ownerId: owner.inboxId, pendingOwnerId: heir.inboxId });
+    const heirToken = await session(heir);
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token: heirToken })).json.ownerId).toBe(owner.inboxId);
+    const accepted = await rest("POST", `/api/pool/agents/${id}/accept`, {
+      token: heirToken,
+      body: { signature: await sig(heir, "AcceptAgent", { instanceId: id, fromOwnerId: owner.inboxId }) },
+    });
+    expect(accepted.status, JSON.stringify(accepted.json)).toBe(200);
+    expect(accepted.json).toMatchObject({ ownerId: heir.inboxId, pendingOwnerId: "" });
+    expect(host.callsOf(id)).toContain("transfer");
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token: await session(owner) })).status).toBe(404);
+    const badField = await rest("POST", `/api/pool/agents/${id}/transfer`, { body: { newOwnerId: "nope", ownerSignature: await sig(heir, "TransferAgent", { instanceId: id, newOwnerId: "nope" }) } });
+    expect(badField.status).toBe(400);
+    expect(badField.json.error.field).toBe("newOwnerId");
+  });
+
+  it("answers the lineage paths from the lineage service, and 503 on a gateway without one", async () => {
+    const creator = newIdentity();
+    const owner = newIdentity();
+    const templateId = await template(creator);
+    await refill();
+    const claimed = await rest("POST", "/api/pool/claim", { body: await signedClaim(owner, templateId) });
+    const id = claimed.json.instanceId as string;
+    await claims.lineage!.drained();
+    const ownerToken = await session(owner);
+    const lin = await rest("GET", `/api/pool/agents/${id}/lineage`, { token: ownerToken });
+    expect(lin.status, JSON.stringify(lin.json)).toBe(200);
+    expect(lin.json.instance).toMatchObject({ instanceId: id, templateId, ownerId: owner.inboxId, depth: 0, parentInstanceId: "" });
+    expect(lin.json.ancestors).toEqual([]);
+    const dash = await rest("GET", `/api/pool/templates/${templateId}/dashboard`, { token: await session(creator) });
+    expect(dash.status, JSON.stringify(dash.json)).toBe(200);
+    expect(dash.json).toMatchObject({ templateId, liveCount: 1, totalCount: 1, cloneCount: 0, owners: [{ ownerId: owner.inboxId, live: 1, total: 1 }] });
+    expect((await rest("GET", `/api/pool/templates/${templateId}/dashboard`, { token: ownerToken })).status).toBe(403);
+    const mine = await rest("GET", `/api/pool/lineage?owner=${owner.inboxId}&ended=true`, { token: ownerToken });
+    expect(mine.json.agents.map((a: { instanceId: string }) => a.instanceId)).toEqual([id]);
+    expect((await rest("GET", `/api/pool/lineage`, { token: ownerToken })).json.error.field).toBe("owner");
+    expect((await rest("GET", `/api/pool/lineage?owner=${owner.inboxId}&limit=500`, { token: ownerToken })).json.error.field).toBe("limit");
+    expect((await rest("GET", `/api/pool/agents/${id}/lineage`)).status).toBe(401);
+    const none = await rest("GET", `/api/pool/agents/${id}/lineage`, { token: ownerToken, on: bare });
+    expect(none.status).toBe(503);
+    expect(none.json.error.message).toContain("lineage service");
   });
 
   it("answers 503 with Retry-After when no agent is idle, and the pool refills", async () => {

@@ -102,13 +102,9 @@ export function createClaimsForwarder(upstream: Client<typeof ClaimService>, gat
   return createForwarder(ClaimService, upstream, gate, log, "claims service");
 }
 
-/**
- * The LineageService forwarder (the REST template-instances route uses it).
- * The claims service answers LineageService for now, so `upstream` is a
- * client of the claims service.
- */
+/** The LineageService forwarder (the REST lineage and dashboard routes use it). */
 export function createLineageForwarder(upstream: Client<typeof LineageService>, gate: Gate, log: Logger): LineageForwarder {
-  return createForwarder(LineageService, upstream, gate, log, "claims service");
+  return createForwarder(LineageService, upstream, gate, log, "lineage service");
 }
 
 /**

@@ -3,6 +3,7 @@
 //   HOST                 default 0.0.0.0
 //   TEMPLATES_URL        the templates service (gRPC over h2c), default http://127.0.0.1:7001
 //   CLAIMS_URL           the claims service (gRPC over h2c); absent: claims answer 503 / UNAVAILABLE
+//   LINEAGE_URL          the lineage service (gRPC over h2c); absent: lineage answers 503 / UNAVAILABLE
 //   POOL_SERVICE_TOKEN   the gateway's own credential, presented to internal services (required)
 //   POOL_SERVICE_DIGESTS every service's credential digest (required; docs/security.md)
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL]   internal gRPC over TLS
@@ -33,6 +34,7 @@ const gateway = await startGateway({
   host: process.env.HOST ?? "0.0.0.0",
   templatesUrl: process.env.TEMPLATES_URL ?? "http://127.0.0.1:7001",
   claimsUrl: process.env.CLAIMS_URL || undefined,
+  lineageUrl: process.env.LINEAGE_URL || undefined,
   credentials,
   sessionSecret: process.env.POOL_SESSION_SECRET || undefined,
   databaseUrl: process.env.DATABASE_URL || undefined,

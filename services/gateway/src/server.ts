@@ -1,9 +1,9 @@
 // The gateway: the pool's only public entry point (DESIGN.md section 2).
 // One port serves SessionService, TemplateService, ClaimService and
-// LineageService (answered by the claims service for now) over
-// Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c), and the REST paths of
-// docs/rest.md. Template and claim calls are forwarded to the templates and
-// claims services over gRPC with the gateway's own credential (forward.ts);
+// LineageService over Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c), and the
+// REST paths of docs/rest.md. Template, claim and lineage calls are forwarded
+// to the templates, claims and lineage services over gRPC with the gateway's
+// own credential (forward.ts);
 // the caller's identity travels as x-pool-caller only when the gateway
 // verified it (a session token that was not ended). Sign-ins, claims and
 // template writes are limited per client address (limits.ts).
@@ -56,11 +56,16 @@ export interface GatewayOptions {
   /** The templates service, e.g. http://127.0.0.1:7001 (reached over gRPC, HTTP/2). */
   templatesUrl: string;
   /**
-   * The claims service, e.g. http://127.0.0.1:7002 (gRPC); it also answers
-   * LineageService for now. Absent: ClaimService, LineageService and the
-   * claim / "My agents" / template instances REST paths answer UNAVAILABLE (503).
+   * The claims service, e.g. http://127.0.0.1:7002 (gRPC). Absent:
+   * ClaimService and the claim / "My agents" / template instances REST paths
+   * answer UNAVAILABLE (503).
    */
   claimsUrl?: string;
+  /**
+   * The lineage service, e.g. http://127.0.0.1:7004 (gRPC). Absent:
+   * LineageService and the lineage REST paths answer UNAVAILABLE (503).
+   */
+  lineageUrl?: string;
   /** The gateway's own credential, presented to internal services (POOL_SERVICE_TOKEN), and TLS towards them. */
   credentials: ClientCredentials;
   /**
@@ -92,6 +97,7 @@ export interface RunningGateway {
 
 /** What a client of a gateway without claimsUrl is told. */
 export const CLAIMS_NOT_CONFIGURED = "this gateway is not connected to a claims service (claimsUrl / CLAIMS_URL is not set)";
+export const LINEAGE_NOT_CONFIGURED = "this gateway is not connected to a lineage service (lineageUrl / LINEAGE_URL is not set)";
 
 /** How long a signed login stays acceptable, and so how long its nonce must be remembered. */
 const SIGNATURE_MAX_AGE_SECONDS = 300;
@@ -129,8 +135,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const templates = createTemplatesForwarder(upstream.client, gate, log);
   const claimsUpstream = opts.claimsUrl ? createServiceClient(ClaimService, opts.claimsUrl, opts.credentials) : undefined;
   const claims: ClaimsForwarder | undefined = claimsUpstream && createClaimsForwarder(claimsUpstream.client, gate, log);
-  // LineageService lives in the claims service until it gets its own.
-  const lineageUpstream = opts.claimsUrl ? createServiceClient(LineageService, opts.claimsUrl, opts.credentials) : undefined;
+  const lineageUpstream = opts.lineageUrl ? createServiceClient(LineageService, opts.lineageUrl, opts.credentials) : undefined;
   const lineage: LineageForwarder | undefined = lineageUpstream && createLineageForwarder(lineageUpstream.client, gate, log);
   const closeUpstreams = () => {
     upstream.close();
@@ -165,7 +170,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         );
         router.service(
           LineageService,
-          lineage ? forwardedServiceImpl(LineageService, lineage) : unavailableServiceImpl(LineageService, CLAIMS_NOT_CONFIGURED),
+          lineage ? forwardedServiceImpl(LineageService, lineage) : unavailableServiceImpl(LineageService, LINEAGE_NOT_CONFIGURED),
         );
       },
       fallback: restApi({
@@ -173,6 +178,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         claims,
         lineage,
         claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
+        lineageNotConfigured: LINEAGE_NOT_CONFIGURED,
         createSession: signIn,
         endSession: (authorization) => gate.sessions.end(authorization),
         log,
@@ -194,7 +200,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   }, 60_000);
   pruner.unref();
 
-  log.info("gateway listening", { url: server.url, templates: opts.templatesUrl, claims: opts.claimsUrl ?? null, embedded: db.embedded });
+  log.info("gateway listening", {
+    url: server.url,
+    templates: opts.templatesUrl,
+    claims: opts.claimsUrl ?? null,
+    lineage: opts.lineageUrl ?? null,
+    embedded: db.embedded,
+  });
   const running = server;
   let closed: Promise<void> | undefined;
   return {

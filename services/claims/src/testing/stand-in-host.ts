@@ -54,7 +54,7 @@ export interface StandInInstance {
 }
 
 /** `update-answer`: the update is applied, then the answer is lost (UNAVAILABLE). */
-type Step = "start" | "configure" | "join" | "release" | "update" | "update-answer";
+type Step = "start" | "configure" | "join" | "release" | "update" | "update-answer" | "transfer";
 
 export class StandInHost {
   readonly instances = new Map<string, StandInInstance>();
@@ -208,6 +208,11 @@ export class StandInHost {
           },
           cloneSummary: () => {
             throw new ConnectError("not in the stand-in", Code.Unimplemented);
+          },
+          // Takes any transfer: the real instance's checks are tested with the real host (clone-e2e.test.ts).
+          transferOwner: (_req, ctx) => {
+            host.step("transfer", ctx);
+            return {};
           },
         });
       },

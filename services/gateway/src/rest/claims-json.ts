@@ -1,11 +1,12 @@
-// The claim, "My agents" and pin REST bodies (docs/rest.md, seed 000's camelCase):
+// The claim (and clone), "My agents", pin, transfer and lineage REST bodies (docs/rest.md, seed 000's camelCase):
 // a claim body as ClaimService's ClaimRequest, instances as proto JSON, and
 // the claims service's RPC field paths renamed to the body's.
 
 import { create, toJson } from "@bufbuild/protobuf";
 import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ClaimRequestSchema, type ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { InstanceSchema, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { InheritanceSchema, InstanceSchema, type Inheritance, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { LineageNodeSchema, type LineageNode } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { badRequest } from "./errors.js";
 import type { JsonObject } from "./json.js";
 
@@ -20,6 +21,7 @@ export const CLAIM_FIELDS = [
   "contextPrompt",
   "ownerSignature",
   "signature",
+  "carry",
 ] as const;
 /** The signature objects of the claims paths: `{signature, issuedAt, nonce}`. */
 const SIGNATURE_FIELDS = ["signature", "issuedAt", "nonce"] as const;
@@ -59,13 +61,15 @@ export function claimFromBody(body: JsonObject): ClaimBody {
   const sig = body.object("ownerSignature", SIGNATURE_FIELDS);
   const request = create(ClaimRequestSchema, {
     requester: body.string("requester"),
-    templateId: body.string("templateId"),
+    // A clone runs its parent's template: then it may be left out.
+    templateId: body.string("templateId", ""),
     conversationInvite: invite,
     model: body.string("model", ""),
     userConfig: body.stringMap("userConfig") ?? {},
     cloneFrom: body.string("cloneFrom", ""),
     contextPrompt: body.string("contextPrompt", ""),
     ownerSignature: signatureFrom(sig),
+    carry: body.strings("carry") ?? [],
     // The requester's ClaimAgent signature, for a client without a session.
     signature: signatureFrom(body.object("signature", SIGNATURE_FIELDS)),
   });
@@ -86,6 +90,20 @@ export function removeFromBody(body: JsonObject): { ownerSignature: Signature | 
   return { ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)) };
 }
 
+export const TRANSFER_FIELDS = ["newOwnerId", "ownerSignature"] as const;
+
+/** The body of POST /api/pool/agents/{id}/transfer: the new owner and the owner's TransferAgent signature. */
+export function transferFromBody(body: JsonObject): { newOwnerId: string; ownerSignature: Signature | undefined } {
+  return { newOwnerId: body.string("newOwnerId"), ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)) };
+}
+
+export const ACCEPT_FIELDS = ["signature"] as const;
+
+/** The body of POST /api/pool/agents/{id}/accept: the new owner's AcceptAgent signature. */
+export function acceptFromBody(body: JsonObject): { signature: Signature | undefined } {
+  return { signature: signatureFrom(body.object("signature", SIGNATURE_FIELDS)) };
+}
+
 function signatureFrom(sig: JsonObject | undefined): Signature | undefined {
   return sig
     ? create(SignatureSchema, {
@@ -99,6 +117,16 @@ function signatureFrom(sig: JsonObject | undefined): Signature | undefined {
 /** An instance as proto JSON (camelCase, enums by name, int64 as strings, every field present). */
 export function instanceToJson(i: Instance): unknown {
   return toJson(InstanceSchema, i, { alwaysEmitImplicit: true });
+}
+
+/** A clone's inheritance as proto JSON: `{state: "INHERITANCE_STATE_SENT", carry, error}`. */
+export function inheritanceToJson(i: Inheritance): unknown {
+  return toJson(InheritanceSchema, i, { alwaysEmitImplicit: true });
+}
+
+/** A lineage node as proto JSON (an agent still live has no `endedAt`). */
+export function lineageNodeToJson(n: LineageNode): unknown {
+  return toJson(LineageNodeSchema, n, { alwaysEmitImplicit: true });
 }
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -120,6 +148,7 @@ export function claimRestField(inviteField: string = "conversationInvite"): (rpc
     const rest = dot < 0 ? "" : rpcField.slice(dot);
     if (head === "conversation_invite") return inviteField + rest;
     if (head === "user_config") return `userConfig${rest}`;
+    if (head === "include_ended") return "ended";
     return camel(head) + (head === "owner_signature" || head === "signature" ? camel(rest) : rest);
   };
 }

@@ -10,14 +10,20 @@ import { peerAddressOf, type Logger, type ServerRequest, type ServerResponse } f
 import type { CallInfo, ClaimsForwarder, LineageForwarder, TemplatesForwarder } from "../forward.js";
 import type { Session } from "../sessions.js";
 import {
+  ACCEPT_FIELDS,
   CLAIM_FIELDS,
   PIN_FIELDS,
   REMOVE_FIELDS,
+  TRANSFER_FIELDS,
+  acceptFromBody,
   claimFromBody,
   claimRestField,
+  inheritanceToJson,
   instanceToJson,
+  lineageNodeToJson,
   pinFromBody,
   removeFromBody,
+  transferFromBody,
 } from "./claims-json.js";
 import { RestError, badRequest, methodNotAllowed, noRoute, toRestError, type RestErrorMapping } from "./errors.js";
 import { JsonObject, readJsonBody } from "./json.js";
@@ -34,9 +40,10 @@ export interface RestDeps {
   templates: TemplatesForwarder;
   /** Absent: the claim and "My agents" paths answer 503 with `claimsNotConfigured`. */
   claims?: ClaimsForwarder;
-  /** LineageService (served by the claims service for now); absent: the template instances path answers 503 the same way. */
+  /** LineageService; absent: the lineage paths answer 503 with `lineageNotConfigured`. */
   lineage?: LineageForwarder;
   claimsNotConfigured: string;
+  lineageNotConfigured: string;
   /** CreateSession, counted against the call's client address. */
   createSession(inboxId: string, signature: Signature | undefined, call: CallInfo): Promise<Session>;
   /** Signs out the session of an Authorization header value. */
@@ -288,7 +295,7 @@ const claim: Handler = async (r, deps) => {
   const { request, inviteField } = claimFromBody(await r.body(CLAIM_FIELDS));
   try {
     const res = await claims.claim(request, r.call);
-    return { status: 200, body: { instanceId: res.instanceId } };
+    return { status: 200, body: { instanceId: res.instanceId, ...(res.inheritance ? { inheritance: inheritanceToJson(res.inheritance) } : {}) } };
   } catch (err) {
     throw toRestError(err, { field: claimRestField(inviteField), byCode: CLAIM_BY_CODE });
   }
@@ -353,6 +360,102 @@ const removeAgent: Handler = async (r, deps) => {
   }
 };
 
+/**
+ * Offers one of the owner's agents to another inbox: `{newOwnerId,
+ * ownerSignature}` (TransferAgent; required even with a session: the agent
+ * checks it). Answers the agent, with `pendingOwnerId`.
+ */
+const transferAgent: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const { newOwnerId, ownerSignature } = transferFromBody(await r.body(TRANSFER_FIELDS));
+  try {
+    const res = await claims.transferAgent({ instanceId: r.id, newOwnerId, ownerSignature }, r.call);
+    return { status: 200, body: instanceToJson(res.instance!) };
+  } catch (err) {
+    throw toRestError(err, { field: claimRestField() });
+  }
+};
+
+/** The inbox an agent was offered to takes it: `{signature}` (AcceptAgent). Answers the agent, now theirs. */
+const acceptAgent: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const { signature } = acceptFromBody(await r.body(ACCEPT_FIELDS));
+  try {
+    const res = await claims.acceptAgent({ instanceId: r.id, signature }, r.call);
+    return { status: 200, body: instanceToJson(res.instance!) };
+  } catch (err) {
+    throw toRestError(err, { field: claimRestField() });
+  }
+};
+
+function lineageOf(deps: RestDeps): LineageForwarder {
+  if (!deps.lineage) throw new RestError(503, "unavailable", Code.Unavailable, deps.lineageNotConfigured);
+  return deps.lineage;
+}
+
+/** An agent's lineage (its owner's or its template creator's session): `{instance, ancestors, children, descendants}`. */
+const agentLineage: Handler = async (r, deps) => {
+  const lineage = lineageOf(deps);
+  query(r, []);
+  try {
+    const res = await lineage.getLineage({ instanceId: r.id }, r.call);
+    return {
+      status: 200,
+      body: {
+        instance: lineageNodeToJson(res.instance!),
+        ancestors: res.ancestors.map(lineageNodeToJson),
+        children: res.children.map(lineageNodeToJson),
+        descendants: res.descendants.map(lineageNodeToJson),
+      },
+    };
+  } catch (err) {
+    throw toRestError(err, { field: claimRestField() });
+  }
+};
+
+/** The creator's dashboard of a template (seed 000, C7): counts, clones, depth, agents per owner. */
+const templateDashboard: Handler = async (r, deps) => {
+  const lineage = lineageOf(deps);
+  query(r, []);
+  try {
+    const d = await lineage.getTemplateDashboard({ templateId: r.id }, r.call);
+    return {
+      status: 200,
+      body: {
+        templateId: d.templateId,
+        liveCount: Number(d.liveCount),
+        totalCount: Number(d.totalCount),
+        endedCount: Number(d.endedCount),
+        cloneCount: Number(d.cloneCount),
+        liveCloneCount: Number(d.liveCloneCount),
+        maxDepth: d.maxDepth,
+        owners: d.owners.map((o) => ({ ownerId: o.ownerId, live: Number(o.live), total: Number(o.total) })),
+      },
+    };
+  } catch (err) {
+    throw toRestError(err, { field: claimRestField() });
+  }
+};
+
+/** An owner's agents with their lineage: `?owner=<inbox>&ended=true&limit=&cursor=`, the owner's session. */
+const ownerLineage: Handler = async (r, deps) => {
+  const lineage = lineageOf(deps);
+  const q = query(r, ["owner", "ended", "limit", "cursor"]);
+  const owner = q.get("owner");
+  if (!owner) throw badRequest("owner", "is required: the XMTP inbox ID whose agents to list (your own)");
+  try {
+    const res = await lineage.listOwnerLineage(
+      { ownerId: owner, includeEnded: queryBool(q, "ended"), pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+      r.call,
+    );
+    return { status: 200, body: { agents: res.agents.map(lineageNodeToJson), nextCursor: nextCursor(res.nextPageToken) } };
+  } catch (err) {
+    throw toRestError(err, { field: claimRestField() });
+  }
+};
+
 /** Field paths of ListTemplateInstances in the path's and query's names. */
 const TEMPLATE_INSTANCES_FIELDS: Record<string, string> = { live_only: "live", page_size: "limit", page_token: "cursor" };
 
@@ -403,6 +506,11 @@ const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
   ["GET", "/agents/:id", getAgent],
   ["PUT", "/agents/:id/pin", pinAgent],
   ["DELETE", "/agents/:id", removeAgent],
+  ["POST", "/agents/:id/transfer", transferAgent],
+  ["POST", "/agents/:id/accept", acceptAgent],
+  ["GET", "/agents/:id/lineage", agentLineage],
+  ["GET", "/templates/:id/dashboard", templateDashboard],
+  ["GET", "/lineage", ownerLineage],
 ];
 
 /** Path parameters when `path` matches `pattern`, else undefined. */
