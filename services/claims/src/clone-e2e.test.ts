@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InheritanceState, InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { CloneAuthorizationSchema, InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { instanceCall, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/instance/testing";
@@ -59,6 +60,8 @@ let sql: pg.Client;
 let direct: Client<typeof InstanceService>;
 let directClose: () => void;
 let owner: TestIdentity;
+const creator = newIdentity();
+let heirId = "";
 let parentId: string;
 let childId: string;
 let templateId: string;
@@ -113,7 +116,6 @@ beforeAll(async () => {
   directClose = () => sc.close();
 
   // A creator's public template; the owner adds an agent of it to conversation A.
-  const creator = newIdentity();
   const t = await signedTemplate(
     templatesClient,
     creator,
@@ -319,6 +321,7 @@ describe("clone with context", () => {
     { timeout: 60_000 },
     async () => {
       const heir = newIdentity();
+      heirId = heir.inboxId;
       const offerFields = (to: string) => ({ inboxId: owner.inboxId, instanceId: childId, newOwnerId: to });
       const acceptFields = (from: string) => ({ inboxId: heir.inboxId, instanceId: childId, fromOwnerId: from });
       // Only the owner offers, and only with a signature.
@@ -350,9 +353,12 @@ describe("clone with context", () => {
       const accepted = await client.acceptAgent({ instanceId: childId, signature: await signOperation(heir.account, "AcceptAgent", acceptFields(owner.inboxId)) }, as(heir));
       expect(accepted.instance).toMatchObject({ ownerId: heir.inboxId, pendingOwnerId: "" });
       expect(onHost(childId).configSnapshot?.ownerId).toBe(heir.inboxId);
-      const outbox = await rows(`select kind, payload from lineage_outbox where instance_id = $1 order by sequence`, [childId]);
-      expect(outbox.map((r) => r.kind)).toEqual(["claimed", "owner_changed"]);
-      expect(outbox[1]!.payload).toEqual({ ownerId: heir.inboxId });
+      // The lineage service learns it from the claims service's outbox.
+      await stack.claims!.lineage!.drained();
+      const lineage = createServiceClient(LineageService, stack.lineage!.url, stack.creds.gateway);
+      expect((await lineage.client.getLineage({ instanceId: childId }, as(heir))).instance?.ownerId).toBe(heir.inboxId);
+      await expectCode(lineage.client.getLineage({ instanceId: childId }, as(owner)), Code.NotFound);
+      lineage.close();
 
       // The old owner cannot clone it any more, not even past the pool; the heir can.
       await untilIdle(1);
@@ -442,6 +448,39 @@ describe("clone with context through a language model", () => {
         ["training", "Book trains a week ahead", "llm", parentId],
         ["personalization", "The group likes museums", "llm", parentId],
       ]);
+    },
+  );
+});
+
+describe("lineage", () => {
+  it(
+    "after the parent is removed its clones live on: the edge stays, the parent is shown ended, and the creator's dashboard counts it all",
+    { timeout: 30_000 },
+    async () => {
+      await client.removeAgent({ instanceId: parentId }, as(owner));
+      await stack.claims!.lineage!.drained();
+      const lineage = createServiceClient(LineageService, stack.lineage!.url, stack.creds.gateway);
+      try {
+        const up = await lineage.client.getLineage({ instanceId: childId }, as(heirId));
+        expect(up.ancestors.map((n) => [n.instanceId, n.endedAt !== undefined])).toEqual([[parentId, true]]);
+        expect(up.instance).toMatchObject({ instanceId: childId, ownerId: heirId, depth: 1, carry: ["training", "personalization"] });
+        expect(up.instance?.endedAt).toBeUndefined();
+        expect(up.children.map((n) => n.depth)).toEqual([2]);
+
+        const root = await lineage.client.getLineage({ instanceId: parentId }, as(owner));
+        expect(root.instance?.endedAt).toBeDefined();
+        expect(root.children.map((n) => n.instanceId)).toContain(childId);
+        expect(root.children.every((n) => n.endedAt === undefined)).toBe(true);
+        // The heir's agent: its conversation is not the old owner's to see.
+        expect(root.children.find((n) => n.instanceId === childId)?.conversationId).toBe("");
+        const all = root.descendants.length;
+
+        const d = await lineage.client.getTemplateDashboard({ templateId }, as(creator));
+        expect(d).toMatchObject({ totalCount: BigInt(all + 1), endedCount: 1n, cloneCount: BigInt(all), liveCloneCount: BigInt(all), maxDepth: 2 });
+        expect(d.owners.map((o) => o.ownerId).sort()).toEqual([owner.inboxId, heirId].sort());
+      } finally {
+        lineage.close();
+      }
     },
   );
 });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createXmtpClient, walletSigner } from "@convos-pool/convos";
@@ -108,7 +109,8 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       release: createServiceClient(TemplateReleaseService, pool.url("templates"), creds),
       usage: createServiceClient(TemplateUsageService, pool.url("templates"), creds),
       claims: createServiceClient(ClaimService, pool.url("claims"), creds),
-      lineage: createServiceClient(LineageService, pool.url("claims"), creds),
+      lineage: createServiceClient(LineageService, pool.url("lineage"), creds),
+      feed: createServiceClient(LineageEventService, pool.url("lineage"), creds),
       sync: createServiceClient(TemplateSyncService, pool.url("claims"), creds),
       host: createServiceClient(InstanceHostService, pool.url("instance-host"), creds),
     });
@@ -121,6 +123,7 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
           usage: await outcome(c.usage.client.recordTemplateUse({ templateId: "tmpl_0000000000000000" })),
           claims: await outcome(c.claims.client.getInstance({ instanceId: "inst_0000000000000000" })),
           lineage: await outcome(c.lineage.client.getLineage({ instanceId: "inst_0000000000000000" })),
+          feed: await outcome(c.feed.client.recordLineageEvents({})),
           sync: await outcome(c.sync.client.pushTemplateVersion({})),
           host: await outcome(c.host.client.listInstances({})),
         };
@@ -136,13 +139,25 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       usage: denied,
       claims: denied,
       lineage: denied,
+      feed: denied,
       sync: denied,
       host: denied,
     });
-    expect(await probe(pool.creds.gateway)).toMatchObject({ templates: "ok", release: denied, usage: denied, sync: denied, host: denied });
-    expect(await probe(pool.creds.templates)).toMatchObject({ templates: denied, release: denied, usage: denied, claims: denied, lineage: denied, host: denied });
-    expect(await probe(pool.creds.claims)).toMatchObject({ templates: denied, release: "NotFound", usage: "NotFound", claims: denied, lineage: denied, sync: denied, host: "ok" });
-    expect(Object.values(await probe({ token: "not-a-credential" }))).toEqual(Array(7).fill("Unauthenticated"));
+    expect(await probe(pool.creds.gateway)).toMatchObject({ templates: "ok", release: denied, usage: denied, lineage: "Unauthenticated", feed: denied, sync: denied, host: denied });
+    expect(await probe(pool.creds.templates)).toMatchObject({ templates: denied, release: denied, usage: denied, claims: denied, lineage: denied, feed: denied, host: denied });
+    expect(await probe(pool.creds.claims)).toMatchObject({ templates: denied, release: "NotFound", usage: "NotFound", claims: denied, lineage: denied, feed: "ok", sync: denied, host: "ok" });
+    // The lineage service reads who created a template, and nothing else.
+    expect(await probe(pool.creds.lineage)).toEqual({
+      templates: denied,
+      release: "NotFound",
+      usage: denied,
+      claims: denied,
+      lineage: denied,
+      feed: denied,
+      sync: denied,
+      host: denied,
+    });
+    expect(Object.values(await probe({ token: "not-a-credential" }))).toEqual(Array(8).fill("Unauthenticated"));
   });
 
   it("gives each service its own database", async () => {
@@ -156,8 +171,9 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
         await c.end();
       }
     };
-    expect([...pool.databases.keys()].sort()).toEqual(["claims", "gateway", "templates"]);
-    const [templates, claims, gateway] = (await Promise.all(["templates", "claims", "gateway"].map((d) => tables(pool.databases.get(d)!)))) as [
+    expect([...pool.databases.keys()].sort()).toEqual(["claims", "gateway", "lineage", "templates"]);
+    const [templates, claims, gateway, lineage] = (await Promise.all(["templates", "claims", "gateway", "lineage"].map((d) => tables(pool.databases.get(d)!)))) as [
+      Set<string>,
       Set<string>,
       Set<string>,
       Set<string>,
@@ -165,8 +181,10 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
     expect(templates.has("templates")).toBe(true);
     expect(claims.has("instances")).toBe(true);
     expect(gateway.has("signature_nonces")).toBe(true);
-    for (const own of ["templates", "template_versions"]) expect(claims.has(own) || gateway.has(own), own).toBe(false);
-    for (const own of ["instances", "provisioned_tools", "template_releases"]) expect(templates.has(own) || gateway.has(own), own).toBe(false);
+    expect(lineage.has("lineage_agents")).toBe(true);
+    for (const own of ["templates", "template_versions"]) expect(claims.has(own) || gateway.has(own) || lineage.has(own), own).toBe(false);
+    for (const own of ["instances", "provisioned_tools", "template_releases"]) expect(templates.has(own) || gateway.has(own) || lineage.has(own), own).toBe(false);
+    expect(claims.has("lineage_agents") || templates.has("lineage_agents") || gateway.has("lineage_agents")).toBe(false);
     for (const [name, env] of pool.envs) {
       if (name !== "instance-host") expect(env.DATABASE_URL, name).toBe(pool.databases.get(name));
     }

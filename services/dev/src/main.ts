@@ -2,7 +2,7 @@
 // database or network to set up. Environment (all optional):
 //   PORT (8080), HOST (127.0.0.1), POOL_DATA_DIR (.data),
 //   XMTP_PORT (5556: the local XMTP node, where @xmtp/node-sdk's and the Convos CLI's `local` environment looks),
-//   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL, XMTP_DATABASE_URL, CLAIMS_DATABASE_URL (postgres:// instead of embedded PGlite),
+//   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL, XMTP_DATABASE_URL, CLAIMS_DATABASE_URL, LINEAGE_DATABASE_URL (postgres:// instead of embedded PGlite),
 //   WARM_INSTANCES (3), LLM_BASE_URL + LLM_API_KEY [+ LLM_MODEL] (an OpenAI-compatible endpoint; without: the offline model),
 //   POOL_LIMITS (rates and caps: docs/limits.md)
 import { resolve } from "node:path";
@@ -19,6 +19,7 @@ const pool = await startPool({
   xmtpDatabaseUrl: process.env.XMTP_DATABASE_URL || undefined,
   xmtpPort: process.env.XMTP_PORT ? Number(process.env.XMTP_PORT) : undefined,
   claimsDatabaseUrl: process.env.CLAIMS_DATABASE_URL || undefined,
+  lineageDatabaseUrl: process.env.LINEAGE_DATABASE_URL || undefined,
   warmInstances: process.env.WARM_INSTANCES ? Number(process.env.WARM_INSTANCES) : undefined,
   limits: limitsFromEnv(),
   llm:

@@ -5,6 +5,7 @@ import { XmtpInboxResolver } from "@convos-pool/convos";
 import { createLogger, freePort, generateServiceCredentials, type LimitConfig, type Logger } from "@convos-pool/kit";
 import { startClaimsService } from "@convos-pool/claims/src/server.js";
 import { startGateway } from "@convos-pool/gateway/src/server.js";
+import { startLineageService } from "@convos-pool/lineage/src/server.js";
 import { startInstanceHost } from "@convos-pool/instance";
 import { startTemplateService } from "@convos-pool/templates/src/server.js";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
@@ -25,6 +26,7 @@ export interface PoolOptions {
    */
   xmtpPort?: number;
   claimsDatabaseUrl?: string;
+  lineageDatabaseUrl?: string;
   /** Idle agent instances kept warm; default 3. */
   warmInstances?: number;
   /** The pool's limits (docs/limits.md); absent: the defaults. */
@@ -38,6 +40,7 @@ export interface RunningPool {
   gatewayUrl: string;
   templatesUrl: string;
   claimsUrl: string;
+  lineageUrl: string;
   /** The local XMTP node (MlsApi and IdentityApi over gRPC, h2c). */
   xmtpUrl: string;
   close(): Promise<void>;
@@ -95,6 +98,16 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       log: log.child({ service: "templates" }),
     });
     started.push(templates);
+    // Lineage: fed by the claims service's outbox, read through the gateway.
+    const lineage = await startLineageService({
+      host,
+      databaseUrl: opts.lineageDatabaseUrl,
+      embeddedDir: join(opts.dataDir, "lineage"),
+      credentials: credentials.lineage,
+      templatesUrl: templates.url,
+      log: log.child({ service: "lineage" }),
+    });
+    started.push(lineage);
     // Agents: one host process runs them all, each wallet derived from a
     // master seed kept in the data directory (recoverable, seed 002).
     const instances = await startInstanceHost({
@@ -118,6 +131,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       templatesUrl: templates.url,
       secretsKey: await localSecret(opts.dataDir, "secrets-key"),
       pool: { hostUrls: [instances.url], target: opts.warmInstances ?? 3 },
+      lineageUrl: lineage.url,
       // Owners' signatures (pinning) are checked against the XMTP network too.
       resolver,
       log: log.child({ service: "claims" }),
@@ -128,6 +142,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       host,
       templatesUrl: templates.url,
       claimsUrl: claims.url,
+      lineageUrl: lineage.url,
       credentials: credentials.gateway,
       ...(opts.limits ? { limits: opts.limits } : {}),
       sessionSecret: await localSecret(opts.dataDir, "session-secret"),
@@ -142,6 +157,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       gatewayUrl: gateway.url,
       templatesUrl: templates.url,
       claimsUrl: claims.url,
+      lineageUrl: lineage.url,
       xmtpUrl: xmtp.url,
       close() {
         closing ??= closeAll();

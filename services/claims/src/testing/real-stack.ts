@@ -5,7 +5,7 @@
  * lock (the Convos CLI talks to localhost:5556 only), the template service
  * checking signatures against that node, a real instance host whose instances
  * are real XMTP clients, the claims service on PostgreSQL running its warm
- * pool on that host, and the real Convos CLI serving a conversation
+ * pool on that host and feeding the lineage service, and the real Convos CLI serving a conversation
  * (`convos agent serve`) whose invite the tests claim agents into.
  *
  * The instance host comes back on the same port and data directory
@@ -23,6 +23,7 @@ import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
 import { startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "@convos-pool/instance";
 import { createLogger, createServiceClient, freePort, generateServiceCredentials, type ServiceClient } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
 import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "@convos-pool/templates/src/server.js";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
@@ -63,6 +64,9 @@ export class RealStack {
   templates: RunningTemplateService | undefined;
   host: RunningInstanceHost | undefined;
   claims: RunningClaimsService | undefined;
+  /** The lineage service the claims service feeds. */
+  lineage: RunningLineageService | undefined;
+  lineageDatabaseUrl = "";
   /** The Convos CLI serving the conversation, and its `ready` event (the conversation, its invite, the CLI's inbox). */
   cli: ConvosCli | undefined;
   ready!: ReadyEvent;
@@ -82,11 +86,13 @@ export class RealStack {
     const { name, logs } = this.opts;
     this.lock = await lockLocalXmtpPort({ timeoutMs: this.opts.lockTimeoutMs });
     this.dir = await mkdtemp(join(tmpdir(), `${name}-`));
-    const [nodeDb, templatesDb, claimsDb] = await Promise.all([
+    const [nodeDb, templatesDb, claimsDb, lineageDb] = await Promise.all([
       createTestDatabase(`${name}_xmtp`),
       createTestDatabase(`${name}_templates`),
       createTestDatabase(`${name}_claims`),
+      createTestDatabase(`${name}_lineage`),
     ]);
+    this.lineageDatabaseUrl = lineageDb;
     this.claimsDatabaseUrl = claimsDb;
     this.templatesDatabaseUrl = templatesDb;
     this.nodeDatabaseUrl = nodeDb;
@@ -105,6 +111,12 @@ export class RealStack {
       log: logger("templates", logs.templates),
     });
     this.templatesSc = createServiceClient(TemplateService, this.templates.url, this.creds.gateway);
+    this.lineage = await startLineageService({
+      databaseUrl: lineageDb,
+      credentials: this.creds.lineage,
+      templatesUrl: this.templates.url,
+      log: logger("lineage", logs.templates),
+    });
     await this.startHost();
     await this.startClaims();
     this.claimsSc = createServiceClient(ClaimService, this.claims!.url, this.creds.gateway);
@@ -137,6 +149,7 @@ export class RealStack {
       secretsKey: this.secretsKey,
       dataDir: join(this.dir, "claims"),
       log: logger("claims", this.opts.logs.claims),
+      lineageUrl: this.lineage!.url,
       ...more,
       pool: { hostUrls: [this.host!.url], ...pool },
     });
@@ -148,6 +161,7 @@ export class RealStack {
     for (const sc of [this.templatesSc, this.claimsSc]) sc?.close();
     await this.claims?.close();
     await this.host?.close();
+    await this.lineage?.close();
     await this.templates?.close();
     await this.cli?.stop();
     await this.node?.close();

@@ -19,12 +19,13 @@ import { createTestDatabase, startServiceProcess, type ServiceProcess } from "@c
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
 
 /** The services of deploy/compose.yaml, in the order they start. */
-export const DEPLOYED = ["templates", "instance-host", "claims", "gateway"] as const;
+export const DEPLOYED = ["templates", "lineage", "instance-host", "claims", "gateway"] as const;
 export type DeployedService = (typeof DEPLOYED)[number];
 
 /** Each service's principal (its credential). */
 export const PRINCIPAL_OF: Record<DeployedService, Principal> = {
   templates: "templates",
+  lineage: "lineage",
   "instance-host": "instance-host",
   claims: "claims",
   gateway: "gateway",
