@@ -16,6 +16,9 @@ export type OptionName =
   | "live"
   | "model"
   | "config"
+  | "directive"
+  | "carry"
+  | "ended"
   | "help";
 
 const OPTIONS = {
@@ -32,6 +35,9 @@ const OPTIONS = {
   live: { type: "boolean" },
   model: { type: "string" },
   config: { type: "string", multiple: true },
+  directive: { type: "string" },
+  carry: { type: "string" },
+  ended: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -86,6 +92,17 @@ export const COMMANDS = {
   pin: { args: ["ID"], options: [], synopsis: "ID", summary: "keep my agent on the template version it runs" },
   unpin: { args: ["ID"], options: [], synopsis: "ID", summary: "let my agent follow the template's updates again (it catches up at once)" },
   remove: { args: ["ID"], options: [], synopsis: "ID", summary: "remove my agent for good: it leaves its conversation, its tools are released" },
+  clone: {
+    args: ["ID", "INVITE"],
+    options: ["directive", "carry", "model", "config"],
+    synopsis: "ID INVITE [--directive TEXT] [--carry training,personalization,credentials] [--model M] [--config TOOL_ID=VALUE ...]",
+    summary: "clone my agent into another conversation with what it learned (default carry: training,personalization)",
+  },
+  transfer: { args: ["ID", "INBOX_ID"], options: [], synopsis: "ID INBOX_ID", summary: "offer my agent to another inbox; it is theirs once they accept" },
+  accept: { args: ["ID"], options: [], synopsis: "ID", summary: "accept an agent offered to me" },
+  lineage: { args: ["ID"], options: [], synopsis: "ID", summary: "an agent's lineage: where it was cloned from, and its clones" },
+  dashboard: { args: ["TEMPLATE_ID"], options: [], synopsis: "TEMPLATE_ID", summary: "my template's agents: live, clones, depth, owners" },
+  family: { args: [], options: ["ended", "limit", "cursor"], synopsis: `[--ended] ${PAGE}`, summary: "my agents with their lineage (ended ones too with --ended)" },
   logout: { args: [], options: [], synopsis: "", summary: "sign out: the stored session is ended on the server and deleted here" },
   sign: { args: ["OPERATION", "FIELDS_JSON"], options: [], synopsis: "OPERATION FIELDS_JSON", summary: "print a signature object for a hand-made request" },
   "content-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the contentHash of a content file (defaults filled)" },
@@ -148,6 +165,10 @@ export interface ParsedCommand {
   model?: string;
   /** `--config TOOL_ID=VALUE`, by tool id. */
   config?: Record<string, string>;
+  directive?: string;
+  /** `--carry a,b`: the kinds of memory a clone brings. */
+  carry?: string[];
+  ended: boolean;
 }
 
 export function positiveInt(name: string, value: string, command?: CommandName): number {
@@ -173,7 +194,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const [name, ...rest] = parsed.positionals;
   const { values } = parsed;
   if (name === undefined) {
-    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false, live: false };
+    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false, live: false, ended: false };
     throw new CommandUsageError("no command given");
   }
   if (!isCommand(name)) throw new CommandUsageError(`unknown command "${name}"`);
@@ -191,6 +212,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     force: values.force === true,
     archived: values.archived === true,
     live: values.live === true,
+    ended: values.ended === true,
   };
   if (out.help) return out;
   if (rest.length !== syntax.args.length) {
@@ -200,7 +222,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   syntax.args.forEach((a, i) => {
     out.args[a] = rest[i] as string;
   });
-  for (const a of ["ID", "FILE", "TEMPLATE_ID", "INVITE"] as const) {
+  for (const a of ["ID", "FILE", "TEMPLATE_ID", "INVITE", "INBOX_ID"] as const) {
     if (out.args[a] === "") throw new CommandUsageError(`${a} must not be empty`, name);
   }
   if (values.url !== undefined) out.url = values.url;
@@ -211,6 +233,15 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values.category !== undefined) out.category = values.category;
   if (values.cursor !== undefined) out.cursor = values.cursor;
   if (values.model !== undefined) out.model = values.model;
+  if (values.directive !== undefined) out.directive = values.directive;
+  if (values.carry !== undefined) {
+    const kinds = values.carry.split(",").map((k) => k.trim()).filter(Boolean);
+    const unknown = kinds.find((k) => !["training", "personalization", "credentials"].includes(k));
+    if (unknown !== undefined || kinds.length === 0) {
+      throw new CommandUsageError(`--carry takes kinds of memory, comma-separated: training, personalization, credentials (got "${values.carry}")`, name);
+    }
+    out.carry = kinds;
+  }
   if (values.config !== undefined) {
     out.config = {};
     for (const pair of values.config) {

@@ -4,7 +4,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Hex } from "viem";
-import { applyPatch, claimFields, type TemplateContentJson } from "@convos-pool/kit";
+import { applyPatch, claimFields, cloneFields, type TemplateContentJson } from "@convos-pool/kit";
 import { contentHash, fillContent, fillPatch, patchHash, readJsonFile } from "./content.js";
 import { CliError } from "./errors.js";
 import { HttpError } from "./errors.js";
@@ -261,6 +261,80 @@ export async function removeAgent(ctx: Context, id: string): Promise<unknown> {
 }
 
 /**
+ * Clones my agent into another conversation, with what it learned: the
+ * kinds of memory that carry, under a directive (none: the template's
+ * default). Signed as the owner (CloneAgent), so no session is needed; the
+ * answer comes once the clone has joined and its parent has sent (or
+ * refused) its summary: `inheritance` says which.
+ */
+export async function clone(
+  ctx: Context,
+  parentId: string,
+  invite: string,
+  opts: { directive?: string; carry?: string[]; model?: string; config?: Record<string, string> } = {},
+): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const fields = {
+    ownerId: key.inbox_id,
+    parentInstanceId: parentId,
+    conversationInvite: invite,
+    contextPrompt: opts.directive ?? "",
+    carry: opts.carry ?? [],
+    model: opts.model ?? "",
+    userConfig: opts.config ?? {},
+  };
+  const { inboxId: _owner, ...signed } = cloneFields(fields);
+  const ownerSignature = await signCamel(key, "CloneAgent", signed, nowSeconds(ctx));
+  const body = {
+    requester: key.inbox_id,
+    cloneFrom: parentId,
+    conversationInvite: invite,
+    contextPrompt: fields.contextPrompt,
+    carry: fields.carry,
+    model: fields.model,
+    userConfig: fields.userConfig,
+    ownerSignature,
+  };
+  return (await request(ctx, "POST", "/api/pool/claim", { body })).body;
+}
+
+/** Offers my agent to another inbox (TransferAgent, signed as the owner); nothing changes until they accept. */
+export async function transferAgent(ctx: Context, id: string, newOwnerId: string): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const ownerSignature = await signCamel(key, "TransferAgent", { instanceId: id, newOwnerId }, nowSeconds(ctx));
+  return (await request(ctx, "POST", `${agentPath(id)}/transfer`, { body: { newOwnerId, ownerSignature } })).body;
+}
+
+/**
+ * Accepts an agent offered to the key's inbox: reads it (the inbox it is
+ * offered to may) to learn whose it is, signs AcceptAgent naming that owner.
+ */
+export async function acceptAgent(ctx: Context, id: string): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const offered = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { ownerId?: string; pendingOwnerId?: string };
+  if (offered.pendingOwnerId !== key.inbox_id) throw new CliError(`agent ${id} is not offered to you (${key.inbox_id})`);
+  const signature = await signCamel(key, "AcceptAgent", { instanceId: id, fromOwnerId: offered.ownerId ?? "" }, nowSeconds(ctx));
+  return (await request(ctx, "POST", `${agentPath(id)}/accept`, { body: { signature } })).body;
+}
+
+/** An agent's lineage (signed in as its owner or its template's creator). */
+export async function lineage(ctx: Context, id: string): Promise<unknown> {
+  return (await request(ctx, "GET", `${agentPath(id)}/lineage`, { auth: "session" })).body;
+}
+
+/** A template's dashboard for its creator (signed in). */
+export async function dashboard(ctx: Context, templateId: string): Promise<unknown> {
+  return (await request(ctx, "GET", `${templatePath(templateId)}/dashboard`, { auth: "session" })).body;
+}
+
+/** My agents with their lineage (signed in). */
+export async function family(ctx: Context, opts: Page & { ended?: boolean } = {}): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const query = { owner: key.inbox_id, ended: opts.ended ? "true" : undefined, limit: opts.limit, cursor: opts.cursor };
+  return (await request(ctx, "GET", "/api/pool/lineage", { auth: "session", query })).body;
+}
+
+/**
  * Signs out: the stored session is ended on the server (DELETE
  * /api/pool/sessions), then deleted here. A session the server no longer
  * knows (401: ended or expired) is deleted all the same.
@@ -280,7 +354,7 @@ export async function logout(ctx: Context): Promise<unknown> {
 // ---------------------------------------------------------------- by hand (curl)
 
 /** Operations whose REST bodies take the signature in camelCase (the claims paths). */
-const CAMEL_SIGNED = new Set(["ClaimAgent", "SetInstancePin", "RemoveAgent"]);
+const CAMEL_SIGNED = new Set(["ClaimAgent", "SetInstancePin", "RemoveAgent", "CloneAgent", "TransferAgent", "AcceptAgent"]);
 
 /**
  * The `signature` object of a hand-made request, in the form its path takes:

@@ -13,6 +13,7 @@ import { SecretBox } from "../../claims/src/secrets.js";
 import { startClaimsService, type RunningClaimsService } from "../../claims/src/server.js";
 import { StandInHost } from "../../claims/src/testing/stand-in-host.js";
 import { startGateway, type RunningGateway } from "../../gateway/src/server.js";
+import { startLineageService, type RunningLineageService } from "../../lineage/src/server.js";
 import { startTemplateService, type RunningTemplateService } from "../../templates/src/server.js";
 import * as pool from "./commands.js";
 import { HttpError } from "./errors.js";
@@ -38,6 +39,7 @@ let templates: RunningTemplateService;
 let gateway: RunningGateway;
 let host: StandInHost;
 let claims: RunningClaimsService;
+let lineage: RunningLineageService;
 let ctx: Context;
 
 beforeAll(async () => {
@@ -51,6 +53,12 @@ beforeAll(async () => {
   });
   dir = await mkdtemp(join(tmpdir(), "pool-cli-e2e-"));
   host = await StandInHost.start(creds["instance-host"]);
+  lineage = await startLineageService({
+    databaseUrl: await createTestDatabase("cli_lineage"),
+    credentials: creds.lineage,
+    templatesUrl: templates.url,
+    log: silent("lineage"),
+  });
   claims = await startClaimsService({
     databaseUrl: await createTestDatabase("cli_claims"),
     credentials: creds.claims,
@@ -59,6 +67,7 @@ beforeAll(async () => {
     dataDir: join(dir, "claims"),
     smsRange: "+15550900000..+15550900009",
     pool: { hostUrls: [host.url], target: 2, intervalMs: 3_600_000 },
+    lineageUrl: lineage.url,
     limits: NO_LIMITS,
     log: silent("claims"),
   });
@@ -67,6 +76,7 @@ beforeAll(async () => {
     host: "127.0.0.1",
     templatesUrl: templates.url,
     claimsUrl: claims.url,
+    lineageUrl: lineage.url,
     credentials: creds.gateway,
     databaseUrl: await createTestDatabase("cli_gateway"),
     log: silent("gateway"),
@@ -77,6 +87,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.close();
   await claims?.close();
+  await lineage?.close();
   await host?.kill();
   await templates?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -213,5 +224,47 @@ describe("pool for an agent's owner", () => {
     const refused = await fetch(`${ctx.url}/api/pool/agents?owner=${me.inbox_id}`, { headers: { authorization: `Bearer ${token}` } });
     expect(refused.status).toBe(401);
     expect(await pool.logout(owner)).toMatchObject({ signed_out: false });
+  });
+
+  it("clone (signed as the owner), transfer and accept, lineage, dashboard and family", async () => {
+    const owner: Context = { ...ctx, keyFile: join(dir, "cloner/key.json") };
+    const me = await pool.keygen(owner);
+    await writeFile(join(dir, "plain.json"), JSON.stringify({ agent_name: "Planner", instructions: "Plan.", clone_directive: "Only the lessons" }));
+    const t = (await pool.createTemplate(owner, "plain.json")) as Template & { clone_directive?: string };
+    expect(t.clone_directive).toBe("Only the lessons");
+    await claims.pool!.reconcile();
+    const invite = () => `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`;
+    const { instanceId: parent } = (await pool.claim(owner, t.id, invite())) as { instanceId: string };
+    await claims.pool!.reconcile();
+
+    // The pool checks the CloneAgent signature the CLI made over exactly this clone; the stand-in host
+    // sends no summary, so the clone works without one and says why.
+    const cloned = (await pool.clone(owner, parent, invite(), { directive: "no Japan", carry: ["training", "credentials"] })) as {
+      instanceId: string;
+      inheritance: { state: string; carry: string[]; error: string };
+    };
+    expect(cloned.inheritance).toMatchObject({ state: "INHERITANCE_STATE_FAILED", carry: ["training", "credentials"] });
+    expect(cloned.inheritance.error).toContain("parent agent refused");
+    expect(host.instances.get(cloned.instanceId)?.configured?.parent?.instanceId).toBe(parent);
+    // Someone else's agent: as if it did not exist.
+    const stranger: Context = { ...ctx, keyFile: join(dir, "stranger/key.json") };
+    const them = await pool.keygen(stranger);
+    await expectHttpError(pool.clone(stranger, parent, invite()), 404, "not_found");
+
+    // Ownership: offered, then accepted by the other inbox.
+    expect(await pool.transferAgent(owner, cloned.instanceId, them.inbox_id)).toMatchObject({ pendingOwnerId: them.inbox_id });
+    // The owner is not the one it is offered to: the CLI says so before asking.
+    await expect(pool.acceptAgent(owner, cloned.instanceId)).rejects.toThrow(/not offered to you/);
+    expect(await pool.acceptAgent(stranger, cloned.instanceId)).toMatchObject({ ownerId: them.inbox_id, pendingOwnerId: "" });
+
+    await claims.lineage!.drained();
+    const tree = (await pool.lineage(owner, parent)) as { instance: { instanceId: string }; children: { instanceId: string; ownerId: string }[] };
+    expect(tree.children.map((c) => [c.instanceId, c.ownerId])).toEqual([[cloned.instanceId, them.inbox_id]]);
+    expect(await pool.dashboard(owner, t.id)).toMatchObject({ liveCount: 2, cloneCount: 1, maxDepth: 1 });
+    const mine = (await pool.family(owner)) as { agents: { instanceId: string; childrenCount: number }[] };
+    expect(mine.agents).toMatchObject([{ instanceId: parent, childrenCount: 1 }]);
+    const theirs = (await pool.family(stranger)) as { agents: { instanceId: string; parentInstanceId: string; carry: string[] }[] };
+    expect(theirs.agents).toMatchObject([{ instanceId: cloned.instanceId, parentInstanceId: parent, carry: ["training", "credentials"] }]);
+    expect(me.inbox_id).not.toBe(them.inbox_id);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DerivedInboxResolver, SignatureVerifier, claimFields, jsonHash, type SignedOperation } from "@convos-pool/kit";
+import { DerivedInboxResolver, SignatureVerifier, claimFields, cloneFields, jsonHash, type SignedOperation } from "@convos-pool/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fillContent } from "./content.js";
 import { run, type Io } from "./main.js";
@@ -284,6 +284,32 @@ describe("agents", () => {
       userConfig: { "personal-email": "saul@example.com", note: "a=b" },
     });
     expect(await verify("ClaimAgent", claimFields(claim as never), camel(signature))).toBe(id.address);
+  });
+
+  it("clone signs the clone as the owner (CloneAgent over exactly what it sends) and refuses an unknown --carry before sending", async () => {
+    const id = await keygen();
+    replies.push(json(200, { instanceId: INSTANCE_ID, inheritance: { state: "INHERITANCE_STATE_SENT", carry: ["training"], error: "" } }));
+    const argv = ["clone", INSTANCE_ID, INVITE, "--directive", "not the Japan details", "--carry", "training", "--config", "personal-email=saul@example.com"];
+    expect(await run(argv, io())).toBe(0);
+    expect(JSON.parse(stdout())).toMatchObject({ inheritance: { state: "INHERITANCE_STATE_SENT" } });
+    const { ownerSignature, ...body } = calls[0]?.body as { ownerSignature: { signature: string; issuedAt: number; nonce: string } } & Record<string, unknown>;
+    expect(calls[0]?.url).toBe("http://gw.test:9999/api/pool/claim");
+    expect(body).toEqual({
+      requester: id.inbox_id,
+      cloneFrom: INSTANCE_ID,
+      conversationInvite: INVITE,
+      contextPrompt: "not the Japan details",
+      carry: ["training"],
+      model: "",
+      userConfig: { "personal-email": "saul@example.com" },
+    });
+    const fields = cloneFields({ ownerId: id.inbox_id, parentInstanceId: INSTANCE_ID, conversationInvite: INVITE, contextPrompt: "not the Japan details", carry: ["training"], model: "", userConfig: { "personal-email": "saul@example.com" } });
+    expect(await verify("CloneAgent", fields, camel(ownerSignature))).toBe(id.address);
+    calls = [];
+    err = [];
+    expect(await run(["clone", INSTANCE_ID, INVITE, "--carry", "training,secrets"], io())).toBe(2);
+    expect(stderr()).toMatch(/--carry takes kinds of memory/);
+    expect(calls).toEqual([]);
   });
 
   it("claim refuses a --config that is not TOOL_ID=VALUE, or the same tool twice, before sending anything", async () => {

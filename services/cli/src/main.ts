@@ -77,6 +77,18 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return cmd.pinAgent(ctx, id, false);
     case "remove":
       return cmd.removeAgent(ctx, id);
+    case "clone":
+      return cmd.clone(ctx, id, a.INVITE as string, { directive: p.directive, carry: p.carry, model: p.model, config: p.config });
+    case "transfer":
+      return cmd.transferAgent(ctx, id, a.INBOX_ID as string);
+    case "accept":
+      return cmd.acceptAgent(ctx, id);
+    case "lineage":
+      return cmd.lineage(ctx, id);
+    case "dashboard":
+      return cmd.dashboard(ctx, a.TEMPLATE_ID as string);
+    case "family":
+      return cmd.family(ctx, { ended: p.ended, limit: p.limit, cursor: p.cursor });
     case "logout":
       return cmd.logout(ctx);
     case "sign":
