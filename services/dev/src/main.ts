@@ -37,6 +37,7 @@ process.stdout.write(
     `  local XMTP node (gRPC, h2c):              ${pool.xmtpUrl}   (@xmtp/node-sdk: env "local"; see docs/xmtp-devnode.md)`,
     `  the store:  curl '${pool.gatewayUrl}/api/pool/templates?visibility=public'`,
     `  add an agent to a Convos conversation:  npm run -s pool -- claim TEMPLATE_ID INVITE  (README.md, "Walk-through: add an agent")`,
+    `  clone it, with what it learned:          npm run -s pool -- clone INSTANCE_ID INVITE --directive "…"`,
     `  a creator:  npm run -s pool -- keygen   (then see README.md, "Walk-through")`,
     `Ctrl-C stops it; data stays in .data/.`,
     ``,
