@@ -9,6 +9,7 @@ import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_
 import { createServiceClient, freePort, type ServiceClient } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
+import { RELAY_LOCK } from "./lineage-relay.js";
 import { as } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
 
@@ -22,6 +23,18 @@ const startLineage = async () => {
   lineage = await startLineageService({ databaseUrl: lineageDb, port: lineagePort, credentials: stack.creds.lineage, templatesUrl: stack.templates.url });
 };
 const outbox = async () => (await stack.rows<{ kind: string; instance_id: string }>(`select kind, instance_id from lineage_outbox order by sequence`)).map((r) => [r.kind, r.instance_id]);
+
+const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Keeps the relay out, as another replica's pass would: the same advisory lock, on a session of the test's own. */
+async function holdingTheRelayLock<T>(body: () => Promise<T>): Promise<T> {
+  await stack.sql.query(`select pg_advisory_lock(hashtextextended($1, 0))`, [RELAY_LOCK]);
+  try {
+    return await body();
+  } finally {
+    await stack.sql.query(`select pg_advisory_unlock(hashtextextended($1, 0))`, [RELAY_LOCK]);
+  }
+}
 
 async function claim(owner: TestIdentity, templateId: string): Promise<string> {
   const invite = `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`;
@@ -63,7 +76,7 @@ describe("the lineage relay", () => {
     await lineage!.close();
     lineage = undefined;
     const c = await claim(owner, t.id);
-    await new Promise((r) => setTimeout(r, 1_500)); // past a relay pass or two, which fail
+    await later(1_500); // past a relay pass or two, which fail
     expect(await outbox()).toEqual([["claimed", c]]);
 
     // Back on the same port and database: delivered once.
@@ -73,5 +86,84 @@ describe("the lineage relay", () => {
     expect(d2).toMatchObject({ liveCount: 2n, totalCount: 3n, endedCount: 1n });
     const mine = await lineageSc.client.listOwnerLineage({ ownerId: owner.inboxId, includeEnded: true }, as(owner));
     expect(mine.agents.map((n) => n.instanceId).sort()).toEqual([a, b, c].sort());
+  });
+
+  it("delivers an event whose transaction commits after a later event was delivered", async () => {
+    const creator = newIdentity();
+    const owner = newIdentity();
+    const t = await signedTemplate(stack.templatesClient, creator, sampleContent({ tools: [] }));
+    await stack.seedIdle(1);
+    const slow = `inst_${randomBytes(8).toString("hex")}`;
+    // A claims transaction takes its outbox sequence, then is slow to commit.
+    let commit!: () => void;
+    const committed = new Promise<void>((resolve) => (commit = resolve));
+    let written!: () => void;
+    const inOutbox = new Promise<void>((resolve) => (written = resolve));
+    const slowTx = stack.db.em.fork().transactional(async (tx) => {
+      await tx.execute(
+        `insert into lineage_outbox (kind, instance_id, payload) values ('claimed', ?, ?::jsonb)`,
+        [slow, JSON.stringify({ templateId: t.id, ownerId: owner.inboxId, parentInstanceId: "", conversationId: "conv-slow", carry: "" })],
+        "run",
+      );
+      written();
+      await committed;
+    });
+    await inOutbox;
+    // Meanwhile a claim with a higher sequence commits and is delivered.
+    const quick = await claim(owner, t.id);
+    await stack.claims.lineage!.drained();
+    expect((await lineageSc.client.getLineage({ instanceId: quick }, as(owner))).instance?.instanceId).toBe(quick);
+    await holdingTheRelayLock(async () => {
+      commit();
+      await slowTx;
+      expect(await outbox()).toEqual([["claimed", slow]]);
+    });
+    await stack.claims.lineage!.drained();
+    expect((await lineageSc.client.getLineage({ instanceId: slow }, as(owner))).instance).toMatchObject({ instanceId: slow, conversationId: "conv-slow" });
+  });
+
+  it("relays nothing while another replica holds the relay's lock, then everything once it is free", async () => {
+    const creator = newIdentity();
+    const owner = newIdentity();
+    const t = await signedTemplate(stack.templatesClient, creator, sampleContent({ tools: [] }));
+    await stack.seedIdle(1);
+    const a = await holdingTheRelayLock(async () => {
+      const id = await claim(owner, t.id);
+      await later(1_500); // a relay pass or two, each finding the lock taken
+      expect(await outbox()).toEqual([["claimed", id]]);
+      return id;
+    });
+    await stack.claims.lineage!.drained();
+    expect((await lineageSc.client.getTemplateDashboard({ templateId: t.id }, as(creator))).liveCount).toBe(1n);
+    expect((await lineageSc.client.getLineage({ instanceId: a }, as(owner))).instance?.ownerId).toBe(owner.inboxId);
+  });
+
+  it("applies an acknowledged event once, even when its row comes back to the outbox (a delete lost after the answer)", async () => {
+    const creator = newIdentity();
+    const [owner, heir, nextHeir] = [newIdentity(), newIdentity(), newIdentity()];
+    const t = await signedTemplate(stack.templatesClient, creator, sampleContent({ tools: [] }));
+    await stack.seedIdle(1);
+    const a = await claim(owner, t.id);
+    await stack.claims.lineage!.drained();
+    // Two changes of owner, straight in the claims database (the trigger writes them as a transfer would).
+    const first = await holdingTheRelayLock(async () => {
+      await stack.sql.query(`update instances set owner_id = $1 where id = $2`, [heir.inboxId, a]);
+      await stack.sql.query(`update instances set owner_id = $1 where id = $2`, [nextHeir.inboxId, a]);
+      const rows = await stack.rows<{ sequence: string; payload: unknown }>(`select sequence, payload from lineage_outbox where instance_id = $1 order by sequence`, [a]);
+      expect(rows.map((r) => r.payload)).toEqual([{ ownerId: heir.inboxId }, { ownerId: nextHeir.inboxId }]);
+      return rows[0]!;
+    });
+    await stack.claims.lineage!.drained();
+    expect((await lineageSc.client.getLineage({ instanceId: a }, as(nextHeir))).instance?.ownerId).toBe(nextHeir.inboxId);
+    // The first change again, with its sequence: skipped, and deleted.
+    await stack.sql.query(`insert into lineage_outbox (sequence, kind, instance_id, payload) values ($1, 'owner_changed', $2, $3)`, [
+      first.sequence,
+      a,
+      JSON.stringify(first.payload),
+    ]);
+    await stack.claims.lineage!.drained();
+    expect((await lineageSc.client.getLineage({ instanceId: a }, as(nextHeir))).instance?.ownerId).toBe(nextHeir.inboxId);
+    const d = await lineageSc.client.getTemplateDashboard({ templateId: t.id }, as(creator));
+    expect(d.owners.map((o) => [o.ownerId, o.live])).toEqual([[nextHeir.inboxId, 1n]]);
   });
 });

@@ -6,7 +6,9 @@
 // kept; it reads a batch, calls RecordLineageEvents, and deletes what was
 // sent. A failed call rolls the pass back: the rows stay for the next pass,
 // after a backoff. The lineage service applies each sequence once, so a
-// batch sent twice (an answer lost) does no harm.
+// batch sent twice (an answer lost) does no harm; it remembers each sequence,
+// not the highest, since a sequence is taken before its transaction commits
+// and a lower one can show up after a higher one was relayed.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
@@ -21,8 +23,8 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { createServiceClient, type ClientCredentials, type Logger } from "@convos-pool/kit";
 
-/** The advisory lock of a relay pass (any constant; this one spells "lineage"). */
-const RELAY_LOCK = 0x6c696e65616765;
+/** Names the advisory lock of a relay pass (hashed as holdings.ts names its locks). */
+export const RELAY_LOCK = "convos-pool/lineage-relay";
 
 export interface LineageRelayOptions {
   em: EntityManager;
@@ -97,12 +99,13 @@ export function startLineageRelay(opts: LineageRelayOptions): LineageRelay {
   /** One pass; true when it sent a full batch (more may wait). */
   async function pass(): Promise<boolean> {
     return opts.em.fork().transactional(async (tx) => {
-      const [lock] = await tx.execute<{ ok: boolean }[]>(`select pg_try_advisory_xact_lock(?) as ok`, [RELAY_LOCK]);
+      const [lock] = await tx.execute<{ ok: boolean }[]>(`select pg_try_advisory_xact_lock(hashtextextended(?, 0)) as ok`, [RELAY_LOCK]);
       if (!lock?.ok) return false; // another replica is relaying
       const rows = await tx.execute<OutboxRow[]>(`select sequence, kind, instance_id, payload, at from lineage_outbox order by sequence limit ?`, [batch]);
       if (rows.length === 0) return false;
       const res = await lineage.client.recordLineageEvents({ events: rows.map(toEvent) }, { timeoutMs: opts.callTimeoutMs ?? 10_000, signal: aborter.signal });
-      await tx.execute(`delete from lineage_outbox where sequence <= ?`, [rows.at(-1)!.sequence], "run");
+      // Exactly what was sent: a lower sequence whose transaction commits only now is not in this batch.
+      await tx.execute(`delete from lineage_outbox where sequence in (?)`, [rows.map((r) => r.sequence)], "run");
       opts.log.debug("lineage events relayed", { events: rows.length, applied: res.applied });
       return rows.length === batch;
     });

@@ -1,54 +1,104 @@
 // The event feed from the claims service (LineageEventService): what happens
-// to agents, from the claims service's lineage outbox, at least once and in
-// sequence order. Each call is one transaction that locks the feed's
-// position, skips events at or below it and applies the rest, so a repeat is
-// harmless and two calls at once cannot interleave.
+// to agents, from the claims service's lineage outbox, at least once.
+//
+// Each sequence is applied once: lineage_applied remembers every sequence
+// applied, so an event sent again (an answer lost) is skipped. Not a single
+// high-water mark: the outbox takes a sequence when a claims transaction
+// writes its row, not when it commits, so sequence 10 can become visible to
+// the relay after 11 was delivered; it must still count.
+//
+// Order: each call applies its events in sequence order, and calls are
+// serialized (the feed row is locked). Across calls a late lower sequence can
+// follow a higher one, which is harmless: every event of one agent comes from
+// an update of its row in claims, so they commit in sequence order; and a
+// clone is claimed only from a parent whose claim committed before.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { LineageEvent } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
-import { invalidArgument } from "@convos-pool/kit";
+import { invalidArgument, invalidArguments, type FieldViolationInfo } from "@convos-pool/kit";
 
-/** Checks what can be checked before the transaction: sequences present and increasing, a kind each. */
+/**
+ * How long an applied sequence is remembered on its own. The relay deletes
+ * a batch right after its answer, so a repeat comes within seconds; past
+ * this, the floor (lineage_feed.applied_sequence) covers what was pruned.
+ */
+const REMEMBER_APPLIED = "1 day";
+
+/** Checks what can be checked before the transaction: sequences positive and increasing, each event whole. */
 export function checkEvents(events: readonly LineageEvent[]): void {
   let last = 0n;
   events.forEach((e, i) => {
     if (e.sequence <= last) throw invalidArgument(`events[${i}].sequence`, "must be positive and increasing");
     last = e.sequence;
-    if (!e.event.case) throw invalidArgument(`events[${i}].event`, "is required: claimed, ended or owner_changed");
-    const id = e.event.value.instanceId;
-    if (!id) throw invalidArgument(`events[${i}].${e.event.case}.instance_id`, "is required");
-    if (e.event.case === "claimed" && (!e.event.value.templateId || !e.event.value.ownerId)) {
-      throw invalidArgument(`events[${i}].claimed`, "needs template_id and owner_id");
+    const ev = e.event;
+    if (!ev.case) throw invalidArgument(`events[${i}].event`, "is required: claimed, ended or owner_changed");
+    const at = `events[${i}].${ev.case === "ownerChanged" ? "owner_changed" : ev.case}`;
+    const v: FieldViolationInfo[] = [];
+    if (!ev.value.instanceId) v.push({ field: `${at}.instance_id`, description: "is required" });
+    if (ev.case === "claimed") {
+      if (!ev.value.templateId) v.push({ field: `${at}.template_id`, description: "is required" });
+      if (!ev.value.ownerId) v.push({ field: `${at}.owner_id`, description: "is required" });
     }
+    if (ev.case === "ownerChanged" && !ev.value.ownerId) v.push({ field: `${at}.owner_id`, description: "is required" });
+    if (v.length > 0) throw invalidArguments(v);
   });
 }
 
-/** Applies the events not applied before; returns how many were new. */
+/** Applies the events not applied before, in sequence order, in one transaction; returns how many were new. */
 export async function applyEvents(em: EntityManager, events: readonly LineageEvent[]): Promise<number> {
   checkEvents(events);
+  if (events.length === 0) return 0;
   return em.transactional(async (tx) => {
+    // The lock serializes calls (a relay taking over from another never interleaves with it).
     const [feed] = await tx.execute<{ applied_sequence: string }[]>(`select applied_sequence from lineage_feed for update`);
-    const applied = BigInt(feed!.applied_sequence);
-    const fresh = events.filter((e) => e.sequence > applied);
-    for (const e of fresh) {
-      const at = e.at ? timestampDate(e.at) : new Date();
-      const ev = e.event;
-      if (ev.case === "claimed") {
-        const c = ev.value;
-        await tx.execute(
-          `insert into lineage_agents (instance_id, template_id, owner_id, parent_instance_id, conversation_id, carry, depth, claimed_at)
-           values (?, ?, ?, ?, ?, ?, coalesce((select depth + 1 from lineage_agents where instance_id = ?), 0), ?)
-           on conflict (instance_id) do nothing`,
-          [c.instanceId, c.templateId, c.ownerId, c.parentInstanceId || null, c.conversationId, c.carry.join(","), c.parentInstanceId, at],
-          "run",
-        );
-      } else if (ev.case === "ended") {
-        await tx.execute(`update lineage_agents set ended_at = ?, end_reason = ? where instance_id = ? and ended_at is null`, [at, ev.value.reason || null, ev.value.instanceId], "run");
-      } else if (ev.case === "ownerChanged") {
-        await tx.execute(`update lineage_agents set owner_id = ? where instance_id = ?`, [ev.value.ownerId, ev.value.instanceId], "run");
-      }
+    const floor = BigInt(feed!.applied_sequence);
+    const above = events.filter((e) => e.sequence > floor);
+    if (above.length === 0) return 0;
+    const marked = await tx.execute<{ sequence: string }[]>(
+      `insert into lineage_applied (sequence) select unnest(array[?]::bigint[]) on conflict do nothing returning sequence`,
+      [above.map((e) => e.sequence.toString())],
+    );
+    const fresh = new Set(marked.map((r) => BigInt(r.sequence)));
+    for (const e of above) {
+      if (fresh.has(e.sequence)) await applyOne(tx, e);
     }
-    if (fresh.length > 0) await tx.execute(`update lineage_feed set applied_sequence = ?`, [fresh.at(-1)!.sequence.toString()], "run");
-    return fresh.length;
+    await prune(tx);
+    return fresh.size;
   });
+}
+
+async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
+  const at = e.at ? timestampDate(e.at) : new Date();
+  const ev = e.event;
+  if (ev.case === "claimed") {
+    const c = ev.value;
+    // depth: the parent's plus one; 0 for a fresh agent, or a parent lineage never heard of.
+    await tx.execute(
+      `insert into lineage_agents (instance_id, template_id, owner_id, parent_instance_id, conversation_id, carry, depth, claimed_at)
+       values (?, ?, ?, ?, ?, ?, coalesce((select depth + 1 from lineage_agents where instance_id = ?), 0), ?)
+       on conflict (instance_id) do nothing`,
+      [c.instanceId, c.templateId, c.ownerId, c.parentInstanceId || null, c.conversationId, c.carry.join(","), c.parentInstanceId, at],
+      "run",
+    );
+  } else if (ev.case === "ended") {
+    // The row stays: its clones live on, and the edge to them with it.
+    await tx.execute(
+      `update lineage_agents set ended_at = ?, end_reason = ? where instance_id = ? and ended_at is null`,
+      [at, ev.value.reason || null, ev.value.instanceId],
+      "run",
+    );
+  } else if (ev.case === "ownerChanged") {
+    await tx.execute(`update lineage_agents set owner_id = ? where instance_id = ?`, [ev.value.ownerId, ev.value.instanceId], "run");
+  }
+}
+
+/** Forgets sequences applied long ago, raising the floor over them, so the bookkeeping stays small. */
+async function prune(tx: EntityManager): Promise<void> {
+  await tx.execute(
+    `with gone as (delete from lineage_applied where applied_at < now() - interval '${REMEMBER_APPLIED}' returning sequence)
+     update lineage_feed set applied_sequence = greatest(applied_sequence, (select max(sequence) from gone))
+     where exists (select 1 from gone)`,
+    [],
+    "run",
+  );
 }

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LineageEventSchema, LineageEventService, type LineageEvent } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { CALLER_HEADER, createServiceClient, generateServiceCredentials, type ServiceClient } from "@convos-pool/kit";
+import pg from "pg";
+import { CALLER_HEADER, createServiceClient, fieldViolations, generateServiceCredentials, signOperation, type ServiceClient } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
 import { startLineageService, type RunningLineageService } from "./server.js";
@@ -24,6 +25,7 @@ let templatesSc: ServiceClient<typeof TemplateService>;
 let feed: Client<typeof LineageEventService>;
 let lineage: Client<typeof LineageService>;
 let sequence = 0n;
+let lineageDb: string;
 
 const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
 const inst = () => `inst_${randomBytes(8).toString("hex")}`;
@@ -50,9 +52,21 @@ async function refused(p: Promise<unknown>, code: Code): Promise<ConnectError> {
   return err!;
 }
 
+/** A statement on the lineage service's own database (what the service keeps, beneath its API). */
+async function onLineageDb<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: lineageDb });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
 beforeAll(async () => {
   templates = await startTemplateService({ databaseUrl: await createTestDatabase("lineage_templates"), credentials: creds.templates });
-  service = await startLineageService({ databaseUrl: await createTestDatabase("lineage"), credentials: creds.lineage, templatesUrl: templates.url });
+  lineageDb = await createTestDatabase("lineage");
+  service = await startLineageService({ databaseUrl: lineageDb, credentials: creds.lineage, templatesUrl: templates.url });
   feedSc = createServiceClient(LineageEventService, service.url, creds.claims);
   lineageSc = createServiceClient(LineageService, service.url, creds.gateway);
   templatesSc = createServiceClient(TemplateService, templates.url, creds.gateway);
@@ -82,6 +96,81 @@ describe("the event feed", () => {
     const got = await lineage.getLineage({ instanceId: b }, as(owner));
     expect(got.instance).toMatchObject({ instanceId: b, parentInstanceId: a, depth: 1, carry: ["training"] });
     expect(got.ancestors.map((n) => [n.instanceId, n.endedAt !== undefined])).toEqual([[a, true]]);
+  });
+
+  it("applies a lower sequence that arrives after a higher one, since the outbox takes a sequence before its transaction commits", async () => {
+    const creator = newIdentity();
+    const owner = newIdentity();
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const [late, early] = [inst(), inst()];
+    const lateEvent = claimed(late, t.id, owner); // sequence n: its transaction commits last
+    const earlyEvent = claimed(early, t.id, owner); // sequence n + 1
+    expect((await feed.recordLineageEvents({ events: [earlyEvent] })).applied).toBe(1);
+    expect((await feed.recordLineageEvents({ events: [lateEvent] })).applied).toBe(1);
+    expect((await feed.recordLineageEvents({ events: [lateEvent, earlyEvent] })).applied).toBe(0);
+    expect((await lineage.getLineage({ instanceId: late }, as(owner))).instance?.instanceId).toBe(late);
+  });
+
+  it("gives a fresh agent and a clone of an agent it never heard of depth 0, and each clone its parent's depth plus one", async () => {
+    const creator = newIdentity();
+    const owner = newIdentity();
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const [fresh, orphan, child, grandchild] = [inst(), inst(), inst(), inst()];
+    const unknown = inst();
+    await feed.recordLineageEvents({
+      events: [claimed(fresh, t.id, owner), claimed(orphan, t.id, owner, unknown), claimed(child, t.id, owner, orphan), claimed(grandchild, t.id, owner, child)],
+    });
+    const depth = async (id: string) => (await lineage.getLineage({ instanceId: id }, as(owner))).instance!;
+    expect(await depth(fresh)).toMatchObject({ depth: 0, parentInstanceId: "" });
+    // The edge is kept as sent, though lineage has no row above it.
+    expect(await depth(orphan)).toMatchObject({ depth: 0, parentInstanceId: unknown });
+    expect(await depth(child)).toMatchObject({ depth: 1, parentInstanceId: orphan });
+    expect(await depth(grandchild)).toMatchObject({ depth: 2, parentInstanceId: child });
+    expect((await lineage.getLineage({ instanceId: orphan }, as(owner))).ancestors).toEqual([]);
+  });
+
+  it("keeps only the newest owner when an owner change is sent again after a later one", async () => {
+    const creator = newIdentity();
+    const [first, second, third] = [newIdentity(), newIdentity(), newIdentity()];
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const a = inst();
+    const claim = claimed(a, t.id, first);
+    const toSecond = ownerChanged(a, second);
+    await feed.recordLineageEvents({ events: [claim, toSecond, ownerChanged(a, third)] });
+    expect((await feed.recordLineageEvents({ events: [toSecond] })).applied).toBe(0);
+    expect((await lineage.getLineage({ instanceId: a }, as(third))).instance?.ownerId).toBe(third.inboxId);
+    await refused(lineage.getLineage({ instanceId: a }, as(second)), Code.NotFound);
+  });
+
+  it("forgets sequences applied over a day ago under a floor that still skips them", async () => {
+    const creator = newIdentity();
+    const owner = newIdentity();
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const a = inst();
+    const old = claimed(a, t.id, owner);
+    await feed.recordLineageEvents({ events: [old] });
+    await onLineageDb(`update lineage_applied set applied_at = now() - interval '2 days' where sequence = $1`, [old.sequence.toString()]);
+    // The next call prunes it, raising the floor over it.
+    expect((await feed.recordLineageEvents({ events: [ended(a)] })).applied).toBe(1);
+    expect(await onLineageDb(`select sequence from lineage_applied where sequence = $1`, [old.sequence.toString()])).toEqual([]);
+    const [floor] = await onLineageDb<{ applied_sequence: string }>(`select applied_sequence from lineage_feed`);
+    expect(BigInt(floor!.applied_sequence)).toBeGreaterThanOrEqual(old.sequence);
+    expect((await feed.recordLineageEvents({ events: [old] })).applied).toBe(0);
+  });
+
+  it("refuses an incomplete event, naming its field, and applies nothing of that call", async () => {
+    const owner = newIdentity();
+    const a = inst();
+    const good = claimed(a, "tmpl_0000000000000000", owner);
+    const noTemplate = create(LineageEventSchema, { sequence: ++sequence, event: { case: "claimed", value: { instanceId: inst(), ownerId: owner.inboxId } } });
+    const err = await refused(feed.recordLineageEvents({ events: [good, noTemplate] }), Code.InvalidArgument);
+    expect(fieldViolations(err).map((v) => v.field)).toEqual(["events[1].claimed.template_id"]);
+    const noOwner = create(LineageEventSchema, { sequence: ++sequence, event: { case: "ownerChanged", value: { instanceId: a } } });
+    expect(fieldViolations(await refused(feed.recordLineageEvents({ events: [noOwner] }), Code.InvalidArgument)).map((v) => v.field)).toEqual([
+      "events[0].owner_changed.owner_id",
+    ]);
+    // Nothing of the refused call was applied: the good event counts when sent again.
+    expect((await feed.recordLineageEvents({ events: [good] })).applied).toBe(1);
   });
 
   it("refuses events out of order or without a kind, naming the field, and callers other than the claims service", async () => {
@@ -147,7 +236,9 @@ describe("LineageService", () => {
     await refused(lineage.getLineage({ instanceId: child1 }, as(other)), Code.NotFound);
     await refused(lineage.getLineage({ instanceId: inst() }, as(owner)), Code.NotFound);
     await refused(lineage.getLineage({ instanceId: child1 }), Code.Unauthenticated);
-    expect((await refused(lineage.getLineage({ instanceId: "nope" }, as(owner)), Code.InvalidArgument)).rawMessage).toContain("instance_id");
+    expect(fieldViolations(await refused(lineage.getLineage({ instanceId: "nope" }, as(owner)), Code.InvalidArgument)).map((v) => v.field)).toEqual([
+      "instance_id",
+    ]);
   });
 
   it("gives the creator the template's dashboard: live, ended, clones, depth, agents per owner", async () => {
@@ -166,6 +257,20 @@ describe("LineageService", () => {
     expect((await refused(lineage.getTemplateDashboard({ templateId: "x" }, as(creator)), Code.InvalidArgument)).rawMessage).toContain("template_id");
   });
 
+  it("answers an archived template's dashboard to its creator and NOT_FOUND to anyone else, as a missing template", async () => {
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    await feed.recordLineageEvents({ events: [claimed(inst(), t.id, newIdentity())] });
+    await templatesSc.client.archiveTemplate({
+      templateId: t.id,
+      expectedVersion: t.version,
+      signature: await signOperation(creator.account, "ArchiveTemplate", { inboxId: creator.inboxId, templateId: t.id, version: t.version }),
+    });
+    expect(await lineage.getTemplateDashboard({ templateId: t.id }, as(creator))).toMatchObject({ liveCount: 1n, totalCount: 1n });
+    const archived = await refused(lineage.getTemplateDashboard({ templateId: t.id }, as(owner)), Code.NotFound);
+    const missing = await refused(lineage.getTemplateDashboard({ templateId: "tmpl_0000000000000000" }, as(owner)), Code.NotFound);
+    expect(archived.rawMessage.replace(t.id, "ID")).toBe(missing.rawMessage.replace("tmpl_0000000000000000", "ID"));
+  });
+
   it("lists an owner's agents newest first in pages, ended ones when asked, to that owner only", async () => {
     const live = await lineage.listOwnerLineage({ ownerId: owner.inboxId }, as(owner));
     expect(live.agents.map((n) => n.instanceId)).toEqual([grandchild, child1]);
@@ -177,5 +282,8 @@ describe("LineageService", () => {
     await refused(lineage.listOwnerLineage({ ownerId: owner.inboxId }, as(other)), Code.PermissionDenied);
     expect((await refused(lineage.listOwnerLineage({ ownerId: "x" }, as(owner)), Code.InvalidArgument)).rawMessage).toContain("owner_id");
     expect((await refused(lineage.listOwnerLineage({ ownerId: owner.inboxId, pageSize: 500 }, as(owner)), Code.InvalidArgument)).rawMessage).toContain("page_size");
+    const forged = await refused(lineage.listOwnerLineage({ ownerId: owner.inboxId, pageToken: "bm90LWEtdG9rZW4" }, as(owner)), Code.InvalidArgument);
+    expect(fieldViolations(forged).map((v) => v.field)).toEqual(["page_token"]);
+    await refused(lineage.listOwnerLineage({ ownerId: owner.inboxId }), Code.Unauthenticated);
   });
 });

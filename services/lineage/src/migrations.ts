@@ -35,4 +35,25 @@ export class CreateLineage extends Migration {
   }
 }
 
-export const migrations: MigrationEntry[] = [{ name: "0001_lineage", class: CreateLineage }];
+/**
+ * Each sequence remembered on its own (events.ts). The outbox's sequence is
+ * taken when a claims transaction writes its row, not when it commits, so a
+ * lower sequence can arrive after a higher one: a single high-water mark
+ * would drop it. `lineage_feed.applied_sequence` stays as the floor: at or
+ * below it everything is settled (the earlier high-water mark, then what was
+ * pruned from lineage_applied).
+ */
+export class AppliedSequences extends Migration {
+  override up(): void {
+    this.addSql(`create table lineage_applied (
+      sequence bigint primary key,
+      applied_at timestamptz(3) not null default now()
+    )`);
+    this.addSql(`create index lineage_applied_at on lineage_applied (applied_at)`);
+  }
+}
+
+export const migrations: MigrationEntry[] = [
+  { name: "0001_lineage", class: CreateLineage },
+  { name: "0002_applied_sequences", class: AppliedSequences },
+];
