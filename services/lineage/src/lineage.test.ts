@@ -241,6 +241,22 @@ describe("LineageService", () => {
     ]);
   });
 
+  it("blanks the conversations of agents someone else owns, unless the caller created their template", async () => {
+    // child2's new owner sees the tree above it, but not the conversations of the agents that are not theirs.
+    const up = await lineage.getLineage({ instanceId: child2 }, as(other));
+    expect(up.instance?.conversationId).toBe(`conv-${child2}`);
+    expect(up.ancestors.map((n) => [n.instanceId, n.conversationId])).toEqual([[root, ""]]);
+    // The creator who also owns an agent of the template sees them all from there, as on the dashboard.
+    const own = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const mine = inst();
+    const theirs = inst();
+    await feed.recordLineageEvents({ events: [claimed(mine, own.id, creator), claimed(theirs, own.id, other, mine)] });
+    const fromMine = await lineage.getLineage({ instanceId: mine }, as(creator));
+    expect(fromMine.children.map((n) => [n.instanceId, n.ownerId, n.conversationId])).toEqual([[theirs, other.inboxId, `conv-${theirs}`]]);
+    // Their owner does not see the creator's conversation.
+    expect((await lineage.getLineage({ instanceId: theirs }, as(other))).ancestors.map((n) => n.conversationId)).toEqual([""]);
+  });
+
   it("gives the creator the template's dashboard: live, ended, clones, depth, agents per owner", async () => {
     const d = await lineage.getTemplateDashboard({ templateId }, as(creator));
     expect(d).toMatchObject({ templateId, liveCount: 3n, totalCount: 4n, endedCount: 1n, cloneCount: 3n, liveCloneCount: 3n, maxDepth: 2 });

@@ -6,7 +6,7 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
-import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { LineageService, type LineageNode } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
@@ -20,7 +20,7 @@ import {
   type ServiceClient,
 } from "@convos-pool/kit";
 import { applyEvents } from "./events.js";
-import { ancestors, descendants, getNode, nodeToProto, ownerAgents, templateDashboard } from "./queries.js";
+import { ancestors, descendants, getNode, nodeToProto, ownerAgents, templateDashboard, type Node } from "./queries.js";
 
 const INSTANCE_ID_PATTERN = /^inst_[A-Za-z0-9]{16}$/;
 const TEMPLATE_ID_PATTERN = /^tmpl_[A-Za-z0-9]{16}$/;
@@ -66,16 +66,24 @@ export function createLineageService(deps: LineageServiceDeps): ServiceImpl<type
       const em = deps.em.fork();
       const node = await getNode(em, req.instanceId);
       if (!node) throw notFound(`instance ${req.instanceId}`);
-      const creator = node.ownerId === caller ? false : (await deps.templates.get(node.templateId))?.creatorId === caller;
-      if (node.ownerId !== caller && !creator) throw notFound(`instance ${req.instanceId}`);
-      // Other people's conversations are theirs: shown to the template's creator (as on its dashboard) and to each agent's owner.
-      const show = (ownerId: string) => creator || ownerId === caller;
+      // Whether the caller created a template: asked once per template, only when an agent of someone else needs it.
+      const created = new Map<string, Promise<boolean>>();
+      const createdByCaller = (templateId: string) => {
+        let p = created.get(templateId);
+        if (!p) created.set(templateId, (p = deps.templates.get(templateId).then((t) => t?.creatorId === caller)));
+        return p;
+      };
+      if (node.ownerId !== caller && !(await createdByCaller(node.templateId))) throw notFound(`instance ${req.instanceId}`);
       const [up, down] = await Promise.all([ancestors(em.fork(), node.instanceId), descendants(em.fork(), node.instanceId)]);
+      // Other people's conversations are theirs: shown to each agent's owner and to its template's creator (as on the
+      // dashboard). When the templates service cannot say, the owner still gets the lineage, without those conversations.
+      const toProto = async (n: Node): Promise<LineageNode> =>
+        nodeToProto(n, n.ownerId === caller || (await createdByCaller(n.templateId).catch(() => false)));
       return {
-        instance: nodeToProto(node, true),
-        ancestors: up.map((n) => nodeToProto(n, show(n.ownerId))),
-        children: down.filter((n) => n.parentInstanceId === node.instanceId).map((n) => nodeToProto(n, show(n.ownerId))),
-        descendants: down.map((n) => nodeToProto(n, show(n.ownerId))),
+        instance: await toProto(node),
+        ancestors: await Promise.all(up.map(toProto)),
+        children: await Promise.all(down.filter((n) => n.parentInstanceId === node.instanceId).map(toProto)),
+        descendants: await Promise.all(down.map(toProto)),
       };
     },
 
