@@ -330,7 +330,7 @@ describe("the pool as deployed, against people acting in others' names", () => {
     await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inbox, { ms: 10_000 });
   });
 
-  it("the owner's signed claim joins the conversation; every owner operation by anyone else is refused and changes nothing", { timeout: 60_000 }, async () => {
+  it("the owner's signed claim joins the conversation; every owner operation by anyone else is refused and changes nothing; its lineage is read by its owner and its template's creator only", { timeout: 60_000 }, async () => {
     const res = await rest("POST", "/api/pool/claim", await signed(owner, pub));
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     const id = res.json.instanceId as string;
@@ -355,7 +355,16 @@ describe("the pool as deployed, against people acting in others' names", () => {
     expect((await withToken(strangerToken, "GET", `/api/pool/templates/${pub}/instances`)).status).toBe(403);
     expect((await withToken(strangerToken, "GET", `/api/pool/templates/${priv}/instances`)).status).toBe(404);
     expect(await snapshot()).toEqual(before);
-    expect((await withToken(await session(owner), "GET", `/api/pool/agents/${id}`)).json.state).toBe("INSTANCE_STATE_CLAIMED");
+    const ownerToken = await session(owner);
+    expect((await withToken(ownerToken, "GET", `/api/pool/agents/${id}`)).json.state).toBe("INSTANCE_STATE_CLAIMED");
+
+    // The claim reached the lineage service (the claims service's relay, its LINEAGE_URL), read through the gateway (its LINEAGE_URL).
+    await expect
+      .poll(async () => (await withToken(ownerToken, "GET", `/api/pool/agents/${id}/lineage`)).json?.instance, { timeout: 10_000 })
+      .toMatchObject({ instanceId: id, templateId: pub, ownerId: owner.inboxId, depth: 0 });
+    expect((await withToken(strangerToken, "GET", `/api/pool/agents/${id}/lineage`)).status).toBe(404);
+    expect((await withToken(strangerToken, "GET", `/api/pool/templates/${pub}/dashboard`)).status).toBe(403);
+    expect((await withToken(await session(creator), "GET", `/api/pool/templates/${pub}/dashboard`)).json).toMatchObject({ liveCount: 1, totalCount: 1 });
   });
 
   it("a session ended by signing out is refused from then on", async () => {
