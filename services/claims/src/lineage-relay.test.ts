@@ -9,7 +9,7 @@ import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_
 import { createServiceClient, freePort, type ServiceClient } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
-import { RELAY_LOCK } from "./lineage-relay.js";
+import { RELAY_LOCK, toEvent } from "./lineage-relay.js";
 import { as } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
 
@@ -165,5 +165,39 @@ describe("the lineage relay", () => {
     expect((await lineageSc.client.getLineage({ instanceId: a }, as(nextHeir))).instance?.ownerId).toBe(nextHeir.inboxId);
     const d = await lineageSc.client.getTemplateDashboard({ templateId: t.id }, as(creator));
     expect(d.owners.map((o) => [o.ownerId, o.live])).toEqual([[nextHeir.inboxId, 1n]]);
+  });
+});
+
+describe("an outbox row as a lineage event", () => {
+  const at = new Date("2026-01-02T03:04:05.678Z");
+
+  it("carries a clone's parent, conversation and the kinds it inherits, and a fresh agent's empty parent", () => {
+    const clone = toEvent({
+      sequence: "42",
+      kind: "claimed",
+      instance_id: "inst_child",
+      payload: { templateId: "tmpl_t", ownerId: "o", parentInstanceId: "inst_parent", conversationId: "c", carry: "training,personalization" },
+      at,
+    });
+    expect(clone.sequence).toBe(42n);
+    expect(clone.at?.seconds).toBe(BigInt(Math.floor(at.getTime() / 1000)));
+    expect(clone.event).toMatchObject({
+      case: "claimed",
+      value: { instanceId: "inst_child", templateId: "tmpl_t", ownerId: "o", parentInstanceId: "inst_parent", conversationId: "c", carry: ["training", "personalization"] },
+    });
+    // jsonb as text (as some drivers give it), no parent, nothing carried.
+    const fresh = toEvent({ sequence: "43", kind: "claimed", instance_id: "inst_a", payload: JSON.stringify({ templateId: "tmpl_t", ownerId: "o", parentInstanceId: "", conversationId: "c", carry: "" }), at });
+    expect(fresh.event).toMatchObject({ case: "claimed", value: { parentInstanceId: "", carry: [] } });
+  });
+
+  it("gives an ended agent its reason and a transferred one its new owner", () => {
+    expect(toEvent({ sequence: "7", kind: "ended", instance_id: "inst_a", payload: { reason: "removed by its owner" }, at }).event).toMatchObject({
+      case: "ended",
+      value: { instanceId: "inst_a", reason: "removed by its owner" },
+    });
+    expect(toEvent({ sequence: "8", kind: "owner_changed", instance_id: "inst_a", payload: { ownerId: "heir" }, at }).event).toMatchObject({
+      case: "ownerChanged",
+      value: { instanceId: "inst_a", ownerId: "heir" },
+    });
   });
 });

@@ -48,7 +48,7 @@ export interface LineageRelay {
   close(): Promise<void>;
 }
 
-interface OutboxRow {
+export interface OutboxRow {
   sequence: string;
   kind: "claimed" | "ended" | "owner_changed";
   instance_id: string;
