@@ -64,6 +64,11 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     expect(((await again.json()) as { instructions: string }).instructions).toBe("Say hello.");
     const anonymous = await fetch(`${pool.gatewayUrl}/api/pool/templates/${id}`);
     expect(anonymous.status).toBe(404);
+    // The lineage service runs too, on its own embedded database: the creator's dashboard of the template.
+    const dashboard = await fetch(`${pool.gatewayUrl}/api/pool/templates/${id}/dashboard`, { headers: { authorization: `Bearer ${token}` } });
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.json()).toMatchObject({ templateId: id, liveCount: 0, totalCount: 0 });
+    expect((await stat(join(dataDir, "lineage"))).isDirectory()).toBe(true);
   } finally {
     await pool.close();
   }
