@@ -24,7 +24,9 @@ import { InheritanceSchema, InheritanceState, type Inheritance } from "@convos-p
 import { TemplateStatus, Visibility, type SignedTemplate, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   INBOX_ID_PATTERN,
+  INSTANCE_ID_PATTERN,
   RateLimit,
+  TEMPLATE_ID_PATTERN,
   canonicalCarry,
   cloneFields,
   consumeNonce,
@@ -61,7 +63,6 @@ import {
 } from "./claim-sql.js";
 import { claimWithinCaps } from "./holdings.js";
 import { proveRequester, type Proof } from "./proof.js";
-import { INSTANCE_ID_PATTERN } from "./queries.js";
 import { ProvisioningError, type ToolProviders } from "./providers/types.js";
 import type { InstanceRef, InstanceRuntime } from "./runtime.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -101,7 +102,6 @@ export interface ClaimFlowDeps {
   staleClaimSeconds?: number;
 }
 
-export const TEMPLATE_ID_PATTERN = /^tmpl_[A-Za-z0-9]{16}$/;
 const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
 const MAX_INVITE = 16 * 1024;
 const MAX_MODEL = 200;

@@ -18,7 +18,13 @@ import {
   type Instance,
   type InstanceSync,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { decodePageToken, encodePageToken, invalidArgument, isDateAndId } from "@convos-pool/kit";
+import {
+  INSTANCE_ID_PATTERN,
+  decodePageToken,
+  encodePageToken,
+  invalidArgument,
+  isDateAndId,
+} from "@convos-pool/kit";
 import { ProvisionedToolRow, type InstanceStateName } from "./entities.js";
 
 /** An instance as the lists return it (no secrets: tools are handles only). */
@@ -124,8 +130,6 @@ async function withTools(em: EntityManager, instances: InstanceData[]): Promise<
   for (const t of rows) byInstance.get(t.instanceId)?.tools.push({ toolId: t.toolId, handle: t.handle });
   return instances;
 }
-
-export const INSTANCE_ID_PATTERN = /^inst_[A-Za-z0-9]{16}$/;
 
 /** One instance with its tools, or undefined. */
 export async function getInstance(em: EntityManager, id: string): Promise<InstanceData | undefined> {

@@ -8,6 +8,7 @@ import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/conv
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   INBOX_ID_PATTERN,
+  TEMPLATE_ID_PATTERN,
   callerInboxId,
   consumeNonce,
   invalidArgument,
@@ -22,7 +23,7 @@ import {
   type ServiceClient,
   type SignatureVerifier,
 } from "@convos-pool/kit";
-import { TEMPLATE_ID_PATTERN, visibleTo, type ClaimFlow, type TemplateSource, type TemplateWithRelease } from "./claim-flow.js";
+import { visibleTo, type ClaimFlow, type TemplateSource, type TemplateWithRelease } from "./claim-flow.js";
 import { agentForFlow, completeTransfer, offerTransfer } from "./claim-sql.js";
 import { getInstance, instanceToProto, listOwnerAgents, listTemplateInstances, type PendingTransfer } from "./queries.js";
 import { proveOwner } from "./proof.js";

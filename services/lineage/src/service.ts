@@ -11,6 +11,8 @@ import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/conv
 import type { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   INBOX_ID_PATTERN,
+  INSTANCE_ID_PATTERN,
+  TEMPLATE_ID_PATTERN,
   callerInboxId,
   invalidArgument,
   notFound,
@@ -22,8 +24,6 @@ import {
 import { applyEvents } from "./events.js";
 import { ancestors, descendants, getNode, nodeToProto, ownerAgents, templateDashboard, type Node } from "./queries.js";
 
-const INSTANCE_ID_PATTERN = /^inst_[A-Za-z0-9]{16}$/;
-const TEMPLATE_ID_PATTERN = /^tmpl_[A-Za-z0-9]{16}$/;
 
 /** Templates as the lineage service needs them: who created one, and whether it is public. */
 export interface TemplateLookup {

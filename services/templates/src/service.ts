@@ -15,21 +15,22 @@ import { StoreSort, TemplateReleaseService, TemplateService, TemplateUsageServic
 import {
   INBOX_ID_PATTERN,
   RateLimit,
+  TEMPLATE_ID_PATTERN,
   applyPatch,
   callerInboxId,
   conflict,
   consumeNonce,
   contentFromJson,
   contentToJson,
+  decodePageToken,
+  encodePageToken,
   failedPrecondition,
   invalidArgument,
   jsonHash,
   notFound,
+  pageSize,
   patchToJson,
   templateIdFor,
-  decodePageToken,
-  encodePageToken,
-  pageSize,
   unauthenticated,
   validateContent,
   validatePatch,
@@ -54,9 +55,8 @@ export interface TemplateServiceDeps {
   onContentChange?: () => void;
 }
 
-const TEMPLATE_ID = /^tmpl_[A-Za-z0-9]{16}$/;
 function checkTemplateId(id: string, field = "template_id"): void {
-  if (!TEMPLATE_ID.test(id)) throw invalidArgument(field, 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+  if (!TEMPLATE_ID_PATTERN.test(id)) throw invalidArgument(field, 'must be a template id such as "tmpl_" followed by 16 letters or digits');
 }
 
 function checkInboxId(id: string, field: string): void {
