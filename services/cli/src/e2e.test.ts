@@ -85,11 +85,21 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await gateway?.close();
-  await claims?.close();
-  await lineage?.close();
-  await host?.kill();
-  await templates?.close();
+  // Each part in turn; one that takes long says which (a slow close once hung this hook).
+  const parts: [string, (() => Promise<unknown>) | undefined][] = [
+    ["gateway", gateway && (() => gateway.close())],
+    ["claims", claims && (() => claims.close())],
+    ["lineage", lineage && (() => lineage.close())],
+    ["host", host && (() => host.kill())],
+    ["templates", templates && (() => templates.close())],
+  ];
+  for (const [name, close] of parts) {
+    const started = Date.now();
+    const slow = setTimeout(() => console.warn(`closing ${name} takes more than 5 s`), 5_000);
+    await close?.();
+    clearTimeout(slow);
+    if (Date.now() - started > 5_000) console.warn(`closing ${name} took ${Date.now() - started} ms`);
+  }
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
