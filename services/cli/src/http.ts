@@ -3,7 +3,8 @@
 // signed in for automatically when it is missing, expired or refused.
 import { CliError, HttpError } from "./errors.js";
 import { clearSession, loadKey, readSession, sessionUsable, writeSession, type LoadedKey } from "./key-store.js";
-import { SESSION_AUDIENCE, signRest } from "./signing.js";
+import { SESSION_AUDIENCE } from "@convos-pool/kit";
+import { signRest } from "./signing.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
 

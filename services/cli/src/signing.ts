@@ -4,8 +4,6 @@ import { SIGNED_TYPES, claimFields, signOperation, type OperationFields, type Si
 import type { Hex, LocalAccount } from "viem";
 import { UsageError } from "./errors.js";
 
-/** The audience of a CreateSession login. */
-export const SESSION_AUDIENCE = "convos-agent-pool";
 
 /** `"signature": {...}` of every signed REST request. */
 export interface SignatureJson {

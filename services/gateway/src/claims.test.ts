@@ -35,7 +35,7 @@ import { startClaimsService, type RunningClaimsService } from "@convos-pool/clai
 import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
 import { CLAIMS_NOT_CONFIGURED, startGateway, type RunningGateway } from "./server.js";
-import { SESSION_AUDIENCE } from "./sessions.js";
+import { SESSION_AUDIENCE } from "@convos-pool/kit";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });

@@ -37,7 +37,7 @@ import {
 import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
 import { startGateway, type RunningGateway } from "./server.js";
-import { SESSION_AUDIENCE } from "./sessions.js";
+import { SESSION_AUDIENCE } from "@convos-pool/kit";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });

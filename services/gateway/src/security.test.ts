@@ -31,7 +31,7 @@ import { startClaimsService, type RunningClaimsService } from "@convos-pool/clai
 import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
 import { startGateway, type RunningGateway } from "./server.js";
-import { SESSION_AUDIENCE } from "./sessions.js";
+import { SESSION_AUDIENCE } from "@convos-pool/kit";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });

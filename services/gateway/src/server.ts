@@ -6,7 +6,8 @@
 // own credential (forward.ts);
 // the caller's identity travels as x-pool-caller only when the gateway
 // verified it (a session token that was not ended). Sign-ins, claims and
-// template writes are limited per client address (limits.ts).
+// template writes are limited per client address (limits.ts). With a built
+// web app (webDir), the same port serves it at / (web.ts).
 
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -46,6 +47,7 @@ import {
 } from "./forward.js";
 import { AddressLimits } from "./limits.js";
 import { restApi } from "./rest/routes.js";
+import { webApp } from "./web.js";
 import { SessionTokens, Sessions, createSession, endedSessionsMigration, type SessionServiceDeps } from "./sessions.js";
 
 export interface GatewayOptions {
@@ -83,6 +85,8 @@ export interface GatewayOptions {
   corsOrigins?: string[] | "*";
   /** Limits per client address and sign-ins per inbox (docs/limits.md); default DEFAULT_LIMITS. */
   limits?: LimitConfig;
+  /** The built web app (services/web/dist) to serve at /; absent: no web app, the API only. */
+  webDir?: string;
   /** Addresses of proxies in front of the gateway: behind them, X-Forwarded-For names the client. */
   trustedProxies?: string[];
   log?: Logger;
@@ -145,6 +149,18 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   let server;
   try {
+    const web = opts.webDir ? await webApp(opts.webDir) : undefined;
+    const rest = restApi({
+      templates,
+      claims,
+      lineage,
+      claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
+      lineageNotConfigured: LINEAGE_NOT_CONFIGURED,
+      createSession: signIn,
+      endSession: (authorization) => gate.sessions.end(authorization),
+      log,
+      maxBodyBytes: DEFAULT_MAX_REQUEST_BYTES,
+    });
     server = await startServer({
       name: "gateway",
       port: opts.port,
@@ -173,17 +189,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           lineage ? forwardedServiceImpl(LineageService, lineage) : unavailableServiceImpl(LineageService, LINEAGE_NOT_CONFIGURED),
         );
       },
-      fallback: restApi({
-        templates,
-        claims,
-        lineage,
-        claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
-        lineageNotConfigured: LINEAGE_NOT_CONFIGURED,
-        createSession: signIn,
-        endSession: (authorization) => gate.sessions.end(authorization),
-        log,
-        maxBodyBytes: DEFAULT_MAX_REQUEST_BYTES,
-      }),
+      fallback: async (req, res) => (await rest(req, res)) || (web?.(req, res) ?? false),
     });
   } catch (err) {
     closeUpstreams();

@@ -17,6 +17,7 @@ import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   INBOX_ID_PATTERN,
   RateLimit,
+  SESSION_AUDIENCE,
   consumeNonce,
   invalidArgument,
   unauthenticated,
@@ -24,8 +25,6 @@ import {
   type SignatureVerifier,
 } from "@convos-pool/kit";
 
-/** The `audience` every CreateSession signature must name. */
-export const SESSION_AUDIENCE = "convos-agent-pool";
 export const SESSION_TTL_SECONDS = 60 * 60;
 
 const TOKEN_VERSION = "v2";

@@ -5,6 +5,7 @@ export * from "./log.js";
 export * from "./server.js";
 export * from "./inbox.js";
 export * from "./signatures.js";
+export * from "./signing.js";
 export * from "./template-content.js";
 export * from "./db.js";
 export * from "./nonces.js";

@@ -1,7 +1,8 @@
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, describe, expect, it } from "vitest";
 import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
-import { SIGNED_TYPES, SignatureVerifier, signOperation } from "./signatures.js";
+import { SignatureVerifier } from "./signatures.js";
+import { SIGNED_TYPES, signOperation } from "./signing.js";
 import { SignerRecoveryPool } from "./signature-workers.js";
 import { codeOf } from "./testing/fixtures.js";
 import { canonicalJson, jsonHash } from "./template-content.js";

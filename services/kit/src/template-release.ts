@@ -3,7 +3,8 @@ import type { Hex, LocalAccount } from "viem";
 import { SignedTemplateSchema, TemplateChange, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { invalidArgument, permissionDenied } from "./errors.js";
 import { templateIdFor } from "./ids.js";
-import { signOperation, type OperationFields, type SignatureVerifier, type SignedOperation } from "./signatures.js";
+import type { SignatureVerifier } from "./signatures.js";
+import { signOperation, type OperationFields, type SignedOperation } from "./signing.js";
 import { contentFromJson, contentToJson, jsonHash, validateContent, type TemplateContentJson } from "./template-content.js";
 
 /**

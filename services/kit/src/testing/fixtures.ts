@@ -3,7 +3,7 @@ import { ConnectError, Code, type Client } from "@connectrpc/connect";
 import { Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { deriveInboxId } from "../inbox.js";
-import { signOperation } from "../signatures.js";
+import { signOperation } from "../signing.js";
 import { contentFromJson, contentToJson, jsonHash, type TemplateContentJson, type ToolJson } from "../template-content.js";
 
 /** Someone with a local wallet and the XMTP inbox that wallet creates. */

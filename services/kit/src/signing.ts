@@ -1,0 +1,240 @@
+// The signing half of the pool's EIP-712 vocabulary: types, the fields of
+// each operation, and signing with any wallet. Safe in a browser (the web app
+// signs with it) as in Node; verification is signatures.ts's.
+import { create } from "@bufbuild/protobuf";
+import { keccak256, toBytes, toHex, type Hex, type TypedDataDefinition } from "viem";
+import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { invalidArgument } from "./errors.js";
+import { canonicalJson } from "./template-content.js";
+
+/**
+ * EIP-712 typed data for every signed operation of the pool. Each operation
+ * has its own type, so a signature for one can never be replayed as another;
+ * each names its target and carries issuedAt and a single-use nonce.
+ * docs/signatures.md is the reference for client authors.
+ */
+export const SIGNATURE_DOMAIN = { name: "Convos Agent Pool", version: "1" } as const;
+
+/** The `audience` every CreateSession login names (the gateway checks it). */
+export const SESSION_AUDIENCE = "convos-agent-pool";
+
+const envelope = [
+  { name: "issuedAt", type: "uint64" },
+  { name: "nonce", type: "bytes32" },
+] as const;
+
+export const SIGNED_TYPES = {
+  CreateSession: [{ name: "inboxId", type: "string" }, { name: "audience", type: "string" }, ...envelope],
+  CreateTemplate: [{ name: "inboxId", type: "string" }, { name: "contentHash", type: "bytes32" }, ...envelope],
+  UpdateTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    { name: "contentHash", type: "bytes32" },
+    ...envelope,
+  ],
+  PatchTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    { name: "patchHash", type: "bytes32" },
+    // The resulting content: every content version is signed over in full,
+    // so an instance can check it without the patch or the version before.
+    { name: "contentHash", type: "bytes32" },
+    ...envelope,
+  ],
+  SetTemplateVisibility: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    { name: "visibility", type: "string" },
+    ...envelope,
+  ],
+  ArchiveTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    ...envelope,
+  ],
+  DeleteTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    ...envelope,
+  ],
+  RollbackTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    { name: "targetVersion", type: "uint64" },
+    // The restored content, for the same reason as PatchTemplate's.
+    { name: "contentHash", type: "bytes32" },
+    ...envelope,
+  ],
+  SetInstancePin: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "pinned", type: "bool" },
+    ...envelope,
+  ],
+  // A claim by a client that keeps no session: the requester (inboxId) signs
+  // what it asks for, so that nobody can claim in their name (claimFields).
+  ClaimAgent: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "inviteHash", type: "bytes32" },
+    { name: "model", type: "string" },
+    { name: "userConfigHash", type: "bytes32" },
+    ...envelope,
+  ],
+  RemoveAgent: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    ...envelope,
+  ],
+  // Clone with context: the parent's owner (inboxId) authorizes one clone of
+  // one agent into one conversation, under one directive, carrying the named
+  // kinds of memory (cloneFields). The parent checks it before it reads its
+  // memory; the child before it takes the summary in.
+  CloneAgent: [
+    { name: "inboxId", type: "string" },
+    { name: "parentInstanceId", type: "string" },
+    { name: "inviteHash", type: "bytes32" },
+    { name: "directiveHash", type: "bytes32" },
+    { name: "carry", type: "string" },
+    { name: "model", type: "string" },
+    { name: "userConfigHash", type: "bytes32" },
+    ...envelope,
+  ],
+  // Ownership transfer: the owner offers, the new owner accepts; the agent checks both.
+  TransferAgent: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "newOwnerId", type: "string" },
+    ...envelope,
+  ],
+  AcceptAgent: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "fromOwnerId", type: "string" },
+    ...envelope,
+  ],
+} as const;
+
+export type SignedOperation = keyof typeof SIGNED_TYPES;
+
+/** The operation's own fields: everything but issuedAt and nonce. */
+export type OperationFields = Record<string, string | bigint | number | boolean>;
+
+/**
+ * What signs: a viem local account, or an adapter of a browser wallet
+ * (EIP-1193) that signs typed data with eth_signTypedData_v4.
+ */
+export interface TypedDataSigner {
+  signTypedData(typedData: TypedDataDefinition): Promise<Hex>;
+}
+
+/** Signs an operation: the CLI, the web app, tests and benchmarks. */
+export async function signOperation(
+  account: TypedDataSigner,
+  operation: SignedOperation,
+  fields: OperationFields & { inboxId: string },
+  issuedAt: number = Math.floor(Date.now() / 1000),
+): Promise<Signature> {
+  const nonce = toHex(crypto.getRandomValues(new Uint8Array(32)));
+  const signature = await account.signTypedData({
+    domain: SIGNATURE_DOMAIN,
+    types: { [operation]: SIGNED_TYPES[operation] },
+    primaryType: operation,
+    message: { ...fields, issuedAt: BigInt(issuedAt), nonce },
+  } as unknown as TypedDataDefinition);
+  return create(SignatureSchema, { signature, issuedAt: BigInt(issuedAt), nonce });
+}
+
+/**
+ * The fields of a `ClaimAgent` signature, from the claim as sent: the invite
+ * as keccak256 of its text with surrounding white space trimmed, the user
+ * config as keccak256 of its canonical JSON (`{}` when empty), the model as
+ * given ("" for the template's default). docs/signatures.md, "Claims".
+ */
+export function claimFields(claim: {
+  requester: string;
+  templateId: string;
+  conversationInvite: string;
+  model: string;
+  userConfig: Record<string, string>;
+}): OperationFields & { inboxId: string } {
+  return {
+    inboxId: claim.requester,
+    templateId: claim.templateId,
+    inviteHash: inviteHash(claim.conversationInvite),
+    model: claim.model,
+    userConfigHash: keccak256(toBytes(canonicalJson(claim.userConfig))),
+  };
+}
+
+/** Signs a claim as a client without a session does (ClaimAgent over claimFields): for the CLI, tests and benchmarks. */
+export function signClaim(account: TypedDataSigner, claim: Parameters<typeof claimFields>[0], issuedAt?: number): Promise<Signature> {
+  return signOperation(account, "ClaimAgent", claimFields(claim), issuedAt);
+}
+
+/** Memory kinds in their one canonical order (seed 000's three kinds of knowledge). */
+export const MEMORY_KINDS = ["training", "personalization", "credentials"] as const;
+export type MemoryKind = (typeof MEMORY_KINDS)[number];
+/** What carries when the owner names nothing: credentials only when named. */
+export const DEFAULT_CARRY: readonly MemoryKind[] = ["training", "personalization"];
+
+/**
+ * The kinds that carry, deduplicated, in canonical order: what `CloneAgent`
+ * signs as `carry`, comma-joined. Empty means DEFAULT_CARRY; an unknown kind
+ * throws INVALID_ARGUMENT naming `field`.
+ */
+export function canonicalCarry(kinds: readonly string[], field = "carry"): MemoryKind[] {
+  kinds.forEach((k, i) => {
+    if (!(MEMORY_KINDS as readonly string[]).includes(k)) {
+      throw invalidArgument(`${field}[${i}]`, `"${k}" is not a kind of memory (${MEMORY_KINDS.join(", ")})`);
+    }
+  });
+  if (kinds.length === 0) return [...DEFAULT_CARRY];
+  return MEMORY_KINDS.filter((k) => kinds.includes(k));
+}
+
+/** A clone as the owner signs it (CloneAuthorization without its signature). */
+export interface CloneToSign {
+  ownerId: string;
+  parentInstanceId: string;
+  conversationInvite: string;
+  contextPrompt: string;
+  carry: string[];
+  model: string;
+  userConfig: Record<string, string>;
+}
+
+/**
+ * The fields of a `CloneAgent` signature: the invite as keccak256 of its
+ * trimmed text (as ClaimAgent's), the directive as keccak256 of its exact
+ * text ("" when the owner gives none), the kinds that carry comma-joined in
+ * canonical order, the model as asked ("" for the parent's), the user config
+ * as keccak256 of its canonical JSON. docs/signatures.md, "Clone with context".
+ */
+export function cloneFields(clone: CloneToSign): OperationFields & { inboxId: string } {
+  return {
+    inboxId: clone.ownerId,
+    parentInstanceId: clone.parentInstanceId,
+    inviteHash: inviteHash(clone.conversationInvite),
+    directiveHash: keccak256(toBytes(clone.contextPrompt)),
+    carry: canonicalCarry(clone.carry).join(","),
+    model: clone.model,
+    userConfigHash: keccak256(toBytes(canonicalJson(clone.userConfig))),
+  };
+}
+
+/** Signs a clone as its owner (CloneAgent over cloneFields): for the CLI, tests and benchmarks. */
+export function signClone(account: TypedDataSigner, clone: CloneToSign, issuedAt?: number): Promise<Signature> {
+  return signOperation(account, "CloneAgent", cloneFields(clone), issuedAt);
+}
+
+/** keccak256 of a trimmed invite: how ClaimAgent and CloneAgent name a conversation. */
+export function inviteHash(invite: string): Hex {
+  return keccak256(toBytes(invite.trim()));
+}
