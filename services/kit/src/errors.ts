@@ -69,6 +69,8 @@ export function fieldViolations(err: unknown): FieldViolationInfo[] {
 // Each helper returns the value when valid and throws invalidArgument(field)
 // otherwise. Lengths count Unicode code points, not UTF-16 units.
 
+const utf8 = new TextEncoder();
+
 export interface StringRule {
   /** Minimum length; default 1 (required). Use 0 for optional strings. */
   min?: number;
@@ -90,7 +92,7 @@ export function requireString(field: string, value: unknown, rule: StringRule = 
   if (rule.max !== undefined && length > rule.max) {
     throw invalidArgument(field, `must be at most ${rule.max} characters`);
   }
-  if (rule.maxBytes !== undefined && Buffer.byteLength(value, "utf8") > rule.maxBytes) {
+  if (rule.maxBytes !== undefined && utf8.encode(value).length > rule.maxBytes) {
     throw invalidArgument(field, `must be at most ${rule.maxBytes} bytes`);
   }
   // An empty optional string is not checked against the pattern.

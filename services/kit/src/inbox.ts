@@ -1,4 +1,4 @@
-import { sha256, toBytes } from "viem";
+import { sha256, stringToBytes } from "viem";
 
 /**
  * Decides whether a wallet address belongs to an XMTP inbox. Signatures are
@@ -14,7 +14,7 @@ export const INBOX_ID_PATTERN = /^[0-9a-f]{64}$/;
 
 /** XMTP's inbox ID derivation: SHA-256 of the lower-case address followed by the nonce, in hex. */
 export function deriveInboxId(address: string, nonce: bigint | number = 1): string {
-  return sha256(toBytes(`${address.toLowerCase()}${nonce}`)).slice(2);
+  return sha256(stringToBytes(`${address.toLowerCase()}${nonce}`)).slice(2);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, describe, expect, it } from "vitest";
 import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
@@ -69,6 +70,9 @@ describe("inbox derivation and canonical hashing", () => {
   it("derives XMTP inbox IDs from the lower-case address and a nonce", async () => {
     expect(deriveInboxId(account.address)).toBe(deriveInboxId(account.address.toLowerCase()));
     expect(deriveInboxId(account.address, 0)).not.toBe(deriveInboxId(account.address, 1));
+    // The text "0x…1" is hashed as text, not read as hex bytes.
+    const text = `${account.address.toLowerCase()}1`;
+    expect(deriveInboxId(account.address)).toBe(createHash("sha256").update(text).digest("hex"));
     const resolver = new DerivedInboxResolver();
     expect(await resolver.addressBelongsToInbox(account.address, deriveInboxId(account.address, 0))).toBe(true);
     expect(await resolver.addressBelongsToInbox(account.address, deriveInboxId(account.address, 7))).toBe(false);

@@ -2,7 +2,7 @@
 // each operation, and signing with any wallet. Safe in a browser (the web app
 // signs with it) as in Node; verification is signatures.ts's.
 import { create } from "@bufbuild/protobuf";
-import { keccak256, toBytes, toHex, type Hex, type TypedDataDefinition } from "viem";
+import { keccak256, stringToBytes, toHex, type Hex, type TypedDataDefinition } from "viem";
 import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { invalidArgument } from "./errors.js";
 import { canonicalJson } from "./template-content.js";
@@ -169,7 +169,7 @@ export function claimFields(claim: {
     templateId: claim.templateId,
     inviteHash: inviteHash(claim.conversationInvite),
     model: claim.model,
-    userConfigHash: keccak256(toBytes(canonicalJson(claim.userConfig))),
+    userConfigHash: keccak256(stringToBytes(canonicalJson(claim.userConfig))),
   };
 }
 
@@ -222,10 +222,10 @@ export function cloneFields(clone: CloneToSign): OperationFields & { inboxId: st
     inboxId: clone.ownerId,
     parentInstanceId: clone.parentInstanceId,
     inviteHash: inviteHash(clone.conversationInvite),
-    directiveHash: keccak256(toBytes(clone.contextPrompt)),
+    directiveHash: keccak256(stringToBytes(clone.contextPrompt)),
     carry: canonicalCarry(clone.carry).join(","),
     model: clone.model,
-    userConfigHash: keccak256(toBytes(canonicalJson(clone.userConfig))),
+    userConfigHash: keccak256(stringToBytes(canonicalJson(clone.userConfig))),
   };
 }
 
@@ -236,5 +236,5 @@ export function signClone(account: TypedDataSigner, clone: CloneToSign, issuedAt
 
 /** keccak256 of a trimmed invite: how ClaimAgent and CloneAgent name a conversation. */
 export function inviteHash(invite: string): Hex {
-  return keccak256(toBytes(invite.trim()));
+  return keccak256(stringToBytes(invite.trim()));
 }

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { keccak256, toBytes, type Hex } from "viem";
+import { keccak256, stringToBytes, type Hex } from "viem";
 import {
   ModelConfigSchema,
   Provisioning,
@@ -156,8 +156,9 @@ export function applyPatch(base: TemplateContentJson, patch: TemplatePatchJson):
 
 // ---------------------------------------------------------------- validation
 
+const utf8 = new TextEncoder();
 function utf8Bytes(s: string): number {
-  return Buffer.byteLength(s, "utf8");
+  return utf8.encode(s).length;
 }
 
 function checkText(field: string, value: string, max: number, opts: { required?: boolean } = {}): void {
@@ -260,5 +261,5 @@ export function canonicalJson(value: unknown): string {
 
 /** keccak256 of the canonical JSON: what a creator signs for a content or a patch. */
 export function jsonHash(value: TemplateContentJson | TemplatePatchJson): Hex {
-  return keccak256(toBytes(canonicalJson(value)));
+  return keccak256(stringToBytes(canonicalJson(value)));
 }
