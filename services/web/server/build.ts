@@ -1,0 +1,57 @@
+// Builds the web app when its build is missing or older than what it is built
+// from (make's rule), so that `npm start` serves a fresh app with no extra
+// step. The build goes to a temporary directory and is renamed into place:
+// a gateway never reads a half-written one.
+import { readdir, rename, rm, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const WEB_DIST = join(WEB_ROOT, "dist");
+const SERVICES = resolve(WEB_ROOT, "..");
+
+/** What the bundle is made of: the app, and the kit and generated code it imports. */
+const INPUTS = [
+  join(WEB_ROOT, "src"),
+  join(WEB_ROOT, "index.html"),
+  join(WEB_ROOT, "vite.config.ts"),
+  join(WEB_ROOT, "package.json"),
+  join(SERVICES, "kit", "src"),
+  join(SERVICES, "..", "gen", "convos"),
+];
+
+async function newest(path: string): Promise<number> {
+  const s = await stat(path).catch(() => undefined);
+  if (!s) return 0;
+  if (!s.isDirectory()) return s.mtimeMs;
+  let max = s.mtimeMs;
+  for (const e of await readdir(path)) max = Math.max(max, await newest(join(path, e)));
+  return max;
+}
+
+/** True when dist/ holds a build newer than every input. */
+export async function webBuildIsFresh(outDir = WEB_DIST): Promise<boolean> {
+  const built = await stat(join(outDir, "index.html")).catch(() => undefined);
+  if (!built) return false;
+  let inputs = 0;
+  for (const i of INPUTS) inputs = Math.max(inputs, await newest(i));
+  return built.mtimeMs >= inputs;
+}
+
+/** Builds into outDir unless a fresh build is there; returns outDir. */
+export async function ensureWebBuild(opts: { outDir?: string; log?: (message: string) => void } = {}): Promise<string> {
+  const outDir = opts.outDir ?? WEB_DIST;
+  if (await webBuildIsFresh(outDir)) return outDir;
+  opts.log?.("building the web app (services/web)...");
+  const tmp = `${outDir}.${process.pid}.tmp`;
+  // Vite only when a build is needed: it is a development dependency.
+  const { build } = await import("vite");
+  await build({
+    configFile: join(WEB_ROOT, "vite.config.ts"),
+    build: { outDir: tmp, emptyOutDir: true },
+    logLevel: "warn",
+  });
+  await rm(outDir, { recursive: true, force: true });
+  await rename(tmp, outDir);
+  return outDir;
+}

@@ -1,0 +1,102 @@
+// The app: providers, the layout every page shares, and which page a path opens.
+import { TransportProvider } from "@connectrpc/connect-query";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import type { ReactNode } from "react";
+import { short } from "./format";
+import { AgentPage } from "./pages/agent";
+import { DashboardPage } from "./pages/dashboard";
+import { EditorPage } from "./pages/editor";
+import { HistoryPage } from "./pages/history";
+import { MyAgentsPage } from "./pages/my-agents";
+import { SignInPage } from "./pages/sign-in";
+import { StorePage } from "./pages/store";
+import { StudioPage } from "./pages/studio";
+import { TemplatePage } from "./pages/template";
+import { Link, match, useLocation } from "./router";
+import { SessionProvider, transport, useSession } from "./session";
+import { Page } from "./ui";
+
+const queryClient = new QueryClient({
+  defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 5_000 } },
+});
+
+export function App() {
+  return (
+    <TransportProvider transport={transport}>
+      <QueryClientProvider client={queryClient}>
+        <SessionProvider>
+          <Layout>
+            <Routes />
+          </Layout>
+        </SessionProvider>
+      </QueryClientProvider>
+    </TransportProvider>
+  );
+}
+
+function Routes() {
+  const { pathname } = useLocation();
+  const routes: [string, (p: Record<string, string>) => ReactNode][] = [
+    ["/", () => <StorePage />],
+    ["/templates/:id", (p) => <TemplatePage id={p.id!} />],
+    ["/signin", () => <SignInPage />],
+    ["/studio", () => <StudioPage />],
+    ["/studio/new", () => <EditorPage />],
+    ["/studio/:id", (p) => <EditorPage id={p.id!} key={p.id} />],
+    ["/studio/:id/history", (p) => <HistoryPage id={p.id!} />],
+    ["/studio/:id/dashboard", (p) => <DashboardPage id={p.id!} />],
+    ["/agents", () => <MyAgentsPage />],
+    ["/agents/:id", (p) => <AgentPage id={p.id!} key={p.id} />],
+  ];
+  for (const [pattern, page] of routes) {
+    const params = match(pattern, pathname);
+    if (params) return page(params);
+  }
+  return (
+    <Page title="Not found">
+      <p>
+        Nothing is at <code>{pathname}</code>. <Link to="/">Go to the store</Link>.
+      </p>
+    </Page>
+  );
+}
+
+function Layout({ children }: { children: ReactNode }) {
+  const { pathname } = useLocation();
+  const { signedIn, wallet } = useSession();
+  const current = (prefix: string) => (prefix === "/" ? pathname === "/" || pathname.startsWith("/templates/") : pathname.startsWith(prefix));
+  const nav: [string, string][] = [
+    ["/", "Store"],
+    ["/studio", "Studio"],
+    ["/agents", "My agents"],
+  ];
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <Link to="/" className="brand">
+          Convos Agent Pool
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {nav.map(([to, label]) => (
+              <li key={to}>
+                <Link to={to} aria-current={current(to) ? "page" : undefined}>
+                  {label}
+                </Link>
+              </li>
+            ))}
+            <li>
+              <Link to="/signin" aria-current={current("/signin") ? "page" : undefined} title={wallet?.inboxId}>
+                {signedIn && wallet ? `Signed in · ${short(wallet.inboxId)}` : "Sign in"}
+              </Link>
+            </li>
+          </ul>
+        </nav>
+      </header>
+      <main id="main">{children}</main>
+    </>
+  );
+}

@@ -1,0 +1,52 @@
+// How the app writes the pool's values for people.
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { InstanceState, SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+
+/** An inbox or conversation id, shortened: the whole one is in the title attribute. */
+export function short(id: string): string {
+  return id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-4)}` : id || "—";
+}
+
+export function when(t: Timestamp | undefined): string {
+  if (!t) return "—";
+  return new Date(Number(t.seconds) * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+export const visibilityName = (v: Visibility) => (v === Visibility.PUBLIC ? "public" : "private");
+export const statusName = (s: TemplateStatus) => (s === TemplateStatus.ARCHIVED ? "archived" : "active");
+export const provisioningName = (p: Provisioning) => (p === Provisioning.POOL ? "pool" : p === Provisioning.USER ? "user" : "—");
+
+export function stateName(s: InstanceState): string {
+  return ({
+    [InstanceState.STARTING]: "starting",
+    [InstanceState.IDLE]: "idle",
+    [InstanceState.CLAIMING]: "joining",
+    [InstanceState.CLAIMED]: "live",
+    [InstanceState.CRASHED]: "crashed",
+    [InstanceState.DEAD]: "ended",
+  } as Record<number, string>)[s] ?? "unknown";
+}
+
+/** The sync state as the dashboard shows it: applied, pending, failed (with its reason), pinned. */
+export function syncName(i: Instance): string {
+  const s = i.sync;
+  if (!s) return "—";
+  switch (s.state) {
+    case SyncState.CURRENT:
+      return `applied v${s.appliedVersion}`;
+    case SyncState.PENDING:
+      return `pending v${s.pendingVersion} (has v${s.appliedVersion})`;
+    case SyncState.FAILED:
+      return `failed at v${s.pendingVersion}: ${s.error || "no reason given"}`;
+    case SyncState.PINNED:
+      return `pinned at v${s.appliedVersion}`;
+    default:
+      return "—";
+  }
+}
+
+export function templateLabel(t: Template): string {
+  return t.content?.agentName || t.id;
+}

@@ -1,0 +1,316 @@
+// One agent of its owner: pin or follow its template's updates, remove it,
+// clone it with what it learned into another conversation, transfer it, and
+// where it came from (lineage). Every change is signed here by the owner.
+import { useMutation, useQuery } from "@connectrpc/connect-query";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { InheritanceState, InstanceState, SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { DEFAULT_CARRY, MEMORY_KINDS, cloneFields, type MemoryKind } from "@convos-pool/kit/browser";
+import { useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { shownError, type ShownError } from "../errors";
+import { short, stateName, syncName, when } from "../format";
+import { Link, navigate } from "../router";
+import { useSession } from "../session";
+import { ErrorBox, Loading, Notice, Page, SignInFirst, TextArea, TextField } from "../ui";
+
+const KIND_HELP: Record<MemoryKind, string> = {
+  training: "what it learned doing its job",
+  personalization: "what it learned about the people it works with",
+  credentials: "secrets it was given (only when you say so)",
+};
+
+export function AgentPage({ id }: { id: string }) {
+  const { signedIn, inboxId } = useSession();
+  const agent = useQuery(ClaimService.method.getInstance, { instanceId: id }, { enabled: signedIn, refetchInterval: 3_000 });
+  if (!signedIn) {
+    return (
+      <Page title="Agent">
+        <SignInFirst what="this agent" />
+      </Page>
+    );
+  }
+  if (agent.isPending) return <Loading what="the agent" />;
+  if (agent.error) {
+    return (
+      <Page title="Agent">
+        <ErrorBox error={shownError(agent.error)} />
+      </Page>
+    );
+  }
+  const i = agent.data.instance!;
+  if (i.pendingOwnerId === inboxId && i.ownerId !== inboxId) return <Offered agent={i} />;
+  return <OwnedAgent agent={i} />;
+}
+
+function useAction() {
+  const queryClient = useQueryClient();
+  const [error, setError] = useState<ShownError>();
+  const [done, setDone] = useState<string>();
+  const [busy, setBusy] = useState<string>();
+  async function run(what: string, message: string, action: () => Promise<void>) {
+    setBusy(what);
+    setError(undefined);
+    setDone(undefined);
+    try {
+      await action();
+      setDone(message);
+      await queryClient.invalidateQueries();
+    } catch (err) {
+      setError(shownError(err));
+    } finally {
+      setBusy(undefined);
+    }
+  }
+  return { error, done, busy, run };
+}
+
+function OwnedAgent({ agent: i }: { agent: Instance }) {
+  const { sign } = useSession();
+  const act = useAction();
+  const pin = useMutation(ClaimService.method.setInstancePin);
+  const remove = useMutation(ClaimService.method.removeAgent);
+  const transfer = useMutation(ClaimService.method.transferAgent);
+  const [newOwner, setNewOwner] = useState("");
+  const pinned = i.sync?.state === SyncState.PINNED;
+  const live = i.state === InstanceState.CLAIMED;
+
+  return (
+    <Page title={i.agentName || i.id}>
+      <dl className="facts">
+        <dt>Agent</dt>
+        <dd>
+          <code>{i.id}</code>
+        </dd>
+        <dt>State</dt>
+        <dd data-testid="agent-state">{stateName(i.state)}</dd>
+        <dt>Conversation</dt>
+        <dd>
+          <code>{i.conversationId || "—"}</code>
+        </dd>
+        <dt>Template</dt>
+        <dd>
+          <Link to={`/templates/${i.templateId}`}>{i.templateId}</Link>
+        </dd>
+        <dt>Instructions</dt>
+        <dd data-testid="agent-sync">{syncName(i)}</dd>
+        <dt>Model</dt>
+        <dd>
+          {i.model}
+          {i.modelOverridden && " (chosen by you)"}
+        </dd>
+        <dt>Tools</dt>
+        <dd>{i.tools.length ? i.tools.map((t) => `${t.toolId}: ${t.handle}`).join(", ") : "—"}</dd>
+        {i.inheritance && i.inheritance.state !== InheritanceState.UNSPECIFIED && (
+          <>
+            <dt>Inherited</dt>
+            <dd>
+              {i.inheritance.state === InheritanceState.SENT && `from its parent: ${i.inheritance.carry.join(", ")}`}
+              {i.inheritance.state === InheritanceState.PENDING && "waiting for its parent's summary"}
+              {i.inheritance.state === InheritanceState.FAILED && `nothing: ${i.inheritance.error}`}
+            </dd>
+          </>
+        )}
+        {i.pendingOwnerId && (
+          <>
+            <dt>Offered to</dt>
+            <dd>
+              <code>{i.pendingOwnerId}</code> (until they accept)
+            </dd>
+          </>
+        )}
+        <dt>Claimed</dt>
+        <dd>{when(i.claimedAt)}</dd>
+      </dl>
+      <ErrorBox error={act.error} fieldsShown={["new_owner_id"]} />
+      {act.done && <Notice>{act.done}</Notice>}
+      {live && (
+        <div className="actions">
+          <button
+            type="button"
+            disabled={!!act.busy}
+            onClick={() =>
+              void act.run("pin", pinned ? "It follows its template's updates again." : "Pinned: it stays on this version.", async () => {
+                const ownerSignature = await sign("SetInstancePin", { instanceId: i.id, pinned: !pinned });
+                await pin.mutateAsync({ instanceId: i.id, pinned: !pinned, ownerSignature });
+              })
+            }
+          >
+            {pinned ? "Unpin: follow updates" : "Pin to this version"}
+          </button>
+          <button
+            type="button"
+            className="danger"
+            disabled={!!act.busy}
+            onClick={() => {
+              if (!window.confirm("Remove this agent from its conversation? Its memory is deleted.")) return;
+              void act.run("remove", "Removed.", async () => {
+                const ownerSignature = await sign("RemoveAgent", { instanceId: i.id });
+                await remove.mutateAsync({ instanceId: i.id, ownerSignature });
+                navigate("/agents");
+              });
+            }}
+          >
+            Remove
+          </button>
+        </div>
+      )}
+      {live && <CloneForm parent={i} />}
+      {live && (
+        <form
+          className="card"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act.run("transfer", "Offered: it becomes theirs when they accept.", async () => {
+              const ownerSignature = await sign("TransferAgent", { instanceId: i.id, newOwnerId: newOwner.trim() });
+              await transfer.mutateAsync({ instanceId: i.id, newOwnerId: newOwner.trim(), ownerSignature });
+            });
+          }}
+        >
+          <h2>Transfer</h2>
+          <TextField label="New owner's inbox id" name="new_owner_id" error={act.error} required value={newOwner} onChange={(e) => setNewOwner(e.target.value)} autoComplete="off" />
+          <button type="submit" disabled={!!act.busy}>
+            Offer the agent
+          </button>
+        </form>
+      )}
+      <Lineage id={i.id} />
+    </Page>
+  );
+}
+
+function CloneForm({ parent }: { parent: Instance }) {
+  const { sign, inboxId } = useSession();
+  const template = useQuery(TemplateService.method.getTemplate, { templateId: parent.templateId });
+  const claim = useMutation(ClaimService.method.claim);
+  const [invite, setInvite] = useState("");
+  const [directive, setDirective] = useState("");
+  const [carry, setCarry] = useState<MemoryKind[]>([...DEFAULT_CARRY]);
+  const [error, setError] = useState<ShownError>();
+  const clone = claim.data;
+  const defaultDirective = template.data?.template?.content?.cloneDirective;
+
+  async function submit() {
+    setError(undefined);
+    try {
+      const request = { ownerId: inboxId!, parentInstanceId: parent.id, conversationInvite: invite.trim(), contextPrompt: directive, carry, model: "", userConfig: {} };
+      const { inboxId: _owner, ...fields } = cloneFields(request);
+      const ownerSignature = await sign("CloneAgent", fields);
+      await claim.mutateAsync({ requester: inboxId!, cloneFrom: parent.id, conversationInvite: request.conversationInvite, contextPrompt: directive, carry, ownerSignature });
+    } catch (err) {
+      setError(shownError(err));
+    }
+  }
+
+  if (clone) {
+    return (
+      <section className="card" role="status">
+        <h2>Cloned</h2>
+        <p>
+          The clone <Link to={`/agents/${clone.instanceId}`}>{clone.instanceId}</Link> has joined the conversation; its parent is sending what it learned.
+        </p>
+      </section>
+    );
+  }
+  return (
+    <form
+      className="card"
+      aria-busy={claim.isPending}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <h2>Clone into another conversation</h2>
+      <TextField label="Conversation invite" name="conversation_invite" error={error} required value={invite} onChange={(e) => setInvite(e.target.value)} autoComplete="off" />
+      <TextArea
+        label="What to pass on"
+        name="context_prompt"
+        error={error}
+        rows={3}
+        value={directive}
+        onChange={(e) => setDirective(e.target.value)}
+        placeholder={defaultDirective || "General travel knowledge, but not the Japan trip details"}
+        hint={defaultDirective ? `Empty: the template's default, "${defaultDirective}".` : "Empty: everything of the kinds below."}
+      />
+      <fieldset>
+        <legend>Kinds of memory that carry</legend>
+        {MEMORY_KINDS.map((k) => (
+          <div className="check" key={k}>
+            <input id={`carry-${k}`} type="checkbox" checked={carry.includes(k)} onChange={(e) => setCarry(e.target.checked ? [...carry, k] : carry.filter((x) => x !== k))} />
+            <label htmlFor={`carry-${k}`}>
+              {k}: {KIND_HELP[k]}
+            </label>
+          </div>
+        ))}
+      </fieldset>
+      <ErrorBox error={error} fieldsShown={["conversation_invite", "context_prompt"]} />
+      {claim.isPending && <Notice>Claiming a clone and joining the conversation…</Notice>}
+      <button type="submit" disabled={claim.isPending}>
+        {claim.isPending ? "Cloning…" : "Sign and clone"}
+      </button>
+    </form>
+  );
+}
+
+function Lineage({ id }: { id: string }) {
+  const lineage = useQuery(LineageService.method.getLineage, { instanceId: id });
+  return (
+    <section aria-labelledby="lineage-heading">
+      <h2 id="lineage-heading">Lineage</h2>
+      {lineage.isPending && <Loading what="its lineage" />}
+      {lineage.error && <ErrorBox error={shownError(lineage.error)} />}
+      {lineage.data && (
+        <>
+          <p>
+            {lineage.data.ancestors.length === 0 ? "An original: not cloned from another agent." : "Cloned from: "}
+            {lineage.data.ancestors.map((a, n) => (
+              <span key={a.instanceId}>
+                {n > 0 && " ← "}
+                <Link to={`/agents/${a.instanceId}`}>{a.instanceId}</Link>
+              </span>
+            ))}
+          </p>
+          <p>
+            {lineage.data.descendants.length === 0 ? "No clones." : `${lineage.data.descendants.length} clone${lineage.data.descendants.length > 1 ? "s" : ""}: `}
+            {lineage.data.descendants.map((d, n) => (
+              <span key={d.instanceId}>
+                {n > 0 && ", "}
+                <Link to={`/agents/${d.instanceId}`}>{d.instanceId}</Link>
+                {d.endedAt && " (ended)"}
+              </span>
+            ))}
+          </p>
+        </>
+      )}
+    </section>
+  );
+}
+
+function Offered({ agent: i }: { agent: Instance }) {
+  const { sign } = useSession();
+  const act = useAction();
+  const accept = useMutation(ClaimService.method.acceptAgent);
+  return (
+    <Page title={`${i.agentName || i.id}, offered to you`}>
+      <p>
+        <code title={i.ownerId}>{short(i.ownerId)}</code> offers you this agent, in conversation <code>{short(i.conversationId)}</code>.
+      </p>
+      <ErrorBox error={act.error} />
+      {act.done && <Notice>{act.done}</Notice>}
+      <button
+        type="button"
+        disabled={!!act.busy}
+        onClick={() =>
+          void act.run("accept", "It is yours.", async () => {
+            const signature = await sign("AcceptAgent", { instanceId: i.id, fromOwnerId: i.ownerId });
+            await accept.mutateAsync({ instanceId: i.id, signature });
+          })
+        }
+      >
+        Sign and accept
+      </button>
+    </Page>
+  );
+}

@@ -1,0 +1,145 @@
+// A creator's view of every agent of one template (seed 000, story C7): who
+// owns each, where it is, its state and sync state; live and clone counts
+// (the lineage service's); the lineage tree; and an update rolling out,
+// refreshed every two seconds while the page is open.
+import { useQuery } from "@connectrpc/connect-query";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { InstanceState, SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { shownError } from "../errors";
+import { short, stateName, syncName, when } from "../format";
+import { Link } from "../router";
+import { useSession } from "../session";
+import { Empty, ErrorBox, Loading, Page, SignInFirst } from "../ui";
+
+const LIVE_REFRESH_MS = 2_000;
+
+export function DashboardPage({ id }: { id: string }) {
+  const { signedIn } = useSession();
+  const live = { enabled: signedIn, refetchInterval: LIVE_REFRESH_MS };
+  const template = useQuery(TemplateService.method.getTemplate, { templateId: id }, live);
+  const instances = useQuery(ClaimService.method.listTemplateInstances, { templateId: id, pageSize: 500 }, live);
+  const counts = useQuery(LineageService.method.getTemplateDashboard, { templateId: id }, live);
+
+  if (!signedIn) {
+    return (
+      <Page title="Dashboard">
+        <SignInFirst what="this template's agents" />
+      </Page>
+    );
+  }
+  const failed = template.error ?? instances.error;
+  if (failed) {
+    return (
+      <Page title="Dashboard">
+        <ErrorBox error={shownError(failed)} />
+      </Page>
+    );
+  }
+  if (!template.data || !instances.data) return <Loading what="the dashboard" />;
+  const t = template.data.template!;
+  const all = instances.data.instances;
+  const liveOnes = all.filter((i) => i.state === InstanceState.CLAIMED);
+  const target = t.contentVersion;
+  const applied = liveOnes.filter((i) => i.sync && i.sync.appliedVersion >= target).length;
+  const pinned = liveOnes.filter((i) => i.sync?.state === SyncState.PINNED).length;
+  const failedSync = liveOnes.filter((i) => i.sync?.state === SyncState.FAILED).length;
+  const c = counts.data;
+
+  return (
+    <Page
+      title={`Dashboard: ${t.content?.agentName}`}
+      actions={
+        <Link className="button" to={`/studio/${id}`}>
+          Edit
+        </Link>
+      }
+    >
+      <ul className="stats" aria-label="Counts">
+        <li>
+          <strong data-testid="live-count">{c ? String(c.liveCount) : liveOnes.length}</strong> live
+        </li>
+        <li>
+          <strong>{c ? String(c.totalCount) : all.length}</strong> ever claimed
+        </li>
+        <li>
+          <strong data-testid="clone-count">{c ? String(c.cloneCount) : "—"}</strong> clones ({c ? String(c.liveCloneCount) : "—"} live)
+        </li>
+        <li>
+          <strong>{c ? String(c.owners.length) : "—"}</strong> owners
+        </li>
+      </ul>
+      {counts.error && <ErrorBox error={shownError(counts.error)} />}
+      <section aria-labelledby="rollout-heading" className="card">
+        <h2 id="rollout-heading">Version {String(target)} rolling out</h2>
+        <p role="status" data-testid="rollout">
+          {liveOnes.length === 0
+            ? "No live agents."
+            : `${applied} of ${liveOnes.length} live agents run version ${target}` + (pinned ? `; ${pinned} pinned by their owners` : "") + (failedSync ? `; ${failedSync} failed` : "")}
+        </p>
+        <progress max={Math.max(liveOnes.length, 1)} value={applied} aria-label="Agents on the newest version" />
+      </section>
+      <h2>Agents</h2>
+      {all.length === 0 ? (
+        <Empty>Nobody has added this template to a conversation yet.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <caption className="sr-only">Agents of this template</caption>
+            <thead>
+              <tr>
+                <th scope="col">Agent</th>
+                <th scope="col">Owner</th>
+                <th scope="col">Conversation</th>
+                <th scope="col">State</th>
+                <th scope="col">Instructions</th>
+                <th scope="col">Claimed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {all.map((i) => (
+                <tr key={i.id} data-testid="instance-row">
+                  <th scope="row">
+                    <code>{i.id}</code>
+                    {i.parentInstanceId && <span className="tag subtle">clone</span>}
+                  </th>
+                  <td title={i.ownerId}>{short(i.ownerId)}</td>
+                  <td title={i.conversationId}>{short(i.conversationId)}</td>
+                  <td>{stateName(i.state)}</td>
+                  <td data-testid="sync">{syncName(i)}</td>
+                  <td>{when(i.claimedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h2>Lineage</h2>
+      <LineageTree instances={all} />
+    </Page>
+  );
+}
+
+/** The agents as a tree of clones: each under the agent it was cloned from. */
+export function LineageTree({ instances }: { instances: Instance[] }) {
+  const ids = new Set(instances.map((i) => i.id));
+  const children = new Map<string, Instance[]>();
+  for (const i of instances) {
+    const parent = i.parentInstanceId && ids.has(i.parentInstanceId) ? i.parentInstanceId : "";
+    children.set(parent, [...(children.get(parent) ?? []), i]);
+  }
+  const roots = children.get("") ?? [];
+  if (roots.length === 0) return <Empty>No agents yet.</Empty>;
+  const render = (list: Instance[]) => (
+    <ul>
+      {list.map((i) => (
+        <li key={i.id}>
+          <code>{i.id}</code> · {stateName(i.state)} · owner <span title={i.ownerId}>{short(i.ownerId)}</span>
+          {children.get(i.id) && render(children.get(i.id)!)}
+        </li>
+      ))}
+    </ul>
+  );
+  return <div className="tree">{render(roots)}</div>;
+}

@@ -1,0 +1,384 @@
+// The Studio's editor: create a template, or edit one from the version it
+// opened at. A form and a JSON view of the same content; the browser checks
+// it with the kit's rules, signs it (CreateTemplate / UpdateTemplate over its
+// canonical hash) and sends it. A save based on a version that is no longer
+// the newest is refused by the server (ABORTED); the page also notices a
+// newer version on its own, and then shows both side by side.
+import { Code } from "@connectrpc/connect";
+import { useMutation, useQuery } from "@connectrpc/connect-query";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { POOL_TOOL_IDS, contentFromJson, jsonHash, validateContent, type TemplateContentJson, type ToolJson } from "@convos-pool/kit/browser";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { CATEGORIES } from "../categories";
+import { contentOf, parseContent, prettyContent } from "../content";
+import { DiffView } from "../diff-view";
+import { shownError, type ShownError } from "../errors";
+import { statusName, visibilityName, when } from "../format";
+import { Link, navigate } from "../router";
+import { useSession } from "../session";
+import { ErrorBox, Loading, Notice, Page, Select, SignInFirst, TextArea, TextField } from "../ui";
+
+export function EditorPage({ id }: { id?: string }) {
+  const { signedIn } = useSession();
+  const current = useQuery(TemplateService.method.getTemplate, { templateId: id ?? "" }, { enabled: Boolean(id && signedIn), refetchInterval: 10_000 });
+  if (!signedIn) {
+    return (
+      <Page title={id ? "Edit template" : "New template"}>
+        <SignInFirst what="your templates" />
+      </Page>
+    );
+  }
+  if (!id) return <Editor />;
+  if (current.isPending) return <Loading what="the template" />;
+  if (current.error) {
+    return (
+      <Page title="Edit template">
+        <ErrorBox error={shownError(current.error)} />
+      </Page>
+    );
+  }
+  return <Editor latest={current.data.template!} />;
+}
+
+/** `latest`: the newest version the server has shown (it moves when someone else saves). */
+function Editor({ latest }: { latest?: Template }) {
+  const { sign, inboxId } = useSession();
+  const queryClient = useQueryClient();
+  // The version this edit is based on: the one opened, until the creator takes a newer one.
+  const [base, setBase] = useState<Template | undefined>(latest);
+  const [draft, setDraft] = useState<TemplateContentJson>(() => contentOf(latest));
+  const [view, setView] = useState<"form" | "json">("form");
+  const [jsonText, setJsonText] = useState("");
+  const [error, setError] = useState<ShownError>();
+  const [saved, setSaved] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const create = useMutation(TemplateService.method.createTemplate);
+  const update = useMutation(TemplateService.method.updateTemplate);
+  const visibility = useMutation(TemplateService.method.setTemplateVisibility);
+  const archive = useMutation(TemplateService.method.archiveTemplate);
+  const remove = useMutation(TemplateService.method.deleteTemplate);
+
+  const newer = latest && base && latest.version > base.version ? latest : undefined;
+  const editing = base !== undefined;
+
+  useEffect(() => {
+    if (saved) {
+      const t = setTimeout(() => setSaved(undefined), 6_000);
+      return () => clearTimeout(t);
+    }
+  }, [saved]);
+
+  /** The content as it stands, from whichever view is open. */
+  function currentDraft(): TemplateContentJson {
+    return view === "json" ? parseContent(jsonText) : draft;
+  }
+
+  function switchView(to: "form" | "json") {
+    if (to === view) return;
+    if (to === "json") {
+      setJsonText(prettyContent(draft));
+    } else {
+      try {
+        setDraft(parseContent(jsonText));
+      } catch (err) {
+        setError(shownError(err));
+        return;
+      }
+    }
+    setError(undefined);
+    setView(to);
+  }
+
+  async function act(what: string, action: () => Promise<void>) {
+    setBusy(true);
+    setError(undefined);
+    setSaved(undefined);
+    try {
+      await action();
+      setSaved(what);
+    } catch (err) {
+      const e = shownError(err);
+      if (e.code === Code.Aborted) await queryClient.invalidateQueries();
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const save = () =>
+    act("Saved.", async () => {
+      const content = currentDraft();
+      validateContent(content);
+      if (!base) {
+        const signature = await sign("CreateTemplate", { contentHash: jsonHash(content) });
+        const res = await create.mutateAsync({ creatorId: inboxId!, content: contentFromJson(content), signature });
+        await queryClient.invalidateQueries();
+        navigate(`/studio/${res.template!.id}`, { replace: true });
+        return;
+      }
+      const signature = await sign("UpdateTemplate", { templateId: base.id, version: base.version, contentHash: jsonHash(content) });
+      const res = await update.mutateAsync({ templateId: base.id, expectedVersion: base.version, content: contentFromJson(content), signature });
+      setBase(res.template);
+      setDraft(content);
+      await queryClient.invalidateQueries();
+    });
+
+  const setVisible = (publish: boolean) =>
+    act(publish ? "Published: it is in the store." : "Unpublished: only you see it.", async () => {
+      const v = publish ? Visibility.PUBLIC : Visibility.PRIVATE;
+      const signature = await sign("SetTemplateVisibility", { templateId: base!.id, version: base!.version, visibility: publish ? "public" : "private" });
+      const res = await visibility.mutateAsync({ templateId: base!.id, expectedVersion: base!.version, visibility: v, signature });
+      setBase(res.template);
+      await queryClient.invalidateQueries();
+    });
+
+  const doArchive = () =>
+    act("Archived: no new agents; the live ones keep running.", async () => {
+      const signature = await sign("ArchiveTemplate", { templateId: base!.id, version: base!.version });
+      const res = await archive.mutateAsync({ templateId: base!.id, expectedVersion: base!.version, signature });
+      setBase(res.template);
+      await queryClient.invalidateQueries();
+    });
+
+  const doDelete = () => {
+    if (!window.confirm(`Delete ${base!.content?.agentName} and all its versions? This cannot be undone.`)) return;
+    void act("Deleted.", async () => {
+      const signature = await sign("DeleteTemplate", { templateId: base!.id, version: base!.version });
+      await remove.mutateAsync({ templateId: base!.id, expectedVersion: base!.version, signature });
+      queryClient.clear();
+      navigate("/studio", { replace: true });
+    });
+  };
+
+  const title = editing ? `Edit ${base.content?.agentName}` : "New template";
+  return (
+    <Page
+      title={title}
+      actions={
+        base && (
+          <>
+            <Link className="button" to={`/templates/${base.id}`}>
+              Store page
+            </Link>
+            <Link className="button" to={`/studio/${base.id}/history`}>
+              Versions
+            </Link>
+            <Link className="button" to={`/studio/${base.id}/dashboard`}>
+              Dashboard
+            </Link>
+          </>
+        )
+      }
+    >
+      {base && (
+        <p className="meta" data-testid="base-version">
+          Version {String(base.version)} · {visibilityName(base.visibility)} · {statusName(base.status)} · updated {when(base.updatedAt)}
+        </p>
+      )}
+      {newer && (
+        <Stale
+          mine={currentDraftSafe()}
+          theirs={newer}
+          onTakeTheirs={() => {
+            setBase(newer);
+            setDraft(contentOf(newer));
+            setJsonText(prettyContent(contentOf(newer)));
+            setError(undefined);
+          }}
+          onKeepMine={() => {
+            setBase(newer);
+            setError(undefined);
+          }}
+        />
+      )}
+      <div className="tabs" role="group" aria-label="View">
+        <button type="button" aria-pressed={view === "form"} onClick={() => switchView("form")}>
+          Form
+        </button>
+        <button type="button" aria-pressed={view === "json"} onClick={() => switchView("json")}>
+          JSON
+        </button>
+      </div>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+        aria-busy={busy}
+      >
+        {view === "form" ? (
+          <ContentForm value={draft} onChange={setDraft} error={error} />
+        ) : (
+          <TextArea label="Content (JSON)" name="content" rows={24} value={jsonText} onChange={(e) => setJsonText(e.target.value)} spellCheck={false} error={error} className="code" />
+        )}
+        <ErrorBox error={error} fieldsShown={view === "form" ? formFields(draft) : ["content"]} />
+        {saved && <Notice>{saved}</Notice>}
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? "Signing and saving…" : editing ? "Sign and save a new version" : "Sign and create"}
+          </button>
+        </div>
+      </form>
+      {base && (
+        <section className="card" aria-labelledby="manage-heading">
+          <h2 id="manage-heading">Manage</h2>
+          <div className="actions">
+            {base.visibility === Visibility.PUBLIC ? (
+              <button type="button" disabled={busy} onClick={() => void setVisible(false)}>
+                Unpublish
+              </button>
+            ) : (
+              <button type="button" disabled={busy || base.status === TemplateStatus.ARCHIVED} onClick={() => void setVisible(true)}>
+                Publish to the store
+              </button>
+            )}
+            {base.status !== TemplateStatus.ARCHIVED && (
+              <button type="button" disabled={busy} onClick={() => void doArchive()}>
+                Archive
+              </button>
+            )}
+            <button type="button" className="danger" disabled={busy} onClick={doDelete}>
+              Delete
+            </button>
+          </div>
+        </section>
+      )}
+    </Page>
+  );
+
+  function currentDraftSafe(): TemplateContentJson {
+    try {
+      return currentDraft();
+    } catch {
+      return draft;
+    }
+  }
+}
+
+/** The names of the fields the form shows, so that their errors are not repeated above it. */
+function formFields(c: TemplateContentJson): string[] {
+  const fields = ["agent_name", "description", "category", "tags", "instructions", "model.default", "clone_directive"].map((f) => `content.${f}`);
+  c.tools.forEach((_, i) => fields.push(...["id", "name", "provisioning", "description", "prompt"].map((f) => `content.tools[${i}].${f}`)));
+  c.tags.forEach((_, i) => fields.push(`content.tags[${i}]`));
+  return fields;
+}
+
+function Stale({ mine, theirs, onTakeTheirs, onKeepMine }: { mine: TemplateContentJson; theirs: Template; onTakeTheirs: () => void; onKeepMine: () => void }) {
+  return (
+    <section className="stale" role="alert" aria-labelledby="stale-heading">
+      <h2 id="stale-heading">Changed since you opened it</h2>
+      <p>
+        This template is now at version {String(theirs.version)} (updated {when(theirs.updatedAt)}). Your changes are based on an older version: compare, then keep yours on top of the newer one or take the newer one.
+      </p>
+      <DiffView before={prettyContent(contentOf(theirs))} after={prettyContent(mine)} beforeLabel={`Version ${theirs.version} (now)`} afterLabel="Yours" />
+      <div className="actions">
+        <button type="button" onClick={onKeepMine}>
+          Keep mine, based on version {String(theirs.version)}
+        </button>
+        <button type="button" onClick={onTakeTheirs}>
+          Take version {String(theirs.version)}, drop mine
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function ContentForm({ value, onChange, error }: { value: TemplateContentJson; onChange: (c: TemplateContentJson) => void; error: ShownError | undefined }) {
+  const set = (patch: Partial<TemplateContentJson>) => onChange({ ...value, ...patch });
+  const setTool = (i: number, patch: Partial<ToolJson>) => set({ tools: value.tools.map((t, j) => (j === i ? { ...t, ...patch } : t)) });
+  const tagsError = Object.keys(error?.fields ?? {}).find((f) => f.startsWith("content.tags"));
+  return (
+    <>
+      <TextField label="Agent name" name="content.agent_name" error={error} required value={value.agent_name} onChange={(e) => set({ agent_name: e.target.value })} maxLength={100} />
+      <TextArea label="Description" name="content.description" error={error} rows={2} value={value.description} onChange={(e) => set({ description: e.target.value })} hint="What the store shows." />
+      <div className="row">
+        <TextField
+          label="Category"
+          name="content.category"
+          error={error}
+          value={value.category}
+          onChange={(e) => set({ category: e.target.value })}
+          list="categories"
+          hint="Lower-case letters, digits and hyphens."
+        />
+        <datalist id="categories">
+          {CATEGORIES.map((c) => (
+            <option key={c} value={c} />
+          ))}
+        </datalist>
+        <TextField
+          label="Tags"
+          name={tagsError ?? "content.tags"}
+          error={error}
+          value={value.tags.join(", ")}
+          onChange={(e) => set({ tags: e.target.value.split(",").map((t) => t.trim()).filter(Boolean) })}
+          hint="Separated by commas."
+        />
+      </div>
+      <TextArea label="Instructions" name="content.instructions" error={error} required rows={10} value={value.instructions} onChange={(e) => set({ instructions: e.target.value })} hint="What the agent is told to be and do (its IDENTITY.md)." />
+      <fieldset>
+        <legend>Model</legend>
+        <TextField label="Default model" name="content.model.default" error={error} required value={value.model.default} onChange={(e) => set({ model: { ...value.model, default: e.target.value } })} />
+        <div className="check">
+          <input id="allow-override" type="checkbox" checked={value.model.allow_override} onChange={(e) => set({ model: { ...value.model, allow_override: e.target.checked } })} />
+          <label htmlFor="allow-override">Users may choose another model</label>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Tools</legend>
+        {value.tools.length === 0 && <p className="hint">No tools. The pool provisions {POOL_TOOL_IDS.join(", ")}; any other tool is the user's to provide.</p>}
+        {value.tools.map((tool, i) => (
+          <div className="tool" key={i} role="group" aria-label={`Tool ${i + 1}`}>
+            <div className="row">
+              <TextField label="Tool id" name={`content.tools[${i}].id`} error={error} required value={tool.id} onChange={(e) => setTool(i, { id: e.target.value })} list="pool-tools" />
+              <TextField label="Name" name={`content.tools[${i}].name`} error={error} value={tool.name} onChange={(e) => setTool(i, { name: e.target.value })} />
+              <Select label="Provided by" name={`content.tools[${i}].provisioning`} error={error} value={tool.provisioning} onChange={(e) => setTool(i, { provisioning: e.target.value as ToolJson["provisioning"] })}>
+                <option value="pool">the pool</option>
+                <option value="user">the user</option>
+              </Select>
+            </div>
+            <TextField label="Description" name={`content.tools[${i}].description`} error={error} value={tool.description} onChange={(e) => setTool(i, { description: e.target.value })} />
+            <TextField
+              label="Prompt"
+              name={`content.tools[${i}].prompt`}
+              error={error}
+              value={tool.prompt}
+              onChange={(e) => setTool(i, { prompt: e.target.value })}
+              hint={tool.provisioning === "user" ? "What the user is asked when adding the agent." : undefined}
+            />
+            <div className="check">
+              <input id={`tool-required-${i}`} type="checkbox" checked={tool.required} onChange={(e) => setTool(i, { required: e.target.checked })} />
+              <label htmlFor={`tool-required-${i}`}>Required</label>
+            </div>
+            <button type="button" className="link danger" onClick={() => set({ tools: value.tools.filter((_, j) => j !== i) })}>
+              Remove tool {i + 1}
+            </button>
+          </div>
+        ))}
+        <datalist id="pool-tools">
+          {POOL_TOOL_IDS.map((t) => (
+            <option key={t} value={t} />
+          ))}
+        </datalist>
+        <button type="button" onClick={() => set({ tools: [...value.tools, { id: "", name: "", provisioning: "user", description: "", prompt: "", required: false }] })}>
+          Add a tool
+        </button>
+      </fieldset>
+      <TextArea
+        label="Default clone directive"
+        name="content.clone_directive"
+        error={error}
+        rows={2}
+        value={value.clone_directive ?? ""}
+        onChange={(e) => {
+          const { clone_directive: _, ...rest } = value;
+          onChange(e.target.value ? { ...rest, clone_directive: e.target.value } : rest);
+        }}
+        hint="What an agent of this template passes on when its owner clones it without saying what."
+      />
+    </>
+  );
+}
+

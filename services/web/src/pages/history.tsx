@@ -1,0 +1,131 @@
+// A template's versions: every change with who made it and why, a diff
+// between any two, and a rollback to an earlier one (signed over the content
+// it restores). Only the creator may read the history.
+import { useMutation, useQuery } from "@connectrpc/connect-query";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { TemplateVersion } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { contentToJson, jsonHash } from "@convos-pool/kit/browser";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { contentOf, prettyContent } from "../content";
+import { DiffView } from "../diff-view";
+import { shownError, type ShownError } from "../errors";
+import { when } from "../format";
+import { Link } from "../router";
+import { useSession } from "../session";
+import { ErrorBox, Loading, Notice, Page, Select, SignInFirst } from "../ui";
+
+export function HistoryPage({ id }: { id: string }) {
+  const { signedIn, sign } = useSession();
+  const queryClient = useQueryClient();
+  const [pageToken, setPageToken] = useState("");
+  const [versions, setVersions] = useState<TemplateVersion[]>([]);
+  const page = useQuery(TemplateService.method.listTemplateVersions, { templateId: id, pageSize: 50, pageToken }, { enabled: signedIn });
+  const template = useQuery(TemplateService.method.getTemplate, { templateId: id }, { enabled: signedIn });
+  const [from, setFrom] = useState<string>();
+  const [to, setTo] = useState<string>();
+  const [error, setError] = useState<ShownError>();
+  const [done, setDone] = useState<string>();
+  const rollback = useMutation(TemplateService.method.rollbackTemplate);
+
+  // Pages accumulate, newest first; a refetch of the first page starts over.
+  useEffect(() => {
+    if (!page.data) return;
+    setVersions((old) => {
+      const byVersion = new Map((pageToken ? old : []).map((v) => [v.version, v]));
+      for (const v of page.data.versions) byVersion.set(v.version, v);
+      return [...byVersion.values()].sort((a, b) => Number(b.version - a.version));
+    });
+  }, [page.data, pageToken]);
+
+  if (!signedIn) {
+    return (
+      <Page title="Versions">
+        <SignInFirst what="this template's versions" />
+      </Page>
+    );
+  }
+  if (page.error) {
+    return (
+      <Page title="Versions">
+        <ErrorBox error={shownError(page.error)} />
+      </Page>
+    );
+  }
+  if (versions.length === 0 || !template.data) return <Loading what="the versions" />;
+
+  const current = template.data.template!;
+  const newest = versions[0]!;
+  const toV = versions.find((v) => String(v.version) === to) ?? newest;
+  const fromV = versions.find((v) => String(v.version) === from) ?? versions[1] ?? newest;
+
+  async function rollTo(v: TemplateVersion) {
+    setError(undefined);
+    setDone(undefined);
+    try {
+      const contentHash = jsonHash(contentToJson(v.snapshot!.content!));
+      const signature = await sign("RollbackTemplate", { templateId: id, version: current.version, targetVersion: v.version, contentHash });
+      const res = await rollback.mutateAsync({ templateId: id, expectedVersion: current.version, targetVersion: v.version, signature });
+      setDone(`Rolled back: version ${res.template!.version} has the content of version ${v.version}.`);
+      setPageToken("");
+      await queryClient.invalidateQueries();
+    } catch (err) {
+      setError(shownError(err));
+    }
+  }
+
+  const label = (v: TemplateVersion) => `v${v.version} · ${v.changeSummary || "change"} · ${when(v.changedAt)}`;
+  return (
+    <Page
+      title={`Versions of ${current.content?.agentName}`}
+      actions={
+        <Link className="button" to={`/studio/${id}`}>
+          Edit
+        </Link>
+      }
+    >
+      <ErrorBox error={error} />
+      {done && <Notice>{done}</Notice>}
+      <section aria-labelledby="compare-heading">
+        <h2 id="compare-heading">Compare</h2>
+        <div className="row">
+          <Select label="From" name="from" value={String(fromV.version)} onChange={(e) => setFrom(e.target.value)}>
+            {versions.map((v) => (
+              <option key={String(v.version)} value={String(v.version)}>
+                {label(v)}
+              </option>
+            ))}
+          </Select>
+          <Select label="To" name="to" value={String(toV.version)} onChange={(e) => setTo(e.target.value)}>
+            {versions.map((v) => (
+              <option key={String(v.version)} value={String(v.version)}>
+                {label(v)}
+              </option>
+            ))}
+          </Select>
+        </div>
+        <DiffView before={prettyContent(contentOf(fromV.snapshot))} after={prettyContent(contentOf(toV.snapshot))} beforeLabel={`v${fromV.version}`} afterLabel={`v${toV.version}`} />
+      </section>
+      <h2>History</h2>
+      <ol className="versions" reversed>
+        {versions.map((v) => (
+          <li key={String(v.version)}>
+            <strong>v{String(v.version)}</strong> {v.changeSummary || "change"} · {when(v.changedAt)}
+            {v.version === current.version ? (
+              <span className="tag">current</span>
+            ) : (
+              <button type="button" className="small" disabled={rollback.isPending} onClick={() => void rollTo(v)} aria-label={`Roll back to version ${v.version}`}>
+                Roll back to this
+              </button>
+            )}
+          </li>
+        ))}
+      </ol>
+      {page.data?.nextPageToken && (
+        <button type="button" onClick={() => setPageToken(page.data.nextPageToken)}>
+          Older versions
+        </button>
+      )}
+    </Page>
+  );
+}

@@ -1,0 +1,74 @@
+// An owner's agents, across templates: where each is, its state and whether
+// it follows its template's updates. An agent offered to you is opened by id.
+import { useQuery } from "@connectrpc/connect-query";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { useState } from "react";
+import { shownError } from "../errors";
+import { short, stateName, syncName, when } from "../format";
+import { Link, navigate } from "../router";
+import { useSession } from "../session";
+import { Empty, ErrorBox, Loading, Page, SignInFirst, TextField } from "../ui";
+
+export function MyAgentsPage() {
+  const { signedIn, inboxId } = useSession();
+  const [pages, setPages] = useState<string[]>([""]);
+  const [offered, setOffered] = useState("");
+  const list = useQuery(ClaimService.method.listOwnerAgents, { ownerId: inboxId ?? "", pageSize: 50, pageToken: pages[pages.length - 1] ?? "" }, { enabled: signedIn, refetchInterval: 5_000 });
+  if (!signedIn) {
+    return (
+      <Page title="My agents">
+        <SignInFirst what="your agents" />
+      </Page>
+    );
+  }
+  return (
+    <Page title="My agents">
+      {list.isPending && <Loading what="your agents" />}
+      {list.error && <ErrorBox error={shownError(list.error)} />}
+      {list.data?.instances.length === 0 && (
+        <Empty>
+          You have no agents yet. Find one in the <Link to="/">store</Link> and add it to a conversation.
+        </Empty>
+      )}
+      {list.data && list.data.instances.length > 0 && (
+        <ul className="cards" aria-label="Your agents">
+          {list.data.instances.map((i) => (
+            <li key={i.id} className="card">
+              <h2>
+                <Link to={`/agents/${i.id}`}>{i.agentName || i.id}</Link>
+              </h2>
+              <p className="meta">
+                {stateName(i.state)} · in <span title={i.conversationId}>{short(i.conversationId)}</span> · since {when(i.claimedAt)}
+              </p>
+              <p className="meta">
+                Instructions: {syncName(i)}
+                {i.sync?.state === SyncState.PINNED && <span className="tag">pinned</span>}
+                {i.parentInstanceId && <span className="tag subtle">clone</span>}
+              </p>
+            </li>
+          ))}
+        </ul>
+      )}
+      <nav className="pager" aria-label="Pages">
+        <button type="button" disabled={pages.length < 2} onClick={() => setPages(pages.slice(0, -1))}>
+          Previous page
+        </button>
+        <button type="button" disabled={!list.data?.nextPageToken} onClick={() => setPages([...pages, list.data!.nextPageToken])}>
+          Next page
+        </button>
+      </nav>
+      <form
+        className="card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (offered.trim()) navigate(`/agents/${encodeURIComponent(offered.trim())}`);
+        }}
+      >
+        <h2>An agent offered to you</h2>
+        <TextField label="Agent id" name="instance_id" value={offered} onChange={(e) => setOffered(e.target.value)} placeholder="inst_…" hint="Its owner gives you the id when they transfer it." />
+        <button type="submit">Open</button>
+      </form>
+    </Page>
+  );
+}

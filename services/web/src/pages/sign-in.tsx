@@ -1,0 +1,133 @@
+// Sign-in with an XMTP identity's wallet: a key kept in this browser
+// (created here or imported from the CLI's key file) or the browser's own
+// wallet. A session is bought with one signed login; the key stays here.
+import { useState, type ChangeEvent } from "react";
+import { shownError, type ShownError } from "../errors";
+import { exportKey, injectedProvider } from "../identity";
+import { navigate, useLocation } from "../router";
+import { useSession } from "../session";
+import { ErrorBox, Page, TextArea } from "../ui";
+
+export function SignInPage() {
+  const session = useSession();
+  const next = useLocation().searchParams.get("next");
+  const [error, setError] = useState<ShownError>();
+  const [busy, setBusy] = useState<string>();
+  const [keyText, setKeyText] = useState("");
+
+  async function run(what: string, action: () => Promise<void>) {
+    setBusy(what);
+    setError(undefined);
+    try {
+      await action();
+      // Only a path of this app: never an address elsewhere.
+      if (next && next.startsWith("/") && !next.startsWith("//")) navigate(next);
+    } catch (err) {
+      setError(shownError(err));
+    } finally {
+      setBusy(undefined);
+    }
+  }
+
+  async function readFile(e: ChangeEvent<HTMLInputElement>) {
+    const file = e.target.files?.[0];
+    if (file) setKeyText(await file.text());
+  }
+
+  function download() {
+    const text = exportKey();
+    if (!text) return;
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+    a.download = "key.json";
+    a.click();
+    URL.revokeObjectURL(a.href);
+  }
+
+  if (session.signedIn && session.wallet) {
+    const w = session.wallet;
+    return (
+      <Page title="Signed in">
+        <dl className="facts">
+          <dt>Inbox</dt>
+          <dd>
+            <code data-testid="inbox-id">{w.inboxId}</code>
+          </dd>
+          <dt>Wallet</dt>
+          <dd>
+            <code>{w.address}</code> ({w.kind === "local" ? "a key kept in this browser" : "this browser's wallet"})
+          </dd>
+        </dl>
+        <div className="actions">
+          {w.kind === "local" && (
+            <button type="button" onClick={download}>
+              Download the key file
+            </button>
+          )}
+          <button type="button" onClick={() => void run("out", () => session.signOut(false))}>
+            Sign out
+          </button>
+          {w.kind === "local" && (
+            <button type="button" className="danger" onClick={() => void run("out", () => session.signOut(true))}>
+              Sign out and forget the key
+            </button>
+          )}
+        </div>
+        <p className="hint">The key file works with the command line too: save it as .data/cli/key.json and `pool whoami` shows this inbox.</p>
+        <ErrorBox error={error} />
+      </Page>
+    );
+  }
+
+  const stored = session.wallet;
+  return (
+    <Page title="Sign in">
+      <p>You sign in with the wallet of your XMTP identity. Its key stays in this browser: everything you change is signed here.</p>
+      <ErrorBox error={error} />
+      {stored && (
+        <section className="card">
+          <h2>The key kept in this browser</h2>
+          <p>
+            <code>{stored.inboxId}</code>
+          </p>
+          <button type="button" disabled={!!busy} onClick={() => void run("stored", () => session.importKeyFile(exportKey()!))}>
+            {busy === "stored" ? "Signing in…" : "Sign in with it"}
+          </button>
+        </section>
+      )}
+      <section className="card">
+        <h2>A new key</h2>
+        <p>Creates a key in this browser. Download it afterwards to keep it.</p>
+        <button type="button" disabled={!!busy} onClick={() => void run("generate", session.generate)}>
+          {busy === "generate" ? "Signing in…" : "Create a key and sign in"}
+        </button>
+      </section>
+      <section className="card">
+        <h2>The command line's key</h2>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run("import", () => session.importKeyFile(keyText));
+          }}
+        >
+          <div className="field">
+            <label htmlFor="key-file">Key file (.data/cli/key.json)</label>
+            <input id="key-file" type="file" accept=".json,application/json" onChange={(e) => void readFile(e)} />
+          </div>
+          <TextArea label="…or its contents" name="key" rows={4} value={keyText} onChange={(e) => setKeyText(e.target.value)} spellCheck={false} autoComplete="off" />
+          <button type="submit" disabled={!!busy || !keyText.trim()}>
+            {busy === "import" ? "Signing in…" : "Import and sign in"}
+          </button>
+        </form>
+      </section>
+      {injectedProvider() && (
+        <section className="card">
+          <h2>This browser's wallet</h2>
+          <button type="button" disabled={!!busy} onClick={() => void run("wallet", session.connectWallet)}>
+            {busy === "wallet" ? "Waiting for the wallet…" : "Connect the wallet and sign in"}
+          </button>
+        </section>
+      )}
+    </Page>
+  );
+}

@@ -1,0 +1,107 @@
+// The store: public templates by search, category and sort, a page at a time.
+// The search lives in the address (?q=&category=&sort=), so it can be shared
+// and the Back button returns to it.
+import { useQuery } from "@connectrpc/connect-query";
+import { StoreSort, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { useState } from "react";
+import { shownError } from "../errors";
+import { provisioningName } from "../format";
+import { CATEGORIES } from "../categories";
+import { Link, navigate, useLocation } from "../router";
+import { Empty, ErrorBox, Loading, Page, Select, TextField } from "../ui";
+
+const SORTS: [string, StoreSort, string][] = [
+  ["relevance", StoreSort.RELEVANCE, "Relevance"],
+  ["most-used", StoreSort.MOST_USED, "Most used"],
+  ["newest", StoreSort.NEWEST, "Newest"],
+];
+const PAGE_SIZE = 12;
+
+export function StorePage() {
+  const params = useLocation().searchParams;
+  const q = params.get("q") ?? "";
+  const category = params.get("category") ?? "";
+  const sortName = params.get("sort") ?? (q ? "relevance" : "most-used");
+  const sort = SORTS.find(([n]) => n === sortName)?.[1] ?? StoreSort.MOST_USED;
+  // Tokens of the pages before this one: Previous goes back without asking the server to count.
+  const [pages, setPages] = useState<string[]>([""]);
+  const pageToken = pages[pages.length - 1] ?? "";
+  const [text, setText] = useState(q);
+
+  const result = useQuery(TemplateService.method.browseStore, { query: q, category, sort, pageSize: PAGE_SIZE, pageToken });
+
+  function search(next: { q?: string; category?: string; sort?: string }) {
+    const p = new URLSearchParams();
+    const merged = { q, category, sort: params.get("sort") ?? "", ...next };
+    for (const [k, v] of Object.entries(merged)) if (v) p.set(k, v);
+    setPages([""]);
+    navigate(p.size ? `/?${p}` : "/", { replace: true });
+  }
+
+  return (
+    <Page title="Agent store">
+      <form
+        className="filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          search({ q: text.trim() });
+        }}
+      >
+        <TextField label="Search" name="query" type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="travel, recipes, reminders…" />
+        <Select label="Category" name="category" value={category} onChange={(e) => search({ category: e.target.value })}>
+          <option value="">All categories</option>
+          {CATEGORIES.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </Select>
+        <Select label="Sort by" name="sort" value={sortName} onChange={(e) => search({ sort: e.target.value })}>
+          {SORTS.map(([n, , label]) => (
+            <option key={n} value={n}>
+              {label}
+            </option>
+          ))}
+        </Select>
+        <button type="submit">Search</button>
+      </form>
+      {result.isPending && <Loading what="the store" />}
+      {result.error && <ErrorBox error={shownError(result.error)} />}
+      {result.data && result.data.templates.length === 0 && <Empty>{q || category ? "No template matches this search." : "The store is empty: publish the first template from the Studio."}</Empty>}
+      {result.data && result.data.templates.length > 0 && (
+        <ul className="cards" aria-label="Templates">
+          {result.data.templates.map((t) => (
+            <li key={t.id} className="card">
+              <h2>
+                <Link to={`/templates/${t.id}`}>{t.content?.agentName}</Link>
+              </h2>
+              <p>{t.content?.description || "No description."}</p>
+              <p className="meta">
+                {t.content?.category && <span className="tag">{t.content.category}</span>}
+                {t.content?.tags.map((tag) => (
+                  <span key={tag} className="tag subtle">
+                    #{tag}
+                  </span>
+                ))}
+              </p>
+              <p className="meta">
+                {t.content?.tools.length ? `Tools: ${t.content.tools.map((tool) => `${tool.name || tool.id} (${provisioningName(tool.provisioning)})`).join(", ")}` : "No tools"}
+                {" · "}used {String(t.usageCount)} {t.usageCount === 1n ? "time" : "times"}
+              </p>
+            </li>
+          ))}
+        </ul>
+      )}
+      <nav className="pager" aria-label="Pages">
+        <button type="button" disabled={pages.length < 2} onClick={() => setPages(pages.slice(0, -1))}>
+          Previous page
+        </button>
+        <span>Page {pages.length}</span>
+        <button type="button" disabled={!result.data?.nextPageToken} onClick={() => setPages([...pages, result.data!.nextPageToken])}>
+          Next page
+        </button>
+      </nav>
+    </Page>
+  );
+}

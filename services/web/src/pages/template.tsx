@@ -1,0 +1,175 @@
+// A template's page in the store, and "Add to a conversation": the invite,
+// what the template's user tools ask for, a model if it may be changed; then
+// progress until the agent has joined (Claim answers once it has).
+import { useMutation, useQuery } from "@connectrpc/connect-query";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { useState } from "react";
+import { shownError, type ShownError } from "../errors";
+import { provisioningName, short, statusName, visibilityName, when } from "../format";
+import { Link } from "../router";
+import { useSession } from "../session";
+import { ErrorBox, Loading, Notice, Page, SignInFirst, TextField } from "../ui";
+
+export function TemplatePage({ id }: { id: string }) {
+  const { inboxId } = useSession();
+  const result = useQuery(TemplateService.method.getTemplate, { templateId: id });
+  if (result.isPending) return <Loading what="the template" />;
+  if (result.error) {
+    return (
+      <Page title="Template">
+        <ErrorBox error={shownError(result.error)} />
+      </Page>
+    );
+  }
+  const t = result.data.template!;
+  const c = t.content!;
+  const mine = inboxId === t.creatorId;
+  return (
+    <Page
+      title={c.agentName}
+      actions={
+        mine && (
+          <>
+            <Link className="button" to={`/studio/${t.id}`}>
+              Edit
+            </Link>
+            <Link className="button" to={`/studio/${t.id}/history`}>
+              Versions
+            </Link>
+            <Link className="button" to={`/studio/${t.id}/dashboard`}>
+              Dashboard
+            </Link>
+          </>
+        )
+      }
+    >
+      <p className="lead">{c.description || "No description."}</p>
+      <dl className="facts">
+        <dt>Category</dt>
+        <dd>{c.category || "—"}</dd>
+        <dt>Tags</dt>
+        <dd>{c.tags.length ? c.tags.join(", ") : "—"}</dd>
+        <dt>Model</dt>
+        <dd>
+          {c.model?.default} ({c.model?.allowOverride ? "you may choose another" : "fixed by its creator"})
+        </dd>
+        <dt>Used</dt>
+        <dd>{String(t.usageCount)} times</dd>
+        <dt>Version</dt>
+        <dd>
+          v{String(t.version)}, updated {when(t.updatedAt)}
+          {mine && ` · ${visibilityName(t.visibility)}, ${statusName(t.status)}`}
+        </dd>
+        <dt>Creator</dt>
+        <dd title={t.creatorId}>{mine ? "you" : short(t.creatorId)}</dd>
+      </dl>
+      <h2>Tools</h2>
+      {c.tools.length === 0 ? (
+        <p>This agent uses no tools.</p>
+      ) : (
+        <ul className="tools">
+          {c.tools.map((tool) => (
+            <li key={tool.id}>
+              <strong>{tool.name || tool.id}</strong> <span className={`tag ${tool.provisioning === Provisioning.POOL ? "" : "subtle"}`}>{provisioningName(tool.provisioning)}</span>
+              {tool.required && <span className="tag subtle">required</span>}
+              <br />
+              {tool.description}
+              {tool.provisioning === Provisioning.POOL ? " The pool gives the agent its own." : " You provide it."}
+            </li>
+          ))}
+        </ul>
+      )}
+      <details>
+        <summary>Instructions</summary>
+        <pre className="instructions">{c.instructions}</pre>
+      </details>
+      <AddToConversation template={t} />
+    </Page>
+  );
+}
+
+function AddToConversation({ template }: { template: Template }) {
+  const { signedIn, inboxId } = useSession();
+  const c = template.content!;
+  const userTools = c.tools.filter((t) => t.provisioning === Provisioning.USER);
+  const [invite, setInvite] = useState("");
+  const [config, setConfig] = useState<Record<string, string>>({});
+  const [model, setModel] = useState("");
+  const [error, setError] = useState<ShownError>();
+  const claim = useMutation(ClaimService.method.claim);
+  const joined = claim.data;
+
+  const agent = useQuery(ClaimService.method.getInstance, { instanceId: joined?.instanceId ?? "" }, { enabled: Boolean(joined) });
+
+  async function submit() {
+    setError(undefined);
+    const userConfig = Object.fromEntries(Object.entries(config).filter(([, v]) => v.trim() !== ""));
+    try {
+      await claim.mutateAsync({ requester: inboxId!, templateId: template.id, conversationInvite: invite.trim(), model: model.trim(), userConfig });
+    } catch (err) {
+      setError(shownError(err));
+    }
+  }
+
+  return (
+    <section className="card" aria-labelledby="add-heading">
+      <h2 id="add-heading">Add to a conversation</h2>
+      {!signedIn ? (
+        <SignInFirst what="how to add this agent to your conversation" />
+      ) : joined ? (
+        <div role="status" className="progress done">
+          <p>
+            <strong>{c.agentName} has joined the conversation.</strong>
+          </p>
+          <p>
+            Agent <code>{joined.instanceId}</code>
+            {agent.data?.instance && <> in conversation <code title={agent.data.instance.conversationId}>{short(agent.data.instance.conversationId)}</code></>}.{" "}
+            <Link to={`/agents/${joined.instanceId}`}>See it in My agents</Link>.
+          </p>
+        </div>
+      ) : (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void submit();
+          }}
+          aria-busy={claim.isPending}
+        >
+          <TextField
+            label="Conversation invite"
+            name="conversation_invite"
+            error={error}
+            required
+            value={invite}
+            onChange={(e) => setInvite(e.target.value)}
+            hint="The Convos invite link (or its code) of the conversation the agent joins."
+            autoComplete="off"
+          />
+          {userTools.map((tool) => (
+            <TextField
+              key={tool.id}
+              label={tool.prompt || `${tool.name || tool.id}`}
+              name={`user_config.${tool.id}`}
+              error={error}
+              required={tool.required}
+              value={config[tool.id] ?? ""}
+              onChange={(e) => setConfig({ ...config, [tool.id]: e.target.value })}
+              hint={tool.description}
+            />
+          ))}
+          {c.model?.allowOverride && (
+            <TextField label="Model" name="model" error={error} value={model} onChange={(e) => setModel(e.target.value)} placeholder={c.model.default} hint={`Empty: the template's default, ${c.model.default}.`} />
+          )}
+          <ErrorBox error={error} fieldsShown={["conversation_invite", "model", ...userTools.map((t) => `user_config.${t.id}`)]} />
+          {claim.isPending && <Notice>Claiming an agent and joining the conversation… this takes a few seconds.</Notice>}
+          <button type="submit" disabled={claim.isPending}>
+            {claim.isPending ? "Joining…" : "Add the agent"}
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,146 @@
+// The signed-in person: their wallet and a gateway session bought with a
+// signed login (CreateSession), sent as a Bearer token on every call. Reads
+// of private data use the session; every change is signed again, by the
+// wallet, over what it changes (signOperation: the CLI's EIP-712 types).
+import { create } from "@bufbuild/protobuf";
+import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-web";
+import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
+import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { SESSION_AUDIENCE, signOperation, type OperationFields, type SignedOperation } from "@convos-pool/kit/browser";
+import { useQueryClient } from "@tanstack/react-query";
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { connectInjected, forgetKey, generateKey, importKey, reconnectInjected, storedWallet, type Wallet } from "./identity";
+
+interface StoredSession {
+  inboxId: string;
+  token: string;
+  expiresAt: number;
+  kind: Wallet["kind"];
+}
+
+const SESSION_ITEM = "convos-pool/session";
+let token: string | undefined;
+
+/** Adds the session's token to every call of the app. */
+const bearer: Interceptor = (next) => (req) => {
+  if (token) req.header.set("authorization", `Bearer ${token}`);
+  return next(req);
+};
+
+/** Connect-Web to the gateway that served this page (same origin). */
+export const transport = createConnectTransport({ baseUrl: window.location.origin, useHttpGet: true, interceptors: [bearer] });
+const sessions = createClient(SessionService, transport);
+
+function readStored(): StoredSession | undefined {
+  try {
+    const s = JSON.parse(localStorage.getItem(SESSION_ITEM) ?? "null") as StoredSession | null;
+    return s && s.expiresAt > Date.now() ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface SessionValue {
+  wallet: Wallet | undefined;
+  /** Signed in: a wallet and a live session of its inbox. */
+  signedIn: boolean;
+  inboxId: string | undefined;
+  generate(): Promise<void>;
+  importKeyFile(text: string): Promise<void>;
+  connectWallet(): Promise<void>;
+  signOut(forget: boolean): Promise<void>;
+  /** Signs `operation` as the signed-in inbox; `fields` are the operation's own, inboxId aside. */
+  sign(operation: SignedOperation, fields: OperationFields): Promise<Signature>;
+}
+
+const SessionContext = createContext<SessionValue | undefined>(undefined);
+
+export function useSession(): SessionValue {
+  const v = useContext(SessionContext);
+  if (!v) throw new Error("useSession outside SessionProvider");
+  return v;
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const queryClient = useQueryClient();
+  const [wallet, setWallet] = useState<Wallet | undefined>(() => storedWallet());
+  const [session, setSession] = useState<StoredSession | undefined>(() => {
+    const s = readStored();
+    const w = storedWallet();
+    return s && w && s.kind === "local" && s.inboxId === w.inboxId ? s : undefined;
+  });
+  token = session?.token;
+
+  // A session of an injected wallet outlives the page: the wallet comes back
+  // without a prompt when it still holds that account.
+  useEffect(() => {
+    const s = readStored();
+    if (s?.kind !== "injected") return;
+    void reconnectInjected().then((w) => {
+      if (w?.inboxId !== s.inboxId) return;
+      token = s.token;
+      setWallet(w);
+      setSession(s);
+    });
+  }, []);
+
+  const begin = useCallback(
+    async (w: Wallet) => {
+      const signature = await signOperation(w.signer, "CreateSession", { inboxId: w.inboxId, audience: SESSION_AUDIENCE });
+      const res = await sessions.createSession({ inboxId: w.inboxId, signature });
+      const s: StoredSession = {
+        inboxId: w.inboxId,
+        token: res.token,
+        expiresAt: res.expiresAt ? Number(res.expiresAt.seconds) * 1000 : Date.now() + 3_600_000,
+        kind: w.kind,
+      };
+      localStorage.setItem(SESSION_ITEM, JSON.stringify(s));
+      token = s.token;
+      setWallet(w);
+      setSession(s);
+      // Everything read so far was read as someone else (or nobody).
+      queryClient.clear();
+    },
+    [queryClient],
+  );
+
+  // A key kept here renews its session before it ends, without asking.
+  useEffect(() => {
+    if (!session || !wallet || wallet.kind !== "local") return;
+    const renewIn = Math.max(session.expiresAt - Date.now() - 5 * 60_000, 0);
+    const timer = setTimeout(() => void begin(wallet).catch(() => setSession(undefined)), renewIn);
+    return () => clearTimeout(timer);
+  }, [session, wallet, begin]);
+
+  const value = useMemo<SessionValue>(
+    () => ({
+      wallet,
+      signedIn: Boolean(wallet && session),
+      inboxId: session ? wallet?.inboxId : undefined,
+      generate: () => begin(generateKey()),
+      async importKeyFile(text) {
+        await begin(importKey(text));
+      },
+      async connectWallet() {
+        await begin(await connectInjected());
+      },
+      async signOut(forget) {
+        await sessions.deleteSession({}).catch(() => {});
+        localStorage.removeItem(SESSION_ITEM);
+        if (forget) forgetKey();
+        token = undefined;
+        setSession(undefined);
+        setWallet(forget ? undefined : storedWallet());
+        queryClient.clear();
+      },
+      async sign(operation, fields) {
+        if (!wallet) throw new Error("sign in first");
+        const s = await signOperation(wallet.signer, operation, { ...fields, inboxId: wallet.inboxId });
+        return create(SignatureSchema, s);
+      },
+    }),
+    [wallet, session, begin, queryClient],
+  );
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}

@@ -1,0 +1,146 @@
+// The app's small building blocks: a page with its heading, form fields that
+// show their own error, and the loading, empty and error states.
+import { useEffect, useId, useRef, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
+import type { ShownError } from "./errors";
+import { Link, useLocation } from "./router";
+
+/** A page: its title in the tab, and focus on its heading when it opens (screen readers hear where they are). */
+export function Page({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    document.title = `${title} · Convos Agent Pool`;
+    heading.current?.focus();
+  }, [title]);
+  return (
+    <>
+      <div className="page-head">
+        <h1 tabIndex={-1} ref={heading}>
+          {title}
+        </h1>
+        {actions && <div className="actions">{actions}</div>}
+      </div>
+      {children}
+    </>
+  );
+}
+
+interface FieldProps {
+  label: string;
+  /** The server's name of the field ("content.agent_name"): where its error is found. */
+  name: string;
+  error?: ShownError | undefined;
+  hint?: ReactNode;
+  required?: boolean;
+}
+
+function useField(name: string, error: ShownError | undefined) {
+  const id = useId();
+  const message = error?.fields[name];
+  return { id, message, describedBy: message ? `${id}-error` : undefined };
+}
+
+function FieldShell({ id, label, required, hint, message, children }: { id: string; label: string; required?: boolean; hint?: ReactNode; message: string | undefined; children: ReactNode }) {
+  return (
+    <div className={message ? "field invalid" : "field"}>
+      <label htmlFor={id}>
+        {label}
+        {required && <span aria-hidden="true"> *</span>}
+      </label>
+      {children}
+      {hint && (
+        <p className="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      {message && (
+        <p className="field-error" id={`${id}-error`}>
+          {message}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function TextField({ label, name, error, hint, required, ...input }: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
+  const f = useField(name, error);
+  return (
+    <FieldShell id={f.id} label={label} required={required} hint={hint} message={f.message}>
+      <input id={f.id} name={name} required={required} aria-invalid={f.message ? true : undefined} aria-describedby={describedBy(f.id, hint, f.describedBy)} {...input} />
+    </FieldShell>
+  );
+}
+
+export function TextArea({ label, name, error, hint, required, ...input }: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  const f = useField(name, error);
+  return (
+    <FieldShell id={f.id} label={label} required={required} hint={hint} message={f.message}>
+      <textarea id={f.id} name={name} required={required} aria-invalid={f.message ? true : undefined} aria-describedby={describedBy(f.id, hint, f.describedBy)} {...input} />
+    </FieldShell>
+  );
+}
+
+export function Select({ label, name, error, hint, required, children, ...input }: FieldProps & SelectHTMLAttributes<HTMLSelectElement>) {
+  const f = useField(name, error);
+  return (
+    <FieldShell id={f.id} label={label} required={required} hint={hint} message={f.message}>
+      <select id={f.id} name={name} aria-invalid={f.message ? true : undefined} aria-describedby={describedBy(f.id, hint, f.describedBy)} {...input}>
+        {children}
+      </select>
+    </FieldShell>
+  );
+}
+
+function describedBy(id: string, hint: ReactNode, error: string | undefined): string | undefined {
+  const ids = [hint ? `${id}-hint` : "", error ?? ""].filter(Boolean);
+  return ids.length ? ids.join(" ") : undefined;
+}
+
+/** The error of a form or a page, announced when it appears; fields' own errors are listed by their fields. */
+export function ErrorBox({ error, fieldsShown = [] }: { error: ShownError | undefined; fieldsShown?: string[] }) {
+  if (!error) return null;
+  const others = Object.entries(error.fields).filter(([f]) => !fieldsShown.includes(f));
+  return (
+    <div className="error-box" role="alert">
+      <p>{error.message}</p>
+      {others.length > 0 && (
+        <ul>
+          {others.map(([f, d]) => (
+            <li key={f}>
+              <code>{f}</code>: {d}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="loading" role="status">
+      Loading {what}…
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="empty">{children}</p>;
+}
+
+export function Notice({ children }: { children: ReactNode }) {
+  return (
+    <p className="notice" role="status">
+      {children}
+    </p>
+  );
+}
+
+/** Shown instead of a page that needs to know who you are. */
+export function SignInFirst({ what }: { what: string }) {
+  const { pathname, search } = useLocation();
+  return (
+    <p className="notice">
+      <Link to={`/signin?next=${encodeURIComponent(pathname + search)}`}>Sign in</Link> to see {what}.
+    </p>
+  );
+}
