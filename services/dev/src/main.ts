@@ -7,10 +7,14 @@
 //   POOL_LIMITS (rates and caps: docs/limits.md)
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers, limitsFromEnv } from "@convos-pool/kit";
+import { ensureWebBuild } from "@convos-pool/web";
 import { startPool } from "./pool.js";
 
 const log = createLogger("pool");
+// The web app is built on the first start and whenever its sources changed (a few seconds).
+const webDir = await ensureWebBuild({ log: (message) => log.info(message) });
 const pool = await startPool({
+  webDir,
   dataDir: resolve(process.env.POOL_DATA_DIR ?? ".data"),
   port: Number(process.env.PORT ?? 8080),
   host: process.env.HOST ?? "127.0.0.1",
@@ -33,6 +37,7 @@ process.stdout.write(
   [
     ``,
     `Convos agent pool is up.`,
+    `  the web app (store, studio, my agents):  ${pool.gatewayUrl}/`,
     `  gateway (REST, Connect, gRPC, gRPC-Web): ${pool.gatewayUrl}`,
     `  local XMTP node (gRPC, h2c):              ${pool.xmtpUrl}   (@xmtp/node-sdk: env "local"; see docs/xmtp-devnode.md)`,
     `  the store:  curl '${pool.gatewayUrl}/api/pool/templates?visibility=public'`,

@@ -31,6 +31,8 @@ export interface PoolOptions {
   warmInstances?: number;
   /** The pool's limits (docs/limits.md); absent: the defaults. */
   limits?: LimitConfig;
+  /** The built web app for the gateway to serve at / (ensureWebBuild); absent: the API only. */
+  webDir?: string;
   /** An OpenAI-compatible endpoint for the agents; absent: the offline provider. */
   llm?: { baseUrl: string; apiKey: string; model?: string };
   log?: Logger;
@@ -146,6 +148,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       credentials: credentials.gateway,
       ...(opts.limits ? { limits: opts.limits } : {}),
       sessionSecret: await localSecret(opts.dataDir, "session-secret"),
+      ...(opts.webDir ? { webDir: opts.webDir } : {}),
       resolver,
       databaseUrl: opts.gatewayDatabaseUrl,
       embeddedDir: join(opts.dataDir, "gateway"),
