@@ -583,7 +583,11 @@ function claimFailure(stage: Stage, err: unknown): ConnectError {
   }
   if (stage === "join") {
     const code = err instanceof ConnectError ? err.code : Code.Unavailable;
-    if (code === Code.InvalidArgument) return invalidArgument("conversation_invite", `could not be joined: ${reason}`);
+    if (code === Code.InvalidArgument) {
+      // The instance names the invite too: its description, not the field twice.
+      const said = fieldViolations(err).find((v) => v.field === "conversation_invite")?.description;
+      return invalidArgument("conversation_invite", `could not be joined: ${said ?? reason}`);
+    }
     const passOn = [Code.FailedPrecondition, Code.PermissionDenied, Code.NotFound, Code.DeadlineExceeded];
     return new ConnectError(
       `joining the conversation failed (${reason}); nothing was claimed`,

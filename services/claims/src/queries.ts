@@ -176,6 +176,35 @@ export async function listTemplateInstances(
   return { ...list, totalCount: Number(count[0]?.n ?? 0) };
 }
 
+export interface RolloutCounts {
+  releaseVersion: number;
+  live: number;
+  current: number;
+  pending: number;
+  failed: number;
+  pinned: number;
+}
+
+/**
+ * A template's live instances counted by where they stand with its held
+ * release, by the same rules as each instance's sync state (syncOf).
+ */
+export async function templateRollout(em: EntityManager, templateId: string): Promise<RolloutCounts> {
+  const [r] = await em.execute<Record<keyof RolloutCounts, string | number | null>[]>(
+    `with release as (select coalesce(max(version), 0) as v from template_releases where template_id = ?)
+     select (select v from release) as "releaseVersion",
+       count(i.id) as live,
+       count(i.id) filter (where not i.pinned and i.template_version >= (select v from release)) as current,
+       count(i.id) filter (where not i.pinned and i.template_version < (select v from release) and i.sync_error is null) as pending,
+       count(i.id) filter (where not i.pinned and i.template_version < (select v from release) and i.sync_error is not null) as failed,
+       count(i.id) filter (where i.pinned) as pinned
+     from instances i where i.template_id = ? and i.state = 'claimed'`,
+    [templateId, templateId],
+  );
+  const n = (k: keyof RolloutCounts) => Number(r?.[k] ?? 0);
+  return { releaseVersion: n("releaseVersion"), live: n("live"), current: n("current"), pending: n("pending"), failed: n("failed"), pinned: n("pinned") };
+}
+
 const STATE: Record<InstanceStateName, InstanceState> = {
   starting: InstanceState.STARTING,
   idle: InstanceState.IDLE,

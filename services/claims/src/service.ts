@@ -25,7 +25,7 @@ import {
 } from "@convos-pool/kit";
 import { visibleTo, type ClaimFlow, type TemplateSource, type TemplateWithRelease } from "./claim-flow.js";
 import { agentForFlow, completeTransfer, offerTransfer } from "./claim-sql.js";
-import { getInstance, instanceToProto, listOwnerAgents, listTemplateInstances, type PendingTransfer } from "./queries.js";
+import { getInstance, instanceToProto, listOwnerAgents, listTemplateInstances, templateRollout, type PendingTransfer } from "./queries.js";
 import { proveOwner } from "./proof.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync-sql.js";
 import { describeRelease, type SyncWorker } from "./sync.js";
@@ -183,8 +183,23 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       const { template } = await deps.templates.getTemplate(req.templateId);
       if (!visibleTo(template, caller)) throw notFound(`template ${req.templateId}`);
       if (template.creatorId !== caller) throw permissionDenied("only the template's creator lists its instances");
-      const page = await listTemplateInstances(deps.em.fork(), template.id, { liveOnly: req.liveOnly, limit, pageToken: req.pageToken });
-      return { instances: page.instances.map(instanceToProto), totalCount: BigInt(page.totalCount), nextPageToken: page.nextPageToken };
+      const [page, rollout] = await Promise.all([
+        listTemplateInstances(deps.em.fork(), template.id, { liveOnly: req.liveOnly, limit, pageToken: req.pageToken }),
+        templateRollout(deps.em.fork(), template.id),
+      ]);
+      return {
+        instances: page.instances.map(instanceToProto),
+        totalCount: BigInt(page.totalCount),
+        nextPageToken: page.nextPageToken,
+        rollout: {
+          releaseVersion: BigInt(rollout.releaseVersion),
+          liveCount: BigInt(rollout.live),
+          currentCount: BigInt(rollout.current),
+          pendingCount: BigInt(rollout.pending),
+          failedCount: BigInt(rollout.failed),
+          pinnedCount: BigInt(rollout.pinned),
+        },
+      };
     },
   };
 }

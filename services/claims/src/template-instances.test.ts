@@ -100,6 +100,29 @@ describe("ClaimService.ListTemplateInstances", () => {
     expect(none).toMatchObject({ instances: [], totalCount: 0n, nextPageToken: "" });
   });
 
+  it("counts every live agent by where it stands with the template's newest release, whatever the page", async () => {
+    const creator = newIdentity();
+    const t = await createTemplate(creator);
+    await seedIdle(6);
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await claim(newIdentity(), t.id));
+    // As the sync fan-out leaves them once release 3 is held: two on it, one on its way, one failed, one pinned, one ended.
+    await sql.query(`insert into template_releases (template_id, version, release, default_model) values ($1, 3, '\\x00', 'gpt-oss-20b')
+      on conflict (template_id) do update set version = 3`, [t.id]);
+    await sql.query(`update instances set template_version = 3 where id = any($1)`, [[ids[0], ids[1]]]);
+    await sql.query(`update instances set template_version = 2 where id = $1`, [ids[2]]);
+    await sql.query(`update instances set template_version = 2, sync_error = 'agent unreachable' where id = $1`, [ids[3]]);
+    await sql.query(`update instances set template_version = 1, pinned = true where id = $1`, [ids[4]]);
+    await sql.query(`update instances set state = 'dead' where id = $1`, [ids[5]]);
+
+    const page = await claimsClient.listTemplateInstances({ templateId: t.id, pageSize: 1 }, as(creator));
+    expect(page.instances).toHaveLength(1);
+    expect(page.rollout).toMatchObject({ releaseVersion: 3n, liveCount: 5n, currentCount: 2n, pendingCount: 1n, failedCount: 1n, pinnedCount: 1n });
+    // Before any release, and with no live agents: zeros.
+    const fresh = await claimsClient.listTemplateInstances({ templateId: (await createTemplate(creator)).id }, as(creator));
+    expect(fresh.rollout).toMatchObject({ releaseVersion: 0n, liveCount: 0n, currentCount: 0n, pendingCount: 0n, failedCount: 0n, pinnedCount: 0n });
+  });
+
   it("refuses everyone but the creator: UNAUTHENTICATED signed out, PERMISSION_DENIED on a public template, NOT_FOUND on a private one", async () => {
     const creator = newIdentity();
     const claimer = newIdentity();

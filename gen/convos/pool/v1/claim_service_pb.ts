@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/claim_service.proto.
  */
 export const file_convos_pool_v1_claim_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJjb252b3MvcG9vbC92MS9jbGFpbV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSL1AgoMQ2xhaW1SZXF1ZXN0EhEKCXJlcXVlc3RlchgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEg0KBW1vZGVsGAQgASgJEkEKC3VzZXJfY29uZmlnGAUgAygLMiwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0LlVzZXJDb25maWdFbnRyeRISCgpjbG9uZV9mcm9tGAYgASgJEhYKDmNvbnRleHRfcHJvbXB0GAcgASgJEjIKD293bmVyX3NpZ25hdHVyZRgIIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIsCglzaWduYXR1cmUYCSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSDQoFY2FycnkYCiADKAkaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoNQ2xhaW1SZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgtpbmhlcml0YW5jZRgCIAEoCzIbLmNvbnZvcy5wb29sLnYxLkluaGVyaXRhbmNlIlEKFkxpc3RPd25lckFnZW50c1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXwoXTGlzdE93bmVyQWdlbnRzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIikKEkdldEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSJBChNHZXRJbnN0YW5jZVJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UicAoVU2V0SW5zdGFuY2VQaW5SZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEg4KBnBpbm5lZBgCIAEoCBIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWU2V0SW5zdGFuY2VQaW5SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIl0KElJlbW92ZUFnZW50UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFQoTUmVtb3ZlQWdlbnRSZXNwb25zZSJtChxMaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCWxpdmVfb25seRgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJ6Ch1MaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXNwb25zZRIrCglpbnN0YW5jZXMYASADKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZRITCgt0b3RhbF9jb3VudBgCIAEoAxIXCg9uZXh0X3BhZ2VfdG9rZW4YAyABKAkidQoUVHJhbnNmZXJBZ2VudFJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSFAoMbmV3X293bmVyX2lkGAIgASgJEjIKD293bmVyX3NpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJDChVUcmFuc2ZlckFnZW50UmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZSJXChJBY2NlcHRBZ2VudFJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSLAoJc2lnbmF0dXJlGAIgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkEKE0FjY2VwdEFnZW50UmVzcG9uc2USKgoIaW5zdGFuY2UYASABKAsyGC5jb252b3MucG9vbC52MS5JbnN0YW5jZTKEBgoMQ2xhaW1TZXJ2aWNlEkQKBUNsYWltEhwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0Gh0uY29udm9zLnBvb2wudjEuQ2xhaW1SZXNwb25zZRJnCg9MaXN0T3duZXJBZ2VudHMSJi5jb252b3MucG9vbC52MS5MaXN0T3duZXJBZ2VudHNSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuTGlzdE93bmVyQWdlbnRzUmVzcG9uc2UiA5ACARJbCgtHZXRJbnN0YW5jZRIiLmNvbnZvcy5wb29sLnYxLkdldEluc3RhbmNlUmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkdldEluc3RhbmNlUmVzcG9uc2UiA5ACARJfCg5TZXRJbnN0YW5jZVBpbhIlLmNvbnZvcy5wb29sLnYxLlNldEluc3RhbmNlUGluUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLlNldEluc3RhbmNlUGluUmVzcG9uc2USVgoLUmVtb3ZlQWdlbnQSIi5jb252b3MucG9vbC52MS5SZW1vdmVBZ2VudFJlcXVlc3QaIy5jb252b3MucG9vbC52MS5SZW1vdmVBZ2VudFJlc3BvbnNlEnkKFUxpc3RUZW1wbGF0ZUluc3RhbmNlcxIsLmNvbnZvcy5wb29sLnYxLkxpc3RUZW1wbGF0ZUluc3RhbmNlc1JlcXVlc3QaLS5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXNwb25zZSIDkAIBElwKDVRyYW5zZmVyQWdlbnQSJC5jb252b3MucG9vbC52MS5UcmFuc2ZlckFnZW50UmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlRyYW5zZmVyQWdlbnRSZXNwb25zZRJWCgtBY2NlcHRBZ2VudBIiLmNvbnZvcy5wb29sLnYxLkFjY2VwdEFnZW50UmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkFjY2VwdEFnZW50UmVzcG9uc2ViBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_instance]);
+  fileDesc("CiJjb252b3MvcG9vbC92MS9jbGFpbV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSL1AgoMQ2xhaW1SZXF1ZXN0EhEKCXJlcXVlc3RlchgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEg0KBW1vZGVsGAQgASgJEkEKC3VzZXJfY29uZmlnGAUgAygLMiwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0LlVzZXJDb25maWdFbnRyeRISCgpjbG9uZV9mcm9tGAYgASgJEhYKDmNvbnRleHRfcHJvbXB0GAcgASgJEjIKD293bmVyX3NpZ25hdHVyZRgIIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIsCglzaWduYXR1cmUYCSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSDQoFY2FycnkYCiADKAkaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoNQ2xhaW1SZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgtpbmhlcml0YW5jZRgCIAEoCzIbLmNvbnZvcy5wb29sLnYxLkluaGVyaXRhbmNlIlEKFkxpc3RPd25lckFnZW50c1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXwoXTGlzdE93bmVyQWdlbnRzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIikKEkdldEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSJBChNHZXRJbnN0YW5jZVJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UicAoVU2V0SW5zdGFuY2VQaW5SZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEg4KBnBpbm5lZBgCIAEoCBIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWU2V0SW5zdGFuY2VQaW5SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIl0KElJlbW92ZUFnZW50UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFQoTUmVtb3ZlQWdlbnRSZXNwb25zZSJtChxMaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCWxpdmVfb25seRgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSKkAQodTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USEwoLdG90YWxfY291bnQYAiABKAMSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEigKB3JvbGxvdXQYBCABKAsyFy5jb252b3MucG9vbC52MS5Sb2xsb3V0IpABCgdSb2xsb3V0EhcKD3JlbGVhc2VfdmVyc2lvbhgBIAEoAxISCgpsaXZlX2NvdW50GAIgASgDEhUKDWN1cnJlbnRfY291bnQYAyABKAMSFQoNcGVuZGluZ19jb3VudBgEIAEoAxIUCgxmYWlsZWRfY291bnQYBSABKAMSFAoMcGlubmVkX2NvdW50GAYgASgDInUKFFRyYW5zZmVyQWdlbnRSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDG5ld19vd25lcl9pZBgCIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiQwoVVHJhbnNmZXJBZ2VudFJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UiVwoSQWNjZXB0QWdlbnRSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJBChNBY2NlcHRBZ2VudFJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UyhAYKDENsYWltU2VydmljZRJECgVDbGFpbRIcLmNvbnZvcy5wb29sLnYxLkNsYWltUmVxdWVzdBodLmNvbnZvcy5wb29sLnYxLkNsYWltUmVzcG9uc2USZwoPTGlzdE93bmVyQWdlbnRzEiYuY29udm9zLnBvb2wudjEuTGlzdE93bmVyQWdlbnRzUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkxpc3RPd25lckFnZW50c1Jlc3BvbnNlIgOQAgESWwoLR2V0SW5zdGFuY2USIi5jb252b3MucG9vbC52MS5HZXRJbnN0YW5jZVJlcXVlc3QaIy5jb252b3MucG9vbC52MS5HZXRJbnN0YW5jZVJlc3BvbnNlIgOQAgESXwoOU2V0SW5zdGFuY2VQaW4SJS5jb252b3MucG9vbC52MS5TZXRJbnN0YW5jZVBpblJlcXVlc3QaJi5jb252b3MucG9vbC52MS5TZXRJbnN0YW5jZVBpblJlc3BvbnNlElYKC1JlbW92ZUFnZW50EiIuY29udm9zLnBvb2wudjEuUmVtb3ZlQWdlbnRSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuUmVtb3ZlQWdlbnRSZXNwb25zZRJ5ChVMaXN0VGVtcGxhdGVJbnN0YW5jZXMSLC5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXF1ZXN0Gi0uY29udm9zLnBvb2wudjEuTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVzcG9uc2UiA5ACARJcCg1UcmFuc2ZlckFnZW50EiQuY29udm9zLnBvb2wudjEuVHJhbnNmZXJBZ2VudFJlcXVlc3QaJS5jb252b3MucG9vbC52MS5UcmFuc2ZlckFnZW50UmVzcG9uc2USVgoLQWNjZXB0QWdlbnQSIi5jb252b3MucG9vbC52MS5BY2NlcHRBZ2VudFJlcXVlc3QaIy5jb252b3MucG9vbC52MS5BY2NlcHRBZ2VudFJlc3BvbnNlYgZwcm90bzM", [file_convos_pool_v1_common, file_convos_pool_v1_instance]);
 
 /**
  * The requester must be proven: the caller's session (the gateway passes the
@@ -359,6 +359,13 @@ export type ListTemplateInstancesResponse = Message<"convos.pool.v1.ListTemplate
    * @generated from field: string next_page_token = 3;
    */
   nextPageToken: string;
+
+  /**
+   * Where all the template's live agents stand with its newest release.
+   *
+   * @generated from field: convos.pool.v1.Rollout rollout = 4;
+   */
+  rollout?: Rollout | undefined;
 };
 
 /**
@@ -367,6 +374,61 @@ export type ListTemplateInstancesResponse = Message<"convos.pool.v1.ListTemplate
  */
 export const ListTemplateInstancesResponseSchema: GenMessage<ListTemplateInstancesResponse> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_claim_service, 11);
+
+/**
+ * A template's live agents by sync state, counted over all of them: how far
+ * its newest release has reached (the creator's dashboard).
+ *
+ * @generated from message convos.pool.v1.Rollout
+ */
+export type Rollout = Message<"convos.pool.v1.Rollout"> & {
+  /**
+   * The newest release the pool holds for the template; 0 before the first.
+   *
+   * @generated from field: int64 release_version = 1;
+   */
+  releaseVersion: bigint;
+
+  /**
+   * @generated from field: int64 live_count = 2;
+   */
+  liveCount: bigint;
+
+  /**
+   * Running the release (or a newer version).
+   *
+   * @generated from field: int64 current_count = 3;
+   */
+  currentCount: bigint;
+
+  /**
+   * Behind the release, its delivery under way.
+   *
+   * @generated from field: int64 pending_count = 4;
+   */
+  pendingCount: bigint;
+
+  /**
+   * Behind the release, its last delivery failed (retried).
+   *
+   * @generated from field: int64 failed_count = 5;
+   */
+  failedCount: bigint;
+
+  /**
+   * Kept on their version by their owners.
+   *
+   * @generated from field: int64 pinned_count = 6;
+   */
+  pinnedCount: bigint;
+};
+
+/**
+ * Describes the message convos.pool.v1.Rollout.
+ * Use `create(RolloutSchema)` to create a new message.
+ */
+export const RolloutSchema: GenMessage<Rollout> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 12);
 
 /**
  * @generated from message convos.pool.v1.TransferAgentRequest
@@ -398,7 +460,7 @@ export type TransferAgentRequest = Message<"convos.pool.v1.TransferAgentRequest"
  * Use `create(TransferAgentRequestSchema)` to create a new message.
  */
 export const TransferAgentRequestSchema: GenMessage<TransferAgentRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 12);
+  messageDesc(file_convos_pool_v1_claim_service, 13);
 
 /**
  * @generated from message convos.pool.v1.TransferAgentResponse
@@ -415,7 +477,7 @@ export type TransferAgentResponse = Message<"convos.pool.v1.TransferAgentRespons
  * Use `create(TransferAgentResponseSchema)` to create a new message.
  */
 export const TransferAgentResponseSchema: GenMessage<TransferAgentResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 13);
+  messageDesc(file_convos_pool_v1_claim_service, 14);
 
 /**
  * @generated from message convos.pool.v1.AcceptAgentRequest
@@ -440,7 +502,7 @@ export type AcceptAgentRequest = Message<"convos.pool.v1.AcceptAgentRequest"> & 
  * Use `create(AcceptAgentRequestSchema)` to create a new message.
  */
 export const AcceptAgentRequestSchema: GenMessage<AcceptAgentRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 14);
+  messageDesc(file_convos_pool_v1_claim_service, 15);
 
 /**
  * @generated from message convos.pool.v1.AcceptAgentResponse
@@ -457,7 +519,7 @@ export type AcceptAgentResponse = Message<"convos.pool.v1.AcceptAgentResponse"> 
  * Use `create(AcceptAgentResponseSchema)` to create a new message.
  */
 export const AcceptAgentResponseSchema: GenMessage<AcceptAgentResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_claim_service, 15);
+  messageDesc(file_convos_pool_v1_claim_service, 16);
 
 /**
  * Adds agents to conversations from the warm pool and lists them.
