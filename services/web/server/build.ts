@@ -46,11 +46,21 @@ export async function ensureWebBuild(opts: { outDir?: string; log?: (message: st
   const tmp = `${outDir}.${process.pid}.tmp`;
   // Vite only when a build is needed: it is a development dependency.
   const { build } = await import("vite");
-  await build({
-    configFile: join(WEB_ROOT, "vite.config.ts"),
-    build: { outDir: tmp, emptyOutDir: true },
-    logLevel: "warn",
-  });
+  // A production build whatever the caller's NODE_ENV (vitest sets "test",
+  // which would give React's development build).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = "production";
+  try {
+    await build({
+      configFile: join(WEB_ROOT, "vite.config.ts"),
+      mode: "production",
+      build: { outDir: tmp, emptyOutDir: true },
+      logLevel: "warn",
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   await rm(outDir, { recursive: true, force: true });
   await rename(tmp, outDir);
   return outDir;

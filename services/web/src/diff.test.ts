@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { diffLines } from "./diff";
+import { diffLines, sideBySide, type SideRow } from "./diff";
 
 const rebuild = (lines: ReturnType<typeof diffLines>, keep: "removed" | "added") =>
   lines
@@ -34,6 +34,28 @@ describe("diffLines", () => {
         expect(rebuild(d, "removed")).toBe(x);
         expect(rebuild(d, "added")).toBe(y);
         if (x === y) expect(d.every((l) => l.kind === "same")).toBe(true);
+      }),
+    );
+  });
+});
+
+describe("sideBySide", () => {
+  const show = (rows: SideRow[]) => rows.map((r) => (r.kind === "skipped" ? `…${r.count}` : `${r.left?.text ?? "·"}|${r.right?.text ?? "·"}`));
+
+  it("puts a change's removed lines beside its added ones and folds long unchanged stretches", () => {
+    const before = ["1", "2", "3", "4", "5", "6", "7", "8", "old", "9", "10"].join("\n");
+    const after = ["1", "2", "3", "4", "5", "6", "7", "8", "new", "newer", "9", "10"].join("\n");
+    expect(show(sideBySide(diffLines(before, after), 2))).toEqual(["…6", "7|7", "8|8", "old|new", "·|newer", "9|9", "10|10"]);
+  });
+
+  it("keeps every line of both texts, in order, for any two texts", () => {
+    const text = fc.array(fc.constantFrom("a", "b", "c", ""), { maxLength: 25 }).map((l) => l.join("\n"));
+    fc.assert(
+      fc.property(text, text, (x, y) => {
+        const rows = sideBySide(diffLines(x, y), Number.MAX_SAFE_INTEGER);
+        const side = (s: "left" | "right") => rows.flatMap((r) => (r.kind === "pair" && r[s] ? [r[s]!.text] : [])).join("\n");
+        expect(side("left")).toBe(x);
+        expect(side("right")).toBe(y);
       }),
     );
   });

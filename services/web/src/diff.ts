@@ -55,3 +55,47 @@ function lcs(a: string[], b: string[]): DiffLine[] {
   while (j < m) out.push({ kind: "added", text: b[j++]! });
   return out;
 }
+
+/** One row of a side-by-side view: a line of each text (absent where the other side has more), or unchanged lines left out. */
+export type SideRow =
+  | { kind: "pair"; left?: DiffLine; right?: DiffLine }
+  | { kind: "skipped"; count: number };
+
+/**
+ * The diff as rows of two columns: unchanged lines on both sides, each run
+ * of changes with its removed lines on the left beside its added lines on
+ * the right, and unchanged stretches longer than twice `context` folded.
+ */
+export function sideBySide(lines: DiffLine[], context = 3): SideRow[] {
+  const rows: SideRow[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    if (lines[i]!.kind === "same") {
+      let end = i;
+      while (end < lines.length && lines[end]!.kind === "same") end++;
+      const run = lines.slice(i, end);
+      // Context after the previous change and before the next; the file's edges need none.
+      const keepHead = i === 0 ? 0 : context;
+      const keepTail = end === lines.length ? 0 : context;
+      if (run.length > keepHead + keepTail + 1) {
+        rows.push(...run.slice(0, keepHead).map((l) => ({ kind: "pair" as const, left: l, right: l })));
+        rows.push({ kind: "skipped", count: run.length - keepHead - keepTail });
+        rows.push(...run.slice(run.length - keepTail).map((l) => ({ kind: "pair" as const, left: l, right: l })));
+      } else {
+        rows.push(...run.map((l) => ({ kind: "pair" as const, left: l, right: l })));
+      }
+      i = end;
+    } else {
+      const removed: DiffLine[] = [];
+      const added: DiffLine[] = [];
+      while (i < lines.length && lines[i]!.kind !== "same") (lines[i]!.kind === "removed" ? removed : added).push(lines[i++]!);
+      for (let k = 0; k < Math.max(removed.length, added.length); k++) {
+        const row: SideRow = { kind: "pair" };
+        if (removed[k]) row.left = removed[k];
+        if (added[k]) row.right = added[k];
+        rows.push(row);
+      }
+    }
+  }
+  return rows;
+}

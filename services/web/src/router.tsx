@@ -4,6 +4,14 @@ import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from
 
 const CHANGE = "convos-pool:navigate";
 
+/** Whether the app has moved since the page loaded (a link, Back or Forward). */
+let moved = false;
+export const movedWithinApp = () => moved;
+
+window.addEventListener("popstate", () => {
+  moved = true;
+});
+
 function subscribe(onChange: () => void): () => void {
   window.addEventListener("popstate", onChange);
   window.addEventListener(CHANGE, onChange);
@@ -22,6 +30,7 @@ export function useLocation(): URL {
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (opts.replace) window.history.replaceState(null, "", to);
   else window.history.pushState(null, "", to);
+  moved = true;
   window.dispatchEvent(new Event(CHANGE));
   window.scrollTo(0, 0);
 }

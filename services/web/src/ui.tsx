@@ -2,14 +2,18 @@
 // show their own error, and the loading, empty and error states.
 import { useEffect, useId, useRef, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
 import type { ShownError } from "./errors";
-import { Link, useLocation } from "./router";
+import { Link, movedWithinApp, useLocation } from "./router";
 
-/** A page: its title in the tab, and focus on its heading when it opens (screen readers hear where they are). */
+/**
+ * A page: its title in the tab and, when the app moves to it, focus on its
+ * heading (screen readers hear where they are). The first page of a visit
+ * keeps the browser's own start, so that Tab reaches "Skip to content" first.
+ */
 export function Page({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Convos Agent Pool`;
-    heading.current?.focus();
+    if (movedWithinApp()) heading.current?.focus();
   }, [title]);
   return (
     <>
@@ -99,9 +103,10 @@ function describedBy(id: string, hint: ReactNode, error: string | undefined): st
 export function ErrorBox({ error, fieldsShown = [] }: { error: ShownError | undefined; fieldsShown?: string[] }) {
   if (!error) return null;
   const others = Object.entries(error.fields).filter(([f]) => !fieldsShown.includes(f));
+  const byFields = Object.keys(error.fields).length > 0 && others.length === 0;
   return (
     <div className="error-box" role="alert">
-      <p>{error.message}</p>
+      <p>{byFields ? (Object.keys(error.fields).length === 1 ? "The field marked above says what to change." : "The fields marked above say what to change.") : error.message}</p>
       {others.length > 0 && (
         <ul>
           {others.map(([f, d]) => (

@@ -4,9 +4,10 @@
 // refreshed every two seconds while the page is open.
 import { useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { InstanceState, SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { useState } from "react";
 import { shownError } from "../errors";
 import { short, stateName, syncName, when } from "../format";
 import { Link } from "../router";
@@ -14,12 +15,15 @@ import { useSession } from "../session";
 import { Empty, ErrorBox, Loading, Page, SignInFirst } from "../ui";
 
 const LIVE_REFRESH_MS = 2_000;
+const PAGE_SIZE = 100;
 
 export function DashboardPage({ id }: { id: string }) {
   const { signedIn } = useSession();
   const live = { enabled: signedIn, refetchInterval: LIVE_REFRESH_MS };
+  // Tokens of the pages before this one; the counts and the rollout are over all agents, whatever the page.
+  const [pages, setPages] = useState<string[]>([""]);
   const template = useQuery(TemplateService.method.getTemplate, { templateId: id }, live);
-  const instances = useQuery(ClaimService.method.listTemplateInstances, { templateId: id, pageSize: 500 }, live);
+  const instances = useQuery(ClaimService.method.listTemplateInstances, { templateId: id, pageSize: PAGE_SIZE, pageToken: pages[pages.length - 1] ?? "" }, live);
   const counts = useQuery(LineageService.method.getTemplateDashboard, { templateId: id }, live);
 
   if (!signedIn) {
@@ -40,11 +44,12 @@ export function DashboardPage({ id }: { id: string }) {
   if (!template.data || !instances.data) return <Loading what="the dashboard" />;
   const t = template.data.template!;
   const all = instances.data.instances;
-  const liveOnes = all.filter((i) => i.state === InstanceState.CLAIMED);
+  const r = instances.data.rollout;
+  const liveCount = Number(r?.liveCount ?? 0n);
+  const current = Number(r?.currentCount ?? 0n);
+  // The template's newest version, and whether the pool holds it yet (its outbox delivers it within moments).
   const target = t.contentVersion;
-  const applied = liveOnes.filter((i) => i.sync && i.sync.appliedVersion >= target).length;
-  const pinned = liveOnes.filter((i) => i.sync?.state === SyncState.PINNED).length;
-  const failedSync = liveOnes.filter((i) => i.sync?.state === SyncState.FAILED).length;
+  const held = r && r.releaseVersion >= target;
   const c = counts.data;
 
   return (
@@ -58,10 +63,10 @@ export function DashboardPage({ id }: { id: string }) {
     >
       <ul className="stats" aria-label="Counts">
         <li>
-          <strong data-testid="live-count">{c ? String(c.liveCount) : liveOnes.length}</strong> live
+          <strong data-testid="live-count">{c ? String(c.liveCount) : liveCount}</strong> live
         </li>
         <li>
-          <strong>{c ? String(c.totalCount) : all.length}</strong> ever claimed
+          <strong>{String(c ? c.totalCount : instances.data.totalCount)}</strong> ever claimed
         </li>
         <li>
           <strong data-testid="clone-count">{c ? String(c.cloneCount) : "—"}</strong> clones ({c ? String(c.liveCloneCount) : "—"} live)
@@ -74,17 +79,26 @@ export function DashboardPage({ id }: { id: string }) {
       <section aria-labelledby="rollout-heading" className="card">
         <h2 id="rollout-heading">Version {String(target)} rolling out</h2>
         <p role="status" data-testid="rollout">
-          {liveOnes.length === 0
+          {liveCount === 0
             ? "No live agents."
-            : `${applied} of ${liveOnes.length} live agents run version ${target}` + (pinned ? `; ${pinned} pinned by their owners` : "") + (failedSync ? `; ${failedSync} failed` : "")}
+            : !held
+              ? `Version ${target} is on its way to the pool; ${liveCount} live agents run older versions`
+              : [
+                  `${current} of ${liveCount} live agents run version ${target}`,
+                  r.pendingCount && `${r.pendingCount} updating`,
+                  r.failedCount && `${r.failedCount} failed (retrying)`,
+                  r.pinnedCount && `${r.pinnedCount} pinned by their owners`,
+                ]
+                  .filter(Boolean)
+                  .join("; ")}
         </p>
-        <progress max={Math.max(liveOnes.length, 1)} value={applied} aria-label="Agents on the newest version" />
+        <progress max={Math.max(liveCount, 1)} value={held ? current : 0} aria-label="Agents on the newest version" />
       </section>
       <h2>Agents</h2>
       {all.length === 0 ? (
         <Empty>Nobody has added this template to a conversation yet.</Empty>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Agents of this template (scrolls sideways)">
           <table>
             <caption className="sr-only">Agents of this template</caption>
             <thead>
@@ -115,7 +129,21 @@ export function DashboardPage({ id }: { id: string }) {
           </table>
         </div>
       )}
+      {(pages.length > 1 || instances.data.nextPageToken) && (
+        <nav className="pager" aria-label="Pages of agents">
+          <button type="button" disabled={pages.length < 2} onClick={() => setPages(pages.slice(0, -1))}>
+            Previous page
+          </button>
+          <span>
+            Page {pages.length} of {Math.max(1, Math.ceil(Number(instances.data.totalCount) / PAGE_SIZE))}
+          </span>
+          <button type="button" disabled={!instances.data.nextPageToken} onClick={() => setPages([...pages, instances.data.nextPageToken])}>
+            Next page
+          </button>
+        </nav>
+      )}
       <h2>Lineage</h2>
+      {pages.length > 1 || instances.data.nextPageToken ? <p className="hint">Of the agents on this page.</p> : null}
       <LineageTree instances={all} />
     </Page>
   );
