@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# What `npm test` runs: contracts lint, generated code freshness, type check,
-# then every vitest test file against a throwaway PostgreSQL server.
+# What `npm test` runs: contracts lint, generated code freshness, type checks,
+# a Chromium for the browser tests (installed as root when missing), then
+# every vitest test file against a throwaway PostgreSQL server.
 # Extra arguments go to vitest, e.g. `npm test -- services/kit`.
 set -euo pipefail
 
@@ -28,8 +29,14 @@ if ! diff -r -x package.json gen "$GEN_TMP/gen" >"$GEN_TMP/diff.txt"; then
   exit 1
 fi
 
-step "tsc -p ."
+step "tsc -p . (services), services/web (the app), services/web/e2e (its browser tests)"
 npx --no -- tsc -p .
+npx --no -- tsc -p services/web
+npx --no -- tsc -p services/web/e2e
+
+step "a browser for the web app's tests"
+CHROMIUM="$(bash scripts/ensure-chromium.sh)"
+export CHROMIUM
 
 step "vitest run (with a throwaway PostgreSQL)"
 status=0

@@ -1,0 +1,510 @@
+// The web app in a real browser (Debian's chromium, driven by playwright-core)
+// against the whole pool as `npm start` runs it, on PostgreSQL and the local
+// XMTP node, with Convos conversations served by the real Convos CLI. A
+// creator signs in with a key made in the browser, creates, publishes, edits
+// from two tabs, compares and rolls back; a user adds the agent to a
+// conversation and sees it join and answer; the creator's dashboard follows
+// an update to the live agent; the owner pins, unpins and clones it; a
+// browser wallet (EIP-1193) signs; and a keyboard alone gets around. Every
+// page is checked for labels, contrast and phone width, and photographed at
+// desktop and phone width into e2e/screenshots/.
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/convos/testing";
+import { createLogger, deriveInboxId } from "@convos-pool/kit";
+import { createTestDatabase } from "@convos-pool/kit/testing";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+import { startPool, type RunningPool } from "../../dev/src/pool.js";
+import { ensureWebBuild } from "../server/build.js";
+
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const SHOTS = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+let lock: PortLock | undefined;
+let dir: string;
+let pool: RunningPool | undefined;
+let browser: Browser | undefined;
+const clis: ConvosCli[] = [];
+const contexts: BrowserContext[] = [];
+
+const word = `kyoto${randomBytes(3).toString("hex")}`;
+const agentName = `Trip Planner ${word}`;
+let templateId = "";
+let creator: Page;
+let user: Page;
+let userInbox = "";
+let instanceId = "";
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (scripts/test.sh does as root) or set CHROMIUM`);
+  lock = await lockLocalXmtpPort({ timeoutMs: 180_000 });
+  dir = await mkdtemp(join(tmpdir(), "pool-web-e2e-"));
+  await mkdir(SHOTS, { recursive: true });
+  const webDir = await ensureWebBuild();
+  pool = await startPool({
+    dataDir: join(dir, "pool"),
+    port: 0,
+    xmtpPort: LOCAL_XMTP_PORT,
+    warmInstances: 2,
+    webDir,
+    templatesDatabaseUrl: await createTestDatabase("web_templates"),
+    claimsDatabaseUrl: await createTestDatabase("web_claims"),
+    gatewayDatabaseUrl: await createTestDatabase("web_gateway"),
+    lineageDatabaseUrl: await createTestDatabase("web_lineage"),
+    xmtpDatabaseUrl: await createTestDatabase("web_xmtp"),
+    log: createLogger("pool", { level: "silent" }),
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  creator = await newPage();
+  user = await newPage();
+}, 180_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  for (const c of clis) await c.stop();
+  await pool?.close();
+  await lock?.release();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+// A failed test leaves a photograph of every open page, to see what the person would have seen.
+afterEach(async ({ task }) => {
+  if (task.result?.state !== "fail") return;
+  const pages = contexts.flatMap((c) => c.pages());
+  for (const [i, page] of pages.entries()) {
+    await page.screenshot({ path: join(SHOTS, `failed-${task.name.slice(0, 40).replace(/\W+/g, "-")}-${i}.png`), fullPage: true }).catch(() => undefined);
+  }
+});
+
+/** A browser profile of its own (its own key in localStorage), at desktop width. */
+async function newPage(setup?: (c: BrowserContext) => Promise<void>): Promise<Page> {
+  const context = await browser!.newContext({ baseURL: pool!.gatewayUrl, viewport: DESKTOP });
+  context.setDefaultTimeout(20_000);
+  contexts.push(context);
+  await setup?.(context);
+  const page = await context.newPage();
+  // Dialogs are confirmations ("Delete …?"): the person says yes.
+  page.on("dialog", (d) => void d.accept());
+  return page;
+}
+
+/** A Convos conversation on the local node, created by the Convos CLI: its invite and its events. */
+async function conversation(name: string): Promise<{ cli: ConvosCli; ready: ReadyEvent }> {
+  const cli = await ConvosCli.start(["agent", "serve", "--name", name, "--profile-name", "Saul"], join(dir, `cli-${clis.length}`));
+  clis.push(cli);
+  const ready = await cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 60_000 });
+  return { cli, ready };
+}
+
+/** expect.poll with a timeout made for a pool at work (the default is one second). */
+const poll = <T>(read: () => Promise<T> | T, timeout = 15_000) => expect.poll(read, { timeout });
+const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name });
+/** The template's description (each tool has a "Description" too, further down). */
+const description = (page: Page) => page.getByLabel("Description").first();
+
+async function signInWithNewKey(page: Page): Promise<string> {
+  await page.goto("/signin");
+  await page.getByRole("button", { name: "Create a key and sign in" }).click();
+  await heading(page, "Signed in").waitFor();
+  return (await page.getByTestId("inbox-id").textContent())!;
+}
+
+/**
+ * The checks every page gets, then its photographs: inputs all labelled,
+ * text at WCAG AA contrast, and at phone width nothing wider than the screen.
+ */
+async function shoot(page: Page, name: string): Promise<void> {
+  await page.waitForLoadState("networkidle");
+  await poll(() => page.locator(".loading").count()).toBe(0);
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll("input, select, textarea")]
+      .filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute("aria-label"))
+      .map((e) => e.outerHTML.slice(0, 80)),
+  );
+  expect(unlabelled, `${name}: inputs without a label`).toEqual([]);
+  expect(await lowContrast(page), `${name}: text below 4.5:1 (3:1 when large)`).toEqual([]);
+  await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  try {
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${name}: wider than a phone by ${overflow} px`).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
+  } finally {
+    await page.setViewportSize(DESKTOP);
+  }
+}
+
+/** Elements with text of their own whose colour is below WCAG AA against the background behind them. */
+function lowContrast(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = (c: string) => {
+      const [r, g, b] = rgb(c).map((v) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const background = (el: Element | null): string => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = getComputedStyle(e).backgroundColor;
+        const [, , , a = 1] = rgb(c);
+        if (a > 0.9) return c;
+      }
+      return "rgb(255, 255, 255)";
+    };
+    const bad: string[] = [];
+    for (const el of document.querySelectorAll("body *")) {
+      const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim());
+      if (!own || !(el as HTMLElement).offsetParent || (el as HTMLButtonElement).disabled || el.closest(".skip")) continue;
+      const style = getComputedStyle(el);
+      const [fg, bg] = [luminance(style.color), luminance(background(el))];
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) bad.push(`${el.tagName.toLowerCase()} "${el.textContent!.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+    }
+    return bad;
+  });
+}
+
+/** The field's input and what it says is wrong, as a screen reader finds them (aria-invalid, aria-describedby). */
+async function fieldError(page: Page, label: string): Promise<string> {
+  const input = page.getByLabel(label).first();
+  await poll(() => input.getAttribute("aria-invalid")).toBe("true");
+  const ids = (await input.getAttribute("aria-describedby"))!.split(" ");
+  return (await page.locator(`[id="${ids[ids.length - 1]}"]`).textContent())!;
+}
+
+describe("the web app in a browser", () => {
+  it("a creator signs in with a key made in the browser, is told field by field what is wrong, creates, publishes and finds the template in the store", { timeout: 120_000 }, async () => {
+    await creator.goto("/");
+    await heading(creator, "Agent store").waitFor();
+    await creator.getByText("The store is empty").waitFor();
+    await shoot(creator, "store-empty");
+
+    // Studio first: it asks to sign in, and comes back after.
+    await creator.getByRole("link", { name: "Studio" }).click();
+    await creator.getByRole("link", { name: "Sign in", exact: true }).last().click();
+    await heading(creator, "Sign in").waitFor();
+    await shoot(creator, "sign-in");
+    await creator.getByRole("button", { name: "Create a key and sign in" }).click();
+    await heading(creator, "Studio").waitFor();
+    expect(creator.url()).toMatch(/\/studio$/);
+    await creator.getByText("You have no templates yet.").waitFor();
+    await shoot(creator, "studio-empty");
+
+    await creator.getByRole("link", { name: "New template" }).click();
+    await heading(creator, "New template").waitFor();
+    await creator.getByLabel("Agent name").fill(agentName);
+    await description(creator).fill(`Plans group trips to ${word}`);
+    await creator.getByLabel("Category").fill("Travel Plans");
+    await creator.getByLabel("Tags").fill("travel, japan");
+    await creator.getByLabel("Instructions").fill("You are a travel planning assistant.");
+    await creator.getByRole("button", { name: "Add a tool" }).click();
+    await creator.getByRole("button", { name: "Add a tool" }).click();
+    const tool1 = creator.getByRole("group", { name: "Tool 1" });
+    await tool1.getByLabel("Tool id").fill("sms");
+    await tool1.getByLabel("Provided by").selectOption("pool");
+    const tool2 = creator.getByRole("group", { name: "Tool 2" });
+    await tool2.getByLabel("Tool id").fill("personal-email");
+    await tool2.getByLabel("Prompt").fill("Your email address?");
+    await tool2.getByLabel("Required").check();
+
+    // A category the rules refuse: said by the field, nothing created.
+    await creator.getByRole("button", { name: "Sign and create" }).click();
+    expect(await fieldError(creator, "Category")).toMatch(/lower-case|pattern|must/i);
+    expect(creator.url()).toMatch(/\/studio\/new$/);
+    await shoot(creator, "editor-invalid");
+
+    await creator.getByLabel("Category").fill("travel");
+    await creator.getByRole("button", { name: "Sign and create" }).click();
+    await heading(creator, `Edit ${agentName}`).waitFor();
+    templateId = creator.url().split("/").pop()!;
+    expect(templateId).toMatch(/^tmpl_/);
+    await poll(() => creator.getByTestId("base-version").textContent()).toMatch(/^Version 1 · private/);
+    expect(await creator.getByLabel("Category").getAttribute("aria-invalid")).toBeNull();
+
+    // The JSON view shows the same content.
+    await creator.getByRole("button", { name: "JSON" }).click();
+    const json = JSON.parse(await creator.getByLabel("Content (JSON)").inputValue()) as { agent_name: string; tools: { id: string; provisioning: string }[] };
+    expect(json.agent_name).toBe(agentName);
+    expect(json.tools.map((t) => `${t.id}:${t.provisioning}`)).toEqual(["sms:pool", "personal-email:user"]);
+    await shoot(creator, "editor-json");
+    await creator.getByRole("button", { name: "Form" }).click();
+    await shoot(creator, "editor");
+
+    await creator.getByRole("button", { name: "Publish to the store" }).click();
+    await creator.getByText("Published: it is in the store.").waitFor();
+    await poll(() => creator.getByTestId("base-version").textContent()).toMatch(/^Version 2 · public/);
+
+    // Anyone finds it in the store: a stranger's browser, not signed in.
+    const stranger = await newPage();
+    await stranger.goto("/");
+    await stranger.getByLabel("Search").fill(word);
+    await stranger.getByRole("button", { name: "Search" }).click();
+    await stranger.getByRole("link", { name: agentName }).waitFor();
+    expect(new URL(stranger.url()).searchParams.get("q")).toBe(word);
+    await expect(stranger.getByRole("list", { name: "Templates" }).getByRole("listitem").count()).resolves.toBe(1);
+    await shoot(stranger, "store");
+    await stranger.getByLabel("Category").selectOption("food");
+    await stranger.getByText("No template matches this search.").waitFor();
+    await stranger.getByLabel("Category").selectOption("travel");
+    await stranger.getByRole("link", { name: agentName }).click();
+    await heading(stranger, agentName).waitFor();
+    const tools = stranger.locator("ul.tools > li");
+    await expect(tools.nth(0).textContent()).resolves.toMatch(/sms.*pool.*The pool gives the agent its own/);
+    await expect(tools.nth(1).textContent()).resolves.toMatch(/personal-email.*user.*required.*You provide it/);
+    await stranger.getByText("gpt-oss-20b (you may choose another)").waitFor();
+    await stranger.getByText("Sign in to see how to add this agent").waitFor();
+    await shoot(stranger, "template-signed-out");
+  });
+
+  it("an edit based on a stale version is shown as changed since it was opened, with the newer version beside it; history compares any two and rolls back", { timeout: 90_000 }, async () => {
+    const mine = creator;
+    await mine.goto(`/studio/${templateId}`);
+    await heading(mine, `Edit ${agentName}`).waitFor();
+    // The same creator in a second tab saves first.
+    const other = await mine.context().newPage();
+    await other.goto(`/studio/${templateId}`);
+    await description(other).fill("Edited in the other tab");
+    await other.getByRole("button", { name: "Sign and save a new version" }).click();
+    await other.getByText("Saved.").waitFor();
+    await poll(() => other.getByTestId("base-version").textContent()).toMatch(/^Version 3/);
+    await other.close();
+
+    await mine.getByLabel("Instructions").fill("You are a travel planning assistant. Always confirm dates.");
+    await mine.getByRole("button", { name: "Sign and save a new version" }).click();
+    const stale = mine.getByRole("alert").filter({ has: mine.getByRole("heading", { name: "Changed since you opened it" }) });
+    await stale.waitFor();
+    await expect(stale.textContent()).resolves.toContain("now at version 3");
+    const diff = await stale.locator(".diff").textContent();
+    expect(diff).toContain("Edited in the other tab");
+    expect(diff).toContain("Always confirm dates.");
+    await shoot(mine, "editor-stale");
+
+    await mine.getByRole("button", { name: "Keep mine, based on version 3" }).click();
+    await stale.waitFor({ state: "detached" });
+    await mine.getByRole("button", { name: "Sign and save a new version" }).click();
+    await mine.getByText("Saved.").waitFor();
+    await poll(() => mine.getByTestId("base-version").textContent()).toMatch(/^Version 4/);
+
+    await mine.getByRole("link", { name: "Versions" }).click();
+    await heading(mine, `Versions of ${agentName}`).waitFor();
+    await mine.getByLabel("From", { exact: true }).selectOption("3");
+    await mine.getByLabel("To", { exact: true }).selectOption("4");
+    const compared = await mine.locator(".diff").textContent();
+    expect(compared).toContain("Always confirm dates.");
+    expect(compared).toContain("Edited in the other tab");
+    await shoot(mine, "history");
+
+    await mine.getByRole("button", { name: "Roll back to version 2" }).click();
+    await mine.getByText("Rolled back: version 5 has the content of version 2.").waitFor();
+    await mine.locator("ol.versions").getByText("rollback to v2").waitFor();
+    await mine.goto(`/studio/${templateId}`);
+    await poll(() => mine.getByLabel("Instructions").inputValue()).toBe("You are a travel planning assistant.");
+    await expect(description(mine).inputValue()).resolves.toBe(`Plans group trips to ${word}`);
+  });
+
+  it("a user adds the agent to a Convos conversation, answering its user tool's prompt, and sees it join and answer", { timeout: 120_000 }, async () => {
+    const { cli, ready } = await conversation("Tokyo trip");
+    userInbox = await signInWithNewKey(user);
+    await user.goto(`/templates/${templateId}`);
+    await heading(user, agentName).waitFor();
+    await user.getByLabel("Your email address?").fill("saul@example.com");
+
+    // Not an invite: the server says so, by the field.
+    await user.getByLabel("Conversation invite").fill("not an invite");
+    await user.getByRole("button", { name: "Add the agent" }).click();
+    expect(await fieldError(user, "Conversation invite")).toMatch(/^could not be joined: not a Convos invite/);
+    await user.getByText("The field marked above says what to change.").waitFor();
+    await shoot(user, "template-invalid-invite");
+
+    await user.getByLabel("Conversation invite").fill(ready.inviteUrl);
+    const from = cli.events.length;
+    await user.getByRole("button", { name: "Add the agent" }).click();
+    await user.getByText(`${agentName} has joined the conversation.`).waitFor({ timeout: 60_000 });
+    const joined = await cli.waitFor<CliEvent & { inboxId: string }>("member_joined", (e) => e.event === "member_joined", { from, ms: 30_000 });
+    instanceId = (await user.locator(".progress code").first().textContent())!;
+    expect(instanceId).toMatch(/^inst_/);
+    await shoot(user, "template-joined");
+
+    // The agent answers in the conversation.
+    const sent = await cli.send("Hello, can you help us plan?");
+    const answer = await cli.messageFrom(joined.inboxId, sent, 30_000);
+    expect(answer.content.length).toBeGreaterThan(0);
+  });
+
+  it("the creator's dashboard lists the agent and follows an update as it reaches it", { timeout: 90_000 }, async () => {
+    await creator.goto(`/studio/${templateId}/dashboard`);
+    await heading(creator, `Dashboard: ${agentName}`).waitFor();
+    const rows = creator.getByTestId("instance-row");
+    await poll(() => rows.count()).toBe(1);
+    await expect(rows.first().textContent()).resolves.toContain(instanceId);
+    await expect(rows.first().textContent()).resolves.toContain(userInbox.slice(0, 6));
+    await poll(() => creator.getByTestId("rollout").textContent()).toBe("1 of 1 live agents run version 5");
+    await poll(() => creator.getByTestId("live-count").textContent()).toBe("1");
+    await shoot(creator, "dashboard");
+
+    // An update from another tab; this page is not reloaded.
+    const editor = await creator.context().newPage();
+    await editor.goto(`/studio/${templateId}`);
+    await editor.getByLabel("Instructions").fill("You are a travel planning assistant. Answer in one sentence.");
+    await editor.getByRole("button", { name: "Sign and save a new version" }).click();
+    await editor.getByText("Saved.").waitFor();
+    await editor.close();
+    await poll(() => creator.getByTestId("rollout").textContent(), 30_000).toBe("1 of 1 live agents run version 6");
+    await poll(() => rows.first().getByTestId("sync").textContent(), 30_000).toBe("applied v6");
+  });
+
+  it("the owner sees the agent in My agents, pins and unpins it, and clones it into another conversation", { timeout: 120_000 }, async () => {
+    await user.getByRole("link", { name: "My agents", exact: true }).click();
+    await heading(user, "My agents").waitFor();
+    await user.getByRole("link", { name: agentName }).waitFor();
+    await shoot(user, "my-agents");
+    await user.getByRole("link", { name: agentName }).click();
+    await heading(user, agentName).waitFor();
+    await poll(() => user.getByTestId("agent-state").textContent()).toBe("live");
+    await poll(() => user.getByTestId("agent-sync").textContent()).toBe("applied v6");
+
+    await user.getByRole("button", { name: "Pin to this version" }).click();
+    await poll(() => user.getByTestId("agent-sync").textContent()).toBe("pinned at v6");
+    await user.getByRole("button", { name: "Unpin: follow updates" }).click();
+    await poll(() => user.getByTestId("agent-sync").textContent()).toBe("applied v6");
+    await shoot(user, "agent");
+
+    const second = await conversation("Osaka trip");
+    await user.getByLabel("Conversation invite").fill(second.ready.inviteUrl);
+    await user.getByLabel("What to pass on").fill("General travel knowledge but not the Tokyo details");
+    await user.getByLabel(/^credentials/).uncheck();
+    const from = second.cli.events.length;
+    await user.getByRole("button", { name: "Sign and clone" }).click();
+    const cloned = user.getByRole("status").filter({ has: user.getByRole("heading", { name: "Cloned" }) });
+    await cloned.waitFor({ timeout: 60_000 });
+    await second.cli.waitFor("member_joined", (e) => e.event === "member_joined", { from, ms: 30_000 });
+    const childId = (await cloned.getByRole("link").textContent())!;
+    expect(childId).toMatch(/^inst_/);
+    expect(childId).not.toBe(instanceId);
+
+    // The child's page names its parent; the parent's lineage lists the child.
+    await cloned.getByRole("link").click();
+    await heading(user, agentName).waitFor();
+    await user.getByText(instanceId).first().waitFor();
+    await shoot(user, "agent-clone");
+    await creator.goto(`/studio/${templateId}/dashboard`);
+    await poll(() => creator.getByTestId("clone-count").textContent(), 30_000).toBe("1");
+    await poll(() => creator.getByTestId("instance-row").count()).toBe(2);
+    await expect(creator.locator(".tree li li").textContent()).resolves.toContain(childId);
+    await shoot(creator, "dashboard-lineage");
+  });
+
+  it("a browser's own wallet (EIP-1193) signs in and signs a new template; the page never holds its key", { timeout: 60_000 }, async () => {
+    const account = privateKeyToAccount(generatePrivateKey());
+    const page = await newPage(async (context) => {
+      // The wallet lives outside the page, as an extension's does: the page sees only requests and signatures.
+      await context.exposeFunction("walletSignTypedData", (json: string) => signTypedDataJson(account, json));
+      await context.addInitScript((address: string) => {
+        const w = window as unknown as { ethereum: unknown; walletSignTypedData(json: string): Promise<string> };
+        w.ethereum = {
+          async request({ method, params }: { method: string; params?: unknown[] }) {
+            if (method === "eth_requestAccounts" || method === "eth_accounts") return [address];
+            if (method === "eth_chainId") return "0x1";
+            if (method === "eth_signTypedData_v4") return w.walletSignTypedData(params![1] as string);
+            throw Object.assign(new Error(`unsupported ${method}`), { code: 4200 });
+          },
+          on() {},
+          removeListener() {},
+        };
+      }, account.address);
+    });
+    await page.goto("/signin");
+    await page.getByRole("button", { name: "Connect the wallet and sign in" }).click();
+    await heading(page, "Signed in").waitFor();
+    await expect(page.getByTestId("inbox-id").textContent()).resolves.toBe(deriveInboxId(account.address));
+    await page.getByText("this browser's wallet").waitFor();
+    await shoot(page, "signed-in-wallet");
+
+    await page.goto("/studio/new");
+    await page.getByLabel("Agent name").fill(`Wallet ${word}`);
+    await page.getByLabel("Instructions").fill("Say hello.");
+    await page.getByRole("button", { name: "Sign and create" }).click();
+    await heading(page, `Edit Wallet ${word}`).waitFor();
+    expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(account.address.slice(2).toLowerCase());
+  });
+
+  it("a keyboard alone gets around: skip link, sign-in, search, a template's page; focus is visible and lands on each page's heading", { timeout: 60_000 }, async () => {
+    const page = await newPage();
+    await page.goto("/");
+    await heading(page, "Agent store").waitFor();
+    await page.keyboard.press("Tab");
+    expect(await focused(page)).toMatchObject({ text: "Skip to content" });
+
+    await tabTo(page, "Sign in");
+    expect((await focused(page)).outline).not.toBe("none");
+    await page.keyboard.press("Enter");
+    await heading(page, "Sign in").waitFor();
+    expect(await focused(page)).toMatchObject({ tag: "H1", text: "Sign in" });
+    await tabTo(page, "Create a key and sign in");
+    await page.keyboard.press("Enter");
+    await heading(page, "Signed in").waitFor();
+
+    await tabTo(page, "Store");
+    await page.keyboard.press("Enter");
+    await heading(page, "Agent store").waitFor();
+    await tabTo(page, "Search", "INPUT");
+    await page.keyboard.type(word);
+    await page.keyboard.press("Enter");
+    await page.getByRole("link", { name: agentName }).waitFor();
+    await tabTo(page, agentName);
+    await page.keyboard.press("Enter");
+    await heading(page, agentName).waitFor();
+    expect(await focused(page)).toMatchObject({ tag: "H1", text: agentName });
+    await tabTo(page, "Conversation invite", "INPUT");
+  });
+});
+
+/** What has the keyboard focus: its tag, its text or label, and its outline. */
+function focused(page: Page): Promise<{ tag: string; text: string; outline: string }> {
+  return page.evaluate(() => {
+    const e = document.activeElement as HTMLElement;
+    const label = (e as HTMLInputElement).labels?.[0]?.textContent ?? "";
+    return { tag: e.tagName, text: (label || e.textContent || "").replace(/\s*\*$/, "").trim(), outline: getComputedStyle(e).outlineStyle };
+  });
+}
+
+/** Presses Tab until the focus is on what is named (up to 60 times). */
+async function tabTo(page: Page, name: string, tag?: string): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press("Tab");
+    const f = await focused(page);
+    if (f.text === name && (!tag || f.tag === tag)) return;
+  }
+  throw new Error(`Tab never reached "${name}"`);
+}
+
+/** eth_signTypedData_v4 as a wallet does it: the JSON's integers back to numbers, then the key signs. */
+function signTypedDataJson(account: ReturnType<typeof privateKeyToAccount>, json: string): Promise<string> {
+  const typed = JSON.parse(json) as {
+    domain: Record<string, unknown>;
+    types: Record<string, { name: string; type: string }[]>;
+    primaryType: string;
+    message: Record<string, unknown>;
+  };
+  const { EIP712Domain: _, ...types } = typed.types;
+  const message = { ...typed.message };
+  for (const f of types[typed.primaryType] ?? []) if (/^u?int/.test(f.type)) message[f.name] = BigInt(message[f.name] as string);
+  return account.signTypedData({ domain: typed.domain, types, primaryType: typed.primaryType, message } as Parameters<typeof account.signTypedData>[0]);
+}
