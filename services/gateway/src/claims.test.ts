@@ -488,8 +488,12 @@ describe("REST", () => {
 
     const all = await rest("GET", path, { token });
     expect(all.status, JSON.stringify(all.json)).toBe(200);
-    expect(Object.keys(all.json)).toEqual(["instances", "totalCount", "nextCursor"]);
+    expect(Object.keys(all.json)).toEqual(["instances", "totalCount", "nextCursor", "rollout"]);
     expect(all.json.totalCount).toBe(3);
+    // Where the live agents stand with the newest release, counted over all of them.
+    const r = all.json.rollout;
+    expect(r.liveCount).toBe(3);
+    expect(r.currentCount + r.pendingCount + r.failedCount + r.pinnedCount).toBe(3);
     expect(all.json.nextCursor).toBeNull();
     expect(all.json.instances.map((i: any) => i.id)).toEqual([...ids].reverse());
     expect(all.json.instances[0]).toMatchObject({
@@ -525,7 +529,7 @@ describe("REST", () => {
     expect(hidden.status).toBe(404);
     expect(hidden.json.error).toMatchObject({ type: "not_found", code: "not_found" });
     const ownPrivate = await rest("GET", `/api/pool/templates/${privateId}/instances`, { token });
-    expect(ownPrivate.json).toEqual({ instances: [], totalCount: 0, nextCursor: null });
+    expect(ownPrivate.json).toMatchObject({ instances: [], totalCount: 0, nextCursor: null, rollout: { liveCount: 0 } });
 
     // Bad queries name the parameter.
     for (const [query, field] of [

@@ -13,6 +13,7 @@
 //   POOL_LIMITS          limits per client address and sign-ins per inbox (docs/limits.md)
 //   POOL_TRUSTED_PROXIES addresses of proxies in front of the gateway (their X-Forwarded-For names the client)
 //   XMTP_API_URL         the XMTP network: sign-ins are checked against it (without it: inbox derivation only, with a warning)
+//   WEB_DIR              the built web app (services/web/dist) to serve at /; absent: the API only
 import { createLogger, installShutdownHandlers, limitsFromEnv, serviceCredentialsFromEnv } from "@convos-pool/kit";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { parseTrustedProxies } from "./limits.js";
@@ -41,6 +42,7 @@ const gateway = await startGateway({
   corsOrigins: !origins || origins === "*" ? "*" : origins.split(",").map((o) => o.trim()).filter(Boolean),
   limits,
   trustedProxies,
+  webDir: process.env.WEB_DIR || undefined,
   // Sign-ins are checked against the XMTP network (XMTP_API_URL), as every other signature.
   resolver: await inboxResolverFromEnv(log),
   log,

@@ -461,7 +461,7 @@ const TEMPLATE_INSTANCES_FIELDS: Record<string, string> = { live_only: "live", p
 
 /**
  * A template's instances with their count, for its creator's session (seed
- * 000's C7 dashboard data): `{instances, totalCount, nextCursor}`, camelCase
+ * 000's C7 dashboard data): `{instances, totalCount, nextCursor, rollout}`, camelCase
  * as the other claims paths.
  */
 const listTemplateInstances: Handler = async (r, deps) => {
@@ -479,6 +479,14 @@ const listTemplateInstances: Handler = async (r, deps) => {
         instances: res.instances.map(instanceToJson),
         totalCount: Number(res.totalCount),
         nextCursor: nextCursor(res.nextPageToken),
+        rollout: {
+          releaseVersion: Number(res.rollout?.releaseVersion ?? 0n),
+          liveCount: Number(res.rollout?.liveCount ?? 0n),
+          currentCount: Number(res.rollout?.currentCount ?? 0n),
+          pendingCount: Number(res.rollout?.pendingCount ?? 0n),
+          failedCount: Number(res.rollout?.failedCount ?? 0n),
+          pinnedCount: Number(res.rollout?.pinnedCount ?? 0n),
+        },
       },
     };
   } catch (err) {
