@@ -64,6 +64,11 @@ describe("Convos invites", () => {
       expect(code(err)).toBe("InvalidArgument");
       expect((err as ConnectError).message).toContain("conversation_invite");
     }
+    // Bytes that decode as no invite: said in words, not in the decoder's.
+    const noise = await parseInvite(Buffer.from("not an invite at all, but base64url").toString("base64url")).catch((e: unknown) => e);
+    expect((noise as ConnectError).rawMessage).toBe("conversation_invite: not a Convos invite link or slug (its contents are not an invite)");
+    const spaced = await parseInvite("not an invite").catch((e: unknown) => e);
+    expect((spaced as ConnectError).rawMessage).toBe("conversation_invite: not a Convos invite link or slug (not base64url)");
   });
 
   it("refuses an invite signed by someone else, or expired", async () => {

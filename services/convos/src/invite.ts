@@ -39,23 +39,26 @@ const COMPRESSED = 0x1f;
 const MAX_INVITE_BYTES = 64 * 1024;
 
 /** The slug of an invite link, or the input itself when it is a slug. */
+/** What is wrong with an invite, in words for the person who pasted it. */
+class InviteFormatError extends Error {}
+
 export function inviteSlug(input: string): string {
   const text = input.trim();
   if (/^https?:\/\//i.test(text)) {
     const slug = new URL(text).searchParams.get("i");
-    if (!slug) throw new Error('an invite link carries its slug in the "i" parameter');
+    if (!slug) throw new InviteFormatError('an invite link carries its slug in the "i" parameter');
     return slug.replace(/\*/g, "");
   }
   return text.replace(/\*/g, "");
 }
 
 function unpack(slug: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(slug)) throw new Error("not base64url");
+  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(slug)) throw new InviteFormatError("not base64url");
   const bytes = Buffer.from(slug, "base64url");
   if (bytes[0] !== COMPRESSED) return bytes;
-  if (bytes.length < 5) throw new Error("truncated");
+  if (bytes.length < 5) throw new InviteFormatError("truncated");
   const size = bytes.readUInt32BE(1);
-  if (size > MAX_INVITE_BYTES) throw new Error("too large");
+  if (size > MAX_INVITE_BYTES) throw new InviteFormatError("too large");
   return inflateSync(bytes.subarray(5), { maxOutputLength: MAX_INVITE_BYTES });
 }
 
@@ -72,15 +75,17 @@ export async function parseInvite(input: string, field = "conversation_invite"):
   try {
     slug = inviteSlug(input);
     const signed = fromBinary(SignedInviteSchema, unpack(slug));
-    if (signed.signature.length !== 65) throw new Error("signature is not 65 bytes");
+    if (signed.signature.length !== 65) throw new InviteFormatError("signature is not 65 bytes");
     payload = fromBinary(InvitePayloadSchema, signed.payload);
     if (payload.creatorInboxId.length !== 32 || payload.conversationToken.length === 0 || !payload.tag) {
-      throw new Error("payload lacks its creator, token or tag");
+      throw new InviteFormatError("payload lacks its creator, token or tag");
     }
     const hash = toHex(createHash("sha256").update(signed.payload).digest());
     signer = await recoverAddress({ hash, signature: toHex(signed.signature) });
   } catch (err) {
-    throw invalidArgument(field, `not a Convos invite link or slug (${err instanceof Error ? err.message : String(err)})`);
+    // Our own reasons are said as they are; a decoder's ("illegal tag: field no 192675") means the bytes are not an invite.
+    const reason = err instanceof InviteFormatError ? err.message : "its contents are not an invite";
+    throw invalidArgument(field, `not a Convos invite link or slug (${reason})`);
   }
   return {
     slug,
