@@ -330,7 +330,7 @@ describe("the web app in a browser", () => {
     await user.getByLabel("Conversation invite").fill("not an invite");
     await user.getByRole("button", { name: "Add the agent" }).click();
     expect(await fieldError(user, "Conversation invite")).toMatch(/^could not be joined: not a Convos invite/);
-    await user.getByText("The field marked above says what to change.").waitFor();
+    await user.getByText("The marked field says what to change.").waitFor();
     await shoot(user, "template-invalid-invite");
 
     await user.getByLabel("Conversation invite").fill(ready.inviteUrl);
@@ -409,6 +409,62 @@ describe("the web app in a browser", () => {
     await poll(() => creator.getByTestId("instance-row").count()).toBe(2);
     await expect(creator.locator(".tree li li").textContent()).resolves.toContain(childId);
     await shoot(creator, "dashboard-lineage");
+  });
+
+  it("bad input in every form is refused by the field it names, in the server's words, and changes nothing", { timeout: 120_000 }, async () => {
+    // Sign-in: a key file that is not one.
+    const someone = await newPage();
+    await someone.goto("/signin");
+    await someone.getByLabel("…or its contents").fill('{"private_key": "0x1234"}');
+    await someone.getByRole("button", { name: "Import and sign in" }).click();
+    expect(await fieldError(someone, "…or its contents")).toContain('it needs "private_key", 0x and 64 hex digits');
+    await heading(someone, "Sign in").waitFor();
+    await shoot(someone, "sign-in-invalid");
+
+    // The Studio's JSON view: not JSON, then content the rules refuse.
+    await creator.goto(`/studio/${templateId}`);
+    await heading(creator, `Edit ${agentName}`).waitFor();
+    const before = await creator.getByTestId("base-version").textContent();
+    await creator.getByRole("button", { name: "JSON" }).click();
+    await creator.getByLabel("Content (JSON)").fill('{"agent_name": "Trip",');
+    await creator.getByRole("button", { name: "Sign and save a new version" }).click();
+    expect(await fieldError(creator, "Content (JSON)")).toMatch(/^The JSON is not valid/);
+    await creator.getByLabel("Content (JSON)").fill(JSON.stringify({ agent_name: "", instructions: "Plan." }));
+    await creator.getByRole("button", { name: "Sign and save a new version" }).click();
+    await creator.getByRole("alert").filter({ hasText: "content.agent_name" }).waitFor();
+    expect(await creator.getByTestId("base-version").textContent()).toBe(before);
+
+    // Adding the agent: a model that is not a model name.
+    await user.goto(`/templates/${templateId}`);
+    await user.getByLabel("Conversation invite").fill("https://dev.convos.org/v2?i=unused");
+    await user.getByLabel("Your email address?").fill("saul@example.com");
+    await user.getByLabel("Model").fill("no such model!");
+    await user.getByRole("button", { name: "Add the agent" }).click();
+    expect(await fieldError(user, "Model")).toMatch(/^must be a model name/);
+
+    // The owner's agent page: a clone into no conversation, a transfer to no inbox.
+    await user.goto(`/agents/${instanceId}`);
+    await heading(user, agentName).waitFor();
+    await user.getByLabel("Conversation invite").fill("nope");
+    await user.getByRole("button", { name: "Sign and clone" }).click();
+    expect(await fieldError(user, "Conversation invite")).toMatch(/^could not be joined/);
+    await user.getByLabel("New owner's inbox id").fill("not-an-inbox");
+    await user.getByRole("button", { name: "Offer the agent" }).click();
+    expect(await fieldError(user, "New owner's inbox id")).toMatch(/inbox/);
+    await shoot(user, "agent-invalid");
+    await user.reload();
+    await poll(() => user.getByTestId("agent-state").textContent()).toBe("live");
+    await expect(user.getByText("Offered to").count()).resolves.toBe(0);
+
+    // My agents: an agent id that is not one.
+    await user.goto("/agents");
+    await user.getByLabel("Agent id").fill("inst_nope");
+    await user.getByRole("button", { name: "Open" }).click();
+    await user.getByRole("alert").filter({ hasText: "instance_id" }).waitFor();
+    await shoot(user, "agent-not-found");
+    // Nothing was claimed by any of it: the owner still has the two agents of the clone test.
+    await user.goto("/agents");
+    await poll(() => user.getByRole("list", { name: "Your agents" }).getByRole("listitem").count()).toBe(2);
   });
 
   it("a browser's own wallet (EIP-1193) signs in and signs a new template; the page never holds its key", { timeout: 60_000 }, async () => {

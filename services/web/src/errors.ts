@@ -18,7 +18,18 @@ const CODE_HINTS: Partial<Record<Code, string>> = {
   [Code.ResourceExhausted]: "Too many at once; wait a moment and try again.",
 };
 
+/** A mistake the app finds itself, in what one field holds (a key file, the JSON view). */
+export class FieldError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export function shownError(err: unknown): ShownError {
+  if (err instanceof FieldError) return { message: err.message, fields: { [err.field]: err.message }, code: undefined };
   if (!(err instanceof ConnectError)) {
     const message = err instanceof Error ? err.message : String(err);
     // A wallet that refused to sign says so in its own words.

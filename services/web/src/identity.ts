@@ -3,6 +3,7 @@
 // the same JSON) or an injected wallet (EIP-1193, window.ethereum). Every
 // signature is made here; the key never leaves the page.
 import { deriveInboxId, type TypedDataSigner } from "@convos-pool/kit/browser";
+import { FieldError } from "./errors";
 import { createWalletClient, custom, type EIP1193Provider, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
@@ -24,7 +25,12 @@ export interface KeyFile {
 const KEY_ITEM = "convos-pool/key";
 const PRIVATE_KEY = /^0x[0-9a-fA-F]{64}$/;
 
-export class KeyFileError extends Error {}
+/** What is wrong with a key file: said by the key field of the sign-in page. */
+export class KeyFileError extends FieldError {
+  constructor(message: string) {
+    super("key", message);
+  }
+}
 
 function localWallet(file: KeyFile): Wallet {
   const account = privateKeyToAccount(file.private_key);
@@ -95,9 +101,9 @@ export function injectedProvider(): EIP1193Provider | undefined {
 /** Asks the browser's wallet for an account; it signs with eth_signTypedData_v4. */
 export async function connectInjected(): Promise<Wallet> {
   const provider = injectedProvider();
-  if (!provider) throw new KeyFileError("this browser has no wallet (window.ethereum)");
+  if (!provider) throw new Error("this browser has no wallet (window.ethereum)");
   const [address] = (await provider.request({ method: "eth_requestAccounts" })) as Hex[];
-  if (!address) throw new KeyFileError("the wallet gave no account");
+  if (!address) throw new Error("the wallet gave no account");
   return injectedWallet(provider, address);
 }
 

@@ -106,7 +106,7 @@ export function ErrorBox({ error, fieldsShown = [] }: { error: ShownError | unde
   const byFields = Object.keys(error.fields).length > 0 && others.length === 0;
   return (
     <div className="error-box" role="alert">
-      <p>{byFields ? (Object.keys(error.fields).length === 1 ? "The field marked above says what to change." : "The fields marked above say what to change.") : error.message}</p>
+      <p>{byFields ? (Object.keys(error.fields).length === 1 ? "The marked field says what to change." : "The marked fields say what to change.") : error.message}</p>
       {others.length > 0 && (
         <ul>
           {others.map(([f, d]) => (

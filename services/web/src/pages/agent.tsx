@@ -49,9 +49,12 @@ function useAction() {
   const [error, setError] = useState<ShownError>();
   const [done, setDone] = useState<string>();
   const [busy, setBusy] = useState<string>();
+  // Which action failed: its error is shown where that action is.
+  const [failed, setFailed] = useState<string>();
   async function run(what: string, message: string, action: () => Promise<void>) {
     setBusy(what);
     setError(undefined);
+    setFailed(undefined);
     setDone(undefined);
     try {
       await action();
@@ -59,11 +62,14 @@ function useAction() {
       await queryClient.invalidateQueries();
     } catch (err) {
       setError(shownError(err));
+      setFailed(what);
     } finally {
       setBusy(undefined);
     }
   }
-  return { error, done, busy, run };
+  const errorOf = (what: string) => (failed === what ? error : undefined);
+  const errorOfOthers = (what: string) => (failed !== what ? error : undefined);
+  return { error, done, busy, run, errorOf, errorOfOthers };
 }
 
 function OwnedAgent({ agent: i }: { agent: Instance }) {
@@ -123,7 +129,7 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
         <dt>Claimed</dt>
         <dd>{when(i.claimedAt)}</dd>
       </dl>
-      <ErrorBox error={act.error} fieldsShown={["new_owner_id"]} />
+      <ErrorBox error={act.errorOfOthers("transfer")} />
       {act.done && <Notice>{act.done}</Notice>}
       {live && (
         <div className="actions">
@@ -169,7 +175,8 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
           }}
         >
           <h2>Transfer</h2>
-          <TextField label="New owner's inbox id" name="new_owner_id" error={act.error} required value={newOwner} onChange={(e) => setNewOwner(e.target.value)} autoComplete="off" />
+          <TextField label="New owner's inbox id" name="new_owner_id" error={act.errorOf("transfer")} required value={newOwner} onChange={(e) => setNewOwner(e.target.value)} autoComplete="off" />
+          <ErrorBox error={act.errorOf("transfer")} fieldsShown={["new_owner_id"]} />
           <button type="submit" disabled={!!act.busy}>
             Offer the agent
           </button>

@@ -12,18 +12,22 @@ export function SignInPage() {
   const session = useSession();
   const next = useLocation().searchParams.get("next");
   const [error, setError] = useState<ShownError>();
+  // Which way of signing in failed: its error is shown where it is.
+  const [failed, setFailed] = useState<string>();
   const [busy, setBusy] = useState<string>();
   const [keyText, setKeyText] = useState("");
 
   async function run(what: string, action: () => Promise<void>) {
     setBusy(what);
     setError(undefined);
+    setFailed(undefined);
     try {
       await action();
       // Only a path of this app: never an address elsewhere.
       if (next && next.startsWith("/") && !next.startsWith("//")) navigate(next);
     } catch (err) {
       setError(shownError(err));
+      setFailed(what);
     } finally {
       setBusy(undefined);
     }
@@ -83,7 +87,7 @@ export function SignInPage() {
   return (
     <Page title="Sign in">
       <p>You sign in with the wallet of your XMTP identity. Its key stays in this browser: everything you change is signed here.</p>
-      <ErrorBox error={error} />
+      <ErrorBox error={failed === "import" ? undefined : error} />
       {stored && (
         <section className="card">
           <h2>The key kept in this browser</h2>
@@ -114,7 +118,8 @@ export function SignInPage() {
             <label htmlFor="key-file">Key file (.data/cli/key.json)</label>
             <input id="key-file" type="file" accept=".json,application/json" onChange={(e) => void readFile(e)} />
           </div>
-          <TextArea label="…or its contents" name="key" rows={4} value={keyText} onChange={(e) => setKeyText(e.target.value)} spellCheck={false} autoComplete="off" />
+          <TextArea label="…or its contents" name="key" error={failed === "import" ? error : undefined} rows={4} value={keyText} onChange={(e) => setKeyText(e.target.value)} spellCheck={false} autoComplete="off" />
+          <ErrorBox error={failed === "import" ? error : undefined} fieldsShown={["key"]} />
           <button type="submit" disabled={!!busy || !keyText.trim()}>
             {busy === "import" ? "Signing in…" : "Import and sign in"}
           </button>

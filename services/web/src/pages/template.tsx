@@ -6,6 +6,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { shownError, type ShownError } from "../errors";
 import { provisioningName, short, statusName, visibilityName, when } from "../format";
@@ -99,7 +100,9 @@ function AddToConversation({ template }: { template: Template }) {
   const [config, setConfig] = useState<Record<string, string>>({});
   const [model, setModel] = useState("");
   const [error, setError] = useState<ShownError>();
-  const claim = useMutation(ClaimService.method.claim);
+  const queryClient = useQueryClient();
+  // A claim changes the template's usage and the owner's agents: shown fresh afterwards.
+  const claim = useMutation(ClaimService.method.claim, { onSuccess: () => void queryClient.invalidateQueries() });
   const joined = claim.data;
 
   const agent = useQuery(ClaimService.method.getInstance, { instanceId: joined?.instanceId ?? "" }, { enabled: Boolean(joined) });
