@@ -17,9 +17,12 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/convos/testing";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createLogger, deriveInboxId } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
 import { startPool, type RunningPool } from "../../dev/src/pool.js";
 import { ensureWebBuild } from "../server/build.js";
@@ -499,6 +502,47 @@ describe("the web app in a browser", () => {
     await page.getByRole("button", { name: "Sign and create" }).click();
     await heading(page, `Edit Wallet ${word}`).waitFor();
     expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(account.address.slice(2).toLowerCase());
+
+    // Archive, then delete (a confirmation, accepted): each signed by the wallet.
+    await page.getByRole("button", { name: "Archive" }).click();
+    await page.getByText("Archived: no new agents; the live ones keep running.").waitFor();
+    await poll(() => page.getByTestId("base-version").textContent()).toMatch(/^Version 2 · private · archived/);
+    await page.getByRole("button", { name: "Delete" }).click();
+    await heading(page, "Studio").waitFor();
+    await page.getByText("You have no templates yet.").waitFor();
+  });
+
+  it("the store pages through many templates, narrows them by category and orders them as asked", { timeout: 60_000 }, async () => {
+    // Fourteen public templates of another creator, made through the gateway as any client would.
+    const tag = `paged${randomBytes(3).toString("hex")}`;
+    const gateway = createClient(TemplateService, createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }));
+    const maker = newIdentity();
+    const names: string[] = [];
+    for (let i = 0; i < 14; i++) {
+      names.push(`Helper ${tag} ${String(i).padStart(2, "0")}`);
+      await signedTemplate(gateway, maker, sampleContent({ agent_name: names[i]!, description: `A ${tag} helper`, category: i % 2 ? "food" : "fitness", tags: [tag] }));
+    }
+    const page = await newPage();
+    await page.goto(`/?q=${tag}&sort=newest`);
+    const cards = page.getByRole("list", { name: "Templates" }).getByRole("heading", { level: 2 });
+    await poll(() => cards.count()).toBe(12);
+    const first = await cards.allTextContents();
+    expect(first[0]).toBe(names[13]);
+    await shoot(page, "store-pages");
+    await page.getByRole("button", { name: "Next page" }).click();
+    await page.getByText("Page 2").waitFor();
+    await poll(() => cards.count()).toBe(2);
+    const second = await cards.allTextContents();
+    expect([...first, ...second].sort()).toEqual([...names].sort());
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await poll(() => cards.allTextContents()).toEqual(first);
+
+    await page.getByLabel("Category").selectOption("food");
+    await poll(() => cards.allTextContents().then((t) => t.sort())).toEqual(names.filter((_, i) => i % 2).sort());
+    expect(new URL(page.url()).searchParams.get("category")).toBe("food");
+    await expect(page.getByRole("button", { name: "Next page" }).count()).resolves.toBe(0);
+    await page.getByLabel("Sort by").selectOption("relevance");
+    await poll(() => cards.count()).toBe(7);
   });
 
   it("a keyboard alone gets around: skip link, sign-in, search, a template's page; focus is visible and lands on each page's heading", { timeout: 60_000 }, async () => {

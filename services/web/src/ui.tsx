@@ -1,6 +1,6 @@
 // The app's small building blocks: a page with its heading, form fields that
 // show their own error, and the loading, empty and error states.
-import { useEffect, useId, useRef, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
+import { useEffect, useId, useRef, useState, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
 import type { ShownError } from "./errors";
 import { Link, movedWithinApp, useLocation } from "./router";
 
@@ -147,5 +147,36 @@ export function SignInFirst({ what }: { what: string }) {
     <p className="notice">
       <Link to={`/signin?next=${encodeURIComponent(pathname + search)}`}>Sign in</Link> to see {what}.
     </p>
+  );
+}
+
+/** Keyset pages: the tokens of the pages before this one, so that Previous goes back without the server counting. */
+export function usePages() {
+  const [tokens, setTokens] = useState<string[]>([""]);
+  return {
+    token: tokens[tokens.length - 1] ?? "",
+    number: tokens.length,
+    next: (token: string) => setTokens([...tokens, token]),
+    previous: () => setTokens(tokens.slice(0, -1)),
+    reset: () => setTokens([""]),
+  };
+}
+
+/** Previous and Next over keyset pages; shown only when there is more than one page. */
+export function Pager({ pages, nextToken, of, label = "Pages" }: { pages: ReturnType<typeof usePages>; nextToken: string | undefined; of?: number; label?: string }) {
+  if (pages.number < 2 && !nextToken) return null;
+  return (
+    <nav className="pager" aria-label={label}>
+      <button type="button" disabled={pages.number < 2} onClick={pages.previous}>
+        Previous page
+      </button>
+      <span>
+        Page {pages.number}
+        {of ? ` of ${of}` : ""}
+      </span>
+      <button type="button" disabled={!nextToken} onClick={() => nextToken && pages.next(nextToken)}>
+        Next page
+      </button>
+    </nav>
   );
 }

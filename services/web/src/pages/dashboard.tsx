@@ -7,12 +7,11 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { useState } from "react";
 import { shownError } from "../errors";
 import { short, stateName, syncName, when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
-import { Empty, ErrorBox, Loading, Page, SignInFirst } from "../ui";
+import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, usePages } from "../ui";
 
 const LIVE_REFRESH_MS = 2_000;
 const PAGE_SIZE = 100;
@@ -20,10 +19,10 @@ const PAGE_SIZE = 100;
 export function DashboardPage({ id }: { id: string }) {
   const { signedIn } = useSession();
   const live = { enabled: signedIn, refetchInterval: LIVE_REFRESH_MS };
-  // Tokens of the pages before this one; the counts and the rollout are over all agents, whatever the page.
-  const [pages, setPages] = useState<string[]>([""]);
+  // The counts and the rollout are over all agents, whatever the page.
+  const pages = usePages();
   const template = useQuery(TemplateService.method.getTemplate, { templateId: id }, live);
-  const instances = useQuery(ClaimService.method.listTemplateInstances, { templateId: id, pageSize: PAGE_SIZE, pageToken: pages[pages.length - 1] ?? "" }, live);
+  const instances = useQuery(ClaimService.method.listTemplateInstances, { templateId: id, pageSize: PAGE_SIZE, pageToken: pages.token }, live);
   const counts = useQuery(LineageService.method.getTemplateDashboard, { templateId: id }, live);
 
   if (!signedIn) {
@@ -129,21 +128,9 @@ export function DashboardPage({ id }: { id: string }) {
           </table>
         </div>
       )}
-      {(pages.length > 1 || instances.data.nextPageToken) && (
-        <nav className="pager" aria-label="Pages of agents">
-          <button type="button" disabled={pages.length < 2} onClick={() => setPages(pages.slice(0, -1))}>
-            Previous page
-          </button>
-          <span>
-            Page {pages.length} of {Math.max(1, Math.ceil(Number(instances.data.totalCount) / PAGE_SIZE))}
-          </span>
-          <button type="button" disabled={!instances.data.nextPageToken} onClick={() => setPages([...pages, instances.data.nextPageToken])}>
-            Next page
-          </button>
-        </nav>
-      )}
+      <Pager pages={pages} nextToken={instances.data.nextPageToken} of={Math.ceil(Number(instances.data.totalCount) / PAGE_SIZE)} label="Pages of agents" />
       <h2>Lineage</h2>
-      {pages.length > 1 || instances.data.nextPageToken ? <p className="hint">Of the agents on this page.</p> : null}
+      {pages.number > 1 || instances.data.nextPageToken ? <p className="hint">Of the agents on this page.</p> : null}
       <LineageTree instances={all} />
     </Page>
   );

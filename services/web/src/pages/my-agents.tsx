@@ -8,13 +8,13 @@ import { shownError } from "../errors";
 import { short, stateName, syncName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
-import { Empty, ErrorBox, Loading, Page, SignInFirst, TextField } from "../ui";
+import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, TextField, usePages } from "../ui";
 
 export function MyAgentsPage() {
   const { signedIn, inboxId } = useSession();
-  const [pages, setPages] = useState<string[]>([""]);
+  const pages = usePages();
   const [offered, setOffered] = useState("");
-  const list = useQuery(ClaimService.method.listOwnerAgents, { ownerId: inboxId ?? "", pageSize: 50, pageToken: pages[pages.length - 1] ?? "" }, { enabled: signedIn, refetchInterval: 5_000 });
+  const list = useQuery(ClaimService.method.listOwnerAgents, { ownerId: inboxId ?? "", pageSize: 50, pageToken: pages.token }, { enabled: signedIn, refetchInterval: 5_000 });
   if (!signedIn) {
     return (
       <Page title="My agents">
@@ -50,14 +50,7 @@ export function MyAgentsPage() {
           ))}
         </ul>
       )}
-      <nav className="pager" aria-label="Pages">
-        <button type="button" disabled={pages.length < 2} onClick={() => setPages(pages.slice(0, -1))}>
-          Previous page
-        </button>
-        <button type="button" disabled={!list.data?.nextPageToken} onClick={() => setPages([...pages, list.data!.nextPageToken])}>
-          Next page
-        </button>
-      </nav>
+      <Pager pages={pages} nextToken={list.data?.nextPageToken} />
       <form
         className="card"
         onSubmit={(e) => {

@@ -8,7 +8,7 @@ import { shownError } from "../errors";
 import { provisioningName } from "../format";
 import { CATEGORIES } from "../categories";
 import { Link, navigate, useLocation } from "../router";
-import { Empty, ErrorBox, Loading, Page, Select, TextField } from "../ui";
+import { Empty, ErrorBox, Loading, Page, Pager, Select, TextField, usePages } from "../ui";
 
 const SORTS: [string, StoreSort, string][] = [
   ["relevance", StoreSort.RELEVANCE, "Relevance"],
@@ -23,18 +23,16 @@ export function StorePage() {
   const category = params.get("category") ?? "";
   const sortName = params.get("sort") ?? (q ? "relevance" : "most-used");
   const sort = SORTS.find(([n]) => n === sortName)?.[1] ?? StoreSort.MOST_USED;
-  // Tokens of the pages before this one: Previous goes back without asking the server to count.
-  const [pages, setPages] = useState<string[]>([""]);
-  const pageToken = pages[pages.length - 1] ?? "";
+  const pages = usePages();
   const [text, setText] = useState(q);
 
-  const result = useQuery(TemplateService.method.browseStore, { query: q, category, sort, pageSize: PAGE_SIZE, pageToken });
+  const result = useQuery(TemplateService.method.browseStore, { query: q, category, sort, pageSize: PAGE_SIZE, pageToken: pages.token });
 
   function search(next: { q?: string; category?: string; sort?: string }) {
     const p = new URLSearchParams();
     const merged = { q, category, sort: params.get("sort") ?? "", ...next };
     for (const [k, v] of Object.entries(merged)) if (v) p.set(k, v);
-    setPages([""]);
+    pages.reset();
     navigate(p.size ? `/?${p}` : "/", { replace: true });
   }
 
@@ -93,15 +91,7 @@ export function StorePage() {
           ))}
         </ul>
       )}
-      <nav className="pager" aria-label="Pages">
-        <button type="button" disabled={pages.length < 2} onClick={() => setPages(pages.slice(0, -1))}>
-          Previous page
-        </button>
-        <span>Page {pages.length}</span>
-        <button type="button" disabled={!result.data?.nextPageToken} onClick={() => setPages([...pages, result.data!.nextPageToken])}>
-          Next page
-        </button>
-      </nav>
+      <Pager pages={pages} nextToken={result.data?.nextPageToken} />
     </Page>
   );
 }

@@ -6,15 +6,15 @@ import { shownError } from "../errors";
 import { statusName, visibilityName, when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
-import { Empty, ErrorBox, Loading, Page, SignInFirst } from "../ui";
+import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, usePages } from "../ui";
 
 export function StudioPage() {
   const { signedIn, inboxId } = useSession();
   const [archived, setArchived] = useState(false);
-  const [pages, setPages] = useState<string[]>([""]);
+  const pages = usePages();
   const list = useQuery(
     TemplateService.method.listCreatorTemplates,
-    { creatorId: inboxId ?? "", includeArchived: archived, pageSize: 25, pageToken: pages[pages.length - 1] ?? "" },
+    { creatorId: inboxId ?? "", includeArchived: archived, pageSize: 25, pageToken: pages.token },
     { enabled: signedIn },
   );
   return (
@@ -39,7 +39,7 @@ export function StudioPage() {
               checked={archived}
               onChange={(e) => {
                 setArchived(e.target.checked);
-                setPages([""]);
+                pages.reset();
               }}
             />
             <label htmlFor="show-archived">Show archived templates</label>
@@ -94,14 +94,7 @@ export function StudioPage() {
               </table>
             </div>
           )}
-          <nav className="pager" aria-label="Pages">
-            <button type="button" disabled={pages.length < 2} onClick={() => setPages(pages.slice(0, -1))}>
-              Previous page
-            </button>
-            <button type="button" disabled={!list.data?.nextPageToken} onClick={() => setPages([...pages, list.data!.nextPageToken])}>
-              Next page
-            </button>
-          </nav>
+          <Pager pages={pages} nextToken={list.data?.nextPageToken} />
         </>
       )}
     </Page>
