@@ -53,7 +53,6 @@ import {
   failStalePending,
   settleInheritance,
   type FlowAgent,
-  insertProvisionedTool,
   markRemoved,
   takeStaleClaims,
   toolsToRelease,
@@ -63,11 +62,10 @@ import {
 } from "./claim-sql.js";
 import { claimWithinCaps } from "./holdings.js";
 import { proveRequester, type Proof } from "./proof.js";
-import { ProvisioningError, type ToolProviders } from "./providers/types.js";
+import { ProvisioningError } from "./providers/types.js";
 import type { InstanceRef, InstanceRuntime } from "./runtime.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { SecretBox, secretAad } from "./secrets.js";
-import { ToolReleaser } from "./tool-release.js";
+import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
 
 /** A template, and its current content version as its creator signed it. */
 export interface TemplateWithRelease {
@@ -88,9 +86,9 @@ export function visibleTo(template: Template, who: string): boolean {
 export interface ClaimFlowDeps {
   em: EntityManager;
   templates: TemplateSource;
-  providers: ToolProviders;
+  /** Pool tools: provisioned and released through it alone. */
+  tools: PoolTools;
   runtime: InstanceRuntime;
-  secrets: SecretBox;
   /** Checks requesters' ClaimAgent signatures. */
   verifier: SignatureVerifier;
   /** claimsPerCaller, liveAgentsPerOwner, poolToolsPerOwner (docs/limits.md). */
@@ -242,12 +240,12 @@ export function chooseModel(templateId: string, model: ModelJson, requested: str
 }
 
 export class ClaimFlow {
-  private readonly tools: ToolReleaser;
+  private readonly tools: PoolTools;
   private readonly staleClaimSeconds: number;
   private readonly perCaller: RateLimit;
 
   constructor(private readonly deps: ClaimFlowDeps) {
-    this.tools = new ToolReleaser(deps.providers, deps.em, deps.log);
+    this.tools = deps.tools;
     this.staleClaimSeconds = deps.staleClaimSeconds ?? 600;
     this.perCaller = new RateLimit("claims per caller", deps.limits.claimsPerCaller);
   }
@@ -287,11 +285,9 @@ export class ClaimFlow {
       ? carriedModel(templateId, content.model, clone.parent, input.model)
       : chooseModel(templateId, content.model, input.model);
     const poolTools = content.tools.filter((t) => t.provisioning === "pool");
-    const providers = poolTools.map((t) => {
-      const p = this.deps.providers.get(t.id);
-      if (!p) throw failedPrecondition(`template ${templateId} needs tool "${t.id}", which this pool cannot provision`);
-      return p;
-    });
+    for (const t of poolTools) {
+      if (!this.tools.providerOf(t.id)) throw failedPrecondition(`template ${templateId} needs tool "${t.id}", which this pool cannot provision`);
+    }
 
     // Step 6 (first half): the atomic claim of one idle instance.
     const claimId = randomUUID();
@@ -307,27 +303,16 @@ export class ClaimFlow {
       userConfig,
     });
 
-    const provisioned: (ToolRef & { secrets: Record<string, string> })[] = [];
+    const provisioned: ProvisionedTool[] = [];
     let stage: Stage = "provision";
     try {
       // Step 5: pool-provisioned tools, each recorded (secrets sealed) as soon as it exists.
-      for (const [i, tool] of poolTools.entries()) {
-        const provider = providers[i]!;
-        let resource;
+      for (const tool of poolTools) {
         try {
-          resource = await provider.provision(instance.id, tool.id);
+          provisioned.push(await this.tools.provision(instance.id, tool.id));
         } catch (err) {
           throw provisioningFailure(tool.id, err);
         }
-        provisioned.push({ instanceId: instance.id, toolId: tool.id, provider: provider.name, handle: resource.handle, secrets: resource.secrets });
-        const secret = Object.keys(resource.secrets).length > 0 ? this.deps.secrets.seal(resource.secrets, secretAad(instance.id, tool.id)) : null;
-        await insertProvisionedTool(this.deps.em.fork(), {
-          instanceId: instance.id,
-          toolId: tool.id,
-          provider: provider.name,
-          handle: resource.handle,
-          secret,
-        });
       }
 
       // Step 6 (second half): configure.

@@ -268,17 +268,19 @@ export interface ToolRef {
   toolId: string;
   provider: string;
   handle: string;
+  /** The sealed secrets (secrets.ts); null when the tool has none. */
+  secret: Uint8Array | null;
 }
 
 /** Tools to release: every tool of the given instances, or every tool whose release failed before. */
 export async function toolsToRelease(em: EntityManager, instanceIds: string[]): Promise<ToolRef[]> {
-  const rows = await em.execute<{ instance_id: string; tool_id: string; provider: string; handle: string }[]>(
+  const rows = await em.execute<{ instance_id: string; tool_id: string; provider: string; handle: string; secret: Uint8Array | null }[]>(
     instanceIds.length > 0
-      ? `select instance_id, tool_id, provider, handle from provisioned_tools
+      ? `select instance_id, tool_id, provider, handle, secret from provisioned_tools
          where instance_id in (?) or state = 'release_failed' order by created_at limit 1000`
-      : `select instance_id, tool_id, provider, handle from provisioned_tools
+      : `select instance_id, tool_id, provider, handle, secret from provisioned_tools
          where state = 'release_failed' order by created_at limit 1000`,
     instanceIds.length > 0 ? [instanceIds] : [],
   );
-  return rows.map((r) => ({ instanceId: r.instance_id, toolId: r.tool_id, provider: r.provider, handle: r.handle }));
+  return rows.map((r) => ({ instanceId: r.instance_id, toolId: r.tool_id, provider: r.provider, handle: r.handle, secret: r.secret }));
 }

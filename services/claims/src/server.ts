@@ -23,6 +23,7 @@ import { ClaimFlow } from "./claim-flow.js";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
+import { PoolTools } from "./pool-tools.js";
 import { openLocalProviders } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
 import { GrpcInstanceRuntime, type InstanceRuntime } from "./runtime.js";
@@ -142,14 +143,15 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     );
     closers.unshift(() => usageCounts.close());
     const verifier = new SignatureVerifier({ resolver: opts.resolver ?? new DerivedInboxResolver(), maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS });
+    // The one owner of pool tools: claims, rollbacks, the sweep and sync provision and release through it.
+    const tools = new PoolTools(providers, db.em, secrets, log);
     const flow = new ClaimFlow({
       em: db.em,
       verifier,
       limits: opts.limits ?? DEFAULT_LIMITS,
       templates: cachedTemplateSource(templateSource),
-      providers,
+      tools,
       runtime,
-      secrets,
       log,
       staleClaimSeconds: opts.staleClaimSeconds,
       // The store's "most used" order counts claims.
@@ -158,8 +160,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     const sync = new SyncWorker({
       em: db.em,
       runtime,
-      providers,
-      secrets,
+      tools,
       log,
       concurrency: opts.sync?.concurrency,
       scanIntervalMs: opts.sync?.scanIntervalMs,

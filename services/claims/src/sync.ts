@@ -18,17 +18,16 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { contentToJson, type Logger } from "@convos-pool/kit";
-import type { ToolProviders } from "./providers/types.js";
+import type { ToolRef } from "./claim-sql.js";
+import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
 import type { InstanceRef, InstanceRuntime } from "./runtime.js";
-import { SecretBox, secretAad } from "./secrets.js";
-import { ToolReleaser } from "./tool-release.js";
 import { dueInstances, loadRelease, recordApplied, recordFailure, type Applied, type DueInstance } from "./sync-sql.js";
 
 export interface SyncWorkerOptions {
   em: EntityManager;
   runtime: InstanceRuntime;
-  providers: ToolProviders;
-  secrets: SecretBox;
+  /** Pool tools: provisioned and released through it alone. */
+  tools: PoolTools;
   log: Logger;
   /** Deliveries in flight at most; default 64. */
   concurrency?: number;
@@ -74,7 +73,7 @@ interface ToolRow {
   state: "active" | "release_failed";
 }
 
-const toolRef = (instanceId: string, row: ToolRow) => ({ instanceId, toolId: row.tool_id, provider: row.provider, handle: row.handle });
+const toolRef = (instanceId: string, row: ToolRow): ToolRef => ({ instanceId, toolId: row.tool_id, provider: row.provider, handle: row.handle, secret: row.secret });
 
 const MAX_REASON = 500;
 
@@ -92,7 +91,7 @@ function reasonOf(err: unknown): string {
 
 export class SyncWorker {
   private readonly concurrency: number;
-  private readonly tools: ToolReleaser;
+  private readonly tools: PoolTools;
   private readonly releases = new Map<string, Release>();
   /** Instances with a delivery queued or in flight: never two at once for one instance. */
   private readonly busy = new Set<string>();
@@ -114,7 +113,7 @@ export class SyncWorker {
 
   constructor(private readonly opts: SyncWorkerOptions) {
     this.concurrency = opts.concurrency ?? 64;
-    this.tools = new ToolReleaser(opts.providers, opts.em, opts.log);
+    this.tools = opts.tools;
   }
 
   start(): void {
@@ -252,57 +251,33 @@ export class SyncWorker {
    * retry reuses them.
    */
   private async toolsFor(instanceId: string, release: Release): Promise<ToolCredential[]> {
-    const { em, secrets } = this.opts;
-    const rows = await em
+    const rows = await this.opts.em
       .fork()
       .execute<ToolRow[]>(`select tool_id, provider, handle, secret, state from provisioned_tools where instance_id = ?`, [instanceId]);
     const byTool = new Map(rows.map((r) => [r.tool_id, r]));
     const out: ToolCredential[] = [];
     for (const toolId of release.poolTools) {
-      let row = byTool.get(toolId);
+      const row = byTool.get(toolId);
+      let tool: ProvisionedTool | undefined;
       if (row?.state === "release_failed") {
         // A resource of an earlier version still being given back: finish that first.
         if (!(await this.tools.release(toolRef(instanceId, row)))) throw new SyncFailure(`tool "${toolId}" is still being released from an earlier version`);
-        row = undefined;
+      } else if (row) {
+        tool = this.tools.opened(toolRef(instanceId, row));
       }
-      row ??= await this.provision(instanceId, toolId);
-      const sealed = row.secret;
-      out.push(
-        create(ToolCredentialSchema, {
-          toolId,
-          handle: row.handle,
-          secrets: sealed ? secrets.open(sealed, secretAad(instanceId, toolId)) : {},
-        }),
-      );
+      tool ??= await this.provision(instanceId, toolId);
+      out.push(create(ToolCredentialSchema, { toolId, handle: tool.handle, secrets: tool.secrets }));
     }
     return out;
   }
 
-  private async provision(instanceId: string, toolId: string): Promise<ToolRow> {
-    const provider = this.opts.providers.get(toolId);
-    if (!provider) throw new SyncFailure(`the new version needs tool "${toolId}", which this pool cannot provision`);
-    let resource;
+  private async provision(instanceId: string, toolId: string): Promise<ProvisionedTool> {
+    if (!this.tools.providerOf(toolId)) throw new SyncFailure(`the new version needs tool "${toolId}", which this pool cannot provision`);
     try {
-      resource = await provider.provision(instanceId, toolId);
+      return await this.tools.provision(instanceId, toolId);
     } catch (err) {
       throw new SyncFailure(`could not provision tool "${toolId}": ${(err as Error)?.message ?? String(err)}`);
     }
-    const secret = Object.keys(resource.secrets).length > 0 ? this.opts.secrets.seal(resource.secrets, secretAad(instanceId, toolId)) : null;
-    const em = this.opts.em.fork();
-    const inserted = await em.execute<{ tool_id: string }[]>(
-      `insert into provisioned_tools (instance_id, tool_id, provider, handle, secret) values (?, ?, ?, ?, ?)
-       on conflict (instance_id, tool_id) do nothing returning tool_id`,
-      [instanceId, toolId, provider.name, resource.handle, secret],
-    );
-    if (inserted.length === 1) return { tool_id: toolId, provider: provider.name, handle: resource.handle, secret, state: "active" };
-    // Provisioned by another delivery meanwhile: keep that one, give ours back.
-    await provider.release(resource.handle).catch(() => {});
-    const [row] = await em.execute<ToolRow[]>(
-      `select tool_id, provider, handle, secret, state from provisioned_tools where instance_id = ? and tool_id = ?`,
-      [instanceId, toolId],
-    );
-    if (!row || row.state !== "active") throw new SyncFailure(`tool "${toolId}" changed during the update`);
-    return row;
   }
 
   /** Gives back the tools the applied version no longer declares. */

@@ -17,8 +17,12 @@ export interface ToolProvider {
   /** Stored with each provisioned tool, e.g. "local-sms". */
   readonly name: string;
   provision(instanceId: string, toolId: string): Promise<ProvisionedResource>;
-  /** Frees the resource. Idempotent: releasing what is already gone succeeds. */
-  release(handle: string): Promise<void>;
+  /**
+   * Frees the resource, with the secrets it was provisioned with (a wallet
+   * gives its funds back with its key). Idempotent: releasing what is
+   * already gone succeeds.
+   */
+  release(handle: string, secrets: Readonly<Record<string, string>>): Promise<void>;
 }
 
 /** A provider could not provision: out of resources, or not reachable / broken. */

@@ -1,0 +1,84 @@
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Logger } from "@convos-pool/kit";
+import { deleteProvisionedTool, markToolReleaseFailed, type ToolRef } from "./claim-sql.js";
+import type { ToolProvider, ToolProviders } from "./providers/types.js";
+import { secretAad, type SecretBox } from "./secrets.js";
+
+/** A pool tool of an instance as recorded, with its credentials opened: what the instance is given. */
+export interface ProvisionedTool extends ToolRef {
+  secrets: Record<string, string>;
+}
+
+/**
+ * The one owner of pool tools: the claim flow, its rollback, the stale-claim
+ * sweep and instruction sync all provision and release through it. A tool is
+ * recorded (its secrets sealed) as soon as its provider made it, and given
+ * back by the provider that made it (its stored name), with its secrets
+ * opened again: a wallet's funds go back to where they came from.
+ */
+export class PoolTools {
+  private readonly byName: Map<string, ToolProvider>;
+
+  constructor(
+    private readonly providers: ToolProviders,
+    private readonly em: EntityManager,
+    private readonly secrets: SecretBox,
+    private readonly log: Logger,
+  ) {
+    this.byName = new Map([...providers.values()].map((p) => [p.name, p]));
+  }
+
+  /** The provider of a tool id, if this pool has one. */
+  providerOf(toolId: string): ToolProvider | undefined {
+    return this.providers.get(toolId);
+  }
+
+  /**
+   * Provisions the tool and records it. Provider errors are thrown as they
+   * are (ProvisioningError says why). When another delivery recorded the same
+   * tool meanwhile, ours is given back and the recorded one returned.
+   */
+  async provision(instanceId: string, toolId: string): Promise<ProvisionedTool> {
+    const provider = this.providers.get(toolId);
+    if (!provider) throw new Error(`this pool cannot provision tool "${toolId}"`);
+    const resource = await provider.provision(instanceId, toolId);
+    const secret = Object.keys(resource.secrets).length > 0 ? this.secrets.seal(resource.secrets, secretAad(instanceId, toolId)) : null;
+    const em = this.em.fork();
+    const inserted = await em.execute<{ tool_id: string }[]>(
+      `insert into provisioned_tools (instance_id, tool_id, provider, handle, secret) values (?, ?, ?, ?, ?)
+       on conflict (instance_id, tool_id) do nothing returning tool_id`,
+      [instanceId, toolId, provider.name, resource.handle, secret],
+    );
+    if (inserted.length === 1) return { instanceId, toolId, provider: provider.name, handle: resource.handle, secret, secrets: resource.secrets };
+    await provider.release(resource.handle, resource.secrets).catch(() => {});
+    const [row] = await em.execute<{ provider: string; handle: string; secret: Uint8Array | null; state: string }[]>(
+      `select provider, handle, secret, state from provisioned_tools where instance_id = ? and tool_id = ?`,
+      [instanceId, toolId],
+    );
+    if (!row || row.state !== "active") throw new Error(`tool "${toolId}" changed while it was provisioned`);
+    return this.opened({ instanceId, toolId, provider: row.provider, handle: row.handle, secret: row.secret ? Buffer.from(row.secret) : null });
+  }
+
+  /** A recorded tool with its secrets opened. */
+  opened(t: ToolRef): ProvisionedTool {
+    return { ...t, secrets: t.secret ? this.secrets.open(t.secret, secretAad(t.instanceId, t.toolId)) : {} };
+  }
+
+  /** Two tries, then the row stays as `release_failed` for the sweep. True once released and its row deleted. */
+  async release(t: ToolRef): Promise<boolean> {
+    const provider = this.byName.get(t.provider);
+    let lastErr: unknown = new Error(`no provider "${t.provider}" in this pool`);
+    for (let attempt = 0; provider && attempt < 2; attempt++) {
+      try {
+        await provider.release(t.handle, this.opened(t).secrets);
+        await deleteProvisionedTool(this.em.fork(), t.instanceId, t.toolId);
+        return true;
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    this.log.error("tool release failed; kept for the sweep", { instanceId: t.instanceId, toolId: t.toolId, provider: t.provider, err: lastErr });
+    await markToolReleaseFailed(this.em.fork(), t.instanceId, t.toolId).catch(() => {});
+    return false;
+  }
+}
