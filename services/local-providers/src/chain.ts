@@ -1,0 +1,101 @@
+// A local EVM chain for agents' wallets: anvil (Foundry's node, from the npm
+// package @foundry-rs/anvil), spoken to over JSON-RPC like any chain. One
+// account, the faucet, starts rich; it funds agents' wallets and takes their
+// funds back when they are released. With a state file the chain survives a
+// restart (anvil dumps its state there every few seconds and on exit).
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { freePort, type Logger } from "@convos-pool/kit";
+import { createPublicClient, http, type Hex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+
+/** Anvil's development mnemonic: its first account is the faucet. Well known, so for a local chain only. */
+const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+export const LOCAL_CHAIN_ID = 31337;
+
+export interface LocalChainOptions {
+  host?: string;
+  /** Default: a free port. */
+  port?: number;
+  /** Where the chain's state is kept across restarts; absent: in memory only. */
+  stateFile?: string;
+  log?: Logger;
+}
+
+export interface RunningChain {
+  rpcUrl: string;
+  chainId: number;
+  /** The faucet's key: it funds agents' wallets and receives what released ones held. */
+  faucetKey: Hex;
+  close(): Promise<void>;
+}
+
+/** anvil's binary for this platform, from its optional platform package. */
+export function anvilBinary(): string {
+  const arch = process.arch === "x64" ? "amd64" : process.arch;
+  const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`)), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+  } catch {
+    throw new Error(`no anvil binary for ${process.platform}/${process.arch} (${pkg} is not installed)`);
+  }
+}
+
+export async function startLocalChain(opts: LocalChainOptions = {}): Promise<RunningChain> {
+  const host = opts.host ?? "127.0.0.1";
+  const port = opts.port || (await freePort(host));
+  const args = ["--host", host, "--port", String(port), "--chain-id", String(LOCAL_CHAIN_ID), "--accounts", "1", "--mnemonic", DEV_MNEMONIC];
+  if (opts.stateFile) {
+    await mkdir(dirname(opts.stateFile), { recursive: true, mode: 0o700 });
+    args.push("--state", opts.stateFile, "--state-interval", "2");
+  }
+  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+    output.splice(0, Math.max(0, output.length - 50));
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+
+  const rpcUrl = `http://${host}:${port}`;
+  try {
+    await untilReady(rpcUrl, child);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw new Error(`anvil did not start: ${(err as Error).message}\n${output.join("\n")}`);
+  }
+  opts.log?.info("local chain up", { rpcUrl, chainId: LOCAL_CHAIN_ID, state: opts.stateFile ?? "in memory" });
+  const faucet = mnemonicToAccount(DEV_MNEMONIC);
+  return {
+    rpcUrl,
+    chainId: LOCAL_CHAIN_ID,
+    faucetKey: `0x${Buffer.from(faucet.getHdKey().privateKey!).toString("hex")}`,
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      // SIGTERM: anvil writes its state file before it exits.
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function untilReady(rpcUrl: string, child: ChildProcess, ms = 15_000): Promise<void> {
+  const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 1_000 }) });
+  const end = Date.now() + ms;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`it exited (${child.exitCode ?? child.signalCode})`);
+    try {
+      if ((await client.getChainId()) === LOCAL_CHAIN_ID) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > end) throw new Error(`no answer on ${rpcUrl} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
