@@ -17,6 +17,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { Code, type Client } from "@connectrpc/connect";
 import pg from "pg";
+import { createPublicClient, http, parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -110,6 +111,8 @@ const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson>, vis
   signedTemplate(templatesClient, c, sampleContent(over), visibility);
 
 const rows = <T = Record<string, any>>(text: string, params?: unknown[]) => rowsOf<T>(sql!, text, params);
+/** The local chain the agents' wallets are on. */
+const chainRead = () => createPublicClient({ transport: http(stack.chain!.rpcUrl) });
 
 const instanceRow = (id: string) => instanceRowOf(sql!, id);
 
@@ -212,6 +215,8 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       expect(handles.email).toMatch(/^[a-z2-7]{16}@agents\.localhost$/);
       const creds = (await inst.credentials())!;
       expect(privateKeyToAccount(creds.crypto!.private_key as `0x${string}`).address).toBe(handles.crypto);
+      // The wallet is on the local chain, funded from its faucet.
+      expect(await chainRead().getBalance({ address: handles.crypto as `0x${string}` })).toBe(parseEther("0.1"));
       expect(creds.email!.password).toBeTruthy();
       expect(creds.sms).toEqual({});
       secretsSeen.push(creds.crypto!.private_key!.slice(2), creds.email!.password!);
@@ -338,6 +343,8 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       const doomed = idle[0]!;
       const mailboxes = await mailboxCount();
       const usage = await usageCount(templateId);
+      const faucet = privateKeyToAccount(stack.chain!.faucetKey).address;
+      const faucetBefore = await chainRead().getBalance({ address: faucet });
       const started = performance.now();
       const err = await expectCode(
         client.claim(
@@ -353,6 +360,8 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       expect(await instanceRow(doomed)).toMatchObject({ state: "idle", claim_id: null, owner_id: null, conversation_id: null, template_id: null });
       expect(await rows(`select id from instances where owner_id = $1 or state = 'claiming'`, [requester.inboxId])).toEqual([]);
       expect(await leftovers(doomed)).toEqual({ tools: 0, numbers: 0, mailboxes });
+      // The wallet was funded (0.1) and its funds went back to the faucet: it is short only the two transfers' fees.
+      expect(faucetBefore - (await chainRead().getBalance({ address: faucet }))).toBeLessThan(parseEther("0.001"));
       // Released on the host (its claim wiped), back in the pool; it remembers the invite it gave up on.
       expect(await exists(join(workspace(doomed), "config.json"))).toBe(false);
       expect(await exists(join(workspace(doomed), "credentials.json"))).toBe(false);

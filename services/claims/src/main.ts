@@ -6,7 +6,9 @@
 //   INSTANCE_HOST_URLS (comma-separated instance hosts; with them the warm pool runs), POOL_TARGET_IDLE (default 10),
 //   SYNC_CONCURRENCY (template updates delivered at once, default 64), XMTP_API_URL (requesters' and owners' signatures
 //   checked against it), POOL_LIMITS (claims per caller, caps per owner: docs/limits.md),
-//   LINEAGE_URL (the lineage service, fed from the lineage outbox)
+//   LINEAGE_URL (the lineage service, fed from the lineage outbox),
+//   CHAIN_RPC_URL + CHAIN_FAUCET_KEY [+ CHAIN_FUND_WEI] (agents' wallets on that chain, funded from the faucet;
+//   absent: wallets are generated keys, unfunded)
 import path from "node:path";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { createLogger, installShutdownHandlers, limitsFromEnv, serviceCredentialsFromEnv } from "@convos-pool/kit";
@@ -42,6 +44,13 @@ const service = await startClaimsService({
   dataDir: path.resolve(process.env.POOL_DATA_DIR ?? ".data/claims"),
   smsRange: process.env.SMS_NUMBER_RANGE || undefined,
   emailDomain: process.env.EMAIL_DOMAIN || undefined,
+  chain: process.env.CHAIN_RPC_URL
+    ? {
+        rpcUrl: process.env.CHAIN_RPC_URL,
+        faucetKey: required("CHAIN_FAUCET_KEY", "the private key of the account that funds agents' wallets") as `0x${string}`,
+        ...(process.env.CHAIN_FUND_WEI ? { fundWei: BigInt(process.env.CHAIN_FUND_WEI) } : {}),
+      }
+    : undefined,
   pool: process.env.INSTANCE_HOST_URLS
     ? {
         hostUrls: process.env.INSTANCE_HOST_URLS.split(",").map((u) => u.trim()).filter(Boolean),

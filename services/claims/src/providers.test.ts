@@ -7,7 +7,9 @@ import { openDatabase, type Database } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
-import { LocalMailboxProvider, LocalSmsProvider, LocalWalletProvider, ProvisioningError, parseNumberRange } from "./providers/index.js";
+import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
+import { createPublicClient, http, parseEther, type Hex } from "viem";
+import { ChainWalletProvider, LocalMailboxProvider, LocalSmsProvider, LocalWalletProvider, ProvisioningError, parseNumberRange } from "./providers/index.js";
 import { SecretBox, secretAad } from "./secrets.js";
 
 let db: Database;
@@ -160,5 +162,46 @@ describe("secret box", () => {
     for (const bad of [undefined, "", "short", "00".repeat(31), "zz".repeat(32)]) {
       expect(() => SecretBox.fromConfig(bad)).toThrow(/POOL_SECRETS_KEY/);
     }
+  });
+});
+
+describe("chain wallet provider (on the local chain)", () => {
+  let chain: RunningChain;
+  beforeAll(async () => {
+    chain = await startLocalChain();
+  });
+  afterAll(async () => {
+    await chain?.close();
+  });
+
+  it("funds each new wallet from the faucet, many at once, and gives every wei but the fee back on release", { timeout: 60_000 }, async () => {
+    const read = createPublicClient({ transport: http(chain.rpcUrl) });
+    const wallets = new ChainWalletProvider({ rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey, fundWei: parseEther("0.25") });
+    const faucetBefore = await read.getBalance({ address: wallets.faucetAddress });
+
+    const made = await Promise.all(Array.from({ length: 8 }, () => wallets.provision()));
+    expect(new Set(made.map((w) => w.handle)).size).toBe(8);
+    for (const w of made) {
+      expect(privateKeyToAccount(w.secrets.private_key as Hex).address).toBe(w.handle);
+      expect(await read.getBalance({ address: w.handle as Hex })).toBe(parseEther("0.25"));
+    }
+
+    for (const w of made) await wallets.release(w.handle, w.secrets);
+    for (const w of made) expect(await read.getBalance({ address: w.handle as Hex })).toBe(0n);
+    // The faucet paid 8 funding fees and got the rest back: within a small fraction of where it began.
+    const faucetAfter = await read.getBalance({ address: wallets.faucetAddress });
+    expect(faucetBefore - faucetAfter).toBeGreaterThan(0n);
+    expect(faucetBefore - faucetAfter).toBeLessThan(parseEther("0.01"));
+    // Released again (a retry): nothing left to move, and no error.
+    await wallets.release(made[0]!.handle, made[0]!.secrets);
+    // The key of another wallet is refused rather than used.
+    await expect(wallets.release(made[0]!.handle, made[1]!.secrets)).rejects.toThrow("another wallet's");
+  });
+
+  it("says it is unavailable when the chain does not answer", async () => {
+    const wallets = new ChainWalletProvider({ rpcUrl: "http://127.0.0.1:9", faucetKey: chain.faucetKey });
+    const err = await wallets.provision().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProvisioningError);
+    expect((err as ProvisioningError).reason).toBe("unavailable");
   });
 });

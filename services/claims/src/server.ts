@@ -24,7 +24,7 @@ import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
 import { PoolTools } from "./pool-tools.js";
-import { openLocalProviders } from "./providers/index.js";
+import { openLocalProviders, type ChainWalletOptions } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
 import { GrpcInstanceRuntime, type InstanceRuntime } from "./runtime.js";
 import { SecretBox } from "./secrets.js";
@@ -52,6 +52,8 @@ export interface ClaimsServiceOptions {
   /** Local SMS range, e.g. "+15550100000..+15550109999". */
   smsRange?: string;
   emailDomain?: string;
+  /** The chain agents' wallets live on, and its faucet; absent: wallets are generated keys, unfunded. */
+  chain?: ChainWalletOptions;
   /** Tool providers by tool id; default: the local ones. */
   providers?: Map<string, ToolProvider>;
   /** How instances are reached; default: gRPC to their instance host. */
@@ -123,6 +125,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         dataDir: opts.dataDir ?? path.resolve(".data", "claims"),
         smsRange: opts.smsRange,
         emailDomain: opts.emailDomain,
+        ...(opts.chain ? { chain: opts.chain } : {}),
       }));
     const templates = createServiceClient(TemplateReleaseService, opts.templatesUrl, opts.credentials);
     closers.unshift(() => templates.close());

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { EntityManager } from "@mikro-orm/postgresql";
+import { ChainWalletProvider, type ChainWalletOptions } from "./chain-wallet.js";
 import { LocalWalletProvider } from "./crypto.js";
 import { DEFAULT_EMAIL_DOMAIN, LocalMailboxProvider } from "./email.js";
 import { DEFAULT_SMS_RANGE, LocalSmsProvider } from "./sms.js";
@@ -9,6 +10,7 @@ export * from "./types.js";
 export * from "./sms.js";
 export * from "./email.js";
 export * from "./crypto.js";
+export * from "./chain-wallet.js";
 
 export interface LocalProviderOptions {
   em: EntityManager;
@@ -16,6 +18,8 @@ export interface LocalProviderOptions {
   dataDir: string;
   smsRange?: string;
   emailDomain?: string;
+  /** A chain for wallets (funded from its faucet); absent: wallets are generated keys, unfunded. */
+  chain?: ChainWalletOptions;
 }
 
 /** The local provider of every pool tool of seed 000 (sms, email, crypto), by tool id. */
@@ -23,7 +27,7 @@ export async function openLocalProviders(opts: LocalProviderOptions): Promise<Ma
   const providers: ToolProvider[] = [
     await LocalSmsProvider.open(opts.em, opts.smsRange ?? DEFAULT_SMS_RANGE),
     new LocalMailboxProvider(path.join(opts.dataDir, "mailboxes"), opts.emailDomain ?? DEFAULT_EMAIL_DOMAIN),
-    new LocalWalletProvider(),
+    opts.chain ? new ChainWalletProvider(opts.chain) : new LocalWalletProvider(),
   ];
   return new Map(providers.map((p) => [p.toolId, p]));
 }

@@ -27,6 +27,7 @@ import { startLineageService, type RunningLineageService } from "@convos-pool/li
 import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "@convos-pool/templates/src/server.js";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import { SecretBox } from "../secrets.js";
 import { startClaimsService, type ClaimsServiceOptions, type RunningClaimsService } from "../server.js";
 
@@ -61,6 +62,8 @@ export class RealStack {
 
   lock: PortLock | undefined;
   node: RunningDevnode | undefined;
+  /** The local chain agents' wallets are on, funded from its faucet. */
+  chain: RunningChain | undefined;
   templates: RunningTemplateService | undefined;
   host: RunningInstanceHost | undefined;
   claims: RunningClaimsService | undefined;
@@ -97,6 +100,7 @@ export class RealStack {
     this.templatesDatabaseUrl = templatesDb;
     this.nodeDatabaseUrl = nodeDb;
     this.node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: nodeDb });
+    this.chain = await startLocalChain();
     this.cli = await ConvosCli.start(["agent", "serve", "--name", this.opts.conversationName, "--profile-name", "Saul"], join(this.dir, "cli"));
     const cliReady = this.cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
     // A fixed port: the claims service comes back where the template service sends new versions.
@@ -150,6 +154,7 @@ export class RealStack {
       dataDir: join(this.dir, "claims"),
       log: logger("claims", this.opts.logs.claims),
       lineageUrl: this.lineage!.url,
+      chain: { rpcUrl: this.chain!.rpcUrl, faucetKey: this.chain!.faucetKey },
       ...more,
       pool: { hostUrls: [this.host!.url], ...pool },
     });
@@ -165,6 +170,7 @@ export class RealStack {
     await this.templates?.close();
     await this.cli?.stop();
     await this.node?.close();
+    await this.chain?.close();
     await this.lock?.release();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }

@@ -1,0 +1,76 @@
+import { createPublicClient, createWalletClient, defineChain, http, nonceManager, parseEther, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { ProvisioningError, type ProvisionedResource, type ToolProvider } from "./types.js";
+
+export interface ChainWalletOptions {
+  /** The chain's JSON-RPC endpoint: the local chain under `npm start`, any EVM chain otherwise. */
+  rpcUrl: string;
+  /** The account that funds new wallets and receives what released ones held. A secret. */
+  faucetKey: Hex;
+  /** What each new wallet is given; default 0.1 of the chain's coin. */
+  fundWei?: bigint;
+}
+
+/** A plain transfer's gas. */
+const TRANSFER_GAS = 21_000n;
+
+/**
+ * Wallets on a real chain: a fresh key per instance, funded from the faucet
+ * when it is provisioned; on release whatever it holds, less the transfer's
+ * fee, goes back to the faucet. The key exists only in the instance and,
+ * sealed, in the tool's row, which is how release gets it back.
+ */
+export class ChainWalletProvider implements ToolProvider {
+  readonly toolId = "crypto";
+  readonly name = "chain-wallet";
+  private readonly fundWei: bigint;
+  private readonly read;
+  private readonly faucet;
+
+  constructor(private readonly opts: ChainWalletOptions) {
+    this.fundWei = opts.fundWei ?? parseEther("0.1");
+    // Many claims fund at once: the faucet's nonces are handed out in this process, not read from the chain each time.
+    const account = privateKeyToAccount(opts.faucetKey, { nonceManager });
+    this.read = createPublicClient({ transport: http(opts.rpcUrl) });
+    this.faucet = { account, transport: http(opts.rpcUrl) };
+  }
+
+  private async chain() {
+    const id = await this.read.getChainId();
+    return defineChain({ id, name: `chain ${id}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [this.opts.rpcUrl] } } });
+  }
+
+  /** The faucet's address: where released wallets' funds go. */
+  get faucetAddress(): Hex {
+    return this.faucet.account.address;
+  }
+
+  async provision(): Promise<ProvisionedResource> {
+    const privateKey = generatePrivateKey();
+    const wallet = privateKeyToAccount(privateKey);
+    try {
+      const pay = createWalletClient({ ...this.faucet, chain: await this.chain() });
+      const hash = await pay.sendTransaction({ to: wallet.address, value: this.fundWei });
+      const receipt = await this.read.waitForTransactionReceipt({ hash });
+      if (receipt.status !== "success") throw new Error(`the funding transfer ${hash} failed`);
+    } catch (err) {
+      throw new ProvisioningError(`wallet funding failed: ${(err as Error).message.split("\n")[0]}`, "unavailable", { cause: err });
+    }
+    return { handle: wallet.address, secrets: { private_key: privateKey } };
+  }
+
+  async release(handle: string, secrets: Readonly<Record<string, string>>): Promise<void> {
+    const key = secrets.private_key as Hex | undefined;
+    if (!key) return; // nothing to sign with: nothing can move
+    const wallet = privateKeyToAccount(key);
+    if (wallet.address.toLowerCase() !== handle.toLowerCase()) throw new Error(`the key given for ${handle} is another wallet's`);
+    const [balance, gasPrice] = await Promise.all([this.read.getBalance({ address: wallet.address }), this.read.getGasPrice()]);
+    // A legacy transfer's fee is exactly gas × price, so the wallet ends at zero.
+    const fee = TRANSFER_GAS * gasPrice;
+    if (balance <= fee) return;
+    const send = createWalletClient({ account: wallet, transport: http(this.opts.rpcUrl), chain: await this.chain() });
+    const hash = await send.sendTransaction({ to: this.faucet.account.address, value: balance - fee, gas: TRANSFER_GAS, gasPrice, type: "legacy" });
+    const receipt = await this.read.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`returning ${handle}'s funds failed (${hash})`);
+  }
+}
