@@ -26,7 +26,7 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     tags: [],
   };
 
-  let pool = await startPool({ dataDir, port: 0, xmtpPort: 0, warmInstances: 1 });
+  let pool = await startPool({ dataDir, port: 0, xmtpPort: 0, chainPort: 0, warmInstances: 1 });
   const signature = await signOperation(account, "CreateTemplate", { inboxId, contentHash: jsonHash(content) });
   const created = await fetch(`${pool.gatewayUrl}/api/pool/templates`, {
     method: "POST",
@@ -45,8 +45,11 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
   // The local XMTP node ran too, on its own embedded database in the data directory.
   expect(pool.xmtpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect((await stat(join(dataDir, "xmtp-devnode"))).isDirectory()).toBe(true);
+  // And the local chain, its state written where the next start reads it.
+  expect(pool.chainRpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect((await stat(join(dataDir, "chain", "state.json"))).isFile()).toBe(true);
 
-  pool = await startPool({ dataDir, port: 0, xmtpPort: 0, warmInstances: 1 });
+  pool = await startPool({ dataDir, port: 0, xmtpPort: 0, chainPort: 0, warmInstances: 1 });
   try {
     // The template is private: its creator, signed in, sees it; nobody else does.
     const login = await signOperation(account, "CreateSession", { inboxId, audience: "convos-agent-pool" });

@@ -8,7 +8,10 @@ import { startGateway } from "@convos-pool/gateway/src/server.js";
 import { startLineageService } from "@convos-pool/lineage/src/server.js";
 import { startInstanceHost } from "@convos-pool/instance";
 import { startTemplateService } from "@convos-pool/templates/src/server.js";
+import { startLocalChain } from "@convos-pool/local-providers";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
+
+const DEFAULT_CHAIN_PORT = 8545;
 
 export interface PoolOptions {
   /** Where embedded databases and local secrets live. */
@@ -25,6 +28,8 @@ export interface PoolOptions {
    * @xmtp/node-sdk and of the Convos CLI; 0 picks a free one (tests).
    */
   xmtpPort?: number;
+  /** The local chain's JSON-RPC port (agents' wallets): 8545 by default, as any local EVM node; 0 picks a free one (tests). */
+  chainPort?: number;
   claimsDatabaseUrl?: string;
   lineageDatabaseUrl?: string;
   /** Idle agent instances kept warm; default 3. */
@@ -45,6 +50,8 @@ export interface RunningPool {
   lineageUrl: string;
   /** The local XMTP node (MlsApi and IdentityApi over gRPC, h2c). */
   xmtpUrl: string;
+  /** The local EVM chain agents' wallets are on (JSON-RPC). */
+  chainRpcUrl: string;
   close(): Promise<void>;
 }
 
@@ -85,6 +92,14 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     for (const s of started.reverse()) await s.close();
   };
   try {
+    // A local chain for agents' wallets, kept in the data directory; its faucet funds each new wallet.
+    const chain = await startLocalChain({
+      host,
+      port: opts.chainPort ?? DEFAULT_CHAIN_PORT,
+      stateFile: join(opts.dataDir, "chain", "state.json"),
+      log: log.child({ service: "chain" }),
+    });
+    started.push(chain);
     // Signatures are checked against the XMTP network: the local node here.
     const resolver = await XmtpInboxResolver.connect({ apiUrl: xmtp.url });
     // Templates push instruction updates to claims, and claims read templates:
@@ -134,6 +149,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       secretsKey: await localSecret(opts.dataDir, "secrets-key"),
       pool: { hostUrls: [instances.url], target: opts.warmInstances ?? 3 },
       lineageUrl: lineage.url,
+      chain: { rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey },
       // Owners' signatures (pinning) are checked against the XMTP network too.
       resolver,
       log: log.child({ service: "claims" }),
@@ -162,6 +178,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       claimsUrl: claims.url,
       lineageUrl: lineage.url,
       xmtpUrl: xmtp.url,
+      chainRpcUrl: chain.rpcUrl,
       close() {
         closing ??= closeAll();
         return closing;

@@ -57,6 +57,7 @@ beforeAll(async () => {
     dataDir: join(dir, "pool"),
     port: 0,
     xmtpPort: LOCAL_XMTP_PORT,
+    chainPort: 0,
     warmInstances: 2,
     webDir,
     templatesDatabaseUrl: await createTestDatabase("web_templates"),
