@@ -1,4 +1,6 @@
 // Local stand-ins of the outside services pool tools use, speaking their real
 // protocols, so that `npm start` and the tests work offline: an EVM chain
-// (anvil) for wallets.
+// (anvil) for wallets, and an SMTP server delivering to local mailboxes.
 export * from "./chain.js";
+export * from "./maildirs.js";
+export * from "./mail.js";
