@@ -41,6 +41,7 @@ process.stdout.write(
     `  gateway (REST, Connect, gRPC, gRPC-Web): ${pool.gatewayUrl}`,
     `  local XMTP node (gRPC, h2c):              ${pool.xmtpUrl}   (@xmtp/node-sdk: env "local"; see docs/xmtp-devnode.md)`,
     `  local chain (JSON-RPC, agents' wallets):  ${pool.chainRpcUrl}   (chain id 31337; see docs/tools.md)`,
+    `  local mail (SMTP, agents' mailboxes):     ${pool.smtpUrl}   (@agents.localhost; see docs/tools.md)`,
     `  the store:  curl '${pool.gatewayUrl}/api/pool/templates?visibility=public'`,
     `  add an agent to a Convos conversation:  npm run -s pool -- claim TEMPLATE_ID INVITE  (README.md, "Walk-through: add an agent")`,
     `  clone it, with what it learned:          npm run -s pool -- clone INSTANCE_ID INVITE --directive "…"`,

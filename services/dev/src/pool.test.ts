@@ -1,4 +1,5 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -26,7 +27,7 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     tags: [],
   };
 
-  let pool = await startPool({ dataDir, port: 0, xmtpPort: 0, chainPort: 0, warmInstances: 1 });
+  let pool = await startPool({ dataDir, port: 0, xmtpPort: 0, chainPort: 0, mailPort: 0, warmInstances: 1 });
   const signature = await signOperation(account, "CreateTemplate", { inboxId, contentHash: jsonHash(content) });
   const created = await fetch(`${pool.gatewayUrl}/api/pool/templates`, {
     method: "POST",
@@ -48,9 +49,12 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
   // And the local chain, its state written where the next start reads it.
   expect(pool.chainRpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect((await stat(join(dataDir, "chain", "state.json"))).isFile()).toBe(true);
+  // The local mail server answered on its port while the pool ran (its greeting, below, on the second start).
+  expect(pool.smtpUrl).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+$/);
 
-  pool = await startPool({ dataDir, port: 0, xmtpPort: 0, chainPort: 0, warmInstances: 1 });
+  pool = await startPool({ dataDir, port: 0, xmtpPort: 0, chainPort: 0, mailPort: 0, warmInstances: 1 });
   try {
+    expect(await smtpGreeting(pool.smtpUrl)).toMatch(/^220 agents\.localhost /);
     // The template is private: its creator, signed in, sees it; nobody else does.
     const login = await signOperation(account, "CreateSession", { inboxId, audience: "convos-agent-pool" });
     const session = await fetch(`${pool.gatewayUrl}/api/pool/sessions`, {
@@ -76,3 +80,16 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     await pool.close();
   }
 });
+
+/** The first line an SMTP server says. */
+function smtpGreeting(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    socket.once("data", (d) => {
+      resolve(d.toString("utf8").split("\r\n")[0]!);
+      socket.end();
+    });
+    socket.once("error", reject);
+  });
+}

@@ -8,10 +8,11 @@ import { startGateway } from "@convos-pool/gateway/src/server.js";
 import { startLineageService } from "@convos-pool/lineage/src/server.js";
 import { startInstanceHost } from "@convos-pool/instance";
 import { startTemplateService } from "@convos-pool/templates/src/server.js";
-import { startLocalChain } from "@convos-pool/local-providers";
+import { Maildirs, startLocalChain, startLocalMail } from "@convos-pool/local-providers";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
 
 const DEFAULT_CHAIN_PORT = 8545;
+const DEFAULT_MAIL_PORT = 2525;
 
 export interface PoolOptions {
   /** Where embedded databases and local secrets live. */
@@ -30,6 +31,8 @@ export interface PoolOptions {
   xmtpPort?: number;
   /** The local chain's JSON-RPC port (agents' wallets): 8545 by default, as any local EVM node; 0 picks a free one (tests). */
   chainPort?: number;
+  /** The local mail server's SMTP port (agents' mailboxes): 2525 by default; 0 picks a free one (tests). */
+  mailPort?: number;
   claimsDatabaseUrl?: string;
   lineageDatabaseUrl?: string;
   /** Idle agent instances kept warm; default 3. */
@@ -52,6 +55,8 @@ export interface RunningPool {
   xmtpUrl: string;
   /** The local EVM chain agents' wallets are on (JSON-RPC). */
   chainRpcUrl: string;
+  /** The local mail server for agents' mailboxes (SMTP). */
+  smtpUrl: string;
   close(): Promise<void>;
 }
 
@@ -100,6 +105,14 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       log: log.child({ service: "chain" }),
     });
     started.push(chain);
+    // SMTP for agents' mailboxes: the ones the claims service's mailbox provider makes (claims/mailboxes).
+    const mail = await startLocalMail({
+      mailboxes: new Maildirs(join(opts.dataDir, "claims", "mailboxes")),
+      host,
+      port: opts.mailPort ?? DEFAULT_MAIL_PORT,
+      log: log.child({ service: "mail" }),
+    });
+    started.push(mail);
     // Signatures are checked against the XMTP network: the local node here.
     const resolver = await XmtpInboxResolver.connect({ apiUrl: xmtp.url });
     // Templates push instruction updates to claims, and claims read templates:
@@ -179,6 +192,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       lineageUrl: lineage.url,
       xmtpUrl: xmtp.url,
       chainRpcUrl: chain.rpcUrl,
+      smtpUrl: mail.url,
       close() {
         closing ??= closeAll();
         return closing;

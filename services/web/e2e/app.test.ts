@@ -58,6 +58,7 @@ beforeAll(async () => {
     port: 0,
     xmtpPort: LOCAL_XMTP_PORT,
     chainPort: 0,
+    mailPort: 0,
     warmInstances: 2,
     webDir,
     templatesDatabaseUrl: await createTestDatabase("web_templates"),
