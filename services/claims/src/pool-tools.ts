@@ -19,13 +19,19 @@ export interface ProvisionedTool extends ToolRef {
 export class PoolTools {
   private readonly byName: Map<string, ToolProvider>;
 
+  /**
+   * `retired`: providers that no longer provision here but whose tools may
+   * still be recorded (a pool that gained a chain still releases the
+   * unfunded wallets it made before).
+   */
   constructor(
     private readonly providers: ToolProviders,
     private readonly em: EntityManager,
     private readonly secrets: SecretBox,
     private readonly log: Logger,
+    retired: readonly ToolProvider[] = [],
   ) {
-    this.byName = new Map([...providers.values()].map((p) => [p.name, p]));
+    this.byName = new Map([...retired, ...providers.values()].map((p) => [p.name, p]));
   }
 
   /** The provider of a tool id, if this pool has one. */

@@ -10,6 +10,8 @@ import { migrations } from "./migrations.js";
 import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import { createPublicClient, http, parseEther, type Hex } from "viem";
 import { ChainWalletProvider, LocalMailboxProvider, LocalSmsProvider, LocalWalletProvider, ProvisioningError, parseNumberRange } from "./providers/index.js";
+import { createLogger } from "@convos-pool/kit";
+import { PoolTools } from "./pool-tools.js";
 import { SecretBox, secretAad } from "./secrets.js";
 
 let db: Database;
@@ -196,6 +198,16 @@ describe("chain wallet provider (on the local chain)", () => {
     await wallets.release(made[0]!.handle, made[0]!.secrets);
     // The key of another wallet is refused rather than used.
     await expect(wallets.release(made[0]!.handle, made[1]!.secrets)).rejects.toThrow("another wallet's");
+  });
+
+  it("a pool that gained a chain still releases the unfunded wallets it made before (a retired provider)", async () => {
+    const providers = new Map([["crypto", new ChainWalletProvider({ rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey })]]);
+    const box = SecretBox.fromConfig(SecretBox.generateKey());
+    const log = createLogger("claims", { level: "silent" });
+    const old = await new LocalWalletProvider().provision();
+    const ref = { instanceId: "inst_OLDWALLET0000000", toolId: "crypto", provider: "local-wallet", handle: old.handle, secret: box.seal(old.secrets, secretAad("inst_OLDWALLET0000000", "crypto")) };
+    expect(await new PoolTools(providers, db.em, box, log).release(ref)).toBe(false);
+    expect(await new PoolTools(providers, db.em, box, log, [new LocalWalletProvider()]).release(ref)).toBe(true);
   });
 
   it("says it is unavailable when the chain does not answer", async () => {

@@ -24,7 +24,7 @@ import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
 import { PoolTools } from "./pool-tools.js";
-import { openLocalProviders, type ChainWalletOptions } from "./providers/index.js";
+import { LocalWalletProvider, openLocalProviders, type ChainWalletOptions } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
 import { GrpcInstanceRuntime, type InstanceRuntime } from "./runtime.js";
 import { SecretBox } from "./secrets.js";
@@ -147,7 +147,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     closers.unshift(() => usageCounts.close());
     const verifier = new SignatureVerifier({ resolver: opts.resolver ?? new DerivedInboxResolver(), maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS });
     // The one owner of pool tools: claims, rollbacks, the sweep and sync provision and release through it.
-    const tools = new PoolTools(providers, db.em, secrets, log);
+    const tools = new PoolTools(providers, db.em, secrets, log, [new LocalWalletProvider()]);
     const flow = new ClaimFlow({
       em: db.em,
       verifier,
