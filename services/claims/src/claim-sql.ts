@@ -240,15 +240,23 @@ export async function markRemoved(em: EntityManager, instanceId: string, ownerId
 
 // ---------------------------------------------------------------- provisioned tools
 
-export async function insertProvisionedTool(
-  em: EntityManager,
-  t: { instanceId: string; toolId: string; provider: string; handle: string; secret: Buffer | null },
-): Promise<void> {
-  await em.execute(
-    `insert into provisioned_tools (instance_id, tool_id, provider, handle, secret) values (?, ?, ?, ?, ?)`,
+/** Records a provisioned tool; false when the instance already has one for that tool id (kept as it is). */
+export async function insertProvisionedTool(em: EntityManager, t: ToolRef): Promise<boolean> {
+  const inserted = await em.execute<{ tool_id: string }[]>(
+    `insert into provisioned_tools (instance_id, tool_id, provider, handle, secret) values (?, ?, ?, ?, ?)
+     on conflict (instance_id, tool_id) do nothing returning tool_id`,
     [t.instanceId, t.toolId, t.provider, t.handle, t.secret],
-    "run",
   );
+  return inserted.length === 1;
+}
+
+/** An instance's recorded tool for a tool id, active or waiting for its release. */
+export async function provisionedTool(em: EntityManager, instanceId: string, toolId: string): Promise<(ToolRef & { state: "active" | "release_failed" }) | undefined> {
+  const [r] = await em.execute<{ provider: string; handle: string; secret: Uint8Array | null; state: "active" | "release_failed" }[]>(
+    `select provider, handle, secret, state from provisioned_tools where instance_id = ? and tool_id = ?`,
+    [instanceId, toolId],
+  );
+  return r && { instanceId, toolId, provider: r.provider, handle: r.handle, secret: r.secret, state: r.state };
 }
 
 export async function deleteProvisionedTool(em: EntityManager, instanceId: string, toolId: string): Promise<void> {

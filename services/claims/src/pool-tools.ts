@@ -1,6 +1,6 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Logger } from "@convos-pool/kit";
-import { deleteProvisionedTool, markToolReleaseFailed, type ToolRef } from "./claim-sql.js";
+import { deleteProvisionedTool, insertProvisionedTool, markToolReleaseFailed, provisionedTool, type ToolRef } from "./claim-sql.js";
 import type { ToolProvider, ToolProviders } from "./providers/types.js";
 import { secretAad, type SecretBox } from "./secrets.js";
 
@@ -49,20 +49,13 @@ export class PoolTools {
     if (!provider) throw new Error(`this pool cannot provision tool "${toolId}"`);
     const resource = await provider.provision(instanceId, toolId);
     const secret = Object.keys(resource.secrets).length > 0 ? this.secrets.seal(resource.secrets, secretAad(instanceId, toolId)) : null;
-    const em = this.em.fork();
-    const inserted = await em.execute<{ tool_id: string }[]>(
-      `insert into provisioned_tools (instance_id, tool_id, provider, handle, secret) values (?, ?, ?, ?, ?)
-       on conflict (instance_id, tool_id) do nothing returning tool_id`,
-      [instanceId, toolId, provider.name, resource.handle, secret],
-    );
-    if (inserted.length === 1) return { instanceId, toolId, provider: provider.name, handle: resource.handle, secret, secrets: resource.secrets };
+    const made = { instanceId, toolId, provider: provider.name, handle: resource.handle, secret };
+    if (await insertProvisionedTool(this.em.fork(), made)) return { ...made, secrets: resource.secrets };
     await provider.release(resource.handle, resource.secrets).catch(() => {});
-    const [row] = await em.execute<{ provider: string; handle: string; secret: Uint8Array | null; state: string }[]>(
-      `select provider, handle, secret, state from provisioned_tools where instance_id = ? and tool_id = ?`,
-      [instanceId, toolId],
-    );
-    if (!row || row.state !== "active") throw new Error(`tool "${toolId}" changed while it was provisioned`);
-    return this.opened({ instanceId, toolId, provider: row.provider, handle: row.handle, secret: row.secret ? Buffer.from(row.secret) : null });
+    const recorded = await provisionedTool(this.em.fork(), instanceId, toolId);
+    if (recorded?.state !== "active") throw new Error(`tool "${toolId}" changed while it was provisioned`);
+    const { state: _, ...ref } = recorded;
+    return this.opened(ref);
   }
 
   /** A recorded tool with its secrets opened. */

@@ -1,155 +1,29 @@
-// Template content files: the REST JSON form of docs/rest.md, with the
-// optional fields filled the way the server fills them, so that the hash the
-// creator signs is the hash the templates service computes. The CLI sends the
-// filled form, every field explicit, so the server has nothing left to guess.
+// Template content files: the REST JSON form of docs/rest.md, read by the
+// kit's content-json.ts (optional fields filled as the server fills them).
+// The CLI sends the filled form, every field explicit, so the server has
+// nothing left to guess.
 import { readFile } from "node:fs/promises";
-import {
-  DEFAULT_MODEL,
-  jsonHash,
-  type ModelJson,
-  type TemplateContentJson,
-  type TemplatePatchJson,
-  type ToolJson,
-} from "@convos-pool/kit";
+import { ContentJsonError, fillContentJson, fillPatchJson, jsonHash, type TemplateContentJson, type TemplatePatchJson } from "@convos-pool/kit";
 import type { Hex } from "viem";
 import { CliError } from "./errors.js";
 
-export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive"] as const;
-
-/**
- * Fields of a whole template (the output of `pool get`) that are not content:
- * skipped, so a fetched template can be edited and sent back as it is.
- */
-export const TEMPLATE_METADATA_FIELDS = [
-  "id",
-  "creator_id",
-  "visibility",
-  "status",
-  "version",
-  "content_version",
-  "usage_count",
-  "created_at",
-  "updated_at",
-] as const;
-
-const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required"] as const;
-const MODEL_FIELDS = ["default", "allow_override"] as const;
-
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function fail(where: string, field: string, message: string): never {
-  throw new CliError(`${where}: ${field}: ${message}`);
-}
-
-function checkKeys(where: string, prefix: string, obj: Json, allowed: readonly string[], ignored: readonly string[] = []): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k) && !ignored.includes(k)) {
-      fail(where, prefix ? `${prefix}.${k}` : k, `unknown field (expected ${allowed.join(", ")})`);
-    }
-  }
-}
-
-function str(where: string, field: string, v: unknown, fallback?: string): string {
-  if (v === undefined && fallback !== undefined) return fallback;
-  if (v === undefined) fail(where, field, "is required");
-  if (typeof v !== "string") fail(where, field, "must be a string");
-  return v;
-}
-
-function bool(where: string, field: string, v: unknown, fallback: boolean): boolean {
-  if (v === undefined) return fallback;
-  if (typeof v !== "boolean") fail(where, field, "must be true or false");
-  return v;
-}
-
-/** As the gateway reads it: `default` is required, a missing `allow_override` is true (the schema default's). */
-function fillModel(where: string, field: string, v: unknown): ModelJson {
-  if (!isObject(v)) fail(where, field, 'must be an object such as {"default": "gpt-oss-20b", "allow_override": true}');
-  checkKeys(where, field, v, MODEL_FIELDS);
-  return {
-    default: str(where, `${field}.default`, v.default),
-    allow_override: bool(where, `${field}.allow_override`, v.allow_override, DEFAULT_MODEL.allow_override),
-  };
-}
-
-function provisioning(where: string, field: string, v: unknown): ToolJson["provisioning"] {
-  if (v !== "pool" && v !== "user") fail(where, field, v === undefined ? "is required" : 'must be "pool" or "user"');
-  return v;
-}
-
-/** `id` and `provisioning` are required; name, description, prompt default to "", required to false. */
-function fillTools(where: string, field: string, v: unknown): ToolJson[] {
-  if (!Array.isArray(v)) fail(where, field, "must be a list of tools");
-  return v.map((t, i) => {
-    const f = `${field}[${i}]`;
-    if (!isObject(t)) fail(where, f, "must be an object");
-    checkKeys(where, f, t, TOOL_FIELDS);
-    return {
-      id: str(where, `${f}.id`, t.id),
-      name: str(where, `${f}.name`, t.name, ""),
-      provisioning: provisioning(where, `${f}.provisioning`, t.provisioning),
-      description: str(where, `${f}.description`, t.description, ""),
-      prompt: str(where, `${f}.prompt`, t.prompt, ""),
-      required: bool(where, `${f}.required`, t.required, false),
-    };
-  });
-}
-
-function fillTags(where: string, field: string, v: unknown): string[] {
-  if (!Array.isArray(v) || v.some((t) => typeof t !== "string")) fail(where, field, "must be a list of strings");
-  return [...(v as string[])];
-}
-
-/**
- * A full content from the REST JSON form: agent_name and instructions are
- * required; model, tools, description, category and tags take their
- * defaults; clone_directive is optional.
- * `where` names the source in error messages (the file name).
- */
+/** A content file read as the server reads it; its mistakes as the CLI's errors. */
 export function fillContent(raw: unknown, where = "content"): TemplateContentJson {
-  if (!isObject(raw)) throw new CliError(`${where}: must be a JSON object with the template's content fields`);
-  checkKeys(where, "", raw, CONTENT_FIELDS, TEMPLATE_METADATA_FIELDS);
-  return {
-    agent_name: str(where, "agent_name", raw.agent_name),
-    instructions: str(where, "instructions", raw.instructions),
-    model: raw.model === undefined ? { ...DEFAULT_MODEL } : fillModel(where, "model", raw.model),
-    tools: raw.tools === undefined ? [] : fillTools(where, "tools", raw.tools),
-    description: str(where, "description", raw.description, ""),
-    category: str(where, "category", raw.category, ""),
-    tags: raw.tags === undefined ? [] : fillTags(where, "tags", raw.tags),
-    // Left out when empty, as the server hashes it.
-    ...(str(where, "clone_directive", raw.clone_directive, "") ? { clone_directive: str(where, "clone_directive", raw.clone_directive) } : {}),
-  };
+  return asCliError(() => fillContentJson(raw, where));
 }
 
-/**
- * A patch: only the content fields present, each in the form the server's
- * patchToJson gives back (a model and every tool filled in; `[]` empties
- * tools or tags). At least one field must be set.
- */
+/** A patch file read as the server reads it; its mistakes as the CLI's errors. */
 export function fillPatch(raw: unknown, where = "patch"): TemplatePatchJson {
-  if (!isObject(raw)) throw new CliError(`${where}: must be a JSON object with the content fields to change`);
-  checkKeys(where, "", raw, CONTENT_FIELDS, TEMPLATE_METADATA_FIELDS);
-  for (const k of CONTENT_FIELDS) {
-    if (raw[k] === null) fail(where, k, "must not be null: leave the field out to keep it");
+  return asCliError(() => fillPatchJson(raw, where));
+}
+
+function asCliError<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ContentJsonError) throw new CliError(err.message);
+    throw err;
   }
-  const out: TemplatePatchJson = {};
-  if (raw.agent_name !== undefined) out.agent_name = str(where, "agent_name", raw.agent_name);
-  if (raw.instructions !== undefined) out.instructions = str(where, "instructions", raw.instructions);
-  if (raw.model !== undefined) out.model = fillModel(where, "model", raw.model);
-  if (raw.tools !== undefined) out.tools = fillTools(where, "tools", raw.tools);
-  if (raw.description !== undefined) out.description = str(where, "description", raw.description);
-  if (raw.category !== undefined) out.category = str(where, "category", raw.category);
-  if (raw.tags !== undefined) out.tags = fillTags(where, "tags", raw.tags);
-  if (raw.clone_directive !== undefined) out.clone_directive = str(where, "clone_directive", raw.clone_directive);
-  if (Object.keys(out).length === 0) {
-    throw new CliError(`${where}: sets no content field (${CONTENT_FIELDS.join(", ")})`);
-  }
-  return out;
 }
 
 /** The `contentHash` of CreateTemplate / UpdateTemplate. */

@@ -1,9 +1,8 @@
 // Signatures in the REST form of docs/rest.md, made with the local key over
-// the kit's EIP-712 types (services/kit/src/signatures.ts).
+// the kit's EIP-712 types (services/kit/src/signing.ts).
 import { SIGNED_TYPES, claimFields, signOperation, type OperationFields, type SignedOperation } from "@convos-pool/kit";
 import type { Hex, LocalAccount } from "viem";
 import { UsageError } from "./errors.js";
-
 
 /** `"signature": {...}` of every signed REST request. */
 export interface SignatureJson {

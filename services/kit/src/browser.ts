@@ -4,3 +4,4 @@ export * from "./errors.js";
 export { INBOX_ID_PATTERN, deriveInboxId } from "./inbox.js";
 export * from "./signing.js";
 export * from "./template-content.js";
+export * from "./content-json.js";

@@ -2,7 +2,7 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { InstanceState, SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateStatus, Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 
 /** An inbox or conversation id, shortened: the whole one is in the title attribute. */
 export function short(id: string): string {
@@ -45,8 +45,4 @@ export function syncName(i: Instance): string {
     default:
       return "—";
   }
-}
-
-export function templateLabel(t: Template): string {
-  return t.content?.agentName || t.id;
 }

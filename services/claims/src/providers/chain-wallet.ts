@@ -1,4 +1,4 @@
-import { createPublicClient, createWalletClient, defineChain, http, nonceManager, parseEther, type Hex } from "viem";
+import { createPublicClient, createWalletClient, defineChain, http, nonceManager, parseEther, type Chain, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { ProvisioningError, type ProvisionedResource, type ToolProvider } from "./types.js";
 
@@ -35,9 +35,18 @@ export class ChainWalletProvider implements ToolProvider {
     this.faucet = { account, transport: http(opts.rpcUrl) };
   }
 
-  private async chain() {
-    const id = await this.read.getChainId();
-    return defineChain({ id, name: `chain ${id}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [this.opts.rpcUrl] } } });
+  private chainOnce: Promise<Chain> | undefined;
+
+  /** The chain, as viem needs it to sign for it: asked once (a failed ask is asked again next time). */
+  private chain(): Promise<Chain> {
+    this.chainOnce ??= this.read.getChainId().then(
+      (id) => defineChain({ id, name: `chain ${id}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [this.opts.rpcUrl] } } }),
+      (err: unknown) => {
+        this.chainOnce = undefined;
+        throw err;
+      },
+    );
+    return this.chainOnce;
   }
 
   /** The faucet's address: where released wallets' funds go. */

@@ -8,17 +8,17 @@ import { Code } from "@connectrpc/connect";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { POOL_TOOL_IDS, contentFromJson, jsonHash, validateContent, type TemplateContentJson, type ToolJson } from "@convos-pool/kit/browser";
+import { contentFromJson, jsonHash, validateContent, type TemplateContentJson } from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { CATEGORIES } from "../categories";
 import { contentOf, parseContent, prettyContent } from "../content";
 import { DiffView } from "../diff-view";
 import { shownError, type ShownError } from "../errors";
 import { statusName, visibilityName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
-import { ErrorBox, Loading, Notice, Page, Select, SignInFirst, TextArea, TextField } from "../ui";
+import { ErrorBox, Loading, Notice, Page, SignInFirst, TextArea } from "../ui";
+import { ContentForm, formFields } from "./content-form";
 
 export function EditorPage({ id }: { id?: string }) {
   const { signedIn } = useSession();
@@ -257,14 +257,6 @@ function Editor({ latest }: { latest?: Template }) {
   }
 }
 
-/** The names of the fields the form shows, so that their errors are not repeated above it. */
-function formFields(c: TemplateContentJson): string[] {
-  const fields = ["agent_name", "description", "category", "tags", "instructions", "model.default", "clone_directive"].map((f) => `content.${f}`);
-  c.tools.forEach((_, i) => fields.push(...["id", "name", "provisioning", "description", "prompt"].map((f) => `content.tools[${i}].${f}`)));
-  c.tags.forEach((_, i) => fields.push(`content.tags[${i}]`));
-  return fields;
-}
-
 function Stale({ mine, theirs, onTakeTheirs, onKeepMine }: { mine: TemplateContentJson; theirs: Template; onTakeTheirs: () => void; onKeepMine: () => void }) {
   return (
     <section className="stale" role="alert" aria-labelledby="stale-heading">
@@ -284,101 +276,3 @@ function Stale({ mine, theirs, onTakeTheirs, onKeepMine }: { mine: TemplateConte
     </section>
   );
 }
-
-function ContentForm({ value, onChange, error }: { value: TemplateContentJson; onChange: (c: TemplateContentJson) => void; error: ShownError | undefined }) {
-  const set = (patch: Partial<TemplateContentJson>) => onChange({ ...value, ...patch });
-  const setTool = (i: number, patch: Partial<ToolJson>) => set({ tools: value.tools.map((t, j) => (j === i ? { ...t, ...patch } : t)) });
-  const tagsError = Object.keys(error?.fields ?? {}).find((f) => f.startsWith("content.tags"));
-  return (
-    <>
-      <TextField label="Agent name" name="content.agent_name" error={error} required value={value.agent_name} onChange={(e) => set({ agent_name: e.target.value })} maxLength={100} />
-      <TextArea label="Description" name="content.description" error={error} rows={2} value={value.description} onChange={(e) => set({ description: e.target.value })} hint="What the store shows." />
-      <div className="row">
-        <TextField
-          label="Category"
-          name="content.category"
-          error={error}
-          value={value.category}
-          onChange={(e) => set({ category: e.target.value })}
-          list="categories"
-          hint="Lower-case letters, digits and hyphens."
-        />
-        <datalist id="categories">
-          {CATEGORIES.map((c) => (
-            <option key={c} value={c} />
-          ))}
-        </datalist>
-        <TextField
-          label="Tags"
-          name={tagsError ?? "content.tags"}
-          error={error}
-          value={value.tags.join(", ")}
-          onChange={(e) => set({ tags: e.target.value.split(",").map((t) => t.trim()).filter(Boolean) })}
-          hint="Separated by commas."
-        />
-      </div>
-      <TextArea label="Instructions" name="content.instructions" error={error} required rows={10} value={value.instructions} onChange={(e) => set({ instructions: e.target.value })} hint="What the agent is told to be and do (its IDENTITY.md)." />
-      <fieldset>
-        <legend>Model</legend>
-        <TextField label="Default model" name="content.model.default" error={error} required value={value.model.default} onChange={(e) => set({ model: { ...value.model, default: e.target.value } })} />
-        <div className="check">
-          <input id="allow-override" type="checkbox" checked={value.model.allow_override} onChange={(e) => set({ model: { ...value.model, allow_override: e.target.checked } })} />
-          <label htmlFor="allow-override">Users may choose another model</label>
-        </div>
-      </fieldset>
-      <fieldset>
-        <legend>Tools</legend>
-        {value.tools.length === 0 && <p className="hint">No tools. The pool provisions {POOL_TOOL_IDS.join(", ")}; any other tool is the user's to provide.</p>}
-        {value.tools.map((tool, i) => (
-          <div className="tool" key={i} role="group" aria-label={`Tool ${i + 1}`}>
-            <div className="row">
-              <TextField label="Tool id" name={`content.tools[${i}].id`} error={error} required value={tool.id} onChange={(e) => setTool(i, { id: e.target.value })} list="pool-tools" />
-              <TextField label="Name" name={`content.tools[${i}].name`} error={error} value={tool.name} onChange={(e) => setTool(i, { name: e.target.value })} />
-              <Select label="Provided by" name={`content.tools[${i}].provisioning`} error={error} value={tool.provisioning} onChange={(e) => setTool(i, { provisioning: e.target.value as ToolJson["provisioning"] })}>
-                <option value="pool">the pool</option>
-                <option value="user">the user</option>
-              </Select>
-            </div>
-            <TextField label="Description" name={`content.tools[${i}].description`} error={error} value={tool.description} onChange={(e) => setTool(i, { description: e.target.value })} />
-            <TextField
-              label="Prompt"
-              name={`content.tools[${i}].prompt`}
-              error={error}
-              value={tool.prompt}
-              onChange={(e) => setTool(i, { prompt: e.target.value })}
-              hint={tool.provisioning === "user" ? "What the user is asked when adding the agent." : undefined}
-            />
-            <div className="check">
-              <input id={`tool-required-${i}`} type="checkbox" checked={tool.required} onChange={(e) => setTool(i, { required: e.target.checked })} />
-              <label htmlFor={`tool-required-${i}`}>Required</label>
-            </div>
-            <button type="button" className="link danger" onClick={() => set({ tools: value.tools.filter((_, j) => j !== i) })}>
-              Remove tool {i + 1}
-            </button>
-          </div>
-        ))}
-        <datalist id="pool-tools">
-          {POOL_TOOL_IDS.map((t) => (
-            <option key={t} value={t} />
-          ))}
-        </datalist>
-        <button type="button" onClick={() => set({ tools: [...value.tools, { id: "", name: "", provisioning: "user", description: "", prompt: "", required: false }] })}>
-          Add a tool
-        </button>
-      </fieldset>
-      <TextArea
-        label="Default clone directive"
-        name="content.clone_directive"
-        error={error}
-        rows={2}
-        value={value.clone_directive ?? ""}
-        onChange={(e) => {
-          const { clone_directive: _, ...rest } = value;
-          onChange(e.target.value ? { ...rest, clone_directive: e.target.value } : rest);
-        }}
-        hint="What an agent of this template passes on when its owner clones it without saying what."
-      />
-    </>
-  );
-}
-

@@ -1,0 +1,155 @@
+// Template content and patches given as JSON (a creator's file, the web
+// app's JSON view): read into the REST JSON form with the optional fields
+// filled the way the server fills them, so that the hash the creator signs
+// is the hash the templates service computes. Errors name where and which field.
+import { DEFAULT_MODEL, type ModelJson, type TemplateContentJson, type TemplatePatchJson, type ToolJson } from "./template-content.js";
+
+export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive"] as const;
+
+/**
+ * Fields of a whole template (the output of `pool get`) that are not content:
+ * skipped, so a fetched template can be edited and sent back as it is.
+ */
+export const TEMPLATE_METADATA_FIELDS = [
+  "id",
+  "creator_id",
+  "visibility",
+  "status",
+  "version",
+  "content_version",
+  "usage_count",
+  "created_at",
+  "updated_at",
+] as const;
+
+const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required"] as const;
+const MODEL_FIELDS = ["default", "allow_override"] as const;
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** What is wrong with a content or patch given as JSON: where (a file, "JSON"), the field, and why. */
+export class ContentJsonError extends Error {
+  constructor(
+    readonly where: string,
+    readonly field: string,
+    readonly detail: string,
+  ) {
+    super(field ? `${where}: ${field}: ${detail}` : `${where}: ${detail}`);
+    this.name = "ContentJsonError";
+  }
+}
+
+function fail(where: string, field: string, message: string): never {
+  throw new ContentJsonError(where, field, message);
+}
+
+function checkKeys(where: string, prefix: string, obj: Json, allowed: readonly string[], ignored: readonly string[] = []): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k) && !ignored.includes(k)) {
+      fail(where, prefix ? `${prefix}.${k}` : k, `unknown field (expected ${allowed.join(", ")})`);
+    }
+  }
+}
+
+function str(where: string, field: string, v: unknown, fallback?: string): string {
+  if (v === undefined && fallback !== undefined) return fallback;
+  if (v === undefined) fail(where, field, "is required");
+  if (typeof v !== "string") fail(where, field, "must be a string");
+  return v;
+}
+
+function bool(where: string, field: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== "boolean") fail(where, field, "must be true or false");
+  return v;
+}
+
+/** As the gateway reads it: `default` is required, a missing `allow_override` is true (the schema default's). */
+function fillModel(where: string, field: string, v: unknown): ModelJson {
+  if (!isObject(v)) fail(where, field, 'must be an object such as {"default": "gpt-oss-20b", "allow_override": true}');
+  checkKeys(where, field, v, MODEL_FIELDS);
+  return {
+    default: str(where, `${field}.default`, v.default),
+    allow_override: bool(where, `${field}.allow_override`, v.allow_override, DEFAULT_MODEL.allow_override),
+  };
+}
+
+function provisioning(where: string, field: string, v: unknown): ToolJson["provisioning"] {
+  if (v !== "pool" && v !== "user") fail(where, field, v === undefined ? "is required" : 'must be "pool" or "user"');
+  return v;
+}
+
+/** `id` and `provisioning` are required; name, description, prompt default to "", required to false. */
+function fillTools(where: string, field: string, v: unknown): ToolJson[] {
+  if (!Array.isArray(v)) fail(where, field, "must be a list of tools");
+  return v.map((t, i) => {
+    const f = `${field}[${i}]`;
+    if (!isObject(t)) fail(where, f, "must be an object");
+    checkKeys(where, f, t, TOOL_FIELDS);
+    return {
+      id: str(where, `${f}.id`, t.id),
+      name: str(where, `${f}.name`, t.name, ""),
+      provisioning: provisioning(where, `${f}.provisioning`, t.provisioning),
+      description: str(where, `${f}.description`, t.description, ""),
+      prompt: str(where, `${f}.prompt`, t.prompt, ""),
+      required: bool(where, `${f}.required`, t.required, false),
+    };
+  });
+}
+
+function fillTags(where: string, field: string, v: unknown): string[] {
+  if (!Array.isArray(v) || v.some((t) => typeof t !== "string")) fail(where, field, "must be a list of strings");
+  return [...(v as string[])];
+}
+
+/**
+ * A full content from the REST JSON form: agent_name and instructions are
+ * required; model, tools, description, category and tags take their
+ * defaults; clone_directive is optional.
+ * `where` names the source in error messages (the file name).
+ */
+export function fillContentJson(raw: unknown, where = "content"): TemplateContentJson {
+  if (!isObject(raw)) fail(where, "", "must be a JSON object with the template's content fields");
+  checkKeys(where, "", raw, CONTENT_FIELDS, TEMPLATE_METADATA_FIELDS);
+  return {
+    agent_name: str(where, "agent_name", raw.agent_name),
+    instructions: str(where, "instructions", raw.instructions),
+    model: raw.model === undefined ? { ...DEFAULT_MODEL } : fillModel(where, "model", raw.model),
+    tools: raw.tools === undefined ? [] : fillTools(where, "tools", raw.tools),
+    description: str(where, "description", raw.description, ""),
+    category: str(where, "category", raw.category, ""),
+    tags: raw.tags === undefined ? [] : fillTags(where, "tags", raw.tags),
+    // Left out when empty, as the server hashes it.
+    ...(str(where, "clone_directive", raw.clone_directive, "") ? { clone_directive: str(where, "clone_directive", raw.clone_directive) } : {}),
+  };
+}
+
+/**
+ * A patch: only the content fields present, each in the form the server's
+ * patchToJson gives back (a model and every tool filled in; `[]` empties
+ * tools or tags). At least one field must be set.
+ */
+export function fillPatchJson(raw: unknown, where = "patch"): TemplatePatchJson {
+  if (!isObject(raw)) fail(where, "", "must be a JSON object with the content fields to change");
+  checkKeys(where, "", raw, CONTENT_FIELDS, TEMPLATE_METADATA_FIELDS);
+  for (const k of CONTENT_FIELDS) {
+    if (raw[k] === null) fail(where, k, "must not be null: leave the field out to keep it");
+  }
+  const out: TemplatePatchJson = {};
+  if (raw.agent_name !== undefined) out.agent_name = str(where, "agent_name", raw.agent_name);
+  if (raw.instructions !== undefined) out.instructions = str(where, "instructions", raw.instructions);
+  if (raw.model !== undefined) out.model = fillModel(where, "model", raw.model);
+  if (raw.tools !== undefined) out.tools = fillTools(where, "tools", raw.tools);
+  if (raw.description !== undefined) out.description = str(where, "description", raw.description);
+  if (raw.category !== undefined) out.category = str(where, "category", raw.category);
+  if (raw.tags !== undefined) out.tags = fillTags(where, "tags", raw.tags);
+  if (raw.clone_directive !== undefined) out.clone_directive = str(where, "clone_directive", raw.clone_directive);
+  if (Object.keys(out).length === 0) {
+    fail(where, "", `sets no content field (${CONTENT_FIELDS.join(", ")})`);
+  }
+  return out;
+}
