@@ -102,8 +102,9 @@ function describedBy(id: string, hint: ReactNode, error: string | undefined): st
 /** The error of a form or a page, announced when it appears; fields' own errors are listed by their fields. */
 export function ErrorBox({ error, fieldsShown = [] }: { error: ShownError | undefined; fieldsShown?: string[] }) {
   if (!error) return null;
-  const others = Object.entries(error.fields).filter(([f]) => !fieldsShown.includes(f));
-  const byFields = Object.keys(error.fields).length > 0 && others.length === 0;
+  // Fields no form field shows, unless the message already says just that.
+  const others = Object.entries(error.fields).filter(([f, d]) => !fieldsShown.includes(f) && error.message !== `${f}: ${d}`);
+  const byFields = Object.keys(error.fields).some((f) => fieldsShown.includes(f)) && others.length === 0;
   return (
     <div className="error-box" role="alert">
       <p>{byFields ? (Object.keys(error.fields).length === 1 ? "The marked field says what to change." : "The marked fields say what to change.") : error.message}</p>
