@@ -1,0 +1,532 @@
+// A local stand-in of Telnyx's messaging API (we cannot reach Telnyx from
+// here): the same endpoints, bodies, errors and signed webhooks, so the
+// agent host's client (instance tools/telnyx.ts) works unchanged against
+// either. A text to a number on a messaging profile with a webhook URL is
+// POSTed there as a `message.received` event, signed with ed25519 as Telnyx
+// signs (`telnyx-timestamp`, `telnyx-signature-ed25519` over
+// `${timestamp}|${body}`) and retried with backoff; a text to any other
+// number lands in that number's local phone, which tests and people read and
+// send from (`phone()`, or the `/local/phones/...` routes).
+//
+// Everything is in memory: profiles, which number is on which, the phones'
+// inboxes. A restart forgets them, so the agent host registers its profile
+// and numbers again every time it starts (as it must with Telnyx anyway, to
+// point the webhook at its current address).
+//
+// The `/local/` routes take no API key: they answer loopback clients only.
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, timingSafeEqual, type KeyObject } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "@convos-pool/kit";
+
+export interface LocalSmsOptions {
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** The key API clients send as `Authorization: Bearer <key>`; default: a fresh one. */
+  apiKey?: string;
+  log?: Logger;
+}
+
+/** A text as a local phone received it. */
+export interface LocalText {
+  from: string;
+  to: string;
+  text: string;
+  /** When it arrived, ISO 8601. */
+  at: string;
+}
+
+/** A phone outside the pool (a person's), for tests and people: not part of Telnyx's API. */
+export interface LocalPhone {
+  readonly number: string;
+  /** Sends as this number, delivered exactly like a text sent through the API. */
+  send(to: string, text: string): Promise<void>;
+  /** What this phone received, oldest first. */
+  messages(): readonly LocalText[];
+  /** The first text received (already, or within `ms`) that `pred` accepts. */
+  waitForMessage(pred?: (m: LocalText) => boolean, ms?: number): Promise<LocalText>;
+}
+
+export interface LocalSms {
+  /** http://host:port: the API's base, as https://api.telnyx.com is Telnyx's. */
+  url: string;
+  apiKey: string;
+  /** The ed25519 key that verifies webhooks: base64 of its raw 32 bytes, as Telnyx's portal shows it. */
+  webhookPublicKey: string;
+  phone(number: string): LocalPhone;
+  close(): Promise<void>;
+}
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+const MAX_TEXT_CHARS = 1600;
+const MAX_BODY_BYTES = 64 * 1024;
+/** The waits before each retry of a failed webhook: four attempts in all. */
+const WEBHOOK_RETRY_DELAYS_MS = [500, 2_000, 8_000];
+const WEBHOOK_TIMEOUT_MS = 5_000;
+const PAGE_SIZE = { default: 20, max: 250 };
+
+/** An error as Telnyx writes it: `{"errors":[{code, title, detail, source}]}` with its status. */
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    detail: string,
+    readonly source?: { pointer: string } | { parameter: string },
+  ) {
+    super(detail);
+  }
+
+  body() {
+    return { errors: [{ code: this.code, title: this.title, detail: this.message, ...(this.source ? { source: this.source } : {}) }] };
+  }
+}
+
+const notFound = (detail: string) => new ApiError(404, "10005", "Resource not found", detail);
+const missing = (field: string) => new ApiError(422, "10004", "Missing required parameter", `${field} is required`, { pointer: `/${field}` });
+const invalid = (field: string, detail: string) => new ApiError(422, "10015", "Bad Request", detail, { pointer: `/${field}` });
+const notANumber = (detail: string, source: { pointer: string } | { parameter: string }) =>
+  new ApiError(422, "10016", "Phone number must be in +E.164 format", detail, source);
+
+type Body = Record<string, unknown>;
+
+function stringField(body: Body, field: string): string {
+  const value = body[field];
+  if (value === undefined || value === null || value === "") throw missing(field);
+  if (typeof value !== "string") throw invalid(field, `${field} must be a string`);
+  return value;
+}
+
+function numberField(body: Body, field: string): string {
+  const value = stringField(body, field);
+  if (!E164.test(value)) throw notANumber(`${field} must be a phone number in +E.164 form, like +15550100000`, { pointer: `/${field}` });
+  return value;
+}
+
+/** A webhook URL, or null to have none; only http(s). */
+function webhookUrlField(body: Body): string | null {
+  const value = body.webhook_url;
+  if (value === null || value === "") return null;
+  if (typeof value !== "string") throw invalid("webhook_url", "webhook_url must be a string");
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ApiError(422, "10003", "Invalid URL", "webhook_url is not a URL", { pointer: "/webhook_url" });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ApiError(422, "10003", "Invalid URL", "webhook_url must be http or https", { pointer: "/webhook_url" });
+  return value;
+}
+
+function textField(body: Body): string {
+  const text = stringField(body, "text");
+  // Characters as a person counts them: an emoji is one.
+  if ([...text].length > MAX_TEXT_CHARS) throw invalid("text", `text is longer than ${MAX_TEXT_CHARS} characters`);
+  return text;
+}
+
+// GSM 03.38: the default alphabet (one septet) and its extension table (two).
+const GSM_BASIC = new Set(
+  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà",
+);
+const GSM_EXTENDED = new Set("\f^{}\\[~]|€");
+
+/** How a carrier would encode the text, and into how many SMS parts it splits. */
+function smsParts(text: string): { encoding: "GSM-7" | "UCS-2"; parts: number } {
+  let septets = 0;
+  for (const ch of text) {
+    if (GSM_BASIC.has(ch)) septets += 1;
+    else if (GSM_EXTENDED.has(ch)) septets += 2;
+    else {
+      const units = text.length;
+      return { encoding: "UCS-2", parts: units <= 70 ? 1 : Math.ceil(units / 67) };
+    }
+  }
+  return { encoding: "GSM-7", parts: septets <= 160 ? 1 : Math.ceil(septets / 153) };
+}
+
+interface Profile {
+  id: string;
+  name: string;
+  webhookUrl: string | null;
+  whitelistedDestinations: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+function profileRecord(p: Profile) {
+  return {
+    record_type: "messaging_profile",
+    id: p.id,
+    name: p.name,
+    enabled: true,
+    webhook_url: p.webhookUrl,
+    webhook_failover_url: null,
+    webhook_api_version: "2",
+    whitelisted_destinations: p.whitelistedDestinations,
+    created_at: p.createdAt,
+    updated_at: p.updatedAt,
+  };
+}
+
+interface Waiter {
+  pred: (m: LocalText) => boolean;
+  resolve: (m: LocalText) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+class Inbox {
+  readonly texts: LocalText[] = [];
+  private readonly waiters = new Set<Waiter>();
+
+  constructor(readonly number: string) {}
+
+  receive(text: LocalText): void {
+    this.texts.push(text);
+    for (const w of this.waiters) {
+      if (!w.pred(text)) continue;
+      this.waiters.delete(w);
+      clearTimeout(w.timer);
+      w.resolve(text);
+    }
+  }
+
+  waitFor(pred: (m: LocalText) => boolean, ms: number): Promise<LocalText> {
+    const found = this.texts.find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        pred,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          reject(new Error(`no matching text reached ${this.number} within ${ms} ms`));
+        }, ms),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  close(): void {
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(new Error(`the local SMS server closed before a matching text reached ${this.number}`));
+    }
+    this.waiters.clear();
+  }
+}
+
+/** The carrier's side: profiles, assignments, inboxes, and delivering each accepted text. */
+class Carrier {
+  readonly profiles = new Map<string, Profile>();
+  /** Phone number → messaging profile id. */
+  readonly assignments = new Map<string, string>();
+  private readonly inboxes = new Map<string, Inbox>();
+
+  constructor(
+    private readonly signingKey: KeyObject,
+    private readonly stopping: AbortSignal,
+    private readonly log?: Logger,
+  ) {}
+
+  inbox(number: string): Inbox {
+    let inbox = this.inboxes.get(number);
+    if (!inbox) this.inboxes.set(number, (inbox = new Inbox(number)));
+    return inbox;
+  }
+
+  /** Takes a text, answers its outbound record, and delivers it once the caller has its answer. */
+  accept(from: string, to: string, text: string) {
+    const id = randomUUID();
+    const now = new Date().toISOString();
+    const { encoding, parts } = smsParts(text);
+    const webhookUrl = this.webhookOf(to);
+    this.log?.info("text accepted", { from, to, length: [...text].length, parts, route: webhookUrl ? "webhook" : "phone" });
+    setImmediate(() => {
+      if (this.stopping.aborted) return;
+      if (webhookUrl) void this.postWebhook(webhookUrl, { id, from, to, text, encoding, parts });
+      else this.inbox(to).receive({ from, to, text, at: new Date().toISOString() });
+    });
+    return {
+      record_type: "message",
+      id,
+      direction: "outbound",
+      type: "SMS",
+      messaging_profile_id: this.assignments.get(from) ?? null,
+      from: { phone_number: from },
+      to: [{ phone_number: to, status: "queued" }],
+      text,
+      media: [],
+      encoding,
+      parts,
+      errors: [],
+      created_at: now,
+      received_at: now,
+    };
+  }
+
+  private webhookOf(number: string): string | null {
+    const profileId = this.assignments.get(number);
+    return (profileId && this.profiles.get(profileId)?.webhookUrl) || null;
+  }
+
+  private async postWebhook(url: string, m: { id: string; from: string; to: string; text: string; encoding: string; parts: number }): Promise<void> {
+    const receivedAt = new Date().toISOString();
+    // One event id across retries, as Telnyx keeps it: receivers drop duplicates by it.
+    const event = {
+      event_type: "message.received",
+      id: randomUUID(),
+      occurred_at: receivedAt,
+      payload: {
+        id: m.id,
+        record_type: "message",
+        direction: "inbound",
+        type: "SMS",
+        messaging_profile_id: this.assignments.get(m.to) ?? null,
+        from: { phone_number: m.from },
+        to: [{ phone_number: m.to, status: "webhook_delivered" }],
+        text: m.text,
+        media: [],
+        encoding: m.encoding,
+        parts: m.parts,
+        received_at: receivedAt,
+      },
+      record_type: "event",
+    };
+    // The URL may carry a token of the host's: log its origin only.
+    const origin = new URL(url).origin;
+    for (let attempt = 1; ; attempt++) {
+      const body = JSON.stringify({ data: event, meta: { attempt, delivered_to: url } });
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const signature = sign(null, Buffer.from(`${timestamp}|${body}`), this.signingKey).toString("base64");
+      let failure: string;
+      try {
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", "telnyx-timestamp": timestamp, "telnyx-signature-ed25519": signature },
+          body,
+          signal: AbortSignal.any([this.stopping, AbortSignal.timeout(WEBHOOK_TIMEOUT_MS)]),
+        });
+        await res.body?.cancel();
+        if (res.ok) return;
+        failure = `HTTP ${res.status}`;
+      } catch (err) {
+        if (this.stopping.aborted) return;
+        failure = err instanceof Error ? err.message : String(err);
+      }
+      const delay = WEBHOOK_RETRY_DELAYS_MS[attempt - 1];
+      if (delay === undefined) {
+        this.log?.warn("webhook failed; text dropped, as Telnyx drops it after its retries", { to: m.to, webhook: origin, attempt, failure });
+        return;
+      }
+      this.log?.warn("webhook failed; retrying", { to: m.to, webhook: origin, attempt, failure, retryInMs: delay });
+      try {
+        await sleep(delay, undefined, { signal: this.stopping });
+      } catch {
+        return; // closing
+      }
+    }
+  }
+
+  close(): void {
+    for (const inbox of this.inboxes.values()) inbox.close();
+  }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === "::1" || /^(::ffff:)?127\./.test(address ?? "");
+}
+
+async function readJson(req: IncomingMessage): Promise<Body> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new ApiError(413, "10015", "Bad Request", `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  const raw = Buffer.concat(chunks).toString("utf8");
+  let body: unknown;
+  try {
+    body = raw.trim() ? JSON.parse(raw) : {};
+  } catch {
+    throw new ApiError(400, "10023", "Invalid JSON", "the body is not JSON");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError(400, "10015", "Bad Request", "the body must be a JSON object");
+  return body as Body;
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSms> {
+  const host = opts.host ?? "127.0.0.1";
+  const apiKey = opts.apiKey ?? `KEYlocal_${randomBytes(24).toString("base64url")}`;
+  const log = opts.log;
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  // The raw key is the last 32 bytes of its SPKI encoding.
+  const webhookPublicKey = publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("base64");
+  const stopping = new AbortController();
+  const carrier = new Carrier(privateKey, stopping.signal, log);
+
+  async function route(req: IncomingMessage, path: string[], query: URLSearchParams): Promise<unknown> {
+    const method = req.method ?? "GET";
+    const [top, collection, id, sub] = path;
+
+    if (top === "local" && collection === "phones" && id !== undefined && sub === "messages" && path.length === 4) {
+      if (!isLoopback(req.socket.remoteAddress)) throw new ApiError(403, "10010", "Authorization failed", "local phones answer loopback clients only");
+      if (!E164.test(id)) throw notANumber("the phone must be a number in +E.164 form", { parameter: "phone_number" });
+      if (method === "GET") return { data: carrier.inbox(id).texts };
+      if (method === "POST") {
+        const body = await readJson(req);
+        return { data: carrier.accept(id, numberField(body, "to"), textField(body)) };
+      }
+    }
+
+    if (top !== "v2") throw notFound(`no ${method} ${req.url ?? ""}`);
+    const auth = req.headers.authorization ?? "";
+    if (!sameSecret(auth, `Bearer ${apiKey}`)) {
+      throw new ApiError(401, "10009", "Authentication failed", "the Authorization header must be Bearer and this server's API key");
+    }
+
+    if (collection === "messaging_profiles" && id === undefined) {
+      if (method === "POST") {
+        const body = await readJson(req);
+        const name = stringField(body, "name");
+        const destinations = body.whitelisted_destinations;
+        if (destinations === undefined) throw missing("whitelisted_destinations");
+        if (!Array.isArray(destinations) || !destinations.every((d) => typeof d === "string" && /^[A-Z]{2}$/.test(d))) {
+          throw invalid("whitelisted_destinations", "whitelisted_destinations must be a list of ISO 3166-1 alpha-2 country codes");
+        }
+        const now = new Date().toISOString();
+        const profile: Profile = { id: randomUUID(), name, webhookUrl: webhookUrlField(body), whitelistedDestinations: destinations as string[], createdAt: now, updatedAt: now };
+        carrier.profiles.set(profile.id, profile);
+        log?.info("messaging profile created", { id: profile.id, name });
+        return { data: profileRecord(profile) };
+      }
+      if (method === "GET") {
+        const name = query.get("filter[name]");
+        const all = [...carrier.profiles.values()].filter((p) => name === null || p.name === name);
+        const size = Math.min(Math.max(Number(query.get("page[size]")) || PAGE_SIZE.default, 1), PAGE_SIZE.max);
+        const page = Math.max(Number(query.get("page[number]")) || 1, 1);
+        return {
+          data: all.slice((page - 1) * size, page * size).map(profileRecord),
+          meta: { page_number: page, page_size: size, total_pages: Math.ceil(all.length / size), total_results: all.length },
+        };
+      }
+    }
+
+    if (collection === "messaging_profiles" && id !== undefined && sub === undefined && method === "PATCH") {
+      const profile = carrier.profiles.get(id);
+      if (!profile) throw notFound(`no messaging profile ${id}`);
+      const body = await readJson(req);
+      // Both checked before either changes.
+      const name = body.name === undefined ? profile.name : stringField(body, "name");
+      const webhookUrl = body.webhook_url === undefined ? profile.webhookUrl : webhookUrlField(body);
+      Object.assign(profile, { name, webhookUrl });
+      profile.updatedAt = new Date().toISOString();
+      return { data: profileRecord(profile) };
+    }
+
+    if (collection === "phone_numbers" && id !== undefined && sub === "messaging" && path.length === 4 && method === "PATCH") {
+      if (!E164.test(id)) throw notANumber("the phone number in the path must be in +E.164 form", { parameter: "id" });
+      const body = await readJson(req);
+      if (!("messaging_profile_id" in body)) throw missing("messaging_profile_id");
+      const profileId = body.messaging_profile_id;
+      if (profileId === null || profileId === "") carrier.assignments.delete(id);
+      else if (typeof profileId === "string" && carrier.profiles.has(profileId)) carrier.assignments.set(id, profileId);
+      else throw new ApiError(422, "10017", "Associated resource does not exist", "messaging_profile_id names no messaging profile", { pointer: "/messaging_profile_id" });
+      log?.info("number's messaging profile set", { number: id, profile: carrier.assignments.get(id) ?? null });
+      return {
+        data: {
+          record_type: "messaging_settings",
+          phone_number: id,
+          messaging_profile_id: carrier.assignments.get(id) ?? null,
+          type: "long-code",
+          updated_at: new Date().toISOString(),
+        },
+      };
+    }
+
+    if (collection === "messages" && id === undefined && method === "POST") {
+      const body = await readJson(req);
+      const from = numberField(body, "from");
+      const to = numberField(body, "to");
+      const text = textField(body);
+      // Telnyx sends only from numbers on a messaging profile.
+      if (!carrier.assignments.has(from)) {
+        throw new ApiError(422, "40013", "Invalid source number", "from is not assigned to a messaging profile on this account", { pointer: "/from" });
+      }
+      return { data: carrier.accept(from, to, text) };
+    }
+
+    throw notFound(`no ${method} ${req.url ?? ""}`);
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://local");
+    let path: string[];
+    try {
+      // A `+` may come as itself or as %2B.
+      path = url.pathname.split("/").slice(1).map(decodeURIComponent);
+    } catch {
+      return reply(res, 404, notFound("the path is not valid").body());
+    }
+    void route(req, path, url.searchParams).then(
+      (body) => reply(res, 200, body),
+      (err: unknown) => {
+        if (err instanceof ApiError) return reply(res, err.status, err.body());
+        log?.error("local SMS request failed", { err });
+        reply(res, 500, new ApiError(500, "10007", "Unexpected error", "the local SMS server failed; see its log").body());
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  server.on("error", (err) => log?.warn("local SMS server error", { err }));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host}:${port}`;
+  log?.info("local SMS up", { url });
+
+  return {
+    url,
+    apiKey,
+    webhookPublicKey,
+    phone(number: string): LocalPhone {
+      if (!E164.test(number)) throw new Error(`"${number}" is not a phone number in +E.164 form, like +15550100000`);
+      const inbox = carrier.inbox(number);
+      return {
+        number,
+        send: async (to, text) => {
+          carrier.accept(number, numberField({ to }, "to"), textField({ text }));
+        },
+        messages: () => [...inbox.texts],
+        waitForMessage: (pred = () => true, ms = 10_000) => inbox.waitFor(pred, ms),
+      };
+    },
+    async close() {
+      stopping.abort();
+      carrier.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
