@@ -315,6 +315,43 @@ describe("REST", () => {
     expect(refused.json.error.field).toBe("clone_directive");
   });
 
+  it("carries the highest trust level: set at create, read back, left out when \"\" or unset, refused when no level and in a PATCH", async () => {
+    const dana = newCreator();
+    const token = await session(dana);
+    const created = await restCreate(dana, { max_trust_level: "L3" });
+    expect(created.max_trust_level).toBe("L3");
+    const got = await rest("GET", `/api/pool/templates/${created.id}`, { token });
+    expect(got.json.max_trust_level).toBe("L3");
+
+    // "" is none, as the signed content has it: the hash of content without the field.
+    const none = content();
+    const replaced = await rest("PUT", `/api/pool/templates/${created.id}`, {
+      ifMatch: 1,
+      body: { ...none, max_trust_level: "", signature: await restSig(dana, "UpdateTemplate", { templateId: created.id, version: 1n, contentHash: jsonHash(none) }) },
+    });
+    expect(replaced.status, JSON.stringify(replaced.json)).toBe(200);
+    expect(replaced.json.max_trust_level).toBeUndefined();
+
+    const wrong = { ...content(), max_trust_level: "L5" };
+    const refused = await rest("POST", "/api/pool/templates", {
+      body: { creator_id: dana.inboxId, ...wrong, signature: await restSig(dana, "CreateTemplate", { contentHash: jsonHash(wrong as never) }) },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error).toMatchObject({ field: "max_trust_level", message: 'max_trust_level: must be one of "L1", "L2", "L3", "L4"' });
+
+    const patch = { max_trust_level: "L4" as const };
+    const patched = await rest("PATCH", `/api/pool/templates/${created.id}`, {
+      ifMatch: 2,
+      body: {
+        ...patch,
+        signature: await restSig(dana, "PatchTemplate", { templateId: created.id, version: 2n, patchHash: jsonHash(patch), contentHash: jsonHash(applyPatch(none, patch)) }),
+      },
+    });
+    expect(patched.status).toBe(400);
+    expect(patched.json.error.field).toBe("max_trust_level");
+    expect((await rest("GET", `/api/pool/templates/${created.id}`, { token })).json.version).toBe(2);
+  });
+
   it("hides another creator's private template, with and without a session", async () => {
     const alice = newCreator();
     const bob = newCreator();

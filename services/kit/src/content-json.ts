@@ -3,8 +3,9 @@
 // filled the way the server fills them, so that the hash the creator signs
 // is the hash the templates service computes. Errors name where and which field.
 import { DEFAULT_MODEL, type ModelJson, type TemplateContentJson, type TemplatePatchJson, type ToolJson } from "./template-content.js";
+import { NOT_A_TRUST_LEVEL, isTrustLevelName, type TrustLevelName } from "./trust.js";
 
-export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive"] as const;
+export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive", "max_trust_level"] as const;
 
 /**
  * Fields of a whole template (the output of `pool get`) that are not content:
@@ -101,6 +102,19 @@ function fillTools(where: string, field: string, v: unknown): ToolJson[] {
   });
 }
 
+/** "L1" to "L4", or "" for none (L2): left out of a content, removing it in a patch. */
+function trustLevel(where: string, field: string, v: unknown): TrustLevelName | "" {
+  if (v === "") return "";
+  if (!isTrustLevelName(v)) fail(where, field, NOT_A_TRUST_LEVEL);
+  return v;
+}
+
+/** Left out when absent or empty, as the server hashes it. */
+function maxTrustLevel(where: string, v: unknown): { max_trust_level?: TrustLevelName } {
+  const level = v === undefined ? "" : trustLevel(where, "max_trust_level", v);
+  return level ? { max_trust_level: level } : {};
+}
+
 function fillTags(where: string, field: string, v: unknown): string[] {
   if (!Array.isArray(v) || v.some((t) => typeof t !== "string")) fail(where, field, "must be a list of strings");
   return [...(v as string[])];
@@ -109,7 +123,7 @@ function fillTags(where: string, field: string, v: unknown): string[] {
 /**
  * A full content from the REST JSON form: agent_name and instructions are
  * required; model, tools, description, category and tags take their
- * defaults; clone_directive is optional.
+ * defaults; clone_directive and max_trust_level are optional.
  * `where` names the source in error messages (the file name).
  */
 export function fillContentJson(raw: unknown, where = "content"): TemplateContentJson {
@@ -125,6 +139,7 @@ export function fillContentJson(raw: unknown, where = "content"): TemplateConten
     tags: raw.tags === undefined ? [] : fillTags(where, "tags", raw.tags),
     // Left out when empty, as the server hashes it.
     ...(str(where, "clone_directive", raw.clone_directive, "") ? { clone_directive: str(where, "clone_directive", raw.clone_directive) } : {}),
+    ...maxTrustLevel(where, raw.max_trust_level),
   };
 }
 
@@ -148,6 +163,7 @@ export function fillPatchJson(raw: unknown, where = "patch"): TemplatePatchJson 
   if (raw.category !== undefined) out.category = str(where, "category", raw.category);
   if (raw.tags !== undefined) out.tags = fillTags(where, "tags", raw.tags);
   if (raw.clone_directive !== undefined) out.clone_directive = str(where, "clone_directive", raw.clone_directive);
+  if (raw.max_trust_level !== undefined) out.max_trust_level = trustLevel(where, "max_trust_level", raw.max_trust_level);
   if (Object.keys(out).length === 0) {
     fail(where, "", `sets no content field (${CONTENT_FIELDS.join(", ")})`);
   }

@@ -7,6 +7,7 @@ export * from "./inbox.js";
 export * from "./signatures.js";
 export * from "./signing.js";
 export * from "./template-content.js";
+export * from "./trust.js";
 export * from "./content-json.js";
 export * from "./db.js";
 export * from "./nonces.js";

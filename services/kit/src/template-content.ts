@@ -4,6 +4,7 @@ import {
   ModelConfigSchema,
   Provisioning,
   ToolDeclarationSchema,
+  TrustLevel,
   type ModelConfig,
   type ToolDeclaration,
 } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -13,6 +14,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { invalidArgument } from "./errors.js";
+import { NOT_A_TRUST_LEVEL, isTrustLevelName, parseTrustLevel, trustLevelName, type TrustLevelName } from "./trust.js";
 
 /**
  * A template's content in its JSON form: the REST body of seed 000
@@ -45,8 +47,14 @@ export interface TemplateContentJson {
    * existed (every signature made before still checks out).
    */
   clone_directive?: string;
+  /**
+   * The highest trust level its agents may have. Absent when unspecified
+   * (which means L2), for the same reason as clone_directive.
+   */
+  max_trust_level?: TrustLevelName;
 }
-export type TemplatePatchJson = Partial<TemplateContentJson>;
+/** The fields a patch sets; `max_trust_level: ""` removes it, as `clone_directive: ""` does. */
+export type TemplatePatchJson = Partial<Omit<TemplateContentJson, "max_trust_level">> & { max_trust_level?: TrustLevelName | "" };
 
 export const LIMITS = {
   agentName: 100,
@@ -83,6 +91,11 @@ function provisioningName(p: Provisioning): ToolJson["provisioning"] {
   return "unspecified" as ToolJson["provisioning"];
 }
 
+/** As provisioningName: an unknown level keeps a name that validation refuses. */
+function maxTrustLevelName(level: TrustLevel): TrustLevelName {
+  return trustLevelName(level) || (`unknown (${level})` as TrustLevelName);
+}
+
 export function toolToJson(t: ToolDeclaration): ToolJson {
   return {
     id: t.id,
@@ -108,6 +121,7 @@ export function contentToJson(c: TemplateContent): TemplateContentJson {
     category: c.category,
     tags: [...c.tags],
     ...(c.cloneDirective ? { clone_directive: c.cloneDirective } : {}),
+    ...(c.maxTrustLevel !== TrustLevel.UNSPECIFIED ? { max_trust_level: maxTrustLevelName(c.maxTrustLevel) } : {}),
   };
 }
 
@@ -130,6 +144,8 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
     category: j.category,
     tags: [...j.tags],
     cloneDirective: j.clone_directive ?? "",
+    // A name that is no level becomes a value that is no level, which validation refuses, rather than "unspecified".
+    maxTrustLevel: !j.max_trust_level ? TrustLevel.UNSPECIFIED : (parseTrustLevel(j.max_trust_level) ?? (-1 as TrustLevel)),
   });
 }
 
@@ -144,12 +160,17 @@ export function patchToJson(p: TemplatePatch): TemplatePatchJson {
   if (p.category !== undefined) out.category = p.category;
   if (p.tags.length > 0 || p.clearTags) out.tags = [...p.tags];
   if (p.cloneDirective !== undefined) out.clone_directive = p.cloneDirective;
+  // TemplatePatch has no max_trust_level yet: a patch cannot change it over RPC.
   return out;
 }
 
-/** Seed 003's PATCH rule: scalar fields and whole lists (tools, tags) replace. An empty directive is no directive. */
+/**
+ * Seed 003's PATCH rule: scalar fields and whole lists (tools, tags) replace.
+ * An empty directive is no directive; an empty max_trust_level is none (L2).
+ */
 export function applyPatch(base: TemplateContentJson, patch: TemplatePatchJson): TemplateContentJson {
-  const out = { ...base, ...patch };
+  const { max_trust_level: level, ...rest } = { ...base, ...patch };
+  const out: TemplateContentJson = level ? { ...rest, max_trust_level: level } : rest;
   if (!out.clone_directive) delete out.clone_directive;
   return out;
 }
@@ -215,6 +236,11 @@ function checkCategory(field: string, category: string): void {
   }
 }
 
+function checkTrustLevel(field: string, level: string, opts: { emptyForNone?: boolean } = {}): void {
+  if (opts.emptyForNone && level === "") return;
+  if (!isTrustLevelName(level)) throw invalidArgument(field, NOT_A_TRUST_LEVEL);
+}
+
 function checkInstructions(field: string, instructions: string): void {
   if (instructions.trim().length === 0) throw invalidArgument(field, "is required");
   if (utf8Bytes(instructions) > LIMITS.instructionsBytes) throw invalidArgument(field, "must be at most 256 KiB");
@@ -230,6 +256,7 @@ export function validateContent(c: TemplateContentJson, prefix = "content"): voi
   checkCategory(`${prefix}.category`, c.category);
   checkTags(`${prefix}.tags`, c.tags);
   if (c.clone_directive !== undefined) checkText(`${prefix}.clone_directive`, c.clone_directive, LIMITS.cloneDirective);
+  if (c.max_trust_level !== undefined) checkTrustLevel(`${prefix}.max_trust_level`, c.max_trust_level);
 }
 
 /** Checks the fields a patch sets; an empty patch is refused. */
@@ -243,6 +270,7 @@ export function validatePatch(p: TemplatePatchJson, prefix = "patch"): void {
   if (p.category !== undefined) checkCategory(`${prefix}.category`, p.category);
   if (p.tags !== undefined) checkTags(`${prefix}.tags`, p.tags);
   if (p.clone_directive !== undefined) checkText(`${prefix}.clone_directive`, p.clone_directive, LIMITS.cloneDirective);
+  if (p.max_trust_level !== undefined) checkTrustLevel(`${prefix}.max_trust_level`, p.max_trust_level, { emptyForNone: true });
 }
 
 // ---------------------------------------------------------------- hashing

@@ -16,6 +16,8 @@ export const TemplateRow = defineEntity({
     category: p.string(),
     tags: p.array<string>(),
     cloneDirective: p.text(),
+    /** TrustLevel's number; 0 (unspecified) means L2. */
+    maxTrustLevel: p.smallint(),
     visibility: p.string(),
     status: p.string(),
     version: p.integer(),

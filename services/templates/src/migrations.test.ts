@@ -45,6 +45,9 @@ it("gives existing templates and versions the content version their change summa
     { id: "tmpl_AAAAAAAAAAAAAAAA", version: 8, content_version: 7 },
     { id: "tmpl_BBBBBBBBBBBBBBBB", version: 1, content_version: 1 },
   ]);
+  // Templates made before the highest trust level existed have none (L2): their content hashes as it did.
+  const levels = await sql.query(`select max_trust_level from templates`);
+  expect(levels.rows.map((r) => r.max_trust_level)).toEqual([0, 0]);
   // Their signed changes were never kept: nothing to relay for them.
   const signed = await sql.query(`select count(*)::int as n from template_versions where change_kind is not null`);
   expect(signed.rows[0].n).toBe(0);

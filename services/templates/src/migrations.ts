@@ -111,9 +111,17 @@ export class AddCloneDirective extends Migration {
   }
 }
 
+/** The highest trust level of the template's agents (docs/templates.md): TrustLevel's number, 0 for unspecified (L2). */
+export class AddMaxTrustLevel extends Migration {
+  override up(): void {
+    this.addSql(`alter table templates add column max_trust_level smallint not null default 0`);
+  }
+}
+
 export const migrations = [
   { name: "0001_signature_nonces", class: CreateSignatureNonces },
   { name: "0002_templates", class: CreateTemplates },
   { name: "0003_instruction_sync", class: AddInstructionSync },
   { name: "0004_clone_directive", class: AddCloneDirective },
+  { name: "0005_max_trust_level", class: AddMaxTrustLevel },
 ];

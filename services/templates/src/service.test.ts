@@ -4,12 +4,14 @@ import { Code, ConnectError, createClient, type Client, type Interceptor } from 
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { Provisioning, TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateStatus, Visibility, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { StoreSort, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { StoreSort, TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   generateServiceCredentials,
   CALLER_HEADER,
+  DerivedInboxResolver,
+  SignatureVerifier,
   applyPatch,
   contentFromJson,
   contentToJson,
@@ -18,6 +20,7 @@ import {
   patchToJson,
   createServiceClient,
   signOperation,
+  verifyTemplateRelease,
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
@@ -173,6 +176,7 @@ describe("templates", () => {
       [{ tools: [{ id: "key", name: "", provisioning: "user", description: "", prompt: "", required: true }] }, "content.tools[0].prompt"],
       [{ tags: ["Bad Tag!"] }, "content.tags[0]"],
       [{ model: { default: "", allow_override: true } }, "content.model.default"],
+      [{ max_trust_level: "L5" as never }, "content.max_trust_level"],
     ];
     for (const [over, field] of cases) {
       const err = await expectCode(createTemplate(alice, over), Code.InvalidArgument);
@@ -285,6 +289,49 @@ describe("templates", () => {
     expect(versions.versions[2]?.snapshot?.content?.instructions).toBe("Version two.");
     // History is the creator's.
     await expectCode(client.listTemplateVersions({ templateId: t.id }, as(newCreator())), Code.NotFound);
+  });
+
+  it("carries the highest trust level: stored, read back, kept in history and the signed release, and left out when unspecified", async () => {
+    const alice = newCreator();
+    const t = await createTemplate(alice, { max_trust_level: "L3" });
+    expect(t.content?.maxTrustLevel).toBe(TrustLevel.OPERATOR);
+    expect(contentToJson(t.content!)).toEqual(sampleContent({ max_trust_level: "L3" }));
+    const stored = await sql.query(`select max_trust_level from templates where id = $1`, [t.id]);
+    expect(stored.rows[0].max_trust_level).toBe(3);
+    expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.content?.maxTrustLevel).toBe(TrustLevel.OPERATOR);
+
+    // Updated to content without one: none again, hashed as content that never had one.
+    const without = content();
+    const updSig = await signOperation(alice.account, "UpdateTemplate", {
+      inboxId: alice.inboxId,
+      templateId: t.id,
+      version: 1n,
+      contentHash: jsonHash(sampleContent()),
+    });
+    const v2 = (await client.updateTemplate({ templateId: t.id, expectedVersion: 1n, content: without, signature: updSig })).template!;
+    expect(v2.content?.maxTrustLevel).toBe(TrustLevel.UNSPECIFIED);
+    expect("max_trust_level" in contentToJson(v2.content!)).toBe(false);
+    expect((await sql.query(`select max_trust_level from templates where id = $1`, [t.id])).rows[0].max_trust_level).toBe(0);
+
+    // Version 1's snapshot keeps it, and a rollback restores it, signed over the content with it.
+    const history = await client.listTemplateVersions({ templateId: t.id }, as(alice));
+    expect(history.versions.find((v) => v.version === 1n)?.snapshot?.content?.maxTrustLevel).toBe(TrustLevel.OPERATOR);
+    const rbSig = await signOperation(alice.account, "RollbackTemplate", {
+      inboxId: alice.inboxId,
+      templateId: t.id,
+      version: 2n,
+      targetVersion: 1n,
+      contentHash: jsonHash(sampleContent({ max_trust_level: "L3" })),
+    });
+    const v3 = (await client.rollbackTemplate({ templateId: t.id, expectedVersion: 2n, targetVersion: 1n, signature: rbSig })).template!;
+    expect(v3.content?.maxTrustLevel).toBe(TrustLevel.OPERATOR);
+
+    // What an agent runs: the release carries it, and the creator's signature over it checks out.
+    const releases = createServiceClient(TemplateReleaseService, service.url, CREDS.claims).client;
+    const { release } = await releases.getTemplateRelease({ templateId: t.id });
+    expect(release?.content?.maxTrustLevel).toBe(TrustLevel.OPERATOR);
+    const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+    expect(await verifyTemplateRelease(verifier, release!, { templateId: t.id, creatorId: alice.inboxId })).toBe(alice.account.address);
   });
 
   it("lets exactly one of many concurrent updates on the same version win", async () => {

@@ -3,7 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   TemplateSchema,
   TemplateStatus,
@@ -29,8 +29,10 @@ import {
   jsonHash,
   notFound,
   pageSize,
+  parseTrustLevel,
   patchToJson,
   templateIdFor,
+  trustLevelName,
   unauthenticated,
   validateContent,
   validatePatch,
@@ -99,6 +101,7 @@ function toProto(r: {
 }
 
 function rowContent(r: TemplateRowType): TemplateContentJson {
+  const level = trustLevelName(r.maxTrustLevel);
   return {
     agent_name: r.agentName,
     instructions: r.instructions,
@@ -107,10 +110,14 @@ function rowContent(r: TemplateRowType): TemplateContentJson {
     description: r.description,
     category: r.category,
     tags: r.tags,
-    // Absent when empty, as content is hashed (kit template-content.ts).
+    // Absent when empty or unspecified, as content is hashed (kit template-content.ts).
     ...(r.cloneDirective ? { clone_directive: r.cloneDirective } : {}),
+    ...(level ? { max_trust_level: level } : {}),
   };
 }
+
+/** The column's value for content's max_trust_level (validated already): TrustLevel's number, 0 when absent. */
+const maxTrustLevelColumn = (c: TemplateContentJson): number => (c.max_trust_level && parseTrustLevel(c.max_trust_level)) || TrustLevel.UNSPECIFIED;
 
 const rowToProto = (r: TemplateRowType) => toProto({ ...r, content: rowContent(r) });
 
@@ -145,6 +152,7 @@ function assignContent(row: TemplateRowType, c: TemplateContentJson): void {
   row.category = c.category;
   row.tags = c.tags;
   row.cloneDirective = c.clone_directive ?? "";
+  row.maxTrustLevel = maxTrustLevelColumn(c);
 }
 
 function snapshotOf(row: TemplateRowType): TemplateSnapshot {
@@ -305,6 +313,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           category: content.category,
           tags: content.tags,
           cloneDirective: content.clone_directive ?? "",
+          maxTrustLevel: maxTrustLevelColumn(content),
           visibility: "private",
           status: "active",
           version: 1,

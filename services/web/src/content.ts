@@ -13,10 +13,10 @@ export function contentOf(t: Template | undefined): TemplateContentJson {
   return t?.content ? contentToJson(t.content) : emptyContent();
 }
 
-/** Stable, readable JSON of a content: the JSON view and what diffs compare. */
+/** Stable, readable JSON of a content: the JSON view and what diffs compare. The optional fields last, when set. */
 export function prettyContent(c: TemplateContentJson): string {
-  const { clone_directive, ...rest } = c;
-  return JSON.stringify(clone_directive ? { ...rest, clone_directive } : rest, null, 2);
+  const { clone_directive, max_trust_level, ...rest } = c;
+  return JSON.stringify({ ...rest, ...(clone_directive ? { clone_directive } : {}), ...(max_trust_level ? { max_trust_level } : {}) }, null, 2);
 }
 
 /** The JSON view's text as content, read as the CLI reads a content file; an error that says where it is wrong. */

@@ -20,7 +20,9 @@ import {
   type ModelJson,
   type TemplateContentJson,
   type ToolJson,
+  type TrustLevelName,
 } from "@convos-pool/kit";
+import { badRequest } from "./errors.js";
 import type { JsonObject } from "./json.js";
 
 export type TemplateJson = { id: string; creator_id: string } & TemplateContentJson & {
@@ -72,7 +74,7 @@ export function versionToJson(v: TemplateVersion): TemplateVersionJson {
 
 // ---------------------------------------------------------------- request bodies
 
-export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive"] as const;
+export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive", "max_trust_level"] as const;
 const MODEL_FIELDS = ["default", "allow_override"] as const;
 const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required"] as const;
 const SIGNATURE_FIELDS = ["signature", "issued_at", "nonce"] as const;
@@ -114,11 +116,16 @@ export function contentFromBody(body: JsonObject): TemplateContent {
   };
   const directive = body.string("clone_directive", "");
   if (directive) json.clone_directive = directive;
+  // Checked by the templates service, which names the field; "" is none, as for the directive.
+  const level = body.string("max_trust_level", "");
+  if (level) json.max_trust_level = level as TrustLevelName;
   return contentFromJson(json);
 }
 
 /** The content fields a PATCH body sets; `tools: []` / `tags: []` empty the lists. */
 export function patchFromBody(body: JsonObject): TemplatePatch {
+  // TemplatePatch cannot carry it yet: refused rather than dropped from what the creator signed.
+  if (body.has("max_trust_level")) throw badRequest("max_trust_level", "cannot be patched: send the whole content with PUT");
   const opt = (key: string) => (body.has(key) ? body.string(key) : undefined);
   const model = modelOf(body);
   const tools = toolsOf(body);

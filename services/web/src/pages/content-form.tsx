@@ -2,12 +2,20 @@
 // (the server's name for it), tools with pool or user provisioning.
 import type { ShownError } from "../errors";
 import { CATEGORIES } from "../categories";
-import { POOL_TOOL_IDS, type TemplateContentJson, type ToolJson } from "@convos-pool/kit/browser";
+import {
+  DEFAULT_MAX_TRUST_LEVEL,
+  POOL_TOOL_IDS,
+  TRUST_LEVEL_NAMES,
+  TRUST_LEVEL_SUMMARIES,
+  type TemplateContentJson,
+  type ToolJson,
+  type TrustLevelName,
+} from "@convos-pool/kit/browser";
 import { Select, TextArea, TextField } from "../ui";
 
 /** The names of the fields the form shows, so that their errors are not repeated above it. */
 export function formFields(c: TemplateContentJson): string[] {
-  const fields = ["agent_name", "description", "category", "tags", "instructions", "model.default", "clone_directive"].map((f) => `content.${f}`);
+  const fields = ["agent_name", "description", "category", "tags", "instructions", "model.default", "clone_directive", "max_trust_level"].map((f) => `content.${f}`);
   c.tools.forEach((_, i) => fields.push(...["id", "name", "provisioning", "description", "prompt"].map((f) => `content.tools[${i}].${f}`)));
   c.tags.forEach((_, i) => fields.push(`content.tags[${i}]`));
   return fields;
@@ -106,6 +114,25 @@ export function ContentForm({ value, onChange, error }: { value: TemplateContent
         }}
         hint="What an agent of this template passes on when its owner clones it without saying what."
       />
+      <Select
+        label="Highest trust level"
+        name="content.max_trust_level"
+        error={error}
+        value={value.max_trust_level ?? DEFAULT_MAX_TRUST_LEVEL}
+        onChange={(e) => {
+          // L2 is what no level means: left out, so the content hashes as one that never had it.
+          const { max_trust_level: _, ...rest } = value;
+          const level = e.target.value as TrustLevelName;
+          onChange(level === DEFAULT_MAX_TRUST_LEVEL ? rest : { ...rest, max_trust_level: level });
+        }}
+        hint="The most its agents' owners may let them do on their own."
+      >
+        {TRUST_LEVEL_NAMES.map((level) => (
+          <option key={level} value={level}>
+            {level}: {TRUST_LEVEL_SUMMARIES[level]}
+          </option>
+        ))}
+      </Select>
     </>
   );
 }

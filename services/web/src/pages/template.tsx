@@ -6,6 +6,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { DEFAULT_MAX_TRUST_LEVEL, TRUST_LEVEL_SUMMARIES, trustLevelName } from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { shownError, type ShownError } from "../errors";
@@ -28,6 +29,7 @@ export function TemplatePage({ id }: { id: string }) {
   const t = result.data.template!;
   const c = t.content!;
   const mine = inboxId === t.creatorId;
+  const maxTrust = trustLevelName(c.maxTrustLevel) || DEFAULT_MAX_TRUST_LEVEL;
   return (
     <Page
       title={c.agentName}
@@ -56,6 +58,10 @@ export function TemplatePage({ id }: { id: string }) {
         <dt>Model</dt>
         <dd>
           {c.model?.default} ({c.model?.allowOverride ? "you may choose another" : "fixed by its creator"})
+        </dd>
+        <dt>Highest trust level</dt>
+        <dd data-testid="max-trust-level">
+          {maxTrust} — {TRUST_LEVEL_SUMMARIES[maxTrust]}
         </dd>
         <dt>Used</dt>
         <dd>{String(t.usageCount)} times</dd>
