@@ -119,6 +119,15 @@ export const SIGNED_TYPES = {
     { name: "fromOwnerId", type: "string" },
     ...envelope,
   ],
+  // The owner sets the agent's trust level (1 to 4) and, for level 4, its
+  // daily spending limit in wei (0 otherwise); the agent checks it itself.
+  SetTrustLevel: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "trustLevel", type: "uint8" },
+    { name: "dailySpendLimitWei", type: "uint256" },
+    ...envelope,
+  ],
 } as const;
 
 export type SignedOperation = keyof typeof SIGNED_TYPES;

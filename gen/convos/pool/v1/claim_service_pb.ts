@@ -4,9 +4,9 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Signature } from "./common_pb.js";
+import type { Signature, TrustLevel } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
-import type { Inheritance, Instance } from "./instance_pb.js";
+import type { ActivityEntry, Inheritance, Instance } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/claim_service.proto.
  */
 export const file_convos_pool_v1_claim_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJjb252b3MvcG9vbC92MS9jbGFpbV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSL1AgoMQ2xhaW1SZXF1ZXN0EhEKCXJlcXVlc3RlchgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEg0KBW1vZGVsGAQgASgJEkEKC3VzZXJfY29uZmlnGAUgAygLMiwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0LlVzZXJDb25maWdFbnRyeRISCgpjbG9uZV9mcm9tGAYgASgJEhYKDmNvbnRleHRfcHJvbXB0GAcgASgJEjIKD293bmVyX3NpZ25hdHVyZRgIIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIsCglzaWduYXR1cmUYCSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSDQoFY2FycnkYCiADKAkaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoNQ2xhaW1SZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgtpbmhlcml0YW5jZRgCIAEoCzIbLmNvbnZvcy5wb29sLnYxLkluaGVyaXRhbmNlIlEKFkxpc3RPd25lckFnZW50c1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXwoXTGlzdE93bmVyQWdlbnRzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIikKEkdldEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSJBChNHZXRJbnN0YW5jZVJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UicAoVU2V0SW5zdGFuY2VQaW5SZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEg4KBnBpbm5lZBgCIAEoCBIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWU2V0SW5zdGFuY2VQaW5SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIl0KElJlbW92ZUFnZW50UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFQoTUmVtb3ZlQWdlbnRSZXNwb25zZSJtChxMaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCWxpdmVfb25seRgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSKkAQodTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USEwoLdG90YWxfY291bnQYAiABKAMSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEigKB3JvbGxvdXQYBCABKAsyFy5jb252b3MucG9vbC52MS5Sb2xsb3V0IpABCgdSb2xsb3V0EhcKD3JlbGVhc2VfdmVyc2lvbhgBIAEoAxISCgpsaXZlX2NvdW50GAIgASgDEhUKDWN1cnJlbnRfY291bnQYAyABKAMSFQoNcGVuZGluZ19jb3VudBgEIAEoAxIUCgxmYWlsZWRfY291bnQYBSABKAMSFAoMcGlubmVkX2NvdW50GAYgASgDInUKFFRyYW5zZmVyQWdlbnRSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDG5ld19vd25lcl9pZBgCIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiQwoVVHJhbnNmZXJBZ2VudFJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UiVwoSQWNjZXB0QWdlbnRSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJBChNBY2NlcHRBZ2VudFJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UyhAYKDENsYWltU2VydmljZRJECgVDbGFpbRIcLmNvbnZvcy5wb29sLnYxLkNsYWltUmVxdWVzdBodLmNvbnZvcy5wb29sLnYxLkNsYWltUmVzcG9uc2USZwoPTGlzdE93bmVyQWdlbnRzEiYuY29udm9zLnBvb2wudjEuTGlzdE93bmVyQWdlbnRzUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkxpc3RPd25lckFnZW50c1Jlc3BvbnNlIgOQAgESWwoLR2V0SW5zdGFuY2USIi5jb252b3MucG9vbC52MS5HZXRJbnN0YW5jZVJlcXVlc3QaIy5jb252b3MucG9vbC52MS5HZXRJbnN0YW5jZVJlc3BvbnNlIgOQAgESXwoOU2V0SW5zdGFuY2VQaW4SJS5jb252b3MucG9vbC52MS5TZXRJbnN0YW5jZVBpblJlcXVlc3QaJi5jb252b3MucG9vbC52MS5TZXRJbnN0YW5jZVBpblJlc3BvbnNlElYKC1JlbW92ZUFnZW50EiIuY29udm9zLnBvb2wudjEuUmVtb3ZlQWdlbnRSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuUmVtb3ZlQWdlbnRSZXNwb25zZRJ5ChVMaXN0VGVtcGxhdGVJbnN0YW5jZXMSLC5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXF1ZXN0Gi0uY29udm9zLnBvb2wudjEuTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVzcG9uc2UiA5ACARJcCg1UcmFuc2ZlckFnZW50EiQuY29udm9zLnBvb2wudjEuVHJhbnNmZXJBZ2VudFJlcXVlc3QaJS5jb252b3MucG9vbC52MS5UcmFuc2ZlckFnZW50UmVzcG9uc2USVgoLQWNjZXB0QWdlbnQSIi5jb252b3MucG9vbC52MS5BY2NlcHRBZ2VudFJlcXVlc3QaIy5jb252b3MucG9vbC52MS5BY2NlcHRBZ2VudFJlc3BvbnNlYgZwcm90bzM", [file_convos_pool_v1_common, file_convos_pool_v1_instance]);
+  fileDesc("CiJjb252b3MvcG9vbC92MS9jbGFpbV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSL1AgoMQ2xhaW1SZXF1ZXN0EhEKCXJlcXVlc3RlchgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEg0KBW1vZGVsGAQgASgJEkEKC3VzZXJfY29uZmlnGAUgAygLMiwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0LlVzZXJDb25maWdFbnRyeRISCgpjbG9uZV9mcm9tGAYgASgJEhYKDmNvbnRleHRfcHJvbXB0GAcgASgJEjIKD293bmVyX3NpZ25hdHVyZRgIIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIsCglzaWduYXR1cmUYCSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSDQoFY2FycnkYCiADKAkaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoNQ2xhaW1SZXNwb25zZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgtpbmhlcml0YW5jZRgCIAEoCzIbLmNvbnZvcy5wb29sLnYxLkluaGVyaXRhbmNlIlEKFkxpc3RPd25lckFnZW50c1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXwoXTGlzdE93bmVyQWdlbnRzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIikKEkdldEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCSJBChNHZXRJbnN0YW5jZVJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UicAoVU2V0SW5zdGFuY2VQaW5SZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEg4KBnBpbm5lZBgCIAEoCBIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWU2V0SW5zdGFuY2VQaW5SZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIl0KElJlbW92ZUFnZW50UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAiABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiFQoTUmVtb3ZlQWdlbnRSZXNwb25zZSJtChxMaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCWxpdmVfb25seRgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSKkAQodTGlzdFRlbXBsYXRlSW5zdGFuY2VzUmVzcG9uc2USKwoJaW5zdGFuY2VzGAEgAygLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2USEwoLdG90YWxfY291bnQYAiABKAMSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEigKB3JvbGxvdXQYBCABKAsyFy5jb252b3MucG9vbC52MS5Sb2xsb3V0IpABCgdSb2xsb3V0EhcKD3JlbGVhc2VfdmVyc2lvbhgBIAEoAxISCgpsaXZlX2NvdW50GAIgASgDEhUKDWN1cnJlbnRfY291bnQYAyABKAMSFQoNcGVuZGluZ19jb3VudBgEIAEoAxIUCgxmYWlsZWRfY291bnQYBSABKAMSFAoMcGlubmVkX2NvdW50GAYgASgDInUKFFRyYW5zZmVyQWdlbnRSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDG5ld19vd25lcl9pZBgCIAEoCRIyCg9vd25lcl9zaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiQwoVVHJhbnNmZXJBZ2VudFJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UiVwoSQWNjZXB0QWdlbnRSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJBChNBY2NlcHRBZ2VudFJlc3BvbnNlEioKCGluc3RhbmNlGAEgASgLMhguY29udm9zLnBvb2wudjEuSW5zdGFuY2UirwEKFFNldFRydXN0TGV2ZWxSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEi8KC3RydXN0X2xldmVsGAIgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIdChVkYWlseV9zcGVuZF9saW1pdF93ZWkYAyABKAkSMgoPb3duZXJfc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkMKFVNldFRydXN0TGV2ZWxSZXNwb25zZRIqCghpbnN0YW5jZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlIlYKGExpc3RBZ2VudEFjdGl2aXR5UmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJkChlMaXN0QWdlbnRBY3Rpdml0eVJlc3BvbnNlEi4KB2VudHJpZXMYASADKAsyHS5jb252b3MucG9vbC52MS5BY3Rpdml0eUVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTLRBwoMQ2xhaW1TZXJ2aWNlEkQKBUNsYWltEhwuY29udm9zLnBvb2wudjEuQ2xhaW1SZXF1ZXN0Gh0uY29udm9zLnBvb2wudjEuQ2xhaW1SZXNwb25zZRJnCg9MaXN0T3duZXJBZ2VudHMSJi5jb252b3MucG9vbC52MS5MaXN0T3duZXJBZ2VudHNSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuTGlzdE93bmVyQWdlbnRzUmVzcG9uc2UiA5ACARJbCgtHZXRJbnN0YW5jZRIiLmNvbnZvcy5wb29sLnYxLkdldEluc3RhbmNlUmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkdldEluc3RhbmNlUmVzcG9uc2UiA5ACARJfCg5TZXRJbnN0YW5jZVBpbhIlLmNvbnZvcy5wb29sLnYxLlNldEluc3RhbmNlUGluUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLlNldEluc3RhbmNlUGluUmVzcG9uc2USVgoLUmVtb3ZlQWdlbnQSIi5jb252b3MucG9vbC52MS5SZW1vdmVBZ2VudFJlcXVlc3QaIy5jb252b3MucG9vbC52MS5SZW1vdmVBZ2VudFJlc3BvbnNlEnkKFUxpc3RUZW1wbGF0ZUluc3RhbmNlcxIsLmNvbnZvcy5wb29sLnYxLkxpc3RUZW1wbGF0ZUluc3RhbmNlc1JlcXVlc3QaLS5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVJbnN0YW5jZXNSZXNwb25zZSIDkAIBElwKDVRyYW5zZmVyQWdlbnQSJC5jb252b3MucG9vbC52MS5UcmFuc2ZlckFnZW50UmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlRyYW5zZmVyQWdlbnRSZXNwb25zZRJWCgtBY2NlcHRBZ2VudBIiLmNvbnZvcy5wb29sLnYxLkFjY2VwdEFnZW50UmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkFjY2VwdEFnZW50UmVzcG9uc2USXAoNU2V0VHJ1c3RMZXZlbBIkLmNvbnZvcy5wb29sLnYxLlNldFRydXN0TGV2ZWxSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuU2V0VHJ1c3RMZXZlbFJlc3BvbnNlEm0KEUxpc3RBZ2VudEFjdGl2aXR5EiguY29udm9zLnBvb2wudjEuTGlzdEFnZW50QWN0aXZpdHlSZXF1ZXN0GikuY29udm9zLnBvb2wudjEuTGlzdEFnZW50QWN0aXZpdHlSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_convos_pool_v1_common, file_convos_pool_v1_instance]);
 
 /**
  * The requester must be proven: the caller's session (the gateway passes the
@@ -522,6 +522,112 @@ export const AcceptAgentResponseSchema: GenMessage<AcceptAgentResponse> = /*@__P
   messageDesc(file_convos_pool_v1_claim_service, 16);
 
 /**
+ * @generated from message convos.pool.v1.SetTrustLevelRequest
+ */
+export type SetTrustLevelRequest = Message<"convos.pool.v1.SetTrustLevelRequest"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from field: convos.pool.v1.TrustLevel trust_level = 2;
+   */
+  trustLevel: TrustLevel;
+
+  /**
+   * L4's daily spending limit in wei, a decimal string; required for L4 and
+   * empty at the other levels.
+   *
+   * @generated from field: string daily_spend_limit_wei = 3;
+   */
+  dailySpendLimitWei: string;
+
+  /**
+   * The owner's signature (EIP-712 `SetTrustLevel`); required even with a
+   * session, because the agent checks it itself.
+   *
+   * @generated from field: convos.pool.v1.Signature owner_signature = 4;
+   */
+  ownerSignature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.SetTrustLevelRequest.
+ * Use `create(SetTrustLevelRequestSchema)` to create a new message.
+ */
+export const SetTrustLevelRequestSchema: GenMessage<SetTrustLevelRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 17);
+
+/**
+ * @generated from message convos.pool.v1.SetTrustLevelResponse
+ */
+export type SetTrustLevelResponse = Message<"convos.pool.v1.SetTrustLevelResponse"> & {
+  /**
+   * @generated from field: convos.pool.v1.Instance instance = 1;
+   */
+  instance?: Instance | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.SetTrustLevelResponse.
+ * Use `create(SetTrustLevelResponseSchema)` to create a new message.
+ */
+export const SetTrustLevelResponseSchema: GenMessage<SetTrustLevelResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 18);
+
+/**
+ * @generated from message convos.pool.v1.ListAgentActivityRequest
+ */
+export type ListAgentActivityRequest = Message<"convos.pool.v1.ListAgentActivityRequest"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * At most 200; 0 for 50.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ListAgentActivityRequest.
+ * Use `create(ListAgentActivityRequestSchema)` to create a new message.
+ */
+export const ListAgentActivityRequestSchema: GenMessage<ListAgentActivityRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 19);
+
+/**
+ * @generated from message convos.pool.v1.ListAgentActivityResponse
+ */
+export type ListAgentActivityResponse = Message<"convos.pool.v1.ListAgentActivityResponse"> & {
+  /**
+   * @generated from field: repeated convos.pool.v1.ActivityEntry entries = 1;
+   */
+  entries: ActivityEntry[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ListAgentActivityResponse.
+ * Use `create(ListAgentActivityResponseSchema)` to create a new message.
+ */
+export const ListAgentActivityResponseSchema: GenMessage<ListAgentActivityResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_claim_service, 20);
+
+/**
  * Adds agents to conversations from the warm pool and lists them.
  *
  * @generated from service convos.pool.v1.ClaimService
@@ -611,6 +717,29 @@ export const ClaimService: GenService<{
     methodKind: "unary";
     input: typeof AcceptAgentRequestSchema;
     output: typeof AcceptAgentResponseSchema;
+  },
+  /**
+   * Sets one of the owner's agents' trust level, within the highest its
+   * template allows, and its daily spending limit (EIP-712 `SetTrustLevel`).
+   * The agent checks the owner's signature itself and enforces the level.
+   *
+   * @generated from rpc convos.pool.v1.ClaimService.SetTrustLevel
+   */
+  setTrustLevel: {
+    methodKind: "unary";
+    input: typeof SetTrustLevelRequestSchema;
+    output: typeof SetTrustLevelResponseSchema;
+  },
+  /**
+   * An agent's activity log, newest first: every tool call and how it ended.
+   * Its owner's only, signed in.
+   *
+   * @generated from rpc convos.pool.v1.ClaimService.ListAgentActivity
+   */
+  listAgentActivity: {
+    methodKind: "unary";
+    input: typeof ListAgentActivityRequestSchema;
+    output: typeof ListAgentActivityResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_claim_service, 0);

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/common.proto.
  */
 export const file_convos_pool_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIpYBCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIIjYKC01vZGVsQ29uZmlnEg8KB2RlZmF1bHQYASABKAkSFgoOYWxsb3dfb3ZlcnJpZGUYAiABKAgiQAoJU2lnbmF0dXJlEhEKCXNpZ25hdHVyZRgBIAEoCRIRCglpc3N1ZWRfYXQYAiABKAMSDQoFbm9uY2UYAyABKAkiNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiOwoNTGltaXRFeGNlZWRlZBINCgVsaW1pdBgBIAEoCRIbChNyZXRyeV9hZnRlcl9zZWNvbmRzGAIgASgDKloKDFByb3Zpc2lvbmluZxIcChhQUk9WSVNJT05JTkdfVU5TUEVDSUZJRUQQABIVChFQUk9WSVNJT05JTkdfUE9PTBABEhUKEVBST1ZJU0lPTklOR19VU0VSEAJiBnByb3RvMw");
+  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIpYBCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIIjYKC01vZGVsQ29uZmlnEg8KB2RlZmF1bHQYASABKAkSFgoOYWxsb3dfb3ZlcnJpZGUYAiABKAgiQAoJU2lnbmF0dXJlEhEKCXNpZ25hdHVyZRgBIAEoCRIRCglpc3N1ZWRfYXQYAiABKAMSDQoFbm9uY2UYAyABKAkiNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiOwoNTGltaXRFeGNlZWRlZBINCgVsaW1pdBgBIAEoCRIbChNyZXRyeV9hZnRlcl9zZWNvbmRzGAIgASgDKloKDFByb3Zpc2lvbmluZxIcChhQUk9WSVNJT05JTkdfVU5TUEVDSUZJRUQQABIVChFQUk9WSVNJT05JTkdfUE9PTBABEhUKEVBST1ZJU0lPTklOR19VU0VSEAIqkgEKClRydXN0TGV2ZWwSGwoXVFJVU1RfTEVWRUxfVU5TUEVDSUZJRUQQABIYChRUUlVTVF9MRVZFTF9PQlNFUlZFUhABEhcKE1RSVVNUX0xFVkVMX0FEVklTT1IQAhIYChRUUlVTVF9MRVZFTF9PUEVSQVRPUhADEhoKFlRSVVNUX0xFVkVMX0FVVE9OT01PVVMQBGIGcHJvdG8z");
 
 /**
  * A tool an agent needs, and how its configuration is provisioned.
@@ -217,4 +217,54 @@ export enum Provisioning {
  */
 export const ProvisioningSchema: GenEnum<Provisioning> = /*@__PURE__*/
   enumDesc(file_convos_pool_v1_common, 0);
+
+/**
+ * How much an agent may do with its tools on its own (seed 004's trust
+ * levels: "earned autonomy"). The template sets the highest level its agents
+ * may have; the owner sets each agent's level within it. The agent enforces
+ * its level itself, not the pool (docs/trust.md).
+ *
+ * @generated from enum convos.pool.v1.TrustLevel
+ */
+export enum TrustLevel {
+  /**
+   * @generated from enum value: TRUST_LEVEL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * L1: answers in its conversation; uses no tool.
+   *
+   * @generated from enum value: TRUST_LEVEL_OBSERVER = 1;
+   */
+  OBSERVER = 1,
+
+  /**
+   * L2: uses a tool only after its owner approves that call in the
+   * conversation; no answer in time is a refusal.
+   *
+   * @generated from enum value: TRUST_LEVEL_ADVISOR = 2;
+   */
+  ADVISOR = 2,
+
+  /**
+   * L3: uses its tools freely, except moving money, which its owner approves.
+   *
+   * @generated from enum value: TRUST_LEVEL_OPERATOR = 3;
+   */
+  OPERATOR = 3,
+
+  /**
+   * L4: uses every tool freely; moves money within its daily spending limit.
+   *
+   * @generated from enum value: TRUST_LEVEL_AUTONOMOUS = 4;
+   */
+  AUTONOMOUS = 4,
+}
+
+/**
+ * Describes the enum convos.pool.v1.TrustLevel.
+ */
+export const TrustLevelSchema: GenEnum<TrustLevel> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_common, 1);
 

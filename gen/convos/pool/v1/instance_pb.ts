@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { TrustLevel } from "./common_pb.js";
+import { file_convos_pool_v1_common } from "./common_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/instance.proto.
  */
 export const file_convos_pool_v1_instance: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb252b3MvcG9vbC92MS9pbnN0YW5jZS5wcm90bxIOY29udm9zLnBvb2wudjEiXAoLSW5oZXJpdGFuY2USLwoFc3RhdGUYASABKA4yIC5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZVN0YXRlEg0KBWNhcnJ5GAIgAygJEg0KBWVycm9yGAMgASgJInkKDEluc3RhbmNlU3luYxIoCgVzdGF0ZRgBIAEoDjIZLmNvbnZvcy5wb29sLnYxLlN5bmNTdGF0ZRIXCg9hcHBsaWVkX3ZlcnNpb24YAiABKAMSFwoPcGVuZGluZ192ZXJzaW9uGAMgASgDEg0KBWVycm9yGAQgASgJIjIKD1Byb3Zpc2lvbmVkVG9vbBIPCgd0b29sX2lkGAEgASgJEg4KBmhhbmRsZRgCIAEoCSL3AwoISW5zdGFuY2USCgoCaWQYASABKAkSEwoLdGVtcGxhdGVfaWQYAiABKAkSEAoIb3duZXJfaWQYAyABKAkSGgoScGFyZW50X2luc3RhbmNlX2lkGAQgASgJEhAKCGluYm94X2lkGAUgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgGIAEoCRIsCgVzdGF0ZRgHIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSDQoFbW9kZWwYCCABKAkSGAoQbW9kZWxfb3ZlcnJpZGRlbhgJIAEoCBIqCgRzeW5jGAogASgLMhwuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTeW5jEi4KBXRvb2xzGAsgAygLMh8uY29udm9zLnBvb2wudjEuUHJvdmlzaW9uZWRUb29sEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNsYWltZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmFnZW50X25hbWUYDiABKAkSMAoLaW5oZXJpdGFuY2UYDyABKAsyGy5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZRIYChBwZW5kaW5nX293bmVyX2lkGBAgASgJKtMBCg1JbnN0YW5jZVN0YXRlEh4KGklOU1RBTkNFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXSU5TVEFOQ0VfU1RBVEVfU1RBUlRJTkcQARIXChNJTlNUQU5DRV9TVEFURV9JRExFEAISGwoXSU5TVEFOQ0VfU1RBVEVfQ0xBSU1JTkcQAxIaChZJTlNUQU5DRV9TVEFURV9DTEFJTUVEEAQSGgoWSU5TVEFOQ0VfU1RBVEVfQ1JBU0hFRBAFEhcKE0lOU1RBTkNFX1NUQVRFX0RFQUQQBiqFAQoJU3luY1N0YXRlEhoKFlNZTkNfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJTWU5DX1NUQVRFX0NVUlJFTlQQARIWChJTWU5DX1NUQVRFX1BFTkRJTkcQAhIVChFTWU5DX1NUQVRFX0ZBSUxFRBADEhUKEVNZTkNfU1RBVEVfUElOTkVEEAQqjgEKEEluaGVyaXRhbmNlU3RhdGUSIQodSU5IRVJJVEFOQ0VfU1RBVEVfVU5TUEVDSUZJRUQQABIdChlJTkhFUklUQU5DRV9TVEFURV9QRU5ESU5HEAESGgoWSU5IRVJJVEFOQ0VfU1RBVEVfU0VOVBACEhwKGElOSEVSSVRBTkNFX1NUQVRFX0ZBSUxFRBADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb252b3MvcG9vbC92MS9pbnN0YW5jZS5wcm90bxIOY29udm9zLnBvb2wudjEiXAoLSW5oZXJpdGFuY2USLwoFc3RhdGUYASABKA4yIC5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZVN0YXRlEg0KBWNhcnJ5GAIgAygJEg0KBWVycm9yGAMgASgJInkKDEluc3RhbmNlU3luYxIoCgVzdGF0ZRgBIAEoDjIZLmNvbnZvcy5wb29sLnYxLlN5bmNTdGF0ZRIXCg9hcHBsaWVkX3ZlcnNpb24YAiABKAMSFwoPcGVuZGluZ192ZXJzaW9uGAMgASgDEg0KBWVycm9yGAQgASgJIjIKD1Byb3Zpc2lvbmVkVG9vbBIPCgd0b29sX2lkGAEgASgJEg4KBmhhbmRsZRgCIAEoCSLHBAoISW5zdGFuY2USCgoCaWQYASABKAkSEwoLdGVtcGxhdGVfaWQYAiABKAkSEAoIb3duZXJfaWQYAyABKAkSGgoScGFyZW50X2luc3RhbmNlX2lkGAQgASgJEhAKCGluYm94X2lkGAUgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgGIAEoCRIsCgVzdGF0ZRgHIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSDQoFbW9kZWwYCCABKAkSGAoQbW9kZWxfb3ZlcnJpZGRlbhgJIAEoCBIqCgRzeW5jGAogASgLMhwuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTeW5jEi4KBXRvb2xzGAsgAygLMh8uY29udm9zLnBvb2wudjEuUHJvdmlzaW9uZWRUb29sEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNsYWltZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmFnZW50X25hbWUYDiABKAkSMAoLaW5oZXJpdGFuY2UYDyABKAsyGy5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZRIYChBwZW5kaW5nX293bmVyX2lkGBAgASgJEi8KC3RydXN0X2xldmVsGBEgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIdChVkYWlseV9zcGVuZF9saW1pdF93ZWkYEiABKAkijQIKDUFjdGl2aXR5RW50cnkSCgoCaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3Rvb2xfaWQYAyABKAkSDgoGYWN0aW9uGAQgASgJEg4KBnRhcmdldBgFIAEoCRISCgphbW91bnRfd2VpGAYgASgJEjAKB291dGNvbWUYByABKA4yHy5jb252b3MucG9vbC52MS5Ub29sQ2FsbE91dGNvbWUSDgoGZGV0YWlsGAggASgJEi8KC3RydXN0X2xldmVsGAkgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIQCghhcHByb3ZlZBgKIAEoCCrTAQoNSW5zdGFuY2VTdGF0ZRIeChpJTlNUQU5DRV9TVEFURV9VTlNQRUNJRklFRBAAEhsKF0lOU1RBTkNFX1NUQVRFX1NUQVJUSU5HEAESFwoTSU5TVEFOQ0VfU1RBVEVfSURMRRACEhsKF0lOU1RBTkNFX1NUQVRFX0NMQUlNSU5HEAMSGgoWSU5TVEFOQ0VfU1RBVEVfQ0xBSU1FRBAEEhoKFklOU1RBTkNFX1NUQVRFX0NSQVNIRUQQBRIXChNJTlNUQU5DRV9TVEFURV9ERUFEEAYqhQEKCVN5bmNTdGF0ZRIaChZTWU5DX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU1lOQ19TVEFURV9DVVJSRU5UEAESFgoSU1lOQ19TVEFURV9QRU5ESU5HEAISFQoRU1lOQ19TVEFURV9GQUlMRUQQAxIVChFTWU5DX1NUQVRFX1BJTk5FRBAEKo4BChBJbmhlcml0YW5jZVN0YXRlEiEKHUlOSEVSSVRBTkNFX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZSU5IRVJJVEFOQ0VfU1RBVEVfUEVORElORxABEhoKFklOSEVSSVRBTkNFX1NUQVRFX1NFTlQQAhIcChhJTkhFUklUQU5DRV9TVEFURV9GQUlMRUQQAyrMAQoPVG9vbENhbGxPdXRjb21lEiEKHVRPT0xfQ0FMTF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGgoWVE9PTF9DQUxMX09VVENPTUVfRE9ORRABEhwKGFRPT0xfQ0FMTF9PVVRDT01FX0ZBSUxFRBACEh0KGVRPT0xfQ0FMTF9PVVRDT01FX1JFRlVTRUQQAxIcChhUT09MX0NBTExfT1VUQ09NRV9ERU5JRUQQBBIfChtUT09MX0NBTExfT1VUQ09NRV9USU1FRF9PVVQQBWIGcHJvdG8z", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.Inheritance
@@ -206,6 +208,19 @@ export type Instance = Message<"convos.pool.v1.Instance"> & {
    * @generated from field: string pending_owner_id = 16;
    */
   pendingOwnerId: string;
+
+  /**
+   * The agent's trust level and, for L4, its daily spending limit (wei, as a
+   * decimal string), as its owner last set them.
+   *
+   * @generated from field: convos.pool.v1.TrustLevel trust_level = 17;
+   */
+  trustLevel: TrustLevel;
+
+  /**
+   * @generated from field: string daily_spend_limit_wei = 18;
+   */
+  dailySpendLimitWei: string;
 };
 
 /**
@@ -214,6 +229,86 @@ export type Instance = Message<"convos.pool.v1.Instance"> & {
  */
 export const InstanceSchema: GenMessage<Instance> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_instance, 3);
+
+/**
+ * One line of an agent's activity log: a tool call, or a change of its
+ * trust level. Never a secret, and never the body of a text or a mail: who,
+ * what and how it ended (docs/trust.md, "The activity log").
+ *
+ * @generated from message convos.pool.v1.ActivityEntry
+ */
+export type ActivityEntry = Message<"convos.pool.v1.ActivityEntry"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp at = 2;
+   */
+  at?: Timestamp | undefined;
+
+  /**
+   * "sms", "email", "crypto", or "trust" for a change of level.
+   *
+   * @generated from field: string tool_id = 3;
+   */
+  toolId: string;
+
+  /**
+   * The function called, for example "send_sms", "read_email", "send_payment".
+   *
+   * @generated from field: string action = 4;
+   */
+  action: string;
+
+  /**
+   * Whom or what it was for: a phone number, a mail address, a wallet address.
+   *
+   * @generated from field: string target = 5;
+   */
+  target: string;
+
+  /**
+   * Money moved or asked to move, in wei (decimal); empty otherwise.
+   *
+   * @generated from field: string amount_wei = 6;
+   */
+  amountWei: string;
+
+  /**
+   * @generated from field: convos.pool.v1.ToolCallOutcome outcome = 7;
+   */
+  outcome: ToolCallOutcome;
+
+  /**
+   * Plain words: what came of it, or why not.
+   *
+   * @generated from field: string detail = 8;
+   */
+  detail: string;
+
+  /**
+   * The level it ran at.
+   *
+   * @generated from field: convos.pool.v1.TrustLevel trust_level = 9;
+   */
+  trustLevel: TrustLevel;
+
+  /**
+   * The owner approved this call in the conversation.
+   *
+   * @generated from field: bool approved = 10;
+   */
+  approved: boolean;
+};
+
+/**
+ * Describes the message convos.pool.v1.ActivityEntry.
+ * Use `create(ActivityEntrySchema)` to create a new message.
+ */
+export const ActivityEntrySchema: GenMessage<ActivityEntry> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance, 4);
 
 /**
  * Lifecycle of an agent instance in the warm pool.
@@ -344,4 +439,58 @@ export enum InheritanceState {
  */
 export const InheritanceStateSchema: GenEnum<InheritanceState> = /*@__PURE__*/
   enumDesc(file_convos_pool_v1_instance, 2);
+
+/**
+ * How one tool call ended.
+ *
+ * @generated from enum convos.pool.v1.ToolCallOutcome
+ */
+export enum ToolCallOutcome {
+  /**
+   * @generated from enum value: TOOL_CALL_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Done; `detail` says what came of it (a message id, a transaction hash).
+   *
+   * @generated from enum value: TOOL_CALL_OUTCOME_DONE = 1;
+   */
+  DONE = 1,
+
+  /**
+   * Tried, and the tool failed; `detail` says why in plain words.
+   *
+   * @generated from enum value: TOOL_CALL_OUTCOME_FAILED = 2;
+   */
+  FAILED = 2,
+
+  /**
+   * Not tried: the agent's trust level does not allow it, or it is over its
+   * daily spending limit.
+   *
+   * @generated from enum value: TOOL_CALL_OUTCOME_REFUSED = 3;
+   */
+  REFUSED = 3,
+
+  /**
+   * Not tried: the owner said no.
+   *
+   * @generated from enum value: TOOL_CALL_OUTCOME_DENIED = 4;
+   */
+  DENIED = 4,
+
+  /**
+   * Not tried: the owner did not answer the request for approval in time.
+   *
+   * @generated from enum value: TOOL_CALL_OUTCOME_TIMED_OUT = 5;
+   */
+  TIMED_OUT = 5,
+}
+
+/**
+ * Describes the enum convos.pool.v1.ToolCallOutcome.
+ */
+export const ToolCallOutcomeSchema: GenEnum<ToolCallOutcome> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_instance, 3);
 

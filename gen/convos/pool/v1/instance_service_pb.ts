@@ -4,9 +4,9 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Signature } from "./common_pb.js";
+import type { Signature, TrustLevel } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
-import type { InstanceState } from "./instance_pb.js";
+import type { ActivityEntry, InstanceState } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
 import type { SignedTemplate } from "./template_pb.js";
 import { file_convos_pool_v1_template } from "./template_pb.js";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/instance_service.proto.
  */
 export const file_convos_pool_v1_instance_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjb252b3MvcG9vbC92MS9pbnN0YW5jZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKfAQoOVG9vbENyZWRlbnRpYWwSDwoHdG9vbF9pZBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSPAoHc2VjcmV0cxgDIAMoCzIrLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsLlNlY3JldHNFbnRyeRouCgxTZWNyZXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLtAgoQQ29uZmlndXJlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgh0ZW1wbGF0ZRgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEhAKCG93bmVyX2lkGAMgASgJEg0KBW1vZGVsGAQgASgJEhgKEG1vZGVsX292ZXJyaWRkZW4YBSABKAgSLQoFdG9vbHMYBiADKAsyHi5jb252b3MucG9vbC52MS5Ub29sQ3JlZGVudGlhbBJFCgt1c2VyX2NvbmZpZxgHIAMoCzIwLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlcXVlc3QuVXNlckNvbmZpZ0VudHJ5Ei4KBnBhcmVudBgIIAEoCzIeLmNvbnZvcy5wb29sLnYxLlBhcmVudEluc3RhbmNlGjEKD1VzZXJDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIk0KDlBhcmVudEluc3RhbmNlEhMKC2luc3RhbmNlX2lkGAEgASgJEhAKCGluYm94X2lkGAIgASgJEhQKDHdhbGxldF9pbmRleBgDIAEoDSITChFDb25maWd1cmVSZXNwb25zZSI2ChdKb2luQ29udmVyc2F0aW9uUmVxdWVzdBIbChNjb252ZXJzYXRpb25faW52aXRlGAEgASgJIjMKGEpvaW5Db252ZXJzYXRpb25SZXNwb25zZRIXCg9jb252ZXJzYXRpb25faWQYASABKAkiDwoNSGVhbHRoUmVxdWVzdCKNAQoOSGVhbHRoUmVzcG9uc2USLAoFc3RhdGUYASABKA4yHS5jb252b3MucG9vbC52MS5JbnN0YW5jZVN0YXRlEhAKCGluYm94X2lkGAIgASgJEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgDIAEoAxIZChFpbmhlcml0ZWRfZW50cmllcxgEIAEoBSKHAQokSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXF1ZXN0EjAKCHRlbXBsYXRlGAEgASgLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLQoFdG9vbHMYAiADKAsyHi5jb252b3MucG9vbC52MS5Ub29sQ3JlZGVudGlhbCJPCiVJbnN0YW5jZVNlcnZpY2VVcGRhdGVUZW1wbGF0ZVJlc3BvbnNlEhcKD2FwcGxpZWRfdmVyc2lvbhgBIAEoAxINCgVtb2RlbBgCIAEoCSKfAQoTQ2xvbmVTdW1tYXJ5UmVxdWVzdBIZChFjaGlsZF9pbnN0YW5jZV9pZBgBIAEoCRIWCg5jaGlsZF9pbmJveF9pZBgCIAEoCRIaChJjaGlsZF93YWxsZXRfaW5kZXgYAyABKA0SOQoNYXV0aG9yaXphdGlvbhgEIAEoCzIiLmNvbnZvcy5wb29sLnYxLkNsb25lQXV0aG9yaXphdGlvbiJDChRDbG9uZVN1bW1hcnlSZXNwb25zZRIPCgdlbnRyaWVzGAEgASgFEg0KBWJ5dGVzGAIgASgFEgsKA3ZpYRgDIAEoCSK/AgoSQ2xvbmVBdXRob3JpemF0aW9uEhAKCG93bmVyX2lkGAEgASgJEhoKEnBhcmVudF9pbnN0YW5jZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEhYKDmNvbnRleHRfcHJvbXB0GAQgASgJEg0KBWNhcnJ5GAUgAygJEg0KBW1vZGVsGAYgASgJEkcKC3VzZXJfY29uZmlnGAcgAygLMjIuY29udm9zLnBvb2wudjEuQ2xvbmVBdXRob3JpemF0aW9uLlVzZXJDb25maWdFbnRyeRIsCglzaWduYXR1cmUYCCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEilwEKFFRyYW5zZmVyT3duZXJSZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEhQKDG5ld19vd25lcl9pZBgCIAEoCRIoCgVvZmZlchgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRItCgphY2NlcHRhbmNlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIhcKFVRyYW5zZmVyT3duZXJSZXNwb25zZSIQCg5SZWxlYXNlUmVxdWVzdCIRCg9SZWxlYXNlUmVzcG9uc2UynAUKD0luc3RhbmNlU2VydmljZRJQCglDb25maWd1cmUSIC5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXF1ZXN0GiEuY29udm9zLnBvb2wudjEuQ29uZmlndXJlUmVzcG9uc2USZQoQSm9pbkNvbnZlcnNhdGlvbhInLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25SZXF1ZXN0GiguY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvblJlc3BvbnNlEkwKBkhlYWx0aBIdLmNvbnZvcy5wb29sLnYxLkhlYWx0aFJlcXVlc3QaHi5jb252b3MucG9vbC52MS5IZWFsdGhSZXNwb25zZSIDkAIBEn0KDlVwZGF0ZVRlbXBsYXRlEjQuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXF1ZXN0GjUuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXNwb25zZRJZCgxDbG9uZVN1bW1hcnkSIy5jb252b3MucG9vbC52MS5DbG9uZVN1bW1hcnlSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuQ2xvbmVTdW1tYXJ5UmVzcG9uc2USXAoNVHJhbnNmZXJPd25lchIkLmNvbnZvcy5wb29sLnYxLlRyYW5zZmVyT3duZXJSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuVHJhbnNmZXJPd25lclJlc3BvbnNlEkoKB1JlbGVhc2USHi5jb252b3MucG9vbC52MS5SZWxlYXNlUmVxdWVzdBofLmNvbnZvcy5wb29sLnYxLlJlbGVhc2VSZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_instance, file_convos_pool_v1_template]);
+  fileDesc("CiVjb252b3MvcG9vbC92MS9pbnN0YW5jZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKfAQoOVG9vbENyZWRlbnRpYWwSDwoHdG9vbF9pZBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSPAoHc2VjcmV0cxgDIAMoCzIrLmNvbnZvcy5wb29sLnYxLlRvb2xDcmVkZW50aWFsLlNlY3JldHNFbnRyeRouCgxTZWNyZXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLtAgoQQ29uZmlndXJlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIwCgh0ZW1wbGF0ZRgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEhAKCG93bmVyX2lkGAMgASgJEg0KBW1vZGVsGAQgASgJEhgKEG1vZGVsX292ZXJyaWRkZW4YBSABKAgSLQoFdG9vbHMYBiADKAsyHi5jb252b3MucG9vbC52MS5Ub29sQ3JlZGVudGlhbBJFCgt1c2VyX2NvbmZpZxgHIAMoCzIwLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlcXVlc3QuVXNlckNvbmZpZ0VudHJ5Ei4KBnBhcmVudBgIIAEoCzIeLmNvbnZvcy5wb29sLnYxLlBhcmVudEluc3RhbmNlGjEKD1VzZXJDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIk0KDlBhcmVudEluc3RhbmNlEhMKC2luc3RhbmNlX2lkGAEgASgJEhAKCGluYm94X2lkGAIgASgJEhQKDHdhbGxldF9pbmRleBgDIAEoDSITChFDb25maWd1cmVSZXNwb25zZSI2ChdKb2luQ29udmVyc2F0aW9uUmVxdWVzdBIbChNjb252ZXJzYXRpb25faW52aXRlGAEgASgJIjMKGEpvaW5Db252ZXJzYXRpb25SZXNwb25zZRIXCg9jb252ZXJzYXRpb25faWQYASABKAkiDwoNSGVhbHRoUmVxdWVzdCKNAQoOSGVhbHRoUmVzcG9uc2USLAoFc3RhdGUYASABKA4yHS5jb252b3MucG9vbC52MS5JbnN0YW5jZVN0YXRlEhAKCGluYm94X2lkGAIgASgJEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgDIAEoAxIZChFpbmhlcml0ZWRfZW50cmllcxgEIAEoBSKHAQokSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXF1ZXN0EjAKCHRlbXBsYXRlGAEgASgLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLQoFdG9vbHMYAiADKAsyHi5jb252b3MucG9vbC52MS5Ub29sQ3JlZGVudGlhbCJPCiVJbnN0YW5jZVNlcnZpY2VVcGRhdGVUZW1wbGF0ZVJlc3BvbnNlEhcKD2FwcGxpZWRfdmVyc2lvbhgBIAEoAxINCgVtb2RlbBgCIAEoCSKfAQoTQ2xvbmVTdW1tYXJ5UmVxdWVzdBIZChFjaGlsZF9pbnN0YW5jZV9pZBgBIAEoCRIWCg5jaGlsZF9pbmJveF9pZBgCIAEoCRIaChJjaGlsZF93YWxsZXRfaW5kZXgYAyABKA0SOQoNYXV0aG9yaXphdGlvbhgEIAEoCzIiLmNvbnZvcy5wb29sLnYxLkNsb25lQXV0aG9yaXphdGlvbiJDChRDbG9uZVN1bW1hcnlSZXNwb25zZRIPCgdlbnRyaWVzGAEgASgFEg0KBWJ5dGVzGAIgASgFEgsKA3ZpYRgDIAEoCSK/AgoSQ2xvbmVBdXRob3JpemF0aW9uEhAKCG93bmVyX2lkGAEgASgJEhoKEnBhcmVudF9pbnN0YW5jZV9pZBgCIAEoCRIbChNjb252ZXJzYXRpb25faW52aXRlGAMgASgJEhYKDmNvbnRleHRfcHJvbXB0GAQgASgJEg0KBWNhcnJ5GAUgAygJEg0KBW1vZGVsGAYgASgJEkcKC3VzZXJfY29uZmlnGAcgAygLMjIuY29udm9zLnBvb2wudjEuQ2xvbmVBdXRob3JpemF0aW9uLlVzZXJDb25maWdFbnRyeRIsCglzaWduYXR1cmUYCCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEilwEKFFRyYW5zZmVyT3duZXJSZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEhQKDG5ld19vd25lcl9pZBgCIAEoCRIoCgVvZmZlchgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRItCgphY2NlcHRhbmNlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIhcKFVRyYW5zZmVyT3duZXJSZXNwb25zZSIQCg5SZWxlYXNlUmVxdWVzdCIRCg9SZWxlYXNlUmVzcG9uc2UitQEKI0luc3RhbmNlU2VydmljZVNldFRydXN0TGV2ZWxSZXF1ZXN0EhAKCG93bmVyX2lkGAEgASgJEi8KC3RydXN0X2xldmVsGAIgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIdChVkYWlseV9zcGVuZF9saW1pdF93ZWkYAyABKAkSLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlInYKJEluc3RhbmNlU2VydmljZVNldFRydXN0TGV2ZWxSZXNwb25zZRIvCgt0cnVzdF9sZXZlbBgBIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSHQoVZGFpbHlfc3BlbmRfbGltaXRfd2VpGAIgASgJIjwKE0xpc3RBY3Rpdml0eVJlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiXwoUTGlzdEFjdGl2aXR5UmVzcG9uc2USLgoHZW50cmllcxgBIAMoCzIdLmNvbnZvcy5wb29sLnYxLkFjdGl2aXR5RW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMvgGCg9JbnN0YW5jZVNlcnZpY2USUAoJQ29uZmlndXJlEiAuY29udm9zLnBvb2wudjEuQ29uZmlndXJlUmVxdWVzdBohLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlc3BvbnNlEmUKEEpvaW5Db252ZXJzYXRpb24SJy5jb252b3MucG9vbC52MS5Kb2luQ29udmVyc2F0aW9uUmVxdWVzdBooLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25SZXNwb25zZRJMCgZIZWFsdGgSHS5jb252b3MucG9vbC52MS5IZWFsdGhSZXF1ZXN0Gh4uY29udm9zLnBvb2wudjEuSGVhbHRoUmVzcG9uc2UiA5ACARJ9Cg5VcGRhdGVUZW1wbGF0ZRI0LmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVxdWVzdBo1LmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU2VydmljZVVwZGF0ZVRlbXBsYXRlUmVzcG9uc2USWQoMQ2xvbmVTdW1tYXJ5EiMuY29udm9zLnBvb2wudjEuQ2xvbmVTdW1tYXJ5UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkNsb25lU3VtbWFyeVJlc3BvbnNlElwKDVRyYW5zZmVyT3duZXISJC5jb252b3MucG9vbC52MS5UcmFuc2Zlck93bmVyUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlRyYW5zZmVyT3duZXJSZXNwb25zZRJKCgdSZWxlYXNlEh4uY29udm9zLnBvb2wudjEuUmVsZWFzZVJlcXVlc3QaHy5jb252b3MucG9vbC52MS5SZWxlYXNlUmVzcG9uc2USegoNU2V0VHJ1c3RMZXZlbBIzLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU2VydmljZVNldFRydXN0TGV2ZWxSZXF1ZXN0GjQuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlU2V0VHJ1c3RMZXZlbFJlc3BvbnNlEl4KDExpc3RBY3Rpdml0eRIjLmNvbnZvcy5wb29sLnYxLkxpc3RBY3Rpdml0eVJlcXVlc3QaJC5jb252b3MucG9vbC52MS5MaXN0QWN0aXZpdHlSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_convos_pool_v1_common, file_convos_pool_v1_instance, file_convos_pool_v1_template]);
 
 /**
  * A pool-provisioned tool with its credentials, as only the instance sees it.
@@ -499,6 +499,108 @@ export const ReleaseResponseSchema: GenMessage<ReleaseResponse> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_instance_service, 16);
 
 /**
+ * Refused with PERMISSION_DENIED unless `signature` is the instance's owner's
+ * `SetTrustLevel` for this instance, in time and never used before, and
+ * INVALID_ARGUMENT when the level is above its template's highest.
+ *
+ * @generated from message convos.pool.v1.InstanceServiceSetTrustLevelRequest
+ */
+export type InstanceServiceSetTrustLevelRequest = Message<"convos.pool.v1.InstanceServiceSetTrustLevelRequest"> & {
+  /**
+   * @generated from field: string owner_id = 1;
+   */
+  ownerId: string;
+
+  /**
+   * @generated from field: convos.pool.v1.TrustLevel trust_level = 2;
+   */
+  trustLevel: TrustLevel;
+
+  /**
+   * @generated from field: string daily_spend_limit_wei = 3;
+   */
+  dailySpendLimitWei: string;
+
+  /**
+   * @generated from field: convos.pool.v1.Signature signature = 4;
+   */
+  signature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.InstanceServiceSetTrustLevelRequest.
+ * Use `create(InstanceServiceSetTrustLevelRequestSchema)` to create a new message.
+ */
+export const InstanceServiceSetTrustLevelRequestSchema: GenMessage<InstanceServiceSetTrustLevelRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 17);
+
+/**
+ * @generated from message convos.pool.v1.InstanceServiceSetTrustLevelResponse
+ */
+export type InstanceServiceSetTrustLevelResponse = Message<"convos.pool.v1.InstanceServiceSetTrustLevelResponse"> & {
+  /**
+   * @generated from field: convos.pool.v1.TrustLevel trust_level = 1;
+   */
+  trustLevel: TrustLevel;
+
+  /**
+   * @generated from field: string daily_spend_limit_wei = 2;
+   */
+  dailySpendLimitWei: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.InstanceServiceSetTrustLevelResponse.
+ * Use `create(InstanceServiceSetTrustLevelResponseSchema)` to create a new message.
+ */
+export const InstanceServiceSetTrustLevelResponseSchema: GenMessage<InstanceServiceSetTrustLevelResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 18);
+
+/**
+ * @generated from message convos.pool.v1.ListActivityRequest
+ */
+export type ListActivityRequest = Message<"convos.pool.v1.ListActivityRequest"> & {
+  /**
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ListActivityRequest.
+ * Use `create(ListActivityRequestSchema)` to create a new message.
+ */
+export const ListActivityRequestSchema: GenMessage<ListActivityRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 19);
+
+/**
+ * @generated from message convos.pool.v1.ListActivityResponse
+ */
+export type ListActivityResponse = Message<"convos.pool.v1.ListActivityResponse"> & {
+  /**
+   * @generated from field: repeated convos.pool.v1.ActivityEntry entries = 1;
+   */
+  entries: ActivityEntry[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ListActivityResponse.
+ * Use `create(ListActivityResponseSchema)` to create a new message.
+ */
+export const ListActivityResponseSchema: GenMessage<ListActivityResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_service, 20);
+
+/**
  * Served by every agent instance; called by the claims service only.
  *
  * @generated from service convos.pool.v1.InstanceService
@@ -576,6 +678,26 @@ export const InstanceService: GenService<{
     methodKind: "unary";
     input: typeof ReleaseRequestSchema;
     output: typeof ReleaseResponseSchema;
+  },
+  /**
+   * A new trust level from the owner, which the instance checks itself.
+   *
+   * @generated from rpc convos.pool.v1.InstanceService.SetTrustLevel
+   */
+  setTrustLevel: {
+    methodKind: "unary";
+    input: typeof InstanceServiceSetTrustLevelRequestSchema;
+    output: typeof InstanceServiceSetTrustLevelResponseSchema;
+  },
+  /**
+   * The instance's activity log, newest first.
+   *
+   * @generated from rpc convos.pool.v1.InstanceService.ListActivity
+   */
+  listActivity: {
+    methodKind: "unary";
+    input: typeof ListActivityRequestSchema;
+    output: typeof ListActivityResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_instance_service, 0);
