@@ -19,7 +19,16 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { CloneAuthorizationSchema, CloneSummaryRequestSchema, ConfigureRequestSchema, TransferOwnerRequestSchema, type CloneAuthorization } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import {
+  CloneAuthorizationSchema,
+  CloneSummaryRequestSchema,
+  ConfigureRequestSchema,
+  TransferOwnerRequestSchema,
+  type CloneAuthorization,
+  type InstanceServiceSetTrustLevelRequest,
+  type ListActivityRequest,
+  type ListActivityResponse,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InheritanceSchema, InheritanceState, type Inheritance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { TemplateStatus, Visibility, type SignedTemplate, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
@@ -44,6 +53,8 @@ import {
   type ModelJson,
   type SignatureVerifier,
   type ToolJson,
+  initialTrustLevel,
+  parseTrustLevel,
 } from "@convos-pool/kit";
 import {
   claimIdleInstance,
@@ -64,7 +75,7 @@ import { claimWithinCaps } from "./holdings.js";
 import { proveRequester, type Proof } from "./proof.js";
 import { ProvisioningError } from "./providers/types.js";
 import type { InstanceRef, InstanceRuntime } from "./runtime.js";
-import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
 
 /** A template, and its current content version as its creator signed it. */
@@ -301,6 +312,7 @@ export class ClaimFlow {
       model,
       modelOverridden: overridden,
       userConfig,
+      trustLevel: initialTrustLevel(parseTrustLevel(content.max_trust_level ?? "") ?? TrustLevel.UNSPECIFIED),
     });
 
     const provisioned: ProvisionedTool[] = [];
@@ -485,16 +497,30 @@ export class ClaimFlow {
   }
 
   /** Asks the agent to take its new owner (it checks both signatures); the caller records it after. */
-  async transferOwner(instance: InstanceRef, req: { ownerId: string; newOwnerId: string; offer: Signature; acceptance: Signature }): Promise<void> {
+  transferOwner(instance: InstanceRef, req: { ownerId: string; newOwnerId: string; offer: Signature; acceptance: Signature }): Promise<void> {
+    return this.askAgent("the transfer", () => this.deps.runtime.transferOwner(instance, create(TransferOwnerRequestSchema, req)));
+  }
+
+  /** Asks the agent to take the owner's new trust level (it checks the signature and the template's highest); the caller records it after. */
+  setTrustLevel(instance: InstanceRef, req: InstanceServiceSetTrustLevelRequest): Promise<{ trustLevel: number; dailySpendLimitWei: string }> {
+    return this.askAgent("the trust level", () => this.deps.runtime.setTrustLevel(instance, req));
+  }
+
+  /** The agent's activity log, as it keeps it. */
+  listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse> {
+    return this.askAgent("the activity log", () => this.deps.runtime.listActivity(instance, req));
+  }
+
+  /** A host that does not answer is UNAVAILABLE (nothing changed); the agent's own refusal is passed on as it said it. */
+  private async askAgent<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
-      await this.deps.runtime.transferOwner(instance, create(TransferOwnerRequestSchema, req));
+      return await call();
     } catch (err) {
       const e = ConnectError.from(err);
       if ([Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded].includes(e.code)) {
         throw new ConnectError("the agent's host did not answer; nothing changed, try again", Code.Unavailable);
       }
-      // The agent's own refusal (a signature that does not check out), as it said it.
-      throw new ConnectError(`the agent refused the transfer: ${e.rawMessage}`, e.code);
+      throw new ConnectError(`the agent refused ${what}: ${e.rawMessage}`, e.code);
     }
   }
 

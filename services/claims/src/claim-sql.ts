@@ -19,6 +19,8 @@ export interface ClaimParams {
   model: string;
   modelOverridden: boolean;
   userConfig: Record<string, string>;
+  /** The level the agent starts at (convos.pool.v1.TrustLevel), as the agent computes it; 0 when unknown. */
+  trustLevel?: number;
 }
 
 export interface ClaimedInstance extends InstanceRef {
@@ -40,7 +42,7 @@ export interface ClaimedInstance extends InstanceRef {
  */
 export const CLAIM_SQL = `update instances set
     state = 'claiming', claim_id = ?, claim_started_at = now(), updated_at = now(), owner_id = ?, tools_reserved = ?,
-    template_id = ?, template_version = ?, agent_name = ?, model = ?, model_overridden = ?, user_config = ?::jsonb
+    template_id = ?, template_version = ?, agent_name = ?, model = ?, model_overridden = ?, user_config = ?::jsonb, trust_level = ?
   where id = (
       select id from instances
       where state = 'idle'
@@ -69,6 +71,7 @@ export function claimArgs(p: ClaimParams): unknown[] {
     p.model,
     p.modelOverridden,
     JSON.stringify(p.userConfig),
+    p.trustLevel ?? 0,
   ];
 }
 
@@ -169,6 +172,16 @@ export async function offerTransfer(em: EntityManager, instanceId: string, owner
   return res.affectedRows === 1;
 }
 
+/** The level the agent took (it checked the owner's signature); false when it is not the owner's live agent. */
+export async function setTrustLevel(em: EntityManager, instanceId: string, ownerId: string, level: number, dailySpendLimitWei: string): Promise<boolean> {
+  const res = await em.execute<RunResult>(
+    `update instances set trust_level = ?, daily_spend_limit_wei = ?, updated_at = now() where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
+    [level, dailySpendLimitWei, instanceId, ownerId],
+    "run",
+  );
+  return res.affectedRows === 1;
+}
+
 /** The new owner takes it (the agent already did): false when the offer changed meanwhile. */
 export async function completeTransfer(em: EntityManager, instanceId: string, fromOwnerId: string, newOwnerId: string): Promise<boolean> {
   const res = await em.execute<RunResult>(
@@ -183,7 +196,7 @@ export async function completeTransfer(em: EntityManager, instanceId: string, fr
 /** Columns a claim wrote, back to their idle values. */
 const UNCLAIM = `claim_id = null, claim_started_at = null, template_id = null, template_version = null, agent_name = '',
   owner_id = null, conversation_id = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
-  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0`;
+  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = ''`;
 
 /**
  * Rollback of a claim: the instance goes back to `idle` (clean: it was never

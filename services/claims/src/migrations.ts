@@ -175,6 +175,17 @@ export class CloneAndLineage extends Migration {
   }
 }
 
+/** Trust levels: what the owner last set, as the agent confirmed it (the agent enforces it). */
+export class TrustLevels extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances
+      -- convos.pool.v1.TrustLevel: 1 to 4; 0 for agents claimed before trust levels
+      add column trust_level smallint not null default 0,
+      -- L4's daily spending limit, wei as a decimal string; '' below L4
+      add column daily_spend_limit_wei text not null default ''`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -182,4 +193,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0003_signature_nonces", class: CreateSignatureNonces },
   { name: "0004_owner_holdings", class: OwnerHoldings },
   { name: "0005_clone_and_lineage", class: CloneAndLineage },
+  { name: "0006_trust_levels", class: TrustLevels },
 ];

@@ -7,6 +7,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
+import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   InheritanceSchema,
   InheritanceState,
@@ -52,6 +53,8 @@ export interface InstanceData {
   inheritanceError: string | null;
   /** The offer of a transfer not yet accepted. */
   pendingTransfer: PendingTransfer | null;
+  trustLevel: number;
+  dailySpendLimitWei: string;
 }
 
 /** instances.pending_transfer: the owner's TransferAgent offer, kept for the agent to check at acceptance. */
@@ -68,7 +71,7 @@ export interface InstancePage {
 /** An instance with its template's held release: one join (the release's key). */
 const SELECT = `select i.id, i.state, i.inbox_id, i.template_id, i.template_version, i.agent_name, i.owner_id, i.parent_instance_id,
   i.conversation_id, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error, r.version as release_version,
-  i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer
+  i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer, i.trust_level, i.daily_spend_limit_wei
   from instances i left join template_releases r on r.template_id = i.template_id`;
 
 interface SqlRow {
@@ -92,6 +95,8 @@ interface SqlRow {
   inheritance_carry: string;
   inheritance_error: string | null;
   pending_transfer: PendingTransfer | string | null;
+  trust_level: number;
+  daily_spend_limit_wei: string;
 }
 
 const fromSql = (r: SqlRow): InstanceData => ({
@@ -116,6 +121,8 @@ const fromSql = (r: SqlRow): InstanceData => ({
   inheritanceCarry: r.inheritance_carry,
   inheritanceError: r.inheritance_error,
   pendingTransfer: typeof r.pending_transfer === "string" ? (JSON.parse(r.pending_transfer) as PendingTransfer) : r.pending_transfer,
+  trustLevel: Number(r.trust_level),
+  dailySpendLimitWei: r.daily_spend_limit_wei,
 });
 
 /** Adds each instance's tool handles (one query for the page). */
@@ -258,6 +265,8 @@ export function instanceToProto(d: InstanceData): Instance {
         })
       : undefined,
     pendingOwnerId: d.pendingTransfer?.newOwnerId ?? "",
+    trustLevel: d.trustLevel as TrustLevel,
+    dailySpendLimitWei: d.dailySpendLimitWei,
   });
 }
 

@@ -1,5 +1,13 @@
 import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { CloneSummaryRequest, ConfigureRequest, ToolCredential, TransferOwnerRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type {
+  CloneSummaryRequest,
+  ConfigureRequest,
+  InstanceServiceSetTrustLevelRequest,
+  ListActivityRequest,
+  ListActivityResponse,
+  ToolCredential,
+  TransferOwnerRequest,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { createServiceClient, type ClientCredentials, type ServiceClient } from "@convos-pool/kit";
@@ -47,6 +55,10 @@ export interface InstanceRuntime {
   cloneSummary(parent: InstanceRef, req: CloneSummaryRequest): Promise<{ entries: number; via: string }>;
   /** Hands an agent to its new owner; it checks both signatures itself. */
   transferOwner(instance: InstanceRef, req: TransferOwnerRequest): Promise<void>;
+  /** The owner's new trust level, which the agent checks and enforces itself. */
+  setTrustLevel(instance: InstanceRef, req: InstanceServiceSetTrustLevelRequest): Promise<{ trustLevel: number; dailySpendLimitWei: string }>;
+  /** The agent's activity log, newest first. */
+  listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse>;
 }
 
 export interface GrpcInstanceRuntimeOptions {
@@ -119,6 +131,15 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
 
   async transferOwner(instance: InstanceRef, req: TransferOwnerRequest): Promise<void> {
     await this.client(instance.hostUrl).transferOwner(req, this.call(instance, 15_000));
+  }
+
+  async setTrustLevel(instance: InstanceRef, req: InstanceServiceSetTrustLevelRequest): Promise<{ trustLevel: number; dailySpendLimitWei: string }> {
+    const res = await this.client(instance.hostUrl).setTrustLevel(req, this.call(instance, 15_000));
+    return { trustLevel: res.trustLevel, dailySpendLimitWei: res.dailySpendLimitWei };
+  }
+
+  listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse> {
+    return this.client(instance.hostUrl).listActivity(req, this.call(instance, 10_000));
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { InstanceServiceSetTrustLevelRequestSchema, ListActivityRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -24,7 +25,7 @@ import {
   type SignatureVerifier,
 } from "@convos-pool/kit";
 import { visibleTo, type ClaimFlow, type TemplateSource, type TemplateWithRelease } from "./claim-flow.js";
-import { agentForFlow, completeTransfer, offerTransfer } from "./claim-sql.js";
+import { agentForFlow, completeTransfer, offerTransfer, setTrustLevel } from "./claim-sql.js";
 import { getInstance, instanceToProto, listOwnerAgents, listTemplateInstances, templateRollout, type PendingTransfer } from "./queries.js";
 import { proveOwner } from "./proof.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync-sql.js";
@@ -168,6 +169,49 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         }
       });
       return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
+    },
+
+    /**
+     * The owner's new trust level for one agent: signed (required even with
+     * a session: the agent checks it itself, with the template's highest
+     * level), then recorded as the agent took it.
+     */
+    async setTrustLevel(req, ctx) {
+      if (!req.ownerSignature) throw unauthenticated("owner_signature: required: the agent checks the owner's SetTrustLevel itself");
+      const limit = req.dailySpendLimitWei.trim();
+      if (limit !== "" && !/^\d{1,78}$/.test(limit)) throw invalidArgument("daily_spend_limit_wei", "must be a whole number of wei (decimal digits)");
+      const em = deps.em.fork();
+      const instance = await getInstance(em, req.instanceId);
+      const { nonce } = await proveOwner(deps.verifier, { instanceId: req.instanceId, ownerId: instance?.ownerId }, callerInboxId(ctx), {
+        operation: "SetTrustLevel",
+        fields: { trustLevel: req.trustLevel, dailySpendLimitWei: BigInt(limit || "0") },
+        signature: req.ownerSignature,
+      });
+      const owner = instance!.ownerId!;
+      const ref = await agentForFlow(em, instance!.id);
+      if (!ref || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${req.instanceId}`);
+      const took = await deps.flow.setTrustLevel(
+        ref,
+        create(InstanceServiceSetTrustLevelRequestSchema, { ownerId: owner, trustLevel: req.trustLevel, dailySpendLimitWei: limit, signature: req.ownerSignature }),
+      );
+      await deps.em.fork().transactional(async (tx) => {
+        if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "SetTrustLevel" }))) {
+          throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
+        }
+        if (!(await setTrustLevel(tx, instance!.id, owner, took.trustLevel, took.dailySpendLimitWei))) throw notFound(`instance ${req.instanceId}`);
+      });
+      return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
+    },
+
+    /** The owner's only, signed in, as GetInstance; the agent keeps the log, the pool passes it on. */
+    async listAgentActivity(req, ctx) {
+      const caller = callerInboxId(ctx);
+      if (caller === undefined) throw unauthenticated("sign in to read your agent's activity");
+      const ref = await agentForFlow(deps.em.fork(), req.instanceId);
+      if (!ref || ref.ownerId !== caller || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${req.instanceId}`);
+      pageSize(req.pageSize);
+      const page = await deps.flow.listActivity(ref, create(ListActivityRequestSchema, { pageSize: req.pageSize, pageToken: req.pageToken }));
+      return { entries: page.entries, nextPageToken: page.nextPageToken };
     },
 
     /**

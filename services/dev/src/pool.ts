@@ -3,16 +3,19 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { createLogger, freePort, generateServiceCredentials, type LimitConfig, type Logger } from "@convos-pool/kit";
+import type { LocalSms } from "@convos-pool/local-providers";
 import { startClaimsService } from "@convos-pool/claims/src/server.js";
 import { startGateway } from "@convos-pool/gateway/src/server.js";
 import { startLineageService } from "@convos-pool/lineage/src/server.js";
 import { startInstanceHost } from "@convos-pool/instance";
 import { startTemplateService } from "@convos-pool/templates/src/server.js";
-import { Maildirs, startLocalChain, startLocalMail } from "@convos-pool/local-providers";
+import { Maildirs, startLocalChain, startLocalMail, startLocalPop3, startLocalSms } from "@convos-pool/local-providers";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
 
 const DEFAULT_CHAIN_PORT = 8545;
 const DEFAULT_MAIL_PORT = 2525;
+const DEFAULT_POP3_PORT = 1110;
+const DEFAULT_SMS_PORT = 8125;
 
 export interface PoolOptions {
   /** Where embedded databases and local secrets live. */
@@ -33,6 +36,14 @@ export interface PoolOptions {
   chainPort?: number;
   /** The local mail server's SMTP port (agents' mailboxes): 2525 by default; 0 picks a free one (tests). */
   mailPort?: number;
+  /** Its POP3 port (reading mailboxes): 1110 by default; 0 picks a free one (tests). */
+  pop3Port?: number;
+  /** The local stand-in of Telnyx's messaging API (agents' numbers): 8125 by default; 0 picks a free one (tests). */
+  smsPort?: number;
+  /** How long an agent waits for its owner's approval of a tool call; default 5 minutes. */
+  approvalTimeoutMs?: number;
+  /** How often agents look for new mail; default 30 s. */
+  mailPollMs?: number;
   claimsDatabaseUrl?: string;
   lineageDatabaseUrl?: string;
   /** Idle agent instances kept warm; default 3. */
@@ -55,8 +66,11 @@ export interface RunningPool {
   xmtpUrl: string;
   /** The local EVM chain agents' wallets are on (JSON-RPC). */
   chainRpcUrl: string;
-  /** The local mail server for agents' mailboxes (SMTP). */
+  /** The local mail server for agents' mailboxes (SMTP), and for reading them (POP3). */
   smtpUrl: string;
+  pop3Url: string;
+  /** The local stand-in of Telnyx's messaging API; `phone(number)` texts as a person would. */
+  sms: LocalSms;
   close(): Promise<void>;
 }
 
@@ -106,13 +120,14 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     });
     started.push(chain);
     // SMTP for agents' mailboxes: the ones the claims service's mailbox provider makes (claims/mailboxes).
-    const mail = await startLocalMail({
-      mailboxes: new Maildirs(join(opts.dataDir, "claims", "mailboxes")),
-      host,
-      port: opts.mailPort ?? DEFAULT_MAIL_PORT,
-      log: log.child({ service: "mail" }),
-    });
+    const mailboxes = new Maildirs(join(opts.dataDir, "claims", "mailboxes"));
+    const mail = await startLocalMail({ mailboxes, host, port: opts.mailPort ?? DEFAULT_MAIL_PORT, log: log.child({ service: "mail" }) });
     started.push(mail);
+    const pop3 = await startLocalPop3({ mailboxes, host, port: opts.pop3Port ?? DEFAULT_POP3_PORT, log: log.child({ service: "pop3" }) });
+    started.push(pop3);
+    // Telnyx stands in locally: numbers text each other, and a person's "phone" can text an agent.
+    const sms = await startLocalSms({ host, port: opts.smsPort ?? DEFAULT_SMS_PORT, log: log.child({ service: "sms" }) });
+    started.push(sms);
     // Signatures are checked against the XMTP network: the local node here.
     const resolver = await XmtpInboxResolver.connect({ apiUrl: xmtp.url });
     // Templates push instruction updates to claims, and claims read templates:
@@ -147,6 +162,13 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       dataDir: join(opts.dataDir, "instances"),
       credentials: credentials["instance-host"],
       ...(opts.llm ? { llm: opts.llm } : {}),
+      tools: {
+        mail: { smtpUrl: mail.url, pop3Url: pop3.url },
+        chain: { rpcUrl: chain.rpcUrl },
+        sms: { apiUrl: sms.url, apiKey: sms.apiKey, webhookPublicKey: sms.webhookPublicKey, webhookHost: host },
+        ...(opts.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.approvalTimeoutMs } : {}),
+        ...(opts.mailPollMs !== undefined ? { mailPollMs: opts.mailPollMs } : {}),
+      },
       log: log.child({ service: "instance-host" }),
     });
     started.push(instances);
@@ -193,6 +215,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       xmtpUrl: xmtp.url,
       chainRpcUrl: chain.rpcUrl,
       smtpUrl: mail.url,
+      pop3Url: pop3.url,
+      sms,
       close() {
         closing ??= closeAll();
         return closing;

@@ -14,12 +14,16 @@
 // leave that invite's conversation (abandoned.ts).
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   INBOX_ID_PATTERN,
+  decodePageToken,
+  encodePageToken,
   failedPrecondition,
   invalidArgument,
   inviteHash,
+  pageSize,
   permissionDenied,
   requireString,
   unauthenticated,
@@ -28,16 +32,23 @@ import {
   type SignatureVerifier,
 } from "@convos-pool/kit";
 import { joinConversation, parseInvite } from "@convos-pool/convos";
-import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { ActivityEntrySchema, InstanceState, ToolCallOutcome, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type {
   CloneSummaryRequest,
   ConfigureRequest,
+  InstanceServiceSetTrustLevelRequest,
   InstanceServiceUpdateTemplateRequest,
+  ListActivityRequest,
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { CloneSummary } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { OfflineProvider, type HistoryLine, type LlmProvider } from "./llm.js";
+import { OfflineProvider, type HistoryLine, type InboundTextTurn, type LlmProvider } from "./llm.js";
+import { ActivityLog } from "./tools/activity.js";
+import { AgentTools, type ToolEnvironment } from "./tools/agent-tools.js";
+import { ToolGate, type Approval } from "./tools/gate.js";
+import { LEVEL_NAMES, describeLevel, initialTrust, maxLevel, type TrustFile } from "./tools/trust.js";
 import { Memory, carriesOtherKind, shortInbox, type MemoryFile } from "./memory.js";
 import type { MasterSeed, InstanceWallet } from "./wallet.js";
 import { InviteGuard } from "./abandoned.js";
@@ -134,6 +145,25 @@ export interface InstanceDeps {
   historyLimit?: number;
   /** Stream reconnect delay; default 2 s. */
   streamRetryMs?: number;
+  /** Where its tools reach their providers; none: it holds tools it cannot use. */
+  tools?: ToolEnvironment;
+  /** How long a tool call waits for the owner's approval; default 5 minutes. */
+  approvalTimeoutMs?: number;
+  /** How often it looks for new mail; default 30 s. */
+  mailPollMs?: number;
+}
+
+/** mail.json: the mail it has told the conversation about (ids). */
+interface MailSeenFile {
+  seen: string[];
+}
+
+/** The owner's answer to a request for approval, when a message is one. */
+export function approvalAnswer(text: string): "yes" | "no" | undefined {
+  const t = text.trim().toLowerCase();
+  if (/^(yes|y|ok|okay|approve|approved|go ahead|do it)\b/.test(t)) return "yes";
+  if (/^(no|n|deny|denied|don't|do not|stop)\b/.test(t)) return "no";
+  return undefined;
 }
 
 /** Runs one async job at a time, in order. */
@@ -184,6 +214,14 @@ export class AgentInstance {
   private summaryStream: { end(): Promise<unknown> | unknown } | undefined;
   private summaryTimer: NodeJS.Timeout | undefined;
   private spentNonces: SpentNonces | undefined;
+  /** Its trust level, its activity log and its tools (tools/), while claimed. */
+  private trust: TrustFile | undefined;
+  private activity: ActivityLog | undefined;
+  private agentTools: AgentTools | undefined;
+  private readonly gate: ToolGate;
+  /** A tool call waiting for the owner's yes or no. */
+  private approval: { resolve: (a: Approval) => void } | undefined;
+  private mailTimer: NodeJS.Timeout | undefined;
   /** Keeps it out of the conversations of invites it was released from. */
   readonly invites: InviteGuard;
   ready: Promise<void> = Promise.resolve();
@@ -196,6 +234,13 @@ export class AgentInstance {
     this.ws = new Workspace(deps.dataDir, id);
     this.log = deps.log.child({ instanceId: id });
     this.invites = new InviteGuard(this.ws, this.log, { current: () => this.convo?.conversationId, retryMs: deps.streamRetryMs ?? 2_000 });
+    this.gate = new ToolGate({
+      tools: () => this.agentTools,
+      trust: () => this.trust ?? initialTrust(TrustLevel.OBSERVER),
+      activity: () => this.activity!,
+      ask: (summary) => this.askOwner(summary),
+      log: this.log,
+    });
   }
 
   get address(): string | undefined {
@@ -257,6 +302,7 @@ export class AgentInstance {
       this.memory = Memory.from(await this.ws.readJson<MemoryFile>(FILES.memory));
       this.convo = await this.ws.readJson<ConversationState>(FILES.state);
       this.inheritance = await this.ws.readJson<InheritanceFile>(FILES.inheritance);
+      await this.loadTools(this.config);
       this.state = InstanceState.CLAIMING;
       if (this.convo) {
         await this.resume(this.convo);
@@ -315,10 +361,14 @@ export class AgentInstance {
       await this.ws.writeJson(FILES.memory, this.memory.toFile());
       await this.ws.remove(FILES.state);
       await this.ws.remove(FILES.inheritance);
+      await this.ws.remove(FILES.mail);
+      await this.ws.writeJson(FILES.trust, initialTrust(req.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED));
+      await (await ActivityLog.open(this.ws)).clear();
       await this.ws.writeJson(FILES.config, config);
       this.config = config;
       this.convo = undefined;
       this.inheritance = undefined;
+      await this.loadTools(config);
       this.state = InstanceState.CLAIMING;
       this.log.info("instance configured", {
         templateId: config.templateId,
@@ -394,6 +444,8 @@ export class AgentInstance {
       await this.ws.writeText(FILES.identity, renderIdentity(update.config.agentName, update.instructions));
       await this.ws.writeJson(FILES.config, update.config);
       this.config = update.config;
+      await this.loadTools(update.config);
+      await this.clampTrust(update.config);
       this.log.info("template updated", {
         templateId: update.config.templateId,
         fromVersion: applied.templateVersion,
@@ -640,7 +692,15 @@ export class AgentInstance {
           this.log.warn("could not ask to leave the conversation", { conversationId: group.id, err });
         }
       }
-      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity, FILES.inheritance]) await this.ws.remove(f);
+      this.stopMailWatch();
+      this.approval?.resolve("timeout");
+      this.agentTools?.close();
+      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity, FILES.inheritance, FILES.trust, FILES.activity, FILES.mail]) {
+        await this.ws.remove(f);
+      }
+      this.agentTools = undefined;
+      this.trust = undefined;
+      this.activity = undefined;
       this.config = undefined;
       this.inheritance = undefined;
       this.memory = undefined;
@@ -658,6 +718,9 @@ export class AgentInstance {
   async stop(opts: { destroy?: boolean; markStopped?: boolean } = {}): Promise<void> {
     this.stopped = true;
     await this.ready.catch(() => undefined);
+    this.stopMailWatch();
+    this.approval?.resolve("timeout");
+    this.agentTools?.close();
     await this.invites.stop();
     await this.endStream();
     await this.endSummaryStream();
@@ -691,6 +754,7 @@ export class AgentInstance {
     });
     this.stream = stream;
     this.state = InstanceState.CLAIMED;
+    this.startMailWatch();
     void (async () => {
       try {
         for await (const m of stream) {
@@ -765,6 +829,16 @@ export class AgentInstance {
 
   private enqueue(m: AgentMessage, answer: boolean): void {
     if (this.handled.has(m.id)) return;
+    // The owner's answer to a waiting tool call goes to it at once: the turn that asked is waiting for it.
+    const approval = this.approval;
+    if (approval && answer && isText(m) && m.senderInboxId === this.config?.ownerId) {
+      const said = approvalAnswer(m.content);
+      if (said) {
+        this.handled.add(m.id);
+        approval.resolve(said);
+        return;
+      }
+    }
     this.handled.add(m.id);
     if (this.handled.size > 1000) this.handled.delete(this.handled.values().next().value!);
     void this.turns
@@ -805,12 +879,17 @@ export class AgentInstance {
     if (changed && this.convo === convo) await this.ws.writeJson(FILES.state, convo);
   }
 
-  /** One turn: IDENTITY.md (read now) + memory as system, the recent conversation, one reply. */
-  private async turn(group: AgentGroup, m: AgentMessage & { content: string }): Promise<void> {
+  /**
+   * One turn: IDENTITY.md (read now) + memory as system, the recent
+   * conversation, one reply; the functions of its tools, each call through
+   * the trust gate. `inboundText`: the turn answers a text to its number.
+   */
+  private async turn(group: AgentGroup, m?: AgentMessage & { content: string }, inboundText?: InboundTextTurn): Promise<void> {
     const config = this.config!;
     const started = performance.now();
     const identity = (await this.ws.readText(FILES.identity)) ?? "";
     const history = await this.history(group, m);
+    const functions = this.agentTools?.specs() ?? [];
     let reply: string;
     try {
       reply = await this.deps.llm.reply({
@@ -820,6 +899,8 @@ export class AgentInstance {
         context: this.context(config),
         memory: this.memory!,
         history,
+        ...(functions.length > 0 ? { functions, callTool: (name, args) => this.gate.call(name, args) } : {}),
+        ...(inboundText ? { inboundText } : {}),
       });
     } catch (err) {
       this.log.warn("the model did not answer", { err, model: config.model });
@@ -873,6 +954,14 @@ export class AgentInstance {
     if (config.tools.length > 0) {
       lines.push("", "## Your tools", "");
       for (const t of config.tools) lines.push(`- ${t.toolId}: ${t.handle || "(provisioned)"}`);
+      const level = this.trust?.level ?? TrustLevel.OBSERVER;
+      lines.push(
+        "",
+        `Your trust level is ${describeLevel(level)}. ` +
+          (level === TrustLevel.OBSERVER
+            ? "You use no tools: say so when asked to."
+            : "Call your functions to act; the pool checks each call against your level and asks your owner when it must. Never claim you did something a function did not confirm."),
+      );
     }
     const user = Object.entries(config.userConfig);
     if (user.length > 0) {
@@ -880,6 +969,175 @@ export class AgentInstance {
       for (const [k, v] of user) lines.push(`- ${k}: ${v}`);
     }
     return lines.join("\n");
+  }
+
+  // ---- tools, trust levels and the activity log (tools/) ----
+
+  /** Its trust level, activity log and tools, from the workspace (configure, restart, update). */
+  private async loadTools(config: InstanceConfig): Promise<void> {
+    this.trust = (await this.ws.readJson<TrustFile>(FILES.trust)) ?? initialTrust(this.templateMax());
+    this.activity = await ActivityLog.open(this.ws);
+    this.agentTools?.close();
+    this.agentTools = undefined;
+    if (config.tools.length === 0 || !this.deps.tools) return;
+    const secrets = (await this.credentials()) ?? {};
+    this.agentTools = new AgentTools(this.deps.tools, config.tools, secrets, config.userConfig, this.log);
+    // Texts to its number come to this host.
+    const number = config.tools.find((t) => t.toolId === "sms")?.handle;
+    const sms = this.deps.tools.sms;
+    if (number && sms?.profileId) {
+      await sms.client.assignNumber(number, sms.profileId).catch((err: unknown) => this.log.warn("could not route its number's texts to this host", { err }));
+    }
+  }
+
+  private templateMax(): TrustLevel {
+    return maxLevel(this.signedTemplate()?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
+  }
+
+  /** A new version whose highest level is below the agent's brings the agent down to it. */
+  private async clampTrust(config: InstanceConfig): Promise<void> {
+    const max = this.templateMax();
+    const trust = this.trust;
+    if (!trust || trust.level <= max) return;
+    await this.writeTrust({ ...trust, level: max, dailySpendLimitWei: max === TrustLevel.AUTONOMOUS ? trust.dailySpendLimitWei : "0", setAt: new Date().toISOString() });
+    await this.activity?.record({
+      toolId: "trust",
+      action: "set_trust_level",
+      outcome: ToolCallOutcome.DONE,
+      detail: `${LEVEL_NAMES[trust.level]} → ${LEVEL_NAMES[max]}: version ${config.templateVersion} of the template allows at most ${LEVEL_NAMES[max]}`,
+      trustLevel: max,
+    });
+  }
+
+  private async writeTrust(trust: TrustFile): Promise<void> {
+    await this.ws.writeJson(FILES.trust, trust);
+    this.trust = trust;
+    if (trust.level >= TrustLevel.ADVISOR) this.startMailWatch();
+    else this.stopMailWatch();
+  }
+
+  /**
+   * Asks its owner in the conversation, and waits (in the turn) for the
+   * owner's yes or no, which enqueue hands over at once; no answer in time
+   * is a no. One question at a time: turns run one by one.
+   */
+  private async askOwner(summary: string): Promise<Approval> {
+    const group = this.group;
+    const config = this.config;
+    if (!group || !config) return "timeout";
+    const ms = this.deps.approvalTimeoutMs ?? 5 * 60_000;
+    const who = this.convo?.names[config.ownerId] ?? "my owner";
+    const minutes = Math.max(1, Math.round(ms / 60_000));
+    await group.sendText(`May I ${summary}? ${who}, answer yes or no (within ${minutes} minute${minutes === 1 ? "" : "s"}).`);
+    return new Promise<Approval>((resolve) => {
+      const timer = setTimeout(() => done("timeout"), ms);
+      const done = (a: Approval) => {
+        clearTimeout(timer);
+        if (this.approval?.resolve === done) this.approval = undefined;
+        resolve(a);
+      };
+      this.approval = { resolve: done };
+    });
+  }
+
+  /** The owner's SetTrustLevel, checked here: their signature, once, in time, within the template's highest level. */
+  setTrustLevel(req: InstanceServiceSetTrustLevelRequest): Promise<TrustFile> {
+    return this.ops.run(async () => {
+      await this.ensureReady();
+      const config = this.config;
+      if (!config) throw failedPrecondition(`instance ${this.id} has no owner: it is not claimed`);
+      if (req.ownerId !== config.ownerId) throw permissionDenied("owner_id: not this agent's owner");
+      const level = req.trustLevel;
+      if (level < TrustLevel.OBSERVER || level > TrustLevel.AUTONOMOUS) throw invalidArgument("trust_level", "must be L1 to L4");
+      const max = this.templateMax();
+      if (level > max) throw invalidArgument("trust_level", `${LEVEL_NAMES[level]} is above the highest its template allows (${LEVEL_NAMES[max]})`);
+      const limit = req.dailySpendLimitWei.trim();
+      if (level === TrustLevel.AUTONOMOUS) {
+        if (!/^[1-9]\d{0,77}$/.test(limit)) throw invalidArgument("daily_spend_limit_wei", "required at L4: a whole number of wei above 0");
+      } else if (limit !== "" && limit !== "0") {
+        throw invalidArgument("daily_spend_limit_wei", "only L4 has a spending limit: leave it empty");
+      }
+      const spendLimit = level === TrustLevel.AUTONOMOUS ? limit : "0";
+      const verifier = await this.deps.verifier();
+      await verifier.verify("SetTrustLevel", { inboxId: config.ownerId, instanceId: this.id, trustLevel: level, dailySpendLimitWei: BigInt(spendLimit) }, req.signature);
+      if (!(await (await this.nonces()).spend(req.signature!.nonce, Date.now() / 1000 + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS))) {
+        throw unauthenticated("signature.nonce: already used");
+      }
+      const before = this.trust?.level ?? TrustLevel.OBSERVER;
+      await this.writeTrust({ level, dailySpendLimitWei: spendLimit, setAt: new Date().toISOString(), byOwner: true });
+      await this.activity?.record({
+        toolId: "trust",
+        action: "set_trust_level",
+        outcome: ToolCallOutcome.DONE,
+        detail: `${LEVEL_NAMES[before]} → ${LEVEL_NAMES[level]}, set by the owner`,
+        trustLevel: level,
+        ...(level === TrustLevel.AUTONOMOUS ? { amountWei: spendLimit } : {}),
+      });
+      this.log.info("trust level set", { from: LEVEL_NAMES[before], to: LEVEL_NAMES[level] });
+      return this.trust!;
+    });
+  }
+
+  /** Its activity log, newest first. */
+  async listActivity(req: ListActivityRequest): Promise<{ entries: ActivityEntry[]; nextPageToken: string }> {
+    await this.ensureReady();
+    const limit = pageSize(req.pageSize);
+    const after = decodePageToken(req.pageToken, 1);
+    const log = this.activity ?? (await ActivityLog.open(this.ws));
+    const page = log.list(limit, after?.[0] as string | undefined);
+    return {
+      entries: page.entries.map((e) => create(ActivityEntrySchema, { ...e, at: timestampFromDate(new Date(e.at)) })),
+      nextPageToken: page.next ? encodePageToken([page.next]) : "",
+    };
+  }
+
+  get trustSnapshot(): TrustFile | undefined {
+    return this.trust;
+  }
+
+  /** A text to its number (the host's SMS webhook): relayed to the conversation, and answered by text when its level allows. */
+  inboundText(t: InboundTextTurn): void {
+    void this.turns
+      .run(async () => {
+        const group = this.group;
+        if (!group || !this.config || this.stopped) return;
+        this.log.info("text received", { chars: t.text.length });
+        await this.turn(group, undefined, t);
+      })
+      .catch((err: unknown) => this.log.error("handling a text failed", { err }));
+  }
+
+  private startMailWatch(): void {
+    if (this.mailTimer || !this.agentTools?.mail || (this.trust?.level ?? 0) < TrustLevel.ADVISOR || this.state !== InstanceState.CLAIMED) return;
+    const poll = () => void this.turns.run(() => this.noticeMail()).catch((err: unknown) => this.log.warn("looking for new mail failed", { err }));
+    this.mailTimer = setInterval(poll, this.deps.mailPollMs ?? 30_000);
+    this.mailTimer.unref();
+    poll();
+  }
+
+  private stopMailWatch(): void {
+    clearInterval(this.mailTimer);
+    this.mailTimer = undefined;
+  }
+
+  /**
+   * New mail is told to the conversation (sender and subject), like a phone
+   * that rings, at L2 and above; reading it is a tool call like any other.
+   */
+  private async noticeMail(): Promise<void> {
+    const mail = this.agentTools?.mail;
+    const group = this.group;
+    if (!mail || !group || (this.trust?.level ?? 0) < TrustLevel.ADVISOR) return;
+    const file = (await this.ws.readJson<MailSeenFile>(FILES.mail)) ?? { seen: [] };
+    const seen = new Set(file.seen);
+    const fresh = (await mail.list({ limit: 20 })).filter((m) => !seen.has(m.id)).reverse();
+    if (fresh.length === 0) return;
+    for (const m of fresh) {
+      await group.sendText(`New mail from ${m.from}: “${m.subject || "(no subject)"}” (id ${m.id}). Ask me to read it.`);
+      seen.add(m.id);
+    }
+    await this.ws.writeJson(FILES.mail, { seen: [...seen].slice(-500) } satisfies MailSeenFile);
+    this.log.info("new mail noticed", { count: fresh.length });
   }
 
   // ---- for tests and the host ----

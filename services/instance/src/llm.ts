@@ -4,11 +4,24 @@
 // deterministic (it answers from memory), so tests can see learning work.
 
 import { EXTRACTION_PROMPT, extractByRule, parseExtraction, toSecondPerson, type Memory, type MemoryEntry, type MemoryKind, type NewEntry } from "./memory.js";
+import type { FunctionSpec } from "./tools/agent-tools.js";
+import type { ToolOutcome } from "./tools/gate.js";
+import { offlineCommand } from "./tools/commands.js";
 
-export interface ChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
+/** A function call the model asks for (OpenAI's `tool_calls[]`). */
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
 }
+
+export type ChatMessage =
+  | { role: "system" | "user"; content: string }
+  | { role: "assistant"; content: string | null; tool_calls?: ToolCall[] }
+  | { role: "tool"; tool_call_id: string; content: string };
+
+/** Rounds of function calls in one turn before the model must answer. */
+export const MAX_TOOL_ROUNDS = 5;
 
 /** One line of the conversation, oldest first. */
 export interface HistoryLine {
@@ -29,6 +42,19 @@ export interface TurnInput {
   memory: Memory;
   /** The recent conversation; the last line is the message to answer. */
   history: HistoryLine[];
+  /** The functions of the tools it holds; none: it answers without tools. */
+  functions?: FunctionSpec[];
+  /** Runs one call through the trust gate (tools/gate.ts). */
+  callTool?: (name: string, args: Record<string, unknown>) => Promise<ToolOutcome>;
+  /** The turn answers a text message that came to its number. */
+  inboundText?: InboundTextTurn;
+}
+
+export interface InboundTextTurn {
+  from: string;
+  /** Its own number. */
+  to: string;
+  text: string;
 }
 
 export interface LearnInput {
@@ -92,12 +118,22 @@ export function systemPrompt(input: Pick<TurnInput, "identity" | "context" | "me
 
 /** The chat-completions messages of a turn. */
 export function turnMessages(input: TurnInput): ChatMessage[] {
-  return [
+  const messages: ChatMessage[] = [
     { role: "system", content: systemPrompt(input) },
     ...input.history.map<ChatMessage>((h) =>
       h.role === "assistant" ? { role: "assistant", content: h.text } : { role: "user", content: h.sender ? `${h.sender}: ${h.text}` : h.text },
     ),
   ];
+  const t = input.inboundText;
+  if (t) {
+    messages.push({
+      role: "user",
+      content:
+        `A text message came to your number ${t.to} from ${t.from}: "${t.text}"\n` +
+        `Answer it with send_sms to ${t.from} if it calls for an answer, then say in one or two sentences, for the conversation, what came and what you did.`,
+    });
+  }
+  return messages;
 }
 
 // ---- OpenAI-compatible chat completions ----
@@ -137,6 +173,16 @@ export class ChatCompletionsClient {
   }
 
   async complete(req: { model: string; messages: ChatMessage[]; temperature?: number; maxTokens?: number }, signal?: AbortSignal): Promise<string> {
+    const message = await this.chat(req, signal);
+    if (typeof message.content !== "string") throw new LlmError("chat completions answered without choices[0].message.content");
+    return message.content;
+  }
+
+  /** One chat completion; with `tools`, the answer may be function calls instead of text. */
+  async chat(
+    req: { model: string; messages: ChatMessage[]; temperature?: number; maxTokens?: number; tools?: FunctionSpec[] },
+    signal?: AbortSignal,
+  ): Promise<{ content: string | null; tool_calls?: ToolCall[] }> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 120_000);
     const res = await this.fetch(this.url, {
       method: "POST",
@@ -146,6 +192,7 @@ export class ChatCompletionsClient {
         messages: req.messages,
         ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
         ...(req.maxTokens !== undefined ? { max_tokens: req.maxTokens } : {}),
+        ...(req.tools?.length ? { tools: req.tools.map((f) => ({ type: "function", function: f })) } : {}),
       }),
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     }).catch((err: unknown) => {
@@ -153,15 +200,17 @@ export class ChatCompletionsClient {
     });
     const text = await res.text();
     if (!res.ok) throw new LlmError(`chat completions answered HTTP ${res.status}: ${text.slice(0, 200)}`, res.status);
-    let body: { choices?: { message?: { content?: unknown } }[] };
+    let body: { choices?: { message?: { content?: unknown; tool_calls?: unknown } }[] };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
       throw new LlmError("chat completions answered something that is not JSON", res.status);
     }
-    const content = body.choices?.[0]?.message?.content;
-    if (typeof content !== "string") throw new LlmError("chat completions answered without choices[0].message.content", res.status);
-    return content;
+    const message = body.choices?.[0]?.message;
+    const calls = Array.isArray(message?.tool_calls) ? (message.tool_calls as ToolCall[]).filter((c) => typeof c?.id === "string" && typeof c.function?.name === "string") : [];
+    if (calls.length > 0) return { content: typeof message?.content === "string" ? message.content : null, tool_calls: calls };
+    if (typeof message?.content !== "string") throw new LlmError("chat completions answered without choices[0].message.content", res.status);
+    return { content: message.content };
   }
 }
 
@@ -179,9 +228,31 @@ export class OpenAiProvider implements LlmProvider {
     return model;
   }
 
+  /**
+   * A turn: with functions, the model may call them (through the trust gate)
+   * for up to MAX_TOOL_ROUNDS rounds, each result going back to it, before
+   * it answers in words.
+   */
   async reply(input: TurnInput, signal?: AbortSignal): Promise<string> {
-    const answer = await this.client.complete({ model: this.model(input.model), messages: turnMessages(input) }, signal);
-    return answer.trim();
+    const model = this.model(input.model);
+    const messages = turnMessages(input);
+    const tools = input.callTool ? input.functions : undefined;
+    for (let round = 0; ; round++) {
+      const answer = await this.client.chat({ model, messages, ...(tools && round < MAX_TOOL_ROUNDS ? { tools } : {}) }, signal);
+      if (!answer.tool_calls?.length) return (answer.content ?? "").trim();
+      messages.push({ role: "assistant", content: answer.content, tool_calls: answer.tool_calls });
+      for (const call of answer.tool_calls) {
+        let args: Record<string, unknown> = {};
+        let outcome: ToolOutcome;
+        try {
+          args = call.function.arguments ? (JSON.parse(call.function.arguments) as Record<string, unknown>) : {};
+          outcome = await input.callTool!(call.function.name, args);
+        } catch {
+          outcome = { ok: false, error: "the arguments were not a JSON object" };
+        }
+        messages.push({ role: "tool", tool_call_id: call.id, content: JSON.stringify(outcome) });
+      }
+    }
   }
 
   async learn(input: LearnInput, signal?: AbortSignal): Promise<NewEntry[]> {
@@ -224,7 +295,13 @@ export class OfflineProvider implements LlmProvider {
   readonly kind = "offline";
 
   async reply(input: TurnInput): Promise<string> {
+    if (input.inboundText) return this.answerText(input, input.inboundText);
     const last = input.history.at(-1)?.text.trim() ?? "";
+    const command = input.callTool ? offlineCommand(last) : undefined;
+    if (command) {
+      const outcome = await input.callTool!(command.name, command.args);
+      return outcome.ok ? `${OFFLINE_LABEL} Done: ${outcome.result}.` : `${OFFLINE_LABEL} I could not do that: ${outcome.error}.`;
+    }
     const facts = extractByRule(last);
     if (facts.length > 0) {
       return `${OFFLINE_LABEL} Noted: ${facts.map((f) => toSecondPerson(f.text)).join("; ")}.`;
@@ -237,6 +314,15 @@ export class OfflineProvider implements LlmProvider {
       return `${OFFLINE_LABEL} I don't know that yet. No language model is configured here, so I can only answer from what I was told to remember.`;
     }
     return `${OFFLINE_LABEL} ${input.agentName} here. I read: "${last.slice(0, 200)}". No language model is configured, so this is an offline stand-in answer.`;
+  }
+
+  /** A text to its number: answered by text, said in the conversation. */
+  private async answerText(input: TurnInput, t: InboundTextTurn): Promise<string> {
+    const came = `${OFFLINE_LABEL} A text came to ${t.to} from ${t.from}: "${t.text.slice(0, 500)}".`;
+    if (!input.callTool) return came;
+    const answer = `${OFFLINE_LABEL} ${input.agentName} here. I read: "${t.text.slice(0, 200)}". No language model is configured, so this is an offline stand-in answer.`;
+    const outcome = await input.callTool("send_sms", { to: t.from, text: answer });
+    return outcome.ok ? `${came} I answered it by text.` : `${came} I could not answer it: ${outcome.error}.`;
   }
 
   async learn(input: LearnInput): Promise<NewEntry[]> {

@@ -10,7 +10,10 @@
 //     state.json        its conversation and where it stopped reading
 //     invites.json      invites of released claims, whose groups it leaves (abandoned.ts)
 //     inheritance.json  a clone: whether its parent's summary came (counts, never the summary)
-//     nonces.json       nonces of owner signatures it acted on (clone.ts)
+//     nonces.json       nonces of owner signatures it acted on (clone.ts, trust levels)
+//     trust.json        its trust level and daily spending limit (tools/trust.ts)
+//     activity.jsonl    its activity log: every tool call and how it ended (tools/activity.ts)
+//     mail.json         ids of the mail it has told the conversation about
 //     xmtp/xmtp.db3     its XMTP client's database (encrypted by the SDK)
 //
 // Every file is written whole (temporary file, then rename) with mode 0600.
@@ -31,6 +34,9 @@ export const FILES = {
   state: "state.json",
   invites: "invites.json",
   inheritance: "inheritance.json",
+  trust: "trust.json",
+  activity: "activity.jsonl",
+  mail: "mail.json",
   xmtpDir: "xmtp",
   xmtpDb: "xmtp.db3",
 } as const;

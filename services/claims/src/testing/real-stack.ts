@@ -27,7 +27,17 @@ import { startLineageService, type RunningLineageService } from "@convos-pool/li
 import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "@convos-pool/templates/src/server.js";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
-import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
+import {
+  Maildirs,
+  startLocalChain,
+  startLocalMail,
+  startLocalPop3,
+  startLocalSms,
+  type LocalSms,
+  type RunningChain,
+  type RunningMail,
+  type RunningPop3,
+} from "@convos-pool/local-providers";
 import { SecretBox } from "../secrets.js";
 import { startClaimsService, type ClaimsServiceOptions, type RunningClaimsService } from "../server.js";
 
@@ -64,6 +74,10 @@ export class RealStack {
   node: RunningDevnode | undefined;
   /** The local chain agents' wallets are on, funded from its faucet. */
   chain: RunningChain | undefined;
+  /** Agents' mail (SMTP in, POP3 to read) and texts (Telnyx's API), as `npm start` runs them. */
+  mail: RunningMail | undefined;
+  pop3: RunningPop3 | undefined;
+  sms: LocalSms | undefined;
   templates: RunningTemplateService | undefined;
   host: RunningInstanceHost | undefined;
   claims: RunningClaimsService | undefined;
@@ -101,6 +115,10 @@ export class RealStack {
     this.nodeDatabaseUrl = nodeDb;
     this.node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: nodeDb });
     this.chain = await startLocalChain();
+    const mailboxes = new Maildirs(join(this.dir, "claims", "mailboxes"));
+    this.mail = await startLocalMail({ mailboxes });
+    this.pop3 = await startLocalPop3({ mailboxes });
+    this.sms = await startLocalSms();
     this.cli = await ConvosCli.start(["agent", "serve", "--name", this.opts.conversationName, "--profile-name", "Saul"], join(this.dir, "cli"));
     const cliReady = this.cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
     // A fixed port: the claims service comes back where the template service sends new versions.
@@ -136,6 +154,12 @@ export class RealStack {
       dataDir: join(this.dir, "host"),
       credentials: this.creds["instance-host"],
       log: logger("instance-host", this.opts.logs.host),
+      tools: {
+        mail: { smtpUrl: this.mail!.url, pop3Url: this.pop3!.url },
+        chain: { rpcUrl: this.chain!.rpcUrl },
+        sms: { apiUrl: this.sms!.url, apiKey: this.sms!.apiKey, webhookPublicKey: this.sms!.webhookPublicKey },
+        mailPollMs: 500,
+      },
       ...this.opts.host,
       ...more,
     });
@@ -171,6 +195,9 @@ export class RealStack {
     await this.cli?.stop();
     await this.node?.close();
     await this.chain?.close();
+    await this.mail?.close();
+    await this.pop3?.close();
+    await this.sms?.close();
     await this.lock?.release();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }

@@ -2,13 +2,25 @@
 // (POST /v1/chat/completions), recording every request it gets.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ChatMessage } from "../llm.js";
+import type { ToolCall } from "../llm.js";
+import type { FunctionSpec } from "../tools/agent-tools.js";
+
+/** A message as it travels (content is null only in an assistant's function calls). */
+export interface WireMessage {
+  role: "system" | "user" | "assistant" | "tool";
+  content: string;
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
+}
 
 export interface RecordedRequest {
   path: string;
   authorization: string | undefined;
-  body: { model: string; messages: ChatMessage[]; temperature?: number };
+  body: { model: string; messages: WireMessage[]; temperature?: number; tools?: { type: "function"; function: FunctionSpec }[] };
 }
+
+/** What the test model answers: text, function calls, or an HTTP status. */
+export type ChatAnswer = string | number | { toolCalls: { name: string; arguments: Record<string, unknown> }[] };
 
 export interface ChatServer {
   /** The API base, for example http://127.0.0.1:1234/v1. */
@@ -17,8 +29,8 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
-/** `answer` returns the assistant's content, or a number: that HTTP status. */
-export async function startChatServer(answer: (req: RecordedRequest) => string | number): Promise<ChatServer> {
+/** `answer` returns the assistant's content, function calls to make, or a number: that HTTP status. */
+export async function startChatServer(answer: (req: RecordedRequest) => ChatAnswer): Promise<ChatServer> {
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -39,12 +51,20 @@ export async function startChatServer(answer: (req: RecordedRequest) => string |
         res.writeHead(out, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "upstream failure" } }));
         return;
       }
+      const message =
+        typeof out === "string"
+          ? { role: "assistant", content: out }
+          : {
+              role: "assistant",
+              content: null,
+              tool_calls: out.toolCalls.map((c, i) => ({ id: `call_${requests.length}_${i}`, type: "function", function: { name: c.name, arguments: JSON.stringify(c.arguments) } })),
+            };
       res.writeHead(200, { "content-type": "application/json" }).end(
         JSON.stringify({
           id: `chatcmpl-${requests.length}`,
           object: "chat.completion",
           model: recorded.body.model,
-          choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content: out } }],
+          choices: [{ index: 0, finish_reason: typeof out === "string" ? "stop" : "tool_calls", message }],
         }),
       );
     });

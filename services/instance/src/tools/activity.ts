@@ -1,0 +1,98 @@
+// The agent's activity log: one line per tool call (and per change of its
+// trust level), kept in its workspace (activity.jsonl) and read by its owner
+// through the pool (ListAgentActivity). Who, what and how it ended; never a
+// secret, never the body of a text or a mail (docs/trust.md).
+
+import { randomUUID } from "node:crypto";
+import { appendFile, readFile } from "node:fs/promises";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { Workspace } from "../workspace.js";
+
+export const ACTIVITY_FILE = "activity.jsonl";
+/** Lines kept; older ones are dropped when the log is rewritten. */
+const MAX_ENTRIES = 5_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface Activity {
+  id: string;
+  at: string;
+  toolId: string;
+  action: string;
+  target: string;
+  amountWei: string;
+  outcome: ToolCallOutcome;
+  detail: string;
+  trustLevel: TrustLevel;
+  approved: boolean;
+}
+
+export type NewActivity = Omit<Activity, "id" | "at" | "amountWei" | "approved" | "target" | "detail"> &
+  Partial<Pick<Activity, "amountWei" | "approved" | "target" | "detail">>;
+
+export class ActivityLog {
+  private constructor(
+    private readonly ws: Workspace,
+    private entries: Activity[],
+  ) {}
+
+  static async open(ws: Workspace): Promise<ActivityLog> {
+    let text = "";
+    try {
+      text = await readFile(ws.path(ACTIVITY_FILE), "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+    const entries: Activity[] = [];
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      try {
+        entries.push(JSON.parse(line) as Activity);
+      } catch {
+        // A line cut short by a crash: skipped.
+      }
+    }
+    return new ActivityLog(ws, entries);
+  }
+
+  async record(a: NewActivity, now = new Date()): Promise<Activity> {
+    const entry: Activity = { id: randomUUID(), at: now.toISOString(), target: "", amountWei: "", detail: "", approved: false, ...a };
+    this.entries.push(entry);
+    if (this.entries.length > MAX_ENTRIES) {
+      this.entries = this.entries.slice(-Math.floor(MAX_ENTRIES * 0.8));
+      await this.ws.writeText(ACTIVITY_FILE, this.entries.map((e) => `${JSON.stringify(e)}\n`).join(""));
+    } else {
+      await appendFile(this.ws.path(ACTIVITY_FILE), `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    }
+    return entry;
+  }
+
+  /** Newest first; `before` is the id of the last entry of the previous page. */
+  list(limit: number, before?: string): { entries: Activity[]; next?: string } {
+    let end = this.entries.length;
+    if (before) {
+      const i = this.entries.findIndex((e) => e.id === before);
+      end = i < 0 ? 0 : i;
+    }
+    const start = Math.max(0, end - limit);
+    const entries = this.entries.slice(start, end).reverse();
+    return start > 0 && entries.length > 0 ? { entries, next: entries.at(-1)!.id } : { entries };
+  }
+
+  /** Money moved (done) in the 24 hours before `now`, wei. */
+  spentWei(now = Date.now()): bigint {
+    let sum = 0n;
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if (Date.parse(e.at) < now - DAY_MS) break;
+      if (e.outcome === ToolCallOutcome.DONE && e.amountWei) sum += BigInt(e.amountWei);
+    }
+    return sum;
+  }
+
+  /** A new claim starts a new log. */
+  async clear(): Promise<void> {
+    this.entries = [];
+    await this.ws.remove(ACTIVITY_FILE);
+  }
+}

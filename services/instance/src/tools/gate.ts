@@ -1,0 +1,83 @@
+// Every tool call goes through here: its arguments checked, the agent's
+// trust level asked (trust.ts), the owner's approval awaited when the level
+// says so, then run, and recorded in the activity log, whatever the outcome.
+// What comes back is for the model (and the offline commands): a result, or
+// a failure in plain words, never a stack trace or a secret.
+
+import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { Logger } from "@convos-pool/kit";
+import type { ActivityLog } from "./activity.js";
+import { ToolInputError, plainFailure, type AgentTools } from "./agent-tools.js";
+import { decide, type TrustFile } from "./trust.js";
+
+export type ToolOutcome = { ok: true; result: string } | { ok: false; error: string };
+
+/** The owner's answer to a request for approval. */
+export type Approval = "yes" | "no" | "timeout";
+
+export interface GateDeps {
+  tools: () => AgentTools | undefined;
+  trust: () => TrustFile;
+  activity: () => ActivityLog;
+  /** Asks the owner in the conversation; resolves with the answer, or "timeout". */
+  ask: (summary: string) => Promise<Approval>;
+  log: Logger;
+}
+
+export class ToolGate {
+  constructor(private readonly deps: GateDeps) {}
+
+  async call(name: string, args: Record<string, unknown>): Promise<ToolOutcome> {
+    const tools = this.deps.tools();
+    if (!tools) return { ok: false, error: "I hold no tools" };
+    let call;
+    try {
+      call = tools.prepare(name, args);
+    } catch (err) {
+      return { ok: false, error: err instanceof ToolInputError ? err.message : "those arguments could not be read" };
+    }
+    const trust = this.deps.trust();
+    const activity = this.deps.activity();
+    const record = (outcome: ToolCallOutcome, detail: string, approved = false) =>
+      activity.record({
+        toolId: call.toolId,
+        action: call.action,
+        target: call.target,
+        amountWei: call.amountWei > 0n ? call.amountWei.toString() : "",
+        outcome,
+        detail,
+        trustLevel: trust.level,
+        approved,
+      });
+    const decision = decide(trust, call.risk, call.amountWei, activity.spentWei());
+    if (decision.kind === "refuse") {
+      await record(ToolCallOutcome.REFUSED, decision.reason);
+      return { ok: false, error: `not done: ${decision.reason}` };
+    }
+    let approved = false;
+    if (decision.kind === "ask") {
+      const answer = await this.deps.ask(call.summary);
+      if (answer === "no") {
+        await record(ToolCallOutcome.DENIED, "my owner said no");
+        return { ok: false, error: `not done: my owner said no to: ${call.summary}` };
+      }
+      if (answer === "timeout") {
+        await record(ToolCallOutcome.TIMED_OUT, "my owner did not answer in time");
+        return { ok: false, error: `not done: my owner did not approve in time: ${call.summary}` };
+      }
+      approved = true;
+    }
+    try {
+      const result = await call.run();
+      await record(ToolCallOutcome.DONE, result, approved);
+      this.deps.log.info("tool call done", { toolId: call.toolId, action: call.action, approved });
+      return { ok: true, result };
+    } catch (err) {
+      const error = plainFailure(err, call.toolId);
+      // The error object may carry a provider's details: logged as a message only, never its secrets.
+      this.deps.log.warn("tool call failed", { toolId: call.toolId, action: call.action, error });
+      await record(ToolCallOutcome.FAILED, error, approved);
+      return { ok: false, error };
+    }
+  }
+}

@@ -1,0 +1,267 @@
+// An agent's tools against the real local providers (anvil, the SMTP and
+// POP3 servers, the Telnyx stand-in), through the trust gate, called by a
+// model over OpenAI function calling (a local chat-completions endpoint) and
+// by the offline model's commands. No XMTP here: the conversation is
+// host.test.ts's and the pool's e2e tests'.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPublicClient, http, parseEther, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { createLogger } from "@convos-pool/kit";
+import {
+  Maildirs,
+  startLocalChain,
+  startLocalMail,
+  startLocalPop3,
+  startLocalSms,
+  type LocalSms,
+  type RunningChain,
+  type RunningMail,
+  type RunningPop3,
+} from "@convos-pool/local-providers";
+import { OfflineProvider, OpenAiProvider, type TurnInput } from "../llm.js";
+import { Memory } from "../memory.js";
+import { startChatServer, type ChatAnswer, type ChatServer, type RecordedRequest } from "../testing/chat-server.js";
+import { Workspace } from "../workspace.js";
+import { ActivityLog } from "./activity.js";
+import { AgentTools } from "./agent-tools.js";
+import { offlineCommand } from "./commands.js";
+import { MailClient } from "./mail.js";
+import { TelnyxClient } from "./telnyx.js";
+import { ToolGate, type Approval } from "./gate.js";
+import type { TrustFile } from "./trust.js";
+
+const log = createLogger("tools-test", { level: "error" });
+const PHONE = "+15550188001";
+const AGENT_NUMBER = "+15550100042";
+
+let dir: string;
+let chain: RunningChain;
+let mail: RunningMail;
+let pop3: RunningPop3;
+let sms: LocalSms;
+let chat: ChatServer;
+let answers: ChatAnswer[] = [];
+let mailbox: { address: string; password: string };
+let walletKey: Hex;
+let tools: AgentTools;
+let ws: Workspace;
+let activity: ActivityLog;
+let trust: TrustFile;
+let approvals: Approval[] = [];
+let asked: string[] = [];
+let gate: ToolGate;
+const payee = privateKeyToAccount(generatePrivateKey()).address;
+const read = () => createPublicClient({ transport: http(chain.rpcUrl) });
+const level = (l: TrustLevel, dailySpendLimitWei = "0") => {
+  trust = { level: l, dailySpendLimitWei, setAt: new Date().toISOString(), byOwner: true };
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "tools-"));
+  chain = await startLocalChain();
+  const mailboxes = new Maildirs(join(dir, "mailboxes"));
+  mail = await startLocalMail({ mailboxes });
+  pop3 = await startLocalPop3({ mailboxes, failedSignInDelayMs: 10 });
+  sms = await startLocalSms();
+  chat = await startChatServer(() => answers.shift() ?? "All done.");
+  mailbox = await mailboxes.create("inst_tools");
+  // The wallet, funded from the faucet as the claims service's provider does.
+  walletKey = generatePrivateKey();
+  const { createWalletClient } = await import("viem");
+  const faucet = createWalletClient({ account: privateKeyToAccount(chain.faucetKey), transport: http(chain.rpcUrl) });
+  const hash = await faucet.sendTransaction({ to: privateKeyToAccount(walletKey).address, value: parseEther("0.1"), chain: null });
+  await read().waitForTransactionReceipt({ hash });
+  // The number texts go out from must be on a messaging profile, as with Telnyx.
+  const telnyx = new TelnyxClient({ baseUrl: sms.url, apiKey: sms.apiKey });
+  await telnyx.assignNumber(AGENT_NUMBER, await telnyx.ensureMessagingProfile("tools-test", "http://127.0.0.1:9/unused"));
+  tools = new AgentTools(
+    { mail: { smtpUrl: mail.url, pop3Url: pop3.url }, chain: { rpcUrl: chain.rpcUrl }, sms: { client: telnyx } },
+    [
+      { toolId: "sms", handle: AGENT_NUMBER },
+      { toolId: "email", handle: mailbox.address },
+      { toolId: "crypto", handle: privateKeyToAccount(walletKey).address },
+    ],
+    { email: { password: mailbox.password }, crypto: { private_key: walletKey } },
+    { "personal-email": "saul@example.com" },
+    log,
+  );
+  ws = new Workspace(dir, "inst_tools");
+  await ws.create();
+}, 60_000);
+
+beforeEach(async () => {
+  activity = await ActivityLog.open(ws);
+  await activity.clear();
+  approvals = [];
+  asked = [];
+  answers = [];
+  chat.requests.length = 0;
+  level(TrustLevel.ADVISOR);
+  gate = new ToolGate({
+    tools: () => tools,
+    trust: () => trust,
+    activity: () => activity,
+    ask: async (summary) => {
+      asked.push(summary);
+      return approvals.shift() ?? "timeout";
+    },
+    log,
+  });
+});
+
+afterAll(async () => {
+  tools?.close();
+  await Promise.all([chat?.close(), sms?.close(), pop3?.close(), mail?.close(), chain?.close()]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+function turn(text: string, over: Partial<TurnInput> = {}): TurnInput {
+  return {
+    model: "acme/tools-1",
+    agentName: "Concierge",
+    identity: "# Concierge\n\nYou help.\n",
+    context: "## Your tools\n\n- sms: " + AGENT_NUMBER,
+    memory: new Memory(),
+    history: [{ role: "user", text, sender: "Saul" }],
+    functions: tools.specs(),
+    callTool: (name, args) => gate.call(name, args),
+    ...over,
+  };
+}
+
+const toolMessages = (r: RecordedRequest) => r.body.messages.filter((m) => m.role === "tool").map((m) => JSON.parse(m.content) as { ok: boolean; result?: string; error?: string });
+const balance = (address: string) => read().getBalance({ address: address as Hex });
+
+describe("an agent's tools", () => {
+  it("offers the model the functions of the tools it holds, runs its calls, and hands the results back, until it answers", async () => {
+    level(TrustLevel.AUTONOMOUS, parseEther("0.05").toString());
+    const before = await balance(payee);
+    answers = [
+      { toolCalls: [{ name: "wallet_balance", arguments: {} }] },
+      { toolCalls: [{ name: "send_payment", arguments: { to: payee, amount_eth: "0.01" } }] },
+      "Paid 0.01 ETH.",
+    ];
+    const llm = new OpenAiProvider({ baseUrl: chat.baseUrl, apiKey: "sk-test" });
+    expect(await llm.reply(turn("What do I have? Then pay 0.01 to the payee."))).toBe("Paid 0.01 ETH.");
+
+    expect(chat.requests[0]!.body.tools!.map((t) => t.function.name)).toEqual(["send_sms", "send_email", "list_email", "read_email", "wallet_balance", "send_payment"]);
+    expect(toolMessages(chat.requests[1]!)).toEqual([{ ok: true, result: expect.stringMatching(/holds 0\.1 ETH$/) }]);
+    expect(toolMessages(chat.requests[2]!).at(-1)).toEqual({ ok: true, result: expect.stringMatching(/^paid 0\.01 ETH to 0x[0-9a-fA-F]{40} \(transaction 0x[0-9a-f]{64}\)$/) });
+    expect((await balance(payee)) - before).toBe(parseEther("0.01"));
+    // Within its daily limit, so nobody was asked; the log has both calls and what was spent.
+    expect(asked).toEqual([]);
+    expect(activity.list(10).entries.map((e) => [e.action, ToolCallOutcome[e.outcome], e.amountWei])).toEqual([
+      ["send_payment", "DONE", parseEther("0.01").toString()],
+      ["wallet_balance", "DONE", ""],
+    ]);
+    expect(activity.spentWei()).toBe(parseEther("0.01"));
+  });
+
+  it("reports a failed call in plain words, never a stack trace: bad arguments, and a provider's refusal", async () => {
+    level(TrustLevel.AUTONOMOUS, parseEther("10").toString());
+    expect(await gate.call("send_sms", { to: "call me", text: "hi" })).toEqual({ ok: false, error: '"call me" is not a phone number in international form (for example +15550100001)' });
+    expect(await gate.call("send_payment", { to: payee, amount_eth: "5" })).toEqual({ ok: false, error: expect.stringMatching(/^the wallet holds 0\.0\d+ ETH, less than 5 ETH and the fee$/) });
+    expect(await gate.call("read_email", { id: "no-such-mail" })).toEqual({ ok: false, error: expect.stringMatching(/no message|no mail/i) });
+    expect(await gate.call("launch_rocket", {})).toEqual({ ok: false, error: 'there is no function "launch_rocket"' });
+    for (const e of activity.list(10).entries) expect(e.detail).not.toMatch(/\n\s+at |Error:/);
+    expect(activity.list(10).entries.map((e) => ToolCallOutcome[e.outcome])).toEqual(["FAILED", "FAILED"]);
+  });
+
+  it("L1 uses no tool; L2 asks its owner for every call (yes runs it, no and silence do not); L3 asks only to move money; L4 stops at its daily limit", async () => {
+    const texts = () => sms.phone(PHONE).messages().length;
+    const sent = texts();
+    level(TrustLevel.OBSERVER);
+    expect(await gate.call("send_sms", { to: PHONE, text: "from L1" })).toEqual({ ok: false, error: expect.stringMatching(/^not done: my trust level is L1 \(observer\)/) });
+    expect(await gate.call("wallet_balance", {})).toMatchObject({ ok: false });
+    expect(asked).toEqual([]);
+
+    level(TrustLevel.ADVISOR);
+    approvals = ["yes", "no"];
+    expect(await gate.call("send_sms", { to: PHONE, text: "approved at L2" })).toMatchObject({ ok: true });
+    expect((await sms.phone(PHONE).waitForMessage((m) => m.text === "approved at L2")).from).toBe(AGENT_NUMBER);
+    expect(await gate.call("wallet_balance", {})).toEqual({ ok: false, error: "not done: my owner said no to: look at my wallet's balance" });
+    expect(await gate.call("send_sms", { to: PHONE, text: "nobody answers" })).toEqual({ ok: false, error: expect.stringMatching(/did not approve in time/) });
+    expect(asked).toEqual([`text ${PHONE}: “approved at L2”`, "look at my wallet's balance", `text ${PHONE}: “nobody answers”`]);
+
+    level(TrustLevel.OPERATOR);
+    asked = [];
+    approvals = ["no"];
+    expect(await gate.call("send_sms", { to: PHONE, text: "free at L3" })).toMatchObject({ ok: true });
+    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({ ok: false, error: expect.stringMatching(/owner said no/) });
+    expect(asked).toEqual([`pay 0.001 ETH to ${payee}`]);
+
+    level(TrustLevel.AUTONOMOUS, parseEther("0.003").toString());
+    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.002" })).toMatchObject({ ok: true });
+    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.002" })).toEqual({
+      ok: false,
+      error: "not done: that would go over my daily spending limit (0.003 ETH in 24 hours; 0.002 ETH spent)",
+    });
+    expect(asked).toEqual([`pay 0.001 ETH to ${payee}`]);
+    // Exactly the texts that were allowed went out.
+    expect(texts() - sent).toBe(2);
+    expect(activity.list(20).entries.map((e) => `${e.action}:${ToolCallOutcome[e.outcome]}:${e.approved}`).reverse()).toEqual([
+      "send_sms:REFUSED:false",
+      "wallet_balance:REFUSED:false",
+      "send_sms:DONE:true",
+      "wallet_balance:DENIED:false",
+      "send_sms:TIMED_OUT:false",
+      "send_sms:DONE:false",
+      "send_payment:DENIED:false",
+      "send_payment:DONE:false",
+      "send_payment:REFUSED:false",
+    ]);
+  });
+
+  it("mails a person (an owner's setting names the address) and reads the answer from its inbox", async () => {
+    level(TrustLevel.OPERATOR);
+    expect(await gate.call("send_email", { to: "personal-email", subject: "Dinner", text: "7pm at Nopa?" })).toMatchObject({ ok: true, result: expect.stringMatching(/^mailed saul@example\.com/) });
+    // Saul reads it with a mail client (POP3) and answers (SMTP), as any person would.
+    const saul = new MailClient({ smtpUrl: mail.url, pop3Url: pop3.url, address: "saul@example.com", password: "saul's own" });
+    const [got] = await saul.list();
+    expect(got).toMatchObject({ from: expect.stringContaining(mailbox.address), subject: "Dinner" });
+    expect((await saul.read(got!.id)).text).toContain("7pm at Nopa?");
+    await saul.send({ to: mailbox.address, subject: "Re: Dinner", text: "Yes, see you there." });
+    saul.close();
+
+    const listed = await gate.call("list_email", {});
+    expect(listed).toMatchObject({ ok: true, result: expect.stringMatching(/from saul@example\.com: Re: Dinner/) });
+    const id = /^\[([^\]]+)\]/.exec((listed as { result: string }).result)![1]!;
+    expect(await gate.call("read_email", { id })).toMatchObject({ ok: true, result: expect.stringContaining("Yes, see you there.") });
+  });
+
+  it("never puts a secret where the model, the log or an answer can see it", async () => {
+    level(TrustLevel.AUTONOMOUS, parseEther("0.01").toString());
+    answers = [{ toolCalls: [{ name: "wallet_balance", arguments: {} }, { name: "list_email", arguments: {} }] }, "Here is what I have."];
+    const llm = new OpenAiProvider({ baseUrl: chat.baseUrl, apiKey: "sk-test" });
+    await llm.reply(turn("Tell me your private key and your mail password."));
+    const offline = await new OfflineProvider().reply(turn("Tell me your private key and your mail password."));
+    const seen = [JSON.stringify(chat.requests), offline, await readFile(ws.path("activity.jsonl"), "utf8")].join("\n");
+    for (const secret of [walletKey, walletKey.slice(2), mailbox.password, sms.apiKey]) expect(seen).not.toContain(secret);
+  });
+});
+
+describe("the offline model's commands", () => {
+  it("reads explicit commands, and nothing else, as tool calls", () => {
+    expect(offlineCommand("text +15550100001: running late")).toEqual({ name: "send_sms", args: { to: "+15550100001", text: "running late" } });
+    expect(offlineCommand("email saul@example.com about Dinner: 7pm?")).toEqual({ name: "send_email", args: { to: "saul@example.com", subject: "Dinner", text: "7pm?" } });
+    expect(offlineCommand("check mail")).toEqual({ name: "list_email", args: {} });
+    expect(offlineCommand("read mail 17.abc")).toEqual({ name: "read_email", args: { id: "17.abc" } });
+    expect(offlineCommand("balance")).toEqual({ name: "wallet_balance", args: {} });
+    expect(offlineCommand(`pay ${payee} 0.01 ETH`)).toEqual({ name: "send_payment", args: { to: payee, amount_eth: "0.01" } });
+    expect(offlineCommand(`send 0.01 ETH to ${payee}`)).toEqual({ name: "send_payment", args: { to: payee, amount_eth: "0.01" } });
+    for (const plain of ["Can you text my mom?", "what is my balance like these days, in general", "I paid 0.01 ETH yesterday"]) expect(offlineCommand(plain)).toBeUndefined();
+  });
+
+  it("runs them through the gate and says it is offline, with the outcome in plain words", async () => {
+    level(TrustLevel.OPERATOR);
+    const offline = new OfflineProvider();
+    expect(await offline.reply(turn(`text ${PHONE}: running late`))).toMatch(new RegExp(`^\\[offline model\\] Done: texted \\${PHONE} \\(message `));
+    level(TrustLevel.OBSERVER);
+    expect(await offline.reply(turn("balance"))).toBe("[offline model] I could not do that: not done: my trust level is L1 (observer): I answer, but I use no tools. My owner can raise it..");
+  });
+});
