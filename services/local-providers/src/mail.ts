@@ -1,8 +1,11 @@
 // The local mail server: SMTP (the `smtp-server` library) for the agents'
-// mailboxes (maildirs.ts). Anyone may send to a mailbox that exists, as to
-// any domain's mail server; an agent signs in with its address and password
-// to send, only as itself. Nothing leaves the machine: mail for other domains
-// is refused, saying so.
+// mailboxes (maildirs.ts). Anyone may send to an agent's mailbox that exists,
+// as to any domain's mail server; an agent (or a person whose mailbox here
+// has a password) signs in to send, only as itself. Nothing leaves the
+// machine: what a signed-in sender sends to another domain is kept here, in
+// that person's mailbox, for their mail client to read over POP3 (pop3.ts),
+// as Mailpit and MailHog do. Without signing in, mail for other domains is
+// refused (no open relay).
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerSession } from "smtp-server";
 import { freePort, type Logger } from "@convos-pool/kit";
 import type { Maildirs } from "./maildirs.js";
@@ -60,9 +63,13 @@ export async function startLocalMail(opts: LocalMailOptions): Promise<RunningMai
       if (session.user && from.address.toLowerCase() !== session.user) return done(reply(553, `signed in as ${session.user}: send as ${session.user}`));
       done();
     },
-    onRcptTo(to: SMTPServerAddress, _session: SMTPServerSession, done: (err?: Error | null) => void) {
+    onRcptTo(to: SMTPServerAddress, session: SMTPServerSession, done: (err?: Error | null) => void) {
       const address = to.address.toLowerCase();
-      if (!address.endsWith(`@${mailboxes.domain}`)) return done(reply(550, `this local server delivers only to @${mailboxes.domain} (nothing leaves this machine)`));
+      if (!address.endsWith(`@${mailboxes.domain}`)) {
+        if (!session.user) return done(reply(550, `without signing in, this local server delivers only to @${mailboxes.domain} (nothing leaves this machine)`));
+        if (!mailboxes.isPersonAddress(address)) return done(reply(553, `this local server keeps mail only for plain addresses (letters, digits, . _ + -): not ${address}`));
+        return done(); // kept in the person's mailbox here, never sent on
+      }
       void mailboxes.exists(address).then(
         (yes) => (yes ? done() : done(reply(550, `no mailbox ${address}`))),
         (err: unknown) => done(err as Error),
@@ -77,7 +84,8 @@ export async function startLocalMail(opts: LocalMailOptions): Promise<RunningMai
         const recipients = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
         void Promise.all(recipients.map((r) => mailboxes.deliver(r, message))).then(
           () => {
-            log?.info("mail delivered", { recipients: recipients.length, bytes: message.length, signedIn: Boolean(session.user) });
+            const kept = recipients.filter((r) => mailboxes.isPersonAddress(r)).length;
+            log?.info("mail delivered", { recipients: recipients.length, keptForPeople: kept, bytes: message.length, signedIn: Boolean(session.user) });
             done();
           },
           (err: unknown) => done(err as Error),

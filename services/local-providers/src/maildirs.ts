@@ -1,22 +1,46 @@
 // Local mailboxes on disk, one maildir per address (`new/`, `cur/`, `tmp/`)
-// under `<root>/<address>/`, with `.mailbox.json` beside it: whose mailbox it
-// is and a scrypt hash of its password (the password itself is the agent's
-// secret). The claims service's mailbox provider creates and removes them;
-// the local mail server checks passwords and delivers into them.
-import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+// with `.mailbox.json` beside it: whose mailbox it is and a scrypt hash of its
+// password (never the password itself).
+//
+// - Agents' mailboxes, `<root>/<address>/`: the claims service's mailbox
+//   provider creates and removes them; the password is the agent's secret.
+// - People's mailboxes, `<root>/people/<address>/`: where the local mail
+//   server keeps what agents send to other domains, since nothing leaves the
+//   machine. Made on first delivery. No one provisions them, so the first
+//   password a person signs in with becomes the mailbox's (trust on first use).
+//
+// The mail servers (mail.ts: SMTP, pop3.ts: POP3) check passwords, deliver
+// and read through this class. Only addresses of a strict form reach the disk.
+import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from "node:crypto";
 import { hostname } from "node:os";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 
 export const DEFAULT_EMAIL_DOMAIN = "agents.localhost";
 const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
 const LOCAL_PART_LENGTH = 16; // 80 random bits
+const DOMAIN_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+// People's addresses: dot-separated atoms of a narrow alphabet, lower case (no quoting, no slashes, no "..").
+const PERSON_LOCAL_PART = /^[a-z0-9_+-]+(\.[a-z0-9_+-]+)*$/;
+const META_FILE = ".mailbox.json";
+
+const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
 interface MailboxMeta {
   address: string;
-  instance_id: string;
+  /** Agents' mailboxes only: the instance it was made for. */
+  instance_id?: string;
   created_at: string;
   password_scrypt: { salt: string; hash: string };
+}
+
+/** A message in a mailbox's `cur/`. */
+export interface StoredMessage {
+  /** The maildir file's unique name: stable while the message lives (a POP3 UIDL). */
+  id: string;
+  /** In octets, as stored (CRLF line ends, as SMTP delivered it). */
+  size: number;
 }
 
 function randomLocalPart(): string {
@@ -24,6 +48,19 @@ function randomLocalPart(): string {
   for (const b of randomBytes(LOCAL_PART_LENGTH)) s += BASE32[b & 31];
   return s;
 }
+
+async function newMeta(address: string, password: string, instanceId?: string): Promise<MailboxMeta> {
+  const salt = randomBytes(16);
+  return {
+    address,
+    ...(instanceId ? { instance_id: instanceId } : {}),
+    created_at: new Date().toISOString(),
+    password_scrypt: { salt: salt.toString("hex"), hash: (await scrypt(password, salt, 32)).toString("hex") },
+  };
+}
+
+/** A maildir file name's unique part (what precedes the ":2,…" flags in cur/). */
+const uniqueName = (file: string) => file.split(":")[0]!;
 
 export class Maildirs {
   private readonly addressPattern: RegExp;
@@ -33,24 +70,32 @@ export class Maildirs {
     readonly root: string,
     readonly domain: string = DEFAULT_EMAIL_DOMAIN,
   ) {
-    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
-      throw new Error(`email domain "${domain}" is not a lower-case domain name`);
-    }
+    if (!DOMAIN_PATTERN.test(domain)) throw new Error(`email domain "${domain}" is not a lower-case domain name`);
     this.addressPattern = new RegExp(`^[${BASE32}]{${LOCAL_PART_LENGTH}}@${domain.replaceAll(".", "\\.")}$`);
   }
 
-  /** True for addresses of the form this store hands out (and only those reach the disk: no path tricks). */
+  /** True for agents' addresses, of the form this store hands out. */
   isAddress(address: string): boolean {
     return this.addressPattern.test(address);
   }
 
-  /** The directory of a mailbox; only for addresses of this store's form. */
-  dir(address: string): string {
-    if (!this.isAddress(address)) throw new Error(`not a mailbox address of this provider: ${JSON.stringify(address)}`);
-    return path.join(this.root, address);
+  /** True for a person's address: another domain, lower case, and a plain local part (so it is safe as a directory name). */
+  isPersonAddress(address: string): boolean {
+    const at = address.lastIndexOf("@");
+    if (at < 1 || address.length > 254) return false;
+    const local = address.slice(0, at);
+    const domain = address.slice(at + 1);
+    return local.length <= 64 && PERSON_LOCAL_PART.test(local) && DOMAIN_PATTERN.test(domain) && domain !== this.domain;
   }
 
-  /** A new mailbox with a fresh address and password. */
+  /** The directory of a mailbox, an agent's or a person's; any other string is refused (no path tricks). */
+  dir(address: string): string {
+    if (this.isAddress(address)) return path.join(this.root, address);
+    if (this.isPersonAddress(address)) return path.join(this.root, "people", address);
+    throw new Error(`not a mailbox address of this store: ${JSON.stringify(address)}`);
+  }
+
+  /** A new agent's mailbox with a fresh address and password. */
   async create(instanceId: string): Promise<{ address: string; password: string }> {
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -65,14 +110,7 @@ export class Maildirs {
       try {
         for (const sub of ["new", "cur", "tmp"]) await mkdir(path.join(dir, sub), { mode: 0o700 });
         const password = randomBytes(24).toString("base64url");
-        const salt = randomBytes(16);
-        const meta: MailboxMeta = {
-          address,
-          instance_id: instanceId,
-          created_at: new Date().toISOString(),
-          password_scrypt: { salt: salt.toString("hex"), hash: scryptSync(password, salt, 32).toString("hex") },
-        };
-        await writeFile(path.join(dir, ".mailbox.json"), JSON.stringify(meta, null, 2), { mode: 0o600 });
+        await writeFile(path.join(dir, META_FILE), JSON.stringify(await newMeta(address, password, instanceId), null, 2), { mode: 0o600 });
         return { address, password };
       } catch (err) {
         await rm(dir, { recursive: true, force: true });
@@ -88,33 +126,109 @@ export class Maildirs {
   }
 
   async exists(address: string): Promise<boolean> {
-    if (!this.isAddress(address)) return false;
+    if (!this.isAddress(address) && !this.isPersonAddress(address)) return false;
     return stat(path.join(this.dir(address), "new")).then(
       (s) => s.isDirectory(),
       () => false,
     );
   }
 
-  /** Whether the password is the mailbox's (compared in constant time). */
+  /** Whether the password is the mailbox's (compared in constant time); false for a person's mailbox nobody has claimed yet. */
   async checkPassword(address: string, password: string): Promise<boolean> {
-    if (!this.isAddress(address)) return false;
-    let meta: MailboxMeta;
-    try {
-      meta = JSON.parse(await readFile(path.join(this.dir(address), ".mailbox.json"), "utf8")) as MailboxMeta;
-    } catch {
-      return false;
-    }
+    const meta = await this.meta(address);
+    if (!meta) return false;
     const want = Buffer.from(meta.password_scrypt.hash, "hex");
-    const got = scryptSync(password, Buffer.from(meta.password_scrypt.salt, "hex"), want.length);
+    const got = await scrypt(password, Buffer.from(meta.password_scrypt.salt, "hex"), want.length);
     return timingSafeEqual(want, got);
   }
 
-  /** Delivers one message (RFC 5322 bytes) the maildir way: written to tmp/, then renamed into new/. Returns its file name. */
+  /**
+   * A mail reader's sign-in: the password check, except that a person's
+   * mailbox without a password yet takes this one (trust on first use), made
+   * empty if no mail has come.
+   */
+  async signIn(address: string, password: string): Promise<boolean> {
+    if (this.isPersonAddress(address) && !(await this.meta(address))) await this.claimPersonMailbox(address, password);
+    return this.checkPassword(address, password);
+  }
+
+  /**
+   * Delivers one message (RFC 5322 bytes) the maildir way: written to tmp/,
+   * then renamed into new/. A person's mailbox is made on its first delivery;
+   * an agent's must exist. Returns the message's id.
+   */
   async deliver(address: string, message: Buffer): Promise<string> {
-    const dir = this.dir(address);
-    const name = `${Date.now()}.P${process.pid}Q${++this.deliveries}R${randomBytes(4).toString("hex")}.${hostname().replaceAll("/", "_")}`;
+    const dir = this.isPersonAddress(address) ? await this.makePersonMailbox(address) : this.dir(address);
+    const name = `${Date.now()}.P${process.pid}Q${++this.deliveries}R${randomBytes(4).toString("hex")}.${hostname().replace(/[/:]/g, "_")}`;
     await writeFile(path.join(dir, "tmp", name), message, { mode: 0o600 });
     await rename(path.join(dir, "tmp", name), path.join(dir, "new", name));
     return name;
+  }
+
+  /** Moves mail that has arrived (new/) to cur/, as a mail reader does when it opens the mailbox. */
+  async moveNewToCur(address: string): Promise<void> {
+    const dir = this.dir(address);
+    for (const file of await readdir(path.join(dir, "new"))) {
+      if (file.startsWith(".")) continue;
+      await rename(path.join(dir, "new", file), path.join(dir, "cur", `${file}:2,`)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err; // another reader moved it first
+      });
+    }
+  }
+
+  /** The messages in cur/, oldest first. */
+  async listMessages(address: string): Promise<StoredMessage[]> {
+    const cur = path.join(this.dir(address), "cur");
+    const files = (await readdir(cur)).filter((f) => !f.startsWith(".")).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+    return Promise.all(files.map(async (f) => ({ id: uniqueName(f), size: (await stat(path.join(cur, f))).size })));
+  }
+
+  /** A message in cur/, by id; an unknown id is an error. */
+  async readMessage(address: string, id: string): Promise<Buffer> {
+    const file = await this.findInCur(address, id);
+    if (!file) throw new Error(`no message ${JSON.stringify(id)} in ${address}`);
+    return readFile(file);
+  }
+
+  /** Deletes a message in cur/; nothing to do when it is gone. */
+  async deleteMessage(address: string, id: string): Promise<void> {
+    const file = await this.findInCur(address, id);
+    if (file) await rm(file, { force: true });
+  }
+
+  /** The file of a message, found by listing (an id never becomes part of a path). */
+  private async findInCur(address: string, id: string): Promise<string | undefined> {
+    const cur = path.join(this.dir(address), "cur");
+    const file = (await readdir(cur)).find((f) => !f.startsWith(".") && uniqueName(f) === id);
+    return file && path.join(cur, file);
+  }
+
+  private async meta(address: string): Promise<MailboxMeta | undefined> {
+    if (!this.isAddress(address) && !this.isPersonAddress(address)) return undefined;
+    try {
+      return JSON.parse(await readFile(path.join(this.dir(address), META_FILE), "utf8")) as MailboxMeta;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async makePersonMailbox(address: string): Promise<string> {
+    const dir = this.dir(address);
+    for (const sub of ["new", "cur", "tmp"]) await mkdir(path.join(dir, sub), { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
+  /** Gives a person's mailbox its password, unless a concurrent first sign-in already did: the first one wins. */
+  private async claimPersonMailbox(address: string, password: string): Promise<void> {
+    const dir = await this.makePersonMailbox(address);
+    const draft = path.join(dir, `${META_FILE}.${randomBytes(6).toString("hex")}`);
+    await writeFile(draft, JSON.stringify(await newMeta(address, password), null, 2), { mode: 0o600 });
+    try {
+      await link(draft, path.join(dir, META_FILE)); // atomic, and fails if the file exists
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    } finally {
+      await rm(draft, { force: true });
+    }
   }
 }
