@@ -312,7 +312,6 @@ export class ClaimFlow {
       model,
       modelOverridden: overridden,
       userConfig,
-      trustLevel: initialTrustLevel(parseTrustLevel(content.max_trust_level ?? "") ?? TrustLevel.UNSPECIFIED),
     });
 
     const provisioned: ProvisionedTool[] = [];
@@ -357,6 +356,8 @@ export class ClaimFlow {
         ownerId: input.requester,
         conversationId,
         ...(clone ? { clone: { parentInstanceId: clone.parent.id, carry: clone.carry.join(",") } } : {}),
+        // Where the agent started (it computes the same from the signed release).
+        trustLevel: initialTrustLevel(parseTrustLevel(content.max_trust_level ?? "") ?? TrustLevel.UNSPECIFIED),
       });
       if (!done) throw new ConnectError("the claim took too long and was abandoned; try again", Code.Aborted);
     } catch (err) {

@@ -19,8 +19,6 @@ export interface ClaimParams {
   model: string;
   modelOverridden: boolean;
   userConfig: Record<string, string>;
-  /** The level the agent starts at (convos.pool.v1.TrustLevel), as the agent computes it; 0 when unknown. */
-  trustLevel?: number;
 }
 
 export interface ClaimedInstance extends InstanceRef {
@@ -42,7 +40,7 @@ export interface ClaimedInstance extends InstanceRef {
  */
 export const CLAIM_SQL = `update instances set
     state = 'claiming', claim_id = ?, claim_started_at = now(), updated_at = now(), owner_id = ?, tools_reserved = ?,
-    template_id = ?, template_version = ?, agent_name = ?, model = ?, model_overridden = ?, user_config = ?::jsonb, trust_level = ?
+    template_id = ?, template_version = ?, agent_name = ?, model = ?, model_overridden = ?, user_config = ?::jsonb
   where id = (
       select id from instances
       where state = 'idle'
@@ -71,7 +69,6 @@ export function claimArgs(p: ClaimParams): unknown[] {
     p.model,
     p.modelOverridden,
     JSON.stringify(p.userConfig),
-    p.trustLevel ?? 0,
   ];
 }
 
@@ -93,19 +90,27 @@ interface RunResult {
  */
 export async function completeClaim(
   em: EntityManager,
-  p: { instanceId: string; claimId: string; ownerId: string; conversationId: string; clone?: { parentInstanceId: string; carry: string } },
+  p: {
+    instanceId: string;
+    claimId: string;
+    ownerId: string;
+    conversationId: string;
+    clone?: { parentInstanceId: string; carry: string };
+    /** The level the agent started at (convos.pool.v1.TrustLevel), as it computes it; 0 when unknown. */
+    trustLevel?: number;
+  },
 ): Promise<boolean> {
   const res = await em.execute<RunResult>(
     // Due for instruction sync at once when a newer release arrived while it was being claimed.
     // The lineage outbox's trigger records the claim (migration 0005): the clone's parent is set here, with the state.
     `update instances set state = 'claimed', owner_id = ?, conversation_id = ?, claimed_at = now(), updated_at = now(),
        claim_id = null, claim_started_at = null,
-       parent_instance_id = ?, inheritance_state = ?, inheritance_carry = ?, inheritance_error = null,
+       parent_instance_id = ?, inheritance_state = ?, inheritance_carry = ?, inheritance_error = null, trust_level = ?,
        sync_next_at = case when exists (
            select 1 from template_releases r where r.template_id = instances.template_id and r.version > instances.template_version)
          then now() end
      where id = ? and claim_id = ? and state = 'claiming'`,
-    [p.ownerId, p.conversationId, p.clone?.parentInstanceId ?? null, p.clone ? "pending" : null, p.clone?.carry ?? "", p.instanceId, p.claimId],
+    [p.ownerId, p.conversationId, p.clone?.parentInstanceId ?? null, p.clone ? "pending" : null, p.clone?.carry ?? "", p.trustLevel ?? 0, p.instanceId, p.claimId],
     "run",
   );
   return res.affectedRows === 1;

@@ -175,13 +175,16 @@ export class CloneAndLineage extends Migration {
   }
 }
 
-/** Trust levels: what the owner last set, as the agent confirmed it (the agent enforces it). */
+/**
+ * Trust levels: what the owner last set, as the agent confirmed it (the
+ * agent enforces it). trust_level is convos.pool.v1.TrustLevel, 1 to 4, or 0
+ * for agents claimed before trust levels; daily_spend_limit_wei is L4's
+ * limit as a decimal string, empty below L4.
+ */
 export class TrustLevels extends Migration {
   override up(): void {
     this.addSql(`alter table instances
-      -- convos.pool.v1.TrustLevel: 1 to 4; 0 for agents claimed before trust levels
       add column trust_level smallint not null default 0,
-      -- L4's daily spending limit, wei as a decimal string; '' below L4
       add column daily_spend_limit_wei text not null default ''`);
   }
 }

@@ -48,7 +48,7 @@ import { OfflineProvider, type HistoryLine, type InboundTextTurn, type LlmProvid
 import { ActivityLog } from "./tools/activity.js";
 import { AgentTools, type ToolEnvironment } from "./tools/agent-tools.js";
 import { ToolGate, type Approval } from "./tools/gate.js";
-import { LEVEL_NAMES, describeLevel, initialTrust, maxLevel, type TrustFile } from "./tools/trust.js";
+import { LEVEL_NAMES, describeLevel, formatWei, initialTrust, maxLevel, type TrustFile } from "./tools/trust.js";
 import { Memory, carriesOtherKind, shortInbox, type MemoryFile } from "./memory.js";
 import type { MasterSeed, InstanceWallet } from "./wallet.js";
 import { InviteGuard } from "./abandoned.js";
@@ -1069,9 +1069,8 @@ export class AgentInstance {
         toolId: "trust",
         action: "set_trust_level",
         outcome: ToolCallOutcome.DONE,
-        detail: `${LEVEL_NAMES[before]} → ${LEVEL_NAMES[level]}, set by the owner`,
+        detail: `${LEVEL_NAMES[before]} → ${LEVEL_NAMES[level]}, set by the owner${level === TrustLevel.AUTONOMOUS ? `, spending at most ${formatWei(BigInt(spendLimit))} a day` : ""}`,
         trustLevel: level,
-        ...(level === TrustLevel.AUTONOMOUS ? { amountWei: spendLimit } : {}),
       });
       this.log.info("trust level set", { from: LEVEL_NAMES[before], to: LEVEL_NAMES[level] });
       return this.trust!;

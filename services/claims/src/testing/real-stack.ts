@@ -154,14 +154,16 @@ export class RealStack {
       dataDir: join(this.dir, "host"),
       credentials: this.creds["instance-host"],
       log: logger("instance-host", this.opts.logs.host),
+      ...this.opts.host,
+      ...more,
       tools: {
         mail: { smtpUrl: this.mail!.url, pop3Url: this.pop3!.url },
         chain: { rpcUrl: this.chain!.rpcUrl },
         sms: { apiUrl: this.sms!.url, apiKey: this.sms!.apiKey, webhookPublicKey: this.sms!.webhookPublicKey },
         mailPollMs: 500,
+        ...this.opts.host?.tools,
+        ...more.tools,
       },
-      ...this.opts.host,
-      ...more,
     });
     return this.host;
   }

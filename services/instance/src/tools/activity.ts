@@ -85,7 +85,7 @@ export class ActivityLog {
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const e = this.entries[i]!;
       if (Date.parse(e.at) < now - DAY_MS) break;
-      if (e.outcome === ToolCallOutcome.DONE && e.amountWei) sum += BigInt(e.amountWei);
+      if (e.action === "send_payment" && e.outcome === ToolCallOutcome.DONE && e.amountWei) sum += BigInt(e.amountWei);
     }
     return sum;
   }
