@@ -13,7 +13,8 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { InstanceState, SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { InstanceState, SyncState, ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   generateServiceCredentials,
   CALLER_HEADER,
@@ -604,6 +605,113 @@ describe("REST", () => {
     expect((await rest("GET", `/api/pool/agents/${id}`, { token, on: bare })).status).toBe(503);
   });
 
+  it("sets an agent's trust level, signed by its owner, and lists its activity (PUT /api/pool/agents/{id}/trust, GET …/activity), for its owner only", async () => {
+    const owner = newIdentity();
+    const templateId = await template(newIdentity(), "public", { max_trust_level: "L4" });
+    await refill();
+    const claimed = await rest("POST", "/api/pool/claim", { body: await signedClaim(owner, templateId) });
+    expect(claimed.status, JSON.stringify(claimed.json)).toBe(200);
+    const id = claimed.json.instanceId as string;
+    const token = await session(owner);
+    const stranger = newIdentity();
+    const sig = async (who: TestIdentity, trustLevel: number, dailySpendLimitWei = 0n) => {
+      const s = await signOperation(who.account, "SetTrustLevel", { inboxId: who.inboxId, instanceId: id, trustLevel, dailySpendLimitWei });
+      return { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce };
+    };
+
+    // A new agent starts at L2; levels are named as people name them.
+    const before = await rest("GET", `/api/pool/agents/${id}`, { token });
+    expect(before.json).toMatchObject({ trustLevel: "L2" });
+    expect((await rest("GET", `/api/pool/agents/${id}/activity`, { token })).json).toEqual({ entries: [], nextCursor: null });
+
+    const l1 = await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L1", ownerSignature: await sig(owner, 1) } });
+    expect(l1.status, JSON.stringify(l1.json)).toBe(200);
+    expect(l1.json).toMatchObject({ id, ownerId: owner.inboxId, trustLevel: "L1" });
+    expect(host.callsOf(id)).toContain("trust");
+    const wei = "50000000000000000";
+    const l4 = await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body: { trustLevel: "L4", dailySpendLimitWei: wei, ownerSignature: await sig(owner, 4, BigInt(wei)) } });
+    expect(l4.status, JSON.stringify(l4.json)).toBe(200);
+    expect(l4.json).toMatchObject({ trustLevel: "L4", dailySpendLimitWei: wei });
+    expect((await rest("GET", `/api/pool/agents?owner=${owner.inboxId}`, { token })).json.agents[0]).toMatchObject({ id, trustLevel: "L4", dailySpendLimitWei: wei });
+
+    // The log, newest first, in pages.
+    const all = await rest("GET", `/api/pool/agents/${id}/activity`, { token });
+    expect(all.status, JSON.stringify(all.json)).toBe(200);
+    expect(all.json.nextCursor).toBeNull();
+    expect(all.json.entries).toHaveLength(2);
+    expect(all.json.entries[0]).toEqual({
+      id: expect.any(String),
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      toolId: "trust",
+      action: "set_trust_level",
+      target: "",
+      amountWei: wei,
+      outcome: "done",
+      detail: "L1 → L4, set by the owner",
+      trustLevel: "L4",
+      approved: false,
+    });
+    expect(all.json.entries[1]).toMatchObject({ action: "set_trust_level", outcome: "done", detail: "L2 → L1, set by the owner", trustLevel: "L1" });
+    const page1 = await rest("GET", `/api/pool/agents/${id}/activity?limit=1`, { token });
+    expect(page1.json.entries.map((e: { id: string }) => e.id)).toEqual([all.json.entries[0].id]);
+    const page2 = await rest("GET", `/api/pool/agents/${id}/activity?limit=1&cursor=${page1.json.nextCursor}`, { token });
+    expect(page2.json).toMatchObject({ entries: [{ id: all.json.entries[1].id }], nextCursor: null });
+
+    // The owner's signature, always; once; nobody else's. The owner's session only for the log.
+    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body: { trustLevel: "L3" } })).status).toBe(401);
+    const once = await sig(owner, 3);
+    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L3", ownerSignature: once } })).status).toBe(200);
+    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L3", ownerSignature: once } })).status).toBe(401);
+    // Signed over another level than the body's: not the owner's signature for this.
+    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L2", ownerSignature: await sig(owner, 1) } })).status).toBe(404);
+    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L2", ownerSignature: await sig(stranger, 2) } })).status).toBe(404);
+    expect((await rest("GET", `/api/pool/agents/${id}/activity`)).status).toBe(401);
+    const hidden = await rest("GET", `/api/pool/agents/${id}/activity`, { token: await session(stranger) });
+    expect(hidden.status).toBe(404);
+    expect(hidden.json.error.code).toBe("not_found");
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.trustLevel).toBe("L3");
+
+    // Bad input, named by the body's field.
+    for (const [body, field] of [
+      [{}, "trustLevel"],
+      [{ trustLevel: "L5" }, "trustLevel"],
+      [{ trustLevel: 3 }, "trustLevel"],
+      [{ trustLevel: "TRUST_LEVEL_OPERATOR" }, "trustLevel"],
+      [{ trustLevel: "L4" }, "dailySpendLimitWei"],
+      [{ trustLevel: "L3", dailySpendLimitWei: "1" }, "dailySpendLimitWei"],
+      [{ trustLevel: "L4", dailySpendLimitWei: "0.05", ownerSignature: await sig(owner, 4, 5n) }, "dailySpendLimitWei"],
+      [{ trustLevel: "L3", colour: "red" }, "colour"],
+      [{ trustLevel: "L3", ownerSignature: { signature: "0x00", issuedAt: 1 } }, "ownerSignature.nonce"],
+    ] as const) {
+      const bad = await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body });
+      expect(bad.status, JSON.stringify(bad.json)).toBe(400);
+      expect(bad.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field });
+    }
+    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body: { trustLevel: "L5" } })).json.error.message).toBe(
+      'trustLevel: must be one of "L1", "L2", "L3", "L4"',
+    );
+    for (const [q, field] of [
+      ["limit=500", "limit"],
+      ["colour=red", "colour"],
+    ] as const) {
+      const bad = await rest("GET", `/api/pool/agents/${id}/activity?${q}`, { token });
+      expect(bad.status, JSON.stringify(bad.json)).toBe(400);
+      expect(bad.json.error.field).toBe(field);
+    }
+    expect((await rest("POST", `/api/pool/agents/${id}/trust`, { token, body: {} })).status).toBe(405);
+    expect((await rest("GET", `/api/pool/agents/${id}/activity`, { token, on: bare })).status).toBe(503);
+  });
+
+  it("refuses a trust level above the highest the agent's template allows (L2 when it names none)", async () => {
+    const { user, claimed } = await claimedAgent();
+    const id = claimed.json.instanceId as string;
+    const s = await signOperation(user.account, "SetTrustLevel", { inboxId: user.inboxId, instanceId: id, trustLevel: 3, dailySpendLimitWei: 0n });
+    const res = await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L3", ownerSignature: { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce } } });
+    expect(res.status, JSON.stringify(res.json)).toBe(400);
+    expect(res.json.error.message).toContain("L2");
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token: await session(user) })).json.trustLevel).toBe("L2");
+  });
+
   it("answers 503 on a gateway without claimsUrl", async () => {
     const user = newIdentity();
     const token = await session(user);
@@ -646,6 +754,12 @@ describe("Connect-Web (browser)", () => {
     const pin = await grpcWeb.setInstancePin({ instanceId, pinned: true }, auth);
     expect(pin.instance?.sync?.state).toBe(SyncState.PINNED);
     await expect(connect.setInstancePin({ instanceId, pinned: false })).rejects.toMatchObject({ code: Code.Unauthenticated });
+    const trustSig = await signOperation(user.account, "SetTrustLevel", { inboxId: user.inboxId, instanceId, trustLevel: TrustLevel.OBSERVER, dailySpendLimitWei: 0n });
+    const trust = await grpcWeb.setTrustLevel({ instanceId, trustLevel: TrustLevel.OBSERVER, ownerSignature: trustSig });
+    expect(trust.instance?.trustLevel).toBe(TrustLevel.OBSERVER);
+    const activity = await connect.listAgentActivity({ instanceId }, auth);
+    expect(activity.entries.map((e) => [e.action, e.outcome, e.trustLevel])).toEqual([["set_trust_level", ToolCallOutcome.DONE, TrustLevel.OBSERVER]]);
+    await expect(connect.listAgentActivity({ instanceId })).rejects.toMatchObject({ code: Code.Unauthenticated });
 
     // Errors keep code, message and field violations.
     await expect(connect.listOwnerAgents({ ownerId: user.inboxId })).rejects.toMatchObject({ code: Code.Unauthenticated });

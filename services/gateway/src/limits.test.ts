@@ -13,6 +13,8 @@ describe("limits per client address", () => {
       ["convos.pool.v1.TemplateService", "BrowseStore"],
       ["convos.pool.v1.ClaimService", "ListOwnerAgents"],
       ["convos.pool.v1.ClaimService", "SetInstancePin"],
+      ["convos.pool.v1.ClaimService", "SetTrustLevel"],
+      ["convos.pool.v1.ClaimService", "ListAgentActivity"],
       ["convos.pool.v1.SessionService", "DeleteSession"],
     ] as const) {
       expect(limitClassOf(s, m), m).toBeUndefined();

@@ -20,17 +20,25 @@
  * updates, and the whole host going away and coming back on the same port.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { ActivityEntrySchema, InstanceState, ToolCallOutcome, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceService, type ConfigureRequest, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import {
   DerivedInboxResolver,
   SignatureVerifier,
   contentToJson,
   createLogger,
+  effectiveMaxTrustLevel,
+  initialTrustLevel,
+  invalidArgument,
+  pageSize,
   serviceAuthInterceptor,
   startServer,
+  trustLevelName,
   verifyTemplateRelease,
   type RunningServer,
   type ServiceCredentials,
@@ -51,10 +59,14 @@ export interface StandInInstance {
   model?: string;
   /** The pool tools of the last update (with their secrets, as an instance holds them). */
   tools?: ToolCredential[];
+  /** The level its owner last set (none yet: where its template starts it). */
+  trust?: { level: TrustLevel; dailySpendLimitWei: string };
+  /** Its activity log, oldest first: here only its changes of level. */
+  activity?: ActivityEntry[];
 }
 
 /** `update-answer`: the update is applied, then the answer is lost (UNAVAILABLE). */
-type Step = "start" | "configure" | "join" | "release" | "update" | "update-answer" | "transfer";
+type Step = "start" | "configure" | "join" | "release" | "update" | "update-answer" | "transfer" | "trust";
 
 export class StandInHost {
   readonly instances = new Map<string, StandInInstance>();
@@ -177,6 +189,8 @@ export class StandInHost {
             i.appliedVersion = undefined;
             i.model = undefined;
             i.tools = undefined;
+            i.trust = undefined;
+            i.activity = undefined;
             i.state = InstanceState.IDLE;
             i.releases++;
             return {};
@@ -213,6 +227,44 @@ export class StandInHost {
           transferOwner: (_req, ctx) => {
             host.step("transfer", ctx);
             return {};
+          },
+          // The level's bounds as an instance checks them; not the owner's signature (the claims service checks it
+          // too, and the real instance's own check is tested with the real host).
+          setTrustLevel: (req, ctx) => {
+            const i = host.step("trust", ctx);
+            const max = effectiveMaxTrustLevel(i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
+            if (req.trustLevel < TrustLevel.OBSERVER || req.trustLevel > max) {
+              throw invalidArgument("trust_level", `must be L1 to ${trustLevelName(max)}: the highest its template allows`);
+            }
+            const autonomous = req.trustLevel === TrustLevel.AUTONOMOUS;
+            if (autonomous !== (req.dailySpendLimitWei !== "")) {
+              throw invalidArgument("daily_spend_limit_wei", autonomous ? "required at L4" : "only L4 has a spending limit");
+            }
+            const before = i.trust?.level ?? initialTrustLevel(i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
+            i.trust = { level: req.trustLevel, dailySpendLimitWei: autonomous ? req.dailySpendLimitWei : "0" };
+            const log = (i.activity ??= []);
+            log.push(
+              create(ActivityEntrySchema, {
+                id: `act_${log.length + 1}`,
+                at: timestampNow(),
+                toolId: "trust",
+                action: "set_trust_level",
+                outcome: ToolCallOutcome.DONE,
+                detail: `${trustLevelName(before)} → ${trustLevelName(req.trustLevel)}, set by the owner`,
+                trustLevel: req.trustLevel,
+                amountWei: autonomous ? req.dailySpendLimitWei : "",
+              }),
+            );
+            return { trustLevel: i.trust.level, dailySpendLimitWei: i.trust.dailySpendLimitWei };
+          },
+          // Newest first; the page token is how many entries came before.
+          listActivity: (req, ctx) => {
+            const i = host.find(ctx);
+            const from = req.pageToken === "" ? 0 : Number(req.pageToken);
+            if (!Number.isSafeInteger(from) || from < 0) throw invalidArgument("page_token", "not a page token of this listing");
+            const newest = [...(i.activity ?? [])].reverse();
+            const to = from + pageSize(req.pageSize);
+            return { entries: newest.slice(from, to), nextPageToken: to < newest.length ? String(to) : "" };
           },
         });
       },

@@ -1,12 +1,21 @@
-// The claim (and clone), "My agents", pin, transfer and lineage REST bodies (docs/rest.md, seed 000's camelCase):
-// a claim body as ClaimService's ClaimRequest, instances as proto JSON, and
-// the claims service's RPC field paths renamed to the body's.
+// The claim (and clone), "My agents", pin, transfer, trust, activity and lineage REST bodies (docs/rest.md,
+// seed 000's camelCase): a claim body as ClaimService's ClaimRequest, instances as proto JSON (trust levels
+// by their names, "L1" to "L4"), and the claims service's RPC field paths renamed to the body's.
 
 import { create, toJson } from "@bufbuild/protobuf";
-import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { SignatureSchema, TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ClaimRequestSchema, type ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { InheritanceSchema, InstanceSchema, type Inheritance, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  InheritanceSchema,
+  InstanceSchema,
+  ToolCallOutcome,
+  type ActivityEntry,
+  type Inheritance,
+  type Instance,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageNodeSchema, type LineageNode } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { NOT_A_TRUST_LEVEL, parseTrustLevel, trustLevelName, type TrustLevelName } from "@convos-pool/kit";
 import { badRequest } from "./errors.js";
 import type { JsonObject } from "./json.js";
 
@@ -104,6 +113,34 @@ export function acceptFromBody(body: JsonObject): { signature: Signature | undef
   return { signature: signatureFrom(body.object("signature", SIGNATURE_FIELDS)) };
 }
 
+export const TRUST_FIELDS = ["trustLevel", "dailySpendLimitWei", "ownerSignature"] as const;
+
+export interface TrustBody {
+  trustLevel: TrustLevel;
+  dailySpendLimitWei: string;
+  ownerSignature: Signature | undefined;
+}
+
+/**
+ * The body of PUT /api/pool/agents/{id}/trust: `trustLevel` "L1" to "L4",
+ * `dailySpendLimitWei` (a decimal string) required at L4 and left out (or
+ * "") below it, and the owner's SetTrustLevel (required even with a session:
+ * the agent checks it; its absence is the claims service's 401).
+ */
+export function trustFromBody(body: JsonObject): TrustBody {
+  const name = body.string("trustLevel");
+  const trustLevel = parseTrustLevel(name);
+  if (trustLevel === undefined) throw badRequest("trustLevel", NOT_A_TRUST_LEVEL);
+  const dailySpendLimitWei = body.string("dailySpendLimitWei", "");
+  if (trustLevel === TrustLevel.AUTONOMOUS && dailySpendLimitWei === "") {
+    throw badRequest("dailySpendLimitWei", "is required at L4: the most it may spend in a day, in wei");
+  }
+  if (trustLevel !== TrustLevel.AUTONOMOUS && dailySpendLimitWei !== "") {
+    throw badRequest("dailySpendLimitWei", "only L4 has a daily spending limit: leave it out below L4");
+  }
+  return { trustLevel, dailySpendLimitWei, ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)) };
+}
+
 function signatureFrom(sig: JsonObject | undefined): Signature | undefined {
   return sig
     ? create(SignatureSchema, {
@@ -114,9 +151,54 @@ function signatureFrom(sig: JsonObject | undefined): Signature | undefined {
     : undefined;
 }
 
-/** An instance as proto JSON (camelCase, enums by name, int64 as strings, every field present). */
+/**
+ * An instance as proto JSON (camelCase, enums by name, int64 as strings,
+ * every field present), but its trust level by the name people use: "L1" to
+ * "L4" ("" when unknown), as template content names a template's highest.
+ */
 export function instanceToJson(i: Instance): unknown {
-  return toJson(InstanceSchema, i, { alwaysEmitImplicit: true });
+  const json = toJson(InstanceSchema, i, { alwaysEmitImplicit: true }) as Record<string, unknown>;
+  return { ...json, trustLevel: trustLevelName(i.trustLevel) };
+}
+
+export type OutcomeName = "done" | "failed" | "refused" | "denied" | "timed_out";
+
+const OUTCOMES: Record<ToolCallOutcome, OutcomeName | ""> = {
+  [ToolCallOutcome.UNSPECIFIED]: "",
+  [ToolCallOutcome.DONE]: "done",
+  [ToolCallOutcome.FAILED]: "failed",
+  [ToolCallOutcome.REFUSED]: "refused",
+  [ToolCallOutcome.DENIED]: "denied",
+  [ToolCallOutcome.TIMED_OUT]: "timed_out",
+};
+
+export interface ActivityEntryJson {
+  id: string;
+  at: string | null;
+  toolId: string;
+  action: string;
+  target: string;
+  amountWei: string;
+  outcome: OutcomeName | "";
+  detail: string;
+  trustLevel: TrustLevelName | "";
+  approved: boolean;
+}
+
+/** One line of an agent's activity log: outcome and level by name, the time in ISO 8601. */
+export function activityEntryToJson(e: ActivityEntry): ActivityEntryJson {
+  return {
+    id: e.id,
+    at: e.at ? timestampDate(e.at).toISOString() : null,
+    toolId: e.toolId,
+    action: e.action,
+    target: e.target,
+    amountWei: e.amountWei,
+    outcome: OUTCOMES[e.outcome] ?? "",
+    detail: e.detail,
+    trustLevel: trustLevelName(e.trustLevel),
+    approved: e.approved,
+  };
 }
 
 /** A clone's inheritance as proto JSON: `{state: "INHERITANCE_STATE_SENT", carry, error}`. */

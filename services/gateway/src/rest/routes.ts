@@ -15,7 +15,9 @@ import {
   PIN_FIELDS,
   REMOVE_FIELDS,
   TRANSFER_FIELDS,
+  TRUST_FIELDS,
   acceptFromBody,
+  activityEntryToJson,
   claimFromBody,
   claimRestField,
   inheritanceToJson,
@@ -24,6 +26,7 @@ import {
   pinFromBody,
   removeFromBody,
   transferFromBody,
+  trustFromBody,
 } from "./claims-json.js";
 import { RestError, badRequest, methodNotAllowed, noRoute, toRestError, type RestErrorMapping } from "./errors.js";
 import { JsonObject, readJsonBody } from "./json.js";
@@ -390,6 +393,35 @@ const acceptAgent: Handler = async (r, deps) => {
   }
 };
 
+/**
+ * Sets an agent's trust level: `{trustLevel: "L1".."L4", dailySpendLimitWei
+ * (L4 only), ownerSignature}` (SetTrustLevel; required even with a session:
+ * the agent checks it). Answers the agent, at its new level.
+ */
+const setTrust: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const body = trustFromBody(await r.body(TRUST_FIELDS));
+  try {
+    const res = await claims.setTrustLevel({ instanceId: r.id, ...body }, r.call);
+    return { status: 200, body: instanceToJson(res.instance!) };
+  } catch (err) {
+    throw toRestError(err, { field: claimRestField() });
+  }
+};
+
+/** An agent's activity log, newest first: `{entries, nextCursor}`; its owner's session only (anyone else 404). */
+const agentActivity: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  const q = query(r, ["limit", "cursor"]);
+  try {
+    const res = await claims.listAgentActivity({ instanceId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" }, r.call);
+    return { status: 200, body: { entries: res.entries.map(activityEntryToJson), nextCursor: nextCursor(res.nextPageToken) } };
+  } catch (err) {
+    throw toRestError(err, { field: claimRestField() });
+  }
+};
+
 function lineageOf(deps: RestDeps): LineageForwarder {
   if (!deps.lineage) throw new RestError(503, "unavailable", Code.Unavailable, deps.lineageNotConfigured);
   return deps.lineage;
@@ -516,6 +548,8 @@ const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
   ["DELETE", "/agents/:id", removeAgent],
   ["POST", "/agents/:id/transfer", transferAgent],
   ["POST", "/agents/:id/accept", acceptAgent],
+  ["PUT", "/agents/:id/trust", setTrust],
+  ["GET", "/agents/:id/activity", agentActivity],
   ["GET", "/agents/:id/lineage", agentLineage],
   ["GET", "/templates/:id/dashboard", templateDashboard],
   ["GET", "/lineage", ownerLineage],
