@@ -379,7 +379,7 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
 
   it(
     "the offline creator comes back and adds the released instance from its pending join request: the instance leaves at once (also after a host restart); a later claim of it into that conversation works",
-    { timeout: 90_000 },
+    { timeout: 150_000 },
     async () => {
       const [reused] = await idleIds();
       // What it gave up on is in its workspace: a restarted host watches again.
@@ -393,7 +393,8 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       const joined = await back.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inst.inboxId, { ms: 30_000 });
       expect(joined.conversationId).toBe(offline.conversationId);
       // The instance leaves; the creator's client removes it: the conversation ends without it.
-      await expect.poll(() => membersOf(join(dir, "offline"), offline.conversationId), { timeout: 30_000, interval: 1_000 }).not.toContain(inst.inboxId);
+      // Two clients pass the leave along (the instance's, then the creator's): slow on a loaded machine.
+      await expect.poll(() => membersOf(join(dir, "offline"), offline.conversationId), { timeout: 60_000, interval: 1_000 }).not.toContain(inst.inboxId);
       expect(await membersOf(join(dir, "offline"), offline.conversationId)).toEqual([offline.inboxId]);
       expect(hostLogs.some((l) => l.includes("left a conversation of an abandoned invite") && l.includes(offline.conversationId))).toBe(true);
       expect(inst.state).toBe(InstanceState.IDLE);

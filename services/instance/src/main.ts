@@ -7,9 +7,15 @@
 //   PORT (7100), HOST (127.0.0.1), MAX_INSTANCES (1000)
 //   LLM_BASE_URL, LLM_API_KEY, LLM_MODEL   an OpenAI-compatible endpoint; without
 //                        LLM_BASE_URL the offline provider answers (labelled, no key)
+// Agents' tools (docs/tools.md); a tool whose provider is not set is held but not usable:
+//   MAIL_SMTP_URL + MAIL_POP3_URL   mail (smtp://host:port, pop3://host:port)
+//   CHAIN_RPC_URL                   the chain agents' wallets are on
+//   SMS_API_KEY (a secret), SMS_WEBHOOK_PUBLIC_KEY [, SMS_API_URL (https://api.telnyx.com),
+//     SMS_WEBHOOK_PORT (7101), SMS_WEBHOOK_HOST (HOST), SMS_WEBHOOK_URL (its public URL)]   Telnyx
+//   TOOL_APPROVAL_TIMEOUT_MS (300000), MAIL_POLL_MS (30000)
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers, serviceCredentialsFromEnv } from "@convos-pool/kit";
-import { startInstanceHost } from "./host.js";
+import { startInstanceHost, type HostToolOptions } from "./host.js";
 
 const log = createLogger("instance-host");
 const required = (name: string): string => {
@@ -31,6 +37,25 @@ try {
   process.exit(2);
 }
 const llmBaseUrl = process.env.LLM_BASE_URL;
+const env = process.env;
+const tools: HostToolOptions = {
+  ...(env.MAIL_SMTP_URL && env.MAIL_POP3_URL ? { mail: { smtpUrl: env.MAIL_SMTP_URL, pop3Url: env.MAIL_POP3_URL } } : {}),
+  ...(env.CHAIN_RPC_URL ? { chain: { rpcUrl: env.CHAIN_RPC_URL } } : {}),
+  ...(env.SMS_API_KEY && env.SMS_WEBHOOK_PUBLIC_KEY
+    ? {
+        sms: {
+          apiUrl: env.SMS_API_URL ?? "https://api.telnyx.com",
+          apiKey: env.SMS_API_KEY,
+          webhookPublicKey: env.SMS_WEBHOOK_PUBLIC_KEY,
+          webhookPort: Number(env.SMS_WEBHOOK_PORT ?? 7101),
+          webhookHost: env.SMS_WEBHOOK_HOST ?? env.HOST ?? "127.0.0.1",
+          ...(env.SMS_WEBHOOK_URL ? { webhookUrl: env.SMS_WEBHOOK_URL } : {}),
+        },
+      }
+    : {}),
+  ...(env.TOOL_APPROVAL_TIMEOUT_MS ? { approvalTimeoutMs: Number(env.TOOL_APPROVAL_TIMEOUT_MS) } : {}),
+  ...(env.MAIL_POLL_MS ? { mailPollMs: Number(env.MAIL_POLL_MS) } : {}),
+};
 const host = await startInstanceHost({
   port: Number(process.env.PORT ?? 7100),
   host: process.env.HOST ?? "127.0.0.1",
@@ -39,6 +64,7 @@ const host = await startInstanceHost({
   credentials,
   dataDir: resolve(process.env.INSTANCE_DATA_DIR ?? ".data/instances"),
   ...(process.env.MAX_INSTANCES ? { maxInstances: Number(process.env.MAX_INSTANCES) } : {}),
+  tools,
   ...(llmBaseUrl
     ? { llm: { baseUrl: llmBaseUrl, apiKey: process.env.LLM_API_KEY ?? "", ...(process.env.LLM_MODEL ? { model: process.env.LLM_MODEL } : {}) } }
     : {}),
