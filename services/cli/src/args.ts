@@ -1,5 +1,7 @@
 // Command line parsing (node:util parseArgs) and usage texts.
 import { parseArgs } from "node:util";
+import { NOT_A_TRUST_LEVEL, isTrustLevelName, type TrustLevelName } from "@convos-pool/kit";
+import { parseEther } from "viem";
 import { UsageError } from "./errors.js";
 
 export type OptionName =
@@ -19,6 +21,7 @@ export type OptionName =
   | "directive"
   | "carry"
   | "ended"
+  | "daily-limit"
   | "help";
 
 const OPTIONS = {
@@ -38,6 +41,7 @@ const OPTIONS = {
   directive: { type: "string" },
   carry: { type: "string" },
   ended: { type: "boolean" },
+  "daily-limit": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -100,6 +104,13 @@ export const COMMANDS = {
   },
   transfer: { args: ["ID", "INBOX_ID"], options: [], synopsis: "ID INBOX_ID", summary: "offer my agent to another inbox; it is theirs once they accept" },
   accept: { args: ["ID"], options: [], synopsis: "ID", summary: "accept an agent offered to me" },
+  trust: {
+    args: ["ID", "LEVEL"],
+    options: ["daily-limit"],
+    synopsis: "ID L1|L2|L3|L4 [--daily-limit ETH]",
+    summary: "set my agent's trust level (L4 needs --daily-limit: the most it may spend in a day, in ETH)",
+  },
+  activity: { args: ["ID"], options: ["limit", "cursor"], synopsis: `ID ${PAGE}`, summary: "my agent's activity log, newest first: its tool calls and how each ended" },
   lineage: { args: ["ID"], options: [], synopsis: "ID", summary: "an agent's lineage: where it was cloned from, and its clones" },
   dashboard: { args: ["TEMPLATE_ID"], options: [], synopsis: "TEMPLATE_ID", summary: "my template's agents: live, clones, depth, owners" },
   family: { args: [], options: ["ended", "limit", "cursor"], synopsis: `[--ended] ${PAGE}`, summary: "my agents with their lineage (ended ones too with --ended)" },
@@ -169,6 +180,8 @@ export interface ParsedCommand {
   /** `--carry a,b`: the kinds of memory a clone brings. */
   carry?: string[];
   ended: boolean;
+  /** `--daily-limit ETH`, in wei. */
+  dailyLimitWei?: bigint;
 }
 
 export function positiveInt(name: string, value: string, command?: CommandName): number {
@@ -176,6 +189,20 @@ export function positiveInt(name: string, value: string, command?: CommandName):
     throw new CommandUsageError(`${name} must be a whole number, 1 or more (got "${value}")`, command);
   }
   return Number(value);
+}
+
+/** LEVEL of `trust`: "L1" to "L4" as people write them (a lower-case l too). */
+export function trustLevelArg(value: string, command?: CommandName): TrustLevelName {
+  const name = value.toUpperCase();
+  if (!isTrustLevelName(name)) throw new CommandUsageError(`LEVEL ${NOT_A_TRUST_LEVEL} (got "${value}")`, command);
+  return name;
+}
+
+/** `--daily-limit` in ETH ("0.05"), as wei: above 0, at most 18 decimals. */
+export function dailyLimitArg(value: string, command?: CommandName): bigint {
+  const wei = /^\d+(\.\d{1,18})?$/.test(value) ? parseEther(value) : 0n;
+  if (wei <= 0n) throw new CommandUsageError(`--daily-limit takes an amount of ETH above 0, such as 0.05 (got "${value}")`, command);
+  return wei;
 }
 
 function isCommand(name: string): name is CommandName {
@@ -250,6 +277,16 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       const id = pair.slice(0, eq);
       if (Object.hasOwn(out.config, id)) throw new CommandUsageError(`--config ${id} is given twice`, name);
       out.config[id] = pair.slice(eq + 1);
+    }
+  }
+  if (values["daily-limit"] !== undefined) out.dailyLimitWei = dailyLimitArg(values["daily-limit"], name);
+  if (name === "trust") {
+    const level = trustLevelArg(out.args.LEVEL ?? "", name);
+    if (level === "L4" && out.dailyLimitWei === undefined) {
+      throw new CommandUsageError("L4 needs --daily-limit ETH: the most the agent may spend in a day", name);
+    }
+    if (level !== "L4" && out.dailyLimitWei !== undefined) {
+      throw new CommandUsageError(`only L4 has a daily spending limit: leave --daily-limit out for ${level}`, name);
     }
   }
   if (values.sort !== undefined) {

@@ -4,7 +4,8 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Hex } from "viem";
-import { applyPatch, claimFields, cloneFields, type TemplateContentJson } from "@convos-pool/kit";
+import { applyPatch, claimFields, cloneFields, parseTrustLevel, type TemplateContentJson, type TrustLevelName } from "@convos-pool/kit";
+import { formatActivity, type ActivityPage } from "./activity.js";
 import { contentHash, fillContent, fillPatch, patchHash, readJsonFile } from "./content.js";
 import { CliError } from "./errors.js";
 import { HttpError } from "./errors.js";
@@ -317,6 +318,24 @@ export async function acceptAgent(ctx: Context, id: string): Promise<unknown> {
   return (await request(ctx, "POST", `${agentPath(id)}/accept`, { body: { signature } })).body;
 }
 
+/**
+ * Sets my agent's trust level, signed by the key as its owner (SetTrustLevel;
+ * the agent checks it itself). L4 takes the daily spending limit in wei.
+ */
+export async function setTrust(ctx: Context, id: string, level: TrustLevelName, dailyLimitWei?: bigint): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const trustLevel = parseTrustLevel(level)!;
+  const ownerSignature = await signCamel(key, "SetTrustLevel", { instanceId: id, trustLevel, dailySpendLimitWei: dailyLimitWei ?? 0n }, nowSeconds(ctx));
+  const body = { trustLevel: level, ...(dailyLimitWei !== undefined ? { dailySpendLimitWei: dailyLimitWei.toString() } : {}), ownerSignature };
+  return (await request(ctx, "PUT", `${agentPath(id)}/trust`, { body })).body;
+}
+
+/** My agent's activity log, newest first, as a table (signed in). */
+export async function activity(ctx: Context, id: string, page: Page = {}): Promise<string> {
+  const reply = await request(ctx, "GET", `${agentPath(id)}/activity`, { auth: "session", query: { ...page } });
+  return formatActivity(reply.body as ActivityPage);
+}
+
 /** An agent's lineage (signed in as its owner or its template's creator). */
 export async function lineage(ctx: Context, id: string): Promise<unknown> {
   return (await request(ctx, "GET", `${agentPath(id)}/lineage`, { auth: "session" })).body;
@@ -354,7 +373,7 @@ export async function logout(ctx: Context): Promise<unknown> {
 // ---------------------------------------------------------------- by hand (curl)
 
 /** Operations whose REST bodies take the signature in camelCase (the claims paths). */
-const CAMEL_SIGNED = new Set(["ClaimAgent", "SetInstancePin", "RemoveAgent", "CloneAgent", "TransferAgent", "AcceptAgent"]);
+const CAMEL_SIGNED = new Set(["ClaimAgent", "SetInstancePin", "RemoveAgent", "CloneAgent", "TransferAgent", "AcceptAgent", "SetTrustLevel"]);
 
 /**
  * The `signature` object of a hand-made request, in the form its path takes:

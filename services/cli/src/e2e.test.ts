@@ -187,7 +187,7 @@ describe("pool against a real gateway", () => {
 });
 
 describe("pool for an agent's owner", () => {
-  it("claim (signed, no session), agents, agent, pin, unpin, remove; someone else cannot; logout ends the session", async () => {
+  it("claim (signed, no session), agents, agent, pin, unpin, trust, activity, remove; someone else cannot; logout ends the session", async () => {
     // A creator publishes a template with a pool tool and a required user tool.
     const creator: Context = { ...ctx, keyFile: join(dir, "creator/key.json") };
     await pool.keygen(creator);
@@ -220,9 +220,21 @@ describe("pool for an agent's owner", () => {
     expect(((await pool.pinAgent(owner, instanceId, true)) as { sync: { state: string } }).sync.state).toBe("SYNC_STATE_PINNED");
     expect(((await pool.pinAgent(owner, instanceId, false)) as { sync: { state: string } }).sync.state).toBe("SYNC_STATE_CURRENT");
 
+    // Its trust level: L2 to start with, the highest its template allows (it names none); the change is in its log.
+    expect(await pool.agent(owner, instanceId)).toMatchObject({ trustLevel: "L2" });
+    expect(await pool.activity(owner, instanceId)).toBe("No activity yet.");
+    expect(await pool.setTrust(owner, instanceId, "L1")).toMatchObject({ id: instanceId, trustLevel: "L1" });
+    await expectHttpError(pool.setTrust(owner, instanceId, "L3"), 400, "invalid_request");
+    expect(((await pool.agents(owner)) as { agents: { trustLevel: string }[] }).agents.map((a) => a.trustLevel)).toEqual(["L1"]);
+    const log = (await pool.activity(owner, instanceId, { limit: 5 })).split("\n");
+    expect(log).toHaveLength(2);
+    expect(log[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+trust\s+set_trust_level\s+done\s+L2 → L1, set by the owner\s+L1\s+no$/);
+
     // The creator is not the owner: told the agent does not exist.
     await expectHttpError(pool.pinAgent(creator, instanceId, true), 404, "not_found");
     await expectHttpError(pool.removeAgent(creator, instanceId), 404, "not_found");
+    await expectHttpError(pool.setTrust(creator, instanceId, "L1"), 404, "not_found");
+    await expectHttpError(pool.activity(creator, instanceId), 404, "not_found");
 
     expect(await pool.removeAgent(owner, instanceId)).toEqual({ id: instanceId, removed: true });
     expect(((await pool.agent(owner, instanceId)) as { state: string }).state).toBe("INSTANCE_STATE_DEAD");

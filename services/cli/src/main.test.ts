@@ -82,6 +82,13 @@ describe("argument errors (exit 2, usage text)", () => {
     [["sign", "Frob", "{}"], /unknown operation "Frob"/],
     [["sign", "ArchiveTemplate", "{\"templateId\":\"x\"}"], /version is missing/],
     [["sign", "ArchiveTemplate", "not json"], /not valid JSON/],
+    [["trust", "inst_x", "L5"], /LEVEL must be one of "L1", "L2", "L3", "L4" \(got "L5"\)/],
+    [["trust", "inst_x", "L4"], /L4 needs --daily-limit ETH/],
+    [["trust", "inst_x", "L3", "--daily-limit", "0.05"], /only L4 has a daily spending limit: leave --daily-limit out for L3/],
+    [["trust", "inst_x", "L4", "--daily-limit", "0"], /--daily-limit takes an amount of ETH above 0/],
+    [["trust", "inst_x", "L4", "--daily-limit", "5 ETH"], /--daily-limit takes an amount of ETH above 0, such as 0.05 \(got "5 ETH"\)/],
+    [["trust", "inst_x", "L4", "--daily-limit", "0.0000000000000000001"], /--daily-limit takes an amount of ETH/],
+    [["activity", "inst_x", "--daily-limit", "1"], /activity takes no --daily-limit/],
   ];
   for (const [argv, message] of cases) {
     it(`pool ${argv.join(" ")}`, async () => {
@@ -348,6 +355,71 @@ describe("agents", () => {
     expect(await verify("RemoveAgent", { inboxId: id.inbox_id, instanceId: INSTANCE_ID }, camel(removeBody.ownerSignature))).toBe(id.address);
   });
 
+  it("trust signs SetTrustLevel as the owner, with the daily limit converted from ETH to wei at L4", async () => {
+    const id = await keygen();
+    replies.push(json(200, { id: INSTANCE_ID, trustLevel: "L1" }));
+    replies.push(json(200, { id: INSTANCE_ID, trustLevel: "L4", dailySpendLimitWei: "50000000000000000" }));
+    expect(await run(["trust", INSTANCE_ID, "L1"], io())).toBe(0);
+    out = [];
+    expect(await run(["trust", INSTANCE_ID, "l4", "--daily-limit", "0.05"], io())).toBe(0);
+    expect(JSON.parse(stdout())).toMatchObject({ trustLevel: "L4" });
+    const [l1, l4] = calls;
+    expect([l1?.method, l1?.url]).toEqual(["PUT", `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/trust`]);
+    const l1Body = l1?.body as { trustLevel: string; ownerSignature: never };
+    expect(Object.keys(l1Body).sort()).toEqual(["ownerSignature", "trustLevel"]);
+    expect(l1Body.trustLevel).toBe("L1");
+    expect(await verify("SetTrustLevel", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 1, dailySpendLimitWei: 0n }, camel(l1Body.ownerSignature))).toBe(id.address);
+    const l4Body = l4?.body as { trustLevel: string; dailySpendLimitWei: string; ownerSignature: never };
+    expect(l4Body).toMatchObject({ trustLevel: "L4", dailySpendLimitWei: "50000000000000000" });
+    expect(
+      await verify("SetTrustLevel", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 4, dailySpendLimitWei: 50_000_000_000_000_000n }, camel(l4Body.ownerSignature)),
+    ).toBe(id.address);
+    // No session: the signature is the proof.
+    expect(calls.every((c) => c.headers.authorization === undefined)).toBe(true);
+  });
+
+  it("activity reads the log signed in and prints it as a table: time, tool, action, target, amount in ETH, outcome in words, detail, level, approved", async () => {
+    await keygen();
+    replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    replies.push(
+      json(200, {
+        entries: [
+          {
+            id: "a2",
+            at: "2026-11-23T09:31:05.123Z",
+            toolId: "crypto",
+            action: "send_payment",
+            target: "0x00000000000000000000000000000000000000aa",
+            amountWei: "10000000000000000",
+            outcome: "denied",
+            detail: "the owner said no",
+            trustLevel: "L3",
+            approved: false,
+          },
+          { id: "a1", at: "2026-11-23T09:30:00.000Z", toolId: "trust", action: "set_trust_level", target: "", amountWei: "", outcome: "done", detail: "L2 → L3,\nset by the owner", trustLevel: "L3", approved: false },
+          { id: "a0", at: "2026-11-23T09:29:00.000Z", toolId: "sms", action: "send_sms", target: "+15550100042", amountWei: "", outcome: "timed_out", detail: "", trustLevel: "L2", approved: true },
+        ],
+        nextCursor: "next-page",
+      }),
+    );
+    expect(await run(["activity", INSTANCE_ID, "--limit", "3"], io())).toBe(0);
+    expect(calls[1]).toMatchObject({ method: "GET", url: `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/activity?limit=3`, headers: { authorization: "Bearer v2.tok" } });
+    const lines = stdout().trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^TIME\s+TOOL\s+ACTION\s+TARGET\s+AMOUNT \(ETH\)\s+OUTCOME\s+DETAIL\s+LEVEL\s+APPROVED$/);
+    expect(lines[1]).toMatch(/^2026-11-23 09:31:05Z\s+crypto\s+send_payment\s+0x0{38}aa\s+0\.01\s+denied by you\s+the owner said no\s+L3\s+no$/);
+    expect(lines[2]).toMatch(/^2026-11-23 09:30:00Z\s+trust\s+set_trust_level\s+done\s+L2 → L3, set by the owner\s+L3\s+no$/);
+    expect(lines[3]).toMatch(/^2026-11-23 09:29:00Z\s+sms\s+send_sms\s+\+15550100042\s+no answer in time\s+L2\s+yes$/);
+    // Columns line up: every row's level sits where the heading's does.
+    const at = lines[0]!.indexOf("LEVEL");
+    for (const l of lines.slice(1, 4)) expect(l.slice(at, at + 2)).toMatch(/^L\d$/);
+    expect(lines.at(-1)).toBe("More: --cursor next-page");
+
+    replies.push(json(200, { entries: [], nextCursor: null }));
+    out = [];
+    expect(await run(["activity", INSTANCE_ID], io())).toBe(0);
+    expect(stdout()).toBe("No activity yet.\n");
+  });
+
   it("agents and agent read as the signed-in owner", async () => {
     const id = await keygen();
     replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
@@ -396,6 +468,11 @@ describe("agents", () => {
     out = [];
     expect(await run(["sign", "SetInstancePin", JSON.stringify({ instanceId: INSTANCE_ID, pinned: true })], io())).toBe(0);
     expect(await verify("SetInstancePin", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: true }, camel(JSON.parse(stdout())))).toBe(id.address);
+    out = [];
+    expect(await run(["sign", "SetTrustLevel", JSON.stringify({ instanceId: INSTANCE_ID, trustLevel: 4, dailySpendLimitWei: "50000000000000000" })], io())).toBe(0);
+    expect(
+      await verify("SetTrustLevel", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 4, dailySpendLimitWei: 50_000_000_000_000_000n }, camel(JSON.parse(stdout()))),
+    ).toBe(id.address);
     err = [];
     expect(await run(["sign", "ClaimAgent", JSON.stringify({ ...claim, requester: "x" })], io())).toBe(2);
     expect(stderr()).toMatch(/unknown field requester/);

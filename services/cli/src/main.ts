@@ -2,7 +2,7 @@
 // Run as `npm run -s pool -- <command>` (see docs/cli.md).
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { COMMANDS, CommandUsageError, commandUsage, parseCommandLine, positiveInt, usage, type ParsedCommand } from "./args.js";
+import { COMMANDS, CommandUsageError, commandUsage, parseCommandLine, positiveInt, trustLevelArg, usage, type ParsedCommand } from "./args.js";
 import * as cmd from "./commands.js";
 import { CliError, HttpError, UsageError } from "./errors.js";
 import { DEFAULT_URL, normalizeUrl, type Context } from "./http.js";
@@ -83,6 +83,10 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return cmd.transferAgent(ctx, id, a.INBOX_ID as string);
     case "accept":
       return cmd.acceptAgent(ctx, id);
+    case "trust":
+      return cmd.setTrust(ctx, id, trustLevelArg(a.LEVEL as string, "trust"), p.dailyLimitWei);
+    case "activity":
+      return cmd.activity(ctx, id, { limit: p.limit, cursor: p.cursor });
     case "lineage":
       return cmd.lineage(ctx, id);
     case "dashboard":

@@ -70,7 +70,8 @@ export function operationFields(op: SignedOperation): { name: string; type: stri
 /**
  * Parses FIELDS_JSON of `pool sign`: exactly the operation's fields other
  * than inboxId (from the key), issuedAt and nonce (made at signing).
- * uint64 fields take a JSON number or a decimal string.
+ * uint64 and uint256 fields take a JSON number or a decimal string (wei
+ * beyond 2^53 only as a string); uint8 a JSON number.
  */
 export function parseSignFields(op: SignedOperation, text: string): OperationFields {
   const expected = operationFields(op);
@@ -87,7 +88,10 @@ export function parseSignFields(op: SignedOperation, text: string): OperationFie
     if (type === "string") {
       if (typeof v !== "string") throw new UsageError(`FIELDS_JSON: ${name} must be a string`);
       out[name] = v;
-    } else if (type === "uint64") {
+    } else if (type === "uint8") {
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 255) throw new UsageError(`FIELDS_JSON: ${name} must be a whole number, 0 to 255`);
+      out[name] = v;
+    } else if (type === "uint64" || type === "uint256") {
       const ok = (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) || (typeof v === "string" && /^[0-9]+$/.test(v));
       if (!ok) throw new UsageError(`FIELDS_JSON: ${name} must be a whole number`);
       out[name] = BigInt(v as number | string);

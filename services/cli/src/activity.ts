@@ -1,0 +1,67 @@
+// An agent's activity log (GET /api/pool/agents/{id}/activity) as a table
+// for people: one line per entry, amounts in ETH, outcomes in words.
+import { formatEther } from "viem";
+
+/** One entry as the gateway sends it (docs/rest.md). */
+export interface ActivityEntryJson {
+  id?: string;
+  at?: string | null;
+  toolId?: string;
+  action?: string;
+  target?: string;
+  amountWei?: string;
+  outcome?: string;
+  detail?: string;
+  trustLevel?: string;
+  approved?: boolean;
+}
+
+export interface ActivityPage {
+  entries?: ActivityEntryJson[];
+  nextCursor?: string | null;
+}
+
+const OUTCOMES: Record<string, string> = {
+  done: "done",
+  failed: "failed",
+  refused: "refused",
+  denied: "denied by you",
+  timed_out: "no answer in time",
+};
+
+const HEADINGS = ["TIME", "TOOL", "ACTION", "TARGET", "AMOUNT (ETH)", "OUTCOME", "DETAIL", "LEVEL", "APPROVED"];
+
+/** "2026-11-23 09:30:00Z": the UTC time to the second. */
+function time(at: string | null | undefined): string {
+  if (!at) return "—";
+  const d = new Date(at);
+  return Number.isNaN(d.getTime()) ? at : `${d.toISOString().slice(0, 19).replace("T", " ")}Z`;
+}
+
+function eth(wei: string | undefined): string {
+  if (!wei) return "";
+  return /^\d+$/.test(wei) ? formatEther(BigInt(wei)) : wei;
+}
+
+/** Columns padded to their widest cell; the last one (approved) is short, so nothing trails. */
+export function formatActivity(page: ActivityPage): string {
+  const entries = page.entries ?? [];
+  if (entries.length === 0) return "No activity yet.";
+  const rows = entries.map((e) => [
+    time(e.at),
+    e.toolId ?? "",
+    e.action ?? "",
+    e.target ?? "",
+    eth(e.amountWei),
+    OUTCOMES[e.outcome ?? ""] ?? e.outcome ?? "",
+    // One line per entry: a detail never breaks the table.
+    (e.detail ?? "").replace(/\s+/g, " "),
+    e.trustLevel ?? "",
+    e.approved ? "yes" : "no",
+  ]);
+  const widths = HEADINGS.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) => cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!))).join("  ");
+  const out = [line(HEADINGS), ...rows.map(line)];
+  if (page.nextCursor) out.push("", `More: --cursor ${page.nextCursor}`);
+  return out.join("\n");
+}
