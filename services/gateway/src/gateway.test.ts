@@ -347,9 +347,28 @@ describe("REST", () => {
         signature: await restSig(dana, "PatchTemplate", { templateId: created.id, version: 2n, patchHash: jsonHash(patch), contentHash: jsonHash(applyPatch(none, patch)) }),
       },
     });
-    expect(patched.status).toBe(400);
-    expect(patched.json.error.field).toBe("max_trust_level");
-    expect((await rest("GET", `/api/pool/templates/${created.id}`, { token })).json.version).toBe(2);
+    // A patch sets it, signed over the content it makes; a patch with "" removes it.
+    expect(patched.status).toBe(200);
+    expect(patched.json.max_trust_level).toBe("L4");
+    const unset = { max_trust_level: "" as const };
+    const cleared = await rest("PATCH", `/api/pool/templates/${created.id}`, {
+      ifMatch: 3,
+      body: {
+        ...unset,
+        signature: await restSig(dana, "PatchTemplate", {
+          templateId: created.id,
+          version: 3n,
+          patchHash: jsonHash(unset),
+          contentHash: jsonHash(applyPatch(applyPatch(none, patch), unset)),
+        }),
+      },
+    });
+    expect(cleared.status).toBe(200);
+    expect(cleared.json.max_trust_level).toBeUndefined();
+    const bad = await rest("PATCH", `/api/pool/templates/${created.id}`, { ifMatch: 4, body: { max_trust_level: "L9", signature: patched.json.signature ?? {} } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.field).toBe("max_trust_level");
+    expect((await rest("GET", `/api/pool/templates/${created.id}`, { token })).json.version).toBe(4);
   });
 
   it("hides another creator's private template, with and without a session", async () => {

@@ -160,7 +160,7 @@ export function patchToJson(p: TemplatePatch): TemplatePatchJson {
   if (p.category !== undefined) out.category = p.category;
   if (p.tags.length > 0 || p.clearTags) out.tags = [...p.tags];
   if (p.cloneDirective !== undefined) out.clone_directive = p.cloneDirective;
-  // TemplatePatch has no max_trust_level yet: a patch cannot change it over RPC.
+  if (p.maxTrustLevel !== undefined) out.max_trust_level = p.maxTrustLevel === TrustLevel.UNSPECIFIED ? "" : maxTrustLevelName(p.maxTrustLevel);
   return out;
 }
 

@@ -586,7 +586,7 @@ export type ListAgentActivityRequest = Message<"convos.pool.v1.ListAgentActivity
   instanceId: string;
 
   /**
-   * At most 200; 0 for 50.
+   * 1 to 100; 0 for 20.
    *
    * @generated from field: int32 page_size = 2;
    */

@@ -3,7 +3,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { SignatureSchema, TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   TemplateContentSchema,
   TemplateStatus,
@@ -15,7 +15,9 @@ import {
 import { TemplatePatchSchema, type TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   DEFAULT_MODEL,
+  NOT_A_TRUST_LEVEL,
   contentFromJson,
+  parseTrustLevel,
   contentToJson,
   type ModelJson,
   type TemplateContentJson,
@@ -124,8 +126,9 @@ export function contentFromBody(body: JsonObject): TemplateContent {
 
 /** The content fields a PATCH body sets; `tools: []` / `tags: []` empty the lists. */
 export function patchFromBody(body: JsonObject): TemplatePatch {
-  // TemplatePatch cannot carry it yet: refused rather than dropped from what the creator signed.
-  if (body.has("max_trust_level")) throw badRequest("max_trust_level", "cannot be patched: send the whole content with PUT");
+  const level = body.has("max_trust_level") ? body.string("max_trust_level") : undefined;
+  const maxTrustLevel = level === undefined || level === "" ? (level === "" ? TrustLevel.UNSPECIFIED : undefined) : parseTrustLevel(level);
+  if (level && maxTrustLevel === undefined) throw badRequest("max_trust_level", NOT_A_TRUST_LEVEL);
   const opt = (key: string) => (body.has(key) ? body.string(key) : undefined);
   const model = modelOf(body);
   const tools = toolsOf(body);
@@ -141,6 +144,7 @@ export function patchFromBody(body: JsonObject): TemplatePatch {
     tags: tags ?? [],
     clearTags: tags !== undefined && tags.length === 0,
     cloneDirective: opt("clone_directive"),
+    maxTrustLevel,
   });
 }
 
