@@ -4,10 +4,11 @@
 // creator signs in with a key made in the browser, creates, publishes, edits
 // from two tabs, compares and rolls back; a user adds the agent to a
 // conversation and sees it join and answer; the creator's dashboard follows
-// an update to the live agent; the owner pins, unpins and clones it; a
-// browser wallet (EIP-1193) signs; and a keyboard alone gets around. Every
-// page is checked for labels, contrast and phone width, and photographed at
-// desktop and phone width into e2e/screenshots/.
+// an update to the live agent; the owner pins, unpins, lowers its trust
+// level (and sees the change in its activity) and clones it; a browser
+// wallet (EIP-1193) signs; and a keyboard alone gets around. Every page is
+// checked for labels, contrast and phone width, and photographed at desktop
+// and phone width into e2e/screenshots/.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -21,7 +22,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/convos/testing";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { createLogger, deriveInboxId } from "@convos-pool/kit";
+import { TRUST_LEVEL_SUMMARIES, createLogger, deriveInboxId } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
 import { startPool, type RunningPool } from "../../dev/src/pool.js";
@@ -379,6 +380,7 @@ describe("the web app in a browser", () => {
     await user.getByRole("link", { name: "My agents", exact: true }).click();
     await heading(user, "My agents").waitFor();
     await user.getByRole("link", { name: agentName }).waitFor();
+    await expect(user.getByTestId("trust-level").first().textContent()).resolves.toBe("L2");
     await shoot(user, "my-agents");
     await user.getByRole("link", { name: agentName }).click();
     await heading(user, agentName).waitFor();
@@ -389,6 +391,20 @@ describe("the web app in a browser", () => {
     await poll(() => user.getByTestId("agent-sync").textContent()).toBe("pinned at v6");
     await user.getByRole("button", { name: "Unpin: follow updates" }).click();
     await poll(() => user.getByTestId("agent-sync").textContent()).toBe("applied v6");
+
+    // Its trust level: L2, the highest its template allows (it names none); the owner lowers it to L1
+    // and the agent logs the change in its activity.
+    await poll(() => user.getByTestId("agent-trust").textContent()).toBe(`L2: ${TRUST_LEVEL_SUMMARIES.L2}.`);
+    await expect(user.getByLabel("Level").locator("option").allTextContents()).resolves.toEqual([`L1: ${TRUST_LEVEL_SUMMARIES.L1}`, `L2: ${TRUST_LEVEL_SUMMARIES.L2}`]);
+    await expect(user.getByLabel("Daily spending limit (ETH)").count()).resolves.toBe(0);
+    await user.getByLabel("Level").selectOption("L1");
+    await user.getByRole("button", { name: "Sign and save" }).click();
+    await user.getByText("Its trust level is now L1.").waitFor();
+    await poll(() => user.getByTestId("agent-trust").textContent()).toBe(`L1: ${TRUST_LEVEL_SUMMARIES.L1}.`);
+    const activity = user.getByTestId("activity-entry");
+    await poll(() => activity.count()).toBe(1);
+    await expect(activity.first().locator("strong").textContent()).resolves.toBe("trust · set_trust_level · done");
+    await expect(activity.first().textContent()).resolves.toContain("→ L1, set by the owner");
     await shoot(user, "agent");
 
     const second = await conversation("Osaka trip");

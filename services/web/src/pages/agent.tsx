@@ -1,19 +1,33 @@
 // One agent of its owner: pin or follow its template's updates, remove it,
-// clone it with what it learned into another conversation, transfer it, and
-// where it came from (lineage). Every change is signed here by the owner.
+// set its trust level, clone it with what it learned into another
+// conversation, transfer it, what it did (its activity log) and where it came
+// from (lineage). Every change is signed here by the owner.
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { InheritanceState, InstanceState, SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { DEFAULT_CARRY, MEMORY_KINDS, cloneFields, type MemoryKind } from "@convos-pool/kit/browser";
+import {
+  DEFAULT_CARRY,
+  MEMORY_KINDS,
+  TRUST_LEVEL_NAMES,
+  TRUST_LEVEL_SUMMARIES,
+  cloneFields,
+  effectiveMaxTrustLevel,
+  parseTrustLevel,
+  trustLevelName,
+  type MemoryKind,
+  type TrustLevelName,
+} from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { shownError, type ShownError } from "../errors";
-import { short, stateName, syncName, when } from "../format";
+import { parseEther } from "viem";
+import { FieldError, shownError, type ShownError } from "../errors";
+import { eth, outcomeName, short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
-import { ErrorBox, Loading, Notice, Page, SignInFirst, TextArea, TextField } from "../ui";
+import { Empty, ErrorBox, Loading, Notice, Page, Pager, Select, SignInFirst, TextArea, TextField, usePages } from "../ui";
 
 const KIND_HELP: Record<MemoryKind, string> = {
   training: "what it learned doing its job",
@@ -162,6 +176,7 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
           </button>
         </div>
       )}
+      {live && <TrustForm agent={i} />}
       {live && <CloneForm parent={i} />}
       {live && (
         <form
@@ -182,8 +197,137 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
           </button>
         </form>
       )}
+      {(live || i.state === InstanceState.CRASHED) && <Activity id={i.id} />}
       <Lineage id={i.id} />
     </Page>
+  );
+}
+
+/** "0.05" ETH in wei: above 0, at most 18 decimals. */
+function dailyLimitWei(text: string): bigint {
+  const wei = /^\d+(\.\d{1,18})?$/.test(text.trim()) ? parseEther(text.trim()) : 0n;
+  if (wei <= 0n) throw new FieldError("daily_spend_limit_wei", "an amount of ETH above 0, such as 0.05");
+  return wei;
+}
+
+/**
+ * Its trust level and what that allows, and a choice of another up to the
+ * highest its template allows (L2 when the template names none), with L4's
+ * daily spending limit in ETH. The owner signs SetTrustLevel; the agent
+ * checks it and enforces the level itself.
+ */
+function TrustForm({ agent: i }: { agent: Instance }) {
+  const { sign } = useSession();
+  const act = useAction();
+  const template = useQuery(TemplateService.method.getTemplate, { templateId: i.templateId });
+  const save = useMutation(ClaimService.method.setTrustLevel);
+  const content = template.data?.template?.content;
+  // A template the owner cannot read (someone else's, made private since): every level; the agent refuses one above its highest.
+  const max = content ? effectiveMaxTrustLevel(content.maxTrustLevel) : TrustLevel.AUTONOMOUS;
+  const levels = TRUST_LEVEL_NAMES.filter((n) => parseTrustLevel(n)! <= max);
+  const current = trustLevelName(i.trustLevel);
+  const [picked, setPicked] = useState<TrustLevelName>();
+  const fallback = current && levels.includes(current) ? current : levels[levels.length - 1]!;
+  const chosen = picked && levels.includes(picked) ? picked : fallback;
+  const [limit, setLimit] = useState(i.trustLevel === TrustLevel.AUTONOMOUS && i.dailySpendLimitWei ? eth(i.dailySpendLimitWei) : "");
+
+  return (
+    <form
+      className="card"
+      aria-labelledby="trust-heading"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void act.run("trust", `Its trust level is now ${chosen}.`, async () => {
+          const trustLevel = parseTrustLevel(chosen)!;
+          const wei = chosen === "L4" ? dailyLimitWei(limit) : 0n;
+          const ownerSignature = await sign("SetTrustLevel", { instanceId: i.id, trustLevel, dailySpendLimitWei: wei });
+          await save.mutateAsync({ instanceId: i.id, trustLevel, dailySpendLimitWei: chosen === "L4" ? wei.toString() : "", ownerSignature });
+        });
+      }}
+    >
+      <h2 id="trust-heading">Trust level</h2>
+      <p data-testid="agent-trust">
+        {current ? (
+          <>
+            <strong>{current}</strong>: {TRUST_LEVEL_SUMMARIES[current]}
+            {i.trustLevel === TrustLevel.AUTONOMOUS && i.dailySpendLimitWei && `, up to ${eth(i.dailySpendLimitWei)} ETH a day`}.
+          </>
+        ) : (
+          "Not set: it was added before trust levels."
+        )}
+      </p>
+      <Select
+        label="Level"
+        name="trust_level"
+        error={act.errorOf("trust")}
+        value={chosen}
+        onChange={(e) => setPicked(e.target.value as TrustLevelName)}
+        hint={content ? `Its template allows up to ${trustName(max)}.` : template.error ? "Its template could not be read: the agent refuses a level above the highest it allows." : undefined}
+      >
+        {levels.map((n) => (
+          <option key={n} value={n}>
+            {n}: {TRUST_LEVEL_SUMMARIES[n]}
+          </option>
+        ))}
+      </Select>
+      {chosen === "L4" && (
+        <TextField
+          label="Daily spending limit (ETH)"
+          name="daily_spend_limit_wei"
+          error={act.errorOf("trust")}
+          required
+          inputMode="decimal"
+          value={limit}
+          onChange={(e) => setLimit(e.target.value)}
+          placeholder="0.05"
+          hint="The most it may spend in a day without asking you."
+          autoComplete="off"
+        />
+      )}
+      <ErrorBox error={act.errorOf("trust")} fieldsShown={["trust_level", "daily_spend_limit_wei"]} />
+      {act.done && <Notice>{act.done}</Notice>}
+      <button type="submit" disabled={!!act.busy}>
+        {act.busy ? "Saving…" : "Sign and save"}
+      </button>
+    </form>
+  );
+}
+
+/** Its activity log, newest first: each tool call and how it ended, and each change of level. */
+function Activity({ id }: { id: string }) {
+  const pages = usePages();
+  const log = useQuery(ClaimService.method.listAgentActivity, { instanceId: id, pageSize: 20, pageToken: pages.token }, { refetchInterval: 5_000 });
+  return (
+    <section aria-labelledby="activity-heading">
+      <h2 id="activity-heading">Activity</h2>
+      {log.isPending && <Loading what="its activity" />}
+      {log.error && <ErrorBox error={shownError(log.error)} />}
+      {log.data?.entries.length === 0 && <Empty>Nothing yet: its tool calls and changes of level show here, newest first.</Empty>}
+      {log.data && log.data.entries.length > 0 && (
+        <ol className="activity" aria-label="Activity, newest first">
+          {log.data.entries.map((e) => (
+            <li key={e.id} data-testid="activity-entry">
+              <strong>
+                {e.toolId} · {e.action} · {outcomeName(e.outcome)}
+              </strong>
+              <p className="meta">
+                {when(e.at)} · at {trustName(e.trustLevel)}
+                {e.target && (
+                  <>
+                    {" "}
+                    · for <code>{e.target}</code>
+                  </>
+                )}
+                {e.amountWei && ` · ${eth(e.amountWei)} ETH`}
+                {e.approved && " · approved by you"}
+              </p>
+              {e.detail && <p>{e.detail}</p>}
+            </li>
+          ))}
+        </ol>
+      )}
+      <Pager pages={pages} nextToken={log.data?.nextPageToken} label="Activity pages" />
+    </section>
   );
 }
 

@@ -1,11 +1,12 @@
-// An owner's agents, across templates: where each is, its state and whether
-// it follows its template's updates. An agent offered to you is opened by id.
+// An owner's agents, across templates: where each is, its state, whether it
+// follows its template's updates and its trust level. An agent offered to
+// you is opened by id.
 import { useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { useState } from "react";
 import { shownError } from "../errors";
-import { short, stateName, syncName, when } from "../format";
+import { short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
 import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, TextField, usePages } from "../ui";
@@ -42,7 +43,7 @@ export function MyAgentsPage() {
                 {stateName(i.state)} · in <span title={i.conversationId}>{short(i.conversationId)}</span> · since {when(i.claimedAt)}
               </p>
               <p className="meta">
-                Instructions: {syncName(i)}
+                Instructions: {syncName(i)} · Trust level <span data-testid="trust-level">{trustName(i.trustLevel)}</span>
                 {i.sync?.state === SyncState.PINNED && <span className="tag">pinned</span>}
                 {i.parentInstanceId && <span className="tag subtle">clone</span>}
               </p>
