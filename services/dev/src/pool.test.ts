@@ -27,7 +27,7 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     tags: [],
   };
 
-  let pool = await startPool({ dataDir, port: 0, xmtpPort: 0, chainPort: 0, mailPort: 0, warmInstances: 1 });
+  let pool = await startPool({ dataDir, port: 0, xmtpPort: 0, chainPort: 0, mailPort: 0, pop3Port: 0, smsPort: 0, warmInstances: 1 });
   const signature = await signOperation(account, "CreateTemplate", { inboxId, contentHash: jsonHash(content) });
   const created = await fetch(`${pool.gatewayUrl}/api/pool/templates`, {
     method: "POST",
@@ -52,7 +52,7 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
   // The local mail server answered on its port while the pool ran (its greeting, below, on the second start).
   expect(pool.smtpUrl).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+$/);
 
-  pool = await startPool({ dataDir, port: 0, xmtpPort: 0, chainPort: 0, mailPort: 0, warmInstances: 1 });
+  pool = await startPool({ dataDir, port: 0, xmtpPort: 0, chainPort: 0, mailPort: 0, pop3Port: 0, smsPort: 0, warmInstances: 1 });
   try {
     expect(await smtpGreeting(pool.smtpUrl)).toMatch(/^220 agents\.localhost /);
     // The template is private: its creator, signed in, sees it; nobody else does.

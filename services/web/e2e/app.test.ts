@@ -60,6 +60,8 @@ beforeAll(async () => {
     xmtpPort: LOCAL_XMTP_PORT,
     chainPort: 0,
     mailPort: 0,
+    pop3Port: 0,
+    smsPort: 0,
     warmInstances: 2,
     webDir,
     templatesDatabaseUrl: await createTestDatabase("web_templates"),
@@ -395,9 +397,9 @@ describe("the web app in a browser", () => {
     // Its trust level: L2, the highest its template allows (it names none); the owner lowers it to L1
     // and the agent logs the change in its activity.
     await poll(() => user.getByTestId("agent-trust").textContent()).toBe(`L2: ${TRUST_LEVEL_SUMMARIES.L2}.`);
-    await expect(user.getByLabel("Level").locator("option").allTextContents()).resolves.toEqual([`L1: ${TRUST_LEVEL_SUMMARIES.L1}`, `L2: ${TRUST_LEVEL_SUMMARIES.L2}`]);
+    await expect(user.getByLabel("Level", { exact: true }).locator("option").allTextContents()).resolves.toEqual([`L1: ${TRUST_LEVEL_SUMMARIES.L1}`, `L2: ${TRUST_LEVEL_SUMMARIES.L2}`]);
     await expect(user.getByLabel("Daily spending limit (ETH)").count()).resolves.toBe(0);
-    await user.getByLabel("Level").selectOption("L1");
+    await user.getByLabel("Level", { exact: true }).selectOption("L1");
     await user.getByRole("button", { name: "Sign and save" }).click();
     await user.getByText("Its trust level is now L1.").waitFor();
     await poll(() => user.getByTestId("agent-trust").textContent()).toBe(`L1: ${TRUST_LEVEL_SUMMARIES.L1}.`);
