@@ -10,8 +10,6 @@
 // it answers what arrived while it was down. StartInstance for an instance that
 // is already running is idempotent (same id and wallet index: same inbox).
 
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import {
@@ -36,8 +34,7 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { AgentInstance } from "./instance.js";
 import { OfflineProvider, OpenAiProvider, type LlmProvider } from "./llm.js";
 import { MasterSeed, MAX_WALLET_INDEX } from "./wallet.js";
-import type { ToolEnvironment } from "./tools/agent-tools.js";
-import { TelnyxClient, WebhookError, verifyTelnyxWebhook } from "./tools/telnyx.js";
+import { startSmsWebhook, type SmsWebhookOptions } from "./tools/sms-webhook.js";
 import { FILES, INSTANCE_ID_PATTERN, listWorkspaces, Workspace, type InstanceRecord } from "./workspace.js";
 
 export const DEFAULT_MAX_INSTANCES = 1000;
@@ -99,19 +96,7 @@ export interface HostToolOptions {
   /** The chain agents' wallets are on (JSON-RPC). */
   chain?: { rpcUrl: string };
   /** Telnyx's messaging API (or the local stand-in): texts out, and a webhook for texts in. */
-  sms?: {
-    apiUrl: string;
-    apiKey: string;
-    /** Telnyx's public key (base64): every webhook must be signed with its private half. */
-    webhookPublicKey: string;
-    /** Port of the webhook's own plain HTTP listener (texts come from the provider, not a pool service); 0: a free one. */
-    webhookPort?: number;
-    webhookHost?: string;
-    /** The webhook's public URL, when the provider reaches the host through a proxy. */
-    webhookUrl?: string;
-    /** The messaging profile of this host's numbers; default "convos-pool-host". */
-    profileName?: string;
-  };
+  sms?: SmsWebhookOptions;
   /** How long a tool call waits for the owner's approval; default 5 minutes. */
   approvalTimeoutMs?: number;
   /** How often agents look for new mail; default 30 s. */
@@ -145,6 +130,11 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   let resolver: Promise<InboxResolver> | undefined;
   let verifier: Promise<SignatureVerifier> | undefined;
   const inboxResolver = () => (resolver ??= XmtpInboxResolver.connect({ apiUrl: opts.xmtpApiUrl }));
+  const instances = new Map<string, AgentInstance>();
+  // Texts to its agents' numbers, handed to the agent that holds the number.
+  const sms = opts.tools?.sms
+    ? await startSmsWebhook(opts.tools.sms, (number) => [...instances.values()].find((i) => i.configSnapshot?.tools.some((t) => t.toolId === "sms" && t.handle === number)), log)
+    : undefined;
   const deps = {
     dataDir: opts.dataDir,
     xmtpApiUrl: opts.xmtpApiUrl,
@@ -156,14 +146,11 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     ...(opts.joinTimeoutMs !== undefined ? { joinTimeoutMs: opts.joinTimeoutMs } : {}),
     ...(opts.tools?.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.tools.approvalTimeoutMs } : {}),
     ...(opts.tools?.mailPollMs !== undefined ? { mailPollMs: opts.tools.mailPollMs } : {}),
-    tools: {} as ToolEnvironment,
-  };
-  const instances = new Map<string, AgentInstance>();
-  const sms = opts.tools?.sms ? await startSmsWebhook(opts.tools.sms, instances, log) : undefined;
-  deps.tools = {
-    ...(opts.tools?.mail ? { mail: opts.tools.mail } : {}),
-    ...(opts.tools?.chain ? { chain: opts.tools.chain } : {}),
-    ...(sms ? { sms: { client: sms.client, ...(sms.profileId ? { profileId: sms.profileId } : {}) } } : {}),
+    tools: {
+      ...(opts.tools?.mail ? { mail: opts.tools.mail } : {}),
+      ...(opts.tools?.chain ? { chain: opts.tools.chain } : {}),
+      ...(sms ? { sms: { client: sms.client, ...(sms.profileId ? { profileId: sms.profileId } : {}) } } : {}),
+    },
   };
 
   function byWalletIndex(index: number): AgentInstance | undefined {
@@ -331,71 +318,5 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       })();
       return closing;
     },
-  };
-}
-
-/** Texts to the host's agents' numbers: the provider's webhook, on a listener of its own. */
-async function startSmsWebhook(
-  o: NonNullable<HostToolOptions["sms"]>,
-  instances: ReadonlyMap<string, AgentInstance>,
-  log: Logger,
-): Promise<{ client: TelnyxClient; profileId?: string; url: string; close(): Promise<void> }> {
-  const client = new TelnyxClient({ baseUrl: o.apiUrl, apiKey: o.apiKey });
-  // A retried webhook carries the same message id: answered once.
-  const recent = new Set<string>();
-  const server: Server = createServer((req, res) => {
-    void handle(req).then(
-      (status) => res.writeHead(status, { "content-type": "application/json" }).end(status === 200 ? "{}" : JSON.stringify({ status })),
-      (err: unknown) => {
-        log.error("SMS webhook failed", { err });
-        res.writeHead(500).end();
-      },
-    );
-  });
-  async function handle(req: IncomingMessage): Promise<number> {
-    if (req.method !== "POST" || req.url !== "/webhooks/telnyx") return 404;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req as AsyncIterable<Buffer>) {
-      size += c.length;
-      if (size > 256 * 1024) return 413;
-      chunks.push(c);
-    }
-    let text;
-    try {
-      text = verifyTelnyxWebhook(Buffer.concat(chunks), req.headers, o.webhookPublicKey);
-    } catch (err) {
-      if (err instanceof WebhookError) {
-        log.warn("SMS webhook refused", { reason: err.message });
-        return err.problem === "not-a-text" ? 200 : 401;
-      }
-      throw err;
-    }
-    if (recent.has(text.id)) return 200;
-    recent.add(text.id);
-    if (recent.size > 10_000) recent.delete(recent.values().next().value!);
-    const agent = [...instances.values()].find((i) => i.configSnapshot?.tools.some((t) => t.toolId === "sms" && t.handle === text.to));
-    if (!agent) {
-      log.warn("a text for a number no agent of this host holds", { to: text.to });
-      return 404;
-    }
-    agent.inboundText({ from: text.from, to: text.to, text: text.text });
-    return 200;
-  }
-  await new Promise<void>((resolve) => server.listen(o.webhookPort ?? 0, o.webhookHost ?? "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const url = o.webhookUrl ?? `http://${o.webhookHost ?? "127.0.0.1"}:${port}/webhooks/telnyx`;
-  let profileId: string | undefined;
-  try {
-    profileId = await client.ensureMessagingProfile(o.profileName ?? "convos-pool-host", url);
-    log.info("SMS webhook registered", { url, profileId });
-  } catch (err) {
-    log.warn("could not register the SMS webhook: texts to agents will not reach this host", { err: err instanceof Error ? err.message : String(err) });
-  }
-  return {
-    client,
-    ...(profileId ? { profileId } : {}),
-    url,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -14,16 +14,12 @@
 // leave that invite's conversation (abandoned.ts).
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import {
   INBOX_ID_PATTERN,
-  decodePageToken,
-  encodePageToken,
   failedPrecondition,
   invalidArgument,
   inviteHash,
-  pageSize,
   permissionDenied,
   requireString,
   unauthenticated,
@@ -33,7 +29,7 @@ import {
 } from "@convos-pool/kit";
 import { joinConversation, parseInvite } from "@convos-pool/convos";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { ActivityEntrySchema, InstanceState, ToolCallOutcome, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { InstanceState, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type {
   CloneSummaryRequest,
   ConfigureRequest,
@@ -45,10 +41,9 @@ import type {
 import type { CloneSummary } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { OfflineProvider, type HistoryLine, type InboundTextTurn, type LlmProvider } from "./llm.js";
-import { ActivityLog } from "./tools/activity.js";
-import { AgentTools, type ToolEnvironment } from "./tools/agent-tools.js";
-import { ToolGate, type Approval } from "./tools/gate.js";
-import { LEVEL_NAMES, describeLevel, formatWei, initialTrust, maxLevel, type TrustFile } from "./tools/trust.js";
+import type { ToolEnvironment } from "./tools/agent-tools.js";
+import { AgentToolbox } from "./tools/toolbox.js";
+import { checkLevelRequest, describeLevel, type TrustFile } from "./tools/trust.js";
 import { Memory, carriesOtherKind, shortInbox, type MemoryFile } from "./memory.js";
 import type { MasterSeed, InstanceWallet } from "./wallet.js";
 import { InviteGuard } from "./abandoned.js";
@@ -153,19 +148,6 @@ export interface InstanceDeps {
   mailPollMs?: number;
 }
 
-/** mail.json: the mail it has told the conversation about (ids). */
-interface MailSeenFile {
-  seen: string[];
-}
-
-/** The owner's answer to a request for approval, when a message is one. */
-export function approvalAnswer(text: string): "yes" | "no" | undefined {
-  const t = text.trim().toLowerCase();
-  if (/^(yes|y|ok|okay|approve|approved|go ahead|do it)\b/.test(t)) return "yes";
-  if (/^(no|n|deny|denied|don't|do not|stop)\b/.test(t)) return "no";
-  return undefined;
-}
-
 /** Runs one async job at a time, in order. */
 class Serial {
   private tail: Promise<unknown> = Promise.resolve();
@@ -214,14 +196,8 @@ export class AgentInstance {
   private summaryStream: { end(): Promise<unknown> | unknown } | undefined;
   private summaryTimer: NodeJS.Timeout | undefined;
   private spentNonces: SpentNonces | undefined;
-  /** Its trust level, its activity log and its tools (tools/), while claimed. */
-  private trust: TrustFile | undefined;
-  private activity: ActivityLog | undefined;
-  private agentTools: AgentTools | undefined;
-  private readonly gate: ToolGate;
-  /** A tool call waiting for the owner's yes or no. */
-  private approval: { resolve: (a: Approval) => void } | undefined;
-  private mailTimer: NodeJS.Timeout | undefined;
+  /** Its trust level, activity log and tools (tools/toolbox.ts). */
+  private readonly toolbox: AgentToolbox;
   /** Keeps it out of the conversations of invites it was released from. */
   readonly invites: InviteGuard;
   ready: Promise<void> = Promise.resolve();
@@ -234,12 +210,19 @@ export class AgentInstance {
     this.ws = new Workspace(deps.dataDir, id);
     this.log = deps.log.child({ instanceId: id });
     this.invites = new InviteGuard(this.ws, this.log, { current: () => this.convo?.conversationId, retryMs: deps.streamRetryMs ?? 2_000 });
-    this.gate = new ToolGate({
-      tools: () => this.agentTools,
-      trust: () => this.trust ?? initialTrust(TrustLevel.OBSERVER),
-      activity: () => this.activity!,
-      ask: (summary) => this.askOwner(summary),
+    this.toolbox = new AgentToolbox({
+      ws: this.ws,
       log: this.log,
+      ...(deps.tools ? { env: deps.tools } : {}),
+      ...(deps.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: deps.approvalTimeoutMs } : {}),
+      ...(deps.mailPollMs !== undefined ? { mailPollMs: deps.mailPollMs } : {}),
+      say: async (text) => {
+        if (!this.group || this.stopped) return false;
+        await this.group.sendText(text);
+        return true;
+      },
+      ownerName: () => (this.config && this.convo?.names[this.config.ownerId]) || "my owner",
+      betweenTurns: (job) => this.turns.run(job),
     });
   }
 
@@ -361,9 +344,7 @@ export class AgentInstance {
       await this.ws.writeJson(FILES.memory, this.memory.toFile());
       await this.ws.remove(FILES.state);
       await this.ws.remove(FILES.inheritance);
-      await this.ws.remove(FILES.mail);
-      await this.ws.writeJson(FILES.trust, initialTrust(req.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED));
-      await (await ActivityLog.open(this.ws)).clear();
+      await this.toolbox.begin(req.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
       await this.ws.writeJson(FILES.config, config);
       this.config = config;
       this.convo = undefined;
@@ -445,7 +426,7 @@ export class AgentInstance {
       await this.ws.writeJson(FILES.config, update.config);
       this.config = update.config;
       await this.loadTools(update.config);
-      await this.clampTrust(update.config);
+      await this.toolbox.clamp(this.templateMax(), update.config.templateVersion);
       this.log.info("template updated", {
         templateId: update.config.templateId,
         fromVersion: applied.templateVersion,
@@ -692,15 +673,8 @@ export class AgentInstance {
           this.log.warn("could not ask to leave the conversation", { conversationId: group.id, err });
         }
       }
-      this.stopMailWatch();
-      this.approval?.resolve("timeout");
-      this.agentTools?.close();
-      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity, FILES.inheritance, FILES.trust, FILES.activity, FILES.mail]) {
-        await this.ws.remove(f);
-      }
-      this.agentTools = undefined;
-      this.trust = undefined;
-      this.activity = undefined;
+      await this.toolbox.release();
+      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity, FILES.inheritance]) await this.ws.remove(f);
       this.config = undefined;
       this.inheritance = undefined;
       this.memory = undefined;
@@ -718,9 +692,7 @@ export class AgentInstance {
   async stop(opts: { destroy?: boolean; markStopped?: boolean } = {}): Promise<void> {
     this.stopped = true;
     await this.ready.catch(() => undefined);
-    this.stopMailWatch();
-    this.approval?.resolve("timeout");
-    this.agentTools?.close();
+    this.toolbox.close();
     await this.invites.stop();
     await this.endStream();
     await this.endSummaryStream();
@@ -754,7 +726,7 @@ export class AgentInstance {
     });
     this.stream = stream;
     this.state = InstanceState.CLAIMED;
-    this.startMailWatch();
+    this.toolbox.watchMail();
     void (async () => {
       try {
         for await (const m of stream) {
@@ -830,14 +802,9 @@ export class AgentInstance {
   private enqueue(m: AgentMessage, answer: boolean): void {
     if (this.handled.has(m.id)) return;
     // The owner's answer to a waiting tool call goes to it at once: the turn that asked is waiting for it.
-    const approval = this.approval;
-    if (approval && answer && isText(m) && m.senderInboxId === this.config?.ownerId) {
-      const said = approvalAnswer(m.content);
-      if (said) {
-        this.handled.add(m.id);
-        approval.resolve(said);
-        return;
-      }
+    if (answer && isText(m) && m.senderInboxId === this.config?.ownerId && this.toolbox.answer(m.content)) {
+      this.handled.add(m.id);
+      return;
     }
     this.handled.add(m.id);
     if (this.handled.size > 1000) this.handled.delete(this.handled.values().next().value!);
@@ -889,7 +856,7 @@ export class AgentInstance {
     const started = performance.now();
     const identity = (await this.ws.readText(FILES.identity)) ?? "";
     const history = await this.history(group, m);
-    const functions = this.agentTools?.specs() ?? [];
+    const functions = this.toolbox.functions();
     let reply: string;
     try {
       reply = await this.deps.llm.reply({
@@ -899,7 +866,7 @@ export class AgentInstance {
         context: this.context(config),
         memory: this.memory!,
         history,
-        ...(functions.length > 0 ? { functions, callTool: (name, args) => this.gate.call(name, args) } : {}),
+        ...(functions.length > 0 ? { functions, callTool: (name, args) => this.toolbox.call(name, args) } : {}),
         ...(inboundText ? { inboundText } : {}),
       });
     } catch (err) {
@@ -954,7 +921,7 @@ export class AgentInstance {
     if (config.tools.length > 0) {
       lines.push("", "## Your tools", "");
       for (const t of config.tools) lines.push(`- ${t.toolId}: ${t.handle || "(provisioned)"}`);
-      const level = this.trust?.level ?? TrustLevel.OBSERVER;
+      const level = this.toolbox.level;
       lines.push(
         "",
         `Your trust level is ${describeLevel(level)}. ` +
@@ -971,73 +938,16 @@ export class AgentInstance {
     return lines.join("\n");
   }
 
-  // ---- tools, trust levels and the activity log (tools/) ----
+  // ---- tools, trust levels and the activity log (tools/toolbox.ts) ----
 
-  /** Its trust level, activity log and tools, from the workspace (configure, restart, update). */
-  private async loadTools(config: InstanceConfig): Promise<void> {
-    this.trust = (await this.ws.readJson<TrustFile>(FILES.trust)) ?? initialTrust(this.templateMax());
-    this.activity = await ActivityLog.open(this.ws);
-    this.agentTools?.close();
-    this.agentTools = undefined;
-    if (config.tools.length === 0 || !this.deps.tools) return;
-    const secrets = (await this.credentials()) ?? {};
-    this.agentTools = new AgentTools(this.deps.tools, config.tools, secrets, config.userConfig, this.log);
-    // Texts to its number come to this host.
-    const number = config.tools.find((t) => t.toolId === "sms")?.handle;
-    const sms = this.deps.tools.sms;
-    if (number && sms?.profileId) {
-      await sms.client.assignNumber(number, sms.profileId).catch((err: unknown) => this.log.warn("could not route its number's texts to this host", { err }));
-    }
-  }
-
+  /** The template's highest level, as the creator signed it. */
   private templateMax(): TrustLevel {
-    return maxLevel(this.signedTemplate()?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
+    return this.signedTemplate()?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED;
   }
 
-  /** A new version whose highest level is below the agent's brings the agent down to it. */
-  private async clampTrust(config: InstanceConfig): Promise<void> {
-    const max = this.templateMax();
-    const trust = this.trust;
-    if (!trust || trust.level <= max) return;
-    await this.writeTrust({ ...trust, level: max, dailySpendLimitWei: max === TrustLevel.AUTONOMOUS ? trust.dailySpendLimitWei : "0", setAt: new Date().toISOString() });
-    await this.activity?.record({
-      toolId: "trust",
-      action: "set_trust_level",
-      outcome: ToolCallOutcome.DONE,
-      detail: `${LEVEL_NAMES[trust.level]} → ${LEVEL_NAMES[max]}: version ${config.templateVersion} of the template allows at most ${LEVEL_NAMES[max]}`,
-      trustLevel: max,
-    });
-  }
-
-  private async writeTrust(trust: TrustFile): Promise<void> {
-    await this.ws.writeJson(FILES.trust, trust);
-    this.trust = trust;
-    if (trust.level >= TrustLevel.ADVISOR) this.startMailWatch();
-    else this.stopMailWatch();
-  }
-
-  /**
-   * Asks its owner in the conversation, and waits (in the turn) for the
-   * owner's yes or no, which enqueue hands over at once; no answer in time
-   * is a no. One question at a time: turns run one by one.
-   */
-  private async askOwner(summary: string): Promise<Approval> {
-    const group = this.group;
-    const config = this.config;
-    if (!group || !config) return "timeout";
-    const ms = this.deps.approvalTimeoutMs ?? 5 * 60_000;
-    const who = this.convo?.names[config.ownerId] ?? "my owner";
-    const minutes = Math.max(1, Math.round(ms / 60_000));
-    await group.sendText(`May I ${summary}? ${who}, answer yes or no (within ${minutes} minute${minutes === 1 ? "" : "s"}).`);
-    return new Promise<Approval>((resolve) => {
-      const timer = setTimeout(() => done("timeout"), ms);
-      const done = (a: Approval) => {
-        clearTimeout(timer);
-        if (this.approval?.resolve === done) this.approval = undefined;
-        resolve(a);
-      };
-      this.approval = { resolve: done };
-    });
+  /** Its level, log and tools, from the workspace and its credentials (configure, restart, update). */
+  private async loadTools(config: InstanceConfig): Promise<void> {
+    await this.toolbox.load(config, (await this.credentials()) ?? {}, this.templateMax());
   }
 
   /** The owner's SetTrustLevel, checked here: their signature, once, in time, within the template's highest level. */
@@ -1047,51 +957,28 @@ export class AgentInstance {
       const config = this.config;
       if (!config) throw failedPrecondition(`instance ${this.id} has no owner: it is not claimed`);
       if (req.ownerId !== config.ownerId) throw permissionDenied("owner_id: not this agent's owner");
-      const level = req.trustLevel;
-      if (level < TrustLevel.OBSERVER || level > TrustLevel.AUTONOMOUS) throw invalidArgument("trust_level", "must be L1 to L4");
-      const max = this.templateMax();
-      if (level > max) throw invalidArgument("trust_level", `${LEVEL_NAMES[level]} is above the highest its template allows (${LEVEL_NAMES[max]})`);
-      const limit = req.dailySpendLimitWei.trim();
-      if (level === TrustLevel.AUTONOMOUS) {
-        if (!/^[1-9]\d{0,77}$/.test(limit)) throw invalidArgument("daily_spend_limit_wei", "required at L4: a whole number of wei above 0");
-      } else if (limit !== "" && limit !== "0") {
-        throw invalidArgument("daily_spend_limit_wei", "only L4 has a spending limit: leave it empty");
-      }
-      const spendLimit = level === TrustLevel.AUTONOMOUS ? limit : "0";
+      const want = checkLevelRequest(req.trustLevel, req.dailySpendLimitWei, this.templateMax());
       const verifier = await this.deps.verifier();
-      await verifier.verify("SetTrustLevel", { inboxId: config.ownerId, instanceId: this.id, trustLevel: level, dailySpendLimitWei: BigInt(spendLimit) }, req.signature);
+      await verifier.verify(
+        "SetTrustLevel",
+        { inboxId: config.ownerId, instanceId: this.id, trustLevel: want.level, dailySpendLimitWei: BigInt(want.dailySpendLimitWei) },
+        req.signature,
+      );
       if (!(await (await this.nonces()).spend(req.signature!.nonce, Date.now() / 1000 + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS))) {
         throw unauthenticated("signature.nonce: already used");
       }
-      const before = this.trust?.level ?? TrustLevel.OBSERVER;
-      await this.writeTrust({ level, dailySpendLimitWei: spendLimit, setAt: new Date().toISOString(), byOwner: true });
-      await this.activity?.record({
-        toolId: "trust",
-        action: "set_trust_level",
-        outcome: ToolCallOutcome.DONE,
-        detail: `${LEVEL_NAMES[before]} → ${LEVEL_NAMES[level]}, set by the owner${level === TrustLevel.AUTONOMOUS ? `, spending at most ${formatWei(BigInt(spendLimit))} a day` : ""}`,
-        trustLevel: level,
-      });
-      this.log.info("trust level set", { from: LEVEL_NAMES[before], to: LEVEL_NAMES[level] });
-      return this.trust!;
+      return this.toolbox.setLevel(want.level, want.dailySpendLimitWei, "set by the owner", true);
     });
   }
 
   /** Its activity log, newest first. */
   async listActivity(req: ListActivityRequest): Promise<{ entries: ActivityEntry[]; nextPageToken: string }> {
     await this.ensureReady();
-    const limit = pageSize(req.pageSize);
-    const after = decodePageToken(req.pageToken, 1);
-    const log = this.activity ?? (await ActivityLog.open(this.ws));
-    const page = log.list(limit, after?.[0] as string | undefined);
-    return {
-      entries: page.entries.map((e) => create(ActivityEntrySchema, { ...e, at: timestampFromDate(new Date(e.at)) })),
-      nextPageToken: page.next ? encodePageToken([page.next]) : "",
-    };
+    return this.toolbox.listActivity(req);
   }
 
   get trustSnapshot(): TrustFile | undefined {
-    return this.trust;
+    return this.toolbox.snapshot;
   }
 
   /** A text to its number (the host's SMS webhook): relayed to the conversation, and answered by text when its level allows. */
@@ -1104,39 +991,6 @@ export class AgentInstance {
         await this.turn(group, undefined, t);
       })
       .catch((err: unknown) => this.log.error("handling a text failed", { err }));
-  }
-
-  private startMailWatch(): void {
-    if (this.mailTimer || !this.agentTools?.mail || (this.trust?.level ?? 0) < TrustLevel.ADVISOR || this.state !== InstanceState.CLAIMED) return;
-    const poll = () => void this.turns.run(() => this.noticeMail()).catch((err: unknown) => this.log.warn("looking for new mail failed", { err }));
-    this.mailTimer = setInterval(poll, this.deps.mailPollMs ?? 30_000);
-    this.mailTimer.unref();
-    poll();
-  }
-
-  private stopMailWatch(): void {
-    clearInterval(this.mailTimer);
-    this.mailTimer = undefined;
-  }
-
-  /**
-   * New mail is told to the conversation (sender and subject), like a phone
-   * that rings, at L2 and above; reading it is a tool call like any other.
-   */
-  private async noticeMail(): Promise<void> {
-    const mail = this.agentTools?.mail;
-    const group = this.group;
-    if (!mail || !group || (this.trust?.level ?? 0) < TrustLevel.ADVISOR) return;
-    const file = (await this.ws.readJson<MailSeenFile>(FILES.mail)) ?? { seen: [] };
-    const seen = new Set(file.seen);
-    const fresh = (await mail.list({ limit: 20 })).filter((m) => !seen.has(m.id)).reverse();
-    if (fresh.length === 0) return;
-    for (const m of fresh) {
-      await group.sendText(`New mail from ${m.from}: “${m.subject || "(no subject)"}” (id ${m.id}). Ask me to read it.`);
-      seen.add(m.id);
-    }
-    await this.ws.writeJson(FILES.mail, { seen: [...seen].slice(-500) } satisfies MailSeenFile);
-    this.log.info("new mail noticed", { count: fresh.length });
   }
 
   // ---- for tests and the host ----

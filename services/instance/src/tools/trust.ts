@@ -8,7 +8,8 @@
 //   L4 autonomous  tools freely; money within a daily limit (rolling 24 hours)
 
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { effectiveMaxTrustLevel, initialTrustLevel } from "@convos-pool/kit";
+import { formatEther } from "viem";
+import { effectiveMaxTrustLevel, initialTrustLevel, invalidArgument, trustLevelName } from "@convos-pool/kit";
 
 /** What a tool call does, which is what a level allows or not. */
 export type Risk = "read" | "act" | "money";
@@ -23,25 +24,33 @@ export interface TrustFile {
   byOwner: boolean;
 }
 
-export const LEVEL_NAMES: Record<TrustLevel, string> = {
-  [TrustLevel.UNSPECIFIED]: "L2",
-  [TrustLevel.OBSERVER]: "L1",
-  [TrustLevel.ADVISOR]: "L2",
-  [TrustLevel.OPERATOR]: "L3",
-  [TrustLevel.AUTONOMOUS]: "L4",
-};
-
 /** "L3 (operator)", for what the agent says and logs. */
 export function describeLevel(level: TrustLevel): string {
   const role = { 1: "observer", 2: "advisor", 3: "operator", 4: "autonomous" }[level as 1 | 2 | 3 | 4] ?? "advisor";
-  return `${LEVEL_NAMES[level]} (${role})`;
+  return `${trustLevelName(level) || "L2"} (${role})`;
 }
-
-export const maxLevel = effectiveMaxTrustLevel;
 
 /** Where a new agent starts (kit's initialTrustLevel), set by no one yet. */
 export function initialTrust(templateMax: TrustLevel, now = new Date()): TrustFile {
   return { level: initialTrustLevel(templateMax), dailySpendLimitWei: "0", setAt: now.toISOString(), byOwner: false };
+}
+
+/**
+ * The level and limit an owner's SetTrustLevel asks for, checked against the
+ * template's highest level: L1 to L4, and a limit above 0 at L4 and none
+ * below. INVALID_ARGUMENT naming the field otherwise.
+ */
+export function checkLevelRequest(level: TrustLevel, dailySpendLimitWei: string, templateMax: TrustLevel): { level: TrustLevel; dailySpendLimitWei: string } {
+  if (level < TrustLevel.OBSERVER || level > TrustLevel.AUTONOMOUS) throw invalidArgument("trust_level", "must be L1 to L4");
+  const max = effectiveMaxTrustLevel(templateMax);
+  if (level > max) throw invalidArgument("trust_level", `${trustLevelName(level)} is above the highest its template allows (${trustLevelName(max)})`);
+  const limit = dailySpendLimitWei.trim();
+  if (level === TrustLevel.AUTONOMOUS) {
+    if (!/^[1-9]\d{0,77}$/.test(limit)) throw invalidArgument("daily_spend_limit_wei", "required at L4: a whole number of wei above 0");
+    return { level, dailySpendLimitWei: limit };
+  }
+  if (limit !== "" && limit !== "0") throw invalidArgument("daily_spend_limit_wei", "only L4 has a spending limit: leave it empty");
+  return { level, dailySpendLimitWei: "0" };
 }
 
 export type Decision = { kind: "allow" } | { kind: "ask" } | { kind: "refuse"; reason: string };
@@ -71,7 +80,5 @@ export function decide(trust: TrustFile, risk: Risk, amountWei = 0n, spentWei = 
 
 /** Wei as ETH for people: "0.015 ETH". */
 export function formatWei(wei: bigint): string {
-  const whole = wei / 10n ** 18n;
-  const frac = (wei % 10n ** 18n).toString().padStart(18, "0").replace(/0+$/, "");
-  return `${whole}${frac ? `.${frac}` : ""} ETH`;
+  return `${formatEther(wei)} ETH`;
 }

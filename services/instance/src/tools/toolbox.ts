@@ -1,0 +1,234 @@
+// What a claimed agent holds besides its conversation: its trust level
+// (trust.json), its activity log, its tools and the gate every call goes
+// through, a question to its owner waiting for an answer, and the watch that
+// tells the conversation about new mail. The instance (instance.ts) owns the
+// conversation and calls in here; this owns the files of tools and trust.
+
+import { formatEther } from "viem";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { ActivityEntrySchema, ToolCallOutcome, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { decodePageToken, effectiveMaxTrustLevel, encodePageToken, pageSize, trustLevelName, type Logger } from "@convos-pool/kit";
+import { FILES, type Workspace } from "../workspace.js";
+import { ActivityLog } from "./activity.js";
+import { AgentTools, type FunctionSpec, type ToolEnvironment } from "./agent-tools.js";
+import { ToolGate, type Approval, type ToolOutcome } from "./gate.js";
+import { initialTrust, type TrustFile } from "./trust.js";
+
+export interface ToolboxDeps {
+  ws: Workspace;
+  log: Logger;
+  /** Where its tools reach their providers; none: it holds tools it cannot use. */
+  env?: ToolEnvironment;
+  /** How long a call waits for the owner's approval; default 5 minutes. */
+  approvalTimeoutMs?: number;
+  /** How often it looks for new mail; default 30 s. */
+  mailPollMs?: number;
+  /** Says something in its conversation; false when it is in none. */
+  say(text: string): Promise<boolean>;
+  /** Its owner, as the conversation names them. */
+  ownerName(): string;
+  /** Runs a job between the agent's turns. */
+  betweenTurns(job: () => Promise<void>): Promise<void>;
+}
+
+/** What an agent of a claim holds: its tools' handles, its owner's settings. */
+export interface HeldTools {
+  tools: { toolId: string; handle: string }[];
+  userConfig: Record<string, string>;
+}
+
+/** mail.json: the mail it has told the conversation about (ids). */
+interface MailSeenFile {
+  seen: string[];
+}
+
+/** The owner's answer to a request for approval, when a message is one. */
+export function approvalAnswer(text: string): "yes" | "no" | undefined {
+  const t = text.trim().toLowerCase();
+  if (/^(yes|y|ok|okay|approve|approved|go ahead|do it)\b/.test(t)) return "yes";
+  if (/^(no|n|deny|denied|don't|do not|stop)\b/.test(t)) return "no";
+  return undefined;
+}
+
+export class AgentToolbox {
+  private trust: TrustFile | undefined;
+  private activity: ActivityLog | undefined;
+  private tools: AgentTools | undefined;
+  private readonly gate: ToolGate;
+  /** A call waiting for the owner's yes or no. */
+  private approval: { resolve: (a: Approval) => void } | undefined;
+  private mailTimer: NodeJS.Timeout | undefined;
+  private mailSeen: Set<string> | undefined;
+
+  constructor(private readonly deps: ToolboxDeps) {
+    this.gate = new ToolGate({
+      tools: () => this.tools,
+      trust: () => this.trust ?? initialTrust(TrustLevel.OBSERVER),
+      activity: () => this.activity!,
+      ask: (summary) => this.askOwner(summary),
+      log: deps.log,
+    });
+  }
+
+  /** Its level (L1 while it holds nothing). */
+  get level(): TrustLevel {
+    return this.trust?.level ?? TrustLevel.OBSERVER;
+  }
+
+  get snapshot(): TrustFile | undefined {
+    return this.trust;
+  }
+
+  /** A new claim: it starts at its template's starting level, with an empty log and no mail told. */
+  async begin(templateMax: TrustLevel): Promise<void> {
+    this.activity = undefined;
+    this.mailSeen = undefined;
+    await this.deps.ws.remove(FILES.mail);
+    await this.deps.ws.remove(FILES.activity);
+    await this.deps.ws.writeJson(FILES.trust, initialTrust(templateMax));
+  }
+
+  /** Its level, log and tools from the workspace (configure, restart, update), with the tools' secrets. */
+  async load(held: HeldTools, secrets: Record<string, Record<string, string>>, templateMax: TrustLevel): Promise<void> {
+    this.trust = (await this.deps.ws.readJson<TrustFile>(FILES.trust)) ?? initialTrust(templateMax);
+    this.activity ??= await ActivityLog.open(this.deps.ws);
+    this.tools?.close();
+    this.tools = undefined;
+    const env = this.deps.env;
+    if (held.tools.length === 0 || !env) return;
+    this.tools = new AgentTools(env, held.tools, secrets, held.userConfig, this.deps.log);
+    // Texts to its number come to this host.
+    const number = held.tools.find((t) => t.toolId === "sms")?.handle;
+    if (number && env.sms?.profileId) {
+      await env.sms.client.assignNumber(number, env.sms.profileId).catch((err: unknown) => this.deps.log.warn("could not route its number's texts to this host", { err }));
+    }
+  }
+
+  /** The functions of the tools it holds and can reach. */
+  functions(): FunctionSpec[] {
+    return this.tools?.specs() ?? [];
+  }
+
+  /** One call, through the gate. */
+  call(name: string, args: Record<string, unknown>): Promise<ToolOutcome> {
+    return this.gate.call(name, args);
+  }
+
+  /** The owner's message, if it answers the waiting question: handed over, and true. */
+  answer(text: string): boolean {
+    const said = this.approval ? approvalAnswer(text) : undefined;
+    if (!said) return false;
+    this.approval!.resolve(said);
+    return true;
+  }
+
+  /** A level the owner set (the instance checked the signature), or one a new template version imposes; recorded. */
+  async setLevel(level: TrustLevel, dailySpendLimitWei: string, why: string, byOwner: boolean): Promise<TrustFile> {
+    const before = this.level;
+    const trust: TrustFile = { level, dailySpendLimitWei: level === TrustLevel.AUTONOMOUS ? dailySpendLimitWei : "0", setAt: new Date().toISOString(), byOwner };
+    await this.deps.ws.writeJson(FILES.trust, trust);
+    this.trust = trust;
+    const limit = level === TrustLevel.AUTONOMOUS ? `, spending at most ${formatEther(BigInt(trust.dailySpendLimitWei))} ETH a day` : "";
+    await this.activity?.record({
+      toolId: "trust",
+      action: "set_trust_level",
+      outcome: ToolCallOutcome.DONE,
+      detail: `${trustLevelName(before)} → ${trustLevelName(level)}, ${why}${limit}`,
+      trustLevel: level,
+    });
+    this.deps.log.info("trust level set", { from: trustLevelName(before), to: trustLevelName(level) });
+    if (level >= TrustLevel.ADVISOR) this.watchMail();
+    else this.stopWatchingMail();
+    return trust;
+  }
+
+  /** A new version whose highest level is below the agent's brings the agent down to it. */
+  async clamp(templateMax: TrustLevel, version: string): Promise<void> {
+    const max = effectiveMaxTrustLevel(templateMax);
+    const trust = this.trust;
+    if (!trust || trust.level <= max) return;
+    await this.setLevel(max, trust.dailySpendLimitWei, `version ${version} of the template allows at most ${trustLevelName(max)}`, trust.byOwner);
+  }
+
+  /** Its activity log, newest first. */
+  async listActivity(req: { pageSize: number; pageToken: string }): Promise<{ entries: ActivityEntry[]; nextPageToken: string }> {
+    const limit = pageSize(req.pageSize);
+    const after = decodePageToken(req.pageToken, 1);
+    const log = this.activity ?? (await ActivityLog.open(this.deps.ws));
+    const page = log.list(limit, after?.[0] as string | undefined);
+    return {
+      entries: page.entries.map((e) => create(ActivityEntrySchema, { ...e, at: timestampFromDate(new Date(e.at)) })),
+      nextPageToken: page.next ? encodePageToken([page.next]) : "",
+    };
+  }
+
+  /**
+   * Asks its owner in the conversation and waits (in the turn) for the
+   * owner's yes or no, which `answer` hands over; no answer in time is a no.
+   * One question at a time: turns run one by one.
+   */
+  private async askOwner(summary: string): Promise<Approval> {
+    const ms = this.deps.approvalTimeoutMs ?? 5 * 60_000;
+    const minutes = Math.max(1, Math.round(ms / 60_000));
+    if (!(await this.deps.say(`May I ${summary}? ${this.deps.ownerName()}, answer yes or no (within ${minutes} minute${minutes === 1 ? "" : "s"}).`))) {
+      return "timeout";
+    }
+    return new Promise<Approval>((resolve) => {
+      const timer = setTimeout(() => done("timeout"), ms);
+      const done = (a: Approval) => {
+        clearTimeout(timer);
+        if (this.approval?.resolve === done) this.approval = undefined;
+        resolve(a);
+      };
+      this.approval = { resolve: done };
+    });
+  }
+
+  /** From L2 up, while it is in its conversation: new mail is told there. */
+  watchMail(): void {
+    if (this.mailTimer || !this.tools?.mail || this.level < TrustLevel.ADVISOR) return;
+    const poll = () => void this.deps.betweenTurns(() => this.noticeMail()).catch((err: unknown) => this.deps.log.warn("looking for new mail failed", { err }));
+    this.mailTimer = setInterval(poll, this.deps.mailPollMs ?? 30_000);
+    this.mailTimer.unref();
+    poll();
+  }
+
+  private stopWatchingMail(): void {
+    clearInterval(this.mailTimer);
+    this.mailTimer = undefined;
+  }
+
+  /** Sender, subject and id of each new mail, like a phone that rings; reading it is a call like any other. */
+  private async noticeMail(): Promise<void> {
+    const mail = this.tools?.mail;
+    if (!mail || this.level < TrustLevel.ADVISOR) return;
+    const seen = (this.mailSeen ??= new Set((await this.deps.ws.readJson<MailSeenFile>(FILES.mail))?.seen ?? []));
+    const fresh = (await mail.list({ limit: 20 })).filter((m) => !seen.has(m.id)).reverse();
+    if (fresh.length === 0) return;
+    for (const m of fresh) {
+      if (!(await this.deps.say(`New mail from ${m.from}: “${m.subject || "(no subject)"}” (id ${m.id}). Ask me to read it.`))) return;
+      seen.add(m.id);
+    }
+    await this.deps.ws.writeJson(FILES.mail, { seen: [...seen].slice(-500) } satisfies MailSeenFile);
+    this.deps.log.info("new mail noticed", { count: fresh.length });
+  }
+
+  /** Stops watching, refuses a waiting question and closes the tools (stop, release). */
+  close(): void {
+    this.stopWatchingMail();
+    this.approval?.resolve("timeout");
+    this.tools?.close();
+  }
+
+  /** The claim is over: nothing of it stays, in memory or on disk. */
+  async release(): Promise<void> {
+    this.close();
+    for (const f of [FILES.trust, FILES.activity, FILES.mail]) await this.deps.ws.remove(f);
+    this.tools = undefined;
+    this.trust = undefined;
+    this.activity = undefined;
+    this.mailSeen = undefined;
+  }
+}
