@@ -29,6 +29,8 @@ export interface UpdateResult {
   appliedVersion: number;
   /** The model it now runs on (the new default, or the owner's override). */
   model: string;
+  /** Its trust level after the update (lowered to the release's highest); 0 when it did not say. */
+  trustLevel: number;
 }
 
 /**
@@ -116,7 +118,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
       { template: release, tools },
       this.call(instance, this.opts.updateTimeoutMs ?? 10_000),
     );
-    return { appliedVersion: Number(res.appliedVersion), model: res.model };
+    return { appliedVersion: Number(res.appliedVersion), model: res.model, trustLevel: res.trustLevel };
   }
 
   async health(instance: InstanceRef): Promise<{ state: InstanceState; appliedVersion: number }> {

@@ -136,6 +136,8 @@ export interface Applied {
   model: string;
   releaseVersion: number;
   defaultModel: string;
+  /** Its trust level after the update (a lowered highest clamps it); 0 when it did not say. */
+  trustLevel: number;
 }
 
 /**
@@ -157,9 +159,10 @@ export async function recordApplied(em: EntityManager, done: Applied[]): Promise
        sync_attempts = case when ${current} then 0 else i.sync_attempts end,
        sync_next_at = case when ${current} then null else i.sync_next_at end,
        template_version = ${applied},
+       trust_level = case when v.trust_level > 0 then v.trust_level else i.trust_level end,
        updated_at = now()
-     from unnest(array[?]::text[], array[?]::int[], array[?]::text[], array[?]::int[], array[?]::text[])
-       as v(id, applied, model, release_version, default_model)
+     from unnest(array[?]::text[], array[?]::int[], array[?]::text[], array[?]::int[], array[?]::text[], array[?]::int[])
+       as v(id, applied, model, release_version, default_model, trust_level)
      where i.id = v.id`,
     [
       done.map((d) => d.instanceId),
@@ -167,6 +170,7 @@ export async function recordApplied(em: EntityManager, done: Applied[]): Promise
       done.map((d) => d.model),
       done.map((d) => d.releaseVersion),
       done.map((d) => d.defaultModel),
+      done.map((d) => d.trustLevel),
     ],
     "run",
   );

@@ -225,17 +225,19 @@ export class SyncWorker {
       const tools = due.tools > 0 || release.poolTools.length > 0 ? await this.toolsFor(due.id, release) : [];
       let applied: number;
       let model: string | undefined;
+      let trustLevel = 0;
       try {
         const res = await runtime.updateTemplate(instance, release.message, tools);
         applied = res.appliedVersion;
         model = res.model;
+        trustLevel = res.trustLevel;
       } catch (err) {
         // Not newer than what it applied: our record is behind (an answer lost, or a newer version applied). Ask it.
         if (ConnectError.from(err).code !== Code.FailedPrecondition) throw err;
         applied = (await runtime.health(instance)).appliedVersion;
         if (applied < release.version) throw err;
       }
-      await this.record({ instanceId: due.id, applied, model: model ?? "", releaseVersion: release.version, defaultModel: release.defaultModel });
+      await this.record({ instanceId: due.id, applied, model: model ?? "", releaseVersion: release.version, defaultModel: release.defaultModel, trustLevel });
       log.debug("template update applied", { instanceId: due.id, templateId: due.templateId, version: applied });
       if (applied >= release.version && due.tools > 0) await this.releaseUndeclared(due.id, release);
     } catch (err) {

@@ -415,7 +415,7 @@ export class AgentInstance {
    * then config.json, whose version is the applied one. The next turn reads
    * the new IDENTITY.md; a turn already running keeps the config it started with.
    */
-  updateTemplate(req: InstanceServiceUpdateTemplateRequest): Promise<{ appliedVersion: bigint; model: string }> {
+  updateTemplate(req: InstanceServiceUpdateTemplateRequest): Promise<{ appliedVersion: bigint; model: string; trustLevel: TrustLevel }> {
     return this.ops.run(async () => {
       await this.ensureReady();
       const applied = this.config;
@@ -435,7 +435,7 @@ export class AgentInstance {
         modelOverridden: update.config.modelOverridden,
         tools: update.config.tools.map((t) => t.toolId),
       });
-      return { appliedVersion: BigInt(update.config.templateVersion), model: update.config.model };
+      return { appliedVersion: BigInt(update.config.templateVersion), model: update.config.model, trustLevel: this.toolbox.level };
     });
   }
 
