@@ -512,7 +512,7 @@ export class ClaimFlow {
     return this.askAgent("the activity log", () => this.deps.runtime.listActivity(instance, req));
   }
 
-  /** A host that does not answer is UNAVAILABLE (nothing changed); the agent's own refusal is passed on as it said it. */
+  /** A host that does not answer is UNAVAILABLE (nothing changed); the agent's own refusal is passed on as it said it, with its details. */
   private async askAgent<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
@@ -521,7 +521,10 @@ export class ClaimFlow {
       if ([Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded].includes(e.code)) {
         throw new ConnectError("the agent's host did not answer; nothing changed, try again", Code.Unavailable);
       }
-      throw new ConnectError(`the agent refused ${what}: ${e.rawMessage}`, e.code);
+      const refused = new ConnectError(`the agent refused ${what}: ${e.rawMessage}`, e.code);
+      // Its details too (the field it names), so a client reads them as from the pool itself.
+      refused.details = e.details;
+      throw refused;
     }
   }
 

@@ -14,7 +14,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { FieldViolationSchema, TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { MailClient, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
@@ -190,6 +190,7 @@ describe("agents use their tools within their trust levels", () => {
     // L4 needs a limit, and the agent says so, naming the field.
     const err = await expectCode(setLevel(saul, agentA, TrustLevel.AUTONOMOUS), Code.InvalidArgument);
     expect(err.message).toContain("daily_spend_limit_wei");
+    expect(err.findDetails(FieldViolationSchema).map((v) => v.field)).toEqual(["daily_spend_limit_wei"]);
     // A replayed signature.
     const ownerSignature = await signOperation(saul.account, "SetTrustLevel", { inboxId: saul.inboxId, instanceId: agentA.id, trustLevel: TrustLevel.OBSERVER, dailySpendLimitWei: 0n });
     const req = { instanceId: agentA.id, trustLevel: TrustLevel.OBSERVER, dailySpendLimitWei: "", ownerSignature };
