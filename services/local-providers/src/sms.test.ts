@@ -64,14 +64,19 @@ async function receiver(statuses?: number[]) {
   return r;
 }
 
-async function api(method: string, path: string, body?: unknown, key: string | null = sms.apiKey): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${sms.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...(key === null ? {} : { authorization: `Bearer ${key}` }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: await res.json() };
-}
+/** A JSON client of a started stand-in; `key` null sends no Authorization. */
+const apiOf =
+  (server: () => LocalSms) =>
+  async (method: string, path: string, body?: unknown, key: string | null = server().apiKey): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${server().url}${path}`, {
+      method,
+      headers: { "content-type": "application/json", ...(key === null ? {} : { authorization: `Bearer ${key}` }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+
+const api = apiOf(() => sms);
 
 /** A profile whose webhook is `url`, with `numbers` on it. */
 async function profileWith(name: string, url: string, ...numbers: string[]): Promise<string> {
@@ -207,5 +212,168 @@ describe("the local SMS server (Telnyx's messaging API)", () => {
     expect(accepted).toMatchObject({ from: "+15557770031", to: "+15557770032", length: 15 });
     expect(lines.join("\n")).not.toContain("secret plan");
     expect(lines.join("\n")).not.toContain(quiet.apiKey);
+  });
+});
+
+describe("the local SMS server (Telnyx's number ordering)", () => {
+  // Five numbers for sale, so that what is taken and given back is easy to see.
+  const INVENTORY = ["+15550110000", "+15550110001", "+15550110002", "+15550110003", "+15550110004"];
+  let store: LocalSms;
+  const call = apiOf(() => store);
+
+  beforeAll(async () => {
+    store = await startLocalSms({ inventory: `${INVENTORY[0]}..${INVENTORY[4]}` });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  const forSale = async () => ((await call("GET", "/v2/available_phone_numbers?filter[limit]=100")).body.data as { phone_number: string }[]).map((n) => n.phone_number);
+
+  /** The order once it completed, as a client polls it. */
+  async function completed(orderId: string): Promise<any> {
+    const end = Date.now() + 5_000;
+    for (;;) {
+      const order = (await call("GET", `/v2/number_orders/${orderId}`)).body.data;
+      if (order.status !== "pending") return order;
+      if (Date.now() > end) throw new Error(`order ${orderId} still pending`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async function owned(phoneNumber: string): Promise<any[]> {
+    const query = new URLSearchParams({ "filter[phone_number]": phoneNumber });
+    return (await call("GET", `/v2/phone_numbers?${query}`)).body.data;
+  }
+
+  it("sells a number as Telnyx does: searched, ordered, owned once the order completes, on the order's profile, deleted and for sale again", async () => {
+    const found = await call("GET", "/v2/available_phone_numbers?filter[country_code]=US&filter[features][]=sms&filter[limit]=2");
+    expect(found.status).toBe(200);
+    expect(found.body.data).toEqual([
+      expect.objectContaining({ record_type: "available_phone_number", phone_number: INVENTORY[0], features: [{ name: "sms" }, { name: "voice" }], best_effort: false }),
+      expect.objectContaining({ phone_number: INVENTORY[1] }),
+    ]);
+    expect(found.body.meta).toEqual({ total_results: 2, best_effort_results: 0 });
+
+    const profile = await call("POST", "/v2/messaging_profiles", { name: "agents-bought", webhook_url: "http://127.0.0.1:9/unused", whitelisted_destinations: ["US"] });
+    const number = found.body.data[0].phone_number as string;
+    const placed = await call("POST", "/v2/number_orders", { phone_numbers: [{ phone_number: number }], customer_reference: "inst_bought", messaging_profile_id: profile.body.data.id });
+    expect(placed.status).toBe(200);
+    expect(placed.body.data).toMatchObject({
+      record_type: "number_order",
+      status: "pending",
+      phone_numbers_count: 1,
+      phone_numbers: [{ record_type: "number_order_phone_number", phone_number: number, status: "pending" }],
+      customer_reference: "inst_bought",
+      messaging_profile_id: profile.body.data.id,
+    });
+    // Ordered is no longer for sale, even while the order is pending.
+    expect(await forSale()).not.toContain(number);
+
+    const order = await completed(placed.body.data.id);
+    expect(order).toMatchObject({ id: placed.body.data.id, status: "success", phone_numbers: [{ phone_number: number, status: "success" }] });
+    const [mine, ...others] = await owned(number);
+    expect(others).toEqual([]);
+    expect(mine).toMatchObject({ record_type: "phone_number", phone_number: number, status: "active", customer_reference: "inst_bought", messaging_profile_id: profile.body.data.id });
+    expect(mine.id).toMatch(/^\d+$/);
+    // On its profile, it texts.
+    expect((await call("POST", "/v2/messages", { from: number, to: "+15557770041", text: "Hello from a bought number" })).status).toBe(200);
+    expect((await store.phone("+15557770041").waitForMessage()).from).toBe(number);
+
+    const deleted = await call("DELETE", `/v2/phone_numbers/${mine.id}`);
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.data).toMatchObject({ record_type: "phone_number", id: mine.id, phone_number: number, status: "deleted" });
+    expect(await owned(number)).toEqual([]);
+    expect(await forSale()).toContain(number);
+    expect((await call("DELETE", `/v2/phone_numbers/${mine.id}`)).status).toBe(404);
+    // Off its profile, it no longer texts.
+    expect((await call("POST", "/v2/messages", { from: number, to: "+15557770041", text: "Still here?" })).body.errors[0]).toMatchObject({ code: "40013" });
+  });
+
+  it("refuses to order a number already ordered, outside the inventory or not E.164, naming the field, and then orders none of the list", async () => {
+    const refusal = async (body: unknown) => {
+      const res = await call("POST", "/v2/number_orders", body);
+      expect(res.status).toBe(422);
+      return res.body.errors[0] as { code: string; detail: string; source: { pointer: string } };
+    };
+    const [a, b] = [INVENTORY[2]!, INVENTORY[3]!];
+    expect((await call("POST", "/v2/number_orders", { phone_numbers: [{ phone_number: a }] })).status).toBe(200);
+
+    expect(await refusal({ phone_numbers: [{ phone_number: a }] })).toMatchObject({ source: { pointer: "/phone_numbers/0/phone_number" } });
+    expect(await refusal({ phone_numbers: [{ phone_number: b }, { phone_number: a }] })).toMatchObject({ source: { pointer: "/phone_numbers/1/phone_number" } });
+    expect(await refusal({ phone_numbers: [{ phone_number: b }, { phone_number: b }] })).toMatchObject({ source: { pointer: "/phone_numbers/1/phone_number" } });
+    expect(await forSale()).toContain(b);
+    // The claims service's local range is not for sale.
+    expect((await refusal({ phone_numbers: [{ phone_number: "+15550100000" }] })).detail).toContain("+15550100000 is not available");
+    expect(await refusal({ phone_numbers: [{ phone_number: "5550110004" }] })).toMatchObject({ code: "10016", source: { pointer: "/phone_numbers/0/phone_number" } });
+    expect(await refusal({ customer_reference: "x" })).toMatchObject({ code: "10004", source: { pointer: "/phone_numbers" } });
+    expect(await refusal({ phone_numbers: [] })).toMatchObject({ source: { pointer: "/phone_numbers" } });
+    expect(await refusal({ phone_numbers: [{ phone_number: b }], messaging_profile_id: "no-such-profile" })).toMatchObject({ code: "10017", source: { pointer: "/messaging_profile_id" } });
+
+    expect((await call("GET", "/v2/number_orders/no-such-order")).status).toBe(404);
+    expect((await call("DELETE", "/v2/phone_numbers/123456789")).status).toBe(404);
+  });
+
+  it("refuses every number-ordering request without this server's API key", async () => {
+    const requests: [string, string, unknown?][] = [
+      ["GET", "/v2/available_phone_numbers"],
+      ["POST", "/v2/number_orders", { phone_numbers: [{ phone_number: INVENTORY[4] }] }],
+      ["GET", "/v2/number_orders/any"],
+      ["GET", "/v2/phone_numbers"],
+      ["DELETE", "/v2/phone_numbers/123"],
+    ];
+    for (const [method, path, body] of requests) {
+      const res = await call(method, path, body, "KEYsomeoneelse");
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(res.body.errors[0]).toMatchObject({ code: "10009" });
+    }
+    expect(await forSale()).toContain(INVENTORY[4]);
+  });
+
+  it("lists the account's numbers by page and by digits", async () => {
+    const placed = await call("POST", "/v2/number_orders", { phone_numbers: [{ phone_number: INVENTORY[4] }], customer_reference: "inst_paged" });
+    await completed(placed.body.data.id);
+    const all = await call("GET", "/v2/phone_numbers");
+    expect(all.body.meta.total_results).toBeGreaterThanOrEqual(2);
+    const first = await call("GET", "/v2/phone_numbers?page[size]=1&page[number]=1");
+    expect(first.body.data).toHaveLength(1);
+    expect(first.body.meta).toMatchObject({ page_number: 1, page_size: 1, total_results: all.body.meta.total_results });
+    // An unencoded + arrives as a space; the digits still match.
+    expect((await call("GET", `/v2/phone_numbers?filter[phone_number]=${INVENTORY[4]}`)).body.data.map((n: any) => n.customer_reference)).toEqual(["inst_paged"]);
+    expect((await call("GET", "/v2/phone_numbers?filter[phone_number]=0110004")).body.data).toHaveLength(1);
+    expect((await call("GET", "/v2/phone_numbers?filter[phone_number]=abc")).body.data).toEqual([]);
+  });
+});
+
+describe("the local SMS server's number search", () => {
+  const search = async (query: string) => api("GET", `/v2/available_phone_numbers?${query}`);
+  const numbers = async (query: string) => ((await search(query)).body.data as { phone_number: string }[]).map((n) => n.phone_number);
+
+  it("finds ten numbers by default and up to a hundred, from the start of the default inventory", async () => {
+    const ten = await numbers("filter[country_code]=US");
+    expect(ten).toHaveLength(10);
+    expect(ten[0]).toBe("+15550110000");
+    expect(await numbers("filter[limit]=100")).toHaveLength(100);
+    for (const limit of ["0", "101", "ten"]) {
+      const res = await search(`filter[limit]=${limit}`);
+      expect(res.status, limit).toBe(422);
+      expect(res.body.errors[0].source).toEqual({ parameter: "filter[limit]" });
+    }
+  });
+
+  it("finds nothing in another country or with a feature its numbers lack, and filters by the start of the national number", async () => {
+    expect(await numbers("filter[country_code]=GB")).toEqual([]);
+    expect(await numbers("filter[features][]=sms&filter[features][]=voice&filter[limit]=1")).toEqual(["+15550110000"]);
+    expect(await numbers("filter[features]=sms,voice&filter[limit]=1")).toEqual(["+15550110000"]);
+    expect(await numbers("filter[features][]=sms&filter[features][]=fax")).toEqual([]);
+    const nines = await numbers("filter[phone_number][starts_with]=555011999&filter[limit]=100");
+    expect(nines).toEqual(Array.from({ length: 10 }, (_, i) => `+1555011999${i}`));
+    expect((await search("filter[phone_number][starts_with]=%2B1555")).body.errors[0].source).toEqual({ parameter: "filter[phone_number][starts_with]" });
+  });
+
+  it("refuses an inventory that is not a range of US numbers", async () => {
+    await expect(startLocalSms({ inventory: "+442071838750..+442071838759" })).rejects.toThrow("US numbers only");
+    await expect(startLocalSms({ inventory: "+15550110009..+15550110000" })).rejects.toThrow("below the first");
   });
 });

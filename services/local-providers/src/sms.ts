@@ -8,10 +8,19 @@
 // number lands in that number's local phone, which tests and people read and
 // send from (`phone()`, or the `/local/phones/...` routes).
 //
-// Everything is in memory: profiles, which number is on which, the phones'
-// inboxes. A restart forgets them, so the agent host registers its profile
-// and numbers again every time it starts (as it must with Telnyx anyway, to
-// point the webhook at its current address).
+// It also sells numbers as Telnyx does (search `/v2/available_phone_numbers`,
+// `POST /v2/number_orders`, which completes a moment later, then the
+// account's `/v2/phone_numbers`, deleted to give one back), from a local
+// inventory of fictional US numbers, so that the claims service's production
+// provider (claims providers/telnyx-numbers.ts) is tested against it. Numbers
+// the account does not own (the claims service's local range) may still be
+// put on a profile and text, as before.
+//
+// Everything is in memory: profiles, which number is on which, orders, the
+// account's numbers, the phones' inboxes. A restart forgets them, so the
+// agent host registers its profile and numbers again every time it starts
+// (as it must with Telnyx anyway, to point the webhook at its current
+// address).
 //
 // The `/local/` routes take no API key: they answer loopback clients only.
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, timingSafeEqual, type KeyObject } from "node:crypto";
@@ -27,6 +36,8 @@ export interface LocalSmsOptions {
   host?: string;
   /** The key API clients send as `Authorization: Bearer <key>`; default: a fresh one. */
   apiKey?: string;
+  /** The numbers for sale, a US range like "+15550110000..+15550119999" (the default; fictional). */
+  inventory?: string;
   log?: Logger;
 }
 
@@ -67,6 +78,14 @@ const MAX_BODY_BYTES = 64 * 1024;
 const WEBHOOK_RETRY_DELAYS_MS = [500, 2_000, 8_000];
 const WEBHOOK_TIMEOUT_MS = 5_000;
 const PAGE_SIZE = { default: 20, max: 250 };
+/** Apart from the claims service's local range (+1 555 010 ...), so the two never hand out the same number. */
+export const DEFAULT_SMS_INVENTORY = "+15550110000..+15550119999";
+const MAX_INVENTORY = 1_000_000;
+const SEARCH_LIMIT = { default: 10, max: 100 };
+/** What every number for sale can do. */
+const FEATURES = ["sms", "voice"];
+/** How long an order stays pending: long enough that a client must wait for it, as with Telnyx. */
+const ORDER_COMPLETES_AFTER_MS = 150;
 
 /** An error as Telnyx writes it: `{"errors":[{code, title, detail, source}]}` with its status. */
 class ApiError extends Error {
@@ -90,6 +109,8 @@ const missing = (field: string) => new ApiError(422, "10004", "Missing required 
 const invalid = (field: string, detail: string) => new ApiError(422, "10015", "Bad Request", detail, { pointer: `/${field}` });
 const notANumber = (detail: string, source: { pointer: string } | { parameter: string }) =>
   new ApiError(422, "10016", "Phone number must be in +E.164 format", detail, source);
+const noSuchProfile = () =>
+  new ApiError(422, "10017", "Associated resource does not exist", "messaging_profile_id names no messaging profile", { pointer: "/messaging_profile_id" });
 
 type Body = Record<string, unknown>;
 
@@ -338,6 +359,216 @@ class Carrier {
   }
 }
 
+/** A range of US numbers, both ends +1 and ten digits. */
+interface Inventory {
+  first: bigint;
+  last: bigint;
+}
+
+function parseInventory(spec: string): Inventory {
+  const m = /^\s*\+(1\d{10})\s*\.\.\s*\+(1\d{10})\s*$/.exec(spec);
+  if (!m) throw new Error(`SMS inventory "${spec}": expected "+1<ten digits>..+1<ten digits>" (the stand-in sells US numbers only)`);
+  const inventory = { first: BigInt(m[1]!), last: BigInt(m[2]!) };
+  if (inventory.last < inventory.first) throw new Error(`SMS inventory "${spec}": the last number is below the first`);
+  if (inventory.last - inventory.first >= MAX_INVENTORY) throw new Error(`SMS inventory "${spec}": at most ${MAX_INVENTORY} numbers`);
+  return inventory;
+}
+
+interface OrderedNumber {
+  /** The order's line, not the phone number's id (which exists once the order completes). */
+  id: string;
+  phoneNumber: string;
+  status: "pending" | "success";
+}
+
+interface Order {
+  id: string;
+  status: "pending" | "success";
+  numbers: OrderedNumber[];
+  customerReference: string | null;
+  messagingProfileId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A number the account owns. */
+interface OwnedNumber {
+  id: string;
+  phoneNumber: string;
+  customerReference: string | null;
+  createdAt: string;
+}
+
+function orderRecord(o: Order) {
+  return {
+    record_type: "number_order",
+    id: o.id,
+    status: o.status,
+    phone_numbers_count: o.numbers.length,
+    phone_numbers: o.numbers.map((n) => ({ record_type: "number_order_phone_number", id: n.id, phone_number: n.phoneNumber, status: n.status })),
+    customer_reference: o.customerReference,
+    messaging_profile_id: o.messagingProfileId,
+    created_at: o.createdAt,
+    updated_at: o.updatedAt,
+  };
+}
+
+function availableRecord(phoneNumber: string) {
+  return {
+    record_type: "available_phone_number",
+    phone_number: phoneNumber,
+    best_effort: false,
+    features: FEATURES.map((name) => ({ name })),
+    region_information: [{ region_type: "country_code", region_name: "US" }],
+    cost_information: { upfront_cost: "1.00", monthly_cost: "1.00", currency: "USD" },
+  };
+}
+
+/** Telnyx's phone-number ids are digits, unlike its other ids: a client must not assume a UUID. */
+function phoneNumberId(): string {
+  return (BigInt(`0x${randomBytes(8).toString("hex")}`) >> 1n).toString();
+}
+
+const unavailable = (index: number, phoneNumber: string) =>
+  new ApiError(422, "10015", "Phone number not available", `${phoneNumber} is not available to order; search /v2/available_phone_numbers for numbers that are`, {
+    pointer: `/phone_numbers/${index}/phone_number`,
+  });
+
+/** The account's side: the inventory for sale, the orders, the numbers bought. */
+class NumberShop {
+  /** Numbers in an order or owned: not for sale. */
+  private readonly taken = new Set<string>();
+  readonly orders = new Map<string, Order>();
+  /** Phone-number id → number. */
+  private readonly owned = new Map<string, OwnedNumber>();
+
+  constructor(
+    private readonly inventory: Inventory,
+    private readonly carrier: Carrier,
+    private readonly stopping: AbortSignal,
+    private readonly log?: Logger,
+  ) {}
+
+  private forSale(phoneNumber: string): boolean {
+    if (!/^\+1\d{10}$/.test(phoneNumber) || this.taken.has(phoneNumber)) return false;
+    const n = BigInt(phoneNumber.slice(1));
+    return n >= this.inventory.first && n <= this.inventory.last;
+  }
+
+  /** Up to `limit` numbers for sale, lowest first; `startsWith` matches the national number (without +1), as Telnyx's filter does. */
+  available(limit: number, startsWith = ""): string[] {
+    const found: string[] = [];
+    for (let n = this.inventory.first; n <= this.inventory.last && found.length < limit; n++) {
+      const phoneNumber = `+${n}`;
+      if (phoneNumber.slice(2).startsWith(startsWith) && !this.taken.has(phoneNumber)) found.push(phoneNumber);
+    }
+    return found;
+  }
+
+  /** Takes every number or none; the order completes a moment later. */
+  order(phoneNumbers: string[], customerReference: string | null, messagingProfileId: string | null): Order {
+    phoneNumbers.forEach((n, i) => {
+      if (!this.forSale(n) || phoneNumbers.indexOf(n) !== i) throw unavailable(i, n);
+    });
+    for (const n of phoneNumbers) this.taken.add(n);
+    const now = new Date().toISOString();
+    const order: Order = {
+      id: randomUUID(),
+      status: "pending",
+      numbers: phoneNumbers.map((phoneNumber) => ({ id: randomUUID(), phoneNumber, status: "pending" })),
+      customerReference,
+      messagingProfileId,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.orders.set(order.id, order);
+    this.log?.info("number order placed", { order: order.id, numbers: phoneNumbers, customerReference });
+    setTimeout(() => this.complete(order), ORDER_COMPLETES_AFTER_MS).unref();
+    return order;
+  }
+
+  private complete(order: Order): void {
+    if (this.stopping.aborted) return;
+    const now = new Date().toISOString();
+    for (const line of order.numbers) {
+      const id = phoneNumberId();
+      this.owned.set(id, { id, phoneNumber: line.phoneNumber, customerReference: order.customerReference, createdAt: now });
+      // The profile may have been deleted meanwhile; the number then stays on none.
+      if (order.messagingProfileId && this.carrier.profiles.has(order.messagingProfileId)) this.carrier.assignments.set(line.phoneNumber, order.messagingProfileId);
+      line.status = "success";
+    }
+    Object.assign(order, { status: "success", updatedAt: now });
+    this.log?.info("number order completed", { order: order.id });
+  }
+
+  ownedNumbers(): OwnedNumber[] {
+    return [...this.owned.values()];
+  }
+
+  /** Gives the number back: off its profile, and for sale again. */
+  release(id: string): OwnedNumber | undefined {
+    const owned = this.owned.get(id);
+    if (!owned) return undefined;
+    this.owned.delete(id);
+    this.carrier.assignments.delete(owned.phoneNumber);
+    this.taken.delete(owned.phoneNumber);
+    this.log?.info("number released", { number: owned.phoneNumber });
+    return owned;
+  }
+
+  record(n: OwnedNumber, status = "active") {
+    return {
+      record_type: "phone_number",
+      id: n.id,
+      phone_number: n.phoneNumber,
+      status,
+      messaging_profile_id: this.carrier.assignments.get(n.phoneNumber) ?? null,
+      customer_reference: n.customerReference,
+      created_at: n.createdAt,
+    };
+  }
+}
+
+/** The numbers asked for: `[{phone_number}]`, at least one. */
+function orderedNumbersField(body: Body): string[] {
+  const list = body.phone_numbers;
+  if (list === undefined || list === null) throw missing("phone_numbers");
+  if (!Array.isArray(list) || list.length === 0) throw invalid("phone_numbers", "phone_numbers must be a list of at least one {phone_number}");
+  return list.map((item: unknown, i) => {
+    const n = typeof item === "object" && item !== null ? (item as Body).phone_number : undefined;
+    if (typeof n !== "string" || !E164.test(n)) {
+      throw notANumber(`phone_numbers[${i}].phone_number must be a phone number in +E.164 form, like +15550110000`, { pointer: `/phone_numbers/${i}/phone_number` });
+    }
+    return n;
+  });
+}
+
+function optionalStringField(body: Body, field: string): string | null {
+  const value = body[field];
+  if (value === undefined || value === null || value === "") return null;
+  if (typeof value !== "string") throw invalid(field, `${field} must be a string`);
+  return value;
+}
+
+/** The numbers a search finds; a filter the inventory cannot meet (another country, a feature it lacks) finds none, as with Telnyx. */
+function searchInventory(shop: NumberShop, query: URLSearchParams): string[] {
+  const country = (query.get("filter[country_code]") ?? "US").toUpperCase();
+  const features = [...query.getAll("filter[features][]"), ...query.getAll("filter[features]").flatMap((f) => f.split(","))];
+  const limitParam = query.get("filter[limit]");
+  const limit = limitParam === null ? SEARCH_LIMIT.default : Number(limitParam);
+  if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_LIMIT.max) {
+    throw new ApiError(422, "10015", "Bad Request", `filter[limit] must be a whole number from 1 to ${SEARCH_LIMIT.max}`, { parameter: "filter[limit]" });
+  }
+  const startsWith = query.get("filter[phone_number][starts_with]") ?? "";
+  if (!/^\d{0,10}$/.test(startsWith)) {
+    throw new ApiError(422, "10015", "Bad Request", "filter[phone_number][starts_with] must be digits of the national number, without the country code", {
+      parameter: "filter[phone_number][starts_with]",
+    });
+  }
+  if (country !== "US" || !features.every((f) => FEATURES.includes(f))) return [];
+  return shop.available(limit, startsWith);
+}
+
 function sameSecret(a: string, b: string): boolean {
   const digest = (s: string) => createHash("sha256").update(s).digest();
   return timingSafeEqual(digest(a), digest(b));
@@ -370,6 +601,16 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
 
+/** A page of a list, by `page[size]` and `page[number]`, with Telnyx's `meta`. */
+function paged<T>(all: readonly T[], query: URLSearchParams) {
+  const size = Math.min(Math.max(Number(query.get("page[size]")) || PAGE_SIZE.default, 1), PAGE_SIZE.max);
+  const page = Math.max(Number(query.get("page[number]")) || 1, 1);
+  return {
+    data: all.slice((page - 1) * size, page * size),
+    meta: { page_number: page, page_size: size, total_pages: Math.ceil(all.length / size), total_results: all.length },
+  };
+}
+
 export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSms> {
   const host = opts.host ?? "127.0.0.1";
   const apiKey = opts.apiKey ?? `KEYlocal_${randomBytes(24).toString("base64url")}`;
@@ -379,6 +620,7 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
   const webhookPublicKey = publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("base64");
   const stopping = new AbortController();
   const carrier = new Carrier(privateKey, stopping.signal, log);
+  const shop = new NumberShop(parseInventory(opts.inventory ?? DEFAULT_SMS_INVENTORY), carrier, stopping.signal, log);
 
   async function route(req: IncomingMessage, path: string[], query: URLSearchParams): Promise<unknown> {
     const method = req.method ?? "GET";
@@ -417,13 +659,7 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
       }
       if (method === "GET") {
         const name = query.get("filter[name]");
-        const all = [...carrier.profiles.values()].filter((p) => name === null || p.name === name);
-        const size = Math.min(Math.max(Number(query.get("page[size]")) || PAGE_SIZE.default, 1), PAGE_SIZE.max);
-        const page = Math.max(Number(query.get("page[number]")) || 1, 1);
-        return {
-          data: all.slice((page - 1) * size, page * size).map(profileRecord),
-          meta: { page_number: page, page_size: size, total_pages: Math.ceil(all.length / size), total_results: all.length },
-        };
+        return paged([...carrier.profiles.values()].filter((p) => name === null || p.name === name).map(profileRecord), query);
       }
     }
 
@@ -446,7 +682,7 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
       const profileId = body.messaging_profile_id;
       if (profileId === null || profileId === "") carrier.assignments.delete(id);
       else if (typeof profileId === "string" && carrier.profiles.has(profileId)) carrier.assignments.set(id, profileId);
-      else throw new ApiError(422, "10017", "Associated resource does not exist", "messaging_profile_id names no messaging profile", { pointer: "/messaging_profile_id" });
+      else throw noSuchProfile();
       log?.info("number's messaging profile set", { number: id, profile: carrier.assignments.get(id) ?? null });
       return {
         data: {
@@ -457,6 +693,39 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
           updated_at: new Date().toISOString(),
         },
       };
+    }
+
+    if (collection === "available_phone_numbers" && id === undefined && method === "GET") {
+      const found = searchInventory(shop, query);
+      return { data: found.map(availableRecord), meta: { total_results: found.length, best_effort_results: 0 } };
+    }
+
+    if (collection === "number_orders" && id === undefined && method === "POST") {
+      const body = await readJson(req);
+      const phoneNumbers = orderedNumbersField(body);
+      const customerReference = optionalStringField(body, "customer_reference");
+      const profileId = optionalStringField(body, "messaging_profile_id");
+      if (profileId !== null && !carrier.profiles.has(profileId)) throw noSuchProfile();
+      return { data: orderRecord(shop.order(phoneNumbers, customerReference, profileId)) };
+    }
+
+    if (collection === "number_orders" && id !== undefined && sub === undefined && method === "GET") {
+      const order = shop.orders.get(id);
+      if (!order) throw notFound(`no number order ${id}`);
+      return { data: orderRecord(order) };
+    }
+
+    if (collection === "phone_numbers" && id === undefined && method === "GET") {
+      // Digits anywhere in the number (a leading + allowed); a filter with other characters finds nothing, as Telnyx's.
+      const filter = query.get("filter[phone_number]")?.trim().replace(/^\+/, "") ?? null;
+      const owned = shop.ownedNumbers().filter((n) => filter === null || (/^\d+$/.test(filter) && n.phoneNumber.includes(filter)));
+      return paged(owned.map((n) => shop.record(n)), query);
+    }
+
+    if (collection === "phone_numbers" && id !== undefined && sub === undefined && method === "DELETE") {
+      const released = shop.release(id);
+      if (!released) throw notFound(`no phone number ${id} on this account`);
+      return { data: shop.record(released, "deleted") };
     }
 
     if (collection === "messages" && id === undefined && method === "POST") {
