@@ -91,8 +91,10 @@ export interface InstanceHostOptions {
 
 /** The host's side of its agents' tools (docs/tools.md; main.ts reads them from the environment). */
 export interface HostToolOptions {
-  /** SMTP to send and POP3 to read agents' mail. */
+  /** SMTP to send and POP3 to read agents' mail, for local mailboxes (a password). */
   mail?: { smtpUrl: string; pop3Url: string };
+  /** AgentMail's API, for mailboxes made there (an inbox's own key). */
+  agentmail?: { apiUrl: string };
   /** The chain agents' wallets are on (JSON-RPC). */
   chain?: { rpcUrl: string };
   /** Telnyx's messaging API (or the local stand-in): texts out, and a webhook for texts in. */
@@ -148,6 +150,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     ...(opts.tools?.mailPollMs !== undefined ? { mailPollMs: opts.tools.mailPollMs } : {}),
     tools: {
       ...(opts.tools?.mail ? { mail: opts.tools.mail } : {}),
+      ...(opts.tools?.agentmail ? { agentmail: opts.tools.agentmail } : {}),
       ...(opts.tools?.chain ? { chain: opts.tools.chain } : {}),
       ...(sms ? { sms: { client: sms.client, ...(sms.profileId ? { profileId: sms.profileId } : {}) } } : {}),
     },

@@ -15,5 +15,6 @@ export {
 export { MEMORY_KINDS, Memory, extractByRule, parseExtraction, type MemoryEntry, type MemoryKind } from "./memory.js";
 export { InstanceWallet, MasterSeed } from "./wallet.js";
 export { FILES, Workspace, instancesDir, type InstanceRecord } from "./workspace.js";
-export { MailClient, MailError, type MailMessage, type MailSummary } from "./tools/mail.js";
+export { MailClient, MailError, type MailMessage, type MailSummary, type Mailbox } from "./tools/mail.js";
+export { AgentMailClient } from "./tools/agentmail.js";
 export type { HostToolOptions } from "./host.js";

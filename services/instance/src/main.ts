@@ -8,7 +8,12 @@
 //   LLM_BASE_URL, LLM_API_KEY, LLM_MODEL   an OpenAI-compatible endpoint; without
 //                        LLM_BASE_URL the offline provider answers (labelled, no key)
 // Agents' tools (docs/tools.md); a tool whose provider is not set is held but not usable:
-//   MAIL_SMTP_URL + MAIL_POP3_URL   mail (smtp://host:port, pop3://host:port)
+//   MAIL_SMTP_URL + MAIL_POP3_URL   mail (smtp://host:port, pop3://host:port), for mailboxes with a password
+//   AGENTMAIL_API_URL               AgentMail's API, for mailboxes the claims service made there (their
+//                                   secret is an inbox's key); EMAIL_PROVIDER=agentmail, as the claims
+//                                   service is told, means https://api.agentmail.to. Neither set: such
+//                                   mailboxes are held but not usable, as a host reaches only the providers
+//                                   it is told of
 //   CHAIN_RPC_URL                   the chain agents' wallets are on
 //   SMS_API_KEY (a secret), SMS_WEBHOOK_PUBLIC_KEY [, SMS_API_URL (https://api.telnyx.com),
 //     SMS_WEBHOOK_PORT (7101), SMS_WEBHOOK_HOST (HOST), SMS_WEBHOOK_URL (its public URL)]   Telnyx
@@ -38,8 +43,10 @@ try {
 }
 const llmBaseUrl = process.env.LLM_BASE_URL;
 const env = process.env;
+const agentmailUrl = env.AGENTMAIL_API_URL || (env.EMAIL_PROVIDER?.trim().toLowerCase() === "agentmail" ? "https://api.agentmail.to" : undefined);
 const tools: HostToolOptions = {
   ...(env.MAIL_SMTP_URL && env.MAIL_POP3_URL ? { mail: { smtpUrl: env.MAIL_SMTP_URL, pop3Url: env.MAIL_POP3_URL } } : {}),
+  ...(agentmailUrl ? { agentmail: { apiUrl: agentmailUrl } } : {}),
   ...(env.CHAIN_RPC_URL ? { chain: { rpcUrl: env.CHAIN_RPC_URL } } : {}),
   ...(env.SMS_API_KEY && env.SMS_WEBHOOK_PUBLIC_KEY
     ? {

@@ -1,7 +1,9 @@
 // Local stand-ins of the outside services pool tools use, speaking their real
 // protocols, so that `npm start` and the tests work offline: an EVM chain
 // (anvil) for wallets, mail (SMTP delivering to local mailboxes, POP3 reading
-// them), and Telnyx's messaging API for phone numbers.
+// them), Telnyx's messaging API for phone numbers, and AgentMail's API for
+// production-shaped mailboxes.
+export * from "./agentmail.js";
 export * from "./chain.js";
 export * from "./maildirs.js";
 export * from "./mail.js";

@@ -5,15 +5,18 @@
 // check, the owner's approval and the activity log (gate.ts).
 
 import type { Logger } from "@convos-pool/kit";
-import { MailClient, MailError } from "./mail.js";
+import { AgentMailClient } from "./agentmail.js";
+import { MailClient, MailError, type Mailbox } from "./mail.js";
 import { SmsError, type TelnyxClient } from "./telnyx.js";
 import { formatWei, type Risk } from "./trust.js";
 import { WalletError, WalletTool, parseAmount } from "./wallet.js";
 
 /** Where the host's tools reach their providers (host options, from the environment). */
 export interface ToolEnvironment {
-  /** Mail for `email` tools: SMTP to send, POP3 to read (the local mail server, or a provider's). */
+  /** Mail for `email` tools with a password: SMTP to send, POP3 to read (the local mail server, or a provider's). */
   mail?: { smtpUrl: string; pop3Url: string };
+  /** AgentMail's API (or the local stand-in) for `email` tools with an inbox-scoped `api_key`. */
+  agentmail?: { apiUrl: string };
   /** The chain `crypto` wallets live on. */
   chain?: { rpcUrl: string };
   /** Texts for `sms` tools: Telnyx's API (or the local stand-in). */
@@ -77,7 +80,7 @@ interface Held {
 }
 
 export class AgentTools {
-  private mailClient: MailClient | undefined;
+  private mailClient: Mailbox | undefined;
   private walletTool: WalletTool | undefined;
 
   constructor(
@@ -97,14 +100,29 @@ export class AgentTools {
   get usable(): string[] {
     const out: string[] = [];
     if (this.handle("sms") && this.env.sms) out.push("sms");
-    if (this.handle("email") && this.env.mail && this.secrets.email?.password) out.push("email");
+    if (this.handle("email") && this.mailboxKind()) out.push("email");
     if (this.handle("crypto") && this.env.chain && this.secrets.crypto?.private_key) out.push("crypto");
     return out;
   }
 
-  get mail(): MailClient | undefined {
+  /** Who keeps its mailbox, by what its secrets carry and what this host reaches: AgentMail's key, or the mail server's password. */
+  private mailboxKind(): "agentmail" | "mail" | undefined {
+    const secrets = this.secrets.email;
+    if (secrets?.api_key && this.env.agentmail) return "agentmail";
+    if (secrets?.password && this.env.mail) return "mail";
+    return undefined;
+  }
+
+  get mail(): Mailbox | undefined {
     if (!this.usable.includes("email")) return undefined;
-    return (this.mailClient ??= new MailClient({ ...this.env.mail!, address: this.handle("email")!, password: this.secrets.email!.password! }));
+    return (this.mailClient ??= this.openMailbox());
+  }
+
+  private openMailbox(): Mailbox {
+    const address = this.handle("email")!;
+    const secrets = this.secrets.email!;
+    if (this.mailboxKind() === "agentmail") return new AgentMailClient({ apiUrl: this.env.agentmail!.apiUrl, inboxId: address, apiKey: secrets.api_key! });
+    return new MailClient({ ...this.env.mail!, address, password: secrets.password! });
   }
 
   private get wallet(): WalletTool {

@@ -22,7 +22,7 @@ export interface MailClientOptions {
 }
 
 export interface MailSummary {
-  /** The server's unique id for the message (POP3 UIDL): stable, unlike its number. */
+  /** The provider's unique id for the message (POP3 UIDL, AgentMail's message_id): stable, unlike its number. */
   id: string;
   from: string;
   subject: string;
@@ -44,6 +44,21 @@ export interface MailMessage {
   messageId: string;
 }
 
+/**
+ * What an agent does with its mailbox, whoever keeps it: the local mail server
+ * (MailClient, SMTP and POP3) or AgentMail (AgentMailClient, agentmail.ts).
+ * Failures are MailErrors.
+ */
+export interface Mailbox {
+  /** Sends plain-text mail from the mailbox's address. */
+  send(m: { to: string; subject: string; text: string; inReplyTo?: string }): Promise<{ messageId: string }>;
+  /** The newest mail first; default the 20 newest. */
+  list(opts?: { limit?: number }): Promise<MailSummary[]>;
+  /** One message by its id (from list). */
+  read(id: string): Promise<MailMessage>;
+  close?(): void;
+}
+
 /** A mail call that failed, in words for the conversation. */
 export class MailError extends Error {
   constructor(message: string) {
@@ -56,7 +71,7 @@ const MAX_TEXT_BYTES = 16 * 1024;
 const UNREACHABLE = "the mail server could not be reached";
 const WRONG_PASSWORD = "the mail server refused the password";
 
-export class MailClient {
+export class MailClient implements Mailbox {
   private readonly transport: Transporter;
   private readonly pop3: { host: string; port: number };
   private readonly timeoutMs: number;
@@ -112,7 +127,7 @@ export class MailClient {
         id,
         ...headline(mail),
         to: addresses(mail.to),
-        text: cut(mail.text ?? ""),
+        text: cutText(mail.text ?? ""),
         messageId: mail.messageId ?? "",
       };
     });
@@ -184,7 +199,14 @@ function addresses(a: AddressObject | AddressObject[] | undefined): string {
   return (Array.isArray(a) ? a : a ? [a] : []).map((x) => x.text).join(", ");
 }
 
-function cut(text: string): string {
+/** An HTML body as plain text, converted as mailparser converts HTML-only mail. */
+export async function htmlAsText(html: string): Promise<string> {
+  const mail = await simpleParser(Buffer.from(`Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${html}`, "utf8"));
+  return mail.text ?? "";
+}
+
+/** The text as the agent is shown it: at most 16 KiB, with a note saying so when cut. */
+export function cutText(text: string): string {
   const bytes = Buffer.from(text, "utf8");
   if (bytes.length <= MAX_TEXT_BYTES) return text;
   // A character split at the cut decodes as U+FFFD: drop it.
