@@ -2,16 +2,20 @@
 //   DATABASE_URL, PORT (7002), HOST, TEMPLATES_URL, POOL_SECRETS_KEY,
 //   POOL_SERVICE_TOKEN + POOL_SERVICE_DIGESTS (its credential and every service's digest; docs/security.md),
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS),
-//   POOL_DATA_DIR (local providers' data, default .data/claims), SMS_NUMBER_RANGE, EMAIL_DOMAIN,
+//   POOL_DATA_DIR (local providers' data, default .data/claims),
 //   INSTANCE_HOST_URLS (comma-separated instance hosts; with them the warm pool runs), POOL_TARGET_IDLE (default 10),
 //   SYNC_CONCURRENCY (template updates delivered at once, default 64), XMTP_API_URL (requesters' and owners' signatures
 //   checked against it), POOL_LIMITS (claims per caller, caps per owner: docs/limits.md),
 //   LINEAGE_URL (the lineage service, fed from the lineage outbox),
-//   CHAIN_RPC_URL + CHAIN_FAUCET_KEY [+ CHAIN_FUND_WEI] (agents' wallets on that chain, funded from the faucet;
-//   absent: wallets are generated keys, unfunded)
+//   the pool tools' providers (providers/env.ts; docs/tools.md, "Production providers"):
+//     SMS_PROVIDER local [SMS_NUMBER_RANGE] | telnyx (SMS_API_KEY [, SMS_API_URL, SMS_COUNTRY, SMS_MESSAGING_PROFILE_ID]),
+//     EMAIL_PROVIDER local | agentmail (AGENTMAIL_API_KEY [, AGENTMAIL_API_URL]) [, EMAIL_DOMAIN],
+//     CHAIN_RPC_URL + CHAIN_FAUCET_KEY [+ CHAIN_FUND_WEI] (agents' wallets on that chain, funded from the faucet;
+//     absent: wallets are generated keys, unfunded)
 import path from "node:path";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { createLogger, installShutdownHandlers, limitsFromEnv, serviceCredentialsFromEnv } from "@convos-pool/kit";
+import { providerSettingsFromEnv } from "./providers/env.js";
 import { startClaimsService } from "./server.js";
 
 const log = createLogger("claims");
@@ -23,10 +27,11 @@ const required = (name: string, what: string): string => {
   }
   return v;
 };
-let credentials, limits;
+let credentials, limits, providers;
 try {
   credentials = serviceCredentialsFromEnv("claims");
   limits = limitsFromEnv();
+  providers = providerSettingsFromEnv(process.env);
 } catch (err) {
   log.error((err as Error).message);
   process.exit(2);
@@ -42,15 +47,7 @@ const service = await startClaimsService({
   templatesUrl,
   secretsKey,
   dataDir: path.resolve(process.env.POOL_DATA_DIR ?? ".data/claims"),
-  smsRange: process.env.SMS_NUMBER_RANGE || undefined,
-  emailDomain: process.env.EMAIL_DOMAIN || undefined,
-  chain: process.env.CHAIN_RPC_URL
-    ? {
-        rpcUrl: process.env.CHAIN_RPC_URL,
-        faucetKey: required("CHAIN_FAUCET_KEY", "the private key of the account that funds agents' wallets") as `0x${string}`,
-        ...(process.env.CHAIN_FUND_WEI ? { fundWei: BigInt(process.env.CHAIN_FUND_WEI) } : {}),
-      }
-    : undefined,
+  ...providers,
   pool: process.env.INSTANCE_HOST_URLS
     ? {
         hostUrls: process.env.INSTANCE_HOST_URLS.split(",").map((u) => u.trim()).filter(Boolean),

@@ -42,7 +42,9 @@ export class PoolTools {
   /**
    * Provisions the tool and records it. Provider errors are thrown as they
    * are (ProvisioningError says why). When another delivery recorded the same
-   * tool meanwhile, ours is given back and the recorded one returned.
+   * tool meanwhile, ours is given back and the recorded one returned, unless
+   * the provider gave both the same resource (an idempotent provider, as
+   * AgentMail is by client id): giving it back would take the recorded one.
    */
   async provision(instanceId: string, toolId: string): Promise<ProvisionedTool> {
     const provider = this.providers.get(toolId);
@@ -51,8 +53,8 @@ export class PoolTools {
     const secret = Object.keys(resource.secrets).length > 0 ? this.secrets.seal(resource.secrets, secretAad(instanceId, toolId)) : null;
     const made = { instanceId, toolId, provider: provider.name, handle: resource.handle, secret };
     if (await insertProvisionedTool(this.em.fork(), made)) return { ...made, secrets: resource.secrets };
-    await provider.release(resource.handle, resource.secrets).catch(() => {});
     const recorded = await provisionedTool(this.em.fork(), instanceId, toolId);
+    if (recorded?.handle !== resource.handle) await provider.release(resource.handle, resource.secrets).catch(() => {});
     if (recorded?.state !== "active") throw new Error(`tool "${toolId}" changed while it was provisioned`);
     const { state: _, ...ref } = recorded;
     return this.opened(ref);

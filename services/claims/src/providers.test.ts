@@ -7,9 +7,9 @@ import { openDatabase, type Database } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
-import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
+import { startLocalAgentMail, startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import { createPublicClient, http, parseEther, type Hex } from "viem";
-import { ChainWalletProvider, LocalMailboxProvider, LocalSmsProvider, LocalWalletProvider, ProvisioningError, parseNumberRange } from "./providers/index.js";
+import { AgentMailProvider, ChainWalletProvider, LocalMailboxProvider, LocalSmsProvider, LocalWalletProvider, ProvisioningError, parseNumberRange } from "./providers/index.js";
 import { createLogger } from "@convos-pool/kit";
 import { PoolTools } from "./pool-tools.js";
 import { SecretBox, secretAad } from "./secrets.js";
@@ -215,5 +215,41 @@ describe("chain wallet provider (on the local chain)", () => {
     const err = await wallets.provision().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProvisioningError);
     expect((err as ProvisioningError).reason).toBe("unavailable");
+  });
+});
+
+describe("pool tools, provisioned by two deliveries at once", () => {
+  const box = SecretBox.fromConfig(SecretBox.generateKey());
+  const log = createLogger("claims", { level: "silent" });
+  const instance = async (id: string) => {
+    await db.em.fork().execute(`insert into instances (id, state, host_url) values (?, 'idle', 'http://host')`, [id], "run");
+    return id;
+  };
+
+  it("keep one resource: the other delivery's is given back", async () => {
+    const mailboxes = new LocalMailboxProvider(path.join(dir, "race-mailboxes"));
+    const tools = new PoolTools(new Map([["email", mailboxes]]), db.em, box, log);
+    const id = await instance("inst_RACELOCAL00000000");
+    const [a, b] = await Promise.all([tools.provision(id, "email"), tools.provision(id, "email")]);
+    expect(a.handle).toBe(b.handle);
+    expect(await mailboxes.exists(a.handle)).toBe(true);
+    // Only the recorded mailbox is left on disk.
+    const left = (await readdir(path.join(dir, "race-mailboxes"))).filter((d) => d.includes("@"));
+    expect(left).toEqual([a.handle]);
+  });
+
+  it("keep the resource an idempotent provider gave both, instead of giving it back", async () => {
+    const agentmail = await startLocalAgentMail();
+    try {
+      const provider = new AgentMailProvider({ apiUrl: agentmail.url, apiKey: agentmail.apiKey });
+      const tools = new PoolTools(new Map([["email", provider]]), db.em, box, log);
+      const id = await instance("inst_RACEAGENTMAIL000");
+      const [a, b] = await Promise.all([tools.provision(id, "email"), tools.provision(id, "email")]);
+      expect(a.handle).toBe(b.handle);
+      // The recorded inbox is still there: mail reaches it.
+      expect(agentmail.deliver(a.handle, { from: "saul@example.com", subject: "still there?", text: "yes" }).subject).toBe("still there?");
+    } finally {
+      await agentmail.close();
+    }
   });
 });

@@ -24,7 +24,7 @@ import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
 import { PoolTools } from "./pool-tools.js";
-import { LocalWalletProvider, openLocalProviders, type ChainWalletOptions } from "./providers/index.js";
+import { LocalWalletProvider, openProviders, type ProviderSettings } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
 import { GrpcInstanceRuntime, type InstanceRuntime } from "./runtime.js";
 import { SecretBox } from "./secrets.js";
@@ -33,7 +33,8 @@ import { createClaimService, createTemplateSyncService, grpcTemplateSource } fro
 import { SyncWorker } from "./sync.js";
 import { UsageBatcher, cachedTemplateSource } from "./template-cache.js";
 
-export interface ClaimsServiceOptions {
+/** Its providers (`ProviderSettings`): local ones unless production ones are named. */
+export interface ClaimsServiceOptions extends ProviderSettings {
   /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
   databaseUrl?: string;
   embeddedDir?: string;
@@ -49,12 +50,7 @@ export interface ClaimsServiceOptions {
   secretsKey: string;
   /** Data of the local providers (mailboxes); default `.data/claims`. */
   dataDir?: string;
-  /** Local SMS range, e.g. "+15550100000..+15550109999". */
-  smsRange?: string;
-  emailDomain?: string;
-  /** The chain agents' wallets live on, and its faucet; absent: wallets are generated keys, unfunded. */
-  chain?: ChainWalletOptions;
-  /** Tool providers by tool id; default: the local ones. */
+  /** Tool providers by tool id (tests); default: the ones the settings name. */
   providers?: Map<string, ToolProvider>;
   /** How instances are reached; default: gRPC to their instance host. */
   runtime?: InstanceRuntime;
@@ -118,15 +114,9 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
   });
   const closers: Array<() => unknown> = [() => db.close()];
   try {
-    const providers =
-      opts.providers ??
-      (await openLocalProviders({
-        em: db.em,
-        dataDir: opts.dataDir ?? path.resolve(".data", "claims"),
-        smsRange: opts.smsRange,
-        emailDomain: opts.emailDomain,
-        ...(opts.chain ? { chain: opts.chain } : {}),
-      }));
+    const providers = opts.providers
+      ? { current: opts.providers, retired: [new LocalWalletProvider()] }
+      : await openProviders({ ...pick(opts), em: db.em, dataDir: opts.dataDir ?? path.resolve(".data", "claims") });
     const templates = createServiceClient(TemplateReleaseService, opts.templatesUrl, opts.credentials);
     closers.unshift(() => templates.close());
     const usage = createServiceClient(TemplateUsageService, opts.templatesUrl, opts.credentials);
@@ -147,7 +137,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     closers.unshift(() => usageCounts.close());
     const verifier = new SignatureVerifier({ resolver: opts.resolver ?? new DerivedInboxResolver(), maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS });
     // The one owner of pool tools: claims, rollbacks, the sweep and sync provision and release through it.
-    const tools = new PoolTools(providers, db.em, secrets, log, [new LocalWalletProvider()]);
+    const tools = new PoolTools(providers.current, db.em, secrets, log, providers.retired);
     const flow = new ClaimFlow({
       em: db.em,
       verifier,
@@ -223,7 +213,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     } else {
       log.info("lineage is off: no lineage service configured (LINEAGE_URL); its events wait in the outbox");
     }
-    log.info("claims service listening", { url: server.url, embedded: db.embedded, providers: [...providers.keys()] });
+    log.info("claims service listening", { url: server.url, embedded: db.embedded, providers: [...providers.current.values()].map((p) => p.name) });
     return {
       url: server.url,
       port: server.port,
@@ -239,4 +229,10 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     for (const c of closers.splice(0)) await Promise.resolve(c()).catch(() => {});
     throw err;
   }
+}
+
+/** The provider settings of the options, and nothing else. */
+function pick(opts: ProviderSettings): ProviderSettings {
+  const { smsRange, emailDomain, telnyx, agentmail, chain } = opts;
+  return { smsRange, emailDomain, telnyx, agentmail, chain };
 }
