@@ -29,10 +29,12 @@ import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
 import {
   Maildirs,
+  startLocalAgentMail,
   startLocalChain,
   startLocalMail,
   startLocalPop3,
   startLocalSms,
+  type LocalAgentMail,
   type LocalSms,
   type RunningChain,
   type RunningMail,
@@ -58,6 +60,11 @@ export interface RealStackOptions {
   host?: Partial<InstanceHostOptions>;
   /** The claims service's warm pool on the instance host, and more of its options (SMS range, sync). */
   claims: { pool: { target: number; intervalMs?: number } } & Partial<Omit<ClaimsServiceOptions, "pool">>;
+  /**
+   * Numbers bought from Telnyx and mailboxes made at AgentMail: the production
+   * providers, against the stand-ins of those services, instead of the local range and maildirs.
+   */
+  productionProviders?: boolean;
 }
 
 const logger = (name: string, sink: Sink | undefined) => (sink ? createLogger(name, { level: "debug", sink }) : createLogger(name, { level: "silent" }));
@@ -78,6 +85,8 @@ export class RealStack {
   mail: RunningMail | undefined;
   pop3: RunningPop3 | undefined;
   sms: LocalSms | undefined;
+  /** With `productionProviders`: the AgentMail stand-in. */
+  agentmail: LocalAgentMail | undefined;
   templates: RunningTemplateService | undefined;
   host: RunningInstanceHost | undefined;
   claims: RunningClaimsService | undefined;
@@ -119,6 +128,7 @@ export class RealStack {
     this.mail = await startLocalMail({ mailboxes });
     this.pop3 = await startLocalPop3({ mailboxes });
     this.sms = await startLocalSms();
+    if (this.opts.productionProviders) this.agentmail = await startLocalAgentMail();
     this.cli = await ConvosCli.start(["agent", "serve", "--name", this.opts.conversationName, "--profile-name", "Saul"], join(this.dir, "cli"));
     const cliReady = this.cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
     // A fixed port: the claims service comes back where the template service sends new versions.
@@ -160,6 +170,7 @@ export class RealStack {
         mail: { smtpUrl: this.mail!.url, pop3Url: this.pop3!.url },
         chain: { rpcUrl: this.chain!.rpcUrl },
         sms: { apiUrl: this.sms!.url, apiKey: this.sms!.apiKey, webhookPublicKey: this.sms!.webhookPublicKey },
+        ...(this.agentmail ? { agentmail: { apiUrl: this.agentmail.url } } : {}),
         mailPollMs: 500,
         ...this.opts.host?.tools,
         ...more.tools,
@@ -181,6 +192,9 @@ export class RealStack {
       log: logger("claims", this.opts.logs.claims),
       lineageUrl: this.lineage!.url,
       chain: { rpcUrl: this.chain!.rpcUrl, faucetKey: this.chain!.faucetKey },
+      ...(this.opts.productionProviders
+        ? { telnyx: { apiUrl: this.sms!.url, apiKey: this.sms!.apiKey }, agentmail: { apiUrl: this.agentmail!.url, apiKey: this.agentmail!.apiKey } }
+        : {}),
       ...more,
       pool: { hostUrls: [this.host!.url], ...pool },
     });
@@ -200,6 +214,7 @@ export class RealStack {
     await this.mail?.close();
     await this.pop3?.close();
     await this.sms?.close();
+    await this.agentmail?.close();
     await this.lock?.release();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
