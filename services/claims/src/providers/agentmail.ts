@@ -8,6 +8,7 @@
 // The inbox is made with a client_id derived from the instance id, so a
 // provisioning retried after an answer was lost finds the inbox it made
 // instead of leaving one behind.
+import { callProviderApi, type ProviderAnswer } from "./provider-api.js";
 import { ProvisioningError, type ProvisionedResource, type ToolProvider } from "./types.js";
 
 export const AGENTMAIL_API_URL = "https://api.agentmail.to";
@@ -21,12 +22,8 @@ export interface AgentMailOptions {
   domain?: string;
 }
 
-const REQUEST_TIMEOUT_MS = 15_000;
 
-interface Answer {
-  status: number;
-  body: { name?: string; message?: string } & Record<string, unknown>;
-}
+type Answer = ProviderAnswer<{ name?: string; message?: string } & Record<string, unknown>>;
 
 /** The client_id of an instance's inbox: the same for every try, so a retry gets the same inbox. */
 export function inboxClientId(instanceId: string): string {
@@ -66,27 +63,8 @@ export class AgentMailProvider implements ToolProvider {
     if (answer.status !== 404) this.body(answer, `to delete ${handle}`); // 404: gone already
   }
 
-  /** One request; only a request that got no answer (unreachable, timed out, not JSON) throws here. */
-  private async call(method: string, path: string, body?: unknown): Promise<Answer> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.apiUrl}${path}`, {
-        method,
-        headers: { accept: "application/json", authorization: `Bearer ${this.opts.apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (err) {
-      const timedOut = err instanceof Error && err.name === "TimeoutError";
-      throw new ProvisioningError(timedOut ? `AgentMail did not answer within ${REQUEST_TIMEOUT_MS} ms` : "AgentMail could not be reached", "unavailable", { cause: err });
-    }
-    const raw = await res.text().catch(() => "");
-    try {
-      // A delete answers with no body.
-      return { status: res.status, body: (raw ? JSON.parse(raw) : {}) as Answer["body"] };
-    } catch {
-      throw new ProvisioningError(`AgentMail answered HTTP ${res.status} with something that is not JSON`, "unavailable");
-    }
+  private call(method: string, path: string, body?: unknown): Promise<Answer> {
+    return callProviderApi("AgentMail", { apiUrl: this.apiUrl, apiKey: this.opts.apiKey }, method, path, body);
   }
 
   /** The answer's body, or why AgentMail refused; `what` completes "AgentMail refused ...". */

@@ -9,6 +9,7 @@
 // its customer reference, so a number can be traced to its agent in
 // Telnyx's portal, even one whose order completed after we stopped waiting.
 import { setTimeout as sleep } from "node:timers/promises";
+import { callProviderApi, type ProviderAnswer } from "./provider-api.js";
 import { ProvisioningError, type ProvisionedResource, type ToolProvider } from "./types.js";
 
 export interface TelnyxNumberOptions {
@@ -24,7 +25,6 @@ export interface TelnyxNumberOptions {
   orderTimeoutMs?: number;
 }
 
-const REQUEST_TIMEOUT_MS = 15_000;
 /** Numbers asked for per search: a few, so that one ordered by someone else meanwhile has a successor. */
 const CANDIDATES = 5;
 /** Searches before giving up when every number found was ordered by someone else first. */
@@ -36,10 +36,7 @@ interface TelnyxErrorBody {
   errors?: { title?: string; detail?: string; source?: { pointer?: string } }[];
 }
 
-interface Answer {
-  status: number;
-  body: { data?: unknown } & TelnyxErrorBody;
-}
+type Answer = ProviderAnswer<{ data?: unknown } & TelnyxErrorBody>;
 
 interface NumberOrder {
   id: string;
@@ -125,26 +122,8 @@ export class TelnyxNumberProvider implements ToolProvider {
     }
   }
 
-  /** One request; only a request that got no answer (unreachable, timed out, not JSON) throws here. */
-  private async call(method: string, path: string, body?: unknown): Promise<Answer> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.apiUrl}${path}`, {
-        method,
-        headers: { accept: "application/json", authorization: `Bearer ${this.opts.apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (err) {
-      const timedOut = err instanceof Error && err.name === "TimeoutError";
-      throw new ProvisioningError(timedOut ? `Telnyx did not answer within ${REQUEST_TIMEOUT_MS} ms` : "Telnyx could not be reached", "unavailable", { cause: err });
-    }
-    const raw = await res.text().catch(() => "");
-    try {
-      return { status: res.status, body: JSON.parse(raw) as Answer["body"] };
-    } catch {
-      throw new ProvisioningError(`Telnyx answered HTTP ${res.status} with something that is not JSON`, "unavailable");
-    }
+  private call(method: string, path: string, body?: unknown): Promise<Answer> {
+    return callProviderApi("Telnyx", { apiUrl: this.apiUrl, apiKey: this.opts.apiKey }, method, path, body);
   }
 
   /** The answer's data, or why Telnyx refused; `what` completes "Telnyx refused ...". */
