@@ -300,7 +300,7 @@ export class OfflineProvider implements LlmProvider {
     const command = input.callTool ? offlineCommand(last) : undefined;
     if (command) {
       const outcome = await input.callTool!(command.name, command.args);
-      return outcome.ok ? `${OFFLINE_LABEL} Done: ${outcome.result}.` : `${OFFLINE_LABEL} I could not do that: ${outcome.error}.`;
+      return outcome.ok ? `${OFFLINE_LABEL} Done: ${sentence(outcome.result)}` : `${OFFLINE_LABEL} I could not do that: ${sentence(outcome.error)}`;
     }
     const facts = extractByRule(last);
     if (facts.length > 0) {
@@ -322,7 +322,7 @@ export class OfflineProvider implements LlmProvider {
     if (!input.callTool) return came;
     const answer = `${OFFLINE_LABEL} ${input.agentName} here. I read: "${t.text.slice(0, 200)}". No language model is configured, so this is an offline stand-in answer.`;
     const outcome = await input.callTool("send_sms", { to: t.from, text: answer });
-    return outcome.ok ? `${came} I answered it by text.` : `${came} I could not answer it: ${outcome.error}.`;
+    return outcome.ok ? `${came} I answered it by text.` : `${came} I could not answer it: ${sentence(outcome.error)}`;
   }
 
   async learn(input: LearnInput): Promise<NewEntry[]> {
@@ -363,4 +363,9 @@ export function selectByDirective(entries: readonly MemoryEntry[], directive: st
     const words = e.text.toLowerCase().split(/[^\p{L}\p{N}]+/u).map((w) => (w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w));
     return !words.some((w) => excluded.has(w));
   });
+}
+
+/** Ends a result with a full stop, unless it ends a paragraph of its own (a mail read out) or has one. */
+function sentence(text: string): string {
+  return /[.!?\n]\s*$/.test(text) ? text.trimEnd() : `${text}.`;
 }

@@ -262,6 +262,6 @@ describe("the offline model's commands", () => {
     const offline = new OfflineProvider();
     expect(await offline.reply(turn(`text ${PHONE}: running late`))).toMatch(new RegExp(`^\\[offline model\\] Done: texted \\${PHONE} \\(message `));
     level(TrustLevel.OBSERVER);
-    expect(await offline.reply(turn("balance"))).toBe("[offline model] I could not do that: not done: my trust level is L1 (observer): I answer, but I use no tools. My owner can raise it..");
+    expect(await offline.reply(turn("balance"))).toBe("[offline model] I could not do that: not done: my trust level is L1 (observer): I answer, but I use no tools. My owner can raise it.");
   });
 });
