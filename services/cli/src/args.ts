@@ -22,6 +22,7 @@ export type OptionName =
   | "carry"
   | "ended"
   | "daily-limit"
+  | "from-convos"
   | "help";
 
 const OPTIONS = {
@@ -42,6 +43,7 @@ const OPTIONS = {
   carry: { type: "string" },
   ended: { type: "boolean" },
   "daily-limit": { type: "string" },
+  "from-convos": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -59,7 +61,7 @@ export interface CommandSyntax {
 const PAGE = "[--limit N] [--cursor C]";
 
 export const COMMANDS = {
-  keygen: { args: [], options: ["force"], synopsis: "[--force]", summary: "create a local key (mode 0600); print {address, inbox_id}" },
+  keygen: { args: [], options: ["force", "from-convos"], synopsis: "[--force] [--from-convos DIR]", summary: "create a local key (mode 0600), or take a Convos CLI's own from its --home DIR; print {address, inbox_id}" },
   whoami: { args: [], options: [], synopsis: "", summary: "print {address, inbox_id} of the key" },
   login: { args: [], options: [], synopsis: "", summary: "sign in (CreateSession); the token is stored beside the key" },
   create: { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "create a private template from a content file" },
@@ -182,6 +184,8 @@ export interface ParsedCommand {
   ended: boolean;
   /** `--daily-limit ETH`, in wei. */
   dailyLimitWei?: bigint;
+  /** `--from-convos DIR`: a Convos CLI's home, whose identity becomes the key. */
+  fromConvos?: string;
 }
 
 export function positiveInt(name: string, value: string, command?: CommandName): number {
@@ -280,6 +284,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     }
   }
   if (values["daily-limit"] !== undefined) out.dailyLimitWei = dailyLimitArg(values["daily-limit"], name);
+  if (values["from-convos"] !== undefined) out.fromConvos = values["from-convos"];
   if (name === "trust") {
     const level = trustLevelArg(out.args.LEVEL ?? "", name);
     if (level === "L4" && out.dailyLimitWei === undefined) {

@@ -10,7 +10,7 @@ import { contentHash, fillContent, fillPatch, patchHash, readJsonFile } from "./
 import { CliError } from "./errors.js";
 import { HttpError } from "./errors.js";
 import { login, nowSeconds, request, versionFromEtag, type Context, type LoginResult, type Reply } from "./http.js";
-import { clearSession, createKey, loadKey, readSession, type Identity } from "./key-store.js";
+import { clearSession, convosWalletKey, createKey, loadKey, readSession, type Identity } from "./key-store.js";
 import {
   parseClaimSignFields,
   parseOperation,
@@ -92,8 +92,8 @@ async function base(ctx: Context, id: string, version: number | undefined): Prom
 
 // ---------------------------------------------------------------- key and session
 
-export async function keygen(ctx: Context, opts: { force?: boolean } = {}): Promise<Identity> {
-  return createKey(ctx.keyFile, opts);
+export async function keygen(ctx: Context, opts: { force?: boolean; fromConvos?: string } = {}): Promise<Identity> {
+  return createKey(ctx.keyFile, { force: opts.force, ...(opts.fromConvos ? { privateKey: await convosWalletKey(resolve(ctx.cwd, opts.fromConvos)) } : {}) });
 }
 
 export async function whoami(ctx: Context): Promise<Identity> {

@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deriveInboxId } from "@convos-pool/kit";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CliError } from "./errors.js";
-import { createKey, loadKey, readSession, sessionFileFor, sessionUsable, writeSession } from "./key-store.js";
+import { convosWalletKey, createKey, loadKey, readSession, sessionFileFor, sessionUsable, writeSession } from "./key-store.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -43,6 +44,21 @@ describe("key store", () => {
     expect(second.address).not.toBe(first.address);
     expect(await mode(file)).toBe(0o600);
     expect((await loadKey(file)).address).toBe(second.address);
+  });
+
+  it("takes a Convos CLI's identity as the key, so its person signs as themself, and refuses a home without one", async () => {
+    const home = join(dir, "convos-home");
+    await mkdir(home, { recursive: true });
+    const walletKey = generatePrivateKey();
+    await writeFile(join(home, "identity.json"), JSON.stringify({ id: "x", walletKey, inboxId: "y" }));
+    const file = join(dir, "from-convos.json");
+    const id = await createKey(file, { privateKey: await convosWalletKey(home) });
+    expect(id.address).toBe(privateKeyToAccount(walletKey).address);
+    expect((await loadKey(file)).address).toBe(id.address);
+    expect(await mode(file)).toBe(0o600);
+    await expect(convosWalletKey(join(dir, "nowhere"))).rejects.toThrow(/no Convos CLI identity there/);
+    await writeFile(join(home, "identity.json"), JSON.stringify({ walletKey: "0x12" }));
+    await expect(convosWalletKey(home)).rejects.toThrow(/no walletKey of 32 bytes hex/);
   });
 
   it("says how to make a key when there is none, and refuses a file that is not one", async () => {

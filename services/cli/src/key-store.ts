@@ -74,13 +74,30 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Creates a new key in `file`; an existing key file is kept unless `force`. */
-export async function createKey(file: string, opts: { force?: boolean } = {}): Promise<Identity> {
+/**
+ * The wallet key of a Convos CLI identity (`identity.json` in its `--home`),
+ * so that the person in a conversation signs as themself: the owner who
+ * answers their agent there.
+ */
+export async function convosWalletKey(home: string): Promise<Hex> {
+  const file = join(home, "identity.json");
+  let parsed: { walletKey?: unknown };
+  try {
+    parsed = JSON.parse(await readFile(file, "utf8")) as { walletKey?: unknown };
+  } catch {
+    throw new CliError(`${file}: no Convos CLI identity there (give the directory passed to convos as --home)`);
+  }
+  if (typeof parsed.walletKey !== "string" || !PRIVATE_KEY.test(parsed.walletKey)) throw new CliError(`${file}: no walletKey of 32 bytes hex`);
+  return parsed.walletKey as Hex;
+}
+
+/** Creates a key in `file` (a new one, or `privateKey`); an existing key file is kept unless `force`. */
+export async function createKey(file: string, opts: { force?: boolean; privateKey?: Hex } = {}): Promise<Identity> {
   const path = resolve(file);
   if (!opts.force && (await exists(path))) {
     throw new CliError(`${file}: a key already exists; use --force to replace it (the old key is lost)`);
   }
-  const privateKey = generatePrivateKey();
+  const privateKey = opts.privateKey ?? generatePrivateKey();
   const account = privateKeyToAccount(privateKey);
   const body: KeyFileJson = { address: account.address, private_key: privateKey, created_at: new Date().toISOString() };
   try {

@@ -34,7 +34,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "help":
       return undefined;
     case "keygen":
-      return cmd.keygen(ctx, { force: p.force });
+      return cmd.keygen(ctx, { force: p.force, fromConvos: p.fromConvos });
     case "whoami":
       return cmd.whoami(ctx);
     case "login":
