@@ -51,20 +51,20 @@ import { CLAIM_SQL } from "../services/claims/src/claim-sql.js";
 import { SecretBox } from "../services/claims/src/secrets.js";
 import { StandInHost } from "../services/claims/src/testing/stand-in-host.js";
 import { startCreator } from "./creator.js";
-import { figures, fmt, median, startChild, type Child } from "./lib.js";
+import { QUICK, figures, fmt, median, size, startChild, type Child } from "./lib.js";
 
-const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 3000);
+const CLAIMS = size("BENCH_CLAIMS", 3000, 100);
 const CONCURRENCY = 50;
-const ROUNDS = 5;
-const WARMUP = 200;
+const ROUNDS = QUICK ? 1 : 5;
+const WARMUP = QUICK ? 20 : 200;
 /** Claims made one at a time (no concurrency): the latency of one claim on an unloaded service. */
-const SINGLE = 300;
+const SINGLE = QUICK ? 20 : 300;
 /** Open loop: claims offered at the target rate by the 50 claimers, whatever the answers' pace. */
 const OFFERED_RATE = 200;
-const OFFERED = Number(process.env.BENCH_OFFERED_CLAIMS ?? 1000);
-const JOIN_CLAIMS = Number(process.env.BENCH_JOIN_CLAIMS ?? 30);
+const OFFERED = size("BENCH_OFFERED_CLAIMS", 1000, 50);
+const JOIN_CLAIMS = size("BENCH_JOIN_CLAIMS", 30, 2);
 const JOIN_CONCURRENCY = 10;
-const REPLACEMENTS = Number(process.env.BENCH_REPLACEMENTS ?? 6);
+const REPLACEMENTS = size("BENCH_REPLACEMENTS", 6, 1);
 /** The warm pool's target in parts 3 and 4: every claim of part 3 (and its warm-up) finds an idle instance. */
 const TARGET = JOIN_CLAIMS + 1;
 /** The claims service's connection pool (its main.ts takes the kit's default). */

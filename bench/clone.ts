@@ -30,9 +30,9 @@ import { SecretBox } from "../services/claims/src/secrets.js";
 import { startClaimsService } from "../services/claims/src/server.js";
 import { startTemplateService } from "../services/templates/src/server.js";
 import { startCreator } from "./creator.js";
-import { figures, fmt, startChild, type Child } from "./lib.js";
+import { figures, fmt, size, startChild, type Child } from "./lib.js";
 
-const CLONES = Number(process.env.BENCH_CLONES ?? 20);
+const CLONES = size("BENCH_CLONES", 20, 2);
 const WARMUP = 2;
 const TARGET = 8;
 const FACTS = ["Always confirm the date before booking.", "Remember that I am vegetarian.", "Remember that our hotel in Japan is the Park Hyatt.", "Never suggest chain restaurants."];

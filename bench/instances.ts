@@ -13,62 +13,22 @@
 // - per instance = (RSS with 1 + N) - (RSS with 1), divided by N;
 // - then the host is stopped and started again on the same data directory:
 //   time until every instance is back (restore) and the RSS afterwards.
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createInterface } from "node:readline";
 import { english, generateMnemonic } from "viem/accounts";
 import { createServiceClient, generateServiceCredentials, serviceEnv } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { figures, fmt, freePort, median } from "./lib.js";
+import { QUICK, figures, fmt, median, size, startChild } from "./lib.js";
 
-const N = Number(process.env.BENCH_INSTANCES ?? 100);
+const N = size("BENCH_INSTANCES", 100, 4);
 const CONCURRENCY = 8;
-const SETTLE_MS = 4_000;
-
-interface Child {
-  proc: ChildProcess;
-  pid: number;
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** A service's main.ts in its own Node process (no tsx wrapper process: the pid is the service's). */
-async function startChild(script: string, env: Record<string, string>, readyPrefix: string): Promise<Child> {
-  const proc = spawn(process.execPath, ["--import", "tsx", script], {
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  createInterface({ input: proc.stderr! }).on("line", (line) => {
-    if (!line.includes("sqlcipherCodecAttach")) process.stderr.write(`[${script.split("/")[1]}] ${line}\n`);
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 300 s`)), 300_000);
-    proc.once("exit", (code) => reject(new Error(`${script} exited (${code})`)));
-    createInterface({ input: proc.stdout! }).on("line", (line) => {
-      if (line.startsWith(readyPrefix)) {
-        clearTimeout(timer);
-        resolve(/http:\/\/[0-9.:]+/.exec(line)![0]);
-      }
-    });
-  });
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-  return {
-    proc,
-    pid: proc.pid!,
-    url,
-    async stop() {
-      proc.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
+const SETTLE_MS = QUICK ? 200 : 4_000;
+const SAMPLE_MS = QUICK ? 50 : 1_000;
 
 function procStatus(pid: number): { rssMb: number; threads: number; fds: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -83,7 +43,7 @@ async function settledStatus(pid: number) {
   const samples = [];
   for (let i = 0; i < 5; i++) {
     samples.push(procStatus(pid));
-    await new Promise((r) => setTimeout(r, 1_000));
+    await new Promise((r) => setTimeout(r, SAMPLE_MS));
   }
   return { rssMb: median(samples.map((s) => s.rssMb)), threads: samples.at(-1)!.threads, fds: samples.at(-1)!.fds };
 }
@@ -95,14 +55,12 @@ const hostEnv = async () => ({
   POOL_MASTER_SEED: seed,
   ...serviceEnv(creds["instance-host"]),
   INSTANCE_DATA_DIR: join(dir, "instances"),
-  PORT: String(await freePort()),
-  HOST: "127.0.0.1",
   MAX_INSTANCES: String(N + 1),
 });
 const seed = generateMnemonic(english);
 const node = await startChild(
   "services/xmtp-devnode/src/main.ts",
-  { DATABASE_URL: await createTestDatabase("bench_instances"), PORT: String(await freePort()), HOST: "127.0.0.1" },
+  { DATABASE_URL: await createTestDatabase("bench_instances") },
   "XMTP devnode:",
 );
 let host = await startChild("services/instance/src/main.ts", await hostEnv(), "instance host:");

@@ -23,6 +23,28 @@ export function median(xs: number[]): number {
 
 export const fmt = (x: number, width = 8) => x.toFixed(2).padStart(width);
 
+// ---------------------------------------------------------------- sizes
+
+/**
+ * `BENCH_QUICK=1`: every benchmark at small sizes, in seconds. `npm test`
+ * runs them so (bench/bench.test.ts), to know that each still runs to its
+ * end and prints its figures; the figures of a quick run mean nothing.
+ */
+export const QUICK = process.env.BENCH_QUICK === "1";
+
+/** A size: `variable` when set, else the full run's default or the quick one. */
+export function size(variable: string, full: number, quick: number): number {
+  const value = process.env[variable];
+  if (value === undefined || value === "") return QUICK ? quick : full;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${variable} must be a whole number above 0, not "${value}"`);
+  return n;
+}
+
+// Stopped by a signal (Ctrl-C, a timeout), a benchmark exits through
+// process.exit, so the processes it started go with it (kit/testing processes.ts).
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) process.once(signal, () => process.exit(code));
+
 export { freePort };
 
 // ---------------------------------------------------------------- child processes

@@ -38,11 +38,11 @@ import {
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { SecretBox } from "../services/claims/src/secrets.js";
-import { fmt, median, startChild, type Child } from "./lib.js";
+import { QUICK, fmt, median, size, startChild, type Child } from "./lib.js";
 
-const SIZES = [100, 1000];
-const ENDPOINTS = Number(process.env.BENCH_SYNC_ENDPOINTS ?? 4);
-const ROUNDS = Number(process.env.BENCH_SYNC_ROUNDS ?? 5);
+const SIZES = QUICK ? [20] : [100, 1000];
+const ENDPOINTS = size("BENCH_SYNC_ENDPOINTS", 4, 1);
+const ROUNDS = size("BENCH_SYNC_ROUNDS", 5, 1);
 const CONCURRENCY = 64;
 /** Every instance starts on version 1: the template as created. */
 const BASE_VERSION = 1;

@@ -4,7 +4,6 @@
 // and browse latency through the service over gRPC, the bare SQL of the same
 // search straight against PostgreSQL (the ratio is the figure that counts on a
 // noisy machine), and signed creates per second.
-import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -21,11 +20,11 @@ import {
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { planStoreQuery, runStorePlan, type ListedRow } from "../services/templates/src/store.js";
-import { figures, fmt, startChild, type Figures } from "./lib.js";
+import { figures, fmt, size, startChild, type Figures } from "./lib.js";
 
-const TEMPLATES = Number(process.env.BENCH_TEMPLATES ?? 100_000);
-const SEARCHES = Number(process.env.BENCH_SEARCHES ?? 2000);
-const CREATES = Number(process.env.BENCH_CREATES ?? 1500);
+const TEMPLATES = size("BENCH_TEMPLATES", 100_000, 2_000);
+const SEARCHES = size("BENCH_SEARCHES", 2000, 60);
+const CREATES = size("BENCH_CREATES", 1500, 40);
 const CREATE_CONCURRENCY = 16;
 
 // A vocabulary large enough that one word matches a few percent of the store,

@@ -16,7 +16,6 @@
 //   by a QueryGroupMessages, what a syncing receiver does), so a noisy moment
 //   on a shared machine hits both alike. The ratios are the figures to read.
 // - the node's RPCs per SDK message (from the node's debug log).
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -24,21 +23,20 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createInterface } from "node:readline";
 import * as grpc from "@grpc/grpc-js";
 import pg from "pg";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { createXmtpClient } from "@convos-pool/convos";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase, startServiceProcess } from "@convos-pool/kit/testing";
 import { mls } from "../services/xmtp-devnode/src/proto.js";
 import { mlsPrivateMessage } from "../services/xmtp-devnode/src/test-fixtures.js";
-import { figures, fmt, freePort, median, type Figures } from "./lib.js";
+import { QUICK, figures, fmt, median, size } from "./lib.js";
 
-const MESSAGES = Number(process.env.BENCH_XMTP_MESSAGES ?? 1000);
-const CONCURRENCY = Number(process.env.BENCH_XMTP_CONCURRENCY ?? 8);
-const SAMPLES = Number(process.env.BENCH_XMTP_SAMPLES ?? 1000);
-const ROUNDS = 5;
-const WARMUP = 20;
+const MESSAGES = size("BENCH_XMTP_MESSAGES", 1000, 40);
+const CONCURRENCY = size("BENCH_XMTP_CONCURRENCY", 8, 4);
+const SAMPLES = size("BENCH_XMTP_SAMPLES", 1000, 40);
+const ROUNDS = QUICK ? 1 : 5;
+const WARMUP = QUICK ? 2 : 20;
 const MLS_API = "/xmtp.mls.api.v1.MlsApi";
 
 type SdkClient = Awaited<ReturnType<typeof createXmtpClient>>;
@@ -48,46 +46,33 @@ type Conversation = NonNullable<Awaited<ReturnType<SdkClient["conversations"]["g
 
 /** The devnode as `npm start` runs it; its debug log counts the RPCs it serves. */
 async function startNodeProcess(databaseUrl: string) {
-  const port = await freePort();
-  const child: ChildProcess = spawn("tsx", ["services/xmtp-devnode/src/main.ts"], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "debug" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
   const rpcs = new Map<string, number>();
-  createInterface({ input: child.stderr! }).on("line", (line) => {
-    let entry: { level?: string; msg?: string; method?: string } = {};
-    try {
-      entry = JSON.parse(line) as typeof entry;
-    } catch {
-      process.stderr.write(line + "\n");
-      return;
-    }
-    if (entry.msg === "rpc" && entry.method) rpcs.set(entry.method, (rpcs.get(entry.method) ?? 0) + 1);
-    else if (entry.level === "warn" || entry.level === "error") process.stderr.write(line + "\n");
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the devnode did not start within 30 s")), 30_000);
-    child.once("exit", (code) => reject(new Error(`the devnode exited (${code})`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (line.startsWith("XMTP devnode:")) {
-        clearTimeout(timer);
-        resolve(`http://127.0.0.1:${port}`);
+  const node = await startServiceProcess("services/xmtp-devnode/src/main.ts", {
+    env: { DATABASE_URL: databaseUrl, LOG_LEVEL: "debug" },
+    readyPrefix: "XMTP devnode:",
+    timeoutMs: 30_000,
+    onLine: (line) => {
+      if (line.startsWith("XMTP devnode:")) return;
+      let entry: { level?: string; msg?: string; method?: string } = {};
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        process.stderr.write(line + "\n");
+        return;
       }
-    });
+      if (entry.msg === "rpc" && entry.method) rpcs.set(entry.method, (rpcs.get(entry.method) ?? 0) + 1);
+      else if (entry.level === "warn" || entry.level === "error") process.stderr.write(line + "\n");
+    },
   });
-  const stopped = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
-    url,
-    port,
+    url: node.url,
+    port: node.port,
     /** A copy of the RPC counts so far (the log arrives through a pipe: settle first). */
     async rpcCounts(): Promise<Map<string, number>> {
       await new Promise((r) => setTimeout(r, 300));
       return new Map(rpcs);
     },
-    async stop() {
-      child.kill("SIGTERM");
-      await stopped;
-    },
+    stop: () => node.stop(),
   };
 }
 

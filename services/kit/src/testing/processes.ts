@@ -32,6 +32,16 @@ export interface StartServiceOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Every process started here that has not exited: killed when this process
+ * exits, however it exits (a failed benchmark, a test run ended early), so
+ * none is left running behind it.
+ */
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const p of live) p.kill("SIGKILL");
+});
+
 /** Starts `script` (a path from the repository root, run with tsx) and waits until it serves. */
 export async function startServiceProcess(script: string, opts: StartServiceOptions = {}): Promise<ServiceProcess> {
   const port = opts.port ?? (await freePort());
@@ -39,6 +49,8 @@ export async function startServiceProcess(script: string, opts: StartServiceOpti
     env: { ...process.env, LOG_LEVEL: "error", PORT: String(port), HOST: "127.0.0.1", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  live.add(proc);
+  proc.once("exit", () => live.delete(proc));
   const lines: string[] = [];
   const keep = (line: string) => {
     lines.push(line);

@@ -1,0 +1,93 @@
+// Every benchmark still runs: each in its quick mode (BENCH_QUICK=1, small
+// sizes, seconds), in its own process as `npm run bench:*` runs it, to its
+// end, printing its figures, and leaving no process it started behind, also
+// when it is stopped midway. How fast is not checked here: the full runs
+// measure that (README, "Performance"); a quick run's figures mean nothing.
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+
+const number = String.raw`-?\d+(?:\.\d+)?`;
+const BENCHMARKS: Record<string, RegExp[]> = {
+  "bench/templates.ts": [
+    new RegExp(`store search \\(service, gRPC\\)\\s+${number}\\s+${number}`),
+    new RegExp(`ratio service / bare SQL\\s+${number}`),
+    /signed creates: \d+ per second/,
+  ],
+  "bench/xmtp.ts": [new RegExp(`ratio SDK / node alone \\(stream\\)\\s+${number}`), /node RPCs per SDK message: /],
+  "bench/instances.ts": [new RegExp(`per idle instance: ${number} MB RSS`)],
+  "bench/claims.ts": [new RegExp(`claims/s service / bare statement\\s+${number}`), new RegExp(`claim with XMTP join \\(2, 10 concurrent\\)\\s+${number}`)],
+  "bench/sync.ts": [new RegExp(`N = 20: ratio update / bare\\s+${number}`)],
+  "bench/clone.ts": [new RegExp(`clone / plain claim with join \\(p50\\)\\s+${number}`)],
+};
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  output: string;
+}
+
+/** Starts a benchmark, marked so that every process it starts can be found (they inherit its environment). */
+function start(script: string, mark: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    env: { ...process.env, BENCH_QUICK: "1", BENCH_MARK: mark, LOG_LEVEL: "error", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
+  child.stderr.on("data", (d: Buffer) => (output += d));
+  const done = new Promise<Run>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, stdout, output })));
+  return { child, done };
+}
+
+/** The processes still running whose environment carries the mark. */
+function marked(mark: string, except?: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === except) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(`BENCH_MARK=${mark}`)) found.push(pid);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("every benchmark, quick", () => {
+  for (const [script, figures] of Object.entries(BENCHMARKS)) {
+    it(`${script} runs to its end, prints its figures and leaves no process behind`, { timeout: 240_000 }, async () => {
+      const mark = randomUUID();
+      const run = await start(script, mark).done;
+      expect(run.code, run.output).toBe(0);
+      for (const figure of figures) expect(run.stdout, run.output).toMatch(figure);
+      await until("every process it started gone", () => marked(mark).length === 0, 5_000);
+    });
+  }
+
+  it("a benchmark stopped midway stops every process it started", { timeout: 120_000 }, async () => {
+    const mark = randomUUID();
+    // A large store, so that it is still loading it, its templates service up and quiet, when it is stopped.
+    const { child, done } = start("bench/templates.ts", mark, { BENCH_TEMPLATES: "200000" });
+    await until("the templates service started", () => marked(mark, child.pid).length > 0, 60_000);
+    await new Promise((r) => setTimeout(r, 4_000));
+    const service = marked(mark, child.pid);
+    expect(service.length).toBeGreaterThan(0);
+    child.kill("SIGTERM");
+    const run = await done;
+    expect(run.code, run.output).toBe(143);
+    await until("every process it started gone", () => marked(mark).length === 0, 5_000);
+  });
+});
