@@ -65,12 +65,14 @@ import {
   settleInheritance,
   type FlowAgent,
   markRemoved,
+  renewClaims,
   takeStaleClaims,
   toolsToRelease,
   type ClaimParams,
   type ClaimedInstance,
   type ToolRef,
 } from "./claim-sql.js";
+import { awaitKey, checkIdempotencyKey, failStaleKeys, releaseKey, renewKeys, requestHash, settleKey, takeKey } from "./claim-keys.js";
 import { claimWithinCaps } from "./holdings.js";
 import { proveRequester, type Proof } from "./proof.js";
 import { ProvisioningError } from "./providers/types.js";
@@ -107,8 +109,12 @@ export interface ClaimFlowDeps {
   log: Logger;
   /** Counts a successful claim for the store's "most used" order; best effort. */
   recordUse?: (templateId: string) => Promise<void>;
-  /** A claim still `claiming` after this long belongs to a dead claims process. Default 10 minutes. */
-  staleClaimSeconds?: number;
+  /**
+   * A claim's lease: its process renews it every quarter of it while the
+   * claim is in flight; one not renewed for this long belongs to a process
+   * that died, and the sweep resolves it. Default 20 s.
+   */
+  claimLeaseSeconds?: number;
 }
 
 const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
@@ -252,21 +258,27 @@ export function chooseModel(templateId: string, model: ModelJson, requested: str
 
 export class ClaimFlow {
   private readonly tools: PoolTools;
-  private readonly staleClaimSeconds: number;
+  readonly claimLeaseSeconds: number;
   private readonly perCaller: RateLimit;
+  /** The claims this process has in flight, by claim id: their leases are renewed (renewLeases). */
+  private readonly inFlight = new Set<string>();
 
   constructor(private readonly deps: ClaimFlowDeps) {
     this.tools = deps.tools;
-    this.staleClaimSeconds = deps.staleClaimSeconds ?? 600;
+    this.claimLeaseSeconds = deps.claimLeaseSeconds ?? 20;
     this.perCaller = new RateLimit("claims per caller", deps.limits.claimsPerCaller);
   }
 
   /**
    * Claims an agent for `req.requester`, who must be proven: `caller` (the
    * signed-in person the gateway forwarded) or the claim's own signature.
+   * With an idempotency key, a retry gets the first claim's outcome
+   * (claim-keys.ts): its agent, or its failure once it had taken one; a
+   * failure before it took one leaves the key free for the retry.
    */
   async claim(req: ClaimRequest, caller?: string): Promise<{ instanceId: string; inheritance?: Inheritance }> {
     const input = checkClaimRequest(req);
+    const key = checkIdempotencyKey(req.idempotencyKey);
     let clone: Clone | undefined;
     let proof: Proof;
     if (req.cloneFrom) {
@@ -274,6 +286,54 @@ export class ClaimFlow {
     } else {
       proof = await proveRequester(this.deps.verifier, { ...input, conversationInvite: req.conversationInvite, signature: req.signature }, caller);
     }
+    const claimId = randomUUID();
+    if (key) {
+      const first = await takeKey(this.deps.em.fork(), { requester: input.requester, key, hash: requestHash(req), claimId });
+      if (first) {
+        const outcome = first.state === "pending" ? await awaitKey(this.deps.em, input.requester, key, (this.claimLeaseSeconds + 15) * 1000) : first;
+        if (outcome.state === "failed") throw new ConnectError(outcome.message, outcome.code);
+        return { instanceId: outcome.instanceId };
+      }
+    }
+    this.inFlight.add(claimId);
+    let took = false;
+    try {
+      return await this.claimWith(claimId, key !== undefined, req, input, proof, clone, () => (took = true));
+    } catch (err) {
+      if (key) await this.settleFailure(claimId, input.requester, key, took, err);
+      throw err;
+    } finally {
+      this.inFlight.delete(claimId);
+    }
+  }
+
+  /** A keyed claim failed: its failure is the key's outcome once it had taken an instance; before that, the key is freed. */
+  private async settleFailure(claimId: string, requester: string, key: string, took: boolean, err: unknown): Promise<void> {
+    const e = ConnectError.from(err);
+    const settled = took
+      ? settleKey(this.deps.em.fork(), claimId, { state: "failed", code: e.code, message: e.rawMessage })
+      : releaseKey(this.deps.em.fork(), requester, key, claimId);
+    await settled.catch((dbErr: unknown) => this.deps.log.error("a claim's idempotency key could not be settled; the sweep settles it", { err: dbErr }));
+  }
+
+  /** Renews the leases of the claims in flight here (the server calls it every quarter of the lease). */
+  async renewLeases(): Promise<void> {
+    const ids = [...this.inFlight];
+    if (ids.length === 0) return;
+    await renewClaims(this.deps.em.fork(), ids);
+    await renewKeys(this.deps.em.fork(), ids);
+  }
+
+  /** The claim itself, under `claimId`; `took` is called once it holds an instance. */
+  private async claimWith(
+    claimId: string,
+    keyed: boolean,
+    req: ClaimRequest,
+    input: ClaimInput,
+    proof: Proof,
+    clone: Clone | undefined,
+    took: () => void,
+  ): Promise<{ instanceId: string; inheritance?: Inheritance }> {
     await this.perCaller.take(input.requester);
     const templateId = clone ? clone.parent.templateId! : input.templateId;
 
@@ -301,7 +361,6 @@ export class ClaimFlow {
     }
 
     // Step 6 (first half): the atomic claim of one idle instance.
-    const claimId = randomUUID();
     const instance = await this.takeIdle(proof, {
       claimId,
       ownerId: input.requester,
@@ -313,6 +372,7 @@ export class ClaimFlow {
       modelOverridden: overridden,
       userConfig,
     });
+    took();
 
     const provisioned: ProvisionedTool[] = [];
     let stage: Stage = "provision";
@@ -350,14 +410,19 @@ export class ClaimFlow {
 
       // Steps 7 and 9: the requester owns it, and only now is it claimed.
       stage = "complete";
-      const done = await completeClaim(this.deps.em.fork(), {
-        instanceId: instance.id,
-        claimId,
-        ownerId: input.requester,
-        conversationId,
-        ...(clone ? { clone: { parentInstanceId: clone.parent.id, carry: clone.carry.join(",") } } : {}),
-        // Where the agent started (it computes the same from the signed release).
-        trustLevel: initialTrustLevel(parseTrustLevel(content.max_trust_level ?? "") ?? TrustLevel.UNSPECIFIED),
+      // Claimed, and its key says so, at once: a retry can never find one without the other.
+      const done = await this.deps.em.fork().transactional(async (tx) => {
+        const completed = await completeClaim(tx, {
+          instanceId: instance.id,
+          claimId,
+          ownerId: input.requester,
+          conversationId,
+          ...(clone ? { clone: { parentInstanceId: clone.parent.id, carry: clone.carry.join(",") } } : {}),
+          // Where the agent started (it computes the same from the signed release).
+          trustLevel: initialTrustLevel(parseTrustLevel(content.max_trust_level ?? "") ?? TrustLevel.UNSPECIFIED),
+        });
+        if (completed && keyed) await settleKey(tx, claimId, { state: "done", instanceId: instance.id });
+        return completed;
       });
       if (!done) throw new ConnectError("the claim took too long and was abandoned; try again", Code.Aborted);
     } catch (err) {
@@ -555,12 +620,14 @@ export class ClaimFlow {
   }
 
   /**
-   * Cleans up after claims processes that died mid-claim: instances still
-   * `claiming` after `staleClaimSeconds` become dead and their tools are
-   * released; tools whose release failed before are tried again.
+   * Cleans up after claims processes that died mid-claim: instances whose
+   * claim's lease ran out become dead (they leave the conversation) and their
+   * tools are released; the claims' keys say they failed; tools whose
+   * release failed before are tried again.
    */
   async sweep(): Promise<{ staleClaims: number; toolsReleased: number }> {
-    const stale = await takeStaleClaims(this.deps.em.fork(), this.staleClaimSeconds);
+    const stale = await takeStaleClaims(this.deps.em.fork(), this.claimLeaseSeconds);
+    await failStaleKeys(this.deps.em.fork(), this.claimLeaseSeconds, "the claims process handling this claim stopped before it finished; the agent was taken back, try again with a new key");
     // A parent asked in a claims process that died: its owner's signature has expired by now.
     await failStalePending(this.deps.em.fork(), 600);
     for (const instance of stale) await this.deps.runtime.release(instance).catch(() => {});

@@ -104,7 +104,7 @@ export async function completeClaim(
     // Due for instruction sync at once when a newer release arrived while it was being claimed.
     // The lineage outbox's trigger records the claim (migration 0005): the clone's parent is set here, with the state.
     `update instances set state = 'claimed', owner_id = ?, conversation_id = ?, claimed_at = now(), updated_at = now(),
-       claim_id = null, claim_started_at = null,
+       claim_id = null, claim_started_at = null, claim_renewed_at = null,
        parent_instance_id = ?, inheritance_state = ?, inheritance_carry = ?, inheritance_error = null, trust_level = ?,
        sync_next_at = case when exists (
            select 1 from template_releases r where r.template_id = instances.template_id and r.version > instances.template_version)
@@ -199,7 +199,7 @@ export async function completeTransfer(em: EntityManager, instanceId: string, fr
 }
 
 /** Columns a claim wrote, back to their idle values. */
-const UNCLAIM = `claim_id = null, claim_started_at = null, template_id = null, template_version = null, agent_name = '',
+const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = null, template_id = null, template_version = null, agent_name = '',
   owner_id = null, conversation_id = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
   pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = ''`;
 
@@ -221,23 +221,31 @@ export async function endClaim(
 }
 
 /**
- * Claims that have been `claiming` for longer than any claim may take (their
- * claims process died): marked dead, at most `limit` at a time, and returned
- * so the sweep can release their tools and the instances.
+ * Claims whose lease ran out (`leaseSeconds` since it was last renewed: their
+ * claims process died or hung, as a live one renews every few seconds):
+ * marked dead, at most `limit` at a time, and returned with the claim they
+ * held so the sweep can release their tools and the instances and settle
+ * the claim's idempotency key.
  */
-export async function takeStaleClaims(em: EntityManager, olderThanSeconds: number, limit = 100): Promise<InstanceRef[]> {
-  const rows = await em.execute<ClaimedRow[]>(
-    `update instances set state = 'dead', ${UNCLAIM}
-     where id in (
-         select id from instances
-         where state = 'claiming' and claim_started_at < now() - make_interval(secs => ?)
+export async function takeStaleClaims(em: EntityManager, leaseSeconds: number, limit = 100): Promise<(InstanceRef & { claimId: string })[]> {
+  const rows = await em.execute<(ClaimedRow & { old_claim_id: string })[]>(
+    `update instances i set state = 'dead', ${UNCLAIM}
+     from (
+         select id, claim_id from instances
+         where state = 'claiming' and coalesce(claim_renewed_at, claim_started_at) < now() - make_interval(secs => ?)
          for update skip locked
-         limit ?)
-       and state = 'claiming'
-     returning id, host_url, inbox_id, wallet_index`,
-    [olderThanSeconds, limit],
+         limit ?) stale
+     where i.id = stale.id and i.state = 'claiming'
+     returning i.id, i.host_url, i.inbox_id, i.wallet_index, stale.claim_id as old_claim_id`,
+    [leaseSeconds, limit],
   );
-  return rows.map((r) => ({ id: r.id, hostUrl: r.host_url, inboxId: r.inbox_id }));
+  return rows.map((r) => ({ id: r.id, hostUrl: r.host_url, inboxId: r.inbox_id, claimId: r.old_claim_id }));
+}
+
+/** Renews the lease of the claims this process has in flight (the sweep leaves them alone while it does). */
+export async function renewClaims(em: EntityManager, claimIds: readonly string[]): Promise<void> {
+  if (claimIds.length === 0) return;
+  await em.execute(`update instances set claim_renewed_at = now() where claim_id in (?) and state = 'claiming'`, [claimIds], "run");
 }
 
 /**

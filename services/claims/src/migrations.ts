@@ -189,6 +189,35 @@ export class TrustLevels extends Migration {
   }
 }
 
+/**
+ * A claim's outcome is never lost: claims with an idempotency key keep their
+ * outcome by requester and key (claim-keys.ts), and a claim in flight holds
+ * a lease its process renews (instances.claim_renewed_at, and its key's
+ * renewed_at), so a claim whose process died is resolved by whichever
+ * replica's sweep sees the lease run out.
+ */
+export class ClaimOutcomes extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column claim_renewed_at timestamptz(3)`);
+    this.addSql(`create table claim_keys (
+      requester text not null,
+      key text not null,
+      request_hash text not null,
+      state text not null default 'pending' check (state in ('pending', 'done', 'failed')),
+      claim_id text,
+      instance_id text,
+      code smallint,
+      message text,
+      created_at timestamptz(3) not null default now(),
+      renewed_at timestamptz(3),
+      settled_at timestamptz(3),
+      primary key (requester, key)
+    )`);
+    this.addSql(`create index claim_keys_pending on claim_keys (claim_id) where state = 'pending'`);
+    this.addSql(`create index claim_keys_created on claim_keys (created_at)`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -197,4 +226,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0004_owner_holdings", class: OwnerHoldings },
   { name: "0005_clone_and_lineage", class: CloneAndLineage },
   { name: "0006_trust_levels", class: TrustLevels },
+  { name: "0007_claim_outcomes", class: ClaimOutcomes },
 ];

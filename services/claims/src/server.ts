@@ -20,6 +20,7 @@ import {
   type ServiceCredentials,
 } from "@convos-pool/kit";
 import { ClaimFlow } from "./claim-flow.js";
+import { pruneKeys } from "./claim-keys.js";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
@@ -60,9 +61,9 @@ export interface ClaimsServiceOptions extends ProviderSettings {
    * by someone else, e.g. tests).
    */
   pool?: { hostUrls: string[]; target: number; intervalMs?: number };
-  /** A claim still `claiming` after this long is abandoned by the sweep. */
-  staleClaimSeconds?: number;
-  /** How often the sweep runs; default 60 s. */
+  /** A claim's lease (ClaimFlowDeps.claimLeaseSeconds): a claim whose process died is resolved this long after; default 20 s. */
+  claimLeaseSeconds?: number;
+  /** How often the sweep runs (claims whose lease ran out, tools to release); default 5 s. */
   sweepIntervalMs?: number;
   /** Instruction sync: template updates delivered at once at most (default 64), due scan interval (default 1 s). */
   sync?: { concurrency?: number; scanIntervalMs?: number };
@@ -146,7 +147,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       tools,
       runtime,
       log,
-      staleClaimSeconds: opts.staleClaimSeconds,
+      claimLeaseSeconds: opts.claimLeaseSeconds,
       // The store's "most used" order counts claims.
       recordUse: async (templateId) => usageCounts.record(templateId),
     });
@@ -180,13 +181,22 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       pruneNonces(db.em.fork(), new Date(Date.now() - 2 * SIGNATURE_MAX_AGE_SECONDS * 1000)).catch((err: unknown) =>
         log.warn("nonce pruning failed", { err }),
       );
+      // And claims' idempotency keys past their day.
+      pruneKeys(db.em.fork()).catch((err: unknown) => log.warn("claim key pruning failed", { err }));
     }, 60_000);
     pruner.unref();
     closers.unshift(() => clearInterval(pruner));
     const sweep = () => flow.sweep().catch((err: unknown) => log.warn("sweep failed", { err }));
-    const sweeper = setInterval(sweep, opts.sweepIntervalMs ?? 60_000);
+    const sweeper = setInterval(sweep, opts.sweepIntervalMs ?? 5_000);
     sweeper.unref();
     closers.unshift(() => clearInterval(sweeper));
+    // The claims in flight here keep their leases, renewed at a quarter of their length.
+    const renewer = setInterval(
+      () => void flow.renewLeases().catch((err: unknown) => log.warn("claim leases not renewed", { err })),
+      (flow.claimLeaseSeconds * 1000) / 4,
+    );
+    renewer.unref();
+    closers.unshift(() => clearInterval(renewer));
     void sweep();
     let pool: PoolManager | undefined;
     if (opts.pool && opts.pool.hostUrls.length > 0) {

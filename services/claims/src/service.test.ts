@@ -3,11 +3,13 @@ import { rename, rm, writeFile } from "node:fs/promises";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { ClaimRequestSchema, ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createServiceClient, fieldViolations, type Database, type TemplateContentJson } from "@convos-pool/kit";
 import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { requestHash } from "./claim-keys.js";
 import { claimIdleInstance, insertProvisionedTool } from "./claim-sql.js";
 import { LocalMailboxProvider, LocalSmsProvider } from "./providers/index.js";
 import { listTemplateInstances } from "./queries.js";
@@ -305,6 +307,119 @@ describe("lists", () => {
       } finally {
         other.close();
       }
+    }
+  });
+});
+
+describe("a claim's outcome is never lost", () => {
+  const claimedBy = async (owner: TestIdentity) => (await rows(`select id from instances where owner_id = $1 and state = 'claimed'`, [owner.inboxId])).length;
+
+  it("a retry with the same key gets the same agent, never a second, also while the first is still running", async () => {
+    const t = await createTemplate(newIdentity(), { tools: [] });
+    await seedIdle(4);
+    const owner = newIdentity();
+    const req = claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "trip-2026-11-23" });
+    host.joinDelayMs = 1_000;
+    try {
+      // The client lost its answer and retried twice, at once.
+      const answers = await Promise.all([client.claim(req, as(owner)), client.claim(req, as(owner)), client.claim(req, as(owner))]);
+      expect(new Set(answers.map((a) => a.instanceId)).size).toBe(1);
+    } finally {
+      host.joinDelayMs = 0;
+    }
+    // And later.
+    const again = await client.claim(req, as(owner));
+    expect(again.instanceId).toBe((await rows(`select id from instances where owner_id = $1 and state = 'claimed'`, [owner.inboxId]))[0]!.id);
+    expect(await claimedBy(owner)).toBe(1);
+    expect(host.callsOf(again.instanceId).filter((c) => c === "join")).toHaveLength(1);
+    // The key is the requester's own: someone else's same key is their own claim.
+    const other = newIdentity();
+    const theirs = await client.claim(claimReq(other, t.id, { userConfig: {}, conversationInvite: req.conversationInvite, idempotencyKey: req.idempotencyKey }), as(other));
+    expect(theirs.instanceId).not.toBe(again.instanceId);
+  });
+
+  it("a retry gets the first claim's failure, once it had taken an agent; a failure before that leaves the key free", async () => {
+    const t = await createTemplate(newIdentity(), { tools: [] });
+    const owner = newIdentity();
+    // No idle agent: nothing was taken, so the same key may try again.
+    await sql.query(`update instances set state = 'dead' where state = 'idle'`);
+    const req = claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-exhausted" });
+    await expectCode(client.claim(req, as(owner)), Code.ResourceExhausted);
+    const [idle] = await seedIdle(2);
+    expect((await client.claim(req, as(owner))).instanceId).toBeTruthy();
+
+    // Taken, then the join failed: that failure is the key's outcome, and a retry takes no second agent.
+    host.failing.add("join");
+    const failing = claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-join" });
+    try {
+      const first = await expectCode(client.claim(failing, as(owner)), Code.Unavailable);
+      const joins = host.calls.filter((c) => c.step === "join").length;
+      const retry = await expectCode(client.claim(failing, as(owner)), Code.Unavailable);
+      expect(retry.rawMessage).toBe(first.rawMessage);
+      expect(host.calls.filter((c) => c.step === "join").length).toBe(joins);
+    } finally {
+      host.failing.delete("join");
+    }
+    expect(idle).toBeTruthy();
+  });
+
+  it("a key names one request: the same key with another one is refused, naming the field", async () => {
+    const t = await createTemplate(newIdentity(), { tools: [] });
+    await seedIdle(1);
+    const owner = newIdentity();
+    await client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-one" }), as(owner));
+    const err = await expectCode(client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-one" }), as(owner)), Code.InvalidArgument);
+    expect(fieldViolations(err).map((v) => v.field)).toEqual(["idempotency_key"]);
+    for (const bad of ["has space", "x".repeat(129), "é"]) {
+      const e = await expectCode(client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: bad }), as(owner)), Code.InvalidArgument);
+      expect(e.message).toContain("idempotency_key");
+    }
+  });
+
+  it("a claim whose process died is resolved once its lease runs out: the agent taken back, its key failed, the retry told so", async () => {
+    const t = await createTemplate(newIdentity(), { tools: [] });
+    const [idle] = await seedIdle(1);
+    const owner = newIdentity();
+    // As a claims process leaves it when it dies mid-claim: the instance claiming, the key pending, neither renewed since.
+    const claimed = await claimIdleInstance(db.em.fork(), {
+      claimId: "died",
+      ownerId: owner.inboxId,
+      templateId: t.id,
+      templateVersion: 1,
+      agentName: "x",
+      model: "m",
+      modelOverridden: false,
+      userConfig: {},
+    });
+    expect(claimed?.id).toBe(idle);
+    const req = claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-died" });
+    await sql.query(`insert into claim_keys (requester, key, request_hash, claim_id) values ($1, $2, $3, 'died')`, [owner.inboxId, "k-died", requestHash(create(ClaimRequestSchema, req))]);
+    // Within its lease, nothing happens.
+    expect((await claims.flow.sweep()).staleClaims).toBe(0);
+    await sql.query(`update instances set claim_started_at = now() - interval '21 seconds' where id = $1`, [idle]);
+    await sql.query(`update claim_keys set created_at = now() - interval '21 seconds' where key = 'k-died'`);
+    expect((await claims.flow.sweep()).staleClaims).toBe(1);
+    expect(await instanceRow(idle!)).toMatchObject({ state: "dead", claim_id: null, owner_id: null });
+    expect(host.callsOf(idle!)).toContain("release");
+    const err = await expectCode(client.claim(req, as(owner)), Code.Aborted);
+    expect(err.message).toMatch(/stopped before it finished/);
+  });
+
+  it("a claim in flight keeps its lease past the lease's length: its process renews it", { timeout: 60_000 }, async () => {
+    const t = await createTemplate(newIdentity(), { tools: [] });
+    await seedIdle(1);
+    const owner = newIdentity();
+    host.joinDelayMs = 2_000;
+    try {
+      const claiming = client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-slow" }), as(owner));
+      await new Promise((r) => setTimeout(r, 800));
+      // Pretend it started long ago: only a renewal since keeps the sweep off it.
+      await sql.query(`update instances set claim_started_at = now() - interval '1 hour' where state = 'claiming' and owner_id = $1`, [owner.inboxId]);
+      await claims.flow.renewLeases();
+      expect((await claims.flow.sweep()).staleClaims).toBe(0);
+      expect((await claiming).instanceId).toBeTruthy();
+    } finally {
+      host.joinDelayMs = 0;
     }
   });
 });

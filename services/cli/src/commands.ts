@@ -1,6 +1,7 @@
 // One function per command: each takes the context and its parsed arguments
 // and returns what the command prints (main pretty-prints it). They throw
 // UsageError, CliError or HttpError; main turns those into exit codes.
+import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Hex } from "viem";
@@ -9,7 +10,7 @@ import { formatActivity, type ActivityPage } from "./activity.js";
 import { contentHash, fillContent, fillPatch, patchHash, readJsonFile } from "./content.js";
 import { CliError } from "./errors.js";
 import { HttpError } from "./errors.js";
-import { login, nowSeconds, request, versionFromEtag, type Context, type LoginResult, type Reply } from "./http.js";
+import { NetworkError, login, nowSeconds, request, versionFromEtag, type Context, type LoginResult, type Reply } from "./http.js";
 import { clearSession, convosWalletKey, createKey, loadKey, readSession, type Identity } from "./key-store.js";
 import {
   parseClaimSignFields,
@@ -232,8 +233,20 @@ export async function claim(ctx: Context, templateId: string, invite: string, op
   const body = { requester: key.inbox_id, templateId, conversationInvite: invite, model: opts.model ?? "", userConfig: opts.config ?? {} };
   const { inboxId: _requester, ...fields } = claimFields(body);
   const signature = await signCamel(key, "ClaimAgent", fields, nowSeconds(ctx));
-  return (await request(ctx, "POST", "/api/pool/claim", { body: { ...body, signature } })).body;
+  // An answer lost on the way (a broken connection) is asked for again with the same key: the same agent, never a second.
+  const idempotencyKey = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await request(ctx, "POST", "/api/pool/claim", { body: { ...body, signature }, idempotencyKey })).body;
+    } catch (err) {
+      if (!(err instanceof NetworkError) || attempt === CLAIM_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, 1_000 * attempt));
+    }
+  }
 }
+
+/** Tries of one claim when the connection fails. */
+const CLAIM_ATTEMPTS = 3;
 
 /** My agents across templates (signed in). */
 export async function agents(ctx: Context, page: Page = {}): Promise<unknown> {

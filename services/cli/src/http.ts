@@ -36,7 +36,12 @@ export interface RequestOptions {
   /** This session token, as it is (signing out); no sign-in. */
   token?: string;
   query?: Record<string, string | number | boolean | undefined>;
+  /** Sent as `Idempotency-Key`: a retry with the same key gets the first request's outcome. */
+  idempotencyKey?: string;
 }
+
+/** The server could not be reached, or the connection broke before its answer came. */
+export class NetworkError extends CliError {}
 
 export function normalizeUrl(url: string): string {
   let u: URL;
@@ -62,6 +67,7 @@ async function send(ctx: Context, method: string, path: string, opts: RequestOpt
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   if (opts.ifMatch !== undefined) headers["if-match"] = `"${opts.ifMatch}"`;
   if (token) headers.authorization = `Bearer ${token}`;
+  if (opts.idempotencyKey) headers["idempotency-key"] = opts.idempotencyKey;
   let res: Response;
   try {
     res = await (ctx.fetch ?? fetch)(buildUrl(ctx, path, opts.query), {
@@ -71,9 +77,14 @@ async function send(ctx: Context, method: string, path: string, opts: RequestOpt
     });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(`cannot reach ${ctx.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    throw new NetworkError(`cannot reach ${ctx.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
   }
-  const text = await res.text();
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    throw new NetworkError(`the connection to ${ctx.url} broke before the answer came: ${(err as Error).message}`);
+  }
   let body: unknown = undefined;
   if (text.length > 0) {
     try {

@@ -293,6 +293,21 @@ describe("agents", () => {
     expect(await verify("ClaimAgent", claimFields(claim as never), camel(signature))).toBe(id.address);
   });
 
+  it("claim sends an Idempotency-Key, and the same request with the same key again when the connection broke", async () => {
+    await keygen();
+    replies.push(() => {
+      throw Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNRESET" } });
+    });
+    replies.push(json(200, { instanceId: INSTANCE_ID }));
+    expect(await run(["claim", TEMPLATE_ID, INVITE], io())).toBe(0);
+    expect(JSON.parse(stdout())).toEqual({ instanceId: INSTANCE_ID });
+    expect(calls).toHaveLength(2);
+    const key = calls[0]?.headers["idempotency-key"];
+    expect(key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(calls[1]?.headers["idempotency-key"]).toBe(key);
+    expect(calls[1]?.body).toEqual(calls[0]?.body);
+  });
+
   it("clone signs the clone as the owner (CloneAgent over exactly what it sends) and refuses an unknown --carry before sending", async () => {
     const id = await keygen();
     replies.push(json(200, { instanceId: INSTANCE_ID, inheritance: { state: "INHERITANCE_STATE_SENT", carry: ["training"], error: "" } }));

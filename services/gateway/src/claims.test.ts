@@ -205,6 +205,26 @@ async function claimedAgent() {
 }
 
 describe("REST", () => {
+  it("a claim retried with its Idempotency-Key, the very same signed request, gets the same agent", async () => {
+    const user = newIdentity();
+    const templateId = await template(newIdentity());
+    await refill();
+    const body = await signedClaim(user, templateId);
+    const headers = { "idempotency-key": "claim-7f1c" };
+    const first = await rest("POST", "/api/pool/claim", { body, headers });
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    // The answer was lost; the client sends the same request again: its nonce is spent, yet the key gives the outcome.
+    const retry = await rest("POST", "/api/pool/claim", { body, headers });
+    expect(retry.status, JSON.stringify(retry.json)).toBe(200);
+    expect(retry.json.instanceId).toBe(first.json.instanceId);
+    // Without the key, the same request is a replay.
+    expect((await rest("POST", "/api/pool/claim", { body })).status).toBe(401);
+    // In the body too; a body's key that differs from the header's is refused, naming the field.
+    const both = await rest("POST", "/api/pool/claim", { body: { ...body, idempotencyKey: "other" }, headers });
+    expect(both.status).toBe(400);
+    expect(both.json.error.field).toBe("idempotencyKey");
+  });
+
   it("claims a public template (seed 000's body), then lists it in the owner's agents", async () => {
     const creator = newIdentity();
     const user = newIdentity();

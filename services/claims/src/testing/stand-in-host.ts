@@ -76,6 +76,8 @@ export class StandInHost {
   readonly failing = new Set<Step>();
   /** How long each UpdateTemplate takes. */
   updateDelayMs = 0;
+  /** How long each JoinConversation takes (a claim in flight). */
+  joinDelayMs = 0;
   /** UpdateTemplate calls in progress now, and the most at once. */
   updatesInFlight = 0;
   maxUpdatesInFlight = 0;
@@ -170,8 +172,9 @@ export class StandInHost {
             i.tools = req.tools;
             return {};
           },
-          joinConversation: (req, ctx) => {
+          joinConversation: async (req, ctx) => {
             const i = host.step("join", ctx);
+            if (host.joinDelayMs > 0) await new Promise((r) => setTimeout(r, host.joinDelayMs));
             if (!i.configured) throw new ConnectError("not configured", Code.FailedPrecondition);
             i.conversationId = createHash("sha256").update(req.conversationInvite).digest("hex").slice(0, 32);
             i.state = InstanceState.CLAIMED;

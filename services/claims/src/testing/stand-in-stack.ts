@@ -107,6 +107,8 @@ export class StandInStack {
       dataDir: this.dataDir,
       smsRange,
       sync,
+      // The tests run the sweep themselves, when their rows are ready for it.
+      sweepIntervalMs: 3_600_000,
       ...(this.opts.lineageUrl ? { lineageUrl: this.opts.lineageUrl } : {}),
       log: logSink ? createLogger("claims", { level: "debug", sink: logSink }) : createLogger("claims", { level: "silent" }),
     });

@@ -31,6 +31,7 @@ export const CLAIM_FIELDS = [
   "ownerSignature",
   "signature",
   "carry",
+  "idempotencyKey",
 ] as const;
 /** The signature objects of the claims paths: `{signature, issuedAt, nonce}`. */
 const SIGNATURE_FIELDS = ["signature", "issuedAt", "nonce"] as const;
@@ -53,7 +54,7 @@ export interface ClaimBody {
  * `conversationInvite` (our name), or seed 000's `conversationId` as an alias
  * when it is unambiguous: given alone, and not a bare conversation ID.
  */
-export function claimFromBody(body: JsonObject): ClaimBody {
+export function claimFromBody(body: JsonObject, idempotencyKeyHeader?: string): ClaimBody {
   const hasInvite = body.has("conversationInvite");
   const hasId = body.has("conversationId");
   if (hasInvite && hasId) {
@@ -81,8 +82,16 @@ export function claimFromBody(body: JsonObject): ClaimBody {
     carry: body.strings("carry") ?? [],
     // The requester's ClaimAgent signature, for a client without a session.
     signature: signatureFrom(body.object("signature", SIGNATURE_FIELDS)),
+    idempotencyKey: idempotencyKeyOf(body.string("idempotencyKey", ""), idempotencyKeyHeader),
   });
   return { request, inviteField };
+}
+
+/** The claim's idempotency key: the body's `idempotencyKey` or the `Idempotency-Key` header (the same, if both). */
+function idempotencyKeyOf(fromBody: string, fromHeader: string | undefined): string {
+  const header = fromHeader?.trim() ?? "";
+  if (fromBody && header && fromBody !== header) throw badRequest("idempotencyKey", "differs from the Idempotency-Key header: give one, or the same in both");
+  return fromBody || header;
 }
 
 export const PIN_FIELDS = ["pinned", "ownerSignature"] as const;

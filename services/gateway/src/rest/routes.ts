@@ -295,7 +295,8 @@ function claimsOf(deps: RestDeps): ClaimsForwarder {
 const claim: Handler = async (r, deps) => {
   const claims = claimsOf(deps);
   query(r, []);
-  const { request, inviteField } = claimFromBody(await r.body(CLAIM_FIELDS));
+  const header = r.headers["idempotency-key"];
+  const { request, inviteField } = claimFromBody(await r.body(CLAIM_FIELDS), Array.isArray(header) ? header[0] : header);
   try {
     const res = await claims.claim(request, r.call);
     return { status: 200, body: { instanceId: res.instanceId, ...(res.inheritance ? { inheritance: inheritanceToJson(res.inheritance) } : {}) } };
