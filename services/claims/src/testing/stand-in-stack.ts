@@ -67,7 +67,7 @@ export class StandInStack {
   sql!: pg.Client;
   /** The claims service's data directory (local providers). */
   dataDir!: string;
-  private claimsDatabaseUrl = "";
+  claimsDatabaseUrl = "";
   private claimsServiceClients: { close(): void }[] = [];
   private templatesServiceClient: { close(): void } | undefined;
 
