@@ -31,6 +31,7 @@ export const PRINCIPALS = ["gateway", "templates", "claims", "lineage", "instanc
 export type Principal = (typeof PRINCIPALS)[number];
 
 const HEALTH_SERVICE = "grpc.health.v1.Health";
+const REFLECTION_SERVICE = "grpc.reflection.v1.ServerReflection";
 const DIGEST_HEX = /^[0-9a-f]{64}$/;
 
 /** The principal whose credential the current call presented; set by serviceAuthInterceptor. */
@@ -107,7 +108,7 @@ export type AccessPolicy = Readonly<Record<string, readonly Principal[]>>;
 export function serviceAuthInterceptor(directory: ServiceDirectory, policy: AccessPolicy): Interceptor {
   return (next) => async (req) => {
     const service = req.service.typeName;
-    if (service === HEALTH_SERVICE) return next(req);
+    if (service === HEALTH_SERVICE || service === REFLECTION_SERVICE) return next(req);
     const given = req.header.get(SERVICE_TOKEN_HEADER);
     const principal = given === null || given === "" ? undefined : directory.principalOf(given);
     // Same answer for missing and wrong: no hint for a guesser.

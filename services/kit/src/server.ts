@@ -21,6 +21,7 @@ import {
 } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { HealthState, registerHealth } from "./health.js";
+import { registerReflection } from "./reflection.js";
 import type { Logger } from "./log.js";
 import type { TlsConfig } from "./tls.js";
 
@@ -132,6 +133,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     routes(router) {
       registerHealth(router, health);
       opts.routes(router);
+      registerReflection(router, () => [...new Set(router.handlers.map((h) => h.service))]);
       for (const h of router.handlers) {
         if (h.method.methodKind !== "unary") streamingPaths.add(h.requestPath);
         serviceNames.add(h.service.typeName);
