@@ -17,8 +17,10 @@ import {
   type InboxResolver,
   type LimitConfig,
   type Logger,
+  type Metrics,
   type ServiceCredentials,
 } from "@convos-pool/kit";
+import type { EntityManager } from "@mikro-orm/postgresql";
 import { ClaimFlow } from "./claim-flow.js";
 import { pruneKeys } from "./claim-keys.js";
 import { entities } from "./entities.js";
@@ -173,6 +175,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         router.service(TemplateSyncService, createTemplateSyncService({ em: db.em, sync, log }));
       },
     });
+    poolMetrics(server.metrics, db.em);
     // The server closes before the fan-out stops: no push is accepted that would not be kicked.
     closers.unshift(() => server.close());
     sync.start();
@@ -245,4 +248,34 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
 function pick(opts: ProviderSettings): ProviderSettings {
   const { smsRange, emailDomain, telnyx, agentmail, chain } = opts;
   return { smsRange, emailDomain, telnyx, agentmail, chain };
+}
+
+/**
+ * What an operator watches besides RPCs (docs/runbook.md): instances by
+ * state, agents due for an update, the lineage outbox, claims in flight.
+ * Claims per second are the Claim RPCs' rate.
+ */
+function poolMetrics(metrics: Metrics, em: EntityManager): void {
+  const query = <T>(sql: string) => em.fork().execute<T[]>(sql);
+  metrics.gauge("pool_instances", "Agent instances by state (idle: the warm pool).", ["state"], async (set) => {
+    for (const r of await query<{ state: string; n: number }>(`select state, count(*)::int as n from instances group by state`)) set({ state: r.state }, r.n);
+  });
+  metrics.gauge("pool_sync_backlog", "Live agents due for a template update they have not applied yet.", [], async (set) => {
+    const [r] = await query<{ n: number }>(`select count(*)::int as n from instances where sync_next_at is not null and state = 'claimed'`);
+    set({}, r?.n ?? 0);
+  });
+  metrics.gauge("pool_sync_failing", "Live agents whose last update delivery failed.", [], async (set) => {
+    const [r] = await query<{ n: number }>(`select count(*)::int as n from instances where sync_error is not null and state = 'claimed'`);
+    set({}, r?.n ?? 0);
+  });
+  metrics.gauge("pool_outbox_oldest_seconds", "Age of the oldest event not yet relayed, by outbox (0 when empty).", ["outbox"], async (set) => {
+    const [r] = await query<{ s: number | null }>(`select extract(epoch from now() - min(at))::float8 as s from lineage_outbox`);
+    set({ outbox: "lineage" }, r?.s ?? 0);
+  });
+  metrics.gauge("pool_claims_in_flight_oldest_seconds", "Age of the oldest claim in flight (0 when none); past the lease, its process died.", [], async (set) => {
+    const [r] = await query<{ s: number | null }>(
+      `select extract(epoch from now() - min(coalesce(claim_renewed_at, claim_started_at)))::float8 as s from instances where state = 'claiming'`,
+    );
+    set({}, r?.s ?? 0);
+  });
 }

@@ -423,3 +423,19 @@ describe("a claim's outcome is never lost", () => {
     }
   });
 });
+
+describe("metrics", () => {
+  it("show the pool by state, the sync backlog, claims in flight and the Claim RPCs, as the database has them", async () => {
+    const t = await createTemplate(newIdentity(), { tools: [] });
+    await seedIdle(3);
+    const owner = newIdentity();
+    await client.claim(claimReq(owner, t.id, { userConfig: {} }), as(owner));
+    const text = await (await fetch(`${claims.url}/metrics`)).text();
+    const value = (re: RegExp) => Number(re.exec(text)?.[1]);
+    const byState = await rows<{ state: string; n: number }>(`select state, count(*)::int as n from instances group by state`);
+    for (const { state, n } of byState) expect(value(new RegExp(`^pool_instances\\{[^}]*state="${state}"[^}]*\\} (\\d+)`, "m")), state).toBe(n);
+    expect(value(/^pool_sync_backlog\{[^}]*\} (\d+)/m)).toBe(0);
+    expect(value(/^pool_claims_in_flight_oldest_seconds\{[^}]*\} (\d+)/m)).toBe(0);
+    expect(value(/^pool_rpc_requests_total\{[^}]*method="Claim"[^}]*code="ok"[^}]*\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+  });
+});

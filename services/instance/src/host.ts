@@ -283,6 +283,12 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           },
         }),
   });
+  // Its agents by state: what the claims service's pool counts, as this host sees it (docs/runbook.md).
+  server.metrics.gauge("pool_host_instances", "Agent instances on this host, by state.", ["state"], async (set) => {
+    const counts = new Map<string, number>();
+    for (const i of instances.values()) counts.set(InstanceState[i.state], (counts.get(InstanceState[i.state]) ?? 0) + 1);
+    for (const [state, n] of counts) set({ state: state.toLowerCase() }, n);
+  });
 
   // Bring back every instance found in dataDir (not those StopInstance stopped).
   const found = await listWorkspaces(opts.dataDir);

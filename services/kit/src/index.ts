@@ -19,3 +19,4 @@ export * from "./template-release.js";
 export * from "./ports.js";
 export * from "./tls.js";
 export * from "./limits.js";
+export * from "./metrics.js";

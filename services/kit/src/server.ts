@@ -5,6 +5,7 @@
 // of each connection and hands it to the right Node server. With TLS
 // configured, one secure HTTP/2 server takes both, chosen by ALPN.
 
+import { createHash, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -21,6 +22,7 @@ import {
 } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { HealthState, registerHealth } from "./health.js";
+import { Metrics, metricsInterceptor } from "./metrics.js";
 import { registerReflection } from "./reflection.js";
 import type { Logger } from "./log.js";
 import type { TlsConfig } from "./tls.js";
@@ -56,6 +58,12 @@ export interface ServerOptions {
   shutdownGraceMs?: number;
   /** Serve over TLS (https://), with client certificates required when `mutual`. */
   tls?: TlsConfig;
+  /**
+   * GET /metrics answers only `Authorization: Bearer <token>` when set;
+   * default POOL_METRICS_TOKEN from the environment, else open (an internal
+   * port). A public server (the gateway) should have one.
+   */
+  metricsToken?: string;
 }
 
 /** The TCP peer of the request's connection; handlers read it with peerAddress(ctx). */
@@ -76,6 +84,8 @@ export interface RunningServer {
   /** http://host:port, or https:// with TLS */
   url: string;
   health: HealthState;
+  /** Its Prometheus metrics (GET /metrics): RPCs by method and code, and what the service adds. */
+  metrics: Metrics;
   /** Idempotent; always resolves within about shutdownGraceMs + 1 s. */
   close(): Promise<void>;
 }
@@ -124,6 +134,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? "127.0.0.1";
   const graceMs = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const health = new HealthState();
+  const metrics = new Metrics(opts.name);
+  const metricsToken = opts.metricsToken ?? process.env.POOL_METRICS_TOKEN ?? "";
   // Aborting this aborts ctx.signal of every running handler.
   const shutdown = new AbortController();
 
@@ -139,15 +151,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         serviceNames.add(h.service.typeName);
       }
     },
-    interceptors: opts.interceptors ?? [],
+    interceptors: [metricsInterceptor(metrics), ...(opts.interceptors ?? [])],
     readMaxBytes: opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     shutdownSignal: shutdown.signal,
     contextValues: (req) => createContextValues().set(peerAddressKey, peerAddressOf(req)),
     fallback: (req, res) => void runFallback(req, res as ServerResponse),
   });
 
+  async function serveMetrics(req: ServerRequest, res: ServerResponse): Promise<void> {
+    if (metricsToken && !sameToken(req.headers.authorization ?? "", `Bearer ${metricsToken}`)) {
+      return sendJson(res, 401, { code: "unauthenticated", message: "GET /metrics needs Authorization: Bearer and the metrics token" });
+    }
+    const { contentType, body } = await metrics.text();
+    res.writeHead(200, { "content-type": contentType });
+    res.end(body);
+  }
+
   async function runFallback(req: ServerRequest, res: ServerResponse): Promise<void> {
     try {
+      if (pathOf(req) === "/metrics" && req.method === "GET") return await serveMetrics(req, res);
       if (opts.fallback && (await opts.fallback(req, res))) return;
       if (!res.headersSent) sendJson(res, 404, { code: "not_found", message: `no route for ${req.method} ${pathOf(req)}` });
     } catch (err) {
@@ -318,6 +340,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     port,
     url,
     health,
+    metrics,
     close: () => (closed ??= doClose()),
   };
 }
@@ -427,4 +450,10 @@ function unique(names: string[]): string[] {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Constant-time comparison of two secrets of any length. */
+function sameToken(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

@@ -96,6 +96,11 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
         .service(TemplateUsageService, createTemplateUsageService(db.em))
         .service(TemplateReleaseService, createTemplateReleaseService(db.em)),
   });
+  // The relay to the claims service: how far behind it is (docs/runbook.md).
+  server.metrics.gauge("pool_outbox_oldest_seconds", "Age of the oldest event not yet relayed, by outbox (0 when empty).", ["outbox"], async (set) => {
+    const [r] = await db.em.fork().execute<{ s: number | null }[]>(`select extract(epoch from now() - min(updated_at))::float8 as s from template_sync_outbox`);
+    set({ outbox: "template_releases" }, r?.s ?? 0);
+  });
   // Nonces older than the signature window can never be replayed: forget them.
   const pruner = setInterval(() => {
     pruneNonces(db.em.fork(), new Date(Date.now() - 2 * SIGNATURE_MAX_AGE_SECONDS * 1000)).catch((err: unknown) =>
