@@ -23,6 +23,7 @@ import {
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { HealthState, registerHealth } from "./health.js";
 import { Metrics, metricsInterceptor } from "./metrics.js";
+import { parseErrorsAsInvalidArgument } from "./parse-errors.js";
 import { registerReflection } from "./reflection.js";
 import type { Logger } from "./log.js";
 import type { TlsConfig } from "./tls.js";
@@ -146,6 +147,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       registerHealth(router, health);
       opts.routes(router);
       registerReflection(router, () => [...new Set(router.handlers.map((h) => h.service))]);
+      // Unparseable protobuf is the caller's INVALID_ARGUMENT, not our INTERNAL (parse-errors.ts).
+      router.handlers.splice(0, router.handlers.length, ...router.handlers.map(parseErrorsAsInvalidArgument));
       for (const h of router.handlers) {
         if (h.method.methodKind !== "unary") streamingPaths.add(h.requestPath);
         serviceNames.add(h.service.typeName);

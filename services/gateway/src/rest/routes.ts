@@ -556,6 +556,9 @@ const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
   ["GET", "/lineage", ownerLineage],
 ];
 
+/** Every REST route, method and full path pattern (`:id` for the path parameter): what the fuzz tests drive. */
+export const REST_ROUTES: ReadonlyArray<readonly [method: string, pattern: string]> = ROUTES.map(([method, pattern]) => [method, `${BASE}${pattern}`] as const);
+
 /** Path parameters when `path` matches `pattern`, else undefined. */
 function matchPath(pattern: string, path: string): Record<string, string> | undefined {
   const want = `${BASE}${pattern}`.split("/");
