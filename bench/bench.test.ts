@@ -20,6 +20,7 @@ const BENCHMARKS: Record<string, RegExp[]> = {
   "bench/claims.ts": [new RegExp(`claims/s service / bare statement\\s+${number}`), new RegExp(`claim with XMTP join \\(2, 10 concurrent\\)\\s+${number}`)],
   "bench/sync.ts": [new RegExp(`N = 20: ratio update / bare\\s+${number}`)],
   "bench/clone.ts": [new RegExp(`clone / plain claim with join \\(p50\\)\\s+${number}`)],
+  "bench/soak.ts": [new RegExp(`^search\\s+\\d+\\s+0\\s+${number}`, "m"), new RegExp(`second-half growth: pool ${number} MB/min`), /^errors: 0$/m],
 };
 
 interface Run {

@@ -1,5 +1,6 @@
 // A Convos conversation creator for the benchmarks that join agents to
-// conversations (bench/claims.ts, bench/clone.ts): one @xmtp/node-sdk client.
+// conversations (bench/claims.ts, bench/clone.ts, bench/soak.ts): one
+// @xmtp/node-sdk client, which also waits for agents' answers in its groups.
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -59,6 +60,8 @@ export async function startCreator(apiUrl: string, dir: string) {
   const added = new Set<string>();
   let joinRequests = 0;
   const errors: string[] = [];
+  /** Who waits for a text from whom in which group. */
+  const waiting = new Set<{ groupId: string; from: string; resolve: () => void }>();
 
   async function answer(senderInboxId: string, slug: string) {
     const invite = await parseInvite(slug);
@@ -74,6 +77,12 @@ export async function startCreator(apiUrl: string, dir: string) {
   void (async () => {
     for await (const m of stream) {
       if (!m || m.senderInboxId === client.inboxId) continue;
+      for (const w of waiting) {
+        if (w.groupId === m.conversationId && w.from === m.senderInboxId && typeof m.content === "string") {
+          waiting.delete(w);
+          w.resolve();
+        }
+      }
       const c = m.content as { inviteSlug?: unknown } | undefined;
       if (c && typeof c === "object" && typeof c.inviteSlug === "string") {
         joinRequests++;
@@ -92,6 +101,22 @@ export async function startCreator(apiUrl: string, dir: string) {
       return joinRequests;
     },
     errors,
+    /** Sends `text` in one of its groups and resolves when `from` (an agent) writes there next. */
+    async ask(groupId: string, from: string, text: string, ms = 30_000): Promise<void> {
+      const group = [...byTag.values()].find((g) => g.id === groupId);
+      if (!group) throw new Error(`no group ${groupId}`);
+      let timer: NodeJS.Timeout | undefined;
+      const answered = new Promise<void>((resolve, reject) => {
+        const w = { groupId, from, resolve };
+        waiting.add(w);
+        timer = setTimeout(() => {
+          waiting.delete(w);
+          reject(new Error(`no answer from ${from.slice(0, 8)} in ${ms} ms`));
+        }, ms);
+      });
+      await group.sendText(text);
+      await answered.finally(() => clearTimeout(timer));
+    },
     /** A new conversation and its invite link. */
     async conversation(name: string): Promise<{ groupId: string; invite: string }> {
       const tag = randomBytes(5).toString("hex");

@@ -700,6 +700,8 @@ export class AgentInstance {
     this.client = undefined;
     this.group = undefined;
     this.state = InstanceState.DEAD;
+    // A call in progress (a Release of a removed agent) finishes before its workspace goes.
+    await withTimeout(this.ops.idle(), 15_000);
     if (opts.destroy) {
       await this.ws.destroy();
     } else if (opts.markStopped) {
