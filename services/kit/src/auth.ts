@@ -13,7 +13,7 @@
 // the call was authenticated as the gateway: the same header from any other
 // principal (an instance host, a compromised claims service) is ignored.
 
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import {
   Code,
   ConnectError,
@@ -198,4 +198,10 @@ export function serviceCredentialsFromEnv(expected: Principal, env: NodeJS.Proce
 /** The environment that gives a service process these credentials (what serviceCredentialsFromEnv reads; TLS not included). */
 export function serviceEnv(credentials: ServiceCredentials): { POOL_SERVICE_TOKEN: string; POOL_SERVICE_DIGESTS: string } {
   return { POOL_SERVICE_TOKEN: credentials.token, POOL_SERVICE_DIGESTS: credentials.directory.toString() };
+}
+
+/** Compares two secrets in constant time, whatever their lengths (a token against the one expected). */
+export function sameSecret(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash("sha256").update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

@@ -5,7 +5,6 @@
 // of each connection and hands it to the right Node server. With TLS
 // configured, one secure HTTP/2 server takes both, chosen by ALPN.
 
-import { createHash, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -21,6 +20,7 @@ import {
   cors as connectCors,
 } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { sameSecret } from "./auth.js";
 import { HealthState, registerHealth } from "./health.js";
 import { Metrics, metricsInterceptor } from "./metrics.js";
 import { parseErrorsAsInvalidArgument } from "./parse-errors.js";
@@ -162,7 +162,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
 
   async function serveMetrics(req: ServerRequest, res: ServerResponse): Promise<void> {
-    if (metricsToken && !sameToken(req.headers.authorization ?? "", `Bearer ${metricsToken}`)) {
+    if (metricsToken && !sameSecret(req.headers.authorization ?? "", `Bearer ${metricsToken}`)) {
       return sendJson(res, 401, { code: "unauthenticated", message: "GET /metrics needs Authorization: Bearer and the metrics token" });
     }
     const { contentType, body } = await metrics.text();
@@ -453,10 +453,4 @@ function unique(names: string[]): string[] {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** Constant-time comparison of two secrets of any length. */
-function sameToken(given: string, expected: string): boolean {
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }

@@ -12,10 +12,10 @@
 // The `/local/` routes take no key and answer loopback clients only: a person
 // writes to an agent (`POST /local/messages`) and reads its replies
 // (`GET /local/outbox/{address}`) with curl.
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { Logger } from "@convos-pool/kit";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { sameSecret, type Logger } from "@convos-pool/kit";
+import { isLoopback, readJsonObject, serveJsonApi, type ApiErrors, type JsonObject } from "./json-api.js";
 
 export interface LocalAgentMailOptions {
   /** Default 0: a free port. */
@@ -86,7 +86,16 @@ const invalid = (field: string, why: string) => new ApiError(400, "ValidationErr
 const notFound = (what: string) => new ApiError(404, "NotFoundError", `${what} not found`);
 const forbidden = () => new ApiError(403, "ForbiddenError", "this key may not do that: an inbox's key reads and sends for its own inbox only");
 
-type Body = Record<string, unknown>;
+const API_ERRORS: ApiErrors = {
+  answerOf: (err) => (err instanceof ApiError ? { status: err.status, body: err.body() } : undefined),
+  tooLarge: (max) => new ApiError(413, "PayloadTooLargeError", `the body is larger than ${max} bytes`),
+  notJson: () => new ApiError(400, "ValidationError", "the body is not JSON"),
+  notObject: () => new ApiError(400, "ValidationError", "the body must be a JSON object"),
+  badPath: () => ({ status: 404, body: notFound("the path").body() }),
+  failed: () => ({ status: 500, body: new ApiError(500, "ServerError", "the local AgentMail failed; see its log").body() }),
+};
+
+type Body = JsonObject;
 
 /** A message as AgentMail stores it in an inbox (sent or received). */
 interface Message {
@@ -187,16 +196,7 @@ function randomLetters(n: number): string {
   return [...randomBytes(n)].map((b) => String.fromCharCode(97 + (b % 26))).join("");
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(a), digest(b));
-}
-
 const hashOf = (secret: string) => createHash("sha256").update(secret).digest("hex");
-
-function isLoopback(address: string | undefined): boolean {
-  return address === "::1" || /^(::ffff:)?127\./.test(address ?? "");
-}
 
 interface Waiter {
   address: string;
@@ -416,31 +416,6 @@ interface MailParts {
   inReplyTo?: string | undefined;
 }
 
-async function readJson(req: IncomingMessage): Promise<Body> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // Past the limit the rest is read and dropped, so the answer reaches a client still sending and the connection stays usable.
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-  }
-  if (size > MAX_BODY_BYTES) throw new ApiError(413, "PayloadTooLargeError", `the body is larger than ${MAX_BODY_BYTES} bytes`);
-  const raw = Buffer.concat(chunks).toString("utf8");
-  let body: unknown;
-  try {
-    body = raw.trim() ? JSON.parse(raw) : {};
-  } catch {
-    throw new ApiError(400, "ValidationError", "the body is not JSON");
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError(400, "ValidationError", "the body must be a JSON object");
-  return body as Body;
-}
-
-function reply(res: ServerResponse, status: number, body?: unknown): void {
-  if (body === undefined) res.writeHead(status).end();
-  else res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-}
-
 /** One page of an inbox's mail, newest first; the page token is where the next page starts. */
 function page(inbox: Inbox, query: URLSearchParams) {
   const rawLimit = query.get("limit");
@@ -483,7 +458,7 @@ export async function startLocalAgentMail(opts: LocalAgentMailOptions = {}): Pro
     if (!isLoopback(req.socket.remoteAddress)) throw new ApiError(403, "ForbiddenError", "the /local routes answer loopback clients only");
     const [, what, address] = path;
     if (req.method === "POST" && what === "messages" && path.length === 2) {
-      const body = await readJson(req);
+      const body = await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS);
       const [to] = addressList(body, "to", true);
       const from = addressList(body, "from", true)[0]!;
       const text = optionalString(body, "text", MAX_BODY_BYTES);
@@ -517,7 +492,7 @@ export async function startLocalAgentMail(opts: LocalAgentMailOptions = {}): Pro
 
     if (inboxId === undefined && method === "POST") {
       orgOnly();
-      return { status: 200, body: inboxRecord(post.createInbox(await readJson(req))) };
+      return { status: 200, body: inboxRecord(post.createInbox(await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS))) };
     }
     if (inboxId !== undefined && collection === undefined) {
       if (method === "GET") return { status: 200, body: inboxRecord(readable()) };
@@ -531,7 +506,7 @@ export async function startLocalAgentMail(opts: LocalAgentMailOptions = {}): Pro
       orgOnly();
       const inbox = inboxOf(inboxId!);
       if (method === "POST" && id === undefined) {
-        const name = optionalString(await readJson(req), "name", 200);
+        const name = optionalString(await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS), "name", 200);
         if (!name) throw invalid("name", "is required");
         return { status: 200, body: post.createKey(inbox, name) };
       }
@@ -543,7 +518,7 @@ export async function startLocalAgentMail(opts: LocalAgentMailOptions = {}): Pro
     if (collection === "messages") {
       if (method === "POST" && id === "send" && action === undefined) {
         const inbox = readable();
-        return { status: 200, body: post.send(inbox, await readJson(req)) };
+        return { status: 200, body: post.send(inbox, await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS)) };
       }
       if (method === "GET" && id === undefined) return { status: 200, body: page(readable(), query) };
       if (method === "GET" && id !== undefined && action === undefined) {
@@ -555,33 +530,8 @@ export async function startLocalAgentMail(opts: LocalAgentMailOptions = {}): Pro
     throw notFound(`route ${method} ${req.url ?? ""}`);
   }
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://local");
-    let path: string[];
-    try {
-      path = url.pathname.split("/").slice(1).map(decodeURIComponent);
-    } catch {
-      return reply(res, 404, notFound("the path").body());
-    }
-    void route(req, path, url.searchParams).then(
-      ({ status, body }) => reply(res, status, body),
-      (err: unknown) => {
-        if (err instanceof ApiError) return reply(res, err.status, err.body());
-        log?.error("local AgentMail request failed", { err });
-        reply(res, 500, new ApiError(500, "ServerError", "the local AgentMail failed; see its log").body());
-      },
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  server.on("error", (err) => log?.warn("local AgentMail server error", { err }));
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host}:${port}`;
+  const api = await serveJsonApi({ name: "local AgentMail", host, port: opts.port ?? 0, log, errors: API_ERRORS, route });
+  const url = api.url;
   log?.info("local AgentMail up", { url, domain: post.domain });
 
   return {
@@ -598,10 +548,7 @@ export async function startLocalAgentMail(opts: LocalAgentMailOptions = {}): Pro
     waitForMail: (address, pred = () => true, ms = 10_000) => post.waitFor(address, pred, ms),
     async close() {
       post.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await api.close();
     },
   };
 }

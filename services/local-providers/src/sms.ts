@@ -23,11 +23,11 @@
 // address).
 //
 // The `/local/` routes take no API key: they answer loopback clients only.
-import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, timingSafeEqual, type KeyObject } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "@convos-pool/kit";
+import { sameSecret, type Logger } from "@convos-pool/kit";
+import { isLoopback, readJsonObject, serveJsonApi, type ApiErrors, type JsonObject } from "./json-api.js";
 
 export interface LocalSmsOptions {
   /** Default 0: a free port. */
@@ -112,7 +112,16 @@ const notANumber = (detail: string, source: { pointer: string } | { parameter: s
 const noSuchProfile = () =>
   new ApiError(422, "10017", "Associated resource does not exist", "messaging_profile_id names no messaging profile", { pointer: "/messaging_profile_id" });
 
-type Body = Record<string, unknown>;
+type Body = JsonObject;
+
+const API_ERRORS: ApiErrors = {
+  answerOf: (err) => (err instanceof ApiError ? { status: err.status, body: err.body() } : undefined),
+  tooLarge: (max) => new ApiError(413, "10015", "Bad Request", `the body is larger than ${max} bytes`),
+  notJson: () => new ApiError(400, "10023", "Invalid JSON", "the body is not JSON"),
+  notObject: () => new ApiError(400, "10015", "Bad Request", "the body must be a JSON object"),
+  badPath: () => ({ status: 404, body: notFound("the path is not valid").body() }),
+  failed: () => ({ status: 500, body: new ApiError(500, "10007", "Unexpected error", "the local SMS server failed; see its log").body() }),
+};
 
 function stringField(body: Body, field: string): string {
   const value = body[field];
@@ -569,38 +578,6 @@ function searchInventory(shop: NumberShop, query: URLSearchParams): string[] {
   return shop.available(limit, startsWith);
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(a), digest(b));
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return address === "::1" || /^(::ffff:)?127\./.test(address ?? "");
-}
-
-async function readJson(req: IncomingMessage): Promise<Body> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new ApiError(413, "10015", "Bad Request", `the body is larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  const raw = Buffer.concat(chunks).toString("utf8");
-  let body: unknown;
-  try {
-    body = raw.trim() ? JSON.parse(raw) : {};
-  } catch {
-    throw new ApiError(400, "10023", "Invalid JSON", "the body is not JSON");
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError(400, "10015", "Bad Request", "the body must be a JSON object");
-  return body as Body;
-}
-
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-}
-
 /** A page of a list, by `page[size]` and `page[number]`, with Telnyx's `meta`. */
 function paged<T>(all: readonly T[], query: URLSearchParams) {
   const size = Math.min(Math.max(Number(query.get("page[size]")) || PAGE_SIZE.default, 1), PAGE_SIZE.max);
@@ -631,7 +608,7 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
       if (!E164.test(id)) throw notANumber("the phone must be a number in +E.164 form", { parameter: "phone_number" });
       if (method === "GET") return { data: carrier.inbox(id).texts };
       if (method === "POST") {
-        const body = await readJson(req);
+        const body = await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS);
         return { data: carrier.accept(id, numberField(body, "to"), textField(body)) };
       }
     }
@@ -644,7 +621,7 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
 
     if (collection === "messaging_profiles" && id === undefined) {
       if (method === "POST") {
-        const body = await readJson(req);
+        const body = await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS);
         const name = stringField(body, "name");
         const destinations = body.whitelisted_destinations;
         if (destinations === undefined) throw missing("whitelisted_destinations");
@@ -666,7 +643,7 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
     if (collection === "messaging_profiles" && id !== undefined && sub === undefined && method === "PATCH") {
       const profile = carrier.profiles.get(id);
       if (!profile) throw notFound(`no messaging profile ${id}`);
-      const body = await readJson(req);
+      const body = await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS);
       // Both checked before either changes.
       const name = body.name === undefined ? profile.name : stringField(body, "name");
       const webhookUrl = body.webhook_url === undefined ? profile.webhookUrl : webhookUrlField(body);
@@ -677,7 +654,7 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
 
     if (collection === "phone_numbers" && id !== undefined && sub === "messaging" && path.length === 4 && method === "PATCH") {
       if (!E164.test(id)) throw notANumber("the phone number in the path must be in +E.164 form", { parameter: "id" });
-      const body = await readJson(req);
+      const body = await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS);
       if (!("messaging_profile_id" in body)) throw missing("messaging_profile_id");
       const profileId = body.messaging_profile_id;
       if (profileId === null || profileId === "") carrier.assignments.delete(id);
@@ -701,7 +678,7 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
     }
 
     if (collection === "number_orders" && id === undefined && method === "POST") {
-      const body = await readJson(req);
+      const body = await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS);
       const phoneNumbers = orderedNumbersField(body);
       const customerReference = optionalStringField(body, "customer_reference");
       const profileId = optionalStringField(body, "messaging_profile_id");
@@ -729,7 +706,7 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
     }
 
     if (collection === "messages" && id === undefined && method === "POST") {
-      const body = await readJson(req);
+      const body = await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS);
       const from = numberField(body, "from");
       const to = numberField(body, "to");
       const text = textField(body);
@@ -743,34 +720,15 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
     throw notFound(`no ${method} ${req.url ?? ""}`);
   }
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://local");
-    let path: string[];
-    try {
-      // A `+` may come as itself or as %2B.
-      path = url.pathname.split("/").slice(1).map(decodeURIComponent);
-    } catch {
-      return reply(res, 404, notFound("the path is not valid").body());
-    }
-    void route(req, path, url.searchParams).then(
-      (body) => reply(res, 200, body),
-      (err: unknown) => {
-        if (err instanceof ApiError) return reply(res, err.status, err.body());
-        log?.error("local SMS request failed", { err });
-        reply(res, 500, new ApiError(500, "10007", "Unexpected error", "the local SMS server failed; see its log").body());
-      },
-    );
+  const api = await serveJsonApi({
+    name: "local SMS",
+    host,
+    port: opts.port ?? 0,
+    log,
+    errors: API_ERRORS,
+    route: async (req, path, query) => ({ status: 200, body: await route(req, path, query) }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  server.on("error", (err) => log?.warn("local SMS server error", { err }));
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host}:${port}`;
+  const url = api.url;
   log?.info("local SMS up", { url });
 
   return {
@@ -792,10 +750,7 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
     async close() {
       stopping.abort();
       carrier.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await api.close();
     },
   };
 }
