@@ -410,9 +410,8 @@ export class ClaimFlow {
 
       // Steps 7 and 9: the requester owns it, and only now is it claimed.
       stage = "complete";
-      // Claimed, and its key says so, at once: a retry can never find one without the other.
-      const done = await this.deps.em.fork().transactional(async (tx) => {
-        const completed = await completeClaim(tx, {
+      const complete = (em: EntityManager) =>
+        completeClaim(em, {
           instanceId: instance.id,
           claimId,
           ownerId: input.requester,
@@ -421,9 +420,14 @@ export class ClaimFlow {
           // Where the agent started (it computes the same from the signed release).
           trustLevel: initialTrustLevel(parseTrustLevel(content.max_trust_level ?? "") ?? TrustLevel.UNSPECIFIED),
         });
-        if (completed && keyed) await settleKey(tx, claimId, { state: "done", instanceId: instance.id });
-        return completed;
-      });
+      // With a key: claimed, and the key saying so, in one transaction, so a retry never finds one without the other.
+      const done = keyed
+        ? await this.deps.em.fork().transactional(async (tx) => {
+            const completed = await complete(tx);
+            if (completed) await settleKey(tx, claimId, { state: "done", instanceId: instance.id });
+            return completed;
+          })
+        : await complete(this.deps.em.fork());
       if (!done) throw new ConnectError("the claim took too long and was abandoned; try again", Code.Aborted);
     } catch (err) {
       await this.rollback(instance, claimId, provisioned, stage, err);
