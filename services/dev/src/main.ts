@@ -2,6 +2,8 @@
 // database or network to set up. Environment (all optional):
 //   PORT (8080), HOST (127.0.0.1), POOL_DATA_DIR (.data),
 //   XMTP_PORT (5556: the local XMTP node, where @xmtp/node-sdk's and the Convos CLI's `local` environment looks),
+//   XMTP_METRICS_PORT (the node's Prometheus metrics over HTTP/1.1; default a free one, printed),
+//   POOL_METRICS_TOKEN (every service's GET /metrics, the node's included, then needs Authorization: Bearer),
 //   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL, XMTP_DATABASE_URL, CLAIMS_DATABASE_URL, LINEAGE_DATABASE_URL (postgres:// instead of embedded PGlite),
 //   WARM_INSTANCES (3), LLM_BASE_URL + LLM_API_KEY [+ LLM_MODEL] (an OpenAI-compatible endpoint; without: the offline model),
 //   POOL_LIMITS (rates and caps: docs/limits.md)
@@ -22,6 +24,7 @@ const pool = await startPool({
   gatewayDatabaseUrl: process.env.GATEWAY_DATABASE_URL || undefined,
   xmtpDatabaseUrl: process.env.XMTP_DATABASE_URL || undefined,
   xmtpPort: process.env.XMTP_PORT ? Number(process.env.XMTP_PORT) : undefined,
+  xmtpMetricsPort: process.env.XMTP_METRICS_PORT ? Number(process.env.XMTP_METRICS_PORT) : undefined,
   claimsDatabaseUrl: process.env.CLAIMS_DATABASE_URL || undefined,
   lineageDatabaseUrl: process.env.LINEAGE_DATABASE_URL || undefined,
   warmInstances: process.env.WARM_INSTANCES ? Number(process.env.WARM_INSTANCES) : undefined,
@@ -40,6 +43,7 @@ process.stdout.write(
     `  the web app (store, studio, my agents):  ${pool.gatewayUrl}/`,
     `  gateway (REST, Connect, gRPC, gRPC-Web): ${pool.gatewayUrl}`,
     `  local XMTP node (gRPC, h2c):              ${pool.xmtpUrl}   (@xmtp/node-sdk: env "local"; see docs/xmtp-devnode.md)`,
+    `    its metrics (Prometheus):               ${pool.xmtpMetricsUrl}/metrics   (the other services': GET /metrics on their own ports; docs/runbook.md)`,
     `  local chain (JSON-RPC, agents' wallets):  ${pool.chainRpcUrl}   (chain id 31337; see docs/tools.md)`,
     `  local mail (SMTP, agents' mailboxes):     ${pool.smtpUrl}   (@agents.localhost; read with POP3 at ${pool.pop3Url}; see docs/tools.md)`,
     `  local SMS (Telnyx's API, agents' numbers): ${pool.sms.url}   (a phone texts an agent: see docs/tools.md)`,

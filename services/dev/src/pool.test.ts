@@ -39,6 +39,10 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
   });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
+  // The XMTP node's metrics, on a port of their own (its gRPC port speaks only HTTP/2).
+  const scrape = await fetch(`${pool.xmtpMetricsUrl}/metrics`);
+  expect(scrape.status).toBe(200);
+  expect(await scrape.text()).toMatch(/^xmtp_devnode_subscriptions\{kind="group",pool_service="xmtp-devnode"\} \d+/m);
   await pool.close();
 
   // The session secret is kept private to its owner.

@@ -32,6 +32,12 @@ export interface PoolOptions {
    * @xmtp/node-sdk and of the Convos CLI; 0 picks a free one (tests).
    */
   xmtpPort?: number;
+  /**
+   * The port of the XMTP node's Prometheus metrics (GET /metrics, HTTP/1.1:
+   * its gRPC port speaks only HTTP/2); default 0, a free one, as the pool's
+   * other services serve theirs on their own free ports.
+   */
+  xmtpMetricsPort?: number;
   /** The local chain's JSON-RPC port (agents' wallets): 8545 by default, as any local EVM node; 0 picks a free one (tests). */
   chainPort?: number;
   /** The local mail server's SMTP port (agents' mailboxes): 2525 by default; 0 picks a free one (tests). */
@@ -64,6 +70,8 @@ export interface RunningPool {
   lineageUrl: string;
   /** The local XMTP node (MlsApi and IdentityApi over gRPC, h2c). */
   xmtpUrl: string;
+  /** Where the XMTP node serves its metrics: `${xmtpMetricsUrl}/metrics`. */
+  xmtpMetricsUrl: string;
   /** The local EVM chain agents' wallets are on (JSON-RPC). */
   chainRpcUrl: string;
   /** The local mail server for agents' mailboxes (SMTP), and for reading them (POP3). */
@@ -103,6 +111,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     host,
     databaseUrl: opts.xmtpDatabaseUrl,
     embeddedDir: join(opts.dataDir, "xmtp-devnode"),
+    metricsPort: opts.xmtpMetricsPort ?? 0,
     log: log.child({ service: "xmtp-devnode" }),
   });
   const started: { close(): Promise<void> }[] = [xmtp];
@@ -213,6 +222,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       claimsUrl: claims.url,
       lineageUrl: lineage.url,
       xmtpUrl: xmtp.url,
+      xmtpMetricsUrl: xmtp.metricsUrl!,
       chainRpcUrl: chain.rpcUrl,
       smtpUrl: mail.url,
       pop3Url: pop3.url,

@@ -1,9 +1,10 @@
-import { createClient, type ConnectRouter } from "@connectrpc/connect";
+import { Code, createClient, type ConnectRouter } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { invalidArgument } from "./errors.js";
 import { createLogger } from "./log.js";
+import { codeLabel, Metrics, startMetricsServer } from "./metrics.js";
 import { startServer, type RunningServer } from "./server.js";
 
 function routes(router: ConnectRouter) {
@@ -59,5 +60,25 @@ describe("metrics", () => {
     expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
     expect((await fetch(`${server.url}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
     expect((await fetch(`${server.url}/metrics`, { headers: { authorization: "Bearer scrape-secret" } })).status).toBe(200);
+  });
+
+  it("serve them alone on a port of their own for a process without a Connect port, with the same token rule", async () => {
+    const metrics = new Metrics("alone");
+    metrics.rpcs.inc({ service: "s", method: "M", code: codeLabel(0) });
+    metrics.rpcs.inc({ service: "s", method: "M", code: codeLabel(Code.InvalidArgument) });
+    const server = await startMetricsServer({ metrics, token: "scrape-secret", log: createLogger("test", { level: "silent" }) });
+    try {
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${server.url}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+      const res = await fetch(`${server.url}/metrics`, { headers: { authorization: "Bearer scrape-secret" } });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(sample(text, "pool_rpc_requests_total", { method: "M", code: "ok", pool_service: "alone" })).toBe(1);
+      expect(sample(text, "pool_rpc_requests_total", { method: "M", code: "invalid_argument" })).toBe(1);
+      expect((await fetch(`${server.url}/`, { headers: { authorization: "Bearer scrape-secret" } })).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+    await expect(fetch(`${server.url}/metrics`)).rejects.toThrow();
   });
 });

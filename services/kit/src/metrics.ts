@@ -2,10 +2,17 @@
 // and timed by service, method and code from one interceptor, the process's
 // own figures (CPU, memory, event-loop lag), and whatever a service adds
 // (pool sizes, backlogs, lags). startServer serves them at GET /metrics on
-// the service's own port; docs/runbook.md says what each alert means.
+// the service's own port; a process without a Connect port (the XMTP
+// devnode, a grpc-js server) serves them on a port of their own with
+// startMetricsServer. docs/runbook.md says what each alert means.
 
+import * as http from "node:http";
+import type * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { sameSecret } from "./auth.js";
+import type { Logger } from "./log.js";
 
 export class Metrics {
   readonly registry = new Registry();
@@ -92,5 +99,98 @@ export function metricsInterceptor(metrics: Metrics): Interceptor {
 }
 
 function codeName(err: unknown): string {
-  return Code[ConnectError.from(err).code]?.replace(/[A-Z]/g, (c, i: number) => (i ? "_" : "") + c.toLowerCase()) ?? "unknown";
+  return codeLabel(ConnectError.from(err).code);
+}
+
+/**
+ * The `code` label of an RPC: `ok` (0), else the Connect code's name in snake
+ * case (`invalid_argument`). gRPC status numbers are the same codes, so a
+ * grpc-js server labels its calls the same way.
+ */
+export function codeLabel(code: number): string {
+  if (code === 0) return "ok";
+  return Code[code]?.replace(/[A-Z]/g, (c, i: number) => (i ? "_" : "") + c.toLowerCase()) ?? "unknown";
+}
+
+/** Answers a scrape: with a token, only `Authorization: Bearer <token>` (else 401); then the text format. */
+export async function answerScrape(
+  metrics: Metrics,
+  token: string,
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+): Promise<void> {
+  if (token && !sameSecret(req.headers.authorization ?? "", `Bearer ${token}`)) {
+    const body = JSON.stringify({ code: "unauthenticated", message: "GET /metrics needs Authorization: Bearer and the metrics token" });
+    res.writeHead(401, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+  const { contentType, body } = await metrics.text();
+  res.writeHead(200, { "content-type": contentType });
+  res.end(body);
+}
+
+export interface MetricsServerOptions {
+  metrics: Metrics;
+  /** 0 or absent: a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** As startServer's `metricsToken`: default POOL_METRICS_TOKEN, else open. */
+  token?: string;
+  log: Logger;
+}
+
+export interface RunningMetricsServer {
+  /** http://host:port; scrape `${url}/metrics`. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `GET /metrics` alone over plain HTTP/1.1 on a port of its own, with
+ * the same token rule as startServer: for a process whose RPC port is not
+ * the kit's (the XMTP devnode's grpc-js port speaks only HTTP/2).
+ */
+export async function startMetricsServer(opts: MetricsServerOptions): Promise<RunningMetricsServer> {
+  const token = opts.token ?? process.env.POOL_METRICS_TOKEN ?? "";
+  const host = opts.host ?? "127.0.0.1";
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? "").split("?", 1)[0];
+    if (path !== "/metrics" || req.method !== "GET") {
+      const body = JSON.stringify({ code: "not_found", message: `no route for ${req.method} ${path}` });
+      res.writeHead(404, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    answerScrape(opts.metrics, token, req, res).catch((err: unknown) => {
+      opts.log.error("metrics scrape failed", { err });
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  server.on("error", (err) => opts.log.error("metrics listener error", { err }));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A scraper's keep-alive connection would hold close() open.
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
 }

@@ -1,6 +1,10 @@
 // Runs the local XMTP node on its own. Environment (all optional):
 //   PORT (5556, the SDK's `local` environment), HOST (127.0.0.1),
-//   DATABASE_URL (postgres://; absent: embedded PGlite in XMTP_DEVNODE_DATA_DIR, default .data/xmtp-devnode)
+//   DATABASE_URL (postgres://; absent: embedded PGlite in XMTP_DEVNODE_DATA_DIR, default .data/xmtp-devnode),
+//   METRICS_PORT (Prometheus metrics at GET /metrics over HTTP/1.1 on this port, on HOST; 0: a free one, printed;
+//     absent: not served. Off by default: a second fixed port would clash between nodes run side by side, and a
+//     scraper needs a port it knows anyway; `npm start` serves them on a free port and prints it),
+//   POOL_METRICS_TOKEN (a scrape must then send Authorization: Bearer <token>, as for every pool service)
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "./server.js";
@@ -11,7 +15,9 @@ const node = await startDevnode({
   host: process.env.HOST ?? "127.0.0.1",
   databaseUrl: process.env.DATABASE_URL || undefined,
   embeddedDir: resolve(process.env.XMTP_DEVNODE_DATA_DIR ?? ".data/xmtp-devnode"),
+  ...(process.env.METRICS_PORT ? { metricsPort: Number(process.env.METRICS_PORT) } : {}),
   log,
 });
 installShutdownHandlers(log, () => node.close());
 process.stdout.write(`XMTP devnode: ${node.url} (SDK: env "local", or apiUrl "${node.url}")\n`);
+if (node.metricsUrl) process.stdout.write(`  metrics (Prometheus): ${node.metricsUrl}/metrics\n`);

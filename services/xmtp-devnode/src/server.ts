@@ -5,7 +5,8 @@
  */
 import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { createLogger, type Logger } from "@convos-pool/kit";
+import { createLogger, startMetricsServer, type Logger, type Metrics, type RunningMetricsServer } from "@convos-pool/kit";
+import { DevnodeMetrics } from "./metrics.js";
 import { RpcError, Status } from "./rpc-error.js";
 import { DevnodeService, type MethodSpec, type StreamSink } from "./service.js";
 import { Store } from "./store.js";
@@ -22,6 +23,14 @@ export interface DevnodeOptions {
   databaseUrl?: string;
   /** Default `.data/xmtp-devnode` under the working directory. */
   embeddedDir?: string;
+  /**
+   * Serve Prometheus metrics at GET /metrics over plain HTTP/1.1 on this port
+   * (0: a free one), on `host`; absent: not served (they are still kept, in
+   * `metrics`). The gRPC port cannot answer them: it speaks only HTTP/2.
+   */
+  metricsPort?: number;
+  /** What a scrape must present as `Authorization: Bearer`; default POOL_METRICS_TOKEN, else open. */
+  metricsToken?: string;
   log?: Logger;
 }
 
@@ -29,6 +38,10 @@ export interface RunningDevnode {
   /** http://host:port, what an SDK's `apiUrl` takes. */
   url: string;
   port: number;
+  /** Its Prometheus metrics: RPCs by method and code, messages stored and relayed, open subscriptions (src/metrics.ts). */
+  metrics: Metrics;
+  /** http://host:port of GET /metrics when `metricsPort` was given. */
+  metricsUrl?: string;
   /** Ends subscriptions (UNAVAILABLE, so clients reconnect), closes HTTP/2 sessions and the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -58,8 +71,11 @@ function toBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function logCall(log: Logger, method: string, started: number, code: Status): void {
-  const fields = { method, code: Status[code], durationMs: Math.round(performance.now() - started) };
+/** Logs and counts one call that ended with `code`. */
+function callEnded(log: Logger, metrics: DevnodeMetrics, spec: MethodSpec, started: number, code: Status): void {
+  const ms = performance.now() - started;
+  metrics.rpc(spec.service, spec.method, code, ms / 1000);
+  const fields = { method: `${spec.service}/${spec.method}`, code: Status[code], durationMs: Math.round(ms) };
   if (code === Status.INTERNAL || code === Status.UNKNOWN) log.error("rpc", fields);
   else log.debug("rpc", fields);
 }
@@ -68,6 +84,7 @@ function logCall(log: Logger, method: string, started: number, code: Status): vo
 function grpcService(
   specs: MethodSpec[],
   log: Logger,
+  metrics: DevnodeMetrics,
 ): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
   const definition: Record<string, grpc.MethodDefinition<Buffer, Uint8Array>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -89,12 +106,12 @@ function grpcService(
         const started = performance.now();
         handler(call.request).then(
           (response) => {
-            logCall(log, fullName, started, Status.OK);
+            callEnded(log, metrics, spec, started, Status.OK);
             callback(null, response);
           },
           (err: unknown) => {
             const e = grpcError(err, log, fullName);
-            logCall(log, fullName, started, e.code);
+            callEnded(log, metrics, spec, started, e.code);
             callback(e);
           },
         );
@@ -104,13 +121,18 @@ function grpcService(
       implementation[spec.method] = ((call: grpc.ServerWritableStream<Buffer, Uint8Array>) => {
         const started = performance.now();
         let closed = false;
+        // The client went away: how subscriptions normally end (counted as canceled, not ok).
+        let cancelled = false;
         const closeListeners: (() => void)[] = [];
         const markClosed = () => {
           if (closed) return;
           closed = true;
           for (const fn of closeListeners.splice(0)) fn();
         };
-        call.on("cancelled", markClosed);
+        call.on("cancelled", () => {
+          cancelled = true;
+          markClosed();
+        });
         call.on("close", markClosed);
         call.on("error", () => markClosed());
         const sink: StreamSink = {
@@ -128,7 +150,7 @@ function grpcService(
         };
         handler(call.request, sink).then(
           () => {
-            logCall(log, fullName, started, Status.OK);
+            callEnded(log, metrics, spec, started, cancelled ? Status.CANCELLED : Status.OK);
             if (!closed) {
               markClosed();
               call.end();
@@ -136,7 +158,7 @@ function grpcService(
           },
           (err: unknown) => {
             const e = grpcError(err, log, fullName);
-            logCall(log, fullName, started, e.code);
+            callEnded(log, metrics, spec, started, e.code);
             if (!closed) {
               markClosed();
               call.emit("error", e);
@@ -148,6 +170,7 @@ function grpcService(
       // Bidirectional Subscribe (XIP-83): newer than the SDKs this node serves.
       implementation[spec.method] = ((call: grpc.ServerDuplexStream<Buffer, Uint8Array>) => {
         log.warn("unimplemented rpc called", { method: fullName });
+        metrics.rpc(spec.service, spec.method, Status.UNIMPLEMENTED, 0);
         call.emit(
           "error",
           grpcError(new RpcError(Status.UNIMPLEMENTED, `${spec.method} is not implemented by the local devnode`), log, fullName),
@@ -161,15 +184,21 @@ function grpcService(
 /**
  * Calls to methods no service registered are answered UNIMPLEMENTED by grpc-js
  * without any hook; this logs them, so a client that needs something the
- * node lacks shows up in the log. (grpc-js 1.14 internals, pinned version.)
+ * node lacks shows up in the log, and counts them under method `unknown`
+ * (a label per path a client may invent would grow without bound).
+ * (grpc-js 1.14 internals, pinned version.)
  */
-function logUnknownCalls(server: grpc.Server, log: Logger): void {
+function logUnknownCalls(server: grpc.Server, log: Logger, metrics: DevnodeMetrics, services: ReadonlySet<string>): void {
   const s = server as unknown as { _retrieveHandler?: (path: string) => unknown };
   const original = s._retrieveHandler;
   if (typeof original !== "function") return;
   s._retrieveHandler = function (this: unknown, methodPath: string) {
     const handler = original.call(this, methodPath);
-    if (handler === null || handler === undefined) log.warn("unknown rpc called", { method: methodPath });
+    if (handler === null || handler === undefined) {
+      log.warn("unknown rpc called", { method: methodPath });
+      const service = methodPath.split("/")[1] ?? "";
+      metrics.rpc(services.has(service) ? service : "unknown", "unknown", Status.UNIMPLEMENTED, 0);
+    }
     return handler;
   };
 }
@@ -182,17 +211,18 @@ export async function startDevnode(opts: DevnodeOptions = {}): Promise<RunningDe
     databaseUrl: opts.databaseUrl,
     embeddedDir: opts.embeddedDir ?? path.join(process.cwd(), ".data", "xmtp-devnode"),
   });
-  const service = new DevnodeService({ store, log });
+  const metrics = new DevnodeMetrics();
+  const service = new DevnodeService({ store, log, metrics });
   const server = new grpc.Server({
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
     "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
     "grpc.enable_channelz": 0,
   });
-  logUnknownCalls(server, log);
   const byService = new Map<string, MethodSpec[]>();
   for (const m of service.methods()) byService.set(m.service, [...(byService.get(m.service) ?? []), m]);
+  logUnknownCalls(server, log, metrics, new Set(byService.keys()));
   for (const specs of byService.values()) {
-    const { definition, implementation } = grpcService(specs, log);
+    const { definition, implementation } = grpcService(specs, log, metrics);
     server.addService(definition, implementation);
   }
 
@@ -210,12 +240,32 @@ export async function startDevnode(opts: DevnodeOptions = {}): Promise<RunningDe
   }
   const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;
-  log.info("xmtp devnode listening", { url, embedded: store.embedded });
+  let scrapes: RunningMetricsServer | undefined;
+  if (opts.metricsPort !== undefined) {
+    try {
+      scrapes = await startMetricsServer({
+        metrics: metrics.metrics,
+        port: opts.metricsPort,
+        host,
+        ...(opts.metricsToken !== undefined ? { token: opts.metricsToken } : {}),
+        log,
+      });
+    } catch (err) {
+      server.forceShutdown();
+      service.stop();
+      await store.close();
+      throw err;
+    }
+  }
+  const metricsUrl = scrapes ? `http://${urlHost}:${scrapes.port}` : undefined;
+  log.info("xmtp devnode listening", { url, embedded: store.embedded, ...(metricsUrl ? { metricsUrl: `${metricsUrl}/metrics` } : {}) });
 
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
+    metrics: metrics.metrics,
+    ...(metricsUrl ? { metricsUrl } : {}),
     close() {
       closing ??= (async () => {
         // Open subscriptions end first (they never finish on their own), then
@@ -235,6 +285,8 @@ export async function startDevnode(opts: DevnodeOptions = {}): Promise<RunningDe
         server.forceShutdown();
         await service.drained();
         await store.close();
+        // Last, so that scrapes see the shutdown's own calls.
+        await scrapes?.close();
         log.info("xmtp devnode stopped");
       })();
       return closing;

@@ -11,8 +11,9 @@
  */
 import type { Logger } from "@convos-pool/kit";
 import { parsePublishIdentityUpdateRequest, isEthereumKind, normalizeAddress } from "./identity.js";
+import type { DevnodeMetrics } from "./metrics.js";
 import { keyPackageInstallationKey, MlsFramingError, parseGroupMessage } from "./mls.js";
-import { KeyedSerializer, Notifier, SubscriptionFeed } from "./notifier.js";
+import { KeyedSerializer, Notifier, SubscriptionFeed, type TopicKind } from "./notifier.js";
 import { MAX_PAGE_SIZE, nextPaging, normalizePaging, SortDirection, type Page, type PagingOutput } from "./paging.js";
 import {
   EMPTY,
@@ -135,12 +136,15 @@ function pageFrom(p: { direction: number; limit: number; idCursor: Long } | unde
 export interface DevnodeServiceOptions {
   store: Store;
   log: Logger;
+  /** What it stores and relays is counted here (the transport counts the calls). */
+  metrics: DevnodeMetrics;
 }
 
 /** All state of a running node except the transport. */
 export class DevnodeService {
   private readonly store: Store;
   private readonly log: Logger;
+  private readonly metrics: DevnodeMetrics;
   private readonly clock = new MonotonicClock();
   private readonly writes = new KeyedSerializer();
   private readonly groupTopics = new Notifier<GroupMessageRow>();
@@ -151,6 +155,7 @@ export class DevnodeService {
   constructor(opts: DevnodeServiceOptions) {
     this.store = opts.store;
     this.log = opts.log;
+    this.metrics = opts.metrics;
   }
 
   /** Every method of both services, with its handler. */
@@ -233,6 +238,7 @@ export class DevnodeService {
     const kp = req.keyPackage?.keyPackageTlsSerialized;
     const installationKey = this.installationKeyOf(kp);
     await this.store.putKeyPackage(installationKey, kp!, this.clock.nowNs());
+    this.metrics.keyPackageStored();
     return encode(mls.RegisterInstallationResponse, { installationKey });
   }
 
@@ -241,6 +247,7 @@ export class DevnodeService {
     const kp = req.keyPackage?.keyPackageTlsSerialized;
     const installationKey = this.installationKeyOf(kp);
     await this.store.putKeyPackage(installationKey, kp!, this.clock.nowNs());
+    this.metrics.keyPackageStored();
     return EMPTY;
   }
 
@@ -282,7 +289,9 @@ export class DevnodeService {
           isCommit: framing.isCommit,
         });
         // null: the same message was stored before (a retry); nothing new to announce.
-        if (row) this.groupTopics.publish(topic, row);
+        if (!row) return;
+        this.metrics.messageStored("group", row.data.length);
+        this.groupTopics.publish(topic, row);
       });
     }
     return EMPTY;
@@ -360,7 +369,9 @@ export class DevnodeService {
         const topic = m.installationKey.toString("hex");
         return this.writes.run(`welcome:${topic}`, async () => {
           const row = await this.store.insertWelcomeMessage({ ...m, createdNs: this.clock.nowNs() });
-          if (row) this.welcomeTopics.publish(topic, row);
+          if (!row) return;
+          this.metrics.messageStored("welcome", row.data.length);
+          this.welcomeTopics.publish(topic, row);
         });
       }),
     );
@@ -389,7 +400,7 @@ export class DevnodeService {
    */
   private async subscribe<T extends { id: bigint }>(
     sink: StreamSink,
-    what: string,
+    what: TopicKind,
     filters: { topic: string; key: Uint8Array; cursor: bigint }[],
     notifier: Notifier<T>,
     query: (key: Uint8Array, page: Page) => Promise<T[]>,
@@ -406,15 +417,19 @@ export class DevnodeService {
     }
     sink.sendHeaders();
     const feed = new SubscriptionFeed<T>(cursors, (row) => {
-      if (!sink.closed) sink.write(toProto(row));
+      if (sink.closed) return;
+      sink.write(toProto(row));
+      this.metrics.messageRelayed(what);
     });
     const unsubscribe = notifier.subscribe([...cursors.keys()], (topic, row) => feed.live(topic, row));
+    const closed = this.metrics.subscriptionOpened(what);
     const handle = { end: () => {} };
     let ended = false;
     const finish = () => {
       if (ended) return;
       ended = true;
       unsubscribe();
+      closed();
       this.streams.delete(handle);
     };
     sink.onClose(finish);
@@ -446,6 +461,8 @@ export class DevnodeService {
         reject(new RpcError(Status.UNAVAILABLE, "the devnode is shutting down"));
       };
       this.streams.add(handle);
+      // stop() came while the history was replayed: it could not see this one.
+      if (this.closing) handle.end();
       sink.onClose(() => {
         finish();
         resolve();
@@ -557,6 +574,7 @@ export class DevnodeService {
         this.clock.nowNs(),
       ),
     );
+    this.metrics.identityUpdateStored();
     this.log.debug("identity update stored", { inboxId: parsed.inboxId, sequenceId: sequenceId.toString() });
     return EMPTY;
   }
