@@ -2,15 +2,20 @@
 // to every REST route and every RPC method the gateway serves, over the real
 // stack behind it (templates, claims, lineage on PostgreSQL; the claims
 // tests' stand-in host). Wrong types, huge and empty strings, unknown enum
-// numbers, invalid UTF-8, deep and duplicate-key JSON, truncated protobuf;
-// with and without a session. Every answer must be a clear error: REST a 4xx
-// with the error body, RPC a code other than INTERNAL or UNKNOWN; and nothing
-// may be written. The run prints how many inputs it tried.
+// numbers, invalid UTF-8, deep and duplicate-key JSON, truncated protobuf
+// (the generators are shared: kit/testing/fuzz.ts); with and without a
+// session. Every answer must be a clear error: REST a 4xx with the error
+// body, a 400 naming its field; RPC a code other than INTERNAL or UNKNOWN, an
+// INVALID_ARGUMENT naming its field (or the request message as a whole, when
+// it does not decode); and nothing may be written. The run prints how many
+// inputs it tried.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fc } from "@fast-check/vitest";
-import type { DescService } from "@bufbuild/protobuf";
+import type { DescMethod, JsonValue } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
+import { errorFromJson } from "@connectrpc/connect/protocol-connect";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -19,6 +24,7 @@ import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createLogger, generateServiceCredentials, signOperation, SESSION_AUDIENCE } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity } from "@convos-pool/kit/testing";
+import { FUZZ_RUNS, POOL_FIELDS, UNKNOWN_TEMPLATE_ID, fieldNameProblem, huge, oddString, rawBodies, rpcBodies } from "@convos-pool/kit/testing/fuzz";
 import { SecretBox } from "@convos-pool/claims/src/secrets.js";
 import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims/src/server.js";
 import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
@@ -29,7 +35,6 @@ import { startGateway, type RunningGateway } from "./server.js";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
-const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
 
 let templates: RunningTemplateService;
 let host: StandInHost;
@@ -114,48 +119,15 @@ afterAll(async () => {
 
 // ---------------------------------------------------------------- the bad inputs
 
-/** Field names the pool's bodies and messages use, so generated objects hit real fields with wrong values. */
-const FIELDS = [
-  "requester", "templateId", "template_id", "conversationInvite", "conversationId", "model", "userConfig", "signature", "ownerSignature",
-  "pinned", "trustLevel", "dailySpendLimitWei", "creator_id", "creatorId", "agent_name", "instructions", "tools", "visibility", "version",
-  "inbox_id", "inboxId", "newOwnerId", "idempotencyKey", "cloneFrom", "carry", "query", "pageSize", "pageToken", "instanceId", "content",
-  "expectedVersion", "issued_at", "issuedAt", "nonce", "max_trust_level", "category", "tags", "sort", "limit", "cursor",
-] as const;
-
-const huge = fc.constantFrom(200_000, 1_100_000).map((n) => "x".repeat(n));
-const oddString = fc.oneof(fc.string(), fc.constant(""), huge, fc.string({ unit: "binary" }), fc.constant("\u0000"), fc.constant("tmpl_AAAAAAAAAAAAAAAA"));
-const oddValue = fc.oneof(
-  oddString,
-  fc.integer(),
-  fc.constantFrom(2 ** 53, -1, 99999, Number.MAX_SAFE_INTEGER), // unknown enum numbers, out-of-range versions
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.array(fc.anything(), { maxLength: 5 }),
-  fc.dictionary(fc.string(), fc.anything(), { maxKeys: 5 }),
-);
-const wrongFields = fc.dictionary(fc.constantFrom(...FIELDS), oddValue, { minKeys: 1, maxKeys: 6 });
-
-/** A raw request body: JSON of every odd shape, and bytes that are not JSON at all. */
-const rawBody: fc.Arbitrary<string | Uint8Array | undefined> = fc.oneof(
-  fc.constant(undefined),
-  wrongFields.map((o) => JSON.stringify(o)),
-  fc.jsonValue().map((v) => JSON.stringify(v)),
-  fc.integer({ min: 1_000, max: 20_000 }).map((n) => `${"[".repeat(n)}${"]".repeat(n)}`), // deep
-  fc.integer({ min: 1_000, max: 5_000 }).map((n) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`),
-  fc.constantFrom(FIELDS[0], FIELDS[1], FIELDS[4]).map((f) => `{"${f}":"a","${f}":"b"}`), // duplicate keys
-  fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.concat([Buffer.from('{"requester":"'), Buffer.from([0xff, 0xfe, ...b]), Buffer.from('"}')])), // invalid UTF-8
-  wrongFields.map((o) => JSON.stringify(o).slice(0, -3)), // truncated
-  fc.uint8Array({ maxLength: 256 }),
-);
+const rawBody = rawBodies(POOL_FIELDS);
 
 // URLs stay under Node's 16 KiB header limit (beyond it the server answers 431 and closes the connection).
-const pathId = fc.oneof(fc.string({ maxLength: 40 }), fc.constant("inst_AAAAAAAAAAAAAAAA"), fc.constant("tmpl_AAAAAAAAAAAAAAAA"), fc.constant("%ff%fe"), huge.map((s) => s.slice(0, 2_000)));
+const pathId = fc.oneof(fc.string({ maxLength: 40 }), fc.constant("inst_AAAAAAAAAAAAAAAA"), fc.constant(UNKNOWN_TEMPLATE_ID), fc.constant("%ff%fe"), huge.map((s) => s.slice(0, 2_000)));
 
 // ---------------------------------------------------------------- REST
 
 interface RestError {
-  error?: { type?: unknown; code?: unknown; message?: unknown };
+  error?: { type?: unknown; code?: unknown; message?: unknown; field?: unknown };
 }
 
 async function send(url: string, init: { method: string; headers: Record<string, string>; body?: string | Uint8Array }) {
@@ -182,8 +154,10 @@ describe("every REST route, given bad input", () => {
           const err = (JSON.parse(res.text) as RestError).error;
           expect(typeof err?.message, res.text.slice(0, 300)).toBe("string");
           expect(typeof err?.code).toBe("string");
+          // A 400 names what is wrong: a field of the body or a query parameter, or "body" when it does not parse.
+          if (res.status === 400) expect(typeof err?.field === "string" && err.field !== "", `${method} ${url.pathname}: ${res.text.slice(0, 300)}`).toBe(true);
         }),
-        { numRuns: RUNS },
+        { numRuns: FUZZ_RUNS },
       );
       expect(await written()).toEqual(before);
     });
@@ -192,37 +166,33 @@ describe("every REST route, given bad input", () => {
 
 // ---------------------------------------------------------------- RPC
 
-function rpcMethods(): { service: DescService; method: string }[] {
-  return [TemplateService, ClaimService, SessionService, LineageService].flatMap((service) =>
-    service.methods.filter((m) => m.methodKind === "unary").map((m) => ({ service, method: m.name })),
-  );
+function rpcMethods(): DescMethod[] {
+  return [TemplateService, ClaimService, SessionService, LineageService].flatMap((service) => service.methods.filter((m) => m.methodKind === "unary"));
 }
 
 describe("every RPC method, given bad input", () => {
-  it("answers a code other than INTERNAL or UNKNOWN, over Connect JSON and binary protobuf, and writes nothing", { timeout: 300_000 }, async () => {
+  it("answers a code other than INTERNAL or UNKNOWN, naming the field of an invalid argument, over Connect JSON and binary protobuf, and writes nothing", { timeout: 300_000 }, async () => {
     const before = await written();
     const methods = rpcMethods();
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...methods),
-        fc.oneof(
-          wrongFields.map((o) => ({ type: "application/json", body: JSON.stringify(o) as string | Uint8Array })),
-          rawBody.map((b) => ({ type: "application/json", body: b ?? "" })),
-          fc.uint8Array({ maxLength: 512 }).map((b) => ({ type: "application/proto", body: b as string | Uint8Array })), // truncated, garbage protobuf
-        ),
+        fc.constantFrom(...methods).chain((m) => fc.tuple(fc.constant(m), rpcBodies(m.input, POOL_FIELDS))),
         fc.boolean(),
-        async ({ service, method }, { type, body }, signedIn) => {
+        async ([method, { type, body }], signedIn) => {
           tried.rpc++;
           const headers: Record<string, string> = { "content-type": type, "connect-protocol-version": "1" };
           if (signedIn) headers.authorization = `Bearer ${token}`;
-          const res = await send(`${gateway.url}/${service.typeName}/${method}`, { method: "POST", headers, body });
+          const res = await send(`${gateway.url}/${method.parent.typeName}/${method.name}`, { method: "POST", headers, body });
           if (res.status === 200) return;
-          const code = (JSON.parse(res.text) as { code?: string }).code;
-          expect(code, `${service.typeName}/${method}: ${res.text.slice(0, 300)}`).toBeTruthy();
-          expect(["internal", "unknown"], `${service.typeName}/${method}: ${res.text.slice(0, 300)}`).not.toContain(code);
+          const where = `${method.parent.typeName}/${method.name}: ${res.text.slice(0, 300)}`;
+          const json = JSON.parse(res.text) as { code?: string };
+          expect(json.code, where).toBeTruthy();
+          expect(["internal", "unknown"], where).not.toContain(json.code);
+          const err = errorFromJson(json as JsonValue, undefined, new ConnectError("no error body"));
+          expect(fieldNameProblem(method.input, err), where).toBeUndefined();
         },
       ),
-      { numRuns: RUNS * methods.length },
+      { numRuns: FUZZ_RUNS * methods.length },
     );
     expect(await written()).toEqual(before);
   });

@@ -2,12 +2,18 @@
 // instance host on a local XMTP node with two agents, one idle and one whose
 // workspace is watched, called as the claims service calls them (its
 // credential, the instance header) with generated bad requests: wrong types,
-// huge and empty strings, unknown enum numbers, invalid UTF-8, truncated
-// protobuf, missing, unknown and huge instance headers. Every answer is a
-// code other than INTERNAL or UNKNOWN, and no agent changes.
+// huge and empty strings, unknown enum numbers, invalid UTF-8, deep JSON,
+// each request message's own fields with odd values, truncated protobuf
+// (kit/testing/fuzz.ts, shared with the other fuzzing), missing, unknown and
+// huge instance headers. Every answer is a code other than INTERNAL or
+// UNKNOWN, an INVALID_ARGUMENT names its field (or the request message as a
+// whole, when it does not decode), and no agent changes.
 import { readdir, readFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { JsonValue } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
+import { errorFromJson } from "@connectrpc/connect/protocol-connect";
 import { fc } from "@fast-check/vitest";
 import { english, generateMnemonic } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,11 +22,11 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { createLogger, createServiceClient, generateServiceCredentials } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
+import { FUZZ_RUNS, fieldNameProblem, rpcBodies } from "@convos-pool/kit/testing/fuzz";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { INSTANCE_HEADER, startInstanceHost, type RunningInstanceHost } from "./host.js";
 
 const CREDS = generateServiceCredentials();
-const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
 let node: RunningDevnode;
 let host: RunningInstanceHost;
 let dir: string;
@@ -66,51 +72,31 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const odd = fc.oneof(
-  fc.string(),
-  fc.constant(""),
-  fc.constantFrom(200_000, 1_100_000).map((n) => "x".repeat(n)),
-  fc.string({ unit: "binary" }),
-  fc.integer(),
-  fc.constantFrom(99999, 2 ** 53, -1),
-  fc.boolean(),
-  fc.constant(null),
-  fc.array(fc.anything(), { maxLength: 4 }),
-  fc.dictionary(fc.string(), fc.anything(), { maxKeys: 4 }),
-);
-const FIELDS = [
-  "instanceId", "template", "ownerId", "model", "modelOverridden", "tools", "userConfig", "parent", "conversationInvite", "trustLevel",
-  "dailySpendLimitWei", "ownerSignature", "pageSize", "pageToken", "childInstanceId", "childInboxId", "childWalletIndex", "authorization",
-  "newOwnerId", "offer", "acceptance", "content", "version", "signature", "secrets", "toolId", "handle",
-] as const;
-const body = fc.oneof(
-  fc.dictionary(fc.constantFrom(...FIELDS), odd, { minKeys: 1, maxKeys: 6 }).map((o) => ({ type: "application/json", bytes: Buffer.from(JSON.stringify(o)) })),
-  fc.jsonValue().map((v) => ({ type: "application/json", bytes: Buffer.from(JSON.stringify(v)) })),
-  fc.integer({ min: 1_000, max: 10_000 }).map((n) => ({ type: "application/json", bytes: Buffer.from(`${'{"template":'.repeat(n)}{}${"}".repeat(n)}`) })),
-  fc.uint8Array({ maxLength: 64 }).map((b) => ({ type: "application/json", bytes: Buffer.concat([Buffer.from('{"ownerId":"'), Buffer.from([0xff, ...b]), Buffer.from('"}')]) })),
-  fc.uint8Array({ maxLength: 512 }).map((b) => ({ type: "application/proto", bytes: Buffer.from(b) })),
-);
 const instanceHeader = fc.oneof(fc.constant("inst-fuzz-a"), fc.constant(undefined), fc.constant("inst-nobody"), fc.string({ maxLength: 200 }).filter((s) => /^[\x21-\x7e]*$/.test(s)), fc.constant("i".repeat(8_000)));
 
 describe("every InstanceService method, given bad input", () => {
-  it("answers a code other than INTERNAL or UNKNOWN, and no agent changes", { timeout: 300_000 }, async () => {
+  it("answers a code other than INTERNAL or UNKNOWN, naming the field of an invalid argument, and no agent changes", { timeout: 300_000 }, async () => {
     const before = await workspaces();
     expect(Object.keys(before).length, "the agents' workspace files").toBeGreaterThan(0);
-    const methods = InstanceService.methods.filter((m) => m.methodKind === "unary").map((m) => m.name);
+    const methods = InstanceService.methods.filter((m) => m.methodKind === "unary");
     let tried = 0;
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...methods), body, instanceHeader, async (method, { type, bytes }, instance) => {
+      fc.asyncProperty(fc.constantFrom(...methods).chain((m) => fc.tuple(fc.constant(m), rpcBodies(m.input))), instanceHeader, async ([method, { type, body }], instance) => {
         tried++;
         const headers: Record<string, string> = { "content-type": type, "connect-protocol-version": "1", "x-pool-service-token": CREDS.claims.token };
         if (instance !== undefined) headers[INSTANCE_HEADER] = instance;
-        const res = await fetch(`${host.url}/${InstanceService.typeName}/${method}`, { method: "POST", headers, body: bytes });
+        const res = await fetch(`${host.url}/${InstanceService.typeName}/${method.name}`, { method: "POST", headers, body });
         const text = await res.text();
         if (res.status === 200) return;
-        const code = (JSON.parse(text) as { code?: string }).code;
-        expect(code, `${method}: ${text.slice(0, 300)}`).toBeTruthy();
-        expect(["internal", "unknown"], `${method}: ${text.slice(0, 300)}`).not.toContain(code);
+        const where = `${method.name}: ${text.slice(0, 300)}`;
+        const json = JSON.parse(text) as { code?: string };
+        expect(json.code, where).toBeTruthy();
+        expect(["internal", "unknown"], where).not.toContain(json.code);
+        const err = errorFromJson(json as JsonValue, undefined, new ConnectError("no error body"));
+        // The instance the call is for is a header, and named as one.
+        expect(fieldNameProblem(method.input, err, { headers: [INSTANCE_HEADER] }), where).toBeUndefined();
       }),
-      { numRuns: RUNS * methods.length },
+      { numRuns: FUZZ_RUNS * methods.length },
     );
     console.log(`fuzz: ${tried} InstanceService calls over ${methods.length} methods`);
     for (const id of ["inst-fuzz-a", "inst-fuzz-b"]) expect(host.instances.get(id)?.state, id).toBe(InstanceState.IDLE);

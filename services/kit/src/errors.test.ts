@@ -2,7 +2,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { Provisioning, ProvisioningSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { describe, expect, it } from "vitest";
 import {
+  MAX_ERROR_MESSAGE,
   alreadyExists,
+  boundedError,
   conflict,
   failedPrecondition,
   fieldViolations,
@@ -56,6 +58,30 @@ describe("error helpers", () => {
     expect(fieldViolations(invalidArgument("a", "b"))).toEqual([{ field: "a", description: "b" }]);
     expect(fieldViolations(new Error("plain"))).toEqual([]);
     expect(fieldViolations(notFound("x"))).toEqual([]);
+  });
+});
+
+describe("boundedError", () => {
+  it("leaves an error that fits as it is", () => {
+    const err = invalidArgument("a", "b");
+    expect(boundedError(err)).toBe(err);
+  });
+
+  it("cuts a long message, long violations and too many of them, keeping the code and other details", () => {
+    const many = Array.from({ length: 30 }, (_, i) => ({ field: `user_config.${"k".repeat(600)}${i}`, description: "is unknown" }));
+    const err = boundedError(invalidArguments(many));
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect([...err.rawMessage].length).toBeLessThan(MAX_ERROR_MESSAGE + 60);
+    expect(err.rawMessage).toMatch(/… \(\d+ more characters\) \(and 10 more\)$/);
+    const kept = fieldViolations(err);
+    expect(kept).toHaveLength(20);
+    expect(kept[0]!.field).toMatch(/^user_config\.k+… \(\d+ more characters\)$/);
+    expect(kept[0]!.description).toBe("is unknown");
+  });
+
+  it("replaces lone surrogates, which no protocol can carry", () => {
+    expect(boundedError(notFound("instance \ud800x")).rawMessage).toBe("instance \ufffdx not found");
+    expect(boundedError(notFound("🙂")).rawMessage).toBe("🙂 not found");
   });
 });
 

@@ -1,5 +1,6 @@
 export * from "./auth.js";
 export * from "./errors.js";
+export * from "./db-away.js";
 export * from "./health.js";
 export * from "./log.js";
 export * from "./server.js";

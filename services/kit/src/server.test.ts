@@ -29,6 +29,7 @@ function routes(router: ConnectRouter) {
     async createSession(req, ctx) {
       if (req.inboxId === "") throw invalidArgument("inbox_id", "is required");
       if (req.inboxId === "slow") await new Promise((r) => setTimeout(r, 300));
+      if (req.inboxId.length > 1000) throw invalidArgument("inbox_id", `"${req.inboxId}" is no inbox ID`);
       return { token: `${req.inboxId}|caller=${callerInboxId(ctx) ?? "none"}` };
     },
   });
@@ -155,6 +156,19 @@ describe("startServer: protocols on one port", () => {
       .catch((e: unknown) => e);
     expect(ConnectError.from(err).code).toBe(Code.ResourceExhausted);
   });
+
+  // Node keeps the unread part of each counted against the connection's memory (unread-requests.ts).
+  it("keeps an HTTP/2 connection answering after many requests too large for it", async () => {
+    const server = await start({ maxRequestBytes: 64 * 1024 });
+    for (const transport of [createGrpcTransport({ baseUrl: server.url }), createConnectTransport({ baseUrl: server.url, httpVersion: "2" })]) {
+      const client = createClient(SessionService, transport);
+      for (let i = 0; i < 15; i++) {
+        const err = await client.createSession({ inboxId: "x".repeat(1_000_000) }).catch((e: unknown) => e);
+        expect(ConnectError.from(err).code, `call ${i}: ${ConnectError.from(err).rawMessage}`).toBe(Code.ResourceExhausted);
+      }
+      expect(await client.createSession({ inboxId: "after" })).toMatchObject({ token: "after|caller=none" });
+    }
+  });
 });
 
 describe("health", () => {
@@ -279,6 +293,19 @@ describe("errors on the wire", () => {
       expect(ce.code).toBe(Code.InvalidArgument);
       expect(ce.rawMessage).toBe("inbox_id: is required");
       expect(fieldViolations(ce)).toEqual([{ field: "inbox_id", description: "is required" }]);
+    });
+
+    // Over gRPC, 70 KB of message in the trailers would break the stream (INTERNAL) and close the connection.
+    it(`an error quoting 70 KB of the request reaches a ${name} client cut short, with its code and field`, async () => {
+      const server = await start();
+      const client = createClient(SessionService, makeTransport(server.url));
+      const err = await client.createSession({ inboxId: "x".repeat(70_000) }).catch((e: unknown) => e);
+      const ce = err as ConnectError;
+      expect(ce.code, ce.rawMessage.slice(0, 200)).toBe(Code.InvalidArgument);
+      expect(ce.rawMessage.length).toBeLessThan(2_100);
+      expect(ce.rawMessage).toMatch(/^inbox_id: "x+… \(\d+ more characters\)$/);
+      expect(fieldViolations(ce)[0]?.field).toBe("inbox_id");
+      expect(await client.createSession({ inboxId: "after" })).toMatchObject({ token: "after|caller=none" });
     });
   }
 });

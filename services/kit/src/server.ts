@@ -20,10 +20,12 @@ import {
   cors as connectCors,
 } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { sameSecret } from "./auth.js";
+import { databaseAwayInterceptor } from "./db-away.js";
+import { boundedErrorsInterceptor } from "./errors.js";
 import { HealthState, registerHealth } from "./health.js";
-import { Metrics, metricsInterceptor } from "./metrics.js";
+import { answerScrape, Metrics, metricsInterceptor } from "./metrics.js";
 import { parseErrorsAsInvalidArgument } from "./parse-errors.js";
+import { drainUnreadRequests } from "./unread-requests.js";
 import { registerReflection } from "./reflection.js";
 import type { Logger } from "./log.js";
 import type { TlsConfig } from "./tls.js";
@@ -147,32 +149,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       registerHealth(router, health);
       opts.routes(router);
       registerReflection(router, () => [...new Set(router.handlers.map((h) => h.service))]);
-      // Unparseable protobuf is the caller's INVALID_ARGUMENT, not our INTERNAL (parse-errors.ts).
-      router.handlers.splice(0, router.handlers.length, ...router.handlers.map(parseErrorsAsInvalidArgument));
+      // A request that does not decode is the caller's INVALID_ARGUMENT, naming where (parse-errors.ts);
+      // one refused before it was read to its end does not cost its connection (unread-requests.ts).
+      const readMaxBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+      router.handlers.splice(0, router.handlers.length, ...router.handlers.map((h) => drainUnreadRequests(parseErrorsAsInvalidArgument(h, readMaxBytes))));
       for (const h of router.handlers) {
         if (h.method.methodKind !== "unary") streamingPaths.add(h.requestPath);
         serviceNames.add(h.service.typeName);
       }
     },
-    interceptors: [metricsInterceptor(metrics), ...(opts.interceptors ?? [])],
+    // Errors cut to a size every protocol can carry (errors.ts), after the service's own interceptors logged them whole.
+    // A database away is UNAVAILABLE to the caller (db-away.ts), as the service's logging interceptor sees it too.
+    interceptors: [metricsInterceptor(metrics), boundedErrorsInterceptor(), ...(opts.interceptors ?? []), databaseAwayInterceptor()],
     readMaxBytes: opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     shutdownSignal: shutdown.signal,
     contextValues: (req) => createContextValues().set(peerAddressKey, peerAddressOf(req)),
     fallback: (req, res) => void runFallback(req, res as ServerResponse),
   });
 
-  async function serveMetrics(req: ServerRequest, res: ServerResponse): Promise<void> {
-    if (metricsToken && !sameSecret(req.headers.authorization ?? "", `Bearer ${metricsToken}`)) {
-      return sendJson(res, 401, { code: "unauthenticated", message: "GET /metrics needs Authorization: Bearer and the metrics token" });
-    }
-    const { contentType, body } = await metrics.text();
-    res.writeHead(200, { "content-type": contentType });
-    res.end(body);
-  }
-
   async function runFallback(req: ServerRequest, res: ServerResponse): Promise<void> {
     try {
-      if (pathOf(req) === "/metrics" && req.method === "GET") return await serveMetrics(req, res);
+      if (pathOf(req) === "/metrics" && req.method === "GET") return await answerScrape(metrics, metricsToken, req, res);
       if (opts.fallback && (await opts.fallback(req, res))) return;
       if (!res.headersSent) sendJson(res, 404, { code: "not_found", message: `no route for ${req.method} ${pathOf(req)}` });
     } catch (err) {

@@ -1,0 +1,56 @@
+// The database away, for real: a PostgreSQL server of the test's own,
+// crashed under a statement, down, and back.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { MikroORM } from "@mikro-orm/postgresql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseAwayInterceptor, isDatabaseAway, whileDatabaseAway } from "./db-away.js";
+import { PostgresServer } from "./testing/postgres-server.js";
+
+let server: PostgresServer;
+let orm: MikroORM;
+
+beforeAll(async () => {
+  server = await PostgresServer.create();
+  orm = await MikroORM.init({ clientUrl: server.url, entities: [], discovery: { warnWhenNoEntities: false }, pool: { min: 0, max: 2 } });
+}, 60_000);
+
+afterAll(async () => {
+  await orm?.close(true);
+  await server?.close();
+});
+
+const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+
+describe("a database away", () => {
+  it("is told from a wrong statement: crashed under a statement, refusing connections, and back", { timeout: 60_000 }, async () => {
+    expect(isDatabaseAway(await errorOf(orm.em.fork().execute("select nonsense from nowhere")))).toBe(false);
+    const inFlight = errorOf(orm.em.fork().execute("select pg_sleep(5)"));
+    await new Promise((r) => setTimeout(r, 300));
+    await server.stop("immediate");
+    expect(isDatabaseAway(await inFlight)).toBe(true);
+    expect(isDatabaseAway(await errorOf(orm.em.fork().execute("select 1")))).toBe(true);
+    expect(isDatabaseAway(new ConnectError("connection refused", Code.Unavailable))).toBe(false);
+
+    // Waited for while it comes back; a wrong statement is not retried.
+    let attempts = 0;
+    setTimeout(() => void server.start(), 1_000);
+    const answer = await whileDatabaseAway(async (attempt) => {
+      attempts = attempt;
+      return (await orm.em.fork().execute<{ one: number }[]>("select 1 as one"))[0]!.one;
+    });
+    expect(answer).toBe(1);
+    expect(attempts).toBeGreaterThan(1);
+    let wrong = 0;
+    await errorOf(whileDatabaseAway(() => (wrong++, orm.em.fork().execute("select nonsense from nowhere"))));
+    expect(wrong).toBe(1);
+  });
+
+  it("answers the caller UNAVAILABLE, keeping the cause, and passes every other error on", async () => {
+    const away = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    const call = (err: unknown) => errorOf(databaseAwayInterceptor()(() => Promise.reject(err))({} as never));
+    const e = ConnectError.from(await call(away));
+    expect([e.code, e.rawMessage, e.cause]).toEqual([Code.Unavailable, "the service's database is unavailable; try again", away]);
+    const other = new ConnectError("bad", Code.InvalidArgument);
+    expect(await call(other)).toBe(other);
+  });
+});
