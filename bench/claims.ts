@@ -50,7 +50,7 @@ import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } fro
 import { CLAIM_SQL } from "../services/claims/src/claim-sql.js";
 import { SecretBox } from "../services/claims/src/secrets.js";
 import { StandInHost } from "../services/claims/src/testing/stand-in-host.js";
-import { startCreator } from "./creator.js";
+import { startCreator } from "@convos-pool/convos/testing";
 import { QUICK, figures, fmt, median, size, startChild, type Child } from "./lib.js";
 
 const CLAIMS = size("BENCH_CLAIMS", 3000, 100);

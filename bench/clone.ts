@@ -29,7 +29,7 @@ import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "
 import { SecretBox } from "../services/claims/src/secrets.js";
 import { startClaimsService } from "../services/claims/src/server.js";
 import { startTemplateService } from "../services/templates/src/server.js";
-import { startCreator } from "./creator.js";
+import { startCreator } from "@convos-pool/convos/testing";
 import { figures, fmt, size, startChild, type Child } from "./lib.js";
 
 const CLONES = size("BENCH_CLONES", 20, 2);

@@ -55,6 +55,7 @@ import {
   type ToolJson,
   initialTrustLevel,
   parseTrustLevel,
+  whileDatabaseAway,
 } from "@convos-pool/kit";
 import {
   claimIdleInstance,
@@ -62,6 +63,7 @@ import {
   completeClaim,
   endClaim,
   failStalePending,
+  isClaimedBy,
   settleInheritance,
   type FlowAgent,
   markRemoved,
@@ -124,6 +126,9 @@ const MAX_USER_VALUE = 2000;
 const MAX_CONTEXT_PROMPT = 4000;
 
 export const NO_IDLE_AGENT = "no idle agent, try again";
+
+/** Failures a client retries with the same request (docs/claims.md, "Retrying a claim"). */
+const RETRIED_AS_IS = [Code.Unavailable, Code.DeadlineExceeded];
 
 /** Join failures an instance reports itself (docs/instance.md): after them, a released instance is fit for reuse. */
 const REPORTED_JOIN_FAILURES = [Code.InvalidArgument, Code.PermissionDenied, Code.FailedPrecondition, Code.DeadlineExceeded];
@@ -307,12 +312,20 @@ export class ClaimFlow {
     }
   }
 
-  /** A keyed claim failed: its failure is the key's outcome once it had taken an instance; before that, the key is freed. */
+  /**
+   * A keyed claim failed and was rolled back. Its failure is the key's
+   * outcome once it had taken an instance, unless it is one that a client
+   * retries as it is (a host or the network away: UNAVAILABLE,
+   * DEADLINE_EXCEEDED): then, as before it took one, the key is freed, so
+   * that the retry with the same key makes a new attempt.
+   */
   private async settleFailure(claimId: string, requester: string, key: string, took: boolean, err: unknown): Promise<void> {
     const e = ConnectError.from(err);
-    const settled = took
-      ? settleKey(this.deps.em.fork(), claimId, { state: "failed", code: e.code, message: e.rawMessage })
-      : releaseKey(this.deps.em.fork(), requester, key, claimId);
+    const settled = whileDatabaseAway(() =>
+      took && !RETRIED_AS_IS.includes(e.code)
+        ? settleKey(this.deps.em.fork(), claimId, { state: "failed", code: e.code, message: e.rawMessage })
+        : releaseKey(this.deps.em.fork(), requester, key, claimId),
+    );
     await settled.catch((dbErr: unknown) => this.deps.log.error("a claim's idempotency key could not be settled; the sweep settles it", { err: dbErr }));
   }
 
@@ -421,13 +434,18 @@ export class ClaimFlow {
           trustLevel: initialTrustLevel(parseTrustLevel(content.max_trust_level ?? "") ?? TrustLevel.UNSPECIFIED),
         });
       // With a key: claimed, and the key saying so, in one transaction, so a retry never finds one without the other.
-      const done = keyed
-        ? await this.deps.em.fork().transactional(async (tx) => {
-            const completed = await complete(tx);
-            if (completed) await settleKey(tx, claimId, { state: "done", instanceId: instance.id });
-            return completed;
-          })
-        : await complete(this.deps.em.fork());
+      // The agent is in the conversation now: a database away for a moment is waited for, not a reason to undo it.
+      const done = await whileDatabaseAway(async (attempt) => {
+        const completed = keyed
+          ? await this.deps.em.fork().transactional(async (tx) => {
+              const ok = await complete(tx);
+              if (ok) await settleKey(tx, claimId, { state: "done", instanceId: instance.id });
+              return ok;
+            })
+          : await complete(this.deps.em.fork());
+        // A COMMIT lost with its connection may have gone through.
+        return completed || (attempt > 1 && (await isClaimedBy(this.deps.em.fork(), instance.id, input.requester, conversationId)));
+      });
       if (!done) throw new ConnectError("the claim took too long and was abandoned; try again", Code.Aborted);
     } catch (err) {
       await this.rollback(instance, claimId, provisioned, stage, err);
@@ -516,6 +534,8 @@ export class ClaimFlow {
   private async rollback(instance: ClaimedInstance, claimId: string, tools: ToolRef[], stage: Stage, cause: unknown): Promise<void> {
     let toolsReleased = true;
     for (const t of [...tools].reverse()) toolsReleased = (await this.tools.release(t)) && toolsReleased;
+    // One made whose record was not written (the database away at that moment).
+    if (stage === "provision") await this.tools.releaseUnrecorded(instance.id);
     let to: "idle" | "dead" = "idle";
     if (stage === "configure") {
       to = await this.deps.runtime.release(instance).then(
@@ -534,7 +554,7 @@ export class ClaimFlow {
     }
     if (!toolsReleased) to = "dead";
     try {
-      await endClaim(this.deps.em.fork(), { instanceId: instance.id, claimId, to });
+      await whileDatabaseAway(() => endClaim(this.deps.em.fork(), { instanceId: instance.id, claimId, to }));
     } catch (err) {
       // Left `claiming`: the stale-claim sweep marks it dead later.
       this.deps.log.error("claim rollback could not update the instance", { instanceId: instance.id, err });
@@ -638,6 +658,8 @@ export class ClaimFlow {
     const tools = await toolsToRelease(this.deps.em.fork(), stale.map((s) => s.id));
     let released = 0;
     for (const t of tools) if (await this.tools.release(t)) released++;
+    // A tool its provider made just before the process died has no record: given back by instance.
+    for (const instance of stale) released += await this.tools.releaseUnrecorded(instance.id);
     if (stale.length > 0 || tools.length > 0) {
       this.deps.log.warn("sweep", { staleClaims: stale.length, toolsReleased: released, toolsLeft: tools.length - released });
     }

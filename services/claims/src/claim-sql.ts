@@ -208,6 +208,12 @@ const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = nu
  * given the claim, or released it) or to `dead` (it may hold the claim's
  * state: the pool replaces it). Only while this claim still holds it.
  */
+/** Whether the instance is claimed by `ownerId` in `conversationId` (a completion whose answer was lost went through). */
+export async function isClaimedBy(em: EntityManager, instanceId: string, ownerId: string, conversationId: string): Promise<boolean> {
+  const rows = await em.execute(`select 1 from instances where id = ? and state = 'claimed' and owner_id = ? and conversation_id = ?`, [instanceId, ownerId, conversationId]);
+  return rows.length === 1;
+}
+
 export async function endClaim(
   em: EntityManager,
   p: { instanceId: string; claimId: string; to: "idle" | "dead" },

@@ -4,7 +4,8 @@
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS),
 //   POOL_DATA_DIR (local providers' data, default .data/claims),
 //   INSTANCE_HOST_URLS (comma-separated instance hosts; with them the warm pool runs), POOL_TARGET_IDLE (default 10),
-//   SYNC_CONCURRENCY (template updates delivered at once, default 64), XMTP_API_URL (requesters' and owners' signatures
+//   SYNC_CONCURRENCY (template updates delivered at once, default 64),
+//   CLAIM_LEASE_SECONDS (a claim whose process died is resolved this long after, default 20), XMTP_API_URL (requesters' and owners' signatures
 //   checked against it), POOL_LIMITS (claims per caller, caps per owner: docs/limits.md),
 //   LINEAGE_URL (the lineage service, fed from the lineage outbox),
 //   the pool tools' providers (providers/env.ts; docs/tools.md, "Production providers"):
@@ -36,6 +37,11 @@ try {
   log.error((err as Error).message);
   process.exit(2);
 }
+const lease = process.env.CLAIM_LEASE_SECONDS ? Number(process.env.CLAIM_LEASE_SECONDS) : undefined;
+if (lease !== undefined && !(Number.isInteger(lease) && lease >= 4)) {
+  log.error("CLAIM_LEASE_SECONDS must be a whole number of seconds, at least 4 (renewed every quarter of it)");
+  process.exit(2);
+}
 const templatesUrl = required("TEMPLATES_URL", "where the template service listens, e.g. http://templates:7001");
 const secretsKey = required("POOL_SECRETS_KEY", "32 random bytes (64 hex characters) that seal provisioned tools' secrets");
 const service = await startClaimsService({
@@ -55,6 +61,7 @@ const service = await startClaimsService({
       }
     : undefined,
   sync: process.env.SYNC_CONCURRENCY ? { concurrency: Number(process.env.SYNC_CONCURRENCY) } : undefined,
+  ...(lease ? { claimLeaseSeconds: lease } : {}),
   resolver: await inboxResolverFromEnv(log),
   lineageUrl: process.env.LINEAGE_URL || undefined,
   log,

@@ -6,6 +6,7 @@ import { createTestDatabase } from "@convos-pool/kit/testing";
 import { claimIdleInstance, completeClaim } from "./claim-sql.js";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
+import { registerInstance } from "./instances.js";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
 import { StandInHost } from "./testing/stand-in-host.js";
 
@@ -156,6 +157,24 @@ describe("warm pool", () => {
     expect(await stateOf(idle!)).toBe("dead");
     expect(await stateOf(owned)).toBe("crashed");
     expect(await byState()).toMatchObject({ idle: TARGET });
+  });
+
+  it("settles starts whose manager died midway: one its host runs becomes idle, one it does not is dead, once older than 30 s", async () => {
+    await pool.reconcile();
+    await claim();
+    await claim();
+    // As a claims process leaves them when killed during StartInstance: the host answered for one, never heard of the other.
+    const ran = await registerInstance(db.em.fork(), host.url);
+    const lost = await registerInstance(db.em.fork(), host.url);
+    const { inboxId } = await hostClient.start(ran.id, ran.walletIndex);
+    // Young: they may still be starting, and count toward the target.
+    expect(await pool.reconcile()).toMatchObject({ started: 0 });
+    expect(await q(`select state from instances where id in (?, ?)`, [ran.id, lost.id])).toEqual([{ state: "starting" }, { state: "starting" }]);
+    await q(`update instances set updated_at = now() - interval '31 seconds' where id in (?, ?)`, [ran.id, lost.id]);
+    expect(await pool.reconcile()).toMatchObject({ started: 1 });
+    expect(await q(`select state, inbox_id from instances where id = ?`, [ran.id])).toEqual([{ state: "idle", inbox_id: inboxId }]);
+    expect(await q(`select state from instances where id = ?`, [lost.id])).toEqual([{ state: "dead" }]);
+    expect((await byState()).idle).toBe(TARGET);
   });
 
   it("marks an instance that fails to start dead, and leaves everything alone while the host is unreachable", async () => {

@@ -32,6 +32,7 @@ import { makeDue, recordHostVersions } from "./sync-sql.js";
 
 export interface HostedInstance {
   instanceId: string;
+  inboxId: string;
   state: InstanceState;
   /** The template version it has applied (0 before its first configure). */
   appliedTemplateVersion: number;
@@ -67,7 +68,7 @@ export class GrpcInstanceHost implements InstanceHost {
 
   async list() {
     const res = await this.c.client.listInstances({}, { timeoutMs: 10_000 });
-    return res.instances.map((i) => ({ instanceId: i.instanceId, state: i.state, appliedTemplateVersion: Number(i.appliedTemplateVersion) }));
+    return res.instances.map((i) => ({ instanceId: i.instanceId, inboxId: i.inboxId, state: i.state, appliedTemplateVersion: Number(i.appliedTemplateVersion) }));
   }
 
   close(): void {
@@ -85,7 +86,11 @@ export interface PoolManagerOptions {
   intervalMs?: number;
   /** Instances started at once per pass; default 8. */
   startConcurrency?: number;
-  /** A `starting` row older than this whose host does not run it is dead (the manager died mid-start). */
+  /**
+   * A `starting` row older than this (its manager died mid-start, since a
+   * start takes a second or two) is idle if its host runs it idle, else
+   * dead; default 30 s. Until then it counts toward the target.
+   */
   stuckStartingSeconds?: number;
   /** Called when a pass made instruction-sync work due (instances reachable again). */
   onSyncDue?: () => void;
@@ -172,7 +177,7 @@ export class PoolManager {
         `select id, state, owner_id is not null as owned,
            (state = 'starting' and updated_at < now() - make_interval(secs => ?)) as stuck
          from instances where host_url = ? and state <> 'dead'`,
-        [this.opts.stuckStartingSeconds ?? 300, host.url],
+        [this.opts.stuckStartingSeconds ?? 30, host.url],
       );
       const known = new Set<string>();
       for (const r of rows) {
@@ -207,8 +212,15 @@ export class PoolManager {
           if (await setState(em.fork(), r.id, ["crashed"], "dead")) report.replaced++;
           continue;
         }
-        if (r.state === "starting" && r.stuck && onHost === undefined) {
-          await setState(em.fork(), r.id, ["starting"], "dead");
+        if (r.state === "starting" && r.stuck) {
+          // Its StartInstance's answer was lost (the manager died mid-start): the host says how it went.
+          const started = listed.find((i) => i.instanceId === r.id);
+          if (started && onHost === InstanceState.IDLE && (await markIdle(em.fork(), r.id, started.inboxId))) {
+            log.info("a started instance whose start was not recorded is idle", { instanceId: r.id });
+            known.add(r.id);
+          } else {
+            await setState(em.fork(), r.id, ["starting"], "dead");
+          }
           continue;
         }
         known.add(r.id); // starting, claiming

@@ -65,6 +65,25 @@ export class PoolTools {
     return { ...t, secrets: t.secret ? this.secrets.open(t.secret, secretAad(t.instanceId, t.toolId)) : {} };
   }
 
+  /**
+   * After the recorded tools of an instance that is going (a stale claim, a
+   * rollback) were released: what providers still hold for it without a
+   * record (made just before a claims process died) is given back too.
+   */
+  async releaseUnrecorded(instanceId: string): Promise<number> {
+    let released = 0;
+    for (const provider of this.byName.values()) {
+      if (!provider.releaseAllOf) continue;
+      try {
+        released += await provider.releaseAllOf(instanceId);
+      } catch (err) {
+        this.log.error("could not give back what a provider holds for a gone instance", { instanceId, provider: provider.name, err });
+      }
+    }
+    if (released > 0) this.log.warn("gave back tools no record named", { instanceId, released });
+    return released;
+  }
+
   /** Two tries, then the row stays as `release_failed` for the sweep. True once released and its row deleted. */
   async release(t: ToolRef): Promise<boolean> {
     const provider = this.byName.get(t.provider);

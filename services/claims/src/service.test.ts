@@ -348,19 +348,42 @@ describe("a claim's outcome is never lost", () => {
     const [idle] = await seedIdle(2);
     expect((await client.claim(req, as(owner))).instanceId).toBeTruthy();
 
-    // Taken, then the join failed: that failure is the key's outcome, and a retry takes no second agent.
+    // Taken, then the join refused (the instance reports it): that failure is the key's outcome, and a retry takes no second agent.
     host.failing.add("join");
-    const failing = claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-join" });
+    host.failingWith.set("join", Code.FailedPrecondition);
+    const refused = claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-join" });
+    const joins = () => host.calls.filter((c) => c.step === "join").length;
     try {
-      const first = await expectCode(client.claim(failing, as(owner)), Code.Unavailable);
-      const joins = host.calls.filter((c) => c.step === "join").length;
-      const retry = await expectCode(client.claim(failing, as(owner)), Code.Unavailable);
+      const first = await expectCode(client.claim(refused, as(owner)), Code.FailedPrecondition);
+      const before = joins();
+      const retry = await expectCode(client.claim(refused, as(owner)), Code.FailedPrecondition);
       expect(retry.rawMessage).toBe(first.rawMessage);
-      expect(host.calls.filter((c) => c.step === "join").length).toBe(joins);
+      expect(joins()).toBe(before);
+    } finally {
+      host.failing.delete("join");
+      host.failingWith.delete("join");
+    }
+    expect(idle).toBeTruthy();
+  });
+
+  it("a claim rolled back because its host was away (UNAVAILABLE) frees its key: the same request again makes a new attempt", async () => {
+    const t = await createTemplate(newIdentity(), { tools: [] });
+    await seedIdle(2);
+    const owner = newIdentity();
+    const req = claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-host-away" });
+    const joins = () => host.calls.filter((c) => c.step === "join").length;
+    host.failing.add("join");
+    try {
+      await expectCode(client.claim(req, as(owner)), Code.Unavailable);
     } finally {
       host.failing.delete("join");
     }
-    expect(idle).toBeTruthy();
+    const before = joins();
+    const again = await client.claim(req, as(owner));
+    expect(joins()).toBe(before + 1);
+    // And from then on, the key names that agent.
+    expect((await client.claim(req, as(owner))).instanceId).toBe(again.instanceId);
+    expect(await rows(`select state from instances where owner_id = $1`, [owner.inboxId])).toEqual([{ state: "claimed" }]);
   });
 
   it("a key names one request: the same key with another one is refused, naming the field", async () => {
@@ -396,10 +419,13 @@ describe("a claim's outcome is never lost", () => {
     await sql.query(`insert into claim_keys (requester, key, request_hash, claim_id) values ($1, $2, $3, 'died')`, [owner.inboxId, "k-died", requestHash(create(ClaimRequestSchema, req))]);
     // Within its lease, nothing happens.
     expect((await claims.flow.sweep()).staleClaims).toBe(0);
+    // It died right after the SMS provider gave it a number, before the tool was recorded.
+    const [{ number }] = (await sql.query(`update sms_numbers set instance_id = $1, allocated_at = now() where number = (select min(number) from sms_numbers where instance_id is null) returning number`, [idle])).rows;
     await sql.query(`update instances set claim_started_at = now() - interval '21 seconds' where id = $1`, [idle]);
     await sql.query(`update claim_keys set created_at = now() - interval '21 seconds' where key = 'k-died'`);
-    expect((await claims.flow.sweep()).staleClaims).toBe(1);
+    expect(await claims.flow.sweep()).toEqual({ staleClaims: 1, toolsReleased: 1 });
     expect(await instanceRow(idle!)).toMatchObject({ state: "dead", claim_id: null, owner_id: null });
+    expect((await sql.query(`select instance_id from sms_numbers where number = $1`, [number])).rows).toEqual([{ instance_id: null }]);
     expect(host.callsOf(idle!)).toContain("release");
     const err = await expectCode(client.claim(req, as(owner)), Code.Aborted);
     expect(err.message).toMatch(/stopped before it finished/);

@@ -12,7 +12,7 @@ export {
   type LlmProvider,
   type TurnInput,
 } from "./llm.js";
-export { MEMORY_KINDS, Memory, extractByRule, parseExtraction, type MemoryEntry, type MemoryKind } from "./memory.js";
+export { EXTRACTION_PROMPT, MEMORY_KINDS, Memory, extractByRule, parseExtraction, type MemoryEntry, type MemoryKind } from "./memory.js";
 export { InstanceWallet, MasterSeed } from "./wallet.js";
 export { FILES, Workspace, instancesDir, type InstanceRecord } from "./workspace.js";
 export { MailClient, MailError, type MailMessage, type MailSummary, type Mailbox } from "./tools/mail.js";

@@ -695,7 +695,11 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
     if (collection === "phone_numbers" && id === undefined && method === "GET") {
       // Digits anywhere in the number (a leading + allowed); a filter with other characters finds nothing, as Telnyx's.
       const filter = query.get("filter[phone_number]")?.trim().replace(/^\+/, "") ?? null;
-      const owned = shop.ownedNumbers().filter((n) => filter === null || (/^\d+$/.test(filter) && n.phoneNumber.includes(filter)));
+      const reference = query.get("filter[customer_reference]");
+      const owned = shop
+        .ownedNumbers()
+        .filter((n) => filter === null || (/^\d+$/.test(filter) && n.phoneNumber.includes(filter)))
+        .filter((n) => reference === null || shop.record(n).customer_reference === reference);
       return paged(owned.map((n) => shop.record(n)), query);
     }
 

@@ -91,4 +91,13 @@ export class LocalSmsProvider implements ToolProvider {
       "run",
     );
   }
+
+  async releaseAllOf(instanceId: string): Promise<number> {
+    const res = await this.em.fork().execute<{ affectedRows: number }>(
+      `update sms_numbers set instance_id = null, allocated_at = null, released_at = now() where instance_id = ?`,
+      [instanceId],
+      "run",
+    );
+    return res.affectedRows;
+  }
 }

@@ -136,4 +136,17 @@ describe("the Telnyx phone-number provider (against the stand-in)", () => {
     // Given back, it can be bought again.
     expect((await telnyx.provision("inst_next")).handle).toBe(made.handle);
   });
+
+  it("gives back every number ordered under an instance, recorded or not, and no other instance's", async () => {
+    const { sms } = await telnyxSelling(3);
+    const telnyx = new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey });
+    const lost = await telnyx.provision("inst_lost");
+    const lostToo = await telnyx.provision("inst_lost");
+    const kept = await telnyx.provision("inst_kept");
+    expect(await telnyx.releaseAllOf("inst_lost")).toBe(2);
+    expect(await owned(sms, lost.handle)).toBeUndefined();
+    expect(await owned(sms, lostToo.handle)).toBeUndefined();
+    expect(await owned(sms, kept.handle)).toMatchObject({ customer_reference: "inst_kept" });
+    expect(await telnyx.releaseAllOf("inst_lost")).toBe(0);
+  });
 });

@@ -81,6 +81,19 @@ export class TelnyxNumberProvider implements ToolProvider {
     if (deleted.status !== 404) this.data(deleted, `to release ${handle}`);
   }
 
+  /** The account's numbers ordered under this instance id (their customer reference), each deleted. */
+  async releaseAllOf(instanceId: string): Promise<number> {
+    const query = new URLSearchParams({ "filter[customer_reference]": instanceId, "page[size]": "250" });
+    const owned = this.data<{ id: string; customer_reference?: string }[]>(await this.call("GET", `/v2/phone_numbers?${query}`), `to look up the numbers of ${instanceId}`);
+    let released = 0;
+    for (const n of owned.filter((x) => x.customer_reference === instanceId)) {
+      const deleted = await this.call("DELETE", `/v2/phone_numbers/${encodeURIComponent(n.id)}`);
+      if (deleted.status !== 404) this.data(deleted, `to release a number of ${instanceId}`);
+      released++;
+    }
+    return released;
+  }
+
   /** Numbers for sale that can text, in Telnyx's order. */
   private async search(): Promise<string[]> {
     const query = new URLSearchParams({ "filter[country_code]": this.countryCode, "filter[features][]": "sms", "filter[limit]": String(CANDIDATES) });

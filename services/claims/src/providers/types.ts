@@ -23,6 +23,13 @@ export interface ToolProvider {
    * already gone succeeds.
    */
   release(handle: string, secrets: Readonly<Record<string, string>>): Promise<void>;
+  /**
+   * Gives back everything it holds for `instanceId`, recorded or not: a
+   * resource made just before its claims process died is in no record.
+   * Providers that keep what they make by instance (numbers ordered under
+   * the instance id) have it; the count of what was given back.
+   */
+  releaseAllOf?(instanceId: string): Promise<number>;
 }
 
 /** A provider could not provision: out of resources, or not reachable / broken. */

@@ -72,8 +72,9 @@ export class StandInHost {
   readonly instances = new Map<string, StandInInstance>();
   /** Every InstanceService call, in order. */
   readonly calls: { step: Step | "health" | "stop" | "destroy"; instanceId: string }[] = [];
-  /** Steps that fail with INTERNAL until cleared. */
+  /** Steps that fail until cleared: with INTERNAL (a fault on the host), or the code given in `failingWith`. */
   readonly failing = new Set<Step>();
+  readonly failingWith = new Map<Step, Code>();
   /** How long each UpdateTemplate takes. */
   updateDelayMs = 0;
   /** How long each JoinConversation takes (a claim in flight). */
@@ -285,7 +286,7 @@ export class StandInHost {
   private step(step: Step, ctx: HandlerContext): StandInInstance {
     const i = this.find(ctx);
     this.calls.push({ step, instanceId: i.id });
-    if (this.failing.has(step)) throw new ConnectError(`injected ${step} failure`, Code.Internal);
+    if (this.failing.has(step)) throw new ConnectError(`injected ${step} failure`, this.failingWith.get(step) ?? Code.Internal);
     return i;
   }
 

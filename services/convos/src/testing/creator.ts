@@ -1,14 +1,16 @@
 // A Convos conversation creator for the benchmarks that join agents to
-// conversations (bench/claims.ts, bench/clone.ts, bench/soak.ts): one
-// @xmtp/node-sdk client, which also waits for agents' answers in its groups.
+// conversations (bench/claims.ts, bench/clone.ts, bench/soak.ts) and the
+// fault suite (services/dev/src/faults.test.ts): one @xmtp/node-sdk client,
+// which also waits for agents' answers in its groups and reads back what
+// was said in them.
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { Client, createBackend, type ClientOptions } from "@xmtp/node-sdk";
+import { Client, createBackend, isLeaveRequest, type ClientOptions } from "@xmtp/node-sdk";
 import { toHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
 import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
-import { parseInvite, walletSigner, writeAppData } from "@convos-pool/convos";
+import { parseInvite, walletSigner, writeAppData } from "../index.js";
 
 type CreatorClient = Client<unknown>;
 type CreatorGroup = Awaited<ReturnType<CreatorClient["conversations"]["createGroup"]>>;
@@ -73,22 +75,42 @@ export async function startCreator(apiUrl: string, dir: string) {
     await group.addMembers([senderInboxId]);
   }
 
-  const stream = await client.conversations.streamAllMessages();
-  void (async () => {
-    for await (const m of stream) {
-      if (!m || m.senderInboxId === client.inboxId) continue;
-      for (const w of waiting) {
-        if (w.groupId === m.conversationId && w.from === m.senderInboxId && typeof m.content === "string") {
-          waiting.delete(w);
-          w.resolve();
-        }
-      }
-      const c = m.content as { inviteSlug?: unknown } | undefined;
-      if (c && typeof c === "object" && typeof c.inviteSlug === "string") {
-        joinRequests++;
-        answer(m.senderInboxId, c.inviteSlug).catch((err: unknown) => errors.push(String(err)));
+  type Received = { id: string; conversationId: string; senderInboxId: string; content: unknown };
+  const seen = new Set<string>();
+  const handle = (m: Received) => {
+    if (m.senderInboxId === client.inboxId || seen.has(m.id)) return;
+    seen.add(m.id);
+    // A member asking to leave (an agent released after a failed claim): the admin takes it out, as a Convos client does.
+    if (isLeaveRequest(m as never)) {
+      const group = [...byTag.values()].find((g) => g.id === m.conversationId);
+      group?.removeMembers([m.senderInboxId]).catch(() => undefined);
+      return;
+    }
+    for (const w of waiting) {
+      if (w.groupId === m.conversationId && w.from === m.senderInboxId && typeof m.content === "string") {
+        waiting.delete(w);
+        w.resolve();
       }
     }
+    const c = m.content as { inviteSlug?: unknown } | undefined;
+    if (c && typeof c === "object" && typeof c.inviteSlug === "string") {
+      joinRequests++;
+      answer(m.senderInboxId, c.inviteSlug).catch((err: unknown) => errors.push(String(err)));
+    }
+  };
+  // As a Convos client does when its connection comes back (the XMTP node
+  // restarted): sync, and read the join requests that came meanwhile.
+  const catchUp = async () => {
+    await client.conversations.syncAll();
+    for (const dm of client.conversations.listDms()) for (const m of await dm.messages()) handle(m as Received);
+  };
+  const stream = await client.conversations.streamAllMessages({
+    retryAttempts: Number.MAX_SAFE_INTEGER,
+    retryDelay: 500,
+    onRestart: () => void catchUp().catch((err: unknown) => errors.push(String(err))),
+  });
+  void (async () => {
+    for await (const m of stream) if (m) handle(m as Received);
   })();
 
   return {
@@ -116,6 +138,32 @@ export async function startCreator(apiUrl: string, dir: string) {
       });
       await group.sendText(text);
       await answered.finally(() => clearTimeout(timer));
+    },
+    /** Sends `text` in one of its groups, answered or not. */
+    async send(groupId: string, text: string): Promise<void> {
+      const group = [...byTag.values()].find((g) => g.id === groupId);
+      if (!group) throw new Error(`no group ${groupId}`);
+      await group.sendText(text);
+    },
+    /** Every text said in one of its groups, oldest first, as the network has it (synced first). */
+    async transcript(groupId: string): Promise<{ id: string; from: string; text: string; sentAtNs: bigint }[]> {
+      const group = [...byTag.values()].find((g) => g.id === groupId);
+      if (!group) throw new Error(`no group ${groupId}`);
+      await group.sync();
+      const all = await group.messages();
+      return all
+        .filter((m) => typeof m.content === "string")
+        .map((m) => ({ id: m.id, from: m.senderInboxId, text: m.content as string, sentAtNs: m.sentAtNs }))
+        .sort((a, b) => (a.sentAtNs < b.sentAtNs ? -1 : a.sentAtNs > b.sentAtNs ? 1 : 0));
+    },
+    /** Its groups' members other than itself, by group id (synced first). */
+    async members(): Promise<Map<string, string[]>> {
+      const out = new Map<string, string[]>();
+      for (const g of byTag.values()) {
+        await g.sync();
+        out.set(g.id, (await g.members()).map((m) => m.inboxId).filter((id) => id !== client.inboxId));
+      }
+      return out;
     },
     /** A new conversation and its invite link. */
     async conversation(name: string): Promise<{ groupId: string; invite: string }> {

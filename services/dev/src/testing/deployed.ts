@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { freePort, generateServiceCredentials, type Principal } from "@convos-pool/kit";
-import { createTestDatabase, startServiceProcess, type ServiceProcess } from "@convos-pool/kit/testing";
+import { createTestDatabase, startServiceProcess, type PostgresServer, type ServiceProcess } from "@convos-pool/kit/testing";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
 
 /** The services of deploy/compose.yaml, in the order they start. */
@@ -55,6 +55,8 @@ export interface DeployedPoolOptions {
   vars?: Record<string, string>;
   /** Sizing knobs compose.yaml leaves to their defaults, per service (POOL_TARGET_IDLE). */
   sizing?: Partial<Record<DeployedService, Record<string, string>>>;
+  /** A PostgreSQL server of the test's own for the services' databases (one it may stop); default: the shared test server. */
+  postgres?: PostgresServer;
 }
 
 export class DeployedPool {
@@ -71,6 +73,9 @@ export class DeployedPool {
   private compose: Record<string, ComposeService> = {};
   private ports = new Map<string, number>();
   private lock: PortLock | undefined;
+  private xmtpDatabase = "";
+  /** Every process started, also the ones since killed (their lines stay readable). */
+  private readonly started: ServiceProcess[] = [];
 
   constructor(private readonly opts: DeployedPoolOptions) {}
 
@@ -85,12 +90,8 @@ export class DeployedPool {
     this.compose = (parse(await readFile(file, "utf8")) as { services: Record<string, ComposeService> }).services;
     this.dir = await mkdtemp(join(tmpdir(), `${this.opts.name}-`));
     this.lock = await lockLocalXmtpPort({ timeoutMs: this.opts.lockTimeoutMs ?? 120_000 });
-    const xmtp = await startServiceProcess("services/xmtp-devnode/src/main.ts", {
-      port: LOCAL_XMTP_PORT,
-      env: { DATABASE_URL: await createTestDatabase(`${this.opts.name}_xmtp`) },
-      readyPrefix: "XMTP devnode:",
-    });
-    this.processes.set("xmtp", xmtp);
+    this.xmtpDatabase = await createTestDatabase(`${this.opts.name}_xmtp`);
+    const xmtp = await this.startXmtp();
     const tokens = Object.fromEntries(
       DEPLOYED.map((s) => [`${PRINCIPAL_OF[s].toUpperCase().replace(/-/g, "_")}_SERVICE_TOKEN`, this.creds[PRINCIPAL_OF[s]].token]),
     );
@@ -141,7 +142,26 @@ export class DeployedPool {
       ...(service === "instance-host" ? { readyPrefix: "instance host:" } : {}),
     });
     this.processes.set(service, p);
+    this.started.push(p);
     return p;
+  }
+
+  /** The local XMTP node (again after a crash: same port and database). */
+  async startXmtp(): Promise<ServiceProcess> {
+    const xmtp = await startServiceProcess("services/xmtp-devnode/src/main.ts", {
+      port: LOCAL_XMTP_PORT,
+      env: { DATABASE_URL: this.xmtpDatabase },
+      readyPrefix: "XMTP devnode:",
+    });
+    this.processes.set("xmtp", xmtp);
+    this.started.push(xmtp);
+    return xmtp;
+  }
+
+  /** Crashes `service` (SIGKILL: no shutdown of its own); `startService` brings it back. */
+  async killService(service: DeployedService | "xmtp"): Promise<void> {
+    await this.processes.get(service)?.kill("SIGKILL");
+    this.processes.delete(service);
   }
 
   async stopService(service: DeployedService): Promise<void> {
@@ -152,15 +172,15 @@ export class DeployedPool {
   private async database(name: string): Promise<string> {
     let url = this.databases.get(name);
     if (!url) {
-      url = await createTestDatabase(`${this.opts.name}_${name}`);
+      url = this.opts.postgres ? await this.opts.postgres.createDatabase(name) : await createTestDatabase(`${this.opts.name}_${name}`);
       this.databases.set(name, url);
     }
     return url;
   }
 
-  /** Every line every process wrote. */
+  /** Every line every process wrote, those since killed included. */
   logLines(): string[] {
-    return [...this.processes.values()].flatMap((p) => p.lines);
+    return this.started.flatMap((p) => p.lines);
   }
 
   async close(): Promise<void> {

@@ -19,8 +19,8 @@ export interface RecordedRequest {
   body: { model: string; messages: WireMessage[]; temperature?: number; tools?: { type: "function"; function: FunctionSpec }[] };
 }
 
-/** What the test model answers: text, function calls, or an HTTP status. */
-export type ChatAnswer = string | number | { toolCalls: { name: string; arguments: Record<string, unknown> }[] };
+/** What the test model answers: text, function calls, an HTTP status, or a body as is with status 200 (garbage). */
+export type ChatAnswer = string | number | { toolCalls: { name: string; arguments: Record<string, unknown> }[] } | { raw: string };
 
 export interface ChatServer {
   /** The API base, for example http://127.0.0.1:1234/v1. */
@@ -29,13 +29,13 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
-/** `answer` returns the assistant's content, function calls to make, or a number: that HTTP status. */
-export async function startChatServer(answer: (req: RecordedRequest) => ChatAnswer): Promise<ChatServer> {
+/** `answer` returns (or resolves to, for a slow model) the assistant's content, function calls to make, a number: that HTTP status, or a raw body. */
+export async function startChatServer(answer: (req: RecordedRequest) => ChatAnswer | Promise<ChatAnswer>): Promise<ChatServer> {
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
       if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
         res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "not found" } }));
         return;
@@ -46,7 +46,11 @@ export async function startChatServer(answer: (req: RecordedRequest) => ChatAnsw
         body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as RecordedRequest["body"],
       };
       requests.push(recorded);
-      const out = answer(recorded);
+      const out = await answer(recorded);
+      if (typeof out === "object" && "raw" in out) {
+        res.writeHead(200, { "content-type": "application/json" }).end(out.raw);
+        return;
+      }
       if (typeof out === "number") {
         res.writeHead(out, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "upstream failure" } }));
         return;

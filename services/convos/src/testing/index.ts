@@ -1,0 +1,2 @@
+export * from "./convos-cli.js";
+export * from "./creator.js";

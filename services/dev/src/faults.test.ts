@@ -1,0 +1,419 @@
+// Faults with real processes (issue 13; docs/reliability.md): the pool as
+// deploy/compose.yaml runs it (testing/deployed.ts), its services' databases
+// on a PostgreSQL server of this file's own, a model endpoint that the test
+// can make fail, and a Convos creator whose conversations the agents join.
+// Each fault is brought about at a chosen moment with SIGKILL or by stopping
+// PostgreSQL, and after each one checker (testing/invariants.ts) waits until
+// everything that must hold holds again.
+import { randomBytes } from "node:crypto";
+import { Code, ConnectError } from "@connectrpc/connect";
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { startCreator } from "@convos-pool/convos/testing";
+import { EXTRACTION_PROMPT } from "@convos-pool/instance";
+import { startChatServer, type ChatAnswer, type ChatServer } from "@convos-pool/instance/testing";
+import { callerHeaders, contentFromJson, contentToJson, createServiceClient, jsonHash, signOperation } from "@convos-pool/kit";
+import { PostgresServer, newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
+import { DeployedPool, type DeployedService } from "./testing/deployed.js";
+import { invariantsHold, violations, type World } from "./testing/invariants.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let t0 = Date.now();
+/** Prints how long the fault's steps took (docs/reliability.md quotes them). */
+const note = (what: string) => console.log(`faults: ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+/** How the model behaves: the LLM faults switch it. */
+let model: "ok" | "failing" | "slow" | "garbage" = "ok";
+let postgres: PostgresServer;
+let llm: ChatServer;
+let pool: DeployedPool;
+let creator: Awaited<ReturnType<typeof startCreator>>;
+let world: World;
+let template: Template;
+const author = newIdentity();
+/** The agents claimed so far that should be live: conversation and inbox. */
+const live: { instanceId: string; groupId: string }[] = [];
+
+const claimsClient = () => createServiceClient(ClaimService, pool.url("claims"), pool.creds.gateway);
+const templatesClient = () => createServiceClient(TemplateService, pool.url("templates"), pool.creds.gateway);
+const owner = () => ({ headers: callerHeaders(creator.inboxId), timeoutMs: 60_000 });
+
+/** A claim into a new conversation, with its idempotency key; the conversation comes back with it. */
+async function claimOnce(key: string, groupId: string, invite: string): Promise<string> {
+  const c = claimsClient();
+  try {
+    return (await c.client.claim({ requester: creator.inboxId, templateId: template.id, conversationInvite: invite, idempotencyKey: key }, owner())).instanceId;
+  } finally {
+    c.close();
+  }
+}
+
+/** Codes a client retries with the same key: the answer was lost, the service was away, no agent was idle just then. */
+const RETRIED = [Code.Unavailable, Code.Canceled, Code.DeadlineExceeded, Code.Unknown, Code.Internal, Code.ResourceExhausted];
+
+/**
+ * What a careful client does: claim, and while the answer is lost, retry with
+ * the same key. Resolves to the agent, or to the code of a definitive failure.
+ */
+async function claimUntilAnswered(key: string, conv: { groupId: string; invite: string }, ms = 90_000): Promise<{ instanceId?: string; code?: Code; tries: number }> {
+  const end = Date.now() + ms;
+  for (let tries = 1; ; tries++) {
+    try {
+      const instanceId = await claimOnce(key, conv.groupId, conv.invite);
+      live.push({ instanceId, groupId: conv.groupId });
+      return { instanceId, tries };
+    } catch (err) {
+      const e = ConnectError.from(err);
+      if (!RETRIED.includes(e.code) || Date.now() > end) return { code: e.code, tries };
+      await sleep(1_000);
+    }
+  }
+}
+
+/** Says `text` in a conversation with an agent; the checker wants it answered. */
+async function ask(groupId: string, text: string): Promise<void> {
+  world.asked.set(groupId, [...(world.asked.get(groupId) ?? []), text]);
+  await creator.send(groupId, text);
+}
+
+async function updateTemplate(): Promise<bigint> {
+  const t = templatesClient();
+  try {
+    const content = { ...contentToJson(template.content!), instructions: `You help with trips. Revision ${randomBytes(4).toString("hex")}.` };
+    const signature = await signOperation(author.account, "UpdateTemplate", {
+      inboxId: author.inboxId,
+      templateId: template.id,
+      version: template.version,
+      contentHash: jsonHash(content),
+    });
+    template = (await t.client.updateTemplate({ templateId: template.id, expectedVersion: template.version, content: contentFromJson(content), signature })).template!;
+    return template.version;
+  } finally {
+    t.close();
+  }
+}
+
+/** Resolves when a line matching `pattern` appears in `service`'s output after `from` lines. */
+async function lineOf(service: DeployedService, pattern: RegExp, from: number, ms = 30_000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const line = pool.processes.get(service)?.lines.slice(from).find((l) => pattern.test(l));
+    if (line) return line;
+    if (Date.now() > end) throw new Error(`no line matching ${pattern} from ${service} in ${ms} ms`);
+    await sleep(5);
+  }
+}
+const linesOf = (service: DeployedService) => pool.processes.get(service)?.lines.length ?? 0;
+
+async function waitIdle(n: number): Promise<void> {
+  const end = Date.now() + 60_000;
+  while (((await world.claimsDb.query(`select 1 from instances where state = 'idle'`)).rowCount ?? 0) < n) {
+    if (Date.now() > end) {
+      const states = (await world.claimsDb.query(`select state, count(*)::int as n from instances group by state`)).rows;
+      throw new Error(`fewer than ${n} idle agents after 60 s: ${JSON.stringify(states)}\n${pool.processes.get("claims")?.lines.filter((l) => !/"level":"(info|debug)"/.test(l)).slice(-8).join("\n")}`);
+    }
+    await sleep(200);
+  }
+}
+
+beforeAll(async () => {
+  postgres = await PostgresServer.create();
+  llm = await startChatServer(async (req): Promise<ChatAnswer> => {
+    if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '{"entries":[]}';
+    const last = req.body.messages.at(-1)?.content ?? "";
+    if (model === "failing") return 503;
+    if (model === "garbage") return { raw: "<html>upstream said something else" };
+    if (model === "slow") await sleep(4_000);
+    return `Noted (${last.length} chars).`;
+  });
+  pool = new DeployedPool({
+    name: "faults",
+    postgres,
+    vars: { LLM_BASE_URL: llm.baseUrl, LLM_API_KEY: "sk-faults" },
+    // A shorter lease than the default 20 s: the suite waits it out three times.
+    sizing: { claims: { POOL_TARGET_IDLE: "3", CLAIM_LEASE_SECONDS: "8" } },
+  });
+  await pool.start();
+  creator = await startCreator(pool.url("xmtp"), pool.dir);
+  const connect = async (name: string) => {
+    const c = new pg.Client({ connectionString: pool.databases.get(name)! });
+    c.on("error", () => undefined); // PostgreSQL is stopped on purpose; reconnected below
+    await c.connect();
+    return c;
+  };
+  world = {
+    claimsDb: await connect("claims"),
+    templatesDb: await connect("templates"),
+    hostUrl: pool.url("instance-host"),
+    hostCreds: pool.creds.claims,
+    creator,
+    llmRequests: llm.requests,
+    asked: new Map(),
+  };
+  const t = templatesClient();
+  try {
+    template = await signedTemplate(t.client, author, sampleContent({ tools: [tool("sms", "pool")] }), "public");
+  } finally {
+    t.close();
+  }
+  await waitIdle(2);
+}, 240_000);
+
+afterAll(async () => {
+  await world?.claimsDb.end().catch(() => undefined);
+  await world?.templatesDb.end().catch(() => undefined);
+  await creator?.close().catch(() => undefined);
+  await pool?.close();
+  await llm?.close();
+  await postgres?.close();
+}, 60_000);
+
+/** The checker, noting when everything held again. */
+async function holds(ms = 60_000): Promise<void> {
+  await invariantsHold(world, ms);
+  note("every invariant holds");
+}
+
+/** The checker's database connections, again after PostgreSQL was away. */
+async function reconnect(): Promise<void> {
+  for (const key of ["claimsDb", "templatesDb"] as const) {
+    await world[key].end().catch(() => undefined);
+    const c = new pg.Client({ connectionString: pool.databases.get(key === "claimsDb" ? "claims" : "templates")! });
+    c.on("error", () => undefined);
+    await c.connect();
+    world[key] = c;
+  }
+}
+
+describe("faults, and what holds after each", () => {
+  beforeEach(() => {
+    t0 = Date.now();
+  });
+
+  it("before any fault: two agents claimed and answering", { timeout: 120_000 }, async () => {
+    for (const n of [1, 2]) {
+      const conv = await creator.conversation(`Before ${n}`);
+      const out = await claimUntilAnswered(`before-${n}`, conv);
+      expect(out.code, "claim").toBeUndefined();
+      await ask(conv.groupId, `Hello agent ${n}`);
+    }
+    await holds();
+  });
+
+  it("the checker sees what is broken: a message never sent, a version behind, a tool of an idle agent, an agent stuck in claiming", { timeout: 60_000 }, async () => {
+    const a = live[0]!;
+    const idle = (await world.claimsDb.query(`select id from instances where state = 'idle' limit 1`)).rows[0]!.id as string;
+    const broken = { ...world, asked: new Map([[a.groupId, ["a text nobody sent"]]]) };
+    // Each change held only while the checker looks (one transaction, rolled back), so the pool never acts on it.
+    await world.claimsDb.query("begin");
+    try {
+      await world.claimsDb.query(`update instances set template_version = template_version - 1 where id = $1`, [a.instanceId]);
+      await world.claimsDb.query(`insert into provisioned_tools (instance_id, tool_id, provider, handle) values ($1, 'sms', 'checker', 'x')`, [idle]);
+      await world.claimsDb.query(`update instances set state = 'claiming', claim_id = 'checker', claim_started_at = now() where id = $1`, [live[1]!.instanceId]);
+      const found = (await violations(broken)).join("\n");
+      expect(found).toContain(`"a text nobody sent" was never delivered`);
+      expect(found).toMatch(new RegExp(`${a.instanceId} is recorded at version`));
+      expect(found).toContain(`sms of ${idle} is held, but the instance is idle`);
+      expect(found).toContain(`${live[1]!.instanceId} is stuck in claiming`);
+    } finally {
+      await world.claimsDb.query("rollback");
+    }
+    expect(await violations(world)).toEqual([]);
+  });
+
+  it("PostgreSQL crashed and back during a burst of claims: every claim settles once, with its key", { timeout: 180_000 }, async () => {
+    await waitIdle(3);
+    const convs = await Promise.all([1, 2, 3].map((n) => creator.conversation(`Burst ${n}`)));
+    const outcomes = convs.map((conv, n) => claimUntilAnswered(`burst-${n}`, conv));
+    await sleep(150);
+    await postgres.stop("immediate");
+    note("PostgreSQL crashed");
+    await sleep(2_000);
+    await postgres.start();
+    note("PostgreSQL back");
+    const settled = await Promise.all(outcomes);
+    note(`claims settled: ${settled.map((x) => x.instanceId ?? Code[x.code!]).join(", ")}; tries ${settled.map((x) => x.tries).join(", ")}`);
+    // The database was away for two seconds: a claim past its start waited for it, one at its start was told to try again; each got its agent.
+    expect(settled.map((s) => s.instanceId ?? Code[s.code!])).toEqual(settled.map(() => expect.stringMatching(/^inst_/)));
+    await reconnect();
+    for (const [n, conv] of convs.entries()) if (settled[n]!.instanceId) await ask(conv.groupId, `Are you there after the database crash, ${n}?`);
+    await holds();
+    for (const s of ["templates", "claims", "lineage", "instance-host", "gateway"] as const) expect(pool.processes.get(s), `${s} is running`).toBeDefined();
+  });
+
+  it("PostgreSQL down for ten seconds during claims: each is told to try again or waits, and each gets its agent", { timeout: 180_000 }, async () => {
+    await waitIdle(2);
+    const convs = await Promise.all([1, 2].map((n) => creator.conversation(`Down ${n}`)));
+    const outcomes = convs.map((conv, n) => claimUntilAnswered(`down-${n}`, conv));
+    await sleep(150);
+    await postgres.stop("fast");
+    note("PostgreSQL stopped");
+    await sleep(10_000);
+    await postgres.start();
+    note("PostgreSQL back");
+    const settled = await Promise.all(outcomes);
+    note(`claims settled: ${settled.map((x) => x.instanceId ?? Code[x.code!]).join(", ")}; tries ${settled.map((x) => x.tries).join(", ")}`);
+    expect(settled.map((s) => s.instanceId ?? Code[s.code!])).toEqual(settled.map(() => expect.stringMatching(/^inst_/)));
+    await reconnect();
+    for (const [n, conv] of convs.entries()) await ask(conv.groupId, `Here after the database was down, ${n}?`);
+    await holds();
+  });
+
+  it("PostgreSQL down for ten seconds during a template update's fan-out: every agent converges; messages meanwhile are answered", { timeout: 180_000 }, async () => {
+    await updateTemplate();
+    await postgres.stop("fast");
+    for (const a of live.slice(0, 2)) await ask(a.groupId, `While the database is down: noted? ${a.instanceId}`);
+    await sleep(10_000);
+    await postgres.start();
+    await reconnect();
+    await holds(90_000);
+  });
+
+  it("the templates service killed as its outbox relays an update: the update still reaches every agent", { timeout: 180_000 }, async () => {
+    await updateTemplate();
+    await pool.killService("templates");
+    await sleep(1_000);
+    await pool.startService("templates");
+    await holds(90_000);
+  });
+
+  it("the claims service killed in the middle of a sync fan-out: every agent converges after it is back", { timeout: 180_000 }, async () => {
+    const from = linesOf("instance-host");
+    await updateTemplate();
+    await lineOf("instance-host", /template updated/, from);
+    await pool.killService("claims");
+    await pool.startService("claims");
+    await holds(90_000);
+  });
+
+  it("the claims service killed as it takes an agent, before Configure: the agent is taken back, the retry with the same key is told so", { timeout: 180_000 }, async () => {
+    await waitIdle(1);
+    const conv = await creator.conversation("Claims killed before Configure");
+    const from = linesOf("instance-host");
+    const first = claimOnce("killed-at-take", conv.groupId, conv.invite).then(
+      (id) => ({ id }),
+      (err: unknown) => ({ code: ConnectError.from(err).code }),
+    );
+    // The moment its row says `claiming`, before the host hears of it.
+    const end = Date.now() + 30_000;
+    while (((await world.claimsDb.query(`select 1 from instances where state = 'claiming'`)).rowCount ?? 0) === 0 && Date.now() < end) await sleep(2);
+    await pool.killService("claims");
+    const lost = await first;
+    note(`claims killed; the caller got ${"id" in lost ? lost.id : Code[lost.code]}; the host was${pool.processes.get("instance-host")!.lines.slice(from).some((l) => /instance configured/.test(l)) ? "" : " not"} configured`);
+    await pool.startService("claims");
+    const retried = await claimUntilAnswered("killed-at-take", conv);
+    note(`the retry with the same key got ${retried.instanceId ?? Code[retried.code!]}`);
+    if ("id" in lost) expect(retried.instanceId).toBe(lost.id);
+    else expect(retried.instanceId ?? Code[retried.code!]).toMatch(/^inst_|Aborted/);
+    await holds(90_000);
+  });
+
+  for (const [key, step, pattern] of [
+    ["killed-after-configure", "after Configure, as the join starts", /instance configured/],
+    ["killed-after-join", "once the agent joined, before the claim completes", /instance joined its conversation/],
+  ] as const) {
+    it(`the claims service killed ${step}: the retry with the same key gets the outcome, never a second agent`, { timeout: 180_000 }, async () => {
+      await waitIdle(1);
+      const conv = await creator.conversation(`Claims killed ${step}`);
+      const from = linesOf("instance-host");
+      const first = claimOnce(key, conv.groupId, conv.invite).then(
+        (id) => ({ id }),
+        (err: unknown) => ({ code: ConnectError.from(err).code }),
+      );
+      const reached = await Promise.race([lineOf("instance-host", pattern, from).then(() => undefined), first]);
+      expect(reached, `the claim ended before the host logged ${pattern}: ${pool.processes.get("claims")!.lines.slice(-5).join("\n")}`).toBeUndefined();
+      await pool.killService("claims");
+      const lost = await first;
+      note(`claims killed; the caller got ${"id" in lost ? lost.id : Code[lost.code]}`);
+      await pool.startService("claims");
+      const retried = await claimUntilAnswered(key, conv);
+      note(`the retry with the same key got ${retried.instanceId ?? Code[retried.code!]}`);
+      if ("id" in lost) expect(retried.instanceId).toBe(lost.id);
+      else expect(retried.instanceId ?? Code[retried.code!]).toMatch(/^inst_|Aborted/);
+      if (retried.instanceId) await ask(conv.groupId, `Still here after the claims crash ${step}?`);
+      await holds(90_000);
+    });
+  }
+
+  it("the instance host killed while an agent joins: the claim's outcome is clear, and the agent is in no conversation it is not claimed for", { timeout: 240_000 }, async () => {
+    await waitIdle(1);
+    const conv = await creator.conversation("Host killed while joining");
+    const from = linesOf("instance-host");
+    const first = claimOnce("host-killed-joining", conv.groupId, conv.invite).then(
+      (id) => ({ id }),
+      (err: unknown) => ({ code: ConnectError.from(err).code }),
+    );
+    await lineOf("instance-host", /instance configured/, from);
+    await pool.killService("instance-host");
+    const answer = await first;
+    note(`host killed; the caller got ${"id" in answer ? answer.id : Code[answer.code]}`);
+    await pool.startService("instance-host");
+    note("host back");
+    const retried = await claimUntilAnswered("host-killed-joining", conv);
+    note(`the retry with the same key got ${retried.instanceId ?? Code[retried.code!]}`);
+    // The host went away: UNAVAILABLE, rolled back; the same key again makes a new attempt, which gets an agent.
+    if ("id" in answer) expect(retried.instanceId).toBe(answer.id);
+    else expect([answer.code, retried.instanceId]).toEqual([Code.Unavailable, expect.stringMatching(/^inst_/)]);
+    for (const a of live.slice(0, 2)) await ask(a.groupId, `After the host came back: noted, ${a.instanceId}?`);
+    await holds(120_000);
+  });
+
+  it("the instance host killed while applying an update: every agent converges once it is back, and answers what it missed", { timeout: 240_000 }, async () => {
+    const from = linesOf("instance-host");
+    await updateTemplate();
+    await lineOf("instance-host", /UpdateTemplate|template updated/, from).catch(() => "");
+    await pool.killService("instance-host");
+    for (const a of live.slice(0, 2)) await ask(a.groupId, `Sent while the host was down, ${a.instanceId}`);
+    await sleep(2_000);
+    await pool.startService("instance-host");
+    await holds(120_000);
+  });
+
+  it("the XMTP node killed and back during a join and conversations: the claim settles, messages are answered", { timeout: 240_000 }, async () => {
+    await waitIdle(2);
+    const conv = await creator.conversation("Node restarted");
+    const from = linesOf("instance-host");
+    const first = claimUntilAnswered("node-restarted", conv);
+    await lineOf("instance-host", /instance configured/, from);
+    await pool.killService("xmtp");
+    await sleep(1_000);
+    await pool.startXmtp();
+    note("XMTP node back");
+    const settled = await first;
+    note(`the claim settled: ${settled.instanceId ?? Code[settled.code!]} after ${settled.tries} tries`);
+    expect(settled.instanceId ?? Code[settled.code!]).toMatch(/^inst_/);
+    for (const a of live.slice(0, 2)) await ask(a.groupId, `After the network came back: noted, ${a.instanceId}?`);
+    if (settled.instanceId) await ask(conv.groupId, "Hello after the node restart");
+    await holds(120_000);
+  });
+
+  it("the model failing, slow, and answering garbage: the agent says so or waits, and answers again once the model is back", { timeout: 180_000 }, async () => {
+    const a = live[0]!;
+    for (const mode of ["failing", "garbage", "slow"] as const) {
+      model = mode;
+      const before = (await creator.transcript(a.groupId)).length;
+      await ask(a.groupId, `A question while the model is ${mode}`);
+      const end = Date.now() + 30_000;
+      let said: Awaited<ReturnType<typeof creator.transcript>> = [];
+      while (Date.now() < end) {
+        said = (await creator.transcript(a.groupId)).slice(before);
+        if (said.some((m) => m.from !== creator.inboxId)) break;
+        await sleep(300);
+      }
+      const reply = said.find((m) => m.from !== creator.inboxId)?.text ?? "";
+      if (mode === "slow") expect(reply).toMatch(/^Noted/);
+      else expect(reply).toMatch(/could not reach my language model/);
+    }
+    model = "ok";
+    await ask(a.groupId, "And now that the model is back?");
+    await holds();
+  });
+
+  it("no service logged a secret while all this happened", () => {
+    const lines = pool.logLines().join("\n");
+    for (const secret of [pool.vars.POOL_MASTER_SEED!, pool.vars.POOL_SECRETS_KEY!, pool.vars.POOL_SESSION_SECRET!, "sk-faults"]) expect(lines).not.toContain(secret);
+  });
+});
