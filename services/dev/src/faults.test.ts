@@ -224,43 +224,42 @@ describe("faults, and what holds after each", () => {
     expect(await violations(world)).toEqual([]);
   });
 
-  it("PostgreSQL crashed and back during a burst of claims: every claim settles once, with its key", { timeout: 180_000 }, async () => {
-    await waitIdle(3);
-    const convs = await Promise.all([1, 2, 3].map((n) => creator.conversation(`Burst ${n}`)));
-    const outcomes = convs.map((conv, n) => claimUntilAnswered(`burst-${n}`, conv));
+  /** `n` keyed claims into new conversations, `outage` 150 ms into them: each must get its agent, and the agents answer. */
+  async function claimsThrough(name: string, n: number, outage: () => Promise<void>): Promise<void> {
+    await waitIdle(n);
+    const convs = await Promise.all(Array.from({ length: n }, (_, i) => creator.conversation(`${name} ${i}`)));
+    const outcomes = convs.map((conv, i) => claimUntilAnswered(`${name}-${i}`, conv));
     await sleep(150);
-    await postgres.stop("immediate");
-    note("PostgreSQL crashed");
-    await sleep(2_000);
-    await postgres.start();
-    note("PostgreSQL back");
+    await outage();
     const settled = await Promise.all(outcomes);
     note(`claims settled: ${settled.map((x) => x.instanceId ?? Code[x.code!]).join(", ")}; tries ${settled.map((x) => x.tries).join(", ")}`);
-    // The database was away for two seconds: a claim past its start waited for it, one at its start was told to try again; each got its agent.
+    // A claim past its start waited for the database, one at its start was told to try again: each got its agent.
     expect(settled.map((s) => s.instanceId ?? Code[s.code!])).toEqual(settled.map(() => expect.stringMatching(/^inst_/)));
     await reconnect();
-    for (const [n, conv] of convs.entries()) if (settled[n]!.instanceId) await ask(conv.groupId, `Are you there after the database crash, ${n}?`);
+    for (const [i, conv] of convs.entries()) await ask(conv.groupId, `Are you there after the database was away, ${i}?`);
     await holds();
     for (const s of ["templates", "claims", "lineage", "instance-host", "gateway"] as const) expect(pool.processes.get(s), `${s} is running`).toBeDefined();
-  });
+  }
 
-  it("PostgreSQL down for ten seconds during claims: each is told to try again or waits, and each gets its agent", { timeout: 180_000 }, async () => {
-    await waitIdle(2);
-    const convs = await Promise.all([1, 2].map((n) => creator.conversation(`Down ${n}`)));
-    const outcomes = convs.map((conv, n) => claimUntilAnswered(`down-${n}`, conv));
-    await sleep(150);
-    await postgres.stop("fast");
-    note("PostgreSQL stopped");
-    await sleep(10_000);
-    await postgres.start();
-    note("PostgreSQL back");
-    const settled = await Promise.all(outcomes);
-    note(`claims settled: ${settled.map((x) => x.instanceId ?? Code[x.code!]).join(", ")}; tries ${settled.map((x) => x.tries).join(", ")}`);
-    expect(settled.map((s) => s.instanceId ?? Code[s.code!])).toEqual(settled.map(() => expect.stringMatching(/^inst_/)));
-    await reconnect();
-    for (const [n, conv] of convs.entries()) await ask(conv.groupId, `Here after the database was down, ${n}?`);
-    await holds();
-  });
+  it("PostgreSQL crashed and back during a burst of claims: every claim settles once, with its key", { timeout: 180_000 }, () =>
+    claimsThrough("burst", 3, async () => {
+      await postgres.stop("immediate");
+      note("PostgreSQL crashed");
+      await sleep(2_000);
+      await postgres.start();
+      note("PostgreSQL back");
+    }),
+  );
+
+  it("PostgreSQL down for ten seconds during claims: each is told to try again or waits, and each gets its agent", { timeout: 180_000 }, () =>
+    claimsThrough("down", 2, async () => {
+      await postgres.stop("fast");
+      note("PostgreSQL stopped");
+      await sleep(10_000);
+      await postgres.start();
+      note("PostgreSQL back");
+    }),
+  );
 
   it("PostgreSQL down for ten seconds during a template update's fan-out: every agent converges; messages meanwhile are answered", { timeout: 180_000 }, async () => {
     await updateTemplate();
@@ -289,31 +288,18 @@ describe("faults, and what holds after each", () => {
     await holds(90_000);
   });
 
-  it("the claims service killed as it takes an agent, before Configure: the agent is taken back, the retry with the same key is told so", { timeout: 180_000 }, async () => {
-    await waitIdle(1);
-    const conv = await creator.conversation("Claims killed before Configure");
-    const from = linesOf("instance-host");
-    const first = claimOnce("killed-at-take", conv.groupId, conv.invite).then(
-      (id) => ({ id }),
-      (err: unknown) => ({ code: ConnectError.from(err).code }),
-    );
-    // The moment its row says `claiming`, before the host hears of it.
+  /** The moment its row says `claiming`, before the host hears of the claim. */
+  const rowClaiming = async () => {
     const end = Date.now() + 30_000;
-    while (((await world.claimsDb.query(`select 1 from instances where state = 'claiming'`)).rowCount ?? 0) === 0 && Date.now() < end) await sleep(2);
-    await pool.killService("claims");
-    const lost = await first;
-    note(`claims killed; the caller got ${"id" in lost ? lost.id : Code[lost.code]}; the host was${pool.processes.get("instance-host")!.lines.slice(from).some((l) => /instance configured/.test(l)) ? "" : " not"} configured`);
-    await pool.startService("claims");
-    const retried = await claimUntilAnswered("killed-at-take", conv);
-    note(`the retry with the same key got ${retried.instanceId ?? Code[retried.code!]}`);
-    if ("id" in lost) expect(retried.instanceId).toBe(lost.id);
-    else expect(retried.instanceId ?? Code[retried.code!]).toMatch(/^inst_|Aborted/);
-    await holds(90_000);
-  });
-
-  for (const [key, step, pattern] of [
-    ["killed-after-configure", "after Configure, as the join starts", /instance configured/],
-    ["killed-after-join", "once the agent joined, before the claim completes", /instance joined its conversation/],
+    while (((await world.claimsDb.query(`select 1 from instances where state = 'claiming'`)).rowCount ?? 0) === 0) {
+      if (Date.now() > end) throw new Error("no claim took an agent within 30 s");
+      await sleep(2);
+    }
+  };
+  for (const [key, step, moment] of [
+    ["killed-at-take", "as it takes an agent, before Configure", rowClaiming],
+    ["killed-after-configure", "after Configure, as the join starts", (from: number) => lineOf("instance-host", /instance configured/, from)],
+    ["killed-after-join", "once the agent joined, before the claim completes", (from: number) => lineOf("instance-host", /instance joined its conversation/, from)],
   ] as const) {
     it(`the claims service killed ${step}: the retry with the same key gets the outcome, never a second agent`, { timeout: 180_000 }, async () => {
       await waitIdle(1);
@@ -323,14 +309,15 @@ describe("faults, and what holds after each", () => {
         (id) => ({ id }),
         (err: unknown) => ({ code: ConnectError.from(err).code }),
       );
-      const reached = await Promise.race([lineOf("instance-host", pattern, from).then(() => undefined), first]);
-      expect(reached, `the claim ended before the host logged ${pattern}: ${pool.processes.get("claims")!.lines.slice(-5).join("\n")}`).toBeUndefined();
+      const reached = await Promise.race([moment(from).then(() => undefined), first]);
+      expect(reached, `the claim ended before the moment: ${pool.processes.get("claims")!.lines.slice(-5).join("\n")}`).toBeUndefined();
       await pool.killService("claims");
       const lost = await first;
       note(`claims killed; the caller got ${"id" in lost ? lost.id : Code[lost.code]}`);
       await pool.startService("claims");
       const retried = await claimUntilAnswered(key, conv);
       note(`the retry with the same key got ${retried.instanceId ?? Code[retried.code!]}`);
+      // The agent it had (or the outcome that it was taken back), never a second one.
       if ("id" in lost) expect(retried.instanceId).toBe(lost.id);
       else expect(retried.instanceId ?? Code[retried.code!]).toMatch(/^inst_|Aborted/);
       if (retried.instanceId) await ask(conv.groupId, `Still here after the claims crash ${step}?`);
