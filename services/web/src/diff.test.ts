@@ -48,6 +48,11 @@ describe("sideBySide", () => {
     expect(show(sideBySide(diffLines(before, after), 2))).toEqual(["…6", "7|7", "8|8", "old|new", "·|newer", "9|9", "10|10"]);
   });
 
+  it("shows the start of a text with no change, not only a fold (found by the property below)", () => {
+    expect(show(sideBySide(diffLines("c\n", "c\n")))).toEqual(["c|c", "|"]);
+    expect(show(sideBySide(diffLines("1\n2\n3\n4\n5", "1\n2\n3\n4\n5"), 2))).toEqual(["1|1", "2|2", "…3"]);
+  });
+
   it("keeps every line of both texts, in order, for any two texts", () => {
     const text = fc.array(fc.constantFrom("a", "b", "c", ""), { maxLength: 25 }).map((l) => l.join("\n"));
     fc.assert(

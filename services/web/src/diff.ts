@@ -74,8 +74,9 @@ export function sideBySide(lines: DiffLine[], context = 3): SideRow[] {
       let end = i;
       while (end < lines.length && lines[end]!.kind === "same") end++;
       const run = lines.slice(i, end);
-      // Context after the previous change and before the next; the file's edges need none.
-      const keepHead = i === 0 ? 0 : context;
+      // Context after the previous change and before the next; the file's edges need none
+      // (but a text with no change at all shows its start, not only a fold).
+      const keepHead = i === 0 && end < lines.length ? 0 : context;
       const keepTail = end === lines.length ? 0 : context;
       if (run.length > keepHead + keepTail + 1) {
         rows.push(...run.slice(0, keepHead).map((l) => ({ kind: "pair" as const, left: l, right: l })));
