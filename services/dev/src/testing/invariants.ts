@@ -56,7 +56,8 @@ export async function violations(w: World): Promise<string[]> {
 
   // Agents in conversations, as the network has them.
   const seen = new Map<string, string>();
-  for (const [groupId, members] of await w.creator.members()) {
+  const conversations = await w.creator.members();
+  for (const [groupId, members] of conversations) {
     for (const inbox of members) {
       const i = byInbox.get(inbox);
       if (!i) continue; // a person, not one of the pool's agents
@@ -65,7 +66,7 @@ export async function violations(w: World): Promise<string[]> {
       if (i.state !== "claimed" || i.conversation_id !== groupId) out.push(`${i.id} is in conversation ${groupId} but is ${i.state} for ${i.conversation_id ?? "none"}`);
     }
   }
-  for (const i of claimed) if (i.conversation_id && !seen.has(i.inbox_id) && (await w.creator.members()).has(i.conversation_id)) out.push(`${i.id} is claimed for ${i.conversation_id} but not in it`);
+  for (const i of claimed) if (i.conversation_id && !seen.has(i.inbox_id) && conversations.has(i.conversation_id)) out.push(`${i.id} is claimed for ${i.conversation_id} but not in it`);
 
   // Pool tools: held only by live owners, and every live owner holds its own.
   const live = new Set(claimed.map((i) => i.id));
