@@ -342,6 +342,7 @@ async function main() {
       `  ratio SDK / node alone (stream)               ${fmt(lat.p50 / rawLat.p50)} ${fmt(lat.p99 / rawLat.p99)} ${fmt(lat.mean / rawLat.mean)}`,
     ];
     console.log(lines.join("\n"));
+    await Promise.all([a.close(), b.close()]);
   } finally {
     plain.close();
     await db.end();

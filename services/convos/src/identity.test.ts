@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { deriveInboxId } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
@@ -28,6 +28,7 @@ describe("XmtpInboxResolver (the network's word on who owns an inbox)", () => {
     const first = privateKeyToAccount(generatePrivateKey());
     const second = privateKeyToAccount(generatePrivateKey());
     const client = await createXmtpClient(first, { apiUrl: node.url, dbPath: join(dir, "first.db3"), dbEncryptionKey: randomBytes(32) });
+    onTestFinished(() => client.close());
     const resolver = await XmtpInboxResolver.connect({ apiUrl: node.url, cacheMs: 0 });
     const cached = await XmtpInboxResolver.connect({ apiUrl: node.url, cacheMs: 60_000 });
     const inbox = client.inboxId;

@@ -70,13 +70,16 @@ let resolver: XmtpInboxResolver;
 let agent: AgentClient;
 let joined: Group | undefined;
 const streams: { return(value?: undefined): Promise<unknown> }[] = [];
+const agents: AgentClient[] = [];
 
-function newAgent(name: string): Promise<AgentClient> {
-  return createXmtpClient(privateKeyToAccount(generatePrivateKey()), {
+async function newAgent(name: string): Promise<AgentClient> {
+  const client = await createXmtpClient(privateKeyToAccount(generatePrivateKey()), {
     apiUrl: node!.url,
     dbPath: join(dir, `${name}-${randomBytes(4).toString("hex")}.db3`),
     dbEncryptionKey: randomBytes(32),
   });
+  agents.push(client);
+  return client;
 }
 
 beforeAll(async () => {
@@ -94,6 +97,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(streams.map((s) => s.return().catch(() => undefined)));
+  await Promise.allSettled(agents.map((a) => a.close()));
   await cli?.stop();
   await node?.close();
   await lock?.release();

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
@@ -65,6 +65,7 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       dbPath: join(pool.dir, "creator.db3"),
       dbEncryptionKey: randomBytes(32),
     });
+    onTestFinished(() => xmtp.close());
     await xmtp.unsafe_addAccount(walletSigner(second), true);
     const inboxId = xmtp.inboxId;
     expect(await new DerivedInboxResolver().addressBelongsToInbox(second.address, inboxId)).toBe(false);
@@ -311,6 +312,7 @@ describe("the pool as deployed, against people acting in others' names", () => {
     const first = privateKeyToAccount(generatePrivateKey());
     const second = privateKeyToAccount(generatePrivateKey());
     const xmtp = await createXmtpClient(first, { apiUrl: pool.url("xmtp"), dbPath: join(pool.dir, "creator2.db3"), dbEncryptionKey: randomBytes(32) });
+    onTestFinished(() => xmtp.close());
     await xmtp.unsafe_addAccount(walletSigner(second), true);
     const inboxId = xmtp.inboxId;
     const content = sampleContent({ tools: [] });

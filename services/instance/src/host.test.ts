@@ -3,6 +3,7 @@
 // Convos CLI (`convos agent serve`). The CLI only talks to localhost:5556, so
 // this file runs its node there under the cross-process port lock.
 import { randomBytes } from "node:crypto";
+import { readdirSync, readlinkSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,6 +82,20 @@ async function startHost(): Promise<void> {
 }
 
 const code = (err: unknown) => (err instanceof ConnectError ? Code[err.code] : String(err));
+
+/** Files under `path` that this process has open (an XMTP client's database, WAL and shared memory). */
+function openFilesUnder(path: string): string[] {
+  const open: string[] = [];
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(path + "/")) open.push(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return open;
+}
 
 /** What the claims service sends: the template's release as its creator signed it (an update to version 3). */
 async function configureRequest(over: Omit<MessageInitShape<typeof ConfigureRequestSchema>, "$typeName"> = {}, agentName = "Trip Planner"): Promise<ConfigureRequest> {
@@ -500,7 +515,7 @@ describe("instance host", () => {
     }
   });
 
-  it("Release forgets the claim; StopInstance with destroy deletes the workspace", { timeout: 30_000 }, async () => {
+  it("Release forgets the claim; StopInstance closes the instance's XMTP client (none of its files left open) and with destroy deletes the workspace", { timeout: 30_000 }, async () => {
     await instClient.client.release({}, instanceCall("inst-a"));
     const ws = join(dir, "host", "instances", "inst-a");
     for (const f of ["config.json", "credentials.json", "memory.json", "state.json", "IDENTITY.md"]) {
@@ -511,11 +526,18 @@ describe("instance host", () => {
     const invites = JSON.parse(await readFile(join(ws, "invites.json"), "utf8")) as { abandoned: { tag: string }[] };
     expect(invites.abandoned.map((a) => a.tag)).toEqual([ready.inviteTag]);
 
+    // A client only dropped would keep its database open (and its threads and memory) for the life of the process.
+    const wsC = join(dir, "host", "instances", "inst-c");
+    const wsB = join(dir, "host", "instances", "inst-b");
+    expect(openFilesUnder(wsC).length).toBeGreaterThan(0);
     await hostClient.client.stopInstance({ instanceId: "inst-c", destroy: true });
-    await expect(stat(join(dir, "host", "instances", "inst-c"))).rejects.toThrow();
+    await expect(stat(wsC)).rejects.toThrow();
+    expect(openFilesUnder(wsC)).toEqual([]);
     expect(code(await instClient.client.health({}, instanceCall("inst-c")).catch((e: unknown) => e))).toBe("NotFound");
     // Stopped without destroy: kept on disk, not brought back by a restart, back on StartInstance.
+    expect(openFilesUnder(wsB).length).toBeGreaterThan(0);
     await hostClient.client.stopInstance({ instanceId: "inst-b", destroy: false });
+    expect(openFilesUnder(wsB)).toEqual([]);
     await host!.close();
     await startHost();
     expect([...host!.instances.keys()]).toEqual(["inst-a"]);

@@ -257,6 +257,14 @@ export class AgentInstance {
   }
 
   private async open(): Promise<void> {
+    if (this.client) {
+      // Started again after a crash: what the failed start opened goes first.
+      await this.invites.stop();
+      await this.endStream();
+      await this.endSummaryStream();
+      await this.closeClient(this.client);
+      this.client = undefined;
+    }
     await this.ws.create();
     const record = await this.ws.readJson<InstanceRecord>(FILES.instance);
     if (record && record.walletIndex !== this.walletIndex) {
@@ -688,7 +696,7 @@ export class AgentInstance {
     });
   }
 
-  /** Stops answering and drops its client; the workspace stays (or is deleted with destroy). */
+  /** Stops answering and closes its client; the workspace stays (or is deleted with destroy). */
   async stop(opts: { destroy?: boolean; markStopped?: boolean } = {}): Promise<void> {
     this.stopped = true;
     await this.ready.catch(() => undefined);
@@ -697,17 +705,30 @@ export class AgentInstance {
     await this.endStream();
     await this.endSummaryStream();
     await withTimeout(this.turns.idle(), 5_000);
+    const client = this.client;
     this.client = undefined;
     this.group = undefined;
     this.state = InstanceState.DEAD;
     // A call in progress (a Release of a removed agent) finishes before its workspace goes.
     await withTimeout(this.ops.idle(), 15_000);
+    await this.closeClient(client);
     if (opts.destroy) {
       await this.ws.destroy();
     } else if (opts.markStopped) {
       const record = await this.ws.readJson<InstanceRecord>(FILES.instance);
       if (record) await this.ws.writeJson(FILES.instance, { ...record, stopped: true });
     }
+  }
+
+  /**
+   * A client only dropped keeps libxmtp's workers, database pool (three
+   * threads) and open files for the life of the process, about 2.5 MB each
+   * (bench/xmtp-clients.ts): close it, after the call in progress and before
+   * its database file may be deleted.
+   */
+  private async closeClient(client: AgentClient | undefined): Promise<void> {
+    if (!client) return;
+    await client.close().catch((err: unknown) => this.log.warn("could not close the XMTP client", { err }));
   }
 
   // ---- the conversation ----

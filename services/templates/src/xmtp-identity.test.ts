@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, onTestFinished } from "vitest";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { XmtpInboxResolver, createXmtpClient, ethereumIdentifier, walletSigner } from "@convos-pool/convos";
 import { generateServiceCredentials, contentFromJson, contentToJson, createServiceClient, jsonHash, signOperation } from "@convos-pool/kit";
@@ -39,6 +39,7 @@ it("accepts a creator's second wallet once the network associates it, and refuse
   const first = privateKeyToAccount(generatePrivateKey());
   const second = privateKeyToAccount(generatePrivateKey());
   const xmtp = await createXmtpClient(first, { apiUrl: node.url, dbPath: join(dir, "creator.db3"), dbEncryptionKey: randomBytes(32) });
+  onTestFinished(() => xmtp.close());
   const inboxId = xmtp.inboxId;
   const content = contentFromJson(sampleContent());
   const create = async (signer: typeof first) =>

@@ -33,6 +33,7 @@ let node: RunningDevnode;
 let databaseUrl: string;
 let dir: string;
 const streams: { end(): Promise<unknown> }[] = [];
+const clients: AnyClient[] = [];
 /** Every text sent in this file: none may appear in the node's tables. */
 const sentTexts: string[] = [];
 
@@ -57,7 +58,7 @@ function person(): Person {
 }
 
 /** A new installation of `p`: its own local database (temporary) and encryption key. */
-function install(p: Person): Promise<AnyClient> {
+async function install(p: Person): Promise<AnyClient> {
   // Typed as ClientOptions first: `Client.create`'s parameter is
   // `Omit<ClientOptions, "codecs">`, and Omit over ClientOptions' union
   // (network options | { backend }) keeps only the common keys, so an object
@@ -69,7 +70,9 @@ function install(p: Person): Promise<AnyClient> {
     dbEncryptionKey: randomBytes(32),
     disableDeviceSync: true,
   };
-  return Client.create(p.signer, options);
+  const client = await Client.create(p.signer, options);
+  clients.push(client);
+  return client;
 }
 
 function text(label: string): string {
@@ -132,6 +135,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.allSettled(streams.map((s) => s.end()));
+  await Promise.allSettled(clients.map((c) => c.close()));
   await node?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });

@@ -181,6 +181,8 @@ export async function startCreator(apiUrl: string, dir: string) {
     },
     async close() {
       await stream.end();
+      // Dropped, its libxmtp workers, database pool and files would stay for the life of the process.
+      await client.close();
     },
   };
 }
