@@ -13,9 +13,9 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { startCreator } from "@convos-pool/convos/testing";
-import { EXTRACTION_PROMPT } from "@convos-pool/instance";
+import { EXTRACTION_PROMPT, SUMMARY_PROMPT } from "@convos-pool/instance";
 import { startChatServer, type ChatAnswer, type ChatServer } from "@convos-pool/instance/testing";
-import { callerHeaders, contentFromJson, contentToJson, createServiceClient, jsonHash, signOperation } from "@convos-pool/kit";
+import { callerHeaders, contentFromJson, contentToJson, createServiceClient, jsonHash, signClone, signOperation } from "@convos-pool/kit";
 import { PostgresServer, newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
 import { DeployedPool, type DeployedService } from "./testing/deployed.js";
 import { invariantsHold, violations, type World } from "./testing/invariants.js";
@@ -123,6 +123,11 @@ beforeAll(async () => {
   postgres = await PostgresServer.create();
   llm = await startChatServer(async (req): Promise<ChatAnswer> => {
     if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '{"entries":[]}';
+    // A parent summarizing for a clone: slow enough to be killed in the middle of it.
+    if (req.body.messages.some((m) => m.content?.startsWith(SUMMARY_PROMPT))) {
+      await sleep(3_000);
+      return '{"entries":[]}';
+    }
     const last = req.body.messages.at(-1)?.content ?? "";
     if (model === "failing") return 503;
     if (model === "garbage") return { raw: "<html>upstream said something else" };
@@ -356,6 +361,60 @@ describe("faults, and what holds after each", () => {
     for (const a of live.slice(0, 2)) await ask(a.groupId, `Sent while the host was down, ${a.instanceId}`);
     await sleep(2_000);
     await pool.startService("instance-host");
+    await holds(120_000);
+  });
+
+  it("the instance host killed while a parent summarizes for its clone: the clone is the owner's and answers, its inheritance settled, not pending", { timeout: 240_000 }, async () => {
+    await waitIdle(2);
+    const parent = live[0]!;
+    const conv = await creator.conversation("Clone while the host dies");
+    const clone = { ownerId: creator.inboxId, parentInstanceId: parent.instanceId, conversationInvite: conv.invite, contextPrompt: "Bring what you learned.", carry: [], model: "", userConfig: {} };
+    const req = {
+      requester: creator.inboxId,
+      cloneFrom: parent.instanceId,
+      conversationInvite: conv.invite,
+      contextPrompt: clone.contextPrompt,
+      carry: [],
+      ownerSignature: await signClone(creator.account, clone),
+      idempotencyKey: "clone-host-killed",
+    };
+    const before = llm.requests.length;
+    const send = async () => {
+      const c = claimsClient();
+      try {
+        return await c.client.claim(req, owner()).then(
+          (res) => ({ id: res.instanceId }),
+          (err: unknown) => ({ code: ConnectError.from(err).code }),
+        );
+      } finally {
+        c.close();
+      }
+    };
+    const answered = send();
+    // The moment the parent asks its model for the summary (which takes 3 s).
+    const end = Date.now() + 60_000;
+    while (!llm.requests.slice(before).some((r) => r.body.messages.some((m) => m.content?.startsWith(SUMMARY_PROMPT)))) {
+      if (Date.now() > end) throw new Error(`the parent never summarized: ${JSON.stringify(await Promise.race([answered, sleep(10)]))}`);
+      await sleep(20);
+    }
+    await pool.killService("instance-host");
+    let answer = await answered;
+    note(`host killed while summarizing; the owner got ${"id" in answer ? answer.id : Code[answer.code]}`);
+    await pool.startService("instance-host");
+    note("host back");
+    // The same signed request with the same key, while the answer says to try again.
+    for (let tries = 0; !("id" in answer) && RETRIED.includes(answer.code) && tries < 30; tries++) {
+      await sleep(1_000);
+      answer = await send();
+    }
+    expect("id" in answer ? answer.id : Code[answer.code], "the clone is claimed").toMatch(/^inst_/);
+    const childId = (answer as { id: string }).id;
+    live.push({ instanceId: childId, groupId: conv.groupId });
+    const [row] = (await world.claimsDb.query(`select parent_instance_id, inheritance_state, inheritance_error from instances where id = $1`, [childId])).rows;
+    note(`the clone's inheritance: ${row.inheritance_state}${row.inheritance_error ? ` (${row.inheritance_error})` : ""}`);
+    expect(row.parent_instance_id).toBe(parent.instanceId);
+    expect(["sent", "failed"]).toContain(row.inheritance_state);
+    await ask(conv.groupId, "Hello, clone, after the host came back");
     await holds(120_000);
   });
 

@@ -6,6 +6,7 @@ export {
   OFFLINE_LABEL,
   OfflineProvider,
   OpenAiProvider,
+  SUMMARY_PROMPT,
   systemPrompt,
   turnMessages,
   type ChatMessage,
