@@ -139,7 +139,7 @@ beforeAll(async () => {
     postgres,
     vars: { LLM_BASE_URL: llm.baseUrl, LLM_API_KEY: "sk-faults" },
     // A shorter lease than the default 20 s: the suite waits it out three times.
-    sizing: { claims: { POOL_TARGET_IDLE: "3", CLAIM_LEASE_SECONDS: "8" } },
+    sizing: { claims: { POOL_TARGET_IDLE: "3", CLAIM_LEASE_SECONDS: "4" } },
   });
   await pool.start();
   creator = await startCreator(pool.url("xmtp"), pool.dir);
