@@ -183,7 +183,9 @@ async function main() {
     // The claims service alone: the stand-in does not check the release's signature (the real host does, below).
     const standIn = await StandInHost.start(CREDS["instance-host"], { checkConfigure: false });
     closers.push(() => standIn.kill());
-    const claims = await startChild("services/claims/src/main.ts", claimsEnv(claimsDb, "claims"));
+    // The bare statement's rows stay `claiming` with no process renewing them: a lease of an hour keeps
+    // the service's sweep (which would take them back after the default 20 s) off them for the run.
+    const claims = await startChild("services/claims/src/main.ts", claimsEnv(claimsDb, "claims", { CLAIM_LEASE_SECONDS: "3600" }));
     children.push(claims);
     const sql = new pg.Client({ connectionString: claimsDb });
     await sql.connect();
