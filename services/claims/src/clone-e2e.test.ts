@@ -422,6 +422,8 @@ describe("clone with context through a language model", () => {
     await host.close();
     host = await stack.startHost({ llm: { baseUrl: chat.baseUrl, apiKey: "test-key" } });
     await until("the parent back in its conversation", () => onHost(parentId)?.health().state === InstanceState.CLAIMED, 20_000);
+    // And back for the pool too: a pass during the restart marked it crashed, the next one takes it back.
+    await until("the parent claimed again in the pool", async () => (await rows<{ state: string }>(`select state from instances where id = $1`, [parentId]))[0]?.state === "claimed", 20_000);
   }, 60_000);
 
   afterAll(() => chat?.close());
