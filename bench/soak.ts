@@ -27,16 +27,12 @@ import { startInstanceHost } from "@convos-pool/instance";
 import {
   NO_LIMITS,
   callerHeaders,
-  contentFromJson,
-  contentToJson,
   createLogger,
   createServiceClient,
   freePort,
   generateServiceCredentials,
-  jsonHash,
-  signOperation,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
+import { createTestDatabase, newIdentity, sampleContent, signedTemplate, signedUpdate } from "@convos-pool/kit/testing";
 import { SecretBox } from "../services/claims/src/secrets.js";
 import { startClaimsService } from "../services/claims/src/server.js";
 import { startTemplateService } from "../services/templates/src/server.js";
@@ -160,14 +156,7 @@ async function main() {
       });
     const update = () =>
       timed("update", async () => {
-        const content = { ...contentToJson(template.content!), instructions: `You help. Revision ${randomBytes(4).toString("hex")}.` };
-        const signature = await signOperation(author.account, "UpdateTemplate", {
-          inboxId: author.inboxId,
-          templateId: template.id,
-          version: template.version,
-          contentHash: jsonHash(content),
-        });
-        template = (await templatesSc.client.updateTemplate({ templateId: template.id, expectedVersion: template.version, content: contentFromJson(content), signature })).template!;
+        template = await signedUpdate(templatesSc.client, author, template, `You help. Revision ${randomBytes(4).toString("hex")}.`);
       });
     const WORDS = ["trip", "food", "plan", "music", "code", "health"];
     const search = () => timed("search", () => templatesSc.client.browseStore({ query: WORDS[Math.floor(Math.random() * WORDS.length)]!, sort: StoreSort.MOST_USED, pageSize: 20 }));

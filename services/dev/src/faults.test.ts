@@ -15,8 +15,8 @@ import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_servic
 import { startCreator } from "@convos-pool/convos/testing";
 import { EXTRACTION_PROMPT, SUMMARY_PROMPT } from "@convos-pool/instance";
 import { startChatServer, type ChatAnswer, type ChatServer } from "@convos-pool/instance/testing";
-import { callerHeaders, contentFromJson, contentToJson, createServiceClient, jsonHash, signClone, signOperation } from "@convos-pool/kit";
-import { PostgresServer, newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
+import { callerHeaders, createServiceClient, signClone } from "@convos-pool/kit";
+import { PostgresServer, newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/kit/testing";
 import { DeployedPool, type DeployedService } from "./testing/deployed.js";
 import { invariantsHold, violations, type World } from "./testing/invariants.js";
 
@@ -82,14 +82,7 @@ async function ask(groupId: string, text: string): Promise<void> {
 async function updateTemplate(): Promise<bigint> {
   const t = templatesClient();
   try {
-    const content = { ...contentToJson(template.content!), instructions: `You help with trips. Revision ${randomBytes(4).toString("hex")}.` };
-    const signature = await signOperation(author.account, "UpdateTemplate", {
-      inboxId: author.inboxId,
-      templateId: template.id,
-      version: template.version,
-      contentHash: jsonHash(content),
-    });
-    template = (await t.client.updateTemplate({ templateId: template.id, expectedVersion: template.version, content: contentFromJson(content), signature })).template!;
+    template = await signedUpdate(t.client, author, template, `You help with trips. Revision ${randomBytes(4).toString("hex")}.`);
     return template.version;
   } finally {
     t.close();

@@ -68,6 +68,18 @@ export async function signedTemplate(
   return (await client.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PUBLIC, signature: publish })).template!;
 }
 
+/** The creator's signed full update of `template` to new instructions; the template as it is now. */
+export async function signedUpdate(client: Client<typeof TemplateService>, creator: TestIdentity, template: Template, instructions: string): Promise<Template> {
+  const content = { ...contentToJson(template.content!), instructions };
+  const signature = await signOperation(creator.account, "UpdateTemplate", {
+    inboxId: creator.inboxId,
+    templateId: template.id,
+    version: template.version,
+    contentHash: jsonHash(content),
+  });
+  return (await client.updateTemplate({ templateId: template.id, expectedVersion: template.version, content: contentFromJson(content), signature })).template!;
+}
+
 /** The Connect code a call ended with ("ok" when it succeeded), to compare in one assertion. */
 export async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
