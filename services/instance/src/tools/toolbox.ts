@@ -172,10 +172,8 @@ export class AgentToolbox {
   private async askOwner(summary: string): Promise<Approval> {
     const ms = this.deps.approvalTimeoutMs ?? 5 * 60_000;
     const minutes = Math.max(1, Math.round(ms / 60_000));
-    if (!(await this.deps.say(`May I ${summary}? ${this.deps.ownerName()}, answer yes or no (within ${minutes} minute${minutes === 1 ? "" : "s"}).`))) {
-      return "timeout";
-    }
-    return new Promise<Approval>((resolve) => {
+    // Waiting before asking: the owner's yes can come back through the stream before the send returns.
+    const answered = new Promise<Approval>((resolve) => {
       const timer = setTimeout(() => done("timeout"), ms);
       const done = (a: Approval) => {
         clearTimeout(timer);
@@ -184,6 +182,12 @@ export class AgentToolbox {
       };
       this.approval = { resolve: done };
     });
+    const asked = await this.deps.say(`May I ${summary}? ${this.deps.ownerName()}, answer yes or no (within ${minutes} minute${minutes === 1 ? "" : "s"}).`).catch((err: unknown) => {
+      this.approval?.resolve("timeout");
+      throw err;
+    });
+    if (!asked) this.approval?.resolve("timeout");
+    return answered;
   }
 
   /** From L2 up, while it is in its conversation: new mail is told there. */
