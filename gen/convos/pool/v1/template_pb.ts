@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/template.proto.
  */
 export const file_convos_pool_v1_template: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb252b3MvcG9vbC92MS90ZW1wbGF0ZS5wcm90bxIOY29udm9zLnBvb2wudjEimgIKD1RlbXBsYXRlQ29udGVudBISCgphZ2VudF9uYW1lGAEgASgJEhQKDGluc3RydWN0aW9ucxgCIAEoCRIqCgVtb2RlbBgDIAEoCzIbLmNvbnZvcy5wb29sLnYxLk1vZGVsQ29uZmlnEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhAKCGNhdGVnb3J5GAYgASgJEgwKBHRhZ3MYByADKAkSFwoPY2xvbmVfZGlyZWN0aXZlGAggASgJEjMKD21heF90cnVzdF9sZXZlbBgJIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwi2wIKCFRlbXBsYXRlEgoKAmlkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSMAoHY29udGVudBgDIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIuCgp2aXNpYmlsaXR5GAQgASgOMhouY29udm9zLnBvb2wudjEuVmlzaWJpbGl0eRIuCgZzdGF0dXMYBSABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZVN0YXR1cxIPCgd2ZXJzaW9uGAYgASgDEhMKC3VzYWdlX2NvdW50GAcgASgDEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2NvbnRlbnRfdmVyc2lvbhgKIAEoAyK/AQoPVGVtcGxhdGVWZXJzaW9uEhMKC3RlbXBsYXRlX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMSKgoIc25hcHNob3QYAyABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRISCgpjaGFuZ2VkX2J5GAQgASgJEi4KCmNoYW5nZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNoYW5nZV9zdW1tYXJ5GAYgASgJIpcCCg5TaWduZWRUZW1wbGF0ZRITCgt0ZW1wbGF0ZV9pZBgBIAEoCRISCgpjcmVhdG9yX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAMSMAoHY29udGVudBgEIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBI0ChFjcmVhdG9yX3NpZ25hdHVyZRgFIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIuCgZjaGFuZ2UYBiABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZUNoYW5nZRISCgpwYXRjaF9oYXNoGAcgASgJEh8KF3JvbGxiYWNrX3RhcmdldF92ZXJzaW9uGAggASgDKlcKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhYKElZJU0lCSUxJVFlfUFJJVkFURRABEhUKEVZJU0lCSUxJVFlfUFVCTElDEAIqawoOVGVtcGxhdGVTdGF0dXMSHwobVEVNUExBVEVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWVEVNUExBVEVfU1RBVFVTX0FDVElWRRABEhwKGFRFTVBMQVRFX1NUQVRVU19BUkNISVZFRBACKqIBCg5UZW1wbGF0ZUNoYW5nZRIfChtURU1QTEFURV9DSEFOR0VfVU5TUEVDSUZJRUQQABIaChZURU1QTEFURV9DSEFOR0VfQ1JFQVRFEAESGgoWVEVNUExBVEVfQ0hBTkdFX1VQREFURRACEhkKFVRFTVBMQVRFX0NIQU5HRV9QQVRDSBADEhwKGFRFTVBMQVRFX0NIQU5HRV9ST0xMQkFDSxAEYgZwcm90bzM", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb252b3MvcG9vbC92MS90ZW1wbGF0ZS5wcm90bxIOY29udm9zLnBvb2wudjEi6gIKD1RlbXBsYXRlQ29udGVudBISCgphZ2VudF9uYW1lGAEgASgJEhQKDGluc3RydWN0aW9ucxgCIAEoCRIqCgVtb2RlbBgDIAEoCzIbLmNvbnZvcy5wb29sLnYxLk1vZGVsQ29uZmlnEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhAKCGNhdGVnb3J5GAYgASgJEgwKBHRhZ3MYByADKAkSFwoPY2xvbmVfZGlyZWN0aXZlGAggASgJEjMKD21heF90cnVzdF9sZXZlbBgJIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSKgoEYmFzZRgKIAEoCzIcLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQmFzZRIiCgRzb3VsGAsgASgLMhQuY29udm9zLnBvb2wudjEuU291bCJICgxUZW1wbGF0ZUJhc2USEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDIogCCgRTb3VsEi4KCGlkZW50aXR5GAEgASgLMhwuY29udm9zLnBvb2wudjEuU291bElkZW50aXR5EjIKCnBoaWxvc29waHkYAiABKAsyHi5jb252b3MucG9vbC52MS5Tb3VsUGhpbG9zb3BoeRI2CgxjYXBhYmlsaXRpZXMYAyABKAsyIC5jb252b3MucG9vbC52MS5Tb3VsQ2FwYWJpbGl0aWVzEi4KCGJlaGF2aW9yGAQgASgLMhwuY29udm9zLnBvb2wudjEuU291bEJlaGF2aW9yEjQKC2NvbnN0cmFpbnRzGAUgASgLMh8uY29udm9zLnBvb2wudjEuU291bENvbnN0cmFpbnRzIj8KDFNvdWxJZGVudGl0eRIMCgRuYW1lGAEgASgJEgwKBHJvbGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkiNAoOU291bFBoaWxvc29waHkSEgoKcHJpbmNpcGxlcxgBIAMoCRIOCgZ2YWx1ZXMYAiADKAkiSAoQU291bENhcGFiaWxpdGllcxIPCgdkb21haW5zGAEgAygJEg4KBnNraWxscxgCIAMoCRITCgtsaW1pdGF0aW9ucxgDIAMoCSKAAQoMU291bEJlaGF2aW9yEjUKDnJlc3BvbnNlX3N0eWxlGAEgASgOMh0uY29udm9zLnBvb2wudjEuUmVzcG9uc2VTdHlsZRIeChZwcm9ncmVzc2l2ZV9kaXNjbG9zdXJlGAIgASgIEhkKEW1heF9vdXRwdXRfdG9rZW5zGAMgASgFIlUKDkVzY2FsYXRpb25SdWxlEhEKCWNvbmRpdGlvbhgBIAEoCRIwCgZhY3Rpb24YAiABKA4yIC5jb252b3MucG9vbC52MS5Fc2NhbGF0aW9uQWN0aW9uImYKD1NvdWxDb25zdHJhaW50cxIZChFyZXN0cmljdGVkX3RvcGljcxgBIAMoCRI4ChBlc2NhbGF0aW9uX3J1bGVzGAIgAygLMh4uY29udm9zLnBvb2wudjEuRXNjYWxhdGlvblJ1bGUi2wIKCFRlbXBsYXRlEgoKAmlkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSMAoHY29udGVudBgDIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIuCgp2aXNpYmlsaXR5GAQgASgOMhouY29udm9zLnBvb2wudjEuVmlzaWJpbGl0eRIuCgZzdGF0dXMYBSABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZVN0YXR1cxIPCgd2ZXJzaW9uGAYgASgDEhMKC3VzYWdlX2NvdW50GAcgASgDEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2NvbnRlbnRfdmVyc2lvbhgKIAEoAyK/AQoPVGVtcGxhdGVWZXJzaW9uEhMKC3RlbXBsYXRlX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMSKgoIc25hcHNob3QYAyABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRISCgpjaGFuZ2VkX2J5GAQgASgJEi4KCmNoYW5nZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNoYW5nZV9zdW1tYXJ5GAYgASgJIpcCCg5TaWduZWRUZW1wbGF0ZRITCgt0ZW1wbGF0ZV9pZBgBIAEoCRISCgpjcmVhdG9yX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAMSMAoHY29udGVudBgEIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBI0ChFjcmVhdG9yX3NpZ25hdHVyZRgFIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIuCgZjaGFuZ2UYBiABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZUNoYW5nZRISCgpwYXRjaF9oYXNoGAcgASgJEh8KF3JvbGxiYWNrX3RhcmdldF92ZXJzaW9uGAggASgDKlcKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhYKElZJU0lCSUxJVFlfUFJJVkFURRABEhUKEVZJU0lCSUxJVFlfUFVCTElDEAIqawoOVGVtcGxhdGVTdGF0dXMSHwobVEVNUExBVEVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWVEVNUExBVEVfU1RBVFVTX0FDVElWRRABEhwKGFRFTVBMQVRFX1NUQVRVU19BUkNISVZFRBACKo0BCg1SZXNwb25zZVN0eWxlEh4KGlJFU1BPTlNFX1NUWUxFX1VOU1BFQ0lGSUVEEAASHQoZUkVTUE9OU0VfU1RZTEVfU1RSVUNUVVJFRBABEiEKHVJFU1BPTlNFX1NUWUxFX0NPTlZFUlNBVElPTkFMEAISGgoWUkVTUE9OU0VfU1RZTEVfTUlOSU1BTBADKqMBChBFc2NhbGF0aW9uQWN0aW9uEiEKHUVTQ0FMQVRJT05fQUNUSU9OX1VOU1BFQ0lGSUVEEAASJwojRVNDQUxBVElPTl9BQ1RJT05fRVNDQUxBVEVfVE9fSFVNQU4QARImCiJFU0NBTEFUSU9OX0FDVElPTl9SRVFVRVNUX0FQUFJPVkFMEAISGwoXRVNDQUxBVElPTl9BQ1RJT05fQkxPQ0sQAyqiAQoOVGVtcGxhdGVDaGFuZ2USHwobVEVNUExBVEVfQ0hBTkdFX1VOU1BFQ0lGSUVEEAASGgoWVEVNUExBVEVfQ0hBTkdFX0NSRUFURRABEhoKFlRFTVBMQVRFX0NIQU5HRV9VUERBVEUQAhIZChVURU1QTEFURV9DSEFOR0VfUEFUQ0gQAxIcChhURU1QTEFURV9DSEFOR0VfUk9MTEJBQ0sQBGIGcHJvdG8z", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * What a creator writes. Every version of a template is a full snapshot of
@@ -84,6 +84,23 @@ export type TemplateContent = Message<"convos.pool.v1.TemplateContent"> & {
    * @generated from field: convos.pool.v1.TrustLevel max_trust_level = 9;
    */
   maxTrustLevel: TrustLevel;
+
+  /**
+   * The template this one builds on, if any (docs/templates.md, "Base
+   * templates"): its instructions come first, its tools are added. With a
+   * base, an unset `model` means the base's.
+   *
+   * @generated from field: convos.pool.v1.TemplateBase base = 10;
+   */
+  base?: TemplateBase | undefined;
+
+  /**
+   * A structured identity (docs/templates.md, "SOUL"), rendered into
+   * IDENTITY.md before the instructions. Unset for none.
+   *
+   * @generated from field: convos.pool.v1.Soul soul = 11;
+   */
+  soul?: Soul | undefined;
 };
 
 /**
@@ -92,6 +109,251 @@ export type TemplateContent = Message<"convos.pool.v1.TemplateContent"> & {
  */
 export const TemplateContentSchema: GenMessage<TemplateContent> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_template, 0);
+
+/**
+ * A base as the derived template's creator signed it: an agent checks the
+ * base's releases against this template id and creator, so no one else can
+ * stand in for the base.
+ *
+ * @generated from message convos.pool.v1.TemplateBase
+ */
+export type TemplateBase = Message<"convos.pool.v1.TemplateBase"> & {
+  /**
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+
+  /**
+   * The base's creator (the templates service checks it is the base's).
+   *
+   * @generated from field: string creator_id = 2;
+   */
+  creatorId: string;
+
+  /**
+   * 0: follows the base, whose every content version reaches the agents of
+   * this template. Otherwise the base's content version this one stays on.
+   *
+   * @generated from field: int64 version = 3;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message convos.pool.v1.TemplateBase.
+ * Use `create(TemplateBaseSchema)` to create a new message.
+ */
+export const TemplateBaseSchema: GenMessage<TemplateBase> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template, 1);
+
+/**
+ * SOUL (seed 004): who an agent is, as structured fields rather than prose.
+ * Every field is optional; an empty section is left out of IDENTITY.md.
+ *
+ * @generated from message convos.pool.v1.Soul
+ */
+export type Soul = Message<"convos.pool.v1.Soul"> & {
+  /**
+   * @generated from field: convos.pool.v1.SoulIdentity identity = 1;
+   */
+  identity?: SoulIdentity | undefined;
+
+  /**
+   * @generated from field: convos.pool.v1.SoulPhilosophy philosophy = 2;
+   */
+  philosophy?: SoulPhilosophy | undefined;
+
+  /**
+   * @generated from field: convos.pool.v1.SoulCapabilities capabilities = 3;
+   */
+  capabilities?: SoulCapabilities | undefined;
+
+  /**
+   * @generated from field: convos.pool.v1.SoulBehavior behavior = 4;
+   */
+  behavior?: SoulBehavior | undefined;
+
+  /**
+   * @generated from field: convos.pool.v1.SoulConstraints constraints = 5;
+   */
+  constraints?: SoulConstraints | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.Soul.
+ * Use `create(SoulSchema)` to create a new message.
+ */
+export const SoulSchema: GenMessage<Soul> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template, 2);
+
+/**
+ * @generated from message convos.pool.v1.SoulIdentity
+ */
+export type SoulIdentity = Message<"convos.pool.v1.SoulIdentity"> & {
+  /**
+   * At most 100 characters; the template's agent_name when empty.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * One line: at most 200 characters.
+   *
+   * @generated from field: string role = 2;
+   */
+  role: string;
+
+  /**
+   * At most 2,000 characters.
+   *
+   * @generated from field: string description = 3;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.SoulIdentity.
+ * Use `create(SoulIdentitySchema)` to create a new message.
+ */
+export const SoulIdentitySchema: GenMessage<SoulIdentity> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template, 3);
+
+/**
+ * @generated from message convos.pool.v1.SoulPhilosophy
+ */
+export type SoulPhilosophy = Message<"convos.pool.v1.SoulPhilosophy"> & {
+  /**
+   * At most 20 each, each at most 500 characters.
+   *
+   * @generated from field: repeated string principles = 1;
+   */
+  principles: string[];
+
+  /**
+   * @generated from field: repeated string values = 2;
+   */
+  values: string[];
+};
+
+/**
+ * Describes the message convos.pool.v1.SoulPhilosophy.
+ * Use `create(SoulPhilosophySchema)` to create a new message.
+ */
+export const SoulPhilosophySchema: GenMessage<SoulPhilosophy> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template, 4);
+
+/**
+ * @generated from message convos.pool.v1.SoulCapabilities
+ */
+export type SoulCapabilities = Message<"convos.pool.v1.SoulCapabilities"> & {
+  /**
+   * At most 20 each, each at most 200 characters.
+   *
+   * @generated from field: repeated string domains = 1;
+   */
+  domains: string[];
+
+  /**
+   * What it is good at with its tools, in words (the tools it holds are `tools`).
+   *
+   * @generated from field: repeated string skills = 2;
+   */
+  skills: string[];
+
+  /**
+   * @generated from field: repeated string limitations = 3;
+   */
+  limitations: string[];
+};
+
+/**
+ * Describes the message convos.pool.v1.SoulCapabilities.
+ * Use `create(SoulCapabilitiesSchema)` to create a new message.
+ */
+export const SoulCapabilitiesSchema: GenMessage<SoulCapabilities> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template, 5);
+
+/**
+ * @generated from message convos.pool.v1.SoulBehavior
+ */
+export type SoulBehavior = Message<"convos.pool.v1.SoulBehavior"> & {
+  /**
+   * @generated from field: convos.pool.v1.ResponseStyle response_style = 1;
+   */
+  responseStyle: ResponseStyle;
+
+  /**
+   * Summary first, detail on request.
+   *
+   * @generated from field: bool progressive_disclosure = 2;
+   */
+  progressiveDisclosure: boolean;
+
+  /**
+   * A soft cap on an answer's length, in tokens: 0 for none, at most 32,000.
+   *
+   * @generated from field: int32 max_output_tokens = 3;
+   */
+  maxOutputTokens: number;
+};
+
+/**
+ * Describes the message convos.pool.v1.SoulBehavior.
+ * Use `create(SoulBehaviorSchema)` to create a new message.
+ */
+export const SoulBehaviorSchema: GenMessage<SoulBehavior> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template, 6);
+
+/**
+ * @generated from message convos.pool.v1.EscalationRule
+ */
+export type EscalationRule = Message<"convos.pool.v1.EscalationRule"> & {
+  /**
+   * When: at most 500 characters.
+   *
+   * @generated from field: string condition = 1;
+   */
+  condition: string;
+
+  /**
+   * @generated from field: convos.pool.v1.EscalationAction action = 2;
+   */
+  action: EscalationAction;
+};
+
+/**
+ * Describes the message convos.pool.v1.EscalationRule.
+ * Use `create(EscalationRuleSchema)` to create a new message.
+ */
+export const EscalationRuleSchema: GenMessage<EscalationRule> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template, 7);
+
+/**
+ * @generated from message convos.pool.v1.SoulConstraints
+ */
+export type SoulConstraints = Message<"convos.pool.v1.SoulConstraints"> & {
+  /**
+   * Topics it declines: at most 20, each at most 200 characters.
+   *
+   * @generated from field: repeated string restricted_topics = 1;
+   */
+  restrictedTopics: string[];
+
+  /**
+   * At most 20.
+   *
+   * @generated from field: repeated convos.pool.v1.EscalationRule escalation_rules = 2;
+   */
+  escalationRules: EscalationRule[];
+};
+
+/**
+ * Describes the message convos.pool.v1.SoulConstraints.
+ * Use `create(SoulConstraintsSchema)` to create a new message.
+ */
+export const SoulConstraintsSchema: GenMessage<SoulConstraints> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template, 8);
 
 /**
  * @generated from message convos.pool.v1.Template
@@ -164,7 +426,7 @@ export type Template = Message<"convos.pool.v1.Template"> & {
  * Use `create(TemplateSchema)` to create a new message.
  */
 export const TemplateSchema: GenMessage<Template> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 1);
+  messageDesc(file_convos_pool_v1_template, 9);
 
 /**
  * @generated from message convos.pool.v1.TemplateVersion
@@ -212,7 +474,7 @@ export type TemplateVersion = Message<"convos.pool.v1.TemplateVersion"> & {
  * Use `create(TemplateVersionSchema)` to create a new message.
  */
 export const TemplateVersionSchema: GenMessage<TemplateVersion> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 2);
+  messageDesc(file_convos_pool_v1_template, 10);
 
 /**
  * A template version exactly as its creator signed it: enough to rebuild the
@@ -276,7 +538,7 @@ export type SignedTemplate = Message<"convos.pool.v1.SignedTemplate"> & {
  * Use `create(SignedTemplateSchema)` to create a new message.
  */
 export const SignedTemplateSchema: GenMessage<SignedTemplate> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 3);
+  messageDesc(file_convos_pool_v1_template, 11);
 
 /**
  * @generated from enum convos.pool.v1.Visibility
@@ -337,6 +599,78 @@ export const TemplateStatusSchema: GenEnum<TemplateStatus> = /*@__PURE__*/
   enumDesc(file_convos_pool_v1_template, 1);
 
 /**
+ * @generated from enum convos.pool.v1.ResponseStyle
+ */
+export enum ResponseStyle {
+  /**
+   * @generated from enum value: RESPONSE_STYLE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Headline, bullets, then detail.
+   *
+   * @generated from enum value: RESPONSE_STYLE_STRUCTURED = 1;
+   */
+  STRUCTURED = 1,
+
+  /**
+   * @generated from enum value: RESPONSE_STYLE_CONVERSATIONAL = 2;
+   */
+  CONVERSATIONAL = 2,
+
+  /**
+   * As short as an answer can be.
+   *
+   * @generated from enum value: RESPONSE_STYLE_MINIMAL = 3;
+   */
+  MINIMAL = 3,
+}
+
+/**
+ * Describes the enum convos.pool.v1.ResponseStyle.
+ */
+export const ResponseStyleSchema: GenEnum<ResponseStyle> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_template, 2);
+
+/**
+ * @generated from enum convos.pool.v1.EscalationAction
+ */
+export enum EscalationAction {
+  /**
+   * @generated from enum value: ESCALATION_ACTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Hands the matter to a person in the conversation.
+   *
+   * @generated from enum value: ESCALATION_ACTION_ESCALATE_TO_HUMAN = 1;
+   */
+  ESCALATE_TO_HUMAN = 1,
+
+  /**
+   * Asks its owner first.
+   *
+   * @generated from enum value: ESCALATION_ACTION_REQUEST_APPROVAL = 2;
+   */
+  REQUEST_APPROVAL = 2,
+
+  /**
+   * Declines.
+   *
+   * @generated from enum value: ESCALATION_ACTION_BLOCK = 3;
+   */
+  BLOCK = 3,
+}
+
+/**
+ * Describes the enum convos.pool.v1.EscalationAction.
+ */
+export const EscalationActionSchema: GenEnum<EscalationAction> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_template, 3);
+
+/**
  * The signed operation that produced a template version's content.
  *
  * @generated from enum convos.pool.v1.TemplateChange
@@ -380,5 +714,5 @@ export enum TemplateChange {
  * Describes the enum convos.pool.v1.TemplateChange.
  */
 export const TemplateChangeSchema: GenEnum<TemplateChange> = /*@__PURE__*/
-  enumDesc(file_convos_pool_v1_template, 2);
+  enumDesc(file_convos_pool_v1_template, 4);
 

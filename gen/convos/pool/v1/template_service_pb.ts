@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/template_service.proto.
  */
 export const file_convos_pool_v1_template_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjb252b3MvcG9vbC92MS90ZW1wbGF0ZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKLAQoVQ3JlYXRlVGVtcGxhdGVSZXF1ZXN0EhIKCmNyZWF0b3JfaWQYASABKAkSMAoHY29udGVudBgCIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIsCglzaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWQ3JlYXRlVGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlIikKEkdldFRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCSJBChNHZXRUZW1wbGF0ZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUipgEKFVVwZGF0ZVRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEjAKB2NvbnRlbnQYAyABKAsyHy5jb252b3MucG9vbC52MS5UZW1wbGF0ZUNvbnRlbnQSLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkQKFlVwZGF0ZVRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSLTAwoNVGVtcGxhdGVQYXRjaBIXCgphZ2VudF9uYW1lGAEgASgJSACIAQESGQoMaW5zdHJ1Y3Rpb25zGAIgASgJSAGIAQESLwoFbW9kZWwYAyABKAsyGy5jb252b3MucG9vbC52MS5Nb2RlbENvbmZpZ0gCiAEBEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2NsZWFyX3Rvb2xzGAUgASgIEhgKC2Rlc2NyaXB0aW9uGAYgASgJSAOIAQESFQoIY2F0ZWdvcnkYByABKAlIBIgBARIMCgR0YWdzGAggAygJEhIKCmNsZWFyX3RhZ3MYCSABKAgSHAoPY2xvbmVfZGlyZWN0aXZlGAogASgJSAWIAQESOAoPbWF4X3RydXN0X2xldmVsGAsgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbEgGiAEBQg0KC19hZ2VudF9uYW1lQg8KDV9pbnN0cnVjdGlvbnNCCAoGX21vZGVsQg4KDF9kZXNjcmlwdGlvbkILCglfY2F0ZWdvcnlCEgoQX2Nsb25lX2RpcmVjdGl2ZUISChBfbWF4X3RydXN0X2xldmVsIqEBChRQYXRjaFRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEiwKBXBhdGNoGAMgASgLMh0uY29udm9zLnBvb2wudjEuVGVtcGxhdGVQYXRjaBIsCglzaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiQwoVUGF0Y2hUZW1wbGF0ZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUiqwEKHFNldFRlbXBsYXRlVmlzaWJpbGl0eVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIuCgp2aXNpYmlsaXR5GAMgASgOMhouY29udm9zLnBvb2wudjEuVmlzaWJpbGl0eRIsCglzaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiSwodU2V0VGVtcGxhdGVWaXNpYmlsaXR5UmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSJ1ChZBcmNoaXZlVGVtcGxhdGVSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSLAoJc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkUKF0FyY2hpdmVUZW1wbGF0ZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUidAoVRGVsZXRlVGVtcGxhdGVSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSLAoJc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIhgKFkRlbGV0ZVRlbXBsYXRlUmVzcG9uc2UiWQobTGlzdFRlbXBsYXRlVmVyc2lvbnNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImoKHExpc3RUZW1wbGF0ZVZlcnNpb25zUmVzcG9uc2USMQoIdmVyc2lvbnMYASADKAsyHy5jb252b3MucG9vbC52MS5UZW1wbGF0ZVZlcnNpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIo4BChdSb2xsYmFja1RlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEhYKDnRhcmdldF92ZXJzaW9uGAMgASgDEiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJGChhSb2xsYmFja1RlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSKFAQoSQnJvd3NlU3RvcmVSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEhAKCGNhdGVnb3J5GAIgASgJEicKBHNvcnQYAyABKA4yGS5jb252b3MucG9vbC52MS5TdG9yZVNvcnQSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiWwoTQnJvd3NlU3RvcmVSZXNwb25zZRIrCgl0ZW1wbGF0ZXMYASADKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkicgobTGlzdENyZWF0b3JUZW1wbGF0ZXNSZXF1ZXN0EhIKCmNyZWF0b3JfaWQYASABKAkSGAoQaW5jbHVkZV9hcmNoaXZlZBgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJkChxMaXN0Q3JlYXRvclRlbXBsYXRlc1Jlc3BvbnNlEisKCXRlbXBsYXRlcxgBIAMoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI+ChhSZWNvcmRUZW1wbGF0ZVVzZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSDQoFY291bnQYAiABKAMiMAoZUmVjb3JkVGVtcGxhdGVVc2VSZXNwb25zZRITCgt1c2FnZV9jb3VudBgBIAEoAyIwChlHZXRUZW1wbGF0ZVJlbGVhc2VSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJInkKGkdldFRlbXBsYXRlUmVsZWFzZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUSLwoHcmVsZWFzZRgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlKnIKCVN0b3JlU29ydBIaChZTVE9SRV9TT1JUX1VOU1BFQ0lGSUVEEAASGAoUU1RPUkVfU09SVF9SRUxFVkFOQ0UQARIVChFTVE9SRV9TT1JUX05FV0VTVBACEhgKFFNUT1JFX1NPUlRfTU9TVF9VU0VEEAMy/QgKD1RlbXBsYXRlU2VydmljZRJfCg5DcmVhdGVUZW1wbGF0ZRIlLmNvbnZvcy5wb29sLnYxLkNyZWF0ZVRlbXBsYXRlUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLkNyZWF0ZVRlbXBsYXRlUmVzcG9uc2USWwoLR2V0VGVtcGxhdGUSIi5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZVJlcXVlc3QaIy5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZVJlc3BvbnNlIgOQAgESXwoOVXBkYXRlVGVtcGxhdGUSJS5jb252b3MucG9vbC52MS5VcGRhdGVUZW1wbGF0ZVJlcXVlc3QaJi5jb252b3MucG9vbC52MS5VcGRhdGVUZW1wbGF0ZVJlc3BvbnNlElwKDVBhdGNoVGVtcGxhdGUSJC5jb252b3MucG9vbC52MS5QYXRjaFRlbXBsYXRlUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlBhdGNoVGVtcGxhdGVSZXNwb25zZRJ0ChVTZXRUZW1wbGF0ZVZpc2liaWxpdHkSLC5jb252b3MucG9vbC52MS5TZXRUZW1wbGF0ZVZpc2liaWxpdHlSZXF1ZXN0Gi0uY29udm9zLnBvb2wudjEuU2V0VGVtcGxhdGVWaXNpYmlsaXR5UmVzcG9uc2USYgoPQXJjaGl2ZVRlbXBsYXRlEiYuY29udm9zLnBvb2wudjEuQXJjaGl2ZVRlbXBsYXRlUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkFyY2hpdmVUZW1wbGF0ZVJlc3BvbnNlEl8KDkRlbGV0ZVRlbXBsYXRlEiUuY29udm9zLnBvb2wudjEuRGVsZXRlVGVtcGxhdGVSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuRGVsZXRlVGVtcGxhdGVSZXNwb25zZRJ2ChRMaXN0VGVtcGxhdGVWZXJzaW9ucxIrLmNvbnZvcy5wb29sLnYxLkxpc3RUZW1wbGF0ZVZlcnNpb25zUmVxdWVzdBosLmNvbnZvcy5wb29sLnYxLkxpc3RUZW1wbGF0ZVZlcnNpb25zUmVzcG9uc2UiA5ACARJlChBSb2xsYmFja1RlbXBsYXRlEicuY29udm9zLnBvb2wudjEuUm9sbGJhY2tUZW1wbGF0ZVJlcXVlc3QaKC5jb252b3MucG9vbC52MS5Sb2xsYmFja1RlbXBsYXRlUmVzcG9uc2USWwoLQnJvd3NlU3RvcmUSIi5jb252b3MucG9vbC52MS5Ccm93c2VTdG9yZVJlcXVlc3QaIy5jb252b3MucG9vbC52MS5Ccm93c2VTdG9yZVJlc3BvbnNlIgOQAgESdgoUTGlzdENyZWF0b3JUZW1wbGF0ZXMSKy5jb252b3MucG9vbC52MS5MaXN0Q3JlYXRvclRlbXBsYXRlc1JlcXVlc3QaLC5jb252b3MucG9vbC52MS5MaXN0Q3JlYXRvclRlbXBsYXRlc1Jlc3BvbnNlIgOQAgEygAEKFFRlbXBsYXRlVXNhZ2VTZXJ2aWNlEmgKEVJlY29yZFRlbXBsYXRlVXNlEiguY29udm9zLnBvb2wudjEuUmVjb3JkVGVtcGxhdGVVc2VSZXF1ZXN0GikuY29udm9zLnBvb2wudjEuUmVjb3JkVGVtcGxhdGVVc2VSZXNwb25zZTKKAQoWVGVtcGxhdGVSZWxlYXNlU2VydmljZRJwChJHZXRUZW1wbGF0ZVJlbGVhc2USKS5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZVJlbGVhc2VSZXF1ZXN0GiouY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVSZWxlYXNlUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_template]);
+  fileDesc("CiVjb252b3MvcG9vbC92MS90ZW1wbGF0ZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKLAQoVQ3JlYXRlVGVtcGxhdGVSZXF1ZXN0EhIKCmNyZWF0b3JfaWQYASABKAkSMAoHY29udGVudBgCIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIsCglzaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWQ3JlYXRlVGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlIjoKEkdldFRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIPCgdyZXNvbHZlGAIgASgIInUKE0dldFRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIyCghyZXNvbHZlZBgCIAEoCzIgLmNvbnZvcy5wb29sLnYxLlJlc29sdmVkVGVtcGxhdGUiiAEKEFJlc29sdmVkVGVtcGxhdGUSMAoHY29udGVudBgBIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBItCgZsYXllcnMYAiADKAsyHS5jb252b3MucG9vbC52MS5UZW1wbGF0ZUxheWVyEhMKC2lkZW50aXR5X21kGAMgASgJIm0KDVRlbXBsYXRlTGF5ZXISEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDEhIKCmFnZW50X25hbWUYBCABKAkSDgoGcGlubmVkGAUgASgIIqYBChVVcGRhdGVUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIwCgdjb250ZW50GAMgASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDb250ZW50EiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJEChZVcGRhdGVUZW1wbGF0ZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUi0wMKDVRlbXBsYXRlUGF0Y2gSFwoKYWdlbnRfbmFtZRgBIAEoCUgAiAEBEhkKDGluc3RydWN0aW9ucxgCIAEoCUgBiAEBEi8KBW1vZGVsGAMgASgLMhsuY29udm9zLnBvb2wudjEuTW9kZWxDb25maWdIAogBARIuCgV0b29scxgEIAMoCzIfLmNvbnZvcy5wb29sLnYxLlRvb2xEZWNsYXJhdGlvbhITCgtjbGVhcl90b29scxgFIAEoCBIYCgtkZXNjcmlwdGlvbhgGIAEoCUgDiAEBEhUKCGNhdGVnb3J5GAcgASgJSASIAQESDAoEdGFncxgIIAMoCRISCgpjbGVhcl90YWdzGAkgASgIEhwKD2Nsb25lX2RpcmVjdGl2ZRgKIAEoCUgFiAEBEjgKD21heF90cnVzdF9sZXZlbBgLIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWxIBogBAUINCgtfYWdlbnRfbmFtZUIPCg1faW5zdHJ1Y3Rpb25zQggKBl9tb2RlbEIOCgxfZGVzY3JpcHRpb25CCwoJX2NhdGVnb3J5QhIKEF9jbG9uZV9kaXJlY3RpdmVCEgoQX21heF90cnVzdF9sZXZlbCKhAQoUUGF0Y2hUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIsCgVwYXRjaBgDIAEoCzIdLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlUGF0Y2gSLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkMKFVBhdGNoVGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlIqsBChxTZXRUZW1wbGF0ZVZpc2liaWxpdHlSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSLgoKdmlzaWJpbGl0eRgDIAEoDjIaLmNvbnZvcy5wb29sLnYxLlZpc2liaWxpdHkSLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIksKHVNldFRlbXBsYXRlVmlzaWJpbGl0eVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUidQoWQXJjaGl2ZVRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEiwKCXNpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJFChdBcmNoaXZlVGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlInQKFURlbGV0ZVRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEiwKCXNpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSIYChZEZWxldGVUZW1wbGF0ZVJlc3BvbnNlIlkKG0xpc3RUZW1wbGF0ZVZlcnNpb25zUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJqChxMaXN0VGVtcGxhdGVWZXJzaW9uc1Jlc3BvbnNlEjEKCHZlcnNpb25zGAEgAygLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVWZXJzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKOAQoXUm9sbGJhY2tUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIWCg50YXJnZXRfdmVyc2lvbhgDIAEoAxIsCglzaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRgoYUm9sbGJhY2tUZW1wbGF0ZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUihQEKEkJyb3dzZVN0b3JlUmVxdWVzdBINCgVxdWVyeRgBIAEoCRIQCghjYXRlZ29yeRgCIAEoCRInCgRzb3J0GAMgASgOMhkuY29udm9zLnBvb2wudjEuU3RvcmVTb3J0EhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlsKE0Jyb3dzZVN0b3JlUmVzcG9uc2USKwoJdGVtcGxhdGVzGAEgAygLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInIKG0xpc3RDcmVhdG9yVGVtcGxhdGVzUmVxdWVzdBISCgpjcmVhdG9yX2lkGAEgASgJEhgKEGluY2x1ZGVfYXJjaGl2ZWQYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiZAocTGlzdENyZWF0b3JUZW1wbGF0ZXNSZXNwb25zZRIrCgl0ZW1wbGF0ZXMYASADKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPgoYUmVjb3JkVGVtcGxhdGVVc2VSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEg0KBWNvdW50GAIgASgDIjAKGVJlY29yZFRlbXBsYXRlVXNlUmVzcG9uc2USEwoLdXNhZ2VfY291bnQYASABKAMiMAoZR2V0VGVtcGxhdGVSZWxlYXNlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCSKoAQoaR2V0VGVtcGxhdGVSZWxlYXNlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIvCgdyZWxlYXNlGAIgASgLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLQoFYmFzZXMYAyADKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZSpyCglTdG9yZVNvcnQSGgoWU1RPUkVfU09SVF9VTlNQRUNJRklFRBAAEhgKFFNUT1JFX1NPUlRfUkVMRVZBTkNFEAESFQoRU1RPUkVfU09SVF9ORVdFU1QQAhIYChRTVE9SRV9TT1JUX01PU1RfVVNFRBADMv0ICg9UZW1wbGF0ZVNlcnZpY2USXwoOQ3JlYXRlVGVtcGxhdGUSJS5jb252b3MucG9vbC52MS5DcmVhdGVUZW1wbGF0ZVJlcXVlc3QaJi5jb252b3MucG9vbC52MS5DcmVhdGVUZW1wbGF0ZVJlc3BvbnNlElsKC0dldFRlbXBsYXRlEiIuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVSZXNwb25zZSIDkAIBEl8KDlVwZGF0ZVRlbXBsYXRlEiUuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVSZXNwb25zZRJcCg1QYXRjaFRlbXBsYXRlEiQuY29udm9zLnBvb2wudjEuUGF0Y2hUZW1wbGF0ZVJlcXVlc3QaJS5jb252b3MucG9vbC52MS5QYXRjaFRlbXBsYXRlUmVzcG9uc2USdAoVU2V0VGVtcGxhdGVWaXNpYmlsaXR5EiwuY29udm9zLnBvb2wudjEuU2V0VGVtcGxhdGVWaXNpYmlsaXR5UmVxdWVzdBotLmNvbnZvcy5wb29sLnYxLlNldFRlbXBsYXRlVmlzaWJpbGl0eVJlc3BvbnNlEmIKD0FyY2hpdmVUZW1wbGF0ZRImLmNvbnZvcy5wb29sLnYxLkFyY2hpdmVUZW1wbGF0ZVJlcXVlc3QaJy5jb252b3MucG9vbC52MS5BcmNoaXZlVGVtcGxhdGVSZXNwb25zZRJfCg5EZWxldGVUZW1wbGF0ZRIlLmNvbnZvcy5wb29sLnYxLkRlbGV0ZVRlbXBsYXRlUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLkRlbGV0ZVRlbXBsYXRlUmVzcG9uc2USdgoUTGlzdFRlbXBsYXRlVmVyc2lvbnMSKy5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVWZXJzaW9uc1JlcXVlc3QaLC5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVWZXJzaW9uc1Jlc3BvbnNlIgOQAgESZQoQUm9sbGJhY2tUZW1wbGF0ZRInLmNvbnZvcy5wb29sLnYxLlJvbGxiYWNrVGVtcGxhdGVSZXF1ZXN0GiguY29udm9zLnBvb2wudjEuUm9sbGJhY2tUZW1wbGF0ZVJlc3BvbnNlElsKC0Jyb3dzZVN0b3JlEiIuY29udm9zLnBvb2wudjEuQnJvd3NlU3RvcmVSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuQnJvd3NlU3RvcmVSZXNwb25zZSIDkAIBEnYKFExpc3RDcmVhdG9yVGVtcGxhdGVzEisuY29udm9zLnBvb2wudjEuTGlzdENyZWF0b3JUZW1wbGF0ZXNSZXF1ZXN0GiwuY29udm9zLnBvb2wudjEuTGlzdENyZWF0b3JUZW1wbGF0ZXNSZXNwb25zZSIDkAIBMoABChRUZW1wbGF0ZVVzYWdlU2VydmljZRJoChFSZWNvcmRUZW1wbGF0ZVVzZRIoLmNvbnZvcy5wb29sLnYxLlJlY29yZFRlbXBsYXRlVXNlUmVxdWVzdBopLmNvbnZvcy5wb29sLnYxLlJlY29yZFRlbXBsYXRlVXNlUmVzcG9uc2UyigEKFlRlbXBsYXRlUmVsZWFzZVNlcnZpY2UScAoSR2V0VGVtcGxhdGVSZWxlYXNlEikuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVSZWxlYXNlUmVxdWVzdBoqLmNvbnZvcy5wb29sLnYxLkdldFRlbXBsYXRlUmVsZWFzZVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_template]);
 
 /**
  * @generated from message convos.pool.v1.CreateTemplateRequest
@@ -70,6 +70,13 @@ export type GetTemplateRequest = Message<"convos.pool.v1.GetTemplateRequest"> & 
    * @generated from field: string template_id = 1;
    */
   templateId: string;
+
+  /**
+   * Also answer `resolved`: the template with its bases applied.
+   *
+   * @generated from field: bool resolve = 2;
+   */
+  resolve: boolean;
 };
 
 /**
@@ -87,6 +94,13 @@ export type GetTemplateResponse = Message<"convos.pool.v1.GetTemplateResponse"> 
    * @generated from field: convos.pool.v1.Template template = 1;
    */
   template?: Template | undefined;
+
+  /**
+   * Set when asked for (`resolve`).
+   *
+   * @generated from field: convos.pool.v1.ResolvedTemplate resolved = 2;
+   */
+  resolved?: ResolvedTemplate | undefined;
 };
 
 /**
@@ -95,6 +109,84 @@ export type GetTemplateResponse = Message<"convos.pool.v1.GetTemplateResponse"> 
  */
 export const GetTemplateResponseSchema: GenMessage<GetTemplateResponse> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_template_service, 3);
+
+/**
+ * What an agent of the template runs on (docs/templates.md, "Base
+ * templates"): the content with every base applied, and the layers it came from.
+ *
+ * @generated from message convos.pool.v1.ResolvedTemplate
+ */
+export type ResolvedTemplate = Message<"convos.pool.v1.ResolvedTemplate"> & {
+  /**
+   * Instructions concatenated base first, tools appended and deduplicated,
+   * the nearest model, SOUL and clone directive set; no `base`.
+   *
+   * @generated from field: convos.pool.v1.TemplateContent content = 1;
+   */
+  content?: TemplateContent | undefined;
+
+  /**
+   * The template first, then its base, then the base's base.
+   *
+   * @generated from field: repeated convos.pool.v1.TemplateLayer layers = 2;
+   */
+  layers: TemplateLayer[];
+
+  /**
+   * IDENTITY.md as its agents write it: the name, the SOUL, the instructions.
+   *
+   * @generated from field: string identity_md = 3;
+   */
+  identityMd: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ResolvedTemplate.
+ * Use `create(ResolvedTemplateSchema)` to create a new message.
+ */
+export const ResolvedTemplateSchema: GenMessage<ResolvedTemplate> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template_service, 4);
+
+/**
+ * @generated from message convos.pool.v1.TemplateLayer
+ */
+export type TemplateLayer = Message<"convos.pool.v1.TemplateLayer"> & {
+  /**
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+
+  /**
+   * @generated from field: string creator_id = 2;
+   */
+  creatorId: string;
+
+  /**
+   * The content version resolved.
+   *
+   * @generated from field: int64 version = 3;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: string agent_name = 4;
+   */
+  agentName: string;
+
+  /**
+   * True when the layer above stays on this version rather than following.
+   *
+   * @generated from field: bool pinned = 5;
+   */
+  pinned: boolean;
+};
+
+/**
+ * Describes the message convos.pool.v1.TemplateLayer.
+ * Use `create(TemplateLayerSchema)` to create a new message.
+ */
+export const TemplateLayerSchema: GenMessage<TemplateLayer> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template_service, 5);
 
 /**
  * @generated from message convos.pool.v1.UpdateTemplateRequest
@@ -128,7 +220,7 @@ export type UpdateTemplateRequest = Message<"convos.pool.v1.UpdateTemplateReques
  * Use `create(UpdateTemplateRequestSchema)` to create a new message.
  */
 export const UpdateTemplateRequestSchema: GenMessage<UpdateTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 4);
+  messageDesc(file_convos_pool_v1_template_service, 6);
 
 /**
  * @generated from message convos.pool.v1.UpdateTemplateResponse
@@ -145,7 +237,7 @@ export type UpdateTemplateResponse = Message<"convos.pool.v1.UpdateTemplateRespo
  * Use `create(UpdateTemplateResponseSchema)` to create a new message.
  */
 export const UpdateTemplateResponseSchema: GenMessage<UpdateTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 5);
+  messageDesc(file_convos_pool_v1_template_service, 7);
 
 /**
  * Fields left unset are kept. A set field replaces the stored one; tools and
@@ -219,7 +311,7 @@ export type TemplatePatch = Message<"convos.pool.v1.TemplatePatch"> & {
  * Use `create(TemplatePatchSchema)` to create a new message.
  */
 export const TemplatePatchSchema: GenMessage<TemplatePatch> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 6);
+  messageDesc(file_convos_pool_v1_template_service, 8);
 
 /**
  * @generated from message convos.pool.v1.PatchTemplateRequest
@@ -251,7 +343,7 @@ export type PatchTemplateRequest = Message<"convos.pool.v1.PatchTemplateRequest"
  * Use `create(PatchTemplateRequestSchema)` to create a new message.
  */
 export const PatchTemplateRequestSchema: GenMessage<PatchTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 7);
+  messageDesc(file_convos_pool_v1_template_service, 9);
 
 /**
  * @generated from message convos.pool.v1.PatchTemplateResponse
@@ -268,7 +360,7 @@ export type PatchTemplateResponse = Message<"convos.pool.v1.PatchTemplateRespons
  * Use `create(PatchTemplateResponseSchema)` to create a new message.
  */
 export const PatchTemplateResponseSchema: GenMessage<PatchTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 8);
+  messageDesc(file_convos_pool_v1_template_service, 10);
 
 /**
  * @generated from message convos.pool.v1.SetTemplateVisibilityRequest
@@ -300,7 +392,7 @@ export type SetTemplateVisibilityRequest = Message<"convos.pool.v1.SetTemplateVi
  * Use `create(SetTemplateVisibilityRequestSchema)` to create a new message.
  */
 export const SetTemplateVisibilityRequestSchema: GenMessage<SetTemplateVisibilityRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 9);
+  messageDesc(file_convos_pool_v1_template_service, 11);
 
 /**
  * @generated from message convos.pool.v1.SetTemplateVisibilityResponse
@@ -317,7 +409,7 @@ export type SetTemplateVisibilityResponse = Message<"convos.pool.v1.SetTemplateV
  * Use `create(SetTemplateVisibilityResponseSchema)` to create a new message.
  */
 export const SetTemplateVisibilityResponseSchema: GenMessage<SetTemplateVisibilityResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 10);
+  messageDesc(file_convos_pool_v1_template_service, 12);
 
 /**
  * @generated from message convos.pool.v1.ArchiveTemplateRequest
@@ -344,7 +436,7 @@ export type ArchiveTemplateRequest = Message<"convos.pool.v1.ArchiveTemplateRequ
  * Use `create(ArchiveTemplateRequestSchema)` to create a new message.
  */
 export const ArchiveTemplateRequestSchema: GenMessage<ArchiveTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 11);
+  messageDesc(file_convos_pool_v1_template_service, 13);
 
 /**
  * @generated from message convos.pool.v1.ArchiveTemplateResponse
@@ -361,7 +453,7 @@ export type ArchiveTemplateResponse = Message<"convos.pool.v1.ArchiveTemplateRes
  * Use `create(ArchiveTemplateResponseSchema)` to create a new message.
  */
 export const ArchiveTemplateResponseSchema: GenMessage<ArchiveTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 12);
+  messageDesc(file_convos_pool_v1_template_service, 14);
 
 /**
  * @generated from message convos.pool.v1.DeleteTemplateRequest
@@ -388,7 +480,7 @@ export type DeleteTemplateRequest = Message<"convos.pool.v1.DeleteTemplateReques
  * Use `create(DeleteTemplateRequestSchema)` to create a new message.
  */
 export const DeleteTemplateRequestSchema: GenMessage<DeleteTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 13);
+  messageDesc(file_convos_pool_v1_template_service, 15);
 
 /**
  * @generated from message convos.pool.v1.DeleteTemplateResponse
@@ -401,7 +493,7 @@ export type DeleteTemplateResponse = Message<"convos.pool.v1.DeleteTemplateRespo
  * Use `create(DeleteTemplateResponseSchema)` to create a new message.
  */
 export const DeleteTemplateResponseSchema: GenMessage<DeleteTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 14);
+  messageDesc(file_convos_pool_v1_template_service, 16);
 
 /**
  * @generated from message convos.pool.v1.ListTemplateVersionsRequest
@@ -430,7 +522,7 @@ export type ListTemplateVersionsRequest = Message<"convos.pool.v1.ListTemplateVe
  * Use `create(ListTemplateVersionsRequestSchema)` to create a new message.
  */
 export const ListTemplateVersionsRequestSchema: GenMessage<ListTemplateVersionsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 15);
+  messageDesc(file_convos_pool_v1_template_service, 17);
 
 /**
  * @generated from message convos.pool.v1.ListTemplateVersionsResponse
@@ -454,7 +546,7 @@ export type ListTemplateVersionsResponse = Message<"convos.pool.v1.ListTemplateV
  * Use `create(ListTemplateVersionsResponseSchema)` to create a new message.
  */
 export const ListTemplateVersionsResponseSchema: GenMessage<ListTemplateVersionsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 16);
+  messageDesc(file_convos_pool_v1_template_service, 18);
 
 /**
  * @generated from message convos.pool.v1.RollbackTemplateRequest
@@ -486,7 +578,7 @@ export type RollbackTemplateRequest = Message<"convos.pool.v1.RollbackTemplateRe
  * Use `create(RollbackTemplateRequestSchema)` to create a new message.
  */
 export const RollbackTemplateRequestSchema: GenMessage<RollbackTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 17);
+  messageDesc(file_convos_pool_v1_template_service, 19);
 
 /**
  * @generated from message convos.pool.v1.RollbackTemplateResponse
@@ -503,7 +595,7 @@ export type RollbackTemplateResponse = Message<"convos.pool.v1.RollbackTemplateR
  * Use `create(RollbackTemplateResponseSchema)` to create a new message.
  */
 export const RollbackTemplateResponseSchema: GenMessage<RollbackTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 18);
+  messageDesc(file_convos_pool_v1_template_service, 20);
 
 /**
  * @generated from message convos.pool.v1.BrowseStoreRequest
@@ -546,7 +638,7 @@ export type BrowseStoreRequest = Message<"convos.pool.v1.BrowseStoreRequest"> & 
  * Use `create(BrowseStoreRequestSchema)` to create a new message.
  */
 export const BrowseStoreRequestSchema: GenMessage<BrowseStoreRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 19);
+  messageDesc(file_convos_pool_v1_template_service, 21);
 
 /**
  * @generated from message convos.pool.v1.BrowseStoreResponse
@@ -568,7 +660,7 @@ export type BrowseStoreResponse = Message<"convos.pool.v1.BrowseStoreResponse"> 
  * Use `create(BrowseStoreResponseSchema)` to create a new message.
  */
 export const BrowseStoreResponseSchema: GenMessage<BrowseStoreResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 20);
+  messageDesc(file_convos_pool_v1_template_service, 22);
 
 /**
  * @generated from message convos.pool.v1.ListCreatorTemplatesRequest
@@ -602,7 +694,7 @@ export type ListCreatorTemplatesRequest = Message<"convos.pool.v1.ListCreatorTem
  * Use `create(ListCreatorTemplatesRequestSchema)` to create a new message.
  */
 export const ListCreatorTemplatesRequestSchema: GenMessage<ListCreatorTemplatesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 21);
+  messageDesc(file_convos_pool_v1_template_service, 23);
 
 /**
  * @generated from message convos.pool.v1.ListCreatorTemplatesResponse
@@ -624,7 +716,7 @@ export type ListCreatorTemplatesResponse = Message<"convos.pool.v1.ListCreatorTe
  * Use `create(ListCreatorTemplatesResponseSchema)` to create a new message.
  */
 export const ListCreatorTemplatesResponseSchema: GenMessage<ListCreatorTemplatesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 22);
+  messageDesc(file_convos_pool_v1_template_service, 24);
 
 /**
  * @generated from message convos.pool.v1.RecordTemplateUseRequest
@@ -648,7 +740,7 @@ export type RecordTemplateUseRequest = Message<"convos.pool.v1.RecordTemplateUse
  * Use `create(RecordTemplateUseRequestSchema)` to create a new message.
  */
 export const RecordTemplateUseRequestSchema: GenMessage<RecordTemplateUseRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 23);
+  messageDesc(file_convos_pool_v1_template_service, 25);
 
 /**
  * @generated from message convos.pool.v1.RecordTemplateUseResponse
@@ -665,7 +757,7 @@ export type RecordTemplateUseResponse = Message<"convos.pool.v1.RecordTemplateUs
  * Use `create(RecordTemplateUseResponseSchema)` to create a new message.
  */
 export const RecordTemplateUseResponseSchema: GenMessage<RecordTemplateUseResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 24);
+  messageDesc(file_convos_pool_v1_template_service, 26);
 
 /**
  * @generated from message convos.pool.v1.GetTemplateReleaseRequest
@@ -682,7 +774,7 @@ export type GetTemplateReleaseRequest = Message<"convos.pool.v1.GetTemplateRelea
  * Use `create(GetTemplateReleaseRequestSchema)` to create a new message.
  */
 export const GetTemplateReleaseRequestSchema: GenMessage<GetTemplateReleaseRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 25);
+  messageDesc(file_convos_pool_v1_template_service, 27);
 
 /**
  * @generated from message convos.pool.v1.GetTemplateReleaseResponse
@@ -701,6 +793,13 @@ export type GetTemplateReleaseResponse = Message<"convos.pool.v1.GetTemplateRele
    * @generated from field: convos.pool.v1.SignedTemplate release = 2;
    */
   release?: SignedTemplate | undefined;
+
+  /**
+   * Its bases' releases as it resolves them: its base first. Empty without a base.
+   *
+   * @generated from field: repeated convos.pool.v1.SignedTemplate bases = 3;
+   */
+  bases: SignedTemplate[];
 };
 
 /**
@@ -708,7 +807,7 @@ export type GetTemplateReleaseResponse = Message<"convos.pool.v1.GetTemplateRele
  * Use `create(GetTemplateReleaseResponseSchema)` to create a new message.
  */
 export const GetTemplateReleaseResponseSchema: GenMessage<GetTemplateReleaseResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 26);
+  messageDesc(file_convos_pool_v1_template_service, 28);
 
 /**
  * @generated from enum convos.pool.v1.StoreSort

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/template_sync_service.proto.
  */
 export const file_convos_pool_v1_template_sync_service: GenFile = /*@__PURE__*/
-  fileDesc("Cipjb252b3MvcG9vbC92MS90ZW1wbGF0ZV9zeW5jX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIk4KGlB1c2hUZW1wbGF0ZVZlcnNpb25SZXF1ZXN0EjAKCHRlbXBsYXRlGAEgASgLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUiQQobUHVzaFRlbXBsYXRlVmVyc2lvblJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMSEQoJaW5zdGFuY2VzGAIgASgFMoUBChNUZW1wbGF0ZVN5bmNTZXJ2aWNlEm4KE1B1c2hUZW1wbGF0ZVZlcnNpb24SKi5jb252b3MucG9vbC52MS5QdXNoVGVtcGxhdGVWZXJzaW9uUmVxdWVzdBorLmNvbnZvcy5wb29sLnYxLlB1c2hUZW1wbGF0ZVZlcnNpb25SZXNwb25zZWIGcHJvdG8z", [file_convos_pool_v1_template]);
+  fileDesc("Cipjb252b3MvcG9vbC92MS90ZW1wbGF0ZV9zeW5jX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIn0KGlB1c2hUZW1wbGF0ZVZlcnNpb25SZXF1ZXN0EjAKCHRlbXBsYXRlGAEgASgLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLQoFYmFzZXMYAiADKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZSJBChtQdXNoVGVtcGxhdGVWZXJzaW9uUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoAxIRCglpbnN0YW5jZXMYAiABKAUyhQEKE1RlbXBsYXRlU3luY1NlcnZpY2USbgoTUHVzaFRlbXBsYXRlVmVyc2lvbhIqLmNvbnZvcy5wb29sLnYxLlB1c2hUZW1wbGF0ZVZlcnNpb25SZXF1ZXN0GisuY29udm9zLnBvb2wudjEuUHVzaFRlbXBsYXRlVmVyc2lvblJlc3BvbnNlYgZwcm90bzM", [file_convos_pool_v1_template]);
 
 /**
  * @generated from message convos.pool.v1.PushTemplateVersionRequest
@@ -24,6 +24,14 @@ export type PushTemplateVersionRequest = Message<"convos.pool.v1.PushTemplateVer
    * @generated from field: convos.pool.v1.SignedTemplate template = 1;
    */
   template?: SignedTemplate | undefined;
+
+  /**
+   * Its bases' releases, its base first: pushed again whenever a base it
+   * follows gets a new content version. Each is signed by its own creator.
+   *
+   * @generated from field: repeated convos.pool.v1.SignedTemplate bases = 2;
+   */
+  bases: SignedTemplate[];
 };
 
 /**
