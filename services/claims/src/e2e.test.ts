@@ -23,8 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { renderIdentity, type RunningInstanceHost } from "@convos-pool/instance";
-import type { TemplateContentJson } from "@convos-pool/kit";
+import { type RunningInstanceHost } from "@convos-pool/instance";
+import { renderIdentity, type TemplateContentJson } from "@convos-pool/kit";
 import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 // The instance package's CLI helper (it exports no testing entry point).
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
@@ -208,7 +208,7 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
         userConfig: { "personal-email": "saul@example.com", nickname: "Trippy" },
       });
       expect(inst.signedTemplate()?.creatorId).toBe(creator.inboxId);
-      expect(await readFile(join(workspace(instanceId), "IDENTITY.md"), "utf8")).toBe(renderIdentity("Trip Planner", INSTRUCTIONS));
+      expect(await readFile(join(workspace(instanceId), "IDENTITY.md"), "utf8")).toBe(renderIdentity({ agentName: "Trip Planner", instructions: INSTRUCTIONS }));
       const handles = Object.fromEntries(cfg.tools.map((x) => [x.toolId, x.handle]));
       expect(Object.keys(handles).sort()).toEqual(["crypto", "email", "sms"]);
       expect(handles.sms).toMatch(/^\+155505000\d\d$/);

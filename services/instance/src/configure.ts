@@ -15,7 +15,8 @@ import type { InstanceConfig, InstanceCredentials, ParentRef } from "./instance.
 /** What a Configure writes: credentials, IDENTITY.md's text, then config.json. */
 export interface Configuration {
   config: InstanceConfig;
-  instructions: string;
+  /** What it runs on: IDENTITY.md is rendered from it. */
+  content: TemplateContent;
   credentials: InstanceCredentials;
 }
 
@@ -84,7 +85,7 @@ export async function planConfigure(verifier: SignatureVerifier, instanceId: str
   checkToolsAllowed(content, req.tools, req.userConfig);
   const { tools, credentials } = toolSet(req.tools);
   return {
-    instructions: content.instructions,
+    content,
     credentials,
     config: {
       instanceId,

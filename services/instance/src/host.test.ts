@@ -19,6 +19,7 @@ import {
   deriveInboxId,
   generateServiceCredentials,
   jsonHash,
+  renderIdentity,
   signOperation,
   signUpdateRelease,
   templateIdFor,
@@ -33,7 +34,6 @@ import { SignedTemplateSchema, TemplateChange } from "@convos-pool/gen/convos/po
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { instanceCall, startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "./host.js";
-import { renderIdentity } from "./instance.js";
 import { EXTRACTION_PROMPT, type MemoryFile } from "./memory.js";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
 import { startChatServer, type ChatServer } from "./testing/chat-server.js";
@@ -252,7 +252,7 @@ describe("instance host", () => {
     expect(await instClient.client.health({}, instanceCall("inst-c"))).toMatchObject({ state: InstanceState.CLAIMING, appliedTemplateVersion: 1n });
     await instClient.client.release({}, instanceCall("inst-c"));
     await instClient.client.configure(good, instanceCall("inst-c"));
-    expect(await readFile(join(ws, "IDENTITY.md"), "utf8")).toBe(renderIdentity("Trip Planner", content.instructions));
+    expect(await readFile(join(ws, "IDENTITY.md"), "utf8")).toBe(renderIdentity({ agentName: "Trip Planner", instructions: content.instructions }));
     await instClient.client.release({}, instanceCall("inst-c"));
   });
 
@@ -260,7 +260,7 @@ describe("instance host", () => {
     await instClient.client.configure(await configureRequest({ instanceId: "inst-a" }), instanceCall("inst-a"));
     const ws = join(dir, "host", "instances", "inst-a");
     expect(await readFile(join(ws, "IDENTITY.md"), "utf8")).toBe(
-      renderIdentity("Trip Planner", "You are a travel planning assistant. You help groups plan trips."),
+      renderIdentity({ agentName: "Trip Planner", instructions: "You are a travel planning assistant. You help groups plan trips." }),
     );
     const config = JSON.parse(await readFile(join(ws, "config.json"), "utf8"));
     expect(config).toMatchObject({
@@ -439,7 +439,7 @@ describe("instance host", () => {
         expect(JSON.parse(await readFile(join(ws("inst-llm2"), "config.json"), "utf8"))).toMatchObject({ model: "acme/new-default", modelOverridden: false });
 
         const llmInst = llmHost!.instances.get("inst-llm")!;
-        expect(await readFile(join(ws("inst-llm"), "IDENTITY.md"), "utf8")).toBe(renderIdentity("Concierge", UPDATED_INSTRUCTIONS));
+        expect(await readFile(join(ws("inst-llm"), "IDENTITY.md"), "utf8")).toBe(renderIdentity({ agentName: "Concierge", instructions: UPDATED_INSTRUCTIONS }));
         expect(JSON.parse(await readFile(join(ws("inst-llm"), "config.json"), "utf8"))).toMatchObject({
           templateId: "tmpl_trip",
           templateVersion: "4",
@@ -463,7 +463,7 @@ describe("instance host", () => {
         await cli!.messageFrom(llmInst.inboxId, from);
         const last = chat!.requests.filter((r) => !r.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)).at(-1)!;
         expect(last.body.model).toBe("acme/owner-choice");
-        expect(last.body.messages[0]!.content.startsWith(renderIdentity("Concierge", UPDATED_INSTRUCTIONS))).toBe(true);
+        expect(last.body.messages[0]!.content.startsWith(renderIdentity({ agentName: "Concierge", instructions: UPDATED_INSTRUCTIONS }))).toBe(true);
         expect(last.body.messages[0]!.content).toContain("- email: concierge@agents.localhost");
         expect(last.body.messages[0]!.content).not.toContain("- sms:");
         expect(last.body.messages[0]!.content).not.toContain(MAILBOX_SECRET);

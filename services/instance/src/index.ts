@@ -1,5 +1,5 @@
 export { HOST_ACCESS, INSTANCE_HEADER, instanceCall, startInstanceHost, type InstanceHostOptions, type LlmOptions, type RunningInstanceHost } from "./host.js";
-export { AgentInstance, renderIdentity, type ConversationState, type InstanceConfig } from "./instance.js";
+export { AgentInstance, type ConversationState, type InstanceConfig } from "./instance.js";
 export {
   ChatCompletionsClient,
   LlmError,

@@ -21,6 +21,7 @@ import {
   invalidArgument,
   inviteHash,
   permissionDenied,
+  renderIdentity,
   requireString,
   unauthenticated,
   type InboxResolver,
@@ -343,11 +344,11 @@ export class AgentInstance {
       if (req.instanceId && req.instanceId !== this.id) {
         throw invalidArgument("instance_id", `names ${req.instanceId}, but the call is for instance ${this.id}`);
       }
-      const { config, instructions, credentials } = await planConfigure(await this.deps.verifier(), this.id, req);
+      const { config, content, credentials } = await planConfigure(await this.deps.verifier(), this.id, req);
       // A claim starts fresh: no memory of an earlier claim. config.json last:
       // its presence is what makes the instance configured after a restart.
       this.memory = new Memory();
-      await this.ws.writeText(FILES.identity, renderIdentity(config.agentName, instructions));
+      await this.ws.writeText(FILES.identity, renderIdentity(content));
       await this.ws.writeSecrets(this.wallet!.credentialsKey(), credentials);
       await this.ws.writeJson(FILES.memory, this.memory.toFile());
       await this.ws.remove(FILES.state);
@@ -430,7 +431,7 @@ export class AgentInstance {
       if (!applied) throw failedPrecondition(`instance ${this.id} is not configured: there is no template to update`);
       const update = await planTemplateUpdate(await this.deps.verifier(), applied, req);
       await this.ws.writeSecrets(this.wallet!.credentialsKey(), update.credentials);
-      await this.ws.writeText(FILES.identity, renderIdentity(update.config.agentName, update.instructions));
+      await this.ws.writeText(FILES.identity, renderIdentity(update.content));
       await this.ws.writeJson(FILES.config, update.config);
       this.config = update.config;
       await this.loadTools(update.config);
@@ -1043,10 +1044,6 @@ export class AgentInstance {
   }
 }
 
-/** IDENTITY.md: the agent's name, then the template's instructions verbatim. */
-export function renderIdentity(agentName: string, instructions: string): string {
-  return `# ${agentName}\n\n${instructions.trim()}\n`;
-}
 
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   await Promise.race([p.catch(() => undefined), sleep(ms, undefined, { ref: false })]);

@@ -7,14 +7,15 @@
 import { fromJson, toJson } from "@bufbuild/protobuf";
 import { failedPrecondition, invalidArgument, requireString, verifyTemplateRelease, type SignatureVerifier } from "@convos-pool/kit";
 import type { InstanceServiceUpdateTemplateRequest, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { SignedTemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { SignedTemplateSchema, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { checkToolsAllowed, toolSet } from "./configure.js";
 import type { InstanceConfig, InstanceCredentials } from "./instance.js";
 
 /** What an update writes: the credentials, IDENTITY.md's text, and config.json (last). */
 export interface TemplateUpdate {
   config: InstanceConfig;
-  instructions: string;
+  /** What it runs on: IDENTITY.md is rendered from it. */
+  content: TemplateContent;
   credentials: InstanceCredentials;
 }
 
@@ -41,7 +42,7 @@ export async function planTemplateUpdate(
   // The owner's choice at claim time stays; otherwise the model follows the template.
   const model = applied.modelOverridden ? applied.model : content.model?.default || applied.model;
   return {
-    instructions: content.instructions,
+    content,
     credentials,
     config: {
       ...applied,

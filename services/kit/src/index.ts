@@ -17,6 +17,7 @@ export * from "./signature-workers.js";
 export * from "./ids.js";
 export * from "./page-token.js";
 export * from "./template-release.js";
+export * from "./identity-md.js";
 export * from "./ports.js";
 export * from "./tls.js";
 export * from "./limits.js";
