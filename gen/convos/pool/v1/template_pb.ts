@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/template.proto.
  */
 export const file_convos_pool_v1_template: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb252b3MvcG9vbC92MS90ZW1wbGF0ZS5wcm90bxIOY29udm9zLnBvb2wudjEi6gIKD1RlbXBsYXRlQ29udGVudBISCgphZ2VudF9uYW1lGAEgASgJEhQKDGluc3RydWN0aW9ucxgCIAEoCRIqCgVtb2RlbBgDIAEoCzIbLmNvbnZvcy5wb29sLnYxLk1vZGVsQ29uZmlnEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhAKCGNhdGVnb3J5GAYgASgJEgwKBHRhZ3MYByADKAkSFwoPY2xvbmVfZGlyZWN0aXZlGAggASgJEjMKD21heF90cnVzdF9sZXZlbBgJIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSKgoEYmFzZRgKIAEoCzIcLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQmFzZRIiCgRzb3VsGAsgASgLMhQuY29udm9zLnBvb2wudjEuU291bCJICgxUZW1wbGF0ZUJhc2USEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDIogCCgRTb3VsEi4KCGlkZW50aXR5GAEgASgLMhwuY29udm9zLnBvb2wudjEuU291bElkZW50aXR5EjIKCnBoaWxvc29waHkYAiABKAsyHi5jb252b3MucG9vbC52MS5Tb3VsUGhpbG9zb3BoeRI2CgxjYXBhYmlsaXRpZXMYAyABKAsyIC5jb252b3MucG9vbC52MS5Tb3VsQ2FwYWJpbGl0aWVzEi4KCGJlaGF2aW9yGAQgASgLMhwuY29udm9zLnBvb2wudjEuU291bEJlaGF2aW9yEjQKC2NvbnN0cmFpbnRzGAUgASgLMh8uY29udm9zLnBvb2wudjEuU291bENvbnN0cmFpbnRzIj8KDFNvdWxJZGVudGl0eRIMCgRuYW1lGAEgASgJEgwKBHJvbGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkiNAoOU291bFBoaWxvc29waHkSEgoKcHJpbmNpcGxlcxgBIAMoCRIOCgZ2YWx1ZXMYAiADKAkiSAoQU291bENhcGFiaWxpdGllcxIPCgdkb21haW5zGAEgAygJEg4KBnNraWxscxgCIAMoCRITCgtsaW1pdGF0aW9ucxgDIAMoCSKAAQoMU291bEJlaGF2aW9yEjUKDnJlc3BvbnNlX3N0eWxlGAEgASgOMh0uY29udm9zLnBvb2wudjEuUmVzcG9uc2VTdHlsZRIeChZwcm9ncmVzc2l2ZV9kaXNjbG9zdXJlGAIgASgIEhkKEW1heF9vdXRwdXRfdG9rZW5zGAMgASgFIlUKDkVzY2FsYXRpb25SdWxlEhEKCWNvbmRpdGlvbhgBIAEoCRIwCgZhY3Rpb24YAiABKA4yIC5jb252b3MucG9vbC52MS5Fc2NhbGF0aW9uQWN0aW9uImYKD1NvdWxDb25zdHJhaW50cxIZChFyZXN0cmljdGVkX3RvcGljcxgBIAMoCRI4ChBlc2NhbGF0aW9uX3J1bGVzGAIgAygLMh4uY29udm9zLnBvb2wudjEuRXNjYWxhdGlvblJ1bGUi2wIKCFRlbXBsYXRlEgoKAmlkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSMAoHY29udGVudBgDIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIuCgp2aXNpYmlsaXR5GAQgASgOMhouY29udm9zLnBvb2wudjEuVmlzaWJpbGl0eRIuCgZzdGF0dXMYBSABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZVN0YXR1cxIPCgd2ZXJzaW9uGAYgASgDEhMKC3VzYWdlX2NvdW50GAcgASgDEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2NvbnRlbnRfdmVyc2lvbhgKIAEoAyK/AQoPVGVtcGxhdGVWZXJzaW9uEhMKC3RlbXBsYXRlX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMSKgoIc25hcHNob3QYAyABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRISCgpjaGFuZ2VkX2J5GAQgASgJEi4KCmNoYW5nZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNoYW5nZV9zdW1tYXJ5GAYgASgJIpcCCg5TaWduZWRUZW1wbGF0ZRITCgt0ZW1wbGF0ZV9pZBgBIAEoCRISCgpjcmVhdG9yX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAMSMAoHY29udGVudBgEIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBI0ChFjcmVhdG9yX3NpZ25hdHVyZRgFIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIuCgZjaGFuZ2UYBiABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZUNoYW5nZRISCgpwYXRjaF9oYXNoGAcgASgJEh8KF3JvbGxiYWNrX3RhcmdldF92ZXJzaW9uGAggASgDKlcKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhYKElZJU0lCSUxJVFlfUFJJVkFURRABEhUKEVZJU0lCSUxJVFlfUFVCTElDEAIqawoOVGVtcGxhdGVTdGF0dXMSHwobVEVNUExBVEVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWVEVNUExBVEVfU1RBVFVTX0FDVElWRRABEhwKGFRFTVBMQVRFX1NUQVRVU19BUkNISVZFRBACKo0BCg1SZXNwb25zZVN0eWxlEh4KGlJFU1BPTlNFX1NUWUxFX1VOU1BFQ0lGSUVEEAASHQoZUkVTUE9OU0VfU1RZTEVfU1RSVUNUVVJFRBABEiEKHVJFU1BPTlNFX1NUWUxFX0NPTlZFUlNBVElPTkFMEAISGgoWUkVTUE9OU0VfU1RZTEVfTUlOSU1BTBADKqMBChBFc2NhbGF0aW9uQWN0aW9uEiEKHUVTQ0FMQVRJT05fQUNUSU9OX1VOU1BFQ0lGSUVEEAASJwojRVNDQUxBVElPTl9BQ1RJT05fRVNDQUxBVEVfVE9fSFVNQU4QARImCiJFU0NBTEFUSU9OX0FDVElPTl9SRVFVRVNUX0FQUFJPVkFMEAISGwoXRVNDQUxBVElPTl9BQ1RJT05fQkxPQ0sQAyqiAQoOVGVtcGxhdGVDaGFuZ2USHwobVEVNUExBVEVfQ0hBTkdFX1VOU1BFQ0lGSUVEEAASGgoWVEVNUExBVEVfQ0hBTkdFX0NSRUFURRABEhoKFlRFTVBMQVRFX0NIQU5HRV9VUERBVEUQAhIZChVURU1QTEFURV9DSEFOR0VfUEFUQ0gQAxIcChhURU1QTEFURV9DSEFOR0VfUk9MTEJBQ0sQBGIGcHJvdG8z", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb252b3MvcG9vbC92MS90ZW1wbGF0ZS5wcm90bxIOY29udm9zLnBvb2wudjEi6gIKD1RlbXBsYXRlQ29udGVudBISCgphZ2VudF9uYW1lGAEgASgJEhQKDGluc3RydWN0aW9ucxgCIAEoCRIqCgVtb2RlbBgDIAEoCzIbLmNvbnZvcy5wb29sLnYxLk1vZGVsQ29uZmlnEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhAKCGNhdGVnb3J5GAYgASgJEgwKBHRhZ3MYByADKAkSFwoPY2xvbmVfZGlyZWN0aXZlGAggASgJEjMKD21heF90cnVzdF9sZXZlbBgJIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWwSKgoEYmFzZRgKIAEoCzIcLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQmFzZRIiCgRzb3VsGAsgASgLMhQuY29udm9zLnBvb2wudjEuU291bCJICgxUZW1wbGF0ZUJhc2USEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDIogCCgRTb3VsEi4KCGlkZW50aXR5GAEgASgLMhwuY29udm9zLnBvb2wudjEuU291bElkZW50aXR5EjIKCnBoaWxvc29waHkYAiABKAsyHi5jb252b3MucG9vbC52MS5Tb3VsUGhpbG9zb3BoeRI2CgxjYXBhYmlsaXRpZXMYAyABKAsyIC5jb252b3MucG9vbC52MS5Tb3VsQ2FwYWJpbGl0aWVzEi4KCGJlaGF2aW9yGAQgASgLMhwuY29udm9zLnBvb2wudjEuU291bEJlaGF2aW9yEjQKC2NvbnN0cmFpbnRzGAUgASgLMh8uY29udm9zLnBvb2wudjEuU291bENvbnN0cmFpbnRzIj8KDFNvdWxJZGVudGl0eRIMCgRuYW1lGAEgASgJEgwKBHJvbGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkiNAoOU291bFBoaWxvc29waHkSEgoKcHJpbmNpcGxlcxgBIAMoCRIOCgZ2YWx1ZXMYAiADKAkiSAoQU291bENhcGFiaWxpdGllcxIPCgdkb21haW5zGAEgAygJEg4KBnNraWxscxgCIAMoCRITCgtsaW1pdGF0aW9ucxgDIAMoCSKAAQoMU291bEJlaGF2aW9yEjUKDnJlc3BvbnNlX3N0eWxlGAEgASgOMh0uY29udm9zLnBvb2wudjEuUmVzcG9uc2VTdHlsZRIeChZwcm9ncmVzc2l2ZV9kaXNjbG9zdXJlGAIgASgIEhkKEW1heF9vdXRwdXRfdG9rZW5zGAMgASgFIlUKDkVzY2FsYXRpb25SdWxlEhEKCWNvbmRpdGlvbhgBIAEoCRIwCgZhY3Rpb24YAiABKA4yIC5jb252b3MucG9vbC52MS5Fc2NhbGF0aW9uQWN0aW9uImYKD1NvdWxDb25zdHJhaW50cxIZChFyZXN0cmljdGVkX3RvcGljcxgBIAMoCRI4ChBlc2NhbGF0aW9uX3J1bGVzGAIgAygLMh4uY29udm9zLnBvb2wudjEuRXNjYWxhdGlvblJ1bGUiugMKCFRlbXBsYXRlEgoKAmlkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSMAoHY29udGVudBgDIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIuCgp2aXNpYmlsaXR5GAQgASgOMhouY29udm9zLnBvb2wudjEuVmlzaWJpbGl0eRIuCgZzdGF0dXMYBSABKA4yHi5jb252b3MucG9vbC52MS5UZW1wbGF0ZVN0YXR1cxIPCgd2ZXJzaW9uGAYgASgDEhMKC3VzYWdlX2NvdW50GAcgASgDEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2NvbnRlbnRfdmVyc2lvbhgKIAEoAxIVCg1yZWNlbnRfb3duZXJzGAsgASgDEjQKCWRlbGlzdGluZxgMIAEoCzIhLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlRGVsaXN0aW5nEhAKCGZlYXR1cmVkGA0gASgIIpoCChFUZW1wbGF0ZURlbGlzdGluZxIOCgZyZWFzb24YASABKAkSEwoLb3BlcmF0b3JfaWQYAiABKAkSLwoLZGVsaXN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDHJldmlld19zdGF0ZRgEIAEoDjIbLmNvbnZvcy5wb29sLnYxLlJldmlld1N0YXRlEhYKDnJldmlld19tZXNzYWdlGAUgASgJEhYKDnJldmlld192ZXJzaW9uGAYgASgDEjcKE3Jldmlld19yZXF1ZXN0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3Jldmlld19ub3RlGAggASgJItYBCg9UZW1wbGF0ZVZlcnNpb24SEwoLdGVtcGxhdGVfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAxIqCghzbmFwc2hvdBgDIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlEhIKCmNoYW5nZWRfYnkYBCABKAkSLgoKY2hhbmdlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY2hhbmdlX3N1bW1hcnkYBiABKAkSFQoNcmVsZWFzZV9ub3RlcxgHIAEoCSKXAgoOU2lnbmVkVGVtcGxhdGUSEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDEjAKB2NvbnRlbnQYBCABKAsyHy5jb252b3MucG9vbC52MS5UZW1wbGF0ZUNvbnRlbnQSNAoRY3JlYXRvcl9zaWduYXR1cmUYBSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSLgoGY2hhbmdlGAYgASgOMh4uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDaGFuZ2USEgoKcGF0Y2hfaGFzaBgHIAEoCRIfChdyb2xsYmFja190YXJnZXRfdmVyc2lvbhgIIAEoAypXCgpWaXNpYmlsaXR5EhoKFlZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIWChJWSVNJQklMSVRZX1BSSVZBVEUQARIVChFWSVNJQklMSVRZX1BVQkxJQxACKmsKDlRlbXBsYXRlU3RhdHVzEh8KG1RFTVBMQVRFX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlRFTVBMQVRFX1NUQVRVU19BQ1RJVkUQARIcChhURU1QTEFURV9TVEFUVVNfQVJDSElWRUQQAiqNAQoNUmVzcG9uc2VTdHlsZRIeChpSRVNQT05TRV9TVFlMRV9VTlNQRUNJRklFRBAAEh0KGVJFU1BPTlNFX1NUWUxFX1NUUlVDVFVSRUQQARIhCh1SRVNQT05TRV9TVFlMRV9DT05WRVJTQVRJT05BTBACEhoKFlJFU1BPTlNFX1NUWUxFX01JTklNQUwQAyqjAQoQRXNjYWxhdGlvbkFjdGlvbhIhCh1FU0NBTEFUSU9OX0FDVElPTl9VTlNQRUNJRklFRBAAEicKI0VTQ0FMQVRJT05fQUNUSU9OX0VTQ0FMQVRFX1RPX0hVTUFOEAESJgoiRVNDQUxBVElPTl9BQ1RJT05fUkVRVUVTVF9BUFBST1ZBTBACEhsKF0VTQ0FMQVRJT05fQUNUSU9OX0JMT0NLEAMqYgoLUmV2aWV3U3RhdGUSHAoYUkVWSUVXX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWUkVWSUVXX1NUQVRFX1JFUVVFU1RFRBABEhkKFVJFVklFV19TVEFURV9ERUNMSU5FRBACKqIBCg5UZW1wbGF0ZUNoYW5nZRIfChtURU1QTEFURV9DSEFOR0VfVU5TUEVDSUZJRUQQABIaChZURU1QTEFURV9DSEFOR0VfQ1JFQVRFEAESGgoWVEVNUExBVEVfQ0hBTkdFX1VQREFURRACEhkKFVRFTVBMQVRFX0NIQU5HRV9QQVRDSBADEhwKGFRFTVBMQVRFX0NIQU5HRV9ST0xMQkFDSxAEYgZwcm90bzM", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * What a creator writes. Every version of a template is a full snapshot of
@@ -419,6 +419,30 @@ export type Template = Message<"convos.pool.v1.Template"> & {
    * @generated from field: int64 content_version = 10;
    */
   contentVersion: bigint;
+
+  /**
+   * Distinct owners who added an agent of it over the last 30 days: the
+   * store's "most used" order (docs/store.md). One person claiming many
+   * times counts once a day.
+   *
+   * @generated from field: int64 recent_owners = 11;
+   */
+  recentOwners: bigint;
+
+  /**
+   * Set while the pool's operators keep it out of the store (docs/store.md):
+   * shown to its creator and to operators.
+   *
+   * @generated from field: convos.pool.v1.TemplateDelisting delisting = 12;
+   */
+  delisting?: TemplateDelisting | undefined;
+
+  /**
+   * On the operators' featured list.
+   *
+   * @generated from field: bool featured = 13;
+   */
+  featured: boolean;
 };
 
 /**
@@ -427,6 +451,69 @@ export type Template = Message<"convos.pool.v1.Template"> & {
  */
 export const TemplateSchema: GenMessage<Template> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_template, 9);
+
+/**
+ * Why and since when a template is out of the store, and where its creator's
+ * request for review stands.
+ *
+ * @generated from message convos.pool.v1.TemplateDelisting
+ */
+export type TemplateDelisting = Message<"convos.pool.v1.TemplateDelisting"> & {
+  /**
+   * @generated from field: string reason = 1;
+   */
+  reason: string;
+
+  /**
+   * The operator who delisted it.
+   *
+   * @generated from field: string operator_id = 2;
+   */
+  operatorId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp delisted_at = 3;
+   */
+  delistedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: convos.pool.v1.ReviewState review_state = 4;
+   */
+  reviewState: ReviewState;
+
+  /**
+   * The creator's words with the request for review.
+   *
+   * @generated from field: string review_message = 5;
+   */
+  reviewMessage: string;
+
+  /**
+   * The template version the creator asked operators to review.
+   *
+   * @generated from field: int64 review_version = 6;
+   */
+  reviewVersion: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp review_requested_at = 7;
+   */
+  reviewRequestedAt?: Timestamp | undefined;
+
+  /**
+   * The operator's answer when a review was declined.
+   *
+   * @generated from field: string review_note = 8;
+   */
+  reviewNote: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.TemplateDelisting.
+ * Use `create(TemplateDelistingSchema)` to create a new message.
+ */
+export const TemplateDelistingSchema: GenMessage<TemplateDelisting> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template, 10);
 
 /**
  * @generated from message convos.pool.v1.TemplateVersion
@@ -467,6 +554,14 @@ export type TemplateVersion = Message<"convos.pool.v1.TemplateVersion"> & {
    * @generated from field: string change_summary = 6;
    */
   changeSummary: string;
+
+  /**
+   * The creator's release notes for a content change (update, patch,
+   * rollback); display text, not signed (docs/store.md).
+   *
+   * @generated from field: string release_notes = 7;
+   */
+  releaseNotes: string;
 };
 
 /**
@@ -474,7 +569,7 @@ export type TemplateVersion = Message<"convos.pool.v1.TemplateVersion"> & {
  * Use `create(TemplateVersionSchema)` to create a new message.
  */
 export const TemplateVersionSchema: GenMessage<TemplateVersion> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 10);
+  messageDesc(file_convos_pool_v1_template, 11);
 
 /**
  * A template version exactly as its creator signed it: enough to rebuild the
@@ -538,7 +633,7 @@ export type SignedTemplate = Message<"convos.pool.v1.SignedTemplate"> & {
  * Use `create(SignedTemplateSchema)` to create a new message.
  */
 export const SignedTemplateSchema: GenMessage<SignedTemplate> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template, 11);
+  messageDesc(file_convos_pool_v1_template, 12);
 
 /**
  * @generated from enum convos.pool.v1.Visibility
@@ -671,6 +766,39 @@ export const EscalationActionSchema: GenEnum<EscalationAction> = /*@__PURE__*/
   enumDesc(file_convos_pool_v1_template, 3);
 
 /**
+ * @generated from enum convos.pool.v1.ReviewState
+ */
+export enum ReviewState {
+  /**
+   * No review asked for since the delisting.
+   *
+   * @generated from enum value: REVIEW_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The creator asked for a review; operators see it in ListDelistings.
+   *
+   * @generated from enum value: REVIEW_STATE_REQUESTED = 1;
+   */
+  REQUESTED = 1,
+
+  /**
+   * An operator looked and kept it delisted (`review_note` says why); the
+   * creator may fix it again and ask again.
+   *
+   * @generated from enum value: REVIEW_STATE_DECLINED = 2;
+   */
+  DECLINED = 2,
+}
+
+/**
+ * Describes the enum convos.pool.v1.ReviewState.
+ */
+export const ReviewStateSchema: GenEnum<ReviewState> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_template, 4);
+
+/**
  * The signed operation that produced a template version's content.
  *
  * @generated from enum convos.pool.v1.TemplateChange
@@ -714,5 +842,5 @@ export enum TemplateChange {
  * Describes the enum convos.pool.v1.TemplateChange.
  */
 export const TemplateChangeSchema: GenEnum<TemplateChange> = /*@__PURE__*/
-  enumDesc(file_convos_pool_v1_template, 4);
+  enumDesc(file_convos_pool_v1_template, 5);
 

@@ -8,13 +8,15 @@ import type { ModelConfig, Signature, ToolDeclaration, TrustLevel } from "./comm
 import { file_convos_pool_v1_common } from "./common_pb.js";
 import type { SignedTemplate, Soul, Template, TemplateContent, TemplateVersion, Visibility } from "./template_pb.js";
 import { file_convos_pool_v1_template } from "./template_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file convos/pool/v1/template_service.proto.
  */
 export const file_convos_pool_v1_template_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjb252b3MvcG9vbC92MS90ZW1wbGF0ZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKLAQoVQ3JlYXRlVGVtcGxhdGVSZXF1ZXN0EhIKCmNyZWF0b3JfaWQYASABKAkSMAoHY29udGVudBgCIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIsCglzaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWQ3JlYXRlVGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlIjoKEkdldFRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIPCgdyZXNvbHZlGAIgASgIInUKE0dldFRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIyCghyZXNvbHZlZBgCIAEoCzIgLmNvbnZvcy5wb29sLnYxLlJlc29sdmVkVGVtcGxhdGUiiAEKEFJlc29sdmVkVGVtcGxhdGUSMAoHY29udGVudBgBIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBItCgZsYXllcnMYAiADKAsyHS5jb252b3MucG9vbC52MS5UZW1wbGF0ZUxheWVyEhMKC2lkZW50aXR5X21kGAMgASgJIm0KDVRlbXBsYXRlTGF5ZXISEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDEhIKCmFnZW50X25hbWUYBCABKAkSDgoGcGlubmVkGAUgASgIIqYBChVVcGRhdGVUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIwCgdjb250ZW50GAMgASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDb250ZW50EiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJEChZVcGRhdGVUZW1wbGF0ZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUi9wMKDVRlbXBsYXRlUGF0Y2gSFwoKYWdlbnRfbmFtZRgBIAEoCUgAiAEBEhkKDGluc3RydWN0aW9ucxgCIAEoCUgBiAEBEi8KBW1vZGVsGAMgASgLMhsuY29udm9zLnBvb2wudjEuTW9kZWxDb25maWdIAogBARIuCgV0b29scxgEIAMoCzIfLmNvbnZvcy5wb29sLnYxLlRvb2xEZWNsYXJhdGlvbhITCgtjbGVhcl90b29scxgFIAEoCBIYCgtkZXNjcmlwdGlvbhgGIAEoCUgDiAEBEhUKCGNhdGVnb3J5GAcgASgJSASIAQESDAoEdGFncxgIIAMoCRISCgpjbGVhcl90YWdzGAkgASgIEhwKD2Nsb25lX2RpcmVjdGl2ZRgKIAEoCUgFiAEBEjgKD21heF90cnVzdF9sZXZlbBgLIAEoDjIaLmNvbnZvcy5wb29sLnYxLlRydXN0TGV2ZWxIBogBARIiCgRzb3VsGAwgASgLMhQuY29udm9zLnBvb2wudjEuU291bEINCgtfYWdlbnRfbmFtZUIPCg1faW5zdHJ1Y3Rpb25zQggKBl9tb2RlbEIOCgxfZGVzY3JpcHRpb25CCwoJX2NhdGVnb3J5QhIKEF9jbG9uZV9kaXJlY3RpdmVCEgoQX21heF90cnVzdF9sZXZlbCKhAQoUUGF0Y2hUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIsCgVwYXRjaBgDIAEoCzIdLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlUGF0Y2gSLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkMKFVBhdGNoVGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlIqsBChxTZXRUZW1wbGF0ZVZpc2liaWxpdHlSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSLgoKdmlzaWJpbGl0eRgDIAEoDjIaLmNvbnZvcy5wb29sLnYxLlZpc2liaWxpdHkSLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIksKHVNldFRlbXBsYXRlVmlzaWJpbGl0eVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUidQoWQXJjaGl2ZVRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEiwKCXNpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJFChdBcmNoaXZlVGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlInQKFURlbGV0ZVRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEiwKCXNpZ25hdHVyZRgDIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSIYChZEZWxldGVUZW1wbGF0ZVJlc3BvbnNlIlkKG0xpc3RUZW1wbGF0ZVZlcnNpb25zUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJqChxMaXN0VGVtcGxhdGVWZXJzaW9uc1Jlc3BvbnNlEjEKCHZlcnNpb25zGAEgAygLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVWZXJzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKOAQoXUm9sbGJhY2tUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIWCg50YXJnZXRfdmVyc2lvbhgDIAEoAxIsCglzaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRgoYUm9sbGJhY2tUZW1wbGF0ZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUihQEKEkJyb3dzZVN0b3JlUmVxdWVzdBINCgVxdWVyeRgBIAEoCRIQCghjYXRlZ29yeRgCIAEoCRInCgRzb3J0GAMgASgOMhkuY29udm9zLnBvb2wudjEuU3RvcmVTb3J0EhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlsKE0Jyb3dzZVN0b3JlUmVzcG9uc2USKwoJdGVtcGxhdGVzGAEgAygLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInIKG0xpc3RDcmVhdG9yVGVtcGxhdGVzUmVxdWVzdBISCgpjcmVhdG9yX2lkGAEgASgJEhgKEGluY2x1ZGVfYXJjaGl2ZWQYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiZAocTGlzdENyZWF0b3JUZW1wbGF0ZXNSZXNwb25zZRIrCgl0ZW1wbGF0ZXMYASADKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPgoYUmVjb3JkVGVtcGxhdGVVc2VSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEg0KBWNvdW50GAIgASgDIjAKGVJlY29yZFRlbXBsYXRlVXNlUmVzcG9uc2USEwoLdXNhZ2VfY291bnQYASABKAMiMAoZR2V0VGVtcGxhdGVSZWxlYXNlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCSKoAQoaR2V0VGVtcGxhdGVSZWxlYXNlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIvCgdyZWxlYXNlGAIgASgLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUSLQoFYmFzZXMYAyADKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZSpyCglTdG9yZVNvcnQSGgoWU1RPUkVfU09SVF9VTlNQRUNJRklFRBAAEhgKFFNUT1JFX1NPUlRfUkVMRVZBTkNFEAESFQoRU1RPUkVfU09SVF9ORVdFU1QQAhIYChRTVE9SRV9TT1JUX01PU1RfVVNFRBADMv0ICg9UZW1wbGF0ZVNlcnZpY2USXwoOQ3JlYXRlVGVtcGxhdGUSJS5jb252b3MucG9vbC52MS5DcmVhdGVUZW1wbGF0ZVJlcXVlc3QaJi5jb252b3MucG9vbC52MS5DcmVhdGVUZW1wbGF0ZVJlc3BvbnNlElsKC0dldFRlbXBsYXRlEiIuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVSZXNwb25zZSIDkAIBEl8KDlVwZGF0ZVRlbXBsYXRlEiUuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVSZXNwb25zZRJcCg1QYXRjaFRlbXBsYXRlEiQuY29udm9zLnBvb2wudjEuUGF0Y2hUZW1wbGF0ZVJlcXVlc3QaJS5jb252b3MucG9vbC52MS5QYXRjaFRlbXBsYXRlUmVzcG9uc2USdAoVU2V0VGVtcGxhdGVWaXNpYmlsaXR5EiwuY29udm9zLnBvb2wudjEuU2V0VGVtcGxhdGVWaXNpYmlsaXR5UmVxdWVzdBotLmNvbnZvcy5wb29sLnYxLlNldFRlbXBsYXRlVmlzaWJpbGl0eVJlc3BvbnNlEmIKD0FyY2hpdmVUZW1wbGF0ZRImLmNvbnZvcy5wb29sLnYxLkFyY2hpdmVUZW1wbGF0ZVJlcXVlc3QaJy5jb252b3MucG9vbC52MS5BcmNoaXZlVGVtcGxhdGVSZXNwb25zZRJfCg5EZWxldGVUZW1wbGF0ZRIlLmNvbnZvcy5wb29sLnYxLkRlbGV0ZVRlbXBsYXRlUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLkRlbGV0ZVRlbXBsYXRlUmVzcG9uc2USdgoUTGlzdFRlbXBsYXRlVmVyc2lvbnMSKy5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVWZXJzaW9uc1JlcXVlc3QaLC5jb252b3MucG9vbC52MS5MaXN0VGVtcGxhdGVWZXJzaW9uc1Jlc3BvbnNlIgOQAgESZQoQUm9sbGJhY2tUZW1wbGF0ZRInLmNvbnZvcy5wb29sLnYxLlJvbGxiYWNrVGVtcGxhdGVSZXF1ZXN0GiguY29udm9zLnBvb2wudjEuUm9sbGJhY2tUZW1wbGF0ZVJlc3BvbnNlElsKC0Jyb3dzZVN0b3JlEiIuY29udm9zLnBvb2wudjEuQnJvd3NlU3RvcmVSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuQnJvd3NlU3RvcmVSZXNwb25zZSIDkAIBEnYKFExpc3RDcmVhdG9yVGVtcGxhdGVzEisuY29udm9zLnBvb2wudjEuTGlzdENyZWF0b3JUZW1wbGF0ZXNSZXF1ZXN0GiwuY29udm9zLnBvb2wudjEuTGlzdENyZWF0b3JUZW1wbGF0ZXNSZXNwb25zZSIDkAIBMoABChRUZW1wbGF0ZVVzYWdlU2VydmljZRJoChFSZWNvcmRUZW1wbGF0ZVVzZRIoLmNvbnZvcy5wb29sLnYxLlJlY29yZFRlbXBsYXRlVXNlUmVxdWVzdBopLmNvbnZvcy5wb29sLnYxLlJlY29yZFRlbXBsYXRlVXNlUmVzcG9uc2UyigEKFlRlbXBsYXRlUmVsZWFzZVNlcnZpY2UScAoSR2V0VGVtcGxhdGVSZWxlYXNlEikuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVSZWxlYXNlUmVxdWVzdBoqLmNvbnZvcy5wb29sLnYxLkdldFRlbXBsYXRlUmVsZWFzZVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_template]);
+  fileDesc("CiVjb252b3MvcG9vbC92MS90ZW1wbGF0ZV9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSKLAQoVQ3JlYXRlVGVtcGxhdGVSZXF1ZXN0EhIKCmNyZWF0b3JfaWQYASABKAkSMAoHY29udGVudBgCIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBIsCglzaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRAoWQ3JlYXRlVGVtcGxhdGVSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlIjoKEkdldFRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIPCgdyZXNvbHZlGAIgASgIInUKE0dldFRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIyCghyZXNvbHZlZBgCIAEoCzIgLmNvbnZvcy5wb29sLnYxLlJlc29sdmVkVGVtcGxhdGUiiAEKEFJlc29sdmVkVGVtcGxhdGUSMAoHY29udGVudBgBIAEoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlQ29udGVudBItCgZsYXllcnMYAiADKAsyHS5jb252b3MucG9vbC52MS5UZW1wbGF0ZUxheWVyEhMKC2lkZW50aXR5X21kGAMgASgJIm0KDVRlbXBsYXRlTGF5ZXISEwoLdGVtcGxhdGVfaWQYASABKAkSEgoKY3JlYXRvcl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDEhIKCmFnZW50X25hbWUYBCABKAkSDgoGcGlubmVkGAUgASgIIr0BChVVcGRhdGVUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIwCgdjb250ZW50GAMgASgLMh8uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDb250ZW50EiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIVCg1yZWxlYXNlX25vdGVzGAUgASgJIkQKFlVwZGF0ZVRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSL3AwoNVGVtcGxhdGVQYXRjaBIXCgphZ2VudF9uYW1lGAEgASgJSACIAQESGQoMaW5zdHJ1Y3Rpb25zGAIgASgJSAGIAQESLwoFbW9kZWwYAyABKAsyGy5jb252b3MucG9vbC52MS5Nb2RlbENvbmZpZ0gCiAEBEi4KBXRvb2xzGAQgAygLMh8uY29udm9zLnBvb2wudjEuVG9vbERlY2xhcmF0aW9uEhMKC2NsZWFyX3Rvb2xzGAUgASgIEhgKC2Rlc2NyaXB0aW9uGAYgASgJSAOIAQESFQoIY2F0ZWdvcnkYByABKAlIBIgBARIMCgR0YWdzGAggAygJEhIKCmNsZWFyX3RhZ3MYCSABKAgSHAoPY2xvbmVfZGlyZWN0aXZlGAogASgJSAWIAQESOAoPbWF4X3RydXN0X2xldmVsGAsgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbEgGiAEBEiIKBHNvdWwYDCABKAsyFC5jb252b3MucG9vbC52MS5Tb3VsQg0KC19hZ2VudF9uYW1lQg8KDV9pbnN0cnVjdGlvbnNCCAoGX21vZGVsQg4KDF9kZXNjcmlwdGlvbkILCglfY2F0ZWdvcnlCEgoQX2Nsb25lX2RpcmVjdGl2ZUISChBfbWF4X3RydXN0X2xldmVsIrgBChRQYXRjaFRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEiwKBXBhdGNoGAMgASgLMh0uY29udm9zLnBvb2wudjEuVGVtcGxhdGVQYXRjaBIsCglzaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSFQoNcmVsZWFzZV9ub3RlcxgFIAEoCSJDChVQYXRjaFRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSKrAQocU2V0VGVtcGxhdGVWaXNpYmlsaXR5UmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEi4KCnZpc2liaWxpdHkYAyABKA4yGi5jb252b3MucG9vbC52MS5WaXNpYmlsaXR5EiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJLCh1TZXRUZW1wbGF0ZVZpc2liaWxpdHlSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlInUKFkFyY2hpdmVUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIsCglzaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiRQoXQXJjaGl2ZVRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSJ0ChVEZWxldGVUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIsCglzaWduYXR1cmUYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiGAoWRGVsZXRlVGVtcGxhdGVSZXNwb25zZSJZChtMaXN0VGVtcGxhdGVWZXJzaW9uc1JlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiagocTGlzdFRlbXBsYXRlVmVyc2lvbnNSZXNwb25zZRIxCgh2ZXJzaW9ucxgBIAMoCzIfLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVmVyc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkipQEKF1JvbGxiYWNrVGVtcGxhdGVSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSFgoOdGFyZ2V0X3ZlcnNpb24YAyABKAMSLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlEhUKDXJlbGVhc2Vfbm90ZXMYBSABKAkiRgoYUm9sbGJhY2tUZW1wbGF0ZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUihQEKEkJyb3dzZVN0b3JlUmVxdWVzdBINCgVxdWVyeRgBIAEoCRIQCghjYXRlZ29yeRgCIAEoCRInCgRzb3J0GAMgASgOMhkuY29udm9zLnBvb2wudjEuU3RvcmVTb3J0EhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlsKE0Jyb3dzZVN0b3JlUmVzcG9uc2USKwoJdGVtcGxhdGVzGAEgAygLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInIKG0xpc3RDcmVhdG9yVGVtcGxhdGVzUmVxdWVzdBISCgpjcmVhdG9yX2lkGAEgASgJEhgKEGluY2x1ZGVfYXJjaGl2ZWQYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiZAocTGlzdENyZWF0b3JUZW1wbGF0ZXNSZXNwb25zZRIrCgl0ZW1wbGF0ZXMYASADKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiXAobRGlmZlRlbXBsYXRlVmVyc2lvbnNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhQKDGZyb21fdmVyc2lvbhgCIAEoAxISCgp0b192ZXJzaW9uGAMgASgDIjYKC0ZpZWxkQ2hhbmdlEg0KBWZpZWxkGAEgASgJEgwKBGZyb20YAiABKAkSCgoCdG8YAyABKAkivQEKHERpZmZUZW1wbGF0ZVZlcnNpb25zUmVzcG9uc2USFAoMZnJvbV92ZXJzaW9uGAEgASgDEhIKCnRvX3ZlcnNpb24YAiABKAMSLAoHY2hhbmdlcxgDIAMoCzIbLmNvbnZvcy5wb29sLnYxLkZpZWxkQ2hhbmdlEhkKEWluc3RydWN0aW9uc19kaWZmGAQgASgJEioKBW5vdGVzGAUgAygLMhsuY29udm9zLnBvb2wudjEuUmVsZWFzZU5vdGUifgoLUmVsZWFzZU5vdGUSDwoHdmVyc2lvbhgBIAEoAxIWCg5jaGFuZ2Vfc3VtbWFyeRgCIAEoCRIVCg1yZWxlYXNlX25vdGVzGAMgASgJEi8KC3JlbGVhc2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVChdMaXN0UmVsZWFzZU5vdGVzUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJfChhMaXN0UmVsZWFzZU5vdGVzUmVzcG9uc2USKgoFbm90ZXMYASADKAsyGy5jb252b3MucG9vbC52MS5SZWxlYXNlTm90ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUQoYUmVjb3JkVGVtcGxhdGVVc2VSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEg0KBWNvdW50GAIgASgDEhEKCW93bmVyX2lkcxgDIAMoCSIwChlSZWNvcmRUZW1wbGF0ZVVzZVJlc3BvbnNlEhMKC3VzYWdlX2NvdW50GAEgASgDIjAKGUdldFRlbXBsYXRlUmVsZWFzZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkiqAEKGkdldFRlbXBsYXRlUmVsZWFzZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUSLwoHcmVsZWFzZRgCIAEoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEi0KBWJhc2VzGAMgAygLMh4uY29udm9zLnBvb2wudjEuU2lnbmVkVGVtcGxhdGUqcgoJU3RvcmVTb3J0EhoKFlNUT1JFX1NPUlRfVU5TUEVDSUZJRUQQABIYChRTVE9SRV9TT1JUX1JFTEVWQU5DRRABEhUKEVNUT1JFX1NPUlRfTkVXRVNUEAISGAoUU1RPUkVfU09SVF9NT1NUX1VTRUQQAzLhCgoPVGVtcGxhdGVTZXJ2aWNlEl8KDkNyZWF0ZVRlbXBsYXRlEiUuY29udm9zLnBvb2wudjEuQ3JlYXRlVGVtcGxhdGVSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuQ3JlYXRlVGVtcGxhdGVSZXNwb25zZRJbCgtHZXRUZW1wbGF0ZRIiLmNvbnZvcy5wb29sLnYxLkdldFRlbXBsYXRlUmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkdldFRlbXBsYXRlUmVzcG9uc2UiA5ACARJfCg5VcGRhdGVUZW1wbGF0ZRIlLmNvbnZvcy5wb29sLnYxLlVwZGF0ZVRlbXBsYXRlUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLlVwZGF0ZVRlbXBsYXRlUmVzcG9uc2USXAoNUGF0Y2hUZW1wbGF0ZRIkLmNvbnZvcy5wb29sLnYxLlBhdGNoVGVtcGxhdGVSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuUGF0Y2hUZW1wbGF0ZVJlc3BvbnNlEnQKFVNldFRlbXBsYXRlVmlzaWJpbGl0eRIsLmNvbnZvcy5wb29sLnYxLlNldFRlbXBsYXRlVmlzaWJpbGl0eVJlcXVlc3QaLS5jb252b3MucG9vbC52MS5TZXRUZW1wbGF0ZVZpc2liaWxpdHlSZXNwb25zZRJiCg9BcmNoaXZlVGVtcGxhdGUSJi5jb252b3MucG9vbC52MS5BcmNoaXZlVGVtcGxhdGVSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuQXJjaGl2ZVRlbXBsYXRlUmVzcG9uc2USXwoORGVsZXRlVGVtcGxhdGUSJS5jb252b3MucG9vbC52MS5EZWxldGVUZW1wbGF0ZVJlcXVlc3QaJi5jb252b3MucG9vbC52MS5EZWxldGVUZW1wbGF0ZVJlc3BvbnNlEnYKFExpc3RUZW1wbGF0ZVZlcnNpb25zEisuY29udm9zLnBvb2wudjEuTGlzdFRlbXBsYXRlVmVyc2lvbnNSZXF1ZXN0GiwuY29udm9zLnBvb2wudjEuTGlzdFRlbXBsYXRlVmVyc2lvbnNSZXNwb25zZSIDkAIBEmUKEFJvbGxiYWNrVGVtcGxhdGUSJy5jb252b3MucG9vbC52MS5Sb2xsYmFja1RlbXBsYXRlUmVxdWVzdBooLmNvbnZvcy5wb29sLnYxLlJvbGxiYWNrVGVtcGxhdGVSZXNwb25zZRJbCgtCcm93c2VTdG9yZRIiLmNvbnZvcy5wb29sLnYxLkJyb3dzZVN0b3JlUmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkJyb3dzZVN0b3JlUmVzcG9uc2UiA5ACARJ2ChRMaXN0Q3JlYXRvclRlbXBsYXRlcxIrLmNvbnZvcy5wb29sLnYxLkxpc3RDcmVhdG9yVGVtcGxhdGVzUmVxdWVzdBosLmNvbnZvcy5wb29sLnYxLkxpc3RDcmVhdG9yVGVtcGxhdGVzUmVzcG9uc2UiA5ACARJ2ChREaWZmVGVtcGxhdGVWZXJzaW9ucxIrLmNvbnZvcy5wb29sLnYxLkRpZmZUZW1wbGF0ZVZlcnNpb25zUmVxdWVzdBosLmNvbnZvcy5wb29sLnYxLkRpZmZUZW1wbGF0ZVZlcnNpb25zUmVzcG9uc2UiA5ACARJqChBMaXN0UmVsZWFzZU5vdGVzEicuY29udm9zLnBvb2wudjEuTGlzdFJlbGVhc2VOb3Rlc1JlcXVlc3QaKC5jb252b3MucG9vbC52MS5MaXN0UmVsZWFzZU5vdGVzUmVzcG9uc2UiA5ACATKAAQoUVGVtcGxhdGVVc2FnZVNlcnZpY2USaAoRUmVjb3JkVGVtcGxhdGVVc2USKC5jb252b3MucG9vbC52MS5SZWNvcmRUZW1wbGF0ZVVzZVJlcXVlc3QaKS5jb252b3MucG9vbC52MS5SZWNvcmRUZW1wbGF0ZVVzZVJlc3BvbnNlMooBChZUZW1wbGF0ZVJlbGVhc2VTZXJ2aWNlEnAKEkdldFRlbXBsYXRlUmVsZWFzZRIpLmNvbnZvcy5wb29sLnYxLkdldFRlbXBsYXRlUmVsZWFzZVJlcXVlc3QaKi5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZVJlbGVhc2VSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_convos_pool_v1_common, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.CreateTemplateRequest
@@ -213,6 +215,13 @@ export type UpdateTemplateRequest = Message<"convos.pool.v1.UpdateTemplateReques
    * @generated from field: convos.pool.v1.Signature signature = 4;
    */
   signature?: Signature | undefined;
+
+  /**
+   * What changed, in the creator's words: at most 2,000 characters, not signed.
+   *
+   * @generated from field: string release_notes = 5;
+   */
+  releaseNotes: string;
 };
 
 /**
@@ -344,6 +353,13 @@ export type PatchTemplateRequest = Message<"convos.pool.v1.PatchTemplateRequest"
    * @generated from field: convos.pool.v1.Signature signature = 4;
    */
   signature?: Signature | undefined;
+
+  /**
+   * As UpdateTemplateRequest's.
+   *
+   * @generated from field: string release_notes = 5;
+   */
+  releaseNotes: string;
 };
 
 /**
@@ -579,6 +595,13 @@ export type RollbackTemplateRequest = Message<"convos.pool.v1.RollbackTemplateRe
    * @generated from field: convos.pool.v1.Signature signature = 4;
    */
   signature?: Signature | undefined;
+
+  /**
+   * As UpdateTemplateRequest's.
+   *
+   * @generated from field: string release_notes = 5;
+   */
+  releaseNotes: string;
 };
 
 /**
@@ -727,6 +750,204 @@ export const ListCreatorTemplatesResponseSchema: GenMessage<ListCreatorTemplates
   messageDesc(file_convos_pool_v1_template_service, 24);
 
 /**
+ * The creator compares any two versions; anyone else two versions of a
+ * public template that were public themselves (docs/store.md).
+ *
+ * @generated from message convos.pool.v1.DiffTemplateVersionsRequest
+ */
+export type DiffTemplateVersionsRequest = Message<"convos.pool.v1.DiffTemplateVersionsRequest"> & {
+  /**
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+
+  /**
+   * @generated from field: int64 from_version = 2;
+   */
+  fromVersion: bigint;
+
+  /**
+   * @generated from field: int64 to_version = 3;
+   */
+  toVersion: bigint;
+};
+
+/**
+ * Describes the message convos.pool.v1.DiffTemplateVersionsRequest.
+ * Use `create(DiffTemplateVersionsRequestSchema)` to create a new message.
+ */
+export const DiffTemplateVersionsRequestSchema: GenMessage<DiffTemplateVersionsRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template_service, 25);
+
+/**
+ * One content field that differs, each side as canonical JSON.
+ *
+ * @generated from message convos.pool.v1.FieldChange
+ */
+export type FieldChange = Message<"convos.pool.v1.FieldChange"> & {
+  /**
+   * The content field, as in REST: "agent_name", "model", "tools", ...
+   *
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * Absent on that side: "". The instructions are left empty here: see
+   * `instructions_diff`.
+   *
+   * @generated from field: string from = 2;
+   */
+  from: string;
+
+  /**
+   * @generated from field: string to = 3;
+   */
+  to: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.FieldChange.
+ * Use `create(FieldChangeSchema)` to create a new message.
+ */
+export const FieldChangeSchema: GenMessage<FieldChange> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template_service, 26);
+
+/**
+ * @generated from message convos.pool.v1.DiffTemplateVersionsResponse
+ */
+export type DiffTemplateVersionsResponse = Message<"convos.pool.v1.DiffTemplateVersionsResponse"> & {
+  /**
+   * @generated from field: int64 from_version = 1;
+   */
+  fromVersion: bigint;
+
+  /**
+   * @generated from field: int64 to_version = 2;
+   */
+  toVersion: bigint;
+
+  /**
+   * The content fields that differ, in the order of the REST JSON.
+   *
+   * @generated from field: repeated convos.pool.v1.FieldChange changes = 3;
+   */
+  changes: FieldChange[];
+
+  /**
+   * The instructions as a unified diff (3 lines of context); empty when equal.
+   *
+   * @generated from field: string instructions_diff = 4;
+   */
+  instructionsDiff: string;
+
+  /**
+   * The release notes of the content versions after `from_version` up to
+   * `to_version`, newest first.
+   *
+   * @generated from field: repeated convos.pool.v1.ReleaseNote notes = 5;
+   */
+  notes: ReleaseNote[];
+};
+
+/**
+ * Describes the message convos.pool.v1.DiffTemplateVersionsResponse.
+ * Use `create(DiffTemplateVersionsResponseSchema)` to create a new message.
+ */
+export const DiffTemplateVersionsResponseSchema: GenMessage<DiffTemplateVersionsResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template_service, 27);
+
+/**
+ * @generated from message convos.pool.v1.ReleaseNote
+ */
+export type ReleaseNote = Message<"convos.pool.v1.ReleaseNote"> & {
+  /**
+   * The content version the notes came with.
+   *
+   * @generated from field: int64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * What the change was: "update", "patch tags", "rollback to v2".
+   *
+   * @generated from field: string change_summary = 2;
+   */
+  changeSummary: string;
+
+  /**
+   * @generated from field: string release_notes = 3;
+   */
+  releaseNotes: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp released_at = 4;
+   */
+  releasedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.ReleaseNote.
+ * Use `create(ReleaseNoteSchema)` to create a new message.
+ */
+export const ReleaseNoteSchema: GenMessage<ReleaseNote> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template_service, 28);
+
+/**
+ * @generated from message convos.pool.v1.ListReleaseNotesRequest
+ */
+export type ListReleaseNotesRequest = Message<"convos.pool.v1.ListReleaseNotesRequest"> & {
+  /**
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+
+  /**
+   * 1 to 100; 20 when unset.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ListReleaseNotesRequest.
+ * Use `create(ListReleaseNotesRequestSchema)` to create a new message.
+ */
+export const ListReleaseNotesRequestSchema: GenMessage<ListReleaseNotesRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template_service, 29);
+
+/**
+ * @generated from message convos.pool.v1.ListReleaseNotesResponse
+ */
+export type ListReleaseNotesResponse = Message<"convos.pool.v1.ListReleaseNotesResponse"> & {
+  /**
+   * Content versions, newest first: the creator sees every one, anyone else
+   * those of a public template made while it was public.
+   *
+   * @generated from field: repeated convos.pool.v1.ReleaseNote notes = 1;
+   */
+  notes: ReleaseNote[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ListReleaseNotesResponse.
+ * Use `create(ListReleaseNotesResponseSchema)` to create a new message.
+ */
+export const ListReleaseNotesResponseSchema: GenMessage<ListReleaseNotesResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_template_service, 30);
+
+/**
  * @generated from message convos.pool.v1.RecordTemplateUseRequest
  */
 export type RecordTemplateUseRequest = Message<"convos.pool.v1.RecordTemplateUseRequest"> & {
@@ -741,6 +962,14 @@ export type RecordTemplateUseRequest = Message<"convos.pool.v1.RecordTemplateUse
    * @generated from field: int64 count = 2;
    */
   count: bigint;
+
+  /**
+   * The owners (requesters) of those uses, each once: the store's "most
+   * used" counts distinct owners per day (docs/store.md).
+   *
+   * @generated from field: repeated string owner_ids = 3;
+   */
+  ownerIds: string[];
 };
 
 /**
@@ -748,7 +977,7 @@ export type RecordTemplateUseRequest = Message<"convos.pool.v1.RecordTemplateUse
  * Use `create(RecordTemplateUseRequestSchema)` to create a new message.
  */
 export const RecordTemplateUseRequestSchema: GenMessage<RecordTemplateUseRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 25);
+  messageDesc(file_convos_pool_v1_template_service, 31);
 
 /**
  * @generated from message convos.pool.v1.RecordTemplateUseResponse
@@ -765,7 +994,7 @@ export type RecordTemplateUseResponse = Message<"convos.pool.v1.RecordTemplateUs
  * Use `create(RecordTemplateUseResponseSchema)` to create a new message.
  */
 export const RecordTemplateUseResponseSchema: GenMessage<RecordTemplateUseResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 26);
+  messageDesc(file_convos_pool_v1_template_service, 32);
 
 /**
  * @generated from message convos.pool.v1.GetTemplateReleaseRequest
@@ -782,7 +1011,7 @@ export type GetTemplateReleaseRequest = Message<"convos.pool.v1.GetTemplateRelea
  * Use `create(GetTemplateReleaseRequestSchema)` to create a new message.
  */
 export const GetTemplateReleaseRequestSchema: GenMessage<GetTemplateReleaseRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 27);
+  messageDesc(file_convos_pool_v1_template_service, 33);
 
 /**
  * @generated from message convos.pool.v1.GetTemplateReleaseResponse
@@ -815,7 +1044,7 @@ export type GetTemplateReleaseResponse = Message<"convos.pool.v1.GetTemplateRele
  * Use `create(GetTemplateReleaseResponseSchema)` to create a new message.
  */
 export const GetTemplateReleaseResponseSchema: GenMessage<GetTemplateReleaseResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_template_service, 28);
+  messageDesc(file_convos_pool_v1_template_service, 34);
 
 /**
  * @generated from enum convos.pool.v1.StoreSort
@@ -969,6 +1198,27 @@ export const TemplateService: GenService<{
     methodKind: "unary";
     input: typeof ListCreatorTemplatesRequestSchema;
     output: typeof ListCreatorTemplatesResponseSchema;
+  },
+  /**
+   * What changed between two versions: field by field, and the instructions
+   * as a unified diff, with the release notes in between.
+   *
+   * @generated from rpc convos.pool.v1.TemplateService.DiffTemplateVersions
+   */
+  diffTemplateVersions: {
+    methodKind: "unary";
+    input: typeof DiffTemplateVersionsRequestSchema;
+    output: typeof DiffTemplateVersionsResponseSchema;
+  },
+  /**
+   * The creator's release notes of each content version, newest first.
+   *
+   * @generated from rpc convos.pool.v1.TemplateService.ListReleaseNotes
+   */
+  listReleaseNotes: {
+    methodKind: "unary";
+    input: typeof ListReleaseNotesRequestSchema;
+    output: typeof ListReleaseNotesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_template_service, 0);
