@@ -5,4 +5,5 @@ export { INBOX_ID_PATTERN, deriveInboxId } from "./inbox.js";
 export * from "./signing.js";
 export * from "./template-content.js";
 export * from "./trust.js";
+export * from "./soul.js";
 export * from "./content-json.js";

@@ -3,9 +3,10 @@
 // filled the way the server fills them, so that the hash the creator signs
 // is the hash the templates service computes. Errors name where and which field.
 import { DEFAULT_MODEL, type ModelJson, type TemplateContentJson, type TemplatePatchJson, type ToolJson } from "./template-content.js";
+import { readSoulJson, type SoulJson } from "./soul.js";
 import { NOT_A_TRUST_LEVEL, isTrustLevelName, type TrustLevelName } from "./trust.js";
 
-export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive", "max_trust_level"] as const;
+export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive", "max_trust_level", "soul"] as const;
 
 /**
  * Fields of a whole template (the output of `pool get`) that are not content:
@@ -115,6 +116,15 @@ function maxTrustLevel(where: string, v: unknown): { max_trust_level?: TrustLeve
   return level ? { max_trust_level: level } : {};
 }
 
+/** Shape-checked and compacted as the server hashes it; `{}` when it sets nothing. */
+const fillSoul = (where: string, v: unknown) => readSoulJson(v, "soul", (field, message) => fail(where, field, message));
+
+/** Left out when absent or empty, as the server hashes it. */
+function soulOf(where: string, v: unknown): { soul?: SoulJson } {
+  const soul = v === undefined ? {} : fillSoul(where, v);
+  return Object.keys(soul).length > 0 ? { soul } : {};
+}
+
 function fillTags(where: string, field: string, v: unknown): string[] {
   if (!Array.isArray(v) || v.some((t) => typeof t !== "string")) fail(where, field, "must be a list of strings");
   return [...(v as string[])];
@@ -123,7 +133,7 @@ function fillTags(where: string, field: string, v: unknown): string[] {
 /**
  * A full content from the REST JSON form: agent_name and instructions are
  * required; model, tools, description, category and tags take their
- * defaults; clone_directive and max_trust_level are optional.
+ * defaults; clone_directive, max_trust_level and soul are optional.
  * `where` names the source in error messages (the file name).
  */
 export function fillContentJson(raw: unknown, where = "content"): TemplateContentJson {
@@ -140,6 +150,7 @@ export function fillContentJson(raw: unknown, where = "content"): TemplateConten
     // Left out when empty, as the server hashes it.
     ...(str(where, "clone_directive", raw.clone_directive, "") ? { clone_directive: str(where, "clone_directive", raw.clone_directive) } : {}),
     ...maxTrustLevel(where, raw.max_trust_level),
+    ...soulOf(where, raw.soul),
   };
 }
 
@@ -164,6 +175,8 @@ export function fillPatchJson(raw: unknown, where = "patch"): TemplatePatchJson 
   if (raw.tags !== undefined) out.tags = fillTags(where, "tags", raw.tags);
   if (raw.clone_directive !== undefined) out.clone_directive = str(where, "clone_directive", raw.clone_directive);
   if (raw.max_trust_level !== undefined) out.max_trust_level = trustLevel(where, "max_trust_level", raw.max_trust_level);
+  // `{}` removes it.
+  if (raw.soul !== undefined) out.soul = fillSoul(where, raw.soul);
   if (Object.keys(out).length === 0) {
     fail(where, "", `sets no content field (${CONTENT_FIELDS.join(", ")})`);
   }

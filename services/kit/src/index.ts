@@ -18,6 +18,7 @@ export * from "./ids.js";
 export * from "./page-token.js";
 export * from "./template-release.js";
 export * from "./identity-md.js";
+export * from "./soul.js";
 export * from "./ports.js";
 export * from "./tls.js";
 export * from "./limits.js";

@@ -14,6 +14,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { invalidArgument } from "./errors.js";
+import { isEmptySoul, soulFromJson, soulToJson, validateSoul, type SoulJson } from "./soul.js";
 import { NOT_A_TRUST_LEVEL, isTrustLevelName, parseTrustLevel, trustLevelName, type TrustLevelName } from "./trust.js";
 
 /**
@@ -52,6 +53,8 @@ export interface TemplateContentJson {
    * (which means L2), for the same reason as clone_directive.
    */
   max_trust_level?: TrustLevelName;
+  /** The structured identity (docs/templates.md, "SOUL"); absent when it sets nothing, for the same reason. */
+  soul?: SoulJson;
 }
 /** The fields a patch sets; `max_trust_level: ""` removes it, as `clone_directive: ""` does. */
 export type TemplatePatchJson = Partial<Omit<TemplateContentJson, "max_trust_level">> & { max_trust_level?: TrustLevelName | "" };
@@ -111,6 +114,8 @@ export function modelToJson(m: ModelConfig | undefined): ModelJson {
   return m ? { default: m.default, allow_override: m.allowOverride } : { ...DEFAULT_MODEL };
 }
 
+const soulField = (soul: SoulJson | undefined) => (soul ? { soul } : {});
+
 export function contentToJson(c: TemplateContent): TemplateContentJson {
   return {
     agent_name: c.agentName,
@@ -122,6 +127,7 @@ export function contentToJson(c: TemplateContent): TemplateContentJson {
     tags: [...c.tags],
     ...(c.cloneDirective ? { clone_directive: c.cloneDirective } : {}),
     ...(c.maxTrustLevel !== TrustLevel.UNSPECIFIED ? { max_trust_level: maxTrustLevelName(c.maxTrustLevel) } : {}),
+    ...soulField(soulToJson(c.soul)),
   };
 }
 
@@ -146,6 +152,7 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
     cloneDirective: j.clone_directive ?? "",
     // A name that is no level becomes a value that is no level, which validation refuses, rather than "unspecified".
     maxTrustLevel: !j.max_trust_level ? TrustLevel.UNSPECIFIED : (parseTrustLevel(j.max_trust_level) ?? (-1 as TrustLevel)),
+    soul: j.soul && soulFromJson(j.soul),
   });
 }
 
@@ -161,17 +168,21 @@ export function patchToJson(p: TemplatePatch): TemplatePatchJson {
   if (p.tags.length > 0 || p.clearTags) out.tags = [...p.tags];
   if (p.cloneDirective !== undefined) out.clone_directive = p.cloneDirective;
   if (p.maxTrustLevel !== undefined) out.max_trust_level = p.maxTrustLevel === TrustLevel.UNSPECIFIED ? "" : maxTrustLevelName(p.maxTrustLevel);
+  // An empty SOUL stays `{}` in a patch: it removes the one before.
+  if (p.soul !== undefined) out.soul = soulToJson(p.soul) ?? {};
   return out;
 }
 
 /**
  * Seed 003's PATCH rule: scalar fields and whole lists (tools, tags) replace.
- * An empty directive is no directive; an empty max_trust_level is none (L2).
+ * An empty directive is no directive; an empty max_trust_level is none (L2);
+ * an empty SOUL is none. A SOUL replaces the one before as a whole.
  */
 export function applyPatch(base: TemplateContentJson, patch: TemplatePatchJson): TemplateContentJson {
   const { max_trust_level: level, ...rest } = { ...base, ...patch };
   const out: TemplateContentJson = level ? { ...rest, max_trust_level: level } : rest;
   if (!out.clone_directive) delete out.clone_directive;
+  if (isEmptySoul(out.soul)) delete out.soul;
   return out;
 }
 
@@ -257,6 +268,7 @@ export function validateContent(c: TemplateContentJson, prefix = "content"): voi
   checkTags(`${prefix}.tags`, c.tags);
   if (c.clone_directive !== undefined) checkText(`${prefix}.clone_directive`, c.clone_directive, LIMITS.cloneDirective);
   if (c.max_trust_level !== undefined) checkTrustLevel(`${prefix}.max_trust_level`, c.max_trust_level);
+  if (c.soul !== undefined) validateSoul(c.soul, `${prefix}.soul`);
 }
 
 /** Checks the fields a patch sets; an empty patch is refused. */
@@ -271,6 +283,7 @@ export function validatePatch(p: TemplatePatchJson, prefix = "patch"): void {
   if (p.tags !== undefined) checkTags(`${prefix}.tags`, p.tags);
   if (p.clone_directive !== undefined) checkText(`${prefix}.clone_directive`, p.clone_directive, LIMITS.cloneDirective);
   if (p.max_trust_level !== undefined) checkTrustLevel(`${prefix}.max_trust_level`, p.max_trust_level, { emptyForNone: true });
+  if (p.soul !== undefined) validateSoul(p.soul, `${prefix}.soul`);
 }
 
 // ---------------------------------------------------------------- hashing
