@@ -1,5 +1,5 @@
 import { defineEntity, p } from "@mikro-orm/core";
-import type { ModelJson, TemplateContentJson, ToolJson } from "@convos-pool/kit";
+import type { ModelJson, SoulJson, TemplateContentJson, ToolJson } from "@convos-pool/kit";
 
 /** A template's current state. The search vector is a generated column the ORM never writes. */
 export const TemplateRow = defineEntity({
@@ -18,6 +18,8 @@ export const TemplateRow = defineEntity({
     cloneDirective: p.text(),
     /** TrustLevel's number; 0 (unspecified) means L2. */
     maxTrustLevel: p.smallint(),
+    /** The SOUL's canonical JSON (kit soul.ts); null for none. */
+    soul: p.json<SoulJson>().nullable(),
     visibility: p.string(),
     status: p.string(),
     version: p.integer(),

@@ -118,10 +118,18 @@ export class AddMaxTrustLevel extends Migration {
   }
 }
 
+/** A template's SOUL (docs/templates.md, "SOUL"): its canonical JSON, null for none. */
+export class AddSoul extends Migration {
+  override up(): void {
+    this.addSql(`alter table templates add column soul jsonb`);
+  }
+}
+
 export const migrations = [
   { name: "0001_signature_nonces", class: CreateSignatureNonces },
   { name: "0002_templates", class: CreateTemplates },
   { name: "0003_instruction_sync", class: AddInstructionSync },
   { name: "0004_clone_directive", class: AddCloneDirective },
   { name: "0005_max_trust_level", class: AddMaxTrustLevel },
+  { name: "0008_soul", class: AddSoul },
 ];

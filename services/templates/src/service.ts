@@ -40,6 +40,7 @@ import {
   type Rate,
   type SignatureVerifier,
   type SignedOperation,
+  type SoulJson,
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { TemplateRow, TemplateVersionRow, type ContentChangeKind, type TemplateRowType, type TemplateSnapshot } from "./entities.js";
@@ -113,6 +114,7 @@ function rowContent(r: TemplateRowType): TemplateContentJson {
     // Absent when empty or unspecified, as content is hashed (kit template-content.ts).
     ...(r.cloneDirective ? { clone_directive: r.cloneDirective } : {}),
     ...(level ? { max_trust_level: level } : {}),
+    ...(r.soul ? { soul: r.soul } : {}),
   };
 }
 
@@ -133,6 +135,8 @@ const listedToProto = (r: ListedRow) =>
       description: r.description,
       category: r.category,
       tags: r.tags,
+      // Its identity only, which the store's cards show (store.ts).
+      ...(r.soul ? { soul: r.soul as SoulJson } : {}),
     },
     visibility: r.visibility,
     status: r.status,
@@ -153,6 +157,7 @@ function assignContent(row: TemplateRowType, c: TemplateContentJson): void {
   row.tags = c.tags;
   row.cloneDirective = c.clone_directive ?? "";
   row.maxTrustLevel = maxTrustLevelColumn(c);
+  row.soul = c.soul ?? null;
 }
 
 function snapshotOf(row: TemplateRowType): TemplateSnapshot {
@@ -314,6 +319,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           tags: content.tags,
           cloneDirective: content.clone_directive ?? "",
           maxTrustLevel: maxTrustLevelColumn(content),
+          soul: content.soul ?? null,
           visibility: "private",
           status: "active",
           version: 1,

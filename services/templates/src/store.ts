@@ -4,6 +4,7 @@ import { decodePageToken, encodePageToken, invalidArgument, isDateAndId } from "
 
 /** Columns of a listing: everything but the instructions (up to 256 KiB each) and the search vector. */
 export const LIST_COLUMNS = `id, creator_id, agent_name, '' as instructions, model, tools, description, category, tags,
+  case when soul -> 'identity' is not null then jsonb_build_object('identity', soul -> 'identity') end as soul,
   visibility, status, version, content_version, usage_count, created_at, updated_at`;
 
 export interface ListedRow {
@@ -16,6 +17,8 @@ export interface ListedRow {
   description: string;
   category: string;
   tags: string[];
+  /** The SOUL's identity only, or null. */
+  soul: unknown;
   visibility: string;
   status: string;
   version: number;
