@@ -371,6 +371,47 @@ describe("REST", () => {
     expect((await rest("GET", `/api/pool/templates/${created.id}`, { token })).json.version).toBe(4);
   });
 
+  it("carries a SOUL in snake_case with lower-case enum names; a misshapen one is 400 naming the field, one out of limits too; a PATCH replaces or removes it", async () => {
+    const erin = newCreator();
+    const token = await session(erin);
+    const soul = {
+      identity: { name: "Marlow", role: "Ship's navigator" },
+      behavior: { response_style: "minimal", progressive_disclosure: true },
+      constraints: { escalation_rules: [{ condition: "someone is in danger", action: "escalate_to_human" }] },
+    } as const;
+    const created = await restCreate(erin, { soul });
+    expect(created.soul).toEqual(soul);
+    expect((await rest("GET", `/api/pool/templates/${created.id}`, { token })).json.soul).toEqual(soul);
+
+    const refusedWith = async (body: TemplateContentJson) =>
+      (await rest("POST", "/api/pool/templates", { body: { creator_id: erin.inboxId, ...body, signature: await restSig(erin, "CreateTemplate", { contentHash: jsonHash(body) }) } })).json
+        .error;
+    expect(await refusedWith(content({ soul: { identity: { mood: "x" } } as never }))).toMatchObject({ field: "soul.identity.mood" });
+    expect(await refusedWith(content({ soul: { behavior: { response_style: "chatty" } } as never }))).toMatchObject({ field: "soul.behavior.response_style" });
+    expect(await refusedWith(content({ soul: { philosophy: { principles: ["a", "b", "c\nd"] } } }))).toMatchObject({ field: "soul.philosophy.principles[2]" });
+
+    const base = content({ soul });
+    const patchAt = async (version: number, patch: { soul: object }, before: TemplateContentJson) =>
+      rest("PATCH", `/api/pool/templates/${created.id}`, {
+        ifMatch: version,
+        body: {
+          ...patch,
+          signature: await restSig(erin, "PatchTemplate", {
+            templateId: created.id,
+            version: BigInt(version),
+            patchHash: jsonHash(patch as never),
+            contentHash: jsonHash(applyPatch(before, patch as never)),
+          }),
+        },
+      });
+    const replaced = await patchAt(1, { soul: { identity: { role: "Harbour pilot" } } }, base);
+    expect(replaced.status, JSON.stringify(replaced.json)).toBe(200);
+    expect(replaced.json.soul).toEqual({ identity: { role: "Harbour pilot" } });
+    const removed = await patchAt(2, { soul: {} }, applyPatch(base, { soul: { identity: { role: "Harbour pilot" } } }));
+    expect(removed.status, JSON.stringify(removed.json)).toBe(200);
+    expect(removed.json).not.toHaveProperty("soul");
+  });
+
   it("hides another creator's private template, with and without a session", async () => {
     const alice = newCreator();
     const bob = newCreator();

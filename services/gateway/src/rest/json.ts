@@ -138,6 +138,11 @@ export class JsonObject {
     return v === undefined ? undefined : JsonObject.of(v, this.field(key), allowed);
   }
 
+  /** The value as sent, for a reader of its own (the kit's readSoulJson); undefined when absent. */
+  raw(key: string): unknown {
+    return this.value[key];
+  }
+
   private array(key: string): unknown[] | undefined {
     const v = this.value[key];
     if (v === undefined) return undefined;

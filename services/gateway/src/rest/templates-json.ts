@@ -19,7 +19,10 @@ import {
   contentFromJson,
   parseTrustLevel,
   contentToJson,
+  readSoulJson,
+  soulFromJson,
   type ModelJson,
+  type SoulJson,
   type TemplateContentJson,
   type ToolJson,
   type TrustLevelName,
@@ -76,7 +79,7 @@ export function versionToJson(v: TemplateVersion): TemplateVersionJson {
 
 // ---------------------------------------------------------------- request bodies
 
-export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive", "max_trust_level"] as const;
+export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive", "max_trust_level", "soul"] as const;
 const MODEL_FIELDS = ["default", "allow_override"] as const;
 const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required"] as const;
 const SIGNATURE_FIELDS = ["signature", "issued_at", "nonce"] as const;
@@ -101,6 +104,13 @@ const modelOf = (body: JsonObject) => {
   return m && modelFrom(m);
 };
 const toolsOf = (body: JsonObject) => body.objects("tools", TOOL_FIELDS)?.map(toolFrom);
+/** Its shape here (400 naming the field); its limits are the templates service's. `{}` when it sets nothing. */
+const soulOf = (body: JsonObject): SoulJson | undefined =>
+  body.has("soul")
+    ? readSoulJson(body.raw("soul"), body.field("soul"), (field, message) => {
+        throw badRequest(field, message);
+      })
+    : undefined;
 
 /**
  * A full content (create, PUT), omitted optional fields at their defaults.
@@ -121,6 +131,8 @@ export function contentFromBody(body: JsonObject): TemplateContent {
   // Checked by the templates service, which names the field; "" is none, as for the directive.
   const level = body.string("max_trust_level", "");
   if (level) json.max_trust_level = level as TrustLevelName;
+  const soul = soulOf(body);
+  if (soul && Object.keys(soul).length > 0) json.soul = soul;
   return contentFromJson(json);
 }
 
@@ -133,6 +145,7 @@ export function patchFromBody(body: JsonObject): TemplatePatch {
   const model = modelOf(body);
   const tools = toolsOf(body);
   const tags = body.strings("tags");
+  const soul = soulOf(body);
   return create(TemplatePatchSchema, {
     agentName: opt("agent_name"),
     instructions: opt("instructions"),
@@ -145,6 +158,8 @@ export function patchFromBody(body: JsonObject): TemplatePatch {
     clearTags: tags !== undefined && tags.length === 0,
     cloneDirective: opt("clone_directive"),
     maxTrustLevel,
+    // `{}` is an empty Soul, which removes it.
+    soul: soul && soulFromJson(soul),
   });
 }
 
