@@ -7,3 +7,4 @@ export * from "./template-content.js";
 export * from "./trust.js";
 export * from "./soul.js";
 export * from "./content-json.js";
+export * from "./text-diff.js";

@@ -30,6 +30,8 @@ export interface LimitConfig {
   templateWritesPerCaller?: Rate;
   /** Template changes from one client address (gateway). */
   templateWritesPerAddress?: Rate;
+  /** Creates and publishes by one creator (templates service): what reaches the store. */
+  templatePublishesPerCaller?: Rate;
   /** Live agents (claimed, being claimed or crashed) one owner may hold (claims service). */
   liveAgentsPerOwner?: number;
   /** Pool-provisioned tools (numbers, mailboxes, wallets) one owner's agents may hold (claims service). */
@@ -44,6 +46,7 @@ const ENTRIES = {
   "signins.address": ["signInsPerAddress", "30/60s"],
   "template-writes.caller": ["templateWritesPerCaller", "60/60s"],
   "template-writes.address": ["templateWritesPerAddress", "120/60s"],
+  "template-publishes.caller": ["templatePublishesPerCaller", "20/3600s"],
   "agents.owner": ["liveAgentsPerOwner", "20"],
   "tools.owner": ["poolToolsPerOwner", "20"],
 } as const satisfies Record<string, readonly [keyof LimitConfig, string]>;

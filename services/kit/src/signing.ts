@@ -128,6 +128,47 @@ export const SIGNED_TYPES = {
     { name: "dailySpendLimitWei", type: "uint256" },
     ...envelope,
   ],
+  // Store curation (docs/store.md): an operator (inboxId, one of
+  // POOL_OPERATORS) acts on a template; the words shown to its creator and
+  // its agents' owners are signed with the action, which the curation log keeps.
+  DelistTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "reason", type: "string" },
+    ...envelope,
+  ],
+  RelistTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "note", type: "string" },
+    ...envelope,
+  ],
+  DeclineTemplateReview: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "note", type: "string" },
+    ...envelope,
+  ],
+  DismissTemplateReports: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "note", type: "string" },
+    ...envelope,
+  ],
+  SetFeatured: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "featured", type: "bool" },
+    ...envelope,
+  ],
+  // The creator of a delisted template asks for a review of the version it is at.
+  RequestTemplateReview: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "uint64" },
+    { name: "message", type: "string" },
+    ...envelope,
+  ],
 } as const;
 
 export type SignedOperation = keyof typeof SIGNED_TYPES;

@@ -1,60 +1,7 @@
-// A line diff (longest common subsequence), for two versions of a template
-// side by side. Templates are small (instructions up to 256 KiB, usually a
-// few hundred lines): the quadratic table is fine up to MAX_CELLS, past
-// which the lines in between are shown as one replaced block.
-export type DiffLine = { kind: "same" | "removed" | "added"; text: string };
+// The side-by-side view of a line diff (the diff itself is the kit's, shared with the templates service).
+import { diffLines, type DiffLine } from "@convos-pool/kit/browser";
 
-const MAX_CELLS = 4_000_000;
-
-export function diffLines(before: string, after: string): DiffLine[] {
-  const a = before.split("\n");
-  const b = after.split("\n");
-  // Common head and tail first: most edits touch a few lines.
-  let head = 0;
-  while (head < a.length && head < b.length && a[head] === b[head]) head++;
-  let tail = 0;
-  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
-  const midA = a.slice(head, a.length - tail);
-  const midB = b.slice(head, b.length - tail);
-  const out: DiffLine[] = a.slice(0, head).map((text) => ({ kind: "same", text }));
-  if ((midA.length + 1) * (midB.length + 1) > MAX_CELLS) {
-    out.push(...midA.map((text) => ({ kind: "removed" as const, text })), ...midB.map((text) => ({ kind: "added" as const, text })));
-  } else {
-    out.push(...lcs(midA, midB));
-  }
-  out.push(...a.slice(a.length - tail).map((text) => ({ kind: "same" as const, text })));
-  return out;
-}
-
-function lcs(a: string[], b: string[]): DiffLine[] {
-  const n = a.length;
-  const m = b.length;
-  // len[i][j]: the common subsequence of a[i..] and b[j..], in one flat array.
-  const len = new Uint32Array((n + 1) * (m + 1));
-  const at = (i: number, j: number) => i * (m + 1) + j;
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      len[at(i, j)] = a[i] === b[j] ? len[at(i + 1, j + 1)]! + 1 : Math.max(len[at(i + 1, j)]!, len[at(i, j + 1)]!);
-    }
-  }
-  const out: DiffLine[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) {
-      out.push({ kind: "same", text: a[i]! });
-      i++;
-      j++;
-    } else if (len[at(i + 1, j)]! >= len[at(i, j + 1)]!) {
-      out.push({ kind: "removed", text: a[i++]! });
-    } else {
-      out.push({ kind: "added", text: b[j++]! });
-    }
-  }
-  while (i < n) out.push({ kind: "removed", text: a[i++]! });
-  while (j < m) out.push({ kind: "added", text: b[j++]! });
-  return out;
-}
+export { diffLines, type DiffLine };
 
 /** One row of a side-by-side view: a line of each text (absent where the other side has more), or unchanged lines left out. */
 export type SideRow =
