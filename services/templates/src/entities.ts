@@ -26,6 +26,8 @@ export const TemplateRow = defineEntity({
     /** The newest version whose content changed (create, update, patch, rollback). */
     contentVersion: p.integer(),
     usageCount: p.bigint("number"),
+    /** Distinct owners over the store's recent window ("most used"; usage.ts keeps it). */
+    recentOwners: p.integer(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
   },
@@ -53,6 +55,8 @@ export const TemplateVersionRow = defineEntity({
     signatureNonce: p.string().nullable(),
     patchHash: p.string().nullable(),
     rollbackTarget: p.integer().nullable(),
+    /** The creator's words on a content change; display text, not signed (docs/store.md). */
+    releaseNotes: p.text(),
   },
 });
 

@@ -118,6 +118,84 @@ export class AddMaxTrustLevel extends Migration {
   }
 }
 
+/**
+ * A store people can trust (docs/store.md): distinct owners per template and
+ * day ("most used"), reports, delistings with their requests for review, the
+ * featured list, the signed curation log, and release notes per version.
+ */
+export class AddStoreCuration extends Migration {
+  override up(): void {
+    this.addSql(`create table template_uses (
+      template_id text not null references templates (id) on delete cascade,
+      day date not null,
+      owner_id text not null,
+      primary key (template_id, day, owner_id)
+    )`);
+    this.addSql(`create index template_uses_day on template_uses (day)`);
+    this.addSql(`alter table templates add column recent_owners integer not null default 0`);
+    this.addSql(`create index templates_store_recent_owners on templates (recent_owners desc, id desc)
+      where visibility = 'public' and status = 'active'`);
+    this.addSql(`create table template_reports (
+      template_id text not null references templates (id) on delete cascade,
+      reporter_id text not null,
+      reason text not null,
+      state text not null default 'open' check (state in ('open', 'upheld', 'dismissed')),
+      reported_at timestamptz(3) not null,
+      resolved_by text,
+      resolved_at timestamptz(3),
+      primary key (template_id, reporter_id)
+    )`);
+    this.addSql(`create index template_reports_newest on template_reports (reported_at desc, template_id, reporter_id)`);
+    this.addSql(`create table template_delistings (
+      template_id text primary key references templates (id) on delete cascade,
+      reason text not null,
+      operator_id text not null,
+      delisted_at timestamptz(3) not null,
+      review_state smallint not null default 0,
+      review_message text not null default '',
+      review_version integer not null default 0,
+      review_requested_at timestamptz(3),
+      review_note text not null default ''
+    )`);
+    this.addSql(`create table template_featured (
+      template_id text primary key references templates (id) on delete cascade,
+      operator_id text not null,
+      featured_at timestamptz(3) not null
+    )`);
+    // No foreign key: the log outlives a template deleted for good.
+    this.addSql(`create table curation_log (
+      id bigserial primary key,
+      at timestamptz(3) not null,
+      actor_id text not null,
+      action text not null,
+      template_id text not null,
+      fields jsonb not null,
+      signature text not null,
+      signature_issued_at bigint not null,
+      signature_nonce text not null
+    )`);
+    this.addSql(`create index curation_log_template on curation_log (template_id, id desc)`);
+    this.addSql(`alter table template_versions add column release_notes text not null default ''`);
+  }
+}
+
+/**
+ * Base templates (docs/templates.md): the base a template's content names,
+ * its id as a generated column for finding the templates that build on one,
+ * a model that may be left to the base, and a revision per outbox row, so a
+ * template pushed again at the same version (its base changed) is not lost
+ * to the acknowledgement of an earlier push.
+ */
+export class AddTemplateBases extends Migration {
+  override up(): void {
+    this.addSql(`alter table templates add column base jsonb, alter column model drop not null,
+      add column base_template_id text generated always as (base ->> 'template_id') stored`);
+    this.addSql(`create index templates_base on templates (base_template_id) where base_template_id is not null`);
+    this.addSql(`create sequence template_sync_revision`);
+    this.addSql(`alter table template_sync_outbox add column revision bigint not null default nextval('template_sync_revision')`);
+  }
+}
+
 /** A template's SOUL (docs/templates.md, "SOUL"): its canonical JSON, null for none. */
 export class AddSoul extends Migration {
   override up(): void {
@@ -132,4 +210,5 @@ export const migrations = [
   { name: "0004_clone_directive", class: AddCloneDirective },
   { name: "0005_max_trust_level", class: AddMaxTrustLevel },
   { name: "0008_soul", class: AddSoul },
+  { name: "0006_store_curation", class: AddStoreCuration },
 ];

@@ -1,3 +1,4 @@
+import { StoreCurationService, TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   DerivedInboxResolver,
@@ -10,6 +11,7 @@ import {
   serviceAuthInterceptor,
   startServer,
   DEFAULT_LIMITS,
+  INBOX_ID_PATTERN,
   type AccessPolicy,
   type InboxResolver,
   type LimitConfig,
@@ -18,8 +20,10 @@ import {
 } from "@convos-pool/kit";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
-import { createTemplateReleaseService, createTemplateService, createTemplateUsageService } from "./service.js";
+import { createStoreCurationService, createTemplateStandingService } from "./curation.js";
+import { createTemplateReleaseService, createTemplateService } from "./service.js";
 import { startSyncRelay, type SyncRelay, type SyncRelayOptions } from "./sync-relay.js";
+import { createTemplateUsageService, refreshRecentOwners } from "./usage.js";
 
 export interface TemplateServiceOptions {
   /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
@@ -31,8 +35,10 @@ export interface TemplateServiceOptions {
   credentials: ServiceCredentials;
   /** Who owns which wallet; offline XMTP inbox derivation by default. */
   resolver?: InboxResolver;
-  /** Template writes per creator (docs/limits.md); default DEFAULT_LIMITS. */
+  /** Template writes and publishes per creator (docs/limits.md); default DEFAULT_LIMITS. */
   limits?: LimitConfig;
+  /** The pool's operators: inbox ids who curate the store (POOL_OPERATORS; docs/store.md). None by default. */
+  operators?: readonly string[];
   /**
    * Instruction sync: where new content versions go (the claims service).
    * Absent: the outbox still records them, but nothing sends them.
@@ -56,7 +62,16 @@ export const TEMPLATES_ACCESS: AccessPolicy = {
   [TemplateService.typeName]: ["gateway"],
   [TemplateUsageService.typeName]: ["claims"],
   [TemplateReleaseService.typeName]: ["claims", "lineage"],
+  [StoreCurationService.typeName]: ["gateway"],
+  [TemplateStandingService.typeName]: ["claims"],
 };
+
+/** POOL_OPERATORS: comma-separated XMTP inbox ids; throws naming a malformed one. */
+export function parseOperators(text = ""): string[] {
+  const ids = text.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const id of ids) if (!INBOX_ID_PATTERN.test(id)) throw new Error(`POOL_OPERATORS: "${id}" is not an XMTP inbox ID (64 lower-case hex characters)`);
+  return ids;
+}
 
 /** How long a signature stays acceptable, and so how long its nonce must be remembered. */
 const SIGNATURE_MAX_AGE_SECONDS = 300;
@@ -77,10 +92,14 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
     recover: (params) => recovery.recover(params),
   });
   let relay: SyncRelay | undefined;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const operators = new Set(opts.operators ?? []);
   const service = createTemplateService({
     em: db.em,
     verifier,
-    writesPerCreator: (opts.limits ?? DEFAULT_LIMITS).templateWritesPerCaller,
+    writesPerCreator: limits.templateWritesPerCaller,
+    publishesPerCreator: limits.templatePublishesPerCaller,
+    operators,
     onContentChange: () => relay?.kick(),
   });
   const server = await startServer({
@@ -94,7 +113,9 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
       router
         .service(TemplateService, service)
         .service(TemplateUsageService, createTemplateUsageService(db.em))
-        .service(TemplateReleaseService, createTemplateReleaseService(db.em)),
+        .service(TemplateReleaseService, createTemplateReleaseService(db.em))
+        .service(StoreCurationService, createStoreCurationService({ em: db.em, verifier, operators }))
+        .service(TemplateStandingService, createTemplateStandingService(db.em)),
   });
   // The relay to the claims service: how far behind it is (docs/runbook.md).
   server.metrics.gauge("pool_outbox_oldest_seconds", "Age of the oldest event not yet relayed, by outbox (0 when empty).", ["outbox"], async (set) => {
@@ -108,6 +129,11 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
     );
   }, 60_000);
   pruner.unref();
+  // "Most used" counts owners within a window that slides by a day at a time.
+  const refresh = () => refreshRecentOwners(db.em.fork()).catch((err: unknown) => log.warn("recent owners not refreshed", { err }));
+  void refresh();
+  const refresher = setInterval(refresh, 3_600_000);
+  refresher.unref();
   if (opts.sync) {
     relay = startSyncRelay({ ...opts.sync, em: db.em, credentials: opts.credentials, log });
   } else {
@@ -119,6 +145,7 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
     port: server.port,
     async close() {
       clearInterval(pruner);
+      clearInterval(refresher);
       await relay?.close();
       await server.close();
       await Promise.all([db.close(), recovery.close()]);

@@ -11,7 +11,7 @@ import {
   Visibility,
   type Template,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { StoreSort, TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { StoreSort, TemplateReleaseService, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   INBOX_ID_PATTERN,
   RateLimit,
@@ -30,6 +30,7 @@ import {
   notFound,
   pageSize,
   parseTrustLevel,
+  requireString,
   patchToJson,
   templateIdFor,
   trustLevelName,
@@ -44,7 +45,9 @@ import {
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { TemplateRow, TemplateVersionRow, type ContentChangeKind, type TemplateRowType, type TemplateSnapshot } from "./entities.js";
+import { isDelisted, withStandings } from "./curation-sql.js";
 import { enqueueTemplateSync } from "./outbox.js";
+import { createReleaseNotesHandlers } from "./release-notes.js";
 import { signedTemplateAt } from "./release.js";
 import { browseStore, listCreatorTemplates, type ListedRow } from "./store.js";
 
@@ -53,6 +56,10 @@ export interface TemplateServiceDeps {
   verifier: SignatureVerifier;
   /** Template writes per creator (docs/limits.md); absent: none. */
   writesPerCreator?: Rate;
+  /** Publishes per creator (docs/limits.md); absent: none. */
+  publishesPerCreator?: Rate;
+  /** The operators' inbox ids (POOL_OPERATORS): they read delisted templates (docs/store.md). */
+  operators?: ReadonlySet<string>;
   now?: () => Date;
   /** Called after a content change to an existing template committed (it is in the sync outbox). */
   onContentChange?: () => void;
@@ -65,6 +72,9 @@ function checkTemplateId(id: string, field = "template_id"): void {
 function checkInboxId(id: string, field: string): void {
   if (!INBOX_ID_PATTERN.test(id)) throw invalidArgument(field, "must be an XMTP inbox ID (64 lower-case hex characters)");
 }
+
+/** Release notes: display text beside a content change (docs/store.md). */
+const checkReleaseNotes = (notes: string) => requireString("release_notes", notes, { min: 0, max: 2_000 });
 
 function checkExpectedVersion(v: bigint): number {
   if (v < 1n || v > 2_000_000_000n) {
@@ -84,6 +94,7 @@ function toProto(r: {
   version: number;
   contentVersion: number;
   usageCount: number | string;
+  recentOwners: number;
   createdAt: Date | string;
   updatedAt: Date | string;
 }): Template {
@@ -96,6 +107,7 @@ function toProto(r: {
     version: BigInt(r.version),
     contentVersion: BigInt(r.contentVersion),
     usageCount: BigInt(r.usageCount),
+    recentOwners: BigInt(r.recentOwners),
     createdAt: timestampFromDate(new Date(r.createdAt)),
     updatedAt: timestampFromDate(new Date(r.updatedAt)),
   });
@@ -121,9 +133,9 @@ function rowContent(r: TemplateRowType): TemplateContentJson {
 /** The column's value for content's max_trust_level (validated already): TrustLevel's number, 0 when absent. */
 const maxTrustLevelColumn = (c: TemplateContentJson): number => (c.max_trust_level && parseTrustLevel(c.max_trust_level)) || TrustLevel.UNSPECIFIED;
 
-const rowToProto = (r: TemplateRowType) => toProto({ ...r, content: rowContent(r) });
+export const rowToProto = (r: TemplateRowType) => toProto({ ...r, content: rowContent(r) });
 
-const listedToProto = (r: ListedRow) =>
+export const listedToProto = (r: ListedRow) =>
   toProto({
     id: r.id,
     creatorId: r.creator_id,
@@ -143,6 +155,7 @@ const listedToProto = (r: ListedRow) =>
     version: r.version,
     contentVersion: r.content_version,
     usageCount: r.usage_count,
+    recentOwners: r.recent_owners,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   });
@@ -176,11 +189,15 @@ interface ContentChange {
   kind: ContentChangeKind;
   patchHash?: string;
   rollbackTarget?: number;
+  /** The creator's words on it (docs/store.md); "" for none. */
+  releaseNotes?: string;
 }
 
 export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<typeof TemplateService> {
   const now = deps.now ?? (() => new Date());
   const writes = new RateLimit("template writes per creator", deps.writesPerCreator);
+  const publishes = new RateLimit("template publishes per creator", deps.publishesPerCreator);
+  const operators = deps.operators ?? new Set<string>();
 
   async function spendNonce(tx: EntityManager, nonce: string, inboxId: string, purpose: SignedOperation) {
     if (!(await consumeNonce(tx, { nonce, inboxId, purpose }))) {
@@ -210,6 +227,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       signatureNonce: signed?.signature.nonce ?? null,
       patchHash: signed?.patchHash ?? null,
       rollbackTarget: signed?.rollbackTarget ?? null,
+      releaseNotes: signed?.releaseNotes ?? "",
     });
   }
 
@@ -223,13 +241,19 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     throw conflict(`template ${templateId} has no version ${version}: fetch it, reapply your change and sign again`);
   }
 
-  /** Loads a template the caller may see: private and archived ones only for their creator. */
+  /**
+   * Loads a template the caller may see: private and archived ones only for
+   * their creator, delisted ones for their creator and the operators.
+   */
   async function visibleTemplate(id: string, ctx: HandlerContext): Promise<TemplateRowType> {
     checkTemplateId(id);
-    const row = await deps.em.fork().findOne(TemplateRow, { id });
-    const visible = row && ((row.visibility === "public" && row.status === "active") || callerInboxId(ctx) === row.creatorId);
-    if (!row || !visible) throw notFound(`template ${id}`);
-    return row;
+    const em = deps.em.fork();
+    const row = await em.findOne(TemplateRow, { id });
+    const caller = callerInboxId(ctx);
+    if (row && caller === row.creatorId) return row;
+    const inStore = row && row.visibility === "public" && row.status === "active";
+    if (inStore && ((caller !== undefined && operators.has(caller)) || !(await isDelisted(em, id)))) return row;
+    throw notFound(`template ${id}`);
   }
 
   /**
@@ -247,7 +271,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     fields: OperationFields,
     signature: Signature | undefined,
     change: Change,
-    opts: { allowArchived?: boolean; content?: ContentChange } = {},
+    opts: { allowArchived?: boolean; content?: ContentChange; publish?: boolean } = {},
   ): Promise<TemplateRowType> {
     checkTemplateId(templateId);
     const version = checkExpectedVersion(expected);
@@ -260,6 +284,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     );
     // Counted once the creator is proven, before anything is spent or written.
     await writes.take(current.creatorId);
+    if (opts.publish) await publishes.take(current.creatorId);
     let contentChanged = false;
     const updated = await deps.em.fork().transactional(async (tx) => {
       const row = await tx.findOne(TemplateRow, { id: templateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -325,6 +350,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           version: 1,
           contentVersion: 1,
           usageCount: 0,
+          recentOwners: 0,
           createdAt: at,
           updatedAt: at,
         });
@@ -336,13 +362,15 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     },
 
     async getTemplate(req, ctx) {
-      return { template: rowToProto(await visibleTemplate(req.templateId, ctx)) };
+      const [template] = await withStandings(deps.em.fork(), [rowToProto(await visibleTemplate(req.templateId, ctx))]);
+      return { template };
     },
 
     async updateTemplate(req) {
       if (!req.content) throw invalidArgument("content", "is required");
       const content = contentToJson(req.content);
       validateContent(content);
+      const releaseNotes = checkReleaseNotes(req.releaseNotes);
       const row = await mutate(
         req.templateId,
         req.expectedVersion,
@@ -353,7 +381,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           assignContent(row, content);
           return "update";
         },
-        { content: { kind: "update" } },
+        { content: { kind: "update", releaseNotes } },
       );
       return { template: rowToProto(row) };
     },
@@ -362,6 +390,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       if (!req.patch) throw invalidArgument("patch", "is required");
       const patch = patchToJson(req.patch);
       validatePatch(patch);
+      const releaseNotes = checkReleaseNotes(req.releaseNotes);
       checkTemplateId(req.templateId);
       // The creator signs the resulting content too: the patch applied to the version it is based on.
       const result = applyPatch(await contentAt(req.templateId, checkExpectedVersion(req.expectedVersion)), patch);
@@ -377,7 +406,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           assignContent(row, result);
           return `patch ${Object.keys(patch).sort().join(", ")}`;
         },
-        { content: { kind: "patch", patchHash } },
+        { content: { kind: "patch", patchHash, releaseNotes } },
       );
       return { template: rowToProto(row) };
     },
@@ -387,11 +416,19 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         throw invalidArgument("visibility", 'must be "public" or "private"');
       }
       const target = visibilityName(req.visibility);
-      const row = await mutate(req.templateId, req.expectedVersion, "SetTemplateVisibility", { visibility: target }, req.signature, (row) => {
-        if (row.visibility === target) return false;
-        row.visibility = target;
-        return target === "public" ? "publish" : "unpublish";
-      });
+      const row = await mutate(
+        req.templateId,
+        req.expectedVersion,
+        "SetTemplateVisibility",
+        { visibility: target },
+        req.signature,
+        (row) => {
+          if (row.visibility === target) return false;
+          row.visibility = target;
+          return target === "public" ? "publish" : "unpublish";
+        },
+        { publish: target === "public" },
+      );
       return { template: rowToProto(row) };
     },
 
@@ -450,6 +487,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     async rollbackTemplate(req) {
       const target = Number(req.targetVersion);
       if (!Number.isInteger(target) || target < 1) throw invalidArgument("target_version", "must be a version number, 1 or more");
+      const releaseNotes = checkReleaseNotes(req.releaseNotes);
       checkTemplateId(req.templateId);
       const base = checkExpectedVersion(req.expectedVersion);
       if (target >= base) throw invalidArgument("target_version", `must be an earlier version than ${base}, the one the rollback is based on`);
@@ -468,7 +506,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           assignContent(row, restored);
           return `rollback to v${target}`;
         },
-        { content: { kind: "rollback", rollbackTarget: target } },
+        { content: { kind: "rollback", rollbackTarget: target, releaseNotes } },
       );
       return { template: rowToProto(row) };
     },
@@ -482,7 +520,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         limit: pageSize(req.pageSize),
         pageToken: req.pageToken,
       });
-      return { templates: page.rows.map(listedToProto), nextPageToken: page.nextPageToken };
+      return { templates: await withStandings(deps.em.fork(), page.rows.map(listedToProto)), nextPageToken: page.nextPageToken };
     },
 
     async listCreatorTemplates(req, ctx) {
@@ -494,26 +532,10 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         limit: pageSize(req.pageSize),
         pageToken: req.pageToken,
       });
-      return { templates: page.rows.map(listedToProto), nextPageToken: page.nextPageToken };
+      return { templates: await withStandings(deps.em.fork(), page.rows.map(listedToProto)), nextPageToken: page.nextPageToken };
     },
-  };
-}
 
-/** Internal: one more instance claimed from a template. */
-export function createTemplateUsageService(em: EntityManager): ServiceImpl<typeof TemplateUsageService> {
-  return {
-    async recordTemplateUse(req) {
-      checkTemplateId(req.templateId);
-      if (req.count < 0n || req.count > 1_000_000n) throw invalidArgument("count", "must be 0 to 1,000,000");
-      const rows = await em
-        .fork()
-        .execute<{ usage_count: string }[]>(`update templates set usage_count = usage_count + ? where id = ? returning usage_count`, [
-          String(req.count === 0n ? 1n : req.count),
-          req.templateId,
-        ]);
-      if (rows.length === 0) throw notFound(`template ${req.templateId}`);
-      return { usageCount: BigInt(rows[0]!.usage_count) };
-    },
+    ...createReleaseNotesHandlers({ em: deps.em, visibleTemplate }),
   };
 }
 
@@ -530,7 +552,9 @@ export function createTemplateReleaseService(em: EntityManager): ServiceImpl<typ
       const row = await em.fork().findOne(TemplateRow, { id: req.templateId });
       const release = row && (await signedTemplateAt(em.fork(), row.id, row.contentVersion));
       if (!row || !release) throw notFound(`template ${req.templateId}`);
-      return { template: rowToProto(row), release };
+      // With its delisting: the claims service refuses new agents of a delisted template.
+      const [template] = await withStandings(em.fork(), [rowToProto(row)]);
+      return { template, release };
     },
   };
 }

@@ -5,7 +5,10 @@ import { decodePageToken, encodePageToken, invalidArgument, isDateAndId } from "
 /** Columns of a listing: everything but the instructions (up to 256 KiB each) and the search vector. */
 export const LIST_COLUMNS = `id, creator_id, agent_name, '' as instructions, model, tools, description, category, tags,
   case when soul -> 'identity' is not null then jsonb_build_object('identity', soul -> 'identity') end as soul,
-  visibility, status, version, content_version, usage_count, created_at, updated_at`;
+  visibility, status, version, content_version, usage_count, recent_owners, created_at, updated_at`;
+
+/** Delisted templates are out of the store (docs/store.md). */
+const LISTED = `not exists (select 1 from template_delistings d where d.template_id = id)`;
 
 export interface ListedRow {
   id: string;
@@ -24,6 +27,7 @@ export interface ListedRow {
   version: number;
   content_version: number;
   usage_count: string | number;
+  recent_owners: number;
   created_at: Date | string;
   updated_at: Date | string;
   rank?: number;
@@ -74,7 +78,7 @@ export function planStoreQuery(q: StoreQuery): StorePlan {
   if (!Object.values(StoreSort).includes(sort)) throw invalidArgument("sort", "must be relevance, newest or most_used");
   if (sort === StoreSort.RELEVANCE && !text) throw invalidArgument("sort", "relevance needs a query");
 
-  const where = [`visibility = 'public'`, `status = 'active'`];
+  const where = [`visibility = 'public'`, `status = 'active'`, LISTED];
   const params: unknown[] = [];
   if (q.category) {
     where.push(`category = ?`);
@@ -107,7 +111,7 @@ export function planStoreQuery(q: StoreQuery): StorePlan {
 
   const [order, keyOf, after] =
     sort === StoreSort.MOST_USED
-      ? ([`usage_count desc, id desc`, (r: ListedRow) => [String(r.usage_count), r.id], `(usage_count, id) < (?::bigint, ?)`] as const)
+      ? ([`recent_owners desc, id desc`, (r: ListedRow) => [String(r.recent_owners), r.id], `(recent_owners, id) < (?::integer, ?)`] as const)
       : ([`created_at desc, id desc`, (r: ListedRow) => [new Date(r.created_at).toISOString(), r.id], `(created_at, id) < (?::timestamptz, ?)`] as const);
   if (cursor) {
     where.push(after);
@@ -163,7 +167,8 @@ export async function listCreatorTemplates(
 ): Promise<Page> {
   const where = [`creator_id = ?`];
   const params: unknown[] = [creatorId];
-  if (!opts.includePrivate) where.push(`visibility = 'public'`);
+  // Another person sees what the store shows.
+  if (!opts.includePrivate) where.push(`visibility = 'public'`, LISTED);
   if (!opts.includeArchived) where.push(`status = 'active'`);
   const cursor = decodePageToken(opts.pageToken, 2, "page_token", isDateAndId);
   if (cursor) {
