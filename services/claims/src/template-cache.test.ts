@@ -14,6 +14,7 @@ describe("cachedTemplateSource", () => {
           return {
             template: create(TemplateSchema, { id, visibility: Visibility.PUBLIC, status: TemplateStatus.ACTIVE }),
             release: create(SignedTemplateSchema, { templateId: id }),
+            bases: [],
           };
         },
       },
@@ -31,30 +32,31 @@ describe("cachedTemplateSource", () => {
 });
 
 describe("UsageBatcher", () => {
-  it("sends one sum per template, and keeps what failed for the next flush", async () => {
-    const sent: [string, number][] = [];
+  it("sends one sum per template with its distinct owners, and keeps what failed for the next flush", async () => {
+    const sent: [string, number, string[]][] = [];
     let fail = true;
     const errors: string[] = [];
     const batcher = new UsageBatcher(
-      async (id, count) => {
+      async (id, count, owners) => {
         if (fail && id === "b") throw new Error("down");
-        sent.push([id, count]);
+        sent.push([id, count, owners]);
       },
       (id) => errors.push(id),
       60_000,
     );
-    batcher.record("a");
-    batcher.record("a");
-    batcher.record("b");
+    batcher.record("a", "alice");
+    batcher.record("a", "alice");
+    batcher.record("a", "bob");
+    batcher.record("b", "alice");
     await batcher.flush();
-    expect(sent).toEqual([["a", 2]]);
+    expect(sent).toEqual([["a", 3, ["alice", "bob"]]]);
     expect(errors).toEqual(["b"]);
     fail = false;
-    batcher.record("b");
+    batcher.record("b", "carol");
     await batcher.close();
     expect(sent).toEqual([
-      ["a", 2],
-      ["b", 2],
+      ["a", 3, ["alice", "bob"]],
+      ["b", 2, ["alice", "carol"]],
     ]);
   });
 });

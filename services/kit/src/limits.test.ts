@@ -16,6 +16,7 @@ describe("POOL_LIMITS", () => {
       signInsPerAddress: { points: 30, seconds: 60 },
       templateWritesPerCaller: { points: 60, seconds: 60 },
       templateWritesPerAddress: { points: 120, seconds: 60 },
+      templatePublishesPerCaller: { points: 20, seconds: 3600 },
       liveAgentsPerOwner: 20,
       poolToolsPerOwner: 20,
     });

@@ -393,12 +393,12 @@ describe("templates", () => {
     expect(seen).toHaveLength(5);
     expect(new Set(seen).size).toBe(5);
 
-    // Most used: usage counts arrive with claims; set them here.
-    await sql.query(`update templates set usage_count = 100 where id = $1`, [ids[1]]);
-    await sql.query(`update templates set usage_count = 50 where id = $1`, [ids[3]]);
+    // Most used: distinct recent owners, which arrive with claims (curation.test.ts); set them here.
+    await sql.query(`update templates set recent_owners = 100 where id = $1`, [ids[1]]);
+    await sql.query(`update templates set recent_owners = 50 where id = $1`, [ids[3]]);
     const popular = await client.browseStore({ category: `cat-${word}`, sort: StoreSort.MOST_USED });
     expect(popular.templates.slice(0, 2).map((t) => t.id)).toEqual([ids[1], ids[3]]);
-    expect(popular.templates[0]?.usageCount).toBe(100n);
+    expect(popular.templates[0]?.recentOwners).toBe(100n);
 
     await expectCode(client.browseStore({ pageToken: "garbage" }), Code.InvalidArgument);
     // Well-formed tokens with values a cursor cannot hold: the caller's error, not the database's.
