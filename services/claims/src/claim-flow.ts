@@ -109,8 +109,8 @@ export interface ClaimFlowDeps {
   /** claimsPerCaller, liveAgentsPerOwner, poolToolsPerOwner (docs/limits.md). */
   limits: LimitConfig;
   log: Logger;
-  /** Counts a successful claim for the store's "most used" order; best effort. */
-  recordUse?: (templateId: string) => Promise<void>;
+  /** Counts a successful claim, and its owner, for the store's "most used" order; best effort. */
+  recordUse?: (templateId: string, ownerId: string) => Promise<void>;
   /**
    * A claim's lease: its process renews it every quarter of it while the
    * claim is in flight; one not renewed for this long belongs to a process
@@ -357,6 +357,12 @@ export class ClaimFlow {
     if (template.status === TemplateStatus.ARCHIVED) {
       throw failedPrecondition(`template ${templateId} is archived: it cannot be added to conversations`);
     }
+    // Out of the store: agents already added keep working, no one else adds one (its creator still may, to fix it).
+    if (template.delisting && template.creatorId !== input.requester) {
+      throw failedPrecondition(
+        `template ${templateId} was delisted from the store by its operators (${template.delisting.reason}): it cannot be added to conversations`,
+      );
+    }
     // What the agent will run on: the signed release, not the row around it.
     if (!release.content) throw new ConnectError(`template ${templateId} came without content`, Code.Internal);
     const content = contentToJson(release.content);
@@ -453,7 +459,7 @@ export class ClaimFlow {
     }
     this.deps.log.info("claimed", { instanceId: instance.id, templateId: template.id, tools: provisioned.length, parentInstanceId: clone?.parent.id });
     if (this.deps.recordUse) {
-      this.deps.recordUse(template.id).catch((err: unknown) => this.deps.log.warn("usage count not recorded", { templateId: template.id, err }));
+      this.deps.recordUse(template.id, input.requester).catch((err: unknown) => this.deps.log.warn("usage count not recorded", { templateId: template.id, err }));
     }
     // Steps 11 to 15: the parent sends its summary to the child, past the pool.
     const inheritance = clone ? await this.askParent(clone, instance) : undefined;

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
@@ -33,6 +34,7 @@ import { GrpcInstanceRuntime, type InstanceRuntime } from "./runtime.js";
 import { SecretBox } from "./secrets.js";
 import { startLineageRelay, type LineageRelay } from "./lineage-relay.js";
 import { createClaimService, createTemplateSyncService, grpcTemplateSource } from "./service.js";
+import { grpcTemplateStandings } from "./template-standings.js";
 import { SyncWorker } from "./sync.js";
 import { UsageBatcher, cachedTemplateSource } from "./template-cache.js";
 
@@ -124,6 +126,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     closers.unshift(() => templates.close());
     const usage = createServiceClient(TemplateUsageService, opts.templatesUrl, opts.credentials);
     closers.unshift(() => usage.close());
+    const standings = createServiceClient(TemplateStandingService, opts.templatesUrl, opts.credentials);
+    closers.unshift(() => standings.close());
     let runtime = opts.runtime;
     if (!runtime) {
       const grpc = new GrpcInstanceRuntime({ credentials: opts.credentials });
@@ -132,8 +136,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     }
     const templateSource = grpcTemplateSource(templates.client);
     const usageCounts = new UsageBatcher(
-      async (templateId, count) => {
-        await usage.client.recordTemplateUse({ templateId, count: BigInt(count) }, { timeoutMs: 5_000 });
+      async (templateId, count, ownerIds) => {
+        await usage.client.recordTemplateUse({ templateId, count: BigInt(count), ownerIds }, { timeoutMs: 5_000 });
       },
       (templateId, err) => log.warn("usage count not recorded yet", { templateId, err }),
     );
@@ -150,8 +154,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       runtime,
       log,
       claimLeaseSeconds: opts.claimLeaseSeconds,
-      // The store's "most used" order counts claims.
-      recordUse: async (templateId) => usageCounts.record(templateId),
+      // The store's "most used" order counts distinct owners.
+      recordUse: async (templateId, ownerId) => usageCounts.record(templateId, ownerId),
     });
     const sync = new SyncWorker({
       em: db.em,
@@ -170,7 +174,10 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.credentials.directory, CLAIMS_ACCESS)],
       ...(opts.credentials.tls ? { tls: opts.credentials.tls } : {}),
       routes: (router) => {
-        router.service(ClaimService, createClaimService({ em: db.em, flow, verifier, sync, templates: templateSource }));
+        router.service(
+          ClaimService,
+          createClaimService({ em: db.em, flow, verifier, sync, templates: templateSource, standings: grpcTemplateStandings(standings.client, log) }),
+        );
         // Internal: the template service pushes every new content version here.
         router.service(TemplateSyncService, createTemplateSyncService({ em: db.em, sync, log }));
       },

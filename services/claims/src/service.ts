@@ -30,6 +30,7 @@ import { getInstance, instanceToProto, listOwnerAgents, listTemplateInstances, t
 import { proveOwner } from "./proof.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync-sql.js";
 import { describeRelease, type SyncWorker } from "./sync.js";
+import { withTemplateDelistings, type TemplateStandings } from "./template-standings.js";
 
 export interface ClaimServiceDeps {
   em: EntityManager;
@@ -39,6 +40,8 @@ export interface ClaimServiceDeps {
   sync: Pick<SyncWorker, "kick">;
   /** TemplateReleaseService (grpcTemplateSource): who created a template, for its instance list. */
   templates: TemplateSource;
+  /** Which templates are delisted, shown to their agents' owners; absent: not shown. */
+  standings?: TemplateStandings;
 }
 
 export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof ClaimService> {
@@ -54,7 +57,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       if (caller === undefined) throw unauthenticated("sign in to list your agents");
       if (caller !== req.ownerId) throw permissionDenied("only the owner lists their agents");
       const page = await listOwnerAgents(deps.em.fork(), req.ownerId, { limit: pageSize(req.pageSize), pageToken: req.pageToken });
-      return { instances: page.instances.map(instanceToProto), nextPageToken: page.nextPageToken };
+      return { instances: await withTemplateDelistings(deps.standings, page.instances.map(instanceToProto)), nextPageToken: page.nextPageToken };
     },
 
     async getInstance(req, ctx) {
@@ -65,7 +68,8 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       // anyone else is told it does not exist (as for private templates).
       const reader = instance && (instance.ownerId === caller || instance.pendingTransfer?.newOwnerId === caller);
       if (!instance || instance.ownerId === null || !reader) throw notFound(`instance ${req.instanceId}`);
-      return { instance: instanceToProto(instance) };
+      const [shown] = await withTemplateDelistings(deps.standings, [instanceToProto(instance)]);
+      return { instance: shown };
     },
 
     /** The owner only (proof.ts): signed in, or `owner_signature` (SetInstancePin, single-use nonce). */

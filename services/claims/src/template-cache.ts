@@ -3,8 +3,8 @@ import type { TemplateSource, TemplateWithRelease } from "./claim-flow.js";
 /**
  * A template read by one claim serves the claims of the next `ttlMs` too:
  * the claim flow decides who may use it (visibleTo), so the cache need not
- * know who asks. The price: for up to `ttlMs` after an update, unpublish or
- * archive, a claim can still see the previous state (instruction sync then
+ * know who asks. The price: for up to `ttlMs` after an update, unpublish,
+ * archive or delisting, a claim can still see the previous state (instruction sync then
  * brings the instance forward).
  */
 export function cachedTemplateSource(source: TemplateSource, ttlMs = 2_000, now = () => Date.now()): TemplateSource {
@@ -24,15 +24,16 @@ export function cachedTemplateSource(source: TemplateSource, ttlMs = 2_000, now 
 
 /**
  * Usage counts are statistics for the store's order: they are added up here
- * and sent once per template per `intervalMs`, not once per claim. A crash
- * loses at most one interval's counts; `flush()` sends what is pending (close).
+ * and sent once per template per `intervalMs`, not once per claim, with the
+ * distinct owners who claimed ("most used" counts owners, not claims). A
+ * crash loses at most one interval's counts; `flush()` sends what is pending (close).
  */
 export class UsageBatcher {
-  private readonly pending = new Map<string, number>();
+  private readonly pending = new Map<string, { count: number; owners: Set<string> }>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly send: (templateId: string, count: number) => Promise<void>,
+    private readonly send: (templateId: string, count: number, ownerIds: string[]) => Promise<void>,
     private readonly onError: (templateId: string, err: unknown) => void,
     intervalMs = 1_000,
   ) {
@@ -40,17 +41,24 @@ export class UsageBatcher {
     this.timer.unref();
   }
 
-  record(templateId: string): void {
-    this.pending.set(templateId, (this.pending.get(templateId) ?? 0) + 1);
+  record(templateId: string, ownerId: string): void {
+    this.add(templateId, 1, [ownerId]);
+  }
+
+  private add(templateId: string, count: number, owners: Iterable<string>): void {
+    const entry = this.pending.get(templateId) ?? { count: 0, owners: new Set<string>() };
+    entry.count += count;
+    for (const o of owners) entry.owners.add(o);
+    this.pending.set(templateId, entry);
   }
 
   async flush(): Promise<void> {
     const batch = [...this.pending];
     this.pending.clear();
     await Promise.all(
-      batch.map(([templateId, count]) =>
-        this.send(templateId, count).catch((err: unknown) => {
-          this.pending.set(templateId, (this.pending.get(templateId) ?? 0) + count); // retried next time
+      batch.map(([templateId, { count, owners }]) =>
+        this.send(templateId, count, [...owners]).catch((err: unknown) => {
+          this.add(templateId, count, owners); // retried next time
           this.onError(templateId, err);
         }),
       ),

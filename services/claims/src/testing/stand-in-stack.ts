@@ -47,6 +47,8 @@ export interface StandInStackOptions {
   limits?: LimitConfig;
   /** The lineage service the claims service relays its lineage outbox to. */
   lineageUrl?: string;
+  /** The templates service's operators (POOL_OPERATORS). */
+  operators?: string[];
 }
 
 export class StandInStack {
@@ -79,6 +81,7 @@ export class StandInStack {
     this.templates = await startTemplateService({
       databaseUrl: await createTestDatabase(`${name}_templates`),
       credentials: this.creds.templates,
+      operators: this.opts.operators,
       log: createLogger("templates", { level: "silent" }),
     });
     const templatesSc = createServiceClient(TemplateService, this.templates.url, this.creds.gateway);
