@@ -55,7 +55,7 @@ const server = await startServer({
         const now = applied.get(i.id) ?? base;
         if (t.version <= BigInt(now)) throw new ConnectError(`version ${t.version} is not newer than ${now}`, Code.FailedPrecondition);
         applied.set(i.id, Number(t.version));
-        return { appliedVersion: t.version, model: contentToJson(t.content!).model.default };
+        return { appliedVersion: t.version, model: contentToJson(t.content!).model?.default ?? "" };
       },
       health(_req, ctx) {
         const i = instanceOf(ctx);

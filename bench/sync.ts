@@ -126,9 +126,9 @@ async function main() {
     // Claimed instances as claims leave them, on the endpoints round-robin.
     for (const f of fleets) {
       await sql.query(
-        `insert into instances (id, state, host_url, inbox_id, template_id, template_version, agent_name, owner_id,
+        `insert into instances (id, state, host_url, inbox_id, template_id, template_version, applied_key, agent_name, owner_id,
            conversation_id, model, claimed_at)
-         select v.id, 'claimed', v.host, encode(sha256(convert_to(v.id, 'utf8')), 'hex'), $3, $4, 'Bench', $5, 'conversation', 'gpt-oss-20b', now()
+         select v.id, 'claimed', v.host, encode(sha256(convert_to(v.id, 'utf8')), 'hex'), $3, $4, array[$4::int], 'Bench', $5, 'conversation', 'gpt-oss-20b', now()
          from unnest($1::text[], $2::text[]) as v(id, host)`,
         [f.instances.map((i) => i.id), f.instances.map((i) => endpoints[i.endpoint]!.url), f.templateId, BASE_VERSION, owner.inboxId],
       );

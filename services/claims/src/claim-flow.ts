@@ -32,6 +32,7 @@ import {
 import { InheritanceSchema, InheritanceState, type Inheritance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { TemplateStatus, Visibility, type SignedTemplate, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
+  DEFAULT_MODEL,
   INBOX_ID_PATTERN,
   INSTANCE_ID_PATTERN,
   RateLimit,
@@ -55,6 +56,8 @@ import {
   type ToolJson,
   initialTrustLevel,
   parseTrustLevel,
+  releaseKey as templateReleaseKey,
+  resolveContent,
   whileDatabaseAway,
 } from "@convos-pool/kit";
 import {
@@ -82,10 +85,11 @@ import type { InstanceRef, InstanceRuntime } from "./runtime.js";
 import { TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
 
-/** A template, and its current content version as its creator signed it. */
+/** A template, and its current content version as its creator signed it, with its bases' (its base first). */
 export interface TemplateWithRelease {
   template: Template;
   release: SignedTemplate;
+  bases: SignedTemplate[];
 }
 
 /** Reads templates (TemplateReleaseService); who may use one is decided here (visibleTo). */
@@ -352,7 +356,7 @@ export class ClaimFlow {
 
     // Step 4: visibility. A private template of someone else is NOT_FOUND,
     // exactly as a missing one (its id is its creator's secret).
-    const { template, release } = await this.deps.templates.getTemplate(templateId);
+    const { template, release, bases } = await this.deps.templates.getTemplate(templateId);
     if (!visibleTo(template, input.requester)) throw notFound(`template ${templateId}`);
     if (template.status === TemplateStatus.ARCHIVED) {
       throw failedPrecondition(`template ${templateId} is archived: it cannot be added to conversations`);
@@ -363,17 +367,18 @@ export class ClaimFlow {
         `template ${templateId} was delisted from the store by its operators (${template.delisting.reason}): it cannot be added to conversations`,
       );
     }
-    // What the agent will run on: the signed release, not the row around it.
-    if (!release.content) throw new ConnectError(`template ${templateId} came without content`, Code.Internal);
-    const content = contentToJson(release.content);
+    // What the agent will run on: the signed release with its bases, not the row around it.
+    if (![release, ...bases].every((l) => l.content)) throw new ConnectError(`template ${templateId} came without content`, Code.Internal);
+    const content = contentToJson(resolveContent([release, ...bases].map((l) => l.content!)));
+    const contentModel = content.model ?? { ...DEFAULT_MODEL };
     const userConfig = checkUserConfig(
       templateId,
       content.tools,
       clone ? carriedUserConfig(content.tools, clone.parent.userConfig, input.userConfig) : input.userConfig,
     );
     const { model, overridden } = clone
-      ? carriedModel(templateId, content.model, clone.parent, input.model)
-      : chooseModel(templateId, content.model, input.model);
+      ? carriedModel(templateId, contentModel, clone.parent, input.model)
+      : chooseModel(templateId, contentModel, input.model);
     const poolTools = content.tools.filter((t) => t.provisioning === "pool");
     for (const t of poolTools) {
       if (!this.tools.providerOf(t.id)) throw failedPrecondition(`template ${templateId} needs tool "${t.id}", which this pool cannot provision`);
@@ -411,8 +416,9 @@ export class ClaimFlow {
         instance,
         create(ConfigureRequestSchema, {
           instanceId: instance.id,
-          // As the creator signed it: the instance checks the signature before it accepts.
+          // As the creators signed them: the instance checks each signature before it accepts.
           template: release,
+          bases,
           ownerId: input.requester,
           model,
           modelOverridden: overridden,
@@ -435,6 +441,7 @@ export class ClaimFlow {
           claimId,
           ownerId: input.requester,
           conversationId,
+          appliedKey: templateReleaseKey(release, bases).map(Number),
           ...(clone ? { clone: { parentInstanceId: clone.parent.id, carry: clone.carry.join(",") } } : {}),
           // Where the agent started (it computes the same from the signed release).
           trustLevel: initialTrustLevel(parseTrustLevel(content.max_trust_level ?? "") ?? TrustLevel.UNSPECIFIED),

@@ -91,11 +91,11 @@ describe("the atomic claim statement", () => {
     expect(got?.id).toBe("inst_solo000000000001");
     expect(await claimIdleInstance(db.em.fork(), params("theirs"))).toBeUndefined();
     // Another claim id cannot complete or roll back this claim.
-    expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: "theirs", ownerId: "b".repeat(64), conversationId: "c" })).toBe(false);
+    expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: "theirs", ownerId: "b".repeat(64), conversationId: "c", appliedKey: [1] })).toBe(false);
     expect(await endClaim(db.em.fork(), { instanceId: got!.id, claimId: "theirs", to: "idle" })).toBe(false);
-    expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: "mine", ownerId: "b".repeat(64), conversationId: "c" })).toBe(true);
+    expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: "mine", ownerId: "b".repeat(64), conversationId: "c", appliedKey: [1] })).toBe(true);
     // Claimed: not claimable, not completable again.
-    expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: "mine", ownerId: "b".repeat(64), conversationId: "c" })).toBe(false);
+    expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: "mine", ownerId: "b".repeat(64), conversationId: "c", appliedKey: [1] })).toBe(false);
     expect(await claimIdleInstance(db.em.fork(), params("again"))).toBeUndefined();
     const [row] = await q<{ state: string; owner_id: string; claim_id: string | null; user_config: unknown }>(
       `select state, owner_id, claim_id, user_config from instances where id = ?`,

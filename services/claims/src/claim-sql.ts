@@ -5,6 +5,7 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { InstanceRef } from "./runtime.js";
+import { sqlKey } from "./sync-sql.js";
 
 export interface ClaimParams {
   /** Random id of this claim attempt; every later statement of the claim checks it. */
@@ -95,6 +96,8 @@ export async function completeClaim(
     claimId: string;
     ownerId: string;
     conversationId: string;
+    /** The key of the release it was configured with (its template's version, then its bases'). */
+    appliedKey: number[];
     clone?: { parentInstanceId: string; carry: string };
     /** The level the agent started at (convos.pool.v1.TrustLevel), as it computes it; 0 when unknown. */
     trustLevel?: number;
@@ -106,11 +109,23 @@ export async function completeClaim(
     `update instances set state = 'claimed', owner_id = ?, conversation_id = ?, claimed_at = now(), updated_at = now(),
        claim_id = null, claim_started_at = null, claim_renewed_at = null,
        parent_instance_id = ?, inheritance_state = ?, inheritance_carry = ?, inheritance_error = null, trust_level = ?,
+       applied_key = ?::int[],
        sync_next_at = case when exists (
-           select 1 from template_releases r where r.template_id = instances.template_id and r.version > instances.template_version)
+           select 1 from template_releases r where r.template_id = instances.template_id and r.release_key > ?::int[])
          then now() end
      where id = ? and claim_id = ? and state = 'claiming'`,
-    [p.ownerId, p.conversationId, p.clone?.parentInstanceId ?? null, p.clone ? "pending" : null, p.clone?.carry ?? "", p.trustLevel ?? 0, p.instanceId, p.claimId],
+    [
+      p.ownerId,
+      p.conversationId,
+      p.clone?.parentInstanceId ?? null,
+      p.clone ? "pending" : null,
+      p.clone?.carry ?? "",
+      p.trustLevel ?? 0,
+      sqlKey(p.appliedKey),
+      sqlKey(p.appliedKey),
+      p.instanceId,
+      p.claimId,
+    ],
     "run",
   );
   return res.affectedRows === 1;
@@ -199,7 +214,7 @@ export async function completeTransfer(em: EntityManager, instanceId: string, fr
 }
 
 /** Columns a claim wrote, back to their idle values. */
-const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = null, template_id = null, template_version = null, agent_name = '',
+const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = null, template_id = null, template_version = null, applied_key = null, agent_name = '',
   owner_id = null, conversation_id = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
   pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = ''`;
 

@@ -49,7 +49,7 @@ describe("holdings", () => {
     // b completes with its one tool provisioned; then crashes: still held.
     await insertProvisionedTool(db.em.fork(), { instanceId: b!.id, toolId: "sms", provider: "local-sms", handle: `+1555${Date.now()}`, secret: null });
     const [{ claim_id } = { claim_id: "" }] = await db.em.fork().execute<{ claim_id: string }[]>(`select claim_id from instances where id = ?`, [b!.id]);
-    expect(await completeClaim(db.em.fork(), { instanceId: b!.id, claimId: claim_id, ownerId: owner, conversationId: "c" })).toBe(true);
+    expect(await completeClaim(db.em.fork(), { instanceId: b!.id, claimId: claim_id, ownerId: owner, conversationId: "c", appliedKey: [1] })).toBe(true);
     await db.em.fork().execute(`update instances set state = 'crashed' where id = ?`, [b!.id], "run");
     expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 3 });
     // Dead ones are not held; someone else's are not mine.

@@ -218,6 +218,23 @@ export class ClaimOutcomes extends Migration {
   }
 }
 
+/**
+ * Base templates (docs/claims.md, "Instruction sync"): a release comes with
+ * its bases' releases, and where a release stands is its key, the
+ * template's version then its bases' (arrays compare in that order). The
+ * held release's key and each claimed instance's applied key replace the
+ * version comparisons; template_version stays the template's own version.
+ */
+export class TemplateBases extends Migration {
+  override up(): void {
+    this.addSql(`alter table template_releases add column bases bytea[] not null default '{}', add column release_key integer[]`);
+    this.addSql(`update template_releases set release_key = array[version]`);
+    this.addSql(`alter table template_releases alter column release_key set not null`);
+    this.addSql(`alter table instances add column applied_key integer[]`);
+    this.addSql(`update instances set applied_key = array[template_version] where template_version is not null`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -227,4 +244,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0005_clone_and_lineage", class: CloneAndLineage },
   { name: "0006_trust_levels", class: TrustLevels },
   { name: "0007_claim_outcomes", class: ClaimOutcomes },
+  { name: "0008_template_bases", class: TemplateBases },
 ];

@@ -61,7 +61,7 @@ async function claim(owner = "a".repeat(64)): Promise<string> {
     modelOverridden: false,
     userConfig: {},
   });
-  expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: (await q<{ claim_id: string }>(`select claim_id from instances where id = ?`, [got!.id]))[0]!.claim_id, ownerId: owner, conversationId: "c" })).toBe(true);
+  expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: (await q<{ claim_id: string }>(`select claim_id from instances where id = ?`, [got!.id]))[0]!.claim_id, ownerId: owner, conversationId: "c", appliedKey: [1] })).toBe(true);
   return got!.id;
 }
 

@@ -35,7 +35,8 @@ export interface HostedInstance {
   inboxId: string;
   state: InstanceState;
   /** The template version it has applied (0 before its first configure). */
-  appliedTemplateVersion: number;
+  /** The key of the release it has applied (its template's version, then its bases'). */
+  appliedKey: number[];
 }
 
 /** What the pool asks of an instance host (InstanceHostService). */
@@ -68,7 +69,7 @@ export class GrpcInstanceHost implements InstanceHost {
 
   async list() {
     const res = await this.c.client.listInstances({}, { timeoutMs: 10_000 });
-    return res.instances.map((i) => ({ instanceId: i.instanceId, inboxId: i.inboxId, state: i.state, appliedTemplateVersion: Number(i.appliedTemplateVersion) }));
+    return res.instances.map((i) => ({ instanceId: i.instanceId, inboxId: i.inboxId, state: i.state, appliedKey: [i.appliedTemplateVersion, ...i.appliedBaseVersions].map(Number) }));
   }
 
   close(): void {
@@ -228,7 +229,7 @@ export class PoolManager {
       // Updates applied whose answer we never got (the instance reports a newer version than ours).
       await recordHostVersions(
         em.fork(),
-        listed.filter((i) => known.has(i.instanceId)).map((i) => ({ instanceId: i.instanceId, applied: i.appliedTemplateVersion })),
+        listed.filter((i) => known.has(i.instanceId)).map((i) => ({ instanceId: i.instanceId, applied: i.appliedKey })),
       );
       // Ours, recorded on another address: the host moved (a restart on a new port). Its rows follow it.
       const strangers = [...hosted.keys()].filter((id) => !known.has(id));

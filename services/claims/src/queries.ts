@@ -47,6 +47,8 @@ export interface InstanceData {
   syncError: string | null;
   /** The newest release the pool holds for the template, if any. */
   releaseVersion: number | null;
+  /** Below its template's held release (by key: the template's version, then its bases'). */
+  behind: boolean;
   tools: { toolId: string; handle: string }[];
   inheritanceState: "pending" | "sent" | "failed" | null;
   inheritanceCarry: string;
@@ -71,6 +73,7 @@ export interface InstancePage {
 /** An instance with its template's held release: one join (the release's key). */
 const SELECT = `select i.id, i.state, i.inbox_id, i.template_id, i.template_version, i.agent_name, i.owner_id, i.parent_instance_id,
   i.conversation_id, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error, r.version as release_version,
+  coalesce(r.release_key > i.applied_key, false) as behind,
   i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer, i.trust_level, i.daily_spend_limit_wei
   from instances i left join template_releases r on r.template_id = i.template_id`;
 
@@ -91,6 +94,7 @@ interface SqlRow {
   pinned: boolean;
   sync_error: string | null;
   release_version: number | null;
+  behind: boolean;
   inheritance_state: InstanceData["inheritanceState"];
   inheritance_carry: string;
   inheritance_error: string | null;
@@ -116,6 +120,7 @@ const fromSql = (r: SqlRow): InstanceData => ({
   pinned: r.pinned,
   syncError: r.sync_error,
   releaseVersion: r.release_version === null ? null : Number(r.release_version),
+  behind: r.behind,
   tools: [],
   inheritanceState: r.inheritance_state,
   inheritanceCarry: r.inheritance_carry,
@@ -198,12 +203,12 @@ export interface RolloutCounts {
  */
 export async function templateRollout(em: EntityManager, templateId: string): Promise<RolloutCounts> {
   const [r] = await em.execute<Record<keyof RolloutCounts, string | number | null>[]>(
-    `with release as (select coalesce(max(version), 0) as v from template_releases where template_id = ?)
+    `with release as (select coalesce(max(version), 0) as v, coalesce(max(release_key), '{}') as k from template_releases where template_id = ?)
      select (select v from release) as "releaseVersion",
        count(i.id) as live,
-       count(i.id) filter (where not i.pinned and i.template_version >= (select v from release)) as current,
-       count(i.id) filter (where not i.pinned and i.template_version < (select v from release) and i.sync_error is null) as pending,
-       count(i.id) filter (where not i.pinned and i.template_version < (select v from release) and i.sync_error is not null) as failed,
+       count(i.id) filter (where not i.pinned and i.applied_key >= (select k from release)) as current,
+       count(i.id) filter (where not i.pinned and i.applied_key < (select k from release) and i.sync_error is null) as pending,
+       count(i.id) filter (where not i.pinned and i.applied_key < (select k from release) and i.sync_error is not null) as failed,
        count(i.id) filter (where i.pinned) as pinned
      from instances i where i.template_id = ? and i.state = 'claimed'`,
     [templateId, templateId],
@@ -229,7 +234,8 @@ const STATE: Record<InstanceStateName, InstanceState> = {
 function syncOf(d: InstanceData): InstanceSync | undefined {
   if (d.templateVersion === null) return undefined;
   const applied = BigInt(d.templateVersion);
-  const pending = d.releaseVersion !== null && d.releaseVersion > d.templateVersion ? BigInt(d.releaseVersion) : 0n;
+  // Behind by the key: a base's new version leaves the template's own version as it was.
+  const pending = d.releaseVersion !== null && d.behind ? BigInt(d.releaseVersion) : 0n;
   let state = SyncState.CURRENT;
   if (d.pinned) state = SyncState.PINNED;
   else if (pending > 0n) state = d.syncError ? SyncState.FAILED : SyncState.PENDING;

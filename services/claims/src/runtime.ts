@@ -26,7 +26,8 @@ export interface InstanceRef {
 
 /** An instance's answer to a template update. */
 export interface UpdateResult {
-  appliedVersion: number;
+  /** Where the release it now runs stands: its template's version, then its bases'. */
+  appliedKey: number[];
   /** The model it now runs on (the new default, or the owner's override). */
   model: string;
   /** Its trust level after the update (lowered to the release's highest); 0 when it did not say. */
@@ -46,13 +47,13 @@ export interface InstanceRuntime {
   /** Wipes the instance's claim (credentials, owner, conversation) so it can be reused or destroyed. */
   release(instance: InstanceRef): Promise<void>;
   /**
-   * Hands the instance a creator-signed template version, unchanged, with
-   * every pool tool that version declares (credentials included): the set
-   * replaces the instance's tools.
+   * Hands the instance a creator-signed template version and its bases',
+   * unchanged, with every pool tool they declare (credentials included):
+   * the set replaces the instance's tools.
    */
-  updateTemplate(instance: InstanceRef, release: SignedTemplate, tools: ToolCredential[]): Promise<UpdateResult>;
-  /** The instance's state and the template version it has applied. */
-  health(instance: InstanceRef): Promise<{ state: InstanceState; appliedVersion: number }>;
+  updateTemplate(instance: InstanceRef, release: SignedTemplate, tools: ToolCredential[], bases: SignedTemplate[]): Promise<UpdateResult>;
+  /** The instance's state and the key of the release it has applied. */
+  health(instance: InstanceRef): Promise<{ state: InstanceState; appliedKey: number[] }>;
   /** Asks a clone's parent to send its summary; the parent checks the owner's signature and the child itself. */
   cloneSummary(parent: InstanceRef, req: CloneSummaryRequest): Promise<{ entries: number; via: string }>;
   /** Hands an agent to its new owner; it checks both signatures itself. */
@@ -113,17 +114,17 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     await this.client(instance.hostUrl).release({}, this.call(instance, this.opts.releaseTimeoutMs ?? 10_000));
   }
 
-  async updateTemplate(instance: InstanceRef, release: SignedTemplate, tools: ToolCredential[]): Promise<UpdateResult> {
+  async updateTemplate(instance: InstanceRef, release: SignedTemplate, tools: ToolCredential[], bases: SignedTemplate[]): Promise<UpdateResult> {
     const res = await this.client(instance.hostUrl).updateTemplate(
-      { template: release, tools },
+      { template: release, tools, bases },
       this.call(instance, this.opts.updateTimeoutMs ?? 10_000),
     );
-    return { appliedVersion: Number(res.appliedVersion), model: res.model, trustLevel: res.trustLevel };
+    return { appliedKey: [res.appliedVersion, ...res.appliedBaseVersions].map(Number), model: res.model, trustLevel: res.trustLevel };
   }
 
-  async health(instance: InstanceRef): Promise<{ state: InstanceState; appliedVersion: number }> {
+  async health(instance: InstanceRef): Promise<{ state: InstanceState; appliedKey: number[] }> {
     const res = await this.client(instance.hostUrl).health({}, this.call(instance, 10_000));
-    return { state: res.state, appliedVersion: Number(res.appliedTemplateVersion) };
+    return { state: res.state, appliedKey: [res.appliedTemplateVersion, ...res.appliedBaseVersions].map(Number) };
   }
 
   async cloneSummary(parent: InstanceRef, req: CloneSummaryRequest): Promise<{ entries: number; via: string }> {

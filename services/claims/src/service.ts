@@ -9,6 +9,7 @@ import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/conv
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   INBOX_ID_PATTERN,
+  MAX_TEMPLATE_LAYERS,
   TEMPLATE_ID_PATTERN,
   callerInboxId,
   consumeNonce,
@@ -259,19 +260,19 @@ export interface TemplateSyncServiceDeps {
 }
 
 /** The fields a release needs before it is stored; the signature is the instances' to check. */
-function checkRelease(t: SignedTemplate | undefined): SignedTemplate {
-  if (!t) throw invalidArgument("template", "is required: the creator-signed template version");
+function checkRelease(t: SignedTemplate | undefined, field = "template"): SignedTemplate {
+  if (!t) throw invalidArgument(field, "is required: the creator-signed template version");
   const v: FieldViolationInfo[] = [];
-  const bad = (field: string, description: string) => v.push({ field, description });
-  if (!t.templateId) bad("template.template_id", "is required");
-  else if (!TEMPLATE_ID_PATTERN.test(t.templateId)) bad("template.template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
-  if (!INBOX_ID_PATTERN.test(t.creatorId)) bad("template.creator_id", "must be the creator's XMTP inbox ID (64 lower-case hex characters)");
-  if (t.version < 1n || t.version > 2_147_483_647n) bad("template.version", "must be a template version from 1");
-  if (!t.content) bad("template.content", "is required: the version's content");
-  if (!t.creatorSignature) bad("template.creator_signature", "is required: instances check it");
+  const bad = (name: string, description: string) => v.push({ field: `${field}.${name}`, description });
+  if (!t.templateId) bad("template_id", "is required");
+  else if (!TEMPLATE_ID_PATTERN.test(t.templateId)) bad("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+  if (!INBOX_ID_PATTERN.test(t.creatorId)) bad("creator_id", "must be the creator's XMTP inbox ID (64 lower-case hex characters)");
+  if (t.version < 1n || t.version > 2_147_483_647n) bad("version", "must be a template version from 1");
+  if (!t.content) bad("content", "is required: the version's content");
+  if (!t.creatorSignature) bad("creator_signature", "is required: instances check it");
   if (v.length > 0) throw invalidArguments(v);
   // The signed operation must be rebuildable (change kind, patch hash, rollback target, valid content).
-  releaseOperation(t);
+  releaseOperation(t, field);
   return t;
 }
 
@@ -286,13 +287,15 @@ export function createTemplateSyncService(deps: TemplateSyncServiceDeps): Servic
   return {
     async pushTemplateVersion(req) {
       const t = checkRelease(req.template);
-      const version = Number(t.version);
-      const release = describeRelease(t);
+      if (req.bases.length >= MAX_TEMPLATE_LAYERS) throw invalidArgument("bases", `at most ${MAX_TEMPLATE_LAYERS - 1}: a template, its base and the base's base`);
+      const bases = req.bases.map((b, i) => checkRelease(b, `bases[${i}]`));
+      const release = describeRelease(t, bases);
       const out = await deps.em.fork().transactional(async (tx) => {
         const { held, stored } = await storeRelease(tx, {
           templateId: t.templateId,
-          version,
+          key: release.key,
           release: toBinary(SignedTemplateSchema, t),
+          bases: bases.map((b) => toBinary(SignedTemplateSchema, b)),
           defaultModel: release.defaultModel,
         });
         const instances = stored ? await markTemplateDue(tx, t.templateId, held) : await countBehind(tx, t.templateId, held);
@@ -300,8 +303,8 @@ export function createTemplateSyncService(deps: TemplateSyncServiceDeps): Servic
       });
       if (out.stored) deps.sync.offer(release);
       deps.sync.kick();
-      deps.log.info("template release received", { templateId: t.templateId, version, held: out.held, instances: out.instances });
-      return { version: BigInt(out.held), instances: out.instances };
+      deps.log.info("template release received", { templateId: t.templateId, version: release.key.join("."), held: out.held.join("."), instances: out.instances });
+      return { version: BigInt(out.held[0]!), instances: out.instances };
     },
   };
 }
@@ -320,7 +323,7 @@ export function grpcTemplateSource(client: ServiceClient<typeof TemplateReleaseS
         throw new ConnectError(`the template service did not answer (${e.rawMessage}); try again`, Code.Unavailable);
       }
       if (!res.template || !res.release) throw notFound(`template ${templateId}`);
-      return { template: res.template, release: res.release };
+      return { template: res.template, release: res.release, bases: res.bases };
     },
   };
 }

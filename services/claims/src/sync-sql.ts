@@ -1,11 +1,18 @@
 /**
  * The statements of instruction sync (docs/claims.md, "Instruction sync").
- * An instance's delivery state lives on its row: `template_version` (the
- * version it has applied), `pinned`, `sync_error`, `sync_attempts` and
- * `sync_next_at` (set while it may be behind the held release: due when in
- * the past). The fan-out scans the partial index `instances_sync_due`.
+ * An instance's delivery state lives on its row: `applied_key` (where the
+ * release it has applied stands: its template's version, then its bases'),
+ * `template_version` (the first of those), `pinned`, `sync_error`,
+ * `sync_attempts` and `sync_next_at` (set while it may be behind the held
+ * release: due when in the past). Keys are integer arrays, which PostgreSQL
+ * compares in order, as the agents do (kit compareReleaseKeys). The fan-out
+ * scans the partial index `instances_sync_due`.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
+
+/** A release key as a PostgreSQL array literal, for a `?::int[]` parameter. */
+export const sqlKey = (key: readonly number[]): string => `{${key.map((v) => Math.floor(v)).join(",")}}`;
+const parseKey = (v: number[] | string): number[] => (Array.isArray(v) ? v.map(Number) : v.replace(/[{}]/g, "").split(",").filter(Boolean).map(Number));
 
 interface RunResult {
   affectedRows?: number;
@@ -13,60 +20,62 @@ interface RunResult {
 
 /** A newer release than the instance's version exists: the condition every "make it due" shares. */
 const BEHIND = `exists (select 1 from template_releases r
-  where r.template_id = instances.template_id and r.version > instances.template_version)`;
+  where r.template_id = instances.template_id and r.release_key > instances.applied_key)`;
 
 /**
- * Stores a template's release unless the one held is as new or newer
- * (pushes arrive more than once and out of order: versions only move
- * forward). Returns the version held afterwards and whether this one was stored.
+ * Stores a template's release with its bases unless the one held is as new
+ * or newer (pushes arrive more than once and out of order: keys only move
+ * forward). Returns the key held afterwards and whether this one was stored.
  */
 export async function storeRelease(
   tx: EntityManager,
-  r: { templateId: string; version: number; release: Uint8Array; defaultModel: string },
-): Promise<{ held: number; stored: boolean }> {
+  r: { templateId: string; key: number[]; release: Uint8Array; bases: Uint8Array[]; defaultModel: string },
+): Promise<{ held: number[]; stored: boolean }> {
   const res = await tx.execute<RunResult>(
-    `insert into template_releases (template_id, version, release, default_model) values (?, ?, ?, ?)
+    `insert into template_releases (template_id, version, release_key, release, bases, default_model)
+       values (?, ?, ?::int[], ?, array[${r.bases.map(() => "?::bytea").join(", ")}]::bytea[], ?)
      on conflict (template_id) do update set
-         version = excluded.version, release = excluded.release, default_model = excluded.default_model, received_at = now()
-       where template_releases.version < excluded.version`,
-    [r.templateId, r.version, Buffer.from(r.release), r.defaultModel],
+         version = excluded.version, release_key = excluded.release_key, release = excluded.release, bases = excluded.bases,
+         default_model = excluded.default_model, received_at = now()
+       where template_releases.release_key < excluded.release_key`,
+    [r.templateId, r.key[0]!, sqlKey(r.key), Buffer.from(r.release), ...r.bases.map((b) => Buffer.from(b)), r.defaultModel],
     "run",
   );
-  const [row] = await tx.execute<{ version: number }[]>(`select version from template_releases where template_id = ?`, [r.templateId]);
-  return { held: Number(row!.version), stored: res.affectedRows === 1 };
+  const [row] = await tx.execute<{ release_key: number[] | string }[]>(`select release_key from template_releases where template_id = ?`, [r.templateId]);
+  return { held: parseKey(row!.release_key), stored: res.affectedRows === 1 };
 }
 
 /**
  * Makes the template's live (claimed, or crashed and delivered once back),
- * unpinned instances below `version` due now, with a fresh backoff. Returns how many.
+ * unpinned instances below `key` due now, with a fresh backoff. Returns how many.
  */
-export async function markTemplateDue(tx: EntityManager, templateId: string, version: number): Promise<number> {
+export async function markTemplateDue(tx: EntityManager, templateId: string, key: number[]): Promise<number> {
   const res = await tx.execute<RunResult>(
     `update instances set sync_next_at = now(), sync_attempts = 0, sync_error = null
-     where template_id = ? and state in ('claimed', 'crashed') and not pinned and template_version < ?`,
-    [templateId, version],
+     where template_id = ? and state in ('claimed', 'crashed') and not pinned and applied_key < ?::int[]`,
+    [templateId, sqlKey(key)],
     "run",
   );
   return res.affectedRows ?? 0;
 }
 
-/** How many live, unpinned instances of the template are below `version` (a push that changed nothing). */
-export async function countBehind(em: EntityManager, templateId: string, version: number): Promise<number> {
+/** How many live, unpinned instances of the template are below `key` (a push that changed nothing). */
+export async function countBehind(em: EntityManager, templateId: string, key: number[]): Promise<number> {
   const [row] = await em.execute<{ n: number }[]>(
     `select count(*)::int as n from instances
-     where template_id = ? and state in ('claimed', 'crashed') and not pinned and template_version < ?`,
-    [templateId, version],
+     where template_id = ? and state in ('claimed', 'crashed') and not pinned and applied_key < ?::int[]`,
+    [templateId, sqlKey(key)],
   );
   return Number(row?.n ?? 0);
 }
 
-/** The held release of a template: its version and the SignedTemplate as received. */
-export async function loadRelease(em: EntityManager, templateId: string): Promise<{ version: number; release: Uint8Array } | undefined> {
-  const [row] = await em.execute<{ version: number; release: Uint8Array }[]>(
-    `select version, release from template_releases where template_id = ?`,
+/** The held release of a template: the SignedTemplate and its bases' as received. */
+export async function loadRelease(em: EntityManager, templateId: string): Promise<{ release: Uint8Array; bases: Uint8Array[] } | undefined> {
+  const [row] = await em.execute<{ release: Uint8Array; bases: Uint8Array[] }[]>(
+    `select release, bases from template_releases where template_id = ?`,
     [templateId],
   );
-  return row && { version: Number(row.version), release: row.release };
+  return row && { release: row.release, bases: row.bases ?? [] };
 }
 
 export interface DueInstance {
@@ -74,9 +83,9 @@ export interface DueInstance {
   hostUrl: string;
   inboxId: string;
   templateId: string;
-  templateVersion: number;
+  appliedKey: number[];
   modelOverridden: boolean;
-  releaseVersion: number;
+  releaseKey: number[];
   /** How many provisioned tools it has (none: no tool rows to read or release). */
   tools: number;
 }
@@ -103,17 +112,17 @@ export async function dueInstances(em: EntityManager, limit: number, busy: strin
       host_url: string;
       inbox_id: string;
       template_id: string;
-      template_version: number;
+      applied_key: number[] | string;
       model_overridden: boolean;
-      release_version: number;
+      release_key: number[] | string;
       tools: number;
     }[]
   >(
-    `select i.id, i.host_url, i.inbox_id, i.template_id, i.template_version, i.model_overridden, r.version as release_version,
+    `select i.id, i.host_url, i.inbox_id, i.template_id, i.applied_key, i.model_overridden, r.release_key,
        (select count(*)::int from provisioned_tools t where t.instance_id = i.id) as tools
      from instances i join template_releases r on r.template_id = i.template_id
      where i.sync_next_at is not null and i.sync_next_at <= now() and i.state = 'claimed' and not i.pinned
-       and r.version > i.template_version ${busy.length > 0 ? "and i.id not in (?)" : ""}
+       and r.release_key > i.applied_key ${busy.length > 0 ? "and i.id not in (?)" : ""}
      order by i.sync_next_at limit ?`,
     busy.length > 0 ? [busy, limit] : [limit],
   );
@@ -122,53 +131,56 @@ export async function dueInstances(em: EntityManager, limit: number, busy: strin
     hostUrl: r.host_url,
     inboxId: r.inbox_id,
     templateId: r.template_id,
-    templateVersion: Number(r.template_version),
+    appliedKey: parseKey(r.applied_key),
     modelOverridden: r.model_overridden,
-    releaseVersion: Number(r.release_version),
+    releaseKey: parseKey(r.release_key),
     tools: Number(r.tools),
   }));
 }
 
 export interface Applied {
   instanceId: string;
-  applied: number;
+  /** The key of the release it has applied. */
+  applied: number[];
   /** The instance's answer; empty when it did not say (a version read from Health). */
   model: string;
-  releaseVersion: number;
+  releaseKey: number[];
   defaultModel: string;
   /** Its trust level after the update (a lowered highest clamps it); 0 when it did not say. */
   trustLevel: number;
 }
 
 /**
- * Records the versions instances have applied (never lower than the one
- * recorded), in one statement for many. At the held release's version the
+ * Records the releases instances have applied (never lower than the one
+ * recorded), in one statement for many. At the held release's key the
  * model is the instance's answer, else the release's default unless the
  * owner overrode it. Done when not behind any more; a release that arrived
  * meanwhile keeps it due.
  */
 export async function recordApplied(em: EntityManager, done: Applied[]): Promise<void> {
   if (done.length === 0) return;
-  const applied = `greatest(i.template_version, v.applied)`;
-  const current = `coalesce((select r.version from template_releases r where r.template_id = i.template_id), 0) <= ${applied}`;
+  // Keys travel as array literals: unnest would flatten an array of arrays.
+  const applied = `greatest(i.applied_key, v.applied::int[])`;
+  const current = `coalesce((select r.release_key from template_releases r where r.template_id = i.template_id), '{}') <= ${applied}`;
   await em.execute(
     `update instances i set
-       model = case when v.applied = v.release_version
+       model = case when v.applied::int[] = v.release_key::int[]
          then (case when v.model <> '' then v.model when i.model_overridden then i.model else v.default_model end) else i.model end,
        sync_error = case when ${current} then null else i.sync_error end,
        sync_attempts = case when ${current} then 0 else i.sync_attempts end,
        sync_next_at = case when ${current} then null else i.sync_next_at end,
-       template_version = ${applied},
+       template_version = (${applied})[1],
+       applied_key = ${applied},
        trust_level = case when v.trust_level > 0 then v.trust_level else i.trust_level end,
        updated_at = now()
-     from unnest(array[?]::text[], array[?]::int[], array[?]::text[], array[?]::int[], array[?]::text[], array[?]::int[])
-       as v(id, applied, model, release_version, default_model, trust_level)
+     from unnest(array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[], array[?]::int[])
+       as v(id, applied, model, release_key, default_model, trust_level)
      where i.id = v.id`,
     [
       done.map((d) => d.instanceId),
-      done.map((d) => d.applied),
+      done.map((d) => sqlKey(d.applied)),
       done.map((d) => d.model),
-      done.map((d) => d.releaseVersion),
+      done.map((d) => sqlKey(d.releaseKey)),
       done.map((d) => d.defaultModel),
       done.map((d) => d.trustLevel),
     ],
@@ -202,19 +214,19 @@ export async function makeDue(em: EntityManager, instanceIds: string[]): Promise
 }
 
 /**
- * Versions instance hosts report (ListInstances) recorded where newer than
+ * Releases instance hosts report (ListInstances) recorded where newer than
  * ours: an update applied whose answer was lost. At the held release's
- * version, an instance the owner did not override runs its default model.
+ * key, an instance the owner did not override runs its default model.
  */
-export async function recordHostVersions(em: EntityManager, reported: { instanceId: string; applied: number }[]): Promise<number> {
-  const newer = reported.filter((r) => r.applied > 0);
+export async function recordHostVersions(em: EntityManager, reported: { instanceId: string; applied: number[] }[]): Promise<number> {
+  const newer = reported.filter((r) => (r.applied[0] ?? 0) > 0);
   if (newer.length === 0) return 0;
   const res = await em.execute<RunResult>(
-    `update instances i set template_version = v.applied, updated_at = now(),
-       model = case when not i.model_overridden and r.version = v.applied then r.default_model else i.model end
-     from unnest(array[?]::text[], array[?]::int[]) as v(id, applied), template_releases r
-     where i.id = v.id and r.template_id = i.template_id and i.state in ('claimed', 'crashed') and i.template_version < v.applied`,
-    [newer.map((r) => r.instanceId), newer.map((r) => r.applied)],
+    `update instances i set template_version = v.applied[1], applied_key = v.applied, updated_at = now(),
+       model = case when not i.model_overridden and r.release_key = v.applied then r.default_model else i.model end
+     from (select id, key::int[] as applied from unnest(array[?]::text[], array[?]::text[]) as u(id, key)) v, template_releases r
+     where i.id = v.id and r.template_id = i.template_id and i.state in ('claimed', 'crashed') and i.applied_key < v.applied`,
+    [newer.map((r) => r.instanceId), newer.map((r) => sqlKey(r.applied))],
     "run",
   );
   return res.affectedRows ?? 0;

@@ -320,7 +320,7 @@ describe("never lost", () => {
       await until("the recovered one applied", async () => appliedOnHost([a!.id], v) && (await allRecorded([a!.id], v)), 5_000);
 
       // The host says it applied a version we never recorded (an answer lost): the pass records it.
-      await sql.query(`update instances set template_version = $2 where id = $1`, [b!.id, Number(t.version)]);
+      await sql.query(`update instances set template_version = $2, applied_key = array[$2::int] where id = $1`, [b!.id, Number(t.version)]);
       await pool.reconcile();
       expect(await recordedVersions([b!.id])).toEqual([Number(v)]);
     } finally {

@@ -7,17 +7,17 @@
  * restart: a scan every second (and on every kick: a push, an unpin, a
  * delivery slot freed) picks the due rows, which a process that died
  * mid-fan-out left due. Per instance: provision the pool tools the release
- * declares that the instance lacks, send the release unchanged with every
- * declared pool tool's credentials, record the applied version and model,
- * then release the tools no longer declared. The pool is a courier: the
- * instance checks the creator's signature, never the pool.
+ * declares (with its bases') that the instance lacks, send the release and
+ * its bases' unchanged with every declared pool tool's credentials, record
+ * the applied key and model, then release the tools no longer declared. The
+ * pool is a courier: the instance checks each creator's signature, never the pool.
  */
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { contentToJson, type Logger } from "@convos-pool/kit";
+import { DEFAULT_MODEL, compareReleaseKeys, contentToJson, releaseKey, resolveContent, type Logger } from "@convos-pool/kit";
 import type { ToolRef } from "./claim-sql.js";
 import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
 import type { InstanceRef, InstanceRuntime } from "./runtime.js";
@@ -35,30 +35,37 @@ export interface SyncWorkerOptions {
   scanIntervalMs?: number;
 }
 
-/** A held release, decoded once per version. */
+/** A held release, decoded once per key. */
 export interface Release {
   templateId: string;
-  version: number;
+  /** The template's version, then its bases' (kit releaseKey). */
+  key: number[];
   /** Exactly as the template service pushed it. */
   message: SignedTemplate;
-  /** Pool tools the version declares, in template order. */
+  /** Its bases' releases, its base first, exactly as pushed. */
+  bases: SignedTemplate[];
+  /** Pool tools the version declares with its bases, in resolved order. */
   poolTools: string[];
   defaultModel: string;
 }
 
-export function decodeRelease(bytes: Uint8Array): Release {
-  const message = fromBinary(SignedTemplateSchema, bytes);
-  return describeRelease(message);
+export function decodeRelease(bytes: Uint8Array, bases: Uint8Array[]): Release {
+  return describeRelease(
+    fromBinary(SignedTemplateSchema, bytes),
+    bases.map((b) => fromBinary(SignedTemplateSchema, b)),
+  );
 }
 
-export function describeRelease(message: SignedTemplate): Release {
-  const content = contentToJson(message.content!);
+/** What the pool needs of a release: resolved with its bases, as its agents resolve it. */
+export function describeRelease(message: SignedTemplate, bases: SignedTemplate[] = []): Release {
+  const content = contentToJson(resolveContent([message, ...bases].map((l) => l.content!)));
   return {
     templateId: message.templateId,
-    version: Number(message.version),
+    key: releaseKey(message, bases).map(Number),
     message,
+    bases,
     poolTools: content.tools.filter((t) => t.provisioning === "pool").map((t) => t.id),
-    defaultModel: content.model.default,
+    defaultModel: content.model?.default ?? DEFAULT_MODEL.default,
   };
 }
 
@@ -135,7 +142,7 @@ export class SyncWorker {
   /** A newer release is held (a push): deliveries from now on send it. */
   offer(release: Release): void {
     const held = this.releases.get(release.templateId);
-    if (!held || held.version < release.version) this.releases.set(release.templateId, release);
+    if (!held || compareReleaseKeys(held.key, release.key) < 0) this.releases.set(release.templateId, release);
   }
 
   /** Scans for due work now (coalesced with a scan in progress). */
@@ -207,42 +214,42 @@ export class SyncWorker {
     });
   }
 
-  /** The newest held release of a template, at least `version`. */
-  private async release(templateId: string, version: number): Promise<Release> {
+  /** The newest held release of a template, at least at `key`. */
+  private async release(templateId: string, key: number[]): Promise<Release> {
     const held = this.releases.get(templateId);
-    if (held && held.version >= version) return held;
+    if (held && compareReleaseKeys(held.key, key) >= 0) return held;
     const row = await loadRelease(this.opts.em.fork(), templateId);
     if (!row) throw new Error(`no release held for template ${templateId}`);
-    this.offer(decodeRelease(row.release));
+    this.offer(decodeRelease(row.release, row.bases));
     return this.releases.get(templateId)!;
   }
 
   private async deliver(due: DueInstance): Promise<void> {
     const { em, runtime, log } = this.opts;
-    const release = await this.release(due.templateId, due.releaseVersion);
+    const release = await this.release(due.templateId, due.releaseKey);
     const instance: InstanceRef = { id: due.id, hostUrl: due.hostUrl, inboxId: due.inboxId };
     try {
       const tools = due.tools > 0 || release.poolTools.length > 0 ? await this.toolsFor(due.id, release) : [];
-      let applied: number;
+      let applied: number[];
       let model: string | undefined;
       let trustLevel = 0;
       try {
-        const res = await runtime.updateTemplate(instance, release.message, tools);
-        applied = res.appliedVersion;
+        const res = await runtime.updateTemplate(instance, release.message, tools, release.bases);
+        applied = res.appliedKey;
         model = res.model;
         trustLevel = res.trustLevel;
       } catch (err) {
-        // Not newer than what it applied: our record is behind (an answer lost, or a newer version applied). Ask it.
+        // Not newer than what it applied: our record is behind (an answer lost, or a newer release applied). Ask it.
         if (ConnectError.from(err).code !== Code.FailedPrecondition) throw err;
-        applied = (await runtime.health(instance)).appliedVersion;
-        if (applied < release.version) throw err;
+        applied = (await runtime.health(instance)).appliedKey;
+        if (compareReleaseKeys(applied, release.key) < 0) throw err;
       }
-      await this.record({ instanceId: due.id, applied, model: model ?? "", releaseVersion: release.version, defaultModel: release.defaultModel, trustLevel });
-      log.debug("template update applied", { instanceId: due.id, templateId: due.templateId, version: applied });
-      if (applied >= release.version && due.tools > 0) await this.releaseUndeclared(due.id, release);
+      await this.record({ instanceId: due.id, applied, model: model ?? "", releaseKey: release.key, defaultModel: release.defaultModel, trustLevel });
+      log.debug("template update applied", { instanceId: due.id, templateId: due.templateId, version: applied.join(".") });
+      if (compareReleaseKeys(applied, release.key) >= 0 && due.tools > 0) await this.releaseUndeclared(due.id, release);
     } catch (err) {
       const reason = reasonOf(err);
-      log.warn("template update not delivered; retrying later", { instanceId: due.id, templateId: due.templateId, version: release.version, reason });
+      log.warn("template update not delivered; retrying later", { instanceId: due.id, templateId: due.templateId, version: release.key.join("."), reason });
       await recordFailure(em.fork(), due.id, reason);
     }
   }

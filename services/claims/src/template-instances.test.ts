@@ -107,12 +107,12 @@ describe("ClaimService.ListTemplateInstances", () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push(await claim(newIdentity(), t.id));
     // As the sync fan-out leaves them once release 3 is held: two on it, one on its way, one failed, one pinned, one ended.
-    await sql.query(`insert into template_releases (template_id, version, release, default_model) values ($1, 3, '\\x00', 'gpt-oss-20b')
-      on conflict (template_id) do update set version = 3`, [t.id]);
-    await sql.query(`update instances set template_version = 3 where id = any($1)`, [[ids[0], ids[1]]]);
-    await sql.query(`update instances set template_version = 2 where id = $1`, [ids[2]]);
-    await sql.query(`update instances set template_version = 2, sync_error = 'agent unreachable' where id = $1`, [ids[3]]);
-    await sql.query(`update instances set template_version = 1, pinned = true where id = $1`, [ids[4]]);
+    await sql.query(`insert into template_releases (template_id, version, release_key, release, default_model) values ($1, 3, array[3], '\\x00', 'gpt-oss-20b')
+      on conflict (template_id) do update set version = 3, release_key = array[3]`, [t.id]);
+    await sql.query(`update instances set template_version = 3, applied_key = array[3] where id = any($1)`, [[ids[0], ids[1]]]);
+    await sql.query(`update instances set template_version = 2, applied_key = array[2] where id = $1`, [ids[2]]);
+    await sql.query(`update instances set template_version = 2, applied_key = array[2], sync_error = 'agent unreachable' where id = $1`, [ids[3]]);
+    await sql.query(`update instances set template_version = 1, applied_key = array[1], pinned = true where id = $1`, [ids[4]]);
     await sql.query(`update instances set state = 'dead' where id = $1`, [ids[5]]);
 
     const page = await claimsClient.listTemplateInstances({ templateId: t.id, pageSize: 1 }, as(creator));

@@ -208,7 +208,7 @@ describe("faults, and what holds after each", () => {
     // Each change held only while the checker looks (one transaction, rolled back), so the pool never acts on it.
     await world.claimsDb.query("begin");
     try {
-      await world.claimsDb.query(`update instances set template_version = template_version - 1 where id = $1`, [a.instanceId]);
+      await world.claimsDb.query(`update instances set template_version = template_version - 1, applied_key = array[template_version - 1] where id = $1`, [a.instanceId]);
       await world.claimsDb.query(`insert into provisioned_tools (instance_id, tool_id, provider, handle) values ($1, 'sms', 'checker', 'x')`, [idle]);
       await world.claimsDb.query(`update instances set state = 'claiming', claim_id = 'checker', claim_started_at = now() where id = $1`, [live[1]!.instanceId]);
       const found = (await violations(broken)).join("\n");

@@ -6,7 +6,7 @@
 // instruction an agent runs on comes from the pool alone.
 
 import { toJson } from "@bufbuild/protobuf";
-import { invalidArgument, permissionDenied, requireString, verifyTemplateRelease, type SignatureVerifier } from "@convos-pool/kit";
+import { invalidArgument, permissionDenied, requireString, verifyReleaseChain, type SignatureVerifier } from "@convos-pool/kit";
 import type { ConfigureRequest, ParentInstance, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SignedTemplateSchema, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -77,9 +77,9 @@ export async function planConfigure(verifier: SignatureVerifier, instanceId: str
   requireString("template.template_id", t.templateId, { max: 128 });
   // The creator's signature over this exact content, for this template (a
   // version-1 release: its id derives from the signature), by a wallet of
-  // the creator's inbox on the network. The content is validated on the way.
-  await verifyTemplateRelease(verifier, t, { templateId: t.templateId, creatorId: t.creatorId });
-  const content = t.content!;
+  // the creator's inbox on the network; and each base's, by the creator the
+  // layer above names. The content is validated on the way, then resolved.
+  const { content } = await verifyReleaseChain(verifier, t, req.bases, { templateId: t.templateId, creatorId: t.creatorId });
   const ownerId = requireString("owner_id", req.ownerId, { max: 128 });
   const model = checkModel(content, req.model, req.modelOverridden);
   checkToolsAllowed(content, req.tools, req.userConfig);
@@ -90,6 +90,7 @@ export async function planConfigure(verifier: SignatureVerifier, instanceId: str
     config: {
       instanceId,
       template: toJson(SignedTemplateSchema, t),
+      bases: req.bases.map((b) => toJson(SignedTemplateSchema, b)),
       templateId: t.templateId,
       templateVersion: t.version.toString(),
       agentName: content.agentName,

@@ -244,6 +244,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
                   state: i.state,
                   walletIndex: i.walletIndex,
                   appliedTemplateVersion: i.appliedTemplateVersion,
+                  appliedBaseVersions: i.appliedBaseVersions,
                 }),
               ),
             };

@@ -23,6 +23,7 @@ import {
   permissionDenied,
   renderIdentity,
   requireString,
+  resolveContent,
   unauthenticated,
   type InboxResolver,
   type Logger,
@@ -40,7 +41,7 @@ import type {
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { CloneSummary } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
-import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { SignedTemplateSchema, type SignedTemplate, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { OfflineProvider, type HistoryLine, type InboundTextTurn, type LlmProvider } from "./llm.js";
 import type { ToolEnvironment } from "./tools/agent-tools.js";
 import { AgentToolbox } from "./tools/toolbox.js";
@@ -59,7 +60,7 @@ import {
   type CloneChecks,
 } from "./clone.js";
 import { planConfigure } from "./configure.js";
-import { planTemplateUpdate } from "./update.js";
+import { appliedReleaseKey, planTemplateUpdate } from "./update.js";
 import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
 import { createAgentClient, isText, profilesIn, type AgentClient, type AgentGroup, type AgentMessage } from "./xmtp.js";
 
@@ -68,6 +69,8 @@ export interface InstanceConfig {
   instanceId: string;
   /** The signed template as received (the creator's signature included). */
   template: JsonValue;
+  /** Its bases' signed releases as received, its base first (absent before base templates). */
+  bases?: JsonValue[];
   templateId: string;
   templateVersion: string;
   agentName: string;
@@ -239,6 +242,11 @@ export class AgentInstance {
     return this.config ? BigInt(this.config.templateVersion) : 0n;
   }
 
+  /** The content versions of its template's bases it runs on, its base first. */
+  get appliedBaseVersions(): bigint[] {
+    return this.config ? appliedReleaseKey(this.config).slice(1) : [];
+  }
+
   /** Creates (or reopens) its workspace and XMTP client; resumes its conversation if it had one. */
   start(): Promise<void> {
     this.state = InstanceState.STARTING;
@@ -353,7 +361,7 @@ export class AgentInstance {
       await this.ws.writeJson(FILES.memory, this.memory.toFile());
       await this.ws.remove(FILES.state);
       await this.ws.remove(FILES.inheritance);
-      await this.toolbox.begin(req.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
+      await this.toolbox.begin(content.maxTrustLevel);
       await this.ws.writeJson(FILES.config, config);
       this.config = config;
       this.convo = undefined;
@@ -424,7 +432,9 @@ export class AgentInstance {
    * then config.json, whose version is the applied one. The next turn reads
    * the new IDENTITY.md; a turn already running keeps the config it started with.
    */
-  updateTemplate(req: InstanceServiceUpdateTemplateRequest): Promise<{ appliedVersion: bigint; model: string; trustLevel: TrustLevel }> {
+  updateTemplate(
+    req: InstanceServiceUpdateTemplateRequest,
+  ): Promise<{ appliedVersion: bigint; appliedBaseVersions: bigint[]; model: string; trustLevel: TrustLevel }> {
     return this.ops.run(async () => {
       await this.ensureReady();
       const applied = this.config;
@@ -444,15 +454,21 @@ export class AgentInstance {
         modelOverridden: update.config.modelOverridden,
         tools: update.config.tools.map((t) => t.toolId),
       });
-      return { appliedVersion: BigInt(update.config.templateVersion), model: update.config.model, trustLevel: this.toolbox.level };
+      return {
+        appliedVersion: BigInt(update.config.templateVersion),
+        appliedBaseVersions: this.appliedBaseVersions,
+        model: update.config.model,
+        trustLevel: this.toolbox.level,
+      };
     });
   }
 
-  health(): { state: InstanceState; inboxId: string; appliedTemplateVersion: bigint; inheritedEntries: number } {
+  health(): { state: InstanceState; inboxId: string; appliedTemplateVersion: bigint; appliedBaseVersions: bigint[]; inheritedEntries: number } {
     return {
       state: this.state,
       inboxId: this.inboxId,
       appliedTemplateVersion: this.appliedTemplateVersion,
+      appliedBaseVersions: this.appliedBaseVersions,
       inheritedEntries: this.inheritance?.state === "inherited" ? (this.inheritance.entries ?? 0) : 0,
     };
   }
@@ -489,7 +505,7 @@ export class AgentInstance {
       }
       // What was said just before the clone is learned before it is summarized.
       await withTimeout(this.turns.idle(), 10_000);
-      const directive = auth.contextPrompt || this.signedTemplate()?.content?.cloneDirective || "";
+      const directive = auth.contextPrompt || this.runningContent()?.cloneDirective || "";
       const input = {
         model: config.model,
         directive,
@@ -966,7 +982,7 @@ export class AgentInstance {
 
   /** The template's highest level, as the creator signed it. */
   private templateMax(): TrustLevel {
-    return this.signedTemplate()?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED;
+    return this.runningContent()?.maxTrustLevel ?? TrustLevel.UNSPECIFIED;
   }
 
   /** Its level, log and tools, from the workspace and its credentials (configure, restart, update). */
@@ -1041,6 +1057,13 @@ export class AgentInstance {
   /** The signed template it was configured with. */
   signedTemplate(): SignedTemplate | undefined {
     return this.config ? fromJson(SignedTemplateSchema, this.config.template) : undefined;
+  }
+
+  /** What it runs on: its signed template with its bases applied (checked when they came). */
+  runningContent(): TemplateContent | undefined {
+    const t = this.signedTemplate();
+    if (!t?.content) return undefined;
+    return resolveContent([t.content, ...(this.config?.bases ?? []).map((b) => fromJson(SignedTemplateSchema, b).content!)]);
   }
 }
 

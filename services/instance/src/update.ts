@@ -1,11 +1,12 @@
-// UpdateTemplate: a new template version as its creator signed it, passed on
-// by the pool unchanged. The instance checks the signature itself, against
-// the template and creator it was configured with (never the ones the update
-// names), so the pool cannot forge instructions. The version is the replay
-// guard: only a version newer than the applied one is taken.
+// UpdateTemplate: a new template version as its creator signed it, with its
+// bases' releases, passed on by the pool unchanged. The instance checks every
+// signature itself, against the template and creator it was configured with
+// (never the ones the update names) and each base against the layer above,
+// so the pool cannot forge instructions. The release key (the template's
+// version, then its bases') is the replay guard: only a newer one is taken.
 
 import { fromJson, toJson } from "@bufbuild/protobuf";
-import { failedPrecondition, invalidArgument, requireString, verifyTemplateRelease, type SignatureVerifier } from "@convos-pool/kit";
+import { compareReleaseKeys, failedPrecondition, formatReleaseKey, invalidArgument, verifyReleaseChain, type SignatureVerifier } from "@convos-pool/kit";
 import type { InstanceServiceUpdateTemplateRequest, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { SignedTemplateSchema, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { checkToolsAllowed, toolSet } from "./configure.js";
@@ -30,12 +31,11 @@ export async function planTemplateUpdate(
   const configured = fromJson(SignedTemplateSchema, applied.template);
   // PERMISSION_DENIED for another template, another creator or a bad signature;
   // the release's content is validated on the way (INVALID_ARGUMENT).
-  await verifyTemplateRelease(verifier, t, { templateId: applied.templateId, creatorId: configured.creatorId });
-  const appliedVersion = BigInt(applied.templateVersion);
-  if (t.version <= appliedVersion) {
-    throw failedPrecondition(`template version ${t.version} is not newer than the applied version ${appliedVersion}`);
+  const { content, key } = await verifyReleaseChain(verifier, t, req.bases, { templateId: applied.templateId, creatorId: configured.creatorId });
+  const appliedKey = appliedReleaseKey(applied);
+  if (compareReleaseKeys(key, appliedKey) <= 0) {
+    throw failedPrecondition(`template version ${formatReleaseKey(key)} is not newer than the applied version ${formatReleaseKey(appliedKey)}`);
   }
-  const content = t.content!;
   // As at Configure: only pool tools the new version declares.
   checkToolsAllowed(content, req.tools);
   const { tools, credentials } = toolSet(req.tools);
@@ -47,6 +47,7 @@ export async function planTemplateUpdate(
     config: {
       ...applied,
       template: toJson(SignedTemplateSchema, t),
+      bases: req.bases.map((b) => toJson(SignedTemplateSchema, b)),
       templateVersion: t.version.toString(),
       agentName: content.agentName,
       model,
@@ -54,4 +55,9 @@ export async function planTemplateUpdate(
       updatedAt: new Date().toISOString(),
     },
   };
+}
+
+/** Where the release it runs stands: its template's version, then its bases'. */
+export function appliedReleaseKey(config: InstanceConfig): bigint[] {
+  return [BigInt(config.templateVersion), ...(config.bases ?? []).map((b) => fromJson(SignedTemplateSchema, b).version)];
 }

@@ -2,11 +2,11 @@
 // app's JSON view): read into the REST JSON form with the optional fields
 // filled the way the server fills them, so that the hash the creator signs
 // is the hash the templates service computes. Errors name where and which field.
-import { DEFAULT_MODEL, type ModelJson, type TemplateContentJson, type TemplatePatchJson, type ToolJson } from "./template-content.js";
+import { DEFAULT_MODEL, type BaseJson, type ModelJson, type TemplateContentJson, type TemplatePatchJson, type ToolJson } from "./template-content.js";
 import { readSoulJson, type SoulJson } from "./soul.js";
 import { NOT_A_TRUST_LEVEL, isTrustLevelName, type TrustLevelName } from "./trust.js";
 
-export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive", "max_trust_level", "soul"] as const;
+export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive", "max_trust_level", "soul", "base"] as const;
 
 /**
  * Fields of a whole template (the output of `pool get`) that are not content:
@@ -20,12 +20,16 @@ export const TEMPLATE_METADATA_FIELDS = [
   "version",
   "content_version",
   "usage_count",
+  "recent_owners",
+  "featured",
+  "delisting",
   "created_at",
   "updated_at",
 ] as const;
 
 const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required"] as const;
 const MODEL_FIELDS = ["default", "allow_override"] as const;
+const BASE_FIELDS = ["template_id", "creator_id", "version"] as const;
 
 type Json = Record<string, unknown>;
 
@@ -77,6 +81,21 @@ function fillModel(where: string, field: string, v: unknown): ModelJson {
   return {
     default: str(where, `${field}.default`, v.default),
     allow_override: bool(where, `${field}.allow_override`, v.allow_override, DEFAULT_MODEL.allow_override),
+  };
+}
+
+/** `version` left out (or 0): it follows the base. */
+function fillBase(where: string, field: string, v: unknown): BaseJson {
+  if (!isObject(v)) fail(where, field, 'must be an object such as {"template_id": "tmpl_…", "creator_id": "…"}');
+  checkKeys(where, field, v, BASE_FIELDS);
+  const version = v.version;
+  if (version !== undefined && (typeof version !== "number" || !Number.isSafeInteger(version) || version < 0)) {
+    fail(where, `${field}.version`, "must be a content version of the base, or left out to follow it");
+  }
+  return {
+    template_id: str(where, `${field}.template_id`, v.template_id),
+    creator_id: str(where, `${field}.creator_id`, v.creator_id),
+    ...(version ? { version } : {}),
   };
 }
 
@@ -142,7 +161,8 @@ export function fillContentJson(raw: unknown, where = "content"): TemplateConten
   return {
     agent_name: str(where, "agent_name", raw.agent_name),
     instructions: str(where, "instructions", raw.instructions),
-    model: raw.model === undefined ? { ...DEFAULT_MODEL } : fillModel(where, "model", raw.model),
+    // With a base, no model means the base's.
+    ...(raw.model !== undefined ? { model: fillModel(where, "model", raw.model) } : raw.base === undefined ? { model: { ...DEFAULT_MODEL } } : {}),
     tools: raw.tools === undefined ? [] : fillTools(where, "tools", raw.tools),
     description: str(where, "description", raw.description, ""),
     category: str(where, "category", raw.category, ""),
@@ -151,6 +171,7 @@ export function fillContentJson(raw: unknown, where = "content"): TemplateConten
     ...(str(where, "clone_directive", raw.clone_directive, "") ? { clone_directive: str(where, "clone_directive", raw.clone_directive) } : {}),
     ...maxTrustLevel(where, raw.max_trust_level),
     ...soulOf(where, raw.soul),
+    ...(raw.base !== undefined ? { base: fillBase(where, "base", raw.base) } : {}),
   };
 }
 
@@ -165,6 +186,7 @@ export function fillPatchJson(raw: unknown, where = "patch"): TemplatePatchJson 
   for (const k of CONTENT_FIELDS) {
     if (raw[k] === null) fail(where, k, "must not be null: leave the field out to keep it");
   }
+  if (raw.base !== undefined) fail(where, "base", "is changed by a full update (PUT), not by a patch");
   const out: TemplatePatchJson = {};
   if (raw.agent_name !== undefined) out.agent_name = str(where, "agent_name", raw.agent_name);
   if (raw.instructions !== undefined) out.instructions = str(where, "instructions", raw.instructions);

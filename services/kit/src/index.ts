@@ -20,6 +20,7 @@ export * from "./template-release.js";
 export * from "./text-diff.js";
 export * from "./identity-md.js";
 export * from "./soul.js";
+export * from "./template-resolve.js";
 export * from "./ports.js";
 export * from "./tls.js";
 export * from "./limits.js";

@@ -9,11 +9,15 @@ import {
   type ToolDeclaration,
 } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
+  TemplateBaseSchema,
   TemplateContentSchema,
+  type TemplateBase,
   type TemplateContent,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { invalidArgument } from "./errors.js";
+import { TEMPLATE_ID_PATTERN } from "./ids.js";
+import { INBOX_ID_PATTERN } from "./inbox.js";
 import { isEmptySoul, soulFromJson, soulToJson, validateSoul, type SoulJson } from "./soul.js";
 import { NOT_A_TRUST_LEVEL, isTrustLevelName, parseTrustLevel, trustLevelName, type TrustLevelName } from "./trust.js";
 
@@ -34,10 +38,17 @@ export interface ModelJson {
   default: string;
   allow_override: boolean;
 }
+/** A base as the derived template's creator signs it; `version` absent: it follows the base. */
+export interface BaseJson {
+  template_id: string;
+  creator_id: string;
+  version?: number;
+}
 export interface TemplateContentJson {
   agent_name: string;
   instructions: string;
-  model: ModelJson;
+  /** Absent only with a base: the base's model then (docs/templates.md, "Base templates"). */
+  model?: ModelJson;
   tools: ToolJson[];
   description: string;
   category: string;
@@ -55,6 +66,8 @@ export interface TemplateContentJson {
   max_trust_level?: TrustLevelName;
   /** The structured identity (docs/templates.md, "SOUL"); absent when it sets nothing, for the same reason. */
   soul?: SoulJson;
+  /** The template this one builds on; absent for none (so older content hashes as before). */
+  base?: BaseJson;
 }
 /** The fields a patch sets; `max_trust_level: ""` removes it, as `clone_directive: ""` does. */
 export type TemplatePatchJson = Partial<Omit<TemplateContentJson, "max_trust_level">> & { max_trust_level?: TrustLevelName | "" };
@@ -114,13 +127,18 @@ export function modelToJson(m: ModelConfig | undefined): ModelJson {
   return m ? { default: m.default, allow_override: m.allowOverride } : { ...DEFAULT_MODEL };
 }
 
+export function baseToJson(b: TemplateBase): BaseJson {
+  return { template_id: b.templateId, creator_id: b.creatorId, ...(b.version !== 0n ? { version: Number(b.version) } : {}) };
+}
+
 const soulField = (soul: SoulJson | undefined) => (soul ? { soul } : {});
 
 export function contentToJson(c: TemplateContent): TemplateContentJson {
   return {
     agent_name: c.agentName,
     instructions: c.instructions,
-    model: modelToJson(c.model),
+    // Without a base an unset model is the default; with one, the base's.
+    ...(c.model || !c.base ? { model: modelToJson(c.model) } : {}),
     tools: c.tools.map(toolToJson),
     description: c.description,
     category: c.category,
@@ -128,6 +146,7 @@ export function contentToJson(c: TemplateContent): TemplateContentJson {
     ...(c.cloneDirective ? { clone_directive: c.cloneDirective } : {}),
     ...(c.maxTrustLevel !== TrustLevel.UNSPECIFIED ? { max_trust_level: maxTrustLevelName(c.maxTrustLevel) } : {}),
     ...soulField(soulToJson(c.soul)),
+    ...(c.base ? { base: baseToJson(c.base) } : {}),
   };
 }
 
@@ -135,7 +154,7 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
   return create(TemplateContentSchema, {
     agentName: j.agent_name,
     instructions: j.instructions,
-    model: create(ModelConfigSchema, { default: j.model.default, allowOverride: j.model.allow_override }),
+    model: j.model && create(ModelConfigSchema, { default: j.model.default, allowOverride: j.model.allow_override }),
     tools: j.tools.map((t) =>
       create(ToolDeclarationSchema, {
         id: t.id,
@@ -153,6 +172,7 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
     // A name that is no level becomes a value that is no level, which validation refuses, rather than "unspecified".
     maxTrustLevel: !j.max_trust_level ? TrustLevel.UNSPECIFIED : (parseTrustLevel(j.max_trust_level) ?? (-1 as TrustLevel)),
     soul: j.soul && soulFromJson(j.soul),
+    base: j.base && create(TemplateBaseSchema, { templateId: j.base.template_id, creatorId: j.base.creator_id, version: BigInt(j.base.version ?? 0) }),
   });
 }
 
@@ -252,6 +272,14 @@ function checkTrustLevel(field: string, level: string, opts: { emptyForNone?: bo
   if (!isTrustLevelName(level)) throw invalidArgument(field, NOT_A_TRUST_LEVEL);
 }
 
+function checkBase(field: string, b: BaseJson): void {
+  if (!TEMPLATE_ID_PATTERN.test(b.template_id)) throw invalidArgument(`${field}.template_id`, "must be a template id (tmpl_ and 16 letters or digits)");
+  if (!INBOX_ID_PATTERN.test(b.creator_id)) throw invalidArgument(`${field}.creator_id`, "must be the base's creator: an XMTP inbox id (64 hex characters)");
+  if (b.version !== undefined && (!Number.isSafeInteger(b.version) || b.version < 1)) {
+    throw invalidArgument(`${field}.version`, "must be a content version of the base (1 or more), or left out to follow the base");
+  }
+}
+
 function checkInstructions(field: string, instructions: string): void {
   if (instructions.trim().length === 0) throw invalidArgument(field, "is required");
   if (utf8Bytes(instructions) > LIMITS.instructionsBytes) throw invalidArgument(field, "must be at most 256 KiB");
@@ -261,7 +289,8 @@ function checkInstructions(field: string, instructions: string): void {
 export function validateContent(c: TemplateContentJson, prefix = "content"): void {
   checkText(`${prefix}.agent_name`, c.agent_name, LIMITS.agentName, { required: true });
   checkInstructions(`${prefix}.instructions`, c.instructions);
-  checkModel(`${prefix}.model`, c.model);
+  if (c.model) checkModel(`${prefix}.model`, c.model);
+  else if (!c.base) throw invalidArgument(`${prefix}.model`, "is required without a base");
   checkTools(`${prefix}.tools`, c.tools);
   checkText(`${prefix}.description`, c.description, LIMITS.description);
   checkCategory(`${prefix}.category`, c.category);
@@ -269,6 +298,7 @@ export function validateContent(c: TemplateContentJson, prefix = "content"): voi
   if (c.clone_directive !== undefined) checkText(`${prefix}.clone_directive`, c.clone_directive, LIMITS.cloneDirective);
   if (c.max_trust_level !== undefined) checkTrustLevel(`${prefix}.max_trust_level`, c.max_trust_level);
   if (c.soul !== undefined) validateSoul(c.soul, `${prefix}.soul`);
+  if (c.base !== undefined) checkBase(`${prefix}.base`, c.base);
 }
 
 /** Checks the fields a patch sets; an empty patch is refused. */

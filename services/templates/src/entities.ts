@@ -1,5 +1,5 @@
 import { defineEntity, p } from "@mikro-orm/core";
-import type { ModelJson, SoulJson, TemplateContentJson, ToolJson } from "@convos-pool/kit";
+import type { BaseJson, ModelJson, SoulJson, TemplateContentJson, ToolJson } from "@convos-pool/kit";
 
 /** A template's current state. The search vector is a generated column the ORM never writes. */
 export const TemplateRow = defineEntity({
@@ -10,7 +10,8 @@ export const TemplateRow = defineEntity({
     creatorId: p.string(),
     agentName: p.string(),
     instructions: p.text(),
-    model: p.json<ModelJson>(),
+    /** Null only with a base: the base's model then. */
+    model: p.json<ModelJson>().nullable(),
     tools: p.json<ToolJson[]>(),
     description: p.text(),
     category: p.string(),
@@ -20,6 +21,8 @@ export const TemplateRow = defineEntity({
     maxTrustLevel: p.smallint(),
     /** The SOUL's canonical JSON (kit soul.ts); null for none. */
     soul: p.json<SoulJson>().nullable(),
+    /** The template this one builds on (docs/templates.md, "Base templates"). */
+    base: p.json<BaseJson>().nullable(),
     visibility: p.string(),
     status: p.string(),
     version: p.integer(),

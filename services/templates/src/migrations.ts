@@ -211,4 +211,5 @@ export const migrations = [
   { name: "0005_max_trust_level", class: AddMaxTrustLevel },
   { name: "0008_soul", class: AddSoul },
   { name: "0006_store_curation", class: AddStoreCuration },
+  { name: "0007_template_bases", class: AddTemplateBases },
 ];

@@ -10,15 +10,21 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 export interface OutboxRow {
   templateId: string;
   version: number;
+  /** Raised by every enqueue: a row enqueued again at the same version (its base changed) is a new push. */
+  revision: string;
   attempts: number;
 }
 
-/** Inside the change's transaction: a newer version supersedes an older one still waiting. */
+/**
+ * Inside the change's transaction: a newer version supersedes an older one
+ * still waiting; the same version again (a base of the template changed)
+ * gets a new revision, so a push in flight of the old state does not clear it.
+ */
 export async function enqueueTemplateSync(tx: EntityManager, templateId: string, version: number): Promise<void> {
   await tx.execute(
     `insert into template_sync_outbox (template_id, version) values (?, ?)
      on conflict (template_id) do update set
-       version = greatest(template_sync_outbox.version, excluded.version),
+       version = greatest(template_sync_outbox.version, excluded.version), revision = excluded.revision,
        attempts = 0, next_attempt_at = now(), last_error = null, updated_at = now()`,
     [templateId, version],
   );
@@ -26,21 +32,21 @@ export async function enqueueTemplateSync(tx: EntityManager, templateId: string,
 
 /** Rows whose next attempt is due, oldest due first. */
 export async function dueOutboxRows(em: EntityManager, limit: number): Promise<OutboxRow[]> {
-  const rows = await em.execute<{ template_id: string; version: number; attempts: number }[]>(
-    `select template_id, version, attempts from template_sync_outbox where next_attempt_at <= now()
+  const rows = await em.execute<{ template_id: string; version: number; revision: string; attempts: number }[]>(
+    `select template_id, version, revision::text, attempts from template_sync_outbox where next_attempt_at <= now()
      order by next_attempt_at, template_id limit ${Math.floor(limit)}`,
   );
-  return rows.map((r) => ({ templateId: r.template_id, version: r.version, attempts: r.attempts }));
+  return rows.map((r) => ({ templateId: r.template_id, version: r.version, revision: r.revision, attempts: r.attempts }));
 }
 
-/** Acknowledged: gone, unless a newer version arrived meanwhile (that one is still to send). */
+/** Acknowledged: gone, unless it was enqueued again meanwhile (that state is still to send). */
 export async function acknowledgeOutboxRow(em: EntityManager, row: OutboxRow): Promise<void> {
-  await em.execute(`delete from template_sync_outbox where template_id = ? and version = ?`, [row.templateId, row.version]);
+  await em.execute(`delete from template_sync_outbox where template_id = ? and revision = ?`, [row.templateId, row.revision]);
 }
 
 /**
  * Failed: the next attempt after `initialMs` doubling per failure, at most
- * `maxMs`. A newer version that arrived meanwhile is left due at once.
+ * `maxMs`. A row enqueued again meanwhile is left due at once.
  */
 export async function deferOutboxRow(
   em: EntityManager,
@@ -51,7 +57,7 @@ export async function deferOutboxRow(
   await em.execute(
     `update template_sync_outbox set attempts = attempts + 1, last_error = ?, updated_at = now(),
        next_attempt_at = now() + least(?::float8, ?::float8 * power(2, least(attempts, 30))) * interval '1 millisecond'
-     where template_id = ? and version = ?`,
-    [error, backoff.maxMs, backoff.initialMs, row.templateId, row.version],
+     where template_id = ? and revision = ?`,
+    [error, backoff.maxMs, backoff.initialMs, row.templateId, row.revision],
   );
 }

@@ -46,6 +46,7 @@ import {
 } from "@convos-pool/kit";
 import { TemplateRow, TemplateVersionRow, type ContentChangeKind, type TemplateRowType, type TemplateSnapshot } from "./entities.js";
 import { isDelisted, withStandings } from "./curation-sql.js";
+import { checkBase, dependents, releaseWithBases, resolvedView, templatesAbove } from "./bases.js";
 import { enqueueTemplateSync } from "./outbox.js";
 import { createReleaseNotesHandlers } from "./release-notes.js";
 import { signedTemplateAt } from "./release.js";
@@ -118,7 +119,7 @@ function rowContent(r: TemplateRowType): TemplateContentJson {
   return {
     agent_name: r.agentName,
     instructions: r.instructions,
-    model: r.model,
+    ...(r.model ? { model: r.model } : {}),
     tools: r.tools,
     description: r.description,
     category: r.category,
@@ -127,6 +128,7 @@ function rowContent(r: TemplateRowType): TemplateContentJson {
     ...(r.cloneDirective ? { clone_directive: r.cloneDirective } : {}),
     ...(level ? { max_trust_level: level } : {}),
     ...(r.soul ? { soul: r.soul } : {}),
+    ...(r.base ? { base: r.base } : {}),
   };
 }
 
@@ -142,7 +144,7 @@ export const listedToProto = (r: ListedRow) =>
     content: {
       agent_name: r.agent_name,
       instructions: "",
-      model: r.model as TemplateContentJson["model"],
+      ...(r.model ? { model: r.model as TemplateContentJson["model"] } : {}),
       tools: r.tools as TemplateContentJson["tools"],
       description: r.description,
       category: r.category,
@@ -163,7 +165,8 @@ export const listedToProto = (r: ListedRow) =>
 function assignContent(row: TemplateRowType, c: TemplateContentJson): void {
   row.agentName = c.agent_name;
   row.instructions = c.instructions;
-  row.model = c.model;
+  row.model = c.model ?? null;
+  row.base = c.base ?? null;
   row.tools = c.tools;
   row.description = c.description;
   row.category = c.category;
@@ -306,6 +309,8 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         // signature! : verify() refused a change without one.
         recordVersion(tx, row, row.creatorId, summary, at, { ...opts.content, signature: signature! });
         await enqueueTemplateSync(tx, row.id, row.version);
+        // Templates built on this one run on its content too: their agents get it.
+        for (const above of await templatesAbove(tx, row.id)) await enqueueTemplateSync(tx, above.id, above.contentVersion);
         contentChanged = true;
       } else {
         recordVersion(tx, row, row.creatorId, summary, at);
@@ -330,14 +335,17 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       await writes.take(req.creatorId);
       const row = await deps.em.fork().transactional(async (tx) => {
         await spendNonce(tx, verified.nonce, req.creatorId, "CreateTemplate");
+        // Derived from what the creator signed, so that version 1 names its template (ids.ts).
+        const id = templateIdFor(req.creatorId, verified.nonce);
+        await checkBase(tx, { id, creatorId: req.creatorId }, content);
         const at = now();
         const row = tx.create(TemplateRow, {
-          // Derived from what the creator signed, so that version 1 names its template (ids.ts).
-          id: templateIdFor(req.creatorId, verified.nonce),
+          id,
           creatorId: req.creatorId,
           agentName: content.agent_name,
           instructions: content.instructions,
-          model: content.model,
+          model: content.model ?? null,
+          base: content.base ?? null,
           tools: content.tools,
           description: content.description,
           category: content.category,
@@ -362,8 +370,12 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     },
 
     async getTemplate(req, ctx) {
-      const [template] = await withStandings(deps.em.fork(), [rowToProto(await visibleTemplate(req.templateId, ctx))]);
-      return { template };
+      const row = await visibleTemplate(req.templateId, ctx);
+      const resolved = req.resolve
+        ? await resolvedView(deps.em.fork(), { templateId: row.id, creatorId: row.creatorId, version: row.contentVersion, content: rowContent(row) })
+        : undefined;
+      const [template] = await withStandings(deps.em.fork(), [rowToProto(row)]);
+      return { template, resolved };
     },
 
     async updateTemplate(req) {
@@ -377,7 +389,8 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         "UpdateTemplate",
         { contentHash: jsonHash(content) },
         req.signature,
-        (row) => {
+        async (row, tx) => {
+          await checkBase(tx, row, content);
           assignContent(row, content);
           return "update";
         },
@@ -401,7 +414,8 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         "PatchTemplate",
         { patchHash, contentHash: jsonHash(result) },
         req.signature,
-        (row) => {
+        async (row, tx) => {
+          await checkBase(tx, row, result);
           // The row is at the expected version, so its content is what `result` was built from.
           assignContent(row, result);
           return `patch ${Object.keys(patch).sort().join(", ")}`;
@@ -447,7 +461,11 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         "DeleteTemplate",
         {},
         req.signature,
-        (row, tx) => {
+        async (row, tx) => {
+          const above = await dependents(tx, row.id);
+          if (above.length > 0) {
+            throw failedPrecondition(`template ${row.id} is the base of ${above.join(", ")}${above.length === 5 ? " and more" : ""}: archive it instead (they keep running on it)`);
+          }
           tx.remove(row); // its versions go with it (on delete cascade)
           return false as const;
         },
@@ -501,7 +519,9 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         "RollbackTemplate",
         { targetVersion: BigInt(target), contentHash: jsonHash(restored) },
         req.signature,
-        (row) => {
+        async (row, tx) => {
+          // The base it had then must still be one it may have.
+          await checkBase(tx, row, restored);
           // Content only: visibility and status stay as they are (publishing is a deliberate act).
           assignContent(row, restored);
           return `rollback to v${target}`;
@@ -550,11 +570,11 @@ export function createTemplateReleaseService(em: EntityManager): ServiceImpl<typ
     async getTemplateRelease(req) {
       checkTemplateId(req.templateId);
       const row = await em.fork().findOne(TemplateRow, { id: req.templateId });
-      const release = row && (await signedTemplateAt(em.fork(), row.id, row.contentVersion));
+      const release = row && (await releaseWithBases(em.fork(), row.id, row.contentVersion));
       if (!row || !release) throw notFound(`template ${req.templateId}`);
       // With its delisting: the claims service refuses new agents of a delisted template.
       const [template] = await withStandings(em.fork(), [rowToProto(row)]);
-      return { template, release };
+      return { template, release: release.template, bases: release.bases };
     },
   };
 }

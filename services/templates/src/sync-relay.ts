@@ -3,7 +3,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createServiceClient, type ClientCredentials, type Logger } from "@convos-pool/kit";
 import { acknowledgeOutboxRow, deferOutboxRow, dueOutboxRows, type OutboxRow } from "./outbox.js";
-import { signedTemplateAt } from "./release.js";
+import { releaseWithBases } from "./bases.js";
 
 export interface SyncRelayOptions {
   em: EntityManager;
@@ -47,22 +47,23 @@ export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
   let rescan = false;
   let closed = false;
   /**
-   * Versions acknowledged since the current scan began: its read of the
-   * outbox may predate their delete, and sending them again would be a
-   * needless duplicate.
+   * Rows acknowledged since the current scan began (by revision): its read
+   * of the outbox may predate their delete, and sending them again would be
+   * a needless duplicate.
    */
-  const ackedSinceScan = new Map<string, number>();
+  const ackedSinceScan = new Set<string>();
 
   /** True when the row was acknowledged. */
   async function push(row: OutboxRow): Promise<boolean> {
     const em = opts.em.fork();
     try {
-      const template = await signedTemplateAt(em, row.templateId, row.version);
+      // With its bases as they are now: a later state than the one enqueued is only newer.
+      const release = await releaseWithBases(em, row.templateId, row.version);
       // Template deleted meanwhile (its outbox row went with it): nothing left to deliver.
-      if (!template) return true;
-      const res = await claims.client.pushTemplateVersion({ template }, { timeoutMs, signal: aborter.signal });
+      if (!release) return true;
+      const res = await claims.client.pushTemplateVersion(release, { timeoutMs, signal: aborter.signal });
       await acknowledgeOutboxRow(em, row);
-      ackedSinceScan.set(row.templateId, Math.max(row.version, ackedSinceScan.get(row.templateId) ?? 0));
+      ackedSinceScan.add(row.revision);
       log.debug("template version handed to claims", {
         templateId: row.templateId,
         version: row.version,
@@ -87,7 +88,7 @@ export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
     for (const row of rows) {
       if (inFlight.size >= concurrency || closed) break;
       if (inFlight.has(row.templateId)) continue;
-      if ((ackedSinceScan.get(row.templateId) ?? 0) >= row.version) continue;
+      if (ackedSinceScan.has(row.revision)) continue;
       const sent = push(row).then((acknowledged) => {
         inFlight.delete(row.templateId);
         // A slot is free, and a newer version of this template may be waiting.

@@ -34,57 +34,10 @@ import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { signedTemplateAt } from "./release.js";
 import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "./server.js";
+import { Receiver } from "./testing/sync-receiver.js";
 
 const CREDS = generateServiceCredentials();
 const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
-
-/** A TemplateSyncService that records what it gets; told to, it fails the next calls or answers slowly. */
-class Receiver {
-  received: SignedTemplate[] = [];
-  failNext = 0;
-  delayMs = 0;
-  calls = 0;
-  concurrent = 0;
-  maxConcurrent = 0;
-  server!: RunningServer;
-
-  async start(): Promise<this> {
-    this.server = await startServer({
-      name: "sync-receiver",
-      log: createLogger("sync-receiver", { level: "silent" }),
-      interceptors: [serviceAuthInterceptor(CREDS.claims.directory, { [TemplateSyncService.typeName]: ["templates"] })],
-      routes: (router) =>
-        router.service(TemplateSyncService, {
-          pushTemplateVersion: async (req) => {
-            this.calls++;
-            this.concurrent++;
-            this.maxConcurrent = Math.max(this.maxConcurrent, this.concurrent);
-            try {
-              if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-              if (this.failNext > 0) {
-                this.failNext--;
-                throw new ConnectError("claims database unavailable", Code.Unavailable);
-              }
-              this.received.push(req.template!);
-              const held = this.of(req.template!.templateId).reduce((m, t) => (t.version > m ? t.version : m), 0n);
-              return { version: held, instances: 0 };
-            } finally {
-              this.concurrent--;
-            }
-          },
-        }),
-    });
-    return this;
-  }
-
-  of(templateId: string): SignedTemplate[] {
-    return this.received.filter((t) => t.templateId === templateId);
-  }
-
-  reset(): void {
-    Object.assign(this, { received: [], failNext: 0, delayMs: 0, calls: 0, concurrent: 0, maxConcurrent: 0 });
-  }
-}
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -144,7 +97,7 @@ async function verifies(t: SignedTemplate, creator: TestIdentity): Promise<boole
 }
 
 beforeAll(async () => {
-  receiver = await new Receiver().start();
+  receiver = await new Receiver(CREDS.claims).start();
 });
 
 afterEach(() => receiver.reset());

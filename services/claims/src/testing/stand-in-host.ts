@@ -13,7 +13,7 @@
  * nothing; it records what it was asked.
  *
  * UpdateTemplate is checked as an instance must check it: the creator's
- * signature verified with the kit (`verifyTemplateRelease`) against the
+ * signature verified with the kit (`verifyReleaseChain`) against the
  * template and creator the instance was configured with, refused when not
  * newer than the applied version; the applied version, model and tools are
  * recorded. Faults: a failing update, an answer lost after applying, slow
@@ -30,7 +30,8 @@ import { InstanceService, type ConfigureRequest, type ToolCredential } from "@co
 import {
   DerivedInboxResolver,
   SignatureVerifier,
-  contentToJson,
+  DEFAULT_MODEL,
+  compareReleaseKeys,
   createLogger,
   effectiveMaxTrustLevel,
   initialTrustLevel,
@@ -39,7 +40,7 @@ import {
   serviceAuthInterceptor,
   startServer,
   trustLevelName,
-  verifyTemplateRelease,
+  verifyReleaseChain,
   type RunningServer,
   type ServiceCredentials,
 } from "@convos-pool/kit";
@@ -55,6 +56,8 @@ export interface StandInInstance {
   releases: number;
   /** Template version applied: the configured one, then each update's. */
   appliedVersion?: number;
+  /** Its bases' versions applied with it, its base first. */
+  appliedBases?: number[];
   /** The model it runs on after the last update. */
   model?: string;
   /** The pool tools of the last update (with their secrets, as an instance holds them). */
@@ -157,6 +160,7 @@ export class StandInHost {
               state: i.state,
               walletIndex: i.walletIndex,
               appliedTemplateVersion: BigInt(i.appliedVersion ?? 0),
+              appliedBaseVersions: (i.appliedBases ?? []).map(BigInt),
             })),
           }),
         });
@@ -166,9 +170,10 @@ export class StandInHost {
             // As a real instance: only a release its creator signed, for the template it names.
             const t = req.template;
             if (!t) throw new ConnectError("template: required", Code.InvalidArgument);
-            if (host.checkConfigure) await verifyTemplateRelease(host.verifier, t, { templateId: t.templateId, creatorId: t.creatorId });
+            if (host.checkConfigure) await verifyReleaseChain(host.verifier, t, req.bases, { templateId: t.templateId, creatorId: t.creatorId });
             i.configured = req;
             i.appliedVersion = Number(req.template?.version ?? 0);
+            i.appliedBases = req.bases.map((b) => Number(b.version));
             i.model = req.model;
             i.tools = req.tools;
             return {};
@@ -184,13 +189,14 @@ export class StandInHost {
           health: (_req, ctx) => {
             const i = host.find(ctx);
             host.calls.push({ step: "health", instanceId: i.id });
-            return { state: i.state, inboxId: i.inboxId, appliedTemplateVersion: BigInt(i.appliedVersion ?? 0) };
+            return { state: i.state, inboxId: i.inboxId, appliedTemplateVersion: BigInt(i.appliedVersion ?? 0), appliedBaseVersions: (i.appliedBases ?? []).map(BigInt) };
           },
           release: (_req, ctx) => {
             const i = host.step("release", ctx);
             i.configured = undefined;
             i.conversationId = undefined;
             i.appliedVersion = undefined;
+            i.appliedBases = undefined;
             i.model = undefined;
             i.tools = undefined;
             i.trust = undefined;
@@ -211,15 +217,17 @@ export class StandInHost {
               const t = req.template;
               if (!configured || !t) throw new ConnectError("not configured", Code.FailedPrecondition);
               // As a real instance: against what it was configured with, never what the update claims.
-              await verifyTemplateRelease(host.verifier, t, { templateId: configured.templateId, creatorId: configured.creatorId });
-              if (t.version <= BigInt(i.appliedVersion ?? 0)) {
-                throw new ConnectError(`version ${t.version} is not newer than the applied ${i.appliedVersion}`, Code.FailedPrecondition);
+              const { content, key } = await verifyReleaseChain(host.verifier, t, req.bases, { templateId: configured.templateId, creatorId: configured.creatorId });
+              const applied = [i.appliedVersion ?? 0, ...(i.appliedBases ?? [])].map(BigInt);
+              if (compareReleaseKeys(key, applied) <= 0) {
+                throw new ConnectError(`release ${key.join(".")} is not newer than the applied ${applied.join(".")}`, Code.FailedPrecondition);
               }
               i.appliedVersion = Number(t.version);
-              i.model = i.configured!.modelOverridden ? i.configured!.model : contentToJson(t.content!).model.default;
+              i.appliedBases = req.bases.map((b) => Number(b.version));
+              i.model = i.configured!.modelOverridden ? i.configured!.model : (content.model?.default ?? DEFAULT_MODEL.default);
               i.tools = req.tools;
               if (host.failing.has("update-answer")) throw new ConnectError("injected: answer lost", Code.Unavailable);
-              return { appliedVersion: t.version, model: i.model };
+              return { appliedVersion: t.version, appliedBaseVersions: key.slice(1), model: i.model };
             } finally {
               host.updatesInFlight--;
             }

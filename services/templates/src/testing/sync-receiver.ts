@@ -1,0 +1,60 @@
+// A TemplateSyncService for the templates service's tests: a test server of
+// the contract the claims service serves, recording what the relay pushes.
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
+import { createLogger, serviceAuthInterceptor, startServer, type RunningServer, type ServiceCredentials } from "@convos-pool/kit";
+
+/** A TemplateSyncService that records what it gets; told to, it fails the next calls or answers slowly. */
+export class Receiver {
+  received: SignedTemplate[] = [];
+  /** Each push's bases, beside `received`. */
+  bases: SignedTemplate[][] = [];
+  failNext = 0;
+  delayMs = 0;
+  calls = 0;
+  concurrent = 0;
+  maxConcurrent = 0;
+  server!: RunningServer;
+
+  constructor(private readonly claims: ServiceCredentials) {}
+
+  async start(): Promise<this> {
+    this.server = await startServer({
+      name: "sync-receiver",
+      log: createLogger("sync-receiver", { level: "silent" }),
+      interceptors: [serviceAuthInterceptor(this.claims.directory, { [TemplateSyncService.typeName]: ["templates"] })],
+      routes: (router) =>
+        router.service(TemplateSyncService, {
+          pushTemplateVersion: async (req) => {
+            this.calls++;
+            this.concurrent++;
+            this.maxConcurrent = Math.max(this.maxConcurrent, this.concurrent);
+            try {
+              if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+              if (this.failNext > 0) {
+                this.failNext--;
+                throw new ConnectError("claims database unavailable", Code.Unavailable);
+              }
+              this.received.push(req.template!);
+              this.bases.push(req.bases);
+              const held = this.of(req.template!.templateId).reduce((m, t) => (t.version > m ? t.version : m), 0n);
+              return { version: held, instances: 0 };
+            } finally {
+              this.concurrent--;
+            }
+          },
+        }),
+    });
+    return this;
+  }
+
+  of(templateId: string): SignedTemplate[] {
+    return this.received.filter((t) => t.templateId === templateId);
+  }
+
+  reset(): void {
+    Object.assign(this, { received: [], bases: [], failNext: 0, delayMs: 0, calls: 0, concurrent: 0, maxConcurrent: 0 });
+  }
+}
+
