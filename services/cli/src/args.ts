@@ -23,6 +23,7 @@ export type OptionName =
   | "ended"
   | "daily-limit"
   | "from-convos"
+  | "dry-run"
   | "help";
 
 const OPTIONS = {
@@ -44,6 +45,7 @@ const OPTIONS = {
   ended: { type: "boolean" },
   "daily-limit": { type: "string" },
   "from-convos": { type: "string" },
+  "dry-run": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -118,6 +120,13 @@ export const COMMANDS = {
   family: { args: [], options: ["ended", "limit", "cursor"], synopsis: `[--ended] ${PAGE}`, summary: "my agents with their lineage (ended ones too with --ended)" },
   logout: { args: [], options: [], synopsis: "", summary: "sign out: the stored session is ended on the server and deleted here" },
   sign: { args: ["OPERATION", "FIELDS_JSON"], options: [], synopsis: "OPERATION FIELDS_JSON", summary: "print a signature object for a hand-made request" },
+  import: {
+    args: ["DIR"],
+    options: ["dry-run"],
+    synopsis: "DIR [--dry-run]",
+    summary: "create a private template from an OpenClaw workspace (IDENTITY.md, SOUL.md, AGENTS.md, TOOLS.md); print it and what went where",
+  },
+  export: { args: ["ID", "DIR"], options: [], synopsis: "ID DIR", summary: "write a template as an OpenClaw workspace (IDENTITY.md, SOUL.md, AGENTS.md, TOOLS.md) into DIR" },
   "content-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the contentHash of a content file (defaults filled)" },
   "patch-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the patchHash of a patch file" },
   help: { args: [], options: [], synopsis: "", summary: "this text" },
@@ -182,6 +191,8 @@ export interface ParsedCommand {
   /** `--carry a,b`: the kinds of memory a clone brings. */
   carry?: string[];
   ended: boolean;
+  /** `--dry-run` of import: print the template and the report, create nothing. */
+  dryRun: boolean;
   /** `--daily-limit ETH`, in wei. */
   dailyLimitWei?: bigint;
   /** `--from-convos DIR`: a Convos CLI's home, whose identity becomes the key. */
@@ -225,7 +236,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const [name, ...rest] = parsed.positionals;
   const { values } = parsed;
   if (name === undefined) {
-    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false, live: false, ended: false };
+    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false, live: false, ended: false, dryRun: false };
     throw new CommandUsageError("no command given");
   }
   if (!isCommand(name)) throw new CommandUsageError(`unknown command "${name}"`);
@@ -244,6 +255,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     archived: values.archived === true,
     live: values.live === true,
     ended: values.ended === true,
+    dryRun: values["dry-run"] === true,
   };
   if (out.help) return out;
   if (rest.length !== syntax.args.length) {
@@ -253,7 +265,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   syntax.args.forEach((a, i) => {
     out.args[a] = rest[i] as string;
   });
-  for (const a of ["ID", "FILE", "TEMPLATE_ID", "INVITE", "INBOX_ID"] as const) {
+  for (const a of ["ID", "FILE", "TEMPLATE_ID", "INVITE", "INBOX_ID", "DIR"] as const) {
     if (out.args[a] === "") throw new CommandUsageError(`${a} must not be empty`, name);
   }
   if (values.url !== undefined) out.url = values.url;

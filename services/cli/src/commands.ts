@@ -109,7 +109,11 @@ export async function loginCommand(ctx: Context): Promise<LoginResult> {
 // ---------------------------------------------------------------- templates
 
 export async function createTemplate(ctx: Context, file: string): Promise<unknown> {
-  const content = fillContent(await readJsonFile(resolve(ctx.cwd, file), file), file);
+  return postTemplate(ctx, fillContent(await readJsonFile(resolve(ctx.cwd, file), file), file));
+}
+
+/** Creates a private template of this content, signed with the key (CreateTemplate). */
+export async function postTemplate(ctx: Context, content: TemplateContentJson): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const signature = await signRest(key, "CreateTemplate", { contentHash: contentHash(content) });
   const reply = await request(ctx, "POST", "/api/pool/templates", {

@@ -7,6 +7,7 @@ import * as cmd from "./commands.js";
 import { CliError, HttpError, UsageError } from "./errors.js";
 import { DEFAULT_URL, normalizeUrl, type Context } from "./http.js";
 import { DEFAULT_KEY_FILE } from "./key-store.js";
+import * as openclaw from "./openclaw-commands.js";
 
 export interface Io {
   env: Record<string, string | undefined>;
@@ -97,6 +98,10 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return cmd.logout(ctx);
     case "sign":
       return cmd.sign(ctx, a.OPERATION as string, a.FIELDS_JSON as string);
+    case "import":
+      return openclaw.importCommand(ctx, a.DIR as string, { dryRun: p.dryRun });
+    case "export":
+      return openclaw.exportCommand(ctx, id, a.DIR as string);
     case "content-hash":
       return cmd.contentHashOf(ctx, a.FILE as string);
     case "patch-hash":
