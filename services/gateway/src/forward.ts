@@ -19,6 +19,7 @@ import type { CallOptions, Client, HandlerContext, ServiceImpl } from "@connectr
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { callerHeaders, limitExceededOf, peerAddress, type Logger } from "@convos-pool/kit";
 import type { AddressLimits, ClientOf } from "./limits.js";
@@ -53,6 +54,7 @@ export type Forwarder<S extends DescService> = {
 export type TemplatesForwarder = Forwarder<typeof TemplateService>;
 export type ClaimsForwarder = Forwarder<typeof ClaimService>;
 export type LineageForwarder = Forwarder<typeof LineageService>;
+export type CurationForwarder = Forwarder<typeof StoreCurationService>;
 
 function isUnary(m: DescMethod): m is DescMethod & DescMethodUnary {
   return m.methodKind === "unary";
@@ -100,6 +102,11 @@ export function createTemplatesForwarder(upstream: Client<typeof TemplateService
 /** The ClaimService forwarder (the REST claim and "My agents" routes use it). */
 export function createClaimsForwarder(upstream: Client<typeof ClaimService>, gate: Gate, log: Logger): ClaimsForwarder {
   return createForwarder(ClaimService, upstream, gate, log, "claims service");
+}
+
+/** The StoreCurationService forwarder, to the templates service (the REST curation routes use it). */
+export function createCurationForwarder(upstream: Client<typeof StoreCurationService>, gate: Gate, log: Logger): CurationForwarder {
+  return createForwarder(StoreCurationService, upstream, gate, log, "templates service");
 }
 
 /** The LineageService forwarder (the REST lineage and dashboard routes use it). */

@@ -17,6 +17,12 @@ const CLASSES: Readonly<Record<string, LimitClass>> = {
       (m) => [`convos.pool.v1.TemplateService.${m}`, "template-writes" as const],
     ),
   ),
+  // Reports and curation write to the store too (docs/store.md).
+  ...Object.fromEntries(
+    ["ReportTemplate", "DismissReports", "DelistTemplate", "RelistTemplate", "RequestReview", "DeclineReview", "SetFeatured"].map(
+      (m) => [`convos.pool.v1.StoreCurationService.${m}`, "template-writes" as const],
+    ),
+  ),
 };
 
 /** The class of an RPC, if it is limited. */

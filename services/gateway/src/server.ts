@@ -14,6 +14,7 @@ import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
+import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   DEFAULT_LIMITS,
@@ -36,6 +37,7 @@ import {
 import {
   callInfo,
   createClaimsForwarder,
+  createCurationForwarder,
   createLineageForwarder,
   createTemplatesForwarder,
   forwardedServiceImpl,
@@ -137,12 +139,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   };
   const upstream = createServiceClient(TemplateService, opts.templatesUrl, opts.credentials);
   const templates = createTemplatesForwarder(upstream.client, gate, log);
+  const curationUpstream = createServiceClient(StoreCurationService, opts.templatesUrl, opts.credentials);
+  const curation = createCurationForwarder(curationUpstream.client, gate, log);
   const claimsUpstream = opts.claimsUrl ? createServiceClient(ClaimService, opts.claimsUrl, opts.credentials) : undefined;
   const claims: ClaimsForwarder | undefined = claimsUpstream && createClaimsForwarder(claimsUpstream.client, gate, log);
   const lineageUpstream = opts.lineageUrl ? createServiceClient(LineageService, opts.lineageUrl, opts.credentials) : undefined;
   const lineage: LineageForwarder | undefined = lineageUpstream && createLineageForwarder(lineageUpstream.client, gate, log);
   const closeUpstreams = () => {
     upstream.close();
+    curationUpstream.close();
     claimsUpstream?.close();
     lineageUpstream?.close();
   };
@@ -152,6 +157,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const web = opts.webDir ? await webApp(opts.webDir) : undefined;
     const rest = restApi({
       templates,
+      curation,
       claims,
       lineage,
       claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
@@ -180,6 +186,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           },
         });
         router.service(TemplateService, forwardedServiceImpl(TemplateService, templates));
+        router.service(StoreCurationService, forwardedServiceImpl(StoreCurationService, curation));
         router.service(
           ClaimService,
           claims ? forwardedServiceImpl(ClaimService, claims) : unavailableServiceImpl(ClaimService, CLAIMS_NOT_CONFIGURED),

@@ -3,12 +3,10 @@
 // face uses (so authorization is the same), and the answer into JSON.
 
 import { Code } from "@connectrpc/connect";
-import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { peerAddressOf, type Logger, type ServerRequest, type ServerResponse } from "@convos-pool/kit";
-import type { CallInfo, ClaimsForwarder, LineageForwarder, TemplatesForwarder } from "../forward.js";
-import type { Session } from "../sessions.js";
+import { peerAddressOf, type ServerRequest, type ServerResponse } from "@convos-pool/kit";
+import type { ClaimsForwarder, LineageForwarder } from "../forward.js";
 import {
   ACCEPT_FIELDS,
   CLAIM_FIELDS,
@@ -28,8 +26,22 @@ import {
   transferFromBody,
   trustFromBody,
 } from "./claims-json.js";
+import { CURATION_ROUTES } from "./curation-routes.js";
 import { RestError, badRequest, methodNotAllowed, noRoute, toRestError, type RestErrorMapping } from "./errors.js";
 import { JsonObject, readJsonBody } from "./json.js";
+import {
+  BASE,
+  ifMatch,
+  nextCursor,
+  query,
+  queryBool,
+  queryInt,
+  withTemplate,
+  type Handler,
+  type RestDeps,
+  type RestRequest,
+  type RestResponse,
+} from "./request.js";
 import {
   CONTENT_FIELDS,
   contentFromBody,
@@ -38,90 +50,6 @@ import {
   templateToJson,
   versionToJson,
 } from "./templates-json.js";
-
-export interface RestDeps {
-  templates: TemplatesForwarder;
-  /** Absent: the claim and "My agents" paths answer 503 with `claimsNotConfigured`. */
-  claims?: ClaimsForwarder;
-  /** LineageService; absent: the lineage paths answer 503 with `lineageNotConfigured`. */
-  lineage?: LineageForwarder;
-  claimsNotConfigured: string;
-  lineageNotConfigured: string;
-  /** CreateSession, counted against the call's client address. */
-  createSession(inboxId: string, signature: Signature | undefined, call: CallInfo): Promise<Session>;
-  /** Signs out the session of an Authorization header value. */
-  endSession(authorization: string | null | undefined): Promise<void>;
-  log: Logger;
-  /** Largest accepted body; larger ones get 413. */
-  maxBodyBytes: number;
-}
-
-interface RestRequest {
-  /** The template or agent id of the path, "" on paths without one. */
-  id: string;
-  url: URL;
-  headers: ServerRequest["headers"];
-  /** Reads the JSON body: an object with only `allowed` fields. */
-  body(allowed: readonly string[]): Promise<JsonObject>;
-  call: CallInfo;
-}
-
-interface RestResponse {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-type Handler = (r: RestRequest, deps: RestDeps) => Promise<RestResponse>;
-
-const BASE = "/api/pool";
-
-// ---------------------------------------------------------------- helpers
-
-/** The query parameters, each at most once, none but `allowed`. */
-function query(r: RestRequest, allowed: readonly string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [key, value] of r.url.searchParams) {
-    if (!allowed.includes(key)) throw badRequest(key, "unknown query parameter");
-    if (out.has(key)) throw badRequest(key, "given more than once");
-    out.set(key, value);
-  }
-  return out;
-}
-
-function queryInt(q: Map<string, string>, key: string): number {
-  const v = q.get(key);
-  if (v === undefined) return 0;
-  if (!/^[1-9][0-9]{0,5}$/.test(v)) throw badRequest(key, "must be a positive integer");
-  return Number(v);
-}
-
-function queryBool(q: Map<string, string>, key: string): boolean {
-  const v = q.get(key);
-  if (v === undefined || v === "false") return false;
-  if (v === "true") return true;
-  throw badRequest(key, 'must be "true" or "false"');
-}
-
-/** The version a change is based on: `If-Match: 3` or `If-Match: "3"`. */
-function ifMatch(r: RestRequest): bigint {
-  const raw = r.headers["if-match"];
-  if (raw === undefined || raw === "") {
-    throw badRequest("If-Match", "is required: the version your change is based on (the template's ETag)");
-  }
-  const m = /^\s*(?:"([1-9][0-9]{0,9})"|([1-9][0-9]{0,9}))\s*$/.exec(raw);
-  if (!m) throw badRequest("If-Match", 'must be one template version, such as "3"');
-  return BigInt(m[1] ?? m[2] ?? "0");
-}
-
-const etag = (version: bigint | number) => `"${version}"`;
-
-function withTemplate(status: number, t: Template | undefined): RestResponse {
-  if (!t) throw new Error("templates service answered without a template");
-  return { status, body: templateToJson(t), headers: { etag: etag(t.version) } };
-}
-
-const nextCursor = (token: string) => (token === "" ? null : token);
 
 const SORTS: Record<string, StoreSort> = {
   relevance: StoreSort.RELEVANCE,
@@ -197,9 +125,9 @@ const getTemplate: Handler = async (r, { templates }) => {
 const updateTemplate: Handler = async (r, { templates }) => {
   query(r, []);
   const expectedVersion = ifMatch(r);
-  const body = await r.body([...CONTENT_FIELDS, "signature"]);
+  const body = await r.body([...CONTENT_FIELDS, "signature", "release_notes"]);
   const res = await templates.updateTemplate(
-    { templateId: r.id, expectedVersion, content: contentFromBody(body), signature: signatureFromBody(body) },
+    { templateId: r.id, expectedVersion, content: contentFromBody(body), signature: signatureFromBody(body), releaseNotes: body.string("release_notes", "") },
     r.call,
   );
   return withTemplate(200, res.template);
@@ -208,9 +136,9 @@ const updateTemplate: Handler = async (r, { templates }) => {
 const patchTemplate: Handler = async (r, { templates }) => {
   query(r, []);
   const expectedVersion = ifMatch(r);
-  const body = await r.body([...CONTENT_FIELDS, "signature"]);
+  const body = await r.body([...CONTENT_FIELDS, "signature", "release_notes"]);
   const res = await templates.patchTemplate(
-    { templateId: r.id, expectedVersion, patch: patchFromBody(body), signature: signatureFromBody(body) },
+    { templateId: r.id, expectedVersion, patch: patchFromBody(body), signature: signatureFromBody(body), releaseNotes: body.string("release_notes", "") },
     r.call,
   );
   return withTemplate(200, res.template);
@@ -259,13 +187,14 @@ const listVersions: Handler = async (r, { templates }) => {
 const rollback: Handler = async (r, { templates }) => {
   query(r, []);
   const expectedVersion = ifMatch(r);
-  const body = await r.body(["target_version", "signature"]);
+  const body = await r.body(["target_version", "signature", "release_notes"]);
   const res = await templates.rollbackTemplate(
     {
       templateId: r.id,
       expectedVersion,
       targetVersion: BigInt(body.integer("target_version", 1)),
       signature: signatureFromBody(body),
+      releaseNotes: body.string("release_notes", ""),
     },
     r.call,
   );
@@ -554,6 +483,7 @@ const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
   ["GET", "/agents/:id/lineage", agentLineage],
   ["GET", "/templates/:id/dashboard", templateDashboard],
   ["GET", "/lineage", ownerLineage],
+  ...CURATION_ROUTES,
 ];
 
 /** Every REST route, method and full path pattern (`:id` for the path parameter): what the fuzz tests drive. */

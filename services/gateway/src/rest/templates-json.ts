@@ -5,11 +5,13 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { SignatureSchema, TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
+  ReviewState,
   TemplateContentSchema,
   TemplateStatus,
   Visibility,
   type Template,
   type TemplateContent,
+  type TemplateDelisting,
   type TemplateVersion,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplatePatchSchema, type TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -36,9 +38,26 @@ export type TemplateJson = { id: string; creator_id: string } & TemplateContentJ
     version: number;
     content_version: number;
     usage_count: number;
+    recent_owners: number;
+    featured: boolean;
+    /** Present while delisted (its creator's and the operators' reads). */
+    delisting?: DelistingJson;
     created_at: string | null;
     updated_at: string | null;
   };
+
+export interface DelistingJson {
+  reason: string;
+  operator_id: string;
+  delisted_at: string | null;
+  review: {
+    state: "none" | "requested" | "declined";
+    message: string;
+    version: number;
+    requested_at: string | null;
+    note: string;
+  };
+}
 
 export interface TemplateVersionJson {
   template_id: string;
@@ -47,6 +66,7 @@ export interface TemplateVersionJson {
   changed_by: string;
   changed_at: string | null;
   change_summary: string;
+  release_notes: string;
 }
 
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
@@ -61,8 +81,28 @@ export function templateToJson(t: Template): TemplateJson {
     version: Number(t.version),
     content_version: Number(t.contentVersion),
     usage_count: Number(t.usageCount),
+    recent_owners: Number(t.recentOwners),
+    featured: t.featured,
+    ...(t.delisting ? { delisting: delistingToJson(t.delisting) } : {}),
     created_at: iso(t.createdAt),
     updated_at: iso(t.updatedAt),
+  };
+}
+
+const REVIEW_STATES = { [ReviewState.UNSPECIFIED]: "none", [ReviewState.REQUESTED]: "requested", [ReviewState.DECLINED]: "declined" } as const;
+
+export function delistingToJson(d: TemplateDelisting): DelistingJson {
+  return {
+    reason: d.reason,
+    operator_id: d.operatorId,
+    delisted_at: iso(d.delistedAt),
+    review: {
+      state: REVIEW_STATES[d.reviewState] ?? "none",
+      message: d.reviewMessage,
+      version: Number(d.reviewVersion),
+      requested_at: iso(d.reviewRequestedAt),
+      note: d.reviewNote,
+    },
   };
 }
 
@@ -74,6 +114,7 @@ export function versionToJson(v: TemplateVersion): TemplateVersionJson {
     changed_by: v.changedBy,
     changed_at: iso(v.changedAt),
     change_summary: v.changeSummary,
+    release_notes: v.releaseNotes,
   };
 }
 

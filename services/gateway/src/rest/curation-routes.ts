@@ -1,0 +1,185 @@
+// The REST paths of a store people can trust (docs/rest.md, "The store's
+// curation"; docs/store.md): reports, delisting and review, the featured
+// list, the curation log, release notes and diffs. Each is an RPC of the
+// StoreCurationService or TemplateService forwarder, as on the Connect face.
+
+import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { ReportState, type CurationLogEntry, type TemplateReport } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
+import type { ReleaseNote } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { badRequest } from "./errors.js";
+import { ifMatch, nextCursor, query, queryBool, queryInt, withTemplate, type Handler, type RestRequest } from "./request.js";
+import { signatureFromBody, templateToJson } from "./templates-json.js";
+
+const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
+
+const REPORT_STATES = { [ReportState.UNSPECIFIED]: "", [ReportState.OPEN]: "open", [ReportState.UPHELD]: "upheld", [ReportState.DISMISSED]: "dismissed" };
+
+function reportToJson(r: TemplateReport) {
+  return {
+    template_id: r.templateId,
+    reporter_id: r.reporterId,
+    reason: r.reason,
+    state: REPORT_STATES[r.state],
+    reported_at: iso(r.reportedAt),
+    resolved_by: r.resolvedBy || null,
+    resolved_at: iso(r.resolvedAt),
+  };
+}
+
+function logEntryToJson(e: CurationLogEntry) {
+  return {
+    id: String(e.id),
+    at: iso(e.at),
+    actor_id: e.actorId,
+    action: e.action,
+    template_id: e.templateId,
+    fields: JSON.parse(e.fieldsJson) as unknown,
+    signature: { signature: e.signature?.signature ?? "", issued_at: Number(e.signature?.issuedAt ?? 0n), nonce: e.signature?.nonce ?? "" },
+  };
+}
+
+const noteToJson = (n: ReleaseNote) => ({
+  version: Number(n.version),
+  change_summary: n.changeSummary,
+  release_notes: n.releaseNotes,
+  released_at: iso(n.releasedAt),
+});
+
+/** A version in the query (`from`, `to`): 400 naming it. */
+function queryVersion(q: Map<string, string>, key: string): bigint {
+  const v = q.get(key);
+  if (v === undefined) throw badRequest(key, "is required: a version number");
+  if (!/^[1-9][0-9]{0,9}$/.test(v)) throw badRequest(key, "must be a version number, 1 or more");
+  return BigInt(v);
+}
+
+/** An operator's signed action on the path's template: `{operator_id, <text field>, signature}`. */
+async function operatorBody(r: RestRequest, text: "reason" | "note", required: boolean) {
+  query(r, []);
+  const body = await r.body(["operator_id", text, "signature"]);
+  return { operatorId: body.string("operator_id"), templateId: r.id, text: required ? body.string(text) : body.string(text, ""), signature: signatureFromBody(body) };
+}
+
+const listed = (res: { templates: Parameters<typeof templateToJson>[0][]; nextPageToken: string }) => ({
+  templates: res.templates.map(templateToJson),
+  next_cursor: nextCursor(res.nextPageToken),
+});
+
+const report: Handler = async (r, { curation }) => {
+  query(r, []);
+  const body = await r.body(["reason"]);
+  const res = await curation.reportTemplate({ templateId: r.id, reason: body.string("reason") }, r.call);
+  return { status: 201, body: reportToJson(res.report!) };
+};
+
+const listReports: Handler = async (r, { curation }) => {
+  const q = query(r, ["template", "all", "limit", "cursor"]);
+  const res = await curation.listReports(
+    { templateId: q.get("template") ?? "", includeResolved: queryBool(q, "all"), pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+    r.call,
+  );
+  return { status: 200, body: { reports: res.reports.map(reportToJson), next_cursor: nextCursor(res.nextPageToken) } };
+};
+
+const dismissReports: Handler = async (r, { curation }) => {
+  const b = await operatorBody(r, "note", false);
+  const res = await curation.dismissReports({ operatorId: b.operatorId, templateId: b.templateId, note: b.text, signature: b.signature }, r.call);
+  return { status: 200, body: { dismissed: Number(res.dismissed) } };
+};
+
+const delist: Handler = async (r, { curation }) => {
+  const b = await operatorBody(r, "reason", true);
+  const res = await curation.delistTemplate({ operatorId: b.operatorId, templateId: b.templateId, reason: b.text, signature: b.signature }, r.call);
+  return withTemplate(200, res.template);
+};
+
+const relist: Handler = async (r, { curation }) => {
+  const b = await operatorBody(r, "note", false);
+  const res = await curation.relistTemplate({ operatorId: b.operatorId, templateId: b.templateId, note: b.text, signature: b.signature }, r.call);
+  return withTemplate(200, res.template);
+};
+
+/** The creator asks for a review of the version in If-Match: `{message, signature}` (RequestTemplateReview). */
+const requestReview: Handler = async (r, { curation }) => {
+  query(r, []);
+  const expectedVersion = ifMatch(r);
+  const body = await r.body(["message", "signature"]);
+  const res = await curation.requestReview({ templateId: r.id, expectedVersion, message: body.string("message"), signature: signatureFromBody(body) }, r.call);
+  return withTemplate(200, res.template);
+};
+
+const declineReview: Handler = async (r, { curation }) => {
+  const b = await operatorBody(r, "note", true);
+  const res = await curation.declineReview({ operatorId: b.operatorId, templateId: b.templateId, note: b.text, signature: b.signature }, r.call);
+  return withTemplate(200, res.template);
+};
+
+const listDelistings: Handler = async (r, { curation }) => {
+  const q = query(r, ["review_requested", "limit", "cursor"]);
+  const res = await curation.listDelistings(
+    { reviewRequestedOnly: queryBool(q, "review_requested"), pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+    r.call,
+  );
+  return { status: 200, body: listed(res) };
+};
+
+/** PUT features the path's template, DELETE takes it off: `{operator_id, signature}` (SetFeatured). */
+const setFeatured =
+  (featured: boolean): Handler =>
+  async (r, { curation }) => {
+    query(r, []);
+    const body = await r.body(["operator_id", "signature"]);
+    const res = await curation.setFeatured({ operatorId: body.string("operator_id"), templateId: r.id, featured, signature: signatureFromBody(body) }, r.call);
+    return withTemplate(200, res.template);
+  };
+
+const listFeatured: Handler = async (r, { curation }) => {
+  const q = query(r, ["limit", "cursor"]);
+  const res = await curation.listFeatured({ pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" }, r.call);
+  return { status: 200, body: listed(res) };
+};
+
+const curationLog: Handler = async (r, { curation }) => {
+  const q = query(r, ["template", "limit", "cursor"]);
+  const res = await curation.listCurationLog({ templateId: q.get("template") ?? "", pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" }, r.call);
+  return { status: 200, body: { entries: res.entries.map(logEntryToJson), next_cursor: nextCursor(res.nextPageToken) } };
+};
+
+const diff: Handler = async (r, { templates }) => {
+  const q = query(r, ["from", "to"]);
+  const res = await templates.diffTemplateVersions({ templateId: r.id, fromVersion: queryVersion(q, "from"), toVersion: queryVersion(q, "to") }, r.call);
+  return {
+    status: 200,
+    body: {
+      template_id: r.id,
+      from_version: Number(res.fromVersion),
+      to_version: Number(res.toVersion),
+      changes: res.changes.map((c) => ({ field: c.field, from: c.from, to: c.to })),
+      instructions_diff: res.instructionsDiff,
+      notes: res.notes.map(noteToJson),
+    },
+  };
+};
+
+const releaseNotes: Handler = async (r, { templates }) => {
+  const q = query(r, ["limit", "cursor"]);
+  const res = await templates.listReleaseNotes({ templateId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" }, r.call);
+  return { status: 200, body: { notes: res.notes.map(noteToJson), next_cursor: nextCursor(res.nextPageToken) } };
+};
+
+export const CURATION_ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
+  ["POST", "/templates/:id/reports", report],
+  ["GET", "/reports", listReports],
+  ["POST", "/templates/:id/reports/dismiss", dismissReports],
+  ["PUT", "/templates/:id/delisting", delist],
+  ["DELETE", "/templates/:id/delisting", relist],
+  ["POST", "/templates/:id/review", requestReview],
+  ["POST", "/templates/:id/review/decline", declineReview],
+  ["GET", "/delistings", listDelistings],
+  ["PUT", "/featured/:id", setFeatured(true)],
+  ["DELETE", "/featured/:id", setFeatured(false)],
+  ["GET", "/featured", listFeatured],
+  ["GET", "/curation-log", curationLog],
+  ["GET", "/templates/:id/diff", diff],
+  ["GET", "/templates/:id/notes", releaseNotes],
+];

@@ -1,0 +1,97 @@
+// What every REST handler shares (docs/rest.md): the request and answer
+// shapes, the deps, and the parsing of query parameters and If-Match.
+
+import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import type { Logger, ServerRequest } from "@convos-pool/kit";
+import type { CallInfo, ClaimsForwarder, CurationForwarder, LineageForwarder, TemplatesForwarder } from "../forward.js";
+import type { Session } from "../sessions.js";
+import { badRequest } from "./errors.js";
+import type { JsonObject } from "./json.js";
+import { templateToJson } from "./templates-json.js";
+
+export interface RestDeps {
+  templates: TemplatesForwarder;
+  /** StoreCurationService, at the templates service. */
+  curation: CurationForwarder;
+  /** Absent: the claim and "My agents" paths answer 503 with `claimsNotConfigured`. */
+  claims?: ClaimsForwarder;
+  /** LineageService; absent: the lineage paths answer 503 with `lineageNotConfigured`. */
+  lineage?: LineageForwarder;
+  claimsNotConfigured: string;
+  lineageNotConfigured: string;
+  /** CreateSession, counted against the call's client address. */
+  createSession(inboxId: string, signature: Signature | undefined, call: CallInfo): Promise<Session>;
+  /** Signs out the session of an Authorization header value. */
+  endSession(authorization: string | null | undefined): Promise<void>;
+  log: Logger;
+  /** Largest accepted body; larger ones get 413. */
+  maxBodyBytes: number;
+}
+
+export interface RestRequest {
+  /** The template or agent id of the path, "" on paths without one. */
+  id: string;
+  url: URL;
+  headers: ServerRequest["headers"];
+  /** Reads the JSON body: an object with only `allowed` fields. */
+  body(allowed: readonly string[]): Promise<JsonObject>;
+  call: CallInfo;
+}
+
+export interface RestResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (r: RestRequest, deps: RestDeps) => Promise<RestResponse>;
+
+export const BASE = "/api/pool";
+
+// ---------------------------------------------------------------- helpers
+
+/** The query parameters, each at most once, none but `allowed`. */
+export function query(r: RestRequest, allowed: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of r.url.searchParams) {
+    if (!allowed.includes(key)) throw badRequest(key, "unknown query parameter");
+    if (out.has(key)) throw badRequest(key, "given more than once");
+    out.set(key, value);
+  }
+  return out;
+}
+
+export function queryInt(q: Map<string, string>, key: string): number {
+  const v = q.get(key);
+  if (v === undefined) return 0;
+  if (!/^[1-9][0-9]{0,5}$/.test(v)) throw badRequest(key, "must be a positive integer");
+  return Number(v);
+}
+
+export function queryBool(q: Map<string, string>, key: string): boolean {
+  const v = q.get(key);
+  if (v === undefined || v === "false") return false;
+  if (v === "true") return true;
+  throw badRequest(key, 'must be "true" or "false"');
+}
+
+/** The version a change is based on: `If-Match: 3` or `If-Match: "3"`. */
+export function ifMatch(r: RestRequest): bigint {
+  const raw = r.headers["if-match"];
+  if (raw === undefined || raw === "") {
+    throw badRequest("If-Match", "is required: the version your change is based on (the template's ETag)");
+  }
+  const m = /^\s*(?:"([1-9][0-9]{0,9})"|([1-9][0-9]{0,9}))\s*$/.exec(raw);
+  if (!m) throw badRequest("If-Match", 'must be one template version, such as "3"');
+  return BigInt(m[1] ?? m[2] ?? "0");
+}
+
+export const etag = (version: bigint | number) => `"${version}"`;
+
+export function withTemplate(status: number, t: Template | undefined): RestResponse {
+  if (!t) throw new Error("templates service answered without a template");
+  return { status, body: templateToJson(t), headers: { etag: etag(t.version) } };
+}
+
+export const nextCursor = (token: string) => (token === "" ? null : token);
