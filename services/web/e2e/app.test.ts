@@ -565,6 +565,38 @@ describe("the web app in a browser", () => {
     await poll(() => cards.count()).toBe(7);
   });
 
+  it("a template's SOUL: its store card shows the role, its page who it is and what it can do, and nothing of a template without one", { timeout: 60_000 }, async () => {
+    const tag = `soul${randomBytes(3).toString("hex")}`;
+    const gateway = createClient(TemplateService, createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }));
+    const maker = newIdentity();
+    const soul = {
+      identity: { name: "Marlow", role: "Ship's navigator", description: "Charts routes for the crew." },
+      philosophy: { principles: ["Check the tide twice."] },
+      capabilities: { domains: ["sailing"], skills: ["plotting courses", "reading tides"], limitations: ["cannot see the weather"] },
+    };
+    await signedTemplate(gateway, maker, sampleContent({ agent_name: `Navigator ${tag}`, description: `A ${tag} helper`, tags: [tag], soul }));
+    const plain = await signedTemplate(gateway, maker, sampleContent({ agent_name: `Plain ${tag}`, description: `A ${tag} helper`, tags: [tag] }));
+
+    const page = await newPage();
+    await page.goto(`/?q=${tag}`);
+    const card = page.getByRole("list", { name: "Templates" }).getByRole("listitem").filter({ hasText: `Navigator ${tag}` });
+    await card.getByText("Ship's navigator", { exact: true }).waitFor();
+    await card.getByRole("link", { name: `Navigator ${tag}` }).click();
+    await heading(page, `Navigator ${tag}`).waitFor();
+    const who = page.getByTestId("soul");
+    await who.getByRole("heading", { level: 2, name: "Who it is" }).waitFor();
+    const facts = async () => Object.fromEntries(await who.locator("dt").evaluateAll((dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])));
+    expect(await who.locator("p").allTextContents()).toEqual(["Marlow: Ship's navigator", "Charts routes for the crew."]);
+    expect(await facts()).toEqual({ Domains: "sailing", Skills: "plotting courses · reading tides", Limitations: "cannot see the weather" });
+    // Its principles are for the agent (IDENTITY.md), not the store.
+    expect(await page.getByText("Check the tide twice.").count()).toBe(0);
+    await shoot(page, "template-soul");
+
+    await page.goto(`/templates/${plain.id}`);
+    await heading(page, `Plain ${tag}`).waitFor();
+    expect(await page.getByTestId("soul").count()).toBe(0);
+  });
+
   it("a keyboard alone gets around: skip link, sign-in, search, a template's page; focus is visible and lands on each page's heading", { timeout: 60_000 }, async () => {
     const page = await newPage();
     await page.goto("/");

@@ -74,6 +74,7 @@ export function StorePage() {
               <h2>
                 <Link to={`/templates/${t.id}`}>{t.content?.agentName}</Link>
               </h2>
+              {t.content?.soul?.identity?.role && <p className="meta">{t.content.soul.identity.role}</p>}
               <p>{t.content?.description || "No description."}</p>
               <p className="meta">
                 {t.content?.category && <span className="tag">{t.content.category}</span>}

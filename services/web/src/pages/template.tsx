@@ -5,10 +5,10 @@ import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { Soul, Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { DEFAULT_MAX_TRUST_LEVEL, TRUST_LEVEL_SUMMARIES, trustLevelName } from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import { shownError, type ShownError } from "../errors";
 import { provisioningName, short, statusName, visibilityName, when } from "../format";
 import { Link } from "../router";
@@ -50,6 +50,7 @@ export function TemplatePage({ id }: { id: string }) {
       }
     >
       <p className="lead">{c.description || "No description."}</p>
+      <WhoItIs soul={c.soul} agentName={c.agentName} />
       <dl className="facts">
         <dt>Category</dt>
         <dd>{c.category || "—"}</dd>
@@ -95,6 +96,41 @@ export function TemplatePage({ id }: { id: string }) {
       </details>
       <AddToConversation template={t} />
     </Page>
+  );
+}
+
+/** The SOUL's identity and capabilities (docs/templates.md, "SOUL"): who the agent is, before anyone adds it. */
+function WhoItIs({ soul, agentName }: { soul: Soul | undefined; agentName: string }) {
+  const identity = soul?.identity;
+  const capabilities = (
+    [
+      ["Domains", soul?.capabilities?.domains ?? []],
+      ["Skills", soul?.capabilities?.skills ?? []],
+      ["Limitations", soul?.capabilities?.limitations ?? []],
+    ] as const
+  ).filter(([, items]) => items.length > 0);
+  if (!identity?.name && !identity?.role && !identity?.description && capabilities.length === 0) return null;
+  return (
+    <section aria-labelledby="soul-heading" data-testid="soul">
+      <h2 id="soul-heading">Who it is</h2>
+      {(identity?.name || identity?.role) && (
+        <p>
+          <strong>{identity.name || agentName}</strong>
+          {identity.role && `: ${identity.role}`}
+        </p>
+      )}
+      {identity?.description && <p>{identity.description}</p>}
+      {capabilities.length > 0 && (
+        <dl className="facts">
+          {capabilities.map(([label, items]) => (
+            <Fragment key={label}>
+              <dt>{label}</dt>
+              <dd>{items.join(" · ")}</dd>
+            </Fragment>
+          ))}
+        </dl>
+      )}
+    </section>
   );
 }
 
