@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { validateContent, type TemplateContentJson } from "@convos-pool/kit";
+import { validateContent } from "@convos-pool/kit";
+import { sampleContent, sampleSoul, tool } from "@convos-pool/kit/testing";
 import { exportWorkspace, importWorkspace, readWorkspace, type ImportReport } from "./openclaw.js";
 import { MARLOW_WORKSPACE } from "./testing/workspaces.js";
 
@@ -73,36 +74,21 @@ describe("pool import: an OpenClaw workspace as a template", () => {
 });
 
 describe("pool export: a template as an OpenClaw workspace", () => {
-  const full: TemplateContentJson = {
+  const full = sampleContent({
     agent_name: "Marlow",
     instructions: "# Orders\n\nAnswer in nautical terms.\n\n## Watch\n- Keep it short.",
-    model: { default: "gpt-oss-20b", allow_override: true },
-    tools: [
-      { id: "sms", name: "Text messages", provisioning: "pool", description: "Texts the crew", prompt: "", required: false },
-      { id: "email", name: "Email", provisioning: "pool", description: "", prompt: "", required: false },
-    ],
+    tools: [tool("sms", "pool", { name: "Text messages", description: "Texts the crew" }), tool("email", "pool", { name: "Email" })],
     description: "",
     category: "",
     tags: [],
-    soul: {
-      identity: { name: "Marlow", role: "Ship's navigator", description: "Charts routes for the crew." },
-      philosophy: { principles: ["Check the tide twice."], values: ["Safety over speed"] },
-      capabilities: { domains: ["sailing"], skills: ["plotting courses"], limitations: ["cannot see the weather"] },
-      behavior: { response_style: "minimal", progressive_disclosure: true, max_output_tokens: 300 },
-      constraints: {
-        restricted_topics: ["legal advice"],
-        escalation_rules: [
-          { condition: "someone is in danger", action: "escalate_to_human" },
-          { condition: "a fee is due", action: "request_approval" },
-        ],
-      },
-    },
-  };
+    soul: sampleSoul(),
+  });
 
   it("writes the four shared files, which import back to the same name, instructions, SOUL and pool tools", () => {
     const { files, notWritten } = exportWorkspace(full);
     expect(Object.keys(files).sort()).toEqual(["AGENTS.md", "IDENTITY.md", "SOUL.md", "TOOLS.md"]);
     expect(files["IDENTITY.md"]).toContain("- **Creature:** Ship's navigator");
+    expect(files["TOOLS.md"]).toContain("- Pool tool `sms`: Text messages — Texts the crew");
     expect(files["SOUL.md"]).toContain("## Core Truths\n\n- Check the tide twice.");
     expect(notWritten).toEqual([]);
     const { content, report } = importWorkspace(files, "elsewhere");

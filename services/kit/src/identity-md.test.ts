@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderIdentity } from "./identity-md.js";
 import { soulFromJson } from "./soul.js";
+import { sampleSoul } from "./testing/fixtures.js";
 
 describe("IDENTITY.md", () => {
   it("without a SOUL: the agent's name, then the instructions verbatim", () => {
@@ -8,20 +9,7 @@ describe("IDENTITY.md", () => {
   });
 
   it("with a SOUL: its sections in order, before the instructions under their own heading", () => {
-    const soul = soulFromJson({
-      identity: { name: "Marlow", role: "Ship's navigator", description: "Charts routes for the crew." },
-      philosophy: { principles: ["Check the tide twice."], values: ["Safety over speed"] },
-      capabilities: { domains: ["sailing"], skills: ["plotting courses"], limitations: ["cannot see the weather"] },
-      behavior: { response_style: "minimal", progressive_disclosure: true, max_output_tokens: 300 },
-      constraints: {
-        restricted_topics: ["legal advice"],
-        escalation_rules: [
-          { condition: "someone is in danger", action: "escalate_to_human" },
-          { condition: "a fee is due", action: "request_approval" },
-          { condition: "asked to smuggle", action: "block" },
-        ],
-      },
-    });
+    const soul = soulFromJson(sampleSoul());
     expect(renderIdentity({ agentName: "Navigator", instructions: "Answer in nautical terms.", soul })).toBe(
       [
         "# Marlow",

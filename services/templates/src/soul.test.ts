@@ -20,23 +20,16 @@ import {
   signOperation,
   soulFromJson,
   verifyTemplateRelease,
-  type SoulJson,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { createTestDatabase, newIdentity, sampleContent, sampleSoul, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 
 const CREDS = generateServiceCredentials();
 let service: RunningTemplateService;
 let client: Client<typeof TemplateService>;
 
-const marlow: SoulJson = {
-  identity: { name: "Marlow", role: "Ship's navigator", description: "Charts routes for the crew." },
-  philosophy: { principles: ["Check the tide twice."] },
-  capabilities: { domains: ["sailing"], skills: ["plotting courses"], limitations: ["cannot see the weather"] },
-  behavior: { response_style: "minimal" },
-  constraints: { escalation_rules: [{ condition: "someone is in danger", action: "escalate_to_human" }] },
-};
+const marlow = sampleSoul();
 
 const as = (c: TestIdentity) => ({ headers: { [CALLER_HEADER]: c.inboxId } });
 

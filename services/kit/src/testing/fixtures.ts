@@ -4,6 +4,7 @@ import { Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/templ
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { deriveInboxId } from "../inbox.js";
 import { signOperation } from "../signing.js";
+import type { SoulJson } from "../soul.js";
 import { contentFromJson, contentToJson, jsonHash, type TemplateContentJson, type ToolJson } from "../template-content.js";
 
 /** Someone with a local wallet and the XMTP inbox that wallet creates. */
@@ -31,6 +32,24 @@ export function sampleContent(over: Partial<TemplateContentJson> = {}): Template
     category: "travel",
     tags: ["travel", "japan"],
     ...over,
+  };
+}
+
+/** A SOUL with every field set (docs/templates.md, "SOUL", renders it): Marlow, a ship's navigator. */
+export function sampleSoul(): SoulJson {
+  return {
+    identity: { name: "Marlow", role: "Ship's navigator", description: "Charts routes for the crew." },
+    philosophy: { principles: ["Check the tide twice."], values: ["Safety over speed"] },
+    capabilities: { domains: ["sailing"], skills: ["plotting courses"], limitations: ["cannot see the weather"] },
+    behavior: { response_style: "minimal", progressive_disclosure: true, max_output_tokens: 300 },
+    constraints: {
+      restricted_topics: ["legal advice"],
+      escalation_rules: [
+        { condition: "someone is in danger", action: "escalate_to_human" },
+        { condition: "a fee is due", action: "request_approval" },
+        { condition: "asked to smuggle", action: "block" },
+      ],
+    },
   };
 }
 
