@@ -123,35 +123,28 @@ function items(body: string): string[] | undefined {
 // ---------------------------------------------------------------- SOUL.md
 
 type ListField = "principles" | "values" | "domains" | "skills" | "limitations" | "restricted_topics";
-const LIST_SECTIONS: Record<string, { field: ListField; max: number }> = {
-  "core truths": { field: "principles", max: SOUL_LIMITS.principle },
-  principles: { field: "principles", max: SOUL_LIMITS.principle },
-  "core principles": { field: "principles", max: SOUL_LIMITS.principle },
-  values: { field: "values", max: SOUL_LIMITS.principle },
-  "core values": { field: "values", max: SOUL_LIMITS.principle },
-  domains: { field: "domains", max: SOUL_LIMITS.capability },
-  expertise: { field: "domains", max: SOUL_LIMITS.capability },
-  skills: { field: "skills", max: SOUL_LIMITS.capability },
-  limitations: { field: "limitations", max: SOUL_LIMITS.capability },
-  "restricted topics": { field: "restricted_topics", max: SOUL_LIMITS.topic },
-  "topics to avoid": { field: "restricted_topics", max: SOUL_LIMITS.topic },
+/** Where each SOUL list lives, its limit per item, and the heading it is exported under (one the import reads back). */
+const LISTS: Record<ListField, { section: "philosophy" | "capabilities" | "constraints"; max: number; heading: string }> = {
+  principles: { section: "philosophy", max: SOUL_LIMITS.principle, heading: "Core Truths" },
+  values: { section: "philosophy", max: SOUL_LIMITS.principle, heading: "Values" },
+  domains: { section: "capabilities", max: SOUL_LIMITS.capability, heading: "Domains" },
+  skills: { section: "capabilities", max: SOUL_LIMITS.capability, heading: "Skills" },
+  limitations: { section: "capabilities", max: SOUL_LIMITS.capability, heading: "Limitations" },
+  restricted_topics: { section: "constraints", max: SOUL_LIMITS.topic, heading: "Restricted Topics" },
 };
-const SOUL_PATH: Record<ListField, string> = {
-  principles: "soul.philosophy.principles",
-  values: "soul.philosophy.values",
-  domains: "soul.capabilities.domains",
-  skills: "soul.capabilities.skills",
-  limitations: "soul.capabilities.limitations",
-  restricted_topics: "soul.constraints.restricted_topics",
-};
-/** The heading each list is exported under (one the import reads back). */
-const EXPORT_HEADINGS: Record<ListField, string> = {
-  principles: "Core Truths",
-  values: "Values",
-  domains: "Domains",
-  skills: "Skills",
-  limitations: "Limitations",
-  restricted_topics: "Restricted Topics",
+/** SOUL.md headings (lower case, letters only) that hold a SOUL list. */
+const LIST_HEADINGS: Record<string, ListField> = {
+  "core truths": "principles",
+  principles: "principles",
+  "core principles": "principles",
+  values: "values",
+  "core values": "values",
+  domains: "domains",
+  expertise: "domains",
+  skills: "skills",
+  limitations: "limitations",
+  "restricted topics": "restricted_topics",
+  "topics to avoid": "restricted_topics",
 };
 const ESCALATION_HEADINGS = ["escalation", "escalation rules", "when to escalate"];
 const STYLE_HEADINGS = ["response style", "behavior", "behaviour"];
@@ -191,18 +184,20 @@ function importSoulMd(text: string, soul: SoulJson, keep: string[], report: Impo
     const from = `SOUL.md "## ${heading}"`;
     const key = normalize(heading);
     const list = items(body);
-    const asList = LIST_SECTIONS[key];
+    const field = LIST_HEADINGS[key];
     if (OPENCLAW_ONLY.includes(key)) {
       report.unmapped.push({ from, why: "about OpenClaw's workspace files, which a pool agent does not keep or edit" });
       continue;
     }
-    const section = asList && (asList.field === "principles" || asList.field === "values" ? "philosophy" : asList.field === "restricted_topics" ? "constraints" : "capabilities");
-    const earlier = section ? ((soul[section] as Record<string, string[]> | undefined)?.[asList!.field] ?? []) : [];
-    if (asList && section && list && earlier.length + list.length <= SOUL_LIMITS.items && list.every((i) => oneLine(i, asList.max))) {
-      const target = (soul[section] ??= {}) as Record<string, string[]>;
-      target[asList.field] = [...earlier, ...list];
-      report.mapped.push({ from, to: SOUL_PATH[asList.field] });
-      continue;
+    if (field && list) {
+      const { section, max } = LISTS[field];
+      const target = (soul[section] ??= {}) as Partial<Record<ListField, string[]>>;
+      const all = [...(target[field] ?? []), ...list];
+      if (all.length <= SOUL_LIMITS.items && list.every((i) => oneLine(i, max))) {
+        target[field] = all;
+        report.mapped.push({ from, to: `soul.${section}.${field}` });
+        continue;
+      }
     }
     const rules = ESCALATION_HEADINGS.includes(key) && list?.map(escalationRule);
     if (rules && rules.length <= SOUL_LIMITS.items && rules.every((r) => r !== undefined)) {
@@ -217,7 +212,7 @@ function importSoulMd(text: string, soul: SoulJson, keep: string[], report: Impo
       continue;
     }
     keep.push(`## ${heading}\n\n${body}`.trim());
-    const why = asList || rules || STYLE_HEADINGS.includes(key) ? "not a list the SOUL's limits take" : "no SOUL field for it";
+    const why = field || rules || STYLE_HEADINGS.includes(key) ? "not a list the SOUL's limits take" : "no SOUL field for it";
     report.mapped.push({ from, to: "instructions" });
     report.unmapped.push({ from, why: `${why}: kept as instructions` });
   }
@@ -399,7 +394,7 @@ export function exportWorkspace(content: TemplateContentJson): { files: Partial<
     ["limitations", capabilities?.limitations],
     ["restricted_topics", constraints?.restricted_topics],
   ];
-  const soulSections = lists.filter(([, l]) => l?.length).map(([field, l]) => `## ${EXPORT_HEADINGS[field]}\n\n${bullets(l!)}`);
+  const soulSections = lists.filter(([, l]) => l?.length).map(([field, l]) => `## ${LISTS[field].heading}\n\n${bullets(l!)}`);
   const style = [
     ...(behavior?.response_style ? [`Style: ${behavior.response_style}`] : []),
     ...(behavior?.progressive_disclosure ? ["Progressive disclosure: yes"] : []),
