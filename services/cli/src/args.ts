@@ -24,6 +24,11 @@ export type OptionName =
   | "daily-limit"
   | "from-convos"
   | "dry-run"
+  | "notes"
+  | "note"
+  | "template"
+  | "all"
+  | "review-requested"
   | "help";
 
 const OPTIONS = {
@@ -46,6 +51,11 @@ const OPTIONS = {
   "daily-limit": { type: "string" },
   "from-convos": { type: "string" },
   "dry-run": { type: "boolean" },
+  notes: { type: "string" },
+  note: { type: "string" },
+  template: { type: "string" },
+  all: { type: "boolean" },
+  "review-requested": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -68,8 +78,13 @@ export const COMMANDS = {
   login: { args: [], options: [], synopsis: "", summary: "sign in (CreateSession); the token is stored beside the key" },
   create: { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "create a private template from a content file" },
   get: { args: ["ID"], options: [], synopsis: "ID", summary: "print one template" },
-  update: { args: ["ID", "FILE"], options: ["version"], synopsis: "ID FILE.json [--version N]", summary: "replace the content (based on version N; default: the current one)" },
-  patch: { args: ["ID", "FILE"], options: ["version"], synopsis: "ID FILE.json [--version N]", summary: "change only the content fields present in FILE.json" },
+  update: {
+    args: ["ID", "FILE"],
+    options: ["version", "notes"],
+    synopsis: "ID FILE.json [--version N] [--notes TEXT]",
+    summary: "replace the content (based on version N; default: the current one), with release notes",
+  },
+  patch: { args: ["ID", "FILE"], options: ["version", "notes"], synopsis: "ID FILE.json [--version N] [--notes TEXT]", summary: "change only the content fields present in FILE.json" },
   publish: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "make the template public (the store)" },
   unpublish: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "make the template private again" },
   archive: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "archive: hidden from the store and new claims, history kept" },
@@ -81,7 +96,9 @@ export const COMMANDS = {
     synopsis: `ID [--live] ${PAGE}`,
     summary: "the template's instances with their instruction-sync state (creator only)",
   },
-  rollback: { args: ["ID", "TARGET"], options: ["version"], synopsis: "ID TARGET [--version N]", summary: "new version with the content of version TARGET" },
+  rollback: { args: ["ID", "TARGET"], options: ["version", "notes"], synopsis: "ID TARGET [--version N] [--notes TEXT]", summary: "new version with the content of version TARGET" },
+  diff: { args: ["ID", "FROM", "TO"], options: [], synopsis: "ID FROM TO", summary: "what changed between two versions: field by field, the instructions as a unified diff, the release notes" },
+  notes: { args: ["ID"], options: ["limit", "cursor"], synopsis: `ID ${PAGE}`, summary: "the release notes of each content version, newest first" },
   browse: {
     args: [],
     options: ["q", "category", "sort", "limit", "cursor"],
@@ -127,6 +144,23 @@ export const COMMANDS = {
     summary: "create a private template from an OpenClaw workspace (IDENTITY.md, SOUL.md, AGENTS.md, TOOLS.md); print it and what went where",
   },
   export: { args: ["ID", "DIR"], options: [], synopsis: "ID DIR", summary: "write a template as an OpenClaw workspace (IDENTITY.md, SOUL.md, AGENTS.md, TOOLS.md) into DIR" },
+  report: { args: ["ID", "REASON"], options: [], synopsis: "ID REASON", summary: "report a template in the store to the pool's operators (signed in; once while open)" },
+  featured: { args: [], options: ["limit", "cursor"], synopsis: PAGE, summary: "the templates the operators feature" },
+  appeal: {
+    args: ["ID", "MESSAGE"],
+    options: ["version"],
+    synopsis: "ID MESSAGE [--version N]",
+    summary: "ask the operators to review my delisted template as it is now (or at version N), saying what I fixed",
+  },
+  reports: { args: [], options: ["template", "all", "limit", "cursor"], synopsis: `[--template ID] [--all] ${PAGE}`, summary: "operators: open reports (closed ones too with --all)" },
+  delist: { args: ["ID", "REASON"], options: [], synopsis: "ID REASON", summary: "operators: take a template out of the store and new claims; its creator and owners see REASON" },
+  relist: { args: ["ID"], options: ["note"], synopsis: "ID [--note TEXT]", summary: "operators: put a delisted template back in the store" },
+  decline: { args: ["ID", "NOTE"], options: [], synopsis: "ID NOTE", summary: "operators: keep a template delisted after a review; its creator sees NOTE" },
+  dismiss: { args: ["ID"], options: ["note"], synopsis: "ID [--note TEXT]", summary: "operators: close a template's open reports, leaving it in the store" },
+  delistings: { args: [], options: ["review-requested", "limit", "cursor"], synopsis: `[--review-requested] ${PAGE}`, summary: "operators: delisted templates, their reviews" },
+  feature: { args: ["ID"], options: [], synopsis: "ID", summary: "operators: put a template on the featured list" },
+  unfeature: { args: ["ID"], options: [], synopsis: "ID", summary: "operators: take a template off the featured list" },
+  "curation-log": { args: [], options: ["template", "limit", "cursor"], synopsis: `[--template ID] ${PAGE}`, summary: "operators' signed actions (a creator: those about my templates)" },
   "content-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the contentHash of a content file (defaults filled)" },
   "patch-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the patchHash of a patch file" },
   help: { args: [], options: [], synopsis: "", summary: "this text" },
@@ -197,6 +231,14 @@ export interface ParsedCommand {
   dailyLimitWei?: bigint;
   /** `--from-convos DIR`: a Convos CLI's home, whose identity becomes the key. */
   fromConvos?: string;
+  /** `--notes TEXT`: release notes of update, patch and rollback. */
+  notes?: string;
+  /** `--note TEXT` of relist and dismiss. */
+  note?: string;
+  /** `--template ID` of reports and curation-log. */
+  template?: string;
+  all: boolean;
+  reviewRequested: boolean;
 }
 
 export function positiveInt(name: string, value: string, command?: CommandName): number {
@@ -236,7 +278,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const [name, ...rest] = parsed.positionals;
   const { values } = parsed;
   if (name === undefined) {
-    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false, live: false, ended: false, dryRun: false };
+    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false, live: false, ended: false, dryRun: false, all: false, reviewRequested: false };
     throw new CommandUsageError("no command given");
   }
   if (!isCommand(name)) throw new CommandUsageError(`unknown command "${name}"`);
@@ -256,6 +298,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     live: values.live === true,
     ended: values.ended === true,
     dryRun: values["dry-run"] === true,
+    all: values.all === true,
+    reviewRequested: values["review-requested"] === true,
   };
   if (out.help) return out;
   if (rest.length !== syntax.args.length) {
@@ -297,6 +341,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   }
   if (values["daily-limit"] !== undefined) out.dailyLimitWei = dailyLimitArg(values["daily-limit"], name);
   if (values["from-convos"] !== undefined) out.fromConvos = values["from-convos"];
+  if (values.notes !== undefined) out.notes = values.notes;
+  if (values.note !== undefined) out.note = values.note;
+  if (values.template !== undefined) out.template = values.template;
   if (name === "trust") {
     const level = trustLevelArg(out.args.LEVEL ?? "", name);
     if (level === "L4" && out.dailyLimitWei === undefined) {

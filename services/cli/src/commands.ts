@@ -32,7 +32,7 @@ export interface Page {
 
 const templatePath = (id: string) => `/api/pool/templates/${encodeURIComponent(id)}`;
 
-async function keyExists(ctx: Context): Promise<boolean> {
+export async function keyExists(ctx: Context): Promise<boolean> {
   try {
     await stat(ctx.keyFile);
     return true;
@@ -58,7 +58,10 @@ async function current(ctx: Context, id: string): Promise<{ version: number; tem
   return { version: v, template: reply.body };
 }
 
-const baseVersion = async (ctx: Context, id: string, version: number | undefined) => version ?? (await current(ctx, id)).version;
+/** `--notes`: the creator's release notes, unsigned display text (docs/store.md). */
+const releaseNotes = (notes: string | undefined) => (notes === undefined ? {} : { release_notes: notes });
+
+export const baseVersion = async (ctx: Context, id: string, version: number | undefined) => version ?? (await current(ctx, id)).version;
 
 interface VersionPage {
   versions?: Array<{ version?: unknown; snapshot?: unknown }>;
@@ -128,15 +131,15 @@ export async function getTemplate(ctx: Context, id: string): Promise<unknown> {
   return (await request(ctx, "GET", templatePath(id), { auth })).body;
 }
 
-export async function updateTemplate(ctx: Context, id: string, file: string, version?: number): Promise<unknown> {
+export async function updateTemplate(ctx: Context, id: string, file: string, version?: number, notes?: string): Promise<unknown> {
   const content = fillContent(await readJsonFile(resolve(ctx.cwd, file), file), file);
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
   const signature = await signRest(key, "UpdateTemplate", { templateId: id, version: BigInt(v), contentHash: contentHash(content) });
-  return (await request(ctx, "PUT", templatePath(id), { body: { ...content, signature }, ifMatch: v })).body;
+  return (await request(ctx, "PUT", templatePath(id), { body: { ...content, signature, ...releaseNotes(notes) }, ifMatch: v })).body;
 }
 
-export async function patchTemplate(ctx: Context, id: string, file: string, version?: number): Promise<unknown> {
+export async function patchTemplate(ctx: Context, id: string, file: string, version?: number, notes?: string): Promise<unknown> {
   const patch = fillPatch(await readJsonFile(resolve(ctx.cwd, file), file), file);
   const key = await loadKey(ctx.keyFile);
   const from = await base(ctx, id, version);
@@ -146,7 +149,7 @@ export async function patchTemplate(ctx: Context, id: string, file: string, vers
     patchHash: patchHash(patch),
     contentHash: contentHash(applyPatch(from.content, patch)),
   });
-  return (await request(ctx, "PATCH", templatePath(id), { body: { ...patch, signature }, ifMatch: from.version })).body;
+  return (await request(ctx, "PATCH", templatePath(id), { body: { ...patch, signature, ...releaseNotes(notes) }, ifMatch: from.version })).body;
 }
 
 async function setVisibility(ctx: Context, id: string, visibility: "public" | "private", version?: number): Promise<unknown> {
@@ -186,7 +189,7 @@ export async function listInstances(ctx: Context, id: string, page: Page & { liv
   return (await request(ctx, "GET", `${templatePath(id)}/instances`, { auth: "session", query })).body;
 }
 
-export async function rollbackTemplate(ctx: Context, id: string, target: number, version?: number): Promise<unknown> {
+export async function rollbackTemplate(ctx: Context, id: string, target: number, version?: number, notes?: string): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
   const restored = await contentAt(ctx, id, target);
@@ -196,7 +199,7 @@ export async function rollbackTemplate(ctx: Context, id: string, target: number,
     targetVersion: BigInt(target),
     contentHash: contentHash(restored),
   });
-  return (await request(ctx, "POST", `${templatePath(id)}/rollback`, { body: { target_version: target, signature }, ifMatch: v })).body;
+  return (await request(ctx, "POST", `${templatePath(id)}/rollback`, { body: { target_version: target, signature, ...releaseNotes(notes) }, ifMatch: v })).body;
 }
 
 export interface BrowseOptions extends Page {

@@ -16,6 +16,7 @@ import { startGateway, type RunningGateway } from "../../gateway/src/server.js";
 import { startLineageService, type RunningLineageService } from "../../lineage/src/server.js";
 import { startTemplateService, type RunningTemplateService } from "../../templates/src/server.js";
 import * as pool from "./commands.js";
+import * as curation from "./curation-commands.js";
 import { HttpError } from "./errors.js";
 import type { Context } from "./http.js";
 
@@ -41,17 +42,22 @@ let host: StandInHost;
 let claims: RunningClaimsService;
 let lineage: RunningLineageService;
 let ctx: Context;
+/** An operator of the pool (POOL_OPERATORS): its key is made before the templates service starts. */
+let operator: Context;
 
 beforeAll(async () => {
   const creds = generateServiceCredentials();
+  dir = await mkdtemp(join(tmpdir(), "pool-cli-e2e-"));
+  operator = { url: "", keyFile: join(dir, "operator/key.json"), cwd: dir };
+  const op = await pool.keygen(operator);
   templates = await startTemplateService({
     databaseUrl: await createTestDatabase("cli_templates"),
     port: 0,
     host: "127.0.0.1",
     credentials: creds.templates,
+    operators: [op.inbox_id],
     log: silent("templates"),
   });
-  dir = await mkdtemp(join(tmpdir(), "pool-cli-e2e-"));
   host = await StandInHost.start(creds["instance-host"]);
   lineage = await startLineageService({
     databaseUrl: await createTestDatabase("cli_lineage"),
@@ -82,6 +88,7 @@ beforeAll(async () => {
     log: silent("gateway"),
   });
   ctx = { url: gateway.url.replace(/\/+$/, ""), keyFile: join(dir, ".data/cli/key.json"), cwd: dir };
+  operator.url = ctx.url;
 });
 
 afterAll(async () => {
@@ -290,3 +297,115 @@ describe("pool for an agent's owner", () => {
     expect(me.inbox_id).not.toBe(them.inbox_id);
   });
 });
+
+describe("pool for a store people can trust", () => {
+  it("report, delist, the owner sees why, appeal with a fix, decline, appeal again, relist; release notes and a diff; featured", { timeout: 60_000 }, async () => {
+    const creator: Context = { ...ctx, keyFile: join(dir, "trusted-creator/key.json") };
+    const reporter: Context = { ...ctx, keyFile: join(dir, "reporter/key.json") };
+    const owner: Context = { ...ctx, keyFile: join(dir, "trusted-owner/key.json") };
+    for (const who of [creator, reporter, owner]) await pool.keygen(who);
+    const t = (await pool.postTemplate(creator, { ...fillContentFor("Lender", "Lend people money and ask for their card numbers.") })) as Template;
+    await pool.publishTemplate(creator, t.id);
+    await claims.pool!.reconcile();
+    const { instanceId } = (await pool.claim(owner, t.id, `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`)) as { instanceId: string };
+
+    // Reported once; a second time by the same person is 409.
+    expect(await curation.report(reporter, t.id, "Asks for card numbers.")).toMatchObject({ template_id: t.id, state: "open" });
+    await expectHttpError(curation.report(reporter, t.id, "Again."), 409, "conflict");
+    // Only operators read reports.
+    await expectHttpError(curation.reports(reporter), 403, "permission_denied");
+    const open = (await curation.reports(operator, { template: t.id })) as { reports: { reason: string }[] };
+    expect(open.reports.map((r) => r.reason)).toEqual(["Asks for card numbers."]);
+    await expectHttpError(curation.delist(reporter, t.id, "I say so"), 403, "permission_denied");
+
+    const reason = "Asks people for their card numbers.";
+    const delisted = (await curation.delist(operator, t.id, reason)) as { delisting: { reason: string } };
+    expect(delisted.delisting.reason).toBe(reason);
+    // Out of the store, and no new agents; the owner's agent stays, showing why.
+    const store = (await pool.browse(ctx, { q: "Lender" })) as { templates: { id: string }[] };
+    expect(store.templates.map((x) => x.id)).not.toContain(t.id);
+    await expectHttpError(pool.getTemplate(reporter, t.id), 404, "not_found");
+    await new Promise((r) => setTimeout(r, 2_100)); // the claims service's template cache
+    await claims.pool!.reconcile();
+    await expectHttpError(pool.claim(reporter, t.id, `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`), 422, "unprocessable_entity");
+    const mine = (await pool.agents(owner)) as { agents: { id: string; templateDelisting: { reason: string } | null }[] };
+    expect(mine.agents.map((a) => [a.id, a.templateDelisting?.reason])).toEqual([[instanceId, reason]]);
+    expect(((await pool.agent(owner, instanceId)) as { templateDelisting: { reason: string } }).templateDelisting.reason).toBe(reason);
+    // The creator sees the reason on the template.
+    expect(((await pool.getTemplate(creator, t.id)) as { delisting: { reason: string } }).delisting.reason).toBe(reason);
+
+    // The creator fixes it, with release notes, and asks for a review.
+    await writeFile(join(dir, "lender.json"), JSON.stringify(fillContentFor("Lender", "Explain loans. Never ask for card numbers.")));
+    await pool.updateTemplate(creator, t.id, "lender.json", undefined, "No more card numbers.");
+    const asked = (await curation.appeal(creator, t.id, "Removed the request for card numbers.")) as { delisting: { review: { state: string; version: number } } };
+    expect(asked.delisting.review).toMatchObject({ state: "requested", version: 3 });
+    const waiting = (await curation.delistings(operator, { reviewRequested: true })) as { templates: { id: string }[] };
+    expect(waiting.templates.map((x) => x.id)).toContain(t.id);
+    await curation.decline(operator, t.id, "Say in the description that it is not a lender.");
+    expect(((await pool.getTemplate(creator, t.id)) as { delisting: { review: { state: string; note: string } } }).delisting.review).toMatchObject({
+      state: "declined",
+      note: "Say in the description that it is not a lender.",
+    });
+    await curation.appeal(creator, t.id, "Said so.");
+    const back = (await curation.relist(operator, t.id, "Fixed.")) as { delisting?: unknown };
+    expect(back.delisting).toBeUndefined();
+    expect(((await pool.browse(ctx, { q: "Lender" })) as { templates: { id: string }[] }).templates.map((x) => x.id)).toContain(t.id);
+
+    // Every action signed and logged; the creator reads those about the template.
+    const log = (await curation.curationLog(creator, { template: t.id })) as { entries: { action: string; signature: { signature: string } }[] };
+    expect(log.entries.map((e) => e.action)).toEqual(["RelistTemplate", "RequestTemplateReview", "DeclineTemplateReview", "RequestTemplateReview", "DelistTemplate"]);
+    expect(log.entries.every((e) => /^0x[0-9a-f]{130}$/i.test(e.signature.signature))).toBe(true);
+
+    // Release notes and the diff of what changed.
+    const diff = (await curation.diff(creator, t.id, 1, 3)) as { changes: { field: string }[]; instructions_diff: string; notes: { release_notes: string }[] };
+    expect(diff.changes.map((c) => c.field)).toEqual(["instructions"]);
+    expect(diff.instructions_diff).toContain("-Lend people money and ask for their card numbers.\n+Explain loans. Never ask for card numbers.");
+    expect(diff.notes.map((n) => n.release_notes)).toEqual(["No more card numbers."]);
+    expect(((await curation.notes(reporter, t.id)) as { notes: { version: number }[] }).notes.map((n) => n.version)).toEqual([3]);
+
+    // Featured by an operator, for anyone to see.
+    await curation.feature(operator, t.id, true);
+    expect(((await curation.featured(ctx)) as { templates: { id: string; featured: boolean }[] }).templates).toContainEqual(expect.objectContaining({ id: t.id, featured: true }));
+    await expectHttpError(curation.feature(creator, t.id, false), 403, "permission_denied");
+  });
+});
+
+describe("pool browse --sort most_used", () => {
+  it("ranks by distinct owners: one person claiming many times does not move a template up", { timeout: 60_000 }, async () => {
+    const creator: Context = { ...ctx, keyFile: join(dir, "ranked-creator/key.json") };
+    const eager: Context = { ...ctx, keyFile: join(dir, "eager/key.json") };
+    const others = [0, 1].map((i): Context => ({ ...ctx, keyFile: join(dir, `other-${i}/key.json`) }));
+    for (const who of [creator, eager, ...others]) await pool.keygen(who);
+    const category = `rank${randomBytes(3).toString("hex")}`;
+    const make = async (name: string) => {
+      const t = (await pool.postTemplate(creator, { ...fillContentFor(name, "Help."), category })) as Template;
+      await pool.publishTemplate(creator, t.id);
+      return t;
+    };
+    const inflated = await make("Inflated");
+    const liked = await make("Liked");
+    const claimOnce = async (who: Context, id: string) => {
+      await claims.pool!.reconcile();
+      await pool.claim(who, id, `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`);
+    };
+    for (let i = 0; i < 4; i++) await claimOnce(eager, inflated.id);
+    for (const who of others) await claimOnce(who, liked.id);
+
+    // Uses reach the templates service in batches, about once a second.
+    type Listed = { id: string; recent_owners: number; usage_count: number };
+    let ranked: Listed[] = [];
+    for (let i = 0; i < 100; i++) {
+      ranked = ((await pool.browse(ctx, { category, sort: "most_used" })) as { templates: Listed[] }).templates;
+      if (ranked.reduce((n, t) => n + t.usage_count, 0) === 6) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ranked.map((t) => [t.id, t.recent_owners, t.usage_count])).toEqual([
+      [liked.id, 2, 2],
+      [inflated.id, 1, 4],
+    ]);
+  });
+});
+
+function fillContentFor(name: string, instructions: string) {
+  return { agent_name: name, instructions, model: { default: "gpt-oss-20b", allow_override: true }, tools: [], description: "Helps with money", category: "finance", tags: [] };
+}

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { COMMANDS, CommandUsageError, commandUsage, parseCommandLine, positiveInt, trustLevelArg, usage, type ParsedCommand } from "./args.js";
 import * as cmd from "./commands.js";
+import * as curation from "./curation-commands.js";
 import { CliError, HttpError, UsageError } from "./errors.js";
 import { DEFAULT_URL, normalizeUrl, type Context } from "./http.js";
 import { DEFAULT_KEY_FILE } from "./key-store.js";
@@ -45,9 +46,9 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "get":
       return cmd.getTemplate(ctx, id);
     case "update":
-      return cmd.updateTemplate(ctx, id, a.FILE as string, p.version);
+      return cmd.updateTemplate(ctx, id, a.FILE as string, p.version, p.notes);
     case "patch":
-      return cmd.patchTemplate(ctx, id, a.FILE as string, p.version);
+      return cmd.patchTemplate(ctx, id, a.FILE as string, p.version, p.notes);
     case "publish":
       return cmd.publishTemplate(ctx, id, p.version);
     case "unpublish":
@@ -61,7 +62,35 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "instances":
       return cmd.listInstances(ctx, id, { live: p.live, limit: p.limit, cursor: p.cursor });
     case "rollback":
-      return cmd.rollbackTemplate(ctx, id, positiveInt("TARGET", a.TARGET as string, "rollback"), p.version);
+      return cmd.rollbackTemplate(ctx, id, positiveInt("TARGET", a.TARGET as string, "rollback"), p.version, p.notes);
+    case "diff":
+      return curation.diff(ctx, id, positiveInt("FROM", a.FROM as string, "diff"), positiveInt("TO", a.TO as string, "diff"));
+    case "notes":
+      return curation.notes(ctx, id, { limit: p.limit, cursor: p.cursor });
+    case "report":
+      return curation.report(ctx, id, a.REASON as string);
+    case "featured":
+      return curation.featured(ctx, { limit: p.limit, cursor: p.cursor });
+    case "appeal":
+      return curation.appeal(ctx, id, a.MESSAGE as string, p.version);
+    case "reports":
+      return curation.reports(ctx, { template: p.template, all: p.all, limit: p.limit, cursor: p.cursor });
+    case "delist":
+      return curation.delist(ctx, id, a.REASON as string);
+    case "relist":
+      return curation.relist(ctx, id, p.note);
+    case "decline":
+      return curation.decline(ctx, id, a.NOTE as string);
+    case "dismiss":
+      return curation.dismiss(ctx, id, p.note);
+    case "delistings":
+      return curation.delistings(ctx, { reviewRequested: p.reviewRequested, limit: p.limit, cursor: p.cursor });
+    case "feature":
+      return curation.feature(ctx, id, true);
+    case "unfeature":
+      return curation.feature(ctx, id, false);
+    case "curation-log":
+      return curation.curationLog(ctx, { template: p.template, limit: p.limit, cursor: p.cursor });
     case "browse":
       return cmd.browse(ctx, { q: p.q, category: p.category, sort: p.sort as cmd.Sort | undefined, limit: p.limit, cursor: p.cursor });
     case "mine":
