@@ -412,6 +412,49 @@ describe("REST", () => {
     expect(removed.json).not.toHaveProperty("soul");
   });
 
+  it("builds on a base: content without a model takes the base's, ?resolve=true shows what agents run on; a PATCH cannot change the base", async () => {
+    const acme = newCreator();
+    const saul = newCreator();
+    const base = await restCreate(acme, { instructions: "Never share internal data.", model: { default: "acme-large", allow_override: false } });
+    await publish(acme, base.id, base.version);
+    const { model: _fromBase, ...own } = content({ instructions: "You are Saul's.", tools: [] });
+    const body = { ...own, base: { template_id: base.id, creator_id: acme.inboxId } };
+    const created = await rest("POST", "/api/pool/templates", {
+      body: { creator_id: saul.inboxId, ...body, signature: await restSig(saul, "CreateTemplate", { contentHash: jsonHash(body) }) },
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const derived = created.json;
+    expect(derived.base).toEqual({ template_id: base.id, creator_id: acme.inboxId });
+    expect(derived.model).toBeUndefined();
+
+    const token = await session(saul);
+    const got = await rest("GET", `/api/pool/templates/${derived.id}?resolve=true`, { token });
+    expect(got.status, JSON.stringify(got.json)).toBe(200);
+    expect(got.json.resolved).toMatchObject({
+      instructions: "Never share internal data.\n\nYou are Saul's.",
+      model: { default: "acme-large", allow_override: false },
+      layers: [
+        { template_id: derived.id, version: 1, pinned: false },
+        { template_id: base.id, creator_id: acme.inboxId, version: 1, pinned: false },
+      ],
+    });
+    expect(got.json.resolved.base).toBeUndefined();
+    expect(got.json.resolved.identity_md).toContain("Never share internal data.\n\nYou are Saul's.");
+    expect((await rest("GET", `/api/pool/templates/${derived.id}`, { token })).json.resolved).toBeUndefined();
+    expect((await rest("GET", `/api/pool/templates/${derived.id}?resolve=maybe`, { token })).status).toBe(400);
+
+    const patch = await rest("PATCH", `/api/pool/templates/${derived.id}`, { ifMatch: 1, body: { base: { template_id: base.id, creator_id: acme.inboxId, version: 1 }, signature: {} } });
+    expect(patch.status).toBe(400);
+    expect(patch.json.error.field).toBe("base");
+    // A base by someone else than its creator: the field is named.
+    const wrong = { ...own, base: { template_id: base.id, creator_id: saul.inboxId } };
+    const refused = await rest("POST", "/api/pool/templates", {
+      body: { creator_id: saul.inboxId, ...wrong, signature: await restSig(saul, "CreateTemplate", { contentHash: jsonHash(wrong as never) }) },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.field).toBe("base.creator_id");
+  });
+
   it("hides another creator's private template, with and without a session", async () => {
     const alice = newCreator();
     const bob = newCreator();

@@ -49,6 +49,7 @@ import {
   signatureFromBody,
   templateToJson,
   versionToJson,
+  resolvedToJson,
 } from "./templates-json.js";
 
 const SORTS: Record<string, StoreSort> = {
@@ -117,9 +118,11 @@ const createTemplate: Handler = async (r, { templates }) => {
 };
 
 const getTemplate: Handler = async (r, { templates }) => {
-  query(r, []);
-  const res = await templates.getTemplate({ templateId: r.id }, r.call);
-  return withTemplate(200, res.template);
+  const resolve = queryBool(query(r, ["resolve"]), "resolve");
+  const res = await templates.getTemplate({ templateId: r.id, resolve }, r.call);
+  const out = withTemplate(200, res.template);
+  if (res.resolved) out.body = { ...(out.body as object), resolved: resolvedToJson(res.resolved) };
+  return out;
 };
 
 const updateTemplate: Handler = async (r, { templates }) => {

@@ -14,7 +14,7 @@ import {
   type TemplateDelisting,
   type TemplateVersion,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { TemplatePatchSchema, type TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { TemplatePatchSchema, type ResolvedTemplate, type TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   DEFAULT_MODEL,
   NOT_A_TRUST_LEVEL,
@@ -24,6 +24,7 @@ import {
   readSoulJson,
   soulFromJson,
   type ModelJson,
+  type BaseJson,
   type SoulJson,
   type TemplateContentJson,
   type ToolJson,
@@ -120,7 +121,8 @@ export function versionToJson(v: TemplateVersion): TemplateVersionJson {
 
 // ---------------------------------------------------------------- request bodies
 
-export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive", "max_trust_level", "soul"] as const;
+/** The content fields of a body: the kit's list, shared with the CLI's and the web app's content files. */
+export { CONTENT_FIELDS } from "@convos-pool/kit";
 const MODEL_FIELDS = ["default", "allow_override"] as const;
 const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required"] as const;
 const SIGNATURE_FIELDS = ["signature", "issued_at", "nonce"] as const;
@@ -146,6 +148,14 @@ const modelOf = (body: JsonObject) => {
 };
 const toolsOf = (body: JsonObject) => body.objects("tools", TOOL_FIELDS)?.map(toolFrom);
 /** Its shape here (400 naming the field); its limits are the templates service's. `{}` when it sets nothing. */
+/** `version` left out (or 0): the template follows its base. */
+const baseOf = (body: JsonObject): BaseJson | undefined => {
+  const b = body.object("base", ["template_id", "creator_id", "version"]);
+  if (!b) return undefined;
+  const version = b.integer("version", 0, 0);
+  return { template_id: b.string("template_id"), creator_id: b.string("creator_id"), ...(version ? { version } : {}) };
+};
+
 const soulOf = (body: JsonObject): SoulJson | undefined =>
   body.has("soul")
     ? readSoulJson(body.raw("soul"), body.field("soul"), (field, message) => {
@@ -161,12 +171,16 @@ export function contentFromBody(body: JsonObject): TemplateContent {
   const json: TemplateContentJson = {
     agent_name: body.string("agent_name"),
     instructions: body.string("instructions"),
-    model: modelOf(body) ?? { ...DEFAULT_MODEL },
     tools: toolsOf(body) ?? [],
     description: body.string("description", ""),
     category: body.string("category", ""),
     tags: body.strings("tags") ?? [],
   };
+  // With a base, no model means the base's.
+  const base = baseOf(body);
+  const model = modelOf(body) ?? (base ? undefined : { ...DEFAULT_MODEL });
+  if (model) json.model = model;
+  if (base) json.base = base;
   const directive = body.string("clone_directive", "");
   if (directive) json.clone_directive = directive;
   // Checked by the templates service, which names the field; "" is none, as for the directive.
@@ -179,6 +193,7 @@ export function contentFromBody(body: JsonObject): TemplateContent {
 
 /** The content fields a PATCH body sets; `tools: []` / `tags: []` empty the lists. */
 export function patchFromBody(body: JsonObject): TemplatePatch {
+  if (body.has("base")) throw badRequest("base", "is changed by a full update (PUT), not by a patch");
   const level = body.has("max_trust_level") ? body.string("max_trust_level") : undefined;
   const maxTrustLevel = level === undefined || level === "" ? (level === "" ? TrustLevel.UNSPECIFIED : undefined) : parseTrustLevel(level);
   if (level && maxTrustLevel === undefined) throw badRequest("max_trust_level", NOT_A_TRUST_LEVEL);
@@ -219,4 +234,19 @@ export function signatureFromBody(body: JsonObject): Signature | undefined {
     issuedAt: BigInt(s.integer("issued_at", 0)),
     nonce: s.string("nonce"),
   });
+}
+
+/** The resolved view (`?resolve=true`): what the template's agents run on, and the layers it came from. */
+export function resolvedToJson(r: ResolvedTemplate): Record<string, unknown> {
+  return {
+    ...contentToJson(r.content ?? create(TemplateContentSchema)),
+    layers: r.layers.map((l) => ({
+      template_id: l.templateId,
+      creator_id: l.creatorId,
+      version: Number(l.version),
+      agent_name: l.agentName,
+      pinned: l.pinned,
+    })),
+    identity_md: r.identityMd,
+  };
 }
