@@ -6,15 +6,18 @@
 //   POOL_METRICS_TOKEN (every service's GET /metrics, the node's included, then needs Authorization: Bearer),
 //   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL, XMTP_DATABASE_URL, CLAIMS_DATABASE_URL, LINEAGE_DATABASE_URL (postgres:// instead of embedded PGlite),
 //   WARM_INSTANCES (3), LLM_BASE_URL + LLM_API_KEY [+ LLM_MODEL] (an OpenAI-compatible endpoint; without: the offline model),
-//   POOL_LIMITS (rates and caps: docs/limits.md)
+//   POOL_LIMITS (rates and caps: docs/limits.md),
+//   POOL_OPERATORS (comma-separated inbox ids who curate the store: docs/store.md; `npm run -s pool -- whoami` prints yours)
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers, limitsFromEnv } from "@convos-pool/kit";
 import { ensureWebBuild } from "@convos-pool/web";
+import { parseOperators } from "@convos-pool/templates/src/server.js";
 import { startPool } from "./pool.js";
 
 const log = createLogger("pool");
 // The web app is built on the first start and whenever its sources changed (a few seconds).
 const webDir = await ensureWebBuild({ log: (message) => log.info(message) });
+const operators = parseOperators(process.env.POOL_OPERATORS);
 const pool = await startPool({
   webDir,
   dataDir: resolve(process.env.POOL_DATA_DIR ?? ".data"),
@@ -29,6 +32,7 @@ const pool = await startPool({
   lineageDatabaseUrl: process.env.LINEAGE_DATABASE_URL || undefined,
   warmInstances: process.env.WARM_INSTANCES ? Number(process.env.WARM_INSTANCES) : undefined,
   limits: limitsFromEnv(),
+  operators,
   llm:
     process.env.LLM_BASE_URL && process.env.LLM_API_KEY
       ? { baseUrl: process.env.LLM_BASE_URL, apiKey: process.env.LLM_API_KEY, ...(process.env.LLM_MODEL ? { model: process.env.LLM_MODEL } : {}) }
@@ -51,6 +55,7 @@ process.stdout.write(
     `  add an agent to a Convos conversation:  npm run -s pool -- claim TEMPLATE_ID INVITE  (README.md, "Walk-through: add an agent")`,
     `  clone it, with what it learned:          npm run -s pool -- clone INSTANCE_ID INVITE --directive "…"`,
     `  a creator:  npm run -s pool -- keygen   (then see README.md, "Walk-through")`,
+    `  the store's operators (POOL_OPERATORS): ${operators.length ? operators.join(", ") : "none; POOL_OPERATORS=<inbox id> npm start names one (docs/store.md)"}`,
     `Ctrl-C stops it; data stays in .data/.`,
     ``,
   ].join("\n"),

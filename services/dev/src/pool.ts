@@ -56,6 +56,8 @@ export interface PoolOptions {
   warmInstances?: number;
   /** The pool's limits (docs/limits.md); absent: the defaults. */
   limits?: LimitConfig;
+  /** The store's operators: inbox ids who curate it (docs/store.md); none by default. */
+  operators?: string[];
   /** The built web app for the gateway to serve at / (ensureWebBuild); absent: the API only. */
   webDir?: string;
   /** An OpenAI-compatible endpoint for the agents; absent: the offline provider. */
@@ -149,6 +151,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       embeddedDir: join(opts.dataDir, "templates"),
       credentials: credentials.templates,
       ...(opts.limits ? { limits: opts.limits } : {}),
+      operators: opts.operators,
       log: log.child({ service: "templates" }),
     });
     started.push(templates);
