@@ -107,6 +107,8 @@ describe("SOUL in template content", () => {
     expect(readOrField({ behavior: { progressive_disclosure: "yes" } })).toBe("soul.behavior.progressive_disclosure");
     expect(readOrField({ constraints: { escalation_rules: [{ condition: "x", action: "block", when: 1 }] } })).toBe("soul.constraints.escalation_rules[0].when");
     expect(readOrField([])).toBe("soul");
+    expect(readOrField({ identity: { "": 1 } })).toBe('soul.identity[""]');
+    expect(readOrField({ ["k".repeat(300)]: {} })).toBe(`soul[${JSON.stringify(`${"k".repeat(100)}…`)}]`);
   });
 
   it("generated SOULs that break one limit are refused naming exactly that field; valid ones pass and keep their hash", () => {

@@ -171,10 +171,16 @@ export type FieldFailure = (field: string, message: string) => never;
 
 const isObject = (v: unknown): v is Loose => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** `soul.identity`; a key that is no plain name quoted and cut, `soul[""]`, so the path still says where (as the gateway's bodies do). */
+function childPath(parent: string, key: string): string {
+  if (key.length <= 100 && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key)) return `${parent}.${key}`;
+  return `${parent}[${JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}…` : key)}]`;
+}
+
 function objectOf(v: unknown, field: string, allowed: readonly string[], fail: FieldFailure): Loose {
   if (!isObject(v)) fail(field, "must be a JSON object");
   for (const key of Object.keys(v)) {
-    if (!allowed.includes(key)) fail(`${field}.${key}`, `unknown field (expected ${allowed.join(", ")})`);
+    if (!allowed.includes(key)) fail(childPath(field, key), `unknown field (expected ${allowed.join(", ")})`);
   }
   return v;
 }

@@ -27,7 +27,7 @@ export const POOL_FIELDS = [
   "requester", "templateId", "template_id", "conversationInvite", "conversationId", "model", "userConfig", "signature", "ownerSignature",
   "pinned", "trustLevel", "dailySpendLimitWei", "creator_id", "creatorId", "agent_name", "instructions", "tools", "visibility", "version",
   "inbox_id", "inboxId", "newOwnerId", "idempotencyKey", "cloneFrom", "carry", "query", "pageSize", "pageToken", "instanceId", "content",
-  "expectedVersion", "issued_at", "issuedAt", "nonce", "max_trust_level", "category", "tags", "sort", "limit", "cursor",
+  "expectedVersion", "issued_at", "issuedAt", "nonce", "max_trust_level", "soul", "category", "tags", "sort", "limit", "cursor",
 ] as const;
 
 export const huge = fc.constantFrom(200_000, 1_100_000).map((n) => "x".repeat(n));
