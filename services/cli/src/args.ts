@@ -29,6 +29,7 @@ export type OptionName =
   | "template"
   | "all"
   | "review-requested"
+  | "resolve"
   | "help";
 
 const OPTIONS = {
@@ -56,6 +57,7 @@ const OPTIONS = {
   template: { type: "string" },
   all: { type: "boolean" },
   "review-requested": { type: "boolean" },
+  resolve: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -77,7 +79,7 @@ export const COMMANDS = {
   whoami: { args: [], options: [], synopsis: "", summary: "print {address, inbox_id} of the key" },
   login: { args: [], options: [], synopsis: "", summary: "sign in (CreateSession); the token is stored beside the key" },
   create: { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "create a private template from a content file" },
-  get: { args: ["ID"], options: [], synopsis: "ID", summary: "print one template" },
+  get: { args: ["ID"], options: ["resolve"], synopsis: "ID [--resolve]", summary: "print one template; --resolve adds what its agents run on, with its bases applied" },
   update: {
     args: ["ID", "FILE"],
     options: ["version", "notes"],
@@ -211,6 +213,7 @@ export interface ParsedCommand {
   help: boolean;
   force: boolean;
   archived: boolean;
+  resolve: boolean;
   live: boolean;
   version?: number;
   limit?: number;
@@ -278,7 +281,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const [name, ...rest] = parsed.positionals;
   const { values } = parsed;
   if (name === undefined) {
-    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false, live: false, ended: false, dryRun: false, all: false, reviewRequested: false };
+    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false, live: false, ended: false, dryRun: false, all: false, reviewRequested: false, resolve: false };
     throw new CommandUsageError("no command given");
   }
   if (!isCommand(name)) throw new CommandUsageError(`unknown command "${name}"`);
@@ -295,6 +298,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     help: values.help === true,
     force: values.force === true,
     archived: values.archived === true,
+    resolve: values.resolve === true,
     live: values.live === true,
     ended: values.ended === true,
     dryRun: values["dry-run"] === true,

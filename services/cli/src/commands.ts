@@ -112,7 +112,21 @@ export async function loginCommand(ctx: Context): Promise<LoginResult> {
 // ---------------------------------------------------------------- templates
 
 export async function createTemplate(ctx: Context, file: string): Promise<unknown> {
-  return postTemplate(ctx, fillContent(await readJsonFile(resolve(ctx.cwd, file), file), file));
+  return postTemplate(ctx, fillContent(await withBaseCreator(ctx, await readJsonFile(resolve(ctx.cwd, file), file)), file));
+}
+
+/**
+ * A content file may name its base by template id alone: the base's creator,
+ * which the creator signs with it (docs/templates.md, "Base templates"), is
+ * filled in from the base as the gateway shows it.
+ */
+async function withBaseCreator(ctx: Context, raw: unknown): Promise<unknown> {
+  const base = (raw as { base?: unknown } | null)?.base;
+  if (typeof base !== "object" || base === null || Array.isArray(base)) return raw;
+  const ref = base as { template_id?: unknown; creator_id?: unknown };
+  if (ref.creator_id !== undefined || typeof ref.template_id !== "string") return raw;
+  const found = (await getTemplate(ctx, ref.template_id)) as { creator_id: string };
+  return { ...(raw as object), base: { ...ref, creator_id: found.creator_id } };
 }
 
 /** Creates a private template of this content, signed with the key (CreateTemplate). */
@@ -126,13 +140,13 @@ export async function postTemplate(ctx: Context, content: TemplateContentJson): 
 }
 
 /** Signed in when a key exists (a private template of one's own); anonymous otherwise. */
-export async function getTemplate(ctx: Context, id: string): Promise<unknown> {
+export async function getTemplate(ctx: Context, id: string, resolved = false): Promise<unknown> {
   const auth = (await keyExists(ctx)) ? "session" : "none";
-  return (await request(ctx, "GET", templatePath(id), { auth })).body;
+  return (await request(ctx, "GET", `${templatePath(id)}${resolved ? "?resolve=true" : ""}`, { auth })).body;
 }
 
 export async function updateTemplate(ctx: Context, id: string, file: string, version?: number, notes?: string): Promise<unknown> {
-  const content = fillContent(await readJsonFile(resolve(ctx.cwd, file), file), file);
+  const content = fillContent(await withBaseCreator(ctx, await readJsonFile(resolve(ctx.cwd, file), file)), file);
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
   const signature = await signRest(key, "UpdateTemplate", { templateId: id, version: BigInt(v), contentHash: contentHash(content) });

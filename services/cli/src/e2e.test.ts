@@ -194,6 +194,25 @@ describe("pool against a real gateway", () => {
 });
 
 describe("pool for an agent's owner", () => {
+  it("a template on another creator's base: the file names the base by id, get --resolve shows what its agents run on", async () => {
+    const acme: Context = { url: ctx.url, keyFile: join(dir, "acme/key.json"), cwd: dir };
+    const kim: Context = { url: ctx.url, keyFile: join(dir, "kim/key.json"), cwd: dir };
+    const acmeKey = await pool.keygen(acme);
+    await pool.keygen(kim);
+    await writeFile(join(dir, "acme-base.json"), JSON.stringify({ agent_name: "Acme base", instructions: "Never share internal data.", model: { default: "acme-large" } }));
+    const base = (await pool.createTemplate(acme, "acme-base.json")) as Template;
+    await pool.publishTemplate(acme, base.id);
+    await writeFile(join(dir, "kim-desk.json"), JSON.stringify({ agent_name: "Kim's desk", instructions: "You are Kim's.", base: { template_id: base.id } }));
+    const derived = (await pool.createTemplate(kim, "kim-desk.json")) as Template & { base: unknown };
+    expect(derived.base).toEqual({ template_id: base.id, creator_id: acmeKey.inbox_id });
+    const shown = (await pool.getTemplate(kim, derived.id, true)) as Template & { resolved: Template & { layers: { template_id: string }[] } };
+    expect(shown.resolved).toMatchObject({ instructions: "Never share internal data.\n\nYou are Kim's.", model: { default: "acme-large", allow_override: true } });
+    expect(shown.resolved.layers.map((l) => l.template_id)).toEqual([derived.id, base.id]);
+    expect(((await pool.getTemplate(kim, derived.id)) as { resolved?: unknown }).resolved).toBeUndefined();
+    // Its creator cannot delete a base others build on.
+    await expectHttpError(pool.deleteTemplate(acme, base.id), 422, "unprocessable_entity");
+  });
+
   it("claim (signed, no session), agents, agent, pin, unpin, trust, activity, remove; someone else cannot; logout ends the session", async () => {
     // A creator publishes a template with a pool tool and a required user tool.
     const creator: Context = { ...ctx, keyFile: join(dir, "creator/key.json") };

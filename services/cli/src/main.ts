@@ -44,7 +44,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "create":
       return cmd.createTemplate(ctx, a.FILE as string);
     case "get":
-      return cmd.getTemplate(ctx, id);
+      return cmd.getTemplate(ctx, id, p.resolve);
     case "update":
       return cmd.updateTemplate(ctx, id, a.FILE as string, p.version, p.notes);
     case "patch":
