@@ -368,6 +368,7 @@ describe("pool for a store people can trust", () => {
     await curation.appeal(creator, t.id, "Said so.");
     const back = (await curation.relist(operator, t.id, "Fixed.")) as { delisting?: unknown };
     expect(back.delisting).toBeUndefined();
+    expect(((await pool.agent(owner, instanceId)) as { templateDelisting: unknown }).templateDelisting).toBeNull();
     expect(((await pool.browse(ctx, { q: "Lender" })) as { templates: { id: string }[] }).templates.map((x) => x.id)).toContain(t.id);
 
     // Every action signed and logged; the creator reads those about the template.

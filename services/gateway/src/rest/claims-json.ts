@@ -167,7 +167,10 @@ function signatureFrom(sig: JsonObject | undefined): Signature | undefined {
  */
 export function instanceToJson(i: Instance): unknown {
   const json = toJson(InstanceSchema, i, { alwaysEmitImplicit: true }) as Record<string, unknown>;
-  return { ...json, trustLevel: trustLevelName(i.trustLevel) };
+  // Only what owners are shown of a delisting (docs/store.md); null while listed.
+  const d = i.templateDelisting;
+  const templateDelisting = d ? { reason: d.reason, delistedAt: d.delistedAt ? timestampDate(d.delistedAt).toISOString() : null } : null;
+  return { ...json, trustLevel: trustLevelName(i.trustLevel), templateDelisting };
 }
 
 export type OutcomeName = "done" | "failed" | "refused" | "denied" | "timed_out";
