@@ -32,6 +32,7 @@ import {
   signOperation,
   type OperationFields,
   type SignedOperation,
+  type SoulJson,
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
@@ -374,11 +375,11 @@ describe("REST", () => {
   it("carries a SOUL in snake_case with lower-case enum names; a misshapen one is 400 naming the field, one out of limits too; a PATCH replaces or removes it", async () => {
     const erin = newCreator();
     const token = await session(erin);
-    const soul = {
+    const soul: SoulJson = {
       identity: { name: "Marlow", role: "Ship's navigator" },
       behavior: { response_style: "minimal", progressive_disclosure: true },
       constraints: { escalation_rules: [{ condition: "someone is in danger", action: "escalate_to_human" }] },
-    } as const;
+    };
     const created = await restCreate(erin, { soul });
     expect(created.soul).toEqual(soul);
     expect((await rest("GET", `/api/pool/templates/${created.id}`, { token })).json.soul).toEqual(soul);
