@@ -15,14 +15,16 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/convos/testing";
+import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { TRUST_LEVEL_SUMMARIES, createLogger, deriveInboxId } from "@convos-pool/kit";
+import { TRUST_LEVEL_SUMMARIES, createLogger, deriveInboxId, signOperation } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
 import { startPool, type RunningPool } from "../../dev/src/pool.js";
@@ -47,6 +49,9 @@ let creator: Page;
 let user: Page;
 let userInbox = "";
 let instanceId = "";
+/** An operator of the store (POOL_OPERATORS), and the templates service's database, to check what curation wrote. */
+const operator = newIdentity();
+let templatesDb: pg.Client;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (scripts/test.sh does as root) or set CHROMIUM`);
@@ -54,6 +59,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pool-web-e2e-"));
   await mkdir(SHOTS, { recursive: true });
   const webDir = await ensureWebBuild();
+  const templatesUrl = await createTestDatabase("web_templates");
+  templatesDb = new pg.Client({ connectionString: templatesUrl });
+  await templatesDb.connect();
   pool = await startPool({
     dataDir: join(dir, "pool"),
     port: 0,
@@ -64,7 +72,8 @@ beforeAll(async () => {
     smsPort: 0,
     warmInstances: 2,
     webDir,
-    templatesDatabaseUrl: await createTestDatabase("web_templates"),
+    templatesDatabaseUrl: templatesUrl,
+    operators: [operator.inboxId],
     claimsDatabaseUrl: await createTestDatabase("web_claims"),
     gatewayDatabaseUrl: await createTestDatabase("web_gateway"),
     lineageDatabaseUrl: await createTestDatabase("web_lineage"),
@@ -84,6 +93,7 @@ afterAll(async () => {
   await browser?.close();
   for (const c of clis) await c.stop();
   await pool?.close();
+  await templatesDb?.end();
   await lock?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
@@ -625,6 +635,48 @@ describe("the web app in a browser", () => {
     await heading(page, agentName).waitFor();
     expect(await focused(page)).toMatchObject({ tag: "H1", text: agentName });
     await tabTo(page, "Conversation invite", "INPUT");
+  });
+
+  it("the store shows what operators feature; a person reports a template; its creator sees why it was delisted and asks for a review", { timeout: 90_000 }, async () => {
+    // The creator signs in in the browser; the template is made with the same key, as the CLI would.
+    const maker = await newPage();
+    const makerInbox = await signInWithNewKey(maker);
+    const stored = JSON.parse((await maker.evaluate(() => localStorage.getItem("convos-pool/key")))!) as { private_key: `0x${string}` };
+    const gateway = createClient(TemplateService, createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }));
+    const name = `Lender ${randomBytes(3).toString("hex")}`;
+    const t = await signedTemplate(gateway, { account: privateKeyToAccount(stored.private_key), inboxId: makerInbox }, sampleContent({ agent_name: name, tools: [] }));
+    const curation = createClient(StoreCurationService, createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }));
+    const asOperator = (op: "SetFeatured" | "DelistTemplate", fields: Record<string, string | boolean>) =>
+      signOperation(operator.account, op, { inboxId: operator.inboxId, templateId: t.id, ...fields });
+    await curation.setFeatured({ operatorId: operator.inboxId, templateId: t.id, featured: true, signature: await asOperator("SetFeatured", { featured: true }) });
+
+    const reader = await newPage();
+    await signInWithNewKey(reader);
+    await reader.goto("/");
+    await reader.getByRole("list", { name: "Featured templates" }).getByRole("link", { name }).click();
+    await heading(reader, name).waitFor();
+    await reader.getByText("Report this template").click();
+    await reader.getByLabel("What is wrong with it").fill("It asks for card numbers.");
+    await reader.getByRole("button", { name: "Report" }).click();
+    await reader.getByText("Thank you: the pool's operators will look at it.").waitFor();
+    const reports = await templatesDb.query(`select reason, state from template_reports where template_id = $1`, [t.id]);
+    expect(reports.rows).toEqual([{ reason: "It asks for card numbers.", state: "open" }]);
+
+    const reason = "It asks people for their card numbers.";
+    await curation.delistTemplate({ operatorId: operator.inboxId, templateId: t.id, reason, signature: await asOperator("DelistTemplate", { reason }) });
+    await reader.goto("/");
+    await heading(reader, "Agent store").waitFor();
+    expect(await reader.getByRole("link", { name }).count()).toBe(0);
+
+    await maker.goto(`/templates/${t.id}`);
+    const delisting = maker.getByTestId("delisting");
+    await delisting.getByText(reason).waitFor();
+    await shoot(maker, "template-delisted");
+    await maker.getByLabel("What you fixed").fill("Removed the request for card numbers.");
+    await maker.getByRole("button", { name: "Sign and ask for a review" }).click();
+    await delisting.getByText("You asked for a review; the operators have not answered yet.").waitFor();
+    const review = await templatesDb.query(`select review_state, review_message from template_delistings where template_id = $1`, [t.id]);
+    expect(review.rows).toEqual([{ review_state: 1, review_message: "Removed the request for card numbers." }]);
   });
 });
 

@@ -98,6 +98,14 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
 
   return (
     <Page title={i.agentName || i.id}>
+      {i.templateDelisting && (
+        <Notice>
+          <span data-testid="template-delisted">
+            The pool's operators took this agent's template out of the store on {when(i.templateDelisting.delistedAt)}: {i.templateDelisting.reason}
+          </span>{" "}
+          It keeps working here and keeps getting its template's updates; no new agent of it can be added.
+        </Notice>
+      )}
       <dl className="facts">
         <dt>Agent</dt>
         <dd>

@@ -47,6 +47,11 @@ export function MyAgentsPage() {
                 {i.sync?.state === SyncState.PINNED && <span className="tag">pinned</span>}
                 {i.parentInstanceId && <span className="tag subtle">clone</span>}
               </p>
+              {i.templateDelisting && (
+                <p className="meta" data-testid="template-delisted">
+                  Its template was taken out of the store: {i.templateDelisting.reason}
+                </p>
+              )}
             </li>
           ))}
         </ul>

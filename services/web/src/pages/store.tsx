@@ -9,6 +9,7 @@ import { provisioningName } from "../format";
 import { CATEGORIES } from "../categories";
 import { Link, navigate, useLocation } from "../router";
 import { Empty, ErrorBox, Loading, Page, Pager, Select, TextField, usePages } from "../ui";
+import { Featured, recentOwners } from "./curation";
 
 const SORTS: [string, StoreSort, string][] = [
   ["relevance", StoreSort.RELEVANCE, "Relevance"],
@@ -64,6 +65,7 @@ export function StorePage() {
         </Select>
         <button type="submit">Search</button>
       </form>
+      {!q && !category && !pages.token && <Featured />}
       {result.isPending && <Loading what="the store" />}
       {result.error && <ErrorBox error={shownError(result.error)} />}
       {result.data && result.data.templates.length === 0 && <Empty>{q || category ? "No template matches this search." : "The store is empty: publish the first template from the Studio."}</Empty>}
@@ -86,7 +88,7 @@ export function StorePage() {
               </p>
               <p className="meta">
                 {t.content?.tools.length ? `Tools: ${t.content.tools.map((tool) => `${tool.name || tool.id} (${provisioningName(tool.provisioning)})`).join(", ")}` : "No tools"}
-                {" · "}used {String(t.usageCount)} {t.usageCount === 1n ? "time" : "times"}
+                {" · "}used by {recentOwners(t)}
               </p>
             </li>
           ))}

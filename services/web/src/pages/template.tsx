@@ -14,6 +14,7 @@ import { provisioningName, short, statusName, visibilityName, when } from "../fo
 import { Link } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, SignInFirst, TextField } from "../ui";
+import { Delisted, ReportTemplate, recentOwners } from "./curation";
 
 export function TemplatePage({ id }: { id: string }) {
   const { inboxId } = useSession();
@@ -49,7 +50,9 @@ export function TemplatePage({ id }: { id: string }) {
         )
       }
     >
+      {mine && <Delisted template={t} />}
       <p className="lead">{c.description || "No description."}</p>
+      {t.featured && <p className="tag">Featured</p>}
       <WhoItIs soul={c.soul} agentName={c.agentName} />
       <dl className="facts">
         <dt>Category</dt>
@@ -65,7 +68,9 @@ export function TemplatePage({ id }: { id: string }) {
           {maxTrust} — {TRUST_LEVEL_SUMMARIES[maxTrust]}
         </dd>
         <dt>Used</dt>
-        <dd>{String(t.usageCount)} times</dd>
+        <dd>
+          {String(t.usageCount)} times, by {recentOwners(t)}
+        </dd>
         <dt>Version</dt>
         <dd>
           v{String(t.version)}, updated {when(t.updatedAt)}
@@ -95,6 +100,7 @@ export function TemplatePage({ id }: { id: string }) {
         <pre className="instructions">{c.instructions}</pre>
       </details>
       <AddToConversation template={t} />
+      <ReportTemplate template={t} />
     </Page>
   );
 }
