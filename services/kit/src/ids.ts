@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
+// Browser-safe (Web Crypto and viem): the web app reads template content, whose checks use these patterns.
+import { sha256, stringToBytes } from "viem";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -15,7 +16,7 @@ export const INSTANCE_ID_PATTERN = /^inst_[A-Za-z0-9]{16}$/;
 export function randomId(prefix: string): string {
   let id = "";
   while (id.length < 16) {
-    for (const b of randomBytes(24)) {
+    for (const b of crypto.getRandomValues(new Uint8Array(24))) {
       if (b < 248 && id.length < 16) id += ALPHABET[b % 62];
     }
   }
@@ -31,7 +32,7 @@ export function randomId(prefix: string): string {
  * SHA-256 over a random nonce: as unguessable as randomId.
  */
 export function templateIdFor(creatorId: string, nonce: string): string {
-  let n = BigInt(`0x${createHash("sha256").update(`convos-pool/template/${creatorId}/${nonce.toLowerCase()}`).digest("hex").slice(0, 24)}`);
+  let n = BigInt(sha256(stringToBytes(`convos-pool/template/${creatorId}/${nonce.toLowerCase()}`)).slice(0, 26));
   let id = "";
   for (let i = 0; i < 16; i++) {
     id += ALPHABET[Number(n % 62n)];

@@ -4,6 +4,7 @@ import type { ShownError } from "../errors";
 import { CATEGORIES } from "../categories";
 import {
   DEFAULT_MAX_TRUST_LEVEL,
+  DEFAULT_MODEL,
   POOL_TOOL_IDS,
   TRUST_LEVEL_NAMES,
   TRUST_LEVEL_SUMMARIES,
@@ -23,6 +24,8 @@ export function formFields(c: TemplateContentJson): string[] {
 
 export function ContentForm({ value, onChange, error }: { value: TemplateContentJson; onChange: (c: TemplateContentJson) => void; error: ShownError | undefined }) {
   const set = (patch: Partial<TemplateContentJson>) => onChange({ ...value, ...patch });
+  // With a base and no model of its own, the template runs on the base's: shown as the default until set.
+  const model = value.model ?? DEFAULT_MODEL;
   const setTool = (i: number, patch: Partial<ToolJson>) => set({ tools: value.tools.map((t, j) => (j === i ? { ...t, ...patch } : t)) });
   const tagsError = Object.keys(error?.fields ?? {}).find((f) => f.startsWith("content.tags"));
   return (
@@ -56,9 +59,17 @@ export function ContentForm({ value, onChange, error }: { value: TemplateContent
       <TextArea label="Instructions" name="content.instructions" error={error} required rows={10} value={value.instructions} onChange={(e) => set({ instructions: e.target.value })} hint="What the agent is told to be and do (its IDENTITY.md)." />
       <fieldset>
         <legend>Model</legend>
-        <TextField label="Default model" name="content.model.default" error={error} required value={value.model.default} onChange={(e) => set({ model: { ...value.model, default: e.target.value } })} />
+        <TextField
+          label="Default model"
+          name="content.model.default"
+          error={error}
+          required={!value.base}
+          value={value.model?.default ?? ""}
+          placeholder={value.base ? "its base's" : undefined}
+          onChange={(e) => set({ model: { ...model, default: e.target.value } })}
+        />
         <div className="check">
-          <input id="allow-override" type="checkbox" checked={value.model.allow_override} onChange={(e) => set({ model: { ...value.model, allow_override: e.target.checked } })} />
+          <input id="allow-override" type="checkbox" checked={model.allow_override} onChange={(e) => set({ model: { ...model, allow_override: e.target.checked } })} />
           <label htmlFor="allow-override">Users may choose another model</label>
         </div>
       </fieldset>
