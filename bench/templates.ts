@@ -112,9 +112,9 @@ async function measure(databaseUrl: string, serviceUrl: string, creds: ReturnTyp
     }));
     await raw.query(
       `insert into templates (id, creator_id, agent_name, instructions, model, tools, description, category, tags,
-         visibility, status, version, content_version, usage_count, created_at, updated_at)
+         visibility, status, version, content_version, usage_count, recent_owners, created_at, updated_at)
        select r.id, $2, r.name, 'You are a helpful agent.', '{"default":"gpt-oss-20b","allow_override":true}', '[]',
-         r.description, r.category, array(select jsonb_array_elements_text(r.tags)), 'public', 'active', 1, 1, r.usage,
+         r.description, r.category, array(select jsonb_array_elements_text(r.tags)), 'public', 'active', 1, 1, r.usage, r.usage / 3,
          r.at::timestamptz, r.at::timestamptz
        from jsonb_to_recordset($1::jsonb) as r(id text, name text, description text, tags jsonb, category text, usage int, at text)`,
       [JSON.stringify(rows), creator],
