@@ -6,7 +6,7 @@
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { ReportState, type CurationLogEntry, type TemplateReport } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { ReleaseNote } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { badRequest } from "./errors.js";
+import { badRequest, restField, toRestError } from "./errors.js";
 import { ifMatch, nextCursor, query, queryBool, queryInt, withTemplate, type Handler, type RestRequest } from "./request.js";
 import { signatureFromBody, templateToJson } from "./templates-json.js";
 
@@ -72,12 +72,19 @@ const report: Handler = async (r, { curation }) => {
   return { status: 201, body: reportToJson(res.report!) };
 };
 
+/** On the listings filtered by `?template=`, the RPC's `template_id` is that parameter. */
+const byTemplateQuery = (err: unknown) => toRestError(err, { field: (f) => (f === "template_id" ? "template" : restField(f)) });
+
 const listReports: Handler = async (r, { curation }) => {
   const q = query(r, ["template", "all", "limit", "cursor"]);
-  const res = await curation.listReports(
-    { templateId: q.get("template") ?? "", includeResolved: queryBool(q, "all"), pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
-    r.call,
-  );
+  const res = await curation
+    .listReports(
+      { templateId: q.get("template") ?? "", includeResolved: queryBool(q, "all"), pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+      r.call,
+    )
+    .catch((err: unknown) => {
+      throw byTemplateQuery(err);
+    });
   return { status: 200, body: { reports: res.reports.map(reportToJson), next_cursor: nextCursor(res.nextPageToken) } };
 };
 
@@ -141,7 +148,11 @@ const listFeatured: Handler = async (r, { curation }) => {
 
 const curationLog: Handler = async (r, { curation }) => {
   const q = query(r, ["template", "limit", "cursor"]);
-  const res = await curation.listCurationLog({ templateId: q.get("template") ?? "", pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" }, r.call);
+  const res = await curation
+    .listCurationLog({ templateId: q.get("template") ?? "", pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" }, r.call)
+    .catch((err: unknown) => {
+      throw byTemplateQuery(err);
+    });
   return { status: 200, body: { entries: res.entries.map(logEntryToJson), next_cursor: nextCursor(res.nextPageToken) } };
 };
 
