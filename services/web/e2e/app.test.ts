@@ -607,6 +607,38 @@ describe("the web app in a browser", () => {
     expect(await page.getByTestId("soul").count()).toBe(0);
   });
 
+  it("a template built on another shows what its agents run on: the base named and linked, both instructions, the base's tools and model", { timeout: 60_000 }, async () => {
+    const tag = `base${randomBytes(3).toString("hex")}`;
+    const gateway = createClient(TemplateService, createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }));
+    const acme = newIdentity();
+    const kim = newIdentity();
+    const base = await signedTemplate(
+      gateway,
+      acme,
+      sampleContent({
+        agent_name: `Acme base ${tag}`,
+        instructions: "Never share internal data.",
+        model: { default: "acme-large", allow_override: false },
+        tools: [{ id: "work-email", name: "Work email", provisioning: "user", description: "", prompt: "Your work email?", required: true }],
+      }),
+    );
+    const { model: _fromBase, ...own } = sampleContent({ agent_name: `Kim's desk ${tag}`, instructions: "You are Kim's.", tools: [] });
+    const derived = await signedTemplate(gateway, kim, { ...own, base: { template_id: base.id, creator_id: acme.inboxId, version: Number(base.contentVersion) } });
+
+    const page = await newPage();
+    await page.goto(`/templates/${derived.id}`);
+    await heading(page, `Kim's desk ${tag}`).waitFor();
+    expect(await page.getByTestId("built-on").textContent()).toBe(`Acme base ${tag}, staying on its version ${base.contentVersion}`);
+    expect(await page.locator("dd", { hasText: "acme-large" }).textContent()).toBe("acme-large (fixed by its creator)");
+    await page.getByText("Instructions", { exact: true }).click();
+    expect(await page.locator("pre.instructions").textContent()).toBe("Never share internal data.\n\nYou are Kim's.");
+    await page.getByText("Work email", { exact: true }).waitFor();
+    await shoot(page, "template-on-a-base");
+    await page.getByTestId("built-on").getByRole("link").click();
+    await heading(page, `Acme base ${tag}`).waitFor();
+    expect(await page.getByTestId("built-on").count()).toBe(0);
+  });
+
   it("a keyboard alone gets around: skip link, sign-in, search, a template's page; focus is visible and lands on each page's heading", { timeout: 60_000 }, async () => {
     const page = await newPage();
     await page.goto("/");

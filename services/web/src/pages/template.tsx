@@ -5,7 +5,7 @@ import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import type { Soul, Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { Soul, Template, TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { DEFAULT_MAX_TRUST_LEVEL, TRUST_LEVEL_SUMMARIES, trustLevelName } from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
 import { Fragment, useState } from "react";
@@ -18,7 +18,8 @@ import { Delisted, ReportTemplate, recentOwners } from "./curation";
 
 export function TemplatePage({ id }: { id: string }) {
   const { inboxId } = useSession();
-  const result = useQuery(TemplateService.method.getTemplate, { templateId: id });
+  // Resolved: a template built on another runs on both (docs/templates.md, "Base templates").
+  const result = useQuery(TemplateService.method.getTemplate, { templateId: id, resolve: true });
   if (result.isPending) return <Loading what="the template" />;
   if (result.error) {
     return (
@@ -28,7 +29,8 @@ export function TemplatePage({ id }: { id: string }) {
     );
   }
   const t = result.data.template!;
-  const c = t.content!;
+  const c = result.data.resolved?.content ?? t.content!;
+  const base = result.data.resolved?.layers[1];
   const mine = inboxId === t.creatorId;
   const maxTrust = trustLevelName(c.maxTrustLevel) || DEFAULT_MAX_TRUST_LEVEL;
   return (
@@ -78,6 +80,14 @@ export function TemplatePage({ id }: { id: string }) {
         </dd>
         <dt>Creator</dt>
         <dd title={t.creatorId}>{mine ? "you" : short(t.creatorId)}</dd>
+        {base && (
+          <>
+            <dt>Built on</dt>
+            <dd data-testid="built-on">
+              <Link to={`/templates/${base.templateId}`}>{base.agentName}</Link>, {base.pinned ? `staying on its version ${String(base.version)}` : "following its updates"}
+            </dd>
+          </>
+        )}
       </dl>
       <h2>Tools</h2>
       {c.tools.length === 0 ? (
@@ -99,7 +109,7 @@ export function TemplatePage({ id }: { id: string }) {
         <summary>Instructions</summary>
         <pre className="instructions">{c.instructions}</pre>
       </details>
-      <AddToConversation template={t} />
+      <AddToConversation template={t} content={c} />
       <ReportTemplate template={t} />
     </Page>
   );
@@ -140,9 +150,9 @@ function WhoItIs({ soul, agentName }: { soul: Soul | undefined; agentName: strin
   );
 }
 
-function AddToConversation({ template }: { template: Template }) {
+/** `content`: what its agents run on (its bases applied), whose user tools the claim must answer. */
+function AddToConversation({ template, content: c }: { template: Template; content: TemplateContent }) {
   const { signedIn, inboxId } = useSession();
-  const c = template.content!;
   const userTools = c.tools.filter((t) => t.provisioning === Provisioning.USER);
   const [invite, setInvite] = useState("");
   const [config, setConfig] = useState<Record<string, string>>({});
