@@ -20,6 +20,7 @@ import {
   createServiceClient,
   fieldViolations,
   generateServiceCredentials,
+  openDatabase,
   jsonHash,
   limitExceededOf,
   patchToJson,
@@ -30,7 +31,10 @@ import {
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
-import { startTemplateService, type RunningTemplateService } from "./server.js";
+import { TemplateRow, TemplateVersionRow } from "./entities.js";
+import { migrations } from "./migrations.js";
+import { parseOperators, startTemplateService, type RunningTemplateService } from "./server.js";
+import { refreshRecentOwners } from "./usage.js";
 
 const CREDS = generateServiceCredentials();
 const operator = newIdentity();
@@ -41,6 +45,7 @@ let templates: Client<typeof TemplateService>;
 let curation: Client<typeof StoreCurationService>;
 let usage: Client<typeof TemplateUsageService>;
 let sql: pg.Client;
+let databaseUrl: string;
 
 const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
 
@@ -82,7 +87,7 @@ async function browse(category: string, sort = StoreSort.NEWEST) {
 }
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase("curation");
+  databaseUrl = await createTestDatabase("curation");
   service = await startTemplateService({
     databaseUrl,
     credentials: CREDS.templates,
@@ -334,6 +339,18 @@ describe("most used", () => {
 
     const bad = await expectCode(usage.recordTemplateUse({ templateId: liked.id, ownerIds: ["someone"] }), Code.InvalidArgument);
     expect(fieldViolations(bad).map((v) => v.field)).toEqual(["owner_ids[0]"]);
+
+    // As days pass, owners leave the window: a month on, nobody counts and their rows are gone.
+    const db = await openDatabase({ name: "templates", url: databaseUrl, entities: [TemplateRow, TemplateVersionRow], migrations });
+    try {
+      await refreshRecentOwners(db.em.fork(), new Date(Date.now() + 15 * 86_400_000));
+      expect((await templates.getTemplate({ templateId: liked.id })).template?.recentOwners).toBe(3n);
+      await refreshRecentOwners(db.em.fork(), new Date(Date.now() + 31 * 86_400_000));
+      expect((await templates.getTemplate({ templateId: liked.id })).template?.recentOwners).toBe(0n);
+      expect((await sql.query(`select count(*)::int as n from template_uses where template_id = any($1)`, [[liked.id, quiet.id, inflated.id]])).rows[0].n).toBe(0);
+    } finally {
+      await db.close();
+    }
   });
 });
 
@@ -399,5 +416,14 @@ describe("release notes and diffs", () => {
       Code.InvalidArgument,
     );
     expect(fieldViolations(longNotes).map((v) => v.field)).toEqual(["release_notes"]);
+  });
+});
+
+describe("POOL_OPERATORS", () => {
+  it("takes comma-separated inbox ids and names a malformed one", () => {
+    const [a, b] = [newIdentity().inboxId, newIdentity().inboxId];
+    expect(parseOperators(` ${a}, ${b},`)).toEqual([a, b]);
+    expect(parseOperators("")).toEqual([]);
+    expect(() => parseOperators(`${a},alice`)).toThrow('POOL_OPERATORS: "alice" is not an XMTP inbox ID');
   });
 });
