@@ -7,7 +7,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { StoreCurationService, TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
+import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   INBOX_ID_PATTERN,
@@ -252,20 +252,6 @@ export function createStoreCurationService(deps: CurationDeps): ServiceImpl<type
         limit: pageSize(req.pageSize),
         pageToken: req.pageToken,
       });
-    },
-  };
-}
-
-/** Internal (the claims service): which of these templates are delisted, and why. */
-export function createTemplateStandingService(em: EntityManager): ServiceImpl<typeof TemplateStandingService> {
-  return {
-    async getTemplateStandings(req) {
-      if (req.templateIds.length > 100) throw invalidArgument("template_ids", "must be at most 100");
-      req.templateIds.forEach((id, i) => {
-        if (!TEMPLATE_ID_PATTERN.test(id)) throw invalidArgument(`template_ids[${i}]`, "must be a template id");
-      });
-      const delisted = await delistingsOf(em.fork(), [...new Set(req.templateIds)]);
-      return { standings: [...delisted].map(([templateId, delisting]) => ({ templateId, delisting })) };
     },
   };
 }

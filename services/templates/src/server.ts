@@ -20,8 +20,9 @@ import {
 } from "@convos-pool/kit";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
-import { createStoreCurationService, createTemplateStandingService } from "./curation.js";
+import { createStoreCurationService } from "./curation.js";
 import { createTemplateReleaseService, createTemplateService } from "./service.js";
+import { createTemplateStandingService } from "./standing.js";
 import { startSyncRelay, type SyncRelay, type SyncRelayOptions } from "./sync-relay.js";
 import { createTemplateUsageService, refreshRecentOwners } from "./usage.js";
 
