@@ -288,6 +288,19 @@ describe("delisting and review", () => {
   });
 });
 
+describe("operators' reads", () => {
+  it("operators read a delisted template even once its creator made it private, and no one's private template otherwise", async () => {
+    const { creator, t } = await publicTemplate();
+    await delist(t.id, "spam");
+    const signature = await sign(creator, "SetTemplateVisibility", { templateId: t.id, version: t.version, visibility: "private" });
+    await templates.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PRIVATE, signature });
+    expect((await templates.getTemplate({ templateId: t.id }, as(operator))).template?.delisting?.reason).toBe("spam");
+    await expectCode(templates.getTemplate({ templateId: t.id }, as(newIdentity())), Code.NotFound);
+    const secret = await createTemplate(newIdentity());
+    await expectCode(templates.getTemplate({ templateId: secret.id }, as(operator)), Code.NotFound);
+  });
+});
+
 describe("featured", () => {
   it("operators feature templates in the store, most recently featured first, and take them off", async () => {
     const a = (await publicTemplate()).t;

@@ -254,8 +254,10 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     const row = await em.findOne(TemplateRow, { id });
     const caller = callerInboxId(ctx);
     if (row && caller === row.creatorId) return row;
-    const inStore = row && row.visibility === "public" && row.status === "active";
-    if (inStore && ((caller !== undefined && operators.has(caller)) || !(await isDelisted(em, id)))) return row;
+    const inStore = row?.visibility === "public" && row.status === "active";
+    const operator = caller !== undefined && operators.has(caller);
+    // Operators read a delisted template whatever its creator did with it since.
+    if (row && (inStore || operator) && ((await isDelisted(em, id)) ? operator : inStore)) return row;
     throw notFound(`template ${id}`);
   }
 
