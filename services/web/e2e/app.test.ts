@@ -669,7 +669,7 @@ describe("the web app in a browser", () => {
     await tabTo(page, "Conversation invite", "INPUT");
   });
 
-  it("the store shows what operators feature; a person reports a template; its creator sees why it was delisted and asks for a review", { timeout: 90_000 }, async () => {
+  it("the store shows what operators feature; a person reports a template; its owners and its creator see why it was delisted; the creator asks for a review", { timeout: 120_000 }, async () => {
     // The creator signs in in the browser; the template is made with the same key, as the CLI would.
     const maker = await newPage();
     const makerInbox = await signInWithNewKey(maker);
@@ -694,11 +694,24 @@ describe("the web app in a browser", () => {
     const reports = await templatesDb.query(`select reason, state from template_reports where template_id = $1`, [t.id]);
     expect(reports.rows).toEqual([{ reason: "It asks for card numbers.", state: "open" }]);
 
+    // The reader has an agent of it, in a Convos conversation.
+    const { ready } = await conversation("Lending");
+    await reader.getByLabel("Conversation invite").fill(ready.inviteUrl);
+    await reader.getByRole("button", { name: "Add the agent" }).click();
+    await reader.getByText(`${name} has joined the conversation.`).waitFor({ timeout: 60_000 });
+    const agent = (await reader.locator(".progress code").first().textContent())!;
+
     const reason = "It asks people for their card numbers.";
     await curation.delistTemplate({ operatorId: operator.inboxId, templateId: t.id, reason, signature: await asOperator("DelistTemplate", { reason }) });
     await reader.goto("/");
     await heading(reader, "Agent store").waitFor();
     expect(await reader.getByRole("link", { name }).count()).toBe(0);
+    // Its owner's agent stays, and says why.
+    await reader.goto("/agents");
+    await reader.getByRole("list", { name: "Your agents" }).getByTestId("template-delisted").getByText(reason, { exact: false }).waitFor();
+    await reader.goto(`/agents/${agent}`);
+    await reader.getByTestId("template-delisted").getByText(reason, { exact: false }).waitFor();
+    await shoot(reader, "agent-template-delisted");
 
     await maker.goto(`/templates/${t.id}`);
     const delisting = maker.getByTestId("delisting");
