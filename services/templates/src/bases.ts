@@ -23,6 +23,7 @@ import {
   resolveContent,
   type TemplateContentJson,
 } from "@convos-pool/kit";
+import { isDelisted } from "./curation-sql.js";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { signedTemplateAt } from "./release.js";
 
@@ -95,8 +96,9 @@ export async function checkBase(tx: EntityManager, self: { id: string; creatorId
   if (!ref) return;
   await tx.execute(`select pg_advisory_xact_lock(hashtext('convos-pool/template-bases'))`);
   const base = await tx.findOne(TemplateRow, { id: ref.template_id });
-  // Another creator's private template is not there for this one, as everywhere.
-  if (!base || (base.creatorId !== self.creatorId && (base.visibility !== "public" || base.status !== "active"))) {
+  // Another creator's private, archived or delisted template is not there for this one, as everywhere.
+  const others = base && base.creatorId !== self.creatorId;
+  if (!base || (others && (base.visibility !== "public" || base.status !== "active" || (await isDelisted(tx, base.id))))) {
     throw notFound(`content.base.template_id: template ${ref.template_id}`);
   }
   if (base.creatorId !== ref.creator_id) {

@@ -277,6 +277,20 @@ describe("delisting and review", () => {
     await expectCode(curation.listCurationLog({ templateId: t.id }, as(reporter)), Code.NotFound);
   });
 
+  it("a delisted base: no one else may build on it, and a template already built on it takes no new agents (the release carries why)", async () => {
+    const { creator: acme, t: base } = await publicTemplate({ agent_name: "Acme base" });
+    const saul = newIdentity();
+    const onBase = { base: { template_id: base.id, creator_id: acme.inboxId } };
+    const derived = await createTemplate(saul, onBase);
+    await delist(base.id, "spam");
+    await expectCode(createTemplate(newIdentity(), onBase), Code.NotFound);
+    // Its own creator may still build on it, as they may still claim it.
+    expect((await createTemplate(acme, onBase)).id).toMatch(/^tmpl_/);
+    const release = await createServiceClient(TemplateReleaseService, service.url, CREDS.claims).client.getTemplateRelease({ templateId: derived.id });
+    expect(release.template!.delisting?.reason).toBe(`its base ${base.id} was delisted: spam`);
+    expect(release.bases.map((b) => b.templateId)).toEqual([base.id]);
+  });
+
   it("a template that is not delisted has nothing to review, and a review needs the creator's words", async () => {
     const { creator, t } = await publicTemplate();
     const sig = await sign(creator, "RequestTemplateReview", { templateId: t.id, version: t.version, message: "please" });

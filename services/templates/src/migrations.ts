@@ -209,7 +209,7 @@ export const migrations = [
   { name: "0003_instruction_sync", class: AddInstructionSync },
   { name: "0004_clone_directive", class: AddCloneDirective },
   { name: "0005_max_trust_level", class: AddMaxTrustLevel },
-  { name: "0008_soul", class: AddSoul },
   { name: "0006_store_curation", class: AddStoreCuration },
   { name: "0007_template_bases", class: AddTemplateBases },
+  { name: "0008_soul", class: AddSoul },
 ];

@@ -5,6 +5,7 @@ import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
+  TemplateDelistingSchema,
   TemplateSchema,
   TemplateStatus,
   TemplateVersionSchema,
@@ -45,7 +46,7 @@ import {
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { TemplateRow, TemplateVersionRow, type ContentChangeKind, type TemplateRowType, type TemplateSnapshot } from "./entities.js";
-import { isDelisted, withStandings } from "./curation-sql.js";
+import { delistingsOf, isDelisted, withStandings } from "./curation-sql.js";
 import { checkBase, dependents, releaseWithBases, resolvedView, templatesAbove } from "./bases.js";
 import { enqueueTemplateSync } from "./outbox.js";
 import { createReleaseNotesHandlers } from "./release-notes.js";
@@ -574,8 +575,14 @@ export function createTemplateReleaseService(em: EntityManager): ServiceImpl<typ
       const row = await em.fork().findOne(TemplateRow, { id: req.templateId });
       const release = row && (await releaseWithBases(em.fork(), row.id, row.contentVersion));
       if (!row || !release) throw notFound(`template ${req.templateId}`);
-      // With its delisting: the claims service refuses new agents of a delisted template.
+      // With its delisting: the claims service refuses new agents of a delisted template,
+      // and of one built on a delisted base (its agents would run the base's instructions).
       const [template] = await withStandings(em.fork(), [rowToProto(row)]);
+      if (!template!.delisting && release.bases.length > 0) {
+        const delisted = await delistingsOf(em.fork(), release.bases.map((b) => b.templateId));
+        const [baseId, d] = [...delisted][0] ?? [];
+        if (d) template!.delisting = create(TemplateDelistingSchema, { ...d, reason: `its base ${baseId} was delisted: ${d.reason}` });
+      }
       return { template, release: release.template, bases: release.bases };
     },
   };
