@@ -30,6 +30,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -100,20 +101,27 @@ async function timed(n: number, concurrency: number, job: (i: number, worker: nu
  * over `claimers`, whether or not earlier ones have answered; its latency counts
  * from the scheduled time, so a slow answer cannot hide the queue behind it
  * (no coordinated omission). This is latency at a given load; `timed` above is
- * the most a closed loop of claimers can push through.
+ * the most a closed loop of claimers can push through. Past the service's
+ * capacity the queue grows and some claims time out: counted by code, not fatal.
  */
-async function atRate(n: number, rate: number, job: () => Promise<unknown>): Promise<number[]> {
+async function atRate(n: number, rate: number, job: () => Promise<unknown>): Promise<{ ms: number[]; failed: Map<string, number> }> {
   const ms: number[] = [];
+  const failed = new Map<string, number>();
   const t0 = performance.now() + 20;
   await Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const at = t0 + (i * 1000) / rate;
       await new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
-      await job();
-      ms.push(performance.now() - at);
+      try {
+        await job();
+        ms.push(performance.now() - at);
+      } catch (err) {
+        const code = Code[ConnectError.from(err).code] ?? "Unknown";
+        failed.set(code, (failed.get(code) ?? 0) + 1);
+      }
     }),
   );
-  return ms;
+  return { ms, failed };
 }
 
 /** CPU time (user + system) a process has used so far, in ms (Linux /proc, 100 ticks a second). */
@@ -264,14 +272,18 @@ async function main() {
       bareMs.push(...b.ms);
       bareRates.push(b.perSecond);
     }
-    const offered = figures(await atRate(OFFERED, OFFERED_RATE, claimOnce));
+    const openLoop = await atRate(OFFERED, OFFERED_RATE, claimOnce);
+    const offered = figures(openLoop.ms);
+    const offeredFailed = [...openLoop.failed.values()].reduce((a, b) => a + b, 0);
     // Every service claim a distinct instance, claimed; every bare claim a distinct row, claiming.
     const { rows: check } = await sql.query<{ claimed: number; claiming: number; idle: number }>(
       `select count(*) filter (where state = 'claimed')::int as claimed, count(*) filter (where state = 'claiming')::int as claiming,
               count(*) filter (where state = 'idle')::int as idle from instances`,
     );
+    // A claim the open loop gave up on may still have completed behind its timeout.
     const serviceClaims = WARMUP + SINGLE + perRound * ROUNDS + OFFERED;
-    if (check[0]!.claimed !== serviceClaims || check[0]!.claiming !== bareClaimed) {
+    const claimedOk = check[0]!.claimed <= serviceClaims && check[0]!.claimed >= serviceClaims - offeredFailed;
+    if (!claimedOk || check[0]!.claiming !== bareClaimed) {
       throw new Error(`expected ${serviceClaims} claimed and ${bareClaimed} claiming rows, found ${JSON.stringify(check[0])}`);
     }
     const idleLeft = check[0]!.idle;
@@ -391,7 +403,8 @@ async function main() {
       `                                              p50 ms   p99 ms  mean ms   claims/s (range)   target`,
       `${"claim without join (service, gRPC)".padEnd(43)}${fmt(svc.p50)} ${fmt(svc.p99)} ${fmt(svc.mean)}   ${serviceRate.toFixed(0).padStart(8)} (${range(serviceRates)})   p99 <= 50 ms, >= 200/s`,
       `${`bare claim statement (SQL, ${CONCURRENCY} conns)`.padEnd(43)}${fmt(bare.p50)} ${fmt(bare.p99)} ${fmt(bare.mean)}   ${bareRate.toFixed(0).padStart(8)} (${range(bareRates)})`,
-      `${`claim without join at ${OFFERED_RATE}/s (open loop)`.padEnd(43)}${fmt(offered.p50)} ${fmt(offered.p99)} ${fmt(offered.mean)}   ${String(OFFERED_RATE).padStart(8)}   p99 <= 50 ms at 200/s`,
+      `${`claim without join at ${OFFERED_RATE}/s (open loop)`.padEnd(43)}${fmt(offered.p50)} ${fmt(offered.p99)} ${fmt(offered.mean)}   ${String(OFFERED_RATE).padStart(8)}   p99 <= 50 ms at 200/s` +
+        (offeredFailed > 0 ? `; ${offeredFailed} of ${OFFERED} failed (${[...openLoop.failed].map(([c, n]) => `${c} ${n}`).join(", ")})` : ""),
       `${"claim without join, one at a time".padEnd(43)}${fmt(single.p50)} ${fmt(single.p99)} ${fmt(single.mean)}   ${(1000 / single.mean).toFixed(0).padStart(8)}`,
       `${"claims/s service / bare statement".padEnd(43 + 29)}${ratio.toFixed(2).padStart(8)}`,
       `${`claim with XMTP join (${JOIN_CLAIMS}, ${JOIN_CONCURRENCY} concurrent)`.padEnd(43)}${fmt(wj.p50)} ${fmt(wj.p99)} ${fmt(wj.mean)}   ${withJoin.perSecond.toFixed(1).padStart(8)}`,
