@@ -162,12 +162,12 @@ describe("base templates", () => {
     expect(checked.content.instructions).toBe(`Policy v1.\n\n${derived(baseOf(base)).instructions}`);
 
     const base2 = await update(acme, base, sampleContent({ agent_name: "Acme base", instructions: "Policy v2." }));
-    await waitFor("the followers' pushes", () => receiver.of(follows.id).length === 1 && receiver.of(alsoFollows.id).length === 1);
+    await waitFor("the base's and its followers' pushes", () => [base.id, follows.id, alsoFollows.id].every((id) => receiver.of(id).length > 0));
     for (const [t, creator] of [
       [follows, saul],
       [alsoFollows, kim],
     ] as const) {
-      const i = receiver.received.findIndex((r) => r.templateId === t.id);
+      const i = receiver.received.findLastIndex((r) => r.templateId === t.id);
       const pushed = await verifyReleaseChain(verifier, receiver.received[i]!, receiver.bases[i]!, { templateId: t.id, creatorId: creator.inboxId });
       expect(pushed.key).toEqual([1n, base2.contentVersion]);
       expect(pushed.content.instructions).toMatch(/^Policy v2\./);
