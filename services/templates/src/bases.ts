@@ -24,8 +24,8 @@ import {
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { isDelisted } from "./curation-sql.js";
-import { TemplateRow, TemplateVersionRow } from "./entities.js";
-import { signedTemplateAt } from "./release.js";
+import { TemplateRow, TemplateVersionRow, type TemplateVersionRowType } from "./entities.js";
+import { signedTemplateOf } from "./release.js";
 
 /** One template of a resolution, at the content version it resolves to. */
 export interface Layer {
@@ -37,14 +37,19 @@ export interface Layer {
   content: TemplateContentJson;
 }
 
+/** A base's layer, with the version row it was read from (its signed change). */
+interface BaseLayer extends Layer {
+  at: TemplateVersionRowType;
+}
+
 /**
  * The layers below `content`, its base first, each at the version it
  * resolves to now: the one the layer above stays on, or the base's newest
  * content version. Stops at a template seen before and past the deepest level
  * (checkBase refuses both; this only keeps a walk finite).
  */
-export async function layersBelow(em: EntityManager, ownId: string, content: TemplateContentJson): Promise<Layer[]> {
-  const layers: Layer[] = [];
+export async function layersBelow(em: EntityManager, ownId: string, content: TemplateContentJson): Promise<BaseLayer[]> {
+  const layers: BaseLayer[] = [];
   const seen = new Set([ownId]);
   let ref = content.base;
   while (ref && !seen.has(ref.template_id) && layers.length < MAX_TEMPLATE_LAYERS) {
@@ -53,36 +58,27 @@ export async function layersBelow(em: EntityManager, ownId: string, content: Tem
     const version = ref.version ?? row?.contentVersion;
     const at = row && (await em.findOne(TemplateVersionRow, { template: row.id, version }));
     if (!row || !at) throw failedPrecondition(`template ${ref.template_id}, a base of template ${ownId}, has no version ${version ?? ""}`.trim());
-    layers.push({ templateId: row.id, creatorId: row.creatorId, version: at.contentVersion, pinned: ref.version !== undefined, content: at.snapshot.content });
+    layers.push({ templateId: row.id, creatorId: row.creatorId, version: at.contentVersion, pinned: ref.version !== undefined, content: at.snapshot.content, at });
     ref = at.snapshot.content.base;
   }
   return layers;
 }
 
-/** How many levels of templates build on `templateId` (0: none), through every base reference. */
-async function levelsAbove(em: EntityManager, templateId: string): Promise<number> {
-  const [row] = await em.execute<{ levels: number }[]>(
-    `with recursive above (id, level) as (
-       select id, 1 from templates where base_template_id = ?
+/**
+ * The templates that build on `templateId`, directly (level 1) or through
+ * another, with their content versions. A template has one base, so each
+ * appears once.
+ */
+export async function templatesAbove(em: EntityManager, templateId: string): Promise<{ id: string; contentVersion: number; level: number }[]> {
+  const rows = await em.execute<{ id: string; content_version: number; level: number }[]>(
+    `with recursive above (id, content_version, level) as (
+       select id, content_version, 1 from templates where base_template_id = ?
        union all
-       select t.id, above.level + 1 from templates t join above on t.base_template_id = above.id where above.level < ?
-     ) select coalesce(max(level), 0)::int as levels from above`,
+       select t.id, t.content_version, above.level + 1 from templates t join above on t.base_template_id = above.id where above.level < ?
+     ) select id, content_version, level from above`,
     [templateId, MAX_TEMPLATE_LAYERS],
   );
-  return Number(row?.levels ?? 0);
-}
-
-/** The templates that build on `templateId`, directly or through another, with their content versions. */
-export async function templatesAbove(em: EntityManager, templateId: string): Promise<{ id: string; contentVersion: number }[]> {
-  const rows = await em.execute<{ id: string; content_version: number }[]>(
-    `with recursive above (id, level) as (
-       select id, 1 from templates where base_template_id = ?
-       union all
-       select t.id, above.level + 1 from templates t join above on t.base_template_id = above.id where above.level < ?
-     ) select distinct t.id, t.content_version from above join templates t on t.id = above.id`,
-    [templateId, MAX_TEMPLATE_LAYERS],
-  );
-  return rows.map((r) => ({ id: r.id, contentVersion: Number(r.content_version) }));
+  return rows.map((r) => ({ id: r.id, contentVersion: Number(r.content_version), level: Number(r.level) }));
 }
 
 /**
@@ -116,7 +112,8 @@ export async function checkBase(tx: EntityManager, self: { id: string; creatorId
   if (last?.content.base?.template_id === self.id) {
     throw failedPrecondition(`content.base.template_id: template ${last.templateId} builds on template ${self.id}, so it cannot be its base (a cycle)`);
   }
-  const levels = (await levelsAbove(tx, self.id)) + 1 + below.length + (last?.content.base ? 1 : 0);
+  const levelsAbove = Math.max(0, ...(await templatesAbove(tx, self.id)).map((t) => t.level));
+  const levels = levelsAbove + 1 + below.length + (last?.content.base ? 1 : 0);
   if (levels > MAX_TEMPLATE_LAYERS) {
     throw failedPrecondition(
       `content.base: this would make ${levels} levels of templates; at most ${MAX_TEMPLATE_LAYERS} (a template, its base and the base's base). Flatten one level into its template`,
@@ -132,16 +129,10 @@ export async function dependents(em: EntityManager, templateId: string): Promise
 
 /** A content version as its creator signed it, with its bases' releases as it resolves them now, its base first. */
 export async function releaseWithBases(em: EntityManager, templateId: string, version: number): Promise<{ template: SignedTemplate; bases: SignedTemplate[] } | undefined> {
-  const template = await signedTemplateAt(em, templateId, version);
-  if (!template) return undefined;
-  const at = await em.findOneOrFail(TemplateVersionRow, { template: templateId, version });
-  const bases: SignedTemplate[] = [];
-  for (const layer of await layersBelow(em, templateId, at.snapshot.content)) {
-    const release = await signedTemplateAt(em, layer.templateId, layer.version);
-    if (!release) throw failedPrecondition(`template ${layer.templateId}, a base of template ${templateId}, is gone`);
-    bases.push(release);
-  }
-  return { template, bases };
+  const at = await em.findOne(TemplateVersionRow, { template: templateId, version }, { populate: ["template"] });
+  if (!at) return undefined;
+  const bases = (await layersBelow(em, templateId, at.snapshot.content)).map((l) => signedTemplateOf(l.at, l.creatorId));
+  return { template: signedTemplateOf(at, at.template.creatorId), bases };
 }
 
 /** The resolved view: what the template's agents run on, the layers it came from, and their IDENTITY.md. */

@@ -63,6 +63,8 @@ export const TemplateVersionRow = defineEntity({
   },
 });
 
+export type TemplateVersionRowType = InstanceType<typeof TemplateVersionRow.class>;
+
 export type ContentChangeKind = "create" | "update" | "patch" | "rollback";
 
 /** What a version row stores: the content plus the state a version also fixes. */

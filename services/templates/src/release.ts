@@ -3,7 +3,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SignedTemplateSchema, TemplateChange, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { contentFromJson } from "@convos-pool/kit";
-import { TemplateVersionRow, type ContentChangeKind } from "./entities.js";
+import { TemplateVersionRow, type ContentChangeKind, type TemplateVersionRowType } from "./entities.js";
 
 const CHANGE: Record<ContentChangeKind, TemplateChange> = {
   create: TemplateChange.CREATE,
@@ -20,14 +20,19 @@ const CHANGE: Record<ContentChangeKind, TemplateChange> = {
  */
 export async function signedTemplateAt(em: EntityManager, templateId: string, version: number): Promise<SignedTemplate | undefined> {
   const v = await em.findOne(TemplateVersionRow, { template: templateId, version }, { populate: ["template"] });
-  if (!v) return undefined;
+  return v ? signedTemplateOf(v, v.template.creatorId) : undefined;
+}
+
+/** The SignedTemplate of a version row already read (signedTemplateAt). */
+export function signedTemplateOf(v: TemplateVersionRowType, creatorId: string): SignedTemplate {
+  const templateId = v.template.id;
   if (!v.changeKind || !v.signature || v.signatureIssuedAt == null || !v.signatureNonce) {
-    throw new Error(`version ${version} of template ${templateId} has no signed content change`);
+    throw new Error(`version ${v.version} of template ${templateId} has no signed content change`);
   }
   return create(SignedTemplateSchema, {
     templateId,
-    creatorId: v.template.creatorId,
-    version: BigInt(version),
+    creatorId,
+    version: BigInt(v.version),
     content: contentFromJson(v.snapshot.content),
     creatorSignature: create(SignatureSchema, {
       signature: v.signature,

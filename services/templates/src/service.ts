@@ -50,7 +50,6 @@ import { delistingsOf, isDelisted, withStandings } from "./curation-sql.js";
 import { checkBase, dependents, releaseWithBases, resolvedView, templatesAbove } from "./bases.js";
 import { enqueueTemplateSync } from "./outbox.js";
 import { createReleaseNotesHandlers } from "./release-notes.js";
-import { signedTemplateAt } from "./release.js";
 import { browseStore, listCreatorTemplates, type ListedRow } from "./store.js";
 
 export interface TemplateServiceDeps {
