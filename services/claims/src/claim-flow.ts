@@ -32,7 +32,6 @@ import {
 import { InheritanceSchema, InheritanceState, type Inheritance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { TemplateStatus, Visibility, type SignedTemplate, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
-  DEFAULT_MODEL,
   INBOX_ID_PATTERN,
   INSTANCE_ID_PATTERN,
   RateLimit,
@@ -40,7 +39,6 @@ import {
   canonicalCarry,
   cloneFields,
   consumeNonce,
-  contentToJson,
   failedPrecondition,
   fieldViolations,
   invalidArgument,
@@ -56,8 +54,6 @@ import {
   type ToolJson,
   initialTrustLevel,
   parseTrustLevel,
-  releaseKey as templateReleaseKey,
-  resolveContent,
   whileDatabaseAway,
 } from "@convos-pool/kit";
 import {
@@ -84,6 +80,7 @@ import { ProvisioningError } from "./providers/types.js";
 import type { InstanceRef, InstanceRuntime } from "./runtime.js";
 import { TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
+import { describeRelease } from "./sync.js";
 
 /** A template, and its current content version as its creator signed it, with its bases' (its base first). */
 export interface TemplateWithRelease {
@@ -369,8 +366,8 @@ export class ClaimFlow {
     }
     // What the agent will run on: the signed release with its bases, not the row around it.
     if (![release, ...bases].every((l) => l.content)) throw new ConnectError(`template ${templateId} came without content`, Code.Internal);
-    const content = contentToJson(resolveContent([release, ...bases].map((l) => l.content!)));
-    const contentModel = content.model ?? { ...DEFAULT_MODEL };
+    const described = describeRelease(release, bases);
+    const { content, model: contentModel } = described;
     const userConfig = checkUserConfig(
       templateId,
       content.tools,
@@ -441,7 +438,7 @@ export class ClaimFlow {
           claimId,
           ownerId: input.requester,
           conversationId,
-          appliedKey: templateReleaseKey(release, bases).map(Number),
+          appliedKey: described.key,
           ...(clone ? { clone: { parentInstanceId: clone.parent.id, carry: clone.carry.join(",") } } : {}),
           // Where the agent started (it computes the same from the signed release).
           trustLevel: initialTrustLevel(parseTrustLevel(content.max_trust_level ?? "") ?? TrustLevel.UNSPECIFIED),

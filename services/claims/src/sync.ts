@@ -17,7 +17,16 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { DEFAULT_MODEL, compareReleaseKeys, contentToJson, releaseKey, resolveContent, type Logger } from "@convos-pool/kit";
+import {
+  DEFAULT_MODEL,
+  compareReleaseKeys,
+  contentToJson,
+  releaseKey,
+  resolveContent,
+  type Logger,
+  type ModelJson,
+  type TemplateContentJson,
+} from "@convos-pool/kit";
 import type { ToolRef } from "./claim-sql.js";
 import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
 import type { InstanceRef, InstanceRuntime } from "./runtime.js";
@@ -44,6 +53,10 @@ export interface Release {
   message: SignedTemplate;
   /** Its bases' releases, its base first, exactly as pushed. */
   bases: SignedTemplate[];
+  /** What its agents run on: the content resolved with its bases. */
+  content: TemplateContentJson;
+  /** The resolved model (the default when no layer sets one). */
+  model: ModelJson;
   /** Pool tools the version declares with its bases, in resolved order. */
   poolTools: string[];
   defaultModel: string;
@@ -56,16 +69,19 @@ export function decodeRelease(bytes: Uint8Array, bases: Uint8Array[]): Release {
   );
 }
 
-/** What the pool needs of a release: resolved with its bases, as its agents resolve it. */
+/** What the pool needs of a release (claims and sync): resolved with its bases, as its agents resolve it. */
 export function describeRelease(message: SignedTemplate, bases: SignedTemplate[] = []): Release {
   const content = contentToJson(resolveContent([message, ...bases].map((l) => l.content!)));
+  const model = content.model ?? { ...DEFAULT_MODEL };
   return {
     templateId: message.templateId,
     key: releaseKey(message, bases).map(Number),
     message,
     bases,
+    content,
+    model,
     poolTools: content.tools.filter((t) => t.provisioning === "pool").map((t) => t.id),
-    defaultModel: content.model?.default ?? DEFAULT_MODEL.default,
+    defaultModel: model.default,
   };
 }
 
