@@ -71,7 +71,7 @@ export function TemplatePage({ id }: { id: string }) {
         </dd>
         <dt>Used</dt>
         <dd>
-          {String(t.usageCount)} times, by {recentOwners(t)}
+          {String(t.usageCount)} {t.usageCount === 1n ? "time" : "times"}, by {recentOwners(t)}
         </dd>
         <dt>Version</dt>
         <dd>
