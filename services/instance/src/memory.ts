@@ -23,7 +23,23 @@ export interface MemoryEntry {
   via: "rule" | "llm";
   /** Taken in from the parent's clone summary: the parent's instance id. */
   inheritedFrom?: string;
+  /** Learned from a reaction to, or a correction of, one of the agent's own messages. */
+  feedback?: MemoryFeedback;
+  /** Adopted from the pattern pool: the pattern's id. */
+  adoptedFrom?: string;
+  /** Merged in from an agent-memory file the owner imported. */
+  imported?: boolean;
   createdAt: string;
+}
+
+/** What a feedback entry is tied to: the agent's message and the signal given on it. */
+export interface MemoryFeedback {
+  /** The XMTP message id of the agent's message the feedback is about. */
+  messageId: string;
+  /** "up" and "down": a 👍 or 👎 reaction; "correction": a reply or a "no, …" right after it. */
+  signal: "up" | "down" | "correction";
+  /** The start of the agent's message, at most 200 characters. */
+  about: string;
 }
 
 export interface MemoryFile {
@@ -35,7 +51,8 @@ export interface MemoryFile {
 export const MAX_MEMORY_ENTRIES = 1000;
 const MAX_ENTRY_CHARS = 500;
 
-export type NewEntry = Pick<MemoryEntry, "kind" | "text"> & Partial<Pick<MemoryEntry, "from" | "via" | "inheritedFrom">>;
+export type NewEntry = Pick<MemoryEntry, "kind" | "text"> &
+  Partial<Pick<MemoryEntry, "from" | "via" | "inheritedFrom" | "feedback" | "adoptedFrom" | "imported">>;
 
 export class Memory {
   constructor(readonly entries: MemoryEntry[] = []) {}
@@ -65,6 +82,9 @@ export class Memory {
         ...(c.from ? { from: c.from } : {}),
         via: c.via ?? "rule",
         ...(c.inheritedFrom ? { inheritedFrom: c.inheritedFrom } : {}),
+        ...(c.feedback ? { feedback: c.feedback } : {}),
+        ...(c.adoptedFrom ? { adoptedFrom: c.adoptedFrom } : {}),
+        ...(c.imported ? { imported: true } : {}),
         createdAt: new Date().toISOString(),
       };
       this.entries.push(entry);

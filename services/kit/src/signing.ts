@@ -128,6 +128,43 @@ export const SIGNED_TYPES = {
     { name: "dailySpendLimitWei", type: "uint256" },
     ...envelope,
   ],
+  // The owner's control over the agent's memory (docs/memory.md); the agent
+  // checks each itself. recipientKey is the X25519 key the answer is sealed to;
+  // ImportMemory signs the SHA-256 of the sealed file; ForgetMemory the
+  // entry ids joined by ",".
+  ExportMemory: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "recipientKey", type: "bytes32" },
+    ...envelope,
+  ],
+  ImportMemory: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "sealedDigest", type: "bytes32" },
+    ...envelope,
+  ],
+  ListMemory: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "recipientKey", type: "bytes32" },
+    { name: "feedbackOnly", type: "bool" },
+    ...envelope,
+  ],
+  ForgetMemory: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "entryIds", type: "string" },
+    ...envelope,
+  ],
+  // The owner opts the agent in or out of the pattern pool (docs/patterns.md).
+  SetPatternSharing: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "offer", type: "bool" },
+    { name: "adopt", type: "bool" },
+    ...envelope,
+  ],
   // Store curation (docs/store.md): an operator (inboxId, one of
   // POOL_OPERATORS) acts on a template; the words shown to its creator and
   // its agents' owners are signed with the action, which the curation log keeps.
