@@ -60,6 +60,7 @@ import {
   type CloneChecks,
 } from "./clone.js";
 import { planConfigure } from "./configure.js";
+import { NO_SHARING, readSharing, SHARING_FILE, type PatternSharing } from "./sharing.js";
 import { appliedReleaseKey, planTemplateUpdate } from "./update.js";
 import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
 import { createAgentClient, isText, profilesIn, type AgentClient, type AgentGroup, type AgentMessage } from "./xmtp.js";
@@ -200,6 +201,8 @@ export class AgentInstance {
   private summaryStream: { end(): Promise<unknown> | unknown } | undefined;
   private summaryTimer: NodeJS.Timeout | undefined;
   private spentNonces: SpentNonces | undefined;
+  /** The owner's pattern-pool choice (sharing.ts); both off until they set it. */
+  private patternSharing: PatternSharing = { ...NO_SHARING };
   /** Its trust level, activity log and tools (tools/toolbox.ts). */
   private readonly toolbox: AgentToolbox;
   /** Keeps it out of the conversations of invites it was released from. */
@@ -240,6 +243,11 @@ export class AgentInstance {
 
   get appliedTemplateVersion(): bigint {
     return this.config ? BigInt(this.config.templateVersion) : 0n;
+  }
+
+  /** Whether its owner lets it offer lessons to, and adopt lessons from, the pattern pool. */
+  get sharing(): { offer: boolean; adopt: boolean } {
+    return { offer: this.patternSharing.offer, adopt: this.patternSharing.adopt };
   }
 
   /** The content versions of its template's bases it runs on, its base first. */
@@ -302,6 +310,7 @@ export class AgentInstance {
       this.memory = Memory.from(await this.ws.readJson<MemoryFile>(FILES.memory));
       this.convo = await this.ws.readJson<ConversationState>(FILES.state);
       this.inheritance = await this.ws.readJson<InheritanceFile>(FILES.inheritance);
+      this.patternSharing = await readSharing(this.ws.dir);
       await this.loadTools(this.config);
       this.state = InstanceState.CLAIMING;
       if (this.convo) {
@@ -699,8 +708,9 @@ export class AgentInstance {
         }
       }
       await this.toolbox.release();
-      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity, FILES.inheritance]) await this.ws.remove(f);
+      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity, FILES.inheritance, SHARING_FILE]) await this.ws.remove(f);
       this.config = undefined;
+      this.patternSharing = { ...NO_SHARING };
       this.inheritance = undefined;
       this.memory = undefined;
       this.convo = undefined;

@@ -14,6 +14,7 @@
 //     trust.json        its trust level and daily spending limit (tools/trust.ts)
 //     activity.jsonl    its activity log: every tool call and how it ended (tools/activity.ts)
 //     mail.json         ids of the mail it has told the conversation about
+//     sharing.json      its owner's pattern-pool choice: offer, adopt (sharing.ts)
 //     xmtp/xmtp.db3     its XMTP client's database (encrypted by the SDK)
 //
 // Every file is written whole (temporary file, then rename) with mode 0600.
