@@ -25,3 +25,4 @@ export * from "./ports.js";
 export * from "./tls.js";
 export * from "./limits.js";
 export * from "./metrics.js";
+export * from "./pattern-scan.js";
