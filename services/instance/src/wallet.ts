@@ -2,8 +2,8 @@
 // deterministic, recoverable). Instance n's wallet is the standard Ethereum
 // HD account at m/44'/60'/0'/0/n, exactly what viem's
 // `mnemonicToAccount(mnemonic, { addressIndex: n })` gives, so any wallet tool
-// can recover it from the seed. Its XMTP database key and its credentials key
-// are derived from the wallet's private key with HKDF: nothing else to keep.
+// can recover it from the seed. Its XMTP database key, its credentials key
+// and its memory sealing key are derived from the wallet's private key with HKDF: nothing else to keep.
 
 import { createHash, hkdfSync, pbkdf2Sync } from "node:crypto";
 import { english, HDKey, hdKeyToAccount, type HDAccount } from "viem/accounts";
@@ -61,6 +61,11 @@ export class InstanceWallet {
   /** 32 bytes that encrypt the instance's tool credentials at rest. */
   credentialsKey(): Uint8Array {
     return this.derive("tool-credentials-at-rest");
+  }
+
+  /** The X25519 private key that imports are sealed to (docs/memory.md, "The agent's memory key"). */
+  memorySealingKey(): Uint8Array {
+    return this.derive("memory-sealing-key");
   }
 
   private derive(info: string): Uint8Array {

@@ -8,3 +8,4 @@ export * from "./trust.js";
 export * from "./soul.js";
 export * from "./content-json.js";
 export * from "./text-diff.js";
+export * from "./sealed-box.js";

@@ -25,4 +25,5 @@ export * from "./ports.js";
 export * from "./tls.js";
 export * from "./limits.js";
 export * from "./metrics.js";
+export * from "./sealed-box.js";
 export * from "./pattern-scan.js";
