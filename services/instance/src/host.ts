@@ -15,6 +15,7 @@ import { create } from "@bufbuild/protobuf";
 import {
   alreadyExists,
   createLogger,
+  createServiceClient,
   failedPrecondition,
   invalidArgument,
   loggingInterceptor,
@@ -31,8 +32,10 @@ import { XmtpInboxResolver } from "@convos-pool/convos";
 import { InstanceHostService, HostedInstanceSchema } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { AgentInstance } from "./instance.js";
 import { OfflineProvider, OpenAiProvider, type LlmProvider } from "./llm.js";
+import { PatternExchange } from "./patterns.js";
 import { MasterSeed, MAX_WALLET_INDEX } from "./wallet.js";
 import { startSmsWebhook, type SmsWebhookOptions } from "./tools/sms-webhook.js";
 import { FILES, INSTANCE_ID_PATTERN, listWorkspaces, Workspace, type InstanceRecord } from "./workspace.js";
@@ -87,6 +90,14 @@ export interface InstanceHostOptions {
   maxInstances?: number;
   /** Where agents' tools reach their providers; none: agents hold tools they cannot use. */
   tools?: HostToolOptions;
+  /**
+   * The lineage service's PatternPoolService, called with this host's
+   * credential for its agents whose owners opted in (patterns.ts); absent:
+   * the owners' choice is kept but nothing is offered or adopted.
+   */
+  patternPoolUrl?: string;
+  /** How often every agent offers and queries the pattern pool; default 10 minutes. */
+  patternQueryIntervalMs?: number;
 }
 
 /** The host's side of its agents' tools (docs/tools.md; main.ts reads them from the environment). */
@@ -106,8 +117,9 @@ export interface HostToolOptions {
 }
 
 /**
- * Who may call an instance host: the claims service alone. A host calls no
- * pool service itself, so its own credential opens nothing (docs/security.md).
+ * Who may call an instance host: the claims service alone. A host calls one
+ * pool service itself, the pattern pool, so its own credential opens that
+ * and nothing else (docs/security.md).
  */
 export const HOST_ACCESS: AccessPolicy = {
   [InstanceHostService.typeName]: ["claims"],
@@ -133,6 +145,15 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   let verifier: Promise<SignatureVerifier> | undefined;
   const inboxResolver = () => (resolver ??= XmtpInboxResolver.connect({ apiUrl: opts.xmtpApiUrl }));
   const instances = new Map<string, AgentInstance>();
+  const patternPool = opts.patternPoolUrl ? createServiceClient(PatternPoolService, opts.patternPoolUrl, opts.credentials) : undefined;
+  const patterns =
+    patternPool &&
+    new PatternExchange({
+      client: patternPool.client,
+      agents: () => instances.values(),
+      log,
+      ...(opts.patternQueryIntervalMs !== undefined ? { queryIntervalMs: opts.patternQueryIntervalMs } : {}),
+    });
   // Texts to its agents' numbers, handed to the agent that holds the number.
   const sms = opts.tools?.sms
     ? await startSmsWebhook(opts.tools.sms, (number) => [...instances.values()].find((i) => i.configSnapshot?.tools.some((t) => t.toolId === "sms" && t.handle === number)), log)
@@ -145,6 +166,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     log,
     resolver: inboxResolver,
     verifier: () => (verifier ??= inboxResolver().then((r) => new SignatureVerifier({ resolver: r }))),
+    ...(patterns ? { patterns } : {}),
     ...(opts.joinTimeoutMs !== undefined ? { joinTimeoutMs: opts.joinTimeoutMs } : {}),
     ...(opts.tools?.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.tools.approvalTimeoutMs } : {}),
     ...(opts.tools?.mailPollMs !== undefined ? { mailPollMs: opts.tools.mailPollMs } : {}),
@@ -322,6 +344,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     close() {
       closing ??= (async () => {
         await sms?.close();
+        await patterns?.close();
+        patternPool?.close();
         await server.close();
         await Promise.all([...instances.values()].map((i) => i.stop().catch((err: unknown) => log.warn("instance stop failed", { instanceId: i.id, err }))));
         instances.clear();

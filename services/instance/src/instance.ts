@@ -60,6 +60,7 @@ import {
   type CloneChecks,
 } from "./clone.js";
 import { planConfigure } from "./configure.js";
+import { PATTERNS_FILE, type PatternHooks } from "./patterns.js";
 import { NO_SHARING, readSharing, SHARING_FILE, type PatternSharing } from "./sharing.js";
 import { appliedReleaseKey, planTemplateUpdate } from "./update.js";
 import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
@@ -151,6 +152,8 @@ export interface InstanceDeps {
   approvalTimeoutMs?: number;
   /** How often it looks for new mail; default 30 s. */
   mailPollMs?: number;
+  /** The host's pattern exchange (patterns.ts); none: sharing with the pattern pool is inert. */
+  patterns?: PatternHooks;
 }
 
 /** Runs one async job at a time, in order. */
@@ -708,7 +711,7 @@ export class AgentInstance {
         }
       }
       await this.toolbox.release();
-      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity, FILES.inheritance, SHARING_FILE]) await this.ws.remove(f);
+      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity, FILES.inheritance, SHARING_FILE, PATTERNS_FILE]) await this.ws.remove(f);
       this.config = undefined;
       this.patternSharing = { ...NO_SHARING };
       this.inheritance = undefined;
@@ -776,6 +779,7 @@ export class AgentInstance {
     });
     this.stream = stream;
     this.state = InstanceState.CLAIMED;
+    this.deps.patterns?.joined(this);
     this.toolbox.watchMail();
     void (async () => {
       try {
@@ -955,6 +959,7 @@ export class AgentInstance {
     const kinds: Record<string, number> = {};
     for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
     this.log.info("learned", { added: kinds, total: memory.entries.length });
+    this.deps.patterns?.learned(this, added);
   }
 
   private senderName(inboxId: string): string {
@@ -1057,6 +1062,20 @@ export class AgentInstance {
 
   get memorySnapshot(): Memory | undefined {
     return this.memory;
+  }
+
+  /**
+   * Changes its memory between turns (the pattern exchange's adoptions): on
+   * the memory of the claim as it is now, never on a later one's after a
+   * Release; memory.json is written when `change` returns true.
+   */
+  changeMemory(change: (memory: Memory) => Promise<boolean>): Promise<boolean> {
+    const memory = this.memory;
+    return this.turns.run(async () => {
+      if (!memory || this.memory !== memory || this.stopped) return false;
+      if (await change(memory)) await this.ws.writeJson(FILES.memory, memory.toFile());
+      return true;
+    });
   }
 
   /** Resolves when every message queued so far has been handled. */
