@@ -173,6 +173,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       masterSeed: await localSecret(opts.dataDir, "master-seed"),
       dataDir: join(opts.dataDir, "instances"),
       credentials: credentials["instance-host"],
+      // Agents whose owners opt in offer and adopt lessons there (docs/patterns.md).
+      patternPoolUrl: lineage.url,
       ...(opts.llm ? { llm: opts.llm } : {}),
       tools: {
         mail: { smtpUrl: mail.url, pop3Url: pop3.url },

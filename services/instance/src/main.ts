@@ -18,6 +18,10 @@
 //   SMS_API_KEY (a secret), SMS_WEBHOOK_PUBLIC_KEY [, SMS_API_URL (https://api.telnyx.com),
 //     SMS_WEBHOOK_PORT (7101), SMS_WEBHOOK_HOST (HOST), SMS_WEBHOOK_URL (its public URL)]   Telnyx
 //   TOOL_APPROVAL_TIMEOUT_MS (300000), MAIL_POLL_MS (30000)
+// The pattern pool (docs/patterns.md, "Agents and the pattern pool"):
+//   PATTERN_POOL_URL             the lineage service, where agents whose owners opted in offer and adopt
+//                                lessons; unset: owners' choices are kept, nothing is offered or adopted
+//   PATTERN_QUERY_INTERVAL_MS    how often each such agent offers and queries (600000)
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers, serviceCredentialsFromEnv } from "@convos-pool/kit";
 import { startInstanceHost, type HostToolOptions } from "./host.js";
@@ -72,6 +76,8 @@ const host = await startInstanceHost({
   dataDir: resolve(process.env.INSTANCE_DATA_DIR ?? ".data/instances"),
   ...(process.env.MAX_INSTANCES ? { maxInstances: Number(process.env.MAX_INSTANCES) } : {}),
   tools,
+  ...(env.PATTERN_POOL_URL ? { patternPoolUrl: env.PATTERN_POOL_URL } : {}),
+  ...(env.PATTERN_QUERY_INTERVAL_MS ? { patternQueryIntervalMs: Number(env.PATTERN_QUERY_INTERVAL_MS) } : {}),
   ...(llmBaseUrl
     ? { llm: { baseUrl: llmBaseUrl, apiKey: process.env.LLM_API_KEY ?? "", ...(process.env.LLM_MODEL ? { model: process.env.LLM_MODEL } : {}) } }
     : {}),

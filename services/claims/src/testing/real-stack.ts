@@ -164,6 +164,8 @@ export class RealStack {
       dataDir: join(this.dir, "host"),
       credentials: this.creds["instance-host"],
       log: logger("instance-host", this.opts.logs.host),
+      // As `npm start`: inert until an owner opts in (a test sets patternQueryIntervalMs low to see it soon).
+      patternPoolUrl: this.lineage!.url,
       ...this.opts.host,
       ...more,
       tools: {
