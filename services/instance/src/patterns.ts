@@ -129,12 +129,16 @@ function timestampIso(t: { seconds: bigint; nanos: number }): string {
   return new Date(Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6)).toISOString();
 }
 
-/** The pool's reason for refusing a lesson: INVALID_ARGUMENT naming `text`, its description starting with the reason. */
+/**
+ * Why the pool will never take a lesson: its INVALID_ARGUMENT on `text`,
+ * "refused: <reason> (...)" for the scan's reasons, else the text itself is
+ * not a lesson ("invalid"). undefined for any other error (tried again later).
+ */
 export function poolRefusal(err: ConnectError): string | undefined {
   if (err.code !== Code.InvalidArgument) return undefined;
   const text = fieldViolations(err).find((v) => v.field === "text");
   if (!text) return undefined;
-  return /personal/i.test(text.description) ? "personal_data" : /secret/i.test(text.description) ? "secret" : /injection|instruction/i.test(text.description) ? "injection" : "refused";
+  return /^refused: (personal_data|secret|injection)\b/.exec(text.description)?.[1] ?? "invalid";
 }
 
 /** What the exchange needs of an agent (AgentInstance). */
