@@ -31,9 +31,11 @@ import {
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { InstanceHostService, HostedInstanceSchema } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { AgentInstance } from "./instance.js";
+import { createInstanceMemoryService } from "./memory-service.js";
 import { OfflineProvider, OpenAiProvider, type LlmProvider } from "./llm.js";
 import { PatternExchange } from "./patterns.js";
 import { MasterSeed, MAX_WALLET_INDEX } from "./wallet.js";
@@ -124,6 +126,7 @@ export interface HostToolOptions {
 export const HOST_ACCESS: AccessPolicy = {
   [InstanceHostService.typeName]: ["claims"],
   [InstanceService.typeName]: ["claims"],
+  [InstanceMemoryService.typeName]: ["claims"],
 };
 
 export interface RunningInstanceHost {
@@ -304,7 +307,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           async listActivity(req, ctx) {
             return pick(ctx).listActivity(req);
           },
-        }),
+        })
+        .service(InstanceMemoryService, createInstanceMemoryService(pick)),
   });
   // Its agents by state: what the claims service's pool counts, as this host sees it (docs/runbook.md).
   server.metrics.gauge("pool_host_instances", "Agent instances on this host, by state.", ["state"], async (set) => {

@@ -61,7 +61,8 @@ import {
 } from "./clone.js";
 import { planConfigure } from "./configure.js";
 import { PATTERNS_FILE, type PatternHooks } from "./patterns.js";
-import { NO_SHARING, readSharing, SHARING_FILE, type PatternSharing } from "./sharing.js";
+import { NO_SHARING, readSharing, SHARING_FILE, writeSharing, type PatternSharing } from "./sharing.js";
+import type { MemoryAccess } from "./memory-service.js";
 import { appliedReleaseKey, planTemplateUpdate } from "./update.js";
 import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
 import { createAgentClient, isText, profilesIn, type AgentClient, type AgentGroup, type AgentMessage } from "./xmtp.js";
@@ -1023,6 +1024,51 @@ export class AgentInstance {
         throw unauthenticated("signature.nonce: already used");
       }
       return this.toolbox.setLevel(want.level, want.dailySpendLimitWei, "set by the owner", true);
+    });
+  }
+
+  /**
+   * An owner's memory call (memory-service.ts checks their signature): one at
+   * a time with its other calls, and between turns, so no turn learns while
+   * an import merges or a forget deletes.
+   */
+  memoryCall<T>(job: (access: MemoryAccess) => Promise<T>): Promise<T> {
+    return this.ops.run(async () => {
+      await this.ensureReady();
+      const config = this.config;
+      const memory = this.memory;
+      if (!config || !memory) throw failedPrecondition(`instance ${this.id} has no owner: it is not claimed`);
+      const verifier = await this.deps.verifier();
+      return this.turns.run(() =>
+        job({
+          instanceId: this.id,
+          inboxId: this.inboxId,
+          ownerId: config.ownerId,
+          agentName: config.agentName,
+          model: config.model,
+          template: {
+            templateId: config.templateId,
+            creatorId: (config.template as { creatorId?: string }).creatorId ?? "",
+            version: config.templateVersion,
+            baseVersions: this.appliedBaseVersions.map(String),
+          },
+          userConfig: config.userConfig,
+          wallet: this.wallet!,
+          memory,
+          saveMemory: () => this.ws.writeJson(FILES.memory, memory.toFile()),
+          toolCredentials: async () => (await this.credentials()) ?? {},
+          history: async () => (this.group ? this.history(this.group) : []),
+          participants: async () => (this.group ? (await this.group.members()).length : 0),
+          verifier,
+          spendNonce: async (nonce) => (await this.nonces()).spend(nonce, Date.now() / 1000 + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS),
+          setSharing: async (sharing) => {
+            await writeSharing(this.ws.dir, sharing);
+            this.patternSharing = sharing;
+          },
+          llm: this.deps.llm,
+          log: this.log,
+        }),
+      );
     });
   }
 
