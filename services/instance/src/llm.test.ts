@@ -60,6 +60,14 @@ describe("OpenAI-compatible client", () => {
     expect(server.requests.at(-1)!.body.temperature).toBe(0);
   });
 
+  it("a correction reaches the model with the answer it corrects, in the turn and in learning", async () => {
+    const llm = new OpenAiProvider({ baseUrl: server.baseUrl, apiKey: "k", model: "m" });
+    await llm.reply({ ...turn(), history: [{ role: "user", text: "no, I said vegetarian", sender: "Saul" }], correcting: "You are vegan." });
+    expect(server.requests.at(-1)!.body.messages.at(-1)).toEqual({ role: "user", content: 'Saul: no, I said vegetarian\n(This corrects your earlier answer: "You are vegan.")' });
+    await llm.learn({ model: "m", memory: new Memory(), message: "no, I said vegetarian", from: "i1", correcting: "You are vegan." });
+    expect(server.requests.at(-1)!.body.messages.at(-1)).toEqual({ role: "user", content: 'Your earlier answer: "You are vegan."\nA member corrected it: no, I said vegetarian' });
+  });
+
   it("an error names the HTTP status and never the key", async () => {
     fail = true;
     try {

@@ -7,6 +7,7 @@ import { EXTRACTION_PROMPT, extractByRule, parseExtraction, toSecondPerson, type
 import type { FunctionSpec } from "./tools/agent-tools.js";
 import type { ToolOutcome } from "./tools/gate.js";
 import { offlineCommand } from "./tools/commands.js";
+import { aboutOf, correctionByRule, recallHeedingFeedback } from "./feedback.js";
 
 /** A function call the model asks for (OpenAI's `tool_calls[]`). */
 export interface ToolCall {
@@ -48,6 +49,8 @@ export interface TurnInput {
   callTool?: (name: string, args: Record<string, unknown>) => Promise<ToolOutcome>;
   /** The turn answers a text message that came to its number. */
   inboundText?: InboundTextTurn;
+  /** The last message corrects this earlier answer of the agent's (feedback.ts). */
+  correcting?: string;
 }
 
 export interface InboundTextTurn {
@@ -64,6 +67,8 @@ export interface LearnInput {
   message: string;
   /** Its sender's inbox id. */
   from: string;
+  /** The message corrects this earlier answer of the agent's (feedback.ts): learn the corrected fact. */
+  correcting?: string;
 }
 
 /** What a parent summarizes for its clone (clone.ts). */
@@ -124,6 +129,10 @@ export function turnMessages(input: TurnInput): ChatMessage[] {
       h.role === "assistant" ? { role: "assistant", content: h.text } : { role: "user", content: h.sender ? `${h.sender}: ${h.text}` : h.text },
     ),
   ];
+  const last = messages.at(-1);
+  if (input.correcting && last?.role === "user") {
+    last.content += `\n(This corrects your earlier answer: "${aboutOf(input.correcting)}")`;
+  }
   const t = input.inboundText;
   if (t) {
     messages.push({
@@ -262,7 +271,10 @@ export class OpenAiProvider implements LlmProvider {
         temperature: 0,
         messages: [
           { role: "system", content: `${EXTRACTION_PROMPT}\n\n${input.memory.render()}` },
-          { role: "user", content: input.message },
+          {
+            role: "user",
+            content: input.correcting ? `Your earlier answer: "${aboutOf(input.correcting)}"\nA member corrected it: ${input.message}` : input.message,
+          },
         ],
       },
       signal,
@@ -288,8 +300,10 @@ export const OFFLINE_LABEL = "[offline model]";
 /**
  * No model, no key: answers by rule and says so. A statement with something
  * to remember is acknowledged ("Noted: ..."), a question is answered from
- * memory when memory has something on it, anything else is echoed. Learning
- * uses the deterministic rule of memory.ts.
+ * memory when memory has something on it (less the facts of answers marked
+ * 👎), a correction is acknowledged with the fact it corrects, anything else
+ * is echoed. Learning uses the deterministic rules of memory.ts and
+ * feedback.ts.
  */
 export class OfflineProvider implements LlmProvider {
   readonly kind = "offline";
@@ -302,14 +316,23 @@ export class OfflineProvider implements LlmProvider {
       const outcome = await input.callTool!(command.name, command.args);
       return outcome.ok ? `${OFFLINE_LABEL} Done: ${sentence(outcome.result)}` : `${OFFLINE_LABEL} I could not do that: ${sentence(outcome.error)}`;
     }
+    if (input.correcting) {
+      const corrected = correctionByRule(last, input.correcting, input.memory);
+      return corrected.length > 0
+        ? `${OFFLINE_LABEL} Thanks for the correction. Noted: ${corrected.map((f) => toSecondPerson(f.text)).join("; ")}.`
+        : `${OFFLINE_LABEL} Thanks for the correction; I will not answer that way again.`;
+    }
     const facts = extractByRule(last);
     if (facts.length > 0) {
       return `${OFFLINE_LABEL} Noted: ${facts.map((f) => toSecondPerson(f.text)).join("; ")}.`;
     }
     if (last.endsWith("?")) {
-      const found = input.memory.recall(last);
+      const { found, withheld } = recallHeedingFeedback(input.memory, last);
       if (found.length > 0) {
         return `${OFFLINE_LABEL} From what I remember: ${found.map((e) => toSecondPerson(e.text)).join("; ")}.`;
+      }
+      if (withheld) {
+        return `${OFFLINE_LABEL} I was told that what I answered to this before was wrong, and I know nothing else about it yet. Tell me what is right and I will remember it.`;
       }
       return `${OFFLINE_LABEL} I don't know that yet. No language model is configured here, so I can only answer from what I was told to remember.`;
     }
@@ -326,6 +349,7 @@ export class OfflineProvider implements LlmProvider {
   }
 
   async learn(input: LearnInput): Promise<NewEntry[]> {
+    if (input.correcting) return correctionByRule(input.message, input.correcting, input.memory, input.from);
     return extractByRule(input.message, input.from);
   }
 

@@ -30,6 +30,18 @@ describe("memory", () => {
     expect(new Memory().render()).toContain("nothing yet");
   });
 
+  it("removes entries by id, and never recalls feedback entries", () => {
+    const m = new Memory();
+    const [diet, said] = m.add([
+      { kind: "personalization", text: "my diet is vegan" },
+      { kind: "training", text: 'Your answer "your diet is vegan" was marked wrong.', feedback: { messageId: "m1", signal: "down", about: "your diet is vegan" } },
+    ]);
+    expect(m.recall("what is my diet?")).toEqual([diet]);
+    expect(m.remove([diet!.id, "mem_unknown"])).toEqual([diet]);
+    expect(m.recall("what is my diet?")).toEqual([]);
+    expect(m.entries).toEqual([said]);
+  });
+
   it("says facts back in the second person", () => {
     expect(toSecondPerson("my name is Saul")).toBe("your name is Saul");
     expect(toSecondPerson("I am vegetarian")).toBe("you are vegetarian");

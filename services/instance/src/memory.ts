@@ -94,6 +94,14 @@ export class Memory {
     return added;
   }
 
+  /** Takes out the entries with these ids (a correction's superseded fact, an undone reaction); returns what went. */
+  remove(ids: readonly string[]): MemoryEntry[] {
+    const gone = new Set(ids);
+    const removed = this.entries.filter((e) => gone.has(e.id));
+    if (removed.length > 0) this.entries.splice(0, this.entries.length, ...this.entries.filter((e) => !gone.has(e.id)));
+    return removed;
+  }
+
   countByKind(): Record<MemoryKind, number> {
     const out: Record<MemoryKind, number> = { training: 0, personalization: 0, credentials: 0 };
     for (const e of this.entries) out[e.kind]++;
@@ -105,7 +113,7 @@ export class Memory {
     if (this.entries.length === 0) return "## What you have learned\n\n(nothing yet)";
     const lines = ["## What you have learned", ""];
     for (const kind of MEMORY_KINDS) {
-      const of = this.entries.filter((e) => e.kind === kind);
+      const of = this.entries.filter((e) => e.kind === kind && !e.feedback);
       if (of.length === 0) continue;
       lines.push(`### ${KIND_TITLES[kind]}`, "");
       for (const e of of) {
@@ -114,18 +122,20 @@ export class Memory {
       }
       lines.push("");
     }
+    lines.push(...renderFeedback(this.entries));
     return lines.join("\n").trimEnd();
   }
 
   /**
    * The entries that best answer a question, by shared content words (the
-   * offline provider's recall).
+   * offline provider's recall). Feedback entries are about answers, not
+   * facts: never recalled.
    */
   recall(question: string, limit = 3): MemoryEntry[] {
     const wanted = contentWords(question);
     if (wanted.size === 0) return [];
     return this.entries
-      .map((e, i) => ({ e, i, score: [...contentWords(e.text)].filter((w) => wanted.has(w)).length }))
+      .map((e, i) => ({ e, i, score: e.feedback ? 0 : [...contentWords(e.text)].filter((w) => wanted.has(w)).length }))
       .filter((x) => x.score > 0)
       .sort((a, b) => b.score - a.score || b.i - a.i)
       .slice(0, limit)
@@ -139,6 +149,23 @@ const KIND_TITLES: Record<MemoryKind, string> = {
   credentials: "Accounts and numbers to use (credentials)",
 };
 
+const FEEDBACK_TITLES: Record<MemoryFeedback["signal"], string> = {
+  down: "Members marked these answers of yours wrong. Do not give them again; if you know nothing better, say so and ask what is right:",
+  correction: "Members corrected these answers of yours. What they said wins over anything you remembered before:",
+  up: "Members liked these answers of yours; answer in the same way:",
+};
+
+/** The prompt's "Feedback on your earlier answers" (docs/instance.md, "Learning from feedback"): wrong ones first. */
+function renderFeedback(entries: readonly MemoryEntry[]): string[] {
+  const lines: string[] = [];
+  for (const signal of ["down", "correction", "up"] as const) {
+    const of = entries.filter((e) => e.feedback?.signal === signal);
+    if (of.length === 0) continue;
+    lines.push(FEEDBACK_TITLES[signal], "", ...of.map((e) => `- ${e.text}${e.from ? ` (member ${shortInbox(e.from)})` : ""}`), "");
+  }
+  return lines.length > 0 ? ["## Feedback on your earlier answers", "", ...lines] : [];
+}
+
 export function isKind(kind: unknown): kind is MemoryKind {
   return typeof kind === "string" && (MEMORY_KINDS as readonly string[]).includes(kind);
 }
@@ -147,7 +174,8 @@ export function shortInbox(inboxId: string): string {
   return inboxId.slice(0, 8);
 }
 
-function normalize(text: string): string {
+/** Lower case, words only: how entries and answers are compared. */
+export function normalize(text: string): string {
   return text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
 }
 

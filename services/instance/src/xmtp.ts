@@ -7,7 +7,7 @@
 // answer each other forever.
 
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import type { Client, ClientOptions } from "@xmtp/node-sdk";
+import type { Client, ClientOptions, EnrichedReply, Reaction } from "@xmtp/node-sdk";
 import type { LocalAccount } from "viem/accounts";
 import { createXmtpClient, type XmtpClientOptions } from "@convos-pool/convos";
 import { cloneSummaryCodec } from "./clone.js";
@@ -94,4 +94,38 @@ export function profilesIn(message: AgentMessage): MemberProfileInfo[] {
 
 export function isText(message: AgentMessage): message is AgentMessage & { content: string } {
   return message.contentType?.authorityId === "xmtp.org" && message.contentType.typeId === "text" && typeof message.content === "string";
+}
+
+/** A text message, or a text reply read as one (`replyTo`: the message it answers). */
+export type TextMessage = AgentMessage & { content: string; replyTo?: string };
+
+function isTextReply(message: AgentMessage): message is AgentMessage & { content: EnrichedReply<string> } {
+  const t = message.contentType;
+  return t?.authorityId === "xmtp.org" && t.typeId === "reply" && typeof (message.content as EnrichedReply | undefined)?.content === "string";
+}
+
+/** What a text message or a text reply says; undefined for anything else. */
+export function readableText(message: AgentMessage): string | undefined {
+  if (isText(message)) return message.content;
+  return isTextReply(message) ? message.content.content : undefined;
+}
+
+/**
+ * A text reply as a text message that remembers what it replies to, so that
+ * the conversation's rules, turns and history treat replies as what people
+ * said (learning from feedback reads `replyTo`, feedback.ts).
+ */
+export function flattenReply(message: AgentMessage): AgentMessage {
+  if (!isTextReply(message)) return message;
+  const flat: TextMessage = { ...message, content: message.content.content, contentType: { ...message.contentType, typeId: "text" }, replyTo: message.content.referenceId };
+  return flat;
+}
+
+// ReactionAction is a const enum of the bindings: its values, as the SDK sends them.
+export const REACTION_ADDED = 1;
+export const REACTION_REMOVED = 2;
+
+export function isReaction(message: AgentMessage): message is AgentMessage & { content: Reaction } {
+  const t = message.contentType;
+  return t?.authorityId === "xmtp.org" && t.typeId === "reaction" && typeof (message.content as Reaction | undefined)?.reference === "string";
 }
