@@ -18,4 +18,52 @@ export const LineageAgentRow = defineEntity({
   },
 });
 
-export const entities = [LineageAgentRow];
+/** A learned pattern (docs/patterns.md): written and read with SQL (patterns-queries.ts), as the agents are. */
+export const PatternRow = defineEntity({
+  name: "PatternRow",
+  tableName: "patterns",
+  properties: {
+    patternId: p.string().primary(),
+    text: p.string(),
+    textHash: p.string().unique(),
+    templateId: p.string(),
+    interests: p.array<string>(),
+    createdAt: p.datetime(),
+    expiresAt: p.datetime(),
+  },
+});
+
+/** An agent that offered a pattern, with its template then (a creator lists what their template's agents offered). */
+export const PatternOfferRow = defineEntity({
+  name: "PatternOfferRow",
+  tableName: "pattern_offers",
+  properties: {
+    patternId: p.string().primary(),
+    instanceId: p.string().primary(),
+    templateId: p.string(),
+    offeredAt: p.datetime(),
+  },
+});
+
+export const PatternAdoptionRow = defineEntity({
+  name: "PatternAdoptionRow",
+  tableName: "pattern_adoptions",
+  properties: {
+    patternId: p.string().primary(),
+    instanceId: p.string().primary(),
+    adoptedAt: p.datetime(),
+  },
+});
+
+/** Offers the scan refused, counted by the offering agent's template and the reason; the text is not kept. */
+export const PatternRefusalRow = defineEntity({
+  name: "PatternRefusalRow",
+  tableName: "pattern_refusals",
+  properties: {
+    templateId: p.string().primary(),
+    reason: p.string().primary(),
+    count: p.bigint(),
+  },
+});
+
+export const entities = [LineageAgentRow, PatternRow, PatternOfferRow, PatternAdoptionRow, PatternRefusalRow];

@@ -53,7 +53,52 @@ export class AppliedSequences extends Migration {
   }
 }
 
+/**
+ * The pool of learned patterns (docs/patterns.md): one row per lesson (its
+ * normalized text's hash unique, so the same lesson offered again is the same
+ * row), the agents that offered and adopted each, and refused offers counted
+ * by template and reason. Offers and adoptions go with their pattern when the
+ * sweep deletes it.
+ */
+export class PatternPool extends Migration {
+  override up(): void {
+    this.addSql(`create table patterns (
+      pattern_id text primary key,
+      text text not null,
+      text_hash text not null unique,
+      template_id text not null,
+      interests text[] not null,
+      created_at timestamptz(3) not null,
+      expires_at timestamptz(3) not null
+    )`);
+    this.addSql(`create index patterns_interests on patterns using gin (interests)`);
+    this.addSql(`create index patterns_expires on patterns (expires_at)`);
+    this.addSql(`create table pattern_offers (
+      pattern_id text not null references patterns (pattern_id) on delete cascade,
+      instance_id text not null,
+      template_id text not null,
+      offered_at timestamptz(3) not null,
+      primary key (pattern_id, instance_id)
+    )`);
+    this.addSql(`create index pattern_offers_template on pattern_offers (template_id, pattern_id)`);
+    this.addSql(`create index pattern_offers_instance on pattern_offers (instance_id)`);
+    this.addSql(`create table pattern_adoptions (
+      pattern_id text not null references patterns (pattern_id) on delete cascade,
+      instance_id text not null,
+      adopted_at timestamptz(3) not null,
+      primary key (pattern_id, instance_id)
+    )`);
+    this.addSql(`create table pattern_refusals (
+      template_id text not null,
+      reason text not null,
+      count bigint not null,
+      primary key (template_id, reason)
+    )`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_lineage", class: CreateLineage },
   { name: "0002_applied_sequences", class: AppliedSequences },
+  { name: "0003_pattern_pool", class: PatternPool },
 ];

@@ -1,0 +1,101 @@
+// PatternPoolService: instance hosts offer, find and adopt learned patterns on
+// behalf of the agents they run (docs/patterns.md). Any host may speak for
+// any live agent; what it cannot choose is the interest, which comes from the
+// agent's template here, never from the request. Logs carry ids, counts and
+// reasons, never a lesson's text.
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { failedPrecondition, invalidArgument, normalizePatternText, scanPattern, type Logger } from "@convos-pool/kit";
+import {
+  checkInstanceId,
+  checkPatternIds,
+  checkPatternText,
+  interestSimilarity,
+  interestsOf,
+  lessonHash,
+  minSimilarity,
+  patternTtlSeconds,
+  queryPageSize,
+} from "./patterns-policy.js";
+import { countRefusal, offerPattern, patternToProto, queryCandidates, recordAdoptions } from "./patterns-queries.js";
+import { getNode, type Node } from "./queries.js";
+import type { TemplateLookup } from "./service.js";
+
+export interface PatternPoolDeps {
+  em: EntityManager;
+  templates: TemplateLookup;
+  log: Logger;
+}
+
+/** The agent, when it is live: an ended or unknown one is NOT_FOUND, whoever asks. */
+async function liveAgent(em: EntityManager, instanceId: string): Promise<Node> {
+  checkInstanceId(instanceId);
+  const node = await getNode(em.fork(), instanceId);
+  if (!node || node.endedAt !== null) throw new ConnectError(`instance_id: no live instance ${instanceId}`, Code.NotFound);
+  return node;
+}
+
+/** The agent's template's interest; an agent whose template is gone or has neither category nor tags has none to share. */
+async function interestOf(deps: PatternPoolDeps, node: Node): Promise<string[]> {
+  const template = await deps.templates.get(node.templateId);
+  if (!template) throw failedPrecondition(`the template of instance ${node.instanceId} no longer exists`);
+  return interestsOf(template);
+}
+
+export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typeof PatternPoolService> {
+  return {
+    async publishPattern(req) {
+      checkInstanceId(req.instanceId);
+      checkPatternText(req.text);
+      const ttlSeconds = patternTtlSeconds(req.ttlSeconds);
+      const node = await liveAgent(deps.em, req.instanceId);
+      const scan = scanPattern(req.text);
+      if (!scan.ok) {
+        await countRefusal(deps.em.fork(), node.templateId, scan.reason);
+        deps.log.info("pattern refused", { instanceId: node.instanceId, templateId: node.templateId, reason: scan.reason, length: req.text.length });
+        throw invalidArgument("text", `refused: ${scan.reason} (${scan.detail}); a pattern is a lesson for agents of other people`);
+      }
+      const interests = await interestOf(deps, node);
+      if (interests.length === 0) {
+        throw failedPrecondition(`the template of instance ${node.instanceId} has no category or tags: a pattern would reach no one`);
+      }
+      const text = normalizePatternText(req.text);
+      const { pattern, created } = await offerPattern(deps.em.fork(), {
+        instanceId: node.instanceId,
+        templateId: node.templateId,
+        interests,
+        text,
+        textHash: lessonHash(text),
+        ttlSeconds,
+      });
+      deps.log.info("pattern offered", { patternId: pattern.pattern_id, instanceId: node.instanceId, templateId: node.templateId, created });
+      return { pattern: patternToProto(pattern), created };
+    },
+
+    async queryPatterns(req) {
+      checkInstanceId(req.instanceId);
+      const threshold = minSimilarity(req.minSimilarity);
+      const limit = queryPageSize(req.pageSize);
+      const node = await liveAgent(deps.em, req.instanceId);
+      const interests = await interestOf(deps, node);
+      const candidates = await queryCandidates(deps.em.fork(), node.instanceId, interests);
+      const patterns = candidates
+        .map((row) => ({ row, similarity: interestSimilarity(interests, row.interests), offered: Number(row.offered_count) }))
+        .filter((c) => c.similarity >= threshold)
+        .sort((a, b) => b.similarity - a.similarity || b.offered - a.offered || a.row.pattern_id.localeCompare(b.row.pattern_id))
+        .slice(0, limit)
+        .map((c) => patternToProto(c.row, c.similarity));
+      return { patterns };
+    },
+
+    async recordAdoptions(req) {
+      checkInstanceId(req.instanceId);
+      checkPatternIds(req.patternIds);
+      const node = await liveAgent(deps.em, req.instanceId);
+      const recorded = await recordAdoptions(deps.em.fork(), node.instanceId, req.patternIds);
+      deps.log.info("patterns adopted", { instanceId: node.instanceId, recorded });
+      return { recorded };
+    },
+  };
+}

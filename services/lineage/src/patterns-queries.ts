@@ -1,0 +1,202 @@
+// The pattern pool's SQL (docs/patterns.md): offering a lesson (a new row,
+// or another offer of the same live one, its time to live renewed), the
+// candidates of a query, adoptions, a template's patterns in keyset pages,
+// refusal counts, the pool's health, and the sweep of long-expired patterns.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { PatternSchema, RefusalCountSchema, type Pattern, type RefusalCount } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { PATTERN_REFUSAL_REASONS, decodePageToken, encodePageToken, isDateAndId, randomId, type PatternRefusalReason } from "@convos-pool/kit";
+import { EXPIRED_KEPT_DAYS } from "./patterns-policy.js";
+
+interface PatternDbRow {
+  pattern_id: string;
+  text: string;
+  template_id: string;
+  interests: string[];
+  created_at: Date | string;
+  expires_at: Date | string;
+  offered_count: string | number;
+  adopted_count: string | number;
+}
+
+const PATTERN_COLUMNS = `p.pattern_id, p.text, p.template_id, p.interests, p.created_at, p.expires_at,
+  (select count(*) from pattern_offers o where o.pattern_id = p.pattern_id) as offered_count,
+  (select count(*) from pattern_adoptions a where a.pattern_id = p.pattern_id) as adopted_count`;
+
+export function patternToProto(r: PatternDbRow, similarity = 0): Pattern {
+  return create(PatternSchema, {
+    patternId: r.pattern_id,
+    text: r.text,
+    templateId: r.template_id,
+    interests: r.interests,
+    createdAt: timestampFromDate(new Date(r.created_at)),
+    expiresAt: timestampFromDate(new Date(r.expires_at)),
+    offeredCount: BigInt(r.offered_count),
+    adoptedCount: BigInt(r.adopted_count),
+    similarity,
+  });
+}
+
+async function patternById(em: EntityManager, patternId: string): Promise<PatternDbRow> {
+  const [row] = await em.execute<PatternDbRow[]>(`select ${PATTERN_COLUMNS} from patterns p where p.pattern_id = ?`, [patternId]);
+  if (!row) throw new Error(`pattern ${patternId} vanished within its own transaction`);
+  return row;
+}
+
+export interface Offer {
+  instanceId: string;
+  /** The offering agent's template, and its interest now. */
+  templateId: string;
+  interests: string[];
+  text: string;
+  textHash: string;
+  ttlSeconds: number;
+}
+
+/**
+ * One offer, in one transaction. The same lesson live already: one more
+ * offer (an agent's second offer counts once), its expiry pushed to the
+ * later of the two. Expired but not yet swept: replaced by a new pattern,
+ * as if it had never been.
+ */
+export async function offerPattern(em: EntityManager, offer: Offer): Promise<{ pattern: PatternDbRow; created: boolean }> {
+  return em.transactional(async (tx) => {
+    let [existing] = await tx.execute<{ pattern_id: string; expired: boolean }[]>(
+      `select pattern_id, expires_at <= now() as expired from patterns where text_hash = ? for update`,
+      [offer.textHash],
+    );
+    if (existing?.expired) {
+      await tx.execute(`delete from patterns where pattern_id = ?`, [existing.pattern_id], "run");
+      existing = undefined;
+    }
+    let created = false;
+    let patternId = existing?.pattern_id;
+    if (!patternId) {
+      // A concurrent offer of the same lesson may insert first: then this one waits for it and becomes an offer of it.
+      const inserted = await tx.execute<{ pattern_id: string }[]>(
+        `insert into patterns (pattern_id, text, text_hash, template_id, interests, created_at, expires_at)
+         values (?, ?, ?, ?, array[?]::text[], now(), now() + ? * interval '1 second')
+         on conflict (text_hash) do nothing returning pattern_id`,
+        [randomId("pat"), offer.text, offer.textHash, offer.templateId, offer.interests, offer.ttlSeconds],
+      );
+      created = inserted.length === 1;
+      patternId = inserted[0]?.pattern_id;
+      if (!patternId) {
+        [existing] = await tx.execute<{ pattern_id: string; expired: boolean }[]>(
+          `select pattern_id, false as expired from patterns where text_hash = ? for update`,
+          [offer.textHash],
+        );
+        patternId = existing!.pattern_id;
+      }
+    }
+    if (!created) {
+      await tx.execute(
+        `update patterns set expires_at = greatest(expires_at, now() + ? * interval '1 second') where pattern_id = ?`,
+        [offer.ttlSeconds, patternId],
+        "run",
+      );
+    }
+    await tx.execute(
+      `insert into pattern_offers (pattern_id, instance_id, template_id, offered_at) values (?, ?, ?, now())
+       on conflict (pattern_id, instance_id) do update set offered_at = excluded.offered_at`,
+      [patternId, offer.instanceId, offer.templateId],
+      "run",
+    );
+    return { pattern: await patternById(tx, patternId), created };
+  });
+}
+
+/** How many candidates a query weighs at most: the live patterns sharing an interest, latest to expire first. */
+const QUERY_CANDIDATES = 1_000;
+
+/** Live patterns sharing at least one interest, none offered by the asking agent. */
+export async function queryCandidates(em: EntityManager, instanceId: string, interests: string[]): Promise<PatternDbRow[]> {
+  if (interests.length === 0) return [];
+  return em.execute<PatternDbRow[]>(
+    `select ${PATTERN_COLUMNS} from patterns p
+     where p.expires_at > now() and p.interests && array[?]::text[]
+       and not exists (select 1 from pattern_offers o where o.pattern_id = p.pattern_id and o.instance_id = ?)
+     order by p.expires_at desc limit ${QUERY_CANDIDATES}`,
+    [interests, instanceId],
+  );
+}
+
+/** Records the adoptions not recorded before, of patterns that exist and the agent did not offer; returns how many. */
+export async function recordAdoptions(em: EntityManager, instanceId: string, patternIds: string[]): Promise<number> {
+  const rows = await em.execute<{ pattern_id: string }[]>(
+    `insert into pattern_adoptions (pattern_id, instance_id, adopted_at)
+     select p.pattern_id, ?, now() from patterns p
+     where p.pattern_id in (?)
+       and not exists (select 1 from pattern_offers o where o.pattern_id = p.pattern_id and o.instance_id = ?)
+     on conflict (pattern_id, instance_id) do nothing returning pattern_id`,
+    [instanceId, [...new Set(patternIds)], instanceId],
+  );
+  return rows.length;
+}
+
+export async function countRefusal(em: EntityManager, templateId: string, reason: PatternRefusalReason): Promise<void> {
+  await em.execute(
+    `insert into pattern_refusals (template_id, reason, count) values (?, ?, 1)
+     on conflict (template_id, reason) do update set count = pattern_refusals.count + 1`,
+    [templateId, reason],
+    "run",
+  );
+}
+
+/** Refusals by reason, every reason listed (0 when none): of one template, or of the whole pool. */
+export async function refusalCounts(em: EntityManager, templateId?: string): Promise<RefusalCount[]> {
+  const rows = await em.execute<{ reason: string; count: string | number }[]>(
+    `select reason, sum(count) as count from pattern_refusals ${templateId === undefined ? "" : "where template_id = ?"} group by reason`,
+    templateId === undefined ? [] : [templateId],
+  );
+  const by = new Map(rows.map((r) => [r.reason, BigInt(r.count)]));
+  return PATTERN_REFUSAL_REASONS.map((reason) => create(RefusalCountSchema, { reason, count: by.get(reason) ?? 0n }));
+}
+
+/** The patterns a template's agents offered (first by them or not), newest first; expired ones only when asked. */
+export async function templatePatterns(
+  em: EntityManager,
+  templateId: string,
+  opts: { includeExpired: boolean; limit: number; pageToken: string },
+): Promise<{ patterns: Pattern[]; nextPageToken: string }> {
+  const cursor = decodePageToken(opts.pageToken, 2, "page_token", isDateAndId);
+  const rows = await em.execute<PatternDbRow[]>(
+    `select ${PATTERN_COLUMNS} from patterns p
+     where exists (select 1 from pattern_offers o where o.pattern_id = p.pattern_id and o.template_id = ?)
+     ${opts.includeExpired ? "" : "and p.expires_at > now()"}
+     ${cursor ? "and (p.created_at, p.pattern_id) < (?::timestamptz, ?)" : ""}
+     order by p.created_at desc, p.pattern_id desc limit ?`,
+    [templateId, ...(cursor ? [String(cursor[0]), String(cursor[1])] : []), opts.limit + 1],
+  );
+  const page = rows.slice(0, opts.limit);
+  const last = page.at(-1);
+  return {
+    patterns: page.map((r) => patternToProto(r)),
+    nextPageToken: rows.length > opts.limit && last ? encodePageToken([new Date(last.created_at).toISOString(), last.pattern_id]) : "",
+  };
+}
+
+export interface PoolHealth {
+  live: bigint;
+  /** Expired and still kept (EXPIRED_KEPT_DAYS); swept ones are forgotten. */
+  expired: bigint;
+  adoptions: bigint;
+}
+
+export async function poolHealth(em: EntityManager): Promise<PoolHealth> {
+  const [counts] = await em.execute<{ live: string | number; expired: string | number; adoptions: string | number }[]>(
+    `select count(*) filter (where expires_at > now()) as live, count(*) filter (where expires_at <= now()) as expired,
+       (select count(*) from pattern_adoptions) as adoptions
+     from patterns`,
+  );
+  return { live: BigInt(counts?.live ?? 0), expired: BigInt(counts?.expired ?? 0), adoptions: BigInt(counts?.adoptions ?? 0) };
+}
+
+/** Deletes patterns expired over EXPIRED_KEPT_DAYS ago, with their offers and adoptions; returns how many. */
+export async function sweepExpiredPatterns(em: EntityManager): Promise<number> {
+  const rows = await em.execute<{ pattern_id: string }[]>(
+    `delete from patterns where expires_at < now() - interval '${EXPIRED_KEPT_DAYS} days' returning pattern_id`,
+  );
+  return rows.length;
+}
