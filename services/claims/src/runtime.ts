@@ -9,6 +9,8 @@ import type {
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
+import type { Client } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { createServiceClient, type ClientCredentials, type ServiceClient } from "@convos-pool/kit";
 
@@ -62,6 +64,14 @@ export interface InstanceRuntime {
   setTrustLevel(instance: InstanceRef, req: InstanceServiceSetTrustLevelRequest): Promise<{ trustLevel: number; dailySpendLimitWei: string }>;
   /** The agent's activity log, newest first. */
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse>;
+  /** InstanceMemoryService on the agent's host: its owner's memory calls (claims memory-service.ts). */
+  memory(instance: InstanceRef): InstanceMemoryCall;
+}
+
+/** A client of the agent's host's InstanceMemoryService and the options that name the agent in every call. */
+export interface InstanceMemoryCall {
+  client: Client<typeof InstanceMemoryService>;
+  options: { headers: Record<string, string>; timeoutMs: number };
 }
 
 export interface GrpcInstanceRuntimeOptions {
@@ -82,6 +92,7 @@ export interface GrpcInstanceRuntimeOptions {
  */
 export class GrpcInstanceRuntime implements InstanceRuntime {
   private readonly clients = new Map<string, ServiceClient<typeof InstanceService>>();
+  private readonly memoryClients = new Map<string, ServiceClient<typeof InstanceMemoryService>>();
 
   constructor(private readonly opts: GrpcInstanceRuntimeOptions) {}
 
@@ -145,8 +156,19 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     return this.client(instance.hostUrl).listActivity(req, this.call(instance, 10_000));
   }
 
+  /** An export may wait for the agent's model to summarize its conversation. */
+  memory(instance: InstanceRef): InstanceMemoryCall {
+    let c = this.memoryClients.get(instance.hostUrl);
+    if (!c) {
+      c = createServiceClient(InstanceMemoryService, instance.hostUrl, this.opts.credentials);
+      this.memoryClients.set(instance.hostUrl, c);
+    }
+    return { client: c.client, options: this.call(instance, 120_000) };
+  }
+
   close(): void {
-    for (const c of this.clients.values()) c.close();
+    for (const c of [...this.clients.values(), ...this.memoryClients.values()]) c.close();
     this.clients.clear();
+    this.memoryClients.clear();
   }
 }

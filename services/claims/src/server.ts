@@ -1,5 +1,6 @@
 import path from "node:path";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
@@ -25,6 +26,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { ClaimFlow } from "./claim-flow.js";
 import { pruneKeys } from "./claim-keys.js";
 import { entities } from "./entities.js";
+import { createAgentMemoryService } from "./memory-service.js";
 import { migrations } from "./migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
 import { PoolTools } from "./pool-tools.js";
@@ -100,6 +102,7 @@ export interface RunningClaimsService {
  */
 export const CLAIMS_ACCESS: AccessPolicy = {
   [ClaimService.typeName]: ["gateway"],
+  [AgentMemoryService.typeName]: ["gateway"],
   [TemplateSyncService.typeName]: ["templates"],
 };
 
@@ -178,6 +181,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
           ClaimService,
           createClaimService({ em: db.em, flow, verifier, sync, templates: templateSource, standings: grpcTemplateStandings(standings.client, log) }),
         );
+        // The owner's memory calls, relayed to the agent sealed (docs/memory.md).
+        router.service(AgentMemoryService, createAgentMemoryService({ em: db.em, verifier, runtime: runtime! }));
         // Internal: the template service pushes every new content version here.
         router.service(TemplateSyncService, createTemplateSyncService({ em: db.em, sync, log }));
       },

@@ -1,0 +1,139 @@
+// AgentMemoryService: an owner's control over what their agent knows
+// (docs/memory.md). The claims service checks who asks and relays; the agent
+// checks the owner's signature again itself and does the work. Sealed boxes
+// pass through here unread: memory leaves the agent sealed to the key the
+// owner signed for, and comes to it sealed to its own wallet-signed key.
+//
+// Every call is its owner's only: signed in as the owner of the live agent
+// (anyone else, and a signature by anyone else: NOT_FOUND, as for a missing
+// agent), and, but for GetMemoryKey, signed (owner_signature), whose nonce is
+// spent here before the agent is asked, so a signature reaches it once.
+
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import {
+  X25519_KEY_BYTES,
+  callerInboxId,
+  consumeNonce,
+  invalidArgument,
+  notFound,
+  requirePresent,
+  unauthenticated,
+  type OperationFields,
+  type SignatureVerifier,
+  type SignedOperation,
+} from "@convos-pool/kit";
+import { bytesToHex, sha256 } from "viem";
+import { agentForFlow } from "./claim-sql.js";
+import { proveOwner } from "./proof.js";
+import type { InstanceMemoryCall, InstanceRef, InstanceRuntime } from "./runtime.js";
+
+/** At most this many entries forgotten in one call (agent_memory_service.proto). */
+const MAX_FORGET_IDS = 100;
+
+export interface AgentMemoryServiceDeps {
+  em: EntityManager;
+  verifier: SignatureVerifier;
+  runtime: Pick<InstanceRuntime, "memory">;
+}
+
+export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceImpl<typeof AgentMemoryService> {
+  /** The caller's live agent, or NOT_FOUND; nobody signed in: UNAUTHENTICATED. */
+  async function ownersAgent(instanceId: string, ctx: HandlerContext): Promise<{ ref: InstanceRef; ownerId: string }> {
+    const caller = callerInboxId(ctx);
+    if (caller === undefined) throw unauthenticated("sign in as the agent's owner");
+    const ref = await agentForFlow(deps.em.fork(), instanceId);
+    if (!ref || ref.ownerId !== caller || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${instanceId}`);
+    return { ref, ownerId: caller };
+  }
+
+  /** The owner's signature, checked and its nonce spent; then the agent, asked. */
+  async function signedCall(
+    instanceId: string,
+    ctx: HandlerContext,
+    operation: SignedOperation,
+    fields: OperationFields,
+    signature: Signature | undefined,
+  ): Promise<{ agent: InstanceMemoryCall; ownerId: string }> {
+    const { ref, ownerId } = await ownersAgent(instanceId, ctx);
+    if (!signature) throw unauthenticated(`owner_signature: required: the agent checks the owner's ${operation} itself`);
+    const { nonce } = await proveOwner(deps.verifier, { instanceId, ownerId }, ownerId, { operation, fields, signature });
+    if (nonce && !(await consumeNonce(deps.em.fork(), { nonce, inboxId: ownerId, purpose: operation }))) {
+      throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
+    }
+    return { agent: deps.runtime.memory(ref), ownerId };
+  }
+
+  return {
+    async exportMemory(req, ctx) {
+      const key = recipientKey(req.recipientKey);
+      const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ExportMemory", { recipientKey: bytesToHex(key) }, req.ownerSignature);
+      const res = await ask("the export", () => agent.client.exportMemory({ ownerId, recipientKey: key, signature: req.ownerSignature }, agent.options));
+      return { sealed: res.sealed, counts: res.counts, secretsStripped: res.secretsStripped };
+    },
+
+    async getMemoryKey(req, ctx) {
+      const { ref } = await ownersAgent(req.instanceId, ctx);
+      const agent = deps.runtime.memory(ref);
+      const res = await ask("its memory key", () => agent.client.getMemoryKey({}, agent.options));
+      return { key: res.key, inboxId: ref.inboxId };
+    },
+
+    async importMemory(req, ctx) {
+      const sealed = requirePresent("sealed", req.sealed);
+      if (sealed.ciphertext.length === 0) throw invalidArgument("sealed.ciphertext", "required: an agent-memory file sealed to the agent's memory key");
+      const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ImportMemory", { sealedDigest: sha256(sealed.ciphertext) }, req.ownerSignature);
+      const res = await ask("the import", () => agent.client.importMemory({ ownerId, sealed, signature: req.ownerSignature }, agent.options));
+      return { added: res.added, duplicates: res.duplicates, skipped: res.skipped, secretsMissing: res.secretsMissing };
+    },
+
+    async listMemory(req, ctx) {
+      const key = recipientKey(req.recipientKey);
+      const fields = { recipientKey: bytesToHex(key), feedbackOnly: req.feedbackOnly };
+      const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ListMemory", fields, req.ownerSignature);
+      const res = await ask("the listing", () =>
+        agent.client.listMemory({ ownerId, recipientKey: key, feedbackOnly: req.feedbackOnly, signature: req.ownerSignature }, agent.options),
+      );
+      return { sealed: res.sealed, counts: res.counts };
+    },
+
+    async forgetMemory(req, ctx) {
+      if (req.entryIds.length === 0 || req.entryIds.length > MAX_FORGET_IDS) {
+        throw invalidArgument("entry_ids", `1 to ${MAX_FORGET_IDS} entry ids, not ${req.entryIds.length}`);
+      }
+      const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ForgetMemory", { entryIds: req.entryIds.join(",") }, req.ownerSignature);
+      const res = await ask("forgetting", () => agent.client.forgetMemory({ ownerId, entryIds: req.entryIds, signature: req.ownerSignature }, agent.options));
+      return { forgotten: res.forgotten, notFound: res.notFound };
+    },
+
+    async setPatternSharing(req, ctx) {
+      const sharing = requirePresent("sharing", req.sharing);
+      const fields = { offer: sharing.offer, adopt: sharing.adopt };
+      const { agent, ownerId } = await signedCall(req.instanceId, ctx, "SetPatternSharing", fields, req.ownerSignature);
+      const res = await ask("the sharing choice", () => agent.client.setPatternSharing({ ownerId, sharing, signature: req.ownerSignature }, agent.options));
+      return { sharing: res.sharing };
+    },
+  };
+}
+
+function recipientKey(key: Uint8Array): Uint8Array {
+  if (key.length !== X25519_KEY_BYTES) throw invalidArgument("recipient_key", `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`);
+  return key;
+}
+
+/** A host that does not answer is UNAVAILABLE; the agent's own refusal is passed on as it said it, with the field it names. */
+async function ask<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const e = ConnectError.from(err);
+    if ([Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded].includes(e.code)) {
+      throw new ConnectError("the agent's host did not answer; nothing changed, try again", Code.Unavailable);
+    }
+    const refused = new ConnectError(`the agent refused ${what}: ${e.rawMessage}`, e.code);
+    refused.details = e.details;
+    throw refused;
+  }
+}
