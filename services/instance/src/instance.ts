@@ -780,7 +780,7 @@ export class AgentInstance {
     });
     this.stream = stream;
     this.state = InstanceState.CLAIMED;
-    this.deps.patterns?.joined(this);
+    this.deps.patterns?.wake(this);
     this.toolbox.watchMail();
     void (async () => {
       try {
@@ -1064,6 +1064,7 @@ export class AgentInstance {
           setSharing: async (sharing) => {
             await writeSharing(this.ws.dir, sharing);
             this.patternSharing = sharing;
+            this.deps.patterns?.wake(this);
           },
           llm: this.deps.llm,
           log: this.log,

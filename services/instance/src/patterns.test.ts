@@ -229,7 +229,7 @@ describe("the exchange", () => {
     answer = [pattern("pat_y", "Never book without a deposit", 24 * HOUR, Date.now())];
     agent.sharing = { offer: false, adopt: true };
     failReport = true;
-    ex.joined(agent);
+    ex.wake(agent);
     await ex.idle();
     expect(agent.memorySnapshot!.entries.map((e) => e.adoptedFrom)).toEqual(["pat_y"]);
     expect(reported).toEqual([]);
@@ -248,7 +248,7 @@ describe("the exchange", () => {
     agent.state = InstanceState.IDLE;
     answer = [pattern("pat_z", "Always ask about allergies", 24 * HOUR, Date.now())];
     ex.cycle();
-    ex.joined(agent);
+    ex.wake(agent);
     await ex.idle();
     expect(agent.memorySnapshot!.entries).toHaveLength(1);
     expect(reported).toHaveLength(1);

@@ -161,8 +161,8 @@ export interface PatternAgent {
 export interface PatternHooks {
   /** It learned entries in its conversation: offer what may be offered. */
   learned(agent: PatternAgent, added: readonly MemoryEntry[]): void;
-  /** It is in its conversation (joined, or back after a restart): offer and adopt. */
-  joined(agent: PatternAgent): void;
+  /** It is in its conversation (joined, back after a restart), or its owner changed its sharing: offer and adopt now. */
+  wake(agent: PatternAgent): void;
 }
 
 export interface PatternExchangeOptions {
@@ -191,7 +191,7 @@ export class PatternExchange implements PatternHooks {
     if (offerable(added).length > 0) this.schedule(agent, false);
   }
 
-  joined(agent: PatternAgent): void {
+  wake(agent: PatternAgent): void {
     this.schedule(agent, true);
   }
 
