@@ -117,7 +117,13 @@ export class Memory {
       if (of.length === 0) continue;
       lines.push(`### ${KIND_TITLES[kind]}`, "");
       for (const e of of) {
-        const source = e.inheritedFrom ? " (inherited from the agent you were cloned from)" : e.from ? ` (said by member ${shortInbox(e.from)})` : "";
+        const source = e.inheritedFrom
+          ? " (inherited from the agent you were cloned from)"
+          : e.adoptedFrom
+            ? " (learned from agents of related templates)"
+            : e.from
+              ? ` (said by member ${shortInbox(e.from)})`
+              : "";
         lines.push(`- ${e.text}${source}`);
       }
       lines.push("");

@@ -104,6 +104,13 @@ describe("what a query's answer changes", () => {
     expect(record.adopted.pat_deleted).toBeDefined();
   });
 
+  it("an adopted lesson is told apart in the prompt, and recalled like the agent's own", () => {
+    const memory = new Memory();
+    memory.add([{ kind: "training", text: "Always confirm the date before booking", adoptedFrom: "pat_1" }]);
+    expect(memory.render()).toContain("- Always confirm the date before booking (learned from agents of related templates)");
+    expect(memory.recall("What should I confirm before booking?").map((e) => e.adoptedFrom)).toEqual(["pat_1"]);
+  });
+
   it("an answer's pattern that is already past its expiry is not adopted", () => {
     expect(planAdoption(emptyRecord(), [], [pattern("pat_late", "Always ask about allergies", -1)], now).adopt).toEqual([]);
   });

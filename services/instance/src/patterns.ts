@@ -297,7 +297,7 @@ export class PatternExchange implements PatternHooks {
       const ids = new Set(Object.values(record.adopted).map((a) => a.entryId));
       let dropped = 0;
       await agent.changeMemory(async (memory) => {
-        dropped = removeEntries(memory, ids);
+        dropped = memory.remove([...ids]).length;
         record.adopted = {};
         record.unreported = [];
         await writeRecord(agent.ws, record);
@@ -317,7 +317,7 @@ export class PatternExchange implements PatternHooks {
     let adopted = 0;
     await agent.changeMemory(async (memory) => {
       plan = planAdoption(record, memory.entries, patterns, Date.now());
-      const dropped = removeEntries(memory, new Set(plan.drop));
+      const dropped = memory.remove(plan.drop).length;
       const added = memory.add(plan.adopt.map((p): NewEntry => ({ kind: "training", text: p.text, adoptedFrom: p.patternId })));
       for (const p of plan.adopt) {
         const entry = added.find((a) => a.adoptedFrom === p.patternId);
@@ -368,12 +368,4 @@ export class PatternExchange implements PatternHooks {
 
 async function writeRecord(ws: Workspace, record: PatternRecord): Promise<void> {
   await ws.writeJson(PATTERNS_FILE, record);
-}
-
-/** Takes the entries with these ids out of memory; how many went. */
-function removeEntries(memory: Memory, ids: ReadonlySet<string>): number {
-  const before = memory.entries.length;
-  const kept = memory.entries.filter((e) => !ids.has(e.id));
-  memory.entries.splice(0, memory.entries.length, ...kept);
-  return before - kept.length;
 }
