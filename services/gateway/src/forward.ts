@@ -19,6 +19,7 @@ import type { CallOptions, Client, HandlerContext, ServiceImpl } from "@connectr
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { callerHeaders, limitExceededOf, peerAddress, type Logger } from "@convos-pool/kit";
@@ -55,6 +56,7 @@ export type TemplatesForwarder = Forwarder<typeof TemplateService>;
 export type ClaimsForwarder = Forwarder<typeof ClaimService>;
 export type LineageForwarder = Forwarder<typeof LineageService>;
 export type CurationForwarder = Forwarder<typeof StoreCurationService>;
+export type PatternInsightsForwarder = Forwarder<typeof PatternInsightsService>;
 
 function isUnary(m: DescMethod): m is DescMethod & DescMethodUnary {
   return m.methodKind === "unary";
@@ -112,6 +114,11 @@ export function createCurationForwarder(upstream: Client<typeof StoreCurationSer
 /** The LineageService forwarder (the REST lineage and dashboard routes use it). */
 export function createLineageForwarder(upstream: Client<typeof LineageService>, gate: Gate, log: Logger): LineageForwarder {
   return createForwarder(LineageService, upstream, gate, log, "lineage service");
+}
+
+/** The PatternInsightsService forwarder, to the lineage service (the REST pattern routes use it). */
+export function createPatternInsightsForwarder(upstream: Client<typeof PatternInsightsService>, gate: Gate, log: Logger): PatternInsightsForwarder {
+  return createForwarder(PatternInsightsService, upstream, gate, log, "lineage service");
 }
 
 /**

@@ -1,6 +1,6 @@
 // The gateway: the pool's only public entry point (DESIGN.md section 2).
-// One port serves SessionService, TemplateService, ClaimService and
-// LineageService over Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c), and the
+// One port serves SessionService, TemplateService, ClaimService,
+// LineageService and PatternInsightsService over Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c), and the
 // REST paths of docs/rest.md. Template, claim and lineage calls are forwarded
 // to the templates, claims and lineage services over gRPC with the gateway's
 // own credential (forward.ts);
@@ -13,6 +13,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -39,6 +40,7 @@ import {
   createClaimsForwarder,
   createCurationForwarder,
   createLineageForwarder,
+  createPatternInsightsForwarder,
   createTemplatesForwarder,
   forwardedServiceImpl,
   unavailableServiceImpl,
@@ -46,6 +48,7 @@ import {
   type ClaimsForwarder,
   type Gate,
   type LineageForwarder,
+  type PatternInsightsForwarder,
 } from "./forward.js";
 import { AddressLimits } from "./limits.js";
 import { restApi } from "./rest/routes.js";
@@ -145,11 +148,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const claims: ClaimsForwarder | undefined = claimsUpstream && createClaimsForwarder(claimsUpstream.client, gate, log);
   const lineageUpstream = opts.lineageUrl ? createServiceClient(LineageService, opts.lineageUrl, opts.credentials) : undefined;
   const lineage: LineageForwarder | undefined = lineageUpstream && createLineageForwarder(lineageUpstream.client, gate, log);
+  const patternsUpstream = opts.lineageUrl ? createServiceClient(PatternInsightsService, opts.lineageUrl, opts.credentials) : undefined;
+  const patterns: PatternInsightsForwarder | undefined = patternsUpstream && createPatternInsightsForwarder(patternsUpstream.client, gate, log);
   const closeUpstreams = () => {
     upstream.close();
     curationUpstream.close();
     claimsUpstream?.close();
     lineageUpstream?.close();
+    patternsUpstream?.close();
   };
 
   let server;
@@ -160,6 +166,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       curation,
       claims,
       lineage,
+      patterns,
       claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
       lineageNotConfigured: LINEAGE_NOT_CONFIGURED,
       createSession: signIn,
@@ -194,6 +201,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         router.service(
           LineageService,
           lineage ? forwardedServiceImpl(LineageService, lineage) : unavailableServiceImpl(LineageService, LINEAGE_NOT_CONFIGURED),
+        );
+        router.service(
+          PatternInsightsService,
+          patterns ? forwardedServiceImpl(PatternInsightsService, patterns) : unavailableServiceImpl(PatternInsightsService, LINEAGE_NOT_CONFIGURED),
         );
       },
       fallback: async (req, res) => (await rest(req, res)) || (web?.(req, res) ?? false),

@@ -27,6 +27,7 @@ import {
   trustFromBody,
 } from "./claims-json.js";
 import { CURATION_ROUTES } from "./curation-routes.js";
+import { PATTERN_ROUTES } from "./patterns-routes.js";
 import { RestError, badRequest, methodNotAllowed, noRoute, toRestError, type RestErrorMapping } from "./errors.js";
 import { JsonObject, readJsonBody } from "./json.js";
 import {
@@ -487,6 +488,7 @@ const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
   ["GET", "/templates/:id/dashboard", templateDashboard],
   ["GET", "/lineage", ownerLineage],
   ...CURATION_ROUTES,
+  ...PATTERN_ROUTES,
 ];
 
 /** Every REST route, method and full path pattern (`:id` for the path parameter): what the fuzz tests drive. */
