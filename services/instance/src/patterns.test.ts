@@ -39,12 +39,14 @@ function entry(over: Partial<MemoryEntry>): MemoryEntry {
 }
 
 describe("what an agent may offer", () => {
-  it("only training it learned in its own conversation, and of feedback only corrections", () => {
+  it("only training it learned in its own conversation; no entry tied to one of its answers", () => {
     const own = entry({ text: "Always confirm the date before booking" });
-    const correction = entry({ text: "Never suggest hotels without breakfast", feedback: { messageId: "m1", signal: "correction", about: "…" } });
+    // What a correction taught in general: a plain entry, offered.
+    const corrected = entry({ text: "Never suggest hotels without breakfast" });
     const entries = [
       own,
-      correction,
+      corrected,
+      entry({ text: 'Your answer "Hotel Okura has breakfast" was corrected: "no, it does not".', feedback: { messageId: "m1", signal: "correction", about: "Hotel Okura…" } }),
       entry({ kind: "personalization", text: "I am vegetarian" }),
       entry({ kind: "credentials", text: "the phone number for bookings is +15550101234" }),
       entry({ text: "Always pack light", inheritedFrom: "inst_parent" }),
@@ -53,7 +55,7 @@ describe("what an agent may offer", () => {
       entry({ text: "The answer about Kyoto was wrong", feedback: { messageId: "m2", signal: "down", about: "Kyoto…" } }),
       entry({ text: "The answer about Osaka was good", feedback: { messageId: "m3", signal: "up", about: "Osaka…" } }),
     ];
-    expect(offerable(entries)).toEqual([own, correction]);
+    expect(offerable(entries)).toEqual([own, corrected]);
   });
 
   it("a lesson's key ignores case, spacing and punctuation, and is not its text", () => {

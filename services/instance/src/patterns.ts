@@ -66,18 +66,13 @@ export function lessonKey(text: string): string {
 /**
  * The entries an agent may offer: training it learned in its own
  * conversation. Not what it inherited, imported or adopted (someone else's
- * lesson), and of feedback only a correction: a thumbs up or down is about
- * one answer, not a lesson for other agents.
+ * lesson), and no feedback entry: a 👍, a 👎 or a correction is tied to one
+ * of its answers and quotes it, a record of this conversation rather than a
+ * lesson for other agents. What a correction teaches in general is a plain
+ * entry beside it (feedback.ts, correctionByRule), offered like any other.
  */
 export function offerable(entries: readonly MemoryEntry[]): MemoryEntry[] {
-  return entries.filter(
-    (e) =>
-      e.kind === "training" &&
-      !e.inheritedFrom &&
-      !e.imported &&
-      !e.adoptedFrom &&
-      (!e.feedback || e.feedback.signal === "correction"),
-  );
+  return entries.filter((e) => e.kind === "training" && !e.inheritedFrom && !e.imported && !e.adoptedFrom && !e.feedback);
 }
 
 export interface AdoptionPlan {
