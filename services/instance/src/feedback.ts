@@ -256,7 +256,13 @@ export class FeedbackReader {
       return answer && replyCorrects(m.content) ? answer : undefined;
     }
     if (!looksLikeCorrection(m.content)) return undefined;
-    const before = await group.messages({ sentBeforeNs: m.sentAtNs, limit: 20, direction: 1 as never });
+    let before: AgentMessage[];
+    try {
+      before = await group.messages({ sentBeforeNs: m.sentAtNs, limit: 20, direction: 1 as never });
+    } catch (err) {
+      this.deps.log.warn("could not read what a correction refers to", { messageId: m.id, err });
+      return undefined;
+    }
     const texts = before.filter((b) => b.id !== m.id && readableText(b) !== undefined).slice(0, CORRECTION_WINDOW);
     const latest = texts.find((b) => b.senderInboxId === this.deps.inboxId());
     if (!latest) return undefined;

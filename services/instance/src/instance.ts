@@ -46,7 +46,7 @@ import { OfflineProvider, type HistoryLine, type InboundTextTurn, type LlmProvid
 import type { ToolEnvironment } from "./tools/agent-tools.js";
 import { AgentToolbox } from "./tools/toolbox.js";
 import { checkLevelRequest, describeLevel, type TrustFile } from "./tools/trust.js";
-import { Memory, carriesOtherKind, shortInbox, type MemoryFile } from "./memory.js";
+import { Memory, carriesOtherKind, shortInbox, type MemoryFile, type NewEntry } from "./memory.js";
 import type { MasterSeed, InstanceWallet } from "./wallet.js";
 import { InviteGuard } from "./abandoned.js";
 import {
@@ -65,7 +65,8 @@ import { NO_SHARING, readSharing, SHARING_FILE, writeSharing, type PatternSharin
 import type { MemoryAccess } from "./memory-service.js";
 import { appliedReleaseKey, planTemplateUpdate } from "./update.js";
 import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
-import { createAgentClient, isText, profilesIn, type AgentClient, type AgentGroup, type AgentMessage } from "./xmtp.js";
+import { createAgentClient, flattenReply, isReaction, isText, profilesIn, type AgentClient, type AgentGroup, type AgentMessage, type TextMessage } from "./xmtp.js";
+import { FeedbackReader, recordCorrection, type AnswerRef } from "./feedback.js";
 
 /** config.json: what Configure gave it, without secrets. */
 export interface InstanceConfig {
@@ -209,6 +210,8 @@ export class AgentInstance {
   private patternSharing: PatternSharing = { ...NO_SHARING };
   /** Its trust level, activity log and tools (tools/toolbox.ts). */
   private readonly toolbox: AgentToolbox;
+  /** Reactions and corrections on its own messages (feedback.ts). */
+  private readonly feedback: FeedbackReader;
   /** Keeps it out of the conversations of invites it was released from. */
   readonly invites: InviteGuard;
   ready: Promise<void> = Promise.resolve();
@@ -221,6 +224,7 @@ export class AgentInstance {
     this.ws = new Workspace(deps.dataDir, id);
     this.log = deps.log.child({ instanceId: id });
     this.invites = new InviteGuard(this.ws, this.log, { current: () => this.convo?.conversationId, retryMs: deps.streamRetryMs ?? 2_000 });
+    this.feedback = new FeedbackReader({ inboxId: () => this.inboxId, lookup: (id) => this.client?.conversations.getMessageById(id), log: this.log });
     this.toolbox = new AgentToolbox({
       ws: this.ws,
       log: this.log,
@@ -523,7 +527,8 @@ export class AgentInstance {
         model: config.model,
         directive,
         carry,
-        entries: this.memory!.entries.filter((e) => carry.includes(e.kind)),
+        // Feedback is tied to messages of this conversation: it stays here.
+        entries: this.memory!.entries.filter((e) => carry.includes(e.kind) && !e.feedback),
         // Lines that carry a kind the owner did not choose stay out of the model's sight.
         recent: (await this.history(group)).filter((h) => !carriesOtherKind(h.text, carry, this.memory!)),
       };
@@ -785,7 +790,7 @@ export class AgentInstance {
     void (async () => {
       try {
         for await (const m of stream) {
-          if (m) this.enqueue(m, true);
+          if (m) this.enqueue(flattenReply(m), true);
         }
       } catch (err) {
         if (!this.stopped) this.log.error("conversation stream ended", { err });
@@ -802,7 +807,10 @@ export class AgentInstance {
   private async catchUp(group: AgentGroup): Promise<void> {
     if (this.group !== group || this.stopped) return;
     const since = BigInt(this.convo?.lastSeenNs ?? "0");
-    const missed = (await group.messages({ sentAfterNs: since, limit: 100, direction: DESCENDING as never })).reverse().filter((m) => !this.handled.has(m.id));
+    const missed = (await group.messages({ sentAfterNs: since, limit: 100, direction: DESCENDING as never }))
+      .reverse()
+      .map(flattenReply)
+      .filter((m) => !this.handled.has(m.id));
     const lastToAnswer = [...missed].reverse().find((m) => isText(m) && this.fromPrincipalOrHuman(m.senderInboxId));
     for (const m of missed) this.enqueue(m, m === lastToAnswer);
   }
@@ -885,12 +893,18 @@ export class AgentInstance {
     }
     const decision = this.decide(m);
     if (decision === "answer") {
-      const text = m as AgentMessage & { content: string };
+      const text = m as TextMessage;
+      const learns = this.fromPrincipalOrHuman(m.senderInboxId);
+      // A correction of one of its answers is answered, and learned as one.
+      const correcting = learns ? await this.feedback.correctionTarget(group, text) : undefined;
       if (answer) {
-        if (this.withinRate()) await this.turn(group, text);
+        if (this.withinRate()) await this.turn(group, text, undefined, correcting);
         else this.log.warn("answer skipped: more than the per-minute limit", { limit: MAX_ANSWERS_PER_MINUTE });
       }
-      if (this.fromPrincipalOrHuman(m.senderInboxId)) await this.learn(text);
+      if (learns) await this.learn(text, correcting);
+    } else if (isReaction(m) && this.fromPrincipalOrHuman(m.senderInboxId)) {
+      // Not a turn; a 👍 or 👎 on its own message is learned.
+      if (this.feedback.onReaction(group, this.memory!, m)) await this.ws.writeJson(FILES.memory, this.memory!.toFile());
     } else if (decision === "skip") {
       this.log.debug("message from another agent not answered", { senderInboxId: m.senderInboxId, agentChain: this.agentChain });
     }
@@ -904,9 +918,10 @@ export class AgentInstance {
   /**
    * One turn: IDENTITY.md (read now) + memory as system, the recent
    * conversation, one reply; the functions of its tools, each call through
-   * the trust gate. `inboundText`: the turn answers a text to its number.
+   * the trust gate. `inboundText`: the turn answers a text to its number;
+   * `correcting`: `m` corrects that answer of its own.
    */
-  private async turn(group: AgentGroup, m?: AgentMessage & { content: string }, inboundText?: InboundTextTurn): Promise<void> {
+  private async turn(group: AgentGroup, m?: AgentMessage & { content: string }, inboundText?: InboundTextTurn, correcting?: AnswerRef): Promise<void> {
     const config = this.config!;
     const started = performance.now();
     const identity = (await this.ws.readText(FILES.identity)) ?? "";
@@ -923,6 +938,7 @@ export class AgentInstance {
         history,
         ...(functions.length > 0 ? { functions, callTool: (name, args) => this.toolbox.call(name, args) } : {}),
         ...(inboundText ? { inboundText } : {}),
+        ...(correcting ? { correcting: correcting.text } : {}),
       });
     } catch (err) {
       this.log.warn("the model did not answer", { err, model: config.model });
@@ -935,7 +951,7 @@ export class AgentInstance {
 
   /** The recent conversation, oldest first; up to `m` (and ending with it) when given. */
   private async history(group: AgentGroup, m?: AgentMessage & { content: string }): Promise<HistoryLine[]> {
-    const recent = (await group.messages({ limit: this.deps.historyLimit ?? 20, direction: DESCENDING as never })).reverse();
+    const recent = (await group.messages({ limit: this.deps.historyLimit ?? 20, direction: DESCENDING as never })).reverse().map(flattenReply);
     const history: HistoryLine[] = [];
     for (const r of recent) {
       if (!isText(r) || (m && r.sentAtNs > m.sentAtNs)) continue;
@@ -945,18 +961,22 @@ export class AgentInstance {
     return history;
   }
 
-  private async learn(m: AgentMessage & { content: string }): Promise<void> {
+  /** What `m` teaches; a correction (feedback.ts) also leaves its entry and takes out the fact it supersedes. */
+  private async learn(m: AgentMessage & { content: string }, correcting?: AnswerRef): Promise<void> {
     const memory = this.memory!;
-    let found;
+    let found: NewEntry[] = [];
     try {
-      found = await this.deps.llm.learn({ model: this.config!.model, memory, message: m.content, from: m.senderInboxId });
+      found = await this.deps.llm.learn({ model: this.config!.model, memory, message: m.content, from: m.senderInboxId, ...(correcting ? { correcting: correcting.text } : {}) });
     } catch (err) {
       this.log.warn("learning from a message failed", { err });
-      return;
+      if (!correcting) return;
     }
     const added = memory.add(found);
-    if (added.length === 0) return;
+    const corrected = correcting && recordCorrection(memory, correcting, m.content, m.senderInboxId, found);
+    if (corrected) this.log.info("correction learned", { messageId: correcting.messageId, ...corrected });
+    if (added.length === 0 && !corrected) return;
     await this.ws.writeJson(FILES.memory, memory.toFile());
+    if (added.length === 0) return;
     const kinds: Record<string, number> = {};
     for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
     this.log.info("learned", { added: kinds, total: memory.entries.length });

@@ -1,0 +1,201 @@
+// Learning from feedback end to end (docs/instance.md, "Learning from
+// feedback"): the local XMTP node on a throwaway PostgreSQL, an instance host
+// with the offline model, a Convos conversation created and served by the
+// real Convos CLI (the person: its reactions and replies are the CLI's own
+// `react` and `send … replyTo` commands), and another agent that joined with
+// a real node-sdk client. The CLI only talks to localhost:5556: the node runs
+// there under the cross-process port lock.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { create } from "@bufbuild/protobuf";
+import { english, generateMnemonic, generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger, createServiceClient, generateServiceCredentials, signUpdateRelease, type ServiceClient } from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { XmtpInboxResolver, createXmtpClient, joinConversation } from "@convos-pool/convos";
+import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/convos/testing";
+import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { ConfigureRequestSchema, InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
+import type { MemoryEntry, MemoryFile } from "./memory.js";
+import type { AgentClient } from "./xmtp.js";
+
+const CREDS = generateServiceCredentials();
+const CREATOR = newIdentity();
+const ID = "inst-feedback";
+
+let lock: PortLock | undefined;
+let node: RunningDevnode | undefined;
+let cli: ConvosCli | undefined;
+let ready: ReadyEvent;
+let dir: string;
+let host: RunningInstanceHost | undefined;
+let hostClient: ServiceClient<typeof InstanceHostService> | undefined;
+let instClient: ServiceClient<typeof InstanceService> | undefined;
+let otherAgent: AgentClient | undefined;
+let agentInbox: string;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  lock = await lockLocalXmtpPort({ timeoutMs: 60_000 });
+  dir = await mkdtemp(join(tmpdir(), "instance-feedback-"));
+  node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: await createTestDatabase("instance_feedback") });
+  cli = await ConvosCli.start(["agent", "serve", "--name", "Dinner plans", "--profile-name", "Saul"], join(dir, "cli"));
+  [ready, host] = await Promise.all([
+    cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }),
+    startInstanceHost({
+      xmtpApiUrl: node.url,
+      masterSeed: generateMnemonic(english),
+      dataDir: join(dir, "host"),
+      credentials: CREDS["instance-host"],
+      joinTimeoutMs: 20_000,
+      maxInstances: 1,
+      log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
+    }),
+  ]);
+  hostClient = createServiceClient(InstanceHostService, host.url, CREDS.claims);
+  instClient = createServiceClient(InstanceService, host.url, CREDS.claims);
+  agentInbox = (await hostClient.client.startInstance({ instanceId: ID, walletIndex: 0 })).inboxId;
+  const template = await signUpdateRelease(CREATOR.account, {
+    templateId: "tmpl_dinner",
+    creatorId: CREATOR.inboxId,
+    version: 2n,
+    content: sampleContent({ agent_name: "Dinner Planner", instructions: "You plan dinners.", tools: [] }),
+  });
+  await instClient.client.configure(create(ConfigureRequestSchema, { template, ownerId: "0".repeat(63) + "1" }), instanceCall(ID));
+  await instClient.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall(ID));
+  await cli.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === agentInbox);
+}, 120_000);
+
+afterAll(async () => {
+  hostClient?.close();
+  instClient?.close();
+  await otherAgent?.close();
+  await host?.close();
+  await cli?.stop();
+  await node?.close();
+  await lock?.release();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 30_000);
+
+type AgentMessageEvent = CliEvent & { id: string; content: string };
+
+/** The person says something and the agent answers it. */
+async function ask(text: string): Promise<AgentMessageEvent> {
+  const from = await cli!.send(text);
+  return (await cli!.messageFrom(agentInbox, from)) as AgentMessageEvent;
+}
+
+/** The person replies to a message (XMTP reply content type) and the agent answers it. */
+async function reply(messageId: string, text: string): Promise<AgentMessageEvent> {
+  const from = cli!.events.length;
+  cli!.command({ type: "send", text, replyTo: messageId });
+  await cli!.waitFor("reply sent", (e) => e.event === "sent" && e.text === text && e.replyTo === messageId, { from });
+  return (await cli!.messageFrom(agentInbox, from)) as AgentMessageEvent;
+}
+
+/** The person reacts to a message (XMTP reaction content type), or takes a reaction back. */
+async function react(messageId: string, emoji: string, action: "add" | "remove" = "add"): Promise<void> {
+  const from = cli!.events.length;
+  cli!.command({ type: "react", messageId, emoji, action });
+  await cli!.waitFor("reaction sent", (e) => e.event === "sent" && e.type === "reaction" && e.messageId === messageId && e.action === action, { from });
+}
+
+async function memory(): Promise<MemoryEntry[]> {
+  return (JSON.parse(await readFile(join(dir, "host", "instances", ID, "memory.json"), "utf8")) as MemoryFile).entries;
+}
+
+/** memory.json once `check` holds (a reaction is not answered: nothing else says it was handled). */
+async function memoryWhen(what: string, check: (entries: MemoryEntry[]) => boolean, ms = 15_000): Promise<MemoryEntry[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const entries = await memory();
+    if (check(entries)) return entries;
+    if (Date.now() > deadline) throw new Error(`memory.json: not ${what} within ${ms} ms: ${JSON.stringify(entries.map((e) => [e.kind, e.text, e.feedback]))}`);
+    await sleep(200);
+  }
+}
+
+const feedbackOf = (entries: MemoryEntry[]) => entries.filter((e) => e.feedback);
+
+describe("learning from feedback in a real conversation", () => {
+  it("a 👎 on an answer changes the answer to the same question; taking the 👎 back brings it back", { timeout: 90_000 }, async () => {
+    expect((await ask("remember that my diet is vegan")).content).toBe("[offline model] Noted: your diet is vegan.");
+    const first = await ask("what is my diet?");
+    expect(first.content).toBe("[offline model] From what I remember: your diet is vegan.");
+
+    await react(first.id, "👎");
+    const marked = await memoryWhen("holding the 👎", (m) => feedbackOf(m).length === 1);
+    expect(feedbackOf(marked)).toEqual([
+      expect.objectContaining({ kind: "training", from: ready.inboxId, feedback: { messageId: first.id, signal: "down", about: first.content } }),
+    ]);
+    const again = await ask("what is my diet?");
+    expect(again.content).not.toBe(first.content);
+    expect(again.content).toMatch(/^\[offline model\] I was told that what I answered to this before was wrong/);
+
+    await react(first.id, "👎", "remove");
+    await memoryWhen("without the 👎", (m) => feedbackOf(m).length === 0);
+    expect((await ask("what is my diet?")).content).toBe(first.content);
+  });
+
+  it("a correction as a reply is answered, replaces the wrong fact, and changes the next answer", { timeout: 90_000 }, async () => {
+    const wrong = await ask("what is my diet?");
+    expect(wrong.content).toBe("[offline model] From what I remember: your diet is vegan.");
+    const ack = await reply(wrong.id, "no, I said vegetarian");
+    expect(ack.content).toBe("[offline model] Thanks for the correction. Noted: your diet is vegetarian.");
+    const entries = await memoryWhen("corrected", (m) => feedbackOf(m).length === 1);
+    expect(entries.map((e) => e.text)).not.toContain("my diet is vegan");
+    expect(entries).toContainEqual(expect.objectContaining({ kind: "personalization", text: "my diet is vegetarian", from: ready.inboxId }));
+    expect(feedbackOf(entries)).toEqual([
+      expect.objectContaining({ kind: "training", from: ready.inboxId, feedback: { messageId: wrong.id, signal: "correction", about: wrong.content } }),
+    ]);
+    expect((await ask("what is my diet?")).content).toBe("[offline model] From what I remember: your diet is vegetarian.");
+  });
+
+  it("a text that starts like a correction, just after the agent's answer, corrects it too", { timeout: 90_000 }, async () => {
+    expect((await ask("remember that our restaurant is in Shinjuku")).content).toBe("[offline model] Noted: your restaurant is in Shinjuku.");
+    const wrong = await ask("where is our restaurant?");
+    expect(wrong.content).toBe("[offline model] From what I remember: your restaurant is in Shinjuku.");
+    expect((await ask("actually, Shibuya")).content).toBe("[offline model] Thanks for the correction. Noted: your restaurant is in Shibuya.");
+    expect((await ask("where is our restaurant?")).content).toBe("[offline model] From what I remember: your restaurant is in Shibuya.");
+    const entries = await memory();
+    expect(entries.map((e) => e.text)).not.toContain("our restaurant is in Shinjuku");
+    expect(feedbackOf(entries).map((e) => e.feedback)).toContainEqual({ messageId: wrong.id, signal: "correction", about: wrong.content });
+  });
+
+  it("a reaction from another agent, to someone else's message, or with another emoji teaches nothing", { timeout: 90_000 }, async () => {
+    otherAgent = await createXmtpClient(privateKeyToAccount(generatePrivateKey()), {
+      apiUrl: node!.url,
+      dbPath: join(dir, `other-agent-${randomBytes(4).toString("hex")}.db3`),
+      dbEncryptionKey: randomBytes(32),
+    });
+    const resolver = await XmtpInboxResolver.connect({ apiUrl: node!.url, cacheMs: 0 });
+    const { group } = await joinConversation(otherAgent, ready.inviteUrl, { resolver, profileName: "Other Agent", timeoutMs: 20_000 });
+    await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === otherAgent!.inboxId);
+
+    const answer = await ask("what is my diet?");
+    const question = cli!.events.findLast((e) => e.event === "sent" && e.text === "what is my diet?") as CliEvent & { id: string };
+    const before = await memory();
+    await group.sync();
+    // ReactionAction.Added, ReactionSchema.Unicode (const enums of the bindings).
+    await group.sendReaction({ reference: answer.id, referenceInboxId: agentInbox, action: 1 as never, content: "👎", schema: 1 as never });
+    await react(question.id, "👎");
+    await react(answer.id, "😂");
+    // Messages are handled in order: once this is answered, the reactions were read.
+    expect((await ask("what is my diet?")).content).toBe("[offline model] From what I remember: your diet is vegetarian.");
+    await host!.instances.get(ID)!.settled();
+    expect(await memory()).toEqual(before);
+    // Only the first test's 👎 was ever learned.
+    expect(logs.filter((l) => l.includes("reaction learned"))).toHaveLength(1);
+  });
+
+  it("no log line holds what was said or learned", () => {
+    const all = logs.join("\n");
+    for (const said of ["vegan", "vegetarian", "Shinjuku", "Shibuya", "what is my diet"]) expect(all, said).not.toContain(said);
+  });
+});
