@@ -13,12 +13,12 @@
 import { join } from "node:path";
 import { Code, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
+import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { instanceCall, readPatternRecord as readRecord, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
+import { PATTERNS_FILE, readPatternRecord as readRecord, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
 import { createServiceClient, signOperation, type ServiceClient } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
@@ -48,7 +48,7 @@ let cli2: ConvosCli;
 let ready2: ReadyEvent;
 let claims: Client<typeof ClaimService>;
 let templates: Client<typeof TemplateService>;
-let memorySc: ServiceClient<typeof InstanceMemoryService>;
+let memorySc: ServiceClient<typeof AgentMemoryService>;
 let insightsSc: ServiceClient<typeof PatternInsightsService>;
 const creators = { travel1: newIdentity(), travel2: newIdentity(), finance: newIdentity() };
 const templateIds = { travel1: "", travel2: "", finance: "" };
@@ -71,10 +71,10 @@ async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 30
 /** The host's exchange takes every agent up every 300 ms: a few of its cycles. */
 const cycles = (n: number) => new Promise((r) => setTimeout(r, n * 300 + 500));
 
-/** The owner's signed SetPatternSharing, through the claims service as the gateway passes it. */
-async function setSharing(agent: { owner: TestIdentity; id: string }, sharing: { offer: boolean; adopt: boolean }) {
-  const signature = await signOperation(agent.owner.account, "SetPatternSharing", { inboxId: agent.owner.inboxId, instanceId: agent.id, ...sharing });
-  return memorySc.client.setPatternSharing({ ownerId: agent.owner.inboxId, sharing, signature }, instanceCall(agent.id));
+/** The owner's signed SetPatternSharing, through the claims service as the gateway passes it (`by`: someone else signing and asking). */
+async function setSharing(agent: { owner: TestIdentity; id: string }, sharing: { offer: boolean; adopt: boolean }, by: TestIdentity = agent.owner) {
+  const ownerSignature = await signOperation(by.account, "SetPatternSharing", { inboxId: by.inboxId, instanceId: agent.id, ...sharing });
+  return memorySc.client.setPatternSharing({ instanceId: agent.id, sharing, ownerSignature }, as(by));
 }
 
 async function claim(agent: { owner: TestIdentity; id: string }, templateId: string, invite: string): Promise<void> {
@@ -90,7 +90,7 @@ beforeAll(async () => {
   cli1 = stack.cli!;
   claims = stack.claimsSc!.client;
   templates = stack.templatesSc!.client;
-  memorySc = createServiceClient(InstanceMemoryService, host.url, stack.creds.claims);
+  memorySc = createServiceClient(AgentMemoryService, stack.claims!.url, stack.creds.gateway);
   insightsSc = createServiceClient(PatternInsightsService, stack.lineage!.url, stack.creds.gateway);
   cli2 = await ConvosCli.start(["agent", "serve", "--name", "Front desk", "--profile-name", "Ana"], join(stack.dir, "cli-2"));
   ready2 = await cli2.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
@@ -124,6 +124,8 @@ describe("learned patterns", () => {
       expect(await setSharing(agents.b, { offer: false, adopt: true })).toMatchObject({ sharing: { offer: false, adopt: true } });
       await setSharing(agents.c, { offer: false, adopt: true });
       await setSharing(agents.d, { offer: true, adopt: false });
+      // Only the owner chooses: a stranger turning D's adopting on is told the agent does not exist.
+      await expectCode(setSharing(agents.d, { offer: true, adopt: true }, newIdentity()), Code.NotFound);
 
       // Before anything is shared, nobody in conversation 2 knows the lesson.
       let from = await cli2.send(QUESTION);
@@ -186,6 +188,16 @@ describe("learned patterns", () => {
     await cycles(4);
     expect((await listPatterns(creators.travel1, templateIds.travel1)).patterns.map((p) => p.text)).toEqual([LESSON]);
     expect(Object.keys((await readRecord(a.ws)).offered)).toHaveLength(1);
+  });
+
+  it("a released agent's exchange ends: its record goes with the claim and no later cycle writes it back", { timeout: 30_000 }, async () => {
+    const b = onHost(agents.b.id);
+    await claims.removeAgent({ instanceId: agents.b.id }, as(agents.b.owner));
+    await until("B released", () => b.memorySnapshot === undefined);
+    await cycles(3);
+    expect(await b.ws.readJson(PATTERNS_FILE)).toBeUndefined();
+    // What it adopted stays counted for the creator.
+    expect((await listPatterns(creators.travel1, templateIds.travel1)).patterns[0]?.adoptedCount).toBe(1n);
   });
 
   it("no lesson, number or instruction taught reaches a line of the host's log", () => {
