@@ -30,6 +30,8 @@ export type OptionName =
   | "all"
   | "review-requested"
   | "resolve"
+  | "expired"
+  | "health"
   | "help";
 
 const OPTIONS = {
@@ -58,6 +60,8 @@ const OPTIONS = {
   all: { type: "boolean" },
   "review-requested": { type: "boolean" },
   resolve: { type: "boolean" },
+  expired: { type: "boolean" },
+  health: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -136,6 +140,12 @@ export const COMMANDS = {
   activity: { args: ["ID"], options: ["limit", "cursor"], synopsis: `ID ${PAGE}`, summary: "my agent's activity log, newest first: its tool calls and how each ended" },
   lineage: { args: ["ID"], options: [], synopsis: "ID", summary: "an agent's lineage: where it was cloned from, and its clones" },
   dashboard: { args: ["TEMPLATE_ID"], options: [], synopsis: "TEMPLATE_ID", summary: "my template's agents: live, clones, depth, owners" },
+  patterns: {
+    args: ["TEMPLATE_ID"],
+    options: ["expired", "health", "limit", "cursor"],
+    synopsis: `TEMPLATE_ID [--expired] ${PAGE} | --health`,
+    summary: "what my template's agents learned and offered to the pattern pool, and its refusals; --health: the whole pool's counts",
+  },
   family: { args: [], options: ["ended", "limit", "cursor"], synopsis: `[--ended] ${PAGE}`, summary: "my agents with their lineage (ended ones too with --ended)" },
   logout: { args: [], options: [], synopsis: "", summary: "sign out: the stored session is ended on the server and deleted here" },
   sign: { args: ["OPERATION", "FIELDS_JSON"], options: [], synopsis: "OPERATION FIELDS_JSON", summary: "print a signature object for a hand-made request" },
@@ -242,6 +252,9 @@ export interface ParsedCommand {
   template?: string;
   all: boolean;
   reviewRequested: boolean;
+  /** `--expired` and `--health` of patterns. */
+  expired: boolean;
+  health: boolean;
 }
 
 export function positiveInt(name: string, value: string, command?: CommandName): number {
@@ -281,7 +294,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const [name, ...rest] = parsed.positionals;
   const { values } = parsed;
   if (name === undefined) {
-    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false, live: false, ended: false, dryRun: false, all: false, reviewRequested: false, resolve: false };
+    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false, live: false, ended: false, dryRun: false, all: false, reviewRequested: false, resolve: false, expired: false, health: false };
     throw new CommandUsageError("no command given");
   }
   if (!isCommand(name)) throw new CommandUsageError(`unknown command "${name}"`);
@@ -304,13 +317,20 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     dryRun: values["dry-run"] === true,
     all: values.all === true,
     reviewRequested: values["review-requested"] === true,
+    expired: values.expired === true,
+    health: values.health === true,
   };
   if (out.help) return out;
-  if (rest.length !== syntax.args.length) {
-    const what = syntax.args.length === 0 ? "no arguments" : `${syntax.args.length} argument${syntax.args.length > 1 ? "s" : ""} (${syntax.args.join(" ")})`;
-    throw new CommandUsageError(`${name} takes ${what}, got ${rest.length}`, name);
+  // `patterns --health` is about the whole pool: no template.
+  const wanted = name === "patterns" && out.health ? [] : syntax.args;
+  if (rest.length !== wanted.length) {
+    const what = wanted.length === 0 ? "no arguments" : `${wanted.length} argument${wanted.length > 1 ? "s" : ""} (${wanted.join(" ")})`;
+    throw new CommandUsageError(`${name}${out.health ? " --health" : ""} takes ${what}, got ${rest.length}`, name);
   }
-  syntax.args.forEach((a, i) => {
+  if (out.health && (out.expired || values.limit !== undefined || values.cursor !== undefined)) {
+    throw new CommandUsageError("patterns --health takes no --expired, --limit or --cursor", name);
+  }
+  wanted.forEach((a, i) => {
     out.args[a] = rest[i] as string;
   });
   for (const a of ["ID", "FILE", "TEMPLATE_ID", "INVITE", "INBOX_ID", "DIR"] as const) {

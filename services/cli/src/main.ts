@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { COMMANDS, CommandUsageError, commandUsage, parseCommandLine, positiveInt, trustLevelArg, usage, type ParsedCommand } from "./args.js";
 import * as cmd from "./commands.js";
 import * as curation from "./curation-commands.js";
+import * as patterns from "./pattern-commands.js";
 import { CliError, HttpError, UsageError } from "./errors.js";
 import { DEFAULT_URL, normalizeUrl, type Context } from "./http.js";
 import { DEFAULT_KEY_FILE } from "./key-store.js";
@@ -121,6 +122,8 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return cmd.lineage(ctx, id);
     case "dashboard":
       return cmd.dashboard(ctx, a.TEMPLATE_ID as string);
+    case "patterns":
+      return p.health ? patterns.poolHealth(ctx) : patterns.templatePatterns(ctx, a.TEMPLATE_ID as string, { expired: p.expired, limit: p.limit, cursor: p.cursor });
     case "family":
       return cmd.family(ctx, { ended: p.ended, limit: p.limit, cursor: p.cursor });
     case "logout":
