@@ -144,6 +144,10 @@ describe("the exchange", () => {
   const reported: string[][] = [];
   let answer: Pattern[] = [];
   let exchange: PatternExchange | undefined;
+  let agents: TestAgent[] = [];
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const queried: string[] = [];
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "patterns-"));
@@ -155,6 +159,9 @@ describe("the exchange", () => {
     attempts.length = 0;
     reported.length = 0;
     answer = [];
+    agents = [];
+    inFlight = mostInFlight = 0;
+    queried.length = 0;
   });
   afterEach(async () => {
     await exchange?.close();
@@ -172,8 +179,12 @@ describe("the exchange", () => {
           published.push(req.text);
           return { pattern: { patternId: `pat_${published.length}`, text: req.text }, created: true };
         },
-        queryPatterns() {
+        async queryPatterns(req) {
           if (fail !== undefined) throw new ConnectError("the pool is down", fail);
+          mostInFlight = Math.max(mostInFlight, ++inFlight);
+          await new Promise((r) => setTimeout(r, 2));
+          inFlight--;
+          queried.push(req.instanceId);
           return { patterns: answer };
         },
         recordAdoptions(req) {
@@ -183,7 +194,7 @@ describe("the exchange", () => {
         },
       }),
     );
-    exchange = new PatternExchange({ client: createClient(PatternPoolService, transport), agents: () => [agent], log: createLogger("test", { level: "silent" }), queryIntervalMs: HOUR });
+    exchange = new PatternExchange({ client: createClient(PatternPoolService, transport), agents: () => (agents.length > 0 ? agents : [agent]), log: createLogger("test", { level: "silent" }), queryIntervalMs: HOUR });
     return exchange;
   }
 
@@ -261,5 +272,23 @@ describe("the exchange", () => {
     await ex.idle();
     expect(agent.memorySnapshot!.entries).toHaveLength(1);
     expect(reported).toHaveLength(1);
+  });
+
+  it("one cycle walks every claimed agent of the host, a few at a time, each once", async () => {
+    const ex = start();
+    for (let i = 0; i < 60; i++) {
+      const a = new TestAgent(`inst_${i}`, new Workspace(dir, `inst_${i}`));
+      await a.ws.create();
+      a.sharing = { offer: false, adopt: true };
+      if (i % 3 === 0) a.state = InstanceState.IDLE;
+      agents.push(a);
+    }
+    ex.cycle();
+    // Still waiting from the cycle: taken up once.
+    ex.wake(agents[59]!);
+    await ex.idle();
+    expect(queried.sort()).toEqual(agents.filter((a) => a.state === InstanceState.CLAIMED).map((a) => a.id).sort());
+    expect(mostInFlight).toBeGreaterThan(1);
+    expect(mostInFlight).toBeLessThanOrEqual(4);
   });
 });

@@ -220,7 +220,12 @@ export class PatternExchange implements PatternHooks {
   /** Takes up waiting agents one after another; an agent already being taken up waits for the worker that has it. */
   private async work(): Promise<void> {
     for (;;) {
-      const next = [...this.due.values()].find((d) => !this.active.has(d.agent.id));
+      let next: { agent: PatternAgent; adopt: boolean } | undefined;
+      for (const d of this.due.values()) {
+        if (this.active.has(d.agent.id)) continue;
+        next = d;
+        break;
+      }
       if (!next || this.closed) return;
       const { agent, adopt } = next;
       this.due.delete(agent.id);
