@@ -28,6 +28,7 @@ import type { AgentClient } from "./xmtp.js";
 const CREDS = generateServiceCredentials();
 const CREATOR = newIdentity();
 const ID = "inst-feedback";
+const MNEMONIC = generateMnemonic(english);
 
 let lock: PortLock | undefined;
 let node: RunningDevnode | undefined;
@@ -46,29 +47,16 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "instance-feedback-"));
   node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: await createTestDatabase("instance_feedback") });
   cli = await ConvosCli.start(["agent", "serve", "--name", "Dinner plans", "--profile-name", "Saul"], join(dir, "cli"));
-  [ready, host] = await Promise.all([
-    cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }),
-    startInstanceHost({
-      xmtpApiUrl: node.url,
-      masterSeed: generateMnemonic(english),
-      dataDir: join(dir, "host"),
-      credentials: CREDS["instance-host"],
-      joinTimeoutMs: 20_000,
-      maxInstances: 1,
-      log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
-    }),
-  ]);
-  hostClient = createServiceClient(InstanceHostService, host.url, CREDS.claims);
-  instClient = createServiceClient(InstanceService, host.url, CREDS.claims);
-  agentInbox = (await hostClient.client.startInstance({ instanceId: ID, walletIndex: 0 })).inboxId;
+  [ready] = await Promise.all([cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }), startHost()]);
+  agentInbox = (await hostClient!.client.startInstance({ instanceId: ID, walletIndex: 0 })).inboxId;
   const template = await signUpdateRelease(CREATOR.account, {
     templateId: "tmpl_dinner",
     creatorId: CREATOR.inboxId,
     version: 2n,
     content: sampleContent({ agent_name: "Dinner Planner", instructions: "You plan dinners.", tools: [] }),
   });
-  await instClient.client.configure(create(ConfigureRequestSchema, { template, ownerId: "0".repeat(63) + "1" }), instanceCall(ID));
-  await instClient.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall(ID));
+  await instClient!.client.configure(create(ConfigureRequestSchema, { template, ownerId: "0".repeat(63) + "1" }), instanceCall(ID));
+  await instClient!.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall(ID));
   await cli.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === agentInbox);
 }, 120_000);
 
@@ -82,6 +70,22 @@ afterAll(async () => {
   await lock?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 30_000);
+
+async function startHost(): Promise<void> {
+  host = await startInstanceHost({
+    xmtpApiUrl: node!.url,
+    masterSeed: MNEMONIC,
+    dataDir: join(dir, "host"),
+    credentials: CREDS["instance-host"],
+    joinTimeoutMs: 20_000,
+    maxInstances: 1,
+    log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
+  });
+  hostClient?.close();
+  instClient?.close();
+  hostClient = createServiceClient(InstanceHostService, host.url, CREDS.claims);
+  instClient = createServiceClient(InstanceService, host.url, CREDS.claims);
+}
 
 type AgentMessageEvent = CliEvent & { id: string; content: string };
 
@@ -192,6 +196,18 @@ describe("learning from feedback in a real conversation", () => {
     expect(await memory()).toEqual(before);
     // Only the first test's 👎 was ever learned.
     expect(logs.filter((l) => l.includes("reaction learned"))).toHaveLength(1);
+  });
+
+  it("a 👍 given while the host was down is learned when it is back, as a liked answer in the prompt", { timeout: 90_000 }, async () => {
+    const liked = await ask("what is my diet?");
+    await host!.close();
+    await react(liked.id, "👍");
+    await startHost();
+    const entries = await memoryWhen("holding the 👍", (m) => feedbackOf(m).some((e) => e.feedback!.signal === "up"));
+    expect(feedbackOf(entries).filter((e) => e.feedback!.signal === "up")).toEqual([
+      expect.objectContaining({ kind: "training", from: ready.inboxId, feedback: { messageId: liked.id, signal: "up", about: liked.content } }),
+    ]);
+    expect(host!.instances.get(ID)!.memorySnapshot!.render()).toContain(`answer in the same way:\n\n- Your answer "${liked.content}" was marked good.`);
   });
 
   it("no log line holds what was said or learned", () => {

@@ -16,9 +16,11 @@ import {
   replyCorrects,
   subjectOf,
   supersededBy,
+  withReactionsSince,
 } from "./feedback.js";
 import { OFFLINE_LABEL, OfflineProvider, systemPrompt } from "./llm.js";
 import { Memory, extractByRule } from "./memory.js";
+import type { AgentMessage } from "./xmtp.js";
 
 const PERSON = "a".repeat(64);
 const answer = (text: string, messageId = "msg-1") => ({ messageId, text });
@@ -48,6 +50,16 @@ describe("reactions", () => {
     expect(feedbackEntry("correction", answer("you are vegan"), PERSON, "no, I said vegetarian").text).toBe(
       'Your answer "you are vegan" was corrected: "no, I said vegetarian".',
     );
+  });
+});
+
+describe("catching up", () => {
+  it("reactions sent since are read from the messages they are on, in the order they were sent, with the messages sent since", () => {
+    const msg = (id: string, ns: number, reactions: AgentMessage[] = []) => ({ id, sentAtNs: BigInt(ns), reactions }) as unknown as AgentMessage;
+    const old = msg("old answer", 1, [msg("👍 before", 2), msg("👎", 12), msg("👎 taken back", 14)]);
+    const since = 10n;
+    const sent = [msg("question", 11), msg("answer", 13, [msg("❤️", 15)])];
+    expect(withReactionsSince(sent, [old, ...sent], since).map((m) => m.id)).toEqual(["question", "👎", "answer", "👎 taken back", "❤️"]);
   });
 });
 

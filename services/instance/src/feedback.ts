@@ -198,6 +198,18 @@ export function supersededBy(answer: string, memory: Memory, facts: readonly New
 
 // ---- in the conversation ----
 
+/**
+ * What a catch-up reads, oldest first: the messages sent since, and the
+ * reactions sent since on any of the `recent` messages. The SDK's listing
+ * folds a reaction (added or taken back) into the message it is on, which
+ * may be older than `sinceNs`: only the stream delivers reactions by
+ * themselves.
+ */
+export function withReactionsSince(missed: readonly AgentMessage[], recent: readonly AgentMessage[], sinceNs: bigint): AgentMessage[] {
+  const reactions: AgentMessage[] = recent.flatMap((m) => m.reactions ?? []).filter((r) => r.sentAtNs > sinceNs);
+  return [...missed, ...reactions].sort((a, b) => (a.sentAtNs < b.sentAtNs ? -1 : a.sentAtNs > b.sentAtNs ? 1 : 0));
+}
+
 export interface FeedbackDeps {
   /** The instance's own inbox: feedback counts only on its messages. */
   inboxId: () => string;

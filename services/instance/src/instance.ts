@@ -66,7 +66,7 @@ import type { MemoryAccess } from "./memory-service.js";
 import { appliedReleaseKey, planTemplateUpdate } from "./update.js";
 import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
 import { createAgentClient, flattenReply, isReaction, isText, profilesIn, type AgentClient, type AgentGroup, type AgentMessage, type TextMessage } from "./xmtp.js";
-import { FeedbackReader, recordCorrection, type AnswerRef } from "./feedback.js";
+import { FeedbackReader, recordCorrection, withReactionsSince, type AnswerRef } from "./feedback.js";
 
 /** config.json: what Configure gave it, without secrets. */
 export interface InstanceConfig {
@@ -807,8 +807,9 @@ export class AgentInstance {
   private async catchUp(group: AgentGroup): Promise<void> {
     if (this.group !== group || this.stopped) return;
     const since = BigInt(this.convo?.lastSeenNs ?? "0");
-    const missed = (await group.messages({ sentAfterNs: since, limit: 100, direction: DESCENDING as never }))
-      .reverse()
+    const sent = (await group.messages({ sentAfterNs: since, limit: 100, direction: DESCENDING as never })).reverse();
+    const recent = await group.messages({ limit: 100, direction: DESCENDING as never });
+    const missed = withReactionsSince(sent, recent, since)
       .map(flattenReply)
       .filter((m) => !this.handled.has(m.id));
     const lastToAnswer = [...missed].reverse().find((m) => isText(m) && this.fromPrincipalOrHuman(m.senderInboxId));
