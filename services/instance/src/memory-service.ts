@@ -139,12 +139,8 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
       const ids = entryIds(req.entryIds);
       return pick(ctx).memoryCall(async (a) => {
         await checkOwner(a, req.ownerId, "ForgetMemory", { entryIds: ids.join(",") }, req.signature);
-        const wanted = new Set(ids);
-        const before = a.memory.entries.length;
-        const found = new Set(a.memory.entries.filter((e) => wanted.has(e.id)).map((e) => e.id));
-        const kept = a.memory.entries.filter((e) => !wanted.has(e.id));
-        a.memory.entries.splice(0, a.memory.entries.length, ...kept);
-        const forgotten = before - kept.length;
+        const found = new Set(a.memory.remove(ids).map((e) => e.id));
+        const forgotten = found.size;
         if (forgotten > 0) await a.saveMemory();
         const notFound = ids.filter((id) => !found.has(id));
         a.log.info("memory forgotten", { forgotten, notFound: notFound.length });
