@@ -18,6 +18,7 @@ import type {
 import type { CallOptions, Client, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
@@ -54,6 +55,7 @@ export type Forwarder<S extends DescService> = {
 
 export type TemplatesForwarder = Forwarder<typeof TemplateService>;
 export type ClaimsForwarder = Forwarder<typeof ClaimService>;
+export type MemoryForwarder = Forwarder<typeof AgentMemoryService>;
 export type LineageForwarder = Forwarder<typeof LineageService>;
 export type CurationForwarder = Forwarder<typeof StoreCurationService>;
 export type PatternInsightsForwarder = Forwarder<typeof PatternInsightsService>;
@@ -104,6 +106,11 @@ export function createTemplatesForwarder(upstream: Client<typeof TemplateService
 /** The ClaimService forwarder (the REST claim and "My agents" routes use it). */
 export function createClaimsForwarder(upstream: Client<typeof ClaimService>, gate: Gate, log: Logger): ClaimsForwarder {
   return createForwarder(ClaimService, upstream, gate, log, "claims service");
+}
+
+/** The AgentMemoryService forwarder, to the claims service (the REST memory routes use it). */
+export function createMemoryForwarder(upstream: Client<typeof AgentMemoryService>, gate: Gate, log: Logger): MemoryForwarder {
+  return createForwarder(AgentMemoryService, upstream, gate, log, "claims service");
 }
 
 /** The StoreCurationService forwarder, to the templates service (the REST curation routes use it). */

@@ -16,6 +16,7 @@ import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
+import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   DEFAULT_LIMITS,
@@ -38,6 +39,7 @@ import {
 import {
   callInfo,
   createClaimsForwarder,
+  createMemoryForwarder,
   createCurationForwarder,
   createLineageForwarder,
   createPatternInsightsForwarder,
@@ -46,6 +48,7 @@ import {
   unavailableServiceImpl,
   type CallInfo,
   type ClaimsForwarder,
+  type MemoryForwarder,
   type Gate,
   type LineageForwarder,
   type PatternInsightsForwarder,
@@ -146,6 +149,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const curation = createCurationForwarder(curationUpstream.client, gate, log);
   const claimsUpstream = opts.claimsUrl ? createServiceClient(ClaimService, opts.claimsUrl, opts.credentials) : undefined;
   const claims: ClaimsForwarder | undefined = claimsUpstream && createClaimsForwarder(claimsUpstream.client, gate, log);
+  const memoryUpstream = opts.claimsUrl ? createServiceClient(AgentMemoryService, opts.claimsUrl, opts.credentials) : undefined;
+  const memory: MemoryForwarder | undefined = memoryUpstream && createMemoryForwarder(memoryUpstream.client, gate, log);
   const lineageUpstream = opts.lineageUrl ? createServiceClient(LineageService, opts.lineageUrl, opts.credentials) : undefined;
   const lineage: LineageForwarder | undefined = lineageUpstream && createLineageForwarder(lineageUpstream.client, gate, log);
   const patternsUpstream = opts.lineageUrl ? createServiceClient(PatternInsightsService, opts.lineageUrl, opts.credentials) : undefined;
@@ -154,6 +159,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     upstream.close();
     curationUpstream.close();
     claimsUpstream?.close();
+    memoryUpstream?.close();
     lineageUpstream?.close();
     patternsUpstream?.close();
   };
@@ -165,6 +171,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       templates,
       curation,
       claims,
+      memory,
       lineage,
       patterns,
       claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
@@ -197,6 +204,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         router.service(
           ClaimService,
           claims ? forwardedServiceImpl(ClaimService, claims) : unavailableServiceImpl(ClaimService, CLAIMS_NOT_CONFIGURED),
+        );
+        router.service(
+          AgentMemoryService,
+          memory ? forwardedServiceImpl(AgentMemoryService, memory) : unavailableServiceImpl(AgentMemoryService, CLAIMS_NOT_CONFIGURED),
         );
         router.service(
           LineageService,

@@ -150,6 +150,11 @@ export function trustFromBody(body: JsonObject): TrustBody {
   return { trustLevel, dailySpendLimitWei, ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)) };
 }
 
+/** A body's `ownerSignature`, `{signature, issuedAt, nonce}`, or undefined when it has none. */
+export function ownerSignatureFromBody(body: JsonObject): Signature | undefined {
+  return signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS));
+}
+
 function signatureFrom(sig: JsonObject | undefined): Signature | undefined {
   return sig
     ? create(SignatureSchema, {

@@ -4,7 +4,7 @@
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Logger, ServerRequest } from "@convos-pool/kit";
-import type { CallInfo, ClaimsForwarder, CurationForwarder, LineageForwarder, PatternInsightsForwarder, TemplatesForwarder } from "../forward.js";
+import type { CallInfo, ClaimsForwarder, MemoryForwarder, CurationForwarder, LineageForwarder, PatternInsightsForwarder, TemplatesForwarder } from "../forward.js";
 import type { Session } from "../sessions.js";
 import { badRequest } from "./errors.js";
 import type { JsonObject } from "./json.js";
@@ -16,6 +16,8 @@ export interface RestDeps {
   curation: CurationForwarder;
   /** Absent: the claim and "My agents" paths answer 503 with `claimsNotConfigured`. */
   claims?: ClaimsForwarder;
+  /** AgentMemoryService, at the claims service; absent with it (503, `claimsNotConfigured`). */
+  memory?: MemoryForwarder;
   /** LineageService; absent: the lineage paths answer 503 with `lineageNotConfigured`. */
   lineage?: LineageForwarder;
   /** PatternInsightsService, at the lineage service; absent with it (503, `lineageNotConfigured`). */

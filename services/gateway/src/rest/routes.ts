@@ -27,6 +27,7 @@ import {
   trustFromBody,
 } from "./claims-json.js";
 import { CURATION_ROUTES } from "./curation-routes.js";
+import { MEMORY_ROUTES } from "./memory-routes.js";
 import { PATTERN_ROUTES } from "./patterns-routes.js";
 import { RestError, badRequest, methodNotAllowed, noRoute, toRestError, type RestErrorMapping } from "./errors.js";
 import { JsonObject, readJsonBody } from "./json.js";
@@ -488,6 +489,7 @@ const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
   ["GET", "/templates/:id/dashboard", templateDashboard],
   ["GET", "/lineage", ownerLineage],
   ...CURATION_ROUTES,
+  ...MEMORY_ROUTES,
   ...PATTERN_ROUTES,
 ];
 
