@@ -32,6 +32,10 @@ export type OptionName =
   | "resolve"
   | "expired"
   | "health"
+  | "secret"
+  | "feedback"
+  | "offer"
+  | "adopt"
   | "help";
 
 const OPTIONS = {
@@ -62,6 +66,10 @@ const OPTIONS = {
   resolve: { type: "boolean" },
   expired: { type: "boolean" },
   health: { type: "boolean" },
+  secret: { type: "string", multiple: true },
+  feedback: { type: "boolean" },
+  offer: { type: "string" },
+  adopt: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -173,6 +181,21 @@ export const COMMANDS = {
   feature: { args: ["ID"], options: [], synopsis: "ID", summary: "operators: put a template on the featured list" },
   unfeature: { args: ["ID"], options: [], synopsis: "ID", summary: "operators: take a template off the featured list" },
   "curation-log": { args: [], options: ["template", "limit", "cursor"], synopsis: `[--template ID] ${PAGE}`, summary: "operators' signed actions (a creator: those about my templates)" },
+  "memory-export": { args: ["ID", "FILE"], options: [], synopsis: "ID FILE", summary: "write my agent's memory to FILE (0600), sealed to me on the way: entries, template, conversation summary; secrets named, not included" },
+  "memory-import": {
+    args: ["ID", "FILE"],
+    options: ["secret"],
+    synopsis: "ID FILE [--secret NAME=VALUE ...]",
+    summary: "merge an agent-memory file into my agent, sealed to its checked key; --secret supplies a named secret again (memory:<entry id>)",
+  },
+  "memory-list": { args: ["ID"], options: ["feedback"], synopsis: "ID [--feedback]", summary: "what my agent learned: id, kind, source, text (--feedback: from reactions and corrections only)" },
+  "memory-forget": { args: ["ID", "ENTRY_IDS"], options: [], synopsis: "ID ENTRY_ID[,ENTRY_ID...]", summary: "delete entries of my agent's memory by id" },
+  sharing: {
+    args: ["ID"],
+    options: ["offer", "adopt"],
+    synopsis: "ID --offer on|off --adopt on|off",
+    summary: "let my agent offer its lessons to, and adopt lessons from, the pattern pool (both off until turned on)",
+  },
   "content-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the contentHash of a content file (defaults filled)" },
   "patch-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the patchHash of a patch file" },
   help: { args: [], options: [], synopsis: "", summary: "this text" },
@@ -255,6 +278,13 @@ export interface ParsedCommand {
   /** `--expired` and `--health` of patterns. */
   expired: boolean;
   health: boolean;
+  /** `--secret NAME=VALUE` of memory-import, by name. */
+  secrets?: Record<string, string>;
+  /** `--feedback` of memory-list. */
+  feedback?: boolean;
+  /** `--offer on|off` and `--adopt on|off` of sharing. */
+  offer?: boolean;
+  adopt?: boolean;
 }
 
 export function positiveInt(name: string, value: string, command?: CommandName): number {
@@ -276,6 +306,26 @@ export function dailyLimitArg(value: string, command?: CommandName): bigint {
   const wei = /^\d+(\.\d{1,18})?$/.test(value) ? parseEther(value) : 0n;
   if (wei <= 0n) throw new CommandUsageError(`--daily-limit takes an amount of ETH above 0, such as 0.05 (got "${value}")`, command);
   return wei;
+}
+
+/** `--secret NAME=VALUE`, each name once. */
+function secretsArg(pairs: string[], command: CommandName): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq < 1) throw new CommandUsageError(`--secret takes NAME=VALUE, NAME as the exported file names it (got "${pair.slice(0, 40)}")`, command);
+    const name = pair.slice(0, eq);
+    if (Object.hasOwn(out, name)) throw new CommandUsageError(`--secret ${name} is given twice`, command);
+    out[name] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `--offer` and `--adopt` of sharing: "on" or "off", both required (the owner signs both). */
+function onOffArg(option: string, value: string | undefined, command: CommandName): boolean {
+  if (value === "on") return true;
+  if (value === "off") return false;
+  throw new CommandUsageError(`${option} takes on or off${value === undefined ? "" : ` (got "${value}")`}`, command);
 }
 
 function isCommand(name: string): name is CommandName {
@@ -368,6 +418,12 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values.notes !== undefined) out.notes = values.notes;
   if (values.note !== undefined) out.note = values.note;
   if (values.template !== undefined) out.template = values.template;
+  if (values.feedback !== undefined) out.feedback = values.feedback;
+  if (values.secret !== undefined) out.secrets = secretsArg(values.secret, name);
+  if (name === "sharing") {
+    out.offer = onOffArg("--offer", values.offer, name);
+    out.adopt = onOffArg("--adopt", values.adopt, name);
+  }
   if (name === "trust") {
     const level = trustLevelArg(out.args.LEVEL ?? "", name);
     if (level === "L4" && out.dailyLimitWei === undefined) {

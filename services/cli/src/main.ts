@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { COMMANDS, CommandUsageError, commandUsage, parseCommandLine, positiveInt, trustLevelArg, usage, type ParsedCommand } from "./args.js";
 import * as cmd from "./commands.js";
 import * as curation from "./curation-commands.js";
+import * as memory from "./memory-commands.js";
 import * as patterns from "./pattern-commands.js";
 import { CliError, HttpError, UsageError } from "./errors.js";
 import { DEFAULT_URL, normalizeUrl, type Context } from "./http.js";
@@ -134,6 +135,16 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return openclaw.importCommand(ctx, a.DIR as string, { dryRun: p.dryRun });
     case "export":
       return openclaw.exportCommand(ctx, id, a.DIR as string);
+    case "memory-export":
+      return memory.exportMemory(ctx, id, a.FILE as string);
+    case "memory-import":
+      return memory.importMemory(ctx, id, a.FILE as string, p.secrets);
+    case "memory-list":
+      return memory.listMemory(ctx, id, p.feedback);
+    case "memory-forget":
+      return memory.forgetMemory(ctx, id, (a.ENTRY_IDS as string).split(",").map((s) => s.trim()).filter(Boolean));
+    case "sharing":
+      return memory.setSharing(ctx, id, p.offer!, p.adopt!);
     case "content-hash":
       return cmd.contentHashOf(ctx, a.FILE as string);
     case "patch-hash":

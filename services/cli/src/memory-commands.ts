@@ -1,0 +1,120 @@
+// An owner's control over their agent's memory from the command line
+// (docs/cli.md, "Agent memory"; docs/memory.md): export it to a file, import
+// a file into another agent, list and forget what it learned, and its
+// sharing with the pattern pool. Memory is sealed end to end: an export to a
+// one-time key made here, an import to the agent's own key, which is checked
+// against the agent's inbox before anything is sealed to it.
+import { chmod, readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { bytesToHex, sha256 } from "viem";
+import { openSealed, sealTo, verifyMemoryKey, x25519KeyPair, type SealedBoxBytes } from "@convos-pool/kit";
+import { CliError } from "./errors.js";
+import { nowSeconds, request, type Context } from "./http.js";
+import { loadKey } from "./key-store.js";
+import { signCamel } from "./signing.js";
+
+const agentPath = (id: string) => `/api/pool/agents/${encodeURIComponent(id)}`;
+
+interface SealedJson {
+  ephemeralPublicKey: string;
+  nonce: string;
+  ciphertext: string;
+}
+
+interface ListedEntry {
+  id: string;
+  kind: string;
+  text: string;
+  inheritedFrom?: string;
+  feedback?: { signal: string };
+  adoptedFrom?: string;
+  imported?: boolean;
+}
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+const unb64 = (text: string) => new Uint8Array(Buffer.from(text, "base64"));
+const sealedToJson = (s: SealedBoxBytes): SealedJson => ({ ephemeralPublicKey: b64(s.ephemeralPublicKey), nonce: b64(s.nonce), ciphertext: b64(s.ciphertext) });
+const sealedFromJson = (s: SealedJson): SealedBoxBytes => ({ ephemeralPublicKey: unb64(s.ephemeralPublicKey), nonce: unb64(s.nonce), ciphertext: unb64(s.ciphertext) });
+
+/** Asks the agent for its memory sealed to a one-time key, opens it here, writes FILE (0600); prints counts and the secrets left out. */
+export async function exportMemory(ctx: Context, id: string, file: string): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const mine = x25519KeyPair();
+  const ownerSignature = await signCamel(key, "ExportMemory", { instanceId: id, recipientKey: bytesToHex(mine.publicKey) }, nowSeconds(ctx));
+  const reply = (await request(ctx, "POST", `${agentPath(id)}/memory/export`, { auth: "session", body: { recipientKey: b64(mine.publicKey), ownerSignature } })).body as {
+    sealed: SealedJson;
+    counts: Record<string, number>;
+    secretsStripped: number;
+  };
+  const plaintext = await openSealed(mine.privateKey, sealedFromJson(reply.sealed));
+  const memory = JSON.parse(new TextDecoder().decode(plaintext)) as { secrets?: { name: string; about: string }[] };
+  const path = resolve(ctx.cwd, file);
+  await writeFile(path, plaintext, { mode: 0o600 });
+  // A file that was there keeps its mode on write: it holds memory now.
+  await chmod(path, 0o600);
+  return { file: path, counts: reply.counts, secretsStripped: reply.secretsStripped, secrets: memory.secrets ?? [] };
+}
+
+/**
+ * Seals FILE (with `secrets` supplied again, by name) to the agent's memory
+ * key, once that key checks out as signed by the wallet of the inbox the pool
+ * lists for the agent; prints what was merged.
+ */
+export async function importMemory(ctx: Context, id: string, file: string, secrets: Record<string, string> = {}): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const path = resolve(ctx.cwd, file);
+  let memory: Record<string, unknown>;
+  try {
+    memory = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+  } catch (err) {
+    throw new CliError(`${file} is not an agent-memory file: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (Object.keys(secrets).length > 0) memory = { ...memory, suppliedSecrets: { ...(memory.suppliedSecrets as object | undefined), ...secrets } };
+  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { inboxId: string };
+  const got = (await request(ctx, "GET", `${agentPath(id)}/memory/key`, { auth: "session" })).body as {
+    key: { publicKey: string; agentAddress: string; keySignature: string };
+  };
+  const memoryKey = { publicKey: unb64(got.key.publicKey), agentAddress: got.key.agentAddress, keySignature: got.key.keySignature };
+  try {
+    await verifyMemoryKey(memoryKey, id, agent.inboxId);
+  } catch (err) {
+    throw new CliError(`the agent's memory key does not check out, so nothing was sent: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const sealed = await sealTo(memoryKey.publicKey, new TextEncoder().encode(JSON.stringify(memory)));
+  const ownerSignature = await signCamel(key, "ImportMemory", { instanceId: id, sealedDigest: sha256(sealed.ciphertext) }, nowSeconds(ctx));
+  return (await request(ctx, "POST", `${agentPath(id)}/memory/import`, { auth: "session", body: { sealed: sealedToJson(sealed), ownerSignature } })).body;
+}
+
+/** What the agent knows (only what it learned from feedback with `feedbackOnly`), one entry a line: id, kind, source, text. */
+export async function listMemory(ctx: Context, id: string, feedbackOnly = false): Promise<string> {
+  const key = await loadKey(ctx.keyFile);
+  const mine = x25519KeyPair();
+  const ownerSignature = await signCamel(key, "ListMemory", { instanceId: id, recipientKey: bytesToHex(mine.publicKey), feedbackOnly }, nowSeconds(ctx));
+  const reply = (await request(ctx, "POST", `${agentPath(id)}/memory/list`, { auth: "session", body: { recipientKey: b64(mine.publicKey), feedbackOnly, ownerSignature } }))
+    .body as { sealed: SealedJson };
+  const { entries } = JSON.parse(new TextDecoder().decode(await openSealed(mine.privateKey, sealedFromJson(reply.sealed)))) as { entries: ListedEntry[] };
+  if (entries.length === 0) return "(nothing)";
+  return entries.map((e) => [e.id, e.kind, sourceOf(e), e.text].join("\t")).join("\n");
+}
+
+function sourceOf(e: ListedEntry): string {
+  if (e.feedback) return `feedback:${e.feedback.signal}`;
+  if (e.adoptedFrom) return `adopted:${e.adoptedFrom}`;
+  if (e.inheritedFrom) return `inherited:${e.inheritedFrom}`;
+  if (e.imported) return "imported";
+  return "learned";
+}
+
+/** Deletes entries by id (comma-separated); prints how many went and the ids the agent did not have. */
+export async function forgetMemory(ctx: Context, id: string, entryIds: string[]): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const ownerSignature = await signCamel(key, "ForgetMemory", { instanceId: id, entryIds: entryIds.join(",") }, nowSeconds(ctx));
+  return (await request(ctx, "POST", `${agentPath(id)}/memory/forget`, { auth: "session", body: { entryIds, ownerSignature } })).body;
+}
+
+/** Opts the agent in or out of offering and adopting learned patterns. */
+export async function setSharing(ctx: Context, id: string, offer: boolean, adopt: boolean): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const ownerSignature = await signCamel(key, "SetPatternSharing", { instanceId: id, offer, adopt }, nowSeconds(ctx));
+  return (await request(ctx, "PUT", `${agentPath(id)}/pattern-sharing`, { auth: "session", body: { offer, adopt, ownerSignature } })).body;
+}
