@@ -1,7 +1,8 @@
 // A creator's view of every agent of one template (seed 000, story C7): who
 // owns each, where it is, its state and sync state; live and clone counts
-// (the lineage service's); the lineage tree; and an update rolling out,
-// refreshed every two seconds while the page is open.
+// (the lineage service's); the lineage tree; an update rolling out,
+// refreshed every two seconds while the page is open; and what its agents
+// learned (learned-patterns.tsx).
 import { useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -12,6 +13,7 @@ import { short, stateName, syncName, when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, usePages } from "../ui";
+import { LearnedPatterns } from "./learned-patterns";
 
 const LIVE_REFRESH_MS = 2_000;
 const PAGE_SIZE = 100;
@@ -132,6 +134,7 @@ export function DashboardPage({ id }: { id: string }) {
       <h2>Lineage</h2>
       {pages.number > 1 || instances.data.nextPageToken ? <p className="hint">Of the agents on this page.</p> : null}
       <LineageTree instances={all} />
+      <LearnedPatterns templateId={id} />
     </Page>
   );
 }

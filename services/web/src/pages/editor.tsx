@@ -19,6 +19,7 @@ import { Link, navigate } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, SignInFirst, TextArea } from "../ui";
 import { ContentForm, formFields } from "./content-form";
+import { useFoldedLesson, withLesson } from "./learned-patterns";
 
 export function EditorPage({ id }: { id?: string }) {
   const { signedIn } = useSession();
@@ -48,7 +49,9 @@ function Editor({ latest }: { latest?: Template }) {
   const queryClient = useQueryClient();
   // The version this edit is based on: the one opened, until the creator takes a newer one.
   const [base, setBase] = useState<Template | undefined>(latest);
-  const [draft, setDraft] = useState<TemplateContentJson>(() => contentOf(latest));
+  // A lesson folded in from the dashboard: added to the draft, saved only when the creator signs.
+  const folded = useFoldedLesson(latest?.id);
+  const [draft, setDraft] = useState<TemplateContentJson>(() => withLesson(contentOf(latest), folded));
   const [view, setView] = useState<"form" | "json">("form");
   const [jsonText, setJsonText] = useState("");
   const [error, setError] = useState<ShownError>();
@@ -177,6 +180,7 @@ function Editor({ latest }: { latest?: Template }) {
           Version {String(base.version)} · {visibilityName(base.visibility)} · {statusName(base.status)} · updated {when(base.updatedAt)}
         </p>
       )}
+      {folded && <Notice>A lesson your agents learned is now the last line of the instructions. Review it, then sign and save a new version.</Notice>}
       {newer && (
         <Stale
           mine={currentDraftSafe()}
