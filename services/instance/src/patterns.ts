@@ -294,10 +294,10 @@ export class PatternExchange implements PatternHooks {
     const record = await readRecord(agent.ws);
     if (!on) {
       if (Object.keys(record.adopted).length === 0) return;
-      const ids = new Set(Object.values(record.adopted).map((a) => a.entryId));
+      const entryIds = Object.values(record.adopted).map((a) => a.entryId);
       let dropped = 0;
       await agent.changeMemory(async (memory) => {
-        dropped = memory.remove([...ids]).length;
+        dropped = memory.remove(entryIds).length;
         record.adopted = {};
         record.unreported = [];
         await writeRecord(agent.ws, record);
