@@ -24,6 +24,7 @@ export const ABOUT_CHARS = 200;
 const CORRECTION_CHARS = 250;
 /** A text correction without a reply refers to the agent's message only if it is among this many text messages before it. */
 export const CORRECTION_WINDOW = 3;
+const DESCENDING = 1; // SortDirection.Descending (a const enum of the bindings)
 
 // Skin tones and the emoji variation selector: 👍🏽 is 👍, ❤️ is ❤.
 const EMOJI_VARIANTS = /[\u{1F3FB}-\u{1F3FF}\uFE0F]/gu;
@@ -270,7 +271,7 @@ export class FeedbackReader {
     if (!looksLikeCorrection(m.content)) return undefined;
     let before: AgentMessage[];
     try {
-      before = await group.messages({ sentBeforeNs: m.sentAtNs, limit: 20, direction: 1 as never });
+      before = await group.messages({ sentBeforeNs: m.sentAtNs, limit: 20, direction: DESCENDING as never });
     } catch (err) {
       this.deps.log.warn("could not read what a correction refers to", { messageId: m.id, err });
       return undefined;
