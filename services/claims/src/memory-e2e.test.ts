@@ -9,18 +9,24 @@
 // import adds nothing; someone else cannot export it, through the pool or
 // past it; a replay is refused; the pool's data and logs never saw the
 // memory; and the owner lists and forgets an entry, which the agent then no
-// longer answers from.
+// longer answers from. Last, the same through the gateway's REST paths and
+// the pool CLI, which refuses to seal to a key the agent's wallet did not sign.
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Code, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex, sha256 } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { instanceCall, type AgentInstance } from "@convos-pool/instance";
-import { createServiceClient, openSealed, sealTo, signOperation, verifyMemoryKey, x25519KeyPair, type SealedBoxBytes } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { createLogger, createServiceClient, deriveInboxId, openSealed, sealTo, signOperation, verifyMemoryKey, x25519KeyPair, type SealedBoxBytes } from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
+import { startGateway, type RunningGateway } from "../../gateway/src/server.js";
+import { createKey } from "../../cli/src/key-store.js";
+import { run as pool } from "../../cli/src/main.js";
 import { as, databaseText, expectCode } from "./testing/helpers.js";
 import { RealStack } from "./testing/real-stack.js";
 
@@ -47,7 +53,9 @@ let memory: Client<typeof AgentMemoryService>;
 /** As a compromised claims service would call an agent: with the claims credential, past every pool check. */
 let direct: Client<typeof InstanceMemoryService>;
 const closers: (() => void)[] = [];
-const owner = newIdentity();
+/** The owner's key, which the pool CLI signs with too. */
+const ownerKey = generatePrivateKey();
+const owner: TestIdentity = { account: privateKeyToAccount(ownerKey), inboxId: deriveInboxId(privateKeyToAccount(ownerKey).address) };
 const creator = newIdentity();
 let sourceId = "";
 let targetId = "";
@@ -278,5 +286,100 @@ describe("portable memory", () => {
     await expectCode(memory.setPatternSharing({ instanceId: targetId, sharing: { offer: true, adopt: true }, ownerSignature: signed }, as(owner)), Code.NotFound);
     await set(false, false);
     expect(target.sharing).toEqual({ offer: false, adopt: false });
+  });
+});
+
+describe("portable memory through the gateway and the pool CLI", () => {
+  let gateway: RunningGateway;
+  const out: string[] = [];
+  const err: string[] = [];
+  /** `pool ARGS` as the owner, against the gateway; `fetch` stands in for the network when given. */
+  const cli = async (args: string[], fetchFn?: typeof fetch) => {
+    out.length = 0;
+    err.length = 0;
+    const io = { env: {}, cwd: stack.dir, stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t), ...(fetchFn ? { fetch: fetchFn } : {}) };
+    return pool(["--url", gateway.url, "--key", join(stack.dir, "owner-key.json"), ...args], io);
+  };
+  const printed = () => JSON.parse(out.join("")) as Record<string, any>;
+
+  beforeAll(async () => {
+    gateway = await startGateway({
+      templatesUrl: stack.templates!.url,
+      claimsUrl: stack.claims!.url,
+      credentials: stack.creds.gateway,
+      databaseUrl: await createTestDatabase("memory_e2e_gateway"),
+      log: createLogger("gateway", { level: "silent" }),
+    });
+    await createKey(join(stack.dir, "owner-key.json"), { privateKey: ownerKey });
+  }, 30_000);
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it("memory-export writes the opened file (0600) and prints the counts and the secrets left out", { timeout: 30_000 }, async () => {
+    expect(await cli(["memory-export", sourceId, "exported.json"]), err.join("")).toBe(0);
+    const report = printed();
+    expect(report.counts).toMatchObject({ training: 1, personalization: 1, credentials: 1 });
+    expect(report.secrets.map((x: { name: string }) => x.name)).toEqual(exported.secrets.map((x: { name: string }) => x.name));
+    const path = join(stack.dir, "exported.json");
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    const file = JSON.parse(await readFile(path, "utf8"));
+    expect(file.entries.map((e: { text: string }) => e.text)).toEqual([LESSON, PREFERENCE]);
+  });
+
+  it("memory-import refuses a memory key the agent's wallet did not sign, and sends nothing", { timeout: 30_000 }, async () => {
+    const before = onHost(targetId).memorySnapshot!.entries.length;
+    // A pool that puts a key of its own in the agent's place.
+    const swapping: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!String(input).endsWith("/memory/key")) return res;
+      const body = (await res.json()) as { key: { publicKey: string } };
+      body.key.publicKey = Buffer.from(x25519KeyPair().publicKey).toString("base64");
+      return new Response(JSON.stringify(body), { status: res.status, headers: { "content-type": "application/json" } });
+    };
+    expect(await cli(["memory-import", targetId, "exported.json"], swapping)).toBe(1);
+    expect(err.join("")).toContain("does not check out");
+    expect(onHost(targetId).memorySnapshot!.entries).toHaveLength(before);
+  });
+
+  it("memory-import merges the file with a secret supplied again; memory-list shows it; memory-forget and sharing work as the owner", { timeout: 30_000 }, async () => {
+    const number = exported.secrets.find((x: { name: string }) => x.name.startsWith("memory:")).name as string;
+    expect(await cli(["memory-import", targetId, "exported.json", "--secret", `${number}=${CREDENTIAL}`]), err.join("")).toBe(0);
+    // The preference was forgotten above: it comes back; the lesson and the number are known.
+    expect(printed()).toMatchObject({ added: { personalization: 1, training: 0, credentials: 0 }, duplicates: 2, secretsMissing: ["tool:email.password", "config:personal-email"] });
+
+    expect(await cli(["memory-list", targetId]), err.join("")).toBe(0);
+    const lines = out.join("").trim().split("\n").map((l) => l.split("\t"));
+    expect(lines.map((l) => [l[1], l[2], l[3]])).toEqual([
+      ["training", "imported", LESSON],
+      ["credentials", "imported", CREDENTIAL],
+      ["personalization", "imported", PREFERENCE],
+    ]);
+    const preferenceId = lines.find((l) => l[3] === PREFERENCE)![0]!;
+    expect(await cli(["memory-forget", targetId, preferenceId]), err.join("")).toBe(0);
+    expect(printed()).toEqual({ forgotten: 1, notFound: [] });
+
+    expect(await cli(["sharing", targetId, "--offer", "on", "--adopt", "on"]), err.join("")).toBe(0);
+    expect(printed()).toEqual({ offer: true, adopt: true });
+    expect(onHost(targetId).sharing).toEqual({ offer: true, adopt: true });
+    expect(await cli(["sharing", targetId, "--offer", "off", "--adopt", "off"])).toBe(0);
+    expect(await cli(["sharing", targetId, "--offer", "maybe", "--adopt", "off"])).toBe(2);
+  });
+
+  it("the REST paths name a bad field and keep strangers out", { timeout: 30_000 }, async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${gateway.url}/api/pool/agents/${sourceId}/memory/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    let res = await post("export", { recipientKey: "not base64!" });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain("recipientKey");
+    res = await post("export", { recipientKey: Buffer.alloc(31).toString("base64") });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain("recipientKey");
+    res = await post("import", { ownerSignature: { signature: "0x", issuedAt: 1, nonce: "0x" } });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain("sealed");
+    // Signed by the owner but not signed in: sign in first.
+    res = await post("export", { recipientKey: Buffer.from(x25519KeyPair().publicKey).toString("base64") });
+    expect(res.status).toBe(401);
   });
 });
