@@ -22,7 +22,8 @@ import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { ConfigureRequestSchema, InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
-import type { MemoryEntry, MemoryFile } from "./memory.js";
+import { EXTRACTION_PROMPT, type MemoryEntry, type MemoryFile } from "./memory.js";
+import { startChatServer, type ChatServer } from "./testing/chat-server.js";
 import type { AgentClient } from "./xmtp.js";
 
 const CREDS = generateServiceCredentials();
@@ -39,6 +40,8 @@ let host: RunningInstanceHost | undefined;
 let hostClient: ServiceClient<typeof InstanceHostService> | undefined;
 let instClient: ServiceClient<typeof InstanceService> | undefined;
 let otherAgent: AgentClient | undefined;
+let chat: ChatServer | undefined;
+let llmHost: RunningInstanceHost | undefined;
 let agentInbox: string;
 const logs: string[] = [];
 
@@ -65,6 +68,8 @@ afterAll(async () => {
   instClient?.close();
   await otherAgent?.close();
   await host?.close();
+  await llmHost?.close();
+  await chat?.close();
   await cli?.stop();
   await node?.close();
   await lock?.release();
@@ -90,17 +95,17 @@ async function startHost(): Promise<void> {
 type AgentMessageEvent = CliEvent & { id: string; content: string };
 
 /** The person says something and the agent answers it. */
-async function ask(text: string): Promise<AgentMessageEvent> {
+async function ask(text: string, agent = agentInbox): Promise<AgentMessageEvent> {
   const from = await cli!.send(text);
-  return (await cli!.messageFrom(agentInbox, from)) as AgentMessageEvent;
+  return (await cli!.messageFrom(agent, from)) as AgentMessageEvent;
 }
 
 /** The person replies to a message (XMTP reply content type) and the agent answers it. */
-async function reply(messageId: string, text: string): Promise<AgentMessageEvent> {
+async function reply(messageId: string, text: string, agent = agentInbox): Promise<AgentMessageEvent> {
   const from = cli!.events.length;
   cli!.command({ type: "send", text, replyTo: messageId });
   await cli!.waitFor("reply sent", (e) => e.event === "sent" && e.text === text && e.replyTo === messageId, { from });
-  return (await cli!.messageFrom(agentInbox, from)) as AgentMessageEvent;
+  return (await cli!.messageFrom(agent, from)) as AgentMessageEvent;
 }
 
 /** The person reacts to a message (XMTP reaction content type), or takes a reaction back. */
@@ -110,15 +115,15 @@ async function react(messageId: string, emoji: string, action: "add" | "remove" 
   await cli!.waitFor("reaction sent", (e) => e.event === "sent" && e.type === "reaction" && e.messageId === messageId && e.action === action, { from });
 }
 
-async function memory(): Promise<MemoryEntry[]> {
-  return (JSON.parse(await readFile(join(dir, "host", "instances", ID, "memory.json"), "utf8")) as MemoryFile).entries;
+async function memory(workspace = join(dir, "host", "instances", ID)): Promise<MemoryEntry[]> {
+  return (JSON.parse(await readFile(join(workspace, "memory.json"), "utf8")) as MemoryFile).entries;
 }
 
 /** memory.json once `check` holds (a reaction is not answered: nothing else says it was handled). */
-async function memoryWhen(what: string, check: (entries: MemoryEntry[]) => boolean, ms = 15_000): Promise<MemoryEntry[]> {
+async function memoryWhen(what: string, check: (entries: MemoryEntry[]) => boolean, ms = 15_000, workspace?: string): Promise<MemoryEntry[]> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const entries = await memory();
+    const entries = await memory(workspace);
     if (check(entries)) return entries;
     if (Date.now() > deadline) throw new Error(`memory.json: not ${what} within ${ms} ms: ${JSON.stringify(entries.map((e) => [e.kind, e.text, e.feedback]))}`);
     await sleep(200);
@@ -208,6 +213,74 @@ describe("learning from feedback in a real conversation", () => {
       expect.objectContaining({ kind: "training", from: ready.inboxId, feedback: { messageId: liked.id, signal: "up", about: liked.content } }),
     ]);
     expect(host!.instances.get(ID)!.memorySnapshot!.render()).toContain(`answer in the same way:\n\n- Your answer "${liked.content}" was marked good.`);
+  });
+
+  it("with a real model, a 👎 and a correction reach the next turns' prompts and change the answer", { timeout: 90_000 }, async () => {
+    const wrongAnswer = "You are vegan.";
+    chat = await startChatServer((req) => {
+      const system = req.body.messages[0]?.content ?? "";
+      const last = req.body.messages.at(-1)?.content ?? "";
+      if (system.startsWith(EXTRACTION_PROMPT)) {
+        if (last.includes("remember that I am vegan")) return '{"entries":[{"kind":"personalization","text":"I am vegan"}]}';
+        if (last.startsWith(`Your earlier answer: "${wrongAnswer}"`)) return '{"entries":[{"kind":"personalization","text":"I am vegetarian"}]}';
+        return '{"entries":[]}';
+      }
+      if (last.includes("remember")) return "Noted.";
+      if (system.includes("- I am vegetarian")) return "You are vegetarian.";
+      if (system.includes(`Your answer "${wrongAnswer}" was marked wrong.`)) return "I was told my last answer was wrong. What is your diet?";
+      return wrongAnswer;
+    });
+    llmHost = await startInstanceHost({
+      xmtpApiUrl: node!.url,
+      masterSeed: generateMnemonic(english),
+      dataDir: join(dir, "llm-host"),
+      credentials: CREDS["instance-host"],
+      joinTimeoutMs: 20_000,
+      maxInstances: 1,
+      llm: { baseUrl: chat.baseUrl, apiKey: "sk-test" },
+      log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
+    });
+    const hc = createServiceClient(InstanceHostService, llmHost.url, CREDS.claims);
+    const ic = createServiceClient(InstanceService, llmHost.url, CREDS.claims);
+    let llmInbox: string;
+    try {
+      llmInbox = (await hc.client.startInstance({ instanceId: "inst-llm", walletIndex: 0 })).inboxId;
+      const template = await signUpdateRelease(CREATOR.account, {
+        templateId: "tmpl_dinner",
+        creatorId: CREATOR.inboxId,
+        version: 2n,
+        content: sampleContent({ agent_name: "Diet Coach", instructions: "You plan dinners.", tools: [] }),
+      });
+      await ic.client.configure(create(ConfigureRequestSchema, { template, ownerId: "0".repeat(63) + "1" }), instanceCall("inst-llm"));
+      await ic.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall("inst-llm"));
+    } finally {
+      hc.close();
+      ic.close();
+    }
+    await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === llmInbox);
+    const workspace = join(dir, "llm-host", "instances", "inst-llm");
+    const lastTurn = () => chat!.requests.findLast((r) => !r.body.messages[0]!.content.startsWith(EXTRACTION_PROMPT))!.body.messages;
+
+    expect((await ask("remember that I am vegan", llmInbox)).content).toBe("Noted.");
+    const wrong = await ask("what is my diet?", llmInbox);
+    expect(wrong.content).toBe(wrongAnswer);
+    await react(wrong.id, "👎");
+    await memoryWhen("holding the 👎", (m) => feedbackOf(m).length === 1, 15_000, workspace);
+    expect((await ask("what is my diet?", llmInbox)).content).toBe("I was told my last answer was wrong. What is your diet?");
+    expect(lastTurn()[0]!.content).toContain(`## Feedback on your earlier answers\n\nMembers marked these answers of yours wrong.`);
+
+    await reply(wrong.id, "no, I said vegetarian", llmInbox);
+    expect(lastTurn().at(-1)!.content).toBe(`Saul: no, I said vegetarian\n(This corrects your earlier answer: "${wrongAnswer}")`);
+    const entries = await memoryWhen("corrected", (m) => feedbackOf(m).length === 2, 15_000, workspace);
+    expect(entries.map((e) => e.text)).toContain("I am vegetarian");
+    expect(entries.map((e) => e.text)).not.toContain("I am vegan");
+    expect(feedbackOf(entries).map((e) => e.feedback)).toEqual([
+      { messageId: wrong.id, signal: "down", about: wrongAnswer },
+      { messageId: wrong.id, signal: "correction", about: wrongAnswer },
+    ]);
+    expect((await ask("what is my diet?", llmInbox)).content).toBe("You are vegetarian.");
+    // The offline agent beside it took nothing from feedback on another agent's message.
+    expect(feedbackOf(await memory()).filter((e) => e.feedback!.messageId === wrong.id)).toEqual([]);
   });
 
   it("no log line holds what was said or learned", () => {
