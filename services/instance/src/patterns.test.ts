@@ -244,6 +244,21 @@ describe("the exchange", () => {
     expect((await readRecord(agent.ws)).adopted).toEqual({});
   });
 
+  it("an adopted lesson whose pattern expired leaves memory at the next cycle, also while the pool does not answer", async () => {
+    const ex = start();
+    agent.sharing = { offer: false, adopt: true };
+    answer = [pattern("pat_short", "Always ask about allergies", 400, Date.now())];
+    ex.wake(agent);
+    await ex.idle();
+    expect(agent.memorySnapshot!.entries.map((e) => e.adoptedFrom)).toEqual(["pat_short"]);
+    fail = Code.Unavailable;
+    await new Promise((r) => setTimeout(r, 500));
+    ex.cycle();
+    await ex.idle();
+    expect(agent.memorySnapshot!.entries).toEqual([]);
+    expect((await readRecord(agent.ws)).adopted).toEqual({});
+  });
+
   it("reports adoptions again after a failed report, and leaves an agent that is not claimed alone", async () => {
     const ex = start();
     answer = [pattern("pat_y", "Never book without a deposit", 24 * HOUR, Date.now())];

@@ -306,16 +306,17 @@ export class PatternExchange implements PatternHooks {
       this.opts.log.info("adopted patterns dropped: the owner turned adopting off", { instanceId: agent.id, dropped });
       return;
     }
-    let patterns: Pattern[];
+    let patterns: Pattern[] = [];
     try {
       patterns = (await this.opts.client.queryPatterns({ instanceId: agent.id }, { timeoutMs: CALL_TIMEOUT_MS })).patterns;
     } catch (err) {
+      // Expiry is known here: what expired leaves memory even while the pool does not answer.
       this.opts.log.warn("querying the pattern pool failed; queried again at the next cycle", { instanceId: agent.id, code: Code[ConnectError.from(err).code] });
-      return;
     }
     let plan: AdoptionPlan | undefined;
     let adopted = 0;
     await agent.changeMemory(async (memory) => {
+      const before = JSON.stringify(record);
       plan = planAdoption(record, memory.entries, patterns, Date.now());
       const dropped = memory.remove(plan.drop).length;
       const added = memory.add(plan.adopt.map((p): NewEntry => ({ kind: "training", text: p.text, adoptedFrom: p.patternId })));
@@ -326,7 +327,8 @@ export class PatternExchange implements PatternHooks {
       }
       Object.assign(record.rejected, plan.rejected);
       adopted = added.length;
-      await writeRecord(agent.ws, record);
+      // Most cycles change nothing: 1,000 agents do not rewrite their record every 10 minutes.
+      if (JSON.stringify(record) !== before) await writeRecord(agent.ws, record);
       return dropped > 0 || added.length > 0;
     });
     if (plan && (adopted > 0 || plan.drop.length > 0 || Object.keys(plan.rejected).length > 0)) {
