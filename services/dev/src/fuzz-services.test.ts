@@ -35,6 +35,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { StoreCurationService, TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
@@ -57,7 +58,7 @@ const CALL_TIMEOUT_MS = 15_000;
 /** The services the pool's servers may serve, by name. */
 const KNOWN: DescService[] = [
   TemplateService, TemplateReleaseService, TemplateUsageService, StoreCurationService, TemplateStandingService, ClaimService, TemplateSyncService, LineageService,
-  LineageEventService, Health,
+  LineageEventService, PatternPoolService, PatternInsightsService, Health,
 ];
 /** grpc.health.v1.Health is open to every caller (kit/auth.ts). */
 const OPEN: readonly Principal[] = PRINCIPALS;

@@ -28,9 +28,8 @@ export interface PatternPoolDeps {
   log: Logger;
 }
 
-/** The agent, when it is live: an ended or unknown one is NOT_FOUND, whoever asks. */
+/** The agent (its id checked already), when it is live: an ended or unknown one is NOT_FOUND, whoever asks. */
 async function liveAgent(em: EntityManager, instanceId: string): Promise<Node> {
-  checkInstanceId(instanceId);
   const node = await getNode(em.fork(), instanceId);
   if (!node || node.endedAt !== null) throw new ConnectError(`instance_id: no live instance ${instanceId}`, Code.NotFound);
   return node;

@@ -84,6 +84,7 @@ export function LearnedPatterns({ templateId }: { templateId: string }) {
               ))}
             </ul>
           )}
+          {list.data.nextPageToken && <p className="hint">The newest {SHOWN} are shown; <code>pool patterns {templateId}</code> lists them all.</p>}
           <Refusals refusals={list.data.refusals} />
         </>
       )}
