@@ -35,6 +35,7 @@ import {
   summaryFromAnswer,
   type AgentMemoryFile,
   type ConversationSummary,
+  type EntryCounts,
 } from "./memory-file.js";
 import type { Memory } from "./memory.js";
 import type { PatternSharing } from "./sharing.js";
@@ -92,7 +93,7 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
         const plaintext = new TextEncoder().encode(JSON.stringify(file, null, 2));
         const sealed = await sealTo(recipient, plaintext);
         const counts = countEntries(a.memory.entries);
-        a.log.info("memory exported", { counts, secretsStripped: file.secrets.length, summaryVia: conversationSummary.via, bytes: plaintext.byteLength });
+        a.log.info("memory exported", { kinds: countsText(counts), stripped: file.secrets.length, summaryVia: conversationSummary.via, bytes: plaintext.byteLength });
         return { sealed, counts, secretsStripped: file.secrets.length };
       });
     },
@@ -113,12 +114,7 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
         const report = mergeMemoryFile(a.memory, file);
         const addedTotal = report.added.training + report.added.personalization + report.added.credentials;
         if (addedTotal > 0) await a.saveMemory();
-        a.log.info("memory imported", {
-          added: report.added,
-          duplicates: report.duplicates,
-          skipped: report.skipped,
-          secretsMissing: report.secretsMissing.length,
-        });
+        a.log.info("memory imported", { added: countsText(report.added), duplicates: report.duplicates, skipped: report.skipped, missing: report.secretsMissing.length });
         return report;
       });
     },
@@ -130,7 +126,7 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
         const entries = req.feedbackOnly ? a.memory.entries.filter((e) => e.feedback) : a.memory.entries;
         const sealed = await sealTo(recipient, new TextEncoder().encode(JSON.stringify({ entries })));
         const counts = countEntries(entries);
-        a.log.info("memory listed", { counts, feedbackOnly: req.feedbackOnly });
+        a.log.info("memory listed", { kinds: countsText(counts), feedbackOnly: req.feedbackOnly });
         return { sealed, counts };
       });
     },
@@ -158,6 +154,13 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
       });
     },
   };
+}
+
+/** Counts as one text: the log redacts any field named like "credentials", counts too. */
+function countsText(c: EntryCounts): string {
+  return Object.entries(c)
+    .map(([k, n]) => `${k}=${n}`)
+    .join(" ");
 }
 
 /** The owner's signature, checked here: their inbox, this instance, in time, once. */
