@@ -31,6 +31,8 @@ export const MAX_ADOPTED_PATTERNS = 20;
 /** Agents taken up at once by a host's exchange. */
 const CONCURRENCY = 4;
 const CALL_TIMEOUT_MS = 10_000;
+/** PatternPoolService.RecordAdoptions takes at most this many ids a call. */
+const MAX_ADOPTIONS_PER_REPORT = 50;
 
 /** patterns.json: what an agent did with the pool. Lessons are keyed by a hash of their text, so a forgotten entry leaves no text behind. */
 export interface PatternRecord {
@@ -345,8 +347,10 @@ export class PatternExchange implements PatternHooks {
 
   /** Tells the pool what was adopted (its counts for the creators' dashboards); kept for the next cycle when it fails. */
   private async report(agent: PatternAgent, record: PatternRecord): Promise<void> {
+    // The pool takes at most 50 ids a call; after failed cycles more can be waiting.
+    const batch = [...new Set(record.unreported)].slice(0, MAX_ADOPTIONS_PER_REPORT);
     try {
-      await this.opts.client.recordAdoptions({ instanceId: agent.id, patternIds: record.unreported }, { timeoutMs: CALL_TIMEOUT_MS });
+      await this.opts.client.recordAdoptions({ instanceId: agent.id, patternIds: batch }, { timeoutMs: CALL_TIMEOUT_MS });
     } catch (err) {
       this.opts.log.warn("reporting adoptions to the pattern pool failed; reported again at the next cycle", {
         instanceId: agent.id,
@@ -355,7 +359,7 @@ export class PatternExchange implements PatternHooks {
       });
       return;
     }
-    record.unreported = [];
+    record.unreported = record.unreported.filter((id) => !batch.includes(id));
     await this.save(agent, record);
   }
 
