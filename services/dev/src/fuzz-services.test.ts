@@ -32,6 +32,7 @@ import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { fc } from "@fast-check/vitest";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
@@ -57,8 +58,8 @@ const CALL_TIMEOUT_MS = 15_000;
 
 /** The services the pool's servers may serve, by name. */
 const KNOWN: DescService[] = [
-  TemplateService, TemplateReleaseService, TemplateUsageService, StoreCurationService, TemplateStandingService, ClaimService, TemplateSyncService, LineageService,
-  LineageEventService, PatternPoolService, PatternInsightsService, Health,
+  TemplateService, TemplateReleaseService, TemplateUsageService, StoreCurationService, TemplateStandingService, ClaimService, AgentMemoryService, TemplateSyncService,
+  LineageService, LineageEventService, PatternPoolService, PatternInsightsService, Health,
 ];
 /** grpc.health.v1.Health is open to every caller (kit/auth.ts). */
 const OPEN: readonly Principal[] = PRINCIPALS;
