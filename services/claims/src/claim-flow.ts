@@ -77,7 +77,7 @@ import { awaitKey, checkIdempotencyKey, failStaleKeys, releaseKey, renewKeys, re
 import { claimWithinCaps } from "./holdings.js";
 import { proveRequester, type Proof } from "./proof.js";
 import { ProvisioningError } from "./providers/types.js";
-import type { InstanceRef, InstanceRuntime } from "./runtime.js";
+import { askAgent, type InstanceRef, type InstanceRuntime } from "./runtime.js";
 import { TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
 import { describeRelease } from "./sync.js";
@@ -598,33 +598,17 @@ export class ClaimFlow {
 
   /** Asks the agent to take its new owner (it checks both signatures); the caller records it after. */
   transferOwner(instance: InstanceRef, req: { ownerId: string; newOwnerId: string; offer: Signature; acceptance: Signature }): Promise<void> {
-    return this.askAgent("the transfer", () => this.deps.runtime.transferOwner(instance, create(TransferOwnerRequestSchema, req)));
+    return askAgent("the transfer", () => this.deps.runtime.transferOwner(instance, create(TransferOwnerRequestSchema, req)));
   }
 
   /** Asks the agent to take the owner's new trust level (it checks the signature and the template's highest); the caller records it after. */
   setTrustLevel(instance: InstanceRef, req: InstanceServiceSetTrustLevelRequest): Promise<{ trustLevel: number; dailySpendLimitWei: string }> {
-    return this.askAgent("the trust level", () => this.deps.runtime.setTrustLevel(instance, req));
+    return askAgent("the trust level", () => this.deps.runtime.setTrustLevel(instance, req));
   }
 
   /** The agent's activity log, as it keeps it. */
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse> {
-    return this.askAgent("the activity log", () => this.deps.runtime.listActivity(instance, req));
-  }
-
-  /** A host that does not answer is UNAVAILABLE (nothing changed); the agent's own refusal is passed on as it said it, with its details. */
-  private async askAgent<T>(what: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (err) {
-      const e = ConnectError.from(err);
-      if ([Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded].includes(e.code)) {
-        throw new ConnectError("the agent's host did not answer; nothing changed, try again", Code.Unavailable);
-      }
-      const refused = new ConnectError(`the agent refused ${what}: ${e.rawMessage}`, e.code);
-      // Its details too (the field it names), so a client reads them as from the pool itself.
-      refused.details = e.details;
-      throw refused;
-    }
+    return askAgent("the activity log", () => this.deps.runtime.listActivity(instance, req));
   }
 
   /**

@@ -9,7 +9,7 @@
 // agent), and, but for GetMemoryKey, signed (owner_signature), whose nonce is
 // spent here before the agent is asked, so a signature reaches it once.
 
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -28,7 +28,7 @@ import {
 import { bytesToHex, sha256 } from "viem";
 import { agentForFlow } from "./claim-sql.js";
 import { proveOwner } from "./proof.js";
-import type { InstanceMemoryCall, InstanceRef, InstanceRuntime } from "./runtime.js";
+import { askAgent, type InstanceMemoryCall, type InstanceRef, type InstanceRuntime } from "./runtime.js";
 
 /** At most this many entries forgotten in one call (agent_memory_service.proto). */
 const MAX_FORGET_IDS = 100;
@@ -70,14 +70,14 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     async exportMemory(req, ctx) {
       const key = recipientKey(req.recipientKey);
       const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ExportMemory", { recipientKey: bytesToHex(key) }, req.ownerSignature);
-      const res = await ask("the export", () => agent.client.exportMemory({ ownerId, recipientKey: key, signature: req.ownerSignature }, agent.options));
+      const res = await askAgent("the export", () => agent.client.exportMemory({ ownerId, recipientKey: key, signature: req.ownerSignature }, agent.options));
       return { sealed: res.sealed, counts: res.counts, secretsStripped: res.secretsStripped };
     },
 
     async getMemoryKey(req, ctx) {
       const { ref } = await ownersAgent(req.instanceId, ctx);
       const agent = deps.runtime.memory(ref);
-      const res = await ask("its memory key", () => agent.client.getMemoryKey({}, agent.options));
+      const res = await askAgent("its memory key", () => agent.client.getMemoryKey({}, agent.options));
       return { key: res.key, inboxId: ref.inboxId };
     },
 
@@ -85,7 +85,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
       const sealed = requirePresent("sealed", req.sealed);
       if (sealed.ciphertext.length === 0) throw invalidArgument("sealed.ciphertext", "required: an agent-memory file sealed to the agent's memory key");
       const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ImportMemory", { sealedDigest: sha256(sealed.ciphertext) }, req.ownerSignature);
-      const res = await ask("the import", () => agent.client.importMemory({ ownerId, sealed, signature: req.ownerSignature }, agent.options));
+      const res = await askAgent("the import", () => agent.client.importMemory({ ownerId, sealed, signature: req.ownerSignature }, agent.options));
       return { added: res.added, duplicates: res.duplicates, skipped: res.skipped, secretsMissing: res.secretsMissing };
     },
 
@@ -93,7 +93,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
       const key = recipientKey(req.recipientKey);
       const fields = { recipientKey: bytesToHex(key), feedbackOnly: req.feedbackOnly };
       const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ListMemory", fields, req.ownerSignature);
-      const res = await ask("the listing", () =>
+      const res = await askAgent("the listing", () =>
         agent.client.listMemory({ ownerId, recipientKey: key, feedbackOnly: req.feedbackOnly, signature: req.ownerSignature }, agent.options),
       );
       return { sealed: res.sealed, counts: res.counts };
@@ -104,7 +104,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
         throw invalidArgument("entry_ids", `1 to ${MAX_FORGET_IDS} entry ids, not ${req.entryIds.length}`);
       }
       const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ForgetMemory", { entryIds: req.entryIds.join(",") }, req.ownerSignature);
-      const res = await ask("forgetting", () => agent.client.forgetMemory({ ownerId, entryIds: req.entryIds, signature: req.ownerSignature }, agent.options));
+      const res = await askAgent("forgetting", () => agent.client.forgetMemory({ ownerId, entryIds: req.entryIds, signature: req.ownerSignature }, agent.options));
       return { forgotten: res.forgotten, notFound: res.notFound };
     },
 
@@ -112,7 +112,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
       const sharing = requirePresent("sharing", req.sharing);
       const fields = { offer: sharing.offer, adopt: sharing.adopt };
       const { agent, ownerId } = await signedCall(req.instanceId, ctx, "SetPatternSharing", fields, req.ownerSignature);
-      const res = await ask("the sharing choice", () => agent.client.setPatternSharing({ ownerId, sharing, signature: req.ownerSignature }, agent.options));
+      const res = await askAgent("the sharing choice", () => agent.client.setPatternSharing({ ownerId, sharing, signature: req.ownerSignature }, agent.options));
       return { sharing: res.sharing };
     },
   };
@@ -121,19 +121,4 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
 function recipientKey(key: Uint8Array): Uint8Array {
   if (key.length !== X25519_KEY_BYTES) throw invalidArgument("recipient_key", `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`);
   return key;
-}
-
-/** A host that does not answer is UNAVAILABLE; the agent's own refusal is passed on as it said it, with the field it names. */
-async function ask<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    const e = ConnectError.from(err);
-    if ([Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded].includes(e.code)) {
-      throw new ConnectError("the agent's host did not answer; nothing changed, try again", Code.Unavailable);
-    }
-    const refused = new ConnectError(`the agent refused ${what}: ${e.rawMessage}`, e.code);
-    refused.details = e.details;
-    throw refused;
-  }
 }

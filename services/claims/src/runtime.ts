@@ -10,7 +10,7 @@ import type {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
-import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { createServiceClient, type ClientCredentials, type ServiceClient } from "@convos-pool/kit";
 
@@ -170,5 +170,24 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     for (const c of [...this.clients.values(), ...this.memoryClients.values()]) c.close();
     this.clients.clear();
     this.memoryClients.clear();
+  }
+}
+
+/**
+ * Asks an agent through its host. A host that does not answer is UNAVAILABLE
+ * (nothing changed); the agent's own refusal is passed on as it said it, with
+ * its details (the field it names), so a client reads them as from the pool.
+ */
+export async function askAgent<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const e = ConnectError.from(err);
+    if ([Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded].includes(e.code)) {
+      throw new ConnectError("the agent's host did not answer; nothing changed, try again", Code.Unavailable);
+    }
+    const refused = new ConnectError(`the agent refused ${what}: ${e.rawMessage}`, e.code);
+    refused.details = e.details;
+    throw refused;
   }
 }
