@@ -6,7 +6,7 @@
 // instruction an agent runs on comes from the pool alone.
 
 import { toJson } from "@bufbuild/protobuf";
-import { invalidArgument, permissionDenied, requireString, verifyReleaseChain, type SignatureVerifier } from "@convos-pool/kit";
+import { invalidArgument, permissionDenied, requireString, verifyReleaseChain, type ReleaseVerifier } from "@convos-pool/kit";
 import type { ConfigureRequest, ParentInstance, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SignedTemplateSchema, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -71,7 +71,7 @@ function checkParent(parent: ParentInstance, _ownerId: string): ParentRef {
 }
 
 /** Checks a Configure request and returns what to write; throws before anything is written. */
-export async function planConfigure(verifier: SignatureVerifier, instanceId: string, req: ConfigureRequest): Promise<Configuration> {
+export async function planConfigure(verifier: ReleaseVerifier, instanceId: string, req: ConfigureRequest): Promise<Configuration> {
   const t = req.template;
   if (!t) throw invalidArgument("template", "required: the template's release as its creator signed it");
   requireString("template.template_id", t.templateId, { max: 128 });

@@ -23,6 +23,7 @@ import {
   serviceAuthInterceptor,
   startServer,
   SignatureVerifier,
+  VerifiedReleases,
   type AccessPolicy,
   type InboxResolver,
   type Logger,
@@ -146,6 +147,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   const llm: LlmProvider = opts.llmProvider ?? (opts.llm ? new OpenAiProvider(opts.llm) : new OfflineProvider());
   let resolver: Promise<InboxResolver> | undefined;
   let verifier: Promise<SignatureVerifier> | undefined;
+  let releases: Promise<VerifiedReleases> | undefined;
   const inboxResolver = () => (resolver ??= XmtpInboxResolver.connect({ apiUrl: opts.xmtpApiUrl }));
   const instances = new Map<string, AgentInstance>();
   const patternPool = opts.patternPoolUrl ? createServiceClient(PatternPoolService, opts.patternPoolUrl, opts.credentials) : undefined;
@@ -169,6 +171,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     log,
     resolver: inboxResolver,
     verifier: () => (verifier ??= inboxResolver().then((r) => new SignatureVerifier({ resolver: r }))),
+    // One for the host: its agents share its process and its trust (docs/security.md).
+    releases: () => (releases ??= deps.verifier().then((v) => new VerifiedReleases({ verifier: v }))),
     ...(patterns ? { patterns } : {}),
     ...(opts.joinTimeoutMs !== undefined ? { joinTimeoutMs: opts.joinTimeoutMs } : {}),
     ...(opts.tools?.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.tools.approvalTimeoutMs } : {}),

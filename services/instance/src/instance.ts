@@ -27,6 +27,7 @@ import {
   unauthenticated,
   type InboxResolver,
   type Logger,
+  type ReleaseVerifier,
   type SignatureVerifier,
 } from "@convos-pool/kit";
 import { joinConversation, parseInvite } from "@convos-pool/convos";
@@ -140,8 +141,10 @@ export interface InstanceDeps {
   log: Logger;
   /** The network-backed inbox resolver, shared by the host, created on first use. */
   resolver: () => Promise<InboxResolver>;
-  /** Checks creators' signatures on template updates, through that resolver. */
+  /** Checks signatures (owners', creators'), through that resolver. */
   verifier: () => Promise<SignatureVerifier>;
+  /** Checks template releases' signatures once per release for all the host's agents (kit verified-releases.ts). */
+  releases: () => Promise<ReleaseVerifier>;
   /** How long a join waits for the creator to add the instance; default 60 s. */
   joinTimeoutMs?: number;
   /** Lines of conversation given to the model; default 20. */
@@ -369,7 +372,7 @@ export class AgentInstance {
       if (req.instanceId && req.instanceId !== this.id) {
         throw invalidArgument("instance_id", `names ${req.instanceId}, but the call is for instance ${this.id}`);
       }
-      const { config, content, credentials } = await planConfigure(await this.deps.verifier(), this.id, req);
+      const { config, content, credentials } = await planConfigure(await this.deps.releases(), this.id, req);
       // A claim starts fresh: no memory of an earlier claim. config.json last:
       // its presence is what makes the instance configured after a restart.
       this.memory = new Memory();
@@ -456,7 +459,7 @@ export class AgentInstance {
       await this.ensureReady();
       const applied = this.config;
       if (!applied) throw failedPrecondition(`instance ${this.id} is not configured: there is no template to update`);
-      const update = await planTemplateUpdate(await this.deps.verifier(), applied, req);
+      const update = await planTemplateUpdate(await this.deps.releases(), applied, req);
       await this.ws.writeSecrets(this.wallet!.credentialsKey(), update.credentials);
       await this.ws.writeText(FILES.identity, renderIdentity(update.content));
       await this.ws.writeJson(FILES.config, update.config);

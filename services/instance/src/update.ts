@@ -1,12 +1,14 @@
 // UpdateTemplate: a new template version as its creator signed it, with its
 // bases' releases, passed on by the pool unchanged. The instance checks every
-// signature itself, against the template and creator it was configured with
+// layer itself, against the template and creator it was configured with
 // (never the ones the update names) and each base against the layer above,
-// so the pool cannot forge instructions. The release key (the template's
-// version, then its bases') is the replay guard: only a newer one is taken.
+// so the pool cannot forge instructions; the signatures' check is its host's,
+// made once per release for all its agents (kit verified-releases.ts). The
+// release key (the template's version, then its bases') is the replay guard:
+// only a newer one is taken.
 
 import { fromJson, toJson } from "@bufbuild/protobuf";
-import { compareReleaseKeys, failedPrecondition, formatReleaseKey, invalidArgument, verifyReleaseChain, type SignatureVerifier } from "@convos-pool/kit";
+import { compareReleaseKeys, failedPrecondition, formatReleaseKey, invalidArgument, verifyReleaseChain, type ReleaseVerifier } from "@convos-pool/kit";
 import type { InstanceServiceUpdateTemplateRequest, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { SignedTemplateSchema, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { checkToolsAllowed, toolSet } from "./configure.js";
@@ -22,7 +24,7 @@ export interface TemplateUpdate {
 
 /** Checks an update against the applied config and returns what to write; throws before anything is written. */
 export async function planTemplateUpdate(
-  verifier: SignatureVerifier,
+  verifier: ReleaseVerifier,
   applied: InstanceConfig,
   req: InstanceServiceUpdateTemplateRequest,
 ): Promise<TemplateUpdate> {

@@ -17,6 +17,7 @@ export * from "./signature-workers.js";
 export * from "./ids.js";
 export * from "./page-token.js";
 export * from "./template-release.js";
+export * from "./verified-releases.js";
 export * from "./text-diff.js";
 export * from "./identity-md.js";
 export * from "./soul.js";

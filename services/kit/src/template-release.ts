@@ -3,10 +3,10 @@ import type { Hex, LocalAccount } from "viem";
 import { SignedTemplateSchema, TemplateChange, type SignedTemplate, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { invalidArgument, permissionDenied } from "./errors.js";
 import { templateIdFor } from "./ids.js";
-import type { SignatureVerifier } from "./signatures.js";
 import { signOperation, type OperationFields, type SignedOperation } from "./signing.js";
 import { contentFromJson, contentToJson, jsonHash, validateContent, type TemplateContentJson } from "./template-content.js";
 import { MAX_TEMPLATE_LAYERS, releaseKey, resolveContent } from "./template-resolve.js";
+import type { ReleaseVerifier } from "./verified-releases.js";
 
 /**
  * A template release is a template version as its creator signed it
@@ -56,7 +56,7 @@ export function releaseOperation(t: SignedTemplate, field = "template"): { opera
  * Returns the signing wallet.
  */
 export async function verifyTemplateRelease(
-  verifier: SignatureVerifier,
+  verifier: ReleaseVerifier,
   t: SignedTemplate,
   expected: { templateId: string; creatorId: string },
   field = "template",
@@ -86,7 +86,7 @@ export async function verifyTemplateRelease(
  * release's key (template-resolve.ts).
  */
 export async function verifyReleaseChain(
-  verifier: SignatureVerifier,
+  verifier: ReleaseVerifier,
   t: SignedTemplate,
   bases: readonly SignedTemplate[],
   expected: { templateId: string; creatorId: string },
