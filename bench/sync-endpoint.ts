@@ -4,10 +4,14 @@
 // an instance must before applying: verifies the creator's signature with the
 // kit against the template and creator the instance was configured with, and
 // refuses a version not newer than the applied one. It writes no workspace.
+// The signature is checked once per release for the whole process, as an
+// instance host does (kit verified-releases.ts); BENCH_SYNC_SHARED_CHECK=0
+// checks it for every instance, as hosts did before.
 //
 // Env: PORT, POOL_SERVICE_TOKEN, BENCH_CREATOR (inbox id), BENCH_TEMPLATES
 // ("a=tmpl_…,b=tmpl_…": an instance id's sixth character picks its template),
-// BENCH_BASE_VERSION (what every instance applied at claim).
+// BENCH_BASE_VERSION (what every instance applied at claim),
+// BENCH_SYNC_SHARED_CHECK.
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
@@ -20,6 +24,7 @@ import {
   serviceAuthInterceptor,
   serviceCredentialsFromEnv,
   startServer,
+  VerifiedReleases,
   verifyTemplateRelease,
 } from "@convos-pool/kit";
 
@@ -28,7 +33,8 @@ const creatorId = env("BENCH_CREATOR");
 const templates = new Map(env("BENCH_TEMPLATES").split(",").map((kv) => kv.split("=") as [string, string]));
 const base = Number(env("BENCH_BASE_VERSION"));
 const applied = new Map<string, number>();
-const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+const signatures = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+const verifier = env("BENCH_SYNC_SHARED_CHECK") === "0" ? signatures : new VerifiedReleases({ verifier: signatures });
 const log = createLogger("sync-endpoint");
 
 function instanceOf(ctx: HandlerContext): { id: string; templateId: string } {
