@@ -8,10 +8,12 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
+import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createXmtpClient, walletSigner } from "@convos-pool/convos";
@@ -114,6 +116,9 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       feed: createServiceClient(LineageEventService, pool.url("lineage"), creds),
       sync: createServiceClient(TemplateSyncService, pool.url("claims"), creds),
       host: createServiceClient(InstanceHostService, pool.url("instance-host"), creds),
+      memory: createServiceClient(AgentMemoryService, pool.url("claims"), creds),
+      patterns: createServiceClient(PatternPoolService, pool.url("lineage"), creds),
+      insights: createServiceClient(PatternInsightsService, pool.url("lineage"), creds),
     });
     const probe = async (creds: ClientCredentials) => {
       const c = as(creds);
@@ -127,6 +132,9 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
           feed: await outcome(c.feed.client.recordLineageEvents({})),
           sync: await outcome(c.sync.client.pushTemplateVersion({})),
           host: await outcome(c.host.client.listInstances({})),
+          memory: await outcome(c.memory.client.getMemoryKey({ instanceId: "inst_0000000000000000" })),
+          patterns: await outcome(c.patterns.client.queryPatterns({ instanceId: "inst_0000000000000000" })),
+          insights: await outcome(c.insights.client.getPatternPoolHealth({})),
         };
       } finally {
         for (const x of Object.values(c)) x.close();
@@ -134,6 +142,7 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
     };
     const denied = "PermissionDenied";
     // What gets past the credential check answers for itself (NotFound, InvalidArgument...).
+    // A host calls the pattern pool for its agents (docs/security.md), and nothing else.
     expect(await probe(pool.creds["instance-host"])).toEqual({
       templates: denied,
       release: denied,
@@ -143,10 +152,36 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       feed: denied,
       sync: denied,
       host: denied,
+      memory: denied,
+      patterns: "NotFound",
+      insights: denied,
     });
-    expect(await probe(pool.creds.gateway)).toMatchObject({ templates: "ok", release: denied, usage: denied, lineage: "Unauthenticated", feed: denied, sync: denied, host: denied });
-    expect(await probe(pool.creds.templates)).toMatchObject({ templates: denied, release: denied, usage: denied, claims: denied, lineage: denied, feed: denied, host: denied });
-    expect(await probe(pool.creds.claims)).toMatchObject({ templates: denied, release: "NotFound", usage: "NotFound", claims: denied, lineage: denied, feed: "ok", sync: denied, host: "ok" });
+    expect(await probe(pool.creds.gateway)).toMatchObject({
+      templates: "ok",
+      release: denied,
+      usage: denied,
+      lineage: "Unauthenticated",
+      feed: denied,
+      sync: denied,
+      host: denied,
+      memory: "Unauthenticated",
+      patterns: denied,
+      insights: "ok",
+    });
+    expect(await probe(pool.creds.templates)).toMatchObject({ templates: denied, release: denied, usage: denied, claims: denied, lineage: denied, feed: denied, host: denied, memory: denied, patterns: denied, insights: denied });
+    expect(await probe(pool.creds.claims)).toMatchObject({
+      templates: denied,
+      release: "NotFound",
+      usage: "NotFound",
+      claims: denied,
+      lineage: denied,
+      feed: "ok",
+      sync: denied,
+      host: "ok",
+      memory: denied,
+      patterns: denied,
+      insights: denied,
+    });
     // The lineage service reads who created a template, and nothing else.
     expect(await probe(pool.creds.lineage)).toEqual({
       templates: denied,
@@ -157,8 +192,11 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       feed: denied,
       sync: denied,
       host: denied,
+      memory: denied,
+      patterns: denied,
+      insights: denied,
     });
-    expect(Object.values(await probe({ token: "not-a-credential" }))).toEqual(Array(8).fill("Unauthenticated"));
+    expect(Object.values(await probe({ token: "not-a-credential" }))).toEqual(Array(11).fill("Unauthenticated"));
   });
 
   it("gives each service its own database", async () => {
