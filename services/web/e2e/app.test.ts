@@ -13,8 +13,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import pg from "pg";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -29,11 +28,9 @@ import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
 import { startPool, type RunningPool } from "../../dev/src/pool.js";
 import { ensureWebBuild } from "../server/build.js";
+import { DESKTOP, SHOTS, poll, shoot } from "./pages.js";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const SHOTS = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 
 let lock: PortLock | undefined;
 let dir: string;
@@ -127,8 +124,6 @@ async function conversation(name: string): Promise<{ cli: ConvosCli; ready: Read
   return { cli, ready };
 }
 
-/** expect.poll with a timeout made for a pool at work (the default is one second). */
-const poll = <T>(read: () => Promise<T> | T, timeout = 15_000) => expect.poll(read, { timeout });
 const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name });
 /** The template's description (each tool has a "Description" too, further down). */
 const description = (page: Page) => page.getByLabel("Description").first();
@@ -140,64 +135,6 @@ async function signInWithNewKey(page: Page): Promise<string> {
   return (await page.getByTestId("inbox-id").textContent())!;
 }
 
-/**
- * The checks every page gets, then its photographs: inputs all labelled,
- * text at WCAG AA contrast, and at phone width nothing wider than the screen.
- */
-async function shoot(page: Page, name: string): Promise<void> {
-  await page.waitForLoadState("networkidle");
-  await poll(() => page.locator(".loading").count()).toBe(0);
-  const unlabelled = await page.evaluate(() =>
-    [...document.querySelectorAll("input, select, textarea")]
-      .filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute("aria-label"))
-      .map((e) => e.outerHTML.slice(0, 80)),
-  );
-  expect(unlabelled, `${name}: inputs without a label`).toEqual([]);
-  expect(await lowContrast(page), `${name}: text below 4.5:1 (3:1 when large)`).toEqual([]);
-  await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize(PHONE);
-  try {
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow, `${name}: wider than a phone by ${overflow} px`).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
-  } finally {
-    await page.setViewportSize(DESKTOP);
-  }
-}
-
-/** Elements with text of their own whose colour is below WCAG AA against the background behind them. */
-function lowContrast(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
-    const luminance = (c: string) => {
-      const [r, g, b] = rgb(c).map((v) => {
-        const s = v / 255;
-        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-      });
-      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
-    };
-    const background = (el: Element | null): string => {
-      for (let e = el; e; e = e.parentElement) {
-        const c = getComputedStyle(e).backgroundColor;
-        const [, , , a = 1] = rgb(c);
-        if (a > 0.9) return c;
-      }
-      return "rgb(255, 255, 255)";
-    };
-    const bad: string[] = [];
-    for (const el of document.querySelectorAll("body *")) {
-      const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim());
-      if (!own || !(el as HTMLElement).offsetParent || (el as HTMLButtonElement).disabled || el.closest(".skip")) continue;
-      const style = getComputedStyle(el);
-      const [fg, bg] = [luminance(style.color), luminance(background(el))];
-      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
-      const size = parseFloat(style.fontSize);
-      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
-      if (ratio < (large ? 3 : 4.5)) bad.push(`${el.tagName.toLowerCase()} "${el.textContent!.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`);
-    }
-    return bad;
-  });
-}
 
 /** The field's input and what it says is wrong, as a screen reader finds them (aria-invalid, aria-describedby). */
 async function fieldError(page: Page, label: string): Promise<string> {

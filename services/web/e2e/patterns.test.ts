@@ -10,8 +10,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -29,9 +28,9 @@ import { startGateway, type RunningGateway } from "../../gateway/src/server.js";
 import { startLineageService, type RunningLineageService } from "../../lineage/src/server.js";
 import { startTemplateService, type RunningTemplateService } from "../../templates/src/server.js";
 import { ensureWebBuild } from "../server/build.js";
+import { SHOTS, shoot } from "./pages.js";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const SHOTS = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 
@@ -148,7 +147,7 @@ it("shows the creator what their agents learned, with counts and refusals, and f
       "Refused by the pool's scan: 1 with personal data, 1 trying to change other agents' rules. The refused text is never kept.",
     );
     expect(await section.textContent()).not.toContain("+81");
-    await page.screenshot({ path: join(SHOTS, "dashboard-learned.png"), fullPage: true });
+    await shoot(page, "dashboard-learned");
 
     await item.getByRole("button", { name: "Fold into a new version" }).click();
     await page.waitForURL(`**/studio/${t.id}`);
@@ -157,7 +156,7 @@ it("shows the creator what their agents learned, with counts and refusals, and f
     await page.getByText("A lesson your agents learned is now the last line of the instructions.").waitFor();
     // Nothing is published until the creator signs.
     expect((await templatesSc.client.getTemplate({ templateId: t.id }, { headers: { "x-pool-caller": creator.inboxId } })).template!.version).toBe(t.version);
-    await page.screenshot({ path: join(SHOTS, "editor-folded.png"), fullPage: true });
+    await shoot(page, "editor-folded");
     await page.getByRole("button", { name: "Sign and save a new version" }).click();
     await page.getByText("Saved.").waitFor();
     const saved = (await templatesSc.client.getTemplate({ templateId: t.id }, { headers: { "x-pool-caller": creator.inboxId } })).template!;
