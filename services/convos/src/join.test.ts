@@ -201,7 +201,7 @@ describe("joinConversation with the real Convos CLI", () => {
   });
 });
 
-/** A client that records what joinConversation asks of it, is in no group, and cannot send. */
+/** A client that records what joinConversation asks of it, is in no group, streams none, and cannot send. */
 function recorder(inboxId: string, calls: string[]): JoiningClient {
   return {
     inboxId,
@@ -212,6 +212,10 @@ function recorder(inboxId: string, calls: string[]): JoiningClient {
       },
       sync: async () => calls.push("sync"),
       listGroups: () => (calls.push("listGroups"), []),
+      streamGroups: async () => {
+        calls.push("streamGroups");
+        return { end: async () => calls.push("end"), [Symbol.asyncIterator]: async function* () {} };
+      },
     },
   };
 }
