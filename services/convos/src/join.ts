@@ -6,12 +6,19 @@ import { parseInvite, verifyInvite, type Invite } from "./invite.js";
 export interface JoiningClient<G extends JoinedGroup = JoinedGroup> {
   inboxId: string;
   conversations: {
-    createDm(inboxId: string): Promise<{ send(content: EncodedContent): Promise<string>; sendText(text: string): Promise<string> }>;
+    createDm(inboxId: string): Promise<JoinRequestDm>;
     sync(): Promise<unknown>;
     listGroups(): G[];
     /** New groups as their welcomes arrive; resolves once subscribed. */
     streamGroups(options: GroupStreamOptions): Promise<GroupStream<G>>;
   };
+}
+
+/** The DM a join request goes in: both messages queued, then published together (one round of publishing, not two). */
+export interface JoinRequestDm {
+  send(content: EncodedContent, opts: { shouldPush: boolean; optimistic: boolean }): Promise<string>;
+  sendText(text: string, opts: { optimistic: boolean }): Promise<string>;
+  publishMessages(): Promise<void>;
 }
 
 /** The options of `@xmtp/node-sdk`'s streamGroups that joining sets. */
@@ -138,8 +145,9 @@ export async function joinConversation<G extends JoinedGroup>(client: JoiningCli
     })().catch(() => undefined);
 
     const dm = await client.conversations.createDm(invite.creatorInboxId);
-    await dm.send(encodeJoinRequest({ inviteSlug: invite.slug, profile: { name: opts.profileName, memberKind: "agent" } }));
-    await dm.sendText(invite.slug);
+    await dm.send(encodeJoinRequest({ inviteSlug: invite.slug, profile: { name: opts.profileName, memberKind: "agent" } }), { shouldPush: false, optimistic: true });
+    await dm.sendText(invite.slug, { optimistic: true });
+    await dm.publishMessages();
     opts.signal?.throwIfAborted();
 
     timers.push(
