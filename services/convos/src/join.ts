@@ -108,7 +108,7 @@ export async function joinConversation<G extends JoinedGroup>(client: JoiningCli
     failed = reject;
   });
   // Settled (timeout, abort) while the request is still being sent: awaited below.
-  added.catch(() => undefined);
+  void added.catch(() => undefined);
   const syncAndLook = async () => {
     await client.conversations.sync();
     const group = client.conversations.listGroups().find(isOurs);
@@ -160,6 +160,6 @@ export async function joinConversation<G extends JoinedGroup>(client: JoiningCli
   } finally {
     for (const t of timers) clearTimeout(t);
     opts.signal?.removeEventListener("abort", onAbort);
-    await stream.end();
+    await stream.end().catch(() => undefined);
   }
 }
