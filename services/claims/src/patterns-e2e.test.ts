@@ -18,7 +18,7 @@ import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { PATTERNS_FILE, readPatternRecord as readRecord, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
+import { FILES, readPatternRecord as readRecord, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
 import { createServiceClient, signOperation, type ServiceClient } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
@@ -195,7 +195,7 @@ describe("learned patterns", () => {
     await claims.removeAgent({ instanceId: agents.b.id }, as(agents.b.owner));
     await until("B released", () => b.memorySnapshot === undefined);
     await cycles(3);
-    expect(await b.ws.readJson(PATTERNS_FILE)).toBeUndefined();
+    expect(await b.ws.readJson(FILES.patterns)).toBeUndefined();
     // What it adopted stays counted for the creator.
     expect((await listPatterns(creators.travel1, templateIds.travel1)).patterns[0]?.adoptedCount).toBe(1n);
   });

@@ -15,7 +15,7 @@ export {
 } from "./llm.js";
 export { EXTRACTION_PROMPT, MEMORY_KINDS, Memory, extractByRule, parseExtraction, type MemoryEntry, type MemoryKind } from "./memory.js";
 export { InstanceWallet, MasterSeed } from "./wallet.js";
-export { PATTERNS_FILE, readRecord as readPatternRecord, type PatternRecord } from "./patterns.js";
+export { readRecord as readPatternRecord, type PatternRecord } from "./patterns.js";
 export { FILES, Workspace, instancesDir, type InstanceRecord } from "./workspace.js";
 export { MailClient, MailError, type MailMessage, type MailSummary, type Mailbox } from "./tools/mail.js";
 export { AgentMailClient } from "./tools/agentmail.js";

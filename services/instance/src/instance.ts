@@ -61,9 +61,10 @@ import {
   type CloneChecks,
 } from "./clone.js";
 import { planConfigure } from "./configure.js";
-import { PATTERNS_FILE, type PatternHooks } from "./patterns.js";
-import { NO_SHARING, readSharing, SHARING_FILE, writeSharing, type PatternSharing } from "./sharing.js";
+import type { PatternHooks } from "./patterns.js";
+import { NO_SHARING, readSharing, writeSharing, type PatternSharing } from "./sharing.js";
 import type { MemoryAccess } from "./memory-service.js";
+import { checkOwnerSignature, type OwnerCheck } from "./owner-signature.js";
 import { appliedReleaseKey, planTemplateUpdate } from "./update.js";
 import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
 import { createAgentClient, flattenReply, isReaction, isText, profilesIn, type AgentClient, type AgentGroup, type AgentMessage, type TextMessage } from "./xmtp.js";
@@ -321,7 +322,7 @@ export class AgentInstance {
       this.memory = Memory.from(await this.ws.readJson<MemoryFile>(FILES.memory));
       this.convo = await this.ws.readJson<ConversationState>(FILES.state);
       this.inheritance = await this.ws.readJson<InheritanceFile>(FILES.inheritance);
-      this.patternSharing = await readSharing(this.ws.dir);
+      this.patternSharing = await readSharing(this.ws);
       await this.loadTools(this.config);
       this.state = InstanceState.CLAIMING;
       if (this.convo) {
@@ -720,7 +721,7 @@ export class AgentInstance {
         }
       }
       await this.toolbox.release();
-      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity, FILES.inheritance, SHARING_FILE, PATTERNS_FILE]) await this.ws.remove(f);
+      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity, FILES.inheritance, FILES.sharing, FILES.patterns]) await this.ws.remove(f);
       this.config = undefined;
       this.patternSharing = { ...NO_SHARING };
       this.inheritance = undefined;
@@ -1038,17 +1039,26 @@ export class AgentInstance {
       if (!config) throw failedPrecondition(`instance ${this.id} has no owner: it is not claimed`);
       if (req.ownerId !== config.ownerId) throw permissionDenied("owner_id: not this agent's owner");
       const want = checkLevelRequest(req.trustLevel, req.dailySpendLimitWei, this.templateMax());
-      const verifier = await this.deps.verifier();
-      await verifier.verify(
+      await checkOwnerSignature(
+        await this.ownerCheck(config),
+        req.ownerId,
         "SetTrustLevel",
-        { inboxId: config.ownerId, instanceId: this.id, trustLevel: want.level, dailySpendLimitWei: BigInt(want.dailySpendLimitWei) },
+        { trustLevel: want.level, dailySpendLimitWei: BigInt(want.dailySpendLimitWei) },
         req.signature,
       );
-      if (!(await (await this.nonces()).spend(req.signature!.nonce, Date.now() / 1000 + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS))) {
-        throw unauthenticated("signature.nonce: already used");
-      }
       return this.toolbox.setLevel(want.level, want.dailySpendLimitWei, "set by the owner", true);
     });
+  }
+
+  /** What checkOwnerSignature needs of it: its owner, the host's verifier, its spent nonces. */
+  private async ownerCheck(config: InstanceConfig): Promise<OwnerCheck> {
+    const nonces = await this.nonces();
+    return {
+      instanceId: this.id,
+      ownerId: config.ownerId,
+      verifier: await this.deps.verifier(),
+      spendNonce: (nonce) => nonces.spend(nonce, Date.now() / 1000 + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS),
+    };
   }
 
   /**
@@ -1062,12 +1072,11 @@ export class AgentInstance {
       const config = this.config;
       const memory = this.memory;
       if (!config || !memory) throw failedPrecondition(`instance ${this.id} has no owner: it is not claimed`);
-      const verifier = await this.deps.verifier();
+      const owner = await this.ownerCheck(config);
       return this.turns.run(() =>
         job({
-          instanceId: this.id,
+          ...owner,
           inboxId: this.inboxId,
-          ownerId: config.ownerId,
           agentName: config.agentName,
           model: config.model,
           template: {
@@ -1083,10 +1092,8 @@ export class AgentInstance {
           toolCredentials: async () => (await this.credentials()) ?? {},
           history: async () => (this.group ? this.history(this.group) : []),
           participants: async () => (this.group ? (await this.group.members()).length : 0),
-          verifier,
-          spendNonce: async (nonce) => (await this.nonces()).spend(nonce, Date.now() / 1000 + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS),
           setSharing: async (sharing) => {
-            await writeSharing(this.ws.dir, sharing);
+            await writeSharing(this.ws, sharing);
             this.patternSharing = sharing;
             this.deps.patterns?.wake(this);
           },

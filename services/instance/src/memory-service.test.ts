@@ -66,7 +66,7 @@ beforeEach(async () => {
     participants: async () => 2,
     verifier: new SignatureVerifier({ resolver: new DerivedInboxResolver() }),
     spendNonce: (nonce) => nonces.spend(nonce, Date.now() / 1000 + 600),
-    setSharing: (s) => writeSharing(ws.dir, s),
+    setSharing: (s) => writeSharing(ws, s),
     llm: new OfflineProvider(),
     log: createLogger("memory-service-test", { level: "silent" }),
   };
@@ -177,10 +177,10 @@ describe("InstanceMemoryService", () => {
     expect(fieldViolations(await refused(forget(["mem_x"]), Code.InvalidArgument))[0]?.field).toBe("entry_ids[0]");
     expect(fieldViolations(await refused(forget([]), Code.InvalidArgument))[0]?.field).toBe("entry_ids");
 
-    expect(await readSharing(ws.dir)).toEqual({ offer: false, adopt: false });
+    expect(await readSharing(ws)).toEqual({ offer: false, adopt: false });
     const res = await client.setPatternSharing({ ownerId: owner.inboxId, sharing: { offer: true, adopt: false }, signature: await sign("SetPatternSharing", { offer: true, adopt: false }) });
     expect(res.sharing).toMatchObject({ offer: true, adopt: false });
-    expect(await readSharing(ws.dir)).toMatchObject({ offer: true, adopt: false, setAt: expect.any(String) });
+    expect(await readSharing(ws)).toMatchObject({ offer: true, adopt: false, setAt: expect.any(String) });
     await refused(
       client.setPatternSharing({ ownerId: owner.inboxId, sharing: { offer: true, adopt: true }, signature: await sign("SetPatternSharing", { offer: true, adopt: false }) }),
       Code.PermissionDenied,

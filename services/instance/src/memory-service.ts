@@ -10,17 +10,13 @@ import {
   invalidArgument,
   memoryKeyMessage,
   openSealed,
-  permissionDenied,
   requirePresent,
   sealTo,
-  unauthenticated,
   x25519PublicKey,
   SealedBoxError,
   X25519_KEY_BYTES,
   type Logger,
-  type SignatureVerifier,
 } from "@convos-pool/kit";
-import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { SealedBox } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { bytesToHex, sha256 } from "viem";
@@ -38,6 +34,7 @@ import {
   type EntryCounts,
 } from "./memory-file.js";
 import type { Memory } from "./memory.js";
+import { checkOwnerSignature, type OwnerCheck } from "./owner-signature.js";
 import type { PatternSharing } from "./sharing.js";
 import type { InstanceWallet } from "./wallet.js";
 
@@ -46,10 +43,8 @@ export const MAX_FORGET_IDS = 100;
 const ENTRY_ID_PATTERN = /^mem_[0-9a-f]{12}$/;
 
 /** What a claimed agent lends its owner's memory calls (AgentInstance.memoryCall). */
-export interface MemoryAccess {
-  instanceId: string;
+export interface MemoryAccess extends OwnerCheck {
   inboxId: string;
-  ownerId: string;
   agentName: string;
   model: string;
   template: AgentMemoryFile["template"];
@@ -61,9 +56,6 @@ export interface MemoryAccess {
   /** The recent conversation, oldest first; empty outside a conversation. */
   history(): Promise<HistoryLine[]>;
   participants(): Promise<number>;
-  verifier: SignatureVerifier;
-  /** Records the nonce; false when it was spent before. */
-  spendNonce(nonce: string): Promise<boolean>;
   setSharing(sharing: PatternSharing): Promise<void>;
   llm: LlmProvider;
   log: Logger;
@@ -79,7 +71,7 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
     async exportMemory(req, ctx) {
       const recipient = recipientKey(req.recipientKey);
       return pick(ctx).memoryCall(async (a) => {
-        await checkOwner(a, req.ownerId, "ExportMemory", { recipientKey: bytesToHex(recipient) }, req.signature);
+        await checkOwnerSignature(a, req.ownerId, "ExportMemory", { recipientKey: bytesToHex(recipient) }, req.signature);
         const history = await a.history();
         const conversationSummary = await summarize(a, history, await a.participants());
         const file = buildMemoryFile({
@@ -109,7 +101,7 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
     async importMemory(req, ctx) {
       const sealed = requirePresent("sealed", req.sealed);
       return pick(ctx).memoryCall(async (a) => {
-        await checkOwner(a, req.ownerId, "ImportMemory", { sealedDigest: sha256(sealed.ciphertext) }, req.signature);
+        await checkOwnerSignature(a, req.ownerId, "ImportMemory", { sealedDigest: sha256(sealed.ciphertext) }, req.signature);
         const file = parseMemoryFile(await open(a.wallet.memorySealingKey(), sealed));
         const report = mergeMemoryFile(a.memory, file);
         const addedTotal = report.added.training + report.added.personalization + report.added.credentials;
@@ -122,7 +114,7 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
     async listMemory(req, ctx) {
       const recipient = recipientKey(req.recipientKey);
       return pick(ctx).memoryCall(async (a) => {
-        await checkOwner(a, req.ownerId, "ListMemory", { recipientKey: bytesToHex(recipient), feedbackOnly: req.feedbackOnly }, req.signature);
+        await checkOwnerSignature(a, req.ownerId, "ListMemory", { recipientKey: bytesToHex(recipient), feedbackOnly: req.feedbackOnly }, req.signature);
         const entries = req.feedbackOnly ? a.memory.entries.filter((e) => e.feedback) : a.memory.entries;
         const sealed = await sealTo(recipient, new TextEncoder().encode(JSON.stringify({ entries })));
         const counts = countEntries(entries);
@@ -134,7 +126,7 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
     async forgetMemory(req, ctx) {
       const ids = entryIds(req.entryIds);
       return pick(ctx).memoryCall(async (a) => {
-        await checkOwner(a, req.ownerId, "ForgetMemory", { entryIds: ids.join(",") }, req.signature);
+        await checkOwnerSignature(a, req.ownerId, "ForgetMemory", { entryIds: ids.join(",") }, req.signature);
         const found = new Set(a.memory.remove(ids).map((e) => e.id));
         const forgotten = found.size;
         if (forgotten > 0) await a.saveMemory();
@@ -147,7 +139,7 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
     async setPatternSharing(req, ctx) {
       const sharing = requirePresent("sharing", req.sharing);
       return pick(ctx).memoryCall(async (a) => {
-        await checkOwner(a, req.ownerId, "SetPatternSharing", { offer: sharing.offer, adopt: sharing.adopt }, req.signature);
+        await checkOwnerSignature(a, req.ownerId, "SetPatternSharing", { offer: sharing.offer, adopt: sharing.adopt }, req.signature);
         await a.setSharing({ offer: sharing.offer, adopt: sharing.adopt, setAt: new Date().toISOString() });
         a.log.info("pattern sharing set", { offer: sharing.offer, adopt: sharing.adopt });
         return { sharing: { offer: sharing.offer, adopt: sharing.adopt } };
@@ -161,19 +153,6 @@ function countsText(c: EntryCounts): string {
   return Object.entries(c)
     .map(([k, n]) => `${k}=${n}`)
     .join(" ");
-}
-
-/** The owner's signature, checked here: their inbox, this instance, in time, once. */
-async function checkOwner(
-  a: MemoryAccess,
-  ownerId: string,
-  operation: "ExportMemory" | "ImportMemory" | "ListMemory" | "ForgetMemory" | "SetPatternSharing",
-  fields: Record<string, unknown>,
-  signature: Signature | undefined,
-): Promise<void> {
-  if (ownerId !== a.ownerId) throw permissionDenied("owner_id: not this agent's owner");
-  await a.verifier.verify(operation, { inboxId: a.ownerId, instanceId: a.instanceId, ...fields } as never, signature);
-  if (!(await a.spendNonce(signature!.nonce))) throw unauthenticated("signature.nonce: already used");
 }
 
 function recipientKey(key: Uint8Array): Uint8Array {

@@ -22,9 +22,8 @@ import { fieldViolations, scanPattern, type Logger } from "@convos-pool/kit";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Pattern, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { Memory, MemoryEntry, NewEntry } from "./memory.js";
-import type { Workspace } from "./workspace.js";
+import { FILES, type Workspace } from "./workspace.js";
 
-export const PATTERNS_FILE = "patterns.json";
 export const DEFAULT_PATTERN_QUERY_INTERVAL_MS = 10 * 60_000;
 /** Adopted lessons live in an agent's memory at most: the pool adds to what the agent learned, it does not drown it. */
 export const MAX_ADOPTED_PATTERNS = 20;
@@ -56,7 +55,7 @@ export function emptyRecord(): PatternRecord {
 }
 
 export async function readRecord(ws: Workspace): Promise<PatternRecord> {
-  return { ...emptyRecord(), ...(await ws.readJson<PatternRecord>(PATTERNS_FILE)) };
+  return { ...emptyRecord(), ...(await ws.readJson<PatternRecord>(FILES.patterns)) };
 }
 
 /** Same lesson, same key: case, spacing and punctuation aside. */
@@ -373,5 +372,5 @@ export class PatternExchange implements PatternHooks {
 }
 
 async function writeRecord(ws: Workspace, record: PatternRecord): Promise<void> {
-  await ws.writeJson(PATTERNS_FILE, record);
+  await ws.writeJson(FILES.patterns, record);
 }

@@ -3,11 +3,7 @@
 // workspace's sharing.json, set only through the owner's signed
 // SetPatternSharing; absent means both off. Release wipes it with the claim.
 
-import { join } from "node:path";
-import { readFile, rename, writeFile } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
-
-export const SHARING_FILE = "sharing.json";
+import { FILES, type Workspace } from "./workspace.js";
 
 export interface PatternSharing {
   offer: boolean;
@@ -18,16 +14,9 @@ export interface PatternSharing {
 
 export const NO_SHARING: PatternSharing = Object.freeze({ offer: false, adopt: false });
 
-/** The workspace's sharing choice; both off when never set or unreadable. */
-export async function readSharing(dir: string): Promise<PatternSharing> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, SHARING_FILE), "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { ...NO_SHARING };
-    throw err;
-  }
-  const parsed = JSON.parse(text) as Partial<PatternSharing>;
+/** The workspace's sharing choice; both off when never set. */
+export async function readSharing(ws: Workspace): Promise<PatternSharing> {
+  const parsed = (await ws.readJson<Partial<PatternSharing>>(FILES.sharing)) ?? {};
   return {
     offer: parsed.offer === true,
     adopt: parsed.adopt === true,
@@ -35,10 +24,6 @@ export async function readSharing(dir: string): Promise<PatternSharing> {
   };
 }
 
-/** Written whole (temporary file, then rename), mode 0600, like every workspace file. */
-export async function writeSharing(dir: string, sharing: PatternSharing): Promise<void> {
-  const value: PatternSharing = { offer: sharing.offer, adopt: sharing.adopt, setAt: sharing.setAt ?? new Date().toISOString() };
-  const tmp = join(dir, `.${SHARING_FILE}.${randomBytes(4).toString("hex")}.tmp`);
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, join(dir, SHARING_FILE));
+export async function writeSharing(ws: Workspace, sharing: PatternSharing): Promise<void> {
+  await ws.writeJson(FILES.sharing, { offer: sharing.offer, adopt: sharing.adopt, setAt: sharing.setAt ?? new Date().toISOString() });
 }

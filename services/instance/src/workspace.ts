@@ -38,6 +38,10 @@ export const FILES = {
   trust: "trust.json",
   activity: "activity.jsonl",
   mail: "mail.json",
+  /** The owner's pattern-pool choice (sharing.ts). */
+  sharing: "sharing.json",
+  /** What it offered to and adopted from the pattern pool (patterns.ts). */
+  patterns: "patterns.json",
   xmtpDir: "xmtp",
   xmtpDb: "xmtp.db3",
 } as const;

@@ -1,0 +1,28 @@
+// An owner's signed call, checked by the agent itself (SetTrustLevel and the
+// memory calls): the owner it names is its owner, the signature is that
+// inbox's over this instance and these fields, in time, and its nonce was
+// never spent here before.
+
+import { permissionDenied, unauthenticated, type OperationFields, type SignatureVerifier, type SignedOperation } from "@convos-pool/kit";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+
+export interface OwnerCheck {
+  instanceId: string;
+  /** The agent's owner, from its config. */
+  ownerId: string;
+  verifier: SignatureVerifier;
+  /** Records the nonce; false when it was spent before. */
+  spendNonce(nonce: string): Promise<boolean>;
+}
+
+export async function checkOwnerSignature(
+  agent: OwnerCheck,
+  ownerId: string,
+  operation: SignedOperation,
+  fields: OperationFields,
+  signature: Signature | undefined,
+): Promise<void> {
+  if (ownerId !== agent.ownerId) throw permissionDenied("owner_id: not this agent's owner");
+  await agent.verifier.verify(operation, { inboxId: agent.ownerId, instanceId: agent.instanceId, ...fields }, signature);
+  if (!(await agent.spendNonce(signature!.nonce))) throw unauthenticated("signature.nonce: already used");
+}
