@@ -30,13 +30,37 @@ export async function enqueueTemplateSync(tx: EntityManager, templateId: string,
   );
 }
 
-/** Rows whose next attempt is due, oldest due first. */
-export async function dueOutboxRows(em: EntityManager, limit: number): Promise<OutboxRow[]> {
+/**
+ * How long a row taken by a relay stays its own: more than a push takes
+ * (the relay's call timeout, 10 s by default), so no other replica sends it
+ * meanwhile; a relay killed mid-push leaves its row due again after it.
+ */
+export const OUTBOX_LEASE_SECONDS = 20;
+
+/**
+ * Takes up to `limit` rows whose next attempt is due, oldest due first,
+ * leaving out `busy` templates (pushes in flight here): each is leased to
+ * this relay for OUTBOX_LEASE_SECONDS. Rows another relay is taking at the
+ * same moment are skipped, so competing relays (templates replicas) each
+ * take different rows.
+ */
+export async function takeDueOutboxRows(em: EntityManager, limit: number, busy: string[] = []): Promise<OutboxRow[]> {
+  if (limit <= 0) return [];
   const rows = await em.execute<{ template_id: string; version: number; revision: string; attempts: number }[]>(
-    `select template_id, version, revision::text, attempts from template_sync_outbox where next_attempt_at <= now()
-     order by next_attempt_at, template_id limit ${Math.floor(limit)}`,
+    `update template_sync_outbox o set next_attempt_at = now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})
+     from (select template_id from template_sync_outbox
+       where next_attempt_at <= now() ${busy.length > 0 ? "and template_id not in (?)" : ""}
+       order by next_attempt_at, template_id limit ${Math.floor(limit)} for update skip locked) due
+     where o.template_id = due.template_id
+     returning o.template_id, o.version, o.revision::text as revision, o.attempts`,
+    busy.length > 0 ? [busy] : [],
   );
   return rows.map((r) => ({ templateId: r.template_id, version: r.version, revision: r.revision, attempts: r.attempts }));
+}
+
+/** A taken row given back unsent (the relay stops): due again at once, for whichever relay looks next. */
+export async function returnOutboxRow(em: EntityManager, row: OutboxRow): Promise<void> {
+  await em.execute(`update template_sync_outbox set next_attempt_at = now() where template_id = ? and revision = ?`, [row.templateId, row.revision]);
 }
 
 /** Acknowledged: gone, unless it was enqueued again meanwhile (that state is still to send). */

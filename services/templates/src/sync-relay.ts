@@ -2,7 +2,7 @@ import { ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createServiceClient, type ClientCredentials, type Logger } from "@convos-pool/kit";
-import { acknowledgeOutboxRow, deferOutboxRow, dueOutboxRows, type OutboxRow } from "./outbox.js";
+import { acknowledgeOutboxRow, deferOutboxRow, returnOutboxRow, takeDueOutboxRows, type OutboxRow } from "./outbox.js";
 import { releaseWithBases } from "./bases.js";
 
 export interface SyncRelayOptions {
@@ -31,9 +31,14 @@ export interface SyncRelay {
 /**
  * Hands every outbox row's content version to the claims service
  * (TemplateSyncService.PushTemplateVersion) as the creator signed it, until
- * acknowledged. Runs at start, on kick() and on a timer. One push per
- * template at a time, so a template's versions leave in order; a row is
- * deleted only if its version did not move while it was in flight.
+ * acknowledged. Runs at start, on kick() and on a timer. A row is taken
+ * (leased, outbox.ts) before it is pushed, so relays of several templates
+ * replicas each push different rows; one push per template at a time here,
+ * and a row is deleted only if its version did not move while it was in
+ * flight. A newer version enqueued during a push may leave from another
+ * replica before the older one is answered: the claims service keeps the
+ * newest release it was handed (keys only move forward), so order across
+ * replicas does not matter.
  */
 export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
   const log = opts.log;
@@ -46,12 +51,6 @@ export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
   let scanning: Promise<void> | undefined;
   let rescan = false;
   let closed = false;
-  /**
-   * Rows acknowledged since the current scan began (by revision): its read
-   * of the outbox may predate their delete, and sending them again would be
-   * a needless duplicate.
-   */
-  const ackedSinceScan = new Set<string>();
 
   /** True when the row was acknowledged. */
   async function push(row: OutboxRow): Promise<boolean> {
@@ -63,7 +62,6 @@ export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
       if (!release) return true;
       const res = await claims.client.pushTemplateVersion(release, { timeoutMs, signal: aborter.signal });
       await acknowledgeOutboxRow(em, row);
-      ackedSinceScan.add(row.revision);
       log.debug("template version handed to claims", {
         templateId: row.templateId,
         version: row.version,
@@ -72,7 +70,11 @@ export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
       });
       return true;
     } catch (err) {
-      if (closed) return false; // stopped mid-push: the row stays for the next start
+      if (closed) {
+        // Stopped mid-push: the row is due again at once, for another replica or the next start.
+        await returnOutboxRow(em, row).catch(() => {});
+        return false;
+      }
       const error = ConnectError.from(err).message;
       log.warn("template sync push failed; will retry", { templateId: row.templateId, version: row.version, attempt: row.attempts + 1, error });
       await deferOutboxRow(em, row, error, backoff).catch((e: unknown) => log.warn("template sync: recording a failed push failed", { err: e }));
@@ -82,13 +84,13 @@ export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
 
   async function scan(): Promise<void> {
     if (inFlight.size >= concurrency) return;
-    ackedSinceScan.clear();
-    // In-flight rows may be among the due ones: ask for enough to fill every free slot.
-    const rows = await dueOutboxRows(opts.em.fork(), concurrency + inFlight.size);
+    // Exactly as many as there are free slots, none of a template in flight here: every row taken is pushed now.
+    const rows = await takeDueOutboxRows(opts.em.fork(), concurrency - inFlight.size, [...inFlight.keys()]);
     for (const row of rows) {
-      if (inFlight.size >= concurrency || closed) break;
-      if (inFlight.has(row.templateId)) continue;
-      if (ackedSinceScan.has(row.revision)) continue;
+      if (closed) {
+        await returnOutboxRow(opts.em.fork(), row).catch(() => {});
+        continue;
+      }
       const sent = push(row).then((acknowledged) => {
         inFlight.delete(row.templateId);
         // A slot is free, and a newer version of this template may be waiting.
