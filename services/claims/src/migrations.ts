@@ -235,6 +235,29 @@ export class TemplateBases extends Migration {
   }
 }
 
+/**
+ * More than one claims replica on one database (docs/scaling.md): a lease
+ * row per singleton worker (the warm pool's manager takes it for a pass; a
+ * replica killed mid-pass lets it lapse at `expires_at`), with what one pass
+ * leaves the next (`memo`), whichever replica runs it; and the instance
+ * hosts an operator drained (no new instances placed there).
+ */
+export class Replicas extends Migration {
+  override up(): void {
+    this.addSql(`create table pool_leases (
+      name text primary key,
+      holder text,
+      expires_at timestamptz(3) not null default now(),
+      memo jsonb not null default '{}'
+    )`);
+    this.addSql(`create table instance_hosts (
+      url text primary key,
+      draining boolean not null default false,
+      updated_at timestamptz(3) not null default now()
+    )`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -245,4 +268,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0006_trust_levels", class: TrustLevels },
   { name: "0007_claim_outcomes", class: ClaimOutcomes },
   { name: "0008_template_bases", class: TemplateBases },
+  { name: "0009_replicas", class: Replicas },
 ];

@@ -6,8 +6,9 @@ import { createTestDatabase } from "@convos-pool/kit/testing";
 import { claimIdleInstance, completeClaim } from "./claim-sql.js";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
-import { registerInstance } from "./instances.js";
-import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
+import { registerInstance, setDraining } from "./instances.js";
+import { acquireLease } from "./leases.js";
+import { GrpcInstanceHost, POOL_LEASE, PoolManager, roomiest } from "./pool-manager.js";
 import { StandInHost } from "./testing/stand-in-host.js";
 
 // The warm pool manager's passes one at a time against a STAND-IN instance host
@@ -198,5 +199,122 @@ describe("warm pool", () => {
     expect(report.unreachableHosts).toEqual(["http://127.0.0.1:9"]);
     expect(report).toMatchObject({ started: 0, crashed: 0, replaced: 0 });
     expect(await byState()).toEqual(before);
+  });
+});
+
+// Replicas (docs/scaling.md): every claims replica runs a manager on the one
+// database; passes run under a lease, placement goes by how full each host is,
+// and a drained host gets nothing new and gives up its idle instances.
+describe("warm pool with several managers and hosts", () => {
+  let rdb: Database;
+  const hosts: StandInHost[] = [];
+  const clients: GrpcInstanceHost[] = [];
+  const managers: PoolManager[] = [];
+  const silent = createLogger("pool", { level: "silent" });
+  const rq = <T = Record<string, any>>(sql: string, p: unknown[] = []) => rdb.em.fork().execute<T[]>(sql, p);
+  const manager = (target: number, leaseSeconds?: number) => {
+    const m = new PoolManager({ em: rdb.em, hosts: clients, target, log: silent, ...(leaseSeconds ? { leaseSeconds } : {}) });
+    managers.push(m);
+    return m;
+  };
+  const idleOn = async () =>
+    Object.fromEntries(
+      (await rq<{ host_url: string; n: number }>(`select host_url, count(*)::int as n from instances where state = 'idle' group by host_url`)).map((r) => [
+        hosts.findIndex((h) => h.url === r.host_url),
+        r.n,
+      ]),
+    );
+
+  beforeAll(async () => {
+    rdb = await openDatabase({ name: "claims", url: await createTestDatabase("claims_pool_replicas"), entities, migrations, poolSize: 10 });
+    for (let i = 0; i < 2; i++) {
+      const h = await StandInHost.start(CREDS["instance-host"]);
+      hosts.push(h);
+      clients.push(new GrpcInstanceHost(h.url, CREDS.claims));
+    }
+  });
+
+  afterAll(async () => {
+    for (const m of managers) await m.stop();
+    for (const c of clients) c.close();
+    for (const h of hosts) await h.kill();
+    await rdb?.close();
+  });
+
+  it("places by room: the host with the smallest share of its size, none on a full one", () => {
+    const [a, b, c] = [{ url: "a" }, { url: "b" }, { url: "c" }];
+    const size = new Map([["a", 10], ["b", 40], ["c", 5]]);
+    expect(roomiest([a, b, c], new Map([["a", 2], ["b", 4], ["c", 5]]), size)).toBe(b); // 0.2, 0.1, full
+    expect(roomiest([a, b, c], new Map([["a", 2], ["b", 8], ["c", 1]]), size)).toBe(a); // 0.2 ties 0.2: the first listed
+    expect(roomiest([a, c], new Map([["a", 10], ["c", 5]]), size)).toBeUndefined();
+  });
+
+  it("two managers' passes at once: one runs, the other stands aside, and the pool is filled to its target once", async () => {
+    hosts[0]!.maxInstances = 4;
+    hosts[1]!.maxInstances = 12;
+    const [one, two] = [manager(8), manager(8)];
+    const reports = await Promise.all([one.reconcile(), two.reconcile()]);
+    expect(reports.map((r) => r.ran).sort()).toEqual([false, true]);
+    expect(reports.reduce((n, r) => n + r.started, 0)).toBe(8);
+    // By room: a host of 4 and a host of 12 take 2 and 6.
+    expect(await idleOn()).toEqual({ 0: 2, 1: 6 });
+    // Passes one after the other on either replica: each sees the last one's work.
+    for (let i = 0; i < 3; i++) expect((await Promise.all([one.reconcile(), two.reconcile()])).reduce((n, r) => n + r.started, 0)).toBe(0);
+    expect(hosts[0]!.instances.size + hosts[1]!.instances.size).toBe(8);
+    // Given up after each pass: nobody holds it now.
+    expect(await rq(`select holder from pool_leases where name = ?`, [POOL_LEASE])).toEqual([{ holder: null }]);
+  });
+
+  it("a manager killed mid-pass holds the lease until it lapses; then another replica's pass takes over", async () => {
+    // As a replica leaves it when killed during a pass: its lease, never given up.
+    expect(await acquireLease(rdb.em.fork(), POOL_LEASE, "mgr_killed", 30)).toBeDefined();
+    await rq(`update instances set state = 'dead' where id in (select id from instances where state = 'idle' limit 3)`);
+    const survivor = manager(8);
+    expect(await survivor.reconcile()).toMatchObject({ ran: false, started: 0 });
+    await rq(`update pool_leases set expires_at = now() - interval '1 millisecond' where name = ?`, [POOL_LEASE]);
+    expect(await survivor.reconcile()).toMatchObject({ ran: true, started: 3 });
+    expect((await rq<{ n: number }>(`select count(*)::int as n from instances where state = 'idle'`))[0]!.n).toBe(8);
+  });
+
+  it("a drained host gets no new instances, its idle ones are replaced elsewhere, and its claimed agents stay", async () => {
+    const m = manager(8);
+    const drained = hosts[0]!;
+    const onDrained = (await rq<{ id: string }>(`select id from instances where state = 'idle' and host_url = ?`, [drained.url])).map((r) => r.id);
+    expect(onDrained.length).toBeGreaterThan(1);
+    // An owner's agent on the host to drain.
+    const got = await claimIdleInstance(rdb.em.fork(), { claimId: "drain-claim", ownerId: "b".repeat(64), templateId: "tmpl_AAAAAAAAAAAAAAAA", templateVersion: 1, agentName: "x", model: "m", modelOverridden: false, userConfig: {} });
+    expect(await completeClaim(rdb.em.fork(), { instanceId: got!.id, claimId: "drain-claim", ownerId: "b".repeat(64), conversationId: "c", appliedKey: [1] })).toBe(true);
+    await rq(`update instances set host_url = ? where id = ?`, [drained.url, got!.id]);
+    const agent = got!.id;
+    if (!drained.instances.has(agent)) {
+      // Its row moved to this host: the host runs it (as it would have, had it been placed there).
+      const other = hosts.find((h) => h.instances.has(agent))!;
+      drained.instances.set(agent, other.instances.get(agent)!);
+      other.instances.delete(agent);
+    }
+    drained.instances.get(agent)!.state = InstanceState.CLAIMED;
+    await setDraining(rdb.em.fork(), drained.url, true);
+
+    const report = await m.reconcile();
+    const idleLeft = onDrained.filter((id) => id !== agent);
+    expect(report.drained).toBe(idleLeft.length);
+    for (const id of idleLeft) {
+      expect(drained.instances.has(id)).toBe(false);
+      expect(drained.calls).toContainEqual({ step: "destroy", instanceId: id });
+    }
+    // Replaced on the other host; nothing new on the drained one.
+    expect(await idleOn()).toEqual({ 1: 8 });
+    expect(await rq(`select state, host_url from instances where id = ?`, [agent])).toEqual([{ state: "claimed", host_url: drained.url }]);
+    expect(drained.instances.get(agent)?.state).toBe(InstanceState.CLAIMED);
+    // A claim takes an instance: its replacement too goes elsewhere.
+    await rq(`update instances set state = 'dead' where id in (select id from instances where state = 'idle' limit 1)`);
+    expect(await m.reconcile()).toMatchObject({ started: 1, drained: 0 });
+    expect(await idleOn()).toEqual({ 1: 8 });
+
+    // Opened again: it takes new instances (the emptier host).
+    await setDraining(rdb.em.fork(), drained.url, false);
+    await rq(`update instances set state = 'dead' where id in (select id from instances where state = 'idle' limit 2)`);
+    expect(await m.reconcile()).toMatchObject({ started: 2 });
+    expect((await idleOn())[0]).toBe(2);
   });
 });

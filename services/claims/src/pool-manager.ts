@@ -16,18 +16,31 @@
  *     and left dead; their wallet indexes are never reused. Instances of ours
  *     that a host runs under another address than recorded (it restarted on
  *     a new port) move with it; ones we have no row for are stopped, kept;
+ *     An idle instance on a host an operator drains (`instance_hosts`,
+ *     hosts-cli.ts) is dead and stopped the same way, and replaced elsewhere;
+ *     claimed agents on it stay where they are (docs/scaling.md, "Draining");
  *  3. fill: new instances until `target` are idle or starting, each a row
- *     (`starting`, wallet index from the sequence), StartInstance on the host
- *     with the fewest instances, then `idle` with its inbox.
+ *     (`starting`, wallet index from the sequence), StartInstance on the
+ *     host with the most room (fewest instances for its size, as its
+ *     ListInstances says; not a draining or unreachable one), then `idle`
+ *     with its inbox.
  * Every state change is a guarded update (`where state in (...)`): a claim
  * that takes an idle instance in the meantime wins, the pass skips it.
+ *
+ * Replicas (docs/scaling.md): every claims replica runs a manager, and a pass
+ * runs under the `pool-manager` lease (leases.ts), so two never overlap: each
+ * pass sees what the last did, whichever replica ran it, and the pool is
+ * filled to its target once, not once per replica. The lease is renewed while
+ * the pass runs and given up at its end; a replica killed mid-pass lets it
+ * lapse after `leaseSeconds`, and the next replica to look takes over.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { createServiceClient, type ClientCredentials, type Logger, type ServiceClient } from "@convos-pool/kit";
+import { createServiceClient, randomId, type ClientCredentials, type Logger, type ServiceClient } from "@convos-pool/kit";
 import type { InstanceStateName } from "./entities.js";
-import { adoptInstances, knownInstanceIds, markIdle, orphanInstances, registerInstance, setState } from "./instances.js";
+import { adoptInstances, drainingHosts, knownInstanceIds, markIdle, orphanInstances, registerInstance, setState } from "./instances.js";
+import { acquireLease, releaseLease, renewLease } from "./leases.js";
 import { makeDue, recordHostVersions } from "./sync-sql.js";
 
 export interface HostedInstance {
@@ -39,13 +52,25 @@ export interface HostedInstance {
   appliedKey: number[];
 }
 
+/** What a host runs, and how many it may (0: it did not say). */
+export interface HostListing {
+  instances: HostedInstance[];
+  maxInstances: number;
+}
+
 /** What the pool asks of an instance host (InstanceHostService). */
 export interface InstanceHost {
   readonly url: string;
   start(instanceId: string, walletIndex: number): Promise<{ inboxId: string }>;
   stop(instanceId: string, destroy: boolean): Promise<void>;
-  list(): Promise<HostedInstance[]>;
+  list(): Promise<HostListing>;
 }
+
+/** A host that does not say its size (ListInstancesResponse.max_instances 0) is taken to hold the instance host's default. */
+export const DEFAULT_HOST_CAPACITY = 1000;
+
+/** The lease a pass runs under (leases.ts). */
+export const POOL_LEASE = "pool-manager";
 
 export class GrpcInstanceHost implements InstanceHost {
   private readonly c: ServiceClient<typeof InstanceHostService>;
@@ -69,7 +94,10 @@ export class GrpcInstanceHost implements InstanceHost {
 
   async list() {
     const res = await this.c.client.listInstances({}, { timeoutMs: 10_000 });
-    return res.instances.map((i) => ({ instanceId: i.instanceId, inboxId: i.inboxId, state: i.state, appliedKey: [i.appliedTemplateVersion, ...i.appliedBaseVersions].map(Number) }));
+    return {
+      instances: res.instances.map((i) => ({ instanceId: i.instanceId, inboxId: i.inboxId, state: i.state, appliedKey: [i.appliedTemplateVersion, ...i.appliedBaseVersions].map(Number) })),
+      maxInstances: res.maxInstances,
+    };
   }
 
   close(): void {
@@ -95,9 +123,16 @@ export interface PoolManagerOptions {
   stuckStartingSeconds?: number;
   /** Called when a pass made instruction-sync work due (instances reachable again). */
   onSyncDue?: () => void;
+  /**
+   * How long the pass's lease lasts unrenewed: how soon another replica
+   * takes over from one killed mid-pass; default 15 s, renewed every third of it.
+   */
+  leaseSeconds?: number;
 }
 
 export interface PassReport {
+  /** False when another replica held the lease: this pass did nothing. */
+  ran: boolean;
   started: number;
   crashed: number;
   replaced: number;
@@ -105,6 +140,8 @@ export interface PassReport {
   unreachableHosts: string[];
   /** Claimed instances back (from a crash or an unreachable host) whose pending template update became due. */
   syncDue: number;
+  /** Idle instances stopped on draining hosts (replaced elsewhere by the fill). */
+  drained: number;
 }
 
 interface Row {
@@ -120,8 +157,8 @@ export class PoolManager {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<PassReport> | undefined;
   private stopped = false;
-  /** Hosts that did not answer the last pass: their instances are "back" when they answer again. */
-  private unreachable = new Set<string>();
+  /** This replica, as the lease names it. */
+  readonly holder = randomId("mgr");
 
   constructor(private readonly opts: PoolManagerOptions) {
     if (opts.hosts.length === 0) throw new Error("PoolManager: at least one instance host");
@@ -155,15 +192,46 @@ export class PoolManager {
 
   private async pass(): Promise<PassReport> {
     const { em, log } = this.opts;
-    const report: PassReport = { started: 0, crashed: 0, replaced: 0, failedStarts: 0, unreachableHosts: [], syncDue: 0 };
+    const report: PassReport = { ran: false, started: 0, crashed: 0, replaced: 0, failedStarts: 0, unreachableHosts: [], syncDue: 0, drained: 0 };
+    const seconds = this.opts.leaseSeconds ?? 15;
+    const held = await acquireLease(em.fork(), POOL_LEASE, this.holder, seconds);
+    if (!held) return report; // another replica's pass is running
+    report.ran = true;
+    const renewer = setInterval(() => {
+      renewLease(em.fork(), POOL_LEASE, this.holder, seconds).then(
+        (still) => !still && log.warn("the pool manager's lease lapsed during its pass; another replica may run one too"),
+        (err: unknown) => log.warn("the pool manager's lease was not renewed", { err }),
+      );
+    }, (seconds * 1000) / 3);
+    renewer.unref();
+    // Hosts the last pass (on any replica) could not reach: their claimed instances are "back" when they answer.
+    const unreachable = new Set(Array.isArray(held.memo.unreachable) ? (held.memo.unreachable as string[]) : []);
+    try {
+      await this.work(report, unreachable);
+    } finally {
+      clearInterval(renewer);
+      await releaseLease(em.fork(), POOL_LEASE, this.holder, { unreachable: report.unreachableHosts }).catch((err: unknown) =>
+        log.warn("the pool manager's lease was not given up; it lapses", { err }),
+      );
+    }
+    if (report.started || report.crashed || report.replaced || report.failedStarts || report.syncDue || report.drained) log.info("pool pass", { ...report });
+    return report;
+  }
+
+  private async work(report: PassReport, unreachable: Set<string>): Promise<void> {
+    const { em, log } = this.opts;
     const back: string[] = [];
     const hostCounts = new Map<string, number>();
+    const capacity = new Map<string, number>();
+    const draining = await drainingHosts(em.fork());
 
     // 1 and 2: health and replacement, host by host.
     for (const host of this.opts.hosts) {
       let listed: HostedInstance[];
       try {
-        listed = await host.list();
+        const listing = await host.list();
+        listed = listing.instances;
+        capacity.set(host.url, listing.maxInstances || DEFAULT_HOST_CAPACITY);
       } catch (err) {
         // A host that does not answer keeps its instances as they are (it may be
         // restarting); no new instances go there this pass.
@@ -172,7 +240,8 @@ export class PoolManager {
         continue;
       }
       const hosted = new Map(listed.map((i) => [i.instanceId, i.state]));
-      const wasUnreachable = this.unreachable.has(host.url);
+      const wasUnreachable = unreachable.has(host.url);
+      const drainingHere = draining.has(host.url);
       hostCounts.set(host.url, hosted.size);
       const rows = await em.fork().execute<Row[]>(
         `select id, state, owner_id is not null as owned,
@@ -184,6 +253,16 @@ export class PoolManager {
       for (const r of rows) {
         const onHost = hosted.get(r.id);
         const healthy = onHost !== undefined && !GONE.has(onHost);
+        if (r.state === "idle" && healthy && drainingHere) {
+          // Draining: not kept here. Dead (a claim that takes it first wins), then stopped with the
+          // other dead ones the host runs, below; the fill starts its replacement elsewhere.
+          if (await setState(em.fork(), r.id, ["idle"], "dead")) {
+            report.drained++;
+            continue;
+          }
+          known.add(r.id);
+          continue;
+        }
         if (r.state === "idle" || r.state === "claimed") {
           if (healthy) {
             known.add(r.id);
@@ -265,7 +344,6 @@ export class PoolManager {
       }
     }
 
-    this.unreachable = new Set(report.unreachableHosts);
     report.syncDue = await makeDue(em.fork(), back);
     if (report.syncDue > 0) this.opts.onSyncDue?.();
 
@@ -274,20 +352,23 @@ export class PoolManager {
       `select count(*)::int as n from instances where state in ('idle', 'starting')`,
     );
     let remaining = Math.max(0, this.opts.target - Number(n));
-    const reachable = this.opts.hosts.filter((h) => hostCounts.has(h.url));
+    // Where new instances may go: hosts that answered and are not draining.
+    const open = this.opts.hosts.filter((h) => hostCounts.has(h.url) && !draining.has(h.url));
     const worker = async () => {
       while (remaining > 0 && !this.stopped) {
+        const host = roomiest(open, hostCounts, capacity);
+        if (!host) {
+          log.warn("no instance host has room for another instance", { hosts: open.length, missing: remaining });
+          remaining = 0;
+          return;
+        }
         remaining--;
-        // The host with the fewest instances.
-        const host = reachable.reduce((a, b) => ((hostCounts.get(a.url) ?? 0) <= (hostCounts.get(b.url) ?? 0) ? a : b));
         hostCounts.set(host.url, (hostCounts.get(host.url) ?? 0) + 1);
         if (await this.startOne(host)) report.started++;
         else report.failedStarts++;
       }
     };
-    if (reachable.length > 0) await Promise.all(Array.from({ length: Math.min(remaining, this.opts.startConcurrency ?? 8) }, worker));
-    if (report.started || report.crashed || report.replaced || report.failedStarts || report.syncDue) log.info("pool pass", { ...report });
-    return report;
+    if (open.length > 0) await Promise.all(Array.from({ length: Math.min(remaining, this.opts.startConcurrency ?? 8) }, worker));
   }
 
   private async startOne(host: InstanceHost): Promise<boolean> {
@@ -303,4 +384,25 @@ export class PoolManager {
     await host.stop(id, true).catch(() => {});
     return false;
   }
+}
+
+/**
+ * Placement: the host with the most room, as the share of its size it
+ * runs (`count / capacity`: a host twice the size takes twice the
+ * instances); none when every one is full. Ties go to the first listed.
+ */
+export function roomiest<H extends { url: string }>(hosts: H[], counts: Map<string, number>, capacity: Map<string, number>): H | undefined {
+  let best: H | undefined;
+  let bestLoad = Infinity;
+  for (const h of hosts) {
+    const size = capacity.get(h.url) ?? DEFAULT_HOST_CAPACITY;
+    const count = counts.get(h.url) ?? 0;
+    if (count >= size) continue;
+    const load = count / size;
+    if (load < bestLoad) {
+      best = h;
+      bestLoad = load;
+    }
+  }
+  return best;
 }

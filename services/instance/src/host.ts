@@ -36,6 +36,7 @@ import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { AgentInstance } from "./instance.js";
+import { createHostSync } from "./host-sync.js";
 import { createInstanceMemoryService } from "./memory-service.js";
 import { OfflineProvider, OpenAiProvider, type LlmProvider } from "./llm.js";
 import { PatternExchange } from "./patterns.js";
@@ -227,6 +228,9 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     return instance;
   }
 
+  // One release for many of its agents at once (host-sync.ts).
+  const hostSync = createHostSync({ find: (id) => instances.get(id), log });
+
   const server = await startServer({
     name: "instance-host",
     port: opts.port,
@@ -264,6 +268,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
             log.info(req.destroy ? "instance destroyed" : "instance stopped", { instanceId: req.instanceId });
             return {};
           },
+          updateTemplates: (req, ctx) => hostSync.updateTemplates(req, ctx.signal),
           async listInstances() {
             return {
               instances: [...instances.values()].map((i) =>
@@ -276,6 +281,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
                   appliedBaseVersions: i.appliedBaseVersions,
                 }),
               ),
+              // How full it is: the pool places new instances by it.
+              maxInstances: opts.maxInstances ?? DEFAULT_MAX_INSTANCES,
             };
           },
         })

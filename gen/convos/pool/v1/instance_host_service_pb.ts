@@ -6,13 +6,17 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { InstanceState } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
+import type { InstanceServiceUpdateTemplateResponse, ToolCredential } from "./instance_service_pb.js";
+import { file_convos_pool_v1_instance_service } from "./instance_service_pb.js";
+import type { SignedTemplate } from "./template_pb.js";
+import { file_convos_pool_v1_template } from "./template_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file convos/pool/v1/instance_host_service.proto.
  */
 export const file_convos_pool_v1_instance_host_service: GenFile = /*@__PURE__*/
-  fileDesc("Cipjb252b3MvcG9vbC92MS9pbnN0YW5jZV9ob3N0X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIkEKFFN0YXJ0SW5zdGFuY2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDHdhbGxldF9pbmRleBgCIAEoDSIpChVTdGFydEluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkiOwoTU3RvcEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgdkZXN0cm95GAIgASgIIhYKFFN0b3BJbnN0YW5jZVJlc3BvbnNlIhYKFExpc3RJbnN0YW5jZXNSZXF1ZXN0IrwBCg5Ib3N0ZWRJbnN0YW5jZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRIsCgVzdGF0ZRgDIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSFAoMd2FsbGV0X2luZGV4GAQgASgNEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgFIAEoAxIdChVhcHBsaWVkX2Jhc2VfdmVyc2lvbnMYBiADKAMiSgoVTGlzdEluc3RhbmNlc1Jlc3BvbnNlEjEKCWluc3RhbmNlcxgBIAMoCzIeLmNvbnZvcy5wb29sLnYxLkhvc3RlZEluc3RhbmNlMrECChNJbnN0YW5jZUhvc3RTZXJ2aWNlElwKDVN0YXJ0SW5zdGFuY2USJC5jb252b3MucG9vbC52MS5TdGFydEluc3RhbmNlUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlN0YXJ0SW5zdGFuY2VSZXNwb25zZRJZCgxTdG9wSW5zdGFuY2USIy5jb252b3MucG9vbC52MS5TdG9wSW5zdGFuY2VSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuU3RvcEluc3RhbmNlUmVzcG9uc2USYQoNTGlzdEluc3RhbmNlcxIkLmNvbnZvcy5wb29sLnYxLkxpc3RJbnN0YW5jZXNSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuTGlzdEluc3RhbmNlc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_instance]);
+  fileDesc("Cipjb252b3MvcG9vbC92MS9pbnN0YW5jZV9ob3N0X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIkEKFFN0YXJ0SW5zdGFuY2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDHdhbGxldF9pbmRleBgCIAEoDSIpChVTdGFydEluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkiOwoTU3RvcEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgdkZXN0cm95GAIgASgIIhYKFFN0b3BJbnN0YW5jZVJlc3BvbnNlIhYKFExpc3RJbnN0YW5jZXNSZXF1ZXN0IrwBCg5Ib3N0ZWRJbnN0YW5jZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRIsCgVzdGF0ZRgDIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSFAoMd2FsbGV0X2luZGV4GAQgASgNEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgFIAEoAxIdChVhcHBsaWVkX2Jhc2VfdmVyc2lvbnMYBiADKAMiYQoVTGlzdEluc3RhbmNlc1Jlc3BvbnNlEjEKCWluc3RhbmNlcxgBIAMoCzIeLmNvbnZvcy5wb29sLnYxLkhvc3RlZEluc3RhbmNlEhUKDW1heF9pbnN0YW5jZXMYAiABKA0isgEKFlVwZGF0ZVRlbXBsYXRlc1JlcXVlc3QSMAoIdGVtcGxhdGUYASABKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRItCgViYXNlcxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEjcKCWluc3RhbmNlcxgDIAMoCzIkLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVXBkYXRlVGFyZ2V0IloKFFRlbXBsYXRlVXBkYXRlVGFyZ2V0EhMKC2luc3RhbmNlX2lkGAEgASgJEi0KBXRvb2xzGAIgAygLMh4uY29udm9zLnBvb2wudjEuVG9vbENyZWRlbnRpYWwiUgoXVXBkYXRlVGVtcGxhdGVzUmVzcG9uc2USNwoIb3V0Y29tZXMYASADKAsyJS5jb252b3MucG9vbC52MS5UZW1wbGF0ZVVwZGF0ZU91dGNvbWUitwEKFVRlbXBsYXRlVXBkYXRlT3V0Y29tZRITCgtpbnN0YW5jZV9pZBgBIAEoCRJICgdhcHBsaWVkGAIgASgLMjUuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXNwb25zZUgAEjQKBWVycm9yGAMgASgLMiMuY29udm9zLnBvb2wudjEuVGVtcGxhdGVVcGRhdGVFcnJvckgAQgkKB291dGNvbWUiNAoTVGVtcGxhdGVVcGRhdGVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkylQMKE0luc3RhbmNlSG9zdFNlcnZpY2USXAoNU3RhcnRJbnN0YW5jZRIkLmNvbnZvcy5wb29sLnYxLlN0YXJ0SW5zdGFuY2VSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuU3RhcnRJbnN0YW5jZVJlc3BvbnNlElkKDFN0b3BJbnN0YW5jZRIjLmNvbnZvcy5wb29sLnYxLlN0b3BJbnN0YW5jZVJlcXVlc3QaJC5jb252b3MucG9vbC52MS5TdG9wSW5zdGFuY2VSZXNwb25zZRJhCg1MaXN0SW5zdGFuY2VzEiQuY29udm9zLnBvb2wudjEuTGlzdEluc3RhbmNlc1JlcXVlc3QaJS5jb252b3MucG9vbC52MS5MaXN0SW5zdGFuY2VzUmVzcG9uc2UiA5ACARJiCg9VcGRhdGVUZW1wbGF0ZXMSJi5jb252b3MucG9vbC52MS5VcGRhdGVUZW1wbGF0ZXNSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVzUmVzcG9uc2ViBnByb3RvMw", [file_convos_pool_v1_instance, file_convos_pool_v1_instance_service, file_convos_pool_v1_template]);
 
 /**
  * @generated from message convos.pool.v1.StartInstanceRequest
@@ -159,6 +163,15 @@ export type ListInstancesResponse = Message<"convos.pool.v1.ListInstancesRespons
    * @generated from field: repeated convos.pool.v1.HostedInstance instances = 1;
    */
   instances: HostedInstance[];
+
+  /**
+   * How many instances this host runs at most (StartInstance beyond it is
+   * RESOURCE_EXHAUSTED); the pool places new instances by how full each
+   * host is. 0: not said (the pool assumes its default, 1000).
+   *
+   * @generated from field: uint32 max_instances = 2;
+   */
+  maxInstances: number;
 };
 
 /**
@@ -167,6 +180,146 @@ export type ListInstancesResponse = Message<"convos.pool.v1.ListInstancesRespons
  */
 export const ListInstancesResponseSchema: GenMessage<ListInstancesResponse> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_instance_host_service, 6);
+
+/**
+ * @generated from message convos.pool.v1.UpdateTemplatesRequest
+ */
+export type UpdateTemplatesRequest = Message<"convos.pool.v1.UpdateTemplatesRequest"> & {
+  /**
+   * The release as its creator signed it (as InstanceServiceUpdateTemplateRequest.template).
+   *
+   * @generated from field: convos.pool.v1.SignedTemplate template = 1;
+   */
+  template?: SignedTemplate | undefined;
+
+  /**
+   * Its bases' releases, its base first.
+   *
+   * @generated from field: repeated convos.pool.v1.SignedTemplate bases = 2;
+   */
+  bases: SignedTemplate[];
+
+  /**
+   * The agents to update: 1 to 1,000, each named once.
+   *
+   * @generated from field: repeated convos.pool.v1.TemplateUpdateTarget instances = 3;
+   */
+  instances: TemplateUpdateTarget[];
+};
+
+/**
+ * Describes the message convos.pool.v1.UpdateTemplatesRequest.
+ * Use `create(UpdateTemplatesRequestSchema)` to create a new message.
+ */
+export const UpdateTemplatesRequestSchema: GenMessage<UpdateTemplatesRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 7);
+
+/**
+ * @generated from message convos.pool.v1.TemplateUpdateTarget
+ */
+export type TemplateUpdateTarget = Message<"convos.pool.v1.TemplateUpdateTarget"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * Every pool tool the release declares, with this agent's own credentials.
+   * Replaces its set: a tool not listed is gone.
+   *
+   * @generated from field: repeated convos.pool.v1.ToolCredential tools = 2;
+   */
+  tools: ToolCredential[];
+};
+
+/**
+ * Describes the message convos.pool.v1.TemplateUpdateTarget.
+ * Use `create(TemplateUpdateTargetSchema)` to create a new message.
+ */
+export const TemplateUpdateTargetSchema: GenMessage<TemplateUpdateTarget> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 8);
+
+/**
+ * @generated from message convos.pool.v1.UpdateTemplatesResponse
+ */
+export type UpdateTemplatesResponse = Message<"convos.pool.v1.UpdateTemplatesResponse"> & {
+  /**
+   * One per agent asked, in the same order.
+   *
+   * @generated from field: repeated convos.pool.v1.TemplateUpdateOutcome outcomes = 1;
+   */
+  outcomes: TemplateUpdateOutcome[];
+};
+
+/**
+ * Describes the message convos.pool.v1.UpdateTemplatesResponse.
+ * Use `create(UpdateTemplatesResponseSchema)` to create a new message.
+ */
+export const UpdateTemplatesResponseSchema: GenMessage<UpdateTemplatesResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 9);
+
+/**
+ * @generated from message convos.pool.v1.TemplateUpdateOutcome
+ */
+export type TemplateUpdateOutcome = Message<"convos.pool.v1.TemplateUpdateOutcome"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from oneof convos.pool.v1.TemplateUpdateOutcome.outcome
+   */
+  outcome: {
+    /**
+     * Applied: what InstanceService.UpdateTemplate answers.
+     *
+     * @generated from field: convos.pool.v1.InstanceServiceUpdateTemplateResponse applied = 2;
+     */
+    value: InstanceServiceUpdateTemplateResponse;
+    case: "applied";
+  } | {
+    /**
+     * Not applied: what InstanceService.UpdateTemplate would have failed with.
+     *
+     * @generated from field: convos.pool.v1.TemplateUpdateError error = 3;
+     */
+    value: TemplateUpdateError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message convos.pool.v1.TemplateUpdateOutcome.
+ * Use `create(TemplateUpdateOutcomeSchema)` to create a new message.
+ */
+export const TemplateUpdateOutcomeSchema: GenMessage<TemplateUpdateOutcome> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 10);
+
+/**
+ * @generated from message convos.pool.v1.TemplateUpdateError
+ */
+export type TemplateUpdateError = Message<"convos.pool.v1.TemplateUpdateError"> & {
+  /**
+   * The gRPC status code, a number (for example 9: FAILED_PRECONDITION, a
+   * release not newer than the applied one; 5: NOT_FOUND, no such agent here).
+   *
+   * @generated from field: uint32 code = 1;
+   */
+  code: number;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.TemplateUpdateError.
+ * Use `create(TemplateUpdateErrorSchema)` to create a new message.
+ */
+export const TemplateUpdateErrorSchema: GenMessage<TemplateUpdateError> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 11);
 
 /**
  * Served by an instance host: one process that runs many agent instances,
@@ -209,6 +362,21 @@ export const InstanceHostService: GenService<{
     methodKind: "unary";
     input: typeof ListInstancesRequestSchema;
     output: typeof ListInstancesResponseSchema;
+  },
+  /**
+   * One creator-signed template release, with its bases, for many agents of
+   * this host at once (instruction sync; docs/claims.md). The host decodes the
+   * release once and checks its signatures once; each named agent still
+   * checks it against its own template, creator and applied release and
+   * applies it, exactly as InstanceService.UpdateTemplate does. Answered per
+   * agent, in the order asked: one agent's refusal leaves the others applied.
+   *
+   * @generated from rpc convos.pool.v1.InstanceHostService.UpdateTemplates
+   */
+  updateTemplates: {
+    methodKind: "unary";
+    input: typeof UpdateTemplatesRequestSchema;
+    output: typeof UpdateTemplatesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_instance_host_service, 0);

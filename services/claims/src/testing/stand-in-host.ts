@@ -82,6 +82,8 @@ export class StandInHost {
   updateDelayMs = 0;
   /** How long each JoinConversation takes (a claim in flight). */
   joinDelayMs = 0;
+  /** The size ListInstances reports (max_instances); 0: not said. */
+  maxInstances = 0;
   /** UpdateTemplate calls in progress now, and the most at once. */
   updatesInFlight = 0;
   maxUpdatesInFlight = 0;
@@ -162,6 +164,7 @@ export class StandInHost {
               appliedTemplateVersion: BigInt(i.appliedVersion ?? 0),
               appliedBaseVersions: (i.appliedBases ?? []).map(BigInt),
             })),
+            maxInstances: host.maxInstances,
           }),
         });
         router.service(InstanceService, {

@@ -1,0 +1,63 @@
+// The operator's instance-host commands (docs/scaling.md, "Draining"), run
+// beside the claims service with its DATABASE_URL (`kubectl exec deploy/claims
+// -- npx tsx services/claims/src/hosts-cli.ts ...`, or `docker compose exec
+// claims ...`):
+//
+//   list                 every host with its instances by state, and whether it drains
+//   drain <host url>     no new instances there; its idle ones are replaced elsewhere;
+//                        its claimed agents stay and keep answering
+//   undrain <host url>   the host takes new instances again
+//
+// The setting is a row in the claims database, so every claims replica's
+// next pool pass sees it: nothing to restart. A host URL is written as in
+// INSTANCE_HOST_URLS; one the pool has never used (a typo) is refused.
+import { openDatabase } from "@convos-pool/kit";
+import { entities } from "./entities.js";
+import { hostSummaries, setDraining } from "./instances.js";
+import { migrations } from "./migrations.js";
+
+const USAGE = "usage: hosts-cli.ts list | drain <host url> | undrain <host url>   (DATABASE_URL: the claims service's database)";
+
+export async function runHostsCommand(args: string[], databaseUrl: string | undefined, out: (line: string) => void): Promise<number> {
+  const [command, url] = args;
+  if (!databaseUrl) {
+    out("DATABASE_URL is required: the claims service's database");
+    return 2;
+  }
+  if (command !== "list" && !((command === "drain" || command === "undrain") && url)) {
+    out(USAGE);
+    return 2;
+  }
+  const db = await openDatabase({ name: "claims", url: databaseUrl, entities, migrations, poolSize: 1 });
+  try {
+    const em = db.em.fork();
+    if (command === "list") {
+      const hosts = await hostSummaries(em);
+      if (hosts.length === 0) out("no instance hosts recorded yet");
+      for (const h of hosts) {
+        const states = Object.entries(h.states).map(([state, n]) => `${state} ${n}`).join(", ") || "no live instances";
+        out(`${h.url}${h.draining ? " (draining)" : ""}: ${states}`);
+      }
+      return 0;
+    }
+    const known = (await hostSummaries(em)).some((h) => h.url === url);
+    const configured = (process.env.INSTANCE_HOST_URLS ?? "").split(",").map((u) => u.trim()).includes(url!);
+    if (!known && !configured) {
+      out(`${url} is no instance host of this pool (none in INSTANCE_HOST_URLS, no instance recorded there); \`list\` shows the hosts`);
+      return 2;
+    }
+    await setDraining(em, url!, command === "drain");
+    out(
+      command === "drain"
+        ? `${url} drains: no new instances go there, its idle ones are replaced elsewhere within a pool pass; its claimed agents stay`
+        : `${url} takes new instances again`,
+    );
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await runHostsCommand(process.argv.slice(2), process.env.DATABASE_URL, (line) => process.stdout.write(`${line}\n`));
+}
