@@ -90,11 +90,15 @@ export interface DueInstance {
   tools: number;
 }
 
+/** How long a delivery taken by a scan stays with its replica before it is due again (docs/scaling.md). */
+export const DUE_LEASE_SECONDS = 15;
+
 /**
  * Due work, oldest first: claimed, unpinned instances whose `sync_next_at`
  * has passed and that are below their template's held release, leaving out
- * `busy` (deliveries in progress). Due rows that are not behind (any more) are
- * cleared on the way.
+ * `busy` (deliveries in progress), taken for DUE_LEASE_SECONDS so that two
+ * replicas never deliver the same one. Due rows that are not behind (any
+ * more) are cleared on the way.
  */
 export async function dueInstances(em: EntityManager, limit: number, busy: string[]): Promise<DueInstance[]> {
   await em.execute(
@@ -118,12 +122,16 @@ export async function dueInstances(em: EntityManager, limit: number, busy: strin
       tools: number;
     }[]
   >(
-    `select i.id, i.host_url, i.inbox_id, i.template_id, i.applied_key, i.model_overridden, r.release_key,
-       (select count(*)::int from provisioned_tools t where t.instance_id = i.id) as tools
-     from instances i join template_releases r on r.template_id = i.template_id
-     where i.sync_next_at is not null and i.sync_next_at <= now() and i.state = 'claimed' and not i.pinned
-       and r.release_key > i.applied_key ${busy.length > 0 ? "and i.id not in (?)" : ""}
-     order by i.sync_next_at limit ?`,
+    // Taken, not only read: `sync_next_at` moves DUE_LEASE_SECONDS ahead, so another replica's scan
+    // (skipping rows locked meanwhile) takes other rows, and one killed mid-delivery leaves its rows due again then.
+    `update instances i set sync_next_at = now() + make_interval(secs => ${DUE_LEASE_SECONDS})
+     from (select i.id from instances i join template_releases r on r.template_id = i.template_id
+       where i.sync_next_at is not null and i.sync_next_at <= now() and i.state = 'claimed' and not i.pinned
+         and r.release_key > i.applied_key ${busy.length > 0 ? "and i.id not in (?)" : ""}
+       order by i.sync_next_at limit ? for update of i skip locked) due, template_releases r
+     where i.id = due.id and r.template_id = i.template_id
+     returning i.id, i.host_url, i.inbox_id, i.template_id, i.applied_key, i.model_overridden, r.release_key,
+       (select count(*)::int from provisioned_tools t where t.instance_id = i.id) as tools`,
     busy.length > 0 ? [busy, limit] : [limit],
   );
   return rows.map((r) => ({
@@ -136,6 +144,12 @@ export async function dueInstances(em: EntityManager, limit: number, busy: strin
     releaseKey: parseKey(r.release_key),
     tools: Number(r.tools),
   }));
+}
+
+/** Deliveries taken but not begun (a worker stopping): due again at once, for any replica. */
+export async function returnDue(em: EntityManager, instanceIds: string[]): Promise<void> {
+  if (instanceIds.length === 0) return;
+  await em.execute(`update instances set sync_next_at = now() where id in (?) and sync_next_at > now()`, [instanceIds], "run");
 }
 
 export interface Applied {

@@ -30,7 +30,7 @@ import {
 import type { ToolRef } from "./claim-sql.js";
 import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
 import type { InstanceRef, InstanceRuntime } from "./runtime.js";
-import { dueInstances, loadRelease, recordApplied, recordFailure, type Applied, type DueInstance } from "./sync-sql.js";
+import { dueInstances, loadRelease, recordApplied, recordFailure, returnDue, type Applied, type DueInstance } from "./sync-sql.js";
 
 export interface SyncWorkerOptions {
   em: EntityManager;
@@ -150,6 +150,8 @@ export class SyncWorker {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const r of this.queue) this.busy.delete(r.id);
+    // Taken from the database (sync-sql.ts dueInstances) but not begun: due again now, not when their lease lapses.
+    await returnDue(this.opts.em.fork(), this.queue.map((r) => r.id)).catch((err: unknown) => this.opts.log.warn("queued deliveries not given back; due when their lease lapses", { err }));
     this.queue = [];
     await this.scanning?.catch(() => {});
     while (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
@@ -185,7 +187,7 @@ export class SyncWorker {
     if (room <= 0) return;
     this.finishedSinceScan.clear();
     const due = await dueInstances(this.opts.em.fork(), room, [...this.busy]);
-    if (this.stopped) return;
+    if (this.stopped) return returnDue(this.opts.em.fork(), due.map((r) => r.id));
     for (const r of due) {
       if (this.busy.has(r.id) || this.finishedSinceScan.has(r.id)) continue;
       this.busy.add(r.id);

@@ -1,0 +1,114 @@
+// Two claims services on one PostgreSQL database (docs/scaling.md), in this
+// process, against the STAND-IN instance host (testing/stand-in-host.ts),
+// which counts every call per instance: a burst of claims through both, no
+// instance taken twice; a template update pushed to one while the other's
+// fan-out runs too, each agent updated once. With real processes, real
+// instance hosts and SIGKILL: services/dev/src/replicas.test.ts.
+import { randomBytes } from "node:crypto";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { createLogger, createServiceClient, signUpdateRelease } from "@convos-pool/kit";
+import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
+import { startClaimsService, type RunningClaimsService } from "./server.js";
+import { as } from "./testing/helpers.js";
+import { StandInStack } from "./testing/stand-in-stack.js";
+
+const stack = new StandInStack({ name: "replicas", smsRange: "+15550900000..+15550900199", sync: { concurrency: 2, scanIntervalMs: 50 } });
+const { seedIdle, rows } = stack;
+let second: RunningClaimsService;
+const clients: { close(): void }[] = [];
+
+beforeAll(async () => {
+  await stack.start();
+  second = await startClaimsService({
+    databaseUrl: stack.claimsDatabaseUrl,
+    credentials: stack.creds.claims,
+    templatesUrl: stack.templates.url,
+    secretsKey: stack.secretsKey,
+    dataDir: stack.dataDir,
+    smsRange: "+15550900000..+15550900199",
+    sync: { concurrency: 2, scanIntervalMs: 50 },
+    sweepIntervalMs: 3_600_000,
+    log: createLogger("claims-2", { level: "silent" }),
+  });
+});
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await second?.close();
+  await stack.close();
+});
+
+const claimsAt = (url: string) => {
+  const c = createServiceClient(ClaimService, url, stack.creds.gateway);
+  clients.push(c);
+  return c.client;
+};
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe("two claims services on one database", () => {
+  it("a burst of claims through both: every claim its own instance, configured and joined once; one more than idle is told so", async () => {
+    const creator = newIdentity();
+    const t = await signedTemplate(stack.templatesClient, creator, sampleContent({ tools: [] }));
+    const idle = await seedIdle(30);
+    stack.host.joinDelayMs = 20;
+    const [a, b] = [claimsAt(stack.claims.url), claimsAt(second.url)];
+    const results = await Promise.all(
+      Array.from({ length: 31 }, (_, i) => {
+        const owner = newIdentity();
+        const invite = `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`;
+        return (i % 2 === 0 ? a : b).claim({ requester: owner.inboxId, templateId: t.id, conversationInvite: invite }, as(owner)).then(
+          (r) => ({ id: r.instanceId, owner: owner.inboxId }),
+          (err: unknown) => ({ code: ConnectError.from(err).code }),
+        );
+      }),
+    );
+    stack.host.joinDelayMs = 0;
+    const won = results.filter((r): r is { id: string; owner: string } => "id" in r);
+    expect(won).toHaveLength(30);
+    expect(results.filter((r) => "code" in r)).toEqual([{ code: Code.ResourceExhausted }]);
+    expect(new Set(won.map((w) => w.id))).toEqual(new Set(idle));
+    for (const id of idle) {
+      const calls = stack.host.callsOf(id);
+      expect(calls.filter((c) => c === "configure"), id).toEqual(["configure"]);
+      expect(calls.filter((c) => c === "join"), id).toEqual(["join"]);
+    }
+    const owned = await rows<{ id: string; owner_id: string; state: string }>(`select id, owner_id, state from instances where id = any($1)`, [idle]);
+    expect(owned.map((r) => r.state)).toEqual(idle.map(() => "claimed"));
+    expect(new Map(owned.map((r) => [r.id, r.owner_id]))).toEqual(new Map(won.map((w) => [w.id, w.owner])));
+  });
+
+  it("an update fanned out by both services' sync workers reaches every agent once", async () => {
+    const creator = newIdentity();
+    const content = sampleContent({ tools: [] });
+    const t = await signedTemplate(stack.templatesClient, creator, content);
+    const ids = await seedIdle(40);
+    const [a, b] = [claimsAt(stack.claims.url), claimsAt(second.url)];
+    for (const [i, id] of ids.entries()) {
+      const owner = newIdentity();
+      const got = await (i % 2 ? a : b).claim({ requester: owner.inboxId, templateId: t.id, conversationInvite: `https://dev.convos.org/v2?i=${id}` }, as(owner));
+      expect(ids).toContain(got.instanceId);
+    }
+    // Slow enough that both workers' scans run while deliveries are in flight.
+    stack.host.updateDelayMs = 30;
+    stack.host.maxUpdatesInFlight = 0;
+    const v = t.contentVersion + 1n;
+    const release = await signUpdateRelease(creator.account, { templateId: t.id, creatorId: creator.inboxId, version: v, content: { ...content, instructions: "Only Japan." } });
+    await stack.syncClient.pushTemplateVersion({ template: release });
+    // The second service learns of it from the database alone (its scan), as a replica the push did not reach.
+    await until("every agent at the new version", () => ids.every((id) => stack.host.instances.get(id)?.appliedVersion === Number(v)));
+    await until("every delivery recorded", async () => (await rows(`select 1 from instances where id = any($1) and sync_next_at is not null`, [ids])).length === 0);
+    for (const id of ids) expect(stack.host.callsOf(id).filter((c) => c === "update"), id).toEqual(["update"]);
+    // Both delivered: a scan takes 32 at most (2 at once, 16 each queued), and each service has 2 in flight.
+    expect(stack.host.maxUpdatesInFlight).toBeGreaterThan(2);
+    stack.host.updateDelayMs = 0;
+  });
+});
