@@ -116,3 +116,9 @@ export async function hostSummaries(em: EntityManager): Promise<HostSummary[]> {
   }
   return [...byUrl.values()];
 }
+
+/** A host that does not answer: its idle instances set aside (`crashed`), so claims take idle ones elsewhere. Returns how many. */
+export async function parkIdle(em: EntityManager, hostUrl: string): Promise<number> {
+  const res = await em.execute<RunResult>(`update instances set state = 'crashed', updated_at = now() where host_url = ? and state = 'idle'`, [hostUrl], "run");
+  return res.affectedRows ?? 0;
+}

@@ -317,4 +317,25 @@ describe("warm pool with several managers and hosts", () => {
     expect(await m.reconcile()).toMatchObject({ started: 2 });
     expect((await idleOn())[0]).toBe(2);
   });
+
+  it("sets aside the idle instances of a host that does not answer (claims take others), and takes them back when it does", async () => {
+    const m = manager(8);
+    const down = hosts[1]!;
+    hosts[0]!.maxInstances = 20; // room for the replacements
+    const before = (await rq<{ id: string }>(`select id from instances where state = 'idle' and host_url = ?`, [down.url])).map((r) => r.id);
+    expect(before.length).toBeGreaterThan(0);
+    await down.kill();
+    const report = await m.reconcile();
+    expect(report.unreachableHosts).toEqual([down.url]);
+    expect(report.started).toBe(before.length);
+    expect(await rq(`select distinct state from instances where id in (?)`, [before])).toEqual([{ state: "crashed" }]);
+    expect(await idleOn()).toEqual({ 0: 8 });
+    // A claim now takes an instance on the host that answers.
+    const got = await claimIdleInstance(rdb.em.fork(), { claimId: "after-down", ownerId: "c".repeat(64), templateId: "tmpl_AAAAAAAAAAAAAAAA", templateVersion: 1, agentName: "x", model: "m", modelOverridden: false, userConfig: {} });
+    expect(got!.hostUrl).toBe(hosts[0]!.url);
+    // Back, running them: idle again (the pool is above its target until claims use them).
+    await down.restart();
+    await m.reconcile();
+    expect(await rq(`select distinct state from instances where id in (?)`, [before])).toEqual([{ state: "idle" }]);
+  });
 });

@@ -11,6 +11,8 @@
  *     versions the host reports applied that are newer than ours are
  *     recorded (instruction sync's lost answers), and a claimed instance
  *     back from a crash or an unreachable host has its pending update made due;
+ *     The idle instances of a host that does not answer are set aside as
+ *     crashed (claims skip them), and idle again if it comes back running them;
  *  2. replace: crashed instances that were idle, and dead ones (rolled-back
  *     claims) the host still runs, are stopped with their workspace destroyed
  *     and left dead; their wallet indexes are never reused. Instances of ours
@@ -39,7 +41,7 @@ import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_ho
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { createServiceClient, randomId, type ClientCredentials, type Logger, type ServiceClient } from "@convos-pool/kit";
 import type { InstanceStateName } from "./entities.js";
-import { adoptInstances, drainingHosts, knownInstanceIds, markIdle, orphanInstances, registerInstance, setState } from "./instances.js";
+import { adoptInstances, drainingHosts, knownInstanceIds, markIdle, orphanInstances, parkIdle, registerInstance, setState } from "./instances.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
 import { makeDue, recordHostVersions } from "./sync-sql.js";
 
@@ -234,9 +236,11 @@ export class PoolManager {
         capacity.set(host.url, listing.maxInstances || DEFAULT_HOST_CAPACITY);
       } catch (err) {
         // A host that does not answer keeps its instances as they are (it may be
-        // restarting); no new instances go there this pass.
+        // restarting), but its idle ones are set aside (`crashed`) so that claims
+        // take idle ones elsewhere and the fill replaces them; no new instances go there.
         report.unreachableHosts.push(host.url);
-        log.warn("instance host unreachable", { host: host.url, err });
+        const parked = await parkIdle(em.fork(), host.url);
+        log.warn("instance host unreachable", { host: host.url, idleSetAside: parked, err });
         continue;
       }
       const hosted = new Map(listed.map((i) => [i.instanceId, i.state]));
@@ -285,6 +289,11 @@ export class PoolManager {
             log.info("a claimed instance recovered", { instanceId: r.id });
             back.push(r.id);
           }
+          continue;
+        }
+        if (r.state === "crashed" && onHost === InstanceState.IDLE) {
+          // Set aside while its host did not answer, and idle there: back in the pool.
+          if (await setState(em.fork(), r.id, ["crashed"], "idle")) known.add(r.id);
           continue;
         }
         if (r.state === "crashed") {
