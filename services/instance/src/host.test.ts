@@ -17,6 +17,7 @@ import {
   createLogger,
   createServiceClient,
   deriveInboxId,
+  freePort,
   generateServiceCredentials,
   jsonHash,
   renderIdentity,
@@ -319,7 +320,29 @@ describe("instance host", () => {
     await host!.close();
     // Said while the host is down: answered when it is back.
     const whileDown = await cli!.send("Are you there? what is my name?");
-    await startHost();
+    // The pool asks what runs there while it is still restoring: the answer waits for the whole list.
+    const port = await freePort();
+    const poller = createServiceClient(InstanceHostService, `http://127.0.0.1:${port}`, CREDS.claims);
+    const listed: number[] = [];
+    let restoring = true;
+    const polling = (async () => {
+      while (restoring) {
+        await poller.client.listInstances({}).then(
+          (r) => listed.push(r.instances.length),
+          () => new Promise((r) => setTimeout(r, 5)),
+        );
+      }
+    })();
+    host = await startInstanceHost({ ...hostOptions(), port, restoreConcurrency: 1 });
+    restoring = false;
+    await polling;
+    poller.close();
+    expect(listed.length).toBeGreaterThan(0);
+    expect(new Set(listed)).toEqual(new Set([before.size]));
+    hostClient.close();
+    instClient.close();
+    hostClient = createServiceClient(InstanceHostService, host.url, CREDS.claims);
+    instClient = createServiceClient(InstanceService, host.url, CREDS.claims);
     expect(new Map([...host!.instances].map(([id, i]) => [id, i.inboxId]))).toEqual(before);
     const inst = host!.instances.get("inst-a")!;
     expect(inst.conversationId).toBe(ready.conversationId);

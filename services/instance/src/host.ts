@@ -231,6 +231,10 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   // One release for many of its agents at once (host-sync.ts).
   const hostSync = createHostSync({ find: (id) => instances.get(id), log });
 
+  // Settled once the workspaces found at start are running again (below).
+  let restoreDone!: () => void;
+  const restored = new Promise<void>((resolve) => (restoreDone = resolve));
+
   const server = await startServer({
     name: "instance-host",
     port: opts.port,
@@ -270,6 +274,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           },
           updateTemplates: (req, ctx) => hostSync.updateTemplates(req, ctx.signal),
           async listInstances() {
+            // A partial list while restoring would read as instances gone: the pool would replace them.
+            await restored;
             return {
               instances: [...instances.values()].map((i) =>
                 create(HostedInstanceSchema, {
@@ -329,24 +335,28 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   });
 
   // Bring back every instance found in dataDir (not those StopInstance stopped).
-  const found = await listWorkspaces(opts.dataDir);
-  const restoring: { id: string; walletIndex: number }[] = [];
-  for (const id of found) {
-    const record = await new Workspace(opts.dataDir, id).readJson<InstanceRecord>(FILES.instance);
-    if (record && !record.stopped && Number.isInteger(record.walletIndex)) restoring.push({ id, walletIndex: record.walletIndex });
-  }
-  if (restoring.length > 0) {
-    const started = performance.now();
-    let next = 0;
-    let failed = 0;
-    const worker = async () => {
-      while (next < restoring.length) {
-        const r = restoring[next++]!;
-        await startInstance(r.id, r.walletIndex).catch(() => failed++);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(opts.restoreConcurrency ?? 8, restoring.length) }, worker));
-    log.info("instances restored", { count: restoring.length, failed, ms: Math.round(performance.now() - started) });
+  try {
+    const found = await listWorkspaces(opts.dataDir);
+    const restoring: { id: string; walletIndex: number }[] = [];
+    for (const id of found) {
+      const record = await new Workspace(opts.dataDir, id).readJson<InstanceRecord>(FILES.instance);
+      if (record && !record.stopped && Number.isInteger(record.walletIndex)) restoring.push({ id, walletIndex: record.walletIndex });
+    }
+    if (restoring.length > 0) {
+      const started = performance.now();
+      let next = 0;
+      let failed = 0;
+      const worker = async () => {
+        while (next < restoring.length) {
+          const r = restoring[next++]!;
+          await startInstance(r.id, r.walletIndex).catch(() => failed++);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(opts.restoreConcurrency ?? 8, restoring.length) }, worker));
+      log.info("instances restored", { count: restoring.length, failed, ms: Math.round(performance.now() - started) });
+    }
+  } finally {
+    restoreDone();
   }
   log.info("instance host listening", { url: server.url, instances: instances.size, llm: llm.kind });
 
