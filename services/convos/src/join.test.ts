@@ -4,7 +4,7 @@
 // The CLI's `local` environment is http://localhost:5556 and it has no option
 // for another address, so this file runs its devnode on 5556 and takes the
 // cross-process port lock first (test files run in parallel processes).
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +12,8 @@ import { inflateSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Client } from "@xmtp/node-sdk";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { toHex } from "viem";
+import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
 import { createTestDatabase } from "@convos-pool/kit/testing";
@@ -21,7 +22,7 @@ import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/
 import { readAppData, writeAppData } from "./app-data.js";
 import { createXmtpClient } from "./client.js";
 import { XmtpInboxResolver } from "./identity.js";
-import { joinConversation, type JoiningClient } from "./join.js";
+import { joinConversation, type GroupStream, type JoiningClient } from "./join.js";
 import { ConvosCli, type ReadyEvent } from "./testing/convos-cli.js";
 
 type AgentClient = Client<unknown>;
@@ -80,6 +81,48 @@ async function newAgent(name: string): Promise<AgentClient> {
   });
   agents.push(client);
   return client;
+}
+
+/** The real client, with its syncs and its group streams' ends counted; `silentStream` gives it a stream that never delivers. */
+function counted(client: AgentClient, opts: { silentStream?: boolean } = {}) {
+  const counts = { syncs: 0, streams: 0, ended: 0 };
+  const conversations = client.conversations;
+  const wrapped: JoiningClient<Group> = {
+    inboxId: client.inboxId,
+    conversations: {
+      createDm: (inboxId) => conversations.createDm(inboxId),
+      sync: () => (counts.syncs++, conversations.sync()),
+      listGroups: () => conversations.listGroups(),
+      streamGroups: async (options): Promise<GroupStream<Group>> => {
+        counts.streams++;
+        const real = await conversations.streamGroups(options);
+        const end = () => (counts.ended++, real.end());
+        if (!opts.silentStream) return { end, [Symbol.asyncIterator]: () => real[Symbol.asyncIterator]() };
+        return { end, [Symbol.asyncIterator]: async function* () {} };
+      },
+    },
+  };
+  return { client: wrapped, counts };
+}
+
+/** An invite to a group of a creator that never reads its DMs: nobody adds the joiner. */
+async function silentInvite(): Promise<string> {
+  const key = generatePrivateKey();
+  const creator = await createXmtpClient(privateKeyToAccount(key), {
+    apiUrl: node!.url,
+    dbPath: join(dir, `silent-${randomBytes(4).toString("hex")}.db3`),
+    dbEncryptionKey: randomBytes(32),
+  });
+  agents.push(creator);
+  const tag = randomBytes(5).toString("hex");
+  await creator.conversations.createGroup([], { appData: writeAppData({ tag }) });
+  const payload = toBinary(
+    InvitePayloadSchema,
+    create(InvitePayloadSchema, { conversationToken: randomBytes(40), creatorInboxId: Buffer.from(creator.inboxId, "hex"), tag, name: "Silent" }),
+  );
+  const sig = await sign({ hash: toHex(createHash("sha256").update(payload).digest()), privateKey: key });
+  const signature = Buffer.concat([Buffer.from(sig.r.slice(2), "hex"), Buffer.from(sig.s.slice(2), "hex"), Buffer.from([sig.yParity ?? 0])]);
+  return Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature }))).toString("base64url");
 }
 
 beforeAll(async () => {
@@ -167,6 +210,43 @@ describe("joinConversation with the real Convos CLI", () => {
     expect(cli!.events.filter((e) => e.event === "error")).toEqual([]);
   });
 
+  it("learns it was added from the welcome stream: one sync after subscribing, no polling, and the stream ended", { timeout: 30_000 }, async () => {
+    const { client, counts } = counted(await newAgent("streamed"));
+    const started = Date.now();
+    const { group } = await joinConversation(client, ready.inviteUrl, { resolver, profileName: "Streamed Agent", timeoutMs: 20_000, fallbackSyncMs: 60_000 });
+    expect(group.id).toBe(ready.conversationId);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(counts).toEqual({ syncs: 1, streams: 1, ended: 1 });
+  });
+
+  it("finds the group by its fallback sync when the stream delivers nothing", { timeout: 30_000 }, async () => {
+    const { client, counts } = counted(await newAgent("fallback"), { silentStream: true });
+    const { group } = await joinConversation(client, ready.inviteUrl, { resolver, profileName: "Fallback Agent", timeoutMs: 20_000, fallbackSyncMs: 300 });
+    expect(group.id).toBe(ready.conversationId);
+    expect(counts.syncs).toBeGreaterThan(1);
+    expect(counts.ended).toBe(1);
+  });
+
+  it("DEADLINE_EXCEEDED when the creator does not add it, and the stream ended", { timeout: 30_000 }, async () => {
+    const invite = await silentInvite();
+    const { client, counts } = counted(await newAgent("unanswered"));
+    const err = await joinConversation(client, invite, { resolver, timeoutMs: 1_500 }).catch((e: unknown) => e);
+    expect(code(err)).toBe("DeadlineExceeded");
+    expect((err as ConnectError).message).toContain("conversation_invite");
+    expect(counts.ended).toBe(1);
+  });
+
+  it("stops waiting when aborted, and the stream ended", { timeout: 30_000 }, async () => {
+    const invite = await silentInvite();
+    const { client, counts } = counted(await newAgent("aborted"));
+    const abort = new AbortController();
+    const reason = new Error("the claim gave up");
+    setTimeout(() => abort.abort(reason), 1_000);
+    const err = await joinConversation(client, invite, { resolver, timeoutMs: 20_000, signal: abort.signal }).catch((e: unknown) => e);
+    expect(err).toBe(reason);
+    expect(counts.ended).toBe(1);
+  });
+
   it("refuses a garbage invite (INVALID_ARGUMENT) and a tampered one (PERMISSION_DENIED) before anything is sent", async () => {
     const calls: string[] = [];
     const client = recorder(agent.inboxId, calls);
@@ -193,15 +273,16 @@ describe("joinConversation with the real Convos CLI", () => {
     expect(calls).toEqual([]);
   });
 
-  it("does not send a join request to itself: its own invite for a conversation it is not in is refused", async () => {
+  it("does not send a join request to itself: its own invite for a conversation it is not in is refused, and the stream ended", async () => {
     const calls: string[] = [];
     const err = await joinConversation(recorder(ready.inboxId, calls), ready.inviteUrl, { resolver }).catch((e: unknown) => e);
     expect(code(err)).toBe("InvalidArgument");
     expect(calls).not.toContain("createDm");
+    expect(calls.filter((c) => c === "streamGroups" || c === "end")).toEqual(["streamGroups", "end"]);
   });
 });
 
-/** A client that records what joinConversation asks of it, is in no group, and cannot send. */
+/** A client that records what joinConversation asks of it, is in no group, streams none, and cannot send. */
 function recorder(inboxId: string, calls: string[]): JoiningClient {
   return {
     inboxId,
@@ -212,6 +293,10 @@ function recorder(inboxId: string, calls: string[]): JoiningClient {
       },
       sync: async () => calls.push("sync"),
       listGroups: () => (calls.push("listGroups"), []),
+      streamGroups: async () => {
+        calls.push("streamGroups");
+        return { end: async () => calls.push("end"), [Symbol.asyncIterator]: async function* () {} };
+      },
     },
   };
 }

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { deadlineExceeded, invalidArgument, type InboxResolver } from "@convos-pool/kit";
 import { encodeJoinRequest, encodeProfileUpdate, readAppData, type EncodedContent } from "./app-data.js";
 import { parseInvite, verifyInvite, type Invite } from "./invite.js";
@@ -7,10 +6,32 @@ import { parseInvite, verifyInvite, type Invite } from "./invite.js";
 export interface JoiningClient<G extends JoinedGroup = JoinedGroup> {
   inboxId: string;
   conversations: {
-    createDm(inboxId: string): Promise<{ send(content: EncodedContent): Promise<string>; sendText(text: string): Promise<string> }>;
+    createDm(inboxId: string): Promise<JoinRequestDm>;
     sync(): Promise<unknown>;
     listGroups(): G[];
+    /** New groups as their welcomes arrive; resolves once subscribed. */
+    streamGroups(options: GroupStreamOptions): Promise<GroupStream<G>>;
   };
+}
+
+/** The DM a join request goes in: both messages queued, then published together (one round of publishing, not two). */
+export interface JoinRequestDm {
+  send(content: EncodedContent, opts: { shouldPush: boolean; optimistic: boolean }): Promise<string>;
+  sendText(text: string, opts: { optimistic: boolean }): Promise<string>;
+  publishMessages(): Promise<void>;
+}
+
+/** The options of `@xmtp/node-sdk`'s streamGroups that joining sets. */
+export interface GroupStreamOptions {
+  /** The caller syncs itself, after subscribing (the SDK's own sync comes before it: a gap). */
+  disableSync: boolean;
+  retryDelay: number;
+  onRestart: () => void;
+  onError: (err: Error) => void;
+}
+
+export interface GroupStream<G> extends AsyncIterable<G | undefined> {
+  end(): Promise<unknown>;
 }
 
 /** What joining needs of a group (`@xmtp/node-sdk`'s Group fits). */
@@ -31,8 +52,8 @@ export interface JoinOptions {
   profileName?: string;
   /** How long to wait for the creator to add us; default 60 s. */
   timeoutMs?: number;
-  /** How often to sync while waiting; default 500 ms. */
-  pollMs?: number;
+  /** How often to sync while waiting, in case the welcome stream missed or dropped it; default 3 s. */
+  fallbackSyncMs?: number;
   signal?: AbortSignal;
   /** Called with the checked invite before anything else: the join request it leads to cannot be taken back. */
   onInvite?: (invite: Invite) => Promise<void>;
@@ -50,16 +71,22 @@ export interface Joined<G extends JoinedGroup = JoinedGroup> {
  * 1. read the invite and check it: signed by a wallet of the creator's inbox
  *    (as `resolver` says), not expired: else INVALID_ARGUMENT or
  *    PERMISSION_DENIED, and nothing is sent;
- * 2. if we are already in the conversation, return it;
+ * 2. subscribe to new groups (welcomes), then sync: if we are already in the
+ *    conversation, return it;
  * 3. in a DM to the creator's inbox, send a `convos.org/join_request:1.0`
  *    (the slug and our agent profile) and the bare slug as text (what older
  *    clients read);
- * 4. sync until the creator's client adds us: the conversation is the group
+ * 4. wait until the creator's client adds us: the conversation is the group
  *    whose app data carries the invite's tag and that the creator's inbox added
  *    us to (a look-alike group with the same tag from anyone else is ignored);
  *    DEADLINE_EXCEEDED after `timeoutMs`;
  * 5. announce ourselves in it (`convos.org/profile_update:1.0`: our name,
  *    member kind agent).
+ *
+ * The welcome arrives on the stream, which is open before the request goes
+ * out, so a creator that adds us at once is not missed; a sync every
+ * `fallbackSyncMs` (and when the stream reconnects) finds it if the stream
+ * dropped. The stream ends on every way out.
  *
  * The creator's client decides; we only ask. It is the only party that can
  * read the conversation id in the invite, and it ignores requests it does not
@@ -70,41 +97,69 @@ export async function joinConversation<G extends JoinedGroup>(client: JoiningCli
   const invite = await parseInvite(input);
   await verifyInvite(invite, opts.resolver);
   await opts.onInvite?.(invite);
-  await client.conversations.sync();
-  const already = findGroup(client, invite);
-  if (already) return { invite, group: already };
-  if (invite.creatorInboxId === client.inboxId) {
-    throw invalidArgument("conversation_invite", "the invite is our own, and its conversation is not among our groups");
-  }
-
-  const dm = await client.conversations.createDm(invite.creatorInboxId);
-  await dm.send(encodeJoinRequest({ inviteSlug: invite.slug, profile: { name: opts.profileName, memberKind: "agent" } }));
-  await dm.sendText(invite.slug);
-
+  const isOurs = (g: G) => g.isActive && g.addedByInboxId === invite.creatorInboxId && readAppData(g.appData)?.tag === invite.payload.tag;
+  const fallbackSyncMs = opts.fallbackSyncMs ?? 3_000;
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    opts.signal?.throwIfAborted();
-    await client.conversations.sync();
-    const group = findGroup(client, invite);
-    if (group) {
-      await group.send(encodeProfileUpdate(opts.profileName));
-      return { invite, group };
-    }
-    if (Date.now() >= deadline) {
-      throw deadlineExceeded(`conversation_invite: the creator ${invite.creatorInboxId} did not add us within ${timeoutMs} ms`);
-    }
-    await sleep(opts.pollMs ?? 500, undefined, { signal: opts.signal });
-  }
-}
 
-/**
- * The invite's conversation among our groups: its tag, and added by the
- * invite's creator. A group we left is not it (the creator adds us again:
- * then it is active again).
- */
-function findGroup<G extends JoinedGroup>(client: JoiningClient<G>, invite: Invite): G | undefined {
-  return client.conversations
-    .listGroups()
-    .find((g) => g.isActive && g.addedByInboxId === invite.creatorInboxId && readAppData(g.appData)?.tag === invite.payload.tag);
+  let found: (group: G) => void = () => undefined;
+  let failed: (err: unknown) => void = () => undefined;
+  const added = new Promise<G>((resolve, reject) => {
+    found = resolve;
+    failed = reject;
+  });
+  // Settled (timeout, abort) while the request is still being sent: awaited below.
+  void added.catch(() => undefined);
+  const syncAndLook = async () => {
+    await client.conversations.sync();
+    const group = client.conversations.listGroups().find(isOurs);
+    if (group) found(group);
+    return group;
+  };
+  let fallbackSyncing = false;
+  const fallbackSync = () => {
+    if (fallbackSyncing) return;
+    fallbackSyncing = true;
+    void syncAndLook()
+      .catch(() => undefined)
+      .finally(() => (fallbackSyncing = false));
+  };
+  const stream = await client.conversations.streamGroups({
+    disableSync: true,
+    retryDelay: fallbackSyncMs,
+    onRestart: fallbackSync,
+    // A failing stream leaves the fallback sync to find the group.
+    onError: () => undefined,
+  });
+  const timers: NodeJS.Timeout[] = [];
+  const onAbort = () => failed(opts.signal!.reason);
+  try {
+    const already = await syncAndLook();
+    if (already) return { invite, group: already };
+    if (invite.creatorInboxId === client.inboxId) {
+      throw invalidArgument("conversation_invite", "the invite is our own, and its conversation is not among our groups");
+    }
+    opts.signal?.throwIfAborted();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    void (async () => {
+      for await (const group of stream) if (group && isOurs(group)) return found(group);
+    })().catch(() => undefined);
+
+    const dm = await client.conversations.createDm(invite.creatorInboxId);
+    await dm.send(encodeJoinRequest({ inviteSlug: invite.slug, profile: { name: opts.profileName, memberKind: "agent" } }), { shouldPush: false, optimistic: true });
+    await dm.sendText(invite.slug, { optimistic: true });
+    await dm.publishMessages();
+    opts.signal?.throwIfAborted();
+
+    timers.push(
+      setInterval(fallbackSync, fallbackSyncMs),
+      setTimeout(() => failed(deadlineExceeded(`conversation_invite: the creator ${invite.creatorInboxId} did not add us within ${timeoutMs} ms`)), timeoutMs),
+    );
+    const group = await added;
+    await group.send(encodeProfileUpdate(opts.profileName));
+    return { invite, group };
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    opts.signal?.removeEventListener("abort", onAbort);
+    await stream.end().catch(() => undefined);
+  }
 }
