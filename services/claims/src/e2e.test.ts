@@ -28,6 +28,7 @@ import { renderIdentity, type TemplateContentJson } from "@convos-pool/kit";
 import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 // The instance package's CLI helper (it exports no testing entry point).
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
+import { NO_IDLE_AGENT } from "./claim-flow.js";
 import { SecretBox, secretAad } from "./secrets.js";
 import { as, expectCode, instanceRowOf, leftoversOf, mailboxCount as mailboxesUnder, rowsOf, type ClaimFields } from "./testing/helpers.js";
 import { RealStack } from "./testing/real-stack.js";
@@ -419,24 +420,36 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
     },
   );
 
-  it("the instance host goes away: UNAVAILABLE, tools released, the instance dead; claimed agents stay claimed in the database", { timeout: 30_000 }, async () => {
-    const [next] = await untilPoolFull();
-    const mailboxes = await mailboxCount();
-    await host!.close();
-    const requester = newIdentity();
-    const err = await expectCode(
-      client.claim({ requester: requester.inboxId, templateId, conversationInvite: ready.inviteUrl, userConfig: { "personal-email": "x@example.com" } }, as(requester)),
-      Code.Unavailable,
-    );
-    expect(err.message).toContain("nothing was claimed");
-    // The requester learns the host did not answer, not where the pool's hosts live.
-    expect(err.message).toContain("the agent's host did not answer");
-    expect(err.message).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);
-    expect(await instanceRow(next!)).toMatchObject({ state: "dead", claim_id: null, owner_id: null });
-    expect(await leftovers(next!)).toEqual({ tools: 0, numbers: 0, mailboxes });
-    // An unreachable host is left alone by the pool: its owners' agents are not declared crashed.
-    expect((await instanceRow(claimedId)).state).toBe("claimed");
-  });
+  it(
+    "the instance host goes away: a claim that reaches it before the pool notices is UNAVAILABLE, tools released, the instance dead; once a pass sees it gone its idle agents are set aside (no idle agent); claimed agents stay claimed",
+    { timeout: 60_000 },
+    async () => {
+      const [next, other] = await untilPoolFull();
+      const mailboxes = await mailboxCount();
+      // No pass between the host going and the claim: the claim is the first to find out.
+      await stack.claims!.pool!.stop();
+      await host!.close();
+      const requester = newIdentity();
+      const claim = () =>
+        client.claim({ requester: requester.inboxId, templateId, conversationInvite: ready.inviteUrl, userConfig: { "personal-email": "x@example.com" } }, as(requester));
+      const err = await expectCode(claim(), Code.Unavailable);
+      expect(err.message).toContain("nothing was claimed");
+      // The requester learns the host did not answer, not where the pool's hosts live.
+      expect(err.message).toContain("the agent's host did not answer");
+      expect(err.message).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);
+      expect(await instanceRow(next!)).toMatchObject({ state: "dead", claim_id: null, owner_id: null });
+      expect(await leftovers(next!)).toEqual({ tools: 0, numbers: 0, mailboxes });
+
+      // The pool back (a claims service restart): its pass finds the host gone and sets the idle agent there aside.
+      await stack.claims!.close();
+      await stack.startClaims();
+      await expect.poll(async () => (await instanceRow(other!)).state, { timeout: 20_000, interval: 200 }).toBe("crashed");
+      const none = await expectCode(claim(), Code.ResourceExhausted);
+      expect(none.message).toContain(NO_IDLE_AGENT);
+      // An unreachable host is left alone otherwise: its owners' agents are not declared crashed.
+      expect((await instanceRow(claimedId)).state).toBe("claimed");
+    },
+  );
 
   it("no secret in any log line of the claims service or the instance host", () => {
     const all = [...claimsLogs, ...hostLogs].join("\n");
