@@ -7,14 +7,23 @@
 // The signature is checked once per release for the whole process, as an
 // instance host does (kit verified-releases.ts); BENCH_SYNC_SHARED_CHECK=0
 // checks it for every instance, as hosts did before.
+// InstanceHostService.UpdateTemplates takes one release for many of its
+// instances, as the host does (services/instance/src/host-sync.ts): the
+// release checked once per template expected, then each instance's own
+// template and version compared, answered per instance. BENCH_SYNC_BATCH=0:
+// UNIMPLEMENTED, as from a host that predates it (the claims service then
+// calls UpdateTemplate per instance, as before).
 //
 // Env: PORT, POOL_SERVICE_TOKEN, BENCH_CREATOR (inbox id), BENCH_TEMPLATES
 // ("a=tmpl_…,b=tmpl_…": an instance id's sixth character picks its template),
 // BENCH_BASE_VERSION (what every instance applied at claim),
-// BENCH_SYNC_SHARED_CHECK.
+// BENCH_SYNC_SHARED_CHECK, BENCH_SYNC_BATCH.
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { InstanceHostService, TemplateUpdateOutcomeSchema } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   DerivedInboxResolver,
   SignatureVerifier,
@@ -37,12 +46,28 @@ const signatures = new SignatureVerifier({ resolver: new DerivedInboxResolver() 
 const verifier = env("BENCH_SYNC_SHARED_CHECK") === "0" ? signatures : new VerifiedReleases({ verifier: signatures });
 const log = createLogger("sync-endpoint");
 
+const batches = env("BENCH_SYNC_BATCH") !== "0";
+
 function instanceOf(ctx: HandlerContext): { id: string; templateId: string } {
-  const id = ctx.requestHeader.get("x-pool-instance") ?? "";
+  return instance(ctx.requestHeader.get("x-pool-instance") ?? "");
+}
+
+function instance(id: string): { id: string; templateId: string } {
   const templateId = templates.get(id.charAt(5));
   if (!templateId) throw new ConnectError(`no instance ${id} here`, Code.NotFound);
   return { id, templateId };
 }
+
+/** One instance's update, its release checked (or the check shared) already: its own template, then a newer version. */
+function apply(i: { id: string; templateId: string }, t: SignedTemplate, model: string) {
+  if (t.templateId !== i.templateId) throw new ConnectError(`template.template_id: this instance runs ${i.templateId}`, Code.PermissionDenied);
+  const now = applied.get(i.id) ?? base;
+  if (t.version <= BigInt(now)) throw new ConnectError(`version ${t.version} is not newer than ${now}`, Code.FailedPrecondition);
+  applied.set(i.id, Number(t.version));
+  return { appliedVersion: t.version, model };
+}
+
+const modelOf = (t: SignedTemplate) => contentToJson(t.content!).model?.default ?? "";
 
 const server = await startServer({
   name: "sync-endpoint",
@@ -50,23 +75,50 @@ const server = await startServer({
   host: "127.0.0.1",
   log,
   // The real host's policy (HOST_ACCESS), without loading the XMTP SDK that its package brings.
-  interceptors: [serviceAuthInterceptor(serviceCredentialsFromEnv("instance-host").directory, { [InstanceService.typeName]: ["claims"] })],
-  routes: (router) =>
-    router.service(InstanceService, {
-      async updateTemplate(req, ctx) {
-        const i = instanceOf(ctx);
-        const t = req.template;
-        if (!t) throw new ConnectError("template: required", Code.InvalidArgument);
-        await verifyTemplateRelease(verifier, t, { templateId: i.templateId, creatorId });
-        const now = applied.get(i.id) ?? base;
-        if (t.version <= BigInt(now)) throw new ConnectError(`version ${t.version} is not newer than ${now}`, Code.FailedPrecondition);
-        applied.set(i.id, Number(t.version));
-        return { appliedVersion: t.version, model: contentToJson(t.content!).model?.default ?? "" };
-      },
-      health(_req, ctx) {
-        const i = instanceOf(ctx);
-        return { state: InstanceState.CLAIMED, appliedTemplateVersion: BigInt(applied.get(i.id) ?? base) };
-      },
+  interceptors: [
+    serviceAuthInterceptor(serviceCredentialsFromEnv("instance-host").directory, {
+      [InstanceService.typeName]: ["claims"],
+      [InstanceHostService.typeName]: ["claims"],
     }),
+  ],
+  routes: (router) =>
+    router
+      .service(InstanceHostService, {
+        async updateTemplates(req) {
+          if (!batches) throw new ConnectError("UpdateTemplates is not served here", Code.Unimplemented);
+          const t = req.template;
+          if (!t) throw new ConnectError("template: required", Code.InvalidArgument);
+          // The release's check, once per template expected (all of them, here: one).
+          const checks = new Map<string, Promise<unknown>>();
+          const model = modelOf(t);
+          const outcomes = [];
+          for (const target of req.instances) {
+            try {
+              const i = instance(target.instanceId);
+              let check = checks.get(i.templateId);
+              if (!check) checks.set(i.templateId, (check = verifyTemplateRelease(verifier, t, { templateId: i.templateId, creatorId })));
+              await check;
+              outcomes.push(create(TemplateUpdateOutcomeSchema, { instanceId: i.id, outcome: { case: "applied", value: apply(i, t, model) } }));
+            } catch (err) {
+              const e = ConnectError.from(err);
+              outcomes.push(create(TemplateUpdateOutcomeSchema, { instanceId: target.instanceId, outcome: { case: "error", value: { code: e.code, message: e.rawMessage } } }));
+            }
+          }
+          return { outcomes };
+        },
+      })
+      .service(InstanceService, {
+        async updateTemplate(req, ctx) {
+          const i = instanceOf(ctx);
+          const t = req.template;
+          if (!t) throw new ConnectError("template: required", Code.InvalidArgument);
+          await verifyTemplateRelease(verifier, t, { templateId: i.templateId, creatorId });
+          return apply(i, t, modelOf(t));
+        },
+        health(_req, ctx) {
+          const i = instanceOf(ctx);
+          return { state: InstanceState.CLAIMED, appliedTemplateVersion: BigInt(applied.get(i.id) ?? base) };
+        },
+      }),
 });
 installShutdownHandlers(log, () => server.close());

@@ -1,32 +1,42 @@
 // Instruction sync benchmark on real PostgreSQL.
 // Run: npm run bench:sync   (starts a throwaway PostgreSQL; prints figures)
-//      BENCH_SYNC_SIZES=100,1000,10000 npm run bench:sync   (other sizes, at most four)
-//      BENCH_SYNC_SHARED_CHECK=0 npm run bench:sync   (a signature check per instance, as before)
+//      BENCH_SYNC_SIZES=1000,10000 npm run bench:sync   (other sizes, at most four)
+//      BENCH_SYNC_PER_AGENT=0 npm run bench:sync   (without the per-agent delivery of before, for comparison)
+//      BENCH_SYNC_SHARED_CHECK=0 npm run bench:sync   (a signature check per instance, as before that)
 //
-// For N = 100 and N = 1,000: N live (claimed) instances of a real template,
-// rows in the claims database, served by ENDPOINTS lightweight
-// InstanceService processes (bench/sync-endpoint.ts, each serving many
-// instances by `x-pool-instance` over real gRPC and really verifying each
-// release's creator signature with the kit, once per release per process as
-// an instance host does). The templates service and the
-// claims service run their main.ts, each in its own process, as in production
-// (the relay's kick after each commit; fan-out concurrency 64, the default).
+// For N = 100 and N = 1,000 (by default): N live (claimed) instances of a
+// real template, rows in the claims database, served by ENDPOINTS lightweight
+// instance-host processes (bench/sync-endpoint.ts, each serving many
+// instances over real gRPC and really verifying each release's creator
+// signature with the kit, once per release per process as an instance host
+// does). The templates service and the claims service run their main.ts,
+// each in its own process, as in production (the relay's kick after each
+// commit; the fan-out's defaults: 64 calls in flight, 250 agents per call).
 //
-// Update: from the creator's signed UpdateTemplate call on the templates
-// service until the claims database records all N instances at the new
-// version (polled every few ms): committed with its outbox row, pushed,
-// stored, fanned out, verified and applied by each endpoint, recorded.
-// Bare: N UpdateTemplate calls straight to the same endpoints, 64 in flight,
-// to N other instances there (of a template only the benchmark signs, so the
-// two never refuse each other's versions). Each round times one of each,
-// alternating; ROUNDS rounds after a warm-up; p50 and max, and the ratio.
+// Three measures per round, one after the other, ROUNDS rounds after a warm-up:
+// - Per host: from the creator's signed UpdateTemplate call on the templates
+//   service until the claims database records all N instances at the new
+//   version (polled): committed with its outbox row, pushed, stored, fanned
+//   out per host (InstanceHostService.UpdateTemplates, each endpoint checking
+//   the release once and each instance its own template and version),
+//   recorded.
+// - Per agent (as before): the same for N instances of another template on
+//   ENDPOINTS other endpoints that do not serve UpdateTemplates
+//   (BENCH_SYNC_BATCH=0 there, UNIMPLEMENTED, as a host that predates it): the
+//   claims service falls back to one InstanceService.UpdateTemplate per agent.
+// - Bare: UpdateTemplates calls straight to the per-host endpoints, as many
+//   agents per call and calls in flight as the fan-out's defaults, for N other
+//   instances there (of a template only the benchmark signs).
+// p50 and max of each, the ratio per host / per agent (same run) and per
+// host / bare, and the CPU each process spent per update.
 import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
-import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
@@ -50,6 +60,10 @@ const SIZES = sizes();
 const ENDPOINTS = size("BENCH_SYNC_ENDPOINTS", 4, 1);
 const ROUNDS = size("BENCH_SYNC_ROUNDS", 5, 1);
 const CONCURRENCY = 64;
+/** Agents per UpdateTemplates call: the claims service's default (sync.ts). */
+const BATCH = 250;
+/** Also the per-agent delivery of before, on endpoints that do not take batches. */
+const PER_AGENT = process.env.BENCH_SYNC_PER_AGENT !== "0";
 /** Every instance starts on version 1: the template as created. */
 const BASE_VERSION = 1;
 /** Issue 16: 1,000 within 2 s, 10,000 within 10 s. */
@@ -88,20 +102,53 @@ async function oneCheckMs(creator: ReturnType<typeof newIdentity>, content: Retu
   return median(ms);
 }
 
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc, 100 ticks a second); 0 once it is gone. */
+function cpuMs(pid: number | "self"): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time of a process's children that have exited (backends of closed connections), in ms. */
+function reapedCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/** The PostgreSQL server's processes: its postmaster and every backend and worker under it. */
+function postgresPids(postmaster: number): number[] {
+  const pids = [postmaster];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (Number(readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]!.split(" ")[1]) === postmaster) pids.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
 interface Fleet {
   letter: string;
   n: number;
   templateId: string;
-  /** Instance ids and their endpoint index. */
+  /** On the endpoints that take batches, or on those that do not. */
+  batched: boolean;
+  /** Instance ids and their endpoint index (in its set). */
   instances: { id: string; endpoint: number }[];
   version: number;
 }
 
-function fleet(letter: string, n: number, templateId: string): Fleet {
+function fleet(letter: string, n: number, templateId: string, batched = true): Fleet {
   return {
     letter,
     n,
     templateId,
+    batched,
     instances: Array.from({ length: n }, (_, i) => ({ id: instanceId(letter, i), endpoint: i % ENDPOINTS })),
     version: BASE_VERSION,
   };
@@ -147,9 +194,14 @@ async function main() {
     const sized = [];
     for (const [k, n] of SIZES.entries()) {
       const bareId = `tmpl_${"xyzw"[k]!.repeat(4)}${randomBytes(6).toString("hex")}`;
-      sized.push({ n, pool: fleet("abcd"[k]!, n, await create()), bare: fleet("ghij"[k]!, n, bareId) });
+      sized.push({
+        n,
+        pool: fleet("abcd"[k]!, n, await create()),
+        perAgent: PER_AGENT ? fleet("mnop"[k]!, n, await create(), false) : undefined,
+        bare: fleet("ghij"[k]!, n, bareId),
+      });
     }
-    const fleets = sized.flatMap((x) => [x.pool, x.bare]);
+    const fleets = sized.flatMap((x) => [x.pool, ...(x.perAgent ? [x.perAgent] : []), x.bare]);
     const endpointEnv = {
       ...serviceEnv(CREDS["instance-host"]),
       BENCH_CREATOR: creator.inboxId,
@@ -159,7 +211,29 @@ async function main() {
     };
     const endpoints = await Promise.all(Array.from({ length: ENDPOINTS }, () => startChild("bench/sync-endpoint.ts", endpointEnv)));
     children.push(...endpoints);
+    const oldEndpoints = PER_AGENT
+      ? await Promise.all(Array.from({ length: ENDPOINTS }, () => startChild("bench/sync-endpoint.ts", { ...endpointEnv, BENCH_SYNC_BATCH: "0" })))
+      : [];
+    children.push(...oldEndpoints);
     await sql.connect();
+    const backend = (await sql.query<{ pid: number }>(`select pg_backend_pid() as pid`)).rows[0]!.pid;
+    const postmaster = Number(readFileSync(`/proc/${backend}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+    /** CPU used so far by each part, in ms: what an update costs where, beside how long it takes. */
+    const cpuNow = () => ({
+      claims: cpuMs(claims.pid),
+      endpoints: [...endpoints, ...oldEndpoints].reduce((sum, e) => sum + cpuMs(e.pid), 0),
+      templates: cpuMs(templatesService.pid),
+      postgres: postgresPids(postmaster).reduce((sum, pid) => sum + cpuMs(pid), reapedCpuMs(postmaster)),
+      bench: cpuMs("self"),
+    });
+    type Cpu = ReturnType<typeof cpuNow>;
+    const timedCpu = async (into: Cpu, run: () => Promise<number>): Promise<number> => {
+      const before = cpuNow();
+      const ms = await run();
+      const after = cpuNow();
+      for (const k of Object.keys(into) as (keyof Cpu)[]) into[k] += after[k] - before[k];
+      return ms;
+    };
 
     // Claimed instances as claims leave them, on the endpoints round-robin.
     for (const f of fleets) {
@@ -168,10 +242,10 @@ async function main() {
            conversation_id, model, claimed_at)
          select v.id, 'claimed', v.host, encode(sha256(convert_to(v.id, 'utf8')), 'hex'), $3, $4, array[$4::int], 'Bench', $5, 'conversation', 'gpt-oss-20b', now()
          from unnest($1::text[], $2::text[]) as v(id, host)`,
-        [f.instances.map((i) => i.id), f.instances.map((i) => endpoints[i.endpoint]!.url), f.templateId, BASE_VERSION, owner.inboxId],
+        [f.instances.map((i) => i.id), f.instances.map((i) => (f.batched ? endpoints : oldEndpoints)[i.endpoint]!.url), f.templateId, BASE_VERSION, owner.inboxId],
       );
     }
-    const direct = endpoints.map((e) => createServiceClient(InstanceService, e.url, CREDS.claims));
+    const direct = endpoints.map((e) => createServiceClient(InstanceHostService, e.url, CREDS.claims));
     clients.push(...direct);
     const instructionsAt = (version: number) => ({ ...content, instructions: `${content.instructions} (version ${version})` });
 
@@ -201,24 +275,34 @@ async function main() {
           [f.templateId, version],
         );
         if (rows[0]!.n === f.n) return performance.now() - t0;
-        if (performance.now() - t0 > 60_000) throw new Error(`only ${rows[0]!.n} of ${f.n} applied after 60 s`);
-        await sleep(2);
+        const elapsed = performance.now() - t0;
+        if (elapsed > 60_000) throw new Error(`only ${rows[0]!.n} of ${f.n} applied after 60 s`);
+        // Within 1% of the time taken: polling a count of 10,000 rows every 2 ms would cost PostgreSQL a core.
+        await sleep(Math.max(2, elapsed / 100));
       }
     }
 
+    /** UpdateTemplates straight to the endpoints: BATCH instances of one endpoint per call, CONCURRENCY calls in flight. */
     async function bare(f: Fleet): Promise<number> {
       const version = ++f.version;
       const release = await sign(f, version);
+      const calls: { endpoint: number; ids: string[] }[] = [];
+      for (let e = 0; e < ENDPOINTS; e++) {
+        const ids = f.instances.filter((i) => i.endpoint === e).map((i) => i.id);
+        for (let k = 0; k < ids.length; k += BATCH) calls.push({ endpoint: e, ids: ids.slice(k, k + BATCH) });
+      }
       let next = 0;
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
-          while (next < f.n) {
-            const i = f.instances[next++]!;
-            await direct[i.endpoint]!.client.updateTemplate(
-              { template: release, tools: [] },
-              { headers: { "x-pool-instance": i.id }, timeoutMs: 10_000 },
+          while (next < calls.length) {
+            const call = calls[next++]!;
+            const res = await direct[call.endpoint]!.client.updateTemplates(
+              { template: release, instances: call.ids.map((instanceId) => ({ instanceId })) },
+              { timeoutMs: 60_000 },
             );
+            const refused = res.outcomes.find((o) => o.outcome.case !== "applied");
+            if (refused) throw new Error(`instance ${refused.instanceId} refused: ${JSON.stringify(refused.outcome.value)}`);
           }
         }),
       );
@@ -226,29 +310,54 @@ async function main() {
     }
 
     const check = SHARED_CHECK ? "a signature check per release per process" : "a signature check per instance";
-    console.log(`instruction sync: ${ENDPOINTS} endpoint processes (${check}), fan-out ${CONCURRENCY} in flight, ${ROUNDS} rounds per size (after a warm-up)\n`);
-    console.log(`${"".padEnd(36)}${"p50 ms".padStart(10)}${"max ms".padStart(10)}`);
-    const results: { n: number; pool: number[]; bare: number[] }[] = [];
-    for (const { n, pool, bare: other } of sized) {
+    console.log(
+      `instruction sync: ${ENDPOINTS} endpoint processes per kind (${check}), fan-out ${CONCURRENCY} calls in flight of up to ${BATCH} agents, ` +
+        `${ROUNDS} rounds per size (after a warm-up)\n`,
+    );
+    console.log(`${"".padEnd(46)}${"p50 ms".padStart(10)}${"max ms".padStart(10)}`);
+    const zero = (): Cpu => ({ claims: 0, endpoints: 0, templates: 0, postgres: 0, bench: 0 });
+    type Kind = "host" | "agent" | "bare";
+    const results: { n: number; ms: Record<Kind, number[]>; cpu: Record<Kind, Cpu> }[] = [];
+    for (const { n, pool, perAgent, bare: other } of sized) {
       await viaPool(pool);
+      if (perAgent) await viaPool(perAgent);
       await bare(other);
-      const r = { n, pool: [] as number[], bare: [] as number[] };
+      const r = { n, ms: { host: [], agent: [], bare: [] } as Record<Kind, number[]>, cpu: { host: zero(), agent: zero(), bare: zero() } };
       for (let round = 0; round < ROUNDS; round++) {
-        r.pool.push(await viaPool(pool));
-        r.bare.push(await bare(other));
+        r.ms.host.push(await timedCpu(r.cpu.host, () => viaPool(pool)));
+        if (perAgent) r.ms.agent.push(await timedCpu(r.cpu.agent, () => viaPool(perAgent)));
+        r.ms.bare.push(await timedCpu(r.cpu.bare, () => bare(other)));
       }
       results.push(r);
-      const line = (label: string, ms: number[]) => console.log(`${label.padEnd(36)}${fmt(median(ms), 10)}${fmt(Math.max(...ms), 10)}`);
-      line(`N = ${n}: update until all applied`, r.pool);
-      line(`N = ${n}: bare UpdateTemplate calls`, r.bare);
-      console.log(`${`N = ${n}: ratio update / bare`.padEnd(36)}${fmt(median(r.pool) / median(r.bare), 10)}${fmt(Math.max(...r.pool) / Math.max(...r.bare), 10)}`);
+      const line = (label: string, ms: number[]) => console.log(`${label.padEnd(46)}${fmt(median(ms), 10)}${fmt(Math.max(...ms), 10)}`);
+      const ratio = (label: string, a: number[], b: number[]) =>
+        console.log(`${label.padEnd(46)}${fmt(median(a) / median(b), 10)}${fmt(Math.max(...a) / Math.max(...b), 10)}`);
+      line(`N = ${n}: update, delivered per host`, r.ms.host);
+      if (perAgent) line(`N = ${n}: update, delivered per agent (before)`, r.ms.agent);
+      line(`N = ${n}: bare UpdateTemplates calls`, r.ms.bare);
+      if (perAgent) ratio(`N = ${n}: ratio per host / per agent`, r.ms.host, r.ms.agent);
+      ratio(`N = ${n}: ratio per host / bare`, r.ms.host, r.ms.bare);
     }
     console.log("");
     for (const r of results) {
       const target = TARGETS_MS.get(r.n);
       if (target === undefined) continue;
-      const worst = Math.max(...r.pool);
-      console.log(`${r.n.toLocaleString("en")} instances: p50 ${median(r.pool).toFixed(0)} ms, max ${worst.toFixed(0)} ms (target <= ${target} ms: ${worst <= target ? "met" : "NOT met"})`);
+      const worst = Math.max(...r.ms.host);
+      console.log(`${r.n.toLocaleString("en")} instances: p50 ${median(r.ms.host).toFixed(0)} ms, max ${worst.toFixed(0)} ms (target <= ${target} ms: ${worst <= target ? "met" : "NOT met"})`);
+    }
+    // Where the time goes: CPU per update by process, and per instance (the machine has few cores; all share them).
+    for (const r of results) {
+      for (const [label, cpu] of [
+        ["update per host", r.cpu.host],
+        ...(PER_AGENT ? ([["update per agent", r.cpu.agent]] as const) : []),
+        ["bare", r.cpu.bare],
+      ] as const) {
+        const per = (ms: number) => `${(ms / ROUNDS).toFixed(0)} ms (${((ms / ROUNDS / r.n) * 1000).toFixed(0)} us/instance)`;
+        console.log(
+          `N = ${r.n}: CPU per ${label}: claims ${per(cpu.claims)}, endpoints ${per(cpu.endpoints)}, PostgreSQL ${per(cpu.postgres)}, ` +
+            `templates ${per(cpu.templates)}, benchmark ${per(cpu.bench)}`,
+        );
+      }
     }
     // The checks' share, from what one costs here (their CPU, spread over the machine's cores with everything else).
     const checkMs = await oneCheckMs(creator, content);

@@ -10,6 +10,7 @@ import type {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { createServiceClient, type ClientCredentials, type ServiceClient } from "@convos-pool/kit";
@@ -36,6 +37,9 @@ export interface UpdateResult {
   trustLevel: number;
 }
 
+/** One agent's answer within UpdateTemplates: applied, or the error its own UpdateTemplate would have given. */
+export type BatchUpdateAnswer = { instanceId: string; applied: UpdateResult } | { instanceId: string; error: ConnectError };
+
 /**
  * What the claim flow and instruction sync ask of a running instance (InstanceService). The real
  * implementation is GrpcInstanceRuntime; tests of rollback put a stand-in
@@ -54,6 +58,16 @@ export interface InstanceRuntime {
    * the set replaces the instance's tools.
    */
   updateTemplate(instance: InstanceRef, release: SignedTemplate, tools: ToolCredential[], bases: SignedTemplate[]): Promise<UpdateResult>;
+  /**
+   * The same release for many agents of one host at once (InstanceHostService.UpdateTemplates),
+   * each with its own tools; answered per agent, in order. UNIMPLEMENTED from a host that predates it.
+   */
+  updateTemplates(
+    hostUrl: string,
+    release: SignedTemplate,
+    bases: SignedTemplate[],
+    targets: { instance: InstanceRef; tools: ToolCredential[] }[],
+  ): Promise<BatchUpdateAnswer[]>;
   /** The instance's state and the key of the release it has applied. */
   health(instance: InstanceRef): Promise<{ state: InstanceState; appliedKey: number[] }>;
   /** Asks a clone's parent to send its summary; the parent checks the owner's signature and the child itself. */
@@ -82,6 +96,8 @@ export interface GrpcInstanceRuntimeOptions {
   joinTimeoutMs?: number;
   releaseTimeoutMs?: number;
   updateTimeoutMs?: number;
+  /** For a host's batch of updates (each agent writes its workspace); default 60 s. */
+  batchUpdateTimeoutMs?: number;
   /** A parent may ask its model for the summary. */
   cloneSummaryTimeoutMs?: number;
 }
@@ -93,6 +109,7 @@ export interface GrpcInstanceRuntimeOptions {
 export class GrpcInstanceRuntime implements InstanceRuntime {
   private readonly clients = new Map<string, ServiceClient<typeof InstanceService>>();
   private readonly memoryClients = new Map<string, ServiceClient<typeof InstanceMemoryService>>();
+  private readonly hostClients = new Map<string, ServiceClient<typeof InstanceHostService>>();
 
   constructor(private readonly opts: GrpcInstanceRuntimeOptions) {}
 
@@ -133,6 +150,33 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     return { appliedKey: [res.appliedVersion, ...res.appliedBaseVersions].map(Number), model: res.model, trustLevel: res.trustLevel };
   }
 
+  async updateTemplates(
+    hostUrl: string,
+    release: SignedTemplate,
+    bases: SignedTemplate[],
+    targets: { instance: InstanceRef; tools: ToolCredential[] }[],
+  ): Promise<BatchUpdateAnswer[]> {
+    let c = this.hostClients.get(hostUrl);
+    if (!c) {
+      c = createServiceClient(InstanceHostService, hostUrl, this.opts.credentials);
+      this.hostClients.set(hostUrl, c);
+    }
+    const res = await c.client.updateTemplates(
+      { template: release, bases, instances: targets.map((t) => ({ instanceId: t.instance.id, tools: t.tools })) },
+      { timeoutMs: this.opts.batchUpdateTimeoutMs ?? 60_000 },
+    );
+    return targets.map(({ instance }, i) => {
+      const o = res.outcomes[i];
+      if (!o || o.instanceId !== instance.id) return { instanceId: instance.id, error: new ConnectError("the host's answer does not match what it was asked", Code.Internal) };
+      if (o.outcome.case === "applied") {
+        const a = o.outcome.value;
+        return { instanceId: instance.id, applied: { appliedKey: [a.appliedVersion, ...a.appliedBaseVersions].map(Number), model: a.model, trustLevel: a.trustLevel } };
+      }
+      const e = o.outcome.value;
+      return { instanceId: instance.id, error: new ConnectError(e?.message ?? "no answer for this agent", e && Code[e.code] !== undefined ? (e.code as Code) : Code.Unknown) };
+    });
+  }
+
   async health(instance: InstanceRef): Promise<{ state: InstanceState; appliedKey: number[] }> {
     const res = await this.client(instance.hostUrl).health({}, this.call(instance, 10_000));
     return { state: res.state, appliedKey: [res.appliedTemplateVersion, ...res.appliedBaseVersions].map(Number) };
@@ -167,9 +211,10 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   }
 
   close(): void {
-    for (const c of [...this.clients.values(), ...this.memoryClients.values()]) c.close();
+    for (const c of [...this.clients.values(), ...this.memoryClients.values(), ...this.hostClients.values()]) c.close();
     this.clients.clear();
     this.memoryClients.clear();
+    this.hostClients.clear();
   }
 }
 

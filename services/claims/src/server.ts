@@ -71,8 +71,8 @@ export interface ClaimsServiceOptions extends ProviderSettings {
   claimLeaseSeconds?: number;
   /** How often the sweep runs (claims whose lease ran out, tools to release); default 5 s. */
   sweepIntervalMs?: number;
-  /** Instruction sync: template updates delivered at once at most (default 64), due scan interval (default 1 s). */
-  sync?: { concurrency?: number; scanIntervalMs?: number };
+  /** Instruction sync: calls in flight at most (default 64), agents of a host per call (default 250), due scan interval (default 1 s). */
+  sync?: { concurrency?: number; batchSize?: number; scanIntervalMs?: number };
   /** Who owns which wallet (requesters' and owners' signatures); offline XMTP inbox derivation by default. */
   resolver?: InboxResolver;
   /** Claims per caller and the caps per owner (docs/limits.md); default DEFAULT_LIMITS. */
@@ -166,6 +166,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       tools,
       log,
       concurrency: opts.sync?.concurrency,
+      batchSize: opts.sync?.batchSize,
       scanIntervalMs: opts.sync?.scanIntervalMs,
     });
     closers.unshift(() => sync.stop());

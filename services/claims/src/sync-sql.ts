@@ -207,11 +207,18 @@ export async function recordApplied(em: EntityManager, done: Applied[]): Promise
  * more attempt, the next one after 1 s doubling with each attempt, at most 5 minutes.
  */
 export async function recordFailure(em: EntityManager, instanceId: string, reason: string): Promise<void> {
+  await recordFailures(em, [{ instanceId, reason }]);
+}
+
+/** Failed deliveries, as recordFailure, each with its own reason and backoff, in one statement for many. */
+export async function recordFailures(em: EntityManager, failed: { instanceId: string; reason: string }[]): Promise<void> {
+  if (failed.length === 0) return;
   await em.execute(
-    `update instances set sync_error = ?, sync_attempts = sync_attempts + 1,
-       sync_next_at = now() + make_interval(secs => least(300, power(2, sync_attempts)))
-     where id = ? and sync_next_at is not null`,
-    [reason, instanceId],
+    `update instances i set sync_error = v.reason, sync_attempts = i.sync_attempts + 1,
+       sync_next_at = now() + make_interval(secs => least(300, power(2, i.sync_attempts)))
+     from unnest(array[?]::text[], array[?]::text[]) as v(id, reason)
+     where i.id = v.id and i.sync_next_at is not null`,
+    [failed.map((f) => f.instanceId), failed.map((f) => f.reason)],
     "run",
   );
 }

@@ -39,12 +39,14 @@ import { StandInHost } from "./testing/stand-in-host.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
 
 const CONCURRENCY = 4;
+/** Agents of one host per call: small here, so that a few agents make several batches. */
+const BATCH = 3;
 const logLines: string[] = [];
 
 const stack = new StandInStack({
   name: "sync",
   smsRange: "+15550700000..+15550700199",
-  sync: { concurrency: CONCURRENCY },
+  sync: { concurrency: CONCURRENCY, batchSize: BATCH },
   logSink: (line) => logLines.push(line),
 });
 const { seedIdle, rows, mailboxRoot } = stack;
@@ -72,8 +74,11 @@ afterAll(() => stack.close());
 beforeEach(async () => {
   await sql.query(`update instances set state = 'dead' where state = 'idle'`);
   host.failing.clear();
+  host.failingInstances.clear();
   host.updateDelayMs = 0;
   host.maxUpdatesInFlight = 0;
+  host.maxUpdateCallsInFlight = 0;
+  host.batches.length = 0;
 });
 
 interface Fixture {
@@ -139,7 +144,7 @@ async function getAs(id: string, owner: TestIdentity): Promise<Instance> {
 }
 
 describe("fan-out", () => {
-  it("delivers a release to every live instance, at most `concurrency` at once; the owner's model is kept, the others follow", async () => {
+  it("delivers a release to every live instance in batches per host, at most `concurrency` calls at once; the owner's model is kept, the others follow", async () => {
     const t = await template({ model: { default: "gpt-oss-20b", allow_override: true } });
     const plain = await claimN(t, 10);
     const overridden = await claimN(t, 2, { model: "my-own-model" });
@@ -153,8 +158,10 @@ describe("fan-out", () => {
     expect(res).toMatchObject({ version: v, instances: 12 });
     await until("all applied and recorded", async () => appliedOnHost(all, v) && (await allRecorded(all, v)));
 
-    expect(host.maxUpdatesInFlight).toBeLessThanOrEqual(CONCURRENCY);
-    expect(host.maxUpdatesInFlight).toBeGreaterThan(1);
+    // 12 agents of one host and template: four calls of three, all at once.
+    expect(host.batches).toEqual([BATCH, BATCH, BATCH, BATCH]);
+    expect(host.maxUpdateCallsInFlight).toBeLessThanOrEqual(CONCURRENCY);
+    expect(host.maxUpdateCallsInFlight).toBeGreaterThan(1);
     for (const { id, owner } of plain) {
       expect(host.instances.get(id)!.model).toBe("gpt-oss-120b");
       const i = await getAs(id, owner);
@@ -249,6 +256,46 @@ describe("fan-out", () => {
   });
 });
 
+describe("batches", () => {
+  it("an agent of a batch that fails is retried alone, later; the others are recorded at once and not sent again", async () => {
+    const t = await template();
+    const agents = (await claimN(t, 5)).map((a) => a.id);
+    const failing = agents[1]!;
+    host.failingInstances.add(failing);
+    const v = t.version + 1n;
+    await syncClient.pushTemplateVersion({ template: await release(t, v) });
+    const others = agents.filter((id) => id !== failing);
+    await until("the others applied and recorded, the failing one's attempt recorded", async () =>
+      appliedOnHost(others, v) && (await allRecorded(others, v)) && (await rows<{ sync_attempts: number }>(`select sync_attempts from instances where id = $1`, [failing]))[0]!.sync_attempts >= 1,
+    );
+    const [row] = await rows<{ sync_error: string; template_version: number }>(`select sync_error, template_version from instances where id = $1`, [failing]);
+    expect(row).toEqual({ sync_error: "the instance did not apply the update (internal: injected update failure)", template_version: Number(t.version) });
+    host.failingInstances.clear();
+    await until("the failing one applied on its retry", async () => appliedOnHost([failing], v) && (await allRecorded([failing], v)));
+    for (const id of others) expect(host.callsOf(id).filter((c) => c === "update")).toEqual(["update"]);
+    expect(host.callsOf(failing).filter((c) => c === "update").length).toBeGreaterThanOrEqual(2);
+    // The retry named the failing agent alone.
+    expect(host.batches.at(-1)).toBe(1);
+    expect((await rows(`select sync_error, sync_attempts from instances where id = $1`, [failing]))[0]).toEqual({ sync_error: null, sync_attempts: 0 });
+  });
+
+  it("a host that predates UpdateTemplates (UNIMPLEMENTED) gets one UpdateTemplate per agent, and every agent applies", async () => {
+    const old = await StandInHost.start(stack.creds["instance-host"]);
+    old.takesBatches = false;
+    try {
+      const t = await template();
+      const agents = (await claimN(t, 4, { on: old })).map((a) => a.id);
+      const v = t.version + 1n;
+      await syncClient.pushTemplateVersion({ template: await release(t, v) });
+      await until("applied and recorded", async () => appliedOnHost(agents, v, old) && (await allRecorded(agents, v)));
+      expect(old.batches).toEqual([]);
+      for (const id of agents) expect(old.callsOf(id).filter((c) => c === "update")).toEqual(["update"]);
+    } finally {
+      await old.kill();
+    }
+  });
+});
+
 describe("never lost", () => {
   it("an unreachable host: the failure is shown and retried with backoff; once the pool manager sees the host again the update goes at once", async () => {
     const other = await StandInHost.start(stack.creds["instance-host"]);
@@ -330,7 +377,8 @@ describe("never lost", () => {
 
   it("a claims service closed in the middle of a fan-out finishes it after a restart on the same database", async () => {
     const t = await template();
-    const agents = (await claimN(t, 16)).map((a) => a.id);
+    // More than two rounds of calls: the calls in flight when it closes finish, the rest wait for the restart.
+    const agents = (await claimN(t, CONCURRENCY * BATCH * 3)).map((a) => a.id);
     host.updateDelayMs = 150;
     const v = t.version + 1n;
     await syncClient.pushTemplateVersion({ template: await release(t, v) });

@@ -1,12 +1,17 @@
 /**
  * Instruction sync's fan-out (docs/claims.md, "Instruction sync"): delivers
  * each template's held release to every claimed, unpinned instance below it,
- * over InstanceService.UpdateTemplate, `concurrency` at a time.
+ * per host rather than per agent: the due agents of one host and template go
+ * in one InstanceHostService.UpdateTemplates call (`batchSize` at most), which
+ * the host decodes and checks once and each agent applies itself, answering
+ * one by one; `concurrency` calls at a time. A host that predates the batch
+ * call (UNIMPLEMENTED) gets one InstanceService.UpdateTemplate per agent, as
+ * before, and so does every host with `batchSize` 1.
  *
  * All state is in the database (sync-sql.ts), so nothing is lost to a
  * restart: a scan every second (and on every kick: a push, an unpin, a
  * delivery slot freed) picks the due rows, which a process that died
- * mid-fan-out left due. Per instance: provision the pool tools the release
+ * mid-fan-out left due. Per instance, also within a batch: provision the pool tools the release
  * declares (with its bases') that the instance lacks, send the release and
  * its bases' unchanged with every declared pool tool's credentials, record
  * the applied key and model, then release the tools no longer declared. The
@@ -29,8 +34,8 @@ import {
 } from "@convos-pool/kit";
 import type { ToolRef } from "./claim-sql.js";
 import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
-import type { InstanceRef, InstanceRuntime } from "./runtime.js";
-import { dueInstances, loadRelease, recordApplied, recordFailure, returnDue, type Applied, type DueInstance } from "./sync-sql.js";
+import type { BatchUpdateAnswer, InstanceRef, InstanceRuntime } from "./runtime.js";
+import { dueInstances, loadRelease, recordApplied, recordFailure, recordFailures, returnDue, type Applied, type DueInstance } from "./sync-sql.js";
 
 export interface SyncWorkerOptions {
   em: EntityManager;
@@ -38,8 +43,10 @@ export interface SyncWorkerOptions {
   /** Pool tools: provisioned and released through it alone. */
   tools: PoolTools;
   log: Logger;
-  /** Deliveries in flight at most; default 64. */
+  /** Calls in flight at most (a host's batch is one call); default 64. */
   concurrency?: number;
+  /** Agents of one host in one call at most; default 250. 1: one UpdateTemplate call per agent. */
+  batchSize?: number;
   /** Time between due scans; default 1 s. */
   scanIntervalMs?: number;
 }
@@ -99,6 +106,10 @@ interface ToolRow {
 const toolRef = (instanceId: string, row: ToolRow): ToolRef => ({ instanceId, toolId: row.tool_id, provider: row.provider, handle: row.handle, secret: row.secret });
 
 const MAX_REASON = 500;
+/** How long a host that answered UNIMPLEMENTED to a batch gets one call per agent before it is asked again. */
+const PER_AGENT_MS = 10 * 60_000;
+/** Agents of a batch whose tools are read (and provisioned) at once. */
+const TOOLS_CONCURRENCY = 8;
 
 /** The reason stored in `sync_error`: the instance's (or our) message, bounded. */
 function reasonOf(err: unknown): string {
@@ -114,6 +125,11 @@ function reasonOf(err: unknown): string {
 
 export class SyncWorker {
   private readonly concurrency: number;
+  private readonly batchSize: number;
+  /** Due rows queued at most: enough to keep every slot busy, and to fill batches, until the next scan. */
+  private readonly maxQueued: number;
+  /** Hosts that do not take batches (UNIMPLEMENTED), until when. */
+  private readonly perAgentHosts = new Map<string, number>();
   private readonly tools: PoolTools;
   private readonly releases = new Map<string, Release>();
   /** Instances with a delivery queued or in flight: never two at once for one instance. */
@@ -136,6 +152,8 @@ export class SyncWorker {
 
   constructor(private readonly opts: SyncWorkerOptions) {
     this.concurrency = opts.concurrency ?? 64;
+    this.batchSize = Math.max(1, opts.batchSize ?? 250);
+    this.maxQueued = this.concurrency * 16 + (this.batchSize > 1 ? this.batchSize * 16 : 0);
     this.tools = opts.tools;
   }
 
@@ -182,8 +200,7 @@ export class SyncWorker {
   }
 
   private async scan(): Promise<void> {
-    // Enough to keep every slot busy until the next scan.
-    const room = this.concurrency * 16 - this.queue.length;
+    const room = this.maxQueued - this.queue.length;
     if (room <= 0) return;
     this.finishedSinceScan.clear();
     const due = await dueInstances(this.opts.em.fork(), room, [...this.busy]);
@@ -198,19 +215,45 @@ export class SyncWorker {
 
   private pump(): void {
     while (!this.stopped && this.active < this.concurrency && this.queue.length > 0) {
-      const r = this.queue.shift()!;
+      const batch = this.takeBatch();
       this.active++;
-      void this.deliver(r)
-        .catch((err: unknown) => this.opts.log.error("sync delivery failed unexpectedly", { instanceId: r.id, err }))
+      void (batch.length === 1 && !this.batches(batch[0]!.hostUrl) ? this.deliver(batch[0]!) : this.deliverBatch(batch))
+        .catch((err: unknown) => this.opts.log.error("sync delivery failed unexpectedly", { instanceIds: batch.map((r) => r.id).join(","), err }))
         .finally(() => {
           this.active--;
-          this.busy.delete(r.id);
-          this.finishedSinceScan.add(r.id);
+          for (const r of batch) {
+            this.busy.delete(r.id);
+            this.finishedSinceScan.add(r.id);
+          }
           if (this.active === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
-          if (this.queue.length < this.concurrency) this.kick();
+          if (this.queue.length < Math.max(this.concurrency, this.batchSize)) this.kick();
           this.pump();
         });
     }
+  }
+
+  /** Whether deliveries to this host go in batches. */
+  private batches(hostUrl: string): boolean {
+    if (this.batchSize <= 1) return false;
+    const until = this.perAgentHosts.get(hostUrl);
+    if (until === undefined) return true;
+    if (until > Date.now()) return false;
+    this.perAgentHosts.delete(hostUrl);
+    return true;
+  }
+
+  /** The first queued delivery and, when its host takes batches, the others queued for its host and template, in order. */
+  private takeBatch(): DueInstance[] {
+    const first = this.queue.shift()!;
+    if (!this.batches(first.hostUrl)) return [first];
+    const batch = [first];
+    const rest: DueInstance[] = [];
+    for (const r of this.queue) {
+      if (batch.length < this.batchSize && r.hostUrl === first.hostUrl && r.templateId === first.templateId) batch.push(r);
+      else rest.push(r);
+    }
+    this.queue = rest;
+    return batch;
   }
 
   private record(done: Applied): Promise<void> {
@@ -273,6 +316,78 @@ export class SyncWorker {
   }
 
   /**
+   * One release to the due agents of one host (InstanceHostService.UpdateTemplates):
+   * each agent's tools first, as deliver() provisions them; then one call;
+   * then each agent's answer recorded as deliver() records it (applied, or a
+   * failure with its own reason and backoff), all of the batch's in two
+   * statements. A failed agent is retried alone, later, with its backoff.
+   */
+  private async deliverBatch(batch: DueInstance[]): Promise<void> {
+    const { em, runtime, log } = this.opts;
+    const first = batch[0]!;
+    const newest = batch.reduce((key, r) => (compareReleaseKeys(r.releaseKey, key) > 0 ? r.releaseKey : key), first.releaseKey);
+    const release = await this.release(first.templateId, newest);
+    const failures: { instanceId: string; reason: string }[] = [];
+    const fail = (due: DueInstance, err: unknown) => {
+      const reason = reasonOf(err);
+      failures.push({ instanceId: due.id, reason });
+      log.warn("template update not delivered; retrying later", { instanceId: due.id, templateId: due.templateId, version: release.key.join("."), reason });
+    };
+    const targets: { due: DueInstance; instance: InstanceRef; tools: ToolCredential[] }[] = [];
+    await eachLimited(batch, TOOLS_CONCURRENCY, async (due) => {
+      try {
+        const tools = due.tools > 0 || release.poolTools.length > 0 ? await this.toolsFor(due.id, release) : [];
+        targets.push({ due, instance: { id: due.id, hostUrl: due.hostUrl, inboxId: due.inboxId }, tools });
+      } catch (err) {
+        fail(due, err);
+      }
+    });
+    let answers: BatchUpdateAnswer[] = [];
+    if (targets.length > 0) {
+      try {
+        answers = await runtime.updateTemplates(first.hostUrl, release.message, release.bases, targets.map(({ instance, tools }) => ({ instance, tools })));
+      } catch (err) {
+        if (ConnectError.from(err).code === Code.Unimplemented) {
+          // A host that predates UpdateTemplates: one call per agent, as before, for a while.
+          log.info("instance host takes no batched updates; one call per agent", { hostUrl: first.hostUrl });
+          this.perAgentHosts.set(first.hostUrl, Date.now() + PER_AGENT_MS);
+          await recordFailures(em.fork(), failures);
+          for (const t of targets) await this.deliver(t.due);
+          return;
+        }
+        for (const t of targets) fail(t.due, err);
+      }
+    }
+    const applied: Applied[] = [];
+    await eachLimited(answers, TOOLS_CONCURRENCY, async (answer, i) => {
+      const { due, instance } = targets[i]!;
+      let key: number[];
+      let model = "";
+      let trustLevel = 0;
+      if ("applied" in answer) {
+        ({ appliedKey: key, model, trustLevel } = answer.applied);
+      } else {
+        // Not newer than what it applied: our record is behind (an answer lost, or a newer release applied). Ask it.
+        if (answer.error.code !== Code.FailedPrecondition) return fail(due, answer.error);
+        try {
+          key = (await runtime.health(instance)).appliedKey;
+        } catch (err) {
+          return fail(due, err);
+        }
+        if (compareReleaseKeys(key, release.key) < 0) return fail(due, answer.error);
+      }
+      applied.push({ instanceId: due.id, applied: key, model, releaseKey: release.key, defaultModel: release.defaultModel, trustLevel });
+    });
+    await recordApplied(em.fork(), applied);
+    await recordFailures(em.fork(), failures);
+    log.debug("template update applied", { hostUrl: first.hostUrl, templateId: first.templateId, version: release.key.join("."), applied: applied.length, failed: failures.length });
+    const byId = new Map(batch.map((r) => [r.id, r]));
+    for (const a of applied) {
+      if (compareReleaseKeys(a.applied, release.key) >= 0 && byId.get(a.instanceId)!.tools > 0) await this.releaseUndeclared(a.instanceId, release);
+    }
+  }
+
+  /**
    * Every pool tool the release declares, with its credentials: the ones the
    * instance has, and new ones provisioned and recorded first (sealed), so a
    * retry reuses them.
@@ -317,4 +432,17 @@ export class SyncWorker {
       ]);
     for (const row of rows) if (!keep.has(row.tool_id)) await this.tools.release(toolRef(instanceId, row));
   }
+}
+
+/** Runs `job` for every item, at most `limit` at once. */
+async function eachLimited<T>(items: readonly T[], limit: number, job: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await job(items[i]!, i);
+      }
+    }),
+  );
 }

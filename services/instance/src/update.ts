@@ -40,7 +40,7 @@ const batchChecks = new WeakMap<SignedTemplate, { bases: readonly SignedTemplate
 
 /**
  * Lets every update of `template` with exactly these `bases` (the same
- * objects, as one UpdateTemplates request holds them) share one chain check
+ * message objects, as one UpdateTemplates request holds them) share one chain check
  * per template and creator expected. A refusal is shared too: the same
  * release, checked against the same expectation, is refused the same way.
  */
@@ -48,9 +48,16 @@ export function shareReleaseChecks(template: SignedTemplate, bases: readonly Sig
   batchChecks.set(template, { bases, checks: new Map() });
 }
 
-function checkChain(verifier: ReleaseVerifier, t: SignedTemplate, bases: readonly SignedTemplate[], expected: { templateId: string; creatorId: string }) {
+/** verifyReleaseChain, shared within a batch (shareReleaseChecks). */
+export function checkReleaseChain(
+  verifier: ReleaseVerifier,
+  t: SignedTemplate,
+  bases: readonly SignedTemplate[],
+  expected: { templateId: string; creatorId: string },
+): Promise<CheckedChain> {
   const batch = batchChecks.get(t);
-  if (!batch || batch.bases !== bases) return verifyReleaseChain(verifier, t, bases, expected);
+  // A request built from the batch's holds its base messages in an array of its own.
+  if (!batch || batch.bases.length !== bases.length || batch.bases.some((b, i) => b !== bases[i])) return verifyReleaseChain(verifier, t, bases, expected);
   const key = `${expected.templateId}\n${expected.creatorId}`;
   let check = batch.checks.get(key);
   if (!check) {
@@ -71,7 +78,7 @@ export async function planTemplateUpdate(
   const configured = fromJson(SignedTemplateSchema, applied.template);
   // PERMISSION_DENIED for another template, another creator or a bad signature;
   // the release's content is validated on the way (INVALID_ARGUMENT).
-  const { content, key } = await checkChain(verifier, t, req.bases, { templateId: applied.templateId, creatorId: configured.creatorId });
+  const { content, key } = await checkReleaseChain(verifier, t, req.bases, { templateId: applied.templateId, creatorId: configured.creatorId });
   const appliedKey = appliedReleaseKey(applied);
   if (compareReleaseKeys(key, appliedKey) <= 0) {
     throw failedPrecondition(`template version ${formatReleaseKey(key)} is not newer than the applied version ${formatReleaseKey(appliedKey)}`);

@@ -16,17 +16,25 @@
  * signature verified with the kit (`verifyReleaseChain`) against the
  * template and creator the instance was configured with, refused when not
  * newer than the applied version; the applied version, model and tools are
- * recorded. Faults: a failing update, an answer lost after applying, slow
- * updates, and the whole host going away and coming back on the same port.
+ * recorded. UpdateTemplates (a host's batch) applies each named agent's
+ * update the same way and answers per agent. Faults: a failing update (for
+ * every agent or named ones), an answer lost after applying, slow updates, a
+ * host that predates the batch call, and the whole host going away and
+ * coming back on the same port.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { InstanceHostService, TemplateUpdateOutcomeSchema } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { ActivityEntrySchema, InstanceState, ToolCallOutcome, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { InstanceService, type ConfigureRequest, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import {
+  InstanceService,
+  type ConfigureRequest,
+  type InstanceServiceUpdateTemplateRequest,
+  type ToolCredential,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import {
   DerivedInboxResolver,
   SignatureVerifier,
@@ -84,9 +92,18 @@ export class StandInHost {
   joinDelayMs = 0;
   /** The size ListInstances reports (max_instances); 0: not said. */
   maxInstances = 0;
-  /** UpdateTemplate calls in progress now, and the most at once. */
+  /** Agents' updates in progress now, and the most at once. */
   updatesInFlight = 0;
   maxUpdatesInFlight = 0;
+  /** Update calls (UpdateTemplate, or a host's UpdateTemplates) in progress now, and the most at once. */
+  updateCallsInFlight = 0;
+  maxUpdateCallsInFlight = 0;
+  /** The number of agents named in each UpdateTemplates call, in order. */
+  readonly batches: number[] = [];
+  /** Agents whose updates fail (INTERNAL), alone or in a batch. */
+  readonly failingInstances = new Set<string>();
+  /** False: a host that predates UpdateTemplates (UNIMPLEMENTED). */
+  takesBatches = true;
   private server: RunningServer | undefined;
   private port: number | undefined;
   private readonly verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
@@ -166,6 +183,32 @@ export class StandInHost {
             })),
             maxInstances: host.maxInstances,
           }),
+          updateTemplates: async (req) => {
+            if (!host.takesBatches) throw new ConnectError("not served by this host", Code.Unimplemented);
+            host.batches.push(req.instances.length);
+            host.updateCallsInFlight++;
+            host.maxUpdateCallsInFlight = Math.max(host.maxUpdateCallsInFlight, host.updateCallsInFlight);
+            try {
+              const outcomes = await Promise.all(
+                req.instances.map(async ({ instanceId, tools }) => {
+                  const i = host.instances.get(instanceId);
+                  if (!i) return create(TemplateUpdateOutcomeSchema, { instanceId, outcome: { case: "error", value: { code: Code.NotFound, message: `no instance ${instanceId} on this host` } } });
+                  try {
+                    const applied = await host.applyUpdate(i, { template: req.template, bases: req.bases, tools } as InstanceServiceUpdateTemplateRequest);
+                    return create(TemplateUpdateOutcomeSchema, { instanceId, outcome: { case: "applied", value: applied } });
+                  } catch (err) {
+                    const e = ConnectError.from(err);
+                    return create(TemplateUpdateOutcomeSchema, { instanceId, outcome: { case: "error", value: { code: e.code, message: e.rawMessage } } });
+                  }
+                }),
+              );
+              // Applied, then the whole answer lost.
+              if (host.failing.has("update-answer")) throw new ConnectError("injected: answer lost", Code.Unavailable);
+              return { outcomes };
+            } finally {
+              host.updateCallsInFlight--;
+            }
+          },
         });
         router.service(InstanceService, {
           configure: async (req, ctx) => {
@@ -210,29 +253,14 @@ export class StandInHost {
           },
           updateTemplate: async (req, ctx) => {
             const i = host.find(ctx);
-            host.calls.push({ step: "update", instanceId: i.id });
-            host.updatesInFlight++;
-            host.maxUpdatesInFlight = Math.max(host.maxUpdatesInFlight, host.updatesInFlight);
+            host.updateCallsInFlight++;
+            host.maxUpdateCallsInFlight = Math.max(host.maxUpdateCallsInFlight, host.updateCallsInFlight);
             try {
-              if (host.updateDelayMs > 0) await new Promise((r) => setTimeout(r, host.updateDelayMs));
-              if (host.failing.has("update")) throw new ConnectError("injected update failure", Code.Internal);
-              const configured = i.configured?.template;
-              const t = req.template;
-              if (!configured || !t) throw new ConnectError("not configured", Code.FailedPrecondition);
-              // As a real instance: against what it was configured with, never what the update claims.
-              const { content, key } = await verifyReleaseChain(host.verifier, t, req.bases, { templateId: configured.templateId, creatorId: configured.creatorId });
-              const applied = [i.appliedVersion ?? 0, ...(i.appliedBases ?? [])].map(BigInt);
-              if (compareReleaseKeys(key, applied) <= 0) {
-                throw new ConnectError(`release ${key.join(".")} is not newer than the applied ${applied.join(".")}`, Code.FailedPrecondition);
-              }
-              i.appliedVersion = Number(t.version);
-              i.appliedBases = req.bases.map((b) => Number(b.version));
-              i.model = i.configured!.modelOverridden ? i.configured!.model : (content.model?.default ?? DEFAULT_MODEL.default);
-              i.tools = req.tools;
+              const res = await host.applyUpdate(i, req);
               if (host.failing.has("update-answer")) throw new ConnectError("injected: answer lost", Code.Unavailable);
-              return { appliedVersion: t.version, appliedBaseVersions: key.slice(1), model: i.model };
+              return res;
             } finally {
-              host.updatesInFlight--;
+              host.updateCallsInFlight--;
             }
           },
           cloneSummary: () => {
@@ -285,6 +313,33 @@ export class StandInHost {
       },
     });
     this.port = this.server.port;
+  }
+
+  /** One agent's update, checked as an instance checks it (UpdateTemplate, and each agent of UpdateTemplates). */
+  private async applyUpdate(i: StandInInstance, req: Pick<InstanceServiceUpdateTemplateRequest, "template" | "bases" | "tools">) {
+    this.calls.push({ step: "update", instanceId: i.id });
+    this.updatesInFlight++;
+    this.maxUpdatesInFlight = Math.max(this.maxUpdatesInFlight, this.updatesInFlight);
+    try {
+      if (this.updateDelayMs > 0) await new Promise((r) => setTimeout(r, this.updateDelayMs));
+      if (this.failing.has("update") || this.failingInstances.has(i.id)) throw new ConnectError("injected update failure", Code.Internal);
+      const configured = i.configured?.template;
+      const t = req.template;
+      if (!configured || !t) throw new ConnectError("not configured", Code.FailedPrecondition);
+      // As a real instance: against what it was configured with, never what the update claims.
+      const { content, key } = await verifyReleaseChain(this.verifier, t, req.bases, { templateId: configured.templateId, creatorId: configured.creatorId });
+      const applied = [i.appliedVersion ?? 0, ...(i.appliedBases ?? [])].map(BigInt);
+      if (compareReleaseKeys(key, applied) <= 0) {
+        throw new ConnectError(`release ${key.join(".")} is not newer than the applied ${applied.join(".")}`, Code.FailedPrecondition);
+      }
+      i.appliedVersion = Number(t.version);
+      i.appliedBases = req.bases.map((b) => Number(b.version));
+      i.model = i.configured!.modelOverridden ? i.configured!.model : (content.model?.default ?? DEFAULT_MODEL.default);
+      i.tools = req.tools;
+      return { appliedVersion: t.version, appliedBaseVersions: key.slice(1), model: i.model };
+    } finally {
+      this.updatesInFlight--;
+    }
   }
 
   private find(ctx: HandlerContext): StandInInstance {
