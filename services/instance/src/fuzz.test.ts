@@ -1,4 +1,5 @@
-// Bad input to every InstanceService method (docs/reliability.md): a real
+// Bad input to every InstanceService method, and to the host's
+// UpdateTemplates (one release for many agents; docs/reliability.md): a real
 // instance host on a local XMTP node with two agents, one idle and one whose
 // workspace is watched, called as the claims service calls them (its
 // credential, the instance header) with generated bad requests: wrong types,
@@ -78,14 +79,14 @@ describe("every InstanceService method, given bad input", () => {
   it("answers a code other than INTERNAL or UNKNOWN, naming the field of an invalid argument, and no agent changes", { timeout: 300_000 }, async () => {
     const before = await workspaces();
     expect(Object.keys(before).length, "the agents' workspace files").toBeGreaterThan(0);
-    const methods = InstanceService.methods.filter((m) => m.methodKind === "unary");
+    const methods = [...InstanceService.methods.filter((m) => m.methodKind === "unary"), InstanceHostService.method.updateTemplates];
     let tried = 0;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...methods).chain((m) => fc.tuple(fc.constant(m), rpcBodies(m.input))), instanceHeader, async ([method, { type, body }], instance) => {
         tried++;
         const headers: Record<string, string> = { "content-type": type, "connect-protocol-version": "1", "x-pool-service-token": CREDS.claims.token };
         if (instance !== undefined) headers[INSTANCE_HEADER] = instance;
-        const res = await fetch(`${host.url}/${InstanceService.typeName}/${method.name}`, { method: "POST", headers, body });
+        const res = await fetch(`${host.url}/${method.parent.typeName}/${method.name}`, { method: "POST", headers, body });
         const text = await res.text();
         if (res.status === 200) return;
         const where = `${method.name}: ${text.slice(0, 300)}`;
@@ -98,7 +99,7 @@ describe("every InstanceService method, given bad input", () => {
       }),
       { numRuns: FUZZ_RUNS * methods.length },
     );
-    console.log(`fuzz: ${tried} InstanceService calls over ${methods.length} methods`);
+    console.log(`fuzz: ${tried} InstanceService and UpdateTemplates calls over ${methods.length} methods`);
     for (const id of ["inst-fuzz-a", "inst-fuzz-b"]) expect(host.instances.get(id)?.state, id).toBe(InstanceState.IDLE);
     expect(await workspaces()).toEqual(before);
   });
