@@ -21,6 +21,11 @@ export interface XmtpClientOptions {
   dbEncryptionKey: Uint8Array;
   /** Content types beyond the SDK's own (for example Convos' profile messages). */
   codecs?: ClientOptions["codecs"];
+  /**
+   * One database connection instead of libxmtp's pool (up to 25 connections,
+   * 5 kept open, and three threads): for processes that run many clients.
+   */
+  singleDbConnection?: boolean;
 }
 
 /**
@@ -35,6 +40,7 @@ export async function createXmtpClient(account: LocalAccount, opts: XmtpClientOp
     disableDeviceSync: true,
     historySyncUrl: null,
     ...(opts.codecs ? { codecs: opts.codecs } : {}),
+    ...(opts.singleDbConnection ? { useSingleConnection: true } : {}),
   };
   // The SDK's own signature Omit<>s a union of option types, which drops the
   // network keys; the options above are exactly its documented ClientOptions.

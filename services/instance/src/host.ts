@@ -40,6 +40,7 @@ import { createHostSync } from "./host-sync.js";
 import { createInstanceMemoryService } from "./memory-service.js";
 import { OfflineProvider, OpenAiProvider, type LlmProvider } from "./llm.js";
 import { PatternExchange } from "./patterns.js";
+import { DEFAULT_DORMANT_AFTER_MS, hostDormancy } from "./dormancy.js";
 import { MasterSeed, MAX_WALLET_INDEX } from "./wallet.js";
 import { startSmsWebhook, type SmsWebhookOptions } from "./tools/sms-webhook.js";
 import { FILES, INSTANCE_ID_PATTERN, listWorkspaces, Workspace, type InstanceRecord } from "./workspace.js";
@@ -102,6 +103,12 @@ export interface InstanceHostOptions {
   patternPoolUrl?: string;
   /** How often every agent offers and queries the pattern pool; default 10 minutes. */
   patternQueryIntervalMs?: number;
+  /**
+   * A claimed agent quiet this long goes dormant: its XMTP client and memory
+   * unloaded until a message in its conversation or a call wakes it
+   * (dormancy.ts); default 10 minutes; 0: never.
+   */
+  dormantAfterMs?: number;
 }
 
 /** The host's side of its agents' tools (docs/tools.md; main.ts reads them from the environment). */
@@ -164,6 +171,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   const sms = opts.tools?.sms
     ? await startSmsWebhook(opts.tools.sms, (number) => [...instances.values()].find((i) => i.configSnapshot?.tools.some((t) => t.toolId === "sms" && t.handle === number)), log)
     : undefined;
+  const dormancy = hostDormancy({ afterMs: opts.dormantAfterMs ?? DEFAULT_DORMANT_AFTER_MS, apiUrl: opts.xmtpApiUrl, agents: () => instances.values(), log });
   const deps = {
     dataDir: opts.dataDir,
     xmtpApiUrl: opts.xmtpApiUrl,
@@ -175,6 +183,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     // One for the host: its agents share its process and its trust (docs/security.md).
     releases: () => (releases ??= deps.verifier().then((v) => new VerifiedReleases({ verifier: v }))),
     ...(patterns ? { patterns } : {}),
+    ...(dormancy.options ? { dormancy: dormancy.options } : {}),
     ...(opts.joinTimeoutMs !== undefined ? { joinTimeoutMs: opts.joinTimeoutMs } : {}),
     ...(opts.tools?.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.tools.approvalTimeoutMs } : {}),
     ...(opts.tools?.mailPollMs !== undefined ? { mailPollMs: opts.tools.mailPollMs } : {}),
@@ -358,6 +367,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   } finally {
     restoreDone();
   }
+  dormancy.start();
   log.info("instance host listening", { url: server.url, instances: instances.size, llm: llm.kind });
 
   let closing: Promise<void> | undefined;
@@ -372,6 +382,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
         await patterns?.close();
         patternPool?.close();
         await server.close();
+        await dormancy.close();
         await Promise.all([...instances.values()].map((i) => i.stop().catch((err: unknown) => log.warn("instance stop failed", { instanceId: i.id, err }))));
         instances.clear();
       })();

@@ -7,11 +7,14 @@
 //   IDLE      registered, not configured: a warm instance in the pool
 //   CLAIMING  configured (Configure), not yet in its conversation
 //   CLAIMED   joined its conversation and answering there
+//   DORMANT   claimed and quiet for a while: client closed, memory dropped,
+//             its group watched by the host; a message there or a call wakes it
 //   CRASHED   could not start, or lost its conversation; StartInstance retries
 // An idle instance holds only its client and a few fields: no stream, no
 // memory loaded, no resolver (those come with Configure and the join); only
 // one released from a claim's invite streams new groups for a while, to
-// leave that invite's conversation (abandoned.ts).
+// leave that invite's conversation (abandoned.ts). A dormant one holds no
+// client either (dormancy.ts): sleep() and awaken() below.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
@@ -62,6 +65,7 @@ import {
 } from "./clone.js";
 import { planConfigure } from "./configure.js";
 import type { PatternHooks } from "./patterns.js";
+import type { DormancyOptions } from "./dormancy.js";
 import { NO_SHARING, readSharing, writeSharing, type PatternSharing } from "./sharing.js";
 import type { MemoryAccess } from "./memory-service.js";
 import { checkOwnerSignature, type OwnerCheck } from "./owner-signature.js";
@@ -160,13 +164,27 @@ export interface InstanceDeps {
   mailPollMs?: number;
   /** The host's pattern exchange (patterns.ts); none: sharing with the pattern pool is inert. */
   patterns?: PatternHooks;
+  /** Quiet agents go dormant and the host's watch wakes them (dormancy.ts); none: they never do. */
+  dormancy?: DormancyOptions;
 }
+
+/** dormant.json: it is dormant; where the host's watch of its group starts. */
+export interface DormantFile {
+  conversationId: string;
+  /** The node's newest message id of its group before it last synced (decimal). */
+  cursor: string;
+  since: string;
+}
+export const DORMANT_FILE = "dormant.json";
 
 /** Runs one async job at a time, in order. */
 class Serial {
   private tail: Promise<unknown> = Promise.resolve();
+  /** Jobs queued or running. */
+  pending = 0;
   run<T>(job: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(job, job);
+    this.pending++;
+    const next = this.tail.then(job, job).finally(() => this.pending--);
     this.tail = next.catch(() => undefined);
     return next;
   }
@@ -219,6 +237,8 @@ export class AgentInstance {
   /** Keeps it out of the conversations of invites it was released from. */
   readonly invites: InviteGuard;
   ready: Promise<void> = Promise.resolve();
+  /** When it last heard or did anything (Date.now()): what dormancy measures quiet by. */
+  private lastActive = Date.now();
 
   constructor(
     private readonly deps: InstanceDeps,
@@ -301,6 +321,11 @@ export class AgentInstance {
     }
     this.wallet = this.deps.seed.wallet(this.walletIndex);
     const started = performance.now();
+    this.lastActive = Date.now();
+    if (record && (await this.restoreDormant(record))) {
+      this.log.info("instance started", { inboxId: this.inboxId, walletIndex: this.walletIndex, state: "DORMANT", ms: Math.round(performance.now() - started) });
+      return;
+    }
     this.client = await createAgentClient(this.wallet.account, {
       apiUrl: this.deps.xmtpApiUrl,
       dbPath: this.ws.xmtpDbPath,
@@ -330,6 +355,8 @@ export class AgentInstance {
         await this.awaitSummary();
       }
     }
+    // Dormant when a host without dormancy stopped: awake now, and stays so.
+    await this.ws.remove(DORMANT_FILE);
     await this.invites.open(this.client);
     this.log.info("instance started", {
       inboxId: this.inboxId,
@@ -351,10 +378,146 @@ export class AgentInstance {
     await this.listen(group);
   }
 
+  /** Before a call (inside `ops`): started, not crashed or stopped; a dormant one wakes for it. */
   private async ensureReady(): Promise<void> {
     await this.ready.catch(() => undefined);
+    if (this.state === InstanceState.DORMANT && !this.stopped) await this.awaken("a call");
     if (this.state === InstanceState.CRASHED) throw failedPrecondition(`instance ${this.id} crashed: ${this.failure ?? "unknown"}`);
     if (this.stopped || !this.client) throw failedPrecondition(`instance ${this.id} is stopped`);
+    this.lastActive = Date.now();
+  }
+
+  // ---- dormancy (dormancy.ts) ----
+
+  /** Whether it may go dormant now: claimed, quiet `afterMs`, and nothing that needs its client running. */
+  private maySleep(afterMs: number, insideOps: boolean): boolean {
+    const config = this.config;
+    if (!this.deps.dormancy || this.stopped || this.state !== InstanceState.CLAIMED || !config || !this.client || !this.group || !this.convo) return false;
+    if (Date.now() - this.lastActive < afterMs) return false;
+    // A turn or a call in progress; a tool call waiting for the owner is a turn in progress.
+    if (this.turns.pending > 0 || this.ops.pending > (insideOps ? 1 : 0)) return false;
+    // A clone waiting for its summary, and the groups of abandoned invites, are streams of their own.
+    if (this.summaryStream) return false;
+    if (this.invites.abandoned.some((a) => Date.parse(a.until) > Date.now())) return false;
+    // Its mailbox is polled while it is awake; asleep, mail would go unnoticed.
+    if (config.tools.some((t) => t.toolId === "email") && this.toolbox.level >= TrustLevel.ADVISOR) return false;
+    return true;
+  }
+
+  /** The host's sweep: goes dormant if it may and has been quiet `afterMs`. True when it did. */
+  async sleepIfQuiet(afterMs: number): Promise<boolean> {
+    if (!this.maySleep(afterMs, false)) return false;
+    return this.ops.run(async () => this.maySleep(afterMs, true) && (await this.sleep()));
+  }
+
+  /**
+   * Closes its client and drops its memory, keeping its workspace, and asks
+   * the host's watch to wake it on the next message in its group. The cursor
+   * is taken before a last sync: whatever came up to it is read here (and if
+   * any of it is new, it stays awake to handle it), whatever comes after
+   * wakes it.
+   */
+  private async sleep(): Promise<boolean> {
+    const dormancy = this.deps.dormancy!;
+    const group = this.group!;
+    const convo = this.convo!;
+    const client = this.client!;
+    await this.endStream();
+    await withTimeout(this.turns.idle(), 10_000);
+    let cursor: bigint;
+    try {
+      cursor = await dormancy.watch.newest(convo.conversationId);
+      await group.sync();
+    } catch (err) {
+      this.log.warn("could not go dormant: the XMTP node did not answer", { err });
+      await this.listen(group);
+      return false;
+    }
+    const missed = await this.unhandledSince(group, BigInt(convo.lastSeenNs));
+    if (missed > 0 || this.turns.pending > 0) {
+      // Something came at the last moment: it is handled awake.
+      await this.listen(group);
+      return false;
+    }
+    await this.ws.writeJson(DORMANT_FILE, { conversationId: convo.conversationId, cursor: cursor.toString(), since: new Date().toISOString() } satisfies DormantFile);
+    this.group = undefined;
+    this.client = undefined;
+    this.toolbox.close();
+    await this.invites.stop();
+    await this.closeClient(client);
+    this.memory = undefined;
+    this.spentNonces = undefined;
+    this.handled.clear();
+    this.state = InstanceState.DORMANT;
+    this.watchGroup(convo.conversationId, cursor);
+    this.log.info("instance dormant", { conversationId: convo.conversationId, quietMs: Date.now() - this.lastActive });
+    return true;
+  }
+
+  /** Messages in its group past `sinceNs` it has not handled, its own excepted. */
+  private async unhandledSince(group: AgentGroup, sinceNs: bigint): Promise<number> {
+    const sent = await group.messages({ sentAfterNs: sinceNs, limit: 100, direction: DESCENDING as never });
+    return sent.filter((m) => m.senderInboxId !== this.inboxId && !this.handled.has(m.id)).length;
+  }
+
+  private watchGroup(conversationId: string, cursor: bigint): void {
+    this.deps.dormancy!.watch.watch(conversationId, cursor, () => {
+      void this.ops.run(() => this.awaken("a message")).catch((err: unknown) => this.log.error("waking for a message failed", { err }));
+    });
+  }
+
+  /** At start: dormant when it went dormant before the host stopped (and the host still puts agents to sleep). */
+  private async restoreDormant(record: InstanceRecord): Promise<boolean> {
+    const dormant = await this.ws.readJson<DormantFile>(DORMANT_FILE);
+    if (!dormant || !this.deps.dormancy) return false;
+    const config = await this.ws.readJson<InstanceConfig>(FILES.config);
+    const convo = await this.ws.readJson<ConversationState>(FILES.state);
+    if (!config || convo?.conversationId !== dormant.conversationId) {
+      await this.ws.remove(DORMANT_FILE);
+      return false;
+    }
+    this.inboxId = record.inboxId;
+    this.config = config;
+    this.convo = convo;
+    this.state = InstanceState.DORMANT;
+    this.watchGroup(dormant.conversationId, BigInt(dormant.cursor));
+    return true;
+  }
+
+  /**
+   * Wakes a dormant agent (inside `ops`): its client again, its memory and
+   * tools from the workspace, then its conversation as after a restart
+   * (resume: a sync, the stream, and an answer to what came while it slept).
+   */
+  private async awaken(why: string): Promise<void> {
+    if (this.state !== InstanceState.DORMANT || this.stopped) return;
+    const started = performance.now();
+    const convo = this.convo!;
+    this.deps.dormancy?.watch.unwatch(convo.conversationId);
+    try {
+      const client = await createAgentClient(this.wallet!.account, {
+        apiUrl: this.deps.xmtpApiUrl,
+        dbPath: this.ws.xmtpDbPath,
+        dbEncryptionKey: this.wallet!.xmtpDbKey(),
+      });
+      this.client = client;
+      const config = (await this.ws.readJson<InstanceConfig>(FILES.config)) ?? this.config!;
+      this.config = config;
+      this.memory = Memory.from(await this.ws.readJson<MemoryFile>(FILES.memory));
+      this.inheritance = await this.ws.readJson<InheritanceFile>(FILES.inheritance);
+      this.patternSharing = await readSharing(this.ws);
+      await this.loadTools(config);
+      this.lastActive = Date.now();
+      await this.resume(convo);
+      await this.ws.remove(DORMANT_FILE);
+      await this.invites.open(client);
+    } catch (err) {
+      this.state = InstanceState.CRASHED;
+      this.failure = err instanceof Error ? err.message : String(err);
+      this.log.error("a dormant instance could not wake", { err });
+      throw err;
+    }
+    this.log.info("instance woke", { for: why, ms: Math.round(performance.now() - started) });
   }
 
   // ---- InstanceService ----
@@ -740,6 +903,7 @@ export class AgentInstance {
   async stop(opts: { destroy?: boolean; markStopped?: boolean } = {}): Promise<void> {
     this.stopped = true;
     await this.ready.catch(() => undefined);
+    if (this.convo) this.deps.dormancy?.watch.unwatch(this.convo.conversationId);
     this.toolbox.close();
     await this.invites.stop();
     await this.endStream();
@@ -869,6 +1033,7 @@ export class AgentInstance {
 
   private enqueue(m: AgentMessage, answer: boolean): void {
     if (this.handled.has(m.id)) return;
+    this.lastActive = Date.now();
     // The owner's answer to a waiting tool call goes to it at once: the turn that asked is waiting for it.
     if (answer && isText(m) && m.senderInboxId === this.config?.ownerId && this.toolbox.answer(m.content)) {
       this.handled.add(m.id);
@@ -951,6 +1116,7 @@ export class AgentInstance {
     }
     if (!reply) return;
     await group.sendText(reply);
+    this.lastActive = Date.now();
     this.log.info("answered", { conversationId: group.id, model: config.model, chars: reply.length, ms: Math.round(performance.now() - started) });
   }
 
@@ -1106,6 +1272,7 @@ export class AgentInstance {
 
   /** Its activity log, newest first. */
   async listActivity(req: ListActivityRequest): Promise<{ entries: ActivityEntry[]; nextPageToken: string }> {
+    if (this.state === InstanceState.DORMANT) await this.ops.run(() => this.ensureReady());
     await this.ensureReady();
     return this.toolbox.listActivity(req);
   }
@@ -1116,6 +1283,13 @@ export class AgentInstance {
 
   /** A text to its number (the host's SMS webhook): relayed to the conversation, and answered by text when its level allows. */
   inboundText(t: InboundTextTurn): void {
+    if (this.state === InstanceState.DORMANT) {
+      void this.ops
+        .run(() => this.awaken("a text"))
+        .then(() => this.inboundText(t))
+        .catch((err: unknown) => this.log.error("waking for a text failed", { err }));
+      return;
+    }
     void this.turns
       .run(async () => {
         const group = this.group;

@@ -5,6 +5,7 @@
 //                        docs/security.md); POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] for TLS
 //   INSTANCE_DATA_DIR    workspaces (default .data/instances)
 //   PORT (7100), HOST (127.0.0.1), MAX_INSTANCES (1000)
+//   DORMANT_AFTER_MS     a claimed agent quiet this long goes dormant (600000; 0: never; docs/instance.md)
 //   LLM_BASE_URL, LLM_API_KEY, LLM_MODEL   an OpenAI-compatible endpoint; without
 //                        LLM_BASE_URL the offline provider answers (labelled, no key)
 // Agents' tools (docs/tools.md); a tool whose provider is not set is held but not usable:
@@ -75,6 +76,7 @@ const host = await startInstanceHost({
   credentials,
   dataDir: resolve(process.env.INSTANCE_DATA_DIR ?? ".data/instances"),
   ...(process.env.MAX_INSTANCES ? { maxInstances: Number(process.env.MAX_INSTANCES) } : {}),
+  ...(process.env.DORMANT_AFTER_MS ? { dormantAfterMs: Number(process.env.DORMANT_AFTER_MS) } : {}),
   tools,
   ...(env.PATTERN_POOL_URL ? { patternPoolUrl: env.PATTERN_POOL_URL } : {}),
   ...(env.PATTERN_QUERY_INTERVAL_MS ? { patternQueryIntervalMs: Number(env.PATTERN_QUERY_INTERVAL_MS) } : {}),

@@ -63,9 +63,16 @@ export const CONVOS_CODECS: Codec[] = [
   cloneSummaryCodec,
 ];
 
-/** An agent's XMTP client: createXmtpClient with the Convos codecs, to tell agents from people. */
+/**
+ * An agent's XMTP client: createXmtpClient with the Convos codecs, to tell
+ * agents from people, and one database connection: a host runs a thousand
+ * of these, and libxmtp's pool would hold each one's 5 to 25 connections
+ * (11 file descriptors with their WAL and shared-memory files) and 3 threads
+ * for an agent that handles one conversation a turn at a time
+ * (docs/instance.md, "Live agents per host").
+ */
 export async function createAgentClient(account: LocalAccount, opts: XmtpClientOptions): Promise<AgentClient> {
-  return createXmtpClient(account, { ...opts, codecs: CONVOS_CODECS });
+  return createXmtpClient(account, { ...opts, codecs: CONVOS_CODECS, singleDbConnection: true });
 }
 
 export interface MemberProfileInfo {
