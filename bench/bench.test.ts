@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, RegExp[]> = {
   "bench/xmtp.ts": [new RegExp(`ratio SDK / node alone \\(stream\\)\\s+${number}`), /node RPCs per SDK message: /],
   "bench/xmtp-clients.ts": [new RegExp(`dropped: growth per client after round 1: ${number} MB RSS`), new RegExp(`closed: growth per client after round 1: ${number} MB RSS`)],
   "bench/instances.ts": [new RegExp(`per idle instance: ${number} MB RSS`)],
+  "bench/live-agents.ts": [new RegExp(`claimed, awake\\s+${number} MB`), new RegExp(`wake to answer, \\d+ dormant agents one at a time: p50\\s+${number} ms`)],
   "bench/claims.ts": [new RegExp(`claims/s service / bare statement\\s+${number}`), new RegExp(`claim with XMTP join \\(2, 10 concurrent\\)\\s+${number}`)],
   "bench/sync.ts": [new RegExp(`N = 20: ratio update / bare\\s+${number}`)],
   "bench/clone.ts": [new RegExp(`clone / plain claim with join \\(p50\\)\\s+${number}`)],
