@@ -448,6 +448,8 @@ export class AgentInstance {
     this.memory = undefined;
     this.spentNonces = undefined;
     this.handled.clear();
+    // Stopped meanwhile (StopInstance, the host closing): stopped it stays, unwatched.
+    if (this.stopped) return false;
     this.state = InstanceState.DORMANT;
     this.watchGroup(convo.conversationId, cursor);
     this.log.info("instance dormant", { conversationId: convo.conversationId, quietMs: Date.now() - this.lastActive });
@@ -509,6 +511,14 @@ export class AgentInstance {
       await this.loadTools(config);
       this.lastActive = Date.now();
       await this.resume(convo);
+      if (this.stopped) {
+        // Stopped while it woke: the client stop() did not see is closed here, and it stays dormant on disk.
+        await this.endStream();
+        this.client = undefined;
+        this.group = undefined;
+        await this.closeClient(client);
+        return;
+      }
       await this.ws.remove(DORMANT_FILE);
       await this.invites.open(client);
     } catch (err) {
