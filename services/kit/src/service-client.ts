@@ -1,6 +1,6 @@
 import type * as http2 from "node:http2";
 import { createClient, type Client } from "@connectrpc/connect";
-import { Http2SessionManager, createGrpcTransport, type GrpcTransportOptions } from "@connectrpc/connect-node";
+import { Http2SessionManager, createConnectTransport } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
 import { serviceCredentialClientInterceptor, type ClientCredentials } from "./auth.js";
 
@@ -11,11 +11,18 @@ export interface ServiceClient<S extends DescService> {
 }
 
 /**
- * A gRPC client of another pool service, presenting this service's
- * credential. With TLS configured the URL must be https: the peer is checked
- * against the pool's CA, and with mutual TLS this service's certificate is
- * presented. Internal calls stay on one machine or one cluster network: no
- * compression (gzip of a page of templates costs more than sending it).
+ * A client of another pool service, presenting this service's credential.
+ * With TLS configured the URL must be https: the peer is checked against the
+ * pool's CA, and with mutual TLS this service's certificate is presented.
+ * Internal calls stay on one machine or one cluster network: no compression
+ * (gzip of a page of templates costs more than sending it).
+ *
+ * The Connect protocol with binary protobuf over HTTP/2, which every kit
+ * server speaks beside gRPC: the same contract, messages and errors, for
+ * about two thirds of the CPU of a gRPC call on both ends (no envelope and
+ * trailers for a unary call; measured in docs/decisions.md, "Internal calls
+ * speak the Connect protocol"). gRPC clients from outside (buf curl,
+ * grpcurl, other languages) are still served.
  */
 export function createServiceClient<S extends DescService>(service: S, url: string, credentials: ClientCredentials): ServiceClient<S> {
   const tls = credentials.tls;
@@ -25,8 +32,10 @@ export function createServiceClient<S extends DescService>(service: S, url: stri
     { idleConnectionTimeoutMs: 60_000 },
     tls ? { ca: tls.ca, ...(tls.mutual ? { cert: tls.cert, key: tls.key } : {}) } : undefined,
   );
-  const transport = createGrpcTransport({
+  const transport = createConnectTransport({
     baseUrl: url,
+    httpVersion: "2",
+    useBinaryFormat: true,
     sessionManager: new GoawaySafeSessionManager(sessions),
     interceptors: [serviceCredentialClientInterceptor(credentials.token)],
     acceptCompression: [],
@@ -42,7 +51,7 @@ export function createServiceClient<S extends DescService>(service: S, url: stri
  * caller down. Every session gets a listener that swallows it; the manager's
  * own listeners still see every error.
  */
-class GoawaySafeSessionManager implements NonNullable<GrpcTransportOptions["sessionManager"]> {
+class GoawaySafeSessionManager implements Pick<Http2SessionManager, "authority" | "request" | "notifyResponseByteRead"> {
   private readonly guarded = new WeakSet<http2.Http2Session>();
 
   constructor(private readonly inner: Http2SessionManager) {}
