@@ -93,6 +93,20 @@ describe("holdings", () => {
     expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 3 });
   });
 
+  it("does not hold a claim that reserves no tools to the tools cap, even for an owner already past it, and still counts its agents", async () => {
+    const owner = "c3".repeat(32);
+    await seedIdle(4);
+    expect(await claimWithinCaps(db.em.fork(), params(owner, 3), { poolToolsPerOwner: 3 })).toBeDefined();
+    // The cap lowered below what the owner holds: a claim needing tools is refused, one needing none is not.
+    const err = await claimWithinCaps(db.em.fork(), params(owner, 1), { poolToolsPerOwner: 2 }).then(() => undefined, (e: unknown) => e);
+    expect(limitExceededOf(err)?.limit).toBe("pool tools per owner");
+    expect(await claimWithinCaps(db.em.fork(), params(owner, 0), { liveAgentsPerOwner: 3, poolToolsPerOwner: 2 })).toBeDefined();
+    // Its agents are still counted: two held, a cap of two refuses the third.
+    const third = await claimWithinCaps(db.em.fork(), params(owner, 0), { liveAgentsPerOwner: 2, poolToolsPerOwner: 2 }).then(() => undefined, (e: unknown) => e);
+    expect(limitExceededOf(third)?.limit).toBe("live agents per owner");
+    expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 3 });
+  });
+
   it("is in the database as built from today's claim and holdings statements (change one, and a migration must recreate it)", async () => {
     const [fn] = await db.em.fork().execute<{ prosrc: string }[]>(`select prosrc from pg_proc where proname = 'claim_within_caps'`);
     expect(fn?.prosrc).toBe(claimWithinCapsBody());

@@ -28,6 +28,16 @@ export const HOLDINGS_SQL = `select count(*)::int as agents,
     union all select id, state, tools_reserved from instances where owner_id = ? and state = 'crashed'
   ) h`;
 
+/**
+ * An owner's live agents alone, for a claim that reserves no pool tools: one
+ * count per state, each over its partial index, and no visit of each agent
+ * for its tools (which made a claim's cost grow with the owner's agents:
+ * measured, README "Claims").
+ */
+export const AGENTS_SQL = `select (select count(*) from instances where owner_id = ? and state = 'claimed')
+    + (select count(*) from instances where owner_id = ? and state = 'claiming')
+    + (select count(*) from instances where owner_id = ? and state = 'crashed') as agents`;
+
 /** What one owner holds now. */
 export async function holdings(em: EntityManager, owner: string): Promise<{ agents: number; tools: number }> {
   const [row] = await em.execute<{ agents: number; tools: number }[]>(HOLDINGS_SQL, [owner, owner, owner]);
@@ -46,7 +56,9 @@ function numbered(sql: string, params: number[]): string {
  * function from it, and a test checks that the database's function is still
  * this text (change either statement, and a migration must recreate it).
  * Each statement of a volatile function takes its own snapshot, so the count
- * sees every claim committed before the lock was granted.
+ * sees every claim committed before the lock was granted. The tools are
+ * counted only for a claim that reserves some under a tool cap: one that
+ * reserves none cannot pass that cap, and counting them visits every agent.
  */
 export function claimWithinCapsBody(): string {
   const refuse = (what: string) =>
@@ -59,9 +71,13 @@ declare held_agents integer := 0; held_tools integer := 0;
 begin
   if $10 is not null or ($11 is not null and $3 > 0) then
     perform pg_advisory_xact_lock(hashtextextended('convos-pool/owner/' || $2, 0));
-    select h.agents, h.tools into held_agents, held_tools from (${numbered(HOLDINGS_SQL, [2, 2, 2])}) h;
+    if $11 is not null and $3 > 0 then
+      select h.agents, h.tools into held_agents, held_tools from (${numbered(HOLDINGS_SQL, [2, 2, 2])}) h;
+    else
+      select h.agents into held_agents from (${numbered(AGENTS_SQL, [2, 2, 2])}) h;
+    end if;
     if $10 is not null and held_agents + 1 > $10 then ${refuse("agents")} end if;
-    if $11 is not null and held_tools + $3 > $11 then ${refuse("tools")} end if;
+    if $11 is not null and $3 > 0 and held_tools + $3 > $11 then ${refuse("tools")} end if;
   end if;
   return query ${claim};
 end`;

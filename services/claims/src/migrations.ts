@@ -101,7 +101,7 @@ export class CreateInstructionSync extends Migration {
  * What an owner holds, for the caps on live agents and tools (docs/limits.md),
  * counted by the claim itself (`claim_within_caps`, holdings.ts): claimed
  * agents through `instances_owner_live`, claims in progress through
- * `instances_claiming` (few: the claims in flight), crashed ones through this
+ * `instances_claiming` (by owner since 0010), crashed ones through this
  * small index. An index over every live state would be written by every
  * claim (measured: a fifth of the claims service's rate). A claim in
  * progress counts the tools it is about to provision.
@@ -258,6 +258,25 @@ export class Replicas extends Migration {
   }
 }
 
+/**
+ * A claim under the caps counts what its owner holds without visiting
+ * anyone else's rows (README "Claims": a claim's cost grew with every claim
+ * in flight and with each of the owner's agents):
+ * - claims in progress by owner: `instances_claiming` becomes
+ *   `(owner_id) where state = 'claiming'`, one partial index as before (the
+ *   sweep and the in-flight gauge read every claiming row through it);
+ * - `claim_within_caps` counts the owner's tools only for a claim that
+ *   reserves some under a tool cap, otherwise its agents alone, from the
+ *   indexes (holdings.ts). Recreated from today's text.
+ */
+export class ClaimCapsByOwner extends Migration {
+  override up(): void {
+    this.addSql(`drop index instances_claiming`);
+    this.addSql(`create index instances_claiming on instances (owner_id) where state = 'claiming'`);
+    this.addSql(createClaimWithinCaps());
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -269,4 +288,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0007_claim_outcomes", class: ClaimOutcomes },
   { name: "0008_template_bases", class: TemplateBases },
   { name: "0009_replicas", class: Replicas },
+  { name: "0010_claim_caps_by_owner", class: ClaimCapsByOwner },
 ];

@@ -31,6 +31,48 @@ describe("cachedTemplateSource", () => {
   });
 });
 
+describe("cachedTemplateSource, concurrent misses", () => {
+  const template = (id: string) => ({
+    template: create(TemplateSchema, { id, visibility: Visibility.PUBLIC, status: TemplateStatus.ACTIVE }),
+    release: create(SignedTemplateSchema, { templateId: id }),
+    bases: [],
+  });
+
+  it("reads a template once for all the claims that miss while it is read", async () => {
+    let reads = 0;
+    let answer!: () => void;
+    const source = cachedTemplateSource({
+      getTemplate(id) {
+        reads++;
+        return new Promise((resolve) => (answer = () => resolve(template(id))));
+      },
+    });
+    const waiting = Array.from({ length: 50 }, () => source.getTemplate("a"));
+    expect(reads).toBe(1);
+    answer();
+    const got = await Promise.all(waiting);
+    expect(new Set(got.map((g) => g.template.id))).toEqual(new Set(["a"]));
+    await source.getTemplate("a");
+    expect(reads, "then served from the cache").toBe(1);
+  });
+
+  it("keeps no failed read: its waiters get the error, the next claim reads again", async () => {
+    let reads = 0;
+    const source = cachedTemplateSource({
+      async getTemplate(id) {
+        reads++;
+        if (reads === 1) throw new Error("templates service away");
+        return template(id);
+      },
+    });
+    const failed = await Promise.allSettled([source.getTemplate("a"), source.getTemplate("a")]);
+    expect(failed.map((f) => f.status)).toEqual(["rejected", "rejected"]);
+    expect(reads).toBe(1);
+    expect((await source.getTemplate("a")).template.id).toBe("a");
+    expect(reads).toBe(2);
+  });
+});
+
 describe("UsageBatcher", () => {
   it("sends one sum per template with its distinct owners, and keeps what failed for the next flush", async () => {
     const sent: [string, number, string[]][] = [];
