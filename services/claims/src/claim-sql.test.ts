@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
-import { CLAIM_SQL, claimIdleInstance, completeClaim, endClaim, type ClaimParams } from "./claim-sql.js";
+import { CLAIM_SQL, STALE_CLAIMS_SQL, claimIdleInstance, completeClaim, endClaim, takeStaleClaims, type ClaimParams } from "./claim-sql.js";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 
@@ -109,5 +109,29 @@ describe("the atomic claim statement", () => {
       `explain ${CLAIM_SQL.replaceAll("?", "null")}`,
     );
     expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toContain("instances_idle");
+  });
+});
+
+describe("the sweep of stale claims", () => {
+  it("chooses the stale rows once, however many claims are in flight (no rescan per claiming row), and takes only stale ones", async () => {
+    await seed("inst_sweep_", "idle", 600);
+    // Statistics from before the claims, as when a burst begins: the planner expects few claiming rows.
+    await q(`analyze instances`);
+    await q(`update instances set state = 'claiming', claim_id = 'c-' || id, claim_started_at = now(), owner_id = md5(id) where id like 'inst_sweep_%'`);
+    const [plan] = await q<{ "QUERY PLAN": unknown }>(`explain (analyze, format json) ${STALE_CLAIMS_SQL}`, [3600, 100]);
+    const loops: number[] = [];
+    const walk = (node: Record<string, unknown>) => {
+      if (node["Node Type"] === "LockRows") loops.push(node["Actual Loops"] as number);
+      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+    };
+    walk((plan!["QUERY PLAN"] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+    expect(loops).toEqual([1]);
+    // Ten made stale: those ten, and no other, are taken.
+    await q(`update instances set claim_started_at = now() - interval '1 hour' where id in (select id from instances where id like 'inst_sweep_%' order by id limit 10)`);
+    const taken = await takeStaleClaims(db.em.fork(), 60);
+    expect(taken).toHaveLength(10);
+    expect(new Set(taken.map((t) => t.claimId)).size).toBe(10);
+    const [left] = await q<{ n: number }>(`select count(*)::int as n from instances where id like 'inst_sweep_%' and state = 'claiming'`);
+    expect(left!.n).toBe(590);
   });
 });
