@@ -27,7 +27,8 @@
 //    conversation per claim: an in-bench creator (one @xmtp/node-sdk client)
 //    creates the groups with Convos app data tags, signs their invites, and
 //    adds whoever sends it a join_request for one of them.
-//    BENCH_JOIN_CLAIMS (30) claims, 10 concurrent.
+//    BENCH_JOIN_CLAIMS (30) claims, BENCH_JOIN_CONCURRENCY (10) concurrent
+//    (1: the latency of one join on an unloaded host).
 // 4. Replacement: after a claim, the time until the pool manager (target T,
 //    default interval) has a new idle instance on the real host.
 import { randomBytes } from "node:crypto";
@@ -71,7 +72,7 @@ const SINGLE = QUICK ? 20 : 300;
 const OFFERED_RATE = 200;
 const OFFERED = size("BENCH_OFFERED_CLAIMS", 1000, 50);
 const JOIN_CLAIMS = size("BENCH_JOIN_CLAIMS", 30, 2);
-const JOIN_CONCURRENCY = 10;
+const JOIN_CONCURRENCY = size("BENCH_JOIN_CONCURRENCY", 10, 10);
 const REPLACEMENTS = size("BENCH_REPLACEMENTS", 6, 1);
 /** BENCH_CLAIMS_JOIN=0: parts 1 and 2 only (the claims service alone), without the XMTP node and the real host. */
 const WITH_JOIN = process.env.BENCH_CLAIMS_JOIN !== "0";
