@@ -52,7 +52,7 @@ export interface JoinOptions {
   profileName?: string;
   /** How long to wait for the creator to add us; default 60 s. */
   timeoutMs?: number;
-  /** How often to sync while waiting, in case the welcome stream missed or dropped it; default 3 s. */
+  /** How often to sync while waiting, in case the welcome stream missed or dropped it; default 1 s. */
   fallbackSyncMs?: number;
   signal?: AbortSignal;
   /** Called with the checked invite before anything else: the join request it leads to cannot be taken back. */
@@ -98,7 +98,7 @@ export async function joinConversation<G extends JoinedGroup>(client: JoiningCli
   await verifyInvite(invite, opts.resolver);
   await opts.onInvite?.(invite);
   const isOurs = (g: G) => g.isActive && g.addedByInboxId === invite.creatorInboxId && readAppData(g.appData)?.tag === invite.payload.tag;
-  const fallbackSyncMs = opts.fallbackSyncMs ?? 3_000;
+  const fallbackSyncMs = opts.fallbackSyncMs ?? 1_000;
   const timeoutMs = opts.timeoutMs ?? 60_000;
 
   let found: (group: G) => void = () => undefined;
