@@ -257,6 +257,9 @@ async function main() {
         content: instructionsAt(version),
       });
 
+    /** Time PostgreSQL spent answering the benchmark's polls, per fleet letter (its CPU is counted with the update's). */
+    const pollMs = new Map<string, number>();
+
     /** The creator's full update (PUT) of the fleet's template, as the CLI signs it. */
     async function viaPool(f: Fleet): Promise<number> {
       const next = contentFromJson(instructionsAt(f.version + 1));
@@ -270,10 +273,12 @@ async function main() {
       const res = await templates.client.updateTemplate({ templateId: f.templateId, expectedVersion: BigInt(f.version), content: next, signature });
       const version = (f.version = Number(res.template!.version));
       for (;;) {
+        const p0 = performance.now();
         const { rows } = await sql.query<{ n: number }>(
           `select count(*)::int as n from instances where template_id = $1 and template_version >= $2`,
           [f.templateId, version],
         );
+        pollMs.set(f.letter, (pollMs.get(f.letter) ?? 0) + performance.now() - p0);
         if (rows[0]!.n === f.n) return performance.now() - t0;
         const elapsed = performance.now() - t0;
         if (elapsed > 60_000) throw new Error(`only ${rows[0]!.n} of ${f.n} applied after 60 s`);
@@ -317,18 +322,19 @@ async function main() {
     console.log(`${"".padEnd(46)}${"p50 ms".padStart(10)}${"max ms".padStart(10)}`);
     const zero = (): Cpu => ({ claims: 0, endpoints: 0, templates: 0, postgres: 0, bench: 0 });
     type Kind = "host" | "agent" | "bare";
-    const results: { n: number; ms: Record<Kind, number[]>; cpu: Record<Kind, Cpu> }[] = [];
+    const results: { n: number; ms: Record<Kind, number[]>; cpu: Record<Kind, Cpu>; pollMs: { host: number; agent: number } }[] = [];
     for (const { n, pool, perAgent, bare: other } of sized) {
       await viaPool(pool);
       if (perAgent) await viaPool(perAgent);
       await bare(other);
       const r = { n, ms: { host: [], agent: [], bare: [] } as Record<Kind, number[]>, cpu: { host: zero(), agent: zero(), bare: zero() } };
+      pollMs.clear();
       for (let round = 0; round < ROUNDS; round++) {
         r.ms.host.push(await timedCpu(r.cpu.host, () => viaPool(pool)));
         if (perAgent) r.ms.agent.push(await timedCpu(r.cpu.agent, () => viaPool(perAgent)));
         r.ms.bare.push(await timedCpu(r.cpu.bare, () => bare(other)));
       }
-      results.push(r);
+      results.push({ ...r, pollMs: { host: pollMs.get(pool.letter) ?? 0, agent: perAgent ? (pollMs.get(perAgent.letter) ?? 0) : 0 } });
       const line = (label: string, ms: number[]) => console.log(`${label.padEnd(46)}${fmt(median(ms), 10)}${fmt(Math.max(...ms), 10)}`);
       const ratio = (label: string, a: number[], b: number[]) =>
         console.log(`${label.padEnd(46)}${fmt(median(a) / median(b), 10)}${fmt(Math.max(...a) / Math.max(...b), 10)}`);
@@ -353,9 +359,10 @@ async function main() {
         ["bare", r.cpu.bare],
       ] as const) {
         const per = (ms: number) => `${(ms / ROUNDS).toFixed(0)} ms (${((ms / ROUNDS / r.n) * 1000).toFixed(0)} us/instance)`;
+        const polls = label === "update per host" ? r.pollMs.host : label === "update per agent" ? r.pollMs.agent : 0;
         console.log(
-          `N = ${r.n}: CPU per ${label}: claims ${per(cpu.claims)}, endpoints ${per(cpu.endpoints)}, PostgreSQL ${per(cpu.postgres)}, ` +
-            `templates ${per(cpu.templates)}, benchmark ${per(cpu.bench)}`,
+          `N = ${r.n}: CPU per ${label}: claims ${per(cpu.claims)}, endpoints ${per(cpu.endpoints)}, PostgreSQL ${per(cpu.postgres)}` +
+            `${polls > 0 ? ` (of which the benchmark's polls at most ${(polls / ROUNDS).toFixed(0)} ms)` : ""}, templates ${per(cpu.templates)}, benchmark ${per(cpu.bench)}`,
         );
       }
     }
