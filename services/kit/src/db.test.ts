@@ -107,6 +107,19 @@ describe("openDatabase on PostgreSQL", () => {
     }
   });
 
+  it("replicas opening one new database at once migrate it once, in turn", async () => {
+    const url = await createTestDatabase("kit_db");
+    const all = [...migrations, { name: "0002_item_note", class: AddItemNote }];
+    const dbs = await Promise.all(Array.from({ length: 4 }, () => openDatabase({ name: "kit-test", url, entities: [], migrations: all })));
+    try {
+      const applied = await dbs[0]!.em.fork().execute("select name from mikro_orm_migrations order by id");
+      expect(applied.map((r) => r.name)).toEqual(["0001_items", "0002_item_note"]);
+      await dbs[3]!.em.fork().execute("insert into items (label, note) values ('a', 'b')");
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+    }
+  });
+
   it("uses a pool of the requested size", async () => {
     const url = await createTestDatabase("kit_db");
     const db = await openDatabase({ name: "kit-test", url, entities: [], migrations: [], poolSize: 5 });

@@ -3,7 +3,9 @@
  * given, an embedded PGlite database on disk (the `npm start` default: no setup).
  *
  * Schema changes are made by migrations only (never by schema auto-sync); they run
- * in order when the database is opened, all in one transaction.
+ * in order when the database is opened, all in one transaction. Replicas of a
+ * service that start together take turns (a PostgreSQL advisory lock around
+ * the run): the first migrates, the others find nothing left to do.
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
@@ -12,6 +14,7 @@ import { MikroORM, type EntityManager } from "@mikro-orm/postgresql";
 import { Migrator, type Migration } from "@mikro-orm/migrations";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import pg from "pg";
 
 /** One migration, named for the migrations table; `up()` runs once, in list order. */
 export interface MigrationEntry {
@@ -49,7 +52,7 @@ const DEFAULT_POOL_SIZE = 10;
 /** Opens the database, runs pending migrations and returns it ready to use. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
-    const orm = await initOrm(opts, opts.url, opts.poolSize ?? DEFAULT_POOL_SIZE);
+    const orm = await initOrm(opts, opts.url, opts.poolSize ?? DEFAULT_POOL_SIZE, opts.url);
     return wrap(orm, false, async () => {});
   }
   return openEmbedded(opts);
@@ -78,7 +81,7 @@ async function openEmbedded(opts: DatabaseOptions): Promise<Database> {
   return wrap(orm, true, shutdown);
 }
 
-async function initOrm(opts: DatabaseOptions, url: string, poolSize: number): Promise<MikroORM> {
+async function initOrm(opts: DatabaseOptions, url: string, poolSize: number, lockUrl?: string): Promise<MikroORM> {
   const orm = await MikroORM.init({
     clientUrl: url,
     entities: [...opts.entities],
@@ -99,12 +102,33 @@ async function initOrm(opts: DatabaseOptions, url: string, poolSize: number): Pr
     pool: { min: 0, max: poolSize },
   });
   try {
-    await orm.migrator.up();
+    await migrateInTurn(lockUrl, () => orm.migrator.up());
   } catch (err) {
     await orm.close(true);
     throw new Error(`${opts.name}: database migration failed: ${(err as Error).message}`, { cause: err });
   }
   return orm;
+}
+
+/**
+ * Runs `migrate` holding a session advisory lock on its own connection to
+ * `url` (none for the embedded database, which has one session and one
+ * process): two replicas opening one database never migrate at once.
+ */
+async function migrateInTurn(url: string | undefined, migrate: () => Promise<unknown>): Promise<void> {
+  if (!url) {
+    await migrate();
+    return;
+  }
+  const lock = new pg.Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query(`select pg_advisory_lock(hashtextextended('convos-pool/migrations', 0))`);
+    await migrate();
+  } finally {
+    // Ending the session releases the lock, also when the unlock is never sent.
+    await lock.end().catch(() => {});
+  }
 }
 
 function wrap(orm: MikroORM, embedded: boolean, after: () => Promise<void>): Database {
