@@ -8,6 +8,15 @@
  * is the project's local node (its own main.ts, on 5556 under the port lock,
  * where the Convos CLI looks). A test may add sizing knobs that compose.yaml
  * leaves to their defaults (the warm pool's size); nothing else.
+ *
+ * Replicas (docs/scaling.md; `replicas`): replica n of a service is another
+ * process of the same compose service, named `<service>-<n>`, on its own
+ * port, with the same databases and volumes, but an instance host's replica
+ * has its own volume (a StatefulSet's pod its own disk) and its own name, which
+ * INSTANCE_HOST_URLS may list (`http://instance-host-2:7100`). A replica n of
+ * a stateless service calls replica n of the stateless services it calls,
+ * where there is one, as though each had its own load balancer endpoint; so
+ * killing one replica leaves a whole path of the others.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -21,6 +30,18 @@ import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/
 /** The services of deploy/compose.yaml, in the order they start. */
 export const DEPLOYED = ["templates", "lineage", "instance-host", "claims", "gateway"] as const;
 export type DeployedService = (typeof DEPLOYED)[number];
+/** A service's first process (its compose name) or a further replica (`claims-2`). */
+export type ProcessName = DeployedService | `${DeployedService}-${number}`;
+
+/** The compose service a process name runs, and which replica it is (1: the first). */
+export function replicaOf(name: ProcessName): { service: DeployedService; n: number } {
+  const m = /^(.*)-(\d+)$/.exec(name);
+  if (m && (DEPLOYED as readonly string[]).includes(m[1]!)) return { service: m[1] as DeployedService, n: Number(m[2]) };
+  return { service: name as DeployedService, n: 1 };
+}
+
+/** Services that keep nothing of their own: a replica of one calls the same-numbered replica of another. */
+const STATELESS = new Set<DeployedService>(["templates", "lineage", "claims", "gateway"]);
 
 /** Each service's principal (its credential). */
 export const PRINCIPAL_OF: Record<DeployedService, Principal> = {
@@ -57,6 +78,8 @@ export interface DeployedPoolOptions {
   sizing?: Partial<Record<DeployedService, Record<string, string>>>;
   /** A PostgreSQL server of the test's own for the services' databases (one it may stop); default: the shared test server. */
   postgres?: PostgresServer;
+  /** How many processes of each service to run (default 1): replicas 2.. are `<service>-<n>`. */
+  replicas?: Partial<Record<DeployedService, number>>;
 }
 
 export class DeployedPool {
@@ -64,11 +87,11 @@ export class DeployedPool {
   readonly creds = generateServiceCredentials();
   /** What an operator puts in compose's environment. */
   vars: Record<string, string> = {};
-  readonly processes = new Map<DeployedService | "xmtp", ServiceProcess>();
+  readonly processes = new Map<ProcessName | "xmtp", ServiceProcess>();
   /** Each service's database (a test database standing for compose's postgres service). */
   readonly databases = new Map<string, string>();
   /** The environment each service got. */
-  readonly envs = new Map<DeployedService, Record<string, string>>();
+  readonly envs = new Map<ProcessName, Record<string, string>>();
   dir = "";
   private compose: Record<string, ComposeService> = {};
   private ports = new Map<string, number>();
@@ -79,7 +102,7 @@ export class DeployedPool {
 
   constructor(private readonly opts: DeployedPoolOptions) {}
 
-  url(service: DeployedService | "xmtp"): string {
+  url(service: ProcessName | "xmtp"): string {
     const p = this.processes.get(service);
     if (!p) throw new Error(`${service} is not running`);
     return p.url;
@@ -105,43 +128,54 @@ export class DeployedPool {
       ...this.opts.vars,
     };
     // Every service's address is known before any starts: templates and claims call each other.
-    for (const s of DEPLOYED) this.ports.set(s, await freePort());
-    for (const s of DEPLOYED) await this.startService(s);
+    for (const s of this.names()) this.ports.set(s, await freePort());
+    // A service's replicas start together (its database migrated by whichever comes first).
+    for (const s of DEPLOYED) await Promise.all(this.names().filter((n) => replicaOf(n).service === s).map((n) => this.startService(n)));
   }
 
-  /** The environment compose.yaml gives `service`, made local (see the top of this file). */
-  async environment(service: DeployedService): Promise<Record<string, string>> {
+  /** Every process name, in start order. */
+  names(): ProcessName[] {
+    return DEPLOYED.flatMap((s) => Array.from({ length: this.opts.replicas?.[s] ?? 1 }, (_, i) => (i === 0 ? s : (`${s}-${i + 1}` as ProcessName))));
+  }
+
+  /** The environment compose.yaml gives `name`'s service, made local (see the top of this file). */
+  async environment(name: ProcessName): Promise<Record<string, string>> {
+    const { service, n } = replicaOf(name);
     const spec = this.compose[service];
     if (!spec?.environment) throw new Error(`deploy/compose.yaml has no environment for ${service}`);
     const env: Record<string, string> = {};
     for (const [key, raw] of Object.entries(spec.environment)) {
       let value = substitute(String(raw), this.vars);
-      // Other services by their compose name: here, on loopback.
-      value = value.replace(/\bhttp:\/\/([a-z-]+):(\d+)/g, (m, host: string) =>
-        this.ports.has(host) ? `http://127.0.0.1:${this.ports.get(host)}` : m,
-      );
+      // Other services by their compose name: here, on loopback (replica n's own, for a stateless one that has it).
+      value = value.replace(/\bhttp:\/\/([a-z0-9-]+):(\d+)/g, (m, host: string) => {
+        const own = `${host}-${n}`;
+        const target = n > 1 && STATELESS.has(service) && STATELESS.has(host as DeployedService) && this.ports.has(own) ? own : host;
+        return this.ports.has(target) ? `http://127.0.0.1:${this.ports.get(target)}` : m;
+      });
       // compose's postgres service: one test database per database name.
       const db = /^postgres:\/\/[^@]+@postgres:\d+\/([a-z_]+)$/.exec(value);
       if (db) value = await this.database(db[1]!);
-      if (value.startsWith("/data/")) value = join(this.dir, value);
+      // Volumes: an instance host's replica has its own disk; other replicas share the service's, as compose's --scale does.
+      if (value.startsWith("/data/")) value = join(this.dir, n > 1 && service === "instance-host" ? `${value}-${n}` : value);
       env[key] = value;
     }
-    return { ...env, PORT: String(this.ports.get(service)), HOST: "127.0.0.1", LOG_LEVEL: "info", ...this.opts.sizing?.[service] };
+    return { ...env, PORT: String(this.ports.get(name)), HOST: "127.0.0.1", LOG_LEVEL: "info", ...this.opts.sizing?.[service] };
   }
 
-  /** Starts `service` from its main.ts (again after `stop`: same port, database and volumes), with `override` on top. */
-  async startService(service: DeployedService, override: Record<string, string> = {}): Promise<ServiceProcess> {
+  /** Starts `name` from its service's main.ts (again after `stop`: same port, database and volumes), with `override` on top. */
+  async startService(name: ProcessName, override: Record<string, string> = {}): Promise<ServiceProcess> {
+    const { service } = replicaOf(name);
     const spec = this.compose[service];
     const script = spec?.command?.[0];
     if (!script) throw new Error(`deploy/compose.yaml names no command for ${service}`);
-    const env = { ...(await this.environment(service)), ...override };
-    this.envs.set(service, env);
+    const env = { ...(await this.environment(name)), ...override };
+    this.envs.set(name, env);
     const p = await startServiceProcess(script, {
-      port: this.ports.get(service)!,
+      port: this.ports.get(name)!,
       env,
       ...(service === "instance-host" ? { readyPrefix: "instance host:" } : {}),
     });
-    this.processes.set(service, p);
+    this.processes.set(name, p);
     this.started.push(p);
     return p;
   }
@@ -159,22 +193,26 @@ export class DeployedPool {
   }
 
   /** Crashes `service` (SIGKILL: no shutdown of its own); `startService` brings it back. */
-  async killService(service: DeployedService | "xmtp"): Promise<void> {
+  async killService(service: ProcessName | "xmtp"): Promise<void> {
     await this.processes.get(service)?.kill("SIGKILL");
     this.processes.delete(service);
   }
 
-  async stopService(service: DeployedService): Promise<void> {
+  async stopService(service: ProcessName): Promise<void> {
     await this.processes.get(service)?.stop();
     this.processes.delete(service);
   }
 
+  /** One per name, also when replicas starting together ask at once. */
+  private readonly creating = new Map<string, Promise<string>>();
+
   private async database(name: string): Promise<string> {
-    let url = this.databases.get(name);
+    let url = this.creating.get(name);
     if (!url) {
-      url = this.opts.postgres ? await this.opts.postgres.createDatabase(name) : await createTestDatabase(`${this.opts.name}_${name}`);
-      this.databases.set(name, url);
+      url = this.opts.postgres ? this.opts.postgres.createDatabase(name) : createTestDatabase(`${this.opts.name}_${name}`);
+      this.creating.set(name, url);
     }
+    this.databases.set(name, await url);
     return url;
   }
 
@@ -184,7 +222,7 @@ export class DeployedPool {
   }
 
   async close(): Promise<void> {
-    for (const s of [...DEPLOYED].reverse()) await this.stopService(s).catch(() => {});
+    for (const s of this.names().reverse()) await this.stopService(s).catch(() => {});
     await this.processes.get("xmtp")?.stop();
     await this.lock?.release();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });

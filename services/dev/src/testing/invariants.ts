@@ -29,8 +29,8 @@ type Creator = Awaited<ReturnType<typeof startCreator>>;
 export interface World {
   claimsDb: pg.Client;
   templatesDb: pg.Client;
-  /** The instance host's URL and a credential that may list its agents. */
-  hostUrl: string;
+  /** The instance hosts' URLs (one or several) and a credential that may list their agents. */
+  hostUrl: string | string[];
   hostCreds: ClientCredentials;
   /** The creator of every conversation the suite made. */
   creator: Creator;
@@ -85,15 +85,17 @@ export async function violations(w: World): Promise<string[]> {
     held.set(t.instance_id, (held.get(t.instance_id) ?? new Set()).add(t.tool_id));
   }
 
-  // Versions: the database's record and the agent's own report.
-  const host = createServiceClient(InstanceHostService, w.hostUrl, w.hostCreds);
-  let reported = new Map<string, bigint>();
-  try {
-    reported = new Map((await host.client.listInstances({})).instances.map((h) => [h.instanceId, h.appliedTemplateVersion]));
-  } catch (err) {
-    out.push(`the instance host does not answer: ${(err as Error).message}`);
-  } finally {
-    host.close();
+  // Versions: the database's record and the agent's own report (every host's).
+  const reported = new Map<string, bigint>();
+  for (const url of typeof w.hostUrl === "string" ? [w.hostUrl] : w.hostUrl) {
+    const host = createServiceClient(InstanceHostService, url, w.hostCreds);
+    try {
+      for (const h of (await host.client.listInstances({})).instances) reported.set(h.instanceId, h.appliedTemplateVersion);
+    } catch (err) {
+      out.push(`the instance host ${url} does not answer: ${(err as Error).message}`);
+    } finally {
+      host.close();
+    }
   }
   for (const i of claimed) {
     const t = newest.get(i.template_id ?? "");
