@@ -13,7 +13,8 @@
 //    claim, configure and join calls, final statement). Idle rows are inserted
 //    up front, more than are claimed: the pool never runs dry. Then
 //    BENCH_OFFERED_CLAIMS (1000) claims offered at 200/s in an open loop (the
-//    p99 target), and 300 one at a time.
+//    p99 target; BENCH_TAIL=1 prints its slowest claims with their start),
+//    and 300 one at a time.
 // 2. The bare claim statement (CLAIM_SQL of claim-sql.ts) straight on
 //    PostgreSQL, 50 connections, as many claims on fresh idle rows,
 //    alternating with (1) in five rounds; claims/s of the service as a ratio
@@ -36,7 +37,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import pg from "pg";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -74,6 +75,8 @@ const OFFERED = size("BENCH_OFFERED_CLAIMS", 1000, 50);
 const JOIN_CLAIMS = size("BENCH_JOIN_CLAIMS", 30, 2);
 const JOIN_CONCURRENCY = size("BENCH_JOIN_CONCURRENCY", 10, 10);
 const REPLACEMENTS = size("BENCH_REPLACEMENTS", 6, 1);
+/** BENCH_TAIL=1: the open loop's slowest claims with their scheduled start: a stall shows as a run of neighbours. */
+const TAIL = process.env.BENCH_TAIL === "1";
 /** BENCH_CLAIMS_JOIN=0: parts 1 and 2 only (the claims service alone), without the XMTP node and the real host. */
 const WITH_JOIN = process.env.BENCH_CLAIMS_JOIN !== "0";
 /**
@@ -129,6 +132,10 @@ async function atRate(n: number, rate: number, job: () => Promise<unknown>): Pro
   const failed = new Map<string, number>();
   /** The first message of each failure code. */
   const said = new Map<string, string>();
+  /** Each answered claim's latency and scheduled start from the loop's start, for BENCH_TAIL. */
+  const when: [number, number][] = [];
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  if (TAIL) lag.enable();
   const t0 = performance.now() + 20;
   await Promise.all(
     Array.from({ length: n }, async (_, i) => {
@@ -137,6 +144,7 @@ async function atRate(n: number, rate: number, job: () => Promise<unknown>): Pro
       try {
         await job();
         ms.push(performance.now() - at);
+        when.push([performance.now() - at, at - t0]);
       } catch (err) {
         const e = ConnectError.from(err);
         const code = Code[e.code] ?? "Unknown";
@@ -145,7 +153,25 @@ async function atRate(n: number, rate: number, job: () => Promise<unknown>): Pro
       }
     }),
   );
+  if (TAIL) {
+    const slowest = when.sort((a, b) => b[0] - a[0]).slice(0, Math.ceil(n / 40));
+    console.log(`open loop, slowest claims (latency ms @ start ms): ${slowest.map(([l, o]) => `${l.toFixed(0)}@${o.toFixed(0)}`).join(" ")}`);
+    console.log(`open loop, this process's event loop delay: max ${(lag.max / 1e6).toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms`);
+    lag.disable();
+  }
   return { ms, failed, said };
+}
+
+/** From two scrapes of a process's Prometheus metrics: its event loop's worst lag, and its GC pauses in between. */
+function processPauses(before: string, after: string): string {
+  // A sample's value by its name and one of its labels (every sample also carries pool_service).
+  const value = (text: string, name: string, label = "") =>
+    Number(text.split("\n").find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(label))?.split(" ").at(-1) ?? 0);
+  const gc = ["minor", "major", "incremental"].map((kind) => {
+    const delta = (name: string) => value(after, name, `kind="${kind}"`) - value(before, name, `kind="${kind}"`);
+    return `${kind} ${delta("nodejs_gc_duration_seconds_count")} (${(delta("nodejs_gc_duration_seconds_sum") * 1000).toFixed(0)} ms)`;
+  });
+  return `event loop lag max ${(value(after, "nodejs_eventloop_lag_max_seconds") * 1000).toFixed(0)} ms; GC ${gc.join(", ")}`;
 }
 
 /** CPU time (user + system) a process has used so far, in ms (Linux /proc, 100 ticks a second). */
@@ -375,7 +401,23 @@ async function main() {
       bareMs.push(...b.ms);
       bareRates.push(b.perSecond);
     }
+    // BENCH_TAIL: the claims process's own view of the open loop (its event loop lag is reset by each scrape).
+    const scrape = async () => (TAIL ? await (await fetch(`${claims.url}/metrics`)).text() : "");
+    const metricsBefore = await scrape();
+    // And PostgreSQL's: statements over 30 ms and lock waits over 20 ms, logged by the throwaway server.
+    const logFile = join(dirname(dataDir), "server.log");
+    const logFrom = TAIL ? readFileSync(logFile, "utf8").length : 0;
+    if (TAIL) {
+      for (const setting of ["log_min_duration_statement = 30", "log_lock_waits = on", "deadlock_timeout = '20ms'"]) await sql.query(`alter system set ${setting}`);
+      await sql.query("select pg_reload_conf()");
+      await sleep(200);
+    }
     const openLoop = await atRate(OFFERED, OFFERED_RATE, claimOnce);
+    if (TAIL) console.log(`open loop, the claims process: ${processPauses(metricsBefore, await scrape())}`);
+    if (TAIL) {
+      const slow = readFileSync(logFile, "utf8").slice(logFrom).split("\n").filter((l) => /duration: |still waiting/.test(l));
+      console.log(`open loop, PostgreSQL: ${slow.length} statements over 30 ms or lock waits over 20 ms${slow.map((l) => `\n  ${l.slice(0, 240)}`).join("")}`);
+    }
     const offered = figures(openLoop.ms);
     const offeredFailed = [...openLoop.failed.values()].reduce((a, b) => a + b, 0);
     // Every service claim a distinct instance, claimed; every bare claim a distinct row, claiming.
