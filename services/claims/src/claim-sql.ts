@@ -298,11 +298,18 @@ export async function markRemoved(em: EntityManager, instanceId: string, ownerId
 
 // ---------------------------------------------------------------- provisioned tools
 
-/** Records a provisioned tool; false when the instance already has one for that tool id (kept as it is). */
+/**
+ * Records a provisioned tool; false when a row is there already (kept as it
+ * is): the instance's for that tool id, or one with the same provider and
+ * handle. Every unique index is an arbiter: two deliveries given the same
+ * resource by an idempotent provider race on the handle as much as on the
+ * tool id, and with only the tool id as arbiter the loser failed on the
+ * handle's index.
+ */
 export async function insertProvisionedTool(em: EntityManager, t: ToolRef): Promise<boolean> {
   const inserted = await em.execute<{ tool_id: string }[]>(
     `insert into provisioned_tools (instance_id, tool_id, provider, handle, secret) values (?, ?, ?, ?, ?)
-     on conflict (instance_id, tool_id) do nothing returning tool_id`,
+     on conflict do nothing returning tool_id`,
     [t.instanceId, t.toolId, t.provider, t.handle, t.secret],
   );
   return inserted.length === 1;

@@ -54,8 +54,10 @@ export class PoolTools {
     const made = { instanceId, toolId, provider: provider.name, handle: resource.handle, secret };
     if (await insertProvisionedTool(this.em.fork(), made)) return { ...made, secrets: resource.secrets };
     const recorded = await provisionedTool(this.em.fork(), instanceId, toolId);
-    if (recorded?.handle !== resource.handle) await provider.release(resource.handle, resource.secrets).catch(() => {});
-    if (recorded?.state !== "active") throw new Error(`tool "${toolId}" changed while it was provisioned`);
+    // Not this instance's: the provider gave out a resource another instance holds. Not ours to give back.
+    if (!recorded) throw new Error(`tool "${toolId}": provider ${provider.name} gave this instance a resource another instance holds`);
+    if (recorded.handle !== resource.handle) await provider.release(resource.handle, resource.secrets).catch(() => {});
+    if (recorded.state !== "active") throw new Error(`tool "${toolId}" changed while it was provisioned`);
     const { state: _, ...ref } = recorded;
     return this.opened(ref);
   }

@@ -10,6 +10,7 @@ import { migrations } from "./migrations.js";
 import { startLocalAgentMail, startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import { createPublicClient, http, parseEther, type Hex } from "viem";
 import { AgentMailProvider, ChainWalletProvider, LocalMailboxProvider, LocalSmsProvider, LocalWalletProvider, ProvisioningError, parseNumberRange } from "./providers/index.js";
+import type { ToolProvider } from "./providers/types.js";
 import { createLogger } from "@convos-pool/kit";
 import { PoolTools } from "./pool-tools.js";
 import { SecretBox, secretAad } from "./secrets.js";
@@ -236,6 +237,25 @@ describe("pool tools, provisioned by two deliveries at once", () => {
     // Only the recorded mailbox is left on disk.
     const left = (await readdir(path.join(dir, "race-mailboxes"))).filter((d) => d.includes("@"));
     expect(left).toEqual([a.handle]);
+  });
+
+  it("refuse a resource the provider already gave another instance, and leave it with that instance", async () => {
+    const released: string[] = [];
+    // A provider at fault: the same number for everyone.
+    const sameForAll: ToolProvider = {
+      toolId: "sms",
+      name: "same-for-all",
+      provision: async () => ({ handle: "+15550000000", secrets: {} }),
+      release: async (handle) => void released.push(handle),
+    };
+    const tools = new PoolTools(new Map([["sms", sameForAll]]), db.em, box, log);
+    const first = await instance("inst_SAMEFORALL00001");
+    const second = await instance("inst_SAMEFORALL00002");
+    expect((await tools.provision(first, "sms")).handle).toBe("+15550000000");
+    await expect(tools.provision(second, "sms")).rejects.toThrow('provider same-for-all gave this instance a resource another instance holds');
+    expect(released).toEqual([]);
+    const rows = await db.em.fork().execute(`select instance_id from provisioned_tools where provider = 'same-for-all'`);
+    expect(rows.map((r) => r.instance_id)).toEqual([first]);
   });
 
   it("keep the resource an idempotent provider gave both, instead of giving it back", async () => {
