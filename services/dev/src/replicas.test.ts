@@ -246,8 +246,8 @@ describe("two of everything on one PostgreSQL", () => {
       );
       expect(claimed.map((r) => r.id).sort()).toEqual([...won].sort());
       expect(new Set(claimed.map((r) => r.conversation_id)).size).toBe(won.length);
-      // Both hosts hold agents of the burst.
-      expect(new Set(claimed.map((r) => r.host_url))).toEqual(new Set(hostUrls));
+      // (Which hosts hold them depends on which claims the killed replica and the killed host had in hand.)
+      expect(claimed.every((r) => hostUrls.includes(r.host_url))).toBe(true);
 
       for (const c of convs) if (claimed.some((r) => r.conversation_id === c.groupId)) await ask(c.groupId, `Hello after the burst, ${c.groupId.slice(0, 6)}`);
       // Every agent at the new version, in a conversation only if claimed for it, every text answered, nothing stuck.
@@ -264,7 +264,12 @@ describe("two of everything on one PostgreSQL", () => {
   );
 
   it("a host drained: its idle agents go elsewhere, nothing new lands on it, and its claimed agents stay and answer", { timeout: 300_000 }, async () => {
-    const [drained, open] = hostUrls as [string, string];
+    // The host with the most claimed agents is drained; the other stays open.
+    const counts = await rows<{ host_url: string; n: number }>(
+      `select host_url, count(*)::int as n from instances where state = 'claimed' group by 1 order by 2 desc`,
+    );
+    const drained = counts[0]!.host_url;
+    const open = hostUrls.find((u) => u !== drained)!;
     const before = await rows<{ id: string; conversation_id: string }>(`select id, conversation_id from instances where host_url = $1 and state = 'claimed'`, [drained]);
     expect(before.length).toBeGreaterThan(0);
     expect(await hostsCli("drain", drained)).toContain("drains");
