@@ -249,7 +249,11 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     port: opts.port,
     host: opts.host,
     log,
-    interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.credentials.directory, HOST_ACCESS)],
+    // The warm pool lists every host every 5 s (each claims replica): a line each only at debug.
+    interceptors: [
+      loggingInterceptor(log, { routine: [`${InstanceHostService.typeName}/${InstanceHostService.method.listInstances.name}`] }),
+      serviceAuthInterceptor(opts.credentials.directory, HOST_ACCESS),
+    ],
     ...(opts.credentials.tls ? { tls: opts.credentials.tls } : {}),
     routes: (router) =>
       router

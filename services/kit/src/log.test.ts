@@ -133,4 +133,28 @@ describe("loggingInterceptor", () => {
     expect(all).not.toContain("REQUEST-BODY-INBOX");
     expect(all).not.toContain("RESPONSE-BODY-TOKEN-VALUE");
   });
+
+  it("logs the successful calls of routine procedures at debug, and their failures as any other", async () => {
+    const { log, entries } = capture({ level: "debug" });
+    server = await startServer({
+      name: "test",
+      log: createLogger("quiet", { level: "silent" }),
+      interceptors: [loggingInterceptor(log, { routine: ["convos.pool.v1.SessionService/CreateSession"] })],
+      routes(router) {
+        router.service(SessionService, {
+          createSession(req) {
+            if (req.inboxId === "bad") throw invalidArgument("inbox_id", "is malformed");
+            return { token: "t" };
+          },
+        });
+      },
+    });
+    const client = createClient(SessionService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
+    await client.createSession({ inboxId: "good" });
+    await client.createSession({ inboxId: "bad" }).catch(() => {});
+    expect(entries().filter((e) => e.msg === "rpc").map((e) => [e.level, e.code])).toEqual([
+      ["debug", "ok"],
+      ["info", "invalid_argument"],
+    ]);
+  });
 });

@@ -127,12 +127,24 @@ function errorFields(err: Error, withStack: boolean, seen: WeakSet<object>): Rec
 const SERVER_FAULTS = new Set<Code>([Code.Unknown, Code.Internal, Code.DataLoss, Code.Unimplemented]);
 const HEALTH_SERVICE = "grpc.health.v1.Health";
 
+export interface LoggingOptions {
+  /**
+   * Procedures (`package.Service/Method`) that other services poll, logged at
+   * debug level when they succeed, as health probes are: the warm pool's
+   * ListInstances on every host every 5 s would otherwise be most of a
+   * host's log. A failure is logged as any other.
+   */
+  routine?: readonly string[];
+}
+
 /**
  * One line per RPC: procedure, protocol, code and duration. Never bodies.
- * Health probes are logged at debug level (they arrive every few seconds).
+ * Health probes are logged at debug level (they arrive every few seconds),
+ * and so are the successful calls of `routine` procedures.
  * Streaming calls are logged when their response stream ends.
  */
-export function loggingInterceptor(log: Logger): Interceptor {
+export function loggingInterceptor(log: Logger, opts: LoggingOptions = {}): Interceptor {
+  const routine = new Set(opts.routine ?? []);
   return (next) => async (req) => {
     const started = performance.now();
     const procedure = `${req.service.typeName}/${req.method.name}`;
@@ -151,7 +163,7 @@ export function loggingInterceptor(log: Logger): Interceptor {
         durationMs: Math.round((performance.now() - started) * 10) / 10,
       };
       if (err !== undefined) fields.error = err;
-      if (req.service.typeName === HEALTH_SERVICE) log.debug("rpc", fields);
+      if (req.service.typeName === HEALTH_SERVICE || (err === undefined && routine.has(procedure))) log.debug("rpc", fields);
       else if (err !== undefined && SERVER_FAULTS.has(ConnectError.from(err).code)) log.error("rpc", fields);
       else log.info("rpc", fields);
     };
