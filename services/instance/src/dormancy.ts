@@ -1,9 +1,9 @@
 // Dormant agents and the one subscription that wakes them (docs/instance.md,
 // "Dormancy").
 //
-// A claimed agent costs its host an XMTP client: about 4 MB, 3 threads and
-// 12 file descriptors (bench/live-agents.ts), most of it libxmtp's database
-// pool and its connection, held whether or not anyone talks to the agent.
+// A claimed agent costs its host an XMTP client: about 1 MB, its database's
+// three open files and a connection to the node (bench/live-agents.ts),
+// held whether or not anyone talks to the agent.
 // An agent quiet for `afterMs` goes dormant (AgentInstance.sleep): its client
 // is closed and its memory dropped; its workspace, XMTP database included,
 // stays on disk. What must still reach it is a message in its conversation,

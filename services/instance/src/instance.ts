@@ -326,11 +326,7 @@ export class AgentInstance {
       this.log.info("instance started", { inboxId: this.inboxId, walletIndex: this.walletIndex, state: "DORMANT", ms: Math.round(performance.now() - started) });
       return;
     }
-    this.client = await createAgentClient(this.wallet.account, {
-      apiUrl: this.deps.xmtpApiUrl,
-      dbPath: this.ws.xmtpDbPath,
-      dbEncryptionKey: this.wallet.xmtpDbKey(),
-    });
+    this.client = await this.openClient();
     this.inboxId = this.client.inboxId;
     await this.ws.writeJson(FILES.instance, {
       instanceId: this.id,
@@ -344,11 +340,8 @@ export class AgentInstance {
     if (!this.config) {
       this.state = InstanceState.IDLE;
     } else {
-      this.memory = Memory.from(await this.ws.readJson<MemoryFile>(FILES.memory));
       this.convo = await this.ws.readJson<ConversationState>(FILES.state);
-      this.inheritance = await this.ws.readJson<InheritanceFile>(FILES.inheritance);
-      this.patternSharing = await readSharing(this.ws);
-      await this.loadTools(this.config);
+      await this.loadConfigured(this.config);
       this.state = InstanceState.CLAIMING;
       if (this.convo) {
         await this.resume(this.convo);
@@ -364,6 +357,23 @@ export class AgentInstance {
       state: InstanceState[this.state],
       ms: Math.round(performance.now() - started),
     });
+  }
+
+  /** Its XMTP client, on the database in its workspace. */
+  private openClient(): Promise<AgentClient> {
+    return createAgentClient(this.wallet!.account, {
+      apiUrl: this.deps.xmtpApiUrl,
+      dbPath: this.ws.xmtpDbPath,
+      dbEncryptionKey: this.wallet!.xmtpDbKey(),
+    });
+  }
+
+  /** What a configured agent keeps in its workspace beside its conversation: memory, inheritance, sharing, tools. */
+  private async loadConfigured(config: InstanceConfig): Promise<void> {
+    this.memory = Memory.from(await this.ws.readJson<MemoryFile>(FILES.memory));
+    this.inheritance = await this.ws.readJson<InheritanceFile>(FILES.inheritance);
+    this.patternSharing = await readSharing(this.ws);
+    await this.loadTools(config);
   }
 
   /** After a restart: find its conversation again and answer what came in meanwhile. */
@@ -497,18 +507,11 @@ export class AgentInstance {
     const convo = this.convo!;
     this.deps.dormancy?.watch.unwatch(convo.conversationId);
     try {
-      const client = await createAgentClient(this.wallet!.account, {
-        apiUrl: this.deps.xmtpApiUrl,
-        dbPath: this.ws.xmtpDbPath,
-        dbEncryptionKey: this.wallet!.xmtpDbKey(),
-      });
+      const client = await this.openClient();
       this.client = client;
       const config = (await this.ws.readJson<InstanceConfig>(FILES.config)) ?? this.config!;
       this.config = config;
-      this.memory = Memory.from(await this.ws.readJson<MemoryFile>(FILES.memory));
-      this.inheritance = await this.ws.readJson<InheritanceFile>(FILES.inheritance);
-      this.patternSharing = await readSharing(this.ws);
-      await this.loadTools(config);
+      await this.loadConfigured(config);
       this.lastActive = Date.now();
       await this.resume(convo);
       if (this.stopped) {
