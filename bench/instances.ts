@@ -13,7 +13,6 @@
 // - per instance = (RSS with 1 + N) - (RSS with 1), divided by N;
 // - then the host is stopped and started again on the same data directory:
 //   time until every instance is back (restore) and the RSS afterwards.
-import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,31 +22,10 @@ import { createServiceClient, generateServiceCredentials, serviceEnv } from "@co
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { QUICK, figures, fmt, median, size, startChild } from "./lib.js";
+import { figures, fmt, size, settledStatus, startChild } from "./lib.js";
 
 const N = size("BENCH_INSTANCES", 100, 4);
 const CONCURRENCY = 8;
-const SETTLE_MS = QUICK ? 200 : 4_000;
-const SAMPLE_MS = QUICK ? 50 : 1_000;
-
-function procStatus(pid: number): { rssMb: number; threads: number; fds: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
-  const threads = Number(/Threads:\s+(\d+)/.exec(status)![1]);
-  return { rssMb: kb / 1024, threads, fds: readdirSync(`/proc/${pid}/fd`).length };
-}
-
-/** Median of a few samples a second apart, after letting the process settle. */
-async function settledStatus(pid: number) {
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
-  const samples = [];
-  for (let i = 0; i < 5; i++) {
-    samples.push(procStatus(pid));
-    await new Promise((r) => setTimeout(r, SAMPLE_MS));
-  }
-  return { rssMb: median(samples.map((s) => s.rssMb)), threads: samples.at(-1)!.threads, fds: samples.at(-1)!.fds };
-}
-
 const dir = await mkdtemp(join(tmpdir(), "bench-instances-"));
 const creds = generateServiceCredentials();
 const hostEnv = async () => ({

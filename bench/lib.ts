@@ -1,4 +1,5 @@
 // What every benchmark here needs: percentiles, formatting, a free port, a service in its own process.
+import { readdirSync, readFileSync } from "node:fs";
 import { freePort } from "@convos-pool/kit";
 import { startServiceProcess, type ServiceProcess } from "@convos-pool/kit/testing";
 
@@ -64,4 +65,34 @@ export function startChild(script: string, env: Record<string, string>, readyPre
       if (line.includes('"level":"error"') && !line.includes("sqlcipherCodecAttach")) process.stderr.write(`[${script.split("/")[1]}] ${line}\n`);
     },
   });
+}
+
+// ---------------------------------------------------------------- a process's footprint
+
+export interface ProcessStatus {
+  rssMb: number;
+  threads: number;
+  fds: number;
+}
+
+/** A process's resident memory, threads and open descriptors now (Linux /proc). */
+export function procStatus(pid: number): ProcessStatus {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
+  const threads = Number(/Threads:\s+(\d+)/.exec(status)![1]);
+  return { rssMb: kb / 1024, threads, fds: readdirSync(`/proc/${pid}/fd`).length };
+}
+
+const SETTLE_MS = QUICK ? 200 : 4_000;
+const SAMPLE_MS = QUICK ? 50 : 1_000;
+
+/** The median of five samples a second apart, after letting the process settle (RSS; threads and descriptors: the last). */
+export async function settledStatus(pid: number): Promise<ProcessStatus> {
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const samples = [];
+  for (let i = 0; i < 5; i++) {
+    samples.push(procStatus(pid));
+    await new Promise((r) => setTimeout(r, SAMPLE_MS));
+  }
+  return { rssMb: median(samples.map((s) => s.rssMb)), threads: samples.at(-1)!.threads, fds: samples.at(-1)!.fds };
 }

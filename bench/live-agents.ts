@@ -46,7 +46,7 @@ import { startCreator } from "@convos-pool/convos/testing";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { QUICK, figures, fmt, median, size, startChild, type Child } from "./lib.js";
+import { figures, fmt, settledStatus, size, startChild, type Child, type ProcessStatus } from "./lib.js";
 
 const N = size("BENCH_LIVE_AGENTS", 1000, 6);
 const MESSAGES = size("BENCH_LIVE_MESSAGES", 400, 12);
@@ -57,22 +57,7 @@ const SENDERS = Math.min(4, N);
 const START_CONCURRENCY = 8;
 const JOIN_CONCURRENCY = 16;
 const IN_FLIGHT = 8;
-const SETTLE_MS = QUICK ? 200 : 4_000;
-const SAMPLE_MS = QUICK ? 50 : 1_000;
 const log = (s: string) => process.stderr.write(`[bench:live] ${s}\n`);
-
-interface Status {
-  rssMb: number;
-  threads: number;
-  fds: number;
-}
-
-function procStatus(pid: number): Status {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
-  const threads = Number(/Threads:\s+(\d+)/.exec(status)![1]);
-  return { rssMb: kb / 1024, threads, fds: readdirSync(`/proc/${pid}/fd`).length };
-}
 
 /** What the host's threads and descriptors are: threads by name, descriptors by what they point at. */
 function breakdown(pid: number): { threads: Map<string, number>; fds: Map<string, number> } {
@@ -119,17 +104,6 @@ function perAgent(a: Map<string, number>, b: Map<string, number>): string {
     .sort((x, y) => y[1] - x[1])
     .map(([k, v]) => `${k} ${v.toFixed(2)}`)
     .join(", ");
-}
-
-/** Median of a few samples a second apart, after letting the process settle. */
-async function settledStatus(pid: number): Promise<Status> {
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
-  const samples = [];
-  for (let i = 0; i < 5; i++) {
-    samples.push(procStatus(pid));
-    await new Promise((r) => setTimeout(r, SAMPLE_MS));
-  }
-  return { rssMb: median(samples.map((s) => s.rssMb)), threads: samples.at(-1)!.threads, fds: samples.at(-1)!.fds };
 }
 
 /** Runs `job(i)` for i in [0, n) with `concurrency` at a time. */
@@ -235,14 +209,14 @@ try {
   log(`${MESSAGES} answered (all awake)`);
   const afterReplies = await settledStatus(host.pid);
 
-  const per = (st: Status, base: Status) => ({
+  const per = (st: ProcessStatus, base: ProcessStatus) => ({
     mb: (st.rssMb - base.rssMb) / N,
     threads: (st.threads - base.threads) / N,
     fds: (st.fds - base.fds) / N,
   });
-  const line = (label: string, st: Status) =>
+  const line = (label: string, st: ProcessStatus) =>
     `  ${label.padEnd(44)}${fmt(st.rssMb, 9)} MB ${String(st.threads).padStart(8)} ${String(st.fds).padStart(8)}`;
-  const perLine = (label: string, st: Status) => {
+  const perLine = (label: string, st: ProcessStatus) => {
     const p = per(st, empty);
     return `  ${label.padEnd(44)}${fmt(p.mb, 9)} MB ${p.threads.toFixed(2).padStart(8)} ${p.fds.toFixed(2).padStart(8)}`;
   };
