@@ -389,6 +389,8 @@ describe("clone with context", () => {
     async () => {
       // The parent's host lost it (stopped without the pool knowing): the pool still thinks it is running.
       await untilIdle(1);
+      // Its pass every 200 ms would notice the loss first (and the clone be refused before the parent is asked).
+      await stack.claims!.pool!.stop();
       const parent = onHost(parentId);
       await parent.stop();
       const res = await client.claim(await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl })), as(owner));
