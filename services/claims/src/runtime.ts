@@ -13,7 +13,7 @@ import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { createServiceClient, type ClientCredentials, type ServiceClient } from "@convos-pool/kit";
+import { Batcher, createServiceClient, fromInstanceCallError, type ClientCredentials, type ServiceClient, type Settle } from "@convos-pool/kit";
 
 /** Selects the instance on its host (instance_host_service.proto). */
 export const INSTANCE_HEADER = "x-pool-instance";
@@ -91,8 +91,9 @@ export interface InstanceMemoryCall {
 export interface GrpcInstanceRuntimeOptions {
   /** The claims service's credential: the only one instance hosts accept. */
   credentials: ClientCredentials;
+  /** A Configure, or a host's ConfigureInstances. */
   configureTimeoutMs?: number;
-  /** Joining waits for the invite's creator to accept the join request. */
+  /** Joining waits for the invite's creator to accept the join request (also a host's JoinConversations). */
   joinTimeoutMs?: number;
   releaseTimeoutMs?: number;
   updateTimeoutMs?: number;
@@ -102,14 +103,44 @@ export interface GrpcInstanceRuntimeOptions {
   cloneSummaryTimeoutMs?: number;
 }
 
+/** Agents named in one ConfigureInstances or JoinConversations call at most (a host takes 1,000). */
+const MAX_BATCH = 100;
+/**
+ * ConfigureInstances calls to one host at once: what arrives meanwhile goes
+ * together in the next (the kit's Batcher). An idle agent configures in
+ * milliseconds; joins have no such bound, each waits for its invite's creator.
+ */
+const CONFIGURE_CALLS_PER_HOST = 4;
+/** How long a host that predates the batch calls gets the single calls before it is asked again (as sync.ts). */
+const SINGLE_CALLS_MS = 10 * 60_000;
+
+type ConfigureItem = { instance: InstanceRef; req: ConfigureRequest };
+type JoinItem = { instance: InstanceRef; invite: string };
+
+/** A host's batchers of a claim's two calls. */
+interface HostBatchers {
+  configure: Batcher<ConfigureItem, void>;
+  join: Batcher<JoinItem, { conversationId: string }>;
+}
+
 /**
  * Calls InstanceService on the instance's host over gRPC (HTTP/2), one
  * connection per host, the instance selected by the `x-pool-instance` header.
+ *
+ * A claim's Configure and JoinConversation are coalesced per host: those that
+ * arrive in one turn of the event loop go as one ConfigureInstances call, or
+ * one JoinConversations stream, answered per agent with the very error its
+ * single call would give (docs/claims.md, "The claim flow"). A claim alone
+ * waits for no timer. A host that predates the batch calls gets the single
+ * calls, as before.
  */
 export class GrpcInstanceRuntime implements InstanceRuntime {
   private readonly clients = new Map<string, ServiceClient<typeof InstanceService>>();
   private readonly memoryClients = new Map<string, ServiceClient<typeof InstanceMemoryService>>();
   private readonly hostClients = new Map<string, ServiceClient<typeof InstanceHostService>>();
+  private readonly batchers = new Map<string, HostBatchers>();
+  /** Hosts that predate the batch calls (predatesBatchCalls), until when they get the single calls. */
+  private readonly singleCallHosts = new Map<string, number>();
 
   constructor(private readonly opts: GrpcInstanceRuntimeOptions) {}
 
@@ -122,20 +153,151 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     return c.client;
   }
 
+  private hostClient(hostUrl: string) {
+    let c = this.hostClients.get(hostUrl);
+    if (!c) {
+      c = createServiceClient(InstanceHostService, hostUrl, this.opts.credentials);
+      this.hostClients.set(hostUrl, c);
+    }
+    return c.client;
+  }
+
   private call(instance: InstanceRef, timeoutMs: number) {
     return { headers: { [INSTANCE_HEADER]: instance.id }, timeoutMs };
   }
 
   async configure(instance: InstanceRef, req: ConfigureRequest): Promise<void> {
-    await this.client(instance.hostUrl).configure(req, this.call(instance, this.opts.configureTimeoutMs ?? 15_000));
+    // A body naming another instance goes alone: its host refuses it as it refuses that single call.
+    if (!this.takesBatches(instance.hostUrl) || (req.instanceId !== "" && req.instanceId !== instance.id)) return this.configureOne({ instance, req });
+    return this.batchersOf(instance.hostUrl).configure.add({ instance, req });
   }
 
   async join(instance: InstanceRef, invite: string): Promise<{ conversationId: string }> {
+    if (!this.takesBatches(instance.hostUrl)) return this.joinOne({ instance, invite });
+    return this.batchersOf(instance.hostUrl).join.add({ instance, invite });
+  }
+
+  private async configureOne({ instance, req }: ConfigureItem): Promise<void> {
+    await this.client(instance.hostUrl).configure(req, this.call(instance, this.opts.configureTimeoutMs ?? 15_000));
+  }
+
+  private async joinOne({ instance, invite }: JoinItem): Promise<{ conversationId: string }> {
     const res = await this.client(instance.hostUrl).joinConversation(
       { conversationInvite: invite },
       this.call(instance, this.opts.joinTimeoutMs ?? 90_000),
     );
     return { conversationId: res.conversationId };
+  }
+
+  /** One ConfigureInstances call; each agent's outcome settles its item, in the order asked. */
+  private async configureBatch(hostUrl: string, items: ConfigureItem[], settle: Settle<void>): Promise<void> {
+    const res = await this.hostClient(hostUrl).configureInstances(
+      { instances: items.map(({ instance, req }) => ({ ...req, instanceId: instance.id })) },
+      { timeoutMs: this.opts.configureTimeoutMs ?? 15_000 },
+    );
+    items.forEach(({ instance }, k) => {
+      const o = res.outcomes[k];
+      if (o?.instanceId !== instance.id) return;
+      settle(k, o.outcome.case === "configured" ? undefined : fromInstanceCallError(o.outcome.value));
+    });
+  }
+
+  /** One JoinConversations stream; each agent's outcome settles its item as it arrives. */
+  private async joinBatch(hostUrl: string, items: JoinItem[], settle: Settle<{ conversationId: string }>): Promise<void> {
+    const index = new Map(items.map((item, k) => [item.instance.id, k]));
+    const outcomes = this.hostClient(hostUrl).joinConversations(
+      { joins: items.map(({ instance, invite }) => ({ instanceId: instance.id, conversationInvite: invite })) },
+      { timeoutMs: this.opts.joinTimeoutMs ?? 90_000 },
+    );
+    for await (const o of outcomes) {
+      const k = index.get(o.instanceId);
+      if (k === undefined) continue;
+      settle(k, o.outcome.case === "joined" ? { conversationId: o.outcome.value.conversationId } : fromInstanceCallError(o.outcome.value));
+    }
+  }
+
+  private batchersOf(hostUrl: string): HostBatchers {
+    let b = this.batchers.get(hostUrl);
+    if (!b) {
+      b = {
+        configure: new Batcher<ConfigureItem, void>(
+          (items, settle) => this.runBatch(hostUrl, items, settle, (item) => this.configureOne(item), (batch, s) => this.configureBatch(hostUrl, batch, s)),
+          { maxBatch: MAX_BATCH, maxInFlight: CONFIGURE_CALLS_PER_HOST },
+        ),
+        join: new Batcher<JoinItem, { conversationId: string }>(
+          (items, settle) => this.runBatch(hostUrl, items, settle, (item) => this.joinOne(item), (batch, s) => this.joinBatch(hostUrl, batch, s)),
+          { maxBatch: MAX_BATCH },
+        ),
+      };
+      this.batchers.set(hostUrl, b);
+    }
+    return b;
+  }
+
+  /**
+   * Runs a batch of one host by its batch call, each agent named once (a
+   * second item for an agent already named goes by its single call, as two
+   * single calls would). The call failing as a whole (the host away, the
+   * deadline) fails every item it did not answer with that error, as each
+   * single call would have failed; a host that predates the batch call gets
+   * the single calls, now and for a while.
+   */
+  private async runBatch<T extends { instance: InstanceRef }, R>(
+    hostUrl: string,
+    items: T[],
+    settle: Settle<R>,
+    single: (item: T) => Promise<R>,
+    batch: (items: T[], settle: Settle<R>) => Promise<void>,
+  ): Promise<void> {
+    const settled = new Set<number>();
+    const settleOnce: Settle<R> = (i, result) => {
+      if (settled.has(i)) return;
+      settled.add(i);
+      settle(i, result);
+    };
+    const alone = (i: number) => single(items[i]!).then((r) => settleOnce(i, r), (err: unknown) => settleOnce(i, asError(err)));
+    const named = new Set<string>();
+    const batched: number[] = [];
+    const singles: Promise<void>[] = [];
+    items.forEach((item, i) => {
+      if (named.has(item.instance.id)) singles.push(alone(i));
+      else {
+        named.add(item.instance.id);
+        batched.push(i);
+      }
+    });
+    try {
+      // One alone goes as the single call: for one agent it is the cheaper call (and the stream's setup is not worth it).
+      if (batched.length === 1 || !this.takesBatches(hostUrl)) {
+        await Promise.all(batched.map(alone));
+      } else {
+        try {
+          await batch(
+            batched.map((i) => items[i]!),
+            (k, result) => settleOnce(batched[k]!, result),
+          );
+        } catch (err) {
+          if (!predatesBatchCalls(err)) {
+            for (const i of batched) settleOnce(i, asError(err));
+            return;
+          }
+          this.singleCallHosts.set(hostUrl, Date.now() + SINGLE_CALLS_MS);
+          await Promise.all(batched.filter((i) => !settled.has(i)).map(alone));
+        }
+        for (const i of batched) settleOnce(i, new ConnectError("the host's answer does not match what it was asked", Code.Internal));
+      }
+    } finally {
+      await Promise.all(singles);
+    }
+  }
+
+  /** Whether a claim's calls to this host go in batches (not while it is known to predate them). */
+  private takesBatches(hostUrl: string): boolean {
+    const until = this.singleCallHosts.get(hostUrl);
+    if (until === undefined) return true;
+    if (until > Date.now()) return false;
+    this.singleCallHosts.delete(hostUrl);
+    return true;
   }
 
   async release(instance: InstanceRef): Promise<void> {
@@ -156,12 +318,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     bases: SignedTemplate[],
     targets: { instance: InstanceRef; tools: ToolCredential[] }[],
   ): Promise<BatchUpdateAnswer[]> {
-    let c = this.hostClients.get(hostUrl);
-    if (!c) {
-      c = createServiceClient(InstanceHostService, hostUrl, this.opts.credentials);
-      this.hostClients.set(hostUrl, c);
-    }
-    const res = await c.client.updateTemplates(
+    const res = await this.hostClient(hostUrl).updateTemplates(
       { template: release, bases, instances: targets.map((t) => ({ instanceId: t.instance.id, tools: t.tools })) },
       { timeoutMs: this.opts.batchUpdateTimeoutMs ?? 60_000 },
     );
@@ -215,7 +372,26 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     this.clients.clear();
     this.memoryClients.clear();
     this.hostClients.clear();
+    // Batches in flight fail with their connections, as single calls do; a later call starts afresh.
+    this.batchers.clear();
   }
+}
+
+/**
+ * The answer of a host built before a batch call (ConfigureInstances,
+ * JoinConversations, UpdateTemplates): UNIMPLEMENTED, or, to a
+ * unary call over the Connect protocol, the kit server's NOT_FOUND for a path
+ * it has no route for. An agent's own NOT_FOUND is its outcome, never the
+ * whole call's.
+ */
+export function predatesBatchCalls(err: unknown): boolean {
+  const code = ConnectError.from(err).code;
+  return code === Code.Unimplemented || code === Code.NotFound;
+}
+
+/** What a batch's item is failed with: the error as thrown, an Error for anything else. */
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : ConnectError.from(err);
 }
 
 /**

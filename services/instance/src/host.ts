@@ -1,6 +1,7 @@
 // The instance host: one process that runs many agent instances (issue 4:
 // a process per instance costs ~100 MB, an idle instance in a shared host a
-// few MB). It serves InstanceHostService (start, stop, list) and every
+// few MB). It serves InstanceHostService (start, stop, list, and the calls
+// for many agents at once of host-sync.ts and host-claims.ts) and every
 // instance's InstanceService on one port; a call to InstanceService picks its
 // instance with the `x-pool-instance` header.
 //
@@ -36,6 +37,7 @@ import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { AgentInstance } from "./instance.js";
+import { createHostClaims } from "./host-claims.js";
 import { createHostSync } from "./host-sync.js";
 import { createInstanceMemoryService } from "./memory-service.js";
 import { OfflineProvider, OpenAiProvider, type LlmProvider } from "./llm.js";
@@ -239,6 +241,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
 
   // One release for many of its agents at once (host-sync.ts).
   const hostSync = createHostSync({ find: (id) => instances.get(id), log });
+  // A claim's Configure and JoinConversation for many of its agents at once (host-claims.ts).
+  const hostClaims = createHostClaims({ find: (id) => instances.get(id), log });
 
   // Settled once the workspaces found at start are running again (below).
   let restoreDone!: () => void;
@@ -286,6 +290,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
             return {};
           },
           updateTemplates: (req, ctx) => hostSync.updateTemplates(req, ctx.signal),
+          configureInstances: (req) => hostClaims.configureInstances(req),
+          joinConversations: (req, ctx) => hostClaims.joinConversations(req, ctx.signal),
           async listInstances() {
             // A partial list while restoring would read as instances gone: the pool would replace them.
             await restored;

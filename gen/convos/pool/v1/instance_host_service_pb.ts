@@ -6,17 +6,19 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { InstanceState } from "./instance_pb.js";
 import { file_convos_pool_v1_instance } from "./instance_pb.js";
-import type { InstanceServiceUpdateTemplateResponse, ToolCredential } from "./instance_service_pb.js";
+import type { ConfigureRequest, ConfigureResponse, InstanceServiceUpdateTemplateResponse, JoinConversationResponse, ToolCredential } from "./instance_service_pb.js";
 import { file_convos_pool_v1_instance_service } from "./instance_service_pb.js";
 import type { SignedTemplate } from "./template_pb.js";
 import { file_convos_pool_v1_template } from "./template_pb.js";
+import type { Any } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_any } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file convos/pool/v1/instance_host_service.proto.
  */
 export const file_convos_pool_v1_instance_host_service: GenFile = /*@__PURE__*/
-  fileDesc("Cipjb252b3MvcG9vbC92MS9pbnN0YW5jZV9ob3N0X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIkEKFFN0YXJ0SW5zdGFuY2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDHdhbGxldF9pbmRleBgCIAEoDSIpChVTdGFydEluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkiOwoTU3RvcEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgdkZXN0cm95GAIgASgIIhYKFFN0b3BJbnN0YW5jZVJlc3BvbnNlIhYKFExpc3RJbnN0YW5jZXNSZXF1ZXN0IrwBCg5Ib3N0ZWRJbnN0YW5jZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRIsCgVzdGF0ZRgDIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSFAoMd2FsbGV0X2luZGV4GAQgASgNEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgFIAEoAxIdChVhcHBsaWVkX2Jhc2VfdmVyc2lvbnMYBiADKAMiYQoVTGlzdEluc3RhbmNlc1Jlc3BvbnNlEjEKCWluc3RhbmNlcxgBIAMoCzIeLmNvbnZvcy5wb29sLnYxLkhvc3RlZEluc3RhbmNlEhUKDW1heF9pbnN0YW5jZXMYAiABKA0isgEKFlVwZGF0ZVRlbXBsYXRlc1JlcXVlc3QSMAoIdGVtcGxhdGUYASABKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRItCgViYXNlcxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEjcKCWluc3RhbmNlcxgDIAMoCzIkLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVXBkYXRlVGFyZ2V0IloKFFRlbXBsYXRlVXBkYXRlVGFyZ2V0EhMKC2luc3RhbmNlX2lkGAEgASgJEi0KBXRvb2xzGAIgAygLMh4uY29udm9zLnBvb2wudjEuVG9vbENyZWRlbnRpYWwiUgoXVXBkYXRlVGVtcGxhdGVzUmVzcG9uc2USNwoIb3V0Y29tZXMYASADKAsyJS5jb252b3MucG9vbC52MS5UZW1wbGF0ZVVwZGF0ZU91dGNvbWUitwEKFVRlbXBsYXRlVXBkYXRlT3V0Y29tZRITCgtpbnN0YW5jZV9pZBgBIAEoCRJICgdhcHBsaWVkGAIgASgLMjUuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXNwb25zZUgAEjQKBWVycm9yGAMgASgLMiMuY29udm9zLnBvb2wudjEuVGVtcGxhdGVVcGRhdGVFcnJvckgAQgkKB291dGNvbWUiNAoTVGVtcGxhdGVVcGRhdGVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkylQMKE0luc3RhbmNlSG9zdFNlcnZpY2USXAoNU3RhcnRJbnN0YW5jZRIkLmNvbnZvcy5wb29sLnYxLlN0YXJ0SW5zdGFuY2VSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuU3RhcnRJbnN0YW5jZVJlc3BvbnNlElkKDFN0b3BJbnN0YW5jZRIjLmNvbnZvcy5wb29sLnYxLlN0b3BJbnN0YW5jZVJlcXVlc3QaJC5jb252b3MucG9vbC52MS5TdG9wSW5zdGFuY2VSZXNwb25zZRJhCg1MaXN0SW5zdGFuY2VzEiQuY29udm9zLnBvb2wudjEuTGlzdEluc3RhbmNlc1JlcXVlc3QaJS5jb252b3MucG9vbC52MS5MaXN0SW5zdGFuY2VzUmVzcG9uc2UiA5ACARJiCg9VcGRhdGVUZW1wbGF0ZXMSJi5jb252b3MucG9vbC52MS5VcGRhdGVUZW1wbGF0ZXNSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVzUmVzcG9uc2ViBnByb3RvMw", [file_convos_pool_v1_instance, file_convos_pool_v1_instance_service, file_convos_pool_v1_template]);
+  fileDesc("Cipjb252b3MvcG9vbC92MS9pbnN0YW5jZV9ob3N0X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIkEKFFN0YXJ0SW5zdGFuY2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDHdhbGxldF9pbmRleBgCIAEoDSIpChVTdGFydEluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkiOwoTU3RvcEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgdkZXN0cm95GAIgASgIIhYKFFN0b3BJbnN0YW5jZVJlc3BvbnNlIhYKFExpc3RJbnN0YW5jZXNSZXF1ZXN0IrwBCg5Ib3N0ZWRJbnN0YW5jZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRIsCgVzdGF0ZRgDIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSFAoMd2FsbGV0X2luZGV4GAQgASgNEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgFIAEoAxIdChVhcHBsaWVkX2Jhc2VfdmVyc2lvbnMYBiADKAMiYQoVTGlzdEluc3RhbmNlc1Jlc3BvbnNlEjEKCWluc3RhbmNlcxgBIAMoCzIeLmNvbnZvcy5wb29sLnYxLkhvc3RlZEluc3RhbmNlEhUKDW1heF9pbnN0YW5jZXMYAiABKA0isgEKFlVwZGF0ZVRlbXBsYXRlc1JlcXVlc3QSMAoIdGVtcGxhdGUYASABKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRItCgViYXNlcxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEjcKCWluc3RhbmNlcxgDIAMoCzIkLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVXBkYXRlVGFyZ2V0IloKFFRlbXBsYXRlVXBkYXRlVGFyZ2V0EhMKC2luc3RhbmNlX2lkGAEgASgJEi0KBXRvb2xzGAIgAygLMh4uY29udm9zLnBvb2wudjEuVG9vbENyZWRlbnRpYWwiUgoXVXBkYXRlVGVtcGxhdGVzUmVzcG9uc2USNwoIb3V0Y29tZXMYASADKAsyJS5jb252b3MucG9vbC52MS5UZW1wbGF0ZVVwZGF0ZU91dGNvbWUitwEKFVRlbXBsYXRlVXBkYXRlT3V0Y29tZRITCgtpbnN0YW5jZV9pZBgBIAEoCRJICgdhcHBsaWVkGAIgASgLMjUuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXNwb25zZUgAEjQKBWVycm9yGAMgASgLMiMuY29udm9zLnBvb2wudjEuVGVtcGxhdGVVcGRhdGVFcnJvckgAQgkKB291dGNvbWUiNAoTVGVtcGxhdGVVcGRhdGVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkiUAoZQ29uZmlndXJlSW5zdGFuY2VzUmVxdWVzdBIzCglpbnN0YW5jZXMYASADKAsyIC5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXF1ZXN0IlgKGkNvbmZpZ3VyZUluc3RhbmNlc1Jlc3BvbnNlEjoKCG91dGNvbWVzGAEgAygLMiguY29udm9zLnBvb2wudjEuSW5zdGFuY2VDb25maWd1cmVPdXRjb21lIqcBChhJbnN0YW5jZUNvbmZpZ3VyZU91dGNvbWUSEwoLaW5zdGFuY2VfaWQYASABKAkSNwoKY29uZmlndXJlZBgCIAEoCzIhLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiSwoYSm9pbkNvbnZlcnNhdGlvbnNSZXF1ZXN0Ei8KBWpvaW5zGAEgAygLMiAuY29udm9zLnBvb2wudjEuQ29udmVyc2F0aW9uSm9pbiJEChBDb252ZXJzYXRpb25Kb2luEhMKC2luc3RhbmNlX2lkGAEgASgJEhsKE2NvbnZlcnNhdGlvbl9pbnZpdGUYAiABKAkiqwEKGUpvaW5Db252ZXJzYXRpb25zUmVzcG9uc2USEwoLaW5zdGFuY2VfaWQYASABKAkSOgoGam9pbmVkGAIgASgLMiguY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvblJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiWQoRSW5zdGFuY2VDYWxsRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJEiUKB2RldGFpbHMYAyADKAsyFC5nb29nbGUucHJvdG9idWYuQW55Mu4EChNJbnN0YW5jZUhvc3RTZXJ2aWNlElwKDVN0YXJ0SW5zdGFuY2USJC5jb252b3MucG9vbC52MS5TdGFydEluc3RhbmNlUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlN0YXJ0SW5zdGFuY2VSZXNwb25zZRJZCgxTdG9wSW5zdGFuY2USIy5jb252b3MucG9vbC52MS5TdG9wSW5zdGFuY2VSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuU3RvcEluc3RhbmNlUmVzcG9uc2USYQoNTGlzdEluc3RhbmNlcxIkLmNvbnZvcy5wb29sLnYxLkxpc3RJbnN0YW5jZXNSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuTGlzdEluc3RhbmNlc1Jlc3BvbnNlIgOQAgESYgoPVXBkYXRlVGVtcGxhdGVzEiYuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVzUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLlVwZGF0ZVRlbXBsYXRlc1Jlc3BvbnNlEmsKEkNvbmZpZ3VyZUluc3RhbmNlcxIpLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZUluc3RhbmNlc1JlcXVlc3QaKi5jb252b3MucG9vbC52MS5Db25maWd1cmVJbnN0YW5jZXNSZXNwb25zZRJqChFKb2luQ29udmVyc2F0aW9ucxIoLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25zUmVxdWVzdBopLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25zUmVzcG9uc2UwAWIGcHJvdG8z", [file_convos_pool_v1_instance, file_convos_pool_v1_instance_service, file_convos_pool_v1_template, file_google_protobuf_any]);
 
 /**
  * @generated from message convos.pool.v1.StartInstanceRequest
@@ -322,6 +324,204 @@ export const TemplateUpdateErrorSchema: GenMessage<TemplateUpdateError> = /*@__P
   messageDesc(file_convos_pool_v1_instance_host_service, 11);
 
 /**
+ * @generated from message convos.pool.v1.ConfigureInstancesRequest
+ */
+export type ConfigureInstancesRequest = Message<"convos.pool.v1.ConfigureInstancesRequest"> & {
+  /**
+   * The instances to configure, each named by its `instance_id` (required
+   * here, as the single call's header names it): 1 to 1,000, each named once.
+   *
+   * @generated from field: repeated convos.pool.v1.ConfigureRequest instances = 1;
+   */
+  instances: ConfigureRequest[];
+};
+
+/**
+ * Describes the message convos.pool.v1.ConfigureInstancesRequest.
+ * Use `create(ConfigureInstancesRequestSchema)` to create a new message.
+ */
+export const ConfigureInstancesRequestSchema: GenMessage<ConfigureInstancesRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 12);
+
+/**
+ * @generated from message convos.pool.v1.ConfigureInstancesResponse
+ */
+export type ConfigureInstancesResponse = Message<"convos.pool.v1.ConfigureInstancesResponse"> & {
+  /**
+   * One per instance asked, in the same order.
+   *
+   * @generated from field: repeated convos.pool.v1.InstanceConfigureOutcome outcomes = 1;
+   */
+  outcomes: InstanceConfigureOutcome[];
+};
+
+/**
+ * Describes the message convos.pool.v1.ConfigureInstancesResponse.
+ * Use `create(ConfigureInstancesResponseSchema)` to create a new message.
+ */
+export const ConfigureInstancesResponseSchema: GenMessage<ConfigureInstancesResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 13);
+
+/**
+ * @generated from message convos.pool.v1.InstanceConfigureOutcome
+ */
+export type InstanceConfigureOutcome = Message<"convos.pool.v1.InstanceConfigureOutcome"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from oneof convos.pool.v1.InstanceConfigureOutcome.outcome
+   */
+  outcome: {
+    /**
+     * Configured: what InstanceService.Configure answers.
+     *
+     * @generated from field: convos.pool.v1.ConfigureResponse configured = 2;
+     */
+    value: ConfigureResponse;
+    case: "configured";
+  } | {
+    /**
+     * Not configured: what InstanceService.Configure would have failed with.
+     *
+     * @generated from field: convos.pool.v1.InstanceCallError error = 3;
+     */
+    value: InstanceCallError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message convos.pool.v1.InstanceConfigureOutcome.
+ * Use `create(InstanceConfigureOutcomeSchema)` to create a new message.
+ */
+export const InstanceConfigureOutcomeSchema: GenMessage<InstanceConfigureOutcome> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 14);
+
+/**
+ * @generated from message convos.pool.v1.JoinConversationsRequest
+ */
+export type JoinConversationsRequest = Message<"convos.pool.v1.JoinConversationsRequest"> & {
+  /**
+   * The instances to join: 1 to 1,000, each named once.
+   *
+   * @generated from field: repeated convos.pool.v1.ConversationJoin joins = 1;
+   */
+  joins: ConversationJoin[];
+};
+
+/**
+ * Describes the message convos.pool.v1.JoinConversationsRequest.
+ * Use `create(JoinConversationsRequestSchema)` to create a new message.
+ */
+export const JoinConversationsRequestSchema: GenMessage<JoinConversationsRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 15);
+
+/**
+ * @generated from message convos.pool.v1.ConversationJoin
+ */
+export type ConversationJoin = Message<"convos.pool.v1.ConversationJoin"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * The Convos invite it joins from (as JoinConversationRequest.conversation_invite).
+   *
+   * @generated from field: string conversation_invite = 2;
+   */
+  conversationInvite: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ConversationJoin.
+ * Use `create(ConversationJoinSchema)` to create a new message.
+ */
+export const ConversationJoinSchema: GenMessage<ConversationJoin> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 16);
+
+/**
+ * One instance's outcome, sent as soon as its join ends: one per instance
+ * asked, in the order they end.
+ *
+ * @generated from message convos.pool.v1.JoinConversationsResponse
+ */
+export type JoinConversationsResponse = Message<"convos.pool.v1.JoinConversationsResponse"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from oneof convos.pool.v1.JoinConversationsResponse.outcome
+   */
+  outcome: {
+    /**
+     * Joined: what InstanceService.JoinConversation answers.
+     *
+     * @generated from field: convos.pool.v1.JoinConversationResponse joined = 2;
+     */
+    value: JoinConversationResponse;
+    case: "joined";
+  } | {
+    /**
+     * Not joined: what InstanceService.JoinConversation would have failed with.
+     *
+     * @generated from field: convos.pool.v1.InstanceCallError error = 3;
+     */
+    value: InstanceCallError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message convos.pool.v1.JoinConversationsResponse.
+ * Use `create(JoinConversationsResponseSchema)` to create a new message.
+ */
+export const JoinConversationsResponseSchema: GenMessage<JoinConversationsResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 17);
+
+/**
+ * One instance's refusal within a host's batch call, as its own call would
+ * have failed: the same status code, message and details, so the caller reads
+ * it as that call's error.
+ *
+ * @generated from message convos.pool.v1.InstanceCallError
+ */
+export type InstanceCallError = Message<"convos.pool.v1.InstanceCallError"> & {
+  /**
+   * The gRPC status code, a number (for example 3: INVALID_ARGUMENT, a bad
+   * invite; 5: NOT_FOUND, no such instance on this host).
+   *
+   * @generated from field: uint32 code = 1;
+   */
+  code: number;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * The error's details as the single call carries them (a
+   * convos.pool.v1.FieldViolation naming the field, for example).
+   *
+   * @generated from field: repeated google.protobuf.Any details = 3;
+   */
+  details: Any[];
+};
+
+/**
+ * Describes the message convos.pool.v1.InstanceCallError.
+ * Use `create(InstanceCallErrorSchema)` to create a new message.
+ */
+export const InstanceCallErrorSchema: GenMessage<InstanceCallError> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 18);
+
+/**
  * Served by an instance host: one process that runs many agent instances,
  * each with its own wallet, XMTP client and workspace. The claims service's
  * local runtime provider starts and stops instances through it.
@@ -377,6 +577,34 @@ export const InstanceHostService: GenService<{
     methodKind: "unary";
     input: typeof UpdateTemplatesRequestSchema;
     output: typeof UpdateTemplatesResponseSchema;
+  },
+  /**
+   * Configures many instances of this host at once (the claims in flight;
+   * docs/claims.md), each exactly as InstanceService.Configure does: each
+   * instance checks its release and what that release allows itself.
+   * Answered per instance, in the order asked: one instance's refusal leaves
+   * the others configured.
+   *
+   * @generated from rpc convos.pool.v1.InstanceHostService.ConfigureInstances
+   */
+  configureInstances: {
+    methodKind: "unary";
+    input: typeof ConfigureInstancesRequestSchema;
+    output: typeof ConfigureInstancesResponseSchema;
+  },
+  /**
+   * Many instances each join its conversation from its Convos invite, all at
+   * once, each exactly as InstanceService.JoinConversation does. Each outcome
+   * is streamed as soon as that join ends, so a join that waits for its
+   * invite's creator holds up no other. The call's deadline bounds every join
+   * as the single call's deadline bounds its join.
+   *
+   * @generated from rpc convos.pool.v1.InstanceHostService.JoinConversations
+   */
+  joinConversations: {
+    methodKind: "server_streaming";
+    input: typeof JoinConversationsRequestSchema;
+    output: typeof JoinConversationsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_instance_host_service, 0);

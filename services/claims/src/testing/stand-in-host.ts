@@ -21,13 +21,27 @@
  * every agent or named ones), an answer lost after applying, slow updates, a
  * host that predates the batch call, and the whole host going away and
  * coming back on the same port.
+ *
+ * ConfigureInstances and JoinConversations (a claim's two calls for many
+ * agents at once) run each named agent's configure or join exactly as the
+ * single calls do, with the same faults ("configure" and "join" failing, slow
+ * joins), each outcome an agent's own; each agent's call is recorded in
+ * `calls` as a single call's is, and each batch in `claimBatches`. A host
+ * that predates them (`takesClaimBatches` false) answers as a host built
+ * before them does: it has no route for them.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { InstanceHostService, TemplateUpdateOutcomeSchema } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import {
+  InstanceConfigureOutcomeSchema,
+  InstanceHostService,
+  JoinConversationsResponseSchema,
+  TemplateUpdateOutcomeSchema,
+  type JoinConversationsResponse,
+} from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { ActivityEntrySchema, InstanceState, ToolCallOutcome, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   InstanceService,
@@ -47,6 +61,7 @@ import {
   pageSize,
   serviceAuthInterceptor,
   startServer,
+  toInstanceCallError,
   trustLevelName,
   verifyReleaseChain,
   type RunningServer,
@@ -104,6 +119,10 @@ export class StandInHost {
   readonly failingInstances = new Set<string>();
   /** False: a host that predates UpdateTemplates (UNIMPLEMENTED). */
   takesBatches = true;
+  /** False: a host that predates ConfigureInstances and JoinConversations (no route for them: `noRoute`). */
+  takesClaimBatches = true;
+  /** Each ConfigureInstances and JoinConversations call, in order: the agents it named. */
+  readonly claimBatches: { call: "configure" | "join"; instanceIds: string[] }[] = [];
   private server: RunningServer | undefined;
   private port: number | undefined;
   private readonly verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
@@ -184,7 +203,7 @@ export class StandInHost {
             maxInstances: host.maxInstances,
           }),
           updateTemplates: async (req) => {
-            if (!host.takesBatches) throw new ConnectError("not served by this host", Code.Unimplemented);
+            if (!host.takesBatches) throw noRoute("UpdateTemplates", "unary");
             host.batches.push(req.instances.length);
             host.updateCallsInFlight++;
             host.maxUpdateCallsInFlight = Math.max(host.maxUpdateCallsInFlight, host.updateCallsInFlight);
@@ -209,36 +228,60 @@ export class StandInHost {
               host.updateCallsInFlight--;
             }
           },
+          configureInstances: async (req) => {
+            if (!host.takesClaimBatches) throw noRoute("ConfigureInstances", "unary");
+            host.claimBatch("configure", "instances", req.instances.map((r) => r.instanceId));
+            const outcomes = await Promise.all(
+              req.instances.map(async (r) => {
+                try {
+                  await host.configure(host.step("configure", r.instanceId), r);
+                  return create(InstanceConfigureOutcomeSchema, { instanceId: r.instanceId, outcome: { case: "configured", value: {} } });
+                } catch (err) {
+                  return create(InstanceConfigureOutcomeSchema, { instanceId: r.instanceId, outcome: { case: "error", value: toInstanceCallError(err) } });
+                }
+              }),
+            );
+            return { outcomes };
+          },
+          // Each outcome as its join ends, as the real host streams them.
+          joinConversations: async function* (req) {
+            if (!host.takesClaimBatches) throw noRoute("JoinConversations", "stream");
+            host.claimBatch("join", "joins", req.joins.map((j) => j.instanceId));
+            const ready: JoinConversationsResponse[] = [];
+            let wake: (() => void) | undefined;
+            req.joins.forEach((j) => {
+              void (async () => host.join(host.step("join", j.instanceId), j.conversationInvite))()
+                .then(
+                  (conversationId) => create(JoinConversationsResponseSchema, { instanceId: j.instanceId, outcome: { case: "joined", value: { conversationId } } }),
+                  (err: unknown) => create(JoinConversationsResponseSchema, { instanceId: j.instanceId, outcome: { case: "error", value: toInstanceCallError(err) } }),
+                )
+                .then((o) => {
+                  ready.push(o);
+                  wake?.();
+                });
+            });
+            for (let sent = 0; sent < req.joins.length; ) {
+              if (ready.length === 0) await new Promise<void>((r) => (wake = r));
+              wake = undefined;
+              const settled = ready.splice(0);
+              sent += settled.length;
+              yield* settled;
+            }
+          },
         });
         router.service(InstanceService, {
           configure: async (req, ctx) => {
-            const i = host.step("configure", ctx);
-            // As a real instance: only a release its creator signed, for the template it names.
-            const t = req.template;
-            if (!t) throw new ConnectError("template: required", Code.InvalidArgument);
-            if (host.checkConfigure) await verifyReleaseChain(host.verifier, t, req.bases, { templateId: t.templateId, creatorId: t.creatorId });
-            i.configured = req;
-            i.appliedVersion = Number(req.template?.version ?? 0);
-            i.appliedBases = req.bases.map((b) => Number(b.version));
-            i.model = req.model;
-            i.tools = req.tools;
+            await host.configure(host.step("configure", host.headerId(ctx)), req);
             return {};
           },
-          joinConversation: async (req, ctx) => {
-            const i = host.step("join", ctx);
-            if (host.joinDelayMs > 0) await new Promise((r) => setTimeout(r, host.joinDelayMs));
-            if (!i.configured) throw new ConnectError("not configured", Code.FailedPrecondition);
-            i.conversationId = createHash("sha256").update(req.conversationInvite).digest("hex").slice(0, 32);
-            i.state = InstanceState.CLAIMED;
-            return { conversationId: i.conversationId };
-          },
+          joinConversation: async (req, ctx) => ({ conversationId: await host.join(host.step("join", host.headerId(ctx)), req.conversationInvite) }),
           health: (_req, ctx) => {
             const i = host.find(ctx);
             host.calls.push({ step: "health", instanceId: i.id });
             return { state: i.state, inboxId: i.inboxId, appliedTemplateVersion: BigInt(i.appliedVersion ?? 0), appliedBaseVersions: (i.appliedBases ?? []).map(BigInt) };
           },
           release: (_req, ctx) => {
-            const i = host.step("release", ctx);
+            const i = host.step("release", host.headerId(ctx));
             i.configured = undefined;
             i.conversationId = undefined;
             i.appliedVersion = undefined;
@@ -268,13 +311,13 @@ export class StandInHost {
           },
           // Takes any transfer: the real instance's checks are tested with the real host (clone-e2e.test.ts).
           transferOwner: (_req, ctx) => {
-            host.step("transfer", ctx);
+            host.step("transfer", host.headerId(ctx));
             return {};
           },
           // The level's bounds as an instance checks them; not the owner's signature (the claims service checks it
           // too, and the real instance's own check is tested with the real host).
           setTrustLevel: (req, ctx) => {
-            const i = host.step("trust", ctx);
+            const i = host.step("trust", host.headerId(ctx));
             const max = effectiveMaxTrustLevel(i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
             if (req.trustLevel < TrustLevel.OBSERVER || req.trustLevel > max) {
               throw invalidArgument("trust_level", `must be L1 to ${trustLevelName(max)}: the highest its template allows`);
@@ -342,15 +385,53 @@ export class StandInHost {
     }
   }
 
+  /** A Configure, alone or within ConfigureInstances. */
+  private async configure(i: StandInInstance, req: ConfigureRequest): Promise<void> {
+    // As a real instance: only a release its creator signed, for the template it names.
+    const t = req.template;
+    if (!t) throw invalidArgument("template", "required: the template's release as its creator signed it");
+    if (this.checkConfigure) await verifyReleaseChain(this.verifier, t, req.bases, { templateId: t.templateId, creatorId: t.creatorId });
+    i.configured = req;
+    i.appliedVersion = Number(req.template?.version ?? 0);
+    i.appliedBases = req.bases.map((b) => Number(b.version));
+    i.model = req.model;
+    i.tools = req.tools;
+  }
+
+  /** A JoinConversation, alone or within JoinConversations: its conversation id. */
+  private async join(i: StandInInstance, invite: string): Promise<string> {
+    if (this.joinDelayMs > 0) await new Promise((r) => setTimeout(r, this.joinDelayMs));
+    if (!i.configured) throw new ConnectError("not configured", Code.FailedPrecondition);
+    i.conversationId = createHash("sha256").update(invite).digest("hex").slice(0, 32);
+    i.state = InstanceState.CLAIMED;
+    return i.conversationId;
+  }
+
+  /** Records a batch call; each agent named once, as the real host requires. */
+  private claimBatch(call: "configure" | "join", field: string, ids: string[]): void {
+    if (ids.length === 0) throw invalidArgument(field, "at least one instance");
+    const twice = ids.findIndex((id, n) => ids.indexOf(id) !== n);
+    if (twice >= 0) throw invalidArgument(`${field}[${twice}].instance_id`, `instance ${ids[twice]} is named twice`);
+    this.claimBatches.push({ call, instanceIds: ids });
+  }
+
+  private headerId(ctx: HandlerContext): string {
+    return ctx.requestHeader.get(INSTANCE_HEADER) ?? "";
+  }
+
   private find(ctx: HandlerContext): StandInInstance {
-    const id = ctx.requestHeader.get(INSTANCE_HEADER) ?? "";
+    return this.byId(this.headerId(ctx));
+  }
+
+  private byId(id: string): StandInInstance {
     const i = this.instances.get(id);
     if (!i) throw new ConnectError(`no instance ${id} on this host`, Code.NotFound);
     return i;
   }
 
-  private step(step: Step, ctx: HandlerContext): StandInInstance {
-    const i = this.find(ctx);
+  /** The agent a call is for, the call recorded; throws the injected failure of `step`, if any. */
+  private step(step: Step, instanceId: string): StandInInstance {
+    const i = this.byId(instanceId);
     this.calls.push({ step, instanceId: i.id });
     if (this.failing.has(step)) throw new ConnectError(`injected ${step} failure`, this.failingWith.get(step) ?? Code.Internal);
     return i;
@@ -366,4 +447,15 @@ export class StandInHost {
     await this.server?.close();
     this.server = undefined;
   }
+}
+
+/**
+ * What a kit server built before a method answers a call of it: its fallback's
+ * 404 with `not_found`, which a Connect client reads as NOT_FOUND for a unary
+ * call and as UNIMPLEMENTED (HTTP 404) for a stream.
+ */
+function noRoute(method: string, kind: "unary" | "stream"): ConnectError {
+  return kind === "unary"
+    ? new ConnectError(`no route for POST /${InstanceHostService.typeName}/${method}`, Code.NotFound)
+    : new ConnectError("HTTP 404", Code.Unimplemented);
 }

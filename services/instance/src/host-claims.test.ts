@@ -1,0 +1,160 @@
+// InstanceHostService.ConfigureInstances and JoinConversations on a real
+// instance host (host-claims.ts): the local XMTP node, real agents with their
+// workspaces, real gRPC with the claims service's credential, releases signed
+// by the creator with the kit, and a real Convos invite from a creator
+// (@xmtp/node-sdk) to join. Each agent's refusal within a batch is the very
+// error its own call gives: code, message and the field it names.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { english, generateMnemonic } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InstanceHostService, type JoinConversationsResponse } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { ConfigureRequestSchema, InstanceService, type ConfigureRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  createLogger,
+  createServiceClient,
+  fieldViolations,
+  fromInstanceCallError,
+  generateServiceCredentials,
+  signUpdateRelease,
+  type ServiceClient,
+} from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { startCreator } from "@convos-pool/convos/testing";
+import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
+import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
+
+const CREDS = generateServiceCredentials();
+const CREATOR = newIdentity();
+const AGENTS = ["inst-a", "inst-b", "inst-c"];
+
+let node: RunningDevnode | undefined;
+let host: RunningInstanceHost | undefined;
+let creator: Awaited<ReturnType<typeof startCreator>> | undefined;
+let dir: string;
+let hosts: ServiceClient<typeof InstanceHostService>;
+let agents: ServiceClient<typeof InstanceService>;
+
+/** What the claims service sends for a claim of `id`: the template's release as its creator signed it. */
+async function configureRequest(id: string, ownerId = "0".repeat(63) + "1"): Promise<ConfigureRequest> {
+  const template = await signUpdateRelease(CREATOR.account, {
+    templateId: "tmpl_batch",
+    creatorId: CREATOR.inboxId,
+    version: 2n,
+    content: sampleContent({ agent_name: "Concierge", instructions: "You answer questions about the city.", tools: [] }),
+  });
+  return create(ConfigureRequestSchema, { instanceId: id, template, ownerId });
+}
+
+/** An error as a caller compares it: code, message, and the fields it names. */
+const seen = (e: ConnectError) => ({ code: Code[e.code], message: e.rawMessage, fields: fieldViolations(e) });
+
+async function singleCallError(p: Promise<unknown>): Promise<ReturnType<typeof seen>> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, "the single call should have failed").toBeInstanceOf(ConnectError);
+  return seen(err as ConnectError);
+}
+
+async function stateOf(id: string): Promise<InstanceState> {
+  return (await agents.client.health({}, instanceCall(id))).state;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "host-claims-"));
+  node = await startDevnode({ port: 0, databaseUrl: await createTestDatabase("host_claims"), log: createLogger("devnode", { level: "silent" }) });
+  await mkdir(join(dir, "creator"));
+  [host, creator] = await Promise.all([
+    startInstanceHost({
+      xmtpApiUrl: node.url,
+      masterSeed: generateMnemonic(english),
+      dataDir: join(dir, "host"),
+      credentials: CREDS["instance-host"],
+      joinTimeoutMs: 20_000,
+      log: createLogger("instance-host", { level: "silent" }),
+    }),
+    startCreator(node.url, join(dir, "creator")),
+  ]);
+  hosts = createServiceClient(InstanceHostService, host.url, CREDS.claims);
+  agents = createServiceClient(InstanceService, host.url, CREDS.claims);
+  await Promise.all(AGENTS.map((id, i) => hosts.client.startInstance({ instanceId: id, walletIndex: i })));
+}, 60_000);
+
+afterAll(async () => {
+  hosts?.close();
+  agents?.close();
+  await host?.close();
+  await creator?.close();
+  await node?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("ConfigureInstances", () => {
+  it("configures two agents and refuses a third and an unknown one each with its single call's code, message and field, answered in the order asked", async () => {
+    // No owner: refused by the agent itself, naming the field.
+    const refused = await configureRequest("inst-c", "");
+    const res = await hosts.client.configureInstances({
+      instances: [await configureRequest("inst-a"), refused, await configureRequest("inst-nobody"), await configureRequest("inst-b")],
+    });
+    expect(res.outcomes.map((o) => [o.instanceId, o.outcome.case])).toEqual([
+      ["inst-a", "configured"],
+      ["inst-c", "error"],
+      ["inst-nobody", "error"],
+      ["inst-b", "configured"],
+    ]);
+    const batchError = (i: number) => seen(fromInstanceCallError(res.outcomes[i]!.outcome.case === "error" ? res.outcomes[i]!.outcome.value : undefined));
+    expect(batchError(1)).toEqual({ code: "InvalidArgument", message: "owner_id: is required", fields: [{ field: "owner_id", description: "is required" }] });
+    expect(batchError(1)).toEqual(await singleCallError(agents.client.configure(refused, instanceCall("inst-c"))));
+    expect(batchError(2)).toEqual(await singleCallError(agents.client.configure(await configureRequest("inst-nobody"), instanceCall("inst-nobody"))));
+    expect(batchError(2).code).toBe("NotFound");
+    expect(await stateOf("inst-a")).toBe(InstanceState.CLAIMING);
+    expect(await stateOf("inst-b")).toBe(InstanceState.CLAIMING);
+    expect(await stateOf("inst-c")).toBe(InstanceState.IDLE);
+  });
+
+  it("a call naming no agent, or one agent twice, is refused whole, naming the field", async () => {
+    const twice = await hosts.client.configureInstances({ instances: [await configureRequest("inst-c"), await configureRequest("inst-c")] }).catch((e: unknown) => ConnectError.from(e));
+    expect(twice).toBeInstanceOf(ConnectError);
+    expect(seen(twice as ConnectError)).toMatchObject({ code: "InvalidArgument", fields: [{ field: "instances[1].instance_id" }] });
+    const none = await hosts.client.configureInstances({ instances: [] }).catch((e: unknown) => ConnectError.from(e));
+    expect(seen(none as ConnectError)).toMatchObject({ code: "InvalidArgument", fields: [{ field: "instances" }] });
+    expect(await stateOf("inst-c")).toBe(InstanceState.IDLE);
+  });
+});
+
+describe("JoinConversations", () => {
+  it("streams each agent's outcome as its join ends: a bad invite refused at once with its single call's error while the other agent joins", { timeout: 40_000 }, async () => {
+    const conv = await creator!.conversation("Batch join");
+    const badInvite = "https://dev.convos.org/v2?i=not-an-invite";
+    const outcomes: JoinConversationsResponse[] = [];
+    for await (const o of hosts.client.joinConversations(
+      {
+        joins: [
+          { instanceId: "inst-a", conversationInvite: conv.invite },
+          { instanceId: "inst-b", conversationInvite: badInvite },
+        ],
+      },
+      { timeoutMs: 30_000 },
+    )) {
+      outcomes.push(o);
+    }
+    // The refusal did not wait for the join, which waits for the creator to add the agent.
+    expect(outcomes.map((o) => [o.instanceId, o.outcome.case])).toEqual([
+      ["inst-b", "error"],
+      ["inst-a", "joined"],
+    ]);
+    const refusal = seen(fromInstanceCallError(outcomes[0]!.outcome.case === "error" ? outcomes[0]!.outcome.value : undefined));
+    expect(refusal.code).toBe("InvalidArgument");
+    expect(refusal).toEqual(await singleCallError(agents.client.joinConversation({ conversationInvite: badInvite }, instanceCall("inst-b"))));
+    expect(outcomes[1]!.outcome.case === "joined" && outcomes[1]!.outcome.value.conversationId).toBe(conv.groupId);
+    expect(await stateOf("inst-a")).toBe(InstanceState.CLAIMED);
+    expect(await stateOf("inst-b")).toBe(InstanceState.CLAIMING);
+    expect((await creator!.members()).get(conv.groupId)).toEqual([host!.instances.get("inst-a")!.inboxId]);
+  });
+});
