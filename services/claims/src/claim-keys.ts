@@ -93,6 +93,18 @@ export async function settleKey(em: EntityManager, claimId: string, outcome: Exc
   );
 }
 
+/** The keys of claims that completed together (one statement): each names the agent its claim gave. */
+export async function settleKeysDone(em: EntityManager, done: { claimId: string; instanceId: string }[]): Promise<void> {
+  if (done.length === 0) return;
+  await em.execute(
+    `update claim_keys k set state = 'done', instance_id = v.instance_id, code = null, message = null, settled_at = now()
+     from unnest(array[?]::text[], array[?]::text[]) as v(claim_id, instance_id)
+     where k.claim_id = v.claim_id and k.state = 'pending'`,
+    [done.map((d) => d.claimId), done.map((d) => d.instanceId)],
+    "run",
+  );
+}
+
 /** Renews the lease of the keys of claims this process has in flight. */
 export async function renewKeys(em: EntityManager, claimIds: readonly string[]): Promise<void> {
   if (claimIds.length === 0) return;

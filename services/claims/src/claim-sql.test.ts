@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
-import { CLAIM_SQL, STALE_CLAIMS_SQL, claimIdleInstance, completeClaim, endClaim, takeStaleClaims, type ClaimParams } from "./claim-sql.js";
+import { CLAIM_SQL, COMPLETE_CLAIMS_SQL, STALE_CLAIMS_SQL, claimIdleInstance, completeClaim, completeClaims, endClaim, takeStaleClaims, type ClaimParams } from "./claim-sql.js";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 
@@ -102,6 +102,39 @@ describe("the atomic claim statement", () => {
       [got!.id],
     );
     expect(row).toEqual({ state: "claimed", owner_id: "b".repeat(64), claim_id: null, user_config: { "personal-email": "saul@example.com" } });
+  });
+
+  it("completes a batch of claims in one statement, each with its own values, and not one whose claim no longer holds its instance", async () => {
+    await db.em.fork().execute(`update instances set state = 'dead', claim_id = null, claim_started_at = null where state <> 'dead'`, [], "run");
+    await seed("inst_batch", "idle", 3);
+    const a = await claimIdleInstance(db.em.fork(), params("ba"));
+    const b = await claimIdleInstance(db.em.fork(), params("bb"));
+    const c = await claimIdleInstance(db.em.fork(), params("bc"));
+    const owner = "b".repeat(64);
+    const done = await completeClaims(db.em.fork(), [
+      { instanceId: a!.id, claimId: "ba", ownerId: owner, conversationId: "conv-a", appliedKey: [1], trustLevel: 2 },
+      { instanceId: b!.id, claimId: "not-b", ownerId: owner, conversationId: "conv-b", appliedKey: [1] },
+      { instanceId: c!.id, claimId: "bc", ownerId: owner, conversationId: "conv-c", appliedKey: [1, 4], clone: { parentInstanceId: a!.id, carry: "memory" } },
+    ]);
+    expect(done).toEqual([true, false, true]);
+    const rows = await q<Record<string, unknown>>(
+      `select id, state, conversation_id, parent_instance_id, inheritance_state, inheritance_carry, trust_level, applied_key, claim_id
+       from instances where id in (?, ?, ?) order by id`,
+      [a!.id, b!.id, c!.id],
+    );
+    expect(rows).toEqual([
+      { id: a!.id, state: "claimed", conversation_id: "conv-a", parent_instance_id: null, inheritance_state: null, inheritance_carry: "", trust_level: 2, applied_key: [1], claim_id: null },
+      { id: b!.id, state: "claiming", conversation_id: null, parent_instance_id: null, inheritance_state: null, inheritance_carry: "", trust_level: 0, applied_key: null, claim_id: "bb" },
+      { id: c!.id, state: "claimed", conversation_id: "conv-c", parent_instance_id: a!.id, inheritance_state: "pending", inheritance_carry: "memory", trust_level: 0, applied_key: [1, 4], claim_id: null },
+    ]);
+  });
+
+  it("finds a batch's rows by key (their ids or their owners), not by walking every claim in flight", async () => {
+    await seed("inst_many", "idle", 2_000);
+    await q(`analyze instances`);
+    const sql = COMPLETE_CLAIMS_SQL.replaceAll("array[?]::int[]", "array[0]::int[]").replaceAll("array[?]", "array['x']").replace("in (?)", "in ('x', 'y')").replace("in (?)", "in ('o', 'p')");
+    const plan = await q<{ "QUERY PLAN": string }>(`explain ${sql}`);
+    expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toMatch(/Index Cond: \((id|owner_id) = ANY/);
   });
 
   it("walks the partial index of idle rows", async () => {

@@ -84,56 +84,73 @@ interface RunResult {
   affectedRows?: number;
 }
 
+/** A claim's last step: what its instance becomes once it has joined. */
+export interface Completion {
+  instanceId: string;
+  claimId: string;
+  ownerId: string;
+  conversationId: string;
+  /** The key of the release it was configured with (its template's version, then its bases'). */
+  appliedKey: number[];
+  clone?: { parentInstanceId: string; carry: string };
+  /** The level the agent started at (convos.pool.v1.TrustLevel), as it computes it; 0 when unknown. */
+  trustLevel?: number;
+}
+
 /**
- * The last step: the claiming instance becomes the requester's, claimed.
- * False when this claim no longer holds the instance (the stale-claim sweep
- * took it over): the caller must roll back. The owner in the condition (the
- * claim statement set it) lets the planner find the row through the
- * owner's claims in flight as well as by id: without it, it walked every
- * claiming row through `instances_claiming` (measured: 4 ms a claim with
- * thousands in flight, README "Claims").
+ * completeClaims' statement. Due for instruction sync at once when a newer
+ * release arrived while it was being claimed. The lineage outbox's trigger
+ * records the claim (migration 0005): the clone's parent is set here, with
+ * the state. Keys travel as array literals: unnest would flatten an array of
+ * arrays.
  */
-export async function completeClaim(
-  em: EntityManager,
-  p: {
-    instanceId: string;
-    claimId: string;
-    ownerId: string;
-    conversationId: string;
-    /** The key of the release it was configured with (its template's version, then its bases'). */
-    appliedKey: number[];
-    clone?: { parentInstanceId: string; carry: string };
-    /** The level the agent started at (convos.pool.v1.TrustLevel), as it computes it; 0 when unknown. */
-    trustLevel?: number;
-  },
-): Promise<boolean> {
-  const res = await em.execute<RunResult>(
-    // Due for instruction sync at once when a newer release arrived while it was being claimed.
-    // The lineage outbox's trigger records the claim (migration 0005): the clone's parent is set here, with the state.
-    `update instances set state = 'claimed', owner_id = ?, conversation_id = ?, claimed_at = now(), updated_at = now(),
+export const COMPLETE_CLAIMS_SQL = `update instances i set state = 'claimed', owner_id = v.owner_id, conversation_id = v.conversation_id, claimed_at = now(), updated_at = now(),
        claim_id = null, claim_started_at = null, claim_renewed_at = null,
-       parent_instance_id = ?, inheritance_state = ?, inheritance_carry = ?, inheritance_error = null, trust_level = ?,
-       applied_key = ?::int[],
+       parent_instance_id = nullif(v.parent_instance_id, ''), inheritance_state = nullif(v.inheritance_state, ''), inheritance_carry = v.inheritance_carry,
+       inheritance_error = null, trust_level = v.trust_level, applied_key = v.applied_key::int[],
        sync_next_at = case when exists (
-           select 1 from template_releases r where r.template_id = instances.template_id and r.release_key > ?::int[])
+           select 1 from template_releases r where r.template_id = i.template_id and r.release_key > v.applied_key::int[])
          then now() end
-     where id = ? and claim_id = ? and owner_id = ? and state = 'claiming'`,
+     from unnest(array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[],
+         array[?]::text[], array[?]::int[], array[?]::text[])
+       as v(instance_id, claim_id, owner_id, conversation_id, parent_instance_id, inheritance_state, inheritance_carry, trust_level, applied_key)
+     where i.id in (?) and i.owner_id in (?) and i.id = v.instance_id and i.claim_id = v.claim_id and i.owner_id = v.owner_id and i.state = 'claiming'
+     returning i.id`;
+
+/**
+ * The last step of a batch of claims, in one statement: each claiming
+ * instance becomes its requester's, claimed. For each, in order, false when
+ * its claim no longer holds the instance (the stale-claim sweep took it
+ * over): that claim must roll back. The ids and owners listed (`in`) let
+ * the planner find the rows by primary key or by their owners' claims in
+ * flight, never by walking every claiming row (README "Claims").
+ */
+export async function completeClaims(em: EntityManager, batch: Completion[]): Promise<boolean[]> {
+  const rows = await em.execute<{ id: string }[]>(
+    COMPLETE_CLAIMS_SQL,
     [
-      p.ownerId,
-      p.conversationId,
-      p.clone?.parentInstanceId ?? null,
-      p.clone ? "pending" : null,
-      p.clone?.carry ?? "",
-      p.trustLevel ?? 0,
-      sqlKey(p.appliedKey),
-      sqlKey(p.appliedKey),
-      p.instanceId,
-      p.claimId,
-      p.ownerId,
+      batch.map((p) => p.instanceId),
+      batch.map((p) => p.claimId),
+      batch.map((p) => p.ownerId),
+      batch.map((p) => p.conversationId),
+      // The platform writes a null in an array as nothing: '' stands for none.
+      batch.map((p) => p.clone?.parentInstanceId ?? ""),
+      batch.map((p) => (p.clone ? "pending" : "")),
+      batch.map((p) => p.clone?.carry ?? ""),
+      batch.map((p) => p.trustLevel ?? 0),
+      batch.map((p) => sqlKey(p.appliedKey)),
+      batch.map((p) => p.instanceId),
+      batch.map((p) => p.ownerId),
     ],
-    "run",
   );
-  return res.affectedRows === 1;
+  const done = new Set(rows.map((r) => r.id));
+  return batch.map((p) => done.has(p.instanceId));
+}
+
+/** One claim's last step (completeClaims of one). */
+export async function completeClaim(em: EntityManager, p: Completion): Promise<boolean> {
+  const [done] = await completeClaims(em, [p]);
+  return done === true;
 }
 
 /** An agent as the clone and transfer flows need it: where it runs, whose it is, what it runs. */

@@ -4,7 +4,7 @@ import { limitExceededOf, openDatabase, type Database } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { claimIdleInstance, completeClaim, insertProvisionedTool } from "./claim-sql.js";
 import { entities } from "./entities.js";
-import { HOLDINGS_SQL as holdingsSql, claimWithinCaps, claimWithinCapsBody, holdings } from "./holdings.js";
+import { HOLDINGS_SQL as holdingsSql, claimBatch, claimBatchBody, claimWithinCaps, claimWithinCapsBody, holdings } from "./holdings.js";
 import { migrations } from "./migrations.js";
 
 let db: Database;
@@ -132,5 +132,67 @@ describe("holdings", () => {
       expect(await claimWithinCaps(tx, params(owner, 5), {})).toBeDefined();
     });
     expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 10 });
+  });
+});
+
+describe("claim_batch", () => {
+  it("gives each claim of a batch its own idle instance, in the order asked, and nothing to a claim that finds none idle", async () => {
+    await db.em.fork().execute(`update instances set state = 'dead' where state = 'idle'`, [], "run");
+    await seedIdle(3);
+    const owners = ["b1", "a1", "c1", "d1"].map((o) => o.repeat(32));
+    const batch = owners.map((o) => params(o));
+    const got = await claimBatch(db.em.fork(), batch, { liveAgentsPerOwner: 10 });
+    const taken = got.filter((g) => g !== undefined);
+    expect(taken).toHaveLength(3);
+    expect(new Set(taken.map((t) => (t as { id: string }).id)).size).toBe(3);
+    // Owners go in their order: the last owner in that order ("d1...") found none idle.
+    expect(got[3]).toBeUndefined();
+    for (const [i, g] of got.entries()) {
+      if (!g) continue;
+      const [row] = await db.em.fork().execute<{ claim_id: string; owner_id: string }[]>(`select claim_id, owner_id from instances where id = ?`, [(g as { id: string }).id]);
+      expect(row).toEqual({ claim_id: batch[i]!.claimId, owner_id: owners[i] });
+    }
+  });
+
+  it("counts the claims before it in the same batch: two of one owner cannot pass a cap together", async () => {
+    const owner = "e2".repeat(32);
+    await seedIdle(3);
+    const got = await claimBatch(db.em.fork(), [params(owner), params("f2".repeat(32)), params(owner)], { liveAgentsPerOwner: 1 });
+    expect(got[0]).toMatchObject({ id: expect.any(String) });
+    expect(got[1]).toMatchObject({ id: expect.any(String) });
+    expect(limitExceededOf(got[2])).toEqual({ limit: "live agents per owner", retryAfterSeconds: 0 });
+    expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 1, tools: 0 });
+  });
+
+  it("locks its owners in their order, so that a batch waiting for one owner holds no lock of a later one (two batches cannot deadlock)", async () => {
+    const [first, second] = ["a3", "b3"].map((o) => o.repeat(32)) as [string, string];
+    await seedIdle(3);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let holding!: () => void;
+    const held = new Promise<void>((r) => (holding = r));
+    // Someone holds the first owner's lock.
+    const holder = db.em.fork().transactional(async (tx) => {
+      await claimWithinCaps(tx, params(first), { liveAgentsPerOwner: 10 });
+      holding();
+      await gate;
+    });
+    await held;
+    // A batch asked in the other order waits for the first owner, holding nothing of the second.
+    const waiting = claimBatch(db.em.fork(), [params(second), params(first)], { liveAgentsPerOwner: 10 });
+    await new Promise((r) => setTimeout(r, 200));
+    let alone = false;
+    const secondAlone = claimBatch(db.em.fork(), [params(second)], { liveAgentsPerOwner: 10 }).finally(() => (alone = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alone, "a claim of the second owner alone must not wait for the waiting batch").toBe(true);
+    open();
+    await holder;
+    expect((await waiting).every((g) => g && !(g instanceof Error))).toBe(true);
+    expect((await secondAlone)[0]).toMatchObject({ id: expect.any(String) });
+  });
+
+  it("is in the database as built from today's text (change it, and a migration must recreate it)", async () => {
+    const [fn] = await db.em.fork().execute<{ prosrc: string }[]>(`select prosrc from pg_proc where proname = 'claim_batch'`);
+    expect(fn?.prosrc).toBe(claimBatchBody());
   });
 });

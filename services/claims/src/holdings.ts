@@ -91,7 +91,40 @@ export function createClaimWithinCaps(): string {
   language plpgsql volatile as $fn$${claimWithinCapsBody()}$fn$`;
 }
 
+/**
+ * `claim_batch(claims jsonb, agent_cap, tool_cap)`: claim_within_caps for
+ * each claim of a batch, in one call (the claim flow sends the claims in
+ * flight together: kit batcher.ts). Claims go in their owners' order, so two
+ * batches that lock the same owners lock them in the same order and cannot
+ * deadlock; a claim sees those of the batch before it (same transaction), so
+ * two of one owner in one batch cannot pass a cap together. Each claim's row
+ * carries its place in the batch (`ord`, from 0); a claim that found no idle
+ * instance has no row.
+ */
+export function claimBatchBody(): string {
+  const arg = (key: string, type: string) => `(c.claim->>'${key}')::${type}`;
+  return `
+declare c record;
+begin
+  for c in select (t.n - 1)::integer as i, t.claim from jsonb_array_elements(claims) with ordinality t(claim, n)
+           order by t.claim->>'owner_id', t.n loop
+    return query select c.i, w.* from claim_within_caps(${arg("claim_id", "text")}, ${arg("owner_id", "text")},
+      ${arg("tools_reserved", "integer")}, ${arg("template_id", "text")}, ${arg("template_version", "integer")},
+      ${arg("agent_name", "text")}, ${arg("model", "text")}, ${arg("model_overridden", "boolean")},
+      c.claim->'user_config', agent_cap, tool_cap) w;
+  end loop;
+end`;
+}
+
+/** Creates (or replaces) the function; for migrations. */
+export function createClaimBatch(): string {
+  return `create or replace function claim_batch(claims jsonb, agent_cap integer, tool_cap integer)
+  returns table (ord integer, id text, host_url text, inbox_id text, wallet_index integer, refused text, agents integer, tools integer)
+  language plpgsql volatile as $fn$${claimBatchBody()}$fn$`;
+}
+
 interface CappedRow {
+  ord: number;
   id: string | null;
   host_url: string | null;
   inbox_id: string | null;
@@ -102,28 +135,51 @@ interface CappedRow {
 }
 
 /**
- * The claim statement within the owner's caps: an idle instance, undefined
- * when none is idle, RESOURCE_EXHAUSTED with the LimitExceeded detail (and no
- * Retry-After: waiting alone does not help) when the claim would pass a cap.
+ * Claims of a batch within their owners' caps, in one round trip: for each,
+ * in order, an idle instance, undefined when none is idle, or
+ * RESOURCE_EXHAUSTED with the LimitExceeded detail (and no Retry-After:
+ * waiting alone does not help) when the claim would pass a cap.
  */
-export async function claimWithinCaps(em: EntityManager, p: ClaimParams, caps: Caps): Promise<ClaimedInstance | undefined> {
-  const tools = p.toolsReserved ?? 0;
-  const [row] = await em.execute<CappedRow[]>(`select * from claim_within_caps(?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)`, [
-    ...claimArgs(p),
+export async function claimBatch(em: EntityManager, claims: ClaimParams[], caps: Caps): Promise<(ClaimedInstance | undefined | Error)[]> {
+  const rows = await em.execute<CappedRow[]>(`select * from claim_batch(?::jsonb, ?, ?)`, [
+    JSON.stringify(
+      claims.map((p) => ({
+        claim_id: p.claimId,
+        owner_id: p.ownerId,
+        tools_reserved: p.toolsReserved ?? 0,
+        template_id: p.templateId,
+        template_version: p.templateVersion,
+        agent_name: p.agentName,
+        model: p.model,
+        model_overridden: p.modelOverridden,
+        user_config: p.userConfig,
+      })),
+    ),
     caps.liveAgentsPerOwner ?? null,
     caps.poolToolsPerOwner ?? null,
   ]);
-  if (row?.refused === "agents") {
-    throw limitExceeded(
-      "live agents per owner",
-      `you have ${row.agents} live agents, the most one owner may have (${caps.liveAgentsPerOwner}); remove one first (DELETE /api/pool/agents/{id})`,
-    );
-  }
-  if (row?.refused === "tools") {
-    throw limitExceeded(
-      "pool tools per owner",
-      `this agent needs ${tools} pool tools and your agents hold ${row.tools}, of at most ${caps.poolToolsPerOwner} per owner; remove an agent first (DELETE /api/pool/agents/{id})`,
-    );
-  }
-  return row?.id ? { id: row.id, hostUrl: row.host_url!, inboxId: row.inbox_id!, walletIndex: Number(row.wallet_index) } : undefined;
+  const byOrd = new Map(rows.map((r) => [Number(r.ord), r]));
+  return claims.map((p, i) => {
+    const row = byOrd.get(i);
+    if (row?.refused === "agents") {
+      return limitExceeded(
+        "live agents per owner",
+        `you have ${row.agents} live agents, the most one owner may have (${caps.liveAgentsPerOwner}); remove one first (DELETE /api/pool/agents/{id})`,
+      );
+    }
+    if (row?.refused === "tools") {
+      return limitExceeded(
+        "pool tools per owner",
+        `this agent needs ${p.toolsReserved ?? 0} pool tools and your agents hold ${row.tools}, of at most ${caps.poolToolsPerOwner} per owner; remove an agent first (DELETE /api/pool/agents/{id})`,
+      );
+    }
+    return row?.id ? { id: row.id, hostUrl: row.host_url!, inboxId: row.inbox_id!, walletIndex: Number(row.wallet_index) } : undefined;
+  });
+}
+
+/** One claim within its owner's caps (claimBatch of one): an idle instance, or undefined when none is idle. */
+export async function claimWithinCaps(em: EntityManager, p: ClaimParams, caps: Caps): Promise<ClaimedInstance | undefined> {
+  const [got] = await claimBatch(em, [p], caps);
+  if (got instanceof Error) throw got;
+  return got;
 }

@@ -1,6 +1,6 @@
 import { Migration } from "@mikro-orm/migrations";
 import { CreateSignatureNonces, type MigrationEntry } from "@convos-pool/kit";
-import { createClaimWithinCaps } from "./holdings.js";
+import { createClaimBatch, createClaimWithinCaps } from "./holdings.js";
 
 /**
  * The claims service's tables (docs/claims.md). Instances, the tools the pool
@@ -277,6 +277,13 @@ export class ClaimCapsByOwner extends Migration {
   }
 }
 
+/** Claims in flight together take their instances in one call (holdings.ts, `claim_batch`). */
+export class ClaimBatch extends Migration {
+  override up(): void {
+    this.addSql(createClaimBatch());
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -289,4 +296,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0008_template_bases", class: TemplateBases },
   { name: "0009_replicas", class: Replicas },
   { name: "0010_claim_caps_by_owner", class: ClaimCapsByOwner },
+  { name: "0011_claim_batch", class: ClaimBatch },
 ];

@@ -338,6 +338,26 @@ describe("a claim's outcome is never lost", () => {
     expect(theirs.instanceId).not.toBe(again.instanceId);
   });
 
+  it("claims made together, keyed and not, are taken and completed in batches: each key names its own claim's agent", async () => {
+    const t = await createTemplate(newIdentity(), { tools: [] });
+    await seedIdle(12);
+    const owners = Array.from({ length: 12 }, () => newIdentity());
+    const reqs = owners.map((o, i) => claimReq(o, t.id, { userConfig: {}, ...(i % 2 === 0 ? { idempotencyKey: `together-${i}` } : {}) }));
+    const batchesBefore = host.claimBatches.length;
+    const answers = await Promise.all(reqs.map((r, i) => client.claim(r, as(owners[i]!))));
+    expect(new Set(answers.map((a) => a.instanceId)).size).toBe(12);
+    // Configured and joined in batch calls, not one call per claim.
+    const batches = host.claimBatches.slice(batchesBefore);
+    expect(batches.some((b) => b.instanceIds.length > 1)).toBe(true);
+    for (const [i, o] of owners.entries()) {
+      expect(await rows(`select id from instances where owner_id = $1 and state = 'claimed'`, [o.inboxId])).toEqual([{ id: answers[i]!.instanceId }]);
+      if (i % 2 === 0) {
+        expect(await rows(`select state, instance_id from claim_keys where requester = $1`, [o.inboxId])).toEqual([{ state: "done", instance_id: answers[i]!.instanceId }]);
+        expect((await client.claim(reqs[i]!, as(o))).instanceId).toBe(answers[i]!.instanceId);
+      }
+    }
+  });
+
   it("a retry gets the first claim's failure, once it had taken an agent; a failure before that leaves the key free", async () => {
     const t = await createTemplate(newIdentity(), { tools: [] });
     const owner = newIdentity();
