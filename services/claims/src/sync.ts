@@ -34,7 +34,7 @@ import {
 } from "@convos-pool/kit";
 import type { ToolRef } from "./claim-sql.js";
 import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
-import type { BatchUpdateAnswer, InstanceRef, InstanceRuntime } from "./runtime.js";
+import { predatesBatchCalls, type BatchUpdateAnswer, type InstanceRef, type InstanceRuntime } from "./runtime.js";
 import { dueInstances, loadRelease, recordApplied, recordFailure, recordFailures, returnDue, type Applied, type DueInstance } from "./sync-sql.js";
 
 export interface SyncWorkerOptions {
@@ -347,7 +347,7 @@ export class SyncWorker {
       try {
         answers = await runtime.updateTemplates(first.hostUrl, release.message, release.bases, targets.map(({ instance, tools }) => ({ instance, tools })));
       } catch (err) {
-        if (ConnectError.from(err).code === Code.Unimplemented) {
+        if (predatesBatchCalls(err)) {
           // A host that predates UpdateTemplates: one call per agent, as before, for a while.
           log.info("instance host takes no batched updates; one call per agent", { hostUrl: first.hostUrl });
           this.perAgentHosts.set(first.hostUrl, Date.now() + PER_AGENT_MS);
