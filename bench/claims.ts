@@ -12,9 +12,10 @@
 //    so this row measures the claims service alone (visibility check, atomic
 //    claim, configure and join calls, final statement). Idle rows are inserted
 //    up front, more than are claimed: the pool never runs dry. Then
-//    BENCH_OFFERED_CLAIMS (1000) claims offered at 200/s in an open loop (the
-//    p99 target; BENCH_TAIL=1 prints its slowest claims with their start),
-//    and 300 one at a time.
+//    BENCH_OFFERED_CLAIMS (4000) claims offered at 200/s in an open loop (the
+//    p99 target; 20 s, long enough to hold the full GCs that come every few
+//    seconds at this rate; BENCH_TAIL=1 prints its slowest claims with their
+//    start, and the full GCs of both processes), and 300 one at a time.
 // 2. The bare claim statement (CLAIM_SQL of claim-sql.ts) straight on
 //    PostgreSQL, 50 connections, as many claims on fresh idle rows,
 //    alternating with (1) in five rounds; claims/s of the service as a ratio
@@ -37,7 +38,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay, performance } from "node:perf_hooks";
 import pg from "pg";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -71,7 +72,7 @@ const WARMUP = QUICK ? 20 : 200;
 const SINGLE = QUICK ? 20 : 300;
 /** Open loop: claims offered at the target rate by the 50 claimers, whatever the answers' pace. */
 const OFFERED_RATE = 200;
-const OFFERED = size("BENCH_OFFERED_CLAIMS", 1000, 50);
+const OFFERED = size("BENCH_OFFERED_CLAIMS", 4000, 50);
 const JOIN_CLAIMS = size("BENCH_JOIN_CLAIMS", 30, 2);
 const JOIN_CONCURRENCY = size("BENCH_JOIN_CONCURRENCY", 10, 10);
 const REPLACEMENTS = size("BENCH_REPLACEMENTS", 6, 1);
@@ -137,6 +138,14 @@ async function atRate(n: number, rate: number, job: () => Promise<unknown>): Pro
   const lag = monitorEventLoopDelay({ resolution: 5 });
   if (TAIL) lag.enable();
   const t0 = performance.now() + 20;
+  // This process's full GCs (start from the loop's start, main-thread pause): its concurrent marking also takes cores.
+  const majorGcs: [number, number][] = [];
+  const gcs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if ((e as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) majorGcs.push([e.startTime - t0, e.duration]);
+    }
+  });
+  if (TAIL) gcs.observe({ entryTypes: ["gc"] });
   await Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const at = t0 + (i * 1000) / rate;
@@ -156,8 +165,12 @@ async function atRate(n: number, rate: number, job: () => Promise<unknown>): Pro
   if (TAIL) {
     const slowest = when.sort((a, b) => b[0] - a[0]).slice(0, Math.ceil(n / 40));
     console.log(`open loop, slowest claims (latency ms @ start ms): ${slowest.map(([l, o]) => `${l.toFixed(0)}@${o.toFixed(0)}`).join(" ")}`);
-    console.log(`open loop, this process's event loop delay: max ${(lag.max / 1e6).toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms`);
+    console.log(
+      `open loop, this process's event loop delay: max ${(lag.max / 1e6).toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms; ` +
+        `its full GCs: ${majorGcs.map(([at, ms]) => `at ${at.toFixed(0)} ms (pause ${ms.toFixed(0)} ms)`).join(", ") || "none"}`,
+    );
     lag.disable();
+    gcs.disconnect();
   }
   return { ms, failed, said };
 }
