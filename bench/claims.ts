@@ -4,7 +4,7 @@
 //
 // 1. Claim without join: BENCH_CLAIMS (3000) claims with 50 concurrent
 //    claimers through the claims service (its main.ts, in its own process, as
-//    in production), called with the kit's service client as the gateway
+//    in production, with deploy/'s Node flags), called with the kit's service client as the gateway
 //    calls it; the templates service real (its own process). The instance
 //    runtime is the TEST STAND-IN host
 //    (services/claims/src/testing/stand-in-host.ts, in this process): it
@@ -94,6 +94,13 @@ const COUNT_STATEMENTS = process.env.BENCH_CLAIMS_STATEMENTS === "1";
 const TARGET = JOIN_CLAIMS + 1;
 /** The claims service's connection pool (its main.ts takes the kit's default). */
 const CLAIMS_DB_CONNECTIONS = 10;
+/**
+ * The claims service's Node flags, as deploy/ runs it: GC on its main thread
+ * alone (docs/scaling.md, "GC on few cores"). This process runs with the same
+ * flag (npm run bench:claims): the claimers and the stand-in host share the
+ * cores with the service, and their GC bursts are not the service's.
+ */
+const CLAIMS_NODE_ARGS = ["--single-threaded-gc"];
 
 /** Each service its own credential; the benchmark calls the claims service as the gateway does. */
 const CREDS = generateServiceCredentials();
@@ -322,6 +329,7 @@ async function main() {
     const claims = await startChild(
       "services/claims/src/main.ts",
       claimsEnv(claimsDb, "claims", { CLAIM_LEASE_SECONDS: "3600", ...(COUNT_STATEMENTS ? { PGOPTIONS: "-c log_min_duration_statement=0" } : {}) }),
+      { nodeArgs: CLAIMS_NODE_ARGS },
     );
     children.push(claims);
     const sql = new pg.Client({ connectionString: claimsDb });
@@ -452,7 +460,7 @@ async function main() {
     // Parts 3 and 4 (BENCH_CLAIMS_JOIN=0 leaves them out: the claims service alone, in about a minute).
     const runJoinParts = async () => {
       // ======================================== 3: with the XMTP join, real host, real conversations
-      const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: nodeDb }, "XMTP devnode:");
+      const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: nodeDb }, { readyPrefix: "XMTP devnode:" });
       children.push(node);
       const host = await startInstanceHost({
         xmtpApiUrl: node.url,
@@ -468,6 +476,7 @@ async function main() {
       const joinClaims = await startChild(
         "services/claims/src/main.ts",
         claimsEnv(joinClaimsDb, "claims-join", { INSTANCE_HOST_URLS: host.url, POOL_TARGET_IDLE: String(TARGET) }),
+        { nodeArgs: CLAIMS_NODE_ARGS },
       );
       children.push(joinClaims);
       const jsql = new pg.Client({ connectionString: joinClaimsDb });
@@ -555,7 +564,7 @@ async function main() {
     const secs = (xs: number[]) => `p50 ${(median(xs) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;
     const lines = [
       `npm run bench:claims   (bench/claims.ts)`,
-      `claims service (its main.ts, own process, ${CLAIMS_DB_CONNECTIONS} database connections) and templates service (own process) on PostgreSQL;`,
+      `claims service (its main.ts, own process, ${CLAIMS_NODE_ARGS.join(" ")}, ${CLAIMS_DB_CONNECTIONS} database connections) and templates service (own process) on PostgreSQL;`,
       `template public, no pool tools; each claim: GetTemplate, the claim statement, Configure, JoinConversation, the final statement`,
       ``,
       `without join: the instance runtime is the TEST STAND-IN host (services/claims/src/testing/stand-in-host.ts),`,

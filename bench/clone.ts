@@ -58,7 +58,7 @@ async function main() {
       createTestDatabase("bench_clone_templates"),
       createTestDatabase("bench_clone_claims"),
     ]);
-    const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: nodeDb }, "XMTP devnode:");
+    const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: nodeDb }, { readyPrefix: "XMTP devnode:" });
     children.push(node);
     const quiet = (name: string) => createLogger(name, { level: "error" });
     const templates = await startTemplateService({

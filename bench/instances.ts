@@ -39,9 +39,9 @@ const seed = generateMnemonic(english);
 const node = await startChild(
   "services/xmtp-devnode/src/main.ts",
   { DATABASE_URL: await createTestDatabase("bench_instances") },
-  "XMTP devnode:",
+  { readyPrefix: "XMTP devnode:" },
 );
-let host = await startChild("services/instance/src/main.ts", await hostEnv(), "instance host:");
+let host = await startChild("services/instance/src/main.ts", await hostEnv(), { readyPrefix: "instance host:" });
 
 try {
   let rpc = createServiceClient(InstanceHostService, host.url, creds.claims);
@@ -73,7 +73,7 @@ try {
   rpc.close();
   await host.stop();
   const r0 = performance.now();
-  host = await startChild("services/instance/src/main.ts", await hostEnv(), "instance host:");
+  host = await startChild("services/instance/src/main.ts", await hostEnv(), { readyPrefix: "instance host:" });
   const restoreMs = performance.now() - r0;
   rpc = createServiceClient(InstanceHostService, host.url, creds.claims);
   const back = (await rpc.client.listInstances({})).instances.filter((i) => i.state === InstanceState.IDLE).length;

@@ -55,12 +55,13 @@ export type Child = ServiceProcess;
 /**
  * A service's main.ts in its own Node process; ready when its stdout prints
  * `readyPrefix`, or (without one) when it answers the gRPC health check. Its
- * error lines are echoed, prefixed with its service.
+ * error lines are echoed, prefixed with its service. `nodeArgs`: Node's
+ * flags, as deploy/ runs the service.
  */
-export function startChild(script: string, env: Record<string, string>, readyPrefix?: string): Promise<Child> {
+export function startChild(script: string, env: Record<string, string>, opts: { readyPrefix?: string; nodeArgs?: readonly string[] } = {}): Promise<Child> {
   return startServiceProcess(script, {
     env,
-    ...(readyPrefix ? { readyPrefix } : {}),
+    ...opts,
     onLine: (line) => {
       if (line.includes('"level":"error"') && !line.includes("sqlcipherCodecAttach")) process.stderr.write(`[${script.split("/")[1]}] ${line}\n`);
     },

@@ -119,7 +119,7 @@ async function pool(n: number, concurrency: number, job: (i: number) => Promise<
 const dir = await mkdtemp(join(tmpdir(), "bench-live-"));
 const creds = generateServiceCredentials();
 const seed = generateMnemonic(english);
-const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: await createTestDatabase("bench_live") }, "XMTP devnode:");
+const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: await createTestDatabase("bench_live") }, { readyPrefix: "XMTP devnode:" });
 
 /** The host in its own process; `dormantMs` 0: its agents never go dormant. */
 function startHost(dormantMs: number): Promise<Child> {

@@ -68,7 +68,7 @@ async function main() {
       createTestDatabase("soak_templates"),
       createTestDatabase("soak_claims"),
     ]);
-    const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: nodeDb }, "XMTP devnode:");
+    const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: nodeDb }, { readyPrefix: "XMTP devnode:" });
     children.push(node);
     // An error any service logs is an error of the soak too (a failed Release, say), even when no caller saw it.
     const quiet = (name: string) =>

@@ -3,6 +3,7 @@
 // signatures checked against the XMTP network, its own credential and
 // nothing more, its own database.
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
@@ -197,6 +198,16 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       insights: denied,
     });
     expect(Object.values(await probe({ token: "not-a-credential" }))).toEqual(Array(11).fill("Unauthenticated"));
+  });
+
+  it("runs the claims service with the Node flags of its compose entrypoint, and the others with none", () => {
+    const nodeFlags = (name: "claims" | "templates" | "gateway") => {
+      const argv = readFileSync(`/proc/${pool.processes.get(name)!.pid}/cmdline`, "utf8").split("\0");
+      return argv.slice(1, argv.indexOf("--import"));
+    };
+    expect(nodeFlags("claims")).toEqual(["--single-threaded-gc"]);
+    expect(nodeFlags("templates")).toEqual([]);
+    expect(nodeFlags("gateway")).toEqual([]);
   });
 
   it("gives each service its own database", async () => {

@@ -53,6 +53,8 @@ export const PRINCIPAL_OF: Record<DeployedService, Principal> = {
 };
 
 interface ComposeService {
+  /** The image's `npx tsx` unless a service names its own: `node <flags> --import tsx`. */
+  entrypoint?: string[];
   command?: string[];
   environment?: Record<string, string | number>;
 }
@@ -170,9 +172,12 @@ export class DeployedPool {
     if (!script) throw new Error(`deploy/compose.yaml names no command for ${service}`);
     const env = { ...(await this.environment(name)), ...override };
     this.envs.set(name, env);
+    // Node's flags from the service's own entrypoint (`node <flags> --import tsx`), as the container gets them.
+    const nodeArgs = (spec.entrypoint ?? []).filter((arg, i, all) => arg.startsWith("--") && arg !== "--import" && all[i - 1] !== "--import");
     const p = await startServiceProcess(script, {
       port: this.ports.get(name)!,
       env,
+      nodeArgs,
       ...(service === "instance-host" ? { readyPrefix: "instance host:" } : {}),
     });
     this.processes.set(name, p);

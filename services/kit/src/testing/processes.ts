@@ -28,6 +28,8 @@ export interface StartServiceOptions {
   timeoutMs?: number;
   /** Each line it writes, as it comes (stderr lines are also echoed when LOG_LEVEL says so). */
   onLine?: (line: string) => void;
+  /** Node's flags before the script, as deploy/ passes them (the claims service's: docs/scaling.md). */
+  nodeArgs?: readonly string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,7 +47,7 @@ process.once("exit", () => {
 /** Starts `script` (a path from the repository root, run with tsx) and waits until it serves. */
 export async function startServiceProcess(script: string, opts: StartServiceOptions = {}): Promise<ServiceProcess> {
   const port = opts.port ?? (await freePort());
-  const proc: ChildProcess = spawn(process.execPath, ["--import", "tsx", script], {
+  const proc: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", script], {
     env: { ...process.env, LOG_LEVEL: "error", PORT: String(port), HOST: "127.0.0.1", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
