@@ -4,8 +4,9 @@
 //
 // 1. Claim without join: BENCH_CLAIMS (3000) claims with 50 concurrent
 //    claimers through the claims service (its main.ts, in its own process, as
-//    in production, with deploy/'s Node flags), called with the kit's service client as the gateway
-//    calls it; the templates service real (its own process). The instance
+//    in production, with the Node flags deploy/compose.yaml gives it), called
+//    with the kit's service client as the gateway calls it; the templates
+//    service real (its own process). The instance
 //    runtime is the TEST STAND-IN host
 //    (services/claims/src/testing/stand-in-host.ts, in this process): it
 //    answers Configure and JoinConversation over RPC without any XMTP work,
@@ -61,6 +62,7 @@ import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } fro
 import { CLAIM_SQL } from "../services/claims/src/claim-sql.js";
 import { SecretBox } from "../services/claims/src/secrets.js";
 import { StandInHost } from "../services/claims/src/testing/stand-in-host.js";
+import { composeServices, nodeFlagsOf } from "../services/dev/src/testing/deployed.js";
 import { startCreator } from "@convos-pool/convos/testing";
 import { QUICK, figures, fmt, median, size, startChild, type Child } from "./lib.js";
 
@@ -94,13 +96,6 @@ const COUNT_STATEMENTS = process.env.BENCH_CLAIMS_STATEMENTS === "1";
 const TARGET = JOIN_CLAIMS + 1;
 /** The claims service's connection pool (its main.ts takes the kit's default). */
 const CLAIMS_DB_CONNECTIONS = 10;
-/**
- * The claims service's Node flags, as deploy/ runs it: GC on its main thread
- * alone (docs/scaling.md, "GC on few cores"). This process runs with the same
- * flag (npm run bench:claims): the claimers and the stand-in host share the
- * cores with the service, and their GC bursts are not the service's.
- */
-const CLAIMS_NODE_ARGS = ["--single-threaded-gc"];
 
 /** Each service its own credential; the benchmark calls the claims service as the gateway does. */
 const CREDS = generateServiceCredentials();
@@ -326,10 +321,14 @@ async function main() {
     closers.push(() => standIn.kill());
     // The bare statement's rows stay `claiming` with no process renewing them: a lease of an hour keeps
     // the service's sweep (which would take them back after the default 20 s) off them for the run.
+    // The claims service's Node flags as deploy/compose.yaml gives them (docs/scaling.md, "GC on few cores").
+    // npm run bench:claims runs this process with GC on its main thread too: the claimers and the
+    // stand-in host share the cores with the service, and their GC bursts are not the service's.
+    const claimsNodeArgs = nodeFlagsOf((await composeServices()).claims);
     const claims = await startChild(
       "services/claims/src/main.ts",
       claimsEnv(claimsDb, "claims", { CLAIM_LEASE_SECONDS: "3600", ...(COUNT_STATEMENTS ? { PGOPTIONS: "-c log_min_duration_statement=0" } : {}) }),
-      { nodeArgs: CLAIMS_NODE_ARGS },
+      { nodeArgs: claimsNodeArgs },
     );
     children.push(claims);
     const sql = new pg.Client({ connectionString: claimsDb });
@@ -476,7 +475,7 @@ async function main() {
       const joinClaims = await startChild(
         "services/claims/src/main.ts",
         claimsEnv(joinClaimsDb, "claims-join", { INSTANCE_HOST_URLS: host.url, POOL_TARGET_IDLE: String(TARGET) }),
-        { nodeArgs: CLAIMS_NODE_ARGS },
+        { nodeArgs: claimsNodeArgs },
       );
       children.push(joinClaims);
       const jsql = new pg.Client({ connectionString: joinClaimsDb });
@@ -564,7 +563,7 @@ async function main() {
     const secs = (xs: number[]) => `p50 ${(median(xs) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;
     const lines = [
       `npm run bench:claims   (bench/claims.ts)`,
-      `claims service (its main.ts, own process, ${CLAIMS_NODE_ARGS.join(" ")}, ${CLAIMS_DB_CONNECTIONS} database connections) and templates service (own process) on PostgreSQL;`,
+      `claims service (its main.ts, own process, ${claimsNodeArgs.join(" ") || "no Node flags"}, ${CLAIMS_DB_CONNECTIONS} database connections) and templates service (own process) on PostgreSQL;`,
       `template public, no pool tools; each claim: GetTemplate, the claim statement, Configure, JoinConversation, the final statement`,
       ``,
       `without join: the instance runtime is the TEST STAND-IN host (services/claims/src/testing/stand-in-host.ts),`,

@@ -59,6 +59,16 @@ interface ComposeService {
   environment?: Record<string, string | number>;
 }
 
+/** deploy/compose.yaml's services, read from the file. */
+export async function composeServices(): Promise<Record<string, ComposeService>> {
+  return (parse(await readFile(resolve("deploy/compose.yaml"), "utf8")) as { services: Record<string, ComposeService> }).services;
+}
+
+/** The Node flags a compose service runs with: those of its own entrypoint (`node <flags> --import tsx`), none under the image's. */
+export function nodeFlagsOf(spec: ComposeService | undefined): string[] {
+  return (spec?.entrypoint ?? []).filter((arg, i, all) => arg.startsWith("--") && arg !== "--import" && all[i - 1] !== "--import");
+}
+
 /** `${NAME}`, `${NAME:-default}` and `${NAME:?message}`, as compose substitutes them. */
 export function substitute(value: string, vars: Record<string, string>): string {
   return value.replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_, name: string, op: string | undefined, arg: string | undefined) => {
@@ -111,8 +121,7 @@ export class DeployedPool {
   }
 
   async start(): Promise<void> {
-    const file = resolve("deploy/compose.yaml");
-    this.compose = (parse(await readFile(file, "utf8")) as { services: Record<string, ComposeService> }).services;
+    this.compose = await composeServices();
     this.dir = await mkdtemp(join(tmpdir(), `${this.opts.name}-`));
     this.lock = await lockLocalXmtpPort({ timeoutMs: this.opts.lockTimeoutMs ?? 120_000 });
     this.xmtpDatabase = await createTestDatabase(`${this.opts.name}_xmtp`);
@@ -172,12 +181,10 @@ export class DeployedPool {
     if (!script) throw new Error(`deploy/compose.yaml names no command for ${service}`);
     const env = { ...(await this.environment(name)), ...override };
     this.envs.set(name, env);
-    // Node's flags from the service's own entrypoint (`node <flags> --import tsx`), as the container gets them.
-    const nodeArgs = (spec.entrypoint ?? []).filter((arg, i, all) => arg.startsWith("--") && arg !== "--import" && all[i - 1] !== "--import");
     const p = await startServiceProcess(script, {
       port: this.ports.get(name)!,
       env,
-      nodeArgs,
+      nodeArgs: nodeFlagsOf(spec),
       ...(service === "instance-host" ? { readyPrefix: "instance host:" } : {}),
     });
     this.processes.set(name, p);
