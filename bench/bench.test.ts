@@ -5,8 +5,10 @@
 // measure that (README, "Performance"); a quick run's figures mean nothing.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 const number = String.raw`-?\d+(?:\.\d+)?`;
 const BENCHMARKS: Record<string, RegExp[]> = {
@@ -82,6 +84,18 @@ describe("every benchmark, quick", () => {
       await until("every process it started gone", () => marked(mark).length === 0, 5_000);
     });
   }
+
+  it("bench/claims.ts with BENCH_HEAP_PROFILE writes the claims service's heap profile and prints its sources", { timeout: 240_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "heap-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "claims.heapprofile");
+    const { done } = start("bench/claims.ts", randomUUID(), { BENCH_CLAIMS_JOIN: "0", BENCH_HEAP_PROFILE: file });
+    const run = await done;
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`filled its old generation with \\(sampled\\) ${number} KB a claim: RPC \\(HTTP/2, Connect\\) ${number} KB`));
+    const profile = JSON.parse(readFileSync(file, "utf8")) as { head: { children: unknown[] } };
+    expect(profile.head.children.length).toBeGreaterThan(0);
+  });
 
   it("a benchmark stopped midway stops every process it started", { timeout: 120_000 }, async () => {
     const mark = randomUUID();

@@ -23,7 +23,9 @@
 //    to it (the rate target), in the same run. The CPU of every process taking
 //    part (claims, templates, this one, PostgreSQL's) is counted per claim for
 //    both. BENCH_PROFILE=<dir>: the claims service's CPU profiles;
-//    BENCH_CLAIMS_STATEMENTS=1: its database statements per claim (below).
+//    BENCH_CLAIMS_STATEMENTS=1: its database statements per claim (below);
+//    BENCH_HEAP_PROFILE=<file>: what fills its old generation during the
+//    open loop (BENCH_HEAP_PROFILE_ALL=1: all it allocates), by source.
 // 3. Claim with the XMTP join: the real instance host (startInstanceHost,
 //    offline model) on the local XMTP node (its own process, a free port), the
 //    claims service running its warm pool on that host, and a real Convos
@@ -35,7 +37,7 @@
 // 4. Replacement: after a claim, the time until the pool manager (target T,
 //    default interval) has a new idle instance on the real host.
 import { randomBytes } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -64,7 +66,7 @@ import { SecretBox } from "../services/claims/src/secrets.js";
 import { StandInHost } from "../services/claims/src/testing/stand-in-host.js";
 import { composeServices, nodeFlagsOf } from "../services/dev/src/testing/deployed.js";
 import { startCreator } from "@convos-pool/convos/testing";
-import { QUICK, figures, fmt, median, size, startChild, type Child } from "./lib.js";
+import { QUICK, figures, fmt, heapBySource, median, sampleHeap, size, startChild, type Child } from "./lib.js";
 
 const CLAIMS = size("BENCH_CLAIMS", 3000, 100);
 const CONCURRENCY = 50;
@@ -92,6 +94,13 @@ const WITH_JOIN = process.env.BENCH_CLAIMS_JOIN !== "0";
  * Logging every statement slows PostgreSQL: the run's other figures are not comparable.
  */
 const COUNT_STATEMENTS = process.env.BENCH_CLAIMS_STATEMENTS === "1";
+/**
+ * BENCH_HEAP_PROFILE=<file>: a diagnosis too: V8's sampling heap profile of
+ * the claims service over the open loop, written to the file, and its bytes
+ * per claim by source: by default those that outlived the young generation
+ * (what brings the full GCs), with BENCH_HEAP_PROFILE_ALL=1 all it allocated.
+ */
+const HEAP_PROFILE = process.env.BENCH_HEAP_PROFILE;
 /** The warm pool's target in parts 3 and 4: every claim of part 3 (and its warm-up) finds an idle instance. */
 const TARGET = JOIN_CLAIMS + 1;
 /** The claims service's connection pool (its main.ts takes the kit's default). */
@@ -328,7 +337,7 @@ async function main() {
     const claims = await startChild(
       "services/claims/src/main.ts",
       claimsEnv(claimsDb, "claims", { CLAIM_LEASE_SECONDS: "3600", ...(COUNT_STATEMENTS ? { PGOPTIONS: "-c log_min_duration_statement=0" } : {}) }),
-      { nodeArgs: claimsNodeArgs },
+      { nodeArgs: HEAP_PROFILE ? [...claimsNodeArgs, "--inspect=127.0.0.1:0"] : claimsNodeArgs },
     );
     children.push(claims);
     const sql = new pg.Client({ connectionString: claimsDb });
@@ -432,7 +441,18 @@ async function main() {
       await sql.query("select pg_reload_conf()");
       await sleep(200);
     }
+    const heap = HEAP_PROFILE ? await sampleHeap(claims, process.env.BENCH_HEAP_PROFILE_ALL === "1") : undefined;
     const openLoop = await atRate(OFFERED, OFFERED_RATE, claimOnce);
+    if (heap) {
+      const profile = await heap.stop();
+      writeFileSync(HEAP_PROFILE!, JSON.stringify(profile));
+      const { total, bySource } = heapBySource(profile);
+      const kb = (bytes: number) => `${(bytes / 1024 / OFFERED).toFixed(1)} KB`;
+      console.log(
+        `open loop, the claims process ${process.env.BENCH_HEAP_PROFILE_ALL === "1" ? "allocated" : "filled its old generation with"} (sampled) ` +
+          `${kb(total)} a claim: ${[...bySource].map(([source, bytes]) => `${source} ${kb(bytes)}`).join(", ")}; profile in ${HEAP_PROFILE}`,
+      );
+    }
     if (TAIL) console.log(`open loop, the claims process: ${processPauses(metricsBefore, await scrape())}`);
     if (TAIL) {
       const slow = readFileSync(logFile, "utf8").slice(logFrom).split("\n").filter((l) => /duration: |still waiting/.test(l));

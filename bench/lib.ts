@@ -97,3 +97,75 @@ export async function settledStatus(pid: number): Promise<ProcessStatus> {
   }
   return { rssMb: median(samples.map((s) => s.rssMb)), threads: samples.at(-1)!.threads, fds: samples.at(-1)!.fds };
 }
+
+// ---------------------------------------------------------------- what fills a process's old generation
+
+interface HeapProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapProfileNode[];
+}
+
+/** A V8 sampling heap profile (a .heapprofile file opens in Chrome DevTools' Memory tab). */
+export interface HeapProfile {
+  head: HeapProfileNode;
+}
+
+/**
+ * V8's sampling heap profiler in a child started with Node's
+ * `--inspect=127.0.0.1:0`, over the DevTools protocol. By default it keeps
+ * the samples of objects that outlived the young generation (collected by a
+ * full GC, or live at the end): what fills the old generation and so brings
+ * the full GCs. `all`: every allocation, the scavenger's garbage included.
+ */
+export async function sampleHeap(child: Child, all = false): Promise<{ stop(): Promise<HeapProfile> }> {
+  const url = child.lines.map((l) => /Debugger listening on (ws:\/\/\S+)/.exec(l)?.[1]).find(Boolean);
+  if (!url) throw new Error("the child was not started with --inspect");
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    ws.addEventListener("open", resolve);
+    ws.addEventListener("error", reject);
+  });
+  const answers = new Map<number, (result: unknown) => void>();
+  ws.addEventListener("message", (m) => {
+    const { id, result } = JSON.parse(String(m.data)) as { id?: number; result?: unknown };
+    if (id !== undefined) answers.get(id)?.(result);
+  });
+  let next = 0;
+  const send = <T>(method: string, params: object = {}) =>
+    new Promise<T>((resolve) => {
+      const id = ++next;
+      answers.set(id, resolve as (r: unknown) => void);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  await send("HeapProfiler.enable");
+  await send("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: all });
+  return {
+    async stop() {
+      const { profile } = await send<{ profile: HeapProfile }>("HeapProfiler.stopSampling");
+      ws.close();
+      return profile;
+    },
+  };
+}
+
+/** Where a heap profile's bytes were allocated: each sample counted to its nearest frame (itself or a caller) of one of these. */
+const SOURCES: [string, RegExp][] = [
+  ["RPC (HTTP/2, Connect)", /^node:internal\/(http2|streams|abort_controller|event_target|deps\/undici|stream_base_commons)\/?|@connectrpc\//],
+  ["database (pg, Kysely, MikroORM)", /node_modules\/(pg|pg-protocol|pg-pool|kysely|@mikro-orm\/[a-z]+)\//],
+  ["the services' own code", /\/services\//],
+];
+
+/** A heap profile's bytes in all, and by the sources above ("other" for the rest). */
+export function heapBySource(profile: HeapProfile): { total: number; bySource: Map<string, number> } {
+  const bySource = new Map<string, number>([...SOURCES.map(([name]) => [name, 0] as [string, number]), ["other", 0]]);
+  let total = 0;
+  const walk = (node: HeapProfileNode, source: string) => {
+    const here = SOURCES.find(([, re]) => re.test(node.callFrame.url))?.[0] ?? source;
+    total += node.selfSize;
+    bySource.set(here, bySource.get(here)! + node.selfSize);
+    for (const c of node.children) walk(c, here);
+  };
+  walk(profile.head, "other");
+  return { total, bySource };
+}
