@@ -22,6 +22,7 @@ const BENCHMARKS: Record<string, RegExp[]> = {
   "bench/instances.ts": [new RegExp(`per idle instance: ${number} MB RSS`)],
   "bench/live-agents.ts": [new RegExp(`claimed, awake\\s+${number} MB`), new RegExp(`wake to answer, \\d+ dormant agents one at a time: p50\\s+${number} ms`)],
   "bench/claims.ts": [new RegExp(`claims/s service / bare statement\\s+${number}`), new RegExp(`claim with XMTP join \\(2, 10 concurrent\\)\\s+${number}`)],
+  "bench/promotion.ts": [new RegExp(`Node's HTTP/2, bare\\s+${number}\\s+${number}`), new RegExp(`Connect over HTTP/1.1, client alone\\s+${number}`)],
   "bench/sync.ts": [new RegExp(`N = 20: ratio per host / per agent\\s+${number}`), new RegExp(`N = 20: ratio per host / bare\\s+${number}`)],
   "bench/clone.ts": [new RegExp(`clone / plain claim with join \\(p50\\)\\s+${number}`)],
   "bench/soak.ts": [new RegExp(`^search\\s+\\d+\\s+0\\s+${number}`, "m"), new RegExp(`second-half growth: pool ${number} MB/min`), /^errors: 0$/m],
