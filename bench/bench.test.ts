@@ -21,7 +21,11 @@ const BENCHMARKS: Record<string, RegExp[]> = {
   "bench/xmtp-clients.ts": [new RegExp(`dropped: growth per client after round 1: ${number} MB RSS`), new RegExp(`closed: growth per client after round 1: ${number} MB RSS`)],
   "bench/instances.ts": [new RegExp(`per idle instance: ${number} MB RSS`)],
   "bench/live-agents.ts": [new RegExp(`claimed, awake\\s+${number} MB`), new RegExp(`wake to answer, \\d+ dormant agents one at a time: p50\\s+${number} ms`)],
-  "bench/claims.ts": [new RegExp(`claims/s service / bare statement\\s+${number}`), new RegExp(`claim with XMTP join \\(2, 10 concurrent\\)\\s+${number}`)],
+  "bench/claims.ts": [
+    new RegExp(`claims/s service / bare statement\\s+${number}`),
+    new RegExp(`claim without join at 200/s, first ${number} s\\s+${number}\\s+${number}`),
+    new RegExp(`claim with XMTP join \\(2, 10 concurrent\\)\\s+${number}`),
+  ],
   "bench/promotion.ts": [new RegExp(`Node's HTTP/2, bare\\s+${number}\\s+${number}`), new RegExp(`Connect over HTTP/1.1, client alone\\s+${number}`)],
   "bench/sync.ts": [new RegExp(`N = 20: ratio per host / per agent\\s+${number}`), new RegExp(`N = 20: ratio per host / bare\\s+${number}`)],
   "bench/clone.ts": [new RegExp(`clone / plain claim with join \\(p50\\)\\s+${number}`)],
