@@ -200,6 +200,9 @@ async function atRate(
   return { ms, failed, said };
 }
 
+/** How many of an open loop's claims failed, whatever the code. */
+const failures = (loop: { failed: Map<string, number> }) => [...loop.failed.values()].reduce((a, b) => a + b, 0);
+
 /** From two scrapes of a process's Prometheus metrics: its event loop's worst lag, and its GC pauses in between. */
 function processPauses(before: string, after: string): string {
   // A sample's value by its name and one of its labels (every sample also carries pool_service).
@@ -476,14 +479,14 @@ async function main() {
     }
     const offered = figures(openLoop.ms);
     const first = figures(firstSeconds.ms);
-    const offeredFailed = [...openLoop.failed.values()].reduce((a, b) => a + b, 0);
+    const offeredFailed = failures(openLoop);
     // Every service claim a distinct instance, claimed; every bare claim a distinct row, claiming.
     const { rows: check } = await sql.query<{ claimed: number; claiming: number; idle: number }>(
       `select count(*) filter (where state = 'claimed')::int as claimed, count(*) filter (where state = 'claiming')::int as claiming,
               count(*) filter (where state = 'idle')::int as idle from instances`,
     );
     // A claim the open loop gave up on may still have completed behind its timeout.
-    const firstFailed = [...firstSeconds.failed.values()].reduce((a, b) => a + b, 0);
+    const firstFailed = failures(firstSeconds);
     const serviceClaims = WARMUP + SINGLE + perRound * ROUNDS + OFFERED_FIRST + OFFERED;
     const claimedOk = check[0]!.claimed <= serviceClaims && check[0]!.claimed >= serviceClaims - offeredFailed - firstFailed;
     if (!claimedOk || check[0]!.claiming !== bareClaimed) {

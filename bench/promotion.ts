@@ -23,8 +23,8 @@ import { createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport, createNodeHttpClient, Http2SessionManager } from "@connectrpc/connect-node";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
+import { QUICK, median } from "./lib.js";
 
-const QUICK = process.env.BENCH_QUICK === "1";
 const CALLS = QUICK ? 200 : 1000;
 const ROUNDS = QUICK ? 1 : 3;
 const MARK_BYTES = 8000;
@@ -44,7 +44,6 @@ interface Case {
 const tick = () => new Promise((r) => setTimeout(r, 20));
 const oldGeneration = () => getHeapSpaceStatistics().filter((s) => s.space_name !== "new_space").reduce((sum, s) => sum + s.space_used_size, 0);
 const markArray = () => new Array(MARK_BYTES / 8).fill(1.5);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function listen(server: http.Server | http2.Http2Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
