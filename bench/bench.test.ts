@@ -18,18 +18,34 @@ const BENCHMARKS: Record<string, RegExp[]> = {
     /signed creates: \d+ per second/,
   ],
   "bench/xmtp.ts": [new RegExp(`ratio SDK / node alone \\(stream\\)\\s+${number}`), /node RPCs per SDK message: /],
-  "bench/xmtp-clients.ts": [new RegExp(`dropped: growth per client after round 1: ${number} MB RSS`), new RegExp(`closed: growth per client after round 1: ${number} MB RSS`)],
+  "bench/xmtp-clients.ts": [
+    new RegExp(`dropped: growth per client after round 1: ${number} MB RSS`),
+    new RegExp(`closed: growth per client after round 1: ${number} MB RSS`),
+  ],
   "bench/instances.ts": [new RegExp(`per idle instance: ${number} MB RSS`)],
-  "bench/live-agents.ts": [new RegExp(`claimed, awake\\s+${number} MB`), new RegExp(`wake to answer, \\d+ dormant agents one at a time: p50\\s+${number} ms`)],
+  "bench/live-agents.ts": [
+    new RegExp(`claimed, awake\\s+${number} MB`),
+    new RegExp(`wake to answer, \\d+ dormant agents one at a time: p50\\s+${number} ms`),
+  ],
   "bench/claims.ts": [
     new RegExp(`claims/s service / bare statement\\s+${number}`),
     new RegExp(`claim without join at 200/s, first ${number} s\\s+${number}\\s+${number}`),
     new RegExp(`claim with XMTP join \\(2, 10 concurrent\\)\\s+${number}`),
   ],
-  "bench/promotion.ts": [new RegExp(`Node's HTTP/2, bare\\s+${number}\\s+${number}`), new RegExp(`Connect over HTTP/1.1, client alone\\s+${number}`)],
-  "bench/sync.ts": [new RegExp(`N = 20: ratio per host / per agent\\s+${number}`), new RegExp(`N = 20: ratio per host / bare\\s+${number}`)],
+  "bench/promotion.ts": [
+    new RegExp(`Node's HTTP/2, bare\\s+${number}\\s+${number}`),
+    new RegExp(`Connect over HTTP/1.1, client alone\\s+${number}`),
+  ],
+  "bench/sync.ts": [
+    new RegExp(`N = 20: ratio per host / per agent\\s+${number}`),
+    new RegExp(`N = 20: ratio per host / bare\\s+${number}`),
+  ],
   "bench/clone.ts": [new RegExp(`clone / plain claim with join \\(p50\\)\\s+${number}`)],
-  "bench/soak.ts": [new RegExp(`^search\\s+\\d+\\s+0\\s+${number}`, "m"), new RegExp(`second-half growth: pool ${number} MB/min`), /^errors: 0$/m],
+  "bench/soak.ts": [
+    new RegExp(`^search\\s+\\d+\\s+0\\s+${number}`, "m"),
+    new RegExp(`second-half growth: pool ${number} MB/min`),
+    /^errors: 0$/m,
+  ],
 };
 
 interface Run {
@@ -49,7 +65,9 @@ function start(script: string, mark: string, env: Record<string, string> = {}) {
   let output = "";
   child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
   child.stderr.on("data", (d: Buffer) => (output += d));
-  const done = new Promise<Run>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, stdout, output })));
+  const done = new Promise<Run>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal, stdout, output })),
+  );
   return { child, done };
 }
 
@@ -90,14 +108,20 @@ describe("every benchmark, quick", () => {
     });
   }
 
-  it("bench/claims.ts with BENCH_HEAP_PROFILE writes the claims service's heap profile and prints its sources", { timeout: 240_000 }, async () => {
+  it("bench/claims.ts with BENCH_HEAP_PROFILE writes the claims service's heap profile and prints its sources", {
+    timeout: 240_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "heap-"));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, "claims.heapprofile");
     const { done } = start("bench/claims.ts", randomUUID(), { BENCH_CLAIMS_JOIN: "0", BENCH_HEAP_PROFILE: file });
     const run = await done;
     expect(run.code, run.output).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`filled its old generation with \\(sampled\\) ${number} KB a claim: RPC \\(HTTP/2, Connect\\) ${number} KB`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `filled its old generation with \\(sampled\\) ${number} KB a claim: RPC \\(HTTP/2, Connect\\) ${number} KB`,
+      ),
+    );
     const profile = JSON.parse(readFileSync(file, "utf8")) as { head: { children: unknown[] } };
     expect(profile.head.children.length).toBeGreaterThan(0);
   });

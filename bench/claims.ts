@@ -167,7 +167,8 @@ async function atRate(
   const majorGcs: [number, number][] = [];
   const gcs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      if ((e as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) majorGcs.push([e.startTime - t0, e.duration]);
+      if ((e as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR)
+        majorGcs.push([e.startTime - t0, e.duration]);
     }
   });
   if (tail) gcs.observe({ entryTypes: ["gc"] });
@@ -189,7 +190,9 @@ async function atRate(
   );
   if (tail) {
     const slowest = when.sort((a, b) => b[0] - a[0]).slice(0, Math.ceil(n / 40));
-    console.log(`open loop, slowest claims (latency ms @ start ms): ${slowest.map(([l, o]) => `${l.toFixed(0)}@${o.toFixed(0)}`).join(" ")}`);
+    console.log(
+      `open loop, slowest claims (latency ms @ start ms): ${slowest.map(([l, o]) => `${l.toFixed(0)}@${o.toFixed(0)}`).join(" ")}`,
+    );
     console.log(
       `open loop, this process's event loop delay: max ${(lag.max / 1e6).toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms; ` +
         `its full GCs: ${majorGcs.map(([at, ms]) => `at ${at.toFixed(0)} ms (pause ${ms.toFixed(0)} ms)`).join(", ") || "none"}`,
@@ -207,7 +210,13 @@ const failures = (loop: { failed: Map<string, number> }) => [...loop.failed.valu
 function processPauses(before: string, after: string): string {
   // A sample's value by its name and one of its labels (every sample also carries pool_service).
   const value = (text: string, name: string, label = "") =>
-    Number(text.split("\n").find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(label))?.split(" ").at(-1) ?? 0);
+    Number(
+      text
+        .split("\n")
+        .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(label))
+        ?.split(" ")
+        .at(-1) ?? 0,
+    );
   const gc = ["minor", "major", "incremental"].map((kind) => {
     const delta = (name: string) => value(after, name, `kind="${kind}"`) - value(before, name, `kind="${kind}"`);
     return `${kind} ${delta("nodejs_gc_duration_seconds_count")} (${(delta("nodejs_gc_duration_seconds_sum") * 1000).toFixed(0)} ms)`;
@@ -266,7 +275,10 @@ async function statementsFrom(sql: pg.Client, logFile: string): Promise<{ until(
       for (const line of log.slice(from, until).split("\n")) {
         const m = /\[(\d+)\] LOG:  duration: ([\d.]+) ms  statement: (.*)$/.exec(line);
         if (!m || Number(m[1]) === pid) continue;
-        const kind = m[3]!.replace(/\s+/g, " ").replace(/[('].*$/, "…").slice(0, 60);
+        const kind = m[3]!
+          .replace(/\s+/g, " ")
+          .replace(/[('].*$/, "…")
+          .slice(0, 60);
         const k = kinds.get(kind) ?? { n: 0, ms: 0 };
         k.n++;
         k.ms += Number(m[2]);
@@ -278,7 +290,10 @@ async function statementsFrom(sql: pg.Client, logFile: string): Promise<{ until(
         `  per claim  mean ms in the server  statement`,
         ...[...kinds]
           .sort((a, b) => b[1].n - a[1].n)
-          .map(([kind, k]) => `  ${(k.n / claims).toFixed(2).padStart(9)}  ${(k.ms / k.n).toFixed(3).padStart(19)}  ${kind}`),
+          .map(
+            ([kind, k]) =>
+              `  ${(k.n / claims).toFixed(2).padStart(9)}  ${(k.ms / k.n).toFixed(3).padStart(19)}  ${kind}`,
+          ),
       ];
     },
   };
@@ -295,7 +310,10 @@ async function publicTemplate(templatesUrl: string, creator: TestIdentity) {
   try {
     // No pool tools (the local email provider's scrypt alone would dominate) and no required user value.
     const body = contentFromJson(sampleContent({ tools: [] }));
-    const signature = await signOperation(creator.account, "CreateTemplate", { inboxId: creator.inboxId, contentHash: jsonHash(contentToJson(body)) });
+    const signature = await signOperation(creator.account, "CreateTemplate", {
+      inboxId: creator.inboxId,
+      contentHash: jsonHash(contentToJson(body)),
+    });
     const t = (await sc.client.createTemplate({ creatorId: creator.inboxId, content: body, signature })).template!;
     const pub = await signOperation(creator.account, "SetTemplateVisibility", {
       inboxId: creator.inboxId,
@@ -303,7 +321,12 @@ async function publicTemplate(templatesUrl: string, creator: TestIdentity) {
       version: t.version,
       visibility: "public",
     });
-    await sc.client.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PUBLIC, signature: pub });
+    await sc.client.setTemplateVisibility({
+      templateId: t.id,
+      expectedVersion: t.version,
+      visibility: Visibility.PUBLIC,
+      signature: pub,
+    });
     return t.id;
   } finally {
     sc.close();
@@ -323,7 +346,10 @@ async function main() {
   const children: Child[] = [];
   const closers: (() => Promise<unknown>)[] = [];
   try {
-    const templates = await startChild("services/templates/src/main.ts", { DATABASE_URL: templatesDb, ...serviceEnv(CREDS.templates) });
+    const templates = await startChild("services/templates/src/main.ts", {
+      DATABASE_URL: templatesDb,
+      ...serviceEnv(CREDS.templates),
+    });
     children.push(templates);
     const creatorOfTemplate = newIdentity();
     const templateId = await publicTemplate(templates.url, creatorOfTemplate);
@@ -353,7 +379,10 @@ async function main() {
     const claimsNodeArgs = nodeFlagsOf((await composeServices()).claims);
     const claims = await startChild(
       "services/claims/src/main.ts",
-      claimsEnv(claimsDb, "claims", { CLAIM_LEASE_SECONDS: "3600", ...(COUNT_STATEMENTS ? { PGOPTIONS: "-c log_min_duration_statement=0" } : {}) }),
+      claimsEnv(claimsDb, "claims", {
+        CLAIM_LEASE_SECONDS: "3600",
+        ...(COUNT_STATEMENTS ? { PGOPTIONS: "-c log_min_duration_statement=0" } : {}),
+      }),
       { nodeArgs: HEAP_PROFILE ? [...claimsNodeArgs, "--inspect=127.0.0.1:0"] : claimsNodeArgs },
     );
     children.push(claims);
@@ -373,7 +402,13 @@ async function main() {
       [standIn.url, total],
     );
     for (const r of seeded) {
-      standIn.instances.set(r.id, { id: r.id, walletIndex: Number(r.wallet_index), inboxId: r.inbox_id, state: InstanceState.IDLE, releases: 0 });
+      standIn.instances.set(r.id, {
+        id: r.id,
+        walletIndex: Number(r.wallet_index),
+        inboxId: r.inbox_id,
+        state: InstanceState.IDLE,
+        releases: 0,
+      });
     }
     await sql.query("vacuum analyze instances");
 
@@ -430,10 +465,21 @@ async function main() {
     const bareCpu = { bench: 0, postgres: 0 };
     let lastRoundStatements: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const before = { claims: cpuMs(claims.pid), templates: cpuMs(templates.pid), bench: cpuMs("self"), postgres: serverCpuMs(postmaster) };
-      const countedRound = COUNT_STATEMENTS && round === ROUNDS - 1 ? await statementsFrom(sql, join(dirname(dataDir), "server.log")) : undefined;
+      const before = {
+        claims: cpuMs(claims.pid),
+        templates: cpuMs(templates.pid),
+        bench: cpuMs("self"),
+        postgres: serverCpuMs(postmaster),
+      };
+      const countedRound =
+        COUNT_STATEMENTS && round === ROUNDS - 1
+          ? await statementsFrom(sql, join(dirname(dataDir), "server.log"))
+          : undefined;
       const s = await timed(perRound, CONCURRENCY, claimOnce);
-      if (countedRound) lastRoundStatements = (await countedRound.until(perRound)).map((l) => l.replace("one at a time", `${CONCURRENCY} concurrent, last round`));
+      if (countedRound)
+        lastRoundStatements = (await countedRound.until(perRound)).map((l) =>
+          l.replace("one at a time", `${CONCURRENCY} concurrent, last round`),
+        );
       cpu.claims += cpuMs(claims.pid) - before.claims;
       cpu.templates += cpuMs(templates.pid) - before.templates;
       cpu.bench += cpuMs("self") - before.bench;
@@ -456,7 +502,8 @@ async function main() {
     const logFile = join(dirname(dataDir), "server.log");
     const logFrom = TAIL ? readFileSync(logFile, "utf8").length : 0;
     if (TAIL) {
-      for (const setting of ["log_min_duration_statement = 30", "log_lock_waits = on", "deadlock_timeout = '20ms'"]) await sql.query(`alter system set ${setting}`);
+      for (const setting of ["log_min_duration_statement = 30", "log_lock_waits = on", "deadlock_timeout = '20ms'"])
+        await sql.query(`alter system set ${setting}`);
       await sql.query("select pg_reload_conf()");
       await sleep(200);
     }
@@ -474,8 +521,13 @@ async function main() {
     }
     if (TAIL) console.log(`open loop, the claims process: ${processPauses(metricsBefore, await scrape())}`);
     if (TAIL) {
-      const slow = readFileSync(logFile, "utf8").slice(logFrom).split("\n").filter((l) => /duration: |still waiting/.test(l));
-      console.log(`open loop, PostgreSQL: ${slow.length} statements over 30 ms or lock waits over 20 ms${slow.map((l) => `\n  ${l.slice(0, 240)}`).join("")}`);
+      const slow = readFileSync(logFile, "utf8")
+        .slice(logFrom)
+        .split("\n")
+        .filter((l) => /duration: |still waiting/.test(l));
+      console.log(
+        `open loop, PostgreSQL: ${slow.length} statements over 30 ms or lock waits over 20 ms${slow.map((l) => `\n  ${l.slice(0, 240)}`).join("")}`,
+      );
     }
     const offered = figures(openLoop.ms);
     const first = figures(firstSeconds.ms);
@@ -488,9 +540,12 @@ async function main() {
     // A claim the open loop gave up on may still have completed behind its timeout.
     const firstFailed = failures(firstSeconds);
     const serviceClaims = WARMUP + SINGLE + perRound * ROUNDS + OFFERED_FIRST + OFFERED;
-    const claimedOk = check[0]!.claimed <= serviceClaims && check[0]!.claimed >= serviceClaims - offeredFailed - firstFailed;
+    const claimedOk =
+      check[0]!.claimed <= serviceClaims && check[0]!.claimed >= serviceClaims - offeredFailed - firstFailed;
     if (!claimedOk || check[0]!.claiming !== bareClaimed) {
-      throw new Error(`expected ${serviceClaims} claimed and ${bareClaimed} claiming rows, found ${JSON.stringify(check[0])}`);
+      throw new Error(
+        `expected ${serviceClaims} claimed and ${bareClaimed} claiming rows, found ${JSON.stringify(check[0])}`,
+      );
     }
     const idleLeft = check[0]!.idle;
     const standInCalls = standIn.calls.filter((c) => c.step === "configure" || c.step === "join").length;
@@ -500,7 +555,11 @@ async function main() {
     // Parts 3 and 4 (BENCH_CLAIMS_JOIN=0 leaves them out: the claims service alone, in about a minute).
     const runJoinParts = async () => {
       // ======================================== 3: with the XMTP join, real host, real conversations
-      const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: nodeDb }, { readyPrefix: "XMTP devnode:" });
+      const node = await startChild(
+        "services/xmtp-devnode/src/main.ts",
+        { DATABASE_URL: nodeDb },
+        { readyPrefix: "XMTP devnode:" },
+      );
       children.push(node);
       const host = await startInstanceHost({
         xmtpApiUrl: node.url,
@@ -525,7 +584,8 @@ async function main() {
       const joinSc = createServiceClient(ClaimService, joinClaims.url, CREDS.gateway);
       closers.push(async () => joinSc.close());
 
-      const idleIds = async () => (await jsql.query<{ id: string }>(`select id from instances where state = 'idle'`)).rows.map((r) => r.id);
+      const idleIds = async () =>
+        (await jsql.query<{ id: string }>(`select id from instances where state = 'idle'`)).rows.map((r) => r.id);
       const untilPoolFull = async () => {
         const deadline = Date.now() + 180_000;
         while ((await idleIds()).length < TARGET) {
@@ -534,7 +594,8 @@ async function main() {
         }
       };
       const conversations: { groupId: string; invite: string }[] = [];
-      for (let i = 0; i < 1 + JOIN_CLAIMS + REPLACEMENTS; i++) conversations.push(await creator.conversation(`Bench ${i}`));
+      for (let i = 0; i < 1 + JOIN_CLAIMS + REPLACEMENTS; i++)
+        conversations.push(await creator.conversation(`Bench ${i}`));
       let c = 0;
       const joinClaim = async () => {
         const conv = conversations[c++]!;
@@ -549,15 +610,21 @@ async function main() {
       const joined: { instanceId: string; groupId: string }[] = [];
       const withJoin = await timed(JOIN_CLAIMS, JOIN_CONCURRENCY, async () => joined.push(await joinClaim()));
       for (const j of joined) {
-        const { rows } = await jsql.query<{ state: string; conversation_id: string }>(`select state, conversation_id from instances where id = $1`, [
-          j.instanceId,
-        ]);
+        const { rows } = await jsql.query<{ state: string; conversation_id: string }>(
+          `select state, conversation_id from instances where id = $1`,
+          [j.instanceId],
+        );
         const onHost = host.instances.get(j.instanceId);
-        if (rows[0]?.state !== "claimed" || rows[0].conversation_id !== j.groupId || onHost?.conversationId !== j.groupId) {
+        if (
+          rows[0]?.state !== "claimed" ||
+          rows[0].conversation_id !== j.groupId ||
+          onHost?.conversationId !== j.groupId
+        ) {
           throw new Error(`instance ${j.instanceId} is not in its conversation ${j.groupId}`);
         }
       }
-      if (new Set(joined.map((j) => j.instanceId)).size !== JOIN_CLAIMS) throw new Error("an instance was claimed twice");
+      if (new Set(joined.map((j) => j.instanceId)).size !== JOIN_CLAIMS)
+        throw new Error("an instance was claimed twice");
 
       // ======================================== 4: replacement of a claimed instance
       const replaceFromRequest: number[] = [];
@@ -588,7 +655,15 @@ async function main() {
           await sleep(20);
         }
       }
-      return { withJoin, replaceFromRequest, replaceFromAnswer, startInstanceMs, waitForPass, joinRequests: creator.joinRequests, creatorErrors: creator.errors };
+      return {
+        withJoin,
+        replaceFromRequest,
+        replaceFromAnswer,
+        startInstanceMs,
+        waitForPass,
+        joinRequests: creator.joinRequests,
+        creatorErrors: creator.errors,
+      };
     };
     const joinParts = WITH_JOIN ? await runJoinParts() : undefined;
 
@@ -601,7 +676,8 @@ async function main() {
     const cores = availableParallelism();
     const perClaim = (ms: number) => (ms / (perRound * ROUNDS)).toFixed(2);
     const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;
-    const secs = (xs: number[]) => `p50 ${(median(xs) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;
+    const secs = (xs: number[]) =>
+      `p50 ${(median(xs) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;
     const lines = [
       `npm run bench:claims   (bench/claims.ts)`,
       `claims service (its main.ts, own process, ${claimsNodeArgs.join(" ") || "no Node flags"}, ${CLAIMS_DB_CONNECTIONS} database connections) and templates service (own process) on PostgreSQL;`,
@@ -618,7 +694,9 @@ async function main() {
       `${`claim without join at ${OFFERED_RATE}/s, first ${OFFERED_FIRST / OFFERED_RATE} s`.padEnd(43)}${fmt(first.p50)} ${fmt(first.p99)} ${fmt(first.mean)}   ${String(OFFERED_RATE).padStart(8)}` +
         (firstFailed > 0 ? `; ${firstFailed} of ${OFFERED_FIRST} failed` : ""),
       `${`claim without join at ${OFFERED_RATE}/s (open loop)`.padEnd(43)}${fmt(offered.p50)} ${fmt(offered.p99)} ${fmt(offered.mean)}   ${String(OFFERED_RATE).padStart(8)}   p99 <= 50 ms at 200/s` +
-        (offeredFailed > 0 ? `; ${offeredFailed} of ${OFFERED} failed (${[...openLoop.failed].map(([c, n]) => `${c} ${n}: "${openLoop.said.get(c)}"`).join(", ")})` : ""),
+        (offeredFailed > 0
+          ? `; ${offeredFailed} of ${OFFERED} failed (${[...openLoop.failed].map(([c, n]) => `${c} ${n}: "${openLoop.said.get(c)}"`).join(", ")})`
+          : ""),
       `${"claim without join, one at a time".padEnd(43)}${fmt(single.p50)} ${fmt(single.p99)} ${fmt(single.mean)}   ${(1000 / single.mean).toFixed(0).padStart(8)}`,
       `${"claims/s service / bare statement".padEnd(43 + 29)}${ratio.toFixed(2).padStart(8)}   >= 0.25`,
       `targets (issue 16): ratio ${ratio.toFixed(2)} at ${CONCURRENCY} concurrent (>= 0.25: ${ratio >= 0.25 ? "met" : "NOT met"}); ` +

@@ -24,7 +24,14 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { InheritanceState, InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { startInstanceHost } from "@convos-pool/instance";
-import { NO_LIMITS, callerHeaders, createLogger, createServiceClient, generateServiceCredentials, signClone } from "@convos-pool/kit";
+import {
+  NO_LIMITS,
+  callerHeaders,
+  createLogger,
+  createServiceClient,
+  generateServiceCredentials,
+  signClone,
+} from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { SecretBox } from "../services/claims/src/secrets.js";
 import { startClaimsService } from "../services/claims/src/server.js";
@@ -35,7 +42,12 @@ import { figures, fmt, size, startChild, type Child } from "./lib.js";
 const CLONES = size("BENCH_CLONES", 20, 2);
 const WARMUP = 2;
 const TARGET = 8;
-const FACTS = ["Always confirm the date before booking.", "Remember that I am vegetarian.", "Remember that our hotel in Japan is the Park Hyatt.", "Never suggest chain restaurants."];
+const FACTS = [
+  "Always confirm the date before booking.",
+  "Remember that I am vegetarian.",
+  "Remember that our hotel in Japan is the Park Hyatt.",
+  "Never suggest chain restaurants.",
+];
 const DIRECTIVE = "General travel knowledge but not the Japan trip details";
 const CREDS = generateServiceCredentials();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -58,7 +70,11 @@ async function main() {
       createTestDatabase("bench_clone_templates"),
       createTestDatabase("bench_clone_claims"),
     ]);
-    const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: nodeDb }, { readyPrefix: "XMTP devnode:" });
+    const node = await startChild(
+      "services/xmtp-devnode/src/main.ts",
+      { DATABASE_URL: nodeDb },
+      { readyPrefix: "XMTP devnode:" },
+    );
     children.push(node);
     const quiet = (name: string) => createLogger(name, { level: "error" });
     const templates = await startTemplateService({
@@ -106,7 +122,10 @@ async function main() {
     // The parent: claimed into a conversation, taught there by its creator (the owner).
     await untilWarm();
     const home = await creator.conversation("Tokyo trip");
-    const { instanceId: parentId } = await claimsSc.client.claim({ requester: owner.inboxId, templateId: t.id, conversationInvite: home.invite }, call);
+    const { instanceId: parentId } = await claimsSc.client.claim(
+      { requester: owner.inboxId, templateId: t.id, conversationInvite: home.invite },
+      call,
+    );
     const parent = host.instances.get(parentId)!;
     const group = creator.group(home.groupId)!;
     for (const fact of FACTS) await group.sendText(fact);
@@ -115,25 +134,49 @@ async function main() {
     const plain = async () => {
       const conv = await creator.conversation("Plain");
       const t0 = performance.now();
-      await claimsSc.client.claim({ requester: owner.inboxId, templateId: t.id, conversationInvite: conv.invite }, call);
+      await claimsSc.client.claim(
+        { requester: owner.inboxId, templateId: t.id, conversationInvite: conv.invite },
+        call,
+      );
       return performance.now() - t0;
     };
     const clone = async () => {
       const conv = await creator.conversation("Clone");
-      const fields = { ownerId: owner.inboxId, parentInstanceId: parentId, conversationInvite: conv.invite, contextPrompt: DIRECTIVE, carry: [], model: "", userConfig: {} };
+      const fields = {
+        ownerId: owner.inboxId,
+        parentInstanceId: parentId,
+        conversationInvite: conv.invite,
+        contextPrompt: DIRECTIVE,
+        carry: [],
+        model: "",
+        userConfig: {},
+      };
       const t0 = performance.now();
       const ownerSignature = await signClone(owner.account, fields);
       const res = await claimsSc.client.claim(
-        { requester: owner.inboxId, cloneFrom: parentId, conversationInvite: conv.invite, contextPrompt: DIRECTIVE, ownerSignature },
+        {
+          requester: owner.inboxId,
+          cloneFrom: parentId,
+          conversationInvite: conv.invite,
+          contextPrompt: DIRECTIVE,
+          ownerSignature,
+        },
         call,
       );
-      if (res.inheritance?.state !== InheritanceState.SENT) throw new Error(`clone ${res.instanceId}: the summary was not sent (${res.inheritance?.error})`);
+      if (res.inheritance?.state !== InheritanceState.SENT)
+        throw new Error(`clone ${res.instanceId}: the summary was not sent (${res.inheritance?.error})`);
       const child = host.instances.get(res.instanceId)!;
       const answered = performance.now() - t0;
-      await until("the child to take its summary in", () => child.inheritanceSnapshot?.state === "inherited", 30_000, 2);
+      await until(
+        "the child to take its summary in",
+        () => child.inheritanceSnapshot?.state === "inherited",
+        30_000,
+        2,
+      );
       const ms = performance.now() - t0;
       const kept = child.memorySnapshot!.entries.map((e) => e.text);
-      if (kept.length !== 3 || kept.some((k) => /japan/i.test(k))) throw new Error(`clone ${res.instanceId} inherited ${JSON.stringify(kept)}`);
+      if (kept.length !== 3 || kept.some((k) => /japan/i.test(k)))
+        throw new Error(`clone ${res.instanceId} inherited ${JSON.stringify(kept)}`);
       return { ms, answered };
     };
 

@@ -98,7 +98,9 @@ try {
     `  StartInstance (wallet, XMTP registration, workspace), ${CONCURRENCY} in flight: p50 ${fmt(s.p50, 0)} ms, p99 ${fmt(s.p99, 0)} ms; ` +
       `${((N / startAllMs) * 1000).toFixed(1)} instances/s`,
   );
-  console.log(`  host restart with ${N + 1} instances: ${(restoreMs / 1000).toFixed(1)} s until all were back (${back} idle)`);
+  console.log(
+    `  host restart with ${N + 1} instances: ${(restoreMs / 1000).toFixed(1)} s until all were back (${back} idle)`,
+  );
 } finally {
   await host.stop().catch(() => undefined);
   await node.stop().catch(() => undefined);

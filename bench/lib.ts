@@ -44,7 +44,11 @@ export function size(variable: string, full: number, quick: number): number {
 
 // Stopped by a signal (Ctrl-C, a timeout), a benchmark exits through
 // process.exit, so the processes it started go with it (kit/testing processes.ts).
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) process.once(signal, () => process.exit(code));
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const)
+  process.once(signal, () => process.exit(code));
 
 export { freePort };
 
@@ -58,12 +62,17 @@ export type Child = ServiceProcess;
  * error lines are echoed, prefixed with its service. `nodeArgs`: Node's
  * flags, as deploy/ runs the service.
  */
-export function startChild(script: string, env: Record<string, string>, opts: { readyPrefix?: string; nodeArgs?: readonly string[] } = {}): Promise<Child> {
+export function startChild(
+  script: string,
+  env: Record<string, string>,
+  opts: { readyPrefix?: string; nodeArgs?: readonly string[] } = {},
+): Promise<Child> {
   return startServiceProcess(script, {
     env,
     ...opts,
     onLine: (line) => {
-      if (line.includes('"level":"error"') && !line.includes("sqlcipherCodecAttach")) process.stderr.write(`[${script.split("/")[1]}] ${line}\n`);
+      if (line.includes('"level":"error"') && !line.includes("sqlcipherCodecAttach"))
+        process.stderr.write(`[${script.split("/")[1]}] ${line}\n`);
     },
   });
 }
@@ -139,7 +148,11 @@ export async function sampleHeap(child: Child, all = false): Promise<{ stop(): P
       ws.send(JSON.stringify({ id, method, params }));
     });
   await send("HeapProfiler.enable");
-  await send("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: all });
+  await send("HeapProfiler.startSampling", {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: all,
+  });
   return {
     async stop() {
       const { profile } = await send<{ profile: HeapProfile }>("HeapProfiler.stopSampling");
@@ -151,7 +164,10 @@ export async function sampleHeap(child: Child, all = false): Promise<{ stop(): P
 
 /** Where a heap profile's bytes were allocated: each sample counted to its nearest frame (itself or a caller) of one of these. */
 const SOURCES: [string, RegExp][] = [
-  ["RPC (HTTP/2, Connect)", /^node:internal\/(http2|streams|abort_controller|event_target|deps\/undici|stream_base_commons)\/?|@connectrpc\//],
+  [
+    "RPC (HTTP/2, Connect)",
+    /^node:internal\/(http2|streams|abort_controller|event_target|deps\/undici|stream_base_commons)\/?|@connectrpc\//,
+  ],
   ["database (pg, Kysely, MikroORM)", /node_modules\/(pg|pg-protocol|pg-pool|kysely|@mikro-orm\/[a-z]+)\//],
   ["the services' own code", /\/services\//],
 ];

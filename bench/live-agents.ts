@@ -119,7 +119,11 @@ async function pool(n: number, concurrency: number, job: (i: number) => Promise<
 const dir = await mkdtemp(join(tmpdir(), "bench-live-"));
 const creds = generateServiceCredentials();
 const seed = generateMnemonic(english);
-const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: await createTestDatabase("bench_live") }, { readyPrefix: "XMTP devnode:" });
+const node = await startChild(
+  "services/xmtp-devnode/src/main.ts",
+  { DATABASE_URL: await createTestDatabase("bench_live") },
+  { readyPrefix: "XMTP devnode:" },
+);
 
 /** The host in its own process; `dormantMs` 0: its agents never go dormant. */
 function startHost(dormantMs: number): Promise<Child> {
@@ -136,7 +140,8 @@ function startHost(dormantMs: number): Promise<Child> {
     // Bringing back N awake agents (a client each, a sync, a stream) takes a while.
     timeoutMs: 600_000,
     onLine: (line) => {
-      if (line.includes('"level":"error"') && !line.includes("sqlcipherCodecAttach")) process.stderr.write(`[instance] ${line}\n`);
+      if (line.includes('"level":"error"') && !line.includes("sqlcipherCodecAttach"))
+        process.stderr.write(`[instance] ${line}\n`);
     },
   });
 }
@@ -151,14 +156,21 @@ try {
   }
   let hostRpc = createServiceClient(InstanceHostService, host.url, creds.claims);
   let rpc = createServiceClient(InstanceService, host.url, creds.claims);
-  closers.push(() => hostRpc.close(), () => rpc.close());
+  closers.push(
+    () => hostRpc.close(),
+    () => rpc.close(),
+  );
   const call = (id: string) => ({ headers: { "x-pool-instance": id }, timeoutMs: 120_000 });
   const creator = newIdentity();
   const template = await signUpdateRelease(creator.account, {
     templateId: "tmpl_live",
     creatorId: creator.inboxId,
     version: 2n,
-    content: sampleContent({ agent_name: "Concierge", instructions: "You answer questions about the city.", tools: [] }),
+    content: sampleContent({
+      agent_name: "Concierge",
+      instructions: "You answer questions about the city.",
+      tools: [],
+    }),
   });
 
   const empty = await settledStatus(host.pid);
@@ -188,7 +200,9 @@ try {
     if ((i + 1) % 100 === 0) log(`${i + 1} joined`);
   });
   const joinedS = (performance.now() - t1) / 1000;
-  const claimed = (await hostRpc.client.listInstances({})).instances.filter((i) => i.state === InstanceState.CLAIMED).length;
+  const claimed = (await hostRpc.client.listInstances({})).instances.filter(
+    (i) => i.state === InstanceState.CLAIMED,
+  ).length;
   if (claimed !== N) throw new Error(`expected ${N} claimed agents, the host lists ${claimed}`);
   const awake = await settledStatus(host.pid);
   const awakeKinds = breakdown(host.pid);
@@ -222,7 +236,9 @@ try {
   };
   const r = figures(replyMs);
   const j = figures(joinMs);
-  console.log(`instance host process (offline model), ${N} claimed agents, each in its own conversation with one of ${SENDERS} senders:`);
+  console.log(
+    `instance host process (offline model), ${N} claimed agents, each in its own conversation with one of ${SENDERS} senders:`,
+  );
   console.log(`  ${"".padEnd(44)}${"RSS".padStart(12)} ${"threads".padStart(8)} ${"fds".padStart(8)}`);
   console.log(line("host, no agent", empty));
   console.log(line(`${N} started and configured (idle clients)`, idleConfigured));
@@ -238,7 +254,9 @@ try {
   console.log(
     `  reply, all awake, ${MESSAGES} messages to random agents, ${IN_FLIGHT} in flight: p50 ${fmt(r.p50, 0)} ms, p99 ${fmt(r.p99, 0)} ms, mean ${fmt(r.mean, 0)} ms`,
   );
-  console.log(`  setup: ${N} started and configured in ${startedS.toFixed(0)} s; joined in ${joinedS.toFixed(0)} s (${JOIN_CONCURRENCY} in flight, join p50 ${fmt(j.p50, 0)} ms, p99 ${fmt(j.p99, 0)} ms)`);
+  console.log(
+    `  setup: ${N} started and configured in ${startedS.toFixed(0)} s; joined in ${joinedS.toFixed(0)} s (${JOIN_CONCURRENCY} in flight, join p50 ${fmt(j.p50, 0)} ms, p99 ${fmt(j.p99, 0)} ms)`,
+  );
   if (DORMANT_MS > 0) {
     // Dormancy: restart with a short quiet time; every agent comes back awake, then falls asleep.
     rpc.close();
@@ -249,10 +267,12 @@ try {
     const restoreAwakeS = (performance.now() - r0) / 1000;
     hostRpc = createServiceClient(InstanceHostService, host.url, creds.claims);
     rpc = createServiceClient(InstanceService, host.url, creds.claims);
-    const dormantCount = async () => (await hostRpc.client.listInstances({})).instances.filter((i) => i.state === InstanceState.DORMANT).length;
+    const dormantCount = async () =>
+      (await hostRpc.client.listInstances({})).instances.filter((i) => i.state === InstanceState.DORMANT).length;
     const d0 = performance.now();
     while ((await dormantCount()) < N) {
-      if (performance.now() - d0 > DORMANT_MS + 300_000) throw new Error(`only ${await dormantCount()} of ${N} agents went dormant`);
+      if (performance.now() - d0 > DORMANT_MS + 300_000)
+        throw new Error(`only ${await dormantCount()} of ${N} agents went dormant`);
       await new Promise((r) => setTimeout(r, 1_000));
     }
     log(`all ${N} dormant, ${((performance.now() - d0) / 1000).toFixed(0)} s after the restart`);
@@ -283,7 +303,9 @@ try {
     console.log(
       `  wake to answer, ${wakeMs.length} dormant agents one at a time: p50 ${fmt(w.p50, 0)} ms, p99 ${fmt(w.p99, 0)} ms, max ${fmt(Math.max(...wakeMs), 0)} ms   (target <= 1000 ms); ${woken} awake afterwards`,
     );
-    console.log(`  host restart: ${N} awake agents back in ${restoreAwakeS.toFixed(1)} s; ${N} (${woken} awake) back in ${restoreDormantS.toFixed(1)} s, ${backDormant} dormant`);
+    console.log(
+      `  host restart: ${N} awake agents back in ${restoreAwakeS.toFixed(1)} s; ${N} (${woken} awake) back in ${restoreDormantS.toFixed(1)} s, ${backDormant} dormant`,
+    );
   }
 } finally {
   for (const c of closers) await Promise.resolve(c()).catch(() => undefined);

@@ -20,7 +20,12 @@ import type { AddressInfo } from "node:net";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { createClient } from "@connectrpc/connect";
-import { connectNodeAdapter, createConnectTransport, createNodeHttpClient, Http2SessionManager } from "@connectrpc/connect-node";
+import {
+  connectNodeAdapter,
+  createConnectTransport,
+  createNodeHttpClient,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { QUICK, median } from "./lib.js";
@@ -42,7 +47,10 @@ interface Case {
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 20));
-const oldGeneration = () => getHeapSpaceStatistics().filter((s) => s.space_name !== "new_space").reduce((sum, s) => sum + s.space_used_size, 0);
+const oldGeneration = () =>
+  getHeapSpaceStatistics()
+    .filter((s) => s.space_name !== "new_space")
+    .reduce((sum, s) => sum + s.space_used_size, 0);
 const markArray = () => new Array(MARK_BYTES / 8).fill(1.5);
 
 async function listen(server: http.Server | http2.Http2Server): Promise<string> {
@@ -92,7 +100,11 @@ function bareHttp1Client(base: string, mark: boolean): { call: Call; agent: http
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const call = () =>
     new Promise<void>((resolve, reject) => {
-      const req = http.request(`${base}/convos.pool.v1.SessionService/CreateSession`, { method: "POST", agent, headers: { "content-type": "application/proto" } });
+      const req = http.request(`${base}/convos.pool.v1.SessionService/CreateSession`, {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/proto" },
+      });
       if (mark) Object.assign(req, { mark: markArray() });
       req.on("response", (res) => res.resume().on("end", resolve));
       req.on("error", reject);
@@ -101,7 +113,9 @@ function bareHttp1Client(base: string, mark: boolean): { call: Call; agent: http
   return { call, agent };
 }
 
-const sessionRoutes = connectNodeAdapter({ routes: (r) => r.service(SessionService, { createSession: (req) => ({ token: `${req.inboxId}.token` }) }) });
+const sessionRoutes = connectNodeAdapter({
+  routes: (r) => r.service(SessionService, { createSession: (req) => ({ token: `${req.inboxId}.token` }) }),
+});
 
 /** Removes every listener of a finished stream (and of its compat request and response): what hung on it is let go. */
 function letGoOnClose(stream: http2.Http2Stream, ...others: NodeJS.EventEmitter[]) {
@@ -137,8 +151,14 @@ function connectCase(name: string, version: "1.1" | "2", ends: "both" | "client"
         return { call, close: () => (agent.destroy(), server.close()) };
       }
       const sessionManager = version === "2" && letGo ? new LettingGoSessionManager(base) : undefined;
-      const client = createClient(SessionService, createConnectTransport({ baseUrl: base, httpVersion: version, useBinaryFormat: true, sessionManager }));
-      return { call: () => client.createSession({ inboxId: "abc" }), close: () => (sessionManager?.abort(), server.close()) };
+      const client = createClient(
+        SessionService,
+        createConnectTransport({ baseUrl: base, httpVersion: version, useBinaryFormat: true, sessionManager }),
+      );
+      return {
+        call: () => client.createSession({ inboxId: "abc" }),
+        close: () => (sessionManager?.abort(), server.close()),
+      };
     },
   };
 }
@@ -183,7 +203,13 @@ const CASES: Case[] = [
       const call = async () => {
         const signal = new AbortController();
         const header = new Headers({ "content-type": "application/proto" });
-        const res = await httpClient({ url, method: "POST", header, signal: signal.signal, body: createAsyncIterable([new Uint8Array([10, 3, 97, 98, 99])]) });
+        const res = await httpClient({
+          url,
+          method: "POST",
+          header,
+          signal: signal.signal,
+          body: createAsyncIterable([new Uint8Array([10, 3, 97, 98, 99])]),
+        });
         for await (const _ of res.body);
         signal.abort();
       };
@@ -202,7 +228,9 @@ async function measure(c: Case, mark: boolean): Promise<number> {
   }
 }
 
-console.log(`promoted per call: ${CALLS} calls one after another a round, median of ${ROUNDS}; node ${process.version}`);
+console.log(
+  `promoted per call: ${CALLS} calls one after another a round, median of ${ROUNDS}; node ${process.version}`,
+);
 console.log(`${"".padEnd(50)}${"B/call".padStart(8)}   share of ${MARK_BYTES / 1000} KB hung on each call, promoted`);
 for (const c of CASES) {
   const bytes = await measure(c, false);

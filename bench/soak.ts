@@ -68,7 +68,11 @@ async function main() {
       createTestDatabase("soak_templates"),
       createTestDatabase("soak_claims"),
     ]);
-    const node = await startChild("services/xmtp-devnode/src/main.ts", { DATABASE_URL: nodeDb }, { readyPrefix: "XMTP devnode:" });
+    const node = await startChild(
+      "services/xmtp-devnode/src/main.ts",
+      { DATABASE_URL: nodeDb },
+      { readyPrefix: "XMTP devnode:" },
+    );
     children.push(node);
     // An error any service logs is an error of the soak too (a failed Release, say), even when no caller saw it.
     const quiet = (name: string) =>
@@ -150,39 +154,83 @@ async function main() {
     const claim = () =>
       timed("claim", async () => {
         const conv = await creator.conversation("Soak");
-        const res = await claimsSc.client.claim({ requester: creator.inboxId, templateId: template.id, conversationInvite: conv.invite }, owner);
-        live.push({ instanceId: res.instanceId, groupId: conv.groupId, inboxId: host.instances.get(res.instanceId)!.inboxId });
+        const res = await claimsSc.client.claim(
+          { requester: creator.inboxId, templateId: template.id, conversationInvite: conv.invite },
+          owner,
+        );
+        live.push({
+          instanceId: res.instanceId,
+          groupId: conv.groupId,
+          inboxId: host.instances.get(res.instanceId)!.inboxId,
+        });
         if (live.length > LIVE) await claimsSc.client.removeAgent({ instanceId: live.shift()!.instanceId }, owner);
       });
     const update = () =>
       timed("update", async () => {
-        template = await signedUpdate(templatesSc.client, author, template, `You help. Revision ${randomBytes(4).toString("hex")}.`);
+        template = await signedUpdate(
+          templatesSc.client,
+          author,
+          template,
+          `You help. Revision ${randomBytes(4).toString("hex")}.`,
+        );
       });
     const WORDS = ["trip", "food", "plan", "music", "code", "health"];
-    const search = () => timed("search", () => templatesSc.client.browseStore({ query: WORDS[Math.floor(Math.random() * WORDS.length)]!, sort: StoreSort.MOST_USED, pageSize: 20 }));
+    const search = () =>
+      timed("search", () =>
+        templatesSc.client.browseStore({
+          query: WORDS[Math.floor(Math.random() * WORDS.length)]!,
+          sort: StoreSort.MOST_USED,
+          pageSize: 20,
+        }),
+      );
     const message = async () => {
       const agent = live[Math.floor(Math.random() * live.length)];
-      if (agent) await timed("message", () => creator.ask(agent.groupId, agent.inboxId, `Remember that the meeting is at ${Math.floor(Math.random() * 12) + 1}pm.`));
+      if (agent)
+        await timed("message", () =>
+          creator.ask(
+            agent.groupId,
+            agent.inboxId,
+            `Remember that the meeting is at ${Math.floor(Math.random() * 12) + 1}pm.`,
+          ),
+        );
     };
 
     const started = performance.now();
     const samples: { at: number; rss: number; heap: number; node: number; w: Window }[] = [];
-    const stops = [every(3_000, claim), every(QUICK ? 3_000 : 10_000, update), every(100, search), every(1_000, message)];
-    console.log(`soak: ${SECONDS} s of claims with join (every 3 s, ${LIVE} live), template updates (every 10 s), store searches (10/s), messages (1/s)`);
-    console.log(`${"t s".padStart(5)} ${"pool MB".padStart(8)} ${"heap MB".padStart(8)} ${"node MB".padStart(8)}  ` + LOADS.map((l) => `${l} n/err/p50/p99`.padStart(26)).join(""));
+    const stops = [
+      every(3_000, claim),
+      every(QUICK ? 3_000 : 10_000, update),
+      every(100, search),
+      every(1_000, message),
+    ];
+    console.log(
+      `soak: ${SECONDS} s of claims with join (every 3 s, ${LIVE} live), template updates (every 10 s), store searches (10/s), messages (1/s)`,
+    );
+    console.log(
+      `${"t s".padStart(5)} ${"pool MB".padStart(8)} ${"heap MB".padStart(8)} ${"node MB".padStart(8)}  ` +
+        LOADS.map((l) => `${l} n/err/p50/p99`.padStart(26)).join(""),
+    );
     while (performance.now() - started < SECONDS * 1000) {
       await sleep(SAMPLE_MS);
       const w = window;
       window = new Window();
       const m = process.memoryUsage();
-      const sample = { at: (performance.now() - started) / 1000, rss: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20, node: rssMb(node.pid), w };
+      const sample = {
+        at: (performance.now() - started) / 1000,
+        rss: m.rss / 2 ** 20,
+        heap: m.heapUsed / 2 ** 20,
+        node: rssMb(node.pid),
+        w,
+      };
       samples.push(sample);
       const cell = (l: Load) => {
         const ms = w.ms.get(l)!;
         const f = ms.length ? figures(ms) : { p50: 0, p99: 0 };
         return `${ms.length}/${w.errors.get(l)}/${f.p50.toFixed(0)}/${f.p99.toFixed(0)}`.padStart(26);
       };
-      console.log(`${sample.at.toFixed(0).padStart(5)} ${fmt(sample.rss)} ${fmt(sample.heap)} ${fmt(sample.node)}  ${LOADS.map(cell).join("")}`);
+      console.log(
+        `${sample.at.toFixed(0).padStart(5)} ${fmt(sample.rss)} ${fmt(sample.heap)} ${fmt(sample.node)}  ${LOADS.map(cell).join("")}`,
+      );
     }
     stops.forEach((stop) => stop());
     await sleep(1_000); // let the last calls finish
@@ -200,17 +248,23 @@ async function main() {
       const den = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
       return den ? num / den : 0;
     };
-    console.log(`\n${"load".padEnd(10)}${"count".padStart(8)}${"errors".padStart(8)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}`);
+    console.log(
+      `\n${"load".padEnd(10)}${"count".padStart(8)}${"errors".padStart(8)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}`,
+    );
     for (const l of LOADS) {
       const f = all(l).length ? figures(all(l)) : { p50: 0, p99: 0 };
-      console.log(`${l.padEnd(10)}${String(all(l).length).padStart(8)}${String(errors(l)).padStart(8)}${fmt(f.p50, 10)}${fmt(f.p99, 10)}`);
+      console.log(
+        `${l.padEnd(10)}${String(all(l).length).padStart(8)}${String(errors(l)).padStart(8)}${fmt(f.p50, 10)}${fmt(f.p99, 10)}`,
+      );
     }
     console.log(
       `\nmemory: pool ${fmt(median(samples.slice(0, 3).map((s) => s.rss)), 0)} MB at the start, ${fmt(median(half.map((s) => s.rss)), 0)} MB (median) in the second half; ` +
         `second-half growth: pool ${slope((s) => s.rss).toFixed(2)} MB/min, heap ${slope((s) => s.heap).toFixed(2)} MB/min, node ${slope((s) => s.node).toFixed(2)} MB/min`,
     );
     const total = LOADS.reduce((n, l) => n + errors(l), 0) + serviceErrors;
-    console.log(`errors: ${total}${serviceErrors ? ` (${serviceErrors} logged by the services)` : ""}${firstErrors.length ? `; first: ${firstErrors.join("; ")}` : ""}`);
+    console.log(
+      `errors: ${total}${serviceErrors ? ` (${serviceErrors} logged by the services)` : ""}${firstErrors.length ? `; first: ${firstErrors.join("; ")}` : ""}`,
+    );
     if (total > 0) process.exitCode = 1;
   } finally {
     for (const close of closers.reverse()) await close().catch(() => undefined);

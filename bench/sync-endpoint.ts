@@ -20,7 +20,10 @@
 // BENCH_SYNC_SHARED_CHECK, BENCH_SYNC_BATCH.
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
-import { InstanceHostService, TemplateUpdateOutcomeSchema } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import {
+  InstanceHostService,
+  TemplateUpdateOutcomeSchema,
+} from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -39,7 +42,11 @@ import {
 
 const env = (name: string) => process.env[name] ?? "";
 const creatorId = env("BENCH_CREATOR");
-const templates = new Map(env("BENCH_TEMPLATES").split(",").map((kv) => kv.split("=") as [string, string]));
+const templates = new Map(
+  env("BENCH_TEMPLATES")
+    .split(",")
+    .map((kv) => kv.split("=") as [string, string]),
+);
 const base = Number(env("BENCH_BASE_VERSION"));
 const applied = new Map<string, number>();
 const signatures = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
@@ -60,9 +67,11 @@ function instance(id: string): { id: string; templateId: string } {
 
 /** One instance's update, its release checked (or the check shared) already: its own template, then a newer version. */
 function apply(i: { id: string; templateId: string }, t: SignedTemplate, model: string) {
-  if (t.templateId !== i.templateId) throw new ConnectError(`template.template_id: this instance runs ${i.templateId}`, Code.PermissionDenied);
+  if (t.templateId !== i.templateId)
+    throw new ConnectError(`template.template_id: this instance runs ${i.templateId}`, Code.PermissionDenied);
   const now = applied.get(i.id) ?? base;
-  if (t.version <= BigInt(now)) throw new ConnectError(`version ${t.version} is not newer than ${now}`, Code.FailedPrecondition);
+  if (t.version <= BigInt(now))
+    throw new ConnectError(`version ${t.version} is not newer than ${now}`, Code.FailedPrecondition);
   applied.set(i.id, Number(t.version));
   return { appliedVersion: t.version, model };
 }
@@ -96,12 +105,26 @@ const server = await startServer({
             try {
               const i = instance(target.instanceId);
               let check = checks.get(i.templateId);
-              if (!check) checks.set(i.templateId, (check = verifyTemplateRelease(verifier, t, { templateId: i.templateId, creatorId })));
+              if (!check)
+                checks.set(
+                  i.templateId,
+                  (check = verifyTemplateRelease(verifier, t, { templateId: i.templateId, creatorId })),
+                );
               await check;
-              outcomes.push(create(TemplateUpdateOutcomeSchema, { instanceId: i.id, outcome: { case: "applied", value: apply(i, t, model) } }));
+              outcomes.push(
+                create(TemplateUpdateOutcomeSchema, {
+                  instanceId: i.id,
+                  outcome: { case: "applied", value: apply(i, t, model) },
+                }),
+              );
             } catch (err) {
               const e = ConnectError.from(err);
-              outcomes.push(create(TemplateUpdateOutcomeSchema, { instanceId: target.instanceId, outcome: { case: "error", value: { code: e.code, message: e.rawMessage } } }));
+              outcomes.push(
+                create(TemplateUpdateOutcomeSchema, {
+                  instanceId: target.instanceId,
+                  outcome: { case: "error", value: { code: e.code, message: e.rawMessage } },
+                }),
+              );
             }
           }
           return { outcomes };

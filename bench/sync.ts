@@ -88,7 +88,10 @@ function sizes(): number[] {
 }
 
 /** What one check of a release's signature costs here, in ms: recovering the signer and asking the resolver (median of 50). */
-async function oneCheckMs(creator: ReturnType<typeof newIdentity>, content: ReturnType<typeof sampleContent>): Promise<number> {
+async function oneCheckMs(
+  creator: ReturnType<typeof newIdentity>,
+  content: ReturnType<typeof sampleContent>,
+): Promise<number> {
   const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
   const expected = { templateId: "tmpl_AAAAAAAAAAAAAAAA", creatorId: creator.inboxId };
   const release = await signUpdateRelease(creator.account, { ...expected, version: 2n, content });
@@ -124,7 +127,8 @@ function postgresPids(postmaster: number): number[] {
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (Number(readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]!.split(" ")[1]) === postmaster) pids.push(Number(name));
+      if (Number(readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]!.split(" ")[1]) === postmaster)
+        pids.push(Number(name));
     } catch {
       // Gone meanwhile.
     }
@@ -163,7 +167,10 @@ async function main() {
   const content = sampleContent({ tools: [] });
   const children: Child[] = [];
   const clients: { close(): void }[] = [];
-  const [claimsDb, templatesDb] = [await createTestDatabase("bench_sync"), await createTestDatabase("bench_sync_templates")];
+  const [claimsDb, templatesDb] = [
+    await createTestDatabase("bench_sync"),
+    await createTestDatabase("bench_sync_templates"),
+  ];
   const sql = new pg.Client({ connectionString: claimsDb });
   try {
     const claims = await startChild("services/claims/src/main.ts", {
@@ -186,8 +193,17 @@ async function main() {
     const templates = createServiceClient(TemplateService, templatesService.url, CREDS.gateway);
     clients.push(templates);
     const create = async () => {
-      const signature = await signOperation(creator.account, "CreateTemplate", { inboxId: creator.inboxId, contentHash: jsonHash(content) });
-      return (await templates.client.createTemplate({ creatorId: creator.inboxId, content: contentFromJson(content), signature })).template!.id;
+      const signature = await signOperation(creator.account, "CreateTemplate", {
+        inboxId: creator.inboxId,
+        contentHash: jsonHash(content),
+      });
+      return (
+        await templates.client.createTemplate({
+          creatorId: creator.inboxId,
+          content: contentFromJson(content),
+          signature,
+        })
+      ).template!.id;
     };
     // Per size: instances of a real template (updated through the templates
     // service) and as many of one the benchmark signs itself (the bare calls).
@@ -209,10 +225,16 @@ async function main() {
       BENCH_BASE_VERSION: String(BASE_VERSION),
       BENCH_SYNC_SHARED_CHECK: SHARED_CHECK ? "1" : "0",
     };
-    const endpoints = await Promise.all(Array.from({ length: ENDPOINTS }, () => startChild("bench/sync-endpoint.ts", endpointEnv)));
+    const endpoints = await Promise.all(
+      Array.from({ length: ENDPOINTS }, () => startChild("bench/sync-endpoint.ts", endpointEnv)),
+    );
     children.push(...endpoints);
     const oldEndpoints = PER_AGENT
-      ? await Promise.all(Array.from({ length: ENDPOINTS }, () => startChild("bench/sync-endpoint.ts", { ...endpointEnv, BENCH_SYNC_BATCH: "0" })))
+      ? await Promise.all(
+          Array.from({ length: ENDPOINTS }, () =>
+            startChild("bench/sync-endpoint.ts", { ...endpointEnv, BENCH_SYNC_BATCH: "0" }),
+          ),
+        )
       : [];
     children.push(...oldEndpoints);
     await sql.connect();
@@ -242,12 +264,21 @@ async function main() {
            conversation_id, model, claimed_at)
          select v.id, 'claimed', v.host, encode(sha256(convert_to(v.id, 'utf8')), 'hex'), $3, $4, array[$4::int], 'Bench', $5, 'conversation', 'gpt-oss-20b', now()
          from unnest($1::text[], $2::text[]) as v(id, host)`,
-        [f.instances.map((i) => i.id), f.instances.map((i) => (f.batched ? endpoints : oldEndpoints)[i.endpoint]!.url), f.templateId, BASE_VERSION, owner.inboxId],
+        [
+          f.instances.map((i) => i.id),
+          f.instances.map((i) => (f.batched ? endpoints : oldEndpoints)[i.endpoint]!.url),
+          f.templateId,
+          BASE_VERSION,
+          owner.inboxId,
+        ],
       );
     }
     const direct = endpoints.map((e) => createServiceClient(InstanceHostService, e.url, CREDS.claims));
     clients.push(...direct);
-    const instructionsAt = (version: number) => ({ ...content, instructions: `${content.instructions} (version ${version})` });
+    const instructionsAt = (version: number) => ({
+      ...content,
+      instructions: `${content.instructions} (version ${version})`,
+    });
 
     const sign = (f: Fleet, version: number): Promise<SignedTemplate> =>
       signUpdateRelease(creator.account, {
@@ -270,7 +301,12 @@ async function main() {
         contentHash: jsonHash(contentToJson(next)),
       });
       const t0 = performance.now();
-      const res = await templates.client.updateTemplate({ templateId: f.templateId, expectedVersion: BigInt(f.version), content: next, signature });
+      const res = await templates.client.updateTemplate({
+        templateId: f.templateId,
+        expectedVersion: BigInt(f.version),
+        content: next,
+        signature,
+      });
       const version = (f.version = Number(res.template!.version));
       for (;;) {
         const p0 = performance.now();
@@ -307,7 +343,8 @@ async function main() {
               { timeoutMs: 60_000 },
             );
             const refused = res.outcomes.find((o) => o.outcome.case !== "applied");
-            if (refused) throw new Error(`instance ${refused.instanceId} refused: ${JSON.stringify(refused.outcome.value)}`);
+            if (refused)
+              throw new Error(`instance ${refused.instanceId} refused: ${JSON.stringify(refused.outcome.value)}`);
           }
         }),
       );
@@ -322,20 +359,33 @@ async function main() {
     console.log(`${"".padEnd(46)}${"p50 ms".padStart(10)}${"max ms".padStart(10)}`);
     const zero = (): Cpu => ({ claims: 0, endpoints: 0, templates: 0, postgres: 0, bench: 0 });
     type Kind = "host" | "agent" | "bare";
-    const results: { n: number; ms: Record<Kind, number[]>; cpu: Record<Kind, Cpu>; pollMs: { host: number; agent: number } }[] = [];
+    const results: {
+      n: number;
+      ms: Record<Kind, number[]>;
+      cpu: Record<Kind, Cpu>;
+      pollMs: { host: number; agent: number };
+    }[] = [];
     for (const { n, pool, perAgent, bare: other } of sized) {
       await viaPool(pool);
       if (perAgent) await viaPool(perAgent);
       await bare(other);
-      const r = { n, ms: { host: [], agent: [], bare: [] } as Record<Kind, number[]>, cpu: { host: zero(), agent: zero(), bare: zero() } };
+      const r = {
+        n,
+        ms: { host: [], agent: [], bare: [] } as Record<Kind, number[]>,
+        cpu: { host: zero(), agent: zero(), bare: zero() },
+      };
       pollMs.clear();
       for (let round = 0; round < ROUNDS; round++) {
         r.ms.host.push(await timedCpu(r.cpu.host, () => viaPool(pool)));
         if (perAgent) r.ms.agent.push(await timedCpu(r.cpu.agent, () => viaPool(perAgent)));
         r.ms.bare.push(await timedCpu(r.cpu.bare, () => bare(other)));
       }
-      results.push({ ...r, pollMs: { host: pollMs.get(pool.letter) ?? 0, agent: perAgent ? (pollMs.get(perAgent.letter) ?? 0) : 0 } });
-      const line = (label: string, ms: number[]) => console.log(`${label.padEnd(46)}${fmt(median(ms), 10)}${fmt(Math.max(...ms), 10)}`);
+      results.push({
+        ...r,
+        pollMs: { host: pollMs.get(pool.letter) ?? 0, agent: perAgent ? (pollMs.get(perAgent.letter) ?? 0) : 0 },
+      });
+      const line = (label: string, ms: number[]) =>
+        console.log(`${label.padEnd(46)}${fmt(median(ms), 10)}${fmt(Math.max(...ms), 10)}`);
       const ratio = (label: string, a: number[], b: number[]) =>
         console.log(`${label.padEnd(46)}${fmt(median(a) / median(b), 10)}${fmt(Math.max(...a) / Math.max(...b), 10)}`);
       line(`N = ${n}: update, delivered per host`, r.ms.host);
@@ -349,7 +399,9 @@ async function main() {
       const target = TARGETS_MS.get(r.n);
       if (target === undefined) continue;
       const worst = Math.max(...r.ms.host);
-      console.log(`${r.n.toLocaleString("en")} instances: p50 ${median(r.ms.host).toFixed(0)} ms, max ${worst.toFixed(0)} ms (target <= ${target} ms: ${worst <= target ? "met" : "NOT met"})`);
+      console.log(
+        `${r.n.toLocaleString("en")} instances: p50 ${median(r.ms.host).toFixed(0)} ms, max ${worst.toFixed(0)} ms (target <= ${target} ms: ${worst <= target ? "met" : "NOT met"})`,
+      );
     }
     // Where the time goes: CPU per update by process, and per instance (the machine has few cores; all share them).
     for (const r of results) {
@@ -358,7 +410,8 @@ async function main() {
         ...(PER_AGENT ? ([["update per agent", r.cpu.agent]] as const) : []),
         ["bare", r.cpu.bare],
       ] as const) {
-        const per = (ms: number) => `${(ms / ROUNDS).toFixed(0)} ms (${((ms / ROUNDS / r.n) * 1000).toFixed(0)} us/instance)`;
+        const per = (ms: number) =>
+          `${(ms / ROUNDS).toFixed(0)} ms (${((ms / ROUNDS / r.n) * 1000).toFixed(0)} us/instance)`;
         const polls = label === "update per host" ? r.pollMs.host : label === "update per agent" ? r.pollMs.agent : 0;
         console.log(
           `N = ${r.n}: CPU per ${label}: claims ${per(cpu.claims)}, endpoints ${per(cpu.endpoints)}, PostgreSQL ${per(cpu.postgres)}` +

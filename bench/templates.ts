@@ -43,7 +43,18 @@ const WORDS = (
   "fishing wine beer coffee tea bakery pizza sushi ramen taco burger salad soup dessert chocolate breakfast lunch " +
   "dinner snack groceries deals coupons charity volunteer church meditation journal mood therapy coach mentor"
 ).split(" ");
-const CATEGORIES = ["travel", "food", "health", "learning", "coding", "finance", "productivity", "social", "home", "fun"];
+const CATEGORIES = [
+  "travel",
+  "food",
+  "health",
+  "learning",
+  "coding",
+  "finance",
+  "productivity",
+  "social",
+  "home",
+  "fun",
+];
 
 function pick<T>(xs: readonly T[], n: number): T[] {
   return Array.from({ length: n }, () => xs[Math.floor(Math.random() * xs.length)]!);
@@ -56,7 +67,10 @@ function pick<T>(xs: readonly T[], n: number): T[] {
  */
 type Timed = (i: number) => Promise<unknown>;
 
-async function timeInterleaved<const F extends readonly Timed[]>(n: number, ...fns: F): Promise<{ [K in keyof F]: Figures }> {
+async function timeInterleaved<const F extends readonly Timed[]>(
+  n: number,
+  ...fns: F
+): Promise<{ [K in keyof F]: Figures }> {
   const ms = fns.map(() => [] as number[]);
   for (let i = 0; i < n; i++) {
     for (const [k, fn] of fns.entries()) {
@@ -124,7 +138,9 @@ async function measure(databaseUrl: string, serviceUrl: string, creds: ReturnTyp
   const loadSeconds = (performance.now() - t) / 1000;
 
   // ---- search: the same queries through the service and as bare SQL
-  const queries = Array.from({ length: SEARCHES }, (_, i) => (i % 3 === 2 ? pick(WORDS, 2).join(" ") : pick(WORDS, 1)[0]!));
+  const queries = Array.from({ length: SEARCHES }, (_, i) =>
+    i % 3 === 2 ? pick(WORDS, 2).join(" ") : pick(WORDS, 1)[0]!,
+  );
   const warm = Math.min(50, SEARCHES);
   for (let i = 0; i < warm; i++) await client.browseStore({ query: queries[i]!, pageSize: 20 });
   // The service's own statements (and fallbacks), straight on a pg connection.
@@ -164,7 +180,11 @@ async function measure(databaseUrl: string, serviceUrl: string, creds: ReturnTyp
       case 1:
         return client.browseStore({ sort: StoreSort.MOST_USED, pageSize: 20 });
       case 2:
-        return client.browseStore({ sort: StoreSort.NEWEST, category: CATEGORIES[i % CATEGORIES.length]!, pageSize: 20 });
+        return client.browseStore({
+          sort: StoreSort.NEWEST,
+          category: CATEGORIES[i % CATEGORIES.length]!,
+          pageSize: 20,
+        });
       default:
         return client.browseStore({ sort: StoreSort.NEWEST, pageSize: 20, pageToken: tokens[i % tokens.length]! });
     }
@@ -185,7 +205,10 @@ async function measure(databaseUrl: string, serviceUrl: string, creds: ReturnTyp
         category: "fun",
         tags: ["bench"],
       });
-      const signature = await signOperation(account, "CreateTemplate", { inboxId, contentHash: jsonHash(contentToJson(content)) });
+      const signature = await signOperation(account, "CreateTemplate", {
+        inboxId,
+        contentHash: jsonHash(contentToJson(content)),
+      });
       return { creatorId: inboxId, content, signature };
     }),
   );

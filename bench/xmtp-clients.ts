@@ -35,11 +35,15 @@ const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const gc = (globalThis as { gc?: () => void }).gc;
 
-if (MODE !== "drop" && MODE !== "close" && MODE !== "both") throw new Error(`BENCH_CLIENTS_MODE must be drop, close or both, not "${MODE}"`);
+if (MODE !== "drop" && MODE !== "close" && MODE !== "both")
+  throw new Error(`BENCH_CLIENTS_MODE must be drop, close or both, not "${MODE}"`);
 if (MODE === "both" || !gc) {
   // Each mode in a fresh process (one must not inherit the other's memory), with the GC exposed.
   for (const mode of MODE === "both" ? ["drop", "close"] : [MODE]) {
-    const child = spawn(process.execPath, ["--expose-gc", ...process.execArgv, process.argv[1]!], { env: { ...process.env, BENCH_CLIENTS_MODE: mode }, stdio: "inherit" });
+    const child = spawn(process.execPath, ["--expose-gc", ...process.execArgv, process.argv[1]!], {
+      env: { ...process.env, BENCH_CLIENTS_MODE: mode },
+      stdio: "inherit",
+    });
     // Stopped (lib.ts exits on SIGINT/SIGTERM), it takes its child with it.
     const stop = () => child.kill("SIGTERM");
     process.once("exit", stop);
@@ -65,7 +69,12 @@ async function sample(): Promise<Sample> {
     await sleep(20);
   }
   const mem = process.memoryUsage();
-  return { rss: mem.rss / MB, heap: mem.heapUsed / MB, threads: readdirSync("/proc/self/task").length, fds: readdirSync("/proc/self/fd").length };
+  return {
+    rss: mem.rss / MB,
+    heap: mem.heapUsed / MB,
+    threads: readdirSync("/proc/self/task").length,
+    fds: readdirSync("/proc/self/fd").length,
+  };
 }
 
 /** This process's threads by name, the most common first. */
@@ -75,27 +84,44 @@ function threadNames(): string {
     const name = readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim();
     names.set(name, (names.get(name) ?? 0) + 1);
   }
-  return [...names].sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${c}`).join(", ");
+  return [...names]
+    .sort((a, b) => b[1] - a[1])
+    .map(([n, c]) => `${n} ${c}`)
+    .join(", ");
 }
 
-const line = (s: Sample) => `RSS ${fmt(s.rss)} MB  heap ${fmt(s.heap, 6)} MB  threads ${String(s.threads).padStart(4)}  fds ${String(s.fds).padStart(5)}`;
+const line = (s: Sample) =>
+  `RSS ${fmt(s.rss)} MB  heap ${fmt(s.heap, 6)} MB  threads ${String(s.threads).padStart(4)}  fds ${String(s.fds).padStart(5)}`;
 
 const hasClose = typeof (Client.prototype as { close?: unknown }).close === "function";
-const sdk = JSON.parse(readFileSync(new URL(import.meta.resolve("@xmtp/node-sdk/package.json")), "utf8")) as { version: string };
+const sdk = JSON.parse(readFileSync(new URL(import.meta.resolve("@xmtp/node-sdk/package.json")), "utf8")) as {
+  version: string;
+};
 if (CLOSE && !hasClose) throw new Error(`@xmtp/node-sdk ${sdk.version} has no Client.close`);
 
 const dbUrl = await createTestDatabase("xmtp_clients");
-const node = await startServiceProcess("services/xmtp-devnode/src/main.ts", { env: { DATABASE_URL: dbUrl }, readyPrefix: "XMTP devnode:", timeoutMs: 30_000 });
+const node = await startServiceProcess("services/xmtp-devnode/src/main.ts", {
+  env: { DATABASE_URL: dbUrl },
+  readyPrefix: "XMTP devnode:",
+  timeoutMs: 30_000,
+});
 const dir = await mkdtemp(join(tmpdir(), "xmtp-clients-"));
 try {
   const label = CLOSE ? "closed" : "dropped";
-  const newClient = (name: string) => createXmtpClient(privateKeyToAccount(generatePrivateKey()), { apiUrl: node.url, dbPath: join(dir, `${name}.db3`), dbEncryptionKey: randomBytes(32) });
+  const newClient = (name: string) =>
+    createXmtpClient(privateKeyToAccount(generatePrivateKey()), {
+      apiUrl: node.url,
+      dbPath: join(dir, `${name}.db3`),
+      dbEncryptionKey: randomBytes(32),
+    });
   // One client first, so that the SDK's one-time allocations are not counted.
   const warm = await newClient("warm");
   if (CLOSE) await warm.close();
   await sleep(SETTLE_MS);
   const start = await sample();
-  process.stdout.write(`@xmtp/node-sdk ${sdk.version}, clients ${label}: ${ROUNDS} rounds of ${COUNT}, ${SETTLE_MS / 1000} s pause after each\n`);
+  process.stdout.write(
+    `@xmtp/node-sdk ${sdk.version}, clients ${label}: ${ROUNDS} rounds of ${COUNT}, ${SETTLE_MS / 1000} s pause after each\n`,
+  );
   process.stdout.write(`${label}: start            ${line(start)}\n`);
   let created = 0;
   let first = start;
@@ -113,14 +139,19 @@ try {
     const peak = await sample();
     await sleep(SETTLE_MS);
     const settled = await sample();
-    process.stdout.write(`${label}: round ${round}, ${String(created).padStart(4)} clients (${(COUNT / secs).toFixed(1)}/s): at once ${line(peak)}\n`);
+    process.stdout.write(
+      `${label}: round ${round}, ${String(created).padStart(4)} clients (${(COUNT / secs).toFixed(1)}/s): at once ${line(peak)}\n`,
+    );
     process.stdout.write(`${label}:                   after the pause ${line(settled)}\n`);
     if (round === 1) first = settled;
     if (round === ROUNDS) {
       const n = created - COUNT;
       const per = (f: (s: Sample) => number) => (f(settled) - f(first)) / n;
       process.stdout.write(
-        `${label}: growth per client after round 1: ${fmt(per((s) => s.rss), 0)} MB RSS, ${fmt(per((s) => s.heap) * 1024, 0)} KB heap, ` +
+        `${label}: growth per client after round 1: ${fmt(
+          per((s) => s.rss),
+          0,
+        )} MB RSS, ${fmt(per((s) => s.heap) * 1024, 0)} KB heap, ` +
           `${per((s) => s.threads).toFixed(2)} threads, ${per((s) => s.fds).toFixed(2)} fds; from the start: ${fmt((settled.rss - start.rss) / created, 0)} MB RSS per client\n`,
       );
       process.stdout.write(`${label}: threads by name: ${threadNames()}\n`);

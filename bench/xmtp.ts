@@ -79,7 +79,11 @@ async function startNodeProcess(databaseUrl: string) {
 // ---------------------------------------------------------------- SDK clients
 
 function sdkClient(apiUrl: string, dir: string, name: string) {
-  return createXmtpClient(privateKeyToAccount(generatePrivateKey()), { apiUrl, dbPath: join(dir, `${name}.db3`), dbEncryptionKey: randomBytes(32) });
+  return createXmtpClient(privateKeyToAccount(generatePrivateKey()), {
+    apiUrl,
+    dbPath: join(dir, `${name}.db3`),
+    dbEncryptionKey: randomBytes(32),
+  });
 }
 
 /**
@@ -142,8 +146,12 @@ function plainClient(url: string) {
   const raw = (b: Buffer) => b;
   const call = (method: string, request: Uint8Array) =>
     new Promise<Buffer>((resolve, reject) =>
-      client.makeUnaryRequest(`${MLS_API}/${method}`, (b: Uint8Array) => Buffer.from(b), raw, request, (err, res) =>
-        err ? reject(err) : resolve(res!),
+      client.makeUnaryRequest(
+        `${MLS_API}/${method}`,
+        (b: Uint8Array) => Buffer.from(b),
+        raw,
+        request,
+        (err, res) => (err ? reject(err) : resolve(res!)),
       ),
     );
   return {
@@ -151,7 +159,9 @@ function plainClient(url: string) {
       call(
         "SendGroupMessages",
         mls.SendGroupMessagesRequest.encode(
-          mls.SendGroupMessagesRequest.fromPartial({ messages: [{ v1: { data, senderHmac: randomBytes(32), shouldPush: true } }] }),
+          mls.SendGroupMessagesRequest.fromPartial({
+            messages: [{ v1: { data, senderHmac: randomBytes(32), shouldPush: true } }],
+          }),
         ).finish(),
       ),
     /** The newest message of the group (a receiver polling with a sync). */
@@ -160,7 +170,10 @@ function plainClient(url: string) {
         await call(
           "QueryGroupMessages",
           mls.QueryGroupMessagesRequest.encode(
-            mls.QueryGroupMessagesRequest.fromPartial({ groupId, pagingInfo: { direction: 2, limit: 1, idCursor: "0" } }),
+            mls.QueryGroupMessagesRequest.fromPartial({
+              groupId,
+              pagingInfo: { direction: 2, limit: 1, idCursor: "0" },
+            }),
           ).finish(),
         ),
       ).messages[0],
@@ -246,7 +259,8 @@ async function main() {
     );
     const ciphertextBytes = rows[0]!.n;
     const rawGroup = randomBytes(32);
-    const rawMessage = () => mlsPrivateMessage(rawGroup, { ciphertext: randomBytes(Math.max(16, ciphertextBytes - 60)) });
+    const rawMessage = () =>
+      mlsPrivateMessage(rawGroup, { ciphertext: randomBytes(Math.max(16, ciphertextBytes - 60)) });
     const sub = plain.subscribe(rawGroup);
     for (let i = 0; i < WARMUP; i++) {
       const m = rawMessage();
@@ -303,7 +317,8 @@ async function main() {
       await plain.send(q);
       const newest = await plain.newest(rawGroup);
       rawSendQuery.push(performance.now() - t);
-      if (!newest?.v1 || !Buffer.from(newest.v1.data).equals(q)) throw new Error("query did not return the message just sent");
+      if (!newest?.v1 || !Buffer.from(newest.v1.data).equals(q))
+        throw new Error("query did not return the message just sent");
     }
 
     await rx.end();

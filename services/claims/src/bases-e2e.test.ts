@@ -14,7 +14,13 @@ import { TemplateReleaseService, type TemplateService } from "@convos-pool/gen/c
 import type { ConvosCli, ReadyEvent } from "@convos-pool/convos/testing";
 import type { RunningInstanceHost } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/instance/testing";
-import { createServiceClient, signUpdateRelease, type BaseJson, type ServiceClient, type TemplateContentJson } from "@convos-pool/kit";
+import {
+  createServiceClient,
+  signUpdateRelease,
+  type BaseJson,
+  type ServiceClient,
+  type TemplateContentJson,
+} from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, signedUpdate, type TestIdentity } from "@convos-pool/kit/testing";
 import { as } from "./testing/helpers.js";
 import { RealStack } from "./testing/real-stack.js";
@@ -22,7 +28,8 @@ import { RealStack } from "./testing/real-stack.js";
 // Every answer names the policy (the base's layer) and the role (the derived one's) in the instructions it ran on.
 const policy = (mark: string) => `Policy ${mark}: never share the group's plans.`;
 const role = (mark: string) => `Role ${mark}: you plan trips.`;
-const answerOf = (system: string) => `${/Policy (\w+)/.exec(system)?.[1] ?? "NONE"}/${/Role (\w+)/.exec(system)?.[1] ?? "NONE"}`;
+const answerOf = (system: string) =>
+  `${/Policy (\w+)/.exec(system)?.[1] ?? "NONE"}/${/Role (\w+)/.exec(system)?.[1] ?? "NONE"}`;
 
 const logs: string[] = [];
 let stack: RealStack | undefined;
@@ -68,7 +75,11 @@ const saul = newIdentity();
 const kim = newIdentity();
 let base: Template;
 const derivedOf = (b: Template, mark: string, version?: number): TemplateContentJson => {
-  const { model: _fromBase, ...c } = sampleContent({ agent_name: `Planner ${mark}`, instructions: role(mark), tools: [] });
+  const { model: _fromBase, ...c } = sampleContent({
+    agent_name: `Planner ${mark}`,
+    instructions: role(mark),
+    tools: [],
+  });
   const ref: BaseJson = { template_id: b.id, creator_id: b.creatorId, ...(version ? { version } : {}) };
   return { ...c, base: ref };
 };
@@ -80,7 +91,10 @@ interface Agent {
 const agents: Record<"saul" | "kim" | "steady", Agent> = {} as never;
 
 async function claim(template: Template): Promise<Agent> {
-  const { instanceId } = await claimsSc!.client.claim({ requester: ready.inboxId, templateId: template.id, conversationInvite: ready.inviteUrl }, as(ready.inboxId));
+  const { instanceId } = await claimsSc!.client.claim(
+    { requester: ready.inboxId, templateId: template.id, conversationInvite: ready.inviteUrl },
+    as(ready.inboxId),
+  );
   return { id: instanceId, inboxId: host!.instances.get(instanceId)!.inboxId };
 }
 
@@ -89,44 +103,77 @@ async function ask(text: string, who: Agent[]): Promise<string[]> {
   return Promise.all(who.map(async (a) => (await cli!.messageFrom(a.inboxId, from, 30_000)).content));
 }
 
-const syncOf = async (a: Agent) => (await claimsSc!.client.getInstance({ instanceId: a.id }, as(ready.inboxId))).instance!.sync!;
+const syncOf = async (a: Agent) =>
+  (await claimsSc!.client.getInstance({ instanceId: a.id }, as(ready.inboxId))).instance!.sync!;
 
 describe("base templates end to end (real templates, claims, instance host, XMTP node and Convos CLI)", () => {
-  it("agents of two creators' templates on one base answer with the base's instructions first, then their own", { timeout: 90_000 }, async () => {
-    base = await signedTemplate(templatesSc!.client, acme, sampleContent({ agent_name: "Acme trips", instructions: policy("ALPHA"), tools: [] }));
+  it("agents of two creators' templates on one base answer with the base's instructions first, then their own", {
+    timeout: 90_000,
+  }, async () => {
+    base = await signedTemplate(
+      templatesSc!.client,
+      acme,
+      sampleContent({ agent_name: "Acme trips", instructions: policy("ALPHA"), tools: [] }),
+    );
     const bySaul = await signedTemplate(templatesSc!.client, saul, derivedOf(base, "SAUL"));
     const byKim = await signedTemplate(templatesSc!.client, kim, derivedOf(base, "KIM"));
-    const steady = await signedTemplate(templatesSc!.client, kim, derivedOf(base, "STEADY", Number(base.contentVersion)));
+    const steady = await signedTemplate(
+      templatesSc!.client,
+      kim,
+      derivedOf(base, "STEADY", Number(base.contentVersion)),
+    );
     await expect.poll(async () => host!.instances.size, { timeout: 30_000, interval: 200 }).toBeGreaterThanOrEqual(3);
     agents.saul = await claim(bySaul);
     agents.kim = await claim(byKim);
     agents.steady = await claim(steady);
-    expect(await ask("Where to first?", [agents.saul, agents.kim, agents.steady])).toEqual(["ALPHA/SAUL", "ALPHA/KIM", "ALPHA/STEADY"]);
+    expect(await ask("Where to first?", [agents.saul, agents.kim, agents.steady])).toEqual([
+      "ALPHA/SAUL",
+      "ALPHA/KIM",
+      "ALPHA/STEADY",
+    ]);
   });
 
-  it("the base's update reaches the agents of both templates that follow it; the one that stays on version 1 does not move", { timeout: 60_000 }, async () => {
+  it("the base's update reaches the agents of both templates that follow it; the one that stays on version 1 does not move", {
+    timeout: 60_000,
+  }, async () => {
     base = await signedUpdate(templatesSc!.client, acme, base, policy("BRAVO"));
-    await expect.poll(() => ask("Anything new?", [agents.saul, agents.kim]), { timeout: 30_000, interval: 1_000 }).toEqual(["BRAVO/SAUL", "BRAVO/KIM"]);
+    await expect
+      .poll(() => ask("Anything new?", [agents.saul, agents.kim]), { timeout: 30_000, interval: 1_000 })
+      .toEqual(["BRAVO/SAUL", "BRAVO/KIM"]);
     // Their own templates did not change: the same version, current again.
-    for (const a of [agents.saul, agents.kim]) expect(await syncOf(a)).toMatchObject({ state: SyncState.CURRENT, appliedVersion: 1n });
+    for (const a of [agents.saul, agents.kim])
+      expect(await syncOf(a)).toMatchObject({ state: SyncState.CURRENT, appliedVersion: 1n });
     const call = { headers: { "x-pool-instance": agents.saul.id } };
     expect((await instanceSc!.client.health({}, call)).appliedBaseVersions).toEqual([base.contentVersion]);
     expect(await ask("And the steady one?", [agents.steady])).toEqual(["ALPHA/STEADY"]);
     expect((await syncOf(agents.steady)).state).toBe(SyncState.CURRENT);
   });
 
-  it("a base layer the pool forged, or another creator's in its place, is refused by the agent and changes nothing", { timeout: 30_000 }, async () => {
+  it("a base layer the pool forged, or another creator's in its place, is refused by the agent and changes nothing", {
+    timeout: 30_000,
+  }, async () => {
     const call = { headers: { "x-pool-instance": agents.saul.id } };
     const before = await instanceSc!.client.health({}, call);
-    const { templateId } = (await claimsSc!.client.getInstance({ instanceId: agents.saul.id }, as(ready.inboxId))).instance!;
+    const { templateId } = (await claimsSc!.client.getInstance({ instanceId: agents.saul.id }, as(ready.inboxId)))
+      .instance!;
     const current = await releasesSc!.client.getTemplateRelease({ templateId });
     const forger: TestIdentity = newIdentity();
     const forged = sampleContent({ agent_name: "Acme trips", instructions: policy("FORGED"), tools: [] });
     for (const layer of [
       // Signed by the pool's key, claiming to be Acme's.
-      await signUpdateRelease(forger.account, { templateId: base.id, creatorId: acme.inboxId, version: base.contentVersion + 1n, content: forged }),
+      await signUpdateRelease(forger.account, {
+        templateId: base.id,
+        creatorId: acme.inboxId,
+        version: base.contentVersion + 1n,
+        content: forged,
+      }),
       // Signed by the pool for its own inbox: not the creator Saul's template names.
-      await signUpdateRelease(forger.account, { templateId: base.id, creatorId: forger.inboxId, version: base.contentVersion + 1n, content: forged }),
+      await signUpdateRelease(forger.account, {
+        templateId: base.id,
+        creatorId: forger.inboxId,
+        version: base.contentVersion + 1n,
+        content: forged,
+      }),
     ]) {
       const err = await instanceSc!.client.updateTemplate({ template: current.release, bases: [layer] }, call).then(
         () => undefined,
@@ -135,7 +182,10 @@ describe("base templates end to end (real templates, claims, instance host, XMTP
       expect(err).toBeInstanceOf(ConnectError);
       expect(Code[(err as ConnectError).code]).toBe("PermissionDenied");
     }
-    expect(await instanceSc!.client.health({}, call)).toMatchObject({ appliedTemplateVersion: before.appliedTemplateVersion, appliedBaseVersions: before.appliedBaseVersions });
+    expect(await instanceSc!.client.health({}, call)).toMatchObject({
+      appliedTemplateVersion: before.appliedTemplateVersion,
+      appliedBaseVersions: before.appliedBaseVersions,
+    });
     expect(await ask("Still the same plans?", [agents.saul])).toEqual(["BRAVO/SAUL"]);
   });
 });

@@ -30,7 +30,12 @@ import {
   type ListActivityResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InheritanceSchema, InheritanceState, type Inheritance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { TemplateStatus, Visibility, type SignedTemplate, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  TemplateStatus,
+  Visibility,
+  type SignedTemplate,
+  type Template,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   INBOX_ID_PATTERN,
   INSTANCE_ID_PATTERN,
@@ -74,7 +79,17 @@ import {
   type Completion,
   type ToolRef,
 } from "./claim-sql.js";
-import { awaitKey, checkIdempotencyKey, failStaleKeys, releaseKey, renewKeys, requestHash, settleKey, settleKeysDone, takeKey } from "./claim-keys.js";
+import {
+  awaitKey,
+  checkIdempotencyKey,
+  failStaleKeys,
+  releaseKey,
+  renewKeys,
+  requestHash,
+  settleKey,
+  settleKeysDone,
+  takeKey,
+} from "./claim-keys.js";
 import { claimBatch, claimWithinCaps } from "./holdings.js";
 import { proveRequester, type Proof } from "./proof.js";
 import { ProvisioningError } from "./providers/types.js";
@@ -97,7 +112,10 @@ export interface TemplateSource {
 
 /** Whether `who` may see the template: a public, active one anyone; any other its creator only. */
 export function visibleTo(template: Template, who: string): boolean {
-  return (template.visibility === Visibility.PUBLIC && template.status === TemplateStatus.ACTIVE) || template.creatorId === who;
+  return (
+    (template.visibility === Visibility.PUBLIC && template.status === TemplateStatus.ACTIVE) ||
+    template.creatorId === who
+  );
 }
 
 export interface ClaimFlowDeps {
@@ -144,7 +162,12 @@ const BATCHES_IN_FLIGHT = 4;
 const RETRIED_AS_IS = [Code.Unavailable, Code.DeadlineExceeded];
 
 /** Join failures an instance reports itself (docs/instance.md): after them, a released instance is fit for reuse. */
-const REPORTED_JOIN_FAILURES = [Code.InvalidArgument, Code.PermissionDenied, Code.FailedPrecondition, Code.DeadlineExceeded];
+const REPORTED_JOIN_FAILURES = [
+  Code.InvalidArgument,
+  Code.PermissionDenied,
+  Code.FailedPrecondition,
+  Code.DeadlineExceeded,
+];
 
 /** Where a claim was when it failed: decides what the rollback must undo. */
 type Stage = "provision" | "configure" | "join" | "complete";
@@ -165,12 +188,16 @@ export function checkClaimRequest(req: ClaimRequest): ClaimInput {
   const v: FieldViolationInfo[] = [];
   const bad = (field: string, description: string) => v.push({ field, description });
   if (!req.requester) bad("requester", "is required: the XMTP inbox ID of who adds the agent");
-  else if (!INBOX_ID_PATTERN.test(req.requester)) bad("requester", "must be an XMTP inbox ID (64 lower-case hex characters)");
+  else if (!INBOX_ID_PATTERN.test(req.requester))
+    bad("requester", "must be an XMTP inbox ID (64 lower-case hex characters)");
   if (!req.templateId) {
     if (!req.cloneFrom) bad("template_id", "is required");
-  } else if (!TEMPLATE_ID_PATTERN.test(req.templateId)) bad("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
-  if (!req.conversationInvite.trim()) bad("conversation_invite", "is required: the Convos invite link (or slug) of the conversation");
-  else if (req.conversationInvite.length > MAX_INVITE) bad("conversation_invite", `must be at most ${MAX_INVITE} characters`);
+  } else if (!TEMPLATE_ID_PATTERN.test(req.templateId))
+    bad("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+  if (!req.conversationInvite.trim())
+    bad("conversation_invite", "is required: the Convos invite link (or slug) of the conversation");
+  else if (req.conversationInvite.length > MAX_INVITE)
+    bad("conversation_invite", `must be at most ${MAX_INVITE} characters`);
   if (req.model && (req.model.length > MAX_MODEL || !MODEL_PATTERN.test(req.model))) {
     bad("model", `must be a model name (letters, digits and . _ : / @ + -, at most ${MAX_MODEL} characters)`);
   }
@@ -183,9 +210,12 @@ export function checkClaimRequest(req: ClaimRequest): ClaimInput {
     if (req.ownerSignature) bad("owner_signature", "is only for a clone (with clone_from)");
     if (req.carry.length > 0) bad("carry", "is only for a clone (with clone_from)");
   } else {
-    if (!INSTANCE_ID_PATTERN.test(req.cloneFrom)) bad("clone_from", 'must be an instance id such as "inst_" followed by 16 letters or digits');
-    if (req.contextPrompt.length > MAX_CONTEXT_PROMPT) bad("context_prompt", `must be at most ${MAX_CONTEXT_PROMPT} characters`);
-    if (!req.ownerSignature) bad("owner_signature", "is required for a clone: the parent's owner signs CloneAgent (docs/signatures.md)");
+    if (!INSTANCE_ID_PATTERN.test(req.cloneFrom))
+      bad("clone_from", 'must be an instance id such as "inst_" followed by 16 letters or digits');
+    if (req.contextPrompt.length > MAX_CONTEXT_PROMPT)
+      bad("context_prompt", `must be at most ${MAX_CONTEXT_PROMPT} characters`);
+    if (!req.ownerSignature)
+      bad("owner_signature", "is required for a clone: the parent's owner signs CloneAgent (docs/signatures.md)");
     if (req.signature) bad("signature", "a clone is signed with owner_signature (CloneAgent) alone");
     try {
       carry = canonicalCarry(req.carry);
@@ -215,14 +245,23 @@ function fieldViolationsOf(err: unknown): FieldViolationInfo[] {
  * parent's when its owner chose it and the newest release still allows a
  * choice, else the release's default.
  */
-export function carriedModel(templateId: string, model: ModelJson, parent: Pick<FlowAgent, "model" | "modelOverridden">, requested: string): { model: string; overridden: boolean } {
+export function carriedModel(
+  templateId: string,
+  model: ModelJson,
+  parent: Pick<FlowAgent, "model" | "modelOverridden">,
+  requested: string,
+): { model: string; overridden: boolean } {
   if (requested) return chooseModel(templateId, model, requested);
   if (parent.modelOverridden && parent.model && model.allow_override) return { model: parent.model, overridden: true };
   return { model: model.default, overridden: false };
 }
 
 /** A clone's user config: the parent's values the newest release still asks for, overridden by those given. */
-export function carriedUserConfig(tools: ToolJson[], parent: Record<string, string>, given: Record<string, string>): Record<string, string> {
+export function carriedUserConfig(
+  tools: ToolJson[],
+  parent: Record<string, string>,
+  given: Record<string, string>,
+): Record<string, string> {
   const asked = new Set(tools.filter((t) => t.provisioning === "user").map((t) => t.id));
   const carried = Object.fromEntries(Object.entries(parent).filter(([k]) => asked.has(k)));
   return { ...carried, ...given };
@@ -240,7 +279,11 @@ interface Clone {
  * one answered (the error carries the tool's prompt, so a client can ask it),
  * no key that is not one of them. Returns the non-empty values.
  */
-export function checkUserConfig(templateId: string, tools: ToolJson[], given: Record<string, string>): Record<string, string> {
+export function checkUserConfig(
+  templateId: string,
+  tools: ToolJson[],
+  given: Record<string, string>,
+): Record<string, string> {
   const userTools = tools.filter((t) => t.provisioning === "user");
   const known = new Map(userTools.map((t) => [t.id, t]));
   const v: FieldViolationInfo[] = [];
@@ -252,7 +295,9 @@ export function checkUserConfig(templateId: string, tools: ToolJson[], given: Re
       description: pool
         ? `"${key}" is provisioned by the pool, not by you: leave it out`
         : `template ${templateId} asks for no value "${key}"` +
-          (userTools.length > 0 ? ` (it asks for: ${userTools.map((t) => t.id).join(", ")})` : " (it asks for no values)"),
+          (userTools.length > 0
+            ? ` (it asks for: ${userTools.map((t) => t.id).join(", ")})`
+            : " (it asks for no values)"),
     });
   }
   const out: Record<string, string> = {};
@@ -266,10 +311,17 @@ export function checkUserConfig(templateId: string, tools: ToolJson[], given: Re
 }
 
 /** The template's default model, or the requester's choice when the template allows one. */
-export function chooseModel(templateId: string, model: ModelJson, requested: string): { model: string; overridden: boolean } {
+export function chooseModel(
+  templateId: string,
+  model: ModelJson,
+  requested: string,
+): { model: string; overridden: boolean } {
   if (!requested || requested === model.default) return { model: model.default, overridden: false };
   if (!model.allow_override) {
-    throw invalidArgument("model", `template ${templateId} runs on ${model.default} and does not allow choosing another model`);
+    throw invalidArgument(
+      "model",
+      `template ${templateId} runs on ${model.default} and does not allow choosing another model`,
+    );
   }
   return { model: requested, overridden: true };
 }
@@ -294,13 +346,17 @@ export class ClaimFlow {
     this.claimLeaseSeconds = deps.claimLeaseSeconds ?? 20;
     this.perCaller = new RateLimit("claims per caller", deps.limits.claimsPerCaller);
     this.takes = new Batcher(
-      async (batch, settle) => (await claimBatch(deps.em.fork(), batch, deps.limits)).forEach((got, i) => settle(i, got)),
+      async (batch, settle) =>
+        (await claimBatch(deps.em.fork(), batch, deps.limits)).forEach((got, i) => settle(i, got)),
       { maxInFlight: BATCHES_IN_FLIGHT, maxBatch: BATCH_SIZE },
     );
-    this.completions = new Batcher(async (batch, settle) => (await this.complete(batch)).forEach((done, i) => settle(i, done)), {
-      maxInFlight: BATCHES_IN_FLIGHT,
-      maxBatch: BATCH_SIZE,
-    });
+    this.completions = new Batcher(
+      async (batch, settle) => (await this.complete(batch)).forEach((done, i) => settle(i, done)),
+      {
+        maxInFlight: BATCHES_IN_FLIGHT,
+        maxBatch: BATCH_SIZE,
+      },
+    );
   }
 
   /**
@@ -318,13 +374,25 @@ export class ClaimFlow {
     if (req.cloneFrom) {
       ({ clone, proof } = await this.prepareClone(req, input, caller));
     } else {
-      proof = await proveRequester(this.deps.verifier, { ...input, conversationInvite: req.conversationInvite, signature: req.signature }, caller);
+      proof = await proveRequester(
+        this.deps.verifier,
+        { ...input, conversationInvite: req.conversationInvite, signature: req.signature },
+        caller,
+      );
     }
     const claimId = randomUUID();
     if (key) {
-      const first = await takeKey(this.deps.em.fork(), { requester: input.requester, key, hash: requestHash(req), claimId });
+      const first = await takeKey(this.deps.em.fork(), {
+        requester: input.requester,
+        key,
+        hash: requestHash(req),
+        claimId,
+      });
       if (first) {
-        const outcome = first.state === "pending" ? await awaitKey(this.deps.em, input.requester, key, (this.claimLeaseSeconds + 15) * 1000) : first;
+        const outcome =
+          first.state === "pending"
+            ? await awaitKey(this.deps.em, input.requester, key, (this.claimLeaseSeconds + 15) * 1000)
+            : first;
         if (outcome.state === "failed") throw new ConnectError(outcome.message, outcome.code);
         return { instanceId: outcome.instanceId };
       }
@@ -348,14 +416,22 @@ export class ClaimFlow {
    * DEADLINE_EXCEEDED): then, as before it took one, the key is freed, so
    * that the retry with the same key makes a new attempt.
    */
-  private async settleFailure(claimId: string, requester: string, key: string, took: boolean, err: unknown): Promise<void> {
+  private async settleFailure(
+    claimId: string,
+    requester: string,
+    key: string,
+    took: boolean,
+    err: unknown,
+  ): Promise<void> {
     const e = ConnectError.from(err);
     const settled = whileDatabaseAway(() =>
       took && !RETRIED_AS_IS.includes(e.code)
         ? settleKey(this.deps.em.fork(), claimId, { state: "failed", code: e.code, message: e.rawMessage })
         : releaseKey(this.deps.em.fork(), requester, key, claimId),
     );
-    await settled.catch((dbErr: unknown) => this.deps.log.error("a claim's idempotency key could not be settled; the sweep settles it", { err: dbErr }));
+    await settled.catch((dbErr: unknown) =>
+      this.deps.log.error("a claim's idempotency key could not be settled; the sweep settles it", { err: dbErr }),
+    );
   }
 
   /** Renews the leases of the claims in flight here (the server calls it every quarter of the lease). */
@@ -393,7 +469,8 @@ export class ClaimFlow {
       );
     }
     // What the agent will run on: the signed release with its bases, not the row around it.
-    if (![release, ...bases].every((l) => l.content)) throw new ConnectError(`template ${templateId} came without content`, Code.Internal);
+    if (![release, ...bases].every((l) => l.content))
+      throw new ConnectError(`template ${templateId} came without content`, Code.Internal);
     const described = describeRelease(release, bases);
     const { content, model: contentModel } = described;
     const userConfig = checkUserConfig(
@@ -406,7 +483,8 @@ export class ClaimFlow {
       : chooseModel(templateId, contentModel, input.model);
     const poolTools = content.tools.filter((t) => t.provisioning === "pool");
     for (const t of poolTools) {
-      if (!this.tools.providerOf(t.id)) throw failedPrecondition(`template ${templateId} needs tool "${t.id}", which this pool cannot provision`);
+      if (!this.tools.providerOf(t.id))
+        throw failedPrecondition(`template ${templateId} needs tool "${t.id}", which this pool cannot provision`);
     }
 
     // Step 6 (first half): the atomic claim of one idle instance.
@@ -450,7 +528,15 @@ export class ClaimFlow {
           tools: provisioned.map((t) => ({ toolId: t.toolId, handle: t.handle, secrets: t.secrets })),
           userConfig,
           // A clone learns who its parent is: it takes a summary only from that inbox, checked against the seed.
-          ...(clone ? { parent: { instanceId: clone.parent.id, inboxId: clone.parent.inboxId, walletIndex: clone.parent.walletIndex } } : {}),
+          ...(clone
+            ? {
+                parent: {
+                  instanceId: clone.parent.id,
+                  inboxId: clone.parent.inboxId,
+                  walletIndex: clone.parent.walletIndex,
+                },
+              }
+            : {}),
         }),
       );
 
@@ -478,9 +564,16 @@ export class ClaimFlow {
       await this.rollback(instance, claimId, provisioned, stage, err);
       throw claimFailure(stage, err);
     }
-    this.deps.log.info("claimed", { instanceId: instance.id, templateId: template.id, tools: provisioned.length, parentInstanceId: clone?.parent.id });
+    this.deps.log.info("claimed", {
+      instanceId: instance.id,
+      templateId: template.id,
+      tools: provisioned.length,
+      parentInstanceId: clone?.parent.id,
+    });
     if (this.deps.recordUse) {
-      this.deps.recordUse(template.id, input.requester).catch((err: unknown) => this.deps.log.warn("usage count not recorded", { templateId: template.id, err }));
+      this.deps
+        .recordUse(template.id, input.requester)
+        .catch((err: unknown) => this.deps.log.warn("usage count not recorded", { templateId: template.id, err }));
     }
     // Steps 11 to 15: the parent sends its summary to the child, past the pool.
     const inheritance = clone ? await this.askParent(clone, instance) : undefined;
@@ -500,15 +593,30 @@ export class ClaimFlow {
       const done = await completeClaims(em, completions);
       await settleKeysDone(
         em,
-        batch.filter((b, i) => b.keyed && done[i]).map((b) => ({ claimId: b.completion.claimId, instanceId: b.completion.instanceId })),
+        batch
+          .filter((b, i) => b.keyed && done[i])
+          .map((b) => ({ claimId: b.completion.claimId, instanceId: b.completion.instanceId })),
       );
       return done;
     };
     return whileDatabaseAway(async (attempt) => {
-      const done = batch.some((b) => b.keyed) ? await this.deps.em.fork().transactional(completeAll) : await completeAll(this.deps.em.fork());
+      const done = batch.some((b) => b.keyed)
+        ? await this.deps.em.fork().transactional(completeAll)
+        : await completeAll(this.deps.em.fork());
       // A COMMIT lost with its connection may have gone through.
       if (attempt === 1) return done;
-      return Promise.all(done.map(async (d, i) => d || isClaimedBy(this.deps.em.fork(), completions[i]!.instanceId, completions[i]!.ownerId, completions[i]!.conversationId)));
+      return Promise.all(
+        done.map(
+          async (d, i) =>
+            d ||
+            isClaimedBy(
+              this.deps.em.fork(),
+              completions[i]!.instanceId,
+              completions[i]!.ownerId,
+              completions[i]!.conversationId,
+            ),
+        ),
+      );
     });
   }
 
@@ -518,7 +626,11 @@ export class ClaimFlow {
    * nonce spent with the claim), then the fast requester == owner check (a
    * parent that is not the requester's is NOT_FOUND, as a missing one).
    */
-  private async prepareClone(req: ClaimRequest, input: ClaimInput, caller: string | undefined): Promise<{ clone: Clone; proof: Proof }> {
+  private async prepareClone(
+    req: ClaimRequest,
+    input: ClaimInput,
+    caller: string | undefined,
+  ): Promise<{ clone: Clone; proof: Proof }> {
     if (caller !== undefined && caller !== input.requester) {
       throw permissionDenied("requester must be the signed-in caller: the requester becomes the agent's owner");
     }
@@ -532,12 +644,25 @@ export class ClaimFlow {
       userConfig: req.userConfig,
       signature: req.ownerSignature,
     });
-    const verified = await this.deps.verifier.verify("CloneAgent", cloneFields(auth), req.ownerSignature, "owner_signature");
+    const verified = await this.deps.verifier.verify(
+      "CloneAgent",
+      cloneFields(auth),
+      req.ownerSignature,
+      "owner_signature",
+    );
     const parent = await agentForFlow(this.deps.em.fork(), req.cloneFrom);
-    if (!parent || parent.ownerId !== input.requester || !["claimed", "crashed"].includes(parent.state) || !parent.templateId) {
+    if (
+      !parent ||
+      parent.ownerId !== input.requester ||
+      !["claimed", "crashed"].includes(parent.state) ||
+      !parent.templateId
+    ) {
       throw notFound(`instance ${req.cloneFrom}`);
     }
-    if (parent.state !== "claimed") throw failedPrecondition(`clone_from: instance ${parent.id} is not running right now (its host lost it); try again when it is back`);
+    if (parent.state !== "claimed")
+      throw failedPrecondition(
+        `clone_from: instance ${parent.id} is not running right now (its host lost it); try again when it is back`,
+      );
     if (input.templateId && input.templateId !== parent.templateId) {
       throw invalidArgument("template_id", `a clone runs its parent's template (${parent.templateId}); leave it empty`);
     }
@@ -554,20 +679,37 @@ export class ClaimFlow {
     try {
       const res = await this.deps.runtime.cloneSummary(
         clone.parent,
-        create(CloneSummaryRequestSchema, { childInstanceId: child.id, childInboxId: child.inboxId, childWalletIndex: child.walletIndex, authorization: clone.auth }),
+        create(CloneSummaryRequestSchema, {
+          childInstanceId: child.id,
+          childInboxId: child.inboxId,
+          childWalletIndex: child.walletIndex,
+          authorization: clone.auth,
+        }),
       );
       await settleInheritance(this.deps.em.fork(), child.id, { state: "sent" });
-      this.deps.log.info("clone summary sent by the parent", { instanceId: child.id, parentInstanceId: clone.parent.id, entries: res.entries, via: res.via });
+      this.deps.log.info("clone summary sent by the parent", {
+        instanceId: child.id,
+        parentInstanceId: clone.parent.id,
+        entries: res.entries,
+        via: res.via,
+      });
       return create(InheritanceSchema, { state: InheritanceState.SENT, carry });
     } catch (err) {
       const e = ConnectError.from(err);
-      const error = [Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded, Code.Canceled].includes(e.code)
+      const error = [Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded, Code.Canceled].includes(
+        e.code,
+      )
         ? "the parent agent did not answer; this agent works without its summary"
         : `the parent agent refused to send its summary: ${e.rawMessage}`;
       await settleInheritance(this.deps.em.fork(), child.id, { state: "failed", error }).catch((dbErr: unknown) =>
         this.deps.log.error("a clone's inheritance could not be recorded", { instanceId: child.id, err: dbErr }),
       );
-      this.deps.log.warn("clone summary not sent", { instanceId: child.id, parentInstanceId: clone.parent.id, code: Code[e.code], reason: e.rawMessage });
+      this.deps.log.warn("clone summary not sent", {
+        instanceId: child.id,
+        parentInstanceId: clone.parent.id,
+        code: Code[e.code],
+        reason: e.rawMessage,
+      });
       return create(InheritanceSchema, { state: InheritanceState.FAILED, carry, error });
     }
   }
@@ -583,7 +725,13 @@ export class ClaimFlow {
    * claim); dead if the release fails or the join failed unexpectedly (a
    * fault on its host). An instance with a tool not released is dead.
    */
-  private async rollback(instance: ClaimedInstance, claimId: string, tools: ToolRef[], stage: Stage, cause: unknown): Promise<void> {
+  private async rollback(
+    instance: ClaimedInstance,
+    claimId: string,
+    tools: ToolRef[],
+    stage: Stage,
+    cause: unknown,
+  ): Promise<void> {
     let toolsReleased = true;
     for (const t of [...tools].reverse()) toolsReleased = (await this.tools.release(t)) && toolsReleased;
     // One made whose record was not written (the database away at that moment).
@@ -629,7 +777,13 @@ export class ClaimFlow {
     if (!proof.nonce) return found(await this.takes.add(params));
     // Refused, it rolls back with its nonce unspent.
     return this.deps.em.fork().transactional(async (tx) => {
-      if (!(await consumeNonce(tx, { nonce: proof.nonce!, inboxId: params.ownerId, purpose: proof.purpose ?? "ClaimAgent" }))) {
+      if (
+        !(await consumeNonce(tx, {
+          nonce: proof.nonce!,
+          inboxId: params.ownerId,
+          purpose: proof.purpose ?? "ClaimAgent",
+        }))
+      ) {
         const field = proof.purpose === "CloneAgent" ? "owner_signature" : "signature";
         throw unauthenticated(`${field}.nonce: already used; every signed request needs a fresh nonce`);
       }
@@ -638,12 +792,20 @@ export class ClaimFlow {
   }
 
   /** Asks the agent to take its new owner (it checks both signatures); the caller records it after. */
-  transferOwner(instance: InstanceRef, req: { ownerId: string; newOwnerId: string; offer: Signature; acceptance: Signature }): Promise<void> {
-    return askAgent("the transfer", () => this.deps.runtime.transferOwner(instance, create(TransferOwnerRequestSchema, req)));
+  transferOwner(
+    instance: InstanceRef,
+    req: { ownerId: string; newOwnerId: string; offer: Signature; acceptance: Signature },
+  ): Promise<void> {
+    return askAgent("the transfer", () =>
+      this.deps.runtime.transferOwner(instance, create(TransferOwnerRequestSchema, req)),
+    );
   }
 
   /** Asks the agent to take the owner's new trust level (it checks the signature and the template's highest); the caller records it after. */
-  setTrustLevel(instance: InstanceRef, req: InstanceServiceSetTrustLevelRequest): Promise<{ trustLevel: number; dailySpendLimitWei: string }> {
+  setTrustLevel(
+    instance: InstanceRef,
+    req: InstanceServiceSetTrustLevelRequest,
+  ): Promise<{ trustLevel: number; dailySpendLimitWei: string }> {
     return askAgent("the trust level", () => this.deps.runtime.setTrustLevel(instance, req));
   }
 
@@ -670,7 +832,12 @@ export class ClaimFlow {
     if (!removed) return false;
     await this.deps.runtime
       .release(removed)
-      .catch((err: unknown) => this.deps.log.warn("a removed agent's host did not answer; the pool manager destroys it later", { instanceId, err }));
+      .catch((err: unknown) =>
+        this.deps.log.warn("a removed agent's host did not answer; the pool manager destroys it later", {
+          instanceId,
+          err,
+        }),
+      );
     let toolsLeft = 0;
     const tools = (await toolsToRelease(this.deps.em.fork(), [instanceId])).filter((t) => t.instanceId === instanceId);
     for (const t of tools) if (!(await this.tools.release(t))) toolsLeft++;
@@ -686,17 +853,28 @@ export class ClaimFlow {
    */
   async sweep(): Promise<{ staleClaims: number; toolsReleased: number }> {
     const stale = await takeStaleClaims(this.deps.em.fork(), this.claimLeaseSeconds);
-    await failStaleKeys(this.deps.em.fork(), this.claimLeaseSeconds, "the claims process handling this claim stopped before it finished; the agent was taken back, try again with a new key");
+    await failStaleKeys(
+      this.deps.em.fork(),
+      this.claimLeaseSeconds,
+      "the claims process handling this claim stopped before it finished; the agent was taken back, try again with a new key",
+    );
     // A parent asked in a claims process that died: its owner's signature has expired by now.
     await failStalePending(this.deps.em.fork(), 600);
     for (const instance of stale) await this.deps.runtime.release(instance).catch(() => {});
-    const tools = await toolsToRelease(this.deps.em.fork(), stale.map((s) => s.id));
+    const tools = await toolsToRelease(
+      this.deps.em.fork(),
+      stale.map((s) => s.id),
+    );
     let released = 0;
     for (const t of tools) if (await this.tools.release(t)) released++;
     // A tool its provider made just before the process died has no record: given back by instance.
     for (const instance of stale) released += await this.tools.releaseUnrecorded(instance.id);
     if (stale.length > 0 || tools.length > 0) {
-      this.deps.log.warn("sweep", { staleClaims: stale.length, toolsReleased: released, toolsLeft: tools.length - released });
+      this.deps.log.warn("sweep", {
+        staleClaims: stale.length,
+        toolsReleased: released,
+        toolsLeft: tools.length - released,
+      });
     }
     return { staleClaims: stale.length, toolsReleased: released };
   }
@@ -709,7 +887,10 @@ function provisioningFailure(toolId: string, err: unknown): ConnectError {
       err.reason === "exhausted" ? Code.ResourceExhausted : Code.Unavailable,
     );
   }
-  return new ConnectError(`could not provision tool "${toolId}": ${(err as Error)?.message ?? String(err)}; nothing was claimed, try again`, Code.Unavailable);
+  return new ConnectError(
+    `could not provision tool "${toolId}": ${(err as Error)?.message ?? String(err)}; nothing was claimed, try again`,
+    Code.Unavailable,
+  );
 }
 
 /** What the requester learns of a failure after the claim began (rolled back by then). */
@@ -722,7 +903,10 @@ function claimFailure(stage: Stage, err: unknown): ConnectError {
       ? "the agent's host did not answer"
       : err.rawMessage;
   if (stage === "configure") {
-    return new ConnectError(`the agent instance could not be configured (${reason}); nothing was claimed, try again`, Code.Unavailable);
+    return new ConnectError(
+      `the agent instance could not be configured (${reason}); nothing was claimed, try again`,
+      Code.Unavailable,
+    );
   }
   if (stage === "join") {
     const code = err instanceof ConnectError ? err.code : Code.Unavailable;
@@ -738,5 +922,8 @@ function claimFailure(stage: Stage, err: unknown): ConnectError {
     );
   }
   if (err instanceof ConnectError) return err;
-  return new ConnectError(`the claim could not be completed (${reason}); nothing was claimed, try again`, Code.Unavailable);
+  return new ConnectError(
+    `the claim could not be completed (${reason}); nothing was claimed, try again`,
+    Code.Unavailable,
+  );
 }

@@ -25,12 +25,23 @@ export function checkIdempotencyKey(key: string): string | undefined {
 /** What a key names: every field of the request that shapes the claim, in a fixed order. */
 export function requestHash(req: ClaimRequest): string {
   const config = Object.entries(req.userConfig).sort(([a], [b]) => a.localeCompare(b));
-  const named = [req.templateId, req.conversationInvite, req.model, config, req.cloneFrom, req.contextPrompt, [...req.carry].sort()];
+  const named = [
+    req.templateId,
+    req.conversationInvite,
+    req.model,
+    config,
+    req.cloneFrom,
+    req.contextPrompt,
+    [...req.carry].sort(),
+  ];
   return createHash("sha256").update(JSON.stringify(named)).digest("hex");
 }
 
 /** The first claim's outcome, as a retry gives it back. */
-export type KeyedOutcome = { state: "done"; instanceId: string } | { state: "failed"; code: Code; message: string } | { state: "pending" };
+export type KeyedOutcome =
+  | { state: "done"; instanceId: string }
+  | { state: "failed"; code: Code; message: string }
+  | { state: "pending" };
 
 interface KeyRow {
   request_hash: string;
@@ -46,7 +57,10 @@ interface KeyRow {
  * and claim. An outcome: the key's first claim got there first (pending: it
  * is still running).
  */
-export async function takeKey(em: EntityManager, p: { requester: string; key: string; hash: string; claimId: string }): Promise<KeyedOutcome | undefined> {
+export async function takeKey(
+  em: EntityManager,
+  p: { requester: string; key: string; hash: string; claimId: string },
+): Promise<KeyedOutcome | undefined> {
   const taken = await em.execute<{ key: string }[]>(
     `insert into claim_keys (requester, key, request_hash, claim_id) values (?, ?, ?, ?)
      on conflict (requester, key) do update set request_hash = excluded.request_hash, claim_id = excluded.claim_id, state = 'pending',
@@ -59,27 +73,35 @@ export async function takeKey(em: EntityManager, p: { requester: string; key: st
   const row = await readKey(em, p.requester, p.key);
   if (!row) return undefined; // pruned meanwhile: as if new (cannot happen within a day)
   if (row.request_hash !== p.hash) {
-    throw invalidArgument("idempotency_key", "already names another claim of yours (another template, conversation or setting); use a new key for a new claim");
+    throw invalidArgument(
+      "idempotency_key",
+      "already names another claim of yours (another template, conversation or setting); use a new key for a new claim",
+    );
   }
   return outcomeOf(row);
 }
 
 async function readKey(em: EntityManager, requester: string, key: string): Promise<KeyRow | undefined> {
-  const [row] = await em.execute<KeyRow[]>(`select request_hash, state, instance_id, code, message from claim_keys where requester = ? and key = ?`, [
-    requester,
-    key,
-  ]);
+  const [row] = await em.execute<KeyRow[]>(
+    `select request_hash, state, instance_id, code, message from claim_keys where requester = ? and key = ?`,
+    [requester, key],
+  );
   return row;
 }
 
 function outcomeOf(row: KeyRow): KeyedOutcome {
   if (row.state === "done") return { state: "done", instanceId: row.instance_id! };
-  if (row.state === "failed") return { state: "failed", code: (row.code ?? Code.Unknown) as Code, message: row.message ?? "" };
+  if (row.state === "failed")
+    return { state: "failed", code: (row.code ?? Code.Unknown) as Code, message: row.message ?? "" };
   return { state: "pending" };
 }
 
 /** Records a claim's outcome on its key (by the claim's id); later retries get it. In the claim's completing transaction when it succeeded. */
-export async function settleKey(em: EntityManager, claimId: string, outcome: Exclude<KeyedOutcome, { state: "pending" }>): Promise<void> {
+export async function settleKey(
+  em: EntityManager,
+  claimId: string,
+  outcome: Exclude<KeyedOutcome, { state: "pending" }>,
+): Promise<void> {
   await em.execute(
     `update claim_keys set state = ?, instance_id = ?, code = ?, message = ?, settled_at = now() where claim_id = ? and state = 'pending'`,
     [
@@ -94,7 +116,10 @@ export async function settleKey(em: EntityManager, claimId: string, outcome: Exc
 }
 
 /** The keys of claims that completed together (one statement): each names the agent its claim gave. */
-export async function settleKeysDone(em: EntityManager, done: { claimId: string; instanceId: string }[]): Promise<void> {
+export async function settleKeysDone(
+  em: EntityManager,
+  done: { claimId: string; instanceId: string }[],
+): Promise<void> {
   if (done.length === 0) return;
   await em.execute(
     `update claim_keys k set state = 'done', instance_id = v.instance_id, code = null, message = null, settled_at = now()
@@ -108,7 +133,11 @@ export async function settleKeysDone(em: EntityManager, done: { claimId: string;
 /** Renews the lease of the keys of claims this process has in flight. */
 export async function renewKeys(em: EntityManager, claimIds: readonly string[]): Promise<void> {
   if (claimIds.length === 0) return;
-  await em.execute(`update claim_keys set renewed_at = now() where claim_id in (?) and state = 'pending'`, [claimIds], "run");
+  await em.execute(
+    `update claim_keys set renewed_at = now() where claim_id in (?) and state = 'pending'`,
+    [claimIds],
+    "run",
+  );
 }
 
 /**
@@ -128,18 +157,32 @@ export async function failStaleKeys(em: EntityManager, leaseSeconds: number, mes
 
 /** Keys older than a day name nothing any more. */
 export async function pruneKeys(em: EntityManager): Promise<void> {
-  await em.execute(`delete from claim_keys where created_at < now() - make_interval(hours => ?)`, [CLAIM_KEY_HOURS], "run");
+  await em.execute(
+    `delete from claim_keys where created_at < now() - make_interval(hours => ?)`,
+    [CLAIM_KEY_HOURS],
+    "run",
+  );
 }
 
 /** Waits for the key's first claim to finish, polling; still pending after `ms`: UNAVAILABLE, try again. */
-export async function awaitKey(em: EntityManager, requester: string, key: string, ms: number): Promise<Exclude<KeyedOutcome, { state: "pending" }>> {
+export async function awaitKey(
+  em: EntityManager,
+  requester: string,
+  key: string,
+  ms: number,
+): Promise<Exclude<KeyedOutcome, { state: "pending" }>> {
   const deadline = Date.now() + ms;
   for (;;) {
     const row = await readKey(em.fork(), requester, key);
-    const outcome: KeyedOutcome = row ? outcomeOf(row) : { state: "failed", code: Code.Aborted, message: "the first claim with this key was lost; use a new key" };
+    const outcome: KeyedOutcome = row
+      ? outcomeOf(row)
+      : { state: "failed", code: Code.Aborted, message: "the first claim with this key was lost; use a new key" };
     if (outcome.state !== "pending") return outcome;
     if (Date.now() > deadline) {
-      throw new ConnectError("the first claim with this idempotency key is still running; try again in a few seconds with the same key", Code.Unavailable);
+      throw new ConnectError(
+        "the first claim with this idempotency key is still running; try again in a few seconds with the same key",
+        Code.Unavailable,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -147,5 +190,9 @@ export async function awaitKey(em: EntityManager, requester: string, key: string
 
 /** Frees the key of a claim that failed before it took anything: a retry with it is a new claim. */
 export async function releaseKey(em: EntityManager, requester: string, key: string, claimId: string): Promise<void> {
-  await em.execute(`delete from claim_keys where requester = ? and key = ? and claim_id = ? and state = 'pending'`, [requester, key, claimId], "run");
+  await em.execute(
+    `delete from claim_keys where requester = ? and key = ? and claim_id = ? and state = 'pending'`,
+    [requester, key, claimId],
+    "run",
+  );
 }

@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
-import { CLAIM_SQL, COMPLETE_CLAIMS_SQL, STALE_CLAIMS_SQL, claimIdleInstance, completeClaim, completeClaims, endClaim, takeStaleClaims, type ClaimParams } from "./claim-sql.js";
+import {
+  CLAIM_SQL,
+  COMPLETE_CLAIMS_SQL,
+  STALE_CLAIMS_SQL,
+  claimIdleInstance,
+  completeClaim,
+  completeClaims,
+  endClaim,
+  takeStaleClaims,
+  type ClaimParams,
+} from "./claim-sql.js";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 
@@ -11,7 +21,13 @@ const CONNECTIONS = 40;
 let db: Database;
 
 beforeAll(async () => {
-  db = await openDatabase({ name: "claims", url: await createTestDatabase("claims_sql"), entities, migrations, poolSize: CONNECTIONS });
+  db = await openDatabase({
+    name: "claims",
+    url: await createTestDatabase("claims_sql"),
+    entities,
+    migrations,
+    poolSize: CONNECTIONS,
+  });
 });
 
 afterAll(async () => {
@@ -55,7 +71,9 @@ describe("the atomic claim statement", () => {
 
     const started = Date.now();
     const results = await Promise.all(
-      Array.from({ length: CLAIMS }, (_, i) => claimIdleInstance(db.em.fork(), params(`claim-${i}`)).then((r) => ({ claimId: `claim-${i}`, r }))),
+      Array.from({ length: CLAIMS }, (_, i) =>
+        claimIdleInstance(db.em.fork(), params(`claim-${i}`)).then((r) => ({ claimId: `claim-${i}`, r })),
+      ),
     );
     const elapsed = Date.now() - started;
 
@@ -69,7 +87,9 @@ describe("the atomic claim statement", () => {
     expect(results.filter((x) => x.r === undefined)).toHaveLength(CLAIMS - IDLE);
 
     // The database agrees: every idle row is now claiming, held by exactly the claim that got it.
-    const rows = await q<{ id: string; claim_id: string }>(`select id, claim_id from instances where state = 'claiming'`);
+    const rows = await q<{ id: string; claim_id: string }>(
+      `select id, claim_id from instances where state = 'claiming'`,
+    );
     expect(rows).toHaveLength(IDLE);
     const holder = new Map(rows.map((r) => [r.id, r.claim_id]));
     for (const w of won) expect(holder.get(w.r!.id)).toBe(w.claimId);
@@ -81,31 +101,74 @@ describe("the atomic claim statement", () => {
        from instances`,
     );
     expect(counts).toEqual({ idle: 0, claiming: IDLE, distinct_claims: IDLE, others_changed: 0 });
-    console.log(`10,000 concurrent claims on ${CONNECTIONS} connections: ${elapsed} ms (${Math.round((CLAIMS / elapsed) * 1000)} statements/s)`);
+    console.log(
+      `10,000 concurrent claims on ${CONNECTIONS} connections: ${elapsed} ms (${Math.round((CLAIMS / elapsed) * 1000)} statements/s)`,
+    );
   });
 
   it("lets only the holding claim complete or end it", async () => {
-    await db.em.fork().execute(`update instances set state = 'dead', claim_id = null, claim_started_at = null where state <> 'dead'`, [], "run");
+    await db.em
+      .fork()
+      .execute(
+        `update instances set state = 'dead', claim_id = null, claim_started_at = null where state <> 'dead'`,
+        [],
+        "run",
+      );
     await seed("inst_solo", "idle", 1);
     const got = await claimIdleInstance(db.em.fork(), params("mine"));
     expect(got?.id).toBe("inst_solo000000000001");
     expect(await claimIdleInstance(db.em.fork(), params("theirs"))).toBeUndefined();
     // Another claim id cannot complete or roll back this claim.
-    expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: "theirs", ownerId: "b".repeat(64), conversationId: "c", appliedKey: [1] })).toBe(false);
+    expect(
+      await completeClaim(db.em.fork(), {
+        instanceId: got!.id,
+        claimId: "theirs",
+        ownerId: "b".repeat(64),
+        conversationId: "c",
+        appliedKey: [1],
+      }),
+    ).toBe(false);
     expect(await endClaim(db.em.fork(), { instanceId: got!.id, claimId: "theirs", to: "idle" })).toBe(false);
-    expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: "mine", ownerId: "b".repeat(64), conversationId: "c", appliedKey: [1] })).toBe(true);
+    expect(
+      await completeClaim(db.em.fork(), {
+        instanceId: got!.id,
+        claimId: "mine",
+        ownerId: "b".repeat(64),
+        conversationId: "c",
+        appliedKey: [1],
+      }),
+    ).toBe(true);
     // Claimed: not claimable, not completable again.
-    expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: "mine", ownerId: "b".repeat(64), conversationId: "c", appliedKey: [1] })).toBe(false);
+    expect(
+      await completeClaim(db.em.fork(), {
+        instanceId: got!.id,
+        claimId: "mine",
+        ownerId: "b".repeat(64),
+        conversationId: "c",
+        appliedKey: [1],
+      }),
+    ).toBe(false);
     expect(await claimIdleInstance(db.em.fork(), params("again"))).toBeUndefined();
     const [row] = await q<{ state: string; owner_id: string; claim_id: string | null; user_config: unknown }>(
       `select state, owner_id, claim_id, user_config from instances where id = ?`,
       [got!.id],
     );
-    expect(row).toEqual({ state: "claimed", owner_id: "b".repeat(64), claim_id: null, user_config: { "personal-email": "saul@example.com" } });
+    expect(row).toEqual({
+      state: "claimed",
+      owner_id: "b".repeat(64),
+      claim_id: null,
+      user_config: { "personal-email": "saul@example.com" },
+    });
   });
 
   it("completes a batch of claims in one statement, each with its own values, and not one whose claim no longer holds its instance", async () => {
-    await db.em.fork().execute(`update instances set state = 'dead', claim_id = null, claim_started_at = null where state <> 'dead'`, [], "run");
+    await db.em
+      .fork()
+      .execute(
+        `update instances set state = 'dead', claim_id = null, claim_started_at = null where state <> 'dead'`,
+        [],
+        "run",
+      );
     await seed("inst_batch", "idle", 3);
     const a = await claimIdleInstance(db.em.fork(), params("ba"));
     const b = await claimIdleInstance(db.em.fork(), params("bb"));
@@ -114,7 +177,14 @@ describe("the atomic claim statement", () => {
     const done = await completeClaims(db.em.fork(), [
       { instanceId: a!.id, claimId: "ba", ownerId: owner, conversationId: "conv-a", appliedKey: [1], trustLevel: 2 },
       { instanceId: b!.id, claimId: "not-b", ownerId: owner, conversationId: "conv-b", appliedKey: [1] },
-      { instanceId: c!.id, claimId: "bc", ownerId: owner, conversationId: "conv-c", appliedKey: [1, 4], clone: { parentInstanceId: a!.id, carry: "memory" } },
+      {
+        instanceId: c!.id,
+        claimId: "bc",
+        ownerId: owner,
+        conversationId: "conv-c",
+        appliedKey: [1, 4],
+        clone: { parentInstanceId: a!.id, carry: "memory" },
+      },
     ]);
     expect(done).toEqual([true, false, true]);
     const rows = await q<Record<string, unknown>>(
@@ -123,24 +193,55 @@ describe("the atomic claim statement", () => {
       [a!.id, b!.id, c!.id],
     );
     expect(rows).toEqual([
-      { id: a!.id, state: "claimed", conversation_id: "conv-a", parent_instance_id: null, inheritance_state: null, inheritance_carry: "", trust_level: 2, applied_key: [1], claim_id: null },
-      { id: b!.id, state: "claiming", conversation_id: null, parent_instance_id: null, inheritance_state: null, inheritance_carry: "", trust_level: 0, applied_key: null, claim_id: "bb" },
-      { id: c!.id, state: "claimed", conversation_id: "conv-c", parent_instance_id: a!.id, inheritance_state: "pending", inheritance_carry: "memory", trust_level: 0, applied_key: [1, 4], claim_id: null },
+      {
+        id: a!.id,
+        state: "claimed",
+        conversation_id: "conv-a",
+        parent_instance_id: null,
+        inheritance_state: null,
+        inheritance_carry: "",
+        trust_level: 2,
+        applied_key: [1],
+        claim_id: null,
+      },
+      {
+        id: b!.id,
+        state: "claiming",
+        conversation_id: null,
+        parent_instance_id: null,
+        inheritance_state: null,
+        inheritance_carry: "",
+        trust_level: 0,
+        applied_key: null,
+        claim_id: "bb",
+      },
+      {
+        id: c!.id,
+        state: "claimed",
+        conversation_id: "conv-c",
+        parent_instance_id: a!.id,
+        inheritance_state: "pending",
+        inheritance_carry: "memory",
+        trust_level: 0,
+        applied_key: [1, 4],
+        claim_id: null,
+      },
     ]);
   });
 
   it("finds a batch's rows by key (their ids or their owners), not by walking every claim in flight", async () => {
     await seed("inst_many", "idle", 2_000);
     await q(`analyze instances`);
-    const sql = COMPLETE_CLAIMS_SQL.replaceAll("array[?]::int[]", "array[0]::int[]").replaceAll("array[?]", "array['x']").replace("in (?)", "in ('x', 'y')").replace("in (?)", "in ('o', 'p')");
+    const sql = COMPLETE_CLAIMS_SQL.replaceAll("array[?]::int[]", "array[0]::int[]")
+      .replaceAll("array[?]", "array['x']")
+      .replace("in (?)", "in ('x', 'y')")
+      .replace("in (?)", "in ('o', 'p')");
     const plan = await q<{ "QUERY PLAN": string }>(`explain ${sql}`);
     expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toMatch(/Index Cond: \((id|owner_id) = ANY/);
   });
 
   it("walks the partial index of idle rows", async () => {
-    const plan = await q<{ "QUERY PLAN": string }>(
-      `explain ${CLAIM_SQL.replaceAll("?", "null")}`,
-    );
+    const plan = await q<{ "QUERY PLAN": string }>(`explain ${CLAIM_SQL.replaceAll("?", "null")}`);
     expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toContain("instances_idle");
   });
 });
@@ -150,8 +251,13 @@ describe("the sweep of stale claims", () => {
     await seed("inst_sweep_", "idle", 600);
     // Statistics from before the claims, as when a burst begins: the planner expects few claiming rows.
     await q(`analyze instances`);
-    await q(`update instances set state = 'claiming', claim_id = 'c-' || id, claim_started_at = now(), owner_id = md5(id) where id like 'inst_sweep_%'`);
-    const [plan] = await q<{ "QUERY PLAN": unknown }>(`explain (analyze, format json) ${STALE_CLAIMS_SQL}`, [3600, 100]);
+    await q(
+      `update instances set state = 'claiming', claim_id = 'c-' || id, claim_started_at = now(), owner_id = md5(id) where id like 'inst_sweep_%'`,
+    );
+    const [plan] = await q<{ "QUERY PLAN": unknown }>(
+      `explain (analyze, format json) ${STALE_CLAIMS_SQL}`,
+      [3600, 100],
+    );
     const loops: number[] = [];
     const walk = (node: Record<string, unknown>) => {
       if (node["Node Type"] === "LockRows") loops.push(node["Actual Loops"] as number);
@@ -160,11 +266,15 @@ describe("the sweep of stale claims", () => {
     walk((plan!["QUERY PLAN"] as { Plan: Record<string, unknown> }[])[0]!.Plan);
     expect(loops).toEqual([1]);
     // Ten made stale: those ten, and no other, are taken.
-    await q(`update instances set claim_started_at = now() - interval '1 hour' where id in (select id from instances where id like 'inst_sweep_%' order by id limit 10)`);
+    await q(
+      `update instances set claim_started_at = now() - interval '1 hour' where id in (select id from instances where id like 'inst_sweep_%' order by id limit 10)`,
+    );
     const taken = await takeStaleClaims(db.em.fork(), 60);
     expect(taken).toHaveLength(10);
     expect(new Set(taken.map((t) => t.claimId)).size).toBe(10);
-    const [left] = await q<{ n: number }>(`select count(*)::int as n from instances where id like 'inst_sweep_%' and state = 'claiming'`);
+    const [left] = await q<{ n: number }>(
+      `select count(*)::int as n from instances where id like 'inst_sweep_%' and state = 'claiming'`,
+    );
     expect(left!.n).toBe(590);
   });
 });

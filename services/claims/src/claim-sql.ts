@@ -126,23 +126,20 @@ export const COMPLETE_CLAIMS_SQL = `update instances i set state = 'claimed', ow
  * flight, never by walking every claiming row (README "Claims").
  */
 export async function completeClaims(em: EntityManager, batch: Completion[]): Promise<boolean[]> {
-  const rows = await em.execute<{ id: string }[]>(
-    COMPLETE_CLAIMS_SQL,
-    [
-      batch.map((p) => p.instanceId),
-      batch.map((p) => p.claimId),
-      batch.map((p) => p.ownerId),
-      batch.map((p) => p.conversationId),
-      // The platform writes a null in an array as nothing: '' stands for none.
-      batch.map((p) => p.clone?.parentInstanceId ?? ""),
-      batch.map((p) => (p.clone ? "pending" : "")),
-      batch.map((p) => p.clone?.carry ?? ""),
-      batch.map((p) => p.trustLevel ?? 0),
-      batch.map((p) => sqlKey(p.appliedKey)),
-      batch.map((p) => p.instanceId),
-      batch.map((p) => p.ownerId),
-    ],
-  );
+  const rows = await em.execute<{ id: string }[]>(COMPLETE_CLAIMS_SQL, [
+    batch.map((p) => p.instanceId),
+    batch.map((p) => p.claimId),
+    batch.map((p) => p.ownerId),
+    batch.map((p) => p.conversationId),
+    // The platform writes a null in an array as nothing: '' stands for none.
+    batch.map((p) => p.clone?.parentInstanceId ?? ""),
+    batch.map((p) => (p.clone ? "pending" : "")),
+    batch.map((p) => p.clone?.carry ?? ""),
+    batch.map((p) => p.trustLevel ?? 0),
+    batch.map((p) => sqlKey(p.appliedKey)),
+    batch.map((p) => p.instanceId),
+    batch.map((p) => p.ownerId),
+  ]);
   const done = new Set(rows.map((r) => r.id));
   return batch.map((p) => done.has(p.instanceId));
 }
@@ -164,7 +161,16 @@ export interface FlowAgent extends ClaimedInstance {
 }
 
 export async function agentForFlow(em: EntityManager, instanceId: string): Promise<FlowAgent | undefined> {
-  const [r] = await em.execute<(ClaimedRow & { state: string; owner_id: string | null; template_id: string | null; model: string | null; model_overridden: boolean; user_config: Record<string, string> | string })[]>(
+  const [r] = await em.execute<
+    (ClaimedRow & {
+      state: string;
+      owner_id: string | null;
+      template_id: string | null;
+      model: string | null;
+      model_overridden: boolean;
+      user_config: Record<string, string> | string;
+    })[]
+  >(
     `select id, host_url, inbox_id, wallet_index, state, owner_id, template_id, model, model_overridden, user_config from instances where id = ?`,
     [instanceId],
   );
@@ -179,12 +185,17 @@ export async function agentForFlow(em: EntityManager, instanceId: string): Promi
     templateId: r.template_id,
     model: r.model,
     modelOverridden: r.model_overridden,
-    userConfig: typeof r.user_config === "string" ? (JSON.parse(r.user_config) as Record<string, string>) : r.user_config,
+    userConfig:
+      typeof r.user_config === "string" ? (JSON.parse(r.user_config) as Record<string, string>) : r.user_config,
   };
 }
 
 /** Where a clone's summary stands: sent, or failed with the reason (never the summary). Only while pending. */
-export async function settleInheritance(em: EntityManager, instanceId: string, outcome: { state: "sent" | "failed"; error?: string }): Promise<void> {
+export async function settleInheritance(
+  em: EntityManager,
+  instanceId: string,
+  outcome: { state: "sent" | "failed"; error?: string },
+): Promise<void> {
   await em.execute(
     `update instances set inheritance_state = ?, inheritance_error = ?, updated_at = now() where id = ? and inheritance_state = 'pending'`,
     [outcome.state, outcome.error ?? null, instanceId],
@@ -205,7 +216,12 @@ export async function failStalePending(em: EntityManager, olderThanSeconds: numb
 }
 
 /** Records an owner's transfer offer; false when it is not the owner's live agent. */
-export async function offerTransfer(em: EntityManager, instanceId: string, ownerId: string, offer: unknown): Promise<boolean> {
+export async function offerTransfer(
+  em: EntityManager,
+  instanceId: string,
+  ownerId: string,
+  offer: unknown,
+): Promise<boolean> {
   const res = await em.execute<RunResult>(
     `update instances set pending_transfer = ?::jsonb, updated_at = now() where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
     [JSON.stringify(offer), instanceId, ownerId],
@@ -215,7 +231,13 @@ export async function offerTransfer(em: EntityManager, instanceId: string, owner
 }
 
 /** The level the agent took (it checked the owner's signature); false when it is not the owner's live agent. */
-export async function setTrustLevel(em: EntityManager, instanceId: string, ownerId: string, level: number, dailySpendLimitWei: string): Promise<boolean> {
+export async function setTrustLevel(
+  em: EntityManager,
+  instanceId: string,
+  ownerId: string,
+  level: number,
+  dailySpendLimitWei: string,
+): Promise<boolean> {
   const res = await em.execute<RunResult>(
     `update instances set trust_level = ?, daily_spend_limit_wei = ?, updated_at = now() where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
     [level, dailySpendLimitWei, instanceId, ownerId],
@@ -225,7 +247,12 @@ export async function setTrustLevel(em: EntityManager, instanceId: string, owner
 }
 
 /** The new owner takes it (the agent already did): false when the offer changed meanwhile. */
-export async function completeTransfer(em: EntityManager, instanceId: string, fromOwnerId: string, newOwnerId: string): Promise<boolean> {
+export async function completeTransfer(
+  em: EntityManager,
+  instanceId: string,
+  fromOwnerId: string,
+  newOwnerId: string,
+): Promise<boolean> {
   const res = await em.execute<RunResult>(
     `update instances set owner_id = ?, pending_transfer = null, updated_at = now()
      where id = ? and owner_id = ? and pending_transfer->>'newOwnerId' = ? and state in ('claimed', 'crashed')`,
@@ -246,8 +273,16 @@ const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = nu
  * state: the pool replaces it). Only while this claim still holds it.
  */
 /** Whether the instance is claimed by `ownerId` in `conversationId` (a completion whose answer was lost went through). */
-export async function isClaimedBy(em: EntityManager, instanceId: string, ownerId: string, conversationId: string): Promise<boolean> {
-  const rows = await em.execute(`select 1 from instances where id = ? and state = 'claimed' and owner_id = ? and conversation_id = ?`, [instanceId, ownerId, conversationId]);
+export async function isClaimedBy(
+  em: EntityManager,
+  instanceId: string,
+  ownerId: string,
+  conversationId: string,
+): Promise<boolean> {
+  const rows = await em.execute(
+    `select 1 from instances where id = ? and state = 'claimed' and owner_id = ? and conversation_id = ?`,
+    [instanceId, ownerId, conversationId],
+  );
   return rows.length === 1;
 }
 
@@ -286,7 +321,11 @@ export const STALE_CLAIMS_SQL = `with stale as materialized (
   where i.id = stale.id and i.state = 'claiming'
   returning i.id, i.host_url, i.inbox_id, i.wallet_index, stale.claim_id as old_claim_id`;
 
-export async function takeStaleClaims(em: EntityManager, leaseSeconds: number, limit = 100): Promise<(InstanceRef & { claimId: string })[]> {
+export async function takeStaleClaims(
+  em: EntityManager,
+  leaseSeconds: number,
+  limit = 100,
+): Promise<(InstanceRef & { claimId: string })[]> {
   const rows = await em.execute<(ClaimedRow & { old_claim_id: string })[]>(STALE_CLAIMS_SQL, [leaseSeconds, limit]);
   return rows.map((r) => ({ id: r.id, hostUrl: r.host_url, inboxId: r.inbox_id, claimId: r.old_claim_id }));
 }
@@ -294,7 +333,11 @@ export async function takeStaleClaims(em: EntityManager, leaseSeconds: number, l
 /** Renews the lease of the claims this process has in flight (the sweep leaves them alone while it does). */
 export async function renewClaims(em: EntityManager, claimIds: readonly string[]): Promise<void> {
   if (claimIds.length === 0) return;
-  await em.execute(`update instances set claim_renewed_at = now() where claim_id in (?) and state = 'claiming'`, [claimIds], "run");
+  await em.execute(
+    `update instances set claim_renewed_at = now() where claim_id in (?) and state = 'claiming'`,
+    [claimIds],
+    "run",
+  );
 }
 
 /**
@@ -302,7 +345,11 @@ export async function renewClaims(em: EntityManager, claimIds: readonly string[]
  * (the creator's dashboard still lists it), no longer due for updates. Only
  * the owner's live agent; undefined otherwise.
  */
-export async function markRemoved(em: EntityManager, instanceId: string, ownerId: string): Promise<InstanceRef | undefined> {
+export async function markRemoved(
+  em: EntityManager,
+  instanceId: string,
+  ownerId: string,
+): Promise<InstanceRef | undefined> {
   const rows = await em.execute<ClaimedRow[]>(
     `update instances set state = 'dead', pinned = false, sync_next_at = null, updated_at = now(), end_reason = 'removed by its owner'
      where id = ? and owner_id = ? and state in ('claimed', 'crashed')
@@ -333,11 +380,17 @@ export async function insertProvisionedTool(em: EntityManager, t: ToolRef): Prom
 }
 
 /** An instance's recorded tool for a tool id, active or waiting for its release. */
-export async function provisionedTool(em: EntityManager, instanceId: string, toolId: string): Promise<(ToolRef & { state: "active" | "release_failed" }) | undefined> {
-  const [r] = await em.execute<{ provider: string; handle: string; secret: Uint8Array | null; state: "active" | "release_failed" }[]>(
-    `select provider, handle, secret, state from provisioned_tools where instance_id = ? and tool_id = ?`,
-    [instanceId, toolId],
-  );
+export async function provisionedTool(
+  em: EntityManager,
+  instanceId: string,
+  toolId: string,
+): Promise<(ToolRef & { state: "active" | "release_failed" }) | undefined> {
+  const [r] = await em.execute<
+    { provider: string; handle: string; secret: Uint8Array | null; state: "active" | "release_failed" }[]
+  >(`select provider, handle, secret, state from provisioned_tools where instance_id = ? and tool_id = ?`, [
+    instanceId,
+    toolId,
+  ]);
   return r && { instanceId, toolId, provider: r.provider, handle: r.handle, secret: r.secret, state: r.state };
 }
 
@@ -364,7 +417,9 @@ export interface ToolRef {
 
 /** Tools to release: every tool of the given instances, or every tool whose release failed before. */
 export async function toolsToRelease(em: EntityManager, instanceIds: string[]): Promise<ToolRef[]> {
-  const rows = await em.execute<{ instance_id: string; tool_id: string; provider: string; handle: string; secret: Uint8Array | null }[]>(
+  const rows = await em.execute<
+    { instance_id: string; tool_id: string; provider: string; handle: string; secret: Uint8Array | null }[]
+  >(
     instanceIds.length > 0
       ? `select instance_id, tool_id, provider, handle, secret from provisioned_tools
          where instance_id in (?) or state = 'release_failed' order by created_at limit 1000`
@@ -372,5 +427,11 @@ export async function toolsToRelease(em: EntityManager, instanceIds: string[]): 
          where state = 'release_failed' order by created_at limit 1000`,
     instanceIds.length > 0 ? [instanceIds] : [],
   );
-  return rows.map((r) => ({ instanceId: r.instance_id, toolId: r.tool_id, provider: r.provider, handle: r.handle, secret: r.secret }));
+  return rows.map((r) => ({
+    instanceId: r.instance_id,
+    toolId: r.tool_id,
+    provider: r.provider,
+    handle: r.handle,
+    secret: r.secret,
+  }));
 }

@@ -17,14 +17,19 @@ import { as, expectCode } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
 
 const operator = newIdentity();
-const stack = new StandInStack({ name: "delisting", smsRange: "+15550610000..+15550610019", operators: [operator.inboxId] });
+const stack = new StandInStack({
+  name: "delisting",
+  smsRange: "+15550610000..+15550610019",
+  operators: [operator.inboxId],
+});
 let claimsClient: Client<typeof ClaimService>;
 let syncClient: Client<typeof TemplateSyncService>;
 let curation: Client<typeof StoreCurationService>;
 
 async function claim(requester: TestIdentity, templateId: string) {
   const conversationInvite = `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`;
-  return (await claimsClient.claim({ requester: requester.inboxId, templateId, conversationInvite }, as(requester))).instanceId;
+  return (await claimsClient.claim({ requester: requester.inboxId, templateId, conversationInvite }, as(requester)))
+    .instanceId;
 }
 
 beforeAll(async () => {
@@ -45,7 +50,11 @@ describe("a delisted template", () => {
     const agent = await claim(owner, t.id);
 
     const reason = "It impersonates a bank.";
-    const signature = await signOperation(operator.account, "DelistTemplate", { inboxId: operator.inboxId, templateId: t.id, reason });
+    const signature = await signOperation(operator.account, "DelistTemplate", {
+      inboxId: operator.inboxId,
+      templateId: t.id,
+      reason,
+    });
     await curation.delistTemplate({ operatorId: operator.inboxId, templateId: t.id, reason, signature });
     // The claims service reads templates through a cache of 2 s (template-cache.ts).
     await new Promise((r) => setTimeout(r, 2_100));
@@ -59,14 +68,21 @@ describe("a delisted template", () => {
 
     // The owner's agent keeps running, and shows the delisting: its reason and when, not the operators' review.
     const listed = (await claimsClient.listOwnerAgents({ ownerId: owner.inboxId }, as(owner))).instances;
-    expect(listed.map((i) => [i.id, i.state, i.templateDelisting?.reason])).toEqual([[agent, InstanceState.CLAIMED, reason]]);
+    expect(listed.map((i) => [i.id, i.state, i.templateDelisting?.reason])).toEqual([
+      [agent, InstanceState.CLAIMED, reason],
+    ]);
     expect(listed[0]!.templateDelisting?.delistedAt).toBeDefined();
     expect(listed[0]!.templateDelisting?.operatorId).toBe("");
     const one = (await claimsClient.getInstance({ instanceId: agent }, as(owner))).instance!;
     expect(one.templateDelisting?.reason).toBe(reason);
 
     // The creator's fix still reaches it.
-    const fix = await signUpdateRelease(creator.account, { templateId: t.id, creatorId: creator.inboxId, version: t.version + 1n, content: { ...content, instructions: "You are a travel planner. You never say you are a bank." } });
+    const fix = await signUpdateRelease(creator.account, {
+      templateId: t.id,
+      creatorId: creator.inboxId,
+      version: t.version + 1n,
+      content: { ...content, instructions: "You are a travel planner. You never say you are a bank." },
+    });
     expect((await syncClient.pushTemplateVersion({ template: fix })).instances).toBe(2);
     const deadline = Date.now() + 15_000;
     while (stack.host.instances.get(agent)?.appliedVersion !== Number(t.version + 1n)) {
@@ -75,10 +91,16 @@ describe("a delisted template", () => {
     }
 
     // Relisted: new agents again, and the owner's listing no longer shows it.
-    const relist = await signOperation(operator.account, "RelistTemplate", { inboxId: operator.inboxId, templateId: t.id, note: "" });
+    const relist = await signOperation(operator.account, "RelistTemplate", {
+      inboxId: operator.inboxId,
+      templateId: t.id,
+      note: "",
+    });
     await curation.relistTemplate({ operatorId: operator.inboxId, templateId: t.id, note: "", signature: relist });
     await new Promise((r) => setTimeout(r, 2_100));
     expect(await claim(newIdentity(), t.id)).toMatch(/^inst_/);
-    expect((await claimsClient.getInstance({ instanceId: agent }, as(owner))).instance?.templateDelisting).toBeUndefined();
+    expect(
+      (await claimsClient.getInstance({ instanceId: agent }, as(owner))).instance?.templateDelisting,
+    ).toBeUndefined();
   });
 });

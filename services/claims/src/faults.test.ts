@@ -8,7 +8,13 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { createServiceClient, serviceEnv } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, startServiceProcess, type ServiceProcess } from "@convos-pool/kit/testing";
+import {
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  startServiceProcess,
+  type ServiceProcess,
+} from "@convos-pool/kit/testing";
 import { as } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
 
@@ -35,7 +41,9 @@ afterAll(async () => {
 });
 
 describe("a claims process killed mid-claim", () => {
-  it("leaves no agent half-claimed: a retry with the same key at another replica learns the outcome within 30 s, and no second agent is made", { timeout: 90_000 }, async () => {
+  it("leaves no agent half-claimed: a retry with the same key at another replica learns the outcome within 30 s, and no second agent is made", {
+    timeout: 90_000,
+  }, async () => {
     const t = await signedTemplate(stack.templatesClient, newIdentity(), sampleContent({ tools: [] }), "public");
     await stack.seedIdle(2);
     const owner = newIdentity();
@@ -56,7 +64,8 @@ describe("a claims process killed mid-claim", () => {
     const deadline = Date.now() + 30_000;
     let failedEarly: ConnectError | undefined;
     void lost.then((e) => (failedEarly = e));
-    while (joins().length === before && !failedEarly && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (joins().length === before && !failedEarly && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect(failedEarly?.message ?? "", proc!.lines.slice(-5).join("\n")).toBe("");
     const instanceId = joins().at(-1)!.instanceId;
     expect(stack.host.callsOf(instanceId)).toEqual(["configure", "join"]);

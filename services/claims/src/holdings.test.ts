@@ -4,13 +4,26 @@ import { limitExceededOf, openDatabase, type Database } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { claimIdleInstance, completeClaim, insertProvisionedTool } from "./claim-sql.js";
 import { entities } from "./entities.js";
-import { HOLDINGS_SQL as holdingsSql, claimBatch, claimBatchBody, claimWithinCaps, claimWithinCapsBody, holdings } from "./holdings.js";
+import {
+  HOLDINGS_SQL as holdingsSql,
+  claimBatch,
+  claimBatchBody,
+  claimWithinCaps,
+  claimWithinCapsBody,
+  holdings,
+} from "./holdings.js";
 import { migrations } from "./migrations.js";
 
 let db: Database;
 
 beforeAll(async () => {
-  db = await openDatabase({ name: "claims", url: await createTestDatabase("claims_holdings"), entities, migrations, poolSize: 4 });
+  db = await openDatabase({
+    name: "claims",
+    url: await createTestDatabase("claims_holdings"),
+    entities,
+    migrations,
+    poolSize: 4,
+  });
 });
 
 afterAll(async () => {
@@ -47,9 +60,25 @@ describe("holdings", () => {
     const b = await claimIdleInstance(db.em.fork(), params(owner, 1));
     expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 3 });
     // b completes with its one tool provisioned; then crashes: still held.
-    await insertProvisionedTool(db.em.fork(), { instanceId: b!.id, toolId: "sms", provider: "local-sms", handle: `+1555${Date.now()}`, secret: null });
-    const [{ claim_id } = { claim_id: "" }] = await db.em.fork().execute<{ claim_id: string }[]>(`select claim_id from instances where id = ?`, [b!.id]);
-    expect(await completeClaim(db.em.fork(), { instanceId: b!.id, claimId: claim_id, ownerId: owner, conversationId: "c", appliedKey: [1] })).toBe(true);
+    await insertProvisionedTool(db.em.fork(), {
+      instanceId: b!.id,
+      toolId: "sms",
+      provider: "local-sms",
+      handle: `+1555${Date.now()}`,
+      secret: null,
+    });
+    const [{ claim_id } = { claim_id: "" }] = await db.em
+      .fork()
+      .execute<{ claim_id: string }[]>(`select claim_id from instances where id = ?`, [b!.id]);
+    expect(
+      await completeClaim(db.em.fork(), {
+        instanceId: b!.id,
+        claimId: claim_id,
+        ownerId: owner,
+        conversationId: "c",
+        appliedKey: [1],
+      }),
+    ).toBe(true);
     await db.em.fork().execute(`update instances set state = 'crashed' where id = ?`, [b!.id], "run");
     expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 3 });
     // Dead ones are not held; someone else's are not mine.
@@ -72,12 +101,17 @@ describe("holdings", () => {
     });
     await held;
     let secondDone = false;
-    const second = claimWithinCaps(db.em.fork(), params(owner), { liveAgentsPerOwner: 1 }).finally(() => (secondDone = true));
+    const second = claimWithinCaps(db.em.fork(), params(owner), { liveAgentsPerOwner: 1 }).finally(
+      () => (secondDone = true),
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(secondDone, "the second claim must wait for the first").toBe(false);
     open();
     await first;
-    const err = await second.then(() => undefined, (e: unknown) => e);
+    const err = await second.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(limitExceededOf(err)).toEqual({ limit: "live agents per owner", retryAfterSeconds: 0 });
     expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 1, tools: 0 });
   });
@@ -86,7 +120,10 @@ describe("holdings", () => {
     const owner = "b2".repeat(32);
     await seedIdle(3);
     expect(await claimWithinCaps(db.em.fork(), params(owner, 2), { poolToolsPerOwner: 3 })).toBeDefined();
-    const err = await claimWithinCaps(db.em.fork(), params(owner, 2), { poolToolsPerOwner: 3 }).then(() => undefined, (e: unknown) => e);
+    const err = await claimWithinCaps(db.em.fork(), params(owner, 2), { poolToolsPerOwner: 3 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(limitExceededOf(err)?.limit).toBe("pool tools per owner");
     expect(String(err)).toMatch(/needs 2 pool tools and your agents hold 2, of at most 3/);
     expect(await claimWithinCaps(db.em.fork(), params(owner, 1), { poolToolsPerOwner: 3 })).toBeDefined();
@@ -98,17 +135,30 @@ describe("holdings", () => {
     await seedIdle(4);
     expect(await claimWithinCaps(db.em.fork(), params(owner, 3), { poolToolsPerOwner: 3 })).toBeDefined();
     // The cap lowered below what the owner holds: a claim needing tools is refused, one needing none is not.
-    const err = await claimWithinCaps(db.em.fork(), params(owner, 1), { poolToolsPerOwner: 2 }).then(() => undefined, (e: unknown) => e);
+    const err = await claimWithinCaps(db.em.fork(), params(owner, 1), { poolToolsPerOwner: 2 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(limitExceededOf(err)?.limit).toBe("pool tools per owner");
-    expect(await claimWithinCaps(db.em.fork(), params(owner, 0), { liveAgentsPerOwner: 3, poolToolsPerOwner: 2 })).toBeDefined();
+    expect(
+      await claimWithinCaps(db.em.fork(), params(owner, 0), { liveAgentsPerOwner: 3, poolToolsPerOwner: 2 }),
+    ).toBeDefined();
     // Its agents are still counted: two held, a cap of two refuses the third.
-    const third = await claimWithinCaps(db.em.fork(), params(owner, 0), { liveAgentsPerOwner: 2, poolToolsPerOwner: 2 }).then(() => undefined, (e: unknown) => e);
+    const third = await claimWithinCaps(db.em.fork(), params(owner, 0), {
+      liveAgentsPerOwner: 2,
+      poolToolsPerOwner: 2,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(limitExceededOf(third)?.limit).toBe("live agents per owner");
     expect(await holdings(db.em.fork(), owner)).toEqual({ agents: 2, tools: 3 });
   });
 
   it("is in the database as built from today's claim and holdings statements (change one, and a migration must recreate it)", async () => {
-    const [fn] = await db.em.fork().execute<{ prosrc: string }[]>(`select prosrc from pg_proc where proname = 'claim_within_caps'`);
+    const [fn] = await db.em
+      .fork()
+      .execute<{ prosrc: string }[]>(`select prosrc from pg_proc where proname = 'claim_within_caps'`);
     expect(fn?.prosrc).toBe(claimWithinCapsBody());
   });
 
@@ -116,7 +166,9 @@ describe("holdings", () => {
     await seedIdle(5_000);
     await db.em.fork().execute("analyze instances", [], "run");
     const text = holdingsSql.replaceAll("?", "'x'");
-    const plan = (await db.em.fork().execute<{ "QUERY PLAN": string }[]>(`explain ${text}`)).map((r) => r["QUERY PLAN"]).join("\n");
+    const plan = (await db.em.fork().execute<{ "QUERY PLAN": string }[]>(`explain ${text}`))
+      .map((r) => r["QUERY PLAN"])
+      .join("\n");
     expect(plan).not.toMatch(/Seq Scan on instances/);
     expect(plan).toMatch(/instances_owner_live/);
     expect(plan).toMatch(/instances_owner_crashed/);
@@ -127,7 +179,9 @@ describe("holdings", () => {
     await seedIdle(2);
     await db.em.fork().transactional(async (tx) => {
       expect(await claimWithinCaps(tx, params(owner, 5), {})).toBeDefined();
-      const locks = await tx.execute<{ n: number }[]>(`select count(*)::int as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()`);
+      const locks = await tx.execute<{ n: number }[]>(
+        `select count(*)::int as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()`,
+      );
       expect(locks[0]?.n).toBe(0);
       expect(await claimWithinCaps(tx, params(owner, 5), {})).toBeDefined();
     });
@@ -149,7 +203,11 @@ describe("claim_batch", () => {
     expect(got[3]).toBeUndefined();
     for (const [i, g] of got.entries()) {
       if (!g) continue;
-      const [row] = await db.em.fork().execute<{ claim_id: string; owner_id: string }[]>(`select claim_id, owner_id from instances where id = ?`, [(g as { id: string }).id]);
+      const [row] = await db.em
+        .fork()
+        .execute<{ claim_id: string; owner_id: string }[]>(`select claim_id, owner_id from instances where id = ?`, [
+          (g as { id: string }).id,
+        ]);
       expect(row).toEqual({ claim_id: batch[i]!.claimId, owner_id: owners[i] });
     }
   });
@@ -157,7 +215,9 @@ describe("claim_batch", () => {
   it("counts the claims before it in the same batch: two of one owner cannot pass a cap together", async () => {
     const owner = "e2".repeat(32);
     await seedIdle(3);
-    const got = await claimBatch(db.em.fork(), [params(owner), params("f2".repeat(32)), params(owner)], { liveAgentsPerOwner: 1 });
+    const got = await claimBatch(db.em.fork(), [params(owner), params("f2".repeat(32)), params(owner)], {
+      liveAgentsPerOwner: 1,
+    });
     expect(got[0]).toMatchObject({ id: expect.any(String) });
     expect(got[1]).toMatchObject({ id: expect.any(String) });
     expect(limitExceededOf(got[2])).toEqual({ limit: "live agents per owner", retryAfterSeconds: 0 });
@@ -182,7 +242,9 @@ describe("claim_batch", () => {
     const waiting = claimBatch(db.em.fork(), [params(second), params(first)], { liveAgentsPerOwner: 10 });
     await new Promise((r) => setTimeout(r, 200));
     let alone = false;
-    const secondAlone = claimBatch(db.em.fork(), [params(second)], { liveAgentsPerOwner: 10 }).finally(() => (alone = true));
+    const secondAlone = claimBatch(db.em.fork(), [params(second)], { liveAgentsPerOwner: 10 }).finally(
+      () => (alone = true),
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(alone, "a claim of the second owner alone must not wait for the waiting batch").toBe(true);
     open();
@@ -192,7 +254,9 @@ describe("claim_batch", () => {
   });
 
   it("is in the database as built from today's text (change it, and a migration must recreate it)", async () => {
-    const [fn] = await db.em.fork().execute<{ prosrc: string }[]>(`select prosrc from pg_proc where proname = 'claim_batch'`);
+    const [fn] = await db.em
+      .fork()
+      .execute<{ prosrc: string }[]>(`select prosrc from pg_proc where proname = 'claim_batch'`);
     expect(fn?.prosrc).toBe(claimBatchBody());
   });
 });

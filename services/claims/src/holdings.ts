@@ -65,7 +65,10 @@ export function claimWithinCapsBody(): string {
     `return query select null::text, null::text, null::text, null::integer, '${what}'::text, held_agents, held_tools; return;`;
   const claim = numbered(CLAIM_SQL, [1, 2, 3, 4, 5, 6, 7, 8, 9])
     .replace(/^update instances set/, "update instances i set")
-    .replace("returning id, host_url, inbox_id, wallet_index", "returning i.id, i.host_url, i.inbox_id, i.wallet_index, null::text, held_agents, held_tools");
+    .replace(
+      "returning id, host_url, inbox_id, wallet_index",
+      "returning i.id, i.host_url, i.inbox_id, i.wallet_index, null::text, held_agents, held_tools",
+    );
   return `#variable_conflict use_column
 declare held_agents integer := 0; held_tools integer := 0;
 begin
@@ -140,7 +143,11 @@ interface CappedRow {
  * RESOURCE_EXHAUSTED with the LimitExceeded detail (and no Retry-After:
  * waiting alone does not help) when the claim would pass a cap.
  */
-export async function claimBatch(em: EntityManager, claims: ClaimParams[], caps: Caps): Promise<(ClaimedInstance | undefined | Error)[]> {
+export async function claimBatch(
+  em: EntityManager,
+  claims: ClaimParams[],
+  caps: Caps,
+): Promise<(ClaimedInstance | undefined | Error)[]> {
   const rows = await em.execute<CappedRow[]>(`select * from claim_batch(?::jsonb, ?, ?)`, [
     JSON.stringify(
       claims.map((p) => ({
@@ -173,12 +180,18 @@ export async function claimBatch(em: EntityManager, claims: ClaimParams[], caps:
         `this agent needs ${p.toolsReserved ?? 0} pool tools and your agents hold ${row.tools}, of at most ${caps.poolToolsPerOwner} per owner; remove an agent first (DELETE /api/pool/agents/{id})`,
       );
     }
-    return row?.id ? { id: row.id, hostUrl: row.host_url!, inboxId: row.inbox_id!, walletIndex: Number(row.wallet_index) } : undefined;
+    return row?.id
+      ? { id: row.id, hostUrl: row.host_url!, inboxId: row.inbox_id!, walletIndex: Number(row.wallet_index) }
+      : undefined;
   });
 }
 
 /** One claim within its owner's caps (claimBatch of one): an idle instance, or undefined when none is idle. */
-export async function claimWithinCaps(em: EntityManager, p: ClaimParams, caps: Caps): Promise<ClaimedInstance | undefined> {
+export async function claimWithinCaps(
+  em: EntityManager,
+  p: ClaimParams,
+  caps: Caps,
+): Promise<ClaimedInstance | undefined> {
   const [got] = await claimBatch(em, [p], caps);
   if (got instanceof Error) throw got;
   return got;

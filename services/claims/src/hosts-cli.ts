@@ -16,9 +16,14 @@ import { entities } from "./entities.js";
 import { hostSummaries, setDraining } from "./instances.js";
 import { migrations } from "./migrations.js";
 
-const USAGE = "usage: hosts-cli.ts list | drain <host url> | undrain <host url>   (DATABASE_URL: the claims service's database)";
+const USAGE =
+  "usage: hosts-cli.ts list | drain <host url> | undrain <host url>   (DATABASE_URL: the claims service's database)";
 
-export async function runHostsCommand(args: string[], databaseUrl: string | undefined, out: (line: string) => void): Promise<number> {
+export async function runHostsCommand(
+  args: string[],
+  databaseUrl: string | undefined,
+  out: (line: string) => void,
+): Promise<number> {
   const [command, url] = args;
   if (!databaseUrl) {
     out("DATABASE_URL is required: the claims service's database");
@@ -35,15 +40,23 @@ export async function runHostsCommand(args: string[], databaseUrl: string | unde
       const hosts = await hostSummaries(em);
       if (hosts.length === 0) out("no instance hosts recorded yet");
       for (const h of hosts) {
-        const states = Object.entries(h.states).map(([state, n]) => `${state} ${n}`).join(", ") || "no live instances";
+        const states =
+          Object.entries(h.states)
+            .map(([state, n]) => `${state} ${n}`)
+            .join(", ") || "no live instances";
         out(`${h.url}${h.draining ? " (draining)" : ""}: ${states}`);
       }
       return 0;
     }
     const known = (await hostSummaries(em)).some((h) => h.url === url);
-    const configured = (process.env.INSTANCE_HOST_URLS ?? "").split(",").map((u) => u.trim()).includes(url!);
+    const configured = (process.env.INSTANCE_HOST_URLS ?? "")
+      .split(",")
+      .map((u) => u.trim())
+      .includes(url!);
     if (!known && !configured) {
-      out(`${url} is no instance host of this pool (none in INSTANCE_HOST_URLS, no instance recorded there); \`list\` shows the hosts`);
+      out(
+        `${url} is no instance host of this pool (none in INSTANCE_HOST_URLS, no instance recorded there); \`list\` shows the hosts`,
+      );
       return 2;
     }
     await setDraining(em, url!, command === "drain");
@@ -59,5 +72,7 @@ export async function runHostsCommand(args: string[], databaseUrl: string | unde
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exitCode = await runHostsCommand(process.argv.slice(2), process.env.DATABASE_URL, (line) => process.stdout.write(`${line}\n`));
+  process.exitCode = await runHostsCommand(process.argv.slice(2), process.env.DATABASE_URL, (line) =>
+    process.stdout.write(`${line}\n`),
+  );
 }

@@ -7,7 +7,10 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { randomId } from "@convos-pool/kit";
 import type { InstanceStateName } from "./entities.js";
 
-export async function registerInstance(em: EntityManager, hostUrl: string): Promise<{ id: string; walletIndex: number }> {
+export async function registerInstance(
+  em: EntityManager,
+  hostUrl: string,
+): Promise<{ id: string; walletIndex: number }> {
   const rows = await em.execute<{ id: string; wallet_index: number }[]>(
     `insert into instances (id, state, host_url) values (?, 'starting', ?) returning id, wallet_index`,
     [randomId("inst"), hostUrl],
@@ -31,7 +34,12 @@ export async function markIdle(em: EntityManager, id: string, inboxId: string): 
 }
 
 /** Moves an instance from one of `from` to `to` (health checks, replacement). */
-export async function setState(em: EntityManager, id: string, from: InstanceStateName[], to: InstanceStateName): Promise<boolean> {
+export async function setState(
+  em: EntityManager,
+  id: string,
+  from: InstanceStateName[],
+  to: InstanceStateName,
+): Promise<boolean> {
   const res = await em.execute<RunResult>(
     `update instances set state = ?, updated_at = now() where id = ? and state in (?)`,
     [to, id, from],
@@ -46,7 +54,11 @@ export async function setState(em: EntityManager, id: string, from: InstanceStat
  * workspaces with it. Their rows follow the host, whatever their state but
  * dead. Returns the ids moved, with their state.
  */
-export async function adoptInstances(em: EntityManager, hostUrl: string, ids: string[]): Promise<{ id: string; state: InstanceStateName }[]> {
+export async function adoptInstances(
+  em: EntityManager,
+  hostUrl: string,
+  ids: string[],
+): Promise<{ id: string; state: InstanceStateName }[]> {
   if (ids.length === 0) return [];
   return em.execute<{ id: string; state: InstanceStateName }[]>(
     `update instances set host_url = ?, updated_at = now() where id in (?) and host_url <> ? and state <> 'dead' returning id, state`,
@@ -66,7 +78,10 @@ export async function knownInstanceIds(em: EntityManager, ids: string[]): Promis
  * comes back if a host runs it again), anything else is `dead` (replaced).
  * `claiming` rows are left to the claim holding them and the stale-claim sweep.
  */
-export async function orphanInstances(em: EntityManager, hostUrls: string[]): Promise<{ id: string; state: InstanceStateName }[]> {
+export async function orphanInstances(
+  em: EntityManager,
+  hostUrls: string[],
+): Promise<{ id: string; state: InstanceStateName }[]> {
   return em.execute<{ id: string; state: InstanceStateName }[]>(
     `update instances set state = case when state = 'claimed' then 'crashed' else 'dead' end, updated_at = now()
      where host_url not in (?) and (state in ('idle', 'starting', 'claimed') or (state = 'crashed' and owner_id is null))
@@ -119,6 +134,10 @@ export async function hostSummaries(em: EntityManager): Promise<HostSummary[]> {
 
 /** A host that does not answer: its idle instances set aside (`crashed`), so claims take idle ones elsewhere. Returns how many. */
 export async function parkIdle(em: EntityManager, hostUrl: string): Promise<number> {
-  const res = await em.execute<RunResult>(`update instances set state = 'crashed', updated_at = now() where host_url = ? and state = 'idle'`, [hostUrl], "run");
+  const res = await em.execute<RunResult>(
+    `update instances set state = 'crashed', updated_at = now() where host_url = ? and state = 'idle'`,
+    [hostUrl],
+    "run",
+  );
   return res.affectedRows ?? 0;
 }

@@ -18,7 +18,12 @@ export interface Held {
 }
 
 /** Takes `name` for `holder` if free, lapsed or already its own; undefined when another replica holds it. */
-export async function acquireLease(em: EntityManager, name: string, holder: string, seconds: number): Promise<Held | undefined> {
+export async function acquireLease(
+  em: EntityManager,
+  name: string,
+  holder: string,
+  seconds: number,
+): Promise<Held | undefined> {
   const rows = await em.execute<{ memo: Record<string, unknown> | string }[]>(
     `insert into pool_leases (name, holder, expires_at) values (?, ?, now() + make_interval(secs => ?))
      on conflict (name) do update set holder = excluded.holder, expires_at = excluded.expires_at
@@ -41,10 +46,14 @@ export async function renewLease(em: EntityManager, name: string, holder: string
 }
 
 /** Gives the lease up at once, leaving `memo` for the next holder (only if still held). */
-export async function releaseLease(em: EntityManager, name: string, holder: string, memo: Record<string, unknown>): Promise<void> {
-  await em.execute(`update pool_leases set holder = null, expires_at = now(), memo = ?::jsonb where name = ? and holder = ?`, [
-    JSON.stringify(memo),
-    name,
-    holder,
-  ]);
+export async function releaseLease(
+  em: EntityManager,
+  name: string,
+  holder: string,
+  memo: Record<string, unknown>,
+): Promise<void> {
+  await em.execute(
+    `update pool_leases set holder = null, expires_at = now(), memo = ?::jsonb where name = ? and holder = ?`,
+    [JSON.stringify(memo), name, holder],
+  );
 }

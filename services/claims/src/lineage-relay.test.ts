@@ -7,22 +7,42 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { createServiceClient, freePort, type ServiceClient } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import {
+  createTestDatabase,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  type TestIdentity,
+} from "@convos-pool/kit/testing";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
 import { RELAY_LOCK, toEvent } from "./lineage-relay.js";
 import { as } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
 
 const lineagePort = await freePort();
-const stack = new StandInStack({ name: "lineage_relay", smsRange: "+15550800000..+15550800009", lineageUrl: `http://127.0.0.1:${lineagePort}` });
+const stack = new StandInStack({
+  name: "lineage_relay",
+  smsRange: "+15550800000..+15550800009",
+  lineageUrl: `http://127.0.0.1:${lineagePort}`,
+});
 let lineageDb: string;
 let lineage: RunningLineageService | undefined;
 let lineageSc: ServiceClient<typeof LineageService>;
 
 const startLineage = async () => {
-  lineage = await startLineageService({ databaseUrl: lineageDb, port: lineagePort, credentials: stack.creds.lineage, templatesUrl: stack.templates.url });
+  lineage = await startLineageService({
+    databaseUrl: lineageDb,
+    port: lineagePort,
+    credentials: stack.creds.lineage,
+    templatesUrl: stack.templates.url,
+  });
 };
-const outbox = async () => (await stack.rows<{ kind: string; instance_id: string }>(`select kind, instance_id from lineage_outbox order by sequence`)).map((r) => [r.kind, r.instance_id]);
+const outbox = async () =>
+  (
+    await stack.rows<{ kind: string; instance_id: string }>(
+      `select kind, instance_id from lineage_outbox order by sequence`,
+    )
+  ).map((r) => [r.kind, r.instance_id]);
 
 const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -38,7 +58,9 @@ async function holdingTheRelayLock<T>(body: () => Promise<T>): Promise<T> {
 
 async function claim(owner: TestIdentity, templateId: string): Promise<string> {
   const invite = `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`;
-  return (await stack.claimsClient.claim({ requester: owner.inboxId, templateId, conversationInvite: invite }, as(owner))).instanceId;
+  return (
+    await stack.claimsClient.claim({ requester: owner.inboxId, templateId, conversationInvite: invite }, as(owner))
+  ).instanceId;
 }
 
 beforeAll(async () => {
@@ -64,7 +86,13 @@ describe("the lineage relay", () => {
     const b = await claim(owner, t.id);
     await stack.claimsClient.removeAgent({ instanceId: a }, as(owner));
     // The trigger wrote each in the transaction of its change.
-    expect(await outbox()).toEqual(expect.arrayContaining([["claimed", a], ["claimed", b], ["ended", a]]));
+    expect(await outbox()).toEqual(
+      expect.arrayContaining([
+        ["claimed", a],
+        ["claimed", b],
+        ["ended", a],
+      ]),
+    );
     await stack.claims.lineage!.drained();
     expect(await outbox()).toEqual([]);
     const d1 = await lineageSc.client.getTemplateDashboard({ templateId: t.id }, as(creator));
@@ -102,7 +130,16 @@ describe("the lineage relay", () => {
     const slowTx = stack.db.em.fork().transactional(async (tx) => {
       await tx.execute(
         `insert into lineage_outbox (kind, instance_id, payload) values ('claimed', ?, ?::jsonb)`,
-        [slow, JSON.stringify({ templateId: t.id, ownerId: owner.inboxId, parentInstanceId: "", conversationId: "conv-slow", carry: "" })],
+        [
+          slow,
+          JSON.stringify({
+            templateId: t.id,
+            ownerId: owner.inboxId,
+            parentInstanceId: "",
+            conversationId: "conv-slow",
+            carry: "",
+          }),
+        ],
         "run",
       );
       written();
@@ -119,7 +156,10 @@ describe("the lineage relay", () => {
       expect(await outbox()).toEqual([["claimed", slow]]);
     });
     await stack.claims.lineage!.drained();
-    expect((await lineageSc.client.getLineage({ instanceId: slow }, as(owner))).instance).toMatchObject({ instanceId: slow, conversationId: "conv-slow" });
+    expect((await lineageSc.client.getLineage({ instanceId: slow }, as(owner))).instance).toMatchObject({
+      instanceId: slow,
+      conversationId: "conv-slow",
+    });
   });
 
   it("relays nothing while another replica holds the relay's lock, then everything once it is free", async () => {
@@ -149,20 +189,26 @@ describe("the lineage relay", () => {
     const first = await holdingTheRelayLock(async () => {
       await stack.sql.query(`update instances set owner_id = $1 where id = $2`, [heir.inboxId, a]);
       await stack.sql.query(`update instances set owner_id = $1 where id = $2`, [nextHeir.inboxId, a]);
-      const rows = await stack.rows<{ sequence: string; payload: unknown }>(`select sequence, payload from lineage_outbox where instance_id = $1 order by sequence`, [a]);
+      const rows = await stack.rows<{ sequence: string; payload: unknown }>(
+        `select sequence, payload from lineage_outbox where instance_id = $1 order by sequence`,
+        [a],
+      );
       expect(rows.map((r) => r.payload)).toEqual([{ ownerId: heir.inboxId }, { ownerId: nextHeir.inboxId }]);
       return rows[0]!;
     });
     await stack.claims.lineage!.drained();
-    expect((await lineageSc.client.getLineage({ instanceId: a }, as(nextHeir))).instance?.ownerId).toBe(nextHeir.inboxId);
+    expect((await lineageSc.client.getLineage({ instanceId: a }, as(nextHeir))).instance?.ownerId).toBe(
+      nextHeir.inboxId,
+    );
     // The first change again, with its sequence: skipped, and deleted.
-    await stack.sql.query(`insert into lineage_outbox (sequence, kind, instance_id, payload) values ($1, 'owner_changed', $2, $3)`, [
-      first.sequence,
-      a,
-      JSON.stringify(first.payload),
-    ]);
+    await stack.sql.query(
+      `insert into lineage_outbox (sequence, kind, instance_id, payload) values ($1, 'owner_changed', $2, $3)`,
+      [first.sequence, a, JSON.stringify(first.payload)],
+    );
     await stack.claims.lineage!.drained();
-    expect((await lineageSc.client.getLineage({ instanceId: a }, as(nextHeir))).instance?.ownerId).toBe(nextHeir.inboxId);
+    expect((await lineageSc.client.getLineage({ instanceId: a }, as(nextHeir))).instance?.ownerId).toBe(
+      nextHeir.inboxId,
+    );
     const d = await lineageSc.client.getTemplateDashboard({ templateId: t.id }, as(creator));
     expect(d.owners.map((o) => [o.ownerId, o.live])).toEqual([[nextHeir.inboxId, 1n]]);
   });
@@ -176,26 +222,56 @@ describe("an outbox row as a lineage event", () => {
       sequence: "42",
       kind: "claimed",
       instance_id: "inst_child",
-      payload: { templateId: "tmpl_t", ownerId: "o", parentInstanceId: "inst_parent", conversationId: "c", carry: "training,personalization" },
+      payload: {
+        templateId: "tmpl_t",
+        ownerId: "o",
+        parentInstanceId: "inst_parent",
+        conversationId: "c",
+        carry: "training,personalization",
+      },
       at,
     });
     expect(clone.sequence).toBe(42n);
     expect(clone.at?.seconds).toBe(BigInt(Math.floor(at.getTime() / 1000)));
     expect(clone.event).toMatchObject({
       case: "claimed",
-      value: { instanceId: "inst_child", templateId: "tmpl_t", ownerId: "o", parentInstanceId: "inst_parent", conversationId: "c", carry: ["training", "personalization"] },
+      value: {
+        instanceId: "inst_child",
+        templateId: "tmpl_t",
+        ownerId: "o",
+        parentInstanceId: "inst_parent",
+        conversationId: "c",
+        carry: ["training", "personalization"],
+      },
     });
     // jsonb as text (as some drivers give it), no parent, nothing carried.
-    const fresh = toEvent({ sequence: "43", kind: "claimed", instance_id: "inst_a", payload: JSON.stringify({ templateId: "tmpl_t", ownerId: "o", parentInstanceId: "", conversationId: "c", carry: "" }), at });
+    const fresh = toEvent({
+      sequence: "43",
+      kind: "claimed",
+      instance_id: "inst_a",
+      payload: JSON.stringify({
+        templateId: "tmpl_t",
+        ownerId: "o",
+        parentInstanceId: "",
+        conversationId: "c",
+        carry: "",
+      }),
+      at,
+    });
     expect(fresh.event).toMatchObject({ case: "claimed", value: { parentInstanceId: "", carry: [] } });
   });
 
   it("gives an ended agent its reason and a transferred one its new owner", () => {
-    expect(toEvent({ sequence: "7", kind: "ended", instance_id: "inst_a", payload: { reason: "removed by its owner" }, at }).event).toMatchObject({
+    expect(
+      toEvent({ sequence: "7", kind: "ended", instance_id: "inst_a", payload: { reason: "removed by its owner" }, at })
+        .event,
+    ).toMatchObject({
       case: "ended",
       value: { instanceId: "inst_a", reason: "removed by its owner" },
     });
-    expect(toEvent({ sequence: "8", kind: "owner_changed", instance_id: "inst_a", payload: { ownerId: "heir" }, at }).event).toMatchObject({
+    expect(
+      toEvent({ sequence: "8", kind: "owner_changed", instance_id: "inst_a", payload: { ownerId: "heir" }, at }).event,
+    ).toMatchObject({
       case: "ownerChanged",
       value: { instanceId: "inst_a", ownerId: "heir" },
     });

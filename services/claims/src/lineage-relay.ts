@@ -77,11 +77,17 @@ export function toEvent(r: OutboxRow): LineageEvent {
     });
   }
   if (r.kind === "ended") {
-    return create(LineageEventSchema, { ...base, event: { case: "ended", value: create(AgentEndedSchema, { instanceId: r.instance_id, reason: p.reason ?? "" }) } });
+    return create(LineageEventSchema, {
+      ...base,
+      event: { case: "ended", value: create(AgentEndedSchema, { instanceId: r.instance_id, reason: p.reason ?? "" }) },
+    });
   }
   return create(LineageEventSchema, {
     ...base,
-    event: { case: "ownerChanged", value: create(AgentOwnerChangedSchema, { instanceId: r.instance_id, ownerId: p.ownerId ?? "" }) },
+    event: {
+      case: "ownerChanged",
+      value: create(AgentOwnerChangedSchema, { instanceId: r.instance_id, ownerId: p.ownerId ?? "" }),
+    },
   });
 }
 
@@ -99,11 +105,20 @@ export function startLineageRelay(opts: LineageRelayOptions): LineageRelay {
   /** One pass; true when it sent a full batch (more may wait). */
   async function pass(): Promise<boolean> {
     return opts.em.fork().transactional(async (tx) => {
-      const [lock] = await tx.execute<{ ok: boolean }[]>(`select pg_try_advisory_xact_lock(hashtextextended(?, 0)) as ok`, [RELAY_LOCK]);
+      const [lock] = await tx.execute<{ ok: boolean }[]>(
+        `select pg_try_advisory_xact_lock(hashtextextended(?, 0)) as ok`,
+        [RELAY_LOCK],
+      );
       if (!lock?.ok) return false; // another replica is relaying
-      const rows = await tx.execute<OutboxRow[]>(`select sequence, kind, instance_id, payload, at from lineage_outbox order by sequence limit ?`, [batch]);
+      const rows = await tx.execute<OutboxRow[]>(
+        `select sequence, kind, instance_id, payload, at from lineage_outbox order by sequence limit ?`,
+        [batch],
+      );
       if (rows.length === 0) return false;
-      const res = await lineage.client.recordLineageEvents({ events: rows.map(toEvent) }, { timeoutMs: opts.callTimeoutMs ?? 10_000, signal: aborter.signal });
+      const res = await lineage.client.recordLineageEvents(
+        { events: rows.map(toEvent) },
+        { timeoutMs: opts.callTimeoutMs ?? 10_000, signal: aborter.signal },
+      );
       // Exactly what was sent: a lower sequence whose transaction commits only now is not in this batch.
       await tx.execute(`delete from lineage_outbox where sequence in (?)`, [rows.map((r) => r.sequence)], "run");
       opts.log.debug("lineage events relayed", { events: rows.length, applied: res.applied });
@@ -123,7 +138,11 @@ export function startLineageRelay(opts: LineageRelayOptions): LineageRelay {
         failures++;
         const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
         retryAt = Date.now() + delay;
-        opts.log.warn("lineage relay failed; the events stay in the outbox", { failures, retryInMs: delay, error: ConnectError.from(err).message });
+        opts.log.warn("lineage relay failed; the events stay in the outbox", {
+          failures,
+          retryInMs: delay,
+          error: ConnectError.from(err).message,
+        });
       }
     } while (again && !closed);
   }

@@ -43,7 +43,10 @@ if (lease !== undefined && !(Number.isInteger(lease) && lease >= 4)) {
   process.exit(2);
 }
 const templatesUrl = required("TEMPLATES_URL", "where the template service listens, e.g. http://templates:7001");
-const secretsKey = required("POOL_SECRETS_KEY", "32 random bytes (64 hex characters) that seal provisioned tools' secrets");
+const secretsKey = required(
+  "POOL_SECRETS_KEY",
+  "32 random bytes (64 hex characters) that seal provisioned tools' secrets",
+);
 const service = await startClaimsService({
   databaseUrl: process.env.DATABASE_URL,
   port: Number(process.env.PORT ?? 7002),
@@ -56,7 +59,9 @@ const service = await startClaimsService({
   ...providers,
   pool: process.env.INSTANCE_HOST_URLS
     ? {
-        hostUrls: process.env.INSTANCE_HOST_URLS.split(",").map((u) => u.trim()).filter(Boolean),
+        hostUrls: process.env.INSTANCE_HOST_URLS.split(",")
+          .map((u) => u.trim())
+          .filter(Boolean),
         target: Number(process.env.POOL_TARGET_IDLE ?? 10),
       }
     : undefined,

@@ -21,8 +21,25 @@ import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { instanceCall, type AgentInstance } from "@convos-pool/instance";
-import { createLogger, createServiceClient, deriveInboxId, openSealed, sealTo, signOperation, verifyMemoryKey, x25519KeyPair, type SealedBoxBytes } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import {
+  createLogger,
+  createServiceClient,
+  deriveInboxId,
+  openSealed,
+  sealTo,
+  signOperation,
+  verifyMemoryKey,
+  x25519KeyPair,
+  type SealedBoxBytes,
+} from "@convos-pool/kit";
+import {
+  createTestDatabase,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  tool,
+  type TestIdentity,
+} from "@convos-pool/kit/testing";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
 import { startGateway, type RunningGateway } from "../../gateway/src/server.js";
 import { createKey } from "../../cli/src/key-store.js";
@@ -55,7 +72,10 @@ let direct: Client<typeof InstanceMemoryService>;
 const closers: (() => void)[] = [];
 /** The owner's key, which the pool CLI signs with too. */
 const ownerKey = generatePrivateKey();
-const owner: TestIdentity = { account: privateKeyToAccount(ownerKey), inboxId: deriveInboxId(privateKeyToAccount(ownerKey).address) };
+const owner: TestIdentity = {
+  account: privateKeyToAccount(ownerKey),
+  inboxId: deriveInboxId(privateKeyToAccount(ownerKey).address),
+};
 const creator = newIdentity();
 let sourceId = "";
 let targetId = "";
@@ -63,7 +83,11 @@ let templateId = "";
 /** The file the owner exported, opened. */
 let exported: Record<string, any>;
 /** The import the owner sent, as sent. */
-let importRequest: { instanceId: string; sealed: SealedBoxBytes; ownerSignature: Awaited<ReturnType<typeof signOperation>> };
+let importRequest: {
+  instanceId: string;
+  sealed: SealedBoxBytes;
+  ownerSignature: Awaited<ReturnType<typeof signOperation>>;
+};
 
 const onHost = (id: string): AgentInstance => stack.host!.instances.get(id)!;
 const json = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as Record<string, any>;
@@ -75,19 +99,35 @@ async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void
   }
 }
 
-const sign = (signer: TestIdentity, op: Parameters<typeof signOperation>[1], instanceId: string, fields: Record<string, string | boolean>) =>
-  signOperation(signer.account, op, { inboxId: owner.inboxId, instanceId, ...fields });
+const sign = (
+  signer: TestIdentity,
+  op: Parameters<typeof signOperation>[1],
+  instanceId: string,
+  fields: Record<string, string | boolean>,
+) => signOperation(signer.account, op, { inboxId: owner.inboxId, instanceId, ...fields });
 
 async function exportAs(caller: TestIdentity, signer: TestIdentity, instanceId = sourceId) {
   const key = x25519KeyPair();
   const ownerSignature = await sign(signer, "ExportMemory", instanceId, { recipientKey: bytesToHex(key.publicKey) });
-  return { key, request: { instanceId, recipientKey: key.publicKey, ownerSignature }, call: () => memory.exportMemory({ instanceId, recipientKey: key.publicKey, ownerSignature }, as(caller)) };
+  return {
+    key,
+    request: { instanceId, recipientKey: key.publicKey, ownerSignature },
+    call: () => memory.exportMemory({ instanceId, recipientKey: key.publicKey, ownerSignature }, as(caller)),
+  };
 }
 
-async function listEntries(instanceId: string): Promise<{ id: string; kind: string; text: string; imported?: boolean }[]> {
+async function listEntries(
+  instanceId: string,
+): Promise<{ id: string; kind: string; text: string; imported?: boolean }[]> {
   const key = x25519KeyPair();
-  const ownerSignature = await sign(owner, "ListMemory", instanceId, { recipientKey: bytesToHex(key.publicKey), feedbackOnly: false });
-  const res = await memory.listMemory({ instanceId, recipientKey: key.publicKey, feedbackOnly: false, ownerSignature }, as(owner));
+  const ownerSignature = await sign(owner, "ListMemory", instanceId, {
+    recipientKey: bytesToHex(key.publicKey),
+    feedbackOnly: false,
+  });
+  const res = await memory.listMemory(
+    { instanceId, recipientKey: key.publicKey, feedbackOnly: false, ownerSignature },
+    as(owner),
+  );
   return json(await openSealed(key.privateKey, res.sealed!)).entries;
 }
 
@@ -103,21 +143,44 @@ beforeAll(async () => {
   memory = sc.client;
   const hostSc = createServiceClient(InstanceMemoryService, stack.host!.url, stack.creds.claims);
   direct = hostSc.client;
-  closers.push(() => sc.close(), () => hostSc.close());
-  cliB = await ConvosCli.start(["agent", "serve", "--name", "Porto trip", "--profile-name", "Ana"], join(stack.dir, "cli-b"));
+  closers.push(
+    () => sc.close(),
+    () => hostSc.close(),
+  );
+  cliB = await ConvosCli.start(
+    ["agent", "serve", "--name", "Porto trip", "--profile-name", "Ana"],
+    join(stack.dir, "cli-b"),
+  );
   readyB = await cliB.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
 
   const t = await signedTemplate(
     stack.templatesSc!.client,
     creator,
-    sampleContent({ agent_name: "Trip Planner", tools: [tool("email", "pool"), tool("personal-email", "user", { prompt: "Your email?", required: true })] }),
+    sampleContent({
+      agent_name: "Trip Planner",
+      tools: [tool("email", "pool"), tool("personal-email", "user", { prompt: "Your email?", required: true })],
+    }),
     "public",
   );
   templateId = t.id;
-  await until("2 idle agents", () => [...stack.host!.instances.values()].filter((i) => !i.configSnapshot).length >= 2, 60_000);
+  await until(
+    "2 idle agents",
+    () => [...stack.host!.instances.values()].filter((i) => !i.configSnapshot).length >= 2,
+    60_000,
+  );
   const userConfig = { "personal-email": "saul@example.com" };
-  sourceId = (await claims.claim({ requester: owner.inboxId, templateId, conversationInvite: stack.ready.inviteUrl, userConfig }, as(owner))).instanceId;
-  targetId = (await claims.claim({ requester: owner.inboxId, templateId, conversationInvite: readyB.inviteUrl, userConfig }, as(owner))).instanceId;
+  sourceId = (
+    await claims.claim(
+      { requester: owner.inboxId, templateId, conversationInvite: stack.ready.inviteUrl, userConfig },
+      as(owner),
+    )
+  ).instanceId;
+  targetId = (
+    await claims.claim(
+      { requester: owner.inboxId, templateId, conversationInvite: readyB.inviteUrl, userConfig },
+      as(owner),
+    )
+  ).instanceId;
   // Saul, conversation A's creator, teaches the first agent.
   for (const line of [`${LESSON}.`, `Remember that ${PREFERENCE}.`, `Remember that ${CREDENTIAL}.`]) {
     const from = await stack.cli!.send(line);
@@ -133,7 +196,9 @@ afterAll(async () => {
 }, 60_000);
 
 describe("portable memory", () => {
-  it("the owner exports an agent's memory sealed to their own key and opens it: entries, template, conversation summary, secrets stripped and named", { timeout: 60_000 }, async () => {
+  it("the owner exports an agent's memory sealed to their own key and opens it: entries, template, conversation summary, secrets stripped and named", {
+    timeout: 60_000,
+  }, async () => {
     const { key, call } = await exportAs(owner, owner);
     const res = await call();
     expect(res.counts).toMatchObject({ training: 1, personalization: 1, credentials: 1 });
@@ -151,18 +216,26 @@ describe("portable memory", () => {
       ["personalization", PREFERENCE],
     ]);
     const names = exported.secrets.map((s: { name: string }) => s.name);
-    expect(names).toEqual(["tool:email.password", "config:personal-email", expect.stringMatching(/^memory:mem_[0-9a-f]{12}$/)]);
+    expect(names).toEqual([
+      "tool:email.password",
+      "config:personal-email",
+      expect.stringMatching(/^memory:mem_[0-9a-f]{12}$/),
+    ]);
     const number = exported.secrets.find((s: { name: string }) => s.name.startsWith("memory:"));
     expect(number.about).toBe("the phone number for bookings is [number]");
     expect(exported.conversationSummary).toMatchObject({ via: "offline", participants: 2 });
-    expect(exported.conversationSummary.lines).toContain(`Saul: Remember that ${CREDENTIAL.replace("+15550101234", "[number]")}.`);
+    expect(exported.conversationSummary.lines).toContain(
+      `Saul: Remember that ${CREDENTIAL.replace("+15550101234", "[number]")}.`,
+    );
     // Nothing secret in the file: not the number, not the owner's email.
     const text = JSON.stringify(exported);
     const password = (await onHost(sourceId).credentials())!.email!.password!;
     for (const secret of ["15550101234", "saul@example.com", password]) expect(text).not.toContain(secret);
   });
 
-  it("the owner imports it into another agent of theirs, checking its key first, the number supplied again; that agent then answers from it", { timeout: 60_000 }, async () => {
+  it("the owner imports it into another agent of theirs, checking its key first, the number supplied again; that agent then answers from it", {
+    timeout: 60_000,
+  }, async () => {
     const { key, inboxId } = await memory.getMemoryKey({ instanceId: targetId }, as(owner));
     const target = onHost(targetId);
     // The key checks out against the inbox the pool lists for the agent, and not against another agent's.
@@ -193,14 +266,21 @@ describe("portable memory", () => {
   });
 
   it("importing the same file again adds nothing: every entry is a duplicate", { timeout: 30_000 }, async () => {
-    const again = { ...importRequest, ownerSignature: await sign(owner, "ImportMemory", targetId, { sealedDigest: sha256(importRequest.sealed.ciphertext) }) };
+    const again = {
+      ...importRequest,
+      ownerSignature: await sign(owner, "ImportMemory", targetId, {
+        sealedDigest: sha256(importRequest.sealed.ciphertext),
+      }),
+    };
     const report = await memory.importMemory(again, as(owner));
     expect(report.added).toMatchObject({ training: 0, personalization: 0, credentials: 0 });
     expect(report.duplicates).toBe(3);
     expect(onHost(targetId).memorySnapshot!.entries).toHaveLength(3);
   });
 
-  it("someone else cannot export it: the pool says it does not exist, and with the pool bypassed the agent refuses", { timeout: 30_000 }, async () => {
+  it("someone else cannot export it: the pool says it does not exist, and with the pool bypassed the agent refuses", {
+    timeout: 30_000,
+  }, async () => {
     const stranger = newIdentity();
     await expectCode((await exportAs(stranger, stranger)).call(), Code.NotFound);
     // The owner's genuine signature, sent by someone else signed in.
@@ -209,35 +289,70 @@ describe("portable memory", () => {
     await expectCode((await exportAs(owner, stranger)).call(), Code.NotFound);
     // Unsigned: required, named.
     const unsigned = await exportAs(owner, owner);
-    const err = await expectCode(memory.exportMemory({ ...unsigned.request, ownerSignature: undefined }, as(owner)), Code.Unauthenticated);
+    const err = await expectCode(
+      memory.exportMemory({ ...unsigned.request, ownerSignature: undefined }, as(owner)),
+      Code.Unauthenticated,
+    );
     expect(err.rawMessage).toContain("owner_signature");
     // Not signed in at all.
     await expectCode(memory.getMemoryKey({ instanceId: sourceId }), Code.Unauthenticated);
 
     // A compromised pool goes to the agent directly: a stranger's signature, in the owner's name or their own.
     const forged = await exportAs(owner, stranger);
-    await expectCode(direct.exportMemory({ ownerId: owner.inboxId, recipientKey: forged.key.publicKey, signature: forged.request.ownerSignature }, instanceCall(sourceId)), Code.PermissionDenied);
+    await expectCode(
+      direct.exportMemory(
+        { ownerId: owner.inboxId, recipientKey: forged.key.publicKey, signature: forged.request.ownerSignature },
+        instanceCall(sourceId),
+      ),
+      Code.PermissionDenied,
+    );
     const theirs = x25519KeyPair();
-    const own = await signOperation(stranger.account, "ExportMemory", { inboxId: stranger.inboxId, instanceId: sourceId, recipientKey: bytesToHex(theirs.publicKey) });
-    await expectCode(direct.exportMemory({ ownerId: stranger.inboxId, recipientKey: theirs.publicKey, signature: own }, instanceCall(sourceId)), Code.PermissionDenied);
+    const own = await signOperation(stranger.account, "ExportMemory", {
+      inboxId: stranger.inboxId,
+      instanceId: sourceId,
+      recipientKey: bytesToHex(theirs.publicKey),
+    });
+    await expectCode(
+      direct.exportMemory(
+        { ownerId: stranger.inboxId, recipientKey: theirs.publicKey, signature: own },
+        instanceCall(sourceId),
+      ),
+      Code.PermissionDenied,
+    );
     // A key the owner did not sign for: the signature does not cover it.
     const swapped = await exportAs(owner, owner);
-    await expectCode(direct.exportMemory({ ownerId: owner.inboxId, recipientKey: theirs.publicKey, signature: swapped.request.ownerSignature }, instanceCall(sourceId)), Code.PermissionDenied);
+    await expectCode(
+      direct.exportMemory(
+        { ownerId: owner.inboxId, recipientKey: theirs.publicKey, signature: swapped.request.ownerSignature },
+        instanceCall(sourceId),
+      ),
+      Code.PermissionDenied,
+    );
   });
 
-  it("a replayed signature is refused by the pool and, with the pool bypassed, by the agent", { timeout: 30_000 }, async () => {
+  it("a replayed signature is refused by the pool and, with the pool bypassed, by the agent", {
+    timeout: 30_000,
+  }, async () => {
     const once = await exportAs(owner, owner);
     await once.call();
     expect((await expectCode(once.call(), Code.Unauthenticated)).rawMessage).toContain("nonce");
     const fresh = await exportAs(owner, owner);
-    const call = () => direct.exportMemory({ ownerId: owner.inboxId, recipientKey: fresh.key.publicKey, signature: fresh.request.ownerSignature }, instanceCall(sourceId));
+    const call = () =>
+      direct.exportMemory(
+        { ownerId: owner.inboxId, recipientKey: fresh.key.publicKey, signature: fresh.request.ownerSignature },
+        instanceCall(sourceId),
+      );
     await call();
     expect((await expectCode(call(), Code.Unauthenticated)).rawMessage).toContain("already used");
     // The import's signature too: the pool spent it.
-    expect((await expectCode(memory.importMemory(importRequest, as(owner)), Code.Unauthenticated)).rawMessage).toContain("nonce");
+    expect(
+      (await expectCode(memory.importMemory(importRequest, as(owner)), Code.Unauthenticated)).rawMessage,
+    ).toContain("nonce");
   });
 
-  it("the memory never reaches the pool: the XMTP node's data, every database and every log line are searched for it", { timeout: 30_000 }, async () => {
+  it("the memory never reaches the pool: the XMTP node's data, every database and every log line are searched for it", {
+    timeout: 30_000,
+  }, async () => {
     const phrases = [LESSON, PREFERENCE, "+15550101234", "15550101234", "vegetarian"];
     const places = {
       node: await databaseText(stack.nodeDatabaseUrl),
@@ -255,35 +370,62 @@ describe("portable memory", () => {
     }
   });
 
-  it("the owner lists what the agent knows, forgets an entry, and the agent no longer answers from it", { timeout: 60_000 }, async () => {
+  it("the owner lists what the agent knows, forgets an entry, and the agent no longer answers from it", {
+    timeout: 60_000,
+  }, async () => {
     const target = onHost(targetId);
     const before = await listEntries(targetId);
     expect(before.map((e) => e.text)).toEqual([LESSON, PREFERENCE, CREDENTIAL]);
     const preference = before.find((e) => e.text === PREFERENCE)!;
     const missing = "mem_000000000000";
     const ownerSignature = await sign(owner, "ForgetMemory", targetId, { entryIds: `${preference.id},${missing}` });
-    const res = await memory.forgetMemory({ instanceId: targetId, entryIds: [preference.id, missing], ownerSignature }, as(owner));
+    const res = await memory.forgetMemory(
+      { instanceId: targetId, entryIds: [preference.id, missing], ownerSignature },
+      as(owner),
+    );
     expect(res).toMatchObject({ forgotten: 1, notFound: [missing] });
     expect((await listEntries(targetId)).map((e) => e.text)).toEqual([LESSON, CREDENTIAL]);
     expect(await ask(cliB, target, "Do you remember anything about vegetarian food?")).toMatch(/don't know/i);
     // A bad id is named.
     const bad = await expectCode(
-      memory.forgetMemory({ instanceId: targetId, entryIds: ["nope"], ownerSignature: await sign(owner, "ForgetMemory", targetId, { entryIds: "nope" }) }, as(owner)),
+      memory.forgetMemory(
+        {
+          instanceId: targetId,
+          entryIds: ["nope"],
+          ownerSignature: await sign(owner, "ForgetMemory", targetId, { entryIds: "nope" }),
+        },
+        as(owner),
+      ),
       Code.InvalidArgument,
     );
     expect(bad.rawMessage).toContain("entry_ids[0]");
   });
 
-  it("the owner opts the agent in and out of the pattern pool; the agent keeps the choice", { timeout: 30_000 }, async () => {
+  it("the owner opts the agent in and out of the pattern pool; the agent keeps the choice", {
+    timeout: 30_000,
+  }, async () => {
     const target = onHost(targetId);
     expect(target.sharing).toEqual({ offer: false, adopt: false });
     const set = async (offer: boolean, adopt: boolean) =>
-      memory.setPatternSharing({ instanceId: targetId, sharing: { offer, adopt }, ownerSignature: await sign(owner, "SetPatternSharing", targetId, { offer, adopt }) }, as(owner));
+      memory.setPatternSharing(
+        {
+          instanceId: targetId,
+          sharing: { offer, adopt },
+          ownerSignature: await sign(owner, "SetPatternSharing", targetId, { offer, adopt }),
+        },
+        as(owner),
+      );
     expect((await set(true, false)).sharing).toMatchObject({ offer: true, adopt: false });
     expect(target.sharing).toEqual({ offer: true, adopt: false });
     // Signed for "offer" but sent as "adopt": the signature does not cover it.
     const signed = await sign(owner, "SetPatternSharing", targetId, { offer: true, adopt: false });
-    await expectCode(memory.setPatternSharing({ instanceId: targetId, sharing: { offer: true, adopt: true }, ownerSignature: signed }, as(owner)), Code.NotFound);
+    await expectCode(
+      memory.setPatternSharing(
+        { instanceId: targetId, sharing: { offer: true, adopt: true }, ownerSignature: signed },
+        as(owner),
+      ),
+      Code.NotFound,
+    );
     await set(false, false);
     expect(target.sharing).toEqual({ offer: false, adopt: false });
   });
@@ -297,7 +439,13 @@ describe("portable memory through the gateway and the pool CLI", () => {
   const cli = async (args: string[], fetchFn?: typeof fetch) => {
     out.length = 0;
     err.length = 0;
-    const io = { env: {}, cwd: stack.dir, stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t), ...(fetchFn ? { fetch: fetchFn } : {}) };
+    const io = {
+      env: {},
+      cwd: stack.dir,
+      stdout: (t: string) => out.push(t),
+      stderr: (t: string) => err.push(t),
+      ...(fetchFn ? { fetch: fetchFn } : {}),
+    };
     return pool(["--url", gateway.url, "--key", join(stack.dir, "owner-key.json"), ...args], io);
   };
   const printed = () => JSON.parse(out.join("")) as Record<string, any>;
@@ -316,18 +464,24 @@ describe("portable memory through the gateway and the pool CLI", () => {
     await gateway?.close();
   });
 
-  it("memory-export writes the opened file (0600) and prints the counts and the secrets left out", { timeout: 30_000 }, async () => {
+  it("memory-export writes the opened file (0600) and prints the counts and the secrets left out", {
+    timeout: 30_000,
+  }, async () => {
     expect(await cli(["memory-export", sourceId, "exported.json"]), err.join("")).toBe(0);
     const report = printed();
     expect(report.counts).toMatchObject({ training: 1, personalization: 1, credentials: 1 });
-    expect(report.secrets.map((x: { name: string }) => x.name)).toEqual(exported.secrets.map((x: { name: string }) => x.name));
+    expect(report.secrets.map((x: { name: string }) => x.name)).toEqual(
+      exported.secrets.map((x: { name: string }) => x.name),
+    );
     const path = join(stack.dir, "exported.json");
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     const file = JSON.parse(await readFile(path, "utf8"));
     expect(file.entries.map((e: { text: string }) => e.text)).toEqual([LESSON, PREFERENCE]);
   });
 
-  it("memory-import refuses a memory key the agent's wallet did not sign, and sends nothing", { timeout: 30_000 }, async () => {
+  it("memory-import refuses a memory key the agent's wallet did not sign, and sends nothing", {
+    timeout: 30_000,
+  }, async () => {
     const before = onHost(targetId).memorySnapshot!.entries.length;
     // A pool that puts a key of its own in the agent's place.
     const swapping: typeof fetch = async (input, init) => {
@@ -335,21 +489,37 @@ describe("portable memory through the gateway and the pool CLI", () => {
       if (!String(input).endsWith("/memory/key")) return res;
       const body = (await res.json()) as { key: { publicKey: string } };
       body.key.publicKey = Buffer.from(x25519KeyPair().publicKey).toString("base64");
-      return new Response(JSON.stringify(body), { status: res.status, headers: { "content-type": "application/json" } });
+      return new Response(JSON.stringify(body), {
+        status: res.status,
+        headers: { "content-type": "application/json" },
+      });
     };
     expect(await cli(["memory-import", targetId, "exported.json"], swapping)).toBe(1);
     expect(err.join("")).toContain("does not check out");
     expect(onHost(targetId).memorySnapshot!.entries).toHaveLength(before);
   });
 
-  it("memory-import merges the file with a secret supplied again; memory-list shows it; memory-forget and sharing work as the owner", { timeout: 30_000 }, async () => {
+  it("memory-import merges the file with a secret supplied again; memory-list shows it; memory-forget and sharing work as the owner", {
+    timeout: 30_000,
+  }, async () => {
     const number = exported.secrets.find((x: { name: string }) => x.name.startsWith("memory:")).name as string;
-    expect(await cli(["memory-import", targetId, "exported.json", "--secret", `${number}=${CREDENTIAL}`]), err.join("")).toBe(0);
+    expect(
+      await cli(["memory-import", targetId, "exported.json", "--secret", `${number}=${CREDENTIAL}`]),
+      err.join(""),
+    ).toBe(0);
     // The preference was forgotten above: it comes back; the lesson and the number are known.
-    expect(printed()).toMatchObject({ added: { personalization: 1, training: 0, credentials: 0 }, duplicates: 2, secretsMissing: ["tool:email.password", "config:personal-email"] });
+    expect(printed()).toMatchObject({
+      added: { personalization: 1, training: 0, credentials: 0 },
+      duplicates: 2,
+      secretsMissing: ["tool:email.password", "config:personal-email"],
+    });
 
     expect(await cli(["memory-list", targetId]), err.join("")).toBe(0);
-    const lines = out.join("").trim().split("\n").map((l) => l.split("\t"));
+    const lines = out
+      .join("")
+      .trim()
+      .split("\n")
+      .map((l) => l.split("\t"));
     expect(lines.map((l) => [l[1], l[2], l[3]])).toEqual([
       ["training", "imported", LESSON],
       ["credentials", "imported", CREDENTIAL],
@@ -368,7 +538,11 @@ describe("portable memory through the gateway and the pool CLI", () => {
 
   it("the REST paths name a bad field and keep strangers out", { timeout: 30_000 }, async () => {
     const post = (path: string, body: unknown) =>
-      fetch(`${gateway.url}/api/pool/agents/${sourceId}/memory/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      fetch(`${gateway.url}/api/pool/agents/${sourceId}/memory/${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     let res = await post("export", { recipientKey: "not base64!" });
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toContain("recipientKey");

@@ -45,7 +45,8 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     const caller = callerInboxId(ctx);
     if (caller === undefined) throw unauthenticated("sign in as the agent's owner");
     const ref = await agentForFlow(deps.em.fork(), instanceId);
-    if (!ref || ref.ownerId !== caller || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${instanceId}`);
+    if (!ref || ref.ownerId !== caller || !["claimed", "crashed"].includes(ref.state))
+      throw notFound(`instance ${instanceId}`);
     return { ref, ownerId: caller };
   }
 
@@ -58,8 +59,13 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     signature: Signature | undefined,
   ): Promise<{ agent: InstanceMemoryCall; ownerId: string }> {
     const { ref, ownerId } = await ownersAgent(instanceId, ctx);
-    if (!signature) throw unauthenticated(`owner_signature: required: the agent checks the owner's ${operation} itself`);
-    const { nonce } = await proveOwner(deps.verifier, { instanceId, ownerId }, ownerId, { operation, fields, signature });
+    if (!signature)
+      throw unauthenticated(`owner_signature: required: the agent checks the owner's ${operation} itself`);
+    const { nonce } = await proveOwner(deps.verifier, { instanceId, ownerId }, ownerId, {
+      operation,
+      fields,
+      signature,
+    });
     if (nonce && !(await consumeNonce(deps.em.fork(), { nonce, inboxId: ownerId, purpose: operation }))) {
       throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
     }
@@ -69,8 +75,16 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
   return {
     async exportMemory(req, ctx) {
       const key = recipientKey(req.recipientKey);
-      const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ExportMemory", { recipientKey: bytesToHex(key) }, req.ownerSignature);
-      const res = await askAgent("the export", () => agent.client.exportMemory({ ownerId, recipientKey: key, signature: req.ownerSignature }, agent.options));
+      const { agent, ownerId } = await signedCall(
+        req.instanceId,
+        ctx,
+        "ExportMemory",
+        { recipientKey: bytesToHex(key) },
+        req.ownerSignature,
+      );
+      const res = await askAgent("the export", () =>
+        agent.client.exportMemory({ ownerId, recipientKey: key, signature: req.ownerSignature }, agent.options),
+      );
       return { sealed: res.sealed, counts: res.counts, secretsStripped: res.secretsStripped };
     },
 
@@ -83,9 +97,18 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
 
     async importMemory(req, ctx) {
       const sealed = requirePresent("sealed", req.sealed);
-      if (sealed.ciphertext.length === 0) throw invalidArgument("sealed.ciphertext", "required: an agent-memory file sealed to the agent's memory key");
-      const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ImportMemory", { sealedDigest: sha256(sealed.ciphertext) }, req.ownerSignature);
-      const res = await askAgent("the import", () => agent.client.importMemory({ ownerId, sealed, signature: req.ownerSignature }, agent.options));
+      if (sealed.ciphertext.length === 0)
+        throw invalidArgument("sealed.ciphertext", "required: an agent-memory file sealed to the agent's memory key");
+      const { agent, ownerId } = await signedCall(
+        req.instanceId,
+        ctx,
+        "ImportMemory",
+        { sealedDigest: sha256(sealed.ciphertext) },
+        req.ownerSignature,
+      );
+      const res = await askAgent("the import", () =>
+        agent.client.importMemory({ ownerId, sealed, signature: req.ownerSignature }, agent.options),
+      );
       return { added: res.added, duplicates: res.duplicates, skipped: res.skipped, secretsMissing: res.secretsMissing };
     },
 
@@ -94,7 +117,10 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
       const fields = { recipientKey: bytesToHex(key), feedbackOnly: req.feedbackOnly };
       const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ListMemory", fields, req.ownerSignature);
       const res = await askAgent("the listing", () =>
-        agent.client.listMemory({ ownerId, recipientKey: key, feedbackOnly: req.feedbackOnly, signature: req.ownerSignature }, agent.options),
+        agent.client.listMemory(
+          { ownerId, recipientKey: key, feedbackOnly: req.feedbackOnly, signature: req.ownerSignature },
+          agent.options,
+        ),
       );
       return { sealed: res.sealed, counts: res.counts };
     },
@@ -103,8 +129,16 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
       if (req.entryIds.length === 0 || req.entryIds.length > MAX_FORGET_IDS) {
         throw invalidArgument("entry_ids", `1 to ${MAX_FORGET_IDS} entry ids, not ${req.entryIds.length}`);
       }
-      const { agent, ownerId } = await signedCall(req.instanceId, ctx, "ForgetMemory", { entryIds: req.entryIds.join(",") }, req.ownerSignature);
-      const res = await askAgent("forgetting", () => agent.client.forgetMemory({ ownerId, entryIds: req.entryIds, signature: req.ownerSignature }, agent.options));
+      const { agent, ownerId } = await signedCall(
+        req.instanceId,
+        ctx,
+        "ForgetMemory",
+        { entryIds: req.entryIds.join(",") },
+        req.ownerSignature,
+      );
+      const res = await askAgent("forgetting", () =>
+        agent.client.forgetMemory({ ownerId, entryIds: req.entryIds, signature: req.ownerSignature }, agent.options),
+      );
       return { forgotten: res.forgotten, notFound: res.notFound };
     },
 
@@ -112,13 +146,19 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
       const sharing = requirePresent("sharing", req.sharing);
       const fields = { offer: sharing.offer, adopt: sharing.adopt };
       const { agent, ownerId } = await signedCall(req.instanceId, ctx, "SetPatternSharing", fields, req.ownerSignature);
-      const res = await askAgent("the sharing choice", () => agent.client.setPatternSharing({ ownerId, sharing, signature: req.ownerSignature }, agent.options));
+      const res = await askAgent("the sharing choice", () =>
+        agent.client.setPatternSharing({ ownerId, sharing, signature: req.ownerSignature }, agent.options),
+      );
       return { sharing: res.sharing };
     },
   };
 }
 
 function recipientKey(key: Uint8Array): Uint8Array {
-  if (key.length !== X25519_KEY_BYTES) throw invalidArgument("recipient_key", `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`);
+  if (key.length !== X25519_KEY_BYTES)
+    throw invalidArgument(
+      "recipient_key",
+      `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`,
+    );
   return key;
 }

@@ -38,8 +38,12 @@ export class CreateInstances extends Migration {
     this.addSql(`alter sequence instance_wallet_index owned by instances.wallet_index`);
     // The claim walks this partial index: only idle rows, oldest wallet first.
     this.addSql(`create index instances_idle on instances (wallet_index) where state = 'idle'`);
-    this.addSql(`create index instances_owner_live on instances (owner_id, claimed_at desc, id desc) where state = 'claimed'`);
-    this.addSql(`create index instances_template on instances (template_id, claimed_at desc, id desc) where claimed_at is not null`);
+    this.addSql(
+      `create index instances_owner_live on instances (owner_id, claimed_at desc, id desc) where state = 'claimed'`,
+    );
+    this.addSql(
+      `create index instances_template on instances (template_id, claimed_at desc, id desc) where claimed_at is not null`,
+    );
     this.addSql(`create index instances_claiming on instances (claim_started_at) where state = 'claiming'`);
     this.addSql(`create unique index instances_inbox on instances (inbox_id) where inbox_id <> ''`);
 
@@ -55,7 +59,9 @@ export class CreateInstances extends Migration {
       primary key (instance_id, tool_id)
     )`);
     this.addSql(`create unique index provisioned_tools_handle on provisioned_tools (provider, handle)`);
-    this.addSql(`create index provisioned_tools_release_failed on provisioned_tools (created_at) where state = 'release_failed'`);
+    this.addSql(
+      `create index provisioned_tools_release_failed on provisioned_tools (created_at) where state = 'release_failed'`,
+    );
 
     // The local SMS provider's numbers: a row per number of the configured
     // range; instance_id null means free.
@@ -66,7 +72,9 @@ export class CreateInstances extends Migration {
       released_at timestamptz(3)
     )`);
     // Free numbers, longest free (and never used) first.
-    this.addSql(`create index sms_numbers_free on sms_numbers (released_at nulls first, number) where instance_id is null`);
+    this.addSql(
+      `create index sms_numbers_free on sms_numbers (released_at nulls first, number) where instance_id is null`,
+    );
   }
 }
 
@@ -138,7 +146,9 @@ export class CloneAndLineage extends Migration {
       -- {"newOwnerId", "signature": {signature, issuedAt, nonce}}: an offer not yet accepted
       add column pending_transfer jsonb`);
     this.addSql(`create index instances_parent on instances (parent_instance_id) where parent_instance_id is not null`);
-    this.addSql(`create index instances_inheritance_pending on instances (claimed_at) where inheritance_state = 'pending'`);
+    this.addSql(
+      `create index instances_inheritance_pending on instances (claimed_at) where inheritance_state = 'pending'`,
+    );
     this.addSql(`create table lineage_outbox (
       sequence bigserial primary key,
       kind text not null check (kind in ('claimed', 'ended', 'owner_changed')),
@@ -227,7 +237,9 @@ export class ClaimOutcomes extends Migration {
  */
 export class TemplateBases extends Migration {
   override up(): void {
-    this.addSql(`alter table template_releases add column bases bytea[] not null default '{}', add column release_key integer[]`);
+    this.addSql(
+      `alter table template_releases add column bases bytea[] not null default '{}', add column release_key integer[]`,
+    );
     this.addSql(`update template_releases set release_key = array[version]`);
     this.addSql(`alter table template_releases alter column release_key set not null`);
     this.addSql(`alter table instances add column applied_key integer[]`);

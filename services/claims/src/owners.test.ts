@@ -6,7 +6,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { limitExceededOf, signClaim, signOperation, type LimitConfig, type TemplateContentJson } from "@convos-pool/kit";
+import {
+  limitExceededOf,
+  signClaim,
+  signOperation,
+  type LimitConfig,
+  type TemplateContentJson,
+} from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { as, expectCode, type ClaimFields } from "./testing/helpers.js";
 import type { StandInHost } from "./testing/stand-in-host.js";
@@ -26,8 +32,11 @@ let templatesClient: Client<typeof TemplateService>;
 let client: Client<typeof ClaimService>;
 let sql: pg.Client;
 
-const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility: "public" | "private" = "public") =>
-  signedTemplate(templatesClient, c, sampleContent({ tools: [], ...over }), visibility);
+const createTemplate = (
+  c: TestIdentity,
+  over: Partial<TemplateContentJson> = {},
+  visibility: "public" | "private" = "public",
+) => signedTemplate(templatesClient, c, sampleContent({ tools: [], ...over }), visibility);
 
 const claimReq = (requester: TestIdentity, templateId: string, over: ClaimFields = {}) => ({
   requester: requester.inboxId,
@@ -45,7 +54,8 @@ async function signedClaim(requester: TestIdentity, templateId: string, over: Cl
 }
 
 const usage = async (templateId: string) => (await templatesClient.getTemplate({ templateId })).template!.usageCount;
-const idleIds = async () => (await rows<{ id: string }>(`select id from instances where state = 'idle' order by id`)).map((r) => r.id);
+const idleIds = async () =>
+  (await rows<{ id: string }>(`select id from instances where state = 'idle' order by id`)).map((r) => r.id);
 
 beforeAll(async () => {
   await stack.start();
@@ -100,7 +110,11 @@ describe("a claim is made by its requester", () => {
     await seedIdle(2);
     const req = await signedClaim(owner, t.id, { model: "gpt-oss-120b" });
     const { instanceId } = await client.claim(req);
-    expect(await instanceRow(instanceId)).toMatchObject({ state: "claimed", owner_id: owner.inboxId, model: "gpt-oss-120b" });
+    expect(await instanceRow(instanceId)).toMatchObject({
+      state: "claimed",
+      owner_id: owner.inboxId,
+      model: "gpt-oss-120b",
+    });
     expect((await client.getInstance({ instanceId }, as(owner))).instance?.ownerId).toBe(owner.inboxId);
     // Replayed: its nonce is spent with the claim.
     const replay = await expectCode(client.claim(req), Code.Unauthenticated);
@@ -134,7 +148,9 @@ describe("a claim is made by its requester", () => {
     expect((await instanceRow(idle!)).state).toBe("idle");
     expect(host.callsOf(idle!)).toEqual([]);
     // White space around the invite is not part of what is signed.
-    expect((await client.claim({ ...good, conversationInvite: `  ${good.conversationInvite}\n` })).instanceId).toBe(idle);
+    expect((await client.claim({ ...good, conversationInvite: `  ${good.conversationInvite}\n` })).instanceId).toBe(
+      idle,
+    );
   });
 
   it("a signed claim refused for want of an idle agent leaves its nonce unspent: the same request succeeds once one is idle", async () => {
@@ -152,7 +168,9 @@ describe("what one owner may hold", () => {
     const owner = newIdentity();
     const t = await createTemplate(newIdentity());
     await seedIdle(9);
-    const results = await Promise.allSettled(Array.from({ length: 9 }, () => client.claim(claimReq(owner, t.id), as(owner))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 9 }, () => client.claim(claimReq(owner, t.id), as(owner))),
+    );
     const won = results.filter((r) => r.status === "fulfilled");
     expect(won).toHaveLength(3);
     for (const r of results) {
@@ -161,7 +179,9 @@ describe("what one owner may hold", () => {
       expect(limit, String(r.reason)).toEqual({ limit: "live agents per owner", retryAfterSeconds: 0 });
       expect(String(r.reason)).toMatch(/remove one first/);
     }
-    expect(await rows(`select id from instances where owner_id = $1 and state = 'claimed'`, [owner.inboxId])).toHaveLength(3);
+    expect(
+      await rows(`select id from instances where owner_id = $1 and state = 'claimed'`, [owner.inboxId]),
+    ).toHaveLength(3);
     expect(await idleIds()).toHaveLength(6);
     // Someone else is not held back by this owner's cap.
     const someone = newIdentity();
@@ -253,7 +273,10 @@ describe("RemoveAgent", () => {
     await expectCode(client.removeAgent({ instanceId: id }, as(stranger)), Code.NotFound);
     const forged = await signOperation(stranger.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: id });
     await expectCode(client.removeAgent({ instanceId: id, ownerSignature: forged }), Code.NotFound);
-    const other = await signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: "inst_AAAAAAAAAAAAAAAA" });
+    const other = await signOperation(owner.account, "RemoveAgent", {
+      inboxId: owner.inboxId,
+      instanceId: "inst_AAAAAAAAAAAAAAAA",
+    });
     await expectCode(client.removeAgent({ instanceId: id, ownerSignature: other }), Code.NotFound);
     await expectCode(client.removeAgent({ instanceId: "inst_AAAAAAAAAAAAAAAA" }, as(owner)), Code.NotFound);
     expect(await instanceRow(id)).toMatchObject({ state: "claimed", owner_id: owner.inboxId });

@@ -18,7 +18,12 @@ import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { FILES, readPatternRecord as readRecord, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
+import {
+  FILES,
+  readPatternRecord as readRecord,
+  type AgentInstance,
+  type RunningInstanceHost,
+} from "@convos-pool/instance";
 import { createServiceClient, signOperation, type ServiceClient } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
@@ -72,13 +77,31 @@ async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 30
 const cycles = (n: number) => new Promise((r) => setTimeout(r, n * 300 + 500));
 
 /** The owner's signed SetPatternSharing, through the claims service as the gateway passes it (`by`: someone else signing and asking). */
-async function setSharing(agent: { owner: TestIdentity; id: string }, sharing: { offer: boolean; adopt: boolean }, by: TestIdentity = agent.owner) {
-  const ownerSignature = await signOperation(by.account, "SetPatternSharing", { inboxId: by.inboxId, instanceId: agent.id, ...sharing });
+async function setSharing(
+  agent: { owner: TestIdentity; id: string },
+  sharing: { offer: boolean; adopt: boolean },
+  by: TestIdentity = agent.owner,
+) {
+  const ownerSignature = await signOperation(by.account, "SetPatternSharing", {
+    inboxId: by.inboxId,
+    instanceId: agent.id,
+    ...sharing,
+  });
   return memorySc.client.setPatternSharing({ instanceId: agent.id, sharing, ownerSignature }, as(by));
 }
 
 async function claim(agent: { owner: TestIdentity; id: string }, templateId: string, invite: string): Promise<void> {
-  agent.id = (await claims.claim({ requester: agent.owner.inboxId, templateId, conversationInvite: invite, userConfig: { "personal-email": "o@example.com" } }, as(agent.owner))).instanceId;
+  agent.id = (
+    await claims.claim(
+      {
+        requester: agent.owner.inboxId,
+        templateId,
+        conversationInvite: invite,
+        userConfig: { "personal-email": "o@example.com" },
+      },
+      as(agent.owner),
+    )
+  ).instanceId;
 }
 
 const listPatterns = (creator: TestIdentity, templateId: string) =>
@@ -92,16 +115,36 @@ beforeAll(async () => {
   templates = stack.templatesSc!.client;
   memorySc = createServiceClient(AgentMemoryService, stack.claims!.url, stack.creds.gateway);
   insightsSc = createServiceClient(PatternInsightsService, stack.lineage!.url, stack.creds.gateway);
-  cli2 = await ConvosCli.start(["agent", "serve", "--name", "Front desk", "--profile-name", "Ana"], join(stack.dir, "cli-2"));
+  cli2 = await ConvosCli.start(
+    ["agent", "serve", "--name", "Front desk", "--profile-name", "Ana"],
+    join(stack.dir, "cli-2"),
+  );
   ready2 = await cli2.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
 
   // Two travel templates sharing the category and a tag (similarity 0.6), and a finance one (0).
-  const publish = async (creator: TestIdentity, over: Parameters<typeof sampleContent>[0]) => (await signedTemplate(templates, creator, sampleContent(over), "public")).id;
-  templateIds.travel1 = await publish(creators.travel1, { agent_name: "Flight Booker", category: "travel", tags: ["booking", "flights"] });
-  templateIds.travel2 = await publish(creators.travel2, { agent_name: "Hotel Booker", category: "travel", tags: ["booking", "hotels"] });
-  templateIds.finance = await publish(creators.finance, { agent_name: "Tax Helper", category: "finance", tags: ["taxes"] });
+  const publish = async (creator: TestIdentity, over: Parameters<typeof sampleContent>[0]) =>
+    (await signedTemplate(templates, creator, sampleContent(over), "public")).id;
+  templateIds.travel1 = await publish(creators.travel1, {
+    agent_name: "Flight Booker",
+    category: "travel",
+    tags: ["booking", "flights"],
+  });
+  templateIds.travel2 = await publish(creators.travel2, {
+    agent_name: "Hotel Booker",
+    category: "travel",
+    tags: ["booking", "hotels"],
+  });
+  templateIds.finance = await publish(creators.finance, {
+    agent_name: "Tax Helper",
+    category: "finance",
+    tags: ["taxes"],
+  });
 
-  await until("4 idle agents", () => [...host.instances.values()].filter((i) => i.state === InstanceState.IDLE).length >= 4, 60_000);
+  await until(
+    "4 idle agents",
+    () => [...host.instances.values()].filter((i) => i.state === InstanceState.IDLE).length >= 4,
+    60_000,
+  );
   await claim(agents.a, templateIds.travel1, stack.ready.inviteUrl);
   await claim(agents.b, templateIds.travel2, ready2.inviteUrl);
   await claim(agents.c, templateIds.finance, ready2.inviteUrl);
@@ -116,70 +159,86 @@ afterAll(async () => {
 }, 60_000);
 
 describe("learned patterns", () => {
-  it(
-    "an owner who opts in has the agent offer its lesson: the lesson reaches the pool, and the phone number, the personal lesson and the injection do not",
-    { timeout: 90_000 },
-    async () => {
-      expect(await setSharing(agents.a, { offer: true, adopt: false })).toMatchObject({ sharing: { offer: true, adopt: false } });
-      expect(await setSharing(agents.b, { offer: false, adopt: true })).toMatchObject({ sharing: { offer: false, adopt: true } });
-      await setSharing(agents.c, { offer: false, adopt: true });
-      await setSharing(agents.d, { offer: true, adopt: false });
-      // Only the owner chooses: a stranger turning D's adopting on is told the agent does not exist.
-      await expectCode(setSharing(agents.d, { offer: true, adopt: true }, newIdentity()), Code.NotFound);
+  it("an owner who opts in has the agent offer its lesson: the lesson reaches the pool, and the phone number, the personal lesson and the injection do not", {
+    timeout: 90_000,
+  }, async () => {
+    expect(await setSharing(agents.a, { offer: true, adopt: false })).toMatchObject({
+      sharing: { offer: true, adopt: false },
+    });
+    expect(await setSharing(agents.b, { offer: false, adopt: true })).toMatchObject({
+      sharing: { offer: false, adopt: true },
+    });
+    await setSharing(agents.c, { offer: false, adopt: true });
+    await setSharing(agents.d, { offer: true, adopt: false });
+    // Only the owner chooses: a stranger turning D's adopting on is told the agent does not exist.
+    await expectCode(setSharing(agents.d, { offer: true, adopt: true }, newIdentity()), Code.NotFound);
 
-      // Before anything is shared, nobody in conversation 2 knows the lesson.
-      let from = await cli2.send(QUESTION);
-      for (const x of [agents.b, agents.c, agents.d]) expect((await cli2.messageFrom(onHost(x.id).inboxId, from)).content).toMatch(/don't know/i);
+    // Before anything is shared, nobody in conversation 2 knows the lesson.
+    let from = await cli2.send(QUESTION);
+    for (const x of [agents.b, agents.c, agents.d])
+      expect((await cli2.messageFrom(onHost(x.id).inboxId, from)).content).toMatch(/don't know/i);
 
-      // Saul teaches A in conversation 1.
-      const a = onHost(agents.a.id);
-      for (const line of [`${LESSON}.`, `Remember that ${PHONE}.`, `${PERSONAL_LESSON}.`, `${INJECTION}.`]) {
-        from = await cli1.send(line);
-        await cli1.messageFrom(a.inboxId, from);
-      }
-      await until("A learned 4 entries", () => (a.memorySnapshot?.entries.length ?? 0) >= 4);
-      expect(a.memorySnapshot!.countByKind()).toEqual({ training: 3, personalization: 0, credentials: 1 });
+    // Saul teaches A in conversation 1.
+    const a = onHost(agents.a.id);
+    for (const line of [`${LESSON}.`, `Remember that ${PHONE}.`, `${PERSONAL_LESSON}.`, `${INJECTION}.`]) {
+      from = await cli1.send(line);
+      await cli1.messageFrom(a.inboxId, from);
+    }
+    await until("A learned 4 entries", () => (a.memorySnapshot?.entries.length ?? 0) >= 4);
+    expect(a.memorySnapshot!.countByKind()).toEqual({ training: 3, personalization: 0, credentials: 1 });
 
-      // The first creator sees the lesson, and nothing else, from their template's agents.
-      let listed = await listPatterns(creators.travel1, templateIds.travel1);
-      await until("the lesson in the pool", async () => (listed = await listPatterns(creators.travel1, templateIds.travel1)).patterns.length > 0);
-      await cycles(3);
-      listed = await listPatterns(creators.travel1, templateIds.travel1);
-      expect(listed.patterns.map((p) => p.text)).toEqual([LESSON]);
-      expect(listed.patterns[0]).toMatchObject({ templateId: templateIds.travel1, offeredCount: 1n });
-      expect(listed.patterns[0]!.interests).toEqual(expect.arrayContaining(["category:travel", "tag:booking", "tag:flights"]));
+    // The first creator sees the lesson, and nothing else, from their template's agents.
+    let listed = await listPatterns(creators.travel1, templateIds.travel1);
+    await until(
+      "the lesson in the pool",
+      async () => (listed = await listPatterns(creators.travel1, templateIds.travel1)).patterns.length > 0,
+    );
+    await cycles(3);
+    listed = await listPatterns(creators.travel1, templateIds.travel1);
+    expect(listed.patterns.map((p) => p.text)).toEqual([LESSON]);
+    expect(listed.patterns[0]).toMatchObject({ templateId: templateIds.travel1, offeredCount: 1n });
+    expect(listed.patterns[0]!.interests).toEqual(
+      expect.arrayContaining(["category:travel", "tag:booking", "tag:flights"]),
+    );
 
-      // The agent's own record: one lesson offered; the personal lesson and the injection refused by its own scan, counted.
-      const record = await readRecord(a.ws);
-      expect(Object.values(record.offered)).toEqual([listed.patterns[0]!.patternId]);
-      expect(record.refused).toEqual({ personal_data: 1, injection: 1 });
-    },
-  );
+    // The agent's own record: one lesson offered; the personal lesson and the injection refused by its own scan, counted.
+    const record = await readRecord(a.ws);
+    expect(Object.values(record.offered)).toEqual([listed.patterns[0]!.patternId]);
+    expect(record.refused).toEqual({ personal_data: 1, injection: 1 });
+  });
 
-  it(
-    "an agent of a related template whose owner opted in adopts the lesson and answers with it; an unrelated template's agent and one whose owner did not opt in do not",
-    { timeout: 60_000 },
-    async () => {
-      const [pattern] = (await listPatterns(creators.travel1, templateIds.travel1)).patterns;
-      await until("B adopted the lesson", () => adoptedBy(agents.b.id).length > 0);
-      expect(adoptedBy(agents.b.id).map((e) => ({ kind: e.kind, text: e.text, from: e.adoptedFrom }))).toEqual([{ kind: "training", text: LESSON, from: pattern!.patternId }]);
-      await cycles(3);
-      expect(adoptedBy(agents.b.id)).toHaveLength(1);
-      expect(onHost(agents.c.id).memorySnapshot!.entries).toEqual([]);
-      expect(onHost(agents.d.id).memorySnapshot!.entries).toEqual([]);
+  it("an agent of a related template whose owner opted in adopts the lesson and answers with it; an unrelated template's agent and one whose owner did not opt in do not", {
+    timeout: 60_000,
+  }, async () => {
+    const [pattern] = (await listPatterns(creators.travel1, templateIds.travel1)).patterns;
+    await until("B adopted the lesson", () => adoptedBy(agents.b.id).length > 0);
+    expect(adoptedBy(agents.b.id).map((e) => ({ kind: e.kind, text: e.text, from: e.adoptedFrom }))).toEqual([
+      { kind: "training", text: LESSON, from: pattern!.patternId },
+    ]);
+    await cycles(3);
+    expect(adoptedBy(agents.b.id)).toHaveLength(1);
+    expect(onHost(agents.c.id).memorySnapshot!.entries).toEqual([]);
+    expect(onHost(agents.d.id).memorySnapshot!.entries).toEqual([]);
 
-      // The same question again: B answers with the lesson, C and D still do not know.
-      const from = await cli2.send(QUESTION);
-      expect((await cli2.messageFrom(onHost(agents.b.id).inboxId, from)).content).toMatch(/confirm the date before booking/i);
-      for (const x of [agents.c, agents.d]) expect((await cli2.messageFrom(onHost(x.id).inboxId, from)).content).toMatch(/don't know/i);
+    // The same question again: B answers with the lesson, C and D still do not know.
+    const from = await cli2.send(QUESTION);
+    expect((await cli2.messageFrom(onHost(agents.b.id).inboxId, from)).content).toMatch(
+      /confirm the date before booking/i,
+    );
+    for (const x of [agents.c, agents.d])
+      expect((await cli2.messageFrom(onHost(x.id).inboxId, from)).content).toMatch(/don't know/i);
 
-      // The creator's dashboard counts the adoption; another creator is told the template's patterns do not exist.
-      await until("the adoption counted", async () => (await listPatterns(creators.travel1, templateIds.travel1)).patterns[0]?.adoptedCount === 1n);
-      await expectCode(listPatterns(creators.travel2, templateIds.travel1), Code.NotFound);
-    },
-  );
+    // The creator's dashboard counts the adoption; another creator is told the template's patterns do not exist.
+    await until(
+      "the adoption counted",
+      async () => (await listPatterns(creators.travel1, templateIds.travel1)).patterns[0]?.adoptedCount === 1n,
+    );
+    await expectCode(listPatterns(creators.travel2, templateIds.travel1), Code.NotFound);
+  });
 
-  it("an owner who opts out stops the offering: the next lesson stays with the agent", { timeout: 60_000 }, async () => {
+  it("an owner who opts out stops the offering: the next lesson stays with the agent", {
+    timeout: 60_000,
+  }, async () => {
     await setSharing(agents.a, { offer: false, adopt: false });
     const a = onHost(agents.a.id);
     const from = await cli1.send(`${LATER_LESSON}.`);
@@ -190,7 +249,9 @@ describe("learned patterns", () => {
     expect(Object.keys((await readRecord(a.ws)).offered)).toHaveLength(1);
   });
 
-  it("a released agent's exchange ends: its record goes with the claim and no later cycle writes it back", { timeout: 30_000 }, async () => {
+  it("a released agent's exchange ends: its record goes with the claim and no later cycle writes it back", {
+    timeout: 30_000,
+  }, async () => {
     const b = onHost(agents.b.id);
     await claims.removeAgent({ instanceId: agents.b.id }, as(agents.b.owner));
     await until("B released", () => b.memorySnapshot === undefined);

@@ -25,10 +25,21 @@ let hostClient: GrpcInstanceHost;
 let pool: PoolManager;
 
 beforeAll(async () => {
-  db = await openDatabase({ name: "claims", url: await createTestDatabase("claims_pool"), entities, migrations, poolSize: 10 });
+  db = await openDatabase({
+    name: "claims",
+    url: await createTestDatabase("claims_pool"),
+    entities,
+    migrations,
+    poolSize: 10,
+  });
   host = await StandInHost.start(CREDS["instance-host"]);
   hostClient = new GrpcInstanceHost(host.url, CREDS.claims);
-  pool = new PoolManager({ em: db.em, hosts: [hostClient], target: TARGET, log: createLogger("pool", { level: "silent" }) });
+  pool = new PoolManager({
+    em: db.em,
+    hosts: [hostClient],
+    target: TARGET,
+    log: createLogger("pool", { level: "silent" }),
+  });
 });
 
 afterAll(async () => {
@@ -47,9 +58,14 @@ async function q<T = Record<string, any>>(sql: string, p: unknown[] = []): Promi
 }
 
 const byState = async () =>
-  Object.fromEntries((await q<{ state: string; n: number }>(`select state, count(*)::int as n from instances group by state`)).map((r) => [r.state, r.n]));
+  Object.fromEntries(
+    (await q<{ state: string; n: number }>(`select state, count(*)::int as n from instances group by state`)).map(
+      (r) => [r.state, r.n],
+    ),
+  );
 
-const idleIds = async () => (await q<{ id: string }>(`select id from instances where state = 'idle' order by id`)).map((r) => r.id);
+const idleIds = async () =>
+  (await q<{ id: string }>(`select id from instances where state = 'idle' order by id`)).map((r) => r.id);
 
 async function claim(owner = "a".repeat(64)): Promise<string> {
   const got = await claimIdleInstance(db.em.fork(), {
@@ -62,7 +78,15 @@ async function claim(owner = "a".repeat(64)): Promise<string> {
     modelOverridden: false,
     userConfig: {},
   });
-  expect(await completeClaim(db.em.fork(), { instanceId: got!.id, claimId: (await q<{ claim_id: string }>(`select claim_id from instances where id = ?`, [got!.id]))[0]!.claim_id, ownerId: owner, conversationId: "c", appliedKey: [1] })).toBe(true);
+  expect(
+    await completeClaim(db.em.fork(), {
+      instanceId: got!.id,
+      claimId: (await q<{ claim_id: string }>(`select claim_id from instances where id = ?`, [got!.id]))[0]!.claim_id,
+      ownerId: owner,
+      conversationId: "c",
+      appliedKey: [1],
+    }),
+  ).toBe(true);
   return got!.id;
 }
 
@@ -70,7 +94,9 @@ describe("warm pool", () => {
   it("fills the pool to its target, each instance started on the host with its own wallet index", async () => {
     const report = await pool.reconcile();
     expect(report).toMatchObject({ started: TARGET, crashed: 0, failedStarts: 0 });
-    const rows = await q<{ id: string; inbox_id: string; wallet_index: number; host_url: string }>(`select id, inbox_id, wallet_index, host_url from instances where state = 'idle'`);
+    const rows = await q<{ id: string; inbox_id: string; wallet_index: number; host_url: string }>(
+      `select id, inbox_id, wallet_index, host_url from instances where state = 'idle'`,
+    );
     expect(rows).toHaveLength(TARGET);
     for (const r of rows) {
       const onHost = host.instances.get(r.id)!;
@@ -111,7 +137,10 @@ describe("warm pool", () => {
     const saved = host.instances.get(owned)!;
     host.instances.delete(owned);
     expect(await pool.reconcile()).toMatchObject({ crashed: 1, replaced: 0, started: 0 });
-    expect((await q(`select state, owner_id from instances where id = ?`, [owned]))[0]).toEqual({ state: "crashed", owner_id: "a".repeat(64) });
+    expect((await q(`select state, owner_id from instances where id = ?`, [owned]))[0]).toEqual({
+      state: "crashed",
+      owner_id: "a".repeat(64),
+    });
     host.instances.set(owned, saved);
     await pool.reconcile();
     expect((await q(`select state from instances where id = ?`, [owned]))[0]).toEqual({ state: "claimed" });
@@ -121,7 +150,13 @@ describe("warm pool", () => {
   it("stops instances a rolled-back claim left dead, and what the host runs that the pool does not know", async () => {
     const [victim] = await idleIds();
     await q(`update instances set state = 'dead' where id = ?`, [victim]);
-    host.instances.set("inst_strayXXXXXXXXXXX", { id: "inst_strayXXXXXXXXXXX", walletIndex: 999, inboxId: "x", state: InstanceState.IDLE, releases: 0 });
+    host.instances.set("inst_strayXXXXXXXXXXX", {
+      id: "inst_strayXXXXXXXXXXX",
+      walletIndex: 999,
+      inboxId: "x",
+      state: InstanceState.IDLE,
+      releases: 0,
+    });
     const report = await pool.reconcile();
     expect(report.started).toBe(1);
     expect(host.instances.has(victim!)).toBe(false);
@@ -134,7 +169,9 @@ describe("warm pool", () => {
   });
 
   it("follows a host that came back on another address: its instances, claimed ones included, move with it, none stopped", async () => {
-    const live = await q<{ id: string; state: string }>(`select id, state from instances where state in ('idle', 'claimed') order by id`);
+    const live = await q<{ id: string; state: string }>(
+      `select id, state from instances where state in ('idle', 'claimed') order by id`,
+    );
     expect(live.filter((r) => r.state === "claimed").length).toBeGreaterThan(0);
     // As after `npm start` restarted the host on a new port: the rows name the old address.
     await q(`update instances set host_url = 'http://127.0.0.1:9' where state <> 'dead'`);
@@ -142,19 +179,25 @@ describe("warm pool", () => {
     const report = await pool.reconcile();
     expect(report).toMatchObject({ started: 0, crashed: 0, replaced: 0 });
     expect(host.calls.filter((c) => c.step === "stop" || c.step === "destroy")).toEqual([]);
-    expect(await q(`select id, state from instances where host_url = ? and state in ('idle', 'claimed') order by id`, [host.url])).toEqual(live);
+    expect(
+      await q(`select id, state from instances where host_url = ? and state in ('idle', 'claimed') order by id`, [
+        host.url,
+      ]),
+    ).toEqual(live);
     expect(await pool.reconcile()).toMatchObject({ started: 0, crashed: 0, replaced: 0 });
   });
 
   it("gives up on instances recorded on an address no host has: idle ones replaced, an owner's agent crashed (not dead)", async () => {
     const [idle] = await idleIds();
-    const owned = (await q<{ id: string }>(`select id from instances where state = 'claimed' order by id limit 1`))[0]!.id;
+    const owned = (await q<{ id: string }>(`select id from instances where state = 'claimed' order by id limit 1`))[0]!
+      .id;
     host.instances.delete(idle!);
     host.instances.delete(owned);
     await q(`update instances set host_url = 'http://127.0.0.1:8' where id in (?)`, [[idle, owned]]);
     const report = await pool.reconcile();
     expect(report).toMatchObject({ replaced: 1, started: 1 });
-    const stateOf = async (id: string) => (await q<{ state: string }>(`select state from instances where id = ?`, [id]))[0]!.state;
+    const stateOf = async (id: string) =>
+      (await q<{ state: string }>(`select state from instances where id = ?`, [id]))[0]!.state;
     expect(await stateOf(idle!)).toBe("dead");
     expect(await stateOf(owned)).toBe("crashed");
     expect(await byState()).toMatchObject({ idle: TARGET });
@@ -170,10 +213,15 @@ describe("warm pool", () => {
     const { inboxId } = await hostClient.start(ran.id, ran.walletIndex);
     // Young: they may still be starting, and count toward the target.
     expect(await pool.reconcile()).toMatchObject({ started: 0 });
-    expect(await q(`select state from instances where id in (?, ?)`, [ran.id, lost.id])).toEqual([{ state: "starting" }, { state: "starting" }]);
+    expect(await q(`select state from instances where id in (?, ?)`, [ran.id, lost.id])).toEqual([
+      { state: "starting" },
+      { state: "starting" },
+    ]);
     await q(`update instances set updated_at = now() - interval '31 seconds' where id in (?, ?)`, [ran.id, lost.id]);
     expect(await pool.reconcile()).toMatchObject({ started: 1 });
-    expect(await q(`select state, inbox_id from instances where id = ?`, [ran.id])).toEqual([{ state: "idle", inbox_id: inboxId }]);
+    expect(await q(`select state, inbox_id from instances where id = ?`, [ran.id])).toEqual([
+      { state: "idle", inbox_id: inboxId },
+    ]);
     expect(await q(`select state from instances where id = ?`, [lost.id])).toEqual([{ state: "dead" }]);
     expect((await byState()).idle).toBe(TARGET);
   });
@@ -213,20 +261,33 @@ describe("warm pool with several managers and hosts", () => {
   const silent = createLogger("pool", { level: "silent" });
   const rq = <T = Record<string, any>>(sql: string, p: unknown[] = []) => rdb.em.fork().execute<T[]>(sql, p);
   const manager = (target: number, leaseSeconds?: number) => {
-    const m = new PoolManager({ em: rdb.em, hosts: clients, target, log: silent, ...(leaseSeconds ? { leaseSeconds } : {}) });
+    const m = new PoolManager({
+      em: rdb.em,
+      hosts: clients,
+      target,
+      log: silent,
+      ...(leaseSeconds ? { leaseSeconds } : {}),
+    });
     managers.push(m);
     return m;
   };
   const idleOn = async () =>
     Object.fromEntries(
-      (await rq<{ host_url: string; n: number }>(`select host_url, count(*)::int as n from instances where state = 'idle' group by host_url`)).map((r) => [
-        hosts.findIndex((h) => h.url === r.host_url),
-        r.n,
-      ]),
+      (
+        await rq<{ host_url: string; n: number }>(
+          `select host_url, count(*)::int as n from instances where state = 'idle' group by host_url`,
+        )
+      ).map((r) => [hosts.findIndex((h) => h.url === r.host_url), r.n]),
     );
 
   beforeAll(async () => {
-    rdb = await openDatabase({ name: "claims", url: await createTestDatabase("claims_pool_replicas"), entities, migrations, poolSize: 10 });
+    rdb = await openDatabase({
+      name: "claims",
+      url: await createTestDatabase("claims_pool_replicas"),
+      entities,
+      migrations,
+      poolSize: 10,
+    });
     for (let i = 0; i < 2; i++) {
       const h = await StandInHost.start(CREDS["instance-host"]);
       hosts.push(h);
@@ -243,10 +304,43 @@ describe("warm pool with several managers and hosts", () => {
 
   it("places by room: the host with the smallest share of its size, none on a full one", () => {
     const [a, b, c] = [{ url: "a" }, { url: "b" }, { url: "c" }];
-    const size = new Map([["a", 10], ["b", 40], ["c", 5]]);
-    expect(roomiest([a, b, c], new Map([["a", 2], ["b", 4], ["c", 5]]), size)).toBe(b); // 0.2, 0.1, full
-    expect(roomiest([a, b, c], new Map([["a", 2], ["b", 8], ["c", 1]]), size)).toBe(a); // 0.2 ties 0.2: the first listed
-    expect(roomiest([a, c], new Map([["a", 10], ["c", 5]]), size)).toBeUndefined();
+    const size = new Map([
+      ["a", 10],
+      ["b", 40],
+      ["c", 5],
+    ]);
+    expect(
+      roomiest(
+        [a, b, c],
+        new Map([
+          ["a", 2],
+          ["b", 4],
+          ["c", 5],
+        ]),
+        size,
+      ),
+    ).toBe(b); // 0.2, 0.1, full
+    expect(
+      roomiest(
+        [a, b, c],
+        new Map([
+          ["a", 2],
+          ["b", 8],
+          ["c", 1],
+        ]),
+        size,
+      ),
+    ).toBe(a); // 0.2 ties 0.2: the first listed
+    expect(
+      roomiest(
+        [a, c],
+        new Map([
+          ["a", 10],
+          ["c", 5],
+        ]),
+        size,
+      ),
+    ).toBeUndefined();
   });
 
   it("two managers' passes at once: one runs, the other stands aside, and the pool is filled to its target once", async () => {
@@ -259,7 +353,8 @@ describe("warm pool with several managers and hosts", () => {
     // By room: a host of 4 and a host of 12 take 2 and 6.
     expect(await idleOn()).toEqual({ 0: 2, 1: 6 });
     // Passes one after the other on either replica: each sees the last one's work.
-    for (let i = 0; i < 3; i++) expect((await Promise.all([one.reconcile(), two.reconcile()])).reduce((n, r) => n + r.started, 0)).toBe(0);
+    for (let i = 0; i < 3; i++)
+      expect((await Promise.all([one.reconcile(), two.reconcile()])).reduce((n, r) => n + r.started, 0)).toBe(0);
     expect(hosts[0]!.instances.size + hosts[1]!.instances.size).toBe(8);
     // Given up after each pass: nobody holds it now.
     expect(await rq(`select holder from pool_leases where name = ?`, [POOL_LEASE])).toEqual([{ holder: null }]);
@@ -279,11 +374,30 @@ describe("warm pool with several managers and hosts", () => {
   it("a drained host gets no new instances, its idle ones are replaced elsewhere, and its claimed agents stay", async () => {
     const m = manager(8);
     const drained = hosts[0]!;
-    const onDrained = (await rq<{ id: string }>(`select id from instances where state = 'idle' and host_url = ?`, [drained.url])).map((r) => r.id);
+    const onDrained = (
+      await rq<{ id: string }>(`select id from instances where state = 'idle' and host_url = ?`, [drained.url])
+    ).map((r) => r.id);
     expect(onDrained.length).toBeGreaterThan(1);
     // An owner's agent on the host to drain.
-    const got = await claimIdleInstance(rdb.em.fork(), { claimId: "drain-claim", ownerId: "b".repeat(64), templateId: "tmpl_AAAAAAAAAAAAAAAA", templateVersion: 1, agentName: "x", model: "m", modelOverridden: false, userConfig: {} });
-    expect(await completeClaim(rdb.em.fork(), { instanceId: got!.id, claimId: "drain-claim", ownerId: "b".repeat(64), conversationId: "c", appliedKey: [1] })).toBe(true);
+    const got = await claimIdleInstance(rdb.em.fork(), {
+      claimId: "drain-claim",
+      ownerId: "b".repeat(64),
+      templateId: "tmpl_AAAAAAAAAAAAAAAA",
+      templateVersion: 1,
+      agentName: "x",
+      model: "m",
+      modelOverridden: false,
+      userConfig: {},
+    });
+    expect(
+      await completeClaim(rdb.em.fork(), {
+        instanceId: got!.id,
+        claimId: "drain-claim",
+        ownerId: "b".repeat(64),
+        conversationId: "c",
+        appliedKey: [1],
+      }),
+    ).toBe(true);
     await rq(`update instances set host_url = ? where id = ?`, [drained.url, got!.id]);
     const agent = got!.id;
     if (!drained.instances.has(agent)) {
@@ -304,7 +418,9 @@ describe("warm pool with several managers and hosts", () => {
     }
     // Replaced on the other host; nothing new on the drained one.
     expect(await idleOn()).toEqual({ 1: 8 });
-    expect(await rq(`select state, host_url from instances where id = ?`, [agent])).toEqual([{ state: "claimed", host_url: drained.url }]);
+    expect(await rq(`select state, host_url from instances where id = ?`, [agent])).toEqual([
+      { state: "claimed", host_url: drained.url },
+    ]);
     expect(drained.instances.get(agent)?.state).toBe(InstanceState.CLAIMED);
     // A claim takes an instance: its replacement too goes elsewhere.
     await rq(`update instances set state = 'dead' where id in (select id from instances where state = 'idle' limit 1)`);
@@ -322,7 +438,9 @@ describe("warm pool with several managers and hosts", () => {
     const m = manager(8);
     const down = hosts[1]!;
     hosts[0]!.maxInstances = 20; // room for the replacements
-    const before = (await rq<{ id: string }>(`select id from instances where state = 'idle' and host_url = ?`, [down.url])).map((r) => r.id);
+    const before = (
+      await rq<{ id: string }>(`select id from instances where state = 'idle' and host_url = ?`, [down.url])
+    ).map((r) => r.id);
     expect(before.length).toBeGreaterThan(0);
     await down.kill();
     const report = await m.reconcile();
@@ -331,7 +449,16 @@ describe("warm pool with several managers and hosts", () => {
     expect(await rq(`select distinct state from instances where id in (?)`, [before])).toEqual([{ state: "crashed" }]);
     expect(await idleOn()).toEqual({ 0: 8 });
     // A claim now takes an instance on the host that answers.
-    const got = await claimIdleInstance(rdb.em.fork(), { claimId: "after-down", ownerId: "c".repeat(64), templateId: "tmpl_AAAAAAAAAAAAAAAA", templateVersion: 1, agentName: "x", model: "m", modelOverridden: false, userConfig: {} });
+    const got = await claimIdleInstance(rdb.em.fork(), {
+      claimId: "after-down",
+      ownerId: "c".repeat(64),
+      templateId: "tmpl_AAAAAAAAAAAAAAAA",
+      templateVersion: 1,
+      agentName: "x",
+      model: "m",
+      modelOverridden: false,
+      userConfig: {},
+    });
     expect(got!.hostUrl).toBe(hosts[0]!.url);
     // Back, running them: idle again (the pool is above its target until claims use them).
     await down.restart();

@@ -39,9 +39,24 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { createServiceClient, randomId, type ClientCredentials, type Logger, type ServiceClient } from "@convos-pool/kit";
+import {
+  createServiceClient,
+  randomId,
+  type ClientCredentials,
+  type Logger,
+  type ServiceClient,
+} from "@convos-pool/kit";
 import type { InstanceStateName } from "./entities.js";
-import { adoptInstances, drainingHosts, knownInstanceIds, markIdle, orphanInstances, parkIdle, registerInstance, setState } from "./instances.js";
+import {
+  adoptInstances,
+  drainingHosts,
+  knownInstanceIds,
+  markIdle,
+  orphanInstances,
+  parkIdle,
+  registerInstance,
+  setState,
+} from "./instances.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
 import { makeDue, recordHostVersions } from "./sync-sql.js";
 
@@ -97,7 +112,12 @@ export class GrpcInstanceHost implements InstanceHost {
   async list() {
     const res = await this.c.client.listInstances({}, { timeoutMs: 10_000 });
     return {
-      instances: res.instances.map((i) => ({ instanceId: i.instanceId, inboxId: i.inboxId, state: i.state, appliedKey: [i.appliedTemplateVersion, ...i.appliedBaseVersions].map(Number) })),
+      instances: res.instances.map((i) => ({
+        instanceId: i.instanceId,
+        inboxId: i.inboxId,
+        state: i.state,
+        appliedKey: [i.appliedTemplateVersion, ...i.appliedBaseVersions].map(Number),
+      })),
       maxInstances: res.maxInstances,
     };
   }
@@ -194,17 +214,30 @@ export class PoolManager {
 
   private async pass(): Promise<PassReport> {
     const { em, log } = this.opts;
-    const report: PassReport = { ran: false, started: 0, crashed: 0, replaced: 0, failedStarts: 0, unreachableHosts: [], syncDue: 0, drained: 0 };
+    const report: PassReport = {
+      ran: false,
+      started: 0,
+      crashed: 0,
+      replaced: 0,
+      failedStarts: 0,
+      unreachableHosts: [],
+      syncDue: 0,
+      drained: 0,
+    };
     const seconds = this.opts.leaseSeconds ?? 15;
     const held = await acquireLease(em.fork(), POOL_LEASE, this.holder, seconds);
     if (!held) return report; // another replica's pass is running
     report.ran = true;
-    const renewer = setInterval(() => {
-      renewLease(em.fork(), POOL_LEASE, this.holder, seconds).then(
-        (still) => !still && log.warn("the pool manager's lease lapsed during its pass; another replica may run one too"),
-        (err: unknown) => log.warn("the pool manager's lease was not renewed", { err }),
-      );
-    }, (seconds * 1000) / 3);
+    const renewer = setInterval(
+      () => {
+        renewLease(em.fork(), POOL_LEASE, this.holder, seconds).then(
+          (still) =>
+            !still && log.warn("the pool manager's lease lapsed during its pass; another replica may run one too"),
+          (err: unknown) => log.warn("the pool manager's lease was not renewed", { err }),
+        );
+      },
+      (seconds * 1000) / 3,
+    );
     renewer.unref();
     // Hosts the last pass (on any replica) could not reach: their claimed instances are "back" when they answer.
     const unreachable = new Set(Array.isArray(held.memo.unreachable) ? (held.memo.unreachable as string[]) : []);
@@ -212,11 +245,12 @@ export class PoolManager {
       await this.work(report, unreachable);
     } finally {
       clearInterval(renewer);
-      await releaseLease(em.fork(), POOL_LEASE, this.holder, { unreachable: report.unreachableHosts }).catch((err: unknown) =>
-        log.warn("the pool manager's lease was not given up; it lapses", { err }),
+      await releaseLease(em.fork(), POOL_LEASE, this.holder, { unreachable: report.unreachableHosts }).catch(
+        (err: unknown) => log.warn("the pool manager's lease was not given up; it lapses", { err }),
       );
     }
-    if (report.started || report.crashed || report.replaced || report.failedStarts || report.syncDue || report.drained) log.info("pool pass", { ...report });
+    if (report.started || report.crashed || report.replaced || report.failedStarts || report.syncDue || report.drained)
+      log.info("pool pass", { ...report });
     return report;
   }
 
@@ -324,7 +358,11 @@ export class PoolManager {
       for (const moved of await adoptInstances(em.fork(), host.url, strangers)) {
         known.add(moved.id);
         if (moved.state === "claimed" || moved.state === "crashed") back.push(moved.id);
-        log.info("an instance moved to another host address", { instanceId: moved.id, host: host.url, state: moved.state });
+        log.info("an instance moved to another host address", {
+          instanceId: moved.id,
+          host: host.url,
+          state: moved.state,
+        });
       }
       // What the host runs that is not a live instance of ours is stopped: a dead one (rolled back,
       // replaced) with its workspace destroyed; one we have no row for is kept on disk, since it may
@@ -336,7 +374,11 @@ export class PoolManager {
         try {
           await host.stop(id, destroy);
           hostCounts.set(host.url, (hostCounts.get(host.url) ?? 1) - 1);
-          if (!destroy) log.warn("stopped an instance this pool has no record of; its workspace is kept", { instanceId: id, host: host.url });
+          if (!destroy)
+            log.warn("stopped an instance this pool has no record of; its workspace is kept", {
+              instanceId: id,
+              host: host.url,
+            });
         } catch (err) {
           log.warn("could not stop an instance", { instanceId: id, host: host.url, err });
         }
@@ -346,7 +388,10 @@ export class PoolManager {
     // Rows on an address no configured host has (a host that moved took its instances above):
     // nobody runs them. Known only once every host answered, since the one missing may hold them.
     if (report.unreachableHosts.length === 0) {
-      const orphans = await orphanInstances(em.fork(), this.opts.hosts.map((h) => h.url));
+      const orphans = await orphanInstances(
+        em.fork(),
+        this.opts.hosts.map((h) => h.url),
+      );
       for (const o of orphans) {
         if (o.state === "crashed") log.error("a claimed instance has no host", { instanceId: o.id });
         else report.replaced++;
@@ -357,9 +402,9 @@ export class PoolManager {
     if (report.syncDue > 0) this.opts.onSyncDue?.();
 
     // 3: fill up to the target.
-    const [{ n } = { n: 0 }] = await em.fork().execute<{ n: number }[]>(
-      `select count(*)::int as n from instances where state in ('idle', 'starting')`,
-    );
+    const [{ n } = { n: 0 }] = await em
+      .fork()
+      .execute<{ n: number }[]>(`select count(*)::int as n from instances where state in ('idle', 'starting')`);
     let remaining = Math.max(0, this.opts.target - Number(n));
     // Where new instances may go: hosts that answered and are not draining.
     const open = this.opts.hosts.filter((h) => hostCounts.has(h.url) && !draining.has(h.url));
@@ -377,7 +422,8 @@ export class PoolManager {
         else report.failedStarts++;
       }
     };
-    if (open.length > 0) await Promise.all(Array.from({ length: Math.min(remaining, this.opts.startConcurrency ?? 8) }, worker));
+    if (open.length > 0)
+      await Promise.all(Array.from({ length: Math.min(remaining, this.opts.startConcurrency ?? 8) }, worker));
   }
 
   private async startOne(host: InstanceHost): Promise<boolean> {
@@ -400,7 +446,11 @@ export class PoolManager {
  * runs (`count / capacity`: a host twice the size takes twice the
  * instances); none when every one is full. Ties go to the first listed.
  */
-export function roomiest<H extends { url: string }>(hosts: H[], counts: Map<string, number>, capacity: Map<string, number>): H | undefined {
+export function roomiest<H extends { url: string }>(
+  hosts: H[],
+  counts: Map<string, number>,
+  capacity: Map<string, number>,
+): H | undefined {
   let best: H | undefined;
   let bestLoad = Infinity;
   for (const h of hosts) {

@@ -1,6 +1,12 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Logger } from "@convos-pool/kit";
-import { deleteProvisionedTool, insertProvisionedTool, markToolReleaseFailed, provisionedTool, type ToolRef } from "./claim-sql.js";
+import {
+  deleteProvisionedTool,
+  insertProvisionedTool,
+  markToolReleaseFailed,
+  provisionedTool,
+  type ToolRef,
+} from "./claim-sql.js";
 import type { ToolProvider, ToolProviders } from "./providers/types.js";
 import { secretAad, type SecretBox } from "./secrets.js";
 
@@ -50,12 +56,18 @@ export class PoolTools {
     const provider = this.providers.get(toolId);
     if (!provider) throw new Error(`this pool cannot provision tool "${toolId}"`);
     const resource = await provider.provision(instanceId, toolId);
-    const secret = Object.keys(resource.secrets).length > 0 ? this.secrets.seal(resource.secrets, secretAad(instanceId, toolId)) : null;
+    const secret =
+      Object.keys(resource.secrets).length > 0
+        ? this.secrets.seal(resource.secrets, secretAad(instanceId, toolId))
+        : null;
     const made = { instanceId, toolId, provider: provider.name, handle: resource.handle, secret };
     if (await insertProvisionedTool(this.em.fork(), made)) return { ...made, secrets: resource.secrets };
     const recorded = await provisionedTool(this.em.fork(), instanceId, toolId);
     // Not this instance's: the provider gave out a resource another instance holds. Not ours to give back.
-    if (!recorded) throw new Error(`tool "${toolId}": provider ${provider.name} gave this instance a resource another instance holds`);
+    if (!recorded)
+      throw new Error(
+        `tool "${toolId}": provider ${provider.name} gave this instance a resource another instance holds`,
+      );
     if (recorded.handle !== resource.handle) await provider.release(resource.handle, resource.secrets).catch(() => {});
     if (recorded.state !== "active") throw new Error(`tool "${toolId}" changed while it was provisioned`);
     const { state: _, ...ref } = recorded;
@@ -79,7 +91,11 @@ export class PoolTools {
       try {
         released += await provider.releaseAllOf(instanceId);
       } catch (err) {
-        this.log.error("could not give back what a provider holds for a gone instance", { instanceId, provider: provider.name, err });
+        this.log.error("could not give back what a provider holds for a gone instance", {
+          instanceId,
+          provider: provider.name,
+          err,
+        });
       }
     }
     if (released > 0) this.log.warn("gave back tools no record named", { instanceId, released });
@@ -99,7 +115,12 @@ export class PoolTools {
         lastErr = err;
       }
     }
-    this.log.error("tool release failed; kept for the sweep", { instanceId: t.instanceId, toolId: t.toolId, provider: t.provider, err: lastErr });
+    this.log.error("tool release failed; kept for the sweep", {
+      instanceId: t.instanceId,
+      toolId: t.toolId,
+      provider: t.provider,
+      err: lastErr,
+    });
     await markToolReleaseFailed(this.em.fork(), t.instanceId, t.toolId).catch(() => {});
     return false;
   }

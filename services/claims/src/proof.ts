@@ -38,7 +38,11 @@ export interface ClaimToProve {
  * this very claim. Another inbox: PERMISSION_DENIED (the requester becomes
  * the owner, so nobody may name someone else). Neither: UNAUTHENTICATED.
  */
-export async function proveRequester(verifier: SignatureVerifier, claim: ClaimToProve, caller: string | undefined): Promise<Proof> {
+export async function proveRequester(
+  verifier: SignatureVerifier,
+  claim: ClaimToProve,
+  caller: string | undefined,
+): Promise<Proof> {
   if (caller !== undefined && caller !== claim.requester) {
     throw permissionDenied("requester must be the signed-in caller: the requester becomes the agent's owner");
   }
@@ -47,7 +51,9 @@ export async function proveRequester(verifier: SignatureVerifier, claim: ClaimTo
     return { nonce: verified.nonce };
   }
   if (caller === undefined) {
-    throw unauthenticated("a claim is made by its requester: sign in, or sign the claim (ClaimAgent, docs/signatures.md)");
+    throw unauthenticated(
+      "a claim is made by its requester: sign in, or sign the claim (ClaimAgent, docs/signatures.md)",
+    );
   }
   return {};
 }
@@ -64,7 +70,8 @@ export async function proveOwner(
   signed: { operation: SignedOperation; fields: OperationFields; signature: Signature | undefined },
 ): Promise<Proof> {
   const missing = () => notFound(`instance ${agent.instanceId}`);
-  if (!signed.signature && caller === undefined) throw unauthenticated("sign in as the agent's owner, or sign the request (docs/signatures.md)");
+  if (!signed.signature && caller === undefined)
+    throw unauthenticated("sign in as the agent's owner, or sign the request (docs/signatures.md)");
   const owner = agent.ownerId;
   if (!owner) throw missing();
   if (signed.signature) {

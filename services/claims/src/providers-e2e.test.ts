@@ -44,7 +44,11 @@ async function ask(text: string, answer: RegExp, ms = 30_000): Promise<string> {
 async function said(from: number, answer: RegExp, ms = 30_000): Promise<string> {
   const e = await stack.cli!.waitFor<CliEvent & { content: string }>(
     `the agent saying ${answer}`,
-    (e) => e.event === "message" && e.senderInboxId === agent.inboxId && typeof e.content === "string" && answer.test(e.content),
+    (e) =>
+      e.event === "message" &&
+      e.senderInboxId === agent.inboxId &&
+      typeof e.content === "string" &&
+      answer.test(e.content),
     { from, ms },
   );
   return e.content;
@@ -52,15 +56,20 @@ async function said(from: number, answer: RegExp, ms = 30_000): Promise<string> 
 
 /** What the Telnyx stand-in says the account owns under `number`. */
 async function owned(number: string): Promise<unknown[]> {
-  const res = await fetch(`${stack.sms!.url}/v2/phone_numbers?${new URLSearchParams({ "filter[phone_number]": number })}`, {
-    headers: { authorization: `Bearer ${stack.sms!.apiKey}` },
-  });
+  const res = await fetch(
+    `${stack.sms!.url}/v2/phone_numbers?${new URLSearchParams({ "filter[phone_number]": number })}`,
+    {
+      headers: { authorization: `Bearer ${stack.sms!.apiKey}` },
+    },
+  );
   return ((await res.json()) as { data: unknown[] }).data;
 }
 
 beforeAll(async () => {
   await stack.start();
-  const { walletKey } = JSON.parse(await readFile(join(stack.dir, "cli", "home", "identity.json"), "utf8")) as { walletKey: Hex };
+  const { walletKey } = JSON.parse(await readFile(join(stack.dir, "cli", "home", "identity.json"), "utf8")) as {
+    walletKey: Hex;
+  };
   saul = { account: privateKeyToAccount(walletKey), inboxId: stack.ready.inboxId };
   const client = stack.claimsSc!.client;
   const t = await signedTemplate(
@@ -69,7 +78,10 @@ beforeAll(async () => {
     sampleContent({ agent_name: "Runner", tools: [tool("sms", "pool"), tool("email", "pool")], max_trust_level: "L3" }),
     "public",
   );
-  const claimed = await client.claim({ requester: saul.inboxId, templateId: t.id, conversationInvite: stack.ready.inviteUrl }, as(saul));
+  const claimed = await client.claim(
+    { requester: saul.inboxId, templateId: t.id, conversationInvite: stack.ready.inviteUrl },
+    as(saul),
+  );
   agent = stack.host!.instances.get(claimed.instanceId)!;
   const ownerSignature = await signOperation(saul.account, "SetTrustLevel", {
     inboxId: saul.inboxId,
@@ -88,7 +100,9 @@ describe("an agent whose number is bought from Telnyx and whose mailbox is at Ag
   it("holds a number ordered under its own id and an AgentMail inbox, with only that inbox's key", async () => {
     const number = handle("sms");
     expect(number).toMatch(/^\+1555011\d{4}$/); // the stand-in's inventory, not the local range
-    expect(await owned(number)).toEqual([expect.objectContaining({ phone_number: number, customer_reference: agent.id })]);
+    expect(await owned(number)).toEqual([
+      expect.objectContaining({ phone_number: number, customer_reference: agent.id }),
+    ]);
     expect(handle("email")).toMatch(/@agentmail\.localhost$/);
     const secrets = (await agent.credentials())!;
     expect(Object.keys(secrets.email!)).toEqual(["api_key"]);
@@ -107,11 +121,17 @@ describe("an agent whose number is bought from Telnyx and whose mailbox is at Ag
   });
 
   it("mails through AgentMail, notices the answer and reads it", { timeout: 60_000 }, async () => {
-    expect(await ask("email saul@example.com about Groceries: milk and eggs?", /Done|could not/)).toMatch(/Done: mailed saul@example\.com/);
+    expect(await ask("email saul@example.com about Groceries: milk and eggs?", /Done|could not/)).toMatch(
+      /Done: mailed saul@example\.com/,
+    );
     const sent = await stack.agentmail!.waitForMail("saul@example.com", (m) => m.subject === "Groceries");
     expect(sent).toMatchObject({ from: expect.stringContaining(handle("email")), text: "milk and eggs?" });
     const from = stack.cli!.events.length;
-    stack.agentmail!.deliver(handle("email"), { from: "saul@example.com", subject: "Re: Groceries", text: "Eggs, and oat milk." });
+    stack.agentmail!.deliver(handle("email"), {
+      from: "saul@example.com",
+      subject: "Re: Groceries",
+      text: "Eggs, and oat milk.",
+    });
     const notice = await said(from, /^New mail from saul@example\.com/);
     const id = /\(id ([^)]+)\)/.exec(notice)![1]!;
     expect(await ask(`read mail ${id}`, /Done|could not/)).toContain("Eggs, and oat milk.");
@@ -123,7 +143,9 @@ describe("an agent whose number is bought from Telnyx and whose mailbox is at Ag
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await owned(number)).length > 0) await new Promise((r) => setTimeout(r, 200));
     expect(await owned(number)).toEqual([]);
-    const res = await fetch(`${stack.agentmail!.url}/v0/inboxes/${encodeURIComponent(inbox)}`, { headers: { authorization: `Bearer ${stack.agentmail!.apiKey}` } });
+    const res = await fetch(`${stack.agentmail!.url}/v0/inboxes/${encodeURIComponent(inbox)}`, {
+      headers: { authorization: `Bearer ${stack.agentmail!.apiKey}` },
+    });
     expect(res.status).toBe(404);
     const everything = logs.join("\n");
     for (const secret of [stack.sms!.apiKey, stack.agentmail!.apiKey]) expect(everything).not.toContain(secret);

@@ -9,7 +9,15 @@ import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { startLocalAgentMail, startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import { createPublicClient, http, parseEther, type Hex } from "viem";
-import { AgentMailProvider, ChainWalletProvider, LocalMailboxProvider, LocalSmsProvider, LocalWalletProvider, ProvisioningError, parseNumberRange } from "./providers/index.js";
+import {
+  AgentMailProvider,
+  ChainWalletProvider,
+  LocalMailboxProvider,
+  LocalSmsProvider,
+  LocalWalletProvider,
+  ProvisioningError,
+  parseNumberRange,
+} from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
 import { createLogger } from "@convos-pool/kit";
 import { PoolTools } from "./pool-tools.js";
@@ -19,7 +27,13 @@ let db: Database;
 let dir: string;
 
 beforeAll(async () => {
-  db = await openDatabase({ name: "claims", url: await createTestDatabase("claims_providers"), entities, migrations, poolSize: 20 });
+  db = await openDatabase({
+    name: "claims",
+    url: await createTestDatabase("claims_providers"),
+    entities,
+    migrations,
+    poolSize: 20,
+  });
   dir = await mkdtemp(path.join(tmpdir(), "claims-providers-"));
 });
 
@@ -29,13 +43,30 @@ afterAll(async () => {
 });
 
 const free = async (range: string[]) =>
-  (await db.em.fork().execute<{ n: number }[]>(`select count(*)::int as n from sms_numbers where instance_id is null and number in (?)`, [range]))[0]!.n;
+  (
+    await db.em
+      .fork()
+      .execute<{ n: number }[]>(
+        `select count(*)::int as n from sms_numbers where instance_id is null and number in (?)`,
+        [range],
+      )
+  )[0]!.n;
 
 describe("local SMS provider", () => {
   it("parses ranges and refuses bad ones", () => {
-    expect(parseNumberRange("+15550100000..+15550109999")).toEqual({ first: "+15550100000", last: "+15550109999", size: 10_000 });
+    expect(parseNumberRange("+15550100000..+15550109999")).toEqual({
+      first: "+15550100000",
+      last: "+15550109999",
+      size: 10_000,
+    });
     expect(parseNumberRange("+15550100000-+15550100009").size).toBe(10);
-    for (const bad of ["15550100000..15550109999", "+1555010000..+15550109999", "+15550109999..+15550100000", "+1555..+1556", "+10000000000..+19999999999"]) {
+    for (const bad of [
+      "15550100000..15550109999",
+      "+1555010000..+15550109999",
+      "+15550109999..+15550100000",
+      "+1555..+1556",
+      "+10000000000..+19999999999",
+    ]) {
       expect(() => parseNumberRange(bad), bad).toThrow();
     }
   });
@@ -57,10 +88,12 @@ describe("local SMS provider", () => {
       expect((e as ProvisioningError).reason).toBe("exhausted");
     }
     // The table says who has which number.
-    const owners = await db.em.fork().execute<{ number: string; instance_id: string }[]>(
-      `select number, instance_id from sms_numbers where number in (?)`,
-      [numbers],
-    );
+    const owners = await db.em
+      .fork()
+      .execute<{ number: string; instance_id: string }[]>(
+        `select number, instance_id from sms_numbers where number in (?)`,
+        [numbers],
+      );
     expect(new Set(owners.map((o) => o.instance_id)).size).toBe(150);
 
     // Released numbers are free again, and go to the back of the line.
@@ -108,7 +141,13 @@ describe("local mailbox provider", () => {
   it("never touches paths outside its mailboxes", async () => {
     const mail = new LocalMailboxProvider(path.join(dir, "mailboxes2"));
     await writeFile(path.join(dir, "precious"), "keep");
-    for (const evil of ["../precious", "..", "", "x@agents.localhost/../../precious", "AAAAAAAAAAAAAAAA@agents.localhost"]) {
+    for (const evil of [
+      "../precious",
+      "..",
+      "",
+      "x@agents.localhost/../../precious",
+      "AAAAAAAAAAAAAAAA@agents.localhost",
+    ]) {
       await expect(mail.release(evil), evil).rejects.toThrow(/not a mailbox address/);
     }
     expect((await stat(path.join(dir, "precious"))).isFile()).toBe(true);
@@ -147,7 +186,9 @@ describe("secret box", () => {
     expect(box.open(sealed, secretAad("inst_a", "crypto"))).toEqual(secrets);
     // Another row, another key, a flipped bit: refused.
     expect(() => box.open(sealed, secretAad("inst_b", "crypto"))).toThrow(/authentication failed/);
-    expect(() => SecretBox.fromConfig(SecretBox.generateKey()).open(sealed, secretAad("inst_a", "crypto"))).toThrow(/authentication failed/);
+    expect(() => SecretBox.fromConfig(SecretBox.generateKey()).open(sealed, secretAad("inst_a", "crypto"))).toThrow(
+      /authentication failed/,
+    );
     const tampered = Buffer.from(sealed);
     tampered[tampered.length - 1]! ^= 1;
     expect(() => box.open(tampered, secretAad("inst_a", "crypto"))).toThrow(/authentication failed/);
@@ -177,9 +218,15 @@ describe("chain wallet provider (on the local chain)", () => {
     await chain?.close();
   });
 
-  it("funds each new wallet from the faucet, many at once, and gives every wei but the fee back on release", { timeout: 60_000 }, async () => {
+  it("funds each new wallet from the faucet, many at once, and gives every wei but the fee back on release", {
+    timeout: 60_000,
+  }, async () => {
     const read = createPublicClient({ transport: http(chain.rpcUrl) });
-    const wallets = new ChainWalletProvider({ rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey, fundWei: parseEther("0.25") });
+    const wallets = new ChainWalletProvider({
+      rpcUrl: chain.rpcUrl,
+      faucetKey: chain.faucetKey,
+      fundWei: parseEther("0.25"),
+    });
     const faucetBefore = await read.getBalance({ address: wallets.faucetAddress });
 
     const made = await Promise.all(Array.from({ length: 8 }, () => wallets.provision()));
@@ -202,11 +249,19 @@ describe("chain wallet provider (on the local chain)", () => {
   });
 
   it("a pool that gained a chain still releases the unfunded wallets it made before (a retired provider)", async () => {
-    const providers = new Map([["crypto", new ChainWalletProvider({ rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey })]]);
+    const providers = new Map([
+      ["crypto", new ChainWalletProvider({ rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey })],
+    ]);
     const box = SecretBox.fromConfig(SecretBox.generateKey());
     const log = createLogger("claims", { level: "silent" });
     const old = await new LocalWalletProvider().provision();
-    const ref = { instanceId: "inst_OLDWALLET0000000", toolId: "crypto", provider: "local-wallet", handle: old.handle, secret: box.seal(old.secrets, secretAad("inst_OLDWALLET0000000", "crypto")) };
+    const ref = {
+      instanceId: "inst_OLDWALLET0000000",
+      toolId: "crypto",
+      provider: "local-wallet",
+      handle: old.handle,
+      secret: box.seal(old.secrets, secretAad("inst_OLDWALLET0000000", "crypto")),
+    };
     expect(await new PoolTools(providers, db.em, box, log).release(ref)).toBe(false);
     expect(await new PoolTools(providers, db.em, box, log, [new LocalWalletProvider()]).release(ref)).toBe(true);
   });
@@ -223,7 +278,9 @@ describe("pool tools, provisioned by two deliveries at once", () => {
   const box = SecretBox.fromConfig(SecretBox.generateKey());
   const log = createLogger("claims", { level: "silent" });
   const instance = async (id: string) => {
-    await db.em.fork().execute(`insert into instances (id, state, host_url) values (?, 'idle', 'http://host')`, [id], "run");
+    await db.em
+      .fork()
+      .execute(`insert into instances (id, state, host_url) values (?, 'idle', 'http://host')`, [id], "run");
     return id;
   };
 
@@ -252,9 +309,13 @@ describe("pool tools, provisioned by two deliveries at once", () => {
     const first = await instance("inst_SAMEFORALL00001");
     const second = await instance("inst_SAMEFORALL00002");
     expect((await tools.provision(first, "sms")).handle).toBe("+15550000000");
-    await expect(tools.provision(second, "sms")).rejects.toThrow('provider same-for-all gave this instance a resource another instance holds');
+    await expect(tools.provision(second, "sms")).rejects.toThrow(
+      "provider same-for-all gave this instance a resource another instance holds",
+    );
     expect(released).toEqual([]);
-    const rows = await db.em.fork().execute(`select instance_id from provisioned_tools where provider = 'same-for-all'`);
+    const rows = await db.em
+      .fork()
+      .execute(`select instance_id from provisioned_tools where provider = 'same-for-all'`);
     expect(rows.map((r) => r.instance_id)).toEqual([first]);
   });
 
@@ -267,7 +328,9 @@ describe("pool tools, provisioned by two deliveries at once", () => {
       const [a, b] = await Promise.all([tools.provision(id, "email"), tools.provision(id, "email")]);
       expect(a.handle).toBe(b.handle);
       // The recorded inbox is still there: mail reaches it.
-      expect(agentmail.deliver(a.handle, { from: "saul@example.com", subject: "still there?", text: "yes" }).subject).toBe("still there?");
+      expect(
+        agentmail.deliver(a.handle, { from: "saul@example.com", subject: "still there?", text: "yes" }).subject,
+      ).toBe("still there?");
     } finally {
       await agentmail.close();
     }

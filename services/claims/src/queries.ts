@@ -19,13 +19,7 @@ import {
   type Instance,
   type InstanceSync,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import {
-  INSTANCE_ID_PATTERN,
-  decodePageToken,
-  encodePageToken,
-  invalidArgument,
-  isDateAndId,
-} from "@convos-pool/kit";
+import { INSTANCE_ID_PATTERN, decodePageToken, encodePageToken, invalidArgument, isDateAndId } from "@convos-pool/kit";
 import { ProvisionedToolRow, type InstanceStateName } from "./entities.js";
 
 /** An instance as the lists return it (no secrets: tools are handles only). */
@@ -125,7 +119,8 @@ const fromSql = (r: SqlRow): InstanceData => ({
   inheritanceState: r.inheritance_state,
   inheritanceCarry: r.inheritance_carry,
   inheritanceError: r.inheritance_error,
-  pendingTransfer: typeof r.pending_transfer === "string" ? (JSON.parse(r.pending_transfer) as PendingTransfer) : r.pending_transfer,
+  pendingTransfer:
+    typeof r.pending_transfer === "string" ? (JSON.parse(r.pending_transfer) as PendingTransfer) : r.pending_transfer,
   trustLevel: Number(r.trust_level),
   dailySpendLimitWei: r.daily_spend_limit_wei,
 });
@@ -145,13 +140,20 @@ async function withTools(em: EntityManager, instances: InstanceData[]): Promise<
 
 /** One instance with its tools, or undefined. */
 export async function getInstance(em: EntityManager, id: string): Promise<InstanceData | undefined> {
-  if (!INSTANCE_ID_PATTERN.test(id)) throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
+  if (!INSTANCE_ID_PATTERN.test(id))
+    throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
   const [r] = await em.execute<SqlRow[]>(`${SELECT} where i.id = ?`, [id]);
   if (!r) return undefined;
   return (await withTools(em, [fromSql(r)]))[0];
 }
 
-async function page(em: EntityManager, where: string, params: unknown[], limit: number, pageToken: string): Promise<InstancePage> {
+async function page(
+  em: EntityManager,
+  where: string,
+  params: unknown[],
+  limit: number,
+  pageToken: string,
+): Promise<InstancePage> {
   // Keyset cursor: the (claimed_at, id) of a page's last row.
   const cursor = decodePageToken(pageToken, 2, "page_token", isDateAndId);
   const rows = await em.execute<SqlRow[]>(
@@ -162,11 +164,18 @@ async function page(em: EntityManager, where: string, params: unknown[], limit: 
   );
   const instances = await withTools(em, rows.slice(0, limit).map(fromSql));
   const last = instances[instances.length - 1];
-  return { instances, nextPageToken: rows.length > limit && last ? encodePageToken([last.claimedAt!.toISOString(), last.id]) : "" };
+  return {
+    instances,
+    nextPageToken: rows.length > limit && last ? encodePageToken([last.claimedAt!.toISOString(), last.id]) : "",
+  };
 }
 
 /** An owner's live (claimed) instances across templates, newest claim first. */
-export function listOwnerAgents(em: EntityManager, ownerId: string, opts: { limit: number; pageToken: string }): Promise<InstancePage> {
+export function listOwnerAgents(
+  em: EntityManager,
+  ownerId: string,
+  opts: { limit: number; pageToken: string },
+): Promise<InstancePage> {
   return page(em, `i.owner_id = ? and i.state = 'claimed'`, [ownerId], opts.limit, opts.pageToken);
 }
 
@@ -214,7 +223,14 @@ export async function templateRollout(em: EntityManager, templateId: string): Pr
     [templateId, templateId],
   );
   const n = (k: keyof RolloutCounts) => Number(r?.[k] ?? 0);
-  return { releaseVersion: n("releaseVersion"), live: n("live"), current: n("current"), pending: n("pending"), failed: n("failed"), pinned: n("pinned") };
+  return {
+    releaseVersion: n("releaseVersion"),
+    live: n("live"),
+    current: n("current"),
+    pending: n("pending"),
+    failed: n("failed"),
+    pinned: n("pinned"),
+  };
 }
 
 const STATE: Record<InstanceStateName, InstanceState> = {

@@ -14,7 +14,11 @@ import { startClaimsService, type RunningClaimsService } from "./server.js";
 import { as } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
 
-const stack = new StandInStack({ name: "replicas", smsRange: "+15550900000..+15550900199", sync: { concurrency: 2, scanIntervalMs: 50 } });
+const stack = new StandInStack({
+  name: "replicas",
+  smsRange: "+15550900000..+15550900199",
+  sync: { concurrency: 2, scanIntervalMs: 50 },
+});
 const { seedIdle, rows } = stack;
 let second: RunningClaimsService;
 const clients: { close(): void }[] = [];
@@ -65,10 +69,12 @@ describe("two claims services on one database", () => {
       Array.from({ length: 31 }, (_, i) => {
         const owner = newIdentity();
         const invite = `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`;
-        return (i % 2 === 0 ? a : b).claim({ requester: owner.inboxId, templateId: t.id, conversationInvite: invite }, as(owner)).then(
-          (r) => ({ id: r.instanceId, owner: owner.inboxId }),
-          (err: unknown) => ({ code: ConnectError.from(err).code }),
-        );
+        return (i % 2 === 0 ? a : b)
+          .claim({ requester: owner.inboxId, templateId: t.id, conversationInvite: invite }, as(owner))
+          .then(
+            (r) => ({ id: r.instanceId, owner: owner.inboxId }),
+            (err: unknown) => ({ code: ConnectError.from(err).code }),
+          );
       }),
     );
     stack.host.joinDelayMs = 0;
@@ -78,10 +84,19 @@ describe("two claims services on one database", () => {
     expect(new Set(won.map((w) => w.id))).toEqual(new Set(idle));
     for (const id of idle) {
       const calls = stack.host.callsOf(id);
-      expect(calls.filter((c) => c === "configure"), id).toEqual(["configure"]);
-      expect(calls.filter((c) => c === "join"), id).toEqual(["join"]);
+      expect(
+        calls.filter((c) => c === "configure"),
+        id,
+      ).toEqual(["configure"]);
+      expect(
+        calls.filter((c) => c === "join"),
+        id,
+      ).toEqual(["join"]);
     }
-    const owned = await rows<{ id: string; owner_id: string; state: string }>(`select id, owner_id, state from instances where id = any($1)`, [idle]);
+    const owned = await rows<{ id: string; owner_id: string; state: string }>(
+      `select id, owner_id, state from instances where id = any($1)`,
+      [idle],
+    );
     expect(owned.map((r) => r.state)).toEqual(idle.map(() => "claimed"));
     expect(new Map(owned.map((r) => [r.id, r.owner_id]))).toEqual(new Map(won.map((w) => [w.id, w.owner])));
   });
@@ -94,19 +109,37 @@ describe("two claims services on one database", () => {
     const [a, b] = [claimsAt(stack.claims.url), claimsAt(second.url)];
     for (const [i, id] of ids.entries()) {
       const owner = newIdentity();
-      const got = await (i % 2 ? a : b).claim({ requester: owner.inboxId, templateId: t.id, conversationInvite: `https://dev.convos.org/v2?i=${id}` }, as(owner));
+      const got = await (i % 2 ? a : b).claim(
+        { requester: owner.inboxId, templateId: t.id, conversationInvite: `https://dev.convos.org/v2?i=${id}` },
+        as(owner),
+      );
       expect(ids).toContain(got.instanceId);
     }
     // Slow enough that both workers' scans run while deliveries are in flight.
     stack.host.updateDelayMs = 30;
     stack.host.maxUpdatesInFlight = 0;
     const v = t.contentVersion + 1n;
-    const release = await signUpdateRelease(creator.account, { templateId: t.id, creatorId: creator.inboxId, version: v, content: { ...content, instructions: "Only Japan." } });
+    const release = await signUpdateRelease(creator.account, {
+      templateId: t.id,
+      creatorId: creator.inboxId,
+      version: v,
+      content: { ...content, instructions: "Only Japan." },
+    });
     await stack.syncClient.pushTemplateVersion({ template: release });
     // The second service learns of it from the database alone (its scan), as a replica the push did not reach.
-    await until("every agent at the new version", () => ids.every((id) => stack.host.instances.get(id)?.appliedVersion === Number(v)));
-    await until("every delivery recorded", async () => (await rows(`select 1 from instances where id = any($1) and sync_next_at is not null`, [ids])).length === 0);
-    for (const id of ids) expect(stack.host.callsOf(id).filter((c) => c === "update"), id).toEqual(["update"]);
+    await until("every agent at the new version", () =>
+      ids.every((id) => stack.host.instances.get(id)?.appliedVersion === Number(v)),
+    );
+    await until(
+      "every delivery recorded",
+      async () =>
+        (await rows(`select 1 from instances where id = any($1) and sync_next_at is not null`, [ids])).length === 0,
+    );
+    for (const id of ids)
+      expect(
+        stack.host.callsOf(id).filter((c) => c === "update"),
+        id,
+      ).toEqual(["update"]);
     // Both delivered: a scan takes 32 at most (2 at once, 16 each queued), and each service has 2 in flight.
     expect(stack.host.maxUpdatesInFlight).toBeGreaterThan(2);
     stack.host.updateDelayMs = 0;

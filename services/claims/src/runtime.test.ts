@@ -12,7 +12,11 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { ConfigureRequestSchema, InstanceService, type ConfigureRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import {
+  ConfigureRequestSchema,
+  InstanceService,
+  type ConfigureRequest,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { createServiceClient, fieldViolations, generateServiceCredentials, signUpdateRelease } from "@convos-pool/kit";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { GrpcInstanceRuntime, INSTANCE_HEADER, type InstanceRef } from "./runtime.js";
@@ -66,7 +70,9 @@ function outcomes<T>(settled: PromiseSettledResult<T>[]) {
 }
 
 /** What the single InstanceService call gives for the same request. */
-async function singleCall(call: (c: ReturnType<typeof createServiceClient<typeof InstanceService>>["client"]) => Promise<unknown>) {
+async function singleCall(
+  call: (c: ReturnType<typeof createServiceClient<typeof InstanceService>>["client"]) => Promise<unknown>,
+) {
   const c = createServiceClient(InstanceService, host.url, CREDS.claims);
   try {
     return outcomes(await Promise.allSettled([call(c.client)]))[0];
@@ -121,11 +127,17 @@ describe("a claim's calls to its host", () => {
     expect(host.claimBatches.at(-1)).toEqual({ call: "configure", instanceIds: [a!.id, b!.id, unknown.id, c!.id] });
     expect(configured).toEqual([
       { ok: undefined },
-      { code: "InvalidArgument", message: "template: required: the template's release as its creator signed it", fields: [{ field: "template", description: "required: the template's release as its creator signed it" }] },
+      {
+        code: "InvalidArgument",
+        message: "template: required: the template's release as its creator signed it",
+        fields: [{ field: "template", description: "required: the template's release as its creator signed it" }],
+      },
       { code: "NotFound", message: "no instance inst-nobody on this host", fields: [] },
       { ok: undefined },
     ]);
-    expect(configured[1]).toEqual(await singleCall((c) => c.configure(noTemplate, { headers: { [INSTANCE_HEADER]: b!.id } })));
+    expect(configured[1]).toEqual(
+      await singleCall((c) => c.configure(noTemplate, { headers: { [INSTANCE_HEADER]: b!.id } })),
+    );
 
     // b was not configured: its join is refused as its single call would be, and a's and c's go through.
     const joined = outcomes(await Promise.allSettled([a!, b!, c!].map((x) => runtime.join(x, inviteOf(x)))));
@@ -142,8 +154,13 @@ describe("a claim's calls to its host", () => {
     host.failing.add("join");
     host.failingWith.set("join", Code.FailedPrecondition);
     try {
-      const single = await singleCall((c) => c.joinConversation({ conversationInvite: inviteOf(a!) }, { headers: { [INSTANCE_HEADER]: a!.id } }));
-      expect(outcomes(await Promise.allSettled([a!, b!].map((x) => runtime.join(x, inviteOf(x)))))).toEqual([single, single]);
+      const single = await singleCall((c) =>
+        c.joinConversation({ conversationInvite: inviteOf(a!) }, { headers: { [INSTANCE_HEADER]: a!.id } }),
+      );
+      expect(outcomes(await Promise.allSettled([a!, b!].map((x) => runtime.join(x, inviteOf(x)))))).toEqual([
+        single,
+        single,
+      ]);
     } finally {
       host.failing.delete("join");
       host.failingWith.delete("join");

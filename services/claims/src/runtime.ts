@@ -13,7 +13,14 @@ import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { Batcher, createServiceClient, fromInstanceCallError, type ClientCredentials, type ServiceClient, type Settle } from "@convos-pool/kit";
+import {
+  Batcher,
+  createServiceClient,
+  fromInstanceCallError,
+  type ClientCredentials,
+  type ServiceClient,
+  type Settle,
+} from "@convos-pool/kit";
 
 /** Selects the instance on its host (instance_host_service.proto). */
 export const INSTANCE_HEADER = "x-pool-instance";
@@ -38,7 +45,9 @@ export interface UpdateResult {
 }
 
 /** One agent's answer within UpdateTemplates: applied, or the error its own UpdateTemplate would have given. */
-export type BatchUpdateAnswer = { instanceId: string; applied: UpdateResult } | { instanceId: string; error: ConnectError };
+export type BatchUpdateAnswer =
+  | { instanceId: string; applied: UpdateResult }
+  | { instanceId: string; error: ConnectError };
 
 /**
  * What the claim flow and instruction sync ask of a running instance (InstanceService). The real
@@ -57,7 +66,12 @@ export interface InstanceRuntime {
    * unchanged, with every pool tool they declare (credentials included):
    * the set replaces the instance's tools.
    */
-  updateTemplate(instance: InstanceRef, release: SignedTemplate, tools: ToolCredential[], bases: SignedTemplate[]): Promise<UpdateResult>;
+  updateTemplate(
+    instance: InstanceRef,
+    release: SignedTemplate,
+    tools: ToolCredential[],
+    bases: SignedTemplate[],
+  ): Promise<UpdateResult>;
   /**
    * The same release for many agents of one host at once (InstanceHostService.UpdateTemplates),
    * each with its own tools; answered per agent, in order. UNIMPLEMENTED from a host that predates it.
@@ -75,7 +89,10 @@ export interface InstanceRuntime {
   /** Hands an agent to its new owner; it checks both signatures itself. */
   transferOwner(instance: InstanceRef, req: TransferOwnerRequest): Promise<void>;
   /** The owner's new trust level, which the agent checks and enforces itself. */
-  setTrustLevel(instance: InstanceRef, req: InstanceServiceSetTrustLevelRequest): Promise<{ trustLevel: number; dailySpendLimitWei: string }>;
+  setTrustLevel(
+    instance: InstanceRef,
+    req: InstanceServiceSetTrustLevelRequest,
+  ): Promise<{ trustLevel: number; dailySpendLimitWei: string }>;
   /** The agent's activity log, newest first. */
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse>;
   /** InstanceMemoryService on the agent's host: its owner's memory calls (claims memory-service.ts). */
@@ -168,7 +185,8 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
 
   async configure(instance: InstanceRef, req: ConfigureRequest): Promise<void> {
     // A body naming another instance goes alone: its host refuses it as it refuses that single call.
-    if (!this.takesBatches(instance.hostUrl) || (req.instanceId !== "" && req.instanceId !== instance.id)) return this.configureOne({ instance, req });
+    if (!this.takesBatches(instance.hostUrl) || (req.instanceId !== "" && req.instanceId !== instance.id))
+      return this.configureOne({ instance, req });
     return this.batchersOf(instance.hostUrl).configure.add({ instance, req });
   }
 
@@ -203,7 +221,11 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   }
 
   /** One JoinConversations stream; each agent's outcome settles its item as it arrives. */
-  private async joinBatch(hostUrl: string, items: JoinItem[], settle: Settle<{ conversationId: string }>): Promise<void> {
+  private async joinBatch(
+    hostUrl: string,
+    items: JoinItem[],
+    settle: Settle<{ conversationId: string }>,
+  ): Promise<void> {
     const index = new Map(items.map((item, k) => [item.instance.id, k]));
     const outcomes = this.hostClient(hostUrl).joinConversations(
       { joins: items.map(({ instance, invite }) => ({ instanceId: instance.id, conversationInvite: invite })) },
@@ -212,7 +234,12 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     for await (const o of outcomes) {
       const k = index.get(o.instanceId);
       if (k === undefined) continue;
-      settle(k, o.outcome.case === "joined" ? { conversationId: o.outcome.value.conversationId } : fromInstanceCallError(o.outcome.value));
+      settle(
+        k,
+        o.outcome.case === "joined"
+          ? { conversationId: o.outcome.value.conversationId }
+          : fromInstanceCallError(o.outcome.value),
+      );
     }
   }
 
@@ -221,11 +248,25 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     if (!b) {
       b = {
         configure: new Batcher<ConfigureItem, void>(
-          (items, settle) => this.runBatch(hostUrl, items, settle, (item) => this.configureOne(item), (batch, s) => this.configureBatch(hostUrl, batch, s)),
+          (items, settle) =>
+            this.runBatch(
+              hostUrl,
+              items,
+              settle,
+              (item) => this.configureOne(item),
+              (batch, s) => this.configureBatch(hostUrl, batch, s),
+            ),
           { maxBatch: MAX_BATCH, maxInFlight: CONFIGURE_CALLS_PER_HOST },
         ),
         join: new Batcher<JoinItem, { conversationId: string }>(
-          (items, settle) => this.runBatch(hostUrl, items, settle, (item) => this.joinOne(item), (batch, s) => this.joinBatch(hostUrl, batch, s)),
+          (items, settle) =>
+            this.runBatch(
+              hostUrl,
+              items,
+              settle,
+              (item) => this.joinOne(item),
+              (batch, s) => this.joinBatch(hostUrl, batch, s),
+            ),
           { maxBatch: MAX_BATCH },
         ),
       };
@@ -255,7 +296,11 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
       settled.add(i);
       settle(i, result);
     };
-    const alone = (i: number) => single(items[i]!).then((r) => settleOnce(i, r), (err: unknown) => settleOnce(i, asError(err)));
+    const alone = (i: number) =>
+      single(items[i]!).then(
+        (r) => settleOnce(i, r),
+        (err: unknown) => settleOnce(i, asError(err)),
+      );
     const named = new Set<string>();
     const batched: number[] = [];
     const singles: Promise<void>[] = [];
@@ -284,7 +329,8 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
           this.singleCallHosts.set(hostUrl, Date.now() + SINGLE_CALLS_MS);
           await Promise.all(batched.filter((i) => !settled.has(i)).map(alone));
         }
-        for (const i of batched) settleOnce(i, new ConnectError("the host's answer does not match what it was asked", Code.Internal));
+        for (const i of batched)
+          settleOnce(i, new ConnectError("the host's answer does not match what it was asked", Code.Internal));
       }
     } finally {
       await Promise.all(singles);
@@ -304,12 +350,21 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     await this.client(instance.hostUrl).release({}, this.call(instance, this.opts.releaseTimeoutMs ?? 10_000));
   }
 
-  async updateTemplate(instance: InstanceRef, release: SignedTemplate, tools: ToolCredential[], bases: SignedTemplate[]): Promise<UpdateResult> {
+  async updateTemplate(
+    instance: InstanceRef,
+    release: SignedTemplate,
+    tools: ToolCredential[],
+    bases: SignedTemplate[],
+  ): Promise<UpdateResult> {
     const res = await this.client(instance.hostUrl).updateTemplate(
       { template: release, tools, bases },
       this.call(instance, this.opts.updateTimeoutMs ?? 10_000),
     );
-    return { appliedKey: [res.appliedVersion, ...res.appliedBaseVersions].map(Number), model: res.model, trustLevel: res.trustLevel };
+    return {
+      appliedKey: [res.appliedVersion, ...res.appliedBaseVersions].map(Number),
+      model: res.model,
+      trustLevel: res.trustLevel,
+    };
   }
 
   async updateTemplates(
@@ -324,13 +379,30 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     );
     return targets.map(({ instance }, i) => {
       const o = res.outcomes[i];
-      if (!o || o.instanceId !== instance.id) return { instanceId: instance.id, error: new ConnectError("the host's answer does not match what it was asked", Code.Internal) };
+      if (!o || o.instanceId !== instance.id)
+        return {
+          instanceId: instance.id,
+          error: new ConnectError("the host's answer does not match what it was asked", Code.Internal),
+        };
       if (o.outcome.case === "applied") {
         const a = o.outcome.value;
-        return { instanceId: instance.id, applied: { appliedKey: [a.appliedVersion, ...a.appliedBaseVersions].map(Number), model: a.model, trustLevel: a.trustLevel } };
+        return {
+          instanceId: instance.id,
+          applied: {
+            appliedKey: [a.appliedVersion, ...a.appliedBaseVersions].map(Number),
+            model: a.model,
+            trustLevel: a.trustLevel,
+          },
+        };
       }
       const e = o.outcome.value;
-      return { instanceId: instance.id, error: new ConnectError(e?.message ?? "no answer for this agent", e && Code[e.code] !== undefined ? (e.code as Code) : Code.Unknown) };
+      return {
+        instanceId: instance.id,
+        error: new ConnectError(
+          e?.message ?? "no answer for this agent",
+          e && Code[e.code] !== undefined ? (e.code as Code) : Code.Unknown,
+        ),
+      };
     });
   }
 
@@ -340,7 +412,10 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   }
 
   async cloneSummary(parent: InstanceRef, req: CloneSummaryRequest): Promise<{ entries: number; via: string }> {
-    const res = await this.client(parent.hostUrl).cloneSummary(req, this.call(parent, this.opts.cloneSummaryTimeoutMs ?? 120_000));
+    const res = await this.client(parent.hostUrl).cloneSummary(
+      req,
+      this.call(parent, this.opts.cloneSummaryTimeoutMs ?? 120_000),
+    );
     return { entries: res.entries, via: res.via };
   }
 
@@ -348,7 +423,10 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
     await this.client(instance.hostUrl).transferOwner(req, this.call(instance, 15_000));
   }
 
-  async setTrustLevel(instance: InstanceRef, req: InstanceServiceSetTrustLevelRequest): Promise<{ trustLevel: number; dailySpendLimitWei: string }> {
+  async setTrustLevel(
+    instance: InstanceRef,
+    req: InstanceServiceSetTrustLevelRequest,
+  ): Promise<{ trustLevel: number; dailySpendLimitWei: string }> {
     const res = await this.client(instance.hostUrl).setTrustLevel(req, this.call(instance, 15_000));
     return { trustLevel: res.trustLevel, dailySpendLimitWei: res.dailySpendLimitWei };
   }

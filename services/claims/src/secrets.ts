@@ -26,9 +26,12 @@ export class SecretBox {
     const v = (value ?? "").trim();
     let key: Buffer | undefined;
     if (/^[0-9a-fA-F]{64}$/.test(v)) key = Buffer.from(v, "hex");
-    else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(v)) key = Buffer.from(v, v.includes("-") || v.includes("_") ? "base64url" : "base64");
+    else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(v))
+      key = Buffer.from(v, v.includes("-") || v.includes("_") ? "base64url" : "base64");
     if (!key || key.length !== 32) {
-      throw new Error(`${name} must be 32 random bytes, as 64 hex characters or base64 (e.g. \`openssl rand -hex 32\`)`);
+      throw new Error(
+        `${name} must be 32 random bytes, as 64 hex characters or base64 (e.g. \`openssl rand -hex 32\`)`,
+      );
     }
     return new SecretBox(key);
   }
@@ -56,7 +59,9 @@ export class SecretBox {
     decipher.setAuthTag(tag);
     let plain: string;
     try {
-      plain = Buffer.concat([decipher.update(buf.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString("utf8");
+      plain = Buffer.concat([decipher.update(buf.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
+        "utf8",
+      );
     } catch {
       // Wrong key, tampered bytes or another row's secret: say so without details.
       throw new Error("sealed secret: authentication failed");

@@ -145,7 +145,10 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       (templateId, err) => log.warn("usage count not recorded yet", { templateId, err }),
     );
     closers.unshift(() => usageCounts.close());
-    const verifier = new SignatureVerifier({ resolver: opts.resolver ?? new DerivedInboxResolver(), maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS });
+    const verifier = new SignatureVerifier({
+      resolver: opts.resolver ?? new DerivedInboxResolver(),
+      maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
+    });
     // The one owner of pool tools: claims, rollbacks, the sweep and sync provision and release through it.
     const tools = new PoolTools(providers.current, db.em, secrets, log, providers.retired);
     const flow = new ClaimFlow({
@@ -180,7 +183,14 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       routes: (router) => {
         router.service(
           ClaimService,
-          createClaimService({ em: db.em, flow, verifier, sync, templates: templateSource, standings: grpcTemplateStandings(standings.client, log) }),
+          createClaimService({
+            em: db.em,
+            flow,
+            verifier,
+            sync,
+            templates: templateSource,
+            standings: grpcTemplateStandings(standings.client, log),
+          }),
         );
         // The owner's memory calls, relayed to the agent sealed (docs/memory.md).
         router.service(AgentMemoryService, createAgentMemoryService({ em: db.em, verifier, runtime: runtime! }));
@@ -239,7 +249,11 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     } else {
       log.info("lineage is off: no lineage service configured (LINEAGE_URL); its events wait in the outbox");
     }
-    log.info("claims service listening", { url: server.url, embedded: db.embedded, providers: [...providers.current.values()].map((p) => p.name) });
+    log.info("claims service listening", {
+      url: server.url,
+      embedded: db.embedded,
+      providers: [...providers.current.values()].map((p) => p.name),
+    });
     return {
       url: server.url,
       port: server.port,
@@ -271,24 +285,48 @@ function pick(opts: ProviderSettings): ProviderSettings {
 function poolMetrics(metrics: Metrics, em: EntityManager): void {
   const query = <T>(sql: string) => em.fork().execute<T[]>(sql);
   metrics.gauge("pool_instances", "Agent instances by state (idle: the warm pool).", ["state"], async (set) => {
-    for (const r of await query<{ state: string; n: number }>(`select state, count(*)::int as n from instances group by state`)) set({ state: r.state }, r.n);
+    for (const r of await query<{ state: string; n: number }>(
+      `select state, count(*)::int as n from instances group by state`,
+    ))
+      set({ state: r.state }, r.n);
   });
-  metrics.gauge("pool_sync_backlog", "Live agents due for a template update they have not applied yet.", [], async (set) => {
-    const [r] = await query<{ n: number }>(`select count(*)::int as n from instances where sync_next_at is not null and state = 'claimed'`);
-    set({}, r?.n ?? 0);
-  });
+  metrics.gauge(
+    "pool_sync_backlog",
+    "Live agents due for a template update they have not applied yet.",
+    [],
+    async (set) => {
+      const [r] = await query<{ n: number }>(
+        `select count(*)::int as n from instances where sync_next_at is not null and state = 'claimed'`,
+      );
+      set({}, r?.n ?? 0);
+    },
+  );
   metrics.gauge("pool_sync_failing", "Live agents whose last update delivery failed.", [], async (set) => {
-    const [r] = await query<{ n: number }>(`select count(*)::int as n from instances where sync_error is not null and state = 'claimed'`);
+    const [r] = await query<{ n: number }>(
+      `select count(*)::int as n from instances where sync_error is not null and state = 'claimed'`,
+    );
     set({}, r?.n ?? 0);
   });
-  metrics.gauge("pool_outbox_oldest_seconds", "Age of the oldest event not yet relayed, by outbox (0 when empty).", ["outbox"], async (set) => {
-    const [r] = await query<{ s: number | null }>(`select extract(epoch from now() - min(at))::float8 as s from lineage_outbox`);
-    set({ outbox: "lineage" }, r?.s ?? 0);
-  });
-  metrics.gauge("pool_claims_in_flight_oldest_seconds", "Age of the oldest claim in flight (0 when none); past the lease, its process died.", [], async (set) => {
-    const [r] = await query<{ s: number | null }>(
-      `select extract(epoch from now() - min(coalesce(claim_renewed_at, claim_started_at)))::float8 as s from instances where state = 'claiming'`,
-    );
-    set({}, r?.s ?? 0);
-  });
+  metrics.gauge(
+    "pool_outbox_oldest_seconds",
+    "Age of the oldest event not yet relayed, by outbox (0 when empty).",
+    ["outbox"],
+    async (set) => {
+      const [r] = await query<{ s: number | null }>(
+        `select extract(epoch from now() - min(at))::float8 as s from lineage_outbox`,
+      );
+      set({ outbox: "lineage" }, r?.s ?? 0);
+    },
+  );
+  metrics.gauge(
+    "pool_claims_in_flight_oldest_seconds",
+    "Age of the oldest claim in flight (0 when none); past the lease, its process died.",
+    [],
+    async (set) => {
+      const [r] = await query<{ s: number | null }>(
+        `select extract(epoch from now() - min(coalesce(claim_renewed_at, claim_started_at)))::float8 as s from instances where state = 'claiming'`,
+      );
+      set({}, r?.s ?? 0);
+    },
+  );
 }

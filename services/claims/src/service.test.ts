@@ -8,7 +8,14 @@ import { ClaimRequestSchema, ClaimService } from "@convos-pool/gen/convos/pool/v
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createServiceClient, fieldViolations, type Database, type TemplateContentJson } from "@convos-pool/kit";
-import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import {
+  ALL_TOOLS,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  tool,
+  type TestIdentity,
+} from "@convos-pool/kit/testing";
 import { requestHash } from "./claim-keys.js";
 import { claimIdleInstance, insertProvisionedTool } from "./claim-sql.js";
 import { LocalMailboxProvider, LocalSmsProvider } from "./providers/index.js";
@@ -34,7 +41,12 @@ import { StandInStack } from "./testing/stand-in-stack.js";
 const SMS_RANGE = "+15550300000..+15550300099";
 const logLines: string[] = [];
 
-const stack = new StandInStack({ name: "service", smsRange: SMS_RANGE, logSink: (line) => logLines.push(line), dbPoolSize: 4 });
+const stack = new StandInStack({
+  name: "service",
+  smsRange: SMS_RANGE,
+  logSink: (line) => logLines.push(line),
+  dbPoolSize: 4,
+});
 const { seedIdle, rows, instanceRow, leftovers, mailboxCount, mailboxRoot } = stack;
 let claims: RunningClaimsService;
 let host: StandInHost;
@@ -43,8 +55,11 @@ let client: Client<typeof ClaimService>;
 let sql: pg.Client;
 let db: Database;
 
-const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility: "public" | "private" = "public") =>
-  signedTemplate(templatesClient, c, sampleContent(over), visibility);
+const createTemplate = (
+  c: TestIdentity,
+  over: Partial<TemplateContentJson> = {},
+  visibility: "public" | "private" = "public",
+) => signedTemplate(templatesClient, c, sampleContent(over), visibility);
 
 const claimReq = (requester: TestIdentity, templateId: string, over: ClaimFields = {}) => ({
   requester: requester.inboxId,
@@ -76,7 +91,10 @@ describe("claim", () => {
     const creator = newIdentity();
     const user = newIdentity();
     const t = await createTemplate(creator, { tools: ALL_TOOLS });
-    const fixed = await createTemplate(creator, { tools: [], model: { default: "gpt-oss-20b", allow_override: false } });
+    const fixed = await createTemplate(creator, {
+      tools: [],
+      model: { default: "gpt-oss-20b", allow_override: false },
+    });
     const [idle] = await seedIdle(1);
 
     const cases: [ClaimFields, string, RegExp?][] = [
@@ -90,26 +108,53 @@ describe("claim", () => {
       [{ contextPrompt: "bring everything" }, "context_prompt"],
       // A required user tool without a value: the error carries its prompt.
       [{ userConfig: {} }, "user_config.personal-email", /Your email for booking confirmations\?/],
-      [{ userConfig: { "personal-email": "   " } }, "user_config.personal-email", /Your email for booking confirmations\?/],
+      [
+        { userConfig: { "personal-email": "   " } },
+        "user_config.personal-email",
+        /Your email for booking confirmations\?/,
+      ],
       // Keys the template does not ask for, and pool tools, are refused.
-      [{ userConfig: { "personal-email": "a@b.c", colour: "blue" } }, "user_config.colour", /asks for: personal-email, nickname/],
-      [{ userConfig: { "personal-email": "a@b.c", sms: "+15551234567" } }, "user_config.sms", /provisioned by the pool/],
+      [
+        { userConfig: { "personal-email": "a@b.c", colour: "blue" } },
+        "user_config.colour",
+        /asks for: personal-email, nickname/,
+      ],
+      [
+        { userConfig: { "personal-email": "a@b.c", sms: "+15551234567" } },
+        "user_config.sms",
+        /provisioned by the pool/,
+      ],
     ];
     for (const [over, field, message] of cases) {
       const err = await expectCode(client.claim(claimReq(user, t.id, over), as(user)), Code.InvalidArgument);
-      expect(fieldViolations(err).map((v) => v.field), JSON.stringify(over).slice(0, 80)).toEqual([field]);
+      expect(
+        fieldViolations(err).map((v) => v.field),
+        JSON.stringify(over).slice(0, 80),
+      ).toEqual([field]);
       if (message) expect(err.message).toMatch(message);
     }
     // The model: the template's default unless the owner picks another, which only some templates allow.
-    const err = await expectCode(client.claim(claimReq(user, fixed.id, { model: "gpt-oss-120b", userConfig: {} }), as(user)), Code.InvalidArgument);
+    const err = await expectCode(
+      client.claim(claimReq(user, fixed.id, { model: "gpt-oss-120b", userConfig: {} }), as(user)),
+      Code.InvalidArgument,
+    );
     expect(fieldViolations(err).map((v) => v.field)).toEqual(["model"]);
     expect(err.message).toContain("does not allow choosing another model");
     // A clone needs the owner's CloneAgent signature, a well-formed parent id and known kinds; the clone fields need clone_from.
-    const clone = await expectCode(client.claim(claimReq(user, t.id, { cloneFrom: "inst_AAAAAAAAAAAAAAAA" }), as(user)), Code.InvalidArgument);
+    const clone = await expectCode(
+      client.claim(claimReq(user, t.id, { cloneFrom: "inst_AAAAAAAAAAAAAAAA" }), as(user)),
+      Code.InvalidArgument,
+    );
     expect(fieldViolations(clone).map((v) => v.field)).toEqual(["owner_signature"]);
-    const badClone = await expectCode(client.claim(claimReq(user, "", { cloneFrom: "nope", carry: ["memories"] }), as(user)), Code.InvalidArgument);
+    const badClone = await expectCode(
+      client.claim(claimReq(user, "", { cloneFrom: "nope", carry: ["memories"] }), as(user)),
+      Code.InvalidArgument,
+    );
     expect(fieldViolations(badClone).map((v) => v.field)).toEqual(["clone_from", "owner_signature", "carry[0]"]);
-    const notClone = await expectCode(client.claim(claimReq(user, t.id, { carry: ["training"] }), as(user)), Code.InvalidArgument);
+    const notClone = await expectCode(
+      client.claim(claimReq(user, t.id, { carry: ["training"] }), as(user)),
+      Code.InvalidArgument,
+    );
     expect(fieldViolations(notClone).map((v) => v.field)).toEqual(["carry"]);
     // A signed-in caller can only claim for themselves.
     await expectCode(client.claim(claimReq(user, t.id), as(newIdentity())), Code.PermissionDenied);
@@ -118,7 +163,6 @@ describe("claim", () => {
     expect((await instanceRow(idle!)).state).toBe("idle");
     expect(host.callsOf(idle!)).toEqual([]);
     expect(await leftovers(idle!)).toMatchObject({ tools: 0, numbers: 0 });
-
   });
 
   it("answers RESOURCE_EXHAUSTED when no agent is idle; concurrent claims racing for the last ones get one each", async () => {
@@ -129,8 +173,12 @@ describe("claim", () => {
 
     const idle = await seedIdle(5);
     const users = Array.from({ length: 40 }, () => newIdentity());
-    const results = await Promise.allSettled(users.map((u) => client.claim(claimReq(u, t.id, { userConfig: {} }), as(u))));
-    const won = results.flatMap((r, i) => (r.status === "fulfilled" ? [{ id: r.value.instanceId, owner: users[i]!.inboxId }] : []));
+    const results = await Promise.allSettled(
+      users.map((u) => client.claim(claimReq(u, t.id, { userConfig: {} }), as(u))),
+    );
+    const won = results.flatMap((r, i) =>
+      r.status === "fulfilled" ? [{ id: r.value.instanceId, owner: users[i]!.inboxId }] : [],
+    );
     expect(won.map((w) => w.id).sort()).toEqual([...idle].sort());
     for (const r of results) {
       if (r.status === "rejected") {
@@ -171,7 +219,12 @@ describe("rollback", () => {
     }
     // The SMS number and the wallet provisioned before it are gone; the instance was never contacted.
     expect(await leftovers(idle!)).toEqual({ tools: 0, numbers: 0, mailboxes: before });
-    expect(await instanceRow(idle!)).toMatchObject({ state: "idle", claim_id: null, owner_id: null, template_id: null });
+    expect(await instanceRow(idle!)).toMatchObject({
+      state: "idle",
+      claim_id: null,
+      owner_id: null,
+      template_id: null,
+    });
     expect(host.callsOf(idle!)).toEqual([]);
     // And it is claimable again.
     expect((await claimBy(newIdentity(), t.id)).instanceId).toBe(idle);
@@ -210,8 +263,15 @@ describe("rollback", () => {
     expect(host.callsOf(idle!)).toEqual(["configure", "join", "release"]);
     expect(host.instances.get(idle!)!.configured).toBeUndefined(); // the stand-in wiped its claim
     expect(await leftovers(idle!)).toEqual({ tools: 0, numbers: 0, mailboxes: before });
-    expect(await instanceRow(idle!)).toMatchObject({ state: "dead", claim_id: null, owner_id: null, conversation_id: null });
-    expect(await rows(`select id from instances where state in ('claiming', 'claimed') and id = $1`, [idle])).toEqual([]);
+    expect(await instanceRow(idle!)).toMatchObject({
+      state: "dead",
+      claim_id: null,
+      owner_id: null,
+      conversation_id: null,
+    });
+    expect(await rows(`select id from instances where state in ('claiming', 'claimed') and id = $1`, [idle])).toEqual(
+      [],
+    );
   });
 
   it("the sweep cleans up after a claims process that died mid-claim", async () => {
@@ -232,8 +292,20 @@ describe("rollback", () => {
     const mail = new LocalMailboxProvider(mailboxRoot());
     const number = await sms.provision(idle!);
     const box = await mail.provision(idle!);
-    await insertProvisionedTool(db.em.fork(), { instanceId: idle!, toolId: "sms", provider: sms.name, handle: number.handle, secret: null });
-    await insertProvisionedTool(db.em.fork(), { instanceId: idle!, toolId: "email", provider: mail.name, handle: box.handle, secret: null });
+    await insertProvisionedTool(db.em.fork(), {
+      instanceId: idle!,
+      toolId: "sms",
+      provider: sms.name,
+      handle: number.handle,
+      secret: null,
+    });
+    await insertProvisionedTool(db.em.fork(), {
+      instanceId: idle!,
+      toolId: "email",
+      provider: mail.name,
+      handle: box.handle,
+      secret: null,
+    });
     await sql.query(`update instances set claim_started_at = now() - interval '1 hour' where id = $1`, [idle]);
 
     const swept = await claims.flow.sweep();
@@ -253,13 +325,17 @@ describe("lists", () => {
     const b = await createTemplate(creator, { tools: [], agent_name: "Beta" });
     await seedIdle(5);
     const mine: string[] = [];
-    for (const tmpl of [a, b, a]) mine.push((await client.claim(claimReq(owner, tmpl.id, { userConfig: {} }), as(owner))).instanceId);
+    for (const tmpl of [a, b, a])
+      mine.push((await client.claim(claimReq(owner, tmpl.id, { userConfig: {} }), as(owner))).instanceId);
     const theirs = (await client.claim(claimReq(other, a.id, { userConfig: {} }), as(other))).instanceId;
 
     const p1 = await client.listOwnerAgents({ ownerId: owner.inboxId, pageSize: 2 }, as(owner));
     expect(p1.instances.map((i) => i.id)).toEqual([mine[2], mine[1]]); // newest claim first
     expect(p1.nextPageToken).not.toBe("");
-    const p2 = await client.listOwnerAgents({ ownerId: owner.inboxId, pageSize: 2, pageToken: p1.nextPageToken }, as(owner));
+    const p2 = await client.listOwnerAgents(
+      { ownerId: owner.inboxId, pageSize: 2, pageToken: p1.nextPageToken },
+      as(owner),
+    );
     expect(p2.instances.map((i) => i.id)).toEqual([mine[0]]);
     expect(p2.nextPageToken).toBe("");
     expect(p1.instances.map((i) => i.agentName)).toEqual(["Alpha", "Beta"]);
@@ -273,8 +349,14 @@ describe("lists", () => {
     // Private to the owner.
     await expectCode(client.listOwnerAgents({ ownerId: owner.inboxId }), Code.Unauthenticated);
     await expectCode(client.listOwnerAgents({ ownerId: owner.inboxId }, as(other)), Code.PermissionDenied);
-    await expectCode(client.listOwnerAgents({ ownerId: owner.inboxId, pageToken: "garbage" }, as(owner)), Code.InvalidArgument);
-    await expectCode(client.listOwnerAgents({ ownerId: owner.inboxId, pageSize: 101 }, as(owner)), Code.InvalidArgument);
+    await expectCode(
+      client.listOwnerAgents({ ownerId: owner.inboxId, pageToken: "garbage" }, as(owner)),
+      Code.InvalidArgument,
+    );
+    await expectCode(
+      client.listOwnerAgents({ ownerId: owner.inboxId, pageSize: 101 }, as(owner)),
+      Code.InvalidArgument,
+    );
 
     // GetInstance: the owner sees it; anyone else is told it does not exist.
     expect((await client.getInstance({ instanceId: theirs }, as(other))).instance?.id).toBe(theirs);
@@ -287,7 +369,11 @@ describe("lists", () => {
     const all = await listTemplateInstances(db.em.fork(), a.id, { liveOnly: false, limit: 2, pageToken: "" });
     expect(all.totalCount).toBe(3);
     expect(all.instances.map((i) => i.id)).toEqual([theirs, mine[2]]);
-    const rest = await listTemplateInstances(db.em.fork(), a.id, { liveOnly: false, limit: 2, pageToken: all.nextPageToken });
+    const rest = await listTemplateInstances(db.em.fork(), a.id, {
+      liveOnly: false,
+      limit: 2,
+      pageToken: all.nextPageToken,
+    });
     expect(rest.instances.map((i) => i.id)).toEqual([mine[0]]);
     expect(rest.nextPageToken).toBe("");
     const liveB = await listTemplateInstances(db.em.fork(), b.id, { liveOnly: true, limit: 10, pageToken: "" });
@@ -312,7 +398,8 @@ describe("lists", () => {
 });
 
 describe("a claim's outcome is never lost", () => {
-  const claimedBy = async (owner: TestIdentity) => (await rows(`select id from instances where owner_id = $1 and state = 'claimed'`, [owner.inboxId])).length;
+  const claimedBy = async (owner: TestIdentity) =>
+    (await rows(`select id from instances where owner_id = $1 and state = 'claimed'`, [owner.inboxId])).length;
 
   it("a retry with the same key gets the same agent, never a second, also while the first is still running", async () => {
     const t = await createTemplate(newIdentity(), { tools: [] });
@@ -322,19 +409,32 @@ describe("a claim's outcome is never lost", () => {
     host.joinDelayMs = 1_000;
     try {
       // The client lost its answer and retried twice, at once.
-      const answers = await Promise.all([client.claim(req, as(owner)), client.claim(req, as(owner)), client.claim(req, as(owner))]);
+      const answers = await Promise.all([
+        client.claim(req, as(owner)),
+        client.claim(req, as(owner)),
+        client.claim(req, as(owner)),
+      ]);
       expect(new Set(answers.map((a) => a.instanceId)).size).toBe(1);
     } finally {
       host.joinDelayMs = 0;
     }
     // And later.
     const again = await client.claim(req, as(owner));
-    expect(again.instanceId).toBe((await rows(`select id from instances where owner_id = $1 and state = 'claimed'`, [owner.inboxId]))[0]!.id);
+    expect(again.instanceId).toBe(
+      (await rows(`select id from instances where owner_id = $1 and state = 'claimed'`, [owner.inboxId]))[0]!.id,
+    );
     expect(await claimedBy(owner)).toBe(1);
     expect(host.callsOf(again.instanceId).filter((c) => c === "join")).toHaveLength(1);
     // The key is the requester's own: someone else's same key is their own claim.
     const other = newIdentity();
-    const theirs = await client.claim(claimReq(other, t.id, { userConfig: {}, conversationInvite: req.conversationInvite, idempotencyKey: req.idempotencyKey }), as(other));
+    const theirs = await client.claim(
+      claimReq(other, t.id, {
+        userConfig: {},
+        conversationInvite: req.conversationInvite,
+        idempotencyKey: req.idempotencyKey,
+      }),
+      as(other),
+    );
     expect(theirs.instanceId).not.toBe(again.instanceId);
   });
 
@@ -342,7 +442,9 @@ describe("a claim's outcome is never lost", () => {
     const t = await createTemplate(newIdentity(), { tools: [] });
     await seedIdle(12);
     const owners = Array.from({ length: 12 }, () => newIdentity());
-    const reqs = owners.map((o, i) => claimReq(o, t.id, { userConfig: {}, ...(i % 2 === 0 ? { idempotencyKey: `together-${i}` } : {}) }));
+    const reqs = owners.map((o, i) =>
+      claimReq(o, t.id, { userConfig: {}, ...(i % 2 === 0 ? { idempotencyKey: `together-${i}` } : {}) }),
+    );
     const batchesBefore = host.claimBatches.length;
     const answers = await Promise.all(reqs.map((r, i) => client.claim(r, as(owners[i]!))));
     expect(new Set(answers.map((a) => a.instanceId)).size).toBe(12);
@@ -350,9 +452,13 @@ describe("a claim's outcome is never lost", () => {
     const batches = host.claimBatches.slice(batchesBefore);
     expect(batches.some((b) => b.instanceIds.length > 1)).toBe(true);
     for (const [i, o] of owners.entries()) {
-      expect(await rows(`select id from instances where owner_id = $1 and state = 'claimed'`, [o.inboxId])).toEqual([{ id: answers[i]!.instanceId }]);
+      expect(await rows(`select id from instances where owner_id = $1 and state = 'claimed'`, [o.inboxId])).toEqual([
+        { id: answers[i]!.instanceId },
+      ]);
       if (i % 2 === 0) {
-        expect(await rows(`select state, instance_id from claim_keys where requester = $1`, [o.inboxId])).toEqual([{ state: "done", instance_id: answers[i]!.instanceId }]);
+        expect(await rows(`select state, instance_id from claim_keys where requester = $1`, [o.inboxId])).toEqual([
+          { state: "done", instance_id: answers[i]!.instanceId },
+        ]);
         expect((await client.claim(reqs[i]!, as(o))).instanceId).toBe(answers[i]!.instanceId);
       }
     }
@@ -403,7 +509,9 @@ describe("a claim's outcome is never lost", () => {
     expect(joins()).toBe(before + 1);
     // And from then on, the key names that agent.
     expect((await client.claim(req, as(owner))).instanceId).toBe(again.instanceId);
-    expect(await rows(`select state from instances where owner_id = $1`, [owner.inboxId])).toEqual([{ state: "claimed" }]);
+    expect(await rows(`select state from instances where owner_id = $1`, [owner.inboxId])).toEqual([
+      { state: "claimed" },
+    ]);
   });
 
   it("a key names one request: the same key with another one is refused, naming the field", async () => {
@@ -411,10 +519,16 @@ describe("a claim's outcome is never lost", () => {
     await seedIdle(1);
     const owner = newIdentity();
     await client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-one" }), as(owner));
-    const err = await expectCode(client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-one" }), as(owner)), Code.InvalidArgument);
+    const err = await expectCode(
+      client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-one" }), as(owner)),
+      Code.InvalidArgument,
+    );
     expect(fieldViolations(err).map((v) => v.field)).toEqual(["idempotency_key"]);
     for (const bad of ["has space", "x".repeat(129), "é"]) {
-      const e = await expectCode(client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: bad }), as(owner)), Code.InvalidArgument);
+      const e = await expectCode(
+        client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: bad }), as(owner)),
+        Code.InvalidArgument,
+      );
       expect(e.message).toContain("idempotency_key");
     }
   });
@@ -436,22 +550,35 @@ describe("a claim's outcome is never lost", () => {
     });
     expect(claimed?.id).toBe(idle);
     const req = claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-died" });
-    await sql.query(`insert into claim_keys (requester, key, request_hash, claim_id) values ($1, $2, $3, 'died')`, [owner.inboxId, "k-died", requestHash(create(ClaimRequestSchema, req))]);
+    await sql.query(`insert into claim_keys (requester, key, request_hash, claim_id) values ($1, $2, $3, 'died')`, [
+      owner.inboxId,
+      "k-died",
+      requestHash(create(ClaimRequestSchema, req)),
+    ]);
     // Within its lease, nothing happens.
     expect((await claims.flow.sweep()).staleClaims).toBe(0);
     // It died right after the SMS provider gave it a number, before the tool was recorded.
-    const [{ number }] = (await sql.query(`update sms_numbers set instance_id = $1, allocated_at = now() where number = (select min(number) from sms_numbers where instance_id is null) returning number`, [idle])).rows;
+    const [{ number }] = (
+      await sql.query(
+        `update sms_numbers set instance_id = $1, allocated_at = now() where number = (select min(number) from sms_numbers where instance_id is null) returning number`,
+        [idle],
+      )
+    ).rows;
     await sql.query(`update instances set claim_started_at = now() - interval '21 seconds' where id = $1`, [idle]);
     await sql.query(`update claim_keys set created_at = now() - interval '21 seconds' where key = 'k-died'`);
     expect(await claims.flow.sweep()).toEqual({ staleClaims: 1, toolsReleased: 1 });
     expect(await instanceRow(idle!)).toMatchObject({ state: "dead", claim_id: null, owner_id: null });
-    expect((await sql.query(`select instance_id from sms_numbers where number = $1`, [number])).rows).toEqual([{ instance_id: null }]);
+    expect((await sql.query(`select instance_id from sms_numbers where number = $1`, [number])).rows).toEqual([
+      { instance_id: null },
+    ]);
     expect(host.callsOf(idle!)).toContain("release");
     const err = await expectCode(client.claim(req, as(owner)), Code.Aborted);
     expect(err.message).toMatch(/stopped before it finished/);
   });
 
-  it("a claim in flight keeps its lease past the lease's length: its process renews it", { timeout: 60_000 }, async () => {
+  it("a claim in flight keeps its lease past the lease's length: its process renews it", {
+    timeout: 60_000,
+  }, async () => {
     const t = await createTemplate(newIdentity(), { tools: [] });
     await seedIdle(1);
     const owner = newIdentity();
@@ -460,7 +587,10 @@ describe("a claim's outcome is never lost", () => {
       const claiming = client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-slow" }), as(owner));
       await new Promise((r) => setTimeout(r, 800));
       // Pretend it started long ago: only a renewal since keeps the sweep off it.
-      await sql.query(`update instances set claim_started_at = now() - interval '1 hour' where state = 'claiming' and owner_id = $1`, [owner.inboxId]);
+      await sql.query(
+        `update instances set claim_started_at = now() - interval '1 hour' where state = 'claiming' and owner_id = $1`,
+        [owner.inboxId],
+      );
       await claims.flow.renewLeases();
       expect((await claims.flow.sweep()).staleClaims).toBe(0);
       expect((await claiming).instanceId).toBeTruthy();
@@ -478,10 +608,15 @@ describe("metrics", () => {
     await client.claim(claimReq(owner, t.id, { userConfig: {} }), as(owner));
     const text = await (await fetch(`${claims.url}/metrics`)).text();
     const value = (re: RegExp) => Number(re.exec(text)?.[1]);
-    const byState = await rows<{ state: string; n: number }>(`select state, count(*)::int as n from instances group by state`);
-    for (const { state, n } of byState) expect(value(new RegExp(`^pool_instances\\{[^}]*state="${state}"[^}]*\\} (\\d+)`, "m")), state).toBe(n);
+    const byState = await rows<{ state: string; n: number }>(
+      `select state, count(*)::int as n from instances group by state`,
+    );
+    for (const { state, n } of byState)
+      expect(value(new RegExp(`^pool_instances\\{[^}]*state="${state}"[^}]*\\} (\\d+)`, "m")), state).toBe(n);
     expect(value(/^pool_sync_backlog\{[^}]*\} (\d+)/m)).toBe(0);
     expect(value(/^pool_claims_in_flight_oldest_seconds\{[^}]*\} (\d+)/m)).toBe(0);
-    expect(value(/^pool_rpc_requests_total\{[^}]*method="Claim"[^}]*code="ok"[^}]*\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^pool_rpc_requests_total\{[^}]*method="Claim"[^}]*code="ok"[^}]*\} (\d+)/m)).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 });

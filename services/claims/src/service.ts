@@ -1,6 +1,9 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { InstanceServiceSetTrustLevelRequestSchema, ListActivityRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import {
+  InstanceServiceSetTrustLevelRequestSchema,
+  ListActivityRequestSchema,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -27,7 +30,14 @@ import {
 } from "@convos-pool/kit";
 import { visibleTo, type ClaimFlow, type TemplateSource, type TemplateWithRelease } from "./claim-flow.js";
 import { agentForFlow, completeTransfer, offerTransfer, setTrustLevel } from "./claim-sql.js";
-import { getInstance, instanceToProto, listOwnerAgents, listTemplateInstances, templateRollout, type PendingTransfer } from "./queries.js";
+import {
+  getInstance,
+  instanceToProto,
+  listOwnerAgents,
+  listTemplateInstances,
+  templateRollout,
+  type PendingTransfer,
+} from "./queries.js";
 import { proveOwner } from "./proof.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync-sql.js";
 import { describeRelease, type SyncWorker } from "./sync.js";
@@ -52,13 +62,20 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     },
 
     async listOwnerAgents(req, ctx) {
-      if (!INBOX_ID_PATTERN.test(req.ownerId)) throw invalidArgument("owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+      if (!INBOX_ID_PATTERN.test(req.ownerId))
+        throw invalidArgument("owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
       // "My agents" is private data: only its owner, signed in, lists it.
       const caller = callerInboxId(ctx);
       if (caller === undefined) throw unauthenticated("sign in to list your agents");
       if (caller !== req.ownerId) throw permissionDenied("only the owner lists their agents");
-      const page = await listOwnerAgents(deps.em.fork(), req.ownerId, { limit: pageSize(req.pageSize), pageToken: req.pageToken });
-      return { instances: await withTemplateDelistings(deps.standings, page.instances.map(instanceToProto)), nextPageToken: page.nextPageToken };
+      const page = await listOwnerAgents(deps.em.fork(), req.ownerId, {
+        limit: pageSize(req.pageSize),
+        pageToken: req.pageToken,
+      });
+      return {
+        instances: await withTemplateDelistings(deps.standings, page.instances.map(instanceToProto)),
+        nextPageToken: page.nextPageToken,
+      };
     },
 
     async getInstance(req, ctx) {
@@ -77,11 +94,16 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     async setInstancePin(req, ctx) {
       const em = deps.em.fork();
       const instance = await getInstance(em, req.instanceId);
-      const { nonce } = await proveOwner(deps.verifier, { instanceId: req.instanceId, ownerId: instance?.ownerId }, callerInboxId(ctx), {
-        operation: "SetInstancePin",
-        fields: { pinned: req.pinned },
-        signature: req.ownerSignature,
-      });
+      const { nonce } = await proveOwner(
+        deps.verifier,
+        { instanceId: req.instanceId, ownerId: instance?.ownerId },
+        callerInboxId(ctx),
+        {
+          operation: "SetInstancePin",
+          fields: { pinned: req.pinned },
+          signature: req.ownerSignature,
+        },
+      );
       const owner = instance!.ownerId!;
       await em.transactional(async (tx) => {
         if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "SetInstancePin" }))) {
@@ -98,12 +120,18 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     /** The owner only, as pinning; the agent leaves its conversation and its tools are released (ClaimFlow.remove). */
     async removeAgent(req, ctx) {
       const instance = await getInstance(deps.em.fork(), req.instanceId);
-      const { nonce } = await proveOwner(deps.verifier, { instanceId: req.instanceId, ownerId: instance?.ownerId }, callerInboxId(ctx), {
-        operation: "RemoveAgent",
-        fields: {},
-        signature: req.ownerSignature,
-      });
-      if (!(await deps.flow.remove(req.instanceId, instance!.ownerId!, nonce))) throw notFound(`instance ${req.instanceId}`);
+      const { nonce } = await proveOwner(
+        deps.verifier,
+        { instanceId: req.instanceId, ownerId: instance?.ownerId },
+        callerInboxId(ctx),
+        {
+          operation: "RemoveAgent",
+          fields: {},
+          signature: req.ownerSignature,
+        },
+      );
+      if (!(await deps.flow.remove(req.instanceId, instance!.ownerId!, nonce)))
+        throw notFound(`instance ${req.instanceId}`);
       return {};
     },
 
@@ -112,15 +140,22 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
      * required even with a session: the agent checks it itself at acceptance.
      */
     async transferAgent(req, ctx) {
-      if (!INBOX_ID_PATTERN.test(req.newOwnerId)) throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
-      if (!req.ownerSignature) throw unauthenticated("owner_signature: required: the agent checks the owner's TransferAgent itself");
+      if (!INBOX_ID_PATTERN.test(req.newOwnerId))
+        throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+      if (!req.ownerSignature)
+        throw unauthenticated("owner_signature: required: the agent checks the owner's TransferAgent itself");
       const em = deps.em.fork();
       const instance = await getInstance(em, req.instanceId);
-      const { nonce } = await proveOwner(deps.verifier, { instanceId: req.instanceId, ownerId: instance?.ownerId }, callerInboxId(ctx), {
-        operation: "TransferAgent",
-        fields: { newOwnerId: req.newOwnerId },
-        signature: req.ownerSignature,
-      });
+      const { nonce } = await proveOwner(
+        deps.verifier,
+        { instanceId: req.instanceId, ownerId: instance?.ownerId },
+        callerInboxId(ctx),
+        {
+          operation: "TransferAgent",
+          fields: { newOwnerId: req.newOwnerId },
+          signature: req.ownerSignature,
+        },
+      );
       const owner = instance!.ownerId!;
       if (req.newOwnerId === owner) throw invalidArgument("new_owner_id", "is already the agent's owner");
       const s = req.ownerSignature;
@@ -147,7 +182,8 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       const instance = await getInstance(deps.em.fork(), req.instanceId);
       const offer = instance?.pendingTransfer;
       const caller = callerInboxId(ctx);
-      if (!instance || !offer || !instance.ownerId || (caller !== undefined && caller !== offer.newOwnerId)) throw notFound(`instance ${req.instanceId}`);
+      if (!instance || !offer || !instance.ownerId || (caller !== undefined && caller !== offer.newOwnerId))
+        throw notFound(`instance ${req.instanceId}`);
       const owner = instance.ownerId;
       const fields = { inboxId: offer.newOwnerId, instanceId: instance.id, fromOwnerId: owner };
       let verified;
@@ -162,7 +198,11 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       await deps.flow.transferOwner(ref, {
         ownerId: owner,
         newOwnerId: offer.newOwnerId,
-        offer: create(SignatureSchema, { signature: offer.signature.signature, issuedAt: BigInt(offer.signature.issuedAt), nonce: offer.signature.nonce }),
+        offer: create(SignatureSchema, {
+          signature: offer.signature.signature,
+          issuedAt: BigInt(offer.signature.issuedAt),
+          nonce: offer.signature.nonce,
+        }),
         acceptance: req.signature!,
       });
       await deps.em.fork().transactional(async (tx) => {
@@ -170,7 +210,10 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
           throw unauthenticated("signature.nonce: already used; every signed request needs a fresh nonce");
         }
         if (!(await completeTransfer(tx, instance.id, owner, offer.newOwnerId))) {
-          throw new ConnectError("the offer changed while it was being accepted; read the agent and try again", Code.Aborted);
+          throw new ConnectError(
+            "the offer changed while it was being accepted; read the agent and try again",
+            Code.Aborted,
+          );
         }
       });
       return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
@@ -182,28 +225,41 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
      * level), then recorded as the agent took it.
      */
     async setTrustLevel(req, ctx) {
-      if (!req.ownerSignature) throw unauthenticated("owner_signature: required: the agent checks the owner's SetTrustLevel itself");
+      if (!req.ownerSignature)
+        throw unauthenticated("owner_signature: required: the agent checks the owner's SetTrustLevel itself");
       const limit = req.dailySpendLimitWei.trim();
-      if (limit !== "" && !/^\d{1,78}$/.test(limit)) throw invalidArgument("daily_spend_limit_wei", "must be a whole number of wei (decimal digits)");
+      if (limit !== "" && !/^\d{1,78}$/.test(limit))
+        throw invalidArgument("daily_spend_limit_wei", "must be a whole number of wei (decimal digits)");
       const em = deps.em.fork();
       const instance = await getInstance(em, req.instanceId);
-      const { nonce } = await proveOwner(deps.verifier, { instanceId: req.instanceId, ownerId: instance?.ownerId }, callerInboxId(ctx), {
-        operation: "SetTrustLevel",
-        fields: { trustLevel: req.trustLevel, dailySpendLimitWei: BigInt(limit || "0") },
-        signature: req.ownerSignature,
-      });
+      const { nonce } = await proveOwner(
+        deps.verifier,
+        { instanceId: req.instanceId, ownerId: instance?.ownerId },
+        callerInboxId(ctx),
+        {
+          operation: "SetTrustLevel",
+          fields: { trustLevel: req.trustLevel, dailySpendLimitWei: BigInt(limit || "0") },
+          signature: req.ownerSignature,
+        },
+      );
       const owner = instance!.ownerId!;
       const ref = await agentForFlow(em, instance!.id);
       if (!ref || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${req.instanceId}`);
       const took = await deps.flow.setTrustLevel(
         ref,
-        create(InstanceServiceSetTrustLevelRequestSchema, { ownerId: owner, trustLevel: req.trustLevel, dailySpendLimitWei: limit, signature: req.ownerSignature }),
+        create(InstanceServiceSetTrustLevelRequestSchema, {
+          ownerId: owner,
+          trustLevel: req.trustLevel,
+          dailySpendLimitWei: limit,
+          signature: req.ownerSignature,
+        }),
       );
       await deps.em.fork().transactional(async (tx) => {
         if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "SetTrustLevel" }))) {
           throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
         }
-        if (!(await setTrustLevel(tx, instance!.id, owner, took.trustLevel, took.dailySpendLimitWei))) throw notFound(`instance ${req.instanceId}`);
+        if (!(await setTrustLevel(tx, instance!.id, owner, took.trustLevel, took.dailySpendLimitWei)))
+          throw notFound(`instance ${req.instanceId}`);
       });
       return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
     },
@@ -213,9 +269,13 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       const caller = callerInboxId(ctx);
       if (caller === undefined) throw unauthenticated("sign in to read your agent's activity");
       const ref = await agentForFlow(deps.em.fork(), req.instanceId);
-      if (!ref || ref.ownerId !== caller || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${req.instanceId}`);
+      if (!ref || ref.ownerId !== caller || !["claimed", "crashed"].includes(ref.state))
+        throw notFound(`instance ${req.instanceId}`);
       pageSize(req.pageSize);
-      const page = await deps.flow.listActivity(ref, create(ListActivityRequestSchema, { pageSize: req.pageSize, pageToken: req.pageToken }));
+      const page = await deps.flow.listActivity(
+        ref,
+        create(ListActivityRequestSchema, { pageSize: req.pageSize, pageToken: req.pageToken }),
+      );
       return { entries: page.entries, nextPageToken: page.nextPageToken };
     },
 
@@ -265,8 +325,10 @@ function checkRelease(t: SignedTemplate | undefined, field = "template"): Signed
   const v: FieldViolationInfo[] = [];
   const bad = (name: string, description: string) => v.push({ field: `${field}.${name}`, description });
   if (!t.templateId) bad("template_id", "is required");
-  else if (!TEMPLATE_ID_PATTERN.test(t.templateId)) bad("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
-  if (!INBOX_ID_PATTERN.test(t.creatorId)) bad("creator_id", "must be the creator's XMTP inbox ID (64 lower-case hex characters)");
+  else if (!TEMPLATE_ID_PATTERN.test(t.templateId))
+    bad("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+  if (!INBOX_ID_PATTERN.test(t.creatorId))
+    bad("creator_id", "must be the creator's XMTP inbox ID (64 lower-case hex characters)");
   if (t.version < 1n || t.version > 2_147_483_647n) bad("version", "must be a template version from 1");
   if (!t.content) bad("content", "is required: the version's content");
   if (!t.creatorSignature) bad("creator_signature", "is required: instances check it");
@@ -287,7 +349,8 @@ export function createTemplateSyncService(deps: TemplateSyncServiceDeps): Servic
   return {
     async pushTemplateVersion(req) {
       const t = checkRelease(req.template);
-      if (req.bases.length >= MAX_TEMPLATE_LAYERS) throw invalidArgument("bases", `at most ${MAX_TEMPLATE_LAYERS - 1}: a template, its base and the base's base`);
+      if (req.bases.length >= MAX_TEMPLATE_LAYERS)
+        throw invalidArgument("bases", `at most ${MAX_TEMPLATE_LAYERS - 1}: a template, its base and the base's base`);
       const bases = req.bases.map((b, i) => checkRelease(b, `bases[${i}]`));
       const release = describeRelease(t, bases);
       const out = await deps.em.fork().transactional(async (tx) => {
@@ -298,19 +361,29 @@ export function createTemplateSyncService(deps: TemplateSyncServiceDeps): Servic
           bases: bases.map((b) => toBinary(SignedTemplateSchema, b)),
           defaultModel: release.defaultModel,
         });
-        const instances = stored ? await markTemplateDue(tx, t.templateId, held) : await countBehind(tx, t.templateId, held);
+        const instances = stored
+          ? await markTemplateDue(tx, t.templateId, held)
+          : await countBehind(tx, t.templateId, held);
         return { held, stored, instances };
       });
       if (out.stored) deps.sync.offer(release);
       deps.sync.kick();
-      deps.log.info("template release received", { templateId: t.templateId, version: release.key.join("."), held: out.held.join("."), instances: out.instances });
+      deps.log.info("template release received", {
+        templateId: t.templateId,
+        version: release.key.join("."),
+        held: out.held.join("."),
+        instances: out.instances,
+      });
       return { version: BigInt(out.held[0]!), instances: out.instances };
     },
   };
 }
 
 /** TemplateSource over gRPC: TemplateReleaseService.GetTemplateRelease. */
-export function grpcTemplateSource(client: ServiceClient<typeof TemplateReleaseService>["client"], timeoutMs = 10_000): TemplateSource {
+export function grpcTemplateSource(
+  client: ServiceClient<typeof TemplateReleaseService>["client"],
+  timeoutMs = 10_000,
+): TemplateSource {
   return {
     async getTemplate(templateId: string): Promise<TemplateWithRelease> {
       let res;

@@ -97,7 +97,12 @@ async function put(over: Partial<TemplateContentJson>): Promise<Template> {
     version: template.version,
     contentHash: jsonHash(content),
   });
-  const req = { templateId: template.id, expectedVersion: template.version, content: contentFromJson(content), signature };
+  const req = {
+    templateId: template.id,
+    expectedVersion: template.version,
+    content: contentFromJson(content),
+    signature,
+  };
   template = (await templatesSc!.client.updateTemplate(req)).template!;
   return template;
 }
@@ -112,7 +117,14 @@ async function patchInstructions(text: string): Promise<Template> {
     patchHash: jsonHash(patchToJson(patch)),
     contentHash: jsonHash(applyPatch(contentToJson(template.content!), patchToJson(patch))),
   });
-  template = (await templatesSc!.client.patchTemplate({ templateId: template.id, expectedVersion: template.version, patch, signature })).template!;
+  template = (
+    await templatesSc!.client.patchTemplate({
+      templateId: template.id,
+      expectedVersion: template.version,
+      patch,
+      signature,
+    })
+  ).template!;
   return template;
 }
 
@@ -124,14 +136,22 @@ interface Agent {
 }
 const agents: Record<"plain" | "overridden" | "pinned", Agent> = {} as never;
 
-const getAgent = async (a: Agent): Promise<Instance> => (await claimsSc!.client.getInstance({ instanceId: a.id }, as(ready.inboxId))).instance!;
+const getAgent = async (a: Agent): Promise<Instance> =>
+  (await claimsSc!.client.getInstance({ instanceId: a.id }, as(ready.inboxId))).instance!;
 
-async function untilSync(a: Agent, expected: { state: SyncState; appliedVersion?: bigint; pendingVersion?: bigint }, timeout = 20_000) {
+async function untilSync(
+  a: Agent,
+  expected: { state: SyncState; appliedVersion?: bigint; pendingVersion?: bigint },
+  timeout = 20_000,
+) {
   await expect
-    .poll(async () => {
-      const s = (await getAgent(a)).sync!;
-      return { state: s.state, appliedVersion: s.appliedVersion, pendingVersion: s.pendingVersion };
-    }, { timeout, interval: 100 })
+    .poll(
+      async () => {
+        const s = (await getAgent(a)).sync!;
+        return { state: s.state, appliedVersion: s.appliedVersion, pendingVersion: s.pendingVersion };
+      },
+      { timeout, interval: 100 },
+    )
     .toMatchObject(expected);
 }
 
@@ -142,50 +162,66 @@ async function ask(text: string, who: Agent[]): Promise<string[]> {
 }
 
 describe("instruction sync end to end (real templates, claims, instance host, XMTP node and Convos CLI)", () => {
-  it(
-    "three agents of a published template answer in a Convos conversation with its instructions and their models; one is pinned",
-    { timeout: 90_000 },
-    async () => {
-      template = await signedTemplate(
-        templatesSc!.client,
-        creator,
-        sampleContent({ instructions: instructions("ALPHA"), model: { default: "model-a", allow_override: true }, tools: [] }),
+  it("three agents of a published template answer in a Convos conversation with its instructions and their models; one is pinned", {
+    timeout: 90_000,
+  }, async () => {
+    template = await signedTemplate(
+      templatesSc!.client,
+      creator,
+      sampleContent({
+        instructions: instructions("ALPHA"),
+        model: { default: "model-a", allow_override: true },
+        tools: [],
+      }),
+    );
+    // The pool is warm once three instances are idle.
+    const claim = async (model = "") => {
+      const { instanceId } = await claimsSc!.client.claim(
+        { requester: ready.inboxId, templateId: template.id, conversationInvite: ready.inviteUrl, model },
+        as(ready.inboxId),
       );
-      // The pool is warm once three instances are idle.
-      const claim = async (model = "") => {
-        const { instanceId } = await claimsSc!.client.claim(
-          { requester: ready.inboxId, templateId: template.id, conversationInvite: ready.inviteUrl, model },
-          as(ready.inboxId),
-        );
-        return { id: instanceId, inboxId: host!.instances.get(instanceId)!.inboxId };
-      };
-      await expect.poll(async () => host!.instances.size, { timeout: 30_000, interval: 200 }).toBeGreaterThanOrEqual(3);
-      agents.plain = await claim();
-      agents.overridden = await claim("model-b");
-      agents.pinned = await claim();
-      // An agent runs the content version its creator signed (publishing raised only the template's version).
-      for (const a of Object.values(agents)) await untilSync(a, { state: SyncState.CURRENT, appliedVersion: template.contentVersion });
+      return { id: instanceId, inboxId: host!.instances.get(instanceId)!.inboxId };
+    };
+    await expect.poll(async () => host!.instances.size, { timeout: 30_000, interval: 200 }).toBeGreaterThanOrEqual(3);
+    agents.plain = await claim();
+    agents.overridden = await claim("model-b");
+    agents.pinned = await claim();
+    // An agent runs the content version its creator signed (publishing raised only the template's version).
+    for (const a of Object.values(agents))
+      await untilSync(a, { state: SyncState.CURRENT, appliedVersion: template.contentVersion });
 
-      expect(await ask("Where should we stay?", [agents.plain, agents.overridden, agents.pinned])).toEqual([
-        "ALPHA via model-a",
-        "ALPHA via model-b",
-        "ALPHA via model-a",
-      ]);
-      const pinned = await claimsSc!.client.setInstancePin({ instanceId: agents.pinned.id, pinned: true }, as(ready.inboxId));
-      expect(pinned.instance!.sync!.state).toBe(SyncState.PINNED);
-    },
-  );
+    expect(await ask("Where should we stay?", [agents.plain, agents.overridden, agents.pinned])).toEqual([
+      "ALPHA via model-a",
+      "ALPHA via model-b",
+      "ALPHA via model-a",
+    ]);
+    const pinned = await claimsSc!.client.setInstancePin(
+      { instanceId: agents.pinned.id, pinned: true },
+      as(ready.inboxId),
+    );
+    expect(pinned.instance!.sync!.state).toBe(SyncState.PINNED);
+  });
 
-  it("an update reaches the live agents: new instructions and default model at the next answer, the override kept, a new pool tool provisioned; the pinned agent is left alone", { timeout: 60_000 }, async () => {
+  it("an update reaches the live agents: new instructions and default model at the next answer, the override kept, a new pool tool provisioned; the pinned agent is left alone", {
+    timeout: 60_000,
+  }, async () => {
     const before = template.contentVersion;
-    const v = (await put({ instructions: instructions("BRAVO"), model: { default: "model-c", allow_override: true }, tools: [tool("email", "pool")] })).contentVersion;
+    const v = (
+      await put({
+        instructions: instructions("BRAVO"),
+        model: { default: "model-c", allow_override: true },
+        tools: [tool("email", "pool")],
+      })
+    ).contentVersion;
     expect(v).toBe(template.version);
     await untilSync(agents.plain, { state: SyncState.CURRENT, appliedVersion: v });
     await untilSync(agents.overridden, { state: SyncState.CURRENT, appliedVersion: v });
     await untilSync(agents.pinned, { state: SyncState.PINNED, appliedVersion: before, pendingVersion: v });
 
     // On disk, as the instance wrote it after checking the creator's signature.
-    expect(await readFile(join(dir, "host", "instances", agents.plain.id, "IDENTITY.md"), "utf8")).toContain(instructions("BRAVO"));
+    expect(await readFile(join(dir, "host", "instances", agents.plain.id, "IDENTITY.md"), "utf8")).toContain(
+      instructions("BRAVO"),
+    );
     expect(await ask("And what should we eat?", [agents.plain, agents.overridden, agents.pinned])).toEqual([
       "BRAVO via model-c",
       "BRAVO via model-b",
@@ -202,10 +238,16 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     const list = await claimsSc!.client.listTemplateInstances({ templateId: template.id, liveOnly: true }, as(creator));
     const byId = new Map(list.instances.map((i) => [i.id, i.sync!]));
     expect(byId.get(agents.plain.id)).toMatchObject({ state: SyncState.CURRENT, appliedVersion: v });
-    expect(byId.get(agents.pinned.id)).toMatchObject({ state: SyncState.PINNED, appliedVersion: before, pendingVersion: v });
+    expect(byId.get(agents.pinned.id)).toMatchObject({
+      state: SyncState.PINNED,
+      appliedVersion: before,
+      pendingVersion: v,
+    });
   });
 
-  it("an update made while the instance host is down is pending, then applied when the host is back", { timeout: 90_000 }, async () => {
+  it("an update made while the instance host is down is pending, then applied when the host is back", {
+    timeout: 90_000,
+  }, async () => {
     await host!.close();
     const v = (await patchInstructions(instructions("CHARLIE"))).contentVersion;
     // The claims service cannot deliver: the agents show the version waiting, with the reason once a delivery failed.
@@ -217,17 +259,25 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     host = await stack!.startHost();
     await untilSync(agents.plain, { state: SyncState.CURRENT, appliedVersion: v }, 30_000);
     await untilSync(agents.overridden, { state: SyncState.CURRENT, appliedVersion: v }, 30_000);
-    expect(await ask("Is it going to rain?", [agents.plain, agents.overridden])).toEqual(["CHARLIE via model-c", "CHARLIE via model-b"]);
+    expect(await ask("Is it going to rain?", [agents.plain, agents.overridden])).toEqual([
+      "CHARLIE via model-c",
+      "CHARLIE via model-b",
+    ]);
   });
 
-  it("two quick updates while the claims service is stopped in the middle: every agent ends on the newest", { timeout: 60_000 }, async () => {
+  it("two quick updates while the claims service is stopped in the middle: every agent ends on the newest", {
+    timeout: 60_000,
+  }, async () => {
     await put({ instructions: instructions("DELTA") });
     await claims!.close();
     const newest = (await put({ instructions: instructions("ECHO") })).contentVersion;
     claims = await stack!.startClaims();
     await untilSync(agents.plain, { state: SyncState.CURRENT, appliedVersion: newest }, 30_000);
     await untilSync(agents.overridden, { state: SyncState.CURRENT, appliedVersion: newest }, 30_000);
-    expect(await ask("Train or bus?", [agents.plain, agents.overridden])).toEqual(["ECHO via model-c", "ECHO via model-b"]);
+    expect(await ask("Train or bus?", [agents.plain, agents.overridden])).toEqual([
+      "ECHO via model-c",
+      "ECHO via model-b",
+    ]);
   });
 
   it("a forged update sent straight to an instance is refused and changes nothing", { timeout: 30_000 }, async () => {
@@ -237,8 +287,18 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     // By a wallet that is not the creator's, claiming the creator; and by the pool for its own inbox.
     const pool = newIdentity();
     for (const release of [
-      await signUpdateRelease(pool.account, { templateId: template.id, creatorId: creator.inboxId, version: applied + 1n, content }),
-      await signUpdateRelease(pool.account, { templateId: template.id, creatorId: pool.inboxId, version: applied + 1n, content }),
+      await signUpdateRelease(pool.account, {
+        templateId: template.id,
+        creatorId: creator.inboxId,
+        version: applied + 1n,
+        content,
+      }),
+      await signUpdateRelease(pool.account, {
+        templateId: template.id,
+        creatorId: pool.inboxId,
+        version: applied + 1n,
+        content,
+      }),
     ]) {
       const err = await instanceSc!.client.updateTemplate({ template: release }, call).then(
         () => undefined,
@@ -251,8 +311,13 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     expect(await ask("Who signs your answers?", [agents.plain])).toEqual(["ECHO via model-c"]);
   });
 
-  it("unpinning brings the pinned agent to the newest version: instructions, default model and tools", { timeout: 60_000 }, async () => {
-    const unpinned = await claimsSc!.client.setInstancePin({ instanceId: agents.pinned.id, pinned: false }, as(ready.inboxId));
+  it("unpinning brings the pinned agent to the newest version: instructions, default model and tools", {
+    timeout: 60_000,
+  }, async () => {
+    const unpinned = await claimsSc!.client.setInstancePin(
+      { instanceId: agents.pinned.id, pinned: false },
+      as(ready.inboxId),
+    );
     expect(unpinned.instance!.sync!.state).not.toBe(SyncState.PINNED);
     await untilSync(agents.pinned, { state: SyncState.CURRENT, appliedVersion: template.contentVersion });
     expect((await getAgent(agents.pinned)).tools.map((t) => t.toolId)).toEqual(["email"]);

@@ -12,7 +12,8 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 
 /** A release key as a PostgreSQL array literal, for a `?::int[]` parameter. */
 export const sqlKey = (key: readonly number[]): string => `{${key.map((v) => Math.floor(v)).join(",")}}`;
-const parseKey = (v: number[] | string): number[] => (Array.isArray(v) ? v.map(Number) : v.replace(/[{}]/g, "").split(",").filter(Boolean).map(Number));
+const parseKey = (v: number[] | string): number[] =>
+  Array.isArray(v) ? v.map(Number) : v.replace(/[{}]/g, "").split(",").filter(Boolean).map(Number);
 
 interface RunResult {
   affectedRows?: number;
@@ -38,10 +39,20 @@ export async function storeRelease(
          version = excluded.version, release_key = excluded.release_key, release = excluded.release, bases = excluded.bases,
          default_model = excluded.default_model, received_at = now()
        where template_releases.release_key < excluded.release_key`,
-    [r.templateId, r.key[0]!, sqlKey(r.key), Buffer.from(r.release), ...r.bases.map((b) => Buffer.from(b)), r.defaultModel],
+    [
+      r.templateId,
+      r.key[0]!,
+      sqlKey(r.key),
+      Buffer.from(r.release),
+      ...r.bases.map((b) => Buffer.from(b)),
+      r.defaultModel,
+    ],
     "run",
   );
-  const [row] = await tx.execute<{ release_key: number[] | string }[]>(`select release_key from template_releases where template_id = ?`, [r.templateId]);
+  const [row] = await tx.execute<{ release_key: number[] | string }[]>(
+    `select release_key from template_releases where template_id = ?`,
+    [r.templateId],
+  );
   return { held: parseKey(row!.release_key), stored: res.affectedRows === 1 };
 }
 
@@ -70,7 +81,10 @@ export async function countBehind(em: EntityManager, templateId: string, key: nu
 }
 
 /** The held release of a template: the SignedTemplate and its bases' as received. */
-export async function loadRelease(em: EntityManager, templateId: string): Promise<{ release: Uint8Array; bases: Uint8Array[] } | undefined> {
+export async function loadRelease(
+  em: EntityManager,
+  templateId: string,
+): Promise<{ release: Uint8Array; bases: Uint8Array[] } | undefined> {
   const [row] = await em.execute<{ release: Uint8Array; bases: Uint8Array[] }[]>(
     `select release, bases from template_releases where template_id = ?`,
     [templateId],
@@ -149,7 +163,11 @@ export async function dueInstances(em: EntityManager, limit: number, busy: strin
 /** Deliveries taken but not begun (a worker stopping): due again at once, for any replica. */
 export async function returnDue(em: EntityManager, instanceIds: string[]): Promise<void> {
   if (instanceIds.length === 0) return;
-  await em.execute(`update instances set sync_next_at = now() where id in (?) and sync_next_at > now()`, [instanceIds], "run");
+  await em.execute(
+    `update instances set sync_next_at = now() where id in (?) and sync_next_at > now()`,
+    [instanceIds],
+    "run",
+  );
 }
 
 export interface Applied {
@@ -211,7 +229,10 @@ export async function recordFailure(em: EntityManager, instanceId: string, reaso
 }
 
 /** Failed deliveries, as recordFailure, each with its own reason and backoff, in one statement for many. */
-export async function recordFailures(em: EntityManager, failed: { instanceId: string; reason: string }[]): Promise<void> {
+export async function recordFailures(
+  em: EntityManager,
+  failed: { instanceId: string; reason: string }[],
+): Promise<void> {
   if (failed.length === 0) return;
   await em.execute(
     `update instances i set sync_error = v.reason, sync_attempts = i.sync_attempts + 1,
@@ -239,7 +260,10 @@ export async function makeDue(em: EntityManager, instanceIds: string[]): Promise
  * ours: an update applied whose answer was lost. At the held release's
  * key, an instance the owner did not override runs its default model.
  */
-export async function recordHostVersions(em: EntityManager, reported: { instanceId: string; applied: number[] }[]): Promise<number> {
+export async function recordHostVersions(
+  em: EntityManager,
+  reported: { instanceId: string; applied: number[] }[],
+): Promise<number> {
   const newer = reported.filter((r) => (r.applied[0] ?? 0) > 0);
   if (newer.length === 0) return 0;
   const res = await em.execute<RunResult>(

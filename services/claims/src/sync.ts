@@ -35,7 +35,16 @@ import {
 import type { ToolRef } from "./claim-sql.js";
 import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
 import { predatesBatchCalls, type BatchUpdateAnswer, type InstanceRef, type InstanceRuntime } from "./runtime.js";
-import { dueInstances, loadRelease, recordApplied, recordFailure, recordFailures, returnDue, type Applied, type DueInstance } from "./sync-sql.js";
+import {
+  dueInstances,
+  loadRelease,
+  recordApplied,
+  recordFailure,
+  recordFailures,
+  returnDue,
+  type Applied,
+  type DueInstance,
+} from "./sync-sql.js";
 
 export interface SyncWorkerOptions {
   em: EntityManager;
@@ -103,7 +112,13 @@ interface ToolRow {
   state: "active" | "release_failed";
 }
 
-const toolRef = (instanceId: string, row: ToolRow): ToolRef => ({ instanceId, toolId: row.tool_id, provider: row.provider, handle: row.handle, secret: row.secret });
+const toolRef = (instanceId: string, row: ToolRow): ToolRef => ({
+  instanceId,
+  toolId: row.tool_id,
+  provider: row.provider,
+  handle: row.handle,
+  secret: row.secret,
+});
 
 const MAX_REASON = 500;
 /** How long a host that answered UNIMPLEMENTED to a batch gets one call per agent before it is asked again. */
@@ -169,7 +184,12 @@ export class SyncWorker {
     if (this.timer) clearInterval(this.timer);
     for (const r of this.queue) this.busy.delete(r.id);
     // Taken from the database (sync-sql.ts dueInstances) but not begun: due again now, not when their lease lapses.
-    await returnDue(this.opts.em.fork(), this.queue.map((r) => r.id)).catch((err: unknown) => this.opts.log.warn("queued deliveries not given back; due when their lease lapses", { err }));
+    await returnDue(
+      this.opts.em.fork(),
+      this.queue.map((r) => r.id),
+    ).catch((err: unknown) =>
+      this.opts.log.warn("queued deliveries not given back; due when their lease lapses", { err }),
+    );
     this.queue = [];
     await this.scanning?.catch(() => {});
     while (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
@@ -204,7 +224,11 @@ export class SyncWorker {
     if (room <= 0) return;
     this.finishedSinceScan.clear();
     const due = await dueInstances(this.opts.em.fork(), room, [...this.busy]);
-    if (this.stopped) return returnDue(this.opts.em.fork(), due.map((r) => r.id));
+    if (this.stopped)
+      return returnDue(
+        this.opts.em.fork(),
+        due.map((r) => r.id),
+      );
     for (const r of due) {
       if (this.busy.has(r.id) || this.finishedSinceScan.has(r.id)) continue;
       this.busy.add(r.id);
@@ -218,7 +242,12 @@ export class SyncWorker {
       const batch = this.takeBatch();
       this.active++;
       void (batch.length === 1 && !this.batches(batch[0]!.hostUrl) ? this.deliver(batch[0]!) : this.deliverBatch(batch))
-        .catch((err: unknown) => this.opts.log.error("sync delivery failed unexpectedly", { instanceIds: batch.map((r) => r.id).join(","), err }))
+        .catch((err: unknown) =>
+          this.opts.log.error("sync delivery failed unexpectedly", {
+            instanceIds: batch.map((r) => r.id).join(","),
+            err,
+          }),
+        )
         .finally(() => {
           this.active--;
           for (const r of batch) {
@@ -249,7 +278,8 @@ export class SyncWorker {
     const batch = [first];
     const rest: DueInstance[] = [];
     for (const r of this.queue) {
-      if (batch.length < this.batchSize && r.hostUrl === first.hostUrl && r.templateId === first.templateId) batch.push(r);
+      if (batch.length < this.batchSize && r.hostUrl === first.hostUrl && r.templateId === first.templateId)
+        batch.push(r);
       else rest.push(r);
     }
     this.queue = rest;
@@ -305,12 +335,28 @@ export class SyncWorker {
         applied = (await runtime.health(instance)).appliedKey;
         if (compareReleaseKeys(applied, release.key) < 0) throw err;
       }
-      await this.record({ instanceId: due.id, applied, model: model ?? "", releaseKey: release.key, defaultModel: release.defaultModel, trustLevel });
-      log.debug("template update applied", { instanceId: due.id, templateId: due.templateId, version: applied.join(".") });
+      await this.record({
+        instanceId: due.id,
+        applied,
+        model: model ?? "",
+        releaseKey: release.key,
+        defaultModel: release.defaultModel,
+        trustLevel,
+      });
+      log.debug("template update applied", {
+        instanceId: due.id,
+        templateId: due.templateId,
+        version: applied.join("."),
+      });
       if (compareReleaseKeys(applied, release.key) >= 0 && due.tools > 0) await this.releaseUndeclared(due.id, release);
     } catch (err) {
       const reason = reasonOf(err);
-      log.warn("template update not delivered; retrying later", { instanceId: due.id, templateId: due.templateId, version: release.key.join("."), reason });
+      log.warn("template update not delivered; retrying later", {
+        instanceId: due.id,
+        templateId: due.templateId,
+        version: release.key.join("."),
+        reason,
+      });
       await recordFailure(em.fork(), due.id, reason);
     }
   }
@@ -325,13 +371,21 @@ export class SyncWorker {
   private async deliverBatch(batch: DueInstance[]): Promise<void> {
     const { em, runtime, log } = this.opts;
     const first = batch[0]!;
-    const newest = batch.reduce((key, r) => (compareReleaseKeys(r.releaseKey, key) > 0 ? r.releaseKey : key), first.releaseKey);
+    const newest = batch.reduce(
+      (key, r) => (compareReleaseKeys(r.releaseKey, key) > 0 ? r.releaseKey : key),
+      first.releaseKey,
+    );
     const release = await this.release(first.templateId, newest);
     const failures: { instanceId: string; reason: string }[] = [];
     const fail = (due: DueInstance, err: unknown) => {
       const reason = reasonOf(err);
       failures.push({ instanceId: due.id, reason });
-      log.warn("template update not delivered; retrying later", { instanceId: due.id, templateId: due.templateId, version: release.key.join("."), reason });
+      log.warn("template update not delivered; retrying later", {
+        instanceId: due.id,
+        templateId: due.templateId,
+        version: release.key.join("."),
+        reason,
+      });
     };
     const targets: { due: DueInstance; instance: InstanceRef; tools: ToolCredential[] }[] = [];
     await eachLimited(batch, TOOLS_CONCURRENCY, async (due) => {
@@ -345,7 +399,12 @@ export class SyncWorker {
     let answers: BatchUpdateAnswer[] = [];
     if (targets.length > 0) {
       try {
-        answers = await runtime.updateTemplates(first.hostUrl, release.message, release.bases, targets.map(({ instance, tools }) => ({ instance, tools })));
+        answers = await runtime.updateTemplates(
+          first.hostUrl,
+          release.message,
+          release.bases,
+          targets.map(({ instance, tools }) => ({ instance, tools })),
+        );
       } catch (err) {
         if (predatesBatchCalls(err)) {
           // A host that predates UpdateTemplates: one call per agent, as before, for a while.
@@ -376,14 +435,28 @@ export class SyncWorker {
         }
         if (compareReleaseKeys(key, release.key) < 0) return fail(due, answer.error);
       }
-      applied.push({ instanceId: due.id, applied: key, model, releaseKey: release.key, defaultModel: release.defaultModel, trustLevel });
+      applied.push({
+        instanceId: due.id,
+        applied: key,
+        model,
+        releaseKey: release.key,
+        defaultModel: release.defaultModel,
+        trustLevel,
+      });
     });
     await recordApplied(em.fork(), applied);
     await recordFailures(em.fork(), failures);
-    log.debug("template update applied", { hostUrl: first.hostUrl, templateId: first.templateId, version: release.key.join("."), applied: applied.length, failed: failures.length });
+    log.debug("template update applied", {
+      hostUrl: first.hostUrl,
+      templateId: first.templateId,
+      version: release.key.join("."),
+      applied: applied.length,
+      failed: failures.length,
+    });
     const byId = new Map(batch.map((r) => [r.id, r]));
     for (const a of applied) {
-      if (compareReleaseKeys(a.applied, release.key) >= 0 && byId.get(a.instanceId)!.tools > 0) await this.releaseUndeclared(a.instanceId, release);
+      if (compareReleaseKeys(a.applied, release.key) >= 0 && byId.get(a.instanceId)!.tools > 0)
+        await this.releaseUndeclared(a.instanceId, release);
     }
   }
 
@@ -395,7 +468,10 @@ export class SyncWorker {
   private async toolsFor(instanceId: string, release: Release): Promise<ToolCredential[]> {
     const rows = await this.opts.em
       .fork()
-      .execute<ToolRow[]>(`select tool_id, provider, handle, secret, state from provisioned_tools where instance_id = ?`, [instanceId]);
+      .execute<ToolRow[]>(
+        `select tool_id, provider, handle, secret, state from provisioned_tools where instance_id = ?`,
+        [instanceId],
+      );
     const byTool = new Map(rows.map((r) => [r.tool_id, r]));
     const out: ToolCredential[] = [];
     for (const toolId of release.poolTools) {
@@ -403,7 +479,8 @@ export class SyncWorker {
       let tool: ProvisionedTool | undefined;
       if (row?.state === "release_failed") {
         // A resource of an earlier version still being given back: finish that first.
-        if (!(await this.tools.release(toolRef(instanceId, row)))) throw new SyncFailure(`tool "${toolId}" is still being released from an earlier version`);
+        if (!(await this.tools.release(toolRef(instanceId, row))))
+          throw new SyncFailure(`tool "${toolId}" is still being released from an earlier version`);
       } else if (row) {
         tool = this.tools.opened(toolRef(instanceId, row));
       }
@@ -414,7 +491,8 @@ export class SyncWorker {
   }
 
   private async provision(instanceId: string, toolId: string): Promise<ProvisionedTool> {
-    if (!this.tools.providerOf(toolId)) throw new SyncFailure(`the new version needs tool "${toolId}", which this pool cannot provision`);
+    if (!this.tools.providerOf(toolId))
+      throw new SyncFailure(`the new version needs tool "${toolId}", which this pool cannot provision`);
     try {
       return await this.tools.provision(instanceId, toolId);
     } catch (err) {
@@ -427,15 +505,20 @@ export class SyncWorker {
     const keep = new Set(release.poolTools);
     const rows = await this.opts.em
       .fork()
-      .execute<ToolRow[]>(`select tool_id, provider, handle, secret, state from provisioned_tools where instance_id = ? and state = 'active'`, [
-        instanceId,
-      ]);
+      .execute<ToolRow[]>(
+        `select tool_id, provider, handle, secret, state from provisioned_tools where instance_id = ? and state = 'active'`,
+        [instanceId],
+      );
     for (const row of rows) if (!keep.has(row.tool_id)) await this.tools.release(toolRef(instanceId, row));
   }
 }
 
 /** Runs `job` for every item, at most `limit` at once. */
-async function eachLimited<T>(items: readonly T[], limit: number, job: (item: T, index: number) => Promise<void>): Promise<void> {
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  job: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {

@@ -1,6 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { SignedTemplateSchema, TemplateSchema, TemplateStatus, Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  SignedTemplateSchema,
+  TemplateSchema,
+  TemplateStatus,
+  Visibility,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { UsageBatcher, cachedTemplateSource } from "./template-cache.js";
 
 describe("cachedTemplateSource", () => {

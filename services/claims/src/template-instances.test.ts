@@ -25,12 +25,19 @@ let templatesClient: Client<typeof TemplateService>;
 let claimsClient: Client<typeof ClaimService>;
 let sql: pg.Client;
 
-const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility: "public" | "private" = "public") =>
-  signedTemplate(templatesClient, c, sampleContent({ tools: [], ...over }), visibility);
+const createTemplate = (
+  c: TestIdentity,
+  over: Partial<TemplateContentJson> = {},
+  visibility: "public" | "private" = "public",
+) => signedTemplate(templatesClient, c, sampleContent({ tools: [], ...over }), visibility);
 
 async function claim(requester: TestIdentity, templateId: string): Promise<string> {
   const res = await claimsClient.claim(
-    { requester: requester.inboxId, templateId, conversationInvite: `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}` },
+    {
+      requester: requester.inboxId,
+      templateId,
+      conversationInvite: `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`,
+    },
     as(requester),
   );
   return res.instanceId;
@@ -47,7 +54,10 @@ describe("ClaimService.ListTemplateInstances", () => {
   it("gives the creator a template's instances with a count, in pages, live ones or all", async () => {
     const creator = newIdentity();
     const users = [newIdentity(), newIdentity(), newIdentity()];
-    const t = await createTemplate(creator, { tools: [{ id: "sms", name: "SMS", provisioning: "pool", description: "", prompt: "", required: false }], agent_name: "Dashboard" });
+    const t = await createTemplate(creator, {
+      tools: [{ id: "sms", name: "SMS", provisioning: "pool", description: "", prompt: "", required: false }],
+      agent_name: "Dashboard",
+    });
     const other = await createTemplate(creator);
     const secret = await createTemplate(creator, {}, "private");
     await seedIdle(6);
@@ -61,8 +71,14 @@ describe("ClaimService.ListTemplateInstances", () => {
     const all = await claimsClient.listTemplateInstances({ templateId: t.id }, as(creator));
     expect(all.totalCount).toBe(4n);
     expect(all.instances.map((i) => i.id)).toEqual(newestFirst);
-    expect(all.instances.map((i) => i.ownerId)).toEqual([users[2], users[0], users[1], users[0]].map((u) => u!.inboxId));
-    expect(all.instances.every((i) => i.templateId === t.id && i.state === InstanceState.CLAIMED && i.agentName === "Dashboard")).toBe(true);
+    expect(all.instances.map((i) => i.ownerId)).toEqual(
+      [users[2], users[0], users[1], users[0]].map((u) => u!.inboxId),
+    );
+    expect(
+      all.instances.every(
+        (i) => i.templateId === t.id && i.state === InstanceState.CLAIMED && i.agentName === "Dashboard",
+      ),
+    ).toBe(true);
     expect(all.instances.map((i) => i.tools.map((x) => x.toolId))).toEqual([["sms"], ["sms"], ["sms"], ["sms"]]);
     expect(all.nextPageToken).toBe("");
 
@@ -71,7 +87,10 @@ describe("ClaimService.ListTemplateInstances", () => {
     expect(p1.instances.map((i) => i.id)).toEqual(newestFirst.slice(0, 3));
     expect(p1.totalCount).toBe(4n);
     expect(p1.nextPageToken).not.toBe("");
-    const p2 = await claimsClient.listTemplateInstances({ templateId: t.id, pageSize: 3, pageToken: p1.nextPageToken }, as(creator));
+    const p2 = await claimsClient.listTemplateInstances(
+      { templateId: t.id, pageSize: 3, pageToken: p1.nextPageToken },
+      as(creator),
+    );
     expect(p2.instances.map((i) => i.id)).toEqual(newestFirst.slice(3));
     expect(p2.totalCount).toBe(4n);
     expect(p2.nextPageToken).toBe("");
@@ -82,21 +101,35 @@ describe("ClaimService.ListTemplateInstances", () => {
     const live = await claimsClient.listTemplateInstances({ templateId: t.id, liveOnly: true }, as(creator));
     expect(live.instances.map((i) => i.id)).toEqual([ids[2], ids[0]]);
     expect(live.totalCount).toBe(2n);
-    const live1 = await claimsClient.listTemplateInstances({ templateId: t.id, liveOnly: true, pageSize: 1 }, as(creator));
+    const live1 = await claimsClient.listTemplateInstances(
+      { templateId: t.id, liveOnly: true, pageSize: 1 },
+      as(creator),
+    );
     expect(live1.instances.map((i) => i.id)).toEqual([ids[2]]);
     expect(live1.totalCount).toBe(2n);
-    const live2 = await claimsClient.listTemplateInstances({ templateId: t.id, liveOnly: true, pageSize: 1, pageToken: live1.nextPageToken }, as(creator));
+    const live2 = await claimsClient.listTemplateInstances(
+      { templateId: t.id, liveOnly: true, pageSize: 1, pageToken: live1.nextPageToken },
+      as(creator),
+    );
     expect(live2.instances.map((i) => i.id)).toEqual([ids[0]]);
     expect(live2.nextPageToken).toBe("");
     const ever = await claimsClient.listTemplateInstances({ templateId: t.id }, as(creator));
     expect(ever.totalCount).toBe(4n);
-    expect(ever.instances.map((i) => i.state)).toEqual([InstanceState.CRASHED, InstanceState.CLAIMED, InstanceState.DEAD, InstanceState.CLAIMED]);
+    expect(ever.instances.map((i) => i.state)).toEqual([
+      InstanceState.CRASHED,
+      InstanceState.CLAIMED,
+      InstanceState.DEAD,
+      InstanceState.CLAIMED,
+    ]);
 
     // The creator's private template is theirs to list.
     const mine = await claimsClient.listTemplateInstances({ templateId: secret.id }, as(creator));
     expect(mine.instances.map((i) => i.id)).toEqual([own]);
     expect(mine.totalCount).toBe(1n);
-    const none = await claimsClient.listTemplateInstances({ templateId: (await createTemplate(creator)).id }, as(creator));
+    const none = await claimsClient.listTemplateInstances(
+      { templateId: (await createTemplate(creator)).id },
+      as(creator),
+    );
     expect(none).toMatchObject({ instances: [], totalCount: 0n, nextPageToken: "" });
   });
 
@@ -107,20 +140,47 @@ describe("ClaimService.ListTemplateInstances", () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push(await claim(newIdentity(), t.id));
     // As the sync fan-out leaves them once release 3 is held: two on it, one on its way, one failed, one pinned, one ended.
-    await sql.query(`insert into template_releases (template_id, version, release_key, release, default_model) values ($1, 3, array[3], '\\x00', 'gpt-oss-20b')
-      on conflict (template_id) do update set version = 3, release_key = array[3]`, [t.id]);
-    await sql.query(`update instances set template_version = 3, applied_key = array[3] where id = any($1)`, [[ids[0], ids[1]]]);
+    await sql.query(
+      `insert into template_releases (template_id, version, release_key, release, default_model) values ($1, 3, array[3], '\\x00', 'gpt-oss-20b')
+      on conflict (template_id) do update set version = 3, release_key = array[3]`,
+      [t.id],
+    );
+    await sql.query(`update instances set template_version = 3, applied_key = array[3] where id = any($1)`, [
+      [ids[0], ids[1]],
+    ]);
     await sql.query(`update instances set template_version = 2, applied_key = array[2] where id = $1`, [ids[2]]);
-    await sql.query(`update instances set template_version = 2, applied_key = array[2], sync_error = 'agent unreachable' where id = $1`, [ids[3]]);
-    await sql.query(`update instances set template_version = 1, applied_key = array[1], pinned = true where id = $1`, [ids[4]]);
+    await sql.query(
+      `update instances set template_version = 2, applied_key = array[2], sync_error = 'agent unreachable' where id = $1`,
+      [ids[3]],
+    );
+    await sql.query(`update instances set template_version = 1, applied_key = array[1], pinned = true where id = $1`, [
+      ids[4],
+    ]);
     await sql.query(`update instances set state = 'dead' where id = $1`, [ids[5]]);
 
     const page = await claimsClient.listTemplateInstances({ templateId: t.id, pageSize: 1 }, as(creator));
     expect(page.instances).toHaveLength(1);
-    expect(page.rollout).toMatchObject({ releaseVersion: 3n, liveCount: 5n, currentCount: 2n, pendingCount: 1n, failedCount: 1n, pinnedCount: 1n });
+    expect(page.rollout).toMatchObject({
+      releaseVersion: 3n,
+      liveCount: 5n,
+      currentCount: 2n,
+      pendingCount: 1n,
+      failedCount: 1n,
+      pinnedCount: 1n,
+    });
     // Before any release, and with no live agents: zeros.
-    const fresh = await claimsClient.listTemplateInstances({ templateId: (await createTemplate(creator)).id }, as(creator));
-    expect(fresh.rollout).toMatchObject({ releaseVersion: 0n, liveCount: 0n, currentCount: 0n, pendingCount: 0n, failedCount: 0n, pinnedCount: 0n });
+    const fresh = await claimsClient.listTemplateInstances(
+      { templateId: (await createTemplate(creator)).id },
+      as(creator),
+    );
+    expect(fresh.rollout).toMatchObject({
+      releaseVersion: 0n,
+      liveCount: 0n,
+      currentCount: 0n,
+      pendingCount: 0n,
+      failedCount: 0n,
+      pinnedCount: 0n,
+    });
   });
 
   it("refuses everyone but the creator: UNAUTHENTICATED signed out, PERMISSION_DENIED on a public template, NOT_FOUND on a private one", async () => {
@@ -138,8 +198,14 @@ describe("ClaimService.ListTemplateInstances", () => {
     // Owning one of its instances does not make one its creator.
     await expectCode(claimsClient.listTemplateInstances({ templateId: pub.id }, as(claimer)), Code.PermissionDenied);
     // A private template of someone else is exactly as a missing one.
-    const hidden = await expectCode(claimsClient.listTemplateInstances({ templateId: secret.id }, as(stranger)), Code.NotFound);
-    const missing = await expectCode(claimsClient.listTemplateInstances({ templateId: "tmpl_0000000000000000" }, as(stranger)), Code.NotFound);
+    const hidden = await expectCode(
+      claimsClient.listTemplateInstances({ templateId: secret.id }, as(stranger)),
+      Code.NotFound,
+    );
+    const missing = await expectCode(
+      claimsClient.listTemplateInstances({ templateId: "tmpl_0000000000000000" }, as(stranger)),
+      Code.NotFound,
+    );
     expect(hidden.rawMessage.replace(secret.id, "ID")).toBe(missing.rawMessage.replace("tmpl_0000000000000000", "ID"));
   });
 

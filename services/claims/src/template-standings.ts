@@ -14,7 +14,11 @@ export type TemplateStandings = (templateIds: string[]) => Promise<Map<string, T
  * Over gRPC. Best effort: a listing of agents still answers when the
  * templates service is away, without the delistings (logged).
  */
-export function grpcTemplateStandings(client: ServiceClient<typeof TemplateStandingService>["client"], log: Logger, timeoutMs = 5_000): TemplateStandings {
+export function grpcTemplateStandings(
+  client: ServiceClient<typeof TemplateStandingService>["client"],
+  log: Logger,
+  timeoutMs = 5_000,
+): TemplateStandings {
   return async (templateIds) => {
     const ids = [...new Set(templateIds.filter(Boolean))];
     if (ids.length === 0) return new Map();
@@ -29,12 +33,19 @@ export function grpcTemplateStandings(client: ServiceClient<typeof TemplateStand
 }
 
 /** Marks each agent whose template is delisted: its reason and when, not the operators' review. */
-export async function withTemplateDelistings(standings: TemplateStandings | undefined, instances: Instance[]): Promise<Instance[]> {
+export async function withTemplateDelistings(
+  standings: TemplateStandings | undefined,
+  instances: Instance[],
+): Promise<Instance[]> {
   if (!standings) return instances;
   const delisted = await standings(instances.map((i) => i.templateId));
   for (const i of instances) {
     const d = delisted.get(i.templateId);
-    if (d) i.templateDelisting = create(TemplateDelistingSchema, { reason: d.reason, ...(d.delistedAt ? { delistedAt: d.delistedAt } : {}) });
+    if (d)
+      i.templateDelisting = create(TemplateDelistingSchema, {
+        reason: d.reason,
+        ...(d.delistedAt ? { delistedAt: d.delistedAt } : {}),
+      });
   }
   return instances;
 }

@@ -60,7 +60,8 @@ export function formatActivity(page: ActivityPage): string {
     e.approved ? "yes" : "no",
   ]);
   const widths = HEADINGS.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!))).join("  ");
   const out = [line(HEADINGS), ...rows.map(line)];
   if (page.nextCursor) out.push("", `More: --cursor ${page.nextCursor}`);
   return out.join("\n");

@@ -87,39 +87,110 @@ export interface CommandSyntax {
 const PAGE = "[--limit N] [--cursor C]";
 
 export const COMMANDS = {
-  keygen: { args: [], options: ["force", "from-convos"], synopsis: "[--force] [--from-convos DIR]", summary: "create a local key (mode 0600), or take a Convos CLI's own from its --home DIR; print {address, inbox_id}" },
+  keygen: {
+    args: [],
+    options: ["force", "from-convos"],
+    synopsis: "[--force] [--from-convos DIR]",
+    summary:
+      "create a local key (mode 0600), or take a Convos CLI's own from its --home DIR; print {address, inbox_id}",
+  },
   whoami: { args: [], options: [], synopsis: "", summary: "print {address, inbox_id} of the key" },
-  login: { args: [], options: [], synopsis: "", summary: "sign in (CreateSession); the token is stored beside the key" },
-  create: { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "create a private template from a content file" },
-  get: { args: ["ID"], options: ["resolve"], synopsis: "ID [--resolve]", summary: "print one template; --resolve adds what its agents run on, with its bases applied" },
+  login: {
+    args: [],
+    options: [],
+    synopsis: "",
+    summary: "sign in (CreateSession); the token is stored beside the key",
+  },
+  create: {
+    args: ["FILE"],
+    options: [],
+    synopsis: "FILE.json",
+    summary: "create a private template from a content file",
+  },
+  get: {
+    args: ["ID"],
+    options: ["resolve"],
+    synopsis: "ID [--resolve]",
+    summary: "print one template; --resolve adds what its agents run on, with its bases applied",
+  },
   update: {
     args: ["ID", "FILE"],
     options: ["version", "notes"],
     synopsis: "ID FILE.json [--version N] [--notes TEXT]",
     summary: "replace the content (based on version N; default: the current one), with release notes",
   },
-  patch: { args: ["ID", "FILE"], options: ["version", "notes"], synopsis: "ID FILE.json [--version N] [--notes TEXT]", summary: "change only the content fields present in FILE.json" },
-  publish: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "make the template public (the store)" },
-  unpublish: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "make the template private again" },
-  archive: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "archive: hidden from the store and new claims, history kept" },
-  delete: { args: ["ID"], options: ["version"], synopsis: "ID [--version N]", summary: "delete the template and its history for good" },
-  versions: { args: ["ID"], options: ["limit", "cursor"], synopsis: `ID ${PAGE}`, summary: "version history, newest first" },
+  patch: {
+    args: ["ID", "FILE"],
+    options: ["version", "notes"],
+    synopsis: "ID FILE.json [--version N] [--notes TEXT]",
+    summary: "change only the content fields present in FILE.json",
+  },
+  publish: {
+    args: ["ID"],
+    options: ["version"],
+    synopsis: "ID [--version N]",
+    summary: "make the template public (the store)",
+  },
+  unpublish: {
+    args: ["ID"],
+    options: ["version"],
+    synopsis: "ID [--version N]",
+    summary: "make the template private again",
+  },
+  archive: {
+    args: ["ID"],
+    options: ["version"],
+    synopsis: "ID [--version N]",
+    summary: "archive: hidden from the store and new claims, history kept",
+  },
+  delete: {
+    args: ["ID"],
+    options: ["version"],
+    synopsis: "ID [--version N]",
+    summary: "delete the template and its history for good",
+  },
+  versions: {
+    args: ["ID"],
+    options: ["limit", "cursor"],
+    synopsis: `ID ${PAGE}`,
+    summary: "version history, newest first",
+  },
   instances: {
     args: ["ID"],
     options: ["live", "limit", "cursor"],
     synopsis: `ID [--live] ${PAGE}`,
     summary: "the template's instances with their instruction-sync state (creator only)",
   },
-  rollback: { args: ["ID", "TARGET"], options: ["version", "notes"], synopsis: "ID TARGET [--version N] [--notes TEXT]", summary: "new version with the content of version TARGET" },
-  diff: { args: ["ID", "FROM", "TO"], options: [], synopsis: "ID FROM TO", summary: "what changed between two versions: field by field, the instructions as a unified diff, the release notes" },
-  notes: { args: ["ID"], options: ["limit", "cursor"], synopsis: `ID ${PAGE}`, summary: "the release notes of each content version, newest first" },
+  rollback: {
+    args: ["ID", "TARGET"],
+    options: ["version", "notes"],
+    synopsis: "ID TARGET [--version N] [--notes TEXT]",
+    summary: "new version with the content of version TARGET",
+  },
+  diff: {
+    args: ["ID", "FROM", "TO"],
+    options: [],
+    synopsis: "ID FROM TO",
+    summary: "what changed between two versions: field by field, the instructions as a unified diff, the release notes",
+  },
+  notes: {
+    args: ["ID"],
+    options: ["limit", "cursor"],
+    synopsis: `ID ${PAGE}`,
+    summary: "the release notes of each content version, newest first",
+  },
   browse: {
     args: [],
     options: ["q", "category", "sort", "limit", "cursor"],
     synopsis: `[--q TEXT] [--category C] [--sort relevance|newest|most_used] ${PAGE}`,
     summary: "the public store",
   },
-  mine: { args: [], options: ["archived", "limit", "cursor"], synopsis: `[--archived] ${PAGE}`, summary: "my templates, private ones included" },
+  mine: {
+    args: [],
+    options: ["archived", "limit", "cursor"],
+    synopsis: `[--archived] ${PAGE}`,
+    summary: "my templates, private ones included",
+  },
   claim: {
     args: ["TEMPLATE_ID", "INVITE"],
     options: ["model", "config"],
@@ -129,15 +200,31 @@ export const COMMANDS = {
   agents: { args: [], options: ["limit", "cursor"], synopsis: PAGE, summary: "my agents, across templates" },
   agent: { args: ["ID"], options: [], synopsis: "ID", summary: "one of my agents, with its instruction-sync state" },
   pin: { args: ["ID"], options: [], synopsis: "ID", summary: "keep my agent on the template version it runs" },
-  unpin: { args: ["ID"], options: [], synopsis: "ID", summary: "let my agent follow the template's updates again (it catches up at once)" },
-  remove: { args: ["ID"], options: [], synopsis: "ID", summary: "remove my agent for good: it leaves its conversation, its tools are released" },
+  unpin: {
+    args: ["ID"],
+    options: [],
+    synopsis: "ID",
+    summary: "let my agent follow the template's updates again (it catches up at once)",
+  },
+  remove: {
+    args: ["ID"],
+    options: [],
+    synopsis: "ID",
+    summary: "remove my agent for good: it leaves its conversation, its tools are released",
+  },
   clone: {
     args: ["ID", "INVITE"],
     options: ["directive", "carry", "model", "config"],
-    synopsis: "ID INVITE [--directive TEXT] [--carry training,personalization,credentials] [--model M] [--config TOOL_ID=VALUE ...]",
+    synopsis:
+      "ID INVITE [--directive TEXT] [--carry training,personalization,credentials] [--model M] [--config TOOL_ID=VALUE ...]",
     summary: "clone my agent into another conversation with what it learned (default carry: training,personalization)",
   },
-  transfer: { args: ["ID", "INBOX_ID"], options: [], synopsis: "ID INBOX_ID", summary: "offer my agent to another inbox; it is theirs once they accept" },
+  transfer: {
+    args: ["ID", "INBOX_ID"],
+    options: [],
+    synopsis: "ID INBOX_ID",
+    summary: "offer my agent to another inbox; it is theirs once they accept",
+  },
   accept: { args: ["ID"], options: [], synopsis: "ID", summary: "accept an agent offered to me" },
   trust: {
     args: ["ID", "LEVEL"],
@@ -145,26 +232,68 @@ export const COMMANDS = {
     synopsis: "ID L1|L2|L3|L4 [--daily-limit ETH]",
     summary: "set my agent's trust level (L4 needs --daily-limit: the most it may spend in a day, in ETH)",
   },
-  activity: { args: ["ID"], options: ["limit", "cursor"], synopsis: `ID ${PAGE}`, summary: "my agent's activity log, newest first: its tool calls and how each ended" },
-  lineage: { args: ["ID"], options: [], synopsis: "ID", summary: "an agent's lineage: where it was cloned from, and its clones" },
-  dashboard: { args: ["TEMPLATE_ID"], options: [], synopsis: "TEMPLATE_ID", summary: "my template's agents: live, clones, depth, owners" },
+  activity: {
+    args: ["ID"],
+    options: ["limit", "cursor"],
+    synopsis: `ID ${PAGE}`,
+    summary: "my agent's activity log, newest first: its tool calls and how each ended",
+  },
+  lineage: {
+    args: ["ID"],
+    options: [],
+    synopsis: "ID",
+    summary: "an agent's lineage: where it was cloned from, and its clones",
+  },
+  dashboard: {
+    args: ["TEMPLATE_ID"],
+    options: [],
+    synopsis: "TEMPLATE_ID",
+    summary: "my template's agents: live, clones, depth, owners",
+  },
   patterns: {
     args: ["TEMPLATE_ID"],
     options: ["expired", "health", "limit", "cursor"],
     synopsis: `TEMPLATE_ID [--expired] ${PAGE} | --health`,
-    summary: "what my template's agents learned and offered to the pattern pool, and its refusals; --health: the whole pool's counts",
+    summary:
+      "what my template's agents learned and offered to the pattern pool, and its refusals; --health: the whole pool's counts",
   },
-  family: { args: [], options: ["ended", "limit", "cursor"], synopsis: `[--ended] ${PAGE}`, summary: "my agents with their lineage (ended ones too with --ended)" },
-  logout: { args: [], options: [], synopsis: "", summary: "sign out: the stored session is ended on the server and deleted here" },
-  sign: { args: ["OPERATION", "FIELDS_JSON"], options: [], synopsis: "OPERATION FIELDS_JSON", summary: "print a signature object for a hand-made request" },
+  family: {
+    args: [],
+    options: ["ended", "limit", "cursor"],
+    synopsis: `[--ended] ${PAGE}`,
+    summary: "my agents with their lineage (ended ones too with --ended)",
+  },
+  logout: {
+    args: [],
+    options: [],
+    synopsis: "",
+    summary: "sign out: the stored session is ended on the server and deleted here",
+  },
+  sign: {
+    args: ["OPERATION", "FIELDS_JSON"],
+    options: [],
+    synopsis: "OPERATION FIELDS_JSON",
+    summary: "print a signature object for a hand-made request",
+  },
   import: {
     args: ["DIR"],
     options: ["dry-run"],
     synopsis: "DIR [--dry-run]",
-    summary: "create a private template from an OpenClaw workspace (IDENTITY.md, SOUL.md, AGENTS.md, TOOLS.md); print it and what went where",
+    summary:
+      "create a private template from an OpenClaw workspace (IDENTITY.md, SOUL.md, AGENTS.md, TOOLS.md); print it and what went where",
   },
-  export: { args: ["ID", "DIR"], options: [], synopsis: "ID DIR", summary: "write a template as an OpenClaw workspace (IDENTITY.md, SOUL.md, AGENTS.md, TOOLS.md) into DIR" },
-  report: { args: ["ID", "REASON"], options: [], synopsis: "ID REASON", summary: "report a template in the store to the pool's operators (signed in; once while open)" },
+  export: {
+    args: ["ID", "DIR"],
+    options: [],
+    synopsis: "ID DIR",
+    summary: "write a template as an OpenClaw workspace (IDENTITY.md, SOUL.md, AGENTS.md, TOOLS.md) into DIR",
+  },
+  report: {
+    args: ["ID", "REASON"],
+    options: [],
+    synopsis: "ID REASON",
+    summary: "report a template in the store to the pool's operators (signed in; once while open)",
+  },
   featured: { args: [], options: ["limit", "cursor"], synopsis: PAGE, summary: "the templates the operators feature" },
   appeal: {
     args: ["ID", "MESSAGE"],
@@ -172,31 +301,88 @@ export const COMMANDS = {
     synopsis: "ID MESSAGE [--version N]",
     summary: "ask the operators to review my delisted template as it is now (or at version N), saying what I fixed",
   },
-  reports: { args: [], options: ["template", "all", "limit", "cursor"], synopsis: `[--template ID] [--all] ${PAGE}`, summary: "operators: open reports (closed ones too with --all)" },
-  delist: { args: ["ID", "REASON"], options: [], synopsis: "ID REASON", summary: "operators: take a template out of the store and new claims; its creator and owners see REASON" },
-  relist: { args: ["ID"], options: ["note"], synopsis: "ID [--note TEXT]", summary: "operators: put a delisted template back in the store" },
-  decline: { args: ["ID", "NOTE"], options: [], synopsis: "ID NOTE", summary: "operators: keep a template delisted after a review; its creator sees NOTE" },
-  dismiss: { args: ["ID"], options: ["note"], synopsis: "ID [--note TEXT]", summary: "operators: close a template's open reports, leaving it in the store" },
-  delistings: { args: [], options: ["review-requested", "limit", "cursor"], synopsis: `[--review-requested] ${PAGE}`, summary: "operators: delisted templates, their reviews" },
+  reports: {
+    args: [],
+    options: ["template", "all", "limit", "cursor"],
+    synopsis: `[--template ID] [--all] ${PAGE}`,
+    summary: "operators: open reports (closed ones too with --all)",
+  },
+  delist: {
+    args: ["ID", "REASON"],
+    options: [],
+    synopsis: "ID REASON",
+    summary: "operators: take a template out of the store and new claims; its creator and owners see REASON",
+  },
+  relist: {
+    args: ["ID"],
+    options: ["note"],
+    synopsis: "ID [--note TEXT]",
+    summary: "operators: put a delisted template back in the store",
+  },
+  decline: {
+    args: ["ID", "NOTE"],
+    options: [],
+    synopsis: "ID NOTE",
+    summary: "operators: keep a template delisted after a review; its creator sees NOTE",
+  },
+  dismiss: {
+    args: ["ID"],
+    options: ["note"],
+    synopsis: "ID [--note TEXT]",
+    summary: "operators: close a template's open reports, leaving it in the store",
+  },
+  delistings: {
+    args: [],
+    options: ["review-requested", "limit", "cursor"],
+    synopsis: `[--review-requested] ${PAGE}`,
+    summary: "operators: delisted templates, their reviews",
+  },
   feature: { args: ["ID"], options: [], synopsis: "ID", summary: "operators: put a template on the featured list" },
   unfeature: { args: ["ID"], options: [], synopsis: "ID", summary: "operators: take a template off the featured list" },
-  "curation-log": { args: [], options: ["template", "limit", "cursor"], synopsis: `[--template ID] ${PAGE}`, summary: "operators' signed actions (a creator: those about my templates)" },
-  "memory-export": { args: ["ID", "FILE"], options: [], synopsis: "ID FILE", summary: "write my agent's memory to FILE (0600), sealed to me on the way: entries, template, conversation summary; secrets named, not included" },
+  "curation-log": {
+    args: [],
+    options: ["template", "limit", "cursor"],
+    synopsis: `[--template ID] ${PAGE}`,
+    summary: "operators' signed actions (a creator: those about my templates)",
+  },
+  "memory-export": {
+    args: ["ID", "FILE"],
+    options: [],
+    synopsis: "ID FILE",
+    summary:
+      "write my agent's memory to FILE (0600), sealed to me on the way: entries, template, conversation summary; secrets named, not included",
+  },
   "memory-import": {
     args: ["ID", "FILE"],
     options: ["secret"],
     synopsis: "ID FILE [--secret NAME=VALUE ...]",
-    summary: "merge an agent-memory file into my agent, sealed to its checked key; --secret supplies a named secret again (memory:<entry id>)",
+    summary:
+      "merge an agent-memory file into my agent, sealed to its checked key; --secret supplies a named secret again (memory:<entry id>)",
   },
-  "memory-list": { args: ["ID"], options: ["feedback"], synopsis: "ID [--feedback]", summary: "what my agent learned: id, kind, source, text (--feedback: from reactions and corrections only)" },
-  "memory-forget": { args: ["ID", "ENTRY_IDS"], options: [], synopsis: "ID ENTRY_ID[,ENTRY_ID...]", summary: "delete entries of my agent's memory by id" },
+  "memory-list": {
+    args: ["ID"],
+    options: ["feedback"],
+    synopsis: "ID [--feedback]",
+    summary: "what my agent learned: id, kind, source, text (--feedback: from reactions and corrections only)",
+  },
+  "memory-forget": {
+    args: ["ID", "ENTRY_IDS"],
+    options: [],
+    synopsis: "ID ENTRY_ID[,ENTRY_ID...]",
+    summary: "delete entries of my agent's memory by id",
+  },
   sharing: {
     args: ["ID"],
     options: ["offer", "adopt"],
     synopsis: "ID --offer on|off --adopt on|off",
     summary: "let my agent offer its lessons to, and adopt lessons from, the pattern pool (both off until turned on)",
   },
-  "content-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the contentHash of a content file (defaults filled)" },
+  "content-hash": {
+    args: ["FILE"],
+    options: [],
+    synopsis: "FILE.json",
+    summary: "print the contentHash of a content file (defaults filled)",
+  },
   "patch-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the patchHash of a patch file" },
   help: { args: [], options: [], synopsis: "", summary: "this text" },
 } as const satisfies Record<string, CommandSyntax>;
@@ -215,7 +401,9 @@ export function usage(): string {
     const c: CommandSyntax = COMMANDS[n];
     const left = `${n} ${c.synopsis}`;
     // A long synopsis gets its own line, the summary goes below it.
-    return left.length > width ? `  ${left}\n  ${"".padEnd(width)}  ${c.summary}` : `  ${left.padEnd(width)}  ${c.summary}`;
+    return left.length > width
+      ? `  ${left}\n  ${"".padEnd(width)}  ${c.summary}`
+      : `  ${left.padEnd(width)}  ${c.summary}`;
   });
   return [
     "usage: pool [--url URL] [--key FILE] COMMAND [ARGS]",
@@ -304,7 +492,8 @@ export function trustLevelArg(value: string, command?: CommandName): TrustLevelN
 /** `--daily-limit` in ETH ("0.05"), as wei: above 0, at most 18 decimals. */
 export function dailyLimitArg(value: string, command?: CommandName): bigint {
   const wei = /^\d+(\.\d{1,18})?$/.test(value) ? parseEther(value) : 0n;
-  if (wei <= 0n) throw new CommandUsageError(`--daily-limit takes an amount of ETH above 0, such as 0.05 (got "${value}")`, command);
+  if (wei <= 0n)
+    throw new CommandUsageError(`--daily-limit takes an amount of ETH above 0, such as 0.05 (got "${value}")`, command);
   return wei;
 }
 
@@ -313,7 +502,11 @@ function secretsArg(pairs: string[], command: CommandName): Record<string, strin
   const out: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
-    if (eq < 1) throw new CommandUsageError(`--secret takes NAME=VALUE, NAME as the exported file names it (got "${pair.slice(0, 40)}")`, command);
+    if (eq < 1)
+      throw new CommandUsageError(
+        `--secret takes NAME=VALUE, NAME as the exported file names it (got "${pair.slice(0, 40)}")`,
+        command,
+      );
     const name = pair.slice(0, eq);
     if (Object.hasOwn(out, name)) throw new CommandUsageError(`--secret ${name} is given twice`, command);
     out[name] = pair.slice(eq + 1);
@@ -334,17 +527,37 @@ function isCommand(name: string): name is CommandName {
 
 /** Parses argv (without node and script); throws CommandUsageError. */
 export function parseCommandLine(argv: readonly string[]): ParsedCommand {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true; tokens: true }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true; tokens: true }>
+  >;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     const first = argv.find((a) => !a.startsWith("-"));
-    throw new CommandUsageError((err as Error).message.split("\n")[0] ?? "bad arguments", first && isCommand(first) ? first : undefined);
+    throw new CommandUsageError(
+      (err as Error).message.split("\n")[0] ?? "bad arguments",
+      first && isCommand(first) ? first : undefined,
+    );
   }
   const [name, ...rest] = parsed.positionals;
   const { values } = parsed;
   if (name === undefined) {
-    if (values.help) return { command: "help", args: {}, help: true, force: false, archived: false, live: false, ended: false, dryRun: false, all: false, reviewRequested: false, resolve: false, expired: false, health: false };
+    if (values.help)
+      return {
+        command: "help",
+        args: {},
+        help: true,
+        force: false,
+        archived: false,
+        live: false,
+        ended: false,
+        dryRun: false,
+        all: false,
+        reviewRequested: false,
+        resolve: false,
+        expired: false,
+        health: false,
+      };
     throw new CommandUsageError("no command given");
   }
   if (!isCommand(name)) throw new CommandUsageError(`unknown command "${name}"`);
@@ -374,7 +587,10 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   // `patterns --health` is about the whole pool: no template.
   const wanted = name === "patterns" && out.health ? [] : syntax.args;
   if (rest.length !== wanted.length) {
-    const what = wanted.length === 0 ? "no arguments" : `${wanted.length} argument${wanted.length > 1 ? "s" : ""} (${wanted.join(" ")})`;
+    const what =
+      wanted.length === 0
+        ? "no arguments"
+        : `${wanted.length} argument${wanted.length > 1 ? "s" : ""} (${wanted.join(" ")})`;
     throw new CommandUsageError(`${name}${out.health ? " --health" : ""} takes ${what}, got ${rest.length}`, name);
   }
   if (out.health && (out.expired || values.limit !== undefined || values.cursor !== undefined)) {
@@ -396,10 +612,16 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values.model !== undefined) out.model = values.model;
   if (values.directive !== undefined) out.directive = values.directive;
   if (values.carry !== undefined) {
-    const kinds = values.carry.split(",").map((k) => k.trim()).filter(Boolean);
+    const kinds = values.carry
+      .split(",")
+      .map((k) => k.trim())
+      .filter(Boolean);
     const unknown = kinds.find((k) => !["training", "personalization", "credentials"].includes(k));
     if (unknown !== undefined || kinds.length === 0) {
-      throw new CommandUsageError(`--carry takes kinds of memory, comma-separated: training, personalization, credentials (got "${values.carry}")`, name);
+      throw new CommandUsageError(
+        `--carry takes kinds of memory, comma-separated: training, personalization, credentials (got "${values.carry}")`,
+        name,
+      );
     }
     out.carry = kinds;
   }

@@ -5,12 +5,28 @@ import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Hex } from "viem";
-import { applyPatch, claimFields, cloneFields, parseTrustLevel, type TemplateContentJson, type TrustLevelName } from "@convos-pool/kit";
+import {
+  applyPatch,
+  claimFields,
+  cloneFields,
+  parseTrustLevel,
+  type TemplateContentJson,
+  type TrustLevelName,
+} from "@convos-pool/kit";
 import { formatActivity, type ActivityPage } from "./activity.js";
 import { contentHash, fillContent, fillPatch, patchHash, readJsonFile } from "./content.js";
 import { CliError } from "./errors.js";
 import { HttpError } from "./errors.js";
-import { NetworkError, login, nowSeconds, request, versionFromEtag, type Context, type LoginResult, type Reply } from "./http.js";
+import {
+  NetworkError,
+  login,
+  nowSeconds,
+  request,
+  versionFromEtag,
+  type Context,
+  type LoginResult,
+  type Reply,
+} from "./http.js";
 import { clearSession, convosWalletKey, createKey, loadKey, readSession, type Identity } from "./key-store.js";
 import {
   parseClaimSignFields,
@@ -61,7 +77,8 @@ async function current(ctx: Context, id: string): Promise<{ version: number; tem
 /** `--notes`: the creator's release notes, unsigned display text (docs/store.md). */
 const releaseNotes = (notes: string | undefined) => (notes === undefined ? {} : { release_notes: notes });
 
-export const baseVersion = async (ctx: Context, id: string, version: number | undefined) => version ?? (await current(ctx, id)).version;
+export const baseVersion = async (ctx: Context, id: string, version: number | undefined) =>
+  version ?? (await current(ctx, id)).version;
 
 interface VersionPage {
   versions?: Array<{ version?: unknown; snapshot?: unknown }>;
@@ -72,7 +89,9 @@ interface VersionPage {
 async function contentAt(ctx: Context, id: string, version: number): Promise<TemplateContentJson> {
   let cursor: string | undefined;
   do {
-    const page = (await request(ctx, "GET", `${templatePath(id)}/versions`, { auth: "session", query: { limit: 100, cursor } })).body as VersionPage;
+    const page = (
+      await request(ctx, "GET", `${templatePath(id)}/versions`, { auth: "session", query: { limit: 100, cursor } })
+    ).body as VersionPage;
     const versions = page.versions ?? [];
     const found = versions.find((v) => v.version === version);
     if (found) return fillContent(found.snapshot, `version ${version} of template ${id}`);
@@ -88,7 +107,11 @@ async function contentAt(ctx: Context, id: string, version: number): Promise<Tem
  * the current version. A patch or rollback is signed over the content it
  * results in, so the CLI needs that content as well as the version.
  */
-async function base(ctx: Context, id: string, version: number | undefined): Promise<{ version: number; content: TemplateContentJson }> {
+async function base(
+  ctx: Context,
+  id: string,
+  version: number | undefined,
+): Promise<{ version: number; content: TemplateContentJson }> {
   if (version !== undefined) return { version, content: await contentAt(ctx, id, version) };
   const now = await current(ctx, id);
   return { version: now.version, content: fillContent(now.template, `template ${id}`) };
@@ -97,7 +120,10 @@ async function base(ctx: Context, id: string, version: number | undefined): Prom
 // ---------------------------------------------------------------- key and session
 
 export async function keygen(ctx: Context, opts: { force?: boolean; fromConvos?: string } = {}): Promise<Identity> {
-  return createKey(ctx.keyFile, { force: opts.force, ...(opts.fromConvos ? { privateKey: await convosWalletKey(resolve(ctx.cwd, opts.fromConvos)) } : {}) });
+  return createKey(ctx.keyFile, {
+    force: opts.force,
+    ...(opts.fromConvos ? { privateKey: await convosWalletKey(resolve(ctx.cwd, opts.fromConvos)) } : {}),
+  });
 }
 
 export async function whoami(ctx: Context): Promise<Identity> {
@@ -112,7 +138,10 @@ export async function loginCommand(ctx: Context): Promise<LoginResult> {
 // ---------------------------------------------------------------- templates
 
 export async function createTemplate(ctx: Context, file: string): Promise<unknown> {
-  return postTemplate(ctx, fillContent(await withBaseCreator(ctx, await readJsonFile(resolve(ctx.cwd, file), file)), file));
+  return postTemplate(
+    ctx,
+    fillContent(await withBaseCreator(ctx, await readJsonFile(resolve(ctx.cwd, file), file)), file),
+  );
 }
 
 /**
@@ -145,15 +174,33 @@ export async function getTemplate(ctx: Context, id: string, resolved = false): P
   return (await request(ctx, "GET", `${templatePath(id)}${resolved ? "?resolve=true" : ""}`, { auth })).body;
 }
 
-export async function updateTemplate(ctx: Context, id: string, file: string, version?: number, notes?: string): Promise<unknown> {
+export async function updateTemplate(
+  ctx: Context,
+  id: string,
+  file: string,
+  version?: number,
+  notes?: string,
+): Promise<unknown> {
   const content = fillContent(await withBaseCreator(ctx, await readJsonFile(resolve(ctx.cwd, file), file)), file);
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
-  const signature = await signRest(key, "UpdateTemplate", { templateId: id, version: BigInt(v), contentHash: contentHash(content) });
-  return (await request(ctx, "PUT", templatePath(id), { body: { ...content, signature, ...releaseNotes(notes) }, ifMatch: v })).body;
+  const signature = await signRest(key, "UpdateTemplate", {
+    templateId: id,
+    version: BigInt(v),
+    contentHash: contentHash(content),
+  });
+  return (
+    await request(ctx, "PUT", templatePath(id), { body: { ...content, signature, ...releaseNotes(notes) }, ifMatch: v })
+  ).body;
 }
 
-export async function patchTemplate(ctx: Context, id: string, file: string, version?: number, notes?: string): Promise<unknown> {
+export async function patchTemplate(
+  ctx: Context,
+  id: string,
+  file: string,
+  version?: number,
+  notes?: string,
+): Promise<unknown> {
   const patch = fillPatch(await readJsonFile(resolve(ctx.cwd, file), file), file);
   const key = await loadKey(ctx.keyFile);
   const from = await base(ctx, id, version);
@@ -163,18 +210,32 @@ export async function patchTemplate(ctx: Context, id: string, file: string, vers
     patchHash: patchHash(patch),
     contentHash: contentHash(applyPatch(from.content, patch)),
   });
-  return (await request(ctx, "PATCH", templatePath(id), { body: { ...patch, signature, ...releaseNotes(notes) }, ifMatch: from.version })).body;
+  return (
+    await request(ctx, "PATCH", templatePath(id), {
+      body: { ...patch, signature, ...releaseNotes(notes) },
+      ifMatch: from.version,
+    })
+  ).body;
 }
 
-async function setVisibility(ctx: Context, id: string, visibility: "public" | "private", version?: number): Promise<unknown> {
+async function setVisibility(
+  ctx: Context,
+  id: string,
+  visibility: "public" | "private",
+  version?: number,
+): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
   const signature = await signRest(key, "SetTemplateVisibility", { templateId: id, version: BigInt(v), visibility });
-  return (await request(ctx, "PATCH", `${templatePath(id)}/visibility`, { body: { visibility, signature }, ifMatch: v })).body;
+  return (
+    await request(ctx, "PATCH", `${templatePath(id)}/visibility`, { body: { visibility, signature }, ifMatch: v })
+  ).body;
 }
 
-export const publishTemplate = (ctx: Context, id: string, version?: number) => setVisibility(ctx, id, "public", version);
-export const unpublishTemplate = (ctx: Context, id: string, version?: number) => setVisibility(ctx, id, "private", version);
+export const publishTemplate = (ctx: Context, id: string, version?: number) =>
+  setVisibility(ctx, id, "public", version);
+export const unpublishTemplate = (ctx: Context, id: string, version?: number) =>
+  setVisibility(ctx, id, "private", version);
 
 /** Soft delete: hidden from the store and new claims, history kept. */
 export async function archiveTemplate(ctx: Context, id: string, version?: number): Promise<unknown> {
@@ -189,7 +250,11 @@ export async function deleteTemplate(ctx: Context, id: string, version?: number)
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
   const signature = await signRest(key, "DeleteTemplate", { templateId: id, version: BigInt(v) });
-  const reply = await request(ctx, "DELETE", templatePath(id), { body: { signature }, ifMatch: v, query: { permanent: true } });
+  const reply = await request(ctx, "DELETE", templatePath(id), {
+    body: { signature },
+    ifMatch: v,
+    query: { permanent: true },
+  });
   return reply.body ?? { id, deleted: true };
 }
 
@@ -203,7 +268,13 @@ export async function listInstances(ctx: Context, id: string, page: Page & { liv
   return (await request(ctx, "GET", `${templatePath(id)}/instances`, { auth: "session", query })).body;
 }
 
-export async function rollbackTemplate(ctx: Context, id: string, target: number, version?: number, notes?: string): Promise<unknown> {
+export async function rollbackTemplate(
+  ctx: Context,
+  id: string,
+  target: number,
+  version?: number,
+  notes?: string,
+): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
   const restored = await contentAt(ctx, id, target);
@@ -213,7 +284,12 @@ export async function rollbackTemplate(ctx: Context, id: string, target: number,
     targetVersion: BigInt(target),
     contentHash: contentHash(restored),
   });
-  return (await request(ctx, "POST", `${templatePath(id)}/rollback`, { body: { target_version: target, signature, ...releaseNotes(notes) }, ifMatch: v })).body;
+  return (
+    await request(ctx, "POST", `${templatePath(id)}/rollback`, {
+      body: { target_version: target, signature, ...releaseNotes(notes) },
+      ifMatch: v,
+    })
+  ).body;
 }
 
 export interface BrowseOptions extends Page {
@@ -224,7 +300,14 @@ export interface BrowseOptions extends Page {
 
 /** The public store: anonymous. */
 export async function browse(ctx: Context, opts: BrowseOptions = {}): Promise<unknown> {
-  const query = { visibility: "public", q: opts.q, category: opts.category, sort: opts.sort, limit: opts.limit, cursor: opts.cursor };
+  const query = {
+    visibility: "public",
+    q: opts.q,
+    category: opts.category,
+    sort: opts.sort,
+    limit: opts.limit,
+    cursor: opts.cursor,
+  };
   return (await request(ctx, "GET", "/api/pool/templates", { query })).body;
 }
 
@@ -249,9 +332,20 @@ const agentPath = (id: string) => `/api/pool/agents/${encodeURIComponent(id)}`;
  * the key's inbox (its owner from then on). The claim is signed (ClaimAgent),
  * so no session is needed; the answer comes once the agent has joined.
  */
-export async function claim(ctx: Context, templateId: string, invite: string, opts: { model?: string; config?: Record<string, string> } = {}): Promise<unknown> {
+export async function claim(
+  ctx: Context,
+  templateId: string,
+  invite: string,
+  opts: { model?: string; config?: Record<string, string> } = {},
+): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const body = { requester: key.inbox_id, templateId, conversationInvite: invite, model: opts.model ?? "", userConfig: opts.config ?? {} };
+  const body = {
+    requester: key.inbox_id,
+    templateId,
+    conversationInvite: invite,
+    model: opts.model ?? "",
+    userConfig: opts.config ?? {},
+  };
   const { inboxId: _requester, ...fields } = claimFields(body);
   const signature = await signCamel(key, "ClaimAgent", fields, nowSeconds(ctx));
   // An answer lost on the way (a broken connection) is asked for again with the same key: the same agent, never a second.
@@ -272,7 +366,8 @@ const CLAIM_ATTEMPTS = 3;
 /** My agents across templates (signed in). */
 export async function agents(ctx: Context, page: Page = {}): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  return (await request(ctx, "GET", "/api/pool/agents", { auth: "session", query: { owner: key.inbox_id, ...page } })).body;
+  return (await request(ctx, "GET", "/api/pool/agents", { auth: "session", query: { owner: key.inbox_id, ...page } }))
+    .body;
 }
 
 /** One of my agents, with its instruction-sync state (signed in). */
@@ -346,9 +441,18 @@ export async function transferAgent(ctx: Context, id: string, newOwnerId: string
  */
 export async function acceptAgent(ctx: Context, id: string): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const offered = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { ownerId?: string; pendingOwnerId?: string };
-  if (offered.pendingOwnerId !== key.inbox_id) throw new CliError(`agent ${id} is not offered to you (${key.inbox_id})`);
-  const signature = await signCamel(key, "AcceptAgent", { instanceId: id, fromOwnerId: offered.ownerId ?? "" }, nowSeconds(ctx));
+  const offered = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as {
+    ownerId?: string;
+    pendingOwnerId?: string;
+  };
+  if (offered.pendingOwnerId !== key.inbox_id)
+    throw new CliError(`agent ${id} is not offered to you (${key.inbox_id})`);
+  const signature = await signCamel(
+    key,
+    "AcceptAgent",
+    { instanceId: id, fromOwnerId: offered.ownerId ?? "" },
+    nowSeconds(ctx),
+  );
   return (await request(ctx, "POST", `${agentPath(id)}/accept`, { body: { signature } })).body;
 }
 
@@ -356,11 +460,25 @@ export async function acceptAgent(ctx: Context, id: string): Promise<unknown> {
  * Sets my agent's trust level, signed by the key as its owner (SetTrustLevel;
  * the agent checks it itself). L4 takes the daily spending limit in wei.
  */
-export async function setTrust(ctx: Context, id: string, level: TrustLevelName, dailyLimitWei?: bigint): Promise<unknown> {
+export async function setTrust(
+  ctx: Context,
+  id: string,
+  level: TrustLevelName,
+  dailyLimitWei?: bigint,
+): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const trustLevel = parseTrustLevel(level)!;
-  const ownerSignature = await signCamel(key, "SetTrustLevel", { instanceId: id, trustLevel, dailySpendLimitWei: dailyLimitWei ?? 0n }, nowSeconds(ctx));
-  const body = { trustLevel: level, ...(dailyLimitWei !== undefined ? { dailySpendLimitWei: dailyLimitWei.toString() } : {}), ownerSignature };
+  const ownerSignature = await signCamel(
+    key,
+    "SetTrustLevel",
+    { instanceId: id, trustLevel, dailySpendLimitWei: dailyLimitWei ?? 0n },
+    nowSeconds(ctx),
+  );
+  const body = {
+    trustLevel: level,
+    ...(dailyLimitWei !== undefined ? { dailySpendLimitWei: dailyLimitWei.toString() } : {}),
+    ownerSignature,
+  };
   return (await request(ctx, "PUT", `${agentPath(id)}/trust`, { body })).body;
 }
 
@@ -407,14 +525,26 @@ export async function logout(ctx: Context): Promise<unknown> {
 // ---------------------------------------------------------------- by hand (curl)
 
 /** Operations whose REST bodies take the signature in camelCase (the claims paths). */
-const CAMEL_SIGNED = new Set(["ClaimAgent", "SetInstancePin", "RemoveAgent", "CloneAgent", "TransferAgent", "AcceptAgent", "SetTrustLevel"]);
+const CAMEL_SIGNED = new Set([
+  "ClaimAgent",
+  "SetInstancePin",
+  "RemoveAgent",
+  "CloneAgent",
+  "TransferAgent",
+  "AcceptAgent",
+  "SetTrustLevel",
+]);
 
 /**
  * The `signature` object of a hand-made request, in the form its path takes:
  * `{signature, issued_at, nonce}` on the template and session paths,
  * `{signature, issuedAt, nonce}` on the claims paths.
  */
-export async function sign(ctx: Context, operation: string, fieldsJson: string): Promise<SignatureJson | CamelSignatureJson> {
+export async function sign(
+  ctx: Context,
+  operation: string,
+  fieldsJson: string,
+): Promise<SignatureJson | CamelSignatureJson> {
   const op = parseOperation(operation);
   const key = await loadKey(ctx.keyFile);
   // A claim is signed over hashes of its invite and user config: the claim as it will be sent is easier to give.

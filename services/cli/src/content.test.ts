@@ -1,7 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import { ModelConfigSchema, Provisioning, ToolDeclarationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplatePatchSchema } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { contentFromJson, contentToJson, jsonHash, patchToJson, validateContent, type TemplateContentJson } from "@convos-pool/kit";
+import {
+  contentFromJson,
+  contentToJson,
+  jsonHash,
+  patchToJson,
+  validateContent,
+  type TemplateContentJson,
+} from "@convos-pool/kit";
 import { describe, expect, it } from "vitest";
 import { contentHash, fillContent, fillPatch, patchHash } from "./content.js";
 import { CliError } from "./errors.js";
@@ -15,7 +22,14 @@ const FULL = {
   model: { default: "gpt-oss-120b", allow_override: false },
   tools: [
     { id: "sms", name: "SMS", provisioning: "pool", description: "texts", prompt: "", required: false },
-    { id: "personal-email", name: "Your email", provisioning: "user", description: "", prompt: "Your email?", required: true },
+    {
+      id: "personal-email",
+      name: "Your email",
+      provisioning: "user",
+      description: "",
+      prompt: "Your email?",
+      required: true,
+    },
   ],
   description: "Plans group trips",
   category: "travel",
@@ -50,12 +64,22 @@ describe("content files", () => {
       agent_name: "A",
       instructions: "B",
       model: { default: "gpt-oss-120b" },
-      tools: [{ id: "sms", provisioning: "pool" }, { id: "wallet-address", provisioning: "user", prompt: "Your address?" }],
+      tools: [
+        { id: "sms", provisioning: "pool" },
+        { id: "wallet-address", provisioning: "user", prompt: "Your address?" },
+      ],
     });
     expect(filled.model).toEqual({ default: "gpt-oss-120b", allow_override: true });
     expect(filled.tools).toEqual([
       { id: "sms", name: "", provisioning: "pool", description: "", prompt: "", required: false },
-      { id: "wallet-address", name: "", provisioning: "user", description: "", prompt: "Your address?", required: false },
+      {
+        id: "wallet-address",
+        name: "",
+        provisioning: "user",
+        description: "",
+        prompt: "Your address?",
+        required: false,
+      },
     ]);
     expect(contentHash(filled)).toBe(serverContentHash(filled));
   });
@@ -81,8 +105,14 @@ describe("content files", () => {
       [{ agent_name: "a", instructions: "x", colour: "red" }, "colour: unknown field"],
       [{ agent_name: "a", instructions: "x", tags: "travel" }, "tags: must be a list of strings"],
       [{ agent_name: "a", instructions: "x", model: { allow_override: true } }, "model.default: is required"],
-      [{ agent_name: "a", instructions: "x", tools: [{ id: "sms", provisioning: "both" }] }, 'tools[0].provisioning: must be "pool" or "user"'],
-      [{ agent_name: "a", instructions: "x", tools: [{ id: "sms", provisioning: "pool", extra: 1 }] }, "tools[0].extra: unknown field"],
+      [
+        { agent_name: "a", instructions: "x", tools: [{ id: "sms", provisioning: "both" }] },
+        'tools[0].provisioning: must be "pool" or "user"',
+      ],
+      [
+        { agent_name: "a", instructions: "x", tools: [{ id: "sms", provisioning: "pool", extra: 1 }] },
+        "tools[0].extra: unknown field",
+      ],
       [{ agent_name: "a", instructions: "x", description: null }, "description: must be a string"],
       [["not", "an", "object"], "must be a JSON object"],
     ];

@@ -3,7 +3,14 @@
 // The CLI sends the filled form, every field explicit, so the server has
 // nothing left to guess.
 import { readFile } from "node:fs/promises";
-import { ContentJsonError, fillContentJson, fillPatchJson, jsonHash, type TemplateContentJson, type TemplatePatchJson } from "@convos-pool/kit";
+import {
+  ContentJsonError,
+  fillContentJson,
+  fillPatchJson,
+  jsonHash,
+  type TemplateContentJson,
+  type TemplatePatchJson,
+} from "@convos-pool/kit";
 import type { Hex } from "viem";
 import { CliError } from "./errors.js";
 

@@ -35,8 +35,10 @@ async function operatorAction(
   return (await request(ctx, method, path, { body: { operator_id: key.inbox_id, ...text, signature } })).body;
 }
 
-export const delist = (ctx: Context, id: string, reason: string) => operatorAction(ctx, "PUT", `${templatePath(id)}/delisting`, "DelistTemplate", id, { reason });
-export const relist = (ctx: Context, id: string, note = "") => operatorAction(ctx, "DELETE", `${templatePath(id)}/delisting`, "RelistTemplate", id, { note });
+export const delist = (ctx: Context, id: string, reason: string) =>
+  operatorAction(ctx, "PUT", `${templatePath(id)}/delisting`, "DelistTemplate", id, { reason });
+export const relist = (ctx: Context, id: string, note = "") =>
+  operatorAction(ctx, "DELETE", `${templatePath(id)}/delisting`, "RelistTemplate", id, { note });
 export const decline = (ctx: Context, id: string, note: string) =>
   operatorAction(ctx, "POST", `${templatePath(id)}/review/decline`, "DeclineTemplateReview", id, { note });
 export const dismiss = (ctx: Context, id: string, note = "") =>
@@ -59,7 +61,11 @@ export async function delistings(ctx: Context, opts: Page & { reviewRequested?: 
 export async function feature(ctx: Context, id: string, featured: boolean): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const signature = await signRest(key, "SetFeatured", { templateId: id, featured });
-  return (await request(ctx, featured ? "PUT" : "DELETE", `/api/pool/featured/${encodeURIComponent(id)}`, { body: { operator_id: key.inbox_id, signature } })).body;
+  return (
+    await request(ctx, featured ? "PUT" : "DELETE", `/api/pool/featured/${encodeURIComponent(id)}`, {
+      body: { operator_id: key.inbox_id, signature },
+    })
+  ).body;
 }
 
 /** The featured list: anonymous. */
@@ -69,7 +75,12 @@ export async function featured(ctx: Context, page: Page = {}): Promise<unknown> 
 
 /** Operators: every entry; a creator: those about their templates. */
 export async function curationLog(ctx: Context, opts: Page & { template?: string } = {}): Promise<unknown> {
-  return (await request(ctx, "GET", "/api/pool/curation-log", { auth: "session", query: { template: opts.template, limit: opts.limit, cursor: opts.cursor } })).body;
+  return (
+    await request(ctx, "GET", "/api/pool/curation-log", {
+      auth: "session",
+      query: { template: opts.template, limit: opts.limit, cursor: opts.cursor },
+    })
+  ).body;
 }
 
 /** Two versions compared; signed in when a key exists (the creator sees every version). */

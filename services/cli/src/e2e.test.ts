@@ -131,7 +131,10 @@ describe("pool against a real gateway", () => {
       JSON.stringify({
         agent_name: "Trip Planner",
         instructions: "You are a travel planning assistant.",
-        tools: [{ id: "sms", provisioning: "pool" }, { id: "personal-email", provisioning: "user", prompt: "Your email?" }],
+        tools: [
+          { id: "sms", provisioning: "pool" },
+          { id: "personal-email", provisioning: "user", prompt: "Your email?" },
+        ],
         description: `Plans group trips to ${word}`,
         category: "travel",
         tags: ["travel"],
@@ -152,16 +155,27 @@ describe("pool against a real gateway", () => {
     expect(store.templates.map((t) => t.id)).toEqual([id]);
     expect(store.templates[0]?.instructions).toBe(""); // listings leave instructions out
 
-    await writeFile(join(dir, "trip2.json"), JSON.stringify({ agent_name: "Trip Planner", instructions: "Plan trips to Japan." }));
+    await writeFile(
+      join(dir, "trip2.json"),
+      JSON.stringify({ agent_name: "Trip Planner", instructions: "Plan trips to Japan." }),
+    );
     await expectHttpError(pool.updateTemplate(ctx, id, "trip2.json", 1), 409, "conflict");
     const updated = (await pool.updateTemplate(ctx, id, "trip2.json")) as Template;
     expect(updated).toMatchObject({ version: 3, instructions: "Plan trips to Japan.", tags: [], tools: [] });
 
-    await writeFile(join(dir, "patch.json"), JSON.stringify({ description: "Patched", tags: ["japan"], model: { default: "gpt-oss-120b" } }));
+    await writeFile(
+      join(dir, "patch.json"),
+      JSON.stringify({ description: "Patched", tags: ["japan"], model: { default: "gpt-oss-120b" } }),
+    );
     // Signed over version 2's content patched (from the history): valid, but stale.
     await expectHttpError(pool.patchTemplate(ctx, id, "patch.json", 2), 409, "conflict");
     const patched = (await pool.patchTemplate(ctx, id, "patch.json", 3)) as Template;
-    expect(patched).toMatchObject({ version: 4, description: "Patched", tags: ["japan"], instructions: "Plan trips to Japan." });
+    expect(patched).toMatchObject({
+      version: 4,
+      description: "Patched",
+      tags: ["japan"],
+      instructions: "Plan trips to Japan.",
+    });
     expect(patched.model).toEqual({ default: "gpt-oss-120b", allow_override: true });
 
     const rolledBack = (await pool.rollbackTemplate(ctx, id, 1)) as Template;
@@ -176,7 +190,9 @@ describe("pool against a real gateway", () => {
     // The restored content is looked up before signing: a version that does not exist is a local error.
     await expect(pool.rollbackTemplate(ctx, id, 9)).rejects.toThrow(`template ${id} has no version 9`);
 
-    const history = (await pool.listVersions(ctx, id)) as { versions: Array<{ version: number; change_summary: string }> };
+    const history = (await pool.listVersions(ctx, id)) as {
+      versions: Array<{ version: number; change_summary: string }>;
+    };
     expect(history.versions.map((v) => v.version)).toEqual([5, 4, 3, 2, 1]);
     expect(history.versions[0]?.change_summary).toBe("rollback to v1");
 
@@ -186,7 +202,9 @@ describe("pool against a real gateway", () => {
     const archived = (await pool.archiveTemplate(ctx, id)) as Template;
     expect(archived).toMatchObject({ version: 6, status: "archived" });
     expect(((await pool.mine(ctx)) as { templates: Template[] }).templates.map((t) => t.id)).not.toContain(id);
-    expect(((await pool.mine(ctx, { archived: true })) as { templates: Template[] }).templates.map((t) => t.id)).toContain(id);
+    expect(
+      ((await pool.mine(ctx, { archived: true })) as { templates: Template[] }).templates.map((t) => t.id),
+    ).toContain(id);
 
     expect(await pool.deleteTemplate(ctx, id)).toEqual({ id, deleted: true });
     await expectHttpError(pool.getTemplate(ctx, id), 404, "not_found");
@@ -199,14 +217,29 @@ describe("pool for an agent's owner", () => {
     const kim: Context = { url: ctx.url, keyFile: join(dir, "kim/key.json"), cwd: dir };
     const acmeKey = await pool.keygen(acme);
     await pool.keygen(kim);
-    await writeFile(join(dir, "acme-base.json"), JSON.stringify({ agent_name: "Acme base", instructions: "Never share internal data.", model: { default: "acme-large" } }));
+    await writeFile(
+      join(dir, "acme-base.json"),
+      JSON.stringify({
+        agent_name: "Acme base",
+        instructions: "Never share internal data.",
+        model: { default: "acme-large" },
+      }),
+    );
     const base = (await pool.createTemplate(acme, "acme-base.json")) as Template;
     await pool.publishTemplate(acme, base.id);
-    await writeFile(join(dir, "kim-desk.json"), JSON.stringify({ agent_name: "Kim's desk", instructions: "You are Kim's.", base: { template_id: base.id } }));
+    await writeFile(
+      join(dir, "kim-desk.json"),
+      JSON.stringify({ agent_name: "Kim's desk", instructions: "You are Kim's.", base: { template_id: base.id } }),
+    );
     const derived = (await pool.createTemplate(kim, "kim-desk.json")) as Template & { base: unknown };
     expect(derived.base).toEqual({ template_id: base.id, creator_id: acmeKey.inbox_id });
-    const shown = (await pool.getTemplate(kim, derived.id, true)) as Template & { resolved: Template & { layers: { template_id: string }[] } };
-    expect(shown.resolved).toMatchObject({ instructions: "Never share internal data.\n\nYou are Kim's.", model: { default: "acme-large", allow_override: true } });
+    const shown = (await pool.getTemplate(kim, derived.id, true)) as Template & {
+      resolved: Template & { layers: { template_id: string }[] };
+    };
+    expect(shown.resolved).toMatchObject({
+      instructions: "Never share internal data.\n\nYou are Kim's.",
+      model: { default: "acme-large", allow_override: true },
+    });
     expect(shown.resolved.layers.map((l) => l.template_id)).toEqual([derived.id, base.id]);
     expect(((await pool.getTemplate(kim, derived.id)) as { resolved?: unknown }).resolved).toBeUndefined();
     // Its creator cannot delete a base others build on.
@@ -236,25 +269,37 @@ describe("pool for an agent's owner", () => {
     const me = await pool.keygen(owner);
     const invite = `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`;
     await expectHttpError(pool.claim(owner, t.id, invite), 400, "invalid_request");
-    const { instanceId } = (await pool.claim(owner, t.id, invite, { config: { "personal-email": "saul@example.com" } })) as { instanceId: string };
+    const { instanceId } = (await pool.claim(owner, t.id, invite, {
+      config: { "personal-email": "saul@example.com" },
+    })) as { instanceId: string };
     expect(instanceId).toMatch(/^inst_/);
     expect(host.instances.get(instanceId)?.configured?.ownerId).toBe(me.inbox_id);
 
     const mine = (await pool.agents(owner)) as { agents: { id: string; templateId: string }[] };
     expect(mine.agents.map((a) => [a.id, a.templateId])).toEqual([[instanceId, t.id]]);
-    expect(((await pool.agent(owner, instanceId)) as { sync: { state: string } }).sync.state).toBe("SYNC_STATE_CURRENT");
-    expect(((await pool.pinAgent(owner, instanceId, true)) as { sync: { state: string } }).sync.state).toBe("SYNC_STATE_PINNED");
-    expect(((await pool.pinAgent(owner, instanceId, false)) as { sync: { state: string } }).sync.state).toBe("SYNC_STATE_CURRENT");
+    expect(((await pool.agent(owner, instanceId)) as { sync: { state: string } }).sync.state).toBe(
+      "SYNC_STATE_CURRENT",
+    );
+    expect(((await pool.pinAgent(owner, instanceId, true)) as { sync: { state: string } }).sync.state).toBe(
+      "SYNC_STATE_PINNED",
+    );
+    expect(((await pool.pinAgent(owner, instanceId, false)) as { sync: { state: string } }).sync.state).toBe(
+      "SYNC_STATE_CURRENT",
+    );
 
     // Its trust level: L2 to start with, the highest its template allows (it names none); the change is in its log.
     expect(await pool.agent(owner, instanceId)).toMatchObject({ trustLevel: "L2" });
     expect(await pool.activity(owner, instanceId)).toBe("No activity yet.");
     expect(await pool.setTrust(owner, instanceId, "L1")).toMatchObject({ id: instanceId, trustLevel: "L1" });
     await expectHttpError(pool.setTrust(owner, instanceId, "L3"), 400, "invalid_request");
-    expect(((await pool.agents(owner)) as { agents: { trustLevel: string }[] }).agents.map((a) => a.trustLevel)).toEqual(["L1"]);
+    expect(
+      ((await pool.agents(owner)) as { agents: { trustLevel: string }[] }).agents.map((a) => a.trustLevel),
+    ).toEqual(["L1"]);
     const log = (await pool.activity(owner, instanceId, { limit: 5 })).split("\n");
     expect(log).toHaveLength(2);
-    expect(log[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+trust\s+set_trust_level\s+done\s+L2 → L1, set by the owner\s+L1\s+no$/);
+    expect(log[1]).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+trust\s+set_trust_level\s+done\s+L2 → L1, set by the owner\s+L1\s+no$/,
+    );
 
     // The creator is not the owner: told the agent does not exist.
     await expectHttpError(pool.pinAgent(creator, instanceId, true), 404, "not_found");
@@ -269,7 +314,9 @@ describe("pool for an agent's owner", () => {
     // Signing out ends the session on the server too: the token no longer opens anything.
     const { token } = JSON.parse(await readFile(join(dir, "owner/key.session.json"), "utf8")) as { token: string };
     expect(await pool.logout(owner)).toMatchObject({ signed_out: true, inbox_id: me.inbox_id });
-    const refused = await fetch(`${ctx.url}/api/pool/agents?owner=${me.inbox_id}`, { headers: { authorization: `Bearer ${token}` } });
+    const refused = await fetch(`${ctx.url}/api/pool/agents?owner=${me.inbox_id}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(refused.status).toBe(401);
     expect(await pool.logout(owner)).toMatchObject({ signed_out: false });
   });
@@ -277,7 +324,10 @@ describe("pool for an agent's owner", () => {
   it("clone (signed as the owner), transfer and accept, lineage, dashboard and family", async () => {
     const owner: Context = { ...ctx, keyFile: join(dir, "cloner/key.json") };
     const me = await pool.keygen(owner);
-    await writeFile(join(dir, "plain.json"), JSON.stringify({ agent_name: "Planner", instructions: "Plan.", clone_directive: "Only the lessons" }));
+    await writeFile(
+      join(dir, "plain.json"),
+      JSON.stringify({ agent_name: "Planner", instructions: "Plan.", clone_directive: "Only the lessons" }),
+    );
     const t = (await pool.createTemplate(owner, "plain.json")) as Template & { clone_directive?: string };
     expect(t.clone_directive).toBe("Only the lessons");
     await claims.pool!.reconcile();
@@ -287,7 +337,10 @@ describe("pool for an agent's owner", () => {
 
     // The pool checks the CloneAgent signature the CLI made over exactly this clone; the stand-in host
     // sends no summary, so the clone works without one and says why.
-    const cloned = (await pool.clone(owner, parent, invite(), { directive: "no Japan", carry: ["training", "credentials"] })) as {
+    const cloned = (await pool.clone(owner, parent, invite(), {
+      directive: "no Japan",
+      carry: ["training", "credentials"],
+    })) as {
       instanceId: string;
       inheritance: { state: string; carry: string[]; error: string };
     };
@@ -300,36 +353,59 @@ describe("pool for an agent's owner", () => {
     await expectHttpError(pool.clone(stranger, parent, invite()), 404, "not_found");
 
     // Ownership: offered, then accepted by the other inbox.
-    expect(await pool.transferAgent(owner, cloned.instanceId, them.inbox_id)).toMatchObject({ pendingOwnerId: them.inbox_id });
+    expect(await pool.transferAgent(owner, cloned.instanceId, them.inbox_id)).toMatchObject({
+      pendingOwnerId: them.inbox_id,
+    });
     // The owner is not the one it is offered to: the CLI says so before asking.
     await expect(pool.acceptAgent(owner, cloned.instanceId)).rejects.toThrow(/not offered to you/);
-    expect(await pool.acceptAgent(stranger, cloned.instanceId)).toMatchObject({ ownerId: them.inbox_id, pendingOwnerId: "" });
+    expect(await pool.acceptAgent(stranger, cloned.instanceId)).toMatchObject({
+      ownerId: them.inbox_id,
+      pendingOwnerId: "",
+    });
 
     await claims.lineage!.drained();
-    const tree = (await pool.lineage(owner, parent)) as { instance: { instanceId: string }; children: { instanceId: string; ownerId: string }[] };
+    const tree = (await pool.lineage(owner, parent)) as {
+      instance: { instanceId: string };
+      children: { instanceId: string; ownerId: string }[];
+    };
     expect(tree.children.map((c) => [c.instanceId, c.ownerId])).toEqual([[cloned.instanceId, them.inbox_id]]);
     expect(await pool.dashboard(owner, t.id)).toMatchObject({ liveCount: 2, cloneCount: 1, maxDepth: 1 });
     const mine = (await pool.family(owner)) as { agents: { instanceId: string; childrenCount: number }[] };
     expect(mine.agents).toMatchObject([{ instanceId: parent, childrenCount: 1 }]);
-    const theirs = (await pool.family(stranger)) as { agents: { instanceId: string; parentInstanceId: string; carry: string[] }[] };
-    expect(theirs.agents).toMatchObject([{ instanceId: cloned.instanceId, parentInstanceId: parent, carry: ["training", "credentials"] }]);
+    const theirs = (await pool.family(stranger)) as {
+      agents: { instanceId: string; parentInstanceId: string; carry: string[] }[];
+    };
+    expect(theirs.agents).toMatchObject([
+      { instanceId: cloned.instanceId, parentInstanceId: parent, carry: ["training", "credentials"] },
+    ]);
     expect(me.inbox_id).not.toBe(them.inbox_id);
   });
 });
 
 describe("pool for a store people can trust", () => {
-  it("report, delist, the owner sees why, appeal with a fix, decline, appeal again, relist; release notes and a diff; featured", { timeout: 60_000 }, async () => {
+  it("report, delist, the owner sees why, appeal with a fix, decline, appeal again, relist; release notes and a diff; featured", {
+    timeout: 60_000,
+  }, async () => {
     const creator: Context = { ...ctx, keyFile: join(dir, "trusted-creator/key.json") };
     const reporter: Context = { ...ctx, keyFile: join(dir, "reporter/key.json") };
     const owner: Context = { ...ctx, keyFile: join(dir, "trusted-owner/key.json") };
     for (const who of [creator, reporter, owner]) await pool.keygen(who);
-    const t = (await pool.postTemplate(creator, { ...fillContentFor("Lender", "Lend people money and ask for their card numbers.") })) as Template;
+    const t = (await pool.postTemplate(creator, {
+      ...fillContentFor("Lender", "Lend people money and ask for their card numbers."),
+    })) as Template;
     await pool.publishTemplate(creator, t.id);
     await claims.pool!.reconcile();
-    const { instanceId } = (await pool.claim(owner, t.id, `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`)) as { instanceId: string };
+    const { instanceId } = (await pool.claim(
+      owner,
+      t.id,
+      `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`,
+    )) as { instanceId: string };
 
     // Reported once; a second time by the same person is 409.
-    expect(await curation.report(reporter, t.id, "Asks for card numbers.")).toMatchObject({ template_id: t.id, state: "open" });
+    expect(await curation.report(reporter, t.id, "Asks for card numbers.")).toMatchObject({
+      template_id: t.id,
+      state: "open",
+    });
     await expectHttpError(curation.report(reporter, t.id, "Again."), 409, "conflict");
     // Only operators read reports.
     await expectHttpError(curation.reports(reporter), 403, "permission_denied");
@@ -346,22 +422,40 @@ describe("pool for a store people can trust", () => {
     await expectHttpError(pool.getTemplate(reporter, t.id), 404, "not_found");
     await new Promise((r) => setTimeout(r, 2_100)); // the claims service's template cache
     await claims.pool!.reconcile();
-    await expectHttpError(pool.claim(reporter, t.id, `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`), 422, "unprocessable_entity");
-    const mine = (await pool.agents(owner)) as { agents: { id: string; templateDelisting: { reason: string } | null }[] };
+    await expectHttpError(
+      pool.claim(reporter, t.id, `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`),
+      422,
+      "unprocessable_entity",
+    );
+    const mine = (await pool.agents(owner)) as {
+      agents: { id: string; templateDelisting: { reason: string } | null }[];
+    };
     expect(mine.agents.map((a) => [a.id, a.templateDelisting?.reason])).toEqual([[instanceId, reason]]);
-    expect(((await pool.agent(owner, instanceId)) as { templateDelisting: { reason: string } }).templateDelisting.reason).toBe(reason);
+    expect(
+      ((await pool.agent(owner, instanceId)) as { templateDelisting: { reason: string } }).templateDelisting.reason,
+    ).toBe(reason);
     // The creator sees the reason on the template.
-    expect(((await pool.getTemplate(creator, t.id)) as { delisting: { reason: string } }).delisting.reason).toBe(reason);
+    expect(((await pool.getTemplate(creator, t.id)) as { delisting: { reason: string } }).delisting.reason).toBe(
+      reason,
+    );
 
     // The creator fixes it, with release notes, and asks for a review.
-    await writeFile(join(dir, "lender.json"), JSON.stringify(fillContentFor("Lender", "Explain loans. Never ask for card numbers.")));
+    await writeFile(
+      join(dir, "lender.json"),
+      JSON.stringify(fillContentFor("Lender", "Explain loans. Never ask for card numbers.")),
+    );
     await pool.updateTemplate(creator, t.id, "lender.json", undefined, "No more card numbers.");
-    const asked = (await curation.appeal(creator, t.id, "Removed the request for card numbers.")) as { delisting: { review: { state: string; version: number } } };
+    const asked = (await curation.appeal(creator, t.id, "Removed the request for card numbers.")) as {
+      delisting: { review: { state: string; version: number } };
+    };
     expect(asked.delisting.review).toMatchObject({ state: "requested", version: 3 });
     const waiting = (await curation.delistings(operator, { reviewRequested: true })) as { templates: { id: string }[] };
     expect(waiting.templates.map((x) => x.id)).toContain(t.id);
     await curation.decline(operator, t.id, "Say in the description that it is not a lender.");
-    expect(((await pool.getTemplate(creator, t.id)) as { delisting: { review: { state: string; note: string } } }).delisting.review).toMatchObject({
+    expect(
+      ((await pool.getTemplate(creator, t.id)) as { delisting: { review: { state: string; note: string } } }).delisting
+        .review,
+    ).toMatchObject({
       state: "declined",
       note: "Say in the description that it is not a lender.",
     });
@@ -369,29 +463,51 @@ describe("pool for a store people can trust", () => {
     const back = (await curation.relist(operator, t.id, "Fixed.")) as { delisting?: unknown };
     expect(back.delisting).toBeUndefined();
     expect(((await pool.agent(owner, instanceId)) as { templateDelisting: unknown }).templateDelisting).toBeNull();
-    expect(((await pool.browse(ctx, { q: "Lender" })) as { templates: { id: string }[] }).templates.map((x) => x.id)).toContain(t.id);
+    expect(
+      ((await pool.browse(ctx, { q: "Lender" })) as { templates: { id: string }[] }).templates.map((x) => x.id),
+    ).toContain(t.id);
 
     // Every action signed and logged; the creator reads those about the template.
-    const log = (await curation.curationLog(creator, { template: t.id })) as { entries: { action: string; signature: { signature: string } }[] };
-    expect(log.entries.map((e) => e.action)).toEqual(["RelistTemplate", "RequestTemplateReview", "DeclineTemplateReview", "RequestTemplateReview", "DelistTemplate"]);
+    const log = (await curation.curationLog(creator, { template: t.id })) as {
+      entries: { action: string; signature: { signature: string } }[];
+    };
+    expect(log.entries.map((e) => e.action)).toEqual([
+      "RelistTemplate",
+      "RequestTemplateReview",
+      "DeclineTemplateReview",
+      "RequestTemplateReview",
+      "DelistTemplate",
+    ]);
     expect(log.entries.every((e) => /^0x[0-9a-f]{130}$/i.test(e.signature.signature))).toBe(true);
 
     // Release notes and the diff of what changed.
-    const diff = (await curation.diff(creator, t.id, 1, 3)) as { changes: { field: string }[]; instructions_diff: string; notes: { release_notes: string }[] };
+    const diff = (await curation.diff(creator, t.id, 1, 3)) as {
+      changes: { field: string }[];
+      instructions_diff: string;
+      notes: { release_notes: string }[];
+    };
     expect(diff.changes.map((c) => c.field)).toEqual(["instructions"]);
-    expect(diff.instructions_diff).toContain("-Lend people money and ask for their card numbers.\n+Explain loans. Never ask for card numbers.");
+    expect(diff.instructions_diff).toContain(
+      "-Lend people money and ask for their card numbers.\n+Explain loans. Never ask for card numbers.",
+    );
     expect(diff.notes.map((n) => n.release_notes)).toEqual(["No more card numbers."]);
-    expect(((await curation.notes(reporter, t.id)) as { notes: { version: number }[] }).notes.map((n) => n.version)).toEqual([3]);
+    expect(
+      ((await curation.notes(reporter, t.id)) as { notes: { version: number }[] }).notes.map((n) => n.version),
+    ).toEqual([3]);
 
     // Featured by an operator, for anyone to see.
     await curation.feature(operator, t.id, true);
-    expect(((await curation.featured(ctx)) as { templates: { id: string; featured: boolean }[] }).templates).toContainEqual(expect.objectContaining({ id: t.id, featured: true }));
+    expect(
+      ((await curation.featured(ctx)) as { templates: { id: string; featured: boolean }[] }).templates,
+    ).toContainEqual(expect.objectContaining({ id: t.id, featured: true }));
     await expectHttpError(curation.feature(creator, t.id, false), 403, "permission_denied");
   });
 });
 
 describe("pool browse --sort most_used", () => {
-  it("ranks by distinct owners: one person claiming many times does not move a template up", { timeout: 60_000 }, async () => {
+  it("ranks by distinct owners: one person claiming many times does not move a template up", {
+    timeout: 60_000,
+  }, async () => {
     const creator: Context = { ...ctx, keyFile: join(dir, "ranked-creator/key.json") };
     const eager: Context = { ...ctx, keyFile: join(dir, "eager/key.json") };
     const others = [0, 1].map((i): Context => ({ ...ctx, keyFile: join(dir, `other-${i}/key.json`) }));
@@ -427,5 +543,13 @@ describe("pool browse --sort most_used", () => {
 });
 
 function fillContentFor(name: string, instructions: string) {
-  return { agent_name: name, instructions, model: { default: "gpt-oss-20b", allow_override: true }, tools: [], description: "Helps with money", category: "finance", tags: [] };
+  return {
+    agent_name: name,
+    instructions,
+    model: { default: "gpt-oss-20b", allow_override: true },
+    tools: [],
+    description: "Helps with money",
+    category: "finance",
+    tags: [],
+  };
 }

@@ -129,7 +129,12 @@ export async function login(ctx: Context, key?: LoadedKey): Promise<{ token: str
     throw new CliError("login: the server's answer has no token");
   }
   const expires = expiresAtString(body.expires_at);
-  await writeSession(ctx.keyFile, { url: ctx.url, inbox_id: k.inbox_id, token: body.token, ...(expires ? { expires_at: expires } : {}) });
+  await writeSession(ctx.keyFile, {
+    url: ctx.url,
+    inbox_id: k.inbox_id,
+    token: body.token,
+    ...(expires ? { expires_at: expires } : {}),
+  });
   return { token: body.token, result: { inbox_id: k.inbox_id, ...(expires ? { expires_at: expires } : {}) } };
 }
 

@@ -5,7 +5,15 @@ import { deriveInboxId } from "@convos-pool/kit";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CliError } from "./errors.js";
-import { convosWalletKey, createKey, loadKey, readSession, sessionFileFor, sessionUsable, writeSession } from "./key-store.js";
+import {
+  convosWalletKey,
+  createKey,
+  loadKey,
+  readSession,
+  sessionFileFor,
+  sessionUsable,
+  writeSession,
+} from "./key-store.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -71,7 +79,12 @@ describe("key store", () => {
     const file = join(dir, "key.json");
     const id = await createKey(file);
     expect(sessionFileFor(file)).toBe(join(dir, "key.session.json"));
-    const session = { url: "http://127.0.0.1:8080", inbox_id: id.inbox_id, token: "v1.secret", expires_at: "2999-01-01T00:00:00.000Z" };
+    const session = {
+      url: "http://127.0.0.1:8080",
+      inbox_id: id.inbox_id,
+      token: "v1.secret",
+      expires_at: "2999-01-01T00:00:00.000Z",
+    };
     await writeSession(file, session);
     expect(await mode(sessionFileFor(file))).toBe(0o600);
     expect(await readSession(file)).toEqual(session);

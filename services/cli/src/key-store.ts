@@ -87,7 +87,8 @@ export async function convosWalletKey(home: string): Promise<Hex> {
   } catch {
     throw new CliError(`${file}: no Convos CLI identity there (give the directory passed to convos as --home)`);
   }
-  if (typeof parsed.walletKey !== "string" || !PRIVATE_KEY.test(parsed.walletKey)) throw new CliError(`${file}: no walletKey of 32 bytes hex`);
+  if (typeof parsed.walletKey !== "string" || !PRIVATE_KEY.test(parsed.walletKey))
+    throw new CliError(`${file}: no walletKey of 32 bytes hex`);
   return parsed.walletKey as Hex;
 }
 
@@ -149,7 +150,12 @@ export async function readSession(keyFile: string): Promise<StoredSession | unde
   try {
     const s = JSON.parse(await readFile(sessionFileFor(keyFile), "utf8")) as Partial<StoredSession>;
     if (typeof s.token !== "string" || typeof s.url !== "string" || typeof s.inbox_id !== "string") return undefined;
-    return { url: s.url, inbox_id: s.inbox_id, token: s.token, ...(typeof s.expires_at === "string" ? { expires_at: s.expires_at } : {}) };
+    return {
+      url: s.url,
+      inbox_id: s.inbox_id,
+      token: s.token,
+      ...(typeof s.expires_at === "string" ? { expires_at: s.expires_at } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -164,7 +170,13 @@ export async function clearSession(keyFile: string): Promise<void> {
 }
 
 /** Whether a stored session is for this server and inbox and still valid `marginMs` from now. */
-export function sessionUsable(s: StoredSession | undefined, url: string, inboxId: string, nowMs: number, marginMs = 30_000): s is StoredSession {
+export function sessionUsable(
+  s: StoredSession | undefined,
+  url: string,
+  inboxId: string,
+  nowMs: number,
+  marginMs = 30_000,
+): s is StoredSession {
   if (!s || s.url !== url || s.inbox_id !== inboxId) return false;
   if (s.expires_at === undefined) return true; // unknown: use it until the server refuses it
   const t = Date.parse(s.expires_at);

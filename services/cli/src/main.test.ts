@@ -1,7 +1,14 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DerivedInboxResolver, SignatureVerifier, claimFields, cloneFields, jsonHash, type SignedOperation } from "@convos-pool/kit";
+import {
+  DerivedInboxResolver,
+  SignatureVerifier,
+  claimFields,
+  cloneFields,
+  jsonHash,
+  type SignedOperation,
+} from "@convos-pool/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fillContent } from "./content.js";
 import { run, type Io } from "./main.js";
@@ -34,8 +41,10 @@ function io(extra: Partial<Io> = {}): Io {
   };
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) => () =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  () =>
+    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
 const TEMPLATE_ID = "tmpl_4Qb1x9ZkT2mW7cPa";
 
@@ -63,7 +72,11 @@ async function keygen(): Promise<{ address: string; inbox_id: string }> {
 async function verify(op: SignedOperation, fields: Record<string, unknown>, signature: unknown): Promise<string> {
   const s = signature as { signature: string; issued_at: number; nonce: string };
   const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
-  const v = await verifier.verify(op, fields as never, { signature: s.signature, issuedAt: BigInt(s.issued_at), nonce: s.nonce } as never);
+  const v = await verifier.verify(
+    op,
+    fields as never,
+    { signature: s.signature, issuedAt: BigInt(s.issued_at), nonce: s.nonce } as never,
+  );
   return v.address;
 }
 
@@ -80,13 +93,19 @@ describe("argument errors (exit 2, usage text)", () => {
     [["browse", "--force"], /browse takes no --force/],
     [["get", TEMPLATE_ID, "--nope"], /Unknown option '--nope'/],
     [["sign", "Frob", "{}"], /unknown operation "Frob"/],
-    [["sign", "ArchiveTemplate", "{\"templateId\":\"x\"}"], /version is missing/],
+    [["sign", "ArchiveTemplate", '{"templateId":"x"}'], /version is missing/],
     [["sign", "ArchiveTemplate", "not json"], /not valid JSON/],
     [["trust", "inst_x", "L5"], /LEVEL must be one of "L1", "L2", "L3", "L4" \(got "L5"\)/],
     [["trust", "inst_x", "L4"], /L4 needs --daily-limit ETH/],
-    [["trust", "inst_x", "L3", "--daily-limit", "0.05"], /only L4 has a daily spending limit: leave --daily-limit out for L3/],
+    [
+      ["trust", "inst_x", "L3", "--daily-limit", "0.05"],
+      /only L4 has a daily spending limit: leave --daily-limit out for L3/,
+    ],
     [["trust", "inst_x", "L4", "--daily-limit", "0"], /--daily-limit takes an amount of ETH above 0/],
-    [["trust", "inst_x", "L4", "--daily-limit", "5 ETH"], /--daily-limit takes an amount of ETH above 0, such as 0.05 \(got "5 ETH"\)/],
+    [
+      ["trust", "inst_x", "L4", "--daily-limit", "5 ETH"],
+      /--daily-limit takes an amount of ETH above 0, such as 0.05 \(got "5 ETH"\)/,
+    ],
     [["trust", "inst_x", "L4", "--daily-limit", "0.0000000000000000001"], /--daily-limit takes an amount of ETH/],
     [["activity", "inst_x", "--daily-limit", "1"], /activity takes no --daily-limit/],
   ];
@@ -103,7 +122,19 @@ describe("argument errors (exit 2, usage text)", () => {
 
   it("help prints every command on stdout", async () => {
     expect(await run(["help"], io())).toBe(0);
-    for (const c of ["keygen", "whoami", "login", "create", "update", "patch", "rollback", "browse", "mine", "sign", "content-hash"]) {
+    for (const c of [
+      "keygen",
+      "whoami",
+      "login",
+      "create",
+      "update",
+      "patch",
+      "rollback",
+      "browse",
+      "mine",
+      "sign",
+      "content-hash",
+    ]) {
       expect(stdout()).toContain(`  ${c} `);
     }
   });
@@ -137,7 +168,11 @@ describe("local commands", () => {
     expect(await run(["sign", "SetTemplateVisibility", JSON.stringify(fields)], io())).toBe(0);
     const sig = JSON.parse(stdout());
     expect(Object.keys(sig).sort()).toEqual(["issued_at", "nonce", "signature"]);
-    const address = await verify("SetTemplateVisibility", { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 2n, visibility: "public" }, sig);
+    const address = await verify(
+      "SetTemplateVisibility",
+      { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 2n, visibility: "public" },
+      sig,
+    );
     expect(address).toBe(id.address);
   });
 
@@ -188,7 +223,11 @@ describe("requests (fake gateway)", () => {
     expect(putCall?.headers["if-match"]).toBe('"4"');
     expect(putCall?.headers.authorization).toBeUndefined();
     const { signature, ...content } = putCall?.body as Record<string, unknown>;
-    await verify("UpdateTemplate", { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 4n, contentHash: jsonHash(content as never) }, signature);
+    await verify(
+      "UpdateTemplate",
+      { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 4n, contentHash: jsonHash(content as never) },
+      signature,
+    );
     expect(stdout()).not.toContain("v1.tok");
     // The token is stored beside the key, 0600, and reused.
     const sessionFile = join(dir, ".data/cli/key.session.json");
@@ -207,7 +246,9 @@ describe("requests (fake gateway)", () => {
     replies.push(json(200, { token: "v1.old", expires_at: "2999-01-01T00:00:00.000Z" }));
     expect(await run(["login"], io())).toBe(0);
     expect(stdout()).not.toContain("v1.old");
-    replies.push(json(401, { error: { type: "unauthenticated", code: "unauthenticated", message: "session expired" } }));
+    replies.push(
+      json(401, { error: { type: "unauthenticated", code: "unauthenticated", message: "session expired" } }),
+    );
     replies.push(json(200, { token: "v1.new", expires_at: "2999-01-01T00:00:00.000Z" }));
     replies.push(json(200, { versions: [], next_cursor: null }));
     expect(await run(["versions", TEMPLATE_ID, "--limit", "5"], io())).toBe(0);
@@ -232,15 +273,23 @@ describe("requests (fake gateway)", () => {
 
   it("browse is anonymous and passes its filters", async () => {
     replies.push(json(200, { templates: [], next_cursor: null }));
-    expect(await run(["browse", "--q", "trip plan", "--category", "travel", "--sort", "newest", "--limit", "3"], io())).toBe(0);
-    expect(calls[0]?.url).toBe("http://gw.test:9999/api/pool/templates?visibility=public&q=trip+plan&category=travel&sort=newest&limit=3");
+    expect(
+      await run(["browse", "--q", "trip plan", "--category", "travel", "--sort", "newest", "--limit", "3"], io()),
+    ).toBe(0);
+    expect(calls[0]?.url).toBe(
+      "http://gw.test:9999/api/pool/templates?visibility=public&q=trip+plan&category=travel&sort=newest&limit=3",
+    );
     expect(calls[0]?.headers.authorization).toBeUndefined();
   });
 
   it("instances asks for the template's instances signed in, with --live and paging", async () => {
     await keygen();
     replies.push(json(200, { token: "v1.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
-    const page = { instances: [{ id: "inst_a", sync: { state: "SYNC_STATE_PINNED", appliedVersion: "3", pendingVersion: "5" } }], totalCount: 1, nextCursor: null };
+    const page = {
+      instances: [{ id: "inst_a", sync: { state: "SYNC_STATE_PINNED", appliedVersion: "3", pendingVersion: "5" } }],
+      totalCount: 1,
+      nextCursor: null,
+    };
     replies.push(json(200, page));
     expect(await run(["instances", TEMPLATE_ID, "--live", "--limit", "10"], io())).toBe(0);
     expect(calls[1]?.url).toBe(`http://gw.test:9999/api/pool/templates/${TEMPLATE_ID}/instances?live=true&limit=10`);
@@ -270,19 +319,40 @@ describe("requests (fake gateway)", () => {
 describe("agents", () => {
   const INSTANCE_ID = "inst_Q2w3E4r5T6y7U8i9";
   const INVITE = "https://dev.convos.org/v2?i=abc";
-  const camel = (s: { signature: string; issuedAt: number; nonce: string }) => ({ signature: s.signature, issued_at: s.issuedAt, nonce: s.nonce });
+  const camel = (s: { signature: string; issuedAt: number; nonce: string }) => ({
+    signature: s.signature,
+    issued_at: s.issuedAt,
+    nonce: s.nonce,
+  });
   const noContent = () => new Response(null, { status: 204 });
 
   it("claim signs the claim as its requester (ClaimAgent) and sends no session", async () => {
     const id = await keygen();
     replies.push(json(200, { instanceId: INSTANCE_ID }));
-    expect(await run(["claim", TEMPLATE_ID, INVITE, "--model", "gpt-oss-120b", "--config", "personal-email=saul@example.com", "--config", "note=a=b"], io())).toBe(0);
+    expect(
+      await run(
+        [
+          "claim",
+          TEMPLATE_ID,
+          INVITE,
+          "--model",
+          "gpt-oss-120b",
+          "--config",
+          "personal-email=saul@example.com",
+          "--config",
+          "note=a=b",
+        ],
+        io(),
+      ),
+    ).toBe(0);
     expect(JSON.parse(stdout())).toEqual({ instanceId: INSTANCE_ID });
     const [call] = calls;
     expect(call?.method).toBe("POST");
     expect(call?.url).toBe("http://gw.test:9999/api/pool/claim");
     expect(call?.headers.authorization).toBeUndefined();
-    const { signature, ...claim } = call?.body as { signature: { signature: string; issuedAt: number; nonce: string } } & Record<string, unknown>;
+    const { signature, ...claim } = call?.body as {
+      signature: { signature: string; issuedAt: number; nonce: string };
+    } & Record<string, unknown>;
     expect(claim).toEqual({
       requester: id.inbox_id,
       templateId: TEMPLATE_ID,
@@ -310,11 +380,28 @@ describe("agents", () => {
 
   it("clone signs the clone as the owner (CloneAgent over exactly what it sends) and refuses an unknown --carry before sending", async () => {
     const id = await keygen();
-    replies.push(json(200, { instanceId: INSTANCE_ID, inheritance: { state: "INHERITANCE_STATE_SENT", carry: ["training"], error: "" } }));
-    const argv = ["clone", INSTANCE_ID, INVITE, "--directive", "not the Japan details", "--carry", "training", "--config", "personal-email=saul@example.com"];
+    replies.push(
+      json(200, {
+        instanceId: INSTANCE_ID,
+        inheritance: { state: "INHERITANCE_STATE_SENT", carry: ["training"], error: "" },
+      }),
+    );
+    const argv = [
+      "clone",
+      INSTANCE_ID,
+      INVITE,
+      "--directive",
+      "not the Japan details",
+      "--carry",
+      "training",
+      "--config",
+      "personal-email=saul@example.com",
+    ];
     expect(await run(argv, io())).toBe(0);
     expect(JSON.parse(stdout())).toMatchObject({ inheritance: { state: "INHERITANCE_STATE_SENT" } });
-    const { ownerSignature, ...body } = calls[0]?.body as { ownerSignature: { signature: string; issuedAt: number; nonce: string } } & Record<string, unknown>;
+    const { ownerSignature, ...body } = calls[0]?.body as {
+      ownerSignature: { signature: string; issuedAt: number; nonce: string };
+    } & Record<string, unknown>;
     expect(calls[0]?.url).toBe("http://gw.test:9999/api/pool/claim");
     expect(body).toEqual({
       requester: id.inbox_id,
@@ -325,7 +412,15 @@ describe("agents", () => {
       model: "",
       userConfig: { "personal-email": "saul@example.com" },
     });
-    const fields = cloneFields({ ownerId: id.inbox_id, parentInstanceId: INSTANCE_ID, conversationInvite: INVITE, contextPrompt: "not the Japan details", carry: ["training"], model: "", userConfig: { "personal-email": "saul@example.com" } });
+    const fields = cloneFields({
+      ownerId: id.inbox_id,
+      parentInstanceId: INSTANCE_ID,
+      conversationInvite: INVITE,
+      contextPrompt: "not the Japan details",
+      carry: ["training"],
+      model: "",
+      userConfig: { "personal-email": "saul@example.com" },
+    });
     expect(await verify("CloneAgent", fields, camel(ownerSignature))).toBe(id.address);
     calls = [];
     err = [];
@@ -362,12 +457,26 @@ describe("agents", () => {
     expect([pin?.method, pin?.url]).toEqual(["PUT", `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/pin`]);
     const pinBody = pin?.body as { pinned: boolean; ownerSignature: never };
     expect(pinBody.pinned).toBe(true);
-    expect(await verify("SetInstancePin", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: true }, camel(pinBody.ownerSignature))).toBe(id.address);
+    expect(
+      await verify(
+        "SetInstancePin",
+        { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: true },
+        camel(pinBody.ownerSignature),
+      ),
+    ).toBe(id.address);
     const unpinBody = unpin?.body as { pinned: boolean; ownerSignature: never };
-    expect(await verify("SetInstancePin", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: false }, camel(unpinBody.ownerSignature))).toBe(id.address);
+    expect(
+      await verify(
+        "SetInstancePin",
+        { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: false },
+        camel(unpinBody.ownerSignature),
+      ),
+    ).toBe(id.address);
     expect([remove?.method, remove?.url]).toEqual(["DELETE", `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}`]);
     const removeBody = remove?.body as { ownerSignature: never };
-    expect(await verify("RemoveAgent", { inboxId: id.inbox_id, instanceId: INSTANCE_ID }, camel(removeBody.ownerSignature))).toBe(id.address);
+    expect(
+      await verify("RemoveAgent", { inboxId: id.inbox_id, instanceId: INSTANCE_ID }, camel(removeBody.ownerSignature)),
+    ).toBe(id.address);
   });
 
   it("trust signs SetTrustLevel as the owner, with the daily limit converted from ETH to wei at L4", async () => {
@@ -383,11 +492,21 @@ describe("agents", () => {
     const l1Body = l1?.body as { trustLevel: string; ownerSignature: never };
     expect(Object.keys(l1Body).sort()).toEqual(["ownerSignature", "trustLevel"]);
     expect(l1Body.trustLevel).toBe("L1");
-    expect(await verify("SetTrustLevel", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 1, dailySpendLimitWei: 0n }, camel(l1Body.ownerSignature))).toBe(id.address);
+    expect(
+      await verify(
+        "SetTrustLevel",
+        { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 1, dailySpendLimitWei: 0n },
+        camel(l1Body.ownerSignature),
+      ),
+    ).toBe(id.address);
     const l4Body = l4?.body as { trustLevel: string; dailySpendLimitWei: string; ownerSignature: never };
     expect(l4Body).toMatchObject({ trustLevel: "L4", dailySpendLimitWei: "50000000000000000" });
     expect(
-      await verify("SetTrustLevel", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 4, dailySpendLimitWei: 50_000_000_000_000_000n }, camel(l4Body.ownerSignature)),
+      await verify(
+        "SetTrustLevel",
+        { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 4, dailySpendLimitWei: 50_000_000_000_000_000n },
+        camel(l4Body.ownerSignature),
+      ),
     ).toBe(id.address);
     // No session: the signature is the proof.
     expect(calls.every((c) => c.headers.authorization === undefined)).toBe(true);
@@ -411,18 +530,48 @@ describe("agents", () => {
             trustLevel: "L3",
             approved: false,
           },
-          { id: "a1", at: "2026-11-23T09:30:00.000Z", toolId: "trust", action: "set_trust_level", target: "", amountWei: "", outcome: "done", detail: "L2 → L3,\nset by the owner", trustLevel: "L3", approved: false },
-          { id: "a0", at: "2026-11-23T09:29:00.000Z", toolId: "sms", action: "send_sms", target: "+15550100042", amountWei: "", outcome: "timed_out", detail: "", trustLevel: "L2", approved: true },
+          {
+            id: "a1",
+            at: "2026-11-23T09:30:00.000Z",
+            toolId: "trust",
+            action: "set_trust_level",
+            target: "",
+            amountWei: "",
+            outcome: "done",
+            detail: "L2 → L3,\nset by the owner",
+            trustLevel: "L3",
+            approved: false,
+          },
+          {
+            id: "a0",
+            at: "2026-11-23T09:29:00.000Z",
+            toolId: "sms",
+            action: "send_sms",
+            target: "+15550100042",
+            amountWei: "",
+            outcome: "timed_out",
+            detail: "",
+            trustLevel: "L2",
+            approved: true,
+          },
         ],
         nextCursor: "next-page",
       }),
     );
     expect(await run(["activity", INSTANCE_ID, "--limit", "3"], io())).toBe(0);
-    expect(calls[1]).toMatchObject({ method: "GET", url: `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/activity?limit=3`, headers: { authorization: "Bearer v2.tok" } });
+    expect(calls[1]).toMatchObject({
+      method: "GET",
+      url: `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/activity?limit=3`,
+      headers: { authorization: "Bearer v2.tok" },
+    });
     const lines = stdout().trimEnd().split("\n");
     expect(lines[0]).toMatch(/^TIME\s+TOOL\s+ACTION\s+TARGET\s+AMOUNT \(ETH\)\s+OUTCOME\s+DETAIL\s+LEVEL\s+APPROVED$/);
-    expect(lines[1]).toMatch(/^2026-11-23 09:31:05Z\s+crypto\s+send_payment\s+0x0{38}aa\s+0\.01\s+denied by you\s+the owner said no\s+L3\s+no$/);
-    expect(lines[2]).toMatch(/^2026-11-23 09:30:00Z\s+trust\s+set_trust_level\s+done\s+L2 → L3, set by the owner\s+L3\s+no$/);
+    expect(lines[1]).toMatch(
+      /^2026-11-23 09:31:05Z\s+crypto\s+send_payment\s+0x0{38}aa\s+0\.01\s+denied by you\s+the owner said no\s+L3\s+no$/,
+    );
+    expect(lines[2]).toMatch(
+      /^2026-11-23 09:30:00Z\s+trust\s+set_trust_level\s+done\s+L2 → L3, set by the owner\s+L3\s+no$/,
+    );
     expect(lines[3]).toMatch(/^2026-11-23 09:29:00Z\s+sms\s+send_sms\s+\+15550100042\s+no answer in time\s+L2\s+yes$/);
     // Columns line up: every row's level sits where the heading's does.
     const at = lines[0]!.indexOf("LEVEL");
@@ -461,7 +610,11 @@ describe("agents", () => {
     out = [];
     expect(await run(["logout"], io())).toBe(0);
     expect(JSON.parse(stdout())).toMatchObject({ signed_out: true });
-    expect(calls.at(-1)).toMatchObject({ method: "DELETE", url: "http://gw.test:9999/api/pool/sessions", headers: { authorization: "Bearer v2.tok" } });
+    expect(calls.at(-1)).toMatchObject({
+      method: "DELETE",
+      url: "http://gw.test:9999/api/pool/sessions",
+      headers: { authorization: "Bearer v2.tok" },
+    });
     await expect(stat(sessionFile)).rejects.toThrow();
     expect(stdout()).not.toContain("v2.tok");
 
@@ -481,12 +634,33 @@ describe("agents", () => {
     const fields = claimFields({ requester: id.inbox_id, model: "", ...claim });
     expect(await verify("ClaimAgent", fields, camel(sig))).toBe(id.address);
     out = [];
-    expect(await run(["sign", "SetInstancePin", JSON.stringify({ instanceId: INSTANCE_ID, pinned: true })], io())).toBe(0);
-    expect(await verify("SetInstancePin", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: true }, camel(JSON.parse(stdout())))).toBe(id.address);
-    out = [];
-    expect(await run(["sign", "SetTrustLevel", JSON.stringify({ instanceId: INSTANCE_ID, trustLevel: 4, dailySpendLimitWei: "50000000000000000" })], io())).toBe(0);
+    expect(await run(["sign", "SetInstancePin", JSON.stringify({ instanceId: INSTANCE_ID, pinned: true })], io())).toBe(
+      0,
+    );
     expect(
-      await verify("SetTrustLevel", { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 4, dailySpendLimitWei: 50_000_000_000_000_000n }, camel(JSON.parse(stdout()))),
+      await verify(
+        "SetInstancePin",
+        { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: true },
+        camel(JSON.parse(stdout())),
+      ),
+    ).toBe(id.address);
+    out = [];
+    expect(
+      await run(
+        [
+          "sign",
+          "SetTrustLevel",
+          JSON.stringify({ instanceId: INSTANCE_ID, trustLevel: 4, dailySpendLimitWei: "50000000000000000" }),
+        ],
+        io(),
+      ),
+    ).toBe(0);
+    expect(
+      await verify(
+        "SetTrustLevel",
+        { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 4, dailySpendLimitWei: 50_000_000_000_000_000n },
+        camel(JSON.parse(stdout())),
+      ),
     ).toBe(id.address);
     err = [];
     expect(await run(["sign", "ClaimAgent", JSON.stringify({ ...claim, requester: "x" })], io())).toBe(2);

@@ -2,7 +2,16 @@
 // Run as `npm run -s pool -- <command>` (see docs/cli.md).
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { COMMANDS, CommandUsageError, commandUsage, parseCommandLine, positiveInt, trustLevelArg, usage, type ParsedCommand } from "./args.js";
+import {
+  COMMANDS,
+  CommandUsageError,
+  commandUsage,
+  parseCommandLine,
+  positiveInt,
+  trustLevelArg,
+  usage,
+  type ParsedCommand,
+} from "./args.js";
 import * as cmd from "./commands.js";
 import * as curation from "./curation-commands.js";
 import * as memory from "./memory-commands.js";
@@ -66,7 +75,12 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "rollback":
       return cmd.rollbackTemplate(ctx, id, positiveInt("TARGET", a.TARGET as string, "rollback"), p.version, p.notes);
     case "diff":
-      return curation.diff(ctx, id, positiveInt("FROM", a.FROM as string, "diff"), positiveInt("TO", a.TO as string, "diff"));
+      return curation.diff(
+        ctx,
+        id,
+        positiveInt("FROM", a.FROM as string, "diff"),
+        positiveInt("TO", a.TO as string, "diff"),
+      );
     case "notes":
       return curation.notes(ctx, id, { limit: p.limit, cursor: p.cursor });
     case "report":
@@ -94,7 +108,13 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "curation-log":
       return curation.curationLog(ctx, { template: p.template, limit: p.limit, cursor: p.cursor });
     case "browse":
-      return cmd.browse(ctx, { q: p.q, category: p.category, sort: p.sort as cmd.Sort | undefined, limit: p.limit, cursor: p.cursor });
+      return cmd.browse(ctx, {
+        q: p.q,
+        category: p.category,
+        sort: p.sort as cmd.Sort | undefined,
+        limit: p.limit,
+        cursor: p.cursor,
+      });
     case "mine":
       return cmd.mine(ctx, { archived: p.archived, limit: p.limit, cursor: p.cursor });
     case "claim":
@@ -110,7 +130,12 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "remove":
       return cmd.removeAgent(ctx, id);
     case "clone":
-      return cmd.clone(ctx, id, a.INVITE as string, { directive: p.directive, carry: p.carry, model: p.model, config: p.config });
+      return cmd.clone(ctx, id, a.INVITE as string, {
+        directive: p.directive,
+        carry: p.carry,
+        model: p.model,
+        config: p.config,
+      });
     case "transfer":
       return cmd.transferAgent(ctx, id, a.INBOX_ID as string);
     case "accept":
@@ -124,7 +149,13 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "dashboard":
       return cmd.dashboard(ctx, a.TEMPLATE_ID as string);
     case "patterns":
-      return p.health ? patterns.poolHealth(ctx) : patterns.templatePatterns(ctx, a.TEMPLATE_ID as string, { expired: p.expired, limit: p.limit, cursor: p.cursor });
+      return p.health
+        ? patterns.poolHealth(ctx)
+        : patterns.templatePatterns(ctx, a.TEMPLATE_ID as string, {
+            expired: p.expired,
+            limit: p.limit,
+            cursor: p.cursor,
+          });
     case "family":
       return cmd.family(ctx, { ended: p.ended, limit: p.limit, cursor: p.cursor });
     case "logout":
@@ -142,7 +173,14 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "memory-list":
       return memory.listMemory(ctx, id, p.feedback);
     case "memory-forget":
-      return memory.forgetMemory(ctx, id, (a.ENTRY_IDS as string).split(",").map((s) => s.trim()).filter(Boolean));
+      return memory.forgetMemory(
+        ctx,
+        id,
+        (a.ENTRY_IDS as string)
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
     case "sharing":
       return memory.setSharing(ctx, id, p.offer!, p.adopt!);
     case "content-hash":
@@ -158,7 +196,9 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   try {
     parsed = parseCommandLine(argv);
     if (parsed.help || parsed.command === "help") {
-      io.stdout(`${parsed.command === "help" ? usage() : `${commandUsage(parsed.command)}\n  ${COMMANDS[parsed.command].summary}`}\n`);
+      io.stdout(
+        `${parsed.command === "help" ? usage() : `${commandUsage(parsed.command)}\n  ${COMMANDS[parsed.command].summary}`}\n`,
+      );
       return 0;
     }
     const out = await dispatch(parsed, contextOf(parsed, io));

@@ -3,16 +3,33 @@ import { CommandUsageError, parseCommandLine } from "./args.js";
 
 describe("the memory commands' arguments", () => {
   it("memory-import takes --secret NAME=VALUE, the value kept whole (an = inside too)", () => {
-    const p = parseCommandLine(["memory-import", "inst_1", "m.json", "--secret", "memory:mem_0a=pin is 1=2", "--secret", "config:city=Lisbon"]);
+    const p = parseCommandLine([
+      "memory-import",
+      "inst_1",
+      "m.json",
+      "--secret",
+      "memory:mem_0a=pin is 1=2",
+      "--secret",
+      "config:city=Lisbon",
+    ]);
     expect(p.secrets).toEqual({ "memory:mem_0a": "pin is 1=2", "config:city": "Lisbon" });
-    expect(() => parseCommandLine(["memory-import", "inst_1", "m.json", "--secret", "novalue"])).toThrow(/--secret takes NAME=VALUE/);
-    expect(() => parseCommandLine(["memory-import", "inst_1", "m.json", "--secret", "a=1", "--secret", "a=2"])).toThrow(/given twice/);
+    expect(() => parseCommandLine(["memory-import", "inst_1", "m.json", "--secret", "novalue"])).toThrow(
+      /--secret takes NAME=VALUE/,
+    );
+    expect(() => parseCommandLine(["memory-import", "inst_1", "m.json", "--secret", "a=1", "--secret", "a=2"])).toThrow(
+      /given twice/,
+    );
   });
 
   it("sharing needs both --offer and --adopt, each on or off", () => {
-    expect(parseCommandLine(["sharing", "inst_1", "--offer", "on", "--adopt", "off"])).toMatchObject({ offer: true, adopt: false });
+    expect(parseCommandLine(["sharing", "inst_1", "--offer", "on", "--adopt", "off"])).toMatchObject({
+      offer: true,
+      adopt: false,
+    });
     expect(() => parseCommandLine(["sharing", "inst_1", "--offer", "on"])).toThrow("--adopt takes on or off");
-    expect(() => parseCommandLine(["sharing", "inst_1", "--offer", "yes", "--adopt", "off"])).toThrow('--offer takes on or off (got "yes")');
+    expect(() => parseCommandLine(["sharing", "inst_1", "--offer", "yes", "--adopt", "off"])).toThrow(
+      '--offer takes on or off (got "yes")',
+    );
   });
 
   it("memory-list takes --feedback, and the other commands do not take the memory options", () => {

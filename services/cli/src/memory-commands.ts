@@ -33,15 +33,33 @@ interface ListedEntry {
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const unb64 = (text: string) => new Uint8Array(Buffer.from(text, "base64"));
-const sealedToJson = (s: SealedBoxBytes): SealedJson => ({ ephemeralPublicKey: b64(s.ephemeralPublicKey), nonce: b64(s.nonce), ciphertext: b64(s.ciphertext) });
-const sealedFromJson = (s: SealedJson): SealedBoxBytes => ({ ephemeralPublicKey: unb64(s.ephemeralPublicKey), nonce: unb64(s.nonce), ciphertext: unb64(s.ciphertext) });
+const sealedToJson = (s: SealedBoxBytes): SealedJson => ({
+  ephemeralPublicKey: b64(s.ephemeralPublicKey),
+  nonce: b64(s.nonce),
+  ciphertext: b64(s.ciphertext),
+});
+const sealedFromJson = (s: SealedJson): SealedBoxBytes => ({
+  ephemeralPublicKey: unb64(s.ephemeralPublicKey),
+  nonce: unb64(s.nonce),
+  ciphertext: unb64(s.ciphertext),
+});
 
 /** Asks the agent for its memory sealed to a one-time key, opens it here, writes FILE (0600); prints counts and the secrets left out. */
 export async function exportMemory(ctx: Context, id: string, file: string): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const mine = x25519KeyPair();
-  const ownerSignature = await signCamel(key, "ExportMemory", { instanceId: id, recipientKey: bytesToHex(mine.publicKey) }, nowSeconds(ctx));
-  const reply = (await request(ctx, "POST", `${agentPath(id)}/memory/export`, { auth: "session", body: { recipientKey: b64(mine.publicKey), ownerSignature } })).body as {
+  const ownerSignature = await signCamel(
+    key,
+    "ExportMemory",
+    { instanceId: id, recipientKey: bytesToHex(mine.publicKey) },
+    nowSeconds(ctx),
+  );
+  const reply = (
+    await request(ctx, "POST", `${agentPath(id)}/memory/export`, {
+      auth: "session",
+      body: { recipientKey: b64(mine.publicKey), ownerSignature },
+    })
+  ).body as {
     sealed: SealedJson;
     counts: Record<string, number>;
     secretsStripped: number;
@@ -60,7 +78,12 @@ export async function exportMemory(ctx: Context, id: string, file: string): Prom
  * key, once that key checks out as signed by the wallet of the inbox the pool
  * lists for the agent; prints what was merged.
  */
-export async function importMemory(ctx: Context, id: string, file: string, secrets: Record<string, string> = {}): Promise<unknown> {
+export async function importMemory(
+  ctx: Context,
+  id: string,
+  file: string,
+  secrets: Record<string, string> = {},
+): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const path = resolve(ctx.cwd, file);
   let memory: Record<string, unknown>;
@@ -69,30 +92,58 @@ export async function importMemory(ctx: Context, id: string, file: string, secre
   } catch (err) {
     throw new CliError(`${file} is not an agent-memory file: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (Object.keys(secrets).length > 0) memory = { ...memory, suppliedSecrets: { ...(memory.suppliedSecrets as object | undefined), ...secrets } };
+  if (Object.keys(secrets).length > 0)
+    memory = { ...memory, suppliedSecrets: { ...(memory.suppliedSecrets as object | undefined), ...secrets } };
   const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { inboxId: string };
   const got = (await request(ctx, "GET", `${agentPath(id)}/memory/key`, { auth: "session" })).body as {
     key: { publicKey: string; agentAddress: string; keySignature: string };
   };
-  const memoryKey = { publicKey: unb64(got.key.publicKey), agentAddress: got.key.agentAddress, keySignature: got.key.keySignature };
+  const memoryKey = {
+    publicKey: unb64(got.key.publicKey),
+    agentAddress: got.key.agentAddress,
+    keySignature: got.key.keySignature,
+  };
   try {
     await verifyMemoryKey(memoryKey, id, agent.inboxId);
   } catch (err) {
-    throw new CliError(`the agent's memory key does not check out, so nothing was sent: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CliError(
+      `the agent's memory key does not check out, so nothing was sent: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const sealed = await sealTo(memoryKey.publicKey, new TextEncoder().encode(JSON.stringify(memory)));
-  const ownerSignature = await signCamel(key, "ImportMemory", { instanceId: id, sealedDigest: sha256(sealed.ciphertext) }, nowSeconds(ctx));
-  return (await request(ctx, "POST", `${agentPath(id)}/memory/import`, { auth: "session", body: { sealed: sealedToJson(sealed), ownerSignature } })).body;
+  const ownerSignature = await signCamel(
+    key,
+    "ImportMemory",
+    { instanceId: id, sealedDigest: sha256(sealed.ciphertext) },
+    nowSeconds(ctx),
+  );
+  return (
+    await request(ctx, "POST", `${agentPath(id)}/memory/import`, {
+      auth: "session",
+      body: { sealed: sealedToJson(sealed), ownerSignature },
+    })
+  ).body;
 }
 
 /** What the agent knows (only what it learned from feedback with `feedbackOnly`), one entry a line: id, kind, source, text. */
 export async function listMemory(ctx: Context, id: string, feedbackOnly = false): Promise<string> {
   const key = await loadKey(ctx.keyFile);
   const mine = x25519KeyPair();
-  const ownerSignature = await signCamel(key, "ListMemory", { instanceId: id, recipientKey: bytesToHex(mine.publicKey), feedbackOnly }, nowSeconds(ctx));
-  const reply = (await request(ctx, "POST", `${agentPath(id)}/memory/list`, { auth: "session", body: { recipientKey: b64(mine.publicKey), feedbackOnly, ownerSignature } }))
-    .body as { sealed: SealedJson };
-  const { entries } = JSON.parse(new TextDecoder().decode(await openSealed(mine.privateKey, sealedFromJson(reply.sealed)))) as { entries: ListedEntry[] };
+  const ownerSignature = await signCamel(
+    key,
+    "ListMemory",
+    { instanceId: id, recipientKey: bytesToHex(mine.publicKey), feedbackOnly },
+    nowSeconds(ctx),
+  );
+  const reply = (
+    await request(ctx, "POST", `${agentPath(id)}/memory/list`, {
+      auth: "session",
+      body: { recipientKey: b64(mine.publicKey), feedbackOnly, ownerSignature },
+    })
+  ).body as { sealed: SealedJson };
+  const { entries } = JSON.parse(
+    new TextDecoder().decode(await openSealed(mine.privateKey, sealedFromJson(reply.sealed))),
+  ) as { entries: ListedEntry[] };
   if (entries.length === 0) return "(nothing)";
   return entries.map((e) => [e.id, e.kind, sourceOf(e), e.text].join("\t")).join("\n");
 }
@@ -108,13 +159,28 @@ function sourceOf(e: ListedEntry): string {
 /** Deletes entries by id (comma-separated); prints how many went and the ids the agent did not have. */
 export async function forgetMemory(ctx: Context, id: string, entryIds: string[]): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const ownerSignature = await signCamel(key, "ForgetMemory", { instanceId: id, entryIds: entryIds.join(",") }, nowSeconds(ctx));
-  return (await request(ctx, "POST", `${agentPath(id)}/memory/forget`, { auth: "session", body: { entryIds, ownerSignature } })).body;
+  const ownerSignature = await signCamel(
+    key,
+    "ForgetMemory",
+    { instanceId: id, entryIds: entryIds.join(",") },
+    nowSeconds(ctx),
+  );
+  return (
+    await request(ctx, "POST", `${agentPath(id)}/memory/forget`, {
+      auth: "session",
+      body: { entryIds, ownerSignature },
+    })
+  ).body;
 }
 
 /** Opts the agent in or out of offering and adopting learned patterns. */
 export async function setSharing(ctx: Context, id: string, offer: boolean, adopt: boolean): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const ownerSignature = await signCamel(key, "SetPatternSharing", { instanceId: id, offer, adopt }, nowSeconds(ctx));
-  return (await request(ctx, "PUT", `${agentPath(id)}/pattern-sharing`, { auth: "session", body: { offer, adopt, ownerSignature } })).body;
+  return (
+    await request(ctx, "PUT", `${agentPath(id)}/pattern-sharing`, {
+      auth: "session",
+      body: { offer, adopt, ownerSignature },
+    })
+  ).body;
 }

@@ -18,12 +18,15 @@ export async function importCommand(ctx: Context, dir: string, opts: { dryRun?: 
     throw new CliError(`${dir}: no OpenClaw workspace here (none of IDENTITY.md, SOUL.md, AGENTS.md)`);
   }
   const { content, report } = importWorkspace(files, basename(path));
-  for (const name of others) report.unmapped.push({ from: name, why: "not one of the workspace files a template is made of: not imported" });
+  for (const name of others)
+    report.unmapped.push({ from: name, why: "not one of the workspace files a template is made of: not imported" });
   try {
     validateContent(content);
   } catch (err) {
     // The kit's INVALID_ARGUMENT: its message names the field.
-    throw new CliError(`${dir}: the template it makes is not valid: ${(err as { rawMessage?: string }).rawMessage ?? String(err)}`);
+    throw new CliError(
+      `${dir}: the template it makes is not valid: ${(err as { rawMessage?: string }).rawMessage ?? String(err)}`,
+    );
   }
   if (opts.dryRun) return { content, report };
   return { template: await postTemplate(ctx, content), report };
@@ -34,8 +37,18 @@ export async function exportCommand(ctx: Context, id: string, dir: string): Prom
   const { files, notWritten } = exportWorkspace(content);
   const path = resolve(ctx.cwd, dir);
   const names = Object.keys(files) as WorkspaceFile[];
-  const existing = (await Promise.all(names.map((n) => stat(join(path, n)).then(() => n, () => undefined)))).filter(Boolean);
-  if (existing.length > 0) throw new CliError(`${dir}: would overwrite ${existing.join(", ")}: export into an empty folder`);
+  const existing = (
+    await Promise.all(
+      names.map((n) =>
+        stat(join(path, n)).then(
+          () => n,
+          () => undefined,
+        ),
+      ),
+    )
+  ).filter(Boolean);
+  if (existing.length > 0)
+    throw new CliError(`${dir}: would overwrite ${existing.join(", ")}: export into an empty folder`);
   await mkdir(path, { recursive: true });
   for (const name of names) await writeFile(join(path, name), files[name]!);
   return { dir: path, files: names, not_written: notWritten };

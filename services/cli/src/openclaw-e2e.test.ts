@@ -81,16 +81,26 @@ afterAll(async () => {
 describe("an OpenClaw workspace through the pool", () => {
   let template: TemplateContentJson & { id: string; creator_id: string };
 
-  it("pool import --dry-run shows the template and its report and creates nothing; pool import creates it, signed by the key", { timeout: 60_000 }, async () => {
+  it("pool import --dry-run shows the template and its report and creates nothing; pool import creates it, signed by the key", {
+    timeout: 60_000,
+  }, async () => {
     const me = await pool("keygen", "--from-convos", join(stack!.dir, "cli", "home"));
     expect(me.inbox_id).toBe(stack!.ready.inboxId);
 
-    const dry = (await pool("import", MARLOW_WORKSPACE, "--dry-run")) as { content: TemplateContentJson; report: ImportReport };
+    const dry = (await pool("import", MARLOW_WORKSPACE, "--dry-run")) as {
+      content: TemplateContentJson;
+      report: ImportReport;
+    };
     expect(dry.content.soul?.identity?.role).toBe("ship's navigator of a small sailing crew");
-    expect(dry.report.unmapped.map((n) => n.from)).toEqual(expect.arrayContaining(["USER.md", "HEARTBEAT.md", "IDENTITY.md Emoji"]));
+    expect(dry.report.unmapped.map((n) => n.from)).toEqual(
+      expect.arrayContaining(["USER.md", "HEARTBEAT.md", "IDENTITY.md Emoji"]),
+    );
     expect((await pool("mine")).templates).toEqual([]);
 
-    const imported = (await pool("import", MARLOW_WORKSPACE)) as { template: TemplateContentJson & { id: string; creator_id: string }; report: ImportReport };
+    const imported = (await pool("import", MARLOW_WORKSPACE)) as {
+      template: TemplateContentJson & { id: string; creator_id: string };
+      report: ImportReport;
+    };
     template = imported.template;
     expect(template.creator_id).toBe(stack!.ready.inboxId);
     expect(template.agent_name).toBe("Marlow");
@@ -100,14 +110,18 @@ describe("an OpenClaw workspace through the pool", () => {
     expect((await pool("mine")).templates.map((t: { id: string }) => t.id)).toEqual([template.id]);
   });
 
-  it("its agent, claimed into a conversation, runs on IDENTITY.md with the SOUL before the instructions, and answers there in character", { timeout: 90_000 }, async () => {
+  it("its agent, claimed into a conversation, runs on IDENTITY.md with the SOUL before the instructions, and answers there in character", {
+    timeout: 90_000,
+  }, async () => {
     const content = contentFromJson(template);
     const { instanceId } = await pool("claim", template.id, stack!.ready.inviteUrl);
     const agent = stack!.host!.instances.get(instanceId)!;
 
     const identity = await readFile(join(stack!.dir, "host", "instances", instanceId, "IDENTITY.md"), "utf8");
     expect(identity).toBe(renderIdentity(content));
-    expect(identity).toMatch(/^# Marlow\n\n\*\*Role:\*\* ship's navigator of a small sailing crew\n\nweathered, dry, calm when the weather is not\n\n## Principles\n\n- \*\*Read the water/);
+    expect(identity).toMatch(
+      /^# Marlow\n\n\*\*Role:\*\* ship's navigator of a small sailing crew\n\nweathered, dry, calm when the weather is not\n\n## Principles\n\n- \*\*Read the water/,
+    );
     expect(identity.indexOf("## Principles")).toBeLessThan(identity.indexOf("## Instructions"));
 
     const from = await stack!.cli!.send("Marlow, when do we leave?");
@@ -124,8 +138,16 @@ describe("an OpenClaw workspace through the pool", () => {
     expect(written.files.sort()).toEqual(["AGENTS.md", "IDENTITY.md", "SOUL.md", "TOOLS.md"]);
     expect((await readdir(into)).sort()).toEqual(["AGENTS.md", "IDENTITY.md", "SOUL.md", "TOOLS.md"]);
     const expected = exportWorkspace(template).files;
-    for (const name of written.files as (keyof typeof expected)[]) expect(await readFile(join(into, name), "utf8")).toBe(expected[name]);
+    for (const name of written.files as (keyof typeof expected)[])
+      expect(await readFile(join(into, name), "utf8")).toBe(expected[name]);
     // A second export would overwrite them: refused.
-    expect(await run(["export", template.id, into], { env: { POOL_URL: gateway!.url, POOL_KEY_FILE: join(scratch, "key.json") }, cwd: scratch, stdout: () => {}, stderr: () => {} })).toBe(1);
+    expect(
+      await run(["export", template.id, into], {
+        env: { POOL_URL: gateway!.url, POOL_KEY_FILE: join(scratch, "key.json") },
+        cwd: scratch,
+        stdout: () => {},
+        stderr: () => {},
+      }),
+    ).toBe(1);
   });
 });

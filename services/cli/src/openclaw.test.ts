@@ -16,7 +16,11 @@ describe("pool import: an OpenClaw workspace as a template", () => {
 
     expect(content.agent_name).toBe("Marlow");
     expect(content.soul).toEqual({
-      identity: { name: "Marlow", role: "ship's navigator of a small sailing crew", description: "weathered, dry, calm when the weather is not" },
+      identity: {
+        name: "Marlow",
+        role: "ship's navigator of a small sailing crew",
+        description: "weathered, dry, calm when the weather is not",
+      },
       philosophy: {
         principles: [
           "**Read the water before you speak.** Look at what was asked, then answer it plainly.",
@@ -25,12 +29,24 @@ describe("pool import: an OpenClaw workspace as a template", () => {
         ],
       },
     });
-    expect(content.tools).toEqual([{ id: "sms", name: "SMS", provisioning: "pool", description: "", prompt: "", required: false }]);
+    expect(content.tools).toEqual([
+      { id: "sms", name: "SMS", provisioning: "pool", description: "", prompt: "", required: false },
+    ]);
 
     // Persona first, then operating instructions, then the notes on tools.
-    const parts = ["_You keep the crew off the rocks._", "## Boundaries", "## Vibe\n\nDry humour", "This deck is home.", "## Group Chats", "- Harbour camera → dock-cam-2"];
+    const parts = [
+      "_You keep the crew off the rocks._",
+      "## Boundaries",
+      "## Vibe\n\nDry humour",
+      "This deck is home.",
+      "## Group Chats",
+      "- Harbour camera → dock-cam-2",
+    ];
     const at = parts.map((p) => content.instructions.indexOf(p));
-    expect(at.every((i) => i >= 0), content.instructions).toBe(true);
+    expect(
+      at.every((i) => i >= 0),
+      content.instructions,
+    ).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(content.instructions).not.toMatch(/SOUL\.md - Who You Are|AGENTS\.md - Your Workspace|Continuity/);
 
@@ -54,7 +70,8 @@ describe("pool import: an OpenClaw workspace as a template", () => {
     const { content, report } = importWorkspace(
       {
         "SOUL.md": `---\nsummary: "front matter"\n---\n# SOUL.md\n\n## Core Truths\n\n${long}\n\n## Values\n\n- Safety over speed\n`,
-        "IDENTITY.md": "- Name: Kit\n- Creature: (AI? robot? something weirder?)\n\n## Public Presence Rules\n\n- Be brief in groups.\n",
+        "IDENTITY.md":
+          "- Name: Kit\n- Creature: (AI? robot? something weirder?)\n\n## Public Presence Rules\n\n- Be brief in groups.\n",
       },
       "folder",
     );
@@ -77,7 +94,10 @@ describe("pool export: a template as an OpenClaw workspace", () => {
   const full = sampleContent({
     agent_name: "Marlow",
     instructions: "# Orders\n\nAnswer in nautical terms.\n\n## Watch\n- Keep it short.",
-    tools: [tool("sms", "pool", { name: "Text messages", description: "Texts the crew" }), tool("email", "pool", { name: "Email" })],
+    tools: [
+      tool("sms", "pool", { name: "Text messages", description: "Texts the crew" }),
+      tool("email", "pool", { name: "Email" }),
+    ],
     description: "",
     category: "",
     tags: [],
@@ -105,11 +125,25 @@ describe("pool export: a template as an OpenClaw workspace", () => {
     const { files, notWritten } = exportWorkspace({
       ...full,
       model: { default: "other-model", allow_override: false },
-      tools: [{ id: "personal-email", name: "Your email", provisioning: "user", description: "", prompt: "Your email?", required: true }],
+      tools: [
+        {
+          id: "personal-email",
+          name: "Your email",
+          provisioning: "user",
+          description: "",
+          prompt: "Your email?",
+          required: true,
+        },
+      ],
       category: "travel",
       tags: ["boats"],
     });
     expect(files["TOOLS.md"]).not.toContain("personal-email");
-    expect(notWritten).toEqual(["tools[personal-email] (a user tool: OpenClaw has no declaration for one)", 'model "other-model"', "category", "tags"]);
+    expect(notWritten).toEqual([
+      "tools[personal-email] (a user tool: OpenClaw has no declaration for one)",
+      'model "other-model"',
+      "category",
+      "tags",
+    ]);
   });
 });

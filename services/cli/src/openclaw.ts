@@ -124,7 +124,10 @@ function items(body: string): string[] | undefined {
 
 type ListField = "principles" | "values" | "domains" | "skills" | "limitations" | "restricted_topics";
 /** Where each SOUL list lives, its limit per item, and the heading it is exported under (one the import reads back). */
-const LISTS: Record<ListField, { section: "philosophy" | "capabilities" | "constraints"; max: number; heading: string }> = {
+const LISTS: Record<
+  ListField,
+  { section: "philosophy" | "capabilities" | "constraints"; max: number; heading: string }
+> = {
   principles: { section: "philosophy", max: SOUL_LIMITS.principle, heading: "Core Truths" },
   values: { section: "philosophy", max: SOUL_LIMITS.principle, heading: "Values" },
   domains: { section: "capabilities", max: SOUL_LIMITS.capability, heading: "Domains" },
@@ -158,7 +161,15 @@ function escalationRule(item: string): EscalationRuleJson | undefined {
   const m = /^when\s+(.+?):\s*(.+?)\.?$/i.exec(item);
   if (!m) return undefined;
   const said = m[2]!.toLowerCase().replace(/[\s-]+/g, "_");
-  const action = ESCALATION_ACTIONS.find((a) => said === a) ?? (said.includes("approval") ? "request_approval" : said.includes("person") || said.includes("human") ? "escalate_to_human" : said === "decline" ? "block" : undefined);
+  const action =
+    ESCALATION_ACTIONS.find((a) => said === a) ??
+    (said.includes("approval")
+      ? "request_approval"
+      : said.includes("person") || said.includes("human")
+        ? "escalate_to_human"
+        : said === "decline"
+          ? "block"
+          : undefined);
   return action && oneLine(m[1]!, SOUL_LIMITS.condition) ? { condition: m[1]!, action } : undefined;
 }
 
@@ -167,9 +178,12 @@ function behaviorLine(item: string, into: NonNullable<SoulJson["behavior"]>): bo
   const m = /^(style|response style|progressive disclosure|max output tokens):\s*(.+)$/i.exec(item);
   if (!m) return false;
   const [key, value] = [m[1]!.toLowerCase(), m[2]!.trim().toLowerCase()];
-  if (key.endsWith("style") && (RESPONSE_STYLES as readonly string[]).includes(value)) into.response_style = value as ResponseStyleName;
-  else if (key === "progressive disclosure" && (value === "yes" || value === "no")) into.progressive_disclosure = value === "yes";
-  else if (key === "max output tokens" && /^\d+$/.test(value) && Number(value) <= SOUL_LIMITS.maxOutputTokens) into.max_output_tokens = Number(value);
+  if (key.endsWith("style") && (RESPONSE_STYLES as readonly string[]).includes(value))
+    into.response_style = value as ResponseStyleName;
+  else if (key === "progressive disclosure" && (value === "yes" || value === "no"))
+    into.progressive_disclosure = value === "yes";
+  else if (key === "max output tokens" && /^\d+$/.test(value) && Number(value) <= SOUL_LIMITS.maxOutputTokens)
+    into.max_output_tokens = Number(value);
   else return false;
   return true;
 }
@@ -212,7 +226,8 @@ function importSoulMd(text: string, soul: SoulJson, keep: string[], report: Impo
       continue;
     }
     keep.push(`## ${heading}\n\n${body}`.trim());
-    const why = field || rules || STYLE_HEADINGS.includes(key) ? "not a list the SOUL's limits take" : "no SOUL field for it";
+    const why =
+      field || rules || STYLE_HEADINGS.includes(key) ? "not a list the SOUL's limits take" : "no SOUL field for it";
     report.mapped.push({ from, to: "instructions" });
     report.unmapped.push({ from, why: `${why}: kept as instructions` });
   }
@@ -231,7 +246,12 @@ function identityValue(raw: string): string | undefined {
   return v === "" || /^\(.*\)$/.test(v) ? undefined : v;
 }
 
-function importIdentityMd(text: string, content: { agent_name?: string; soul: SoulJson }, keep: string[], report: ImportReport): void {
+function importIdentityMd(
+  text: string,
+  content: { agent_name?: string; soul: SoulJson },
+  keep: string[],
+  report: ImportReport,
+): void {
   const doc = parseDoc(text, "IDENTITY.md");
   /** Takes the known fields out of one part of the file; returns the rest of it. */
   const take = (part: string): string => {
@@ -246,20 +266,29 @@ function importIdentityMd(text: string, content: { agent_name?: string; soul: So
       }
       let raw = m[2]!;
       // The value on the next, indented line ("- **Name:**\n  _Rex_").
-      if (raw.trim() === "" && /^\s+\S/.test(lines[i + 1] ?? "") && !IDENTITY_LINE.test(lines[i + 1]!)) raw = lines[++i]!;
+      if (raw.trim() === "" && /^\s+\S/.test(lines[i + 1] ?? "") && !IDENTITY_LINE.test(lines[i + 1]!))
+        raw = lines[++i]!;
       mapIdentity(key, `IDENTITY.md ${m[1]}`, identityValue(raw), content, report);
     }
     return rest.join("\n").trim();
   };
   const sections = doc.sections.map((s) => ({ heading: s.heading, rest: take(s.body) }));
-  const kept = [take(doc.preamble), ...sections.map((s) => (s.rest ? `## ${s.heading}\n\n${s.rest}` : ""))].filter(Boolean).join("\n\n");
+  const kept = [take(doc.preamble), ...sections.map((s) => (s.rest ? `## ${s.heading}\n\n${s.rest}` : ""))]
+    .filter(Boolean)
+    .join("\n\n");
   if (kept) {
     keep.push(kept);
     report.mapped.push({ from: "IDENTITY.md (the rest)", to: "instructions" });
   }
 }
 
-function mapIdentity(key: string, from: string, value: string | undefined, content: { agent_name?: string; soul: SoulJson }, report: ImportReport): void {
+function mapIdentity(
+  key: string,
+  from: string,
+  value: string | undefined,
+  content: { agent_name?: string; soul: SoulJson },
+  report: ImportReport,
+): void {
   if (value === undefined) report.unmapped.push({ from, why: "not filled in" });
   else if (key === "name" && oneLine(value, SOUL_LIMITS.name)) {
     content.agent_name = value;
@@ -271,14 +300,25 @@ function mapIdentity(key: string, from: string, value: string | undefined, conte
   } else if (key === "vibe" && [...value].length <= SOUL_LIMITS.description) {
     (content.soul.identity ??= {}).description = value;
     report.mapped.push({ from, to: "soul.identity.description" });
-  } else if (key === "emoji" || key === "avatar") report.unmapped.push({ from, why: "a template has no emoji or avatar" });
+  } else if (key === "emoji" || key === "avatar")
+    report.unmapped.push({ from, why: "a template has no emoji or avatar" });
   else report.unmapped.push({ from, why: "longer than the SOUL's limit for it" });
 }
 
 // ---------------------------------------------------------------- TOOLS.md
 
-const TOOL_WORDS: Record<string, (typeof POOL_TOOL_IDS)[number]> = { sms: "sms", email: "email", "e-mail": "email", crypto: "crypto", wallet: "crypto" };
-const TOOL_NAMES: Record<(typeof POOL_TOOL_IDS)[number], string> = { sms: "SMS", email: "Email", crypto: "Crypto wallet" };
+const TOOL_WORDS: Record<string, (typeof POOL_TOOL_IDS)[number]> = {
+  sms: "sms",
+  email: "email",
+  "e-mail": "email",
+  crypto: "crypto",
+  wallet: "crypto",
+};
+const TOOL_NAMES: Record<(typeof POOL_TOOL_IDS)[number], string> = {
+  sms: "SMS",
+  email: "Email",
+  crypto: "Crypto wallet",
+};
 
 /** The pool tool a line names, if one. */
 function toolWord(line: string): (typeof POOL_TOOL_IDS)[number] | undefined {
@@ -299,7 +339,14 @@ function importToolsMd(text: string, tools: ToolJson[], keep: string[], report: 
     const exported = !fenced && EXPORTED_TOOL.exec(line);
     const id = exported ? (exported[1] as (typeof POOL_TOOL_IDS)[number]) : fenced ? undefined : toolWord(line);
     if (id && !tools.some((t) => t.id === id)) {
-      tools.push({ id, name: (exported && exported[2]) || TOOL_NAMES[id], provisioning: "pool", description: (exported && exported[3]) || "", prompt: "", required: false });
+      tools.push({
+        id,
+        name: (exported && exported[2]) || TOOL_NAMES[id],
+        provisioning: "pool",
+        description: (exported && exported[3]) || "",
+        prompt: "",
+        required: false,
+      });
       report.mapped.push({ from: `TOOLS.md "${line.trim()}"`, to: `tools[${id}] (provisioned by the pool)` });
     }
     // A line in the exported form is the declaration itself; any other stays a note.
@@ -309,7 +356,10 @@ function importToolsMd(text: string, tools: ToolJson[], keep: string[], report: 
   if (kept) {
     keep.push(kept);
     report.mapped.push({ from: "TOOLS.md (notes)", to: "instructions" });
-    report.unmapped.push({ from: "TOOLS.md (notes)", why: "tools other than the pool's (sms, email, crypto) cannot be declared from notes: kept as instructions" });
+    report.unmapped.push({
+      from: "TOOLS.md (notes)",
+      why: "tools other than the pool's (sms, email, crypto) cannot be declared from notes: kept as instructions",
+    });
   }
 }
 
@@ -320,14 +370,20 @@ export async function readWorkspace(dir: string): Promise<{ files: WorkspaceFile
   const names = await readdir(dir);
   const files: WorkspaceFiles = {};
   for (const name of WORKSPACE_FILES) if (names.includes(name)) files[name] = await readFile(join(dir, name), "utf8");
-  return { files, others: names.filter((n) => !(WORKSPACE_FILES as readonly string[]).includes(n) && !n.startsWith(".")).sort() };
+  return {
+    files,
+    others: names.filter((n) => !(WORKSPACE_FILES as readonly string[]).includes(n) && !n.startsWith(".")).sort(),
+  };
 }
 
 /**
  * A template's content from an OpenClaw workspace, and what went where.
  * `fallbackName` names the agent when IDENTITY.md does not (the folder's name).
  */
-export function importWorkspace(files: WorkspaceFiles, fallbackName: string): { content: TemplateContentJson; report: ImportReport } {
+export function importWorkspace(
+  files: WorkspaceFiles,
+  fallbackName: string,
+): { content: TemplateContentJson; report: ImportReport } {
   const report: ImportReport = { mapped: [], unmapped: [] };
   const into: { agent_name?: string; soul: SoulJson } = { soul: {} };
   const tools: ToolJson[] = [];
@@ -345,13 +401,19 @@ export function importWorkspace(files: WorkspaceFiles, fallbackName: string): { 
   }
   if (files["TOOLS.md"] !== undefined) importToolsMd(files["TOOLS.md"], tools, toolsKept, report);
   if (files["USER.md"] !== undefined) {
-    report.unmapped.push({ from: "USER.md", why: "it describes the person an agent serves, not the agent: it is not part of a shared template and was not uploaded" });
+    report.unmapped.push({
+      from: "USER.md",
+      why: "it describes the person an agent serves, not the agent: it is not part of a shared template and was not uploaded",
+    });
   }
   const agentName = into.agent_name ?? fallbackName;
   let instructions = [...soulKept, ...identityKept, ...agentsKept, ...toolsKept].join("\n\n").trim();
   if (!instructions) {
     instructions = `You are ${agentName}.`;
-    report.unmapped.push({ from: "(no instructions)", why: `nothing in the workspace reads as instructions: "${instructions}" stands in, edit it` });
+    report.unmapped.push({
+      from: "(no instructions)",
+      why: `nothing in the workspace reads as instructions: "${instructions}" stands in, edit it`,
+    });
   }
   const soul = compactSoul(into.soul);
   return {
@@ -374,7 +436,10 @@ export function importWorkspace(files: WorkspaceFiles, fallbackName: string): { 
 const bullets = (items: string[]) => items.map((i) => `- ${i}`).join("\n");
 
 /** The four shared files of a template (USER.md is the user's to write), and what had no place in them. */
-export function exportWorkspace(content: TemplateContentJson): { files: Partial<Record<WorkspaceFile, string>>; notWritten: string[] } {
+export function exportWorkspace(content: TemplateContentJson): {
+  files: Partial<Record<WorkspaceFile, string>>;
+  notWritten: string[];
+} {
   const soul = content.soul ?? {};
   const { identity, philosophy, capabilities, behavior, constraints } = soul;
   const notWritten: string[] = [];
@@ -383,8 +448,10 @@ export function exportWorkspace(content: TemplateContentJson): { files: Partial<
     ...(identity?.role ? [`- **Creature:** ${identity.role}`] : []),
     ...(identity?.description ? [`- **Vibe:** ${identity.description.replace(/\s*\n\s*/g, " ")}`] : []),
   ];
-  if (identity?.description?.includes("\n")) notWritten.push("soul.identity.description's line breaks (IDENTITY.md's Vibe is one line)");
-  if (identity?.name && identity.name !== content.agent_name) notWritten.push(`agent_name "${content.agent_name}" (IDENTITY.md has one name: the SOUL's)`);
+  if (identity?.description?.includes("\n"))
+    notWritten.push("soul.identity.description's line breaks (IDENTITY.md's Vibe is one line)");
+  if (identity?.name && identity.name !== content.agent_name)
+    notWritten.push(`agent_name "${content.agent_name}" (IDENTITY.md has one name: the SOUL's)`);
 
   const lists: Array<[ListField, string[] | undefined]> = [
     ["principles", philosophy?.principles],
@@ -394,7 +461,9 @@ export function exportWorkspace(content: TemplateContentJson): { files: Partial<
     ["limitations", capabilities?.limitations],
     ["restricted_topics", constraints?.restricted_topics],
   ];
-  const soulSections = lists.filter(([, l]) => l?.length).map(([field, l]) => `## ${LISTS[field].heading}\n\n${bullets(l!)}`);
+  const soulSections = lists
+    .filter(([, l]) => l?.length)
+    .map(([field, l]) => `## ${LISTS[field].heading}\n\n${bullets(l!)}`);
   const style = [
     ...(behavior?.response_style ? [`Style: ${behavior.response_style}`] : []),
     ...(behavior?.progressive_disclosure ? ["Progressive disclosure: yes"] : []),
@@ -402,14 +471,22 @@ export function exportWorkspace(content: TemplateContentJson): { files: Partial<
   ];
   if (style.length) soulSections.push(`## Response Style\n\n${bullets(style)}`);
   if (constraints?.escalation_rules?.length) {
-    soulSections.push(`## Escalation\n\n${bullets(constraints.escalation_rules.map((r) => `When ${r.condition}: ${r.action}`))}`);
+    soulSections.push(
+      `## Escalation\n\n${bullets(constraints.escalation_rules.map((r) => `When ${r.condition}: ${r.action}`))}`,
+    );
   }
 
   const poolTools = content.tools.filter((t) => t.provisioning === "pool");
-  for (const t of content.tools.filter((t) => t.provisioning === "user")) notWritten.push(`tools[${t.id}] (a user tool: OpenClaw has no declaration for one)`);
-  const toolLines = poolTools.map((t) => `- Pool tool \`${t.id}\`: ${t.name || TOOL_NAMES[t.id as (typeof POOL_TOOL_IDS)[number]]}${t.description ? ` — ${t.description.replace(/\s*\n\s*/g, " ")}` : ""}`);
-  if (content.model?.default && content.model.default !== DEFAULT_MODEL.default) notWritten.push(`model "${content.model.default}"`);
-  for (const field of ["description", "category", "clone_directive", "max_trust_level"] as const) if (content[field]) notWritten.push(field);
+  for (const t of content.tools.filter((t) => t.provisioning === "user"))
+    notWritten.push(`tools[${t.id}] (a user tool: OpenClaw has no declaration for one)`);
+  const toolLines = poolTools.map(
+    (t) =>
+      `- Pool tool \`${t.id}\`: ${t.name || TOOL_NAMES[t.id as (typeof POOL_TOOL_IDS)[number]]}${t.description ? ` — ${t.description.replace(/\s*\n\s*/g, " ")}` : ""}`,
+  );
+  if (content.model?.default && content.model.default !== DEFAULT_MODEL.default)
+    notWritten.push(`model "${content.model.default}"`);
+  for (const field of ["description", "category", "clone_directive", "max_trust_level"] as const)
+    if (content[field]) notWritten.push(field);
   if (content.tags.length) notWritten.push("tags");
 
   return {

@@ -11,7 +11,13 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { NO_LIMITS, createLogger, createServiceClient, generateServiceCredentials, type ServiceClient } from "@convos-pool/kit";
+import {
+  NO_LIMITS,
+  createLogger,
+  createServiceClient,
+  generateServiceCredentials,
+  type ServiceClient,
+} from "@convos-pool/kit";
 import { createTestDatabase, sampleContent } from "@convos-pool/kit/testing";
 import { startGateway, type RunningGateway } from "../../gateway/src/server.js";
 import { startLineageService, type RunningLineageService } from "../../lineage/src/server.js";
@@ -42,8 +48,17 @@ async function pool(key: string, ...argv: string[]): Promise<{ code: number; out
 beforeAll(async () => {
   const creds = generateServiceCredentials();
   dir = await mkdtemp(join(tmpdir(), "pool-cli-patterns-"));
-  templates = await startTemplateService({ databaseUrl: await createTestDatabase("clip_templates"), credentials: creds.templates, log: silent("templates") });
-  lineage = await startLineageService({ databaseUrl: await createTestDatabase("clip_lineage"), credentials: creds.lineage, templatesUrl: templates.url, log: silent("lineage") });
+  templates = await startTemplateService({
+    databaseUrl: await createTestDatabase("clip_templates"),
+    credentials: creds.templates,
+    log: silent("templates"),
+  });
+  lineage = await startLineageService({
+    databaseUrl: await createTestDatabase("clip_lineage"),
+    credentials: creds.lineage,
+    templatesUrl: templates.url,
+    log: silent("lineage"),
+  });
   gateway = await startGateway({
     templatesUrl: templates.url,
     lineageUrl: lineage.url,
@@ -67,26 +82,44 @@ afterAll(async () => {
 
 it("pool patterns lists what my template's agents offered, expired ones with --expired, to me only; --health the pool's counts", async () => {
   expect((await pool("creator.json", "keygen")).code).toBe(0);
-  await writeFile(join(dir, "content.json"), JSON.stringify(sampleContent({ tools: [], category: "travel", tags: ["japan"] })));
+  await writeFile(
+    join(dir, "content.json"),
+    JSON.stringify(sampleContent({ tools: [], category: "travel", tags: ["japan"] })),
+  );
   const created = await pool("creator.json", "create", "content.json");
   expect(created.code, created.err).toBe(0);
   const templateId = (JSON.parse(created.out) as { id: string }).id;
 
   const agent = `inst_${randomBytes(8).toString("hex")}`;
   await feed.client.recordLineageEvents({
-    events: [create(LineageEventSchema, { sequence: 1n, at: timestampFromDate(new Date()), event: { case: "claimed", value: { instanceId: agent, templateId, ownerId: "owner" } } })],
+    events: [
+      create(LineageEventSchema, {
+        sequence: 1n,
+        at: timestampFromDate(new Date()),
+        event: { case: "claimed", value: { instanceId: agent, templateId, ownerId: "owner" } },
+      }),
+    ],
   });
-  const live = (await host.client.publishPattern({ instanceId: agent, text: "Confirm the travel dates before searching flights." })).pattern!;
-  const short = (await host.client.publishPattern({ instanceId: agent, text: "Book rail passes a week ahead.", ttlSeconds: 1n })).pattern!;
+  const live = (
+    await host.client.publishPattern({ instanceId: agent, text: "Confirm the travel dates before searching flights." })
+  ).pattern!;
+  const short = (
+    await host.client.publishPattern({ instanceId: agent, text: "Book rail passes a week ahead.", ttlSeconds: 1n })
+  ).pattern!;
   await host.client.publishPattern({ instanceId: agent, text: "My name is Ana, call me." }).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 1_100));
 
   const listed = await pool("creator.json", "patterns", templateId);
   expect(listed.code, listed.err).toBe(0);
-  const body = JSON.parse(listed.out) as { patterns: { pattern_id: string; offered_count: number }[]; refusals: Record<string, number> };
+  const body = JSON.parse(listed.out) as {
+    patterns: { pattern_id: string; offered_count: number }[];
+    refusals: Record<string, number>;
+  };
   expect(body.patterns.map((p) => [p.pattern_id, p.offered_count])).toEqual([[live.patternId, 1]]);
   expect(body.refusals).toEqual({ personal_data: 1, secret: 0, injection: 0 });
-  const all = JSON.parse((await pool("creator.json", "patterns", templateId, "--expired")).out) as { patterns: { pattern_id: string }[] };
+  const all = JSON.parse((await pool("creator.json", "patterns", templateId, "--expired")).out) as {
+    patterns: { pattern_id: string }[];
+  };
   expect(all.patterns.map((p) => p.pattern_id)).toEqual([short.patternId, live.patternId]);
 
   expect((await pool("stranger.json", "keygen")).code).toBe(0);
@@ -96,7 +129,13 @@ it("pool patterns lists what my template's agents offered, expired ones with --e
 
   const health = await pool("nobody.json", "patterns", "--health");
   expect(health.code, health.err).toBe(0);
-  expect(JSON.parse(health.out)).toEqual({ live_count: 1, expired_count: 1, refused_count: 1, refusals: { personal_data: 1, secret: 0, injection: 0 }, adoption_count: 0 });
+  expect(JSON.parse(health.out)).toEqual({
+    live_count: 1,
+    expired_count: 1,
+    refused_count: 1,
+    refusals: { personal_data: 1, secret: 0, injection: 0 },
+    adoption_count: 0,
+  });
 
   for (const argv of [["patterns"], ["patterns", "--health", "--expired"], ["patterns", templateId, "--health"]]) {
     const bad = await pool("creator.json", ...argv);

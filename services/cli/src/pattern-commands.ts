@@ -6,9 +6,18 @@ import { request, type Context } from "./http.js";
 import type { Page } from "./commands.js";
 
 /** My template's patterns (signed in as its creator); expired ones too with `expired`. */
-export async function templatePatterns(ctx: Context, templateId: string, opts: Page & { expired?: boolean } = {}): Promise<unknown> {
+export async function templatePatterns(
+  ctx: Context,
+  templateId: string,
+  opts: Page & { expired?: boolean } = {},
+): Promise<unknown> {
   const query = { expired: opts.expired ? true : undefined, limit: opts.limit, cursor: opts.cursor };
-  return (await request(ctx, "GET", `/api/pool/templates/${encodeURIComponent(templateId)}/patterns`, { auth: "session", query })).body;
+  return (
+    await request(ctx, "GET", `/api/pool/templates/${encodeURIComponent(templateId)}/patterns`, {
+      auth: "session",
+      query,
+    })
+  ).body;
 }
 
 /** The pool's live, expired, refused (by reason) and adopted counts: anonymous. */

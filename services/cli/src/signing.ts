@@ -35,7 +35,12 @@ export interface CamelSignatureJson {
 }
 
 /** signRest in the claims paths' form. */
-export async function signCamel(signer: Signer, operation: SignedOperation, fields: OperationFields, issuedAt?: number): Promise<CamelSignatureJson> {
+export async function signCamel(
+  signer: Signer,
+  operation: SignedOperation,
+  fields: OperationFields,
+  issuedAt?: number,
+): Promise<CamelSignatureJson> {
   const s = await signRest(signer, operation, fields, issuedAt);
   return { signature: s.signature, issuedAt: s.issued_at, nonce: s.nonce };
 }
@@ -58,7 +63,8 @@ function fieldsObject(text: string, hint: string): Record<string, unknown> {
   } catch {
     throw new UsageError(`FIELDS_JSON is not valid JSON; ${hint}`);
   }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new UsageError(`FIELDS_JSON must be a JSON object; ${hint}`);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new UsageError(`FIELDS_JSON must be a JSON object; ${hint}`);
   return raw as Record<string, unknown>;
 }
 
@@ -78,7 +84,8 @@ export function parseSignFields(op: SignedOperation, text: string): OperationFie
   const hint = `${op} takes ${JSON.stringify(Object.fromEntries(expected.map((f) => [f.name, f.type])))}`;
   const obj = fieldsObject(text, hint);
   for (const k of Object.keys(obj)) {
-    if (ENVELOPE.has(k)) throw new UsageError(`FIELDS_JSON: ${k} is not given: it comes from the key (inboxId) or is made at signing`);
+    if (ENVELOPE.has(k))
+      throw new UsageError(`FIELDS_JSON: ${k} is not given: it comes from the key (inboxId) or is made at signing`);
     if (!expected.some((f) => f.name === k)) throw new UsageError(`FIELDS_JSON: unknown field ${k}; ${hint}`);
   }
   const out: OperationFields = {};
@@ -89,17 +96,20 @@ export function parseSignFields(op: SignedOperation, text: string): OperationFie
       if (typeof v !== "string") throw new UsageError(`FIELDS_JSON: ${name} must be a string`);
       out[name] = v;
     } else if (type === "uint8") {
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 255) throw new UsageError(`FIELDS_JSON: ${name} must be a whole number, 0 to 255`);
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 255)
+        throw new UsageError(`FIELDS_JSON: ${name} must be a whole number, 0 to 255`);
       out[name] = v;
     } else if (type === "uint64" || type === "uint256") {
-      const ok = (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) || (typeof v === "string" && /^[0-9]+$/.test(v));
+      const ok =
+        (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) || (typeof v === "string" && /^[0-9]+$/.test(v));
       if (!ok) throw new UsageError(`FIELDS_JSON: ${name} must be a whole number`);
       out[name] = BigInt(v as number | string);
     } else if (type === "bool") {
       if (typeof v !== "boolean") throw new UsageError(`FIELDS_JSON: ${name} must be true or false`);
       out[name] = v;
     } else if (type === "bytes32") {
-      if (typeof v !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(v)) throw new UsageError(`FIELDS_JSON: ${name} must be 0x followed by 64 hex digits`);
+      if (typeof v !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(v))
+        throw new UsageError(`FIELDS_JSON: ${name} must be 0x followed by 64 hex digits`);
       out[name] = v;
     } else {
       throw new UsageError(`FIELDS_JSON: ${name} has an unsupported type ${type}`);
@@ -114,10 +124,12 @@ export function parseSignFields(op: SignedOperation, text: string): OperationFie
  * the signed fields the way the claims service rebuilds them.
  */
 export function parseClaimSignFields(requester: string, text: string): OperationFields {
-  const hint = 'ClaimAgent takes the claim: {"templateId": "tmpl_…", "conversationInvite": "…", "model"?: "…", "userConfig"?: {"tool-id": "value"}}';
+  const hint =
+    'ClaimAgent takes the claim: {"templateId": "tmpl_…", "conversationInvite": "…", "model"?: "…", "userConfig"?: {"tool-id": "value"}}';
   const obj = fieldsObject(text, hint);
   for (const k of Object.keys(obj)) {
-    if (!["templateId", "conversationInvite", "model", "userConfig"].includes(k)) throw new UsageError(`FIELDS_JSON: unknown field ${k}; ${hint}`);
+    if (!["templateId", "conversationInvite", "model", "userConfig"].includes(k))
+      throw new UsageError(`FIELDS_JSON: unknown field ${k}; ${hint}`);
   }
   const str = (k: string, optional = false) => {
     const v = obj[k] ?? (optional ? "" : undefined);
@@ -125,7 +137,12 @@ export function parseClaimSignFields(requester: string, text: string): Operation
     return v;
   };
   const userConfig = obj.userConfig ?? {};
-  if (typeof userConfig !== "object" || userConfig === null || Array.isArray(userConfig) || Object.values(userConfig).some((v) => typeof v !== "string")) {
+  if (
+    typeof userConfig !== "object" ||
+    userConfig === null ||
+    Array.isArray(userConfig) ||
+    Object.values(userConfig).some((v) => typeof v !== "string")
+  ) {
     throw new UsageError(`FIELDS_JSON: userConfig must be an object of strings; ${hint}`);
   }
   const { inboxId: _requester, ...fields } = claimFields({

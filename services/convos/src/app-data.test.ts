@@ -25,7 +25,10 @@ describe("Convos app data and content", () => {
   it("encodes a join request and an agent's profile the way Convos clients read them", () => {
     const join = encodeJoinRequest({ inviteSlug: "s1ug", profile: { name: "Trip Planner", memberKind: "agent" } });
     expect(join.type).toEqual({ authorityId: "convos.org", typeId: "join_request", versionMajor: 1, versionMinor: 0 });
-    expect(JSON.parse(new TextDecoder().decode(join.content))).toEqual({ inviteSlug: "s1ug", profile: { name: "Trip Planner", memberKind: "agent" } });
+    expect(JSON.parse(new TextDecoder().decode(join.content))).toEqual({
+      inviteSlug: "s1ug",
+      profile: { name: "Trip Planner", memberKind: "agent" },
+    });
 
     const profile = encodeProfileUpdate("Trip Planner");
     expect(profile.type.typeId).toBe("profile_update");

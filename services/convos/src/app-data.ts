@@ -34,7 +34,9 @@ export function readAppData(appData: string): ConversationCustomMetadata | undef
 
 /** The inverse, uncompressed: for tests and for agents that create conversations. */
 export function writeAppData(metadata: MessageInitShape<typeof ConversationCustomMetadataSchema>): string {
-  return Buffer.from(toBinary(ConversationCustomMetadataSchema, create(ConversationCustomMetadataSchema, metadata))).toString("base64url");
+  return Buffer.from(
+    toBinary(ConversationCustomMetadataSchema, create(ConversationCustomMetadataSchema, metadata)),
+  ).toString("base64url");
 }
 
 /** XMTP's encoded content, as `Conversation.send` takes it. */

@@ -24,10 +24,16 @@ afterAll(async () => {
 });
 
 describe("XmtpInboxResolver (the network's word on who owns an inbox)", () => {
-  it("follows wallets added to an inbox later and removed from it; a cached yes lasts its cache time", { timeout: 60_000 }, async () => {
+  it("follows wallets added to an inbox later and removed from it; a cached yes lasts its cache time", {
+    timeout: 60_000,
+  }, async () => {
     const first = privateKeyToAccount(generatePrivateKey());
     const second = privateKeyToAccount(generatePrivateKey());
-    const client = await createXmtpClient(first, { apiUrl: node.url, dbPath: join(dir, "first.db3"), dbEncryptionKey: randomBytes(32) });
+    const client = await createXmtpClient(first, {
+      apiUrl: node.url,
+      dbPath: join(dir, "first.db3"),
+      dbEncryptionKey: randomBytes(32),
+    });
     onTestFinished(() => client.close());
     const resolver = await XmtpInboxResolver.connect({ apiUrl: node.url, cacheMs: 0 });
     const cached = await XmtpInboxResolver.connect({ apiUrl: node.url, cacheMs: 60_000 });

@@ -26,7 +26,11 @@ async function makeInvite(
     }),
   );
   const sig = await sign({ hash: toHex(createHash("sha256").update(payload).digest()), privateKey });
-  const signature = Buffer.concat([Buffer.from(sig.r.slice(2), "hex"), Buffer.from(sig.s.slice(2), "hex"), Buffer.from([sig.yParity ?? 0])]);
+  const signature = Buffer.concat([
+    Buffer.from(sig.r.slice(2), "hex"),
+    Buffer.from(sig.s.slice(2), "hex"),
+    Buffer.from([sig.yParity ?? 0]),
+  ]);
   let bytes: Buffer = Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature })));
   if (opts.compress) {
     const size = Buffer.alloc(4);
@@ -59,23 +63,37 @@ describe("Convos invites", () => {
   });
 
   it("refuses what is not an invite, naming the field", async () => {
-    for (const bad of ["", "hello world", "AAAA", "https://dev.convos.org/v2", Buffer.from([0x1f, 0, 0, 0, 9, 1, 2]).toString("base64url")]) {
+    for (const bad of [
+      "",
+      "hello world",
+      "AAAA",
+      "https://dev.convos.org/v2",
+      Buffer.from([0x1f, 0, 0, 0, 9, 1, 2]).toString("base64url"),
+    ]) {
       const err = await parseInvite(bad).catch((e: unknown) => e);
       expect(code(err)).toBe("InvalidArgument");
       expect((err as ConnectError).message).toContain("conversation_invite");
     }
     // Bytes that decode as no invite: said in words, not in the decoder's.
-    const noise = await parseInvite(Buffer.from("not an invite at all, but base64url").toString("base64url")).catch((e: unknown) => e);
-    expect((noise as ConnectError).rawMessage).toBe("conversation_invite: not a Convos invite link or slug (its contents are not an invite)");
+    const noise = await parseInvite(Buffer.from("not an invite at all, but base64url").toString("base64url")).catch(
+      (e: unknown) => e,
+    );
+    expect((noise as ConnectError).rawMessage).toBe(
+      "conversation_invite: not a Convos invite link or slug (its contents are not an invite)",
+    );
     const spaced = await parseInvite("not an invite").catch((e: unknown) => e);
-    expect((spaced as ConnectError).rawMessage).toBe("conversation_invite: not a Convos invite link or slug (not base64url)");
+    expect((spaced as ConnectError).rawMessage).toBe(
+      "conversation_invite: not a Convos invite link or slug (not base64url)",
+    );
   });
 
   it("refuses an invite signed by someone else, or expired", async () => {
     const stranger = generatePrivateKey();
     const forged = await parseInvite(await makeInvite(inboxId, stranger));
     expect(code(await verifyInvite(forged, resolver).catch((e: unknown) => e))).toBe("PermissionDenied");
-    const old = await parseInvite(await makeInvite(inboxId, key, { expiresAtUnix: BigInt(Math.floor(Date.now() / 1000) - 60) }));
+    const old = await parseInvite(
+      await makeInvite(inboxId, key, { expiresAtUnix: BigInt(Math.floor(Date.now() / 1000) - 60) }),
+    );
     expect(code(await verifyInvite(old, resolver).catch((e: unknown) => e))).toBe("InvalidArgument");
   });
 });

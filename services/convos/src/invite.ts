@@ -102,7 +102,12 @@ export async function parseInvite(input: string, field = "conversation_invite"):
  * creator's inbox (as the XMTP network says, through `resolver`) and has not
  * expired. Whether it still opens the conversation only the creator can say.
  */
-export async function verifyInvite(invite: Invite, resolver: InboxResolver, now = new Date(), field = "conversation_invite"): Promise<void> {
+export async function verifyInvite(
+  invite: Invite,
+  resolver: InboxResolver,
+  now = new Date(),
+  field = "conversation_invite",
+): Promise<void> {
   for (const at of [invite.expiresAt, invite.conversationExpiresAt]) {
     if (at && at <= now) throw invalidArgument(field, `the invite expired at ${at.toISOString()}`);
   }

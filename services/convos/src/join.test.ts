@@ -118,11 +118,22 @@ async function silentInvite(): Promise<string> {
   await creator.conversations.createGroup([], { appData: writeAppData({ tag }) });
   const payload = toBinary(
     InvitePayloadSchema,
-    create(InvitePayloadSchema, { conversationToken: randomBytes(40), creatorInboxId: Buffer.from(creator.inboxId, "hex"), tag, name: "Silent" }),
+    create(InvitePayloadSchema, {
+      conversationToken: randomBytes(40),
+      creatorInboxId: Buffer.from(creator.inboxId, "hex"),
+      tag,
+      name: "Silent",
+    }),
   );
   const sig = await sign({ hash: toHex(createHash("sha256").update(payload).digest()), privateKey: key });
-  const signature = Buffer.concat([Buffer.from(sig.r.slice(2), "hex"), Buffer.from(sig.s.slice(2), "hex"), Buffer.from([sig.yParity ?? 0])]);
-  return Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature }))).toString("base64url");
+  const signature = Buffer.concat([
+    Buffer.from(sig.r.slice(2), "hex"),
+    Buffer.from(sig.s.slice(2), "hex"),
+    Buffer.from([sig.yParity ?? 0]),
+  ]);
+  return Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature }))).toString(
+    "base64url",
+  );
 }
 
 beforeAll(async () => {
@@ -149,7 +160,11 @@ afterAll(async () => {
 
 describe("joinConversation with the real Convos CLI", () => {
   it("joins the conversation of `convos agent serve` from its invite link", { timeout: 30_000 }, async () => {
-    const { invite, group } = await joinConversation(agent, ready.inviteUrl, { resolver, profileName: "Test Agent", timeoutMs: 20_000 });
+    const { invite, group } = await joinConversation(agent, ready.inviteUrl, {
+      resolver,
+      profileName: "Test Agent",
+      timeoutMs: 20_000,
+    });
     expect(invite.creatorInboxId).toBe(ready.inboxId);
     expect(invite.signer.toLowerCase()).toBe(ready.address.toLowerCase());
     expect(invite.payload.tag).toBe(ready.inviteTag);
@@ -158,15 +173,23 @@ describe("joinConversation with the real Convos CLI", () => {
     expect(group.addedByInboxId).toBe(ready.inboxId);
     expect(readAppData(group.appData)?.tag).toBe(ready.inviteTag);
 
-    const member = await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === agent.inboxId);
+    const member = await cli!.waitFor(
+      "member_joined",
+      (e) => e.event === "member_joined" && e.inboxId === agent.inboxId,
+    );
     expect(member.conversationId).toBe(ready.conversationId);
     // Our profile_update, read by the CLI's own codec: our name, member kind agent (1).
-    const profile = await cli!.waitFor("profile_update", (e) => e.event === "profile_update" && e.senderInboxId === agent.inboxId);
+    const profile = await cli!.waitFor(
+      "profile_update",
+      (e) => e.event === "profile_update" && e.senderInboxId === agent.inboxId,
+    );
     expect(profile).toMatchObject({ conversationId: ready.conversationId, name: "Test Agent", memberKind: 1 });
     joined = group;
   });
 
-  it("carries a message each way: CLI stdin to our stream, our sendText to the CLI's stdout", { timeout: 30_000 }, async () => {
+  it("carries a message each way: CLI stdin to our stream, our sendText to the CLI's stdout", {
+    timeout: 30_000,
+  }, async () => {
     if (!joined) throw new Error("needs the conversation joined by the previous test");
     const stream = await joined.stream();
     streams.push(stream);
@@ -196,14 +219,22 @@ describe("joinConversation with the real Convos CLI", () => {
     expect(await dm.countMessages()).toBe(before);
   });
 
-  it("joins by the bare slug, ignoring a look-alike group with the invite's tag that someone else added it to", { timeout: 30_000 }, async () => {
+  it("joins by the bare slug, ignoring a look-alike group with the invite's tag that someone else added it to", {
+    timeout: 30_000,
+  }, async () => {
     const [second, mallory] = await Promise.all([newAgent("second"), newAgent("mallory")]);
-    const decoy = await mallory.conversations.createGroup([second.inboxId], { appData: writeAppData({ tag: ready.inviteTag }) });
+    const decoy = await mallory.conversations.createGroup([second.inboxId], {
+      appData: writeAppData({ tag: ready.inviteTag }),
+    });
     await second.conversations.sync();
     const seen = second.conversations.listGroups().find((g) => g.id === decoy.id);
     expect(seen && readAppData(seen.appData)?.tag).toBe(ready.inviteTag);
 
-    const { group } = await joinConversation(second, ready.inviteSlug, { resolver, profileName: "Second Agent", timeoutMs: 20_000 });
+    const { group } = await joinConversation(second, ready.inviteSlug, {
+      resolver,
+      profileName: "Second Agent",
+      timeoutMs: 20_000,
+    });
     expect(group.id).toBe(ready.conversationId);
     expect(group.id).not.toBe(decoy.id);
     await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === second.inboxId);
@@ -214,19 +245,24 @@ describe("joinConversation with the real Convos CLI", () => {
   // node did write to its subscription (1 join in 40 here, traced on the
   // devnode's side): what the fallback sync is for. So up to three agents
   // try, each with no fallback sync in time; one must learn from the stream.
-  it("learns it was added from the welcome stream: one sync after subscribing, no polling, and the stream ended", { timeout: 60_000 }, async () => {
+  it("learns it was added from the welcome stream: one sync after subscribing, no polling, and the stream ended", {
+    timeout: 60_000,
+  }, async () => {
     const missed: string[] = [];
     for (let attempt = 1; attempt <= 3; attempt++) {
       const { client, counts } = counted(await newAgent(`streamed-${attempt}`));
       const started = Date.now();
-      const joined = await joinConversation(client, ready.inviteUrl, { resolver, profileName: "Streamed Agent", timeoutMs: 10_000, fallbackSyncMs: 60_000 }).catch(
-        (err: unknown) => {
-          if (code(err) !== "DeadlineExceeded") throw err;
-          missed.push((err as ConnectError).rawMessage);
-          expect(counts, "the stream ended after a miss too").toEqual({ syncs: 1, streams: 1, ended: 1 });
-          return undefined;
-        },
-      );
+      const joined = await joinConversation(client, ready.inviteUrl, {
+        resolver,
+        profileName: "Streamed Agent",
+        timeoutMs: 10_000,
+        fallbackSyncMs: 60_000,
+      }).catch((err: unknown) => {
+        if (code(err) !== "DeadlineExceeded") throw err;
+        missed.push((err as ConnectError).rawMessage);
+        expect(counts, "the stream ended after a miss too").toEqual({ syncs: 1, streams: 1, ended: 1 });
+        return undefined;
+      });
       if (!joined) continue;
       expect(joined.group.id).toBe(ready.conversationId);
       expect(Date.now() - started).toBeLessThan(10_000);
@@ -238,7 +274,12 @@ describe("joinConversation with the real Convos CLI", () => {
 
   it("finds the group by its fallback sync when the stream delivers nothing", { timeout: 30_000 }, async () => {
     const { client, counts } = counted(await newAgent("fallback"), { silentStream: true });
-    const { group } = await joinConversation(client, ready.inviteUrl, { resolver, profileName: "Fallback Agent", timeoutMs: 20_000, fallbackSyncMs: 300 });
+    const { group } = await joinConversation(client, ready.inviteUrl, {
+      resolver,
+      profileName: "Fallback Agent",
+      timeoutMs: 20_000,
+      fallbackSyncMs: 300,
+    });
     expect(group.id).toBe(ready.conversationId);
     expect(counts.syncs).toBeGreaterThan(1);
     expect(counts.ended).toBe(1);
@@ -259,7 +300,9 @@ describe("joinConversation with the real Convos CLI", () => {
     const abort = new AbortController();
     const reason = new Error("the claim gave up");
     setTimeout(() => abort.abort(reason), 1_000);
-    const err = await joinConversation(client, invite, { resolver, timeoutMs: 20_000, signal: abort.signal }).catch((e: unknown) => e);
+    const err = await joinConversation(client, invite, { resolver, timeoutMs: 20_000, signal: abort.signal }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBe(reason);
     expect(counts.ended).toBe(1);
   });
@@ -267,7 +310,12 @@ describe("joinConversation with the real Convos CLI", () => {
   it("refuses a garbage invite (INVALID_ARGUMENT) and a tampered one (PERMISSION_DENIED) before anything is sent", async () => {
     const calls: string[] = [];
     const client = recorder(agent.inboxId, calls);
-    for (const garbage of ["garbage", "", "https://dev.convos.org/v2?i=bm90IGFuIGludml0ZQ", "https://dev.convos.org/v2"]) {
+    for (const garbage of [
+      "garbage",
+      "",
+      "https://dev.convos.org/v2?i=bm90IGFuIGludml0ZQ",
+      "https://dev.convos.org/v2",
+    ]) {
       const err = await joinConversation(client, garbage, { resolver }).catch((e: unknown) => e);
       expect(code(err), garbage).toBe("InvalidArgument");
       expect((err as ConnectError).message).toContain("conversation_invite");
@@ -285,14 +333,18 @@ describe("joinConversation with the real Convos CLI", () => {
         signature: signed.signature,
       }),
     );
-    const err = await joinConversation(client, Buffer.from(tampered).toString("base64url"), { resolver }).catch((e: unknown) => e);
+    const err = await joinConversation(client, Buffer.from(tampered).toString("base64url"), { resolver }).catch(
+      (e: unknown) => e,
+    );
     expect(code(err)).toBe("PermissionDenied");
     expect(calls).toEqual([]);
   });
 
   it("does not send a join request to itself: its own invite for a conversation it is not in is refused, and the stream ended", async () => {
     const calls: string[] = [];
-    const err = await joinConversation(recorder(ready.inboxId, calls), ready.inviteUrl, { resolver }).catch((e: unknown) => e);
+    const err = await joinConversation(recorder(ready.inboxId, calls), ready.inviteUrl, { resolver }).catch(
+      (e: unknown) => e,
+    );
     expect(code(err)).toBe("InvalidArgument");
     expect(calls).not.toContain("createDm");
     expect(calls.filter((c) => c === "streamGroups" || c === "end")).toEqual(["streamGroups", "end"]);

@@ -93,11 +93,16 @@ export interface Joined<G extends JoinedGroup = JoinedGroup> {
  * accept (a wrong, locked or exploded conversation) without an answer: from
  * here that looks like the timeout.
  */
-export async function joinConversation<G extends JoinedGroup>(client: JoiningClient<G>, input: string, opts: JoinOptions): Promise<Joined<G>> {
+export async function joinConversation<G extends JoinedGroup>(
+  client: JoiningClient<G>,
+  input: string,
+  opts: JoinOptions,
+): Promise<Joined<G>> {
   const invite = await parseInvite(input);
   await verifyInvite(invite, opts.resolver);
   await opts.onInvite?.(invite);
-  const isOurs = (g: G) => g.isActive && g.addedByInboxId === invite.creatorInboxId && readAppData(g.appData)?.tag === invite.payload.tag;
+  const isOurs = (g: G) =>
+    g.isActive && g.addedByInboxId === invite.creatorInboxId && readAppData(g.appData)?.tag === invite.payload.tag;
   const fallbackSyncMs = opts.fallbackSyncMs ?? 1_000;
   const timeoutMs = opts.timeoutMs ?? 60_000;
 
@@ -136,7 +141,10 @@ export async function joinConversation<G extends JoinedGroup>(client: JoiningCli
     const already = await syncAndLook();
     if (already) return { invite, group: already };
     if (invite.creatorInboxId === client.inboxId) {
-      throw invalidArgument("conversation_invite", "the invite is our own, and its conversation is not among our groups");
+      throw invalidArgument(
+        "conversation_invite",
+        "the invite is our own, and its conversation is not among our groups",
+      );
     }
     opts.signal?.throwIfAborted();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -145,14 +153,25 @@ export async function joinConversation<G extends JoinedGroup>(client: JoiningCli
     })().catch(() => undefined);
 
     const dm = await client.conversations.createDm(invite.creatorInboxId);
-    await dm.send(encodeJoinRequest({ inviteSlug: invite.slug, profile: { name: opts.profileName, memberKind: "agent" } }), { shouldPush: false, optimistic: true });
+    await dm.send(
+      encodeJoinRequest({ inviteSlug: invite.slug, profile: { name: opts.profileName, memberKind: "agent" } }),
+      { shouldPush: false, optimistic: true },
+    );
     await dm.sendText(invite.slug, { optimistic: true });
     await dm.publishMessages();
     opts.signal?.throwIfAborted();
 
     timers.push(
       setInterval(fallbackSync, fallbackSyncMs),
-      setTimeout(() => failed(deadlineExceeded(`conversation_invite: the creator ${invite.creatorInboxId} did not add us within ${timeoutMs} ms`)), timeoutMs),
+      setTimeout(
+        () =>
+          failed(
+            deadlineExceeded(
+              `conversation_invite: the creator ${invite.creatorInboxId} did not add us within ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      ),
     );
     const group = await added;
     await group.send(encodeProfileUpdate(opts.profileName));

@@ -15,7 +15,11 @@ import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_ho
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  TemplateReleaseService,
+  TemplateService,
+  TemplateUsageService,
+} from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createXmtpClient, walletSigner } from "@convos-pool/convos";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
@@ -44,7 +48,11 @@ type Sig = Awaited<ReturnType<typeof signOperation>>;
 const restSig = (s: Sig) => ({ signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce });
 const camelSig = (s: Sig) => ({ signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce });
 
-async function rest(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Headers; json: any }> {
+async function rest(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; headers: Headers; json: any }> {
   const res = await fetch(`${pool.url("gateway")}${path}`, {
     method,
     headers: { "content-type": "application/json" },
@@ -55,10 +63,16 @@ async function rest(method: string, path: string, body?: unknown): Promise<{ sta
 }
 
 /** The code a call answered with ("ok" when it succeeded). */
-const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => Code[ConnectError.from(e).code]);
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => "ok",
+    (e: unknown) => Code[ConnectError.from(e).code],
+  );
 
 describe("every main.ts as deploy/compose.yaml starts it", () => {
-  it("checks signers against the XMTP network in the gateway, the templates service and the claims service", { timeout: 90_000 }, async () => {
+  it("checks signers against the XMTP network in the gateway, the templates service and the claims service", {
+    timeout: 90_000,
+  }, async () => {
     // A creator whose second wallet the network added to their inbox: only a
     // network-backed check knows it belongs (derivation knows the first alone).
     const first = privateKeyToAccount(generatePrivateKey());
@@ -169,7 +183,18 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       patterns: denied,
       insights: "ok",
     });
-    expect(await probe(pool.creds.templates)).toMatchObject({ templates: denied, release: denied, usage: denied, claims: denied, lineage: denied, feed: denied, host: denied, memory: denied, patterns: denied, insights: denied });
+    expect(await probe(pool.creds.templates)).toMatchObject({
+      templates: denied,
+      release: denied,
+      usage: denied,
+      claims: denied,
+      lineage: denied,
+      feed: denied,
+      host: denied,
+      memory: denied,
+      patterns: denied,
+      insights: denied,
+    });
     expect(await probe(pool.creds.claims)).toMatchObject({
       templates: denied,
       release: "NotFound",
@@ -215,26 +240,29 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       try {
-        const r = await c.query<{ t: string }>(`select table_name as t from information_schema.tables where table_schema = 'public'`);
+        const r = await c.query<{ t: string }>(
+          `select table_name as t from information_schema.tables where table_schema = 'public'`,
+        );
         return new Set(r.rows.map((x) => x.t));
       } finally {
         await c.end();
       }
     };
     expect([...pool.databases.keys()].sort()).toEqual(["claims", "gateway", "lineage", "templates"]);
-    const [templates, claims, gateway, lineage] = (await Promise.all(["templates", "claims", "gateway", "lineage"].map((d) => tables(pool.databases.get(d)!)))) as [
-      Set<string>,
-      Set<string>,
-      Set<string>,
-      Set<string>,
-    ];
+    const [templates, claims, gateway, lineage] = (await Promise.all(
+      ["templates", "claims", "gateway", "lineage"].map((d) => tables(pool.databases.get(d)!)),
+    )) as [Set<string>, Set<string>, Set<string>, Set<string>];
     expect(templates.has("templates")).toBe(true);
     expect(claims.has("instances")).toBe(true);
     expect(gateway.has("signature_nonces")).toBe(true);
     expect(lineage.has("lineage_agents")).toBe(true);
-    for (const own of ["templates", "template_versions"]) expect(claims.has(own) || gateway.has(own) || lineage.has(own), own).toBe(false);
-    for (const own of ["instances", "provisioned_tools", "template_releases"]) expect(templates.has(own) || gateway.has(own) || lineage.has(own), own).toBe(false);
-    expect(claims.has("lineage_agents") || templates.has("lineage_agents") || gateway.has("lineage_agents")).toBe(false);
+    for (const own of ["templates", "template_versions"])
+      expect(claims.has(own) || gateway.has(own) || lineage.has(own), own).toBe(false);
+    for (const own of ["instances", "provisioned_tools", "template_releases"])
+      expect(templates.has(own) || gateway.has(own) || lineage.has(own), own).toBe(false);
+    expect(claims.has("lineage_agents") || templates.has("lineage_agents") || gateway.has("lineage_agents")).toBe(
+      false,
+    );
     for (const [name, env] of pool.envs) {
       if (name !== "instance-host") expect(env.DATABASE_URL, name).toBe(pool.databases.get(name));
     }
@@ -263,7 +291,11 @@ describe("the pool as deployed, against people acting in others' names", () => {
   /** What a refusal must leave as it was. */
   const snapshot = async () => ({
     // Idle and starting ones come and go with the warm pool; these may not.
-    held: (await claims.query(`select id, state, owner_id from instances where state not in ('idle', 'starting') order by id`)).rows,
+    held: (
+      await claims.query(
+        `select id, state, owner_id from instances where state not in ('idle', 'starting') order by id`,
+      )
+    ).rows,
     tools: (await claims.query(`select instance_id, tool_id from provisioned_tools order by 1, 2`)).rows,
     numbers: (await claims.query(`select number from sms_numbers where instance_id is not null order by 1`)).rows,
     usage: (await templatesDb.query(`select id, usage_count from templates order by id`)).rows,
@@ -271,7 +303,9 @@ describe("the pool as deployed, against people acting in others' names", () => {
   const session = async (who: TestIdentity) => {
     const res = await rest("POST", "/api/pool/sessions", {
       inbox_id: who.inboxId,
-      signature: restSig(await signOperation(who.account, "CreateSession", { inboxId: who.inboxId, audience: "convos-agent-pool" })),
+      signature: restSig(
+        await signOperation(who.account, "CreateSession", { inboxId: who.inboxId, audience: "convos-agent-pool" }),
+      ),
     });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     return res.json.token as string;
@@ -290,7 +324,12 @@ describe("the pool as deployed, against people acting in others' names", () => {
     const created = await rest("POST", "/api/pool/templates", {
       creator_id: creator.inboxId,
       ...content,
-      signature: restSig(await signOperation(creator.account, "CreateTemplate", { inboxId: creator.inboxId, contentHash: jsonHash(content) })),
+      signature: restSig(
+        await signOperation(creator.account, "CreateTemplate", {
+          inboxId: creator.inboxId,
+          contentHash: jsonHash(content),
+        }),
+      ),
     });
     expect(created.status).toBe(201);
     const { id, version } = created.json as { id: string; version: number };
@@ -300,7 +339,14 @@ describe("the pool as deployed, against people acting in others' names", () => {
         headers: { "content-type": "application/json", "if-match": String(version) },
         body: JSON.stringify({
           visibility: "public",
-          signature: restSig(await signOperation(creator.account, "SetTemplateVisibility", { inboxId: creator.inboxId, templateId: id, version: BigInt(version), visibility: "public" })),
+          signature: restSig(
+            await signOperation(creator.account, "SetTemplateVisibility", {
+              inboxId: creator.inboxId,
+              templateId: id,
+              version: BigInt(version),
+              visibility: "public",
+            }),
+          ),
         }),
       });
       expect(res.status).toBe(200);
@@ -329,7 +375,10 @@ describe("the pool as deployed, against people acting in others' names", () => {
   beforeAll(async () => {
     claims = await connect("claims");
     templatesDb = await connect("templates");
-    cli = await ConvosCli.start(["agent", "serve", "--name", "Deployed", "--profile-name", "Saul"], join(pool.dir, "cli"));
+    cli = await ConvosCli.start(
+      ["agent", "serve", "--name", "Deployed", "--profile-name", "Saul"],
+      join(pool.dir, "cli"),
+    );
     ready = await cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
     pub = await template("public");
     priv = await template("private");
@@ -346,10 +395,21 @@ describe("the pool as deployed, against people acting in others' names", () => {
     const before = await snapshot();
     const strangerToken = await session(stranger);
     for (const t of [pub, priv]) {
-      expect((await rest("POST", "/api/pool/claim", claimOf(creator, t))).status, "anonymous, naming the creator").toBe(401);
-      expect((await withToken(strangerToken, "POST", "/api/pool/claim", claimOf(creator, t))).status, "a session naming the creator").toBe(403);
-      expect((await withToken(strangerToken, "POST", "/api/pool/claim", claimOf(owner, t))).status, "a session naming someone else").toBe(403);
-      expect((await rest("POST", "/api/pool/claim", await signed(creator, t, stranger))).status, "signed by the stranger").toBe(403);
+      expect((await rest("POST", "/api/pool/claim", claimOf(creator, t))).status, "anonymous, naming the creator").toBe(
+        401,
+      );
+      expect(
+        (await withToken(strangerToken, "POST", "/api/pool/claim", claimOf(creator, t))).status,
+        "a session naming the creator",
+      ).toBe(403);
+      expect(
+        (await withToken(strangerToken, "POST", "/api/pool/claim", claimOf(owner, t))).status,
+        "a session naming someone else",
+      ).toBe(403);
+      expect(
+        (await rest("POST", "/api/pool/claim", await signed(creator, t, stranger))).status,
+        "signed by the stranger",
+      ).toBe(403);
     }
     // The stranger in their own name: the private template does not exist for them.
     expect((await rest("POST", "/api/pool/claim", await signed(stranger, priv))).status).toBe(404);
@@ -357,10 +417,16 @@ describe("the pool as deployed, against people acting in others' names", () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it("every service checks signers against the network, the instance host included: a template and a claim signed by a wallet the network added to the creator's inbox make an agent", { timeout: 60_000 }, async () => {
+  it("every service checks signers against the network, the instance host included: a template and a claim signed by a wallet the network added to the creator's inbox make an agent", {
+    timeout: 60_000,
+  }, async () => {
     const first = privateKeyToAccount(generatePrivateKey());
     const second = privateKeyToAccount(generatePrivateKey());
-    const xmtp = await createXmtpClient(first, { apiUrl: pool.url("xmtp"), dbPath: join(pool.dir, "creator2.db3"), dbEncryptionKey: randomBytes(32) });
+    const xmtp = await createXmtpClient(first, {
+      apiUrl: pool.url("xmtp"),
+      dbPath: join(pool.dir, "creator2.db3"),
+      dbEncryptionKey: randomBytes(32),
+    });
     onTestFinished(() => xmtp.close());
     await xmtp.unsafe_addAccount(walletSigner(second), true);
     const inboxId = xmtp.inboxId;
@@ -374,22 +440,39 @@ describe("the pool as deployed, against people acting in others' names", () => {
     await untilIdle(1);
     // The creator adds their own private template, signing with the second wallet; the agent
     // checks the release, signed by that wallet too, before it accepts.
-    const claim = { requester: inboxId, templateId: created.json.id as string, conversationInvite: ready.inviteUrl, model: "", userConfig: {} };
-    const res = await rest("POST", "/api/pool/claim", { ...claim, signature: camelSig(await signClaim(second, claim)) });
+    const claim = {
+      requester: inboxId,
+      templateId: created.json.id as string,
+      conversationInvite: ready.inviteUrl,
+      model: "",
+      userConfig: {},
+    };
+    const res = await rest("POST", "/api/pool/claim", {
+      ...claim,
+      signature: camelSig(await signClaim(second, claim)),
+    });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
-    const inbox = (await claims.query(`select inbox_id from instances where id = $1`, [res.json.instanceId])).rows[0]!.inbox_id as string;
+    const inbox = (await claims.query(`select inbox_id from instances where id = $1`, [res.json.instanceId])).rows[0]!
+      .inbox_id as string;
     await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inbox, { ms: 10_000 });
   });
 
-  it("the owner's signed claim joins the conversation; every owner operation by anyone else is refused and changes nothing; its lineage is read by its owner and its template's creator only", { timeout: 60_000 }, async () => {
+  it("the owner's signed claim joins the conversation; every owner operation by anyone else is refused and changes nothing; its lineage is read by its owner and its template's creator only", {
+    timeout: 60_000,
+  }, async () => {
     const res = await rest("POST", "/api/pool/claim", await signed(owner, pub));
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     const id = res.json.instanceId as string;
-    const inbox = (await claims.query(`select inbox_id from instances where id = $1`, [id])).rows[0]!.inbox_id as string;
+    const inbox = (await claims.query(`select inbox_id from instances where id = $1`, [id])).rows[0]!
+      .inbox_id as string;
     await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inbox, { ms: 10_000 });
     // The claim's use is counted a moment later (once a second): from then on nothing may change.
     await expect
-      .poll(async () => (await templatesDb.query(`select usage_count from templates where id = $1`, [pub])).rows[0]?.usage_count, { timeout: 5_000 })
+      .poll(
+        async () =>
+          (await templatesDb.query(`select usage_count from templates where id = $1`, [pub])).rows[0]?.usage_count,
+        { timeout: 5_000 },
+      )
       .toBe("1");
 
     const before = await snapshot();
@@ -398,11 +481,24 @@ describe("the pool as deployed, against people acting in others' names", () => {
     expect((await withToken(undefined, "GET", `/api/pool/agents/${id}`)).status).toBe(401);
     expect((await withToken(strangerToken, "GET", `/api/pool/agents?owner=${owner.inboxId}`)).status).toBe(403);
     expect((await withToken(strangerToken, "PUT", `/api/pool/agents/${id}/pin`, { pinned: true })).status).toBe(404);
-    const pinSig = await signOperation(stranger.account, "SetInstancePin", { inboxId: owner.inboxId, instanceId: id, pinned: true });
-    expect((await withToken(undefined, "PUT", `/api/pool/agents/${id}/pin`, { pinned: true, ownerSignature: camelSig(pinSig) })).status).toBe(404);
+    const pinSig = await signOperation(stranger.account, "SetInstancePin", {
+      inboxId: owner.inboxId,
+      instanceId: id,
+      pinned: true,
+    });
+    expect(
+      (
+        await withToken(undefined, "PUT", `/api/pool/agents/${id}/pin`, {
+          pinned: true,
+          ownerSignature: camelSig(pinSig),
+        })
+      ).status,
+    ).toBe(404);
     expect((await withToken(strangerToken, "DELETE", `/api/pool/agents/${id}`)).status).toBe(404);
     const removeSig = await signOperation(stranger.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: id });
-    expect((await withToken(undefined, "DELETE", `/api/pool/agents/${id}`, { ownerSignature: camelSig(removeSig) })).status).toBe(404);
+    expect(
+      (await withToken(undefined, "DELETE", `/api/pool/agents/${id}`, { ownerSignature: camelSig(removeSig) })).status,
+    ).toBe(404);
     expect((await withToken(strangerToken, "GET", `/api/pool/templates/${pub}/instances`)).status).toBe(403);
     expect((await withToken(strangerToken, "GET", `/api/pool/templates/${priv}/instances`)).status).toBe(404);
     expect(await snapshot()).toEqual(before);
@@ -411,11 +507,15 @@ describe("the pool as deployed, against people acting in others' names", () => {
 
     // The claim reached the lineage service (the claims service's relay, its LINEAGE_URL), read through the gateway (its LINEAGE_URL).
     await expect
-      .poll(async () => (await withToken(ownerToken, "GET", `/api/pool/agents/${id}/lineage`)).json?.instance, { timeout: 10_000 })
+      .poll(async () => (await withToken(ownerToken, "GET", `/api/pool/agents/${id}/lineage`)).json?.instance, {
+        timeout: 10_000,
+      })
       .toMatchObject({ instanceId: id, templateId: pub, ownerId: owner.inboxId, depth: 0 });
     expect((await withToken(strangerToken, "GET", `/api/pool/agents/${id}/lineage`)).status).toBe(404);
     expect((await withToken(strangerToken, "GET", `/api/pool/templates/${pub}/dashboard`)).status).toBe(403);
-    expect((await withToken(await session(creator), "GET", `/api/pool/templates/${pub}/dashboard`)).json).toMatchObject({ liveCount: 1, totalCount: 1 });
+    expect((await withToken(await session(creator), "GET", `/api/pool/templates/${pub}/dashboard`)).json).toMatchObject(
+      { liveCount: 1, totalCount: 1 },
+    );
   });
 
   it("a session ended by signing out is refused from then on", async () => {
@@ -427,23 +527,30 @@ describe("the pool as deployed, against people acting in others' names", () => {
     expect(after.json.error.message).toMatch(/signed out/);
   });
 
-  it("an agent refuses a configuration whose instructions the pool altered, and the claim rolls back cleanly", { timeout: 90_000 }, async () => {
+  it("an agent refuses a configuration whose instructions the pool altered, and the claim rolls back cleanly", {
+    timeout: 90_000,
+  }, async () => {
     // A compromised control plane: the claims service reads templates through a proxy that alters instructions.
     const tamper = await startTamperingTemplates(pool.url("templates"), pool.creds);
     try {
       await pool.stopService("claims");
       await pool.startService("claims", { TEMPLATES_URL: tamper.url });
       await untilIdle(1);
-      const idle = (await claims.query(`select id from instances where state = 'idle'`)).rows.map((r) => r.id as string);
+      const idle = (await claims.query(`select id from instances where state = 'idle'`)).rows.map(
+        (r) => r.id as string,
+      );
       const before = await snapshot();
       const res = await rest("POST", "/api/pool/claim", await signed(newIdentity(), pub));
       expect(res.status, JSON.stringify(res.json)).toBe(503);
-      expect(res.json.error.message).toMatch(/could not be configured \(template\.creator_signature: not signed by a wallet/);
+      expect(res.json.error.message).toMatch(
+        /could not be configured \(template\.creator_signature: not signed by a wallet/,
+      );
       expect(tamper.altered).toBeGreaterThan(0);
       // Back as it was: the instance idle again, its number released, nothing counted.
       await new Promise((r) => setTimeout(r, 1_200));
       expect(await snapshot()).toEqual(before);
-      for (const id of idle) expect((await claims.query(`select state from instances where id = $1`, [id])).rows[0]!.state).toBe("idle");
+      for (const id of idle)
+        expect((await claims.query(`select state from instances where id = $1`, [id])).rows[0]!.state).toBe("idle");
     } finally {
       await pool.stopService("claims");
       await pool.startService("claims");
@@ -451,17 +558,23 @@ describe("the pool as deployed, against people acting in others' names", () => {
     }
   });
 
-  it("a flood of claims from one caller, and from many callers at one address, is refused with 429 and Retry-After; nothing is claimed", { timeout: 60_000 }, async () => {
+  it("a flood of claims from one caller, and from many callers at one address, is refused with 429 and Retry-After; nothing is claimed", {
+    timeout: 60_000,
+  }, async () => {
     const before = await snapshot();
     // Default limits (compose sets none): 10 claims a minute per caller, 30 per address.
     const caller = newIdentity();
     const token = await session(caller);
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await withToken(token, "POST", "/api/pool/claim", claimOf(caller, "tmpl_0000000000000000"))).status);
+    for (let i = 0; i < 11; i++)
+      statuses.push(
+        (await withToken(token, "POST", "/api/pool/claim", claimOf(caller, "tmpl_0000000000000000"))).status,
+      );
     expect(statuses).toEqual([...Array(10).fill(404), 429]);
     // Many callers, one address: each caller's claims are few, the address's allowance (30 a minute) runs out.
     let last;
-    for (let i = 0; i < 62 && last?.status !== 429; i++) last = await rest("POST", "/api/pool/claim", await signed(newIdentity(), "tmpl_0000000000000000"));
+    for (let i = 0; i < 62 && last?.status !== 429; i++)
+      last = await rest("POST", "/api/pool/claim", await signed(newIdentity(), "tmpl_0000000000000000"));
     expect(last!.status).toBe(429);
     expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(last!.json.error.message).toMatch(/claims per client address/);
@@ -473,7 +586,12 @@ describe("what the deployed processes log", () => {
   it("holds no credential, secret or session token", () => {
     const lines = pool.logLines().join("\n");
     expect(lines).toMatch(/claims service listening/);
-    const secrets = [...Object.values(pool.creds).map((c) => c.token), pool.vars.POOL_SESSION_SECRET!, pool.vars.POOL_SECRETS_KEY!, pool.vars.POOL_MASTER_SEED!];
+    const secrets = [
+      ...Object.values(pool.creds).map((c) => c.token),
+      pool.vars.POOL_SESSION_SECRET!,
+      pool.vars.POOL_SECRETS_KEY!,
+      pool.vars.POOL_MASTER_SEED!,
+    ];
     for (const secret of secrets) expect(lines.includes(secret)).toBe(false);
     expect(lines).not.toMatch(/v2\.[0-9a-f]{64}\.[0-9]+\.[A-Za-z0-9_-]{22}\./);
   });
@@ -491,7 +609,9 @@ async function startTamperingTemplates(upstreamUrl: string, creds: ReturnType<ty
   const server = await startServer({
     name: "tampering-templates",
     log: createLogger("tampering-templates", { level: "silent" }),
-    interceptors: [serviceAuthInterceptor(creds.templates.directory, { [TemplateReleaseService.typeName]: ["claims"] })],
+    interceptors: [
+      serviceAuthInterceptor(creds.templates.directory, { [TemplateReleaseService.typeName]: ["claims"] }),
+    ],
     routes: (router) =>
       router.service(TemplateReleaseService, {
         async getTemplateRelease(req) {

@@ -16,7 +16,14 @@ import { startCreator } from "@convos-pool/convos/testing";
 import { EXTRACTION_PROMPT, SUMMARY_PROMPT } from "@convos-pool/instance";
 import { startChatServer, type ChatAnswer, type ChatServer } from "@convos-pool/instance/testing";
 import { callerHeaders, createServiceClient, signClone } from "@convos-pool/kit";
-import { PostgresServer, newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/kit/testing";
+import {
+  PostgresServer,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  signedUpdate,
+  tool,
+} from "@convos-pool/kit/testing";
 import { DeployedPool, type DeployedService } from "./testing/deployed.js";
 import { invariantsHold, violations, type World } from "./testing/invariants.js";
 
@@ -45,20 +52,36 @@ const owner = () => ({ headers: callerHeaders(creator.inboxId), timeoutMs: 60_00
 async function claimOnce(key: string, groupId: string, invite: string): Promise<string> {
   const c = claimsClient();
   try {
-    return (await c.client.claim({ requester: creator.inboxId, templateId: template.id, conversationInvite: invite, idempotencyKey: key }, owner())).instanceId;
+    return (
+      await c.client.claim(
+        { requester: creator.inboxId, templateId: template.id, conversationInvite: invite, idempotencyKey: key },
+        owner(),
+      )
+    ).instanceId;
   } finally {
     c.close();
   }
 }
 
 /** Codes a client retries with the same key: the answer was lost, the service was away, no agent was idle just then. */
-const RETRIED = [Code.Unavailable, Code.Canceled, Code.DeadlineExceeded, Code.Unknown, Code.Internal, Code.ResourceExhausted];
+const RETRIED = [
+  Code.Unavailable,
+  Code.Canceled,
+  Code.DeadlineExceeded,
+  Code.Unknown,
+  Code.Internal,
+  Code.ResourceExhausted,
+];
 
 /**
  * What a careful client does: claim, and while the answer is lost, retry with
  * the same key. Resolves to the agent, or to the code of a definitive failure.
  */
-async function claimUntilAnswered(key: string, conv: { groupId: string; invite: string }, ms = 90_000): Promise<{ instanceId?: string; code?: Code; tries: number }> {
+async function claimUntilAnswered(
+  key: string,
+  conv: { groupId: string; invite: string },
+  ms = 90_000,
+): Promise<{ instanceId?: string; code?: Code; tries: number }> {
   const end = Date.now() + ms;
   for (let tries = 1; ; tries++) {
     try {
@@ -82,7 +105,12 @@ async function ask(groupId: string, text: string): Promise<void> {
 async function updateTemplate(): Promise<bigint> {
   const t = templatesClient();
   try {
-    template = await signedUpdate(t.client, author, template, `You help with trips. Revision ${randomBytes(4).toString("hex")}.`);
+    template = await signedUpdate(
+      t.client,
+      author,
+      template,
+      `You help with trips. Revision ${randomBytes(4).toString("hex")}.`,
+    );
     return template.version;
   } finally {
     t.close();
@@ -93,7 +121,10 @@ async function updateTemplate(): Promise<bigint> {
 async function lineOf(service: DeployedService, pattern: RegExp, from: number, ms = 30_000): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
-    const line = pool.processes.get(service)?.lines.slice(from).find((l) => pattern.test(l));
+    const line = pool.processes
+      .get(service)
+      ?.lines.slice(from)
+      .find((l) => pattern.test(l));
     if (line) return line;
     if (Date.now() > end) throw new Error(`no line matching ${pattern} from ${service} in ${ms} ms`);
     await sleep(5);
@@ -105,8 +136,15 @@ async function waitIdle(n: number): Promise<void> {
   const end = Date.now() + 60_000;
   while (((await world.claimsDb.query(`select 1 from instances where state = 'idle'`)).rowCount ?? 0) < n) {
     if (Date.now() > end) {
-      const states = (await world.claimsDb.query(`select state, count(*)::int as n from instances group by state`)).rows;
-      throw new Error(`fewer than ${n} idle agents after 60 s: ${JSON.stringify(states)}\n${pool.processes.get("claims")?.lines.filter((l) => !/"level":"(info|debug)"/.test(l)).slice(-8).join("\n")}`);
+      const states = (await world.claimsDb.query(`select state, count(*)::int as n from instances group by state`))
+        .rows;
+      throw new Error(
+        `fewer than ${n} idle agents after 60 s: ${JSON.stringify(states)}\n${pool.processes
+          .get("claims")
+          ?.lines.filter((l) => !/"level":"(info|debug)"/.test(l))
+          .slice(-8)
+          .join("\n")}`,
+      );
     }
     await sleep(200);
   }
@@ -201,16 +239,28 @@ describe("faults, and what holds after each", () => {
     await holds();
   });
 
-  it("the checker sees what is broken: a message never sent, a version behind, a tool of an idle agent, an agent stuck in claiming", { timeout: 60_000 }, async () => {
+  it("the checker sees what is broken: a message never sent, a version behind, a tool of an idle agent, an agent stuck in claiming", {
+    timeout: 60_000,
+  }, async () => {
     const a = live[0]!;
-    const idle = (await world.claimsDb.query(`select id from instances where state = 'idle' limit 1`)).rows[0]!.id as string;
+    const idle = (await world.claimsDb.query(`select id from instances where state = 'idle' limit 1`)).rows[0]!
+      .id as string;
     const broken = { ...world, asked: new Map([[a.groupId, ["a text nobody sent"]]]) };
     // Each change held only while the checker looks (one transaction, rolled back), so the pool never acts on it.
     await world.claimsDb.query("begin");
     try {
-      await world.claimsDb.query(`update instances set template_version = template_version - 1, applied_key = array[template_version - 1] where id = $1`, [a.instanceId]);
-      await world.claimsDb.query(`insert into provisioned_tools (instance_id, tool_id, provider, handle) values ($1, 'sms', 'checker', 'x')`, [idle]);
-      await world.claimsDb.query(`update instances set state = 'claiming', claim_id = 'checker', claim_started_at = now() where id = $1`, [live[1]!.instanceId]);
+      await world.claimsDb.query(
+        `update instances set template_version = template_version - 1, applied_key = array[template_version - 1] where id = $1`,
+        [a.instanceId],
+      );
+      await world.claimsDb.query(
+        `insert into provisioned_tools (instance_id, tool_id, provider, handle) values ($1, 'sms', 'checker', 'x')`,
+        [idle],
+      );
+      await world.claimsDb.query(
+        `update instances set state = 'claiming', claim_id = 'checker', claim_started_at = now() where id = $1`,
+        [live[1]!.instanceId],
+      );
       const found = (await violations(broken)).join("\n");
       expect(found).toContain(`"a text nobody sent" was never delivered`);
       expect(found).toMatch(new RegExp(`${a.instanceId} is recorded at version`));
@@ -230,36 +280,50 @@ describe("faults, and what holds after each", () => {
     await sleep(150);
     await outage();
     const settled = await Promise.all(outcomes);
-    note(`claims settled: ${settled.map((x) => x.instanceId ?? Code[x.code!]).join(", ")}; tries ${settled.map((x) => x.tries).join(", ")}`);
+    note(
+      `claims settled: ${settled.map((x) => x.instanceId ?? Code[x.code!]).join(", ")}; tries ${settled.map((x) => x.tries).join(", ")}`,
+    );
     // A claim past its start waited for the database, one at its start was told to try again: each got its agent.
-    expect(settled.map((s) => s.instanceId ?? Code[s.code!])).toEqual(settled.map(() => expect.stringMatching(/^inst_/)));
+    expect(settled.map((s) => s.instanceId ?? Code[s.code!])).toEqual(
+      settled.map(() => expect.stringMatching(/^inst_/)),
+    );
     await reconnect();
-    for (const [i, conv] of convs.entries()) await ask(conv.groupId, `Are you there after the database was away, ${i}?`);
+    for (const [i, conv] of convs.entries())
+      await ask(conv.groupId, `Are you there after the database was away, ${i}?`);
     await holds();
-    for (const s of ["templates", "claims", "lineage", "instance-host", "gateway"] as const) expect(pool.processes.get(s), `${s} is running`).toBeDefined();
+    for (const s of ["templates", "claims", "lineage", "instance-host", "gateway"] as const)
+      expect(pool.processes.get(s), `${s} is running`).toBeDefined();
   }
 
-  it("PostgreSQL crashed and back during a burst of claims: every claim settles once, with its key", { timeout: 180_000 }, () =>
-    claimsThrough("burst", 3, async () => {
-      await postgres.stop("immediate");
-      note("PostgreSQL crashed");
-      await sleep(2_000);
-      await postgres.start();
-      note("PostgreSQL back");
-    }),
+  it(
+    "PostgreSQL crashed and back during a burst of claims: every claim settles once, with its key",
+    { timeout: 180_000 },
+    () =>
+      claimsThrough("burst", 3, async () => {
+        await postgres.stop("immediate");
+        note("PostgreSQL crashed");
+        await sleep(2_000);
+        await postgres.start();
+        note("PostgreSQL back");
+      }),
   );
 
-  it("PostgreSQL down for ten seconds during claims: each is told to try again or waits, and each gets its agent", { timeout: 180_000 }, () =>
-    claimsThrough("down", 2, async () => {
-      await postgres.stop("fast");
-      note("PostgreSQL stopped");
-      await sleep(10_000);
-      await postgres.start();
-      note("PostgreSQL back");
-    }),
+  it(
+    "PostgreSQL down for ten seconds during claims: each is told to try again or waits, and each gets its agent",
+    { timeout: 180_000 },
+    () =>
+      claimsThrough("down", 2, async () => {
+        await postgres.stop("fast");
+        note("PostgreSQL stopped");
+        await sleep(10_000);
+        await postgres.start();
+        note("PostgreSQL back");
+      }),
   );
 
-  it("PostgreSQL down for ten seconds during a template update's fan-out: every agent converges; messages meanwhile are answered", { timeout: 180_000 }, async () => {
+  it("PostgreSQL down for ten seconds during a template update's fan-out: every agent converges; messages meanwhile are answered", {
+    timeout: 180_000,
+  }, async () => {
     await updateTemplate();
     await postgres.stop("fast");
     for (const a of live.slice(0, 2)) await ask(a.groupId, `While the database is down: noted? ${a.instanceId}`);
@@ -269,7 +333,9 @@ describe("faults, and what holds after each", () => {
     await holds(90_000);
   });
 
-  it("the templates service killed as its outbox relays an update: the update still reaches every agent", { timeout: 180_000 }, async () => {
+  it("the templates service killed as its outbox relays an update: the update still reaches every agent", {
+    timeout: 180_000,
+  }, async () => {
     await updateTemplate();
     await pool.killService("templates");
     await sleep(1_000);
@@ -277,7 +343,9 @@ describe("faults, and what holds after each", () => {
     await holds(90_000);
   });
 
-  it("the claims service killed in the middle of a sync fan-out: every agent converges after it is back", { timeout: 180_000 }, async () => {
+  it("the claims service killed in the middle of a sync fan-out: every agent converges after it is back", {
+    timeout: 180_000,
+  }, async () => {
     const from = linesOf("instance-host");
     await updateTemplate();
     await lineOf("instance-host", /template updated/, from);
@@ -296,10 +364,20 @@ describe("faults, and what holds after each", () => {
   };
   for (const [key, step, moment] of [
     ["killed-at-take", "as it takes an agent, before Configure", rowClaiming],
-    ["killed-after-configure", "after Configure, as the join starts", (from: number) => lineOf("instance-host", /instance configured/, from)],
-    ["killed-after-join", "once the agent joined, before the claim completes", (from: number) => lineOf("instance-host", /instance joined its conversation/, from)],
+    [
+      "killed-after-configure",
+      "after Configure, as the join starts",
+      (from: number) => lineOf("instance-host", /instance configured/, from),
+    ],
+    [
+      "killed-after-join",
+      "once the agent joined, before the claim completes",
+      (from: number) => lineOf("instance-host", /instance joined its conversation/, from),
+    ],
   ] as const) {
-    it(`the claims service killed ${step}: the retry with the same key gets the outcome, never a second agent`, { timeout: 180_000 }, async () => {
+    it(`the claims service killed ${step}: the retry with the same key gets the outcome, never a second agent`, {
+      timeout: 180_000,
+    }, async () => {
       await waitIdle(1);
       const conv = await creator.conversation(`Claims killed ${step}`);
       const from = linesOf("instance-host");
@@ -308,7 +386,10 @@ describe("faults, and what holds after each", () => {
         (err: unknown) => ({ code: ConnectError.from(err).code }),
       );
       const reached = await Promise.race([moment(from).then(() => undefined), first]);
-      expect(reached, `the claim ended before the moment: ${pool.processes.get("claims")!.lines.slice(-5).join("\n")}`).toBeUndefined();
+      expect(
+        reached,
+        `the claim ended before the moment: ${pool.processes.get("claims")!.lines.slice(-5).join("\n")}`,
+      ).toBeUndefined();
       await pool.killService("claims");
       const lost = await first;
       note(`claims killed; the caller got ${"id" in lost ? lost.id : Code[lost.code]}`);
@@ -323,7 +404,9 @@ describe("faults, and what holds after each", () => {
     });
   }
 
-  it("the instance host killed while an agent joins: the claim's outcome is clear, and the agent is in no conversation it is not claimed for", { timeout: 240_000 }, async () => {
+  it("the instance host killed while an agent joins: the claim's outcome is clear, and the agent is in no conversation it is not claimed for", {
+    timeout: 240_000,
+  }, async () => {
     await waitIdle(1);
     const conv = await creator.conversation("Host killed while joining");
     const from = linesOf("instance-host");
@@ -346,7 +429,9 @@ describe("faults, and what holds after each", () => {
     await holds(120_000);
   });
 
-  it("the instance host killed while applying an update: every agent converges once it is back, and answers what it missed", { timeout: 240_000 }, async () => {
+  it("the instance host killed while applying an update: every agent converges once it is back, and answers what it missed", {
+    timeout: 240_000,
+  }, async () => {
     const from = linesOf("instance-host");
     await updateTemplate();
     await lineOf("instance-host", /UpdateTemplate|template updated/, from).catch(() => "");
@@ -357,11 +442,21 @@ describe("faults, and what holds after each", () => {
     await holds(120_000);
   });
 
-  it("the instance host killed while a parent summarizes for its clone: the clone is the owner's and answers, its inheritance settled, not pending", { timeout: 240_000 }, async () => {
+  it("the instance host killed while a parent summarizes for its clone: the clone is the owner's and answers, its inheritance settled, not pending", {
+    timeout: 240_000,
+  }, async () => {
     await waitIdle(2);
     const parent = live[0]!;
     const conv = await creator.conversation("Clone while the host dies");
-    const clone = { ownerId: creator.inboxId, parentInstanceId: parent.instanceId, conversationInvite: conv.invite, contextPrompt: "Bring what you learned.", carry: [], model: "", userConfig: {} };
+    const clone = {
+      ownerId: creator.inboxId,
+      parentInstanceId: parent.instanceId,
+      conversationInvite: conv.invite,
+      contextPrompt: "Bring what you learned.",
+      carry: [],
+      model: "",
+      userConfig: {},
+    };
     const req = {
       requester: creator.inboxId,
       cloneFrom: parent.instanceId,
@@ -386,8 +481,11 @@ describe("faults, and what holds after each", () => {
     const answered = send();
     // The moment the parent asks its model for the summary (which takes 3 s).
     const end = Date.now() + 60_000;
-    while (!llm.requests.slice(before).some((r) => r.body.messages.some((m) => m.content?.startsWith(SUMMARY_PROMPT)))) {
-      if (Date.now() > end) throw new Error(`the parent never summarized: ${JSON.stringify(await Promise.race([answered, sleep(10)]))}`);
+    while (
+      !llm.requests.slice(before).some((r) => r.body.messages.some((m) => m.content?.startsWith(SUMMARY_PROMPT)))
+    ) {
+      if (Date.now() > end)
+        throw new Error(`the parent never summarized: ${JSON.stringify(await Promise.race([answered, sleep(10)]))}`);
       await sleep(20);
     }
     await pool.killService("instance-host");
@@ -403,15 +501,24 @@ describe("faults, and what holds after each", () => {
     expect("id" in answer ? answer.id : Code[answer.code], "the clone is claimed").toMatch(/^inst_/);
     const childId = (answer as { id: string }).id;
     live.push({ instanceId: childId, groupId: conv.groupId });
-    const [row] = (await world.claimsDb.query(`select parent_instance_id, inheritance_state, inheritance_error from instances where id = $1`, [childId])).rows;
-    note(`the clone's inheritance: ${row.inheritance_state}${row.inheritance_error ? ` (${row.inheritance_error})` : ""}`);
+    const [row] = (
+      await world.claimsDb.query(
+        `select parent_instance_id, inheritance_state, inheritance_error from instances where id = $1`,
+        [childId],
+      )
+    ).rows;
+    note(
+      `the clone's inheritance: ${row.inheritance_state}${row.inheritance_error ? ` (${row.inheritance_error})` : ""}`,
+    );
     expect(row.parent_instance_id).toBe(parent.instanceId);
     expect(["sent", "failed"]).toContain(row.inheritance_state);
     await ask(conv.groupId, "Hello, clone, after the host came back");
     await holds(120_000);
   });
 
-  it("the XMTP node killed and back during a join and conversations: the claim settles, messages are answered", { timeout: 240_000 }, async () => {
+  it("the XMTP node killed and back during a join and conversations: the claim settles, messages are answered", {
+    timeout: 240_000,
+  }, async () => {
     await waitIdle(2);
     const conv = await creator.conversation("Node restarted");
     const from = linesOf("instance-host");
@@ -429,7 +536,9 @@ describe("faults, and what holds after each", () => {
     await holds(120_000);
   });
 
-  it("the model failing, slow, and answering garbage: the agent says so or waits, and answers again once the model is back", { timeout: 180_000 }, async () => {
+  it("the model failing, slow, and answering garbage: the agent says so or waits, and answers again once the model is back", {
+    timeout: 180_000,
+  }, async () => {
     const a = live[0]!;
     for (const mode of ["failing", "garbage", "slow"] as const) {
       model = mode;
@@ -453,6 +562,12 @@ describe("faults, and what holds after each", () => {
 
   it("no service logged a secret while all this happened", () => {
     const lines = pool.logLines().join("\n");
-    for (const secret of [pool.vars.POOL_MASTER_SEED!, pool.vars.POOL_SECRETS_KEY!, pool.vars.POOL_SESSION_SECRET!, "sk-faults"]) expect(lines).not.toContain(secret);
+    for (const secret of [
+      pool.vars.POOL_MASTER_SEED!,
+      pool.vars.POOL_SECRETS_KEY!,
+      pool.vars.POOL_SESSION_SECRET!,
+      "sk-faults",
+    ])
+      expect(lines).not.toContain(secret);
   });
 });

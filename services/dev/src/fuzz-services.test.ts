@@ -37,19 +37,38 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { StoreCurationService, TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
-import { TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  StoreCurationService,
+  TemplateStandingService,
+} from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
+import {
+  TemplateReleaseService,
+  TemplateService,
+  TemplateUsageService,
+} from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { Health } from "@convos-pool/gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "@convos-pool/gen/grpc/reflection/v1/reflection_pb.js";
-import { CALLER_HEADER, PRINCIPALS, SERVICE_TOKEN_HEADER, createLogger, generateServiceCredentials, type AccessPolicy, type Principal } from "@convos-pool/kit";
+import {
+  CALLER_HEADER,
+  PRINCIPALS,
+  SERVICE_TOKEN_HEADER,
+  createLogger,
+  generateServiceCredentials,
+  type AccessPolicy,
+  type Principal,
+} from "@convos-pool/kit";
 import { createTestDatabase, newIdentity } from "@convos-pool/kit/testing";
 import { FUZZ_RUNS, fieldNameProblem, oddString, rpcBodies, type RpcBody } from "@convos-pool/kit/testing/fuzz";
 import { SecretBox } from "@convos-pool/claims/src/secrets.js";
 import { CLAIMS_ACCESS, startClaimsService, type RunningClaimsService } from "@convos-pool/claims/src/server.js";
 import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
 import { LINEAGE_ACCESS, startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
-import { TEMPLATES_ACCESS, startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+import {
+  TEMPLATES_ACCESS,
+  startTemplateService,
+  type RunningTemplateService,
+} from "@convos-pool/templates/src/server.js";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
@@ -58,8 +77,19 @@ const CALL_TIMEOUT_MS = 15_000;
 
 /** The services the pool's servers may serve, by name. */
 const KNOWN: DescService[] = [
-  TemplateService, TemplateReleaseService, TemplateUsageService, StoreCurationService, TemplateStandingService, ClaimService, AgentMemoryService, TemplateSyncService,
-  LineageService, LineageEventService, PatternPoolService, PatternInsightsService, Health,
+  TemplateService,
+  TemplateReleaseService,
+  TemplateUsageService,
+  StoreCurationService,
+  TemplateStandingService,
+  ClaimService,
+  AgentMemoryService,
+  TemplateSyncService,
+  LineageService,
+  LineageEventService,
+  PatternPoolService,
+  PatternInsightsService,
+  Health,
 ];
 /** grpc.health.v1.Health is open to every caller (kit/auth.ts). */
 const OPEN: readonly Principal[] = PRINCIPALS;
@@ -94,9 +124,14 @@ async function openSnapshots(): Promise<void> {
   for (const db of ["templates", "claims", "lineage"]) {
     const client = new pg.Client({ connectionString: databases[db] });
     await client.connect();
-    const tables = (await client.query<{ t: string }>(`select tablename as t from pg_tables where schemaname = 'public' order by 1`)).rows;
+    const tables = (
+      await client.query<{ t: string }>(`select tablename as t from pg_tables where schemaname = 'public' order by 1`)
+    ).rows;
     const sql = tables
-      .map(({ t }) => `select '${t}' as t, count(*)::int || ' rows, ' || md5(coalesce(string_agg(x::text, E'\\n' order by x::text), '')) as h from "${t}" x`)
+      .map(
+        ({ t }) =>
+          `select '${t}' as t, count(*)::int || ' rows, ' || md5(coalesce(string_agg(x::text, E'\\n' order by x::text), '')) as h from "${t}" x`,
+      )
       .join(" union all ");
     snapshots.push({ db, client, sql });
   }
@@ -105,7 +140,8 @@ async function openSnapshots(): Promise<void> {
 /** Every table of the three databases: its rows' count and a digest of them. */
 async function written(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const { db, client, sql } of snapshots) for (const r of (await client.query<{ t: string; h: string }>(sql)).rows) out[`${db}.${r.t}`] = r.h;
+  for (const { db, client, sql } of snapshots)
+    for (const r of (await client.query<{ t: string; h: string }>(sql)).rows) out[`${db}.${r.t}`] = r.h;
   return out;
 }
 
@@ -124,9 +160,19 @@ async function servedBy(url: string): Promise<string[]> {
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), "services-fuzz-"));
   for (const name of ["templates", "claims", "lineage"]) databases[name] = await createTestDatabase(`fuzzsvc_${name}`);
-  templates = await startTemplateService({ databaseUrl: databases.templates!, credentials: CREDS.templates, limits: {}, log: quiet("templates") });
+  templates = await startTemplateService({
+    databaseUrl: databases.templates!,
+    credentials: CREDS.templates,
+    limits: {},
+    log: quiet("templates"),
+  });
   host = await StandInHost.start(CREDS["instance-host"]);
-  lineage = await startLineageService({ databaseUrl: databases.lineage!, credentials: CREDS.lineage, templatesUrl: templates.url, log: quiet("lineage") });
+  lineage = await startLineageService({
+    databaseUrl: databases.lineage!,
+    credentials: CREDS.lineage,
+    templatesUrl: templates.url,
+    log: quiet("lineage"),
+  });
   claims = await startClaimsService({
     databaseUrl: databases.claims!,
     credentials: CREDS.claims,
@@ -177,7 +223,12 @@ interface Answer {
 }
 
 async function callConnect(url: string, headers: Record<string, string>, { type, body }: RpcBody): Promise<Answer> {
-  const res = await fetch(url, { method: "POST", headers: { ...headers, "content-type": type, "connect-protocol-version": "1" }, body, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { ...headers, "content-type": type, "connect-protocol-version": "1" },
+    body,
+    signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+  });
   const text = await res.text();
   if (res.status === 200) return { what: "connect", ok: true, raw: "" };
   let json: unknown;
@@ -186,11 +237,25 @@ async function callConnect(url: string, headers: Record<string, string>, { type,
   } catch {
     return { what: `connect ${res.status}`, ok: false, raw: text.slice(0, 300) };
   }
-  return { what: `connect ${type}`, ok: false, err: errorFromJson(json as JsonValue, res.headers, new ConnectError(`HTTP ${res.status} without an error body`, Code.Unknown)), raw: text.slice(0, 300) };
+  return {
+    what: `connect ${type}`,
+    ok: false,
+    err: errorFromJson(
+      json as JsonValue,
+      res.headers,
+      new ConnectError(`HTTP ${res.status} without an error body`, Code.Unknown),
+    ),
+    raw: text.slice(0, 300),
+  };
 }
 
 /** One gRPC call on a shared HTTP/2 session: the status from the trailers (or a trailers-only answer). */
-function callGrpc(session: http2.ClientHttp2Session, requestPath: string, headers: Record<string, string>, { type, body }: RpcBody): Promise<Answer> {
+function callGrpc(
+  session: http2.ClientHttp2Session,
+  requestPath: string,
+  headers: Record<string, string>,
+  { type, body }: RpcBody,
+): Promise<Answer> {
   const bytes = Buffer.from(typeof body === "string" ? new TextEncoder().encode(body) : body);
   const frame = Buffer.alloc(5 + bytes.length);
   frame.writeUInt32BE(bytes.length, 1);
@@ -205,7 +270,8 @@ function callGrpc(session: http2.ClientHttp2Session, requestPath: string, header
     });
     const seen = new Headers();
     const take = (h: http2.IncomingHttpHeaders) => {
-      for (const [k, v] of Object.entries(h)) if (!k.startsWith(":") && v !== undefined) seen.set(k, Array.isArray(v) ? v.join(", ") : String(v));
+      for (const [k, v] of Object.entries(h))
+        if (!k.startsWith(":") && v !== undefined) seen.set(k, Array.isArray(v) ? v.join(", ") : String(v));
     };
     let done = false;
     const finish = () => {
@@ -213,7 +279,12 @@ function callGrpc(session: http2.ClientHttp2Session, requestPath: string, header
       done = true;
       const status = seen.get("grpc-status");
       const err = findTrailerError(seen);
-      resolve({ what: `grpc ${type}`, ok: status === "0", ...(err ? { err } : {}), raw: `grpc-status ${status} rst ${req.rstCode} ${err?.rawMessage ?? ""}`.slice(0, 300) });
+      resolve({
+        what: `grpc ${type}`,
+        ok: status === "0",
+        ...(err ? { err } : {}),
+        raw: `grpc-status ${status} rst ${req.rstCode} ${err?.rawMessage ?? ""}`.slice(0, 300),
+      });
     };
     // The answer is complete with its status (trailers, or a trailers-only response), maybe before the
     // server read all of a request it refused; the stream is left to end by itself, not cancelled
@@ -234,12 +305,18 @@ function callGrpc(session: http2.ClientHttp2Session, requestPath: string, header
 
 // ---------------------------------------------------------------- the fuzzing
 
-const caller = fc.oneof(fc.constant(undefined), fc.constant(newIdentity().inboxId), oddString.map((s) => s.slice(0, 200)).filter((s) => /^[\x21-\x7e]*$/.test(s)));
+const caller = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(newIdentity().inboxId),
+  oddString.map((s) => s.slice(0, 200)).filter((s) => /^[\x21-\x7e]*$/.test(s)),
+);
 
 for (const server of servers) {
   describe(`the ${server.name} service, given bad input straight to its RPCs`, () => {
     // What it serves is known when the tests run, not when they are collected: one test per server, each service in turn.
-    it("answers every method of every service it serves with a clear code, naming the field, and writes nothing", { timeout: 300_000 }, async () => {
+    it("answers every method of every service it serves with a clear code, naming the field, and writes nothing", {
+      timeout: 300_000,
+    }, async () => {
       expect(server.services.length, "services listed by reflection").toBeGreaterThan(1);
       const session = http2.connect(server.url());
       session.on("error", () => {});
@@ -263,7 +340,10 @@ for (const server of servers) {
                 const headers: Record<string, string> = { [SERVICE_TOKEN_HEADER]: CREDS[principal].token };
                 if (principal === "gateway" && inbox !== undefined) headers[CALLER_HEADER] = inbox;
                 const requestPath = `/${service.typeName}/${method.name}`;
-                const answer = protocol === "grpc" ? await callGrpc(session, requestPath, headers, body) : await callConnect(`${server.url()}${requestPath}`, headers, body);
+                const answer =
+                  protocol === "grpc"
+                    ? await callGrpc(session, requestPath, headers, body)
+                    : await callConnect(`${server.url()}${requestPath}`, headers, body);
                 const code = answer.ok ? "ok" : answer.err ? codeToString(answer.err.code) : "no status";
                 codes.set(code, (codes.get(code) ?? 0) + 1);
                 const before = held;
@@ -278,7 +358,10 @@ for (const server of servers) {
             ),
             { numRuns: FUZZ_RUNS * methods.length },
           );
-          const answered = [...codes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ");
+          const answered = [...codes]
+            .sort((a, b) => b[1] - a[1])
+            .map(([c, n]) => `${c} ${n}`)
+            .join(", ");
           tried.push(`fuzz: ${count} calls to ${service.typeName} over ${methods.length} methods (${answered})`);
         }
       } finally {

@@ -35,7 +35,11 @@ const pool = await startPool({
   operators,
   llm:
     process.env.LLM_BASE_URL && process.env.LLM_API_KEY
-      ? { baseUrl: process.env.LLM_BASE_URL, apiKey: process.env.LLM_API_KEY, ...(process.env.LLM_MODEL ? { model: process.env.LLM_MODEL } : {}) }
+      ? {
+          baseUrl: process.env.LLM_BASE_URL,
+          apiKey: process.env.LLM_API_KEY,
+          ...(process.env.LLM_MODEL ? { model: process.env.LLM_MODEL } : {}),
+        }
       : undefined,
   log,
 });

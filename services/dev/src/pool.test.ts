@@ -27,7 +27,16 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     tags: [],
   };
 
-  let pool = await startPool({ dataDir, port: 0, xmtpPort: 0, chainPort: 0, mailPort: 0, pop3Port: 0, smsPort: 0, warmInstances: 1 });
+  let pool = await startPool({
+    dataDir,
+    port: 0,
+    xmtpPort: 0,
+    chainPort: 0,
+    mailPort: 0,
+    pop3Port: 0,
+    smsPort: 0,
+    warmInstances: 1,
+  });
   const signature = await signOperation(account, "CreateTemplate", { inboxId, contentHash: jsonHash(content) });
   const created = await fetch(`${pool.gatewayUrl}/api/pool/templates`, {
     method: "POST",
@@ -56,7 +65,16 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
   // The local mail server answered on its port while the pool ran (its greeting, below, on the second start).
   expect(pool.smtpUrl).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+$/);
 
-  pool = await startPool({ dataDir, port: 0, xmtpPort: 0, chainPort: 0, mailPort: 0, pop3Port: 0, smsPort: 0, warmInstances: 1 });
+  pool = await startPool({
+    dataDir,
+    port: 0,
+    xmtpPort: 0,
+    chainPort: 0,
+    mailPort: 0,
+    pop3Port: 0,
+    smsPort: 0,
+    warmInstances: 1,
+  });
   try {
     expect(await smtpGreeting(pool.smtpUrl)).toMatch(/^220 agents\.localhost /);
     // The template is private: its creator, signed in, sees it; nobody else does.
@@ -70,13 +88,17 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     });
     expect(session.status).toBe(200);
     const { token } = (await session.json()) as { token: string };
-    const again = await fetch(`${pool.gatewayUrl}/api/pool/templates/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    const again = await fetch(`${pool.gatewayUrl}/api/pool/templates/${id}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(again.status).toBe(200);
     expect(((await again.json()) as { instructions: string }).instructions).toBe("Say hello.");
     const anonymous = await fetch(`${pool.gatewayUrl}/api/pool/templates/${id}`);
     expect(anonymous.status).toBe(404);
     // The lineage service runs too, on its own embedded database: the creator's dashboard of the template.
-    const dashboard = await fetch(`${pool.gatewayUrl}/api/pool/templates/${id}/dashboard`, { headers: { authorization: `Bearer ${token}` } });
+    const dashboard = await fetch(`${pool.gatewayUrl}/api/pool/templates/${id}/dashboard`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(dashboard.status).toBe(200);
     expect(await dashboard.json()).toMatchObject({ templateId: id, liveCount: 0, totalCount: 0 });
     expect((await stat(join(dataDir, "lineage"))).isDirectory()).toBe(true);

@@ -132,12 +132,26 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     started.push(chain);
     // SMTP for agents' mailboxes: the ones the claims service's mailbox provider makes (claims/mailboxes).
     const mailboxes = new Maildirs(join(opts.dataDir, "claims", "mailboxes"));
-    const mail = await startLocalMail({ mailboxes, host, port: opts.mailPort ?? DEFAULT_MAIL_PORT, log: log.child({ service: "mail" }) });
+    const mail = await startLocalMail({
+      mailboxes,
+      host,
+      port: opts.mailPort ?? DEFAULT_MAIL_PORT,
+      log: log.child({ service: "mail" }),
+    });
     started.push(mail);
-    const pop3 = await startLocalPop3({ mailboxes, host, port: opts.pop3Port ?? DEFAULT_POP3_PORT, log: log.child({ service: "pop3" }) });
+    const pop3 = await startLocalPop3({
+      mailboxes,
+      host,
+      port: opts.pop3Port ?? DEFAULT_POP3_PORT,
+      log: log.child({ service: "pop3" }),
+    });
     started.push(pop3);
     // Telnyx stands in locally: numbers text each other, and a person's "phone" can text an agent.
-    const sms = await startLocalSms({ host, port: opts.smsPort ?? DEFAULT_SMS_PORT, log: log.child({ service: "sms" }) });
+    const sms = await startLocalSms({
+      host,
+      port: opts.smsPort ?? DEFAULT_SMS_PORT,
+      log: log.child({ service: "sms" }),
+    });
     started.push(sms);
     // Signatures are checked against the XMTP network: the local node here.
     const resolver = await XmtpInboxResolver.connect({ apiUrl: xmtp.url });

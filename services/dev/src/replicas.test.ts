@@ -58,13 +58,25 @@ async function claimAt(replica: ProcessName, key: string, invite: string): Promi
 }
 
 /** Codes a client retries with the same key (the answer lost, the service away, no agent idle just then). */
-const RETRIED = [Code.Unavailable, Code.Canceled, Code.DeadlineExceeded, Code.Unknown, Code.Internal, Code.ResourceExhausted];
+const RETRIED = [
+  Code.Unavailable,
+  Code.Canceled,
+  Code.DeadlineExceeded,
+  Code.Unknown,
+  Code.Internal,
+  Code.ResourceExhausted,
+];
 
 /**
  * A careful client behind a load balancer: claims at one replica, and while
  * the answer is lost retries with the same key at the next one that runs.
  */
-async function claimUntilAnswered(i: number, key: string, invite: string, ms = 150_000): Promise<{ instanceId?: string; code?: Code; tries: number }> {
+async function claimUntilAnswered(
+  i: number,
+  key: string,
+  invite: string,
+  ms = 150_000,
+): Promise<{ instanceId?: string; code?: Code; tries: number }> {
   const end = Date.now() + ms;
   for (let tries = 1; ; tries++) {
     const live = CLAIMS.filter((r) => pool.processes.has(r));
@@ -79,23 +91,39 @@ async function claimUntilAnswered(i: number, key: string, invite: string, ms = 1
   }
 }
 
-const rows = async <T = Record<string, any>>(sql: string, params: unknown[] = []) => (await world.claimsDb.query(sql, params)).rows as T[];
+const rows = async <T = Record<string, any>>(sql: string, params: unknown[] = []) =>
+  (await world.claimsDb.query(sql, params)).rows as T[];
 
 async function until(what: string, check: () => Promise<boolean>, ms = 90_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms / 1000} s; instances: ${JSON.stringify(await rows(`select host_url, state, count(*)::int as n from instances group by 1, 2 order by 1, 2`))}`);
+    if (Date.now() > end)
+      throw new Error(
+        `${what}: not within ${ms / 1000} s; instances: ${JSON.stringify(await rows(`select host_url, state, count(*)::int as n from instances group by 1, 2 order by 1, 2`))}`,
+      );
     await sleep(250);
   }
 }
 
 const idleOn = async (url: string) =>
-  Number((await rows<{ n: number }>(`select count(*)::int as n from instances where state in ('idle', 'starting') and host_url = $1`, [url]))[0]!.n);
+  Number(
+    (
+      await rows<{ n: number }>(
+        `select count(*)::int as n from instances where state in ('idle', 'starting') and host_url = $1`,
+        [url],
+      )
+    )[0]!.n,
+  );
 
 /** Resolves when a line matching `pattern` appears in `name`'s output after `from` lines. */
 async function lineOf(name: ProcessName, pattern: RegExp, from: number, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!pool.processes.get(name)?.lines.slice(from).some((l) => pattern.test(l))) {
+  while (
+    !pool.processes
+      .get(name)
+      ?.lines.slice(from)
+      .some((l) => pattern.test(l))
+  ) {
     if (Date.now() > end) throw new Error(`no line matching ${pattern} from ${name} in ${ms} ms`);
     await sleep(5);
   }
@@ -152,7 +180,15 @@ beforeAll(async () => {
   const templatesDb = new pg.Client({ connectionString: pool.databases.get("templates")! });
   await claimsDb.connect();
   await templatesDb.connect();
-  world = { claimsDb, templatesDb, hostUrl: hostUrls, hostCreds: pool.creds.claims, creator, llmRequests: llm.requests, asked: new Map() };
+  world = {
+    claimsDb,
+    templatesDb,
+    hostUrl: hostUrls,
+    hostCreds: pool.creds.claims,
+    creator,
+    llmRequests: llm.requests,
+    asked: new Map(),
+  };
   const t = createServiceClient(TemplateService, pool.url("templates"), pool.creds.gateway);
   try {
     // One pool tool, provisioned by whichever claims replica makes the claim (as in the fault suite).
@@ -160,12 +196,16 @@ beforeAll(async () => {
   } finally {
     t.close();
   }
-  await until(`${TARGET} idle agents`, async () => (await idleOn(hostUrls[0]!)) + (await idleOn(hostUrls[1]!)) >= TARGET);
+  await until(
+    `${TARGET} idle agents`,
+    async () => (await idleOn(hostUrls[0]!)) + (await idleOn(hostUrls[1]!)) >= TARGET,
+  );
   note("pool up");
 }, 300_000);
 
 afterAll(async () => {
-  if (process.env.REPLICAS_LOG) await import("node:fs/promises").then((fs) => fs.writeFile(process.env.REPLICAS_LOG!, pool.logLines().join("\n")));
+  if (process.env.REPLICAS_LOG)
+    await import("node:fs/promises").then((fs) => fs.writeFile(process.env.REPLICAS_LOG!, pool.logLines().join("\n")));
   await world?.claimsDb.end().catch(() => undefined);
   await world?.templatesDb.end().catch(() => undefined);
   await creator?.close().catch(() => undefined);
@@ -190,7 +230,10 @@ describe("two of everything on one PostgreSQL", () => {
       const text = await res.text();
       return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
     };
-    const s = await signOperation(person.account, "CreateSession", { inboxId: person.inboxId, audience: "convos-agent-pool" });
+    const s = await signOperation(person.account, "CreateSession", {
+      inboxId: person.inboxId,
+      audience: "convos-agent-pool",
+    });
     const signedIn = await call("gateway", "POST", "/api/pool/sessions", undefined, {
       inbox_id: person.inboxId,
       signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
@@ -208,73 +251,92 @@ describe("two of everything on one PostgreSQL", () => {
     expect((await call("gateway", "GET", `/api/pool/agents?owner=${person.inboxId}`, token)).status).toBe(401);
   });
 
-  it(
-    "a burst of claims through two claims services, one of them and one host killed during it and an update in the middle: no agent twice, every claim an agent or rolled back, the update applied once by each agent, the pool refilled by the survivor",
-    { timeout: 420_000 },
-    async () => {
-      const N = 12;
-      const convs = [];
-      for (let i = 0; i < N; i++) convs.push(await creator.conversation(`Burst ${i}`));
-      note("conversations made");
-      const fromHost = pool.processes.get("instance-host-2")!.lines.length;
-      const outcomes = Promise.all(convs.map((c, i) => claimUntilAnswered(i, `burst-${i}-${randomBytes(3).toString("hex")}`, c.invite)));
-      // In the middle of it: an agent on the second host being configured.
-      await lineOf("instance-host-2", /instance configured/, fromHost);
-      const templates = createServiceClient(TemplateService, pool.url("templates"), pool.creds.gateway);
-      try {
-        template = await signedUpdate(templates.client, author, template, `You help with trips. Revision ${randomBytes(4).toString("hex")}.`);
-      } finally {
-        templates.close();
-      }
-      note(`update to version ${template.contentVersion}`);
-      await Promise.all([pool.killService("claims"), pool.killService("instance-host-2")]);
-      note("claims and instance-host-2 killed");
-      await sleep(3_000);
-      await pool.startService("instance-host-2");
-      note("instance-host-2 restarted");
-      const results = await outcomes;
-      note(`claims answered: ${results.map((r) => r.instanceId ?? Code[r.code!]).join(", ")}`);
-
-      const won = results.filter((r) => r.instanceId).map((r) => r.instanceId!);
-      // Every claim has its outcome: an agent, or told it was taken back (its replica died holding it).
-      for (const r of results) expect(r.instanceId ?? Code[r.code!]).toMatch(/^inst_|^Aborted$/);
-      expect(won.length).toBeGreaterThanOrEqual(N / 2);
-      expect(new Set(won).size).toBe(won.length);
-      const claimed = await rows<{ id: string; conversation_id: string; host_url: string }>(
-        `select id, conversation_id, host_url from instances where id = any($1) and state = 'claimed'`,
-        [won],
+  it("a burst of claims through two claims services, one of them and one host killed during it and an update in the middle: no agent twice, every claim an agent or rolled back, the update applied once by each agent, the pool refilled by the survivor", {
+    timeout: 420_000,
+  }, async () => {
+    const N = 12;
+    const convs = [];
+    for (let i = 0; i < N; i++) convs.push(await creator.conversation(`Burst ${i}`));
+    note("conversations made");
+    const fromHost = pool.processes.get("instance-host-2")!.lines.length;
+    const outcomes = Promise.all(
+      convs.map((c, i) => claimUntilAnswered(i, `burst-${i}-${randomBytes(3).toString("hex")}`, c.invite)),
+    );
+    // In the middle of it: an agent on the second host being configured.
+    await lineOf("instance-host-2", /instance configured/, fromHost);
+    const templates = createServiceClient(TemplateService, pool.url("templates"), pool.creds.gateway);
+    try {
+      template = await signedUpdate(
+        templates.client,
+        author,
+        template,
+        `You help with trips. Revision ${randomBytes(4).toString("hex")}.`,
       );
-      expect(claimed.map((r) => r.id).sort()).toEqual([...won].sort());
-      expect(new Set(claimed.map((r) => r.conversation_id)).size).toBe(won.length);
-      // (Which hosts hold them depends on which claims the killed replica and the killed host had in hand.)
-      expect(claimed.every((r) => hostUrls.includes(r.host_url))).toBe(true);
+    } finally {
+      templates.close();
+    }
+    note(`update to version ${template.contentVersion}`);
+    await Promise.all([pool.killService("claims"), pool.killService("instance-host-2")]);
+    note("claims and instance-host-2 killed");
+    await sleep(3_000);
+    await pool.startService("instance-host-2");
+    note("instance-host-2 restarted");
+    const results = await outcomes;
+    note(`claims answered: ${results.map((r) => r.instanceId ?? Code[r.code!]).join(", ")}`);
 
-      for (const c of convs) if (claimed.some((r) => r.conversation_id === c.groupId)) await ask(c.groupId, `Hello after the burst, ${c.groupId.slice(0, 6)}`);
-      // Every agent at the new version, in a conversation only if claimed for it, every text answered, nothing stuck.
-      await invariantsHold(world, 120_000);
-      note("invariants hold");
-      // Each version applied at most once by each agent, as the hosts logged it (killed ones' lines too).
-      for (const [id, versions] of updatesApplied()) expect(new Set(versions).size, `${id} applied ${versions.join(", ")}`).toBe(versions.length);
+    const won = results.filter((r) => r.instanceId).map((r) => r.instanceId!);
+    // Every claim has its outcome: an agent, or told it was taken back (its replica died holding it).
+    for (const r of results) expect(r.instanceId ?? Code[r.code!]).toMatch(/^inst_|^Aborted$/);
+    expect(won.length).toBeGreaterThanOrEqual(N / 2);
+    expect(new Set(won).size).toBe(won.length);
+    const claimed = await rows<{ id: string; conversation_id: string; host_url: string }>(
+      `select id, conversation_id, host_url from instances where id = any($1) and state = 'claimed'`,
+      [won],
+    );
+    expect(claimed.map((r) => r.id).sort()).toEqual([...won].sort());
+    expect(new Set(claimed.map((r) => r.conversation_id)).size).toBe(won.length);
+    // (Which hosts hold them depends on which claims the killed replica and the killed host had in hand.)
+    expect(claimed.every((r) => hostUrls.includes(r.host_url))).toBe(true);
 
-      // The survivor's pool manager took over: the pool is back at its target, on both hosts.
-      await until("the pool refilled by the surviving claims service", async () => (await idleOn(hostUrls[0]!)) + (await idleOn(hostUrls[1]!)) >= TARGET);
-      expect(pool.processes.get("claims-2")!.lines.some((l) => l.includes('"pool pass"'))).toBe(true);
-      note("pool refilled");
-    },
-  );
+    for (const c of convs)
+      if (claimed.some((r) => r.conversation_id === c.groupId))
+        await ask(c.groupId, `Hello after the burst, ${c.groupId.slice(0, 6)}`);
+    // Every agent at the new version, in a conversation only if claimed for it, every text answered, nothing stuck.
+    await invariantsHold(world, 120_000);
+    note("invariants hold");
+    // Each version applied at most once by each agent, as the hosts logged it (killed ones' lines too).
+    for (const [id, versions] of updatesApplied())
+      expect(new Set(versions).size, `${id} applied ${versions.join(", ")}`).toBe(versions.length);
 
-  it("a host drained: its idle agents go elsewhere, nothing new lands on it, and its claimed agents stay and answer", { timeout: 300_000 }, async () => {
+    // The survivor's pool manager took over: the pool is back at its target, on both hosts.
+    await until(
+      "the pool refilled by the surviving claims service",
+      async () => (await idleOn(hostUrls[0]!)) + (await idleOn(hostUrls[1]!)) >= TARGET,
+    );
+    expect(pool.processes.get("claims-2")!.lines.some((l) => l.includes('"pool pass"'))).toBe(true);
+    note("pool refilled");
+  });
+
+  it("a host drained: its idle agents go elsewhere, nothing new lands on it, and its claimed agents stay and answer", {
+    timeout: 300_000,
+  }, async () => {
     // The host with the most claimed agents is drained; the other stays open.
     const counts = await rows<{ host_url: string; n: number }>(
       `select host_url, count(*)::int as n from instances where state = 'claimed' group by 1 order by 2 desc`,
     );
     const drained = counts[0]!.host_url;
     const open = hostUrls.find((u) => u !== drained)!;
-    const before = await rows<{ id: string; conversation_id: string }>(`select id, conversation_id from instances where host_url = $1 and state = 'claimed'`, [drained]);
+    const before = await rows<{ id: string; conversation_id: string }>(
+      `select id, conversation_id from instances where host_url = $1 and state = 'claimed'`,
+      [drained],
+    );
     expect(before.length).toBeGreaterThan(0);
     expect(await hostsCli("drain", drained)).toContain("drains");
     expect(await hostsCli("list")).toContain(`${drained} (draining)`);
-    await until("the drained host's idle agents replaced elsewhere", async () => (await idleOn(drained)) === 0 && (await idleOn(open)) >= TARGET);
+    await until(
+      "the drained host's idle agents replaced elsewhere",
+      async () => (await idleOn(drained)) === 0 && (await idleOn(open)) >= TARGET,
+    );
     note("drained");
     // New claims land on the open host.
     const fresh = [];
@@ -285,7 +347,9 @@ describe("two of everything on one PostgreSQL", () => {
       fresh.push(got.instanceId!);
       await ask(conv.groupId, `Hello from after the drain ${i}`);
     }
-    expect(await rows(`select distinct host_url from instances where id = any($1)`, [fresh])).toEqual([{ host_url: open }]);
+    expect(await rows(`select distinct host_url from instances where id = any($1)`, [fresh])).toEqual([
+      { host_url: open },
+    ]);
     // The drained host still runs its claimed agents, and they answer.
     const host = createServiceClient(InstanceHostService, drained, pool.creds.claims);
     try {
@@ -297,7 +361,9 @@ describe("two of everything on one PostgreSQL", () => {
     }
     for (const a of before) await ask(a.conversation_id, `Still with us on the drained host, ${a.id}?`);
     await invariantsHold(world, 120_000);
-    expect(await rows(`select state from instances where id = any($1)`, [before.map((a) => a.id)])).toEqual(before.map(() => ({ state: "claimed" })));
+    expect(await rows(`select state from instances where id = any($1)`, [before.map((a) => a.id)])).toEqual(
+      before.map(() => ({ state: "claimed" })),
+    );
     note("drained host's agents answered");
     expect(await hostsCli("undrain", drained)).toContain("takes new instances again");
   });

@@ -20,7 +20,14 @@ import {
   tlsFromEnv,
   type TlsConfig,
 } from "@convos-pool/kit";
-import { codeOf, createTestDatabase, makeTestPki, newIdentity, sampleContent, type TestPki } from "@convos-pool/kit/testing";
+import {
+  codeOf,
+  createTestDatabase,
+  makeTestPki,
+  newIdentity,
+  sampleContent,
+  type TestPki,
+} from "@convos-pool/kit/testing";
 import { SecretBox } from "@convos-pool/claims/src/secrets.js";
 import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims/src/server.js";
 import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
@@ -39,10 +46,19 @@ let gateway: RunningGateway;
 beforeAll(async () => {
   pki = await makeTestPki();
   // As main.ts reads it.
-  tls = tlsFromEnv({ POOL_TLS_CERT: pki.files.cert, POOL_TLS_KEY: pki.files.key, POOL_TLS_CA: pki.files.ca, POOL_TLS_MUTUAL: "true" })!;
+  tls = tlsFromEnv({
+    POOL_TLS_CERT: pki.files.cert,
+    POOL_TLS_KEY: pki.files.key,
+    POOL_TLS_CA: pki.files.ca,
+    POOL_TLS_MUTUAL: "true",
+  })!;
   const creds = generateServiceCredentials(tls);
   dir = await mkdtemp(join(tmpdir(), "pool-tls-"));
-  templates = await startTemplateService({ databaseUrl: await createTestDatabase("tls_templates"), credentials: creds.templates, log: quiet("templates") });
+  templates = await startTemplateService({
+    databaseUrl: await createTestDatabase("tls_templates"),
+    credentials: creds.templates,
+    log: quiet("templates"),
+  });
   host = await StandInHost.start(creds["instance-host"]);
   claims = await startClaimsService({
     databaseUrl: await createTestDatabase("tls_claims"),
@@ -74,7 +90,11 @@ afterAll(async () => {
 });
 
 async function rest(method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${gateway.url}${path}`, { method, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(`${gateway.url}${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as any };
 }
 
@@ -82,7 +102,10 @@ it("runs a claim end to end over mutual TLS between the services; without a clie
   expect([templates.url, claims.url, host.url].every((u) => u.startsWith("https://"))).toBe(true);
   const creator = newIdentity();
   const content = sampleContent({ tools: [] });
-  const s = await signOperation(creator.account, "CreateTemplate", { inboxId: creator.inboxId, contentHash: jsonHash(content) });
+  const s = await signOperation(creator.account, "CreateTemplate", {
+    inboxId: creator.inboxId,
+    contentHash: jsonHash(content),
+  });
   const created = await rest("POST", "/api/pool/templates", {
     creator_id: creator.inboxId,
     ...content,
@@ -90,21 +113,43 @@ it("runs a claim end to end over mutual TLS between the services; without a clie
   });
   expect(created.status, JSON.stringify(created.json)).toBe(201);
   const { id, version } = created.json as { id: string; version: number };
-  const p = await signOperation(creator.account, "SetTemplateVisibility", { inboxId: creator.inboxId, templateId: id, version: BigInt(version), visibility: "public" });
-  const published = await rest("PATCH", `/api/pool/templates/${id}/visibility`, { visibility: "public", signature: { signature: p.signature, issued_at: Number(p.issuedAt), nonce: p.nonce } }, { "if-match": String(version) });
+  const p = await signOperation(creator.account, "SetTemplateVisibility", {
+    inboxId: creator.inboxId,
+    templateId: id,
+    version: BigInt(version),
+    visibility: "public",
+  });
+  const published = await rest(
+    "PATCH",
+    `/api/pool/templates/${id}/visibility`,
+    { visibility: "public", signature: { signature: p.signature, issued_at: Number(p.issuedAt), nonce: p.nonce } },
+    { "if-match": String(version) },
+  );
   expect(published.status).toBe(200);
 
   await claims.pool!.reconcile();
   const user = newIdentity();
-  const claim = { requester: user.inboxId, templateId: id, conversationInvite: `https://dev.convos.org/v2?i=${randomBytes(4).toString("hex")}`, model: "", userConfig: {} };
+  const claim = {
+    requester: user.inboxId,
+    templateId: id,
+    conversationInvite: `https://dev.convos.org/v2?i=${randomBytes(4).toString("hex")}`,
+    model: "",
+    userConfig: {},
+  };
   const c = await signClaim(user.account, claim);
-  const res = await rest("POST", "/api/pool/claim", { ...claim, signature: { signature: c.signature, issuedAt: Number(c.issuedAt), nonce: c.nonce } });
+  const res = await rest("POST", "/api/pool/claim", {
+    ...claim,
+    signature: { signature: c.signature, issuedAt: Number(c.issuedAt), nonce: c.nonce },
+  });
   expect(res.status, JSON.stringify(res.json)).toBe(200);
   expect(host.instances.get(res.json.instanceId)?.configured?.ownerId).toBe(user.inboxId);
 
   // The gateway's token without its certificate does not get through the TLS layer.
   const creds = generateServiceCredentials();
-  const noCert = createServiceClient(TemplateService, templates.url, { token: creds.gateway.token, tls: { ...tls, mutual: false } });
+  const noCert = createServiceClient(TemplateService, templates.url, {
+    token: creds.gateway.token,
+    tls: { ...tls, mutual: false },
+  });
   try {
     expect(await codeOf(noCert.client.browseStore({}))).toMatch(/^(Internal|Unavailable|Canceled)$/);
   } finally {

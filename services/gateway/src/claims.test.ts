@@ -93,10 +93,18 @@ const TOOLS: ToolJson[] = [
 ];
 
 /** A template of `c` with a pool tool and a required user tool, published unless `private`. */
-async function template(c: TestIdentity, visibility: "public" | "private" = "public", over: Partial<TemplateContentJson> = {}) {
+async function template(
+  c: TestIdentity,
+  visibility: "public" | "private" = "public",
+  over: Partial<TemplateContentJson> = {},
+) {
   const body = sampleContent({ tools: TOOLS, ...over });
   const created = await rest("POST", "/api/pool/templates", {
-    body: { creator_id: c.inboxId, ...body, signature: await restSig(c, "CreateTemplate", { contentHash: jsonHash(body) }) },
+    body: {
+      creator_id: c.inboxId,
+      ...body,
+      signature: await restSig(c, "CreateTemplate", { contentHash: jsonHash(body) }),
+    },
   });
   expect(created.status, JSON.stringify(created.json)).toBe(201);
   const t = created.json as { id: string; version: number };
@@ -105,7 +113,11 @@ async function template(c: TestIdentity, visibility: "public" | "private" = "pub
     headers: { "if-match": String(t.version) },
     body: {
       visibility: "public",
-      signature: await restSig(c, "SetTemplateVisibility", { templateId: t.id, version: BigInt(t.version), visibility: "public" }),
+      signature: await restSig(c, "SetTemplateVisibility", {
+        templateId: t.id,
+        version: BigInt(t.version),
+        visibility: "public",
+      }),
     },
   });
   expect(pub.status, JSON.stringify(pub.json)).toBe(200);
@@ -148,7 +160,12 @@ beforeAll(async () => {
     log: quiet("templates"),
   });
   host = await StandInHost.start(CREDS["instance-host"]);
-  lineage = await startLineageService({ databaseUrl: await createTestDatabase("gwc_lineage"), credentials: CREDS.lineage, templatesUrl: templates.url, log: quiet("lineage") });
+  lineage = await startLineageService({
+    databaseUrl: await createTestDatabase("gwc_lineage"),
+    credentials: CREDS.lineage,
+    templatesUrl: templates.url,
+    log: quiet("lineage"),
+  });
   const lineageUrl = lineage.url;
   claims = await startClaimsService({
     databaseUrl: await createTestDatabase("gwc_claims"),
@@ -266,7 +283,9 @@ describe("REST", () => {
     const page1 = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=1`, { token });
     expect(page1.json.agents.map((a: any) => a.id)).toEqual([second.json.instanceId]);
     expect(typeof page1.json.nextCursor).toBe("string");
-    const page2 = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=1&cursor=${page1.json.nextCursor}`, { token });
+    const page2 = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=1&cursor=${page1.json.nextCursor}`, {
+      token,
+    });
     expect(page2.json.agents.map((a: any) => a.id)).toEqual([instanceId]);
   });
 
@@ -278,7 +297,9 @@ describe("REST", () => {
     expect(anonymous.json.error).toMatchObject({ type: "unauthenticated", code: "unauthenticated" });
 
     // A caller-supplied x-pool-caller is not an identity.
-    const forged = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`, { headers: { [CALLER_HEADER]: user.inboxId } });
+    const forged = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`, {
+      headers: { [CALLER_HEADER]: user.inboxId },
+    });
     expect(forged.status).toBe(401);
 
     const other = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`, { token: await session(creator) });
@@ -294,10 +315,14 @@ describe("REST", () => {
     const badOwner = await rest("GET", `/api/pool/agents?owner=nobody`, { token: await session(user) });
     expect(badOwner.status).toBe(400);
     expect(badOwner.json.error.field).toBe("owner");
-    const badLimit = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=500`, { token: await session(user) });
+    const badLimit = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=500`, {
+      token: await session(user),
+    });
     expect(badLimit.status).toBe(400);
     expect(badLimit.json.error.field).toBe("limit");
-    const unknown = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&colour=red`, { token: await session(user) });
+    const unknown = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&colour=red`, {
+      token: await session(user),
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.json.error.field).toBe("colour");
   });
@@ -310,7 +335,9 @@ describe("REST", () => {
     const res = await rest("POST", "/api/pool/claim", { body: await signedClaim(stranger, templateId) });
     expect(res.status, JSON.stringify(res.json)).toBe(404);
     expect(res.json.error).toMatchObject({ type: "not_found", code: "not_found" });
-    const missing = await rest("POST", "/api/pool/claim", { body: await signedClaim(stranger, "tmpl_0000000000000000") });
+    const missing = await rest("POST", "/api/pool/claim", {
+      body: await signedClaim(stranger, "tmpl_0000000000000000"),
+    });
     expect(missing.status).toBe(404);
     // Its creator can.
     const own = await rest("POST", "/api/pool/claim", { body: await signedClaim(creator, templateId) });
@@ -319,28 +346,42 @@ describe("REST", () => {
 
   it("answers 400 with the tool's prompt when a required user tool is missing", async () => {
     const templateId = await template(newIdentity());
-    const res = await rest("POST", "/api/pool/claim", { body: await signedClaim(newIdentity(), templateId, { userConfig: {} }) });
+    const res = await rest("POST", "/api/pool/claim", {
+      body: await signedClaim(newIdentity(), templateId, { userConfig: {} }),
+    });
     expect(res.status, JSON.stringify(res.json)).toBe(400);
-    expect(res.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field: "userConfig.personal-email" });
+    expect(res.json.error).toMatchObject({
+      type: "invalid_request",
+      code: "invalid_argument",
+      field: "userConfig.personal-email",
+    });
     expect(res.json.error.message).toContain(PROMPT);
   });
 
   it("renames the claims service's fields to the body's", async () => {
-    const templateId = await template(newIdentity(), "public", { model: { default: "gpt-oss-20b", allow_override: false } });
-    const model = await rest("POST", "/api/pool/claim", { body: await signedClaim(newIdentity(), templateId, { model: "other-model" }) });
+    const templateId = await template(newIdentity(), "public", {
+      model: { default: "gpt-oss-20b", allow_override: false },
+    });
+    const model = await rest("POST", "/api/pool/claim", {
+      body: await signedClaim(newIdentity(), templateId, { model: "other-model" }),
+    });
     expect(model.status).toBe(400);
     expect(model.json.error.field).toBe("model");
     const badTemplate = await rest("POST", "/api/pool/claim", { body: await signedClaim(newIdentity(), "nope") });
     expect(badTemplate.status).toBe(400);
     expect(badTemplate.json.error.field).toBe("templateId");
     expect(badTemplate.json.error.message).toMatch(/^templateId: /);
-    const blank = await rest("POST", "/api/pool/claim", { body: await signedClaim(newIdentity(), templateId, { conversationInvite: " " }) });
+    const blank = await rest("POST", "/api/pool/claim", {
+      body: await signedClaim(newIdentity(), templateId, { conversationInvite: " " }),
+    });
     expect(blank.json.error.field).toBe("conversationInvite");
     const blankAlias = await rest("POST", "/api/pool/claim", {
       body: { ...claimBody(newIdentity(), templateId), conversationInvite: undefined, conversationId: " " },
     });
     expect(blankAlias.json.error.field).toBe("conversationId");
-    const context = await rest("POST", "/api/pool/claim", { body: await signedClaim(newIdentity(), templateId, { contextPrompt: "bring it all" }) });
+    const context = await rest("POST", "/api/pool/claim", {
+      body: await signedClaim(newIdentity(), templateId, { contextPrompt: "bring it all" }),
+    });
     expect(context.status).toBe(400);
     expect(context.json.error.field).toBe("contextPrompt");
   });
@@ -357,9 +398,15 @@ describe("REST", () => {
       [{ ...claimBody(user, templateId), userConfig: ["saul@example.com"] }, "userConfig"],
       [{ ...claimBody(user, templateId), userConfig: { "personal-email": 1 } }, "userConfig.personal-email"],
       [{ ...claimBody(user, templateId), ownerSignature: "0xabc" }, "ownerSignature"],
-      [{ ...claimBody(user, templateId), ownerSignature: { signature: "0x", nonce: "0x", issued_at: 1 } }, "ownerSignature.issued_at"],
+      [
+        { ...claimBody(user, templateId), ownerSignature: { signature: "0x", nonce: "0x", issued_at: 1 } },
+        "ownerSignature.issued_at",
+      ],
       [{ ...claimBody(user, templateId), conversationId: invite() }, "conversationId"],
-      [{ ...claimBody(user, templateId), conversationInvite: undefined, conversationId: "ab".repeat(16) }, "conversationId"],
+      [
+        { ...claimBody(user, templateId), conversationInvite: undefined, conversationId: "ab".repeat(16) },
+        "conversationId",
+      ],
       [[], "body"],
     ];
     for (const [body, field] of cases) {
@@ -368,7 +415,7 @@ describe("REST", () => {
       expect(res.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field });
       expect(res.json.error.message.startsWith(`${field}: `), res.json.error.message).toBe(true);
     }
-    const malformed = await rest("POST", "/api/pool/claim", { raw: "{\"requester\": " });
+    const malformed = await rest("POST", "/api/pool/claim", { raw: '{"requester": ' });
     expect(malformed.status).toBe(400);
     expect(malformed.json.error.field).toBe("body");
     const query = await rest("POST", "/api/pool/claim?x=1", { body: claimBody(user, templateId) });
@@ -391,7 +438,15 @@ describe("REST", () => {
   it("takes a clone body (cloneFrom, contextPrompt, carry, ownerSignature; templateId optional), naming bad fields in the body's names", async () => {
     const user = newIdentity();
     const to = invite();
-    const clone = { ownerId: user.inboxId, parentInstanceId: "inst_0000000000000000", conversationInvite: to, contextPrompt: "general travel knowledge", carry: ["training"], model: "", userConfig: {} };
+    const clone = {
+      ownerId: user.inboxId,
+      parentInstanceId: "inst_0000000000000000",
+      conversationInvite: to,
+      contextPrompt: "general travel knowledge",
+      carry: ["training"],
+      model: "",
+      userConfig: {},
+    };
     const s = await signClone(user.account, clone);
     const body = {
       requester: user.inboxId,
@@ -427,10 +482,16 @@ describe("REST", () => {
       const s = await signOperation(who.account, op, { inboxId: who.inboxId, ...fields });
       return { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce };
     };
-    const noSig = await rest("POST", `/api/pool/agents/${id}/transfer`, { body: { newOwnerId: heir.inboxId }, token: await session(owner) });
+    const noSig = await rest("POST", `/api/pool/agents/${id}/transfer`, {
+      body: { newOwnerId: heir.inboxId },
+      token: await session(owner),
+    });
     expect(noSig.status).toBe(401);
     const offered = await rest("POST", `/api/pool/agents/${id}/transfer`, {
-      body: { newOwnerId: heir.inboxId, ownerSignature: await sig(owner, "TransferAgent", { instanceId: id, newOwnerId: heir.inboxId }) },
+      body: {
+        newOwnerId: heir.inboxId,
+        ownerSignature: await sig(owner, "TransferAgent", { instanceId: id, newOwnerId: heir.inboxId }),
+      },
     });
     expect(offered.status, JSON.stringify(offered.json)).toBe(200);
     expect(offered.json).toMatchObject({ ownerId: owner.inboxId, pendingOwnerId: heir.inboxId });
@@ -444,7 +505,12 @@ describe("REST", () => {
     expect(accepted.json).toMatchObject({ ownerId: heir.inboxId, pendingOwnerId: "" });
     expect(host.callsOf(id)).toContain("transfer");
     expect((await rest("GET", `/api/pool/agents/${id}`, { token: await session(owner) })).status).toBe(404);
-    const badField = await rest("POST", `/api/pool/agents/${id}/transfer`, { body: { newOwnerId: "nope", ownerSignature: await sig(heir, "TransferAgent", { instanceId: id, newOwnerId: "nope" }) } });
+    const badField = await rest("POST", `/api/pool/agents/${id}/transfer`, {
+      body: {
+        newOwnerId: "nope",
+        ownerSignature: await sig(heir, "TransferAgent", { instanceId: id, newOwnerId: "nope" }),
+      },
+    });
     expect(badField.status).toBe(400);
     expect(badField.json.error.field).toBe("newOwnerId");
   });
@@ -460,16 +526,30 @@ describe("REST", () => {
     const ownerToken = await session(owner);
     const lin = await rest("GET", `/api/pool/agents/${id}/lineage`, { token: ownerToken });
     expect(lin.status, JSON.stringify(lin.json)).toBe(200);
-    expect(lin.json.instance).toMatchObject({ instanceId: id, templateId, ownerId: owner.inboxId, depth: 0, parentInstanceId: "" });
+    expect(lin.json.instance).toMatchObject({
+      instanceId: id,
+      templateId,
+      ownerId: owner.inboxId,
+      depth: 0,
+      parentInstanceId: "",
+    });
     expect(lin.json.ancestors).toEqual([]);
     const dash = await rest("GET", `/api/pool/templates/${templateId}/dashboard`, { token: await session(creator) });
     expect(dash.status, JSON.stringify(dash.json)).toBe(200);
-    expect(dash.json).toMatchObject({ templateId, liveCount: 1, totalCount: 1, cloneCount: 0, owners: [{ ownerId: owner.inboxId, live: 1, total: 1 }] });
+    expect(dash.json).toMatchObject({
+      templateId,
+      liveCount: 1,
+      totalCount: 1,
+      cloneCount: 0,
+      owners: [{ ownerId: owner.inboxId, live: 1, total: 1 }],
+    });
     expect((await rest("GET", `/api/pool/templates/${templateId}/dashboard`, { token: ownerToken })).status).toBe(403);
     const mine = await rest("GET", `/api/pool/lineage?owner=${owner.inboxId}&ended=true`, { token: ownerToken });
     expect(mine.json.agents.map((a: { instanceId: string }) => a.instanceId)).toEqual([id]);
     expect((await rest("GET", `/api/pool/lineage`, { token: ownerToken })).json.error.field).toBe("owner");
-    expect((await rest("GET", `/api/pool/lineage?owner=${owner.inboxId}&limit=500`, { token: ownerToken })).json.error.field).toBe("limit");
+    expect(
+      (await rest("GET", `/api/pool/lineage?owner=${owner.inboxId}&limit=500`, { token: ownerToken })).json.error.field,
+    ).toBe("limit");
     expect((await rest("GET", `/api/pool/agents/${id}/lineage`)).status).toBe(401);
     const none = await rest("GET", `/api/pool/agents/${id}/lineage`, { token: ownerToken, on: bare });
     expect(none.status).toBe(503);
@@ -550,7 +630,12 @@ describe("REST", () => {
     expect(hidden.status).toBe(404);
     expect(hidden.json.error).toMatchObject({ type: "not_found", code: "not_found" });
     const ownPrivate = await rest("GET", `/api/pool/templates/${privateId}/instances`, { token });
-    expect(ownPrivate.json).toMatchObject({ instances: [], totalCount: 0, nextCursor: null, rollout: { liveCount: 0 } });
+    expect(ownPrivate.json).toMatchObject({
+      instances: [],
+      totalCount: 0,
+      nextCursor: null,
+      rollout: { liveCount: 0 },
+    });
 
     // Bad queries name the parameter.
     for (const [query, field] of [
@@ -586,7 +671,11 @@ describe("REST", () => {
     const got = await rest("GET", `/api/pool/agents/${id}`, { token });
     expect(got.status, JSON.stringify(got.json)).toBe(200);
     // Version 1: the content its creator signed (publishing made the template version 2, not its content).
-    expect(got.json).toMatchObject({ id, ownerId: user.inboxId, sync: { state: "SYNC_STATE_CURRENT", appliedVersion: "1", pendingVersion: "0", error: "" } });
+    expect(got.json).toMatchObject({
+      id,
+      ownerId: user.inboxId,
+      sync: { state: "SYNC_STATE_CURRENT", appliedVersion: "1", pendingVersion: "0", error: "" },
+    });
     const hidden = await rest("GET", `/api/pool/agents/${id}`, { token: stranger });
     expect(hidden.status).toBe(404);
     expect(hidden.json.error.code).toBe("not_found");
@@ -598,11 +687,17 @@ describe("REST", () => {
     const pinned = await rest("PUT", `/api/pool/agents/${id}/pin`, { token, body: { pinned: true } });
     expect(pinned.status, JSON.stringify(pinned.json)).toBe(200);
     expect(pinned.json.sync.state).toBe("SYNC_STATE_PINNED");
-    expect((await rest("PUT", `/api/pool/agents/${id}/pin`, { token: stranger, body: { pinned: false } })).status).toBe(404);
+    expect((await rest("PUT", `/api/pool/agents/${id}/pin`, { token: stranger, body: { pinned: false } })).status).toBe(
+      404,
+    );
     expect((await rest("PUT", `/api/pool/agents/${id}/pin`, { body: { pinned: false } })).status).toBe(401);
 
     // Without a session: the owner's signature.
-    const s = await signOperation(user.account, "SetInstancePin", { inboxId: user.inboxId, instanceId: id, pinned: false });
+    const s = await signOperation(user.account, "SetInstancePin", {
+      inboxId: user.inboxId,
+      instanceId: id,
+      pinned: false,
+    });
     const ownerSignature = { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce };
     const unpinned = await rest("PUT", `/api/pool/agents/${id}/pin`, { body: { pinned: false, ownerSignature } });
     expect(unpinned.status, JSON.stringify(unpinned.json)).toBe(200);
@@ -635,24 +730,41 @@ describe("REST", () => {
     const token = await session(owner);
     const stranger = newIdentity();
     const sig = async (who: TestIdentity, trustLevel: number, dailySpendLimitWei = 0n) => {
-      const s = await signOperation(who.account, "SetTrustLevel", { inboxId: who.inboxId, instanceId: id, trustLevel, dailySpendLimitWei });
+      const s = await signOperation(who.account, "SetTrustLevel", {
+        inboxId: who.inboxId,
+        instanceId: id,
+        trustLevel,
+        dailySpendLimitWei,
+      });
       return { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce };
     };
 
     // A new agent starts at L2; levels are named as people name them.
     const before = await rest("GET", `/api/pool/agents/${id}`, { token });
     expect(before.json).toMatchObject({ trustLevel: "L2" });
-    expect((await rest("GET", `/api/pool/agents/${id}/activity`, { token })).json).toEqual({ entries: [], nextCursor: null });
+    expect((await rest("GET", `/api/pool/agents/${id}/activity`, { token })).json).toEqual({
+      entries: [],
+      nextCursor: null,
+    });
 
-    const l1 = await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L1", ownerSignature: await sig(owner, 1) } });
+    const l1 = await rest("PUT", `/api/pool/agents/${id}/trust`, {
+      body: { trustLevel: "L1", ownerSignature: await sig(owner, 1) },
+    });
     expect(l1.status, JSON.stringify(l1.json)).toBe(200);
     expect(l1.json).toMatchObject({ id, ownerId: owner.inboxId, trustLevel: "L1" });
     expect(host.callsOf(id)).toContain("trust");
     const wei = "50000000000000000";
-    const l4 = await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body: { trustLevel: "L4", dailySpendLimitWei: wei, ownerSignature: await sig(owner, 4, BigInt(wei)) } });
+    const l4 = await rest("PUT", `/api/pool/agents/${id}/trust`, {
+      token,
+      body: { trustLevel: "L4", dailySpendLimitWei: wei, ownerSignature: await sig(owner, 4, BigInt(wei)) },
+    });
     expect(l4.status, JSON.stringify(l4.json)).toBe(200);
     expect(l4.json).toMatchObject({ trustLevel: "L4", dailySpendLimitWei: wei });
-    expect((await rest("GET", `/api/pool/agents?owner=${owner.inboxId}`, { token })).json.agents[0]).toMatchObject({ id, trustLevel: "L4", dailySpendLimitWei: wei });
+    expect((await rest("GET", `/api/pool/agents?owner=${owner.inboxId}`, { token })).json.agents[0]).toMatchObject({
+      id,
+      trustLevel: "L4",
+      dailySpendLimitWei: wei,
+    });
 
     // The log, newest first, in pages.
     const all = await rest("GET", `/api/pool/agents/${id}/activity`, { token });
@@ -671,20 +783,43 @@ describe("REST", () => {
       trustLevel: "L4",
       approved: false,
     });
-    expect(all.json.entries[1]).toMatchObject({ action: "set_trust_level", outcome: "done", detail: "L2 → L1, set by the owner", trustLevel: "L1" });
+    expect(all.json.entries[1]).toMatchObject({
+      action: "set_trust_level",
+      outcome: "done",
+      detail: "L2 → L1, set by the owner",
+      trustLevel: "L1",
+    });
     const page1 = await rest("GET", `/api/pool/agents/${id}/activity?limit=1`, { token });
     expect(page1.json.entries.map((e: { id: string }) => e.id)).toEqual([all.json.entries[0].id]);
-    const page2 = await rest("GET", `/api/pool/agents/${id}/activity?limit=1&cursor=${page1.json.nextCursor}`, { token });
+    const page2 = await rest("GET", `/api/pool/agents/${id}/activity?limit=1&cursor=${page1.json.nextCursor}`, {
+      token,
+    });
     expect(page2.json).toMatchObject({ entries: [{ id: all.json.entries[1].id }], nextCursor: null });
 
     // The owner's signature, always; once; nobody else's. The owner's session only for the log.
     expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body: { trustLevel: "L3" } })).status).toBe(401);
     const once = await sig(owner, 3);
-    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L3", ownerSignature: once } })).status).toBe(200);
-    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L3", ownerSignature: once } })).status).toBe(401);
+    expect(
+      (await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L3", ownerSignature: once } })).status,
+    ).toBe(200);
+    expect(
+      (await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L3", ownerSignature: once } })).status,
+    ).toBe(401);
     // Signed over another level than the body's: not the owner's signature for this.
-    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L2", ownerSignature: await sig(owner, 1) } })).status).toBe(404);
-    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L2", ownerSignature: await sig(stranger, 2) } })).status).toBe(404);
+    expect(
+      (
+        await rest("PUT", `/api/pool/agents/${id}/trust`, {
+          body: { trustLevel: "L2", ownerSignature: await sig(owner, 1) },
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await rest("PUT", `/api/pool/agents/${id}/trust`, {
+          body: { trustLevel: "L2", ownerSignature: await sig(stranger, 2) },
+        })
+      ).status,
+    ).toBe(404);
     expect((await rest("GET", `/api/pool/agents/${id}/activity`)).status).toBe(401);
     const hidden = await rest("GET", `/api/pool/agents/${id}/activity`, { token: await session(stranger) });
     expect(hidden.status).toBe(404);
@@ -707,9 +842,9 @@ describe("REST", () => {
       expect(bad.status, JSON.stringify(bad.json)).toBe(400);
       expect(bad.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field });
     }
-    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body: { trustLevel: "L5" } })).json.error.message).toBe(
-      'trustLevel: must be one of "L1", "L2", "L3", "L4"',
-    );
+    expect(
+      (await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body: { trustLevel: "L5" } })).json.error.message,
+    ).toBe('trustLevel: must be one of "L1", "L2", "L3", "L4"');
     for (const [q, field] of [
       ["limit=500", "limit"],
       ["colour=red", "colour"],
@@ -725,8 +860,18 @@ describe("REST", () => {
   it("refuses a trust level above the highest the agent's template allows (L2 when it names none)", async () => {
     const { user, claimed } = await claimedAgent();
     const id = claimed.json.instanceId as string;
-    const s = await signOperation(user.account, "SetTrustLevel", { inboxId: user.inboxId, instanceId: id, trustLevel: 3, dailySpendLimitWei: 0n });
-    const res = await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L3", ownerSignature: { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce } } });
+    const s = await signOperation(user.account, "SetTrustLevel", {
+      inboxId: user.inboxId,
+      instanceId: id,
+      trustLevel: 3,
+      dailySpendLimitWei: 0n,
+    });
+    const res = await rest("PUT", `/api/pool/agents/${id}/trust`, {
+      body: {
+        trustLevel: "L3",
+        ownerSignature: { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce },
+      },
+    });
     expect(res.status, JSON.stringify(res.json)).toBe(400);
     expect(res.json.error.message).toContain("L2");
     expect((await rest("GET", `/api/pool/agents/${id}`, { token: await session(user) })).json.trustLevel).toBe("L2");
@@ -735,7 +880,10 @@ describe("REST", () => {
   it("answers 503 on a gateway without claimsUrl", async () => {
     const user = newIdentity();
     const token = await session(user);
-    const claim = await rest("POST", "/api/pool/claim", { body: await signedClaim(user, "tmpl_0000000000000000"), on: bare });
+    const claim = await rest("POST", "/api/pool/claim", {
+      body: await signedClaim(user, "tmpl_0000000000000000"),
+      on: bare,
+    });
     expect(claim.status).toBe(503);
     expect(claim.json.error).toEqual({ type: "unavailable", code: "unavailable", message: CLAIMS_NOT_CONFIGURED });
     const agents = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`, { on: bare, token });
@@ -751,7 +899,10 @@ describe("Connect-Web (browser)", () => {
     const creator = newIdentity();
     const user = newIdentity();
     const templateId = await template(creator);
-    const connect = createClient(ClaimService, createConnectTransport({ baseUrl: gateway.url, useBinaryFormat: false }));
+    const connect = createClient(
+      ClaimService,
+      createConnectTransport({ baseUrl: gateway.url, useBinaryFormat: false }),
+    );
     const grpcWeb = createClient(ClaimService, createGrpcWebTransport({ baseUrl: gateway.url }));
     const token = await session(user);
     const auth = { headers: { authorization: `Bearer ${token}` } };
@@ -773,33 +924,56 @@ describe("Connect-Web (browser)", () => {
     expect(got.instance?.ownerId).toBe(user.inboxId);
     const pin = await grpcWeb.setInstancePin({ instanceId, pinned: true }, auth);
     expect(pin.instance?.sync?.state).toBe(SyncState.PINNED);
-    await expect(connect.setInstancePin({ instanceId, pinned: false })).rejects.toMatchObject({ code: Code.Unauthenticated });
-    const trustSig = await signOperation(user.account, "SetTrustLevel", { inboxId: user.inboxId, instanceId, trustLevel: TrustLevel.OBSERVER, dailySpendLimitWei: 0n });
-    const trust = await grpcWeb.setTrustLevel({ instanceId, trustLevel: TrustLevel.OBSERVER, ownerSignature: trustSig });
+    await expect(connect.setInstancePin({ instanceId, pinned: false })).rejects.toMatchObject({
+      code: Code.Unauthenticated,
+    });
+    const trustSig = await signOperation(user.account, "SetTrustLevel", {
+      inboxId: user.inboxId,
+      instanceId,
+      trustLevel: TrustLevel.OBSERVER,
+      dailySpendLimitWei: 0n,
+    });
+    const trust = await grpcWeb.setTrustLevel({
+      instanceId,
+      trustLevel: TrustLevel.OBSERVER,
+      ownerSignature: trustSig,
+    });
     expect(trust.instance?.trustLevel).toBe(TrustLevel.OBSERVER);
     const activity = await connect.listAgentActivity({ instanceId }, auth);
-    expect(activity.entries.map((e) => [e.action, e.outcome, e.trustLevel])).toEqual([["set_trust_level", ToolCallOutcome.DONE, TrustLevel.OBSERVER]]);
+    expect(activity.entries.map((e) => [e.action, e.outcome, e.trustLevel])).toEqual([
+      ["set_trust_level", ToolCallOutcome.DONE, TrustLevel.OBSERVER],
+    ]);
     await expect(connect.listAgentActivity({ instanceId })).rejects.toMatchObject({ code: Code.Unauthenticated });
 
     // Errors keep code, message and field violations.
-    await expect(connect.listOwnerAgents({ ownerId: user.inboxId })).rejects.toMatchObject({ code: Code.Unauthenticated });
+    await expect(connect.listOwnerAgents({ ownerId: user.inboxId })).rejects.toMatchObject({
+      code: Code.Unauthenticated,
+    });
     await expect(connect.claim(req)).rejects.toMatchObject({ code: Code.Unauthenticated });
     const err = await connect.claim({ ...req, userConfig: {} }, auth).catch((e: unknown) => ConnectError.from(e));
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.InvalidArgument);
     expect((err as ConnectError).rawMessage).toContain(PROMPT);
     const secret = await connect
-      .claim({ ...req, templateId: await template(creator, "private") }, { headers: { authorization: `Bearer ${await session(newIdentity())}` } })
+      .claim(
+        { ...req, templateId: await template(creator, "private") },
+        { headers: { authorization: `Bearer ${await session(newIdentity())}` } },
+      )
       .catch((e: unknown) => ConnectError.from(e));
     // Someone else's session for this requester: refused before anything else.
     expect((secret as ConnectError).code).toBe(Code.PermissionDenied);
-    const hidden = await connect.claim({ ...req, templateId: await template(creator, "private") }, auth).catch((e: unknown) => ConnectError.from(e));
+    const hidden = await connect
+      .claim({ ...req, templateId: await template(creator, "private") }, auth)
+      .catch((e: unknown) => ConnectError.from(e));
     expect((hidden as ConnectError).code).toBe(Code.NotFound);
   });
 
   it("lists a template's instances over Connect JSON and gRPC-Web (ClaimService)", async () => {
     const { creator, user, templateId, claimed } = await claimedAgent();
-    const connect = createClient(ClaimService, createConnectTransport({ baseUrl: gateway.url, useBinaryFormat: false }));
+    const connect = createClient(
+      ClaimService,
+      createConnectTransport({ baseUrl: gateway.url, useBinaryFormat: false }),
+    );
     const grpcWeb = createClient(ClaimService, createGrpcWebTransport({ baseUrl: gateway.url }));
     const auth = { headers: { authorization: `Bearer ${await session(creator)}` } };
 
@@ -813,7 +987,9 @@ describe("Connect-Web (browser)", () => {
 
     await expect(connect.listTemplateInstances({ templateId })).rejects.toMatchObject({ code: Code.Unauthenticated });
     const stranger = { headers: { authorization: `Bearer ${await session(user)}` } };
-    await expect(grpcWeb.listTemplateInstances({ templateId }, stranger)).rejects.toMatchObject({ code: Code.PermissionDenied });
+    await expect(grpcWeb.listTemplateInstances({ templateId }, stranger)).rejects.toMatchObject({
+      code: Code.PermissionDenied,
+    });
     const bareRpc = createClient(ClaimService, createConnectTransport({ baseUrl: bare.url }));
     await expect(bareRpc.listTemplateInstances({ templateId }, auth)).rejects.toMatchObject({ code: Code.Unavailable });
   });

@@ -8,13 +8,7 @@
 // service token) goes nowhere. The REST paths call the same forwarders, so a
 // request is authorized and limited the same way whichever face it arrives on.
 
-import type {
-  DescMethod,
-  DescMethodUnary,
-  DescService,
-  MessageInitShape,
-  MessageShape,
-} from "@bufbuild/protobuf";
+import type { DescMethod, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { CallOptions, Client, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -73,7 +67,13 @@ type AnyForward = (req: unknown, call: CallInfo) => Promise<unknown>;
  * the outcome (see relayError). `name` names the service in the log and in
  * the UNAVAILABLE message ("claims service unavailable").
  */
-export function createForwarder<S extends DescService>(service: S, upstream: Client<S>, gate: Gate, log: Logger, name: string): Forwarder<S> {
+export function createForwarder<S extends DescService>(
+  service: S,
+  upstream: Client<S>,
+  gate: Gate,
+  log: Logger,
+  name: string,
+): Forwarder<S> {
   const out: Record<string, AnyForward> = {};
   const client = upstream as unknown as Record<string, AnyUnaryCall>;
   for (const method of service.methods) {
@@ -99,7 +99,11 @@ export function createForwarder<S extends DescService>(service: S, upstream: Cli
 }
 
 /** The TemplateService forwarder (the REST template routes use it). */
-export function createTemplatesForwarder(upstream: Client<typeof TemplateService>, gate: Gate, log: Logger): TemplatesForwarder {
+export function createTemplatesForwarder(
+  upstream: Client<typeof TemplateService>,
+  gate: Gate,
+  log: Logger,
+): TemplatesForwarder {
   return createForwarder(TemplateService, upstream, gate, log, "templates service");
 }
 
@@ -109,22 +113,38 @@ export function createClaimsForwarder(upstream: Client<typeof ClaimService>, gat
 }
 
 /** The AgentMemoryService forwarder, to the claims service (the REST memory routes use it). */
-export function createMemoryForwarder(upstream: Client<typeof AgentMemoryService>, gate: Gate, log: Logger): MemoryForwarder {
+export function createMemoryForwarder(
+  upstream: Client<typeof AgentMemoryService>,
+  gate: Gate,
+  log: Logger,
+): MemoryForwarder {
   return createForwarder(AgentMemoryService, upstream, gate, log, "claims service");
 }
 
 /** The StoreCurationService forwarder, to the templates service (the REST curation routes use it). */
-export function createCurationForwarder(upstream: Client<typeof StoreCurationService>, gate: Gate, log: Logger): CurationForwarder {
+export function createCurationForwarder(
+  upstream: Client<typeof StoreCurationService>,
+  gate: Gate,
+  log: Logger,
+): CurationForwarder {
   return createForwarder(StoreCurationService, upstream, gate, log, "templates service");
 }
 
 /** The LineageService forwarder (the REST lineage and dashboard routes use it). */
-export function createLineageForwarder(upstream: Client<typeof LineageService>, gate: Gate, log: Logger): LineageForwarder {
+export function createLineageForwarder(
+  upstream: Client<typeof LineageService>,
+  gate: Gate,
+  log: Logger,
+): LineageForwarder {
   return createForwarder(LineageService, upstream, gate, log, "lineage service");
 }
 
 /** The PatternInsightsService forwarder, to the lineage service (the REST pattern routes use it). */
-export function createPatternInsightsForwarder(upstream: Client<typeof PatternInsightsService>, gate: Gate, log: Logger): PatternInsightsForwarder {
+export function createPatternInsightsForwarder(
+  upstream: Client<typeof PatternInsightsService>,
+  gate: Gate,
+  log: Logger,
+): PatternInsightsForwarder {
   return createForwarder(PatternInsightsService, upstream, gate, log, "lineage service");
 }
 

@@ -24,7 +24,16 @@ import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createLogger, generateServiceCredentials, signOperation, SESSION_AUDIENCE } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity } from "@convos-pool/kit/testing";
-import { FUZZ_RUNS, POOL_FIELDS, UNKNOWN_TEMPLATE_ID, fieldNameProblem, huge, oddString, rawBodies, rpcBodies } from "@convos-pool/kit/testing/fuzz";
+import {
+  FUZZ_RUNS,
+  POOL_FIELDS,
+  UNKNOWN_TEMPLATE_ID,
+  fieldNameProblem,
+  huge,
+  oddString,
+  rawBodies,
+  rpcBodies,
+} from "@convos-pool/kit/testing/fuzz";
 import { SecretBox } from "@convos-pool/claims/src/secrets.js";
 import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims/src/server.js";
 import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
@@ -69,10 +78,21 @@ async function written(): Promise<Record<string, unknown>> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), "gw-fuzz-"));
-  for (const name of ["templates", "claims", "lineage", "gateway"]) databases[name] = await createTestDatabase(`fuzz_${name}`);
-  templates = await startTemplateService({ databaseUrl: databases.templates!, credentials: CREDS.templates, limits: {}, log: quiet("templates") });
+  for (const name of ["templates", "claims", "lineage", "gateway"])
+    databases[name] = await createTestDatabase(`fuzz_${name}`);
+  templates = await startTemplateService({
+    databaseUrl: databases.templates!,
+    credentials: CREDS.templates,
+    limits: {},
+    log: quiet("templates"),
+  });
   host = await StandInHost.start(CREDS["instance-host"]);
-  lineage = await startLineageService({ databaseUrl: databases.lineage!, credentials: CREDS.lineage, templatesUrl: templates.url, log: quiet("lineage") });
+  lineage = await startLineageService({
+    databaseUrl: databases.lineage!,
+    credentials: CREDS.lineage,
+    templatesUrl: templates.url,
+    log: quiet("lineage"),
+  });
   claims = await startClaimsService({
     databaseUrl: databases.claims!,
     credentials: CREDS.claims,
@@ -101,14 +121,19 @@ beforeAll(async () => {
   const res = await fetch(`${gateway.url}/api/pool/sessions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ inbox_id: me.inboxId, signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce } }),
+    body: JSON.stringify({
+      inbox_id: me.inboxId,
+      signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
+    }),
   });
   token = ((await res.json()) as { token: string }).token;
   expect(token).toBeTruthy();
 }, 120_000);
 
 afterAll(async () => {
-  console.log(`fuzz: ${tried.rest} REST requests over ${REST_ROUTES.length} routes, ${tried.rpc} RPCs over ${rpcMethods().length} methods`);
+  console.log(
+    `fuzz: ${tried.rest} REST requests over ${REST_ROUTES.length} routes, ${tried.rpc} RPCs over ${rpcMethods().length} methods`,
+  );
   await gateway?.close();
   await claims?.close();
   await lineage?.close();
@@ -122,7 +147,13 @@ afterAll(async () => {
 const rawBody = rawBodies(POOL_FIELDS);
 
 // URLs stay under Node's 16 KiB header limit (beyond it the server answers 431 and closes the connection).
-const pathId = fc.oneof(fc.string({ maxLength: 40 }), fc.constant("inst_AAAAAAAAAAAAAAAA"), fc.constant(UNKNOWN_TEMPLATE_ID), fc.constant("%ff%fe"), huge.map((s) => s.slice(0, 2_000)));
+const pathId = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.constant("inst_AAAAAAAAAAAAAAAA"),
+  fc.constant(UNKNOWN_TEMPLATE_ID),
+  fc.constant("%ff%fe"),
+  huge.map((s) => s.slice(0, 2_000)),
+);
 
 // ---------------------------------------------------------------- REST
 
@@ -130,7 +161,10 @@ interface RestError {
   error?: { type?: unknown; code?: unknown; message?: unknown; field?: unknown };
 }
 
-async function send(url: string, init: { method: string; headers: Record<string, string>; body?: string | Uint8Array }) {
+async function send(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string | Uint8Array },
+) {
   const res = await fetch(url, { ...init, ...(init.body === undefined ? {} : { body: init.body }) });
   const text = await res.text();
   return { status: res.status, text };
@@ -141,22 +175,40 @@ describe("every REST route, given bad input", () => {
     it(`${method} ${pattern} answers a clear 4xx and writes nothing`, { timeout: 120_000 }, async () => {
       const before = await written();
       await fc.assert(
-        fc.asyncProperty(pathId, rawBody, fc.boolean(), fc.dictionary(fc.constantFrom("owner", "limit", "cursor", "q", "category", "sort", "visibility", "permanent", "resolve"), oddString.map((s) => s.slice(0, 600)), { maxKeys: 4 }), async (id, body, signedIn, query) => {
-          tried.rest++;
-          const url = new URL(`${gateway.url}${pattern.replace(":id", encodeURIComponent(id) || "x")}`);
-          for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-          const headers: Record<string, string> = { "content-type": "application/json" };
-          if (signedIn) headers.authorization = `Bearer ${token}`;
-          const res = await send(url.toString(), { method, headers, ...(body === undefined || method === "GET" ? {} : { body }) });
-          if (res.status < 300) return; // a read of nothing, answered
-          expect(res.status, `${method} ${url.pathname}: ${res.text.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
-          expect(res.status, `${method} ${url.pathname}: ${res.text.slice(0, 300)}`).toBeLessThan(500);
-          const err = (JSON.parse(res.text) as RestError).error;
-          expect(typeof err?.message, res.text.slice(0, 300)).toBe("string");
-          expect(typeof err?.code).toBe("string");
-          // A 400 names what is wrong: a field of the body or a query parameter, or "body" when it does not parse.
-          if (res.status === 400) expect(typeof err?.field === "string" && err.field !== "", `${method} ${url.pathname}: ${res.text.slice(0, 300)}`).toBe(true);
-        }),
+        fc.asyncProperty(
+          pathId,
+          rawBody,
+          fc.boolean(),
+          fc.dictionary(
+            fc.constantFrom("owner", "limit", "cursor", "q", "category", "sort", "visibility", "permanent", "resolve"),
+            oddString.map((s) => s.slice(0, 600)),
+            { maxKeys: 4 },
+          ),
+          async (id, body, signedIn, query) => {
+            tried.rest++;
+            const url = new URL(`${gateway.url}${pattern.replace(":id", encodeURIComponent(id) || "x")}`);
+            for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+            const headers: Record<string, string> = { "content-type": "application/json" };
+            if (signedIn) headers.authorization = `Bearer ${token}`;
+            const res = await send(url.toString(), {
+              method,
+              headers,
+              ...(body === undefined || method === "GET" ? {} : { body }),
+            });
+            if (res.status < 300) return; // a read of nothing, answered
+            expect(res.status, `${method} ${url.pathname}: ${res.text.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
+            expect(res.status, `${method} ${url.pathname}: ${res.text.slice(0, 300)}`).toBeLessThan(500);
+            const err = (JSON.parse(res.text) as RestError).error;
+            expect(typeof err?.message, res.text.slice(0, 300)).toBe("string");
+            expect(typeof err?.code).toBe("string");
+            // A 400 names what is wrong: a field of the body or a query parameter, or "body" when it does not parse.
+            if (res.status === 400)
+              expect(
+                typeof err?.field === "string" && err.field !== "",
+                `${method} ${url.pathname}: ${res.text.slice(0, 300)}`,
+              ).toBe(true);
+          },
+        ),
         { numRuns: FUZZ_RUNS },
       );
       expect(await written()).toEqual(before);
@@ -167,11 +219,15 @@ describe("every REST route, given bad input", () => {
 // ---------------------------------------------------------------- RPC
 
 function rpcMethods(): DescMethod[] {
-  return [TemplateService, ClaimService, SessionService, LineageService].flatMap((service) => service.methods.filter((m) => m.methodKind === "unary"));
+  return [TemplateService, ClaimService, SessionService, LineageService].flatMap((service) =>
+    service.methods.filter((m) => m.methodKind === "unary"),
+  );
 }
 
 describe("every RPC method, given bad input", () => {
-  it("answers a code other than INTERNAL or UNKNOWN, naming the field of an invalid argument, over Connect JSON and binary protobuf, and writes nothing", { timeout: 300_000 }, async () => {
+  it("answers a code other than INTERNAL or UNKNOWN, naming the field of an invalid argument, over Connect JSON and binary protobuf, and writes nothing", {
+    timeout: 300_000,
+  }, async () => {
     const before = await written();
     const methods = rpcMethods();
     await fc.assert(
@@ -182,7 +238,11 @@ describe("every RPC method, given bad input", () => {
           tried.rpc++;
           const headers: Record<string, string> = { "content-type": type, "connect-protocol-version": "1" };
           if (signedIn) headers.authorization = `Bearer ${token}`;
-          const res = await send(`${gateway.url}/${method.parent.typeName}/${method.name}`, { method: "POST", headers, body });
+          const res = await send(`${gateway.url}/${method.parent.typeName}/${method.name}`, {
+            method: "POST",
+            headers,
+            body,
+          });
           if (res.status === 200) return;
           const where = `${method.parent.typeName}/${method.name}: ${res.text.slice(0, 300)}`;
           const json = JSON.parse(res.text) as { code?: string };

@@ -82,7 +82,13 @@ interface RestAnswer {
 async function rest(
   method: string,
   path: string,
-  opts: { body?: unknown; raw?: string; token?: string; ifMatch?: string | number; headers?: Record<string, string> } = {},
+  opts: {
+    body?: unknown;
+    raw?: string;
+    token?: string;
+    ifMatch?: string | number;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<RestAnswer> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.body !== undefined || opts.raw !== undefined) headers["content-type"] = "application/json";
@@ -100,7 +106,11 @@ async function rest(
 async function restCreate(c: Creator, over: Partial<TemplateContentJson> = {}) {
   const body = content(over);
   const res = await rest("POST", "/api/pool/templates", {
-    body: { creator_id: c.inboxId, ...body, signature: await restSig(c, "CreateTemplate", { contentHash: jsonHash(body) }) },
+    body: {
+      creator_id: c.inboxId,
+      ...body,
+      signature: await restSig(c, "CreateTemplate", { contentHash: jsonHash(body) }),
+    },
   });
   expect(res.status, JSON.stringify(res.json)).toBe(201);
   return res.json as { id: string; version: number } & Record<string, unknown>;
@@ -120,7 +130,11 @@ async function publish(c: Creator, id: string, version: number) {
     ifMatch: `"${version}"`,
     body: {
       visibility: "public",
-      signature: await restSig(c, "SetTemplateVisibility", { templateId: id, version: BigInt(version), visibility: "public" }),
+      signature: await restSig(c, "SetTemplateVisibility", {
+        templateId: id,
+        version: BigInt(version),
+        visibility: "public",
+      }),
     },
   });
   expect(res.status, JSON.stringify(res.json)).toBe(200);
@@ -129,7 +143,12 @@ async function publish(c: Creator, id: string, version: number) {
 
 beforeAll(async () => {
   templatesDb = await createTestDatabase("gw_templates");
-  templates = await startTemplateService({ databaseUrl: templatesDb, credentials: CREDS.templates, limits: NO_LIMITS, log: quiet("templates") });
+  templates = await startTemplateService({
+    databaseUrl: templatesDb,
+    credentials: CREDS.templates,
+    limits: NO_LIMITS,
+    log: quiet("templates"),
+  });
   gateway = await startGateway({
     templatesUrl: templates.url,
     credentials: CREDS.gateway,
@@ -149,14 +168,25 @@ describe("REST", () => {
     const alice = newCreator();
     const v1 = content();
     const created = await rest("POST", "/api/pool/templates", {
-      body: { creator_id: alice.inboxId, ...v1, signature: await restSig(alice, "CreateTemplate", { contentHash: jsonHash(v1) }) },
+      body: {
+        creator_id: alice.inboxId,
+        ...v1,
+        signature: await restSig(alice, "CreateTemplate", { contentHash: jsonHash(v1) }),
+      },
     });
     expect(created.status).toBe(201);
     const id = created.json.id as string;
     expect(id).toMatch(/^tmpl_/);
     expect(created.headers.get("etag")).toBe('"1"');
     expect(created.headers.get("location")).toBe(`/api/pool/templates/${id}`);
-    expect(created.json).toMatchObject({ ...v1, creator_id: alice.inboxId, visibility: "private", status: "active", version: 1, usage_count: 0 });
+    expect(created.json).toMatchObject({
+      ...v1,
+      creator_id: alice.inboxId,
+      visibility: "private",
+      status: "active",
+      version: 1,
+      usage_count: 0,
+    });
     expect(Date.parse(created.json.created_at)).not.toBeNaN();
 
     // Private: only the creator's session sees it.
@@ -168,7 +198,12 @@ describe("REST", () => {
     expect(own.headers.get("etag")).toBe('"1"');
 
     // Full update (PUT), omitted optional fields at their defaults.
-    const v2: TemplateContentJson = { ...content({ instructions: "Version two." }), tools: [], tags: [], description: "" };
+    const v2: TemplateContentJson = {
+      ...content({ instructions: "Version two." }),
+      tools: [],
+      tags: [],
+      description: "",
+    };
     const put = await rest("PUT", `/api/pool/templates/${id}`, {
       ifMatch: 1,
       body: {
@@ -199,7 +234,10 @@ describe("REST", () => {
     // A stale If-Match changes nothing.
     const stale = await rest("PUT", `/api/pool/templates/${id}`, {
       ifMatch: '"2"',
-      body: { ...v1, signature: await restSig(alice, "UpdateTemplate", { templateId: id, version: 2n, contentHash: jsonHash(v1) }) },
+      body: {
+        ...v1,
+        signature: await restSig(alice, "UpdateTemplate", { templateId: id, version: 2n, contentHash: jsonHash(v1) }),
+      },
     });
     expect(stale.status).toBe(409);
     expect(stale.json.error).toMatchObject({ type: "conflict", code: "aborted" });
@@ -211,7 +249,12 @@ describe("REST", () => {
       body: {
         target_version: 1,
         // Signed over the content it restores.
-        signature: await restSig(alice, "RollbackTemplate", { templateId: id, version: 3n, targetVersion: 1n, contentHash: jsonHash(v1) }),
+        signature: await restSig(alice, "RollbackTemplate", {
+          templateId: id,
+          version: 3n,
+          targetVersion: 1n,
+          contentHash: jsonHash(v1),
+        }),
       },
     });
     expect(rolledBack.status, JSON.stringify(rolledBack.json)).toBe(200);
@@ -235,7 +278,9 @@ describe("REST", () => {
     });
     const page = await rest("GET", `/api/pool/templates/${id}/versions?limit=3`, { token });
     expect(page.json.versions).toHaveLength(3);
-    const rest2 = await rest("GET", `/api/pool/templates/${id}/versions?limit=3&cursor=${page.json.next_cursor}`, { token });
+    const rest2 = await rest("GET", `/api/pool/templates/${id}/versions?limit=3&cursor=${page.json.next_cursor}`, {
+      token,
+    });
     expect(rest2.json.versions.map((v: { version: number }) => v.version)).toEqual([1]);
 
     // PATCH: only the named fields; `tags: []` empties the list. Signed over
@@ -243,12 +288,28 @@ describe("REST", () => {
     const patch = { description: "Now with more trains", tags: [] };
     const v5 = applyPatch(v1, patch);
     const patchSig = (result: TemplateContentJson) =>
-      restSig(alice, "PatchTemplate", { templateId: id, version: 4n, patchHash: jsonHash(patch), contentHash: jsonHash(result) });
-    const overOther = await rest("PATCH", `/api/pool/templates/${id}`, { ifMatch: 4, body: { ...patch, signature: await patchSig(applyPatch(v2, patch)) } });
+      restSig(alice, "PatchTemplate", {
+        templateId: id,
+        version: 4n,
+        patchHash: jsonHash(patch),
+        contentHash: jsonHash(result),
+      });
+    const overOther = await rest("PATCH", `/api/pool/templates/${id}`, {
+      ifMatch: 4,
+      body: { ...patch, signature: await patchSig(applyPatch(v2, patch)) },
+    });
     expect(overOther.status).toBe(403);
-    const patched = await rest("PATCH", `/api/pool/templates/${id}`, { ifMatch: 4, body: { ...patch, signature: await patchSig(v5) } });
+    const patched = await rest("PATCH", `/api/pool/templates/${id}`, {
+      ifMatch: 4,
+      body: { ...patch, signature: await patchSig(v5) },
+    });
     expect(patched.status, JSON.stringify(patched.json)).toBe(200);
-    expect(patched.json).toMatchObject({ version: 5, description: "Now with more trains", tags: [], agent_name: v1.agent_name });
+    expect(patched.json).toMatchObject({
+      version: 5,
+      description: "Now with more trains",
+      tags: [],
+      agent_name: v1.agent_name,
+    });
 
     // The creator's listing: everything for the creator, public ones for others.
     const mine = await rest("GET", `/api/pool/templates?creator=${alice.inboxId}`, { token });
@@ -263,7 +324,9 @@ describe("REST", () => {
     expect((await rest("GET", `/api/pool/templates/${id}`)).status).toBe(404);
     const publicList = await rest("GET", `/api/pool/templates?creator=${alice.inboxId}`);
     expect(publicList.json.templates).toEqual([]);
-    const withArchived = await rest("GET", `/api/pool/templates?creator=${alice.inboxId}&include_archived=true`, { token });
+    const withArchived = await rest("GET", `/api/pool/templates?creator=${alice.inboxId}&include_archived=true`, {
+      token,
+    });
     expect(withArchived.json.templates.map((t: { id: string }) => t.id)).toEqual([id]);
 
     // An archived template refuses changes: 422.
@@ -290,7 +353,7 @@ describe("REST", () => {
     expect((await rest("GET", `/api/pool/templates/${id}`, { token })).status).toBe(404);
   });
 
-  it("carries the creator's default clone directive: set at create, read back, removed by a PATCH to \"\", refused over 4,000 characters", async () => {
+  it('carries the creator\'s default clone directive: set at create, read back, removed by a PATCH to "", refused over 4,000 characters', async () => {
     const carol = newCreator();
     const token = await session(carol);
     const created = await restCreate(carol, { clone_directive: "Bring the lessons, not the people" });
@@ -305,18 +368,25 @@ describe("REST", () => {
       patchHash: jsonHash(patch),
       contentHash: jsonHash(applyPatch(base, patch)),
     });
-    const cleared = await rest("PATCH", `/api/pool/templates/${created.id}`, { ifMatch: 1, body: { ...patch, signature } });
+    const cleared = await rest("PATCH", `/api/pool/templates/${created.id}`, {
+      ifMatch: 1,
+      body: { ...patch, signature },
+    });
     expect(cleared.status, JSON.stringify(cleared.json)).toBe(200);
     expect(cleared.json.clone_directive).toBeUndefined();
     const long = content({ clone_directive: "x".repeat(4001) });
     const refused = await rest("POST", "/api/pool/templates", {
-      body: { creator_id: carol.inboxId, ...long, signature: await restSig(carol, "CreateTemplate", { contentHash: jsonHash(long) }) },
+      body: {
+        creator_id: carol.inboxId,
+        ...long,
+        signature: await restSig(carol, "CreateTemplate", { contentHash: jsonHash(long) }),
+      },
     });
     expect(refused.status).toBe(400);
     expect(refused.json.error.field).toBe("clone_directive");
   });
 
-  it("carries the highest trust level: set at create, read back, left out when \"\" or unset, refused when no level and in a PATCH", async () => {
+  it('carries the highest trust level: set at create, read back, left out when "" or unset, refused when no level and in a PATCH', async () => {
     const dana = newCreator();
     const token = await session(dana);
     const created = await restCreate(dana, { max_trust_level: "L3" });
@@ -328,24 +398,44 @@ describe("REST", () => {
     const none = content();
     const replaced = await rest("PUT", `/api/pool/templates/${created.id}`, {
       ifMatch: 1,
-      body: { ...none, max_trust_level: "", signature: await restSig(dana, "UpdateTemplate", { templateId: created.id, version: 1n, contentHash: jsonHash(none) }) },
+      body: {
+        ...none,
+        max_trust_level: "",
+        signature: await restSig(dana, "UpdateTemplate", {
+          templateId: created.id,
+          version: 1n,
+          contentHash: jsonHash(none),
+        }),
+      },
     });
     expect(replaced.status, JSON.stringify(replaced.json)).toBe(200);
     expect(replaced.json.max_trust_level).toBeUndefined();
 
     const wrong = { ...content(), max_trust_level: "L5" };
     const refused = await rest("POST", "/api/pool/templates", {
-      body: { creator_id: dana.inboxId, ...wrong, signature: await restSig(dana, "CreateTemplate", { contentHash: jsonHash(wrong as never) }) },
+      body: {
+        creator_id: dana.inboxId,
+        ...wrong,
+        signature: await restSig(dana, "CreateTemplate", { contentHash: jsonHash(wrong as never) }),
+      },
     });
     expect(refused.status).toBe(400);
-    expect(refused.json.error).toMatchObject({ field: "max_trust_level", message: 'max_trust_level: must be one of "L1", "L2", "L3", "L4"' });
+    expect(refused.json.error).toMatchObject({
+      field: "max_trust_level",
+      message: 'max_trust_level: must be one of "L1", "L2", "L3", "L4"',
+    });
 
     const patch = { max_trust_level: "L4" as const };
     const patched = await rest("PATCH", `/api/pool/templates/${created.id}`, {
       ifMatch: 2,
       body: {
         ...patch,
-        signature: await restSig(dana, "PatchTemplate", { templateId: created.id, version: 2n, patchHash: jsonHash(patch), contentHash: jsonHash(applyPatch(none, patch)) }),
+        signature: await restSig(dana, "PatchTemplate", {
+          templateId: created.id,
+          version: 2n,
+          patchHash: jsonHash(patch),
+          contentHash: jsonHash(applyPatch(none, patch)),
+        }),
       },
     });
     // A patch sets it, signed over the content it makes; a patch with "" removes it.
@@ -366,7 +456,10 @@ describe("REST", () => {
     });
     expect(cleared.status).toBe(200);
     expect(cleared.json.max_trust_level).toBeUndefined();
-    const bad = await rest("PATCH", `/api/pool/templates/${created.id}`, { ifMatch: 4, body: { max_trust_level: "L9", signature: patched.json.signature ?? {} } });
+    const bad = await rest("PATCH", `/api/pool/templates/${created.id}`, {
+      ifMatch: 4,
+      body: { max_trust_level: "L9", signature: patched.json.signature ?? {} },
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.error.field).toBe("max_trust_level");
     expect((await rest("GET", `/api/pool/templates/${created.id}`, { token })).json.version).toBe(4);
@@ -385,11 +478,24 @@ describe("REST", () => {
     expect((await rest("GET", `/api/pool/templates/${created.id}`, { token })).json.soul).toEqual(soul);
 
     const refusedWith = async (body: TemplateContentJson) =>
-      (await rest("POST", "/api/pool/templates", { body: { creator_id: erin.inboxId, ...body, signature: await restSig(erin, "CreateTemplate", { contentHash: jsonHash(body) }) } })).json
-        .error;
-    expect(await refusedWith(content({ soul: { identity: { mood: "x" } } as never }))).toMatchObject({ field: "soul.identity.mood" });
-    expect(await refusedWith(content({ soul: { behavior: { response_style: "chatty" } } as never }))).toMatchObject({ field: "soul.behavior.response_style" });
-    expect(await refusedWith(content({ soul: { philosophy: { principles: ["a", "b", "c\nd"] } } }))).toMatchObject({ field: "soul.philosophy.principles[2]" });
+      (
+        await rest("POST", "/api/pool/templates", {
+          body: {
+            creator_id: erin.inboxId,
+            ...body,
+            signature: await restSig(erin, "CreateTemplate", { contentHash: jsonHash(body) }),
+          },
+        })
+      ).json.error;
+    expect(await refusedWith(content({ soul: { identity: { mood: "x" } } as never }))).toMatchObject({
+      field: "soul.identity.mood",
+    });
+    expect(await refusedWith(content({ soul: { behavior: { response_style: "chatty" } } as never }))).toMatchObject({
+      field: "soul.behavior.response_style",
+    });
+    expect(await refusedWith(content({ soul: { philosophy: { principles: ["a", "b", "c\nd"] } } }))).toMatchObject({
+      field: "soul.philosophy.principles[2]",
+    });
 
     const base = content({ soul });
     const patchAt = async (version: number, patch: { soul: object }, before: TemplateContentJson) =>
@@ -416,12 +522,19 @@ describe("REST", () => {
   it("builds on a base: content without a model takes the base's, ?resolve=true shows what agents run on; a PATCH cannot change the base", async () => {
     const acme = newCreator();
     const saul = newCreator();
-    const base = await restCreate(acme, { instructions: "Never share internal data.", model: { default: "acme-large", allow_override: false } });
+    const base = await restCreate(acme, {
+      instructions: "Never share internal data.",
+      model: { default: "acme-large", allow_override: false },
+    });
     await publish(acme, base.id, base.version);
     const { model: _fromBase, ...own } = content({ instructions: "You are Saul's.", tools: [] });
     const body = { ...own, base: { template_id: base.id, creator_id: acme.inboxId } };
     const created = await rest("POST", "/api/pool/templates", {
-      body: { creator_id: saul.inboxId, ...body, signature: await restSig(saul, "CreateTemplate", { contentHash: jsonHash(body) }) },
+      body: {
+        creator_id: saul.inboxId,
+        ...body,
+        signature: await restSig(saul, "CreateTemplate", { contentHash: jsonHash(body) }),
+      },
     });
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     const derived = created.json;
@@ -444,13 +557,20 @@ describe("REST", () => {
     expect((await rest("GET", `/api/pool/templates/${derived.id}`, { token })).json.resolved).toBeUndefined();
     expect((await rest("GET", `/api/pool/templates/${derived.id}?resolve=maybe`, { token })).status).toBe(400);
 
-    const patch = await rest("PATCH", `/api/pool/templates/${derived.id}`, { ifMatch: 1, body: { base: { template_id: base.id, creator_id: acme.inboxId, version: 1 }, signature: {} } });
+    const patch = await rest("PATCH", `/api/pool/templates/${derived.id}`, {
+      ifMatch: 1,
+      body: { base: { template_id: base.id, creator_id: acme.inboxId, version: 1 }, signature: {} },
+    });
     expect(patch.status).toBe(400);
     expect(patch.json.error.field).toBe("base");
     // A base by someone else than its creator: the field is named.
     const wrong = { ...own, base: { template_id: base.id, creator_id: saul.inboxId } };
     const refused = await rest("POST", "/api/pool/templates", {
-      body: { creator_id: saul.inboxId, ...wrong, signature: await restSig(saul, "CreateTemplate", { contentHash: jsonHash(wrong as never) }) },
+      body: {
+        creator_id: saul.inboxId,
+        ...wrong,
+        signature: await restSig(saul, "CreateTemplate", { contentHash: jsonHash(wrong as never) }),
+      },
     });
     expect(refused.status).toBe(400);
     expect(refused.json.error.field).toBe("base.creator_id");
@@ -492,13 +612,22 @@ describe("REST", () => {
     const mallory = newCreator();
     const body = content();
     // Mallory signs, claiming to be Alice.
-    const s = await signOperation(mallory.account, "CreateTemplate", { inboxId: alice.inboxId, contentHash: jsonHash(body) });
+    const s = await signOperation(mallory.account, "CreateTemplate", {
+      inboxId: alice.inboxId,
+      contentHash: jsonHash(body),
+    });
     const res = await rest("POST", "/api/pool/templates", {
-      body: { creator_id: alice.inboxId, ...body, signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce } },
+      body: {
+        creator_id: alice.inboxId,
+        ...body,
+        signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
+      },
     });
     expect(res.status).toBe(403);
     expect(res.json.error).toMatchObject({ type: "permission_denied", code: "permission_denied" });
-    const list = await rest("GET", `/api/pool/templates?creator=${alice.inboxId}&include_archived=true`, { token: await session(alice) });
+    const list = await rest("GET", `/api/pool/templates?creator=${alice.inboxId}&include_archived=true`, {
+      token: await session(alice),
+    });
     expect(list.json.templates).toEqual([]);
   });
 
@@ -506,7 +635,11 @@ describe("REST", () => {
     const alice = newCreator();
     const body = content();
     const request = {
-      body: { creator_id: alice.inboxId, ...body, signature: await restSig(alice, "CreateTemplate", { contentHash: jsonHash(body) }) },
+      body: {
+        creator_id: alice.inboxId,
+        ...body,
+        signature: await restSig(alice, "CreateTemplate", { contentHash: jsonHash(body) }),
+      },
     };
     expect((await rest("POST", "/api/pool/templates", request)).status).toBe(201);
     const replay = await rest("POST", "/api/pool/templates", request);
@@ -516,23 +649,41 @@ describe("REST", () => {
 
     const old = Math.floor(Date.now() / 1000) - 3600;
     const expired = await rest("POST", "/api/pool/templates", {
-      body: { creator_id: alice.inboxId, ...body, signature: await restSig(alice, "CreateTemplate", { contentHash: jsonHash(body) }, old) },
+      body: {
+        creator_id: alice.inboxId,
+        ...body,
+        signature: await restSig(alice, "CreateTemplate", { contentHash: jsonHash(body) }, old),
+      },
     });
     expect(expired.status).toBe(401);
     expect(expired.json.error.message).toMatch(/issued_at/);
 
     // Sessions too: a replayed login and an expired one.
-    const login = { body: { inbox_id: alice.inboxId, signature: await restSig(alice, "CreateSession", { audience: SESSION_AUDIENCE }) } };
+    const login = {
+      body: {
+        inbox_id: alice.inboxId,
+        signature: await restSig(alice, "CreateSession", { audience: SESSION_AUDIENCE }),
+      },
+    };
     expect((await rest("POST", "/api/pool/sessions", login)).status).toBe(200);
     expect((await rest("POST", "/api/pool/sessions", login)).status).toBe(401);
     const oldLogin = await rest("POST", "/api/pool/sessions", {
-      body: { inbox_id: alice.inboxId, signature: await restSig(alice, "CreateSession", { audience: SESSION_AUDIENCE }, old) },
+      body: {
+        inbox_id: alice.inboxId,
+        signature: await restSig(alice, "CreateSession", { audience: SESSION_AUDIENCE }, old),
+      },
     });
     expect(oldLogin.status).toBe(401);
     // A login signed by someone else.
-    const forged = await signOperation(newCreator().account, "CreateSession", { inboxId: alice.inboxId, audience: SESSION_AUDIENCE });
+    const forged = await signOperation(newCreator().account, "CreateSession", {
+      inboxId: alice.inboxId,
+      audience: SESSION_AUDIENCE,
+    });
     const forgedLogin = await rest("POST", "/api/pool/sessions", {
-      body: { inbox_id: alice.inboxId, signature: { signature: forged.signature, issued_at: Number(forged.issuedAt), nonce: forged.nonce } },
+      body: {
+        inbox_id: alice.inboxId,
+        signature: { signature: forged.signature, issued_at: Number(forged.issuedAt), nonce: forged.nonce },
+      },
     });
     expect(forgedLogin.status).toBe(403);
   });
@@ -554,14 +705,17 @@ describe("REST", () => {
       expect(res.status).toBe(401);
       expect(res.json.error.type).toBe("unauthenticated");
     }
-    const basic = await rest("GET", `/api/pool/templates?visibility=public`, { headers: { authorization: "Basic Zm9vOmJhcg==" } });
+    const basic = await rest("GET", `/api/pool/templates?visibility=public`, {
+      headers: { authorization: "Basic Zm9vOmJhcg==" },
+    });
     expect(basic.status).toBe(401);
   });
 
   it("answers 400 naming the field, 413 for a body too large", async () => {
     const alice = newCreator();
     const sig = async (body: TemplateContentJson) => restSig(alice, "CreateTemplate", { contentHash: jsonHash(body) });
-    const post = (body: unknown, raw?: string) => rest("POST", "/api/pool/templates", raw === undefined ? { body } : { raw });
+    const post = (body: unknown, raw?: string) =>
+      rest("POST", "/api/pool/templates", raw === undefined ? { body } : { raw });
     const expectField = (res: RestAnswer, field: string, message?: RegExp) => {
       expect(res.status, JSON.stringify(res.json)).toBe(400);
       expect(res.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field });
@@ -570,15 +724,26 @@ describe("REST", () => {
 
     expectField(await post(undefined, '{"agent_name": "x",'), "body", /^body: malformed JSON/);
     expectField(await post(undefined, "[1, 2]"), "body", /must be a JSON object/);
-    expectField(await post({ creator_id: alice.inboxId, ...content(), colour: "red" }), "colour", /^colour: unknown field$/);
-    expectField(await post({ creator_id: alice.inboxId, ...content(), model: { default: "m", temperature: 1 } }), "model.temperature");
+    expectField(
+      await post({ creator_id: alice.inboxId, ...content(), colour: "red" }),
+      "colour",
+      /^colour: unknown field$/,
+    );
+    expectField(
+      await post({ creator_id: alice.inboxId, ...content(), model: { default: "m", temperature: 1 } }),
+      "model.temperature",
+    );
 
     const badTool = { ...content(), tools: [{ id: "sms", name: "SMS", provisioning: "cloud" }] };
     const r1 = await post({ creator_id: alice.inboxId, ...badTool });
     expectField(r1, "tools[0].provisioning");
     expect(r1.json.error.message).toBe('tools[0].provisioning: must be "pool" or "user"');
     expectField(await post({ creator_id: alice.inboxId, ...content(), tags: ["a", 7] }), "tags[1]", /must be a string/);
-    expectField(await post({ creator_id: alice.inboxId, ...content(), agent_name: null }), "agent_name", /must be a string/);
+    expectField(
+      await post({ creator_id: alice.inboxId, ...content(), agent_name: null }),
+      "agent_name",
+      /must be a string/,
+    );
 
     const noName: Partial<TemplateContentJson> = content();
     delete noName.agent_name;
@@ -586,28 +751,52 @@ describe("REST", () => {
 
     // Checked by the templates service: its `content.` prefix is gone on REST.
     const big = content({ instructions: "x".repeat(256 * 1024 + 1) });
-    expectField(await post({ creator_id: alice.inboxId, ...big, signature: await sig(big) }), "instructions", /^instructions: must be at most 256 KiB$/);
-    const noPrompt = content({ tools: [{ id: "personal-email", name: "", provisioning: "user", description: "", prompt: "", required: false }] });
-    expectField(await post({ creator_id: alice.inboxId, ...noPrompt, signature: await sig(noPrompt) }), "tools[0].prompt");
+    expectField(
+      await post({ creator_id: alice.inboxId, ...big, signature: await sig(big) }),
+      "instructions",
+      /^instructions: must be at most 256 KiB$/,
+    );
+    const noPrompt = content({
+      tools: [{ id: "personal-email", name: "", provisioning: "user", description: "", prompt: "", required: false }],
+    });
+    expectField(
+      await post({ creator_id: alice.inboxId, ...noPrompt, signature: await sig(noPrompt) }),
+      "tools[0].prompt",
+    );
     expectField(await post({ creator_id: "not-an-inbox", ...content() }), "creator_id");
     const badNonce = { ...(await sig(content())), nonce: "0x12" };
     expectField(await post({ creator_id: alice.inboxId, ...content(), signature: badNonce }), "signature.nonce");
 
-    const huge = await rest("POST", "/api/pool/templates", { raw: JSON.stringify({ instructions: "x".repeat(2 * 1024 * 1024) }) });
+    const huge = await rest("POST", "/api/pool/templates", {
+      raw: JSON.stringify({ instructions: "x".repeat(2 * 1024 * 1024) }),
+    });
     expect(huge.status).toBe(413);
     expect(huge.json.error.type).toBe("payload_too_large");
 
     const created = await restCreate(alice);
     const noIfMatch = await rest("PUT", `/api/pool/templates/${created.id}`, { body: { ...content() } });
     expectField(noIfMatch, "If-Match");
-    const badIfMatch = await rest("PUT", `/api/pool/templates/${created.id}`, { ifMatch: "W/\"1\"", body: { ...content() } });
+    const badIfMatch = await rest("PUT", `/api/pool/templates/${created.id}`, {
+      ifMatch: 'W/"1"',
+      body: { ...content() },
+    });
     expectField(badIfMatch, "If-Match");
     const emptyPatch = await rest("PATCH", `/api/pool/templates/${created.id}`, {
       ifMatch: 1,
-      body: { signature: await restSig(alice, "PatchTemplate", { templateId: created.id, version: 1n, patchHash: jsonHash({}), contentHash: jsonHash(content()) }) },
+      body: {
+        signature: await restSig(alice, "PatchTemplate", {
+          templateId: created.id,
+          version: 1n,
+          patchHash: jsonHash({}),
+          contentHash: jsonHash(content()),
+        }),
+      },
     });
     expectField(emptyPatch, "body");
-    const badVisibility = await rest("PATCH", `/api/pool/templates/${created.id}/visibility`, { ifMatch: 1, body: { visibility: "friends" } });
+    const badVisibility = await rest("PATCH", `/api/pool/templates/${created.id}/visibility`, {
+      ifMatch: 1,
+      body: { visibility: "friends" },
+    });
     expectField(badVisibility, "visibility", /must be "public" or "private"/);
     expectField(await rest("GET", "/api/pool/templates"), "visibility");
     expectField(await rest("GET", "/api/pool/templates?visibility=public&sort=best"), "sort");
@@ -664,7 +853,11 @@ describe("Connect-Web (browser) and gRPC clients", () => {
     // Errors pass through with code, message and FieldViolation details.
     const bad = contentFromJson(content({ agent_name: "" }));
     const err = await client
-      .createTemplate({ creatorId: alice.inboxId, content: bad, signature: await sign(alice, "CreateTemplate", { contentHash: jsonHash(content({ agent_name: "" })) }) })
+      .createTemplate({
+        creatorId: alice.inboxId,
+        content: bad,
+        signature: await sign(alice, "CreateTemplate", { contentHash: jsonHash(content({ agent_name: "" })) }),
+      })
       .catch((e: unknown) => ConnectError.from(e));
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.InvalidArgument);
@@ -686,10 +879,14 @@ describe("Connect-Web (browser) and gRPC clients", () => {
     // A caller-supplied x-pool-caller grants nothing; a bad token is refused.
     const bob = newCreator();
     const bobs = await restCreate(bob);
-    await expect(client.getTemplate({ templateId: bobs.id }, { headers: { [CALLER_HEADER]: bob.inboxId } })).rejects.toMatchObject({
+    await expect(
+      client.getTemplate({ templateId: bobs.id }, { headers: { [CALLER_HEADER]: bob.inboxId } }),
+    ).rejects.toMatchObject({
       code: Code.NotFound,
     });
-    await expect(client.getTemplate({ templateId: id }, { headers: { authorization: "Bearer nope" } })).rejects.toMatchObject({
+    await expect(
+      client.getTemplate({ templateId: id }, { headers: { authorization: "Bearer nope" } }),
+    ).rejects.toMatchObject({
       code: Code.Unauthenticated,
     });
 
@@ -730,11 +927,15 @@ describe("Connect-Web (browser) and gRPC clients", () => {
         signature: await sign(alice, "CreateTemplate", { contentHash: jsonHash(body) }),
       });
       const id = created.template!.id;
-      const denied = await call(TemplateService.method.getTemplate, { templateId: id }).catch((e: grpc.ServiceError) => e);
-      expect((denied as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
-      const spoofed = await call(TemplateService.method.getTemplate, { templateId: id }, { [CALLER_HEADER]: alice.inboxId }).catch(
+      const denied = await call(TemplateService.method.getTemplate, { templateId: id }).catch(
         (e: grpc.ServiceError) => e,
       );
+      expect((denied as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
+      const spoofed = await call(
+        TemplateService.method.getTemplate,
+        { templateId: id },
+        { [CALLER_HEADER]: alice.inboxId },
+      ).catch((e: grpc.ServiceError) => e);
       expect((spoofed as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
 
       const { token } = await call(SessionService.method.createSession, {
@@ -742,7 +943,11 @@ describe("Connect-Web (browser) and gRPC clients", () => {
         signature: await sign(alice, "CreateSession", { audience: SESSION_AUDIENCE }),
       });
       secretsSeen.push(token);
-      const got = await call(TemplateService.method.getTemplate, { templateId: id }, { authorization: `Bearer ${token}` });
+      const got = await call(
+        TemplateService.method.getTemplate,
+        { templateId: id },
+        { authorization: `Bearer ${token}` },
+      );
       expect(got.template?.content?.agentName).toBe(body.agent_name);
 
       const bad = await call(TemplateService.method.createTemplate, {
@@ -781,7 +986,8 @@ describe("Connect-Web (browser) and gRPC clients", () => {
       expect(res.headers.get("access-control-allow-origin")).toBe("*");
       expect(res.headers.get("access-control-allow-methods")).toContain("PATCH");
       const allowed = (res.headers.get("access-control-allow-headers") ?? "").toLowerCase();
-      for (const h of ["authorization", "content-type", "if-match", "connect-protocol-version"]) expect(allowed).toContain(h);
+      for (const h of ["authorization", "content-type", "if-match", "connect-protocol-version"])
+        expect(allowed).toContain(h);
     }
     const get = await fetch(`${gateway.url}/api/pool/templates?visibility=public`, { headers: { origin } });
     expect(get.status).toBe(200);
@@ -799,7 +1005,13 @@ describe("operations", () => {
     const down = await rest("GET", `/api/pool/templates?visibility=public`);
     expect(down.status).toBe(503);
     expect(down.json.error.type).toBe("unavailable");
-    templates = await startTemplateService({ databaseUrl: templatesDb, port, credentials: CREDS.templates, limits: NO_LIMITS, log: quiet("templates") });
+    templates = await startTemplateService({
+      databaseUrl: templatesDb,
+      port,
+      credentials: CREDS.templates,
+      limits: NO_LIMITS,
+      log: quiet("templates"),
+    });
     const token = await session(alice);
     const res = await rest("GET", `/api/pool/templates/${created.id}`, { token });
     expect(res.status).toBe(200);

@@ -5,7 +5,15 @@ describe("limits per client address", () => {
   it("counts claims, sign-ins and template writes; reads and owner operations are not counted here", () => {
     expect(limitClassOf("convos.pool.v1.ClaimService", "Claim")).toBe("claims");
     expect(limitClassOf("convos.pool.v1.SessionService", "CreateSession")).toBe("sign-ins");
-    for (const m of ["CreateTemplate", "UpdateTemplate", "PatchTemplate", "SetTemplateVisibility", "ArchiveTemplate", "DeleteTemplate", "RollbackTemplate"]) {
+    for (const m of [
+      "CreateTemplate",
+      "UpdateTemplate",
+      "PatchTemplate",
+      "SetTemplateVisibility",
+      "ArchiveTemplate",
+      "DeleteTemplate",
+      "RollbackTemplate",
+    ]) {
       expect(limitClassOf("convos.pool.v1.TemplateService", m), m).toBe("template-writes");
     }
     for (const [s, m] of [
@@ -50,6 +58,8 @@ describe("limits per client address", () => {
   it("reads POOL_TRUSTED_PROXIES and names an entry that is no address", () => {
     expect(parseTrustedProxies("")).toEqual([]);
     expect(parseTrustedProxies(" 10.0.0.1, ::1 ")).toEqual(["10.0.0.1", "::1"]);
-    expect(() => parseTrustedProxies("10.0.0.1,proxy.local")).toThrow('POOL_TRUSTED_PROXIES: "proxy.local" is not an IP address');
+    expect(() => parseTrustedProxies("10.0.0.1,proxy.local")).toThrow(
+      'POOL_TRUSTED_PROXIES: "proxy.local" is not an IP address',
+    );
   });
 });

@@ -13,15 +13,27 @@ const CLASSES: Readonly<Record<string, LimitClass>> = {
   "convos.pool.v1.ClaimService.Claim": "claims",
   "convos.pool.v1.SessionService.CreateSession": "sign-ins",
   ...Object.fromEntries(
-    ["CreateTemplate", "UpdateTemplate", "PatchTemplate", "SetTemplateVisibility", "ArchiveTemplate", "DeleteTemplate", "RollbackTemplate"].map(
-      (m) => [`convos.pool.v1.TemplateService.${m}`, "template-writes" as const],
-    ),
+    [
+      "CreateTemplate",
+      "UpdateTemplate",
+      "PatchTemplate",
+      "SetTemplateVisibility",
+      "ArchiveTemplate",
+      "DeleteTemplate",
+      "RollbackTemplate",
+    ].map((m) => [`convos.pool.v1.TemplateService.${m}`, "template-writes" as const]),
   ),
   // Reports and curation write to the store too (docs/store.md).
   ...Object.fromEntries(
-    ["ReportTemplate", "DismissReports", "DelistTemplate", "RelistTemplate", "RequestReview", "DeclineReview", "SetFeatured"].map(
-      (m) => [`convos.pool.v1.StoreCurationService.${m}`, "template-writes" as const],
-    ),
+    [
+      "ReportTemplate",
+      "DismissReports",
+      "DelistTemplate",
+      "RelistTemplate",
+      "RequestReview",
+      "DeclineReview",
+      "SetFeatured",
+    ].map((m) => [`convos.pool.v1.StoreCurationService.${m}`, "template-writes" as const]),
   ),
 };
 
@@ -59,7 +71,11 @@ function expandIPv6(address: string): string[] {
  * trusted proxy, the rightmost X-Forwarded-For entry that is not one (the
  * entries to its left are whatever the client wrote).
  */
-export function clientAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trusted: ReadonlySet<string>): string {
+export function clientAddress(
+  peer: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trusted: ReadonlySet<string>,
+): string {
   if (peer === undefined) return "unknown";
   let client = addressKey(peer);
   if (!trusted.has(client)) return client;
@@ -80,7 +96,8 @@ export function parseTrustedProxies(text = ""): string[] {
     .split(",")
     .map((a) => a.trim())
     .filter(Boolean);
-  for (const a of out) if (!isIPv4(a) && !isIPv6(a)) throw new Error(`POOL_TRUSTED_PROXIES: "${a}" is not an IP address`);
+  for (const a of out)
+    if (!isIPv4(a) && !isIPv6(a)) throw new Error(`POOL_TRUSTED_PROXIES: "${a}" is not an IP address`);
   return out;
 }
 
@@ -107,6 +124,10 @@ export class AddressLimits {
   /** Counts a call of `service.method` against its client's allowance, if that RPC is limited. */
   async take(service: string, method: string, client: ClientOf): Promise<void> {
     const cls = limitClassOf(service, method);
-    if (cls) await this.byClass[cls].take(clientAddress(client.peer, client.forwardedFor, this.trusted), "this client address");
+    if (cls)
+      await this.byClass[cls].take(
+        clientAddress(client.peer, client.forwardedFor, this.trusted),
+        "this client address",
+      );
   }
 }

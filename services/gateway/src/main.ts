@@ -39,7 +39,13 @@ const gateway = await startGateway({
   credentials,
   sessionSecret: process.env.POOL_SESSION_SECRET || undefined,
   databaseUrl: process.env.DATABASE_URL || undefined,
-  corsOrigins: !origins || origins === "*" ? "*" : origins.split(",").map((o) => o.trim()).filter(Boolean),
+  corsOrigins:
+    !origins || origins === "*"
+      ? "*"
+      : origins
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
   limits,
   trustedProxies,
   webDir: process.env.WEB_DIR || undefined,

@@ -97,7 +97,11 @@ async function createTemplate(c: TestIdentity, call: Call = {}): Promise<Answer>
   const body = sampleContent({ tools: [] });
   return rest("POST", "/api/pool/templates", {
     ...call,
-    body: { creator_id: c.inboxId, ...body, signature: await restSig(c, "CreateTemplate", { contentHash: jsonHash(body) }) },
+    body: {
+      creator_id: c.inboxId,
+      ...body,
+      signature: await restSig(c, "CreateTemplate", { contentHash: jsonHash(body) }),
+    },
   });
 }
 
@@ -105,7 +109,11 @@ async function publicTemplate(c: TestIdentity): Promise<string> {
   const created = await createTemplate(c, { from: client() });
   expect(created.status, JSON.stringify(created.json)).toBe(201);
   const t = created.json as { id: string; version: number };
-  const signature = await restSig(c, "SetTemplateVisibility", { templateId: t.id, version: BigInt(t.version), visibility: "public" });
+  const signature = await restSig(c, "SetTemplateVisibility", {
+    templateId: t.id,
+    version: BigInt(t.version),
+    visibility: "public",
+  });
   const res = await fetch(`${front.url}/api/pool/templates/${t.id}/visibility`, {
     method: "PATCH",
     headers: { "content-type": "application/json", "if-match": String(t.version), "x-forwarded-for": client() },
@@ -133,7 +141,11 @@ const states = async (ids: string[]) => ids.map((id) => host.instances.get(id)?.
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), "gw-security-"));
-  templates = await startTemplateService({ databaseUrl: await createTestDatabase("gws_templates"), credentials: CREDS.templates, log: quiet("templates") });
+  templates = await startTemplateService({
+    databaseUrl: await createTestDatabase("gws_templates"),
+    credentials: CREDS.templates,
+    log: quiet("templates"),
+  });
   host = await StandInHost.start(CREDS["instance-host"]);
   claims = await startClaimsService({
     databaseUrl: await createTestDatabase("gws_claims"),
@@ -153,7 +165,13 @@ beforeAll(async () => {
     signInsPerInbox: { points: 3, ...MINUTE },
     templateWritesPerAddress: { points: 4, ...MINUTE },
   };
-  const common = { templatesUrl: templates.url, claimsUrl: claims.url, credentials: CREDS.gateway, databaseUrl: gatewayDb, sessionSecret: "shared by the replicas" };
+  const common = {
+    templatesUrl: templates.url,
+    claimsUrl: claims.url,
+    credentials: CREDS.gateway,
+    databaseUrl: gatewayDb,
+    sessionSecret: "shared by the replicas",
+  };
   front = await startGateway({ ...common, limits, trustedProxies: ["127.0.0.1"], log: quiet("gateway-front") });
   direct = await startGateway({ ...common, limits, log: quiet("gateway-direct") });
 });
@@ -212,7 +230,9 @@ describe("limits per client address and per inbox", () => {
     const viaConnect = { headers: { "x-forwarded-for": from } };
     const who = newIdentity();
     const sig = await signOperation(who.account, "CreateSession", { inboxId: who.inboxId, audience: SESSION_AUDIENCE });
-    const err = ConnectError.from(await connect.createSession({ inboxId: who.inboxId, signature: sig }, viaConnect).catch((e: unknown) => e));
+    const err = ConnectError.from(
+      await connect.createSession({ inboxId: who.inboxId, signature: sig }, viaConnect).catch((e: unknown) => e),
+    );
     expect(err.code).toBe(Code.ResourceExhausted);
     expect(limitExceededOf(err)?.limit).toBe("sign-ins per client address");
   });
@@ -250,7 +270,9 @@ describe("limits per client address and per inbox", () => {
     expect(fifth.status).toBe(429);
     expect(fifth.json.error.message).toMatch(/claims per client address/);
     // Anonymous claims count too: a flood is stopped before the claims service.
-    expect((await rest("POST", "/api/pool/claim", { from, body: claimBody(newIdentity(), templateId) })).status).toBe(429);
+    expect((await rest("POST", "/api/pool/claim", { from, body: claimBody(newIdentity(), templateId) })).status).toBe(
+      429,
+    );
   });
 
   it("X-Forwarded-For names the client only behind a trusted proxy, and only its rightmost untrusted entry", async () => {
@@ -262,7 +284,8 @@ describe("limits per client address and per inbox", () => {
     expect(refusedAt).toBe(6);
     // Behind the proxy, a client cannot pick its address by writing one on the left.
     const real = client();
-    for (let i = 0; i < 5; i++) expect((await signIn(newIdentity(), { from: `10.0.0.${i}, ${real}` })).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await signIn(newIdentity(), { from: `10.0.0.${i}, ${real}` })).status).toBe(200);
     expect((await signIn(newIdentity(), { from: `10.9.9.9, ${real}` })).status).toBe(429);
   });
 });
@@ -278,22 +301,41 @@ describe("claims and removals by their owner only", () => {
     expect(anon.status).toBe(401);
     expect(anon.json.error.message).toMatch(/sign in, or sign the claim/);
     const token = await session(stranger, { from: client() });
-    expect((await rest("POST", "/api/pool/claim", { from: client(), token, body: claimBody(user, templateId) })).status).toBe(403);
-    const forged = await rest("POST", "/api/pool/claim", { from: client(), body: await signedClaim(user, templateId, stranger) });
+    expect(
+      (await rest("POST", "/api/pool/claim", { from: client(), token, body: claimBody(user, templateId) })).status,
+    ).toBe(403);
+    const forged = await rest("POST", "/api/pool/claim", {
+      from: client(),
+      body: await signedClaim(user, templateId, stranger),
+    });
     expect(forged.status).toBe(403);
     expect(forged.json.error.message).toMatch(/^signature: not signed by a wallet of inbox/);
     expect(await states(idle)).toEqual(idle.map(() => InstanceState.IDLE));
     // The requester's own signature: claimed.
-    expect((await rest("POST", "/api/pool/claim", { from: client(), body: await signedClaim(user, templateId) })).status).toBe(200);
+    expect(
+      (await rest("POST", "/api/pool/claim", { from: client(), body: await signedClaim(user, templateId) })).status,
+    ).toBe(200);
   });
 
   it("the claims service's limit per requester reaches a REST client as 429 with its Retry-After", async () => {
     const user = newIdentity();
     const token = await session(user, { from: client() });
     for (let i = 0; i < 3; i++) {
-      expect((await rest("POST", "/api/pool/claim", { from: client(), token, body: claimBody(user, "tmpl_0000000000000000") })).status).toBe(404);
+      expect(
+        (
+          await rest("POST", "/api/pool/claim", {
+            from: client(),
+            token,
+            body: claimBody(user, "tmpl_0000000000000000"),
+          })
+        ).status,
+      ).toBe(404);
     }
-    const fourth = await rest("POST", "/api/pool/claim", { from: client(), token, body: claimBody(user, "tmpl_0000000000000000") });
+    const fourth = await rest("POST", "/api/pool/claim", {
+      from: client(),
+      token,
+      body: claimBody(user, "tmpl_0000000000000000"),
+    });
     expect(fourth.status).toBe(429);
     expect(fourth.json.error.message).toMatch(/claims per caller is 3 per 60 s/);
     expect(Number(fourth.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -303,7 +345,9 @@ describe("claims and removals by their owner only", () => {
     const templateId = await publicTemplate(newIdentity());
     await claims.pool!.reconcile();
     const owner = newIdentity();
-    const claim = async () => (await rest("POST", "/api/pool/claim", { from: client(), body: await signedClaim(owner, templateId) })).json.instanceId as string;
+    const claim = async () =>
+      (await rest("POST", "/api/pool/claim", { from: client(), body: await signedClaim(owner, templateId) })).json
+        .instanceId as string;
     const [a, b] = [await claim(), await claim()];
     const token = await session(owner, { from: client() });
     const stranger = await session(newIdentity(), { from: client() });
@@ -316,9 +360,12 @@ describe("claims and removals by their owner only", () => {
     const s = await signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: b });
     const ownerSignature = { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce };
     expect((await rest("DELETE", `/api/pool/agents/${b}`, { body: { ownerSignature } })).status).toBe(204);
-    for (const id of [a, b]) expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.state).toBe("INSTANCE_STATE_DEAD");
+    for (const id of [a, b])
+      expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.state).toBe("INSTANCE_STATE_DEAD");
     expect((await rest("DELETE", `/api/pool/agents/${a}`, { token })).status).toBe(404);
-    const bad = await rest("DELETE", `/api/pool/agents/${b}`, { body: { ownerSignature: { ...ownerSignature, nonce: "x" } } });
+    const bad = await rest("DELETE", `/api/pool/agents/${b}`, {
+      body: { ownerSignature: { ...ownerSignature, nonce: "x" } },
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.error.field).toBe("ownerSignature.nonce");
   });

@@ -108,8 +108,10 @@ export interface RunningGateway {
 }
 
 /** What a client of a gateway without claimsUrl is told. */
-export const CLAIMS_NOT_CONFIGURED = "this gateway is not connected to a claims service (claimsUrl / CLAIMS_URL is not set)";
-export const LINEAGE_NOT_CONFIGURED = "this gateway is not connected to a lineage service (lineageUrl / LINEAGE_URL is not set)";
+export const CLAIMS_NOT_CONFIGURED =
+  "this gateway is not connected to a claims service (claimsUrl / CLAIMS_URL is not set)";
+export const LINEAGE_NOT_CONFIGURED =
+  "this gateway is not connected to a lineage service (lineageUrl / LINEAGE_URL is not set)";
 
 /** How long a signed login stays acceptable, and so how long its nonce must be remembered. */
 const SIGNATURE_MAX_AGE_SECONDS = 300;
@@ -137,7 +139,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     }),
     perInbox: new RateLimit("sign-ins per inbox", limits.signInsPerInbox),
   };
-  const gate: Gate = { sessions: new Sessions(tokens, db.em), addresses: new AddressLimits(limits, opts.trustedProxies) };
+  const gate: Gate = {
+    sessions: new Sessions(tokens, db.em),
+    addresses: new AddressLimits(limits, opts.trustedProxies),
+  };
   /** CreateSession on either face: counted against its client address first. */
   const signIn = async (inboxId: string, signature: Signature | undefined, call: CallInfo) => {
     await gate.addresses.take(SessionService.typeName, "CreateSession", call);
@@ -147,14 +152,24 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const templates = createTemplatesForwarder(upstream.client, gate, log);
   const curationUpstream = createServiceClient(StoreCurationService, opts.templatesUrl, opts.credentials);
   const curation = createCurationForwarder(curationUpstream.client, gate, log);
-  const claimsUpstream = opts.claimsUrl ? createServiceClient(ClaimService, opts.claimsUrl, opts.credentials) : undefined;
+  const claimsUpstream = opts.claimsUrl
+    ? createServiceClient(ClaimService, opts.claimsUrl, opts.credentials)
+    : undefined;
   const claims: ClaimsForwarder | undefined = claimsUpstream && createClaimsForwarder(claimsUpstream.client, gate, log);
-  const memoryUpstream = opts.claimsUrl ? createServiceClient(AgentMemoryService, opts.claimsUrl, opts.credentials) : undefined;
+  const memoryUpstream = opts.claimsUrl
+    ? createServiceClient(AgentMemoryService, opts.claimsUrl, opts.credentials)
+    : undefined;
   const memory: MemoryForwarder | undefined = memoryUpstream && createMemoryForwarder(memoryUpstream.client, gate, log);
-  const lineageUpstream = opts.lineageUrl ? createServiceClient(LineageService, opts.lineageUrl, opts.credentials) : undefined;
-  const lineage: LineageForwarder | undefined = lineageUpstream && createLineageForwarder(lineageUpstream.client, gate, log);
-  const patternsUpstream = opts.lineageUrl ? createServiceClient(PatternInsightsService, opts.lineageUrl, opts.credentials) : undefined;
-  const patterns: PatternInsightsForwarder | undefined = patternsUpstream && createPatternInsightsForwarder(patternsUpstream.client, gate, log);
+  const lineageUpstream = opts.lineageUrl
+    ? createServiceClient(LineageService, opts.lineageUrl, opts.credentials)
+    : undefined;
+  const lineage: LineageForwarder | undefined =
+    lineageUpstream && createLineageForwarder(lineageUpstream.client, gate, log);
+  const patternsUpstream = opts.lineageUrl
+    ? createServiceClient(PatternInsightsService, opts.lineageUrl, opts.credentials)
+    : undefined;
+  const patterns: PatternInsightsForwarder | undefined =
+    patternsUpstream && createPatternInsightsForwarder(patternsUpstream.client, gate, log);
   const closeUpstreams = () => {
     upstream.close();
     curationUpstream.close();
@@ -203,19 +218,27 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         router.service(StoreCurationService, forwardedServiceImpl(StoreCurationService, curation));
         router.service(
           ClaimService,
-          claims ? forwardedServiceImpl(ClaimService, claims) : unavailableServiceImpl(ClaimService, CLAIMS_NOT_CONFIGURED),
+          claims
+            ? forwardedServiceImpl(ClaimService, claims)
+            : unavailableServiceImpl(ClaimService, CLAIMS_NOT_CONFIGURED),
         );
         router.service(
           AgentMemoryService,
-          memory ? forwardedServiceImpl(AgentMemoryService, memory) : unavailableServiceImpl(AgentMemoryService, CLAIMS_NOT_CONFIGURED),
+          memory
+            ? forwardedServiceImpl(AgentMemoryService, memory)
+            : unavailableServiceImpl(AgentMemoryService, CLAIMS_NOT_CONFIGURED),
         );
         router.service(
           LineageService,
-          lineage ? forwardedServiceImpl(LineageService, lineage) : unavailableServiceImpl(LineageService, LINEAGE_NOT_CONFIGURED),
+          lineage
+            ? forwardedServiceImpl(LineageService, lineage)
+            : unavailableServiceImpl(LineageService, LINEAGE_NOT_CONFIGURED),
         );
         router.service(
           PatternInsightsService,
-          patterns ? forwardedServiceImpl(PatternInsightsService, patterns) : unavailableServiceImpl(PatternInsightsService, LINEAGE_NOT_CONFIGURED),
+          patterns
+            ? forwardedServiceImpl(PatternInsightsService, patterns)
+            : unavailableServiceImpl(PatternInsightsService, LINEAGE_NOT_CONFIGURED),
         );
       },
       fallback: async (req, res) => (await rest(req, res)) || (web?.(req, res) ?? false),

@@ -102,7 +102,10 @@ export class CreateEndedSessions extends Migration {
   }
 }
 
-export const endedSessionsMigration: MigrationEntry = { name: "gateway_0002_ended_sessions", class: CreateEndedSessions };
+export const endedSessionsMigration: MigrationEntry = {
+  name: "gateway_0002_ended_sessions",
+  class: CreateEndedSessions,
+};
 
 /**
  * Sessions as the gateway uses them: tokens, plus the ones ended by signing
@@ -153,7 +156,11 @@ export interface SessionServiceDeps {
 }
 
 /** CreateSession: verify the signed login, count it, spend its nonce, issue a token. */
-export async function createSession(deps: SessionServiceDeps, inboxId: string, signature: Signature | undefined): Promise<Session> {
+export async function createSession(
+  deps: SessionServiceDeps,
+  inboxId: string,
+  signature: Signature | undefined,
+): Promise<Session> {
   if (!INBOX_ID_PATTERN.test(inboxId)) {
     throw invalidArgument("inbox_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
   }

@@ -63,7 +63,8 @@ export async function webApp(dir: string): Promise<(req: ServerRequest, res: Ser
     });
   }
   const index = files.get("/index.html");
-  if (!index) throw new Error(`${dir} holds no index.html: build the web app first (npm run build -w @convos-pool/web)`);
+  if (!index)
+    throw new Error(`${dir} holds no index.html: build the web app first (npm run build -w @convos-pool/web)`);
 
   return (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") return false;

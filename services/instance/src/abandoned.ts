@@ -99,7 +99,9 @@ export class InviteGuard {
   async release(): Promise<void> {
     const attempt = this.file.attempt;
     if (!attempt) return;
-    await this.save({ abandoned: [...this.file.abandoned.filter((a) => a.tag !== attempt.tag), this.abandon(attempt)] });
+    await this.save({
+      abandoned: [...this.file.abandoned.filter((a) => a.tag !== attempt.tag), this.abandon(attempt)],
+    });
     if (await this.refresh()) await this.sweep();
   }
 
@@ -132,7 +134,10 @@ export class InviteGuard {
       return false;
     }
     const next = Math.min(...live.map((a) => Date.parse(a.until))) - now;
-    this.timer = setTimeout(() => void this.refresh().catch((err: unknown) => this.log.warn("abandoned invites: refresh failed", { err })), Math.min(next, MAX_TIMER_MS));
+    this.timer = setTimeout(
+      () => void this.refresh().catch((err: unknown) => this.log.warn("abandoned invites: refresh failed", { err })),
+      Math.min(next, MAX_TIMER_MS),
+    );
     this.timer.unref();
     if (!this.stream) await this.watch(this.client);
     return true;
@@ -182,7 +187,11 @@ export class InviteGuard {
   private async syncLeft(tag: string): Promise<void> {
     for (const group of this.client?.conversations.listGroups() ?? []) {
       if (readAppData(group.appData)?.tag !== tag) continue;
-      await group.sync().catch((err: unknown) => this.log.warn("abandoned invites: could not sync a group it left", { conversationId: group.id, err }));
+      await group
+        .sync()
+        .catch((err: unknown) =>
+          this.log.warn("abandoned invites: could not sync a group it left", { conversationId: group.id, err }),
+        );
     }
   }
 
@@ -195,7 +204,10 @@ export class InviteGuard {
     this.leaving.add(group.id);
     try {
       await group.requestRemoval();
-      this.log.info("left a conversation of an abandoned invite", { conversationId: group.id, addedBy: group.addedByInboxId });
+      this.log.info("left a conversation of an abandoned invite", {
+        conversationId: group.id,
+        addedBy: group.addedByInboxId,
+      });
     } catch (err) {
       this.log.warn("could not leave a conversation of an abandoned invite", { conversationId: group.id, err });
     } finally {

@@ -8,10 +8,28 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloneSummarySchema } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
-import { CloneAuthorizationSchema, CloneSummaryRequestSchema, type CloneAuthorization } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { DerivedInboxResolver, SignatureVerifier, deriveInboxId, inviteHash, signClone, type CloneToSign } from "@convos-pool/kit";
+import {
+  CloneAuthorizationSchema,
+  CloneSummaryRequestSchema,
+  type CloneAuthorization,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import {
+  DerivedInboxResolver,
+  SignatureVerifier,
+  deriveInboxId,
+  inviteHash,
+  signClone,
+  type CloneToSign,
+} from "@convos-pool/kit";
 import { newIdentity } from "@convos-pool/kit/testing";
-import { MAX_SUMMARY_BYTES, SpentNonces, buildSummary, checkCloneRequest, checkSummary, type CloneChecks } from "./clone.js";
+import {
+  MAX_SUMMARY_BYTES,
+  SpentNonces,
+  buildSummary,
+  checkCloneRequest,
+  checkSummary,
+  type CloneChecks,
+} from "./clone.js";
 import { MasterSeed } from "./wallet.js";
 import { Workspace } from "./workspace.js";
 
@@ -37,7 +55,11 @@ const clone = (over: Partial<CloneToSign> = {}): CloneToSign => ({
   ...over,
 });
 
-async function authorization(over: Partial<CloneToSign> = {}, signer = owner, issuedAt?: number): Promise<CloneAuthorization> {
+async function authorization(
+  over: Partial<CloneToSign> = {},
+  signer = owner,
+  issuedAt?: number,
+): Promise<CloneAuthorization> {
   const c = clone(over);
   return create(CloneAuthorizationSchema, { ...c, signature: await signClone(signer.account, c, issuedAt) });
 }
@@ -52,13 +74,26 @@ const refusal = (p: Promise<unknown>) =>
 
 describe("the parent's checks (CloneSummary)", () => {
   const self = { instanceId: parent.instanceId, inboxId: parent.inboxId, ownerId: owner.inboxId };
-  const request = async (auth: CloneAuthorization | undefined, over: { childInboxId?: string; childWalletIndex?: number } = {}) =>
-    create(CloneSummaryRequestSchema, { childInstanceId: child.instanceId, childInboxId: child.inboxId, childWalletIndex: child.walletIndex, authorization: auth, ...over });
+  const request = async (
+    auth: CloneAuthorization | undefined,
+    over: { childInboxId?: string; childWalletIndex?: number } = {},
+  ) =>
+    create(CloneSummaryRequestSchema, {
+      childInstanceId: child.instanceId,
+      childInboxId: child.inboxId,
+      childWalletIndex: child.walletIndex,
+      authorization: auth,
+      ...over,
+    });
 
   it("accepts its own owner's signature naming it, for a genuine agent of the pool, and gives the kinds that carry", async () => {
     const { carry } = await checkCloneRequest(checks, self, await request(await authorization()));
     expect(carry).toEqual(["training", "personalization"]);
-    const all = await checkCloneRequest(checks, self, await request(await authorization({ carry: ["credentials", "training", "credentials"] })));
+    const all = await checkCloneRequest(
+      checks,
+      self,
+      await request(await authorization({ carry: ["credentials", "training", "credentials"] })),
+    );
     expect(all.carry).toEqual(["training", "credentials"]);
   });
 
@@ -70,7 +105,11 @@ describe("the parent's checks (CloneSummary)", () => {
       [async () => create(CloneAuthorizationSchema, clone()), Code.Unauthenticated, "signature"],
       [async () => undefined, Code.InvalidArgument, "authorization"],
       [() => authorization({}, owner, Math.floor(Date.now() / 1000) - 600), Code.Unauthenticated, "issued_at"],
-      [async () => ({ ...(await authorization()), carry: ["secrets"] }), Code.InvalidArgument, "authorization.carry[0]"],
+      [
+        async () => ({ ...(await authorization()), carry: ["secrets"] }),
+        Code.InvalidArgument,
+        "authorization.carry[0]",
+      ],
     ];
     for (const [auth, code, text] of cases) {
       const err = await refusal(checkCloneRequest(checks, self, await request(await auth())));
@@ -81,7 +120,11 @@ describe("the parent's checks (CloneSummary)", () => {
 
   it("refuses a child that is not the pool's agent at the stated wallet index, or is itself", async () => {
     const auth = await authorization();
-    for (const over of [{ childInboxId: stranger.inboxId }, { childWalletIndex: 8 }, { childInboxId: parent.inboxId, childWalletIndex: parent.walletIndex }]) {
+    for (const over of [
+      { childInboxId: stranger.inboxId },
+      { childWalletIndex: 8 },
+      { childInboxId: parent.inboxId, childWalletIndex: parent.walletIndex },
+    ]) {
       const err = await refusal(checkCloneRequest(checks, self, await request(auth, over)));
       expect([Code.PermissionDenied, Code.InvalidArgument]).toContain(err.code);
       expect(err.rawMessage).toContain("child_inbox_id");
@@ -92,13 +135,20 @@ describe("the parent's checks (CloneSummary)", () => {
 describe("the child's checks (the summary message)", () => {
   const view = { ownerId: owner.inboxId, parent, inviteHash: inviteHash(INVITE) };
   const summaryOf = async (auth: CloneAuthorization) =>
-    buildSummary(auth, "not the Japan details", [
-      { kind: "training", text: "Confirm dates" },
-      { kind: "personalization", text: "Saul is vegetarian" },
-      { kind: "credentials", text: "PIN 1234" },
-    ], "offline");
-  const from = async (summary: Awaited<ReturnType<typeof summaryOf>>, over: { senderInboxId?: string; memberCount?: number } = {}) =>
-    checkSummary(checks, view, { senderInboxId: parent.inboxId, memberCount: 2, summary, ...over });
+    buildSummary(
+      auth,
+      "not the Japan details",
+      [
+        { kind: "training", text: "Confirm dates" },
+        { kind: "personalization", text: "Saul is vegetarian" },
+        { kind: "credentials", text: "PIN 1234" },
+      ],
+      "offline",
+    );
+  const from = async (
+    summary: Awaited<ReturnType<typeof summaryOf>>,
+    over: { senderInboxId?: string; memberCount?: number } = {},
+  ) => checkSummary(checks, view, { senderInboxId: parent.inboxId, memberCount: 2, summary, ...over });
 
   it("takes in its owner's summary from its genuine parent, only the kinds the owner chose, marked inherited", async () => {
     const entries = await from(await summaryOf(await authorization()));
@@ -113,14 +163,28 @@ describe("the child's checks (the summary message)", () => {
     const cases: [() => Promise<unknown>, string][] = [
       [() => from(good, { senderInboxId: poolInbox(9) }), "not the parent"],
       [() => from(good, { memberCount: 3 }), "group of two"],
-      [async () => from(await summaryOf(await authorization({ ownerId: stranger.inboxId }, stranger))), "someone other than this agent's owner"],
-      [async () => from(await summaryOf(await authorization({ parentInstanceId: "inst_OTHER00000000000" }))), "another agent"],
-      [async () => from(await summaryOf(await authorization({ conversationInvite: "https://dev.convos.org/v2?i=japan-trip" }))), "another conversation"],
+      [
+        async () => from(await summaryOf(await authorization({ ownerId: stranger.inboxId }, stranger))),
+        "someone other than this agent's owner",
+      ],
+      [
+        async () => from(await summaryOf(await authorization({ parentInstanceId: "inst_OTHER00000000000" }))),
+        "another agent",
+      ],
+      [
+        async () =>
+          from(await summaryOf(await authorization({ conversationInvite: "https://dev.convos.org/v2?i=japan-trip" }))),
+        "another conversation",
+      ],
       [async () => from(await summaryOf(await authorization({}, stranger))), "not signed by a wallet"],
     ];
     for (const [run, text] of cases) expect((await refusal(run())).rawMessage).toContain(text);
     // A parent the pool named with a wallet index that is not its inbox's.
-    const lied = checkSummary(checks, { ...view, parent: { ...parent, walletIndex: 4 } }, { senderInboxId: parent.inboxId, memberCount: 2, summary: good });
+    const lied = checkSummary(
+      checks,
+      { ...view, parent: { ...parent, walletIndex: 4 } },
+      { senderInboxId: parent.inboxId, memberCount: 2, summary: good },
+    );
     expect((await refusal(lied)).rawMessage).toContain("not this pool's agent");
   });
 });
@@ -134,7 +198,10 @@ describe("the summary message and the spent nonces", () => {
 
   it("keeps a summary within 32 KiB by dropping its oldest entries", async () => {
     const auth = await authorization();
-    const entries = Array.from({ length: 100 }, (_, i) => ({ kind: "training" as const, text: `${i} ${"x".repeat(490)}` }));
+    const entries = Array.from({ length: 100 }, (_, i) => ({
+      kind: "training" as const,
+      text: `${i} ${"x".repeat(490)}`,
+    }));
     const s = buildSummary(auth, "", entries, "offline");
     expect(toBinary(CloneSummarySchema, s).byteLength).toBeLessThanOrEqual(MAX_SUMMARY_BYTES);
     expect(s.entries.length).toBeLessThan(100);
@@ -153,6 +220,9 @@ describe("the summary message and the spent nonces", () => {
     expect(await nonces.spend("0xbb", now - 1)).toBe(true);
     // Expired entries are dropped at the next spend: the file no longer holds 0xbb.
     await nonces.spend("0xcc", now + 600);
-    expect(Object.keys((await ws.readJson<Record<string, number>>(SpentNonces.FILE))!).sort()).toEqual(["0xaa", "0xcc"]);
+    expect(Object.keys((await ws.readJson<Record<string, number>>(SpentNonces.FILE))!).sort()).toEqual([
+      "0xaa",
+      "0xcc",
+    ]);
   });
 });

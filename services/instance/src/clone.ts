@@ -32,7 +32,11 @@ import {
   type MemoryKind,
   type SignatureVerifier,
 } from "@convos-pool/kit";
-import { CloneSummarySchema, SummaryEntrySchema, type CloneSummary } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
+import {
+  CloneSummarySchema,
+  SummaryEntrySchema,
+  type CloneSummary,
+} from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
 import type { CloneAuthorization, CloneSummaryRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { NewEntry } from "./memory.js";
 import type { MasterSeed } from "./wallet.js";
@@ -40,7 +44,12 @@ import type { Workspace } from "./workspace.js";
 
 type Codec = NonNullable<ClientOptions["codecs"]>[number];
 
-export const CLONE_SUMMARY_TYPE = { authorityId: "convos-pool.org", typeId: "clone_summary", versionMajor: 1, versionMinor: 0 } as const;
+export const CLONE_SUMMARY_TYPE = {
+  authorityId: "convos-pool.org",
+  typeId: "clone_summary",
+  versionMajor: 1,
+  versionMinor: 0,
+} as const;
 
 /** The summary message's limit: its protobuf encoding. */
 export const MAX_SUMMARY_BYTES = 32 * 1024;
@@ -48,7 +57,11 @@ export const MAX_SUMMARY_BYTES = 32 * 1024;
 /** The project's own content type: protobuf CloneSummary; never shown, never pushed. */
 export const cloneSummaryCodec = {
   contentType: CLONE_SUMMARY_TYPE,
-  encode: (value: unknown) => ({ type: CLONE_SUMMARY_TYPE, parameters: {}, content: toBinary(CloneSummarySchema, value as CloneSummary) }),
+  encode: (value: unknown) => ({
+    type: CLONE_SUMMARY_TYPE,
+    parameters: {},
+    content: toBinary(CloneSummarySchema, value as CloneSummary),
+  }),
   decode: (encoded: { content: Uint8Array }) => {
     if (encoded.content.byteLength > MAX_SUMMARY_BYTES) return undefined;
     try {
@@ -61,8 +74,15 @@ export const cloneSummaryCodec = {
   shouldPush: () => false,
 } as unknown as Codec;
 
-export function isCloneSummary(m: { contentType?: { authorityId: string; typeId: string } | undefined; content: unknown }): boolean {
-  return m.contentType?.authorityId === CLONE_SUMMARY_TYPE.authorityId && m.contentType.typeId === CLONE_SUMMARY_TYPE.typeId && m.content !== undefined;
+export function isCloneSummary(m: {
+  contentType?: { authorityId: string; typeId: string } | undefined;
+  content: unknown;
+}): boolean {
+  return (
+    m.contentType?.authorityId === CLONE_SUMMARY_TYPE.authorityId &&
+    m.contentType.typeId === CLONE_SUMMARY_TYPE.typeId &&
+    m.content !== undefined
+  );
 }
 
 /**
@@ -114,20 +134,30 @@ export async function checkCloneRequest(
 ): Promise<{ auth: CloneAuthorization; carry: MemoryKind[] }> {
   const auth = req.authorization;
   if (!auth) throw invalidArgument("authorization", "required: the owner's signed clone (CloneAgent)");
-  if (!auth.signature) throw unauthenticated("authorization.signature: required: the owner signs the clone (CloneAgent)");
+  if (!auth.signature)
+    throw unauthenticated("authorization.signature: required: the owner signs the clone (CloneAgent)");
   const carry = canonicalCarry(auth.carry, "authorization.carry");
-  if (auth.ownerId !== self.ownerId) throw permissionDenied("authorization.owner_id: only this agent's owner may clone it");
-  if (auth.parentInstanceId !== self.instanceId) throw permissionDenied("authorization.parent_instance_id: the signature is for another agent");
+  if (auth.ownerId !== self.ownerId)
+    throw permissionDenied("authorization.owner_id: only this agent's owner may clone it");
+  if (auth.parentInstanceId !== self.instanceId)
+    throw permissionDenied("authorization.parent_instance_id: the signature is for another agent");
   await checks.verifier.verify("CloneAgent", cloneFields(auth), auth.signature, "authorization.signature");
-  if (!req.childInboxId || req.childInboxId === self.inboxId) throw invalidArgument("child_inbox_id", "required: the clone's inbox, not this agent's");
+  if (!req.childInboxId || req.childInboxId === self.inboxId)
+    throw invalidArgument("child_inbox_id", "required: the clone's inbox, not this agent's");
   if (!(await isPoolInstance(checks, req.childInboxId, req.childWalletIndex))) {
-    throw permissionDenied(`child_inbox_id: not the inbox of this pool's agent at wallet index ${req.childWalletIndex}`);
+    throw permissionDenied(
+      `child_inbox_id: not the inbox of this pool's agent at wallet index ${req.childWalletIndex}`,
+    );
   }
   return { auth, carry };
 }
 
 /** The inbox belongs to the wallet the master seed derives at `walletIndex`: an agent of this pool (its hosts hold the seed). */
-export async function isPoolInstance(checks: Pick<CloneChecks, "resolver" | "seed">, inboxId: string, walletIndex: number): Promise<boolean> {
+export async function isPoolInstance(
+  checks: Pick<CloneChecks, "resolver" | "seed">,
+  inboxId: string,
+  walletIndex: number,
+): Promise<boolean> {
   let address: string;
   try {
     address = checks.seed.wallet(walletIndex).address;
@@ -141,14 +171,20 @@ export async function isPoolInstance(checks: Pick<CloneChecks, "resolver" | "see
  * The summary message: entries in the order given, as many as fit in
  * MAX_SUMMARY_BYTES (the newest are kept when some must go).
  */
-export function buildSummary(auth: CloneAuthorization, directive: string, entries: NewEntry[], via: "llm" | "offline"): CloneSummary {
+export function buildSummary(
+  auth: CloneAuthorization,
+  directive: string,
+  entries: NewEntry[],
+  via: "llm" | "offline",
+): CloneSummary {
   const summary = create(CloneSummarySchema, {
     authorization: auth,
     directive,
     via,
     entries: entries.map((e) => create(SummaryEntrySchema, { kind: e.kind, text: e.text })),
   });
-  while (summary.entries.length > 0 && toBinary(CloneSummarySchema, summary).byteLength > MAX_SUMMARY_BYTES) summary.entries.shift();
+  while (summary.entries.length > 0 && toBinary(CloneSummarySchema, summary).byteLength > MAX_SUMMARY_BYTES)
+    summary.entries.shift();
   return summary;
 }
 
@@ -171,20 +207,32 @@ export async function checkSummary(
   message: { senderInboxId: string; memberCount: number; summary: CloneSummary },
 ): Promise<NewEntry[]> {
   const { summary } = message;
-  if (message.senderInboxId !== child.parent.inboxId) throw permissionDenied("the sender is not the parent this agent was cloned from");
-  if (message.memberCount !== 2) throw permissionDenied(`a clone summary comes in a group of two, not ${message.memberCount}`);
+  if (message.senderInboxId !== child.parent.inboxId)
+    throw permissionDenied("the sender is not the parent this agent was cloned from");
+  if (message.memberCount !== 2)
+    throw permissionDenied(`a clone summary comes in a group of two, not ${message.memberCount}`);
   if (!(await isPoolInstance(checks, message.senderInboxId, child.parent.walletIndex))) {
     throw permissionDenied("the parent's inbox is not this pool's agent at the wallet index the pool named");
   }
   const auth = summary.authorization;
   if (!auth?.signature) throw unauthenticated("the summary carries no owner signature");
-  if (auth.ownerId !== child.ownerId) throw permissionDenied("the summary was authorized by someone other than this agent's owner");
-  if (auth.parentInstanceId !== child.parent.instanceId) throw permissionDenied("the summary authorizes a clone of another agent");
-  if (inviteHash(auth.conversationInvite) !== child.inviteHash) throw permissionDenied("the summary is for another conversation");
+  if (auth.ownerId !== child.ownerId)
+    throw permissionDenied("the summary was authorized by someone other than this agent's owner");
+  if (auth.parentInstanceId !== child.parent.instanceId)
+    throw permissionDenied("the summary authorizes a clone of another agent");
+  if (inviteHash(auth.conversationInvite) !== child.inviteHash)
+    throw permissionDenied("the summary is for another conversation");
   // Its age was the parent's to check when it acted; the child only needs to know who signed what.
-  await checks.verifier.verify("CloneAgent", cloneFields(auth), auth.signature, "authorization.signature", { anyAge: true });
+  await checks.verifier.verify("CloneAgent", cloneFields(auth), auth.signature, "authorization.signature", {
+    anyAge: true,
+  });
   const carry = new Set(canonicalCarry(auth.carry));
   return summary.entries
     .filter((e) => carry.has(e.kind as MemoryKind))
-    .map((e) => ({ kind: e.kind as MemoryKind, text: e.text, via: summary.via === "llm" ? "llm" : "rule", inheritedFrom: child.parent.instanceId }));
+    .map((e) => ({
+      kind: e.kind as MemoryKind,
+      text: e.text,
+      via: summary.via === "llm" ? "llm" : "rule",
+      inheritedFrom: child.parent.instanceId,
+    }));
 }

@@ -26,7 +26,9 @@ describe("what a release allows at Configure", () => {
   });
 
   it("tools: only pool tools the template declares as the pool's, values only for tools it declares as the user's", async () => {
-    expect(() => checkToolsAllowed(content(true), given("sms", "email"), { "personal-email": "a@b.c", nickname: "T" })).not.toThrow();
+    expect(() =>
+      checkToolsAllowed(content(true), given("sms", "email"), { "personal-email": "a@b.c", nickname: "T" }),
+    ).not.toThrow();
     expect(() => checkToolsAllowed(content(true), [], {})).not.toThrow();
     expect(await code(() => checkToolsAllowed(content(true), given("sms", "crypto")))).toBe("PermissionDenied");
     expect(await code(() => checkToolsAllowed(content(true), given("personal-email")))).toBe("PermissionDenied");

@@ -6,8 +6,18 @@
 // instruction an agent runs on comes from the pool alone.
 
 import { toJson } from "@bufbuild/protobuf";
-import { invalidArgument, permissionDenied, requireString, verifyReleaseChain, type ReleaseVerifier } from "@convos-pool/kit";
-import type { ConfigureRequest, ParentInstance, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import {
+  invalidArgument,
+  permissionDenied,
+  requireString,
+  verifyReleaseChain,
+  type ReleaseVerifier,
+} from "@convos-pool/kit";
+import type {
+  ConfigureRequest,
+  ParentInstance,
+  ToolCredential,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SignedTemplateSchema, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { InstanceConfig, InstanceCredentials, ParentRef } from "./instance.js";
@@ -25,11 +35,16 @@ export interface Configuration {
  * the user config's keys tools it declares as the user's: anything else
  * would be the pool's choice, not the creator's.
  */
-export function checkToolsAllowed(content: TemplateContent, tools: ToolCredential[], userConfig: Record<string, string> = {}): void {
+export function checkToolsAllowed(
+  content: TemplateContent,
+  tools: ToolCredential[],
+  userConfig: Record<string, string> = {},
+): void {
   const declared = (p: Provisioning) => new Set(content.tools.filter((t) => t.provisioning === p).map((t) => t.id));
   const pool = declared(Provisioning.POOL);
   tools.forEach((t, i) => {
-    if (!pool.has(t.toolId)) throw permissionDenied(`tools[${i}].tool_id: the template does not declare "${t.toolId}" as a pool tool`);
+    if (!pool.has(t.toolId))
+      throw permissionDenied(`tools[${i}].tool_id: the template does not declare "${t.toolId}" as a pool tool`);
   });
   const user = declared(Provisioning.USER);
   for (const key of Object.keys(userConfig)) {
@@ -41,10 +56,14 @@ export function checkToolsAllowed(content: TemplateContent, tools: ToolCredentia
 export function checkModel(content: TemplateContent, model: string, overridden: boolean): string {
   const dflt = content.model?.default ?? "";
   if (!overridden) {
-    if (model && model !== dflt) throw permissionDenied(`model: ${model} is not the template's default (${dflt}) and is not marked as the owner's choice`);
+    if (model && model !== dflt)
+      throw permissionDenied(
+        `model: ${model} is not the template's default (${dflt}) and is not marked as the owner's choice`,
+      );
     return dflt;
   }
-  if (!content.model?.allowOverride) throw permissionDenied("model: the template does not allow choosing another model");
+  if (!content.model?.allowOverride)
+    throw permissionDenied("model: the template does not allow choosing another model");
   return requireString("model", model, { max: 200 });
 }
 
@@ -71,7 +90,11 @@ function checkParent(parent: ParentInstance, _ownerId: string): ParentRef {
 }
 
 /** Checks a Configure request and returns what to write; throws before anything is written. */
-export async function planConfigure(verifier: ReleaseVerifier, instanceId: string, req: ConfigureRequest): Promise<Configuration> {
+export async function planConfigure(
+  verifier: ReleaseVerifier,
+  instanceId: string,
+  req: ConfigureRequest,
+): Promise<Configuration> {
   const t = req.template;
   if (!t) throw invalidArgument("template", "required: the template's release as its creator signed it");
   requireString("template.template_id", t.templateId, { max: 128 });
@@ -79,7 +102,10 @@ export async function planConfigure(verifier: ReleaseVerifier, instanceId: strin
   // version-1 release: its id derives from the signature), by a wallet of
   // the creator's inbox on the network; and each base's, by the creator the
   // layer above names. The content is validated on the way, then resolved.
-  const { content } = await verifyReleaseChain(verifier, t, req.bases, { templateId: t.templateId, creatorId: t.creatorId });
+  const { content } = await verifyReleaseChain(verifier, t, req.bases, {
+    templateId: t.templateId,
+    creatorId: t.creatorId,
+  });
   const ownerId = requireString("owner_id", req.ownerId, { max: 128 });
   const model = checkModel(content, req.model, req.modelOverridden);
   checkToolsAllowed(content, req.tools, req.userConfig);

@@ -10,7 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { english, generateMnemonic } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, createServiceClient, generateServiceCredentials, signUpdateRelease, type ServiceClient } from "@convos-pool/kit";
+import {
+  createLogger,
+  createServiceClient,
+  generateServiceCredentials,
+  signUpdateRelease,
+  type ServiceClient,
+} from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { startCreator } from "@convos-pool/convos/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
@@ -63,7 +69,10 @@ async function claimedAgent(id: string, walletIndex: number): Promise<{ inboxId:
   const { inboxId } = await hostRpc.client.startInstance({ instanceId: id, walletIndex });
   await rpc.client.configure({ template: await release(2n), ownerId: creator!.inboxId }, instanceCall(id));
   const conv = await creator!.conversation(`Dormancy ${id}`);
-  const { conversationId } = await rpc.client.joinConversation({ conversationInvite: conv.invite }, { ...instanceCall(id), timeoutMs: 30_000 });
+  const { conversationId } = await rpc.client.joinConversation(
+    { conversationInvite: conv.invite },
+    { ...instanceCall(id), timeoutMs: 30_000 },
+  );
   expect(conversationId).toBe(conv.groupId);
   const agent = { inboxId, groupId: conv.groupId };
   agents.set(id, agent);
@@ -130,7 +139,11 @@ describe("dormancy", () => {
     await creator!.ask(b.groupId, b.inboxId, "Hello?", 20_000);
     expect(openFilesOf("inst-a").length).toBeGreaterThan(0);
     const awake = { threads: threads() };
-    await until("both dormant", async () => (await stateOf("inst-a")) === InstanceState.DORMANT && (await stateOf("inst-b")) === InstanceState.DORMANT);
+    await until(
+      "both dormant",
+      async () =>
+        (await stateOf("inst-a")) === InstanceState.DORMANT && (await stateOf("inst-b")) === InstanceState.DORMANT,
+    );
     // The claims service's view: Health says dormant, without waking it.
     expect((await rpc.client.health({}, instanceCall("inst-a"))).state).toBe(InstanceState.DORMANT);
     expect(openFilesOf("inst-a")).toEqual([]);
@@ -163,7 +176,10 @@ describe("dormancy", () => {
 
   it("a call wakes it: an instruction update is applied by the woken agent", async () => {
     await until("inst-b dormant", async () => (await stateOf("inst-b")) === InstanceState.DORMANT);
-    const res = await rpc.client.updateTemplate({ template: await release(3n, "You answer in French.") }, instanceCall("inst-b"));
+    const res = await rpc.client.updateTemplate(
+      { template: await release(3n, "You answer in French.") },
+      instanceCall("inst-b"),
+    );
     expect(res.appliedVersion).toBe(3n);
     expect(await stateOf("inst-b")).toBe(InstanceState.CLAIMED);
     expect(openFilesOf("inst-b").length).toBeGreaterThan(0);
@@ -174,7 +190,11 @@ describe("dormancy", () => {
   it("a host restart brings dormant agents back dormant, and a message that came meanwhile wakes the agent, answered once", async () => {
     const a = agents.get("inst-a")!;
     const b = agents.get("inst-b")!;
-    await until("both dormant", async () => (await stateOf("inst-a")) === InstanceState.DORMANT && (await stateOf("inst-b")) === InstanceState.DORMANT);
+    await until(
+      "both dormant",
+      async () =>
+        (await stateOf("inst-a")) === InstanceState.DORMANT && (await stateOf("inst-b")) === InstanceState.DORMANT,
+    );
     const before = (await answersIn(a)).length;
     await host!.close();
     host = undefined;
@@ -186,7 +206,11 @@ describe("dormancy", () => {
     expect(await stateOf("inst-b")).toBe(InstanceState.DORMANT);
     expect(openFilesOf("inst-b")).toEqual([]);
     // inst-a: the subscription replays from its cursor; it wakes and answers.
-    await until("inst-a answered what came while the host was down", async () => (await answersIn(a)).length > before, 20_000);
+    await until(
+      "inst-a answered what came while the host was down",
+      async () => (await answersIn(a)).length > before,
+      20_000,
+    );
     await new Promise((r) => setTimeout(r, 2_000));
     // What came while it slept is answered once, as after any restart: the newest message, once.
     expect((await answersIn(a)).length).toBe(before + 1);

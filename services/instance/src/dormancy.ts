@@ -293,7 +293,12 @@ export class GroupWatch implements DormancyWatch {
     return new Promise((resolve, reject) => {
       let stream: ClientHttp2Stream;
       try {
-        stream = this.connection().request({ ":method": "POST", ":path": `${MLS_API}/${method}`, "content-type": "application/grpc", te: "trailers" });
+        stream = this.connection().request({
+          ":method": "POST",
+          ":path": `${MLS_API}/${method}`,
+          "content-type": "application/grpc",
+          te: "trailers",
+        });
       } catch (err) {
         reject(err instanceof Error ? err : new Error(String(err)));
         return;
@@ -304,7 +309,8 @@ export class GroupWatch implements DormancyWatch {
       let message = "";
       stream.setTimeout(10_000, () => stream.close(constants.NGHTTP2_CANCEL));
       stream.on("response", (h) => {
-        if (h["grpc-status"] !== undefined) [status, message] = [String(h["grpc-status"]), String(h["grpc-message"] ?? "")];
+        if (h["grpc-status"] !== undefined)
+          [status, message] = [String(h["grpc-status"]), String(h["grpc-message"] ?? "")];
       });
       stream.on("data", (chunk: Buffer) => reader.push(chunk, (m) => (reply = m)));
       stream.on("trailers", (t) => ([status, message] = [String(t["grpc-status"]), String(t["grpc-message"] ?? "")]));

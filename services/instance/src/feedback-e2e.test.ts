@@ -13,7 +13,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { english, generateMnemonic, generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, createServiceClient, generateServiceCredentials, signUpdateRelease, type ServiceClient } from "@convos-pool/kit";
+import {
+  createLogger,
+  createServiceClient,
+  generateServiceCredentials,
+  signUpdateRelease,
+  type ServiceClient,
+} from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { XmtpInboxResolver, createXmtpClient, joinConversation } from "@convos-pool/convos";
 import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/convos/testing";
@@ -50,7 +56,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "instance-feedback-"));
   node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: await createTestDatabase("instance_feedback") });
   cli = await ConvosCli.start(["agent", "serve", "--name", "Dinner plans", "--profile-name", "Saul"], join(dir, "cli"));
-  [ready] = await Promise.all([cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }), startHost()]);
+  [ready] = await Promise.all([
+    cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }),
+    startHost(),
+  ]);
   agentInbox = (await hostClient!.client.startInstance({ instanceId: ID, walletIndex: 0 })).inboxId;
   const template = await signUpdateRelease(CREATOR.account, {
     templateId: "tmpl_dinner",
@@ -58,7 +67,10 @@ beforeAll(async () => {
     version: 2n,
     content: sampleContent({ agent_name: "Dinner Planner", instructions: "You plan dinners.", tools: [] }),
   });
-  await instClient!.client.configure(create(ConfigureRequestSchema, { template, ownerId: "0".repeat(63) + "1" }), instanceCall(ID));
+  await instClient!.client.configure(
+    create(ConfigureRequestSchema, { template, ownerId: "0".repeat(63) + "1" }),
+    instanceCall(ID),
+  );
   await instClient!.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall(ID));
   await cli.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === agentInbox);
 }, 120_000);
@@ -112,7 +124,11 @@ async function reply(messageId: string, text: string, agent = agentInbox): Promi
 async function react(messageId: string, emoji: string, action: "add" | "remove" = "add"): Promise<void> {
   const from = cli!.events.length;
   cli!.command({ type: "react", messageId, emoji, action });
-  await cli!.waitFor("reaction sent", (e) => e.event === "sent" && e.type === "reaction" && e.messageId === messageId && e.action === action, { from });
+  await cli!.waitFor(
+    "reaction sent",
+    (e) => e.event === "sent" && e.type === "reaction" && e.messageId === messageId && e.action === action,
+    { from },
+  );
 }
 
 async function memory(workspace = join(dir, "host", "instances", ID)): Promise<MemoryEntry[]> {
@@ -120,12 +136,20 @@ async function memory(workspace = join(dir, "host", "instances", ID)): Promise<M
 }
 
 /** memory.json once `check` holds (a reaction is not answered: nothing else says it was handled). */
-async function memoryWhen(what: string, check: (entries: MemoryEntry[]) => boolean, ms = 15_000, workspace?: string): Promise<MemoryEntry[]> {
+async function memoryWhen(
+  what: string,
+  check: (entries: MemoryEntry[]) => boolean,
+  ms = 15_000,
+  workspace?: string,
+): Promise<MemoryEntry[]> {
   const deadline = Date.now() + ms;
   for (;;) {
     const entries = await memory(workspace);
     if (check(entries)) return entries;
-    if (Date.now() > deadline) throw new Error(`memory.json: not ${what} within ${ms} ms: ${JSON.stringify(entries.map((e) => [e.kind, e.text, e.feedback]))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `memory.json: not ${what} within ${ms} ms: ${JSON.stringify(entries.map((e) => [e.kind, e.text, e.feedback]))}`,
+      );
     await sleep(200);
   }
 }
@@ -133,7 +157,9 @@ async function memoryWhen(what: string, check: (entries: MemoryEntry[]) => boole
 const feedbackOf = (entries: MemoryEntry[]) => entries.filter((e) => e.feedback);
 
 describe("learning from feedback in a real conversation", () => {
-  it("a 👎 on an answer changes the answer to the same question; taking the 👎 back brings it back", { timeout: 90_000 }, async () => {
+  it("a 👎 on an answer changes the answer to the same question; taking the 👎 back brings it back", {
+    timeout: 90_000,
+  }, async () => {
     expect((await ask("remember that my diet is vegan")).content).toBe("[offline model] Noted: your diet is vegan.");
     const first = await ask("what is my diet?");
     expect(first.content).toBe("[offline model] From what I remember: your diet is vegan.");
@@ -141,7 +167,11 @@ describe("learning from feedback in a real conversation", () => {
     await react(first.id, "👎");
     const marked = await memoryWhen("holding the 👎", (m) => feedbackOf(m).length === 1);
     expect(feedbackOf(marked)).toEqual([
-      expect.objectContaining({ kind: "training", from: ready.inboxId, feedback: { messageId: first.id, signal: "down", about: first.content } }),
+      expect.objectContaining({
+        kind: "training",
+        from: ready.inboxId,
+        feedback: { messageId: first.id, signal: "down", about: first.content },
+      }),
     ]);
     const again = await ask("what is my diet?");
     expect(again.content).not.toBe(first.content);
@@ -152,82 +182,133 @@ describe("learning from feedback in a real conversation", () => {
     expect((await ask("what is my diet?")).content).toBe(first.content);
   });
 
-  it("a correction as a reply is answered, replaces the wrong fact, and changes the next answer", { timeout: 90_000 }, async () => {
+  it("a correction as a reply is answered, replaces the wrong fact, and changes the next answer", {
+    timeout: 90_000,
+  }, async () => {
     const wrong = await ask("what is my diet?");
     expect(wrong.content).toBe("[offline model] From what I remember: your diet is vegan.");
     const ack = await reply(wrong.id, "no, I said vegetarian");
     expect(ack.content).toBe("[offline model] Thanks for the correction. Noted: your diet is vegetarian.");
     const entries = await memoryWhen("corrected", (m) => feedbackOf(m).length === 1);
     expect(entries.map((e) => e.text)).not.toContain("my diet is vegan");
-    expect(entries).toContainEqual(expect.objectContaining({ kind: "personalization", text: "my diet is vegetarian", from: ready.inboxId }));
+    expect(entries).toContainEqual(
+      expect.objectContaining({ kind: "personalization", text: "my diet is vegetarian", from: ready.inboxId }),
+    );
     expect(feedbackOf(entries)).toEqual([
-      expect.objectContaining({ kind: "training", from: ready.inboxId, feedback: { messageId: wrong.id, signal: "correction", about: wrong.content } }),
+      expect.objectContaining({
+        kind: "training",
+        from: ready.inboxId,
+        feedback: { messageId: wrong.id, signal: "correction", about: wrong.content },
+      }),
     ]);
-    expect((await ask("what is my diet?")).content).toBe("[offline model] From what I remember: your diet is vegetarian.");
+    expect((await ask("what is my diet?")).content).toBe(
+      "[offline model] From what I remember: your diet is vegetarian.",
+    );
   });
 
-  it("a text that starts like a correction, just after the agent's answer, corrects it too", { timeout: 90_000 }, async () => {
-    expect((await ask("remember that our restaurant is in Shinjuku")).content).toBe("[offline model] Noted: your restaurant is in Shinjuku.");
+  it("a text that starts like a correction, just after the agent's answer, corrects it too", {
+    timeout: 90_000,
+  }, async () => {
+    expect((await ask("remember that our restaurant is in Shinjuku")).content).toBe(
+      "[offline model] Noted: your restaurant is in Shinjuku.",
+    );
     const wrong = await ask("where is our restaurant?");
     expect(wrong.content).toBe("[offline model] From what I remember: your restaurant is in Shinjuku.");
-    expect((await ask("actually, Shibuya")).content).toBe("[offline model] Thanks for the correction. Noted: your restaurant is in Shibuya.");
-    expect((await ask("where is our restaurant?")).content).toBe("[offline model] From what I remember: your restaurant is in Shibuya.");
+    expect((await ask("actually, Shibuya")).content).toBe(
+      "[offline model] Thanks for the correction. Noted: your restaurant is in Shibuya.",
+    );
+    expect((await ask("where is our restaurant?")).content).toBe(
+      "[offline model] From what I remember: your restaurant is in Shibuya.",
+    );
     const entries = await memory();
     expect(entries.map((e) => e.text)).not.toContain("our restaurant is in Shinjuku");
-    expect(feedbackOf(entries).map((e) => e.feedback)).toContainEqual({ messageId: wrong.id, signal: "correction", about: wrong.content });
+    expect(feedbackOf(entries).map((e) => e.feedback)).toContainEqual({
+      messageId: wrong.id,
+      signal: "correction",
+      about: wrong.content,
+    });
   });
 
-  it("a reaction from another agent, to someone else's message, or with another emoji teaches nothing", { timeout: 90_000 }, async () => {
+  it("a reaction from another agent, to someone else's message, or with another emoji teaches nothing", {
+    timeout: 90_000,
+  }, async () => {
     otherAgent = await createXmtpClient(privateKeyToAccount(generatePrivateKey()), {
       apiUrl: node!.url,
       dbPath: join(dir, `other-agent-${randomBytes(4).toString("hex")}.db3`),
       dbEncryptionKey: randomBytes(32),
     });
     const resolver = await XmtpInboxResolver.connect({ apiUrl: node!.url, cacheMs: 0 });
-    const { group } = await joinConversation(otherAgent, ready.inviteUrl, { resolver, profileName: "Other Agent", timeoutMs: 20_000 });
+    const { group } = await joinConversation(otherAgent, ready.inviteUrl, {
+      resolver,
+      profileName: "Other Agent",
+      timeoutMs: 20_000,
+    });
     await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === otherAgent!.inboxId);
 
     const answer = await ask("what is my diet?");
-    const question = cli!.events.findLast((e) => e.event === "sent" && e.text === "what is my diet?") as CliEvent & { id: string };
+    const question = cli!.events.findLast((e) => e.event === "sent" && e.text === "what is my diet?") as CliEvent & {
+      id: string;
+    };
     const before = await memory();
     await group.sync();
     // ReactionAction.Added, ReactionSchema.Unicode (const enums of the bindings).
-    await group.sendReaction({ reference: answer.id, referenceInboxId: agentInbox, action: 1 as never, content: "👎", schema: 1 as never });
+    await group.sendReaction({
+      reference: answer.id,
+      referenceInboxId: agentInbox,
+      action: 1 as never,
+      content: "👎",
+      schema: 1 as never,
+    });
     await react(question.id, "👎");
     await react(answer.id, "😂");
     // Messages are handled in order: once this is answered, the reactions were read.
-    expect((await ask("what is my diet?")).content).toBe("[offline model] From what I remember: your diet is vegetarian.");
+    expect((await ask("what is my diet?")).content).toBe(
+      "[offline model] From what I remember: your diet is vegetarian.",
+    );
     await host!.instances.get(ID)!.settled();
     expect(await memory()).toEqual(before);
     // Only the first test's 👎 was ever learned.
     expect(logs.filter((l) => l.includes("reaction learned"))).toHaveLength(1);
   });
 
-  it("a 👍 given while the host was down is learned when it is back, as a liked answer in the prompt", { timeout: 90_000 }, async () => {
+  it("a 👍 given while the host was down is learned when it is back, as a liked answer in the prompt", {
+    timeout: 90_000,
+  }, async () => {
     const liked = await ask("what is my diet?");
     await host!.close();
     await react(liked.id, "👍");
     await startHost();
     const entries = await memoryWhen("holding the 👍", (m) => feedbackOf(m).some((e) => e.feedback!.signal === "up"));
     expect(feedbackOf(entries).filter((e) => e.feedback!.signal === "up")).toEqual([
-      expect.objectContaining({ kind: "training", from: ready.inboxId, feedback: { messageId: liked.id, signal: "up", about: liked.content } }),
+      expect.objectContaining({
+        kind: "training",
+        from: ready.inboxId,
+        feedback: { messageId: liked.id, signal: "up", about: liked.content },
+      }),
     ]);
-    expect(host!.instances.get(ID)!.memorySnapshot!.render()).toContain(`answer in the same way:\n\n- Your answer "${liked.content}" was marked good.`);
+    expect(host!.instances.get(ID)!.memorySnapshot!.render()).toContain(
+      `answer in the same way:\n\n- Your answer "${liked.content}" was marked good.`,
+    );
   });
 
-  it("with a real model, a 👎 and a correction reach the next turns' prompts and change the answer", { timeout: 90_000 }, async () => {
+  it("with a real model, a 👎 and a correction reach the next turns' prompts and change the answer", {
+    timeout: 90_000,
+  }, async () => {
     const wrongAnswer = "You are vegan.";
     chat = await startChatServer((req) => {
       const system = req.body.messages[0]?.content ?? "";
       const last = req.body.messages.at(-1)?.content ?? "";
       if (system.startsWith(EXTRACTION_PROMPT)) {
-        if (last.includes("remember that I am vegan")) return '{"entries":[{"kind":"personalization","text":"I am vegan"}]}';
-        if (last.startsWith(`Your earlier answer: "${wrongAnswer}"`)) return '{"entries":[{"kind":"personalization","text":"I am vegetarian"}]}';
+        if (last.includes("remember that I am vegan"))
+          return '{"entries":[{"kind":"personalization","text":"I am vegan"}]}';
+        if (last.startsWith(`Your earlier answer: "${wrongAnswer}"`))
+          return '{"entries":[{"kind":"personalization","text":"I am vegetarian"}]}';
         return '{"entries":[]}';
       }
       if (last.includes("remember")) return "Noted.";
       if (system.includes("- I am vegetarian")) return "You are vegetarian.";
-      if (system.includes(`Your answer "${wrongAnswer}" was marked wrong.`)) return "I was told my last answer was wrong. What is your diet?";
+      if (system.includes(`Your answer "${wrongAnswer}" was marked wrong.`))
+        return "I was told my last answer was wrong. What is your diet?";
       return wrongAnswer;
     });
     llmHost = await startInstanceHost({
@@ -251,7 +332,10 @@ describe("learning from feedback in a real conversation", () => {
         version: 2n,
         content: sampleContent({ agent_name: "Diet Coach", instructions: "You plan dinners.", tools: [] }),
       });
-      await ic.client.configure(create(ConfigureRequestSchema, { template, ownerId: "0".repeat(63) + "1" }), instanceCall("inst-llm"));
+      await ic.client.configure(
+        create(ConfigureRequestSchema, { template, ownerId: "0".repeat(63) + "1" }),
+        instanceCall("inst-llm"),
+      );
       await ic.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall("inst-llm"));
     } finally {
       hc.close();
@@ -259,18 +343,25 @@ describe("learning from feedback in a real conversation", () => {
     }
     await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === llmInbox);
     const workspace = join(dir, "llm-host", "instances", "inst-llm");
-    const lastTurn = () => chat!.requests.findLast((r) => !r.body.messages[0]!.content.startsWith(EXTRACTION_PROMPT))!.body.messages;
+    const lastTurn = () =>
+      chat!.requests.findLast((r) => !r.body.messages[0]!.content.startsWith(EXTRACTION_PROMPT))!.body.messages;
 
     expect((await ask("remember that I am vegan", llmInbox)).content).toBe("Noted.");
     const wrong = await ask("what is my diet?", llmInbox);
     expect(wrong.content).toBe(wrongAnswer);
     await react(wrong.id, "👎");
     await memoryWhen("holding the 👎", (m) => feedbackOf(m).length === 1, 15_000, workspace);
-    expect((await ask("what is my diet?", llmInbox)).content).toBe("I was told my last answer was wrong. What is your diet?");
-    expect(lastTurn()[0]!.content).toContain(`## Feedback on your earlier answers\n\nMembers marked these answers of yours wrong.`);
+    expect((await ask("what is my diet?", llmInbox)).content).toBe(
+      "I was told my last answer was wrong. What is your diet?",
+    );
+    expect(lastTurn()[0]!.content).toContain(
+      `## Feedback on your earlier answers\n\nMembers marked these answers of yours wrong.`,
+    );
 
     await reply(wrong.id, "no, I said vegetarian", llmInbox);
-    expect(lastTurn().at(-1)!.content).toBe(`Saul: no, I said vegetarian\n(This corrects your earlier answer: "${wrongAnswer}")`);
+    expect(lastTurn().at(-1)!.content).toBe(
+      `Saul: no, I said vegetarian\n(This corrects your earlier answer: "${wrongAnswer}")`,
+    );
     const entries = await memoryWhen("corrected", (m) => feedbackOf(m).length === 2, 15_000, workspace);
     expect(entries.map((e) => e.text)).toContain("I am vegetarian");
     expect(entries.map((e) => e.text)).not.toContain("I am vegan");
@@ -285,6 +376,7 @@ describe("learning from feedback in a real conversation", () => {
 
   it("no log line holds what was said or learned", () => {
     const all = logs.join("\n");
-    for (const said of ["vegan", "vegetarian", "Shinjuku", "Shibuya", "what is my diet"]) expect(all, said).not.toContain(said);
+    for (const said of ["vegan", "vegetarian", "Shinjuku", "Shibuya", "what is my diet"])
+      expect(all, said).not.toContain(said);
   });
 });

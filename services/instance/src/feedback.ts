@@ -7,8 +7,24 @@
 // answers change visibly, and tests can see them change.
 
 import type { Logger } from "@convos-pool/kit";
-import { extractByRule, normalize, toSecondPerson, type Memory, type MemoryEntry, type MemoryFeedback, type NewEntry } from "./memory.js";
-import { REACTION_ADDED, REACTION_REMOVED, isReaction, readableText, type AgentGroup, type AgentMessage, type TextMessage } from "./xmtp.js";
+import {
+  extractByRule,
+  normalize,
+  toSecondPerson,
+  type Memory,
+  type MemoryEntry,
+  type MemoryFeedback,
+  type NewEntry,
+} from "./memory.js";
+import {
+  REACTION_ADDED,
+  REACTION_REMOVED,
+  isReaction,
+  readableText,
+  type AgentGroup,
+  type AgentMessage,
+  type TextMessage,
+} from "./xmtp.js";
 
 export type FeedbackSignal = MemoryFeedback["signal"];
 
@@ -60,7 +76,8 @@ export function looksLikeCorrection(text: string, afterQuestion = false): boolea
   return !afterQuestion || EXPLICIT.test(rest) || NOT_X_Y.test(rest);
 }
 
-const ACKNOWLEDGEMENT = /^(?:thanks?|thank you|thx|ok|okay|great|yes|yep|yeah|yup|cool|perfect|nice|good|sure|sounds good|awesome|exactly|right|correct|lol|haha|love it)\b/i;
+const ACKNOWLEDGEMENT =
+  /^(?:thanks?|thank you|thx|ok|okay|great|yes|yep|yeah|yup|cool|perfect|nice|good|sure|sounds good|awesome|exactly|right|correct|lol|haha|love it)\b/i;
 /** Longer replies that do not start like a correction are new requests, not corrections. */
 const SHORT_REPLY_WORDS = 6;
 
@@ -116,7 +133,11 @@ export function disownedFacts(memory: Memory): Set<string> {
 }
 
 /** The offline recall, less the facts of answers marked wrong; `withheld` says whether any were left out. */
-export function recallHeedingFeedback(memory: Memory, question: string, limit = 3): { found: MemoryEntry[]; withheld: boolean } {
+export function recallHeedingFeedback(
+  memory: Memory,
+  question: string,
+  limit = 3,
+): { found: MemoryEntry[]; withheld: boolean } {
   const disowned = disownedFacts(memory);
   const all = memory.recall(question, limit + disowned.size);
   const found = all.filter((e) => !disowned.has(e.id)).slice(0, limit);
@@ -125,7 +146,8 @@ export function recallHeedingFeedback(memory: Memory, question: string, limit = 
 
 // ---- the corrected fact ----
 
-const VERB = /\b(is|are|am|m|re|s|was|were|have|has|like|likes|love|loves|prefer|prefers|hate|hates|live|lives|work|works|eat|eats|need|needs|want|wants)\b/;
+const VERB =
+  /\b(is|are|am|m|re|s|was|were|have|has|like|likes|love|loves|prefer|prefers|hate|hates|live|lives|work|works|eat|eats|need|needs|want|wants)\b/;
 const CONTRACTED: Record<string, string> = { m: "am", re: "are", s: "is" };
 const PREPOSITION = /^(in|at|on|from|to|with|near|by)\b/i;
 
@@ -145,7 +167,10 @@ export function correctedPart(text: string): string {
     t = t
       .replace(NO, "")
       .replace(/^(?:wrong|incorrect|correction|actually|not quite)\b[\s,.:;!-]*/i, "")
-      .replace(/^(?:that'?s|that is|thats|this is|it'?s|it is) (?:wrong|incorrect|not (?:right|correct|true|it|what i (?:said|meant)))\b[\s,.:;!-]*/i, "")
+      .replace(
+        /^(?:that'?s|that is|thats|this is|it'?s|it is) (?:wrong|incorrect|not (?:right|correct|true|it|what i (?:said|meant)))\b[\s,.:;!-]*/i,
+        "",
+      )
       .replace(/^i (?:said|meant|told you|wrote)\b[\s,:]*(?:that\s+)?/i, "")
       .trim();
     changed = t !== before;
@@ -172,9 +197,16 @@ export function correctionByRule(text: string, answer: string, memory: Memory, f
   const value = (notXY?.[2] ?? yNotX?.[1] ?? rest).replace(/^(?:it'?s|it is|rather|but|just)\s+/i, "").trim();
   if (!value || value.endsWith("?")) return [];
   const sources = answerSources(answer, memory);
-  const target = wrongWord ? sources.find((s) => ` ${normalize(s.text)} `.includes(` ${normalize(wrongWord)} `)) : sources.length === 1 ? sources[0] : undefined;
+  const target = wrongWord
+    ? sources.find((s) => ` ${normalize(s.text)} `.includes(` ${normalize(wrongWord)} `))
+    : sources.length === 1
+      ? sources[0]
+      : undefined;
   if (!target) return [];
-  const verb = /^(.*?\b(?:is|are|am|'m|'re|was|were|have|has|like|likes|love|loves|prefer|prefers|hate|hates|live|lives|work|works|eat|eats|need|needs|want|wants))\b\s*(.*)$/i.exec(target.text);
+  const verb =
+    /^(.*?\b(?:is|are|am|'m|'re|was|were|have|has|like|likes|love|loves|prefer|prefers|hate|hates|live|lives|work|works|eat|eats|need|needs|want|wants))\b\s*(.*)$/i.exec(
+      target.text,
+    );
   if (!verb) return [];
   const keptPreposition = PREPOSITION.exec(verb[2] ?? "")?.[1];
   const fact = `${verb[1]} ${keptPreposition && !PREPOSITION.test(value) ? `${keptPreposition} ` : ""}${value}`;
@@ -206,7 +238,11 @@ export function supersededBy(answer: string, memory: Memory, facts: readonly New
  * may be older than `sinceNs`: only the stream delivers reactions by
  * themselves.
  */
-export function withReactionsSince(missed: readonly AgentMessage[], recent: readonly AgentMessage[], sinceNs: bigint): AgentMessage[] {
+export function withReactionsSince(
+  missed: readonly AgentMessage[],
+  recent: readonly AgentMessage[],
+  sinceNs: bigint,
+): AgentMessage[] {
   const reactions: AgentMessage[] = recent.flatMap((m) => m.reactions ?? []).filter((r) => r.sentAtNs > sinceNs);
   return [...missed, ...reactions].sort((a, b) => (a.sentAtNs < b.sentAtNs ? -1 : a.sentAtNs > b.sentAtNs ? 1 : 0));
 }
@@ -246,7 +282,9 @@ export class FeedbackReader {
     const answer = signal ? this.ownAnswer(group, reaction.reference) : undefined;
     if (!signal || !answer) return false;
     if (reaction.action === REACTION_REMOVED) {
-      const undone = memory.entries.filter((e) => e.feedback?.messageId === answer.messageId && e.feedback.signal === signal && e.from === m.senderInboxId);
+      const undone = memory.entries.filter(
+        (e) => e.feedback?.messageId === answer.messageId && e.feedback.signal === signal && e.from === m.senderInboxId,
+      );
       memory.remove(undone.map((e) => e.id));
       this.deps.log.info("reaction taken back", { messageId: answer.messageId, signal, removed: undone.length });
       return undone.length > 0;
@@ -289,7 +327,13 @@ export class FeedbackReader {
  * message, and the facts it supersedes taken out. `facts` is what learning
  * found in it (added or already known).
  */
-export function recordCorrection(memory: Memory, answer: AnswerRef, correction: string, from: string, facts: readonly NewEntry[]): { added: number; superseded: number } {
+export function recordCorrection(
+  memory: Memory,
+  answer: AnswerRef,
+  correction: string,
+  from: string,
+  facts: readonly NewEntry[],
+): { added: number; superseded: number } {
   const superseded = memory.remove(supersededBy(answer.text, memory, facts).map((e) => e.id));
   const added = memory.add([feedbackEntry("correction", answer, from, correction)]);
   return { added: added.length, superseded: superseded.length };

@@ -49,7 +49,11 @@ async function workspaces(): Promise<Record<string, string>> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "instance-fuzz-"));
-  node = await startDevnode({ port: 0, databaseUrl: await createTestDatabase("instance_fuzz"), log: createLogger("devnode", { level: "silent" }) });
+  node = await startDevnode({
+    port: 0,
+    databaseUrl: await createTestDatabase("instance_fuzz"),
+    log: createLogger("devnode", { level: "silent" }),
+  });
   host = await startInstanceHost({
     xmtpApiUrl: node.url,
     masterSeed: generateMnemonic(english),
@@ -73,30 +77,53 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const instanceHeader = fc.oneof(fc.constant("inst-fuzz-a"), fc.constant(undefined), fc.constant("inst-nobody"), fc.string({ maxLength: 200 }).filter((s) => /^[\x21-\x7e]*$/.test(s)), fc.constant("i".repeat(8_000)));
+const instanceHeader = fc.oneof(
+  fc.constant("inst-fuzz-a"),
+  fc.constant(undefined),
+  fc.constant("inst-nobody"),
+  fc.string({ maxLength: 200 }).filter((s) => /^[\x21-\x7e]*$/.test(s)),
+  fc.constant("i".repeat(8_000)),
+);
 
 describe("every InstanceService method, given bad input", () => {
-  it("answers a code other than INTERNAL or UNKNOWN, naming the field of an invalid argument, and no agent changes", { timeout: 300_000 }, async () => {
+  it("answers a code other than INTERNAL or UNKNOWN, naming the field of an invalid argument, and no agent changes", {
+    timeout: 300_000,
+  }, async () => {
     const before = await workspaces();
     expect(Object.keys(before).length, "the agents' workspace files").toBeGreaterThan(0);
-    const methods = [...InstanceService.methods.filter((m) => m.methodKind === "unary"), InstanceHostService.method.updateTemplates];
+    const methods = [
+      ...InstanceService.methods.filter((m) => m.methodKind === "unary"),
+      InstanceHostService.method.updateTemplates,
+    ];
     let tried = 0;
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...methods).chain((m) => fc.tuple(fc.constant(m), rpcBodies(m.input))), instanceHeader, async ([method, { type, body }], instance) => {
-        tried++;
-        const headers: Record<string, string> = { "content-type": type, "connect-protocol-version": "1", "x-pool-service-token": CREDS.claims.token };
-        if (instance !== undefined) headers[INSTANCE_HEADER] = instance;
-        const res = await fetch(`${host.url}/${method.parent.typeName}/${method.name}`, { method: "POST", headers, body });
-        const text = await res.text();
-        if (res.status === 200) return;
-        const where = `${method.name}: ${text.slice(0, 300)}`;
-        const json = JSON.parse(text) as { code?: string };
-        expect(json.code, where).toBeTruthy();
-        expect(["internal", "unknown"], where).not.toContain(json.code);
-        const err = errorFromJson(json as JsonValue, undefined, new ConnectError("no error body"));
-        // The instance the call is for is a header, and named as one.
-        expect(fieldNameProblem(method.input, err, { headers: [INSTANCE_HEADER] }), where).toBeUndefined();
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...methods).chain((m) => fc.tuple(fc.constant(m), rpcBodies(m.input))),
+        instanceHeader,
+        async ([method, { type, body }], instance) => {
+          tried++;
+          const headers: Record<string, string> = {
+            "content-type": type,
+            "connect-protocol-version": "1",
+            "x-pool-service-token": CREDS.claims.token,
+          };
+          if (instance !== undefined) headers[INSTANCE_HEADER] = instance;
+          const res = await fetch(`${host.url}/${method.parent.typeName}/${method.name}`, {
+            method: "POST",
+            headers,
+            body,
+          });
+          const text = await res.text();
+          if (res.status === 200) return;
+          const where = `${method.name}: ${text.slice(0, 300)}`;
+          const json = JSON.parse(text) as { code?: string };
+          expect(json.code, where).toBeTruthy();
+          expect(["internal", "unknown"], where).not.toContain(json.code);
+          const err = errorFromJson(json as JsonValue, undefined, new ConnectError("no error body"));
+          // The instance the call is for is a header, and named as one.
+          expect(fieldNameProblem(method.input, err, { headers: [INSTANCE_HEADER] }), where).toBeUndefined();
+        },
+      ),
       { numRuns: FUZZ_RUNS * methods.length },
     );
     console.log(`fuzz: ${tried} InstanceService and UpdateTemplates calls over ${methods.length} methods`);

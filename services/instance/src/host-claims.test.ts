@@ -11,8 +11,15 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { english, generateMnemonic } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InstanceHostService, type JoinConversationsResponse } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { ConfigureRequestSchema, InstanceService, type ConfigureRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import {
+  InstanceHostService,
+  type JoinConversationsResponse,
+} from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import {
+  ConfigureRequestSchema,
+  InstanceService,
+  type ConfigureRequest,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   createLogger,
@@ -45,7 +52,11 @@ async function configureRequest(id: string, ownerId = "0".repeat(63) + "1"): Pro
     templateId: "tmpl_batch",
     creatorId: CREATOR.inboxId,
     version: 2n,
-    content: sampleContent({ agent_name: "Concierge", instructions: "You answer questions about the city.", tools: [] }),
+    content: sampleContent({
+      agent_name: "Concierge",
+      instructions: "You answer questions about the city.",
+      tools: [],
+    }),
   });
   return create(ConfigureRequestSchema, { instanceId: id, template, ownerId });
 }
@@ -68,7 +79,11 @@ async function stateOf(id: string): Promise<InstanceState> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "host-claims-"));
-  node = await startDevnode({ port: 0, databaseUrl: await createTestDatabase("host_claims"), log: createLogger("devnode", { level: "silent" }) });
+  node = await startDevnode({
+    port: 0,
+    databaseUrl: await createTestDatabase("host_claims"),
+    log: createLogger("devnode", { level: "silent" }),
+  });
   await mkdir(join(dir, "creator"));
   [host, creator] = await Promise.all([
     startInstanceHost({
@@ -100,7 +115,12 @@ describe("ConfigureInstances", () => {
     // No owner: refused by the agent itself, naming the field.
     const refused = await configureRequest("inst-c", "");
     const res = await hosts.client.configureInstances({
-      instances: [await configureRequest("inst-a"), refused, await configureRequest("inst-nobody"), await configureRequest("inst-b")],
+      instances: [
+        await configureRequest("inst-a"),
+        refused,
+        await configureRequest("inst-nobody"),
+        await configureRequest("inst-b"),
+      ],
     });
     expect(res.outcomes.map((o) => [o.instanceId, o.outcome.case])).toEqual([
       ["inst-a", "configured"],
@@ -108,10 +128,21 @@ describe("ConfigureInstances", () => {
       ["inst-nobody", "error"],
       ["inst-b", "configured"],
     ]);
-    const batchError = (i: number) => seen(fromInstanceCallError(res.outcomes[i]!.outcome.case === "error" ? res.outcomes[i]!.outcome.value : undefined));
-    expect(batchError(1)).toEqual({ code: "InvalidArgument", message: "owner_id: is required", fields: [{ field: "owner_id", description: "is required" }] });
+    const batchError = (i: number) =>
+      seen(
+        fromInstanceCallError(res.outcomes[i]!.outcome.case === "error" ? res.outcomes[i]!.outcome.value : undefined),
+      );
+    expect(batchError(1)).toEqual({
+      code: "InvalidArgument",
+      message: "owner_id: is required",
+      fields: [{ field: "owner_id", description: "is required" }],
+    });
     expect(batchError(1)).toEqual(await singleCallError(agents.client.configure(refused, instanceCall("inst-c"))));
-    expect(batchError(2)).toEqual(await singleCallError(agents.client.configure(await configureRequest("inst-nobody"), instanceCall("inst-nobody"))));
+    expect(batchError(2)).toEqual(
+      await singleCallError(
+        agents.client.configure(await configureRequest("inst-nobody"), instanceCall("inst-nobody")),
+      ),
+    );
     expect(batchError(2).code).toBe("NotFound");
     expect(await stateOf("inst-a")).toBe(InstanceState.CLAIMING);
     expect(await stateOf("inst-b")).toBe(InstanceState.CLAIMING);
@@ -119,9 +150,14 @@ describe("ConfigureInstances", () => {
   });
 
   it("a call naming no agent, or one agent twice, is refused whole, naming the field", async () => {
-    const twice = await hosts.client.configureInstances({ instances: [await configureRequest("inst-c"), await configureRequest("inst-c")] }).catch((e: unknown) => ConnectError.from(e));
+    const twice = await hosts.client
+      .configureInstances({ instances: [await configureRequest("inst-c"), await configureRequest("inst-c")] })
+      .catch((e: unknown) => ConnectError.from(e));
     expect(twice).toBeInstanceOf(ConnectError);
-    expect(seen(twice as ConnectError)).toMatchObject({ code: "InvalidArgument", fields: [{ field: "instances[1].instance_id" }] });
+    expect(seen(twice as ConnectError)).toMatchObject({
+      code: "InvalidArgument",
+      fields: [{ field: "instances[1].instance_id" }],
+    });
     const none = await hosts.client.configureInstances({ instances: [] }).catch((e: unknown) => ConnectError.from(e));
     expect(seen(none as ConnectError)).toMatchObject({ code: "InvalidArgument", fields: [{ field: "instances" }] });
     expect(await stateOf("inst-c")).toBe(InstanceState.IDLE);
@@ -129,7 +165,9 @@ describe("ConfigureInstances", () => {
 });
 
 describe("JoinConversations", () => {
-  it("streams each agent's outcome as its join ends: a bad invite refused at once with its single call's error while the other agent joins", { timeout: 40_000 }, async () => {
+  it("streams each agent's outcome as its join ends: a bad invite refused at once with its single call's error while the other agent joins", {
+    timeout: 40_000,
+  }, async () => {
     const conv = await creator!.conversation("Batch join");
     const badInvite = "https://dev.convos.org/v2?i=not-an-invite";
     const outcomes: JoinConversationsResponse[] = [];
@@ -149,9 +187,13 @@ describe("JoinConversations", () => {
       ["inst-b", "error"],
       ["inst-a", "joined"],
     ]);
-    const refusal = seen(fromInstanceCallError(outcomes[0]!.outcome.case === "error" ? outcomes[0]!.outcome.value : undefined));
+    const refusal = seen(
+      fromInstanceCallError(outcomes[0]!.outcome.case === "error" ? outcomes[0]!.outcome.value : undefined),
+    );
     expect(refusal.code).toBe("InvalidArgument");
-    expect(refusal).toEqual(await singleCallError(agents.client.joinConversation({ conversationInvite: badInvite }, instanceCall("inst-b"))));
+    expect(refusal).toEqual(
+      await singleCallError(agents.client.joinConversation({ conversationInvite: badInvite }, instanceCall("inst-b"))),
+    );
     expect(outcomes[1]!.outcome.case === "joined" && outcomes[1]!.outcome.value.conversationId).toBe(conv.groupId);
     expect(await stateOf("inst-a")).toBe(InstanceState.CLAIMED);
     expect(await stateOf("inst-b")).toBe(InstanceState.CLAIMING);

@@ -69,9 +69,15 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
         req.instances.map(async (r) => {
           try {
             await agent(r.instanceId).configure(r);
-            return create(InstanceConfigureOutcomeSchema, { instanceId: r.instanceId, outcome: { case: "configured", value: {} } });
+            return create(InstanceConfigureOutcomeSchema, {
+              instanceId: r.instanceId,
+              outcome: { case: "configured", value: {} },
+            });
           } catch (err) {
-            return create(InstanceConfigureOutcomeSchema, { instanceId: r.instanceId, outcome: { case: "error", value: refusal("ConfigureInstances", r.instanceId, err) } });
+            return create(InstanceConfigureOutcomeSchema, {
+              instanceId: r.instanceId,
+              outcome: { case: "error", value: refusal("ConfigureInstances", r.instanceId, err) },
+            });
           }
         }),
       );
@@ -92,8 +98,16 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
         const joined = (async () => agent(j.instanceId).joinConversation(j.conversationInvite, signal))();
         void joined
           .then(
-            (conversationId) => create(JoinConversationsResponseSchema, { instanceId: j.instanceId, outcome: { case: "joined", value: { conversationId } } }),
-            (err: unknown) => create(JoinConversationsResponseSchema, { instanceId: j.instanceId, outcome: { case: "error", value: refusal("JoinConversations", j.instanceId, err) } }),
+            (conversationId) =>
+              create(JoinConversationsResponseSchema, {
+                instanceId: j.instanceId,
+                outcome: { case: "joined", value: { conversationId } },
+              }),
+            (err: unknown) =>
+              create(JoinConversationsResponseSchema, {
+                instanceId: j.instanceId,
+                outcome: { case: "error", value: refusal("JoinConversations", j.instanceId, err) },
+              }),
           )
           .then((outcome) => {
             ready.push(outcome);
@@ -115,10 +129,15 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
 /** 1 to MAX_BATCH_INSTANCES instance ids, each well formed and named once: otherwise the whole call is INVALID_ARGUMENT. */
 function checkTargets(field: string, ids: string[]): void {
   if (ids.length === 0) throw invalidArgument(field, "at least one instance");
-  if (ids.length > MAX_BATCH_INSTANCES) throw invalidArgument(field, `at most ${MAX_BATCH_INSTANCES} per call, not ${ids.length}`);
+  if (ids.length > MAX_BATCH_INSTANCES)
+    throw invalidArgument(field, `at most ${MAX_BATCH_INSTANCES} per call, not ${ids.length}`);
   const seen = new Set<string>();
   for (const [i, id] of ids.entries()) {
-    if (!INSTANCE_ID_PATTERN.test(id)) throw invalidArgument(`${field}[${i}].instance_id`, "1 to 128 letters, digits, '_' or '-', starting with a letter or digit");
+    if (!INSTANCE_ID_PATTERN.test(id))
+      throw invalidArgument(
+        `${field}[${i}].instance_id`,
+        "1 to 128 letters, digits, '_' or '-', starting with a letter or digit",
+      );
     if (seen.has(id)) throw invalidArgument(`${field}[${i}].instance_id`, `instance ${id} is named twice`);
     seen.add(id);
   }

@@ -50,11 +50,17 @@ export function createHostSync(opts: HostSyncOptions): HostSync {
   const limit = new Limiter(opts.concurrency ?? DEFAULT_SYNC_CONCURRENCY);
 
   /** What one agent answers: applied, or the code and message its own UpdateTemplate would have failed with. */
-  async function applyTo(instanceId: string, req: UpdateTemplatesRequest, tools: UpdateTemplatesRequest["instances"][number]["tools"]): Promise<TemplateUpdateOutcome> {
+  async function applyTo(
+    instanceId: string,
+    req: UpdateTemplatesRequest,
+    tools: UpdateTemplatesRequest["instances"][number]["tools"],
+  ): Promise<TemplateUpdateOutcome> {
     const agent = opts.find(instanceId);
     if (!agent) return failed(instanceId, Code.NotFound, `instance ${instanceId} not found on this host`);
     try {
-      const applied = await agent.updateTemplate(create(InstanceServiceUpdateTemplateRequestSchema, { template: req.template, bases: req.bases, tools }));
+      const applied = await agent.updateTemplate(
+        create(InstanceServiceUpdateTemplateRequestSchema, { template: req.template, bases: req.bases, tools }),
+      );
       return create(TemplateUpdateOutcomeSchema, { instanceId, outcome: { case: "applied", value: applied } });
     } catch (err) {
       if (err instanceof ConnectError) return failed(instanceId, err.code, err.rawMessage);
@@ -68,13 +74,18 @@ export function createHostSync(opts: HostSyncOptions): HostSync {
     async updateTemplates(req, signal) {
       if (!req.template) throw invalidArgument("template", "required");
       if (req.instances.length === 0) throw invalidArgument("instances", "at least one instance to update");
-      if (req.instances.length > MAX_BATCH_INSTANCES) throw invalidArgument("instances", `at most ${MAX_BATCH_INSTANCES} per call, not ${req.instances.length}`);
+      if (req.instances.length > MAX_BATCH_INSTANCES)
+        throw invalidArgument("instances", `at most ${MAX_BATCH_INSTANCES} per call, not ${req.instances.length}`);
       const seen = new Set<string>();
       for (const [i, target] of req.instances.entries()) {
         if (!INSTANCE_ID_PATTERN.test(target.instanceId)) {
-          throw invalidArgument(`instances[${i}].instance_id`, "1 to 128 letters, digits, '_' or '-', starting with a letter or digit");
+          throw invalidArgument(
+            `instances[${i}].instance_id`,
+            "1 to 128 letters, digits, '_' or '-', starting with a letter or digit",
+          );
         }
-        if (seen.has(target.instanceId)) throw invalidArgument(`instances[${i}].instance_id`, `instance ${target.instanceId} is named twice`);
+        if (seen.has(target.instanceId))
+          throw invalidArgument(`instances[${i}].instance_id`, `instance ${target.instanceId} is named twice`);
         seen.add(target.instanceId);
       }
       shareReleaseChecks(req.template, req.bases);
@@ -82,13 +93,21 @@ export function createHostSync(opts: HostSyncOptions): HostSync {
         req.instances.map((target) =>
           limit.run(() => {
             // The caller gave up: what has not started does not start (it is still due on the pool's side).
-            if (signal.aborted) return Promise.resolve(failed(target.instanceId, Code.Canceled, "the call ended before this agent's turn"));
+            if (signal.aborted)
+              return Promise.resolve(
+                failed(target.instanceId, Code.Canceled, "the call ended before this agent's turn"),
+              );
             return applyTo(target.instanceId, req, target.tools);
           }),
         ),
       );
       const applied = outcomes.filter((o) => o.outcome.case === "applied").length;
-      opts.log.info("template updates applied", { templateId: req.template.templateId, version: String(req.template.version), agents: outcomes.length, applied });
+      opts.log.info("template updates applied", {
+        templateId: req.template.templateId,
+        version: String(req.template.version),
+        agents: outcomes.length,
+        applied,
+      });
       return { outcomes };
     },
   };

@@ -160,7 +160,9 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   let releases: Promise<VerifiedReleases> | undefined;
   const inboxResolver = () => (resolver ??= XmtpInboxResolver.connect({ apiUrl: opts.xmtpApiUrl }));
   const instances = new Map<string, AgentInstance>();
-  const patternPool = opts.patternPoolUrl ? createServiceClient(PatternPoolService, opts.patternPoolUrl, opts.credentials) : undefined;
+  const patternPool = opts.patternPoolUrl
+    ? createServiceClient(PatternPoolService, opts.patternPoolUrl, opts.credentials)
+    : undefined;
   const patterns =
     patternPool &&
     new PatternExchange({
@@ -171,9 +173,21 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     });
   // Texts to its agents' numbers, handed to the agent that holds the number.
   const sms = opts.tools?.sms
-    ? await startSmsWebhook(opts.tools.sms, (number) => [...instances.values()].find((i) => i.configSnapshot?.tools.some((t) => t.toolId === "sms" && t.handle === number)), log)
+    ? await startSmsWebhook(
+        opts.tools.sms,
+        (number) =>
+          [...instances.values()].find((i) =>
+            i.configSnapshot?.tools.some((t) => t.toolId === "sms" && t.handle === number),
+          ),
+        log,
+      )
     : undefined;
-  const dormancy = hostDormancy({ afterMs: opts.dormantAfterMs ?? DEFAULT_DORMANT_AFTER_MS, apiUrl: opts.xmtpApiUrl, agents: () => instances.values(), log });
+  const dormancy = hostDormancy({
+    afterMs: opts.dormantAfterMs ?? DEFAULT_DORMANT_AFTER_MS,
+    apiUrl: opts.xmtpApiUrl,
+    agents: () => instances.values(),
+    log,
+  });
   const deps = {
     dataDir: opts.dataDir,
     xmtpApiUrl: opts.xmtpApiUrl,
@@ -215,7 +229,10 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     }
     const max = opts.maxInstances ?? DEFAULT_MAX_INSTANCES;
     if (instances.size >= max) {
-      throw new ConnectError(`this host runs ${instances.size} instances, its limit (maxInstances ${max}): start it on another host`, Code.ResourceExhausted);
+      throw new ConnectError(
+        `this host runs ${instances.size} instances, its limit (maxInstances ${max}): start it on another host`,
+        Code.ResourceExhausted,
+      );
     }
     const other = byWalletIndex(walletIndex);
     if (other) throw alreadyExists(`wallet index ${walletIndex} is used by instance ${other.id}`);
@@ -255,7 +272,9 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     log,
     // The warm pool lists every host every 5 s (each claims replica): a line each only at debug.
     interceptors: [
-      loggingInterceptor(log, { routine: [`${InstanceHostService.typeName}/${InstanceHostService.method.listInstances.name}`] }),
+      loggingInterceptor(log, {
+        routine: [`${InstanceHostService.typeName}/${InstanceHostService.method.listInstances.name}`],
+      }),
       serviceAuthInterceptor(opts.credentials.directory, HOST_ACCESS),
     ],
     ...(opts.credentials.tls ? { tls: opts.credentials.tls } : {}),
@@ -264,9 +283,13 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
         .service(InstanceHostService, {
           async startInstance(req) {
             if (!INSTANCE_ID_PATTERN.test(req.instanceId)) {
-              throw invalidArgument("instance_id", "1 to 128 letters, digits, '_' or '-', starting with a letter or digit");
+              throw invalidArgument(
+                "instance_id",
+                "1 to 128 letters, digits, '_' or '-', starting with a letter or digit",
+              );
             }
-            if (req.walletIndex > MAX_WALLET_INDEX) throw invalidArgument("wallet_index", `at most ${MAX_WALLET_INDEX}`);
+            if (req.walletIndex > MAX_WALLET_INDEX)
+              throw invalidArgument("wallet_index", `at most ${MAX_WALLET_INDEX}`);
             const instance = await startInstance(req.instanceId, req.walletIndex);
             return { inboxId: instance.inboxId };
           },
@@ -338,7 +361,10 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           },
           async setTrustLevel(req, ctx) {
             const trust = await pick(ctx).setTrustLevel(req);
-            return { trustLevel: trust.level, dailySpendLimitWei: trust.dailySpendLimitWei === "0" ? "" : trust.dailySpendLimitWei };
+            return {
+              trustLevel: trust.level,
+              dailySpendLimitWei: trust.dailySpendLimitWei === "0" ? "" : trust.dailySpendLimitWei,
+            };
           },
           async listActivity(req, ctx) {
             return pick(ctx).listActivity(req);
@@ -349,7 +375,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   // Its agents by state: what the claims service's pool counts, as this host sees it (docs/runbook.md).
   server.metrics.gauge("pool_host_instances", "Agent instances on this host, by state.", ["state"], async (set) => {
     const counts = new Map<string, number>();
-    for (const i of instances.values()) counts.set(InstanceState[i.state], (counts.get(InstanceState[i.state]) ?? 0) + 1);
+    for (const i of instances.values())
+      counts.set(InstanceState[i.state], (counts.get(InstanceState[i.state]) ?? 0) + 1);
     for (const [state, n] of counts) set({ state: state.toLowerCase() }, n);
   });
 
@@ -359,7 +386,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     const restoring: { id: string; walletIndex: number }[] = [];
     for (const id of found) {
       const record = await new Workspace(opts.dataDir, id).readJson<InstanceRecord>(FILES.instance);
-      if (record && !record.stopped && Number.isInteger(record.walletIndex)) restoring.push({ id, walletIndex: record.walletIndex });
+      if (record && !record.stopped && Number.isInteger(record.walletIndex))
+        restoring.push({ id, walletIndex: record.walletIndex });
     }
     if (restoring.length > 0) {
       const started = performance.now();
@@ -393,7 +421,11 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
         patternPool?.close();
         await server.close();
         await dormancy.close();
-        await Promise.all([...instances.values()].map((i) => i.stop().catch((err: unknown) => log.warn("instance stop failed", { instanceId: i.id, err }))));
+        await Promise.all(
+          [...instances.values()].map((i) =>
+            i.stop().catch((err: unknown) => log.warn("instance stop failed", { instanceId: i.id, err })),
+          ),
+        );
         instances.clear();
       })();
       return closing;

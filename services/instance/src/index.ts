@@ -1,4 +1,12 @@
-export { HOST_ACCESS, INSTANCE_HEADER, instanceCall, startInstanceHost, type InstanceHostOptions, type LlmOptions, type RunningInstanceHost } from "./host.js";
+export {
+  HOST_ACCESS,
+  INSTANCE_HEADER,
+  instanceCall,
+  startInstanceHost,
+  type InstanceHostOptions,
+  type LlmOptions,
+  type RunningInstanceHost,
+} from "./host.js";
 export { AgentInstance, type ConversationState, type InstanceConfig } from "./instance.js";
 export {
   ChatCompletionsClient,
@@ -13,7 +21,15 @@ export {
   type LlmProvider,
   type TurnInput,
 } from "./llm.js";
-export { EXTRACTION_PROMPT, MEMORY_KINDS, Memory, extractByRule, parseExtraction, type MemoryEntry, type MemoryKind } from "./memory.js";
+export {
+  EXTRACTION_PROMPT,
+  MEMORY_KINDS,
+  Memory,
+  extractByRule,
+  parseExtraction,
+  type MemoryEntry,
+  type MemoryKind,
+} from "./memory.js";
 export { InstanceWallet, MasterSeed } from "./wallet.js";
 export { readRecord as readPatternRecord, type PatternRecord } from "./patterns.js";
 export { FILES, Workspace, instancesDir, type InstanceRecord } from "./workspace.js";

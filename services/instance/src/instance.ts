@@ -45,7 +45,11 @@ import type {
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { CloneSummary } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
-import { SignedTemplateSchema, type SignedTemplate, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  SignedTemplateSchema,
+  type SignedTemplate,
+  type TemplateContent,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { OfflineProvider, type HistoryLine, type InboundTextTurn, type LlmProvider } from "./llm.js";
 import type { ToolEnvironment } from "./tools/agent-tools.js";
 import { AgentToolbox } from "./tools/toolbox.js";
@@ -71,7 +75,17 @@ import type { MemoryAccess } from "./memory-service.js";
 import { checkOwnerSignature, type OwnerCheck } from "./owner-signature.js";
 import { appliedReleaseKey, planTemplateUpdate } from "./update.js";
 import { FILES, Workspace, type InstanceRecord } from "./workspace.js";
-import { createAgentClient, flattenReply, isReaction, isText, profilesIn, type AgentClient, type AgentGroup, type AgentMessage, type TextMessage } from "./xmtp.js";
+import {
+  createAgentClient,
+  flattenReply,
+  isReaction,
+  isText,
+  profilesIn,
+  type AgentClient,
+  type AgentGroup,
+  type AgentMessage,
+  type TextMessage,
+} from "./xmtp.js";
 import { FeedbackReader, recordCorrection, withReactionsSince, type AnswerRef } from "./feedback.js";
 
 /** config.json: what Configure gave it, without secrets. */
@@ -247,8 +261,15 @@ export class AgentInstance {
   ) {
     this.ws = new Workspace(deps.dataDir, id);
     this.log = deps.log.child({ instanceId: id });
-    this.invites = new InviteGuard(this.ws, this.log, { current: () => this.convo?.conversationId, retryMs: deps.streamRetryMs ?? 2_000 });
-    this.feedback = new FeedbackReader({ inboxId: () => this.inboxId, lookup: (id) => this.client?.conversations.getMessageById(id), log: this.log });
+    this.invites = new InviteGuard(this.ws, this.log, {
+      current: () => this.convo?.conversationId,
+      retryMs: deps.streamRetryMs ?? 2_000,
+    });
+    this.feedback = new FeedbackReader({
+      inboxId: () => this.inboxId,
+      lookup: (id) => this.client?.conversations.getMessageById(id),
+      log: this.log,
+    });
     this.toolbox = new AgentToolbox({
       ws: this.ws,
       log: this.log,
@@ -323,7 +344,12 @@ export class AgentInstance {
     const started = performance.now();
     this.lastActive = Date.now();
     if (record && (await this.restoreDormant(record))) {
-      this.log.info("instance started", { inboxId: this.inboxId, walletIndex: this.walletIndex, state: "DORMANT", ms: Math.round(performance.now() - started) });
+      this.log.info("instance started", {
+        inboxId: this.inboxId,
+        walletIndex: this.walletIndex,
+        state: "DORMANT",
+        ms: Math.round(performance.now() - started),
+      });
       return;
     }
     this.client = await this.openClient();
@@ -392,7 +418,8 @@ export class AgentInstance {
   private async ensureReady(): Promise<void> {
     await this.ready.catch(() => undefined);
     if (this.state === InstanceState.DORMANT && !this.stopped) await this.awaken("a call");
-    if (this.state === InstanceState.CRASHED) throw failedPrecondition(`instance ${this.id} crashed: ${this.failure ?? "unknown"}`);
+    if (this.state === InstanceState.CRASHED)
+      throw failedPrecondition(`instance ${this.id} crashed: ${this.failure ?? "unknown"}`);
     if (this.stopped || !this.client) throw failedPrecondition(`instance ${this.id} is stopped`);
     this.lastActive = Date.now();
   }
@@ -402,7 +429,16 @@ export class AgentInstance {
   /** Whether it may go dormant now: claimed, quiet `afterMs`, and nothing that needs its client running. */
   private maySleep(afterMs: number, insideOps: boolean): boolean {
     const config = this.config;
-    if (!this.deps.dormancy || this.stopped || this.state !== InstanceState.CLAIMED || !config || !this.client || !this.group || !this.convo) return false;
+    if (
+      !this.deps.dormancy ||
+      this.stopped ||
+      this.state !== InstanceState.CLAIMED ||
+      !config ||
+      !this.client ||
+      !this.group ||
+      !this.convo
+    )
+      return false;
     if (Date.now() - this.lastActive < afterMs) return false;
     // A turn or a call in progress; a tool call waiting for the owner is a turn in progress.
     if (this.turns.pending > 0 || this.ops.pending > (insideOps ? 1 : 0)) return false;
@@ -449,7 +485,11 @@ export class AgentInstance {
       await this.listen(group);
       return false;
     }
-    await this.ws.writeJson(DORMANT_FILE, { conversationId: convo.conversationId, cursor: cursor.toString(), since: new Date().toISOString() } satisfies DormantFile);
+    await this.ws.writeJson(DORMANT_FILE, {
+      conversationId: convo.conversationId,
+      cursor: cursor.toString(),
+      since: new Date().toISOString(),
+    } satisfies DormantFile);
     this.group = undefined;
     this.client = undefined;
     this.toolbox.close();
@@ -474,7 +514,9 @@ export class AgentInstance {
 
   private watchGroup(conversationId: string, cursor: bigint): void {
     this.deps.dormancy!.watch.watch(conversationId, cursor, () => {
-      void this.ops.run(() => this.awaken("a message")).catch((err: unknown) => this.log.error("waking for a message failed", { err }));
+      void this.ops
+        .run(() => this.awaken("a message"))
+        .catch((err: unknown) => this.log.error("waking for a message failed", { err }));
     });
   }
 
@@ -660,7 +702,13 @@ export class AgentInstance {
     });
   }
 
-  health(): { state: InstanceState; inboxId: string; appliedTemplateVersion: bigint; appliedBaseVersions: bigint[]; inheritedEntries: number } {
+  health(): {
+    state: InstanceState;
+    inboxId: string;
+    appliedTemplateVersion: bigint;
+    appliedBaseVersions: bigint[];
+    inheritedEntries: number;
+  } {
     return {
       state: this.state,
       inboxId: this.inboxId,
@@ -673,7 +721,11 @@ export class AgentInstance {
   // ---- clone with context (clone.ts) ----
 
   private cloneChecks(): Promise<CloneChecks> {
-    return Promise.all([this.deps.verifier(), this.deps.resolver()]).then(([verifier, resolver]) => ({ verifier, resolver, seed: this.deps.seed }));
+    return Promise.all([this.deps.verifier(), this.deps.resolver()]).then(([verifier, resolver]) => ({
+      verifier,
+      resolver,
+      seed: this.deps.seed,
+    }));
   }
 
   private async nonces(): Promise<SpentNonces> {
@@ -687,7 +739,10 @@ export class AgentInstance {
    * default), and sends the summary in a new group of just the two of them.
    * Logs sizes, never content.
    */
-  cloneSummary(req: CloneSummaryRequest, signal?: AbortSignal): Promise<{ entries: number; bytes: number; via: string }> {
+  cloneSummary(
+    req: CloneSummaryRequest,
+    signal?: AbortSignal,
+  ): Promise<{ entries: number; bytes: number; via: string }> {
     return this.ops.run(async () => {
       await this.ensureReady();
       const config = this.config;
@@ -695,10 +750,16 @@ export class AgentInstance {
       if (!config || !group || this.state !== InstanceState.CLAIMED) {
         throw failedPrecondition(`instance ${this.id} is not in a conversation: it has nothing to pass on`);
       }
-      const { auth, carry } = await checkCloneRequest(await this.cloneChecks(), { instanceId: this.id, inboxId: this.inboxId, ownerId: config.ownerId }, req);
+      const { auth, carry } = await checkCloneRequest(
+        await this.cloneChecks(),
+        { instanceId: this.id, inboxId: this.inboxId, ownerId: config.ownerId },
+        req,
+      );
       const sig = auth.signature!;
       if (!(await (await this.nonces()).spend(sig.nonce, Number(sig.issuedAt) + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS))) {
-        throw unauthenticated("authorization.signature.nonce: already used: this clone was authorized once and is done");
+        throw unauthenticated(
+          "authorization.signature.nonce: already used: this clone was authorized once and is done",
+        );
       }
       // What was said just before the clone is learned before it is summarized.
       await withTimeout(this.turns.idle(), 10_000);
@@ -748,7 +809,11 @@ export class AgentInstance {
     if (this.inheritance && this.inheritance.state !== "waiting") return;
     const left = Date.parse(config.configuredAt) + SUMMARY_WAIT_MS - Date.now();
     if (left <= 0) {
-      await this.setInheritance({ state: "timed_out", reason: "no summary came from the parent in time", at: new Date().toISOString() });
+      await this.setInheritance({
+        state: "timed_out",
+        reason: "no summary came from the parent in time",
+        at: new Date().toISOString(),
+      });
       return;
     }
     if (!this.inheritance) await this.setInheritance({ state: "waiting", at: new Date().toISOString() });
@@ -762,7 +827,11 @@ export class AgentInstance {
     this.summaryTimer = setTimeout(() => {
       void this.turns.run(async () => {
         if (this.inheritance?.state !== "waiting") return;
-        await this.setInheritance({ state: "timed_out", reason: "no summary came from the parent in time", at: new Date().toISOString() });
+        await this.setInheritance({
+          state: "timed_out",
+          reason: "no summary came from the parent in time",
+          at: new Date().toISOString(),
+        });
         await this.endSummaryStream();
       });
     }, left);
@@ -796,14 +865,17 @@ export class AgentInstance {
 
   /** Between turns, so that the next turn answers with what it inherited. */
   private offerSummary(m: AgentMessage): void {
-    void this.turns.run(() => this.takeSummary(m)).catch((err: unknown) => this.log.error("taking in a clone summary failed", { err }));
+    void this.turns
+      .run(() => this.takeSummary(m))
+      .catch((err: unknown) => this.log.error("taking in a clone summary failed", { err }));
   }
 
   /** One summary only, and only the one clone.ts accepts; anything else is ignored and logged (never its content). */
   private async takeSummary(m: AgentMessage): Promise<void> {
     const config = this.config;
     const convo = this.convo;
-    if (!config?.parent || !convo || this.inheritance?.state !== "waiting" || m.conversationId === convo.conversationId) return;
+    if (!config?.parent || !convo || this.inheritance?.state !== "waiting" || m.conversationId === convo.conversationId)
+      return;
     const group = (await this.client!.conversations.getConversationById(m.conversationId)) as AgentGroup | undefined;
     const members = group ? await group.members() : [];
     let entries;
@@ -815,7 +887,11 @@ export class AgentInstance {
       );
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      this.log.warn("a clone summary was refused", { senderInboxId: m.senderInboxId, conversationId: m.conversationId, reason });
+      this.log.warn("a clone summary was refused", {
+        senderInboxId: m.senderInboxId,
+        conversationId: m.conversationId,
+        reason,
+      });
       // From the parent itself: it will not send another; the owner sees why.
       if (m.senderInboxId === config.parent.inboxId) {
         await this.setInheritance({ state: "refused", reason, at: new Date().toISOString() });
@@ -861,18 +937,33 @@ export class AgentInstance {
       await this.ensureReady();
       const config = this.config;
       if (!config) throw failedPrecondition(`instance ${this.id} has no owner: it is not claimed`);
-      if (!INBOX_ID_PATTERN.test(req.newOwnerId)) throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+      if (!INBOX_ID_PATTERN.test(req.newOwnerId))
+        throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
       if (config.ownerId === req.newOwnerId && req.ownerId !== req.newOwnerId) return;
       if (req.ownerId !== config.ownerId) throw permissionDenied("owner_id: not this agent's owner");
       if (req.newOwnerId === config.ownerId) throw invalidArgument("new_owner_id", "is already the owner");
       const verifier = await this.deps.verifier();
       const offered = Number(req.offer?.issuedAt ?? 0n);
-      if (offered < Date.now() / 1000 - TRANSFER_OFFER_MAX_AGE_SECONDS) throw unauthenticated("offer.issued_at: the offer is older than 7 days; offer again");
-      await verifier.verify("TransferAgent", { inboxId: config.ownerId, instanceId: this.id, newOwnerId: req.newOwnerId }, req.offer, "offer", { anyAge: true });
-      await verifier.verify("AcceptAgent", { inboxId: req.newOwnerId, instanceId: this.id, fromOwnerId: config.ownerId }, req.acceptance, "acceptance");
+      if (offered < Date.now() / 1000 - TRANSFER_OFFER_MAX_AGE_SECONDS)
+        throw unauthenticated("offer.issued_at: the offer is older than 7 days; offer again");
+      await verifier.verify(
+        "TransferAgent",
+        { inboxId: config.ownerId, instanceId: this.id, newOwnerId: req.newOwnerId },
+        req.offer,
+        "offer",
+        { anyAge: true },
+      );
+      await verifier.verify(
+        "AcceptAgent",
+        { inboxId: req.newOwnerId, instanceId: this.id, fromOwnerId: config.ownerId },
+        req.acceptance,
+        "acceptance",
+      );
       const nonces = await this.nonces();
-      if (!(await nonces.spend(req.offer!.nonce, offered + 2 * TRANSFER_OFFER_MAX_AGE_SECONDS))) throw unauthenticated("offer.nonce: already used");
-      if (!(await nonces.spend(req.acceptance!.nonce, Date.now() / 1000 + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS))) throw unauthenticated("acceptance.nonce: already used");
+      if (!(await nonces.spend(req.offer!.nonce, offered + 2 * TRANSFER_OFFER_MAX_AGE_SECONDS)))
+        throw unauthenticated("offer.nonce: already used");
+      if (!(await nonces.spend(req.acceptance!.nonce, Date.now() / 1000 + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS)))
+        throw unauthenticated("acceptance.nonce: already used");
       const next = { ...config, ownerId: req.newOwnerId };
       await this.ws.writeJson(FILES.config, next);
       this.config = next;
@@ -897,7 +988,17 @@ export class AgentInstance {
         }
       }
       await this.toolbox.release();
-      for (const f of [FILES.config, FILES.credentials, FILES.memory, FILES.state, FILES.identity, FILES.inheritance, FILES.sharing, FILES.patterns]) await this.ws.remove(f);
+      for (const f of [
+        FILES.config,
+        FILES.credentials,
+        FILES.memory,
+        FILES.state,
+        FILES.identity,
+        FILES.inheritance,
+        FILES.sharing,
+        FILES.patterns,
+      ])
+        await this.ws.remove(f);
       this.config = undefined;
       this.patternSharing = { ...NO_SHARING };
       this.inheritance = undefined;
@@ -908,7 +1009,10 @@ export class AgentInstance {
       // A join request the creator has not answered yet outlives the claim: leave its conversation when it does.
       await this.invites.release();
       this.state = InstanceState.IDLE;
-      this.log.info("instance released", { leftConversation: group?.id, abandonedInvites: this.invites.abandoned.length });
+      this.log.info("instance released", {
+        leftConversation: group?.id,
+        abandonedInvites: this.invites.abandoned.length,
+      });
     });
   }
 
@@ -1087,9 +1191,13 @@ export class AgentInstance {
       if (learns) await this.learn(text, correcting);
     } else if (isReaction(m) && this.fromPrincipalOrHuman(m.senderInboxId)) {
       // Not a turn; a 👍 or 👎 on its own message is learned.
-      if (this.feedback.onReaction(group, this.memory!, m)) await this.ws.writeJson(FILES.memory, this.memory!.toFile());
+      if (this.feedback.onReaction(group, this.memory!, m))
+        await this.ws.writeJson(FILES.memory, this.memory!.toFile());
     } else if (decision === "skip") {
-      this.log.debug("message from another agent not answered", { senderInboxId: m.senderInboxId, agentChain: this.agentChain });
+      this.log.debug("message from another agent not answered", {
+        senderInboxId: m.senderInboxId,
+        agentChain: this.agentChain,
+      });
     }
     if (m.sentAtNs > BigInt(convo.lastSeenNs)) {
       convo.lastSeenNs = m.sentAtNs.toString();
@@ -1104,7 +1212,12 @@ export class AgentInstance {
    * the trust gate. `inboundText`: the turn answers a text to its number;
    * `correcting`: `m` corrects that answer of its own.
    */
-  private async turn(group: AgentGroup, m?: AgentMessage & { content: string }, inboundText?: InboundTextTurn, correcting?: AnswerRef): Promise<void> {
+  private async turn(
+    group: AgentGroup,
+    m?: AgentMessage & { content: string },
+    inboundText?: InboundTextTurn,
+    correcting?: AnswerRef,
+  ): Promise<void> {
     const config = this.config!;
     const started = performance.now();
     const identity = (await this.ws.readText(FILES.identity)) ?? "";
@@ -1130,18 +1243,30 @@ export class AgentInstance {
     if (!reply) return;
     await group.sendText(reply);
     this.lastActive = Date.now();
-    this.log.info("answered", { conversationId: group.id, model: config.model, chars: reply.length, ms: Math.round(performance.now() - started) });
+    this.log.info("answered", {
+      conversationId: group.id,
+      model: config.model,
+      chars: reply.length,
+      ms: Math.round(performance.now() - started),
+    });
   }
 
   /** The recent conversation, oldest first; up to `m` (and ending with it) when given. */
   private async history(group: AgentGroup, m?: AgentMessage & { content: string }): Promise<HistoryLine[]> {
-    const recent = (await group.messages({ limit: this.deps.historyLimit ?? 20, direction: DESCENDING as never })).reverse().map(flattenReply);
+    const recent = (await group.messages({ limit: this.deps.historyLimit ?? 20, direction: DESCENDING as never }))
+      .reverse()
+      .map(flattenReply);
     const history: HistoryLine[] = [];
     for (const r of recent) {
       if (!isText(r) || (m && r.sentAtNs > m.sentAtNs)) continue;
-      history.push(r.senderInboxId === this.inboxId ? { role: "assistant", text: r.content } : { role: "user", text: r.content, sender: this.senderName(r.senderInboxId) });
+      history.push(
+        r.senderInboxId === this.inboxId
+          ? { role: "assistant", text: r.content }
+          : { role: "user", text: r.content, sender: this.senderName(r.senderInboxId) },
+      );
     }
-    if (m && !recent.some((r) => r.id === m.id)) history.push({ role: "user", text: m.content, sender: this.senderName(m.senderInboxId) });
+    if (m && !recent.some((r) => r.id === m.id))
+      history.push({ role: "user", text: m.content, sender: this.senderName(m.senderInboxId) });
     return history;
   }
 
@@ -1150,7 +1275,13 @@ export class AgentInstance {
     const memory = this.memory!;
     let found: NewEntry[] = [];
     try {
-      found = await this.deps.llm.learn({ model: this.config!.model, memory, message: m.content, from: m.senderInboxId, ...(correcting ? { correcting: correcting.text } : {}) });
+      found = await this.deps.llm.learn({
+        model: this.config!.model,
+        memory,
+        message: m.content,
+        from: m.senderInboxId,
+        ...(correcting ? { correcting: correcting.text } : {}),
+      });
     } catch (err) {
       this.log.warn("learning from a message failed", { err });
       if (!correcting) return;
@@ -1357,10 +1488,12 @@ export class AgentInstance {
   runningContent(): TemplateContent | undefined {
     const t = this.signedTemplate();
     if (!t?.content) return undefined;
-    return resolveContent([t.content, ...(this.config?.bases ?? []).map((b) => fromJson(SignedTemplateSchema, b).content!)]);
+    return resolveContent([
+      t.content,
+      ...(this.config?.bases ?? []).map((b) => fromJson(SignedTemplateSchema, b).content!),
+    ]);
   }
 }
-
 
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   await Promise.race([p.catch(() => undefined), sleep(ms, undefined, { ref: false })]);

@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LlmError, OFFLINE_LABEL, OfflineProvider, OpenAiProvider, excludedWords, selectByDirective, systemPrompt, type SummaryInput, type TurnInput } from "./llm.js";
+import {
+  LlmError,
+  OFFLINE_LABEL,
+  OfflineProvider,
+  OpenAiProvider,
+  excludedWords,
+  selectByDirective,
+  systemPrompt,
+  type SummaryInput,
+  type TurnInput,
+} from "./llm.js";
 import { EXTRACTION_PROMPT, Memory, carriesOtherKind } from "./memory.js";
 import { startChatServer, type ChatServer } from "./testing/chat-server.js";
 
@@ -10,7 +20,8 @@ beforeAll(async () => {
   server = await startChatServer((req) => {
     if (fail) return 503;
     if (req.body.messages[0]?.content.startsWith("You hand over what an assistant has learned")) return summaryAnswer;
-    if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '```json\n{"entries":[{"kind":"personalization","text":"Saul is vegetarian"}]}\n```';
+    if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT))
+      return '```json\n{"entries":[{"kind":"personalization","text":"Saul is vegetarian"}]}\n```';
     return "  Hello from the mock model.  ";
   });
 });
@@ -55,37 +66,63 @@ describe("OpenAI-compatible client", () => {
     const llm = new OpenAiProvider({ baseUrl: server.baseUrl, apiKey: "k", model: "fallback-model" });
     await llm.reply({ ...turn(), model: "" });
     expect(server.requests.at(-1)!.body.model).toBe("fallback-model");
-    const learned = await llm.learn({ model: "m", memory: new Memory(), message: "I'm Saul and I'm vegetarian", from: "inbox1" });
+    const learned = await llm.learn({
+      model: "m",
+      memory: new Memory(),
+      message: "I'm Saul and I'm vegetarian",
+      from: "inbox1",
+    });
     expect(learned).toEqual([{ kind: "personalization", text: "Saul is vegetarian", via: "llm", from: "inbox1" }]);
     expect(server.requests.at(-1)!.body.temperature).toBe(0);
   });
 
   it("a correction reaches the model with the answer it corrects, in the turn and in learning", async () => {
     const llm = new OpenAiProvider({ baseUrl: server.baseUrl, apiKey: "k", model: "m" });
-    await llm.reply({ ...turn(), history: [{ role: "user", text: "no, I said vegetarian", sender: "Saul" }], correcting: "You are vegan." });
-    expect(server.requests.at(-1)!.body.messages.at(-1)).toEqual({ role: "user", content: 'Saul: no, I said vegetarian\n(This corrects your earlier answer: "You are vegan.")' });
-    await llm.learn({ model: "m", memory: new Memory(), message: "no, I said vegetarian", from: "i1", correcting: "You are vegan." });
-    expect(server.requests.at(-1)!.body.messages.at(-1)).toEqual({ role: "user", content: 'Your earlier answer: "You are vegan."\nA member corrected it: no, I said vegetarian' });
+    await llm.reply({
+      ...turn(),
+      history: [{ role: "user", text: "no, I said vegetarian", sender: "Saul" }],
+      correcting: "You are vegan.",
+    });
+    expect(server.requests.at(-1)!.body.messages.at(-1)).toEqual({
+      role: "user",
+      content: 'Saul: no, I said vegetarian\n(This corrects your earlier answer: "You are vegan.")',
+    });
+    await llm.learn({
+      model: "m",
+      memory: new Memory(),
+      message: "no, I said vegetarian",
+      from: "i1",
+      correcting: "You are vegan.",
+    });
+    expect(server.requests.at(-1)!.body.messages.at(-1)).toEqual({
+      role: "user",
+      content: 'Your earlier answer: "You are vegan."\nA member corrected it: no, I said vegetarian',
+    });
   });
 
   it("an error names the HTTP status and never the key", async () => {
     fail = true;
     try {
-      const err = await new OpenAiProvider({ baseUrl: server.baseUrl, apiKey: "sk-never-shown", model: "m" }).reply(turn()).catch((e: unknown) => e);
+      const err = await new OpenAiProvider({ baseUrl: server.baseUrl, apiKey: "sk-never-shown", model: "m" })
+        .reply(turn())
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LlmError);
       expect((err as LlmError).status).toBe(503);
       expect((err as Error).message).not.toContain("sk-never-shown");
     } finally {
       fail = false;
     }
-    const down = await new OpenAiProvider({ baseUrl: "http://127.0.0.1:1/v1", apiKey: "k", model: "m" }).reply(turn()).catch((e: unknown) => e);
+    const down = await new OpenAiProvider({ baseUrl: "http://127.0.0.1:1/v1", apiKey: "k", model: "m" })
+      .reply(turn())
+      .catch((e: unknown) => e);
     expect(down).toBeInstanceOf(LlmError);
   });
 });
 
 describe("offline provider", () => {
   const offline = new OfflineProvider();
-  const say = (text: string, memory = new Memory()) => offline.reply({ ...turn(memory), history: [{ role: "user", text }] });
+  const say = (text: string, memory = new Memory()) =>
+    offline.reply({ ...turn(memory), history: [{ role: "user", text }] });
 
   it("labels every answer, acknowledges facts, answers questions from memory, and is deterministic", async () => {
     const memory = new Memory();
@@ -125,9 +162,12 @@ describe("clone summaries", () => {
   });
 
   it("a model's summary is its JSON answer, narrowed to the kinds that carry; an answer that is not JSON is an error", async () => {
-    summaryAnswer = '{"entries":[{"kind":"training","text":"Book trains early"},{"kind":"credentials","text":"PIN 1234"}]}';
+    summaryAnswer =
+      '{"entries":[{"kind":"training","text":"Book trains early"},{"kind":"credentials","text":"PIN 1234"}]}';
     const llm = new OpenAiProvider({ baseUrl: server.baseUrl, apiKey: "k" });
-    expect(await llm.summarize(input("no Japan"))).toEqual([{ kind: "training", text: "Book trains early", via: "llm" }]);
+    expect(await llm.summarize(input("no Japan"))).toEqual([
+      { kind: "training", text: "Book trains early", via: "llm" },
+    ]);
     const sent = server.requests.at(-1)!.body.messages[0]!.content;
     expect(sent).toContain("The owner's directive: no Japan");
     expect(sent).toContain("- [personalization] I am vegetarian");
@@ -141,7 +181,9 @@ describe("clone summaries", () => {
   it("lines of conversation that carry a kind the owner did not choose are recognized, the agent's own echo included", () => {
     const carry = ["training", "personalization"] as const;
     expect(carriesOtherKind("Remember that the phone number for bookings is +15550101234.", carry, memory)).toBe(true);
-    expect(carriesOtherKind("[offline model] Noted: the phone number for bookings is +15550101234.", carry, memory)).toBe(true);
+    expect(
+      carriesOtherKind("[offline model] Noted: the phone number for bookings is +15550101234.", carry, memory),
+    ).toBe(true);
     expect(carriesOtherKind("Remember that I am vegetarian.", carry, memory)).toBe(false);
     expect(carriesOtherKind("Remember that I am vegetarian.", ["training"], memory)).toBe(true);
   });

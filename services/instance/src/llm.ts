@@ -3,7 +3,16 @@
 // an offline provider that needs no key, says so in every answer, and is
 // deterministic (it answers from memory), so tests can see learning work.
 
-import { EXTRACTION_PROMPT, extractByRule, parseExtraction, toSecondPerson, type Memory, type MemoryEntry, type MemoryKind, type NewEntry } from "./memory.js";
+import {
+  EXTRACTION_PROMPT,
+  extractByRule,
+  parseExtraction,
+  toSecondPerson,
+  type Memory,
+  type MemoryEntry,
+  type MemoryKind,
+  type NewEntry,
+} from "./memory.js";
 import type { FunctionSpec } from "./tools/agent-tools.js";
 import type { ToolOutcome } from "./tools/gate.js";
 import { offlineCommand } from "./tools/commands.js";
@@ -106,7 +115,10 @@ export const SUMMARY_PROMPT = [
 /** The chat-completions messages that ask for a clone summary. */
 export function summaryMessages(input: SummaryInput): ChatMessage[] {
   const memory = input.entries.map((e) => `- [${e.kind}] ${e.text}`).join("\n") || "(nothing)";
-  const recent = input.recent.map((h) => (h.role === "assistant" ? `you: ${h.text}` : `${h.sender ?? "member"}: ${h.text}`)).join("\n") || "(nothing)";
+  const recent =
+    input.recent
+      .map((h) => (h.role === "assistant" ? `you: ${h.text}` : `${h.sender ?? "member"}: ${h.text}`))
+      .join("\n") || "(nothing)";
   return [
     {
       role: "system",
@@ -126,7 +138,9 @@ export function turnMessages(input: TurnInput): ChatMessage[] {
   const messages: ChatMessage[] = [
     { role: "system", content: systemPrompt(input) },
     ...input.history.map<ChatMessage>((h) =>
-      h.role === "assistant" ? { role: "assistant", content: h.text } : { role: "user", content: h.sender ? `${h.sender}: ${h.text}` : h.text },
+      h.role === "assistant"
+        ? { role: "assistant", content: h.text }
+        : { role: "user", content: h.sender ? `${h.sender}: ${h.text}` : h.text },
     ),
   ];
   const last = messages.at(-1);
@@ -181,9 +195,13 @@ export class ChatCompletionsClient {
     return this.opts.model;
   }
 
-  async complete(req: { model: string; messages: ChatMessage[]; temperature?: number; maxTokens?: number }, signal?: AbortSignal): Promise<string> {
+  async complete(
+    req: { model: string; messages: ChatMessage[]; temperature?: number; maxTokens?: number },
+    signal?: AbortSignal,
+  ): Promise<string> {
     const message = await this.chat(req, signal);
-    if (typeof message.content !== "string") throw new LlmError("chat completions answered without choices[0].message.content");
+    if (typeof message.content !== "string")
+      throw new LlmError("chat completions answered without choices[0].message.content");
     return message.content;
   }
 
@@ -216,9 +234,15 @@ export class ChatCompletionsClient {
       throw new LlmError("chat completions answered something that is not JSON", res.status);
     }
     const message = body.choices?.[0]?.message;
-    const calls = Array.isArray(message?.tool_calls) ? (message.tool_calls as ToolCall[]).filter((c) => typeof c?.id === "string" && typeof c.function?.name === "string") : [];
-    if (calls.length > 0) return { content: typeof message?.content === "string" ? message.content : null, tool_calls: calls };
-    if (typeof message?.content !== "string") throw new LlmError("chat completions answered without choices[0].message.content", res.status);
+    const calls = Array.isArray(message?.tool_calls)
+      ? (message.tool_calls as ToolCall[]).filter(
+          (c) => typeof c?.id === "string" && typeof c.function?.name === "string",
+        )
+      : [];
+    if (calls.length > 0)
+      return { content: typeof message?.content === "string" ? message.content : null, tool_calls: calls };
+    if (typeof message?.content !== "string")
+      throw new LlmError("chat completions answered without choices[0].message.content", res.status);
     return { content: message.content };
   }
 }
@@ -247,7 +271,10 @@ export class OpenAiProvider implements LlmProvider {
     const messages = turnMessages(input);
     const tools = input.callTool ? input.functions : undefined;
     for (let round = 0; ; round++) {
-      const answer = await this.client.chat({ model, messages, ...(tools && round < MAX_TOOL_ROUNDS ? { tools } : {}) }, signal);
+      const answer = await this.client.chat(
+        { model, messages, ...(tools && round < MAX_TOOL_ROUNDS ? { tools } : {}) },
+        signal,
+      );
       if (!answer.tool_calls?.length) return (answer.content ?? "").trim();
       messages.push({ role: "assistant", content: answer.content, tool_calls: answer.tool_calls });
       for (const call of answer.tool_calls) {
@@ -273,7 +300,9 @@ export class OpenAiProvider implements LlmProvider {
           { role: "system", content: `${EXTRACTION_PROMPT}\n\n${input.memory.render()}` },
           {
             role: "user",
-            content: input.correcting ? `Your earlier answer: "${aboutOf(input.correcting)}"\nA member corrected it: ${input.message}` : input.message,
+            content: input.correcting
+              ? `Your earlier answer: "${aboutOf(input.correcting)}"\nA member corrected it: ${input.message}`
+              : input.message,
           },
         ],
       },
@@ -283,7 +312,10 @@ export class OpenAiProvider implements LlmProvider {
   }
 
   async summarize(input: SummaryInput, signal?: AbortSignal): Promise<NewEntry[]> {
-    const answer = await this.client.complete({ model: this.model(input.model), temperature: 0, messages: summaryMessages(input) }, signal);
+    const answer = await this.client.complete(
+      { model: this.model(input.model), temperature: 0, messages: summaryMessages(input) },
+      signal,
+    );
     const entries = parseExtraction(answer, undefined, MAX_SUMMARY_ENTRIES);
     if (entries.length === 0 && input.entries.length > 0 && !/"entries"\s*:\s*\[\s*\]/.test(answer)) {
       throw new LlmError("the model's summary was not the JSON it was asked for");
@@ -314,7 +346,9 @@ export class OfflineProvider implements LlmProvider {
     const command = input.callTool ? offlineCommand(last) : undefined;
     if (command) {
       const outcome = await input.callTool!(command.name, command.args);
-      return outcome.ok ? `${OFFLINE_LABEL} Done: ${sentence(outcome.result)}` : `${OFFLINE_LABEL} I could not do that: ${sentence(outcome.error)}`;
+      return outcome.ok
+        ? `${OFFLINE_LABEL} Done: ${sentence(outcome.result)}`
+        : `${OFFLINE_LABEL} I could not do that: ${sentence(outcome.error)}`;
     }
     if (input.correcting) {
       const corrected = correctionByRule(last, input.correcting, input.memory);
@@ -359,15 +393,37 @@ export class OfflineProvider implements LlmProvider {
   }
 }
 
-const EXCLUSION = /\b(?:but not|not|except(?: for)?|without|excluding|leave out|no|nothing (?:about|of|from))\b(.*?)(?=\b(?:but|and bring|only)\b|[.;!?]|$)/gi;
-const GENERIC = new Set(["nothing", "nor", "detail", "details", "thing", "things", "stuff", "info", "information", "knowledge", "anything", "everything", "specific", "specifics", "any"]);
+const EXCLUSION =
+  /\b(?:but not|not|except(?: for)?|without|excluding|leave out|no|nothing (?:about|of|from))\b(.*?)(?=\b(?:but|and bring|only)\b|[.;!?]|$)/gi;
+const GENERIC = new Set([
+  "nothing",
+  "nor",
+  "detail",
+  "details",
+  "thing",
+  "things",
+  "stuff",
+  "info",
+  "information",
+  "knowledge",
+  "anything",
+  "everything",
+  "specific",
+  "specifics",
+  "any",
+]);
 
 /** Content words after "not", "except", "without", "leave out" ... in a directive: what it excludes. */
 export function excludedWords(directive: string): Set<string> {
   const out = new Set<string>();
   for (const m of directive.matchAll(EXCLUSION)) {
     for (const w of (m[1] ?? "").toLowerCase().split(/[^\p{L}\p{N}]+/u)) {
-      if (w.length < 3 || GENERIC.has(w) || ["the", "and", "for", "about", "any", "our", "your", "its", "their"].includes(w)) continue;
+      if (
+        w.length < 3 ||
+        GENERIC.has(w) ||
+        ["the", "and", "for", "about", "any", "our", "your", "its", "their"].includes(w)
+      )
+        continue;
       out.add(w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w);
     }
   }
@@ -384,7 +440,10 @@ export function selectByDirective(entries: readonly MemoryEntry[], directive: st
   const excluded = excludedWords(directive);
   if (excluded.size === 0) return [...entries];
   return entries.filter((e) => {
-    const words = e.text.toLowerCase().split(/[^\p{L}\p{N}]+/u).map((w) => (w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w));
+    const words = e.text
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}]+/u)
+      .map((w) => (w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w));
     return !words.some((w) => excluded.has(w));
   });
 }

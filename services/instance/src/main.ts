@@ -48,9 +48,13 @@ try {
 }
 const llmBaseUrl = process.env.LLM_BASE_URL;
 const env = process.env;
-const agentmailUrl = env.AGENTMAIL_API_URL || (env.EMAIL_PROVIDER?.trim().toLowerCase() === "agentmail" ? "https://api.agentmail.to" : undefined);
+const agentmailUrl =
+  env.AGENTMAIL_API_URL ||
+  (env.EMAIL_PROVIDER?.trim().toLowerCase() === "agentmail" ? "https://api.agentmail.to" : undefined);
 const tools: HostToolOptions = {
-  ...(env.MAIL_SMTP_URL && env.MAIL_POP3_URL ? { mail: { smtpUrl: env.MAIL_SMTP_URL, pop3Url: env.MAIL_POP3_URL } } : {}),
+  ...(env.MAIL_SMTP_URL && env.MAIL_POP3_URL
+    ? { mail: { smtpUrl: env.MAIL_SMTP_URL, pop3Url: env.MAIL_POP3_URL } }
+    : {}),
   ...(agentmailUrl ? { agentmail: { apiUrl: agentmailUrl } } : {}),
   ...(env.CHAIN_RPC_URL ? { chain: { rpcUrl: env.CHAIN_RPC_URL } } : {}),
   ...(env.SMS_API_KEY && env.SMS_WEBHOOK_PUBLIC_KEY
@@ -81,7 +85,13 @@ const host = await startInstanceHost({
   ...(env.PATTERN_POOL_URL ? { patternPoolUrl: env.PATTERN_POOL_URL } : {}),
   ...(env.PATTERN_QUERY_INTERVAL_MS ? { patternQueryIntervalMs: Number(env.PATTERN_QUERY_INTERVAL_MS) } : {}),
   ...(llmBaseUrl
-    ? { llm: { baseUrl: llmBaseUrl, apiKey: process.env.LLM_API_KEY ?? "", ...(process.env.LLM_MODEL ? { model: process.env.LLM_MODEL } : {}) } }
+    ? {
+        llm: {
+          baseUrl: llmBaseUrl,
+          apiKey: process.env.LLM_API_KEY ?? "",
+          ...(process.env.LLM_MODEL ? { model: process.env.LLM_MODEL } : {}),
+        },
+      }
     : {}),
   log,
 });

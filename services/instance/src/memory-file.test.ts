@@ -2,7 +2,15 @@ import { fc, test as fcTest } from "@fast-check/vitest";
 import { ConnectError, Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { fieldViolations } from "@convos-pool/kit";
-import { buildMemoryFile, maskSecrets, mergeMemoryFile, offlineSummary, parseMemoryFile, summaryFromAnswer, type AgentMemoryFile } from "./memory-file.js";
+import {
+  buildMemoryFile,
+  maskSecrets,
+  mergeMemoryFile,
+  offlineSummary,
+  parseMemoryFile,
+  summaryFromAnswer,
+  type AgentMemoryFile,
+} from "./memory-file.js";
 import { Memory } from "./memory.js";
 
 const bytes = (v: unknown) => new TextEncoder().encode(typeof v === "string" ? v : JSON.stringify(v));
@@ -11,7 +19,11 @@ function exported(): AgentMemoryFile {
   const memory = new Memory();
   memory.add([
     { kind: "training", text: "always confirm the date" },
-    { kind: "personalization", text: "Saul is vegetarian", feedback: { messageId: "m1", signal: "correction", about: "Book the steakhouse" } },
+    {
+      kind: "personalization",
+      text: "Saul is vegetarian",
+      feedback: { messageId: "m1", signal: "correction", about: "Book the steakhouse" },
+    },
     { kind: "training", text: "suggest trains over planes", adoptedFrom: "pat_1" },
     { kind: "credentials", text: "our SMS number is +1 415 555 0100" },
   ]);
@@ -19,7 +31,14 @@ function exported(): AgentMemoryFile {
     agent: { instanceId: "inst_a", inboxId: "a".repeat(64), name: "Trip planner" },
     template: { templateId: "tmpl_trip", creatorId: "c".repeat(64), version: "3", baseVersions: ["2"] },
     entries: memory.entries,
-    conversationSummary: offlineSummary([{ role: "user", sender: "Saul", text: "call me on 415 555 0100" }, { role: "assistant", text: "Noted" }], "Trip planner", 3),
+    conversationSummary: offlineSummary(
+      [
+        { role: "user", sender: "Saul", text: "call me on 415 555 0100" },
+        { role: "assistant", text: "Noted" },
+      ],
+      "Trip planner",
+      3,
+    ),
     toolCredentials: { telnyx: { apiKey: "KEY0123456789abcdef" } },
     userConfig: { homeCity: "Lisbon" },
   });
@@ -29,17 +48,37 @@ describe("the agent-memory file", () => {
   it("carries the entries, template and summary, and names every secret without its value", () => {
     const file = exported();
     expect(file.format).toBe("convos-pool.agent-memory");
-    expect(file.entries.map((e) => e.text)).toEqual(["always confirm the date", "Saul is vegetarian", "suggest trains over planes"]);
-    expect(file.template).toEqual({ templateId: "tmpl_trip", creatorId: "c".repeat(64), version: "3", baseVersions: ["2"] });
-    expect(file.secrets.map((s) => s.name)).toEqual(["tool:telnyx.apiKey", "config:homeCity", expect.stringMatching(/^memory:mem_/)]);
+    expect(file.entries.map((e) => e.text)).toEqual([
+      "always confirm the date",
+      "Saul is vegetarian",
+      "suggest trains over planes",
+    ]);
+    expect(file.template).toEqual({
+      templateId: "tmpl_trip",
+      creatorId: "c".repeat(64),
+      version: "3",
+      baseVersions: ["2"],
+    });
+    expect(file.secrets.map((s) => s.name)).toEqual([
+      "tool:telnyx.apiKey",
+      "config:homeCity",
+      expect.stringMatching(/^memory:mem_/),
+    ]);
     expect(file.secrets[2]!.about).toBe("our SMS number is [number]");
-    expect(file.conversationSummary).toEqual({ messages: 2, participants: 3, via: "offline", lines: ["Saul: call me on [number]", "Trip planner: Noted"] });
+    expect(file.conversationSummary).toEqual({
+      messages: 2,
+      participants: 3,
+      via: "offline",
+      lines: ["Saul: call me on [number]", "Trip planner: Noted"],
+    });
     const text = JSON.stringify(file);
     for (const secret of ["0100", "KEY0123456789abcdef", "Lisbon"]) expect(text).not.toContain(secret);
   });
 
   it("masks numbers and key-like tokens but keeps the words", () => {
-    expect(maskSecrets("token sk-abc123def456ghi and wallet 0xdeadbeef00 and pin 1234")).toBe("token [key] and wallet [key] and pin [number]");
+    expect(maskSecrets("token sk-abc123def456ghi and wallet 0xdeadbeef00 and pin 1234")).toBe(
+      "token [key] and wallet [key] and pin [number]",
+    );
     expect(maskSecrets("Saul is vegetarian")).toBe("Saul is vegetarian");
   });
 
@@ -48,7 +87,10 @@ describe("the agent-memory file", () => {
     const memoryName = file.secrets[2]!.name;
     const target = new Memory();
     target.add([{ kind: "training", text: "Always confirm the DATE." }]);
-    const report = mergeMemoryFile(target, { ...file, suppliedSecrets: { [memoryName]: "our SMS number is +1 415 555 0100", "tool:telnyx.apiKey": "x" } });
+    const report = mergeMemoryFile(target, {
+      ...file,
+      suppliedSecrets: { [memoryName]: "our SMS number is +1 415 555 0100", "tool:telnyx.apiKey": "x" },
+    });
     expect(report).toEqual({
       added: { training: 1, personalization: 1, credentials: 1, feedback: 1, adopted: 1 },
       duplicates: 1,
@@ -58,11 +100,22 @@ describe("the agent-memory file", () => {
     const vegetarian = target.entries.find((e) => e.text === "Saul is vegetarian")!;
     expect(vegetarian).toMatchObject({ imported: true, feedback: { signal: "correction", messageId: "m1" } });
     expect(target.entries.find((e) => e.adoptedFrom === "pat_1")?.imported).toBe(true);
-    expect(mergeMemoryFile(target, file)).toMatchObject({ added: { training: 0, personalization: 0, credentials: 0 }, duplicates: 3 });
+    expect(mergeMemoryFile(target, file)).toMatchObject({
+      added: { training: 0, personalization: 0, credentials: 0 },
+      duplicates: 3,
+    });
   });
 
   it("skips malformed entries and counts them", () => {
-    const file = { ...exported(), entries: [{ kind: "gossip", text: "x" }, { kind: "training" }, null, { kind: "training", text: "only book refundable fares" }] } as unknown as AgentMemoryFile;
+    const file = {
+      ...exported(),
+      entries: [
+        { kind: "gossip", text: "x" },
+        { kind: "training" },
+        null,
+        { kind: "training", text: "only book refundable fares" },
+      ],
+    } as unknown as AgentMemoryFile;
     expect(mergeMemoryFile(new Memory(), file)).toMatchObject({ skipped: 3, added: { training: 1 } });
   });
 
@@ -83,23 +136,35 @@ describe("the agent-memory file", () => {
     expect(parseMemoryFile(bytes(exported())).entries).toHaveLength(3);
   });
 
-  fcTest.prop([fc.jsonValue()])("any JSON either parses and merges or is refused with INVALID_ARGUMENT naming sealed", (value) => {
-    let file: AgentMemoryFile;
-    try {
-      file = parseMemoryFile(bytes(value));
-    } catch (err) {
-      expect(ConnectError.from(err).code).toBe(Code.InvalidArgument);
-      expect(fieldViolations(err)[0]?.field).toBe("sealed");
-      return;
-    }
-    expect(() => mergeMemoryFile(new Memory(), file)).not.toThrow();
-  });
+  fcTest.prop([fc.jsonValue()])(
+    "any JSON either parses and merges or is refused with INVALID_ARGUMENT naming sealed",
+    (value) => {
+      let file: AgentMemoryFile;
+      try {
+        file = parseMemoryFile(bytes(value));
+      } catch (err) {
+        expect(ConnectError.from(err).code).toBe(Code.InvalidArgument);
+        expect(fieldViolations(err)[0]?.field).toBe("sealed");
+        return;
+      }
+      expect(() => mergeMemoryFile(new Memory(), file)).not.toThrow();
+    },
+  );
 
-  fcTest.prop([fc.array(fc.anything(), { maxLength: 8 }), fc.dictionary(fc.string(), fc.string())])("an agent-memory file with arbitrary entries and secrets merges without throwing", (entries, suppliedSecrets) => {
-    const file = parseMemoryFile(bytes({ ...exported(), entries, suppliedSecrets }));
-    const report = mergeMemoryFile(new Memory(), file);
-    expect(report.skipped + report.duplicates + Object.values(report.added).slice(0, 3).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(entries.length);
-  });
+  fcTest.prop([fc.array(fc.anything(), { maxLength: 8 }), fc.dictionary(fc.string(), fc.string())])(
+    "an agent-memory file with arbitrary entries and secrets merges without throwing",
+    (entries, suppliedSecrets) => {
+      const file = parseMemoryFile(bytes({ ...exported(), entries, suppliedSecrets }));
+      const report = mergeMemoryFile(new Memory(), file);
+      expect(
+        report.skipped +
+          report.duplicates +
+          Object.values(report.added)
+            .slice(0, 3)
+            .reduce((a, b) => a + b, 0),
+      ).toBeGreaterThanOrEqual(entries.length);
+    },
+  );
 
   it("a model's summary becomes at most 10 masked lines", () => {
     const s = summaryFromAnswer("- Planning Lisbon\n\n* Saul's number is 555 0100\n" + "x\n".repeat(20), 12, 3);

@@ -74,9 +74,11 @@ export interface ExportInput {
 export function buildMemoryFile(input: ExportInput, now = new Date()): AgentMemoryFile {
   const secrets: NamedSecret[] = [];
   for (const [toolId, fields] of Object.entries(input.toolCredentials)) {
-    for (const field of Object.keys(fields)) secrets.push({ name: `tool:${toolId}.${field}`, kind: "tool", about: `the ${field} of the ${toolId} tool` });
+    for (const field of Object.keys(fields))
+      secrets.push({ name: `tool:${toolId}.${field}`, kind: "tool", about: `the ${field} of the ${toolId} tool` });
   }
-  for (const key of Object.keys(input.userConfig)) secrets.push({ name: `config:${key}`, kind: "config", about: `the owner's setting ${key}` });
+  for (const key of Object.keys(input.userConfig))
+    secrets.push({ name: `config:${key}`, kind: "config", about: `the owner's setting ${key}` });
   const entries: MemoryEntry[] = [];
   for (const e of input.entries) {
     if (e.kind === "credentials") secrets.push({ name: `memory:${e.id}`, kind: "memory", about: maskSecrets(e.text) });
@@ -103,13 +105,20 @@ export function maskSecrets(text: string): string {
 }
 
 /** The last SUMMARY_LINES text messages, "<name>: <start>", masked like secrets' descriptions. */
-export function offlineSummary(history: readonly HistoryLine[], agentName: string, participants: number): ConversationSummary {
+export function offlineSummary(
+  history: readonly HistoryLine[],
+  agentName: string,
+  participants: number,
+): ConversationSummary {
   const recent = history.slice(-SUMMARY_LINES);
   return {
     messages: recent.length,
     participants,
     via: "offline",
-    lines: recent.map((h) => `${h.role === "assistant" ? agentName : (h.sender ?? "member")}: ${maskSecrets(h.text.slice(0, SUMMARY_LINE_CHARS))}`),
+    lines: recent.map(
+      (h) =>
+        `${h.role === "assistant" ? agentName : (h.sender ?? "member")}: ${maskSecrets(h.text.slice(0, SUMMARY_LINE_CHARS))}`,
+    ),
   };
 }
 
@@ -121,7 +130,9 @@ export const CONVERSATION_SUMMARY_PROMPT = [
 
 /** The chat-completions messages that ask a model for the conversation summary. */
 export function conversationSummaryMessages(history: readonly HistoryLine[], agentName: string): ChatMessage[] {
-  const lines = history.map((h) => `${h.role === "assistant" ? agentName : (h.sender ?? "member")}: ${h.text}`).join("\n") || "(nothing)";
+  const lines =
+    history.map((h) => `${h.role === "assistant" ? agentName : (h.sender ?? "member")}: ${h.text}`).join("\n") ||
+    "(nothing)";
   return [
     { role: "system", content: CONVERSATION_SUMMARY_PROMPT },
     { role: "user", content: `The conversation:\n${lines}` },
@@ -159,14 +170,26 @@ export function parseMemoryFile(plaintext: Uint8Array): AgentMemoryFile {
   } catch {
     throw invalidArgument("sealed", "does not open to JSON: expected an agent-memory file (docs/memory.md)");
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw invalidArgument("sealed", "is not a JSON object: expected an agent-memory file");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw invalidArgument("sealed", "is not a JSON object: expected an agent-memory file");
   const file = parsed as Partial<AgentMemoryFile>;
   if (file.format !== MEMORY_FILE_FORMAT) throw invalidArgument("sealed", `format is not "${MEMORY_FILE_FORMAT}"`);
-  if (file.version !== MEMORY_FILE_VERSION) throw invalidArgument("sealed", `version ${JSON.stringify(file.version)} is not one this agent reads (${MEMORY_FILE_VERSION})`);
+  if (file.version !== MEMORY_FILE_VERSION)
+    throw invalidArgument(
+      "sealed",
+      `version ${JSON.stringify(file.version)} is not one this agent reads (${MEMORY_FILE_VERSION})`,
+    );
   if (!Array.isArray(file.entries)) throw invalidArgument("sealed", "entries is not a list");
-  if (file.secrets !== undefined && !Array.isArray(file.secrets)) throw invalidArgument("sealed", "secrets is not a list");
+  if (file.secrets !== undefined && !Array.isArray(file.secrets))
+    throw invalidArgument("sealed", "secrets is not a list");
   const supplied = file.suppliedSecrets;
-  if (supplied !== undefined && (typeof supplied !== "object" || supplied === null || Array.isArray(supplied) || Object.values(supplied).some((v) => typeof v !== "string"))) {
+  if (
+    supplied !== undefined &&
+    (typeof supplied !== "object" ||
+      supplied === null ||
+      Array.isArray(supplied) ||
+      Object.values(supplied).some((v) => typeof v !== "string"))
+  ) {
     throw invalidArgument("sealed", "suppliedSecrets is not a map of names to text");
   }
   return file as AgentMemoryFile;
@@ -200,7 +223,8 @@ export function mergeMemoryFile(memory: Memory, file: AgentMemoryFile): ImportRe
     const name = typeof s?.name === "string" ? s.name : "";
     if (!name) continue;
     const value = supplied[name]?.trim();
-    if (name.startsWith("memory:") && value) candidates.push({ kind: "credentials", text: value, via: "rule", imported: true });
+    if (name.startsWith("memory:") && value)
+      candidates.push({ kind: "credentials", text: value, via: "rule", imported: true });
     else secretsMissing.push(name);
   }
   const added = memory.add(candidates);

@@ -45,7 +45,11 @@ beforeEach(async () => {
   memory = new Memory();
   memory.add([
     { kind: "training", text: "Always confirm the date before booking" },
-    { kind: "personalization", text: "Saul is vegetarian", feedback: { messageId: "m1", signal: "correction", about: "the steakhouse" } },
+    {
+      kind: "personalization",
+      text: "Saul is vegetarian",
+      feedback: { messageId: "m1", signal: "correction", about: "the steakhouse" },
+    },
     { kind: "credentials", text: "the phone number for bookings is +15550101234" },
   ]);
   saves = 0;
@@ -62,7 +66,9 @@ beforeEach(async () => {
     memory,
     saveMemory: async () => void saves++,
     toolCredentials: async () => ({ email: { password: "hunter2-secret" } }),
-    history: async () => [{ role: "user", sender: "Saul", text: "Remember that the phone number for bookings is +15550101234." }],
+    history: async () => [
+      { role: "user", sender: "Saul", text: "Remember that the phone number for bookings is +15550101234." },
+    ],
     participants: async () => 2,
     verifier: new SignatureVerifier({ resolver: new DerivedInboxResolver() }),
     spendNonce: (nonce) => nonces.spend(nonce, Date.now() / 1000 + 600),
@@ -70,7 +76,12 @@ beforeEach(async () => {
     llm: new OfflineProvider(),
     log: createLogger("memory-service-test", { level: "silent" }),
   };
-  const transport = createRouterTransport(({ service }) => service(InstanceMemoryService, createInstanceMemoryService(() => ({ memoryCall: (job) => job(access) }))));
+  const transport = createRouterTransport(({ service }) =>
+    service(
+      InstanceMemoryService,
+      createInstanceMemoryService(() => ({ memoryCall: (job) => job(access) })),
+    ),
+  );
   client = createClient(InstanceMemoryService, transport);
 });
 
@@ -78,8 +89,11 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const sign = (op: Parameters<typeof signOperation>[1], fields: Record<string, string | boolean>, signer: TestIdentity = owner) =>
-  signOperation(signer.account, op, { inboxId: owner.inboxId, instanceId: ws.instanceId, ...fields });
+const sign = (
+  op: Parameters<typeof signOperation>[1],
+  fields: Record<string, string | boolean>,
+  signer: TestIdentity = owner,
+) => signOperation(signer.account, op, { inboxId: owner.inboxId, instanceId: ws.instanceId, ...fields });
 
 async function refused(p: Promise<unknown>, code: Code): Promise<ConnectError> {
   const err = await p.then(
@@ -101,7 +115,8 @@ describe("InstanceMemoryService", () => {
     const file = JSON.parse(new TextDecoder().decode(await openSealed(key.privateKey, res.sealed!)));
     expect(file.entries).toHaveLength(2);
     expect(file.conversationSummary.lines).toEqual(["Saul: Remember that the phone number for bookings is [number]."]);
-    for (const secret of ["+15550101234", "hunter2-secret", "saul@example.com"]) expect(JSON.stringify(file)).not.toContain(secret);
+    for (const secret of ["+15550101234", "hunter2-secret", "saul@example.com"])
+      expect(JSON.stringify(file)).not.toContain(secret);
   });
 
   it("refuses a signature that is not the owner's, over another key, or used before, and a key of the wrong length naming it", async () => {
@@ -109,9 +124,18 @@ describe("InstanceMemoryService", () => {
     const stranger = newIdentity();
     const call = (signature: Awaited<ReturnType<typeof sign>>, ownerId = owner.inboxId, recipientKey = key.publicKey) =>
       client.exportMemory({ ownerId, recipientKey, signature });
-    await refused(call(await sign("ExportMemory", { recipientKey: bytesToHex(key.publicKey) }, stranger)), Code.PermissionDenied);
-    await refused(call(await sign("ExportMemory", { recipientKey: bytesToHex(key.publicKey) }), stranger.inboxId), Code.PermissionDenied);
-    await refused(call(await sign("ExportMemory", { recipientKey: bytesToHex(x25519KeyPair().publicKey) })), Code.PermissionDenied);
+    await refused(
+      call(await sign("ExportMemory", { recipientKey: bytesToHex(key.publicKey) }, stranger)),
+      Code.PermissionDenied,
+    );
+    await refused(
+      call(await sign("ExportMemory", { recipientKey: bytesToHex(key.publicKey) }), stranger.inboxId),
+      Code.PermissionDenied,
+    );
+    await refused(
+      call(await sign("ExportMemory", { recipientKey: bytesToHex(x25519KeyPair().publicKey) })),
+      Code.PermissionDenied,
+    );
     const once = await sign("ExportMemory", { recipientKey: bytesToHex(key.publicKey) });
     await call(once);
     expect((await refused(call(once), Code.Unauthenticated)).rawMessage).toContain("already used");
@@ -130,7 +154,10 @@ describe("InstanceMemoryService", () => {
         { kind: "training", text: "always confirm the date before booking." },
         { kind: "training", text: "Only book refundable fares", adoptedFrom: "pat_1" },
       ],
-      secrets: [{ name: "memory:mem_0123456789ab", kind: "memory", about: "x" }, { name: "tool:email.password", kind: "tool", about: "y" }],
+      secrets: [
+        { name: "memory:mem_0123456789ab", kind: "memory", about: "x" },
+        { name: "tool:email.password", kind: "tool", about: "y" },
+      ],
       suppliedSecrets: { "memory:mem_0123456789ab": "our account id is 42" },
     };
     const sealed = await sealTo(key!.publicKey, new TextEncoder().encode(JSON.stringify(file)));
@@ -140,21 +167,33 @@ describe("InstanceMemoryService", () => {
     expect(report.duplicates).toBe(1);
     expect(report.secretsMissing).toEqual(["tool:email.password"]);
     expect(saves).toBe(1);
-    expect(memory.entries.filter((e) => e.imported).map((e) => e.text)).toEqual(["Only book refundable fares", "our account id is 42"]);
+    expect(memory.entries.filter((e) => e.imported).map((e) => e.text)).toEqual([
+      "Only book refundable fares",
+      "our account id is 42",
+    ]);
   });
 
   it("refuses an import sealed to another key, changed on the way, signed over other bytes, or not an agent-memory file", async () => {
     const { key } = await client.getMemoryKey({});
-    const plain = new TextEncoder().encode(JSON.stringify({ format: "convos-pool.agent-memory", version: 1, entries: [] }));
+    const plain = new TextEncoder().encode(
+      JSON.stringify({ format: "convos-pool.agent-memory", version: 1, entries: [] }),
+    );
     const importOf = async (sealed: Awaited<ReturnType<typeof sealTo>>, digestOf = sealed.ciphertext) =>
-      client.importMemory({ ownerId: owner.inboxId, sealed, signature: await sign("ImportMemory", { sealedDigest: sha256(digestOf) }) });
+      client.importMemory({
+        ownerId: owner.inboxId,
+        sealed,
+        signature: await sign("ImportMemory", { sealedDigest: sha256(digestOf) }),
+      });
     const toOther = await sealTo(x25519KeyPair().publicKey, plain);
     expect(fieldViolations(await refused(importOf(toOther), Code.InvalidArgument))[0]?.field).toBe("sealed");
     const good = await sealTo(key!.publicKey, plain);
     const changed = { ...good, ciphertext: good.ciphertext.map((b, i) => (i === 0 ? b ^ 1 : b)) };
     await refused(importOf(changed), Code.InvalidArgument);
     await refused(importOf(good, new Uint8Array([1, 2, 3])), Code.PermissionDenied);
-    const v2 = await sealTo(key!.publicKey, new TextEncoder().encode(JSON.stringify({ format: "convos-pool.agent-memory", version: 2, entries: [] })));
+    const v2 = await sealTo(
+      key!.publicKey,
+      new TextEncoder().encode(JSON.stringify({ format: "convos-pool.agent-memory", version: 2, entries: [] })),
+    );
     expect((await refused(importOf(v2), Code.InvalidArgument)).rawMessage).toContain("version 2");
     await refused(client.importMemory({ ownerId: owner.inboxId }), Code.InvalidArgument);
   });
@@ -171,18 +210,31 @@ describe("InstanceMemoryService", () => {
     expect(entries.map((e: { text: string }) => e.text)).toEqual(["Saul is vegetarian"]);
 
     const id = memory.entries[0]!.id;
-    const forget = async (ids: string[]) => client.forgetMemory({ ownerId: owner.inboxId, entryIds: ids, signature: await sign("ForgetMemory", { entryIds: ids.join(",") }) });
+    const forget = async (ids: string[]) =>
+      client.forgetMemory({
+        ownerId: owner.inboxId,
+        entryIds: ids,
+        signature: await sign("ForgetMemory", { entryIds: ids.join(",") }),
+      });
     expect(await forget([id, "mem_000000000000"])).toMatchObject({ forgotten: 1, notFound: ["mem_000000000000"] });
     expect(memory.entries).toHaveLength(2);
     expect(fieldViolations(await refused(forget(["mem_x"]), Code.InvalidArgument))[0]?.field).toBe("entry_ids[0]");
     expect(fieldViolations(await refused(forget([]), Code.InvalidArgument))[0]?.field).toBe("entry_ids");
 
     expect(await readSharing(ws)).toEqual({ offer: false, adopt: false });
-    const res = await client.setPatternSharing({ ownerId: owner.inboxId, sharing: { offer: true, adopt: false }, signature: await sign("SetPatternSharing", { offer: true, adopt: false }) });
+    const res = await client.setPatternSharing({
+      ownerId: owner.inboxId,
+      sharing: { offer: true, adopt: false },
+      signature: await sign("SetPatternSharing", { offer: true, adopt: false }),
+    });
     expect(res.sharing).toMatchObject({ offer: true, adopt: false });
     expect(await readSharing(ws)).toMatchObject({ offer: true, adopt: false, setAt: expect.any(String) });
     await refused(
-      client.setPatternSharing({ ownerId: owner.inboxId, sharing: { offer: true, adopt: true }, signature: await sign("SetPatternSharing", { offer: true, adopt: false }) }),
+      client.setPatternSharing({
+        ownerId: owner.inboxId,
+        sharing: { offer: true, adopt: true },
+        signature: await sign("SetPatternSharing", { offer: true, adopt: false }),
+      }),
       Code.PermissionDenied,
     );
   });

@@ -66,12 +66,20 @@ export interface MemoryHolder {
   memoryCall<T>(job: (access: MemoryAccess) => Promise<T>): Promise<T>;
 }
 
-export function createInstanceMemoryService(pick: (ctx: HandlerContext) => MemoryHolder): ServiceImpl<typeof InstanceMemoryService> {
+export function createInstanceMemoryService(
+  pick: (ctx: HandlerContext) => MemoryHolder,
+): ServiceImpl<typeof InstanceMemoryService> {
   return {
     async exportMemory(req, ctx) {
       const recipient = recipientKey(req.recipientKey);
       return pick(ctx).memoryCall(async (a) => {
-        await checkOwnerSignature(a, req.ownerId, "ExportMemory", { recipientKey: bytesToHex(recipient) }, req.signature);
+        await checkOwnerSignature(
+          a,
+          req.ownerId,
+          "ExportMemory",
+          { recipientKey: bytesToHex(recipient) },
+          req.signature,
+        );
         const history = await a.history();
         const conversationSummary = await summarize(a, history, await a.participants());
         const file = buildMemoryFile({
@@ -85,7 +93,12 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
         const plaintext = new TextEncoder().encode(JSON.stringify(file, null, 2));
         const sealed = await sealTo(recipient, plaintext);
         const counts = countEntries(a.memory.entries);
-        a.log.info("memory exported", { kinds: countsText(counts), stripped: file.secrets.length, summaryVia: conversationSummary.via, bytes: plaintext.byteLength });
+        a.log.info("memory exported", {
+          kinds: countsText(counts),
+          stripped: file.secrets.length,
+          summaryVia: conversationSummary.via,
+          bytes: plaintext.byteLength,
+        });
         return { sealed, counts, secretsStripped: file.secrets.length };
       });
     },
@@ -101,12 +114,23 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
     async importMemory(req, ctx) {
       const sealed = requirePresent("sealed", req.sealed);
       return pick(ctx).memoryCall(async (a) => {
-        await checkOwnerSignature(a, req.ownerId, "ImportMemory", { sealedDigest: sha256(sealed.ciphertext) }, req.signature);
+        await checkOwnerSignature(
+          a,
+          req.ownerId,
+          "ImportMemory",
+          { sealedDigest: sha256(sealed.ciphertext) },
+          req.signature,
+        );
         const file = parseMemoryFile(await open(a.wallet.memorySealingKey(), sealed));
         const report = mergeMemoryFile(a.memory, file);
         const addedTotal = report.added.training + report.added.personalization + report.added.credentials;
         if (addedTotal > 0) await a.saveMemory();
-        a.log.info("memory imported", { added: countsText(report.added), duplicates: report.duplicates, skipped: report.skipped, missing: report.secretsMissing.length });
+        a.log.info("memory imported", {
+          added: countsText(report.added),
+          duplicates: report.duplicates,
+          skipped: report.skipped,
+          missing: report.secretsMissing.length,
+        });
         return report;
       });
     },
@@ -114,7 +138,13 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
     async listMemory(req, ctx) {
       const recipient = recipientKey(req.recipientKey);
       return pick(ctx).memoryCall(async (a) => {
-        await checkOwnerSignature(a, req.ownerId, "ListMemory", { recipientKey: bytesToHex(recipient), feedbackOnly: req.feedbackOnly }, req.signature);
+        await checkOwnerSignature(
+          a,
+          req.ownerId,
+          "ListMemory",
+          { recipientKey: bytesToHex(recipient), feedbackOnly: req.feedbackOnly },
+          req.signature,
+        );
         const entries = req.feedbackOnly ? a.memory.entries.filter((e) => e.feedback) : a.memory.entries;
         const sealed = await sealTo(recipient, new TextEncoder().encode(JSON.stringify({ entries })));
         const counts = countEntries(entries);
@@ -139,7 +169,13 @@ export function createInstanceMemoryService(pick: (ctx: HandlerContext) => Memor
     async setPatternSharing(req, ctx) {
       const sharing = requirePresent("sharing", req.sharing);
       return pick(ctx).memoryCall(async (a) => {
-        await checkOwnerSignature(a, req.ownerId, "SetPatternSharing", { offer: sharing.offer, adopt: sharing.adopt }, req.signature);
+        await checkOwnerSignature(
+          a,
+          req.ownerId,
+          "SetPatternSharing",
+          { offer: sharing.offer, adopt: sharing.adopt },
+          req.signature,
+        );
         await a.setSharing({ offer: sharing.offer, adopt: sharing.adopt, setAt: new Date().toISOString() });
         a.log.info("pattern sharing set", { offer: sharing.offer, adopt: sharing.adopt });
         return { sharing: { offer: sharing.offer, adopt: sharing.adopt } };
@@ -156,14 +192,20 @@ function countsText(c: EntryCounts): string {
 }
 
 function recipientKey(key: Uint8Array): Uint8Array {
-  if (key.length !== X25519_KEY_BYTES) throw invalidArgument("recipient_key", `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`);
+  if (key.length !== X25519_KEY_BYTES)
+    throw invalidArgument(
+      "recipient_key",
+      `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`,
+    );
   return key;
 }
 
 function entryIds(ids: string[]): string[] {
-  if (ids.length === 0 || ids.length > MAX_FORGET_IDS) throw invalidArgument("entry_ids", `1 to ${MAX_FORGET_IDS} entry ids, not ${ids.length}`);
+  if (ids.length === 0 || ids.length > MAX_FORGET_IDS)
+    throw invalidArgument("entry_ids", `1 to ${MAX_FORGET_IDS} entry ids, not ${ids.length}`);
   ids.forEach((id, i) => {
-    if (!ENTRY_ID_PATTERN.test(id)) throw invalidArgument(`entry_ids[${i}]`, 'must be an entry id ("mem_" and 12 hex characters)');
+    if (!ENTRY_ID_PATTERN.test(id))
+      throw invalidArgument(`entry_ids[${i}]`, 'must be an entry id ("mem_" and 12 hex characters)');
   });
   return ids;
 }
@@ -172,7 +214,8 @@ async function open(privateKey: Uint8Array, sealed: SealedBox): Promise<Uint8Arr
   try {
     return await openSealed(privateKey, sealed);
   } catch (err) {
-    if (err instanceof SealedBoxError) throw invalidArgument("sealed", `${err.message} (seal it to this agent's memory key, GetMemoryKey)`);
+    if (err instanceof SealedBoxError)
+      throw invalidArgument("sealed", `${err.message} (seal it to this agent's memory key, GetMemoryKey)`);
     throw err;
   }
 }
@@ -184,7 +227,11 @@ async function summarize(a: MemoryAccess, history: HistoryLine[], participants: 
     const model = a.model || a.llm.client.defaultModel;
     if (model) {
       try {
-        const answer = await a.llm.client.complete({ model, temperature: 0, messages: conversationSummaryMessages(history, a.agentName) });
+        const answer = await a.llm.client.complete({
+          model,
+          temperature: 0,
+          messages: conversationSummaryMessages(history, a.agentName),
+        });
         return summaryFromAnswer(answer, history.length, participants);
       } catch (err) {
         a.log.warn("the model could not summarize the conversation for an export; the last lines go instead", { err });

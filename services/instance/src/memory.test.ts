@@ -3,14 +3,21 @@ import { Memory, extractByRule, parseExtraction, toSecondPerson } from "./memory
 
 describe("memory", () => {
   it("the offline rule finds the three kinds of knowledge, and no facts in questions", () => {
-    expect(extractByRule("remember that my name is Saul")).toEqual([{ kind: "personalization", text: "my name is Saul", via: "rule" }]);
+    expect(extractByRule("remember that my name is Saul")).toEqual([
+      { kind: "personalization", text: "my name is Saul", via: "rule" },
+    ]);
     expect(extractByRule("Always confirm the date before booking. Thanks!")).toEqual([
       { kind: "training", text: "Always confirm the date before booking", via: "rule" },
     ]);
-    expect(extractByRule("I am vegetarian", "abc")).toEqual([{ kind: "personalization", text: "I am vegetarian", via: "rule", from: "abc" }]);
+    expect(extractByRule("I am vegetarian", "abc")).toEqual([
+      { kind: "personalization", text: "I am vegetarian", via: "rule", from: "abc" },
+    ]);
     expect(extractByRule("Our hotel is in Shinjuku")[0]?.kind).toBe("personalization");
     expect(extractByRule("remember: use +15550100 as the phone number for SMS")[0]?.kind).toBe("credentials");
-    expect(extractByRule("please remember never to suggest chains")[0]).toMatchObject({ kind: "training", text: "never to suggest chains" });
+    expect(extractByRule("please remember never to suggest chains")[0]).toMatchObject({
+      kind: "training",
+      text: "never to suggest chains",
+    });
     expect(extractByRule("what is my name?")).toEqual([]);
     expect(extractByRule("hello there")).toEqual([]);
   });
@@ -19,7 +26,10 @@ describe("memory", () => {
     const m = new Memory();
     expect(m.add(extractByRule("remember that my name is Saul", "inbox1234567"))).toHaveLength(1);
     expect(m.add(extractByRule("Remember that  my NAME is Saul."))).toHaveLength(0);
-    m.add([{ kind: "training", text: "Always confirm dates" }, { kind: "credentials", text: "SMS number +15550100" }]);
+    m.add([
+      { kind: "training", text: "Always confirm dates" },
+      { kind: "credentials", text: "SMS number +15550100" },
+    ]);
     expect(m.countByKind()).toEqual({ training: 1, personalization: 1, credentials: 1 });
     const r = m.render();
     expect(r).toContain("- my name is Saul (said by member inbox123)");
@@ -34,7 +44,11 @@ describe("memory", () => {
     const m = new Memory();
     const [diet, said] = m.add([
       { kind: "personalization", text: "my diet is vegan" },
-      { kind: "training", text: 'Your answer "your diet is vegan" was marked wrong.', feedback: { messageId: "m1", signal: "down", about: "your diet is vegan" } },
+      {
+        kind: "training",
+        text: 'Your answer "your diet is vegan" was marked wrong.',
+        feedback: { messageId: "m1", signal: "down", about: "your diet is vegan" },
+      },
     ]);
     expect(m.recall("what is my diet?")).toEqual([diet]);
     expect(m.remove([diet!.id, "mem_unknown"])).toEqual([diet]);
@@ -49,9 +63,12 @@ describe("memory", () => {
   });
 
   it("reads a model's extraction answer leniently and skips what is malformed", () => {
-    expect(parseExtraction('Sure! {"entries":[{"kind":"training","text":"Book aisle seats"},{"kind":"gossip","text":"x"},{"kind":"personalization"}]}', "i1")).toEqual([
-      { kind: "training", text: "Book aisle seats", via: "llm", from: "i1" },
-    ]);
+    expect(
+      parseExtraction(
+        'Sure! {"entries":[{"kind":"training","text":"Book aisle seats"},{"kind":"gossip","text":"x"},{"kind":"personalization"}]}',
+        "i1",
+      ),
+    ).toEqual([{ kind: "training", text: "Book aisle seats", via: "llm", from: "i1" }]);
     expect(parseExtraction("no json here")).toEqual([]);
     expect(parseExtraction("{not json}")).toEqual([]);
     expect(parseExtraction('{"entries":[]}')).toEqual([]);

@@ -167,7 +167,12 @@ function renderFeedback(entries: readonly MemoryEntry[]): string[] {
   for (const signal of ["down", "correction", "up"] as const) {
     const of = entries.filter((e) => e.feedback?.signal === signal);
     if (of.length === 0) continue;
-    lines.push(FEEDBACK_TITLES[signal], "", ...of.map((e) => `- ${e.text}${e.from ? ` (member ${shortInbox(e.from)})` : ""}`), "");
+    lines.push(
+      FEEDBACK_TITLES[signal],
+      "",
+      ...of.map((e) => `- ${e.text}${e.from ? ` (member ${shortInbox(e.from)})` : ""}`),
+      "",
+    );
   }
   return lines.length > 0 ? ["## Feedback on your earlier answers", "", ...lines] : [];
 }
@@ -182,7 +187,10 @@ export function shortInbox(inboxId: string): string {
 
 /** Lower case, words only: how entries and answers are compared. */
 export function normalize(text: string): string {
-  return text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, " ")
+    .trim();
 }
 
 const STOPWORDS = new Set(
@@ -235,7 +243,10 @@ export function extractByRule(message: string, from?: string): NewEntry[] {
     } else if (TRAINING_START.test(s)) {
       fact = s;
       kind = "training";
-    } else if (PERSONAL_START.test(s) && /\b(is|are|am|'m|'re|have|like|love|prefer|hate|live|work|eat|need|want)\b/i.test(s)) {
+    } else if (
+      PERSONAL_START.test(s) &&
+      /\b(is|are|am|'m|'re|have|like|love|prefer|hate|live|work|eat|need|want)\b/i.test(s)
+    ) {
       fact = s;
       kind = "personalization";
     }
@@ -255,7 +266,10 @@ export function extractByRule(message: string, from?: string): NewEntry[] {
 export function carriesOtherKind(line: string, carry: readonly MemoryKind[], memory: Memory): boolean {
   if (extractByRule(line).some((f) => !carry.includes(f.kind))) return true;
   const text = normalize(line);
-  return memory.entries.some((e) => !carry.includes(e.kind) && (text.includes(normalize(e.text)) || text.includes(normalize(toSecondPerson(e.text)))));
+  return memory.entries.some(
+    (e) =>
+      !carry.includes(e.kind) && (text.includes(normalize(e.text)) || text.includes(normalize(toSecondPerson(e.text)))),
+  );
 }
 
 /** "my name is Saul" → "your name is Saul": how the offline provider says it back. */
@@ -312,7 +326,8 @@ export function parseExtraction(answer: string, from?: string, limit = 10): NewE
   const out: NewEntry[] = [];
   for (const e of entries.slice(0, limit)) {
     const { kind, text } = (e ?? {}) as { kind?: unknown; text?: unknown };
-    if (isKind(kind) && typeof text === "string" && text.trim()) out.push({ kind, text, via: "llm", ...(from ? { from } : {}) });
+    if (isKind(kind) && typeof text === "string" && text.trim())
+      out.push({ kind, text, via: "llm", ...(from ? { from } : {}) });
   }
   return out;
 }

@@ -3,7 +3,13 @@
 // inbox's over this instance and these fields, in time, and its nonce was
 // never spent here before.
 
-import { permissionDenied, unauthenticated, type OperationFields, type SignatureVerifier, type SignedOperation } from "@convos-pool/kit";
+import {
+  permissionDenied,
+  unauthenticated,
+  type OperationFields,
+  type SignatureVerifier,
+  type SignedOperation,
+} from "@convos-pool/kit";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 
 export interface OwnerCheck {
@@ -23,6 +29,10 @@ export async function checkOwnerSignature(
   signature: Signature | undefined,
 ): Promise<void> {
   if (ownerId !== agent.ownerId) throw permissionDenied("owner_id: not this agent's owner");
-  await agent.verifier.verify(operation, { inboxId: agent.ownerId, instanceId: agent.instanceId, ...fields }, signature);
+  await agent.verifier.verify(
+    operation,
+    { inboxId: agent.ownerId, instanceId: agent.instanceId, ...fields },
+    signature,
+  );
   if (!(await agent.spendNonce(signature!.nonce))) throw unauthenticated("signature.nonce: already used");
 }

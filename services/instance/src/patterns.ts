@@ -60,7 +60,10 @@ export async function readRecord(ws: Workspace): Promise<PatternRecord> {
 
 /** Same lesson, same key: case, spacing and punctuation aside. */
 export function lessonKey(text: string): string {
-  const normalized = text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  const normalized = text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, " ")
+    .trim();
   return createHash("sha256").update(normalized).digest("hex").slice(0, 32);
 }
 
@@ -73,7 +76,9 @@ export function lessonKey(text: string): string {
  * entry beside it (feedback.ts, correctionByRule), offered like any other.
  */
 export function offerable(entries: readonly MemoryEntry[]): MemoryEntry[] {
-  return entries.filter((e) => e.kind === "training" && !e.inheritedFrom && !e.imported && !e.adoptedFrom && !e.feedback);
+  return entries.filter(
+    (e) => e.kind === "training" && !e.inheritedFrom && !e.imported && !e.adoptedFrom && !e.feedback,
+  );
 }
 
 export interface AdoptionPlan {
@@ -92,7 +97,13 @@ export interface AdoptionPlan {
  * A pattern adopted once is never adopted again, also when its owner deleted
  * the entry.
  */
-export function planAdoption(record: PatternRecord, entries: readonly MemoryEntry[], patterns: readonly Pattern[], now: number, cap = MAX_ADOPTED_PATTERNS): AdoptionPlan {
+export function planAdoption(
+  record: PatternRecord,
+  entries: readonly MemoryEntry[],
+  patterns: readonly Pattern[],
+  now: number,
+  cap = MAX_ADOPTED_PATTERNS,
+): AdoptionPlan {
   const inMemory = new Set(entries.map((e) => e.id));
   for (const p of patterns) {
     const adopted = record.adopted[p.patternId];
@@ -108,7 +119,13 @@ export function planAdoption(record: PatternRecord, entries: readonly MemoryEntr
   const adopt: Pattern[] = [];
   const rejected: Record<string, string> = {};
   for (const p of patterns) {
-    if (record.adopted[p.patternId] || record.rejected[p.patternId] || !p.expiresAt || Date.parse(timestampIso(p.expiresAt)) <= now) continue;
+    if (
+      record.adopted[p.patternId] ||
+      record.rejected[p.patternId] ||
+      !p.expiresAt ||
+      Date.parse(timestampIso(p.expiresAt)) <= now
+    )
+      continue;
     const scan = scanPattern(p.text);
     if (!scan.ok) {
       rejected[p.patternId] = scan.reason;
@@ -237,7 +254,10 @@ export class PatternExchange implements PatternHooks {
         if (sharing.offer) await this.offer(agent);
         if (adopt) await this.adopt(agent, sharing.adopt);
       } catch (err) {
-        this.opts.log.warn("pattern exchange failed for an agent; tried again at the next cycle", { instanceId: agent.id, err });
+        this.opts.log.warn("pattern exchange failed for an agent; tried again at the next cycle", {
+          instanceId: agent.id,
+          err,
+        });
       } finally {
         this.active.delete(agent.id);
       }
@@ -267,7 +287,10 @@ export class PatternExchange implements PatternHooks {
         continue;
       }
       try {
-        const res = await this.opts.client.publishPattern({ instanceId: agent.id, text: entry.text }, { timeoutMs: CALL_TIMEOUT_MS });
+        const res = await this.opts.client.publishPattern(
+          { instanceId: agent.id, text: entry.text },
+          { timeoutMs: CALL_TIMEOUT_MS },
+        );
         record.offered[key] = res.pattern?.patternId ?? "";
         offered++;
       } catch (err) {
@@ -277,7 +300,10 @@ export class PatternExchange implements PatternHooks {
           withhold(key, reason);
           continue;
         }
-        this.opts.log.warn("offering a lesson to the pattern pool failed; offered again at the next cycle", { instanceId: agent.id, code: Code[e.code] });
+        this.opts.log.warn("offering a lesson to the pattern pool failed; offered again at the next cycle", {
+          instanceId: agent.id,
+          code: Code[e.code],
+        });
         break;
       }
     }
@@ -309,10 +335,14 @@ export class PatternExchange implements PatternHooks {
     }
     let patterns: Pattern[] = [];
     try {
-      patterns = (await this.opts.client.queryPatterns({ instanceId: agent.id }, { timeoutMs: CALL_TIMEOUT_MS })).patterns;
+      patterns = (await this.opts.client.queryPatterns({ instanceId: agent.id }, { timeoutMs: CALL_TIMEOUT_MS }))
+        .patterns;
     } catch (err) {
       // Expiry is known here: what expired leaves memory even while the pool does not answer.
-      this.opts.log.warn("querying the pattern pool failed; queried again at the next cycle", { instanceId: agent.id, code: Code[ConnectError.from(err).code] });
+      this.opts.log.warn("querying the pattern pool failed; queried again at the next cycle", {
+        instanceId: agent.id,
+        code: Code[ConnectError.from(err).code],
+      });
     }
     let plan: AdoptionPlan | undefined;
     let adopted = 0;
@@ -320,7 +350,9 @@ export class PatternExchange implements PatternHooks {
       const before = JSON.stringify(record);
       plan = planAdoption(record, memory.entries, patterns, Date.now());
       const dropped = memory.remove(plan.drop).length;
-      const added = memory.add(plan.adopt.map((p): NewEntry => ({ kind: "training", text: p.text, adoptedFrom: p.patternId })));
+      const added = memory.add(
+        plan.adopt.map((p): NewEntry => ({ kind: "training", text: p.text, adoptedFrom: p.patternId })),
+      );
       for (const p of plan.adopt) {
         const entry = added.find((a) => a.adoptedFrom === p.patternId);
         record.adopted[p.patternId] = { entryId: entry?.id ?? "", expiresAt: timestampIso(p.expiresAt!) };
@@ -349,7 +381,10 @@ export class PatternExchange implements PatternHooks {
     // The pool takes at most 50 ids a call; after failed cycles more can be waiting.
     const batch = [...new Set(record.unreported)].slice(0, MAX_ADOPTIONS_PER_REPORT);
     try {
-      await this.opts.client.recordAdoptions({ instanceId: agent.id, patternIds: batch }, { timeoutMs: CALL_TIMEOUT_MS });
+      await this.opts.client.recordAdoptions(
+        { instanceId: agent.id, patternIds: batch },
+        { timeoutMs: CALL_TIMEOUT_MS },
+      );
     } catch (err) {
       this.opts.log.warn("reporting adoptions to the pattern pool failed; reported again at the next cycle", {
         instanceId: agent.id,

@@ -25,5 +25,9 @@ export async function readSharing(ws: Workspace): Promise<PatternSharing> {
 }
 
 export async function writeSharing(ws: Workspace, sharing: PatternSharing): Promise<void> {
-  await ws.writeJson(FILES.sharing, { offer: sharing.offer, adopt: sharing.adopt, setAt: sharing.setAt ?? new Date().toISOString() });
+  await ws.writeJson(FILES.sharing, {
+    offer: sharing.offer,
+    adopt: sharing.adopt,
+    setAt: sharing.setAt ?? new Date().toISOString(),
+  });
 }

@@ -27,9 +27,14 @@ function countingVerifier(): ReleaseVerifier & { checks: number } {
   return v;
 }
 
-const release = (signer = CREATOR) => signUpdateRelease(signer.account, { ...TRIP, version: 4n, content: sampleContent({ instructions: "Version 4." }) });
+const release = (signer = CREATOR) =>
+  signUpdateRelease(signer.account, { ...TRIP, version: 4n, content: sampleContent({ instructions: "Version 4." }) });
 
-const codeOf = (p: Promise<unknown>) => p.then(() => "applied", (e: unknown) => Code[ConnectError.from(e).code]);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => "applied",
+    (e: unknown) => Code[ConnectError.from(e).code],
+  );
 
 describe("a batch's chain check", () => {
   it("is made once for every agent that expects the same template and creator, and gives each the same content and key", async () => {
@@ -47,8 +52,12 @@ describe("a batch's chain check", () => {
     const t = await release();
     shareReleaseChecks(t, []);
     await checkReleaseChain(verifier, t, [], TRIP);
-    expect(await codeOf(checkReleaseChain(verifier, t, [], { ...TRIP, templateId: "tmpl_other" }))).toBe("PermissionDenied");
-    expect(await codeOf(checkReleaseChain(verifier, t, [], { ...TRIP, creatorId: newIdentity().inboxId }))).toBe("PermissionDenied");
+    expect(await codeOf(checkReleaseChain(verifier, t, [], { ...TRIP, templateId: "tmpl_other" }))).toBe(
+      "PermissionDenied",
+    );
+    expect(await codeOf(checkReleaseChain(verifier, t, [], { ...TRIP, creatorId: newIdentity().inboxId }))).toBe(
+      "PermissionDenied",
+    );
     // The first expectation is still shared.
     expect(await codeOf(checkReleaseChain(verifier, t, [], TRIP))).toBe("applied");
     expect(verifier.checks).toBe(1);
@@ -58,7 +67,9 @@ describe("a batch's chain check", () => {
     const verifier = countingVerifier();
     const forged = await release(newIdentity());
     shareReleaseChecks(forged, []);
-    expect(await Promise.all([1, 2, 3].map(() => codeOf(checkReleaseChain(verifier, forged, [], TRIP))))).toEqual(Array(3).fill("PermissionDenied"));
+    expect(await Promise.all([1, 2, 3].map(() => codeOf(checkReleaseChain(verifier, forged, [], TRIP))))).toEqual(
+      Array(3).fill("PermissionDenied"),
+    );
   });
 
   it("is not shared with a release a batch did not register, nor with other bases", async () => {

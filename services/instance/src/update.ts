@@ -15,9 +15,23 @@
 // of their own, and the same refusal as alone.
 
 import { fromJson, toJson } from "@bufbuild/protobuf";
-import { compareReleaseKeys, failedPrecondition, formatReleaseKey, invalidArgument, verifyReleaseChain, type ReleaseVerifier } from "@convos-pool/kit";
-import type { InstanceServiceUpdateTemplateRequest, ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { SignedTemplateSchema, type SignedTemplate, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  compareReleaseKeys,
+  failedPrecondition,
+  formatReleaseKey,
+  invalidArgument,
+  verifyReleaseChain,
+  type ReleaseVerifier,
+} from "@convos-pool/kit";
+import type {
+  InstanceServiceUpdateTemplateRequest,
+  ToolCredential,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import {
+  SignedTemplateSchema,
+  type SignedTemplate,
+  type TemplateContent,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { checkToolsAllowed, toolSet } from "./configure.js";
 import type { InstanceConfig, InstanceCredentials } from "./instance.js";
 
@@ -36,7 +50,10 @@ type CheckedChain = Awaited<ReturnType<typeof verifyReleaseChain>>;
  * by the template and creator expected. Keyed by the message object itself:
  * nothing else can present the same object, and the entry goes with it.
  */
-const batchChecks = new WeakMap<SignedTemplate, { bases: readonly SignedTemplate[]; checks: Map<string, Promise<CheckedChain>> }>();
+const batchChecks = new WeakMap<
+  SignedTemplate,
+  { bases: readonly SignedTemplate[]; checks: Map<string, Promise<CheckedChain>> }
+>();
 
 /**
  * Lets every update of `template` with exactly these `bases` (the same
@@ -57,7 +74,8 @@ export function checkReleaseChain(
 ): Promise<CheckedChain> {
   const batch = batchChecks.get(t);
   // A request built from the batch's holds its base messages in an array of its own.
-  if (!batch || batch.bases.length !== bases.length || batch.bases.some((b, i) => b !== bases[i])) return verifyReleaseChain(verifier, t, bases, expected);
+  if (!batch || batch.bases.length !== bases.length || batch.bases.some((b, i) => b !== bases[i]))
+    return verifyReleaseChain(verifier, t, bases, expected);
   const key = `${expected.templateId}\n${expected.creatorId}`;
   let check = batch.checks.get(key);
   if (!check) {
@@ -78,10 +96,15 @@ export async function planTemplateUpdate(
   const configured = fromJson(SignedTemplateSchema, applied.template);
   // PERMISSION_DENIED for another template, another creator or a bad signature;
   // the release's content is validated on the way (INVALID_ARGUMENT).
-  const { content, key } = await checkReleaseChain(verifier, t, req.bases, { templateId: applied.templateId, creatorId: configured.creatorId });
+  const { content, key } = await checkReleaseChain(verifier, t, req.bases, {
+    templateId: applied.templateId,
+    creatorId: configured.creatorId,
+  });
   const appliedKey = appliedReleaseKey(applied);
   if (compareReleaseKeys(key, appliedKey) <= 0) {
-    throw failedPrecondition(`template version ${formatReleaseKey(key)} is not newer than the applied version ${formatReleaseKey(appliedKey)}`);
+    throw failedPrecondition(
+      `template version ${formatReleaseKey(key)} is not newer than the applied version ${formatReleaseKey(appliedKey)}`,
+    );
   }
   // As at Configure: only pool tools the new version declares.
   checkToolsAllowed(content, req.tools);
@@ -106,5 +129,8 @@ export async function planTemplateUpdate(
 
 /** Where the release it runs stands: its template's version, then its bases'. */
 export function appliedReleaseKey(config: InstanceConfig): bigint[] {
-  return [BigInt(config.templateVersion), ...(config.bases ?? []).map((b) => fromJson(SignedTemplateSchema, b).version)];
+  return [
+    BigInt(config.templateVersion),
+    ...(config.bases ?? []).map((b) => fromJson(SignedTemplateSchema, b).version),
+  ];
 }

@@ -14,13 +14,17 @@ describe("instance wallets from the master seed", () => {
   });
 
   it("matches the BIP-39 test vector (abandon x11 about)", () => {
-    const seed = MasterSeed.parse("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about");
+    const seed = MasterSeed.parse(
+      "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
+    );
     expect(seed.wallet(0).address).toBe("0x9858EfFD232B4033E47d90003D41EC34EcaEda94");
   });
 
   it("32 bytes of hex are the BIP-32 master seed", () => {
     const hex = "0x" + "11".repeat(32);
-    const expected = hdKeyToAccount(HDKey.fromMasterSeed(Buffer.from("11".repeat(32), "hex")), { addressIndex: 3 }).address;
+    const expected = hdKeyToAccount(HDKey.fromMasterSeed(Buffer.from("11".repeat(32), "hex")), {
+      addressIndex: 3,
+    }).address;
     expect(MasterSeed.parse(hex).wallet(3).address).toBe(expected);
     expect(MasterSeed.parse("11".repeat(32)).wallet(3).address).toBe(expected);
   });
@@ -40,7 +44,9 @@ describe("instance wallets from the master seed", () => {
     expect(Buffer.from(w.xmtpDbKey())).toEqual(Buffer.from(again.xmtpDbKey()));
     expect(Buffer.from(w.xmtpDbKey())).not.toEqual(Buffer.from(w.credentialsKey()));
     const priv = mnemonicToAccount(mnemonic, { addressIndex: 5 }).getHdKey().privateKey!;
-    expect(Buffer.from(w.xmtpDbKey())).toEqual(Buffer.from(hkdfSync("sha256", priv, "convos-pool/instance/v1", "xmtp-db-encryption-key", 32)));
+    expect(Buffer.from(w.xmtpDbKey())).toEqual(
+      Buffer.from(hkdfSync("sha256", priv, "convos-pool/instance/v1", "xmtp-db-encryption-key", 32)),
+    );
     expect(Buffer.from(MasterSeed.parse(mnemonic).wallet(6).xmtpDbKey())).not.toEqual(Buffer.from(w.xmtpDbKey()));
   });
 });

@@ -77,7 +77,13 @@ export class InstanceWallet {
 
 /** BIP-39: PBKDF2-HMAC-SHA512 of the NFKD mnemonic, salt "mnemonic" (empty passphrase), 2048 rounds. */
 function bip39Seed(mnemonic: string): Uint8Array {
-  return pbkdf2Sync(Buffer.from(mnemonic.normalize("NFKD"), "utf8"), Buffer.from("mnemonic", "utf8"), 2048, 64, "sha512");
+  return pbkdf2Sync(
+    Buffer.from(mnemonic.normalize("NFKD"), "utf8"),
+    Buffer.from("mnemonic", "utf8"),
+    2048,
+    64,
+    "sha512",
+  );
 }
 
 /** Every word in the English list, and the checksum bits match the entropy's SHA-256. */

@@ -64,7 +64,10 @@ export function instancesDir(dataDir: string): string {
 export class Workspace {
   readonly dir: string;
 
-  constructor(dataDir: string, readonly instanceId: string) {
+  constructor(
+    dataDir: string,
+    readonly instanceId: string,
+  ) {
     if (!INSTANCE_ID_PATTERN.test(instanceId)) throw new Error(`invalid instance id ${JSON.stringify(instanceId)}`);
     this.dir = join(instancesDir(dataDir), instanceId);
   }
@@ -140,7 +143,9 @@ export class Workspace {
     const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(sealed.iv, "base64"));
     decipher.setAAD(Buffer.from(`convos-pool/credentials:${this.instanceId}`));
     decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
-    const text = Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]).toString("utf8");
+    const text = Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]).toString(
+      "utf8",
+    );
     return JSON.parse(text) as T;
   }
 }
@@ -149,7 +154,10 @@ export class Workspace {
 export async function listWorkspaces(dataDir: string): Promise<string[]> {
   try {
     const entries = await readdir(instancesDir(dataDir), { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && INSTANCE_ID_PATTERN.test(e.name)).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && INSTANCE_ID_PATTERN.test(e.name))
+      .map((e) => e.name)
+      .sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;

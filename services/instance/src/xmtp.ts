@@ -56,8 +56,16 @@ const joinRequestCodec = {
 } as unknown as Codec;
 
 export const CONVOS_CODECS: Codec[] = [
-  protoCodec<ProfileUpdate>("profile_update", (b) => fromBinary(ProfileUpdateSchema, b), (v) => toBinary(ProfileUpdateSchema, v)),
-  protoCodec<ProfileSnapshot>("profile_snapshot", (b) => fromBinary(ProfileSnapshotSchema, b), (v) => toBinary(ProfileSnapshotSchema, v)),
+  protoCodec<ProfileUpdate>(
+    "profile_update",
+    (b) => fromBinary(ProfileUpdateSchema, b),
+    (v) => toBinary(ProfileUpdateSchema, v),
+  ),
+  protoCodec<ProfileSnapshot>(
+    "profile_snapshot",
+    (b) => fromBinary(ProfileSnapshotSchema, b),
+    (v) => toBinary(ProfileSnapshotSchema, v),
+  ),
   joinRequestCodec,
   // The pool's own: a parent's summary for its clone (clone.ts).
   cloneSummaryCodec,
@@ -87,7 +95,9 @@ export function profilesIn(message: AgentMessage): MemberProfileInfo[] {
   if (t?.authorityId !== "convos.org" || !message.content) return [];
   if (t.typeId === "profile_update") {
     const u = message.content as ProfileUpdate;
-    return [{ inboxId: message.senderInboxId, ...(u.name ? { name: u.name } : {}), agent: u.memberKind === MemberKind.AGENT }];
+    return [
+      { inboxId: message.senderInboxId, ...(u.name ? { name: u.name } : {}), agent: u.memberKind === MemberKind.AGENT },
+    ];
   }
   if (t.typeId === "profile_snapshot") {
     return (message.content as ProfileSnapshot).profiles.map((p) => ({
@@ -100,7 +110,11 @@ export function profilesIn(message: AgentMessage): MemberProfileInfo[] {
 }
 
 export function isText(message: AgentMessage): message is AgentMessage & { content: string } {
-  return message.contentType?.authorityId === "xmtp.org" && message.contentType.typeId === "text" && typeof message.content === "string";
+  return (
+    message.contentType?.authorityId === "xmtp.org" &&
+    message.contentType.typeId === "text" &&
+    typeof message.content === "string"
+  );
 }
 
 /** A text message, or a text reply read as one (`replyTo`: the message it answers). */
@@ -108,7 +122,11 @@ export type TextMessage = AgentMessage & { content: string; replyTo?: string };
 
 function isTextReply(message: AgentMessage): message is AgentMessage & { content: EnrichedReply<string> } {
   const t = message.contentType;
-  return t?.authorityId === "xmtp.org" && t.typeId === "reply" && typeof (message.content as EnrichedReply | undefined)?.content === "string";
+  return (
+    t?.authorityId === "xmtp.org" &&
+    t.typeId === "reply" &&
+    typeof (message.content as EnrichedReply | undefined)?.content === "string"
+  );
 }
 
 /** What a text message or a text reply says; undefined for anything else. */
@@ -124,7 +142,12 @@ export function readableText(message: AgentMessage): string | undefined {
  */
 export function flattenReply(message: AgentMessage): AgentMessage {
   if (!isTextReply(message)) return message;
-  const flat: TextMessage = { ...message, content: message.content.content, contentType: { ...message.contentType, typeId: "text" }, replyTo: message.content.referenceId };
+  const flat: TextMessage = {
+    ...message,
+    content: message.content.content,
+    contentType: { ...message.contentType, typeId: "text" },
+    replyTo: message.content.referenceId,
+  };
   return flat;
 }
 
@@ -134,5 +157,9 @@ export const REACTION_REMOVED = 2;
 
 export function isReaction(message: AgentMessage): message is AgentMessage & { content: Reaction } {
   const t = message.contentType;
-  return t?.authorityId === "xmtp.org" && t.typeId === "reaction" && typeof (message.content as Reaction | undefined)?.reference === "string";
+  return (
+    t?.authorityId === "xmtp.org" &&
+    t.typeId === "reaction" &&
+    typeof (message.content as Reaction | undefined)?.reference === "string"
+  );
 }

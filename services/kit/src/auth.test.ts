@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { PRINCIPALS, ServiceDirectory, generateServiceCredentials, serviceCredentialsFromEnv, serviceEnv, tokenDigest } from "./auth.js";
+import {
+  PRINCIPALS,
+  ServiceDirectory,
+  generateServiceCredentials,
+  serviceCredentialsFromEnv,
+  serviceEnv,
+  tokenDigest,
+} from "./auth.js";
 
 describe("service credentials", () => {
   it("a directory knows each principal by its token's digest, and prints and parses back the same", () => {
@@ -10,7 +17,9 @@ describe("service credentials", () => {
     const again = ServiceDirectory.parse(dir.toString());
     for (const p of PRINCIPALS) expect(again.principalOf(creds[p].token)).toBe(p);
     // Several credentials of one principal (hosts, a rotation); spaces and case do not matter.
-    const two = ServiceDirectory.parse(` instance-host=${tokenDigest("a").toUpperCase()} , instance-host=${tokenDigest("b")}`);
+    const two = ServiceDirectory.parse(
+      ` instance-host=${tokenDigest("a").toUpperCase()} , instance-host=${tokenDigest("b")}`,
+    );
     expect([two.principalOf("a"), two.principalOf("b")]).toEqual(["instance-host", "instance-host"]);
   });
 
@@ -37,17 +46,28 @@ describe("service credentials", () => {
   it("serviceCredentialsFromEnv takes the service's own token, checked against the directory, and TLS when given", () => {
     const creds = generateServiceCredentials();
     expect(serviceCredentialsFromEnv("claims", serviceEnv(creds.claims))).toMatchObject({ token: creds.claims.token });
-    expect(serviceCredentialsFromEnv("claims", serviceEnv(creds.claims)).directory.principalOf(creds.gateway.token)).toBe("gateway");
+    expect(
+      serviceCredentialsFromEnv("claims", serviceEnv(creds.claims)).directory.principalOf(creds.gateway.token),
+    ).toBe("gateway");
     expect(() => serviceCredentialsFromEnv("claims", {})).toThrow(/POOL_SERVICE_TOKEN is required/);
-    expect(() => serviceCredentialsFromEnv("claims", { POOL_SERVICE_TOKEN: creds.claims.token })).toThrow(/POOL_SERVICE_DIGESTS is required/);
-    expect(() => serviceCredentialsFromEnv("claims", serviceEnv(creds.gateway))).toThrow("POOL_SERVICE_TOKEN is the gateway credential, not the claims's");
-    const other = generateServiceCredentials();
-    expect(() => serviceCredentialsFromEnv("claims", { ...serviceEnv(creds.claims), POOL_SERVICE_TOKEN: other.claims.token })).toThrow(
-      "POOL_SERVICE_TOKEN is not in POOL_SERVICE_DIGESTS as claims",
+    expect(() => serviceCredentialsFromEnv("claims", { POOL_SERVICE_TOKEN: creds.claims.token })).toThrow(
+      /POOL_SERVICE_DIGESTS is required/,
     );
-    expect(() => serviceCredentialsFromEnv("claims", { ...serviceEnv(creds.claims), POOL_TLS_CERT: "/x.pem" })).toThrow(/TLS needs POOL_TLS_KEY and POOL_TLS_CA too/);
+    expect(() => serviceCredentialsFromEnv("claims", serviceEnv(creds.gateway))).toThrow(
+      "POOL_SERVICE_TOKEN is the gateway credential, not the claims's",
+    );
+    const other = generateServiceCredentials();
+    expect(() =>
+      serviceCredentialsFromEnv("claims", { ...serviceEnv(creds.claims), POOL_SERVICE_TOKEN: other.claims.token }),
+    ).toThrow("POOL_SERVICE_TOKEN is not in POOL_SERVICE_DIGESTS as claims");
+    expect(() => serviceCredentialsFromEnv("claims", { ...serviceEnv(creds.claims), POOL_TLS_CERT: "/x.pem" })).toThrow(
+      /TLS needs POOL_TLS_KEY and POOL_TLS_CA too/,
+    );
     // No message carries a token.
-    for (const env of [serviceEnv(creds.gateway), { ...serviceEnv(creds.claims), POOL_SERVICE_TOKEN: other.claims.token }]) {
+    for (const env of [
+      serviceEnv(creds.gateway),
+      { ...serviceEnv(creds.claims), POOL_SERVICE_TOKEN: other.claims.token },
+    ]) {
       try {
         serviceCredentialsFromEnv("claims", env);
       } catch (e) {

@@ -14,13 +14,7 @@
 // principal (an instance host, a compromised claims service) is ignored.
 
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import {
-  Code,
-  ConnectError,
-  createContextKey,
-  type HandlerContext,
-  type Interceptor,
-} from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { tlsFromEnv, type TlsConfig } from "./tls.js";
 
 export const SERVICE_TOKEN_HEADER = "x-pool-service-token";
@@ -53,9 +47,11 @@ export class ServiceDirectory {
   constructor(entries: Iterable<readonly [Principal, string]>) {
     for (const [principal, digest] of entries) {
       if (!PRINCIPALS.includes(principal)) throw new Error(`service directory: unknown principal "${principal}"`);
-      if (!DIGEST_HEX.test(digest)) throw new Error(`service directory: the digest of ${principal} is not 64 lower-case hex characters`);
+      if (!DIGEST_HEX.test(digest))
+        throw new Error(`service directory: the digest of ${principal} is not 64 lower-case hex characters`);
       const other = this.byDigest.get(digest);
-      if (other && other !== principal) throw new Error(`service directory: ${principal} and ${other} have the same credential`);
+      if (other && other !== principal)
+        throw new Error(`service directory: ${principal} and ${other} have the same credential`);
       this.byDigest.set(digest, principal);
     }
   }
@@ -63,13 +59,25 @@ export class ServiceDirectory {
   /** Parses the POOL_SERVICE_DIGESTS form; the error names the bad entry, never a digest. */
   static parse(text: string): ServiceDirectory {
     const entries: [Principal, string][] = [];
-    for (const [i, part] of text.split(",").map((p) => p.trim()).filter(Boolean).entries()) {
+    for (const [i, part] of text
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .entries()) {
       const eq = part.indexOf("=");
       const name = eq < 0 ? part : part.slice(0, eq).trim();
       if (eq < 0 || !PRINCIPALS.includes(name as Principal)) {
-        throw new Error(`service directory: entry ${i + 1} must be <principal>=<sha256 hex>, principal one of ${PRINCIPALS.join(", ")}`);
+        throw new Error(
+          `service directory: entry ${i + 1} must be <principal>=<sha256 hex>, principal one of ${PRINCIPALS.join(", ")}`,
+        );
       }
-      entries.push([name as Principal, part.slice(eq + 1).trim().toLowerCase()]);
+      entries.push([
+        name as Principal,
+        part
+          .slice(eq + 1)
+          .trim()
+          .toLowerCase(),
+      ]);
     }
     return new ServiceDirectory(entries);
   }
@@ -177,11 +185,20 @@ export function generateServiceCredentials(tls?: TlsConfig): Record<Principal, S
  * token must be in the directory as `expected`, so that a service started
  * with another's credential says so instead of being refused at every call.
  */
-export function serviceCredentialsFromEnv(expected: Principal, env: NodeJS.ProcessEnv = process.env): ServiceCredentials {
+export function serviceCredentialsFromEnv(
+  expected: Principal,
+  env: NodeJS.ProcessEnv = process.env,
+): ServiceCredentials {
   const token = env.POOL_SERVICE_TOKEN;
-  if (!token) throw new Error(`POOL_SERVICE_TOKEN is required: the ${expected} service's own credential (npm run -s credentials prints a set)`);
+  if (!token)
+    throw new Error(
+      `POOL_SERVICE_TOKEN is required: the ${expected} service's own credential (npm run -s credentials prints a set)`,
+    );
   const digests = env.POOL_SERVICE_DIGESTS;
-  if (!digests) throw new Error("POOL_SERVICE_DIGESTS is required: every service's credential digest (npm run -s credentials prints a set)");
+  if (!digests)
+    throw new Error(
+      "POOL_SERVICE_DIGESTS is required: every service's credential digest (npm run -s credentials prints a set)",
+    );
   const directory = ServiceDirectory.parse(digests);
   const principal = directory.principalOf(token);
   if (principal !== expected) {
@@ -196,7 +213,10 @@ export function serviceCredentialsFromEnv(expected: Principal, env: NodeJS.Proce
 }
 
 /** The environment that gives a service process these credentials (what serviceCredentialsFromEnv reads; TLS not included). */
-export function serviceEnv(credentials: ServiceCredentials): { POOL_SERVICE_TOKEN: string; POOL_SERVICE_DIGESTS: string } {
+export function serviceEnv(credentials: ServiceCredentials): {
+  POOL_SERVICE_TOKEN: string;
+  POOL_SERVICE_DIGESTS: string;
+} {
   return { POOL_SERVICE_TOKEN: credentials.token, POOL_SERVICE_DIGESTS: credentials.directory.toString() };
 }
 

@@ -54,7 +54,9 @@ describe("Batcher", () => {
   });
 
   it("fails one item alone with the Error it is settled with", async () => {
-    const b = new Batcher<number, number>(async (items, settle) => items.forEach((n, i) => settle(i, n === 2 ? new Error("not two") : n)));
+    const b = new Batcher<number, number>(async (items, settle) =>
+      items.forEach((n, i) => settle(i, n === 2 ? new Error("not two") : n)),
+    );
     const [one, two] = await Promise.allSettled([b.add(1), b.add(2)]);
     expect(one).toEqual({ status: "fulfilled", value: 1 });
     expect(two).toMatchObject({ status: "rejected", reason: { message: "not two" } });

@@ -2,11 +2,30 @@
 // app's JSON view): read into the REST JSON form with the optional fields
 // filled the way the server fills them, so that the hash the creator signs
 // is the hash the templates service computes. Errors name where and which field.
-import { DEFAULT_MODEL, type BaseJson, type ModelJson, type TemplateContentJson, type TemplatePatchJson, type ToolJson } from "./template-content.js";
+import {
+  DEFAULT_MODEL,
+  type BaseJson,
+  type ModelJson,
+  type TemplateContentJson,
+  type TemplatePatchJson,
+  type ToolJson,
+} from "./template-content.js";
 import { readSoulJson, type SoulJson } from "./soul.js";
 import { NOT_A_TRUST_LEVEL, isTrustLevelName, type TrustLevelName } from "./trust.js";
 
-export const CONTENT_FIELDS = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive", "max_trust_level", "soul", "base"] as const;
+export const CONTENT_FIELDS = [
+  "agent_name",
+  "instructions",
+  "model",
+  "tools",
+  "description",
+  "category",
+  "tags",
+  "clone_directive",
+  "max_trust_level",
+  "soul",
+  "base",
+] as const;
 
 /**
  * Fields of a whole template (the output of `pool get`) that are not content:
@@ -53,7 +72,13 @@ function fail(where: string, field: string, message: string): never {
   throw new ContentJsonError(where, field, message);
 }
 
-function checkKeys(where: string, prefix: string, obj: Json, allowed: readonly string[], ignored: readonly string[] = []): void {
+function checkKeys(
+  where: string,
+  prefix: string,
+  obj: Json,
+  allowed: readonly string[],
+  ignored: readonly string[] = [],
+): void {
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k) && !ignored.includes(k)) {
       fail(where, prefix ? `${prefix}.${k}` : k, `unknown field (expected ${allowed.join(", ")})`);
@@ -136,7 +161,8 @@ function maxTrustLevel(where: string, v: unknown): { max_trust_level?: TrustLeve
 }
 
 /** Shape-checked and compacted as the server hashes it; `{}` when it sets nothing. */
-const fillSoul = (where: string, v: unknown) => readSoulJson(v, "soul", (field, message) => fail(where, field, message));
+const fillSoul = (where: string, v: unknown) =>
+  readSoulJson(v, "soul", (field, message) => fail(where, field, message));
 
 /** Left out when absent or empty, as the server hashes it. */
 function soulOf(where: string, v: unknown): { soul?: SoulJson } {
@@ -162,13 +188,19 @@ export function fillContentJson(raw: unknown, where = "content"): TemplateConten
     agent_name: str(where, "agent_name", raw.agent_name),
     instructions: str(where, "instructions", raw.instructions),
     // With a base, no model means the base's.
-    ...(raw.model !== undefined ? { model: fillModel(where, "model", raw.model) } : raw.base === undefined ? { model: { ...DEFAULT_MODEL } } : {}),
+    ...(raw.model !== undefined
+      ? { model: fillModel(where, "model", raw.model) }
+      : raw.base === undefined
+        ? { model: { ...DEFAULT_MODEL } }
+        : {}),
     tools: raw.tools === undefined ? [] : fillTools(where, "tools", raw.tools),
     description: str(where, "description", raw.description, ""),
     category: str(where, "category", raw.category, ""),
     tags: raw.tags === undefined ? [] : fillTags(where, "tags", raw.tags),
     // Left out when empty, as the server hashes it.
-    ...(str(where, "clone_directive", raw.clone_directive, "") ? { clone_directive: str(where, "clone_directive", raw.clone_directive) } : {}),
+    ...(str(where, "clone_directive", raw.clone_directive, "")
+      ? { clone_directive: str(where, "clone_directive", raw.clone_directive) }
+      : {}),
     ...maxTrustLevel(where, raw.max_trust_level),
     ...soulOf(where, raw.soul),
     ...(raw.base !== undefined ? { base: fillBase(where, "base", raw.base) } : {}),
@@ -196,7 +228,8 @@ export function fillPatchJson(raw: unknown, where = "patch"): TemplatePatchJson 
   if (raw.category !== undefined) out.category = str(where, "category", raw.category);
   if (raw.tags !== undefined) out.tags = fillTags(where, "tags", raw.tags);
   if (raw.clone_directive !== undefined) out.clone_directive = str(where, "clone_directive", raw.clone_directive);
-  if (raw.max_trust_level !== undefined) out.max_trust_level = trustLevel(where, "max_trust_level", raw.max_trust_level);
+  if (raw.max_trust_level !== undefined)
+    out.max_trust_level = trustLevel(where, "max_trust_level", raw.max_trust_level);
   // `{}` removes it.
   if (raw.soul !== undefined) out.soul = fillSoul(where, raw.soul);
   if (Object.keys(out).length === 0) {

@@ -11,7 +11,12 @@ let orm: MikroORM;
 
 beforeAll(async () => {
   server = await PostgresServer.create();
-  orm = await MikroORM.init({ clientUrl: server.url, entities: [], discovery: { warnWhenNoEntities: false }, pool: { min: 0, max: 2 } });
+  orm = await MikroORM.init({
+    clientUrl: server.url,
+    entities: [],
+    discovery: { warnWhenNoEntities: false },
+    pool: { min: 0, max: 2 },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -19,10 +24,16 @@ afterAll(async () => {
   await server?.close();
 });
 
-const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe("a database away", () => {
-  it("is told from a wrong statement: crashed under a statement, refusing connections, and back", { timeout: 60_000 }, async () => {
+  it("is told from a wrong statement: crashed under a statement, refusing connections, and back", {
+    timeout: 60_000,
+  }, async () => {
     expect(isDatabaseAway(await errorOf(orm.em.fork().execute("select nonsense from nowhere")))).toBe(false);
     const inFlight = errorOf(orm.em.fork().execute("select pg_sleep(5)"));
     await new Promise((r) => setTimeout(r, 300));
@@ -49,7 +60,11 @@ describe("a database away", () => {
     const away = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
     const call = (err: unknown) => errorOf(databaseAwayInterceptor()(() => Promise.reject(err))({} as never));
     const e = ConnectError.from(await call(away));
-    expect([e.code, e.rawMessage, e.cause]).toEqual([Code.Unavailable, "the service's database is unavailable; try again", away]);
+    expect([e.code, e.rawMessage, e.cause]).toEqual([
+      Code.Unavailable,
+      "the service's database is unavailable; try again",
+      away,
+    ]);
     const other = new ConnectError("bad", Code.InvalidArgument);
     expect(await call(other)).toBe(other);
   });

@@ -10,7 +10,11 @@ const AWAY_ERRNO = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", 
 
 /** True when `err` (or what caused it) says the database server could not be reached or went away mid-statement. */
 export function isDatabaseAway(err: unknown): boolean {
-  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e instanceof ConnectError) return false;
     const code = typeof e.code === "string" ? e.code : "";
     if (AWAY_SQLSTATE.test(code) || AWAY_ERRNO.has(code)) return true;
@@ -43,7 +47,14 @@ export function databaseAwayInterceptor(): Interceptor {
     try {
       return await next(req);
     } catch (err) {
-      if (isDatabaseAway(err)) throw new ConnectError("the service's database is unavailable; try again", Code.Unavailable, undefined, undefined, err);
+      if (isDatabaseAway(err))
+        throw new ConnectError(
+          "the service's database is unavailable; try again",
+          Code.Unavailable,
+          undefined,
+          undefined,
+          err,
+        );
       throw err;
     }
   };

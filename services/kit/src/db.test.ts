@@ -100,7 +100,9 @@ describe("openDatabase on PostgreSQL", () => {
     try {
       const tables = await db.em
         .fork()
-        .execute("select table_name from information_schema.tables where table_schema = 'public' and table_name in ('items', 'half_done')");
+        .execute(
+          "select table_name from information_schema.tables where table_schema = 'public' and table_name in ('items', 'half_done')",
+        );
       expect(tables).toEqual([]);
     } finally {
       await db.close();
@@ -110,7 +112,9 @@ describe("openDatabase on PostgreSQL", () => {
   it("replicas opening one new database at once migrate it once, in turn", async () => {
     const url = await createTestDatabase("kit_db");
     const all = [...migrations, { name: "0002_item_note", class: AddItemNote }];
-    const dbs = await Promise.all(Array.from({ length: 4 }, () => openDatabase({ name: "kit-test", url, entities: [], migrations: all })));
+    const dbs = await Promise.all(
+      Array.from({ length: 4 }, () => openDatabase({ name: "kit-test", url, entities: [], migrations: all })),
+    );
     try {
       const applied = await dbs[0]!.em.fork().execute("select name from mikro_orm_migrations order by id");
       expect(applied.map((r) => r.name)).toEqual(["0001_items", "0002_item_note"]);

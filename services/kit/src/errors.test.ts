@@ -68,7 +68,10 @@ describe("boundedError", () => {
   });
 
   it("cuts a long message, long violations and too many of them, keeping the code and other details", () => {
-    const many = Array.from({ length: 30 }, (_, i) => ({ field: `user_config.${"k".repeat(600)}${i}`, description: "is unknown" }));
+    const many = Array.from({ length: 30 }, (_, i) => ({
+      field: `user_config.${"k".repeat(600)}${i}`,
+      description: "is unknown",
+    }));
     const err = boundedError(invalidArguments(many));
     expect(err.code).toBe(Code.InvalidArgument);
     expect([...err.rawMessage].length).toBeLessThan(MAX_ERROR_MESSAGE + 60);

@@ -85,20 +85,34 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 function cut(text: string, max: number): string {
   const chars = [...text.replace(new RegExp(LONE_SURROGATE, "g"), "\uFFFD")];
-  return chars.length <= max ? chars.join("") : `${chars.slice(0, max).join("")}… (${chars.length - max} more characters)`;
+  return chars.length <= max
+    ? chars.join("")
+    : `${chars.slice(0, max).join("")}… (${chars.length - max} more characters)`;
 }
 
 /** The error with its message and field violations cut to size; the same error when they fit. */
 export function boundedError(err: ConnectError): ConnectError {
   const violations = fieldViolations(err);
   const long = (s: string, max: number) => s.length > max || LONE_SURROGATE.test(s);
-  if (!long(err.rawMessage, MAX_ERROR_MESSAGE) && violations.length <= MAX_VIOLATIONS && !violations.some((v) => long(v.field, MAX_VIOLATION_TEXT) || long(v.description, MAX_VIOLATION_TEXT))) {
+  if (
+    !long(err.rawMessage, MAX_ERROR_MESSAGE) &&
+    violations.length <= MAX_VIOLATIONS &&
+    !violations.some((v) => long(v.field, MAX_VIOLATION_TEXT) || long(v.description, MAX_VIOLATION_TEXT))
+  ) {
     return err;
   }
   const others = err.details.filter((d) => ("desc" in d ? d.desc.typeName : d.type) !== FieldViolationSchema.typeName);
-  const kept = violations.slice(0, MAX_VIOLATIONS).map((v) => ({ field: cut(v.field, MAX_VIOLATION_TEXT), description: cut(v.description, MAX_VIOLATION_TEXT) }));
+  const kept = violations
+    .slice(0, MAX_VIOLATIONS)
+    .map((v) => ({ field: cut(v.field, MAX_VIOLATION_TEXT), description: cut(v.description, MAX_VIOLATION_TEXT) }));
   const more = violations.length > MAX_VIOLATIONS ? ` (and ${violations.length - MAX_VIOLATIONS} more)` : "";
-  const bounded = new ConnectError(cut(err.rawMessage, MAX_ERROR_MESSAGE) + more, err.code, err.metadata, undefined, err.cause);
+  const bounded = new ConnectError(
+    cut(err.rawMessage, MAX_ERROR_MESSAGE) + more,
+    err.code,
+    err.metadata,
+    undefined,
+    err.cause,
+  );
   bounded.details = [...others, ...kept.map((v) => ({ desc: FieldViolationSchema, value: v }))];
   return bounded;
 }

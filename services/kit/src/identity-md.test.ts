@@ -5,7 +5,9 @@ import { sampleSoul } from "./testing/fixtures.js";
 
 describe("IDENTITY.md", () => {
   it("without a SOUL: the agent's name, then the instructions verbatim", () => {
-    expect(renderIdentity({ agentName: "Trip Planner", instructions: "  Plan trips.\n" })).toBe("# Trip Planner\n\nPlan trips.\n");
+    expect(renderIdentity({ agentName: "Trip Planner", instructions: "  Plan trips.\n" })).toBe(
+      "# Trip Planner\n\nPlan trips.\n",
+    );
   });
 
   it("with a SOUL: its sections in order, before the instructions under their own heading", () => {
@@ -36,8 +38,12 @@ describe("IDENTITY.md", () => {
 
   it("only the sections a SOUL fills; without its own name, the template's", () => {
     const soul = soulFromJson({ capabilities: { skills: ["haiku"] }, behavior: { progressive_disclosure: false } });
-    expect(renderIdentity({ agentName: "Poet", instructions: "Write.", soul })).toBe("# Poet\n\n## Capabilities\n\nSkills:\n- haiku\n\n## Instructions\n\nWrite.\n");
+    expect(renderIdentity({ agentName: "Poet", instructions: "Write.", soul })).toBe(
+      "# Poet\n\n## Capabilities\n\nSkills:\n- haiku\n\n## Instructions\n\nWrite.\n",
+    );
     // A SOUL that sets nothing renders as none.
-    expect(renderIdentity({ agentName: "Poet", instructions: "Write.", soul: soulFromJson({ identity: {} }) })).toBe("# Poet\n\nWrite.\n");
+    expect(renderIdentity({ agentName: "Poet", instructions: "Write.", soul: soulFromJson({ identity: {} }) })).toBe(
+      "# Poet\n\nWrite.\n",
+    );
   });
 });

@@ -27,7 +27,8 @@ function section(heading: string, parts: Array<string | undefined>): string[] {
 }
 
 /** A label and its list, when there is one. */
-const labelled = (label: string, items: string[] | undefined) => (items?.length ? `${label}:\n${list(items)}` : undefined);
+const labelled = (label: string, items: string[] | undefined) =>
+  items?.length ? `${label}:\n${list(items)}` : undefined;
 
 /** The SOUL's sections, in the order of docs/templates.md; empty ones are left out. */
 function soulBlocks(soul: SoulJson): string[] {
@@ -42,9 +43,16 @@ function soulBlocks(soul: SoulJson): string[] {
     ...[i?.role && `**Role:** ${i.role}`, i?.description?.trim()].filter((p): p is string => !!p),
     ...section("Principles", [p?.principles && list(p.principles)]),
     ...section("Values", [p?.values && list(p.values)]),
-    ...section("Capabilities", [labelled("Domains", c?.domains), labelled("Skills", c?.skills), labelled("Limitations", c?.limitations)]),
+    ...section("Capabilities", [
+      labelled("Domains", c?.domains),
+      labelled("Skills", c?.skills),
+      labelled("Limitations", c?.limitations),
+    ]),
     ...section("How you answer", [behavior.length ? list(behavior) : undefined]),
-    ...section("Constraints", [labelled("Topics you decline", k?.restricted_topics), labelled("When to hold back", rules)]),
+    ...section("Constraints", [
+      labelled("Topics you decline", k?.restricted_topics),
+      labelled("When to hold back", rules),
+    ]),
   ];
 }
 
@@ -57,6 +65,11 @@ export function renderIdentity(content: Pick<TemplateContent, "agentName" | "ins
   const soul = soulToJson(content.soul);
   const instructions = content.instructions.trim();
   if (!soul) return `# ${content.agentName}\n\n${instructions}\n`;
-  const blocks = [`# ${soul.identity?.name || content.agentName}`, ...soulBlocks(soul), "## Instructions", instructions];
+  const blocks = [
+    `# ${soul.identity?.name || content.agentName}`,
+    ...soulBlocks(soul),
+    "## Instructions",
+    instructions,
+  ];
   return `${blocks.join("\n\n")}\n`;
 }

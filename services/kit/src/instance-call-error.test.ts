@@ -23,13 +23,17 @@ describe("an instance's error within a host's batch call", () => {
   });
 
   it("is cut to the size a server answers, and an error that is not a ConnectError is UNKNOWN with its message", () => {
-    expect(roundTrip(new ConnectError("x".repeat(MAX_ERROR_MESSAGE + 10), Code.NotFound)).rawMessage).toMatch(/… \(10 more characters\)$/);
+    expect(roundTrip(new ConnectError("x".repeat(MAX_ERROR_MESSAGE + 10), Code.NotFound)).rawMessage).toMatch(
+      /… \(10 more characters\)$/,
+    );
     const plain = roundTrip(new Error("disk full"));
     expect([plain.code, plain.rawMessage]).toEqual([Code.Unknown, "disk full"]);
   });
 
   it("a code this version does not know, OK, or no error at all is never read as success", () => {
-    expect(fromInstanceCallError(create(InstanceCallErrorSchema, { code: 99, message: "new" })).code).toBe(Code.Unknown);
+    expect(fromInstanceCallError(create(InstanceCallErrorSchema, { code: 99, message: "new" })).code).toBe(
+      Code.Unknown,
+    );
     expect(fromInstanceCallError(create(InstanceCallErrorSchema, { code: 0, message: "ok?" })).code).toBe(Code.Unknown);
     expect(fromInstanceCallError(undefined).code).toBe(Code.Internal);
   });

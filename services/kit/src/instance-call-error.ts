@@ -8,7 +8,10 @@
 import { create } from "@bufbuild/protobuf";
 import { anyPack, AnySchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { InstanceCallErrorSchema, type InstanceCallError } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import {
+  InstanceCallErrorSchema,
+  type InstanceCallError,
+} from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { boundedError } from "./errors.js";
 
 /** What an instance's own call threw, as its host answers it: bounded as a server bounds an error (boundedError). */
@@ -18,7 +21,9 @@ export function toInstanceCallError(err: unknown): InstanceCallError {
     code: e.code,
     message: e.rawMessage,
     details: e.details.map((d) =>
-      "desc" in d ? anyPack(d.desc, create(d.desc, d.value)) : create(AnySchema, { typeUrl: `type.googleapis.com/${d.type}`, value: d.value }),
+      "desc" in d
+        ? anyPack(d.desc, create(d.desc, d.value))
+        : create(AnySchema, { typeUrl: `type.googleapis.com/${d.type}`, value: d.value }),
     ),
   });
 }

@@ -48,7 +48,9 @@ describe("RateLimit", () => {
     await limit.take("b");
     const err = ConnectError.from(await limit.take("a").catch((e: unknown) => e));
     expect(err.code).toBe(Code.ResourceExhausted);
-    expect(err.rawMessage).toBe("too many requests: things per caller is 2 per 1 s, and you reached it; try again in 1 s");
+    expect(err.rawMessage).toBe(
+      "too many requests: things per caller is 2 per 1 s, and you reached it; try again in 1 s",
+    );
     expect(limitExceededOf(err)).toEqual({ limit: "things per caller", retryAfterSeconds: 1 });
     expect(err.metadata.get("retry-after")).toBe("1");
     await sleep(1_050);
@@ -69,7 +71,9 @@ describe("LimitExceeded over the wire", () => {
     const routes = (router: ConnectRouter) =>
       router.service(SessionService, {
         createSession(req) {
-          throw req.inboxId === "cap" ? limitExceeded("agents per owner", "remove one first") : limitExceeded("claims per caller", "wait", 42);
+          throw req.inboxId === "cap"
+            ? limitExceeded("agents per owner", "remove one first")
+            : limitExceeded("claims per caller", "wait", 42);
         },
       });
     server = await startServer({ name: "limits-test", routes, log: createLogger("test", { level: "silent" }) });

@@ -57,7 +57,8 @@ const CAPS = new Set<keyof LimitConfig>(["liveAgentsPerOwner", "poolToolsPerOwne
 function parseValue(name: string, key: keyof LimitConfig, text: string): Rate | number | undefined {
   if (text === "off") return undefined;
   if (CAPS.has(key)) {
-    if (!/^[1-9][0-9]{0,6}$/.test(text)) throw new Error(`POOL_LIMITS ${name}: a cap is a whole number from 1, or "off"`);
+    if (!/^[1-9][0-9]{0,6}$/.test(text))
+      throw new Error(`POOL_LIMITS ${name}: a cap is a whole number from 1, or "off"`);
     return Number(text);
   }
   const m = /^([1-9][0-9]{0,6})\/([1-9][0-9]{0,6})s$/.exec(text);
@@ -73,11 +74,15 @@ function parseValue(name: string, key: keyof LimitConfig, text: string): Rate | 
 export function parseLimits(text = ""): LimitConfig {
   const out: Record<string, Rate | number | undefined> = {};
   for (const [name, [key, value]] of Object.entries(ENTRIES)) out[key] = parseValue(name, key, value);
-  for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf("=");
     const name = (eq < 0 ? part : part.slice(0, eq)).trim();
     const entry = ENTRIES[name as EntryName];
-    if (!entry || eq < 0) throw new Error(`POOL_LIMITS: "${part}" is not <name>=<value>, name one of ${Object.keys(ENTRIES).join(", ")}`);
+    if (!entry || eq < 0)
+      throw new Error(`POOL_LIMITS: "${part}" is not <name>=<value>, name one of ${Object.keys(ENTRIES).join(", ")}`);
     out[entry[0]] = parseValue(name, entry[0], part.slice(eq + 1).trim());
   }
   return out as LimitConfig;

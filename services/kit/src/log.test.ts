@@ -37,7 +37,18 @@ describe("createLogger", () => {
       nested: { deeper: { signature: "0xHHH", ok: "visible" } },
     });
     const line = lines[0]!;
-    for (const secret of ["tok-AAA", "tok-BBB", "0xCCC", "hunter2", "sss", "key-DDD", "0xEEE", "sid=FFF", "GGG", "0xHHH"]) {
+    for (const secret of [
+      "tok-AAA",
+      "tok-BBB",
+      "0xCCC",
+      "hunter2",
+      "sss",
+      "key-DDD",
+      "0xEEE",
+      "sid=FFF",
+      "GGG",
+      "0xHHH",
+    ]) {
       expect(line).not.toContain(secret);
     }
     for (const visible of ["i1", "json", "0xabc", "visible"]) expect(line).toContain(visible);
@@ -152,7 +163,11 @@ describe("loggingInterceptor", () => {
     const client = createClient(SessionService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
     await client.createSession({ inboxId: "good" });
     await client.createSession({ inboxId: "bad" }).catch(() => {});
-    expect(entries().filter((e) => e.msg === "rpc").map((e) => [e.level, e.code])).toEqual([
+    expect(
+      entries()
+        .filter((e) => e.msg === "rpc")
+        .map((e) => [e.level, e.code]),
+    ).toEqual([
       ["debug", "ok"],
       ["info", "invalid_argument"],
     ]);

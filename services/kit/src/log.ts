@@ -163,7 +163,8 @@ export function loggingInterceptor(log: Logger, opts: LoggingOptions = {}): Inte
         durationMs: Math.round((performance.now() - started) * 10) / 10,
       };
       if (err !== undefined) fields.error = err;
-      if (req.service.typeName === HEALTH_SERVICE || (err === undefined && routine.has(procedure))) log.debug("rpc", fields);
+      if (req.service.typeName === HEALTH_SERVICE || (err === undefined && routine.has(procedure)))
+        log.debug("rpc", fields);
       else if (err !== undefined && SERVER_FAULTS.has(ConnectError.from(err).code)) log.error("rpc", fields);
       else log.info("rpc", fields);
     };

@@ -22,7 +22,12 @@ afterEach(async () => {
 });
 
 async function start(metricsToken?: string): Promise<RunningServer> {
-  const server = await startServer({ name: "metrics-test", routes, log: createLogger("test", { level: "silent" }), ...(metricsToken ? { metricsToken } : {}) });
+  const server = await startServer({
+    name: "metrics-test",
+    routes,
+    log: createLogger("test", { level: "silent" }),
+    ...(metricsToken ? { metricsToken } : {}),
+  });
   servers.push(server);
   return server;
 }
@@ -31,7 +36,8 @@ async function start(metricsToken?: string): Promise<RunningServer> {
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   for (const line of text.split("\n")) {
     if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      return Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return undefined;
 }
@@ -59,14 +65,20 @@ describe("metrics", () => {
     const server = await start("scrape-secret");
     expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
     expect((await fetch(`${server.url}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
-    expect((await fetch(`${server.url}/metrics`, { headers: { authorization: "Bearer scrape-secret" } })).status).toBe(200);
+    expect((await fetch(`${server.url}/metrics`, { headers: { authorization: "Bearer scrape-secret" } })).status).toBe(
+      200,
+    );
   });
 
   it("serve them alone on a port of their own for a process without a Connect port, with the same token rule", async () => {
     const metrics = new Metrics("alone");
     metrics.rpcs.inc({ service: "s", method: "M", code: codeLabel(0) });
     metrics.rpcs.inc({ service: "s", method: "M", code: codeLabel(Code.InvalidArgument) });
-    const server = await startMetricsServer({ metrics, token: "scrape-secret", log: createLogger("test", { level: "silent" }) });
+    const server = await startMetricsServer({
+      metrics,
+      token: "scrape-secret",
+      log: createLogger("test", { level: "silent" }),
+    });
     try {
       expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
       expect((await fetch(`${server.url}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);

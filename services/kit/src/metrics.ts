@@ -38,7 +38,12 @@ export class Metrics {
   }
 
   /** A gauge read at each scrape; `read` may query a database (a failed read leaves the gauge empty for that scrape). */
-  gauge<L extends string>(name: string, help: string, labelNames: readonly L[], read: (set: (labels: Record<L, string>, value: number) => void) => Promise<void>): void {
+  gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: (set: (labels: Record<L, string>, value: number) => void) => Promise<void>,
+  ): void {
     new Gauge<L>({
       name,
       help,
@@ -120,7 +125,10 @@ export async function answerScrape(
   res: http.ServerResponse | http2.Http2ServerResponse,
 ): Promise<void> {
   if (token && !sameSecret(req.headers.authorization ?? "", `Bearer ${token}`)) {
-    const body = JSON.stringify({ code: "unauthenticated", message: "GET /metrics needs Authorization: Bearer and the metrics token" });
+    const body = JSON.stringify({
+      code: "unauthenticated",
+      message: "GET /metrics needs Authorization: Bearer and the metrics token",
+    });
     res.writeHead(401, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
     res.end(body);
     return;

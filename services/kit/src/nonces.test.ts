@@ -73,7 +73,12 @@ describe("signature nonces on PostgreSQL", () => {
 describe("signature nonces on embedded PGlite", () => {
   it("works in transactions on the single connection", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "kit-nonces-"));
-    const db = await openDatabase({ name: "kit-nonces", embeddedDir: dir, entities: [], migrations: [signatureNoncesMigration] });
+    const db = await openDatabase({
+      name: "kit-nonces",
+      embeddedDir: dir,
+      entities: [],
+      migrations: [signatureNoncesMigration],
+    });
     try {
       await expect(
         db.em.fork().transactional(async (tx) => {

@@ -44,4 +44,5 @@ export function pageSize(value: number, field = "page_size"): number {
 }
 
 /** For keyset cursors of (timestamp, id). */
-export const isDateAndId = (v: (string | number)[]) => typeof v[0] === "string" && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === "string";
+export const isDateAndId = (v: (string | number)[]) =>
+  typeof v[0] === "string" && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === "string";

@@ -30,14 +30,24 @@ afterAll(() => server.close());
 
 describe("a request whose protobuf does not parse", () => {
   it("is INVALID_ARGUMENT over Connect (400), naming the request message and saying why", async () => {
-    const res = await fetch(`${server.url}${PATH}`, { method: "POST", headers: { "content-type": "application/proto" }, body: GARBAGE });
+    const res = await fetch(`${server.url}${PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: GARBAGE,
+    });
     expect(res.status).toBe(400);
     const err = (await res.json()) as { code: string; message: string };
     expect(err.code).toBe("invalid_argument");
     // No field can be named: the request message is, as a whole (docs/reliability.md).
-    expect(err.message).toBe("cannot decode message convos.pool.v1.CreateSessionRequest from binary: illegal tag: field no 0 wire type 0");
+    expect(err.message).toBe(
+      "cannot decode message convos.pool.v1.CreateSessionRequest from binary: illegal tag: field no 0 wire type 0",
+    );
     // What parses is answered as before.
-    const ok = await fetch(`${server.url}${PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const ok = await fetch(`${server.url}${PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -45,7 +55,12 @@ describe("a request whose protobuf does not parse", () => {
     const session = http2.connect(server.url);
     try {
       const { status, message } = await new Promise<{ status?: string; message?: string }>((resolve, reject) => {
-        const req = session.request({ ":method": "POST", ":path": PATH, "content-type": "application/grpc", te: "trailers" });
+        const req = session.request({
+          ":method": "POST",
+          ":path": PATH,
+          "content-type": "application/grpc",
+          te: "trailers",
+        });
         const got: { status?: string; message?: string } = {};
         const take = (h: http2.IncomingHttpHeaders) => {
           if (h["grpc-status"] !== undefined) got.status = h["grpc-status"] as string;
@@ -66,12 +81,18 @@ describe("a request whose protobuf does not parse", () => {
   });
 
   it("is INVALID_ARGUMENT over gRPC-web, in the trailer frame, naming the request message", async () => {
-    const res = await fetch(`${server.url}${PATH}`, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body: envelope(GARBAGE) });
+    const res = await fetch(`${server.url}${PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto" },
+      body: envelope(GARBAGE),
+    });
     const body = Buffer.from(await res.arrayBuffer()).toString("latin1");
     const status = res.headers.get("grpc-status") ?? /grpc-status: ?(\d+)/.exec(body)?.[1];
     expect(status).toBe("3");
     const message = res.headers.get("grpc-message") ?? /grpc-message: ?(.*)\r/.exec(body)?.[1];
-    expect(decodeURIComponent(message ?? "")).toMatch(/^cannot decode message convos\.pool\.v1\.CreateSessionRequest from binary: /);
+    expect(decodeURIComponent(message ?? "")).toMatch(
+      /^cannot decode message convos\.pool\.v1\.CreateSessionRequest from binary: /,
+    );
   });
 });
 
@@ -79,7 +100,11 @@ describe("a JSON request with a field of the wrong shape", () => {
   const LINEAGE_PATH = `/${LineageEventService.typeName}/RecordLineageEvents`;
   /** Over Connect: the error body's message and field violations. */
   async function connectAnswer(path: string, body: string) {
-    const res = await fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const res = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
     const json = (await res.json()) as { code: string; message: string };
     return { status: res.status, code: json.code, message: json.message, raw: json };
   }
@@ -120,7 +145,12 @@ describe("a JSON request with a field of the wrong shape", () => {
     it(`reaches a ${protocol} client with its field violation`, async () => {
       const err = await rawJson(protocol, '{"inboxId":"x","signature":{"nonce":7}}');
       expect(err.code, err.message).toBe(Code.InvalidArgument);
-      expect(fieldViolations(err)).toEqual([{ field: "signature.nonce", description: expect.stringMatching(/^cannot decode field convos\.pool\.v1\.Signature\.nonce from JSON/) }]);
+      expect(fieldViolations(err)).toEqual([
+        {
+          field: "signature.nonce",
+          description: expect.stringMatching(/^cannot decode field convos\.pool\.v1\.Signature\.nonce from JSON/),
+        },
+      ]);
       // What decodes is answered as before.
       expect((await rawJson(protocol, '{"inboxId":"x"}')).code).toBe(Code.Unknown);
     });
@@ -140,13 +170,25 @@ describe("a JSON request with a field of the wrong shape", () => {
   async function rawJson(protocol: "connect" | "grpc" | "grpc-web", body: string): Promise<ConnectError> {
     const none = new ConnectError("no error", Code.Unknown);
     if (protocol === "connect") {
-      const res = await fetch(`${server.url}${PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const res = await fetch(`${server.url}${PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
       if (res.status === 200) return none;
-      return errorFromJsonBytes(new Uint8Array(await res.arrayBuffer()), res.headers, new ConnectError("no error body"));
+      return errorFromJsonBytes(
+        new Uint8Array(await res.arrayBuffer()),
+        res.headers,
+        new ConnectError("no error body"),
+      );
     }
     const message = Buffer.from(body);
     if (protocol === "grpc-web") {
-      const res = await fetch(`${server.url}${PATH}`, { method: "POST", headers: { "content-type": "application/grpc-web+json" }, body: envelope(message) });
+      const res = await fetch(`${server.url}${PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/grpc-web+json" },
+        body: envelope(message),
+      });
       const bytes = Buffer.from(await res.arrayBuffer());
       // The trailer frame is the last one; a message frame may come before it.
       let at = 0;
@@ -156,7 +198,12 @@ describe("a JSON request with a field of the wrong shape", () => {
     const session = http2.connect(server.url);
     try {
       const trailer = await new Promise<Headers>((resolve, reject) => {
-        const req = session.request({ ":method": "POST", ":path": PATH, "content-type": "application/grpc+json", te: "trailers" });
+        const req = session.request({
+          ":method": "POST",
+          ":path": PATH,
+          "content-type": "application/grpc+json",
+          te: "trailers",
+        });
         const got = new Headers();
         const take = (h: http2.IncomingHttpHeaders) => {
           for (const [k, v] of Object.entries(h)) if (!k.startsWith(":") && typeof v === "string") got.set(k, v);

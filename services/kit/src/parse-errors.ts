@@ -24,7 +24,12 @@
 import { gunzipSync } from "node:zlib";
 import { fromJson, type DescField, type DescMessage, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createAsyncIterable, type UniversalHandler, type UniversalServerRequest, type UniversalServerResponse } from "@connectrpc/connect/protocol";
+import {
+  createAsyncIterable,
+  type UniversalHandler,
+  type UniversalServerRequest,
+  type UniversalServerResponse,
+} from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
@@ -57,8 +62,10 @@ export function parseErrorsAsInvalidArgument(handler: UniversalHandler, maxReque
     }
     const type = res.header?.get("content-type") ?? "";
     if (res.status !== 200 && type.startsWith("application/json")) return connectError(res, fix);
-    if (type.startsWith("application/grpc-web")) return { ...res, body: grpcWebTrailers(res.body, res.header?.get("grpc-encoding") ?? "", fix) };
-    if (type.startsWith("application/grpc") && res.trailer) return { ...res, body: grpcTrailers(res.body, res.trailer, fix) };
+    if (type.startsWith("application/grpc-web"))
+      return { ...res, body: grpcWebTrailers(res.body, res.header?.get("grpc-encoding") ?? "", fix) };
+    if (type.startsWith("application/grpc") && res.trailer)
+      return { ...res, body: grpcTrailers(res.body, res.trailer, fix) };
     return res;
   };
   return Object.assign(wrapped, handler);
@@ -76,7 +83,14 @@ interface KeptBody {
 function keepJsonBody(req: UniversalServerRequest, limit: number): KeptBody | undefined {
   const type = req.header.get("content-type") ?? "";
   const body = req.body;
-  if (!JSON_TYPES.test(type) || req.header.has("content-encoding") || body === null || typeof body !== "object" || !(Symbol.asyncIterator in body)) return undefined;
+  if (
+    !JSON_TYPES.test(type) ||
+    req.header.has("content-encoding") ||
+    body === null ||
+    typeof body !== "object" ||
+    !(Symbol.asyncIterator in body)
+  )
+    return undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   let whole = false;
@@ -100,9 +114,18 @@ function keepJsonBody(req: UniversalServerRequest, limit: number): KeptBody | un
 /** The answer rewritten, or undefined to leave it as it is. */
 function rewrite(err: ConnectError, schema: DescMessage, kept: KeptBody | undefined): ConnectError | undefined {
   if (err.code === Code.Internal && err.rawMessage.startsWith(PARSE_BINARY)) {
-    return new ConnectError(`cannot decode message ${schema.typeName} from binary: ${err.rawMessage.slice(PARSE_BINARY.length).trim()}`, Code.InvalidArgument);
+    return new ConnectError(
+      `cannot decode message ${schema.typeName} from binary: ${err.rawMessage.slice(PARSE_BINARY.length).trim()}`,
+      Code.InvalidArgument,
+    );
   }
-  if (err.code !== Code.InvalidArgument || !err.rawMessage.startsWith(CANNOT_DECODE) || fieldViolations(err).length > 0 || !kept) return undefined;
+  if (
+    err.code !== Code.InvalidArgument ||
+    !err.rawMessage.startsWith(CANNOT_DECODE) ||
+    fieldViolations(err).length > 0 ||
+    !kept
+  )
+    return undefined;
   const json = jsonOf(kept);
   const field = json === undefined ? undefined : failingField(schema, json, "");
   return field === undefined ? undefined : boundedError(invalidArgument(field, err.rawMessage));
@@ -145,7 +168,8 @@ const decodes = (schema: DescMessage, json: JsonValue) => {
   }
 };
 
-const isObject = (v: JsonValue): v is { [k: string]: JsonValue } => v !== null && typeof v === "object" && !Array.isArray(v);
+const isObject = (v: JsonValue): v is { [k: string]: JsonValue } =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
  * The path of the first field of `json` that does not decode as `schema`
@@ -171,12 +195,17 @@ function failingField(schema: DescMessage, json: JsonValue, at: string): string 
 
 /** Where inside a field's value the fault is: the list item, the map entry, the nested field. */
 function inside(f: DescField, value: JsonValue, at: string): string | undefined {
-  if (f.fieldKind === "message" && !f.message.typeName.startsWith("google.protobuf.")) return failingField(f.message, value, at);
+  if (f.fieldKind === "message" && !f.message.typeName.startsWith("google.protobuf."))
+    return failingField(f.message, value, at);
   if (f.fieldKind === "list" && Array.isArray(value)) {
     const i = value.findIndex((item) => !decodes(f.parent, { [f.jsonName]: [item] }));
     if (i < 0) return undefined;
     const item = `${at}[${i}]`;
-    return (f.listKind === "message" && !f.message.typeName.startsWith("google.protobuf.") ? failingField(f.message, value[i]!, item) : undefined) ?? item;
+    return (
+      (f.listKind === "message" && !f.message.typeName.startsWith("google.protobuf.")
+        ? failingField(f.message, value[i]!, item)
+        : undefined) ?? item
+    );
   }
   if (f.fieldKind === "map" && isObject(value)) {
     const key = Object.keys(value).find((k) => !decodes(f.parent, { [f.jsonName]: { [k]: value[k]! } }));
@@ -197,7 +226,10 @@ async function bytesOf(body: UniversalServerResponse["body"]): Promise<Uint8Arra
 }
 
 /** Connect unary: the error is the JSON body. */
-async function connectError(res: UniversalServerResponse, fix: (err: ConnectError) => ConnectError | undefined): Promise<UniversalServerResponse> {
+async function connectError(
+  res: UniversalServerResponse,
+  fix: (err: ConnectError) => ConnectError | undefined,
+): Promise<UniversalServerResponse> {
   const bytes = await bytesOf(res.body);
   const unchanged = { ...res, body: createAsyncIterable([bytes]) };
   let err: ConnectError;
@@ -215,7 +247,11 @@ async function connectError(res: UniversalServerResponse, fix: (err: ConnectErro
 }
 
 /** gRPC: the status is in the trailers, which are complete once the body has ended. */
-async function* grpcTrailers(body: UniversalServerResponse["body"], trailer: Headers, fix: (err: ConnectError) => ConnectError | undefined): AsyncIterable<Uint8Array> {
+async function* grpcTrailers(
+  body: UniversalServerResponse["body"],
+  trailer: Headers,
+  fix: (err: ConnectError) => ConnectError | undefined,
+): AsyncIterable<Uint8Array> {
   if (body) yield* body;
   try {
     const err = findTrailerError(trailer);
@@ -231,11 +267,22 @@ async function* grpcTrailers(body: UniversalServerResponse["body"], trailer: Hea
  * `name: value` lines), gzipped when large and the client accepts it (flag
  * 0x01 too); a rewritten one goes uncompressed.
  */
-async function* grpcWebTrailers(body: UniversalServerResponse["body"], encoding: string, fix: (err: ConnectError) => ConnectError | undefined): AsyncIterable<Uint8Array> {
-  for await (const chunk of body ?? []) yield (chunk[0]! & trailerFlag) !== 0 && chunk.length >= 5 ? (rewriteTrailerFrame(chunk, encoding, fix) ?? chunk) : chunk;
+async function* grpcWebTrailers(
+  body: UniversalServerResponse["body"],
+  encoding: string,
+  fix: (err: ConnectError) => ConnectError | undefined,
+): AsyncIterable<Uint8Array> {
+  for await (const chunk of body ?? [])
+    yield (chunk[0]! & trailerFlag) !== 0 && chunk.length >= 5
+      ? (rewriteTrailerFrame(chunk, encoding, fix) ?? chunk)
+      : chunk;
 }
 
-function rewriteTrailerFrame(frame: Uint8Array, encoding: string, fix: (err: ConnectError) => ConnectError | undefined): Uint8Array | undefined {
+function rewriteTrailerFrame(
+  frame: Uint8Array,
+  encoding: string,
+  fix: (err: ConnectError) => ConnectError | undefined,
+): Uint8Array | undefined {
   try {
     let payload = frame.subarray(5);
     if ((frame[0]! & 0b1) !== 0) {
@@ -257,7 +304,8 @@ function rewriteTrailerFrame(frame: Uint8Array, encoding: string, fix: (err: Con
 function grpcAnswer(contentType: string, err: ConnectError): UniversalServerResponse {
   const trailer = setTrailerStatus(new Headers(), err);
   const header = new Headers({ "content-type": contentType });
-  if (!/^application\/grpc-web/i.test(contentType)) return { status: 200, header, trailer, body: createAsyncIterable([]) };
+  if (!/^application\/grpc-web/i.test(contentType))
+    return { status: 200, header, trailer, body: createAsyncIterable([]) };
   return { status: 200, header, body: createAsyncIterable([trailerFrame(trailer)]) };
 }
 

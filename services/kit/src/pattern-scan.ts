@@ -66,16 +66,28 @@ const PERSONAL_RULES: readonly Rule[] = [
     /\b\d{1,5}[a-z]?,? (?:[\p{L}.'-]+ ){1,4}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|way|court|ct|place|pl|square|sq|terrace|parkway|pkwy|highway|hwy|close|crescent)\b\.?/iu,
     "a street address",
   ],
-  [/\b(?:rue|calle|avenida|straße|strasse|via) [\p{L}' -]{2,40}? \d{1,5}\b|\b\d{1,5},? (?:rue|calle|avenida) /iu, "a street address"],
+  [
+    /\b(?:rue|calle|avenida|straße|strasse|via) [\p{L}' -]{2,40}? \d{1,5}\b|\b\d{1,5},? (?:rue|calle|avenida) /iu,
+    "a street address",
+  ],
   [/\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b/, "a postcode"],
   [/\b(?:my|our) (?:full |real |legal )?name(?:'s| is)\b/i, "a personal fact (a name)"],
-  [/\b(?:i|we) (?:live|lives|am living|reside|stay) (?:at|in|on|near)\b|\b(?:i'm|i am) (?:living|staying) (?:at|in)\b/i, "a personal fact (where someone lives)"],
+  [
+    /\b(?:i|we) (?:live|lives|am living|reside|stay) (?:at|in|on|near)\b|\b(?:i'm|i am) (?:living|staying) (?:at|in)\b/i,
+    "a personal fact (where someone lives)",
+  ],
   [
     /\b(?:my|our) (?:home |work |office |mailing |email |e-mail )?(?:address|phone|phone number|number|mobile|cell|email|e-mail|birthday|date of birth|dob|ssn|social security|passport|driver'?s licen[cs]e|bank|bank account|account number|salary|diagnosis|medical|health condition)\b/i,
     "a personal fact",
   ],
-  [/\b(?:my|our) (?:wife|husband|partner|son|daughter|kids?|children|mother|father|mom|mum|dad|brother|sister|boss|doctor)(?:'s)? (?:name|is|was|lives|works)\b/i, "a personal fact (a relative)"],
-  [/\b(?:i was born|i'm \d{1,3} years old|i am \d{1,3} years old|call me at|text me at|reach me at|email me at)\b/i, "a personal fact"],
+  [
+    /\b(?:my|our) (?:wife|husband|partner|son|daughter|kids?|children|mother|father|mom|mum|dad|brother|sister|boss|doctor)(?:'s)? (?:name|is|was|lives|works)\b/i,
+    "a personal fact (a relative)",
+  ],
+  [
+    /\b(?:i was born|i'm \d{1,3} years old|i am \d{1,3} years old|call me at|text me at|reach me at|email me at)\b/i,
+    "a personal fact",
+  ],
   [/\b\d{3}-\d{2}-\d{4}\b/, "an identity number"],
 ];
 
@@ -85,10 +97,19 @@ const INJECTION_RULES: readonly Rule[] = [
     "an instruction to drop an agent's rules",
   ],
   [/\b(?:override|overrule)\b/i, "an instruction to override something"],
-  [/\byou are now\b|\byou're now\b|\bfrom now on,? you\b|\byou will now\b|\byou must now\b/i, "an instruction to become someone else"],
+  [
+    /\byou are now\b|\byou're now\b|\bfrom now on,? you\b|\byou will now\b|\byou must now\b/i,
+    "an instruction to become someone else",
+  ],
   [/\bsystem (?:prompt|message|instructions?)\b|\bdeveloper (?:mode|message)\b/i, "a reference to the system prompt"],
-  [/\b(?:new|updated|revised|real|actual|hidden|secret) instructions?\s*:|\binstructions? (?:follow|below)\s*:/i, "new instructions"],
-  [/<\|[a-z_]+\|>|\[\/?INST\]|<<\/?SYS>>|<\/?(?:system|assistant|user)>|#{1,6} ?(?:system|instructions?)\b|\b(?:system|assistant) ?:/i, "chat-format control text"],
+  [
+    /\b(?:new|updated|revised|real|actual|hidden|secret) instructions?\s*:|\binstructions? (?:follow|below)\s*:/i,
+    "new instructions",
+  ],
+  [
+    /<\|[a-z_]+\|>|\[\/?INST\]|<<\/?SYS>>|<\/?(?:system|assistant|user)>|#{1,6} ?(?:system|instructions?)\b|\b(?:system|assistant) ?:/i,
+    "chat-format control text",
+  ],
   [
     /\b(?:pretend|imagine) (?:to be|you are|you're|that you)\b|\brole-?play(?:ing)? as\b|\bact as (?:an? (?:unrestricted|unfiltered|evil|uncensored)|if you (?:have|had) no)\b|\bjailbr(?:eak|oken)\b|\bdo anything now\b|\b(?:unrestricted|unfiltered|uncensored) (?:mode|ai|assistant|agent|model)\b|\bno (?:filters|guardrails)\b/i,
     "a role-play jailbreak",
@@ -102,7 +123,10 @@ const INJECTION_RULES: readonly Rule[] = [
     /(?<!\b(?:never|not|don't|do not) )\b(?:reveal|print|repeat|leak|output|dump|disclose)\b(?: [\w'-]+){0,2} (?:your|its|the agent's) (?:system prompt|prompt|instructions|secrets?|keys?|memory|configuration|context)\b/i,
     "an instruction to reveal an agent's context",
   ],
-  [/\b(?:do not|don't|never) (?:tell|inform|mention (?:this )?to|let) (?:the|your) (?:user|owner|human|people)\b|\bwithout (?:telling|informing) (?:the|your) (?:user|owner)\b/i, "an instruction to hide from the owner"],
+  [
+    /\b(?:do not|don't|never) (?:tell|inform|mention (?:this )?to|let) (?:the|your) (?:user|owner|human|people)\b|\bwithout (?:telling|informing) (?:the|your) (?:user|owner)\b/i,
+    "an instruction to hide from the owner",
+  ],
 ];
 
 const BIP39 = new Set(BIP39_WORDS);

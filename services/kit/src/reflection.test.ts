@@ -17,7 +17,8 @@ beforeAll(async () => {
   server = await startServer({
     name: "reflection-test",
     // A real pool service, behind its credential: reflection answers without one.
-    routes: (router) => router.service(TemplateService, { browseStore: async () => ({ templates: [], nextPageToken: "next" }) }),
+    routes: (router) =>
+      router.service(TemplateService, { browseStore: async () => ({ templates: [], nextPageToken: "next" }) }),
     interceptors: [serviceAuthInterceptor(creds.templates.directory, { [TemplateService.typeName]: ["gateway"] })],
     log: createLogger("test", { level: "silent" }),
   });
@@ -27,21 +28,37 @@ afterAll(() => server.close());
 
 /** buf curl without schema files: everything it knows comes from reflection. */
 const bufCurl = async (...args: string[]) =>
-  (await run("node_modules/.bin/buf", ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args], { timeout: 30_000 })).stdout;
+  (
+    await run("node_modules/.bin/buf", ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args], {
+      timeout: 30_000,
+    })
+  ).stdout;
 
 describe("gRPC server reflection", () => {
   it("lets buf curl list a server's services and methods without the schema", async () => {
     const services = (await bufCurl("--list-services", server.url)).trim().split("\n");
-    expect(services).toEqual(expect.arrayContaining(["convos.pool.v1.TemplateService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]));
+    expect(services).toEqual(
+      expect.arrayContaining([
+        "convos.pool.v1.TemplateService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+      ]),
+    );
     const methods = await bufCurl("--list-methods", server.url);
     expect(methods).toContain("convos.pool.v1.TemplateService/BrowseStore");
   });
 
   it("lets buf curl call a method, with messages from imported files, by their schema from the server", async () => {
-    const health = JSON.parse(await bufCurl("-d", "{}", `${server.url}/grpc.health.v1.Health/Check`)) as { status: string };
+    const health = JSON.parse(await bufCurl("-d", "{}", `${server.url}/grpc.health.v1.Health/Check`)) as {
+      status: string;
+    };
     expect(health.status).toBe("SERVING");
     // Calling a pool service still takes its credential: reflection describes, it does not open.
-    const refused = await bufCurl("-d", '{"query":"trip"}', `${server.url}/convos.pool.v1.TemplateService/BrowseStore`).then(
+    const refused = await bufCurl(
+      "-d",
+      '{"query":"trip"}',
+      `${server.url}/convos.pool.v1.TemplateService/BrowseStore`,
+    ).then(
       () => "answered",
       (err: { stderr?: string }) => err.stderr ?? "",
     );

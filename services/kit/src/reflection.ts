@@ -4,7 +4,14 @@
 // startServer registers it on every server, beside health; like health it
 // needs no credential (the contracts are public, the calls are not).
 
-import { create, toBinary, type DescFile, type DescMessage, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  create,
+  toBinary,
+  type DescFile,
+  type DescMessage,
+  type DescService,
+  type MessageInitShape,
+} from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectRouter } from "@connectrpc/connect";
 import {
@@ -56,18 +63,25 @@ class Descriptors {
   }
 
   answer(req: ServerReflectionRequest): MessageInitShape<typeof ServerReflectionResponseSchema>["messageResponse"] {
-    const notFound = (what: string) => ({ case: "errorResponse" as const, value: { errorCode: Code.NotFound, errorMessage: `${what} not found` } });
+    const notFound = (what: string) => ({
+      case: "errorResponse" as const,
+      value: { errorCode: Code.NotFound, errorMessage: `${what} not found` },
+    });
     const m = req.messageRequest;
     switch (m.case) {
       case "listServices":
         return { case: "listServicesResponse", value: { service: this.services.map((s) => ({ name: s.typeName })) } };
       case "fileByFilename": {
         const file = this.files.get(m.value);
-        return file ? { case: "fileDescriptorResponse", value: { fileDescriptorProto: this.withImports(file) } } : notFound(`file ${m.value}`);
+        return file
+          ? { case: "fileDescriptorResponse", value: { fileDescriptorProto: this.withImports(file) } }
+          : notFound(`file ${m.value}`);
       }
       case "fileContainingSymbol": {
         const file = this.symbols.get(m.value.replace(/^\./, ""));
-        return file ? { case: "fileDescriptorResponse", value: { fileDescriptorProto: this.withImports(file) } } : notFound(`symbol ${m.value}`);
+        return file
+          ? { case: "fileDescriptorResponse", value: { fileDescriptorProto: this.withImports(file) } }
+          : notFound(`symbol ${m.value}`);
       }
       case "allExtensionNumbersOfType":
         // The pool's messages declare no extensions.
@@ -77,7 +91,10 @@ class Descriptors {
       case "fileContainingExtension":
         return notFound(`extension ${m.value.extensionNumber} of ${m.value.containingType}`);
       default:
-        return { case: "errorResponse", value: { errorCode: Code.InvalidArgument, errorMessage: "the request asks for nothing" } };
+        return {
+          case: "errorResponse",
+          value: { errorCode: Code.InvalidArgument, errorMessage: "the request asks for nothing" },
+        };
     }
   }
 }
@@ -89,7 +106,11 @@ export function registerReflection(router: ConnectRouter, services: () => readon
     async *serverReflectionInfo(requests) {
       descriptors ??= new Descriptors(services());
       for await (const req of requests) {
-        yield create(ServerReflectionResponseSchema, { validHost: req.host, originalRequest: req, messageResponse: descriptors.answer(req) });
+        yield create(ServerReflectionResponseSchema, {
+          validHost: req.host,
+          originalRequest: req,
+          messageResponse: descriptors.answer(req),
+        });
       }
     },
   });

@@ -22,23 +22,32 @@ describe("sealed boxes", () => {
     await expect(openSealed(x25519KeyPair().privateKey, box)).rejects.toThrow(/does not open with this key/);
   });
 
-  fcTest.prop([fc.nat(), fc.integer({ min: 0, max: 2 })])("do not open once any byte of them changed", async (at, part) => {
-    const owner = x25519KeyPair();
-    const box = await sealTo(owner.publicKey, text("a lesson worth keeping"));
-    const field = (["ephemeralPublicKey", "nonce", "ciphertext"] as const)[part]!;
-    const bytes = box[field].slice();
-    bytes[at % bytes.length]! ^= 0x01;
-    await expect(openSealed(owner.privateKey, { ...box, [field]: bytes })).rejects.toThrow(SealedBoxError);
-  });
+  fcTest.prop([fc.nat(), fc.integer({ min: 0, max: 2 })])(
+    "do not open once any byte of them changed",
+    async (at, part) => {
+      const owner = x25519KeyPair();
+      const box = await sealTo(owner.publicKey, text("a lesson worth keeping"));
+      const field = (["ephemeralPublicKey", "nonce", "ciphertext"] as const)[part]!;
+      const bytes = box[field].slice();
+      bytes[at % bytes.length]! ^= 0x01;
+      await expect(openSealed(owner.privateKey, { ...box, [field]: bytes })).rejects.toThrow(SealedBoxError);
+    },
+  );
 
   it("refuse keys, nonces and ciphertexts of the wrong length, naming which", async () => {
     const owner = x25519KeyPair();
     const box = await sealTo(owner.publicKey, text("x"));
     await expect(sealTo(new Uint8Array(31), text("x"))).rejects.toThrow("recipient public key is 31 bytes, not 32");
     await expect(openSealed(new Uint8Array(33), box)).rejects.toThrow("private key is 33 bytes, not 32");
-    await expect(openSealed(owner.privateKey, { ...box, nonce: new Uint8Array(8) })).rejects.toThrow("nonce is 8 bytes, not 12");
-    await expect(openSealed(owner.privateKey, { ...box, ephemeralPublicKey: new Uint8Array(0) })).rejects.toThrow("ephemeral public key is 0 bytes, not 32");
-    await expect(openSealed(owner.privateKey, { ...box, ciphertext: new Uint8Array(15) })).rejects.toThrow(/shorter than its 16-byte tag/);
+    await expect(openSealed(owner.privateKey, { ...box, nonce: new Uint8Array(8) })).rejects.toThrow(
+      "nonce is 8 bytes, not 12",
+    );
+    await expect(openSealed(owner.privateKey, { ...box, ephemeralPublicKey: new Uint8Array(0) })).rejects.toThrow(
+      "ephemeral public key is 0 bytes, not 32",
+    );
+    await expect(openSealed(owner.privateKey, { ...box, ciphertext: new Uint8Array(15) })).rejects.toThrow(
+      /shorter than its 16-byte tag/,
+    );
   });
 });
 
@@ -54,21 +63,31 @@ describe("memory keys", () => {
   it("check out when the agent's wallet signed this key for this instance and the wallet is the agent's inbox's", async () => {
     const { publicKey } = x25519KeyPair();
     await expect(verifyMemoryKey(await signed("inst_1", publicKey), "inst_1", inboxId)).resolves.toBeUndefined();
-    await expect(verifyMemoryKey(await signed("inst_1", publicKey), "inst_1", deriveInboxId(wallet.address, 0))).resolves.toBeUndefined();
+    await expect(
+      verifyMemoryKey(await signed("inst_1", publicKey), "inst_1", deriveInboxId(wallet.address, 0)),
+    ).resolves.toBeUndefined();
   });
 
   it("are refused when the pool put another key, another instance's key, another signer, or another inbox", async () => {
     const { publicKey } = x25519KeyPair();
     const key = await signed("inst_1", publicKey);
-    await expect(verifyMemoryKey({ ...key, publicKey: x25519KeyPair().publicKey }, "inst_1", inboxId)).rejects.toThrow(/not the agent address's signature/);
+    await expect(verifyMemoryKey({ ...key, publicKey: x25519KeyPair().publicKey }, "inst_1", inboxId)).rejects.toThrow(
+      /not the agent address's signature/,
+    );
     await expect(verifyMemoryKey(key, "inst_2", inboxId)).rejects.toThrow(/not the agent address's signature/);
     const other = privateKeyToAccount(generatePrivateKey());
-    await expect(verifyMemoryKey(await signed("inst_1", publicKey, other), "inst_1", inboxId)).rejects.toThrow(/not the agent address's signature/);
-    await expect(verifyMemoryKey(key, "inst_1", deriveInboxId(other.address, 1))).rejects.toThrow(/does not belong to the agent's inbox/);
+    await expect(verifyMemoryKey(await signed("inst_1", publicKey, other), "inst_1", inboxId)).rejects.toThrow(
+      /not the agent address's signature/,
+    );
+    await expect(verifyMemoryKey(key, "inst_1", deriveInboxId(other.address, 1))).rejects.toThrow(
+      /does not belong to the agent's inbox/,
+    );
     await expect(verifyMemoryKey({ ...key, keySignature: "0x12" }, "inst_1", inboxId)).rejects.toThrow(/malformed/);
   });
 
   it("sign the exact text memory.proto names", () => {
-    expect(memoryKeyMessage("inst_1", new Uint8Array(32).fill(0xab))).toBe(`Convos Agent Pool memory key\ninstance: inst_1\nkey: 0x${"ab".repeat(32)}`);
+    expect(memoryKeyMessage("inst_1", new Uint8Array(32).fill(0xab))).toBe(
+      `Convos Agent Pool memory key\ninstance: inst_1\nkey: 0x${"ab".repeat(32)}`,
+    );
   });
 });

@@ -28,7 +28,11 @@ export async function sealTo(recipientPublicKey: Uint8Array, plaintext: Uint8Arr
   checkLength("recipient public key", recipientPublicKey, X25519_KEY_BYTES);
   const ephemeral = x25519.utils.randomPrivateKey();
   const ephemeralPublicKey = x25519.getPublicKey(ephemeral);
-  const key = await boxKey(x25519.getSharedSecret(ephemeral, recipientPublicKey), ephemeralPublicKey, recipientPublicKey);
+  const key = await boxKey(
+    x25519.getSharedSecret(ephemeral, recipientPublicKey),
+    ephemeralPublicKey,
+    recipientPublicKey,
+  );
   const nonce = crypto.getRandomValues(new Uint8Array(SEALED_NONCE_BYTES));
   const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce }, key, copy(plaintext)));
   return { ephemeralPublicKey, nonce, ciphertext };
@@ -39,7 +43,10 @@ export async function openSealed(privateKey: Uint8Array, box: SealedBoxBytes): P
   checkLength("private key", privateKey, X25519_KEY_BYTES);
   checkLength("ephemeral public key", box.ephemeralPublicKey, X25519_KEY_BYTES);
   checkLength("nonce", box.nonce, SEALED_NONCE_BYTES);
-  if (box.ciphertext.length < GCM_TAG_BYTES) throw new SealedBoxError(`ciphertext is ${box.ciphertext.length} bytes, shorter than its ${GCM_TAG_BYTES}-byte tag`);
+  if (box.ciphertext.length < GCM_TAG_BYTES)
+    throw new SealedBoxError(
+      `ciphertext is ${box.ciphertext.length} bytes, shorter than its ${GCM_TAG_BYTES}-byte tag`,
+    );
   const recipientPublicKey = x25519.getPublicKey(privateKey);
   let shared: Uint8Array;
   try {
@@ -49,7 +56,9 @@ export async function openSealed(privateKey: Uint8Array, box: SealedBoxBytes): P
   }
   const key = await boxKey(shared, box.ephemeralPublicKey, recipientPublicKey);
   try {
-    return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: copy(box.nonce) }, key, copy(box.ciphertext)));
+    return new Uint8Array(
+      await crypto.subtle.decrypt({ name: "AES-GCM", iv: copy(box.nonce) }, key, copy(box.ciphertext)),
+    );
   } catch {
     throw new SealedBoxError("it does not open with this key: sealed to another key, or changed on the way");
   }
@@ -80,7 +89,11 @@ function checkLength(what: string, bytes: Uint8Array, want: number): void {
   if (bytes.length !== want) throw new SealedBoxError(`${what} is ${bytes.length} bytes, not ${want}`);
 }
 
-async function boxKey(shared: Uint8Array, ephemeralPublicKey: Uint8Array, recipientPublicKey: Uint8Array): ReturnType<typeof crypto.subtle.deriveKey> {
+async function boxKey(
+  shared: Uint8Array,
+  ephemeralPublicKey: Uint8Array,
+  recipientPublicKey: Uint8Array,
+): ReturnType<typeof crypto.subtle.deriveKey> {
   const salt = new Uint8Array(X25519_KEY_BYTES * 2);
   salt.set(ephemeralPublicKey, 0);
   salt.set(recipientPublicKey, X25519_KEY_BYTES);
@@ -115,14 +128,19 @@ export function memoryKeyMessage(instanceId: string, publicKey: Uint8Array): str
  */
 export async function verifyMemoryKey(key: MemoryKeyFields, instanceId: string, inboxId: string): Promise<void> {
   checkLength("memory key", key.publicKey, X25519_KEY_BYTES);
-  if (!/^0x[0-9a-fA-F]{40}$/.test(key.agentAddress)) throw new SealedBoxError("agent address is not an Ethereum address");
+  if (!/^0x[0-9a-fA-F]{40}$/.test(key.agentAddress))
+    throw new SealedBoxError("agent address is not an Ethereum address");
   let signer: string;
   try {
-    signer = await recoverMessageAddress({ message: memoryKeyMessage(instanceId, key.publicKey), signature: key.keySignature as Hex });
+    signer = await recoverMessageAddress({
+      message: memoryKeyMessage(instanceId, key.publicKey),
+      signature: key.keySignature as Hex,
+    });
   } catch {
     throw new SealedBoxError("key signature is malformed");
   }
-  if (signer.toLowerCase() !== key.agentAddress.toLowerCase()) throw new SealedBoxError("key signature is not the agent address's signature over this key and instance");
+  if (signer.toLowerCase() !== key.agentAddress.toLowerCase())
+    throw new SealedBoxError("key signature is not the agent address's signature over this key and instance");
   if (deriveInboxId(signer, 1) !== inboxId && deriveInboxId(signer, 0) !== inboxId) {
     throw new SealedBoxError("the key's wallet does not belong to the agent's inbox");
   }

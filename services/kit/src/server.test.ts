@@ -16,7 +16,13 @@ import {
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "@convos-pool/gen/grpc/health/v1/health_pb.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { callerHeaders, callerInboxId, generateServiceCredentials, serviceAuthInterceptor, serviceCredentialClientInterceptor } from "./auth.js";
+import {
+  callerHeaders,
+  callerInboxId,
+  generateServiceCredentials,
+  serviceAuthInterceptor,
+  serviceCredentialClientInterceptor,
+} from "./auth.js";
 import { fieldViolations, invalidArgument } from "./errors.js";
 import { createLogger } from "./log.js";
 import { startServer, type RunningServer, type ServerOptions } from "./server.js";
@@ -160,11 +166,16 @@ describe("startServer: protocols on one port", () => {
   // Node keeps the unread part of each counted against the connection's memory (unread-requests.ts).
   it("keeps an HTTP/2 connection answering after many requests too large for it", async () => {
     const server = await start({ maxRequestBytes: 64 * 1024 });
-    for (const transport of [createGrpcTransport({ baseUrl: server.url }), createConnectTransport({ baseUrl: server.url, httpVersion: "2" })]) {
+    for (const transport of [
+      createGrpcTransport({ baseUrl: server.url }),
+      createConnectTransport({ baseUrl: server.url, httpVersion: "2" }),
+    ]) {
       const client = createClient(SessionService, transport);
       for (let i = 0; i < 15; i++) {
         const err = await client.createSession({ inboxId: "x".repeat(1_000_000) }).catch((e: unknown) => e);
-        expect(ConnectError.from(err).code, `call ${i}: ${ConnectError.from(err).rawMessage}`).toBe(Code.ResourceExhausted);
+        expect(ConnectError.from(err).code, `call ${i}: ${ConnectError.from(err).rawMessage}`).toBe(
+          Code.ResourceExhausted,
+        );
       }
       expect(await client.createSession({ inboxId: "after" })).toMatchObject({ token: "after|caller=none" });
     }
@@ -320,7 +331,11 @@ describe("service credentials", () => {
     const call = (transport: Transport, headers?: Record<string, string>) =>
       createClient(SessionService, transport).createSession({ inboxId: "frank" }, { headers });
     const as = (token: string) =>
-      createConnectTransport({ baseUrl: server.url, httpVersion: "2", interceptors: [serviceCredentialClientInterceptor(token)] });
+      createConnectTransport({
+        baseUrl: server.url,
+        httpVersion: "2",
+        interceptors: [serviceCredentialClientInterceptor(token)],
+      });
 
     const bare = createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" });
     expect(((await call(bare).catch((e: unknown) => e)) as ConnectError).code).toBe(Code.Unauthenticated);
@@ -354,7 +369,11 @@ describe("service credentials", () => {
 
   it("ignores x-pool-caller from any service but the gateway", async () => {
     const server = await start({
-      interceptors: [serviceAuthInterceptor(creds.gateway.directory, { [SessionService.typeName]: ["gateway", "claims", "instance-host"] })],
+      interceptors: [
+        serviceAuthInterceptor(creds.gateway.directory, {
+          [SessionService.typeName]: ["gateway", "claims", "instance-host"],
+        }),
+      ],
     });
     for (const who of ["claims", "instance-host"] as const) {
       const transport = createConnectTransport({
@@ -362,7 +381,10 @@ describe("service credentials", () => {
         httpVersion: "2",
         interceptors: [serviceCredentialClientInterceptor(creds[who].token)],
       });
-      const res = await createClient(SessionService, transport).createSession({ inboxId: "hal" }, { headers: callerHeaders("forged-inbox") });
+      const res = await createClient(SessionService, transport).createSession(
+        { inboxId: "hal" },
+        { headers: callerHeaders("forged-inbox") },
+      );
       expect(res.token, who).toBe("hal|caller=none");
     }
   });

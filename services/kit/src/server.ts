@@ -152,7 +152,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       // A request that does not decode is the caller's INVALID_ARGUMENT, naming where (parse-errors.ts);
       // one refused before it was read to its end does not cost its connection (unread-requests.ts).
       const readMaxBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-      router.handlers.splice(0, router.handlers.length, ...router.handlers.map((h) => drainUnreadRequests(parseErrorsAsInvalidArgument(h, readMaxBytes))));
+      router.handlers.splice(
+        0,
+        router.handlers.length,
+        ...router.handlers.map((h) => drainUnreadRequests(parseErrorsAsInvalidArgument(h, readMaxBytes))),
+      );
       for (const h of router.handlers) {
         if (h.method.methodKind !== "unary") streamingPaths.add(h.requestPath);
         serviceNames.add(h.service.typeName);
@@ -160,7 +164,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     // Errors cut to a size every protocol can carry (errors.ts), after the service's own interceptors logged them whole.
     // A database away is UNAVAILABLE to the caller (db-away.ts), as the service's logging interceptor sees it too.
-    interceptors: [metricsInterceptor(metrics), boundedErrorsInterceptor(), ...(opts.interceptors ?? []), databaseAwayInterceptor()],
+    interceptors: [
+      metricsInterceptor(metrics),
+      boundedErrorsInterceptor(),
+      ...(opts.interceptors ?? []),
+      databaseAwayInterceptor(),
+    ],
     readMaxBytes: opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     shutdownSignal: shutdown.signal,
     contextValues: (req) => createContextValues().set(peerAddressKey, peerAddressOf(req)),
@@ -169,9 +178,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   async function runFallback(req: ServerRequest, res: ServerResponse): Promise<void> {
     try {
-      if (pathOf(req) === "/metrics" && req.method === "GET") return await answerScrape(metrics, metricsToken, req, res);
+      if (pathOf(req) === "/metrics" && req.method === "GET")
+        return await answerScrape(metrics, metricsToken, req, res);
       if (opts.fallback && (await opts.fallback(req, res))) return;
-      if (!res.headersSent) sendJson(res, 404, { code: "not_found", message: `no route for ${req.method} ${pathOf(req)}` });
+      if (!res.headersSent)
+        sendJson(res, 404, { code: "not_found", message: `no route for ${req.method} ${pathOf(req)}` });
     } catch (err) {
       log.error("fallback handler failed", { method: req.method, path: pathOf(req), err });
       if (!res.headersSent) sendJson(res, 500, { code: "internal", message: "internal error" });

@@ -24,7 +24,11 @@ export interface ServiceClient<S extends DescService> {
  * speak the Connect protocol"). gRPC clients from outside (buf curl,
  * grpcurl, other languages) are still served.
  */
-export function createServiceClient<S extends DescService>(service: S, url: string, credentials: ClientCredentials): ServiceClient<S> {
+export function createServiceClient<S extends DescService>(
+  service: S,
+  url: string,
+  credentials: ClientCredentials,
+): ServiceClient<S> {
   const tls = credentials.tls;
   if (tls && !url.startsWith("https:")) throw new Error(`TLS is configured, so ${url} must be an https:// URL`);
   const sessions = new Http2SessionManager(
@@ -51,7 +55,9 @@ export function createServiceClient<S extends DescService>(service: S, url: stri
  * caller down. Every session gets a listener that swallows it; the manager's
  * own listeners still see every error.
  */
-class GoawaySafeSessionManager implements Pick<Http2SessionManager, "authority" | "request" | "notifyResponseByteRead"> {
+class GoawaySafeSessionManager
+  implements Pick<Http2SessionManager, "authority" | "request" | "notifyResponseByteRead">
+{
   private readonly guarded = new WeakSet<http2.Http2Session>();
 
   constructor(private readonly inner: Http2SessionManager) {}

@@ -34,8 +34,12 @@ describe("SignatureVerifier", () => {
     const forged = await signOperation(other, "ArchiveTemplate", fields);
     expect(await codeOf(verifier.verify("ArchiveTemplate", fields, forged))).toBe("PermissionDenied");
     expect(await codeOf(verifier.verify("ArchiveTemplate", fields, undefined))).toBe("Unauthenticated");
-    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, { ...sig, signature: "0x1234" }))).toBe("InvalidArgument");
-    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, { ...sig, nonce: "nonce" }))).toBe("InvalidArgument");
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, { ...sig, signature: "0x1234" }))).toBe(
+      "InvalidArgument",
+    );
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, { ...sig, nonce: "nonce" }))).toBe(
+      "InvalidArgument",
+    );
     // A well-formed signature that recovers to no key at all.
     const garbage = { ...sig, signature: `0x${"00".repeat(64)}1b` };
     expect(await codeOf(verifier.verify("ArchiveTemplate", fields, garbage))).toBe("Unauthenticated");
@@ -43,16 +47,38 @@ describe("SignatureVerifier", () => {
 
   it("covers the content a patch or rollback results in, after its own fields (docs/signatures.md)", async () => {
     const names = (op: keyof typeof SIGNED_TYPES) => SIGNED_TYPES[op].map((f) => f.name);
-    expect(names("PatchTemplate")).toEqual(["inboxId", "templateId", "version", "patchHash", "contentHash", "issuedAt", "nonce"]);
-    expect(names("RollbackTemplate")).toEqual(["inboxId", "templateId", "version", "targetVersion", "contentHash", "issuedAt", "nonce"]);
+    expect(names("PatchTemplate")).toEqual([
+      "inboxId",
+      "templateId",
+      "version",
+      "patchHash",
+      "contentHash",
+      "issuedAt",
+      "nonce",
+    ]);
+    expect(names("RollbackTemplate")).toEqual([
+      "inboxId",
+      "templateId",
+      "version",
+      "targetVersion",
+      "contentHash",
+      "issuedAt",
+      "nonce",
+    ]);
     const patch = { ...fields, patchHash: jsonHash({ tags: [] }), contentHash: jsonHash({ instructions: "a" }) };
     const sig = await signOperation(account, "PatchTemplate", patch);
     expect(await codeOf(verifier.verify("PatchTemplate", patch, sig))).toBe("ok");
-    expect(await codeOf(verifier.verify("PatchTemplate", { ...patch, contentHash: jsonHash({ instructions: "b" }) }, sig))).toBe("PermissionDenied");
+    expect(
+      await codeOf(verifier.verify("PatchTemplate", { ...patch, contentHash: jsonHash({ instructions: "b" }) }, sig)),
+    ).toBe("PermissionDenied");
     const rollback = { ...fields, targetVersion: 1n, contentHash: jsonHash({ instructions: "a" }) };
     const rb = await signOperation(account, "RollbackTemplate", rollback);
     expect(await codeOf(verifier.verify("RollbackTemplate", rollback, rb))).toBe("ok");
-    expect(await codeOf(verifier.verify("RollbackTemplate", { ...rollback, contentHash: jsonHash({ instructions: "b" }) }, rb))).toBe("PermissionDenied");
+    expect(
+      await codeOf(
+        verifier.verify("RollbackTemplate", { ...rollback, contentHash: jsonHash({ instructions: "b" }) }, rb),
+      ),
+    ).toBe("PermissionDenied");
   });
 
   it("keeps signatures inside the issuedAt window", async () => {

@@ -86,4 +86,3 @@ export class SignatureVerifier {
     return { address, nonce: signature.nonce.toLowerCase() };
   }
 }
-

@@ -87,11 +87,7 @@ export const SIGNED_TYPES = {
     { name: "userConfigHash", type: "bytes32" },
     ...envelope,
   ],
-  RemoveAgent: [
-    { name: "inboxId", type: "string" },
-    { name: "instanceId", type: "string" },
-    ...envelope,
-  ],
+  RemoveAgent: [{ name: "inboxId", type: "string" }, { name: "instanceId", type: "string" }, ...envelope],
   // Clone with context: the parent's owner (inboxId) authorizes one clone of
   // one agent into one conversation, under one directive, carrying the named
   // kinds of memory (cloneFields). The parent checks it before it reads its
@@ -261,7 +257,11 @@ export function claimFields(claim: {
 }
 
 /** Signs a claim as a client without a session does (ClaimAgent over claimFields): for the CLI, tests and benchmarks. */
-export function signClaim(account: TypedDataSigner, claim: Parameters<typeof claimFields>[0], issuedAt?: number): Promise<Signature> {
+export function signClaim(
+  account: TypedDataSigner,
+  claim: Parameters<typeof claimFields>[0],
+  issuedAt?: number,
+): Promise<Signature> {
   return signOperation(account, "ClaimAgent", claimFields(claim), issuedAt);
 }
 

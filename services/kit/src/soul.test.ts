@@ -2,12 +2,26 @@ import { create } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EscalationAction, ResponseStyle, SoulSchema, TemplateContentSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  EscalationAction,
+  ResponseStyle,
+  SoulSchema,
+  TemplateContentSchema,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplatePatchSchema } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { ContentJsonError, fillContentJson, fillPatchJson } from "./content-json.js";
 import { fieldViolations } from "./errors.js";
 import { readSoulJson, soulFromJson, soulToJson, validateSoul, type SoulJson } from "./soul.js";
-import { applyPatch, canonicalJson, contentFromJson, contentToJson, jsonHash, patchToJson, validateContent, validatePatch } from "./template-content.js";
+import {
+  applyPatch,
+  canonicalJson,
+  contentFromJson,
+  contentToJson,
+  jsonHash,
+  patchToJson,
+  validateContent,
+  validatePatch,
+} from "./template-content.js";
 import { sampleContent, sampleSoul } from "./testing/fixtures.js";
 
 const content = sampleContent();
@@ -38,10 +52,15 @@ describe("SOUL in template content", () => {
     // Written out before soul existed (template-content.test.ts checks the same).
     const before = "0x0495a9c754f7ebf8ed73a808c2537e1f1f164620bd731c0f93cd18db43d933bc";
     expect(jsonHash(contentToJson(contentFromJson(content)))).toBe(before);
-    const emptySoul = create(TemplateContentSchema, { ...contentFromJson(content), soul: create(SoulSchema, { identity: {}, behavior: {} }) });
+    const emptySoul = create(TemplateContentSchema, {
+      ...contentFromJson(content),
+      soul: create(SoulSchema, { identity: {}, behavior: {} }),
+    });
     expect(contentToJson(emptySoul)).not.toHaveProperty("soul");
     expect(jsonHash(contentToJson(emptySoul))).toBe(before);
-    expect(fillContentJson({ ...content, soul: { identity: { name: "" }, philosophy: { principles: [] } } })).not.toHaveProperty("soul");
+    expect(
+      fillContentJson({ ...content, soul: { identity: { name: "" }, philosophy: { principles: [] } } }),
+    ).not.toHaveProperty("soul");
   });
 
   it("a SOUL is signed content: it changes the hash and survives the trip through the proto form", () => {
@@ -50,13 +69,23 @@ describe("SOUL in template content", () => {
     expect(contentToJson(contentFromJson(withSoul))).toEqual(withSoul);
     const proto = contentFromJson(withSoul).soul!;
     expect(proto.behavior?.responseStyle).toBe(ResponseStyle.MINIMAL);
-    expect(proto.constraints?.escalationRules.map((r) => r.action)).toEqual([EscalationAction.ESCALATE_TO_HUMAN, EscalationAction.REQUEST_APPROVAL, EscalationAction.BLOCK]);
+    expect(proto.constraints?.escalationRules.map((r) => r.action)).toEqual([
+      EscalationAction.ESCALATE_TO_HUMAN,
+      EscalationAction.REQUEST_APPROVAL,
+      EscalationAction.BLOCK,
+    ]);
     // Enum names in lower case, keys in snake_case, sorted like every canonical JSON.
-    expect(canonicalJson(withSoul.soul)).toContain('"behavior":{"max_output_tokens":300,"progressive_disclosure":true,"response_style":"minimal"}');
+    expect(canonicalJson(withSoul.soul)).toContain(
+      '"behavior":{"max_output_tokens":300,"progressive_disclosure":true,"response_style":"minimal"}',
+    );
   });
 
   it("its canonical form leaves out every empty field and section, so a creator's file hashes as the server's content", () => {
-    const sparse = { identity: { name: "Vibe", role: "", description: "" }, philosophy: { principles: [], values: [] }, behavior: { progressive_disclosure: false, max_output_tokens: 0 } };
+    const sparse = {
+      identity: { name: "Vibe", role: "", description: "" },
+      philosophy: { principles: [], values: [] },
+      behavior: { progressive_disclosure: false, max_output_tokens: 0 },
+    };
     const filled = fillContentJson({ ...content, soul: sparse });
     expect(filled.soul).toEqual({ identity: { name: "Vibe" } });
     expect(soulToJson(soulFromJson(sparse))).toEqual({ identity: { name: "Vibe" } });
@@ -85,46 +114,87 @@ describe("SOUL in template content", () => {
       [{ capabilities: { skills: ["x".repeat(201)] } }, "content.soul.capabilities.skills[0]"],
       [{ behavior: { response_style: "chatty" as never } }, "content.soul.behavior.response_style"],
       [{ behavior: { max_output_tokens: 32001 } }, "content.soul.behavior.max_output_tokens"],
-      [{ constraints: { escalation_rules: [{ condition: "", action: "block" }] } }, "content.soul.constraints.escalation_rules[0].condition"],
-      [{ constraints: { escalation_rules: [{ condition: "always", action: "" as never }] } }, "content.soul.constraints.escalation_rules[0].action"],
+      [
+        { constraints: { escalation_rules: [{ condition: "", action: "block" }] } },
+        "content.soul.constraints.escalation_rules[0].condition",
+      ],
+      [
+        { constraints: { escalation_rules: [{ condition: "always", action: "" as never }] } },
+        "content.soul.constraints.escalation_rules[0].action",
+      ],
     ];
-    for (const [soul, field] of cases) expect(fieldOf(() => validateContent({ ...content, soul })), field).toBe(field);
-    expect(fieldOf(() => validatePatch({ soul: { identity: { role: "x".repeat(201) } } }))).toBe("patch.soul.identity.role");
+    for (const [soul, field] of cases)
+      expect(
+        fieldOf(() => validateContent({ ...content, soul })),
+        field,
+      ).toBe(field);
+    expect(fieldOf(() => validatePatch({ soul: { identity: { role: "x".repeat(201) } } }))).toBe(
+      "patch.soul.identity.role",
+    );
     expect(() => validateContent({ ...content, soul: vibe })).not.toThrow();
   });
 
   it("a value the proto form has but no name for (an unknown enum number) is refused, not read as a valid one", () => {
-    const soul = create(SoulSchema, { behavior: { responseStyle: 7 as ResponseStyle }, constraints: { escalationRules: [{ condition: "x", action: 0 }] } });
+    const soul = create(SoulSchema, {
+      behavior: { responseStyle: 7 as ResponseStyle },
+      constraints: { escalationRules: [{ condition: "x", action: 0 }] },
+    });
     const json = contentToJson(create(TemplateContentSchema, { ...contentFromJson(content), soul }));
     expect(json.soul?.behavior?.response_style).toBe("unknown (7)");
     expect(fieldOf(() => validateContent(json))).toBe("content.soul.behavior.response_style");
   });
 
   it("a SOUL file of the wrong shape names the field, with the file", () => {
-    expect(() => fillContentJson({ ...content, soul: { identity: { mood: "x" } } }, "a.json")).toThrow(ContentJsonError);
-    expect(() => fillContentJson({ ...content, soul: { identity: { mood: "x" } } }, "a.json")).toThrow(/^a\.json: soul\.identity\.mood: unknown field/);
+    expect(() => fillContentJson({ ...content, soul: { identity: { mood: "x" } } }, "a.json")).toThrow(
+      ContentJsonError,
+    );
+    expect(() => fillContentJson({ ...content, soul: { identity: { mood: "x" } } }, "a.json")).toThrow(
+      /^a\.json: soul\.identity\.mood: unknown field/,
+    );
     expect(readOrField({ philosophy: { principles: ["ok", 3] } })).toBe("soul.philosophy.principles[1]");
     expect(readOrField({ behavior: { progressive_disclosure: "yes" } })).toBe("soul.behavior.progressive_disclosure");
-    expect(readOrField({ constraints: { escalation_rules: [{ condition: "x", action: "block", when: 1 }] } })).toBe("soul.constraints.escalation_rules[0].when");
+    expect(readOrField({ constraints: { escalation_rules: [{ condition: "x", action: "block", when: 1 }] } })).toBe(
+      "soul.constraints.escalation_rules[0].when",
+    );
     expect(readOrField([])).toBe("soul");
     expect(readOrField({ identity: { "": 1 } })).toBe('soul.identity[""]');
     expect(readOrField({ ["k".repeat(300)]: {} })).toBe(`soul[${JSON.stringify(`${"k".repeat(100)}…`)}]`);
   });
 
   it("generated SOULs that break one limit are refused naming exactly that field; valid ones pass and keep their hash", () => {
-    const line = (max: number) => fc.string({ minLength: 1, maxLength: max }).filter((s) => s.trim() !== "" && !/[\r\n]/.test(s));
+    const line = (max: number) =>
+      fc.string({ minLength: 1, maxLength: max }).filter((s) => s.trim() !== "" && !/[\r\n]/.test(s));
     const list = (max: number) => fc.array(line(max), { maxLength: 20 });
     const valid: fc.Arbitrary<SoulJson> = fc.record(
       {
-        identity: fc.record({ name: line(100), role: line(200), description: fc.string({ maxLength: 2000 }) }, { requiredKeys: [] }),
+        identity: fc.record(
+          { name: line(100), role: line(200), description: fc.string({ maxLength: 2000 }) },
+          { requiredKeys: [] },
+        ),
         philosophy: fc.record({ principles: list(500), values: list(500) }, { requiredKeys: [] }),
-        capabilities: fc.record({ domains: list(200), skills: list(200), limitations: list(200) }, { requiredKeys: [] }),
+        capabilities: fc.record(
+          { domains: list(200), skills: list(200), limitations: list(200) },
+          { requiredKeys: [] },
+        ),
         behavior: fc.record(
-          { response_style: fc.constantFrom("structured", "conversational", "minimal"), progressive_disclosure: fc.boolean(), max_output_tokens: fc.integer({ min: 0, max: 32000 }) },
+          {
+            response_style: fc.constantFrom("structured", "conversational", "minimal"),
+            progressive_disclosure: fc.boolean(),
+            max_output_tokens: fc.integer({ min: 0, max: 32000 }),
+          },
           { requiredKeys: [] },
         ),
         constraints: fc.record(
-          { restricted_topics: list(200), escalation_rules: fc.array(fc.record({ condition: line(500), action: fc.constantFrom("escalate_to_human", "request_approval", "block") }), { maxLength: 20 }) },
+          {
+            restricted_topics: list(200),
+            escalation_rules: fc.array(
+              fc.record({
+                condition: line(500),
+                action: fc.constantFrom("escalate_to_human", "request_approval", "block"),
+              }),
+              { maxLength: 20 },
+            ),
+          },
           { requiredKeys: [] },
         ),
       },
@@ -142,10 +212,15 @@ describe("SOUL in template content", () => {
       fc.property(valid, breakage, (soul, [section, key, bad, index]) => {
         expect(() => validateSoul(soul, "content.soul")).not.toThrow();
         const json = soulToJson(soulFromJson(soul));
-        if (json) expect(jsonHash({ ...content, soul: json })).toBe(jsonHash(contentToJson(contentFromJson({ ...content, soul: json }))));
+        if (json)
+          expect(jsonHash({ ...content, soul: json })).toBe(
+            jsonHash(contentToJson(contentFromJson({ ...content, soul: json }))),
+          );
         const broken = structuredClone(soul) as Record<string, Record<string, string[]>>;
         broken[section] = { ...broken[section], [key]: [bad, ...(broken[section]?.[key] ?? []).slice(0, 19)] };
-        expect(fieldOf(() => validateSoul(broken as SoulJson, "content.soul"))).toBe(`content.soul.${section}.${key}${index}`);
+        expect(fieldOf(() => validateSoul(broken as SoulJson, "content.soul"))).toBe(
+          `content.soul.${section}.${key}${index}`,
+        );
       }),
       { numRuns: 200 },
     );

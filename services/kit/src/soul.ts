@@ -86,7 +86,12 @@ export const SOUL_LIMITS = {
 
 type Loose = Record<string, unknown>;
 const isEmpty = (v: unknown) =>
-  v === undefined || v === "" || v === false || v === 0 || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+  v === undefined ||
+  v === "" ||
+  v === false ||
+  v === 0 ||
+  (Array.isArray(v) && v.length === 0) ||
+  (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
 
 /** Leaves out every empty field, then every empty section. Escalation rules stay whole: a half-empty rule is refused, not dropped. */
 export function compactSoul(s: SoulJson): SoulJson {
@@ -118,23 +123,32 @@ function enumValue(names: readonly string[], name: string | undefined): number {
 export function soulToJson(s: Soul | undefined): SoulJson | undefined {
   if (!s) return undefined;
   const json = compactSoul({
-    identity: { ...s.identity && { name: s.identity.name, role: s.identity.role, description: s.identity.description } },
-    philosophy: { ...s.philosophy && { principles: [...s.philosophy.principles], values: [...s.philosophy.values] } },
+    identity: {
+      ...(s.identity && { name: s.identity.name, role: s.identity.role, description: s.identity.description }),
+    },
+    philosophy: { ...(s.philosophy && { principles: [...s.philosophy.principles], values: [...s.philosophy.values] }) },
     capabilities: {
-      ...s.capabilities && { domains: [...s.capabilities.domains], skills: [...s.capabilities.skills], limitations: [...s.capabilities.limitations] },
+      ...(s.capabilities && {
+        domains: [...s.capabilities.domains],
+        skills: [...s.capabilities.skills],
+        limitations: [...s.capabilities.limitations],
+      }),
     },
     behavior: {
-      ...s.behavior && {
+      ...(s.behavior && {
         response_style: enumName(RESPONSE_STYLES, s.behavior.responseStyle),
         progressive_disclosure: s.behavior.progressiveDisclosure,
         max_output_tokens: s.behavior.maxOutputTokens,
-      },
+      }),
     },
     constraints: {
-      ...s.constraints && {
+      ...(s.constraints && {
         restricted_topics: [...s.constraints.restrictedTopics],
-        escalation_rules: s.constraints.escalationRules.map((r) => ({ condition: r.condition, action: enumName(ESCALATION_ACTIONS, r.action) })),
-      },
+        escalation_rules: s.constraints.escalationRules.map((r) => ({
+          condition: r.condition,
+          action: enumName(ESCALATION_ACTIONS, r.action),
+        })),
+      }),
     },
   });
   return Object.keys(json).length > 0 ? json : undefined;
@@ -143,9 +157,17 @@ export function soulToJson(s: Soul | undefined): SoulJson | undefined {
 export function soulFromJson(j: SoulJson): Soul {
   const { identity: i, philosophy: p, capabilities: c, behavior: b, constraints: k } = j;
   return create(SoulSchema, {
-    identity: i && create(SoulIdentitySchema, { name: i.name ?? "", role: i.role ?? "", description: i.description ?? "" }),
-    philosophy: p && create(SoulPhilosophySchema, { principles: [...(p.principles ?? [])], values: [...(p.values ?? [])] }),
-    capabilities: c && create(SoulCapabilitiesSchema, { domains: [...(c.domains ?? [])], skills: [...(c.skills ?? [])], limitations: [...(c.limitations ?? [])] }),
+    identity:
+      i && create(SoulIdentitySchema, { name: i.name ?? "", role: i.role ?? "", description: i.description ?? "" }),
+    philosophy:
+      p && create(SoulPhilosophySchema, { principles: [...(p.principles ?? [])], values: [...(p.values ?? [])] }),
+    capabilities:
+      c &&
+      create(SoulCapabilitiesSchema, {
+        domains: [...(c.domains ?? [])],
+        skills: [...(c.skills ?? [])],
+        limitations: [...(c.limitations ?? [])],
+      }),
     behavior:
       b &&
       create(SoulBehaviorSchema, {
@@ -158,7 +180,10 @@ export function soulFromJson(j: SoulJson): Soul {
       create(SoulConstraintsSchema, {
         restrictedTopics: [...(k.restricted_topics ?? [])],
         escalationRules: (k.escalation_rules ?? []).map((r) =>
-          create(EscalationRuleSchema, { condition: r.condition, action: enumValue(ESCALATION_ACTIONS, r.action) as EscalationAction }),
+          create(EscalationRuleSchema, {
+            condition: r.condition,
+            action: enumValue(ESCALATION_ACTIONS, r.action) as EscalationAction,
+          }),
         ),
       }),
   });
@@ -220,7 +245,8 @@ function readField(key: string, v: unknown, field: string, fail: FieldFailure): 
       // A missing condition or action is read as "", which validation refuses naming it.
       return v.map((r, i) => {
         const rule = objectOf(r, `${field}[${i}]`, ESCALATION_RULE_FIELDS, fail);
-        const read = (k: "condition" | "action") => (rule[k] === undefined ? "" : readField(k, rule[k], `${field}[${i}].${k}`, fail));
+        const read = (k: "condition" | "action") =>
+          rule[k] === undefined ? "" : readField(k, rule[k], `${field}[${i}].${k}`, fail);
         return { condition: read("condition"), action: read("action") };
       });
     default:
@@ -241,7 +267,9 @@ export function readSoulJson(raw: unknown, field: string, fail: FieldFailure): S
     if (soul[section] === undefined) continue;
     const fields = objectOf(soul[section], `${field}.${section}`, SOUL_FIELDS[section], fail);
     out[section] = Object.fromEntries(
-      SOUL_FIELDS[section].filter((key) => fields[key] !== undefined).map((key) => [key, readField(key, fields[key], `${field}.${section}.${key}`, fail)]),
+      SOUL_FIELDS[section]
+        .filter((key) => fields[key] !== undefined)
+        .map((key) => [key, readField(key, fields[key], `${field}.${section}.${key}`, fail)]),
     );
   }
   return compactSoul(out as SoulJson);
@@ -267,7 +295,8 @@ function checkList(field: string, items: string[] | undefined, max: number): voi
 }
 
 function checkEnum(field: string, value: string | undefined, names: readonly string[]): void {
-  if (value !== undefined && !names.includes(value)) throw invalidArgument(field, `must be one of ${names.map((n) => JSON.stringify(n)).join(", ")}`);
+  if (value !== undefined && !names.includes(value))
+    throw invalidArgument(field, `must be one of ${names.map((n) => JSON.stringify(n)).join(", ")}`);
 }
 
 /** Checks every limit of docs/templates.md's "SOUL"; errors name the field, e.g. `content.soul.philosophy.principles[2]`. */
@@ -290,13 +319,17 @@ export function validateSoul(s: SoulJson, field: string): void {
   }
   checkList(`${field}.constraints.restricted_topics`, k?.restricted_topics, SOUL_LIMITS.topic);
   const rules = k?.escalation_rules ?? [];
-  if (rules.length > SOUL_LIMITS.items) throw invalidArgument(`${field}.constraints.escalation_rules`, `at most ${SOUL_LIMITS.items} rules`);
+  if (rules.length > SOUL_LIMITS.items)
+    throw invalidArgument(`${field}.constraints.escalation_rules`, `at most ${SOUL_LIMITS.items} rules`);
   rules.forEach((r, n) => {
     const f = `${field}.constraints.escalation_rules[${n}]`;
     if (r.condition.trim() === "") throw invalidArgument(`${f}.condition`, "is required");
     checkLine(`${f}.condition`, r.condition, SOUL_LIMITS.condition);
     if (!(ESCALATION_ACTIONS as readonly string[]).includes(r.action)) {
-      throw invalidArgument(`${f}.action`, `must be one of ${ESCALATION_ACTIONS.map((a) => JSON.stringify(a)).join(", ")}`);
+      throw invalidArgument(
+        `${f}.action`,
+        `must be one of ${ESCALATION_ACTIONS.map((a) => JSON.stringify(a)).join(", ")}`,
+      );
     }
   });
 }

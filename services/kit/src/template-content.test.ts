@@ -5,7 +5,17 @@ import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateContentSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplatePatchSchema } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { fillContentJson, fillPatchJson } from "./content-json.js";
-import { applyPatch, canonicalJson, contentFromJson, contentToJson, jsonHash, patchToJson, validateContent, validatePatch, type TemplateContentJson } from "./template-content.js";
+import {
+  applyPatch,
+  canonicalJson,
+  contentFromJson,
+  contentToJson,
+  jsonHash,
+  patchToJson,
+  validateContent,
+  validatePatch,
+  type TemplateContentJson,
+} from "./template-content.js";
 import { sampleContent } from "./testing/fixtures.js";
 import { parseTrustLevel, trustLevelName } from "./trust.js";
 
@@ -46,7 +56,9 @@ describe("the clone directive in template content", () => {
   });
 
   it("a directive over 4,000 characters is refused with the field named", () => {
-    expect(() => validateContent({ ...content, clone_directive: "x".repeat(4001) })).toThrow(/content\.clone_directive: must be at most 4000 characters/);
+    expect(() => validateContent({ ...content, clone_directive: "x".repeat(4001) })).toThrow(
+      /content\.clone_directive: must be at most 4000 characters/,
+    );
     expect(() => validatePatch({ clone_directive: "x".repeat(4001) })).toThrow(/patch\.clone_directive/);
     expect(() => validateContent({ ...content, clone_directive: "x".repeat(4000) })).not.toThrow();
   });
@@ -55,8 +67,12 @@ describe("the clone directive in template content", () => {
 describe("the highest trust level in template content", () => {
   it("content without one hashes exactly as before the field existed, so older signatures still check out", () => {
     // Hashes computed with jsonHash before max_trust_level existed, written out.
-    expect(jsonHash(contentToJson(contentFromJson(content)))).toBe("0x609c8af05cd82da4767a84c31e217e769c2464a52103d3f63c93f5f2cd6718f4");
-    expect(jsonHash(contentToJson(contentFromJson(sampleContent())))).toBe("0x0495a9c754f7ebf8ed73a808c2537e1f1f164620bd731c0f93cd18db43d933bc");
+    expect(jsonHash(contentToJson(contentFromJson(content)))).toBe(
+      "0x609c8af05cd82da4767a84c31e217e769c2464a52103d3f63c93f5f2cd6718f4",
+    );
+    expect(jsonHash(contentToJson(contentFromJson(sampleContent())))).toBe(
+      "0x0495a9c754f7ebf8ed73a808c2537e1f1f164620bd731c0f93cd18db43d933bc",
+    );
     expect(contentFromJson(content).maxTrustLevel).toBe(TrustLevel.UNSPECIFIED);
     expect("max_trust_level" in contentToJson(contentFromJson(content))).toBe(false);
     // The JSON readers of the CLI and the web app leave it out too, "" included.
@@ -85,22 +101,41 @@ describe("the highest trust level in template content", () => {
     expect(() => validateContent({ ...content, max_trust_level: "L5" as never })).toThrow(message);
     expect(() => validateContent({ ...content, max_trust_level: "" as never })).toThrow(message);
     // Through the proto form: a name that is no level, or a number that is none, stays refused rather than becoming "unspecified".
-    expect(() => validateContent(contentToJson(contentFromJson({ ...content, max_trust_level: "l3" as never })))).toThrow(message);
-    expect(() => validateContent(contentToJson(create(TemplateContentSchema, { ...contentFromJson(content), maxTrustLevel: 7 as TrustLevel })))).toThrow(message);
+    expect(() =>
+      validateContent(contentToJson(contentFromJson({ ...content, max_trust_level: "l3" as never }))),
+    ).toThrow(message);
+    expect(() =>
+      validateContent(
+        contentToJson(create(TemplateContentSchema, { ...contentFromJson(content), maxTrustLevel: 7 as TrustLevel })),
+      ),
+    ).toThrow(message);
     expect(() => validatePatch({ max_trust_level: "L0" as never })).toThrow(/patch\.max_trust_level: must be one of/);
     expect(() => validatePatch({ max_trust_level: "" })).not.toThrow();
-    for (const level of ["L1", "L2", "L3", "L4"] as const) expect(() => validateContent({ ...content, max_trust_level: level })).not.toThrow();
-    expect(() => fillContentJson({ ...content, max_trust_level: 3 }, "t.json")).toThrow('t.json: max_trust_level: must be one of "L1", "L2", "L3", "L4"');
-    expect(() => fillPatchJson({ max_trust_level: "L9" }, "p.json")).toThrow(/p\.json: max_trust_level: must be one of/);
+    for (const level of ["L1", "L2", "L3", "L4"] as const)
+      expect(() => validateContent({ ...content, max_trust_level: level })).not.toThrow();
+    expect(() => fillContentJson({ ...content, max_trust_level: 3 }, "t.json")).toThrow(
+      't.json: max_trust_level: must be one of "L1", "L2", "L3", "L4"',
+    );
+    expect(() => fillPatchJson({ max_trust_level: "L9" }, "p.json")).toThrow(
+      /p\.json: max_trust_level: must be one of/,
+    );
   });
 });
 
 describe("trust level names", () => {
   it("names L1 to L4 and nothing else, and reads back exactly those names", () => {
-    expect([TrustLevel.OBSERVER, TrustLevel.ADVISOR, TrustLevel.OPERATOR, TrustLevel.AUTONOMOUS].map(trustLevelName)).toEqual(["L1", "L2", "L3", "L4"]);
+    expect(
+      [TrustLevel.OBSERVER, TrustLevel.ADVISOR, TrustLevel.OPERATOR, TrustLevel.AUTONOMOUS].map(trustLevelName),
+    ).toEqual(["L1", "L2", "L3", "L4"]);
     expect(trustLevelName(TrustLevel.UNSPECIFIED)).toBe("");
     expect(trustLevelName(9 as TrustLevel)).toBe("");
-    expect(["L1", "L2", "L3", "L4"].map(parseTrustLevel)).toEqual([TrustLevel.OBSERVER, TrustLevel.ADVISOR, TrustLevel.OPERATOR, TrustLevel.AUTONOMOUS]);
-    for (const s of ["", "L0", "L5", "l3", " L3", "3", "TRUST_LEVEL_OPERATOR"]) expect(parseTrustLevel(s), s).toBeUndefined();
+    expect(["L1", "L2", "L3", "L4"].map(parseTrustLevel)).toEqual([
+      TrustLevel.OBSERVER,
+      TrustLevel.ADVISOR,
+      TrustLevel.OPERATOR,
+      TrustLevel.AUTONOMOUS,
+    ]);
+    for (const s of ["", "L0", "L5", "l3", " L3", "3", "TRUST_LEVEL_OPERATOR"])
+      expect(parseTrustLevel(s), s).toBeUndefined();
   });
 });

@@ -70,7 +70,9 @@ export interface TemplateContentJson {
   base?: BaseJson;
 }
 /** The fields a patch sets; `max_trust_level: ""` removes it, as `clone_directive: ""` does. */
-export type TemplatePatchJson = Partial<Omit<TemplateContentJson, "max_trust_level">> & { max_trust_level?: TrustLevelName | "" };
+export type TemplatePatchJson = Partial<Omit<TemplateContentJson, "max_trust_level">> & {
+  max_trust_level?: TrustLevelName | "";
+};
 
 export const LIMITS = {
   agentName: 100,
@@ -128,7 +130,11 @@ export function modelToJson(m: ModelConfig | undefined): ModelJson {
 }
 
 export function baseToJson(b: TemplateBase): BaseJson {
-  return { template_id: b.templateId, creator_id: b.creatorId, ...(b.version !== 0n ? { version: Number(b.version) } : {}) };
+  return {
+    template_id: b.templateId,
+    creator_id: b.creatorId,
+    ...(b.version !== 0n ? { version: Number(b.version) } : {}),
+  };
 }
 
 const soulField = (soul: SoulJson | undefined) => (soul ? { soul } : {});
@@ -170,9 +176,17 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
     tags: [...j.tags],
     cloneDirective: j.clone_directive ?? "",
     // A name that is no level becomes a value that is no level, which validation refuses, rather than "unspecified".
-    maxTrustLevel: !j.max_trust_level ? TrustLevel.UNSPECIFIED : (parseTrustLevel(j.max_trust_level) ?? (-1 as TrustLevel)),
+    maxTrustLevel: !j.max_trust_level
+      ? TrustLevel.UNSPECIFIED
+      : (parseTrustLevel(j.max_trust_level) ?? (-1 as TrustLevel)),
     soul: j.soul && soulFromJson(j.soul),
-    base: j.base && create(TemplateBaseSchema, { templateId: j.base.template_id, creatorId: j.base.creator_id, version: BigInt(j.base.version ?? 0) }),
+    base:
+      j.base &&
+      create(TemplateBaseSchema, {
+        templateId: j.base.template_id,
+        creatorId: j.base.creator_id,
+        version: BigInt(j.base.version ?? 0),
+      }),
   });
 }
 
@@ -187,7 +201,8 @@ export function patchToJson(p: TemplatePatch): TemplatePatchJson {
   if (p.category !== undefined) out.category = p.category;
   if (p.tags.length > 0 || p.clearTags) out.tags = [...p.tags];
   if (p.cloneDirective !== undefined) out.clone_directive = p.cloneDirective;
-  if (p.maxTrustLevel !== undefined) out.max_trust_level = p.maxTrustLevel === TrustLevel.UNSPECIFIED ? "" : maxTrustLevelName(p.maxTrustLevel);
+  if (p.maxTrustLevel !== undefined)
+    out.max_trust_level = p.maxTrustLevel === TrustLevel.UNSPECIFIED ? "" : maxTrustLevelName(p.maxTrustLevel);
   // An empty SOUL stays `{}` in a patch: it removes the one before.
   if (p.soul !== undefined) out.soul = soulToJson(p.soul) ?? {};
   return out;
@@ -221,7 +236,10 @@ function checkText(field: string, value: string, max: number, opts: { required?:
 function checkModel(field: string, m: ModelJson): void {
   if (m.default.length === 0) throw invalidArgument(`${field}.default`, "is required");
   if (m.default.length > LIMITS.model || !MODEL_ID.test(m.default)) {
-    throw invalidArgument(`${field}.default`, `must be a model identifier such as "gpt-oss-20b" (at most ${LIMITS.model} characters)`);
+    throw invalidArgument(
+      `${field}.default`,
+      `must be a model identifier such as "gpt-oss-20b" (at most ${LIMITS.model} characters)`,
+    );
   }
 }
 
@@ -230,7 +248,8 @@ function checkTools(field: string, tools: ToolJson[]): void {
   const seen = new Set<string>();
   tools.forEach((t, i) => {
     const f = `${field}[${i}]`;
-    if (!TOOL_ID.test(t.id)) throw invalidArgument(`${f}.id`, "must be lower-case letters, digits and hyphens, at most 64 characters");
+    if (!TOOL_ID.test(t.id))
+      throw invalidArgument(`${f}.id`, "must be lower-case letters, digits and hyphens, at most 64 characters");
     if (seen.has(t.id)) throw invalidArgument(`${f}.id`, `duplicate tool id "${t.id}"`);
     seen.add(t.id);
     checkText(`${f}.name`, t.name, LIMITS.toolName);
@@ -241,7 +260,10 @@ function checkTools(field: string, tools: ToolJson[]): void {
     }
     if (t.provisioning === "pool") {
       if (!(POOL_TOOL_IDS as readonly string[]).includes(t.id)) {
-        throw invalidArgument(`${f}.id`, `the pool provisions only ${POOL_TOOL_IDS.join(", ")}; use provisioning "user" for "${t.id}"`);
+        throw invalidArgument(
+          `${f}.id`,
+          `the pool provisions only ${POOL_TOOL_IDS.join(", ")}; use provisioning "user" for "${t.id}"`,
+        );
       }
     } else if (t.prompt.trim().length === 0) {
       throw invalidArgument(`${f}.prompt`, "is required for a user-provided tool: it is what the client asks");
@@ -254,7 +276,10 @@ function checkTags(field: string, tags: string[]): void {
   const seen = new Set<string>();
   tags.forEach((tag, i) => {
     if (tag.length === 0 || tag.length > LIMITS.tag || !TAG.test(tag)) {
-      throw invalidArgument(`${field}[${i}]`, `must be 1 to ${LIMITS.tag} lower-case letters, digits, spaces or hyphens`);
+      throw invalidArgument(
+        `${field}[${i}]`,
+        `must be 1 to ${LIMITS.tag} lower-case letters, digits, spaces or hyphens`,
+      );
     }
     if (seen.has(tag)) throw invalidArgument(`${field}[${i}]`, `duplicate tag "${tag}"`);
     seen.add(tag);
@@ -263,7 +288,10 @@ function checkTags(field: string, tags: string[]): void {
 
 function checkCategory(field: string, category: string): void {
   if (category.length > LIMITS.category || (category !== "" && !CATEGORY.test(category))) {
-    throw invalidArgument(field, `must be lower-case letters, digits and hyphens, at most ${LIMITS.category} characters`);
+    throw invalidArgument(
+      field,
+      `must be lower-case letters, digits and hyphens, at most ${LIMITS.category} characters`,
+    );
   }
 }
 
@@ -273,10 +301,15 @@ function checkTrustLevel(field: string, level: string, opts: { emptyForNone?: bo
 }
 
 function checkBase(field: string, b: BaseJson): void {
-  if (!TEMPLATE_ID_PATTERN.test(b.template_id)) throw invalidArgument(`${field}.template_id`, "must be a template id (tmpl_ and 16 letters or digits)");
-  if (!INBOX_ID_PATTERN.test(b.creator_id)) throw invalidArgument(`${field}.creator_id`, "must be the base's creator: an XMTP inbox id (64 hex characters)");
+  if (!TEMPLATE_ID_PATTERN.test(b.template_id))
+    throw invalidArgument(`${field}.template_id`, "must be a template id (tmpl_ and 16 letters or digits)");
+  if (!INBOX_ID_PATTERN.test(b.creator_id))
+    throw invalidArgument(`${field}.creator_id`, "must be the base's creator: an XMTP inbox id (64 hex characters)");
   if (b.version !== undefined && (!Number.isSafeInteger(b.version) || b.version < 1)) {
-    throw invalidArgument(`${field}.version`, "must be a content version of the base (1 or more), or left out to follow the base");
+    throw invalidArgument(
+      `${field}.version`,
+      "must be a content version of the base (1 or more), or left out to follow the base",
+    );
   }
 }
 
@@ -312,7 +345,8 @@ export function validatePatch(p: TemplatePatchJson, prefix = "patch"): void {
   if (p.category !== undefined) checkCategory(`${prefix}.category`, p.category);
   if (p.tags !== undefined) checkTags(`${prefix}.tags`, p.tags);
   if (p.clone_directive !== undefined) checkText(`${prefix}.clone_directive`, p.clone_directive, LIMITS.cloneDirective);
-  if (p.max_trust_level !== undefined) checkTrustLevel(`${prefix}.max_trust_level`, p.max_trust_level, { emptyForNone: true });
+  if (p.max_trust_level !== undefined)
+    checkTrustLevel(`${prefix}.max_trust_level`, p.max_trust_level, { emptyForNone: true });
   if (p.soul !== undefined) validateSoul(p.soul, `${prefix}.soul`);
 }
 

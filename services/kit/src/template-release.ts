@@ -1,10 +1,21 @@
 import { create } from "@bufbuild/protobuf";
 import type { Hex, LocalAccount } from "viem";
-import { SignedTemplateSchema, TemplateChange, type SignedTemplate, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  SignedTemplateSchema,
+  TemplateChange,
+  type SignedTemplate,
+  type TemplateContent,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { invalidArgument, permissionDenied } from "./errors.js";
 import { templateIdFor } from "./ids.js";
 import { signOperation, type OperationFields, type SignedOperation } from "./signing.js";
-import { contentFromJson, contentToJson, jsonHash, validateContent, type TemplateContentJson } from "./template-content.js";
+import {
+  contentFromJson,
+  contentToJson,
+  jsonHash,
+  validateContent,
+  type TemplateContentJson,
+} from "./template-content.js";
 import { MAX_TEMPLATE_LAYERS, releaseKey, resolveContent } from "./template-resolve.js";
 import type { ReleaseVerifier } from "./verified-releases.js";
 
@@ -20,7 +31,10 @@ import type { ReleaseVerifier } from "./verified-releases.js";
 const HASH_HEX = /^0x[0-9a-fA-F]{64}$/;
 
 /** The signed operation behind a release and its fields, rebuilt from the release alone. */
-export function releaseOperation(t: SignedTemplate, field = "template"): { operation: SignedOperation; fields: OperationFields & { inboxId: string } } {
+export function releaseOperation(
+  t: SignedTemplate,
+  field = "template",
+): { operation: SignedOperation; fields: OperationFields & { inboxId: string } } {
   if (!t.content) throw invalidArgument(`${field}.content`, "is required");
   const content = contentToJson(t.content);
   validateContent(content, `${field}.content`);
@@ -37,13 +51,17 @@ export function releaseOperation(t: SignedTemplate, field = "template"): { opera
     case TemplateChange.UPDATE:
       return { operation: "UpdateTemplate", fields: { ...base, contentHash } };
     case TemplateChange.PATCH:
-      if (!HASH_HEX.test(t.patchHash)) throw invalidArgument(`${field}.patch_hash`, "must be 0x-prefixed 32 bytes of hex");
+      if (!HASH_HEX.test(t.patchHash))
+        throw invalidArgument(`${field}.patch_hash`, "must be 0x-prefixed 32 bytes of hex");
       return { operation: "PatchTemplate", fields: { ...base, patchHash: t.patchHash, contentHash } };
     case TemplateChange.ROLLBACK:
       if (t.rollbackTargetVersion < 1n || t.rollbackTargetVersion >= version) {
         throw invalidArgument(`${field}.rollback_target_version`, `must be an earlier version than ${version}`);
       }
-      return { operation: "RollbackTemplate", fields: { ...base, targetVersion: t.rollbackTargetVersion, contentHash } };
+      return {
+        operation: "RollbackTemplate",
+        fields: { ...base, targetVersion: t.rollbackTargetVersion, contentHash },
+      };
     default:
       throw invalidArgument(`${field}.change`, "must name the signed operation: create, update, patch or rollback");
   }
@@ -62,17 +80,28 @@ export async function verifyTemplateRelease(
   field = "template",
 ): Promise<Hex> {
   if (t.templateId !== expected.templateId) {
-    throw permissionDenied(`${field}.template_id: ${field === "template" ? "this instance runs" : "the layer above builds on"} template ${expected.templateId}, not ${t.templateId}`);
+    throw permissionDenied(
+      `${field}.template_id: ${field === "template" ? "this instance runs" : "the layer above builds on"} template ${expected.templateId}, not ${t.templateId}`,
+    );
   }
   if (t.creatorId !== expected.creatorId) {
-    throw permissionDenied(`${field}.creator_id: not the creator of ${field === "template" ? "this instance's template" : `the base its template names`}`);
+    throw permissionDenied(
+      `${field}.creator_id: not the creator of ${field === "template" ? "this instance's template" : `the base its template names`}`,
+    );
   }
   const { operation, fields } = releaseOperation(t, field);
   // A create's signature names no template: the id is derived from what it signs (ids.ts).
-  if (t.change === TemplateChange.CREATE && t.templateId !== templateIdFor(t.creatorId, t.creatorSignature?.nonce ?? "")) {
-    throw permissionDenied(`${field}.template_id: the creator's signature of version 1 is not for template ${t.templateId}`);
+  if (
+    t.change === TemplateChange.CREATE &&
+    t.templateId !== templateIdFor(t.creatorId, t.creatorSignature?.nonce ?? "")
+  ) {
+    throw permissionDenied(
+      `${field}.template_id: the creator's signature of version 1 is not for template ${t.templateId}`,
+    );
   }
-  const verified = await verifier.verify(operation, fields, t.creatorSignature, `${field}.creator_signature`, { anyAge: true });
+  const verified = await verifier.verify(operation, fields, t.creatorSignature, `${field}.creator_signature`, {
+    anyAge: true,
+  });
   return verified.address;
 }
 
@@ -92,25 +121,34 @@ export async function verifyReleaseChain(
   expected: { templateId: string; creatorId: string },
 ): Promise<{ content: TemplateContent; key: bigint[] }> {
   if (bases.length >= MAX_TEMPLATE_LAYERS) {
-    throw invalidArgument("bases", `a template has at most ${MAX_TEMPLATE_LAYERS - 1} bases below it; ${bases.length} were given`);
+    throw invalidArgument(
+      "bases",
+      `a template has at most ${MAX_TEMPLATE_LAYERS - 1} bases below it; ${bases.length} were given`,
+    );
   }
   await verifyTemplateRelease(verifier, t, expected);
   const seen = new Set([t.templateId]);
   let above = t;
   for (const [i, b] of bases.entries()) {
     const ref = above.content!.base;
-    if (!ref) throw invalidArgument(`bases[${i}]`, `template ${above.templateId} has no base, so none may be given below it`);
+    if (!ref)
+      throw invalidArgument(`bases[${i}]`, `template ${above.templateId} has no base, so none may be given below it`);
     const field = `bases[${i}]`;
     await verifyTemplateRelease(verifier, b, { templateId: ref.templateId, creatorId: ref.creatorId }, field);
     if (ref.version !== 0n && b.version !== ref.version) {
-      throw permissionDenied(`${field}.version: template ${above.templateId} stays on version ${ref.version} of its base, not ${b.version}`);
+      throw permissionDenied(
+        `${field}.version: template ${above.templateId} stays on version ${ref.version} of its base, not ${b.version}`,
+      );
     }
     if (seen.has(b.templateId)) throw invalidArgument(field, `template ${b.templateId} is its own base (a cycle)`);
     seen.add(b.templateId);
     above = b;
   }
   if (above.content!.base) {
-    throw invalidArgument("bases", `template ${above.templateId} builds on ${above.content!.base.templateId}, whose release was not given`);
+    throw invalidArgument(
+      "bases",
+      `template ${above.templateId} builds on ${above.content!.base.templateId}, whose release was not given`,
+    );
   }
   return { content: resolveContent([t, ...bases].map((l) => l.content!)), key: releaseKey(t, bases) };
 }

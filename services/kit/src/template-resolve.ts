@@ -4,7 +4,12 @@
 // checked itself, so the pool cannot make one up).
 import { create } from "@bufbuild/protobuf";
 import { ModelConfigSchema, TrustLevel, type ToolDeclaration } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { SoulSchema, TemplateContentSchema, type Soul, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  SoulSchema,
+  TemplateContentSchema,
+  type Soul,
+  type TemplateContent,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { DEFAULT_MODEL } from "./template-content.js";
 
 /** A template, its base and the base's base: deeper hierarchies are refused. */
@@ -30,7 +35,9 @@ export function resolveContent(layers: TemplateContent[]): TemplateContent {
   return create(TemplateContentSchema, {
     agentName: own.agentName,
     instructions: fromBase.map((l) => l.instructions.trim()).join("\n\n"),
-    model: layers.find((l) => l.model)?.model ?? create(ModelConfigSchema, { default: DEFAULT_MODEL.default, allowOverride: DEFAULT_MODEL.allow_override }),
+    model:
+      layers.find((l) => l.model)?.model ??
+      create(ModelConfigSchema, { default: DEFAULT_MODEL.default, allowOverride: DEFAULT_MODEL.allow_override }),
     tools: [...tools.values()],
     description: own.description,
     category: own.category,
@@ -42,7 +49,8 @@ export function resolveContent(layers: TemplateContent[]): TemplateContent {
 }
 
 function resolveSoul(souls: (Soul | undefined)[]): Soul | undefined {
-  const nearest = <K extends keyof Omit<Soul, "$typeName" | "$unknown">>(k: K): Soul[K] => souls.find((s) => s?.[k])?.[k];
+  const nearest = <K extends keyof Omit<Soul, "$typeName" | "$unknown">>(k: K): Soul[K] =>
+    souls.find((s) => s?.[k])?.[k];
   const soul = create(SoulSchema, {
     identity: nearest("identity"),
     philosophy: nearest("philosophy"),

@@ -38,7 +38,12 @@ afterEach(async () => {
 });
 
 async function start(tls?: TlsConfig): Promise<RunningServer> {
-  const server = await startServer({ name: "tls-test", routes, log: createLogger("test", { level: "silent" }), ...(tls ? { tls } : {}) });
+  const server = await startServer({
+    name: "tls-test",
+    routes,
+    log: createLogger("test", { level: "silent" }),
+    ...(tls ? { tls } : {}),
+  });
   servers.push(server);
   return server;
 }
@@ -59,7 +64,10 @@ describe("internal gRPC over TLS", () => {
     const server = await start({ ...pki.service, ca: pki.ca });
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(await call(server.url, { ...pki.service, ca: pki.ca })).toBe("peer=127.0.0.1");
-    const h1 = createClient(SessionService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions: { ca: pki.ca } }));
+    const h1 = createClient(
+      SessionService,
+      createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions: { ca: pki.ca } }),
+    );
     expect((await h1.createSession({})).token).toBe("peer=127.0.0.1");
     // And on a plain server, the same.
     const plain = await start();
@@ -79,9 +87,9 @@ describe("internal gRPC over TLS", () => {
   });
 
   it("refuses to send a configured credential over plain HTTP", () => {
-    expect(() => createServiceClient(SessionService, "http://127.0.0.1:1", { token: "t", tls: { ...pki.service, ca: pki.ca } })).toThrow(
-      "TLS is configured, so http://127.0.0.1:1 must be an https:// URL",
-    );
+    expect(() =>
+      createServiceClient(SessionService, "http://127.0.0.1:1", { token: "t", tls: { ...pki.service, ca: pki.ca } }),
+    ).toThrow("TLS is configured, so http://127.0.0.1:1 must be an https:// URL");
   });
 
   it("closes promptly while TLS clients keep their connections open", async () => {
@@ -89,7 +97,11 @@ describe("internal gRPC over TLS", () => {
     expect(await call(server.url, { ...pki.service, ca: pki.ca, mutual: true })).toBe("peer=127.0.0.1");
     const h1 = createClient(
       SessionService,
-      createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions: { ca: pki.ca, cert: pki.service.cert, key: pki.service.key } }),
+      createConnectTransport({
+        baseUrl: server.url,
+        httpVersion: "1.1",
+        nodeOptions: { ca: pki.ca, cert: pki.service.cert, key: pki.service.key },
+      }),
     );
     await h1.createSession({});
     const t0 = Date.now();
@@ -102,11 +114,21 @@ describe("tlsFromEnv", () => {
   it("reads the three PEM files, or none; names what is missing or unreadable", () => {
     const { ca, cert, key } = pki.files;
     expect(tlsFromEnv({})).toBeUndefined();
-    expect(tlsFromEnv({ POOL_TLS_CERT: cert, POOL_TLS_KEY: key, POOL_TLS_CA: ca })).toEqual({ ...pki.service, ca: pki.ca, mutual: false });
-    expect(tlsFromEnv({ POOL_TLS_CERT: cert, POOL_TLS_KEY: key, POOL_TLS_CA: ca, POOL_TLS_MUTUAL: "true" })?.mutual).toBe(true);
+    expect(tlsFromEnv({ POOL_TLS_CERT: cert, POOL_TLS_KEY: key, POOL_TLS_CA: ca })).toEqual({
+      ...pki.service,
+      ca: pki.ca,
+      mutual: false,
+    });
+    expect(
+      tlsFromEnv({ POOL_TLS_CERT: cert, POOL_TLS_KEY: key, POOL_TLS_CA: ca, POOL_TLS_MUTUAL: "true" })?.mutual,
+    ).toBe(true);
     expect(() => tlsFromEnv({ POOL_TLS_CERT: cert })).toThrow("TLS needs POOL_TLS_KEY and POOL_TLS_CA too");
-    expect(() => tlsFromEnv({ POOL_TLS_CERT: cert, POOL_TLS_KEY: "/nowhere/key.pem", POOL_TLS_CA: ca })).toThrow("POOL_TLS_KEY: cannot read /nowhere/key.pem (ENOENT)");
+    expect(() => tlsFromEnv({ POOL_TLS_CERT: cert, POOL_TLS_KEY: "/nowhere/key.pem", POOL_TLS_CA: ca })).toThrow(
+      "POOL_TLS_KEY: cannot read /nowhere/key.pem (ENOENT)",
+    );
     expect(() => tlsFromEnv({ POOL_TLS_MUTUAL: "true" })).toThrow("POOL_TLS_MUTUAL=true needs");
-    expect(() => tlsFromEnv({ POOL_TLS_CERT: cert, POOL_TLS_KEY: key, POOL_TLS_CA: ca, POOL_TLS_MUTUAL: "yes" })).toThrow('POOL_TLS_MUTUAL must be "true" or "false"');
+    expect(() =>
+      tlsFromEnv({ POOL_TLS_CERT: cert, POOL_TLS_KEY: key, POOL_TLS_CA: ca, POOL_TLS_MUTUAL: "yes" }),
+    ).toThrow('POOL_TLS_MUTUAL must be "true" or "false"');
   });
 });

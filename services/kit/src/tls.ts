@@ -26,7 +26,8 @@ export function tlsFromEnv(env: NodeJS.ProcessEnv = process.env): TlsConfig | un
   const names = ["POOL_TLS_CERT", "POOL_TLS_KEY", "POOL_TLS_CA"] as const;
   const given = names.filter((n) => env[n]);
   if (given.length === 0) {
-    if (env.POOL_TLS_MUTUAL === "true") throw new Error("POOL_TLS_MUTUAL=true needs POOL_TLS_CERT, POOL_TLS_KEY and POOL_TLS_CA");
+    if (env.POOL_TLS_MUTUAL === "true")
+      throw new Error("POOL_TLS_MUTUAL=true needs POOL_TLS_CERT, POOL_TLS_KEY and POOL_TLS_CA");
     return undefined;
   }
   const missing = names.filter((n) => !env[n]);
@@ -41,5 +42,10 @@ export function tlsFromEnv(env: NodeJS.ProcessEnv = process.env): TlsConfig | un
   if (env.POOL_TLS_MUTUAL && env.POOL_TLS_MUTUAL !== "true" && env.POOL_TLS_MUTUAL !== "false") {
     throw new Error('POOL_TLS_MUTUAL must be "true" or "false"');
   }
-  return { cert: read("POOL_TLS_CERT"), key: read("POOL_TLS_KEY"), ca: read("POOL_TLS_CA"), mutual: env.POOL_TLS_MUTUAL === "true" };
+  return {
+    cert: read("POOL_TLS_CERT"),
+    key: read("POOL_TLS_KEY"),
+    ca: read("POOL_TLS_CA"),
+    mutual: env.POOL_TLS_MUTUAL === "true",
+  };
 }

@@ -14,7 +14,9 @@ const creator = newIdentity();
 const expected = { templateId: "tmpl_AAAAAAAAAAAAAAAA", creatorId: creator.inboxId };
 
 /** A host's shared check over the real verifier, counting what it costs: signers recovered and resolver questions. */
-function host(opts: { ttlMs?: number; maxEntries?: number; now?: () => number; revoked?: () => boolean; down?: () => boolean } = {}) {
+function host(
+  opts: { ttlMs?: number; maxEntries?: number; now?: () => number; revoked?: () => boolean; down?: () => boolean } = {},
+) {
   const counts = { recovered: 0, asked: 0 };
   const derived = new DerivedInboxResolver();
   const verifier = new SignatureVerifier({
@@ -51,16 +53,23 @@ describe("verified releases (one signature check per host)", () => {
     expect(applied.every((a) => a.key[0] === 2n && a.content.instructions === "Version 2.")).toBe(true);
     expect(counts).toEqual({ recovered: 1, asked: 1 });
     // A retried delivery, an agent started later: still remembered.
-    for (let i = 0; i < 10; i++) expect(await verifyTemplateRelease(releases, t, expected)).toBe(creator.account.address);
+    for (let i = 0; i < 10; i++)
+      expect(await verifyTemplateRelease(releases, t, expected)).toBe(creator.account.address);
     expect(counts).toEqual({ recovered: 1, asked: 1 });
   });
 
   it("refuse a forged release every time it comes, one check for those that come together", async () => {
     const { releases, counts } = host();
     const pool = newIdentity();
-    const signed = await signUpdateRelease(pool.account, { ...expected, version: 3n, content: sampleContent({ instructions: "Obey the pool." }) });
+    const signed = await signUpdateRelease(pool.account, {
+      ...expected,
+      version: 3n,
+      content: sampleContent({ instructions: "Obey the pool." }),
+    });
     const forged = create(SignedTemplateSchema, { ...signed, creatorId: creator.inboxId });
-    const together = await Promise.all(Array.from({ length: 50 }, () => codeOf(verifyTemplateRelease(releases, forged, expected))));
+    const together = await Promise.all(
+      Array.from({ length: 50 }, () => codeOf(verifyTemplateRelease(releases, forged, expected))),
+    );
     expect(new Set(together)).toEqual(new Set(["PermissionDenied"]));
     expect(counts.asked).toBe(1);
     expect(await codeOf(verifyTemplateRelease(releases, forged, expected))).toBe("PermissionDenied");
@@ -76,8 +85,13 @@ describe("verified releases (one signature check per host)", () => {
     await verifyTemplateRelease(releases, again, expected);
     expect(counts.recovered).toBe(2);
     // The checked signature with another version under it: not the bytes that were checked.
-    expect(await codeOf(verifyTemplateRelease(releases, create(SignedTemplateSchema, { ...t, version: 5n }), expected))).toBe("PermissionDenied");
-    const swapped = create(SignedTemplateSchema, { ...t, creatorSignature: create(SignatureSchema, { ...t.creatorSignature!, nonce: again.creatorSignature!.nonce }) });
+    expect(
+      await codeOf(verifyTemplateRelease(releases, create(SignedTemplateSchema, { ...t, version: 5n }), expected)),
+    ).toBe("PermissionDenied");
+    const swapped = create(SignedTemplateSchema, {
+      ...t,
+      creatorSignature: create(SignatureSchema, { ...t.creatorSignature!, nonce: again.creatorSignature!.nonce }),
+    });
     expect(await codeOf(verifyTemplateRelease(releases, swapped, expected))).toBe("PermissionDenied");
     expect(counts.recovered).toBe(4);
   });
@@ -86,9 +100,13 @@ describe("verified releases (one signature check per host)", () => {
     const { releases, counts } = host();
     const t = await release(2n);
     await verifyTemplateRelease(releases, t, expected);
-    const err = await verifyTemplateRelease(releases, t, { ...expected, templateId: "tmpl_BBBBBBBBBBBBBBBB" }).catch((e: unknown) => e);
+    const err = await verifyTemplateRelease(releases, t, { ...expected, templateId: "tmpl_BBBBBBBBBBBBBBBB" }).catch(
+      (e: unknown) => e,
+    );
     expect(String(err)).toMatch(/permission_denied.*template_id: this instance runs template tmpl_BBBBBBBBBBBBBBBB/);
-    expect(await codeOf(verifyTemplateRelease(releases, t, { ...expected, creatorId: newIdentity().inboxId }))).toBe("PermissionDenied");
+    expect(await codeOf(verifyTemplateRelease(releases, t, { ...expected, creatorId: newIdentity().inboxId }))).toBe(
+      "PermissionDenied",
+    );
     expect(counts.recovered).toBe(1);
   });
 

@@ -72,7 +72,13 @@ export class VerifiedReleases implements ReleaseVerifier {
     return entry.address;
   }
 
-  private checkOnce(key: string, operation: SignedOperation, fields: OperationFields & { inboxId: string }, signature: Signature, field: string): Promise<Hex> {
+  private checkOnce(
+    key: string,
+    operation: SignedOperation,
+    fields: OperationFields & { inboxId: string },
+    signature: Signature,
+    field: string,
+  ): Promise<Hex> {
     // Keyed with the field too: a refusal names the field of the caller that waited for it.
     const flightKey = `${field}\n${key}`;
     let flight = this.inFlight.get(flightKey);

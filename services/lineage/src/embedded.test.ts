@@ -30,21 +30,54 @@ afterAll(async () => {
 const claimed = (sequence: bigint, instanceId: string, parentInstanceId = ""): LineageEvent =>
   create(LineageEventSchema, {
     sequence,
-    event: { case: "claimed", value: { instanceId, templateId: "tmpl_t", ownerId: "owner", parentInstanceId, conversationId: `conv-${instanceId}`, carry: parentInstanceId ? ["training"] : [] } },
+    event: {
+      case: "claimed",
+      value: {
+        instanceId,
+        templateId: "tmpl_t",
+        ownerId: "owner",
+        parentInstanceId,
+        conversationId: `conv-${instanceId}`,
+        carry: parentInstanceId ? ["training"] : [],
+      },
+    },
   });
 
 it("applies the feed once and reads the tree on embedded PGlite, as npm start runs it", async () => {
   expect(db.embedded).toBe(true);
-  const ended = create(LineageEventSchema, { sequence: 4n, event: { case: "ended", value: { instanceId: "inst_root", reason: "removed by its owner" } } });
+  const ended = create(LineageEventSchema, {
+    sequence: 4n,
+    event: { case: "ended", value: { instanceId: "inst_root", reason: "removed by its owner" } },
+  });
   // 2 arrives before 1, as a late commit would make it; then everything again.
   expect(await applyEvents(db.em.fork(), [claimed(2n, "inst_root")])).toBe(1);
   expect(await applyEvents(db.em.fork(), [claimed(1n, "inst_other")])).toBe(1);
-  expect(await applyEvents(db.em.fork(), [claimed(1n, "inst_other"), claimed(2n, "inst_root"), claimed(3n, "inst_child", "inst_root"), ended])).toBe(2);
+  expect(
+    await applyEvents(db.em.fork(), [
+      claimed(1n, "inst_other"),
+      claimed(2n, "inst_root"),
+      claimed(3n, "inst_child", "inst_root"),
+      ended,
+    ]),
+  ).toBe(2);
   const em = db.em.fork();
-  expect((await ancestors(em, "inst_child")).map((n) => [n.instanceId, n.endedAt !== null])).toEqual([["inst_root", true]]);
-  expect((await descendants(em, "inst_root")).map((n) => [n.instanceId, n.depth, n.carry])).toEqual([["inst_child", 1, ["training"]]]);
-  expect(await templateDashboard(em, "tmpl_t")).toMatchObject({ live: 2, total: 3, ended: 1, clones: 1, liveClones: 1, maxDepth: 1 });
+  expect((await ancestors(em, "inst_child")).map((n) => [n.instanceId, n.endedAt !== null])).toEqual([
+    ["inst_root", true],
+  ]);
+  expect((await descendants(em, "inst_root")).map((n) => [n.instanceId, n.depth, n.carry])).toEqual([
+    ["inst_child", 1, ["training"]],
+  ]);
+  expect(await templateDashboard(em, "tmpl_t")).toMatchObject({
+    live: 2,
+    total: 3,
+    ended: 1,
+    clones: 1,
+    liveClones: 1,
+    maxDepth: 1,
+  });
   const page = await ownerAgents(em, "owner", { includeEnded: false, limit: 1, pageToken: "" });
   expect(page.agents).toHaveLength(1);
-  expect((await ownerAgents(em, "owner", { includeEnded: false, limit: 1, pageToken: page.nextPageToken })).agents).toHaveLength(1);
+  expect(
+    (await ownerAgents(em, "owner", { includeEnded: false, limit: 1, pageToken: page.nextPageToken })).agents,
+  ).toHaveLength(1);
 });

@@ -39,7 +39,8 @@ export function checkEvents(events: readonly LineageEvent[]): void {
       if (!ev.value.templateId) v.push({ field: `${at}.template_id`, description: "is required" });
       if (!ev.value.ownerId) v.push({ field: `${at}.owner_id`, description: "is required" });
     }
-    if (ev.case === "ownerChanged" && !ev.value.ownerId) v.push({ field: `${at}.owner_id`, description: "is required" });
+    if (ev.case === "ownerChanged" && !ev.value.ownerId)
+      v.push({ field: `${at}.owner_id`, description: "is required" });
     if (v.length > 0) throw invalidArguments(v);
   });
 }
@@ -50,7 +51,9 @@ export async function applyEvents(em: EntityManager, events: readonly LineageEve
   if (events.length === 0) return 0;
   return em.transactional(async (tx) => {
     // The lock serializes calls (a relay taking over from another never interleaves with it).
-    const [feed] = await tx.execute<{ applied_sequence: string }[]>(`select applied_sequence from lineage_feed for update`);
+    const [feed] = await tx.execute<{ applied_sequence: string }[]>(
+      `select applied_sequence from lineage_feed for update`,
+    );
     const floor = BigInt(feed!.applied_sequence);
     const above = events.filter((e) => e.sequence > floor);
     if (above.length === 0) return 0;
@@ -77,7 +80,16 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
       `insert into lineage_agents (instance_id, template_id, owner_id, parent_instance_id, conversation_id, carry, depth, claimed_at)
        values (?, ?, ?, ?, ?, ?, coalesce((select depth + 1 from lineage_agents where instance_id = ?), 0), ?)
        on conflict (instance_id) do nothing`,
-      [c.instanceId, c.templateId, c.ownerId, c.parentInstanceId || null, c.conversationId, c.carry.join(","), c.parentInstanceId, at],
+      [
+        c.instanceId,
+        c.templateId,
+        c.ownerId,
+        c.parentInstanceId || null,
+        c.conversationId,
+        c.carry.join(","),
+        c.parentInstanceId,
+        at,
+      ],
       "run",
     );
   } else if (ev.case === "ended") {
@@ -88,7 +100,11 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
       "run",
     );
   } else if (ev.case === "ownerChanged") {
-    await tx.execute(`update lineage_agents set owner_id = ? where instance_id = ?`, [ev.value.ownerId, ev.value.instanceId], "run");
+    await tx.execute(
+      `update lineage_agents set owner_id = ? where instance_id = ?`,
+      [ev.value.ownerId, ev.value.instanceId],
+      "run",
+    );
   }
 }
 

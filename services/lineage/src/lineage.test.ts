@@ -7,12 +7,29 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LineageEventSchema, LineageEventService, type LineageEvent } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
+import {
+  LineageEventSchema,
+  LineageEventService,
+  type LineageEvent,
+} from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import pg from "pg";
-import { CALLER_HEADER, createServiceClient, fieldViolations, generateServiceCredentials, signOperation, type ServiceClient } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import {
+  CALLER_HEADER,
+  createServiceClient,
+  fieldViolations,
+  generateServiceCredentials,
+  signOperation,
+  type ServiceClient,
+} from "@convos-pool/kit";
+import {
+  createTestDatabase,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  type TestIdentity,
+} from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
 import { startLineageService, type RunningLineageService } from "./server.js";
 
@@ -31,17 +48,42 @@ const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } }
 const inst = () => `inst_${randomBytes(8).toString("hex")}`;
 const at = (minutesAgo: number) => timestampFromDate(new Date(Date.now() - minutesAgo * 60_000));
 
-function claimed(instanceId: string, templateId: string, owner: TestIdentity, parent = "", carry: string[] = [], minutesAgo = 0): LineageEvent {
+function claimed(
+  instanceId: string,
+  templateId: string,
+  owner: TestIdentity,
+  parent = "",
+  carry: string[] = [],
+  minutesAgo = 0,
+): LineageEvent {
   return create(LineageEventSchema, {
     sequence: ++sequence,
     at: at(minutesAgo),
-    event: { case: "claimed", value: { instanceId, templateId, ownerId: owner.inboxId, parentInstanceId: parent, conversationId: `conv-${instanceId}`, carry } },
+    event: {
+      case: "claimed",
+      value: {
+        instanceId,
+        templateId,
+        ownerId: owner.inboxId,
+        parentInstanceId: parent,
+        conversationId: `conv-${instanceId}`,
+        carry,
+      },
+    },
   });
 }
 const ended = (instanceId: string, reason = "removed by its owner") =>
-  create(LineageEventSchema, { sequence: ++sequence, at: at(0), event: { case: "ended", value: { instanceId, reason } } });
+  create(LineageEventSchema, {
+    sequence: ++sequence,
+    at: at(0),
+    event: { case: "ended", value: { instanceId, reason } },
+  });
 const ownerChanged = (instanceId: string, to: TestIdentity) =>
-  create(LineageEventSchema, { sequence: ++sequence, at: at(0), event: { case: "ownerChanged", value: { instanceId, ownerId: to.inboxId } } });
+  create(LineageEventSchema, {
+    sequence: ++sequence,
+    at: at(0),
+    event: { case: "ownerChanged", value: { instanceId, ownerId: to.inboxId } },
+  });
 
 async function refused(p: Promise<unknown>, code: Code): Promise<ConnectError> {
   const err = await p.then(
@@ -64,9 +106,16 @@ async function onLineageDb<T extends pg.QueryResultRow>(text: string, params: un
 }
 
 beforeAll(async () => {
-  templates = await startTemplateService({ databaseUrl: await createTestDatabase("lineage_templates"), credentials: creds.templates });
+  templates = await startTemplateService({
+    databaseUrl: await createTestDatabase("lineage_templates"),
+    credentials: creds.templates,
+  });
   lineageDb = await createTestDatabase("lineage");
-  service = await startLineageService({ databaseUrl: lineageDb, credentials: creds.lineage, templatesUrl: templates.url });
+  service = await startLineageService({
+    databaseUrl: lineageDb,
+    credentials: creds.lineage,
+    templatesUrl: templates.url,
+  });
   feedSc = createServiceClient(LineageEventService, service.url, creds.claims);
   lineageSc = createServiceClient(LineageService, service.url, creds.gateway);
   templatesSc = createServiceClient(TemplateService, templates.url, creds.gateway);
@@ -118,7 +167,12 @@ describe("the event feed", () => {
     const [fresh, orphan, child, grandchild] = [inst(), inst(), inst(), inst()];
     const unknown = inst();
     await feed.recordLineageEvents({
-      events: [claimed(fresh, t.id, owner), claimed(orphan, t.id, owner, unknown), claimed(child, t.id, owner, orphan), claimed(grandchild, t.id, owner, child)],
+      events: [
+        claimed(fresh, t.id, owner),
+        claimed(orphan, t.id, owner, unknown),
+        claimed(child, t.id, owner, orphan),
+        claimed(grandchild, t.id, owner, child),
+      ],
     });
     const depth = async (id: string) => (await lineage.getLineage({ instanceId: id }, as(owner))).instance!;
     expect(await depth(fresh)).toMatchObject({ depth: 0, parentInstanceId: "" });
@@ -149,10 +203,14 @@ describe("the event feed", () => {
     const a = inst();
     const old = claimed(a, t.id, owner);
     await feed.recordLineageEvents({ events: [old] });
-    await onLineageDb(`update lineage_applied set applied_at = now() - interval '2 days' where sequence = $1`, [old.sequence.toString()]);
+    await onLineageDb(`update lineage_applied set applied_at = now() - interval '2 days' where sequence = $1`, [
+      old.sequence.toString(),
+    ]);
     // The next call prunes it, raising the floor over it.
     expect((await feed.recordLineageEvents({ events: [ended(a)] })).applied).toBe(1);
-    expect(await onLineageDb(`select sequence from lineage_applied where sequence = $1`, [old.sequence.toString()])).toEqual([]);
+    expect(
+      await onLineageDb(`select sequence from lineage_applied where sequence = $1`, [old.sequence.toString()]),
+    ).toEqual([]);
     const [floor] = await onLineageDb<{ applied_sequence: string }>(`select applied_sequence from lineage_feed`);
     expect(BigInt(floor!.applied_sequence)).toBeGreaterThanOrEqual(old.sequence);
     expect((await feed.recordLineageEvents({ events: [old] })).applied).toBe(0);
@@ -162,23 +220,35 @@ describe("the event feed", () => {
     const owner = newIdentity();
     const a = inst();
     const good = claimed(a, "tmpl_0000000000000000", owner);
-    const noTemplate = create(LineageEventSchema, { sequence: ++sequence, event: { case: "claimed", value: { instanceId: inst(), ownerId: owner.inboxId } } });
+    const noTemplate = create(LineageEventSchema, {
+      sequence: ++sequence,
+      event: { case: "claimed", value: { instanceId: inst(), ownerId: owner.inboxId } },
+    });
     const err = await refused(feed.recordLineageEvents({ events: [good, noTemplate] }), Code.InvalidArgument);
     expect(fieldViolations(err).map((v) => v.field)).toEqual(["events[1].claimed.template_id"]);
-    const noOwner = create(LineageEventSchema, { sequence: ++sequence, event: { case: "ownerChanged", value: { instanceId: a } } });
-    expect(fieldViolations(await refused(feed.recordLineageEvents({ events: [noOwner] }), Code.InvalidArgument)).map((v) => v.field)).toEqual([
-      "events[0].owner_changed.owner_id",
-    ]);
+    const noOwner = create(LineageEventSchema, {
+      sequence: ++sequence,
+      event: { case: "ownerChanged", value: { instanceId: a } },
+    });
+    expect(
+      fieldViolations(await refused(feed.recordLineageEvents({ events: [noOwner] }), Code.InvalidArgument)).map(
+        (v) => v.field,
+      ),
+    ).toEqual(["events[0].owner_changed.owner_id"]);
     // Nothing of the refused call was applied: the good event counts when sent again.
     expect((await feed.recordLineageEvents({ events: [good] })).applied).toBe(1);
   });
 
   it("refuses events out of order or without a kind, naming the field, and callers other than the claims service", async () => {
     const bad = create(LineageEventSchema, { sequence: 5n });
-    expect((await refused(feed.recordLineageEvents({ events: [bad] }), Code.InvalidArgument)).rawMessage).toContain("events[0].event");
+    expect((await refused(feed.recordLineageEvents({ events: [bad] }), Code.InvalidArgument)).rawMessage).toContain(
+      "events[0].event",
+    );
     const e1 = create(LineageEventSchema, { sequence: 10n, event: { case: "ended", value: { instanceId: "x" } } });
     const e2 = create(LineageEventSchema, { sequence: 9n, event: { case: "ended", value: { instanceId: "x" } } });
-    expect((await refused(feed.recordLineageEvents({ events: [e1, e2] }), Code.InvalidArgument)).rawMessage).toContain("events[1].sequence");
+    expect((await refused(feed.recordLineageEvents({ events: [e1, e2] }), Code.InvalidArgument)).rawMessage).toContain(
+      "events[1].sequence",
+    );
     const asGateway = createServiceClient(LineageEventService, service.url, creds.gateway);
     await refused(asGateway.client.recordLineageEvents({ events: [] }), Code.PermissionDenied);
     asGateway.close();
@@ -215,7 +285,12 @@ describe("LineageService", () => {
 
   it("gives an agent's ancestors nearest first, its children and the whole tree below, the ended parent shown ended and its clones live", async () => {
     const g = await lineage.getLineage({ instanceId: grandchild }, as(owner));
-    expect(g.instance).toMatchObject({ instanceId: grandchild, depth: 2, parentInstanceId: child1, conversationId: `conv-${grandchild}` });
+    expect(g.instance).toMatchObject({
+      instanceId: grandchild,
+      depth: 2,
+      parentInstanceId: child1,
+      conversationId: `conv-${grandchild}`,
+    });
     expect(g.ancestors.map((n) => n.instanceId)).toEqual([child1, root]);
     expect(g.ancestors[1]!.endedAt).toBeDefined();
     expect(g.ancestors[0]!.endedAt).toBeUndefined();
@@ -226,7 +301,10 @@ describe("LineageService", () => {
     expect(r.descendants.map((n) => n.instanceId)).toEqual([child1, child2, grandchild]);
     expect(r.descendants.every((n) => n.endedAt === undefined)).toBe(true);
     // child2 is someone else's now: its conversation is theirs.
-    expect(r.children.find((n) => n.instanceId === child2)).toMatchObject({ ownerId: other.inboxId, conversationId: "" });
+    expect(r.children.find((n) => n.instanceId === child2)).toMatchObject({
+      ownerId: other.inboxId,
+      conversationId: "",
+    });
   });
 
   it("shows an agent's lineage to its owner and its template's creator only", async () => {
@@ -236,9 +314,11 @@ describe("LineageService", () => {
     await refused(lineage.getLineage({ instanceId: child1 }, as(other)), Code.NotFound);
     await refused(lineage.getLineage({ instanceId: inst() }, as(owner)), Code.NotFound);
     await refused(lineage.getLineage({ instanceId: child1 }), Code.Unauthenticated);
-    expect(fieldViolations(await refused(lineage.getLineage({ instanceId: "nope" }, as(owner)), Code.InvalidArgument)).map((v) => v.field)).toEqual([
-      "instance_id",
-    ]);
+    expect(
+      fieldViolations(await refused(lineage.getLineage({ instanceId: "nope" }, as(owner)), Code.InvalidArgument)).map(
+        (v) => v.field,
+      ),
+    ).toEqual(["instance_id"]);
   });
 
   it("blanks the conversations of agents someone else owns, unless the caller created their template", async () => {
@@ -252,14 +332,26 @@ describe("LineageService", () => {
     const theirs = inst();
     await feed.recordLineageEvents({ events: [claimed(mine, own.id, creator), claimed(theirs, own.id, other, mine)] });
     const fromMine = await lineage.getLineage({ instanceId: mine }, as(creator));
-    expect(fromMine.children.map((n) => [n.instanceId, n.ownerId, n.conversationId])).toEqual([[theirs, other.inboxId, `conv-${theirs}`]]);
+    expect(fromMine.children.map((n) => [n.instanceId, n.ownerId, n.conversationId])).toEqual([
+      [theirs, other.inboxId, `conv-${theirs}`],
+    ]);
     // Their owner does not see the creator's conversation.
-    expect((await lineage.getLineage({ instanceId: theirs }, as(other))).ancestors.map((n) => n.conversationId)).toEqual([""]);
+    expect(
+      (await lineage.getLineage({ instanceId: theirs }, as(other))).ancestors.map((n) => n.conversationId),
+    ).toEqual([""]);
   });
 
   it("gives the creator the template's dashboard: live, ended, clones, depth, agents per owner", async () => {
     const d = await lineage.getTemplateDashboard({ templateId }, as(creator));
-    expect(d).toMatchObject({ templateId, liveCount: 3n, totalCount: 4n, endedCount: 1n, cloneCount: 3n, liveCloneCount: 3n, maxDepth: 2 });
+    expect(d).toMatchObject({
+      templateId,
+      liveCount: 3n,
+      totalCount: 4n,
+      endedCount: 1n,
+      cloneCount: 3n,
+      liveCloneCount: 3n,
+      maxDepth: 2,
+    });
     expect(d.owners.map((o) => [o.ownerId, o.live, o.total])).toEqual([
       [owner.inboxId, 2n, 3n],
       [other.inboxId, 1n, 1n],
@@ -270,7 +362,9 @@ describe("LineageService", () => {
     await refused(lineage.getTemplateDashboard({ templateId: secret.id }, as(owner)), Code.NotFound);
     await refused(lineage.getTemplateDashboard({ templateId: "tmpl_0000000000000000" }, as(creator)), Code.NotFound);
     await refused(lineage.getTemplateDashboard({ templateId }), Code.Unauthenticated);
-    expect((await refused(lineage.getTemplateDashboard({ templateId: "x" }, as(creator)), Code.InvalidArgument)).rawMessage).toContain("template_id");
+    expect(
+      (await refused(lineage.getTemplateDashboard({ templateId: "x" }, as(creator)), Code.InvalidArgument)).rawMessage,
+    ).toContain("template_id");
   });
 
   it("answers an archived template's dashboard to its creator and NOT_FOUND to anyone else, as a missing template", async () => {
@@ -279,11 +373,21 @@ describe("LineageService", () => {
     await templatesSc.client.archiveTemplate({
       templateId: t.id,
       expectedVersion: t.version,
-      signature: await signOperation(creator.account, "ArchiveTemplate", { inboxId: creator.inboxId, templateId: t.id, version: t.version }),
+      signature: await signOperation(creator.account, "ArchiveTemplate", {
+        inboxId: creator.inboxId,
+        templateId: t.id,
+        version: t.version,
+      }),
     });
-    expect(await lineage.getTemplateDashboard({ templateId: t.id }, as(creator))).toMatchObject({ liveCount: 1n, totalCount: 1n });
+    expect(await lineage.getTemplateDashboard({ templateId: t.id }, as(creator))).toMatchObject({
+      liveCount: 1n,
+      totalCount: 1n,
+    });
     const archived = await refused(lineage.getTemplateDashboard({ templateId: t.id }, as(owner)), Code.NotFound);
-    const missing = await refused(lineage.getTemplateDashboard({ templateId: "tmpl_0000000000000000" }, as(owner)), Code.NotFound);
+    const missing = await refused(
+      lineage.getTemplateDashboard({ templateId: "tmpl_0000000000000000" }, as(owner)),
+      Code.NotFound,
+    );
     expect(archived.rawMessage.replace(t.id, "ID")).toBe(missing.rawMessage.replace("tmpl_0000000000000000", "ID"));
   });
 
@@ -292,13 +396,28 @@ describe("LineageService", () => {
     expect(live.agents.map((n) => n.instanceId)).toEqual([grandchild, child1]);
     const all = await lineage.listOwnerLineage({ ownerId: owner.inboxId, includeEnded: true, pageSize: 2 }, as(owner));
     expect(all.agents.map((n) => n.instanceId)).toEqual([grandchild, child1]);
-    const next = await lineage.listOwnerLineage({ ownerId: owner.inboxId, includeEnded: true, pageSize: 2, pageToken: all.nextPageToken }, as(owner));
+    const next = await lineage.listOwnerLineage(
+      { ownerId: owner.inboxId, includeEnded: true, pageSize: 2, pageToken: all.nextPageToken },
+      as(owner),
+    );
     expect(next.agents.map((n) => [n.instanceId, n.childrenCount])).toEqual([[root, 2]]);
     expect(next.nextPageToken).toBe("");
     await refused(lineage.listOwnerLineage({ ownerId: owner.inboxId }, as(other)), Code.PermissionDenied);
-    expect((await refused(lineage.listOwnerLineage({ ownerId: "x" }, as(owner)), Code.InvalidArgument)).rawMessage).toContain("owner_id");
-    expect((await refused(lineage.listOwnerLineage({ ownerId: owner.inboxId, pageSize: 500 }, as(owner)), Code.InvalidArgument)).rawMessage).toContain("page_size");
-    const forged = await refused(lineage.listOwnerLineage({ ownerId: owner.inboxId, pageToken: "bm90LWEtdG9rZW4" }, as(owner)), Code.InvalidArgument);
+    expect(
+      (await refused(lineage.listOwnerLineage({ ownerId: "x" }, as(owner)), Code.InvalidArgument)).rawMessage,
+    ).toContain("owner_id");
+    expect(
+      (
+        await refused(
+          lineage.listOwnerLineage({ ownerId: owner.inboxId, pageSize: 500 }, as(owner)),
+          Code.InvalidArgument,
+        )
+      ).rawMessage,
+    ).toContain("page_size");
+    const forged = await refused(
+      lineage.listOwnerLineage({ ownerId: owner.inboxId, pageToken: "bm90LWEtdG9rZW4" }, as(owner)),
+      Code.InvalidArgument,
+    );
     expect(fieldViolations(forged).map((v) => v.field)).toEqual(["page_token"]);
     await refused(lineage.listOwnerLineage({ ownerId: owner.inboxId }), Code.Unauthenticated);
   });

@@ -9,7 +9,8 @@ const log = createLogger("lineage");
 let credentials;
 try {
   credentials = serviceCredentialsFromEnv("lineage");
-  if (!process.env.TEMPLATES_URL) throw new Error("TEMPLATES_URL is required: the templates service says who created a template");
+  if (!process.env.TEMPLATES_URL)
+    throw new Error("TEMPLATES_URL is required: the templates service says who created a template");
 } catch (err) {
   log.error((err as Error).message);
   process.exit(2);

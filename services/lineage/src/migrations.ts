@@ -23,7 +23,9 @@ export class CreateLineage extends Migration {
       ended_at timestamptz(3),
       end_reason text
     )`);
-    this.addSql(`create index lineage_agents_parent on lineage_agents (parent_instance_id) where parent_instance_id is not null`);
+    this.addSql(
+      `create index lineage_agents_parent on lineage_agents (parent_instance_id) where parent_instance_id is not null`,
+    );
     this.addSql(`create index lineage_agents_template on lineage_agents (template_id)`);
     this.addSql(`create index lineage_agents_owner on lineage_agents (owner_id, claimed_at desc, instance_id desc)`);
     // The claims service's outbox sequence applied so far: events arrive in order, each applied once.

@@ -10,7 +10,16 @@ import { openDatabase, type Database } from "@convos-pool/kit";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { lessonHash } from "./patterns-policy.js";
-import { countRefusal, offerPattern, poolHealth, queryCandidates, recordAdoptions, refusalCounts, sweepExpiredPatterns, templatePatterns } from "./patterns-queries.js";
+import {
+  countRefusal,
+  offerPattern,
+  poolHealth,
+  queryCandidates,
+  recordAdoptions,
+  refusalCounts,
+  sweepExpiredPatterns,
+  templatePatterns,
+} from "./patterns-queries.js";
 
 let dir: string;
 let db: Database;
@@ -26,18 +35,31 @@ afterAll(async () => {
 });
 
 const offer = (instanceId: string, text: string, interests = ["category:travel", "tag:japan"], ttlSeconds = 3_600) =>
-  offerPattern(db.em.fork(), { instanceId, templateId: "tmpl_t", interests, text, textHash: lessonHash(text), ttlSeconds });
+  offerPattern(db.em.fork(), {
+    instanceId,
+    templateId: "tmpl_t",
+    interests,
+    text,
+    textHash: lessonHash(text),
+    ttlSeconds,
+  });
 
 it("offers, finds, adopts, lists, counts and sweeps patterns on embedded PGlite, as npm start runs it", async () => {
   expect(db.embedded).toBe(true);
   const first = await offer("inst_a", "Confirm the dates first.");
   expect(first.created).toBe(true);
   const again = await offer("inst_b", "confirm the dates first");
-  expect([again.created, again.pattern.pattern_id, Number(again.pattern.offered_count)]).toEqual([false, first.pattern.pattern_id, 2]);
+  expect([again.created, again.pattern.pattern_id, Number(again.pattern.offered_count)]).toEqual([
+    false,
+    first.pattern.pattern_id,
+    2,
+  ]);
   await offer("inst_a", "Offer rail passes.", ["category:trains"]);
 
   const em = db.em.fork();
-  expect((await queryCandidates(em, "inst_c", ["tag:japan"])).map((r) => r.pattern_id)).toEqual([first.pattern.pattern_id]);
+  expect((await queryCandidates(em, "inst_c", ["tag:japan"])).map((r) => r.pattern_id)).toEqual([
+    first.pattern.pattern_id,
+  ]);
   expect(await queryCandidates(em, "inst_a", ["tag:japan"])).toEqual([]);
   expect(await queryCandidates(em, "inst_c", [])).toEqual([]);
 
@@ -55,7 +77,9 @@ it("offers, finds, adopts, lists, counts and sweeps patterns on embedded PGlite,
     ["injection", 1n],
   ]);
 
-  await em.execute(`update patterns set expires_at = now() - interval '31 days' where pattern_id = ?`, [first.pattern.pattern_id]);
+  await em.execute(`update patterns set expires_at = now() - interval '31 days' where pattern_id = ?`, [
+    first.pattern.pattern_id,
+  ]);
   expect(await poolHealth(em)).toEqual({ live: 1n, expired: 1n, adoptions: 1n });
   expect(await sweepExpiredPatterns(em)).toBe(1);
   expect(await poolHealth(em)).toEqual({ live: 1n, expired: 0n, adoptions: 0n });

@@ -5,7 +5,14 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { TEMPLATE_ID_PATTERN, callerInboxId, invalidArgument, notFound, pageSize, unauthenticated } from "@convos-pool/kit";
+import {
+  TEMPLATE_ID_PATTERN,
+  callerInboxId,
+  invalidArgument,
+  notFound,
+  pageSize,
+  unauthenticated,
+} from "@convos-pool/kit";
 import { poolHealth, refusalCounts, templatePatterns } from "./patterns-queries.js";
 import type { TemplateLookup } from "./service.js";
 
@@ -29,7 +36,8 @@ export function createPatternInsightsService(deps: PatternInsightsDeps): Service
     },
 
     async listTemplatePatterns(req, ctx) {
-      if (!TEMPLATE_ID_PATTERN.test(req.templateId)) throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+      if (!TEMPLATE_ID_PATTERN.test(req.templateId))
+        throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
       const limit = pageSize(req.pageSize);
       const caller = callerInboxId(ctx);
       if (caller === undefined) throw unauthenticated("sign in to read your template's patterns");

@@ -29,7 +29,9 @@ function refusedField(fn: () => unknown): string[] {
 
 describe("interest", () => {
   it("is the template's category and tags, lower-case, each once", () => {
-    const t = create(TemplateSchema, { content: create(TemplateContentSchema, { category: " Travel", tags: ["japan", "Japan", "food", " "] }) });
+    const t = create(TemplateSchema, {
+      content: create(TemplateContentSchema, { category: " Travel", tags: ["japan", "Japan", "food", " "] }),
+    });
     expect(interestsOf(t)).toEqual(["category:travel", "tag:japan", "tag:food"]);
     expect(interestsOf(create(TemplateSchema, {}))).toEqual([]);
   });
@@ -40,7 +42,9 @@ describe("interest", () => {
     // Shared: category (2) + japan (1); either: those and food (1).
     expect(interestSimilarity(asker, ["category:travel", "tag:japan", "tag:food"])).toBe(0.75);
     // The category alone: 2 of 2 + 1 + 4 tags.
-    expect(interestSimilarity(asker, ["category:travel", "tag:europe", "tag:trains", "tag:museums", "tag:hiking"])).toBeCloseTo(2 / 7);
+    expect(
+      interestSimilarity(asker, ["category:travel", "tag:europe", "tag:trains", "tag:museums", "tag:hiking"]),
+    ).toBeCloseTo(2 / 7);
     // A shared tag weighs less than a shared category.
     expect(interestSimilarity(asker, ["category:food", "tag:japan"])).toBe(1 / 5);
     expect(interestSimilarity(asker, ["category:finance", "tag:taxes"])).toBe(0);
@@ -79,7 +83,9 @@ describe("bounds", () => {
 
   it("takes 1 to 50 pattern ids, naming the malformed one", () => {
     expect(refusedField(() => checkPatternIds([]))).toEqual(["pattern_ids"]);
-    expect(refusedField(() => checkPatternIds(Array.from({ length: 51 }, () => "pat_AAAAAAAAAAAAAAAA")))).toEqual(["pattern_ids"]);
+    expect(refusedField(() => checkPatternIds(Array.from({ length: 51 }, () => "pat_AAAAAAAAAAAAAAAA")))).toEqual([
+      "pattern_ids",
+    ]);
     expect(refusedField(() => checkPatternIds(["pat_AAAAAAAAAAAAAAAA", "nope"]))).toEqual(["pattern_ids[1]"]);
     expect(() => checkPatternIds(["pat_AAAAAAAAAAAAAAAA"])).not.toThrow();
   });

@@ -47,12 +47,15 @@ export function interestSimilarity(a: readonly string[], b: readonly string[]): 
 
 /** The same lesson however it is spaced, cased or ended: "Confirm dates first." and "confirm  dates first" are one. */
 export function lessonHash(text: string): string {
-  const key = normalizePatternText(text).toLowerCase().replace(/[\s.!;,]+$/u, "");
+  const key = normalizePatternText(text)
+    .toLowerCase()
+    .replace(/[\s.!;,]+$/u, "");
   return createHash("sha256").update(key).digest("hex");
 }
 
 export function checkInstanceId(instanceId: string): void {
-  if (!INSTANCE_ID_PATTERN.test(instanceId)) throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
+  if (!INSTANCE_ID_PATTERN.test(instanceId))
+    throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
 }
 
 /** The text's own problems (empty, too long): INVALID_ARGUMENT, not a refusal. */
@@ -65,26 +68,36 @@ export function checkPatternText(text: string): void {
 export function patternTtlSeconds(ttlSeconds: bigint): number {
   if (ttlSeconds === 0n) return DEFAULT_PATTERN_TTL_SECONDS;
   if (ttlSeconds < 0n || ttlSeconds > BigInt(MAX_PATTERN_TTL_SECONDS)) {
-    throw invalidArgument("ttl_seconds", `must be 1 to ${MAX_PATTERN_TTL_SECONDS} (90 days), or 0 for the default (30 days)`);
+    throw invalidArgument(
+      "ttl_seconds",
+      `must be 1 to ${MAX_PATTERN_TTL_SECONDS} (90 days), or 0 for the default (30 days)`,
+    );
   }
   return Number(ttlSeconds);
 }
 
 export function minSimilarity(value: number): number {
   if (value === 0) return DEFAULT_MIN_SIMILARITY;
-  if (!Number.isFinite(value) || value < 0 || value > 1) throw invalidArgument("min_similarity", "must be between 0 and 1; 0 for the default (0.3)");
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw invalidArgument("min_similarity", "must be between 0 and 1; 0 for the default (0.3)");
   return value;
 }
 
 export function queryPageSize(value: number): number {
   if (value === 0) return 10;
-  if (!Number.isInteger(value) || value < 1 || value > 50) throw invalidArgument("page_size", "must be 1 to 50; 0 for 10");
+  if (!Number.isInteger(value) || value < 1 || value > 50)
+    throw invalidArgument("page_size", "must be 1 to 50; 0 for 10");
   return value;
 }
 
 export function checkPatternIds(ids: readonly string[]): void {
   if (ids.length === 0) throw invalidArgument("pattern_ids", "is required: the patterns the agent adopted");
-  if (ids.length > MAX_ADOPTIONS_PER_CALL) throw invalidArgument("pattern_ids", `must be at most ${MAX_ADOPTIONS_PER_CALL}`);
+  if (ids.length > MAX_ADOPTIONS_PER_CALL)
+    throw invalidArgument("pattern_ids", `must be at most ${MAX_ADOPTIONS_PER_CALL}`);
   const bad = ids.findIndex((id) => !PATTERN_ID_PATTERN.test(id));
-  if (bad >= 0) throw invalidArgument(`pattern_ids[${bad}]`, 'must be a pattern id such as "pat_" followed by 16 letters or digits');
+  if (bad >= 0)
+    throw invalidArgument(
+      `pattern_ids[${bad}]`,
+      'must be a pattern id such as "pat_" followed by 16 letters or digits',
+    );
 }

@@ -31,7 +31,8 @@ export interface PatternPoolDeps {
 /** The agent (its id checked already), when it is live: an ended or unknown one is NOT_FOUND, whoever asks. */
 async function liveAgent(em: EntityManager, instanceId: string): Promise<Node> {
   const node = await getNode(em.fork(), instanceId);
-  if (!node || node.endedAt !== null) throw new ConnectError(`instance_id: no live instance ${instanceId}`, Code.NotFound);
+  if (!node || node.endedAt !== null)
+    throw new ConnectError(`instance_id: no live instance ${instanceId}`, Code.NotFound);
   return node;
 }
 
@@ -52,12 +53,22 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
       const scan = scanPattern(req.text);
       if (!scan.ok) {
         await countRefusal(deps.em.fork(), node.templateId, scan.reason);
-        deps.log.info("pattern refused", { instanceId: node.instanceId, templateId: node.templateId, reason: scan.reason, length: req.text.length });
-        throw invalidArgument("text", `refused: ${scan.reason} (${scan.detail}); a pattern is a lesson for agents of other people`);
+        deps.log.info("pattern refused", {
+          instanceId: node.instanceId,
+          templateId: node.templateId,
+          reason: scan.reason,
+          length: req.text.length,
+        });
+        throw invalidArgument(
+          "text",
+          `refused: ${scan.reason} (${scan.detail}); a pattern is a lesson for agents of other people`,
+        );
       }
       const interests = await interestOf(deps, node);
       if (interests.length === 0) {
-        throw failedPrecondition(`the template of instance ${node.instanceId} has no category or tags: a pattern would reach no one`);
+        throw failedPrecondition(
+          `the template of instance ${node.instanceId} has no category or tags: a pattern would reach no one`,
+        );
       }
       const text = normalizePatternText(req.text);
       const { pattern, created } = await offerPattern(deps.em.fork(), {
@@ -68,7 +79,12 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
         textHash: lessonHash(text),
         ttlSeconds,
       });
-      deps.log.info("pattern offered", { patternId: pattern.pattern_id, instanceId: node.instanceId, templateId: node.templateId, created });
+      deps.log.info("pattern offered", {
+        patternId: pattern.pattern_id,
+        instanceId: node.instanceId,
+        templateId: node.templateId,
+        created,
+      });
       return { pattern: patternToProto(pattern), created };
     },
 
@@ -80,9 +96,16 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
       const interests = await interestOf(deps, node);
       const candidates = await queryCandidates(deps.em.fork(), node.instanceId, interests);
       const patterns = candidates
-        .map((row) => ({ row, similarity: interestSimilarity(interests, row.interests), offered: Number(row.offered_count) }))
+        .map((row) => ({
+          row,
+          similarity: interestSimilarity(interests, row.interests),
+          offered: Number(row.offered_count),
+        }))
         .filter((c) => c.similarity >= threshold)
-        .sort((a, b) => b.similarity - a.similarity || b.offered - a.offered || a.row.pattern_id.localeCompare(b.row.pattern_id))
+        .sort(
+          (a, b) =>
+            b.similarity - a.similarity || b.offered - a.offered || a.row.pattern_id.localeCompare(b.row.pattern_id),
+        )
         .slice(0, limit)
         .map((c) => patternToProto(c.row, c.similarity));
       return { patterns };

@@ -5,8 +5,20 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { PatternSchema, RefusalCountSchema, type Pattern, type RefusalCount } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { PATTERN_REFUSAL_REASONS, decodePageToken, encodePageToken, isDateAndId, randomId, type PatternRefusalReason } from "@convos-pool/kit";
+import {
+  PatternSchema,
+  RefusalCountSchema,
+  type Pattern,
+  type RefusalCount,
+} from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import {
+  PATTERN_REFUSAL_REASONS,
+  decodePageToken,
+  encodePageToken,
+  isDateAndId,
+  randomId,
+  type PatternRefusalReason,
+} from "@convos-pool/kit";
 import { EXPIRED_KEPT_DAYS } from "./patterns-policy.js";
 
 interface PatternDbRow {
@@ -39,7 +51,9 @@ export function patternToProto(r: PatternDbRow, similarity = 0): Pattern {
 }
 
 async function patternById(em: EntityManager, patternId: string): Promise<PatternDbRow> {
-  const [row] = await em.execute<PatternDbRow[]>(`select ${PATTERN_COLUMNS} from patterns p where p.pattern_id = ?`, [patternId]);
+  const [row] = await em.execute<PatternDbRow[]>(`select ${PATTERN_COLUMNS} from patterns p where p.pattern_id = ?`, [
+    patternId,
+  ]);
   if (!row) throw new Error(`pattern ${patternId} vanished within its own transaction`);
   return row;
 }
@@ -60,7 +74,10 @@ export interface Offer {
  * later of the two. Expired but not yet swept: replaced by a new pattern,
  * as if it had never been.
  */
-export async function offerPattern(em: EntityManager, offer: Offer): Promise<{ pattern: PatternDbRow; created: boolean }> {
+export async function offerPattern(
+  em: EntityManager,
+  offer: Offer,
+): Promise<{ pattern: PatternDbRow; created: boolean }> {
   return em.transactional(async (tx) => {
     let [existing] = await tx.execute<{ pattern_id: string; expired: boolean }[]>(
       `select pattern_id, expires_at <= now() as expired from patterns where text_hash = ? for update`,
@@ -111,7 +128,11 @@ export async function offerPattern(em: EntityManager, offer: Offer): Promise<{ p
 const QUERY_CANDIDATES = 1_000;
 
 /** Live patterns sharing at least one interest, none offered by the asking agent. */
-export async function queryCandidates(em: EntityManager, instanceId: string, interests: string[]): Promise<PatternDbRow[]> {
+export async function queryCandidates(
+  em: EntityManager,
+  instanceId: string,
+  interests: string[],
+): Promise<PatternDbRow[]> {
   if (interests.length === 0) return [];
   return em.execute<PatternDbRow[]>(
     `select ${PATTERN_COLUMNS} from patterns p
@@ -173,7 +194,10 @@ export async function templatePatterns(
   const last = page.at(-1);
   return {
     patterns: page.map((r) => patternToProto(r)),
-    nextPageToken: rows.length > opts.limit && last ? encodePageToken([new Date(last.created_at).toISOString(), last.pattern_id]) : "",
+    nextPageToken:
+      rows.length > opts.limit && last
+        ? encodePageToken([new Date(last.created_at).toISOString(), last.pattern_id])
+        : "",
   };
 }
 
@@ -190,7 +214,11 @@ export async function poolHealth(em: EntityManager): Promise<PoolHealth> {
        (select count(*) from pattern_adoptions) as adoptions
      from patterns`,
   );
-  return { live: BigInt(counts?.live ?? 0), expired: BigInt(counts?.expired ?? 0), adoptions: BigInt(counts?.adoptions ?? 0) };
+  return {
+    live: BigInt(counts?.live ?? 0),
+    expired: BigInt(counts?.expired ?? 0),
+    adoptions: BigInt(counts?.adoptions ?? 0),
+  };
 }
 
 /** Deletes patterns expired over EXPIRED_KEPT_DAYS ago, with their offers and adoptions; returns how many. */

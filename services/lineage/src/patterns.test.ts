@@ -9,11 +9,31 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import { LineageEventSchema, LineageEventService, type LineageEvent } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
-import { PatternInsightsService, PatternPoolService, type Pattern } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import {
+  LineageEventSchema,
+  LineageEventService,
+  type LineageEvent,
+} from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
+import {
+  PatternInsightsService,
+  PatternPoolService,
+  type Pattern,
+} from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { CALLER_HEADER, createServiceClient, fieldViolations, generateServiceCredentials, type ServiceClient } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import {
+  CALLER_HEADER,
+  createServiceClient,
+  fieldViolations,
+  generateServiceCredentials,
+  type ServiceClient,
+} from "@convos-pool/kit";
+import {
+  createTestDatabase,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  type TestIdentity,
+} from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
 import { startLineageService, type RunningLineageService } from "./server.js";
 
@@ -33,7 +53,10 @@ const insights = () => insightsSc.client;
 const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
 const inst = () => `inst_${randomBytes(8).toString("hex")}`;
 /** Letters only: a word no other test uses (no digits, which the scan would weigh as a number). */
-const word = () => randomBytes(6).toString("hex").replace(/[0-9]/g, (d) => "ghijklmnop"[Number(d)]!);
+const word = () =>
+  randomBytes(6)
+    .toString("hex")
+    .replace(/[0-9]/g, (d) => "ghijklmnop"[Number(d)]!);
 
 async function refused(p: Promise<unknown>, code: Code): Promise<ConnectError> {
   const err = await p.then(
@@ -58,11 +81,19 @@ const claimed = (instanceId: string, templateId: string, owner: TestIdentity): L
   create(LineageEventSchema, {
     sequence: ++sequence,
     at: timestampFromDate(new Date()),
-    event: { case: "claimed", value: { instanceId, templateId, ownerId: owner.inboxId, conversationId: `conv-${instanceId}` } },
+    event: {
+      case: "claimed",
+      value: { instanceId, templateId, ownerId: owner.inboxId, conversationId: `conv-${instanceId}` },
+    },
   });
 
 /** A template of `creator` with this category and tags, and live agents of it (claimed through the feed). */
-async function templateWithAgents(creator: TestIdentity, category: string, tags: string[], agents = 1): Promise<{ id: string; agents: string[] }> {
+async function templateWithAgents(
+  creator: TestIdentity,
+  category: string,
+  tags: string[],
+  agents = 1,
+): Promise<{ id: string; agents: string[] }> {
   const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [], category, tags }));
   const ids = Array.from({ length: agents }, inst);
   await feedSc.client.recordLineageEvents({ events: ids.map((id) => claimed(id, t.id, newIdentity())) });
@@ -70,13 +101,22 @@ async function templateWithAgents(creator: TestIdentity, category: string, tags:
 }
 
 const health = () => insights().getPatternPoolHealth({});
-const refusalsOf = (list: { reason: string; count: bigint }[]) => Object.fromEntries(list.map((r) => [r.reason, r.count]));
+const refusalsOf = (list: { reason: string; count: bigint }[]) =>
+  Object.fromEntries(list.map((r) => [r.reason, r.count]));
 const ids = (patterns: Pattern[]) => patterns.map((p) => p.patternId);
 
 beforeAll(async () => {
-  templates = await startTemplateService({ databaseUrl: await createTestDatabase("patterns_templates"), credentials: creds.templates });
+  templates = await startTemplateService({
+    databaseUrl: await createTestDatabase("patterns_templates"),
+    credentials: creds.templates,
+  });
   lineageDb = await createTestDatabase("patterns_lineage");
-  service = await startLineageService({ databaseUrl: lineageDb, credentials: creds.lineage, templatesUrl: templates.url, patternSweepMs: 200 });
+  service = await startLineageService({
+    databaseUrl: lineageDb,
+    credentials: creds.lineage,
+    templatesUrl: templates.url,
+    patternSweepMs: 200,
+  });
   feedSc = createServiceClient(LineageEventService, service.url, creds.claims);
   poolSc = createServiceClient(PatternPoolService, service.url, creds["instance-host"]);
   insightsSc = createServiceClient(PatternInsightsService, service.url, creds.gateway);
@@ -99,13 +139,25 @@ describe("offering and finding patterns", () => {
     const unrelated = await templateWithAgents(newIdentity(), `finance-${word()}`, ["taxes"]);
     const [mine, sameTemplate] = asker.agents as [string, string];
 
-    const fromClose = await pool().publishPattern({ instanceId: close.agents[0]!, text: `Confirm the travel dates before searching ${word()} flights.` });
-    expect(fromClose).toMatchObject({ created: true, pattern: { templateId: close.id, offeredCount: 1n, adoptedCount: 0n } });
+    const fromClose = await pool().publishPattern({
+      instanceId: close.agents[0]!,
+      text: `Confirm the travel dates before searching ${word()} flights.`,
+    });
+    expect(fromClose).toMatchObject({
+      created: true,
+      pattern: { templateId: close.id, offeredCount: 1n, adoptedCount: 0n },
+    });
     expect(fromClose.pattern!.patternId).toMatch(/^pat_[A-Za-z0-9]{16}$/);
     // The interest is the template's, whatever the host might have wanted.
     expect(fromClose.pattern!.interests).toEqual([`category:${travel}`, "tag:japan", "tag:food"]);
-    const fromFar = await pool().publishPattern({ instanceId: far.agents[0]!, text: `Offer rail passes to ${word()} travellers.` });
-    const fromSibling = await pool().publishPattern({ instanceId: sameTemplate, text: `Keep ${word()} lists to three options.` });
+    const fromFar = await pool().publishPattern({
+      instanceId: far.agents[0]!,
+      text: `Offer rail passes to ${word()} travellers.`,
+    });
+    const fromSibling = await pool().publishPattern({
+      instanceId: sameTemplate,
+      text: `Keep ${word()} lists to three options.`,
+    });
     const own = await pool().publishPattern({ instanceId: mine, text: `Ask about ${word()} budgets first.` });
 
     // Sibling 1.0, close 0.75; far (2/7) is under 0.3; its own never.
@@ -114,18 +166,32 @@ describe("offering and finding patterns", () => {
     expect(found.map((p) => p.similarity)).toEqual([1, 0.75]);
     expect(found[1]!.text).toBe(fromClose.pattern!.text);
     const lower = (await pool().queryPatterns({ instanceId: mine, minSimilarity: 0.2 })).patterns;
-    expect(ids(lower)).toEqual([fromSibling.pattern!.patternId, fromClose.pattern!.patternId, fromFar.pattern!.patternId]);
-    expect(ids((await pool().queryPatterns({ instanceId: mine, minSimilarity: 0.2, pageSize: 1 })).patterns)).toEqual([fromSibling.pattern!.patternId]);
+    expect(ids(lower)).toEqual([
+      fromSibling.pattern!.patternId,
+      fromClose.pattern!.patternId,
+      fromFar.pattern!.patternId,
+    ]);
+    expect(ids((await pool().queryPatterns({ instanceId: mine, minSimilarity: 0.2, pageSize: 1 })).patterns)).toEqual([
+      fromSibling.pattern!.patternId,
+    ]);
     // The sibling sees the asker's lesson, not its own.
-    expect(ids((await pool().queryPatterns({ instanceId: sameTemplate })).patterns)).toEqual([own.pattern!.patternId, fromClose.pattern!.patternId]);
-    expect((await pool().queryPatterns({ instanceId: unrelated.agents[0]!, minSimilarity: 0.01 })).patterns).toEqual([]);
+    expect(ids((await pool().queryPatterns({ instanceId: sameTemplate })).patterns)).toEqual([
+      own.pattern!.patternId,
+      fromClose.pattern!.patternId,
+    ]);
+    expect((await pool().queryPatterns({ instanceId: unrelated.agents[0]!, minSimilarity: 0.01 })).patterns).toEqual(
+      [],
+    );
   });
 
   it("orders patterns equally similar by how many agents offered them", async () => {
     const category = `cooking-${word()}`;
     const offerers = await templateWithAgents(newIdentity(), category, ["bread"], 3);
     const asker = await templateWithAgents(newIdentity(), category, ["bread"]);
-    const once = await pool().publishPattern({ instanceId: offerers.agents[0]!, text: `Weigh ${word()} flour instead of measuring cups.` });
+    const once = await pool().publishPattern({
+      instanceId: offerers.agents[0]!,
+      text: `Weigh ${word()} flour instead of measuring cups.`,
+    });
     const lesson = `Let ${word()} dough rest overnight.`;
     const thrice = await pool().publishPattern({ instanceId: offerers.agents[0]!, text: lesson });
     await pool().publishPattern({ instanceId: offerers.agents[1]!, text: lesson });
@@ -142,10 +208,19 @@ describe("offering and finding patterns", () => {
     const [a, b] = t.agents as [string, string];
     const lesson = `Water ${word()} roses in the morning.`;
     const first = await pool().publishPattern({ instanceId: a, text: lesson, ttlSeconds: 60n });
-    const again = await pool().publishPattern({ instanceId: b, text: `  ${lesson.toUpperCase().replace(".", "")}  `, ttlSeconds: 3_600n });
+    const again = await pool().publishPattern({
+      instanceId: b,
+      text: `  ${lesson.toUpperCase().replace(".", "")}  `,
+      ttlSeconds: 3_600n,
+    });
     expect(again.created).toBe(false);
-    expect(again.pattern).toMatchObject({ patternId: first.pattern!.patternId, text: first.pattern!.text, offeredCount: 2n });
-    const renewed = timestampDate(again.pattern!.expiresAt!).getTime() - timestampDate(first.pattern!.expiresAt!).getTime();
+    expect(again.pattern).toMatchObject({
+      patternId: first.pattern!.patternId,
+      text: first.pattern!.text,
+      offeredCount: 2n,
+    });
+    const renewed =
+      timestampDate(again.pattern!.expiresAt!).getTime() - timestampDate(first.pattern!.expiresAt!).getTime();
     expect(renewed).toBeGreaterThan(3_400_000);
     // The same agent offering it again is still one offer; a shorter time to live never shortens it.
     const third = await pool().publishPattern({ instanceId: a, text: lesson, ttlSeconds: 10n });
@@ -156,10 +231,25 @@ describe("offering and finding patterns", () => {
     const t = await templateWithAgents(newIdentity(), `pets-${word()}`, ["dogs"]);
     const agent = t.agents[0]!;
     const life = (p: Pattern) => (timestampDate(p.expiresAt!).getTime() - timestampDate(p.createdAt!).getTime()) / 1000;
-    expect(life((await pool().publishPattern({ instanceId: agent, text: `Walk ${word()} dogs before meals.` })).pattern!)).toBeCloseTo(30 * DAY, -1);
-    expect(life((await pool().publishPattern({ instanceId: agent, text: `Brush ${word()} dogs weekly.`, ttlSeconds: BigInt(90 * DAY) })).pattern!)).toBeCloseTo(90 * DAY, -1);
+    expect(
+      life((await pool().publishPattern({ instanceId: agent, text: `Walk ${word()} dogs before meals.` })).pattern!),
+    ).toBeCloseTo(30 * DAY, -1);
+    expect(
+      life(
+        (
+          await pool().publishPattern({
+            instanceId: agent,
+            text: `Brush ${word()} dogs weekly.`,
+            ttlSeconds: BigInt(90 * DAY),
+          })
+        ).pattern!,
+      ),
+    ).toBeCloseTo(90 * DAY, -1);
     for (const ttlSeconds of [BigInt(90 * DAY + 1), -5n]) {
-      const err = await refused(pool().publishPattern({ instanceId: agent, text: `Feed ${word()} dogs twice a day.`, ttlSeconds }), Code.InvalidArgument);
+      const err = await refused(
+        pool().publishPattern({ instanceId: agent, text: `Feed ${word()} dogs twice a day.`, ttlSeconds }),
+        Code.InvalidArgument,
+      );
       expect(fieldViolations(err).map((v) => v.field)).toEqual(["ttl_seconds"]);
     }
   });
@@ -170,22 +260,39 @@ describe("offering and finding patterns", () => {
     const offerer = await templateWithAgents(creator, category, ["piano"]);
     const asker = await templateWithAgents(newIdentity(), category, ["piano"]);
     const before = await health();
-    const short = await pool().publishPattern({ instanceId: offerer.agents[0]!, text: `Practice ${word()} scales slowly.`, ttlSeconds: 1n });
+    const short = await pool().publishPattern({
+      instanceId: offerer.agents[0]!,
+      text: `Practice ${word()} scales slowly.`,
+      ttlSeconds: 1n,
+    });
     const id = short.pattern!.patternId;
     expect(ids((await pool().queryPatterns({ instanceId: asker.agents[0]! })).patterns)).toEqual([id]);
     await new Promise((r) => setTimeout(r, 1_200));
     expect((await pool().queryPatterns({ instanceId: asker.agents[0]! })).patterns).toEqual([]);
     expect((await insights().listTemplatePatterns({ templateId: offerer.id }, as(creator))).patterns).toEqual([]);
-    expect(ids((await insights().listTemplatePatterns({ templateId: offerer.id, includeExpired: true }, as(creator))).patterns)).toEqual([id]);
+    expect(
+      ids(
+        (await insights().listTemplatePatterns({ templateId: offerer.id, includeExpired: true }, as(creator))).patterns,
+      ),
+    ).toEqual([id]);
     expect((await health()).expiredCount).toBe(before.expiredCount + 1n);
     // Offered again once expired: a new pattern, as if the old had never been.
     const revived = await pool().publishPattern({ instanceId: offerer.agents[0]!, text: short.pattern!.text });
     expect(revived.created).toBe(true);
     expect(revived.pattern!.patternId).not.toBe(id);
     // Expired for over 30 days: the sweep deletes it.
-    await onLineageDb(`update patterns set expires_at = now() - interval '31 days' where pattern_id = $1`, [revived.pattern!.patternId]);
+    await onLineageDb(`update patterns set expires_at = now() - interval '31 days' where pattern_id = $1`, [
+      revived.pattern!.patternId,
+    ]);
     await expect
-      .poll(async () => ids((await insights().listTemplatePatterns({ templateId: offerer.id, includeExpired: true }, as(creator))).patterns), { timeout: 5_000 })
+      .poll(
+        async () =>
+          ids(
+            (await insights().listTemplatePatterns({ templateId: offerer.id, includeExpired: true }, as(creator)))
+              .patterns,
+          ),
+        { timeout: 5_000 },
+      )
       .toEqual([]);
   });
 });
@@ -195,16 +302,35 @@ describe("adoptions", () => {
     const category = `fitness-${word()}`;
     const offerer = await templateWithAgents(newIdentity(), category, ["running"]);
     const adopters = await templateWithAgents(newIdentity(), category, ["running"], 2);
-    const p = (await pool().publishPattern({ instanceId: offerer.agents[0]!, text: `Stretch after ${word()} runs, not before.` })).pattern!;
+    const p = (
+      await pool().publishPattern({ instanceId: offerer.agents[0]!, text: `Stretch after ${word()} runs, not before.` })
+    ).pattern!;
     const before = await health();
-    expect((await pool().recordAdoptions({ instanceId: adopters.agents[0]!, patternIds: [p.patternId, p.patternId] })).recorded).toBe(1);
-    expect((await pool().recordAdoptions({ instanceId: adopters.agents[0]!, patternIds: [p.patternId] })).recorded).toBe(0);
-    expect((await pool().recordAdoptions({ instanceId: adopters.agents[1]!, patternIds: [p.patternId, "pat_AAAAAAAAAAAAAAAA"] })).recorded).toBe(1);
-    expect((await pool().recordAdoptions({ instanceId: offerer.agents[0]!, patternIds: [p.patternId] })).recorded).toBe(0);
+    expect(
+      (await pool().recordAdoptions({ instanceId: adopters.agents[0]!, patternIds: [p.patternId, p.patternId] }))
+        .recorded,
+    ).toBe(1);
+    expect(
+      (await pool().recordAdoptions({ instanceId: adopters.agents[0]!, patternIds: [p.patternId] })).recorded,
+    ).toBe(0);
+    expect(
+      (
+        await pool().recordAdoptions({
+          instanceId: adopters.agents[1]!,
+          patternIds: [p.patternId, "pat_AAAAAAAAAAAAAAAA"],
+        })
+      ).recorded,
+    ).toBe(1);
+    expect((await pool().recordAdoptions({ instanceId: offerer.agents[0]!, patternIds: [p.patternId] })).recorded).toBe(
+      0,
+    );
     expect((await health()).adoptionCount).toBe(before.adoptionCount + 2n);
     const seen = (await pool().queryPatterns({ instanceId: adopters.agents[0]! })).patterns;
     expect(seen.map((x) => [x.patternId, x.adoptedCount])).toEqual([[p.patternId, 2n]]);
-    const bad = await refused(pool().recordAdoptions({ instanceId: adopters.agents[0]!, patternIds: ["nope"] }), Code.InvalidArgument);
+    const bad = await refused(
+      pool().recordAdoptions({ instanceId: adopters.agents[0]!, patternIds: ["nope"] }),
+      Code.InvalidArgument,
+    );
     expect(fieldViolations(bad).map((v) => v.field)).toEqual(["pattern_ids[0]"]);
   });
 });
@@ -256,8 +382,11 @@ describe("who may do what", () => {
     const category = `crafts-${word()}`;
     const t = await templateWithAgents(creator, category, ["knitting"], 2);
     const other = await templateWithAgents(newIdentity(), category, ["knitting"]);
-    const first = (await pool().publishPattern({ instanceId: t.agents[0]!, text: `Count ${word()} stitches every row.` })).pattern!;
-    const second = (await pool().publishPattern({ instanceId: t.agents[1]!, text: `Block ${word()} finished pieces.` })).pattern!;
+    const first = (
+      await pool().publishPattern({ instanceId: t.agents[0]!, text: `Count ${word()} stitches every row.` })
+    ).pattern!;
+    const second = (await pool().publishPattern({ instanceId: t.agents[1]!, text: `Block ${word()} finished pieces.` }))
+      .pattern!;
     // First offered by another template's agent, then by one of this template's: it is listed here too.
     const shared = `Wind ${word()} yarn into balls.`;
     const sharedId = (await pool().publishPattern({ instanceId: other.agents[0]!, text: shared })).pattern!.patternId;
@@ -265,7 +394,10 @@ describe("who may do what", () => {
     await pool().recordAdoptions({ instanceId: other.agents[0]!, patternIds: [first.patternId] });
 
     const page1 = await insights().listTemplatePatterns({ templateId: t.id, pageSize: 2 }, as(creator));
-    const page2 = await insights().listTemplatePatterns({ templateId: t.id, pageSize: 2, pageToken: page1.nextPageToken }, as(creator));
+    const page2 = await insights().listTemplatePatterns(
+      { templateId: t.id, pageSize: 2, pageToken: page1.nextPageToken },
+      as(creator),
+    );
     expect(page2.nextPageToken).toBe("");
     const all = [...page1.patterns, ...page2.patterns];
     expect(ids(all)).toEqual([sharedId, second.patternId, first.patternId]);
@@ -275,14 +407,25 @@ describe("who may do what", () => {
       [1n, 1n],
     ]);
 
-    const stranger = await refused(insights().listTemplatePatterns({ templateId: t.id }, as(newIdentity())), Code.NotFound);
-    const missing = await refused(insights().listTemplatePatterns({ templateId: "tmpl_0000000000000000" }, as(creator)), Code.NotFound);
+    const stranger = await refused(
+      insights().listTemplatePatterns({ templateId: t.id }, as(newIdentity())),
+      Code.NotFound,
+    );
+    const missing = await refused(
+      insights().listTemplatePatterns({ templateId: "tmpl_0000000000000000" }, as(creator)),
+      Code.NotFound,
+    );
     expect(stranger.rawMessage.replace(t.id, "ID")).toBe(missing.rawMessage.replace("tmpl_0000000000000000", "ID"));
     await refused(insights().listTemplatePatterns({ templateId: t.id }), Code.Unauthenticated);
-    expect(fieldViolations(await refused(insights().listTemplatePatterns({ templateId: "x" }, as(creator)), Code.InvalidArgument)).map((v) => v.field)).toEqual([
-      "template_id",
-    ]);
-    const forged = await refused(insights().listTemplatePatterns({ templateId: t.id, pageToken: "bm90LWEtdG9rZW4" }, as(creator)), Code.InvalidArgument);
+    expect(
+      fieldViolations(
+        await refused(insights().listTemplatePatterns({ templateId: "x" }, as(creator)), Code.InvalidArgument),
+      ).map((v) => v.field),
+    ).toEqual(["template_id"]);
+    const forged = await refused(
+      insights().listTemplatePatterns({ templateId: t.id, pageToken: "bm90LWEtdG9rZW4" }, as(creator)),
+      Code.InvalidArgument,
+    );
     expect(fieldViolations(forged).map((v) => v.field)).toEqual(["page_token"]);
   });
 
@@ -292,7 +435,10 @@ describe("who may do what", () => {
     const asHost = createServiceClient(PatternInsightsService, service.url, creds["instance-host"]);
     const asClaims = createServiceClient(PatternPoolService, service.url, creds.claims);
     try {
-      await refused(asGateway.client.publishPattern({ instanceId: t.agents[0]!, text: "Open with the center pawns." }), Code.PermissionDenied);
+      await refused(
+        asGateway.client.publishPattern({ instanceId: t.agents[0]!, text: "Open with the center pawns." }),
+        Code.PermissionDenied,
+      );
       await refused(asClaims.client.queryPatterns({ instanceId: t.agents[0]! }), Code.PermissionDenied);
       await refused(asHost.client.listTemplatePatterns({ templateId: t.id }), Code.PermissionDenied);
       await refused(asHost.client.getPatternPoolHealth({}), Code.PermissionDenied);
@@ -307,16 +453,35 @@ describe("who may do what", () => {
     const t = await templateWithAgents(newIdentity(), `art-${word()}`, ["painting"]);
     const agent = t.agents[0]!;
     await feedSc.client.recordLineageEvents({
-      events: [create(LineageEventSchema, { sequence: ++sequence, at: timestampFromDate(new Date()), event: { case: "ended", value: { instanceId: agent, reason: "removed by its owner" } } })],
+      events: [
+        create(LineageEventSchema, {
+          sequence: ++sequence,
+          at: timestampFromDate(new Date()),
+          event: { case: "ended", value: { instanceId: agent, reason: "removed by its owner" } },
+        }),
+      ],
     });
     for (const instanceId of [agent, inst()]) {
-      expect((await refused(pool().publishPattern({ instanceId, text: "Mix colors on the palette first." }), Code.NotFound)).rawMessage).toContain("instance_id");
+      expect(
+        (await refused(pool().publishPattern({ instanceId, text: "Mix colors on the palette first." }), Code.NotFound))
+          .rawMessage,
+      ).toContain("instance_id");
       expect((await refused(pool().queryPatterns({ instanceId }), Code.NotFound)).rawMessage).toContain("instance_id");
-      expect((await refused(pool().recordAdoptions({ instanceId, patternIds: ["pat_AAAAAAAAAAAAAAAA"] }), Code.NotFound)).rawMessage).toContain("instance_id");
+      expect(
+        (await refused(pool().recordAdoptions({ instanceId, patternIds: ["pat_AAAAAAAAAAAAAAAA"] }), Code.NotFound))
+          .rawMessage,
+      ).toContain("instance_id");
     }
-    expect(fieldViolations(await refused(pool().publishPattern({ instanceId: "nope", text: "x" }), Code.InvalidArgument)).map((v) => v.field)).toEqual(["instance_id"]);
+    expect(
+      fieldViolations(
+        await refused(pool().publishPattern({ instanceId: "nope", text: "x" }), Code.InvalidArgument),
+      ).map((v) => v.field),
+    ).toEqual(["instance_id"]);
     const bare = await templateWithAgents(newIdentity(), "", []);
-    await refused(pool().publishPattern({ instanceId: bare.agents[0]!, text: "Mix colors on the palette first." }), Code.FailedPrecondition);
+    await refused(
+      pool().publishPattern({ instanceId: bare.agents[0]!, text: "Mix colors on the palette first." }),
+      Code.FailedPrecondition,
+    );
     expect((await pool().queryPatterns({ instanceId: bare.agents[0]! })).patterns).toEqual([]);
   });
 });

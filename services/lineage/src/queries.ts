@@ -4,7 +4,12 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { LineageNodeSchema, OwnerCountSchema, type LineageNode, type OwnerCount } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import {
+  LineageNodeSchema,
+  OwnerCountSchema,
+  type LineageNode,
+  type OwnerCount,
+} from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { decodePageToken, encodePageToken, isDateAndId } from "@convos-pool/kit";
 
 interface NodeRow {
@@ -66,7 +71,9 @@ export function nodeToProto(n: Node, showConversation: boolean): LineageNode {
 }
 
 export async function getNode(em: EntityManager, instanceId: string): Promise<Node | undefined> {
-  const [r] = await em.execute<NodeRow[]>(`select ${NODE_COLUMNS} from lineage_agents a where a.instance_id = ?`, [instanceId]);
+  const [r] = await em.execute<NodeRow[]>(`select ${NODE_COLUMNS} from lineage_agents a where a.instance_id = ?`, [
+    instanceId,
+  ]);
   return r && fromRow(r);
 }
 
@@ -133,7 +140,9 @@ export async function templateDashboard(em: EntityManager, templateId: string): 
     clones: n("clones"),
     liveClones: n("live_clones"),
     maxDepth: n("max_depth"),
-    owners: owners.map((o) => create(OwnerCountSchema, { ownerId: o.owner_id, live: BigInt(o.live), total: BigInt(o.total) })),
+    owners: owners.map((o) =>
+      create(OwnerCountSchema, { ownerId: o.owner_id, live: BigInt(o.live), total: BigInt(o.total) }),
+    ),
   };
 }
 
@@ -153,5 +162,9 @@ export async function ownerAgents(
   );
   const agents = rows.slice(0, opts.limit).map(fromRow);
   const last = agents.at(-1);
-  return { agents, nextPageToken: rows.length > opts.limit && last ? encodePageToken([last.claimedAt.toISOString(), last.instanceId]) : "" };
+  return {
+    agents,
+    nextPageToken:
+      rows.length > opts.limit && last ? encodePageToken([last.claimedAt.toISOString(), last.instanceId]) : "",
+  };
 }

@@ -57,7 +57,13 @@ export const LINEAGE_ACCESS: AccessPolicy = {
 
 export async function startLineageService(opts: LineageServiceOptions): Promise<RunningLineageService> {
   const log = opts.log ?? createLogger("lineage");
-  const db = await openDatabase({ name: "lineage", url: opts.databaseUrl, embeddedDir: opts.embeddedDir, entities, migrations });
+  const db = await openDatabase({
+    name: "lineage",
+    url: opts.databaseUrl,
+    embeddedDir: opts.embeddedDir,
+    entities,
+    migrations,
+  });
   const templates = createServiceClient(TemplateReleaseService, opts.templatesUrl, opts.credentials);
   const templateLookup = grpcTemplateLookup(templates.client);
   const server = await startServer({

@@ -24,7 +24,6 @@ import {
 import { applyEvents } from "./events.js";
 import { ancestors, descendants, getNode, nodeToProto, ownerAgents, templateDashboard, type Node } from "./queries.js";
 
-
 /** Templates as the lineage service needs them: who created one, and whether it is public. */
 export interface TemplateLookup {
   /** undefined when there is no such template. */
@@ -32,7 +31,10 @@ export interface TemplateLookup {
 }
 
 /** TemplateLookup over gRPC: TemplateReleaseService, with the lineage service's credential. */
-export function grpcTemplateLookup(client: ServiceClient<typeof TemplateReleaseService>["client"], timeoutMs = 10_000): TemplateLookup {
+export function grpcTemplateLookup(
+  client: ServiceClient<typeof TemplateReleaseService>["client"],
+  timeoutMs = 10_000,
+): TemplateLookup {
   return {
     async get(templateId) {
       try {
@@ -61,7 +63,8 @@ function signedIn(caller: string | undefined, what: string): string {
 export function createLineageService(deps: LineageServiceDeps): ServiceImpl<typeof LineageService> {
   return {
     async getLineage(req, ctx) {
-      if (!INSTANCE_ID_PATTERN.test(req.instanceId)) throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
+      if (!INSTANCE_ID_PATTERN.test(req.instanceId))
+        throw invalidArgument("instance_id", 'must be an instance id such as "inst_" followed by 16 letters or digits');
       const caller = signedIn(callerInboxId(ctx), "an agent's lineage");
       const em = deps.em.fork();
       const node = await getNode(em, req.instanceId);
@@ -73,8 +76,12 @@ export function createLineageService(deps: LineageServiceDeps): ServiceImpl<type
         if (!p) created.set(templateId, (p = deps.templates.get(templateId).then((t) => t?.creatorId === caller)));
         return p;
       };
-      if (node.ownerId !== caller && !(await createdByCaller(node.templateId))) throw notFound(`instance ${req.instanceId}`);
-      const [up, down] = await Promise.all([ancestors(em.fork(), node.instanceId), descendants(em.fork(), node.instanceId)]);
+      if (node.ownerId !== caller && !(await createdByCaller(node.templateId)))
+        throw notFound(`instance ${req.instanceId}`);
+      const [up, down] = await Promise.all([
+        ancestors(em.fork(), node.instanceId),
+        descendants(em.fork(), node.instanceId),
+      ]);
       // Other people's conversations are theirs: shown to each agent's owner and to its template's creator (as on the
       // dashboard). When the templates service cannot say, the owner still gets the lineage, without those conversations.
       const toProto = async (n: Node): Promise<LineageNode> =>
@@ -88,10 +95,12 @@ export function createLineageService(deps: LineageServiceDeps): ServiceImpl<type
     },
 
     async getTemplateDashboard(req, ctx) {
-      if (!TEMPLATE_ID_PATTERN.test(req.templateId)) throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+      if (!TEMPLATE_ID_PATTERN.test(req.templateId))
+        throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
       const caller = signedIn(callerInboxId(ctx), "a template's dashboard");
       const template = await deps.templates.get(req.templateId);
-      if (!template || (!isPublic(template) && template.creatorId !== caller)) throw notFound(`template ${req.templateId}`);
+      if (!template || (!isPublic(template) && template.creatorId !== caller))
+        throw notFound(`template ${req.templateId}`);
       if (template.creatorId !== caller) throw permissionDenied("only the template's creator reads its dashboard");
       const d = await templateDashboard(deps.em.fork(), template.id);
       return {
@@ -107,11 +116,16 @@ export function createLineageService(deps: LineageServiceDeps): ServiceImpl<type
     },
 
     async listOwnerLineage(req, ctx) {
-      if (!INBOX_ID_PATTERN.test(req.ownerId)) throw invalidArgument("owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+      if (!INBOX_ID_PATTERN.test(req.ownerId))
+        throw invalidArgument("owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
       const limit = pageSize(req.pageSize);
       const caller = signedIn(callerInboxId(ctx), "your agents");
       if (caller !== req.ownerId) throw permissionDenied("only the owner lists their agents");
-      const page = await ownerAgents(deps.em.fork(), req.ownerId, { includeEnded: req.includeEnded, limit, pageToken: req.pageToken });
+      const page = await ownerAgents(deps.em.fork(), req.ownerId, {
+        includeEnded: req.includeEnded,
+        limit,
+        pageToken: req.pageToken,
+      });
       return { agents: page.agents.map((n) => nodeToProto(n, true)), nextPageToken: page.nextPageToken };
     },
   };

@@ -12,7 +12,12 @@ afterAll(async () => {
   await am?.close();
 });
 
-async function api(method: string, path: string, body?: unknown, key: string | null = am.apiKey): Promise<{ status: number; body: any }> {
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string | null = am.apiKey,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${am.url}${path}`, {
     method,
     headers: { "content-type": "application/json", ...(key === null ? {} : { authorization: `Bearer ${key}` }) },
@@ -54,7 +59,9 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
       updated_at: expect.any(String),
     });
     expect((await api("POST", "/v0/inboxes", { client_id: "pool-inst_1" })).body).toEqual(first.body);
-    expect((await api("POST", "/v0/inboxes", { client_id: "pool-inst_2" })).body.inbox_id).not.toBe(first.body.inbox_id);
+    expect((await api("POST", "/v0/inboxes", { client_id: "pool-inst_2" })).body.inbox_id).not.toBe(
+      first.body.inbox_id,
+    );
     expect((await api("GET", inboxPath(first.body.inbox_id))).body).toEqual(first.body);
 
     const named = await api("POST", "/v0/inboxes", { username: "Concierge.Bot" });
@@ -71,15 +78,27 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
     };
     expect(await refusal("POST", `${inboxPath(id)}/messages/send`, { subject: "x", text: "x" })).toMatch(/^to /);
     expect(await refusal("POST", `${inboxPath(id)}/messages/send`, { to: "saul", text: "x" })).toMatch(/^to /);
-    expect(await refusal("POST", `${inboxPath(id)}/messages/send`, { to: "saul@example.com", subject: "no body" })).toMatch(/^text /);
-    expect(await refusal("POST", `${inboxPath(id)}/messages/send`, { to: "saul@example.com", text: "x", cc: ["not an address"] })).toMatch(/^cc /);
+    expect(
+      await refusal("POST", `${inboxPath(id)}/messages/send`, { to: "saul@example.com", subject: "no body" }),
+    ).toMatch(/^text /);
+    expect(
+      await refusal("POST", `${inboxPath(id)}/messages/send`, {
+        to: "saul@example.com",
+        text: "x",
+        cc: ["not an address"],
+      }),
+    ).toMatch(/^cc /);
     expect(await refusal("GET", `${inboxPath(id)}/messages?limit=0`)).toMatch(/^limit /);
     expect(await refusal("GET", `${inboxPath(id)}/messages?page_token=nonsense`)).toMatch(/^page_token /);
     expect(await refusal("POST", "/v0/inboxes", { domain: "example.com" })).toMatch(/^domain /);
     expect(await refusal("POST", "/v0/inboxes", { username: "no spaces" })).toMatch(/^username /);
     expect(await refusal("POST", `${inboxPath(id)}/api-keys`, {})).toMatch(/^name /);
 
-    const notJson = await fetch(`${am.url}/v0/inboxes`, { method: "POST", headers: { authorization: `Bearer ${am.apiKey}` }, body: "{" });
+    const notJson = await fetch(`${am.url}/v0/inboxes`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${am.apiKey}` },
+      body: "{",
+    });
     expect(notJson.status).toBe(400);
     expect(await notJson.json()).toMatchObject({ name: "ValidationError" });
     const huge = await fetch(`${am.url}${inboxPath(id)}/messages/send`, {
@@ -96,7 +115,10 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
     const other = await inboxWithKey();
     expect((await api("GET", inboxPath(mine.id), undefined, mine.key)).status).toBe(200);
     expect((await api("GET", `${inboxPath(mine.id)}/messages`, undefined, mine.key)).status).toBe(200);
-    expect((await api("POST", `${inboxPath(mine.id)}/messages/send`, { to: "saul@example.com", text: "hi" }, mine.key)).status).toBe(200);
+    expect(
+      (await api("POST", `${inboxPath(mine.id)}/messages/send`, { to: "saul@example.com", text: "hi" }, mine.key))
+        .status,
+    ).toBe(200);
 
     const refused = [
       await api("GET", inboxPath(other.id), undefined, mine.key),
@@ -120,30 +142,67 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
   it("delivers mail between its inboxes as received, keeps mail for other addresses in their outbox, oldest first, and threads a reply", async () => {
     const alice = await inboxWithKey();
     const bob = await inboxWithKey();
-    const sent = await api("POST", `${inboxPath(alice.id)}/messages/send`, { to: [bob.id, "Ann <ann@example.com>"], cc: "kim@example.com", subject: "Dinner", text: "At 8?" }, alice.key);
-    expect(sent.body).toEqual({ message_id: expect.stringMatching(/^<.+@agentmail\.localhost>$/), thread_id: expect.any(String) });
+    const sent = await api(
+      "POST",
+      `${inboxPath(alice.id)}/messages/send`,
+      { to: [bob.id, "Ann <ann@example.com>"], cc: "kim@example.com", subject: "Dinner", text: "At 8?" },
+      alice.key,
+    );
+    expect(sent.body).toEqual({
+      message_id: expect.stringMatching(/^<.+@agentmail\.localhost>$/),
+      thread_id: expect.any(String),
+    });
 
     const [received] = (await api("GET", `${inboxPath(bob.id)}/messages`, undefined, bob.key)).body.messages;
-    expect(received).toMatchObject({ inbox_id: bob.id, message_id: sent.body.message_id, labels: ["received"], from: alice.id, subject: "Dinner", preview: "At 8?", size: 11 });
+    expect(received).toMatchObject({
+      inbox_id: bob.id,
+      message_id: sent.body.message_id,
+      labels: ["received"],
+      from: alice.id,
+      subject: "Dinner",
+      preview: "At 8?",
+      size: 11,
+    });
     expect(received.text).toBeUndefined(); // the list has no bodies
-    const full = (await api("GET", `${inboxPath(bob.id)}/messages/${encodeURIComponent(sent.body.message_id)}`, undefined, bob.key)).body;
+    const full = (
+      await api("GET", `${inboxPath(bob.id)}/messages/${encodeURIComponent(sent.body.message_id)}`, undefined, bob.key)
+    ).body;
     expect(full).toMatchObject({ text: "At 8?", extracted_text: "At 8?" });
     const [own] = (await api("GET", `${inboxPath(alice.id)}/messages`, undefined, alice.key)).body.messages;
     expect(own).toMatchObject({ labels: ["sent"], message_id: sent.body.message_id, thread_id: sent.body.thread_id });
 
-    expect(am.outbox("ann@example.com")).toEqual([expect.objectContaining({ messageId: sent.body.message_id, from: alice.id, subject: "Dinner", text: "At 8?" })]);
+    expect(am.outbox("ann@example.com")).toEqual([
+      expect.objectContaining({ messageId: sent.body.message_id, from: alice.id, subject: "Dinner", text: "At 8?" }),
+    ]);
     expect(am.outbox("KIM@example.com")).toHaveLength(1);
-    await api("POST", `${inboxPath(alice.id)}/messages/send`, { to: "ann@example.com", subject: "Also", text: "Flowers." }, alice.key);
+    await api(
+      "POST",
+      `${inboxPath(alice.id)}/messages/send`,
+      { to: "ann@example.com", subject: "Also", text: "Flowers." },
+      alice.key,
+    );
     expect(am.outbox("ann@example.com").map((m) => m.subject)).toEqual(["Dinner", "Also"]);
 
     // Bob answers with the quote; Alice's copy joins her thread, and its extracted text is the answer alone.
     const answer = await api(
       "POST",
       `${inboxPath(bob.id)}/messages/send`,
-      { to: alice.id, subject: "Re: Dinner", text: "Yes.\n\nOn Monday Alice wrote:\n> At 8?\n", headers: { "In-Reply-To": sent.body.message_id } },
+      {
+        to: alice.id,
+        subject: "Re: Dinner",
+        text: "Yes.\n\nOn Monday Alice wrote:\n> At 8?\n",
+        headers: { "In-Reply-To": sent.body.message_id },
+      },
       bob.key,
     );
-    const inAlice = (await api("GET", `${inboxPath(alice.id)}/messages/${encodeURIComponent(answer.body.message_id)}`, undefined, alice.key)).body;
+    const inAlice = (
+      await api(
+        "GET",
+        `${inboxPath(alice.id)}/messages/${encodeURIComponent(answer.body.message_id)}`,
+        undefined,
+        alice.key,
+      )
+    ).body;
     expect(inAlice).toMatchObject({ thread_id: sent.body.thread_id, labels: ["received"], extracted_text: "Yes." });
   });
 
@@ -155,7 +214,9 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
     const first = (await api("GET", `${inboxPath(id)}/messages?limit=2`, undefined, key)).body;
     expect(first).toMatchObject({ count: 2, limit: 2, next_page_token: expect.any(String) });
     expect(first.messages.map((m: { subject: string }) => m.subject)).toEqual(["reply", "mail 3"]);
-    const second = (await api("GET", `${inboxPath(id)}/messages?limit=2&page_token=${first.next_page_token}`, undefined, key)).body;
+    const second = (
+      await api("GET", `${inboxPath(id)}/messages?limit=2&page_token=${first.next_page_token}`, undefined, key)
+    ).body;
     expect(second.messages.map((m: { subject: string }) => m.subject)).toEqual(["mail 2", "mail 1"]);
     expect(second.next_page_token).toBeUndefined();
 
@@ -173,42 +234,74 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
     expect((await api("GET", `${inboxPath(inbox.inbox_id)}/messages`)).status).toBe(404);
     expect((await api("GET", `${inboxPath(inbox.inbox_id)}/messages`, undefined, key)).status).toBe(401);
     expect((await api("DELETE", inboxPath(inbox.inbox_id))).status).toBe(404);
-    expect(() => am.deliver(inbox.inbox_id, { from: "saul@example.com", subject: "hi", text: "x" })).toThrow("no inbox");
+    expect(() => am.deliver(inbox.inbox_id, { from: "saul@example.com", subject: "hi", text: "x" })).toThrow(
+      "no inbox",
+    );
     expect((await api("POST", "/v0/inboxes", { client_id: "pool-inst_gone" })).body.inbox_id).not.toBe(inbox.inbox_id);
   });
 
   it("lets a person write to an inbox and read what it sent them through the keyless /local routes, and waits for mail", async () => {
     const { id, key } = await inboxWithKey();
-    const written = await fetch(`${am.url}/local/messages`, { method: "POST", body: JSON.stringify({ from: "saul@example.com", to: id, subject: "Table", text: "For four." }) });
+    const written = await fetch(`${am.url}/local/messages`, {
+      method: "POST",
+      body: JSON.stringify({ from: "saul@example.com", to: id, subject: "Table", text: "For four." }),
+    });
     expect(written.status).toBe(200);
     expect(await am.waitForMail(id)).toMatchObject({ from: "saul@example.com", subject: "Table", text: "For four." });
-    const nobody = await fetch(`${am.url}/local/messages`, { method: "POST", body: JSON.stringify({ from: "saul@example.com", to: "nobody@agentmail.localhost", text: "x" }) });
+    const nobody = await fetch(`${am.url}/local/messages`, {
+      method: "POST",
+      body: JSON.stringify({ from: "saul@example.com", to: "nobody@agentmail.localhost", text: "x" }),
+    });
     expect(nobody.status).toBe(404);
 
     const later = am.waitForMail("saul@example.com", (m) => m.subject === "Booked");
-    await api("POST", `${inboxPath(id)}/messages/send`, { to: "saul@example.com", subject: "Booked", text: "8 pm." }, key);
+    await api(
+      "POST",
+      `${inboxPath(id)}/messages/send`,
+      { to: "saul@example.com", subject: "Booked", text: "8 pm." },
+      key,
+    );
     expect((await later).text).toBe("8 pm.");
-    const outbox = (await (await fetch(`${am.url}/local/outbox/saul@example.com`)).json()) as { messages: { subject: string }[] };
+    const outbox = (await (await fetch(`${am.url}/local/outbox/saul@example.com`)).json()) as {
+      messages: { subject: string }[];
+    };
     expect(outbox.messages.map((m) => m.subject)).toContain("Booked");
     await expect(am.waitForMail("saul@example.com", (m) => m.subject === "never", 50)).rejects.toThrow("within 50 ms");
   });
 
   it("logs inboxes, keys and mail by address and id, never a key, a subject or a body", async () => {
     const lines: string[] = [];
-    const quiet = await startLocalAgentMail({ log: createLogger("agentmail", { level: "info", sink: (l) => lines.push(l) }) });
+    const quiet = await startLocalAgentMail({
+      log: createLogger("agentmail", { level: "info", sink: (l) => lines.push(l) }),
+    });
     let scoped = "";
     try {
       const call = (method: string, path: string, body: unknown, key = quiet.apiKey) =>
-        fetch(`${quiet.url}${path}`, { method, headers: { authorization: `Bearer ${key}` }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);
+        fetch(`${quiet.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${key}` },
+          body: JSON.stringify(body),
+        }).then((r) => r.json() as Promise<any>);
       const inbox = await call("POST", "/v0/inboxes", {});
       scoped = (await call("POST", `${inboxPath(inbox.inbox_id)}/api-keys`, { name: "agent" })).api_key;
-      await call("POST", `${inboxPath(inbox.inbox_id)}/messages/send`, { to: "saul@example.com", subject: "the secret subject", text: "the secret plan" }, scoped);
-      quiet.deliver(inbox.inbox_id, { from: "saul@example.com", subject: "the secret subject", text: "the secret plan" });
+      await call(
+        "POST",
+        `${inboxPath(inbox.inbox_id)}/messages/send`,
+        { to: "saul@example.com", subject: "the secret subject", text: "the secret plan" },
+        scoped,
+      );
+      quiet.deliver(inbox.inbox_id, {
+        from: "saul@example.com",
+        subject: "the secret subject",
+        text: "the secret plan",
+      });
     } finally {
       await quiet.close();
     }
     const all = lines.join("\n");
-    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(expect.arrayContaining(["inbox created", "inbox key created", "mail sent", "mail received"]));
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(
+      expect.arrayContaining(["inbox created", "inbox key created", "mail sent", "mail received"]),
+    );
     for (const secret of ["secret plan", "secret subject", quiet.apiKey, scoped]) expect(all).not.toContain(secret);
   });
 });

@@ -84,7 +84,12 @@ class ApiError extends Error {
 
 const invalid = (field: string, why: string) => new ApiError(400, "ValidationError", `${field} ${why}`);
 const notFound = (what: string) => new ApiError(404, "NotFoundError", `${what} not found`);
-const forbidden = () => new ApiError(403, "ForbiddenError", "this key may not do that: an inbox's key reads and sends for its own inbox only");
+const forbidden = () =>
+  new ApiError(
+    403,
+    "ForbiddenError",
+    "this key may not do that: an inbox's key reads and sends for its own inbox only",
+  );
 
 const API_ERRORS: ApiErrors = {
   answerOf: (err) => (err instanceof ApiError ? { status: err.status, body: err.body() } : undefined),
@@ -92,7 +97,10 @@ const API_ERRORS: ApiErrors = {
   notJson: () => new ApiError(400, "ValidationError", "the body is not JSON"),
   notObject: () => new ApiError(400, "ValidationError", "the body must be a JSON object"),
   badPath: () => ({ status: 404, body: notFound("the path").body() }),
-  failed: () => ({ status: 500, body: new ApiError(500, "ServerError", "the local AgentMail failed; see its log").body() }),
+  failed: () => ({
+    status: 500,
+    body: new ApiError(500, "ServerError", "the local AgentMail failed; see its log").body(),
+  }),
 };
 
 type Body = JsonObject;
@@ -159,7 +167,8 @@ function addressList(body: Body, field: string, required = false): string[] {
   }
   const list = Array.isArray(v) ? v : [v];
   for (const a of list) {
-    if (typeof a !== "string" || !ADDRESS.test(bareAddress(a))) throw invalid(field, `must be email addresses; ${JSON.stringify(a)} is not one`);
+    if (typeof a !== "string" || !ADDRESS.test(bareAddress(a)))
+      throw invalid(field, `must be email addresses; ${JSON.stringify(a)} is not one`);
   }
   return list as string[];
 }
@@ -167,7 +176,8 @@ function addressList(body: Body, field: string, required = false): string[] {
 function headersField(body: Body): Record<string, string> {
   const v = body.headers;
   if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v) || !Object.values(v).every((h) => typeof h === "string")) throw invalid("headers", "must be an object of strings");
+  if (typeof v !== "object" || Array.isArray(v) || !Object.values(v).every((h) => typeof h === "string"))
+    throw invalid("headers", "must be an object of strings");
   return v as Record<string, string>;
 }
 
@@ -227,7 +237,8 @@ class Post {
     const domain = optionalString(body, "domain")?.toLowerCase() ?? this.domain;
     if (domain !== this.domain) throw invalid("domain", `must be a verified domain; this one has ${this.domain} only`);
     const username = optionalString(body, "username")?.toLowerCase() ?? randomLetters(16);
-    if (!USERNAME.test(username)) throw invalid("username", "may hold letters, digits, dots, dashes and underscores only");
+    if (!USERNAME.test(username))
+      throw invalid("username", "may hold letters, digits, dots, dashes and underscores only");
     const inboxId = `${username}@${domain}`;
     if (this.inboxes.has(inboxId)) throw invalid("username", `is taken: ${inboxId} exists`);
     const now = new Date().toISOString();
@@ -257,7 +268,13 @@ class Post {
   /** A new key for one inbox; its secret is in the answer only. */
   createKey(inbox: Inbox, name: string) {
     const apiKey = `am_${randomBytes(24).toString("base64url")}`;
-    const key: ScopedKey = { api_key_id: randomUUID(), prefix: apiKey.slice(0, 10), name, inbox_id: inbox.inbox_id, created_at: new Date().toISOString() };
+    const key: ScopedKey = {
+      api_key_id: randomUUID(),
+      prefix: apiKey.slice(0, 10),
+      name,
+      inbox_id: inbox.inbox_id,
+      created_at: new Date().toISOString(),
+    };
     this.keys.set(hashOf(apiKey), key);
     this.log?.info("inbox key created", { inbox: inbox.inbox_id, id: key.api_key_id });
     return { ...key, api_key: apiKey };
@@ -281,7 +298,8 @@ class Post {
     const html = optionalString(body, "html", MAX_BODY_BYTES);
     if (text === undefined && html === undefined) throw invalid("text", "or html is required");
     const recipients = [...new Set([...to, ...cc, ...bcc].map(bareAddress))];
-    if (recipients.length > MAX_RECIPIENTS) throw invalid("to", `may name at most ${MAX_RECIPIENTS} recipients in all (with cc and bcc)`);
+    if (recipients.length > MAX_RECIPIENTS)
+      throw invalid("to", `may name at most ${MAX_RECIPIENTS} recipients in all (with cc and bcc)`);
     const headers = headersField(body);
     const inReplyTo = Object.entries(headers).find(([h]) => h.toLowerCase() === "in-reply-to")?.[1];
     const sender = from.display_name ? `${from.display_name} <${from.inbox_id}>` : from.inbox_id;
@@ -317,7 +335,9 @@ class Post {
   waitFor(address: string, pred: (m: LocalMail) => boolean, ms: number): Promise<LocalMail> {
     const key = bareAddress(address);
     const inbox = this.inboxes.get(key);
-    const arrived = inbox ? inbox.messages.filter((m) => m.labels.includes("received")).map((m) => this.asLocal(m)) : this.outbox(key);
+    const arrived = inbox
+      ? inbox.messages.filter((m) => m.labels.includes("received")).map((m) => this.asLocal(m))
+      : this.outbox(key);
     const found = arrived.find(pred);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
@@ -346,7 +366,9 @@ class Post {
   private store(inbox: Inbox, messageId: string, labels: string[], mail: MailParts): Message {
     const now = new Date().toISOString();
     // A reply joins the thread of the message it answers, when this inbox has it.
-    const threadId = inbox.messages.find((m) => mail.inReplyTo !== undefined && m.message_id === mail.inReplyTo)?.thread_id ?? randomUUID();
+    const threadId =
+      inbox.messages.find((m) => mail.inReplyTo !== undefined && m.message_id === mail.inReplyTo)?.thread_id ??
+      randomUUID();
     const message: Message = {
       inbox_id: inbox.inbox_id,
       thread_id: threadId,
@@ -420,7 +442,8 @@ interface MailParts {
 function page(inbox: Inbox, query: URLSearchParams) {
   const rawLimit = query.get("limit");
   const limit = rawLimit === null ? PAGE_LIMIT.default : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_LIMIT.max) throw invalid("limit", `must be a whole number from 1 to ${PAGE_LIMIT.max}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_LIMIT.max)
+    throw invalid("limit", `must be a whole number from 1 to ${PAGE_LIMIT.max}`);
   const token = query.get("page_token");
   const start = token === null ? 0 : Number(Buffer.from(token, "base64url").toString("utf8"));
   if (!Number.isInteger(start) || start < 0) throw invalid("page_token", "is not a token this API gave");
@@ -451,11 +474,16 @@ export async function startLocalAgentMail(opts: LocalAgentMailOptions = {}): Pro
     if (sameSecret(auth, `Bearer ${apiKey}`)) return { org: true };
     const scoped = auth.startsWith("Bearer ") ? post.keys.get(hashOf(auth.slice(7))) : undefined;
     if (scoped) return { org: false, inboxId: scoped.inbox_id };
-    throw new ApiError(401, "UnauthorizedError", "the Authorization header must be Bearer and an API key of this organization");
+    throw new ApiError(
+      401,
+      "UnauthorizedError",
+      "the Authorization header must be Bearer and an API key of this organization",
+    );
   }
 
   async function local(req: IncomingMessage, path: string[]): Promise<unknown> {
-    if (!isLoopback(req.socket.remoteAddress)) throw new ApiError(403, "ForbiddenError", "the /local routes answer loopback clients only");
+    if (!isLoopback(req.socket.remoteAddress))
+      throw new ApiError(403, "ForbiddenError", "the /local routes answer loopback clients only");
     const [, what, address] = path;
     if (req.method === "POST" && what === "messages" && path.length === 2) {
       const body = await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS);
@@ -464,7 +492,12 @@ export async function startLocalAgentMail(opts: LocalAgentMailOptions = {}): Pro
       const text = optionalString(body, "text", MAX_BODY_BYTES);
       const html = optionalString(body, "html", MAX_BODY_BYTES);
       if (text === undefined && html === undefined) throw invalid("text", "or html is required");
-      const mail = post.receive(inboxOf(bareAddress(to!)), { from, subject: optionalString(body, "subject") ?? "", text, html });
+      const mail = post.receive(inboxOf(bareAddress(to!)), {
+        from,
+        subject: optionalString(body, "subject") ?? "",
+        text,
+        html,
+      });
       return { message_id: mail.messageId, thread_id: mail.threadId };
     }
     if (req.method === "GET" && what === "outbox" && address !== undefined && path.length === 3) {
@@ -474,7 +507,11 @@ export async function startLocalAgentMail(opts: LocalAgentMailOptions = {}): Pro
     throw notFound(`route ${req.method} ${req.url ?? ""}`);
   }
 
-  async function route(req: IncomingMessage, path: string[], query: URLSearchParams): Promise<{ status: number; body?: unknown }> {
+  async function route(
+    req: IncomingMessage,
+    path: string[],
+    query: URLSearchParams,
+  ): Promise<{ status: number; body?: unknown }> {
     const method = req.method ?? "GET";
     if (path[0] === "local") return { status: 200, body: await local(req, path) };
     const [version, inboxes, inboxId, collection, id, action] = path;
@@ -492,7 +529,10 @@ export async function startLocalAgentMail(opts: LocalAgentMailOptions = {}): Pro
 
     if (inboxId === undefined && method === "POST") {
       orgOnly();
-      return { status: 200, body: inboxRecord(post.createInbox(await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS))) };
+      return {
+        status: 200,
+        body: inboxRecord(post.createInbox(await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS))),
+      };
     }
     if (inboxId !== undefined && collection === undefined) {
       if (method === "GET") return { status: 200, body: inboxRecord(readable()) };
@@ -530,7 +570,14 @@ export async function startLocalAgentMail(opts: LocalAgentMailOptions = {}): Pro
     throw notFound(`route ${method} ${req.url ?? ""}`);
   }
 
-  const api = await serveJsonApi({ name: "local AgentMail", host, port: opts.port ?? 0, log, errors: API_ERRORS, route });
+  const api = await serveJsonApi({
+    name: "local AgentMail",
+    host,
+    port: opts.port ?? 0,
+    log,
+    errors: API_ERRORS,
+    route,
+  });
   const url = api.url;
   log?.info("local AgentMail up", { url, domain: post.domain });
 

@@ -13,7 +13,12 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-const chainOf = (c: RunningChain) => ({ id: c.chainId, name: "local", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [c.rpcUrl] } } });
+const chainOf = (c: RunningChain) => ({
+  id: c.chainId,
+  name: "local",
+  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+  rpcUrls: { default: { http: [c.rpcUrl] } },
+});
 
 describe("the local chain (anvil)", () => {
   it("runs a real chain whose faucet pays, and keeps its state across a restart", { timeout: 60_000 }, async () => {

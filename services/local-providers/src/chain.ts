@@ -37,7 +37,11 @@ export function anvilBinary(): string {
   const arch = process.arch === "x64" ? "amd64" : process.arch;
   const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
   try {
-    return join(dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`)), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+    return join(
+      dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`)),
+      "bin",
+      process.platform === "win32" ? "anvil.exe" : "anvil",
+    );
   } catch {
     throw new Error(`no anvil binary for ${process.platform}/${process.arch} (${pkg} is not installed)`);
   }
@@ -46,7 +50,18 @@ export function anvilBinary(): string {
 export async function startLocalChain(opts: LocalChainOptions = {}): Promise<RunningChain> {
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port || (await freePort(host));
-  const args = ["--host", host, "--port", String(port), "--chain-id", String(LOCAL_CHAIN_ID), "--accounts", "1", "--mnemonic", DEV_MNEMONIC];
+  const args = [
+    "--host",
+    host,
+    "--port",
+    String(port),
+    "--chain-id",
+    String(LOCAL_CHAIN_ID),
+    "--accounts",
+    "1",
+    "--mnemonic",
+    DEV_MNEMONIC,
+  ];
   if (opts.stateFile) {
     await mkdir(dirname(opts.stateFile), { recursive: true, mode: 0o700 });
     args.push("--state", opts.stateFile, "--state-interval", "2");
@@ -89,7 +104,8 @@ async function untilReady(rpcUrl: string, child: ChildProcess, ms = 15_000): Pro
   const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 1_000 }) });
   const end = Date.now() + ms;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`it exited (${child.exitCode ?? child.signalCode})`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`it exited (${child.exitCode ?? child.signalCode})`);
     try {
       if ((await client.getChainId()) === LOCAL_CHAIN_ID) return;
     } catch {

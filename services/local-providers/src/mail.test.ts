@@ -24,7 +24,13 @@ afterAll(async () => {
 
 /** A mail client: anonymous, or signed in as a mailbox. */
 const client = (auth?: { user: string; pass: string }) =>
-  nodemailer.createTransport({ host: mail.host, port: mail.port, secure: false, ignoreTLS: true, ...(auth ? { auth } : {}) });
+  nodemailer.createTransport({
+    host: mail.host,
+    port: mail.port,
+    secure: false,
+    ignoreTLS: true,
+    ...(auth ? { auth } : {}),
+  });
 
 async function inbox(address: string) {
   const box = path.join(mailboxes.dir(address), "new");
@@ -46,13 +52,23 @@ describe("the local mail server (SMTP)", () => {
     const agent = await mailboxes.create("inst_AAAAAAAAAAAAAAAA");
     const other = await mailboxes.create("inst_BBBBBBBBBBBBBBBB");
 
-    await client().sendMail({ from: "saul@example.com", to: agent.address, subject: "Dinner", text: "Book a table for four, please." });
+    await client().sendMail({
+      from: "saul@example.com",
+      to: agent.address,
+      subject: "Dinner",
+      text: "Book a table for four, please.",
+    });
     const [got] = await inbox(agent.address);
     expect(got?.subject).toBe("Dinner");
     expect(got?.text?.trim()).toBe("Book a table for four, please.");
     expect(got?.from?.text).toBe("saul@example.com");
 
-    await client({ user: agent.address, pass: agent.password }).sendMail({ from: agent.address, to: other.address, subject: "Booked", text: "Table at 8." });
+    await client({ user: agent.address, pass: agent.password }).sendMail({
+      from: agent.address,
+      to: other.address,
+      subject: "Booked",
+      text: "Table at 8.",
+    });
     const [sent] = await inbox(other.address);
     expect(sent?.subject).toBe("Booked");
     expect(sent?.from?.text).toBe(agent.address);
@@ -63,8 +79,20 @@ describe("the local mail server (SMTP)", () => {
     const victim = await mailboxes.create("inst_DDDDDDDDDDDDDDDD");
     const signedIn = client({ user: agent.address, pass: agent.password });
 
-    expect(await refusal(client({ user: agent.address, pass: "guess" }).sendMail({ from: agent.address, to: victim.address, text: "x" }))).toMatchObject({ code: 535 });
-    expect(await refusal(client({ user: agent.address, pass: victim.password }).sendMail({ from: agent.address, to: victim.address, text: "x" }))).toMatchObject({ code: 535 });
+    expect(
+      await refusal(
+        client({ user: agent.address, pass: "guess" }).sendMail({ from: agent.address, to: victim.address, text: "x" }),
+      ),
+    ).toMatchObject({ code: 535 });
+    expect(
+      await refusal(
+        client({ user: agent.address, pass: victim.password }).sendMail({
+          from: agent.address,
+          to: victim.address,
+          text: "x",
+        }),
+      ),
+    ).toMatchObject({ code: 535 });
     const spoof = await refusal(signedIn.sendMail({ from: victim.address, to: victim.address, text: "x" }));
     expect(spoof.code).toBe(553);
     expect(spoof.text).toContain(`send as ${agent.address}`);
@@ -72,11 +100,21 @@ describe("the local mail server (SMTP)", () => {
     expect(away.code).toBe(550);
     expect(away.text).toContain("without signing in, this local server delivers only to @agents.localhost");
     const nobody = `${"a".repeat(16)}@agents.localhost`;
-    expect((await refusal(client().sendMail({ from: "saul@example.com", to: nobody, text: "x" }))).text).toContain(`no mailbox ${nobody}`);
+    expect((await refusal(client().sendMail({ from: "saul@example.com", to: nobody, text: "x" }))).text).toContain(
+      `no mailbox ${nobody}`,
+    );
     // Not even an address (the server's own syntax check), or not one of the store's form.
-    expect((await refusal(client().sendMail({ from: "saul@example.com", to: "../../etc@agents.localhost", text: "x" }))).code).toBe(501);
-    expect((await refusal(client().sendMail({ from: "saul@example.com", to: "etc@agents.localhost", text: "x" }))).text).toContain("no mailbox etc@agents.localhost");
-    expect((await refusal(client().sendMail({ from: "saul@example.com", to: agent.address, text: "x".repeat(70 * 1024) }))).code).toBe(552);
+    expect(
+      (await refusal(client().sendMail({ from: "saul@example.com", to: "../../etc@agents.localhost", text: "x" })))
+        .code,
+    ).toBe(501);
+    expect(
+      (await refusal(client().sendMail({ from: "saul@example.com", to: "etc@agents.localhost", text: "x" }))).text,
+    ).toContain("no mailbox etc@agents.localhost");
+    expect(
+      (await refusal(client().sendMail({ from: "saul@example.com", to: agent.address, text: "x".repeat(70 * 1024) })))
+        .code,
+    ).toBe(552);
 
     // Nothing of it was delivered.
     expect(await inbox(victim.address)).toEqual([]);
@@ -88,7 +126,12 @@ describe("the local mail server (SMTP)", () => {
     const agent = await mailboxes.create("inst_EEEEEEEEEEEEEEEE");
     const signedIn = client({ user: agent.address, pass: agent.password });
 
-    await signedIn.sendMail({ from: agent.address, to: ["Kim@Example.org", "lee.b+pool@mail.example.net"], subject: "Hello", text: "Hi both." });
+    await signedIn.sendMail({
+      from: agent.address,
+      to: ["Kim@Example.org", "lee.b+pool@mail.example.net"],
+      subject: "Hello",
+      text: "Hi both.",
+    });
     for (const person of ["kim@example.org", "lee.b+pool@mail.example.net"]) {
       expect(mailboxes.dir(person)).toBe(path.join(dir, "mailboxes", "people", person));
       const [got] = await inbox(person);
@@ -102,14 +145,34 @@ describe("the local mail server (SMTP)", () => {
     const odd = await refusal(signedIn.sendMail({ from: agent.address, to: "o'brien@example.com", text: "x" }));
     expect(odd.code).toBe(553);
     expect(odd.text).toContain("keeps mail only for plain addresses");
-    expect(await readdir(path.join(dir, "mailboxes", "people"))).toEqual(["kim@example.org", "lee.b+pool@mail.example.net"]);
+    expect(await readdir(path.join(dir, "mailboxes", "people"))).toEqual([
+      "kim@example.org",
+      "lee.b+pool@mail.example.net",
+    ]);
   });
 });
 
 describe("people's addresses on disk", () => {
   it("takes only lower-case plain addresses of other domains: no path tricks", async () => {
-    for (const good of ["saul@example.com", "a.b_c+d-e@sub.example.co", "x@localhost"]) expect(mailboxes.isPersonAddress(good), good).toBe(true);
-    const bad = ["Saul@example.com", "../x@example.com", "x/../../y@example.com", "x@example.com/..", ".x@example.com", "x..y@example.com", "x.@example.com", "@example.com", "x@", "x@-example.com", "x@agents.localhost", "x@y@example.com", `${"a".repeat(65)}@example.com`, "x\\y@example.com", "x@example.com\0"];
+    for (const good of ["saul@example.com", "a.b_c+d-e@sub.example.co", "x@localhost"])
+      expect(mailboxes.isPersonAddress(good), good).toBe(true);
+    const bad = [
+      "Saul@example.com",
+      "../x@example.com",
+      "x/../../y@example.com",
+      "x@example.com/..",
+      ".x@example.com",
+      "x..y@example.com",
+      "x.@example.com",
+      "@example.com",
+      "x@",
+      "x@-example.com",
+      "x@agents.localhost",
+      "x@y@example.com",
+      `${"a".repeat(65)}@example.com`,
+      "x\\y@example.com",
+      "x@example.com\0",
+    ];
     for (const evil of bad) {
       expect(mailboxes.isPersonAddress(evil), evil).toBe(false);
       expect(() => mailboxes.dir(evil), evil).toThrow(/not a mailbox address/);

@@ -51,7 +51,11 @@ export async function startLocalMail(opts: LocalMailOptions): Promise<RunningMai
     authMethods: ["PLAIN", "LOGIN"],
     size: maxBytes,
     logger: false,
-    onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, done: (err: Error | null | undefined, response?: { user: string }) => void) {
+    onAuth(
+      auth: SMTPServerAuthentication,
+      _session: SMTPServerSession,
+      done: (err: Error | null | undefined, response?: { user: string }) => void,
+    ) {
       const address = (auth.username ?? "").toLowerCase();
       void mailboxes.checkPassword(address, auth.password ?? "").then(
         (ok) => (ok ? done(null, { user: address }) : done(reply(535, "the address or its password is wrong"))),
@@ -60,14 +64,27 @@ export async function startLocalMail(opts: LocalMailOptions): Promise<RunningMai
     },
     onMailFrom(from: SMTPServerAddress, session: SMTPServerSession, done: (err?: Error | null) => void) {
       // Signed in: only as oneself.
-      if (session.user && from.address.toLowerCase() !== session.user) return done(reply(553, `signed in as ${session.user}: send as ${session.user}`));
+      if (session.user && from.address.toLowerCase() !== session.user)
+        return done(reply(553, `signed in as ${session.user}: send as ${session.user}`));
       done();
     },
     onRcptTo(to: SMTPServerAddress, session: SMTPServerSession, done: (err?: Error | null) => void) {
       const address = to.address.toLowerCase();
       if (!address.endsWith(`@${mailboxes.domain}`)) {
-        if (!session.user) return done(reply(550, `without signing in, this local server delivers only to @${mailboxes.domain} (nothing leaves this machine)`));
-        if (!mailboxes.isPersonAddress(address)) return done(reply(553, `this local server keeps mail only for plain addresses (letters, digits, . _ + -): not ${address}`));
+        if (!session.user)
+          return done(
+            reply(
+              550,
+              `without signing in, this local server delivers only to @${mailboxes.domain} (nothing leaves this machine)`,
+            ),
+          );
+        if (!mailboxes.isPersonAddress(address))
+          return done(
+            reply(
+              553,
+              `this local server keeps mail only for plain addresses (letters, digits, . _ + -): not ${address}`,
+            ),
+          );
         return done(); // kept in the person's mailbox here, never sent on
       }
       void mailboxes.exists(address).then(
@@ -79,13 +96,19 @@ export async function startLocalMail(opts: LocalMailOptions): Promise<RunningMai
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", () => {
-        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return done(reply(552, `the message is larger than ${maxBytes} bytes`));
+        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded)
+          return done(reply(552, `the message is larger than ${maxBytes} bytes`));
         const message = Buffer.concat(chunks);
         const recipients = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
         void Promise.all(recipients.map((r) => mailboxes.deliver(r, message))).then(
           () => {
             const kept = recipients.filter((r) => mailboxes.isPersonAddress(r)).length;
-            log?.info("mail delivered", { recipients: recipients.length, keptForPeople: kept, bytes: message.length, signedIn: Boolean(session.user) });
+            log?.info("mail delivered", {
+              recipients: recipients.length,
+              keptForPeople: kept,
+              bytes: message.length,
+              signedIn: Boolean(session.user),
+            });
             done();
           },
           (err: unknown) => done(err as Error),

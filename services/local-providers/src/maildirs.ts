@@ -110,7 +110,11 @@ export class Maildirs {
       try {
         for (const sub of ["new", "cur", "tmp"]) await mkdir(path.join(dir, sub), { mode: 0o700 });
         const password = randomBytes(24).toString("base64url");
-        await writeFile(path.join(dir, META_FILE), JSON.stringify(await newMeta(address, password, instanceId), null, 2), { mode: 0o600 });
+        await writeFile(
+          path.join(dir, META_FILE),
+          JSON.stringify(await newMeta(address, password, instanceId), null, 2),
+          { mode: 0o600 },
+        );
         return { address, password };
       } catch (err) {
         await rm(dir, { recursive: true, force: true });
@@ -170,16 +174,20 @@ export class Maildirs {
     const dir = this.dir(address);
     for (const file of await readdir(path.join(dir, "new"))) {
       if (file.startsWith(".")) continue;
-      await rename(path.join(dir, "new", file), path.join(dir, "cur", `${file}:2,`)).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== "ENOENT") throw err; // another reader moved it first
-      });
+      await rename(path.join(dir, "new", file), path.join(dir, "cur", `${file}:2,`)).catch(
+        (err: NodeJS.ErrnoException) => {
+          if (err.code !== "ENOENT") throw err; // another reader moved it first
+        },
+      );
     }
   }
 
   /** The messages in cur/, oldest first. */
   async listMessages(address: string): Promise<StoredMessage[]> {
     const cur = path.join(this.dir(address), "cur");
-    const files = (await readdir(cur)).filter((f) => !f.startsWith(".")).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+    const files = (await readdir(cur))
+      .filter((f) => !f.startsWith("."))
+      .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
     return Promise.all(files.map(async (f) => ({ id: uniqueName(f), size: (await stat(path.join(cur, f))).size })));
   }
 

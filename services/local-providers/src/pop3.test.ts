@@ -106,12 +106,23 @@ class Session {
 const unstuffed = (lines: string[]) => Buffer.from(lines.map((l) => `${l.replace(/^\./, "")}\r\n`).join(""), "latin1");
 
 const mailClient = (auth?: { user: string; pass: string }) =>
-  nodemailer.createTransport({ host: smtp.host, port: smtp.port, secure: false, ignoreTLS: true, ...(auth ? { auth } : {}) });
+  nodemailer.createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: false,
+    ignoreTLS: true,
+    ...(auth ? { auth } : {}),
+  });
 
 describe("the local POP3 server", () => {
   it("lets an agent read a person's mail and the person read the agent's reply, with a mail client's USER/PASS/STAT/UIDL/RETR/QUIT", async () => {
     const agent = await mailboxes.create("inst_AAAAAAAAAAAAAAAA");
-    await mailClient().sendMail({ from: "saul@example.com", to: agent.address, subject: "Dinner", text: "Book a table for four, please." });
+    await mailClient().sendMail({
+      from: "saul@example.com",
+      to: agent.address,
+      subject: "Dinner",
+      text: "Book a table for four, please.",
+    });
 
     const { session: reader, greeting } = await Session.open();
     expect(greeting).toMatch(/^\+OK /);
@@ -154,7 +165,10 @@ describe("the local POP3 server", () => {
     expect(await person.say("QUIT")).toMatch(/^\+OK/);
 
     const meta = await readFile(path.join(mailboxes.dir("saul@example.com"), ".mailbox.json"), "utf8");
-    expect(JSON.parse(meta)).toMatchObject({ address: "saul@example.com", password_scrypt: { salt: expect.any(String), hash: expect.any(String) } });
+    expect(JSON.parse(meta)).toMatchObject({
+      address: "saul@example.com",
+      password_scrypt: { salt: expect.any(String), hash: expect.any(String) },
+    });
     expect(meta).not.toContain("saul's own password");
     const { session: intruder } = await Session.open();
     expect(await intruder.signIn("saul@example.com", "another password")).toMatch(/^-ERR \[AUTH\]/);
@@ -164,7 +178,8 @@ describe("the local POP3 server", () => {
     // Sign-ins and counts are logged; passwords and mail never.
     const logs = logLines.join("\n");
     expect(logs).toContain("POP3 sign-in");
-    for (const secret of [agent.password, "saul's own password", "another password", "Book a table", "Booked for 8"]) expect(logs).not.toContain(secret);
+    for (const secret of [agent.password, "saul's own password", "another password", "Book a table", "Booked for 8"])
+      expect(logs).not.toContain(secret);
   });
 
   it("answers a wrong password with -ERR after a delay, the same for any name, and closes after three", async () => {
@@ -176,7 +191,9 @@ describe("the local POP3 server", () => {
     expect(wrong).toBe("-ERR [AUTH] the address or its password is wrong");
     // Nobody learns which mailboxes exist, and odd names reach no disk.
     expect(await session.signIn(`${"a".repeat(16)}@agents.localhost`, "guess")).toBe(wrong);
-    expect(await session.signIn("../../etc", "guess")).toBe("-ERR [AUTH] the address or its password is wrong; closing");
+    expect(await session.signIn("../../etc", "guess")).toBe(
+      "-ERR [AUTH] the address or its password is wrong; closing",
+    );
     await session.closed();
     await expect(readdir(path.join(dir, "etc"))).rejects.toThrow();
     expect(logLines.join("\n")).toContain('"address":"(not an address)"');
@@ -190,12 +207,15 @@ describe("the local POP3 server", () => {
 
   it("marks messages with DELE, unmarks them with RSET, and removes them only at QUIT; one session per mailbox", async () => {
     const agent = await mailboxes.create("inst_CCCCCCCCCCCCCCCC");
-    for (const subject of ["one", "two", "three"]) await mailboxes.deliver(agent.address, Buffer.from(`Subject: ${subject}\r\n\r\nbody\r\n`));
+    for (const subject of ["one", "two", "three"])
+      await mailboxes.deliver(agent.address, Buffer.from(`Subject: ${subject}\r\n\r\nbody\r\n`));
 
     const { session } = await Session.open();
     expect(await session.signIn(agent.address, agent.password)).toMatch(/^\+OK 3 messages/);
     const { session: second } = await Session.open();
-    expect(await second.signIn(agent.address, agent.password)).toBe("-ERR [IN-USE] the mailbox is open in another session");
+    expect(await second.signIn(agent.address, agent.password)).toBe(
+      "-ERR [IN-USE] the mailbox is open in another session",
+    );
     second.end();
 
     expect(await session.say("DELE 1")).toBe("+OK message 1 deleted");
@@ -253,7 +273,9 @@ describe("the local POP3 server", () => {
     const bytes = unstuffed(retr.lines);
     expect(bytes.length).toBe(Number(size));
     expect(bytes.length).toBeGreaterThan(1024 * 1024);
-    expect(bytes.equals(await mailboxes.readMessage(agent.address, (await mailboxes.listMessages(agent.address))[0]!.id))).toBe(true);
+    expect(
+      bytes.equals(await mailboxes.readMessage(agent.address, (await mailboxes.listMessages(agent.address))[0]!.id)),
+    ).toBe(true);
     expect((await simpleParser(bytes)).text?.trimEnd()).toBe(text.replaceAll("\r\n", "\n"));
     await session.say("QUIT");
   });

@@ -57,7 +57,12 @@ export async function startLocalPop3(opts: LocalPop3Options): Promise<RunningPop
   const port = opts.port || (await freePort(host));
   const maxConnections = opts.maxConnections ?? 20;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 10 * 60_000;
-  const shared: Shared = { mailboxes: opts.mailboxes, inUse: new Set(), failedSignInDelayMs: opts.failedSignInDelayMs ?? 1000, log: opts.log };
+  const shared: Shared = {
+    mailboxes: opts.mailboxes,
+    inUse: new Set(),
+    failedSignInDelayMs: opts.failedSignInDelayMs ?? 1000,
+    log: opts.log,
+  };
   const sockets = new Set<Socket>();
 
   const server = createServer((socket) => {
@@ -211,9 +216,12 @@ class Pop3Session {
     if (!(await mailboxes.signIn(address, password))) {
       this.failures++;
       // Only a well-formed address is logged: a password typed into the name field must not reach a log.
-      log?.info("POP3 sign-in refused", { address: mailboxes.isAddress(address) || mailboxes.isPersonAddress(address) ? address : "(not an address)" });
+      log?.info("POP3 sign-in refused", {
+        address: mailboxes.isAddress(address) || mailboxes.isPersonAddress(address) ? address : "(not an address)",
+      });
       await sleep(this.shared.failedSignInDelayMs);
-      if (this.failures >= MAX_FAILED_SIGN_INS) return void this.socket.end("-ERR [AUTH] the address or its password is wrong; closing\r\n");
+      if (this.failures >= MAX_FAILED_SIGN_INS)
+        return void this.socket.end("-ERR [AUTH] the address or its password is wrong; closing\r\n");
       return this.send("-ERR [AUTH] the address or its password is wrong");
     }
     if (!this.socket.writable) return; // the client left while its password was checked
@@ -297,7 +305,11 @@ class Pop3Session {
     }
     this.shared.log?.info("POP3 session ended", { address, deleted: doomed.length - failed });
     this.release();
-    this.socket.end(failed ? `-ERR ${failed} of the deleted messages could not be removed\r\n` : `+OK ${doomed.length} deleted, bye\r\n`);
+    this.socket.end(
+      failed
+        ? `-ERR ${failed} of the deleted messages could not be removed\r\n`
+        : `+OK ${doomed.length} deleted, bye\r\n`,
+    );
   }
 
   /** Frees the mailbox for the next session; anything marked deleted stays, unless QUIT removed it. */

@@ -67,7 +67,12 @@ async function receiver(statuses?: number[]) {
 /** A JSON client of a started stand-in; `key` null sends no Authorization. */
 const apiOf =
   (server: () => LocalSms) =>
-  async (method: string, path: string, body?: unknown, key: string | null = server().apiKey): Promise<{ status: number; body: any }> => {
+  async (
+    method: string,
+    path: string,
+    body?: unknown,
+    key: string | null = server().apiKey,
+  ): Promise<{ status: number; body: any }> => {
     const res = await fetch(`${server().url}${path}`, {
       method,
       headers: { "content-type": "application/json", ...(key === null ? {} : { authorization: `Bearer ${key}` }) },
@@ -80,15 +85,35 @@ const api = apiOf(() => sms);
 
 /** A profile whose webhook is `url`, with `numbers` on it. */
 async function profileWith(name: string, url: string, ...numbers: string[]): Promise<string> {
-  const created = await api("POST", "/v2/messaging_profiles", { name, webhook_url: url, whitelisted_destinations: ["US"] });
+  const created = await api("POST", "/v2/messaging_profiles", {
+    name,
+    webhook_url: url,
+    whitelisted_destinations: ["US"],
+  });
   expect(created.status).toBe(200);
-  for (const n of numbers) expect((await api("PATCH", `/v2/phone_numbers/${encodeURIComponent(n)}/messaging`, { messaging_profile_id: created.body.data.id })).status).toBe(200);
+  for (const n of numbers)
+    expect(
+      (
+        await api("PATCH", `/v2/phone_numbers/${encodeURIComponent(n)}/messaging`, {
+          messaging_profile_id: created.body.data.id,
+        })
+      ).status,
+    ).toBe(200);
   return created.body.data.id as string;
 }
 
 function verifies(hook: Hook, body = hook.body): boolean {
-  const key = createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), Buffer.from(sms.webhookPublicKey, "base64")]), format: "der", type: "spki" });
-  return verify(null, Buffer.from(`${String(hook.headers["telnyx-timestamp"])}|${body}`), key, Buffer.from(String(hook.headers["telnyx-signature-ed25519"]), "base64"));
+  const key = createPublicKey({
+    key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), Buffer.from(sms.webhookPublicKey, "base64")]),
+    format: "der",
+    type: "spki",
+  });
+  return verify(
+    null,
+    Buffer.from(`${String(hook.headers["telnyx-timestamp"])}|${body}`),
+    key,
+    Buffer.from(String(hook.headers["telnyx-signature-ed25519"]), "base64"),
+  );
 }
 
 describe("the local SMS server (Telnyx's messaging API)", () => {
@@ -110,17 +135,49 @@ describe("the local SMS server (Telnyx's messaging API)", () => {
     const agent = "+15550100100";
     await profileWith("refusals", "http://127.0.0.1:9/unused", agent);
 
-    expect(await refusal("POST", "/v2/messages", { from: agent, text: "hi" })).toMatchObject({ code: "10004", source: { pointer: "/to" } });
-    expect(await refusal("POST", "/v2/messages", { from: agent, to: "5550100101", text: "hi" })).toMatchObject({ code: "10016", source: { pointer: "/to" } });
-    expect(await refusal("POST", "/v2/messages", { from: agent, to: "+15550100101", text: "" })).toMatchObject({ code: "10004", source: { pointer: "/text" } });
-    expect(await refusal("POST", "/v2/messages", { from: agent, to: "+15550100101", text: "x".repeat(1601) })).toMatchObject({ source: { pointer: "/text" } });
-    expect(await refusal("POST", "/v2/messages", { from: "+15550100199", to: "+15550100101", text: "hi" })).toMatchObject({ code: "40013", source: { pointer: "/from" } });
-    expect(await refusal("POST", "/v2/messaging_profiles", { webhook_url: "http://127.0.0.1:9/", whitelisted_destinations: ["US"] })).toMatchObject({ source: { pointer: "/name" } });
-    expect(await refusal("POST", "/v2/messaging_profiles", { name: "x", webhook_url: "ftp://example.com", whitelisted_destinations: ["US"] })).toMatchObject({ code: "10003", source: { pointer: "/webhook_url" } });
-    expect(await refusal("POST", "/v2/messaging_profiles", { name: "x", webhook_url: "http://127.0.0.1:9/" })).toMatchObject({ source: { pointer: "/whitelisted_destinations" } });
-    expect(await refusal("PATCH", "/v2/phone_numbers/+15550100102/messaging", { messaging_profile_id: "no-such-profile" })).toMatchObject({ code: "10017", source: { pointer: "/messaging_profile_id" } });
+    expect(await refusal("POST", "/v2/messages", { from: agent, text: "hi" })).toMatchObject({
+      code: "10004",
+      source: { pointer: "/to" },
+    });
+    expect(await refusal("POST", "/v2/messages", { from: agent, to: "5550100101", text: "hi" })).toMatchObject({
+      code: "10016",
+      source: { pointer: "/to" },
+    });
+    expect(await refusal("POST", "/v2/messages", { from: agent, to: "+15550100101", text: "" })).toMatchObject({
+      code: "10004",
+      source: { pointer: "/text" },
+    });
+    expect(
+      await refusal("POST", "/v2/messages", { from: agent, to: "+15550100101", text: "x".repeat(1601) }),
+    ).toMatchObject({ source: { pointer: "/text" } });
+    expect(
+      await refusal("POST", "/v2/messages", { from: "+15550100199", to: "+15550100101", text: "hi" }),
+    ).toMatchObject({ code: "40013", source: { pointer: "/from" } });
+    expect(
+      await refusal("POST", "/v2/messaging_profiles", {
+        webhook_url: "http://127.0.0.1:9/",
+        whitelisted_destinations: ["US"],
+      }),
+    ).toMatchObject({ source: { pointer: "/name" } });
+    expect(
+      await refusal("POST", "/v2/messaging_profiles", {
+        name: "x",
+        webhook_url: "ftp://example.com",
+        whitelisted_destinations: ["US"],
+      }),
+    ).toMatchObject({ code: "10003", source: { pointer: "/webhook_url" } });
+    expect(
+      await refusal("POST", "/v2/messaging_profiles", { name: "x", webhook_url: "http://127.0.0.1:9/" }),
+    ).toMatchObject({ source: { pointer: "/whitelisted_destinations" } });
+    expect(
+      await refusal("PATCH", "/v2/phone_numbers/+15550100102/messaging", { messaging_profile_id: "no-such-profile" }),
+    ).toMatchObject({ code: "10017", source: { pointer: "/messaging_profile_id" } });
 
-    const notJson = await fetch(`${sms.url}/v2/messages`, { method: "POST", headers: { authorization: `Bearer ${sms.apiKey}` }, body: "{" });
+    const notJson = await fetch(`${sms.url}/v2/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${sms.apiKey}` },
+      body: "{",
+    });
     expect(notJson.status).toBe(400);
     expect((await api("PATCH", "/v2/messaging_profiles/no-such-profile", { name: "y" })).status).toBe(404);
   });
@@ -131,19 +188,34 @@ describe("the local SMS server (Telnyx's messaging API)", () => {
     const profileId = await profileWith("agents-signed", hooks.url, alice, bob);
 
     const listed = await api("GET", `/v2/messaging_profiles?filter[name]=agents-signed`);
-    expect(listed.body.data).toEqual([expect.objectContaining({ id: profileId, record_type: "messaging_profile", webhook_url: hooks.url })]);
+    expect(listed.body.data).toEqual([
+      expect.objectContaining({ id: profileId, record_type: "messaging_profile", webhook_url: hooks.url }),
+    ]);
     expect(listed.body.meta).toMatchObject({ total_results: 1, page_number: 1 });
 
     const sent = await api("POST", "/v2/messages", { from: alice, to: bob, text: "Table for four at 8?" });
     expect(sent.status).toBe(200);
-    expect(sent.body.data).toMatchObject({ record_type: "message", direction: "outbound", type: "SMS", from: { phone_number: alice }, to: [{ phone_number: bob, status: "queued" }], parts: 1 });
+    expect(sent.body.data).toMatchObject({
+      record_type: "message",
+      direction: "outbound",
+      type: "SMS",
+      from: { phone_number: alice },
+      to: [{ phone_number: bob, status: "queued" }],
+      parts: 1,
+    });
 
     const [hook] = await hooks.received(1);
     const event = JSON.parse(hook!.body);
     expect(event.data).toMatchObject({
       event_type: "message.received",
       record_type: "event",
-      payload: { id: sent.body.data.id, direction: "inbound", from: { phone_number: alice }, to: [{ phone_number: bob, status: "webhook_delivered" }], text: "Table for four at 8?" },
+      payload: {
+        id: sent.body.data.id,
+        direction: "inbound",
+        from: { phone_number: alice },
+        to: [{ phone_number: bob, status: "webhook_delivered" }],
+        text: "Table for four at 8?",
+      },
     });
     expect(event.meta).toEqual({ attempt: 1, delivered_to: hooks.url });
     expect(Math.abs(Number(hook!.headers["telnyx-timestamp"]) - Date.now() / 1000)).toBeLessThan(10);
@@ -169,10 +241,15 @@ describe("the local SMS server (Telnyx's messaging API)", () => {
     await saul.send(kim.number, "Lunch?");
     expect(await kim.waitForMessage()).toMatchObject({ from: saul.number, to: kim.number, text: "Lunch?" });
 
-    const res = await fetch(`${sms.url}/local/phones/%2B15557770002/messages`, { method: "POST", body: JSON.stringify({ to: saul.number, text: "Sure, noon" }) });
+    const res = await fetch(`${sms.url}/local/phones/%2B15557770002/messages`, {
+      method: "POST",
+      body: JSON.stringify({ to: saul.number, text: "Sure, noon" }),
+    });
     expect(res.status).toBe(200);
     await saul.waitForMessage((m) => m.text === "Sure, noon");
-    const inbox = (await (await fetch(`${sms.url}/local/phones/+15557770001/messages`)).json()) as { data: { text: string }[] };
+    const inbox = (await (await fetch(`${sms.url}/local/phones/+15557770001/messages`)).json()) as {
+      data: { text: string }[];
+    };
     expect(inbox.data.map((m) => m.text)).toEqual(["Sure, noon"]);
     await expect(saul.send("not a number", "x")).rejects.toThrow("+E.164");
     await expect(saul.waitForMessage((m) => m.text === "never", 50)).rejects.toThrow("within 50 ms");
@@ -186,14 +263,24 @@ describe("the local SMS server (Telnyx's messaging API)", () => {
 
     await saul.send(agent, "Book me a table");
     const [hook] = await hooks.received(1);
-    expect(JSON.parse(hook!.body).data.payload).toMatchObject({ from: { phone_number: saul.number }, to: [{ phone_number: agent }], text: "Book me a table" });
+    expect(JSON.parse(hook!.body).data.payload).toMatchObject({
+      from: { phone_number: saul.number },
+      to: [{ phone_number: agent }],
+      text: "Book me a table",
+    });
     expect(verifies(hook!)).toBe(true);
 
-    expect((await api("POST", "/v2/messages", { from: agent, to: saul.number, text: "Booked for 8" })).status).toBe(200);
+    expect((await api("POST", "/v2/messages", { from: agent, to: saul.number, text: "Booked for 8" })).status).toBe(
+      200,
+    );
     expect((await saul.waitForMessage()).from).toBe(agent);
 
     const unassigned = await api("PATCH", `/v2/phone_numbers/${agent}/messaging`, { messaging_profile_id: null });
-    expect(unassigned.body.data).toMatchObject({ record_type: "messaging_settings", phone_number: agent, messaging_profile_id: null });
+    expect(unassigned.body.data).toMatchObject({
+      record_type: "messaging_settings",
+      phone_number: agent,
+      messaging_profile_id: null,
+    });
     await saul.send(agent, "Still there?");
     expect((await sms.phone(agent).waitForMessage()).text).toBe("Still there?");
     expect(hooks.hooks).toHaveLength(1);
@@ -229,7 +316,10 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
     await store?.close();
   });
 
-  const forSale = async () => ((await call("GET", "/v2/available_phone_numbers?filter[limit]=100")).body.data as { phone_number: string }[]).map((n) => n.phone_number);
+  const forSale = async () =>
+    ((await call("GET", "/v2/available_phone_numbers?filter[limit]=100")).body.data as { phone_number: string }[]).map(
+      (n) => n.phone_number,
+    );
 
   /** The order once it completed, as a client polls it. */
   async function completed(orderId: string): Promise<any> {
@@ -248,17 +338,33 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
   }
 
   it("sells a number as Telnyx does: searched, ordered, owned once the order completes, on the order's profile, deleted and for sale again", async () => {
-    const found = await call("GET", "/v2/available_phone_numbers?filter[country_code]=US&filter[features][]=sms&filter[limit]=2");
+    const found = await call(
+      "GET",
+      "/v2/available_phone_numbers?filter[country_code]=US&filter[features][]=sms&filter[limit]=2",
+    );
     expect(found.status).toBe(200);
     expect(found.body.data).toEqual([
-      expect.objectContaining({ record_type: "available_phone_number", phone_number: INVENTORY[0], features: [{ name: "sms" }, { name: "voice" }], best_effort: false }),
+      expect.objectContaining({
+        record_type: "available_phone_number",
+        phone_number: INVENTORY[0],
+        features: [{ name: "sms" }, { name: "voice" }],
+        best_effort: false,
+      }),
       expect.objectContaining({ phone_number: INVENTORY[1] }),
     ]);
     expect(found.body.meta).toEqual({ total_results: 2, best_effort_results: 0 });
 
-    const profile = await call("POST", "/v2/messaging_profiles", { name: "agents-bought", webhook_url: "http://127.0.0.1:9/unused", whitelisted_destinations: ["US"] });
+    const profile = await call("POST", "/v2/messaging_profiles", {
+      name: "agents-bought",
+      webhook_url: "http://127.0.0.1:9/unused",
+      whitelisted_destinations: ["US"],
+    });
     const number = found.body.data[0].phone_number as string;
-    const placed = await call("POST", "/v2/number_orders", { phone_numbers: [{ phone_number: number }], customer_reference: "inst_bought", messaging_profile_id: profile.body.data.id });
+    const placed = await call("POST", "/v2/number_orders", {
+      phone_numbers: [{ phone_number: number }],
+      customer_reference: "inst_bought",
+      messaging_profile_id: profile.body.data.id,
+    });
     expect(placed.status).toBe(200);
     expect(placed.body.data).toMatchObject({
       record_type: "number_order",
@@ -272,23 +378,43 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
     expect(await forSale()).not.toContain(number);
 
     const order = await completed(placed.body.data.id);
-    expect(order).toMatchObject({ id: placed.body.data.id, status: "success", phone_numbers: [{ phone_number: number, status: "success" }] });
+    expect(order).toMatchObject({
+      id: placed.body.data.id,
+      status: "success",
+      phone_numbers: [{ phone_number: number, status: "success" }],
+    });
     const [mine, ...others] = await owned(number);
     expect(others).toEqual([]);
-    expect(mine).toMatchObject({ record_type: "phone_number", phone_number: number, status: "active", customer_reference: "inst_bought", messaging_profile_id: profile.body.data.id });
+    expect(mine).toMatchObject({
+      record_type: "phone_number",
+      phone_number: number,
+      status: "active",
+      customer_reference: "inst_bought",
+      messaging_profile_id: profile.body.data.id,
+    });
     expect(mine.id).toMatch(/^\d+$/);
     // On its profile, it texts.
-    expect((await call("POST", "/v2/messages", { from: number, to: "+15557770041", text: "Hello from a bought number" })).status).toBe(200);
+    expect(
+      (await call("POST", "/v2/messages", { from: number, to: "+15557770041", text: "Hello from a bought number" }))
+        .status,
+    ).toBe(200);
     expect((await store.phone("+15557770041").waitForMessage()).from).toBe(number);
 
     const deleted = await call("DELETE", `/v2/phone_numbers/${mine.id}`);
     expect(deleted.status).toBe(200);
-    expect(deleted.body.data).toMatchObject({ record_type: "phone_number", id: mine.id, phone_number: number, status: "deleted" });
+    expect(deleted.body.data).toMatchObject({
+      record_type: "phone_number",
+      id: mine.id,
+      phone_number: number,
+      status: "deleted",
+    });
     expect(await owned(number)).toEqual([]);
     expect(await forSale()).toContain(number);
     expect((await call("DELETE", `/v2/phone_numbers/${mine.id}`)).status).toBe(404);
     // Off its profile, it no longer texts.
-    expect((await call("POST", "/v2/messages", { from: number, to: "+15557770041", text: "Still here?" })).body.errors[0]).toMatchObject({ code: "40013" });
+    expect(
+      (await call("POST", "/v2/messages", { from: number, to: "+15557770041", text: "Still here?" })).body.errors[0],
+    ).toMatchObject({ code: "40013" });
   });
 
   it("refuses to order a number already ordered, outside the inventory or not E.164, naming the field, and then orders none of the list", async () => {
@@ -300,16 +426,32 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
     const [a, b] = [INVENTORY[2]!, INVENTORY[3]!];
     expect((await call("POST", "/v2/number_orders", { phone_numbers: [{ phone_number: a }] })).status).toBe(200);
 
-    expect(await refusal({ phone_numbers: [{ phone_number: a }] })).toMatchObject({ source: { pointer: "/phone_numbers/0/phone_number" } });
-    expect(await refusal({ phone_numbers: [{ phone_number: b }, { phone_number: a }] })).toMatchObject({ source: { pointer: "/phone_numbers/1/phone_number" } });
-    expect(await refusal({ phone_numbers: [{ phone_number: b }, { phone_number: b }] })).toMatchObject({ source: { pointer: "/phone_numbers/1/phone_number" } });
+    expect(await refusal({ phone_numbers: [{ phone_number: a }] })).toMatchObject({
+      source: { pointer: "/phone_numbers/0/phone_number" },
+    });
+    expect(await refusal({ phone_numbers: [{ phone_number: b }, { phone_number: a }] })).toMatchObject({
+      source: { pointer: "/phone_numbers/1/phone_number" },
+    });
+    expect(await refusal({ phone_numbers: [{ phone_number: b }, { phone_number: b }] })).toMatchObject({
+      source: { pointer: "/phone_numbers/1/phone_number" },
+    });
     expect(await forSale()).toContain(b);
     // The claims service's local range is not for sale.
-    expect((await refusal({ phone_numbers: [{ phone_number: "+15550100000" }] })).detail).toContain("+15550100000 is not available");
-    expect(await refusal({ phone_numbers: [{ phone_number: "5550110004" }] })).toMatchObject({ code: "10016", source: { pointer: "/phone_numbers/0/phone_number" } });
-    expect(await refusal({ customer_reference: "x" })).toMatchObject({ code: "10004", source: { pointer: "/phone_numbers" } });
+    expect((await refusal({ phone_numbers: [{ phone_number: "+15550100000" }] })).detail).toContain(
+      "+15550100000 is not available",
+    );
+    expect(await refusal({ phone_numbers: [{ phone_number: "5550110004" }] })).toMatchObject({
+      code: "10016",
+      source: { pointer: "/phone_numbers/0/phone_number" },
+    });
+    expect(await refusal({ customer_reference: "x" })).toMatchObject({
+      code: "10004",
+      source: { pointer: "/phone_numbers" },
+    });
     expect(await refusal({ phone_numbers: [] })).toMatchObject({ source: { pointer: "/phone_numbers" } });
-    expect(await refusal({ phone_numbers: [{ phone_number: b }], messaging_profile_id: "no-such-profile" })).toMatchObject({ code: "10017", source: { pointer: "/messaging_profile_id" } });
+    expect(
+      await refusal({ phone_numbers: [{ phone_number: b }], messaging_profile_id: "no-such-profile" }),
+    ).toMatchObject({ code: "10017", source: { pointer: "/messaging_profile_id" } });
 
     expect((await call("GET", "/v2/number_orders/no-such-order")).status).toBe(404);
     expect((await call("DELETE", "/v2/phone_numbers/123456789")).status).toBe(404);
@@ -332,7 +474,10 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
   });
 
   it("lists the account's numbers by page and by digits", async () => {
-    const placed = await call("POST", "/v2/number_orders", { phone_numbers: [{ phone_number: INVENTORY[4] }], customer_reference: "inst_paged" });
+    const placed = await call("POST", "/v2/number_orders", {
+      phone_numbers: [{ phone_number: INVENTORY[4] }],
+      customer_reference: "inst_paged",
+    });
     await completed(placed.body.data.id);
     const all = await call("GET", "/v2/phone_numbers");
     expect(all.body.meta.total_results).toBeGreaterThanOrEqual(2);
@@ -340,7 +485,11 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
     expect(first.body.data).toHaveLength(1);
     expect(first.body.meta).toMatchObject({ page_number: 1, page_size: 1, total_results: all.body.meta.total_results });
     // An unencoded + arrives as a space; the digits still match.
-    expect((await call("GET", `/v2/phone_numbers?filter[phone_number]=${INVENTORY[4]}`)).body.data.map((n: any) => n.customer_reference)).toEqual(["inst_paged"]);
+    expect(
+      (await call("GET", `/v2/phone_numbers?filter[phone_number]=${INVENTORY[4]}`)).body.data.map(
+        (n: any) => n.customer_reference,
+      ),
+    ).toEqual(["inst_paged"]);
     expect((await call("GET", "/v2/phone_numbers?filter[phone_number]=0110004")).body.data).toHaveLength(1);
     expect((await call("GET", "/v2/phone_numbers?filter[phone_number]=abc")).body.data).toEqual([]);
   });
@@ -348,7 +497,8 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
 
 describe("the local SMS server's number search", () => {
   const search = async (query: string) => api("GET", `/v2/available_phone_numbers?${query}`);
-  const numbers = async (query: string) => ((await search(query)).body.data as { phone_number: string }[]).map((n) => n.phone_number);
+  const numbers = async (query: string) =>
+    ((await search(query)).body.data as { phone_number: string }[]).map((n) => n.phone_number);
 
   it("finds ten numbers by default and up to a hundred, from the start of the default inventory", async () => {
     const ten = await numbers("filter[country_code]=US");
@@ -369,7 +519,9 @@ describe("the local SMS server's number search", () => {
     expect(await numbers("filter[features][]=sms&filter[features][]=fax")).toEqual([]);
     const nines = await numbers("filter[phone_number][starts_with]=555011999&filter[limit]=100");
     expect(nines).toEqual(Array.from({ length: 10 }, (_, i) => `+1555011999${i}`));
-    expect((await search("filter[phone_number][starts_with]=%2B1555")).body.errors[0].source).toEqual({ parameter: "filter[phone_number][starts_with]" });
+    expect((await search("filter[phone_number][starts_with]=%2B1555")).body.errors[0].source).toEqual({
+      parameter: "filter[phone_number][starts_with]",
+    });
   });
 
   it("refuses an inventory that is not a range of US numbers", async () => {

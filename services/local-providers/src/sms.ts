@@ -100,17 +100,25 @@ class ApiError extends Error {
   }
 
   body() {
-    return { errors: [{ code: this.code, title: this.title, detail: this.message, ...(this.source ? { source: this.source } : {}) }] };
+    return {
+      errors: [
+        { code: this.code, title: this.title, detail: this.message, ...(this.source ? { source: this.source } : {}) },
+      ],
+    };
   }
 }
 
 const notFound = (detail: string) => new ApiError(404, "10005", "Resource not found", detail);
-const missing = (field: string) => new ApiError(422, "10004", "Missing required parameter", `${field} is required`, { pointer: `/${field}` });
-const invalid = (field: string, detail: string) => new ApiError(422, "10015", "Bad Request", detail, { pointer: `/${field}` });
+const missing = (field: string) =>
+  new ApiError(422, "10004", "Missing required parameter", `${field} is required`, { pointer: `/${field}` });
+const invalid = (field: string, detail: string) =>
+  new ApiError(422, "10015", "Bad Request", detail, { pointer: `/${field}` });
 const notANumber = (detail: string, source: { pointer: string } | { parameter: string }) =>
   new ApiError(422, "10016", "Phone number must be in +E.164 format", detail, source);
 const noSuchProfile = () =>
-  new ApiError(422, "10017", "Associated resource does not exist", "messaging_profile_id names no messaging profile", { pointer: "/messaging_profile_id" });
+  new ApiError(422, "10017", "Associated resource does not exist", "messaging_profile_id names no messaging profile", {
+    pointer: "/messaging_profile_id",
+  });
 
 type Body = JsonObject;
 
@@ -120,7 +128,10 @@ const API_ERRORS: ApiErrors = {
   notJson: () => new ApiError(400, "10023", "Invalid JSON", "the body is not JSON"),
   notObject: () => new ApiError(400, "10015", "Bad Request", "the body must be a JSON object"),
   badPath: () => ({ status: 404, body: notFound("the path is not valid").body() }),
-  failed: () => ({ status: 500, body: new ApiError(500, "10007", "Unexpected error", "the local SMS server failed; see its log").body() }),
+  failed: () => ({
+    status: 500,
+    body: new ApiError(500, "10007", "Unexpected error", "the local SMS server failed; see its log").body(),
+  }),
 };
 
 function stringField(body: Body, field: string): string {
@@ -132,7 +143,8 @@ function stringField(body: Body, field: string): string {
 
 function numberField(body: Body, field: string): string {
   const value = stringField(body, field);
-  if (!E164.test(value)) throw notANumber(`${field} must be a phone number in +E.164 form, like +15550100000`, { pointer: `/${field}` });
+  if (!E164.test(value))
+    throw notANumber(`${field} must be a phone number in +E.164 form, like +15550100000`, { pointer: `/${field}` });
   return value;
 }
 
@@ -147,7 +159,8 @@ function webhookUrlField(body: Body): string | null {
   } catch {
     throw new ApiError(422, "10003", "Invalid URL", "webhook_url is not a URL", { pointer: "/webhook_url" });
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ApiError(422, "10003", "Invalid URL", "webhook_url must be http or https", { pointer: "/webhook_url" });
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new ApiError(422, "10003", "Invalid URL", "webhook_url must be http or https", { pointer: "/webhook_url" });
   return value;
 }
 
@@ -276,7 +289,13 @@ class Carrier {
     const now = new Date().toISOString();
     const { encoding, parts } = smsParts(text);
     const webhookUrl = this.webhookOf(to);
-    this.log?.info("text accepted", { from, to, length: [...text].length, parts, route: webhookUrl ? "webhook" : "phone" });
+    this.log?.info("text accepted", {
+      from,
+      to,
+      length: [...text].length,
+      parts,
+      route: webhookUrl ? "webhook" : "phone",
+    });
     setImmediate(() => {
       if (this.stopping.aborted) return;
       if (webhookUrl) void this.postWebhook(webhookUrl, { id, from, to, text, encoding, parts });
@@ -305,7 +324,10 @@ class Carrier {
     return (profileId && this.profiles.get(profileId)?.webhookUrl) || null;
   }
 
-  private async postWebhook(url: string, m: { id: string; from: string; to: string; text: string; encoding: string; parts: number }): Promise<void> {
+  private async postWebhook(
+    url: string,
+    m: { id: string; from: string; to: string; text: string; encoding: string; parts: number },
+  ): Promise<void> {
     const receivedAt = new Date().toISOString();
     // One event id across retries, as Telnyx keeps it: receivers drop duplicates by it.
     const event = {
@@ -338,7 +360,11 @@ class Carrier {
       try {
         const res = await fetch(url, {
           method: "POST",
-          headers: { "content-type": "application/json", "telnyx-timestamp": timestamp, "telnyx-signature-ed25519": signature },
+          headers: {
+            "content-type": "application/json",
+            "telnyx-timestamp": timestamp,
+            "telnyx-signature-ed25519": signature,
+          },
           body,
           signal: AbortSignal.any([this.stopping, AbortSignal.timeout(WEBHOOK_TIMEOUT_MS)]),
         });
@@ -351,7 +377,12 @@ class Carrier {
       }
       const delay = WEBHOOK_RETRY_DELAYS_MS[attempt - 1];
       if (delay === undefined) {
-        this.log?.warn("webhook failed; text dropped, as Telnyx drops it after its retries", { to: m.to, webhook: origin, attempt, failure });
+        this.log?.warn("webhook failed; text dropped, as Telnyx drops it after its retries", {
+          to: m.to,
+          webhook: origin,
+          attempt,
+          failure,
+        });
         return;
       }
       this.log?.warn("webhook failed; retrying", { to: m.to, webhook: origin, attempt, failure, retryInMs: delay });
@@ -376,10 +407,14 @@ interface Inventory {
 
 function parseInventory(spec: string): Inventory {
   const m = /^\s*\+(1\d{10})\s*\.\.\s*\+(1\d{10})\s*$/.exec(spec);
-  if (!m) throw new Error(`SMS inventory "${spec}": expected "+1<ten digits>..+1<ten digits>" (the stand-in sells US numbers only)`);
+  if (!m)
+    throw new Error(
+      `SMS inventory "${spec}": expected "+1<ten digits>..+1<ten digits>" (the stand-in sells US numbers only)`,
+    );
   const inventory = { first: BigInt(m[1]!), last: BigInt(m[2]!) };
   if (inventory.last < inventory.first) throw new Error(`SMS inventory "${spec}": the last number is below the first`);
-  if (inventory.last - inventory.first >= MAX_INVENTORY) throw new Error(`SMS inventory "${spec}": at most ${MAX_INVENTORY} numbers`);
+  if (inventory.last - inventory.first >= MAX_INVENTORY)
+    throw new Error(`SMS inventory "${spec}": at most ${MAX_INVENTORY} numbers`);
   return inventory;
 }
 
@@ -414,7 +449,12 @@ function orderRecord(o: Order) {
     id: o.id,
     status: o.status,
     phone_numbers_count: o.numbers.length,
-    phone_numbers: o.numbers.map((n) => ({ record_type: "number_order_phone_number", id: n.id, phone_number: n.phoneNumber, status: n.status })),
+    phone_numbers: o.numbers.map((n) => ({
+      record_type: "number_order_phone_number",
+      id: n.id,
+      phone_number: n.phoneNumber,
+      status: n.status,
+    })),
     customer_reference: o.customerReference,
     messaging_profile_id: o.messagingProfileId,
     created_at: o.createdAt,
@@ -439,9 +479,15 @@ function phoneNumberId(): string {
 }
 
 const unavailable = (index: number, phoneNumber: string) =>
-  new ApiError(422, "10015", "Phone number not available", `${phoneNumber} is not available to order; search /v2/available_phone_numbers for numbers that are`, {
-    pointer: `/phone_numbers/${index}/phone_number`,
-  });
+  new ApiError(
+    422,
+    "10015",
+    "Phone number not available",
+    `${phoneNumber} is not available to order; search /v2/available_phone_numbers for numbers that are`,
+    {
+      pointer: `/phone_numbers/${index}/phone_number`,
+    },
+  );
 
 /** The account's side: the inventory for sale, the orders, the numbers bought. */
 class NumberShop {
@@ -501,9 +547,15 @@ class NumberShop {
     const now = new Date().toISOString();
     for (const line of order.numbers) {
       const id = phoneNumberId();
-      this.owned.set(id, { id, phoneNumber: line.phoneNumber, customerReference: order.customerReference, createdAt: now });
+      this.owned.set(id, {
+        id,
+        phoneNumber: line.phoneNumber,
+        customerReference: order.customerReference,
+        createdAt: now,
+      });
       // The profile may have been deleted meanwhile; the number then stays on none.
-      if (order.messagingProfileId && this.carrier.profiles.has(order.messagingProfileId)) this.carrier.assignments.set(line.phoneNumber, order.messagingProfileId);
+      if (order.messagingProfileId && this.carrier.profiles.has(order.messagingProfileId))
+        this.carrier.assignments.set(line.phoneNumber, order.messagingProfileId);
       line.status = "success";
     }
     Object.assign(order, { status: "success", updatedAt: now });
@@ -542,11 +594,14 @@ class NumberShop {
 function orderedNumbersField(body: Body): string[] {
   const list = body.phone_numbers;
   if (list === undefined || list === null) throw missing("phone_numbers");
-  if (!Array.isArray(list) || list.length === 0) throw invalid("phone_numbers", "phone_numbers must be a list of at least one {phone_number}");
+  if (!Array.isArray(list) || list.length === 0)
+    throw invalid("phone_numbers", "phone_numbers must be a list of at least one {phone_number}");
   return list.map((item: unknown, i) => {
     const n = typeof item === "object" && item !== null ? (item as Body).phone_number : undefined;
     if (typeof n !== "string" || !E164.test(n)) {
-      throw notANumber(`phone_numbers[${i}].phone_number must be a phone number in +E.164 form, like +15550110000`, { pointer: `/phone_numbers/${i}/phone_number` });
+      throw notANumber(`phone_numbers[${i}].phone_number must be a phone number in +E.164 form, like +15550110000`, {
+        pointer: `/phone_numbers/${i}/phone_number`,
+      });
     }
     return n;
   });
@@ -562,17 +617,32 @@ function optionalStringField(body: Body, field: string): string | null {
 /** The numbers a search finds; a filter the inventory cannot meet (another country, a feature it lacks) finds none, as with Telnyx. */
 function searchInventory(shop: NumberShop, query: URLSearchParams): string[] {
   const country = (query.get("filter[country_code]") ?? "US").toUpperCase();
-  const features = [...query.getAll("filter[features][]"), ...query.getAll("filter[features]").flatMap((f) => f.split(","))];
+  const features = [
+    ...query.getAll("filter[features][]"),
+    ...query.getAll("filter[features]").flatMap((f) => f.split(",")),
+  ];
   const limitParam = query.get("filter[limit]");
   const limit = limitParam === null ? SEARCH_LIMIT.default : Number(limitParam);
   if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_LIMIT.max) {
-    throw new ApiError(422, "10015", "Bad Request", `filter[limit] must be a whole number from 1 to ${SEARCH_LIMIT.max}`, { parameter: "filter[limit]" });
+    throw new ApiError(
+      422,
+      "10015",
+      "Bad Request",
+      `filter[limit] must be a whole number from 1 to ${SEARCH_LIMIT.max}`,
+      { parameter: "filter[limit]" },
+    );
   }
   const startsWith = query.get("filter[phone_number][starts_with]") ?? "";
   if (!/^\d{0,10}$/.test(startsWith)) {
-    throw new ApiError(422, "10015", "Bad Request", "filter[phone_number][starts_with] must be digits of the national number, without the country code", {
-      parameter: "filter[phone_number][starts_with]",
-    });
+    throw new ApiError(
+      422,
+      "10015",
+      "Bad Request",
+      "filter[phone_number][starts_with] must be digits of the national number, without the country code",
+      {
+        parameter: "filter[phone_number][starts_with]",
+      },
+    );
   }
   if (country !== "US" || !features.every((f) => FEATURES.includes(f))) return [];
   return shop.available(limit, startsWith);
@@ -604,7 +674,8 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
     const [top, collection, id, sub] = path;
 
     if (top === "local" && collection === "phones" && id !== undefined && sub === "messages" && path.length === 4) {
-      if (!isLoopback(req.socket.remoteAddress)) throw new ApiError(403, "10010", "Authorization failed", "local phones answer loopback clients only");
+      if (!isLoopback(req.socket.remoteAddress))
+        throw new ApiError(403, "10010", "Authorization failed", "local phones answer loopback clients only");
       if (!E164.test(id)) throw notANumber("the phone must be a number in +E.164 form", { parameter: "phone_number" });
       if (method === "GET") return { data: carrier.inbox(id).texts };
       if (method === "POST") {
@@ -616,7 +687,12 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
     if (top !== "v2") throw notFound(`no ${method} ${req.url ?? ""}`);
     const auth = req.headers.authorization ?? "";
     if (!sameSecret(auth, `Bearer ${apiKey}`)) {
-      throw new ApiError(401, "10009", "Authentication failed", "the Authorization header must be Bearer and this server's API key");
+      throw new ApiError(
+        401,
+        "10009",
+        "Authentication failed",
+        "the Authorization header must be Bearer and this server's API key",
+      );
     }
 
     if (collection === "messaging_profiles" && id === undefined) {
@@ -626,17 +702,30 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
         const destinations = body.whitelisted_destinations;
         if (destinations === undefined) throw missing("whitelisted_destinations");
         if (!Array.isArray(destinations) || !destinations.every((d) => typeof d === "string" && /^[A-Z]{2}$/.test(d))) {
-          throw invalid("whitelisted_destinations", "whitelisted_destinations must be a list of ISO 3166-1 alpha-2 country codes");
+          throw invalid(
+            "whitelisted_destinations",
+            "whitelisted_destinations must be a list of ISO 3166-1 alpha-2 country codes",
+          );
         }
         const now = new Date().toISOString();
-        const profile: Profile = { id: randomUUID(), name, webhookUrl: webhookUrlField(body), whitelistedDestinations: destinations as string[], createdAt: now, updatedAt: now };
+        const profile: Profile = {
+          id: randomUUID(),
+          name,
+          webhookUrl: webhookUrlField(body),
+          whitelistedDestinations: destinations as string[],
+          createdAt: now,
+          updatedAt: now,
+        };
         carrier.profiles.set(profile.id, profile);
         log?.info("messaging profile created", { id: profile.id, name });
         return { data: profileRecord(profile) };
       }
       if (method === "GET") {
         const name = query.get("filter[name]");
-        return paged([...carrier.profiles.values()].filter((p) => name === null || p.name === name).map(profileRecord), query);
+        return paged(
+          [...carrier.profiles.values()].filter((p) => name === null || p.name === name).map(profileRecord),
+          query,
+        );
       }
     }
 
@@ -652,7 +741,13 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
       return { data: profileRecord(profile) };
     }
 
-    if (collection === "phone_numbers" && id !== undefined && sub === "messaging" && path.length === 4 && method === "PATCH") {
+    if (
+      collection === "phone_numbers" &&
+      id !== undefined &&
+      sub === "messaging" &&
+      path.length === 4 &&
+      method === "PATCH"
+    ) {
       if (!E164.test(id)) throw notANumber("the phone number in the path must be in +E.164 form", { parameter: "id" });
       const body = await readJsonObject(req, MAX_BODY_BYTES, API_ERRORS);
       if (!("messaging_profile_id" in body)) throw missing("messaging_profile_id");
@@ -700,7 +795,10 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
         .ownedNumbers()
         .filter((n) => filter === null || (/^\d+$/.test(filter) && n.phoneNumber.includes(filter)))
         .filter((n) => reference === null || shop.record(n).customer_reference === reference);
-      return paged(owned.map((n) => shop.record(n)), query);
+      return paged(
+        owned.map((n) => shop.record(n)),
+        query,
+      );
     }
 
     if (collection === "phone_numbers" && id !== undefined && sub === undefined && method === "DELETE") {
@@ -716,7 +814,13 @@ export async function startLocalSms(opts: LocalSmsOptions = {}): Promise<LocalSm
       const text = textField(body);
       // Telnyx sends only from numbers on a messaging profile.
       if (!carrier.assignments.has(from)) {
-        throw new ApiError(422, "40013", "Invalid source number", "from is not assigned to a messaging profile on this account", { pointer: "/from" });
+        throw new ApiError(
+          422,
+          "40013",
+          "Invalid source number",
+          "from is not assigned to a messaging profile on this account",
+          { pointer: "/from" },
+        );
       }
       return { data: carrier.accept(from, to, text) };
     }

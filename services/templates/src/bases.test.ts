@@ -22,7 +22,15 @@ import {
   type BaseJson,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { codeOf, createTestDatabase, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import {
+  codeOf,
+  createTestDatabase,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  tool,
+  type TestIdentity,
+} from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 import { Receiver } from "./testing/sync-receiver.js";
 
@@ -35,7 +43,11 @@ let releases: Client<typeof TemplateReleaseService>;
 let receiver: Receiver;
 
 const as = (c: TestIdentity) => ({ headers: { [CALLER_HEADER]: c.inboxId } });
-const baseOf = (t: Template, version?: number): BaseJson => ({ template_id: t.id, creator_id: t.creatorId, ...(version ? { version } : {}) });
+const baseOf = (t: Template, version?: number): BaseJson => ({
+  template_id: t.id,
+  creator_id: t.creatorId,
+  ...(version ? { version } : {}),
+});
 
 /** Content built on `base`: no model of its own, so the base's. */
 function derived(base: BaseJson, over: Partial<TemplateContentJson> = {}): TemplateContentJson {
@@ -44,8 +56,20 @@ function derived(base: BaseJson, over: Partial<TemplateContentJson> = {}): Templ
 }
 
 async function update(c: TestIdentity, t: Template, content: TemplateContentJson): Promise<Template> {
-  const signature = await signOperation(c.account, "UpdateTemplate", { inboxId: c.inboxId, templateId: t.id, version: t.version, contentHash: jsonHash(content) });
-  return (await client.updateTemplate({ templateId: t.id, expectedVersion: t.version, content: contentFromJson(content), signature })).template!;
+  const signature = await signOperation(c.account, "UpdateTemplate", {
+    inboxId: c.inboxId,
+    templateId: t.id,
+    version: t.version,
+    contentHash: jsonHash(content),
+  });
+  return (
+    await client.updateTemplate({
+      templateId: t.id,
+      expectedVersion: t.version,
+      content: contentFromJson(content),
+      signature,
+    })
+  ).template!;
 }
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -85,16 +109,22 @@ describe("base templates", () => {
     expect(await codeOf(signedTemplate(client, saul, derived(baseOf(policy)), "private"))).toBe("ok");
     expect(await codeOf(signedTemplate(client, acme, derived(baseOf(secret)), "private"))).toBe("ok");
     const refused = async (content: TemplateContentJson) => {
-      const err = await signedTemplate(client, saul, content, "private").catch((e: unknown) => e as Error & { code: Code });
+      const err = await signedTemplate(client, saul, content, "private").catch(
+        (e: unknown) => e as Error & { code: Code },
+      );
       return err instanceof Error ? `${Code[(err as { code: Code }).code]}: ${err.message}` : "ok";
     };
     // Another creator's private template is not there, as everywhere.
     expect(await refused(derived(baseOf(secret)))).toMatch(/^NotFound: .*content\.base\.template_id/);
-    expect(await refused(derived({ ...baseOf(policy), creator_id: saul.inboxId }))).toMatch(/^InvalidArgument: .*content\.base\.creator_id/);
+    expect(await refused(derived({ ...baseOf(policy), creator_id: saul.inboxId }))).toMatch(
+      /^InvalidArgument: .*content\.base\.creator_id/,
+    );
     expect(await refused(derived(baseOf(policy, 7)))).toMatch(/^InvalidArgument: .*content\.base\.version/);
     // A pinned version must be one whose content its creator signed (publishing made version 2, with no content of its own).
     expect(await refused(derived(baseOf(policy, 2)))).toMatch(/^InvalidArgument: .*content\.base\.version/);
-    expect(await refused(derived({ ...baseOf(policy), template_id: "nope" }))).toMatch(/^InvalidArgument: .*content\.base\.template_id/);
+    expect(await refused(derived({ ...baseOf(policy), template_id: "nope" }))).toMatch(
+      /^InvalidArgument: .*content\.base\.template_id/,
+    );
   });
 
   it("show the resolved view: instructions base first, tools added once, the nearest model, and IDENTITY.md", async () => {
@@ -103,10 +133,31 @@ describe("base templates", () => {
     const base = await signedTemplate(
       client,
       acme,
-      sampleContent({ agent_name: "Acme base", instructions: "Never share internal data.", tools: [tool("email", "pool")], model: { default: "acme-large", allow_override: false } }),
+      sampleContent({
+        agent_name: "Acme base",
+        instructions: "Never share internal data.",
+        tools: [tool("email", "pool")],
+        model: { default: "acme-large", allow_override: false },
+      }),
     );
-    const mid = await signedTemplate(client, acme, derived(baseOf(base), { agent_name: "Acme support", instructions: "You answer customers.", tools: [tool("sms", "pool")] }));
-    const leaf = await signedTemplate(client, saul, derived(baseOf(mid, 1), { agent_name: "Saul's desk", instructions: "You are Saul's.", tools: [tool("email", "pool", { name: "Saul's mail" })] }));
+    const mid = await signedTemplate(
+      client,
+      acme,
+      derived(baseOf(base), {
+        agent_name: "Acme support",
+        instructions: "You answer customers.",
+        tools: [tool("sms", "pool")],
+      }),
+    );
+    const leaf = await signedTemplate(
+      client,
+      saul,
+      derived(baseOf(mid, 1), {
+        agent_name: "Saul's desk",
+        instructions: "You are Saul's.",
+        tools: [tool("email", "pool", { name: "Saul's mail" })],
+      }),
+    );
 
     const res = await client.getTemplate({ templateId: leaf.id, resolve: true }, as(saul));
     const r = contentToJson(res.resolved!.content!);
@@ -133,7 +184,9 @@ describe("base templates", () => {
     const a = await signedTemplate(client, acme, sampleContent({ agent_name: "A" }));
     const b = await signedTemplate(client, acme, derived(baseOf(a), { agent_name: "B" }));
     const c = await signedTemplate(client, acme, derived(baseOf(b), { agent_name: "C" }));
-    expect(await codeOf(signedTemplate(client, acme, derived(baseOf(c), { agent_name: "D" })))).toBe("FailedPrecondition");
+    expect(await codeOf(signedTemplate(client, acme, derived(baseOf(c), { agent_name: "D" })))).toBe(
+      "FailedPrecondition",
+    );
     // A on C: C builds on B, which builds on A.
     const cycle = await update(acme, a, derived(baseOf(c), { agent_name: "A" })).catch((e: Error) => e);
     expect(cycle).toBeInstanceOf(Error);
@@ -151,24 +204,36 @@ describe("base templates", () => {
     const acme = newIdentity();
     const saul = newIdentity();
     const kim = newIdentity();
-    const base = await signedTemplate(client, acme, sampleContent({ agent_name: "Acme base", instructions: "Policy v1." }));
+    const base = await signedTemplate(
+      client,
+      acme,
+      sampleContent({ agent_name: "Acme base", instructions: "Policy v1." }),
+    );
     const follows = await signedTemplate(client, saul, derived(baseOf(base), { agent_name: "Saul's" }));
     const alsoFollows = await signedTemplate(client, kim, derived(baseOf(base), { agent_name: "Kim's" }));
     const stays = await signedTemplate(client, kim, derived(baseOf(base, 1), { agent_name: "Kim's steady" }));
 
     const got = await releases.getTemplateRelease({ templateId: follows.id });
     expect(got.bases.map((b) => [b.templateId, b.version])).toEqual([[base.id, 1n]]);
-    const checked = await verifyReleaseChain(verifier, got.release!, got.bases, { templateId: follows.id, creatorId: saul.inboxId });
+    const checked = await verifyReleaseChain(verifier, got.release!, got.bases, {
+      templateId: follows.id,
+      creatorId: saul.inboxId,
+    });
     expect(checked.content.instructions).toBe(`Policy v1.\n\n${derived(baseOf(base)).instructions}`);
 
     const base2 = await update(acme, base, sampleContent({ agent_name: "Acme base", instructions: "Policy v2." }));
-    await waitFor("the base's and its followers' pushes", () => [base.id, follows.id, alsoFollows.id].every((id) => receiver.of(id).length > 0));
+    await waitFor("the base's and its followers' pushes", () =>
+      [base.id, follows.id, alsoFollows.id].every((id) => receiver.of(id).length > 0),
+    );
     for (const [t, creator] of [
       [follows, saul],
       [alsoFollows, kim],
     ] as const) {
       const i = receiver.received.findLastIndex((r) => r.templateId === t.id);
-      const pushed = await verifyReleaseChain(verifier, receiver.received[i]!, receiver.bases[i]!, { templateId: t.id, creatorId: creator.inboxId });
+      const pushed = await verifyReleaseChain(verifier, receiver.received[i]!, receiver.bases[i]!, {
+        templateId: t.id,
+        creatorId: creator.inboxId,
+      });
       expect(pushed.key).toEqual([1n, base2.contentVersion]);
       expect(pushed.content.instructions).toMatch(/^Policy v2\./);
     }
@@ -183,12 +248,24 @@ describe("base templates", () => {
     const saul = newIdentity();
     const base = await signedTemplate(client, acme, sampleContent({ agent_name: "Acme base" }));
     const child = await signedTemplate(client, saul, derived(baseOf(base)));
-    const del = await signOperation(acme.account, "DeleteTemplate", { inboxId: acme.inboxId, templateId: base.id, version: base.version });
-    const refused = await client.deleteTemplate({ templateId: base.id, expectedVersion: base.version, signature: del }).catch((e: Error) => e);
+    const del = await signOperation(acme.account, "DeleteTemplate", {
+      inboxId: acme.inboxId,
+      templateId: base.id,
+      version: base.version,
+    });
+    const refused = await client
+      .deleteTemplate({ templateId: base.id, expectedVersion: base.version, signature: del })
+      .catch((e: Error) => e);
     expect((refused as Error).message).toMatch(new RegExp(`is the base of ${child.id}: archive it instead`));
 
-    const arch = await signOperation(acme.account, "ArchiveTemplate", { inboxId: acme.inboxId, templateId: base.id, version: base.version });
-    const archived = (await client.archiveTemplate({ templateId: base.id, expectedVersion: base.version, signature: arch })).template!;
+    const arch = await signOperation(acme.account, "ArchiveTemplate", {
+      inboxId: acme.inboxId,
+      templateId: base.id,
+      version: base.version,
+    });
+    const archived = (
+      await client.archiveTemplate({ templateId: base.id, expectedVersion: base.version, signature: arch })
+    ).template!;
     expect(archived.status).toBe(TemplateStatus.ARCHIVED);
     const got = await releases.getTemplateRelease({ templateId: child.id });
     expect(got.bases.map((b) => b.templateId)).toEqual([base.id]);

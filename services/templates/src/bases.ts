@@ -11,7 +11,11 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { ResolvedTemplateSchema, TemplateLayerSchema, type ResolvedTemplate } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  ResolvedTemplateSchema,
+  TemplateLayerSchema,
+  type ResolvedTemplate,
+} from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   MAX_TEMPLATE_LAYERS,
@@ -48,7 +52,11 @@ interface BaseLayer extends Layer {
  * content version. Stops at a template seen before and past the deepest level
  * (checkBase refuses both; this only keeps a walk finite).
  */
-export async function layersBelow(em: EntityManager, ownId: string, content: TemplateContentJson): Promise<BaseLayer[]> {
+export async function layersBelow(
+  em: EntityManager,
+  ownId: string,
+  content: TemplateContentJson,
+): Promise<BaseLayer[]> {
   const layers: BaseLayer[] = [];
   const seen = new Set([ownId]);
   let ref = content.base;
@@ -57,8 +65,18 @@ export async function layersBelow(em: EntityManager, ownId: string, content: Tem
     const row = await em.findOne(TemplateRow, { id: ref.template_id });
     const version = ref.version ?? row?.contentVersion;
     const at = row && (await em.findOne(TemplateVersionRow, { template: row.id, version }));
-    if (!row || !at) throw failedPrecondition(`template ${ref.template_id}, a base of template ${ownId}, has no version ${version ?? ""}`.trim());
-    layers.push({ templateId: row.id, creatorId: row.creatorId, version: at.contentVersion, pinned: ref.version !== undefined, content: at.snapshot.content, at });
+    if (!row || !at)
+      throw failedPrecondition(
+        `template ${ref.template_id}, a base of template ${ownId}, has no version ${version ?? ""}`.trim(),
+      );
+    layers.push({
+      templateId: row.id,
+      creatorId: row.creatorId,
+      version: at.contentVersion,
+      pinned: ref.version !== undefined,
+      content: at.snapshot.content,
+      at,
+    });
     ref = at.snapshot.content.base;
   }
   return layers;
@@ -69,7 +87,10 @@ export async function layersBelow(em: EntityManager, ownId: string, content: Tem
  * another, with their content versions. A template has one base, so each
  * appears once.
  */
-export async function templatesAbove(em: EntityManager, templateId: string): Promise<{ id: string; contentVersion: number; level: number }[]> {
+export async function templatesAbove(
+  em: EntityManager,
+  templateId: string,
+): Promise<{ id: string; contentVersion: number; level: number }[]> {
   const rows = await em.execute<{ id: string; content_version: number; level: number }[]>(
     `with recursive above (id, content_version, level) as (
        select id, content_version, 1 from templates where base_template_id = ?
@@ -87,30 +108,46 @@ export async function templatesAbove(em: EntityManager, templateId: string): Pro
  * content version it has; no cycle; at most MAX_TEMPLATE_LAYERS levels,
  * counting the templates that already build on this one.
  */
-export async function checkBase(tx: EntityManager, self: { id: string; creatorId: string }, content: TemplateContentJson): Promise<void> {
+export async function checkBase(
+  tx: EntityManager,
+  self: { id: string; creatorId: string },
+  content: TemplateContentJson,
+): Promise<void> {
   const ref = content.base;
   if (!ref) return;
   await tx.execute(`select pg_advisory_xact_lock(hashtext('convos-pool/template-bases'))`);
   const base = await tx.findOne(TemplateRow, { id: ref.template_id });
   // Another creator's private, archived or delisted template is not there for this one, as everywhere.
   const others = base && base.creatorId !== self.creatorId;
-  if (!base || (others && (base.visibility !== "public" || base.status !== "active" || (await isDelisted(tx, base.id))))) {
+  if (
+    !base ||
+    (others && (base.visibility !== "public" || base.status !== "active" || (await isDelisted(tx, base.id))))
+  ) {
     throw notFound(`content.base.template_id: template ${ref.template_id}`);
   }
   if (base.creatorId !== ref.creator_id) {
-    throw invalidArgument("content.base.creator_id", `template ${base.id} is by ${base.creatorId}, not ${ref.creator_id}`);
+    throw invalidArgument(
+      "content.base.creator_id",
+      `template ${base.id} is by ${base.creatorId}, not ${ref.creator_id}`,
+    );
   }
   if (ref.version !== undefined) {
     const v = await tx.findOne(TemplateVersionRow, { template: base.id, version: ref.version });
     if (!v || v.contentVersion !== ref.version || !v.changeKind) {
-      throw invalidArgument("content.base.version", `template ${base.id} has no signed content version ${ref.version} (its newest is ${base.contentVersion})`);
+      throw invalidArgument(
+        "content.base.version",
+        `template ${base.id} has no signed content version ${ref.version} (its newest is ${base.contentVersion})`,
+      );
     }
   }
-  if (ref.template_id === self.id) throw failedPrecondition(`content.base.template_id: a template cannot be its own base (a cycle)`);
+  if (ref.template_id === self.id)
+    throw failedPrecondition(`content.base.template_id: a template cannot be its own base (a cycle)`);
   const below = await layersBelow(tx, self.id, content);
   const last = below[below.length - 1];
   if (last?.content.base?.template_id === self.id) {
-    throw failedPrecondition(`content.base.template_id: template ${last.templateId} builds on template ${self.id}, so it cannot be its base (a cycle)`);
+    throw failedPrecondition(
+      `content.base.template_id: template ${last.templateId} builds on template ${self.id}, so it cannot be its base (a cycle)`,
+    );
   }
   const levelsAbove = Math.max(0, ...(await templatesAbove(tx, self.id)).map((t) => t.level));
   const levels = levelsAbove + 1 + below.length + (last?.content.base ? 1 : 0);
@@ -123,15 +160,24 @@ export async function checkBase(tx: EntityManager, self: { id: string; creatorId
 
 /** The templates built on `templateId` (at most five named), for a delete that would strand them. */
 export async function dependents(em: EntityManager, templateId: string): Promise<string[]> {
-  const rows = await em.execute<{ id: string }[]>(`select id from templates where base_template_id = ? order by id limit 5`, [templateId]);
+  const rows = await em.execute<{ id: string }[]>(
+    `select id from templates where base_template_id = ? order by id limit 5`,
+    [templateId],
+  );
   return rows.map((r) => r.id);
 }
 
 /** A content version as its creator signed it, with its bases' releases as it resolves them now, its base first. */
-export async function releaseWithBases(em: EntityManager, templateId: string, version: number): Promise<{ template: SignedTemplate; bases: SignedTemplate[] } | undefined> {
+export async function releaseWithBases(
+  em: EntityManager,
+  templateId: string,
+  version: number,
+): Promise<{ template: SignedTemplate; bases: SignedTemplate[] } | undefined> {
   const at = await em.findOne(TemplateVersionRow, { template: templateId, version }, { populate: ["template"] });
   if (!at) return undefined;
-  const bases = (await layersBelow(em, templateId, at.snapshot.content)).map((l) => signedTemplateOf(l.at, l.creatorId));
+  const bases = (await layersBelow(em, templateId, at.snapshot.content)).map((l) =>
+    signedTemplateOf(l.at, l.creatorId),
+  );
   return { template: signedTemplateOf(at, at.template.creatorId), bases };
 }
 
@@ -142,7 +188,13 @@ export async function resolvedView(em: EntityManager, own: Omit<Layer, "pinned">
   return create(ResolvedTemplateSchema, {
     content,
     layers: layers.map((l) =>
-      create(TemplateLayerSchema, { templateId: l.templateId, creatorId: l.creatorId, version: BigInt(l.version), agentName: l.content.agent_name, pinned: l.pinned }),
+      create(TemplateLayerSchema, {
+        templateId: l.templateId,
+        creatorId: l.creatorId,
+        version: BigInt(l.version),
+        agentName: l.content.agent_name,
+        pinned: l.pinned,
+      }),
     ),
     identityMd: renderIdentity(content),
   });

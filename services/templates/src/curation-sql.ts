@@ -12,7 +12,12 @@ import {
   type CurationLogEntry,
   type TemplateReport,
 } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
-import { ReviewState, TemplateDelistingSchema, type Template, type TemplateDelisting } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  ReviewState,
+  TemplateDelistingSchema,
+  type Template,
+  type TemplateDelisting,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { decodePageToken, encodePageToken, isDateAndId, type OperationFields } from "@convos-pool/kit";
 import { LIST_COLUMNS, type ListedRow, type Page } from "./store.js";
 
@@ -46,7 +51,9 @@ function delistingToProto(r: DelistingRow): TemplateDelisting {
 /** The delistings of these templates (the others are listed). */
 export async function delistingsOf(em: EntityManager, ids: readonly string[]): Promise<Map<string, TemplateDelisting>> {
   if (ids.length === 0) return new Map();
-  const rows = await em.execute<DelistingRow[]>(`select * from template_delistings where template_id in (?)`, [[...ids]]);
+  const rows = await em.execute<DelistingRow[]>(`select * from template_delistings where template_id in (?)`, [
+    [...ids],
+  ]);
   return new Map(rows.map((r) => [r.template_id, delistingToProto(r)]));
 }
 
@@ -56,7 +63,12 @@ export async function withStandings(em: EntityManager, templates: Template[]): P
   const ids = templates.map((t) => t.id);
   const delisted = await delistingsOf(em, ids);
   const featured = new Set(
-    (await em.execute<{ template_id: string }[]>(`select template_id from template_featured where template_id in (?)`, [ids])).map((r) => r.template_id),
+    (
+      await em.execute<{ template_id: string }[]>(
+        `select template_id from template_featured where template_id in (?)`,
+        [ids],
+      )
+    ).map((r) => r.template_id),
   );
   for (const t of templates) {
     t.delisting = delisted.get(t.id);
@@ -99,7 +111,10 @@ function reportToProto(r: ReportRow): TemplateReport {
  * Files a report, or reopens the reporter's closed one with the new reason.
  * Undefined when the reporter's report of it is still open (one per person).
  */
-export async function fileReport(em: EntityManager, r: { templateId: string; reporterId: string; reason: string; at: Date }): Promise<TemplateReport | undefined> {
+export async function fileReport(
+  em: EntityManager,
+  r: { templateId: string; reporterId: string; reason: string; at: Date },
+): Promise<TemplateReport | undefined> {
   const rows = await em.execute<ReportRow[]>(
     `insert into template_reports (template_id, reporter_id, reason, state, reported_at) values (?, ?, ?, 'open', ?)
       on conflict (template_id, reporter_id) do update set reason = excluded.reason, state = 'open', reported_at = excluded.reported_at,
@@ -135,12 +150,21 @@ export async function listReports(
   const last = page[page.length - 1];
   return {
     reports: page.map(reportToProto),
-    nextPageToken: rows.length > q.limit && last ? encodePageToken([new Date(last.reported_at).toISOString(), last.template_id, last.reporter_id]) : "",
+    nextPageToken:
+      rows.length > q.limit && last
+        ? encodePageToken([new Date(last.reported_at).toISOString(), last.template_id, last.reporter_id])
+        : "",
   };
 }
 
 /** Closes a template's open reports; how many. */
-export async function resolveReports(em: EntityManager, templateId: string, state: "upheld" | "dismissed", by: string, at: Date): Promise<number> {
+export async function resolveReports(
+  em: EntityManager,
+  templateId: string,
+  state: "upheld" | "dismissed",
+  by: string,
+  at: Date,
+): Promise<number> {
   const rows = await em.execute(
     `update template_reports set state = ?, resolved_by = ?, resolved_at = ? where template_id = ? and state = 'open' returning 1`,
     [state, by, at, templateId],
@@ -151,7 +175,10 @@ export async function resolveReports(em: EntityManager, templateId: string, stat
 // ---------------------------------------------------------------- delistings
 
 /** Delists; false when it already was. Also takes it off the featured list. */
-export async function delist(em: EntityManager, d: { templateId: string; reason: string; operatorId: string; at: Date }): Promise<boolean> {
+export async function delist(
+  em: EntityManager,
+  d: { templateId: string; reason: string; operatorId: string; at: Date },
+): Promise<boolean> {
   const rows = await em.execute(
     `insert into template_delistings (template_id, reason, operator_id, delisted_at) values (?, ?, ?, ?) on conflict do nothing returning 1`,
     [d.templateId, d.reason, d.operatorId, d.at],
@@ -162,11 +189,16 @@ export async function delist(em: EntityManager, d: { templateId: string; reason:
 
 /** Relists; false when it was not delisted. */
 export async function relist(em: EntityManager, templateId: string): Promise<boolean> {
-  return (await em.execute(`delete from template_delistings where template_id = ? returning 1`, [templateId])).length > 0;
+  return (
+    (await em.execute(`delete from template_delistings where template_id = ? returning 1`, [templateId])).length > 0
+  );
 }
 
 /** The creator asks for a review of `version`; false when it is not delisted. */
-export async function requestReview(em: EntityManager, r: { templateId: string; message: string; version: number; at: Date }): Promise<boolean> {
+export async function requestReview(
+  em: EntityManager,
+  r: { templateId: string; message: string; version: number; at: Date },
+): Promise<boolean> {
   const rows = await em.execute(
     `update template_delistings set review_state = ?, review_message = ?, review_version = ?, review_requested_at = ?, review_note = ''
       where template_id = ? returning 1`,
@@ -185,7 +217,10 @@ export async function declineReview(em: EntityManager, templateId: string, note:
 }
 
 /** Delisted templates, the most recent delisting or request for review first. */
-export async function listDelisted(em: EntityManager, q: { reviewRequestedOnly: boolean; limit: number; pageToken: string }): Promise<Page> {
+export async function listDelisted(
+  em: EntityManager,
+  q: { reviewRequestedOnly: boolean; limit: number; pageToken: string },
+): Promise<Page> {
   const key = `coalesce(d.review_requested_at, d.delisted_at)`;
   const where = ["true"];
   const params: unknown[] = [];
@@ -209,20 +244,26 @@ export async function listDelisted(em: EntityManager, q: { reviewRequestedOnly: 
 // ---------------------------------------------------------------- featured
 
 /** Features (true) or unfeatures; whether anything changed. */
-export async function setFeatured(em: EntityManager, f: { templateId: string; featured: boolean; operatorId: string; at: Date }): Promise<boolean> {
+export async function setFeatured(
+  em: EntityManager,
+  f: { templateId: string; featured: boolean; operatorId: string; at: Date },
+): Promise<boolean> {
   const rows = f.featured
-    ? await em.execute(`insert into template_featured (template_id, operator_id, featured_at) values (?, ?, ?) on conflict do nothing returning 1`, [
-        f.templateId,
-        f.operatorId,
-        f.at,
-      ])
+    ? await em.execute(
+        `insert into template_featured (template_id, operator_id, featured_at) values (?, ?, ?) on conflict do nothing returning 1`,
+        [f.templateId, f.operatorId, f.at],
+      )
     : await em.execute(`delete from template_featured where template_id = ? returning 1`, [f.templateId]);
   return rows.length > 0;
 }
 
 /** The featured templates still in the store, most recently featured first. */
 export async function listFeatured(em: EntityManager, q: { limit: number; pageToken: string }): Promise<Page> {
-  const where = [`t.visibility = 'public'`, `t.status = 'active'`, `not exists (select 1 from template_delistings d where d.template_id = t.id)`];
+  const where = [
+    `t.visibility = 'public'`,
+    `t.status = 'active'`,
+    `not exists (select 1 from template_delistings d where d.template_id = t.id)`,
+  ];
   const params: unknown[] = [];
   const cursor = decodePageToken(q.pageToken, 2, "page_token", isDateAndId);
   if (cursor) {
@@ -250,10 +291,21 @@ export interface LoggedAction {
 }
 
 export async function logAction(em: EntityManager, a: LoggedAction): Promise<void> {
-  const fields = Object.fromEntries(Object.entries(a.fields).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
+  const fields = Object.fromEntries(
+    Object.entries(a.fields).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]),
+  );
   await em.execute(
     `insert into curation_log (at, actor_id, action, template_id, fields, signature, signature_issued_at, signature_nonce) values (?, ?, ?, ?, ?::jsonb, ?, ?, ?)`,
-    [a.at, a.actorId, a.action, a.templateId, JSON.stringify(fields), a.signature.signature, String(a.signature.issuedAt), a.signature.nonce.toLowerCase()],
+    [
+      a.at,
+      a.actorId,
+      a.action,
+      a.templateId,
+      JSON.stringify(fields),
+      a.signature.signature,
+      String(a.signature.issuedAt),
+      a.signature.nonce.toLowerCase(),
+    ],
   );
 }
 
@@ -289,7 +341,10 @@ export async function listLog(
     where.push(`l.id < ?::bigint`);
     params.push(String(cursor[0]));
   }
-  const rows = await em.execute<LogRow[]>(`select * from curation_log l where ${where.join(" and ")} order by l.id desc limit ${q.limit + 1}`, params);
+  const rows = await em.execute<LogRow[]>(
+    `select * from curation_log l where ${where.join(" and ")} order by l.id desc limit ${q.limit + 1}`,
+    params,
+  );
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
   return {

@@ -59,7 +59,8 @@ const text = (field: string, value: string, max: number, required: boolean) =>
   requireString(field, value.trim(), { min: required ? 1 : 0, max });
 
 function checkTemplateId(id: string): void {
-  if (!TEMPLATE_ID_PATTERN.test(id)) throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+  if (!TEMPLATE_ID_PATTERN.test(id))
+    throw invalidArgument("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
 }
 
 interface OperatorRequest {
@@ -123,9 +124,11 @@ export function createStoreCurationService(deps: CurationDeps): ServiceImpl<type
     fields: OperationFields,
     apply: (tx: EntityManager, row: TemplateRowType, at: Date) => Promise<T>,
   ): Promise<T> {
-    if (!INBOX_ID_PATTERN.test(req.operatorId)) throw invalidArgument("operator_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+    if (!INBOX_ID_PATTERN.test(req.operatorId))
+      throw invalidArgument("operator_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
     checkTemplateId(req.templateId);
-    if (!deps.operators.has(req.operatorId)) throw permissionDenied(`operator_id: ${req.operatorId} is not one of the pool's operators`);
+    if (!deps.operators.has(req.operatorId))
+      throw permissionDenied(`operator_id: ${req.operatorId} is not one of the pool's operators`);
     return signedAction(req.operatorId, req.templateId, action, fields, req.signature, apply);
   }
 
@@ -140,7 +143,8 @@ export function createStoreCurationService(deps: CurationDeps): ServiceImpl<type
       // What the reporter can see in the store; anything else does not exist for them.
       if (!row || row.visibility !== "public" || row.status !== "active") throw notFound(`template ${req.templateId}`);
       const report = await fileReport(em, { templateId: row.id, reporterId: reporter, reason, at: now() });
-      if (!report) throw alreadyExists(`you already reported template ${row.id}, and operators have not closed that report yet`);
+      if (!report)
+        throw alreadyExists(`you already reported template ${row.id}, and operators have not closed that report yet`);
       return { report };
     },
 
@@ -187,27 +191,40 @@ export function createStoreCurationService(deps: CurationDeps): ServiceImpl<type
     async requestReview(req) {
       checkTemplateId(req.templateId);
       if (req.expectedVersion < 1n || req.expectedVersion > 2_000_000_000n) {
-        throw invalidArgument("expected_version", "is required: the version you ask operators to review (If-Match on REST)");
+        throw invalidArgument(
+          "expected_version",
+          "is required: the version you ask operators to review (If-Match on REST)",
+        );
       }
       const version = Number(req.expectedVersion);
       const message = text("message", req.message, 2_000, true);
       const row = await deps.em.fork().findOne(TemplateRow, { id: req.templateId });
       if (!row) throw notFound(`template ${req.templateId}`);
-      await signedAction(row.creatorId, row.id, "RequestTemplateReview", { version: BigInt(version), message }, req.signature, async (tx, locked, at) => {
-        if (locked.version !== version) {
-          throw conflict(`template ${row.id} is at version ${locked.version}, not ${version}: ask for a review of what it is now`);
-        }
-        if (!(await requestReview(tx, { templateId: row.id, message, version, at }))) {
-          throw failedPrecondition(`template ${row.id} is not delisted: there is nothing to review`);
-        }
-      });
+      await signedAction(
+        row.creatorId,
+        row.id,
+        "RequestTemplateReview",
+        { version: BigInt(version), message },
+        req.signature,
+        async (tx, locked, at) => {
+          if (locked.version !== version) {
+            throw conflict(
+              `template ${row.id} is at version ${locked.version}, not ${version}: ask for a review of what it is now`,
+            );
+          }
+          if (!(await requestReview(tx, { templateId: row.id, message, version, at }))) {
+            throw failedPrecondition(`template ${row.id} is not delisted: there is nothing to review`);
+          }
+        },
+      );
       return { template: await templateView(row.id) };
     },
 
     async declineReview(req) {
       const note = text("note", req.note, 1_000, true);
       await operatorAction(req, "DeclineTemplateReview", { note }, async (tx, row) => {
-        if (!(await declineReview(tx, row.id, note))) throw failedPrecondition(`template ${row.id} has no review waiting`);
+        if (!(await declineReview(tx, row.id, note)))
+          throw failedPrecondition(`template ${row.id} has no review waiting`);
       });
       return { template: await templateView(req.templateId) };
     },
@@ -215,15 +232,23 @@ export function createStoreCurationService(deps: CurationDeps): ServiceImpl<type
     async listDelistings(req, ctx) {
       operatorCaller(ctx);
       const em = deps.em.fork();
-      const page = await listDelisted(em, { reviewRequestedOnly: req.reviewRequestedOnly, limit: pageSize(req.pageSize), pageToken: req.pageToken });
+      const page = await listDelisted(em, {
+        reviewRequestedOnly: req.reviewRequestedOnly,
+        limit: pageSize(req.pageSize),
+        pageToken: req.pageToken,
+      });
       return { templates: await withStandings(em, page.rows.map(listedToProto)), nextPageToken: page.nextPageToken };
     },
 
     async setFeatured(req) {
       await operatorAction(req, "SetFeatured", { featured: req.featured }, async (tx, row, at) => {
         if (req.featured) {
-          const listed = row.visibility === "public" && row.status === "active" && (await delistingsOf(tx, [row.id])).size === 0;
-          if (!listed) throw failedPrecondition(`template ${row.id} is not in the store (private, archived or delisted): it cannot be featured`);
+          const listed =
+            row.visibility === "public" && row.status === "active" && (await delistingsOf(tx, [row.id])).size === 0;
+          if (!listed)
+            throw failedPrecondition(
+              `template ${row.id} is not in the store (private, archived or delisted): it cannot be featured`,
+            );
         }
         await setFeatured(tx, { templateId: row.id, featured: req.featured, operatorId: req.operatorId, at });
       });

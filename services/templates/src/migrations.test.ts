@@ -16,8 +16,25 @@ it("gives existing templates and versions the content version their change summa
   const sql = new pg.Client({ connectionString: url });
   clients.push(sql);
   await sql.connect();
-  const content = { agent_name: "A", instructions: "I", model: { default: "m", allow_override: true }, tools: [], description: "", category: "", tags: [] };
-  const history = ["create", "publish", "update", "unpublish", "patch description", "publish", "rollback to v1", "archive"];
+  const content = {
+    agent_name: "A",
+    instructions: "I",
+    model: { default: "m", allow_override: true },
+    tools: [],
+    description: "",
+    category: "",
+    tags: [],
+  };
+  const history = [
+    "create",
+    "publish",
+    "update",
+    "unpublish",
+    "patch description",
+    "publish",
+    "rollback to v1",
+    "archive",
+  ];
   for (const [id, summaries] of [
     ["tmpl_AAAAAAAAAAAAAAAA", history],
     ["tmpl_BBBBBBBBBBBBBBBB", ["create"]],
@@ -38,7 +55,9 @@ it("gives existing templates and versions the content version their change summa
 
   const after = await openDatabase({ name: "templates", url, entities: [], migrations });
   await after.close();
-  const versions = await sql.query(`select version, content_version from template_versions where template_id = 'tmpl_AAAAAAAAAAAAAAAA' order by version`);
+  const versions = await sql.query(
+    `select version, content_version from template_versions where template_id = 'tmpl_AAAAAAAAAAAAAAAA' order by version`,
+  );
   expect(versions.rows.map((r) => r.content_version)).toEqual([1, 1, 3, 3, 5, 5, 7, 7]);
   const templates = await sql.query(`select id, version, content_version from templates order by id`);
   expect(templates.rows).toEqual([

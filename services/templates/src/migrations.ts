@@ -145,7 +145,9 @@ export class AddStoreCuration extends Migration {
       resolved_at timestamptz(3),
       primary key (template_id, reporter_id)
     )`);
-    this.addSql(`create index template_reports_newest on template_reports (reported_at desc, template_id, reporter_id)`);
+    this.addSql(
+      `create index template_reports_newest on template_reports (reported_at desc, template_id, reporter_id)`,
+    );
     this.addSql(`create table template_delistings (
       template_id text primary key references templates (id) on delete cascade,
       reason text not null,
@@ -192,7 +194,9 @@ export class AddTemplateBases extends Migration {
       add column base_template_id text generated always as (base ->> 'template_id') stored`);
     this.addSql(`create index templates_base on templates (base_template_id) where base_template_id is not null`);
     this.addSql(`create sequence template_sync_revision`);
-    this.addSql(`alter table template_sync_outbox add column revision bigint not null default nextval('template_sync_revision')`);
+    this.addSql(
+      `alter table template_sync_outbox add column revision bigint not null default nextval('template_sync_revision')`,
+    );
   }
 }
 

@@ -55,17 +55,28 @@ export async function takeDueOutboxRows(em: EntityManager, limit: number, busy: 
      returning o.template_id, o.version, o.revision::text as revision, o.attempts`,
     busy.length > 0 ? [busy] : [],
   );
-  return rows.map((r) => ({ templateId: r.template_id, version: r.version, revision: r.revision, attempts: r.attempts }));
+  return rows.map((r) => ({
+    templateId: r.template_id,
+    version: r.version,
+    revision: r.revision,
+    attempts: r.attempts,
+  }));
 }
 
 /** A taken row given back unsent (the relay stops): due again at once, for whichever relay looks next. */
 export async function returnOutboxRow(em: EntityManager, row: OutboxRow): Promise<void> {
-  await em.execute(`update template_sync_outbox set next_attempt_at = now() where template_id = ? and revision = ?`, [row.templateId, row.revision]);
+  await em.execute(`update template_sync_outbox set next_attempt_at = now() where template_id = ? and revision = ?`, [
+    row.templateId,
+    row.revision,
+  ]);
 }
 
 /** Acknowledged: gone, unless it was enqueued again meanwhile (that state is still to send). */
 export async function acknowledgeOutboxRow(em: EntityManager, row: OutboxRow): Promise<void> {
-  await em.execute(`delete from template_sync_outbox where template_id = ? and revision = ?`, [row.templateId, row.revision]);
+  await em.execute(`delete from template_sync_outbox where template_id = ? and revision = ?`, [
+    row.templateId,
+    row.revision,
+  ]);
 }
 
 /**

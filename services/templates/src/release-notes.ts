@@ -8,14 +8,38 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { FieldChangeSchema, ReleaseNoteSchema, type ReleaseNote, type TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { callerInboxId, canonicalJson, decodePageToken, encodePageToken, invalidArgument, notFound, pageSize, unifiedDiff } from "@convos-pool/kit";
+import {
+  FieldChangeSchema,
+  ReleaseNoteSchema,
+  type ReleaseNote,
+  type TemplateService,
+} from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  callerInboxId,
+  canonicalJson,
+  decodePageToken,
+  encodePageToken,
+  invalidArgument,
+  notFound,
+  pageSize,
+  unifiedDiff,
+} from "@convos-pool/kit";
 import { TemplateVersionRow, type TemplateRowType } from "./entities.js";
 
 type VersionRow = InstanceType<typeof TemplateVersionRow.class>;
 
 /** The REST JSON's order; fields added later come after, by name. */
-const FIELD_ORDER = ["agent_name", "instructions", "model", "tools", "description", "category", "tags", "clone_directive", "max_trust_level"];
+const FIELD_ORDER = [
+  "agent_name",
+  "instructions",
+  "model",
+  "tools",
+  "description",
+  "category",
+  "tags",
+  "clone_directive",
+  "max_trust_level",
+];
 
 export interface ReleaseNotesDeps {
   em: EntityManager;
@@ -37,9 +61,14 @@ function checkVersion(field: string, v: bigint): number {
   return Number(v);
 }
 
-export function createReleaseNotesHandlers(deps: ReleaseNotesDeps): Pick<ServiceImpl<typeof TemplateService>, "diffTemplateVersions" | "listReleaseNotes"> {
+export function createReleaseNotesHandlers(
+  deps: ReleaseNotesDeps,
+): Pick<ServiceImpl<typeof TemplateService>, "diffTemplateVersions" | "listReleaseNotes"> {
   /** Whether the caller sees only the versions made while the template was public. */
-  async function reader(templateId: string, ctx: HandlerContext): Promise<{ row: TemplateRowType; publicOnly: boolean }> {
+  async function reader(
+    templateId: string,
+    ctx: HandlerContext,
+  ): Promise<{ row: TemplateRowType; publicOnly: boolean }> {
     const row = await deps.visibleTemplate(templateId, ctx);
     return { row, publicOnly: callerInboxId(ctx) !== row.creatorId };
   }
@@ -50,12 +79,15 @@ export function createReleaseNotesHandlers(deps: ReleaseNotesDeps): Pick<Service
       const to = checkVersion("to_version", req.toVersion);
       const { row, publicOnly } = await reader(req.templateId, ctx);
       const em = deps.em.fork();
-      const [a, b] = await Promise.all([from, to].map((version) => em.findOne(TemplateVersionRow, { template: row.id, version })));
+      const [a, b] = await Promise.all(
+        [from, to].map((version) => em.findOne(TemplateVersionRow, { template: row.id, version })),
+      );
       for (const [v, version] of [
         [a, from],
         [b, to],
       ] as const) {
-        if (!v || (publicOnly && v.snapshot.visibility !== "public")) throw notFound(`version ${version} of template ${row.id}`);
+        if (!v || (publicOnly && v.snapshot.visibility !== "public"))
+          throw notFound(`version ${version} of template ${row.id}`);
       }
       const before = a!.snapshot.content as unknown as Record<string, unknown>;
       const after = b!.snapshot.content as unknown as Record<string, unknown>;
@@ -66,7 +98,10 @@ export function createReleaseNotesHandlers(deps: ReleaseNotesDeps): Pick<Service
       const changes = keys
         .filter((k) => json(before[k]) !== json(after[k]))
         .map((field) =>
-          create(FieldChangeSchema, field === "instructions" ? { field } : { field, from: json(before[field]), to: json(after[field]) }),
+          create(
+            FieldChangeSchema,
+            field === "instructions" ? { field } : { field, from: json(before[field]), to: json(after[field]) },
+          ),
         );
       const [lo, hi] = from < to ? [from, to] : [to, from];
       const between = await em.find(
@@ -78,7 +113,10 @@ export function createReleaseNotesHandlers(deps: ReleaseNotesDeps): Pick<Service
         fromVersion: BigInt(from),
         toVersion: BigInt(to),
         changes,
-        instructionsDiff: unifiedDiff(String(before.instructions ?? ""), String(after.instructions ?? ""), { from: `v${from}`, to: `v${to}` }),
+        instructionsDiff: unifiedDiff(String(before.instructions ?? ""), String(after.instructions ?? ""), {
+          from: `v${from}`,
+          to: `v${to}`,
+        }),
         notes: between.filter((v) => !publicOnly || v.snapshot.visibility === "public").map(noteOf),
       };
     },
@@ -100,7 +138,10 @@ export function createReleaseNotesHandlers(deps: ReleaseNotesDeps): Pick<Service
       );
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
-      return { notes: page.map(noteOf), nextPageToken: rows.length > limit && last ? encodePageToken([last.version]) : "" };
+      return {
+        notes: page.map(noteOf),
+        nextPageToken: rows.length > limit && last ? encodePageToken([last.version]) : "",
+      };
     },
   };
 }

@@ -1,7 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { SignedTemplateSchema, TemplateChange, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  SignedTemplateSchema,
+  TemplateChange,
+  type SignedTemplate,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { contentFromJson } from "@convos-pool/kit";
 import { TemplateVersionRow, type ContentChangeKind, type TemplateVersionRowType } from "./entities.js";
 
@@ -18,7 +22,11 @@ const CHANGE: Record<ContentChangeKind, TemplateChange> = {
  * or the version is gone; throws for a version that is no content version or
  * was made before signed changes were kept (nothing an instance could verify).
  */
-export async function signedTemplateAt(em: EntityManager, templateId: string, version: number): Promise<SignedTemplate | undefined> {
+export async function signedTemplateAt(
+  em: EntityManager,
+  templateId: string,
+  version: number,
+): Promise<SignedTemplate | undefined> {
   const v = await em.findOne(TemplateVersionRow, { template: templateId, version }, { populate: ["template"] });
   return v ? signedTemplateOf(v, v.template.creatorId) : undefined;
 }

@@ -1,5 +1,12 @@
-import { StoreCurationService, TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
-import { TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  StoreCurationService,
+  TemplateStandingService,
+} from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
+import {
+  TemplateReleaseService,
+  TemplateService,
+  TemplateUsageService,
+} from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   DerivedInboxResolver,
   SignatureVerifier,
@@ -69,8 +76,13 @@ export const TEMPLATES_ACCESS: AccessPolicy = {
 
 /** POOL_OPERATORS: comma-separated XMTP inbox ids; throws naming a malformed one. */
 export function parseOperators(text = ""): string[] {
-  const ids = text.split(",").map((s) => s.trim()).filter(Boolean);
-  for (const id of ids) if (!INBOX_ID_PATTERN.test(id)) throw new Error(`POOL_OPERATORS: "${id}" is not an XMTP inbox ID (64 lower-case hex characters)`);
+  const ids = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const id of ids)
+    if (!INBOX_ID_PATTERN.test(id))
+      throw new Error(`POOL_OPERATORS: "${id}" is not an XMTP inbox ID (64 lower-case hex characters)`);
   return ids;
 }
 
@@ -119,10 +131,19 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
         .service(TemplateStandingService, createTemplateStandingService(db.em)),
   });
   // The relay to the claims service: how far behind it is (docs/runbook.md).
-  server.metrics.gauge("pool_outbox_oldest_seconds", "Age of the oldest event not yet relayed, by outbox (0 when empty).", ["outbox"], async (set) => {
-    const [r] = await db.em.fork().execute<{ s: number | null }[]>(`select extract(epoch from now() - min(updated_at))::float8 as s from template_sync_outbox`);
-    set({ outbox: "template_releases" }, r?.s ?? 0);
-  });
+  server.metrics.gauge(
+    "pool_outbox_oldest_seconds",
+    "Age of the oldest event not yet relayed, by outbox (0 when empty).",
+    ["outbox"],
+    async (set) => {
+      const [r] = await db.em
+        .fork()
+        .execute<{ s: number | null }[]>(
+          `select extract(epoch from now() - min(updated_at))::float8 as s from template_sync_outbox`,
+        );
+      set({ outbox: "template_releases" }, r?.s ?? 0);
+    },
+  );
   // Nonces older than the signature window can never be replayed: forget them.
   const pruner = setInterval(() => {
     pruneNonces(db.em.fork(), new Date(Date.now() - 2 * SIGNATURE_MAX_AGE_SECONDS * 1000)).catch((err: unknown) =>
@@ -131,7 +152,8 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
   }, 60_000);
   pruner.unref();
   // "Most used" counts owners within a window that slides by a day at a time.
-  const refresh = () => refreshRecentOwners(db.em.fork()).catch((err: unknown) => log.warn("recent owners not refreshed", { err }));
+  const refresh = () =>
+    refreshRecentOwners(db.em.fork()).catch((err: unknown) => log.warn("recent owners not refreshed", { err }));
   void refresh();
   const refresher = setInterval(refresh, 3_600_000);
   refresher.unref();

@@ -6,7 +6,12 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Provisioning, TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateStatus, Visibility, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { StoreSort, TemplateReleaseService, TemplateService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  StoreSort,
+  TemplateReleaseService,
+  TemplateService,
+  TemplateUsageService,
+} from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   generateServiceCredentials,
   CALLER_HEADER,
@@ -60,8 +65,14 @@ async function publish(c: Creator, id: string, version: bigint) {
     version,
     visibility: "public",
   });
-  return (await client.setTemplateVisibility({ templateId: id, expectedVersion: version, visibility: Visibility.PUBLIC, signature }))
-    .template!;
+  return (
+    await client.setTemplateVisibility({
+      templateId: id,
+      expectedVersion: version,
+      visibility: Visibility.PUBLIC,
+      signature,
+    })
+  ).template!;
 }
 
 async function expectCode(p: Promise<unknown>, code: Code): Promise<ConnectError> {
@@ -126,14 +137,20 @@ describe("templates", () => {
       inboxId: alice.inboxId,
       contentHash: jsonHash(contentToJson(body)),
     });
-    await expectCode(client.createTemplate({ creatorId: alice.inboxId, content: body, signature: forged }), Code.PermissionDenied);
+    await expectCode(
+      client.createTemplate({ creatorId: alice.inboxId, content: body, signature: forged }),
+      Code.PermissionDenied,
+    );
 
     // Signed for other content than the one sent.
     const other = await signOperation(alice.account, "CreateTemplate", {
       inboxId: alice.inboxId,
       contentHash: jsonHash(contentToJson(content({ instructions: "something else" }))),
     });
-    await expectCode(client.createTemplate({ creatorId: alice.inboxId, content: body, signature: other }), Code.PermissionDenied);
+    await expectCode(
+      client.createTemplate({ creatorId: alice.inboxId, content: body, signature: other }),
+      Code.PermissionDenied,
+    );
 
     // Expired.
     const old = await signOperation(
@@ -142,7 +159,10 @@ describe("templates", () => {
       { inboxId: alice.inboxId, contentHash: jsonHash(contentToJson(body)) },
       Math.floor(Date.now() / 1000) - 3600,
     );
-    await expectCode(client.createTemplate({ creatorId: alice.inboxId, content: body, signature: old }), Code.Unauthenticated);
+    await expectCode(
+      client.createTemplate({ creatorId: alice.inboxId, content: body, signature: old }),
+      Code.Unauthenticated,
+    );
 
     // No signature at all.
     await expectCode(client.createTemplate({ creatorId: alice.inboxId, content: body }), Code.Unauthenticated);
@@ -154,12 +174,19 @@ describe("templates", () => {
       contentHash: jsonHash(contentToJson(body)),
     });
     await client.createTemplate({ creatorId: alice.inboxId, content: body, signature: good });
-    await expectCode(client.createTemplate({ creatorId: alice.inboxId, content: body, signature: good }), Code.Unauthenticated);
+    await expectCode(
+      client.createTemplate({ creatorId: alice.inboxId, content: body, signature: good }),
+      Code.Unauthenticated,
+    );
     expect(await count("templates")).toBe(before + 1);
 
     // A signature for one operation is no good for another (distinct EIP-712 types).
     const t = await createTemplate(alice);
-    const archiveSig = await signOperation(alice.account, "ArchiveTemplate", { inboxId: alice.inboxId, templateId: t.id, version: 1n });
+    const archiveSig = await signOperation(alice.account, "ArchiveTemplate", {
+      inboxId: alice.inboxId,
+      templateId: t.id,
+      version: 1n,
+    });
     await expectCode(
       client.deleteTemplate({ templateId: t.id, expectedVersion: 1n, signature: archiveSig }),
       Code.PermissionDenied,
@@ -172,8 +199,14 @@ describe("templates", () => {
     const cases: [Partial<TemplateContentJson>, string][] = [
       [{ agent_name: "" }, "content.agent_name"],
       [{ instructions: "x".repeat(256 * 1024 + 1) }, "content.instructions"],
-      [{ tools: [{ id: "fax", name: "", provisioning: "pool", description: "", prompt: "", required: false }] }, "content.tools[0].id"],
-      [{ tools: [{ id: "key", name: "", provisioning: "user", description: "", prompt: "", required: true }] }, "content.tools[0].prompt"],
+      [
+        { tools: [{ id: "fax", name: "", provisioning: "pool", description: "", prompt: "", required: false }] },
+        "content.tools[0].id",
+      ],
+      [
+        { tools: [{ id: "key", name: "", provisioning: "user", description: "", prompt: "", required: true }] },
+        "content.tools[0].prompt",
+      ],
       [{ tags: ["Bad Tag!"] }, "content.tags[0]"],
       [{ model: { default: "", allow_override: true } }, "content.model.default"],
       [{ max_trust_level: "L5" as never }, "content.max_trust_level"],
@@ -207,8 +240,14 @@ describe("templates", () => {
         version,
         contentHash: jsonHash(contentToJson(c)),
       });
-    const v2 = (await client.updateTemplate({ templateId: t.id, expectedVersion: 1n, content: v2content, signature: await sig(1n, v2content) }))
-      .template!;
+    const v2 = (
+      await client.updateTemplate({
+        templateId: t.id,
+        expectedVersion: 1n,
+        content: v2content,
+        signature: await sig(1n, v2content),
+      })
+    ).template!;
     expect(v2.version).toBe(2n);
     expect(v2.contentVersion).toBe(2n);
     expect(v2.content?.instructions).toBe("Version two.");
@@ -219,11 +258,19 @@ describe("templates", () => {
       client.updateTemplate({ templateId: t.id, expectedVersion: 1n, content: stale, signature: await sig(1n, stale) }),
       Code.Aborted,
     );
-    expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.content?.instructions).toBe("Version two.");
+    expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.content?.instructions).toBe(
+      "Version two.",
+    );
 
     // Patch: only the named fields change; tags are replaced as a whole. The
     // creator signs the patch and the content it results in.
-    const patch = { description: "Now with Greece", tags: ["greece", "islands"], tools: [], clearTools: false, clearTags: false };
+    const patch = {
+      description: "Now with Greece",
+      tags: ["greece", "islands"],
+      tools: [],
+      clearTools: false,
+      clearTags: false,
+    };
     const patchSig = (result: TemplateContentJson) =>
       signOperation(alice.account, "PatchTemplate", {
         inboxId: alice.inboxId,
@@ -235,11 +282,19 @@ describe("templates", () => {
     const patched = applyPatch(contentToJson(v2content), patchToJson(patch as never));
     // Signed over another result (as if applied to another base): refused.
     const otherBase = applyPatch(contentToJson(t.content!), patchToJson(patch as never));
-    await expectCode(client.patchTemplate({ templateId: t.id, expectedVersion: 2n, patch, signature: await patchSig(otherBase) }), Code.PermissionDenied);
+    await expectCode(
+      client.patchTemplate({ templateId: t.id, expectedVersion: 2n, patch, signature: await patchSig(otherBase) }),
+      Code.PermissionDenied,
+    );
     // Based on a version that does not exist: nothing to sign against, and the current version stays unsaid.
-    const ahead = await expectCode(client.patchTemplate({ templateId: t.id, expectedVersion: 9n, patch }), Code.Aborted);
+    const ahead = await expectCode(
+      client.patchTemplate({ templateId: t.id, expectedVersion: 9n, patch }),
+      Code.Aborted,
+    );
     expect(ahead.rawMessage).toBe(`template ${t.id} has no version 9: fetch it, reapply your change and sign again`);
-    const v3 = (await client.patchTemplate({ templateId: t.id, expectedVersion: 2n, patch, signature: await patchSig(patched) })).template!;
+    const v3 = (
+      await client.patchTemplate({ templateId: t.id, expectedVersion: 2n, patch, signature: await patchSig(patched) })
+    ).template!;
     expect(v3.version).toBe(3n);
     expect(v3.contentVersion).toBe(3n);
     expect(v3.content?.description).toBe("Now with Greece");
@@ -258,22 +313,43 @@ describe("templates", () => {
         contentHash: jsonHash(contentToJson(restored)),
       });
     await expectCode(
-      client.rollbackTemplate({ templateId: t.id, expectedVersion: 3n, targetVersion: 1n, signature: await rbSig(v2content) }),
+      client.rollbackTemplate({
+        templateId: t.id,
+        expectedVersion: 3n,
+        targetVersion: 1n,
+        signature: await rbSig(v2content),
+      }),
       Code.PermissionDenied,
     );
     const err = await expectCode(
-      client.rollbackTemplate({ templateId: t.id, expectedVersion: 3n, targetVersion: 3n, signature: await rbSig(t.content!) }),
+      client.rollbackTemplate({
+        templateId: t.id,
+        expectedVersion: 3n,
+        targetVersion: 3n,
+        signature: await rbSig(t.content!),
+      }),
       Code.InvalidArgument,
     );
     expect(fieldViolations(err).map((v) => v.field)).toEqual(["target_version"]);
-    const v4 = (await client.rollbackTemplate({ templateId: t.id, expectedVersion: 3n, targetVersion: 1n, signature: await rbSig(t.content!) }))
-      .template!;
+    const v4 = (
+      await client.rollbackTemplate({
+        templateId: t.id,
+        expectedVersion: 3n,
+        targetVersion: 1n,
+        signature: await rbSig(t.content!),
+      })
+    ).template!;
     expect(v4.version).toBe(4n);
     expect(v4.content).toEqual(t.content);
     expect(v4.contentVersion).toBe(4n);
     // Based on version 3 again: signed over the right content, still stale.
     await expectCode(
-      client.rollbackTemplate({ templateId: t.id, expectedVersion: 3n, targetVersion: 1n, signature: await rbSig(t.content!) }),
+      client.rollbackTemplate({
+        templateId: t.id,
+        expectedVersion: 3n,
+        targetVersion: 1n,
+        signature: await rbSig(t.content!),
+      }),
       Code.Aborted,
     );
 
@@ -283,7 +359,10 @@ describe("templates", () => {
       [3n, "patch description, tags"],
       [2n, "update"],
     ]);
-    const rest = await client.listTemplateVersions({ templateId: t.id, pageSize: 3, pageToken: versions.nextPageToken }, as(alice));
+    const rest = await client.listTemplateVersions(
+      { templateId: t.id, pageSize: 3, pageToken: versions.nextPageToken },
+      as(alice),
+    );
     expect(rest.versions.map((v) => v.version)).toEqual([1n]);
     expect(rest.nextPageToken).toBe("");
     expect(versions.versions[2]?.snapshot?.content?.instructions).toBe("Version two.");
@@ -298,7 +377,9 @@ describe("templates", () => {
     expect(contentToJson(t.content!)).toEqual(sampleContent({ max_trust_level: "L3" }));
     const stored = await sql.query(`select max_trust_level from templates where id = $1`, [t.id]);
     expect(stored.rows[0].max_trust_level).toBe(3);
-    expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.content?.maxTrustLevel).toBe(TrustLevel.OPERATOR);
+    expect((await client.getTemplate({ templateId: t.id }, as(alice))).template?.content?.maxTrustLevel).toBe(
+      TrustLevel.OPERATOR,
+    );
 
     // Updated to content without one: none again, hashed as content that never had one.
     const without = content();
@@ -308,10 +389,14 @@ describe("templates", () => {
       version: 1n,
       contentHash: jsonHash(sampleContent()),
     });
-    const v2 = (await client.updateTemplate({ templateId: t.id, expectedVersion: 1n, content: without, signature: updSig })).template!;
+    const v2 = (
+      await client.updateTemplate({ templateId: t.id, expectedVersion: 1n, content: without, signature: updSig })
+    ).template!;
     expect(v2.content?.maxTrustLevel).toBe(TrustLevel.UNSPECIFIED);
     expect("max_trust_level" in contentToJson(v2.content!)).toBe(false);
-    expect((await sql.query(`select max_trust_level from templates where id = $1`, [t.id])).rows[0].max_trust_level).toBe(0);
+    expect(
+      (await sql.query(`select max_trust_level from templates where id = $1`, [t.id])).rows[0].max_trust_level,
+    ).toBe(0);
 
     // Version 1's snapshot keeps it, and a rollback restores it, signed over the content with it.
     const history = await client.listTemplateVersions({ templateId: t.id }, as(alice));
@@ -323,7 +408,9 @@ describe("templates", () => {
       targetVersion: 1n,
       contentHash: jsonHash(sampleContent({ max_trust_level: "L3" })),
     });
-    const v3 = (await client.rollbackTemplate({ templateId: t.id, expectedVersion: 2n, targetVersion: 1n, signature: rbSig })).template!;
+    const v3 = (
+      await client.rollbackTemplate({ templateId: t.id, expectedVersion: 2n, targetVersion: 1n, signature: rbSig })
+    ).template!;
     expect(v3.content?.maxTrustLevel).toBe(TrustLevel.OPERATOR);
 
     // What an agent runs: the release carries it, and the creator's signature over it checks out.
@@ -331,7 +418,9 @@ describe("templates", () => {
     const { release } = await releases.getTemplateRelease({ templateId: t.id });
     expect(release?.content?.maxTrustLevel).toBe(TrustLevel.OPERATOR);
     const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
-    expect(await verifyTemplateRelease(verifier, release!, { templateId: t.id, creatorId: alice.inboxId })).toBe(alice.account.address);
+    expect(await verifyTemplateRelease(verifier, release!, { templateId: t.id, creatorId: alice.inboxId })).toBe(
+      alice.account.address,
+    );
   });
 
   it("lets exactly one of many concurrent updates on the same version win", async () => {
@@ -404,7 +493,10 @@ describe("templates", () => {
     // Well-formed tokens with values a cursor cannot hold: the caller's error, not the database's.
     const forged = (v: unknown[]) => Buffer.from(JSON.stringify(v)).toString("base64url");
     await expectCode(client.browseStore({ pageToken: forged(["not a date", "x"]) }), Code.InvalidArgument);
-    await expectCode(client.browseStore({ sort: StoreSort.MOST_USED, pageToken: forged(["lots", "x"]) }), Code.InvalidArgument);
+    await expectCode(
+      client.browseStore({ sort: StoreSort.MOST_USED, pageToken: forged(["lots", "x"]) }),
+      Code.InvalidArgument,
+    );
     await expectCode(client.browseStore({ pageSize: 1000 }), Code.InvalidArgument);
   });
 
@@ -421,7 +513,11 @@ describe("templates", () => {
       await client.archiveTemplate({
         templateId: t.id,
         expectedVersion: pub.version,
-        signature: await signOperation(alice.account, "ArchiveTemplate", { inboxId: alice.inboxId, templateId: t.id, version: pub.version }),
+        signature: await signOperation(alice.account, "ArchiveTemplate", {
+          inboxId: alice.inboxId,
+          templateId: t.id,
+          version: pub.version,
+        }),
       })
     ).template!;
     expect(archived.status).toBe(TemplateStatus.ARCHIVED);
@@ -440,7 +536,11 @@ describe("templates", () => {
     await client.deleteTemplate({
       templateId: t.id,
       expectedVersion: archived.version,
-      signature: await signOperation(alice.account, "DeleteTemplate", { inboxId: alice.inboxId, templateId: t.id, version: archived.version }),
+      signature: await signOperation(alice.account, "DeleteTemplate", {
+        inboxId: alice.inboxId,
+        templateId: t.id,
+        version: archived.version,
+      }),
     });
     await expectCode(client.getTemplate({ templateId: t.id }, as(alice)), Code.NotFound);
     const r = await sql.query(`select count(*)::int as n from template_versions where template_id = $1`, [t.id]);

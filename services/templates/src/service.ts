@@ -12,7 +12,11 @@ import {
   Visibility,
   type Template,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { StoreSort, TemplateReleaseService, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  StoreSort,
+  TemplateReleaseService,
+  TemplateService,
+} from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   INBOX_ID_PATTERN,
   RateLimit,
@@ -45,7 +49,13 @@ import {
   type SoulJson,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { TemplateRow, TemplateVersionRow, type ContentChangeKind, type TemplateRowType, type TemplateSnapshot } from "./entities.js";
+import {
+  TemplateRow,
+  TemplateVersionRow,
+  type ContentChangeKind,
+  type TemplateRowType,
+  type TemplateSnapshot,
+} from "./entities.js";
 import { delistingsOf, isDelisted, withStandings } from "./curation-sql.js";
 import { checkBase, dependents, releaseWithBases, resolvedView, templatesAbove } from "./bases.js";
 import { enqueueTemplateSync } from "./outbox.js";
@@ -67,11 +77,13 @@ export interface TemplateServiceDeps {
 }
 
 function checkTemplateId(id: string, field = "template_id"): void {
-  if (!TEMPLATE_ID_PATTERN.test(id)) throw invalidArgument(field, 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+  if (!TEMPLATE_ID_PATTERN.test(id))
+    throw invalidArgument(field, 'must be a template id such as "tmpl_" followed by 16 letters or digits');
 }
 
 function checkInboxId(id: string, field: string): void {
-  if (!INBOX_ID_PATTERN.test(id)) throw invalidArgument(field, "must be an XMTP inbox ID (64 lower-case hex characters)");
+  if (!INBOX_ID_PATTERN.test(id))
+    throw invalidArgument(field, "must be an XMTP inbox ID (64 lower-case hex characters)");
 }
 
 /** Release notes: display text beside a content change (docs/store.md). */
@@ -133,7 +145,8 @@ function rowContent(r: TemplateRowType): TemplateContentJson {
 }
 
 /** The column's value for content's max_trust_level (validated already): TrustLevel's number, 0 when absent. */
-const maxTrustLevelColumn = (c: TemplateContentJson): number => (c.max_trust_level && parseTrustLevel(c.max_trust_level)) || TrustLevel.UNSPECIFIED;
+const maxTrustLevelColumn = (c: TemplateContentJson): number =>
+  (c.max_trust_level && parseTrustLevel(c.max_trust_level)) || TrustLevel.UNSPECIFIED;
 
 export const rowToProto = (r: TemplateRowType) => toProto({ ...r, content: rowContent(r) });
 
@@ -295,7 +308,9 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       const row = await tx.findOne(TemplateRow, { id: templateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!row) throw notFound(`template ${templateId}`);
       if (row.version !== version) {
-        throw conflict(`template ${templateId} is at version ${row.version}, not ${version}: fetch it, reapply your change and sign again`);
+        throw conflict(
+          `template ${templateId} is at version ${row.version}, not ${version}: fetch it, reapply your change and sign again`,
+        );
       }
       if (row.status === "archived" && !opts.allowArchived) {
         throw failedPrecondition(`template ${templateId} is archived`);
@@ -312,7 +327,8 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         recordVersion(tx, row, row.creatorId, summary, at, { ...opts.content, signature: signature! });
         await enqueueTemplateSync(tx, row.id, row.version);
         // Templates built on this one run on its content too: their agents get it.
-        for (const above of await templatesAbove(tx, row.id)) await enqueueTemplateSync(tx, above.id, above.contentVersion);
+        for (const above of await templatesAbove(tx, row.id))
+          await enqueueTemplateSync(tx, above.id, above.contentVersion);
         contentChanged = true;
       } else {
         recordVersion(tx, row, row.creatorId, summary, at);
@@ -374,7 +390,12 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
     async getTemplate(req, ctx) {
       const row = await visibleTemplate(req.templateId, ctx);
       const resolved = req.resolve
-        ? await resolvedView(deps.em.fork(), { templateId: row.id, creatorId: row.creatorId, version: row.contentVersion, content: rowContent(row) })
+        ? await resolvedView(deps.em.fork(), {
+            templateId: row.id,
+            creatorId: row.creatorId,
+            version: row.contentVersion,
+            content: rowContent(row),
+          })
         : undefined;
       const [template] = await withStandings(deps.em.fork(), [rowToProto(row)]);
       return { template, resolved };
@@ -466,7 +487,9 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         async (row, tx) => {
           const above = await dependents(tx, row.id);
           if (above.length > 0) {
-            throw failedPrecondition(`template ${row.id} is the base of ${above.join(", ")}${above.length === 5 ? " and more" : ""}: archive it instead (they keep running on it)`);
+            throw failedPrecondition(
+              `template ${row.id} is the base of ${above.join(", ")}${above.length === 5 ? " and more" : ""}: archive it instead (they keep running on it)`,
+            );
           }
           tx.remove(row); // its versions go with it (on delete cascade)
           return false as const;
@@ -482,11 +505,13 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       if (callerInboxId(ctx) !== row.creatorId) throw notFound(`version history of template ${req.templateId}`);
       const limit = pageSize(req.pageSize);
       const cursor = decodePageToken(req.pageToken, 1, "page_token", (v) => Number.isInteger(v[0]));
-      const rows = await deps.em.fork().find(
-        TemplateVersionRow,
-        { template: row.id, ...(cursor ? { version: { $lt: Number(cursor[0]) } } : {}) },
-        { orderBy: { version: "desc" }, limit: limit + 1 },
-      );
+      const rows = await deps.em
+        .fork()
+        .find(
+          TemplateVersionRow,
+          { template: row.id, ...(cursor ? { version: { $lt: Number(cursor[0]) } } : {}) },
+          { orderBy: { version: "desc" }, limit: limit + 1 },
+        );
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
@@ -494,7 +519,13 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
           create(TemplateVersionSchema, {
             templateId: row.id,
             version: BigInt(v.version),
-            snapshot: toProto({ ...row, ...v.snapshot, version: v.version, contentVersion: v.contentVersion, updatedAt: v.changedAt }),
+            snapshot: toProto({
+              ...row,
+              ...v.snapshot,
+              version: v.version,
+              contentVersion: v.contentVersion,
+              updatedAt: v.changedAt,
+            }),
             changedBy: v.changedBy,
             changedAt: timestampFromDate(v.changedAt),
             changeSummary: v.changeSummary,
@@ -506,11 +537,16 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
 
     async rollbackTemplate(req) {
       const target = Number(req.targetVersion);
-      if (!Number.isInteger(target) || target < 1) throw invalidArgument("target_version", "must be a version number, 1 or more");
+      if (!Number.isInteger(target) || target < 1)
+        throw invalidArgument("target_version", "must be a version number, 1 or more");
       const releaseNotes = checkReleaseNotes(req.releaseNotes);
       checkTemplateId(req.templateId);
       const base = checkExpectedVersion(req.expectedVersion);
-      if (target >= base) throw invalidArgument("target_version", `must be an earlier version than ${base}, the one the rollback is based on`);
+      if (target >= base)
+        throw invalidArgument(
+          "target_version",
+          `must be an earlier version than ${base}, the one the rollback is based on`,
+        );
       // Versions never change once written: the creator signs the content restored from this one.
       const old = await deps.em.fork().findOne(TemplateVersionRow, { template: req.templateId, version: target });
       if (!old) throw notFound(`version ${target} of template ${req.templateId}`);
@@ -542,7 +578,10 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         limit: pageSize(req.pageSize),
         pageToken: req.pageToken,
       });
-      return { templates: await withStandings(deps.em.fork(), page.rows.map(listedToProto)), nextPageToken: page.nextPageToken };
+      return {
+        templates: await withStandings(deps.em.fork(), page.rows.map(listedToProto)),
+        nextPageToken: page.nextPageToken,
+      };
     },
 
     async listCreatorTemplates(req, ctx) {
@@ -554,7 +593,10 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         limit: pageSize(req.pageSize),
         pageToken: req.pageToken,
       });
-      return { templates: await withStandings(deps.em.fork(), page.rows.map(listedToProto)), nextPageToken: page.nextPageToken };
+      return {
+        templates: await withStandings(deps.em.fork(), page.rows.map(listedToProto)),
+        nextPageToken: page.nextPageToken,
+      };
     },
 
     ...createReleaseNotesHandlers({ em: deps.em, visibleTemplate }),
@@ -578,9 +620,16 @@ export function createTemplateReleaseService(em: EntityManager): ServiceImpl<typ
       // and of one built on a delisted base (its agents would run the base's instructions).
       const [template] = await withStandings(em.fork(), [rowToProto(row)]);
       if (!template!.delisting && release.bases.length > 0) {
-        const delisted = await delistingsOf(em.fork(), release.bases.map((b) => b.templateId));
+        const delisted = await delistingsOf(
+          em.fork(),
+          release.bases.map((b) => b.templateId),
+        );
         const [baseId, d] = [...delisted][0] ?? [];
-        if (d) template!.delisting = create(TemplateDelistingSchema, { ...d, reason: `its base ${baseId} was delisted: ${d.reason}` });
+        if (d)
+          template!.delisting = create(TemplateDelistingSchema, {
+            ...d,
+            reason: `its base ${baseId} was delisted: ${d.reason}`,
+          });
       }
       return { template, release: release.template, bases: release.bases };
     },

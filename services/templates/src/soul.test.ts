@@ -4,7 +4,12 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SoulSchema, Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { TemplatePatchSchema, TemplateReleaseService, TemplateService, type TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  TemplatePatchSchema,
+  TemplateReleaseService,
+  TemplateService,
+  type TemplatePatch,
+} from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   CALLER_HEADER,
   DerivedInboxResolver,
@@ -22,7 +27,13 @@ import {
   verifyTemplateRelease,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, sampleSoul, type TestIdentity } from "@convos-pool/kit/testing";
+import {
+  createTestDatabase,
+  newIdentity,
+  sampleContent,
+  sampleSoul,
+  type TestIdentity,
+} from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 
 const CREDS = generateServiceCredentials();
@@ -34,11 +45,20 @@ const marlow = sampleSoul();
 const as = (c: TestIdentity) => ({ headers: { [CALLER_HEADER]: c.inboxId } });
 
 async function create1(c: TestIdentity, json: TemplateContentJson) {
-  const signature = await signOperation(c.account, "CreateTemplate", { inboxId: c.inboxId, contentHash: jsonHash(json) });
+  const signature = await signOperation(c.account, "CreateTemplate", {
+    inboxId: c.inboxId,
+    contentHash: jsonHash(json),
+  });
   return (await client.createTemplate({ creatorId: c.inboxId, content: contentFromJson(json), signature })).template!;
 }
 
-async function patch(c: TestIdentity, id: string, version: bigint, base: TemplateContentJson, fields: Pick<TemplatePatch, "soul">) {
+async function patch(
+  c: TestIdentity,
+  id: string,
+  version: bigint,
+  base: TemplateContentJson,
+  fields: Pick<TemplatePatch, "soul">,
+) {
   const p = create(TemplatePatchSchema, fields);
   const json = patchToJson(p);
   const signature = await signOperation(c.account, "PatchTemplate", {
@@ -52,7 +72,10 @@ async function patch(c: TestIdentity, id: string, version: bigint, base: Templat
 }
 
 beforeAll(async () => {
-  service = await startTemplateService({ databaseUrl: await createTestDatabase("templates_soul"), credentials: CREDS.templates });
+  service = await startTemplateService({
+    databaseUrl: await createTestDatabase("templates_soul"),
+    credentials: CREDS.templates,
+  });
   client = createServiceClient(TemplateService, service.url, CREDS.gateway).client;
 });
 
@@ -66,13 +89,17 @@ describe("a template's SOUL", () => {
     const json = sampleContent({ soul: marlow });
     const t = await create1(alice, json);
     expect(contentToJson(t.content!)).toEqual(json);
-    expect(contentToJson((await client.getTemplate({ templateId: t.id }, as(alice))).template!.content!).soul).toEqual(marlow);
+    expect(contentToJson((await client.getTemplate({ templateId: t.id }, as(alice))).template!.content!).soul).toEqual(
+      marlow,
+    );
 
     const releases = createServiceClient(TemplateReleaseService, service.url, CREDS.claims).client;
     const { release } = await releases.getTemplateRelease({ templateId: t.id });
     expect(release?.content?.soul?.identity?.role).toBe("Ship's navigator");
     const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
-    expect(await verifyTemplateRelease(verifier, release!, { templateId: t.id, creatorId: alice.inboxId })).toBe(alice.account.address);
+    expect(await verifyTemplateRelease(verifier, release!, { templateId: t.id, creatorId: alice.inboxId })).toBe(
+      alice.account.address,
+    );
 
     const v2 = await patch(alice, t.id, 1n, json, { soul: soulFromJson({ identity: { role: "Harbour pilot" } }) });
     expect(contentToJson(v2.content!).soul).toEqual({ identity: { role: "Harbour pilot" } });
@@ -80,15 +107,24 @@ describe("a template's SOUL", () => {
     expect(contentToJson(v3.content!)).not.toHaveProperty("soul");
 
     const history = (await client.listTemplateVersions({ templateId: t.id }, as(alice))).versions;
-    expect(history.map((v) => contentToJson(v.snapshot!.content!).soul?.identity?.role)).toEqual([undefined, "Harbour pilot", "Ship's navigator"]);
+    expect(history.map((v) => contentToJson(v.snapshot!.content!).soul?.identity?.role)).toEqual([
+      undefined,
+      "Harbour pilot",
+      "Ship's navigator",
+    ]);
   });
 
   it("a signature over the content without its SOUL does not cover one, and a SOUL out of limits is refused naming its field", async () => {
     const alice = newIdentity();
     const plain = sampleContent();
-    const signature = await signOperation(alice.account, "CreateTemplate", { inboxId: alice.inboxId, contentHash: jsonHash(plain) });
+    const signature = await signOperation(alice.account, "CreateTemplate", {
+      inboxId: alice.inboxId,
+      contentHash: jsonHash(plain),
+    });
     const withSoul = contentFromJson(sampleContent({ soul: marlow }));
-    const forged = await client.createTemplate({ creatorId: alice.inboxId, content: withSoul, signature }).catch((e: unknown) => ConnectError.from(e));
+    const forged = await client
+      .createTemplate({ creatorId: alice.inboxId, content: withSoul, signature })
+      .catch((e: unknown) => ConnectError.from(e));
     expect(forged).toBeInstanceOf(ConnectError);
     expect((forged as ConnectError).code).toBe(Code.PermissionDenied);
 
@@ -103,8 +139,18 @@ describe("a template's SOUL", () => {
     const alice = newIdentity();
     const category = `soul-${Date.now().toString(36)}`;
     const t = await create1(alice, sampleContent({ category, soul: marlow }));
-    const signature = await signOperation(alice.account, "SetTemplateVisibility", { inboxId: alice.inboxId, templateId: t.id, version: 1n, visibility: "public" });
-    await client.setTemplateVisibility({ templateId: t.id, expectedVersion: 1n, visibility: Visibility.PUBLIC, signature });
+    const signature = await signOperation(alice.account, "SetTemplateVisibility", {
+      inboxId: alice.inboxId,
+      templateId: t.id,
+      version: 1n,
+      visibility: "public",
+    });
+    await client.setTemplateVisibility({
+      templateId: t.id,
+      expectedVersion: 1n,
+      visibility: Visibility.PUBLIC,
+      signature,
+    });
     const [listed] = (await client.browseStore({ category })).templates;
     expect(contentToJson(listed!.content!).soul).toEqual({ identity: marlow.identity });
   });

@@ -85,7 +85,11 @@ export function planStoreQuery(q: StoreQuery): StorePlan {
     params.push(q.category);
   }
   const cursor = decodePageToken(q.pageToken, 2, "page_token", (v) =>
-    sort === StoreSort.RELEVANCE ? typeof v[0] === "number" : sort === StoreSort.MOST_USED ? /^\d+$/.test(String(v[0])) : isDateAndId(v),
+    sort === StoreSort.RELEVANCE
+      ? typeof v[0] === "number"
+      : sort === StoreSort.MOST_USED
+        ? /^\d+$/.test(String(v[0]))
+        : isDateAndId(v),
   );
   const limit = q.limit + 1; // one more row tells whether there is a next page
   const withQuery = `with q as (select websearch_to_tsquery('english', ?) as tsq) `;
@@ -111,8 +115,16 @@ export function planStoreQuery(q: StoreQuery): StorePlan {
 
   const [order, keyOf, after] =
     sort === StoreSort.MOST_USED
-      ? ([`recent_owners desc, id desc`, (r: ListedRow) => [String(r.recent_owners), r.id], `(recent_owners, id) < (?::integer, ?)`] as const)
-      : ([`created_at desc, id desc`, (r: ListedRow) => [new Date(r.created_at).toISOString(), r.id], `(created_at, id) < (?::timestamptz, ?)`] as const);
+      ? ([
+          `recent_owners desc, id desc`,
+          (r: ListedRow) => [String(r.recent_owners), r.id],
+          `(recent_owners, id) < (?::integer, ?)`,
+        ] as const)
+      : ([
+          `created_at desc, id desc`,
+          (r: ListedRow) => [new Date(r.created_at).toISOString(), r.id],
+          `(created_at, id) < (?::timestamptz, ?)`,
+        ] as const);
   if (cursor) {
     where.push(after);
     params.push(String(cursor[0]), String(cursor[1]));
@@ -120,7 +132,9 @@ export function planStoreQuery(q: StoreQuery): StorePlan {
   const filter = where.join(" and ");
   if (!text) {
     return {
-      attempts: [{ sql: `select ${LIST_COLUMNS} from templates where ${filter} order by ${order} limit ${limit}`, params }],
+      attempts: [
+        { sql: `select ${LIST_COLUMNS} from templates where ${filter} order by ${order} limit ${limit}`, params },
+      ],
       limit: q.limit,
       keyOf,
     };

@@ -5,7 +5,15 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { contentFromJson, createLogger, createServiceClient, generateServiceCredentials, jsonHash, openDatabase, signOperation } from "@convos-pool/kit";
+import {
+  contentFromJson,
+  createLogger,
+  createServiceClient,
+  generateServiceCredentials,
+  jsonHash,
+  openDatabase,
+  signOperation,
+} from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 import { takeDueOutboxRows } from "./outbox.js";
@@ -34,7 +42,9 @@ async function replica(lines: string[] | undefined) {
     databaseUrl: url,
     credentials: CREDS.templates,
     log: createLogger("templates", { level: "debug", sink: (line) => lines?.push(line) }),
-    sync: lines ? { claimsUrl: receiver.server.url, intervalMs: 50, concurrency: 3, backoff: { initialMs: 100, maxMs: 400 } } : undefined,
+    sync: lines
+      ? { claimsUrl: receiver.server.url, intervalMs: 50, concurrency: 3, backoff: { initialMs: 100, maxMs: 400 } }
+      : undefined,
   });
   running.push(service);
   return service;
@@ -62,8 +72,18 @@ describe("two templates replicas relaying one outbox", () => {
     for (let i = 0; i < 24; i++) {
       const t = await signedTemplate(client, alice, sampleContent(), "private");
       const content = sampleContent({ instructions: `Pending ${i}.` });
-      const signature = await signOperation(alice.account, "UpdateTemplate", { inboxId: alice.inboxId, templateId: t.id, version: 1n, contentHash: jsonHash(content) });
-      await client.updateTemplate({ templateId: t.id, expectedVersion: 1n, content: contentFromJson(content), signature });
+      const signature = await signOperation(alice.account, "UpdateTemplate", {
+        inboxId: alice.inboxId,
+        templateId: t.id,
+        version: 1n,
+        contentHash: jsonHash(content),
+      });
+      await client.updateTemplate({
+        templateId: t.id,
+        expectedVersion: 1n,
+        content: contentFromJson(content),
+        signature,
+      });
       ids.push(t.id);
     }
     expect((await sql.query(`select 1 from template_sync_outbox`)).rowCount).toBe(24);
@@ -72,7 +92,10 @@ describe("two templates replicas relaying one outbox", () => {
     const a: string[] = [];
     const b: string[] = [];
     await Promise.all([replica(a), replica(b)]);
-    await waitFor("the outbox to empty", async () => (await sql.query(`select 1 from template_sync_outbox`)).rowCount === 0);
+    await waitFor(
+      "the outbox to empty",
+      async () => (await sql.query(`select 1 from template_sync_outbox`)).rowCount === 0,
+    );
     // Once each: no row was pushed by both.
     expect(ids.map((id) => receiver.of(id).map((t) => t.version))).toEqual(ids.map(() => [2n]));
     expect(receiver.calls).toBe(24);
@@ -89,13 +112,19 @@ describe("two templates replicas relaying one outbox", () => {
     const orm = await openDatabase({ name: "templates", url, entities: [TemplateRow, TemplateVersionRow], migrations });
     try {
       const [lapsed, kept] = ids as [string, string];
-      await sql.query(`insert into template_sync_outbox (template_id, version) values ($1, 2), ($2, 2)`, [lapsed, kept]);
+      await sql.query(`insert into template_sync_outbox (template_id, version) values ($1, 2), ($2, 2)`, [
+        lapsed,
+        kept,
+      ]);
       // As a relay killed mid-push leaves them: taken, never acknowledged.
       const taken = await takeDueOutboxRows(orm.em.fork(), 10);
       expect(taken.map((r) => r.templateId).sort()).toEqual([lapsed, kept].sort());
       expect(await takeDueOutboxRows(orm.em.fork(), 10)).toEqual([]);
       // One lapses (its lease moved back past its end), the other stays taken.
-      await sql.query(`update template_sync_outbox set next_attempt_at = now() - interval '1 second' where template_id = $1`, [lapsed]);
+      await sql.query(
+        `update template_sync_outbox set next_attempt_at = now() - interval '1 second' where template_id = $1`,
+        [lapsed],
+      );
       expect((await takeDueOutboxRows(orm.em.fork(), 10)).map((r) => r.templateId)).toEqual([lapsed]);
     } finally {
       await sql.query(`delete from template_sync_outbox`);

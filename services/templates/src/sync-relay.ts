@@ -76,8 +76,15 @@ export function startSyncRelay(opts: SyncRelayOptions): SyncRelay {
         return false;
       }
       const error = ConnectError.from(err).message;
-      log.warn("template sync push failed; will retry", { templateId: row.templateId, version: row.version, attempt: row.attempts + 1, error });
-      await deferOutboxRow(em, row, error, backoff).catch((e: unknown) => log.warn("template sync: recording a failed push failed", { err: e }));
+      log.warn("template sync push failed; will retry", {
+        templateId: row.templateId,
+        version: row.version,
+        attempt: row.attempts + 1,
+        error,
+      });
+      await deferOutboxRow(em, row, error, backoff).catch((e: unknown) =>
+        log.warn("template sync: recording a failed push failed", { err: e }),
+      );
       return false;
     }
   }

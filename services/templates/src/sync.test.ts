@@ -29,7 +29,13 @@ import {
   type RunningServer,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import {
+  createTestDatabase,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  type TestIdentity,
+} from "@convos-pool/kit/testing";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { signedTemplateAt } from "./release.js";
@@ -55,13 +61,21 @@ const running: RunningTemplateService[] = [];
 const sqls: pg.Client[] = [];
 
 /** A templates service on `databaseUrl`; relaying to the receiver unless `sync` is false. */
-async function templates(databaseUrl: string, sync: boolean | Partial<NonNullable<TemplateServiceOptions["sync"]>> = true) {
+async function templates(
+  databaseUrl: string,
+  sync: boolean | Partial<NonNullable<TemplateServiceOptions["sync"]>> = true,
+) {
   const service = await startTemplateService({
     databaseUrl,
     credentials: CREDS.templates,
     log: createLogger("templates", { level: "debug", sink: (line) => logLines.push(line) }),
     sync: sync
-      ? { claimsUrl: receiver.server.url, intervalMs: 100, backoff: { initialMs: 100, maxMs: 400 }, ...(sync === true ? {} : sync) }
+      ? {
+          claimsUrl: receiver.server.url,
+          intervalMs: 100,
+          backoff: { initialMs: 100, maxMs: 400 },
+          ...(sync === true ? {} : sync),
+        }
       : undefined,
   });
   running.push(service);
@@ -76,24 +90,48 @@ async function database() {
 }
 
 async function outbox(sql: pg.Client, templateId: string) {
-  const r = await sql.query(`select version, attempts, last_error from template_sync_outbox where template_id = $1`, [templateId]);
+  const r = await sql.query(`select version, attempts, last_error from template_sync_outbox where template_id = $1`, [
+    templateId,
+  ]);
   return r.rows as { version: number; attempts: number; last_error: string | null }[];
 }
 
 type Templates = Client<typeof TemplateService>;
 
 async function update(client: Templates, c: TestIdentity, id: string, base: bigint, content: TemplateContentJson) {
-  const signature = await signOperation(c.account, "UpdateTemplate", { inboxId: c.inboxId, templateId: id, version: base, contentHash: jsonHash(content) });
-  return (await client.updateTemplate({ templateId: id, expectedVersion: base, content: contentFromJson(content), signature })).template!;
+  const signature = await signOperation(c.account, "UpdateTemplate", {
+    inboxId: c.inboxId,
+    templateId: id,
+    version: base,
+    contentHash: jsonHash(content),
+  });
+  return (
+    await client.updateTemplate({ templateId: id, expectedVersion: base, content: contentFromJson(content), signature })
+  ).template!;
 }
 
 async function publish(client: Templates, c: TestIdentity, id: string, base: bigint) {
-  const signature = await signOperation(c.account, "SetTemplateVisibility", { inboxId: c.inboxId, templateId: id, version: base, visibility: "public" });
-  return (await client.setTemplateVisibility({ templateId: id, expectedVersion: base, visibility: Visibility.PUBLIC, signature })).template!;
+  const signature = await signOperation(c.account, "SetTemplateVisibility", {
+    inboxId: c.inboxId,
+    templateId: id,
+    version: base,
+    visibility: "public",
+  });
+  return (
+    await client.setTemplateVisibility({
+      templateId: id,
+      expectedVersion: base,
+      visibility: Visibility.PUBLIC,
+      signature,
+    })
+  ).template!;
 }
 
 async function verifies(t: SignedTemplate, creator: TestIdentity): Promise<boolean> {
-  return (await verifyTemplateRelease(verifier, t, { templateId: t.templateId, creatorId: creator.inboxId })) === creator.account.address;
+  return (
+    (await verifyTemplateRelease(verifier, t, { templateId: t.templateId, creatorId: creator.inboxId })) ===
+    creator.account.address
+  );
 }
 
 beforeAll(async () => {
@@ -155,7 +193,9 @@ describe("instruction sync: outbox and relay", () => {
     for (const x of [u, p, r]) expect(await verifies(x!, alice)).toBe(true);
     // Passed on unchanged: the pool cannot alter a release.
     const edited = { ...r!, content: contentFromJson(sampleContent({ instructions: "Obey the pool." })) };
-    await expect(verifyTemplateRelease(verifier, edited, { templateId: t.id, creatorId: alice.inboxId })).rejects.toThrow(/not signed by/);
+    await expect(
+      verifyTemplateRelease(verifier, edited, { templateId: t.id, creatorId: alice.inboxId }),
+    ).rejects.toThrow(/not signed by/);
 
     await waitFor("the outbox to empty", async () => (await outbox(db.sql, t.id)).length === 0);
     const pub = await publish(client, alice, t.id, 4n);
@@ -176,19 +216,44 @@ describe("instruction sync: outbox and relay", () => {
 
     // Stale (based on version 2, which does not exist): refused, nothing written.
     const content = sampleContent({ instructions: "Stale." });
-    const stale = await signOperation(alice.account, "UpdateTemplate", { inboxId: alice.inboxId, templateId: t.id, version: 2n, contentHash: jsonHash(content) });
-    await expect(client.updateTemplate({ templateId: t.id, expectedVersion: 2n, content: contentFromJson(content), signature: stale })).rejects.toThrow(
-      /at version 1, not 2/,
-    );
+    const stale = await signOperation(alice.account, "UpdateTemplate", {
+      inboxId: alice.inboxId,
+      templateId: t.id,
+      version: 2n,
+      contentHash: jsonHash(content),
+    });
+    await expect(
+      client.updateTemplate({
+        templateId: t.id,
+        expectedVersion: 2n,
+        content: contentFromJson(content),
+        signature: stale,
+      }),
+    ).rejects.toThrow(/at version 1, not 2/);
     expect(await outbox(db.sql, t.id)).toEqual([]);
 
     // A replayed signature: the nonce check fails inside the transaction, after the version check.
-    const good = await signOperation(alice.account, "UpdateTemplate", { inboxId: alice.inboxId, templateId: t.id, version: 1n, contentHash: jsonHash(content) });
-    await client.updateTemplate({ templateId: t.id, expectedVersion: 1n, content: contentFromJson(content), signature: good });
+    const good = await signOperation(alice.account, "UpdateTemplate", {
+      inboxId: alice.inboxId,
+      templateId: t.id,
+      version: 1n,
+      contentHash: jsonHash(content),
+    });
+    await client.updateTemplate({
+      templateId: t.id,
+      expectedVersion: 1n,
+      content: contentFromJson(content),
+      signature: good,
+    });
     expect(await outbox(db.sql, t.id)).toEqual([{ version: 2, attempts: 0, last_error: null }]);
     const again = sampleContent({ instructions: "Again." });
     await expect(
-      client.updateTemplate({ templateId: t.id, expectedVersion: 2n, content: contentFromJson(again), signature: good }),
+      client.updateTemplate({
+        templateId: t.id,
+        expectedVersion: 2n,
+        content: contentFromJson(again),
+        signature: good,
+      }),
     ).rejects.toThrow();
     expect(await outbox(db.sql, t.id)).toEqual([{ version: 2, attempts: 0, last_error: null }]);
 
@@ -196,7 +261,8 @@ describe("instruction sync: outbox and relay", () => {
     await update(client, alice, t.id, 2n, again);
     await publish(client, alice, t.id, 3n);
     expect(await outbox(db.sql, t.id)).toEqual([{ version: 3, attempts: 0, last_error: null }]);
-    const got = (await client.getTemplate({ templateId: t.id }, { headers: { [CALLER_HEADER]: alice.inboxId } })).template!;
+    const got = (await client.getTemplate({ templateId: t.id }, { headers: { [CALLER_HEADER]: alice.inboxId } }))
+      .template!;
     expect([got.version, got.contentVersion]).toEqual([4n, 3n]);
     expect(receiver.calls).toBe(0);
   });
@@ -262,7 +328,10 @@ describe("instruction sync: outbox and relay", () => {
     expect(ids.map((id) => receiver.of(id).length)).toEqual(ids.map(() => 1));
     expect(receiver.maxConcurrent).toBe(2);
     for (const id of ids) expect(await verifies(receiver.of(id)[0]!, alice)).toBe(true);
-    await waitFor("the outbox to empty", async () => (await db.sql.query(`select 1 from template_sync_outbox`)).rowCount === 0);
+    await waitFor(
+      "the outbox to empty",
+      async () => (await db.sql.query(`select 1 from template_sync_outbox`)).rowCount === 0,
+    );
   });
 
   it("builds the signed release of any content version from its row, create included", async () => {
@@ -271,7 +340,12 @@ describe("instruction sync: outbox and relay", () => {
     const alice = newIdentity();
     const t = await signedTemplate(client, alice, sampleContent(), "public"); // v1 create, v2 publish
     await update(client, alice, t.id, 2n, sampleContent({ instructions: "Three." }));
-    const orm = await openDatabase({ name: "templates", url: db.url, entities: [TemplateRow, TemplateVersionRow], migrations });
+    const orm = await openDatabase({
+      name: "templates",
+      url: db.url,
+      entities: [TemplateRow, TemplateVersionRow],
+      migrations,
+    });
     try {
       const created = await signedTemplateAt(orm.em.fork(), t.id, 1);
       expect(created?.change).toBe(TemplateChange.CREATE);

@@ -21,14 +21,18 @@ const dayOf = (at: Date) => at.toISOString().slice(0, 10);
 const RECENT_COUNT = `(select count(distinct owner_id) from template_uses u where u.template_id = t.id and u.day > ?::date - ${RECENT_DAYS})`;
 
 /** Internal: instances claimed from a template, and by whom. */
-export function createTemplateUsageService(em: EntityManager, now: () => Date = () => new Date()): ServiceImpl<typeof TemplateUsageService> {
+export function createTemplateUsageService(
+  em: EntityManager,
+  now: () => Date = () => new Date(),
+): ServiceImpl<typeof TemplateUsageService> {
   return {
     async recordTemplateUse(req) {
       if (!TEMPLATE_ID_PATTERN.test(req.templateId)) throw invalidArgument("template_id", "must be a template id");
       if (req.count < 0n || req.count > 1_000_000n) throw invalidArgument("count", "must be 0 to 1,000,000");
       if (req.ownerIds.length > MAX_OWNERS) throw invalidArgument("owner_ids", `must be at most ${MAX_OWNERS}`);
       req.ownerIds.forEach((id, i) => {
-        if (!INBOX_ID_PATTERN.test(id)) throw invalidArgument(`owner_ids[${i}]`, "must be an XMTP inbox ID (64 lower-case hex characters)");
+        if (!INBOX_ID_PATTERN.test(id))
+          throw invalidArgument(`owner_ids[${i}]`, "must be an XMTP inbox ID (64 lower-case hex characters)");
       });
       const day = dayOf(now());
       const rows = await em.fork().transactional(async (tx) => {

@@ -7,7 +7,14 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it, onTestFinished } from "vitest";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { XmtpInboxResolver, createXmtpClient, ethereumIdentifier, walletSigner } from "@convos-pool/convos";
-import { generateServiceCredentials, contentFromJson, contentToJson, createServiceClient, jsonHash, signOperation } from "@convos-pool/kit";
+import {
+  generateServiceCredentials,
+  contentFromJson,
+  contentToJson,
+  createServiceClient,
+  jsonHash,
+  signOperation,
+} from "@convos-pool/kit";
 import { createTestDatabase, sampleContent } from "@convos-pool/kit/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
@@ -35,10 +42,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-it("accepts a creator's second wallet once the network associates it, and refuses it once removed", { timeout: 60_000 }, async () => {
+it("accepts a creator's second wallet once the network associates it, and refuses it once removed", {
+  timeout: 60_000,
+}, async () => {
   const first = privateKeyToAccount(generatePrivateKey());
   const second = privateKeyToAccount(generatePrivateKey());
-  const xmtp = await createXmtpClient(first, { apiUrl: node.url, dbPath: join(dir, "creator.db3"), dbEncryptionKey: randomBytes(32) });
+  const xmtp = await createXmtpClient(first, {
+    apiUrl: node.url,
+    dbPath: join(dir, "creator.db3"),
+    dbEncryptionKey: randomBytes(32),
+  });
   onTestFinished(() => xmtp.close());
   const inboxId = xmtp.inboxId;
   const content = contentFromJson(sampleContent());
@@ -46,9 +59,16 @@ it("accepts a creator's second wallet once the network associates it, and refuse
     client.createTemplate({
       creatorId: inboxId,
       content,
-      signature: await signOperation(signer, "CreateTemplate", { inboxId, contentHash: jsonHash(contentToJson(content)) }),
+      signature: await signOperation(signer, "CreateTemplate", {
+        inboxId,
+        contentHash: jsonHash(contentToJson(content)),
+      }),
     });
-  const code = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => Code[(e as ConnectError).code]);
+  const code = (p: Promise<unknown>) =>
+    p.then(
+      () => "ok",
+      (e: unknown) => Code[(e as ConnectError).code],
+    );
 
   expect(await code(create(first))).toBe("ok");
   expect(await code(create(second))).toBe("PermissionDenied");

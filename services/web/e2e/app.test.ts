@@ -51,7 +51,10 @@ const operator = newIdentity();
 let templatesDb: pg.Client;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (scripts/test.sh does as root) or set CHROMIUM`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `no browser at ${CHROMIUM}: install Debian's chromium (scripts/test.sh does as root) or set CHROMIUM`,
+    );
   lock = await lockLocalXmtpPort({ timeoutMs: 180_000 });
   dir = await mkdtemp(join(tmpdir(), "pool-web-e2e-"));
   await mkdir(SHOTS, { recursive: true });
@@ -79,7 +82,15 @@ beforeAll(async () => {
   });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   creator = await newPage();
   user = await newPage();
@@ -100,7 +111,12 @@ afterEach(async ({ task }) => {
   if (task.result?.state !== "fail") return;
   const pages = contexts.flatMap((c) => c.pages());
   for (const [i, page] of pages.entries()) {
-    await page.screenshot({ path: join(SHOTS, `failed-${task.name.slice(0, 40).replace(/\W+/g, "-")}-${i}.png`), fullPage: true }).catch(() => undefined);
+    await page
+      .screenshot({
+        path: join(SHOTS, `failed-${task.name.slice(0, 40).replace(/\W+/g, "-")}-${i}.png`),
+        fullPage: true,
+      })
+      .catch(() => undefined);
   }
 });
 
@@ -118,7 +134,10 @@ async function newPage(setup?: (c: BrowserContext) => Promise<void>): Promise<Pa
 
 /** A Convos conversation on the local node, created by the Convos CLI: its invite and its events. */
 async function conversation(name: string): Promise<{ cli: ConvosCli; ready: ReadyEvent }> {
-  const cli = await ConvosCli.start(["agent", "serve", "--name", name, "--profile-name", "Saul"], join(dir, `cli-${clis.length}`));
+  const cli = await ConvosCli.start(
+    ["agent", "serve", "--name", name, "--profile-name", "Saul"],
+    join(dir, `cli-${clis.length}`),
+  );
   clis.push(cli);
   const ready = await cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 60_000 });
   return { cli, ready };
@@ -135,7 +154,6 @@ async function signInWithNewKey(page: Page): Promise<string> {
   return (await page.getByTestId("inbox-id").textContent())!;
 }
 
-
 /** The field's input and what it says is wrong, as a screen reader finds them (aria-invalid, aria-describedby). */
 async function fieldError(page: Page, label: string): Promise<string> {
   const input = page.getByLabel(label).first();
@@ -145,7 +163,9 @@ async function fieldError(page: Page, label: string): Promise<string> {
 }
 
 describe("the web app in a browser", () => {
-  it("a creator signs in with a key made in the browser, is told field by field what is wrong, creates, publishes and finds the template in the store", { timeout: 120_000 }, async () => {
+  it("a creator signs in with a key made in the browser, is told field by field what is wrong, creates, publishes and finds the template in the store", {
+    timeout: 120_000,
+  }, async () => {
     await creator.goto("/");
     await heading(creator, "Agent store").waitFor();
     await creator.getByText("The store is empty").waitFor();
@@ -195,7 +215,10 @@ describe("the web app in a browser", () => {
 
     // The JSON view shows the same content.
     await creator.getByRole("button", { name: "JSON" }).click();
-    const json = JSON.parse(await creator.getByLabel("Content (JSON)").inputValue()) as { agent_name: string; tools: { id: string; provisioning: string }[] };
+    const json = JSON.parse(await creator.getByLabel("Content (JSON)").inputValue()) as {
+      agent_name: string;
+      tools: { id: string; provisioning: string }[];
+    };
     expect(json.agent_name).toBe(agentName);
     expect(json.tools.map((t) => `${t.id}:${t.provisioning}`)).toEqual(["sms:pool", "personal-email:user"]);
     await shoot(creator, "editor-json");
@@ -228,7 +251,9 @@ describe("the web app in a browser", () => {
     await shoot(stranger, "template-signed-out");
   });
 
-  it("an edit based on a stale version is shown as changed since it was opened, with the newer version beside it; history compares any two and rolls back", { timeout: 90_000 }, async () => {
+  it("an edit based on a stale version is shown as changed since it was opened, with the newer version beside it; history compares any two and rolls back", {
+    timeout: 90_000,
+  }, async () => {
     const mine = creator;
     await mine.goto(`/studio/${templateId}`);
     await heading(mine, `Edit ${agentName}`).waitFor();
@@ -243,7 +268,9 @@ describe("the web app in a browser", () => {
 
     await mine.getByLabel("Instructions").fill("You are a travel planning assistant. Always confirm dates.");
     await mine.getByRole("button", { name: "Sign and save a new version" }).click();
-    const stale = mine.getByRole("alert").filter({ has: mine.getByRole("heading", { name: "Changed since you opened it" }) });
+    const stale = mine
+      .getByRole("alert")
+      .filter({ has: mine.getByRole("heading", { name: "Changed since you opened it" }) });
     await stale.waitFor();
     await expect(stale.textContent()).resolves.toContain("now at version 3");
     const diff = await stale.locator(".diff").textContent();
@@ -274,7 +301,9 @@ describe("the web app in a browser", () => {
     await expect(description(mine).inputValue()).resolves.toBe(`Plans group trips to ${word}`);
   });
 
-  it("a user adds the agent to a Convos conversation, answering its user tool's prompt, and sees it join and answer", { timeout: 120_000 }, async () => {
+  it("a user adds the agent to a Convos conversation, answering its user tool's prompt, and sees it join and answer", {
+    timeout: 120_000,
+  }, async () => {
     const { cli, ready } = await conversation("Tokyo trip");
     userInbox = await signInWithNewKey(user);
     await user.goto(`/templates/${templateId}`);
@@ -292,7 +321,11 @@ describe("the web app in a browser", () => {
     const from = cli.events.length;
     await user.getByRole("button", { name: "Add the agent" }).click();
     await user.getByText(`${agentName} has joined the conversation.`).waitFor({ timeout: 60_000 });
-    const joined = await cli.waitFor<CliEvent & { inboxId: string }>("member_joined", (e) => e.event === "member_joined", { from, ms: 30_000 });
+    const joined = await cli.waitFor<CliEvent & { inboxId: string }>(
+      "member_joined",
+      (e) => e.event === "member_joined",
+      { from, ms: 30_000 },
+    );
     instanceId = (await user.locator(".progress code").first().textContent())!;
     expect(instanceId).toMatch(/^inst_/);
     await shoot(user, "template-joined");
@@ -303,7 +336,9 @@ describe("the web app in a browser", () => {
     expect(answer.content.length).toBeGreaterThan(0);
   });
 
-  it("the creator's dashboard lists the agent and follows an update as it reaches it", { timeout: 90_000 }, async () => {
+  it("the creator's dashboard lists the agent and follows an update as it reaches it", {
+    timeout: 90_000,
+  }, async () => {
     await creator.goto(`/studio/${templateId}/dashboard`);
     await heading(creator, `Dashboard: ${agentName}`).waitFor();
     const rows = creator.getByTestId("instance-row");
@@ -325,7 +360,9 @@ describe("the web app in a browser", () => {
     await poll(() => rows.first().getByTestId("sync").textContent(), 30_000).toBe("applied v6");
   });
 
-  it("the owner sees the agent in My agents, pins and unpins it, and clones it into another conversation", { timeout: 120_000 }, async () => {
+  it("the owner sees the agent in My agents, pins and unpins it, and clones it into another conversation", {
+    timeout: 120_000,
+  }, async () => {
     await user.getByRole("link", { name: "My agents", exact: true }).click();
     await heading(user, "My agents").waitFor();
     await user.getByRole("link", { name: agentName }).waitFor();
@@ -344,7 +381,10 @@ describe("the web app in a browser", () => {
     // Its trust level: L2, the highest its template allows (it names none); the owner lowers it to L1
     // and the agent logs the change in its activity.
     await poll(() => user.getByTestId("agent-trust").textContent()).toBe(`L2: ${TRUST_LEVEL_SUMMARIES.L2}.`);
-    await expect(user.getByLabel("Level", { exact: true }).locator("option").allTextContents()).resolves.toEqual([`L1: ${TRUST_LEVEL_SUMMARIES.L1}`, `L2: ${TRUST_LEVEL_SUMMARIES.L2}`]);
+    await expect(user.getByLabel("Level", { exact: true }).locator("option").allTextContents()).resolves.toEqual([
+      `L1: ${TRUST_LEVEL_SUMMARIES.L1}`,
+      `L2: ${TRUST_LEVEL_SUMMARIES.L2}`,
+    ]);
     await expect(user.getByLabel("Daily spending limit (ETH)").count()).resolves.toBe(0);
     await user.getByLabel("Level", { exact: true }).selectOption("L1");
     await user.getByRole("button", { name: "Sign and save" }).click();
@@ -381,7 +421,9 @@ describe("the web app in a browser", () => {
     await shoot(creator, "dashboard-lineage");
   });
 
-  it("bad input in every form is refused by the field it names, in the server's words, and changes nothing", { timeout: 120_000 }, async () => {
+  it("bad input in every form is refused by the field it names, in the server's words, and changes nothing", {
+    timeout: 120_000,
+  }, async () => {
     // Sign-in: a key file that is not one.
     const someone = await newPage();
     await someone.goto("/signin");
@@ -437,7 +479,9 @@ describe("the web app in a browser", () => {
     await poll(() => user.getByRole("list", { name: "Your agents" }).getByRole("listitem").count()).toBe(2);
   });
 
-  it("a browser's own wallet (EIP-1193) signs in and signs a new template; the page never holds its key", { timeout: 60_000 }, async () => {
+  it("a browser's own wallet (EIP-1193) signs in and signs a new template; the page never holds its key", {
+    timeout: 60_000,
+  }, async () => {
     const account = privateKeyToAccount(generatePrivateKey());
     const page = await newPage(async (context) => {
       // The wallet lives outside the page, as an extension's does: the page sees only requests and signatures.
@@ -468,7 +512,9 @@ describe("the web app in a browser", () => {
     await page.getByLabel("Instructions").fill("Say hello.");
     await page.getByRole("button", { name: "Sign and create" }).click();
     await heading(page, `Edit Wallet ${word}`).waitFor();
-    expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(account.address.slice(2).toLowerCase());
+    expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(
+      account.address.slice(2).toLowerCase(),
+    );
 
     // Archive, then delete (a confirmation, accepted): each signed by the wallet.
     await page.getByRole("button", { name: "Archive" }).click();
@@ -479,15 +525,29 @@ describe("the web app in a browser", () => {
     await page.getByText("You have no templates yet.").waitFor();
   });
 
-  it("the store pages through many templates, narrows them by category and orders them as asked", { timeout: 60_000 }, async () => {
+  it("the store pages through many templates, narrows them by category and orders them as asked", {
+    timeout: 60_000,
+  }, async () => {
     // Fourteen public templates of another creator, made through the gateway as any client would.
     const tag = `paged${randomBytes(3).toString("hex")}`;
-    const gateway = createClient(TemplateService, createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }));
+    const gateway = createClient(
+      TemplateService,
+      createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }),
+    );
     const maker = newIdentity();
     const names: string[] = [];
     for (let i = 0; i < 14; i++) {
       names.push(`Helper ${tag} ${String(i).padStart(2, "0")}`);
-      await signedTemplate(gateway, maker, sampleContent({ agent_name: names[i]!, description: `A ${tag} helper`, category: i % 2 ? "food" : "fitness", tags: [tag] }));
+      await signedTemplate(
+        gateway,
+        maker,
+        sampleContent({
+          agent_name: names[i]!,
+          description: `A ${tag} helper`,
+          category: i % 2 ? "food" : "fitness",
+          tags: [tag],
+        }),
+      );
     }
     const page = await newPage();
     await page.goto(`/?q=${tag}&sort=newest`);
@@ -512,29 +572,61 @@ describe("the web app in a browser", () => {
     await poll(() => cards.count()).toBe(7);
   });
 
-  it("a template's SOUL: its store card shows the role, its page who it is and what it can do, and nothing of a template without one", { timeout: 60_000 }, async () => {
+  it("a template's SOUL: its store card shows the role, its page who it is and what it can do, and nothing of a template without one", {
+    timeout: 60_000,
+  }, async () => {
     const tag = `soul${randomBytes(3).toString("hex")}`;
-    const gateway = createClient(TemplateService, createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }));
+    const gateway = createClient(
+      TemplateService,
+      createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }),
+    );
     const maker = newIdentity();
     const soul = {
       identity: { name: "Marlow", role: "Ship's navigator", description: "Charts routes for the crew." },
       philosophy: { principles: ["Check the tide twice."] },
-      capabilities: { domains: ["sailing"], skills: ["plotting courses", "reading tides"], limitations: ["cannot see the weather"] },
+      capabilities: {
+        domains: ["sailing"],
+        skills: ["plotting courses", "reading tides"],
+        limitations: ["cannot see the weather"],
+      },
     };
-    await signedTemplate(gateway, maker, sampleContent({ agent_name: `Navigator ${tag}`, description: `A ${tag} helper`, tags: [tag], soul }));
-    const plain = await signedTemplate(gateway, maker, sampleContent({ agent_name: `Plain ${tag}`, description: `A ${tag} helper`, tags: [tag] }));
+    await signedTemplate(
+      gateway,
+      maker,
+      sampleContent({ agent_name: `Navigator ${tag}`, description: `A ${tag} helper`, tags: [tag], soul }),
+    );
+    const plain = await signedTemplate(
+      gateway,
+      maker,
+      sampleContent({ agent_name: `Plain ${tag}`, description: `A ${tag} helper`, tags: [tag] }),
+    );
 
     const page = await newPage();
     await page.goto(`/?q=${tag}`);
-    const card = page.getByRole("list", { name: "Templates" }).getByRole("listitem").filter({ hasText: `Navigator ${tag}` });
+    const card = page
+      .getByRole("list", { name: "Templates" })
+      .getByRole("listitem")
+      .filter({ hasText: `Navigator ${tag}` });
     await card.getByText("Ship's navigator", { exact: true }).waitFor();
     await card.getByRole("link", { name: `Navigator ${tag}` }).click();
     await heading(page, `Navigator ${tag}`).waitFor();
     const who = page.getByTestId("soul");
     await who.getByRole("heading", { level: 2, name: "Who it is" }).waitFor();
-    const facts = async () => Object.fromEntries(await who.locator("dt").evaluateAll((dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])));
-    expect(await who.locator("p").allTextContents()).toEqual(["Marlow: Ship's navigator", "Charts routes for the crew."]);
-    expect(await facts()).toEqual({ Domains: "sailing", Skills: "plotting courses · reading tides", Limitations: "cannot see the weather" });
+    const facts = async () =>
+      Object.fromEntries(
+        await who
+          .locator("dt")
+          .evaluateAll((dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])),
+      );
+    expect(await who.locator("p").allTextContents()).toEqual([
+      "Marlow: Ship's navigator",
+      "Charts routes for the crew.",
+    ]);
+    expect(await facts()).toEqual({
+      Domains: "sailing",
+      Skills: "plotting courses · reading tides",
+      Limitations: "cannot see the weather",
+    });
     // Its principles are for the agent (IDENTITY.md), not the store.
     expect(await page.getByText("Check the tide twice.").count()).toBe(0);
     await shoot(page, "template-soul");
@@ -544,9 +636,14 @@ describe("the web app in a browser", () => {
     expect(await page.getByTestId("soul").count()).toBe(0);
   });
 
-  it("a template built on another shows what its agents run on: the base named and linked, both instructions, the base's tools and model", { timeout: 60_000 }, async () => {
+  it("a template built on another shows what its agents run on: the base named and linked, both instructions, the base's tools and model", {
+    timeout: 60_000,
+  }, async () => {
     const tag = `base${randomBytes(3).toString("hex")}`;
-    const gateway = createClient(TemplateService, createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }));
+    const gateway = createClient(
+      TemplateService,
+      createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }),
+    );
     const acme = newIdentity();
     const kim = newIdentity();
     const base = await signedTemplate(
@@ -556,16 +653,34 @@ describe("the web app in a browser", () => {
         agent_name: `Acme base ${tag}`,
         instructions: "Never share internal data.",
         model: { default: "acme-large", allow_override: false },
-        tools: [{ id: "work-email", name: "Work email", provisioning: "user", description: "", prompt: "Your work email?", required: true }],
+        tools: [
+          {
+            id: "work-email",
+            name: "Work email",
+            provisioning: "user",
+            description: "",
+            prompt: "Your work email?",
+            required: true,
+          },
+        ],
       }),
     );
-    const { model: _fromBase, ...own } = sampleContent({ agent_name: `Kim's desk ${tag}`, instructions: "You are Kim's.", tools: [] });
-    const derived = await signedTemplate(gateway, kim, { ...own, base: { template_id: base.id, creator_id: acme.inboxId, version: Number(base.contentVersion) } });
+    const { model: _fromBase, ...own } = sampleContent({
+      agent_name: `Kim's desk ${tag}`,
+      instructions: "You are Kim's.",
+      tools: [],
+    });
+    const derived = await signedTemplate(gateway, kim, {
+      ...own,
+      base: { template_id: base.id, creator_id: acme.inboxId, version: Number(base.contentVersion) },
+    });
 
     const page = await newPage();
     await page.goto(`/templates/${derived.id}`);
     await heading(page, `Kim's desk ${tag}`).waitFor();
-    expect(await page.getByTestId("built-on").textContent()).toBe(`Acme base ${tag}, staying on its version ${base.contentVersion}`);
+    expect(await page.getByTestId("built-on").textContent()).toBe(
+      `Acme base ${tag}, staying on its version ${base.contentVersion}`,
+    );
     expect(await page.locator("dd", { hasText: "acme-large" }).textContent()).toBe("acme-large (fixed by its creator)");
     await page.getByText("Instructions", { exact: true }).click();
     expect(await page.locator("pre.instructions").textContent()).toBe("Never share internal data.\n\nYou are Kim's.");
@@ -576,7 +691,9 @@ describe("the web app in a browser", () => {
     expect(await page.getByTestId("built-on").count()).toBe(0);
   });
 
-  it("a keyboard alone gets around: skip link, sign-in, search, a template's page; focus is visible and lands on each page's heading", { timeout: 60_000 }, async () => {
+  it("a keyboard alone gets around: skip link, sign-in, search, a template's page; focus is visible and lands on each page's heading", {
+    timeout: 60_000,
+  }, async () => {
     const page = await newPage();
     await page.goto("/");
     await heading(page, "Agent store").waitFor();
@@ -606,18 +723,37 @@ describe("the web app in a browser", () => {
     await tabTo(page, "Conversation invite", "INPUT");
   });
 
-  it("the store shows what operators feature; a person reports a template; its owners and its creator see why it was delisted; the creator asks for a review", { timeout: 120_000 }, async () => {
+  it("the store shows what operators feature; a person reports a template; its owners and its creator see why it was delisted; the creator asks for a review", {
+    timeout: 120_000,
+  }, async () => {
     // The creator signs in in the browser; the template is made with the same key, as the CLI would.
     const maker = await newPage();
     const makerInbox = await signInWithNewKey(maker);
-    const stored = JSON.parse((await maker.evaluate(() => localStorage.getItem("convos-pool/key")))!) as { private_key: `0x${string}` };
-    const gateway = createClient(TemplateService, createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }));
+    const stored = JSON.parse((await maker.evaluate(() => localStorage.getItem("convos-pool/key")))!) as {
+      private_key: `0x${string}`;
+    };
+    const gateway = createClient(
+      TemplateService,
+      createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }),
+    );
     const name = `Lender ${randomBytes(3).toString("hex")}`;
-    const t = await signedTemplate(gateway, { account: privateKeyToAccount(stored.private_key), inboxId: makerInbox }, sampleContent({ agent_name: name, tools: [] }));
-    const curation = createClient(StoreCurationService, createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }));
+    const t = await signedTemplate(
+      gateway,
+      { account: privateKeyToAccount(stored.private_key), inboxId: makerInbox },
+      sampleContent({ agent_name: name, tools: [] }),
+    );
+    const curation = createClient(
+      StoreCurationService,
+      createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }),
+    );
     const asOperator = (op: "SetFeatured" | "DelistTemplate", fields: Record<string, string | boolean>) =>
       signOperation(operator.account, op, { inboxId: operator.inboxId, templateId: t.id, ...fields });
-    await curation.setFeatured({ operatorId: operator.inboxId, templateId: t.id, featured: true, signature: await asOperator("SetFeatured", { featured: true }) });
+    await curation.setFeatured({
+      operatorId: operator.inboxId,
+      templateId: t.id,
+      featured: true,
+      signature: await asOperator("SetFeatured", { featured: true }),
+    });
 
     const reader = await newPage();
     await signInWithNewKey(reader);
@@ -628,7 +764,9 @@ describe("the web app in a browser", () => {
     await reader.getByLabel("What is wrong with it").fill("It asks for card numbers.");
     await reader.getByRole("button", { name: "Report" }).click();
     await reader.getByText("Thank you: the pool's operators will look at it.").waitFor();
-    const reports = await templatesDb.query(`select reason, state from template_reports where template_id = $1`, [t.id]);
+    const reports = await templatesDb.query(`select reason, state from template_reports where template_id = $1`, [
+      t.id,
+    ]);
     expect(reports.rows).toEqual([{ reason: "It asks for card numbers.", state: "open" }]);
 
     // The reader has an agent of it, in a Convos conversation.
@@ -639,13 +777,22 @@ describe("the web app in a browser", () => {
     const agent = (await reader.locator(".progress code").first().textContent())!;
 
     const reason = "It asks people for their card numbers.";
-    await curation.delistTemplate({ operatorId: operator.inboxId, templateId: t.id, reason, signature: await asOperator("DelistTemplate", { reason }) });
+    await curation.delistTemplate({
+      operatorId: operator.inboxId,
+      templateId: t.id,
+      reason,
+      signature: await asOperator("DelistTemplate", { reason }),
+    });
     await reader.goto("/");
     await heading(reader, "Agent store").waitFor();
     expect(await reader.getByRole("link", { name }).count()).toBe(0);
     // Its owner's agent stays, and says why.
     await reader.goto("/agents");
-    await reader.getByRole("list", { name: "Your agents" }).getByTestId("template-delisted").getByText(reason, { exact: false }).waitFor();
+    await reader
+      .getByRole("list", { name: "Your agents" })
+      .getByTestId("template-delisted")
+      .getByText(reason, { exact: false })
+      .waitFor();
     await reader.goto(`/agents/${agent}`);
     await reader.getByTestId("template-delisted").getByText(reason, { exact: false }).waitFor();
     await shoot(reader, "agent-template-delisted");
@@ -657,7 +804,10 @@ describe("the web app in a browser", () => {
     await maker.getByLabel("What you fixed").fill("Removed the request for card numbers.");
     await maker.getByRole("button", { name: "Sign and ask for a review" }).click();
     await delisting.getByText("You asked for a review; the operators have not answered yet.").waitFor();
-    const review = await templatesDb.query(`select review_state, review_message from template_delistings where template_id = $1`, [t.id]);
+    const review = await templatesDb.query(
+      `select review_state, review_message from template_delistings where template_id = $1`,
+      [t.id],
+    );
     expect(review.rows).toEqual([{ review_state: 1, review_message: "Removed the request for card numbers." }]);
   });
 });
@@ -667,7 +817,11 @@ function focused(page: Page): Promise<{ tag: string; text: string; outline: stri
   return page.evaluate(() => {
     const e = document.activeElement as HTMLElement;
     const label = (e as HTMLInputElement).labels?.[0]?.textContent ?? "";
-    return { tag: e.tagName, text: (label || e.textContent || "").replace(/\s*\*$/, "").trim(), outline: getComputedStyle(e).outlineStyle };
+    return {
+      tag: e.tagName,
+      text: (label || e.textContent || "").replace(/\s*\*$/, "").trim(),
+      outline: getComputedStyle(e).outlineStyle,
+    };
   });
 }
 
@@ -691,6 +845,9 @@ function signTypedDataJson(account: ReturnType<typeof privateKeyToAccount>, json
   };
   const { EIP712Domain: _, ...types } = typed.types;
   const message = { ...typed.message };
-  for (const f of types[typed.primaryType] ?? []) if (/^u?int/.test(f.type)) message[f.name] = BigInt(message[f.name] as string);
-  return account.signTypedData({ domain: typed.domain, types, primaryType: typed.primaryType, message } as Parameters<typeof account.signTypedData>[0]);
+  for (const f of types[typed.primaryType] ?? [])
+    if (/^u?int/.test(f.type)) message[f.name] = BigInt(message[f.name] as string);
+  return account.signTypedData({ domain: typed.domain, types, primaryType: typed.primaryType, message } as Parameters<
+    typeof account.signTypedData
+  >[0]);
 }

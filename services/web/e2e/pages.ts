@@ -60,13 +60,15 @@ function lowContrast(page: Page): Promise<string[]> {
     const bad: string[] = [];
     for (const el of document.querySelectorAll("body *")) {
       const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim());
-      if (!own || !(el as HTMLElement).offsetParent || (el as HTMLButtonElement).disabled || el.closest(".skip")) continue;
+      if (!own || !(el as HTMLElement).offsetParent || (el as HTMLButtonElement).disabled || el.closest(".skip"))
+        continue;
       const style = getComputedStyle(el);
       const [fg, bg] = [luminance(style.color), luminance(background(el))];
       const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
       const size = parseFloat(style.fontSize);
       const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
-      if (ratio < (large ? 3 : 4.5)) bad.push(`${el.tagName.toLowerCase()} "${el.textContent!.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+      if (ratio < (large ? 3 : 4.5))
+        bad.push(`${el.tagName.toLowerCase()} "${el.textContent!.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`);
     }
     return bad;
   });

@@ -64,7 +64,8 @@ function Routes() {
 function Layout({ children }: { children: ReactNode }) {
   const { pathname } = useLocation();
   const { signedIn, wallet } = useSession();
-  const current = (prefix: string) => (prefix === "/" ? pathname === "/" || pathname.startsWith("/templates/") : pathname.startsWith(prefix));
+  const current = (prefix: string) =>
+    prefix === "/" ? pathname === "/" || pathname.startsWith("/templates/") : pathname.startsWith(prefix);
   const nav: [string, string][] = [
     ["/", "Store"],
     ["/studio", "Studio"],

@@ -3,16 +3,32 @@
 // Changes are marked by more than colour: a sign, and words for screen readers.
 import { diffLines, sideBySide, type DiffLine } from "./diff";
 
-export function DiffView({ before, after, beforeLabel, afterLabel }: { before: string; after: string; beforeLabel: string; afterLabel: string }) {
+export function DiffView({
+  before,
+  after,
+  beforeLabel,
+  afterLabel,
+}: {
+  before: string;
+  after: string;
+  beforeLabel: string;
+  afterLabel: string;
+}) {
   const lines = diffLines(before, after);
   const changed = lines.filter((l) => l.kind !== "same").length;
   const rows = sideBySide(lines);
   return (
     <figure className="diff">
       <figcaption>
-        {beforeLabel} and {afterLabel}: {changed === 0 ? "no differences" : `${changed} changed ${changed === 1 ? "line" : "lines"}`}
+        {beforeLabel} and {afterLabel}:{" "}
+        {changed === 0 ? "no differences" : `${changed} changed ${changed === 1 ? "line" : "lines"}`}
       </figcaption>
-      <div className="diff-scroll" tabIndex={0} role="region" aria-label={`Differences between ${beforeLabel} and ${afterLabel}`}>
+      <div
+        className="diff-scroll"
+        tabIndex={0}
+        role="region"
+        aria-label={`Differences between ${beforeLabel} and ${afterLabel}`}
+      >
         <table>
           <thead>
             <tr>

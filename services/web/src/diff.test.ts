@@ -40,12 +40,21 @@ describe("diffLines", () => {
 });
 
 describe("sideBySide", () => {
-  const show = (rows: SideRow[]) => rows.map((r) => (r.kind === "skipped" ? `…${r.count}` : `${r.left?.text ?? "·"}|${r.right?.text ?? "·"}`));
+  const show = (rows: SideRow[]) =>
+    rows.map((r) => (r.kind === "skipped" ? `…${r.count}` : `${r.left?.text ?? "·"}|${r.right?.text ?? "·"}`));
 
   it("puts a change's removed lines beside its added ones and folds long unchanged stretches", () => {
     const before = ["1", "2", "3", "4", "5", "6", "7", "8", "old", "9", "10"].join("\n");
     const after = ["1", "2", "3", "4", "5", "6", "7", "8", "new", "newer", "9", "10"].join("\n");
-    expect(show(sideBySide(diffLines(before, after), 2))).toEqual(["…6", "7|7", "8|8", "old|new", "·|newer", "9|9", "10|10"]);
+    expect(show(sideBySide(diffLines(before, after), 2))).toEqual([
+      "…6",
+      "7|7",
+      "8|8",
+      "old|new",
+      "·|newer",
+      "9|9",
+      "10|10",
+    ]);
   });
 
   it("shows the start of a text with no change, not only a fold (found by the property below)", () => {
@@ -58,7 +67,8 @@ describe("sideBySide", () => {
     fc.assert(
       fc.property(text, text, (x, y) => {
         const rows = sideBySide(diffLines(x, y), Number.MAX_SAFE_INTEGER);
-        const side = (s: "left" | "right") => rows.flatMap((r) => (r.kind === "pair" && r[s] ? [r[s]!.text] : [])).join("\n");
+        const side = (s: "left" | "right") =>
+          rows.flatMap((r) => (r.kind === "pair" && r[s] ? [r[s]!.text] : [])).join("\n");
         expect(side("left")).toBe(x);
         expect(side("right")).toBe(y);
       }),

@@ -4,9 +4,7 @@ import { diffLines, type DiffLine } from "@convos-pool/kit/browser";
 export { diffLines, type DiffLine };
 
 /** One row of a side-by-side view: a line of each text (absent where the other side has more), or unchanged lines left out. */
-export type SideRow =
-  | { kind: "pair"; left?: DiffLine; right?: DiffLine }
-  | { kind: "skipped"; count: number };
+export type SideRow = { kind: "pair"; left?: DiffLine; right?: DiffLine } | { kind: "skipped"; count: number };
 
 /**
  * The diff as rows of two columns: unchanged lines on both sides, each run
@@ -36,7 +34,8 @@ export function sideBySide(lines: DiffLine[], context = 3): SideRow[] {
     } else {
       const removed: DiffLine[] = [];
       const added: DiffLine[] = [];
-      while (i < lines.length && lines[i]!.kind !== "same") (lines[i]!.kind === "removed" ? removed : added).push(lines[i++]!);
+      while (i < lines.length && lines[i]!.kind !== "same")
+        (lines[i]!.kind === "removed" ? removed : added).push(lines[i++]!);
       for (let k = 0; k < Math.max(removed.length, added.length); k++) {
         const row: SideRow = { kind: "pair" };
         if (removed[k]) row.left = removed[k];

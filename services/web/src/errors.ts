@@ -38,5 +38,9 @@ export function shownError(err: unknown): ShownError {
   const fields: Record<string, string> = {};
   for (const v of fieldViolations(err)) fields[v.field] = v.description;
   const hint = CODE_HINTS[err.code];
-  return { message: hint && !err.rawMessage.endsWith(".") ? `${err.rawMessage}. ${hint}` : err.rawMessage, fields, code: err.code };
+  return {
+    message: hint && !err.rawMessage.endsWith(".") ? `${err.rawMessage}. ${hint}` : err.rawMessage,
+    fields,
+    code: err.code,
+  };
 }

@@ -1,6 +1,11 @@
 // How the app writes the pool's values for people.
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { InstanceState, SyncState, ToolCallOutcome, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  InstanceState,
+  SyncState,
+  ToolCallOutcome,
+  type Instance,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { Provisioning, type TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { trustLevelName } from "@convos-pool/kit/browser";
 import { formatEther } from "viem";
@@ -18,17 +23,22 @@ export function when(t: Timestamp | undefined): string {
 
 export const visibilityName = (v: Visibility) => (v === Visibility.PUBLIC ? "public" : "private");
 export const statusName = (s: TemplateStatus) => (s === TemplateStatus.ARCHIVED ? "archived" : "active");
-export const provisioningName = (p: Provisioning) => (p === Provisioning.POOL ? "pool" : p === Provisioning.USER ? "user" : "—");
+export const provisioningName = (p: Provisioning) =>
+  p === Provisioning.POOL ? "pool" : p === Provisioning.USER ? "user" : "—";
 
 export function stateName(s: InstanceState): string {
-  return ({
-    [InstanceState.STARTING]: "starting",
-    [InstanceState.IDLE]: "idle",
-    [InstanceState.CLAIMING]: "joining",
-    [InstanceState.CLAIMED]: "live",
-    [InstanceState.CRASHED]: "crashed",
-    [InstanceState.DEAD]: "ended",
-  } as Record<number, string>)[s] ?? "unknown";
+  return (
+    (
+      {
+        [InstanceState.STARTING]: "starting",
+        [InstanceState.IDLE]: "idle",
+        [InstanceState.CLAIMING]: "joining",
+        [InstanceState.CLAIMED]: "live",
+        [InstanceState.CRASHED]: "crashed",
+        [InstanceState.DEAD]: "ended",
+      } as Record<number, string>
+    )[s] ?? "unknown"
+  );
 }
 
 /** The sync state as the dashboard shows it: applied, pending, failed (with its reason), pinned. */
@@ -54,13 +64,17 @@ export const trustName = (level: TrustLevel) => trustLevelName(level) || "—";
 
 /** How a tool call ended, in words. */
 export function outcomeName(o: ToolCallOutcome): string {
-  return ({
-    [ToolCallOutcome.DONE]: "done",
-    [ToolCallOutcome.FAILED]: "failed",
-    [ToolCallOutcome.REFUSED]: "refused",
-    [ToolCallOutcome.DENIED]: "denied by you",
-    [ToolCallOutcome.TIMED_OUT]: "no answer in time",
-  } as Record<number, string>)[o] ?? "unknown";
+  return (
+    (
+      {
+        [ToolCallOutcome.DONE]: "done",
+        [ToolCallOutcome.FAILED]: "failed",
+        [ToolCallOutcome.REFUSED]: "refused",
+        [ToolCallOutcome.DENIED]: "denied by you",
+        [ToolCallOutcome.TIMED_OUT]: "no answer in time",
+      } as Record<number, string>
+    )[o] ?? "unknown"
+  );
 }
 
 /** Wei (a decimal string) in ETH: "50000000000000000" is "0.05". */

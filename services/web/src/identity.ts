@@ -47,13 +47,19 @@ export function parseKeyFile(text: string): KeyFile {
   }
   const k = raw as Partial<KeyFile> | null;
   if (typeof k !== "object" || k === null || typeof k.private_key !== "string" || !PRIVATE_KEY.test(k.private_key)) {
-    throw new KeyFileError('this is not a key file: it needs "private_key", 0x and 64 hex digits (the CLI\'s .data/cli/key.json)');
+    throw new KeyFileError(
+      'this is not a key file: it needs "private_key", 0x and 64 hex digits (the CLI\'s .data/cli/key.json)',
+    );
   }
   const address = privateKeyToAccount(k.private_key).address;
   if (k.address !== undefined && k.address.toLowerCase() !== address.toLowerCase()) {
     throw new KeyFileError("this key file is damaged: its address is not its private key's");
   }
-  return { address, private_key: k.private_key, created_at: typeof k.created_at === "string" ? k.created_at : new Date().toISOString() };
+  return {
+    address,
+    private_key: k.private_key,
+    created_at: typeof k.created_at === "string" ? k.created_at : new Date().toISOString(),
+  };
 }
 
 export function storedWallet(): Wallet | undefined {
@@ -121,6 +127,9 @@ function injectedWallet(provider: EIP1193Provider, address: Hex): Wallet {
     kind: "injected",
     address,
     inboxId: deriveInboxId(address),
-    signer: { signTypedData: (typedData) => client.signTypedData({ ...typedData, account: address } as Parameters<typeof client.signTypedData>[0]) },
+    signer: {
+      signTypedData: (typedData) =>
+        client.signTypedData({ ...typedData, account: address } as Parameters<typeof client.signTypedData>[0]),
+    },
   };
 }

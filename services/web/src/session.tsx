@@ -10,7 +10,15 @@ import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1
 import { SESSION_AUDIENCE, signOperation, type OperationFields, type SignedOperation } from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { connectInjected, forgetKey, generateKey, importKey, reconnectInjected, storedWallet, type Wallet } from "./identity";
+import {
+  connectInjected,
+  forgetKey,
+  generateKey,
+  importKey,
+  reconnectInjected,
+  storedWallet,
+  type Wallet,
+} from "./identity";
 
 interface StoredSession {
   inboxId: string;
@@ -29,7 +37,11 @@ const bearer: Interceptor = (next) => (req) => {
 };
 
 /** Connect-Web to the gateway that served this page (same origin). */
-export const transport = createConnectTransport({ baseUrl: window.location.origin, useHttpGet: true, interceptors: [bearer] });
+export const transport = createConnectTransport({
+  baseUrl: window.location.origin,
+  useHttpGet: true,
+  interceptors: [bearer],
+});
 const sessions = createClient(SessionService, transport);
 
 function readStored(): StoredSession | undefined {
@@ -87,7 +99,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const begin = useCallback(
     async (w: Wallet) => {
-      const signature = await signOperation(w.signer, "CreateSession", { inboxId: w.inboxId, audience: SESSION_AUDIENCE });
+      const signature = await signOperation(w.signer, "CreateSession", {
+        inboxId: w.inboxId,
+        audience: SESSION_AUDIENCE,
+      });
       const res = await sessions.createSession({ inboxId: w.inboxId, signature });
       const s: StoredSession = {
         inboxId: w.inboxId,

@@ -1,6 +1,15 @@
 // The app's small building blocks: a page with its heading, form fields that
 // show their own error, and the loading, empty and error states.
-import { useEffect, useId, useRef, useState, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
+import {
+  useEffect,
+  useId,
+  useRef,
+  useState,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from "react";
 import type { ShownError } from "./errors";
 import { Link, movedWithinApp, useLocation } from "./router";
 
@@ -43,7 +52,21 @@ function useField(name: string, error: ShownError | undefined) {
   return { id, message, describedBy: message ? `${id}-error` : undefined };
 }
 
-function FieldShell({ id, label, required, hint, message, children }: { id: string; label: string; required?: boolean; hint?: ReactNode; message: string | undefined; children: ReactNode }) {
+function FieldShell({
+  id,
+  label,
+  required,
+  hint,
+  message,
+  children,
+}: {
+  id: string;
+  label: string;
+  required?: boolean;
+  hint?: ReactNode;
+  message: string | undefined;
+  children: ReactNode;
+}) {
   return (
     <div className={message ? "field invalid" : "field"}>
       <label htmlFor={id}>
@@ -65,29 +88,71 @@ function FieldShell({ id, label, required, hint, message, children }: { id: stri
   );
 }
 
-export function TextField({ label, name, error, hint, required, ...input }: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
+export function TextField({
+  label,
+  name,
+  error,
+  hint,
+  required,
+  ...input
+}: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
   const f = useField(name, error);
   return (
     <FieldShell id={f.id} label={label} required={required} hint={hint} message={f.message}>
-      <input id={f.id} name={name} required={required} aria-invalid={f.message ? true : undefined} aria-describedby={describedBy(f.id, hint, f.describedBy)} {...input} />
+      <input
+        id={f.id}
+        name={name}
+        required={required}
+        aria-invalid={f.message ? true : undefined}
+        aria-describedby={describedBy(f.id, hint, f.describedBy)}
+        {...input}
+      />
     </FieldShell>
   );
 }
 
-export function TextArea({ label, name, error, hint, required, ...input }: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+export function TextArea({
+  label,
+  name,
+  error,
+  hint,
+  required,
+  ...input
+}: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>) {
   const f = useField(name, error);
   return (
     <FieldShell id={f.id} label={label} required={required} hint={hint} message={f.message}>
-      <textarea id={f.id} name={name} required={required} aria-invalid={f.message ? true : undefined} aria-describedby={describedBy(f.id, hint, f.describedBy)} {...input} />
+      <textarea
+        id={f.id}
+        name={name}
+        required={required}
+        aria-invalid={f.message ? true : undefined}
+        aria-describedby={describedBy(f.id, hint, f.describedBy)}
+        {...input}
+      />
     </FieldShell>
   );
 }
 
-export function Select({ label, name, error, hint, required, children, ...input }: FieldProps & SelectHTMLAttributes<HTMLSelectElement>) {
+export function Select({
+  label,
+  name,
+  error,
+  hint,
+  required,
+  children,
+  ...input
+}: FieldProps & SelectHTMLAttributes<HTMLSelectElement>) {
   const f = useField(name, error);
   return (
     <FieldShell id={f.id} label={label} required={required} hint={hint} message={f.message}>
-      <select id={f.id} name={name} aria-invalid={f.message ? true : undefined} aria-describedby={describedBy(f.id, hint, f.describedBy)} {...input}>
+      <select
+        id={f.id}
+        name={name}
+        aria-invalid={f.message ? true : undefined}
+        aria-describedby={describedBy(f.id, hint, f.describedBy)}
+        {...input}
+      >
         {children}
       </select>
     </FieldShell>
@@ -103,11 +168,19 @@ function describedBy(id: string, hint: ReactNode, error: string | undefined): st
 export function ErrorBox({ error, fieldsShown = [] }: { error: ShownError | undefined; fieldsShown?: string[] }) {
   if (!error) return null;
   // Fields no form field shows, unless the message already says just that.
-  const others = Object.entries(error.fields).filter(([f, d]) => !fieldsShown.includes(f) && error.message !== `${f}: ${d}`);
+  const others = Object.entries(error.fields).filter(
+    ([f, d]) => !fieldsShown.includes(f) && error.message !== `${f}: ${d}`,
+  );
   const byFields = Object.keys(error.fields).some((f) => fieldsShown.includes(f)) && others.length === 0;
   return (
     <div className="error-box" role="alert">
-      <p>{byFields ? (Object.keys(error.fields).length === 1 ? "The marked field says what to change." : "The marked fields say what to change.") : error.message}</p>
+      <p>
+        {byFields
+          ? Object.keys(error.fields).length === 1
+            ? "The marked field says what to change."
+            : "The marked fields say what to change."
+          : error.message}
+      </p>
       {others.length > 0 && (
         <ul>
           {others.map(([f, d]) => (
@@ -164,7 +237,17 @@ export function usePages() {
 }
 
 /** Previous and Next over keyset pages; shown only when there is more than one page. */
-export function Pager({ pages, nextToken, of, label = "Pages" }: { pages: ReturnType<typeof usePages>; nextToken: string | undefined; of?: number; label?: string }) {
+export function Pager({
+  pages,
+  nextToken,
+  of,
+  label = "Pages",
+}: {
+  pages: ReturnType<typeof usePages>;
+  nextToken: string | undefined;
+  of?: number;
+  label?: string;
+}) {
   if (pages.number < 2 && !nextToken) return null;
   return (
     <nav className="pager" aria-label={label}>

@@ -25,7 +25,13 @@ const raw = (b: Buffer) => b;
 
 function call(path: string, request: Uint8Array): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(path, (b: Uint8Array) => Buffer.from(b), raw, request, (err, res) => (err ? reject(err) : resolve(res!))),
+    client.makeUnaryRequest(
+      path,
+      (b: Uint8Array) => Buffer.from(b),
+      raw,
+      request,
+      (err, res) => (err ? reject(err) : resolve(res!)),
+    ),
   );
 }
 
@@ -44,7 +50,9 @@ function subscribeGroup(groupId: Uint8Array) {
     `${MLS}/SubscribeGroupMessages`,
     (b: Uint8Array) => Buffer.from(b),
     raw,
-    mls.SubscribeGroupMessagesRequest.encode(mls.SubscribeGroupMessagesRequest.fromPartial({ filters: [{ groupId, idCursor: "0" }] })).finish(),
+    mls.SubscribeGroupMessagesRequest.encode(
+      mls.SubscribeGroupMessagesRequest.fromPartial({ filters: [{ groupId, idCursor: "0" }] }),
+    ).finish(),
   );
   stream.on("data", (b: Buffer) => items.push(b));
   stream.on("error", () => {});
@@ -82,7 +90,9 @@ function sendGroupMessages(datas: Uint8Array[]): Promise<Buffer> {
   return call(
     `${MLS}/SendGroupMessages`,
     mls.SendGroupMessagesRequest.encode(
-      mls.SendGroupMessagesRequest.fromPartial({ messages: datas.map((data) => ({ v1: { data, senderHmac: Buffer.from("hmac") } })) }),
+      mls.SendGroupMessagesRequest.fromPartial({
+        messages: datas.map((data) => ({ v1: { data, senderHmac: Buffer.from("hmac") } })),
+      }),
     ).finish(),
   );
 }
@@ -101,7 +111,8 @@ class Samples {
   get(name: string, labels: Record<string, string> = {}): number {
     for (const line of this.text.split("\n")) {
       if (!line.startsWith(`${name}{`)) continue;
-      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(" ") + 1));
+      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+        return Number(line.slice(line.lastIndexOf(" ") + 1));
     }
     return 0;
   }
@@ -120,14 +131,23 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 
   }
 }
 
-const rpc = (service: string, method: string, code: string) => ({ service, method, code, pool_service: "xmtp-devnode" });
+const rpc = (service: string, method: string, code: string) => ({
+  service,
+  method,
+  code,
+  pool_service: "xmtp-devnode",
+});
 
 beforeAll(async () => {
   // The token comes from the environment, as in `npm start` and main.ts.
   const previous = process.env.POOL_METRICS_TOKEN;
   process.env.POOL_METRICS_TOKEN = TOKEN;
   try {
-    node = await startDevnode({ port: 0, metricsPort: 0, databaseUrl: await createTestDatabase("xmtp_devnode_metrics") });
+    node = await startDevnode({
+      port: 0,
+      metricsPort: 0,
+      databaseUrl: await createTestDatabase("xmtp_devnode_metrics"),
+    });
   } finally {
     if (previous === undefined) delete process.env.POOL_METRICS_TOKEN;
     else process.env.POOL_METRICS_TOKEN = previous;
@@ -147,15 +167,23 @@ describe("the node's metrics", () => {
     // Identity: one update stored, one refused.
     const update = encodeIdentityUpdate(createInboxUpdate(privateKeyToAccount(generatePrivateKey()).address));
     expect(await codeOf(call(`${ID}/PublishIdentityUpdate`, new WireWriter().bytes(1, update).finish()))).toBe(0);
-    expect(await codeOf(call(`${ID}/PublishIdentityUpdate`, new WireWriter().bytes(1, Buffer.from("not an update")).finish()))).toBe(
-      grpc.status.INVALID_ARGUMENT,
-    );
+    expect(
+      await codeOf(
+        call(`${ID}/PublishIdentityUpdate`, new WireWriter().bytes(1, Buffer.from("not an update")).finish()),
+      ),
+    ).toBe(grpc.status.INVALID_ARGUMENT);
 
     // Key packages: one by registration, one by upload.
-    const keyPackage = { keyPackage: { keyPackageTlsSerialized: mlsKeyPackage(randomBytes(32)) }, isInboxIdCredential: false };
+    const keyPackage = {
+      keyPackage: { keyPackageTlsSerialized: mlsKeyPackage(randomBytes(32)) },
+      isInboxIdCredential: false,
+    };
     const register = mls.RegisterInstallationRequest.fromPartial(keyPackage);
     await call(`${MLS}/RegisterInstallation`, mls.RegisterInstallationRequest.encode(register).finish());
-    await call(`${MLS}/UploadKeyPackage`, mls.UploadKeyPackageRequest.encode(mls.UploadKeyPackageRequest.fromPartial(keyPackage)).finish());
+    await call(
+      `${MLS}/UploadKeyPackage`,
+      mls.UploadKeyPackageRequest.encode(mls.UploadKeyPackageRequest.fromPartial(keyPackage)).finish(),
+    );
 
     // Group messages: three in one call, one of them resent (stored once), an empty call refused.
     const groupId = randomBytes(16);
@@ -169,7 +197,10 @@ describe("the node's metrics", () => {
     await until(() => sub.items.length === 3, "the history replayed");
     const open = (await scrape()).get("xmtp_devnode_subscriptions", { kind: "group" });
     expect(open).toBe(before.get("xmtp_devnode_subscriptions", { kind: "group" }) + 1);
-    const live = [mlsPrivateMessage(groupId, { ciphertext: randomBytes(7) }), mlsPrivateMessage(groupId, { ciphertext: randomBytes(9) })];
+    const live = [
+      mlsPrivateMessage(groupId, { ciphertext: randomBytes(7) }),
+      mlsPrivateMessage(groupId, { ciphertext: randomBytes(9) }),
+    ];
     await sendGroupMessages(live);
     await until(() => sub.items.length === 5, "the live messages relayed");
 
@@ -180,7 +211,13 @@ describe("the node's metrics", () => {
       mls.SendWelcomeMessagesRequest.encode(
         mls.SendWelcomeMessagesRequest.fromPartial({
           messages: welcomes.map((data) => ({
-            v1: { installationKey: randomBytes(32), data, hpkePublicKey: randomBytes(32), wrapperAlgorithm: 1, welcomeMetadata: Buffer.from("m") },
+            v1: {
+              installationKey: randomBytes(32),
+              data,
+              hpkePublicKey: randomBytes(32),
+              wrapperAlgorithm: 1,
+              welcomeMetadata: Buffer.from("m"),
+            },
           })),
         }),
       ).finish(),
@@ -189,12 +226,18 @@ describe("the node's metrics", () => {
     // What the node does not serve: a method it knows as unimplemented, and paths nobody serves.
     expect(await codeOf(call(`${MLS}/RevokeInstallation`, new Uint8Array(0)))).toBe(grpc.status.UNIMPLEMENTED);
     expect(await codeOf(call(`${MLS}/NoSuchMethod`, new Uint8Array(0)))).toBe(grpc.status.UNIMPLEMENTED);
-    expect(await codeOf(call("/xmtp.message_api.v1.MessageApi/Query", new Uint8Array(0)))).toBe(grpc.status.UNIMPLEMENTED);
+    expect(await codeOf(call("/xmtp.message_api.v1.MessageApi/Query", new Uint8Array(0)))).toBe(
+      grpc.status.UNIMPLEMENTED,
+    );
 
     // The client ends its subscription: counted when it ends, as canceled, and no longer open.
     sub.cancel();
     await until(
-      async () => grew(before, await scrape())("pool_rpc_requests_total", rpc(MLS_SERVICE, "SubscribeGroupMessages", "canceled")) === 1,
+      async () =>
+        grew(before, await scrape())(
+          "pool_rpc_requests_total",
+          rpc(MLS_SERVICE, "SubscribeGroupMessages", "canceled"),
+        ) === 1,
       "the subscription counted as canceled",
     );
 
@@ -214,11 +257,15 @@ describe("the node's metrics", () => {
     // Latencies, under the same labels.
     expect(d("pool_rpc_duration_seconds_count", rpc(MLS_SERVICE, "SendGroupMessages", "ok"))).toBe(3);
     expect(d("pool_rpc_duration_seconds_count", rpc(MLS_SERVICE, "SubscribeGroupMessages", "canceled"))).toBe(1);
-    expect(d("pool_rpc_duration_seconds_sum", rpc(MLS_SERVICE, "SubscribeGroupMessages", "canceled"))).toBeGreaterThan(0);
+    expect(d("pool_rpc_duration_seconds_sum", rpc(MLS_SERVICE, "SubscribeGroupMessages", "canceled"))).toBeGreaterThan(
+      0,
+    );
 
     // What was stored: five distinct group messages (the resend is not one), two welcomes.
     expect(d("xmtp_devnode_messages_published_total", { kind: "group" })).toBe(5);
-    expect(d("xmtp_devnode_published_bytes_total", { kind: "group" })).toBe([...first, ...live].reduce((n, m) => n + m.length, 0));
+    expect(d("xmtp_devnode_published_bytes_total", { kind: "group" })).toBe(
+      [...first, ...live].reduce((n, m) => n + m.length, 0),
+    );
     expect(d("xmtp_devnode_messages_published_total", { kind: "welcome" })).toBe(2);
     expect(d("xmtp_devnode_published_bytes_total", { kind: "welcome" })).toBe(120);
     // What was relayed: three replayed, two live, to the one subscriber.
@@ -226,7 +273,9 @@ describe("the node's metrics", () => {
     expect(d("xmtp_devnode_messages_relayed_total", { kind: "welcome" })).toBe(0);
     expect(d("xmtp_devnode_identity_updates_total")).toBe(1);
     expect(d("xmtp_devnode_key_packages_total")).toBe(2);
-    expect(after.get("xmtp_devnode_subscriptions", { kind: "group" })).toBe(before.get("xmtp_devnode_subscriptions", { kind: "group" }));
+    expect(after.get("xmtp_devnode_subscriptions", { kind: "group" })).toBe(
+      before.get("xmtp_devnode_subscriptions", { kind: "group" }),
+    );
 
     // The process's own figures, labelled like every pool service's.
     expect(after.text).toMatch(/^process_resident_memory_bytes\{pool_service="xmtp-devnode"\} \d+/m);
@@ -245,14 +294,19 @@ describe("the node's metrics", () => {
     const ok = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get("content-type")).toContain("text/plain");
-    expect((await fetch(`${node.metricsUrl}/other`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    expect((await fetch(`${node.metricsUrl}/other`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(
+      404,
+    );
     expect((await fetch(url, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
   });
 
   it("count a subscription the node ends by closing as unavailable, and stop serving scrapes once closed", async () => {
     const before = await scrape();
     const sub = subscribeWelcomes(randomBytes(32));
-    await until(async () => (await scrape()).get("xmtp_devnode_subscriptions", { kind: "welcome" }) === 1, "the subscription open");
+    await until(
+      async () => (await scrape()).get("xmtp_devnode_subscriptions", { kind: "welcome" }) === 1,
+      "the subscription open",
+    );
     client.close();
     await node.close();
     await until(() => sub.ended !== undefined, "the stream ended");
@@ -260,7 +314,9 @@ describe("the node's metrics", () => {
 
     // Closed: read in process.
     const after = new Samples((await node.metrics.text()).body);
-    expect(grew(before, after)("pool_rpc_requests_total", rpc(MLS_SERVICE, "SubscribeWelcomeMessages", "unavailable"))).toBe(1);
+    expect(
+      grew(before, after)("pool_rpc_requests_total", rpc(MLS_SERVICE, "SubscribeWelcomeMessages", "unavailable")),
+    ).toBe(1);
     expect(after.get("xmtp_devnode_subscriptions", { kind: "welcome" })).toBe(0);
     await expect(fetch(`${node.metricsUrl}/metrics`)).rejects.toThrow();
   });

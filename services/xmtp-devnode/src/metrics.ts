@@ -30,7 +30,11 @@ export class DevnodeMetrics {
     "Messages written to subscriptions (replayed history and live), by kind.",
     ["kind"],
   );
-  private readonly identityUpdates = this.metrics.counter("xmtp_devnode_identity_updates_total", "Identity updates stored.", []);
+  private readonly identityUpdates = this.metrics.counter(
+    "xmtp_devnode_identity_updates_total",
+    "Identity updates stored.",
+    [],
+  );
   private readonly keyPackages = this.metrics.counter(
     "xmtp_devnode_key_packages_total",
     "Key packages stored (RegisterInstallation and UploadKeyPackage).",

@@ -40,9 +40,17 @@ describe("pages and cursors", () => {
 
   it("the next cursor is the last id of a full page, 0 after a partial one", () => {
     const page = { ascending: true, limit: 10, cursor: 0n };
-    expect(nextPaging(page, pageOf(ids, page))).toEqual({ direction: SortDirection.Ascending, limit: 10, idCursor: 19n });
+    expect(nextPaging(page, pageOf(ids, page))).toEqual({
+      direction: SortDirection.Ascending,
+      limit: 10,
+      idCursor: 19n,
+    });
     const last = { ascending: true, limit: 10, cursor: 39n };
-    expect(nextPaging(last, pageOf(ids, last))).toEqual({ direction: SortDirection.Ascending, limit: 10, idCursor: 0n });
+    expect(nextPaging(last, pageOf(ids, last))).toEqual({
+      direction: SortDirection.Ascending,
+      limit: 10,
+      idCursor: 0n,
+    });
     const desc = { ascending: false, limit: 10, cursor: 0n };
     expect(nextPaging(desc, pageOf(ids, desc)).direction).toBe(SortDirection.Descending);
   });
@@ -66,7 +74,10 @@ describe("pages and cursors", () => {
   });
 
   it("pageClause says the same in SQL", () => {
-    expect(pageClause({ ascending: true, limit: 7, cursor: 0n })).toEqual({ sql: "order by id asc limit $2", params: ["7"] });
+    expect(pageClause({ ascending: true, limit: 7, cursor: 0n })).toEqual({
+      sql: "order by id asc limit $2",
+      params: ["7"],
+    });
     expect(pageClause({ ascending: true, limit: 7, cursor: 12n })).toEqual({
       sql: "and id > $2 order by id asc limit $3",
       params: ["12", "7"],

@@ -34,8 +34,12 @@ const raw = (b: Buffer) => b;
 
 function call(path: string, request: Uint8Array): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(path, (b: Uint8Array) => Buffer.from(b), raw, request, (err, res) =>
-      err ? reject(err) : resolve(res!),
+    client.makeUnaryRequest(
+      path,
+      (b: Uint8Array) => Buffer.from(b),
+      raw,
+      request,
+      (err, res) => (err ? reject(err) : resolve(res!)),
     ),
   );
 }
@@ -89,7 +93,9 @@ async function sendGroupMessages(datas: Uint8Array[]): Promise<void> {
   await call(
     `${MLS}/SendGroupMessages`,
     mls.SendGroupMessagesRequest.encode(
-      mls.SendGroupMessagesRequest.fromPartial({ messages: datas.map((data) => ({ v1: { data, senderHmac: Buffer.from("hmac") } })) }),
+      mls.SendGroupMessagesRequest.fromPartial({
+        messages: datas.map((data) => ({ v1: { data, senderHmac: Buffer.from("hmac") } })),
+      }),
     ).finish(),
   );
 }
@@ -102,7 +108,11 @@ async function queryGroup(groupId: Uint8Array, paging?: { direction?: number; li
         mls.QueryGroupMessagesRequest.fromPartial({
           groupId,
           pagingInfo: paging
-            ? { direction: paging.direction ?? 0, limit: paging.limit ?? 0, idCursor: (paging.idCursor ?? 0n).toString() }
+            ? {
+                direction: paging.direction ?? 0,
+                limit: paging.limit ?? 0,
+                idCursor: (paging.idCursor ?? 0n).toString(),
+              }
             : undefined,
         }),
       ).finish(),
@@ -154,7 +164,9 @@ describe("identity", () => {
     const canonical = encodeIdentityUpdate(update);
     const unknownField = new WireWriter().bytes(99, Buffer.from("kept as is")).finish();
     const odd = Buffer.concat([unknownField, canonical]);
-    expect(Buffer.from(associations.IdentityUpdate.encode(associations.IdentityUpdate.decode(odd)).finish()).equals(odd)).toBe(false);
+    expect(
+      Buffer.from(associations.IdentityUpdate.encode(associations.IdentityUpdate.decode(odd)).finish()).equals(odd),
+    ).toBe(false);
 
     expect(await inboxIdOf(address)).toBeUndefined();
     await call(`${ID}/PublishIdentityUpdate`, publishRequest(odd));
@@ -168,9 +180,15 @@ describe("identity", () => {
 
     // A later address, then its revocation.
     const second = privateKeyToAccount(generatePrivateKey()).address;
-    await call(`${ID}/PublishIdentityUpdate`, publishRequest(encodeIdentityUpdate(addAddressUpdate(update.inboxId, second))));
+    await call(
+      `${ID}/PublishIdentityUpdate`,
+      publishRequest(encodeIdentityUpdate(addAddressUpdate(update.inboxId, second))),
+    );
     expect(await inboxIdOf(second)).toBe(update.inboxId);
-    await call(`${ID}/PublishIdentityUpdate`, publishRequest(encodeIdentityUpdate(revokeAddressUpdate(update.inboxId, second))));
+    await call(
+      `${ID}/PublishIdentityUpdate`,
+      publishRequest(encodeIdentityUpdate(revokeAddressUpdate(update.inboxId, second))),
+    );
     expect(await inboxIdOf(second)).toBeUndefined();
     expect(await inboxIdOf(address)).toBe(update.inboxId);
 
@@ -197,7 +215,10 @@ describe("identity", () => {
       ["garbage update", publishRequest(Buffer.from([0xff, 0xff, 0xff]))],
       ["no actions", publishRequest(encodeIdentityUpdate({ ...good, actions: [] }))],
       ["bad inbox id", publishRequest(encodeIdentityUpdate({ ...good, inboxId: "not-hex" }))],
-      ["inbox id not derived from the address", publishRequest(encodeIdentityUpdate({ ...good, inboxId: "ab".repeat(32) }))],
+      [
+        "inbox id not derived from the address",
+        publishRequest(encodeIdentityUpdate({ ...good, inboxId: "ab".repeat(32) })),
+      ],
       ["an empty action", publishRequest(encodeIdentityUpdate({ ...good, actions: [{}] } as IdentityUpdate))],
       [
         "create without signature",
@@ -208,7 +229,10 @@ describe("identity", () => {
           }),
         ),
       ],
-      ["an update to an inbox that does not exist", publishRequest(encodeIdentityUpdate(addAddressUpdate(good.inboxId, address)))],
+      [
+        "an update to an inbox that does not exist",
+        publishRequest(encodeIdentityUpdate(addAddressUpdate(good.inboxId, address))),
+      ],
     ];
     for (const [what, bytes] of variants) {
       const err = await rpcError(call(`${ID}/PublishIdentityUpdate`, bytes));
@@ -226,9 +250,14 @@ describe("group messages", () => {
   it("pages by id both ways with exclusive cursors, and ignores a resent message", async () => {
     const groupId = randomBytes(16);
     const other = randomBytes(16);
-    const datas = Array.from({ length: 130 }, (_, i) => mlsPrivateMessage(groupId, { ciphertext: Buffer.from(`m${i}`) }));
+    const datas = Array.from({ length: 130 }, (_, i) =>
+      mlsPrivateMessage(groupId, { ciphertext: Buffer.from(`m${i}`) }),
+    );
     for (let i = 0; i < datas.length; i += 13) await sendGroupMessages(datas.slice(i, i + 13));
-    await sendGroupMessages([mlsPrivateMessage(other), mlsPrivateMessage(groupId, { contentType: 3, ciphertext: Buffer.from("commit") })]);
+    await sendGroupMessages([
+      mlsPrivateMessage(other),
+      mlsPrivateMessage(groupId, { contentType: 3, ciphertext: Buffer.from("commit") }),
+    ]);
     await sendGroupMessages([datas[0]!]); // a retry: stored once
 
     const first = await queryGroup(groupId); // defaults: newest first, 100
@@ -273,7 +302,10 @@ describe("group messages", () => {
   it("answers the newest message of each group, with or without content", async () => {
     const a = randomBytes(8);
     const b = randomBytes(8);
-    await sendGroupMessages([mlsPrivateMessage(a, { ciphertext: Buffer.from("old") }), mlsPrivateMessage(a, { contentType: 3 })]);
+    await sendGroupMessages([
+      mlsPrivateMessage(a, { ciphertext: Buffer.from("old") }),
+      mlsPrivateMessage(a, { contentType: 3 }),
+    ]);
     for (const includeContent of [false, true]) {
       const res = mls.GetNewestGroupMessageResponse.decode(
         await call(
@@ -294,7 +326,9 @@ describe("group messages", () => {
 describe("subscriptions", () => {
   it("replays from the cursor (also 0), then streams live, without gap or duplicate", async () => {
     const groupId = randomBytes(16);
-    await sendGroupMessages(Array.from({ length: 5 }, (_, i) => mlsPrivateMessage(groupId, { ciphertext: Buffer.from(`h${i}`) })));
+    await sendGroupMessages(
+      Array.from({ length: 5 }, (_, i) => mlsPrivateMessage(groupId, { ciphertext: Buffer.from(`h${i}`) })),
+    );
     const history = (await queryGroup(groupId, { direction: 1 })).messages.map((m) => toBigInt(m.v1!.id));
 
     const request = (cursor: bigint) =>
@@ -302,7 +336,9 @@ describe("subscriptions", () => {
         mls.SubscribeGroupMessagesRequest.fromPartial({ filters: [{ groupId, idCursor: cursor.toString() }] }),
       ).finish();
     const fromZero = subscribe(`${MLS}/SubscribeGroupMessages`, request(0n), (b) => mls.GroupMessage.decode(b));
-    const fromThird = subscribe(`${MLS}/SubscribeGroupMessages`, request(history[2]!), (b) => mls.GroupMessage.decode(b));
+    const fromThird = subscribe(`${MLS}/SubscribeGroupMessages`, request(history[2]!), (b) =>
+      mls.GroupMessage.decode(b),
+    );
     // Writes race the subscriptions' replay.
     const live = Array.from({ length: 40 }, (_, i) => mlsPrivateMessage(groupId, { ciphertext: Buffer.from(`l${i}`) }));
     await Promise.all(live.map((d) => sendGroupMessages([d])));
@@ -324,7 +360,17 @@ describe("subscriptions", () => {
         `${MLS}/SendWelcomeMessages`,
         mls.SendWelcomeMessagesRequest.encode(
           mls.SendWelcomeMessagesRequest.fromPartial({
-            messages: [{ v1: { installationKey, data, hpkePublicKey: randomBytes(32), wrapperAlgorithm: 1, welcomeMetadata: Buffer.from("meta") } }],
+            messages: [
+              {
+                v1: {
+                  installationKey,
+                  data,
+                  hpkePublicKey: randomBytes(32),
+                  wrapperAlgorithm: 1,
+                  welcomeMetadata: Buffer.from("meta"),
+                },
+              },
+            ],
           }),
         ).finish(),
       );
@@ -348,7 +394,10 @@ describe("subscriptions", () => {
       await call(
         `${MLS}/QueryWelcomeMessages`,
         mls.QueryWelcomeMessagesRequest.encode(
-          mls.QueryWelcomeMessagesRequest.fromPartial({ installationKey, pagingInfo: { direction: 1, limit: 1, idCursor: "0" } }),
+          mls.QueryWelcomeMessagesRequest.fromPartial({
+            installationKey,
+            pagingInfo: { direction: 1, limit: 1, idCursor: "0" },
+          }),
         ).finish(),
       ),
     );
@@ -369,7 +418,10 @@ describe("key packages and commit log", () => {
       call(
         `${MLS}/UploadKeyPackage`,
         mls.UploadKeyPackageRequest.encode(
-          mls.UploadKeyPackageRequest.fromPartial({ keyPackage: { keyPackageTlsSerialized: kp }, isInboxIdCredential: false }),
+          mls.UploadKeyPackageRequest.fromPartial({
+            keyPackage: { keyPackageTlsSerialized: kp },
+            isInboxIdCredential: false,
+          }),
         ).finish(),
       );
     const kp1 = mlsKeyPackage(k1);
@@ -378,9 +430,16 @@ describe("key packages and commit log", () => {
     await upload(kp1b);
     await upload(mlsKeyPackage(k2));
     const res = mls.FetchKeyPackagesResponse.decode(
-      await call(`${MLS}/FetchKeyPackages`, mls.FetchKeyPackagesRequest.encode({ installationKeys: [k2, randomBytes(32), k1] }).finish()),
+      await call(
+        `${MLS}/FetchKeyPackages`,
+        mls.FetchKeyPackagesRequest.encode({ installationKeys: [k2, randomBytes(32), k1] }).finish(),
+      ),
     );
-    expect(res.keyPackages.map((k) => Buffer.from(k.keyPackageTlsSerialized))).toEqual([mlsKeyPackage(k2), Buffer.alloc(0), kp1b]);
+    expect(res.keyPackages.map((k) => Buffer.from(k.keyPackageTlsSerialized))).toEqual([
+      mlsKeyPackage(k2),
+      Buffer.alloc(0),
+      kp1b,
+    ]);
     const bad = await rpcError(upload(Buffer.from([0, 1])));
     expect(bad.code).toBe(grpc.status.INVALID_ARGUMENT);
   });
@@ -397,11 +456,16 @@ describe("key packages and commit log", () => {
       call(
         `${MLS}/BatchQueryCommitLog`,
         mls.BatchQueryCommitLogRequest.encode(
-          mls.BatchQueryCommitLogRequest.fromPartial({ requests: [{ groupId, pagingInfo: { direction, limit, idCursor: cursor } }] }),
+          mls.BatchQueryCommitLogRequest.fromPartial({
+            requests: [{ groupId, pagingInfo: { direction, limit, idCursor: cursor } }],
+          }),
         ).finish(),
       ).then((b) => mls.BatchQueryCommitLogResponse.decode(b).responses[0]!);
     const page1 = await query("0", 2);
-    expect(page1.commitLogEntries.map((e) => Buffer.from(e.serializedCommitLogEntry).toString())).toEqual(["entry 0", "entry 1"]);
+    expect(page1.commitLogEntries.map((e) => Buffer.from(e.serializedCommitLogEntry).toString())).toEqual([
+      "entry 0",
+      "entry 1",
+    ]);
     expect(Buffer.from(page1.commitLogEntries[0]!.signature!.bytes).equals(requests[0]!.signature.bytes)).toBe(true);
     const page2 = await query(page1.pagingInfo!.idCursor.toString(), 2);
     expect(page2.commitLogEntries.map((e) => Buffer.from(e.serializedCommitLogEntry).toString())).toEqual(["entry 2"]);
@@ -417,7 +481,9 @@ describe("the server", () => {
       grpc.status.UNIMPLEMENTED,
     );
     // Calls to methods nobody serves are logged, so a client needing more shows up.
-    const unknown = logLines.map((l) => JSON.parse(l) as { msg: string; method?: string }).filter((l) => l.msg === "unknown rpc called");
+    const unknown = logLines
+      .map((l) => JSON.parse(l) as { msg: string; method?: string })
+      .filter((l) => l.msg === "unknown rpc called");
     expect(unknown.map((l) => l.method)).toEqual(["/xmtp.message_api.v1.MessageApi/Query"]);
   });
 

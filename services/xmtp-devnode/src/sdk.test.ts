@@ -173,11 +173,16 @@ describe("@xmtp/node-sdk 6 against the devnode on a port of its own", () => {
 
     const hello = text("hello bob");
     await aliceGroup.sendText(hello);
-    await eventually(async () => (bobStream.received.includes(hello) ? true : undefined), "bob's stream gets alice's message");
+    await eventually(
+      async () => (bobStream.received.includes(hello) ? true : undefined),
+      "bob's stream gets alice's message",
+    );
 
     const reply = text("hi alice");
     await bobGroup.sendText(reply);
-    expect(await eventually(async () => ((await textsOf(aliceGroup)).includes(reply) ? true : undefined), "alice syncs")).toBe(true);
+    expect(
+      await eventually(async () => ((await textsOf(aliceGroup)).includes(reply) ? true : undefined), "alice syncs"),
+    ).toBe(true);
     expect(await textsOf(bobGroup)).toEqual([hello, reply]);
   });
 
@@ -186,12 +191,14 @@ describe("@xmtp/node-sdk 6 against the devnode on a port of its own", () => {
     const note = text("a direct note");
     await dm.sendText(note);
     const aliceDm = await conversationOf(a, dm.id);
-    expect(await eventually(async () => ((await textsOf(aliceDm)).includes(note) ? true : undefined), "alice reads the DM")).toBe(
-      true,
-    );
+    expect(
+      await eventually(async () => ((await textsOf(aliceDm)).includes(note) ? true : undefined), "alice reads the DM"),
+    ).toBe(true);
     const back = text("a direct answer");
     await aliceDm.sendText(back);
-    expect(await eventually(async () => ((await textsOf(dm)).includes(back) ? true : undefined), "bob reads the answer")).toBe(true);
+    expect(
+      await eventually(async () => ((await textsOf(dm)).includes(back) ? true : undefined), "bob reads the answer"),
+    ).toBe(true);
   });
 
   it("a second installation of an inbox receives too, and hears of the new group by stream", async () => {
@@ -214,9 +221,9 @@ describe("@xmtp/node-sdk 6 against the devnode on a port of its own", () => {
     await group.sendText(forBoth);
     for (const installation of [b, b2]) {
       const g = await conversationOf(installation, group.id);
-      expect(await eventually(async () => ((await textsOf(g)).includes(forBoth) ? true : undefined), "installation reads")).toBe(
-        true,
-      );
+      expect(
+        await eventually(async () => ((await textsOf(g)).includes(forBoth) ? true : undefined), "installation reads"),
+      ).toBe(true);
     }
   });
 
@@ -250,26 +257,32 @@ describe("@xmtp/node-sdk 6 against the devnode on a port of its own", () => {
     // Send and sync work on the restarted node, with everything from before.
     const after = text("after the restart");
     await aliceGroup.sendText(after);
-    expect(await eventually(async () => ((await textsOf(bobGroup)).includes(after) ? true : undefined), "bob syncs")).toBe(true);
+    expect(
+      await eventually(async () => ((await textsOf(bobGroup)).includes(after) ? true : undefined), "bob syncs"),
+    ).toBe(true);
     const answer = text("answer after the restart");
     await bobGroup.sendText(answer);
-    expect(await eventually(async () => ((await textsOf(aliceGroup)).includes(answer) ? true : undefined), "alice syncs")).toBe(
-      true,
-    );
+    expect(
+      await eventually(async () => ((await textsOf(aliceGroup)).includes(answer) ? true : undefined), "alice syncs"),
+    ).toBe(true);
     // Bob's stream was cut by the shutdown and resumed on the new node.
     await eventually(async () => (bobStream.restarts > 0 ? true : undefined), "bob's stream restarts");
     const live = text("live after the restart");
     await aliceGroup.sendText(live);
-    await eventually(async () => (bobStream.received.includes(live) ? true : undefined), "bob's stream resumes", 30_000);
+    await eventually(
+      async () => (bobStream.received.includes(live) ? true : undefined),
+      "bob's stream resumes",
+      30_000,
+    );
     // A new client registers on the restarted node and reaches both.
     const carol = await install(person());
     const trio = await carol.conversations.createGroup([a.inboxId, b.inboxId]);
     const hi = text("carol joins");
     await trio.sendText(hi);
     const aliceTrio = await conversationOf(a, trio.id);
-    expect(await eventually(async () => ((await textsOf(aliceTrio)).includes(hi) ? true : undefined), "alice reads carol")).toBe(
-      true,
-    );
+    expect(
+      await eventually(async () => ((await textsOf(aliceTrio)).includes(hi) ? true : undefined), "alice reads carol"),
+    ).toBe(true);
   });
 
   it("stores no plaintext: no sent text appears in any table", async () => {

@@ -5,7 +5,13 @@
  */
 import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { createLogger, startMetricsServer, type Logger, type Metrics, type RunningMetricsServer } from "@convos-pool/kit";
+import {
+  createLogger,
+  startMetricsServer,
+  type Logger,
+  type Metrics,
+  type RunningMetricsServer,
+} from "@convos-pool/kit";
 import { DevnodeMetrics } from "./metrics.js";
 import { RpcError, Status } from "./rpc-error.js";
 import { DevnodeService, type MethodSpec, type StreamSink } from "./service.js";
@@ -53,7 +59,11 @@ const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 function grpcError(err: unknown, log: Logger, method: string): grpc.ServiceError {
   if (err instanceof RpcError) {
-    return Object.assign(new Error(err.message), { code: err.code, details: err.message, metadata: new grpc.Metadata() });
+    return Object.assign(new Error(err.message), {
+      code: err.code,
+      details: err.message,
+      metadata: new grpc.Metadata(),
+    });
   }
   log.error("rpc failed", { method, err });
   return Object.assign(new Error("internal error"), {
@@ -102,7 +112,10 @@ function grpcService(
     };
     if (spec.kind === "unary") {
       const handler = spec.unary!;
-      implementation[spec.method] = ((call: grpc.ServerUnaryCall<Buffer, Uint8Array>, callback: grpc.sendUnaryData<Uint8Array>) => {
+      implementation[spec.method] = ((
+        call: grpc.ServerUnaryCall<Buffer, Uint8Array>,
+        callback: grpc.sendUnaryData<Uint8Array>,
+      ) => {
         const started = performance.now();
         handler(call.request).then(
           (response) => {
@@ -173,7 +186,11 @@ function grpcService(
         metrics.rpc(spec.service, spec.method, Status.UNIMPLEMENTED, 0);
         call.emit(
           "error",
-          grpcError(new RpcError(Status.UNIMPLEMENTED, `${spec.method} is not implemented by the local devnode`), log, fullName),
+          grpcError(
+            new RpcError(Status.UNIMPLEMENTED, `${spec.method} is not implemented by the local devnode`),
+            log,
+            fullName,
+          ),
         );
       }) as grpc.handleBidiStreamingCall<Buffer, Uint8Array>;
     }
@@ -188,7 +205,12 @@ function grpcService(
  * (a label per path a client may invent would grow without bound).
  * (grpc-js 1.14 internals, pinned version.)
  */
-function logUnknownCalls(server: grpc.Server, log: Logger, metrics: DevnodeMetrics, services: ReadonlySet<string>): void {
+function logUnknownCalls(
+  server: grpc.Server,
+  log: Logger,
+  metrics: DevnodeMetrics,
+  services: ReadonlySet<string>,
+): void {
   const s = server as unknown as { _retrieveHandler?: (path: string) => unknown };
   const original = s._retrieveHandler;
   if (typeof original !== "function") return;
@@ -229,8 +251,12 @@ export async function startDevnode(opts: DevnodeOptions = {}): Promise<RunningDe
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) => {
-      const target = host.includes(":") ? `[${host}]:${opts.port ?? DEFAULT_DEVNODE_PORT}` : `${host}:${opts.port ?? DEFAULT_DEVNODE_PORT}`;
-      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+      const target = host.includes(":")
+        ? `[${host}]:${opts.port ?? DEFAULT_DEVNODE_PORT}`
+        : `${host}:${opts.port ?? DEFAULT_DEVNODE_PORT}`;
+      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      );
     });
   } catch (err) {
     server.forceShutdown();
@@ -258,7 +284,11 @@ export async function startDevnode(opts: DevnodeOptions = {}): Promise<RunningDe
     }
   }
   const metricsUrl = scrapes ? `http://${urlHost}:${scrapes.port}` : undefined;
-  log.info("xmtp devnode listening", { url, embedded: store.embedded, ...(metricsUrl ? { metricsUrl: `${metricsUrl}/metrics` } : {}) });
+  log.info("xmtp devnode listening", {
+    url,
+    embedded: store.embedded,
+    ...(metricsUrl ? { metricsUrl: `${metricsUrl}/metrics` } : {}),
+  });
 
   let closing: Promise<void> | undefined;
   return {

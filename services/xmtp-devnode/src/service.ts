@@ -182,7 +182,12 @@ export class DevnodeService {
       ),
       u(M, "QueryGroupMessages", (r) => this.queryGroupMessages(r)),
       u(M, "QueryWelcomeMessages", (r) => this.queryWelcomeMessages(r)),
-      { service: M, method: "SubscribeGroupMessages", kind: "serverStream", stream: (r, s) => this.subscribeGroupMessages(r, s) },
+      {
+        service: M,
+        method: "SubscribeGroupMessages",
+        kind: "serverStream",
+        stream: (r, s) => this.subscribeGroupMessages(r, s),
+      },
       {
         service: M,
         method: "SubscribeWelcomeMessages",
@@ -306,7 +311,12 @@ export class DevnodeService {
       mls.QueryGroupMessagesResponse,
       mls.QueryGroupMessagesResponse.fromPartial({
         messages: rows.map((r) => groupMessageProto(r)),
-        pagingInfo: pagingProto(nextPaging(page, rows.map((r) => r.id))),
+        pagingInfo: pagingProto(
+          nextPaging(
+            page,
+            rows.map((r) => r.id),
+          ),
+        ),
       }),
     );
   }
@@ -387,7 +397,12 @@ export class DevnodeService {
       mls.QueryWelcomeMessagesResponse,
       mls.QueryWelcomeMessagesResponse.fromPartial({
         messages: rows.map(welcomeMessageProto),
-        pagingInfo: pagingProto(nextPaging(page, rows.map((r) => r.id))),
+        pagingInfo: pagingProto(
+          nextPaging(
+            page,
+            rows.map((r) => r.id),
+          ),
+        ),
       }),
     );
   }
@@ -542,7 +557,9 @@ export class DevnodeService {
         throw invalidArgument("descending direction is not supported");
       }
       const limit =
-        q.pagingInfo && q.pagingInfo.limit > 0 && q.pagingInfo.limit <= MAX_PAGE_SIZE ? q.pagingInfo.limit : MAX_PAGE_SIZE;
+        q.pagingInfo && q.pagingInfo.limit > 0 && q.pagingInfo.limit <= MAX_PAGE_SIZE
+          ? q.pagingInfo.limit
+          : MAX_PAGE_SIZE;
       const rows = await this.store.queryCommitLog(q.groupId, toBigInt(q.pagingInfo?.idCursor), limit);
       responses.push({
         groupId: q.groupId,
@@ -610,7 +627,9 @@ export class DevnodeService {
   private async getInboxIds(request: Buffer): Promise<Uint8Array> {
     const req = decode(identityApi.GetInboxIdsRequest, request, "GetInboxIdsRequest");
     // Only Ethereum addresses are in the address map, as on the production node.
-    const addresses = req.requests.filter((r) => isEthereumKind(r.identifierKind)).map((r) => normalizeAddress(r.identifier));
+    const addresses = req.requests
+      .filter((r) => isEthereumKind(r.identifierKind))
+      .map((r) => normalizeAddress(r.identifier));
     const found = await this.store.inboxIdsOf([...new Set(addresses)]);
     const response: GetInboxIdsResponse = {
       responses: req.requests.map((r) => {

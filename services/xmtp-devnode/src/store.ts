@@ -197,10 +197,11 @@ export class Store {
       const sequenceId = (inserted.rows[0] as { sequence_id: string }).sequence_id;
       for (const change of addressChanges) {
         if (change.op === "associate") {
-          await c.query(
-            "insert into address_log (address, inbox_id, association_sequence_id) values ($1, $2, $3)",
-            [change.address, inboxId, sequenceId],
-          );
+          await c.query("insert into address_log (address, inbox_id, association_sequence_id) values ($1, $2, $3)", [
+            change.address,
+            inboxId,
+            sequenceId,
+          ]);
         } else {
           await c.query(
             `update address_log set revocation_sequence_id = $3
@@ -222,12 +223,14 @@ export class Store {
        where inbox_id = any($1::text[]) and sequence_id > $2 order by sequence_id asc`,
       [inboxIds, after.toString()],
     );
-    return rows.map((r: { sequence_id: string; inbox_id: string; server_timestamp_ns: string; update_bytes: Buffer }) => ({
-      sequenceId: BigInt(r.sequence_id),
-      inboxId: r.inbox_id,
-      serverTimestampNs: BigInt(r.server_timestamp_ns),
-      updateBytes: r.update_bytes,
-    }));
+    return rows.map(
+      (r: { sequence_id: string; inbox_id: string; server_timestamp_ns: string; update_bytes: Buffer }) => ({
+        sequenceId: BigInt(r.sequence_id),
+        inboxId: r.inbox_id,
+        serverTimestampNs: BigInt(r.server_timestamp_ns),
+        updateBytes: r.update_bytes,
+      }),
+    );
   }
 
   /** Address (normalized) to inbox id, for the addresses that resolve. */
@@ -260,7 +263,10 @@ export class Store {
       [installationKeys.map((k) => bytes(k))],
     );
     return new Map(
-      rows.map((r: { installation_key: Buffer; key_package: Buffer }) => [r.installation_key.toString("hex"), r.key_package]),
+      rows.map((r: { installation_key: Buffer; key_package: Buffer }) => [
+        r.installation_key.toString("hex"),
+        r.key_package,
+      ]),
     );
   }
 
@@ -332,7 +338,12 @@ export class Store {
 
   // --- commit log ----------------------------------------------------------
 
-  async insertCommitLogEntry(groupId: Uint8Array, entry: Uint8Array, signature: Uint8Array, nowNs: bigint): Promise<bigint> {
+  async insertCommitLogEntry(
+    groupId: Uint8Array,
+    entry: Uint8Array,
+    signature: Uint8Array,
+    nowNs: bigint,
+  ): Promise<bigint> {
     const { rows } = await this.pool.query(
       `insert into commit_log (created_ns, group_id, serialized_entry, serialized_signature) values ($1, $2, $3, $4)
        returning id`,

@@ -45,7 +45,8 @@ export function mlsPublicMessage(
   opts: { epoch?: bigint; contentType?: number; senderType?: number; authenticatedData?: Uint8Array } = {},
 ): Buffer {
   const senderType = opts.senderType ?? 1;
-  const sender = senderType === 1 || senderType === 2 ? Buffer.from([senderType, 0, 0, 0, 3]) : Buffer.from([senderType]);
+  const sender =
+    senderType === 1 || senderType === 2 ? Buffer.from([senderType, 0, 0, 0, 3]) : Buffer.from([senderType]);
   return Buffer.concat([
     Uint8Array.from([0, 1, 0, 1]),
     vector(groupId),
@@ -124,7 +125,14 @@ export function revokeAddressUpdate(inboxId: string, address: string): IdentityU
   return associations.IdentityUpdate.fromPartial({
     inboxId,
     clientTimestampNs: "1700000000000000003",
-    actions: [{ revoke: { memberToRevoke: { ethereumAddress: address.toLowerCase() }, recoveryIdentifierSignature: fakeSignature } }],
+    actions: [
+      {
+        revoke: {
+          memberToRevoke: { ethereumAddress: address.toLowerCase() },
+          recoveryIdentifierSignature: fakeSignature,
+        },
+      },
+    ],
   });
 }
 

@@ -30,21 +30,29 @@ const inboxPath = (id: string) => `/v0/inboxes/${encodeURIComponent(id)}`;
  * The stand-in behind a fault: a request `fault` answers gets that answer,
  * the rest go through. The only way to make AgentMail fail on cue.
  */
-async function faulty(fault: (method: string, path: string) => { status: number; body: unknown } | undefined): Promise<{ url: string; created: string[] }> {
+async function faulty(
+  fault: (method: string, path: string) => { status: number; body: unknown } | undefined,
+): Promise<{ url: string; created: string[] }> {
   const created: string[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const answer = fault(req.method ?? "GET", req.url ?? "/");
-      if (answer) return void res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
+      if (answer)
+        return void res
+          .writeHead(answer.status, { "content-type": "application/json" })
+          .end(JSON.stringify(answer.body));
       const body = chunks.length ? Buffer.concat(chunks) : undefined;
-      void fetch(`${am.url}${req.url}`, { method: req.method!, headers: { authorization: req.headers.authorization ?? "", "content-type": "application/json" }, ...(body ? { body } : {}) })
-        .then(async (r) => {
-          const text = await r.text();
-          if (req.method === "POST" && req.url === "/v0/inboxes") created.push(JSON.parse(text).inbox_id);
-          res.writeHead(r.status, { "content-type": "application/json" }).end(text);
-        });
+      void fetch(`${am.url}${req.url}`, {
+        method: req.method!,
+        headers: { authorization: req.headers.authorization ?? "", "content-type": "application/json" },
+        ...(body ? { body } : {}),
+      }).then(async (r) => {
+        const text = await r.text();
+        if (req.method === "POST" && req.url === "/v0/inboxes") created.push(JSON.parse(text).inbox_id);
+        res.writeHead(r.status, { "content-type": "application/json" }).end(text);
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -71,7 +79,10 @@ describe("the AgentMail mailbox provider (against the stand-in)", () => {
     expect(Object.keys(made.secrets)).toEqual(["api_key"]);
     const key = made.secrets.api_key!;
     expect(key).not.toBe(am.apiKey);
-    expect((await api("GET", inboxPath(made.handle))).body).toMatchObject({ inbox_id: made.handle, client_id: inboxClientId("inst_mailbox") });
+    expect((await api("GET", inboxPath(made.handle))).body).toMatchObject({
+      inbox_id: made.handle,
+      client_id: inboxClientId("inst_mailbox"),
+    });
 
     am.deliver(made.handle, { from: "saul@example.com", subject: "Dinner", text: "At 8?" });
     const own = await api("GET", `${inboxPath(made.handle)}/messages`, key);
@@ -83,10 +94,15 @@ describe("the AgentMail mailbox provider (against the stand-in)", () => {
 
   it("gives the same inbox when provisioning for the same instance is tried again, and another for another instance", async () => {
     const agentmail = new AgentMailProvider({ apiUrl: `${am.url}/`, apiKey: am.apiKey });
-    const [first, again, other] = [await agentmail.provision("inst_retried"), await agentmail.provision("inst_retried"), await agentmail.provision("inst_else")];
+    const [first, again, other] = [
+      await agentmail.provision("inst_retried"),
+      await agentmail.provision("inst_retried"),
+      await agentmail.provision("inst_else"),
+    ];
     expect(again.handle).toBe(first.handle);
     expect(again.secrets.api_key).not.toBe(first.secrets.api_key); // each try's own key; both open the one inbox
-    for (const made of [first, again]) expect((await api("GET", inboxPath(made.handle), made.secrets.api_key)).status).toBe(200);
+    for (const made of [first, again])
+      expect((await api("GET", inboxPath(made.handle), made.secrets.api_key)).status).toBe(200);
     expect(other.handle).not.toBe(first.handle);
   });
 
@@ -104,8 +120,14 @@ describe("the AgentMail mailbox provider (against the stand-in)", () => {
   });
 
   it("deletes the inbox it made when AgentMail cannot make its key", async () => {
-    const proxy = await faulty((method, path) => (method === "POST" && path.endsWith("/api-keys") ? { status: 503, body: { name: "ServerError", message: "try later" } } : undefined));
-    const err = await refusal(new AgentMailProvider({ apiUrl: proxy.url, apiKey: am.apiKey }).provision("inst_keyless"));
+    const proxy = await faulty((method, path) =>
+      method === "POST" && path.endsWith("/api-keys")
+        ? { status: 503, body: { name: "ServerError", message: "try later" } }
+        : undefined,
+    );
+    const err = await refusal(
+      new AgentMailProvider({ apiUrl: proxy.url, apiKey: am.apiKey }).provision("inst_keyless"),
+    );
     expect(err.reason).toBe("unavailable");
     expect(err.message).toMatch(/^AgentMail refused to make a key for .+: ServerError: try later$/);
     expect(proxy.created).toHaveLength(1);
@@ -114,7 +136,9 @@ describe("the AgentMail mailbox provider (against the stand-in)", () => {
 
   it("says AgentMail is unavailable when it is unreachable, refuses the key, is rate-limiting or failing, and never says the key", async () => {
     const port = await freePort();
-    const unreachable = await refusal(new AgentMailProvider({ apiUrl: `http://127.0.0.1:${port}`, apiKey: am.apiKey }).provision("inst_x"));
+    const unreachable = await refusal(
+      new AgentMailProvider({ apiUrl: `http://127.0.0.1:${port}`, apiKey: am.apiKey }).provision("inst_x"),
+    );
     expect(unreachable.message).toBe("AgentMail could not be reached");
 
     const wrongKey = "am_not_this_organizations";
@@ -122,13 +146,20 @@ describe("the AgentMail mailbox provider (against the stand-in)", () => {
     expect(refused.message).toBe("AgentMail refused the API key");
 
     const busy = await faulty(() => ({ status: 429, body: { name: "RateLimitError", message: "slow down" } }));
-    expect((await refusal(new AgentMailProvider({ apiUrl: busy.url, apiKey: am.apiKey }).provision("inst_x"))).message).toBe("AgentMail is rate-limiting us; it refused to make an inbox");
+    expect(
+      (await refusal(new AgentMailProvider({ apiUrl: busy.url, apiKey: am.apiKey }).provision("inst_x"))).message,
+    ).toBe("AgentMail is rate-limiting us; it refused to make an inbox");
 
     // A failing AgentMail that echoes the key: masked.
-    const echo = await faulty(() => ({ status: 500, body: { name: "ServerError", message: `key ${am.apiKey} broke us` } }));
+    const echo = await faulty(() => ({
+      status: 500,
+      body: { name: "ServerError", message: `key ${am.apiKey} broke us` },
+    }));
     const failed = await refusal(new AgentMailProvider({ apiUrl: echo.url, apiKey: am.apiKey }).provision("inst_x"));
     expect(failed.message).toBe("AgentMail refused to make an inbox: ServerError: key [the API key] broke us");
-    const releaseFailed = await refusal(new AgentMailProvider({ apiUrl: echo.url, apiKey: am.apiKey }).release("x@agentmail.localhost"));
+    const releaseFailed = await refusal(
+      new AgentMailProvider({ apiUrl: echo.url, apiKey: am.apiKey }).release("x@agentmail.localhost"),
+    );
 
     for (const err of [unreachable, refused, failed, releaseFailed]) {
       expect(err.reason).toBe("unavailable");

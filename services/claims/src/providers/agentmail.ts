@@ -22,7 +22,6 @@ export interface AgentMailOptions {
   domain?: string;
 }
 
-
 type Answer = ProviderAnswer<{ name?: string; message?: string } & Record<string, unknown>>;
 
 /** The client_id of an instance's inbox: the same for every try, so a retry gets the same inbox. */
@@ -41,14 +40,22 @@ export class AgentMailProvider implements ToolProvider {
 
   async provision(instanceId: string): Promise<ProvisionedResource> {
     const inbox = this.body<{ inbox_id: string }>(
-      await this.call("POST", "/v0/inboxes", { client_id: inboxClientId(instanceId), ...(this.opts.domain ? { domain: this.opts.domain } : {}) }),
+      await this.call("POST", "/v0/inboxes", {
+        client_id: inboxClientId(instanceId),
+        ...(this.opts.domain ? { domain: this.opts.domain } : {}),
+      }),
       "to make an inbox",
     );
-    if (typeof inbox.inbox_id !== "string" || !inbox.inbox_id) throw new ProvisioningError("AgentMail answered without the inbox's id", "unavailable");
+    if (typeof inbox.inbox_id !== "string" || !inbox.inbox_id)
+      throw new ProvisioningError("AgentMail answered without the inbox's id", "unavailable");
     let apiKey: string;
     try {
-      const key = this.body<{ api_key?: unknown }>(await this.call("POST", `${inboxPath(inbox.inbox_id)}/api-keys`, { name: `convos pool ${instanceId}` }), `to make a key for ${inbox.inbox_id}`);
-      if (typeof key.api_key !== "string" || !key.api_key) throw new ProvisioningError(`AgentMail answered without the key for ${inbox.inbox_id}`, "unavailable");
+      const key = this.body<{ api_key?: unknown }>(
+        await this.call("POST", `${inboxPath(inbox.inbox_id)}/api-keys`, { name: `convos pool ${instanceId}` }),
+        `to make a key for ${inbox.inbox_id}`,
+      );
+      if (typeof key.api_key !== "string" || !key.api_key)
+        throw new ProvisioningError(`AgentMail answered without the key for ${inbox.inbox_id}`, "unavailable");
       apiKey = key.api_key;
     } catch (err) {
       // An inbox no one could use. Should the delete fail too, the next try finds it again by its client_id.
@@ -71,10 +78,16 @@ export class AgentMailProvider implements ToolProvider {
   private body<T>(answer: Answer, what: string): T {
     if (answer.status >= 200 && answer.status < 300) return answer.body as T;
     if (answer.status === 401) throw new ProvisioningError("AgentMail refused the API key", "unavailable");
-    if (answer.status === 429) throw new ProvisioningError(`AgentMail is rate-limiting us; it refused ${what}`, "unavailable");
-    const words = [answer.body.name, answer.body.message].filter((s): s is string => typeof s === "string" && s.length > 0);
+    if (answer.status === 429)
+      throw new ProvisioningError(`AgentMail is rate-limiting us; it refused ${what}`, "unavailable");
+    const words = [answer.body.name, answer.body.message].filter(
+      (s): s is string => typeof s === "string" && s.length > 0,
+    );
     // Masked should AgentMail ever echo the key.
-    const reason = (words.length ? words.join(": ") : `HTTP ${answer.status}`).replaceAll(this.opts.apiKey, "[the API key]");
+    const reason = (words.length ? words.join(": ") : `HTTP ${answer.status}`).replaceAll(
+      this.opts.apiKey,
+      "[the API key]",
+    );
     throw new ProvisioningError(`AgentMail refused ${what}: ${reason}`, "unavailable");
   }
 }

@@ -1,4 +1,13 @@
-import { createPublicClient, createWalletClient, defineChain, http, nonceManager, parseEther, type Chain, type Hex } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  nonceManager,
+  parseEther,
+  type Chain,
+  type Hex,
+} from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { ProvisioningError, type ProvisionedResource, type ToolProvider } from "./types.js";
 
@@ -40,7 +49,13 @@ export class ChainWalletProvider implements ToolProvider {
   /** The chain, as viem needs it to sign for it: asked once (a failed ask is asked again next time). */
   private chain(): Promise<Chain> {
     this.chainOnce ??= this.read.getChainId().then(
-      (id) => defineChain({ id, name: `chain ${id}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [this.opts.rpcUrl] } } }),
+      (id) =>
+        defineChain({
+          id,
+          name: `chain ${id}`,
+          nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+          rpcUrls: { default: { http: [this.opts.rpcUrl] } },
+        }),
       (err: unknown) => {
         this.chainOnce = undefined;
         throw err;
@@ -63,7 +78,9 @@ export class ChainWalletProvider implements ToolProvider {
       const receipt = await this.read.waitForTransactionReceipt({ hash });
       if (receipt.status !== "success") throw new Error(`the funding transfer ${hash} failed`);
     } catch (err) {
-      throw new ProvisioningError(`wallet funding failed: ${(err as Error).message.split("\n")[0]}`, "unavailable", { cause: err });
+      throw new ProvisioningError(`wallet funding failed: ${(err as Error).message.split("\n")[0]}`, "unavailable", {
+        cause: err,
+      });
     }
     return { handle: wallet.address, secrets: { private_key: privateKey } };
   }
@@ -72,13 +89,23 @@ export class ChainWalletProvider implements ToolProvider {
     const key = secrets.private_key as Hex | undefined;
     if (!key) return; // nothing to sign with: nothing can move
     const wallet = privateKeyToAccount(key);
-    if (wallet.address.toLowerCase() !== handle.toLowerCase()) throw new Error(`the key given for ${handle} is another wallet's`);
-    const [balance, gasPrice] = await Promise.all([this.read.getBalance({ address: wallet.address }), this.read.getGasPrice()]);
+    if (wallet.address.toLowerCase() !== handle.toLowerCase())
+      throw new Error(`the key given for ${handle} is another wallet's`);
+    const [balance, gasPrice] = await Promise.all([
+      this.read.getBalance({ address: wallet.address }),
+      this.read.getGasPrice(),
+    ]);
     // A legacy transfer's fee is exactly gas × price, so the wallet ends at zero.
     const fee = TRANSFER_GAS * gasPrice;
     if (balance <= fee) return;
     const send = createWalletClient({ account: wallet, transport: http(this.opts.rpcUrl), chain: await this.chain() });
-    const hash = await send.sendTransaction({ to: this.faucet.account.address, value: balance - fee, gas: TRANSFER_GAS, gasPrice, type: "legacy" });
+    const hash = await send.sendTransaction({
+      to: this.faucet.account.address,
+      value: balance - fee,
+      gas: TRANSFER_GAS,
+      gasPrice,
+      type: "legacy",
+    });
     const receipt = await this.read.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`returning ${handle}'s funds failed (${hash})`);
   }

@@ -32,7 +32,9 @@ export class LocalMailboxProvider implements ToolProvider {
       const { address, password } = await this.mailboxes.create(instanceId);
       return { handle: address, secrets: { password } };
     } catch (err) {
-      throw new ProvisioningError(`local mailbox provider unavailable: ${(err as Error).message}`, "unavailable", { cause: err });
+      throw new ProvisioningError(`local mailbox provider unavailable: ${(err as Error).message}`, "unavailable", {
+        cause: err,
+      });
     }
   }
 

@@ -49,7 +49,8 @@ export function providerSettingsFromEnv(env: Env): ProviderSettings {
       countryCode: (get("SMS_COUNTRY") ?? "US").toUpperCase(),
       ...(get("SMS_MESSAGING_PROFILE_ID") ? { messagingProfileId: get("SMS_MESSAGING_PROFILE_ID") } : {}),
     };
-    if (!/^[A-Z]{2}$/.test(settings.telnyx.countryCode!)) throw new Error("SMS_COUNTRY must be an ISO 3166-1 alpha-2 code, like US");
+    if (!/^[A-Z]{2}$/.test(settings.telnyx.countryCode!))
+      throw new Error("SMS_COUNTRY must be an ISO 3166-1 alpha-2 code, like US");
   } else if (get("SMS_NUMBER_RANGE")) {
     settings.smsRange = get("SMS_NUMBER_RANGE");
   }
@@ -69,8 +70,13 @@ export function providerSettingsFromEnv(env: Env): ProviderSettings {
     const faucetKey = need("CHAIN_FAUCET_KEY", "the private key of the account that funds agents' wallets");
     if (!/^0x[0-9a-fA-F]{64}$/.test(faucetKey)) throw new Error("CHAIN_FAUCET_KEY must be 0x and 64 hex digits");
     const fund = get("CHAIN_FUND_WEI");
-    if (fund !== undefined && !/^[1-9]\d{0,77}$/.test(fund)) throw new Error("CHAIN_FUND_WEI must be a whole number of wei above 0");
-    settings.chain = { rpcUrl: url("CHAIN_RPC_URL", rpcUrl), faucetKey: faucetKey as `0x${string}`, ...(fund ? { fundWei: BigInt(fund) } : {}) };
+    if (fund !== undefined && !/^[1-9]\d{0,77}$/.test(fund))
+      throw new Error("CHAIN_FUND_WEI must be a whole number of wei above 0");
+    settings.chain = {
+      rpcUrl: url("CHAIN_RPC_URL", rpcUrl),
+      faucetKey: faucetKey as `0x${string}`,
+      ...(fund ? { fundWei: BigInt(fund) } : {}),
+    };
   }
   return settings;
 }

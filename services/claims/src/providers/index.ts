@@ -37,7 +37,8 @@ export interface Providers {
 /** Local providers, or the production ones the settings name (docs/tools.md, "Production providers"). */
 export async function openProviders(opts: ProviderOptions): Promise<Providers> {
   const localSms = () => LocalSmsProvider.open(opts.em, opts.smsRange ?? DEFAULT_SMS_RANGE);
-  const localMail = () => new LocalMailboxProvider(path.join(opts.dataDir, "mailboxes"), opts.emailDomain ?? DEFAULT_EMAIL_DOMAIN);
+  const localMail = () =>
+    new LocalMailboxProvider(path.join(opts.dataDir, "mailboxes"), opts.emailDomain ?? DEFAULT_EMAIL_DOMAIN);
   const current: ToolProvider[] = [
     opts.telnyx ? new TelnyxNumberProvider(opts.telnyx) : await localSms(),
     opts.agentmail ? new AgentMailProvider(opts.agentmail) : localMail(),
@@ -46,5 +47,8 @@ export async function openProviders(opts: ProviderOptions): Promise<Providers> {
   const retired: ToolProvider[] = [new LocalWalletProvider()];
   if (opts.telnyx) retired.push(await localSms());
   if (opts.agentmail) retired.push(localMail());
-  return { current: new Map(current.map((p) => [p.toolId, p])), retired: retired.filter((r) => !current.some((c) => c.name === r.name)) };
+  return {
+    current: new Map(current.map((p) => [p.toolId, p])),
+    retired: retired.filter((r) => !current.some((c) => c.name === r.name)),
+  };
 }

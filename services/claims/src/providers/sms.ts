@@ -17,7 +17,9 @@ export const DEFAULT_SMS_RANGE = "+15550100000..+15550109999";
 export function parseNumberRange(spec: string): NumberRange {
   const m = /^\s*\+([1-9]\d{6,14})\s*(?:\.\.|-)\s*\+([1-9]\d{6,14})\s*$/.exec(spec);
   if (!m || m[1]!.length !== m[2]!.length) {
-    throw new Error(`SMS number range "${spec}": expected "+<digits>..+<digits>", both ends E.164 with the same number of digits`);
+    throw new Error(
+      `SMS number range "${spec}": expected "+<digits>..+<digits>", both ends E.164 with the same number of digits`,
+    );
   }
   const lo = BigInt(m[1]!);
   const hi = BigInt(m[2]!);
@@ -73,7 +75,9 @@ export class LocalSmsProvider implements ToolProvider {
         [instanceId, this.range.first, this.range.last],
       );
     } catch (err) {
-      throw new ProvisioningError(`local SMS provider unavailable: ${(err as Error).message}`, "unavailable", { cause: err });
+      throw new ProvisioningError(`local SMS provider unavailable: ${(err as Error).message}`, "unavailable", {
+        cause: err,
+      });
     }
     const number = rows[0]?.number;
     if (!number) {
@@ -93,11 +97,13 @@ export class LocalSmsProvider implements ToolProvider {
   }
 
   async releaseAllOf(instanceId: string): Promise<number> {
-    const res = await this.em.fork().execute<{ affectedRows: number }>(
-      `update sms_numbers set instance_id = null, allocated_at = null, released_at = now() where instance_id = ?`,
-      [instanceId],
-      "run",
-    );
+    const res = await this.em
+      .fork()
+      .execute<{ affectedRows: number }>(
+        `update sms_numbers set instance_id = null, allocated_at = null, released_at = now() where instance_id = ?`,
+        [instanceId],
+        "run",
+      );
     return res.affectedRows;
   }
 }

@@ -25,12 +25,16 @@ async function get(sms: LocalSms, path: string): Promise<any> {
 
 /** The account's record of the number, if it owns it. */
 async function owned(sms: LocalSms, number: string): Promise<any> {
-  const numbers = (await get(sms, `/v2/phone_numbers?${new URLSearchParams({ "filter[phone_number]": number })}`)) as { phone_number: string }[];
+  const numbers = (await get(sms, `/v2/phone_numbers?${new URLSearchParams({ "filter[phone_number]": number })}`)) as {
+    phone_number: string;
+  }[];
   return numbers.find((n) => n.phone_number === number);
 }
 
 async function forSale(sms: LocalSms): Promise<string[]> {
-  return ((await get(sms, "/v2/available_phone_numbers?filter[limit]=100")) as { phone_number: string }[]).map((n) => n.phone_number);
+  return ((await get(sms, "/v2/available_phone_numbers?filter[limit]=100")) as { phone_number: string }[]).map(
+    (n) => n.phone_number,
+  );
 }
 
 async function refusal(p: Promise<unknown>): Promise<ProvisioningError> {
@@ -51,7 +55,11 @@ describe("the Telnyx phone-number provider (against the stand-in)", () => {
     const made = await telnyx.provision("inst_bought");
     expect(inventory).toContain(made.handle);
     expect(made.secrets).toEqual({});
-    expect(await owned(sms, made.handle)).toMatchObject({ status: "active", customer_reference: "inst_bought", messaging_profile_id: null });
+    expect(await owned(sms, made.handle)).toMatchObject({
+      status: "active",
+      customer_reference: "inst_bought",
+      messaging_profile_id: null,
+    });
     expect(await forSale(sms)).not.toContain(made.handle);
   });
 
@@ -60,10 +68,18 @@ describe("the Telnyx phone-number provider (against the stand-in)", () => {
     const res = await fetch(`${sms.url}/v2/messaging_profiles`, {
       method: "POST",
       headers: { authorization: `Bearer ${sms.apiKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "agents", webhook_url: "http://127.0.0.1:9/unused", whitelisted_destinations: ["US"] }),
+      body: JSON.stringify({
+        name: "agents",
+        webhook_url: "http://127.0.0.1:9/unused",
+        whitelisted_destinations: ["US"],
+      }),
     });
     const profileId = ((await res.json()) as { data: { id: string } }).data.id;
-    const telnyx = new TelnyxNumberProvider({ apiUrl: `${sms.url}/`, apiKey: sms.apiKey, messagingProfileId: profileId });
+    const telnyx = new TelnyxNumberProvider({
+      apiUrl: `${sms.url}/`,
+      apiKey: sms.apiKey,
+      messagingProfileId: profileId,
+    });
 
     const made = await telnyx.provision("inst_profiled");
     expect(await owned(sms, made.handle)).toMatchObject({ messaging_profile_id: profileId });
@@ -98,7 +114,13 @@ describe("the Telnyx phone-number provider (against the stand-in)", () => {
     expect(err.message).toBe("Telnyx has no US number with SMS for sale");
     // Another country has none either.
     const { sms: other } = await telnyxSelling(2);
-    expect((await refusal(new TelnyxNumberProvider({ apiUrl: other.url, apiKey: other.apiKey, countryCode: "GB" }).provision("inst_d"))).reason).toBe("exhausted");
+    expect(
+      (
+        await refusal(
+          new TelnyxNumberProvider({ apiUrl: other.url, apiKey: other.apiKey, countryCode: "GB" }).provision("inst_d"),
+        )
+      ).reason,
+    ).toBe("exhausted");
   });
 
   it("says unavailable, without the key, when Telnyx refuses the API key, cannot be reached, or the order does not complete in time", async () => {
@@ -108,14 +130,20 @@ describe("the Telnyx phone-number provider (against the stand-in)", () => {
     expect(refused.reason).toBe("unavailable");
     expect(refused.message).toBe("Telnyx refused the API key");
     expect(refused.message).not.toContain(wrongKey);
-    await expect(new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: wrongKey }).release("+15550110000")).rejects.toThrow("Telnyx refused the API key");
+    await expect(
+      new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: wrongKey }).release("+15550110000"),
+    ).rejects.toThrow("Telnyx refused the API key");
 
-    const unreachable = await refusal(new TelnyxNumberProvider({ apiUrl: "http://127.0.0.1:9", apiKey: sms.apiKey }).provision("inst_b"));
+    const unreachable = await refusal(
+      new TelnyxNumberProvider({ apiUrl: "http://127.0.0.1:9", apiKey: sms.apiKey }).provision("inst_b"),
+    );
     expect(unreachable.reason).toBe("unavailable");
     expect(unreachable.message).toBe("Telnyx could not be reached");
 
     // The stand-in completes an order after a moment, longer than this.
-    const late = await refusal(new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey, orderTimeoutMs: 1 }).provision("inst_late"));
+    const late = await refusal(
+      new TelnyxNumberProvider({ apiUrl: sms.url, apiKey: sms.apiKey, orderTimeoutMs: 1 }).provision("inst_late"),
+    );
     expect(late.reason).toBe("unavailable");
     expect(late.message).toContain("customer reference inst_late");
     expect(late.message).not.toContain(sms.apiKey);

@@ -59,7 +59,8 @@ export class TelnyxNumberProvider implements ToolProvider {
   async provision(instanceId: string): Promise<ProvisionedResource> {
     for (let search = 0; search < SEARCHES; search++) {
       const candidates = await this.search();
-      if (candidates.length === 0) throw new ProvisioningError(`Telnyx has no ${this.countryCode} number with SMS for sale`, "exhausted");
+      if (candidates.length === 0)
+        throw new ProvisioningError(`Telnyx has no ${this.countryCode} number with SMS for sale`, "exhausted");
       for (const number of candidates) {
         const order = await this.order(number, instanceId);
         if (!order) continue; // ordered by someone else since the search
@@ -68,12 +69,18 @@ export class TelnyxNumberProvider implements ToolProvider {
         return { handle: number, secrets: {} };
       }
     }
-    throw new ProvisioningError(`every ${this.countryCode} number Telnyx offered was ordered by someone else first, ${SEARCHES} times; try again`, "unavailable");
+    throw new ProvisioningError(
+      `every ${this.countryCode} number Telnyx offered was ordered by someone else first, ${SEARCHES} times; try again`,
+      "unavailable",
+    );
   }
 
   async release(handle: string): Promise<void> {
     const query = new URLSearchParams({ "filter[phone_number]": handle, "page[size]": "250" });
-    const owned = this.data<{ id: string; phone_number: string }[]>(await this.call("GET", `/v2/phone_numbers?${query}`), `to look up ${handle}`);
+    const owned = this.data<{ id: string; phone_number: string }[]>(
+      await this.call("GET", `/v2/phone_numbers?${query}`),
+      `to look up ${handle}`,
+    );
     // The filter may match more loosely than the number itself.
     const mine = owned.find((n) => n.phone_number === handle);
     if (!mine) return; // not the account's (any more): released already
@@ -84,7 +91,10 @@ export class TelnyxNumberProvider implements ToolProvider {
   /** The account's numbers ordered under this instance id (their customer reference), each deleted. */
   async releaseAllOf(instanceId: string): Promise<number> {
     const query = new URLSearchParams({ "filter[customer_reference]": instanceId, "page[size]": "250" });
-    const owned = this.data<{ id: string; customer_reference?: string }[]>(await this.call("GET", `/v2/phone_numbers?${query}`), `to look up the numbers of ${instanceId}`);
+    const owned = this.data<{ id: string; customer_reference?: string }[]>(
+      await this.call("GET", `/v2/phone_numbers?${query}`),
+      `to look up the numbers of ${instanceId}`,
+    );
     let released = 0;
     for (const n of owned.filter((x) => x.customer_reference === instanceId)) {
       const deleted = await this.call("DELETE", `/v2/phone_numbers/${encodeURIComponent(n.id)}`);
@@ -96,8 +106,15 @@ export class TelnyxNumberProvider implements ToolProvider {
 
   /** Numbers for sale that can text, in Telnyx's order. */
   private async search(): Promise<string[]> {
-    const query = new URLSearchParams({ "filter[country_code]": this.countryCode, "filter[features][]": "sms", "filter[limit]": String(CANDIDATES) });
-    const found = this.data<{ phone_number: string }[]>(await this.call("GET", `/v2/available_phone_numbers?${query}`), "the number search");
+    const query = new URLSearchParams({
+      "filter[country_code]": this.countryCode,
+      "filter[features][]": "sms",
+      "filter[limit]": String(CANDIDATES),
+    });
+    const found = this.data<{ phone_number: string }[]>(
+      await this.call("GET", `/v2/available_phone_numbers?${query}`),
+      "the number search",
+    );
     return found.map((n) => n.phone_number);
   }
 
@@ -118,7 +135,11 @@ export class TelnyxNumberProvider implements ToolProvider {
     const deadline = Date.now() + this.orderTimeoutMs;
     let lastFailure = "";
     for (let wait = POLL_MS.first; order.status !== "success"; wait = Math.min(wait * 2, POLL_MS.last)) {
-      if (order.status === "failure") throw new ProvisioningError(`Telnyx could not complete the order of ${number} (order ${order.id})`, "unavailable");
+      if (order.status === "failure")
+        throw new ProvisioningError(
+          `Telnyx could not complete the order of ${number} (order ${order.id})`,
+          "unavailable",
+        );
       if (Date.now() + wait > deadline) {
         throw new ProvisioningError(
           `the order of ${number} (order ${order.id}, customer reference ${instanceId}) did not complete within ${this.orderTimeoutMs} ms${lastFailure}; ` +
@@ -128,7 +149,10 @@ export class TelnyxNumberProvider implements ToolProvider {
       }
       await sleep(wait);
       try {
-        order = this.data<NumberOrder>(await this.call("GET", `/v2/number_orders/${encodeURIComponent(order.id)}`), "to show the order");
+        order = this.data<NumberOrder>(
+          await this.call("GET", `/v2/number_orders/${encodeURIComponent(order.id)}`),
+          "to show the order",
+        );
       } catch (err) {
         lastFailure = ` (last look: ${(err as Error).message})`;
       }
@@ -146,7 +170,10 @@ export class TelnyxNumberProvider implements ToolProvider {
     const first = answer.body.errors?.[0];
     const words = [first?.title, first?.detail].filter((s): s is string => typeof s === "string" && s.length > 0);
     // Masked should Telnyx ever echo the key.
-    const reason = (words.length ? words.join(": ") : `HTTP ${answer.status}`).replaceAll(this.opts.apiKey, "[the API key]");
+    const reason = (words.length ? words.join(": ") : `HTTP ${answer.status}`).replaceAll(
+      this.opts.apiKey,
+      "[the API key]",
+    );
     throw new ProvisioningError(`Telnyx refused ${what}: ${reason}`, "unavailable");
   }
 }

@@ -13,7 +13,9 @@ import { CALLER_HEADER } from "@convos-pool/kit";
 import type { TestIdentity } from "@convos-pool/kit/testing";
 
 /** Call options of a signed-in caller: `who` (an identity or an inbox id) in the caller header. */
-export const as = (who: TestIdentity | string) => ({ headers: { [CALLER_HEADER]: typeof who === "string" ? who : who.inboxId } });
+export const as = (who: TestIdentity | string) => ({
+  headers: { [CALLER_HEADER]: typeof who === "string" ? who : who.inboxId },
+});
 
 /** The fields of a ClaimRequest, each optional. */
 export type ClaimFields = Partial<Omit<ClaimRequest, "$typeName" | "$unknown">>;
@@ -30,12 +32,17 @@ export async function expectCode(p: Promise<unknown>, code: Code): Promise<Conne
 }
 
 /** The rows of a query of the claims database. */
-export async function rowsOf<T = Record<string, any>>(sql: pg.Client, text: string, params: unknown[] = []): Promise<T[]> {
+export async function rowsOf<T = Record<string, any>>(
+  sql: pg.Client,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   return (await sql.query(text, params)).rows as T[];
 }
 
 /** An instance's row; it must exist. */
-export const instanceRowOf = async (sql: pg.Client, id: string) => (await rowsOf(sql, `select * from instances where id = $1`, [id]))[0]!;
+export const instanceRowOf = async (sql: pg.Client, id: string) =>
+  (await rowsOf(sql, `select * from instances where id = $1`, [id]))[0]!;
 
 /** How many mailboxes the local mail provider holds under `root`. */
 export const mailboxCount = (root: string): Promise<number> =>
@@ -68,7 +75,14 @@ export async function databaseText(url: string): Promise<string> {
     for (const t of tables) {
       const rows = await rowsOf(client, `select * from "${t.schemaname}"."${t.tablename}"`);
       for (const r of rows) {
-        for (const v of Object.values(r)) parts.push(Buffer.isBuffer(v) ? v.toString("latin1") : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v));
+        for (const v of Object.values(r))
+          parts.push(
+            Buffer.isBuffer(v)
+              ? v.toString("latin1")
+              : typeof v === "object" && v !== null
+                ? JSON.stringify(v)
+                : String(v),
+          );
       }
     }
     return parts.join("\n");

@@ -21,10 +21,20 @@ import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_servic
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
 import { startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "@convos-pool/instance";
-import { createLogger, createServiceClient, freePort, generateServiceCredentials, type ServiceClient } from "@convos-pool/kit";
+import {
+  createLogger,
+  createServiceClient,
+  freePort,
+  generateServiceCredentials,
+  type ServiceClient,
+} from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
-import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "@convos-pool/templates/src/server.js";
+import {
+  startTemplateService,
+  type RunningTemplateService,
+  type TemplateServiceOptions,
+} from "@convos-pool/templates/src/server.js";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
 import {
@@ -67,7 +77,8 @@ export interface RealStackOptions {
   productionProviders?: boolean;
 }
 
-const logger = (name: string, sink: Sink | undefined) => (sink ? createLogger(name, { level: "debug", sink }) : createLogger(name, { level: "silent" }));
+const logger = (name: string, sink: Sink | undefined) =>
+  sink ? createLogger(name, { level: "debug", sink }) : createLogger(name, { level: "silent" });
 
 export class RealStack {
   /** Each part's own credential; the test's clients act as the gateway (people's calls) or the claims service (the host). */
@@ -129,7 +140,10 @@ export class RealStack {
     this.pop3 = await startLocalPop3({ mailboxes });
     this.sms = await startLocalSms();
     if (this.opts.productionProviders) this.agentmail = await startLocalAgentMail();
-    this.cli = await ConvosCli.start(["agent", "serve", "--name", this.opts.conversationName, "--profile-name", "Saul"], join(this.dir, "cli"));
+    this.cli = await ConvosCli.start(
+      ["agent", "serve", "--name", this.opts.conversationName, "--profile-name", "Saul"],
+      join(this.dir, "cli"),
+    );
     const cliReady = this.cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
     // A fixed port: the claims service comes back where the template service sends new versions.
     this.claimsPort = await freePort();
@@ -195,7 +209,10 @@ export class RealStack {
       lineageUrl: this.lineage!.url,
       chain: { rpcUrl: this.chain!.rpcUrl, faucetKey: this.chain!.faucetKey },
       ...(this.opts.productionProviders
-        ? { telnyx: { apiUrl: this.sms!.url, apiKey: this.sms!.apiKey }, agentmail: { apiUrl: this.agentmail!.url, apiKey: this.agentmail!.apiKey } }
+        ? {
+            telnyx: { apiUrl: this.sms!.url, apiKey: this.sms!.apiKey },
+            agentmail: { apiUrl: this.agentmail!.url, apiKey: this.agentmail!.apiKey },
+          }
         : {}),
       ...more,
       pool: { hostUrls: [this.host!.url], ...pool },

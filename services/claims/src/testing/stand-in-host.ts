@@ -42,7 +42,12 @@ import {
   TemplateUpdateOutcomeSchema,
   type JoinConversationsResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { ActivityEntrySchema, InstanceState, ToolCallOutcome, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  ActivityEntrySchema,
+  InstanceState,
+  ToolCallOutcome,
+  type ActivityEntry,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   InstanceService,
   type ConfigureRequest,
@@ -176,7 +181,9 @@ export class StandInHost {
             host.calls.push({ step: "start", instanceId: req.instanceId });
             if (host.failing.has("start")) throw new ConnectError("injected start failure", Code.Internal);
             // A made-up inbox id: this stand-in has no XMTP client.
-            const inboxId = createHash("sha256").update(`${req.instanceId}/${req.walletIndex}/${randomBytes(8).toString("hex")}`).digest("hex");
+            const inboxId = createHash("sha256")
+              .update(`${req.instanceId}/${req.walletIndex}/${randomBytes(8).toString("hex")}`)
+              .digest("hex");
             host.instances.set(req.instanceId, {
               id: req.instanceId,
               walletIndex: req.walletIndex,
@@ -211,13 +218,30 @@ export class StandInHost {
               const outcomes = await Promise.all(
                 req.instances.map(async ({ instanceId, tools }) => {
                   const i = host.instances.get(instanceId);
-                  if (!i) return create(TemplateUpdateOutcomeSchema, { instanceId, outcome: { case: "error", value: { code: Code.NotFound, message: `no instance ${instanceId} on this host` } } });
+                  if (!i)
+                    return create(TemplateUpdateOutcomeSchema, {
+                      instanceId,
+                      outcome: {
+                        case: "error",
+                        value: { code: Code.NotFound, message: `no instance ${instanceId} on this host` },
+                      },
+                    });
                   try {
-                    const applied = await host.applyUpdate(i, { template: req.template, bases: req.bases, tools } as InstanceServiceUpdateTemplateRequest);
-                    return create(TemplateUpdateOutcomeSchema, { instanceId, outcome: { case: "applied", value: applied } });
+                    const applied = await host.applyUpdate(i, {
+                      template: req.template,
+                      bases: req.bases,
+                      tools,
+                    } as InstanceServiceUpdateTemplateRequest);
+                    return create(TemplateUpdateOutcomeSchema, {
+                      instanceId,
+                      outcome: { case: "applied", value: applied },
+                    });
                   } catch (err) {
                     const e = ConnectError.from(err);
-                    return create(TemplateUpdateOutcomeSchema, { instanceId, outcome: { case: "error", value: { code: e.code, message: e.rawMessage } } });
+                    return create(TemplateUpdateOutcomeSchema, {
+                      instanceId,
+                      outcome: { case: "error", value: { code: e.code, message: e.rawMessage } },
+                    });
                   }
                 }),
               );
@@ -230,14 +254,24 @@ export class StandInHost {
           },
           configureInstances: async (req) => {
             if (!host.takesClaimBatches) throw noRoute("ConfigureInstances", "unary");
-            host.claimBatch("configure", "instances", req.instances.map((r) => r.instanceId));
+            host.claimBatch(
+              "configure",
+              "instances",
+              req.instances.map((r) => r.instanceId),
+            );
             const outcomes = await Promise.all(
               req.instances.map(async (r) => {
                 try {
                   await host.configure(host.step("configure", r.instanceId), r);
-                  return create(InstanceConfigureOutcomeSchema, { instanceId: r.instanceId, outcome: { case: "configured", value: {} } });
+                  return create(InstanceConfigureOutcomeSchema, {
+                    instanceId: r.instanceId,
+                    outcome: { case: "configured", value: {} },
+                  });
                 } catch (err) {
-                  return create(InstanceConfigureOutcomeSchema, { instanceId: r.instanceId, outcome: { case: "error", value: toInstanceCallError(err) } });
+                  return create(InstanceConfigureOutcomeSchema, {
+                    instanceId: r.instanceId,
+                    outcome: { case: "error", value: toInstanceCallError(err) },
+                  });
                 }
               }),
             );
@@ -246,14 +280,26 @@ export class StandInHost {
           // Each outcome as its join ends, as the real host streams them.
           joinConversations: async function* (req) {
             if (!host.takesClaimBatches) throw noRoute("JoinConversations", "stream");
-            host.claimBatch("join", "joins", req.joins.map((j) => j.instanceId));
+            host.claimBatch(
+              "join",
+              "joins",
+              req.joins.map((j) => j.instanceId),
+            );
             const ready: JoinConversationsResponse[] = [];
             let wake: (() => void) | undefined;
             req.joins.forEach((j) => {
               void (async () => host.join(host.step("join", j.instanceId), j.conversationInvite))()
                 .then(
-                  (conversationId) => create(JoinConversationsResponseSchema, { instanceId: j.instanceId, outcome: { case: "joined", value: { conversationId } } }),
-                  (err: unknown) => create(JoinConversationsResponseSchema, { instanceId: j.instanceId, outcome: { case: "error", value: toInstanceCallError(err) } }),
+                  (conversationId) =>
+                    create(JoinConversationsResponseSchema, {
+                      instanceId: j.instanceId,
+                      outcome: { case: "joined", value: { conversationId } },
+                    }),
+                  (err: unknown) =>
+                    create(JoinConversationsResponseSchema, {
+                      instanceId: j.instanceId,
+                      outcome: { case: "error", value: toInstanceCallError(err) },
+                    }),
                 )
                 .then((o) => {
                   ready.push(o);
@@ -274,11 +320,18 @@ export class StandInHost {
             await host.configure(host.step("configure", host.headerId(ctx)), req);
             return {};
           },
-          joinConversation: async (req, ctx) => ({ conversationId: await host.join(host.step("join", host.headerId(ctx)), req.conversationInvite) }),
+          joinConversation: async (req, ctx) => ({
+            conversationId: await host.join(host.step("join", host.headerId(ctx)), req.conversationInvite),
+          }),
           health: (_req, ctx) => {
             const i = host.find(ctx);
             host.calls.push({ step: "health", instanceId: i.id });
-            return { state: i.state, inboxId: i.inboxId, appliedTemplateVersion: BigInt(i.appliedVersion ?? 0), appliedBaseVersions: (i.appliedBases ?? []).map(BigInt) };
+            return {
+              state: i.state,
+              inboxId: i.inboxId,
+              appliedTemplateVersion: BigInt(i.appliedVersion ?? 0),
+              appliedBaseVersions: (i.appliedBases ?? []).map(BigInt),
+            };
           },
           release: (_req, ctx) => {
             const i = host.step("release", host.headerId(ctx));
@@ -318,15 +371,25 @@ export class StandInHost {
           // too, and the real instance's own check is tested with the real host).
           setTrustLevel: (req, ctx) => {
             const i = host.step("trust", host.headerId(ctx));
-            const max = effectiveMaxTrustLevel(i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
+            const max = effectiveMaxTrustLevel(
+              i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED,
+            );
             if (req.trustLevel < TrustLevel.OBSERVER || req.trustLevel > max) {
-              throw invalidArgument("trust_level", `must be L1 to ${trustLevelName(max)}: the highest its template allows`);
+              throw invalidArgument(
+                "trust_level",
+                `must be L1 to ${trustLevelName(max)}: the highest its template allows`,
+              );
             }
             const autonomous = req.trustLevel === TrustLevel.AUTONOMOUS;
             if (autonomous !== (req.dailySpendLimitWei !== "")) {
-              throw invalidArgument("daily_spend_limit_wei", autonomous ? "required at L4" : "only L4 has a spending limit");
+              throw invalidArgument(
+                "daily_spend_limit_wei",
+                autonomous ? "required at L4" : "only L4 has a spending limit",
+              );
             }
-            const before = i.trust?.level ?? initialTrustLevel(i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
+            const before =
+              i.trust?.level ??
+              initialTrustLevel(i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
             i.trust = { level: req.trustLevel, dailySpendLimitWei: autonomous ? req.dailySpendLimitWei : "0" };
             const log = (i.activity ??= []);
             log.push(
@@ -347,7 +410,8 @@ export class StandInHost {
           listActivity: (req, ctx) => {
             const i = host.find(ctx);
             const from = req.pageToken === "" ? 0 : Number(req.pageToken);
-            if (!Number.isSafeInteger(from) || from < 0) throw invalidArgument("page_token", "not a page token of this listing");
+            if (!Number.isSafeInteger(from) || from < 0)
+              throw invalidArgument("page_token", "not a page token of this listing");
             const newest = [...(i.activity ?? [])].reverse();
             const to = from + pageSize(req.pageSize);
             return { entries: newest.slice(from, to), nextPageToken: to < newest.length ? String(to) : "" };
@@ -359,21 +423,31 @@ export class StandInHost {
   }
 
   /** One agent's update, checked as an instance checks it (UpdateTemplate, and each agent of UpdateTemplates). */
-  private async applyUpdate(i: StandInInstance, req: Pick<InstanceServiceUpdateTemplateRequest, "template" | "bases" | "tools">) {
+  private async applyUpdate(
+    i: StandInInstance,
+    req: Pick<InstanceServiceUpdateTemplateRequest, "template" | "bases" | "tools">,
+  ) {
     this.calls.push({ step: "update", instanceId: i.id });
     this.updatesInFlight++;
     this.maxUpdatesInFlight = Math.max(this.maxUpdatesInFlight, this.updatesInFlight);
     try {
       if (this.updateDelayMs > 0) await new Promise((r) => setTimeout(r, this.updateDelayMs));
-      if (this.failing.has("update") || this.failingInstances.has(i.id)) throw new ConnectError("injected update failure", Code.Internal);
+      if (this.failing.has("update") || this.failingInstances.has(i.id))
+        throw new ConnectError("injected update failure", Code.Internal);
       const configured = i.configured?.template;
       const t = req.template;
       if (!configured || !t) throw new ConnectError("not configured", Code.FailedPrecondition);
       // As a real instance: against what it was configured with, never what the update claims.
-      const { content, key } = await verifyReleaseChain(this.verifier, t, req.bases, { templateId: configured.templateId, creatorId: configured.creatorId });
+      const { content, key } = await verifyReleaseChain(this.verifier, t, req.bases, {
+        templateId: configured.templateId,
+        creatorId: configured.creatorId,
+      });
       const applied = [i.appliedVersion ?? 0, ...(i.appliedBases ?? [])].map(BigInt);
       if (compareReleaseKeys(key, applied) <= 0) {
-        throw new ConnectError(`release ${key.join(".")} is not newer than the applied ${applied.join(".")}`, Code.FailedPrecondition);
+        throw new ConnectError(
+          `release ${key.join(".")} is not newer than the applied ${applied.join(".")}`,
+          Code.FailedPrecondition,
+        );
       }
       i.appliedVersion = Number(t.version);
       i.appliedBases = req.bases.map((b) => Number(b.version));
@@ -390,7 +464,8 @@ export class StandInHost {
     // As a real instance: only a release its creator signed, for the template it names.
     const t = req.template;
     if (!t) throw invalidArgument("template", "required: the template's release as its creator signed it");
-    if (this.checkConfigure) await verifyReleaseChain(this.verifier, t, req.bases, { templateId: t.templateId, creatorId: t.creatorId });
+    if (this.checkConfigure)
+      await verifyReleaseChain(this.verifier, t, req.bases, { templateId: t.templateId, creatorId: t.creatorId });
     i.configured = req;
     i.appliedVersion = Number(req.template?.version ?? 0);
     i.appliedBases = req.bases.map((b) => Number(b.version));
@@ -433,13 +508,16 @@ export class StandInHost {
   private step(step: Step, instanceId: string): StandInInstance {
     const i = this.byId(instanceId);
     this.calls.push({ step, instanceId: i.id });
-    if (this.failing.has(step)) throw new ConnectError(`injected ${step} failure`, this.failingWith.get(step) ?? Code.Internal);
+    if (this.failing.has(step))
+      throw new ConnectError(`injected ${step} failure`, this.failingWith.get(step) ?? Code.Internal);
     return i;
   }
 
   /** The InstanceService calls one instance received (not the host's start/stop). */
   callsOf(instanceId: string): string[] {
-    return this.calls.filter((c) => c.instanceId === instanceId && c.step !== "start" && c.step !== "stop").map((c) => c.step);
+    return this.calls
+      .filter((c) => c.instanceId === instanceId && c.step !== "start" && c.step !== "stop")
+      .map((c) => c.step);
   }
 
   /** Stops serving: the host (and every instance on it) is gone, until `restart`. */

@@ -21,7 +21,14 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
-import { createLogger, createServiceClient, generateServiceCredentials, openDatabase, type Database, type LimitConfig } from "@convos-pool/kit";
+import {
+  createLogger,
+  createServiceClient,
+  generateServiceCredentials,
+  openDatabase,
+  type Database,
+  type LimitConfig,
+} from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
 import { entities } from "../entities.js";
@@ -90,7 +97,13 @@ export class StandInStack {
     this.host = await StandInHost.start(this.creds["instance-host"]);
     this.claimsDatabaseUrl = await createTestDatabase(`${name}_claims`);
     await this.startClaims();
-    this.db = await openDatabase({ name: "claims", url: this.claimsDatabaseUrl, entities, migrations, poolSize: this.opts.dbPoolSize ?? 2 });
+    this.db = await openDatabase({
+      name: "claims",
+      url: this.claimsDatabaseUrl,
+      entities,
+      migrations,
+      poolSize: this.opts.dbPoolSize ?? 2,
+    });
     this.sql = new pg.Client({ connectionString: this.claimsDatabaseUrl });
     await this.sql.connect();
   }
@@ -113,7 +126,9 @@ export class StandInStack {
       // The tests run the sweep themselves, when their rows are ready for it.
       sweepIntervalMs: 3_600_000,
       ...(this.opts.lineageUrl ? { lineageUrl: this.opts.lineageUrl } : {}),
-      log: logSink ? createLogger("claims", { level: "debug", sink: logSink }) : createLogger("claims", { level: "silent" }),
+      log: logSink
+        ? createLogger("claims", { level: "debug", sink: logSink })
+        : createLogger("claims", { level: "silent" }),
     });
     for (const sc of this.claimsServiceClients) sc.close();
     const claimsSc = createServiceClient(ClaimService, this.claims.url, this.creds.gateway);
@@ -140,7 +155,8 @@ export class StandInStack {
     return ids;
   };
 
-  readonly rows = <T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> => rowsOf<T>(this.sql, text, params);
+  readonly rows = <T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> =>
+    rowsOf<T>(this.sql, text, params);
   readonly instanceRow = (id: string) => instanceRowOf(this.sql, id);
   /** Where the local mail provider keeps its mailboxes. */
   readonly mailboxRoot = () => path.join(this.dataDir, "mailboxes");

@@ -78,20 +78,36 @@ export class ConvosCli {
   }
 
   /** The first event from index `from` on that matches; fails after `ms` or when the CLI exits. */
-  waitFor<E extends CliEvent = CliEvent>(what: string, match: (e: CliEvent) => boolean, opts: { ms?: number; from?: number } = {}): Promise<E> {
+  waitFor<E extends CliEvent = CliEvent>(
+    what: string,
+    match: (e: CliEvent) => boolean,
+    opts: { ms?: number; from?: number } = {},
+  ): Promise<E> {
     const ms = opts.ms ?? 20_000;
     const from = opts.from ?? 0;
     return new Promise((resolve, reject) => {
       const check = () => {
         const found = this.events.slice(from).find(match);
-        const failure = found ? undefined : this.exit ? `the CLI ${this.exit}` : Date.now() >= deadline ? `not within ${ms} ms` : undefined;
+        const failure = found
+          ? undefined
+          : this.exit
+            ? `the CLI ${this.exit}`
+            : Date.now() >= deadline
+              ? `not within ${ms} ms`
+              : undefined;
         if (!found && !failure) return;
         clearTimeout(timer);
         this.wakers.delete(check);
         if (found) resolve(found as E);
         else {
-          const seen = this.events.map((e) => (e.event === "message" ? `message(${String(e.content).slice(0, 60)})` : e.event)).join(", ");
-          reject(new Error(`convos agent serve: no ${what} event (${failure}).\nevents: ${seen || "none"}\nstderr:\n${this.stderr.join("\n")}`));
+          const seen = this.events
+            .map((e) => (e.event === "message" ? `message(${String(e.content).slice(0, 60)})` : e.event))
+            .join(", ");
+          reject(
+            new Error(
+              `convos agent serve: no ${what} event (${failure}).\nevents: ${seen || "none"}\nstderr:\n${this.stderr.join("\n")}`,
+            ),
+          );
         }
       };
       const deadline = Date.now() + ms;
@@ -116,7 +132,11 @@ export class ConvosCli {
 
   /** The next text message from `inboxId` after event index `from`. */
   messageFrom(inboxId: string, from: number, ms = 20_000): Promise<CliEvent & { content: string }> {
-    return this.waitFor(`message from ${inboxId.slice(0, 8)}`, (e) => e.event === "message" && e.senderInboxId === inboxId && typeof e.content === "string", { from, ms });
+    return this.waitFor(
+      `message from ${inboxId.slice(0, 8)}`,
+      (e) => e.event === "message" && e.senderInboxId === inboxId && typeof e.content === "string",
+      { from, ms },
+    );
   }
 
   /** `stop`, then end stdin (the CLI only exits once stdin is closed); SIGKILL if it lingers. */

@@ -21,7 +21,11 @@ function convosCodec(typeId: string, decode: (bytes: Uint8Array) => unknown): Co
   const contentType = { authorityId: "convos.org", typeId, versionMajor: 1, versionMinor: 0 };
   return {
     contentType,
-    encode: (value: unknown) => ({ type: contentType, parameters: {}, content: new TextEncoder().encode(JSON.stringify(value)) }),
+    encode: (value: unknown) => ({
+      type: contentType,
+      parameters: {},
+      content: new TextEncoder().encode(JSON.stringify(value)),
+    }),
     decode: (encoded: { content: Uint8Array }) => decode(encoded.content),
     fallback: () => undefined,
     shouldPush: () => false,
@@ -57,7 +61,10 @@ export async function startCreator(apiUrl: string, dir: string) {
     historySyncUrl: null,
     codecs: CREATOR_CODECS,
   };
-  const client = (await Client.create(walletSigner(privateKeyToAccount(key)), options as Parameters<typeof Client.create>[1])) as CreatorClient;
+  const client = (await Client.create(
+    walletSigner(privateKeyToAccount(key)),
+    options as Parameters<typeof Client.create>[1],
+  )) as CreatorClient;
   const byTag = new Map<string, CreatorGroup>();
   const added = new Set<string>();
   let joinRequests = 0;
@@ -161,7 +168,10 @@ export async function startCreator(apiUrl: string, dir: string) {
       const out = new Map<string, string[]>();
       for (const g of byTag.values()) {
         await g.sync();
-        out.set(g.id, (await g.members()).map((m) => m.inboxId).filter((id) => id !== client.inboxId));
+        out.set(
+          g.id,
+          (await g.members()).map((m) => m.inboxId).filter((id) => id !== client.inboxId),
+        );
       }
       return out;
     },
@@ -172,11 +182,22 @@ export async function startCreator(apiUrl: string, dir: string) {
       byTag.set(tag, group);
       const payload = toBinary(
         InvitePayloadSchema,
-        create(InvitePayloadSchema, { conversationToken: randomBytes(40), creatorInboxId: Buffer.from(client.inboxId, "hex"), tag, name }),
+        create(InvitePayloadSchema, {
+          conversationToken: randomBytes(40),
+          creatorInboxId: Buffer.from(client.inboxId, "hex"),
+          tag,
+          name,
+        }),
       );
       const sig = await sign({ hash: toHex(createHash("sha256").update(payload).digest()), privateKey: key });
-      const signature = Buffer.concat([Buffer.from(sig.r.slice(2), "hex"), Buffer.from(sig.s.slice(2), "hex"), Buffer.from([sig.yParity ?? 0])]);
-      const slug = Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature }))).toString("base64url");
+      const signature = Buffer.concat([
+        Buffer.from(sig.r.slice(2), "hex"),
+        Buffer.from(sig.s.slice(2), "hex"),
+        Buffer.from([sig.yParity ?? 0]),
+      ]);
+      const slug = Buffer.from(
+        toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature })),
+      ).toString("base64url");
       return { groupId: group.id, invite: `https://dev.convos.org/v2?i=${slug}` };
     },
     async close() {
@@ -186,4 +207,3 @@ export async function startCreator(apiUrl: string, dir: string) {
     },
   };
 }
-

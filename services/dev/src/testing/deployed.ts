@@ -24,7 +24,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { freePort, generateServiceCredentials, type Principal } from "@convos-pool/kit";
-import { createTestDatabase, startServiceProcess, type PostgresServer, type ServiceProcess } from "@convos-pool/kit/testing";
+import {
+  createTestDatabase,
+  startServiceProcess,
+  type PostgresServer,
+  type ServiceProcess,
+} from "@convos-pool/kit/testing";
 import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
 
 /** The services of deploy/compose.yaml, in the order they start. */
@@ -36,7 +41,8 @@ export type ProcessName = DeployedService | `${DeployedService}-${number}`;
 /** The compose service a process name runs, and which replica it is (1: the first). */
 export function replicaOf(name: ProcessName): { service: DeployedService; n: number } {
   const m = /^(.*)-(\d+)$/.exec(name);
-  if (m && (DEPLOYED as readonly string[]).includes(m[1]!)) return { service: m[1] as DeployedService, n: Number(m[2]) };
+  if (m && (DEPLOYED as readonly string[]).includes(m[1]!))
+    return { service: m[1] as DeployedService, n: Number(m[2]) };
   return { service: name as DeployedService, n: 1 };
 }
 
@@ -61,22 +67,28 @@ interface ComposeService {
 
 /** deploy/compose.yaml's services, read from the file. */
 export async function composeServices(): Promise<Record<string, ComposeService>> {
-  return (parse(await readFile(resolve("deploy/compose.yaml"), "utf8")) as { services: Record<string, ComposeService> }).services;
+  return (parse(await readFile(resolve("deploy/compose.yaml"), "utf8")) as { services: Record<string, ComposeService> })
+    .services;
 }
 
 /** The Node flags a compose service runs with: those of its own entrypoint (`node <flags> --import tsx`), none under the image's. */
 export function nodeFlagsOf(spec: ComposeService | undefined): string[] {
-  return (spec?.entrypoint ?? []).filter((arg, i, all) => arg.startsWith("--") && arg !== "--import" && all[i - 1] !== "--import");
+  return (spec?.entrypoint ?? []).filter(
+    (arg, i, all) => arg.startsWith("--") && arg !== "--import" && all[i - 1] !== "--import",
+  );
 }
 
 /** `${NAME}`, `${NAME:-default}` and `${NAME:?message}`, as compose substitutes them. */
 export function substitute(value: string, vars: Record<string, string>): string {
-  return value.replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_, name: string, op: string | undefined, arg: string | undefined) => {
-    const v = vars[name];
-    if (v !== undefined && v !== "") return v;
-    if (op === "?") throw new Error(`deploy/compose.yaml: ${arg || `${name} is required`}`);
-    return op === "-" ? (arg ?? "") : "";
-  });
+  return value.replace(
+    /\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g,
+    (_, name: string, op: string | undefined, arg: string | undefined) => {
+      const v = vars[name];
+      if (v !== undefined && v !== "") return v;
+      if (op === "?") throw new Error(`deploy/compose.yaml: ${arg || `${name} is required`}`);
+      return op === "-" ? (arg ?? "") : "";
+    },
+  );
 }
 
 export interface DeployedPoolOptions {
@@ -127,7 +139,10 @@ export class DeployedPool {
     this.xmtpDatabase = await createTestDatabase(`${this.opts.name}_xmtp`);
     const xmtp = await this.startXmtp();
     const tokens = Object.fromEntries(
-      DEPLOYED.map((s) => [`${PRINCIPAL_OF[s].toUpperCase().replace(/-/g, "_")}_SERVICE_TOKEN`, this.creds[PRINCIPAL_OF[s]].token]),
+      DEPLOYED.map((s) => [
+        `${PRINCIPAL_OF[s].toUpperCase().replace(/-/g, "_")}_SERVICE_TOKEN`,
+        this.creds[PRINCIPAL_OF[s]].token,
+      ]),
     );
     this.vars = {
       ...tokens,
@@ -141,12 +156,19 @@ export class DeployedPool {
     // Every service's address is known before any starts: templates and claims call each other.
     for (const s of this.names()) this.ports.set(s, await freePort());
     // A service's replicas start together (its database migrated by whichever comes first).
-    for (const s of DEPLOYED) await Promise.all(this.names().filter((n) => replicaOf(n).service === s).map((n) => this.startService(n)));
+    for (const s of DEPLOYED)
+      await Promise.all(
+        this.names()
+          .filter((n) => replicaOf(n).service === s)
+          .map((n) => this.startService(n)),
+      );
   }
 
   /** Every process name, in start order. */
   names(): ProcessName[] {
-    return DEPLOYED.flatMap((s) => Array.from({ length: this.opts.replicas?.[s] ?? 1 }, (_, i) => (i === 0 ? s : (`${s}-${i + 1}` as ProcessName))));
+    return DEPLOYED.flatMap((s) =>
+      Array.from({ length: this.opts.replicas?.[s] ?? 1 }, (_, i) => (i === 0 ? s : (`${s}-${i + 1}` as ProcessName))),
+    );
   }
 
   /** The environment compose.yaml gives `name`'s service, made local (see the top of this file). */
@@ -160,17 +182,25 @@ export class DeployedPool {
       // Other services by their compose name: here, on loopback (replica n's own, for a stateless one that has it).
       value = value.replace(/\bhttp:\/\/([a-z0-9-]+):(\d+)/g, (m, host: string) => {
         const own = `${host}-${n}`;
-        const target = n > 1 && STATELESS.has(service) && STATELESS.has(host as DeployedService) && this.ports.has(own) ? own : host;
+        const target =
+          n > 1 && STATELESS.has(service) && STATELESS.has(host as DeployedService) && this.ports.has(own) ? own : host;
         return this.ports.has(target) ? `http://127.0.0.1:${this.ports.get(target)}` : m;
       });
       // compose's postgres service: one test database per database name.
       const db = /^postgres:\/\/[^@]+@postgres:\d+\/([a-z_]+)$/.exec(value);
       if (db) value = await this.database(db[1]!);
       // Volumes: an instance host's replica has its own disk; other replicas share the service's, as compose's --scale does.
-      if (value.startsWith("/data/")) value = join(this.dir, n > 1 && service === "instance-host" ? `${value}-${n}` : value);
+      if (value.startsWith("/data/"))
+        value = join(this.dir, n > 1 && service === "instance-host" ? `${value}-${n}` : value);
       env[key] = value;
     }
-    return { ...env, PORT: String(this.ports.get(name)), HOST: "127.0.0.1", LOG_LEVEL: "info", ...this.opts.sizing?.[service] };
+    return {
+      ...env,
+      PORT: String(this.ports.get(name)),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      ...this.opts.sizing?.[service],
+    };
   }
 
   /** Starts `name` from its service's main.ts (again after `stop`: same port, database and volumes), with `override` on top. */
@@ -221,7 +251,9 @@ export class DeployedPool {
   private async database(name: string): Promise<string> {
     let url = this.creating.get(name);
     if (!url) {
-      url = this.opts.postgres ? this.opts.postgres.createDatabase(name) : createTestDatabase(`${this.opts.name}_${name}`);
+      url = this.opts.postgres
+        ? this.opts.postgres.createDatabase(name)
+        : createTestDatabase(`${this.opts.name}_${name}`);
       this.creating.set(name, url);
     }
     this.databases.set(name, await url);

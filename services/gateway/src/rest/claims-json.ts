@@ -90,7 +90,8 @@ export function claimFromBody(body: JsonObject, idempotencyKeyHeader?: string): 
 /** The claim's idempotency key: the body's `idempotencyKey` or the `Idempotency-Key` header (the same, if both). */
 function idempotencyKeyOf(fromBody: string, fromHeader: string | undefined): string {
   const header = fromHeader?.trim() ?? "";
-  if (fromBody && header && fromBody !== header) throw badRequest("idempotencyKey", "differs from the Idempotency-Key header: give one, or the same in both");
+  if (fromBody && header && fromBody !== header)
+    throw badRequest("idempotencyKey", "differs from the Idempotency-Key header: give one, or the same in both");
   return fromBody || header;
 }
 
@@ -98,7 +99,10 @@ export const PIN_FIELDS = ["pinned", "ownerSignature"] as const;
 
 /** The body of PUT /api/pool/agents/{id}/pin: `pinned` required, `ownerSignature` when there is no session. */
 export function pinFromBody(body: JsonObject): { pinned: boolean; ownerSignature: Signature | undefined } {
-  return { pinned: body.boolean("pinned"), ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)) };
+  return {
+    pinned: body.boolean("pinned"),
+    ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)),
+  };
 }
 
 export const REMOVE_FIELDS = ["ownerSignature"] as const;
@@ -112,7 +116,10 @@ export const TRANSFER_FIELDS = ["newOwnerId", "ownerSignature"] as const;
 
 /** The body of POST /api/pool/agents/{id}/transfer: the new owner and the owner's TransferAgent signature. */
 export function transferFromBody(body: JsonObject): { newOwnerId: string; ownerSignature: Signature | undefined } {
-  return { newOwnerId: body.string("newOwnerId"), ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)) };
+  return {
+    newOwnerId: body.string("newOwnerId"),
+    ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)),
+  };
 }
 
 export const ACCEPT_FIELDS = ["signature"] as const;
@@ -147,7 +154,11 @@ export function trustFromBody(body: JsonObject): TrustBody {
   if (trustLevel !== TrustLevel.AUTONOMOUS && dailySpendLimitWei !== "") {
     throw badRequest("dailySpendLimitWei", "only L4 has a daily spending limit: leave it out below L4");
   }
-  return { trustLevel, dailySpendLimitWei, ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)) };
+  return {
+    trustLevel,
+    dailySpendLimitWei,
+    ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)),
+  };
 }
 
 /** A body's `ownerSignature`, `{signature, issuedAt, nonce}`, or undefined when it has none. */
@@ -174,7 +185,9 @@ export function instanceToJson(i: Instance): unknown {
   const json = toJson(InstanceSchema, i, { alwaysEmitImplicit: true }) as Record<string, unknown>;
   // Only what owners are shown of a delisting (docs/store.md); null while listed.
   const d = i.templateDelisting;
-  const templateDelisting = d ? { reason: d.reason, delistedAt: d.delistedAt ? timestampDate(d.delistedAt).toISOString() : null } : null;
+  const templateDelisting = d
+    ? { reason: d.reason, delistedAt: d.delistedAt ? timestampDate(d.delistedAt).toISOString() : null }
+    : null;
   return { ...json, trustLevel: trustLevelName(i.trustLevel), templateDelisting };
 }
 

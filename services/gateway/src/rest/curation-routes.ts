@@ -4,15 +4,33 @@
 // StoreCurationService or TemplateService forwarder, as on the Connect face.
 
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { ReportState, type CurationLogEntry, type TemplateReport } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
+import {
+  ReportState,
+  type CurationLogEntry,
+  type TemplateReport,
+} from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { ReleaseNote } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { badRequest, restField, toRestError } from "./errors.js";
-import { ifMatch, nextCursor, query, queryBool, queryInt, withTemplate, type Handler, type RestRequest } from "./request.js";
+import {
+  ifMatch,
+  nextCursor,
+  query,
+  queryBool,
+  queryInt,
+  withTemplate,
+  type Handler,
+  type RestRequest,
+} from "./request.js";
 import { signatureFromBody, templateToJson } from "./templates-json.js";
 
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
 
-const REPORT_STATES = { [ReportState.UNSPECIFIED]: "", [ReportState.OPEN]: "open", [ReportState.UPHELD]: "upheld", [ReportState.DISMISSED]: "dismissed" };
+const REPORT_STATES = {
+  [ReportState.UNSPECIFIED]: "",
+  [ReportState.OPEN]: "open",
+  [ReportState.UPHELD]: "upheld",
+  [ReportState.DISMISSED]: "dismissed",
+};
 
 function reportToJson(r: TemplateReport) {
   return {
@@ -34,7 +52,11 @@ function logEntryToJson(e: CurationLogEntry) {
     action: e.action,
     template_id: e.templateId,
     fields: JSON.parse(e.fieldsJson) as unknown,
-    signature: { signature: e.signature?.signature ?? "", issued_at: Number(e.signature?.issuedAt ?? 0n), nonce: e.signature?.nonce ?? "" },
+    signature: {
+      signature: e.signature?.signature ?? "",
+      issued_at: Number(e.signature?.issuedAt ?? 0n),
+      nonce: e.signature?.nonce ?? "",
+    },
   };
 }
 
@@ -57,7 +79,12 @@ function queryVersion(q: Map<string, string>, key: string): bigint {
 async function operatorBody(r: RestRequest, text: "reason" | "note", required: boolean) {
   query(r, []);
   const body = await r.body(["operator_id", text, "signature"]);
-  return { operatorId: body.string("operator_id"), templateId: r.id, text: required ? body.string(text) : body.string(text, ""), signature: signatureFromBody(body) };
+  return {
+    operatorId: body.string("operator_id"),
+    templateId: r.id,
+    text: required ? body.string(text) : body.string(text, ""),
+    signature: signatureFromBody(body),
+  };
 }
 
 const listed = (res: { templates: Parameters<typeof templateToJson>[0][]; nextPageToken: string }) => ({
@@ -73,13 +100,19 @@ const report: Handler = async (r, { curation }) => {
 };
 
 /** On the listings filtered by `?template=`, the RPC's `template_id` is that parameter. */
-const byTemplateQuery = (err: unknown) => toRestError(err, { field: (f) => (f === "template_id" ? "template" : restField(f)) });
+const byTemplateQuery = (err: unknown) =>
+  toRestError(err, { field: (f) => (f === "template_id" ? "template" : restField(f)) });
 
 const listReports: Handler = async (r, { curation }) => {
   const q = query(r, ["template", "all", "limit", "cursor"]);
   const res = await curation
     .listReports(
-      { templateId: q.get("template") ?? "", includeResolved: queryBool(q, "all"), pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+      {
+        templateId: q.get("template") ?? "",
+        includeResolved: queryBool(q, "all"),
+        pageSize: queryInt(q, "limit"),
+        pageToken: q.get("cursor") ?? "",
+      },
       r.call,
     )
     .catch((err: unknown) => {
@@ -90,19 +123,28 @@ const listReports: Handler = async (r, { curation }) => {
 
 const dismissReports: Handler = async (r, { curation }) => {
   const b = await operatorBody(r, "note", false);
-  const res = await curation.dismissReports({ operatorId: b.operatorId, templateId: b.templateId, note: b.text, signature: b.signature }, r.call);
+  const res = await curation.dismissReports(
+    { operatorId: b.operatorId, templateId: b.templateId, note: b.text, signature: b.signature },
+    r.call,
+  );
   return { status: 200, body: { dismissed: Number(res.dismissed) } };
 };
 
 const delist: Handler = async (r, { curation }) => {
   const b = await operatorBody(r, "reason", true);
-  const res = await curation.delistTemplate({ operatorId: b.operatorId, templateId: b.templateId, reason: b.text, signature: b.signature }, r.call);
+  const res = await curation.delistTemplate(
+    { operatorId: b.operatorId, templateId: b.templateId, reason: b.text, signature: b.signature },
+    r.call,
+  );
   return withTemplate(200, res.template);
 };
 
 const relist: Handler = async (r, { curation }) => {
   const b = await operatorBody(r, "note", false);
-  const res = await curation.relistTemplate({ operatorId: b.operatorId, templateId: b.templateId, note: b.text, signature: b.signature }, r.call);
+  const res = await curation.relistTemplate(
+    { operatorId: b.operatorId, templateId: b.templateId, note: b.text, signature: b.signature },
+    r.call,
+  );
   return withTemplate(200, res.template);
 };
 
@@ -111,20 +153,30 @@ const requestReview: Handler = async (r, { curation }) => {
   query(r, []);
   const expectedVersion = ifMatch(r);
   const body = await r.body(["message", "signature"]);
-  const res = await curation.requestReview({ templateId: r.id, expectedVersion, message: body.string("message"), signature: signatureFromBody(body) }, r.call);
+  const res = await curation.requestReview(
+    { templateId: r.id, expectedVersion, message: body.string("message"), signature: signatureFromBody(body) },
+    r.call,
+  );
   return withTemplate(200, res.template);
 };
 
 const declineReview: Handler = async (r, { curation }) => {
   const b = await operatorBody(r, "note", true);
-  const res = await curation.declineReview({ operatorId: b.operatorId, templateId: b.templateId, note: b.text, signature: b.signature }, r.call);
+  const res = await curation.declineReview(
+    { operatorId: b.operatorId, templateId: b.templateId, note: b.text, signature: b.signature },
+    r.call,
+  );
   return withTemplate(200, res.template);
 };
 
 const listDelistings: Handler = async (r, { curation }) => {
   const q = query(r, ["review_requested", "limit", "cursor"]);
   const res = await curation.listDelistings(
-    { reviewRequestedOnly: queryBool(q, "review_requested"), pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+    {
+      reviewRequestedOnly: queryBool(q, "review_requested"),
+      pageSize: queryInt(q, "limit"),
+      pageToken: q.get("cursor") ?? "",
+    },
     r.call,
   );
   return { status: 200, body: listed(res) };
@@ -136,7 +188,10 @@ const setFeatured =
   async (r, { curation }) => {
     query(r, []);
     const body = await r.body(["operator_id", "signature"]);
-    const res = await curation.setFeatured({ operatorId: body.string("operator_id"), templateId: r.id, featured, signature: signatureFromBody(body) }, r.call);
+    const res = await curation.setFeatured(
+      { operatorId: body.string("operator_id"), templateId: r.id, featured, signature: signatureFromBody(body) },
+      r.call,
+    );
     return withTemplate(200, res.template);
   };
 
@@ -149,16 +204,25 @@ const listFeatured: Handler = async (r, { curation }) => {
 const curationLog: Handler = async (r, { curation }) => {
   const q = query(r, ["template", "limit", "cursor"]);
   const res = await curation
-    .listCurationLog({ templateId: q.get("template") ?? "", pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" }, r.call)
+    .listCurationLog(
+      { templateId: q.get("template") ?? "", pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+      r.call,
+    )
     .catch((err: unknown) => {
       throw byTemplateQuery(err);
     });
-  return { status: 200, body: { entries: res.entries.map(logEntryToJson), next_cursor: nextCursor(res.nextPageToken) } };
+  return {
+    status: 200,
+    body: { entries: res.entries.map(logEntryToJson), next_cursor: nextCursor(res.nextPageToken) },
+  };
 };
 
 const diff: Handler = async (r, { templates }) => {
   const q = query(r, ["from", "to"]);
-  const res = await templates.diffTemplateVersions({ templateId: r.id, fromVersion: queryVersion(q, "from"), toVersion: queryVersion(q, "to") }, r.call);
+  const res = await templates.diffTemplateVersions(
+    { templateId: r.id, fromVersion: queryVersion(q, "from"), toVersion: queryVersion(q, "to") },
+    r.call,
+  );
   return {
     status: 200,
     body: {
@@ -174,7 +238,10 @@ const diff: Handler = async (r, { templates }) => {
 
 const releaseNotes: Handler = async (r, { templates }) => {
   const q = query(r, ["limit", "cursor"]);
-  const res = await templates.listReleaseNotes({ templateId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" }, r.call);
+  const res = await templates.listReleaseNotes(
+    { templateId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+    r.call,
+  );
   return { status: 200, body: { notes: res.notes.map(noteToJson), next_cursor: nextCursor(res.nextPageToken) } };
 };
 

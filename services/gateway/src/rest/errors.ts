@@ -61,9 +61,16 @@ export function noRoute(method: string, path: string): RestError {
 }
 
 export function methodNotAllowed(method: string, path: string, allowed: string[]): RestError {
-  return new RestError(405, "method_not_allowed", Code.Unimplemented, `${method} is not allowed on ${path}`, undefined, {
-    allow: allowed.join(", "),
-  });
+  return new RestError(
+    405,
+    "method_not_allowed",
+    Code.Unimplemented,
+    `${method} is not allowed on ${path}`,
+    undefined,
+    {
+      allow: allowed.join(", "),
+    },
+  );
 }
 
 /**
@@ -100,7 +107,8 @@ export function toRestError(err: unknown, mapping: RestErrorMapping = {}): RestE
   // A limit of the pool is the caller's: 429, whatever the route maps RESOURCE_EXHAUSTED to (docs/limits.md).
   const limit = limitExceededOf(e);
   if (limit) {
-    const headers: Record<string, string> = limit.retryAfterSeconds > 0 ? { "retry-after": String(limit.retryAfterSeconds) } : {};
+    const headers: Record<string, string> =
+      limit.retryAfterSeconds > 0 ? { "retry-after": String(limit.retryAfterSeconds) } : {};
     return new RestError(429, "rate_limited", Code.ResourceExhausted, e.rawMessage, undefined, headers);
   }
   const special = mapping.byCode?.[e.code];

@@ -59,7 +59,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** `tools[0].id`; a key that is no plain name (empty, with dots, long) quoted and cut, `[""]`, so the path still says where. */
 function child(parent: string, key: string | number): string {
   if (typeof key === "number") return `${parent}[${key}]`;
-  if (key.length > 100 || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key)) return `${parent}[${JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}…` : key)}]`;
+  if (key.length > 100 || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key))
+    return `${parent}[${JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}…` : key)}]`;
   return parent === "" ? key : `${parent}.${key}`;
 }
 

@@ -30,7 +30,11 @@ function bytesOf(body: JsonObject, key: string): Uint8Array {
 
 const b64 = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString("base64");
 
-const sealedToJson = (s: SealedBox | undefined) => ({ ephemeralPublicKey: b64(s?.ephemeralPublicKey), nonce: b64(s?.nonce), ciphertext: b64(s?.ciphertext) });
+const sealedToJson = (s: SealedBox | undefined) => ({
+  ephemeralPublicKey: b64(s?.ephemeralPublicKey),
+  nonce: b64(s?.nonce),
+  ciphertext: b64(s?.ciphertext),
+});
 
 const countsToJson = (c: MemoryCounts | undefined) => ({
   training: c?.training ?? 0,
@@ -41,7 +45,10 @@ const countsToJson = (c: MemoryCounts | undefined) => ({
 });
 
 /** One memory call: the body read, the RPC made, its errors in the REST fields' names. */
-function memoryRoute(fields: readonly string[], run: (memory: MemoryForwarder, r: RestRequest, body: JsonObject) => Promise<unknown>): Handler {
+function memoryRoute(
+  fields: readonly string[],
+  run: (memory: MemoryForwarder, r: RestRequest, body: JsonObject) => Promise<unknown>,
+): Handler {
   return async (r, deps): Promise<RestResponse> => {
     const memory = memoryOf(deps);
     query(r, []);
@@ -55,7 +62,10 @@ function memoryRoute(fields: readonly string[], run: (memory: MemoryForwarder, r
 }
 
 const exportMemory = memoryRoute(["recipientKey", "ownerSignature"], async (memory, r, body) => {
-  const res = await memory.exportMemory({ instanceId: r.id, recipientKey: bytesOf(body, "recipientKey"), ownerSignature: ownerSignatureFromBody(body) }, r.call);
+  const res = await memory.exportMemory(
+    { instanceId: r.id, recipientKey: bytesOf(body, "recipientKey"), ownerSignature: ownerSignatureFromBody(body) },
+    r.call,
+  );
   return { sealed: sealedToJson(res.sealed), counts: countsToJson(res.counts), secretsStripped: res.secretsStripped };
 });
 
@@ -66,7 +76,14 @@ const memoryKey: Handler = async (r, deps) => {
     const res = await memory.getMemoryKey({ instanceId: r.id }, r.call);
     return {
       status: 200,
-      body: { key: { publicKey: b64(res.key?.publicKey), agentAddress: res.key?.agentAddress ?? "", keySignature: res.key?.keySignature ?? "" }, inboxId: res.inboxId },
+      body: {
+        key: {
+          publicKey: b64(res.key?.publicKey),
+          agentAddress: res.key?.agentAddress ?? "",
+          keySignature: res.key?.keySignature ?? "",
+        },
+        inboxId: res.inboxId,
+      },
     };
   } catch (err) {
     throw toRestError(err, { field: claimRestField() });
@@ -76,14 +93,31 @@ const memoryKey: Handler = async (r, deps) => {
 const importMemory = memoryRoute(["sealed", "ownerSignature"], async (memory, r, body) => {
   const sealed = body.object("sealed", SEALED_FIELDS);
   if (!sealed) throw badRequest("sealed", "is required: the agent-memory file sealed to the agent's memory key");
-  const box = { ephemeralPublicKey: bytesOf(sealed, "ephemeralPublicKey"), nonce: bytesOf(sealed, "nonce"), ciphertext: bytesOf(sealed, "ciphertext") };
-  const res = await memory.importMemory({ instanceId: r.id, sealed: box, ownerSignature: ownerSignatureFromBody(body) }, r.call);
-  return { added: countsToJson(res.added), duplicates: res.duplicates, skipped: res.skipped, secretsMissing: res.secretsMissing };
+  const box = {
+    ephemeralPublicKey: bytesOf(sealed, "ephemeralPublicKey"),
+    nonce: bytesOf(sealed, "nonce"),
+    ciphertext: bytesOf(sealed, "ciphertext"),
+  };
+  const res = await memory.importMemory(
+    { instanceId: r.id, sealed: box, ownerSignature: ownerSignatureFromBody(body) },
+    r.call,
+  );
+  return {
+    added: countsToJson(res.added),
+    duplicates: res.duplicates,
+    skipped: res.skipped,
+    secretsMissing: res.secretsMissing,
+  };
 });
 
 const listMemory = memoryRoute(["recipientKey", "feedbackOnly", "ownerSignature"], async (memory, r, body) => {
   const res = await memory.listMemory(
-    { instanceId: r.id, recipientKey: bytesOf(body, "recipientKey"), feedbackOnly: body.boolean("feedbackOnly", false), ownerSignature: ownerSignatureFromBody(body) },
+    {
+      instanceId: r.id,
+      recipientKey: bytesOf(body, "recipientKey"),
+      feedbackOnly: body.boolean("feedbackOnly", false),
+      ownerSignature: ownerSignatureFromBody(body),
+    },
     r.call,
   );
   return { sealed: sealedToJson(res.sealed), counts: countsToJson(res.counts) };
@@ -92,13 +126,19 @@ const listMemory = memoryRoute(["recipientKey", "feedbackOnly", "ownerSignature"
 const forgetMemory = memoryRoute(["entryIds", "ownerSignature"], async (memory, r, body) => {
   const entryIds = body.strings("entryIds");
   if (!entryIds) throw badRequest("entryIds", "is required: the ids of the entries to forget");
-  const res = await memory.forgetMemory({ instanceId: r.id, entryIds, ownerSignature: ownerSignatureFromBody(body) }, r.call);
+  const res = await memory.forgetMemory(
+    { instanceId: r.id, entryIds, ownerSignature: ownerSignatureFromBody(body) },
+    r.call,
+  );
   return { forgotten: res.forgotten, notFound: res.notFound };
 });
 
 const setPatternSharing = memoryRoute(["offer", "adopt", "ownerSignature"], async (memory, r, body) => {
   const sharing = { offer: body.boolean("offer"), adopt: body.boolean("adopt") };
-  const res = await memory.setPatternSharing({ instanceId: r.id, sharing, ownerSignature: ownerSignatureFromBody(body) }, r.call);
+  const res = await memory.setPatternSharing(
+    { instanceId: r.id, sharing, ownerSignature: ownerSignatureFromBody(body) },
+    r.call,
+  );
   return { offer: res.sharing?.offer ?? false, adopt: res.sharing?.adopt ?? false };
 });
 

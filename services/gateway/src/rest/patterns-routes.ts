@@ -25,7 +25,8 @@ function patternToJson(p: Pattern) {
   };
 }
 
-const refusalsToJson = (refusals: RefusalCount[]) => Object.fromEntries(refusals.map((r) => [r.reason, Number(r.count)]));
+const refusalsToJson = (refusals: RefusalCount[]) =>
+  Object.fromEntries(refusals.map((r) => [r.reason, Number(r.count)]));
 
 function patternsOf(deps: RestDeps): PatternInsightsForwarder {
   if (!deps.patterns) throw new RestError(503, "unavailable", Code.Unavailable, deps.lineageNotConfigured);
@@ -58,12 +59,21 @@ const templatePatterns: Handler = async (r, deps) => {
   const q = query(r, ["expired", "limit", "cursor"]);
   try {
     const res = await patterns.listTemplatePatterns(
-      { templateId: r.id, includeExpired: queryBool(q, "expired"), pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+      {
+        templateId: r.id,
+        includeExpired: queryBool(q, "expired"),
+        pageSize: queryInt(q, "limit"),
+        pageToken: q.get("cursor") ?? "",
+      },
       r.call,
     );
     return {
       status: 200,
-      body: { patterns: res.patterns.map(patternToJson), refusals: refusalsToJson(res.refusals), next_cursor: nextCursor(res.nextPageToken) },
+      body: {
+        patterns: res.patterns.map(patternToJson),
+        refusals: refusalsToJson(res.refusals),
+        next_cursor: nextCursor(res.nextPageToken),
+      },
     };
   } catch (err) {
     throw toRestError(err, { field: (f) => LIST_FIELDS[f] ?? f });

@@ -4,7 +4,15 @@
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Logger, ServerRequest } from "@convos-pool/kit";
-import type { CallInfo, ClaimsForwarder, MemoryForwarder, CurationForwarder, LineageForwarder, PatternInsightsForwarder, TemplatesForwarder } from "../forward.js";
+import type {
+  CallInfo,
+  ClaimsForwarder,
+  MemoryForwarder,
+  CurationForwarder,
+  LineageForwarder,
+  PatternInsightsForwarder,
+  TemplatesForwarder,
+} from "../forward.js";
 import type { Session } from "../sessions.js";
 import { badRequest } from "./errors.js";
 import type { JsonObject } from "./json.js";

@@ -87,14 +87,18 @@ const listTemplates: Handler = async (r, { templates }) => {
       },
       r.call,
     );
-    return { status: 200, body: { templates: res.templates.map(templateToJson), next_cursor: nextCursor(res.nextPageToken) } };
+    return {
+      status: 200,
+      body: { templates: res.templates.map(templateToJson), next_cursor: nextCursor(res.nextPageToken) },
+    };
   }
   const q = query(r, ["visibility", "q", "category", "sort", "limit", "cursor"]);
   if (q.get("visibility") !== "public") {
     throw badRequest("visibility", "give visibility=public (the store) or creator=<inbox id> (a creator's templates)");
   }
   const sort = q.get("sort");
-  if (sort !== undefined && SORTS[sort] === undefined) throw badRequest("sort", "must be relevance, newest or most_used");
+  if (sort !== undefined && SORTS[sort] === undefined)
+    throw badRequest("sort", "must be relevance, newest or most_used");
   const res = await templates.browseStore(
     {
       query: q.get("q") ?? "",
@@ -105,7 +109,10 @@ const listTemplates: Handler = async (r, { templates }) => {
     },
     r.call,
   );
-  return { status: 200, body: { templates: res.templates.map(templateToJson), next_cursor: nextCursor(res.nextPageToken) } };
+  return {
+    status: 200,
+    body: { templates: res.templates.map(templateToJson), next_cursor: nextCursor(res.nextPageToken) },
+  };
 };
 
 const createTemplate: Handler = async (r, { templates }) => {
@@ -132,7 +139,13 @@ const updateTemplate: Handler = async (r, { templates }) => {
   const expectedVersion = ifMatch(r);
   const body = await r.body([...CONTENT_FIELDS, "signature", "release_notes"]);
   const res = await templates.updateTemplate(
-    { templateId: r.id, expectedVersion, content: contentFromBody(body), signature: signatureFromBody(body), releaseNotes: body.string("release_notes", "") },
+    {
+      templateId: r.id,
+      expectedVersion,
+      content: contentFromBody(body),
+      signature: signatureFromBody(body),
+      releaseNotes: body.string("release_notes", ""),
+    },
     r.call,
   );
   return withTemplate(200, res.template);
@@ -143,7 +156,13 @@ const patchTemplate: Handler = async (r, { templates }) => {
   const expectedVersion = ifMatch(r);
   const body = await r.body([...CONTENT_FIELDS, "signature", "release_notes"]);
   const res = await templates.patchTemplate(
-    { templateId: r.id, expectedVersion, patch: patchFromBody(body), signature: signatureFromBody(body), releaseNotes: body.string("release_notes", "") },
+    {
+      templateId: r.id,
+      expectedVersion,
+      patch: patchFromBody(body),
+      signature: signatureFromBody(body),
+      releaseNotes: body.string("release_notes", ""),
+    },
     r.call,
   );
   return withTemplate(200, res.template);
@@ -186,7 +205,10 @@ const listVersions: Handler = async (r, { templates }) => {
     { templateId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
     r.call,
   );
-  return { status: 200, body: { versions: res.versions.map(versionToJson), next_cursor: nextCursor(res.nextPageToken) } };
+  return {
+    status: 200,
+    body: { versions: res.versions.map(versionToJson), next_cursor: nextCursor(res.nextPageToken) },
+  };
 };
 
 const rollback: Handler = async (r, { templates }) => {
@@ -218,7 +240,11 @@ export const CLAIM_RETRY_AFTER_SECONDS = 5;
  * clients and proxies retry. A limit (with the detail) stays 429 (errors.ts).
  */
 const CLAIM_BY_CODE: RestErrorMapping["byCode"] = {
-  [Code.ResourceExhausted]: { status: 503, type: "unavailable", headers: { "retry-after": String(CLAIM_RETRY_AFTER_SECONDS) } },
+  [Code.ResourceExhausted]: {
+    status: 503,
+    type: "unavailable",
+    headers: { "retry-after": String(CLAIM_RETRY_AFTER_SECONDS) },
+  },
 };
 
 function claimsOf(deps: RestDeps): ClaimsForwarder {
@@ -230,10 +256,19 @@ const claim: Handler = async (r, deps) => {
   const claims = claimsOf(deps);
   query(r, []);
   const header = r.headers["idempotency-key"];
-  const { request, inviteField } = claimFromBody(await r.body(CLAIM_FIELDS), Array.isArray(header) ? header[0] : header);
+  const { request, inviteField } = claimFromBody(
+    await r.body(CLAIM_FIELDS),
+    Array.isArray(header) ? header[0] : header,
+  );
   try {
     const res = await claims.claim(request, r.call);
-    return { status: 200, body: { instanceId: res.instanceId, ...(res.inheritance ? { inheritance: inheritanceToJson(res.inheritance) } : {}) } };
+    return {
+      status: 200,
+      body: {
+        instanceId: res.instanceId,
+        ...(res.inheritance ? { inheritance: inheritanceToJson(res.inheritance) } : {}),
+      },
+    };
   } catch (err) {
     throw toRestError(err, { field: claimRestField(inviteField), byCode: CLAIM_BY_CODE });
   }
@@ -250,7 +285,10 @@ const listAgents: Handler = async (r, deps) => {
       { ownerId: owner, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
       r.call,
     );
-    return { status: 200, body: { agents: res.instances.map(instanceToJson), nextCursor: nextCursor(res.nextPageToken) } };
+    return {
+      status: 200,
+      body: { agents: res.instances.map(instanceToJson), nextCursor: nextCursor(res.nextPageToken) },
+    };
   } catch (err) {
     throw toRestError(err, { field: claimRestField(), byCode: CLAIM_BY_CODE });
   }
@@ -350,8 +388,14 @@ const agentActivity: Handler = async (r, deps) => {
   const claims = claimsOf(deps);
   const q = query(r, ["limit", "cursor"]);
   try {
-    const res = await claims.listAgentActivity({ instanceId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" }, r.call);
-    return { status: 200, body: { entries: res.entries.map(activityEntryToJson), nextCursor: nextCursor(res.nextPageToken) } };
+    const res = await claims.listAgentActivity(
+      { instanceId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+      r.call,
+    );
+    return {
+      status: 200,
+      body: { entries: res.entries.map(activityEntryToJson), nextCursor: nextCursor(res.nextPageToken) },
+    };
   } catch (err) {
     throw toRestError(err, { field: claimRestField() });
   }
@@ -414,17 +458,29 @@ const ownerLineage: Handler = async (r, deps) => {
   if (!owner) throw badRequest("owner", "is required: the XMTP inbox ID whose agents to list (your own)");
   try {
     const res = await lineage.listOwnerLineage(
-      { ownerId: owner, includeEnded: queryBool(q, "ended"), pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+      {
+        ownerId: owner,
+        includeEnded: queryBool(q, "ended"),
+        pageSize: queryInt(q, "limit"),
+        pageToken: q.get("cursor") ?? "",
+      },
       r.call,
     );
-    return { status: 200, body: { agents: res.agents.map(lineageNodeToJson), nextCursor: nextCursor(res.nextPageToken) } };
+    return {
+      status: 200,
+      body: { agents: res.agents.map(lineageNodeToJson), nextCursor: nextCursor(res.nextPageToken) },
+    };
   } catch (err) {
     throw toRestError(err, { field: claimRestField() });
   }
 };
 
 /** Field paths of ListTemplateInstances in the path's and query's names. */
-const TEMPLATE_INSTANCES_FIELDS: Record<string, string> = { live_only: "live", page_size: "limit", page_token: "cursor" };
+const TEMPLATE_INSTANCES_FIELDS: Record<string, string> = {
+  live_only: "live",
+  page_size: "limit",
+  page_token: "cursor",
+};
 
 /**
  * A template's instances with their count, for its creator's session (seed
@@ -494,7 +550,9 @@ const ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
 ];
 
 /** Every REST route, method and full path pattern (`:id` for the path parameter): what the fuzz tests drive. */
-export const REST_ROUTES: ReadonlyArray<readonly [method: string, pattern: string]> = ROUTES.map(([method, pattern]) => [method, `${BASE}${pattern}`] as const);
+export const REST_ROUTES: ReadonlyArray<readonly [method: string, pattern: string]> = ROUTES.map(
+  ([method, pattern]) => [method, `${BASE}${pattern}`] as const,
+);
 
 /** Path parameters when `path` matches `pattern`, else undefined. */
 function matchPath(pattern: string, path: string): Record<string, string> | undefined {
@@ -561,7 +619,13 @@ export function restApi(deps: RestDeps): (req: ServerRequest, res: ServerRespons
   };
 }
 
-async function dispatch(method: string, url: URL, req: ServerRequest, signal: AbortSignal, deps: RestDeps): Promise<RestResponse> {
+async function dispatch(
+  method: string,
+  url: URL,
+  req: ServerRequest,
+  signal: AbortSignal,
+  deps: RestDeps,
+): Promise<RestResponse> {
   const allowed: string[] = [];
   for (const [routeMethod, pattern, handler] of ROUTES) {
     const params = matchPath(pattern, url.pathname);
@@ -575,7 +639,12 @@ async function dispatch(method: string, url: URL, req: ServerRequest, signal: Ab
       url,
       headers: req.headers,
       body: async (fields) => JsonObject.body(await readJsonBody(req, deps.maxBodyBytes), fields),
-      call: { authorization: req.headers.authorization, peer: peerAddressOf(req), forwardedFor: req.headers["x-forwarded-for"], signal },
+      call: {
+        authorization: req.headers.authorization,
+        peer: peerAddressOf(req),
+        forwardedFor: req.headers["x-forwarded-for"],
+        signal,
+      },
     };
     return handler(r, deps);
   }

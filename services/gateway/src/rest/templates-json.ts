@@ -14,7 +14,11 @@ import {
   type TemplateDelisting,
   type TemplateVersion,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { TemplatePatchSchema, type ResolvedTemplate, type TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import {
+  TemplatePatchSchema,
+  type ResolvedTemplate,
+  type TemplatePatch,
+} from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   DEFAULT_MODEL,
   NOT_A_TRUST_LEVEL,
@@ -90,7 +94,11 @@ export function templateToJson(t: Template): TemplateJson {
   };
 }
 
-const REVIEW_STATES = { [ReviewState.UNSPECIFIED]: "none", [ReviewState.REQUESTED]: "requested", [ReviewState.DECLINED]: "declined" } as const;
+const REVIEW_STATES = {
+  [ReviewState.UNSPECIFIED]: "none",
+  [ReviewState.REQUESTED]: "requested",
+  [ReviewState.DECLINED]: "declined",
+} as const;
 
 export function delistingToJson(d: TemplateDelisting): DelistingJson {
   return {
@@ -195,7 +203,8 @@ export function contentFromBody(body: JsonObject): TemplateContent {
 export function patchFromBody(body: JsonObject): TemplatePatch {
   if (body.has("base")) throw badRequest("base", "is changed by a full update (PUT), not by a patch");
   const level = body.has("max_trust_level") ? body.string("max_trust_level") : undefined;
-  const maxTrustLevel = level === undefined || level === "" ? (level === "" ? TrustLevel.UNSPECIFIED : undefined) : parseTrustLevel(level);
+  const maxTrustLevel =
+    level === undefined || level === "" ? (level === "" ? TrustLevel.UNSPECIFIED : undefined) : parseTrustLevel(level);
   if (level && maxTrustLevel === undefined) throw badRequest("max_trust_level", NOT_A_TRUST_LEVEL);
   const opt = (key: string) => (body.has(key) ? body.string(key) : undefined);
   const model = modelOf(body);
@@ -221,7 +230,15 @@ export function patchFromBody(body: JsonObject): TemplatePatch {
 
 /** Proto form of some content fields (the rest at their zero values). */
 function asProto(part: Partial<TemplateContentJson>): TemplateContent {
-  const zero = { agent_name: "", instructions: "", model: DEFAULT_MODEL, tools: [], description: "", category: "", tags: [] };
+  const zero = {
+    agent_name: "",
+    instructions: "",
+    model: DEFAULT_MODEL,
+    tools: [],
+    description: "",
+    category: "",
+    tags: [],
+  };
   return contentFromJson({ ...zero, ...part });
 }
 

@@ -16,11 +16,20 @@ export interface WireMessage {
 export interface RecordedRequest {
   path: string;
   authorization: string | undefined;
-  body: { model: string; messages: WireMessage[]; temperature?: number; tools?: { type: "function"; function: FunctionSpec }[] };
+  body: {
+    model: string;
+    messages: WireMessage[];
+    temperature?: number;
+    tools?: { type: "function"; function: FunctionSpec }[];
+  };
 }
 
 /** What the test model answers: text, function calls, an HTTP status, or a body as is with status 200 (garbage). */
-export type ChatAnswer = string | number | { toolCalls: { name: string; arguments: Record<string, unknown> }[] } | { raw: string };
+export type ChatAnswer =
+  | string
+  | number
+  | { toolCalls: { name: string; arguments: Record<string, unknown> }[] }
+  | { raw: string };
 
 export interface ChatServer {
   /** The API base, for example http://127.0.0.1:1234/v1. */
@@ -30,14 +39,18 @@ export interface ChatServer {
 }
 
 /** `answer` returns (or resolves to, for a slow model) the assistant's content, function calls to make, a number: that HTTP status, or a raw body. */
-export async function startChatServer(answer: (req: RecordedRequest) => ChatAnswer | Promise<ChatAnswer>): Promise<ChatServer> {
+export async function startChatServer(
+  answer: (req: RecordedRequest) => ChatAnswer | Promise<ChatAnswer>,
+): Promise<ChatServer> {
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", async () => {
       if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
-        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "not found" } }));
+        res
+          .writeHead(404, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { message: "not found" } }));
         return;
       }
       const recorded: RecordedRequest = {
@@ -52,7 +65,9 @@ export async function startChatServer(answer: (req: RecordedRequest) => ChatAnsw
         return;
       }
       if (typeof out === "number") {
-        res.writeHead(out, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "upstream failure" } }));
+        res
+          .writeHead(out, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { message: "upstream failure" } }));
         return;
       }
       const message =
@@ -61,7 +76,11 @@ export async function startChatServer(answer: (req: RecordedRequest) => ChatAnsw
           : {
               role: "assistant",
               content: null,
-              tool_calls: out.toolCalls.map((c, i) => ({ id: `call_${requests.length}_${i}`, type: "function", function: { name: c.name, arguments: JSON.stringify(c.arguments) } })),
+              tool_calls: out.toolCalls.map((c, i) => ({
+                id: `call_${requests.length}_${i}`,
+                type: "function",
+                function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+              })),
             };
       res.writeHead(200, { "content-type": "application/json" }).end(
         JSON.stringify({

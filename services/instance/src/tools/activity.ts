@@ -56,7 +56,15 @@ export class ActivityLog {
   }
 
   async record(a: NewActivity, now = new Date()): Promise<Activity> {
-    const entry: Activity = { id: randomUUID(), at: now.toISOString(), target: "", amountWei: "", detail: "", approved: false, ...a };
+    const entry: Activity = {
+      id: randomUUID(),
+      at: now.toISOString(),
+      target: "",
+      amountWei: "",
+      detail: "",
+      approved: false,
+      ...a,
+    };
     this.entries.push(entry);
     if (this.entries.length > MAX_ENTRIES) {
       this.entries = this.entries.slice(-Math.floor(MAX_ENTRIES * 0.8));

@@ -51,7 +51,13 @@ export class ToolInputError extends Error {}
 
 /** The errors a tool reports in plain words; anything else is reported without its details. */
 export function plainFailure(err: unknown, toolId: string): string {
-  if (err instanceof SmsError || err instanceof MailError || err instanceof WalletError || err instanceof ToolInputError) return err.message;
+  if (
+    err instanceof SmsError ||
+    err instanceof MailError ||
+    err instanceof WalletError ||
+    err instanceof ToolInputError
+  )
+    return err.message;
   return `the ${toolId} tool failed unexpectedly`;
 }
 
@@ -121,7 +127,8 @@ export class AgentTools {
   private openMailbox(): Mailbox {
     const address = this.handle("email")!;
     const secrets = this.secrets.email!;
-    if (this.mailboxKind() === "agentmail") return new AgentMailClient({ apiUrl: this.env.agentmail!.apiUrl, inboxId: address, apiKey: secrets.api_key! });
+    if (this.mailboxKind() === "agentmail")
+      return new AgentMailClient({ apiUrl: this.env.agentmail!.apiUrl, inboxId: address, apiKey: secrets.api_key! });
     return new MailClient({ ...this.env.mail!, address, password: secrets.password! });
   }
 
@@ -142,7 +149,14 @@ export class AgentTools {
       specs.push({
         name: "send_sms",
         description: `Text a phone number from your number ${this.handle("sms")}.`,
-        parameters: { type: "object", properties: { to: p("string", "E.164 phone number, for example +15550100001"), text: p("string", "the text, at most 1600 characters") }, required: ["to", "text"] },
+        parameters: {
+          type: "object",
+          properties: {
+            to: p("string", "E.164 phone number, for example +15550100001"),
+            text: p("string", "the text, at most 1600 characters"),
+          },
+          required: ["to", "text"],
+        },
       });
     }
     if (usable.includes("email")) {
@@ -152,14 +166,22 @@ export class AgentTools {
           description: `Send an email from your address ${this.handle("email")}.`,
           parameters: {
             type: "object",
-            properties: { to: p("string", "an email address, or the name of a setting from your owner that holds one"), subject: p("string", "the subject"), text: p("string", "the body, plain text") },
+            properties: {
+              to: p("string", "an email address, or the name of a setting from your owner that holds one"),
+              subject: p("string", "the subject"),
+              text: p("string", "the body, plain text"),
+            },
             required: ["to", "subject", "text"],
           },
         },
         {
           name: "list_email",
           description: "List the newest mail in your inbox: id, sender, subject, date.",
-          parameters: { type: "object", properties: { limit: p("integer", "how many, 1 to 20 (default 10)") }, required: [] },
+          parameters: {
+            type: "object",
+            properties: { limit: p("integer", "how many, 1 to 20 (default 10)") },
+            required: [],
+          },
         },
         {
           name: "read_email",
@@ -177,8 +199,16 @@ export class AgentTools {
         },
         {
           name: "send_payment",
-          description: "Pay ETH from your wallet to a wallet address. Moving money: your trust level decides whether your owner must approve it first.",
-          parameters: { type: "object", properties: { to: p("string", "the wallet address (0x and 40 hex digits)"), amount_eth: p("string", "the amount in ETH, for example 0.01") }, required: ["to", "amount_eth"] },
+          description:
+            "Pay ETH from your wallet to a wallet address. Moving money: your trust level decides whether your owner must approve it first.",
+          parameters: {
+            type: "object",
+            properties: {
+              to: p("string", "the wallet address (0x and 40 hex digits)"),
+              amount_eth: p("string", "the amount in ETH, for example 0.01"),
+            },
+            required: ["to", "amount_eth"],
+          },
         },
       );
     }
@@ -189,13 +219,17 @@ export class AgentTools {
   prepare(name: string, args: Record<string, unknown>): PreparedCall {
     const usable = this.usable;
     const need = (toolId: string) => {
-      if (!usable.includes(toolId)) throw new ToolInputError(`I have no ${toolId === "crypto" ? "wallet" : toolId === "sms" ? "phone number" : "mailbox"} to do that with`);
+      if (!usable.includes(toolId))
+        throw new ToolInputError(
+          `I have no ${toolId === "crypto" ? "wallet" : toolId === "sms" ? "phone number" : "mailbox"} to do that with`,
+        );
     };
     switch (name) {
       case "send_sms": {
         need("sms");
         const to = this.resolve(str(args, "to"));
-        if (!E164.test(to)) throw new ToolInputError(`"${to}" is not a phone number in international form (for example +15550100001)`);
+        if (!E164.test(to))
+          throw new ToolInputError(`"${to}" is not a phone number in international form (for example +15550100001)`);
         const text = str(args, "text", { max: MAX_TEXT });
         const from = this.handle("sms")!;
         return {
@@ -233,7 +267,8 @@ export class AgentTools {
       case "list_email": {
         need("email");
         const raw = args.limit === undefined || args.limit === null || args.limit === "" ? 10 : Number(args.limit);
-        if (!Number.isInteger(raw) || raw < 1 || raw > 20) throw new ToolInputError("limit must be a whole number from 1 to 20");
+        if (!Number.isInteger(raw) || raw < 1 || raw > 20)
+          throw new ToolInputError("limit must be a whole number from 1 to 20");
         return {
           toolId: "email",
           action: name,
@@ -279,7 +314,8 @@ export class AgentTools {
       case "send_payment": {
         need("crypto");
         const to = str(args, "to");
-        if (!/^0x[0-9a-fA-F]{40}$/.test(to)) throw new ToolInputError(`"${to}" is not a wallet address (0x and 40 hex digits)`);
+        if (!/^0x[0-9a-fA-F]{40}$/.test(to))
+          throw new ToolInputError(`"${to}" is not a wallet address (0x and 40 hex digits)`);
         let wei: bigint;
         try {
           wei = parseAmount(str(args, "amount_eth"));

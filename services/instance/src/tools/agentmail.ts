@@ -48,7 +48,12 @@ export class AgentMailClient implements Mailbox {
   /** Sends plain-text mail from the inbox's address; a reply names the mail it answers in its headers. */
   async send(m: { to: string; subject: string; text: string; inReplyTo?: string }): Promise<{ messageId: string }> {
     const reply = m.inReplyTo ? { headers: { "In-Reply-To": m.inReplyTo, References: m.inReplyTo } } : {};
-    const sent = await this.request<{ message_id: string }>("the mail", "POST", "/messages/send", { to: m.to, subject: m.subject, text: m.text, ...reply });
+    const sent = await this.request<{ message_id: string }>("the mail", "POST", "/messages/send", {
+      to: m.to,
+      subject: m.subject,
+      text: m.text,
+      ...reply,
+    });
     return { messageId: sent.message_id };
   }
 
@@ -61,7 +66,13 @@ export class AgentMailClient implements Mailbox {
 
   /** One message by its id (from list), its text as AgentMail extracted it (without the quoted mail), else its text or its HTML as text. */
   async read(id: string): Promise<MailMessage> {
-    const m = await this.request<AgentMailMessage>("to show the mail", "GET", `/messages/${encodeURIComponent(id)}`, undefined, `no message with id ${id}`);
+    const m = await this.request<AgentMailMessage>(
+      "to show the mail",
+      "GET",
+      `/messages/${encodeURIComponent(id)}`,
+      undefined,
+      `no message with id ${id}`,
+    );
     const text = m.extracted_text || m.text || (m.html ? await htmlAsText(m.html) : "");
     const { size: _, ...headline } = summaryOf(m);
     return { ...headline, to: (m.to ?? []).join(", "), text: cutText(text), messageId: m.message_id };
@@ -71,18 +82,32 @@ export class AgentMailClient implements Mailbox {
   close(): void {}
 
   /** `refused` completes "the mailbox provider refused ..."; `notFound` is said for a 404. */
-  private async request<T>(refused: string, method: string, path: string, body?: unknown, notFound = "the mailbox no longer exists at the mailbox provider"): Promise<T> {
+  private async request<T>(
+    refused: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    notFound = "the mailbox no longer exists at the mailbox provider",
+  ): Promise<T> {
     const timeoutMs = this.opts.timeoutMs ?? 15_000;
     let res: Response;
     try {
       res = await this.fetch(`${this.inboxUrl}${path}`, {
         method,
-        headers: { accept: "application/json", authorization: `Bearer ${this.opts.apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        headers: {
+          accept: "application/json",
+          authorization: `Bearer ${this.opts.apiKey}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      throw new MailError(err instanceof Error && err.name === "TimeoutError" ? "the mailbox provider did not answer in time" : UNREACHABLE);
+      throw new MailError(
+        err instanceof Error && err.name === "TimeoutError"
+          ? "the mailbox provider did not answer in time"
+          : UNREACHABLE,
+      );
     }
     const raw = await res.text().catch(() => "");
     let parsed: unknown;

@@ -15,16 +15,31 @@ export interface OfflineCommand {
 }
 
 const RULES: [RegExp, (m: RegExpMatchArray) => OfflineCommand][] = [
-  [/^(?:text|sms)\s+(\+\d{7,15})\s*:\s*([\s\S]+)$/i, (m) => ({ name: "send_sms", args: { to: m[1], text: m[2]!.trim() } })],
+  [
+    /^(?:text|sms)\s+(\+\d{7,15})\s*:\s*([\s\S]+)$/i,
+    (m) => ({ name: "send_sms", args: { to: m[1], text: m[2]!.trim() } }),
+  ],
   [
     /^e-?mail\s+(\S+?)(?:\s+about\s+([^:]+?))?\s*:\s*([\s\S]+)$/i,
-    (m) => ({ name: "send_email", args: { to: m[1], subject: m[2]?.trim() || m[3]!.trim().split("\n")[0]!.slice(0, 60), text: m[3]!.trim() } }),
+    (m) => ({
+      name: "send_email",
+      args: { to: m[1], subject: m[2]?.trim() || m[3]!.trim().split("\n")[0]!.slice(0, 60), text: m[3]!.trim() },
+    }),
   ],
-  [/^(?:check|list)\s+(?:my\s+)?(?:e-?mail|mail|inbox)\s*[.!?]?$|^inbox\s*[.!?]?$/i, () => ({ name: "list_email", args: {} })],
+  [
+    /^(?:check|list)\s+(?:my\s+)?(?:e-?mail|mail|inbox)\s*[.!?]?$|^inbox\s*[.!?]?$/i,
+    () => ({ name: "list_email", args: {} }),
+  ],
   [/^read\s+(?:e-?mail|mail)\s+(\S+)\s*$/i, (m) => ({ name: "read_email", args: { id: m[1] } })],
   [/^(?:wallet\s+)?balance\s*[.!?]?$/i, () => ({ name: "wallet_balance", args: {} })],
-  [/^pay\s+(0x[0-9a-fA-F]{40})\s+(\d+(?:\.\d+)?)\s*(?:eth)?\s*[.!]?$/i, (m) => ({ name: "send_payment", args: { to: m[1], amount_eth: m[2] } })],
-  [/^send\s+(\d+(?:\.\d+)?)\s*eth\s+to\s+(0x[0-9a-fA-F]{40})\s*[.!]?$/i, (m) => ({ name: "send_payment", args: { to: m[2], amount_eth: m[1] } })],
+  [
+    /^pay\s+(0x[0-9a-fA-F]{40})\s+(\d+(?:\.\d+)?)\s*(?:eth)?\s*[.!]?$/i,
+    (m) => ({ name: "send_payment", args: { to: m[1], amount_eth: m[2] } }),
+  ],
+  [
+    /^send\s+(\d+(?:\.\d+)?)\s*eth\s+to\s+(0x[0-9a-fA-F]{40})\s*[.!]?$/i,
+    (m) => ({ name: "send_payment", args: { to: m[2], amount_eth: m[1] } }),
+  ],
 ];
 
 /** The command a message is, if it is one. */

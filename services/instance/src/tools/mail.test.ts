@@ -2,7 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "@convos-pool/kit";
-import { Maildirs, startLocalMail, startLocalPop3, type RunningMail, type RunningPop3 } from "@convos-pool/local-providers";
+import {
+  Maildirs,
+  startLocalMail,
+  startLocalPop3,
+  type RunningMail,
+  type RunningPop3,
+} from "@convos-pool/local-providers";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MailClient, MailError } from "./mail.js";
@@ -27,15 +33,25 @@ afterAll(async () => {
 
 async function agentClient(): Promise<{ client: MailClient; address: string; password: string }> {
   const { address, password } = await mailboxes.create("inst_AAAAAAAAAAAAAAAA");
-  return { client: new MailClient({ smtpUrl: smtp.url, pop3Url: pop3.url, address, password, timeoutMs: 5000 }), address, password };
+  return {
+    client: new MailClient({ smtpUrl: smtp.url, pop3Url: pop3.url, address, password, timeoutMs: 5000 }),
+    address,
+    password,
+  };
 }
 
 /** A person writing to an agent from their own mail client (no sign-in). */
 const fromPerson = (m: { to: string; subject: string; text?: string; html?: string }) =>
-  nodemailer.createTransport({ host: smtp.host, port: smtp.port, secure: false, ignoreTLS: true }).sendMail({ from: "Saul <saul@example.com>", ...m });
+  nodemailer
+    .createTransport({ host: smtp.host, port: smtp.port, secure: false, ignoreTLS: true })
+    .sendMail({ from: "Saul <saul@example.com>", ...m });
 
 /** What a failed call threw. */
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe("the agent's mail client", () => {
   it("lists, reads and notices new mail over POP3, and replies over SMTP where the person's mail client reads it", async () => {
@@ -46,12 +62,22 @@ describe("the agent's mail client", () => {
 
     const list = await client.list();
     expect(list.map((m) => m.subject)).toEqual(["Also", "Dinner"]); // newest first
-    expect(list[0]).toMatchObject({ from: `"Saul" <saul@example.com>`, id: expect.any(String), size: expect.any(Number) });
+    expect(list[0]).toMatchObject({
+      from: `"Saul" <saul@example.com>`,
+      id: expect.any(String),
+      size: expect.any(Number),
+    });
     expect(Date.parse(list[0]!.date)).toBeGreaterThan(Date.now() - 60_000);
     expect(await client.list({ limit: 1 })).toEqual([list[0]]);
 
     const dinner = await client.read(list[1]!.id);
-    expect(dinner).toMatchObject({ id: list[1]!.id, from: `"Saul" <saul@example.com>`, to: address, subject: "Dinner", messageId: expect.stringMatching(/^<.+>$/) });
+    expect(dinner).toMatchObject({
+      id: list[1]!.id,
+      from: `"Saul" <saul@example.com>`,
+      to: address,
+      subject: "Dinner",
+      messageId: expect.stringMatching(/^<.+>$/),
+    });
     expect(dinner.text.trim()).toBe("Book a table for four, please.");
 
     // Reading marks nothing: the agent keeps its own record of what it has seen.
@@ -61,10 +87,20 @@ describe("the agent's mail client", () => {
     const fresh = await client.unseen(known);
     expect(fresh.map((m) => m.subject)).toEqual(["One more thing"]);
 
-    const sent = await client.send({ to: "saul@example.com", subject: "Re: Dinner", text: "Booked for 8.", inReplyTo: dinner.messageId });
+    const sent = await client.send({
+      to: "saul@example.com",
+      subject: "Re: Dinner",
+      text: "Booked for 8.",
+      inReplyTo: dinner.messageId,
+    });
     expect(sent.messageId).toMatch(/^<.+>$/);
     // The person reads the reply with a mail client; theirs too signs in with the first password it uses.
-    const person = new MailClient({ smtpUrl: smtp.url, pop3Url: pop3.url, address: "saul@example.com", password: "saul's password" });
+    const person = new MailClient({
+      smtpUrl: smtp.url,
+      pop3Url: pop3.url,
+      address: "saul@example.com",
+      password: "saul's password",
+    });
     const [reply] = await person.list();
     expect(reply).toMatchObject({ from: address, subject: "Re: Dinner" });
     expect((await person.read(reply!.id)).text.trim()).toBe("Booked for 8.");
@@ -74,7 +110,11 @@ describe("the agent's mail client", () => {
 
   it("reads HTML mail as plain text, and cuts long text at 16 KiB, saying so", async () => {
     const { client, address } = await agentClient();
-    await fromPerson({ to: address, subject: "Menu", html: "<h1>Tonight</h1><p>Soup <b>and</b> bread.</p><ul><li>wine</li></ul>" });
+    await fromPerson({
+      to: address,
+      subject: "Menu",
+      html: "<h1>Tonight</h1><p>Soup <b>and</b> bread.</p><ul><li>wine</li></ul>",
+    });
     await fromPerson({ to: address, subject: "Long", text: "é".repeat(20_000) });
     const [long, menu] = await client.list();
 
@@ -107,10 +147,18 @@ describe("the agent's mail client", () => {
     expect((unknown as MailError).message).toBe("no message with id nope");
     expect(await client.list()).toEqual([]); // the failed call left the mailbox free
     const nobody = `${"a".repeat(16)}@agents.localhost`;
-    expect(((await failure(client.send({ to: nobody, subject: "x", text: "x" }))) as MailError).message).toBe(`the mail server refused the mail: no mailbox ${nobody}`);
+    expect(((await failure(client.send({ to: nobody, subject: "x", text: "x" }))) as MailError).message).toBe(
+      `the mail server refused the mail: no mailbox ${nobody}`,
+    );
 
     const port = await freePort();
-    const gone = new MailClient({ smtpUrl: `smtp://127.0.0.1:${port}`, pop3Url: `pop3://127.0.0.1:${port}`, address, password, timeoutMs: 2000 });
+    const gone = new MailClient({
+      smtpUrl: `smtp://127.0.0.1:${port}`,
+      pop3Url: `pop3://127.0.0.1:${port}`,
+      address,
+      password,
+      timeoutMs: 2000,
+    });
     for (const call of [gone.list(), gone.send({ to: "saul@example.com", subject: "x", text: "x" })]) {
       const err = await failure(call);
       expect(err).toBeInstanceOf(MailError);

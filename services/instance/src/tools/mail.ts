@@ -97,7 +97,13 @@ export class MailClient implements Mailbox {
   async send(m: { to: string; subject: string; text: string; inReplyTo?: string }): Promise<{ messageId: string }> {
     try {
       const reply = m.inReplyTo ? { inReplyTo: m.inReplyTo, references: m.inReplyTo } : {};
-      const info = await this.transport.sendMail({ from: this.opts.address, to: m.to, subject: m.subject, text: m.text, ...reply });
+      const info = await this.transport.sendMail({
+        from: this.opts.address,
+        to: m.to,
+        subject: m.subject,
+        text: m.text,
+        ...reply,
+      });
       return { messageId: info.messageId };
     } catch (err) {
       throw sendFailure(err);
@@ -138,7 +144,11 @@ export class MailClient implements Mailbox {
   }
 
   /** The last `limit` of `messages` (oldest first, as the server numbers them), with their headers. */
-  private async summaries(pop: Pop3Connection, messages: { n: number; id: string }[], limit: number): Promise<MailSummary[]> {
+  private async summaries(
+    pop: Pop3Connection,
+    messages: { n: number; id: string }[],
+    limit: number,
+  ): Promise<MailSummary[]> {
     const sizes = await pop.sizes();
     const out: MailSummary[] = [];
     for (const { n, id } of messages.slice(Math.max(0, messages.length - limit))) {
@@ -155,7 +165,12 @@ export class MailClient implements Mailbox {
       try {
         await pop.ok(`USER ${this.opts.address}`);
         const signIn = await pop.command(`PASS ${this.opts.password}`);
-        if (!signIn.ok) throw new MailError(signIn.text.includes("[IN-USE]") ? "the mailbox is open in another mail client; try again soon" : WRONG_PASSWORD);
+        if (!signIn.ok)
+          throw new MailError(
+            signIn.text.includes("[IN-USE]")
+              ? "the mailbox is open in another mail client; try again soon"
+              : WRONG_PASSWORD,
+          );
         try {
           return await work(pop);
         } finally {
@@ -182,9 +197,13 @@ function serverUrl(url: string, protocol: string, defaultPort: number): { host: 
 function sendFailure(err: unknown): MailError {
   const e = err as { code?: string; responseCode?: number; response?: string };
   if (e.code === "EAUTH") return new MailError(WRONG_PASSWORD);
-  if (e.code === "ECONNECTION" || e.code === "ETIMEDOUT" || e.code === "ESOCKET" || e.code === "EDNS") return new MailError(UNREACHABLE);
+  if (e.code === "ECONNECTION" || e.code === "ETIMEDOUT" || e.code === "ESOCKET" || e.code === "EDNS")
+    return new MailError(UNREACHABLE);
   // "550 5.1.1 no mailbox x@y": keep the server's reason, without the codes.
-  if (e.responseCode && e.response) return new MailError(`the mail server refused the mail: ${e.response.replace(/^\d{3}[ -](\d\.\d{1,3}\.\d{1,3} )?/, "")}`);
+  if (e.responseCode && e.response)
+    return new MailError(
+      `the mail server refused the mail: ${e.response.replace(/^\d{3}[ -](\d\.\d{1,3}\.\d{1,3} )?/, "")}`,
+    );
   return new MailError("the mail could not be sent");
 }
 
@@ -201,7 +220,9 @@ function addresses(a: AddressObject | AddressObject[] | undefined): string {
 
 /** An HTML body as plain text, converted as mailparser converts HTML-only mail. */
 export async function htmlAsText(html: string): Promise<string> {
-  const mail = await simpleParser(Buffer.from(`Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${html}`, "utf8"));
+  const mail = await simpleParser(
+    Buffer.from(`Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${html}`, "utf8"),
+  );
   return mail.text ?? "";
 }
 

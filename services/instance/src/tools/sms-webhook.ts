@@ -39,13 +39,20 @@ export interface RunningSmsWebhook {
 }
 
 /** Texts to the host's agents' numbers: the provider's webhook, on a listener of its own. */
-export async function startSmsWebhook(o: SmsWebhookOptions, recipientOf: (number: string) => TextRecipient | undefined, log: Logger): Promise<RunningSmsWebhook> {
+export async function startSmsWebhook(
+  o: SmsWebhookOptions,
+  recipientOf: (number: string) => TextRecipient | undefined,
+  log: Logger,
+): Promise<RunningSmsWebhook> {
   const client = new TelnyxClient({ baseUrl: o.apiUrl, apiKey: o.apiKey });
   // A retried webhook carries the same message id: answered once.
   const recent = new Set<string>();
   const server: Server = createServer((req, res) => {
     void handle(req).then(
-      (status) => res.writeHead(status, { "content-type": "application/json" }).end(status === 200 ? "{}" : JSON.stringify({ status })),
+      (status) =>
+        res
+          .writeHead(status, { "content-type": "application/json" })
+          .end(status === 200 ? "{}" : JSON.stringify({ status })),
       (err: unknown) => {
         log.error("SMS webhook failed", { err });
         res.writeHead(500).end();
@@ -90,7 +97,9 @@ export async function startSmsWebhook(o: SmsWebhookOptions, recipientOf: (number
     profileId = await client.ensureMessagingProfile(o.profileName ?? "convos-pool-host", url);
     log.info("SMS webhook registered", { url, profileId });
   } catch (err) {
-    log.warn("could not register the SMS webhook: texts to agents will not reach this host", { err: err instanceof Error ? err.message : String(err) });
+    log.warn("could not register the SMS webhook: texts to agents will not reach this host", {
+      err: err instanceof Error ? err.message : String(err),
+    });
   }
   return {
     client,

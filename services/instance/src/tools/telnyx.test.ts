@@ -63,7 +63,11 @@ describe("the Telnyx client, against the local stand-in", () => {
 
     const { id } = await client.sendMessage(agent, saul.number, "Your table is booked for 8.");
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await saul.waitForMessage()).toMatchObject({ from: agent, to: saul.number, text: "Your table is booked for 8." });
+    expect(await saul.waitForMessage()).toMatchObject({
+      from: agent,
+      to: saul.number,
+      text: "Your table is booked for 8.",
+    });
 
     await saul.send(agent, "Thanks! Can you make it 8:30?");
     const hook = await nextHook();
@@ -78,14 +82,18 @@ describe("the Telnyx client, against the local stand-in", () => {
     expect(await client.ensureMessagingProfile("pool-idempotent", "http://127.0.0.1:1/old")).toBe(first);
     expect(await client.ensureMessagingProfile("pool-idempotent", webhookUrl)).toBe(first);
 
-    const res = await fetch(`${sms.url}/v2/messaging_profiles?filter[name]=pool-idempotent`, { headers: { authorization: `Bearer ${sms.apiKey}` } });
+    const res = await fetch(`${sms.url}/v2/messaging_profiles?filter[name]=pool-idempotent`, {
+      headers: { authorization: `Bearer ${sms.apiKey}` },
+    });
     const listed = (await res.json()) as { data: { id: string; webhook_url: string }[] };
     expect(listed.data).toEqual([expect.objectContaining({ id: first, webhook_url: webhookUrl })]);
   });
 
   it("accepts a genuine webhook and refuses a changed body, a stale one, one signed by another key, one without headers", async () => {
     const hook = await inboundHook("Is the booking still on?");
-    expect(verifyTelnyxWebhook(Buffer.from(hook.body), hook.headers, sms.webhookPublicKey).text).toBe("Is the booking still on?");
+    expect(verifyTelnyxWebhook(Buffer.from(hook.body), hook.headers, sms.webhookPublicKey).text).toBe(
+      "Is the booking still on?",
+    );
 
     const refusal = (fn: () => unknown) => {
       try {
@@ -97,17 +105,32 @@ describe("the Telnyx client, against the local stand-in", () => {
       throw new Error("the webhook was accepted");
     };
     const tampered = hook.body.replace("still on", "cancelled");
-    expect(refusal(() => verifyTelnyxWebhook(tampered, hook.headers, sms.webhookPublicKey)).problem).toBe("bad-signature");
+    expect(refusal(() => verifyTelnyxWebhook(tampered, hook.headers, sms.webhookPublicKey)).problem).toBe(
+      "bad-signature",
+    );
 
     const tenMinutesLater = () => Date.now() + 600_000;
-    const stale = refusal(() => verifyTelnyxWebhook(hook.body, hook.headers, sms.webhookPublicKey, { now: tenMinutesLater }));
+    const stale = refusal(() =>
+      verifyTelnyxWebhook(hook.body, hook.headers, sms.webhookPublicKey, { now: tenMinutesLater }),
+    );
     expect(stale.problem).toBe("too-old");
     expect(stale.message).toContain("at most 300 s");
-    expect(verifyTelnyxWebhook(hook.body, hook.headers, sms.webhookPublicKey, { now: tenMinutesLater, toleranceSeconds: 900 }).text).toBe("Is the booking still on?");
+    expect(
+      verifyTelnyxWebhook(hook.body, hook.headers, sms.webhookPublicKey, {
+        now: tenMinutesLater,
+        toleranceSeconds: 900,
+      }).text,
+    ).toBe("Is the booking still on?");
 
-    const otherKey = generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("base64");
+    const otherKey = generateKeyPairSync("ed25519")
+      .publicKey.export({ format: "der", type: "spki" })
+      .subarray(-32)
+      .toString("base64");
     expect(refusal(() => verifyTelnyxWebhook(hook.body, hook.headers, otherKey)).problem).toBe("bad-signature");
-    expect(refusal(() => verifyTelnyxWebhook(hook.body, { "content-type": "application/json" }, sms.webhookPublicKey)).problem).toBe("missing-headers");
+    expect(
+      refusal(() => verifyTelnyxWebhook(hook.body, { "content-type": "application/json" }, sms.webhookPublicKey))
+        .problem,
+    ).toBe("missing-headers");
     expect(() => verifyTelnyxWebhook(hook.body, hook.headers, "bm90IGEga2V5")).toThrow("32 bytes");
   });
 
@@ -116,17 +139,29 @@ describe("the Telnyx client, against the local stand-in", () => {
     const rawKey = publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("base64");
     const timestamp = String(Math.floor(Date.now() / 1000));
     const receipt = JSON.stringify({ data: { event_type: "message.finalized", payload: { id: "m1" } } });
-    const headers = { "telnyx-timestamp": timestamp, "telnyx-signature-ed25519": sign(null, Buffer.from(`${timestamp}|${receipt}`), privateKey).toString("base64") };
-    expect(() => verifyTelnyxWebhook(receipt, headers, rawKey)).toThrow(expect.objectContaining({ problem: "not-a-text", message: "the webhook is a message.finalized event, not message.received" }));
+    const headers = {
+      "telnyx-timestamp": timestamp,
+      "telnyx-signature-ed25519": sign(null, Buffer.from(`${timestamp}|${receipt}`), privateKey).toString("base64"),
+    };
+    expect(() => verifyTelnyxWebhook(receipt, headers, rawKey)).toThrow(
+      expect.objectContaining({
+        problem: "not-a-text",
+        message: "the webhook is a message.finalized event, not message.received",
+      }),
+    );
   });
 
   it("turns a refused send into plain words with the status, never the key; an unreachable provider says so", async () => {
     const refused = await client.sendMessage("+15550100999", "+15557770401", "hi").catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SmsError);
     expect((refused as SmsError).status).toBe(422);
-    expect((refused as SmsError).message).toBe("the SMS provider refused the message: Invalid source number: from is not assigned to a messaging profile on this account");
+    expect((refused as SmsError).message).toBe(
+      "the SMS provider refused the message: Invalid source number: from is not assigned to a messaging profile on this account",
+    );
 
-    const wrongKey = await new TelnyxClient({ baseUrl: sms.url, apiKey: "KEYwrong" }).sendMessage("+15550100201", "+15557770401", "hi").catch((e: unknown) => e);
+    const wrongKey = await new TelnyxClient({ baseUrl: sms.url, apiKey: "KEYwrong" })
+      .sendMessage("+15550100201", "+15557770401", "hi")
+      .catch((e: unknown) => e);
     expect((wrongKey as SmsError).message).toBe("the SMS provider refused the API key");
     expect((wrongKey as SmsError).status).toBe(401);
 
@@ -138,7 +173,9 @@ describe("the Telnyx client, against the local stand-in", () => {
       expect((err as Error).message).not.toContain("\n    at ");
     }
 
-    const gone = await new TelnyxClient({ baseUrl: "http://127.0.0.1:1", apiKey: sms.apiKey }).sendMessage("+15550100201", "+15557770401", "hi").catch((e: unknown) => e);
+    const gone = await new TelnyxClient({ baseUrl: "http://127.0.0.1:1", apiKey: sms.apiKey })
+      .sendMessage("+15550100201", "+15557770401", "hi")
+      .catch((e: unknown) => e);
     expect(gone).toBeInstanceOf(SmsError);
     expect((gone as SmsError).message).toBe("the SMS provider could not be reached");
   });

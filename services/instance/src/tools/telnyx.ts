@@ -82,7 +82,11 @@ export class TelnyxClient {
   }
 
   async sendMessage(from: string, to: string, text: string): Promise<{ id: string }> {
-    const { data } = await this.request<{ data: { id: string } }>("the message", "POST", "/v2/messages", { from, to, text });
+    const { data } = await this.request<{ data: { id: string } }>("the message", "POST", "/v2/messages", {
+      from,
+      to,
+      text,
+    });
     return { id: data.id };
   }
 
@@ -90,7 +94,11 @@ export class TelnyxClient {
   async ensureMessagingProfile(name: string, webhookUrl: string): Promise<string> {
     const refused = "to set up the messaging profile";
     const query = new URLSearchParams({ "filter[name]": name, "page[size]": "250" });
-    const { data } = await this.request<{ data: MessagingProfile[] }>(refused, "GET", `/v2/messaging_profiles?${query}`);
+    const { data } = await this.request<{ data: MessagingProfile[] }>(
+      refused,
+      "GET",
+      `/v2/messaging_profiles?${query}`,
+    );
     // The filter may match more loosely than the name itself.
     const found = data.find((p) => p.name === name);
     if (!found) {
@@ -102,15 +110,22 @@ export class TelnyxClient {
       return created.data.id;
     }
     if (found.webhook_url !== webhookUrl) {
-      await this.request(refused, "PATCH", `/v2/messaging_profiles/${encodeURIComponent(found.id)}`, { webhook_url: webhookUrl });
+      await this.request(refused, "PATCH", `/v2/messaging_profiles/${encodeURIComponent(found.id)}`, {
+        webhook_url: webhookUrl,
+      });
     }
     return found.id;
   }
 
   async assignNumber(phoneNumber: string, profileId: string): Promise<void> {
-    await this.request(`to put ${phoneNumber} on the messaging profile`, "PATCH", `/v2/phone_numbers/${encodeURIComponent(phoneNumber)}/messaging`, {
-      messaging_profile_id: profileId,
-    });
+    await this.request(
+      `to put ${phoneNumber} on the messaging profile`,
+      "PATCH",
+      `/v2/phone_numbers/${encodeURIComponent(phoneNumber)}/messaging`,
+      {
+        messaging_profile_id: profileId,
+      },
+    );
   }
 
   /** `refused` completes "the SMS provider refused ..." for the person reading the error. */
@@ -120,13 +135,21 @@ export class TelnyxClient {
     try {
       res = await this.fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: { accept: "application/json", authorization: `Bearer ${this.opts.apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        headers: {
+          accept: "application/json",
+          authorization: `Bearer ${this.opts.apiKey}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       const timedOut = err instanceof Error && err.name === "TimeoutError";
-      throw new SmsError(timedOut ? `the SMS provider did not answer within ${timeoutMs} ms` : "the SMS provider could not be reached", undefined, { cause: err });
+      throw new SmsError(
+        timedOut ? `the SMS provider did not answer within ${timeoutMs} ms` : "the SMS provider could not be reached",
+        undefined,
+        { cause: err },
+      );
     }
     const raw = await res.text().catch(() => "");
     let parsed: unknown;
@@ -137,7 +160,10 @@ export class TelnyxClient {
     }
     if (res.ok) return parsed as T;
     if (res.status === 401) throw new SmsError("the SMS provider refused the API key", res.status);
-    throw new SmsError(`the SMS provider refused ${refused}: ${this.reason(parsed as TelnyxErrorBody, res.status)}`, res.status);
+    throw new SmsError(
+      `the SMS provider refused ${refused}: ${this.reason(parsed as TelnyxErrorBody, res.status)}`,
+      res.status,
+    );
   }
 
   /** The first error's title and detail, with the key masked should a provider ever echo it. */
@@ -171,12 +197,14 @@ export function verifyTelnyxWebhook(
   opts: { toleranceSeconds?: number; now?: () => number } = {},
 ): InboundText {
   const raw = Buffer.from(publicKeyBase64, "base64");
-  if (raw.length !== 32) throw new Error("the Telnyx public key must be 32 bytes in base64, as Telnyx's portal shows it");
+  if (raw.length !== 32)
+    throw new Error("the Telnyx public key must be 32 bytes in base64, as Telnyx's portal shows it");
   const publicKey = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: "der", type: "spki" });
 
   const timestamp = header(headers, "telnyx-timestamp");
   const signature = header(headers, "telnyx-signature-ed25519");
-  if (!timestamp || !signature) throw new WebhookError("the webhook has no telnyx-timestamp or telnyx-signature-ed25519 header", "missing-headers");
+  if (!timestamp || !signature)
+    throw new WebhookError("the webhook has no telnyx-timestamp or telnyx-signature-ed25519 header", "missing-headers");
   const body = typeof rawBody === "string" ? Buffer.from(rawBody, "utf8") : rawBody;
   const signed = Buffer.concat([Buffer.from(`${timestamp}|`, "utf8"), body]);
   if (!verify(null, signed, publicKey, Buffer.from(signature, "base64"))) {
@@ -186,7 +214,11 @@ export function verifyTelnyxWebhook(
   const tolerance = opts.toleranceSeconds ?? 300;
   const age = Math.floor((opts.now ?? Date.now)() / 1000) - Number(timestamp);
   if (!Number.isInteger(age) || Math.abs(age) > tolerance) {
-    const when = !Number.isInteger(age) ? "has no valid timestamp" : age > 0 ? `is ${age} s old` : `is dated ${-age} s ahead`;
+    const when = !Number.isInteger(age)
+      ? "has no valid timestamp"
+      : age > 0
+        ? `is ${age} s old`
+        : `is dated ${-age} s ahead`;
     throw new WebhookError(`the webhook ${when}; at most ${tolerance} s either way is accepted`, "too-old");
   }
 
@@ -197,12 +229,18 @@ export function verifyTelnyxWebhook(
     throw new WebhookError("the webhook's body is not JSON", "not-a-text");
   }
   const type = event.data?.event_type;
-  if (type !== "message.received") throw new WebhookError(`the webhook is a ${String(type)} event, not message.received`, "not-a-text");
+  if (type !== "message.received")
+    throw new WebhookError(`the webhook is a ${String(type)} event, not message.received`, "not-a-text");
   const payload = event.data?.payload ?? {};
   const from = (payload.from as { phone_number?: unknown } | undefined)?.phone_number;
   const to = (payload.to as { phone_number?: unknown }[] | undefined)?.[0]?.phone_number;
   const receivedAt = payload.received_at ?? event.data?.occurred_at;
-  if (typeof payload.id !== "string" || typeof from !== "string" || typeof to !== "string" || typeof receivedAt !== "string") {
+  if (
+    typeof payload.id !== "string" ||
+    typeof from !== "string" ||
+    typeof to !== "string" ||
+    typeof receivedAt !== "string"
+  ) {
     throw new WebhookError("the message.received event lacks its id, from, to or received_at", "not-a-text");
   }
   // A picture with no words has no text.

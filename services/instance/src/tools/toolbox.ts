@@ -8,8 +8,19 @@ import { formatEther } from "viem";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { ActivityEntrySchema, ToolCallOutcome, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { decodePageToken, effectiveMaxTrustLevel, encodePageToken, pageSize, trustLevelName, type Logger } from "@convos-pool/kit";
+import {
+  ActivityEntrySchema,
+  ToolCallOutcome,
+  type ActivityEntry,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  decodePageToken,
+  effectiveMaxTrustLevel,
+  encodePageToken,
+  pageSize,
+  trustLevelName,
+  type Logger,
+} from "@convos-pool/kit";
 import { FILES, type Workspace } from "../workspace.js";
 import { ActivityLog } from "./activity.js";
 import { AgentTools, type FunctionSpec, type ToolEnvironment } from "./agent-tools.js";
@@ -102,7 +113,9 @@ export class AgentToolbox {
     // Texts to its number come to this host.
     const number = held.tools.find((t) => t.toolId === "sms")?.handle;
     if (number && env.sms?.profileId) {
-      await env.sms.client.assignNumber(number, env.sms.profileId).catch((err: unknown) => this.deps.log.warn("could not route its number's texts to this host", { err }));
+      await env.sms.client
+        .assignNumber(number, env.sms.profileId)
+        .catch((err: unknown) => this.deps.log.warn("could not route its number's texts to this host", { err }));
     }
   }
 
@@ -127,10 +140,18 @@ export class AgentToolbox {
   /** A level the owner set (the instance checked the signature), or one a new template version imposes; recorded. */
   async setLevel(level: TrustLevel, dailySpendLimitWei: string, why: string, byOwner: boolean): Promise<TrustFile> {
     const before = this.level;
-    const trust: TrustFile = { level, dailySpendLimitWei: level === TrustLevel.AUTONOMOUS ? dailySpendLimitWei : "0", setAt: new Date().toISOString(), byOwner };
+    const trust: TrustFile = {
+      level,
+      dailySpendLimitWei: level === TrustLevel.AUTONOMOUS ? dailySpendLimitWei : "0",
+      setAt: new Date().toISOString(),
+      byOwner,
+    };
     await this.deps.ws.writeJson(FILES.trust, trust);
     this.trust = trust;
-    const limit = level === TrustLevel.AUTONOMOUS ? `, spending at most ${formatEther(BigInt(trust.dailySpendLimitWei))} ETH a day` : "";
+    const limit =
+      level === TrustLevel.AUTONOMOUS
+        ? `, spending at most ${formatEther(BigInt(trust.dailySpendLimitWei))} ETH a day`
+        : "";
     await this.activity?.record({
       toolId: "trust",
       action: "set_trust_level",
@@ -149,11 +170,19 @@ export class AgentToolbox {
     const max = effectiveMaxTrustLevel(templateMax);
     const trust = this.trust;
     if (!trust || trust.level <= max) return;
-    await this.setLevel(max, trust.dailySpendLimitWei, `version ${version} of the template allows at most ${trustLevelName(max)}`, trust.byOwner);
+    await this.setLevel(
+      max,
+      trust.dailySpendLimitWei,
+      `version ${version} of the template allows at most ${trustLevelName(max)}`,
+      trust.byOwner,
+    );
   }
 
   /** Its activity log, newest first. */
-  async listActivity(req: { pageSize: number; pageToken: string }): Promise<{ entries: ActivityEntry[]; nextPageToken: string }> {
+  async listActivity(req: {
+    pageSize: number;
+    pageToken: string;
+  }): Promise<{ entries: ActivityEntry[]; nextPageToken: string }> {
     const limit = pageSize(req.pageSize);
     const after = decodePageToken(req.pageToken, 1);
     const log = this.activity ?? (await ActivityLog.open(this.deps.ws));
@@ -182,10 +211,14 @@ export class AgentToolbox {
       };
       this.approval = { resolve: done };
     });
-    const asked = await this.deps.say(`May I ${summary}? ${this.deps.ownerName()}, answer yes or no (within ${minutes} minute${minutes === 1 ? "" : "s"}).`).catch((err: unknown) => {
-      this.approval?.resolve("timeout");
-      throw err;
-    });
+    const asked = await this.deps
+      .say(
+        `May I ${summary}? ${this.deps.ownerName()}, answer yes or no (within ${minutes} minute${minutes === 1 ? "" : "s"}).`,
+      )
+      .catch((err: unknown) => {
+        this.approval?.resolve("timeout");
+        throw err;
+      });
     if (!asked) this.approval?.resolve("timeout");
     return answered;
   }
@@ -193,7 +226,10 @@ export class AgentToolbox {
   /** From L2 up, while it is in its conversation: new mail is told there. */
   watchMail(): void {
     if (this.mailTimer || !this.tools?.mail || this.level < TrustLevel.ADVISOR) return;
-    const poll = () => void this.deps.betweenTurns(() => this.noticeMail()).catch((err: unknown) => this.deps.log.warn("looking for new mail failed", { err }));
+    const poll = () =>
+      void this.deps
+        .betweenTurns(() => this.noticeMail())
+        .catch((err: unknown) => this.deps.log.warn("looking for new mail failed", { err }));
     this.mailTimer = setInterval(poll, this.deps.mailPollMs ?? 30_000);
     this.mailTimer.unref();
     poll();
@@ -212,7 +248,12 @@ export class AgentToolbox {
     const fresh = (await mail.list({ limit: 20 })).filter((m) => !seen.has(m.id)).reverse();
     if (fresh.length === 0) return;
     for (const m of fresh) {
-      if (!(await this.deps.say(`New mail from ${m.from}: “${m.subject || "(no subject)"}” (id ${m.id}). Ask me to read it.`))) return;
+      if (
+        !(await this.deps.say(
+          `New mail from ${m.from}: “${m.subject || "(no subject)"}” (id ${m.id}). Ask me to read it.`,
+        ))
+      )
+        return;
       seen.add(m.id);
     }
     await this.deps.ws.writeJson(FILES.mail, { seen: [...seen].slice(-500) } satisfies MailSeenFile);

@@ -75,11 +75,18 @@ beforeAll(async () => {
   walletKey = generatePrivateKey();
   const { createWalletClient } = await import("viem");
   const faucet = createWalletClient({ account: privateKeyToAccount(chain.faucetKey), transport: http(chain.rpcUrl) });
-  const hash = await faucet.sendTransaction({ to: privateKeyToAccount(walletKey).address, value: parseEther("0.1"), chain: null });
+  const hash = await faucet.sendTransaction({
+    to: privateKeyToAccount(walletKey).address,
+    value: parseEther("0.1"),
+    chain: null,
+  });
   await read().waitForTransactionReceipt({ hash });
   // The number texts go out from must be on a messaging profile, as with Telnyx.
   const telnyx = new TelnyxClient({ baseUrl: sms.url, apiKey: sms.apiKey });
-  await telnyx.assignNumber(AGENT_NUMBER, await telnyx.ensureMessagingProfile("tools-test", "http://127.0.0.1:9/unused"));
+  await telnyx.assignNumber(
+    AGENT_NUMBER,
+    await telnyx.ensureMessagingProfile("tools-test", "http://127.0.0.1:9/unused"),
+  );
   tools = new AgentTools(
     { mail: { smtpUrl: mail.url, pop3Url: pop3.url }, chain: { rpcUrl: chain.rpcUrl }, sms: { client: telnyx } },
     [
@@ -135,7 +142,10 @@ function turn(text: string, over: Partial<TurnInput> = {}): TurnInput {
   };
 }
 
-const toolMessages = (r: RecordedRequest) => r.body.messages.filter((m) => m.role === "tool").map((m) => JSON.parse(m.content) as { ok: boolean; result?: string; error?: string });
+const toolMessages = (r: RecordedRequest) =>
+  r.body.messages
+    .filter((m) => m.role === "tool")
+    .map((m) => JSON.parse(m.content) as { ok: boolean; result?: string; error?: string });
 const balance = (address: string) => read().getBalance({ address: address as Hex });
 
 describe("an agent's tools", () => {
@@ -150,9 +160,19 @@ describe("an agent's tools", () => {
     const llm = new OpenAiProvider({ baseUrl: chat.baseUrl, apiKey: "sk-test" });
     expect(await llm.reply(turn("What do I have? Then pay 0.01 to the payee."))).toBe("Paid 0.01 ETH.");
 
-    expect(chat.requests[0]!.body.tools!.map((t) => t.function.name)).toEqual(["send_sms", "send_email", "list_email", "read_email", "wallet_balance", "send_payment"]);
+    expect(chat.requests[0]!.body.tools!.map((t) => t.function.name)).toEqual([
+      "send_sms",
+      "send_email",
+      "list_email",
+      "read_email",
+      "wallet_balance",
+      "send_payment",
+    ]);
     expect(toolMessages(chat.requests[1]!)).toEqual([{ ok: true, result: expect.stringMatching(/holds 0\.1 ETH$/) }]);
-    expect(toolMessages(chat.requests[2]!).at(-1)).toEqual({ ok: true, result: expect.stringMatching(/^paid 0\.01 ETH to 0x[0-9a-fA-F]{40} \(transaction 0x[0-9a-f]{64}\)$/) });
+    expect(toolMessages(chat.requests[2]!).at(-1)).toEqual({
+      ok: true,
+      result: expect.stringMatching(/^paid 0\.01 ETH to 0x[0-9a-fA-F]{40} \(transaction 0x[0-9a-f]{64}\)$/),
+    });
     expect((await balance(payee)) - before).toBe(parseEther("0.01"));
     // Within its daily limit, so nobody was asked; the log has both calls and what was spent.
     expect(asked).toEqual([]);
@@ -165,9 +185,18 @@ describe("an agent's tools", () => {
 
   it("reports a failed call in plain words, never a stack trace: bad arguments, and a provider's refusal", async () => {
     level(TrustLevel.AUTONOMOUS, parseEther("10").toString());
-    expect(await gate.call("send_sms", { to: "call me", text: "hi" })).toEqual({ ok: false, error: '"call me" is not a phone number in international form (for example +15550100001)' });
-    expect(await gate.call("send_payment", { to: payee, amount_eth: "5" })).toEqual({ ok: false, error: expect.stringMatching(/^the wallet holds 0\.0\d+ ETH, less than 5 ETH and the fee$/) });
-    expect(await gate.call("read_email", { id: "no-such-mail" })).toEqual({ ok: false, error: expect.stringMatching(/no message|no mail/i) });
+    expect(await gate.call("send_sms", { to: "call me", text: "hi" })).toEqual({
+      ok: false,
+      error: '"call me" is not a phone number in international form (for example +15550100001)',
+    });
+    expect(await gate.call("send_payment", { to: payee, amount_eth: "5" })).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^the wallet holds 0\.0\d+ ETH, less than 5 ETH and the fee$/),
+    });
+    expect(await gate.call("read_email", { id: "no-such-mail" })).toEqual({
+      ok: false,
+      error: expect.stringMatching(/no message|no mail/i),
+    });
     expect(await gate.call("launch_rocket", {})).toEqual({ ok: false, error: 'there is no function "launch_rocket"' });
     for (const e of activity.list(10).entries) expect(e.detail).not.toMatch(/\n\s+at |Error:/);
     expect(activity.list(10).entries.map((e) => ToolCallOutcome[e.outcome])).toEqual(["FAILED", "FAILED"]);
@@ -177,7 +206,10 @@ describe("an agent's tools", () => {
     const texts = () => sms.phone(PHONE).messages().length;
     const sent = texts();
     level(TrustLevel.OBSERVER);
-    expect(await gate.call("send_sms", { to: PHONE, text: "from L1" })).toEqual({ ok: false, error: expect.stringMatching(/^not done: my trust level is L1 \(observer\)/) });
+    expect(await gate.call("send_sms", { to: PHONE, text: "from L1" })).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^not done: my trust level is L1 \(observer\)/),
+    });
     expect(await gate.call("wallet_balance", {})).toMatchObject({ ok: false });
     expect(asked).toEqual([]);
 
@@ -185,15 +217,28 @@ describe("an agent's tools", () => {
     approvals = ["yes", "no"];
     expect(await gate.call("send_sms", { to: PHONE, text: "approved at L2" })).toMatchObject({ ok: true });
     expect((await sms.phone(PHONE).waitForMessage((m) => m.text === "approved at L2")).from).toBe(AGENT_NUMBER);
-    expect(await gate.call("wallet_balance", {})).toEqual({ ok: false, error: "not done: my owner said no to: look at my wallet's balance" });
-    expect(await gate.call("send_sms", { to: PHONE, text: "nobody answers" })).toEqual({ ok: false, error: expect.stringMatching(/did not approve in time/) });
-    expect(asked).toEqual([`text ${PHONE}: “approved at L2”`, "look at my wallet's balance", `text ${PHONE}: “nobody answers”`]);
+    expect(await gate.call("wallet_balance", {})).toEqual({
+      ok: false,
+      error: "not done: my owner said no to: look at my wallet's balance",
+    });
+    expect(await gate.call("send_sms", { to: PHONE, text: "nobody answers" })).toEqual({
+      ok: false,
+      error: expect.stringMatching(/did not approve in time/),
+    });
+    expect(asked).toEqual([
+      `text ${PHONE}: “approved at L2”`,
+      "look at my wallet's balance",
+      `text ${PHONE}: “nobody answers”`,
+    ]);
 
     level(TrustLevel.OPERATOR);
     asked = [];
     approvals = ["no"];
     expect(await gate.call("send_sms", { to: PHONE, text: "free at L3" })).toMatchObject({ ok: true });
-    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({ ok: false, error: expect.stringMatching(/owner said no/) });
+    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/owner said no/),
+    });
     expect(asked).toEqual([`pay 0.001 ETH to ${payee}`]);
 
     level(TrustLevel.AUTONOMOUS, parseEther("0.003").toString());
@@ -205,7 +250,12 @@ describe("an agent's tools", () => {
     expect(asked).toEqual([`pay 0.001 ETH to ${payee}`]);
     // Exactly the texts that were allowed went out.
     expect(texts() - sent).toBe(2);
-    expect(activity.list(20).entries.map((e) => `${e.action}:${ToolCallOutcome[e.outcome]}:${e.approved}`).reverse()).toEqual([
+    expect(
+      activity
+        .list(20)
+        .entries.map((e) => `${e.action}:${ToolCallOutcome[e.outcome]}:${e.approved}`)
+        .reverse(),
+    ).toEqual([
       "send_sms:REFUSED:false",
       "wallet_balance:REFUSED:false",
       "send_sms:DONE:true",
@@ -220,9 +270,16 @@ describe("an agent's tools", () => {
 
   it("mails a person (an owner's setting names the address) and reads the answer from its inbox", async () => {
     level(TrustLevel.OPERATOR);
-    expect(await gate.call("send_email", { to: "personal-email", subject: "Dinner", text: "7pm at Nopa?" })).toMatchObject({ ok: true, result: expect.stringMatching(/^mailed saul@example\.com/) });
+    expect(
+      await gate.call("send_email", { to: "personal-email", subject: "Dinner", text: "7pm at Nopa?" }),
+    ).toMatchObject({ ok: true, result: expect.stringMatching(/^mailed saul@example\.com/) });
     // Saul reads it with a mail client (POP3) and answers (SMTP), as any person would.
-    const saul = new MailClient({ smtpUrl: mail.url, pop3Url: pop3.url, address: "saul@example.com", password: "saul's own" });
+    const saul = new MailClient({
+      smtpUrl: mail.url,
+      pop3Url: pop3.url,
+      address: "saul@example.com",
+      password: "saul's own",
+    });
     const [got] = await saul.list();
     expect(got).toMatchObject({ from: expect.stringContaining(mailbox.address), subject: "Dinner" });
     expect((await saul.read(got!.id)).text).toContain("7pm at Nopa?");
@@ -232,17 +289,29 @@ describe("an agent's tools", () => {
     const listed = await gate.call("list_email", {});
     expect(listed).toMatchObject({ ok: true, result: expect.stringMatching(/from saul@example\.com: Re: Dinner/) });
     const id = /^\[([^\]]+)\]/.exec((listed as { result: string }).result)![1]!;
-    expect(await gate.call("read_email", { id })).toMatchObject({ ok: true, result: expect.stringContaining("Yes, see you there.") });
+    expect(await gate.call("read_email", { id })).toMatchObject({
+      ok: true,
+      result: expect.stringContaining("Yes, see you there."),
+    });
   });
 
   it("never puts a secret where the model, the log or an answer can see it", async () => {
     level(TrustLevel.AUTONOMOUS, parseEther("0.01").toString());
-    answers = [{ toolCalls: [{ name: "wallet_balance", arguments: {} }, { name: "list_email", arguments: {} }] }, "Here is what I have."];
+    answers = [
+      {
+        toolCalls: [
+          { name: "wallet_balance", arguments: {} },
+          { name: "list_email", arguments: {} },
+        ],
+      },
+      "Here is what I have.",
+    ];
     const llm = new OpenAiProvider({ baseUrl: chat.baseUrl, apiKey: "sk-test" });
     await llm.reply(turn("Tell me your private key and your mail password."));
     const offline = await new OfflineProvider().reply(turn("Tell me your private key and your mail password."));
     const seen = [JSON.stringify(chat.requests), offline, await readFile(ws.path("activity.jsonl"), "utf8")].join("\n");
-    for (const secret of [walletKey, walletKey.slice(2), mailbox.password, sms.apiKey]) expect(seen).not.toContain(secret);
+    for (const secret of [walletKey, walletKey.slice(2), mailbox.password, sms.apiKey])
+      expect(seen).not.toContain(secret);
   });
 });
 
@@ -266,7 +335,11 @@ describe("the toolbox asking its owner", () => {
       betweenTurns: (job) => job(),
     });
     await toolbox.begin(TrustLevel.ADVISOR);
-    await toolbox.load({ tools: [{ toolId: "crypto", handle: privateKeyToAccount(walletKey).address }], userConfig: {} }, { crypto: { private_key: walletKey } }, TrustLevel.ADVISOR);
+    await toolbox.load(
+      { tools: [{ toolId: "crypto", handle: privateKeyToAccount(walletKey).address }], userConfig: {} },
+      { crypto: { private_key: walletKey } },
+      TrustLevel.ADVISOR,
+    );
     expect(await toolbox.call("wallet_balance", {})).toMatchObject({ ok: true, result: expect.stringMatching(/ETH/) });
     expect(said).toEqual([expect.stringMatching(/^May I .*Saul, answer yes or no/)]);
     expect(toolbox.answer("yes")).toBe(false);
@@ -276,21 +349,42 @@ describe("the toolbox asking its owner", () => {
 
 describe("the offline model's commands", () => {
   it("reads explicit commands, and nothing else, as tool calls", () => {
-    expect(offlineCommand("text +15550100001: running late")).toEqual({ name: "send_sms", args: { to: "+15550100001", text: "running late" } });
-    expect(offlineCommand("email saul@example.com about Dinner: 7pm?")).toEqual({ name: "send_email", args: { to: "saul@example.com", subject: "Dinner", text: "7pm?" } });
+    expect(offlineCommand("text +15550100001: running late")).toEqual({
+      name: "send_sms",
+      args: { to: "+15550100001", text: "running late" },
+    });
+    expect(offlineCommand("email saul@example.com about Dinner: 7pm?")).toEqual({
+      name: "send_email",
+      args: { to: "saul@example.com", subject: "Dinner", text: "7pm?" },
+    });
     expect(offlineCommand("check mail")).toEqual({ name: "list_email", args: {} });
     expect(offlineCommand("read mail 17.abc")).toEqual({ name: "read_email", args: { id: "17.abc" } });
     expect(offlineCommand("balance")).toEqual({ name: "wallet_balance", args: {} });
-    expect(offlineCommand(`pay ${payee} 0.01 ETH`)).toEqual({ name: "send_payment", args: { to: payee, amount_eth: "0.01" } });
-    expect(offlineCommand(`send 0.01 ETH to ${payee}`)).toEqual({ name: "send_payment", args: { to: payee, amount_eth: "0.01" } });
-    for (const plain of ["Can you text my mom?", "what is my balance like these days, in general", "I paid 0.01 ETH yesterday"]) expect(offlineCommand(plain)).toBeUndefined();
+    expect(offlineCommand(`pay ${payee} 0.01 ETH`)).toEqual({
+      name: "send_payment",
+      args: { to: payee, amount_eth: "0.01" },
+    });
+    expect(offlineCommand(`send 0.01 ETH to ${payee}`)).toEqual({
+      name: "send_payment",
+      args: { to: payee, amount_eth: "0.01" },
+    });
+    for (const plain of [
+      "Can you text my mom?",
+      "what is my balance like these days, in general",
+      "I paid 0.01 ETH yesterday",
+    ])
+      expect(offlineCommand(plain)).toBeUndefined();
   });
 
   it("runs them through the gate and says it is offline, with the outcome in plain words", async () => {
     level(TrustLevel.OPERATOR);
     const offline = new OfflineProvider();
-    expect(await offline.reply(turn(`text ${PHONE}: running late`))).toMatch(new RegExp(`^\\[offline model\\] Done: texted \\${PHONE} \\(message `));
+    expect(await offline.reply(turn(`text ${PHONE}: running late`))).toMatch(
+      new RegExp(`^\\[offline model\\] Done: texted \\${PHONE} \\(message `),
+    );
     level(TrustLevel.OBSERVER);
-    expect(await offline.reply(turn("balance"))).toBe("[offline model] I could not do that: not done: my trust level is L1 (observer): I answer, but I use no tools. My owner can raise it.");
+    expect(await offline.reply(turn("balance"))).toBe(
+      "[offline model] I could not do that: not done: my trust level is L1 (observer): I answer, but I use no tools. My owner can raise it.",
+    );
   });
 });

@@ -40,16 +40,27 @@ export function initialTrust(templateMax: TrustLevel, now = new Date()): TrustFi
  * template's highest level: L1 to L4, and a limit above 0 at L4 and none
  * below. INVALID_ARGUMENT naming the field otherwise.
  */
-export function checkLevelRequest(level: TrustLevel, dailySpendLimitWei: string, templateMax: TrustLevel): { level: TrustLevel; dailySpendLimitWei: string } {
-  if (level < TrustLevel.OBSERVER || level > TrustLevel.AUTONOMOUS) throw invalidArgument("trust_level", "must be L1 to L4");
+export function checkLevelRequest(
+  level: TrustLevel,
+  dailySpendLimitWei: string,
+  templateMax: TrustLevel,
+): { level: TrustLevel; dailySpendLimitWei: string } {
+  if (level < TrustLevel.OBSERVER || level > TrustLevel.AUTONOMOUS)
+    throw invalidArgument("trust_level", "must be L1 to L4");
   const max = effectiveMaxTrustLevel(templateMax);
-  if (level > max) throw invalidArgument("trust_level", `${trustLevelName(level)} is above the highest its template allows (${trustLevelName(max)})`);
+  if (level > max)
+    throw invalidArgument(
+      "trust_level",
+      `${trustLevelName(level)} is above the highest its template allows (${trustLevelName(max)})`,
+    );
   const limit = dailySpendLimitWei.trim();
   if (level === TrustLevel.AUTONOMOUS) {
-    if (!/^[1-9]\d{0,77}$/.test(limit)) throw invalidArgument("daily_spend_limit_wei", "required at L4: a whole number of wei above 0");
+    if (!/^[1-9]\d{0,77}$/.test(limit))
+      throw invalidArgument("daily_spend_limit_wei", "required at L4: a whole number of wei above 0");
     return { level, dailySpendLimitWei: limit };
   }
-  if (limit !== "" && limit !== "0") throw invalidArgument("daily_spend_limit_wei", "only L4 has a spending limit: leave it empty");
+  if (limit !== "" && limit !== "0")
+    throw invalidArgument("daily_spend_limit_wei", "only L4 has a spending limit: leave it empty");
   return { level, dailySpendLimitWei: "0" };
 }
 
@@ -62,14 +73,20 @@ export type Decision = { kind: "allow" } | { kind: "ask" } | { kind: "refuse"; r
 export function decide(trust: TrustFile, risk: Risk, amountWei = 0n, spentWei = 0n): Decision {
   switch (trust.level) {
     case TrustLevel.OBSERVER:
-      return { kind: "refuse", reason: `my trust level is ${describeLevel(trust.level)}: I answer, but I use no tools. My owner can raise it.` };
+      return {
+        kind: "refuse",
+        reason: `my trust level is ${describeLevel(trust.level)}: I answer, but I use no tools. My owner can raise it.`,
+      };
     case TrustLevel.OPERATOR:
       return risk === "money" ? { kind: "ask" } : { kind: "allow" };
     case TrustLevel.AUTONOMOUS: {
       if (risk !== "money") return { kind: "allow" };
       const limit = BigInt(trust.dailySpendLimitWei || "0");
       if (spentWei + amountWei > limit) {
-        return { kind: "refuse", reason: `that would go over my daily spending limit (${formatWei(limit)} in 24 hours; ${formatWei(spentWei)} spent)` };
+        return {
+          kind: "refuse",
+          reason: `that would go over my daily spending limit (${formatWei(limit)} in 24 hours; ${formatWei(spentWei)} spent)`,
+        };
       }
       return { kind: "allow" };
     }

@@ -47,10 +47,16 @@ export class WalletTool {
   async pay(to: string, wei: bigint): Promise<{ hash: string }> {
     if (!isAddress(to)) throw new WalletError(`"${to}" is not a wallet address (0x and 40 hex digits)`);
     const balance = await this.balance();
-    if (balance < wei) throw new WalletError(`the wallet holds ${formatWei(balance)}, less than ${formatWei(wei)} and the fee`);
+    if (balance < wei)
+      throw new WalletError(`the wallet holds ${formatWei(balance)}, less than ${formatWei(wei)} and the fee`);
     return this.guard("send the payment", async () => {
       const id = await this.chain.getChainId();
-      const chain = defineChain({ id, name: `chain ${id}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [] } } });
+      const chain = defineChain({
+        id,
+        name: `chain ${id}`,
+        nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+        rpcUrls: { default: { http: [] } },
+      });
       const hash = await this.wallet.sendTransaction({ to, value: wei, chain });
       const receipt = await this.chain.waitForTransactionReceipt({ hash, timeout: 60_000 });
       if (receipt.status !== "success") throw new WalletError(`the chain reverted the payment (${hash})`);

@@ -5,7 +5,13 @@ import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_s
 import { deriveInboxId } from "../inbox.js";
 import { signOperation } from "../signing.js";
 import type { SoulJson } from "../soul.js";
-import { contentFromJson, contentToJson, jsonHash, type TemplateContentJson, type ToolJson } from "../template-content.js";
+import {
+  contentFromJson,
+  contentToJson,
+  jsonHash,
+  type TemplateContentJson,
+  type ToolJson,
+} from "../template-content.js";
 
 /** Someone with a local wallet and the XMTP inbox that wallet creates. */
 export interface TestIdentity {
@@ -26,7 +32,14 @@ export function sampleContent(over: Partial<TemplateContentJson> = {}): Template
     model: { default: "gpt-oss-20b", allow_override: true },
     tools: [
       { id: "sms", name: "SMS", provisioning: "pool", description: "", prompt: "", required: false },
-      { id: "personal-email", name: "Your email", provisioning: "user", description: "", prompt: "Your email?", required: true },
+      {
+        id: "personal-email",
+        name: "Your email",
+        provisioning: "user",
+        description: "",
+        prompt: "Your email?",
+        required: true,
+      },
     ],
     description: "Plans group trips",
     category: "travel",
@@ -55,7 +68,15 @@ export function sampleSoul(): SoulJson {
 
 /** A tool declaration in its JSON form, with the defaults of a minimal one. */
 export function tool(id: string, provisioning: "pool" | "user", extra: Partial<ToolJson> = {}): ToolJson {
-  return { id, name: id, provisioning, description: "", prompt: provisioning === "user" ? `Your ${id}?` : "", required: false, ...extra };
+  return {
+    id,
+    name: id,
+    provisioning,
+    description: "",
+    prompt: provisioning === "user" ? `Your ${id}?` : "",
+    required: false,
+    ...extra,
+  };
 }
 
 /** Every pool tool and two user tools, one of them required. */
@@ -75,7 +96,10 @@ export async function signedTemplate(
   visibility: "public" | "private" = "public",
 ): Promise<Template> {
   const body = contentFromJson(content);
-  const signature = await signOperation(creator.account, "CreateTemplate", { inboxId: creator.inboxId, contentHash: jsonHash(contentToJson(body)) });
+  const signature = await signOperation(creator.account, "CreateTemplate", {
+    inboxId: creator.inboxId,
+    contentHash: jsonHash(contentToJson(body)),
+  });
   const t = (await client.createTemplate({ creatorId: creator.inboxId, content: body, signature })).template!;
   if (visibility === "private") return t;
   const publish = await signOperation(creator.account, "SetTemplateVisibility", {
@@ -84,11 +108,23 @@ export async function signedTemplate(
     version: t.version,
     visibility: "public",
   });
-  return (await client.setTemplateVisibility({ templateId: t.id, expectedVersion: t.version, visibility: Visibility.PUBLIC, signature: publish })).template!;
+  return (
+    await client.setTemplateVisibility({
+      templateId: t.id,
+      expectedVersion: t.version,
+      visibility: Visibility.PUBLIC,
+      signature: publish,
+    })
+  ).template!;
 }
 
 /** The creator's signed full update of `template` to new instructions; the template as it is now. */
-export async function signedUpdate(client: Client<typeof TemplateService>, creator: TestIdentity, template: Template, instructions: string): Promise<Template> {
+export async function signedUpdate(
+  client: Client<typeof TemplateService>,
+  creator: TestIdentity,
+  template: Template,
+  instructions: string,
+): Promise<Template> {
   const content = { ...contentToJson(template.content!), instructions };
   const signature = await signOperation(creator.account, "UpdateTemplate", {
     inboxId: creator.inboxId,
@@ -96,7 +132,14 @@ export async function signedUpdate(client: Client<typeof TemplateService>, creat
     version: template.version,
     contentHash: jsonHash(content),
   });
-  return (await client.updateTemplate({ templateId: template.id, expectedVersion: template.version, content: contentFromJson(content), signature })).template!;
+  return (
+    await client.updateTemplate({
+      templateId: template.id,
+      expectedVersion: template.version,
+      content: contentFromJson(content),
+      signature,
+    })
+  ).template!;
 }
 
 /** The Connect code a call ended with ("ok" when it succeeded), to compare in one assertion. */

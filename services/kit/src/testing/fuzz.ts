@@ -24,16 +24,60 @@ export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 25);
 
 /** Field names the pool's REST bodies and messages use, so generated objects hit real fields with wrong values. */
 export const POOL_FIELDS = [
-  "requester", "templateId", "template_id", "conversationInvite", "conversationId", "model", "userConfig", "signature", "ownerSignature",
-  "pinned", "trustLevel", "dailySpendLimitWei", "creator_id", "creatorId", "agent_name", "instructions", "tools", "visibility", "version",
-  "inbox_id", "inboxId", "newOwnerId", "idempotencyKey", "cloneFrom", "carry", "query", "pageSize", "pageToken", "instanceId", "content",
-  "expectedVersion", "issued_at", "issuedAt", "nonce", "max_trust_level", "soul", "category", "tags", "sort", "limit", "cursor",
+  "requester",
+  "templateId",
+  "template_id",
+  "conversationInvite",
+  "conversationId",
+  "model",
+  "userConfig",
+  "signature",
+  "ownerSignature",
+  "pinned",
+  "trustLevel",
+  "dailySpendLimitWei",
+  "creator_id",
+  "creatorId",
+  "agent_name",
+  "instructions",
+  "tools",
+  "visibility",
+  "version",
+  "inbox_id",
+  "inboxId",
+  "newOwnerId",
+  "idempotencyKey",
+  "cloneFrom",
+  "carry",
+  "query",
+  "pageSize",
+  "pageToken",
+  "instanceId",
+  "content",
+  "expectedVersion",
+  "issued_at",
+  "issuedAt",
+  "nonce",
+  "max_trust_level",
+  "soul",
+  "category",
+  "tags",
+  "sort",
+  "limit",
+  "cursor",
 ] as const;
 
 export const huge = fc.constantFrom(200_000, 1_100_000).map((n) => "x".repeat(n));
 /** A well-formed id of nothing that exists. */
 export const UNKNOWN_TEMPLATE_ID = "tmpl_AAAAAAAAAAAAAAAA";
-export const oddString = fc.oneof(fc.string(), fc.constant(""), huge, fc.string({ unit: "binary" }), fc.constantFrom("\u0000", "\ud800"), fc.constant(UNKNOWN_TEMPLATE_ID));
+export const oddString = fc.oneof(
+  fc.string(),
+  fc.constant(""),
+  huge,
+  fc.string({ unit: "binary" }),
+  fc.constantFrom("\u0000", "\ud800"),
+  fc.constant(UNKNOWN_TEMPLATE_ID),
+);
 /** Numbers no enum of the pool defines, and out-of-range versions and counts. */
 export const oddNumber = fc.constantFrom(2 ** 53, -1, 99999, Number.MAX_SAFE_INTEGER, 2 ** 31, -(2 ** 31) - 1);
 export const oddValue = fc.oneof(
@@ -63,7 +107,11 @@ export function rawBodies(fields: readonly string[]): fc.Arbitrary<string | Uint
     fc.integer({ min: 1_000, max: 20_000 }).map((n) => `${"[".repeat(n)}${"]".repeat(n)}`), // deep
     fc.integer({ min: 1_000, max: 5_000 }).map((n) => `${`{"${a}":`.repeat(n)}1${"}".repeat(n)}`),
     fc.constantFrom(a, b, c).map((f) => `{"${f}":"a","${f}":"b"}`), // duplicate keys
-    fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.concat([Buffer.from(`{"${a}":"`), Buffer.from([0xff, 0xfe, ...bytes]), Buffer.from('"}')])), // invalid UTF-8
+    fc
+      .uint8Array({ maxLength: 64 })
+      .map((bytes) =>
+        Buffer.concat([Buffer.from(`{"${a}":"`), Buffer.from([0xff, 0xfe, ...bytes]), Buffer.from('"}')]),
+      ), // invalid UTF-8
     wrong.map((o) => JSON.stringify(o).slice(0, -3)), // truncated
     fc.uint8Array({ maxLength: 256 }),
   );
@@ -81,12 +129,17 @@ const oddUtf8 = fc.oneof(
   fc.uint8Array({ maxLength: 32 }).map((b) => Buffer.from([0xff, 0xfe, ...b])), // invalid UTF-8
   fc.constant(Buffer.from([0xc3])), // a sequence cut short
 );
-const oddVarint = fc.oneof(oddNumber.map(BigInt), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(0n, 1n));
+const oddVarint = fc.oneof(
+  oddNumber.map(BigInt),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+  fc.constantFrom(0n, 1n),
+);
 
 type Kind = "string" | "bytes" | "varint" | "fixed32" | "fixed64" | "message";
 
 function kindOf(f: DescField): Kind {
-  if (f.fieldKind === "message" || f.fieldKind === "map" || (f.fieldKind === "list" && f.listKind === "message")) return "message";
+  if (f.fieldKind === "message" || f.fieldKind === "map" || (f.fieldKind === "list" && f.listKind === "message"))
+    return "message";
   if (f.fieldKind === "enum" || (f.fieldKind === "list" && f.listKind === "enum")) return "varint";
   const scalar = f.fieldKind === "scalar" || f.fieldKind === "list" ? f.scalar : ScalarType.STRING;
   switch (scalar) {
@@ -94,9 +147,13 @@ function kindOf(f: DescField): Kind {
       return "string";
     case ScalarType.BYTES:
       return "bytes";
-    case ScalarType.FIXED32: case ScalarType.SFIXED32: case ScalarType.FLOAT:
+    case ScalarType.FIXED32:
+    case ScalarType.SFIXED32:
+    case ScalarType.FLOAT:
       return "fixed32";
-    case ScalarType.FIXED64: case ScalarType.SFIXED64: case ScalarType.DOUBLE:
+    case ScalarType.FIXED64:
+    case ScalarType.SFIXED64:
+    case ScalarType.DOUBLE:
       return "fixed64";
     default:
       return "varint";
@@ -115,13 +172,19 @@ const WIRE: Record<Kind, WireType> = {
 /** One field in protobuf: its own wire type with an odd value (nested messages two levels deep), or a wrong wire type. */
 function protoField(f: DescField, depth: number): fc.Arbitrary<Uint8Array> {
   const kind = kindOf(f);
-  const nested = f.fieldKind === "message" || (f.fieldKind === "list" && f.listKind === "message") ? f.message : undefined;
+  const nested =
+    f.fieldKind === "message" || (f.fieldKind === "list" && f.listKind === "message") ? f.message : undefined;
   const payload: fc.Arbitrary<(w: BinaryWriter) => void> = (() => {
     switch (kind) {
       case "string":
         return oddUtf8.map((b) => (w: BinaryWriter) => w.bytes(b));
       case "bytes":
-        return fc.oneof(fc.uint8Array({ maxLength: 64 }), huge.map((s) => Buffer.from(s))).map((b) => (w: BinaryWriter) => w.bytes(b));
+        return fc
+          .oneof(
+            fc.uint8Array({ maxLength: 64 }),
+            huge.map((s) => Buffer.from(s)),
+          )
+          .map((b) => (w: BinaryWriter) => w.bytes(b));
       case "varint":
         return oddVarint.map((v) => (w: BinaryWriter) => w.int64(v));
       case "fixed32":
@@ -129,9 +192,11 @@ function protoField(f: DescField, depth: number): fc.Arbitrary<Uint8Array> {
       case "fixed64":
         return oddVarint.map((v) => (w: BinaryWriter) => w.sfixed64(v));
       case "message":
-        return (nested && depth < 2 ? fc.oneof(protoMessage(nested, depth + 1), fc.uint8Array({ maxLength: 64 })) : fc.uint8Array({ maxLength: 64 })).map(
-          (b) => (w: BinaryWriter) => w.bytes(b),
-        );
+        return (
+          nested && depth < 2
+            ? fc.oneof(protoMessage(nested, depth + 1), fc.uint8Array({ maxLength: 64 }))
+            : fc.uint8Array({ maxLength: 64 })
+        ).map((b) => (w: BinaryWriter) => w.bytes(b));
     }
   })();
   const right = payload.map((write) => {
@@ -139,16 +204,24 @@ function protoField(f: DescField, depth: number): fc.Arbitrary<Uint8Array> {
     write(w);
     return w.finish();
   });
-  const wrongWire = fc.constantFrom(WireType.Varint, WireType.Bit64, WireType.LengthDelimited, WireType.StartGroup, WireType.Bit32).filter((t) => t !== WIRE[kind]).chain((t) =>
-    fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.concat([new BinaryWriter().tag(f.number, t).finish(), b])),
-  );
+  const wrongWire = fc
+    .constantFrom(WireType.Varint, WireType.Bit64, WireType.LengthDelimited, WireType.StartGroup, WireType.Bit32)
+    .filter((t) => t !== WIRE[kind])
+    .chain((t) =>
+      fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.concat([new BinaryWriter().tag(f.number, t).finish(), b])),
+    );
   return fc.oneof({ arbitrary: right, weight: 4 }, { arbitrary: wrongWire, weight: 1 });
 }
 
 /** A message's own fields in protobuf, each with an odd value (repeated fields repeated). */
 export function protoMessage(schema: DescMessage, depth = 0): fc.Arbitrary<Uint8Array> {
   if (schema.fields.length === 0) return fc.uint8Array({ maxLength: 32 });
-  return fc.array(fc.constantFrom(...schema.fields).chain((f) => protoField(f, depth)), { minLength: 1, maxLength: 6 }).map((parts) => Buffer.concat(parts));
+  return fc
+    .array(
+      fc.constantFrom(...schema.fields).chain((f) => protoField(f, depth)),
+      { minLength: 1, maxLength: 6 },
+    )
+    .map((parts) => Buffer.concat(parts));
 }
 
 /** Protobuf for a request: its own fields with odd values, whole or cut short, and random bytes. */
@@ -174,12 +247,20 @@ function jsonField(f: DescField, depth: number): fc.Arbitrary<unknown> {
       default:
         return f.fieldKind === "enum" || (f.fieldKind === "list" && f.listKind === "enum")
           ? fc.constantFrom(99999, -1, 2 ** 31 - 1)
-          : oddVarint.map((v) => (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()));
+          : oddVarint.map((v) =>
+              v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString(),
+            );
     }
   };
   const kind = kindOf(f);
-  if (f.fieldKind === "list") return fc.array(one(kind, f.listKind === "message" ? f.message : undefined), { maxLength: 3 });
-  if (f.fieldKind === "map") return fc.dictionary(oddString.map((s) => s.slice(0, 40)), f.mapKind === "message" ? one("message", f.message) : fc.oneof(oddString, fc.integer()), { maxKeys: 3 });
+  if (f.fieldKind === "list")
+    return fc.array(one(kind, f.listKind === "message" ? f.message : undefined), { maxLength: 3 });
+  if (f.fieldKind === "map")
+    return fc.dictionary(
+      oddString.map((s) => s.slice(0, 40)),
+      f.mapKind === "message" ? one("message", f.message) : fc.oneof(oddString, fc.integer()),
+      { maxKeys: 3 },
+    );
   return one(kind, f.fieldKind === "message" ? f.message : undefined);
 }
 
@@ -201,7 +282,8 @@ export interface RpcBody {
 export function rpcBodies(schema: DescMessage, extraFields: readonly string[] = []): fc.Arbitrary<RpcBody> {
   const found = [...new Set([...fieldNames(schema), ...extraFields])];
   const names = found.length > 0 ? found : ["a"];
-  const json = (a: fc.Arbitrary<string | Uint8Array | undefined>) => a.map((body): RpcBody => ({ type: "application/json", body: body ?? "" }));
+  const json = (a: fc.Arbitrary<string | Uint8Array | undefined>) =>
+    a.map((body): RpcBody => ({ type: "application/json", body: body ?? "" }));
   return fc.oneof(
     json(jsonMessage(schema).map((o) => JSON.stringify(o))),
     json(wrongFields(names).map((o) => JSON.stringify(o))),
@@ -224,16 +306,23 @@ export function rpcBodies(schema: DescMessage, extraFields: readonly string[] = 
  * a whole when it does not decode at all (`cannot decode message
  * convos.pool.v1.ClaimRequest from binary: …`).
  */
-export function fieldNameProblem(schema: DescMessage, err: ConnectError, opts: { headers?: readonly string[] } = {}): string | undefined {
+export function fieldNameProblem(
+  schema: DescMessage,
+  err: ConnectError,
+  opts: { headers?: readonly string[] } = {},
+): string | undefined {
   if (err.code !== Code.InvalidArgument) return undefined;
   const violations = fieldViolations(err);
   if (violations.length > 0) {
     const bad = violations.filter((v) => !isFieldPath(schema, v.field) && !opts.headers?.includes(v.field));
-    return bad.length === 0 ? undefined : `field violation names no field of ${schema.typeName}: ${bad.map((v) => JSON.stringify(v.field)).join(", ")}`;
+    return bad.length === 0
+      ? undefined
+      : `field violation names no field of ${schema.typeName}: ${bad.map((v) => JSON.stringify(v.field)).join(", ")}`;
   }
   const message = err.rawMessage;
   const field = /^cannot decode field ([\w.]+)\.(\w+) from JSON/.exec(message);
-  if (field && messagesOf(schema).some((m) => m.typeName === field[1] && m.fields.some((f) => f.name === field[2]))) return undefined;
+  if (field && messagesOf(schema).some((m) => m.typeName === field[1] && m.fields.some((f) => f.name === field[2])))
+    return undefined;
   if (new RegExp(`\\bmessage ${schema.typeName.replace(/\./g, "\\.")}\\b`).test(message)) return undefined;
   return `INVALID_ARGUMENT without a field violation or a field of ${schema.typeName} in its message: ${JSON.stringify(message.slice(0, 200))}`;
 }
@@ -254,7 +343,12 @@ export function isFieldPath(schema: DescMessage, path: string): boolean {
       at = f.message;
       continue;
     }
-    at = f.fieldKind === "message" ? f.message : f.fieldKind === "list" && f.listKind === "message" ? f.message : undefined;
+    at =
+      f.fieldKind === "message"
+        ? f.message
+        : f.fieldKind === "list" && f.listKind === "message"
+          ? f.message
+          : undefined;
     if (i < segments.length - 1 && !at) return false;
   }
   return true;
@@ -265,7 +359,14 @@ function messagesOf(schema: DescMessage, seen = new Set<DescMessage>()): DescMes
   if (seen.has(schema)) return [];
   seen.add(schema);
   for (const f of schema.fields) {
-    const m = f.fieldKind === "message" ? f.message : f.fieldKind === "list" && f.listKind === "message" ? f.message : f.fieldKind === "map" && f.mapKind === "message" ? f.message : undefined;
+    const m =
+      f.fieldKind === "message"
+        ? f.message
+        : f.fieldKind === "list" && f.listKind === "message"
+          ? f.message
+          : f.fieldKind === "map" && f.mapKind === "message"
+            ? f.message
+            : undefined;
     if (m) messagesOf(m, seen);
   }
   return [...seen];

@@ -29,8 +29,21 @@ export interface TestPki {
 
 async function authority(dir: string, name: string): Promise<void> {
   await run("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-    "-subj", `/CN=${name}`, "-keyout", join(dir, `${name}.key`), "-out", join(dir, `${name}.pem`),
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${name}`,
+    "-keyout",
+    join(dir, `${name}.key`),
+    "-out",
+    join(dir, `${name}.pem`),
   ]);
 }
 
@@ -38,14 +51,40 @@ async function issue(dir: string, ca: string, name: string): Promise<TestCertifi
   const ext = join(dir, `${name}.ext`);
   await writeFile(ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
   await run("openssl", [
-    "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-    "-subj", "/CN=localhost", "-keyout", join(dir, `${name}.key`), "-out", join(dir, `${name}.csr`),
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-subj",
+    "/CN=localhost",
+    "-keyout",
+    join(dir, `${name}.key`),
+    "-out",
+    join(dir, `${name}.csr`),
   ]);
   await run("openssl", [
-    "x509", "-req", "-in", join(dir, `${name}.csr`), "-CA", join(dir, `${ca}.pem`), "-CAkey", join(dir, `${ca}.key`),
-    "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", join(dir, `${name}.pem`),
+    "x509",
+    "-req",
+    "-in",
+    join(dir, `${name}.csr`),
+    "-CA",
+    join(dir, `${ca}.pem`),
+    "-CAkey",
+    join(dir, `${ca}.key`),
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    ext,
+    "-out",
+    join(dir, `${name}.pem`),
   ]);
-  return { cert: await readFile(join(dir, `${name}.pem`), "utf8"), key: await readFile(join(dir, `${name}.key`), "utf8") };
+  return {
+    cert: await readFile(join(dir, `${name}.pem`), "utf8"),
+    key: await readFile(join(dir, `${name}.key`), "utf8"),
+  };
 }
 
 export async function makeTestPki(): Promise<TestPki> {

@@ -24,7 +24,8 @@ export class PostgresServer {
 
   static async create(): Promise<PostgresServer> {
     const bindir = process.env.POOL_TEST_PG_BINDIR;
-    if (!bindir) throw new Error("POOL_TEST_PG_BINDIR is not set: run tests with `npm test` or scripts/with-postgres.sh");
+    if (!bindir)
+      throw new Error("POOL_TEST_PG_BINDIR is not set: run tests with `npm test` or scripts/with-postgres.sh");
     const dir = await mkdtemp(join(tmpdir(), "pool-pg-own-"));
     const server = new PostgresServer(bindir, dir, await freePort());
     if (process.getuid?.() === 0) {
@@ -32,7 +33,19 @@ export class PostgresServer {
       const { stdout: gid } = await run("id", ["-g", "postgres"]);
       await chown(dir, Number(stdout), Number(gid));
     }
-    await server.exec("initdb", ["-D", server.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"]);
+    await server.exec("initdb", [
+      "-D",
+      server.data,
+      "-U",
+      "postgres",
+      "-A",
+      "trust",
+      "-E",
+      "UTF8",
+      "--no-locale",
+      "--no-sync",
+      "--no-instructions",
+    ]);
     await server.start();
     return server;
   }
@@ -55,7 +68,18 @@ export class PostgresServer {
   async start(): Promise<void> {
     // Durable, unlike the shared test server: a crash here must lose no committed transaction, as in production.
     const opts = `-c listen_addresses=127.0.0.1 -p ${this.port} -c unix_socket_directories=${this.dir} -c max_connections=200`;
-    await this.exec("pg_ctl", ["-D", this.data, "-l", join(this.dir, "server.log"), "-o", opts, "-w", "-t", "30", "start"]);
+    await this.exec("pg_ctl", [
+      "-D",
+      this.data,
+      "-l",
+      join(this.dir, "server.log"),
+      "-o",
+      opts,
+      "-w",
+      "-t",
+      "30",
+      "start",
+    ]);
   }
 
   /** `immediate`: as if the machine lost power (no clean shutdown); `fast`: a restart by its operator. */

@@ -25,7 +25,11 @@ export function testPostgresUrl(): string {
  */
 export async function createTestDatabase(prefix = "test"): Promise<string> {
   const admin = new URL(testPostgresUrl());
-  const safePrefix = prefix.toLowerCase().replace(/[^a-z0-9_]+/g, "_").slice(0, 30) || "test";
+  const safePrefix =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, "_")
+      .slice(0, 30) || "test";
   const name = `${safePrefix}_${Date.now().toString(36)}_${randomBytes(5).toString("hex")}`;
   const orm = await MikroORM.init({
     clientUrl: admin.toString(),

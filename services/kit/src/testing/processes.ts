@@ -66,7 +66,10 @@ export async function startServiceProcess(script: string, opts: StartServiceOpti
   const ready = new Promise<void>((resolve, reject) => {
     const timeoutMs = opts.timeoutMs ?? 60_000;
     let done = false;
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within ${timeoutMs / 1000} s:\n${lines.slice(-20).join("\n")}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${script} did not start within ${timeoutMs / 1000} s:\n${lines.slice(-20).join("\n")}`)),
+      timeoutMs,
+    );
     proc.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`${script} exited (${code}) before it served:\n${lines.slice(-20).join("\n")}`));
@@ -84,7 +87,11 @@ export async function startServiceProcess(script: string, opts: StartServiceOpti
     }
     void (async () => {
       while (!done && proc.exitCode === null) {
-        const ok = await fetch(`${url}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then(
+        const ok = await fetch(`${url}/grpc.health.v1.Health/Check`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        }).then(
           (r) => r.ok,
           () => false,
         );

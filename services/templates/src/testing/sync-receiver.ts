@@ -3,7 +3,13 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
-import { createLogger, serviceAuthInterceptor, startServer, type RunningServer, type ServiceCredentials } from "@convos-pool/kit";
+import {
+  createLogger,
+  serviceAuthInterceptor,
+  startServer,
+  type RunningServer,
+  type ServiceCredentials,
+} from "@convos-pool/kit";
 
 /** A TemplateSyncService that records what it gets; told to, it fails the next calls or answers slowly. */
 export class Receiver {
@@ -54,7 +60,14 @@ export class Receiver {
   }
 
   reset(): void {
-    Object.assign(this, { received: [], bases: [], failNext: 0, delayMs: 0, calls: 0, concurrent: 0, maxConcurrent: 0 });
+    Object.assign(this, {
+      received: [],
+      bases: [],
+      failNext: 0,
+      delayMs: 0,
+      calls: 0,
+      concurrent: 0,
+      maxConcurrent: 0,
+    });
   }
 }
-

@@ -5,7 +5,12 @@
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { InheritanceState, InstanceState, SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  InheritanceState,
+  InstanceState,
+  SyncState,
+  type Instance,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
@@ -27,7 +32,19 @@ import { FieldError, shownError, type ShownError } from "../errors";
 import { eth, outcomeName, short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
-import { Empty, ErrorBox, Loading, Notice, Page, Pager, Select, SignInFirst, TextArea, TextField, usePages } from "../ui";
+import {
+  Empty,
+  ErrorBox,
+  Loading,
+  Notice,
+  Page,
+  Pager,
+  Select,
+  SignInFirst,
+  TextArea,
+  TextField,
+  usePages,
+} from "../ui";
 
 const KIND_HELP: Record<MemoryKind, string> = {
   training: "what it learned doing its job",
@@ -37,7 +54,11 @@ const KIND_HELP: Record<MemoryKind, string> = {
 
 export function AgentPage({ id }: { id: string }) {
   const { signedIn, inboxId } = useSession();
-  const agent = useQuery(ClaimService.method.getInstance, { instanceId: id }, { enabled: signedIn, refetchInterval: 3_000 });
+  const agent = useQuery(
+    ClaimService.method.getInstance,
+    { instanceId: id },
+    { enabled: signedIn, refetchInterval: 3_000 },
+  );
   if (!signedIn) {
     return (
       <Page title="Agent">
@@ -101,7 +122,8 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
       {i.templateDelisting && (
         <Notice>
           <span data-testid="template-delisted">
-            The pool's operators took this agent's template out of the store on {when(i.templateDelisting.delistedAt)}: {i.templateDelisting.reason}
+            The pool's operators took this agent's template out of the store on {when(i.templateDelisting.delistedAt)}:{" "}
+            {i.templateDelisting.reason}
           </span>{" "}
           It keeps working here and keeps getting its template's updates; no new agent of it can be added.
         </Notice>
@@ -159,10 +181,14 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
             type="button"
             disabled={!!act.busy}
             onClick={() =>
-              void act.run("pin", pinned ? "It follows its template's updates again." : "Pinned: it stays on this version.", async () => {
-                const ownerSignature = await sign("SetInstancePin", { instanceId: i.id, pinned: !pinned });
-                await pin.mutateAsync({ instanceId: i.id, pinned: !pinned, ownerSignature });
-              })
+              void act.run(
+                "pin",
+                pinned ? "It follows its template's updates again." : "Pinned: it stays on this version.",
+                async () => {
+                  const ownerSignature = await sign("SetInstancePin", { instanceId: i.id, pinned: !pinned });
+                  await pin.mutateAsync({ instanceId: i.id, pinned: !pinned, ownerSignature });
+                },
+              )
             }
           >
             {pinned ? "Unpin: follow updates" : "Pin to this version"}
@@ -198,7 +224,15 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
           }}
         >
           <h2>Transfer</h2>
-          <TextField label="New owner's inbox id" name="new_owner_id" error={act.errorOf("transfer")} required value={newOwner} onChange={(e) => setNewOwner(e.target.value)} autoComplete="off" />
+          <TextField
+            label="New owner's inbox id"
+            name="new_owner_id"
+            error={act.errorOf("transfer")}
+            required
+            value={newOwner}
+            onChange={(e) => setNewOwner(e.target.value)}
+            autoComplete="off"
+          />
           <ErrorBox error={act.errorOf("transfer")} fieldsShown={["new_owner_id"]} />
           <button type="submit" disabled={!!act.busy}>
             Offer the agent
@@ -237,7 +271,9 @@ function TrustForm({ agent: i }: { agent: Instance }) {
   const [picked, setPicked] = useState<TrustLevelName>();
   const fallback = current && levels.includes(current) ? current : levels[levels.length - 1]!;
   const chosen = picked && levels.includes(picked) ? picked : fallback;
-  const [limit, setLimit] = useState(i.trustLevel === TrustLevel.AUTONOMOUS && i.dailySpendLimitWei ? eth(i.dailySpendLimitWei) : "");
+  const [limit, setLimit] = useState(
+    i.trustLevel === TrustLevel.AUTONOMOUS && i.dailySpendLimitWei ? eth(i.dailySpendLimitWei) : "",
+  );
 
   return (
     <form
@@ -249,7 +285,12 @@ function TrustForm({ agent: i }: { agent: Instance }) {
           const trustLevel = parseTrustLevel(chosen)!;
           const wei = chosen === "L4" ? dailyLimitWei(limit) : 0n;
           const ownerSignature = await sign("SetTrustLevel", { instanceId: i.id, trustLevel, dailySpendLimitWei: wei });
-          await save.mutateAsync({ instanceId: i.id, trustLevel, dailySpendLimitWei: chosen === "L4" ? wei.toString() : "", ownerSignature });
+          await save.mutateAsync({
+            instanceId: i.id,
+            trustLevel,
+            dailySpendLimitWei: chosen === "L4" ? wei.toString() : "",
+            ownerSignature,
+          });
         });
       }}
     >
@@ -258,7 +299,10 @@ function TrustForm({ agent: i }: { agent: Instance }) {
         {current ? (
           <>
             <strong>{current}</strong>: {TRUST_LEVEL_SUMMARIES[current]}
-            {i.trustLevel === TrustLevel.AUTONOMOUS && i.dailySpendLimitWei && `, up to ${eth(i.dailySpendLimitWei)} ETH a day`}.
+            {i.trustLevel === TrustLevel.AUTONOMOUS &&
+              i.dailySpendLimitWei &&
+              `, up to ${eth(i.dailySpendLimitWei)} ETH a day`}
+            .
           </>
         ) : (
           "Not set: it was added before trust levels."
@@ -270,7 +314,13 @@ function TrustForm({ agent: i }: { agent: Instance }) {
         error={act.errorOf("trust")}
         value={chosen}
         onChange={(e) => setPicked(e.target.value as TrustLevelName)}
-        hint={content ? `Its template allows up to ${trustName(max)}.` : template.error ? "Its template could not be read: the agent refuses a level above the highest it allows." : undefined}
+        hint={
+          content
+            ? `Its template allows up to ${trustName(max)}.`
+            : template.error
+              ? "Its template could not be read: the agent refuses a level above the highest it allows."
+              : undefined
+        }
       >
         {levels.map((n) => (
           <option key={n} value={n}>
@@ -304,13 +354,19 @@ function TrustForm({ agent: i }: { agent: Instance }) {
 /** Its activity log, newest first: each tool call and how it ended, and each change of level. */
 function Activity({ id }: { id: string }) {
   const pages = usePages();
-  const log = useQuery(ClaimService.method.listAgentActivity, { instanceId: id, pageSize: 20, pageToken: pages.token }, { refetchInterval: 5_000 });
+  const log = useQuery(
+    ClaimService.method.listAgentActivity,
+    { instanceId: id, pageSize: 20, pageToken: pages.token },
+    { refetchInterval: 5_000 },
+  );
   return (
     <section aria-labelledby="activity-heading">
       <h2 id="activity-heading">Activity</h2>
       {log.isPending && <Loading what="its activity" />}
       {log.error && <ErrorBox error={shownError(log.error)} />}
-      {log.data?.entries.length === 0 && <Empty>Nothing yet: its tool calls and changes of level show here, newest first.</Empty>}
+      {log.data?.entries.length === 0 && (
+        <Empty>Nothing yet: its tool calls and changes of level show here, newest first.</Empty>
+      )}
       {log.data && log.data.entries.length > 0 && (
         <ol className="activity" aria-label="Activity, newest first">
           {log.data.entries.map((e) => (
@@ -353,10 +409,25 @@ function CloneForm({ parent }: { parent: Instance }) {
   async function submit() {
     setError(undefined);
     try {
-      const request = { ownerId: inboxId!, parentInstanceId: parent.id, conversationInvite: invite.trim(), contextPrompt: directive, carry, model: "", userConfig: {} };
+      const request = {
+        ownerId: inboxId!,
+        parentInstanceId: parent.id,
+        conversationInvite: invite.trim(),
+        contextPrompt: directive,
+        carry,
+        model: "",
+        userConfig: {},
+      };
       const { inboxId: _owner, ...fields } = cloneFields(request);
       const ownerSignature = await sign("CloneAgent", fields);
-      await claim.mutateAsync({ requester: inboxId!, cloneFrom: parent.id, conversationInvite: request.conversationInvite, contextPrompt: directive, carry, ownerSignature });
+      await claim.mutateAsync({
+        requester: inboxId!,
+        cloneFrom: parent.id,
+        conversationInvite: request.conversationInvite,
+        contextPrompt: directive,
+        carry,
+        ownerSignature,
+      });
     } catch (err) {
       setError(shownError(err));
     }
@@ -367,7 +438,8 @@ function CloneForm({ parent }: { parent: Instance }) {
       <section className="card" role="status">
         <h2>Cloned</h2>
         <p>
-          The clone <Link to={`/agents/${clone.instanceId}`}>{clone.instanceId}</Link> has joined the conversation; its parent is sending what it learned.
+          The clone <Link to={`/agents/${clone.instanceId}`}>{clone.instanceId}</Link> has joined the conversation; its
+          parent is sending what it learned.
         </p>
       </section>
     );
@@ -382,7 +454,15 @@ function CloneForm({ parent }: { parent: Instance }) {
       }}
     >
       <h2>Clone into another conversation</h2>
-      <TextField label="Conversation invite" name="conversation_invite" error={error} required value={invite} onChange={(e) => setInvite(e.target.value)} autoComplete="off" />
+      <TextField
+        label="Conversation invite"
+        name="conversation_invite"
+        error={error}
+        required
+        value={invite}
+        onChange={(e) => setInvite(e.target.value)}
+        autoComplete="off"
+      />
       <TextArea
         label="What to pass on"
         name="context_prompt"
@@ -391,13 +471,22 @@ function CloneForm({ parent }: { parent: Instance }) {
         value={directive}
         onChange={(e) => setDirective(e.target.value)}
         placeholder={defaultDirective || "General travel knowledge, but not the Japan trip details"}
-        hint={defaultDirective ? `Empty: the template's default, "${defaultDirective}".` : "Empty: everything of the kinds below."}
+        hint={
+          defaultDirective
+            ? `Empty: the template's default, "${defaultDirective}".`
+            : "Empty: everything of the kinds below."
+        }
       />
       <fieldset>
         <legend>Kinds of memory that carry</legend>
         {MEMORY_KINDS.map((k) => (
           <div className="check" key={k}>
-            <input id={`carry-${k}`} type="checkbox" checked={carry.includes(k)} onChange={(e) => setCarry(e.target.checked ? [...carry, k] : carry.filter((x) => x !== k))} />
+            <input
+              id={`carry-${k}`}
+              type="checkbox"
+              checked={carry.includes(k)}
+              onChange={(e) => setCarry(e.target.checked ? [...carry, k] : carry.filter((x) => x !== k))}
+            />
             <label htmlFor={`carry-${k}`}>
               {k}: {KIND_HELP[k]}
             </label>
@@ -432,7 +521,9 @@ function Lineage({ id }: { id: string }) {
             ))}
           </p>
           <p>
-            {lineage.data.descendants.length === 0 ? "No clones." : `${lineage.data.descendants.length} clone${lineage.data.descendants.length > 1 ? "s" : ""}: `}
+            {lineage.data.descendants.length === 0
+              ? "No clones."
+              : `${lineage.data.descendants.length} clone${lineage.data.descendants.length > 1 ? "s" : ""}: `}
             {lineage.data.descendants.map((d, n) => (
               <span key={d.instanceId}>
                 {n > 0 && ", "}
@@ -454,7 +545,8 @@ function Offered({ agent: i }: { agent: Instance }) {
   return (
     <Page title={`${i.agentName || i.id}, offered to you`}>
       <p>
-        <code title={i.ownerId}>{short(i.ownerId)}</code> offers you this agent, in conversation <code>{short(i.conversationId)}</code>.
+        <code title={i.ownerId}>{short(i.ownerId)}</code> offers you this agent, in conversation{" "}
+        <code>{short(i.conversationId)}</code>.
       </p>
       <ErrorBox error={act.error} />
       {act.done && <Notice>{act.done}</Notice>}

@@ -16,22 +16,58 @@ import { Select, TextArea, TextField } from "../ui";
 
 /** The names of the fields the form shows, so that their errors are not repeated above it. */
 export function formFields(c: TemplateContentJson): string[] {
-  const fields = ["agent_name", "description", "category", "tags", "instructions", "model.default", "clone_directive", "max_trust_level"].map((f) => `content.${f}`);
-  c.tools.forEach((_, i) => fields.push(...["id", "name", "provisioning", "description", "prompt"].map((f) => `content.tools[${i}].${f}`)));
+  const fields = [
+    "agent_name",
+    "description",
+    "category",
+    "tags",
+    "instructions",
+    "model.default",
+    "clone_directive",
+    "max_trust_level",
+  ].map((f) => `content.${f}`);
+  c.tools.forEach((_, i) =>
+    fields.push(...["id", "name", "provisioning", "description", "prompt"].map((f) => `content.tools[${i}].${f}`)),
+  );
   c.tags.forEach((_, i) => fields.push(`content.tags[${i}]`));
   return fields;
 }
 
-export function ContentForm({ value, onChange, error }: { value: TemplateContentJson; onChange: (c: TemplateContentJson) => void; error: ShownError | undefined }) {
+export function ContentForm({
+  value,
+  onChange,
+  error,
+}: {
+  value: TemplateContentJson;
+  onChange: (c: TemplateContentJson) => void;
+  error: ShownError | undefined;
+}) {
   const set = (patch: Partial<TemplateContentJson>) => onChange({ ...value, ...patch });
   // With a base and no model of its own, the template runs on the base's: shown as the default until set.
   const model = value.model ?? DEFAULT_MODEL;
-  const setTool = (i: number, patch: Partial<ToolJson>) => set({ tools: value.tools.map((t, j) => (j === i ? { ...t, ...patch } : t)) });
+  const setTool = (i: number, patch: Partial<ToolJson>) =>
+    set({ tools: value.tools.map((t, j) => (j === i ? { ...t, ...patch } : t)) });
   const tagsError = Object.keys(error?.fields ?? {}).find((f) => f.startsWith("content.tags"));
   return (
     <>
-      <TextField label="Agent name" name="content.agent_name" error={error} required value={value.agent_name} onChange={(e) => set({ agent_name: e.target.value })} maxLength={100} />
-      <TextArea label="Description" name="content.description" error={error} rows={2} value={value.description} onChange={(e) => set({ description: e.target.value })} hint="What the store shows." />
+      <TextField
+        label="Agent name"
+        name="content.agent_name"
+        error={error}
+        required
+        value={value.agent_name}
+        onChange={(e) => set({ agent_name: e.target.value })}
+        maxLength={100}
+      />
+      <TextArea
+        label="Description"
+        name="content.description"
+        error={error}
+        rows={2}
+        value={value.description}
+        onChange={(e) => set({ description: e.target.value })}
+        hint="What the store shows."
+      />
       <div className="row">
         <TextField
           label="Category"
@@ -52,11 +88,27 @@ export function ContentForm({ value, onChange, error }: { value: TemplateContent
           name={tagsError ?? "content.tags"}
           error={error}
           value={value.tags.join(", ")}
-          onChange={(e) => set({ tags: e.target.value.split(",").map((t) => t.trim()).filter(Boolean) })}
+          onChange={(e) =>
+            set({
+              tags: e.target.value
+                .split(",")
+                .map((t) => t.trim())
+                .filter(Boolean),
+            })
+          }
           hint="Separated by commas."
         />
       </div>
-      <TextArea label="Instructions" name="content.instructions" error={error} required rows={10} value={value.instructions} onChange={(e) => set({ instructions: e.target.value })} hint="What the agent is told to be and do (its IDENTITY.md)." />
+      <TextArea
+        label="Instructions"
+        name="content.instructions"
+        error={error}
+        required
+        rows={10}
+        value={value.instructions}
+        onChange={(e) => set({ instructions: e.target.value })}
+        hint="What the agent is told to be and do (its IDENTITY.md)."
+      />
       <fieldset>
         <legend>Model</legend>
         <TextField
@@ -69,24 +121,59 @@ export function ContentForm({ value, onChange, error }: { value: TemplateContent
           onChange={(e) => set({ model: { ...model, default: e.target.value } })}
         />
         <div className="check">
-          <input id="allow-override" type="checkbox" checked={model.allow_override} onChange={(e) => set({ model: { ...model, allow_override: e.target.checked } })} />
+          <input
+            id="allow-override"
+            type="checkbox"
+            checked={model.allow_override}
+            onChange={(e) => set({ model: { ...model, allow_override: e.target.checked } })}
+          />
           <label htmlFor="allow-override">Users may choose another model</label>
         </div>
       </fieldset>
       <fieldset>
         <legend>Tools</legend>
-        {value.tools.length === 0 && <p className="hint">No tools. The pool provisions {POOL_TOOL_IDS.join(", ")}; any other tool is the user's to provide.</p>}
+        {value.tools.length === 0 && (
+          <p className="hint">
+            No tools. The pool provisions {POOL_TOOL_IDS.join(", ")}; any other tool is the user's to provide.
+          </p>
+        )}
         {value.tools.map((tool, i) => (
           <div className="tool" key={i} role="group" aria-label={`Tool ${i + 1}`}>
             <div className="row">
-              <TextField label="Tool id" name={`content.tools[${i}].id`} error={error} required value={tool.id} onChange={(e) => setTool(i, { id: e.target.value })} list="pool-tools" />
-              <TextField label="Name" name={`content.tools[${i}].name`} error={error} value={tool.name} onChange={(e) => setTool(i, { name: e.target.value })} />
-              <Select label="Provided by" name={`content.tools[${i}].provisioning`} error={error} value={tool.provisioning} onChange={(e) => setTool(i, { provisioning: e.target.value as ToolJson["provisioning"] })}>
+              <TextField
+                label="Tool id"
+                name={`content.tools[${i}].id`}
+                error={error}
+                required
+                value={tool.id}
+                onChange={(e) => setTool(i, { id: e.target.value })}
+                list="pool-tools"
+              />
+              <TextField
+                label="Name"
+                name={`content.tools[${i}].name`}
+                error={error}
+                value={tool.name}
+                onChange={(e) => setTool(i, { name: e.target.value })}
+              />
+              <Select
+                label="Provided by"
+                name={`content.tools[${i}].provisioning`}
+                error={error}
+                value={tool.provisioning}
+                onChange={(e) => setTool(i, { provisioning: e.target.value as ToolJson["provisioning"] })}
+              >
                 <option value="pool">the pool</option>
                 <option value="user">the user</option>
               </Select>
             </div>
-            <TextField label="Description" name={`content.tools[${i}].description`} error={error} value={tool.description} onChange={(e) => setTool(i, { description: e.target.value })} />
+            <TextField
+              label="Description"
+              name={`content.tools[${i}].description`}
+              error={error}
+              value={tool.description}
+              onChange={(e) => setTool(i, { description: e.target.value })}
+            />
             <TextField
               label="Prompt"
               name={`content.tools[${i}].prompt`}
@@ -96,10 +183,19 @@ export function ContentForm({ value, onChange, error }: { value: TemplateContent
               hint={tool.provisioning === "user" ? "What the user is asked when adding the agent." : undefined}
             />
             <div className="check">
-              <input id={`tool-required-${i}`} type="checkbox" checked={tool.required} onChange={(e) => setTool(i, { required: e.target.checked })} />
+              <input
+                id={`tool-required-${i}`}
+                type="checkbox"
+                checked={tool.required}
+                onChange={(e) => setTool(i, { required: e.target.checked })}
+              />
               <label htmlFor={`tool-required-${i}`}>Required</label>
             </div>
-            <button type="button" className="link danger" onClick={() => set({ tools: value.tools.filter((_, j) => j !== i) })}>
+            <button
+              type="button"
+              className="link danger"
+              onClick={() => set({ tools: value.tools.filter((_, j) => j !== i) })}
+            >
               Remove tool {i + 1}
             </button>
           </div>
@@ -109,7 +205,17 @@ export function ContentForm({ value, onChange, error }: { value: TemplateContent
             <option key={t} value={t} />
           ))}
         </datalist>
-        <button type="button" onClick={() => set({ tools: [...value.tools, { id: "", name: "", provisioning: "user", description: "", prompt: "", required: false }] })}>
+        <button
+          type="button"
+          onClick={() =>
+            set({
+              tools: [
+                ...value.tools,
+                { id: "", name: "", provisioning: "user", description: "", prompt: "", required: false },
+              ],
+            })
+          }
+        >
           Add a tool
         </button>
       </fieldset>
@@ -147,4 +253,3 @@ export function ContentForm({ value, onChange, error }: { value: TemplateContent
     </>
   );
 }
-

@@ -35,7 +35,8 @@ export function Featured() {
 }
 
 /** Who added an agent of it lately: what "most used" counts. */
-export const recentOwners = (t: Template) => `${String(t.recentOwners)} ${t.recentOwners === 1n ? "person" : "people"} in 30 days`;
+export const recentOwners = (t: Template) =>
+  `${String(t.recentOwners)} ${t.recentOwners === 1n ? "person" : "people"} in 30 days`;
 
 /** Anyone signed in but its creator reports a template to the operators, once while the report is open. */
 export function ReportTemplate({ template }: { template: Template }) {
@@ -57,7 +58,15 @@ export function ReportTemplate({ template }: { template: Template }) {
             report.mutateAsync({ templateId: template.id, reason }).catch((err: unknown) => setError(shownError(err)));
           }}
         >
-          <TextArea label="What is wrong with it" name="reason" error={error} required value={reason} onChange={(e) => setReason(e.target.value)} hint="Operators read it; at most 1,000 characters." />
+          <TextArea
+            label="What is wrong with it"
+            name="reason"
+            error={error}
+            required
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            hint="Operators read it; at most 1,000 characters."
+          />
           <ErrorBox error={error} fieldsShown={["reason"]} />
           <button type="submit" disabled={report.isPending}>
             Report
@@ -78,7 +87,9 @@ const REVIEW: Record<ReviewState, string> = {
 export function Delisted({ template }: { template: Template }) {
   const { sign } = useSession();
   const queryClient = useQueryClient();
-  const request = useMutation(StoreCurationService.method.requestReview, { onSuccess: () => void queryClient.invalidateQueries() });
+  const request = useMutation(StoreCurationService.method.requestReview, {
+    onSuccess: () => void queryClient.invalidateQueries(),
+  });
   const [message, setMessage] = useState("");
   const [error, setError] = useState<ShownError>();
   const d = template.delisting;
@@ -86,7 +97,11 @@ export function Delisted({ template }: { template: Template }) {
   async function submit() {
     setError(undefined);
     try {
-      const signature = await sign("RequestTemplateReview", { templateId: template.id, version: template.version, message });
+      const signature = await sign("RequestTemplateReview", {
+        templateId: template.id,
+        version: template.version,
+        message,
+      });
       await request.mutateAsync({ templateId: template.id, expectedVersion: template.version, message, signature });
       setMessage("");
     } catch (err) {

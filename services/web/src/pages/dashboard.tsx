@@ -24,7 +24,11 @@ export function DashboardPage({ id }: { id: string }) {
   // The counts and the rollout are over all agents, whatever the page.
   const pages = usePages();
   const template = useQuery(TemplateService.method.getTemplate, { templateId: id }, live);
-  const instances = useQuery(ClaimService.method.listTemplateInstances, { templateId: id, pageSize: PAGE_SIZE, pageToken: pages.token }, live);
+  const instances = useQuery(
+    ClaimService.method.listTemplateInstances,
+    { templateId: id, pageSize: PAGE_SIZE, pageToken: pages.token },
+    live,
+  );
   const counts = useQuery(LineageService.method.getTemplateDashboard, { templateId: id }, live);
 
   if (!signedIn) {
@@ -70,7 +74,8 @@ export function DashboardPage({ id }: { id: string }) {
           <strong>{String(c ? c.totalCount : instances.data.totalCount)}</strong> ever claimed
         </li>
         <li>
-          <strong data-testid="clone-count">{c ? String(c.cloneCount) : "—"}</strong> clones ({c ? String(c.liveCloneCount) : "—"} live)
+          <strong data-testid="clone-count">{c ? String(c.cloneCount) : "—"}</strong> clones (
+          {c ? String(c.liveCloneCount) : "—"} live)
         </li>
         <li>
           <strong>{c ? String(c.owners.length) : "—"}</strong> owners
@@ -130,7 +135,12 @@ export function DashboardPage({ id }: { id: string }) {
           </table>
         </div>
       )}
-      <Pager pages={pages} nextToken={instances.data.nextPageToken} of={Math.ceil(Number(instances.data.totalCount) / PAGE_SIZE)} label="Pages of agents" />
+      <Pager
+        pages={pages}
+        nextToken={instances.data.nextPageToken}
+        of={Math.ceil(Number(instances.data.totalCount) / PAGE_SIZE)}
+        label="Pages of agents"
+      />
       <h2>Lineage</h2>
       {pages.number > 1 || instances.data.nextPageToken ? <p className="hint">Of the agents on this page.</p> : null}
       <LineageTree instances={all} />

@@ -23,7 +23,11 @@ import { useFoldedLesson, withLesson } from "./learned-patterns";
 
 export function EditorPage({ id }: { id?: string }) {
   const { signedIn } = useSession();
-  const current = useQuery(TemplateService.method.getTemplate, { templateId: id ?? "" }, { enabled: Boolean(id && signedIn), refetchInterval: 10_000 });
+  const current = useQuery(
+    TemplateService.method.getTemplate,
+    { templateId: id ?? "" },
+    { enabled: Boolean(id && signedIn), refetchInterval: 10_000 },
+  );
   if (!signedIn) {
     return (
       <Page title={id ? "Edit template" : "New template"}>
@@ -121,8 +125,17 @@ function Editor({ latest }: { latest?: Template }) {
         navigate(`/studio/${res.template!.id}`, { replace: true });
         return;
       }
-      const signature = await sign("UpdateTemplate", { templateId: base.id, version: base.version, contentHash: jsonHash(content) });
-      const res = await update.mutateAsync({ templateId: base.id, expectedVersion: base.version, content: contentFromJson(content), signature });
+      const signature = await sign("UpdateTemplate", {
+        templateId: base.id,
+        version: base.version,
+        contentHash: jsonHash(content),
+      });
+      const res = await update.mutateAsync({
+        templateId: base.id,
+        expectedVersion: base.version,
+        content: contentFromJson(content),
+        signature,
+      });
       setBase(res.template);
       setDraft(content);
       await queryClient.invalidateQueries();
@@ -131,8 +144,17 @@ function Editor({ latest }: { latest?: Template }) {
   const setVisible = (publish: boolean) =>
     act(publish ? "Published: it is in the store." : "Unpublished: only you see it.", async () => {
       const v = publish ? Visibility.PUBLIC : Visibility.PRIVATE;
-      const signature = await sign("SetTemplateVisibility", { templateId: base!.id, version: base!.version, visibility: publish ? "public" : "private" });
-      const res = await visibility.mutateAsync({ templateId: base!.id, expectedVersion: base!.version, visibility: v, signature });
+      const signature = await sign("SetTemplateVisibility", {
+        templateId: base!.id,
+        version: base!.version,
+        visibility: publish ? "public" : "private",
+      });
+      const res = await visibility.mutateAsync({
+        templateId: base!.id,
+        expectedVersion: base!.version,
+        visibility: v,
+        signature,
+      });
       setBase(res.template);
       await queryClient.invalidateQueries();
     });
@@ -177,10 +199,16 @@ function Editor({ latest }: { latest?: Template }) {
     >
       {base && (
         <p className="meta" data-testid="base-version">
-          Version {String(base.version)} · {visibilityName(base.visibility)} · {statusName(base.status)} · updated {when(base.updatedAt)}
+          Version {String(base.version)} · {visibilityName(base.visibility)} · {statusName(base.status)} · updated{" "}
+          {when(base.updatedAt)}
         </p>
       )}
-      {folded && <Notice>A lesson your agents learned is now the last line of the instructions. Review it, then sign and save a new version.</Notice>}
+      {folded && (
+        <Notice>
+          A lesson your agents learned is now the last line of the instructions. Review it, then sign and save a new
+          version.
+        </Notice>
+      )}
       {newer && (
         <Stale
           mine={currentDraftSafe()}
@@ -215,7 +243,16 @@ function Editor({ latest }: { latest?: Template }) {
         {view === "form" ? (
           <ContentForm value={draft} onChange={setDraft} error={error} />
         ) : (
-          <TextArea label="Content (JSON)" name="content" rows={24} value={jsonText} onChange={(e) => setJsonText(e.target.value)} spellCheck={false} error={error} className="code" />
+          <TextArea
+            label="Content (JSON)"
+            name="content"
+            rows={24}
+            value={jsonText}
+            onChange={(e) => setJsonText(e.target.value)}
+            spellCheck={false}
+            error={error}
+            className="code"
+          />
         )}
         <ErrorBox error={error} fieldsShown={view === "form" ? formFields(draft) : ["content"]} />
         {saved && <Notice>{saved}</Notice>}
@@ -234,7 +271,11 @@ function Editor({ latest }: { latest?: Template }) {
                 Unpublish
               </button>
             ) : (
-              <button type="button" disabled={busy || base.status === TemplateStatus.ARCHIVED} onClick={() => void setVisible(true)}>
+              <button
+                type="button"
+                disabled={busy || base.status === TemplateStatus.ARCHIVED}
+                onClick={() => void setVisible(true)}
+              >
                 Publish to the store
               </button>
             )}
@@ -261,14 +302,30 @@ function Editor({ latest }: { latest?: Template }) {
   }
 }
 
-function Stale({ mine, theirs, onTakeTheirs, onKeepMine }: { mine: TemplateContentJson; theirs: Template; onTakeTheirs: () => void; onKeepMine: () => void }) {
+function Stale({
+  mine,
+  theirs,
+  onTakeTheirs,
+  onKeepMine,
+}: {
+  mine: TemplateContentJson;
+  theirs: Template;
+  onTakeTheirs: () => void;
+  onKeepMine: () => void;
+}) {
   return (
     <section className="stale" role="alert" aria-labelledby="stale-heading">
       <h2 id="stale-heading">Changed since you opened it</h2>
       <p>
-        This template is now at version {String(theirs.version)} (updated {when(theirs.updatedAt)}). Your changes are based on an older version: compare, then keep yours on top of the newer one or take the newer one.
+        This template is now at version {String(theirs.version)} (updated {when(theirs.updatedAt)}). Your changes are
+        based on an older version: compare, then keep yours on top of the newer one or take the newer one.
       </p>
-      <DiffView before={prettyContent(contentOf(theirs))} after={prettyContent(mine)} beforeLabel={`Version ${theirs.version} (now)`} afterLabel="Yours" />
+      <DiffView
+        before={prettyContent(contentOf(theirs))}
+        after={prettyContent(mine)}
+        beforeLabel={`Version ${theirs.version} (now)`}
+        afterLabel="Yours"
+      />
       <div className="actions">
         <button type="button" onClick={onKeepMine}>
           Keep mine, based on version {String(theirs.version)}

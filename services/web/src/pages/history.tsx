@@ -20,7 +20,11 @@ export function HistoryPage({ id }: { id: string }) {
   const queryClient = useQueryClient();
   const [pageToken, setPageToken] = useState("");
   const [versions, setVersions] = useState<TemplateVersion[]>([]);
-  const page = useQuery(TemplateService.method.listTemplateVersions, { templateId: id, pageSize: 50, pageToken }, { enabled: signedIn });
+  const page = useQuery(
+    TemplateService.method.listTemplateVersions,
+    { templateId: id, pageSize: 50, pageToken },
+    { enabled: signedIn },
+  );
   const template = useQuery(TemplateService.method.getTemplate, { templateId: id }, { enabled: signedIn });
   const [from, setFrom] = useState<string>();
   const [to, setTo] = useState<string>();
@@ -64,8 +68,18 @@ export function HistoryPage({ id }: { id: string }) {
     setDone(undefined);
     try {
       const contentHash = jsonHash(contentToJson(v.snapshot!.content!));
-      const signature = await sign("RollbackTemplate", { templateId: id, version: current.version, targetVersion: v.version, contentHash });
-      const res = await rollback.mutateAsync({ templateId: id, expectedVersion: current.version, targetVersion: v.version, signature });
+      const signature = await sign("RollbackTemplate", {
+        templateId: id,
+        version: current.version,
+        targetVersion: v.version,
+        contentHash,
+      });
+      const res = await rollback.mutateAsync({
+        templateId: id,
+        expectedVersion: current.version,
+        targetVersion: v.version,
+        signature,
+      });
       setDone(`Rolled back: version ${res.template!.version} has the content of version ${v.version}.`);
       setPageToken("");
       await queryClient.invalidateQueries();
@@ -104,7 +118,12 @@ export function HistoryPage({ id }: { id: string }) {
             ))}
           </Select>
         </div>
-        <DiffView before={prettyContent(contentOf(fromV.snapshot))} after={prettyContent(contentOf(toV.snapshot))} beforeLabel={`v${fromV.version}`} afterLabel={`v${toV.version}`} />
+        <DiffView
+          before={prettyContent(contentOf(fromV.snapshot))}
+          after={prettyContent(contentOf(toV.snapshot))}
+          beforeLabel={`v${fromV.version}`}
+          afterLabel={`v${toV.version}`}
+        />
       </section>
       <h2>History</h2>
       <ol className="versions" reversed>
@@ -114,7 +133,13 @@ export function HistoryPage({ id }: { id: string }) {
             {v.version === current.version ? (
               <span className="tag">current</span>
             ) : (
-              <button type="button" className="small" disabled={rollback.isPending} onClick={() => void rollTo(v)} aria-label={`Roll back to version ${v.version}`}>
+              <button
+                type="button"
+                className="small"
+                disabled={rollback.isPending}
+                onClick={() => void rollTo(v)}
+                aria-label={`Roll back to version ${v.version}`}
+              >
                 Roll back to this
               </button>
             )}

@@ -34,7 +34,9 @@ function foldIntoNewVersion(templateId: string, lesson: string): void {
 
 /** The lesson the dashboard sent to this editor, read once: a reload opens the template as it is. */
 export function useFoldedLesson(templateId: string | undefined): string | undefined {
-  const [lesson] = useState(() => (templateId ? (sessionStorage.getItem(foldKey(templateId)) ?? undefined) : undefined));
+  const [lesson] = useState(() =>
+    templateId ? (sessionStorage.getItem(foldKey(templateId)) ?? undefined) : undefined,
+  );
   useEffect(() => {
     if (templateId) sessionStorage.removeItem(foldKey(templateId));
   }, [templateId]);
@@ -51,19 +53,25 @@ function Refusals({ refusals }: { refusals: RefusalCount[] }) {
   if (refused.length === 0) return <p className="hint">No offer was refused.</p>;
   return (
     <p data-testid="pattern-refusals">
-      Refused by the pool's scan:{" "}
-      {refused.map((r) => `${r.count} ${REFUSAL_WORDS[r.reason] ?? r.reason}`).join(", ")}. The refused text is never kept.
+      Refused by the pool's scan: {refused.map((r) => `${r.count} ${REFUSAL_WORDS[r.reason] ?? r.reason}`).join(", ")}.
+      The refused text is never kept.
     </p>
   );
 }
 
 export function LearnedPatterns({ templateId }: { templateId: string }) {
   const { signedIn } = useSession();
-  const list = useQuery(PatternInsightsService.method.listTemplatePatterns, { templateId, pageSize: SHOWN }, { enabled: signedIn, refetchInterval: REFRESH_MS });
+  const list = useQuery(
+    PatternInsightsService.method.listTemplatePatterns,
+    { templateId, pageSize: SHOWN },
+    { enabled: signedIn, refetchInterval: REFRESH_MS },
+  );
   return (
     <section aria-labelledby="learned-heading" className="card">
       <h2 id="learned-heading">Learned by your agents</h2>
-      <p className="hint">Lessons your agents offered to the pattern pool (their owners opted in), for agents of related templates.</p>
+      <p className="hint">
+        Lessons your agents offered to the pattern pool (their owners opted in), for agents of related templates.
+      </p>
       {list.error && <ErrorBox error={shownError(list.error)} />}
       {list.data && (
         <>
@@ -75,16 +83,25 @@ export function LearnedPatterns({ templateId }: { templateId: string }) {
                 <li key={p.patternId} data-testid="pattern">
                   <q id={`lesson-${p.patternId}`}>{p.text}</q>
                   <p className="meta">
-                    Offered by {agents(p.offeredCount)} · adopted by {agents(p.adoptedCount)} · expires {when(p.expiresAt)}
+                    Offered by {agents(p.offeredCount)} · adopted by {agents(p.adoptedCount)} · expires{" "}
+                    {when(p.expiresAt)}
                   </p>
-                  <button type="button" aria-describedby={`lesson-${p.patternId}`} onClick={() => foldIntoNewVersion(templateId, p.text)}>
+                  <button
+                    type="button"
+                    aria-describedby={`lesson-${p.patternId}`}
+                    onClick={() => foldIntoNewVersion(templateId, p.text)}
+                  >
                     Fold into a new version
                   </button>
                 </li>
               ))}
             </ul>
           )}
-          {list.data.nextPageToken && <p className="hint">The newest {SHOWN} are shown; <code>pool patterns {templateId}</code> lists them all.</p>}
+          {list.data.nextPageToken && (
+            <p className="hint">
+              The newest {SHOWN} are shown; <code>pool patterns {templateId}</code> lists them all.
+            </p>
+          )}
           <Refusals refusals={list.data.refusals} />
         </>
       )}

@@ -15,7 +15,11 @@ export function MyAgentsPage() {
   const { signedIn, inboxId } = useSession();
   const pages = usePages();
   const [offered, setOffered] = useState("");
-  const list = useQuery(ClaimService.method.listOwnerAgents, { ownerId: inboxId ?? "", pageSize: 50, pageToken: pages.token }, { enabled: signedIn, refetchInterval: 5_000 });
+  const list = useQuery(
+    ClaimService.method.listOwnerAgents,
+    { ownerId: inboxId ?? "", pageSize: 50, pageToken: pages.token },
+    { enabled: signedIn, refetchInterval: 5_000 },
+  );
   if (!signedIn) {
     return (
       <Page title="My agents">
@@ -40,10 +44,12 @@ export function MyAgentsPage() {
                 <Link to={`/agents/${i.id}`}>{i.agentName || i.id}</Link>
               </h2>
               <p className="meta">
-                {stateName(i.state)} · in <span title={i.conversationId}>{short(i.conversationId)}</span> · since {when(i.claimedAt)}
+                {stateName(i.state)} · in <span title={i.conversationId}>{short(i.conversationId)}</span> · since{" "}
+                {when(i.claimedAt)}
               </p>
               <p className="meta">
-                Instructions: {syncName(i)} · Trust level <span data-testid="trust-level">{trustName(i.trustLevel)}</span>
+                Instructions: {syncName(i)} · Trust level{" "}
+                <span data-testid="trust-level">{trustName(i.trustLevel)}</span>
                 {i.sync?.state === SyncState.PINNED && <span className="tag">pinned</span>}
                 {i.parentInstanceId && <span className="tag subtle">clone</span>}
               </p>
@@ -65,7 +71,14 @@ export function MyAgentsPage() {
         }}
       >
         <h2>An agent offered to you</h2>
-        <TextField label="Agent id" name="instance_id" value={offered} onChange={(e) => setOffered(e.target.value)} placeholder="inst_…" hint="Its owner gives you the id when they transfer it." />
+        <TextField
+          label="Agent id"
+          name="instance_id"
+          value={offered}
+          onChange={(e) => setOffered(e.target.value)}
+          placeholder="inst_…"
+          hint="Its owner gives you the id when they transfer it."
+        />
         <button type="submit">Open</button>
       </form>
     </Page>

@@ -77,7 +77,10 @@ export function SignInPage() {
             </button>
           )}
         </div>
-        <p className="hint">The key file works with the command line too: save it as .data/cli/key.json and `pool whoami` shows this inbox.</p>
+        <p className="hint">
+          The key file works with the command line too: save it as .data/cli/key.json and `pool whoami` shows this
+          inbox.
+        </p>
         <ErrorBox error={error} />
       </Page>
     );
@@ -86,7 +89,10 @@ export function SignInPage() {
   const stored = session.wallet;
   return (
     <Page title="Sign in">
-      <p>You sign in with the wallet of your XMTP identity. Its key stays in this browser: everything you change is signed here.</p>
+      <p>
+        You sign in with the wallet of your XMTP identity. Its key stays in this browser: everything you change is
+        signed here.
+      </p>
       <ErrorBox error={failed === "import" ? undefined : error} />
       {stored && (
         <section className="card">
@@ -94,7 +100,11 @@ export function SignInPage() {
           <p>
             <code>{stored.inboxId}</code>
           </p>
-          <button type="button" disabled={!!busy} onClick={() => void run("stored", () => session.importKeyFile(exportKey()!))}>
+          <button
+            type="button"
+            disabled={!!busy}
+            onClick={() => void run("stored", () => session.importKeyFile(exportKey()!))}
+          >
             {busy === "stored" ? "Signing in…" : "Sign in with it"}
           </button>
         </section>
@@ -118,7 +128,16 @@ export function SignInPage() {
             <label htmlFor="key-file">Key file (.data/cli/key.json)</label>
             <input id="key-file" type="file" accept=".json,application/json" onChange={(e) => void readFile(e)} />
           </div>
-          <TextArea label="…or its contents" name="key" error={failed === "import" ? error : undefined} rows={4} value={keyText} onChange={(e) => setKeyText(e.target.value)} spellCheck={false} autoComplete="off" />
+          <TextArea
+            label="…or its contents"
+            name="key"
+            error={failed === "import" ? error : undefined}
+            rows={4}
+            value={keyText}
+            onChange={(e) => setKeyText(e.target.value)}
+            spellCheck={false}
+            autoComplete="off"
+          />
           <ErrorBox error={failed === "import" ? error : undefined} fieldsShown={["key"]} />
           <button type="submit" disabled={!!busy || !keyText.trim()}>
             {busy === "import" ? "Signing in…" : "Import and sign in"}

@@ -27,7 +27,13 @@ export function StorePage() {
   const pages = usePages();
   const [text, setText] = useState(q);
 
-  const result = useQuery(TemplateService.method.browseStore, { query: q, category, sort, pageSize: PAGE_SIZE, pageToken: pages.token });
+  const result = useQuery(TemplateService.method.browseStore, {
+    query: q,
+    category,
+    sort,
+    pageSize: PAGE_SIZE,
+    pageToken: pages.token,
+  });
 
   function search(next: { q?: string; category?: string; sort?: string }) {
     const p = new URLSearchParams();
@@ -47,8 +53,20 @@ export function StorePage() {
           search({ q: text.trim() });
         }}
       >
-        <TextField label="Search" name="query" type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="travel, recipes, reminders…" />
-        <Select label="Category" name="category" value={category} onChange={(e) => search({ category: e.target.value })}>
+        <TextField
+          label="Search"
+          name="query"
+          type="search"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder="travel, recipes, reminders…"
+        />
+        <Select
+          label="Category"
+          name="category"
+          value={category}
+          onChange={(e) => search({ category: e.target.value })}
+        >
           <option value="">All categories</option>
           {CATEGORIES.map((c) => (
             <option key={c} value={c}>
@@ -68,7 +86,13 @@ export function StorePage() {
       {!q && !category && !pages.token && <Featured />}
       {result.isPending && <Loading what="the store" />}
       {result.error && <ErrorBox error={shownError(result.error)} />}
-      {result.data && result.data.templates.length === 0 && <Empty>{q || category ? "No template matches this search." : "The store is empty: publish the first template from the Studio."}</Empty>}
+      {result.data && result.data.templates.length === 0 && (
+        <Empty>
+          {q || category
+            ? "No template matches this search."
+            : "The store is empty: publish the first template from the Studio."}
+        </Empty>
+      )}
       {result.data && result.data.templates.length > 0 && (
         <ul className="cards" aria-label="Templates">
           {result.data.templates.map((t) => (
@@ -87,7 +111,9 @@ export function StorePage() {
                 ))}
               </p>
               <p className="meta">
-                {t.content?.tools.length ? `Tools: ${t.content.tools.map((tool) => `${tool.name || tool.id} (${provisioningName(tool.provisioning)})`).join(", ")}` : "No tools"}
+                {t.content?.tools.length
+                  ? `Tools: ${t.content.tools.map((tool) => `${tool.name || tool.id} (${provisioningName(tool.provisioning)})`).join(", ")}`
+                  : "No tools"}
                 {" · "}used by {recentOwners(t)}
               </p>
             </li>

@@ -84,7 +84,8 @@ export function TemplatePage({ id }: { id: string }) {
           <>
             <dt>Built on</dt>
             <dd data-testid="built-on">
-              <Link to={`/templates/${base.templateId}`}>{base.agentName}</Link>, {base.pinned ? `staying on its version ${String(base.version)}` : "following its updates"}
+              <Link to={`/templates/${base.templateId}`}>{base.agentName}</Link>,{" "}
+              {base.pinned ? `staying on its version ${String(base.version)}` : "following its updates"}
             </dd>
           </>
         )}
@@ -96,7 +97,10 @@ export function TemplatePage({ id }: { id: string }) {
         <ul className="tools">
           {c.tools.map((tool) => (
             <li key={tool.id}>
-              <strong>{tool.name || tool.id}</strong> <span className={`tag ${tool.provisioning === Provisioning.POOL ? "" : "subtle"}`}>{provisioningName(tool.provisioning)}</span>
+              <strong>{tool.name || tool.id}</strong>{" "}
+              <span className={`tag ${tool.provisioning === Provisioning.POOL ? "" : "subtle"}`}>
+                {provisioningName(tool.provisioning)}
+              </span>
               {tool.required && <span className="tag subtle">required</span>}
               <br />
               {tool.description}
@@ -163,13 +167,23 @@ function AddToConversation({ template, content: c }: { template: Template; conte
   const claim = useMutation(ClaimService.method.claim, { onSuccess: () => void queryClient.invalidateQueries() });
   const joined = claim.data;
 
-  const agent = useQuery(ClaimService.method.getInstance, { instanceId: joined?.instanceId ?? "" }, { enabled: Boolean(joined) });
+  const agent = useQuery(
+    ClaimService.method.getInstance,
+    { instanceId: joined?.instanceId ?? "" },
+    { enabled: Boolean(joined) },
+  );
 
   async function submit() {
     setError(undefined);
     const userConfig = Object.fromEntries(Object.entries(config).filter(([, v]) => v.trim() !== ""));
     try {
-      await claim.mutateAsync({ requester: inboxId!, templateId: template.id, conversationInvite: invite.trim(), model: model.trim(), userConfig });
+      await claim.mutateAsync({
+        requester: inboxId!,
+        templateId: template.id,
+        conversationInvite: invite.trim(),
+        model: model.trim(),
+        userConfig,
+      });
     } catch (err) {
       setError(shownError(err));
     }
@@ -187,8 +201,14 @@ function AddToConversation({ template, content: c }: { template: Template; conte
           </p>
           <p>
             Agent <code>{joined.instanceId}</code>
-            {agent.data?.instance && <> in conversation <code title={agent.data.instance.conversationId}>{short(agent.data.instance.conversationId)}</code></>}.{" "}
-            <Link to={`/agents/${joined.instanceId}`}>See it in My agents</Link>.
+            {agent.data?.instance && (
+              <>
+                {" "}
+                in conversation{" "}
+                <code title={agent.data.instance.conversationId}>{short(agent.data.instance.conversationId)}</code>
+              </>
+            )}
+            . <Link to={`/agents/${joined.instanceId}`}>See it in My agents</Link>.
           </p>
         </div>
       ) : (
@@ -222,10 +242,23 @@ function AddToConversation({ template, content: c }: { template: Template; conte
             />
           ))}
           {c.model?.allowOverride && (
-            <TextField label="Model" name="model" error={error} value={model} onChange={(e) => setModel(e.target.value)} placeholder={c.model.default} hint={`Empty: the template's default, ${c.model.default}.`} />
+            <TextField
+              label="Model"
+              name="model"
+              error={error}
+              value={model}
+              onChange={(e) => setModel(e.target.value)}
+              placeholder={c.model.default}
+              hint={`Empty: the template's default, ${c.model.default}.`}
+            />
           )}
-          <ErrorBox error={error} fieldsShown={["conversation_invite", "model", ...userTools.map((t) => `user_config.${t.id}`)]} />
-          {claim.isPending && <Notice>Claiming an agent and joining the conversation… this takes a few seconds.</Notice>}
+          <ErrorBox
+            error={error}
+            fieldsShown={["conversation_invite", "model", ...userTools.map((t) => `user_config.${t.id}`)]}
+          />
+          {claim.isPending && (
+            <Notice>Claiming an agent and joining the conversation… this takes a few seconds.</Notice>
+          )}
           <button type="submit" disabled={claim.isPending}>
             {claim.isPending ? "Joining…" : "Add the agent"}
           </button>
