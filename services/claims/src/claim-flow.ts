@@ -830,14 +830,12 @@ export class ClaimFlow {
       return markRemoved(tx, instanceId, ownerId);
     });
     if (!removed) return false;
-    await this.deps.runtime
-      .release(removed)
-      .catch((err: unknown) =>
-        this.deps.log.warn("a removed agent's host did not answer; the pool manager destroys it later", {
-          instanceId,
-          err,
-        }),
-      );
+    await this.deps.runtime.release(removed).catch((err: unknown) =>
+      this.deps.log.warn("a removed agent's host did not answer; the pool manager destroys it later", {
+        instanceId,
+        err,
+      }),
+    );
     let toolsLeft = 0;
     const tools = (await toolsToRelease(this.deps.em.fork(), [instanceId])).filter((t) => t.instanceId === instanceId);
     for (const t of tools) if (!(await this.tools.release(t))) toolsLeft++;

@@ -15,7 +15,7 @@ import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { AgentInstance } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import type { CliEvent, ReadyEvent } from "@convos-pool/convos/testing";
+import type { CliEvent } from "@convos-pool/convos/testing";
 import { as } from "./testing/helpers.js";
 import { RealStack } from "./testing/real-stack.js";
 

@@ -212,7 +212,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     }, 60_000);
     pruner.unref();
     closers.unshift(() => clearInterval(pruner));
-    const sweep = () => flow.sweep().catch((err: unknown) => log.warn("sweep failed", { err }));
+    const sweep = () => void flow.sweep().catch((err: unknown) => log.warn("sweep failed", { err }));
     const sweeper = setInterval(sweep, opts.sweepIntervalMs ?? 5_000);
     sweeper.unref();
     closers.unshift(() => clearInterval(sweeper));

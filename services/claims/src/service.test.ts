@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { rename, rm, writeFile } from "node:fs/promises";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type ConnectError, type Client } from "@connectrpc/connect";
 import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";

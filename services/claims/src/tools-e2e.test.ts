@@ -11,7 +11,6 @@ import { join } from "node:path";
 import { Code, type Client } from "@connectrpc/connect";
 import { createPublicClient, http, parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { FieldViolationSchema, TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import {
   DEFAULT_MODEL,
   ESCALATION_ACTIONS,
-  POOL_TOOL_IDS,
+  type POOL_TOOL_IDS,
   RESPONSE_STYLES,
   SOUL_LIMITS,
   compactSoul,

@@ -28,7 +28,7 @@ import {
   claimFields,
   createLogger,
   createServiceClient,
-  generateServiceCredentials,
+  type generateServiceCredentials,
   jsonHash,
   serviceAuthInterceptor,
   signClaim,

@@ -16,7 +16,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   INBOX_ID_PATTERN,
-  RateLimit,
+  type RateLimit,
   SESSION_AUDIENCE,
   consumeNonce,
   invalidArgument,

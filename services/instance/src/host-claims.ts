@@ -14,7 +14,7 @@
 // they all run at once and each outcome is streamed as soon as it ends.
 
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { invalidArgument, notFound, toInstanceCallError, type Logger } from "@convos-pool/kit";
 import {
   InstanceConfigureOutcomeSchema,

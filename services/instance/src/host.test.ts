@@ -38,7 +38,6 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { SignedTemplateSchema, TemplateChange } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { instanceCall, startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "./host.js";
 import { EXTRACTION_PROMPT, type MemoryFile } from "./memory.js";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";

@@ -23,10 +23,7 @@ import {
   verifyReleaseChain,
   type ReleaseVerifier,
 } from "@convos-pool/kit";
-import type {
-  InstanceServiceUpdateTemplateRequest,
-  ToolCredential,
-} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { InstanceServiceUpdateTemplateRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import {
   SignedTemplateSchema,
   type SignedTemplate,

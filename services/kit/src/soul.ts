@@ -4,9 +4,9 @@
 // empty SOUL is no SOUL (content without one hashes as before it existed).
 import { create } from "@bufbuild/protobuf";
 import {
-  EscalationAction,
+  type EscalationAction,
   EscalationRuleSchema,
-  ResponseStyle,
+  type ResponseStyle,
   SoulBehaviorSchema,
   SoulCapabilitiesSchema,
   SoulConstraintsSchema,

@@ -4,7 +4,7 @@
 // template does not exist, exactly as a missing one.
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { type PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import {
   TEMPLATE_ID_PATTERN,
   callerInboxId,

@@ -5,7 +5,7 @@
 // reasons, never a lesson's text.
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { type PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { failedPrecondition, invalidArgument, normalizePatternText, scanPattern, type Logger } from "@convos-pool/kit";
 import {
   checkInstanceId,

@@ -153,8 +153,8 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
   pruner.unref();
   // "Most used" counts owners within a window that slides by a day at a time.
   const refresh = () =>
-    refreshRecentOwners(db.em.fork()).catch((err: unknown) => log.warn("recent owners not refreshed", { err }));
-  void refresh();
+    void refreshRecentOwners(db.em.fork()).catch((err: unknown) => log.warn("recent owners not refreshed", { err }));
+  refresh();
   const refresher = setInterval(refresh, 3_600_000);
   refresher.unref();
   if (opts.sync) {

@@ -13,9 +13,9 @@ import {
   type Template,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
-  StoreSort,
-  TemplateReleaseService,
-  TemplateService,
+  type StoreSort,
+  type TemplateReleaseService,
+  type TemplateService,
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   INBOX_ID_PATTERN,

@@ -3,12 +3,11 @@
 // TemplateSyncService. The receiver here is a test server of that contract
 // (the real one is the claims service).
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import type { Client } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TemplateChange, Visibility, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplatePatchSchema, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   generateServiceCredentials,
   CALLER_HEADER,
@@ -22,11 +21,8 @@ import {
   jsonHash,
   openDatabase,
   patchToJson,
-  serviceAuthInterceptor,
   signOperation,
-  startServer,
   verifyTemplateRelease,
-  type RunningServer,
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import {

@@ -17,7 +17,7 @@
  *   gives to what it missed (a turn whose prompt held it; docs/instance.md,
  *   "Restart"). No message is answered twice.
  */
-import pg from "pg";
+import type pg from "pg";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { createServiceClient, type ClientCredentials } from "@convos-pool/kit";
 import type { startCreator } from "@convos-pool/convos/testing";

@@ -46,7 +46,7 @@ export async function startChatServer(
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", async () => {
+    const respond = async (): Promise<void> => {
       if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
         res
           .writeHead(404, { "content-type": "application/json" })
@@ -90,7 +90,9 @@ export async function startChatServer(
           choices: [{ index: 0, finish_reason: typeof out === "string" ? "stop" : "tool_calls", message }],
         }),
       );
-    });
+    };
+    // An answer that throws is the test's failure: the model call sees a 500.
+    req.on("end", () => void respond().catch((err: unknown) => res.writeHead(500).end(String(err))));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

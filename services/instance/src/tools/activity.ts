@@ -5,7 +5,7 @@
 
 import { randomUUID } from "node:crypto";
 import { appendFile, readFile } from "node:fs/promises";
-import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { type TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Workspace } from "../workspace.js";
 

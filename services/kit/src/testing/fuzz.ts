@@ -15,7 +15,7 @@
 // (fieldNameProblem).
 import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, type ConnectError } from "@connectrpc/connect";
 import { fc } from "@fast-check/vitest";
 import { fieldViolations } from "../errors.js";
 
