@@ -1,11 +1,11 @@
 /**
- * The claim of seed 000's "Instantiate from Store", steps 4 to 9: check the
+ * The claim of an agent from the store (docs/claims.md): check the
  * request, prove the requester (proof.ts) and the template, claim an idle
  * instance atomically (within the owner's caps, holdings.ts), provision the
  * pool tools, configure the instance, join it to the conversation, make the
  * requester its owner. Any failure on the way rolls back (docs/claims.md).
  *
- * A clone with context (seed 000's "Instance Sharing", steps 4 to 11) is the
+ * A clone with context (docs/claims.md, "Clone with context") is the
  * same claim of the parent's template, with the parent's model and user
  * config unless overridden, fresh pool tools, and the parent named to the
  * child; once the child has joined, the parent is asked for its summary,
@@ -37,29 +37,29 @@ import {
   type Template,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
-  INBOX_ID_PATTERN,
-  INSTANCE_ID_PATTERN,
   Batcher,
-  RateLimit,
-  TEMPLATE_ID_PATTERN,
   canonicalCarry,
   cloneFields,
   consumeNonce,
   failedPrecondition,
+  type FieldViolationInfo,
   fieldViolations,
+  INBOX_ID_PATTERN,
+  initialTrustLevel,
+  INSTANCE_ID_PATTERN,
   invalidArgument,
   invalidArguments,
-  notFound,
-  permissionDenied,
-  unauthenticated,
-  type FieldViolationInfo,
   type LimitConfig,
   type Logger,
   type ModelJson,
-  type SignatureVerifier,
-  type ToolJson,
-  initialTrustLevel,
+  nonceUsed,
+  notFound,
   parseTrustLevel,
+  permissionDenied,
+  RateLimit,
+  type SignatureVerifier,
+  TEMPLATE_ID_PATTERN,
+  type ToolJson,
   whileDatabaseAway,
 } from "@convos-pool/kit";
 import {
@@ -785,7 +785,7 @@ export class ClaimFlow {
         }))
       ) {
         const field = proof.purpose === "CloneAgent" ? "owner_signature" : "signature";
-        throw unauthenticated(`${field}.nonce: already used; every signed request needs a fresh nonce`);
+        throw nonceUsed(`${field}.nonce`);
       }
       return found(await claimWithinCaps(tx, params, this.deps.limits));
     });
@@ -825,7 +825,7 @@ export class ClaimFlow {
   async remove(instanceId: string, ownerId: string, nonce?: string): Promise<boolean> {
     const removed = await this.deps.em.fork().transactional(async (tx) => {
       if (nonce && !(await consumeNonce(tx, { nonce, inboxId: ownerId, purpose: "RemoveAgent" }))) {
-        throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
+        throw nonceUsed("owner_signature.nonce");
       }
       return markRemoved(tx, instanceId, ownerId);
     });

@@ -1,6 +1,6 @@
 import { defineEntity, p } from "@mikro-orm/core";
 
-/** States of seed 000's pool. */
+/** An instance's states in the pool (docs/claims.md). */
 export const INSTANCE_STATES = ["starting", "idle", "claiming", "claimed", "crashed", "dead"] as const;
 export type InstanceStateName = (typeof INSTANCE_STATES)[number];
 

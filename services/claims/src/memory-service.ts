@@ -14,16 +14,17 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { type AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
-  X25519_KEY_BYTES,
   callerInboxId,
   consumeNonce,
   invalidArgument,
+  nonceUsed,
   notFound,
-  requirePresent,
-  unauthenticated,
   type OperationFields,
+  requirePresent,
   type SignatureVerifier,
   type SignedOperation,
+  unauthenticated,
+  X25519_KEY_BYTES,
 } from "@convos-pool/kit";
 import { bytesToHex, sha256 } from "viem";
 import { agentForFlow } from "./claim-sql.js";
@@ -67,7 +68,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
       signature,
     });
     if (nonce && !(await consumeNonce(deps.em.fork(), { nonce, inboxId: ownerId, purpose: operation }))) {
-      throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
+      throw nonceUsed("owner_signature.nonce");
     }
     return { agent: deps.runtime.memory(ref), ownerId };
   }

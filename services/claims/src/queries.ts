@@ -1,6 +1,6 @@
 /**
  * Reading instances: one instance, an owner's live agents ("My agents") and a
- * template's instances for its creator's dashboard (seed 000, C7). Pages are
+ * template's instances for its creator's dashboard (docs/lineage.md). Pages are
  * keyset cursors over (claimed_at desc, id desc), walking the partial indexes
  * `instances_owner_live` and `instances_template`.
  */

@@ -17,9 +17,15 @@ import {
   InstanceService,
   type ConfigureRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { createServiceClient, fieldViolations, generateServiceCredentials, signUpdateRelease } from "@convos-pool/kit";
+import {
+  createServiceClient,
+  fieldViolations,
+  generateServiceCredentials,
+  INSTANCE_HEADER,
+  signUpdateRelease,
+} from "@convos-pool/kit";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
-import { GrpcInstanceRuntime, INSTANCE_HEADER, type InstanceRef } from "./runtime.js";
+import { GrpcInstanceRuntime, type InstanceRef } from "./runtime.js";
 import { StandInHost } from "./testing/stand-in-host.js";
 
 const CREDS = generateServiceCredentials();

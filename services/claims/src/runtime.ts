@@ -15,15 +15,15 @@ import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   Batcher,
+  type ClientCredentials,
   createServiceClient,
   fromInstanceCallError,
-  type ClientCredentials,
+  INSTANCE_HEADER,
   type ServiceClient,
   type Settle,
 } from "@convos-pool/kit";
 
 /** Selects the instance on its host (instance_host_service.proto). */
-export const INSTANCE_HEADER = "x-pool-instance";
 
 /** An instance as the claims service addresses it. */
 export interface InstanceRef {

@@ -5,22 +5,24 @@ import { TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_c
 import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
-  DerivedInboxResolver,
-  SignatureVerifier,
+  type AccessPolicy,
   createLogger,
   createServiceClient,
-  loggingInterceptor,
-  openDatabase,
-  serviceAuthInterceptor,
-  pruneNonces,
-  startServer,
   DEFAULT_LIMITS,
-  type AccessPolicy,
+  DerivedInboxResolver,
   type InboxResolver,
   type LimitConfig,
   type Logger,
+  loggingInterceptor,
   type Metrics,
+  NONCE_KEEP_SECONDS,
+  openDatabase,
+  pruneNonces,
+  serviceAuthInterceptor,
   type ServiceCredentials,
+  SIGNATURE_MAX_AGE_SECONDS,
+  SignatureVerifier,
+  startServer,
 } from "@convos-pool/kit";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ClaimFlow } from "./claim-flow.js";
@@ -107,7 +109,6 @@ export const CLAIMS_ACCESS: AccessPolicy = {
 };
 
 /** How long an owner's signature stays acceptable, and so how long its nonce must be remembered. */
-const SIGNATURE_MAX_AGE_SECONDS = 300;
 
 export async function startClaimsService(opts: ClaimsServiceOptions): Promise<RunningClaimsService> {
   const log = opts.log ?? createLogger("claims");
@@ -204,7 +205,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     sync.start();
     // Nonces older than the signature window can never be replayed: forget them.
     const pruner = setInterval(() => {
-      pruneNonces(db.em.fork(), new Date(Date.now() - 2 * SIGNATURE_MAX_AGE_SECONDS * 1000)).catch((err: unknown) =>
+      pruneNonces(db.em.fork(), new Date(Date.now() - NONCE_KEEP_SECONDS * 1000)).catch((err: unknown) =>
         log.warn("nonce pruning failed", { err }),
       );
       // And claims' idempotency keys past their day.

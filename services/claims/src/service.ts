@@ -11,22 +11,23 @@ import { type TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/tem
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { type TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
-  INBOX_ID_PATTERN,
-  MAX_TEMPLATE_LAYERS,
-  TEMPLATE_ID_PATTERN,
   callerInboxId,
   consumeNonce,
+  type FieldViolationInfo,
+  INBOX_ID_PATTERN,
   invalidArgument,
   invalidArguments,
+  type Logger,
+  MAX_TEMPLATE_LAYERS,
+  nonceUsed,
   notFound,
   pageSize,
   permissionDenied,
   releaseOperation,
-  unauthenticated,
-  type FieldViolationInfo,
-  type Logger,
   type ServiceClient,
   type SignatureVerifier,
+  TEMPLATE_ID_PATTERN,
+  unauthenticated,
 } from "@convos-pool/kit";
 import { visibleTo, type ClaimFlow, type TemplateSource, type TemplateWithRelease } from "./claim-flow.js";
 import { agentForFlow, completeTransfer, offerTransfer, setTrustLevel } from "./claim-sql.js";
@@ -107,7 +108,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       const owner = instance!.ownerId!;
       await em.transactional(async (tx) => {
         if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "SetInstancePin" }))) {
-          throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
+          throw nonceUsed("owner_signature.nonce");
         }
         if (!(await setPinned(tx, req.instanceId, req.pinned))) throw notFound(`instance ${req.instanceId}`);
       });
@@ -165,7 +166,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       };
       await em.transactional(async (tx) => {
         if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "TransferAgent" }))) {
-          throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
+          throw nonceUsed("owner_signature.nonce");
         }
         if (!(await offerTransfer(tx, req.instanceId, owner, offer))) throw notFound(`instance ${req.instanceId}`);
       });
@@ -207,7 +208,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       });
       await deps.em.fork().transactional(async (tx) => {
         if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: offer.newOwnerId, purpose: "AcceptAgent" }))) {
-          throw unauthenticated("signature.nonce: already used; every signed request needs a fresh nonce");
+          throw nonceUsed("signature.nonce");
         }
         if (!(await completeTransfer(tx, instance.id, owner, offer.newOwnerId))) {
           throw new ConnectError(
@@ -256,7 +257,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       );
       await deps.em.fork().transactional(async (tx) => {
         if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "SetTrustLevel" }))) {
-          throw unauthenticated("owner_signature.nonce: already used; every signed request needs a fresh nonce");
+          throw nonceUsed("owner_signature.nonce");
         }
         if (!(await setTrustLevel(tx, instance!.id, owner, took.trustLevel, took.dailySpendLimitWei)))
           throw notFound(`instance ${req.instanceId}`);
@@ -280,7 +281,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     },
 
     /**
-     * The creator's dashboard list (seed 000, C7): the template's creator
+     * The creator's dashboard list (docs/lineage.md): the template's creator
      * only. A private (or archived) template of someone else is NOT_FOUND,
      * exactly as a missing one; a public template is visible to anyone, so a
      * caller who is not its creator is told PERMISSION_DENIED.

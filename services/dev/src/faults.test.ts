@@ -1,4 +1,4 @@
-// Faults with real processes (issue 13; docs/reliability.md): the pool as
+// Faults with real processes (docs/reliability.md): the pool as
 // deploy/compose.yaml runs it (testing/deployed.ts), its services' databases
 // on a PostgreSQL server of this file's own, a model endpoint that the test
 // can make fail, and a Convos creator whose conversations the agents join.

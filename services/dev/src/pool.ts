@@ -180,7 +180,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     });
     started.push(lineage);
     // Agents: one host process runs them all, each wallet derived from a
-    // master seed kept in the data directory (recoverable, seed 002).
+    // master seed kept in the data directory (recoverable: docs/instance.md).
     const instances = await startInstanceHost({
       host,
       xmtpApiUrl: xmtp.url,

@@ -1,4 +1,4 @@
-// More than one of everything (issue 16; docs/scaling.md), with real
+// More than one of everything (docs/scaling.md), with real
 // processes: two replicas each of the templates, claims and lineage
 // services and of the gateway, and two real instance hosts, all as
 // deploy/compose.yaml runs them (testing/deployed.ts), on one PostgreSQL

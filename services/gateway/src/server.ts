@@ -1,4 +1,4 @@
-// The gateway: the pool's only public entry point (DESIGN.md section 2).
+// The gateway: the pool's only public entry point (docs/architecture.md).
 // One port serves SessionService, TemplateService, ClaimService,
 // LineageService and PatternInsightsService over Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c), and the
 // REST paths of docs/rest.md. Template, claim and lineage calls are forwarded
@@ -19,22 +19,24 @@ import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_cura
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
+  type ClientCredentials,
+  createLogger,
+  createServiceClient,
   DEFAULT_LIMITS,
   DEFAULT_MAX_REQUEST_BYTES,
   DerivedInboxResolver,
-  RateLimit,
-  SignatureVerifier,
-  createLogger,
-  createServiceClient,
-  loggingInterceptor,
-  openDatabase,
-  pruneNonces,
-  signatureNoncesMigration,
-  startServer,
-  type ClientCredentials,
   type InboxResolver,
   type LimitConfig,
   type Logger,
+  loggingInterceptor,
+  NONCE_KEEP_SECONDS,
+  openDatabase,
+  pruneNonces,
+  RateLimit,
+  SIGNATURE_MAX_AGE_SECONDS,
+  signatureNoncesMigration,
+  SignatureVerifier,
+  startServer,
 } from "@convos-pool/kit";
 import {
   callInfo,
@@ -114,7 +116,6 @@ export const LINEAGE_NOT_CONFIGURED =
   "this gateway is not connected to a lineage service (lineageUrl / LINEAGE_URL is not set)";
 
 /** How long a signed login stays acceptable, and so how long its nonce must be remembered. */
-const SIGNATURE_MAX_AGE_SECONDS = 300;
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const log = opts.log ?? createLogger("gateway");
@@ -251,7 +252,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   // Nonces older than the signature window can never be replayed, ended sessions past their expiry never used: forget them.
   const pruner = setInterval(() => {
-    pruneNonces(db.em.fork(), new Date(Date.now() - 2 * SIGNATURE_MAX_AGE_SECONDS * 1000)).catch((err: unknown) =>
+    pruneNonces(db.em.fork(), new Date(Date.now() - NONCE_KEEP_SECONDS * 1000)).catch((err: unknown) =>
       log.warn("nonce pruning failed", { err }),
     );
     gate.sessions.prune().catch((err: unknown) => log.warn("ended-session pruning failed", { err }));

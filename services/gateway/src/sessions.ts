@@ -15,14 +15,15 @@ import { Migration } from "@mikro-orm/migrations";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
+  consumeNonce,
   INBOX_ID_PATTERN,
+  invalidArgument,
+  type MigrationEntry,
+  nonceUsed,
   type RateLimit,
   SESSION_AUDIENCE,
-  consumeNonce,
-  invalidArgument,
-  unauthenticated,
-  type MigrationEntry,
   type SignatureVerifier,
+  unauthenticated,
 } from "@convos-pool/kit";
 
 export const SESSION_TTL_SECONDS = 60 * 60;
@@ -170,6 +171,6 @@ export async function createSession(
   const fresh = await deps.em
     .fork()
     .transactional((tx) => consumeNonce(tx, { nonce: verified.nonce, inboxId, purpose: "CreateSession" }));
-  if (!fresh) throw unauthenticated("signature.nonce: already used; every signed request needs a fresh nonce");
+  if (!fresh) throw nonceUsed("signature.nonce");
   return deps.tokens.issue(inboxId);
 }

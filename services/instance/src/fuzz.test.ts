@@ -21,11 +21,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { createLogger, createServiceClient, generateServiceCredentials } from "@convos-pool/kit";
+import { createLogger, createServiceClient, generateServiceCredentials, INSTANCE_HEADER } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/kit/testing";
 import { FUZZ_RUNS, fieldNameProblem, rpcBodies } from "@convos-pool/kit/testing/fuzz";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { INSTANCE_HEADER, startInstanceHost, type RunningInstanceHost } from "./host.js";
+import { startInstanceHost, type RunningInstanceHost } from "./host.js";
 
 const CREDS = generateServiceCredentials();
 let node: RunningDevnode;

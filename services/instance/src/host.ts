@@ -1,4 +1,4 @@
-// The instance host: one process that runs many agent instances (issue 4:
+// The instance host: one process that runs many agent instances (docs/instance.md:
 // a process per instance costs ~100 MB, an idle instance in a shared host a
 // few MB). It serves InstanceHostService (start, stop, list, and the calls
 // for many agents at once of host-sync.ts and host-claims.ts) and every
@@ -14,21 +14,22 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import {
+  type AccessPolicy,
   alreadyExists,
   createLogger,
   createServiceClient,
   failedPrecondition,
+  type InboxResolver,
+  INSTANCE_HEADER,
   invalidArgument,
+  type Logger,
   loggingInterceptor,
   notFound,
   serviceAuthInterceptor,
-  startServer,
-  SignatureVerifier,
-  VerifiedReleases,
-  type AccessPolicy,
-  type InboxResolver,
-  type Logger,
   type ServiceCredentials,
+  SignatureVerifier,
+  startServer,
+  VerifiedReleases,
 } from "@convos-pool/kit";
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { InstanceHostService, HostedInstanceSchema } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
@@ -50,7 +51,6 @@ import { FILES, INSTANCE_ID_PATTERN, listWorkspaces, Workspace, type InstanceRec
 export const DEFAULT_MAX_INSTANCES = 1000;
 
 /** The header that names the instance an InstanceService call is for. */
-export const INSTANCE_HEADER = "x-pool-instance";
 
 /** Call options for an InstanceService call to one instance: `client.health({}, instanceCall(id))`. */
 export function instanceCall(instanceId: string): { headers: Record<string, string> } {

@@ -1,6 +1,5 @@
 export {
   HOST_ACCESS,
-  INSTANCE_HEADER,
   instanceCall,
   startInstanceHost,
   type InstanceHostOptions,

@@ -19,19 +19,20 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import {
-  INBOX_ID_PATTERN,
   failedPrecondition,
+  INBOX_ID_PATTERN,
+  type InboxResolver,
   invalidArgument,
   inviteHash,
+  type Logger,
+  nonceUsed,
   permissionDenied,
+  type ReleaseVerifier,
   renderIdentity,
   requireString,
   resolveContent,
-  unauthenticated,
-  type InboxResolver,
-  type Logger,
-  type ReleaseVerifier,
   type SignatureVerifier,
+  unauthenticated,
 } from "@convos-pool/kit";
 import { joinConversation, parseInvite } from "@convos-pool/convos";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -757,9 +758,7 @@ export class AgentInstance {
       );
       const sig = auth.signature!;
       if (!(await (await this.nonces()).spend(sig.nonce, Number(sig.issuedAt) + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS))) {
-        throw unauthenticated(
-          "authorization.signature.nonce: already used: this clone was authorized once and is done",
-        );
+        throw nonceUsed("authorization.signature.nonce");
       }
       // What was said just before the clone is learned before it is summarized.
       await withTimeout(this.turns.idle(), 10_000);
@@ -961,9 +960,9 @@ export class AgentInstance {
       );
       const nonces = await this.nonces();
       if (!(await nonces.spend(req.offer!.nonce, offered + 2 * TRANSFER_OFFER_MAX_AGE_SECONDS)))
-        throw unauthenticated("offer.nonce: already used");
+        throw nonceUsed("offer.nonce");
       if (!(await nonces.spend(req.acceptance!.nonce, Date.now() / 1000 + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS)))
-        throw unauthenticated("acceptance.nonce: already used");
+        throw nonceUsed("acceptance.nonce");
       const next = { ...config, ownerId: req.newOwnerId };
       await this.ws.writeJson(FILES.config, next);
       this.config = next;

@@ -1,5 +1,5 @@
-// What an instance learns from its conversation, typed by seed 000's three
-// kinds of knowledge ("What goes in the summary?"):
+// What an instance learns from its conversation, typed by the three kinds of
+// knowledge a clone's summary can carry (docs/memory.md):
 //   training         makes it better at its job ("always confirm the date")
 //   personalization  who the people are and what they like ("Saul is vegetarian")
 //   credentials      accounts and numbers to use ("use this number for SMS")

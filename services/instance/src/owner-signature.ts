@@ -4,9 +4,9 @@
 // never spent here before.
 
 import {
-  permissionDenied,
-  unauthenticated,
+  nonceUsed,
   type OperationFields,
+  permissionDenied,
   type SignatureVerifier,
   type SignedOperation,
 } from "@convos-pool/kit";
@@ -34,5 +34,5 @@ export async function checkOwnerSignature(
     { inboxId: agent.ownerId, instanceId: agent.instanceId, ...fields },
     signature,
   );
-  if (!(await agent.spendNonce(signature!.nonce))) throw unauthenticated("signature.nonce: already used");
+  if (!(await agent.spendNonce(signature!.nonce))) throw nonceUsed("signature.nonce");
 }

@@ -1,4 +1,4 @@
-// The owner's choice about the pattern pool (issue 15, docs/memory.md): offer
+// The owner's choice about the pattern pool (docs/memory.md): offer
 // this agent's training lessons, adopt related agents' lessons. Kept in the
 // workspace's sharing.json, set only through the owner's signed
 // SetPatternSharing; absent means both off. Release wipes it with the claim.

@@ -1,4 +1,4 @@
-// Per-instance keys from the pool's one master seed (seed 002: derived,
+// Per-instance keys from the pool's one master seed (derived,
 // deterministic, recoverable). Instance n's wallet is the standard Ethereum
 // HD account at m/44'/60'/0'/0/n, exactly what viem's
 // `mnemonicToAccount(mnemonic, { addressIndex: n })` gives, so any wallet tool

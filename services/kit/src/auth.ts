@@ -15,10 +15,8 @@
 
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
+import { CALLER_HEADER, SERVICE_TOKEN_HEADER } from "./contract.js";
 import { tlsFromEnv, type TlsConfig } from "./tls.js";
-
-export const SERVICE_TOKEN_HEADER = "x-pool-service-token";
-export const CALLER_HEADER = "x-pool-caller";
 
 /** The services of the pool, as callers. */
 export const PRINCIPALS = ["gateway", "templates", "claims", "lineage", "instance-host"] as const;

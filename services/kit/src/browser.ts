@@ -1,7 +1,8 @@
 // What a browser may import from the kit (the web app): signing, template
 // content rules, trust levels and errors' field violations, with nothing that needs Node.
 export * from "./errors.js";
-export { INBOX_ID_PATTERN, deriveInboxId } from "./inbox.js";
+export * from "./contract.js";
+export { deriveInboxId } from "./inbox.js";
 export * from "./signing.js";
 export * from "./template-content.js";
 export * from "./trust.js";

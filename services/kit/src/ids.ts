@@ -3,11 +3,6 @@ import { sha256, stringToBytes } from "viem";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-/** A template id: `tmpl_` and 16 letters or digits (templateIdFor). Every service checks ids with these. */
-export const TEMPLATE_ID_PATTERN = /^tmpl_[A-Za-z0-9]{16}$/;
-/** An agent instance's id as the claims service makes them: `inst_` and 16 letters or digits (randomId). */
-export const INSTANCE_ID_PATTERN = /^inst_[A-Za-z0-9]{16}$/;
-
 /**
  * `<prefix>_` and 16 random letters or digits: about 95 bits, unguessable
  * (a private template's id is itself a secret of its creator). Bytes of 248

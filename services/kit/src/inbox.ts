@@ -9,9 +9,6 @@ export interface InboxResolver {
   addressBelongsToInbox(address: string, inboxId: string): Promise<boolean>;
 }
 
-/** An XMTP inbox ID: 64 lower-case hex characters. */
-export const INBOX_ID_PATTERN = /^[0-9a-f]{64}$/;
-
 /** XMTP's inbox ID derivation: SHA-256 of the lower-case address followed by the nonce, in hex. */
 export function deriveInboxId(address: string, nonce: bigint | number = 1): string {
   return sha256(stringToBytes(`${address.toLowerCase()}${nonce}`)).slice(2);

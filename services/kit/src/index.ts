@@ -1,3 +1,5 @@
+export * from "./contract.js";
+export * from "./concurrency.js";
 export * from "./auth.js";
 export * from "./errors.js";
 export * from "./instance-call-error.js";

@@ -1,5 +1,5 @@
 // Structured logs: one JSON object per line on stderr, no dependencies.
-// Secrets must never reach a log line (DESIGN.md section 4), so every field
+// Secrets must never reach a log line (docs/architecture.md, "Security model"), so every field
 // whose key looks like a secret is replaced before the line is written.
 
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";

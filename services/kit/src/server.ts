@@ -1,7 +1,7 @@
 // The server every pool service runs: Connect, gRPC and gRPC-Web on one port,
 // over HTTP/1.1 (browsers, connect-web, curl) and cleartext HTTP/2 with prior
 // knowledge (gRPC clients). A Connect server on plain HTTP/2 refuses HTTP/1.1
-// clients (DESIGN.md section 6), so a TCP listener looks at the first bytes
+// clients (docs/server-kit.md), so a TCP listener looks at the first bytes
 // of each connection and hands it to the right Node server. With TLS
 // configured, one secure HTTP/2 server takes both, chosen by ALPN.
 

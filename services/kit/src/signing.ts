@@ -265,7 +265,7 @@ export function signClaim(
   return signOperation(account, "ClaimAgent", claimFields(claim), issuedAt);
 }
 
-/** Memory kinds in their one canonical order (seed 000's three kinds of knowledge). */
+/** Memory kinds in their one canonical order (training, personalization, credentials: docs/memory.md). */
 export const MEMORY_KINDS = ["training", "personalization", "credentials"] as const;
 export type MemoryKind = (typeof MEMORY_KINDS)[number];
 /** What carries when the owner names nothing: credentials only when named. */

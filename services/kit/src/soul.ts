@@ -1,4 +1,4 @@
-// SOUL (seed 004): a template's optional structured identity, in its JSON
+// SOUL: a template's optional structured identity, in its JSON
 // form (docs/templates.md, "SOUL"). Part of the content the creator signs, so
 // its JSON is canonical: every empty field and section is left out, and an
 // empty SOUL is no SOUL (content without one hashes as before it existed).

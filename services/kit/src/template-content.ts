@@ -16,14 +16,13 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplatePatch } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { invalidArgument } from "./errors.js";
-import { TEMPLATE_ID_PATTERN } from "./ids.js";
-import { INBOX_ID_PATTERN } from "./inbox.js";
+import { INBOX_ID_PATTERN, TEMPLATE_ID_PATTERN } from "./contract.js";
 import { isEmptySoul, soulFromJson, soulToJson, validateSoul, type SoulJson } from "./soul.js";
 import { NOT_A_TRUST_LEVEL, isTrustLevelName, parseTrustLevel, trustLevelName, type TrustLevelName } from "./trust.js";
 
 /**
- * A template's content in its JSON form: the REST body of seed 000
- * (snake_case, provisioning "pool" / "user"), the snapshot stored with every
+ * A template's content in its JSON form: the REST body (snake_case,
+ * provisioning "pool" / "user"), the snapshot stored with every
  * version, and the canonical form whose hash the creator signs.
  */
 export interface ToolJson {
@@ -89,10 +88,10 @@ export const LIMITS = {
   cloneDirective: 4000,
 } as const;
 
-/** The model of seed 000's schema default. */
+/** The model a template gets when it names none. */
 export const DEFAULT_MODEL: ModelJson = { default: "gpt-oss-20b", allow_override: true };
 
-/** What the pool can provision itself (seed 000): anything else must be user-provided. */
+/** What the pool can provision itself (docs/tools.md): anything else must be user-provided. */
 export const POOL_TOOL_IDS = ["sms", "email", "crypto"] as const;
 
 const TOOL_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;

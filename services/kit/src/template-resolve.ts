@@ -1,5 +1,5 @@
-// Base templates (docs/templates.md, "Base templates"): seed 003's
-// inheritance, applied the same way by the templates service (the resolved
+// Base templates (docs/templates.md, "Base templates"): inheritance
+// of content, applied the same way by the templates service (the resolved
 // view, what claims use) and by every agent (which resolves the layers it
 // checked itself, so the pool cannot make one up).
 import { create } from "@bufbuild/protobuf";

@@ -47,7 +47,7 @@ export function effectiveMaxTrustLevel(templateMax: TrustLevel): TrustLevel {
   return templateMax === TrustLevel.UNSPECIFIED ? TrustLevel.ADVISOR : templateMax;
 }
 
-/** Where a new agent starts: L2 (seed 004's MVP), or its template's highest when that is lower. */
+/** Where a new agent starts: L2 (docs/trust.md), or its template's highest when that is lower. */
 export function initialTrustLevel(templateMax: TrustLevel): TrustLevel {
   return Math.min(TrustLevel.ADVISOR, effectiveMaxTrustLevel(templateMax)) as TrustLevel;
 }

@@ -10,22 +10,23 @@ import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { type StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
-  INBOX_ID_PATTERN,
-  TEMPLATE_ID_PATTERN,
   alreadyExists,
   callerInboxId,
   conflict,
   consumeNonce,
   failedPrecondition,
+  INBOX_ID_PATTERN,
   invalidArgument,
+  nonceUsed,
   notFound,
+  type OperationFields,
   pageSize,
   permissionDenied,
   requireString,
-  unauthenticated,
-  type OperationFields,
   type SignatureVerifier,
   type SignedOperation,
+  TEMPLATE_ID_PATTERN,
+  unauthenticated,
 } from "@convos-pool/kit";
 import {
   declineReview,
@@ -107,7 +108,7 @@ export function createStoreCurationService(deps: CurationDeps): ServiceImpl<type
       const row = await tx.findOne(TemplateRow, { id: templateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!row) throw notFound(`template ${templateId}`);
       if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: actorId, purpose: action }))) {
-        throw unauthenticated("signature.nonce: already used; every signed request needs a fresh nonce");
+        throw nonceUsed("signature.nonce");
       }
       const at = now();
       const out = await apply(tx, row, at);

@@ -8,22 +8,24 @@ import {
   TemplateUsageService,
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
-  DerivedInboxResolver,
-  SignatureVerifier,
-  SignerRecoveryPool,
-  createLogger,
-  loggingInterceptor,
-  openDatabase,
-  pruneNonces,
-  serviceAuthInterceptor,
-  startServer,
-  DEFAULT_LIMITS,
-  INBOX_ID_PATTERN,
   type AccessPolicy,
+  createLogger,
+  DEFAULT_LIMITS,
+  DerivedInboxResolver,
+  INBOX_ID_PATTERN,
   type InboxResolver,
   type LimitConfig,
   type Logger,
+  loggingInterceptor,
+  NONCE_KEEP_SECONDS,
+  openDatabase,
+  pruneNonces,
+  serviceAuthInterceptor,
   type ServiceCredentials,
+  SIGNATURE_MAX_AGE_SECONDS,
+  SignatureVerifier,
+  SignerRecoveryPool,
+  startServer,
 } from "@convos-pool/kit";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
@@ -87,7 +89,6 @@ export function parseOperators(text = ""): string[] {
 }
 
 /** How long a signature stays acceptable, and so how long its nonce must be remembered. */
-const SIGNATURE_MAX_AGE_SECONDS = 300;
 
 export async function startTemplateService(opts: TemplateServiceOptions): Promise<RunningTemplateService> {
   const log = opts.log ?? createLogger("templates");
@@ -146,7 +147,7 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
   );
   // Nonces older than the signature window can never be replayed: forget them.
   const pruner = setInterval(() => {
-    pruneNonces(db.em.fork(), new Date(Date.now() - 2 * SIGNATURE_MAX_AGE_SECONDS * 1000)).catch((err: unknown) =>
+    pruneNonces(db.em.fork(), new Date(Date.now() - NONCE_KEEP_SECONDS * 1000)).catch((err: unknown) =>
       log.warn("nonce pruning failed", { err }),
     );
   }, 60_000);

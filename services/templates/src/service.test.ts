@@ -228,7 +228,7 @@ describe("templates", () => {
     expect(big.version).toBe(1n);
   });
 
-  it("updates with optimistic concurrency, patches by seed 003 rules, and rolls back", async () => {
+  it("updates with optimistic concurrency, patches by the merge rules of docs/templates.md, and rolls back", async () => {
     const alice = newCreator();
     const t = await createTemplate(alice);
     const v2content = content({ instructions: "Version two.", tags: ["travel"] });

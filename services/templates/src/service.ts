@@ -18,9 +18,6 @@ import {
   type TemplateService,
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
-  INBOX_ID_PATTERN,
-  RateLimit,
-  TEMPLATE_ID_PATTERN,
   applyPatch,
   callerInboxId,
   conflict,
@@ -30,24 +27,27 @@ import {
   decodePageToken,
   encodePageToken,
   failedPrecondition,
+  INBOX_ID_PATTERN,
   invalidArgument,
   jsonHash,
+  nonceUsed,
   notFound,
+  type OperationFields,
   pageSize,
   parseTrustLevel,
-  requireString,
   patchToJson,
-  templateIdFor,
-  trustLevelName,
-  unauthenticated,
-  validateContent,
-  validatePatch,
-  type OperationFields,
   type Rate,
+  RateLimit,
+  requireString,
   type SignatureVerifier,
   type SignedOperation,
   type SoulJson,
+  TEMPLATE_ID_PATTERN,
   type TemplateContentJson,
+  templateIdFor,
+  trustLevelName,
+  validateContent,
+  validatePatch,
 } from "@convos-pool/kit";
 import {
   TemplateRow,
@@ -217,7 +217,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
 
   async function spendNonce(tx: EntityManager, nonce: string, inboxId: string, purpose: SignedOperation) {
     if (!(await consumeNonce(tx, { nonce, inboxId, purpose }))) {
-      throw unauthenticated("signature.nonce: already used; every signed request needs a fresh nonce");
+      throw nonceUsed("signature.nonce");
     }
   }
 

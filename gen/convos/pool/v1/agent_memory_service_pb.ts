@@ -353,7 +353,7 @@ export const SetPatternSharingResponseSchema: GenMessage<SetPatternSharingRespon
   messageDesc(file_convos_pool_v1_agent_memory_service, 11);
 
 /**
- * An owner's control over what their agent knows (issue 15): export and
+ * An owner's control over what their agent knows (docs/memory.md): export and
  * import its memory, list and forget what it learned, and its sharing with
  * the pattern pool. Served by the claims service through the gateway; every
  * call is its owner's only (anyone else: NOT_FOUND) and carries the owner's

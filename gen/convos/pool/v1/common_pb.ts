@@ -219,8 +219,8 @@ export const ProvisioningSchema: GenEnum<Provisioning> = /*@__PURE__*/
   enumDesc(file_convos_pool_v1_common, 0);
 
 /**
- * How much an agent may do with its tools on its own (seed 004's trust
- * levels: "earned autonomy"). The template sets the highest level its agents
+ * How much an agent may do with its tools on its own (trust levels:
+ * "earned autonomy"). The template sets the highest level its agents
  * may have; the owner sets each agent's level within it. The agent enforces
  * its level itself, not the pool (docs/trust.md).
  *

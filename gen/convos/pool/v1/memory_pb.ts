@@ -134,8 +134,7 @@ export const MemoryCountsSchema: GenMessage<MemoryCounts> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_memory, 2);
 
 /**
- * What an owner allows an agent to do with the pattern pool (seed 001,
- * adapted): offer its training lessons, and adopt related agents' lessons.
+ * What an owner allows an agent to do with the pattern pool (docs/patterns.md): offer its training lessons, and adopt related agents' lessons.
  * Both off until the owner turns them on.
  *
  * @generated from message convos.pool.v1.PatternSharing

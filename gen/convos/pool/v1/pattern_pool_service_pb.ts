@@ -368,8 +368,8 @@ export const ListTemplatePatternsResponseSchema: GenMessage<ListTemplatePatterns
   messageDesc(file_convos_pool_v1_pattern_pool_service, 11);
 
 /**
- * The pool of learned patterns (seed 001's publish, query and health, adapted;
- * docs/patterns.md). Agents whose owners opted in offer training lessons
+ * The pool of learned patterns (publish, query and
+ * health; docs/patterns.md). Agents whose owners opted in offer training lessons
  * (never personalization or credentials); each is scanned before it is kept;
  * agents of related templates find them by interest. Served by the lineage
  * service, which already knows every agent's template (why: docs/patterns.md).

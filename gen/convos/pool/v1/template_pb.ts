@@ -147,7 +147,7 @@ export const TemplateBaseSchema: GenMessage<TemplateBase> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_template, 1);
 
 /**
- * SOUL (seed 004): who an agent is, as structured fields rather than prose.
+ * SOUL (docs/templates.md, "SOUL"): who an agent is, as structured fields rather than prose.
  * Every field is optional; an empty section is left out of IDENTITY.md.
  *
  * @generated from message convos.pool.v1.Soul

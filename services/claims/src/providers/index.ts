@@ -25,7 +25,7 @@ export interface ProviderOptions extends ProviderSettings {
 }
 
 export interface Providers {
-  /** The provider of each pool tool of seed 000 (sms, email, crypto), by tool id. */
+  /** The provider of each pool tool (sms, email, crypto), by tool id. */
   current: Map<string, ToolProvider>;
   /**
    * The local providers the settings replaced: they no longer provision, but

@@ -1,5 +1,5 @@
 /**
- * Pool-provisioned tools (seed 000's tier 2: "instance-owned, pool-provisioned"):
+ * Pool-provisioned tools (instance-owned, pool-provisioned: docs/tools.md):
  * the pool creates a resource per instance and manages its lifecycle. One
  * adapter per tool id; production adapters (Telnyx, AgentMail, a custodial
  * wallet) implement the same interface as the local ones here.

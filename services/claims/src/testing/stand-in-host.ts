@@ -55,24 +55,24 @@ import {
   type ToolCredential,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import {
-  DerivedInboxResolver,
-  SignatureVerifier,
-  DEFAULT_MODEL,
   compareReleaseKeys,
   createLogger,
+  DEFAULT_MODEL,
+  DerivedInboxResolver,
   effectiveMaxTrustLevel,
   initialTrustLevel,
+  INSTANCE_HEADER,
   invalidArgument,
   pageSize,
+  type RunningServer,
   serviceAuthInterceptor,
+  type ServiceCredentials,
+  SignatureVerifier,
   startServer,
   toInstanceCallError,
   trustLevelName,
   verifyReleaseChain,
-  type RunningServer,
-  type ServiceCredentials,
 } from "@convos-pool/kit";
-import { INSTANCE_HEADER } from "../runtime.js";
 
 export interface StandInInstance {
   id: string;

@@ -1,6 +1,6 @@
 /**
  * TEST HARNESS, NOT PRODUCT CODE. The fault suite's one checker of what must
- * hold after any fault (issue 13; docs/reliability.md), read from where the
+ * hold after any fault (docs/reliability.md), read from where the
  * truth is: the claims and templates databases, the instance host's own
  * report of each agent, the conversations as the XMTP network has them, and
  * what the model was asked.

@@ -1,4 +1,4 @@
-// Trust levels (seed 004, "earned autonomy"), enforced here, by the agent:
+// Trust levels ("earned autonomy"), enforced here, by the agent:
 // the pool can neither raise a level (the owner signs every change) nor skip
 // a check (the agent runs every tool call through `decide`). docs/trust.md.
 //

@@ -1,4 +1,4 @@
-// A creator's view of every agent of one template (seed 000, story C7): who
+// A creator's view of every agent of one template (docs/web.md): who
 // owns each, where it is, its state and sync state; live and clone counts
 // (the lineage service's); the lineage tree; an update rolling out,
 // refreshed every two seconds while the page is open; and what its agents

@@ -1,0 +1,25 @@
+/**
+ * Runs `job` for every item, at most `limit` at once, taking items in order.
+ * When a job throws, no further item is started; the jobs already running
+ * finish, and then the first error is thrown.
+ */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  job: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !failure) {
+      const i = next++;
+      try {
+        await job(items[i]!, i);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(0, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.err;
+}
