@@ -15,60 +15,37 @@
 //     absent: wallets are generated keys, unfunded)
 import path from "node:path";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
-import { createLogger, installShutdownHandlers, limitsFromEnv, serviceCredentialsFromEnv } from "@convos-pool/kit";
+import { configured, runService } from "@convos-pool/kit/service";
 import { providerSettingsFromEnv } from "./providers/env.js";
 import { startClaimsService } from "./server.js";
 
-const log = createLogger("claims");
-const required = (name: string, what: string): string => {
-  const v = process.env[name];
-  if (!v) {
-    log.error(`${name} is required: ${what}`);
-    process.exit(2);
-  }
-  return v;
-};
-let credentials, limits, providers;
-try {
-  credentials = serviceCredentialsFromEnv("claims");
-  limits = limitsFromEnv();
-  providers = providerSettingsFromEnv(process.env);
-} catch (err) {
-  log.error((err as Error).message);
-  process.exit(2);
-}
-const lease = process.env.CLAIM_LEASE_SECONDS ? Number(process.env.CLAIM_LEASE_SECONDS) : undefined;
-if (lease !== undefined && !(Number.isInteger(lease) && lease >= 4)) {
-  log.error("CLAIM_LEASE_SECONDS must be a whole number of seconds, at least 4 (renewed every quarter of it)");
-  process.exit(2);
-}
-const templatesUrl = required("TEMPLATES_URL", "where the template service listens, e.g. http://templates:7001");
-const secretsKey = required(
-  "POOL_SECRETS_KEY",
-  "32 random bytes (64 hex characters) that seal provisioned tools' secrets",
+await runService(
+  "claims",
+  async (env, log) => {
+    const hostUrls = env.list("INSTANCE_HOST_URLS");
+    const syncConcurrency = env.int("SYNC_CONCURRENCY", undefined, 1);
+    const lease = env.int("CLAIM_LEASE_SECONDS", undefined, 4); // renewed every quarter of it
+    const lineageUrl = env.optional("LINEAGE_URL");
+    return {
+      databaseUrl: env.optional("DATABASE_URL"),
+      port: env.port(7002),
+      host: env.host(),
+      credentials: env.credentials("claims"),
+      limits: env.limits(),
+      templatesUrl: env.required("TEMPLATES_URL", "where the template service listens, e.g. http://templates:7001"),
+      secretsKey: env.required(
+        "POOL_SECRETS_KEY",
+        "32 random bytes (64 hex characters) that seal provisioned tools' secrets",
+      ),
+      dataDir: path.resolve(env.optional("POOL_DATA_DIR") ?? ".data/claims"),
+      ...configured(() => providerSettingsFromEnv(env.vars)),
+      ...(hostUrls.length > 0 ? { pool: { hostUrls, target: env.int("POOL_TARGET_IDLE", 10) } } : {}),
+      ...(syncConcurrency !== undefined ? { sync: { concurrency: syncConcurrency } } : {}),
+      ...(lease !== undefined ? { claimLeaseSeconds: lease } : {}),
+      resolver: await inboxResolverFromEnv(log),
+      ...(lineageUrl ? { lineageUrl } : {}),
+      log,
+    };
+  },
+  startClaimsService,
 );
-const service = await startClaimsService({
-  databaseUrl: process.env.DATABASE_URL,
-  port: Number(process.env.PORT ?? 7002),
-  host: process.env.HOST ?? "0.0.0.0",
-  credentials,
-  limits,
-  templatesUrl,
-  secretsKey,
-  dataDir: path.resolve(process.env.POOL_DATA_DIR ?? ".data/claims"),
-  ...providers,
-  pool: process.env.INSTANCE_HOST_URLS
-    ? {
-        hostUrls: process.env.INSTANCE_HOST_URLS.split(",")
-          .map((u) => u.trim())
-          .filter(Boolean),
-        target: Number(process.env.POOL_TARGET_IDLE ?? 10),
-      }
-    : undefined,
-  sync: process.env.SYNC_CONCURRENCY ? { concurrency: Number(process.env.SYNC_CONCURRENCY) } : undefined,
-  ...(lease ? { claimLeaseSeconds: lease } : {}),
-  resolver: await inboxResolverFromEnv(log),
-  lineageUrl: process.env.LINEAGE_URL || undefined,
-  log,
-});
-installShutdownHandlers(log, () => service.close());

@@ -6,24 +6,18 @@ import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/c
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   type AccessPolicy,
-  createLogger,
   createServiceClient,
   DEFAULT_LIMITS,
   DerivedInboxResolver,
   type InboxResolver,
   type LimitConfig,
   type Logger,
-  loggingInterceptor,
   type Metrics,
-  NONCE_KEEP_SECONDS,
-  openDatabase,
-  pruneNonces,
-  serviceAuthInterceptor,
   type ServiceCredentials,
   SIGNATURE_MAX_AGE_SECONDS,
   SignatureVerifier,
-  startServer,
 } from "@convos-pool/kit";
+import { pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ClaimFlow } from "./claim-flow.js";
 import { pruneKeys } from "./claim-keys.js";
@@ -108,84 +102,81 @@ export const CLAIMS_ACCESS: AccessPolicy = {
   [TemplateSyncService.typeName]: ["templates"],
 };
 
-/** How long an owner's signature stays acceptable, and so how long its nonce must be remembered. */
-
 export async function startClaimsService(opts: ClaimsServiceOptions): Promise<RunningClaimsService> {
-  const log = opts.log ?? createLogger("claims");
   const secrets = SecretBox.fromConfig(opts.secretsKey);
-  const db = await openDatabase({
-    name: "claims",
-    url: opts.databaseUrl,
-    embeddedDir: opts.embeddedDir,
-    poolSize: opts.poolSize,
-    entities,
-    migrations,
-  });
-  const closers: Array<() => unknown> = [() => db.close()];
-  try {
-    const providers = opts.providers
-      ? { current: opts.providers, retired: [new LocalWalletProvider()] }
-      : await openProviders({ ...pick(opts), em: db.em, dataDir: opts.dataDir ?? path.resolve(".data", "claims") });
-    const templates = createServiceClient(TemplateReleaseService, opts.templatesUrl, opts.credentials);
-    closers.unshift(() => templates.close());
-    const usage = createServiceClient(TemplateUsageService, opts.templatesUrl, opts.credentials);
-    closers.unshift(() => usage.close());
-    const standings = createServiceClient(TemplateStandingService, opts.templatesUrl, opts.credentials);
-    closers.unshift(() => standings.close());
-    let runtime = opts.runtime;
-    if (!runtime) {
-      const grpc = new GrpcInstanceRuntime({ credentials: opts.credentials });
-      closers.unshift(() => grpc.close());
-      runtime = grpc;
-    }
-    const templateSource = grpcTemplateSource(templates.client);
-    const usageCounts = new UsageBatcher(
-      async (templateId, count, ownerIds) => {
-        await usage.client.recordTemplateUse({ templateId, count: BigInt(count), ownerIds }, { timeoutMs: 5_000 });
-      },
-      (templateId, err) => log.warn("usage count not recorded yet", { templateId, err }),
-    );
-    closers.unshift(() => usageCounts.close());
-    const verifier = new SignatureVerifier({
-      resolver: opts.resolver ?? new DerivedInboxResolver(),
-      maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
-    });
-    // The one owner of pool tools: claims, rollbacks, the sweep and sync provision and release through it.
-    const tools = new PoolTools(providers.current, db.em, secrets, log, providers.retired);
-    const flow = new ClaimFlow({
-      em: db.em,
-      verifier,
-      limits: opts.limits ?? DEFAULT_LIMITS,
-      templates: cachedTemplateSource(templateSource),
-      tools,
-      runtime,
-      log,
-      claimLeaseSeconds: opts.claimLeaseSeconds,
-      // The store's "most used" order counts distinct owners.
-      recordUse: async (templateId, ownerId) => usageCounts.record(templateId, ownerId),
-    });
-    const sync = new SyncWorker({
-      em: db.em,
-      runtime,
-      tools,
-      log,
-      concurrency: opts.sync?.concurrency,
-      batchSize: opts.sync?.batchSize,
-      scanIntervalMs: opts.sync?.scanIntervalMs,
-    });
-    closers.unshift(() => sync.stop());
-    const server = await startServer({
+  let built: { flow: ClaimFlow; sync: SyncWorker } | undefined;
+  const { server, lifetime, db, log } = await startService(
+    {
       name: "claims",
       port: opts.port,
       host: opts.host,
-      log,
-      interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.credentials.directory, CLAIMS_ACCESS)],
-      ...(opts.credentials.tls ? { tls: opts.credentials.tls } : {}),
-      routes: (router) => {
+      log: opts.log,
+      credentials: opts.credentials,
+      access: CLAIMS_ACCESS,
+      database: { url: opts.databaseUrl, embeddedDir: opts.embeddedDir, poolSize: opts.poolSize, entities, migrations },
+    },
+    async ({ db, log, lifetime }) => {
+      const em = db.em;
+      const providers = opts.providers
+        ? { current: opts.providers, retired: [new LocalWalletProvider()] }
+        : await openProviders({ ...pick(opts), em, dataDir: opts.dataDir ?? path.resolve(".data", "claims") });
+      log.info("pool tools' providers", { providers: [...providers.current.values()].map((p) => p.name) });
+      const templates = createServiceClient(TemplateReleaseService, opts.templatesUrl, opts.credentials);
+      lifetime.defer(() => templates.close());
+      const usage = createServiceClient(TemplateUsageService, opts.templatesUrl, opts.credentials);
+      lifetime.defer(() => usage.close());
+      const standings = createServiceClient(TemplateStandingService, opts.templatesUrl, opts.credentials);
+      lifetime.defer(() => standings.close());
+      let runtime = opts.runtime;
+      if (!runtime) {
+        const grpc = new GrpcInstanceRuntime({ credentials: opts.credentials });
+        lifetime.defer(() => grpc.close());
+        runtime = grpc;
+      }
+      const templateSource = grpcTemplateSource(templates.client);
+      const usageCounts = new UsageBatcher(
+        async (templateId, count, ownerIds) => {
+          await usage.client.recordTemplateUse({ templateId, count: BigInt(count), ownerIds }, { timeoutMs: 5_000 });
+        },
+        (templateId, err) => log.warn("usage count not recorded yet", { templateId, err }),
+      );
+      lifetime.defer(() => usageCounts.close());
+      const verifier = new SignatureVerifier({
+        resolver: opts.resolver ?? new DerivedInboxResolver(),
+        maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
+      });
+      // The one owner of pool tools: claims, rollbacks, the sweep and sync provision and release through it.
+      const tools = new PoolTools(providers.current, em, secrets, log, providers.retired);
+      const flow = new ClaimFlow({
+        em,
+        verifier,
+        limits: opts.limits ?? DEFAULT_LIMITS,
+        templates: cachedTemplateSource(templateSource),
+        tools,
+        runtime,
+        log,
+        claimLeaseSeconds: opts.claimLeaseSeconds,
+        // The store's "most used" order counts distinct owners.
+        recordUse: async (templateId, ownerId) => usageCounts.record(templateId, ownerId),
+      });
+      const sync = new SyncWorker({
+        em,
+        runtime,
+        tools,
+        log,
+        concurrency: opts.sync?.concurrency,
+        batchSize: opts.sync?.batchSize,
+        scanIntervalMs: opts.sync?.scanIntervalMs,
+      });
+      // Deferred before the server: the server closes first, so no push is accepted that would not be kicked.
+      lifetime.defer(() => sync.stop());
+      built = { flow, sync };
+      const agents = runtime;
+      return (router) => {
         router.service(
           ClaimService,
           createClaimService({
-            em: db.em,
+            em,
             flow,
             verifier,
             sync,
@@ -194,82 +185,56 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
           }),
         );
         // The owner's memory calls, relayed to the agent sealed (docs/memory.md).
-        router.service(AgentMemoryService, createAgentMemoryService({ em: db.em, verifier, runtime: runtime! }));
+        router.service(AgentMemoryService, createAgentMemoryService({ em, verifier, runtime: agents }));
         // Internal: the template service pushes every new content version here.
-        router.service(TemplateSyncService, createTemplateSyncService({ em: db.em, sync, log }));
-      },
+        router.service(TemplateSyncService, createTemplateSyncService({ em, sync, log }));
+      };
+    },
+  );
+  const { flow, sync } = built!;
+  poolMetrics(server.metrics, db.em);
+  sync.start();
+  pruneSpentNonces(lifetime, db);
+  // And claims' idempotency keys past their day.
+  lifetime.every(60_000, "claim key pruning", () => pruneKeys(db.em.fork()));
+  lifetime.every(opts.sweepIntervalMs ?? 5_000, "sweep", () => flow.sweep());
+  // The claims in flight here keep their leases, renewed at a quarter of their length.
+  lifetime.every((flow.claimLeaseSeconds * 1000) / 4, "renewing claim leases", () => flow.renewLeases());
+  void flow.sweep().catch((err: unknown) => log.warn("sweep failed", { err }));
+  let pool: PoolManager | undefined;
+  if (opts.pool && opts.pool.hostUrls.length > 0) {
+    const hosts = opts.pool.hostUrls.map((url) => new GrpcInstanceHost(url, opts.credentials));
+    lifetime.defer(() => hosts.forEach((h) => h.close()));
+    pool = new PoolManager({
+      em: db.em,
+      hosts,
+      target: opts.pool.target,
+      intervalMs: opts.pool.intervalMs,
+      log,
+      // Instances back from a crash or an unreachable host: their pending updates go now.
+      onSyncDue: () => sync.kick(),
     });
-    poolMetrics(server.metrics, db.em);
-    // The server closes before the fan-out stops: no push is accepted that would not be kicked.
-    closers.unshift(() => server.close());
-    sync.start();
-    // Nonces older than the signature window can never be replayed: forget them.
-    const pruner = setInterval(() => {
-      pruneNonces(db.em.fork(), new Date(Date.now() - NONCE_KEEP_SECONDS * 1000)).catch((err: unknown) =>
-        log.warn("nonce pruning failed", { err }),
-      );
-      // And claims' idempotency keys past their day.
-      pruneKeys(db.em.fork()).catch((err: unknown) => log.warn("claim key pruning failed", { err }));
-    }, 60_000);
-    pruner.unref();
-    closers.unshift(() => clearInterval(pruner));
-    const sweep = () => void flow.sweep().catch((err: unknown) => log.warn("sweep failed", { err }));
-    const sweeper = setInterval(sweep, opts.sweepIntervalMs ?? 5_000);
-    sweeper.unref();
-    closers.unshift(() => clearInterval(sweeper));
-    // The claims in flight here keep their leases, renewed at a quarter of their length.
-    const renewer = setInterval(
-      () => void flow.renewLeases().catch((err: unknown) => log.warn("claim leases not renewed", { err })),
-      (flow.claimLeaseSeconds * 1000) / 4,
-    );
-    renewer.unref();
-    closers.unshift(() => clearInterval(renewer));
-    void sweep();
-    let pool: PoolManager | undefined;
-    if (opts.pool && opts.pool.hostUrls.length > 0) {
-      const hosts = opts.pool.hostUrls.map((url) => new GrpcInstanceHost(url, opts.credentials));
-      closers.unshift(() => hosts.forEach((h) => h.close()));
-      const manager = new PoolManager({
-        em: db.em,
-        hosts,
-        target: opts.pool.target,
-        intervalMs: opts.pool.intervalMs,
-        log,
-        // Instances back from a crash or an unreachable host: their pending updates go now.
-        onSyncDue: () => sync.kick(),
-      });
-      closers.unshift(() => manager.stop());
-      manager.start();
-      pool = manager;
-    }
-    let lineage: LineageRelay | undefined;
-    if (opts.lineageUrl) {
-      const relay = startLineageRelay({ em: db.em, lineageUrl: opts.lineageUrl, credentials: opts.credentials, log });
-      closers.unshift(() => relay.close());
-      lineage = relay;
-    } else {
-      log.info("lineage is off: no lineage service configured (LINEAGE_URL); its events wait in the outbox");
-    }
-    log.info("claims service listening", {
-      url: server.url,
-      embedded: db.embedded,
-      providers: [...providers.current.values()].map((p) => p.name),
-    });
-    return {
-      url: server.url,
-      port: server.port,
-      flow,
-      sync,
-      pool,
-      lineage,
-      async close() {
-        for (const c of closers.splice(0)) await c();
-      },
-    };
-  } catch (err) {
-    for (const c of closers.splice(0)) await Promise.resolve(c()).catch(() => {});
-    throw err;
+    const manager = pool;
+    lifetime.defer(() => manager.stop());
+    manager.start();
   }
+  let lineage: LineageRelay | undefined;
+  if (opts.lineageUrl) {
+    const relay = startLineageRelay({ em: db.em, lineageUrl: opts.lineageUrl, credentials: opts.credentials, log });
+    lifetime.defer(() => relay.close());
+    lineage = relay;
+  } else {
+    log.info("lineage is off: no lineage service configured (LINEAGE_URL); its events wait in the outbox");
+  }
+  return {
+    url: server.url,
+    port: server.port,
+    flow,
+    sync,
+    ...(pool ? { pool } : {}),
+    ...(lineage ? { lineage } : {}),
+    close: () => lifetime.close(),
+  };
 }
 
 /** The provider settings of the options, and nothing else. */

@@ -14,43 +14,32 @@
 //   POOL_TRUSTED_PROXIES addresses of proxies in front of the gateway (their X-Forwarded-For names the client)
 //   XMTP_API_URL         the XMTP network: sign-ins are checked against it (without it: inbox derivation only, with a warning)
 //   WEB_DIR              the built web app (services/web/dist) to serve at /; absent: the API only
-import { createLogger, installShutdownHandlers, limitsFromEnv, serviceCredentialsFromEnv } from "@convos-pool/kit";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
+import { configured, runService } from "@convos-pool/kit/service";
 import { parseTrustedProxies } from "./limits.js";
 import { startGateway } from "./server.js";
 
-const log = createLogger("gateway");
-let credentials, limits, trustedProxies;
-try {
-  credentials = serviceCredentialsFromEnv("gateway");
-  limits = limitsFromEnv();
-  trustedProxies = parseTrustedProxies(process.env.POOL_TRUSTED_PROXIES);
-} catch (err) {
-  log.error((err as Error).message);
-  process.exit(2);
-}
-const origins = process.env.CORS_ORIGINS?.trim();
-const gateway = await startGateway({
-  port: Number(process.env.PORT ?? 8080),
-  host: process.env.HOST ?? "0.0.0.0",
-  templatesUrl: process.env.TEMPLATES_URL ?? "http://127.0.0.1:7001",
-  claimsUrl: process.env.CLAIMS_URL || undefined,
-  lineageUrl: process.env.LINEAGE_URL || undefined,
-  credentials,
-  sessionSecret: process.env.POOL_SESSION_SECRET || undefined,
-  databaseUrl: process.env.DATABASE_URL || undefined,
-  corsOrigins:
-    !origins || origins === "*"
-      ? "*"
-      : origins
-          .split(",")
-          .map((o) => o.trim())
-          .filter(Boolean),
-  limits,
-  trustedProxies,
-  webDir: process.env.WEB_DIR || undefined,
-  // Sign-ins are checked against the XMTP network (XMTP_API_URL), as every other signature.
-  resolver: await inboxResolverFromEnv(log),
-  log,
-});
-installShutdownHandlers(log, () => gateway.close());
+await runService(
+  "gateway",
+  async (env, log) => {
+    const origins = env.optional("CORS_ORIGINS")?.trim();
+    return {
+      port: env.port(8080),
+      host: env.host(),
+      templatesUrl: env.optional("TEMPLATES_URL") ?? "http://127.0.0.1:7001",
+      claimsUrl: env.optional("CLAIMS_URL"),
+      lineageUrl: env.optional("LINEAGE_URL"),
+      credentials: env.credentials("gateway"),
+      sessionSecret: env.optional("POOL_SESSION_SECRET"),
+      databaseUrl: env.optional("DATABASE_URL"),
+      corsOrigins: !origins || origins === "*" ? ("*" as const) : env.list("CORS_ORIGINS"),
+      limits: env.limits(),
+      trustedProxies: configured(() => parseTrustedProxies(env.optional("POOL_TRUSTED_PROXIES"))),
+      webDir: env.optional("WEB_DIR"),
+      // Sign-ins are checked against the XMTP network (XMTP_API_URL), as every other signature.
+      resolver: await inboxResolverFromEnv(log),
+      log,
+    };
+  },
+  startGateway,
+);

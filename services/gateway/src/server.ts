@@ -9,7 +9,9 @@
 // template writes are limited per client address (limits.ts). With a built
 // web app (webDir), the same port serves it at / (web.ts).
 
+import type { DescService } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ConnectRouter } from "@connectrpc/connect";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
@@ -28,16 +30,14 @@ import {
   type InboxResolver,
   type LimitConfig,
   type Logger,
-  loggingInterceptor,
-  NONCE_KEEP_SECONDS,
-  openDatabase,
-  pruneNonces,
+  type ServerRequest,
+  type ServerResponse,
   RateLimit,
   SIGNATURE_MAX_AGE_SECONDS,
   signatureNoncesMigration,
   SignatureVerifier,
-  startServer,
 } from "@convos-pool/kit";
+import { pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import {
   callInfo,
   createClaimsForwarder,
@@ -49,11 +49,7 @@ import {
   forwardedServiceImpl,
   unavailableServiceImpl,
   type CallInfo,
-  type ClaimsForwarder,
-  type MemoryForwarder,
   type Gate,
-  type LineageForwarder,
-  type PatternInsightsForwarder,
 } from "./forward.js";
 import { AddressLimits } from "./limits.js";
 import { restApi } from "./rest/routes.js";
@@ -123,88 +119,78 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     log.warn("no session secret configured (POOL_SESSION_SECRET): sessions end when the gateway restarts");
   }
   const tokens = new SessionTokens(opts.sessionSecret || undefined);
-  const db = await openDatabase({
-    name: "gateway",
-    url: opts.databaseUrl,
-    embeddedDir: opts.embeddedDir,
-    entities: [],
-    migrations: [signatureNoncesMigration, endedSessionsMigration],
-  });
   const limits = opts.limits ?? DEFAULT_LIMITS;
-  const sessionDeps: SessionServiceDeps = {
-    tokens,
-    em: db.em,
-    verifier: new SignatureVerifier({
-      resolver: opts.resolver ?? new DerivedInboxResolver(),
-      maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
-    }),
-    perInbox: new RateLimit("sign-ins per inbox", limits.signInsPerInbox),
-  };
-  const gate: Gate = {
-    sessions: new Sessions(tokens, db.em),
-    addresses: new AddressLimits(limits, opts.trustedProxies),
-  };
-  /** CreateSession on either face: counted against its client address first. */
-  const signIn = async (inboxId: string, signature: Signature | undefined, call: CallInfo) => {
-    await gate.addresses.take(SessionService.typeName, "CreateSession", call);
-    return createSession(sessionDeps, inboxId, signature);
-  };
-  const upstream = createServiceClient(TemplateService, opts.templatesUrl, opts.credentials);
-  const templates = createTemplatesForwarder(upstream.client, gate, log);
-  const curationUpstream = createServiceClient(StoreCurationService, opts.templatesUrl, opts.credentials);
-  const curation = createCurationForwarder(curationUpstream.client, gate, log);
-  const claimsUpstream = opts.claimsUrl
-    ? createServiceClient(ClaimService, opts.claimsUrl, opts.credentials)
-    : undefined;
-  const claims: ClaimsForwarder | undefined = claimsUpstream && createClaimsForwarder(claimsUpstream.client, gate, log);
-  const memoryUpstream = opts.claimsUrl
-    ? createServiceClient(AgentMemoryService, opts.claimsUrl, opts.credentials)
-    : undefined;
-  const memory: MemoryForwarder | undefined = memoryUpstream && createMemoryForwarder(memoryUpstream.client, gate, log);
-  const lineageUpstream = opts.lineageUrl
-    ? createServiceClient(LineageService, opts.lineageUrl, opts.credentials)
-    : undefined;
-  const lineage: LineageForwarder | undefined =
-    lineageUpstream && createLineageForwarder(lineageUpstream.client, gate, log);
-  const patternsUpstream = opts.lineageUrl
-    ? createServiceClient(PatternInsightsService, opts.lineageUrl, opts.credentials)
-    : undefined;
-  const patterns: PatternInsightsForwarder | undefined =
-    patternsUpstream && createPatternInsightsForwarder(patternsUpstream.client, gate, log);
-  const closeUpstreams = () => {
-    upstream.close();
-    curationUpstream.close();
-    claimsUpstream?.close();
-    memoryUpstream?.close();
-    lineageUpstream?.close();
-    patternsUpstream?.close();
-  };
-
-  let server;
-  try {
-    const web = opts.webDir ? await webApp(opts.webDir) : undefined;
-    const rest = restApi({
-      templates,
-      curation,
-      claims,
-      memory,
-      lineage,
-      patterns,
-      claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
-      lineageNotConfigured: LINEAGE_NOT_CONFIGURED,
-      createSession: signIn,
-      endSession: (authorization) => gate.sessions.end(authorization),
-      log,
-      maxBodyBytes: DEFAULT_MAX_REQUEST_BYTES,
-    });
-    server = await startServer({
+  const { server, lifetime } = await startService(
+    {
       name: "gateway",
       port: opts.port,
       host: opts.host,
       log,
-      interceptors: [loggingInterceptor(log)],
-      cors: { allowedOrigins: opts.corsOrigins ?? "*" },
-      routes(router) {
+      database: {
+        url: opts.databaseUrl,
+        embeddedDir: opts.embeddedDir,
+        entities: [],
+        migrations: [signatureNoncesMigration, endedSessionsMigration],
+      },
+      server: { cors: { allowedOrigins: opts.corsOrigins ?? "*" } },
+    },
+    async ({ db, lifetime }) => {
+      const sessionDeps: SessionServiceDeps = {
+        tokens,
+        em: db.em,
+        verifier: new SignatureVerifier({
+          resolver: opts.resolver ?? new DerivedInboxResolver(),
+          maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
+        }),
+        perInbox: new RateLimit("sign-ins per inbox", limits.signInsPerInbox),
+      };
+      const gate: Gate = {
+        sessions: new Sessions(tokens, db.em),
+        addresses: new AddressLimits(limits, opts.trustedProxies),
+      };
+      // Spent login nonces past the window, and ended sessions past their expiry, are never used again.
+      pruneSpentNonces(lifetime, db);
+      lifetime.every(60_000, "ended-session pruning", () => gate.sessions.prune());
+      /** CreateSession on either face: counted against its client address first. */
+      const signIn = async (inboxId: string, signature: Signature | undefined, call: CallInfo) => {
+        await gate.addresses.take(SessionService.typeName, "CreateSession", call);
+        return createSession(sessionDeps, inboxId, signature);
+      };
+      /** A client of an internal service at `url`, closed with the gateway; none without a url. */
+      const upstream = <S extends DescService>(service: S, url: string | undefined) => {
+        if (!url) return undefined;
+        const c = createServiceClient(service, url, opts.credentials);
+        lifetime.defer(() => c.close());
+        return c.client;
+      };
+      const templates = createTemplatesForwarder(upstream(TemplateService, opts.templatesUrl)!, gate, log);
+      const curation = createCurationForwarder(upstream(StoreCurationService, opts.templatesUrl)!, gate, log);
+      const claimsClient = upstream(ClaimService, opts.claimsUrl);
+      const claims = claimsClient && createClaimsForwarder(claimsClient, gate, log);
+      const memoryClient = upstream(AgentMemoryService, opts.claimsUrl);
+      const memory = memoryClient && createMemoryForwarder(memoryClient, gate, log);
+      const lineageClient = upstream(LineageService, opts.lineageUrl);
+      const lineage = lineageClient && createLineageForwarder(lineageClient, gate, log);
+      const patternsClient = upstream(PatternInsightsService, opts.lineageUrl);
+      const patterns = patternsClient && createPatternInsightsForwarder(patternsClient, gate, log);
+      const web = opts.webDir ? await webApp(opts.webDir) : undefined;
+      const rest = restApi({
+        templates,
+        curation,
+        claims,
+        memory,
+        lineage,
+        patterns,
+        claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
+        lineageNotConfigured: LINEAGE_NOT_CONFIGURED,
+        createSession: signIn,
+        endSession: (authorization) => gate.sessions.end(authorization),
+        log,
+        maxBodyBytes: DEFAULT_MAX_REQUEST_BYTES,
+      });
+      const fallback = async (req: ServerRequest, res: ServerResponse) =>
+        (await rest(req, res)) || (web?.(req, res) ?? false);
+      const routes = (router: ConnectRouter) => {
         router.service(SessionService, {
           async createSession(req, ctx) {
             const session = await signIn(req.inboxId, req.signature, callInfo(ctx));
@@ -241,42 +227,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
             ? forwardedServiceImpl(PatternInsightsService, patterns)
             : unavailableServiceImpl(PatternInsightsService, LINEAGE_NOT_CONFIGURED),
         );
-      },
-      fallback: async (req, res) => (await rest(req, res)) || (web?.(req, res) ?? false),
-    });
-  } catch (err) {
-    closeUpstreams();
-    await db.close();
-    throw err;
-  }
-
-  // Nonces older than the signature window can never be replayed, ended sessions past their expiry never used: forget them.
-  const pruner = setInterval(() => {
-    pruneNonces(db.em.fork(), new Date(Date.now() - NONCE_KEEP_SECONDS * 1000)).catch((err: unknown) =>
-      log.warn("nonce pruning failed", { err }),
-    );
-    gate.sessions.prune().catch((err: unknown) => log.warn("ended-session pruning failed", { err }));
-  }, 60_000);
-  pruner.unref();
-
-  log.info("gateway listening", {
-    url: server.url,
+      };
+      return { routes, fallback };
+    },
+  );
+  log.info("gateway upstreams", {
     templates: opts.templatesUrl,
     claims: opts.claimsUrl ?? null,
     lineage: opts.lineageUrl ?? null,
-    embedded: db.embedded,
   });
-  const running = server;
-  let closed: Promise<void> | undefined;
-  return {
-    url: running.url,
-    port: running.port,
-    close: () =>
-      (closed ??= (async () => {
-        clearInterval(pruner);
-        await running.close();
-        closeUpstreams();
-        await db.close();
-      })()),
-  };
+  return { url: server.url, port: server.port, close: () => lifetime.close() };
 }

@@ -24,76 +24,76 @@
 //                                lessons; unset: owners' choices are kept, nothing is offered or adopted
 //   PATTERN_QUERY_INTERVAL_MS    how often each such agent offers and queries (600000)
 import { resolve } from "node:path";
-import { createLogger, installShutdownHandlers, serviceCredentialsFromEnv } from "@convos-pool/kit";
+import { runService, type ServiceEnv } from "@convos-pool/kit/service";
 import { startInstanceHost, type HostToolOptions } from "./host.js";
 
-const log = createLogger("instance-host");
-const required = (name: string): string => {
-  const v = process.env[name];
-  if (!v) {
-    log.error(`${name} is required`);
-    process.exit(2);
-  }
-  return v;
-};
-
-const xmtpApiUrl = required("XMTP_API_URL");
-const masterSeed = required("POOL_MASTER_SEED");
-let credentials;
-try {
-  credentials = serviceCredentialsFromEnv("instance-host");
-} catch (err) {
-  log.error((err as Error).message);
-  process.exit(2);
+/** Agents' tools: a provider that is not set leaves such tools held but not usable. */
+function toolsFromEnv(env: ServiceEnv): HostToolOptions {
+  const smtpUrl = env.optional("MAIL_SMTP_URL");
+  const pop3Url = env.optional("MAIL_POP3_URL");
+  const agentmailUrl =
+    env.optional("AGENTMAIL_API_URL") ??
+    (env.optional("EMAIL_PROVIDER")?.trim().toLowerCase() === "agentmail" ? "https://api.agentmail.to" : undefined);
+  const chainRpcUrl = env.optional("CHAIN_RPC_URL");
+  const smsKey = env.optional("SMS_API_KEY");
+  const smsPublicKey = env.optional("SMS_WEBHOOK_PUBLIC_KEY");
+  const smsWebhookUrl = env.optional("SMS_WEBHOOK_URL");
+  const approvalTimeoutMs = env.int("TOOL_APPROVAL_TIMEOUT_MS", undefined, 1);
+  const mailPollMs = env.int("MAIL_POLL_MS", undefined, 1);
+  return {
+    ...(smtpUrl && pop3Url ? { mail: { smtpUrl, pop3Url } } : {}),
+    ...(agentmailUrl ? { agentmail: { apiUrl: agentmailUrl } } : {}),
+    ...(chainRpcUrl ? { chain: { rpcUrl: chainRpcUrl } } : {}),
+    ...(smsKey && smsPublicKey
+      ? {
+          sms: {
+            apiUrl: env.optional("SMS_API_URL") ?? "https://api.telnyx.com",
+            apiKey: smsKey,
+            webhookPublicKey: smsPublicKey,
+            webhookPort: env.int("SMS_WEBHOOK_PORT", 7101),
+            webhookHost: env.optional("SMS_WEBHOOK_HOST") ?? env.host("127.0.0.1"),
+            ...(smsWebhookUrl ? { webhookUrl: smsWebhookUrl } : {}),
+          },
+        }
+      : {}),
+    ...(approvalTimeoutMs !== undefined ? { approvalTimeoutMs } : {}),
+    ...(mailPollMs !== undefined ? { mailPollMs } : {}),
+  };
 }
-const llmBaseUrl = process.env.LLM_BASE_URL;
-const env = process.env;
-const agentmailUrl =
-  env.AGENTMAIL_API_URL ||
-  (env.EMAIL_PROVIDER?.trim().toLowerCase() === "agentmail" ? "https://api.agentmail.to" : undefined);
-const tools: HostToolOptions = {
-  ...(env.MAIL_SMTP_URL && env.MAIL_POP3_URL
-    ? { mail: { smtpUrl: env.MAIL_SMTP_URL, pop3Url: env.MAIL_POP3_URL } }
-    : {}),
-  ...(agentmailUrl ? { agentmail: { apiUrl: agentmailUrl } } : {}),
-  ...(env.CHAIN_RPC_URL ? { chain: { rpcUrl: env.CHAIN_RPC_URL } } : {}),
-  ...(env.SMS_API_KEY && env.SMS_WEBHOOK_PUBLIC_KEY
-    ? {
-        sms: {
-          apiUrl: env.SMS_API_URL ?? "https://api.telnyx.com",
-          apiKey: env.SMS_API_KEY,
-          webhookPublicKey: env.SMS_WEBHOOK_PUBLIC_KEY,
-          webhookPort: Number(env.SMS_WEBHOOK_PORT ?? 7101),
-          webhookHost: env.SMS_WEBHOOK_HOST ?? env.HOST ?? "127.0.0.1",
-          ...(env.SMS_WEBHOOK_URL ? { webhookUrl: env.SMS_WEBHOOK_URL } : {}),
-        },
-      }
-    : {}),
-  ...(env.TOOL_APPROVAL_TIMEOUT_MS ? { approvalTimeoutMs: Number(env.TOOL_APPROVAL_TIMEOUT_MS) } : {}),
-  ...(env.MAIL_POLL_MS ? { mailPollMs: Number(env.MAIL_POLL_MS) } : {}),
-};
-const host = await startInstanceHost({
-  port: Number(process.env.PORT ?? 7100),
-  host: process.env.HOST ?? "127.0.0.1",
-  xmtpApiUrl,
-  masterSeed,
-  credentials,
-  dataDir: resolve(process.env.INSTANCE_DATA_DIR ?? ".data/instances"),
-  ...(process.env.MAX_INSTANCES ? { maxInstances: Number(process.env.MAX_INSTANCES) } : {}),
-  ...(process.env.DORMANT_AFTER_MS ? { dormantAfterMs: Number(process.env.DORMANT_AFTER_MS) } : {}),
-  tools,
-  ...(env.PATTERN_POOL_URL ? { patternPoolUrl: env.PATTERN_POOL_URL } : {}),
-  ...(env.PATTERN_QUERY_INTERVAL_MS ? { patternQueryIntervalMs: Number(env.PATTERN_QUERY_INTERVAL_MS) } : {}),
-  ...(llmBaseUrl
-    ? {
-        llm: {
-          baseUrl: llmBaseUrl,
-          apiKey: process.env.LLM_API_KEY ?? "",
-          ...(process.env.LLM_MODEL ? { model: process.env.LLM_MODEL } : {}),
-        },
-      }
-    : {}),
-  log,
-});
-installShutdownHandlers(log, () => host.close());
+
+const host = await runService(
+  "instance-host",
+  (env, log) => {
+    const maxInstances = env.int("MAX_INSTANCES", undefined, 1);
+    const dormantAfterMs = env.int("DORMANT_AFTER_MS", undefined, 0);
+    const patternPoolUrl = env.optional("PATTERN_POOL_URL");
+    const patternQueryIntervalMs = env.int("PATTERN_QUERY_INTERVAL_MS", undefined, 1);
+    const llmBaseUrl = env.optional("LLM_BASE_URL");
+    const llmModel = env.optional("LLM_MODEL");
+    return {
+      port: env.port(7100),
+      host: env.host("127.0.0.1"),
+      xmtpApiUrl: env.required("XMTP_API_URL", "the XMTP node (the local one: http://localhost:5556)"),
+      masterSeed: env.required("POOL_MASTER_SEED", "a BIP-39 mnemonic or 32 bytes of hex: every agent's keys"),
+      credentials: env.credentials("instance-host"),
+      dataDir: resolve(env.optional("INSTANCE_DATA_DIR") ?? ".data/instances"),
+      ...(maxInstances !== undefined ? { maxInstances } : {}),
+      ...(dormantAfterMs !== undefined ? { dormantAfterMs } : {}),
+      tools: toolsFromEnv(env),
+      ...(patternPoolUrl ? { patternPoolUrl } : {}),
+      ...(patternQueryIntervalMs !== undefined ? { patternQueryIntervalMs } : {}),
+      ...(llmBaseUrl
+        ? {
+            llm: {
+              baseUrl: llmBaseUrl,
+              apiKey: env.optional("LLM_API_KEY") ?? "",
+              ...(llmModel ? { model: llmModel } : {}),
+            },
+          }
+        : {}),
+      log,
+    };
+  },
+  startInstanceHost,
+);
 process.stdout.write(`instance host: ${host.url} (${host.instances.size} instances)\n`);

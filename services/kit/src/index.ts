@@ -1,4 +1,7 @@
 export * from "./contract.js";
+// Still here until every importer takes them from @convos-pool/kit/db.
+export * from "./db.js";
+export * from "./nonces.js";
 export * from "./concurrency.js";
 export * from "./auth.js";
 export * from "./errors.js";
@@ -14,8 +17,6 @@ export * from "./signing.js";
 export * from "./template-content.js";
 export * from "./trust.js";
 export * from "./content-json.js";
-export * from "./db.js";
-export * from "./nonces.js";
 export * from "./service-client.js";
 export * from "./signature-workers.js";
 export * from "./ids.js";

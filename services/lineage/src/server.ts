@@ -7,17 +7,8 @@ import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_eve
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  createLogger,
-  createServiceClient,
-  loggingInterceptor,
-  openDatabase,
-  serviceAuthInterceptor,
-  startServer,
-  type AccessPolicy,
-  type Logger,
-  type ServiceCredentials,
-} from "@convos-pool/kit";
+import { createServiceClient, type AccessPolicy, type Logger, type ServiceCredentials } from "@convos-pool/kit";
+import { startService } from "@convos-pool/kit/service";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { createPatternInsightsService } from "./patterns-insights-api.js";
@@ -56,46 +47,32 @@ export const LINEAGE_ACCESS: AccessPolicy = {
 };
 
 export async function startLineageService(opts: LineageServiceOptions): Promise<RunningLineageService> {
-  const log = opts.log ?? createLogger("lineage");
-  const db = await openDatabase({
-    name: "lineage",
-    url: opts.databaseUrl,
-    embeddedDir: opts.embeddedDir,
-    entities,
-    migrations,
-  });
-  const templates = createServiceClient(TemplateReleaseService, opts.templatesUrl, opts.credentials);
-  const templateLookup = grpcTemplateLookup(templates.client);
-  const server = await startServer({
-    name: "lineage",
-    port: opts.port,
-    host: opts.host,
-    log,
-    interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.credentials.directory, LINEAGE_ACCESS)],
-    ...(opts.credentials.tls ? { tls: opts.credentials.tls } : {}),
-    routes: (router) =>
-      router
-        .service(LineageService, createLineageService({ em: db.em, templates: templateLookup }))
-        .service(LineageEventService, createLineageEventService(db.em))
-        .service(PatternPoolService, createPatternPoolService({ em: db.em, templates: templateLookup, log }))
-        .service(PatternInsightsService, createPatternInsightsService({ em: db.em, templates: templateLookup })),
-  });
-  const sweeper = setInterval(() => {
-    sweepExpiredPatterns(db.em.fork()).then(
-      (swept) => swept > 0 && log.info("expired patterns swept", { swept }),
-      (err: unknown) => log.warn("pattern sweep failed", { err }),
-    );
-  }, opts.patternSweepMs ?? 3_600_000);
-  sweeper.unref();
-  log.info("lineage service listening", { url: server.url, embedded: db.embedded });
-  return {
-    url: server.url,
-    port: server.port,
-    async close() {
-      clearInterval(sweeper);
-      await server.close();
-      templates.close();
-      await db.close();
+  const { server, lifetime } = await startService(
+    {
+      name: "lineage",
+      port: opts.port,
+      host: opts.host,
+      log: opts.log,
+      credentials: opts.credentials,
+      access: LINEAGE_ACCESS,
+      database: { url: opts.databaseUrl, embeddedDir: opts.embeddedDir, entities, migrations },
     },
-  };
+    ({ db, log, lifetime }) => {
+      const em = db.em;
+      const templates = createServiceClient(TemplateReleaseService, opts.templatesUrl, opts.credentials);
+      lifetime.defer(() => templates.close());
+      const templateLookup = grpcTemplateLookup(templates.client);
+      lifetime.every(opts.patternSweepMs ?? 3_600_000, "pattern sweep", async () => {
+        const swept = await sweepExpiredPatterns(em.fork());
+        if (swept > 0) log.info("expired patterns swept", { swept });
+      });
+      return (router) =>
+        router
+          .service(LineageService, createLineageService({ em, templates: templateLookup }))
+          .service(LineageEventService, createLineageEventService(em))
+          .service(PatternPoolService, createPatternPoolService({ em, templates: templateLookup, log }))
+          .service(PatternInsightsService, createPatternInsightsService({ em, templates: templateLookup }));
+    },
+  );
+  return { url: server.url, port: server.port, close: () => lifetime.close() };
 }

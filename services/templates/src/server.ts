@@ -9,24 +9,18 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   type AccessPolicy,
-  createLogger,
   DEFAULT_LIMITS,
   DerivedInboxResolver,
   INBOX_ID_PATTERN,
   type InboxResolver,
   type LimitConfig,
   type Logger,
-  loggingInterceptor,
-  NONCE_KEEP_SECONDS,
-  openDatabase,
-  pruneNonces,
-  serviceAuthInterceptor,
   type ServiceCredentials,
   SIGNATURE_MAX_AGE_SECONDS,
   SignatureVerifier,
   SignerRecoveryPool,
-  startServer,
 } from "@convos-pool/kit";
+import { pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { createStoreCurationService } from "./curation.js";
@@ -88,49 +82,65 @@ export function parseOperators(text = ""): string[] {
   return ids;
 }
 
-/** How long a signature stays acceptable, and so how long its nonce must be remembered. */
-
 export async function startTemplateService(opts: TemplateServiceOptions): Promise<RunningTemplateService> {
-  const log = opts.log ?? createLogger("templates");
-  const db = await openDatabase({
-    name: "templates",
-    url: opts.databaseUrl,
-    embeddedDir: opts.embeddedDir,
-    entities: [TemplateRow, TemplateVersionRow],
-    migrations,
-  });
-  const recovery = new SignerRecoveryPool();
-  const verifier = new SignatureVerifier({
-    resolver: opts.resolver ?? new DerivedInboxResolver(),
-    maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
-    recover: (params) => recovery.recover(params),
-  });
-  let relay: SyncRelay | undefined;
-  const limits = opts.limits ?? DEFAULT_LIMITS;
-  const operators = new Set(opts.operators ?? []);
-  const service = createTemplateService({
-    em: db.em,
-    verifier,
-    writesPerCreator: limits.templateWritesPerCaller,
-    publishesPerCreator: limits.templatePublishesPerCaller,
-    operators,
-    onContentChange: () => relay?.kick(),
-  });
-  const server = await startServer({
-    name: "templates",
-    port: opts.port,
-    host: opts.host,
-    log,
-    interceptors: [loggingInterceptor(log), serviceAuthInterceptor(opts.credentials.directory, TEMPLATES_ACCESS)],
-    ...(opts.credentials.tls ? { tls: opts.credentials.tls } : {}),
-    routes: (router) =>
-      router
-        .service(TemplateService, service)
-        .service(TemplateUsageService, createTemplateUsageService(db.em))
-        .service(TemplateReleaseService, createTemplateReleaseService(db.em))
-        .service(StoreCurationService, createStoreCurationService({ em: db.em, verifier, operators }))
-        .service(TemplateStandingService, createTemplateStandingService(db.em)),
-  });
+  const { server, lifetime, db } = await startService(
+    {
+      name: "templates",
+      port: opts.port,
+      host: opts.host,
+      log: opts.log,
+      credentials: opts.credentials,
+      access: TEMPLATES_ACCESS,
+      database: {
+        url: opts.databaseUrl,
+        embeddedDir: opts.embeddedDir,
+        entities: [TemplateRow, TemplateVersionRow],
+        migrations,
+      },
+    },
+    ({ db, log, lifetime }) => {
+      const em = db.em;
+      const recovery = new SignerRecoveryPool();
+      lifetime.defer(() => recovery.close());
+      const verifier = new SignatureVerifier({
+        resolver: opts.resolver ?? new DerivedInboxResolver(),
+        maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
+        recover: (params) => recovery.recover(params),
+      });
+      const limits = opts.limits ?? DEFAULT_LIMITS;
+      const operators = new Set(opts.operators ?? []);
+      let relay: SyncRelay | undefined;
+      if (opts.sync) {
+        const running = startSyncRelay({ ...opts.sync, em, credentials: opts.credentials, log });
+        lifetime.defer(() => running.close());
+        relay = running;
+      } else {
+        log.info(
+          "instruction sync is off: no claims service configured (CLAIMS_URL); content versions wait in the outbox",
+        );
+      }
+      pruneSpentNonces(lifetime, db);
+      // "Most used" counts owners within a window that slides by a day at a time.
+      const refresh = () => refreshRecentOwners(em.fork());
+      lifetime.every(3_600_000, "refreshing recent owners", refresh);
+      void refresh().catch((err: unknown) => log.warn("refreshing recent owners failed", { err }));
+      const service = createTemplateService({
+        em,
+        verifier,
+        writesPerCreator: limits.templateWritesPerCaller,
+        publishesPerCreator: limits.templatePublishesPerCaller,
+        operators,
+        onContentChange: () => relay?.kick(),
+      });
+      return (router) =>
+        router
+          .service(TemplateService, service)
+          .service(TemplateUsageService, createTemplateUsageService(em))
+          .service(TemplateReleaseService, createTemplateReleaseService(em))
+          .service(StoreCurationService, createStoreCurationService({ em, verifier, operators }))
+          .service(TemplateStandingService, createTemplateStandingService(em));
+    },
+  );
   // The relay to the claims service: how far behind it is (docs/runbook.md).
   server.metrics.gauge(
     "pool_outbox_oldest_seconds",
@@ -145,34 +155,5 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
       set({ outbox: "template_releases" }, r?.s ?? 0);
     },
   );
-  // Nonces older than the signature window can never be replayed: forget them.
-  const pruner = setInterval(() => {
-    pruneNonces(db.em.fork(), new Date(Date.now() - NONCE_KEEP_SECONDS * 1000)).catch((err: unknown) =>
-      log.warn("nonce pruning failed", { err }),
-    );
-  }, 60_000);
-  pruner.unref();
-  // "Most used" counts owners within a window that slides by a day at a time.
-  const refresh = () =>
-    void refreshRecentOwners(db.em.fork()).catch((err: unknown) => log.warn("recent owners not refreshed", { err }));
-  refresh();
-  const refresher = setInterval(refresh, 3_600_000);
-  refresher.unref();
-  if (opts.sync) {
-    relay = startSyncRelay({ ...opts.sync, em: db.em, credentials: opts.credentials, log });
-  } else {
-    log.info("instruction sync is off: no claims service configured (CLAIMS_URL); content versions wait in the outbox");
-  }
-  log.info("templates service listening", { url: server.url, embedded: db.embedded });
-  return {
-    url: server.url,
-    port: server.port,
-    async close() {
-      clearInterval(pruner);
-      clearInterval(refresher);
-      await relay?.close();
-      await server.close();
-      await Promise.all([db.close(), recovery.close()]);
-    },
-  };
+  return { url: server.url, port: server.port, close: () => lifetime.close() };
 }

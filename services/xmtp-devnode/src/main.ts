@@ -6,18 +6,23 @@
 //     scraper needs a port it knows anyway; `npm start` serves them on a free port and prints it),
 //   POOL_METRICS_TOKEN (a scrape must then send Authorization: Bearer <token>, as for every pool service)
 import { resolve } from "node:path";
-import { createLogger, installShutdownHandlers } from "@convos-pool/kit";
+import { runService } from "@convos-pool/kit/service";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "./server.js";
 
-const log = createLogger("xmtp-devnode");
-const node = await startDevnode({
-  port: Number(process.env.PORT ?? DEFAULT_DEVNODE_PORT),
-  host: process.env.HOST ?? "127.0.0.1",
-  databaseUrl: process.env.DATABASE_URL || undefined,
-  embeddedDir: resolve(process.env.XMTP_DEVNODE_DATA_DIR ?? ".data/xmtp-devnode"),
-  ...(process.env.METRICS_PORT ? { metricsPort: Number(process.env.METRICS_PORT) } : {}),
-  log,
-});
-installShutdownHandlers(log, () => node.close());
+const node = await runService(
+  "xmtp-devnode",
+  (env, log) => {
+    const metricsPort = env.int("METRICS_PORT", undefined, 0);
+    return {
+      port: env.port(DEFAULT_DEVNODE_PORT),
+      host: env.host("127.0.0.1"),
+      databaseUrl: env.optional("DATABASE_URL"),
+      embeddedDir: resolve(env.optional("XMTP_DEVNODE_DATA_DIR") ?? ".data/xmtp-devnode"),
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
+      log,
+    };
+  },
+  startDevnode,
+);
 process.stdout.write(`XMTP devnode: ${node.url} (SDK: env "local", or apiUrl "${node.url}")\n`);
 if (node.metricsUrl) process.stdout.write(`  metrics (Prometheus): ${node.metricsUrl}/metrics\n`);

@@ -1,0 +1,111 @@
+// How a service process reads its environment and closes what it opened.
+// In memory, but for the last test: a real service main in a child process.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createLogger } from "./log.js";
+import { ConfigError, Lifetime, ServiceEnv, configured } from "./service.js";
+
+const log = createLogger("test", { level: "silent" });
+
+describe("ServiceEnv", () => {
+  it("treats an empty variable as unset, and names a missing required one with what it is for", () => {
+    const env = new ServiceEnv({ EMPTY: " ", SET: "x" });
+    expect(env.optional("EMPTY")).toBeUndefined();
+    expect(env.optional("SET")).toBe("x");
+    expect(() => env.required("TEMPLATES_URL", "where the templates service listens")).toThrow(
+      new ConfigError("TEMPLATES_URL is required: where the templates service listens"),
+    );
+  });
+
+  it("reads whole numbers with a floor, and refuses anything else naming the variable", () => {
+    const env = new ServiceEnv({ LEASE: "20", LOW: "3", WORD: "ten", PORT: "7002" });
+    expect(env.int("LEASE", undefined, 4)).toBe(20);
+    expect(env.int("MISSING", 10)).toBe(10);
+    expect(env.int("MISSING", undefined)).toBeUndefined();
+    expect(() => env.int("LOW", undefined, 4)).toThrow("LOW must be a whole number, at least 4");
+    expect(() => env.int("WORD", 1)).toThrow("WORD must be a whole number");
+    expect(env.port(7001)).toBe(7002);
+    expect(new ServiceEnv({}).port(7001)).toBe(7001);
+    expect(new ServiceEnv({}).host()).toBe("0.0.0.0");
+  });
+
+  it("splits lists on commas and drops blanks", () => {
+    expect(new ServiceEnv({ URLS: " http://a , ,http://b," }).list("URLS")).toEqual(["http://a", "http://b"]);
+    expect(new ServiceEnv({}).list("URLS")).toEqual([]);
+  });
+
+  it("turns a credential mistake into a ConfigError with the reader's message", () => {
+    expect(() => new ServiceEnv({}).credentials("claims")).toThrow(ConfigError);
+    expect(() => new ServiceEnv({}).credentials("claims")).toThrow(/POOL_SERVICE_TOKEN is required/);
+    expect(() => configured(() => JSON.parse("{"))).toThrow(ConfigError);
+  });
+});
+
+describe("Lifetime", () => {
+  it("closes what was deferred last first, once, and throws the first failure after running every closer", async () => {
+    const lifetime = new Lifetime(log);
+    const order: string[] = [];
+    lifetime.defer(() => order.push("database"));
+    lifetime.defer(() => {
+      order.push("client");
+      throw new Error("client would not close");
+    });
+    lifetime.defer(async () => void order.push("server"));
+    await expect(lifetime.close()).rejects.toThrow("client would not close");
+    await expect(lifetime.close()).rejects.toThrow("client would not close");
+    expect(order).toEqual(["server", "client", "database"]);
+  });
+
+  it("runs a background job until closed, logging its failures instead of throwing them", async () => {
+    const warnings: string[] = [];
+    const lifetime = new Lifetime({ ...log, warn: (message: string) => void warnings.push(message) } as typeof log);
+    let runs = 0;
+    lifetime.every(5, "the sweep", async () => {
+      runs++;
+      throw new Error("database away");
+    });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await lifetime.close();
+    const after = runs;
+    expect(after).toBeGreaterThan(0);
+    expect(warnings[0]).toBe("the sweep failed");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(runs).toBe(after);
+  });
+
+  it("abandons a half-made start: closes what it opened and rethrows the cause", async () => {
+    const lifetime = new Lifetime(log);
+    let closed = false;
+    lifetime.defer(() => {
+      closed = true;
+      throw new Error("ignored while abandoning");
+    });
+    await expect(lifetime.abandon(new Error("port in use"))).rejects.toThrow("port in use");
+    expect(closed).toBe(true);
+  });
+});
+
+describe("runService", () => {
+  it("exits with status 2 and the message when the configuration is wrong, before starting anything", () => {
+    const dir = mkdtempSync(join(tmpdir(), "run-service-"));
+    const main = join(dir, "main.mts");
+    writeFileSync(
+      main,
+      `import { runService } from ${JSON.stringify(join(import.meta.dirname, "service.ts"))};
+       await runService("example", (env) => ({ url: env.required("EXAMPLE_URL", "where it listens") }), async () => {
+         console.log("started");
+         return { close: async () => {} };
+       });`,
+    );
+    const run = spawnSync(process.execPath, ["--import", "tsx", main], {
+      env: { ...process.env, LOG_LEVEL: "info" },
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("EXAMPLE_URL is required: where it listens");
+    expect(run.stdout).not.toContain("started");
+  });
+});
