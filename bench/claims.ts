@@ -63,12 +63,12 @@ import {
   serviceEnv,
   signOperation,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
-import { CLAIM_SQL } from "../services/claims/src/claim-sql.js";
-import { SecretBox } from "../services/claims/src/secrets.js";
-import { StandInHost } from "../services/claims/src/testing/stand-in-host.js";
-import { composeServices, nodeFlagsOf } from "../services/dev/src/testing/deployed.js";
-import { startCreator } from "@convos-pool/convos/testing";
+import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
+import { CLAIM_SQL } from "@convos-pool/claims";
+import { SecretBox } from "@convos-pool/claims";
+import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { composeServices, nodeFlagsOf } from "@convos-pool/testing/deployed";
+import { startCreator } from "@convos-pool/testing/convos";
 import { QUICK, figures, fmt, heapBySource, median, sampleHeap, size, startChild, type Child } from "./lib.js";
 
 const CLAIMS = size("BENCH_CLAIMS", 3000, 100);

@@ -1,7 +1,7 @@
 // What every benchmark here needs: percentiles, formatting, a free port, a service in its own process.
 import { readdirSync, readFileSync } from "node:fs";
 import { freePort } from "@convos-pool/kit";
-import { startServiceProcess, type ServiceProcess } from "@convos-pool/kit/testing";
+import { startServiceProcess, type ServiceProcess } from "@convos-pool/testing";
 
 export interface Figures {
   p50: number;

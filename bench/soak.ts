@@ -32,11 +32,11 @@ import {
   freePort,
   generateServiceCredentials,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate, signedUpdate } from "@convos-pool/kit/testing";
-import { SecretBox } from "../services/claims/src/secrets.js";
-import { startClaimsService } from "../services/claims/src/server.js";
-import { startTemplateService } from "../services/templates/src/server.js";
-import { startCreator } from "@convos-pool/convos/testing";
+import { createTestDatabase, newIdentity, sampleContent, signedTemplate, signedUpdate } from "@convos-pool/testing";
+import { SecretBox } from "@convos-pool/claims";
+import { startClaimsService } from "@convos-pool/claims";
+import { startTemplateService } from "@convos-pool/templates";
+import { startCreator } from "@convos-pool/testing/convos";
 import { QUICK, figures, fmt, median, size, startChild, type Child } from "./lib.js";
 
 const SECONDS = size("SOAK_SECONDS", 300, 10);

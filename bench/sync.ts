@@ -52,8 +52,8 @@ import {
   signOperation,
   signUpdateRelease,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/kit/testing";
-import { SecretBox } from "../services/claims/src/secrets.js";
+import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/testing";
+import { SecretBox } from "@convos-pool/claims";
 import { QUICK, fmt, median, size, startChild, type Child } from "./lib.js";
 
 const SIZES = sizes();

@@ -18,8 +18,8 @@ import {
   serviceEnv,
   signOperation,
 } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
-import { planStoreQuery, runStorePlan, type ListedRow } from "../services/templates/src/store.js";
+import { createTestDatabase } from "@convos-pool/testing";
+import { planStoreQuery, runStorePlan, type ListedRow } from "@convos-pool/templates";
 import { figures, fmt, size, startChild, type Figures } from "./lib.js";
 
 const TEMPLATES = size("BENCH_TEMPLATES", 100_000, 2_000);

@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { Client } from "@xmtp/node-sdk";
 import { createXmtpClient } from "@convos-pool/convos";
-import { createTestDatabase, startServiceProcess } from "@convos-pool/kit/testing";
+import { createTestDatabase, startServiceProcess } from "@convos-pool/testing";
 import { fmt, size } from "./lib.js";
 
 const COUNT = size("BENCH_CLIENTS", 100, 5);

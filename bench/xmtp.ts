@@ -27,9 +27,9 @@ import * as grpc from "@grpc/grpc-js";
 import pg from "pg";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { createXmtpClient } from "@convos-pool/convos";
-import { createTestDatabase, startServiceProcess } from "@convos-pool/kit/testing";
-import { mls } from "../services/xmtp-devnode/src/proto.js";
-import { mlsPrivateMessage } from "../services/xmtp-devnode/src/test-fixtures.js";
+import { createTestDatabase, startServiceProcess } from "@convos-pool/testing";
+import { mls } from "@convos-pool/xmtp-devnode/proto";
+import { mlsPrivateMessage } from "@convos-pool/xmtp-devnode/test-fixtures";
 import { QUICK, figures, fmt, median, size } from "./lib.js";
 
 const MESSAGES = size("BENCH_XMTP_MESSAGES", 1000, 40);

@@ -11,9 +11,9 @@ import { SyncState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateReleaseService, type TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import type { ConvosCli, ReadyEvent } from "@convos-pool/convos/testing";
+import type { ConvosCli, ReadyEvent } from "@convos-pool/testing/convos";
 import type { RunningInstanceHost } from "@convos-pool/instance";
-import { startChatServer, type ChatServer } from "@convos-pool/instance/testing";
+import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import {
   createServiceClient,
   signUpdateRelease,
@@ -21,9 +21,9 @@ import {
   type ServiceClient,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, signedUpdate, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent, signedTemplate, signedUpdate, type TestIdentity } from "@convos-pool/testing";
 import { as } from "./testing/helpers.js";
-import { RealStack } from "./testing/real-stack.js";
+import { RealStack } from "@convos-pool/testing/real-stack";
 
 // Every answer names the policy (the base's layer) and the role (the derived one's) in the instructions it ran on.
 const policy = (mark: string) => `Policy ${mark}: never share the group's plans.`;

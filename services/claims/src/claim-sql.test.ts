@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase } from "@convos-pool/testing";
 import {
   CLAIM_SQL,
   COMPLETE_CLAIMS_SQL,

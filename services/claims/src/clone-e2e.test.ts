@@ -21,12 +21,12 @@ import { CloneAuthorizationSchema, InstanceService } from "@convos-pool/gen/conv
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { instanceCall, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
-import { startChatServer, type ChatServer } from "@convos-pool/instance/testing";
+import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { createServiceClient, signClone, signOperation, type CloneToSign } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
+import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
 import { as, databaseText, expectCode, rowsOf } from "./testing/helpers.js";
-import { RealStack } from "./testing/real-stack.js";
+import { RealStack } from "@convos-pool/testing/real-stack";
 
 const logs: string[] = [];
 const sink = (l: string) => logs.push(l);

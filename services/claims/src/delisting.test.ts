@@ -12,7 +12,7 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createServiceClient, signOperation, signUpdateRelease } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/testing";
 import { as, expectCode } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
 

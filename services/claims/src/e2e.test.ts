@@ -25,16 +25,9 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { type RunningInstanceHost } from "@convos-pool/instance";
 import { renderIdentity, type TemplateContentJson } from "@convos-pool/kit";
-import {
-  ALL_TOOLS,
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  tool,
-  type TestIdentity,
-} from "@convos-pool/kit/testing";
+import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
 // The instance package's CLI helper (it exports no testing entry point).
-import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
 import { NO_IDLE_AGENT } from "./claim-flow.js";
 import { SecretBox, secretAad } from "./secrets.js";
 import {
@@ -46,7 +39,7 @@ import {
   rowsOf,
   type ClaimFields,
 } from "./testing/helpers.js";
-import { RealStack } from "./testing/real-stack.js";
+import { RealStack } from "@convos-pool/testing/real-stack";
 
 const SMS_RANGE = "+15550500000..+15550500019";
 /** How long the host's join waits for the invite's creator: the offline-creator case waits this long. */

@@ -14,7 +14,7 @@ import {
   signedTemplate,
   startServiceProcess,
   type ServiceProcess,
-} from "@convos-pool/kit/testing";
+} from "@convos-pool/testing";
 import { as } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
 

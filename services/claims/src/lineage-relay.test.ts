@@ -13,8 +13,8 @@ import {
   sampleContent,
   signedTemplate,
   type TestIdentity,
-} from "@convos-pool/kit/testing";
-import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
+} from "@convos-pool/testing";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { RELAY_LOCK, toEvent } from "./lineage-relay.js";
 import { as } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";

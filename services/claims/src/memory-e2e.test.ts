@@ -39,13 +39,13 @@ import {
   signedTemplate,
   tool,
   type TestIdentity,
-} from "@convos-pool/kit/testing";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
-import { startGateway, type RunningGateway } from "../../gateway/src/server.js";
-import { createKey } from "../../cli/src/key-store.js";
-import { run as pool } from "../../cli/src/main.js";
+} from "@convos-pool/testing";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
+import { startGateway, type RunningGateway } from "@convos-pool/gateway";
+import { createKey } from "@convos-pool/cli";
+import { run as pool } from "@convos-pool/cli";
 import { as, databaseText, expectCode } from "./testing/helpers.js";
-import { RealStack } from "./testing/real-stack.js";
+import { RealStack } from "@convos-pool/testing/real-stack";
 
 const logs: string[] = [];
 const sink = (l: string) => logs.push(l);

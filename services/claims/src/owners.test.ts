@@ -13,9 +13,9 @@ import {
   type LimitConfig,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
 import { as, expectCode, type ClaimFields } from "./testing/helpers.js";
-import type { StandInHost } from "./testing/stand-in-host.js";
+import type { StandInHost } from "@convos-pool/testing/stand-in-host";
 import { StandInStack } from "./testing/stand-in-stack.js";
 
 // Who may claim, pin and remove, and the limits on claims (docs/security.md,

@@ -25,10 +25,10 @@ import {
   type RunningInstanceHost,
 } from "@convos-pool/instance";
 import { createServiceClient, signOperation, type ServiceClient } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/testing";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
 import { as, expectCode } from "./testing/helpers.js";
-import { RealStack } from "./testing/real-stack.js";
+import { RealStack } from "@convos-pool/testing/real-stack";
 
 const hostLogs: string[] = [];
 const stack = new RealStack({

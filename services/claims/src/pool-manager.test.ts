@@ -2,14 +2,14 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { createLogger, generateServiceCredentials, openDatabase, type Database } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase } from "@convos-pool/testing";
 import { claimIdleInstance, completeClaim } from "./claim-sql.js";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { registerInstance, setDraining } from "./instances.js";
 import { acquireLease } from "./leases.js";
 import { GrpcInstanceHost, POOL_LEASE, PoolManager, roomiest } from "./pool-manager.js";
-import { StandInHost } from "./testing/stand-in-host.js";
+import { StandInHost } from "@convos-pool/testing/stand-in-host";
 
 // The warm pool manager's passes one at a time against a STAND-IN instance host
 // (testing/stand-in-host.ts), over the real InstanceHostService gRPC client, on

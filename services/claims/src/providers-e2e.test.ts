@@ -14,10 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { AgentInstance } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import type { CliEvent } from "@convos-pool/convos/testing";
+import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
+import type { CliEvent } from "@convos-pool/testing/convos";
 import { as } from "./testing/helpers.js";
-import { RealStack } from "./testing/real-stack.js";
+import { RealStack } from "@convos-pool/testing/real-stack";
 
 const logs: string[] = [];
 const sink = (l: string) => logs.push(l);

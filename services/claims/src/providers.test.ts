@@ -4,7 +4,7 @@ import path from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase } from "@convos-pool/testing";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { startLocalAgentMail, startLocalChain, type RunningChain } from "@convos-pool/local-providers";

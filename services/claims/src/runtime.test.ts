@@ -24,9 +24,9 @@ import {
   INSTANCE_HEADER,
   signUpdateRelease,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent } from "@convos-pool/testing";
 import { GrpcInstanceRuntime, type InstanceRef } from "./runtime.js";
-import { StandInHost } from "./testing/stand-in-host.js";
+import { StandInHost } from "@convos-pool/testing/stand-in-host";
 
 const CREDS = generateServiceCredentials();
 const CREATOR = newIdentity();

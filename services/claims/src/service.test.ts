@@ -8,21 +8,14 @@ import { ClaimRequestSchema, ClaimService } from "@convos-pool/gen/convos/pool/v
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createServiceClient, fieldViolations, type Database, type TemplateContentJson } from "@convos-pool/kit";
-import {
-  ALL_TOOLS,
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  tool,
-  type TestIdentity,
-} from "@convos-pool/kit/testing";
+import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
 import { requestHash } from "./claim-keys.js";
 import { claimIdleInstance, insertProvisionedTool } from "./claim-sql.js";
 import { LocalMailboxProvider, LocalSmsProvider } from "./providers/index.js";
 import { listTemplateInstances } from "./queries.js";
 import type { RunningClaimsService } from "./server.js";
 import { as, expectCode, type ClaimFields } from "./testing/helpers.js";
-import type { StandInHost } from "./testing/stand-in-host.js";
+import type { StandInHost } from "@convos-pool/testing/stand-in-host";
 import { StandInStack } from "./testing/stand-in-stack.js";
 
 // The claim flow over gRPC with fault injection: the real template service

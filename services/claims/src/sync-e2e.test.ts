@@ -18,9 +18,9 @@ import { SyncState, type Instance } from "@convos-pool/gen/convos/pool/v1/instan
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplatePatchSchema, type TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import type { ConvosCli, ReadyEvent } from "@convos-pool/convos/testing";
+import type { ConvosCli, ReadyEvent } from "@convos-pool/testing/convos";
 import type { RunningInstanceHost } from "@convos-pool/instance";
-import { startChatServer, type ChatServer } from "@convos-pool/instance/testing";
+import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import {
   applyPatch,
   contentFromJson,
@@ -33,10 +33,10 @@ import {
   type ServiceClient,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/testing";
 import type { RunningClaimsService } from "./server.js";
 import { as } from "./testing/helpers.js";
-import { RealStack } from "./testing/real-stack.js";
+import { RealStack } from "@convos-pool/testing/real-stack";
 
 /** Every answer says which instructions and model produced it, so the conversation shows what each agent runs on. */
 const instructions = (mark: string) => `You plan trips for the group. Sign every answer with the word ${mark}.`;

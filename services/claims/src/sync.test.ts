@@ -31,11 +31,11 @@ import {
   type Database,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
 import type { RunningClaimsService } from "./server.js";
 import { as, expectCode } from "./testing/helpers.js";
-import { StandInHost } from "./testing/stand-in-host.js";
+import { StandInHost } from "@convos-pool/testing/stand-in-host";
 import { StandInStack } from "./testing/stand-in-stack.js";
 
 const CONCURRENCY = 4;

@@ -13,7 +13,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createServiceClient, fieldViolations, type TemplateContentJson } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/testing";
 import type { RunningClaimsService } from "./server.js";
 import { as, expectCode } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";

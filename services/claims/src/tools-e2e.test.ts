@@ -18,10 +18,10 @@ import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js"
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { MailClient, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
 import { contentFromJson, contentToJson, deriveInboxId, jsonHash, signOperation } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/convos/testing";
+import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
+import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos";
 import { as, databaseText, expectCode } from "./testing/helpers.js";
-import { RealStack } from "./testing/real-stack.js";
+import { RealStack } from "@convos-pool/testing/real-stack";
 
 const logs: string[] = [];
 const sink = (l: string) => logs.push(l);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { validateContent } from "@convos-pool/kit";
-import { sampleContent, sampleSoul, tool } from "@convos-pool/kit/testing";
+import { sampleContent, sampleSoul, tool } from "@convos-pool/testing";
 import { exportWorkspace, importWorkspace, readWorkspace, type ImportReport } from "./openclaw.js";
 import { MARLOW_WORKSPACE } from "./testing/workspaces.js";
 

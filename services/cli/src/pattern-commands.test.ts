@@ -18,10 +18,10 @@ import {
   generateServiceCredentials,
   type ServiceClient,
 } from "@convos-pool/kit";
-import { createTestDatabase, sampleContent } from "@convos-pool/kit/testing";
-import { startGateway, type RunningGateway } from "../../gateway/src/server.js";
-import { startLineageService, type RunningLineageService } from "../../lineage/src/server.js";
-import { startTemplateService, type RunningTemplateService } from "../../templates/src/server.js";
+import { createTestDatabase, sampleContent } from "@convos-pool/testing";
+import { startGateway, type RunningGateway } from "@convos-pool/gateway";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { run } from "./main.js";
 
 const silent = (name: string) => createLogger(name, { level: "silent" });

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { deriveInboxId } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { createXmtpClient, walletSigner } from "./client.js";
 import { XmtpInboxResolver, ethereumIdentifier } from "./identity.js";

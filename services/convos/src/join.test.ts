@@ -16,14 +16,14 @@ import { toHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/testing/xmtp-port";
 import { readAppData, writeAppData } from "./app-data.js";
 import { createXmtpClient } from "./client.js";
 import { XmtpInboxResolver } from "./identity.js";
 import { joinConversation, type GroupStream, type JoiningClient } from "./join.js";
-import { ConvosCli, type ReadyEvent } from "./testing/convos-cli.js";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
 
 type AgentClient = Client<unknown>;
 type Group = ReturnType<AgentClient["conversations"]["listGroups"]>[number];

@@ -22,7 +22,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createXmtpClient, walletSigner } from "@convos-pool/convos";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
 import {
   DerivedInboxResolver,
   claimFields,
@@ -36,8 +36,8 @@ import {
   startServer,
   type ClientCredentials,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import { DEPLOYED, DeployedPool, PRINCIPAL_OF } from "./testing/deployed.js";
+import { newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/testing";
+import { DEPLOYED, DeployedPool, PRINCIPAL_OF } from "@convos-pool/testing/deployed";
 
 const pool = new DeployedPool({ name: "deployed", sizing: { claims: { POOL_TARGET_IDLE: "2" } } });
 

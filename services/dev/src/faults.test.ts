@@ -12,20 +12,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { startCreator } from "@convos-pool/convos/testing";
+import { startCreator } from "@convos-pool/testing/convos";
 import { EXTRACTION_PROMPT, SUMMARY_PROMPT } from "@convos-pool/instance";
-import { startChatServer, type ChatAnswer, type ChatServer } from "@convos-pool/instance/testing";
+import { startChatServer, type ChatAnswer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { callerHeaders, createServiceClient, signClone } from "@convos-pool/kit";
-import {
-  PostgresServer,
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  signedUpdate,
-  tool,
-} from "@convos-pool/kit/testing";
-import { DeployedPool, type DeployedService } from "./testing/deployed.js";
-import { invariantsHold, violations, type World } from "./testing/invariants.js";
+import { PostgresServer, newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/testing";
+import { DeployedPool, type DeployedService } from "@convos-pool/testing/deployed";
+import { invariantsHold, violations, type World } from "@convos-pool/testing/invariants";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let t0 = Date.now();

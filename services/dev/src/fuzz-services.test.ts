@@ -58,17 +58,13 @@ import {
   type AccessPolicy,
   type Principal,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity } from "@convos-pool/kit/testing";
-import { FUZZ_RUNS, fieldNameProblem, oddString, rpcBodies, type RpcBody } from "@convos-pool/kit/testing/fuzz";
-import { SecretBox } from "@convos-pool/claims/src/secrets.js";
-import { CLAIMS_ACCESS, startClaimsService, type RunningClaimsService } from "@convos-pool/claims/src/server.js";
-import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
-import { LINEAGE_ACCESS, startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
-import {
-  TEMPLATES_ACCESS,
-  startTemplateService,
-  type RunningTemplateService,
-} from "@convos-pool/templates/src/server.js";
+import { createTestDatabase, newIdentity } from "@convos-pool/testing";
+import { FUZZ_RUNS, fieldNameProblem, oddString, rpcBodies, type RpcBody } from "@convos-pool/testing/fuzz";
+import { SecretBox } from "@convos-pool/claims";
+import { CLAIMS_ACCESS, startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
+import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { LINEAGE_ACCESS, startLineageService, type RunningLineageService } from "@convos-pool/lineage";
+import { TEMPLATES_ACCESS, startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });

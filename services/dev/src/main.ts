@@ -11,7 +11,7 @@
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers, limitsFromEnv } from "@convos-pool/kit";
 import { ensureWebBuild } from "@convos-pool/web";
-import { parseOperators } from "@convos-pool/templates/src/server.js";
+import { parseOperators } from "@convos-pool/templates";
 import { startPool } from "./pool.js";
 
 const log = createLogger("pool");

@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { createLogger, freePort, generateServiceCredentials, type LimitConfig, type Logger } from "@convos-pool/kit";
 import type { LocalSms } from "@convos-pool/local-providers";
-import { startClaimsService } from "@convos-pool/claims/src/server.js";
-import { startGateway } from "@convos-pool/gateway/src/server.js";
-import { startLineageService } from "@convos-pool/lineage/src/server.js";
+import { startClaimsService } from "@convos-pool/claims";
+import { startGateway } from "@convos-pool/gateway";
+import { startLineageService } from "@convos-pool/lineage";
 import { startInstanceHost } from "@convos-pool/instance";
-import { startTemplateService } from "@convos-pool/templates/src/server.js";
+import { startTemplateService } from "@convos-pool/templates";
 import { Maildirs, startLocalChain, startLocalMail, startLocalPop3, startLocalSms } from "@convos-pool/local-providers";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "@convos-pool/xmtp-devnode";
 

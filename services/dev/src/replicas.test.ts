@@ -20,13 +20,13 @@ import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_ho
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { startCreator } from "@convos-pool/convos/testing";
+import { startCreator } from "@convos-pool/testing/convos";
 import { EXTRACTION_PROMPT } from "@convos-pool/instance";
-import { startChatServer, type ChatServer } from "@convos-pool/instance/testing";
+import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { callerHeaders, createServiceClient, signOperation } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/kit/testing";
-import { DeployedPool, type ProcessName } from "./testing/deployed.js";
-import { invariantsHold, type World } from "./testing/invariants.js";
+import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/testing";
+import { DeployedPool, type ProcessName } from "@convos-pool/testing/deployed";
+import { invariantsHold, type World } from "@convos-pool/testing/invariants";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const t0 = Date.now();

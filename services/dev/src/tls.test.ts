@@ -27,12 +27,12 @@ import {
   newIdentity,
   sampleContent,
   type TestPki,
-} from "@convos-pool/kit/testing";
-import { SecretBox } from "@convos-pool/claims/src/secrets.js";
-import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims/src/server.js";
-import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
-import { startGateway, type RunningGateway } from "@convos-pool/gateway/src/server.js";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+} from "@convos-pool/testing";
+import { SecretBox } from "@convos-pool/claims";
+import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
+import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { startGateway, type RunningGateway } from "@convos-pool/gateway";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 let pki: TestPki;

@@ -29,12 +29,12 @@ import {
   type TemplateContentJson,
   type ToolJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
-import { SecretBox } from "@convos-pool/claims/src/secrets.js";
-import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims/src/server.js";
-import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
-import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
+import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
+import { SecretBox } from "@convos-pool/claims";
+import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
+import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { CLAIMS_NOT_CONFIGURED, startGateway, type RunningGateway } from "./server.js";
 import { SESSION_AUDIENCE } from "@convos-pool/kit";
 

@@ -23,7 +23,7 @@ import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createLogger, generateServiceCredentials, signOperation, SESSION_AUDIENCE } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity } from "@convos-pool/kit/testing";
+import { createTestDatabase, newIdentity } from "@convos-pool/testing";
 import {
   FUZZ_RUNS,
   POOL_FIELDS,
@@ -33,12 +33,12 @@ import {
   oddString,
   rawBodies,
   rpcBodies,
-} from "@convos-pool/kit/testing/fuzz";
-import { SecretBox } from "@convos-pool/claims/src/secrets.js";
-import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims/src/server.js";
-import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
-import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+} from "@convos-pool/testing/fuzz";
+import { SecretBox } from "@convos-pool/claims";
+import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
+import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { REST_ROUTES } from "./rest/routes.js";
 import { startGateway, type RunningGateway } from "./server.js";
 

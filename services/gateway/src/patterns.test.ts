@@ -27,9 +27,9 @@ import {
   sampleContent,
   signedTemplate,
   type TestIdentity,
-} from "@convos-pool/kit/testing";
-import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+} from "@convos-pool/testing";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { LINEAGE_NOT_CONFIGURED, startGateway, type RunningGateway } from "./server.js";
 
 const CREDS = generateServiceCredentials();

@@ -25,11 +25,11 @@ import {
   type OperationFields,
   type SignedOperation,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
-import { SecretBox } from "@convos-pool/claims/src/secrets.js";
-import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims/src/server.js";
-import { StandInHost } from "@convos-pool/claims/src/testing/stand-in-host.js";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
+import { SecretBox } from "@convos-pool/claims";
+import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
+import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { startGateway, type RunningGateway } from "./server.js";
 import { SESSION_AUDIENCE } from "@convos-pool/kit";
 

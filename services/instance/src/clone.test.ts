@@ -21,7 +21,7 @@ import {
   signClone,
   type CloneToSign,
 } from "@convos-pool/kit";
-import { newIdentity } from "@convos-pool/kit/testing";
+import { newIdentity } from "@convos-pool/testing";
 import {
   MAX_SUMMARY_BYTES,
   SpentNonces,

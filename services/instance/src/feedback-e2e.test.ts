@@ -20,16 +20,16 @@ import {
   signUpdateRelease,
   type ServiceClient,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/testing";
 import { XmtpInboxResolver, createXmtpClient, joinConversation } from "@convos-pool/convos";
-import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/convos/testing";
+import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/testing/xmtp-port";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { ConfigureRequestSchema, InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
 import { EXTRACTION_PROMPT, type MemoryEntry, type MemoryFile } from "./memory.js";
-import { startChatServer, type ChatServer } from "./testing/chat-server.js";
+import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import type { AgentClient } from "./xmtp.js";
 
 const CREDS = generateServiceCredentials();

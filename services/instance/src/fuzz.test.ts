@@ -22,8 +22,8 @@ import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_ho
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { createLogger, createServiceClient, generateServiceCredentials, INSTANCE_HEADER } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
-import { FUZZ_RUNS, fieldNameProblem, rpcBodies } from "@convos-pool/kit/testing/fuzz";
+import { createTestDatabase } from "@convos-pool/testing";
+import { FUZZ_RUNS, fieldNameProblem, rpcBodies } from "@convos-pool/testing/fuzz";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { startInstanceHost, type RunningInstanceHost } from "./host.js";
 

@@ -30,8 +30,8 @@ import {
   signUpdateRelease,
   type ServiceClient,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/kit/testing";
-import { startCreator } from "@convos-pool/convos/testing";
+import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/testing";
+import { startCreator } from "@convos-pool/testing/convos";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
 

@@ -26,7 +26,7 @@ import {
   signUpdateRelease,
   type ServiceClient,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { createTestDatabase, newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
 import { MAX_BATCH_INSTANCES } from "./host-sync.js";

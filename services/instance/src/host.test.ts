@@ -26,9 +26,9 @@ import {
   templateIdFor,
   type ServiceClient,
 } from "@convos-pool/kit";
-import { codeOf, createTestDatabase, newIdentity, sampleContent, tool } from "@convos-pool/kit/testing";
+import { codeOf, createTestDatabase, newIdentity, sampleContent, tool } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/testing/xmtp-port";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import {
   ConfigureRequestSchema,
@@ -40,8 +40,8 @@ import { SignedTemplateSchema, TemplateChange } from "@convos-pool/gen/convos/po
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { instanceCall, startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "./host.js";
 import { EXTRACTION_PROMPT, type MemoryFile } from "./memory.js";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
-import { startChatServer, type ChatServer } from "./testing/chat-server.js";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
+import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 
 const TOOL_SECRET = `telnyx-key-${randomBytes(8).toString("hex")}`;
 const MAILBOX_SECRET = `mailbox-password-${randomBytes(8).toString("hex")}`;

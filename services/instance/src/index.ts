@@ -18,8 +18,10 @@ export {
   turnMessages,
   type ChatMessage,
   type LlmProvider,
+  type ToolCall,
   type TurnInput,
 } from "./llm.js";
+export type { FunctionSpec } from "./tools/agent-tools.js";
 export {
   EXTRACTION_PROMPT,
   MEMORY_KINDS,

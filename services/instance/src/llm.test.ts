@@ -11,7 +11,7 @@ import {
   type TurnInput,
 } from "./llm.js";
 import { EXTRACTION_PROMPT, Memory, carriesOtherKind } from "./memory.js";
-import { startChatServer, type ChatServer } from "./testing/chat-server.js";
+import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 
 let server: ChatServer;
 let fail = false;

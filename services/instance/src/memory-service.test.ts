@@ -21,7 +21,7 @@ import {
   verifyMemoryKey,
   x25519KeyPair,
 } from "@convos-pool/kit";
-import { newIdentity, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity, type TestIdentity } from "@convos-pool/testing";
 import { SpentNonces } from "./clone.js";
 import { OfflineProvider } from "./llm.js";
 import { createInstanceMemoryService, type MemoryAccess } from "./memory-service.js";

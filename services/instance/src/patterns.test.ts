@@ -24,7 +24,7 @@ import {
   sampleContent,
   signedTemplate,
   type TestIdentity,
-} from "@convos-pool/kit/testing";
+} from "@convos-pool/testing";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import {
@@ -34,8 +34,8 @@ import {
   type Pattern,
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { Memory, type MemoryEntry } from "./memory.js";
 import {
   MAX_ADOPTED_PATTERNS,

@@ -8,7 +8,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { SignedTemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { DerivedInboxResolver, SignatureVerifier, signUpdateRelease, type ReleaseVerifier } from "@convos-pool/kit";
-import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent } from "@convos-pool/testing";
 import { checkReleaseChain, shareReleaseChecks } from "./update.js";
 
 const CREATOR = newIdentity();

@@ -4,7 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { MikroORM } from "@mikro-orm/postgresql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseAwayInterceptor, isDatabaseAway, whileDatabaseAway } from "./db-away.js";
-import { PostgresServer } from "./testing/postgres-server.js";
+import { PostgresServer } from "@convos-pool/testing";
 
 let server: PostgresServer;
 let orm: MikroORM;

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { defineEntity, p } from "@mikro-orm/core";
 import { Migration } from "@mikro-orm/migrations";
 import { openDatabase, type MigrationEntry } from "./db.js";
-import { createTestDatabase } from "./testing/postgres.js";
+import { createTestDatabase } from "@convos-pool/testing";
 
 const Item = defineEntity({
   name: "Item",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderIdentity } from "./identity-md.js";
 import { soulFromJson } from "./soul.js";
-import { sampleSoul } from "./testing/fixtures.js";
+import { sampleSoul } from "@convos-pool/testing";
 
 describe("IDENTITY.md", () => {
   it("without a SOUL: the agent's name, then the instructions verbatim", () => {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "./db.js";
 import { consumeNonce, pruneNonces, signatureNoncesMigration } from "./nonces.js";
-import { createTestDatabase } from "./testing/postgres.js";
+import { createTestDatabase } from "@convos-pool/testing";
 
 const use = (nonce: string) => ({ nonce, inboxId: "inbox-1", purpose: "UpdateTemplate" });
 

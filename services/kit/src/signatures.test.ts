@@ -5,7 +5,7 @@ import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
 import { SignatureVerifier } from "./signatures.js";
 import { SIGNED_TYPES, signOperation } from "./signing.js";
 import { SignerRecoveryPool } from "./signature-workers.js";
-import { codeOf } from "./testing/fixtures.js";
+import { codeOf } from "@convos-pool/testing";
 import { canonicalJson, jsonHash } from "./template-content.js";
 
 const account = privateKeyToAccount(generatePrivateKey());

@@ -22,7 +22,7 @@ import {
   validateContent,
   validatePatch,
 } from "./template-content.js";
-import { sampleContent, sampleSoul } from "./testing/fixtures.js";
+import { sampleContent, sampleSoul } from "@convos-pool/testing";
 
 const content = sampleContent();
 const vibe = sampleSoul();

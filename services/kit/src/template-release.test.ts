@@ -18,7 +18,7 @@ import {
   type TemplatePatchJson,
 } from "./template-content.js";
 import { releaseOperation, signUpdateRelease, verifyTemplateRelease } from "./template-release.js";
-import { codeOf, newIdentity, sampleContent } from "./testing/fixtures.js";
+import { codeOf, newIdentity, sampleContent } from "@convos-pool/testing";
 
 const creator = newIdentity();
 const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });

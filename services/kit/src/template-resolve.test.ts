@@ -11,7 +11,7 @@ import { SignatureVerifier } from "./signatures.js";
 import { contentFromJson, contentToJson, validateContent, type TemplateContentJson } from "./template-content.js";
 import { signUpdateRelease, verifyReleaseChain } from "./template-release.js";
 import { compareReleaseKeys, formatReleaseKey, releaseKey, resolveContent } from "./template-resolve.js";
-import { codeOf, newIdentity, sampleContent, type TestIdentity } from "./testing/fixtures.js";
+import { codeOf, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
 
 const tool = (id: string, name: string, provisioning: "pool" | "user" = "pool") => ({
   id,

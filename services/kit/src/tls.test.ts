@@ -5,7 +5,7 @@ import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_
 import { createLogger } from "./log.js";
 import { peerAddress, startServer, type RunningServer } from "./server.js";
 import { createServiceClient, type ServiceClient } from "./service-client.js";
-import { makeTestPki, type TestPki } from "./testing/pki.js";
+import { makeTestPki, type TestPki } from "@convos-pool/testing";
 import { tlsFromEnv, type TlsConfig } from "./tls.js";
 
 // A service that says who its caller is: the TCP peer as the handler sees it.

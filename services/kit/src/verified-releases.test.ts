@@ -7,7 +7,7 @@ import { DerivedInboxResolver } from "./inbox.js";
 import { SignatureVerifier } from "./signatures.js";
 import { signOperation } from "./signing.js";
 import { signUpdateRelease, verifyReleaseChain, verifyTemplateRelease } from "./template-release.js";
-import { codeOf, newIdentity, sampleContent } from "./testing/fixtures.js";
+import { codeOf, newIdentity, sampleContent } from "@convos-pool/testing";
 import { VerifiedReleases } from "./verified-releases.js";
 
 const creator = newIdentity();

@@ -29,8 +29,8 @@ import {
   sampleContent,
   signedTemplate,
   type TestIdentity,
-} from "@convos-pool/kit/testing";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+} from "@convos-pool/testing";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { startLineageService, type RunningLineageService } from "./server.js";
 
 const creds = generateServiceCredentials();

@@ -25,7 +25,7 @@ import {
   verifyTemplateRelease,
   type ClientCredentials,
 } from "@convos-pool/kit";
-import { codeOf, createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { codeOf, createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 
 const CREDS = generateServiceCredentials();

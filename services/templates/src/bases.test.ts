@@ -30,7 +30,7 @@ import {
   signedTemplate,
   tool,
   type TestIdentity,
-} from "@convos-pool/kit/testing";
+} from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 import { Receiver } from "./testing/sync-receiver.js";
 

@@ -40,7 +40,7 @@ import {
   type SignedOperation,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { parseOperators, startTemplateService, type RunningTemplateService } from "./server.js";

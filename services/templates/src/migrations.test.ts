@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, expect, it } from "vitest";
 import { openDatabase } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase } from "@convos-pool/testing";
 import { migrations } from "./migrations.js";
 
 const clients: pg.Client[] = [];

@@ -27,7 +27,7 @@ import {
   verifyTemplateRelease,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 
 const CREDS = generateServiceCredentials();

@@ -14,7 +14,7 @@ import {
   openDatabase,
   signOperation,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
+import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 import { takeDueOutboxRows } from "./outbox.js";
 import { Receiver } from "./testing/sync-receiver.js";

@@ -31,7 +31,7 @@ import {
   sampleContent,
   signedTemplate,
   type TestIdentity,
-} from "@convos-pool/kit/testing";
+} from "@convos-pool/testing";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { signedTemplateAt } from "./release.js";

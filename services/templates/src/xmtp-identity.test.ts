@@ -15,7 +15,7 @@ import {
   jsonHash,
   signOperation,
 } from "@convos-pool/kit";
-import { createTestDatabase, sampleContent } from "@convos-pool/kit/testing";
+import { createTestDatabase, sampleContent } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 

@@ -20,13 +20,13 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/convos/testing";
+import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TRUST_LEVEL_SUMMARIES, createLogger, deriveInboxId, signOperation } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
-import { startPool, type RunningPool } from "../../dev/src/pool.js";
+import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/testing";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/testing/xmtp-port";
+import { startPool, type RunningPool } from "@convos-pool/dev";
 import { ensureWebBuild } from "../server/build.js";
 import { DESKTOP, SHOTS, poll, shoot } from "./pages.js";
 

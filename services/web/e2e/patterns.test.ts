@@ -27,13 +27,13 @@ import {
   generateServiceCredentials,
   type ServiceClient,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
-import { SecretBox } from "../../claims/src/secrets.js";
-import { startClaimsService, type RunningClaimsService } from "../../claims/src/server.js";
-import { StandInHost } from "../../claims/src/testing/stand-in-host.js";
-import { startGateway, type RunningGateway } from "../../gateway/src/server.js";
-import { startLineageService, type RunningLineageService } from "../../lineage/src/server.js";
-import { startTemplateService, type RunningTemplateService } from "../../templates/src/server.js";
+import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/testing";
+import { SecretBox } from "@convos-pool/claims";
+import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
+import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { startGateway, type RunningGateway } from "@convos-pool/gateway";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { ensureWebBuild } from "../server/build.js";
 import { SHOTS, shoot } from "./pages.js";
 

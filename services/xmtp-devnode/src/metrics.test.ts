@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase } from "@convos-pool/testing";
 import { mls } from "./proto.js";
 import { startDevnode, type RunningDevnode } from "./server.js";
 import { createInboxUpdate, encodeIdentityUpdate, mlsKeyPackage, mlsPrivateMessage } from "./test-fixtures.js";

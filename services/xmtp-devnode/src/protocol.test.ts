@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase } from "@convos-pool/testing";
 import { associations, identityApi, mls, toBigInt, type IdentityUpdate } from "./proto.js";
 import { startDevnode, type RunningDevnode } from "./server.js";
 import {

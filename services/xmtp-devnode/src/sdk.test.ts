@@ -23,7 +23,7 @@ import {
 import { toBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "@convos-pool/kit/testing";
+import { createTestDatabase } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "./server.js";
 
 type AnyClient = Awaited<ReturnType<typeof Client.create>>;

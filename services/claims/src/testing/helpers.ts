@@ -10,7 +10,7 @@ import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service
 import pg from "pg";
 import { expect } from "vitest";
 import { CALLER_HEADER } from "@convos-pool/kit";
-import type { TestIdentity } from "@convos-pool/kit/testing";
+import type { TestIdentity } from "@convos-pool/testing";
 
 /** Call options of a signed-in caller: `who` (an identity or an inbox id) in the caller header. */
 export const as = (who: TestIdentity | string) => ({

@@ -29,15 +29,15 @@ import {
   type Database,
   type LimitConfig,
 } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates/src/server.js";
+import { createTestDatabase } from "@convos-pool/testing";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { entities } from "../entities.js";
 import { markIdle, registerInstance } from "../instances.js";
 import { migrations } from "../migrations.js";
 import { SecretBox } from "../secrets.js";
 import { startClaimsService, type ClaimsServiceOptions, type RunningClaimsService } from "../server.js";
 import { instanceRowOf, leftoversOf, mailboxCount, rowsOf } from "./helpers.js";
-import { StandInHost } from "./stand-in-host.js";
+import { StandInHost } from "@convos-pool/testing/stand-in-host";
 
 export interface StandInStackOptions {
   /** Names the data directory (`claims-<name>-…`) and the test databases (`<name>_templates`, `<name>_claims`). */

@@ -25,7 +25,12 @@ import {
 } from "@convos-pool/local-providers";
 import { OfflineProvider, OpenAiProvider, type TurnInput } from "../llm.js";
 import { Memory } from "../memory.js";
-import { startChatServer, type ChatAnswer, type ChatServer, type RecordedRequest } from "../testing/chat-server.js";
+import {
+  startChatServer,
+  type ChatAnswer,
+  type ChatServer,
+  type RecordedRequest,
+} from "@convos-pool/testing/chat-server";
 import { Workspace } from "../workspace.js";
 import { ActivityLog } from "./activity.js";
 import { AgentTools } from "./agent-tools.js";

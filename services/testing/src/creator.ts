@@ -10,7 +10,7 @@ import { Client, createBackend, isLeaveRequest, type ClientOptions } from "@xmtp
 import { toHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
 import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
-import { parseInvite, walletSigner, writeAppData } from "../index.js";
+import { parseInvite, walletSigner, writeAppData } from "@convos-pool/convos";
 
 type CreatorClient = Client<unknown>;
 type CreatorGroup = Awaited<ReturnType<CreatorClient["conversations"]["createGroup"]>>;

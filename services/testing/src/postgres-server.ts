@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import { freePort } from "../ports.js";
+import { freePort } from "@convos-pool/kit";
 
 const run = promisify(execFile);
 

@@ -2,7 +2,7 @@
 // of what is deployed and for benchmarks that must not share an event loop.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { freePort } from "../ports.js";
+import { freePort } from "@convos-pool/kit";
 
 export interface ServiceProcess {
   /** http://127.0.0.1:<port> */

@@ -24,13 +24,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { freePort, generateServiceCredentials, type Principal } from "@convos-pool/kit";
-import {
-  createTestDatabase,
-  startServiceProcess,
-  type PostgresServer,
-  type ServiceProcess,
-} from "@convos-pool/kit/testing";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+import { createTestDatabase, startServiceProcess, type PostgresServer, type ServiceProcess } from "./index.js";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "./xmtp-port.js";
 
 /** The services of deploy/compose.yaml, in the order they start. */
 export const DEPLOYED = ["templates", "lineage", "instance-host", "claims", "gateway"] as const;

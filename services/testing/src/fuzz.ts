@@ -17,7 +17,7 @@ import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { fc } from "@fast-check/vitest";
-import { fieldViolations } from "../errors.js";
+import { fieldViolations } from "@convos-pool/kit";
 
 /** Inputs per route or method; FUZZ_RUNS in the environment, default 25. */
 export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 25);

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { XmtpInboxResolver } from "@convos-pool/convos";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/convos/testing";
+import { ConvosCli, type ReadyEvent } from "./convos.js";
 import { startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "@convos-pool/instance";
 import {
   createLogger,
@@ -28,15 +28,11 @@ import {
   generateServiceCredentials,
   type ServiceClient,
 } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/kit/testing";
-import { startLineageService, type RunningLineageService } from "@convos-pool/lineage/src/server.js";
-import {
-  startTemplateService,
-  type RunningTemplateService,
-  type TemplateServiceOptions,
-} from "@convos-pool/templates/src/server.js";
+import { createTestDatabase } from "./index.js";
+import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
+import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "@convos-pool/templates";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/xmtp-devnode/testing";
+import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "./xmtp-port.js";
 import {
   Maildirs,
   startLocalAgentMail,
@@ -50,8 +46,8 @@ import {
   type RunningMail,
   type RunningPop3,
 } from "@convos-pool/local-providers";
-import { SecretBox } from "../secrets.js";
-import { startClaimsService, type ClaimsServiceOptions, type RunningClaimsService } from "../server.js";
+import { SecretBox } from "@convos-pool/claims";
+import { startClaimsService, type ClaimsServiceOptions, type RunningClaimsService } from "@convos-pool/claims";
 
 type Sink = (line: string) => void;
 

@@ -20,9 +20,9 @@
 import type pg from "pg";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { createServiceClient, type ClientCredentials } from "@convos-pool/kit";
-import type { startCreator } from "@convos-pool/convos/testing";
+import type { startCreator } from "./convos.js";
 import { EXTRACTION_PROMPT } from "@convos-pool/instance";
-import type { RecordedRequest } from "@convos-pool/instance/testing";
+import type { RecordedRequest } from "./chat-server.js";
 
 type Creator = Awaited<ReturnType<typeof startCreator>>;
 

@@ -22,7 +22,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:f
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_DEVNODE_PORT } from "./server.js";
+import { DEFAULT_DEVNODE_PORT } from "@convos-pool/xmtp-devnode";
 
 export const LOCAL_XMTP_PORT = DEFAULT_DEVNODE_PORT;
 

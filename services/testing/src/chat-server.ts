@@ -2,8 +2,8 @@
 // (POST /v1/chat/completions), recording every request it gets.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ToolCall } from "../llm.js";
-import type { FunctionSpec } from "../tools/agent-tools.js";
+import type { ToolCall } from "@convos-pool/instance";
+import type { FunctionSpec } from "@convos-pool/instance";
 
 /** A message as it travels (content is null only in an assistant's function calls). */
 export interface WireMessage {

@@ -1,0 +1,10 @@
+// The templates service as a package: how to run it (server.ts).
+export {
+  TEMPLATES_ACCESS,
+  parseOperators,
+  startTemplateService,
+  type RunningTemplateService,
+  type TemplateServiceOptions,
+} from "./server.js";
+/** A store query's plan and its SQL: what bench/templates.ts runs straight on PostgreSQL beside the service. */
+export { planStoreQuery, runStorePlan, type ListedRow } from "./store.js";
