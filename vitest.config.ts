@@ -1,13 +1,39 @@
 import { defineConfig } from "vitest/config";
 
+// Three tiers (docs/testing.md):
+//   unit         `*.test.ts`: in memory, no PostgreSQL, XMTP node, child process or browser;
+//                files share their workers (no isolation), so each must leave no global state behind
+//   integration  `*.int.test.ts`: real PostgreSQL, the local XMTP node, services as processes
+//   browser      `services/web/e2e/`: the web app in Chromium against the whole pool
+// `npm run test:unit` runs the first alone; `npm test` runs all three.
+const unit = ["services/*/src/**/*.test.ts", "bench/**/*.test.ts"];
+const integration = ["services/*/src/**/*.int.test.ts", "bench/**/*.int.test.ts"];
+// Services log JSON lines; keep test output readable unless asked.
+const env = { LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" };
+
 export default defineConfig({
   test: {
-    include: ["services/*/src/**/*.test.ts", "services/*/e2e/**/*.test.ts", "bench/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Each test file gets its own database; files run in parallel.
     pool: "forks",
-    // Services log JSON lines; keep test output readable unless asked.
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" },
+    // Most integration tests wait on other processes (PostgreSQL, the XMTP node, services),
+    // so a few files at a time keep both cores busy; more than that and they starve each other.
+    maxWorkers: Number(process.env.POOL_TEST_WORKERS ?? 3),
+    env,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: unit,
+          exclude: integration,
+          isolate: false,
+          // What the harnesses' requireIntegrationTier reads: a unit test that reaches for a real component fails.
+          env: { ...env, POOL_TEST_TIER: "unit" },
+        },
+      },
+      { extends: true, test: { name: "integration", include: integration } },
+      { extends: true, test: { name: "browser", include: ["services/web/e2e/**/*.test.ts"] } },
+    ],
   },
 });

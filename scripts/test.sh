@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# What `npm test` runs: contracts lint, generated code freshness, type checks,
-# a Chromium for the browser tests (installed as root when missing), then
-# every vitest test file against a throwaway PostgreSQL server.
-# Extra arguments go to vitest, e.g. `npm test -- services/kit`.
+# What `npm test` runs: the static gates (scripts/lint.sh), generated code
+# freshness, a Chromium for the browser tests (installed as root when
+# missing), then every tier of vitest tests against a throwaway PostgreSQL,
+# and the 15 slowest test files. Extra arguments go to vitest, e.g.
+# `npm test -- services/kit` or `npm test -- --project unit`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,35 +16,28 @@ export PATH="$ROOT/node_modules/.bin:$PATH"
 
 step() { echo "==> $*" >&2; }
 
-step "buf lint"
-npx --no -- buf lint
+bash scripts/lint.sh
 
 step "generated code is fresh (buf generate)"
-GEN_TMP="$(mktemp -d "${TMPDIR:-/tmp}/pool-gen.XXXXXX")"
-trap 'rm -rf "$GEN_TMP"' EXIT
-npx --no -- buf generate --output "$GEN_TMP"
-if ! diff -r gen "$GEN_TMP/gen" >"$GEN_TMP/diff.txt"; then
-  cat "$GEN_TMP/diff.txt" >&2
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/pool-test.XXXXXX")"
+trap 'rm -rf "$TMP"' EXIT
+buf generate --output "$TMP"
+if ! diff -r gen "$TMP/gen" >"$TMP/diff.txt"; then
+  cat "$TMP/diff.txt" >&2
   echo "test: gen/ is stale: run 'npm run generate' and commit the result" >&2
   exit 1
 fi
-
-step "tsc -p . (services), services/web (the app), services/web/e2e (its browser tests)"
-npx --no -- tsc -p .
-npx --no -- tsc -p services/web
-npx --no -- tsc -p services/web/e2e
 
 step "a browser for the web app's tests"
 CHROMIUM="$(bash scripts/ensure-chromium.sh)"
 export CHROMIUM
 
-step "vitest run (with a throwaway PostgreSQL)"
+step "vitest run: unit, integration and browser tiers (with a throwaway PostgreSQL)"
 status=0
-bash scripts/with-postgres.sh npx --no -- vitest run --reporter=default --reporter=json \
-  --outputFile.json="$GEN_TMP/vitest.json" "$@" || status=$?
-# One plain closing line, whatever reads this output.
-if [[ -f "$GEN_TMP/vitest.json" ]]; then
-  node -e 'const r = require(process.argv[1]);
-    console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);' "$GEN_TMP/vitest.json"
+bash scripts/with-postgres.sh vitest run --reporter=default --reporter=json \
+  --outputFile.json="$TMP/vitest.json" "$@" || status=$?
+# The slowest files, then one plain closing line, whatever reads this output.
+if [[ -f "$TMP/vitest.json" ]]; then
+  node scripts/test-report.mjs "$TMP/vitest.json"
 fi
 exit "$status"

@@ -1,7 +1,7 @@
 // The agent's side of its owner's memory calls, fast: the real handlers over
 // an in-memory Connect transport, with a real wallet, memory, nonce file and
 // signature verifier (inboxes derived offline); no XMTP. The same calls over
-// the real stack are in services/claims/src/memory-e2e.test.ts.
+// the real stack are in services/claims/src/memory-e2e.int.test.ts.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,9 +1,5 @@
 // How a service process reads its environment and closes what it opened.
-// In memory, but for the last test: a real service main in a child process.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// In memory; service.int.test.ts runs a real service main in a child process.
 import { describe, expect, it } from "vitest";
 import { createLogger } from "./log.js";
 import { ConfigError, Lifetime, ServiceEnv, configured } from "./service.js";
@@ -85,27 +81,5 @@ describe("Lifetime", () => {
     });
     await expect(lifetime.abandon(new Error("port in use"))).rejects.toThrow("port in use");
     expect(closed).toBe(true);
-  });
-});
-
-describe("runService", () => {
-  it("exits with status 2 and the message when the configuration is wrong, before starting anything", () => {
-    const dir = mkdtempSync(join(tmpdir(), "run-service-"));
-    const main = join(dir, "main.mts");
-    writeFileSync(
-      main,
-      `import { runService } from ${JSON.stringify(join(import.meta.dirname, "service.ts"))};
-       await runService("example", (env) => ({ url: env.required("EXAMPLE_URL", "where it listens") }), async () => {
-         console.log("started");
-         return { close: async () => {} };
-       });`,
-    );
-    const run = spawnSync(process.execPath, ["--import", "tsx", main], {
-      env: { ...process.env, LOG_LEVEL: "info" },
-      encoding: "utf8",
-    });
-    expect(run.status).toBe(2);
-    expect(run.stderr).toContain("EXAMPLE_URL is required: where it listens");
-    expect(run.stdout).not.toContain("started");
   });
 });

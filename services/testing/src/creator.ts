@@ -1,6 +1,6 @@
 // A Convos conversation creator for the benchmarks that join agents to
 // conversations (bench/claims.ts, bench/clone.ts, bench/soak.ts) and the
-// fault suite (services/dev/src/faults.test.ts): one @xmtp/node-sdk client,
+// fault suite (services/dev/src/faults.int.test.ts): one @xmtp/node-sdk client,
 // which also waits for agents' answers in its groups and reads back what
 // was said in them.
 import { createHash, randomBytes } from "node:crypto";

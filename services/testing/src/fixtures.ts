@@ -2,10 +2,16 @@ import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 
 import { ConnectError, Code, type Client } from "@connectrpc/connect";
 import { Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { deriveInboxId } from "@convos-pool/kit";
-import { signOperation } from "@convos-pool/kit";
-import type { SoulJson } from "@convos-pool/kit";
-import { contentFromJson, contentToJson, jsonHash, type TemplateContentJson, type ToolJson } from "@convos-pool/kit";
+import {
+  contentFromJson,
+  contentToJson,
+  deriveInboxId,
+  jsonHash,
+  signOperation,
+  type SoulJson,
+  type TemplateContentJson,
+  type ToolJson,
+} from "@convos-pool/kit";
 
 /** Someone with a local wallet and the XMTP inbox that wallet creates. */
 export interface TestIdentity {

@@ -3,12 +3,22 @@
  * server that `npm test` (scripts/with-postgres.sh) starts.
  */
 import { randomBytes } from "node:crypto";
-import { MikroORM } from "@mikro-orm/postgresql";
 
 export const TEST_PG_URL_ENV = "POOL_TEST_PG_URL";
 
+/**
+ * The unit tier (vitest.config.ts) runs without real components: a test that
+ * reaches for one is in the wrong file, and is told so by name.
+ */
+export function requireIntegrationTier(what: string): void {
+  if (process.env.POOL_TEST_TIER === "unit") {
+    throw new Error(`${what} is not for unit tests: a test that needs it belongs in a *.int.test.ts file`);
+  }
+}
+
 /** The admin URL of the test server; throws a clear error when tests were not started via `npm test`. */
 export function testPostgresUrl(): string {
+  requireIntegrationTier("PostgreSQL");
   const url = process.env[TEST_PG_URL_ENV];
   if (!url) {
     throw new Error(
@@ -31,6 +41,8 @@ export async function createTestDatabase(prefix = "test"): Promise<string> {
       .replace(/[^a-z0-9_]+/g, "_")
       .slice(0, 30) || "test";
   const name = `${safePrefix}_${Date.now().toString(36)}_${randomBytes(5).toString("hex")}`;
+  // Loaded here: the fixtures beside this module serve unit tests too, which need no ORM.
+  const { MikroORM } = await import("@mikro-orm/postgresql");
   const orm = await MikroORM.init({
     clientUrl: admin.toString(),
     entities: [],

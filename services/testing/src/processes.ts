@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { freePort } from "@convos-pool/kit";
+import { requireIntegrationTier } from "./postgres.js";
 
 export interface ServiceProcess {
   /** http://127.0.0.1:<port> */
@@ -46,6 +47,7 @@ process.once("exit", () => {
 
 /** Starts `script` (a path from the repository root, run with tsx) and waits until it serves. */
 export async function startServiceProcess(script: string, opts: StartServiceOptions = {}): Promise<ServiceProcess> {
+  requireIntegrationTier("A service process");
   const port = opts.port ?? (await freePort());
   const proc: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", script], {
     env: { ...process.env, LOG_LEVEL: "error", PORT: String(port), HOST: "127.0.0.1", ...opts.env },

@@ -1,7 +1,7 @@
 /**
  * TEST HARNESS, NOT PRODUCT CODE. The pool with every part real, wired as
- * `npm start` wires it, for the end-to-end tests (e2e.test.ts,
- * sync-e2e.test.ts): the local XMTP node on 5556 under the cross-process port
+ * `npm start` wires it, for the end-to-end tests (e2e.int.test.ts,
+ * sync-e2e.int.test.ts): the local XMTP node on 5556 under the cross-process port
  * lock (the Convos CLI talks to localhost:5556 only), the template service
  * checking signatures against that node, a real instance host whose instances
  * are real XMTP clients, the claims service on PostgreSQL running its warm

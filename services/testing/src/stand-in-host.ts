@@ -5,7 +5,7 @@
  * GrpcInstanceRuntime is exercised over the wire.
  *
  * Since the real host (services/instance) is in, every happy path runs
- * against it in e2e.test.ts. This stand-in stays for what the real host
+ * against it in e2e.int.test.ts. This stand-in stays for what the real host
  * cannot be made to do on demand: fail a start, a configure, a join or a
  * release with an unexpected error, report an instance crashed; and for tests
  * whose subject is the database (validation, races, lists), which need many
@@ -362,7 +362,7 @@ export class StandInHost {
           cloneSummary: () => {
             throw new ConnectError("not in the stand-in", Code.Unimplemented);
           },
-          // Takes any transfer: the real instance's checks are tested with the real host (clone-e2e.test.ts).
+          // Takes any transfer: the real instance's checks are tested with the real host (clone-e2e.int.test.ts).
           transferOwner: (_req, ctx) => {
             host.step("transfer", host.headerId(ctx));
             return {};

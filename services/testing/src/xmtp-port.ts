@@ -23,6 +23,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_DEVNODE_PORT } from "@convos-pool/xmtp-devnode";
+import { requireIntegrationTier } from "./postgres.js";
 
 export const LOCAL_XMTP_PORT = DEFAULT_DEVNODE_PORT;
 
@@ -77,6 +78,7 @@ function portFree(port: number): Promise<boolean> {
 
 /** Takes the cross-process lock on the local XMTP port (5556) and checks that the port is free. */
 export async function lockLocalXmtpPort(opts: { port?: number; timeoutMs?: number } = {}): Promise<PortLock> {
+  requireIntegrationTier("The local XMTP node's port");
   const port = opts.port ?? LOCAL_XMTP_PORT;
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   const dir = join(tmpdir(), `convos-pool-xmtp-port-${port}.lock`);

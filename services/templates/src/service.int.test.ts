@@ -481,7 +481,7 @@ describe("templates", () => {
     expect(seen).toHaveLength(5);
     expect(new Set(seen).size).toBe(5);
 
-    // Most used: distinct recent owners, which arrive with claims (curation.test.ts); set them here.
+    // Most used: distinct recent owners, which arrive with claims (curation.int.test.ts); set them here.
     await sql.query(`update templates set recent_owners = 100 where id = $1`, [ids[1]]);
     await sql.query(`update templates set recent_owners = 50 where id = $1`, [ids[3]]);
     const popular = await client.browseStore({ category: `cat-${word}`, sort: StoreSort.MOST_USED });

@@ -177,7 +177,7 @@ beforeAll(async () => {
     lineageUrl: lineageUrl,
     // Passes run when the tests ask (refill), not on their own.
     pool: { hostUrls: [host.url], target: WARM, intervalMs: 3_600_000 },
-    // Limits have their own tests (security.test.ts).
+    // Limits have their own tests (security.int.test.ts).
     limits: NO_LIMITS,
     log: quiet("claims"),
   });

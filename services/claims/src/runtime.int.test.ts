@@ -5,8 +5,8 @@
 // host go as one ConfigureInstances call and one JoinConversations stream;
 // each claim still gets exactly what its single call would give: its answer,
 // or its agent's refusal with the code, message and field. The real host's
-// side is tested in services/instance (host-claims.test.ts), and every claim
-// of e2e.test.ts goes through both.
+// side is tested in services/instance (host-claims.int.test.ts), and every claim
+// of e2e.int.test.ts goes through both.
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";

@@ -1,7 +1,7 @@
 // The pattern pool's SQL on embedded PGlite, as `npm start` runs it with no
 // DATABASE_URL: the migration (text[] with a GIN index), an offer and its
 // repeat, the overlap query, adoptions, a template's pages, health and the
-// sweep. patterns.test.ts covers the same on real PostgreSQL over gRPC.
+// sweep. patterns.int.test.ts covers the same on real PostgreSQL over gRPC.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

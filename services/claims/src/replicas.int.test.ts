@@ -3,7 +3,7 @@
 // which counts every call per instance: a burst of claims through both, no
 // instance taken twice; a template update pushed to one while the other's
 // fan-out runs too, each agent updated once. With real processes, real
-// instance hosts and SIGKILL: services/dev/src/replicas.test.ts.
+// instance hosts and SIGKILL: services/dev/src/replicas.int.test.ts.
 import { randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
 // The lineage service's SQL on embedded PGlite, as `npm start` runs it with
 // no DATABASE_URL: migrations, the feed (arrays of sequences, one
-// transaction) and the recursive reads. lineage.test.ts covers the same on
+// transaction) and the recursive reads. lineage.int.test.ts covers the same on
 // real PostgreSQL over gRPC.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -211,7 +211,7 @@ class TestAgent implements PatternAgent {
 
 // The exchange against the real lineage service over gRPC, on real PostgreSQL,
 // with the real templates service giving each template its category and tags
-// (as lineage/src/patterns.test.ts starts them). "The pool is down" is the
+// (as lineage/src/patterns.int.test.ts starts them). "The pool is down" is the
 // lineage service closed; it comes back on the same port and database.
 describe("the exchange", () => {
   const creds = generateServiceCredentials();

@@ -10,7 +10,7 @@
 // `signUpdateRelease`, as a creator's client signs them.
 //
 // The end-to-end check with the real instance host and real conversations
-// lives beside e2e.test.ts.
+// lives beside e2e.int.test.ts.
 
 import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";

@@ -1,5 +1,5 @@
 // Base templates end to end with every part real (the harness of
-// sync-e2e.test.ts): a creator's public base followed by two derived
+// sync-e2e.int.test.ts): a creator's public base followed by two derived
 // templates of two other creators, and one that stays on the base's first
 // version. An agent of each answers in a Convos conversation; the base's
 // update reaches the agents of both followers and not the one that stays;

@@ -2,7 +2,7 @@
 // POP3 servers, the Telnyx stand-in), through the trust gate, called by a
 // model over OpenAI function calling (a local chat-completions endpoint) and
 // by the offline model's commands. No XMTP here: the conversation is
-// host.test.ts's and the pool's e2e tests'.
+// host.int.test.ts's and the pool's e2e tests'.
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -15,7 +15,7 @@ import { StandInHost } from "@convos-pool/testing/stand-in-host";
 // (testing/stand-in-host.ts), over the real InstanceHostService gRPC client, on
 // real PostgreSQL: instances crashed or lost, failed starts and an unreachable
 // host are injected. The pool on the real instance host (fill, refill after a
-// claim, a rolled-back instance destroyed and replaced) is in e2e.test.ts.
+// claim, a rolled-back instance destroyed and replaced) is in e2e.int.test.ts.
 
 const CREDS = generateServiceCredentials();
 const TARGET = 3;

@@ -29,7 +29,7 @@ import { StandInStack } from "./testing/stand-in-stack.js";
 // subject is the database, not the host.
 //
 // Every happy path runs against the real instance host, the real XMTP node
-// and a real Convos conversation in e2e.test.ts (docs/claims.md, "Tests").
+// and a real Convos conversation in e2e.int.test.ts (docs/claims.md, "Tests").
 
 const SMS_RANGE = "+15550300000..+15550300099";
 const logLines: string[] = [];
