@@ -20,7 +20,7 @@ import type {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SignedTemplateSchema, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { InstanceConfig, InstanceCredentials, ParentRef } from "./instance.js";
+import type { InstanceConfig, InstanceCredentials, ParentRef } from "./agent/types.js";
 
 /** What a Configure writes: credentials, IDENTITY.md's text, then config.json. */
 export interface Configuration {

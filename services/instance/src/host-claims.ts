@@ -24,7 +24,7 @@ import {
   type JoinConversationsRequest,
   type JoinConversationsResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import type { AgentInstance } from "./instance.js";
+import type { AgentInstance } from "./agent/instance.js";
 import { MAX_BATCH_INSTANCES } from "./host-sync.js";
 import { INSTANCE_ID_PATTERN } from "./workspace.js";
 

@@ -22,7 +22,7 @@ import {
   type UpdateTemplatesRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceServiceUpdateTemplateRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import type { AgentInstance } from "./instance.js";
+import type { AgentInstance } from "./agent/instance.js";
 import { shareReleaseChecks } from "./update.js";
 import { INSTANCE_ID_PATTERN } from "./workspace.js";
 

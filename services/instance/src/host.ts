@@ -19,6 +19,7 @@ import {
   createLogger,
   createServiceClient,
   failedPrecondition,
+  forEachLimited,
   type InboxResolver,
   INSTANCE_HEADER,
   invalidArgument,
@@ -37,7 +38,7 @@ import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_servic
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { AgentInstance } from "./instance.js";
+import { AgentInstance } from "./agent/instance.js";
 import { createHostClaims } from "./host-claims.js";
 import { createHostSync } from "./host-sync.js";
 import { createInstanceMemoryService } from "./memory-service.js";
@@ -391,15 +392,11 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     }
     if (restoring.length > 0) {
       const started = performance.now();
-      let next = 0;
       let failed = 0;
-      const worker = async () => {
-        while (next < restoring.length) {
-          const r = restoring[next++]!;
-          await startInstance(r.id, r.walletIndex).catch(() => failed++);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(opts.restoreConcurrency ?? 8, restoring.length) }, worker));
+      // A failed start is counted and logged by the instance; the others go on.
+      await forEachLimited(restoring, opts.restoreConcurrency ?? 8, async (r) => {
+        await startInstance(r.id, r.walletIndex).catch(() => failed++);
+      });
       log.info("instances restored", { count: restoring.length, failed, ms: Math.round(performance.now() - started) });
     }
   } finally {

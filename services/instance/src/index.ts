@@ -6,7 +6,8 @@ export {
   type LlmOptions,
   type RunningInstanceHost,
 } from "./host.js";
-export { AgentInstance, type ConversationState, type InstanceConfig } from "./instance.js";
+export { AgentInstance } from "./agent/instance.js";
+export type { ConversationState, InstanceConfig } from "./agent/types.js";
 export {
   ChatCompletionsClient,
   LlmError,

@@ -30,7 +30,7 @@ import {
   type TemplateContent,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { checkToolsAllowed, toolSet } from "./configure.js";
-import type { InstanceConfig, InstanceCredentials } from "./instance.js";
+import type { InstanceConfig, InstanceCredentials } from "./agent/types.js";
 
 /** What an update writes: the credentials, IDENTITY.md's text, and config.json (last). */
 export interface TemplateUpdate {

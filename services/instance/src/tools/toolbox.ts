@@ -1,7 +1,7 @@
 // What a claimed agent holds besides its conversation: its trust level
 // (trust.json), its activity log, its tools and the gate every call goes
 // through, a question to its owner waiting for an answer, and the watch that
-// tells the conversation about new mail. The instance (instance.ts) owns the
+// tells the conversation about new mail. The agent (agent/) owns the
 // conversation and calls in here; this owns the files of tools and trust.
 
 import { formatEther } from "viem";

@@ -1,0 +1,150 @@
+// A claim's calls: Configure (what the agent is: its template, model, tools,
+// owner), JoinConversation (where it talks) and UpdateTemplate (a newer
+// release of what it is). configure.ts and update.ts check each and plan what
+// it writes; here the plan is applied, in the order that lets a retry finish.
+// Each runs inside `ops`, once the agent is ready (its facade sees to it).
+
+import { failedPrecondition, invalidArgument, inviteHash, renderIdentity, requireString } from "@convos-pool/kit";
+import { joinConversation, parseInvite } from "@convos-pool/convos";
+import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type {
+  ConfigureRequest,
+  InstanceServiceUpdateTemplateRequest,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { planConfigure } from "../configure.js";
+import { Memory } from "../memory.js";
+import { planTemplateUpdate } from "../update.js";
+import { FILES } from "../workspace.js";
+import type { Conversation } from "./conversation.js";
+import type { Inheritance } from "./inheritance.js";
+import type { AgentState } from "./state.js";
+import type { ConversationState } from "./types.js";
+
+export class Claim {
+  constructor(
+    private readonly agent: AgentState,
+    private readonly conversation: Conversation,
+    private readonly inheritance: Inheritance,
+  ) {}
+
+  /**
+   * Takes a claim's configuration once configure.ts checked it: the
+   * creator-signed release, and a model, tools and user config that release
+   * allows. Nothing is written before the checks pass.
+   */
+  async configure(req: ConfigureRequest): Promise<void> {
+    const agent = this.agent;
+    if (agent.state === InstanceState.CLAIMED) {
+      throw failedPrecondition(`instance ${agent.id} is already in a conversation; Release it first`);
+    }
+    if (req.instanceId && req.instanceId !== agent.id) {
+      throw invalidArgument("instance_id", `names ${req.instanceId}, but the call is for instance ${agent.id}`);
+    }
+    const { config, content, credentials } = await planConfigure(await agent.deps.releases(), agent.id, req);
+    // A claim starts fresh: no memory of an earlier claim. config.json last:
+    // its presence is what makes the instance configured after a restart.
+    agent.memory = new Memory();
+    await agent.ws.writeText(FILES.identity, renderIdentity(content));
+    await agent.ws.writeSecrets(agent.wallet!.credentialsKey(), credentials);
+    await agent.ws.writeJson(FILES.memory, agent.memory.toFile());
+    await agent.ws.remove(FILES.state);
+    await agent.ws.remove(FILES.inheritance);
+    await agent.toolbox.begin(content.maxTrustLevel);
+    await agent.ws.writeJson(FILES.config, config);
+    agent.config = config;
+    agent.convo = undefined;
+    agent.inheritance = undefined;
+    await agent.loadTools(config);
+    agent.state = InstanceState.CLAIMING;
+    agent.log.info("instance configured", {
+      templateId: config.templateId,
+      templateVersion: config.templateVersion,
+      model: config.model,
+      modelOverridden: config.modelOverridden,
+      tools: config.tools.map((t) => t.toolId),
+      userConfigFields: Object.keys(config.userConfig),
+      parentInstanceId: config.parent?.instanceId,
+    });
+  }
+
+  /** Joins the invite's conversation (or names the one it joined with that invite already) and answers there. */
+  async joinConversation(invite: string, signal?: AbortSignal): Promise<string> {
+    const agent = this.agent;
+    if (!agent.config) throw failedPrecondition(`instance ${agent.id} is not configured: call Configure first`);
+    requireString("conversation_invite", invite, { max: 64 * 1024 });
+    if (agent.convo) {
+      const parsed = await parseInvite(invite);
+      if (parsed.payload.tag === agent.convo.inviteTag) return agent.convo.conversationId;
+      throw failedPrecondition(`instance ${agent.id} is already in conversation ${agent.convo.conversationId}`);
+    }
+    const started = performance.now();
+    const { invite: parsed, group } = await joinConversation(agent.client!, invite, {
+      resolver: await agent.deps.resolver(),
+      profileName: agent.config.agentName,
+      timeoutMs: agent.deps.joinTimeoutMs ?? 60_000,
+      onInvite: (i) =>
+        agent.invites.attempt({
+          tag: i.payload.tag,
+          creatorInboxId: i.creatorInboxId,
+          ...(i.expiresAt ? { expiresAt: i.expiresAt.toISOString() } : {}),
+        }),
+      ...(signal ? { signal } : {}),
+    });
+    const convo: ConversationState = {
+      conversationId: group.id,
+      inviteTag: parsed.payload.tag,
+      inviteHash: inviteHash(invite),
+      joinedAt: new Date().toISOString(),
+      lastSeenNs: "0",
+      agents: [],
+      creatorInboxId: parsed.creatorInboxId,
+      names: {},
+    };
+    await agent.ws.writeJson(FILES.state, convo);
+    agent.convo = convo;
+    await this.conversation.listen(group);
+    await this.inheritance.awaitSummary();
+    agent.log.info("instance joined its conversation", {
+      conversationId: group.id,
+      creatorInboxId: parsed.creatorInboxId,
+      ms: Math.round(performance.now() - started),
+    });
+    return group.id;
+  }
+
+  /**
+   * A creator-signed template version (update.ts checks it). Written in the
+   * order that lets a retry finish a crashed update: credentials, IDENTITY.md,
+   * then config.json, whose version is the applied one. The next turn reads
+   * the new IDENTITY.md; a turn already running keeps the config it started with.
+   */
+  async updateTemplate(
+    req: InstanceServiceUpdateTemplateRequest,
+  ): Promise<{ appliedVersion: bigint; appliedBaseVersions: bigint[]; model: string; trustLevel: TrustLevel }> {
+    const agent = this.agent;
+    const applied = agent.config;
+    if (!applied) throw failedPrecondition(`instance ${agent.id} is not configured: there is no template to update`);
+    const update = await planTemplateUpdate(await agent.deps.releases(), applied, req);
+    await agent.ws.writeSecrets(agent.wallet!.credentialsKey(), update.credentials);
+    await agent.ws.writeText(FILES.identity, renderIdentity(update.content));
+    await agent.ws.writeJson(FILES.config, update.config);
+    agent.config = update.config;
+    await agent.loadTools(update.config);
+    await agent.toolbox.clamp(agent.templateMax(), update.config.templateVersion);
+    agent.log.info("template updated", {
+      templateId: update.config.templateId,
+      fromVersion: applied.templateVersion,
+      templateVersion: update.config.templateVersion,
+      model: update.config.model,
+      modelOverridden: update.config.modelOverridden,
+      tools: update.config.tools.map((t) => t.toolId),
+    });
+    return {
+      appliedVersion: BigInt(update.config.templateVersion),
+      appliedBaseVersions: agent.appliedBaseVersions,
+      model: update.config.model,
+      trustLevel: agent.toolbox.level,
+    };
+  }
+}

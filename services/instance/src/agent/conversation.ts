@@ -1,0 +1,311 @@
+// The agent in its conversation: it listens to its group's stream, catches
+// up on what came while it was not listening, and handles each message as a
+// turn (in the `turns` queue): whom to answer and what the model is given
+// are policy.ts's; here they are applied, and what people say is learned.
+
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { HistoryLine, InboundTextTurn } from "../llm.js";
+import type { NewEntry } from "../memory.js";
+import { FILES } from "../workspace.js";
+import { recordCorrection, withReactionsSince, type AnswerRef } from "../feedback.js";
+import {
+  flattenReply,
+  isReaction,
+  isText,
+  profilesIn,
+  type AgentGroup,
+  type AgentMessage,
+  type TextMessage,
+} from "../xmtp.js";
+import {
+  decide,
+  fromPrincipalOrHuman,
+  historyLines,
+  MAX_ANSWERS_PER_MINUTE,
+  newestToAnswer,
+  turnInput,
+  withinRate,
+  type Heard,
+  type Room,
+  type Said,
+} from "./policy.js";
+import { DESCENDING, type AgentState } from "./state.js";
+import type { ConversationState } from "./types.js";
+
+/** Message ids it remembers having handled (a stream and a catch-up may both deliver one). */
+const HANDLED_KEPT = 1000;
+
+export class Conversation {
+  private stream: { end(): Promise<unknown> | unknown } | undefined;
+  private readonly handled = new Set<string>();
+  /** Text messages in a row from agents (itself included) since a person or principal spoke. */
+  private agentChain = 0;
+  /** When it answered in the last minute (the per-minute breaker). */
+  private answeredAt: number[] = [];
+
+  constructor(private readonly agent: AgentState) {}
+
+  /** Who is who, as policy.ts needs it. */
+  private room(): Room {
+    const { config, convo } = this.agent;
+    return {
+      self: this.agent.inboxId,
+      agentName: config?.agentName ?? "",
+      ownerId: config?.ownerId,
+      creatorInboxId: convo?.creatorInboxId,
+      agents: convo?.agents ?? [],
+    };
+  }
+
+  /** After a restart or a wake: find its conversation again and answer what came in meanwhile. */
+  async resume(convo: ConversationState): Promise<void> {
+    const client = this.agent.client!;
+    let group = (await client.conversations.getConversationById(convo.conversationId)) as AgentGroup | undefined;
+    if (!group) {
+      await client.conversations.sync();
+      group = (await client.conversations.getConversationById(convo.conversationId)) as AgentGroup | undefined;
+    }
+    if (!group) throw new Error(`conversation ${convo.conversationId} is gone from the instance's XMTP database`);
+    await this.listen(group);
+  }
+
+  /** Streams its group and catches up: from now on it is CLAIMED, answering there. */
+  async listen(group: AgentGroup): Promise<void> {
+    const agent = this.agent;
+    if (agent.stopped) return;
+    agent.group = group;
+    const stream = await group.stream({
+      retryDelay: agent.deps.streamRetryMs ?? 2_000,
+      retryAttempts: Number.MAX_SAFE_INTEGER,
+      onError: (err) => agent.log.warn("conversation stream error", { err }),
+      // A restarted stream syncs, then subscribes from there: what came in
+      // meanwhile is in the local database, not in the stream. Read it.
+      onRestart: () => {
+        agent.log.info("conversation stream restarted");
+        void this.catchUp(group).catch((err: unknown) => agent.log.warn("catching up failed", { err }));
+      },
+    });
+    this.stream = stream;
+    agent.state = InstanceState.CLAIMED;
+    agent.deps.patterns?.wake(agent.self);
+    agent.toolbox.watchMail();
+    void (async () => {
+      try {
+        for await (const m of stream) {
+          if (m) this.enqueue(flattenReply(m), true);
+        }
+      } catch (err) {
+        if (!agent.stopped) agent.log.error("conversation stream ended", { err });
+      }
+    })();
+    await this.catchUp(group);
+  }
+
+  async endStream(): Promise<void> {
+    const s = this.stream;
+    this.stream = undefined;
+    if (s) await Promise.resolve(s.end()).catch(() => undefined);
+  }
+
+  /** Forgets which messages it handled (a Release, a sleep: its next conversation or wake reads from its cursor). */
+  forgetHandled(): void {
+    this.handled.clear();
+  }
+
+  /** Messages in its group past `sinceNs` it has not handled, its own excepted. */
+  async unhandledSince(group: AgentGroup, sinceNs: bigint): Promise<number> {
+    const sent = await group.messages({ sentAfterNs: sinceNs, limit: 100, direction: DESCENDING });
+    return sent.filter((m) => m.senderInboxId !== this.agent.inboxId && !this.handled.has(m.id)).length;
+  }
+
+  /**
+   * What arrived while it was not listening (a host restart, the moment
+   * between the join and the stream, a stream reconnect): learn from all of
+   * it, answer only the newest message from a person or principal.
+   */
+  private async catchUp(group: AgentGroup): Promise<void> {
+    if (this.agent.group !== group || this.agent.stopped) return;
+    const since = BigInt(this.agent.convo?.lastSeenNs ?? "0");
+    const sent = (await group.messages({ sentAfterNs: since, limit: 100, direction: DESCENDING })).reverse();
+    const recent = await group.messages({ limit: 100, direction: DESCENDING });
+    const missed = withReactionsSince(sent, recent, since)
+      .map(flattenReply)
+      .filter((m) => !this.handled.has(m.id));
+    const heard = missed.map((m) => ({ m, ...heardOf(m) }));
+    const lastToAnswer = newestToAnswer(this.room(), heard)?.m;
+    for (const m of missed) this.enqueue(m, m === lastToAnswer);
+  }
+
+  private enqueue(m: AgentMessage, answer: boolean): void {
+    const agent = this.agent;
+    if (this.handled.has(m.id)) return;
+    agent.lastActive = Date.now();
+    // The owner's answer to a waiting tool call goes to it at once: the turn that asked is waiting for it.
+    if (answer && isText(m) && m.senderInboxId === agent.config?.ownerId && agent.toolbox.answer(m.content)) {
+      this.handled.add(m.id);
+      return;
+    }
+    this.handled.add(m.id);
+    if (this.handled.size > HANDLED_KEPT) this.handled.delete(this.handled.values().next().value!);
+    void agent.turns
+      .run(() => this.handle(m, answer))
+      .catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));
+  }
+
+  private async handle(m: AgentMessage, answer: boolean): Promise<void> {
+    const agent = this.agent;
+    const convo = agent.convo;
+    const group = agent.group;
+    if (!convo || !group || agent.stopped) return;
+    let changed = false;
+    for (const p of profilesIn(m)) {
+      if (p.name && convo.names[p.inboxId] !== p.name) {
+        convo.names[p.inboxId] = p.name;
+        changed = true;
+      }
+      if (p.agent && !convo.agents.includes(p.inboxId)) {
+        convo.agents.push(p.inboxId);
+        changed = true;
+      }
+    }
+    const room = this.room();
+    const { decision, agentChain } = decide(room, this.agentChain, heardOf(m));
+    this.agentChain = agentChain;
+    if (decision === "answer") {
+      const text = m as TextMessage;
+      const learns = fromPrincipalOrHuman(room, m.senderInboxId);
+      // A correction of one of its answers is answered, and learned as one.
+      const correcting = learns ? await agent.feedback.correctionTarget(group, text) : undefined;
+      if (answer) {
+        const rate = withinRate(this.answeredAt, Date.now());
+        this.answeredAt = rate.answeredAt;
+        if (rate.allowed) await this.turn(group, text, undefined, correcting);
+        else agent.log.warn("answer skipped: more than the per-minute limit", { limit: MAX_ANSWERS_PER_MINUTE });
+      }
+      if (learns) await this.learn(text, correcting);
+    } else if (isReaction(m) && fromPrincipalOrHuman(room, m.senderInboxId)) {
+      // Not a turn; a 👍 or 👎 on its own message is learned.
+      if (agent.feedback.onReaction(group, agent.memory!, m))
+        await agent.ws.writeJson(FILES.memory, agent.memory!.toFile());
+    } else if (decision === "skip") {
+      agent.log.debug("message from another agent not answered", {
+        senderInboxId: m.senderInboxId,
+        agentChain: this.agentChain,
+      });
+    }
+    if (m.sentAtNs > BigInt(convo.lastSeenNs)) {
+      convo.lastSeenNs = m.sentAtNs.toString();
+      changed = true;
+    }
+    if (changed && agent.convo === convo) await agent.ws.writeJson(FILES.state, convo);
+  }
+
+  /** A text to its number (the host's SMS webhook), answered in a turn of its own. */
+  inboundText(t: InboundTextTurn): void {
+    const agent = this.agent;
+    void agent.turns
+      .run(async () => {
+        const group = agent.group;
+        if (!group || !agent.config || agent.stopped) return;
+        agent.log.info("text received", { chars: t.text.length });
+        await this.turn(group, undefined, t);
+      })
+      .catch((err: unknown) => agent.log.error("handling a text failed", { err }));
+  }
+
+  /**
+   * One turn: IDENTITY.md (read now) + memory as system, the recent
+   * conversation, one reply; the functions of its tools, each call through
+   * the trust gate. `inboundText`: the turn answers a text to its number;
+   * `correcting`: `m` corrects that answer of its own.
+   */
+  private async turn(
+    group: AgentGroup,
+    m?: TextMessage,
+    inboundText?: InboundTextTurn,
+    correcting?: AnswerRef,
+  ): Promise<void> {
+    const agent = this.agent;
+    const config = agent.config!;
+    const started = performance.now();
+    const identity = (await agent.ws.readText(FILES.identity)) ?? "";
+    const input = turnInput({
+      config,
+      identity,
+      level: agent.toolbox.level,
+      memory: agent.memory!,
+      history: await this.history(group, m),
+      functions: agent.toolbox.functions(),
+      callTool: (name, args) => agent.toolbox.call(name, args),
+      inboundText,
+      correcting: correcting?.text,
+    });
+    let reply: string;
+    try {
+      reply = await agent.deps.llm.reply(input);
+    } catch (err) {
+      agent.log.warn("the model did not answer", { err, model: config.model });
+      reply = "Sorry, I could not reach my language model just now. Please try again in a moment.";
+    }
+    if (!reply) return;
+    await group.sendText(reply);
+    agent.lastActive = Date.now();
+    agent.log.info("answered", {
+      conversationId: group.id,
+      model: config.model,
+      chars: reply.length,
+      ms: Math.round(performance.now() - started),
+    });
+  }
+
+  /** The recent conversation, oldest first; up to `m` (and ending with it) when given. */
+  async history(group: AgentGroup, m?: TextMessage): Promise<HistoryLine[]> {
+    const recent = (await group.messages({ limit: this.agent.deps.historyLimit ?? 20, direction: DESCENDING }))
+      .reverse()
+      .map(flattenReply);
+    return historyLines(
+      this.agent.inboxId,
+      this.agent.convo?.names ?? {},
+      recent.map(saidOf),
+      m ? { ...saidOf(m), text: m.content } : undefined,
+    );
+  }
+
+  /** What `m` teaches; a correction (feedback.ts) also leaves its entry and takes out the fact it supersedes. */
+  private async learn(m: TextMessage, correcting?: AnswerRef): Promise<void> {
+    const agent = this.agent;
+    const memory = agent.memory!;
+    let found: NewEntry[] = [];
+    try {
+      found = await agent.deps.llm.learn({
+        model: agent.config!.model,
+        memory,
+        message: m.content,
+        from: m.senderInboxId,
+        ...(correcting ? { correcting: correcting.text } : {}),
+      });
+    } catch (err) {
+      agent.log.warn("learning from a message failed", { err });
+      if (!correcting) return;
+    }
+    const added = memory.add(found);
+    const corrected = correcting && recordCorrection(memory, correcting, m.content, m.senderInboxId, found);
+    if (corrected) agent.log.info("correction learned", { messageId: correcting.messageId, ...corrected });
+    if (added.length === 0 && !corrected) return;
+    await agent.ws.writeJson(FILES.memory, memory.toFile());
+    if (added.length === 0) return;
+    const kinds: Record<string, number> = {};
+    for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
+    agent.log.info("learned", { added: kinds, total: memory.entries.length });
+    agent.deps.patterns?.learned(agent.self, added);
+  }
+}
+
+/** A message as policy.ts reads it. */
+function heardOf(m: AgentMessage): Heard {
+  return { senderInboxId: m.senderInboxId, text: isText(m) ? m.content : undefined };
+}
+
+function saidOf(m: AgentMessage): Said {
+  return { id: m.id, sentAtNs: m.sentAtNs, ...heardOf(m) };
+}

@@ -1,0 +1,174 @@
+// The agent's side of dormancy (the host's side, the watch that wakes it, is
+// ../dormancy.ts; docs/instance.md, "Dormancy"). A claimed agent quiet for a
+// while closes its client and drops its memory, keeping its workspace, and
+// asks the watch to wake it on the next message in its group; a message
+// there, or a call, wakes it: its client again, then its conversation as
+// after a restart.
+
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { FILES, type InstanceRecord } from "../workspace.js";
+import type { Conversation } from "./conversation.js";
+import type { Inheritance } from "./inheritance.js";
+import { withTimeout, type AgentState } from "./state.js";
+import type { ConversationState, DormantFile, InstanceConfig } from "./types.js";
+
+/** Its presence in the workspace: it is dormant (a DormantFile). */
+export const DORMANT_FILE = "dormant.json";
+
+export class AgentDormancy {
+  constructor(
+    private readonly agent: AgentState,
+    private readonly conversation: Conversation,
+    private readonly inheritance: Inheritance,
+  ) {}
+
+  /** Whether it may go dormant now: claimed, quiet `afterMs`, and nothing that needs its client running. */
+  private maySleep(afterMs: number, insideOps: boolean): boolean {
+    const agent = this.agent;
+    const config = agent.config;
+    if (
+      !agent.deps.dormancy ||
+      agent.stopped ||
+      agent.state !== InstanceState.CLAIMED ||
+      !config ||
+      !agent.client ||
+      !agent.group ||
+      !agent.convo
+    )
+      return false;
+    if (Date.now() - agent.lastActive < afterMs) return false;
+    // A turn or a call in progress; a tool call waiting for the owner is a turn in progress.
+    if (agent.turns.pending > 0 || agent.ops.pending > (insideOps ? 1 : 0)) return false;
+    // A clone waiting for its summary, and the groups of abandoned invites, are streams of their own.
+    if (this.inheritance.waiting) return false;
+    if (agent.invites.abandoned.some((a) => Date.parse(a.until) > Date.now())) return false;
+    // Its mailbox is polled while it is awake; asleep, mail would go unnoticed.
+    if (config.tools.some((t) => t.toolId === "email") && agent.toolbox.level >= TrustLevel.ADVISOR) return false;
+    return true;
+  }
+
+  /** The host's sweep: goes dormant if it may and has been quiet `afterMs`. True when it did. */
+  async sleepIfQuiet(afterMs: number): Promise<boolean> {
+    if (!this.maySleep(afterMs, false)) return false;
+    return this.agent.ops.run(async () => this.maySleep(afterMs, true) && (await this.sleep()));
+  }
+
+  /**
+   * Closes its client and drops its memory, keeping its workspace, and asks
+   * the host's watch to wake it on the next message in its group. The cursor
+   * is taken before a last sync: whatever came up to it is read here (and if
+   * any of it is new, it stays awake to handle it), whatever comes after
+   * wakes it.
+   */
+  private async sleep(): Promise<boolean> {
+    const agent = this.agent;
+    const dormancy = agent.deps.dormancy!;
+    const group = agent.group!;
+    const convo = agent.convo!;
+    const client = agent.client!;
+    await this.conversation.endStream();
+    await withTimeout(agent.turns.idle(), 10_000);
+    let cursor: bigint;
+    try {
+      cursor = await dormancy.watch.newest(convo.conversationId);
+      await group.sync();
+    } catch (err) {
+      agent.log.warn("could not go dormant: the XMTP node did not answer", { err });
+      await this.conversation.listen(group);
+      return false;
+    }
+    const missed = await this.conversation.unhandledSince(group, BigInt(convo.lastSeenNs));
+    if (missed > 0 || agent.turns.pending > 0) {
+      // Something came at the last moment: it is handled awake.
+      await this.conversation.listen(group);
+      return false;
+    }
+    await agent.ws.writeJson(DORMANT_FILE, {
+      conversationId: convo.conversationId,
+      cursor: cursor.toString(),
+      since: new Date().toISOString(),
+    } satisfies DormantFile);
+    agent.group = undefined;
+    agent.client = undefined;
+    agent.toolbox.close();
+    await agent.invites.stop();
+    await agent.closeClient(client);
+    agent.memory = undefined;
+    agent.spentNonces = undefined;
+    this.conversation.forgetHandled();
+    // Stopped meanwhile (StopInstance, the host closing): stopped it stays, unwatched.
+    if (agent.stopped) return false;
+    agent.state = InstanceState.DORMANT;
+    this.watchGroup(convo.conversationId, cursor);
+    agent.log.info("instance dormant", {
+      conversationId: convo.conversationId,
+      quietMs: Date.now() - agent.lastActive,
+    });
+    return true;
+  }
+
+  private watchGroup(conversationId: string, cursor: bigint): void {
+    this.agent.deps.dormancy!.watch.watch(conversationId, cursor, () => {
+      void this.agent.ops
+        .run(() => this.awaken("a message"))
+        .catch((err: unknown) => this.agent.log.error("waking for a message failed", { err }));
+    });
+  }
+
+  /** At start: dormant when it went dormant before the host stopped (and the host still puts agents to sleep). */
+  async restore(record: InstanceRecord): Promise<boolean> {
+    const agent = this.agent;
+    const dormant = await agent.ws.readJson<DormantFile>(DORMANT_FILE);
+    if (!dormant || !agent.deps.dormancy) return false;
+    const config = await agent.ws.readJson<InstanceConfig>(FILES.config);
+    const convo = await agent.ws.readJson<ConversationState>(FILES.state);
+    if (!config || convo?.conversationId !== dormant.conversationId) {
+      await agent.ws.remove(DORMANT_FILE);
+      return false;
+    }
+    agent.inboxId = record.inboxId;
+    agent.config = config;
+    agent.convo = convo;
+    agent.state = InstanceState.DORMANT;
+    this.watchGroup(dormant.conversationId, BigInt(dormant.cursor));
+    return true;
+  }
+
+  /**
+   * Wakes a dormant agent (inside `ops`): its client again, its memory and
+   * tools from the workspace, then its conversation as after a restart
+   * (resume: a sync, the stream, and an answer to what came while it slept).
+   */
+  async awaken(why: string): Promise<void> {
+    const agent = this.agent;
+    if (agent.state !== InstanceState.DORMANT || agent.stopped) return;
+    const started = performance.now();
+    const convo = agent.convo!;
+    agent.deps.dormancy?.watch.unwatch(convo.conversationId);
+    try {
+      const client = await agent.openClient();
+      agent.client = client;
+      const config = (await agent.ws.readJson<InstanceConfig>(FILES.config)) ?? agent.config!;
+      agent.config = config;
+      await agent.loadConfigured(config);
+      agent.lastActive = Date.now();
+      await this.conversation.resume(convo);
+      if (agent.stopped) {
+        // Stopped while it woke: the client stop() did not see is closed here, and it stays dormant on disk.
+        await this.conversation.endStream();
+        agent.client = undefined;
+        agent.group = undefined;
+        await agent.closeClient(client);
+        return;
+      }
+      await agent.ws.remove(DORMANT_FILE);
+      await agent.invites.open(client);
+    } catch (err) {
+      agent.crashed(err);
+      agent.log.error("a dormant instance could not wake", { err });
+      throw err;
+    }
+    agent.log.info("instance woke", { for: why, ms: Math.round(performance.now() - started) });
+  }
+}

@@ -1,0 +1,285 @@
+// One agent instance: its wallet, XMTP client, workspace and conversation.
+// An instance host runs many of these in one process (host.ts); each is
+// isolated by its keys, its XMTP database and its workspace directory.
+//
+// States (convos.pool.v1.InstanceState, seen by the claims service):
+//   STARTING  its XMTP client is being created / registered
+//   IDLE      registered, not configured: a warm instance in the pool
+//   CLAIMING  configured (Configure), not yet in its conversation
+//   CLAIMED   joined its conversation and answering there
+//   DORMANT   claimed and quiet for a while: client closed, memory dropped,
+//             its group watched by the host; a message there or a call wakes it
+//   CRASHED   could not start, or lost its conversation; StartInstance retries
+// An idle instance holds only its client and a few fields: no stream, no
+// memory loaded, no resolver (those come with Configure and the join); only
+// one released from a claim's invite streams new groups for a while, to
+// leave that invite's conversation (abandoned.ts). A dormant one holds no
+// client either (dormancy.ts).
+//
+// AgentInstance is the face the host and its services call; the work is in
+// the rooms beside it, each of one job, sharing one AgentState (state.ts):
+// lifecycle.ts, conversation.ts (with policy.ts, pure), claim.ts,
+// inheritance.ts, owner.ts and dormancy.ts.
+
+import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { InstanceState, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type {
+  CloneSummaryRequest,
+  ConfigureRequest,
+  InstanceServiceSetTrustLevelRequest,
+  InstanceServiceUpdateTemplateRequest,
+  ListActivityRequest,
+  TransferOwnerRequest,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { SignedTemplate, TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import type { InviteGuard } from "../abandoned.js";
+import type { InboundTextTurn } from "../llm.js";
+import type { Memory } from "../memory.js";
+import type { MemoryAccess } from "../memory-service.js";
+import type { PatternAgent } from "../patterns.js";
+import type { TrustFile } from "../tools/trust.js";
+import { FILES, type Workspace } from "../workspace.js";
+import { Claim } from "./claim.js";
+import { Conversation } from "./conversation.js";
+import { AgentDormancy } from "./dormancy.js";
+import { Inheritance } from "./inheritance.js";
+import { Lifecycle } from "./lifecycle.js";
+import { OwnerOperations } from "./owner.js";
+import { AgentState } from "./state.js";
+import type { InheritanceFile, InstanceConfig, InstanceCredentials, InstanceDeps } from "./types.js";
+
+export class AgentInstance implements PatternAgent {
+  private readonly agent: AgentState;
+  private readonly conversation: Conversation;
+  private readonly inheritance: Inheritance;
+  private readonly dormancy: AgentDormancy;
+  private readonly lifecycle: Lifecycle;
+  private readonly claim: Claim;
+  private readonly owner: OwnerOperations;
+
+  constructor(
+    deps: InstanceDeps,
+    readonly id: string,
+    readonly walletIndex: number,
+  ) {
+    this.agent = new AgentState(deps, id, walletIndex, this);
+    this.conversation = new Conversation(this.agent);
+    this.inheritance = new Inheritance(this.agent, this.conversation);
+    this.dormancy = new AgentDormancy(this.agent, this.conversation, this.inheritance);
+    this.lifecycle = new Lifecycle(this.agent, this.conversation, this.inheritance, this.dormancy);
+    this.claim = new Claim(this.agent, this.conversation, this.inheritance);
+    this.owner = new OwnerOperations(this.agent, this.conversation);
+  }
+
+  /** A call that changes it: one at a time with its others, once it is ready (a dormant one wakes for it). */
+  private call<T>(job: () => Promise<T>): Promise<T> {
+    return this.agent.ops.run(async () => {
+      await this.lifecycle.ensureReady();
+      return job();
+    });
+  }
+
+  // ---- what it is ----
+
+  get state(): InstanceState {
+    return this.agent.state;
+  }
+
+  get inboxId(): string {
+    return this.agent.inboxId;
+  }
+
+  /** Why it crashed, for logs and ListInstances callers. */
+  get failure(): string | undefined {
+    return this.agent.failure;
+  }
+
+  get ws(): Workspace {
+    return this.agent.ws;
+  }
+
+  /** Keeps it out of the conversations of invites it was released from. */
+  get invites(): InviteGuard {
+    return this.agent.invites;
+  }
+
+  /** Settles when its last start did. */
+  get ready(): Promise<void> {
+    return this.lifecycle.ready;
+  }
+
+  get address(): string | undefined {
+    return this.agent.wallet?.address;
+  }
+
+  get conversationId(): string | undefined {
+    return this.agent.convo?.conversationId;
+  }
+
+  get appliedTemplateVersion(): bigint {
+    return this.agent.config ? BigInt(this.agent.config.templateVersion) : 0n;
+  }
+
+  /** The content versions of its template's bases it runs on, its base first. */
+  get appliedBaseVersions(): bigint[] {
+    return this.agent.appliedBaseVersions;
+  }
+
+  /** Whether its owner lets it offer lessons to, and adopt lessons from, the pattern pool. */
+  get sharing(): { offer: boolean; adopt: boolean } {
+    return { offer: this.agent.patternSharing.offer, adopt: this.agent.patternSharing.adopt };
+  }
+
+  get configSnapshot(): InstanceConfig | undefined {
+    return this.agent.config;
+  }
+
+  get memorySnapshot(): Memory | undefined {
+    return this.agent.memory;
+  }
+
+  get trustSnapshot(): TrustFile | undefined {
+    return this.agent.toolbox.snapshot;
+  }
+
+  /** A clone's inheritance (tests, the host's listing). */
+  get inheritanceSnapshot(): InheritanceFile | undefined {
+    return this.agent.inheritance;
+  }
+
+  /** The tools' secrets, decrypted (what a tool adapter would use). */
+  credentials(): Promise<InstanceCredentials | undefined> {
+    return this.agent.credentials();
+  }
+
+  /** The signed template it was configured with. */
+  signedTemplate(): SignedTemplate | undefined {
+    return this.agent.signedTemplate();
+  }
+
+  /** What it runs on: its signed template with its bases applied (checked when they came). */
+  runningContent(): TemplateContent | undefined {
+    return this.agent.runningContent();
+  }
+
+  health(): {
+    state: InstanceState;
+    inboxId: string;
+    appliedTemplateVersion: bigint;
+    appliedBaseVersions: bigint[];
+    inheritedEntries: number;
+  } {
+    const inheritance = this.agent.inheritance;
+    return {
+      state: this.state,
+      inboxId: this.inboxId,
+      appliedTemplateVersion: this.appliedTemplateVersion,
+      appliedBaseVersions: this.appliedBaseVersions,
+      inheritedEntries: inheritance?.state === "inherited" ? (inheritance.entries ?? 0) : 0,
+    };
+  }
+
+  // ---- its life (lifecycle.ts, dormancy.ts) ----
+
+  /** Creates (or reopens) its workspace and XMTP client; resumes its conversation if it had one. */
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  /** Stops answering and closes its client; the workspace stays (or is deleted with destroy). */
+  stop(opts: { destroy?: boolean; markStopped?: boolean } = {}): Promise<void> {
+    return this.lifecycle.stop(opts);
+  }
+
+  /** Forgets the claim: leaves the conversation, wipes config, credentials, memory; back to IDLE. */
+  release(): Promise<void> {
+    return this.call(() => this.lifecycle.release());
+  }
+
+  /** The host's sweep: goes dormant if it may and has been quiet `afterMs`. True when it did. */
+  sleepIfQuiet(afterMs: number): Promise<boolean> {
+    return this.dormancy.sleepIfQuiet(afterMs);
+  }
+
+  // ---- a claim (claim.ts) ----
+
+  configure(req: ConfigureRequest): Promise<void> {
+    return this.call(() => this.claim.configure(req));
+  }
+
+  joinConversation(invite: string, signal?: AbortSignal): Promise<string> {
+    return this.call(() => this.claim.joinConversation(invite, signal));
+  }
+
+  updateTemplate(
+    req: InstanceServiceUpdateTemplateRequest,
+  ): Promise<{ appliedVersion: bigint; appliedBaseVersions: bigint[]; model: string; trustLevel: TrustLevel }> {
+    return this.call(() => this.claim.updateTemplate(req));
+  }
+
+  // ---- clone with context (inheritance.ts) ----
+
+  /** The parent's side: the owner-signed summary of what carries, sent to the child. */
+  cloneSummary(
+    req: CloneSummaryRequest,
+    signal?: AbortSignal,
+  ): Promise<{ entries: number; bytes: number; via: string }> {
+    return this.call(() => this.inheritance.cloneSummary(req, signal));
+  }
+
+  // ---- its owner's calls (owner.ts) ----
+
+  transferOwner(req: TransferOwnerRequest): Promise<void> {
+    return this.call(() => this.owner.transferOwner(req));
+  }
+
+  setTrustLevel(req: InstanceServiceSetTrustLevelRequest): Promise<TrustFile> {
+    return this.call(() => this.owner.setTrustLevel(req));
+  }
+
+  /** An owner's memory call (memory-service.ts checks their signature), between turns. */
+  memoryCall<T>(job: (access: MemoryAccess) => Promise<T>): Promise<T> {
+    return this.call(() => this.owner.memoryCall(job));
+  }
+
+  /** Its activity log, newest first. */
+  async listActivity(req: ListActivityRequest): Promise<{ entries: ActivityEntry[]; nextPageToken: string }> {
+    if (this.state === InstanceState.DORMANT) await this.agent.ops.run(() => this.lifecycle.ensureReady());
+    await this.lifecycle.ensureReady();
+    return this.agent.toolbox.listActivity(req);
+  }
+
+  // ---- its conversation (conversation.ts) ----
+
+  /** A text to its number (the host's SMS webhook): relayed to the conversation, and answered by text when its level allows. */
+  inboundText(t: InboundTextTurn): void {
+    if (this.state === InstanceState.DORMANT) {
+      void this.agent.ops
+        .run(() => this.dormancy.awaken("a text"))
+        .then(() => this.inboundText(t))
+        .catch((err: unknown) => this.agent.log.error("waking for a text failed", { err }));
+      return;
+    }
+    this.conversation.inboundText(t);
+  }
+
+  /**
+   * Changes its memory between turns (the pattern exchange's adoptions): on
+   * the memory of the claim as it is now, never on a later one's after a
+   * Release; memory.json is written when `change` returns true.
+   */
+  changeMemory(change: (memory: Memory) => Promise<boolean>): Promise<boolean> {
+    const agent = this.agent;
+    const memory = agent.memory;
+    return agent.turns.run(async () => {
+      if (!memory || agent.memory !== memory || agent.stopped) return false;
+      if (await change(memory)) await agent.ws.writeJson(FILES.memory, memory.toFile());
+      return true;
+    });
+  }
+
+  /** Resolves when every message queued so far has been handled. */
+  settled(): Promise<void> {
+    return this.agent.turns.idle();
+  }
+}

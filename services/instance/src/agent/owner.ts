@@ -1,0 +1,176 @@
+// What only its owner may do, each call signed by them and checked here
+// against the network, each signature's nonce spent once: hand the agent to
+// a new owner (TransferOwner), set its trust level (SetTrustLevel), and the
+// memory calls (memory-service.ts). A spent nonce is kept for as long as a
+// signature carrying it could still be accepted, and then some: each kind
+// of signature has its window below.
+
+import {
+  failedPrecondition,
+  INBOX_ID_PATTERN,
+  invalidArgument,
+  NONCE_KEEP_SECONDS,
+  nonceUsed,
+  permissionDenied,
+  unauthenticated,
+} from "@convos-pool/kit";
+import type {
+  InstanceServiceSetTrustLevelRequest,
+  TransferOwnerRequest,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { MemoryAccess } from "../memory-service.js";
+import { checkOwnerSignature, type OwnerCheck } from "../owner-signature.js";
+import { writeSharing } from "../sharing.js";
+import { checkLevelRequest, type TrustFile } from "../tools/trust.js";
+import { FILES } from "../workspace.js";
+import type { Conversation } from "./conversation.js";
+import type { AgentState } from "./state.js";
+import type { InstanceConfig } from "./types.js";
+
+/** How old a transfer offer may be when the new owner accepts it. */
+export const TRANSFER_OFFER_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
+/** An offer's nonce, kept past the offer's own window: counted from when it was offered. */
+export const TRANSFER_OFFER_NONCE_KEEP_SECONDS = 2 * TRANSFER_OFFER_MAX_AGE_SECONDS;
+/** The new owner's acceptance is an ordinary signed request: its nonce is kept the kit's window, from now. */
+export const ACCEPTANCE_NONCE_KEEP_SECONDS = NONCE_KEEP_SECONDS;
+/** SetTrustLevel's and the memory calls' signatures are ordinary signed requests too. */
+export const OWNER_CALL_NONCE_KEEP_SECONDS = NONCE_KEEP_SECONDS;
+
+/**
+ * A TransferOwner's request, checked before any signature: already done (a
+ * retry after success, a no-op), or a transfer offered at `offeredAt` (unix
+ * seconds). Throws what the caller got wrong.
+ */
+export function planTransfer(
+  ownerId: string,
+  req: Pick<TransferOwnerRequest, "ownerId" | "newOwnerId" | "offer">,
+  nowSeconds: number,
+): { done: true } | { done: false; offeredAt: number } {
+  if (!INBOX_ID_PATTERN.test(req.newOwnerId))
+    throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+  if (ownerId === req.newOwnerId && req.ownerId !== req.newOwnerId) return { done: true };
+  if (req.ownerId !== ownerId) throw permissionDenied("owner_id: not this agent's owner");
+  if (req.newOwnerId === ownerId) throw invalidArgument("new_owner_id", "is already the owner");
+  const offeredAt = Number(req.offer?.issuedAt ?? 0n);
+  if (offeredAt < nowSeconds - TRANSFER_OFFER_MAX_AGE_SECONDS)
+    throw unauthenticated("offer.issued_at: the offer is older than 7 days; offer again");
+  return { done: false, offeredAt };
+}
+
+/** The owner's calls; each runs inside `ops`, once the agent is ready (its facade sees to it). */
+export class OwnerOperations {
+  constructor(
+    private readonly agent: AgentState,
+    private readonly conversation: Conversation,
+  ) {}
+
+  private claimedConfig(): InstanceConfig {
+    const config = this.agent.config;
+    if (!config) throw failedPrecondition(`instance ${this.agent.id} has no owner: it is not claimed`);
+    return config;
+  }
+
+  /**
+   * A new owner: the current owner's TransferAgent offer (up to
+   * TRANSFER_OFFER_MAX_AGE_SECONDS old) and the new owner's AcceptAgent, both
+   * checked here against the network, each nonce once. From then on the new
+   * owner's signatures clone it. A retry after success is a no-op.
+   */
+  async transferOwner(req: TransferOwnerRequest): Promise<void> {
+    const agent = this.agent;
+    const config = this.claimedConfig();
+    const plan = planTransfer(config.ownerId, req, Date.now() / 1000);
+    if (plan.done) return;
+    const verifier = await agent.deps.verifier();
+    await verifier.verify(
+      "TransferAgent",
+      { inboxId: config.ownerId, instanceId: agent.id, newOwnerId: req.newOwnerId },
+      req.offer,
+      "offer",
+      { anyAge: true },
+    );
+    await verifier.verify(
+      "AcceptAgent",
+      { inboxId: req.newOwnerId, instanceId: agent.id, fromOwnerId: config.ownerId },
+      req.acceptance,
+      "acceptance",
+    );
+    const nonces = await agent.nonces();
+    if (!(await nonces.spend(req.offer!.nonce, plan.offeredAt + TRANSFER_OFFER_NONCE_KEEP_SECONDS)))
+      throw nonceUsed("offer.nonce");
+    if (!(await nonces.spend(req.acceptance!.nonce, Date.now() / 1000 + ACCEPTANCE_NONCE_KEEP_SECONDS)))
+      throw nonceUsed("acceptance.nonce");
+    const next = { ...config, ownerId: req.newOwnerId };
+    await agent.ws.writeJson(FILES.config, next);
+    agent.config = next;
+    agent.log.info("owner changed", { fromOwnerId: config.ownerId, ownerId: req.newOwnerId });
+  }
+
+  /** The owner's SetTrustLevel, checked here: their signature, once, in time, within the template's highest level. */
+  async setTrustLevel(req: InstanceServiceSetTrustLevelRequest): Promise<TrustFile> {
+    const agent = this.agent;
+    const config = this.claimedConfig();
+    if (req.ownerId !== config.ownerId) throw permissionDenied("owner_id: not this agent's owner");
+    const want = checkLevelRequest(req.trustLevel, req.dailySpendLimitWei, agent.templateMax());
+    await checkOwnerSignature(
+      await this.ownerCheck(config),
+      req.ownerId,
+      "SetTrustLevel",
+      { trustLevel: want.level, dailySpendLimitWei: BigInt(want.dailySpendLimitWei) },
+      req.signature,
+    );
+    return agent.toolbox.setLevel(want.level, want.dailySpendLimitWei, "set by the owner", true);
+  }
+
+  /** What checkOwnerSignature needs of it: its owner, the host's verifier, its spent nonces. */
+  private async ownerCheck(config: InstanceConfig): Promise<OwnerCheck> {
+    const nonces = await this.agent.nonces();
+    return {
+      instanceId: this.agent.id,
+      ownerId: config.ownerId,
+      verifier: await this.agent.deps.verifier(),
+      spendNonce: (nonce) => nonces.spend(nonce, Date.now() / 1000 + OWNER_CALL_NONCE_KEEP_SECONDS),
+    };
+  }
+
+  /**
+   * An owner's memory call (memory-service.ts checks their signature):
+   * between turns, so no turn learns while an import merges or a forget
+   * deletes.
+   */
+  async memoryCall<T>(job: (access: MemoryAccess) => Promise<T>): Promise<T> {
+    const agent = this.agent;
+    const config = agent.config;
+    const memory = agent.memory;
+    if (!config || !memory) throw failedPrecondition(`instance ${agent.id} has no owner: it is not claimed`);
+    const owner = await this.ownerCheck(config);
+    return agent.turns.run(() =>
+      job({
+        ...owner,
+        inboxId: agent.inboxId,
+        agentName: config.agentName,
+        model: config.model,
+        template: {
+          templateId: config.templateId,
+          creatorId: (config.template as { creatorId?: string }).creatorId ?? "",
+          version: config.templateVersion,
+          baseVersions: agent.appliedBaseVersions.map(String),
+        },
+        userConfig: config.userConfig,
+        wallet: agent.wallet!,
+        memory,
+        saveMemory: () => agent.ws.writeJson(FILES.memory, memory.toFile()),
+        toolCredentials: async () => (await agent.credentials()) ?? {},
+        history: async () => (agent.group ? this.conversation.history(agent.group) : []),
+        participants: async () => (agent.group ? (await agent.group.members()).length : 0),
+        setSharing: async (sharing) => {
+          await writeSharing(agent.ws, sharing);
+          agent.patternSharing = sharing;
+          agent.deps.patterns?.wake(agent.self);
+        },
+        llm: agent.deps.llm,
+        log: agent.log,
+      }),
+    );
+  }
+}

@@ -1,0 +1,225 @@
+// The agent's conversation policy (policy.ts), in memory: whom it answers,
+// the agent-chain and per-minute breakers, and what a turn gives the model.
+// Everything is real; messages are plain objects, no XMTP client or model.
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { Memory } from "../memory.js";
+import {
+  context,
+  decide,
+  fromPrincipalOrHuman,
+  historyLines,
+  MAX_AGENT_CHAIN,
+  MAX_ANSWERS_PER_MINUTE,
+  newestToAnswer,
+  turnInput,
+  withinRate,
+  type Decision,
+  type Heard,
+  type Room,
+} from "./policy.js";
+import type { InstanceConfig } from "./types.js";
+
+const SELF = "5e1f".padEnd(64, "0");
+const OWNER = "0a4e".padEnd(64, "0");
+const CREATOR = "c4ea".padEnd(64, "0");
+const PERSON = "9e45".padEnd(64, "0");
+const BOT = "b075".padEnd(64, "0");
+
+const room: Room = { self: SELF, agentName: "Tabby", ownerId: OWNER, creatorInboxId: CREATOR, agents: [BOT, OWNER] };
+const text = (senderInboxId: string, t: string): Heard => ({ senderInboxId, text: t });
+
+/** Decides each message in turn from a chain of 0, as the conversation does. */
+function run(messages: Heard[], r: Room = room): Decision[] {
+  let chain = 0;
+  return messages.map((m) => {
+    const d = decide(r, chain, m);
+    chain = d.agentChain;
+    return d.decision;
+  });
+}
+
+function config(over: Partial<InstanceConfig> = {}): InstanceConfig {
+  return {
+    instanceId: "inst-1",
+    template: {},
+    templateId: "tpl-1",
+    templateVersion: "1",
+    agentName: "Tabby",
+    ownerId: OWNER,
+    model: "gpt-oss-20b",
+    modelOverridden: false,
+    tools: [],
+    userConfig: {},
+    configuredAt: "2026-01-01T00:00:00.000Z",
+    ...over,
+  };
+}
+
+describe("whom the agent answers", () => {
+  it("answers every text from a person, and never its own texts or what is not a text", () => {
+    expect(run([text(PERSON, "hi"), text(SELF, "hello"), { senderInboxId: PERSON }])).toEqual([
+      "answer",
+      "ignore",
+      "ignore",
+    ]);
+  });
+
+  it("answers its owner and the conversation's creator even when their clients are agents", () => {
+    const withAgents = { ...room, agents: [BOT, OWNER, CREATOR] };
+    expect(fromPrincipalOrHuman(withAgents, OWNER)).toBe(true);
+    expect(fromPrincipalOrHuman(withAgents, CREATOR)).toBe(true);
+    expect(fromPrincipalOrHuman(withAgents, BOT)).toBe(false);
+    expect(fromPrincipalOrHuman(withAgents, SELF)).toBe(false);
+    expect(run([text(OWNER, "status?"), text(CREATOR, "and you?")], withAgents)).toEqual(["answer", "answer"]);
+  });
+
+  it("answers another agent only when it names this agent, as a word in any case", () => {
+    expect(
+      run([
+        text(BOT, "what do you think, tabby?"),
+        text(PERSON, "reset"),
+        text(BOT, "anyone?"),
+        text(PERSON, "reset"),
+        text(BOT, "Tabbycat is another agent"),
+      ]),
+    ).toEqual(["answer", "answer", "skip", "answer", "skip"]);
+  });
+
+  it("stops answering other agents after MAX_AGENT_CHAIN agent messages in a row until a person speaks", () => {
+    const chain = Array.from({ length: MAX_AGENT_CHAIN + 2 }, () => text(BOT, "Tabby, your turn"));
+    expect(run([...chain, text(PERSON, "enough, you two"), text(BOT, "Tabby?")])).toEqual([
+      ...Array<Decision>(MAX_AGENT_CHAIN).fill("answer"),
+      "skip",
+      "skip",
+      "answer",
+      "answer",
+    ]);
+  });
+
+  it("counts its own texts in the chain of agent messages, not reactions or other non-texts", () => {
+    const rounds = MAX_AGENT_CHAIN / 2;
+    const talk = Array.from({ length: rounds }, () => [text(BOT, "Tabby?"), text(SELF, "yes?")]).flat();
+    expect(run([...talk, { senderInboxId: PERSON }, text(BOT, "Tabby?")])).toEqual([
+      ...Array.from({ length: rounds }, () => ["answer", "ignore"]).flat(),
+      "ignore",
+      "skip",
+    ]);
+  });
+
+  test.prop([fc.array(fc.constantFrom(PERSON, BOT, SELF, "reaction"), { maxLength: 60 })])(
+    "never answers more than MAX_AGENT_CHAIN agent texts between two texts from people",
+    (senders) => {
+      const messages = senders.map((s) => (s === "reaction" ? { senderInboxId: PERSON } : text(s, "Tabby!")));
+      let agentAnswers = 0;
+      run(messages).forEach((d, i) => {
+        if (messages[i]!.senderInboxId === PERSON && messages[i]!.text !== undefined) agentAnswers = 0;
+        else if (d === "answer") agentAnswers++;
+        expect(agentAnswers).toBeLessThanOrEqual(MAX_AGENT_CHAIN);
+      });
+    },
+  );
+
+  it("after a gap answers only the newest text from a person or principal, not a later agent's", () => {
+    const missed = [text(PERSON, "first"), text(OWNER, "second"), { senderInboxId: PERSON }, text(BOT, "Tabby")];
+    expect(newestToAnswer(room, missed)).toBe(missed[1]);
+    expect(newestToAnswer(room, [text(BOT, "Tabby"), text(SELF, "me")])).toBeUndefined();
+  });
+});
+
+describe("the per-minute breaker", () => {
+  it("answers at most MAX_ANSWERS_PER_MINUTE times in any minute", () => {
+    const start = 1_000_000;
+    let answeredAt: number[] = [];
+    let allowed = 0;
+    for (let i = 0; i < MAX_ANSWERS_PER_MINUTE + 10; i++) {
+      const r = withinRate(answeredAt, start + i * 1000);
+      answeredAt = r.answeredAt;
+      if (r.allowed) allowed++;
+    }
+    expect(allowed).toBe(MAX_ANSWERS_PER_MINUTE);
+    // A minute after the first answer, that answer no longer counts: one more is allowed, and only one.
+    const later = start + 60_001;
+    const r = withinRate(answeredAt, later);
+    expect(r.allowed).toBe(true);
+    expect(withinRate(r.answeredAt, later).allowed).toBe(false);
+  });
+
+  it("does not count a refused answer against the next minute", () => {
+    const full = Array.from({ length: MAX_ANSWERS_PER_MINUTE }, (_, i) => i);
+    const refused = withinRate(full, 100);
+    expect(refused).toEqual({ allowed: false, answeredAt: full });
+  });
+});
+
+describe("what a turn gives the model", () => {
+  it("reads the conversation as the model's: its own lines as the assistant's, others' under their names", () => {
+    const recent = [
+      { id: "1", sentAtNs: 1n, ...text(PERSON, "I'm Ana") },
+      { id: "2", sentAtNs: 2n, ...text(SELF, "Hi Ana") },
+      { id: "3", sentAtNs: 3n, senderInboxId: PERSON },
+      { id: "4", sentAtNs: 4n, ...text(BOT, "hello") },
+    ];
+    expect(historyLines(SELF, { [PERSON]: "Ana" }, recent)).toEqual([
+      { role: "user", text: "I'm Ana", sender: "Ana" },
+      { role: "assistant", text: "Hi Ana" },
+      { role: "user", text: "hello", sender: `member ${BOT.slice(0, 8)}` },
+    ]);
+  });
+
+  it("ends the history with the message it answers, leaving out what came after or adding it when missing", () => {
+    const recent = [
+      { id: "1", sentAtNs: 1n, ...text(PERSON, "one") },
+      { id: "2", sentAtNs: 2n, ...text(PERSON, "two") },
+      { id: "3", sentAtNs: 3n, ...text(PERSON, "three") },
+    ];
+    const upTo = { id: "2", sentAtNs: 2n, senderInboxId: PERSON, text: "two" };
+    expect(historyLines(SELF, {}, recent, upTo).map((h) => h.text)).toEqual(["one", "two"]);
+    const unseen = { id: "9", sentAtNs: 9n, senderInboxId: PERSON, text: "nine" };
+    expect(historyLines(SELF, {}, recent, unseen).map((h) => h.text)).toEqual(["one", "two", "three", "nine"]);
+  });
+
+  it("tells the model where it is, its tools by handle and its trust level, and its owner's settings", () => {
+    const c = context(
+      config({ tools: [{ toolId: "sms", handle: "+15550100" }], userConfig: { city: "Lisbon" } }),
+      TrustLevel.ADVISOR,
+    );
+    expect(c).toContain("You are Tabby, an agent in a Convos group conversation.");
+    expect(c).toContain("- sms: +15550100");
+    expect(c).toContain("Your trust level is L2 (advisor). Call your functions to act");
+    expect(c).toContain("## Settings from your owner\n\n- city: Lisbon");
+    expect(context(config({ tools: [{ toolId: "sms", handle: "" }] }), TrustLevel.OBSERVER)).toContain(
+      "- sms: (provisioned)\n\nYour trust level is L1 (observer). You use no tools: say so when asked to.",
+    );
+    const bare = context(config(), TrustLevel.OPERATOR);
+    expect(bare).not.toContain("## Your tools");
+    expect(bare).not.toContain("## Settings from your owner");
+  });
+
+  it("gives the model functions only when it holds tools, and the answer a correction is about", () => {
+    const callTool = async () => ({ ok: true as const, result: "done" });
+    const base = {
+      config: config(),
+      identity: "# Tabby",
+      level: TrustLevel.ADVISOR,
+      memory: new Memory(),
+      history: [{ role: "user" as const, text: "hi", sender: "Ana" }],
+      callTool,
+    };
+    const plain = turnInput({ ...base, functions: [] });
+    expect(plain).toMatchObject({ model: "gpt-oss-20b", agentName: "Tabby", identity: "# Tabby" });
+    expect(plain).not.toHaveProperty("functions");
+    expect(plain).not.toHaveProperty("callTool");
+    expect(plain).not.toHaveProperty("correcting");
+    const fn = {
+      name: "send_sms",
+      description: "Send a text",
+      parameters: { type: "object" as const, properties: {}, required: [] },
+    };
+    const withTools = turnInput({ ...base, functions: [fn], correcting: "It opens at 9" });
+    expect(withTools.functions).toEqual([fn]);
+    expect(withTools.callTool).toBe(callTool);
+    expect(withTools.correcting).toBe("It opens at 9");
+  });
+});

@@ -1,0 +1,180 @@
+// How an agent behaves in its conversation, decided from plain data: whom it
+// answers and learns from, the two breakers that keep agents from talking in
+// circles or too fast, and what a turn gives the model (docs/instance.md).
+// No XMTP, no workspace: conversation.ts gathers the facts, asks here, and
+// does what the answer says; policy.test.ts checks these in memory.
+
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import type { HistoryLine, InboundTextTurn, TurnInput } from "../llm.js";
+import { shortInbox, type Memory } from "../memory.js";
+import type { FunctionSpec } from "../tools/agent-tools.js";
+import { describeLevel } from "../tools/trust.js";
+import type { InstanceConfig } from "./types.js";
+
+/** Agent messages in a row after which it stops answering agents until a person speaks. */
+export const MAX_AGENT_CHAIN = 4;
+/** Answers in any minute past which it stays silent: a circuit breaker for what the rules miss. */
+export const MAX_ANSWERS_PER_MINUTE = 30;
+const MINUTE_MS = 60_000;
+
+/** Who is who in its conversation, as it knows them. */
+export interface Room {
+  /** Its own inbox id. */
+  self: string;
+  /** Its name: another agent is answered only when it names it. */
+  agentName: string;
+  /** Its owner (who claimed it) and the conversation's creator (who let it in). */
+  ownerId: string | undefined;
+  creatorInboxId: string | undefined;
+  /** Members whose profile says they are agents. */
+  agents: readonly string[];
+}
+
+/** A message as policy sees it: who sent it, and its text if it is one. */
+export interface Heard {
+  senderInboxId: string;
+  /** Absent for anything but a text (a reaction, a profile update). */
+  text?: string | undefined;
+}
+
+/** answer: a turn (and learning); skip: an agent's text left unanswered; ignore: not for a turn at all. */
+export type Decision = "answer" | "skip" | "ignore";
+
+/**
+ * A person (no agent profile), or one of its principals even if their client
+ * is an agent: the conversation's creator and its owner. Never itself.
+ */
+export function fromPrincipalOrHuman(room: Room, inboxId: string): boolean {
+  if (inboxId === room.self) return false;
+  if (inboxId === room.creatorInboxId || inboxId === room.ownerId) return true;
+  return !room.agents.includes(inboxId);
+}
+
+/**
+ * Who it answers, so that agents in one conversation never talk in circles:
+ * people and principals always; another agent only when it names this agent,
+ * and only while at most MAX_AGENT_CHAIN texts in a row came from agents
+ * (itself included) since a person or principal last spoke. `agentChain` is
+ * that count before `m`; the count after it is returned with the decision.
+ */
+export function decide(room: Room, agentChain: number, m: Heard): { decision: Decision; agentChain: number } {
+  if (m.text === undefined) return { decision: "ignore", agentChain };
+  if (m.senderInboxId === room.self) return { decision: "ignore", agentChain: agentChain + 1 };
+  if (fromPrincipalOrHuman(room, m.senderInboxId)) return { decision: "answer", agentChain: 0 };
+  const chain = agentChain + 1;
+  const named = new RegExp(`\\b${escapeRegExp(room.agentName)}\\b`, "i").test(m.text);
+  return { decision: named && chain <= MAX_AGENT_CHAIN ? "answer" : "skip", agentChain: chain };
+}
+
+/**
+ * The per-minute breaker: whether it may answer at `now` (ms), given when it
+ * answered before; the times to keep, `now` among them when it may.
+ */
+export function withinRate(answeredAt: readonly number[], now: number): { allowed: boolean; answeredAt: number[] } {
+  const recent = answeredAt.filter((t) => t >= now - MINUTE_MS);
+  if (recent.length >= MAX_ANSWERS_PER_MINUTE) return { allowed: false, answeredAt: recent };
+  return { allowed: true, answeredAt: [...recent, now] };
+}
+
+/** After a gap (a restart, a reconnect) it learns from all it missed but answers only this: the newest text from a person or principal. */
+export function newestToAnswer<M extends Heard>(room: Room, missed: readonly M[]): M | undefined {
+  return [...missed].reverse().find((m) => m.text !== undefined && fromPrincipalOrHuman(room, m.senderInboxId));
+}
+
+/** How a member is named to the model: their profile name, else a short inbox id. */
+export function senderName(names: Readonly<Record<string, string>>, inboxId: string): string {
+  return names[inboxId] ?? `member ${shortInbox(inboxId)}`;
+}
+
+/** A message of the conversation, read for the model. */
+export interface Said extends Heard {
+  id: string;
+  sentAtNs: bigint;
+}
+
+/**
+ * The recent conversation for the model, oldest first, its texts only: its
+ * own as the assistant's, others' under their names. With `upTo`, the lines
+ * after it are left out and it is the last line (added if `recent` lacks it).
+ */
+export function historyLines(
+  self: string,
+  names: Readonly<Record<string, string>>,
+  recent: readonly Said[],
+  upTo?: Said & { text: string },
+): HistoryLine[] {
+  const history: HistoryLine[] = [];
+  for (const r of recent) {
+    if (r.text === undefined || (upTo && r.sentAtNs > upTo.sentAtNs)) continue;
+    history.push(
+      r.senderInboxId === self
+        ? { role: "assistant", text: r.text }
+        : { role: "user", text: r.text, sender: senderName(names, r.senderInboxId) },
+    );
+  }
+  if (upTo && !recent.some((r) => r.id === upTo.id))
+    history.push({ role: "user", text: upTo.text, sender: senderName(names, upTo.senderInboxId) });
+  return history;
+}
+
+/** System sections besides IDENTITY.md and memory: where it is, its tools (handles only) and level, its owner's settings. */
+export function context(config: InstanceConfig, level: TrustLevel): string {
+  const lines = [
+    "## Where you are",
+    "",
+    `You are ${config.agentName}, an agent in a Convos group conversation. Messages from members are prefixed with their name. Answer the latest message.`,
+  ];
+  if (config.tools.length > 0) {
+    lines.push("", "## Your tools", "");
+    for (const t of config.tools) lines.push(`- ${t.toolId}: ${t.handle || "(provisioned)"}`);
+    lines.push(
+      "",
+      `Your trust level is ${describeLevel(level)}. ` +
+        (level === TrustLevel.OBSERVER
+          ? "You use no tools: say so when asked to."
+          : "Call your functions to act; the pool checks each call against your level and asks your owner when it must. Never claim you did something a function did not confirm."),
+    );
+  }
+  const user = Object.entries(config.userConfig);
+  if (user.length > 0) {
+    lines.push("", "## Settings from your owner", "");
+    for (const [k, v] of user) lines.push(`- ${k}: ${v}`);
+  }
+  return lines.join("\n");
+}
+
+/** What a turn is made of, before the model is called. */
+export interface TurnFacts {
+  config: InstanceConfig;
+  /** IDENTITY.md as read at the start of the turn. */
+  identity: string;
+  level: TrustLevel;
+  memory: Memory;
+  history: HistoryLine[];
+  /** The functions of the tools it holds, and how a call of one is made (through the trust gate). */
+  functions: FunctionSpec[];
+  callTool: NonNullable<TurnInput["callTool"]>;
+  /** The turn answers a text to its number. */
+  inboundText?: InboundTextTurn | undefined;
+  /** The text of its own answer that the last message corrects. */
+  correcting?: string | undefined;
+}
+
+/** The model's input for one turn: its functions only when it holds any. */
+export function turnInput(t: TurnFacts): TurnInput {
+  return {
+    model: t.config.model,
+    agentName: t.config.agentName,
+    identity: t.identity,
+    context: context(t.config, t.level),
+    memory: t.memory,
+    history: t.history,
+    ...(t.functions.length > 0 ? { functions: t.functions, callTool: t.callTool } : {}),
+    ...(t.inboundText ? { inboundText: t.inboundText } : {}),
+    ...(t.correcting ? { correcting: t.correcting } : {}),
+  };
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

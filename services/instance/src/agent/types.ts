@@ -1,0 +1,108 @@
+// What an agent keeps in its workspace and what its host gives it: the
+// types every room of agent/ shares, and configure.ts and update.ts build.
+// Types only, so that whoever needs them imports no room.
+
+import type { JsonValue } from "@bufbuild/protobuf";
+import type { InboxResolver, Logger, ReleaseVerifier, SignatureVerifier } from "@convos-pool/kit";
+import type { DormancyOptions } from "../dormancy.js";
+import type { LlmProvider } from "../llm.js";
+import type { PatternHooks } from "../patterns.js";
+import type { ToolEnvironment } from "../tools/agent-tools.js";
+import type { MasterSeed } from "../wallet.js";
+
+/** config.json: what Configure gave it, without secrets. */
+export interface InstanceConfig {
+  instanceId: string;
+  /** The signed template as received (the creator's signature included). */
+  template: JsonValue;
+  /** Its bases' signed releases as received, its base first (absent before base templates). */
+  bases?: JsonValue[];
+  templateId: string;
+  templateVersion: string;
+  agentName: string;
+  ownerId: string;
+  model: string;
+  modelOverridden: boolean;
+  /** Pool-provisioned tools: public handles only; secrets are in credentials.json. */
+  tools: { toolId: string; handle: string }[];
+  userConfig: Record<string, string>;
+  /** A clone's parent as the pool named it: whose summary it waits for. */
+  parent?: ParentRef;
+  configuredAt: string;
+  /** When the last UpdateTemplate was applied. */
+  updatedAt?: string;
+}
+
+export interface ParentRef {
+  instanceId: string;
+  inboxId: string;
+  walletIndex: number;
+}
+
+/** credentials.json (encrypted): the tools' secrets. */
+export type InstanceCredentials = Record<string, Record<string, string>>;
+
+/** state.json: its conversation, and how far it has read. */
+export interface ConversationState {
+  conversationId: string;
+  inviteTag: string;
+  /** keccak256 of the invite it joined with: how an owner's clone signature names this conversation. */
+  inviteHash?: string;
+  joinedAt: string;
+  /** sentAtNs of the last message handled (decimal string). */
+  lastSeenNs: string;
+  /** Members known to be agents (their profile says so): never answered. */
+  agents: string[];
+  /** The conversation's creator, from the invite: a principal even when its client is an agent. */
+  creatorInboxId: string;
+  /** Profile names by inbox id. */
+  names: Record<string, string>;
+}
+
+/** inheritance.json: a clone's wait for its parent's summary (counts and reasons, never the summary). */
+export interface InheritanceFile {
+  state: "waiting" | "inherited" | "refused" | "timed_out";
+  /** Entries taken in. */
+  entries?: number;
+  /** Why a summary was refused, or none came. */
+  reason?: string;
+  at: string;
+}
+
+/** dormant.json: it is dormant; where the host's watch of its group starts. */
+export interface DormantFile {
+  conversationId: string;
+  /** The node's newest message id of its group before it last synced (decimal). */
+  cursor: string;
+  since: string;
+}
+
+export interface InstanceDeps {
+  dataDir: string;
+  xmtpApiUrl: string;
+  seed: MasterSeed;
+  llm: LlmProvider;
+  log: Logger;
+  /** The network-backed inbox resolver, shared by the host, created on first use. */
+  resolver: () => Promise<InboxResolver>;
+  /** Checks signatures (owners', creators'), through that resolver. */
+  verifier: () => Promise<SignatureVerifier>;
+  /** Checks template releases' signatures once per release for all the host's agents (kit verified-releases.ts). */
+  releases: () => Promise<ReleaseVerifier>;
+  /** How long a join waits for the creator to add the instance; default 60 s. */
+  joinTimeoutMs?: number;
+  /** Lines of conversation given to the model; default 20. */
+  historyLimit?: number;
+  /** Stream reconnect delay; default 2 s. */
+  streamRetryMs?: number;
+  /** Where its tools reach their providers; none: it holds tools it cannot use. */
+  tools?: ToolEnvironment;
+  /** How long a tool call waits for the owner's approval; default 5 minutes. */
+  approvalTimeoutMs?: number;
+  /** How often it looks for new mail; default 30 s. */
+  mailPollMs?: number;
+  /** The host's pattern exchange (patterns.ts); none: sharing with the pattern pool is inert. */
+  patterns?: PatternHooks;
+  /** Quiet agents go dormant and the host's watch wakes them (dormancy.ts); none: they never do. */
+  dormancy?: DormancyOptions;
+}
