@@ -122,6 +122,7 @@ beforeAll(async () => {
   cliB = await ConvosCli.start(
     ["agent", "serve", "--name", "Greece trip", "--profile-name", "Ana"],
     join(stack.dir, "cli-b"),
+    { xmtpPort: stack.xmtp!.port },
   );
   readyB = await cliB.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
   const sc = createServiceClient(InstanceService, host.url, stack.creds.claims);

@@ -1,6 +1,5 @@
-// Claims end to end with every part real: PostgreSQL, the local XMTP node on
-// 5556 (under the cross-process port lock: the Convos CLI talks to
-// localhost:5556 only), the template service checking signatures against that
+// Claims end to end with every part real: PostgreSQL, the local XMTP node
+// (the Convos CLI reaches it through its bridge), the template service checking signatures against that
 // node, a real instance host (services/instance, offline model) whose
 // instances are real XMTP clients, the claims service running its own warm
 // pool on that host, and a Convos conversation created and served by the real
@@ -10,11 +9,11 @@
 // offline rolls back (and its instance leaves the conversation when the
 // creator comes back and adds it anyway), and one on a host that went away
 // rolls back too.
-import { execFile } from "node:child_process";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { promisify } from "node:util";
+
+import { readFile, stat, writeFile } from "node:fs/promises";
+
+import { join } from "node:path";
+
 import { Code, type Client } from "@connectrpc/connect";
 import pg from "pg";
 import { createPublicClient, http, parseEther } from "viem";
@@ -27,7 +26,7 @@ import { type RunningInstanceHost } from "@convos-pool/instance";
 import { renderIdentity, type TemplateContentJson } from "@convos-pool/kit";
 import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
 // The instance package's CLI helper (it exports no testing entry point).
-import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
+import { ConvosCli, runConvos, type ReadyEvent } from "@convos-pool/testing/convos";
 import { NO_IDLE_AGENT } from "./claim-flow.js";
 import { SecretBox, secretAad } from "./secrets.js";
 import {
@@ -85,37 +84,14 @@ const exists = (p: string) =>
 
 // ---- the creator's side of a conversation nobody serves ----
 
-const CLI_BIN = join(dirname(createRequire(import.meta.url).resolve("@xmtp/convos-cli")), "..", "bin", "run.js");
-
 interface CreatedConversation {
   conversationId: string;
   inboxId: string;
   invite: { slug: string; url: string; tag: string };
 }
 
-/** One Convos CLI command with `--json` on the home under `at` (the layout ConvosCli.start uses); its output parsed. */
-async function convos<T>(at: string, args: string[]): Promise<T> {
-  const dirs = { home: join(at, "home"), cwd: join(at, "cwd"), tmp: join(at, "tmp"), xdg: join(at, "xdg") };
-  for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CONVOS_|XMTP_)/.test(k)));
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [CLI_BIN, ...args, "--json", "--env", "local", "--home", dirs.home],
-    {
-      cwd: dirs.cwd,
-      env: {
-        ...env,
-        TMPDIR: dirs.tmp,
-        XDG_CACHE_HOME: dirs.xdg,
-        XDG_CONFIG_HOME: dirs.xdg,
-        XDG_DATA_HOME: dirs.xdg,
-        CONVOS_SKIP_NEW_VERSION_CHECK: "true",
-      },
-      timeout: 30_000,
-    },
-  );
-  return JSON.parse(stdout) as T;
-}
+/** One Convos CLI command with `--json` on the home under `at`, on this file's XMTP node; its output parsed. */
+const convos = <T>(at: string, args: string[]) => runConvos<T>(args, at, { xmtpPort: stack.xmtp!.port });
 
 /** `convos conversations create`: a conversation and its invite, then the CLI exits; its creator does not answer. */
 const createConversationAndLeave = (at: string) =>
@@ -476,6 +452,7 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
     back = await ConvosCli.start(
       ["agent", "serve", offline.conversationId, "--profile-name", "Nobody"],
       join(dir, "offline"),
+      { xmtpPort: stack.xmtp!.port },
     );
     const joined = await back.waitFor(
       "member_joined",

@@ -150,6 +150,7 @@ beforeAll(async () => {
   cliB = await ConvosCli.start(
     ["agent", "serve", "--name", "Porto trip", "--profile-name", "Ana"],
     join(stack.dir, "cli-b"),
+    { xmtpPort: stack.xmtp!.port },
   );
   readyB = await cliB.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
 

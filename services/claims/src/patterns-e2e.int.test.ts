@@ -118,6 +118,7 @@ beforeAll(async () => {
   cli2 = await ConvosCli.start(
     ["agent", "serve", "--name", "Front desk", "--profile-name", "Ana"],
     join(stack.dir, "cli-2"),
+    { xmtpPort: stack.xmtp!.port },
   );
   ready2 = await cli2.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
 

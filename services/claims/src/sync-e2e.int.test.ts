@@ -1,5 +1,5 @@
 // Instruction sync end to end with every part real: PostgreSQL, the local
-// XMTP node on 5556 (under the cross-process port lock, for the Convos CLI),
+// XMTP node (the Convos CLI reaches it through its bridge),
 // the template service with its outbox relay, the claims service with its
 // warm pool and fan-out, a real instance host whose agents talk to a local
 // chat-completions server, and a Convos conversation served by the real

@@ -104,6 +104,7 @@ beforeAll(async () => {
   anaCli = await ConvosCli.start(
     ["agent", "serve", "--name", "Ana's errands", "--profile-name", "Ana"],
     join(stack.dir, "cli-b"),
+    { xmtpPort: stack.xmtp!.port },
   );
   const anaReady = await anaCli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
   ana = await cliIdentity(join(stack.dir, "cli-b"), anaReady);

@@ -2,8 +2,8 @@
 // @xmtp/convos-cli) on the local XMTP node, on a real PostgreSQL.
 //
 // The CLI's `local` environment is http://localhost:5556 and it has no option
-// for another address, so this file runs its devnode on 5556 and takes the
-// cross-process port lock first (test files run in parallel processes).
+// for another address: it reaches this file's devnode, on a port of its own,
+// through its bridge (@convos-pool/testing/xmtp-port).
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
 import { createTestDatabase } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/testing/xmtp-port";
+import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { readAppData, writeAppData } from "./app-data.js";
 import { createXmtpClient } from "./client.js";
 import { XmtpInboxResolver } from "./identity.js";
@@ -62,7 +62,7 @@ function collect(stream: AsyncIterable<{ content: unknown; senderInboxId: string
 const code = (err: unknown) => (err instanceof ConnectError ? Code[err.code] : String(err));
 const unique = (label: string) => `${label} ${randomBytes(4).toString("hex")}`;
 
-let lock: PortLock | undefined;
+let xmtp: XmtpPort | undefined;
 let node: RunningDevnode | undefined;
 let dir: string;
 let cli: ConvosCli | undefined;
@@ -138,10 +138,12 @@ async function silentInvite(): Promise<string> {
 
 beforeAll(async () => {
   // A clear error after 30 s when something outside the tests (`npm start`) holds 5556.
-  lock = await lockLocalXmtpPort({ timeoutMs: 30_000 });
+  xmtp = await xmtpPortForTest({ timeoutMs: 30_000 });
   dir = await mkdtemp(join(tmpdir(), "convos-join-"));
-  node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: await createTestDatabase("convos_join") });
-  cli = await ConvosCli.start(["agent", "serve", "--name", "Join test", "--profile-name", "CLI host"], dir);
+  node = await startDevnode({ port: xmtp.port, databaseUrl: await createTestDatabase("convos_join") });
+  cli = await ConvosCli.start(["agent", "serve", "--name", "Join test", "--profile-name", "CLI host"], dir, {
+    xmtpPort: xmtp.port,
+  });
   [ready, agent, resolver] = await Promise.all([
     cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }),
     newAgent("agent"),
@@ -154,7 +156,7 @@ afterAll(async () => {
   await Promise.allSettled(agents.map((a) => a.close()));
   await cli?.stop();
   await node?.close();
-  await lock?.release();
+  await xmtp?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 30_000);
 

@@ -378,6 +378,7 @@ describe("the pool as deployed, against people acting in others' names", () => {
     cli = await ConvosCli.start(
       ["agent", "serve", "--name", "Deployed", "--profile-name", "Saul"],
       join(pool.dir, "cli"),
+      { xmtpPort: pool.xmtp!.port },
     );
     ready = await cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
     pub = await template("public");

@@ -3,8 +3,8 @@
 // with the offline model, a Convos conversation created and served by the
 // real Convos CLI (the person: its reactions and replies are the CLI's own
 // `react` and `send … replyTo` commands), and another agent that joined with
-// a real node-sdk client. The CLI only talks to localhost:5556: the node runs
-// there under the cross-process port lock.
+// a real node-sdk client. The CLI reaches the node on this file's own port
+// through its bridge (@convos-pool/testing/xmtp-port).
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,7 +24,7 @@ import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/tes
 import { XmtpInboxResolver, createXmtpClient, joinConversation } from "@convos-pool/convos";
 import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/testing/xmtp-port";
+import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { ConfigureRequestSchema, InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
@@ -37,7 +37,7 @@ const CREATOR = newIdentity();
 const ID = "inst-feedback";
 const MNEMONIC = generateMnemonic(english);
 
-let lock: PortLock | undefined;
+let xmtp: XmtpPort | undefined;
 let node: RunningDevnode | undefined;
 let cli: ConvosCli | undefined;
 let ready: ReadyEvent;
@@ -52,10 +52,16 @@ let agentInbox: string;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  lock = await lockLocalXmtpPort({ timeoutMs: 60_000 });
+  xmtp = await xmtpPortForTest({ timeoutMs: 60_000 });
   dir = await mkdtemp(join(tmpdir(), "instance-feedback-"));
-  node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: await createTestDatabase("instance_feedback") });
-  cli = await ConvosCli.start(["agent", "serve", "--name", "Dinner plans", "--profile-name", "Saul"], join(dir, "cli"));
+  node = await startDevnode({ port: xmtp.port, databaseUrl: await createTestDatabase("instance_feedback") });
+  cli = await ConvosCli.start(
+    ["agent", "serve", "--name", "Dinner plans", "--profile-name", "Saul"],
+    join(dir, "cli"),
+    {
+      xmtpPort: xmtp.port,
+    },
+  );
   [ready] = await Promise.all([
     cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }),
     startHost(),
@@ -84,7 +90,7 @@ afterAll(async () => {
   await chat?.close();
   await cli?.stop();
   await node?.close();
-  await lock?.release();
+  await xmtp?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 30_000);
 

@@ -1,7 +1,7 @@
 // The instance host end to end: real PostgreSQL, the local XMTP node, real
 // node-sdk clients, and a real Convos conversation created and served by the
-// Convos CLI (`convos agent serve`). The CLI only talks to localhost:5556, so
-// this file runs its node there under the cross-process port lock.
+// Convos CLI (`convos agent serve`), which reaches the node on this file's own
+// port through its bridge (@convos-pool/testing/xmtp-port).
 import { randomBytes } from "node:crypto";
 import { readdirSync, readlinkSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -28,7 +28,7 @@ import {
 } from "@convos-pool/kit";
 import { codeOf, createTestDatabase, newIdentity, sampleContent, tool } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/testing/xmtp-port";
+import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import {
   ConfigureRequestSchema,
@@ -53,7 +53,7 @@ const LLM_KEY = `sk-llm-${randomBytes(8).toString("hex")}`;
 const CREDS = generateServiceCredentials();
 const MNEMONIC = generateMnemonic(english);
 
-let lock: PortLock | undefined;
+let xmtp: XmtpPort | undefined;
 let node: RunningDevnode | undefined;
 let nodeDb: string;
 let cli: ConvosCli | undefined;
@@ -128,11 +128,13 @@ async function configureRequest(
 }
 
 beforeAll(async () => {
-  lock = await lockLocalXmtpPort({ timeoutMs: 60_000 });
+  xmtp = await xmtpPortForTest({ timeoutMs: 60_000 });
   dir = await mkdtemp(join(tmpdir(), "instance-host-"));
   nodeDb = await createTestDatabase("instance_host");
-  node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: nodeDb });
-  cli = await ConvosCli.start(["agent", "serve", "--name", "Tokyo trip", "--profile-name", "Saul"], join(dir, "cli"));
+  node = await startDevnode({ port: xmtp.port, databaseUrl: nodeDb });
+  cli = await ConvosCli.start(["agent", "serve", "--name", "Tokyo trip", "--profile-name", "Saul"], join(dir, "cli"), {
+    xmtpPort: xmtp.port,
+  });
   [ready] = await Promise.all([
     cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }),
     startHost(),
@@ -148,7 +150,7 @@ afterAll(async () => {
   await chat?.close();
   await cli?.stop();
   await node?.close();
-  await lock?.release();
+  await xmtp?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 30_000);
 
@@ -748,7 +750,7 @@ describe("instance host", () => {
   }, async () => {
     const inst = host!.instances.get("inst-a")!;
     await node!.close();
-    node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: nodeDb });
+    node = await startDevnode({ port: xmtp!.port, databaseUrl: nodeDb });
     await cli!.send("remember that our hotel is in Shinjuku");
     const deadline = Date.now() + 30_000;
     while (!inst.memorySnapshot?.entries.some((e) => e.text === "our hotel is in Shinjuku")) {

@@ -1,9 +1,7 @@
 // The instance host: one process that runs many agent instances (docs/instance.md:
 // a process per instance costs ~100 MB, an idle instance in a shared host a
-// few MB). It serves InstanceHostService (start, stop, list, and the calls
-// for many agents at once of host-sync.ts and host-claims.ts) and every
-// instance's InstanceService on one port; a call to InstanceService picks its
-// instance with the `x-pool-instance` header.
+// few MB). It serves InstanceHostService and every instance's
+// InstanceService on one port (host-service.ts).
 //
 // Restart: instances live in workspaces under dataDir. When the host starts it
 // scans dataDir and brings every instance back (unless StopInstance stopped
@@ -11,8 +9,8 @@
 // it answers what arrived while it was down. StartInstance for an instance that
 // is already running is idempotent (same id and wallet index: same inbox).
 
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+
 import {
   type AccessPolicy,
   alreadyExists,
@@ -22,36 +20,29 @@ import {
   forEachLimited,
   type InboxResolver,
   INSTANCE_HEADER,
-  invalidArgument,
   type Logger,
-  loggingInterceptor,
-  notFound,
-  serviceAuthInterceptor,
   type ServiceCredentials,
   SignatureVerifier,
-  startServer,
   VerifiedReleases,
 } from "@convos-pool/kit";
+import { startService } from "@convos-pool/kit/service";
 import { XmtpInboxResolver } from "@convos-pool/convos";
-import { InstanceHostService, HostedInstanceSchema } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { AgentInstance } from "./agent/instance.js";
-import { createHostClaims } from "./host-claims.js";
-import { createHostSync } from "./host-sync.js";
+import { createInstanceHostService, createInstanceService, pickInstance } from "./host-service.js";
 import { createInstanceMemoryService } from "./memory-service.js";
 import { OfflineProvider, OpenAiProvider, type LlmProvider } from "./llm.js";
 import { PatternExchange } from "./patterns.js";
 import { DEFAULT_DORMANT_AFTER_MS, hostDormancy } from "./dormancy.js";
-import { MasterSeed, MAX_WALLET_INDEX } from "./wallet.js";
+import { MasterSeed } from "./wallet.js";
 import { startSmsWebhook, type SmsWebhookOptions } from "./tools/sms-webhook.js";
-import { FILES, INSTANCE_ID_PATTERN, listWorkspaces, Workspace, type InstanceRecord } from "./workspace.js";
+import { FILES, listWorkspaces, Workspace, type InstanceRecord } from "./workspace.js";
 
 export const DEFAULT_MAX_INSTANCES = 1000;
-
-/** The header that names the instance an InstanceService call is for. */
 
 /** Call options for an InstanceService call to one instance: `client.health({}, instanceCall(id))`. */
 export function instanceCall(instanceId: string): { headers: Record<string, string> } {
@@ -154,6 +145,7 @@ export interface RunningInstanceHost {
 
 export async function startInstanceHost(opts: InstanceHostOptions): Promise<RunningInstanceHost> {
   const log = opts.log ?? createLogger("instance-host");
+  const maxInstances = opts.maxInstances ?? DEFAULT_MAX_INSTANCES;
   const seed = MasterSeed.parse(opts.masterSeed);
   const llm: LlmProvider = opts.llmProvider ?? (opts.llm ? new OpenAiProvider(opts.llm) : new OfflineProvider());
   let resolver: Promise<InboxResolver> | undefined;
@@ -228,10 +220,9 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       else await running.ready;
       return running;
     }
-    const max = opts.maxInstances ?? DEFAULT_MAX_INSTANCES;
-    if (instances.size >= max) {
+    if (instances.size >= maxInstances) {
       throw new ConnectError(
-        `this host runs ${instances.size} instances, its limit (maxInstances ${max}): start it on another host`,
+        `this host runs ${instances.size} instances, its limit (maxInstances ${maxInstances}): start it on another host`,
         Code.ResourceExhausted,
       );
     }
@@ -249,130 +240,43 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     return instance;
   }
 
-  function pick(ctx: HandlerContext): AgentInstance {
-    const id = ctx.requestHeader.get(INSTANCE_HEADER);
-    if (!id) throw invalidArgument(INSTANCE_HEADER, "required: the id of the instance this call is for");
-    const instance = instances.get(id);
-    if (!instance) throw notFound(`instance ${id}`);
-    return instance;
-  }
-
-  // One release for many of its agents at once (host-sync.ts).
-  const hostSync = createHostSync({ find: (id) => instances.get(id), log });
-  // A claim's Configure and JoinConversation for many of its agents at once (host-claims.ts).
-  const hostClaims = createHostClaims({ find: (id) => instances.get(id), log });
-
   // Settled once the workspaces found at start are running again (below).
   let restoreDone!: () => void;
   const restored = new Promise<void>((resolve) => (restoreDone = resolve));
 
-  const server = await startServer({
-    name: "instance-host",
-    port: opts.port,
-    host: opts.host,
-    log,
-    // The warm pool lists every host every 5 s (each claims replica): a line each only at debug.
-    interceptors: [
-      loggingInterceptor(log, {
-        routine: [`${InstanceHostService.typeName}/${InstanceHostService.method.listInstances.name}`],
-      }),
-      serviceAuthInterceptor(opts.credentials.directory, HOST_ACCESS),
-    ],
-    ...(opts.credentials.tls ? { tls: opts.credentials.tls } : {}),
-    routes: (router) =>
-      router
-        .service(InstanceHostService, {
-          async startInstance(req) {
-            if (!INSTANCE_ID_PATTERN.test(req.instanceId)) {
-              throw invalidArgument(
-                "instance_id",
-                "1 to 128 letters, digits, '_' or '-', starting with a letter or digit",
-              );
-            }
-            if (req.walletIndex > MAX_WALLET_INDEX)
-              throw invalidArgument("wallet_index", `at most ${MAX_WALLET_INDEX}`);
-            const instance = await startInstance(req.instanceId, req.walletIndex);
-            return { inboxId: instance.inboxId };
-          },
-          async stopInstance(req) {
-            const instance = instances.get(req.instanceId);
-            if (!instance) {
-              // Stopped earlier, or a host restart: a destroy still deletes the workspace.
-              if (req.destroy && INSTANCE_ID_PATTERN.test(req.instanceId)) {
-                const ws = new Workspace(opts.dataDir, req.instanceId);
-                if (await ws.readJson<InstanceRecord>(FILES.instance)) {
-                  await ws.destroy();
-                  log.info("instance destroyed", { instanceId: req.instanceId });
-                  return {};
-                }
-              }
-              throw notFound(`instance ${req.instanceId}`);
-            }
-            instances.delete(req.instanceId);
-            await instance.stop({ destroy: req.destroy, markStopped: true });
-            log.info(req.destroy ? "instance destroyed" : "instance stopped", { instanceId: req.instanceId });
-            return {};
-          },
-          updateTemplates: (req, ctx) => hostSync.updateTemplates(req, ctx.signal),
-          configureInstances: (req) => hostClaims.configureInstances(req),
-          joinConversations: (req, ctx) => hostClaims.joinConversations(req, ctx.signal),
-          async listInstances() {
-            // A partial list while restoring would read as instances gone: the pool would replace them.
-            await restored;
-            return {
-              instances: [...instances.values()].map((i) =>
-                create(HostedInstanceSchema, {
-                  instanceId: i.id,
-                  inboxId: i.inboxId,
-                  state: i.state,
-                  walletIndex: i.walletIndex,
-                  appliedTemplateVersion: i.appliedTemplateVersion,
-                  appliedBaseVersions: i.appliedBaseVersions,
-                }),
-              ),
-              // How full it is: the pool places new instances by it.
-              maxInstances: opts.maxInstances ?? DEFAULT_MAX_INSTANCES,
-            };
-          },
-        })
-        .service(InstanceService, {
-          async configure(req, ctx) {
-            await pick(ctx).configure(req);
-            return {};
-          },
-          async joinConversation(req, ctx) {
-            return { conversationId: await pick(ctx).joinConversation(req.conversationInvite, ctx.signal) };
-          },
-          async health(_req, ctx) {
-            return pick(ctx).health();
-          },
-          async updateTemplate(req, ctx) {
-            return pick(ctx).updateTemplate(req);
-          },
-          async cloneSummary(req, ctx) {
-            return pick(ctx).cloneSummary(req, ctx.signal);
-          },
-          async transferOwner(req, ctx) {
-            await pick(ctx).transferOwner(req);
-            return {};
-          },
-          async release(_req, ctx) {
-            await pick(ctx).release();
-            return {};
-          },
-          async setTrustLevel(req, ctx) {
-            const trust = await pick(ctx).setTrustLevel(req);
-            return {
-              trustLevel: trust.level,
-              dailySpendLimitWei: trust.dailySpendLimitWei === "0" ? "" : trust.dailySpendLimitWei,
-            };
-          },
-          async listActivity(req, ctx) {
-            return pick(ctx).listActivity(req);
-          },
-        })
-        .service(InstanceMemoryService, createInstanceMemoryService(pick)),
-  });
+  const { server, lifetime } = await startService(
+    {
+      name: "instance-host",
+      port: opts.port,
+      host: opts.host,
+      log,
+      credentials: opts.credentials,
+      access: HOST_ACCESS,
+      // The warm pool lists every host every 5 s (each claims replica): a line each only at debug.
+      logging: { routine: [`${InstanceHostService.typeName}/${InstanceHostService.method.listInstances.name}`] },
+    },
+    ({ lifetime }) => {
+      // Closed last: every agent, then the dormancy watch, then what the agents reached out with.
+      lifetime.defer(() =>
+        Promise.all(
+          [...instances.values()].map((i) =>
+            i.stop().catch((err: unknown) => log.warn("instance stop failed", { instanceId: i.id, err })),
+          ),
+        ).then(() => instances.clear()),
+      );
+      lifetime.defer(() => dormancy.close());
+      if (patternPool) lifetime.defer(() => patternPool.close());
+      if (patterns) lifetime.defer(() => patterns.close());
+      if (sms) lifetime.defer(() => sms.close());
+      const host = { instances, start: startInstance, restored, dataDir: opts.dataDir, maxInstances, log };
+      const pick = pickInstance(instances);
+      return (router) =>
+        router
+          .service(InstanceHostService, createInstanceHostService(host))
+          .service(InstanceService, createInstanceService(pick))
+          .service(InstanceMemoryService, createInstanceMemoryService(pick));
+    },
+  );
   // Its agents by state: what the claims service's pool counts, as this host sees it (docs/runbook.md).
   server.metrics.gauge("pool_host_instances", "Agent instances on this host, by state.", ["state"], async (set) => {
     const counts = new Map<string, number>();
@@ -403,29 +307,13 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     restoreDone();
   }
   dormancy.start();
-  log.info("instance host listening", { url: server.url, instances: instances.size, llm: llm.kind });
+  log.info("instance host running", { instances: instances.size, llm: llm.kind });
 
-  let closing: Promise<void> | undefined;
   return {
     url: server.url,
     port: server.port,
     ...(sms ? { smsWebhookUrl: sms.url } : {}),
     instances,
-    close() {
-      closing ??= (async () => {
-        await sms?.close();
-        await patterns?.close();
-        patternPool?.close();
-        await server.close();
-        await dormancy.close();
-        await Promise.all(
-          [...instances.values()].map((i) =>
-            i.stop().catch((err: unknown) => log.warn("instance stop failed", { instanceId: i.id, err })),
-          ),
-        );
-        instances.clear();
-      })();
-      return closing;
-    },
+    close: () => lifetime.close(),
   };
 }

@@ -10,7 +10,7 @@ import { NONCE_KEEP_SECONDS } from "./contract.js";
 import { openDatabase, type Database, type DatabaseOptions } from "./db.js";
 import { pruneNonces } from "./nonces.js";
 import { limitsFromEnv, type LimitConfig } from "./limits.js";
-import { createLogger, loggingInterceptor, type Logger } from "./log.js";
+import { createLogger, loggingInterceptor, type Logger, type LoggingOptions } from "./log.js";
 import { installShutdownHandlers, startServer, type RunningServer, type ServerOptions } from "./server.js";
 
 /** A mistake in a service's configuration: main exits with status 2 and this message. */
@@ -158,6 +158,8 @@ export interface ServiceOptions {
   log?: Logger | undefined;
   /** Its credential, whom it recognizes and TLS when configured. */
   credentials?: ServiceCredentials | undefined;
+  /** How its RPCs are logged (log.ts). */
+  logging?: LoggingOptions | undefined;
   /** Who may call which of its services (auth.ts); absent: a public server (the gateway). */
   access?: AccessPolicy | undefined;
   /** Its own database, opened (and migrated) before the server starts. */
@@ -215,7 +217,7 @@ export async function startService(
       host: opts.host,
       log,
       interceptors: [
-        loggingInterceptor(log),
+        loggingInterceptor(log, opts.logging),
         ...(credentials && opts.access ? [serviceAuthInterceptor(credentials.directory, opts.access)] : []),
       ],
       ...(credentials?.tls ? { tls: credentials.tls } : {}),

@@ -1,12 +1,20 @@
 // Test helper: the real Convos CLI (`convos agent serve` from @xmtp/convos-cli)
 // as a child process, the creator of a Convos conversation on the local XMTP
-// node (it talks to localhost:5556 only: hold lockLocalXmtpPort). It prints one
-// JSON event per line on stdout and takes ndjson commands on stdin.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+// node. It prints one JSON event per line on stdout and takes ndjson commands
+// on stdin. The CLI talks to localhost:5556 only: given the test's node port
+// (xmtp-port.ts), it runs in a network namespace of its own where 5556 leads
+// to that node (netns-bridge.mjs).
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
+import net from "node:net";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { LOCAL_XMTP_PORT, networkIsolation } from "./xmtp-port.js";
 
 export interface CliEvent {
   event: string;
@@ -23,6 +31,89 @@ export interface ReadyEvent extends CliEvent {
 }
 
 const CLI_BIN = join(dirname(createRequire(import.meta.url).resolve("@xmtp/convos-cli")), "..", "bin", "run.js");
+const BRIDGE = fileURLToPath(new URL("./netns-bridge.mjs", import.meta.url));
+
+export interface ConvosCliOptions {
+  /** Where the test's XMTP node listens; default 5556 (the CLI's own `local` address). */
+  xmtpPort?: number;
+}
+
+/** A unix socket passing each connection to 127.0.0.1:`port`: what a namespaced CLI's 5556 leads to. */
+async function bridgeTo(port: number): Promise<{ path: string; close(): void }> {
+  // Short and new each time: socket paths are limited to 107 bytes, and a closed server's may linger a moment.
+  const path = join(tmpdir(), `convos-bridge-${randomBytes(6).toString("hex")}.sock`);
+  const open = new Set<net.Socket>();
+  const server = net.createServer((cli) => {
+    const node = net.connect(port, "127.0.0.1");
+    // One side gone, the other goes: a node must not wait on a CLI that has exited.
+    for (const [a, b] of [
+      [cli, node],
+      [node, cli],
+    ] as const) {
+      open.add(a);
+      a.on("error", () => b.destroy());
+      a.on("close", () => {
+        open.delete(a);
+        b.destroy();
+      });
+    }
+    cli.pipe(node).pipe(cli);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, resolve);
+  });
+  return {
+    path,
+    close: () => {
+      server.close();
+      for (const s of open) s.destroy();
+    },
+  };
+}
+
+/**
+ * How to run the CLI with `args` on its own home, working directory (.env)
+ * and temporary directory (QR codes) under `dir`, reaching the node at
+ * `xmtpPort`; `close` ends the bridge once the CLI has exited.
+ */
+async function convosProcess(args: string[], dir: string, opts: ConvosCliOptions) {
+  const dirs = { home: join(dir, "home"), cwd: join(dir, "cwd"), tmp: join(dir, "tmp"), xdg: join(dir, "xdg") };
+  for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CONVOS_|XMTP_)/.test(k)));
+  const env: NodeJS.ProcessEnv = {
+    ...inherited,
+    TMPDIR: dirs.tmp,
+    XDG_CACHE_HOME: dirs.xdg,
+    XDG_CONFIG_HOME: dirs.xdg,
+    XDG_DATA_HOME: dirs.xdg,
+    CONVOS_SKIP_NEW_VERSION_CHECK: "true",
+  };
+  const cli = [CLI_BIN, ...args, "--env", "local", "--home", dirs.home];
+  const port = opts.xmtpPort ?? LOCAL_XMTP_PORT;
+  if (port === LOCAL_XMTP_PORT) return { file: process.execPath, argv: cli, cwd: dirs.cwd, env, close: () => {} };
+  const isolation = networkIsolation();
+  if (!isolation) throw new Error(`the Convos CLI reaches only port ${LOCAL_XMTP_PORT} here: use xmtpPortForTest()`);
+  const bridge = await bridgeTo(port);
+  return {
+    file: "unshare",
+    argv: [...isolation, process.execPath, "--import", BRIDGE, ...cli],
+    cwd: dirs.cwd,
+    env: { ...env, CONVOS_BRIDGE_SOCKET: bridge.path, CONVOS_BRIDGE_PORT: String(LOCAL_XMTP_PORT) },
+    close: bridge.close,
+  };
+}
+
+/** One CLI command with `--json` on the home under `dir` (the layout ConvosCli.start uses); its output parsed. */
+export async function runConvos<T>(args: string[], dir: string, opts: ConvosCliOptions = {}): Promise<T> {
+  const p = await convosProcess([...args, "--json"], dir, opts);
+  try {
+    const { stdout } = await promisify(execFile)(p.file, p.argv, { cwd: p.cwd, env: p.env, timeout: 30_000 });
+    return JSON.parse(stdout) as T;
+  } finally {
+    p.close();
+  }
+}
 
 export class ConvosCli {
   readonly events: CliEvent[] = [];
@@ -54,22 +145,10 @@ export class ConvosCli {
   }
 
   /** Its own home (identity, database), working directory (.env) and temporary directory (QR code), under `dir`. */
-  static async start(args: string[], dir: string): Promise<ConvosCli> {
-    const dirs = { home: join(dir, "home"), cwd: join(dir, "cwd"), tmp: join(dir, "tmp"), xdg: join(dir, "xdg") };
-    for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CONVOS_|XMTP_)/.test(k)));
-    const child = spawn(process.execPath, [CLI_BIN, ...args, "--env", "local", "--home", dirs.home], {
-      cwd: dirs.cwd,
-      env: {
-        ...env,
-        TMPDIR: dirs.tmp,
-        XDG_CACHE_HOME: dirs.xdg,
-        XDG_CONFIG_HOME: dirs.xdg,
-        XDG_DATA_HOME: dirs.xdg,
-        CONVOS_SKIP_NEW_VERSION_CHECK: "true",
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+  static async start(args: string[], dir: string, opts: ConvosCliOptions = {}): Promise<ConvosCli> {
+    const p = await convosProcess(args, dir, opts);
+    const child = spawn(p.file, p.argv, { cwd: p.cwd, env: p.env, stdio: ["pipe", "pipe", "pipe"] });
+    child.once("exit", p.close);
     return new ConvosCli(child);
   }
 

@@ -5,8 +5,8 @@
  * platform would supply differs: service host names become 127.0.0.1 and
  * free ports, the databases are test databases of the real PostgreSQL that
  * `npm test` runs, volumes are temporary directories, and the XMTP network
- * is the project's local node (its own main.ts, on 5556 under the port lock,
- * where the Convos CLI looks). A test may add sizing knobs that compose.yaml
+ * is the project's local node (its own main.ts, on the test's own port:
+ * xmtp-port.ts; the test's Convos CLIs take `xmtpPort`). A test may add sizing knobs that compose.yaml
  * leaves to their defaults (the warm pool's size); nothing else.
  *
  * Replicas (docs/scaling.md; `replicas`): replica n of a service is another
@@ -25,7 +25,7 @@ import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { freePort, generateServiceCredentials, type Principal } from "@convos-pool/kit";
 import { createTestDatabase, startServiceProcess, type PostgresServer, type ServiceProcess } from "./index.js";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "./xmtp-port.js";
+import { xmtpPortForTest, type XmtpPort } from "./xmtp-port.js";
 
 /** The services of deploy/compose.yaml, in the order they start. */
 export const DEPLOYED = ["templates", "lineage", "instance-host", "claims", "gateway"] as const;
@@ -114,7 +114,8 @@ export class DeployedPool {
   dir = "";
   private compose: Record<string, ComposeService> = {};
   private ports = new Map<string, number>();
-  private lock: PortLock | undefined;
+  /** The port of the local XMTP node (the test's Convos CLIs pass it to ConvosCli.start). */
+  xmtp: XmtpPort | undefined;
   private xmtpDatabase = "";
   /** Every process started, also the ones since killed (their lines stay readable). */
   private readonly started: ServiceProcess[] = [];
@@ -130,7 +131,7 @@ export class DeployedPool {
   async start(): Promise<void> {
     this.compose = await composeServices();
     this.dir = await mkdtemp(join(tmpdir(), `${this.opts.name}-`));
-    this.lock = await lockLocalXmtpPort({ timeoutMs: this.opts.lockTimeoutMs ?? 120_000 });
+    this.xmtp = await xmtpPortForTest({ timeoutMs: this.opts.lockTimeoutMs ?? 120_000 });
     this.xmtpDatabase = await createTestDatabase(`${this.opts.name}_xmtp`);
     const xmtp = await this.startXmtp();
     const tokens = Object.fromEntries(
@@ -220,7 +221,7 @@ export class DeployedPool {
   /** The local XMTP node (again after a crash: same port and database). */
   async startXmtp(): Promise<ServiceProcess> {
     const xmtp = await startServiceProcess("services/xmtp-devnode/src/main.ts", {
-      port: LOCAL_XMTP_PORT,
+      port: this.xmtp!.port,
       env: { DATABASE_URL: this.xmtpDatabase },
       readyPrefix: "XMTP devnode:",
     });
@@ -263,7 +264,7 @@ export class DeployedPool {
   async close(): Promise<void> {
     for (const s of this.names().reverse()) await this.stopService(s).catch(() => {});
     await this.processes.get("xmtp")?.stop();
-    await this.lock?.release();
+    await this.xmtp?.release();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,8 +1,8 @@
 /**
  * TEST HARNESS, NOT PRODUCT CODE. The pool with every part real, wired as
  * `npm start` wires it, for the end-to-end tests (e2e.int.test.ts,
- * sync-e2e.int.test.ts): the local XMTP node on 5556 under the cross-process port
- * lock (the Convos CLI talks to localhost:5556 only), the template service
+ * sync-e2e.int.test.ts): the local XMTP node on the test's own port
+ * (xmtp-port.ts: the Convos CLI reaches it through its bridge), the template service
  * checking signatures against that node, a real instance host whose instances
  * are real XMTP clients, the claims service on PostgreSQL running its warm
  * pool on that host and feeding the lineage service, and the real Convos CLI serving a conversation
@@ -32,7 +32,7 @@ import { createTestDatabase } from "./index.js";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "@convos-pool/templates";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "./xmtp-port.js";
+import { xmtpPortForTest, type XmtpPort } from "./xmtp-port.js";
 import {
   Maildirs,
   startLocalAgentMail,
@@ -84,7 +84,8 @@ export class RealStack {
   /** The pool's master seed: 32 bytes of hex (a BIP-39 mnemonic works too). */
   readonly masterSeed = randomBytes(32).toString("hex");
 
-  lock: PortLock | undefined;
+  /** The port of the test's XMTP node (the Convos CLIs of the test pass it to ConvosCli.start). */
+  xmtp: XmtpPort | undefined;
   node: RunningDevnode | undefined;
   /** The local chain agents' wallets are on, funded from its faucet. */
   chain: RunningChain | undefined;
@@ -117,7 +118,7 @@ export class RealStack {
 
   async start(): Promise<void> {
     const { name, logs } = this.opts;
-    this.lock = await lockLocalXmtpPort({ timeoutMs: this.opts.lockTimeoutMs });
+    this.xmtp = await xmtpPortForTest({ timeoutMs: this.opts.lockTimeoutMs });
     this.dir = await mkdtemp(join(tmpdir(), `${name}-`));
     const [nodeDb, templatesDb, claimsDb, lineageDb] = await Promise.all([
       createTestDatabase(`${name}_xmtp`),
@@ -129,7 +130,7 @@ export class RealStack {
     this.claimsDatabaseUrl = claimsDb;
     this.templatesDatabaseUrl = templatesDb;
     this.nodeDatabaseUrl = nodeDb;
-    this.node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl: nodeDb });
+    this.node = await startDevnode({ port: this.xmtp.port, databaseUrl: nodeDb });
     this.chain = await startLocalChain();
     const mailboxes = new Maildirs(join(this.dir, "claims", "mailboxes"));
     this.mail = await startLocalMail({ mailboxes });
@@ -139,6 +140,7 @@ export class RealStack {
     this.cli = await ConvosCli.start(
       ["agent", "serve", "--name", this.opts.conversationName, "--profile-name", "Saul"],
       join(this.dir, "cli"),
+      { xmtpPort: this.xmtp.port },
     );
     const cliReady = this.cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
     // A fixed port: the claims service comes back where the template service sends new versions.
@@ -216,7 +218,7 @@ export class RealStack {
     return this.claims;
   }
 
-  /** Stops what started, in reverse, releases the port lock and removes the directory. */
+  /** Stops what started, in reverse, gives back the XMTP port and removes the directory. */
   async close(): Promise<void> {
     for (const sc of [this.templatesSc, this.claimsSc]) sc?.close();
     await this.claims?.close();
@@ -230,7 +232,7 @@ export class RealStack {
     await this.pop3?.close();
     await this.sms?.close();
     await this.agentmail?.close();
-    await this.lock?.release();
+    await this.xmtp?.release();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }

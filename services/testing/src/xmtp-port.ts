@@ -1,27 +1,31 @@
 /**
- * For tests that run a client with a fixed XMTP address against a devnode:
- * the Convos CLI's `local` environment is http://localhost:5556 and it has no
- * option for another address, so such a devnode must own port 5556, and only
- * one test process at a time can. (The node-sdk 6 itself honours `apiUrl`:
- * tests that use only the SDK run their node on a free port, `port: 0`, and
- * need no lock.) Test files run in parallel processes, so the 5556 ones take
- * this lock first:
+ * Where a test's local XMTP node listens. The Convos CLI's `local`
+ * environment is http://localhost:5556 and it has no option for another
+ * address. Where this machine lets a test give the CLI a network namespace of
+ * its own (root, or unprivileged user namespaces), the CLI runs there with its
+ * localhost:5556 bridged to the test's node on a free port (convos-cli.ts,
+ * netns-bridge.mjs), and test files run side by side:
  *
- *   const lock = await lockLocalXmtpPort();      // waits for other holders
- *   const node = await startDevnode({ port: LOCAL_XMTP_PORT, databaseUrl });
- *   ...                                          // restart freely: the port stays ours
- *   await node.close(); await lock.release();
+ *   const xmtp = await xmtpPortForTest();         // a free port, or 5556 under the lock
+ *   const node = await startDevnode({ port: xmtp.port, databaseUrl });
+ *   const cli = await ConvosCli.start(args, dir, { xmtpPort: xmtp.port });
+ *   ...                                           // restart the node freely: the port stays the test's
+ *   await node.close(); await xmtp.release();
  *
+ * Elsewhere the node must own port 5556, and only one test process at a time
+ * can: xmtpPortForTest takes a cross-process lock first (lockLocalXmtpPort).
  * The lock is a directory in the system's temporary directory holding the
  * owner's pid (atomic to create; a dead owner's lock is taken over). After
  * taking it, the port itself is checked: a program outside the tests (such as
  * `npm start`, whose devnode listens on 5556) makes this fail with a clear
  * message instead of a confusing SDK error.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "@convos-pool/kit";
 import { DEFAULT_DEVNODE_PORT } from "@convos-pool/xmtp-devnode";
 import { requireIntegrationTier } from "./postgres.js";
 
@@ -78,7 +82,6 @@ function portFree(port: number): Promise<boolean> {
 
 /** Takes the cross-process lock on the local XMTP port (5556) and checks that the port is free. */
 export async function lockLocalXmtpPort(opts: { port?: number; timeoutMs?: number } = {}): Promise<PortLock> {
-  requireIntegrationTier("The local XMTP node's port");
   const port = opts.port ?? LOCAL_XMTP_PORT;
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   const dir = join(tmpdir(), `convos-pool-xmtp-port-${port}.lock`);
@@ -109,4 +112,32 @@ export async function lockLocalXmtpPort(opts: { port?: number; timeoutMs?: numbe
       cleanup();
     },
   };
+}
+
+/** How this machine gives a process a network namespace of its own: `unshare`'s flags, or none. */
+let isolation: string[] | null | undefined;
+export function networkIsolation(): string[] | null {
+  if (isolation !== undefined) return isolation;
+  isolation = null;
+  for (const flags of [["--net"], ["--user", "--map-root-user", "--net"]]) {
+    const probe = spawnSync("unshare", [...flags, "ip", "link", "set", "lo", "up"], { stdio: "ignore" });
+    if (probe.status === 0) {
+      isolation = flags;
+      break;
+    }
+  }
+  return isolation;
+}
+
+export interface XmtpPort {
+  port: number;
+  release(): Promise<void>;
+}
+
+/** The port for a test's XMTP node: a free one when the Convos CLI can be bridged to it, else 5556 under the lock. */
+export async function xmtpPortForTest(opts: { timeoutMs?: number } = {}): Promise<XmtpPort> {
+  requireIntegrationTier("A local XMTP node");
+  if (networkIsolation()) return { port: await freePort(), release: async () => {} };
+  const lock = await lockLocalXmtpPort(opts);
+  return { port: LOCAL_XMTP_PORT, release: () => lock.release() };
 }

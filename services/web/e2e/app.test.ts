@@ -25,14 +25,14 @@ import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_cura
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TRUST_LEVEL_SUMMARIES, createLogger, deriveInboxId, signOperation } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/testing";
-import { LOCAL_XMTP_PORT, lockLocalXmtpPort, type PortLock } from "@convos-pool/testing/xmtp-port";
+import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startPool, type RunningPool } from "@convos-pool/dev";
 import { ensureWebBuild } from "../server/build.js";
 import { DESKTOP, SHOTS, poll, shoot } from "./pages.js";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-let lock: PortLock | undefined;
+let xmtp: XmtpPort;
 let dir: string;
 let pool: RunningPool | undefined;
 let browser: Browser | undefined;
@@ -55,7 +55,7 @@ beforeAll(async () => {
     throw new Error(
       `no browser at ${CHROMIUM}: install Debian's chromium (scripts/test.sh does as root) or set CHROMIUM`,
     );
-  lock = await lockLocalXmtpPort({ timeoutMs: 180_000 });
+  xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
   dir = await mkdtemp(join(tmpdir(), "pool-web-e2e-"));
   await mkdir(SHOTS, { recursive: true });
   const webDir = await ensureWebBuild();
@@ -65,7 +65,7 @@ beforeAll(async () => {
   pool = await startPool({
     dataDir: join(dir, "pool"),
     port: 0,
-    xmtpPort: LOCAL_XMTP_PORT,
+    xmtpPort: xmtp.port,
     chainPort: 0,
     mailPort: 0,
     pop3Port: 0,
@@ -102,7 +102,7 @@ afterAll(async () => {
   for (const c of clis) await c.stop();
   await pool?.close();
   await templatesDb?.end();
-  await lock?.release();
+  await xmtp?.release();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -137,6 +137,7 @@ async function conversation(name: string): Promise<{ cli: ConvosCli; ready: Read
   const cli = await ConvosCli.start(
     ["agent", "serve", "--name", name, "--profile-name", "Saul"],
     join(dir, `cli-${clis.length}`),
+    { xmtpPort: xmtp.port },
   );
   clis.push(cli);
   const ready = await cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 60_000 });
