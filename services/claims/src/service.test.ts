@@ -431,7 +431,7 @@ describe("a claim's outcome is never lost", () => {
       claimReq(other, t.id, {
         userConfig: {},
         conversationInvite: req.conversationInvite,
-        idempotencyKey: req.idempotencyKey,
+        idempotencyKey: req.idempotencyKey!,
       }),
       as(other),
     );

@@ -17,23 +17,14 @@
  * the applied key and model, then release the tools no longer declared. The
  * pool is a courier: the instance checks each creator's signature, never the pool.
  */
-import { create, fromBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import {
-  DEFAULT_MODEL,
-  compareReleaseKeys,
-  contentToJson,
-  releaseKey,
-  resolveContent,
-  type Logger,
-  type ModelJson,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
+import { compareReleaseKeys, type Logger } from "@convos-pool/kit";
 import type { ToolRef } from "./claim-sql.js";
 import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
+import { decodeRelease, type Release } from "./release.js";
 import { predatesBatchCalls, type BatchUpdateAnswer, type InstanceRef, type InstanceRuntime } from "./runtime.js";
 import {
   dueInstances,
@@ -58,47 +49,6 @@ export interface SyncWorkerOptions {
   batchSize?: number;
   /** Time between due scans; default 1 s. */
   scanIntervalMs?: number;
-}
-
-/** A held release, decoded once per key. */
-export interface Release {
-  templateId: string;
-  /** The template's version, then its bases' (kit releaseKey). */
-  key: number[];
-  /** Exactly as the template service pushed it. */
-  message: SignedTemplate;
-  /** Its bases' releases, its base first, exactly as pushed. */
-  bases: SignedTemplate[];
-  /** What its agents run on: the content resolved with its bases. */
-  content: TemplateContentJson;
-  /** The resolved model (the default when no layer sets one). */
-  model: ModelJson;
-  /** Pool tools the version declares with its bases, in resolved order. */
-  poolTools: string[];
-  defaultModel: string;
-}
-
-export function decodeRelease(bytes: Uint8Array, bases: Uint8Array[]): Release {
-  return describeRelease(
-    fromBinary(SignedTemplateSchema, bytes),
-    bases.map((b) => fromBinary(SignedTemplateSchema, b)),
-  );
-}
-
-/** What the pool needs of a release (claims and sync): resolved with its bases, as its agents resolve it. */
-export function describeRelease(message: SignedTemplate, bases: SignedTemplate[] = []): Release {
-  const content = contentToJson(resolveContent([message, ...bases].map((l) => l.content!)));
-  const model = content.model ?? { ...DEFAULT_MODEL };
-  return {
-    templateId: message.templateId,
-    key: releaseKey(message, bases).map(Number),
-    message,
-    bases,
-    content,
-    model,
-    poolTools: content.tools.filter((t) => t.provisioning === "pool").map((t) => t.id),
-    defaultModel: model.default,
-  };
 }
 
 /** A delivery that failed for a reason the owner and the creator may read (never a secret). */
