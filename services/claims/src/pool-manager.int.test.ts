@@ -8,7 +8,7 @@ import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { registerInstance, setDraining } from "./instances.js";
 import { acquireLease } from "./leases.js";
-import { GrpcInstanceHost, POOL_LEASE, PoolManager, roomiest } from "./pool-manager.js";
+import { GrpcInstanceHost, POOL_LEASE, PoolManager } from "./pool-manager.js";
 import { StandInHost } from "@convos-pool/testing/stand-in-host";
 
 // The warm pool manager's passes one at a time against a STAND-IN instance host
@@ -300,47 +300,6 @@ describe("warm pool with several managers and hosts", () => {
     for (const c of clients) c.close();
     for (const h of hosts) await h.kill();
     await rdb?.close();
-  });
-
-  it("places by room: the host with the smallest share of its size, none on a full one", () => {
-    const [a, b, c] = [{ url: "a" }, { url: "b" }, { url: "c" }];
-    const size = new Map([
-      ["a", 10],
-      ["b", 40],
-      ["c", 5],
-    ]);
-    expect(
-      roomiest(
-        [a, b, c],
-        new Map([
-          ["a", 2],
-          ["b", 4],
-          ["c", 5],
-        ]),
-        size,
-      ),
-    ).toBe(b); // 0.2, 0.1, full
-    expect(
-      roomiest(
-        [a, b, c],
-        new Map([
-          ["a", 2],
-          ["b", 8],
-          ["c", 1],
-        ]),
-        size,
-      ),
-    ).toBe(a); // 0.2 ties 0.2: the first listed
-    expect(
-      roomiest(
-        [a, c],
-        new Map([
-          ["a", 10],
-          ["c", 5],
-        ]),
-        size,
-      ),
-    ).toBeUndefined();
   });
 
   it("two managers' passes at once: one runs, the other stands aside, and the pool is filled to its target once", async () => {

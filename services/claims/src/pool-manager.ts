@@ -27,7 +27,9 @@
  *     ListInstances says; not a draining or unreachable one), then `idle`
  *     with its inbox.
  * Every state change is a guarded update (`where state in (...)`): a claim
- * that takes an idle instance in the meantime wins, the pass skips it.
+ * that takes an idle instance in the meantime wins, the pass skips it. What
+ * each row becomes, and where new instances go, is decided pure
+ * (pool-plan.ts); a pass applies it.
  *
  * Replicas (docs/scaling.md): every claims replica runs a manager, and a pass
  * runs under the `pool-manager` lease (leases.ts), so two never overlap: each
@@ -37,16 +39,8 @@
  * lapse after `leaseSeconds`, and the next replica to look takes over.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import {
-  createServiceClient,
-  randomId,
-  type ClientCredentials,
-  type Logger,
-  type ServiceClient,
-} from "@convos-pool/kit";
-import type { InstanceStateName } from "./entities.js";
+import { forEachLimited, randomId, type Logger } from "@convos-pool/kit";
+import type { HostedInstance, InstanceHost } from "./host-client.js";
 import {
   adoptInstances,
   drainingHosts,
@@ -58,74 +52,21 @@ import {
   setState,
 } from "./instances.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
+import {
+  DEFAULT_HOST_CAPACITY,
+  decideRow,
+  placeInstances,
+  type HostView,
+  type PoolRow,
+  type RowAction,
+} from "./pool-plan.js";
 import { makeDue, recordHostVersions } from "./sync-sql.js";
 
-export interface HostedInstance {
-  instanceId: string;
-  inboxId: string;
-  state: InstanceState;
-  /** The template version it has applied (0 before its first configure). */
-  /** The key of the release it has applied (its template's version, then its bases'). */
-  appliedKey: number[];
-}
-
-/** What a host runs, and how many it may (0: it did not say). */
-export interface HostListing {
-  instances: HostedInstance[];
-  maxInstances: number;
-}
-
-/** What the pool asks of an instance host (InstanceHostService). */
-export interface InstanceHost {
-  readonly url: string;
-  start(instanceId: string, walletIndex: number): Promise<{ inboxId: string }>;
-  stop(instanceId: string, destroy: boolean): Promise<void>;
-  list(): Promise<HostListing>;
-}
-
-/** A host that does not say its size (ListInstancesResponse.max_instances 0) is taken to hold the instance host's default. */
-export const DEFAULT_HOST_CAPACITY = 1000;
+// The host client, where the server and the tests import it from.
+export { GrpcInstanceHost } from "./host-client.js";
 
 /** The lease a pass runs under (leases.ts). */
 export const POOL_LEASE = "pool-manager";
-
-export class GrpcInstanceHost implements InstanceHost {
-  private readonly c: ServiceClient<typeof InstanceHostService>;
-
-  constructor(
-    readonly url: string,
-    credentials: ClientCredentials,
-    private readonly timeoutMs = 60_000,
-  ) {
-    this.c = createServiceClient(InstanceHostService, url, credentials);
-  }
-
-  async start(instanceId: string, walletIndex: number) {
-    const res = await this.c.client.startInstance({ instanceId, walletIndex }, { timeoutMs: this.timeoutMs });
-    return { inboxId: res.inboxId };
-  }
-
-  async stop(instanceId: string, destroy: boolean) {
-    await this.c.client.stopInstance({ instanceId, destroy }, { timeoutMs: this.timeoutMs });
-  }
-
-  async list() {
-    const res = await this.c.client.listInstances({}, { timeoutMs: 10_000 });
-    return {
-      instances: res.instances.map((i) => ({
-        instanceId: i.instanceId,
-        inboxId: i.inboxId,
-        state: i.state,
-        appliedKey: [i.appliedTemplateVersion, ...i.appliedBaseVersions].map(Number),
-      })),
-      maxInstances: res.maxInstances,
-    };
-  }
-
-  close(): void {
-    this.c.close();
-  }
-}
 
 export interface PoolManagerOptions {
   em: EntityManager;
@@ -134,22 +75,22 @@ export interface PoolManagerOptions {
   target: number;
   log: Logger;
   /** Time between passes; default 5 s. */
-  intervalMs?: number;
+  intervalMs?: number | undefined;
   /** Instances started at once per pass; default 8. */
-  startConcurrency?: number;
+  startConcurrency?: number | undefined;
   /**
    * A `starting` row older than this (its manager died mid-start, since a
    * start takes a second or two) is idle if its host runs it idle, else
    * dead; default 30 s. Until then it counts toward the target.
    */
-  stuckStartingSeconds?: number;
+  stuckStartingSeconds?: number | undefined;
   /** Called when a pass made instruction-sync work due (instances reachable again). */
   onSyncDue?: () => void;
   /**
    * How long the pass's lease lasts unrenewed: how soon another replica
    * takes over from one killed mid-pass; default 15 s, renewed every third of it.
    */
-  leaseSeconds?: number;
+  leaseSeconds?: number | undefined;
 }
 
 export interface PassReport {
@@ -166,14 +107,20 @@ export interface PassReport {
   drained: number;
 }
 
-interface Row {
+interface Row extends PoolRow {
   id: string;
-  state: InstanceStateName;
-  owned: boolean;
-  stuck: boolean;
 }
 
-const GONE = new Set([InstanceState.CRASHED, InstanceState.DEAD]);
+/** What a pass gathers as it goes from host to host. */
+interface Pass {
+  report: PassReport;
+  /** Claimed instances back (recovered, moved, or on a host that answers again): their pending updates become due. */
+  back: string[];
+  /** How many instances each host that answered runs, as the fill counts them. */
+  counts: Map<string, number>;
+  /** Each answering host's size. */
+  capacity: Map<string, number>;
+}
 
 export class PoolManager {
   private timer: NodeJS.Timeout | undefined;
@@ -256,133 +203,12 @@ export class PoolManager {
 
   private async work(report: PassReport, unreachable: Set<string>): Promise<void> {
     const { em, log } = this.opts;
-    const back: string[] = [];
-    const hostCounts = new Map<string, number>();
-    const capacity = new Map<string, number>();
+    const pass: Pass = { report, back: [], counts: new Map(), capacity: new Map() };
     const draining = await drainingHosts(em.fork());
 
     // 1 and 2: health and replacement, host by host.
     for (const host of this.opts.hosts) {
-      let listed: HostedInstance[];
-      try {
-        const listing = await host.list();
-        listed = listing.instances;
-        capacity.set(host.url, listing.maxInstances || DEFAULT_HOST_CAPACITY);
-      } catch (err) {
-        // A host that does not answer keeps its instances as they are (it may be
-        // restarting), but its idle ones are set aside (`crashed`) so that claims
-        // take idle ones elsewhere and the fill replaces them; no new instances go there.
-        report.unreachableHosts.push(host.url);
-        const parked = await parkIdle(em.fork(), host.url);
-        log.warn("instance host unreachable", { host: host.url, idleSetAside: parked, err });
-        continue;
-      }
-      const hosted = new Map(listed.map((i) => [i.instanceId, i.state]));
-      const wasUnreachable = unreachable.has(host.url);
-      const drainingHere = draining.has(host.url);
-      hostCounts.set(host.url, hosted.size);
-      const rows = await em.fork().execute<Row[]>(
-        `select id, state, owner_id is not null as owned,
-           (state = 'starting' and updated_at < now() - make_interval(secs => ?)) as stuck
-         from instances where host_url = ? and state <> 'dead'`,
-        [this.opts.stuckStartingSeconds ?? 30, host.url],
-      );
-      const known = new Set<string>();
-      for (const r of rows) {
-        const onHost = hosted.get(r.id);
-        const healthy = onHost !== undefined && !GONE.has(onHost);
-        if (r.state === "idle" && healthy && drainingHere) {
-          // Draining: not kept here. Dead (a claim that takes it first wins), then stopped with the
-          // other dead ones the host runs, below; the fill starts its replacement elsewhere.
-          if (await setState(em.fork(), r.id, ["idle"], "dead")) {
-            report.drained++;
-            continue;
-          }
-          known.add(r.id);
-          continue;
-        }
-        if (r.state === "idle" || r.state === "claimed") {
-          if (healthy) {
-            known.add(r.id);
-            if (r.state === "claimed" && wasUnreachable) back.push(r.id);
-            continue;
-          }
-          if (!(await setState(em.fork(), r.id, [r.state], "crashed"))) {
-            known.add(r.id); // a claim took it meanwhile
-            continue;
-          }
-          report.crashed++;
-          r.state = "crashed";
-          if (r.owned) log.error("a claimed instance crashed", { instanceId: r.id, host: host.url });
-          else log.warn("an idle instance crashed", { instanceId: r.id, host: host.url });
-        }
-        if (r.state === "crashed" && r.owned) {
-          // The owner's agent: never replaced behind their back; back to claimed once its host runs it again.
-          known.add(r.id);
-          if (healthy && (await setState(em.fork(), r.id, ["crashed"], "claimed"))) {
-            log.info("a claimed instance recovered", { instanceId: r.id });
-            back.push(r.id);
-          }
-          continue;
-        }
-        if (r.state === "crashed" && onHost === InstanceState.IDLE) {
-          // Set aside while its host did not answer, and idle there: back in the pool.
-          if (await setState(em.fork(), r.id, ["crashed"], "idle")) known.add(r.id);
-          continue;
-        }
-        if (r.state === "crashed") {
-          // Replaced: dead for good (its wallet index is never reused); the fill below starts another.
-          if (await setState(em.fork(), r.id, ["crashed"], "dead")) report.replaced++;
-          continue;
-        }
-        if (r.state === "starting" && r.stuck) {
-          // Its StartInstance's answer was lost (the manager died mid-start): the host says how it went.
-          const started = listed.find((i) => i.instanceId === r.id);
-          if (started && onHost === InstanceState.IDLE && (await markIdle(em.fork(), r.id, started.inboxId))) {
-            log.info("a started instance whose start was not recorded is idle", { instanceId: r.id });
-            known.add(r.id);
-          } else {
-            await setState(em.fork(), r.id, ["starting"], "dead");
-          }
-          continue;
-        }
-        known.add(r.id); // starting, claiming
-      }
-      // Updates applied whose answer we never got (the instance reports a newer version than ours).
-      await recordHostVersions(
-        em.fork(),
-        listed.filter((i) => known.has(i.instanceId)).map((i) => ({ instanceId: i.instanceId, applied: i.appliedKey })),
-      );
-      // Ours, recorded on another address: the host moved (a restart on a new port). Its rows follow it.
-      const strangers = [...hosted.keys()].filter((id) => !known.has(id));
-      for (const moved of await adoptInstances(em.fork(), host.url, strangers)) {
-        known.add(moved.id);
-        if (moved.state === "claimed" || moved.state === "crashed") back.push(moved.id);
-        log.info("an instance moved to another host address", {
-          instanceId: moved.id,
-          host: host.url,
-          state: moved.state,
-        });
-      }
-      // What the host runs that is not a live instance of ours is stopped: a dead one (rolled back,
-      // replaced) with its workspace destroyed; one we have no row for is kept on disk, since it may
-      // be someone's agent this database does not know (restored from an older backup, say).
-      const ours = await knownInstanceIds(em.fork(), strangers);
-      for (const id of strangers) {
-        if (known.has(id)) continue;
-        const destroy = ours.has(id);
-        try {
-          await host.stop(id, destroy);
-          hostCounts.set(host.url, (hostCounts.get(host.url) ?? 1) - 1);
-          if (!destroy)
-            log.warn("stopped an instance this pool has no record of; its workspace is kept", {
-              instanceId: id,
-              host: host.url,
-            });
-        } catch (err) {
-          log.warn("could not stop an instance", { instanceId: id, host: host.url, err });
-        }
-      }
+      await this.checkHost(host, pass, { draining: draining.has(host.url), wasUnreachable: unreachable.has(host.url) });
     }
 
     // Rows on an address no configured host has (a host that moved took its instances above):
@@ -398,32 +224,165 @@ export class PoolManager {
       }
     }
 
-    report.syncDue = await makeDue(em.fork(), back);
+    report.syncDue = await makeDue(em.fork(), pass.back);
     if (report.syncDue > 0) this.opts.onSyncDue?.();
 
     // 3: fill up to the target.
+    await this.fill(pass, draining);
+  }
+
+  /** One host's listing against our rows on it: each row's step (pool-plan.ts), then what the host runs that is not ours. */
+  private async checkHost(host: InstanceHost, pass: Pass, view: Omit<HostView, "onHost">): Promise<void> {
+    const { em, log } = this.opts;
+    let listed: HostedInstance[];
+    try {
+      const listing = await host.list();
+      listed = listing.instances;
+      pass.capacity.set(host.url, listing.maxInstances || DEFAULT_HOST_CAPACITY);
+    } catch (err) {
+      // A host that does not answer keeps its instances as they are (it may be
+      // restarting), but its idle ones are set aside (`crashed`) so that claims
+      // take idle ones elsewhere and the fill replaces them; no new instances go there.
+      pass.report.unreachableHosts.push(host.url);
+      const parked = await parkIdle(em.fork(), host.url);
+      log.warn("instance host unreachable", { host: host.url, idleSetAside: parked, err });
+      return;
+    }
+    const hosted = new Map(listed.map((i) => [i.instanceId, i]));
+    pass.counts.set(host.url, hosted.size);
+    const rows = await em.fork().execute<Row[]>(
+      `select id, state, owner_id is not null as owned,
+         (state = 'starting' and updated_at < now() - make_interval(secs => ?)) as stuck
+       from instances where host_url = ? and state <> 'dead'`,
+      [this.opts.stuckStartingSeconds ?? 30, host.url],
+    );
+    const known = new Set<string>();
+    for (const r of rows) {
+      const onHost = hosted.get(r.id);
+      const action = decideRow(r, { ...view, onHost: onHost?.state });
+      if (await this.apply(r, action, host.url, onHost, pass)) known.add(r.id);
+    }
+    // Updates applied whose answer we never got (the instance reports a newer version than ours).
+    await recordHostVersions(
+      em.fork(),
+      listed.filter((i) => known.has(i.instanceId)).map((i) => ({ instanceId: i.instanceId, applied: i.appliedKey })),
+    );
+    await this.settleStrangers(
+      host,
+      pass,
+      [...hosted.keys()].filter((id) => !known.has(id)),
+    );
+  }
+
+  /**
+   * Applies a row's step: the guarded update with its log and count.
+   * Whether the row is still one of the host's live instances of ours
+   * (what the host runs that is not is stopped).
+   */
+  private async apply(
+    r: Row,
+    action: RowAction,
+    hostUrl: string,
+    onHost: HostedInstance | undefined,
+    pass: Pass,
+  ): Promise<boolean> {
+    const { em, log } = this.opts;
+    const { report } = pass;
+    switch (action.kind) {
+      case "keep":
+        if (action.back) pass.back.push(r.id);
+        return true;
+      case "drain":
+        // A claim that takes it first wins.
+        if (!(await setState(em.fork(), r.id, ["idle"], "dead"))) return true;
+        report.drained++;
+        return false;
+      case "crash":
+        if (!(await setState(em.fork(), r.id, [r.state], "crashed"))) return true; // a claim took it meanwhile
+        report.crashed++;
+        if (r.owned) log.error("a claimed instance crashed", { instanceId: r.id, host: hostUrl });
+        else log.warn("an idle instance crashed", { instanceId: r.id, host: hostUrl });
+        return this.apply({ ...r, state: "crashed" }, action.then, hostUrl, onHost, pass);
+      case "recover":
+        if (await setState(em.fork(), r.id, ["crashed"], "claimed")) {
+          log.info("a claimed instance recovered", { instanceId: r.id });
+          pass.back.push(r.id);
+        }
+        return true;
+      case "reidle":
+        return setState(em.fork(), r.id, ["crashed"], "idle");
+      case "replace":
+        if (await setState(em.fork(), r.id, ["crashed"], "dead")) report.replaced++;
+        return false;
+      case "idleFromLostStart":
+        // Its StartInstance's answer was lost (the manager died mid-start): the host says it went well.
+        if (await markIdle(em.fork(), r.id, onHost!.inboxId)) {
+          log.info("a started instance whose start was not recorded is idle", { instanceId: r.id });
+          return true;
+        }
+        await setState(em.fork(), r.id, ["starting"], "dead");
+        return false;
+      case "abandonStart":
+        await setState(em.fork(), r.id, ["starting"], "dead");
+        return false;
+    }
+  }
+
+  /**
+   * What the host runs that is not a live instance of ours on it. Ours,
+   * recorded on another address: the host moved (a restart on a new port),
+   * and its rows follow it. Otherwise stopped: a dead one (rolled back,
+   * replaced) with its workspace destroyed; one we have no row for is kept
+   * on disk, since it may be someone's agent this database does not know
+   * (restored from an older backup, say).
+   */
+  private async settleStrangers(host: InstanceHost, pass: Pass, strangers: string[]): Promise<void> {
+    const { em, log } = this.opts;
+    const moved = new Set<string>();
+    for (const m of await adoptInstances(em.fork(), host.url, strangers)) {
+      moved.add(m.id);
+      if (m.state === "claimed" || m.state === "crashed") pass.back.push(m.id);
+      log.info("an instance moved to another host address", { instanceId: m.id, host: host.url, state: m.state });
+    }
+    const ours = await knownInstanceIds(em.fork(), strangers);
+    for (const id of strangers) {
+      if (moved.has(id)) continue;
+      const destroy = ours.has(id);
+      try {
+        await host.stop(id, destroy);
+        pass.counts.set(host.url, (pass.counts.get(host.url) ?? 1) - 1);
+        if (!destroy)
+          log.warn("stopped an instance this pool has no record of; its workspace is kept", {
+            instanceId: id,
+            host: host.url,
+          });
+      } catch (err) {
+        log.warn("could not stop an instance", { instanceId: id, host: host.url, err });
+      }
+    }
+  }
+
+  /**
+   * New instances until `target` are idle or starting, placed by room
+   * (pool-plan.ts) on the hosts that answered and are not draining,
+   * `startConcurrency` at once; none once the manager stops.
+   */
+  private async fill(pass: Pass, draining: Set<string>): Promise<void> {
+    const { em, log } = this.opts;
     const [{ n } = { n: 0 }] = await em
       .fork()
       .execute<{ n: number }[]>(`select count(*)::int as n from instances where state in ('idle', 'starting')`);
-    let remaining = Math.max(0, this.opts.target - Number(n));
-    // Where new instances may go: hosts that answered and are not draining.
-    const open = this.opts.hosts.filter((h) => hostCounts.has(h.url) && !draining.has(h.url));
-    const worker = async () => {
-      while (remaining > 0 && !this.stopped) {
-        const host = roomiest(open, hostCounts, capacity);
-        if (!host) {
-          log.warn("no instance host has room for another instance", { hosts: open.length, missing: remaining });
-          remaining = 0;
-          return;
-        }
-        remaining--;
-        hostCounts.set(host.url, (hostCounts.get(host.url) ?? 0) + 1);
-        if (await this.startOne(host)) report.started++;
-        else report.failedStarts++;
-      }
-    };
-    if (open.length > 0)
-      await Promise.all(Array.from({ length: Math.min(remaining, this.opts.startConcurrency ?? 8) }, worker));
+    const remaining = Math.max(0, this.opts.target - Number(n));
+    const open = this.opts.hosts.filter((h) => pass.counts.has(h.url) && !draining.has(h.url));
+    if (remaining === 0 || open.length === 0) return;
+    const { placements, unplaced } = placeInstances(remaining, open, pass.counts, pass.capacity);
+    if (unplaced > 0)
+      log.warn("no instance host has room for another instance", { hosts: open.length, missing: unplaced });
+    await forEachLimited(placements, this.opts.startConcurrency ?? 8, async (host) => {
+      if (this.stopped) return;
+      if (await this.startOne(host)) pass.report.started++;
+      else pass.report.failedStarts++;
+    });
   }
 
   private async startOne(host: InstanceHost): Promise<boolean> {
@@ -439,29 +398,4 @@ export class PoolManager {
     await host.stop(id, true).catch(() => {});
     return false;
   }
-}
-
-/**
- * Placement: the host with the most room, as the share of its size it
- * runs (`count / capacity`: a host twice the size takes twice the
- * instances); none when every one is full. Ties go to the first listed.
- */
-export function roomiest<H extends { url: string }>(
-  hosts: H[],
-  counts: Map<string, number>,
-  capacity: Map<string, number>,
-): H | undefined {
-  let best: H | undefined;
-  let bestLoad = Infinity;
-  for (const h of hosts) {
-    const size = capacity.get(h.url) ?? DEFAULT_HOST_CAPACITY;
-    const count = counts.get(h.url) ?? 0;
-    if (count >= size) continue;
-    const load = count / size;
-    if (load < bestLoad) {
-      best = h;
-      bestLoad = load;
-    }
-  }
-  return best;
 }

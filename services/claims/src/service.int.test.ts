@@ -424,7 +424,7 @@ describe("a claim's outcome is never lost", () => {
       claimReq(other, t.id, {
         userConfig: {},
         conversationInvite: req.conversationInvite,
-        idempotencyKey: req.idempotencyKey,
+        idempotencyKey: req.idempotencyKey!,
       }),
       as(other),
     );

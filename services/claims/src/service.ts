@@ -29,7 +29,8 @@ import {
   TEMPLATE_ID_PATTERN,
   unauthenticated,
 } from "@convos-pool/kit";
-import { visibleTo, type ClaimFlow, type TemplateSource, type TemplateWithRelease } from "./claim-flow.js";
+import type { ClaimFlow } from "./claim-flow.js";
+import { visibleTo } from "./claim-request.js";
 import { agentForFlow, completeTransfer, offerTransfer, setTrustLevel } from "./claim-sql.js";
 import {
   getInstance,
@@ -41,7 +42,8 @@ import {
 } from "./queries.js";
 import { proveOwner } from "./proof.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync-sql.js";
-import { describeRelease, type SyncWorker } from "./sync.js";
+import { describeRelease, type TemplateSource, type TemplateWithRelease } from "./release.js";
+import type { SyncWorker } from "./sync.js";
 import { withTemplateDelistings, type TemplateStandings } from "./template-standings.js";
 
 export interface ClaimServiceDeps {

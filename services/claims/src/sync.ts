@@ -17,29 +17,19 @@
  * the applied key and model, then release the tools no longer declared. The
  * pool is a courier: the instance checks each creator's signature, never the pool.
  */
-import { create, fromBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import {
-  DEFAULT_MODEL,
-  compareReleaseKeys,
-  contentToJson,
-  releaseKey,
-  resolveContent,
-  type Logger,
-  type ModelJson,
-  type TemplateContentJson,
-} from "@convos-pool/kit";
+import { compareReleaseKeys, forEachLimited, type Logger } from "@convos-pool/kit";
 import type { ToolRef } from "./claim-sql.js";
 import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
+import { decodeRelease, type Release } from "./release.js";
 import { predatesBatchCalls, type BatchUpdateAnswer, type InstanceRef, type InstanceRuntime } from "./runtime.js";
 import {
   dueInstances,
   loadRelease,
   recordApplied,
-  recordFailure,
   recordFailures,
   returnDue,
   type Applied,
@@ -53,52 +43,11 @@ export interface SyncWorkerOptions {
   tools: PoolTools;
   log: Logger;
   /** Calls in flight at most (a host's batch is one call); default 64. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Agents of one host in one call at most; default 250. 1: one UpdateTemplate call per agent. */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** Time between due scans; default 1 s. */
-  scanIntervalMs?: number;
-}
-
-/** A held release, decoded once per key. */
-export interface Release {
-  templateId: string;
-  /** The template's version, then its bases' (kit releaseKey). */
-  key: number[];
-  /** Exactly as the template service pushed it. */
-  message: SignedTemplate;
-  /** Its bases' releases, its base first, exactly as pushed. */
-  bases: SignedTemplate[];
-  /** What its agents run on: the content resolved with its bases. */
-  content: TemplateContentJson;
-  /** The resolved model (the default when no layer sets one). */
-  model: ModelJson;
-  /** Pool tools the version declares with its bases, in resolved order. */
-  poolTools: string[];
-  defaultModel: string;
-}
-
-export function decodeRelease(bytes: Uint8Array, bases: Uint8Array[]): Release {
-  return describeRelease(
-    fromBinary(SignedTemplateSchema, bytes),
-    bases.map((b) => fromBinary(SignedTemplateSchema, b)),
-  );
-}
-
-/** What the pool needs of a release (claims and sync): resolved with its bases, as its agents resolve it. */
-export function describeRelease(message: SignedTemplate, bases: SignedTemplate[] = []): Release {
-  const content = contentToJson(resolveContent([message, ...bases].map((l) => l.content!)));
-  const model = content.model ?? { ...DEFAULT_MODEL };
-  return {
-    templateId: message.templateId,
-    key: releaseKey(message, bases).map(Number),
-    message,
-    bases,
-    content,
-    model,
-    poolTools: content.tools.filter((t) => t.provisioning === "pool").map((t) => t.id),
-    defaultModel: model.default,
-  };
+  scanIntervalMs?: number | undefined;
 }
 
 /** A delivery that failed for a reason the owner and the creator may read (never a secret). */
@@ -119,6 +68,13 @@ const toolRef = (instanceId: string, row: ToolRow): ToolRef => ({
   handle: row.handle,
   secret: row.secret,
 });
+
+/** An agent of a delivery, with its pool tools' credentials. */
+interface Target {
+  due: DueInstance;
+  instance: InstanceRef;
+  tools: ToolCredential[];
+}
 
 const MAX_REASON = 500;
 /** How long a host that answered UNIMPLEMENTED to a batch gets one call per agent before it is asked again. */
@@ -162,7 +118,7 @@ export class SyncWorker {
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
   /** Applied versions waiting to be recorded: one statement for all that finish together. */
-  private toRecord: { done: Applied; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private toRecord: { done: Applied[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private flushQueued = false;
 
   constructor(private readonly opts: SyncWorkerOptions) {
@@ -239,9 +195,9 @@ export class SyncWorker {
 
   private pump(): void {
     while (!this.stopped && this.active < this.concurrency && this.queue.length > 0) {
-      const batch = this.takeBatch();
+      const { batch, oneByOne } = this.takeBatch();
       this.active++;
-      void (batch.length === 1 && !this.batches(batch[0]!.hostUrl) ? this.deliver(batch[0]!) : this.deliverBatch(batch))
+      void this.deliver(batch, oneByOne)
         .catch((err: unknown) =>
           this.opts.log.error("sync delivery failed unexpectedly", {
             instanceIds: batch.map((r) => r.id).join(","),
@@ -271,10 +227,14 @@ export class SyncWorker {
     return true;
   }
 
-  /** The first queued delivery and, when its host takes batches, the others queued for its host and template, in order. */
-  private takeBatch(): DueInstance[] {
+  /**
+   * The first queued delivery and, when its host takes batches, the others
+   * queued for its host and template, in order; else the first alone, one
+   * by one (one UpdateTemplate per agent).
+   */
+  private takeBatch(): { batch: DueInstance[]; oneByOne: boolean } {
     const first = this.queue.shift()!;
-    if (!this.batches(first.hostUrl)) return [first];
+    if (!this.batches(first.hostUrl)) return { batch: [first], oneByOne: true };
     const batch = [first];
     const rest: DueInstance[] = [];
     for (const r of this.queue) {
@@ -283,10 +243,12 @@ export class SyncWorker {
       else rest.push(r);
     }
     this.queue = rest;
-    return batch;
+    return { batch, oneByOne: false };
   }
 
-  private record(done: Applied): Promise<void> {
+  /** Records applied versions: one statement for all that finish together, across deliveries. */
+  private record(done: Applied[]): Promise<void> {
+    if (done.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.toRecord.push({ done, resolve, reject });
       if (this.flushQueued) return;
@@ -296,7 +258,7 @@ export class SyncWorker {
         const batch = this.toRecord.splice(0);
         recordApplied(
           this.opts.em.fork(),
-          batch.map((b) => b.done),
+          batch.flatMap((b) => b.done),
         ).then(
           () => batch.forEach((b) => b.resolve()),
           (err: unknown) => batch.forEach((b) => b.reject(err)),
@@ -315,60 +277,16 @@ export class SyncWorker {
     return this.releases.get(templateId)!;
   }
 
-  private async deliver(due: DueInstance): Promise<void> {
-    const { em, runtime, log } = this.opts;
-    const release = await this.release(due.templateId, due.releaseKey);
-    const instance: InstanceRef = { id: due.id, hostUrl: due.hostUrl, inboxId: due.inboxId };
-    try {
-      const tools = due.tools > 0 || release.poolTools.length > 0 ? await this.toolsFor(due.id, release) : [];
-      let applied: number[];
-      let model: string | undefined;
-      let trustLevel = 0;
-      try {
-        const res = await runtime.updateTemplate(instance, release.message, tools, release.bases);
-        applied = res.appliedKey;
-        model = res.model;
-        trustLevel = res.trustLevel;
-      } catch (err) {
-        // Not newer than what it applied: our record is behind (an answer lost, or a newer release applied). Ask it.
-        if (ConnectError.from(err).code !== Code.FailedPrecondition) throw err;
-        applied = (await runtime.health(instance)).appliedKey;
-        if (compareReleaseKeys(applied, release.key) < 0) throw err;
-      }
-      await this.record({
-        instanceId: due.id,
-        applied,
-        model: model ?? "",
-        releaseKey: release.key,
-        defaultModel: release.defaultModel,
-        trustLevel,
-      });
-      log.debug("template update applied", {
-        instanceId: due.id,
-        templateId: due.templateId,
-        version: applied.join("."),
-      });
-      if (compareReleaseKeys(applied, release.key) >= 0 && due.tools > 0) await this.releaseUndeclared(due.id, release);
-    } catch (err) {
-      const reason = reasonOf(err);
-      log.warn("template update not delivered; retrying later", {
-        instanceId: due.id,
-        templateId: due.templateId,
-        version: release.key.join("."),
-        reason,
-      });
-      await recordFailure(em.fork(), due.id, reason);
-    }
-  }
-
   /**
-   * One release to the due agents of one host (InstanceHostService.UpdateTemplates):
-   * each agent's tools first, as deliver() provisions them; then one call;
-   * then each agent's answer recorded as deliver() records it (applied, or a
-   * failure with its own reason and backoff), all of the batch's in two
-   * statements. A failed agent is retried alone, later, with its backoff.
+   * One release to due agents of one host and template: each agent's pool
+   * tools first (toolsFor); then one InstanceHostService.UpdateTemplates
+   * call for them all, or one UpdateTemplate each (`oneByOne`); then each
+   * agent's answer recorded (applied, or a failure with its own reason and
+   * backoff), all of the delivery's in two statements; then the tools no
+   * longer declared are released. A failed agent is retried alone, later,
+   * with its backoff.
    */
-  private async deliverBatch(batch: DueInstance[]): Promise<void> {
+  private async deliver(batch: DueInstance[], oneByOne: boolean): Promise<void> {
     const { em, runtime, log } = this.opts;
     const first = batch[0]!;
     const newest = batch.reduce(
@@ -387,8 +305,8 @@ export class SyncWorker {
         reason,
       });
     };
-    const targets: { due: DueInstance; instance: InstanceRef; tools: ToolCredential[] }[] = [];
-    await eachLimited(batch, TOOLS_CONCURRENCY, async (due) => {
+    const targets: Target[] = [];
+    await forEachLimited(batch, TOOLS_CONCURRENCY, async (due) => {
       try {
         const tools = due.tools > 0 || release.poolTools.length > 0 ? await this.toolsFor(due.id, release) : [];
         targets.push({ due, instance: { id: due.id, hostUrl: due.hostUrl, inboxId: due.inboxId }, tools });
@@ -397,28 +315,13 @@ export class SyncWorker {
       }
     });
     let answers: BatchUpdateAnswer[] = [];
-    if (targets.length > 0) {
-      try {
-        answers = await runtime.updateTemplates(
-          first.hostUrl,
-          release.message,
-          release.bases,
-          targets.map(({ instance, tools }) => ({ instance, tools })),
-        );
-      } catch (err) {
-        if (predatesBatchCalls(err)) {
-          // A host that predates UpdateTemplates: one call per agent, as before, for a while.
-          log.info("instance host takes no batched updates; one call per agent", { hostUrl: first.hostUrl });
-          this.perAgentHosts.set(first.hostUrl, Date.now() + PER_AGENT_MS);
-          await recordFailures(em.fork(), failures);
-          for (const t of targets) await this.deliver(t.due);
-          return;
-        }
-        for (const t of targets) fail(t.due, err);
-      }
+    try {
+      answers = await this.send(release, first.hostUrl, targets, oneByOne);
+    } catch (err) {
+      for (const t of targets) fail(t.due, err);
     }
     const applied: Applied[] = [];
-    await eachLimited(answers, TOOLS_CONCURRENCY, async (answer, i) => {
+    await forEachLimited(answers, TOOLS_CONCURRENCY, async (answer, i) => {
       const { due, instance } = targets[i]!;
       let key: number[];
       let model = "";
@@ -444,7 +347,7 @@ export class SyncWorker {
         trustLevel,
       });
     });
-    await recordApplied(em.fork(), applied);
+    await this.record(applied);
     await recordFailures(em.fork(), failures);
     log.debug("template update applied", {
       hostUrl: first.hostUrl,
@@ -458,6 +361,46 @@ export class SyncWorker {
       if (compareReleaseKeys(a.applied, release.key) >= 0 && byId.get(a.instanceId)!.tools > 0)
         await this.releaseUndeclared(a.instanceId, release);
     }
+  }
+
+  /**
+   * The release to the targets: one UpdateTemplates call, or one
+   * UpdateTemplate per agent, in order. Their answers, in the targets'
+   * order; throws what failed the whole batch call. A host that predates
+   * UpdateTemplates gets one call per agent, as before, for a while.
+   */
+  private async send(
+    release: Release,
+    hostUrl: string,
+    targets: Target[],
+    oneByOne: boolean,
+  ): Promise<BatchUpdateAnswer[]> {
+    const { runtime, log } = this.opts;
+    if (targets.length === 0) return [];
+    if (!oneByOne) {
+      try {
+        return await runtime.updateTemplates(
+          hostUrl,
+          release.message,
+          release.bases,
+          targets.map(({ instance, tools }) => ({ instance, tools })),
+        );
+      } catch (err) {
+        if (!predatesBatchCalls(err)) throw err;
+        log.info("instance host takes no batched updates; one call per agent", { hostUrl });
+        this.perAgentHosts.set(hostUrl, Date.now() + PER_AGENT_MS);
+      }
+    }
+    const answers: BatchUpdateAnswer[] = [];
+    for (const { instance, tools } of targets) {
+      answers.push(
+        await runtime.updateTemplate(instance, release.message, tools, release.bases).then(
+          (applied) => ({ instanceId: instance.id, applied }),
+          (err: unknown) => ({ instanceId: instance.id, error: ConnectError.from(err) }),
+        ),
+      );
+    }
+    return answers;
   }
 
   /**
@@ -511,21 +454,4 @@ export class SyncWorker {
       );
     for (const row of rows) if (!keep.has(row.tool_id)) await this.tools.release(toolRef(instanceId, row));
   }
-}
-
-/** Runs `job` for every item, at most `limit` at once. */
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  job: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await job(items[i]!, i);
-      }
-    }),
-  );
 }

@@ -1,4 +1,4 @@
-import type { TemplateSource, TemplateWithRelease } from "./claim-flow.js";
+import type { TemplateSource, TemplateWithRelease } from "./release.js";
 
 /**
  * A template read by one claim serves the claims of the next `ttlMs` too:

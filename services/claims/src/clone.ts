@@ -1,0 +1,132 @@
+/**
+ * A clone with context (docs/claims.md, "Clone with context"): the claim of
+ * the parent's template, with the parent's model and user config unless
+ * overridden (claim-request.ts), fresh pool tools, and the parent named to
+ * the child; once the child has joined, the parent is asked for its summary,
+ * which it sends the child directly (instance/src/clone.ts). The pool's
+ * requester == owner check is a fast rejection only: the parent and the
+ * child check the owner's signature themselves. A summary that does not come
+ * leaves a working fresh agent, its inheritance `failed` with the reason.
+ */
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { InheritanceSchema, InheritanceState, type Inheritance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  CloneAuthorizationSchema,
+  CloneSummaryRequestSchema,
+  type CloneAuthorization,
+} from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import {
+  cloneFields,
+  failedPrecondition,
+  invalidArgument,
+  type Logger,
+  notFound,
+  permissionDenied,
+  type SignatureVerifier,
+} from "@convos-pool/kit";
+import type { ClaimInput } from "./claim-request.js";
+import { agentForFlow, settleInheritance, type ClaimedInstance, type FlowAgent } from "./claim-sql.js";
+import type { Proof } from "./proof.js";
+import type { InstanceRuntime } from "./runtime.js";
+
+/** A clone on its way: the parent, the owner's authorization (passed to the parent as signed), the kinds that carry. */
+export interface Clone {
+  parent: FlowAgent;
+  auth: CloneAuthorization;
+  carry: string[];
+}
+
+/**
+ * A clone's checks before anything is taken: the owner's CloneAgent
+ * signature over exactly this clone (also the requester's proof, and its
+ * nonce spent with the claim), then the fast requester == owner check (a
+ * parent that is not the requester's is NOT_FOUND, as a missing one).
+ */
+export async function prepareClone(
+  deps: { em: EntityManager; verifier: SignatureVerifier },
+  req: ClaimRequest,
+  input: ClaimInput,
+  caller: string | undefined,
+): Promise<{ clone: Clone; proof: Proof }> {
+  if (caller !== undefined && caller !== input.requester) {
+    throw permissionDenied("requester must be the signed-in caller: the requester becomes the agent's owner");
+  }
+  const auth = create(CloneAuthorizationSchema, {
+    ownerId: input.requester,
+    parentInstanceId: req.cloneFrom,
+    conversationInvite: input.invite,
+    contextPrompt: req.contextPrompt,
+    carry: input.carry,
+    model: req.model,
+    userConfig: req.userConfig,
+    signature: req.ownerSignature,
+  });
+  const verified = await deps.verifier.verify("CloneAgent", cloneFields(auth), req.ownerSignature, "owner_signature");
+  const parent = await agentForFlow(deps.em.fork(), req.cloneFrom);
+  if (
+    !parent ||
+    parent.ownerId !== input.requester ||
+    !["claimed", "crashed"].includes(parent.state) ||
+    !parent.templateId
+  ) {
+    throw notFound(`instance ${req.cloneFrom}`);
+  }
+  if (parent.state !== "claimed")
+    throw failedPrecondition(
+      `clone_from: instance ${parent.id} is not running right now (its host lost it); try again when it is back`,
+    );
+  if (input.templateId && input.templateId !== parent.templateId) {
+    throw invalidArgument("template_id", `a clone runs its parent's template (${parent.templateId}); leave it empty`);
+  }
+  return { clone: { parent, auth, carry: input.carry }, proof: { nonce: verified.nonce, purpose: "CloneAgent" } };
+}
+
+/**
+ * Asks the parent for its summary (CloneSummary) and records the outcome
+ * on the child: sent, or failed with why (the parent's refusal as it said
+ * it, or that it did not answer). Never the summary: the pool has none.
+ */
+export async function askParent(
+  deps: { em: EntityManager; runtime: InstanceRuntime; log: Logger },
+  clone: Clone,
+  child: ClaimedInstance,
+): Promise<Inheritance> {
+  const carry = clone.carry;
+  try {
+    const res = await deps.runtime.cloneSummary(
+      clone.parent,
+      create(CloneSummaryRequestSchema, {
+        childInstanceId: child.id,
+        childInboxId: child.inboxId,
+        childWalletIndex: child.walletIndex,
+        authorization: clone.auth,
+      }),
+    );
+    await settleInheritance(deps.em.fork(), child.id, { state: "sent" });
+    deps.log.info("clone summary sent by the parent", {
+      instanceId: child.id,
+      parentInstanceId: clone.parent.id,
+      entries: res.entries,
+      via: res.via,
+    });
+    return create(InheritanceSchema, { state: InheritanceState.SENT, carry });
+  } catch (err) {
+    const e = ConnectError.from(err);
+    const error = [Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded, Code.Canceled].includes(e.code)
+      ? "the parent agent did not answer; this agent works without its summary"
+      : `the parent agent refused to send its summary: ${e.rawMessage}`;
+    await settleInheritance(deps.em.fork(), child.id, { state: "failed", error }).catch((dbErr: unknown) =>
+      deps.log.error("a clone's inheritance could not be recorded", { instanceId: child.id, err: dbErr }),
+    );
+    deps.log.warn("clone summary not sent", {
+      instanceId: child.id,
+      parentInstanceId: clone.parent.id,
+      code: Code[e.code],
+      reason: e.rawMessage,
+    });
+    return create(InheritanceSchema, { state: InheritanceState.FAILED, carry, error });
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * What the pool manager asks of an instance host (InstanceHostService): start
+ * and stop instances, and list what it runs, as the pool's own types.
+ */
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { createServiceClient, type ClientCredentials, type ServiceClient } from "@convos-pool/kit";
+
+export interface HostedInstance {
+  instanceId: string;
+  inboxId: string;
+  state: InstanceState;
+  /** The key of the release it has applied (its template's version, then its bases'). */
+  appliedKey: number[];
+}
+
+/** What a host runs, and how many it may (0: it did not say). */
+export interface HostListing {
+  instances: HostedInstance[];
+  maxInstances: number;
+}
+
+/** What the pool asks of an instance host (InstanceHostService). */
+export interface InstanceHost {
+  readonly url: string;
+  start(instanceId: string, walletIndex: number): Promise<{ inboxId: string }>;
+  stop(instanceId: string, destroy: boolean): Promise<void>;
+  list(): Promise<HostListing>;
+}
+
+export class GrpcInstanceHost implements InstanceHost {
+  private readonly c: ServiceClient<typeof InstanceHostService>;
+
+  constructor(
+    readonly url: string,
+    credentials: ClientCredentials,
+    private readonly timeoutMs = 60_000,
+  ) {
+    this.c = createServiceClient(InstanceHostService, url, credentials);
+  }
+
+  async start(instanceId: string, walletIndex: number) {
+    const res = await this.c.client.startInstance({ instanceId, walletIndex }, { timeoutMs: this.timeoutMs });
+    return { inboxId: res.inboxId };
+  }
+
+  async stop(instanceId: string, destroy: boolean) {
+    await this.c.client.stopInstance({ instanceId, destroy }, { timeoutMs: this.timeoutMs });
+  }
+
+  async list() {
+    const res = await this.c.client.listInstances({}, { timeoutMs: 10_000 });
+    return {
+      instances: res.instances.map((i) => ({
+        instanceId: i.instanceId,
+        inboxId: i.inboxId,
+        state: i.state,
+        appliedKey: [i.appliedTemplateVersion, ...i.appliedBaseVersions].map(Number),
+      })),
+      maxInstances: res.maxInstances,
+    };
+  }
+
+  close(): void {
+    this.c.close();
+  }
+}

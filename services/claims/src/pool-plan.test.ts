@@ -1,0 +1,230 @@
+// The warm pool's decisions (pool-plan.ts), pure: no database, no host. Rows
+// and listings are written out here; the manager applying them against real
+// PostgreSQL and a stand-in host is pool-manager.test.ts.
+import { describe, expect, it } from "vitest";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  DEFAULT_HOST_CAPACITY,
+  decideRow,
+  placeInstances,
+  roomiest,
+  type HostView,
+  type PoolRow,
+  type RowAction,
+} from "./pool-plan.js";
+
+const row = (state: PoolRow["state"], more: Partial<PoolRow> = {}): PoolRow => ({
+  state,
+  owned: state === "claimed" || state === "claiming",
+  stuck: false,
+  ...more,
+});
+const host = (onHost: InstanceState | undefined, more: Partial<HostView> = {}): HostView => ({
+  onHost,
+  draining: false,
+  wasUnreachable: false,
+  ...more,
+});
+const keep: RowAction = { kind: "keep", back: false };
+const { IDLE, CLAIMED, STARTING, CRASHED, DEAD } = InstanceState;
+
+describe("a row's step in a pass", () => {
+  const cases: [string, PoolRow, HostView, RowAction][] = [
+    ["an idle instance its host runs idle is kept", row("idle"), host(IDLE), keep],
+    ["a claimed agent its host runs is kept", row("claimed"), host(CLAIMED), keep],
+    [
+      "a claimed agent on a host that was unreachable last pass is kept, and back (its pending update becomes due)",
+      row("claimed"),
+      host(CLAIMED, { wasUnreachable: true }),
+      { kind: "keep", back: true },
+    ],
+    [
+      "an idle instance on a host that was unreachable last pass is kept, not back (it has no owner to update)",
+      row("idle"),
+      host(IDLE, { wasUnreachable: true }),
+      keep,
+    ],
+    [
+      "an idle instance its host no longer runs is marked crashed, then replaced",
+      row("idle"),
+      host(undefined),
+      { kind: "crash", then: { kind: "replace" } },
+    ],
+    [
+      "an idle instance its host reports dead is marked crashed, then replaced",
+      row("idle"),
+      host(DEAD),
+      { kind: "crash", then: { kind: "replace" } },
+    ],
+    [
+      "a claimed agent its host reports crashed is marked crashed and kept for its owner",
+      row("claimed"),
+      host(CRASHED),
+      { kind: "crash", then: keep },
+    ],
+    [
+      "a claimed agent its host no longer runs is marked crashed and kept for its owner",
+      row("claimed"),
+      host(undefined),
+      { kind: "crash", then: keep },
+    ],
+    [
+      "a crashed agent with an owner its host runs again recovers to claimed",
+      row("crashed", { owned: true }),
+      host(CLAIMED),
+      { kind: "recover" },
+    ],
+    [
+      "a crashed agent with an owner its host still does not run is kept as it is",
+      row("crashed", { owned: true }),
+      host(undefined),
+      keep,
+    ],
+    [
+      "a crashed agent with an owner its host lists idle recovers to claimed: never put back in the pool",
+      row("crashed", { owned: true }),
+      host(IDLE),
+      { kind: "recover" },
+    ],
+    [
+      "a crashed instance set aside while its host was away, idle there again, goes back to idle",
+      row("crashed"),
+      host(IDLE),
+      { kind: "reidle" },
+    ],
+    [
+      "a crashed instance without an owner its host does not run idle is replaced (dead)",
+      row("crashed"),
+      host(undefined),
+      { kind: "replace" },
+    ],
+    [
+      "a crashed instance without an owner its host runs in another state is replaced",
+      row("crashed"),
+      host(STARTING),
+      { kind: "replace" },
+    ],
+    ["an idle instance on a draining host is drained", row("idle"), host(IDLE, { draining: true }), { kind: "drain" }],
+    ["a claimed agent on a draining host stays where it is", row("claimed"), host(CLAIMED, { draining: true }), keep],
+    [
+      "an idle instance on a draining host that no longer runs it is marked crashed and replaced, not drained",
+      row("idle"),
+      host(undefined, { draining: true }),
+      { kind: "crash", then: { kind: "replace" } },
+    ],
+    ["a starting instance within its start time is kept", row("starting"), host(undefined), keep],
+    [
+      "a starting instance stuck past its start time that its host runs idle becomes idle from the lost start",
+      row("starting", { stuck: true }),
+      host(IDLE),
+      { kind: "idleFromLostStart" },
+    ],
+    [
+      "a starting instance stuck past its start time that its host does not run is abandoned (dead)",
+      row("starting", { stuck: true }),
+      host(undefined),
+      { kind: "abandonStart" },
+    ],
+    [
+      "a starting instance stuck past its start time that its host reports crashed is abandoned",
+      row("starting", { stuck: true }),
+      host(CRASHED),
+      { kind: "abandonStart" },
+    ],
+    ["a claiming instance is left to its claim", row("claiming"), host(undefined), keep],
+  ];
+  it.each(cases)("%s", (_name, r, h, action) => {
+    expect(decideRow(r, h)).toEqual(action);
+  });
+});
+
+describe("placement of new instances", () => {
+  const [a, b, c] = [{ url: "a" }, { url: "b" }, { url: "c" }];
+
+  it("places by room: the host with the smallest share of its size, none on a full one", () => {
+    const size = new Map([
+      ["a", 10],
+      ["b", 40],
+      ["c", 5],
+    ]);
+    expect(
+      roomiest(
+        [a, b, c],
+        new Map([
+          ["a", 2],
+          ["b", 4],
+          ["c", 5],
+        ]),
+        size,
+      ),
+    ).toBe(b); // 0.2, 0.1, full
+    expect(
+      roomiest(
+        [a, b, c],
+        new Map([
+          ["a", 2],
+          ["b", 8],
+          ["c", 1],
+        ]),
+        size,
+      ),
+    ).toBe(a); // 0.2 ties 0.2: the first listed
+    expect(
+      roomiest(
+        [a, c],
+        new Map([
+          ["a", 10],
+          ["c", 5],
+        ]),
+        size,
+      ),
+    ).toBeUndefined();
+  });
+
+  it("a host that does not say its size holds the default", () => {
+    expect(roomiest([a], new Map([["a", DEFAULT_HOST_CAPACITY - 1]]), new Map())).toBe(a);
+    expect(roomiest([a], new Map([["a", DEFAULT_HOST_CAPACITY]]), new Map())).toBeUndefined();
+  });
+
+  it("spreads new instances roomiest first, counting each one placed before the next", () => {
+    const size = new Map([
+      ["a", 4],
+      ["b", 12],
+    ]);
+    const { placements, unplaced } = placeInstances(
+      8,
+      [a, b],
+      new Map([
+        ["a", 0],
+        ["b", 0],
+      ]),
+      size,
+    );
+    expect(placements.map((h) => h.url)).toEqual(["a", "b", "b", "b", "a", "b", "b", "b"]);
+    expect(unplaced).toBe(0);
+  });
+
+  it("places what fits and counts the rest as unplaced when the hosts fill up", () => {
+    const { placements, unplaced } = placeInstances(
+      5,
+      [a, b],
+      new Map([
+        ["a", 1],
+        ["b", 2],
+      ]),
+      new Map([
+        ["a", 2],
+        ["b", 3],
+      ]),
+    );
+    expect(placements.map((h) => h.url)).toEqual(["a", "b"]);
+    expect(unplaced).toBe(3);
+  });
+
+  it("places nothing when none is asked, and leaves the counts it was given as they were", () => {
+    const counts = new Map([["a", 1]]);
+    expect(placeInstances(0, [a], counts, new Map())).toEqual({ placements: [], unplaced: 0 });
+    placeInstances(3, [a], counts, new Map());
+    expect(counts.get("a")).toBe(1);
+  });
+});

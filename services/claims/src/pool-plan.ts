@@ -1,0 +1,116 @@
+/**
+ * The warm pool's decisions (pool-manager.ts), pure: what a pass does with
+ * each instance row given what the row's host lists, and which hosts get
+ * the new instances of the fill. The manager applies them; every state
+ * change it makes is a guarded update, so a claim that takes an idle
+ * instance meanwhile wins and the pass leaves that row as it is.
+ */
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { InstanceStateName } from "./entities.js";
+
+/** A host that does not say its size (ListInstancesResponse.max_instances 0) is taken to hold the instance host's default. */
+export const DEFAULT_HOST_CAPACITY = 1000;
+
+/** An instance row as a pass reads it (never a dead one). */
+export interface PoolRow {
+  state: InstanceStateName;
+  /** It has an owner: it was claimed. */
+  owned: boolean;
+  /** `starting` for longer than a start takes: the manager that started it died before it recorded the start. */
+  stuck: boolean;
+}
+
+/** What the row's host says this pass (a host that did not answer decides nothing: its rows wait). */
+export interface HostView {
+  /** The instance's state as the host lists it; undefined when the host does not run it. */
+  onHost: InstanceState | undefined;
+  /** An operator drains the host (hosts-cli.ts): its idle instances go. */
+  draining: boolean;
+  /** The last pass, on any replica, could not reach the host. */
+  wasUnreachable: boolean;
+}
+
+export type RowAction =
+  /** As it is: healthy, or on its way (starting, claiming). `back`: a claimed agent whose host answers again. */
+  | { kind: "keep"; back: boolean }
+  /** Idle on a draining host: dead, then stopped with the host's other dead ones; replaced elsewhere. */
+  | { kind: "drain" }
+  /** Idle or claimed, and its host no longer runs it (or says crashed, dead): crashed, then `then`. */
+  | { kind: "crash"; then: RowAction }
+  /** An owner's crashed agent its host runs again: claimed (never replaced behind the owner's back). */
+  | { kind: "recover" }
+  /** Set aside (crashed) while its host did not answer, and idle there: back in the pool. */
+  | { kind: "reidle" }
+  /** Crashed, no owner: dead for good (its wallet index is never reused); the fill starts another. */
+  | { kind: "replace" }
+  /** Stuck starting, and its host runs it idle: idle, its start recorded now. */
+  | { kind: "idleFromLostStart" }
+  /** Stuck starting, and its host does not run it idle: dead. */
+  | { kind: "abandonStart" };
+
+/** What a host lists that is not running. */
+const GONE = new Set([InstanceState.CRASHED, InstanceState.DEAD]);
+
+/** A row's step in this pass, from its state and what its host says. */
+export function decideRow(row: PoolRow, host: HostView): RowAction {
+  const healthy = host.onHost !== undefined && !GONE.has(host.onHost);
+  if (row.state === "idle" && healthy && host.draining) return { kind: "drain" };
+  if (row.state === "idle" || row.state === "claimed") {
+    if (healthy) return { kind: "keep", back: row.state === "claimed" && host.wasUnreachable };
+    return { kind: "crash", then: decideRow({ ...row, state: "crashed" }, host) };
+  }
+  if (row.state === "crashed") {
+    if (row.owned) return healthy ? { kind: "recover" } : { kind: "keep", back: false };
+    return host.onHost === InstanceState.IDLE ? { kind: "reidle" } : { kind: "replace" };
+  }
+  if (row.state === "starting" && row.stuck) {
+    return host.onHost === InstanceState.IDLE ? { kind: "idleFromLostStart" } : { kind: "abandonStart" };
+  }
+  return { kind: "keep", back: false };
+}
+
+/**
+ * The host with the most room, as the share of its size it runs
+ * (`count / capacity`: a host twice the size takes twice the instances);
+ * none when every one is full. Ties go to the first listed.
+ */
+export function roomiest<H extends { url: string }>(
+  hosts: readonly H[],
+  counts: ReadonlyMap<string, number>,
+  capacity: ReadonlyMap<string, number>,
+): H | undefined {
+  let best: H | undefined;
+  let bestLoad = Infinity;
+  for (const h of hosts) {
+    const size = capacity.get(h.url) ?? DEFAULT_HOST_CAPACITY;
+    const count = counts.get(h.url) ?? 0;
+    if (count >= size) continue;
+    const load = count / size;
+    if (load < bestLoad) {
+      best = h;
+      bestLoad = load;
+    }
+  }
+  return best;
+}
+
+/**
+ * Where `count` new instances go: one host per instance, each the roomiest
+ * once the ones before it are counted; `unplaced` when every host is full.
+ */
+export function placeInstances<H extends { url: string }>(
+  count: number,
+  hosts: readonly H[],
+  counts: ReadonlyMap<string, number>,
+  capacity: ReadonlyMap<string, number>,
+): { placements: H[]; unplaced: number } {
+  const running = new Map(counts);
+  const placements: H[] = [];
+  while (placements.length < count) {
+    const host = roomiest(hosts, running, capacity);
+    if (!host) break;
+    placements.push(host);
+    running.set(host.url, (running.get(host.url) ?? 0) + 1);
+  }
+  return { placements, unplaced: count - placements.length };
+}
