@@ -2,7 +2,7 @@
 // sizes, seconds), in its own process as `npm run bench:*` runs it, to its
 // end, printing its figures, and leaving no process it started behind, also
 // when it is stopped midway. How fast is not checked here: the full runs
-// measure that (README, "Performance"); a quick run's figures mean nothing.
+// measure that (docs/performance/); a quick run's figures mean nothing.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";

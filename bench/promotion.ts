@@ -3,7 +3,7 @@
 // this process, from a full GC to three scavenges after the last call. Such
 // bytes outlived the scavenges though no call was in flight, and only a full
 // GC takes them back; at 200 claims/s they are what brings the claims
-// service's full GCs (README, "What fills the old generation").
+// service's full GCs (docs/performance/promotion.md).
 //
 //   npm run bench:promotion                 1,000 calls a round, median of three rounds
 //

@@ -87,7 +87,7 @@ export const NO_IDLE_AGENT = "no idle agent, try again";
  * completions) at once. PostgreSQL runs a batch in one backend, one claim
  * after the other: four batches of up to 25 on four of the pool's
  * connections kept claims moving through their steps, where whole batches of
- * 50 marched together (measured, README "Claims": ratio 0.28 to 0.29 against 0.26).
+ * 50 marched together (measured, docs/performance/claims.md: ratio 0.28 to 0.29 against 0.26).
  */
 const BATCH_SIZE = 25;
 const BATCHES_IN_FLIGHT = 4;

@@ -123,7 +123,7 @@ export const COMPLETE_CLAIMS_SQL = `update instances i set state = 'claimed', ow
  * its claim no longer holds the instance (the stale-claim sweep took it
  * over): that claim must roll back. The ids and owners listed (`in`) let
  * the planner find the rows by primary key or by their owners' claims in
- * flight, never by walking every claiming row (README "Claims").
+ * flight, never by walking every claiming row (docs/performance/claims.md).
  */
 export async function completeClaims(em: EntityManager, batch: Completion[]): Promise<boolean[]> {
   const rows = await em.execute<{ id: string }[]>(COMPLETE_CLAIMS_SQL, [
@@ -309,7 +309,7 @@ export async function endClaim(
  * The sweep's statement (takeStaleClaims): the stale rows are chosen once (a
  * materialized CTE). As a subquery in FROM the planner could rescan it for
  * every claiming row, which with thousands of claims in flight took seconds
- * of CPU every sweep (README "Claims"). Parameters: the lease in seconds, the limit.
+ * of CPU every sweep (docs/performance/claims.md). Parameters: the lease in seconds, the limit.
  */
 export const STALE_CLAIMS_SQL = `with stale as materialized (
       select id, claim_id from instances

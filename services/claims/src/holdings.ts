@@ -32,7 +32,7 @@ export const HOLDINGS_SQL = `select count(*)::int as agents,
  * An owner's live agents alone, for a claim that reserves no pool tools: one
  * count per state, each over its partial index, and no visit of each agent
  * for its tools (which made a claim's cost grow with the owner's agents:
- * measured, README "Claims").
+ * measured, docs/performance/claims.md).
  */
 export const AGENTS_SQL = `select (select count(*) from instances where owner_id = ? and state = 'claimed')
     + (select count(*) from instances where owner_id = ? and state = 'claiming')

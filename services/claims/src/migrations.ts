@@ -272,7 +272,7 @@ export class Replicas extends Migration {
 
 /**
  * A claim under the caps counts what its owner holds without visiting
- * anyone else's rows (README "Claims": a claim's cost grew with every claim
+ * anyone else's rows (docs/performance/claims.md: a claim's cost grew with every claim
  * in flight and with each of the owner's agents):
  * - claims in progress by owner: `instances_claiming` becomes
  *   `(owner_id) where state = 'claiming'`, one partial index as before (the

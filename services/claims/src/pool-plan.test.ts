@@ -1,6 +1,6 @@
 // The warm pool's decisions (pool-plan.ts), pure: no database, no host. Rows
 // and listings are written out here; the manager applying them against real
-// PostgreSQL and a stand-in host is pool-manager.test.ts.
+// PostgreSQL and a stand-in host is pool-manager.int.test.ts.
 import { describe, expect, it } from "vitest";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {

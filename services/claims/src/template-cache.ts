@@ -9,7 +9,7 @@ import type { TemplateSource, TemplateWithRelease } from "./release.js";
  *
  * One read at a time per template: the claims that miss while it is read
  * wait for it instead of each asking (at 50 claims in flight, every expiry
- * sent 50 reads to the templates service; README "Claims"). They get a value
+ * sent 50 reads to the templates service; docs/performance/claims.md). They get a value
  * read after they asked, so nothing older than the cache already allows. A
  * failed read is not kept: each waiter gets its error, and the next claim
  * reads again.

@@ -1,6 +1,6 @@
 // The owner's calls' windows and a transfer's checks before any signature
 // (owner.ts), in memory: no verifier, no workspace; the signatures
-// themselves are checked over the network in host.test.ts.
+// themselves are checked over the network in host.int.test.ts.
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
