@@ -8,4 +8,4 @@ export * from "./chain.js";
 export * from "./maildirs.js";
 export * from "./mail.js";
 export * from "./pop3.js";
-export * from "./sms.js";
+export * from "./sms/index.js";
