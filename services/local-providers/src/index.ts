@@ -3,9 +3,9 @@
 // (anvil) for wallets, mail (SMTP delivering to local mailboxes, POP3 reading
 // them), Telnyx's messaging API for phone numbers, and AgentMail's API for
 // production-shaped mailboxes.
-export * from "./agentmail.js";
+export * from "./agentmail/index.js";
 export * from "./chain.js";
 export * from "./maildirs.js";
 export * from "./mail.js";
 export * from "./pop3.js";
-export * from "./sms.js";
+export * from "./sms/index.js";

@@ -1,11 +1,11 @@
-// What the local stand-ins of outside JSON APIs share (sms.ts for Telnyx,
-// agentmail.ts for AgentMail): an HTTP server that splits the path, hands
+// What the local stand-ins of outside JSON APIs share (sms/ for Telnyx,
+// agentmail/ for AgentMail): an HTTP server that splits the path, hands
 // it to the stand-in's router and writes its answer or its error in the
 // API's own error shape; reading a JSON object body within a size limit;
-// telling loopback callers apart.
+// telling loopback callers apart; reading the Bearer key.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Logger } from "@convos-pool/kit";
+import { sameSecret, type Logger } from "@convos-pool/kit";
 
 /** A status and a JSON body (none: an empty answer, as a 204). */
 export interface ApiAnswer {
@@ -110,4 +110,15 @@ export async function readJsonObject(req: IncomingMessage, maxBytes: number, err
 
 export function isLoopback(address: string | undefined): boolean {
   return address === "::1" || /^(::ffff:)?127\./.test(address ?? "");
+}
+
+/** Whether the request carries `Authorization: Bearer <key>`, compared in constant time. */
+export function hasBearer(req: IncomingMessage, key: string): boolean {
+  return sameSecret(req.headers.authorization ?? "", `Bearer ${key}`);
+}
+
+/** The key of an `Authorization: Bearer <key>` header; undefined for no header or another scheme. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization ?? "";
+  return auth.startsWith("Bearer ") ? auth.slice(7) : undefined;
 }

@@ -58,8 +58,8 @@ export interface CommitLogRow {
 }
 
 export interface StoreOptions {
-  databaseUrl?: string;
-  embeddedDir?: string;
+  databaseUrl?: string | undefined;
+  embeddedDir?: string | undefined;
 }
 
 /** A nanosecond clock that never returns the same value twice in this process. */
@@ -122,8 +122,8 @@ export class Store {
   static async open(opts: StoreOptions): Promise<Store> {
     const db = await openDatabase({
       name: "xmtp-devnode",
-      url: opts.databaseUrl,
-      embeddedDir: opts.embeddedDir,
+      ...(opts.databaseUrl !== undefined ? { url: opts.databaseUrl } : {}),
+      ...(opts.embeddedDir !== undefined ? { embeddedDir: opts.embeddedDir } : {}),
       entities: [],
       migrations,
     });

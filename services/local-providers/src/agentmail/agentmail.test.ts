@@ -1,6 +1,6 @@
 import { createLogger } from "@convos-pool/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalAgentMail, type LocalAgentMail } from "./agentmail.js";
+import { startLocalAgentMail, type LocalAgentMail } from "./index.js";
 
 let am: LocalAgentMail;
 

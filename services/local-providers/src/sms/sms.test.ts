@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createLogger } from "@convos-pool/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalSms, type LocalSms } from "./sms.js";
+import { startLocalSms, type LocalSms } from "./index.js";
 
 interface Hook {
   headers: IncomingHttpHeaders;

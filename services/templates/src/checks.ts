@@ -1,0 +1,54 @@
+// What TemplateService's requests must hold, refused with the field named
+// (invalidArgument). Pure.
+import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { INBOX_ID_PATTERN, invalidArgument, requireString, TEMPLATE_ID_PATTERN } from "@convos-pool/kit";
+
+export function checkTemplateId(id: string, field = "template_id"): void {
+  if (!TEMPLATE_ID_PATTERN.test(id))
+    throw invalidArgument(field, 'must be a template id such as "tmpl_" followed by 16 letters or digits');
+}
+
+export function checkInboxId(id: string, field: string): void {
+  if (!INBOX_ID_PATTERN.test(id))
+    throw invalidArgument(field, "must be an XMTP inbox ID (64 lower-case hex characters)");
+}
+
+/** Release notes: display text beside a content change (docs/store.md). */
+export const checkReleaseNotes = (notes: string) => requireString("release_notes", notes, { min: 0, max: 2_000 });
+
+/** The version a change is based on (If-Match on REST), as a number. */
+export function checkExpectedVersion(v: bigint): number {
+  if (v < 1n || v > 2_000_000_000n) {
+    throw invalidArgument("expected_version", "is required: the version your change is based on (If-Match on REST)");
+  }
+  return Number(v);
+}
+
+/** Public or private: the two a template may be set to. */
+export function checkVisibility(v: Visibility): void {
+  if (v !== Visibility.PUBLIC && v !== Visibility.PRIVATE) {
+    throw invalidArgument("visibility", 'must be "public" or "private"');
+  }
+}
+
+/** A rollback's target: a version number, 1 or more. */
+export function checkTargetVersion(v: bigint): number {
+  const target = Number(v);
+  if (!Number.isInteger(target) || target < 1)
+    throw invalidArgument("target_version", "must be a version number, 1 or more");
+  return target;
+}
+
+/** A rollback goes back: its target is earlier than the version it is based on. */
+export function checkRollsBack(target: number, base: number): void {
+  if (target >= base)
+    throw invalidArgument(
+      "target_version",
+      `must be an earlier version than ${base}, the one the rollback is based on`,
+    );
+}
+
+/** A store query's category: at most 40 characters. */
+export function checkCategory(category: string): void {
+  if (category.length > 40) throw invalidArgument("category", "must be at most 40 characters");
+}
