@@ -43,7 +43,7 @@ const FIELD_ORDER = [
 
 export interface ReleaseNotesDeps {
   em: EntityManager;
-  /** The template, if the caller may see it (service.ts: private ones their creator's only). */
+  /** The template, if the caller may see it (visible-template.ts: private ones their creator's only). */
   visibleTemplate(id: string, ctx: HandlerContext): Promise<TemplateRowType>;
 }
 

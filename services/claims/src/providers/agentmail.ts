@@ -3,7 +3,7 @@
 // itself, and cannot touch another agent's mail or make inboxes. The
 // organization's key stays in the claims service. Release deletes the inbox,
 // which deletes its mail and its keys. The tests run it against the local
-// stand-in (local-providers agentmail.ts), which speaks AgentMail's API.
+// stand-in (local-providers agentmail/), which speaks AgentMail's API.
 //
 // The inbox is made with a client_id derived from the instance id, so a
 // provisioning retried after an answer was lost finds the inbox it made

@@ -1,7 +1,7 @@
 // The production phone-number provider: buys a number per instance from
 // Telnyx (search, number order, wait for the order to complete) and gives it
 // back (deletes it) on release. The tests run it against the local stand-in
-// (local-providers sms.ts), which speaks the same number-ordering API.
+// (local-providers sms/), which speaks the same number-ordering API.
 //
 // The API key stays in the claims service: the instance host texts with a
 // key of its own and puts the number on its messaging profile itself, so

@@ -1,6 +1,6 @@
 // The agent's mail client for AgentMail (https://api.agentmail.to, REST v0),
 // the production mailbox provider, or the local stand-in that speaks its API
-// (local-providers agentmail.ts). The claims service made the inbox and a key
+// (local-providers agentmail/). The claims service made the inbox and a key
 // scoped to it, so the agent reads and sends as itself and nothing else. The
 // same Mailbox as MailClient (mail.ts), with its helpers: HTML mail turned
 // into text, text cut at 16 KiB. Failures are MailErrors in plain words for

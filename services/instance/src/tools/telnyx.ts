@@ -1,5 +1,5 @@
 // The agent host's SMS client: Telnyx's messaging API (https://api.telnyx.com),
-// or the local stand-in that speaks it (local-providers sms.ts). The host
+// or the local stand-in that speaks it (local-providers sms/). The host
 // sends texts from its agents' numbers, and at start points its messaging
 // profile's webhook at itself and assigns its numbers to that profile;
 // inbound texts come to that webhook, signed with ed25519, and
