@@ -28,7 +28,6 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import {
   Batcher,
-  consumeNonce,
   initialTrustLevel,
   type LimitConfig,
   type Logger,
@@ -38,6 +37,7 @@ import {
   type SignatureVerifier,
   whileDatabaseAway,
 } from "@convos-pool/kit";
+import { consumeNonce } from "@convos-pool/kit/db";
 import { checkIdempotencyKey, renewKeys } from "./claim-keys.js";
 import { claimFailure, provisioningFailure, type Stage } from "./claim-errors.js";
 import { checkClaimRequest, planClaim, type ClaimInput } from "./claim-request.js";

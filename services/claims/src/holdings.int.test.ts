@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { limitExceededOf, openDatabase, type Database } from "@convos-pool/kit";
+import { limitExceededOf } from "@convos-pool/kit";
+import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
 import { claimIdleInstance, completeClaim, insertProvisionedTool } from "./claim-sql.js";
 import { entities } from "./entities.js";

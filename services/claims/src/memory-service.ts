@@ -15,7 +15,6 @@ import { type AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_m
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   callerInboxId,
-  consumeNonce,
   invalidArgument,
   nonceUsed,
   notFound,
@@ -26,6 +25,7 @@ import {
   unauthenticated,
   X25519_KEY_BYTES,
 } from "@convos-pool/kit";
+import { consumeNonce } from "@convos-pool/kit/db";
 import { bytesToHex, sha256 } from "viem";
 import { agentForFlow } from "./claim-sql.js";
 import { proveOwner } from "./proof.js";

@@ -1,5 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
-import { CreateSignatureNonces, type MigrationEntry } from "@convos-pool/kit";
+import { CreateSignatureNonces, type MigrationEntry } from "@convos-pool/kit/db";
 import { createClaimBatch, createClaimWithinCaps } from "./holdings.js";
 
 /**

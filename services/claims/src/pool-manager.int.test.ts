@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { createLogger, generateServiceCredentials, openDatabase, type Database } from "@convos-pool/kit";
+import { createLogger, generateServiceCredentials } from "@convos-pool/kit";
+import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
 import { claimIdleInstance, completeClaim } from "./claim-sql.js";
 import { entities } from "./entities.js";

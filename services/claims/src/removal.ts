@@ -6,7 +6,8 @@
  * pool manager stops and destroys it once its host answers again.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { consumeNonce, type Logger, nonceUsed } from "@convos-pool/kit";
+import { type Logger, nonceUsed } from "@convos-pool/kit";
+import { consumeNonce } from "@convos-pool/kit/db";
 import { markRemoved, toolsToRelease } from "./claim-sql.js";
 import type { PoolTools } from "./pool-tools.js";
 import type { InstanceRuntime } from "./runtime.js";

@@ -12,7 +12,6 @@ import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/conv
 import { type TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   callerInboxId,
-  consumeNonce,
   type FieldViolationInfo,
   INBOX_ID_PATTERN,
   invalidArgument,
@@ -29,6 +28,7 @@ import {
   TEMPLATE_ID_PATTERN,
   unauthenticated,
 } from "@convos-pool/kit";
+import { consumeNonce } from "@convos-pool/kit/db";
 import type { ClaimFlow } from "./claim-flow.js";
 import { visibleTo } from "./claim-request.js";
 import { agentForFlow, completeTransfer, offerTransfer, setTrustLevel } from "./claim-sql.js";

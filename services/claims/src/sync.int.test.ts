@@ -28,9 +28,9 @@ import {
   fieldViolations,
   signOperation,
   signUpdateRelease,
-  type Database,
   type TemplateContentJson,
 } from "@convos-pool/kit";
+import { type Database } from "@convos-pool/kit/db";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
 import type { RunningClaimsService } from "./server.js";

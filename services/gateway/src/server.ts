@@ -34,9 +34,9 @@ import {
   type ServerResponse,
   RateLimit,
   SIGNATURE_MAX_AGE_SECONDS,
-  signatureNoncesMigration,
   SignatureVerifier,
 } from "@convos-pool/kit";
+import { signatureNoncesMigration } from "@convos-pool/kit/db";
 import { pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import {
   callInfo,

@@ -15,16 +15,15 @@ import { Migration } from "@mikro-orm/migrations";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
-  consumeNonce,
   INBOX_ID_PATTERN,
   invalidArgument,
-  type MigrationEntry,
   nonceUsed,
   type RateLimit,
   SESSION_AUDIENCE,
   type SignatureVerifier,
   unauthenticated,
 } from "@convos-pool/kit";
+import { consumeNonce, type MigrationEntry } from "@convos-pool/kit/db";
 
 export const SESSION_TTL_SECONDS = 60 * 60;
 

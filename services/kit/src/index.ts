@@ -1,7 +1,4 @@
 export * from "./contract.js";
-// Still here until every importer takes them from @convos-pool/kit/db.
-export * from "./db.js";
-export * from "./nonces.js";
 export * from "./concurrency.js";
 export * from "./auth.js";
 export * from "./errors.js";

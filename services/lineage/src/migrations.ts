@@ -1,5 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
-import type { MigrationEntry } from "@convos-pool/kit";
+import type { MigrationEntry } from "@convos-pool/kit/db";
 
 /**
  * The lineage service's tables (docs/lineage.md): every agent ever claimed,

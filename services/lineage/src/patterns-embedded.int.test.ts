@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { openDatabase, type Database } from "@convos-pool/kit";
+import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { lessonHash } from "./patterns-policy.js";

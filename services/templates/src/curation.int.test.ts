@@ -30,7 +30,6 @@ import {
   createServiceClient,
   fieldViolations,
   generateServiceCredentials,
-  openDatabase,
   jsonHash,
   limitExceededOf,
   patchToJson,
@@ -40,6 +39,7 @@ import {
   type SignedOperation,
   type TemplateContentJson,
 } from "@convos-pool/kit";
+import { openDatabase } from "@convos-pool/kit/db";
 import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";

@@ -13,7 +13,6 @@ import {
   alreadyExists,
   callerInboxId,
   conflict,
-  consumeNonce,
   failedPrecondition,
   INBOX_ID_PATTERN,
   invalidArgument,
@@ -28,6 +27,7 @@ import {
   TEMPLATE_ID_PATTERN,
   unauthenticated,
 } from "@convos-pool/kit";
+import { consumeNonce } from "@convos-pool/kit/db";
 import {
   declineReview,
   delist,

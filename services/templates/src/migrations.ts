@@ -1,5 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
-import { CreateSignatureNonces } from "@convos-pool/kit";
+import { CreateSignatureNonces } from "@convos-pool/kit/db";
 
 export class CreateTemplates extends Migration {
   override async up(): Promise<void> {

@@ -14,7 +14,6 @@ import {
   applyPatch,
   callerInboxId,
   conflict,
-  consumeNonce,
   contentToJson,
   failedPrecondition,
   invalidArgument,
@@ -32,6 +31,7 @@ import {
   validateContent,
   validatePatch,
 } from "@convos-pool/kit";
+import { consumeNonce } from "@convos-pool/kit/db";
 import { checkBase, dependents, resolvedView, templatesAbove } from "./bases.js";
 import {
   checkCategory,

@@ -11,9 +11,9 @@ import {
   createServiceClient,
   generateServiceCredentials,
   jsonHash,
-  openDatabase,
   signOperation,
 } from "@convos-pool/kit";
+import { openDatabase } from "@convos-pool/kit/db";
 import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 import { takeDueOutboxRows } from "./outbox.js";

@@ -19,12 +19,12 @@ import {
   createLogger,
   createServiceClient,
   jsonHash,
-  openDatabase,
   patchToJson,
   signOperation,
   verifyTemplateRelease,
   type TemplateContentJson,
 } from "@convos-pool/kit";
+import { openDatabase } from "@convos-pool/kit/db";
 import {
   createTestDatabase,
   newIdentity,

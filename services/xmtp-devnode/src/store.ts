@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
 import type { PostgreSqlConnection } from "@mikro-orm/postgresql";
-import { openDatabase, type Database } from "@convos-pool/kit";
+import { openDatabase, type Database } from "@convos-pool/kit/db";
 import type { AddressChange } from "./identity.js";
 import { MAX_INBOX_LOG_ENTRIES } from "./identity.js";
 import { migrations } from "./migrations.js";

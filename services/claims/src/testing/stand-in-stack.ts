@@ -21,14 +21,8 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
-import {
-  createLogger,
-  createServiceClient,
-  generateServiceCredentials,
-  openDatabase,
-  type Database,
-  type LimitConfig,
-} from "@convos-pool/kit";
+import { createLogger, createServiceClient, generateServiceCredentials, type LimitConfig } from "@convos-pool/kit";
+import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { entities } from "../entities.js";
