@@ -488,8 +488,8 @@ describe("portable memory through the gateway and the pool CLI", () => {
     const swapping: typeof fetch = async (input, init) => {
       const res = await fetch(input, init);
       if (!String(input).endsWith("/memory/key")) return res;
-      const body = (await res.json()) as { key: { publicKey: string } };
-      body.key.publicKey = Buffer.from(x25519KeyPair().publicKey).toString("base64");
+      const body = (await res.json()) as { key: { public_key: string } };
+      body.key.public_key = Buffer.from(x25519KeyPair().publicKey).toString("base64");
       return new Response(JSON.stringify(body), {
         status: res.status,
         headers: { "content-type": "application/json" },
@@ -512,7 +512,7 @@ describe("portable memory through the gateway and the pool CLI", () => {
     expect(printed()).toMatchObject({
       added: { personalization: 1, training: 0, credentials: 0 },
       duplicates: 2,
-      secretsMissing: ["tool:email.password", "config:personal-email"],
+      secrets_missing: ["tool:email.password", "config:personal-email"],
     });
 
     expect(await cli(["memory-list", targetId]), err.join("")).toBe(0);
@@ -528,7 +528,7 @@ describe("portable memory through the gateway and the pool CLI", () => {
     ]);
     const preferenceId = lines.find((l) => l[3] === PREFERENCE)![0]!;
     expect(await cli(["memory-forget", targetId, preferenceId]), err.join("")).toBe(0);
-    expect(printed()).toEqual({ forgotten: 1, notFound: [] });
+    expect(printed()).toEqual({ forgotten: 1, not_found: [] });
 
     expect(await cli(["sharing", targetId, "--offer", "on", "--adopt", "on"]), err.join("")).toBe(0);
     expect(printed()).toEqual({ offer: true, adopt: true });
@@ -544,17 +544,17 @@ describe("portable memory through the gateway and the pool CLI", () => {
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
       });
-    let res = await post("export", { recipientKey: "not base64!" });
+    let res = await post("export", { recipient_key: "not base64!" });
     expect(res.status).toBe(400);
-    expect(JSON.stringify(await res.json())).toContain("recipientKey");
-    res = await post("export", { recipientKey: Buffer.alloc(31).toString("base64") });
+    expect(JSON.stringify(await res.json())).toContain("recipient_key");
+    res = await post("export", { recipient_key: Buffer.alloc(31).toString("base64") });
     expect(res.status).toBe(400);
-    expect(JSON.stringify(await res.json())).toContain("recipientKey");
-    res = await post("import", { ownerSignature: { signature: "0x", issuedAt: 1, nonce: "0x" } });
+    expect(JSON.stringify(await res.json())).toContain("recipient_key");
+    res = await post("import", { owner_signature: { signature: "0x", issued_at: 1, nonce: "0x" } });
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toContain("sealed");
     // Signed by the owner but not signed in: sign in first.
-    res = await post("export", { recipientKey: Buffer.from(x25519KeyPair().publicKey).toString("base64") });
+    res = await post("export", { recipient_key: Buffer.from(x25519KeyPair().publicKey).toString("base64") });
     expect(res.status).toBe(401);
   });
 });

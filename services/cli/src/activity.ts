@@ -6,19 +6,19 @@ import { formatEther } from "viem";
 export interface ActivityEntryJson {
   id?: string;
   at?: string | null;
-  toolId?: string;
+  tool_id?: string;
   action?: string;
   target?: string;
-  amountWei?: string;
+  amount_wei?: string;
   outcome?: string;
   detail?: string;
-  trustLevel?: string;
+  trust_level?: string;
   approved?: boolean;
 }
 
 export interface ActivityPage {
   entries?: ActivityEntryJson[];
-  nextCursor?: string | null;
+  next_cursor?: string | null;
 }
 
 const OUTCOMES: Record<string, string> = {
@@ -49,20 +49,20 @@ export function formatActivity(page: ActivityPage): string {
   if (entries.length === 0) return "No activity yet.";
   const rows = entries.map((e) => [
     time(e.at),
-    e.toolId ?? "",
+    e.tool_id ?? "",
     e.action ?? "",
     e.target ?? "",
-    eth(e.amountWei),
+    eth(e.amount_wei),
     OUTCOMES[e.outcome ?? ""] ?? e.outcome ?? "",
     // One line per entry: a detail never breaks the table.
     (e.detail ?? "").replace(/\s+/g, " "),
-    e.trustLevel ?? "",
+    e.trust_level ?? "",
     e.approved ? "yes" : "no",
   ]);
   const widths = HEADINGS.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]) =>
     cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!))).join("  ");
   const out = [line(HEADINGS), ...rows.map(line)];
-  if (page.nextCursor) out.push("", `More: --cursor ${page.nextCursor}`);
+  if (page.next_cursor) out.push("", `More: --cursor ${page.next_cursor}`);
   return out.join("\n");
 }

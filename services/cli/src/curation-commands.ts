@@ -4,9 +4,9 @@
 // release notes and diffs. Operators' commands sign with the key, whose inbox
 // must be one of the pool's operators.
 import { loadKey } from "./key-store.js";
-import { request, type Context } from "./http.js";
+import { request, sessionIfKey, type Context, type Page } from "./http.js";
 import { signRest } from "./signing.js";
-import { baseVersion, keyExists, type Page } from "./commands.js";
+import { baseVersion } from "./template-commands.js";
 
 const templatePath = (id: string) => `/api/pool/templates/${encodeURIComponent(id)}`;
 
@@ -85,12 +85,12 @@ export async function curationLog(ctx: Context, opts: Page & { template?: string
 
 /** Two versions compared; signed in when a key exists (the creator sees every version). */
 export async function diff(ctx: Context, id: string, from: number, to: number): Promise<unknown> {
-  const auth = (await keyExists(ctx)) ? "session" : "none";
-  return (await request(ctx, "GET", `${templatePath(id)}/diff`, { auth, query: { from, to } })).body;
+  return (await request(ctx, "GET", `${templatePath(id)}/diff`, { auth: await sessionIfKey(ctx), query: { from, to } }))
+    .body;
 }
 
 /** The release notes of each content version, newest first; signed in when a key exists, as `diff`. */
 export async function notes(ctx: Context, id: string, page: Page = {}): Promise<unknown> {
-  const auth = (await keyExists(ctx)) ? "session" : "none";
-  return (await request(ctx, "GET", `${templatePath(id)}/notes`, { auth, query: { ...page } })).body;
+  return (await request(ctx, "GET", `${templatePath(id)}/notes`, { auth: await sessionIfKey(ctx), query: { ...page } }))
+    .body;
 }

@@ -269,14 +269,14 @@ describe("pool for an agent's owner", () => {
     const me = await pool.keygen(owner);
     const invite = `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`;
     await expectHttpError(pool.claim(owner, t.id, invite), 400, "invalid_request");
-    const { instanceId } = (await pool.claim(owner, t.id, invite, {
+    const { instance_id: instanceId } = (await pool.claim(owner, t.id, invite, {
       config: { "personal-email": "saul@example.com" },
-    })) as { instanceId: string };
+    })) as { instance_id: string };
     expect(instanceId).toMatch(/^inst_/);
     expect(host.instances.get(instanceId)?.configured?.ownerId).toBe(me.inbox_id);
 
-    const mine = (await pool.agents(owner)) as { agents: { id: string; templateId: string }[] };
-    expect(mine.agents.map((a) => [a.id, a.templateId])).toEqual([[instanceId, t.id]]);
+    const mine = (await pool.agents(owner)) as { agents: { id: string; template_id: string }[] };
+    expect(mine.agents.map((a) => [a.id, a.template_id])).toEqual([[instanceId, t.id]]);
     expect(((await pool.agent(owner, instanceId)) as { sync: { state: string } }).sync.state).toBe(
       "SYNC_STATE_CURRENT",
     );
@@ -288,12 +288,12 @@ describe("pool for an agent's owner", () => {
     );
 
     // Its trust level: L2 to start with, the highest its template allows (it names none); the change is in its log.
-    expect(await pool.agent(owner, instanceId)).toMatchObject({ trustLevel: "L2" });
+    expect(await pool.agent(owner, instanceId)).toMatchObject({ trust_level: "L2" });
     expect(await pool.activity(owner, instanceId)).toBe("No activity yet.");
-    expect(await pool.setTrust(owner, instanceId, "L1")).toMatchObject({ id: instanceId, trustLevel: "L1" });
+    expect(await pool.setTrust(owner, instanceId, "L1")).toMatchObject({ id: instanceId, trust_level: "L1" });
     await expectHttpError(pool.setTrust(owner, instanceId, "L3"), 400, "invalid_request");
     expect(
-      ((await pool.agents(owner)) as { agents: { trustLevel: string }[] }).agents.map((a) => a.trustLevel),
+      ((await pool.agents(owner)) as { agents: { trust_level: string }[] }).agents.map((a) => a.trust_level),
     ).toEqual(["L1"]);
     const log = (await pool.activity(owner, instanceId, { limit: 5 })).split("\n");
     expect(log).toHaveLength(2);
@@ -332,7 +332,7 @@ describe("pool for an agent's owner", () => {
     expect(t.clone_directive).toBe("Only the lessons");
     await claims.pool!.reconcile();
     const invite = () => `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`;
-    const { instanceId: parent } = (await pool.claim(owner, t.id, invite())) as { instanceId: string };
+    const { instance_id: parent } = (await pool.claim(owner, t.id, invite())) as { instance_id: string };
     await claims.pool!.reconcile();
 
     // The pool checks the CloneAgent signature the CLI made over exactly this clone; the stand-in host
@@ -341,42 +341,42 @@ describe("pool for an agent's owner", () => {
       directive: "no Japan",
       carry: ["training", "credentials"],
     })) as {
-      instanceId: string;
+      instance_id: string;
       inheritance: { state: string; carry: string[]; error: string };
     };
     expect(cloned.inheritance).toMatchObject({ state: "INHERITANCE_STATE_FAILED", carry: ["training", "credentials"] });
     expect(cloned.inheritance.error).toContain("parent agent refused");
-    expect(host.instances.get(cloned.instanceId)?.configured?.parent?.instanceId).toBe(parent);
+    expect(host.instances.get(cloned.instance_id)?.configured?.parent?.instanceId).toBe(parent);
     // Someone else's agent: as if it did not exist.
     const stranger: Context = { ...ctx, keyFile: join(dir, "stranger/key.json") };
     const them = await pool.keygen(stranger);
     await expectHttpError(pool.clone(stranger, parent, invite()), 404, "not_found");
 
     // Ownership: offered, then accepted by the other inbox.
-    expect(await pool.transferAgent(owner, cloned.instanceId, them.inbox_id)).toMatchObject({
-      pendingOwnerId: them.inbox_id,
+    expect(await pool.transferAgent(owner, cloned.instance_id, them.inbox_id)).toMatchObject({
+      pending_owner_id: them.inbox_id,
     });
     // The owner is not the one it is offered to: the CLI says so before asking.
-    await expect(pool.acceptAgent(owner, cloned.instanceId)).rejects.toThrow(/not offered to you/);
-    expect(await pool.acceptAgent(stranger, cloned.instanceId)).toMatchObject({
-      ownerId: them.inbox_id,
-      pendingOwnerId: "",
+    await expect(pool.acceptAgent(owner, cloned.instance_id)).rejects.toThrow(/not offered to you/);
+    expect(await pool.acceptAgent(stranger, cloned.instance_id)).toMatchObject({
+      owner_id: them.inbox_id,
+      pending_owner_id: "",
     });
 
     await claims.lineage!.drained();
     const tree = (await pool.lineage(owner, parent)) as {
-      instance: { instanceId: string };
-      children: { instanceId: string; ownerId: string }[];
+      instance: { instance_id: string };
+      children: { instance_id: string; owner_id: string }[];
     };
-    expect(tree.children.map((c) => [c.instanceId, c.ownerId])).toEqual([[cloned.instanceId, them.inbox_id]]);
-    expect(await pool.dashboard(owner, t.id)).toMatchObject({ liveCount: 2, cloneCount: 1, maxDepth: 1 });
-    const mine = (await pool.family(owner)) as { agents: { instanceId: string; childrenCount: number }[] };
-    expect(mine.agents).toMatchObject([{ instanceId: parent, childrenCount: 1 }]);
+    expect(tree.children.map((c) => [c.instance_id, c.owner_id])).toEqual([[cloned.instance_id, them.inbox_id]]);
+    expect(await pool.dashboard(owner, t.id)).toMatchObject({ live_count: 2, clone_count: 1, max_depth: 1 });
+    const mine = (await pool.family(owner)) as { agents: { instance_id: string; children_count: number }[] };
+    expect(mine.agents).toMatchObject([{ instance_id: parent, children_count: 1 }]);
     const theirs = (await pool.family(stranger)) as {
-      agents: { instanceId: string; parentInstanceId: string; carry: string[] }[];
+      agents: { instance_id: string; parent_instance_id: string; carry: string[] }[];
     };
     expect(theirs.agents).toMatchObject([
-      { instanceId: cloned.instanceId, parentInstanceId: parent, carry: ["training", "credentials"] },
+      { instance_id: cloned.instance_id, parent_instance_id: parent, carry: ["training", "credentials"] },
     ]);
     expect(me.inbox_id).not.toBe(them.inbox_id);
   });
@@ -395,11 +395,11 @@ describe("pool for a store people can trust", () => {
     })) as Template;
     await pool.publishTemplate(creator, t.id);
     await claims.pool!.reconcile();
-    const { instanceId } = (await pool.claim(
+    const { instance_id: instanceId } = (await pool.claim(
       owner,
       t.id,
       `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`,
-    )) as { instanceId: string };
+    )) as { instance_id: string };
 
     // Reported once; a second time by the same person is 409.
     expect(await curation.report(reporter, t.id, "Asks for card numbers.")).toMatchObject({
@@ -428,11 +428,11 @@ describe("pool for a store people can trust", () => {
       "unprocessable_entity",
     );
     const mine = (await pool.agents(owner)) as {
-      agents: { id: string; templateDelisting: { reason: string } | null }[];
+      agents: { id: string; template_delisting: { reason: string } | null }[];
     };
-    expect(mine.agents.map((a) => [a.id, a.templateDelisting?.reason])).toEqual([[instanceId, reason]]);
+    expect(mine.agents.map((a) => [a.id, a.template_delisting?.reason])).toEqual([[instanceId, reason]]);
     expect(
-      ((await pool.agent(owner, instanceId)) as { templateDelisting: { reason: string } }).templateDelisting.reason,
+      ((await pool.agent(owner, instanceId)) as { template_delisting: { reason: string } }).template_delisting.reason,
     ).toBe(reason);
     // The creator sees the reason on the template.
     expect(((await pool.getTemplate(creator, t.id)) as { delisting: { reason: string } }).delisting.reason).toBe(
@@ -462,7 +462,7 @@ describe("pool for a store people can trust", () => {
     await curation.appeal(creator, t.id, "Said so.");
     const back = (await curation.relist(operator, t.id, "Fixed.")) as { delisting?: unknown };
     expect(back.delisting).toBeUndefined();
-    expect(((await pool.agent(owner, instanceId)) as { templateDelisting: unknown }).templateDelisting).toBeNull();
+    expect(((await pool.agent(owner, instanceId)) as { template_delisting: unknown }).template_delisting).toBeNull();
     expect(
       ((await pool.browse(ctx, { q: "Lender" })) as { templates: { id: string }[] }).templates.map((x) => x.id),
     ).toContain(t.id);

@@ -1,6 +1,7 @@
 // Requests to the gateway's REST paths (docs/rest.md): JSON in and out,
 // If-Match for versions, and the session token for reads of private data,
 // signed in for automatically when it is missing, expired or refused.
+import { stat } from "node:fs/promises";
 import { CliError, HttpError } from "./errors.js";
 import { clearSession, loadKey, readSession, sessionUsable, writeSession, type LoadedKey } from "./key-store.js";
 import { SESSION_AUDIENCE } from "@convos-pool/kit";
@@ -38,6 +39,12 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   /** Sent as `Idempotency-Key`: a retry with the same key gets the first request's outcome. */
   idempotencyKey?: string;
+}
+
+/** A page of a listing: `limit` and the `cursor` of the previous page's `next_cursor`. */
+export interface Page {
+  limit?: number;
+  cursor?: string;
 }
 
 /** The server could not be reached, or the connection broke before its answer came. */
@@ -157,6 +164,16 @@ export async function request(ctx: Context, method: string, path: string, opts: 
   }
   const { token } = await login(ctx, key);
   return send(ctx, method, path, opts, token);
+}
+
+/** "session" when a key exists (a reader's own private things show), "none" (anonymous) otherwise. */
+export async function sessionIfKey(ctx: Context): Promise<"session" | "none"> {
+  try {
+    await stat(ctx.keyFile);
+    return "session";
+  } catch {
+    return "none";
+  }
 }
 
 /** The version in an ETag: `"3"`, `W/"3"` or `3`. */

@@ -286,9 +286,9 @@ describe("requests (fake gateway)", () => {
     await keygen();
     replies.push(json(200, { token: "v1.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
     const page = {
-      instances: [{ id: "inst_a", sync: { state: "SYNC_STATE_PINNED", appliedVersion: "3", pendingVersion: "5" } }],
-      totalCount: 1,
-      nextCursor: null,
+      instances: [{ id: "inst_a", sync: { state: "SYNC_STATE_PINNED", applied_version: "3", pending_version: "5" } }],
+      total_count: 1,
+      next_cursor: null,
     };
     replies.push(json(200, page));
     expect(await run(["instances", TEMPLATE_ID, "--live", "--limit", "10"], io())).toBe(0);
@@ -319,16 +319,11 @@ describe("requests (fake gateway)", () => {
 describe("agents", () => {
   const INSTANCE_ID = "inst_Q2w3E4r5T6y7U8i9";
   const INVITE = "https://dev.convos.org/v2?i=abc";
-  const camel = (s: { signature: string; issuedAt: number; nonce: string }) => ({
-    signature: s.signature,
-    issued_at: s.issuedAt,
-    nonce: s.nonce,
-  });
   const noContent = () => new Response(null, { status: 204 });
 
   it("claim signs the claim as its requester (ClaimAgent) and sends no session", async () => {
     const id = await keygen();
-    replies.push(json(200, { instanceId: INSTANCE_ID }));
+    replies.push(json(200, { instance_id: INSTANCE_ID }));
     expect(
       await run(
         [
@@ -345,22 +340,29 @@ describe("agents", () => {
         io(),
       ),
     ).toBe(0);
-    expect(JSON.parse(stdout())).toEqual({ instanceId: INSTANCE_ID });
+    expect(JSON.parse(stdout())).toEqual({ instance_id: INSTANCE_ID });
     const [call] = calls;
     expect(call?.method).toBe("POST");
     expect(call?.url).toBe("http://gw.test:9999/api/pool/claim");
     expect(call?.headers.authorization).toBeUndefined();
     const { signature, ...claim } = call?.body as {
-      signature: { signature: string; issuedAt: number; nonce: string };
+      signature: { signature: string; issued_at: number; nonce: string };
     } & Record<string, unknown>;
     expect(claim).toEqual({
+      requester: id.inbox_id,
+      template_id: TEMPLATE_ID,
+      conversation_invite: INVITE,
+      model: "gpt-oss-120b",
+      user_config: { "personal-email": "saul@example.com", note: "a=b" },
+    });
+    const fields = claimFields({
       requester: id.inbox_id,
       templateId: TEMPLATE_ID,
       conversationInvite: INVITE,
       model: "gpt-oss-120b",
       userConfig: { "personal-email": "saul@example.com", note: "a=b" },
     });
-    expect(await verify("ClaimAgent", claimFields(claim as never), camel(signature))).toBe(id.address);
+    expect(await verify("ClaimAgent", fields, signature)).toBe(id.address);
   });
 
   it("claim sends an Idempotency-Key, and the same request with the same key again when the connection broke", async () => {
@@ -368,9 +370,9 @@ describe("agents", () => {
     replies.push(() => {
       throw Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNRESET" } });
     });
-    replies.push(json(200, { instanceId: INSTANCE_ID }));
+    replies.push(json(200, { instance_id: INSTANCE_ID }));
     expect(await run(["claim", TEMPLATE_ID, INVITE], io())).toBe(0);
-    expect(JSON.parse(stdout())).toEqual({ instanceId: INSTANCE_ID });
+    expect(JSON.parse(stdout())).toEqual({ instance_id: INSTANCE_ID });
     expect(calls).toHaveLength(2);
     const key = calls[0]?.headers["idempotency-key"];
     expect(key).toMatch(/^[0-9a-f-]{36}$/);
@@ -382,7 +384,7 @@ describe("agents", () => {
     const id = await keygen();
     replies.push(
       json(200, {
-        instanceId: INSTANCE_ID,
+        instance_id: INSTANCE_ID,
         inheritance: { state: "INHERITANCE_STATE_SENT", carry: ["training"], error: "" },
       }),
     );
@@ -399,18 +401,18 @@ describe("agents", () => {
     ];
     expect(await run(argv, io())).toBe(0);
     expect(JSON.parse(stdout())).toMatchObject({ inheritance: { state: "INHERITANCE_STATE_SENT" } });
-    const { ownerSignature, ...body } = calls[0]?.body as {
-      ownerSignature: { signature: string; issuedAt: number; nonce: string };
+    const { owner_signature: ownerSignature, ...body } = calls[0]?.body as {
+      owner_signature: { signature: string; issued_at: number; nonce: string };
     } & Record<string, unknown>;
     expect(calls[0]?.url).toBe("http://gw.test:9999/api/pool/claim");
     expect(body).toEqual({
       requester: id.inbox_id,
-      cloneFrom: INSTANCE_ID,
-      conversationInvite: INVITE,
-      contextPrompt: "not the Japan details",
+      clone_from: INSTANCE_ID,
+      conversation_invite: INVITE,
+      context_prompt: "not the Japan details",
       carry: ["training"],
       model: "",
-      userConfig: { "personal-email": "saul@example.com" },
+      user_config: { "personal-email": "saul@example.com" },
     });
     const fields = cloneFields({
       ownerId: id.inbox_id,
@@ -421,7 +423,7 @@ describe("agents", () => {
       model: "",
       userConfig: { "personal-email": "saul@example.com" },
     });
-    expect(await verify("CloneAgent", fields, camel(ownerSignature))).toBe(id.address);
+    expect(await verify("CloneAgent", fields, ownerSignature)).toBe(id.address);
     calls = [];
     err = [];
     expect(await run(["clone", INSTANCE_ID, INVITE, "--carry", "training,secrets"], io())).toBe(2);
@@ -455,57 +457,57 @@ describe("agents", () => {
     expect(JSON.parse(stdout())).toEqual({ id: INSTANCE_ID, removed: true });
     const [pin, unpin, remove] = calls;
     expect([pin?.method, pin?.url]).toEqual(["PUT", `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/pin`]);
-    const pinBody = pin?.body as { pinned: boolean; ownerSignature: never };
+    const pinBody = pin?.body as { pinned: boolean; owner_signature: never };
     expect(pinBody.pinned).toBe(true);
     expect(
       await verify(
         "SetInstancePin",
         { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: true },
-        camel(pinBody.ownerSignature),
+        pinBody.owner_signature,
       ),
     ).toBe(id.address);
-    const unpinBody = unpin?.body as { pinned: boolean; ownerSignature: never };
+    const unpinBody = unpin?.body as { pinned: boolean; owner_signature: never };
     expect(
       await verify(
         "SetInstancePin",
         { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: false },
-        camel(unpinBody.ownerSignature),
+        unpinBody.owner_signature,
       ),
     ).toBe(id.address);
     expect([remove?.method, remove?.url]).toEqual(["DELETE", `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}`]);
-    const removeBody = remove?.body as { ownerSignature: never };
+    const removeBody = remove?.body as { owner_signature: never };
     expect(
-      await verify("RemoveAgent", { inboxId: id.inbox_id, instanceId: INSTANCE_ID }, camel(removeBody.ownerSignature)),
+      await verify("RemoveAgent", { inboxId: id.inbox_id, instanceId: INSTANCE_ID }, removeBody.owner_signature),
     ).toBe(id.address);
   });
 
   it("trust signs SetTrustLevel as the owner, with the daily limit converted from ETH to wei at L4", async () => {
     const id = await keygen();
-    replies.push(json(200, { id: INSTANCE_ID, trustLevel: "L1" }));
-    replies.push(json(200, { id: INSTANCE_ID, trustLevel: "L4", dailySpendLimitWei: "50000000000000000" }));
+    replies.push(json(200, { id: INSTANCE_ID, trust_level: "L1" }));
+    replies.push(json(200, { id: INSTANCE_ID, trust_level: "L4", daily_spend_limit_wei: "50000000000000000" }));
     expect(await run(["trust", INSTANCE_ID, "L1"], io())).toBe(0);
     out = [];
     expect(await run(["trust", INSTANCE_ID, "l4", "--daily-limit", "0.05"], io())).toBe(0);
-    expect(JSON.parse(stdout())).toMatchObject({ trustLevel: "L4" });
+    expect(JSON.parse(stdout())).toMatchObject({ trust_level: "L4" });
     const [l1, l4] = calls;
     expect([l1?.method, l1?.url]).toEqual(["PUT", `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/trust`]);
-    const l1Body = l1?.body as { trustLevel: string; ownerSignature: never };
-    expect(Object.keys(l1Body).sort()).toEqual(["ownerSignature", "trustLevel"]);
-    expect(l1Body.trustLevel).toBe("L1");
+    const l1Body = l1?.body as { trust_level: string; owner_signature: never };
+    expect(Object.keys(l1Body).sort()).toEqual(["owner_signature", "trust_level"]);
+    expect(l1Body.trust_level).toBe("L1");
     expect(
       await verify(
         "SetTrustLevel",
         { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 1, dailySpendLimitWei: 0n },
-        camel(l1Body.ownerSignature),
+        l1Body.owner_signature,
       ),
     ).toBe(id.address);
-    const l4Body = l4?.body as { trustLevel: string; dailySpendLimitWei: string; ownerSignature: never };
-    expect(l4Body).toMatchObject({ trustLevel: "L4", dailySpendLimitWei: "50000000000000000" });
+    const l4Body = l4?.body as { trust_level: string; daily_spend_limit_wei: string; owner_signature: never };
+    expect(l4Body).toMatchObject({ trust_level: "L4", daily_spend_limit_wei: "50000000000000000" });
     expect(
       await verify(
         "SetTrustLevel",
         { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 4, dailySpendLimitWei: 50_000_000_000_000_000n },
-        camel(l4Body.ownerSignature),
+        l4Body.owner_signature,
       ),
     ).toBe(id.address);
     // No session: the signature is the proof.
@@ -521,41 +523,41 @@ describe("agents", () => {
           {
             id: "a2",
             at: "2026-11-23T09:31:05.123Z",
-            toolId: "crypto",
+            tool_id: "crypto",
             action: "send_payment",
             target: "0x00000000000000000000000000000000000000aa",
-            amountWei: "10000000000000000",
+            amount_wei: "10000000000000000",
             outcome: "denied",
             detail: "the owner said no",
-            trustLevel: "L3",
+            trust_level: "L3",
             approved: false,
           },
           {
             id: "a1",
             at: "2026-11-23T09:30:00.000Z",
-            toolId: "trust",
+            tool_id: "trust",
             action: "set_trust_level",
             target: "",
-            amountWei: "",
+            amount_wei: "",
             outcome: "done",
             detail: "L2 → L3,\nset by the owner",
-            trustLevel: "L3",
+            trust_level: "L3",
             approved: false,
           },
           {
             id: "a0",
             at: "2026-11-23T09:29:00.000Z",
-            toolId: "sms",
+            tool_id: "sms",
             action: "send_sms",
             target: "+15550100042",
-            amountWei: "",
+            amount_wei: "",
             outcome: "timed_out",
             detail: "",
-            trustLevel: "L2",
+            trust_level: "L2",
             approved: true,
           },
         ],
-        nextCursor: "next-page",
+        next_cursor: "next-page",
       }),
     );
     expect(await run(["activity", INSTANCE_ID, "--limit", "3"], io())).toBe(0);
@@ -578,7 +580,7 @@ describe("agents", () => {
     for (const l of lines.slice(1, 4)) expect(l.slice(at, at + 2)).toMatch(/^L\d$/);
     expect(lines.at(-1)).toBe("More: --cursor next-page");
 
-    replies.push(json(200, { entries: [], nextCursor: null }));
+    replies.push(json(200, { entries: [], next_cursor: null }));
     out = [];
     expect(await run(["activity", INSTANCE_ID], io())).toBe(0);
     expect(stdout()).toBe("No activity yet.\n");
@@ -587,7 +589,7 @@ describe("agents", () => {
   it("agents and agent read as the signed-in owner", async () => {
     const id = await keygen();
     replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
-    replies.push(json(200, { agents: [], nextCursor: null }));
+    replies.push(json(200, { agents: [], next_cursor: null }));
     replies.push(json(200, { id: INSTANCE_ID }));
     expect(await run(["agents", "--limit", "5"], io())).toBe(0);
     expect(await run(["agent", INSTANCE_ID], io())).toBe(0);
@@ -625,14 +627,20 @@ describe("agents", () => {
     await expect(stat(sessionFile)).rejects.toThrow();
   });
 
-  it("sign ClaimAgent takes the claim as it will be sent and prints the claims paths' camelCase form", async () => {
+  it("sign ClaimAgent takes the claim as it will be sent and prints the signature object every REST body takes", async () => {
     const id = await keygen();
-    const claim = { templateId: TEMPLATE_ID, conversationInvite: INVITE, userConfig: { nickname: "Trippy" } };
+    const claim = { template_id: TEMPLATE_ID, conversation_invite: INVITE, user_config: { nickname: "Trippy" } };
     expect(await run(["sign", "ClaimAgent", JSON.stringify(claim)], io())).toBe(0);
     const sig = JSON.parse(stdout());
-    expect(Object.keys(sig).sort()).toEqual(["issuedAt", "nonce", "signature"]);
-    const fields = claimFields({ requester: id.inbox_id, model: "", ...claim });
-    expect(await verify("ClaimAgent", fields, camel(sig))).toBe(id.address);
+    expect(Object.keys(sig).sort()).toEqual(["issued_at", "nonce", "signature"]);
+    const fields = claimFields({
+      requester: id.inbox_id,
+      model: "",
+      templateId: TEMPLATE_ID,
+      conversationInvite: INVITE,
+      userConfig: { nickname: "Trippy" },
+    });
+    expect(await verify("ClaimAgent", fields, sig)).toBe(id.address);
     out = [];
     expect(await run(["sign", "SetInstancePin", JSON.stringify({ instanceId: INSTANCE_ID, pinned: true })], io())).toBe(
       0,
@@ -641,7 +649,7 @@ describe("agents", () => {
       await verify(
         "SetInstancePin",
         { inboxId: id.inbox_id, instanceId: INSTANCE_ID, pinned: true },
-        camel(JSON.parse(stdout())),
+        JSON.parse(stdout()),
       ),
     ).toBe(id.address);
     out = [];
@@ -659,7 +667,7 @@ describe("agents", () => {
       await verify(
         "SetTrustLevel",
         { inboxId: id.inbox_id, instanceId: INSTANCE_ID, trustLevel: 4, dailySpendLimitWei: 50_000_000_000_000_000n },
-        camel(JSON.parse(stdout())),
+        JSON.parse(stdout()),
       ),
     ).toBe(id.address);
     err = [];

@@ -2,16 +2,8 @@
 // Run as `npm run -s pool -- <command>` (see docs/cli.md).
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import {
-  COMMANDS,
-  CommandUsageError,
-  commandUsage,
-  parseCommandLine,
-  positiveInt,
-  trustLevelArg,
-  usage,
-  type ParsedCommand,
-} from "./args.js";
+import { CommandUsageError, parseCommandLine, positiveInt, trustLevelArg, type ParsedCommand } from "./args.js";
+import { COMMANDS, commandUsage, usage } from "./command-syntax.js";
 import * as cmd from "./commands.js";
 import * as curation from "./curation-commands.js";
 import * as memory from "./memory-commands.js";

@@ -11,12 +11,13 @@ import { openSealed, sealTo, verifyMemoryKey, x25519KeyPair, type SealedBoxBytes
 import { CliError } from "./errors.js";
 import { nowSeconds, request, type Context } from "./http.js";
 import { loadKey } from "./key-store.js";
-import { signCamel } from "./signing.js";
+import { signRest } from "./signing.js";
 
 const agentPath = (id: string) => `/api/pool/agents/${encodeURIComponent(id)}`;
 
+/** A sealed box as the gateway's JSON carries it (docs/rest.md, "Agent memory"). */
 interface SealedJson {
-  ephemeralPublicKey: string;
+  ephemeral_public_key: string;
   nonce: string;
   ciphertext: string;
 }
@@ -34,12 +35,12 @@ interface ListedEntry {
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const unb64 = (text: string) => new Uint8Array(Buffer.from(text, "base64"));
 const sealedToJson = (s: SealedBoxBytes): SealedJson => ({
-  ephemeralPublicKey: b64(s.ephemeralPublicKey),
+  ephemeral_public_key: b64(s.ephemeralPublicKey),
   nonce: b64(s.nonce),
   ciphertext: b64(s.ciphertext),
 });
 const sealedFromJson = (s: SealedJson): SealedBoxBytes => ({
-  ephemeralPublicKey: unb64(s.ephemeralPublicKey),
+  ephemeralPublicKey: unb64(s.ephemeral_public_key),
   nonce: unb64(s.nonce),
   ciphertext: unb64(s.ciphertext),
 });
@@ -48,7 +49,7 @@ const sealedFromJson = (s: SealedJson): SealedBoxBytes => ({
 export async function exportMemory(ctx: Context, id: string, file: string): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const mine = x25519KeyPair();
-  const ownerSignature = await signCamel(
+  const ownerSignature = await signRest(
     key,
     "ExportMemory",
     { instanceId: id, recipientKey: bytesToHex(mine.publicKey) },
@@ -57,12 +58,12 @@ export async function exportMemory(ctx: Context, id: string, file: string): Prom
   const reply = (
     await request(ctx, "POST", `${agentPath(id)}/memory/export`, {
       auth: "session",
-      body: { recipientKey: b64(mine.publicKey), ownerSignature },
+      body: { recipient_key: b64(mine.publicKey), owner_signature: ownerSignature },
     })
   ).body as {
     sealed: SealedJson;
     counts: Record<string, number>;
-    secretsStripped: number;
+    secrets_stripped: number;
   };
   const plaintext = await openSealed(mine.privateKey, sealedFromJson(reply.sealed));
   const memory = JSON.parse(new TextDecoder().decode(plaintext)) as { secrets?: { name: string; about: string }[] };
@@ -70,7 +71,7 @@ export async function exportMemory(ctx: Context, id: string, file: string): Prom
   await writeFile(path, plaintext, { mode: 0o600 });
   // A file that was there keeps its mode on write: it holds memory now.
   await chmod(path, 0o600);
-  return { file: path, counts: reply.counts, secretsStripped: reply.secretsStripped, secrets: memory.secrets ?? [] };
+  return { file: path, counts: reply.counts, secrets_stripped: reply.secrets_stripped, secrets: memory.secrets ?? [] };
 }
 
 /**
@@ -94,24 +95,24 @@ export async function importMemory(
   }
   if (Object.keys(secrets).length > 0)
     memory = { ...memory, suppliedSecrets: { ...(memory.suppliedSecrets as object | undefined), ...secrets } };
-  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { inboxId: string };
+  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { inbox_id: string };
   const got = (await request(ctx, "GET", `${agentPath(id)}/memory/key`, { auth: "session" })).body as {
-    key: { publicKey: string; agentAddress: string; keySignature: string };
+    key: { public_key: string; agent_address: string; key_signature: string };
   };
   const memoryKey = {
-    publicKey: unb64(got.key.publicKey),
-    agentAddress: got.key.agentAddress,
-    keySignature: got.key.keySignature,
+    publicKey: unb64(got.key.public_key),
+    agentAddress: got.key.agent_address,
+    keySignature: got.key.key_signature,
   };
   try {
-    await verifyMemoryKey(memoryKey, id, agent.inboxId);
+    await verifyMemoryKey(memoryKey, id, agent.inbox_id);
   } catch (err) {
     throw new CliError(
       `the agent's memory key does not check out, so nothing was sent: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
   const sealed = await sealTo(memoryKey.publicKey, new TextEncoder().encode(JSON.stringify(memory)));
-  const ownerSignature = await signCamel(
+  const ownerSignature = await signRest(
     key,
     "ImportMemory",
     { instanceId: id, sealedDigest: sha256(sealed.ciphertext) },
@@ -120,7 +121,7 @@ export async function importMemory(
   return (
     await request(ctx, "POST", `${agentPath(id)}/memory/import`, {
       auth: "session",
-      body: { sealed: sealedToJson(sealed), ownerSignature },
+      body: { sealed: sealedToJson(sealed), owner_signature: ownerSignature },
     })
   ).body;
 }
@@ -129,7 +130,7 @@ export async function importMemory(
 export async function listMemory(ctx: Context, id: string, feedbackOnly = false): Promise<string> {
   const key = await loadKey(ctx.keyFile);
   const mine = x25519KeyPair();
-  const ownerSignature = await signCamel(
+  const ownerSignature = await signRest(
     key,
     "ListMemory",
     { instanceId: id, recipientKey: bytesToHex(mine.publicKey), feedbackOnly },
@@ -138,7 +139,7 @@ export async function listMemory(ctx: Context, id: string, feedbackOnly = false)
   const reply = (
     await request(ctx, "POST", `${agentPath(id)}/memory/list`, {
       auth: "session",
-      body: { recipientKey: b64(mine.publicKey), feedbackOnly, ownerSignature },
+      body: { recipient_key: b64(mine.publicKey), feedback_only: feedbackOnly, owner_signature: ownerSignature },
     })
   ).body as { sealed: SealedJson };
   const { entries } = JSON.parse(
@@ -159,7 +160,7 @@ function sourceOf(e: ListedEntry): string {
 /** Deletes entries by id (comma-separated); prints how many went and the ids the agent did not have. */
 export async function forgetMemory(ctx: Context, id: string, entryIds: string[]): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const ownerSignature = await signCamel(
+  const ownerSignature = await signRest(
     key,
     "ForgetMemory",
     { instanceId: id, entryIds: entryIds.join(",") },
@@ -168,7 +169,7 @@ export async function forgetMemory(ctx: Context, id: string, entryIds: string[])
   return (
     await request(ctx, "POST", `${agentPath(id)}/memory/forget`, {
       auth: "session",
-      body: { entryIds, ownerSignature },
+      body: { entry_ids: entryIds, owner_signature: ownerSignature },
     })
   ).body;
 }
@@ -176,11 +177,11 @@ export async function forgetMemory(ctx: Context, id: string, entryIds: string[])
 /** Opts the agent in or out of offering and adopting learned patterns. */
 export async function setSharing(ctx: Context, id: string, offer: boolean, adopt: boolean): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const ownerSignature = await signCamel(key, "SetPatternSharing", { instanceId: id, offer, adopt }, nowSeconds(ctx));
+  const ownerSignature = await signRest(key, "SetPatternSharing", { instanceId: id, offer, adopt }, nowSeconds(ctx));
   return (
     await request(ctx, "PUT", `${agentPath(id)}/pattern-sharing`, {
       auth: "session",
-      body: { offer, adopt, ownerSignature },
+      body: { offer, adopt, owner_signature: ownerSignature },
     })
   ).body;
 }

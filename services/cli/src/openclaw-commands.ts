@@ -4,7 +4,7 @@ import { mkdir, stat, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { validateContent } from "@convos-pool/kit";
 import { fillContent } from "./content.js";
-import { getTemplate, postTemplate } from "./commands.js";
+import { getTemplate, postTemplate } from "./template-commands.js";
 import { CliError } from "./errors.js";
 import type { Context } from "./http.js";
 import { exportWorkspace, importWorkspace, readWorkspace, type WorkspaceFile } from "./openclaw.js";

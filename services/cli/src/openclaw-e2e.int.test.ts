@@ -114,7 +114,7 @@ describe("an OpenClaw workspace through the pool", () => {
     timeout: 90_000,
   }, async () => {
     const content = contentFromJson(template);
-    const { instanceId } = await pool("claim", template.id, stack!.ready.inviteUrl);
+    const { instance_id: instanceId } = await pool("claim", template.id, stack!.ready.inviteUrl);
     const agent = stack!.host!.instances.get(instanceId)!;
 
     const identity = await readFile(join(stack!.dir, "host", "instances", instanceId, "IDENTITY.md"), "utf8");

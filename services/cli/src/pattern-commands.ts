@@ -2,8 +2,7 @@
 // patterns"; docs/patterns.md): what a creator's template's agents offered,
 // with how many agents offered and adopted each and the refused offers by
 // reason; and the whole pool's health.
-import { request, type Context } from "./http.js";
-import type { Page } from "./commands.js";
+import { request, type Context, type Page } from "./http.js";
 
 /** My template's patterns (signed in as its creator); expired ones too with `expired`. */
 export async function templatePatterns(

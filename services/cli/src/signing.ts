@@ -1,5 +1,6 @@
-// Signatures in the REST form of docs/rest.md, made with the local key over
-// the kit's EIP-712 types (services/kit/src/signing.ts).
+// Signatures in the REST form of docs/rest.md, `{signature, issued_at,
+// nonce}`, made with the local key over the kit's EIP-712 types
+// (services/kit/src/signing.ts).
 import { SIGNED_TYPES, claimFields, signOperation, type OperationFields, type SignedOperation } from "@convos-pool/kit";
 import type { Hex, LocalAccount } from "viem";
 import { UsageError } from "./errors.js";
@@ -25,24 +26,6 @@ export async function signRest(
 ): Promise<SignatureJson> {
   const s = await signOperation(signer.account, operation, { ...fields, inboxId: signer.inbox_id }, issuedAt);
   return { signature: s.signature as Hex, issued_at: Number(s.issuedAt), nonce: s.nonce as Hex };
-}
-
-/** The `{signature, issuedAt, nonce}` of the claims paths (camelCase, as their bodies). */
-export interface CamelSignatureJson {
-  signature: Hex;
-  issuedAt: number;
-  nonce: Hex;
-}
-
-/** signRest in the claims paths' form. */
-export async function signCamel(
-  signer: Signer,
-  operation: SignedOperation,
-  fields: OperationFields,
-  issuedAt?: number,
-): Promise<CamelSignatureJson> {
-  const s = await signRest(signer, operation, fields, issuedAt);
-  return { signature: s.signature, issuedAt: s.issued_at, nonce: s.nonce };
 }
 
 export const OPERATIONS = Object.keys(SIGNED_TYPES) as SignedOperation[];
@@ -120,15 +103,16 @@ export function parseSignFields(op: SignedOperation, text: string): OperationFie
 
 /**
  * FIELDS_JSON of `pool sign ClaimAgent`: the claim as it will be sent
- * (`{templateId, conversationInvite, model?, userConfig?}`), hashed here into
- * the signed fields the way the claims service rebuilds them.
+ * (`{template_id, conversation_invite, model?, user_config?}`, the REST
+ * body's names), hashed here into the signed fields the way the claims
+ * service rebuilds them.
  */
 export function parseClaimSignFields(requester: string, text: string): OperationFields {
   const hint =
-    'ClaimAgent takes the claim: {"templateId": "tmpl_…", "conversationInvite": "…", "model"?: "…", "userConfig"?: {"tool-id": "value"}}';
+    'ClaimAgent takes the claim: {"template_id": "tmpl_…", "conversation_invite": "…", "model"?: "…", "user_config"?: {"tool-id": "value"}}';
   const obj = fieldsObject(text, hint);
   for (const k of Object.keys(obj)) {
-    if (!["templateId", "conversationInvite", "model", "userConfig"].includes(k))
+    if (!["template_id", "conversation_invite", "model", "user_config"].includes(k))
       throw new UsageError(`FIELDS_JSON: unknown field ${k}; ${hint}`);
   }
   const str = (k: string, optional = false) => {
@@ -136,19 +120,19 @@ export function parseClaimSignFields(requester: string, text: string): Operation
     if (typeof v !== "string") throw new UsageError(`FIELDS_JSON: ${k} must be a string; ${hint}`);
     return v;
   };
-  const userConfig = obj.userConfig ?? {};
+  const userConfig = obj.user_config ?? {};
   if (
     typeof userConfig !== "object" ||
     userConfig === null ||
     Array.isArray(userConfig) ||
     Object.values(userConfig).some((v) => typeof v !== "string")
   ) {
-    throw new UsageError(`FIELDS_JSON: userConfig must be an object of strings; ${hint}`);
+    throw new UsageError(`FIELDS_JSON: user_config must be an object of strings; ${hint}`);
   }
   const { inboxId: _requester, ...fields } = claimFields({
     requester,
-    templateId: str("templateId"),
-    conversationInvite: str("conversationInvite"),
+    templateId: str("template_id"),
+    conversationInvite: str("conversation_invite"),
     model: str("model", true),
     userConfig: userConfig as Record<string, string>,
   });

@@ -46,7 +46,14 @@ afterAll(() => pool.close(), 60_000);
 
 type Sig = Awaited<ReturnType<typeof signOperation>>;
 const restSig = (s: Sig) => ({ signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce });
-const camelSig = (s: Sig) => ({ signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce });
+/** The REST body (snake_case) of a claim given by its signed fields. */
+const claimBody = (c: Parameters<typeof claimFields>[0]) => ({
+  requester: c.requester,
+  template_id: c.templateId,
+  conversation_invite: c.conversationInvite,
+  model: c.model,
+  user_config: c.userConfig,
+});
 
 async function rest(
   method: string,
@@ -111,8 +118,8 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
       userConfig: {},
     };
     const claimed = await rest("POST", "/api/pool/claim", {
-      ...claim,
-      signature: camelSig(await signOperation(second, "ClaimAgent", claimFields(claim))),
+      ...claimBody(claim),
+      signature: restSig(await signOperation(second, "ClaimAgent", claimFields(claim))),
     });
     expect(claimed.status, `claims: ${JSON.stringify(claimed.json)}`).toBe(404);
   });
@@ -362,7 +369,7 @@ describe("the pool as deployed, against people acting in others' names", () => {
   });
   const signed = async (requester: TestIdentity, templateId: string, signer = requester) => {
     const claim = claimOf(requester, templateId);
-    return { ...claim, signature: camelSig(await signClaim(signer.account, claim)) };
+    return { ...claimBody(claim), signature: restSig(await signClaim(signer.account, claim)) };
   };
   const untilIdle = async (n: number) => {
     const end = Date.now() + 30_000;
@@ -396,15 +403,16 @@ describe("the pool as deployed, against people acting in others' names", () => {
     const before = await snapshot();
     const strangerToken = await session(stranger);
     for (const t of [pub, priv]) {
-      expect((await rest("POST", "/api/pool/claim", claimOf(creator, t))).status, "anonymous, naming the creator").toBe(
-        401,
-      );
       expect(
-        (await withToken(strangerToken, "POST", "/api/pool/claim", claimOf(creator, t))).status,
+        (await rest("POST", "/api/pool/claim", claimBody(claimOf(creator, t)))).status,
+        "anonymous, naming the creator",
+      ).toBe(401);
+      expect(
+        (await withToken(strangerToken, "POST", "/api/pool/claim", claimBody(claimOf(creator, t)))).status,
         "a session naming the creator",
       ).toBe(403);
       expect(
-        (await withToken(strangerToken, "POST", "/api/pool/claim", claimOf(owner, t))).status,
+        (await withToken(strangerToken, "POST", "/api/pool/claim", claimBody(claimOf(owner, t)))).status,
         "a session naming someone else",
       ).toBe(403);
       expect(
@@ -449,11 +457,11 @@ describe("the pool as deployed, against people acting in others' names", () => {
       userConfig: {},
     };
     const res = await rest("POST", "/api/pool/claim", {
-      ...claim,
-      signature: camelSig(await signClaim(second, claim)),
+      ...claimBody(claim),
+      signature: restSig(await signClaim(second, claim)),
     });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
-    const inbox = (await claims.query(`select inbox_id from instances where id = $1`, [res.json.instanceId])).rows[0]!
+    const inbox = (await claims.query(`select inbox_id from instances where id = $1`, [res.json.instance_id])).rows[0]!
       .inbox_id as string;
     await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inbox, { ms: 10_000 });
   });
@@ -463,7 +471,7 @@ describe("the pool as deployed, against people acting in others' names", () => {
   }, async () => {
     const res = await rest("POST", "/api/pool/claim", await signed(owner, pub));
     expect(res.status, JSON.stringify(res.json)).toBe(200);
-    const id = res.json.instanceId as string;
+    const id = res.json.instance_id as string;
     const inbox = (await claims.query(`select inbox_id from instances where id = $1`, [id])).rows[0]!
       .inbox_id as string;
     await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inbox, { ms: 10_000 });
@@ -491,14 +499,14 @@ describe("the pool as deployed, against people acting in others' names", () => {
       (
         await withToken(undefined, "PUT", `/api/pool/agents/${id}/pin`, {
           pinned: true,
-          ownerSignature: camelSig(pinSig),
+          owner_signature: restSig(pinSig),
         })
       ).status,
     ).toBe(404);
     expect((await withToken(strangerToken, "DELETE", `/api/pool/agents/${id}`)).status).toBe(404);
     const removeSig = await signOperation(stranger.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: id });
     expect(
-      (await withToken(undefined, "DELETE", `/api/pool/agents/${id}`, { ownerSignature: camelSig(removeSig) })).status,
+      (await withToken(undefined, "DELETE", `/api/pool/agents/${id}`, { owner_signature: restSig(removeSig) })).status,
     ).toBe(404);
     expect((await withToken(strangerToken, "GET", `/api/pool/templates/${pub}/instances`)).status).toBe(403);
     expect((await withToken(strangerToken, "GET", `/api/pool/templates/${priv}/instances`)).status).toBe(404);
@@ -511,11 +519,11 @@ describe("the pool as deployed, against people acting in others' names", () => {
       .poll(async () => (await withToken(ownerToken, "GET", `/api/pool/agents/${id}/lineage`)).json?.instance, {
         timeout: 10_000,
       })
-      .toMatchObject({ instanceId: id, templateId: pub, ownerId: owner.inboxId, depth: 0 });
+      .toMatchObject({ instance_id: id, template_id: pub, owner_id: owner.inboxId, depth: 0 });
     expect((await withToken(strangerToken, "GET", `/api/pool/agents/${id}/lineage`)).status).toBe(404);
     expect((await withToken(strangerToken, "GET", `/api/pool/templates/${pub}/dashboard`)).status).toBe(403);
     expect((await withToken(await session(creator), "GET", `/api/pool/templates/${pub}/dashboard`)).json).toMatchObject(
-      { liveCount: 1, totalCount: 1 },
+      { live_count: 1, total_count: 1 },
     );
   });
 
@@ -569,7 +577,7 @@ describe("the pool as deployed, against people acting in others' names", () => {
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++)
       statuses.push(
-        (await withToken(token, "POST", "/api/pool/claim", claimOf(caller, "tmpl_0000000000000000"))).status,
+        (await withToken(token, "POST", "/api/pool/claim", claimBody(claimOf(caller, "tmpl_0000000000000000")))).status,
       );
     expect(statuses).toEqual([...Array(10).fill(404), 429]);
     // Many callers, one address: each caller's claims are few, the address's allowance (30 a minute) runs out.

@@ -100,7 +100,7 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
       headers: { authorization: `Bearer ${token}` },
     });
     expect(dashboard.status).toBe(200);
-    expect(await dashboard.json()).toMatchObject({ templateId: id, liveCount: 0, totalCount: 0 });
+    expect(await dashboard.json()).toMatchObject({ template_id: id, live_count: 0, total_count: 0 });
     expect((await stat(join(dataDir, "lineage"))).isDirectory()).toBe(true);
   } finally {
     await pool.close();

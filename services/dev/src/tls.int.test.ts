@@ -138,11 +138,15 @@ it("runs a claim end to end over mutual TLS between the services; without a clie
   };
   const c = await signClaim(user.account, claim);
   const res = await rest("POST", "/api/pool/claim", {
-    ...claim,
-    signature: { signature: c.signature, issuedAt: Number(c.issuedAt), nonce: c.nonce },
+    requester: claim.requester,
+    template_id: claim.templateId,
+    conversation_invite: claim.conversationInvite,
+    model: claim.model,
+    user_config: claim.userConfig,
+    signature: { signature: c.signature, issued_at: Number(c.issuedAt), nonce: c.nonce },
   });
   expect(res.status, JSON.stringify(res.json)).toBe(200);
-  expect(host.instances.get(res.json.instanceId)?.configured?.ownerId).toBe(user.inboxId);
+  expect(host.instances.get(res.json.instance_id)?.configured?.ownerId).toBe(user.inboxId);
 
   // The gateway's token without its certificate does not get through the TLS layer.
   const creds = generateServiceCredentials();

@@ -128,24 +128,24 @@ const invite = () => `https://dev.convos.org/v2?i=invite-${randomBytes(6).toStri
 
 /** A claim body signed by its requester (ClaimAgent), as a client without a session sends it. */
 async function signedClaim(requester: TestIdentity, templateId: string, over: Record<string, unknown> = {}) {
-  const body = claimBody(requester, templateId, over) as ReturnType<typeof claimBody> & { conversationId?: string };
+  const body = claimBody(requester, templateId, over) as ReturnType<typeof claimBody> & { conversation_id?: string };
   const s = await signClaim(requester.account, {
     requester: body.requester,
-    templateId: body.templateId,
-    conversationInvite: body.conversationInvite ?? body.conversationId ?? "",
+    templateId: body.template_id,
+    conversationInvite: body.conversation_invite ?? body.conversation_id ?? "",
     model: body.model,
-    userConfig: body.userConfig,
+    userConfig: body.user_config,
   });
-  return { ...body, signature: { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce } };
+  return { ...body, signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce } };
 }
 
-/** Seed 000's claim body, with our name for the conversation. */
+/** A claim body, the conversation given by its invite. */
 const claimBody = (requester: TestIdentity, templateId: string, over: Record<string, unknown> = {}) => ({
   requester: requester.inboxId,
-  templateId,
-  conversationInvite: invite(),
+  template_id: templateId,
+  conversation_invite: invite(),
   model: "gpt-oss-20b",
-  userConfig: { "personal-email": "saul@example.com" },
+  user_config: { "personal-email": "saul@example.com" },
   ...over,
 });
 
@@ -233,16 +233,16 @@ describe("REST", () => {
     // The answer was lost; the client sends the same request again: its nonce is spent, yet the key gives the outcome.
     const retry = await rest("POST", "/api/pool/claim", { body, headers });
     expect(retry.status, JSON.stringify(retry.json)).toBe(200);
-    expect(retry.json.instanceId).toBe(first.json.instanceId);
+    expect(retry.json.instance_id).toBe(first.json.instance_id);
     // Without the key, the same request is a replay.
     expect((await rest("POST", "/api/pool/claim", { body })).status).toBe(401);
     // In the body too; a body's key that differs from the header's is refused, naming the field.
-    const both = await rest("POST", "/api/pool/claim", { body: { ...body, idempotencyKey: "other" }, headers });
+    const both = await rest("POST", "/api/pool/claim", { body: { ...body, idempotency_key: "other" }, headers });
     expect(both.status).toBe(400);
-    expect(both.json.error.field).toBe("idempotencyKey");
+    expect(both.json.error.field).toBe("idempotency_key");
   });
 
-  it("claims a public template (seed 000's body), then lists it in the owner's agents", async () => {
+  it("claims a public template, then lists it in the owner's agents", async () => {
     const creator = newIdentity();
     const user = newIdentity();
     const templateId = await template(creator);
@@ -250,8 +250,8 @@ describe("REST", () => {
 
     const res = await rest("POST", "/api/pool/claim", { body: await signedClaim(user, templateId) });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
-    expect(Object.keys(res.json)).toEqual(["instanceId"]);
-    const instanceId = res.json.instanceId as string;
+    expect(Object.keys(res.json)).toEqual(["instance_id"]);
+    const instanceId = res.json.instance_id as string;
     expect(instanceId).toMatch(/^inst_/);
     // The stand-in host was asked to configure and join that instance.
     expect(host.instances.get(instanceId)?.configured?.ownerId).toBe(user.inboxId);
@@ -260,30 +260,30 @@ describe("REST", () => {
     const token = await session(user);
     const mine = await rest("GET", `/api/pool/agents?owner=${user.inboxId}`, { token });
     expect(mine.status, JSON.stringify(mine.json)).toBe(200);
-    expect(mine.json.nextCursor).toBeNull();
+    expect(mine.json.next_cursor).toBeNull();
     expect(mine.json.agents).toHaveLength(1);
     const agent = mine.json.agents[0];
     expect(agent).toMatchObject({
       id: instanceId,
-      templateId,
-      ownerId: user.inboxId,
+      template_id: templateId,
+      owner_id: user.inboxId,
       state: "INSTANCE_STATE_CLAIMED",
       model: "gpt-oss-20b",
-      modelOverridden: false,
-      parentInstanceId: "",
-      agentName: "Trip Planner",
+      model_overridden: false,
+      parent_instance_id: "",
+      agent_name: "Trip Planner",
     });
-    expect(agent.tools).toEqual([{ toolId: "sms", handle: expect.stringMatching(/^\+1555040/) }]);
-    expect(typeof agent.claimedAt).toBe("string");
+    expect(agent.tools).toEqual([{ tool_id: "sms", handle: expect.stringMatching(/^\+1555040/) }]);
+    expect(typeof agent.claimed_at).toBe("string");
 
     // Paging: limit and cursor.
     await refill();
     const second = await rest("POST", "/api/pool/claim", { body: await signedClaim(user, templateId), token });
     expect(second.status, JSON.stringify(second.json)).toBe(200);
     const page1 = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=1`, { token });
-    expect(page1.json.agents.map((a: any) => a.id)).toEqual([second.json.instanceId]);
-    expect(typeof page1.json.nextCursor).toBe("string");
-    const page2 = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=1&cursor=${page1.json.nextCursor}`, {
+    expect(page1.json.agents.map((a: any) => a.id)).toEqual([second.json.instance_id]);
+    expect(typeof page1.json.next_cursor).toBe("string");
+    const page2 = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=1&cursor=${page1.json.next_cursor}`, {
       token,
     });
     expect(page2.json.agents.map((a: any) => a.id)).toEqual([instanceId]);
@@ -347,13 +347,13 @@ describe("REST", () => {
   it("answers 400 with the tool's prompt when a required user tool is missing", async () => {
     const templateId = await template(newIdentity());
     const res = await rest("POST", "/api/pool/claim", {
-      body: await signedClaim(newIdentity(), templateId, { userConfig: {} }),
+      body: await signedClaim(newIdentity(), templateId, { user_config: {} }),
     });
     expect(res.status, JSON.stringify(res.json)).toBe(400);
     expect(res.json.error).toMatchObject({
       type: "invalid_request",
       code: "invalid_argument",
-      field: "userConfig.personal-email",
+      field: "user_config.personal-email",
     });
     expect(res.json.error.message).toContain(PROMPT);
   });
@@ -369,21 +369,21 @@ describe("REST", () => {
     expect(model.json.error.field).toBe("model");
     const badTemplate = await rest("POST", "/api/pool/claim", { body: await signedClaim(newIdentity(), "nope") });
     expect(badTemplate.status).toBe(400);
-    expect(badTemplate.json.error.field).toBe("templateId");
-    expect(badTemplate.json.error.message).toMatch(/^templateId: /);
+    expect(badTemplate.json.error.field).toBe("template_id");
+    expect(badTemplate.json.error.message).toMatch(/^template_id: /);
     const blank = await rest("POST", "/api/pool/claim", {
-      body: await signedClaim(newIdentity(), templateId, { conversationInvite: " " }),
+      body: await signedClaim(newIdentity(), templateId, { conversation_invite: " " }),
     });
-    expect(blank.json.error.field).toBe("conversationInvite");
+    expect(blank.json.error.field).toBe("conversation_invite");
     const blankAlias = await rest("POST", "/api/pool/claim", {
-      body: { ...claimBody(newIdentity(), templateId), conversationInvite: undefined, conversationId: " " },
+      body: { ...claimBody(newIdentity(), templateId), conversation_invite: undefined, conversation_id: " " },
     });
-    expect(blankAlias.json.error.field).toBe("conversationId");
+    expect(blankAlias.json.error.field).toBe("conversation_id");
     const context = await rest("POST", "/api/pool/claim", {
-      body: await signedClaim(newIdentity(), templateId, { contextPrompt: "bring it all" }),
+      body: await signedClaim(newIdentity(), templateId, { context_prompt: "bring it all" }),
     });
     expect(context.status).toBe(400);
-    expect(context.json.error.field).toBe("contextPrompt");
+    expect(context.json.error.field).toBe("context_prompt");
   });
 
   it("answers 400 naming the field for a malformed body", async () => {
@@ -392,20 +392,20 @@ describe("REST", () => {
     const cases: Array<[unknown, string]> = [
       [{ ...claimBody(user, templateId), colour: "red" }, "colour"],
       [{ ...claimBody(user, templateId), requester: undefined }, "requester"],
-      [{ ...claimBody(user, templateId), templateId: 5 }, "templateId"],
-      [{ ...claimBody(user, templateId), conversationInvite: undefined }, "conversationInvite"],
+      [{ ...claimBody(user, templateId), template_id: 5 }, "template_id"],
+      [{ ...claimBody(user, templateId), conversation_invite: undefined }, "conversation_invite"],
       [{ ...claimBody(user, templateId), model: null }, "model"],
-      [{ ...claimBody(user, templateId), userConfig: ["saul@example.com"] }, "userConfig"],
-      [{ ...claimBody(user, templateId), userConfig: { "personal-email": 1 } }, "userConfig.personal-email"],
-      [{ ...claimBody(user, templateId), ownerSignature: "0xabc" }, "ownerSignature"],
+      [{ ...claimBody(user, templateId), user_config: ["saul@example.com"] }, "user_config"],
+      [{ ...claimBody(user, templateId), user_config: { "personal-email": 1 } }, "user_config.personal-email"],
+      [{ ...claimBody(user, templateId), owner_signature: "0xabc" }, "owner_signature"],
       [
-        { ...claimBody(user, templateId), ownerSignature: { signature: "0x", nonce: "0x", issued_at: 1 } },
-        "ownerSignature.issued_at",
+        { ...claimBody(user, templateId), owner_signature: { signature: "0x", nonce: "0x", issuedAt: 1 } },
+        "owner_signature.issuedAt",
       ],
-      [{ ...claimBody(user, templateId), conversationId: invite() }, "conversationId"],
+      [{ ...claimBody(user, templateId), conversation_id: invite() }, "conversation_id"],
       [
-        { ...claimBody(user, templateId), conversationInvite: undefined, conversationId: "ab".repeat(16) },
-        "conversationId",
+        { ...claimBody(user, templateId), conversation_invite: undefined, conversation_id: "ab".repeat(16) },
+        "conversation_id",
       ],
       [[], "body"],
     ];
@@ -415,6 +415,20 @@ describe("REST", () => {
       expect(res.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field });
       expect(res.json.error.message.startsWith(`${field}: `), res.json.error.message).toBe(true);
     }
+    // The camelCase names of the first REST API are unknown fields, told their snake_case spelling.
+    const { template_id: _, ...noTemplate } = claimBody(user, templateId);
+    const camel = await rest("POST", "/api/pool/claim", { body: { ...noTemplate, templateId } });
+    expect(camel.status).toBe(400);
+    expect(camel.json.error).toEqual({
+      type: "invalid_request",
+      code: "invalid_argument",
+      message: "templateId: unknown field; did you mean template_id?",
+      field: "templateId",
+    });
+    const nested = await rest("POST", "/api/pool/claim", {
+      body: { ...claimBody(user, templateId), owner_signature: { signature: "0x", nonce: "0x", issuedAt: 1 } },
+    });
+    expect(nested.json.error.message).toBe("owner_signature.issuedAt: unknown field; did you mean issued_at?");
     const malformed = await rest("POST", "/api/pool/claim", { raw: '{"requester": ' });
     expect(malformed.status).toBe(400);
     expect(malformed.json.error.field).toBe("body");
@@ -426,16 +440,16 @@ describe("REST", () => {
     expect(method.headers.get("allow")).toBe("POST, OPTIONS");
   });
 
-  it("accepts seed 000's conversationId when it is an invite", async () => {
+  it("accepts conversation_id, the alias of conversation_invite, when it is an invite", async () => {
     const user = newIdentity();
     const templateId = await template(newIdentity());
     await refill();
-    const body = await signedClaim(user, templateId, { conversationInvite: undefined, conversationId: invite() });
+    const body = await signedClaim(user, templateId, { conversation_invite: undefined, conversation_id: invite() });
     const res = await rest("POST", "/api/pool/claim", { body });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
   });
 
-  it("takes a clone body (cloneFrom, contextPrompt, carry, ownerSignature; templateId optional), naming bad fields in the body's names", async () => {
+  it("takes a clone body (clone_from, context_prompt, carry, owner_signature; template_id optional), naming bad fields in the body's names", async () => {
     const user = newIdentity();
     const to = invite();
     const clone = {
@@ -450,18 +464,18 @@ describe("REST", () => {
     const s = await signClone(user.account, clone);
     const body = {
       requester: user.inboxId,
-      cloneFrom: clone.parentInstanceId,
-      conversationInvite: to,
-      contextPrompt: clone.contextPrompt,
+      clone_from: clone.parentInstanceId,
+      conversation_invite: to,
+      context_prompt: clone.contextPrompt,
       carry: clone.carry,
-      ownerSignature: { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce },
+      owner_signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
     };
     // Signed, but of an agent that is not the requester's (none at all): 404, as any agent not yours.
     const missing = await rest("POST", "/api/pool/claim", { body });
     expect(missing.status, JSON.stringify(missing.json)).toBe(404);
-    const unsigned = await rest("POST", "/api/pool/claim", { body: { ...body, ownerSignature: undefined } });
+    const unsigned = await rest("POST", "/api/pool/claim", { body: { ...body, owner_signature: undefined } });
     expect(unsigned.status).toBe(400);
-    expect(unsigned.json.error.field).toBe("ownerSignature");
+    expect(unsigned.json.error.field).toBe("owner_signature");
     const badKind = await rest("POST", "/api/pool/claim", { body: { ...body, carry: ["secrets"] } });
     expect(badKind.status).toBe(400);
     expect(badKind.json.error.field).toBe("carry[0]");
@@ -477,42 +491,42 @@ describe("REST", () => {
     await refill();
     const claimed = await rest("POST", "/api/pool/claim", { body: await signedClaim(owner, templateId) });
     expect(claimed.status, JSON.stringify(claimed.json)).toBe(200);
-    const id = claimed.json.instanceId as string;
+    const id = claimed.json.instance_id as string;
     const sig = async (who: TestIdentity, op: SignedOperation, fields: OperationFields) => {
       const s = await signOperation(who.account, op, { inboxId: who.inboxId, ...fields });
-      return { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce };
+      return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
     };
     const noSig = await rest("POST", `/api/pool/agents/${id}/transfer`, {
-      body: { newOwnerId: heir.inboxId },
+      body: { new_owner_id: heir.inboxId },
       token: await session(owner),
     });
     expect(noSig.status).toBe(401);
     const offered = await rest("POST", `/api/pool/agents/${id}/transfer`, {
       body: {
-        newOwnerId: heir.inboxId,
-        ownerSignature: await sig(owner, "TransferAgent", { instanceId: id, newOwnerId: heir.inboxId }),
+        new_owner_id: heir.inboxId,
+        owner_signature: await sig(owner, "TransferAgent", { instanceId: id, newOwnerId: heir.inboxId }),
       },
     });
     expect(offered.status, JSON.stringify(offered.json)).toBe(200);
-    expect(offered.json).toMatchObject({ ownerId: owner.inboxId, pendingOwnerId: heir.inboxId });
+    expect(offered.json).toMatchObject({ owner_id: owner.inboxId, pending_owner_id: heir.inboxId });
     const heirToken = await session(heir);
-    expect((await rest("GET", `/api/pool/agents/${id}`, { token: heirToken })).json.ownerId).toBe(owner.inboxId);
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token: heirToken })).json.owner_id).toBe(owner.inboxId);
     const accepted = await rest("POST", `/api/pool/agents/${id}/accept`, {
       token: heirToken,
       body: { signature: await sig(heir, "AcceptAgent", { instanceId: id, fromOwnerId: owner.inboxId }) },
     });
     expect(accepted.status, JSON.stringify(accepted.json)).toBe(200);
-    expect(accepted.json).toMatchObject({ ownerId: heir.inboxId, pendingOwnerId: "" });
+    expect(accepted.json).toMatchObject({ owner_id: heir.inboxId, pending_owner_id: "" });
     expect(host.callsOf(id)).toContain("transfer");
     expect((await rest("GET", `/api/pool/agents/${id}`, { token: await session(owner) })).status).toBe(404);
     const badField = await rest("POST", `/api/pool/agents/${id}/transfer`, {
       body: {
-        newOwnerId: "nope",
-        ownerSignature: await sig(heir, "TransferAgent", { instanceId: id, newOwnerId: "nope" }),
+        new_owner_id: "nope",
+        owner_signature: await sig(heir, "TransferAgent", { instanceId: id, newOwnerId: "nope" }),
       },
     });
     expect(badField.status).toBe(400);
-    expect(badField.json.error.field).toBe("newOwnerId");
+    expect(badField.json.error.field).toBe("new_owner_id");
   });
 
   it("answers the lineage paths from the lineage service, and 503 on a gateway without one", async () => {
@@ -521,31 +535,31 @@ describe("REST", () => {
     const templateId = await template(creator);
     await refill();
     const claimed = await rest("POST", "/api/pool/claim", { body: await signedClaim(owner, templateId) });
-    const id = claimed.json.instanceId as string;
+    const id = claimed.json.instance_id as string;
     await claims.lineage!.drained();
     const ownerToken = await session(owner);
     const lin = await rest("GET", `/api/pool/agents/${id}/lineage`, { token: ownerToken });
     expect(lin.status, JSON.stringify(lin.json)).toBe(200);
     expect(lin.json.instance).toMatchObject({
-      instanceId: id,
-      templateId,
-      ownerId: owner.inboxId,
+      instance_id: id,
+      template_id: templateId,
+      owner_id: owner.inboxId,
       depth: 0,
-      parentInstanceId: "",
+      parent_instance_id: "",
     });
     expect(lin.json.ancestors).toEqual([]);
     const dash = await rest("GET", `/api/pool/templates/${templateId}/dashboard`, { token: await session(creator) });
     expect(dash.status, JSON.stringify(dash.json)).toBe(200);
     expect(dash.json).toMatchObject({
-      templateId,
-      liveCount: 1,
-      totalCount: 1,
-      cloneCount: 0,
-      owners: [{ ownerId: owner.inboxId, live: 1, total: 1 }],
+      template_id: templateId,
+      live_count: 1,
+      total_count: 1,
+      clone_count: 0,
+      owners: [{ owner_id: owner.inboxId, live: 1, total: 1 }],
     });
     expect((await rest("GET", `/api/pool/templates/${templateId}/dashboard`, { token: ownerToken })).status).toBe(403);
     const mine = await rest("GET", `/api/pool/lineage?owner=${owner.inboxId}&ended=true`, { token: ownerToken });
-    expect(mine.json.agents.map((a: { instanceId: string }) => a.instanceId)).toEqual([id]);
+    expect(mine.json.agents.map((a: { instance_id: string }) => a.instance_id)).toEqual([id]);
     expect((await rest("GET", `/api/pool/lineage`, { token: ownerToken })).json.error.field).toBe("owner");
     expect(
       (await rest("GET", `/api/pool/lineage?owner=${owner.inboxId}&limit=500`, { token: ownerToken })).json.error.field,
@@ -582,39 +596,39 @@ describe("REST", () => {
       await refill();
       const res = await rest("POST", "/api/pool/claim", { body: await signedClaim(u, templateId) });
       expect(res.status, JSON.stringify(res.json)).toBe(200);
-      ids.push(res.json.instanceId as string);
+      ids.push(res.json.instance_id as string);
     }
     const token = await session(creator);
     const path = `/api/pool/templates/${templateId}/instances`;
 
     const all = await rest("GET", path, { token });
     expect(all.status, JSON.stringify(all.json)).toBe(200);
-    expect(Object.keys(all.json)).toEqual(["instances", "totalCount", "nextCursor", "rollout"]);
-    expect(all.json.totalCount).toBe(3);
+    expect(Object.keys(all.json)).toEqual(["instances", "total_count", "next_cursor", "rollout"]);
+    expect(all.json.total_count).toBe(3);
     // Where the live agents stand with the newest release, counted over all of them.
     const r = all.json.rollout;
-    expect(r.liveCount).toBe(3);
-    expect(r.currentCount + r.pendingCount + r.failedCount + r.pinnedCount).toBe(3);
-    expect(all.json.nextCursor).toBeNull();
+    expect(r.live_count).toBe(3);
+    expect(r.current_count + r.pending_count + r.failed_count + r.pinned_count).toBe(3);
+    expect(all.json.next_cursor).toBeNull();
     expect(all.json.instances.map((i: any) => i.id)).toEqual([...ids].reverse());
     expect(all.json.instances[0]).toMatchObject({
       id: ids[2],
-      templateId,
-      ownerId: users[0]!.inboxId,
+      template_id: templateId,
+      owner_id: users[0]!.inboxId,
       state: "INSTANCE_STATE_CLAIMED",
-      parentInstanceId: "",
-      agentName: "Trip Planner",
+      parent_instance_id: "",
+      agent_name: "Trip Planner",
     });
 
     // Paging, and the live filter (all three are live here; the claims service's tests cover dead ones).
     const p1 = await rest("GET", `${path}?live=true&limit=2`, { token });
     expect(p1.status, JSON.stringify(p1.json)).toBe(200);
     expect(p1.json.instances.map((i: any) => i.id)).toEqual([ids[2], ids[1]]);
-    expect(p1.json.totalCount).toBe(3);
-    expect(typeof p1.json.nextCursor).toBe("string");
-    const p2 = await rest("GET", `${path}?live=true&limit=2&cursor=${p1.json.nextCursor}`, { token });
+    expect(p1.json.total_count).toBe(3);
+    expect(typeof p1.json.next_cursor).toBe("string");
+    const p2 = await rest("GET", `${path}?live=true&limit=2&cursor=${p1.json.next_cursor}`, { token });
     expect(p2.json.instances.map((i: any) => i.id)).toEqual([ids[0]]);
-    expect(p2.json.nextCursor).toBeNull();
+    expect(p2.json.next_cursor).toBeNull();
 
     // The creator's session only.
     const anonymous = await rest("GET", path);
@@ -632,9 +646,9 @@ describe("REST", () => {
     const ownPrivate = await rest("GET", `/api/pool/templates/${privateId}/instances`, { token });
     expect(ownPrivate.json).toMatchObject({
       instances: [],
-      totalCount: 0,
-      nextCursor: null,
-      rollout: { liveCount: 0 },
+      total_count: 0,
+      next_cursor: null,
+      rollout: { live_count: 0 },
     });
 
     // Bad queries name the parameter.
@@ -664,7 +678,7 @@ describe("REST", () => {
 
   it("reads one agent and pins it (GET /api/pool/agents/{id}, PUT /api/pool/agents/{id}/pin), for its owner only", async () => {
     const { user, claimed } = await claimedAgent();
-    const id = claimed.json.instanceId as string;
+    const id = claimed.json.instance_id as string;
     const token = await session(user);
     const stranger = await session(newIdentity());
 
@@ -673,8 +687,8 @@ describe("REST", () => {
     // Version 1: the content its creator signed (publishing made the template version 2, not its content).
     expect(got.json).toMatchObject({
       id,
-      ownerId: user.inboxId,
-      sync: { state: "SYNC_STATE_CURRENT", appliedVersion: "1", pendingVersion: "0", error: "" },
+      owner_id: user.inboxId,
+      sync: { state: "SYNC_STATE_CURRENT", applied_version: "1", pending_version: "0", error: "" },
     });
     const hidden = await rest("GET", `/api/pool/agents/${id}`, { token: stranger });
     expect(hidden.status).toBe(404);
@@ -682,7 +696,7 @@ describe("REST", () => {
     expect((await rest("GET", `/api/pool/agents/${id}`)).status).toBe(401);
     const badId = await rest("GET", `/api/pool/agents/nope`, { token });
     expect(badId.status).toBe(400);
-    expect(badId.json.error.field).toBe("instanceId");
+    expect(badId.json.error.field).toBe("instance_id");
 
     const pinned = await rest("PUT", `/api/pool/agents/${id}/pin`, { token, body: { pinned: true } });
     expect(pinned.status, JSON.stringify(pinned.json)).toBe(200);
@@ -698,18 +712,25 @@ describe("REST", () => {
       instanceId: id,
       pinned: false,
     });
-    const ownerSignature = { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce };
-    const unpinned = await rest("PUT", `/api/pool/agents/${id}/pin`, { body: { pinned: false, ownerSignature } });
+    const ownerSignature = { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
+    const unpinned = await rest("PUT", `/api/pool/agents/${id}/pin`, {
+      body: { pinned: false, owner_signature: ownerSignature },
+    });
     expect(unpinned.status, JSON.stringify(unpinned.json)).toBe(200);
     expect(unpinned.json.sync.state).toBe("SYNC_STATE_CURRENT");
-    const replay = await rest("PUT", `/api/pool/agents/${id}/pin`, { body: { pinned: false, ownerSignature } });
+    const replay = await rest("PUT", `/api/pool/agents/${id}/pin`, {
+      body: { pinned: false, owner_signature: ownerSignature },
+    });
     expect(replay.status).toBe(401);
 
     for (const [body, field] of [
       [{}, "pinned"],
       [{ pinned: "yes" }, "pinned"],
       [{ pinned: true, colour: "red" }, "colour"],
-      [{ pinned: true, ownerSignature: { signature: "0x00", issuedAt: 1, nonce: "0x00" } }, "ownerSignature.signature"],
+      [
+        { pinned: true, owner_signature: { signature: "0x00", issued_at: 1, nonce: "0x00" } },
+        "owner_signature.signature",
+      ],
     ] as const) {
       const bad = await rest("PUT", `/api/pool/agents/${id}/pin`, { token, body });
       expect(bad.status, JSON.stringify(bad.json)).toBe(400);
@@ -726,7 +747,7 @@ describe("REST", () => {
     await refill();
     const claimed = await rest("POST", "/api/pool/claim", { body: await signedClaim(owner, templateId) });
     expect(claimed.status, JSON.stringify(claimed.json)).toBe(200);
-    const id = claimed.json.instanceId as string;
+    const id = claimed.json.instance_id as string;
     const token = await session(owner);
     const stranger = newIdentity();
     const sig = async (who: TestIdentity, trustLevel: number, dailySpendLimitWei = 0n) => {
@@ -736,87 +757,91 @@ describe("REST", () => {
         trustLevel,
         dailySpendLimitWei,
       });
-      return { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce };
+      return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
     };
 
     // A new agent starts at L2; levels are named as people name them.
     const before = await rest("GET", `/api/pool/agents/${id}`, { token });
-    expect(before.json).toMatchObject({ trustLevel: "L2" });
+    expect(before.json).toMatchObject({ trust_level: "L2" });
     expect((await rest("GET", `/api/pool/agents/${id}/activity`, { token })).json).toEqual({
       entries: [],
-      nextCursor: null,
+      next_cursor: null,
     });
 
     const l1 = await rest("PUT", `/api/pool/agents/${id}/trust`, {
-      body: { trustLevel: "L1", ownerSignature: await sig(owner, 1) },
+      body: { trust_level: "L1", owner_signature: await sig(owner, 1) },
     });
     expect(l1.status, JSON.stringify(l1.json)).toBe(200);
-    expect(l1.json).toMatchObject({ id, ownerId: owner.inboxId, trustLevel: "L1" });
+    expect(l1.json).toMatchObject({ id, owner_id: owner.inboxId, trust_level: "L1" });
     expect(host.callsOf(id)).toContain("trust");
     const wei = "50000000000000000";
     const l4 = await rest("PUT", `/api/pool/agents/${id}/trust`, {
       token,
-      body: { trustLevel: "L4", dailySpendLimitWei: wei, ownerSignature: await sig(owner, 4, BigInt(wei)) },
+      body: { trust_level: "L4", daily_spend_limit_wei: wei, owner_signature: await sig(owner, 4, BigInt(wei)) },
     });
     expect(l4.status, JSON.stringify(l4.json)).toBe(200);
-    expect(l4.json).toMatchObject({ trustLevel: "L4", dailySpendLimitWei: wei });
+    expect(l4.json).toMatchObject({ trust_level: "L4", daily_spend_limit_wei: wei });
     expect((await rest("GET", `/api/pool/agents?owner=${owner.inboxId}`, { token })).json.agents[0]).toMatchObject({
       id,
-      trustLevel: "L4",
-      dailySpendLimitWei: wei,
+      trust_level: "L4",
+      daily_spend_limit_wei: wei,
     });
 
     // The log, newest first, in pages.
     const all = await rest("GET", `/api/pool/agents/${id}/activity`, { token });
     expect(all.status, JSON.stringify(all.json)).toBe(200);
-    expect(all.json.nextCursor).toBeNull();
+    expect(all.json.next_cursor).toBeNull();
     expect(all.json.entries).toHaveLength(2);
     expect(all.json.entries[0]).toEqual({
       id: expect.any(String),
       at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      toolId: "trust",
+      tool_id: "trust",
       action: "set_trust_level",
       target: "",
-      amountWei: wei,
+      amount_wei: wei,
       outcome: "done",
       detail: "L1 → L4, set by the owner",
-      trustLevel: "L4",
+      trust_level: "L4",
       approved: false,
     });
     expect(all.json.entries[1]).toMatchObject({
       action: "set_trust_level",
       outcome: "done",
       detail: "L2 → L1, set by the owner",
-      trustLevel: "L1",
+      trust_level: "L1",
     });
     const page1 = await rest("GET", `/api/pool/agents/${id}/activity?limit=1`, { token });
     expect(page1.json.entries.map((e: { id: string }) => e.id)).toEqual([all.json.entries[0].id]);
-    const page2 = await rest("GET", `/api/pool/agents/${id}/activity?limit=1&cursor=${page1.json.nextCursor}`, {
+    const page2 = await rest("GET", `/api/pool/agents/${id}/activity?limit=1&cursor=${page1.json.next_cursor}`, {
       token,
     });
-    expect(page2.json).toMatchObject({ entries: [{ id: all.json.entries[1].id }], nextCursor: null });
+    expect(page2.json).toMatchObject({ entries: [{ id: all.json.entries[1].id }], next_cursor: null });
 
     // The owner's signature, always; once; nobody else's. The owner's session only for the log.
-    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body: { trustLevel: "L3" } })).status).toBe(401);
+    expect((await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body: { trust_level: "L3" } })).status).toBe(
+      401,
+    );
     const once = await sig(owner, 3);
     expect(
-      (await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L3", ownerSignature: once } })).status,
+      (await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trust_level: "L3", owner_signature: once } }))
+        .status,
     ).toBe(200);
     expect(
-      (await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trustLevel: "L3", ownerSignature: once } })).status,
+      (await rest("PUT", `/api/pool/agents/${id}/trust`, { body: { trust_level: "L3", owner_signature: once } }))
+        .status,
     ).toBe(401);
     // Signed over another level than the body's: not the owner's signature for this.
     expect(
       (
         await rest("PUT", `/api/pool/agents/${id}/trust`, {
-          body: { trustLevel: "L2", ownerSignature: await sig(owner, 1) },
+          body: { trust_level: "L2", owner_signature: await sig(owner, 1) },
         })
       ).status,
     ).toBe(404);
     expect(
       (
         await rest("PUT", `/api/pool/agents/${id}/trust`, {
-          body: { trustLevel: "L2", ownerSignature: await sig(stranger, 2) },
+          body: { trust_level: "L2", owner_signature: await sig(stranger, 2) },
         })
       ).status,
     ).toBe(404);
@@ -824,27 +849,30 @@ describe("REST", () => {
     const hidden = await rest("GET", `/api/pool/agents/${id}/activity`, { token: await session(stranger) });
     expect(hidden.status).toBe(404);
     expect(hidden.json.error.code).toBe("not_found");
-    expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.trustLevel).toBe("L3");
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.trust_level).toBe("L3");
 
     // Bad input, named by the body's field.
     for (const [body, field] of [
-      [{}, "trustLevel"],
-      [{ trustLevel: "L5" }, "trustLevel"],
-      [{ trustLevel: 3 }, "trustLevel"],
-      [{ trustLevel: "TRUST_LEVEL_OPERATOR" }, "trustLevel"],
-      [{ trustLevel: "L4" }, "dailySpendLimitWei"],
-      [{ trustLevel: "L3", dailySpendLimitWei: "1" }, "dailySpendLimitWei"],
-      [{ trustLevel: "L4", dailySpendLimitWei: "0.05", ownerSignature: await sig(owner, 4, 5n) }, "dailySpendLimitWei"],
-      [{ trustLevel: "L3", colour: "red" }, "colour"],
-      [{ trustLevel: "L3", ownerSignature: { signature: "0x00", issuedAt: 1 } }, "ownerSignature.nonce"],
+      [{}, "trust_level"],
+      [{ trust_level: "L5" }, "trust_level"],
+      [{ trust_level: 3 }, "trust_level"],
+      [{ trust_level: "TRUST_LEVEL_OPERATOR" }, "trust_level"],
+      [{ trust_level: "L4" }, "daily_spend_limit_wei"],
+      [{ trust_level: "L3", daily_spend_limit_wei: "1" }, "daily_spend_limit_wei"],
+      [
+        { trust_level: "L4", daily_spend_limit_wei: "0.05", owner_signature: await sig(owner, 4, 5n) },
+        "daily_spend_limit_wei",
+      ],
+      [{ trust_level: "L3", colour: "red" }, "colour"],
+      [{ trust_level: "L3", owner_signature: { signature: "0x00", issued_at: 1 } }, "owner_signature.nonce"],
     ] as const) {
       const bad = await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body });
       expect(bad.status, JSON.stringify(bad.json)).toBe(400);
       expect(bad.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field });
     }
     expect(
-      (await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body: { trustLevel: "L5" } })).json.error.message,
-    ).toBe('trustLevel: must be one of "L1", "L2", "L3", "L4"');
+      (await rest("PUT", `/api/pool/agents/${id}/trust`, { token, body: { trust_level: "L5" } })).json.error.message,
+    ).toBe('trust_level: must be one of "L1", "L2", "L3", "L4"');
     for (const [q, field] of [
       ["limit=500", "limit"],
       ["colour=red", "colour"],
@@ -859,7 +887,7 @@ describe("REST", () => {
 
   it("refuses a trust level above the highest the agent's template allows (L2 when it names none)", async () => {
     const { user, claimed } = await claimedAgent();
-    const id = claimed.json.instanceId as string;
+    const id = claimed.json.instance_id as string;
     const s = await signOperation(user.account, "SetTrustLevel", {
       inboxId: user.inboxId,
       instanceId: id,
@@ -868,13 +896,13 @@ describe("REST", () => {
     });
     const res = await rest("PUT", `/api/pool/agents/${id}/trust`, {
       body: {
-        trustLevel: "L3",
-        ownerSignature: { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce },
+        trust_level: "L3",
+        owner_signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
       },
     });
     expect(res.status, JSON.stringify(res.json)).toBe(400);
     expect(res.json.error.message).toContain("L2");
-    expect((await rest("GET", `/api/pool/agents/${id}`, { token: await session(user) })).json.trustLevel).toBe("L2");
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token: await session(user) })).json.trust_level).toBe("L2");
   });
 
   it("answers 503 on a gateway without claimsUrl", async () => {
@@ -979,10 +1007,10 @@ describe("Connect-Web (browser)", () => {
 
     const viaConnect = await connect.listTemplateInstances({ templateId, liveOnly: true }, auth);
     expect(viaConnect.totalCount).toBe(1n);
-    expect(viaConnect.instances.map((i) => i.id)).toEqual([claimed.json.instanceId]);
+    expect(viaConnect.instances.map((i) => i.id)).toEqual([claimed.json.instance_id]);
     expect(viaConnect.instances[0]?.ownerId).toBe(user.inboxId);
     const viaGrpcWeb = await grpcWeb.listTemplateInstances({ templateId }, auth);
-    expect(viaGrpcWeb.instances.map((i) => i.id)).toEqual([claimed.json.instanceId]);
+    expect(viaGrpcWeb.instances.map((i) => i.id)).toEqual([claimed.json.instance_id]);
     expect(viaGrpcWeb.totalCount).toBe(1n);
 
     await expect(connect.listTemplateInstances({ templateId })).rejects.toMatchObject({ code: Code.Unauthenticated });

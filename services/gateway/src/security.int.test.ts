@@ -125,16 +125,22 @@ async function publicTemplate(c: TestIdentity): Promise<string> {
 
 const claimBody = (requester: TestIdentity, templateId: string) => ({
   requester: requester.inboxId,
-  templateId,
-  conversationInvite: `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`,
+  template_id: templateId,
+  conversation_invite: `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`,
   model: "",
-  userConfig: {},
+  user_config: {},
 });
 
 async function signedClaim(requester: TestIdentity, templateId: string, signer = requester) {
   const body = claimBody(requester, templateId);
-  const s = await signClaim(signer.account, body);
-  return { ...body, signature: { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce } };
+  const s = await signClaim(signer.account, {
+    requester: body.requester,
+    templateId: body.template_id,
+    conversationInvite: body.conversation_invite,
+    model: body.model,
+    userConfig: body.user_config,
+  });
+  return { ...body, signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce } };
 }
 
 const states = async (ids: string[]) => ids.map((id) => host.instances.get(id)?.state as InstanceState | undefined);
@@ -347,7 +353,7 @@ describe("claims and removals by their owner only", () => {
     const owner = newIdentity();
     const claim = async () =>
       (await rest("POST", "/api/pool/claim", { from: client(), body: await signedClaim(owner, templateId) })).json
-        .instanceId as string;
+        .instance_id as string;
     const [a, b] = [await claim(), await claim()];
     const token = await session(owner, { from: client() });
     const stranger = await session(newIdentity(), { from: client() });
@@ -358,15 +364,17 @@ describe("claims and removals by their owner only", () => {
 
     expect((await rest("DELETE", `/api/pool/agents/${a}`, { token })).status).toBe(204);
     const s = await signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: b });
-    const ownerSignature = { signature: s.signature, issuedAt: Number(s.issuedAt), nonce: s.nonce };
-    expect((await rest("DELETE", `/api/pool/agents/${b}`, { body: { ownerSignature } })).status).toBe(204);
+    const ownerSignature = { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
+    expect((await rest("DELETE", `/api/pool/agents/${b}`, { body: { owner_signature: ownerSignature } })).status).toBe(
+      204,
+    );
     for (const id of [a, b])
       expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.state).toBe("INSTANCE_STATE_DEAD");
     expect((await rest("DELETE", `/api/pool/agents/${a}`, { token })).status).toBe(404);
     const bad = await rest("DELETE", `/api/pool/agents/${b}`, {
-      body: { ownerSignature: { ...ownerSignature, nonce: "x" } },
+      body: { owner_signature: { ...ownerSignature, nonce: "x" } },
     });
     expect(bad.status).toBe(400);
-    expect(bad.json.error.field).toBe("ownerSignature.nonce");
+    expect(bad.json.error.field).toBe("owner_signature.nonce");
   });
 });

@@ -1,10 +1,13 @@
-// The claim (and clone), "My agents", pin, transfer, trust, activity and lineage REST bodies (docs/rest.md,
-// seed 000's camelCase): a claim body as ClaimService's ClaimRequest, instances as proto JSON (trust levels
-// by their names, "L1" to "L4"), and the claims service's RPC field paths renamed to the body's.
+// The claim (and clone), "My agents", pin, transfer and trust REST bodies
+// (docs/rest.md, "Claims and \"My agents\""), snake_case as every REST body:
+// a claim body as ClaimService's ClaimRequest, instances as proto JSON with
+// the proto's own field names (trust levels by their names,
+// "L1" to "L4"), and the claims service's RPC field paths in the body's names.
 
 import { create, toJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { SignatureSchema, TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { Code } from "@connectrpc/connect";
+import { TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ClaimRequestSchema, type ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import {
   InheritanceSchema,
@@ -14,122 +17,106 @@ import {
   type Inheritance,
   type Instance,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { LineageNodeSchema, type LineageNode } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { NOT_A_TRUST_LEVEL, parseTrustLevel, trustLevelName, type TrustLevelName } from "@convos-pool/kit";
-import { badRequest } from "./errors.js";
+import { badRequest, renaming, type RestErrorMapping } from "./errors.js";
 import type { JsonObject } from "./json.js";
+import { signatureOf } from "./signature-json.js";
 
 export const CLAIM_FIELDS = [
   "requester",
-  "templateId",
-  "conversationInvite",
-  "conversationId",
+  "template_id",
+  "conversation_invite",
+  "conversation_id",
   "model",
-  "userConfig",
-  "cloneFrom",
-  "contextPrompt",
-  "ownerSignature",
+  "user_config",
+  "clone_from",
+  "context_prompt",
+  "owner_signature",
   "signature",
   "carry",
-  "idempotencyKey",
+  "idempotency_key",
 ] as const;
-/** The signature objects of the claims paths: `{signature, issuedAt, nonce}`. */
-const SIGNATURE_FIELDS = ["signature", "issuedAt", "nonce"] as const;
 
 /**
- * A bare XMTP conversation (group) ID: hex, as seed 000's "convo-hex". An
- * agent cannot join a conversation from its ID, only from an invite, so such
- * a value is refused rather than guessed at.
+ * A bare XMTP conversation (group) ID: hex, 32 to 64 digits. An agent cannot
+ * join a conversation from its ID, only from an invite, so such a value is
+ * refused rather than guessed at.
  */
 const CONVERSATION_ID = /^(0x)?[0-9a-f]{32,64}$/i;
 
-export interface ClaimBody {
-  request: ClaimRequest;
-  /** The body's name of the invite: "conversationInvite", or "conversationId" when the alias was used. */
-  inviteField: "conversationInvite" | "conversationId";
-}
-
 /**
  * The body of POST /api/pool/claim. The conversation is given by its invite:
- * `conversationInvite` (our name), or seed 000's `conversationId` as an alias
- * when it is unambiguous: given alone, and not a bare conversation ID.
+ * `conversation_invite`, or `conversation_id` as an alias (the name clients
+ * of the first REST API used) when it is unambiguous: given alone, and not a
+ * bare conversation ID.
  */
-export function claimFromBody(body: JsonObject, idempotencyKeyHeader?: string): ClaimBody {
-  const hasInvite = body.has("conversationInvite");
-  const hasId = body.has("conversationId");
+export function claimFromBody(body: JsonObject, idempotencyKeyHeader?: string): ClaimRequest {
+  const hasInvite = body.has("conversation_invite");
+  const hasId = body.has("conversation_id");
   if (hasInvite && hasId) {
-    throw badRequest("conversationId", "give conversationInvite or its alias conversationId, not both");
+    throw badRequest("conversation_id", "give conversation_invite or its alias conversation_id, not both");
   }
-  const inviteField = hasId ? "conversationId" : "conversationInvite";
-  const invite = body.string(inviteField);
+  const invite = body.string(hasId ? "conversation_id" : "conversation_invite");
   if (hasId && CONVERSATION_ID.test(invite.trim())) {
     throw badRequest(
-      "conversationId",
-      "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug) as conversationInvite",
+      "conversation_id",
+      "is a conversation ID; an agent joins a conversation through its invite: send the Convos invite link (or slug) as conversation_invite",
     );
   }
-  const sig = body.object("ownerSignature", SIGNATURE_FIELDS);
-  const request = create(ClaimRequestSchema, {
+  return create(ClaimRequestSchema, {
     requester: body.string("requester"),
     // A clone runs its parent's template: then it may be left out.
-    templateId: body.string("templateId", ""),
+    templateId: body.string("template_id", ""),
     conversationInvite: invite,
     model: body.string("model", ""),
-    userConfig: body.stringMap("userConfig") ?? {},
-    cloneFrom: body.string("cloneFrom", ""),
-    contextPrompt: body.string("contextPrompt", ""),
-    ownerSignature: signatureFrom(sig),
+    userConfig: body.stringMap("user_config") ?? {},
+    cloneFrom: body.string("clone_from", ""),
+    contextPrompt: body.string("context_prompt", ""),
+    ownerSignature: signatureOf(body, "owner_signature"),
     carry: body.strings("carry") ?? [],
     // The requester's ClaimAgent signature, for a client without a session.
-    signature: signatureFrom(body.object("signature", SIGNATURE_FIELDS)),
-    idempotencyKey: idempotencyKeyOf(body.string("idempotencyKey", ""), idempotencyKeyHeader),
+    signature: signatureOf(body),
+    idempotencyKey: idempotencyKeyOf(body.string("idempotency_key", ""), idempotencyKeyHeader),
   });
-  return { request, inviteField };
 }
 
-/** The claim's idempotency key: the body's `idempotencyKey` or the `Idempotency-Key` header (the same, if both). */
+/** The claim's idempotency key: the body's `idempotency_key` or the `Idempotency-Key` header (the same, if both). */
 function idempotencyKeyOf(fromBody: string, fromHeader: string | undefined): string {
   const header = fromHeader?.trim() ?? "";
   if (fromBody && header && fromBody !== header)
-    throw badRequest("idempotencyKey", "differs from the Idempotency-Key header: give one, or the same in both");
+    throw badRequest("idempotency_key", "differs from the Idempotency-Key header: give one, or the same in both");
   return fromBody || header;
 }
 
-export const PIN_FIELDS = ["pinned", "ownerSignature"] as const;
+export const PIN_FIELDS = ["pinned", "owner_signature"] as const;
 
-/** The body of PUT /api/pool/agents/{id}/pin: `pinned` required, `ownerSignature` when there is no session. */
+/** The body of PUT /api/pool/agents/{id}/pin: `pinned` required, `owner_signature` when there is no session. */
 export function pinFromBody(body: JsonObject): { pinned: boolean; ownerSignature: Signature | undefined } {
-  return {
-    pinned: body.boolean("pinned"),
-    ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)),
-  };
+  return { pinned: body.boolean("pinned"), ownerSignature: signatureOf(body, "owner_signature") };
 }
 
-export const REMOVE_FIELDS = ["ownerSignature"] as const;
+export const REMOVE_FIELDS = ["owner_signature"] as const;
 
-/** The body of DELETE /api/pool/agents/{id}: none with the owner's session, `{ownerSignature}` (RemoveAgent) without. */
+/** The body of DELETE /api/pool/agents/{id}: none with the owner's session, `{owner_signature}` (RemoveAgent) without. */
 export function removeFromBody(body: JsonObject): { ownerSignature: Signature | undefined } {
-  return { ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)) };
+  return { ownerSignature: signatureOf(body, "owner_signature") };
 }
 
-export const TRANSFER_FIELDS = ["newOwnerId", "ownerSignature"] as const;
+export const TRANSFER_FIELDS = ["new_owner_id", "owner_signature"] as const;
 
 /** The body of POST /api/pool/agents/{id}/transfer: the new owner and the owner's TransferAgent signature. */
 export function transferFromBody(body: JsonObject): { newOwnerId: string; ownerSignature: Signature | undefined } {
-  return {
-    newOwnerId: body.string("newOwnerId"),
-    ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)),
-  };
+  return { newOwnerId: body.string("new_owner_id"), ownerSignature: signatureOf(body, "owner_signature") };
 }
 
 export const ACCEPT_FIELDS = ["signature"] as const;
 
 /** The body of POST /api/pool/agents/{id}/accept: the new owner's AcceptAgent signature. */
 export function acceptFromBody(body: JsonObject): { signature: Signature | undefined } {
-  return { signature: signatureFrom(body.object("signature", SIGNATURE_FIELDS)) };
+  return { signature: signatureOf(body) };
 }
 
-export const TRUST_FIELDS = ["trustLevel", "dailySpendLimitWei", "ownerSignature"] as const;
+export const TRUST_FIELDS = ["trust_level", "daily_spend_limit_wei", "owner_signature"] as const;
 
 export interface TrustBody {
   trustLevel: TrustLevel;
@@ -138,57 +125,40 @@ export interface TrustBody {
 }
 
 /**
- * The body of PUT /api/pool/agents/{id}/trust: `trustLevel` "L1" to "L4",
- * `dailySpendLimitWei` (a decimal string) required at L4 and left out (or
+ * The body of PUT /api/pool/agents/{id}/trust: `trust_level` "L1" to "L4",
+ * `daily_spend_limit_wei` (a decimal string) required at L4 and left out (or
  * "") below it, and the owner's SetTrustLevel (required even with a session:
  * the agent checks it; its absence is the claims service's 401).
  */
 export function trustFromBody(body: JsonObject): TrustBody {
-  const name = body.string("trustLevel");
-  const trustLevel = parseTrustLevel(name);
-  if (trustLevel === undefined) throw badRequest("trustLevel", NOT_A_TRUST_LEVEL);
-  const dailySpendLimitWei = body.string("dailySpendLimitWei", "");
+  const trustLevel = parseTrustLevel(body.string("trust_level"));
+  if (trustLevel === undefined) throw badRequest("trust_level", NOT_A_TRUST_LEVEL);
+  const dailySpendLimitWei = body.string("daily_spend_limit_wei", "");
   if (trustLevel === TrustLevel.AUTONOMOUS && dailySpendLimitWei === "") {
-    throw badRequest("dailySpendLimitWei", "is required at L4: the most it may spend in a day, in wei");
+    throw badRequest("daily_spend_limit_wei", "is required at L4: the most it may spend in a day, in wei");
   }
   if (trustLevel !== TrustLevel.AUTONOMOUS && dailySpendLimitWei !== "") {
-    throw badRequest("dailySpendLimitWei", "only L4 has a daily spending limit: leave it out below L4");
+    throw badRequest("daily_spend_limit_wei", "only L4 has a daily spending limit: leave it out below L4");
   }
-  return {
-    trustLevel,
-    dailySpendLimitWei,
-    ownerSignature: signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS)),
-  };
+  return { trustLevel, dailySpendLimitWei, ownerSignature: signatureOf(body, "owner_signature") };
 }
 
-/** A body's `ownerSignature`, `{signature, issuedAt, nonce}`, or undefined when it has none. */
-export function ownerSignatureFromBody(body: JsonObject): Signature | undefined {
-  return signatureFrom(body.object("ownerSignature", SIGNATURE_FIELDS));
-}
-
-function signatureFrom(sig: JsonObject | undefined): Signature | undefined {
-  return sig
-    ? create(SignatureSchema, {
-        signature: sig.string("signature"),
-        issuedAt: BigInt(sig.integer("issuedAt", 0)),
-        nonce: sig.string("nonce"),
-      })
-    : undefined;
-}
+/** Proto JSON in the REST API's casing (lineage-routes.ts too): the proto's own (snake_case) field names, every field present. */
+export const PROTO_JSON = { alwaysEmitImplicit: true, useProtoFieldName: true } as const;
 
 /**
- * An instance as proto JSON (camelCase, enums by name, int64 as strings,
+ * An instance as proto JSON (snake_case, enums by name, int64 as strings,
  * every field present), but its trust level by the name people use: "L1" to
  * "L4" ("" when unknown), as template content names a template's highest.
  */
 export function instanceToJson(i: Instance): unknown {
-  const json = toJson(InstanceSchema, i, { alwaysEmitImplicit: true }) as Record<string, unknown>;
+  const json = toJson(InstanceSchema, i, PROTO_JSON) as Record<string, unknown>;
   // Only what owners are shown of a delisting (docs/store.md); null while listed.
   const d = i.templateDelisting;
-  const templateDelisting = d
-    ? { reason: d.reason, delistedAt: d.delistedAt ? timestampDate(d.delistedAt).toISOString() : null }
+  const delisting = d
+    ? { reason: d.reason, delisted_at: d.delistedAt ? timestampDate(d.delistedAt).toISOString() : null }
     : null;
-  return { ...json, trustLevel: trustLevelName(i.trustLevel), templateDelisting };
+  return { ...json, trust_level: trustLevelName(i.trustLevel), template_delisting: delisting };
 }
 
 export type OutcomeName = "done" | "failed" | "refused" | "denied" | "timed_out";
@@ -205,13 +175,13 @@ const OUTCOMES: Record<ToolCallOutcome, OutcomeName | ""> = {
 export interface ActivityEntryJson {
   id: string;
   at: string | null;
-  toolId: string;
+  tool_id: string;
   action: string;
   target: string;
-  amountWei: string;
+  amount_wei: string;
   outcome: OutcomeName | "";
   detail: string;
-  trustLevel: TrustLevelName | "";
+  trust_level: TrustLevelName | "";
   approved: boolean;
 }
 
@@ -220,47 +190,57 @@ export function activityEntryToJson(e: ActivityEntry): ActivityEntryJson {
   return {
     id: e.id,
     at: e.at ? timestampDate(e.at).toISOString() : null,
-    toolId: e.toolId,
+    tool_id: e.toolId,
     action: e.action,
     target: e.target,
-    amountWei: e.amountWei,
+    amount_wei: e.amountWei,
     outcome: OUTCOMES[e.outcome] ?? "",
     detail: e.detail,
-    trustLevel: trustLevelName(e.trustLevel),
+    trust_level: trustLevelName(e.trustLevel),
     approved: e.approved,
   };
 }
 
 /** A clone's inheritance as proto JSON: `{state: "INHERITANCE_STATE_SENT", carry, error}`. */
 export function inheritanceToJson(i: Inheritance): unknown {
-  return toJson(InheritanceSchema, i, { alwaysEmitImplicit: true });
+  return toJson(InheritanceSchema, i, PROTO_JSON);
 }
-
-/** A lineage node as proto JSON (an agent still live has no `endedAt`). */
-export function lineageNodeToJson(n: LineageNode): unknown {
-  return toJson(LineageNodeSchema, n, { alwaysEmitImplicit: true });
-}
-
-const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
- * The claims service's field paths in the body's names: `template_id` →
- * `templateId`, `user_config.personal-email` → `userConfig.personal-email`
- * (the key after `userConfig.` is the tool id, left as it is),
- * `conversation_invite` → the name the body used; list queries:
- * `owner_id` → `owner`, `page_size` → `limit`, `page_token` → `cursor`.
+ * The agent paths' errors (claims, lineage, memory): the services' field
+ * paths are the body's names (`template_id`, `user_config.personal-email`,
+ * `owner_signature.issued_at`), but for the query parameters of listings.
  */
-export function claimRestField(inviteField: string = "conversationInvite"): (rpcField: string) => string {
-  const QUERY: Record<string, string> = { owner_id: "owner", page_size: "limit", page_token: "cursor" };
-  return (rpcField) => {
-    const query = QUERY[rpcField];
-    if (query) return query;
-    const dot = rpcField.indexOf(".");
-    const head = dot < 0 ? rpcField : rpcField.slice(0, dot);
-    const rest = dot < 0 ? "" : rpcField.slice(dot);
-    if (head === "conversation_invite") return inviteField + rest;
-    if (head === "user_config") return `userConfig${rest}`;
-    if (head === "include_ended") return "ended";
-    return camel(head) + (head === "owner_signature" || head === "signature" ? camel(rest) : rest);
-  };
-}
+export const AGENT_ERRORS: RestErrorMapping = {
+  field: renaming({ owner_id: "owner", include_ended: "ended", page_size: "limit", page_token: "cursor" }),
+};
+
+/** Seconds a client should wait before retrying a claim that found no idle agent (the pool refills every few seconds). */
+export const CLAIM_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * RESOURCE_EXHAUSTED without a LimitExceeded detail, on the claim and "My
+ * agents", means the warm pool has no idle agent right now (or a provider's
+ * range is used up), not that this client sent too much: 503 with
+ * Retry-After, which clients and proxies retry. A limit (with the detail)
+ * stays 429 (errors.ts).
+ */
+const NO_IDLE_AGENT: RestErrorMapping["byCode"] = {
+  [Code.ResourceExhausted]: {
+    status: 503,
+    type: "unavailable",
+    headers: { "retry-after": String(CLAIM_RETRY_AFTER_SECONDS) },
+  },
+};
+
+/** The claim's errors: the agent paths', the invite named as the body named it (`conversation_id`, the alias). */
+export const CLAIM_ERRORS: RestErrorMapping = {
+  field: (rpcField, sent) => {
+    const alias = sent("conversation_id") && /^conversation_invite(?=$|[.[])/.test(rpcField);
+    return alias ? rpcField.replace("conversation_invite", "conversation_id") : AGENT_ERRORS.field(rpcField, sent);
+  },
+  byCode: NO_IDLE_AGENT,
+};
+
+/** "My agents": the agent paths' names, RESOURCE_EXHAUSTED as on the claim. */
+export const AGENT_LIST_ERRORS: RestErrorMapping = { ...AGENT_ERRORS, byCode: NO_IDLE_AGENT };

@@ -10,7 +10,7 @@ import {
   type TemplateReport,
 } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { ReleaseNote } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { badRequest, restField, toRestError } from "./errors.js";
+import { TEMPLATE_ERRORS, badRequest, renaming, restField, type RestErrorMapping } from "./errors.js";
 import {
   ifMatch,
   nextCursor,
@@ -20,8 +20,10 @@ import {
   withTemplate,
   type Handler,
   type RestRequest,
+  type Route,
 } from "./request.js";
-import { signatureFromBody, templateToJson } from "./templates-json.js";
+import { signatureOf } from "./signature-json.js";
+import { templateToJson } from "./templates-json.js";
 
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
 
@@ -83,7 +85,7 @@ async function operatorBody(r: RestRequest, text: "reason" | "note", required: b
     operatorId: body.string("operator_id"),
     templateId: r.id,
     text: required ? body.string(text) : body.string(text, ""),
-    signature: signatureFromBody(body),
+    signature: signatureOf(body),
   };
 }
 
@@ -100,24 +102,19 @@ const report: Handler = async (r, { curation }) => {
 };
 
 /** On the listings filtered by `?template=`, the RPC's `template_id` is that parameter. */
-const byTemplateQuery = (err: unknown) =>
-  toRestError(err, { field: (f) => (f === "template_id" ? "template" : restField(f)) });
+const BY_TEMPLATE_QUERY: RestErrorMapping = { field: renaming({ template_id: "template" }, restField) };
 
 const listReports: Handler = async (r, { curation }) => {
   const q = query(r, ["template", "all", "limit", "cursor"]);
-  const res = await curation
-    .listReports(
-      {
-        templateId: q.get("template") ?? "",
-        includeResolved: queryBool(q, "all"),
-        pageSize: queryInt(q, "limit"),
-        pageToken: q.get("cursor") ?? "",
-      },
-      r.call,
-    )
-    .catch((err: unknown) => {
-      throw byTemplateQuery(err);
-    });
+  const res = await curation.listReports(
+    {
+      templateId: q.get("template") ?? "",
+      includeResolved: queryBool(q, "all"),
+      pageSize: queryInt(q, "limit"),
+      pageToken: q.get("cursor") ?? "",
+    },
+    r.call,
+  );
   return { status: 200, body: { reports: res.reports.map(reportToJson), next_cursor: nextCursor(res.nextPageToken) } };
 };
 
@@ -154,7 +151,7 @@ const requestReview: Handler = async (r, { curation }) => {
   const expectedVersion = ifMatch(r);
   const body = await r.body(["message", "signature"]);
   const res = await curation.requestReview(
-    { templateId: r.id, expectedVersion, message: body.string("message"), signature: signatureFromBody(body) },
+    { templateId: r.id, expectedVersion, message: body.string("message"), signature: signatureOf(body) },
     r.call,
   );
   return withTemplate(200, res.template);
@@ -189,7 +186,7 @@ const setFeatured =
     query(r, []);
     const body = await r.body(["operator_id", "signature"]);
     const res = await curation.setFeatured(
-      { operatorId: body.string("operator_id"), templateId: r.id, featured, signature: signatureFromBody(body) },
+      { operatorId: body.string("operator_id"), templateId: r.id, featured, signature: signatureOf(body) },
       r.call,
     );
     return withTemplate(200, res.template);
@@ -203,14 +200,10 @@ const listFeatured: Handler = async (r, { curation }) => {
 
 const curationLog: Handler = async (r, { curation }) => {
   const q = query(r, ["template", "limit", "cursor"]);
-  const res = await curation
-    .listCurationLog(
-      { templateId: q.get("template") ?? "", pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
-      r.call,
-    )
-    .catch((err: unknown) => {
-      throw byTemplateQuery(err);
-    });
+  const res = await curation.listCurationLog(
+    { templateId: q.get("template") ?? "", pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+    r.call,
+  );
   return {
     status: 200,
     body: { entries: res.entries.map(logEntryToJson), next_cursor: nextCursor(res.nextPageToken) },
@@ -245,19 +238,19 @@ const releaseNotes: Handler = async (r, { templates }) => {
   return { status: 200, body: { notes: res.notes.map(noteToJson), next_cursor: nextCursor(res.nextPageToken) } };
 };
 
-export const CURATION_ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
-  ["POST", "/templates/:id/reports", report],
-  ["GET", "/reports", listReports],
-  ["POST", "/templates/:id/reports/dismiss", dismissReports],
-  ["PUT", "/templates/:id/delisting", delist],
-  ["DELETE", "/templates/:id/delisting", relist],
-  ["POST", "/templates/:id/review", requestReview],
-  ["POST", "/templates/:id/review/decline", declineReview],
-  ["GET", "/delistings", listDelistings],
-  ["PUT", "/featured/:id", setFeatured(true)],
-  ["DELETE", "/featured/:id", setFeatured(false)],
-  ["GET", "/featured", listFeatured],
-  ["GET", "/curation-log", curationLog],
-  ["GET", "/templates/:id/diff", diff],
-  ["GET", "/templates/:id/notes", releaseNotes],
+export const CURATION_ROUTES: Route[] = [
+  ["POST", "/templates/:id/reports", report, TEMPLATE_ERRORS],
+  ["GET", "/reports", listReports, BY_TEMPLATE_QUERY],
+  ["POST", "/templates/:id/reports/dismiss", dismissReports, TEMPLATE_ERRORS],
+  ["PUT", "/templates/:id/delisting", delist, TEMPLATE_ERRORS],
+  ["DELETE", "/templates/:id/delisting", relist, TEMPLATE_ERRORS],
+  ["POST", "/templates/:id/review", requestReview, TEMPLATE_ERRORS],
+  ["POST", "/templates/:id/review/decline", declineReview, TEMPLATE_ERRORS],
+  ["GET", "/delistings", listDelistings, TEMPLATE_ERRORS],
+  ["PUT", "/featured/:id", setFeatured(true), TEMPLATE_ERRORS],
+  ["DELETE", "/featured/:id", setFeatured(false), TEMPLATE_ERRORS],
+  ["GET", "/featured", listFeatured, TEMPLATE_ERRORS],
+  ["GET", "/curation-log", curationLog, BY_TEMPLATE_QUERY],
+  ["GET", "/templates/:id/diff", diff, TEMPLATE_ERRORS],
+  ["GET", "/templates/:id/notes", releaseNotes, TEMPLATE_ERRORS],
 ];

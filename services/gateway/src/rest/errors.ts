@@ -1,6 +1,8 @@
-// The REST error format (docs/rest.md, seed 003):
+// The REST error format (docs/rest.md, "Errors"):
 //   { "error": { "type": "...", "code": "...", "message": "...", "field": "..." } }
-// One table maps Connect codes to HTTP statuses and error types.
+// One table maps Connect codes to HTTP statuses and error types; each route
+// names its RestErrorMapping (the fields and codes it renames), which the
+// dispatcher applies to whatever its handler throws.
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
@@ -92,16 +94,41 @@ export function restField(rpcField: string): string {
   return RENAMED[stripped] ?? stripped;
 }
 
-/** How one route turns RPC errors into REST errors, when it differs from the template routes. */
+/** How one route turns RPC errors into REST errors. */
 export interface RestErrorMapping {
-  /** RPC field path → REST field path; default `restField` (the template routes'). */
-  field?: (rpcField: string) => string;
+  /**
+   * RPC field path → REST field path. `sent(name)` says whether the request's
+   * body had that field, for a route whose body may name a field by an alias.
+   */
+  field: (rpcField: string, sent: (bodyField: string) => boolean) => string;
   /** Codes this route maps differently (for example RESOURCE_EXHAUSTED → 503 on a claim). */
   byCode?: Partial<Record<Code, { status: number; type: string; headers?: Record<string, string> }>>;
 }
 
+/** The field path as it is: the RPC's snake_case names are the REST body's. */
+const asIs = (rpcField: string) => rpcField;
+
+/**
+ * A mapping that renames the RPC field paths in `names` (whole paths: the
+ * query parameters of a listing, `page_size` → `limit`) and the others by
+ * `rest` (default: as they are).
+ */
+export function renaming(
+  names: Record<string, string>,
+  rest: (rpcField: string) => string = asIs,
+): RestErrorMapping["field"] {
+  return (rpcField) => names[rpcField] ?? rest(rpcField);
+}
+
+/** The template paths' mapping (restField), and the one for errors that reach no route. */
+export const TEMPLATE_ERRORS: RestErrorMapping = { field: restField };
+
 /** Any error of a REST request as a RestError: RestErrors as they are, RPC errors through the table. */
-export function toRestError(err: unknown, mapping: RestErrorMapping = {}): RestError {
+export function toRestError(
+  err: unknown,
+  mapping: RestErrorMapping = TEMPLATE_ERRORS,
+  sent: (bodyField: string) => boolean = () => false,
+): RestError {
   if (err instanceof RestError) return err;
   const e = ConnectError.from(err);
   // A limit of the pool is the caller's: 429, whatever the route maps RESOURCE_EXHAUSTED to (docs/limits.md).
@@ -114,14 +141,13 @@ export function toRestError(err: unknown, mapping: RestErrorMapping = {}): RestE
   const special = mapping.byCode?.[e.code];
   const { status, type } = special ?? BY_CODE[e.code] ?? INTERNAL;
   const headers = special?.headers ?? {};
-  const fieldOf = mapping.field ?? restField;
   if (status === 500) {
     // Internal details (SQL, stack traces) stay in the log.
     return new RestError(status, type, e.code === Code.Unknown ? Code.Internal : e.code, "internal error");
   }
   const violations = fieldViolations(e);
   if (violations.length === 0) return new RestError(status, type, e.code, e.rawMessage, undefined, headers);
-  const renamed = violations.map((v) => ({ field: fieldOf(v.field), description: v.description }));
+  const renamed = violations.map((v) => ({ field: mapping.field(v.field, sent), description: v.description }));
   const message = renamed.map((v) => `${v.field}: ${v.description}`).join("; ");
   return new RestError(status, type, e.code, message, renamed[0]?.field, headers);
 }

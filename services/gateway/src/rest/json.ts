@@ -1,6 +1,7 @@
 // Strict JSON request bodies: a size limit (413), well-formed UTF-8 JSON
 // (else 400 naming `body`), no unknown fields and the right type for every
-// field (else 400 naming the field, e.g. `tools[0].provisioning`).
+// field (else 400 naming the field, e.g. `tools[0].provisioning`). Field
+// names are snake_case (docs/rest.md); a camelCase one is told its spelling.
 
 import type { ServerRequest } from "@convos-pool/kit";
 import { badRequest, payloadTooLarge } from "./errors.js";
@@ -52,6 +53,19 @@ function readBody(req: ServerRequest, limit: number): Promise<Buffer> {
   });
 }
 
+/** `templateId` → `template_id`: the REST API's one casing. */
+export const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * The description of a field or query parameter nobody defined: "unknown
+ * field", with the snake_case spelling when that is one (`templateId:
+ * unknown field; did you mean template_id?`).
+ */
+export function unknownName(name: string, allowed: readonly string[], what = "unknown field"): string {
+  const snake = snakeCase(name);
+  return snake !== name && allowed.includes(snake) ? `${what}; did you mean ${snake}?` : what;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -79,7 +93,7 @@ export class JsonObject {
   static of(value: unknown, path: string, allowed: readonly string[]): JsonObject {
     if (!isPlainObject(value)) throw badRequest(path || "body", "must be a JSON object");
     for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) throw badRequest(child(path, key), "unknown field");
+      if (!allowed.includes(key)) throw badRequest(child(path, key), unknownName(key, allowed));
     }
     return new JsonObject(path, value);
   }

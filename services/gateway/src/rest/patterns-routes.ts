@@ -7,8 +7,8 @@ import { Code } from "@connectrpc/connect";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Pattern, RefusalCount } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { PatternInsightsForwarder } from "../forward.js";
-import { RestError, toRestError } from "./errors.js";
-import { nextCursor, query, queryBool, queryInt, type Handler, type RestDeps } from "./request.js";
+import { RestError, TEMPLATE_ERRORS, renaming, type RestErrorMapping } from "./errors.js";
+import { nextCursor, query, queryBool, queryInt, type Handler, type RestDeps, type Route } from "./request.js";
 
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
 
@@ -50,37 +50,35 @@ const poolHealth: Handler = async (r, deps) => {
   };
 };
 
-/** Field paths of ListTemplatePatterns in the query's names. */
-const LIST_FIELDS: Record<string, string> = { include_expired: "expired", page_size: "limit", page_token: "cursor" };
+/** Field paths of ListTemplatePatterns in the query's names (`template_id` is the path's `{id}`). */
+const LIST_ERRORS: RestErrorMapping = {
+  field: renaming({ include_expired: "expired", page_size: "limit", page_token: "cursor" }),
+};
 
 /** A template's patterns, its creator's session only (anyone else 404): `?expired=true&limit=&cursor=`. */
 const templatePatterns: Handler = async (r, deps) => {
   const patterns = patternsOf(deps);
   const q = query(r, ["expired", "limit", "cursor"]);
-  try {
-    const res = await patterns.listTemplatePatterns(
-      {
-        templateId: r.id,
-        includeExpired: queryBool(q, "expired"),
-        pageSize: queryInt(q, "limit"),
-        pageToken: q.get("cursor") ?? "",
-      },
-      r.call,
-    );
-    return {
-      status: 200,
-      body: {
-        patterns: res.patterns.map(patternToJson),
-        refusals: refusalsToJson(res.refusals),
-        next_cursor: nextCursor(res.nextPageToken),
-      },
-    };
-  } catch (err) {
-    throw toRestError(err, { field: (f) => LIST_FIELDS[f] ?? f });
-  }
+  const res = await patterns.listTemplatePatterns(
+    {
+      templateId: r.id,
+      includeExpired: queryBool(q, "expired"),
+      pageSize: queryInt(q, "limit"),
+      pageToken: q.get("cursor") ?? "",
+    },
+    r.call,
+  );
+  return {
+    status: 200,
+    body: {
+      patterns: res.patterns.map(patternToJson),
+      refusals: refusalsToJson(res.refusals),
+      next_cursor: nextCursor(res.nextPageToken),
+    },
+  };
 };
 
-export const PATTERN_ROUTES: Array<[method: string, pattern: string, handler: Handler]> = [
-  ["GET", "/patterns/health", poolHealth],
-  ["GET", "/templates/:id/patterns", templatePatterns],
+export const PATTERN_ROUTES: Route[] = [
+  ["GET", "/patterns/health", poolHealth, TEMPLATE_ERRORS],
+  ["GET", "/templates/:id/patterns", templatePatterns, LIST_ERRORS],
 ];

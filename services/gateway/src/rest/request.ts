@@ -1,5 +1,5 @@
 // What every REST handler shares (docs/rest.md): the request and answer
-// shapes, the deps, and the parsing of query parameters and If-Match.
+// shapes, the route, the deps, and the parsing of query parameters and If-Match.
 
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -14,8 +14,8 @@ import type {
   TemplatesForwarder,
 } from "../forward.js";
 import type { Session } from "../sessions.js";
-import { badRequest } from "./errors.js";
-import type { JsonObject } from "./json.js";
+import { badRequest, type RestErrorMapping } from "./errors.js";
+import { unknownName, type JsonObject } from "./json.js";
 import { templateToJson } from "./templates-json.js";
 
 export interface RestDeps {
@@ -57,7 +57,16 @@ export interface RestResponse {
   headers?: Record<string, string>;
 }
 
+/** Straight-line code: the errors it throws are turned into REST errors by its route's mapping. */
 export type Handler = (r: RestRequest, deps: RestDeps) => Promise<RestResponse>;
+
+/**
+ * One REST route: its method, its path under BASE (`:id` is the path
+ * parameter), its handler, and how the RPC errors of its handler read on
+ * REST (which field paths become which body or query names, which codes
+ * answer otherwise). The dispatcher applies the mapping.
+ */
+export type Route = readonly [method: string, path: string, handler: Handler, errors: RestErrorMapping];
 
 export const BASE = "/api/pool";
 
@@ -67,7 +76,7 @@ export const BASE = "/api/pool";
 export function query(r: RestRequest, allowed: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const [key, value] of r.url.searchParams) {
-    if (!allowed.includes(key)) throw badRequest(key, "unknown query parameter");
+    if (!allowed.includes(key)) throw badRequest(key, unknownName(key, allowed, "unknown query parameter"));
     if (out.has(key)) throw badRequest(key, "given more than once");
     out.set(key, value);
   }

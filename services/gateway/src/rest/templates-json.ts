@@ -3,7 +3,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { SignatureSchema, TrustLevel, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   ReviewState,
   TemplateContentSchema,
@@ -133,7 +133,6 @@ export function versionToJson(v: TemplateVersion): TemplateVersionJson {
 export { CONTENT_FIELDS } from "@convos-pool/kit";
 const MODEL_FIELDS = ["default", "allow_override"] as const;
 const TOOL_FIELDS = ["id", "name", "provisioning", "description", "prompt", "required"] as const;
-const SIGNATURE_FIELDS = ["signature", "issued_at", "nonce"] as const;
 
 function modelFrom(o: JsonObject): ModelJson {
   return { default: o.string("default"), allow_override: o.boolean("allow_override", DEFAULT_MODEL.allow_override) };
@@ -155,7 +154,6 @@ const modelOf = (body: JsonObject) => {
   return m && modelFrom(m);
 };
 const toolsOf = (body: JsonObject) => body.objects("tools", TOOL_FIELDS)?.map(toolFrom);
-/** Its shape here (400 naming the field); its limits are the templates service's. `{}` when it sets nothing. */
 /** `version` left out (or 0): the template follows its base. */
 const baseOf = (body: JsonObject): BaseJson | undefined => {
   const b = body.object("base", ["template_id", "creator_id", "version"]);
@@ -164,6 +162,7 @@ const baseOf = (body: JsonObject): BaseJson | undefined => {
   return { template_id: b.string("template_id"), creator_id: b.string("creator_id"), ...(version ? { version } : {}) };
 };
 
+/** Its shape here (400 naming the field); its limits are the templates service's. `{}` when it sets nothing. */
 const soulOf = (body: JsonObject): SoulJson | undefined =>
   body.has("soul")
     ? readSoulJson(body.raw("soul"), body.field("soul"), (field, message) => {
@@ -240,17 +239,6 @@ function asProto(part: Partial<TemplateContentJson>): TemplateContent {
     tags: [],
   };
   return contentFromJson({ ...zero, ...part });
-}
-
-/** `signature` of a mutation body; absent: undefined (the service answers 401). */
-export function signatureFromBody(body: JsonObject): Signature | undefined {
-  const s = body.object("signature", SIGNATURE_FIELDS);
-  if (!s) return undefined;
-  return create(SignatureSchema, {
-    signature: s.string("signature"),
-    issuedAt: BigInt(s.integer("issued_at", 0)),
-    nonce: s.string("nonce"),
-  });
 }
 
 /** The resolved view (`?resolve=true`): what the template's agents run on, and the layers it came from. */

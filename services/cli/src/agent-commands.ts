@@ -1,0 +1,205 @@
+// The agent commands: add an agent of a template to a conversation, list and
+// read my agents, and what an owner does with one (pin, remove, clone,
+// transfer, accept, trust, its activity and lineage), each signed with the
+// key as the requester or owner (docs/cli.md). Bodies and answers are the
+// gateway's snake_case JSON (docs/rest.md); the signed fields are the kit's
+// EIP-712 types.
+import { randomUUID } from "node:crypto";
+import { claimFields, cloneFields, parseTrustLevel, type TrustLevelName } from "@convos-pool/kit";
+import { formatActivity, type ActivityPage } from "./activity.js";
+import { CliError } from "./errors.js";
+import { NetworkError, nowSeconds, request, type Context, type Page } from "./http.js";
+import { loadKey } from "./key-store.js";
+import { signRest } from "./signing.js";
+
+const agentPath = (id: string) => `/api/pool/agents/${encodeURIComponent(id)}`;
+const templatePath = (id: string) => `/api/pool/templates/${encodeURIComponent(id)}`;
+
+/** Tries of one claim when the connection fails. */
+const CLAIM_ATTEMPTS = 3;
+
+/**
+ * Adds an agent of a template to a Convos conversation, by its invite, for
+ * the key's inbox (its owner from then on). The claim is signed (ClaimAgent),
+ * so no session is needed; the answer comes once the agent has joined.
+ */
+export async function claim(
+  ctx: Context,
+  templateId: string,
+  invite: string,
+  opts: { model?: string; config?: Record<string, string> } = {},
+): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const model = opts.model ?? "";
+  const userConfig = opts.config ?? {};
+  const { inboxId: _requester, ...fields } = claimFields({
+    requester: key.inbox_id,
+    templateId,
+    conversationInvite: invite,
+    model,
+    userConfig,
+  });
+  const signature = await signRest(key, "ClaimAgent", fields, nowSeconds(ctx));
+  const body = {
+    requester: key.inbox_id,
+    template_id: templateId,
+    conversation_invite: invite,
+    model,
+    user_config: userConfig,
+    signature,
+  };
+  // An answer lost on the way (a broken connection) is asked for again with the same key: the same agent, never a second.
+  const idempotencyKey = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await request(ctx, "POST", "/api/pool/claim", { body, idempotencyKey })).body;
+    } catch (err) {
+      if (!(err instanceof NetworkError) || attempt === CLAIM_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, 1_000 * attempt));
+    }
+  }
+}
+
+/** My agents across templates (signed in). */
+export async function agents(ctx: Context, page: Page = {}): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  return (await request(ctx, "GET", "/api/pool/agents", { auth: "session", query: { owner: key.inbox_id, ...page } }))
+    .body;
+}
+
+/** One of my agents, with its instruction-sync state (signed in). */
+export async function agent(ctx: Context, id: string): Promise<unknown> {
+  return (await request(ctx, "GET", agentPath(id), { auth: "session" })).body;
+}
+
+/** Pins or unpins my agent, signed by the key as its owner (SetInstancePin). */
+export async function pinAgent(ctx: Context, id: string, pinned: boolean): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const ownerSignature = await signRest(key, "SetInstancePin", { instanceId: id, pinned }, nowSeconds(ctx));
+  return (await request(ctx, "PUT", `${agentPath(id)}/pin`, { body: { pinned, owner_signature: ownerSignature } }))
+    .body;
+}
+
+/** Removes my agent for good, signed by the key as its owner (RemoveAgent). The server answers 204. */
+export async function removeAgent(ctx: Context, id: string): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const ownerSignature = await signRest(key, "RemoveAgent", { instanceId: id }, nowSeconds(ctx));
+  await request(ctx, "DELETE", agentPath(id), { body: { owner_signature: ownerSignature } });
+  return { id, removed: true };
+}
+
+/**
+ * Clones my agent into another conversation, with what it learned: the
+ * kinds of memory that carry, under a directive (none: the template's
+ * default). Signed as the owner (CloneAgent), so no session is needed; the
+ * answer comes once the clone has joined and its parent has sent (or
+ * refused) its summary: `inheritance` says which.
+ */
+export async function clone(
+  ctx: Context,
+  parentId: string,
+  invite: string,
+  opts: { directive?: string; carry?: string[]; model?: string; config?: Record<string, string> } = {},
+): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const fields = {
+    ownerId: key.inbox_id,
+    parentInstanceId: parentId,
+    conversationInvite: invite,
+    contextPrompt: opts.directive ?? "",
+    carry: opts.carry ?? [],
+    model: opts.model ?? "",
+    userConfig: opts.config ?? {},
+  };
+  const { inboxId: _owner, ...signed } = cloneFields(fields);
+  const ownerSignature = await signRest(key, "CloneAgent", signed, nowSeconds(ctx));
+  const body = {
+    requester: key.inbox_id,
+    clone_from: parentId,
+    conversation_invite: invite,
+    context_prompt: fields.contextPrompt,
+    carry: fields.carry,
+    model: fields.model,
+    user_config: fields.userConfig,
+    owner_signature: ownerSignature,
+  };
+  return (await request(ctx, "POST", "/api/pool/claim", { body })).body;
+}
+
+/** Offers my agent to another inbox (TransferAgent, signed as the owner); nothing changes until they accept. */
+export async function transferAgent(ctx: Context, id: string, newOwnerId: string): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const ownerSignature = await signRest(key, "TransferAgent", { instanceId: id, newOwnerId }, nowSeconds(ctx));
+  const body = { new_owner_id: newOwnerId, owner_signature: ownerSignature };
+  return (await request(ctx, "POST", `${agentPath(id)}/transfer`, { body })).body;
+}
+
+/**
+ * Accepts an agent offered to the key's inbox: reads it (the inbox it is
+ * offered to may) to learn whose it is, signs AcceptAgent naming that owner.
+ */
+export async function acceptAgent(ctx: Context, id: string): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const offered = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as {
+    owner_id?: string;
+    pending_owner_id?: string;
+  };
+  if (offered.pending_owner_id !== key.inbox_id)
+    throw new CliError(`agent ${id} is not offered to you (${key.inbox_id})`);
+  const signature = await signRest(
+    key,
+    "AcceptAgent",
+    { instanceId: id, fromOwnerId: offered.owner_id ?? "" },
+    nowSeconds(ctx),
+  );
+  return (await request(ctx, "POST", `${agentPath(id)}/accept`, { body: { signature } })).body;
+}
+
+/**
+ * Sets my agent's trust level, signed by the key as its owner (SetTrustLevel;
+ * the agent checks it itself). L4 takes the daily spending limit in wei.
+ */
+export async function setTrust(
+  ctx: Context,
+  id: string,
+  level: TrustLevelName,
+  dailyLimitWei?: bigint,
+): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const trustLevel = parseTrustLevel(level)!;
+  const ownerSignature = await signRest(
+    key,
+    "SetTrustLevel",
+    { instanceId: id, trustLevel, dailySpendLimitWei: dailyLimitWei ?? 0n },
+    nowSeconds(ctx),
+  );
+  const body = {
+    trust_level: level,
+    ...(dailyLimitWei !== undefined ? { daily_spend_limit_wei: dailyLimitWei.toString() } : {}),
+    owner_signature: ownerSignature,
+  };
+  return (await request(ctx, "PUT", `${agentPath(id)}/trust`, { body })).body;
+}
+
+/** My agent's activity log, newest first, as a table (signed in). */
+export async function activity(ctx: Context, id: string, page: Page = {}): Promise<string> {
+  const reply = await request(ctx, "GET", `${agentPath(id)}/activity`, { auth: "session", query: { ...page } });
+  return formatActivity(reply.body as ActivityPage);
+}
+
+/** An agent's lineage (signed in as its owner or its template's creator). */
+export async function lineage(ctx: Context, id: string): Promise<unknown> {
+  return (await request(ctx, "GET", `${agentPath(id)}/lineage`, { auth: "session" })).body;
+}
+
+/** A template's dashboard for its creator (signed in). */
+export async function dashboard(ctx: Context, templateId: string): Promise<unknown> {
+  return (await request(ctx, "GET", `${templatePath(templateId)}/dashboard`, { auth: "session" })).body;
+}
+
+/** My agents with their lineage (signed in). */
+export async function family(ctx: Context, opts: Page & { ended?: boolean } = {}): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const query = { owner: key.inbox_id, ended: opts.ended ? "true" : undefined, limit: opts.limit, cursor: opts.cursor };
+  return (await request(ctx, "GET", "/api/pool/lineage", { auth: "session", query })).body;
+}

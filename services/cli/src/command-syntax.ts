@@ -1,0 +1,383 @@
+// Every command's syntax: its arguments and options, and the usage texts
+// built from them (`pool help`, and the usage line of an argument error).
+
+/** The options of parseArgs (node:util); a command takes those its syntax names, and the global ones. */
+export const OPTIONS = {
+  url: { type: "string" },
+  key: { type: "string" },
+  force: { type: "boolean" },
+  version: { type: "string" },
+  q: { type: "string" },
+  category: { type: "string" },
+  sort: { type: "string" },
+  limit: { type: "string" },
+  cursor: { type: "string" },
+  archived: { type: "boolean" },
+  live: { type: "boolean" },
+  model: { type: "string" },
+  config: { type: "string", multiple: true },
+  directive: { type: "string" },
+  carry: { type: "string" },
+  ended: { type: "boolean" },
+  "daily-limit": { type: "string" },
+  "from-convos": { type: "string" },
+  "dry-run": { type: "boolean" },
+  notes: { type: "string" },
+  note: { type: "string" },
+  template: { type: "string" },
+  all: { type: "boolean" },
+  "review-requested": { type: "boolean" },
+  resolve: { type: "boolean" },
+  expired: { type: "boolean" },
+  health: { type: "boolean" },
+  secret: { type: "string", multiple: true },
+  feedback: { type: "boolean" },
+  offer: { type: "string" },
+  adopt: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export type OptionName = keyof typeof OPTIONS;
+
+/** Options every command takes. */
+export const GLOBAL: readonly OptionName[] = ["url", "key", "help"];
+
+export interface CommandSyntax {
+  /** Positional argument names, in order. */
+  args: readonly string[];
+  options: readonly OptionName[];
+  /** The arguments as shown in usage texts. */
+  synopsis: string;
+  summary: string;
+}
+
+const PAGE = "[--limit N] [--cursor C]";
+
+export const COMMANDS = {
+  keygen: {
+    args: [],
+    options: ["force", "from-convos"],
+    synopsis: "[--force] [--from-convos DIR]",
+    summary:
+      "create a local key (mode 0600), or take a Convos CLI's own from its --home DIR; print {address, inbox_id}",
+  },
+  whoami: { args: [], options: [], synopsis: "", summary: "print {address, inbox_id} of the key" },
+  login: {
+    args: [],
+    options: [],
+    synopsis: "",
+    summary: "sign in (CreateSession); the token is stored beside the key",
+  },
+  create: {
+    args: ["FILE"],
+    options: [],
+    synopsis: "FILE.json",
+    summary: "create a private template from a content file",
+  },
+  get: {
+    args: ["ID"],
+    options: ["resolve"],
+    synopsis: "ID [--resolve]",
+    summary: "print one template; --resolve adds what its agents run on, with its bases applied",
+  },
+  update: {
+    args: ["ID", "FILE"],
+    options: ["version", "notes"],
+    synopsis: "ID FILE.json [--version N] [--notes TEXT]",
+    summary: "replace the content (based on version N; default: the current one), with release notes",
+  },
+  patch: {
+    args: ["ID", "FILE"],
+    options: ["version", "notes"],
+    synopsis: "ID FILE.json [--version N] [--notes TEXT]",
+    summary: "change only the content fields present in FILE.json",
+  },
+  publish: {
+    args: ["ID"],
+    options: ["version"],
+    synopsis: "ID [--version N]",
+    summary: "make the template public (the store)",
+  },
+  unpublish: {
+    args: ["ID"],
+    options: ["version"],
+    synopsis: "ID [--version N]",
+    summary: "make the template private again",
+  },
+  archive: {
+    args: ["ID"],
+    options: ["version"],
+    synopsis: "ID [--version N]",
+    summary: "archive: hidden from the store and new claims, history kept",
+  },
+  delete: {
+    args: ["ID"],
+    options: ["version"],
+    synopsis: "ID [--version N]",
+    summary: "delete the template and its history for good",
+  },
+  versions: {
+    args: ["ID"],
+    options: ["limit", "cursor"],
+    synopsis: `ID ${PAGE}`,
+    summary: "version history, newest first",
+  },
+  instances: {
+    args: ["ID"],
+    options: ["live", "limit", "cursor"],
+    synopsis: `ID [--live] ${PAGE}`,
+    summary: "the template's instances with their instruction-sync state (creator only)",
+  },
+  rollback: {
+    args: ["ID", "TARGET"],
+    options: ["version", "notes"],
+    synopsis: "ID TARGET [--version N] [--notes TEXT]",
+    summary: "new version with the content of version TARGET",
+  },
+  diff: {
+    args: ["ID", "FROM", "TO"],
+    options: [],
+    synopsis: "ID FROM TO",
+    summary: "what changed between two versions: field by field, the instructions as a unified diff, the release notes",
+  },
+  notes: {
+    args: ["ID"],
+    options: ["limit", "cursor"],
+    synopsis: `ID ${PAGE}`,
+    summary: "the release notes of each content version, newest first",
+  },
+  browse: {
+    args: [],
+    options: ["q", "category", "sort", "limit", "cursor"],
+    synopsis: `[--q TEXT] [--category C] [--sort relevance|newest|most_used] ${PAGE}`,
+    summary: "the public store",
+  },
+  mine: {
+    args: [],
+    options: ["archived", "limit", "cursor"],
+    synopsis: `[--archived] ${PAGE}`,
+    summary: "my templates, private ones included",
+  },
+  claim: {
+    args: ["TEMPLATE_ID", "INVITE"],
+    options: ["model", "config"],
+    synopsis: "TEMPLATE_ID INVITE [--model M] [--config TOOL_ID=VALUE ...]",
+    summary: "add an agent of a template to a Convos conversation (its invite); you own it",
+  },
+  agents: { args: [], options: ["limit", "cursor"], synopsis: PAGE, summary: "my agents, across templates" },
+  agent: { args: ["ID"], options: [], synopsis: "ID", summary: "one of my agents, with its instruction-sync state" },
+  pin: { args: ["ID"], options: [], synopsis: "ID", summary: "keep my agent on the template version it runs" },
+  unpin: {
+    args: ["ID"],
+    options: [],
+    synopsis: "ID",
+    summary: "let my agent follow the template's updates again (it catches up at once)",
+  },
+  remove: {
+    args: ["ID"],
+    options: [],
+    synopsis: "ID",
+    summary: "remove my agent for good: it leaves its conversation, its tools are released",
+  },
+  clone: {
+    args: ["ID", "INVITE"],
+    options: ["directive", "carry", "model", "config"],
+    synopsis:
+      "ID INVITE [--directive TEXT] [--carry training,personalization,credentials] [--model M] [--config TOOL_ID=VALUE ...]",
+    summary: "clone my agent into another conversation with what it learned (default carry: training,personalization)",
+  },
+  transfer: {
+    args: ["ID", "INBOX_ID"],
+    options: [],
+    synopsis: "ID INBOX_ID",
+    summary: "offer my agent to another inbox; it is theirs once they accept",
+  },
+  accept: { args: ["ID"], options: [], synopsis: "ID", summary: "accept an agent offered to me" },
+  trust: {
+    args: ["ID", "LEVEL"],
+    options: ["daily-limit"],
+    synopsis: "ID L1|L2|L3|L4 [--daily-limit ETH]",
+    summary: "set my agent's trust level (L4 needs --daily-limit: the most it may spend in a day, in ETH)",
+  },
+  activity: {
+    args: ["ID"],
+    options: ["limit", "cursor"],
+    synopsis: `ID ${PAGE}`,
+    summary: "my agent's activity log, newest first: its tool calls and how each ended",
+  },
+  lineage: {
+    args: ["ID"],
+    options: [],
+    synopsis: "ID",
+    summary: "an agent's lineage: where it was cloned from, and its clones",
+  },
+  dashboard: {
+    args: ["TEMPLATE_ID"],
+    options: [],
+    synopsis: "TEMPLATE_ID",
+    summary: "my template's agents: live, clones, depth, owners",
+  },
+  patterns: {
+    args: ["TEMPLATE_ID"],
+    options: ["expired", "health", "limit", "cursor"],
+    synopsis: `TEMPLATE_ID [--expired] ${PAGE} | --health`,
+    summary:
+      "what my template's agents learned and offered to the pattern pool, and its refusals; --health: the whole pool's counts",
+  },
+  family: {
+    args: [],
+    options: ["ended", "limit", "cursor"],
+    synopsis: `[--ended] ${PAGE}`,
+    summary: "my agents with their lineage (ended ones too with --ended)",
+  },
+  logout: {
+    args: [],
+    options: [],
+    synopsis: "",
+    summary: "sign out: the stored session is ended on the server and deleted here",
+  },
+  sign: {
+    args: ["OPERATION", "FIELDS_JSON"],
+    options: [],
+    synopsis: "OPERATION FIELDS_JSON",
+    summary: "print a signature object for a hand-made request",
+  },
+  import: {
+    args: ["DIR"],
+    options: ["dry-run"],
+    synopsis: "DIR [--dry-run]",
+    summary:
+      "create a private template from an OpenClaw workspace (IDENTITY.md, SOUL.md, AGENTS.md, TOOLS.md); print it and what went where",
+  },
+  export: {
+    args: ["ID", "DIR"],
+    options: [],
+    synopsis: "ID DIR",
+    summary: "write a template as an OpenClaw workspace (IDENTITY.md, SOUL.md, AGENTS.md, TOOLS.md) into DIR",
+  },
+  report: {
+    args: ["ID", "REASON"],
+    options: [],
+    synopsis: "ID REASON",
+    summary: "report a template in the store to the pool's operators (signed in; once while open)",
+  },
+  featured: { args: [], options: ["limit", "cursor"], synopsis: PAGE, summary: "the templates the operators feature" },
+  appeal: {
+    args: ["ID", "MESSAGE"],
+    options: ["version"],
+    synopsis: "ID MESSAGE [--version N]",
+    summary: "ask the operators to review my delisted template as it is now (or at version N), saying what I fixed",
+  },
+  reports: {
+    args: [],
+    options: ["template", "all", "limit", "cursor"],
+    synopsis: `[--template ID] [--all] ${PAGE}`,
+    summary: "operators: open reports (closed ones too with --all)",
+  },
+  delist: {
+    args: ["ID", "REASON"],
+    options: [],
+    synopsis: "ID REASON",
+    summary: "operators: take a template out of the store and new claims; its creator and owners see REASON",
+  },
+  relist: {
+    args: ["ID"],
+    options: ["note"],
+    synopsis: "ID [--note TEXT]",
+    summary: "operators: put a delisted template back in the store",
+  },
+  decline: {
+    args: ["ID", "NOTE"],
+    options: [],
+    synopsis: "ID NOTE",
+    summary: "operators: keep a template delisted after a review; its creator sees NOTE",
+  },
+  dismiss: {
+    args: ["ID"],
+    options: ["note"],
+    synopsis: "ID [--note TEXT]",
+    summary: "operators: close a template's open reports, leaving it in the store",
+  },
+  delistings: {
+    args: [],
+    options: ["review-requested", "limit", "cursor"],
+    synopsis: `[--review-requested] ${PAGE}`,
+    summary: "operators: delisted templates, their reviews",
+  },
+  feature: { args: ["ID"], options: [], synopsis: "ID", summary: "operators: put a template on the featured list" },
+  unfeature: { args: ["ID"], options: [], synopsis: "ID", summary: "operators: take a template off the featured list" },
+  "curation-log": {
+    args: [],
+    options: ["template", "limit", "cursor"],
+    synopsis: `[--template ID] ${PAGE}`,
+    summary: "operators' signed actions (a creator: those about my templates)",
+  },
+  "memory-export": {
+    args: ["ID", "FILE"],
+    options: [],
+    synopsis: "ID FILE",
+    summary:
+      "write my agent's memory to FILE (0600), sealed to me on the way: entries, template, conversation summary; secrets named, not included",
+  },
+  "memory-import": {
+    args: ["ID", "FILE"],
+    options: ["secret"],
+    synopsis: "ID FILE [--secret NAME=VALUE ...]",
+    summary:
+      "merge an agent-memory file into my agent, sealed to its checked key; --secret supplies a named secret again (memory:<entry id>)",
+  },
+  "memory-list": {
+    args: ["ID"],
+    options: ["feedback"],
+    synopsis: "ID [--feedback]",
+    summary: "what my agent learned: id, kind, source, text (--feedback: from reactions and corrections only)",
+  },
+  "memory-forget": {
+    args: ["ID", "ENTRY_IDS"],
+    options: [],
+    synopsis: "ID ENTRY_ID[,ENTRY_ID...]",
+    summary: "delete entries of my agent's memory by id",
+  },
+  sharing: {
+    args: ["ID"],
+    options: ["offer", "adopt"],
+    synopsis: "ID --offer on|off --adopt on|off",
+    summary: "let my agent offer its lessons to, and adopt lessons from, the pattern pool (both off until turned on)",
+  },
+  "content-hash": {
+    args: ["FILE"],
+    options: [],
+    synopsis: "FILE.json",
+    summary: "print the contentHash of a content file (defaults filled)",
+  },
+  "patch-hash": { args: ["FILE"], options: [], synopsis: "FILE.json", summary: "print the patchHash of a patch file" },
+  help: { args: [], options: [], synopsis: "", summary: "this text" },
+} as const satisfies Record<string, CommandSyntax>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export function commandUsage(name: CommandName): string {
+  const c: CommandSyntax = COMMANDS[name];
+  return `usage: pool [--url URL] [--key FILE] ${name}${c.synopsis ? ` ${c.synopsis}` : ""}`;
+}
+
+export function usage(): string {
+  const names = Object.keys(COMMANDS) as CommandName[];
+  const width = 36;
+  const lines = names.map((n) => {
+    const c: CommandSyntax = COMMANDS[n];
+    const left = `${n} ${c.synopsis}`;
+    // A long synopsis gets its own line, the summary goes below it.
+    return left.length > width
+      ? `  ${left}\n  ${"".padEnd(width)}  ${c.summary}`
+      : `  ${left.padEnd(width)}  ${c.summary}`;
+  });
+  return [
+    "usage: pool [--url URL] [--key FILE] COMMAND [ARGS]",
+    "",
+    ...lines,
+    "",
+    "  --url URL   gateway (env POOL_URL; default http://127.0.0.1:8080)",
+    "  --key FILE  key file (env POOL_KEY_FILE; default .data/cli/key.json)",
+  ].join("\n");
+}

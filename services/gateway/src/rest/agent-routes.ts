@@ -1,0 +1,199 @@
+// The REST paths of agents (docs/rest.md, "Claims and \"My agents\""): the
+// claim (and clone), "My agents", one agent, pinning, removal, transfer,
+// trust and activity, and a template's instances for its creator. Each is a
+// ClaimService RPC of the forwarder, as on the Connect face; 503 when the
+// gateway has no claims service.
+
+import { Code } from "@connectrpc/connect";
+import type { ClaimsForwarder } from "../forward.js";
+import {
+  ACCEPT_FIELDS,
+  AGENT_ERRORS,
+  AGENT_LIST_ERRORS,
+  CLAIM_ERRORS,
+  CLAIM_FIELDS,
+  PIN_FIELDS,
+  REMOVE_FIELDS,
+  TRANSFER_FIELDS,
+  TRUST_FIELDS,
+  acceptFromBody,
+  activityEntryToJson,
+  claimFromBody,
+  inheritanceToJson,
+  instanceToJson,
+  pinFromBody,
+  removeFromBody,
+  transferFromBody,
+  trustFromBody,
+} from "./claims-json.js";
+import { RestError, badRequest, renaming, type RestErrorMapping } from "./errors.js";
+import { nextCursor, query, queryBool, queryInt, type Handler, type RestDeps, type Route } from "./request.js";
+
+function claimsOf(deps: RestDeps): ClaimsForwarder {
+  if (!deps.claims) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
+  return deps.claims;
+}
+
+const claim: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const header = r.headers["idempotency-key"];
+  const request = claimFromBody(await r.body(CLAIM_FIELDS), Array.isArray(header) ? header[0] : header);
+  const res = await claims.claim(request, r.call);
+  return {
+    status: 200,
+    body: {
+      instance_id: res.instanceId,
+      ...(res.inheritance ? { inheritance: inheritanceToJson(res.inheritance) } : {}),
+    },
+  };
+};
+
+/** "My agents": the owner's live instances across templates; the owner's session only. */
+const listAgents: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  const q = query(r, ["owner", "limit", "cursor"]);
+  const owner = q.get("owner");
+  if (!owner) throw badRequest("owner", "is required: the XMTP inbox ID whose agents to list (your own)");
+  const res = await claims.listOwnerAgents(
+    { ownerId: owner, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+    r.call,
+  );
+  return {
+    status: 200,
+    body: { agents: res.instances.map(instanceToJson), next_cursor: nextCursor(res.nextPageToken) },
+  };
+};
+
+/** One agent, with its instruction-sync state; the owner's session only (anyone else: 404). */
+const getAgent: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const res = await claims.getInstance({ instanceId: r.id }, r.call);
+  return { status: 200, body: instanceToJson(res.instance!) };
+};
+
+/**
+ * Pins an agent to the template version it runs, or unpins it (then it is
+ * brought to the newest): `{pinned}` with the owner's session, or with
+ * `owner_signature` (SetInstancePin) instead. Answers the agent.
+ */
+const pinAgent: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const { pinned, ownerSignature } = pinFromBody(await r.body(PIN_FIELDS));
+  const res = await claims.setInstancePin({ instanceId: r.id, pinned, ownerSignature }, r.call);
+  return { status: 200, body: instanceToJson(res.instance!) };
+};
+
+/** Removes one of the owner's agents for good (204): the owner's session, or `owner_signature` (RemoveAgent). */
+const removeAgent: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
+  await claims.removeAgent({ instanceId: r.id, ownerSignature }, r.call);
+  return { status: 204 };
+};
+
+/**
+ * Offers one of the owner's agents to another inbox: `{new_owner_id,
+ * owner_signature}` (TransferAgent; required even with a session: the agent
+ * checks it). Answers the agent, with `pending_owner_id`.
+ */
+const transferAgent: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const { newOwnerId, ownerSignature } = transferFromBody(await r.body(TRANSFER_FIELDS));
+  const res = await claims.transferAgent({ instanceId: r.id, newOwnerId, ownerSignature }, r.call);
+  return { status: 200, body: instanceToJson(res.instance!) };
+};
+
+/** The inbox an agent was offered to takes it: `{signature}` (AcceptAgent). Answers the agent, now theirs. */
+const acceptAgent: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const { signature } = acceptFromBody(await r.body(ACCEPT_FIELDS));
+  const res = await claims.acceptAgent({ instanceId: r.id, signature }, r.call);
+  return { status: 200, body: instanceToJson(res.instance!) };
+};
+
+/**
+ * Sets an agent's trust level: `{trust_level: "L1".."L4",
+ * daily_spend_limit_wei (L4 only), owner_signature}` (SetTrustLevel; required
+ * even with a session: the agent checks it). Answers the agent, at its new level.
+ */
+const setTrust: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const body = trustFromBody(await r.body(TRUST_FIELDS));
+  const res = await claims.setTrustLevel({ instanceId: r.id, ...body }, r.call);
+  return { status: 200, body: instanceToJson(res.instance!) };
+};
+
+/** An agent's activity log, newest first: `{entries, next_cursor}`; its owner's session only (anyone else 404). */
+const agentActivity: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  const q = query(r, ["limit", "cursor"]);
+  const res = await claims.listAgentActivity(
+    { instanceId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+    r.call,
+  );
+  return {
+    status: 200,
+    body: { entries: res.entries.map(activityEntryToJson), next_cursor: nextCursor(res.nextPageToken) },
+  };
+};
+
+/**
+ * A template's instances with their count, for its creator's session (the
+ * data of the creator's dashboard): `{instances, total_count, next_cursor,
+ * rollout}`.
+ */
+const listTemplateInstances: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  const q = query(r, ["live", "limit", "cursor"]);
+  const res = await claims.listTemplateInstances(
+    {
+      templateId: r.id,
+      liveOnly: queryBool(q, "live"),
+      pageSize: queryInt(q, "limit"),
+      pageToken: q.get("cursor") ?? "",
+    },
+    r.call,
+  );
+  const rollout = res.rollout;
+  return {
+    status: 200,
+    body: {
+      instances: res.instances.map(instanceToJson),
+      total_count: Number(res.totalCount),
+      next_cursor: nextCursor(res.nextPageToken),
+      rollout: {
+        release_version: Number(rollout?.releaseVersion ?? 0n),
+        live_count: Number(rollout?.liveCount ?? 0n),
+        current_count: Number(rollout?.currentCount ?? 0n),
+        pending_count: Number(rollout?.pendingCount ?? 0n),
+        failed_count: Number(rollout?.failedCount ?? 0n),
+        pinned_count: Number(rollout?.pinnedCount ?? 0n),
+      },
+    },
+  };
+};
+
+/** ListTemplateInstances' field paths in the query's names (`template_id` is the path's `{id}`). */
+const TEMPLATE_INSTANCES_ERRORS: RestErrorMapping = {
+  field: renaming({ live_only: "live", page_size: "limit", page_token: "cursor" }),
+};
+
+export const AGENT_ROUTES: Route[] = [
+  ["GET", "/templates/:id/instances", listTemplateInstances, TEMPLATE_INSTANCES_ERRORS],
+  ["POST", "/claim", claim, CLAIM_ERRORS],
+  ["GET", "/agents", listAgents, AGENT_LIST_ERRORS],
+  ["GET", "/agents/:id", getAgent, AGENT_ERRORS],
+  ["PUT", "/agents/:id/pin", pinAgent, AGENT_ERRORS],
+  ["DELETE", "/agents/:id", removeAgent, AGENT_ERRORS],
+  ["POST", "/agents/:id/transfer", transferAgent, AGENT_ERRORS],
+  ["POST", "/agents/:id/accept", acceptAgent, AGENT_ERRORS],
+  ["PUT", "/agents/:id/trust", setTrust, AGENT_ERRORS],
+  ["GET", "/agents/:id/activity", agentActivity, AGENT_ERRORS],
+];

@@ -1,0 +1,90 @@
+// The route table's error mappings, as plain calls: real ConnectErrors with
+// real FieldViolation and LimitExceeded details, no server.
+
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { invalidArgument, invalidArguments, limitExceeded } from "@convos-pool/kit";
+import { AGENT_ERRORS, AGENT_LIST_ERRORS, CLAIM_ERRORS, CLAIM_RETRY_AFTER_SECONDS } from "./claims-json.js";
+import { RestError, TEMPLATE_ERRORS, badRequest, renaming, toRestError } from "./errors.js";
+
+const nothingSent = () => false;
+
+describe("toRestError", () => {
+  it("names the template body's fields: content. and patch. dropped, expected_version as If-Match, paging as the query's", () => {
+    const e = toRestError(
+      invalidArguments([
+        { field: "content.tools[1].prompt", description: "is too long" },
+        { field: "expected_version", description: "is stale" },
+      ]),
+      TEMPLATE_ERRORS,
+    );
+    expect([e.status, e.type, e.field, e.message]).toEqual([
+      400,
+      "invalid_request",
+      "tools[1].prompt",
+      "tools[1].prompt: is too long; If-Match: is stale",
+    ]);
+    expect(toRestError(invalidArgument("page_token", "bad")).field).toBe("cursor");
+    expect(toRestError(invalidArgument("patch", "sets no field")).field).toBe("body");
+  });
+
+  it("keeps the agent services' snake_case field paths, which are the body's, but for a listing's query parameters", () => {
+    for (const [rpc, rest] of [
+      ["template_id", "template_id"],
+      ["user_config.personal-email", "user_config.personal-email"],
+      ["owner_signature.issued_at", "owner_signature.issued_at"],
+      ["entry_ids[3]", "entry_ids[3]"],
+      ["owner_id", "owner"],
+      ["include_ended", "ended"],
+      ["page_size", "limit"],
+      ["page_token", "cursor"],
+    ] as const) {
+      expect(toRestError(invalidArgument(rpc, "is wrong"), AGENT_ERRORS).body.error).toMatchObject({
+        field: rest,
+        message: `${rest}: is wrong`,
+      });
+    }
+  });
+
+  it("names the claim's invite as the body did: conversation_id when the alias was sent", () => {
+    const err = invalidArgument("conversation_invite", "is not an invite");
+    expect(toRestError(err, CLAIM_ERRORS, nothingSent).field).toBe("conversation_invite");
+    const viaAlias = toRestError(err, CLAIM_ERRORS, (f) => f === "conversation_id");
+    expect([viaAlias.field, viaAlias.message]).toEqual(["conversation_id", "conversation_id: is not an invite"]);
+    expect(toRestError(invalidArgument("conversation_invite_x", "?"), CLAIM_ERRORS, () => true).field).toBe(
+      "conversation_invite_x",
+    );
+  });
+
+  it("answers an empty warm pool (RESOURCE_EXHAUSTED without a limit) 503 with Retry-After on the claim and My agents, 429 elsewhere", () => {
+    const empty = new ConnectError("no idle instance", Code.ResourceExhausted);
+    for (const mapping of [CLAIM_ERRORS, AGENT_LIST_ERRORS]) {
+      const e = toRestError(empty, mapping);
+      expect([e.status, e.type, e.body.error.code, e.headers]).toEqual([
+        503,
+        "unavailable",
+        "resource_exhausted",
+        { "retry-after": String(CLAIM_RETRY_AFTER_SECONDS) },
+      ]);
+    }
+    expect(toRestError(empty, AGENT_ERRORS).status).toBe(429);
+  });
+
+  it("answers a limit of the pool 429 with its own Retry-After, whatever the route maps RESOURCE_EXHAUSTED to", () => {
+    const e = toRestError(limitExceeded("claims per caller", "claims per caller is 3 per 60 s", 42), CLAIM_ERRORS);
+    expect([e.status, e.type, e.headers]).toEqual([429, "rate_limited", { "retry-after": "42" }]);
+  });
+
+  it("hides an internal error's message, and passes a RestError through as it is", () => {
+    const e = toRestError(new Error("select * from secrets failed"), AGENT_ERRORS);
+    expect(e.body).toEqual({ error: { type: "internal", code: "internal", message: "internal error" } });
+    const mine = badRequest("owner", "is required");
+    expect(toRestError(mine, CLAIM_ERRORS)).toBe(mine);
+    expect(mine).toBeInstanceOf(RestError);
+  });
+
+  it("renames whole field paths only, the others by the fallback", () => {
+    const field = renaming({ live_only: "live" }, (f) => `x.${f}`);
+    expect([field("live_only", nothingSent), field("live_only.a", nothingSent)]).toEqual(["live", "x.live_only.a"]);
+  });
+});

@@ -1,0 +1,83 @@
+// The REST paths of lineage (docs/rest.md, "Lineage"): an agent's lineage,
+// a template's dashboard for its creator, an owner's agents with theirs.
+// Each is a LineageService RPC of the forwarder, as on the Connect face; 503
+// when the gateway has no lineage service.
+
+import { toJson } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { LineageNodeSchema, type LineageNode } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import type { LineageForwarder } from "../forward.js";
+import { AGENT_ERRORS, PROTO_JSON } from "./claims-json.js";
+import { RestError, badRequest } from "./errors.js";
+import { nextCursor, query, queryBool, queryInt, type Handler, type RestDeps, type Route } from "./request.js";
+
+function lineageOf(deps: RestDeps): LineageForwarder {
+  if (!deps.lineage) throw new RestError(503, "unavailable", Code.Unavailable, deps.lineageNotConfigured);
+  return deps.lineage;
+}
+
+/** A lineage node as proto JSON (an agent still live has no `ended_at`). */
+const nodeToJson = (n: LineageNode) => toJson(LineageNodeSchema, n, PROTO_JSON);
+
+/** An agent's lineage (its owner's or its template creator's session): `{instance, ancestors, children, descendants}`. */
+const agentLineage: Handler = async (r, deps) => {
+  const lineage = lineageOf(deps);
+  query(r, []);
+  const res = await lineage.getLineage({ instanceId: r.id }, r.call);
+  return {
+    status: 200,
+    body: {
+      instance: nodeToJson(res.instance!),
+      ancestors: res.ancestors.map(nodeToJson),
+      children: res.children.map(nodeToJson),
+      descendants: res.descendants.map(nodeToJson),
+    },
+  };
+};
+
+/** The creator's dashboard of a template: counts, clones, depth, agents per owner. */
+const templateDashboard: Handler = async (r, deps) => {
+  const lineage = lineageOf(deps);
+  query(r, []);
+  const d = await lineage.getTemplateDashboard({ templateId: r.id }, r.call);
+  return {
+    status: 200,
+    body: {
+      template_id: d.templateId,
+      live_count: Number(d.liveCount),
+      total_count: Number(d.totalCount),
+      ended_count: Number(d.endedCount),
+      clone_count: Number(d.cloneCount),
+      live_clone_count: Number(d.liveCloneCount),
+      max_depth: d.maxDepth,
+      owners: d.owners.map((o) => ({ owner_id: o.ownerId, live: Number(o.live), total: Number(o.total) })),
+    },
+  };
+};
+
+/** An owner's agents with their lineage: `?owner=<inbox>&ended=true&limit=&cursor=`, the owner's session. */
+const ownerLineage: Handler = async (r, deps) => {
+  const lineage = lineageOf(deps);
+  const q = query(r, ["owner", "ended", "limit", "cursor"]);
+  const owner = q.get("owner");
+  if (!owner) throw badRequest("owner", "is required: the XMTP inbox ID whose agents to list (your own)");
+  const res = await lineage.listOwnerLineage(
+    {
+      ownerId: owner,
+      includeEnded: queryBool(q, "ended"),
+      pageSize: queryInt(q, "limit"),
+      pageToken: q.get("cursor") ?? "",
+    },
+    r.call,
+  );
+  return {
+    status: 200,
+    body: { agents: res.agents.map(nodeToJson), next_cursor: nextCursor(res.nextPageToken) },
+  };
+};
+
+export const LINEAGE_ROUTES: Route[] = [
+  ["GET", "/agents/:id/lineage", agentLineage, AGENT_ERRORS],
+  ["GET", "/templates/:id/dashboard", templateDashboard, AGENT_ERRORS],
+  ["GET", "/lineage", ownerLineage, AGENT_ERRORS],
+];

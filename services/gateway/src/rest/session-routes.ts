@@ -1,0 +1,24 @@
+// The REST paths of sessions (docs/rest.md, "Sessions"): sign in with a
+// signed CreateSession, sign out with the token.
+
+import { TEMPLATE_ERRORS } from "./errors.js";
+import { query, type Handler, type Route } from "./request.js";
+import { signatureOf } from "./signature-json.js";
+
+const createSession: Handler = async (r, deps) => {
+  const body = await r.body(["inbox_id", "signature"]);
+  const session = await deps.createSession(body.string("inbox_id"), signatureOf(body), r.call);
+  return { status: 200, body: { token: session.token, expires_at: session.expiresAt.toISOString() } };
+};
+
+/** Sign out: the session of the Authorization header is refused from now on (204). */
+const endSession: Handler = async (r, deps) => {
+  query(r, []);
+  await deps.endSession(r.call.authorization);
+  return { status: 204 };
+};
+
+export const SESSION_ROUTES: Route[] = [
+  ["POST", "/sessions", createSession, TEMPLATE_ERRORS],
+  ["DELETE", "/sessions", endSession, TEMPLATE_ERRORS],
+];

@@ -1,0 +1,200 @@
+// The REST paths of templates (docs/rest.md, "Paths"): the store and a
+// creator's list, one template, its changes (create, PUT, PATCH, visibility,
+// archive or delete, rollback) and its history. Each is a TemplateService
+// RPC of the forwarder, as on the Connect face; its errors name the body's
+// fields (TEMPLATE_ERRORS).
+
+import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { TEMPLATE_ERRORS, badRequest } from "./errors.js";
+import {
+  BASE,
+  ifMatch,
+  nextCursor,
+  query,
+  queryBool,
+  queryInt,
+  withTemplate,
+  type Handler,
+  type Route,
+} from "./request.js";
+import { signatureOf } from "./signature-json.js";
+import {
+  CONTENT_FIELDS,
+  contentFromBody,
+  patchFromBody,
+  resolvedToJson,
+  templateToJson,
+  versionToJson,
+} from "./templates-json.js";
+
+const SORTS: Record<string, StoreSort> = {
+  relevance: StoreSort.RELEVANCE,
+  newest: StoreSort.NEWEST,
+  most_used: StoreSort.MOST_USED,
+};
+
+const listTemplates: Handler = async (r, { templates }) => {
+  if (r.url.searchParams.has("creator")) {
+    const q = query(r, ["creator", "include_archived", "limit", "cursor"]);
+    const res = await templates.listCreatorTemplates(
+      {
+        creatorId: q.get("creator") ?? "",
+        includeArchived: queryBool(q, "include_archived"),
+        pageSize: queryInt(q, "limit"),
+        pageToken: q.get("cursor") ?? "",
+      },
+      r.call,
+    );
+    return {
+      status: 200,
+      body: { templates: res.templates.map(templateToJson), next_cursor: nextCursor(res.nextPageToken) },
+    };
+  }
+  const q = query(r, ["visibility", "q", "category", "sort", "limit", "cursor"]);
+  if (q.get("visibility") !== "public") {
+    throw badRequest("visibility", "give visibility=public (the store) or creator=<inbox id> (a creator's templates)");
+  }
+  const sort = q.get("sort");
+  if (sort !== undefined && SORTS[sort] === undefined)
+    throw badRequest("sort", "must be relevance, newest or most_used");
+  const res = await templates.browseStore(
+    {
+      query: q.get("q") ?? "",
+      category: q.get("category") ?? "",
+      sort: sort === undefined ? StoreSort.UNSPECIFIED : SORTS[sort],
+      pageSize: queryInt(q, "limit"),
+      pageToken: q.get("cursor") ?? "",
+    },
+    r.call,
+  );
+  return {
+    status: 200,
+    body: { templates: res.templates.map(templateToJson), next_cursor: nextCursor(res.nextPageToken) },
+  };
+};
+
+const createTemplate: Handler = async (r, { templates }) => {
+  const body = await r.body(["creator_id", ...CONTENT_FIELDS, "signature"]);
+  const res = await templates.createTemplate(
+    { creatorId: body.string("creator_id"), content: contentFromBody(body), signature: signatureOf(body) },
+    r.call,
+  );
+  const out = withTemplate(201, res.template);
+  out.headers = { ...out.headers, location: `${BASE}/templates/${encodeURIComponent(res.template?.id ?? "")}` };
+  return out;
+};
+
+const getTemplate: Handler = async (r, { templates }) => {
+  const resolve = queryBool(query(r, ["resolve"]), "resolve");
+  const res = await templates.getTemplate({ templateId: r.id, resolve }, r.call);
+  const out = withTemplate(200, res.template);
+  if (res.resolved) out.body = { ...(out.body as object), resolved: resolvedToJson(res.resolved) };
+  return out;
+};
+
+const updateTemplate: Handler = async (r, { templates }) => {
+  query(r, []);
+  const expectedVersion = ifMatch(r);
+  const body = await r.body([...CONTENT_FIELDS, "signature", "release_notes"]);
+  const res = await templates.updateTemplate(
+    {
+      templateId: r.id,
+      expectedVersion,
+      content: contentFromBody(body),
+      signature: signatureOf(body),
+      releaseNotes: body.string("release_notes", ""),
+    },
+    r.call,
+  );
+  return withTemplate(200, res.template);
+};
+
+const patchTemplate: Handler = async (r, { templates }) => {
+  query(r, []);
+  const expectedVersion = ifMatch(r);
+  const body = await r.body([...CONTENT_FIELDS, "signature", "release_notes"]);
+  const res = await templates.patchTemplate(
+    {
+      templateId: r.id,
+      expectedVersion,
+      patch: patchFromBody(body),
+      signature: signatureOf(body),
+      releaseNotes: body.string("release_notes", ""),
+    },
+    r.call,
+  );
+  return withTemplate(200, res.template);
+};
+
+const setVisibility: Handler = async (r, { templates }) => {
+  query(r, []);
+  const expectedVersion = ifMatch(r);
+  const body = await r.body(["visibility", "signature"]);
+  const visibility = body.oneOf("visibility", ["public", "private"] as const);
+  const res = await templates.setTemplateVisibility(
+    {
+      templateId: r.id,
+      expectedVersion,
+      visibility: visibility === "public" ? Visibility.PUBLIC : Visibility.PRIVATE,
+      signature: signatureOf(body),
+    },
+    r.call,
+  );
+  return withTemplate(200, res.template);
+};
+
+/** Archive, or with ?permanent=true delete for good (204). */
+const deleteTemplate: Handler = async (r, { templates }) => {
+  const permanent = queryBool(query(r, ["permanent"]), "permanent");
+  const expectedVersion = ifMatch(r);
+  const body = await r.body(["signature"]);
+  const req = { templateId: r.id, expectedVersion, signature: signatureOf(body) };
+  if (permanent) {
+    await templates.deleteTemplate(req, r.call);
+    return { status: 204 };
+  }
+  const res = await templates.archiveTemplate(req, r.call);
+  return withTemplate(200, res.template);
+};
+
+const listVersions: Handler = async (r, { templates }) => {
+  const q = query(r, ["limit", "cursor"]);
+  const res = await templates.listTemplateVersions(
+    { templateId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+    r.call,
+  );
+  return {
+    status: 200,
+    body: { versions: res.versions.map(versionToJson), next_cursor: nextCursor(res.nextPageToken) },
+  };
+};
+
+const rollback: Handler = async (r, { templates }) => {
+  query(r, []);
+  const expectedVersion = ifMatch(r);
+  const body = await r.body(["target_version", "signature", "release_notes"]);
+  const res = await templates.rollbackTemplate(
+    {
+      templateId: r.id,
+      expectedVersion,
+      targetVersion: BigInt(body.integer("target_version", 1)),
+      signature: signatureOf(body),
+      releaseNotes: body.string("release_notes", ""),
+    },
+    r.call,
+  );
+  return withTemplate(200, res.template);
+};
+
+export const TEMPLATE_ROUTES: Route[] = [
+  ["GET", "/templates", listTemplates, TEMPLATE_ERRORS],
+  ["POST", "/templates", createTemplate, TEMPLATE_ERRORS],
+  ["GET", "/templates/:id", getTemplate, TEMPLATE_ERRORS],
+  ["PUT", "/templates/:id", updateTemplate, TEMPLATE_ERRORS],
+  ["PATCH", "/templates/:id", patchTemplate, TEMPLATE_ERRORS],
+  ["DELETE", "/templates/:id", deleteTemplate, TEMPLATE_ERRORS],
+  ["PATCH", "/templates/:id/visibility", setVisibility, TEMPLATE_ERRORS],
+  ["GET", "/templates/:id/versions", listVersions, TEMPLATE_ERRORS],
+  ["POST", "/templates/:id/rollback", rollback, TEMPLATE_ERRORS],
+];
