@@ -22,7 +22,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { createLogger, generateServiceCredentials, signOperation, SESSION_AUDIENCE } from "@convos-pool/kit";
+import { createLogger, generateServiceCredentials, SESSION_AUDIENCE, signOperation, snakeCase } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity } from "@convos-pool/testing";
 import {
   FUZZ_RUNS,

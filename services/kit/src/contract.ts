@@ -22,6 +22,12 @@ export const SIGNATURE_MAX_AGE_SECONDS = 300;
 /** How long a spent nonce is kept: past this, the signature that carried it is refused as too old anyway. */
 export const NONCE_KEEP_SECONDS = 2 * SIGNATURE_MAX_AGE_SECONDS;
 
+/**
+ * The REST API's one JSON casing (docs/rest.md): snake_case, `templateId` is
+ * `template_id`. Connect's JSON is protobuf's own mapping, camelCase.
+ */
+export const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 /** A signed request whose nonce was spent before: a replay. `field` names the nonce, e.g. `signature.nonce`. */
 export function nonceUsed(field: string) {
   return unauthenticated(`${field}: already used; every signed request needs a fresh nonce`);

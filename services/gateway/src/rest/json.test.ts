@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from "vitest";
 import { RestError } from "./errors.js";
-import { JsonObject, snakeCase, unknownName } from "./json.js";
+import { JsonObject, unknownName } from "./json.js";
+import { snakeCase } from "@convos-pool/kit";
 
 /** The RestError a parse throws, as `[field, message]`. */
 function refusal(parse: () => unknown): [string | undefined, string] {

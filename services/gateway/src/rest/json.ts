@@ -5,6 +5,7 @@
 
 import type { ServerRequest } from "@convos-pool/kit";
 import { badRequest, payloadTooLarge } from "./errors.js";
+import { snakeCase } from "@convos-pool/kit";
 
 /**
  * Reads the whole body and parses it. 413 as soon as it exceeds `limit` bytes
@@ -54,7 +55,6 @@ function readBody(req: ServerRequest, limit: number): Promise<Buffer> {
 }
 
 /** `templateId` → `template_id`: the REST API's one casing. */
-export const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
  * The description of a field or query parameter nobody defined: "unknown
