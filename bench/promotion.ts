@@ -153,7 +153,12 @@ function connectCase(name: string, version: "1.1" | "2", ends: "both" | "client"
       const sessionManager = version === "2" && letGo ? new LettingGoSessionManager(base) : undefined;
       const client = createClient(
         SessionService,
-        createConnectTransport({ baseUrl: base, httpVersion: version, useBinaryFormat: true, sessionManager }),
+        createConnectTransport({
+          baseUrl: base,
+          httpVersion: version,
+          useBinaryFormat: true,
+          ...(sessionManager ? { sessionManager } : {}),
+        }),
       );
       return {
         call: () => client.createSession({ inboxId: "abc" }),

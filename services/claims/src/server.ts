@@ -39,12 +39,12 @@ import { UsageBatcher, cachedTemplateSource } from "./template-cache.js";
 /** Its providers (`ProviderSettings`): local ones unless production ones are named. */
 export interface ClaimsServiceOptions extends ProviderSettings {
   /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
-  databaseUrl?: string;
-  embeddedDir?: string;
+  databaseUrl?: string | undefined;
+  embeddedDir?: string | undefined;
   /** Connection pool size (PostgreSQL). */
-  poolSize?: number;
-  port?: number;
-  host?: string;
+  poolSize?: number | undefined;
+  port?: number | undefined;
+  host?: string | undefined;
   /** Its own credential (presented to the templates service and instance hosts) and whom it recognizes; TLS when configured. */
   credentials: ServiceCredentials;
   /** Where the template service listens. */
@@ -52,34 +52,36 @@ export interface ClaimsServiceOptions extends ProviderSettings {
   /** POOL_SECRETS_KEY: seals provisioned tools' secrets (SecretBox.fromConfig). */
   secretsKey: string;
   /** Data of the local providers (mailboxes); default `.data/claims`. */
-  dataDir?: string;
+  dataDir?: string | undefined;
   /** Tool providers by tool id (tests); default: the ones the settings name. */
-  providers?: Map<string, ToolProvider>;
+  providers?: Map<string, ToolProvider> | undefined;
   /** How instances are reached; default: gRPC to their instance host. */
-  runtime?: InstanceRuntime;
+  runtime?: InstanceRuntime | undefined;
   /**
    * The warm pool: keep `target` instances idle on these instance hosts
    * (InstanceHostService). Absent: no pool manager (instances are registered
    * by someone else, e.g. tests).
    */
-  pool?: { hostUrls: string[]; target: number; intervalMs?: number };
+  pool?: { hostUrls: string[]; target: number; intervalMs?: number | undefined } | undefined;
   /** A claim's lease (ClaimFlowDeps.claimLeaseSeconds): a claim whose process died is resolved this long after; default 20 s. */
-  claimLeaseSeconds?: number;
+  claimLeaseSeconds?: number | undefined;
   /** How often the sweep runs (claims whose lease ran out, tools to release); default 5 s. */
-  sweepIntervalMs?: number;
+  sweepIntervalMs?: number | undefined;
   /** Instruction sync: calls in flight at most (default 64), agents of a host per call (default 250), due scan interval (default 1 s). */
-  sync?: { concurrency?: number; batchSize?: number; scanIntervalMs?: number };
+  sync?:
+    | { concurrency?: number | undefined; batchSize?: number | undefined; scanIntervalMs?: number | undefined }
+    | undefined;
   /** Who owns which wallet (requesters' and owners' signatures); offline XMTP inbox derivation by default. */
-  resolver?: InboxResolver;
+  resolver?: InboxResolver | undefined;
   /** Claims per caller and the caps per owner (docs/limits.md); default DEFAULT_LIMITS. */
-  limits?: LimitConfig;
+  limits?: LimitConfig | undefined;
   /**
    * The lineage service, which the lineage outbox is relayed to
    * (lineage-relay.ts). Absent: the outbox keeps its events until one is
    * configured.
    */
-  lineageUrl?: string;
-  log?: Logger;
+  lineageUrl?: string | undefined;
+  log?: Logger | undefined;
 }
 
 export interface RunningClaimsService {

@@ -27,7 +27,7 @@ export async function claim(
   ctx: Context,
   templateId: string,
   invite: string,
-  opts: { model?: string; config?: Record<string, string> } = {},
+  opts: { model?: string | undefined; config?: Record<string, string> | undefined } = {},
 ): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const model = opts.model ?? "";
@@ -99,7 +99,12 @@ export async function clone(
   ctx: Context,
   parentId: string,
   invite: string,
-  opts: { directive?: string; carry?: string[]; model?: string; config?: Record<string, string> } = {},
+  opts: {
+    directive?: string | undefined;
+    carry?: string[] | undefined;
+    model?: string | undefined;
+    config?: Record<string, string> | undefined;
+  } = {},
 ): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const fields = {
@@ -198,7 +203,7 @@ export async function dashboard(ctx: Context, templateId: string): Promise<unkno
 }
 
 /** My agents with their lineage (signed in). */
-export async function family(ctx: Context, opts: Page & { ended?: boolean } = {}): Promise<unknown> {
+export async function family(ctx: Context, opts: Page & { ended?: boolean | undefined } = {}): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const query = { owner: key.inbox_id, ended: opts.ended ? "true" : undefined, limit: opts.limit, cursor: opts.cursor };
   return (await request(ctx, "GET", "/api/pool/lineage", { auth: "session", query })).body;

@@ -16,7 +16,10 @@ export async function report(ctx: Context, id: string, reason: string): Promise<
 }
 
 /** Operators: open reports (all of them with `all`), of one template or every one. */
-export async function reports(ctx: Context, opts: Page & { template?: string; all?: boolean } = {}): Promise<unknown> {
+export async function reports(
+  ctx: Context,
+  opts: Page & { template?: string | undefined; all?: boolean | undefined } = {},
+): Promise<unknown> {
   const query = { template: opts.template, all: opts.all ? true : undefined, limit: opts.limit, cursor: opts.cursor };
   return (await request(ctx, "GET", "/api/pool/reports", { auth: "session", query })).body;
 }
@@ -52,7 +55,10 @@ export async function appeal(ctx: Context, id: string, message: string, version?
   return (await request(ctx, "POST", `${templatePath(id)}/review`, { body: { message, signature }, ifMatch: v })).body;
 }
 
-export async function delistings(ctx: Context, opts: Page & { reviewRequested?: boolean } = {}): Promise<unknown> {
+export async function delistings(
+  ctx: Context,
+  opts: Page & { reviewRequested?: boolean | undefined } = {},
+): Promise<unknown> {
   const query = { review_requested: opts.reviewRequested ? true : undefined, limit: opts.limit, cursor: opts.cursor };
   return (await request(ctx, "GET", "/api/pool/delistings", { auth: "session", query })).body;
 }
@@ -74,7 +80,7 @@ export async function featured(ctx: Context, page: Page = {}): Promise<unknown> 
 }
 
 /** Operators: every entry; a creator: those about their templates. */
-export async function curationLog(ctx: Context, opts: Page & { template?: string } = {}): Promise<unknown> {
+export async function curationLog(ctx: Context, opts: Page & { template?: string | undefined } = {}): Promise<unknown> {
   return (
     await request(ctx, "GET", "/api/pool/curation-log", {
       auth: "session",

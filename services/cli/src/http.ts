@@ -43,8 +43,8 @@ export interface RequestOptions {
 
 /** A page of a listing: `limit` and the `cursor` of the previous page's `next_cursor`. */
 export interface Page {
-  limit?: number;
-  cursor?: string;
+  limit?: number | undefined;
+  cursor?: string | undefined;
 }
 
 /** The server could not be reached, or the connection broke before its answer came. */

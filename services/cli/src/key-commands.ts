@@ -6,7 +6,10 @@ import { login, request, type Context, type LoginResult } from "./http.js";
 import { clearSession, convosWalletKey, createKey, loadKey, readSession, type Identity } from "./key-store.js";
 import { parseClaimSignFields, parseOperation, parseSignFields, signRest, type SignatureJson } from "./signing.js";
 
-export async function keygen(ctx: Context, opts: { force?: boolean; fromConvos?: string } = {}): Promise<Identity> {
+export async function keygen(
+  ctx: Context,
+  opts: { force?: boolean | undefined; fromConvos?: string | undefined } = {},
+): Promise<Identity> {
   return createKey(ctx.keyFile, {
     force: opts.force,
     ...(opts.fromConvos ? { privateKey: await convosWalletKey(resolve(ctx.cwd, opts.fromConvos)) } : {}),

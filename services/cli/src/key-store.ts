@@ -93,7 +93,10 @@ export async function convosWalletKey(home: string): Promise<Hex> {
 }
 
 /** Creates a key in `file` (a new one, or `privateKey`); an existing key file is kept unless `force`. */
-export async function createKey(file: string, opts: { force?: boolean; privateKey?: Hex } = {}): Promise<Identity> {
+export async function createKey(
+  file: string,
+  opts: { force?: boolean | undefined; privateKey?: Hex | undefined } = {},
+): Promise<Identity> {
   const path = resolve(file);
   if (!opts.force && (await exists(path))) {
     throw new CliError(`${file}: a key already exists; use --force to replace it (the old key is lost)`);

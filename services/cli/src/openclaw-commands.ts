@@ -9,7 +9,11 @@ import { CliError } from "./errors.js";
 import type { Context } from "./http.js";
 import { exportWorkspace, importWorkspace, readWorkspace, type WorkspaceFile } from "./openclaw.js";
 
-export async function importCommand(ctx: Context, dir: string, opts: { dryRun?: boolean } = {}): Promise<unknown> {
+export async function importCommand(
+  ctx: Context,
+  dir: string,
+  opts: { dryRun?: boolean | undefined } = {},
+): Promise<unknown> {
   const path = resolve(ctx.cwd, dir);
   const { files, others } = await readWorkspace(path).catch((err: NodeJS.ErrnoException) => {
     throw new CliError(`${dir}: cannot read: ${err.code ?? String(err)}`);

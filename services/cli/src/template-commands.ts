@@ -201,7 +201,11 @@ export async function listVersions(ctx: Context, id: string, page: Page = {}): P
 }
 
 /** The creator's dashboard: every instance of the template, with where each stands on instruction sync. */
-export async function listInstances(ctx: Context, id: string, page: Page & { live?: boolean } = {}): Promise<unknown> {
+export async function listInstances(
+  ctx: Context,
+  id: string,
+  page: Page & { live?: boolean | undefined } = {},
+): Promise<unknown> {
   const query = { live: page.live ? true : undefined, limit: page.limit, cursor: page.cursor };
   return (await request(ctx, "GET", `${templatePath(id)}/instances`, { auth: "session", query })).body;
 }
@@ -231,9 +235,9 @@ export async function rollbackTemplate(
 }
 
 export interface BrowseOptions extends Page {
-  q?: string;
-  category?: string;
-  sort?: Sort;
+  q?: string | undefined;
+  category?: string | undefined;
+  sort?: Sort | undefined;
 }
 
 /** The public store: anonymous. */
@@ -250,7 +254,7 @@ export async function browse(ctx: Context, opts: BrowseOptions = {}): Promise<un
 }
 
 /** My templates, private ones included (signed in); archived ones with `archived`. */
-export async function mine(ctx: Context, opts: Page & { archived?: boolean } = {}): Promise<unknown> {
+export async function mine(ctx: Context, opts: Page & { archived?: boolean | undefined } = {}): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const query = {
     creator: key.inbox_id,

@@ -30,8 +30,8 @@ export interface Invite {
   creatorInboxId: string;
   /** The wallet that signed the invite. */
   signer: Hex;
-  expiresAt?: Date;
-  conversationExpiresAt?: Date;
+  expiresAt?: Date | undefined;
+  conversationExpiresAt?: Date | undefined;
 }
 
 const COMPRESSED = 0x1f;

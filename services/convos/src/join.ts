@@ -154,7 +154,10 @@ export async function joinConversation<G extends JoinedGroup>(
 
     const dm = await client.conversations.createDm(invite.creatorInboxId);
     await dm.send(
-      encodeJoinRequest({ inviteSlug: invite.slug, profile: { name: opts.profileName, memberKind: "agent" } }),
+      encodeJoinRequest({
+        inviteSlug: invite.slug,
+        profile: { ...(opts.profileName ? { name: opts.profileName } : {}), memberKind: "agent" },
+      }),
       { shouldPush: false, optimistic: true },
     );
     await dm.sendText(invite.slug, { optimistic: true });

@@ -21,48 +21,48 @@ export interface PoolOptions {
   /** Where embedded databases and local secrets live. */
   dataDir: string;
   /** The gateway's port: the only public one. */
-  port?: number;
-  host?: string;
+  port?: number | undefined;
+  host?: string | undefined;
   /** Per service: postgres:// URL; absent means embedded PGlite under dataDir. */
-  templatesDatabaseUrl?: string;
-  gatewayDatabaseUrl?: string;
-  xmtpDatabaseUrl?: string;
+  templatesDatabaseUrl?: string | undefined;
+  gatewayDatabaseUrl?: string | undefined;
+  xmtpDatabaseUrl?: string | undefined;
   /**
    * The local XMTP node's port: 5556 by default, the `local` environment of
    * @xmtp/node-sdk and of the Convos CLI; 0 picks a free one (tests).
    */
-  xmtpPort?: number;
+  xmtpPort?: number | undefined;
   /**
    * The port of the XMTP node's Prometheus metrics (GET /metrics, HTTP/1.1:
    * its gRPC port speaks only HTTP/2); default 0, a free one, as the pool's
    * other services serve theirs on their own free ports.
    */
-  xmtpMetricsPort?: number;
+  xmtpMetricsPort?: number | undefined;
   /** The local chain's JSON-RPC port (agents' wallets): 8545 by default, as any local EVM node; 0 picks a free one (tests). */
-  chainPort?: number;
+  chainPort?: number | undefined;
   /** The local mail server's SMTP port (agents' mailboxes): 2525 by default; 0 picks a free one (tests). */
-  mailPort?: number;
+  mailPort?: number | undefined;
   /** Its POP3 port (reading mailboxes): 1110 by default; 0 picks a free one (tests). */
-  pop3Port?: number;
+  pop3Port?: number | undefined;
   /** The local stand-in of Telnyx's messaging API (agents' numbers): 8125 by default; 0 picks a free one (tests). */
-  smsPort?: number;
+  smsPort?: number | undefined;
   /** How long an agent waits for its owner's approval of a tool call; default 5 minutes. */
-  approvalTimeoutMs?: number;
+  approvalTimeoutMs?: number | undefined;
   /** How often agents look for new mail; default 30 s. */
-  mailPollMs?: number;
-  claimsDatabaseUrl?: string;
-  lineageDatabaseUrl?: string;
+  mailPollMs?: number | undefined;
+  claimsDatabaseUrl?: string | undefined;
+  lineageDatabaseUrl?: string | undefined;
   /** Idle agent instances kept warm; default 3. */
-  warmInstances?: number;
+  warmInstances?: number | undefined;
   /** The pool's limits (docs/limits.md); absent: the defaults. */
-  limits?: LimitConfig;
+  limits?: LimitConfig | undefined;
   /** The store's operators: inbox ids who curate it (docs/store.md); none by default. */
-  operators?: string[];
+  operators?: string[] | undefined;
   /** The built web app for the gateway to serve at / (ensureWebBuild); absent: the API only. */
-  webDir?: string;
+  webDir?: string | undefined;
   /** An OpenAI-compatible endpoint for the agents; absent: the offline provider. */
-  llm?: { baseUrl: string; apiKey: string; model?: string };
-  log?: Logger;
+  llm?: { baseUrl: string; apiKey: string; model?: string | undefined } | undefined;
+  log?: Logger | undefined;
 }
 
 export interface RunningPool {

@@ -25,8 +25,8 @@ import type { Sessions } from "./sessions.js";
 export interface CallInfo extends ClientOf {
   /** The Authorization header as received, if any. */
   authorization: string | null | undefined;
-  signal?: AbortSignal;
-  timeoutMs?: number;
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
 }
 
 /** Who the gateway lets through: sessions (with the ended ones), and the limits per client address. */
@@ -87,8 +87,8 @@ export function createForwarder<S extends DescService>(
       try {
         return await call(req, {
           headers: caller === undefined ? {} : callerHeaders(caller),
-          signal: info.signal,
-          timeoutMs: info.timeoutMs,
+          ...(info.signal ? { signal: info.signal } : {}),
+          ...(info.timeoutMs !== undefined ? { timeoutMs: info.timeoutMs } : {}),
         });
       } catch (err) {
         throw relayError(err, log, name);

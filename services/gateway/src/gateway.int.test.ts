@@ -85,7 +85,7 @@ async function rest(
   opts: {
     body?: unknown;
     raw?: string;
-    token?: string;
+    token?: string | undefined;
     ifMatch?: string | number;
     headers?: Record<string, string>;
   } = {},
@@ -97,7 +97,7 @@ async function rest(
   const res = await fetch(`${gateway.url}${path}`, {
     method,
     headers,
-    body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+    ...(opts.raw !== undefined || opts.body !== undefined ? { body: opts.raw ?? JSON.stringify(opts.body) } : {}),
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };

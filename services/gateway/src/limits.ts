@@ -103,8 +103,8 @@ export function parseTrustedProxies(text = ""): string[] {
 
 /** What a call needs to be counted: its TCP peer and the X-Forwarded-For it came with. */
 export interface ClientOf {
-  peer?: string;
-  forwardedFor?: string | string[];
+  peer?: string | undefined;
+  forwardedFor?: string | string[] | undefined;
 }
 
 /** The gateway's limits per client address. */

@@ -58,9 +58,9 @@ import { SessionTokens, Sessions, createSession, endedSessionsMigration, type Se
 
 export interface GatewayOptions {
   /** 0 or absent: a free port. */
-  port?: number;
+  port?: number | undefined;
   /** Default "127.0.0.1". */
-  host?: string;
+  host?: string | undefined;
   /** The templates service, e.g. http://127.0.0.1:7001 (reached over gRPC, HTTP/2). */
   templatesUrl: string;
   /**
@@ -68,34 +68,34 @@ export interface GatewayOptions {
    * ClaimService and the claim / "My agents" / template instances REST paths
    * answer UNAVAILABLE (503).
    */
-  claimsUrl?: string;
+  claimsUrl?: string | undefined;
   /**
    * The lineage service, e.g. http://127.0.0.1:7004 (gRPC). Absent:
    * LineageService and the lineage REST paths answer UNAVAILABLE (503).
    */
-  lineageUrl?: string;
+  lineageUrl?: string | undefined;
   /** The gateway's own credential, presented to internal services (POOL_SERVICE_TOKEN), and TLS towards them. */
   credentials: ClientCredentials;
   /**
    * Key of the session tokens' HMAC. Absent: random per start, so sessions do
    * not survive a restart (and do not work across several gateway replicas).
    */
-  sessionSecret?: string;
+  sessionSecret?: string | undefined;
   /** The gateway's own database (used nonces of CreateSession); absent: embedded PGlite. */
-  databaseUrl?: string;
+  databaseUrl?: string | undefined;
   /** Where the embedded database lives; default .data/gateway. */
-  embeddedDir?: string;
+  embeddedDir?: string | undefined;
   /** Who owns which wallet; offline XMTP inbox derivation by default. */
-  resolver?: InboxResolver;
+  resolver?: InboxResolver | undefined;
   /** Browser origins allowed (CORS); default "*". */
-  corsOrigins?: string[] | "*";
+  corsOrigins?: string[] | "*" | undefined;
   /** Limits per client address and sign-ins per inbox (docs/limits.md); default DEFAULT_LIMITS. */
-  limits?: LimitConfig;
+  limits?: LimitConfig | undefined;
   /** The built web app (services/web/dist) to serve at /; absent: no web app, the API only. */
-  webDir?: string;
+  webDir?: string | undefined;
   /** Addresses of proxies in front of the gateway: behind them, X-Forwarded-For names the client. */
-  trustedProxies?: string[];
-  log?: Logger;
+  trustedProxies?: string[] | undefined;
+  log?: Logger | undefined;
 }
 
 export interface RunningGateway {

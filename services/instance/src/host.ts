@@ -54,12 +54,12 @@ export interface LlmOptions {
   baseUrl: string;
   apiKey: string;
   /** Used when an instance's config names no model. */
-  model?: string;
+  model?: string | undefined;
 }
 
 export interface InstanceHostOptions {
-  port?: number;
-  host?: string;
+  port?: number | undefined;
+  host?: string | undefined;
   /** The XMTP node's API URL (the local node in development and tests). */
   xmtpApiUrl: string;
   /** BIP-39 mnemonic or 32-byte hex: instance n's wallet is m/44'/60'/0'/0/n. */
@@ -72,37 +72,37 @@ export interface InstanceHostOptions {
    */
   credentials: ServiceCredentials;
   /** Absent: the offline provider (no key, labelled in every answer). */
-  llm?: LlmOptions;
+  llm?: LlmOptions | undefined;
   /** Overrides `llm` (tests). */
-  llmProvider?: LlmProvider;
-  log?: Logger;
+  llmProvider?: LlmProvider | undefined;
+  log?: Logger | undefined;
   /** How long a join waits for the creator to add the instance; default 60 s. */
-  joinTimeoutMs?: number;
+  joinTimeoutMs?: number | undefined;
   /** Instances brought back in parallel when the host starts; default 8. */
-  restoreConcurrency?: number;
+  restoreConcurrency?: number | undefined;
   /**
    * StartInstance beyond this many running instances is RESOURCE_EXHAUSTED
    * (the caller starts it on another host); default 1000. Each idle instance
    * holds about 12 to 19 file descriptors and 3 threads of the XMTP SDK
    * (docs/instance.md): the process's open-files limit must allow for it.
    */
-  maxInstances?: number;
+  maxInstances?: number | undefined;
   /** Where agents' tools reach their providers; none: agents hold tools they cannot use. */
-  tools?: HostToolOptions;
+  tools?: HostToolOptions | undefined;
   /**
    * The lineage service's PatternPoolService, called with this host's
    * credential for its agents whose owners opted in (patterns.ts); absent:
    * the owners' choice is kept but nothing is offered or adopted.
    */
-  patternPoolUrl?: string;
+  patternPoolUrl?: string | undefined;
   /** How often every agent offers and queries the pattern pool; default 10 minutes. */
-  patternQueryIntervalMs?: number;
+  patternQueryIntervalMs?: number | undefined;
   /**
    * A claimed agent quiet this long goes dormant: its XMTP client and memory
    * unloaded until a message in its conversation or a call wakes it
    * (dormancy.ts); default 10 minutes; 0: never.
    */
-  dormantAfterMs?: number;
+  dormantAfterMs?: number | undefined;
 }
 
 /** The host's side of its agents' tools (docs/tools.md; main.ts reads them from the environment). */

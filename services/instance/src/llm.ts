@@ -166,9 +166,9 @@ export interface OpenAiOptions {
   baseUrl: string;
   apiKey: string;
   /** Used when the instance's config names none. */
-  model?: string;
-  timeoutMs?: number;
-  fetch?: typeof fetch;
+  model?: string | undefined;
+  timeoutMs?: number | undefined;
+  fetch?: typeof fetch | undefined;
 }
 
 export class LlmError extends Error {

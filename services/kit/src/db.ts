@@ -24,9 +24,9 @@ export interface MigrationEntry {
 
 export interface DatabaseOptions {
   /** postgres:// URL. Absent: embedded PGlite in `embeddedDir` (no setup at all). */
-  url?: string;
+  url?: string | undefined;
   /** Data directory of the embedded database; default `.data/<name>` under process.cwd(). */
-  embeddedDir?: string;
+  embeddedDir?: string | undefined;
   /** Service name, for logs and the default embedded directory. */
   name: string;
   /** Entity classes or schemas (what `defineEntity` / `new EntitySchema` return). */
@@ -34,7 +34,7 @@ export interface DatabaseOptions {
   /** Run at open (`up()`), in order; the ones already applied are skipped. */
   migrations: ReadonlyArray<MigrationEntry>;
   /** Connection pool size: default 10 on PostgreSQL; always 1 on PGlite. */
-  poolSize?: number;
+  poolSize?: number | undefined;
 }
 
 export interface Database {

@@ -99,6 +99,13 @@ class Descriptors {
   }
 }
 
+/** A response's answer, left out when there is none (a request naming nothing this server knows how to answer). */
+function withAnswer(
+  answer: MessageInitShape<typeof ServerReflectionResponseSchema>["messageResponse"],
+): Pick<MessageInitShape<typeof ServerReflectionResponseSchema>, "messageResponse"> {
+  return answer ? { messageResponse: answer } : {};
+}
+
 /** Registers ServerReflection; `services` are read at the first request, once every service is registered. */
 export function registerReflection(router: ConnectRouter, services: () => readonly DescService[]): void {
   let descriptors: Descriptors | undefined;
@@ -109,7 +116,7 @@ export function registerReflection(router: ConnectRouter, services: () => readon
         yield create(ServerReflectionResponseSchema, {
           validHost: req.host,
           originalRequest: req,
-          messageResponse: descriptors.answer(req),
+          ...withAnswer(descriptors.answer(req)),
         });
       }
     },

@@ -37,36 +37,36 @@ export interface ServerOptions {
   /** Service name for logs. */
   name: string;
   /** 0 or absent: a free port. */
-  port?: number;
+  port?: number | undefined;
   /** Default "127.0.0.1". */
-  host?: string;
+  host?: string | undefined;
   routes: (router: ConnectRouter) => void;
   /**
    * Applied to every RPC, the health service included, outermost first.
    * Put loggingInterceptor(log) first so refused calls are logged too.
    */
-  interceptors?: Interceptor[];
+  interceptors?: Interceptor[] | undefined;
   /** Browser access (CORS) for Connect / gRPC-Web over HTTP/1.1 and HTTP/2. */
-  cors?: { allowedOrigins: string[] | "*" };
+  cors?: { allowedOrigins: string[] | "*" } | undefined;
   /**
    * Non-RPC HTTP paths (the gateway's REST API). Return true when handled.
    * Called for requests Connect does not route; CORS headers are already set.
    * Unhandled requests get 404, a throw gets 500 (both as JSON {code, message}).
    */
-  fallback?: (req: ServerRequest, res: ServerResponse) => Promise<boolean> | boolean;
+  fallback?: ((req: ServerRequest, res: ServerResponse) => Promise<boolean> | boolean) | undefined;
   log: Logger;
   /** Largest RPC request message; default DEFAULT_MAX_REQUEST_BYTES. */
-  maxRequestBytes?: number;
+  maxRequestBytes?: number | undefined;
   /** How long close() lets in-flight requests finish; default 5000 ms. */
-  shutdownGraceMs?: number;
+  shutdownGraceMs?: number | undefined;
   /** Serve over TLS (https://), with client certificates required when `mutual`. */
-  tls?: TlsConfig;
+  tls?: TlsConfig | undefined;
   /**
    * GET /metrics answers only `Authorization: Bearer <token>` when set;
    * default POOL_METRICS_TOKEN from the environment, else open (an internal
    * port). A public server (the gateway) should have one.
    */
-  metricsToken?: string;
+  metricsToken?: string | undefined;
 }
 
 /** The TCP peer of the request's connection; handlers read it with peerAddress(ctx). */

@@ -29,7 +29,7 @@ const ids = { root: "tmpl_RootRootRootRoot", mid: "tmpl_MiddleMiddleMidd", leaf:
 
 function derived(over: Partial<TemplateContentJson>, base: TemplateContentJson["base"]): TemplateContentJson {
   const { model: _default, ...content } = sampleContent(over);
-  return { ...content, ...(over.model ? { model: over.model } : {}), base };
+  return { ...content, ...(over.model ? { model: over.model } : {}), ...(base ? { base } : {}) };
 }
 
 describe("resolving a template with its bases", () => {

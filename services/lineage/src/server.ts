@@ -18,17 +18,17 @@ import { createLineageEventService, createLineageService, grpcTemplateLookup } f
 
 export interface LineageServiceOptions {
   /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
-  databaseUrl?: string;
-  embeddedDir?: string;
-  port?: number;
-  host?: string;
+  databaseUrl?: string | undefined;
+  embeddedDir?: string | undefined;
+  port?: number | undefined;
+  host?: string | undefined;
   /** Its own credential (presented to the templates service) and whom it recognizes; TLS when configured. */
   credentials: ServiceCredentials;
   /** The templates service: who created a template, and whether it is public. */
   templatesUrl: string;
   /** How often patterns expired long ago are deleted (docs/patterns.md); default hourly. */
-  patternSweepMs?: number;
-  log?: Logger;
+  patternSweepMs?: number | undefined;
+  log?: Logger | undefined;
 }
 
 export interface RunningLineageService {

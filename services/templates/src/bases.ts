@@ -64,7 +64,7 @@ export async function layersBelow(
     seen.add(ref.template_id);
     const row = await em.findOne(TemplateRow, { id: ref.template_id });
     const version = ref.version ?? row?.contentVersion;
-    const at = row && (await em.findOne(TemplateVersionRow, { template: row.id, version }));
+    const at = row && version !== undefined && (await em.findOne(TemplateVersionRow, { template: row.id, version }));
     if (!row || !at)
       throw failedPrecondition(
         `template ${ref.template_id}, a base of template ${ownId}, has no version ${version ?? ""}`.trim(),

@@ -67,7 +67,7 @@ function checkTemplateId(id: string): void {
 interface OperatorRequest {
   operatorId: string;
   templateId: string;
-  signature?: Signature;
+  signature?: Signature | undefined;
 }
 
 export function createStoreCurationService(deps: CurationDeps): ServiceImpl<typeof StoreCurationService> {

@@ -31,24 +31,24 @@ import { createTemplateUsageService, refreshRecentOwners } from "./usage.js";
 
 export interface TemplateServiceOptions {
   /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
-  databaseUrl?: string;
-  embeddedDir?: string;
-  port?: number;
-  host?: string;
+  databaseUrl?: string | undefined;
+  embeddedDir?: string | undefined;
+  port?: number | undefined;
+  host?: string | undefined;
   /** Its own credential (presented to the claims service) and whom it recognizes; TLS when configured. */
   credentials: ServiceCredentials;
   /** Who owns which wallet; offline XMTP inbox derivation by default. */
-  resolver?: InboxResolver;
+  resolver?: InboxResolver | undefined;
   /** Template writes and publishes per creator (docs/limits.md); default DEFAULT_LIMITS. */
-  limits?: LimitConfig;
+  limits?: LimitConfig | undefined;
   /** The pool's operators: inbox ids who curate the store (POOL_OPERATORS; docs/store.md). None by default. */
-  operators?: readonly string[];
+  operators?: readonly string[] | undefined;
   /**
    * Instruction sync: where new content versions go (the claims service).
    * Absent: the outbox still records them, but nothing sends them.
    */
-  sync?: Pick<SyncRelayOptions, "claimsUrl" | "intervalMs" | "concurrency" | "backoff">;
-  log?: Logger;
+  sync?: Pick<SyncRelayOptions, "claimsUrl" | "intervalMs" | "concurrency" | "backoff"> | undefined;
+  log?: Logger | undefined;
 }
 
 export interface RunningTemplateService {

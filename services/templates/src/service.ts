@@ -67,14 +67,14 @@ export interface TemplateServiceDeps {
   em: EntityManager;
   verifier: SignatureVerifier;
   /** Template writes per creator (docs/limits.md); absent: none. */
-  writesPerCreator?: Rate;
+  writesPerCreator?: Rate | undefined;
   /** Publishes per creator (docs/limits.md); absent: none. */
-  publishesPerCreator?: Rate;
+  publishesPerCreator?: Rate | undefined;
   /** The operators' inbox ids (POOL_OPERATORS): they read delisted templates (docs/store.md). */
-  operators?: ReadonlySet<string>;
-  now?: () => Date;
+  operators?: ReadonlySet<string> | undefined;
+  now?: (() => Date) | undefined;
   /** Called after a content change to an existing template committed (it is in the sync outbox). */
-  onContentChange?: () => void;
+  onContentChange?: (() => void) | undefined;
 }
 
 /** What a mutation does to a locked row; returning false means "no change, no new version". */

@@ -79,21 +79,21 @@ export interface StandInInstance {
   walletIndex: number;
   inboxId: string;
   state: InstanceState;
-  configured?: ConfigureRequest;
-  conversationId?: string;
+  configured?: ConfigureRequest | undefined;
+  conversationId?: string | undefined;
   releases: number;
   /** Template version applied: the configured one, then each update's. */
-  appliedVersion?: number;
+  appliedVersion?: number | undefined;
   /** Its bases' versions applied with it, its base first. */
-  appliedBases?: number[];
+  appliedBases?: number[] | undefined;
   /** The model it runs on after the last update. */
-  model?: string;
+  model?: string | undefined;
   /** The pool tools of the last update (with their secrets, as an instance holds them). */
-  tools?: ToolCredential[];
+  tools?: ToolCredential[] | undefined;
   /** The level its owner last set (none yet: where its template starts it). */
-  trust?: { level: TrustLevel; dailySpendLimitWei: string };
+  trust?: { level: TrustLevel; dailySpendLimitWei: string } | undefined;
   /** Its activity log, oldest first: here only its changes of level. */
-  activity?: ActivityEntry[];
+  activity?: ActivityEntry[] | undefined;
 }
 
 /** `update-answer`: the update is applied, then the answer is lost (UNAVAILABLE). */

@@ -38,8 +38,10 @@ export function sideBySide(lines: DiffLine[], context = 3): SideRow[] {
         (lines[i]!.kind === "removed" ? removed : added).push(lines[i++]!);
       for (let k = 0; k < Math.max(removed.length, added.length); k++) {
         const row: SideRow = { kind: "pair" };
-        if (removed[k]) row.left = removed[k];
-        if (added[k]) row.right = added[k];
+        const left = removed[k];
+        const right = added[k];
+        if (left) row.left = left;
+        if (right) row.right = right;
         rows.push(row);
       }
     }

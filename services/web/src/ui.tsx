@@ -62,7 +62,7 @@ function FieldShell({
 }: {
   id: string;
   label: string;
-  required?: boolean;
+  required?: boolean | undefined;
   hint?: ReactNode;
   message: string | undefined;
   children: ReactNode;

@@ -22,22 +22,22 @@ export const DEFAULT_DEVNODE_PORT = 5556;
 
 export interface DevnodeOptions {
   /** Default 5556; 0 picks a free port. */
-  port?: number;
+  port?: number | undefined;
   /** Default 127.0.0.1. */
-  host?: string;
+  host?: string | undefined;
   /** postgres:// URL; absent: embedded PGlite in `embeddedDir`. */
-  databaseUrl?: string;
+  databaseUrl?: string | undefined;
   /** Default `.data/xmtp-devnode` under the working directory. */
-  embeddedDir?: string;
+  embeddedDir?: string | undefined;
   /**
    * Serve Prometheus metrics at GET /metrics over plain HTTP/1.1 on this port
    * (0: a free one), on `host`; absent: not served (they are still kept, in
    * `metrics`). The gRPC port cannot answer them: it speaks only HTTP/2.
    */
-  metricsPort?: number;
+  metricsPort?: number | undefined;
   /** What a scrape must present as `Authorization: Bearer`; default POOL_METRICS_TOKEN, else open. */
-  metricsToken?: string;
-  log?: Logger;
+  metricsToken?: string | undefined;
+  log?: Logger | undefined;
 }
 
 export interface RunningDevnode {

@@ -15,11 +15,11 @@ export const AGENTMAIL_API_URL = "https://api.agentmail.to";
 
 export interface AgentMailOptions {
   /** Default https://api.agentmail.to, or the stand-in's url; `/v0/...` is appended. */
-  apiUrl?: string;
+  apiUrl?: string | undefined;
   /** The organization's key. A secret: never in errors, never given to instances. */
   apiKey: string;
   /** A domain verified at AgentMail; default AgentMail's own (agentmail.to). */
-  domain?: string;
+  domain?: string | undefined;
 }
 
 type Answer = ProviderAnswer<{ name?: string; message?: string } & Record<string, unknown>>;

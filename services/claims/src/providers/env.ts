@@ -5,15 +5,15 @@ import type { TelnyxNumberOptions } from "./telnyx-numbers.js";
 /** Which provider makes each pool tool, and its settings: local by default, production ones when the environment names them. */
 export interface ProviderSettings {
   /** Local phone numbers: this range (default DEFAULT_SMS_RANGE). */
-  smsRange?: string;
+  smsRange?: string | undefined;
   /** Local mailboxes: this domain (default DEFAULT_EMAIL_DOMAIN). */
-  emailDomain?: string;
+  emailDomain?: string | undefined;
   /** Phone numbers bought from Telnyx instead of the local range. */
-  telnyx?: TelnyxNumberOptions;
+  telnyx?: TelnyxNumberOptions | undefined;
   /** Mailboxes made at AgentMail instead of locally. */
-  agentmail?: AgentMailOptions;
+  agentmail?: AgentMailOptions | undefined;
   /** Wallets on this chain, funded from its faucet; absent: generated keys, unfunded. */
-  chain?: ChainWalletOptions;
+  chain?: ChainWalletOptions | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -18,11 +18,11 @@ export interface TelnyxNumberOptions {
   /** A secret: never in errors, never given to instances. */
   apiKey: string;
   /** Where numbers are bought, ISO 3166-1 alpha-2; default "US". */
-  countryCode?: string;
+  countryCode?: string | undefined;
   /** Telnyx puts each number on this profile when its order completes; default none (the instance host does it). */
-  messagingProfileId?: string;
+  messagingProfileId?: string | undefined;
   /** How long an order may take to complete; default 30 s. */
-  orderTimeoutMs?: number;
+  orderTimeoutMs?: number | undefined;
 }
 
 /** Numbers asked for per search: a few, so that one ordered by someone else meanwhile has a successor. */

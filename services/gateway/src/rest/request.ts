@@ -23,13 +23,13 @@ export interface RestDeps {
   /** StoreCurationService, at the templates service. */
   curation: CurationForwarder;
   /** Absent: the claim and "My agents" paths answer 503 with `claimsNotConfigured`. */
-  claims?: ClaimsForwarder;
+  claims?: ClaimsForwarder | undefined;
   /** AgentMemoryService, at the claims service; absent with it (503, `claimsNotConfigured`). */
-  memory?: MemoryForwarder;
+  memory?: MemoryForwarder | undefined;
   /** LineageService; absent: the lineage paths answer 503 with `lineageNotConfigured`. */
-  lineage?: LineageForwarder;
+  lineage?: LineageForwarder | undefined;
   /** PatternInsightsService, at the lineage service; absent with it (503, `lineageNotConfigured`). */
-  patterns?: PatternInsightsForwarder;
+  patterns?: PatternInsightsForwarder | undefined;
   claimsNotConfigured: string;
   lineageNotConfigured: string;
   /** CreateSession, counted against the call's client address. */

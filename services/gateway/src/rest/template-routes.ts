@@ -62,7 +62,7 @@ const listTemplates: Handler = async (r, { templates }) => {
     {
       query: q.get("q") ?? "",
       category: q.get("category") ?? "",
-      sort: sort === undefined ? StoreSort.UNSPECIFIED : SORTS[sort],
+      sort: sort === undefined ? StoreSort.UNSPECIFIED : SORTS[sort]!,
       pageSize: queryInt(q, "limit"),
       pageToken: q.get("cursor") ?? "",
     },
