@@ -5,10 +5,11 @@
 // measure that (docs/performance/); a quick run's figures mean nothing.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { waitFor } from "@convos-pool/testing/wait";
 
 const number = String.raw`-?\d+(?:\.\d+)?`;
 const BENCHMARKS: Record<string, RegExp[]> = {
@@ -86,12 +87,26 @@ function marked(mark: string, except?: number): number[] {
   return found;
 }
 
-async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
+/** True when one of `pids` has a listening TCP socket (Linux /proc: its descriptors' inodes, the table's state 0A). */
+function listening(pids: number[]): boolean {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const link = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (link) inodes.add(link[1]!);
+      }
+    } catch {
+      // gone meanwhile, or a descriptor closed while read
+    }
   }
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const row of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const cols = row.trim().split(/\s+/);
+      if (cols[3] === "0A" && inodes.has(cols[9]!)) return true;
+    }
+  }
+  return false;
 }
 
 describe("every benchmark, quick", () => {
@@ -104,7 +119,7 @@ describe("every benchmark, quick", () => {
       const run = await done.finally(() => clearTimeout(stopper));
       expect(run.signal ?? run.code, `${run.code === 143 ? "stopped after 200 s: " : ""}${run.output}`).toBe(0);
       for (const figure of figures) expect(run.stdout, run.output).toMatch(figure);
-      await until("every process it started gone", () => marked(mark).length === 0, 5_000);
+      await waitFor("every process it started gone", () => marked(mark).length === 0, 5_000, 100);
     });
   }
 
@@ -128,15 +143,14 @@ describe("every benchmark, quick", () => {
 
   it("a benchmark stopped midway stops every process it started", { timeout: 120_000 }, async () => {
     const mark = randomUUID();
-    // A large store, so that it is still loading it, its templates service up and quiet, when it is stopped.
+    // A large store, so that it is still loading it, its templates service up (listening) and quiet, when it is stopped.
     const { child, done } = start("bench/templates.ts", mark, { BENCH_TEMPLATES: "200000" });
-    await until("the templates service started", () => marked(mark, child.pid).length > 0, 60_000);
-    await new Promise((r) => setTimeout(r, 4_000));
+    await waitFor("the templates service listening", () => listening(marked(mark, child.pid)), 60_000, 100);
     const service = marked(mark, child.pid);
     expect(service.length).toBeGreaterThan(0);
     child.kill("SIGTERM");
     const run = await done;
     expect(run.code, run.output).toBe(143);
-    await until("every process it started gone", () => marked(mark).length === 0, 5_000);
+    await waitFor("every process it started gone", () => marked(mark).length === 0, 5_000, 100);
   });
 });

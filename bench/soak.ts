@@ -141,14 +141,17 @@ async function main() {
         if (firstErrors.length < 5) firstErrors.push(`${load}: ${(err as Error).message.split("\n")[0]}`);
       }
     };
+    /** `fn` every `ms`; the function returned stops it and resolves once its last call finished. */
     const every = (ms: number, fn: () => Promise<void>) => {
-      let running = false;
+      let running: Promise<void> | undefined;
       const timer = setInterval(() => {
         if (running) return; // one at a time per load: a slow one is not piled on
-        running = true;
-        void fn().finally(() => (running = false));
+        running = fn().finally(() => (running = undefined));
       }, ms);
-      return () => clearInterval(timer);
+      return async () => {
+        clearInterval(timer);
+        await running;
+      };
     };
 
     const claim = () =>
@@ -232,8 +235,7 @@ async function main() {
         `${sample.at.toFixed(0).padStart(5)} ${fmt(sample.rss)} ${fmt(sample.heap)} ${fmt(sample.node)}  ${LOADS.map(cell).join("")}`,
       );
     }
-    stops.forEach((stop) => stop());
-    await sleep(1_000); // let the last calls finish
+    await Promise.all(stops.map((stop) => stop())); // the last calls finished
 
     const all = (l: Load) => samples.flatMap((s) => s.w.ms.get(l)!);
     const errors = (l: Load) => samples.reduce((n, s) => n + s.w.errors.get(l)!, 0);

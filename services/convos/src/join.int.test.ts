@@ -16,7 +16,7 @@ import { toHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvitePayloadSchema, SignedInviteSchema } from "@convos-pool/gen/convos/app/v1/invite_pb.js";
-import { createTestDatabase } from "@convos-pool/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { readAppData, writeAppData } from "./app-data.js";
@@ -106,7 +106,7 @@ function counted(client: AgentClient, opts: { silentStream?: boolean } = {}) {
 }
 
 /** An invite to a group of a creator that never reads its DMs: nobody adds the joiner. */
-async function silentInvite(): Promise<string> {
+async function silentInvite(): Promise<{ invite: string; creator: AgentClient }> {
   const key = generatePrivateKey();
   const creator = await createXmtpClient(privateKeyToAccount(key), {
     apiUrl: node!.url,
@@ -131,9 +131,10 @@ async function silentInvite(): Promise<string> {
     Buffer.from(sig.s.slice(2), "hex"),
     Buffer.from([sig.yParity ?? 0]),
   ]);
-  return Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature }))).toString(
+  const invite = Buffer.from(toBinary(SignedInviteSchema, create(SignedInviteSchema, { payload, signature }))).toString(
     "base64url",
   );
+  return { invite, creator };
 }
 
 beforeAll(async () => {
@@ -288,7 +289,7 @@ describe("joinConversation with the real Convos CLI", () => {
   });
 
   it("DEADLINE_EXCEEDED when the creator does not add it, and the stream ended", { timeout: 30_000 }, async () => {
-    const invite = await silentInvite();
+    const { invite } = await silentInvite();
     const { client, counts } = counted(await newAgent("unanswered"));
     const err = await joinConversation(client, invite, { resolver, timeoutMs: 1_500 }).catch((e: unknown) => e);
     expect(code(err)).toBe("DeadlineExceeded");
@@ -297,14 +298,28 @@ describe("joinConversation with the real Convos CLI", () => {
   });
 
   it("stops waiting when aborted, and the stream ended", { timeout: 30_000 }, async () => {
-    const invite = await silentInvite();
+    const { invite, creator } = await silentInvite();
     const { client, counts } = counted(await newAgent("aborted"));
     const abort = new AbortController();
     const reason = new Error("the claim gave up");
-    setTimeout(() => abort.abort(reason), 1_000);
-    const err = await joinConversation(client, invite, { resolver, timeoutMs: 20_000, signal: abort.signal }).catch(
+    const joining = joinConversation(client, invite, { resolver, timeoutMs: 20_000, signal: abort.signal }).catch(
       (e: unknown) => e,
     );
+    // Aborted while it waits to be added: once its request (the invite's slug, a text) reached the creator.
+    await waitFor(
+      "the join request at the creator",
+      async () => {
+        await creator.conversations.sync();
+        const [dm] = creator.conversations.listDms();
+        if (!dm) return false;
+        await dm.sync();
+        return (await dm.messages()).some((m) => typeof m.content === "string");
+      },
+      15_000,
+      100,
+    );
+    abort.abort(reason);
+    const err = await joining;
     expect(err).toBe(reason);
     expect(counts.ended).toBe(1);
   });

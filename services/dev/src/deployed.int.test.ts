@@ -422,7 +422,9 @@ describe("the pool as deployed, against people acting in others' names", () => {
     }
     // The stranger in their own name: the private template does not exist for them.
     expect((await rest("POST", "/api/pool/claim", await signed(stranger, priv))).status).toBe(404);
-    await new Promise((r) => setTimeout(r, 1_200)); // usage counts go out once a second
+    // Nothing may be counted, and nothing signals that: the claims service sends its usage counts once a
+    // second, so 1.2 s holds a pass that would have sent one.
+    await new Promise((r) => setTimeout(r, 1_200));
     expect(await snapshot()).toEqual(before);
   });
 
@@ -555,7 +557,8 @@ describe("the pool as deployed, against people acting in others' names", () => {
         /could not be configured \(template\.creator_signature: not signed by a wallet/,
       );
       expect(tamper.altered).toBeGreaterThan(0);
-      // Back as it was: the instance idle again, its number released, nothing counted.
+      // Back as it was: the instance idle again, its number released, nothing counted (usage counts go out
+      // once a second, so 1.2 s holds a pass that would have sent one).
       await new Promise((r) => setTimeout(r, 1_200));
       expect(await snapshot()).toEqual(before);
       for (const id of idle)

@@ -58,7 +58,7 @@ import {
   type AccessPolicy,
   type Principal,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity } from "@convos-pool/testing";
+import { createTestDatabase, newIdentity, waitFor } from "@convos-pool/testing";
 import { FUZZ_RUNS, fieldNameProblem, oddString, rpcBodies, type RpcBody } from "@convos-pool/testing/fuzz";
 import { SecretBox } from "@convos-pool/claims";
 import { CLAIMS_ACCESS, startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
@@ -182,11 +182,14 @@ beforeAll(async () => {
     log: quiet("claims"),
   });
   // The warm pool filled before anything is compared.
-  for (let i = 0; i < 100; i++) {
-    const [r] = await query<{ n: number }>("claims", `select count(*)::int as n from instances where state = 'idle'`);
-    if (r!.n >= 2) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitFor(
+    "the warm pool",
+    async () =>
+      (await query<{ n: number }>("claims", `select count(*)::int as n from instances where state = 'idle'`))[0]!.n >=
+      2,
+    30_000,
+    100,
+  );
   await openSnapshots();
   for (const s of servers) {
     for (const name of await servedBy(s.url())) {

@@ -86,7 +86,7 @@ async function claimUntilAnswered(
     } catch (err) {
       const e = ConnectError.from(err);
       if (!RETRIED.includes(e.code) || Date.now() > end) return { code: e.code, tries };
-      await sleep(1_000);
+      await sleep(1_000); // the scenario: a client's pause before it tries again
     }
   }
 }
@@ -278,7 +278,6 @@ describe("two of everything on one PostgreSQL", () => {
     note(`update to version ${template.contentVersion}`);
     await Promise.all([pool.killService("claims"), pool.killService("instance-host-2")]);
     note("claims and instance-host-2 killed");
-    await sleep(3_000);
     await pool.startService("instance-host-2");
     note("instance-host-2 restarted");
     const results = await outcomes;

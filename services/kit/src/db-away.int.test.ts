@@ -4,7 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { MikroORM } from "@mikro-orm/postgresql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseAwayInterceptor, isDatabaseAway, whileDatabaseAway } from "./db-away.js";
-import { PostgresServer } from "@convos-pool/testing";
+import { PostgresServer, waitFor } from "@convos-pool/testing";
 
 let server: PostgresServer;
 let orm: MikroORM;
@@ -36,7 +36,14 @@ describe("a database away", () => {
   }, async () => {
     expect(isDatabaseAway(await errorOf(orm.em.fork().execute("select nonsense from nowhere")))).toBe(false);
     const inFlight = errorOf(orm.em.fork().execute("select pg_sleep(5)"));
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor("the statement running on the server", async () => {
+      const running = await orm.em
+        .fork()
+        .execute<{ n: number }[]>(
+          "select count(*)::int as n from pg_stat_activity where state = 'active' and query like 'select pg_sleep(5)%'",
+        );
+      return running[0]!.n === 1;
+    });
     await server.stop("immediate");
     expect(isDatabaseAway(await inFlight)).toBe(true);
     expect(isDatabaseAway(await errorOf(orm.em.fork().execute("select 1")))).toBe(true);
@@ -44,6 +51,7 @@ describe("a database away", () => {
 
     // Waited for while it comes back; a wrong statement is not retried.
     let attempts = 0;
+    // The scenario: the server is away for a second (several waits of whileDatabaseAway), then back.
     setTimeout(() => void server.start(), 1_000);
     const answer = await whileDatabaseAway(async (attempt) => {
       attempts = attempt;

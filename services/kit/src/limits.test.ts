@@ -53,7 +53,7 @@ describe("RateLimit", () => {
     );
     expect(limitExceededOf(err)).toEqual({ limit: "things per caller", retryAfterSeconds: 1 });
     expect(err.metadata.get("retry-after")).toBe("1");
-    await sleep(1_050);
+    await sleep(1_050); // the scenario: the 1 s window passes, and the allowance comes back
     await limit.take("a");
   });
 

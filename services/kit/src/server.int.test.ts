@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import { once } from "node:events";
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type ConnectRouter, type Transport } from "@connectrpc/connect";
@@ -29,12 +30,19 @@ import { startServer, type RunningServer, type ServerOptions } from "./server.js
 
 const SESSION_PATH = "/convos.pool.v1.SessionService/CreateSession";
 
+/** Told when a "slow" call is in the handler. */
+let onSlowCall: (() => void) | undefined;
+
 // A fake SessionService: enough behaviour to see what the kit does.
 function routes(router: ConnectRouter) {
   router.service(SessionService, {
     async createSession(req, ctx) {
       if (req.inboxId === "") throw invalidArgument("inbox_id", "is required");
-      if (req.inboxId === "slow") await new Promise((r) => setTimeout(r, 300));
+      if (req.inboxId === "slow") {
+        onSlowCall?.();
+        // The scenario: a call still at work for a while after close() begins.
+        await new Promise((r) => setTimeout(r, 300));
+      }
       if (req.inboxId.length > 1000) throw invalidArgument("inbox_id", `"${req.inboxId}" is no inbox ID`);
       return { token: `${req.inboxId}|caller=${callerInboxId(ctx) ?? "none"}` };
     },
@@ -438,8 +446,9 @@ describe("close()", () => {
     const { server, closedCleanly } = await startLogged();
     const transport = createConnectTransport({ baseUrl: server.url, httpVersion: "2" });
     const client = createClient(SessionService, transport);
+    const inHandler = new Promise<void>((resolve) => (onSlowCall = resolve));
     const slow = client.createSession({ inboxId: "slow" });
-    await new Promise((r) => setTimeout(r, 50)); // the call is in the handler now
+    await inHandler;
     const t0 = Date.now();
     await server.close();
     expect(Date.now() - t0).toBeLessThan(2000);
@@ -464,7 +473,15 @@ describe("close()", () => {
     // A connection that sends nothing at all.
     const silent = net.connect(server.port, "127.0.0.1");
     silent.on("error", () => {});
-    await new Promise((r) => setTimeout(r, 100));
+    // The server holds all three before it closes: it answered a later
+    // request on the HTTP/2 session (its frames are read in order), and a
+    // later connection (connections are accepted in order).
+    await Promise.all([once(raw, "connect"), once(silent, "connect")]);
+    const later = session.request({ ":method": "POST", ":path": SESSION_PATH, "content-type": "application/json" });
+    later.end(JSON.stringify({ inboxId: "later" }));
+    expect((await once(later, "response"))[0][":status"]).toBe(200);
+    later.destroy();
+    expect((await fetch(server.url + SESSION_PATH, { method: "POST" })).status).toBeGreaterThan(0);
     const t0 = Date.now();
     await server.close();
     expect(Date.now() - t0).toBeLessThan(2000);

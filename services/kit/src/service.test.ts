@@ -1,6 +1,7 @@
 // How a service process reads its environment and closes what it opened.
 // In memory; service.int.test.ts runs a real service main in a child process.
 import { describe, expect, it } from "vitest";
+import { waitFor } from "@convos-pool/testing/wait";
 import { createLogger } from "./log.js";
 import { ConfigError, Lifetime, ServiceEnv, configured } from "./service.js";
 
@@ -59,16 +60,19 @@ describe("Lifetime", () => {
     const warnings: string[] = [];
     const lifetime = new Lifetime({ ...log, warn: (message: string) => void warnings.push(message) } as typeof log);
     let runs = 0;
-    lifetime.every(5, "the sweep", async () => {
+    const every = 5;
+    lifetime.every(every, "the sweep", async () => {
       runs++;
       throw new Error("database away");
     });
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await waitFor("a failed run logged", () => warnings.length > 0, 2_000, every);
     await lifetime.close();
     const after = runs;
     expect(after).toBeGreaterThan(0);
     expect(warnings[0]).toBe("the sweep failed");
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Nothing to wait for when nothing may happen: four of the job's periods,
+    // in which a timer that close() had left would have run again.
+    await new Promise((resolve) => setTimeout(resolve, 4 * every));
     expect(runs).toBe(after);
   });
 

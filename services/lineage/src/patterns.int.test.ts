@@ -267,7 +267,9 @@ describe("offering and finding patterns", () => {
     });
     const id = short.pattern!.patternId;
     expect(ids((await pool().queryPatterns({ instanceId: asker.agents[0]! })).patterns)).toEqual([id]);
-    await new Promise((r) => setTimeout(r, 1_200));
+    // The scenario: the clock passes the pattern's expiry (the 1 s TTL from its creation; the server's clock is this machine's).
+    const expiresIn = timestampDate(short.pattern!.expiresAt!).getTime() - Date.now();
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresIn) + 50));
     expect((await pool().queryPatterns({ instanceId: asker.agents[0]! })).patterns).toEqual([]);
     expect((await insights().listTemplatePatterns({ templateId: offerer.id }, as(creator))).patterns).toEqual([]);
     expect(

@@ -238,6 +238,7 @@ describe("template writes per creator", () => {
       contentHash: jsonHash(content),
     });
     expect(await codeOf(gw.createTemplate({ ...req, signature: forged }))).toBe("PermissionDenied");
+    // The scenario: a client waits what retry-after said (the 1 s window), then sends the same request.
     await sleep(limitExceededOf(err)!.retryAfterSeconds * 1000 + 50);
     expect((await gw.createTemplate(req)).template?.id).toBe(templateIdFor(alice.inboxId, signature.nonce));
     expect(await mine()).toHaveLength(3);

@@ -29,6 +29,7 @@ import {
   sampleContent,
   signedTemplate,
   tool,
+  waitFor,
   type TestIdentity,
 } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
@@ -70,14 +71,6 @@ async function update(c: TestIdentity, t: Template, content: TemplateContentJson
       signature,
     })
   ).template!;
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 beforeAll(async () => {

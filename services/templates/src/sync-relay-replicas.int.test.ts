@@ -14,7 +14,7 @@ import {
   signOperation,
 } from "@convos-pool/kit";
 import { openDatabase } from "@convos-pool/kit/db";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/testing";
+import { createTestDatabase, newIdentity, sampleContent, signedTemplate, waitFor } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 import { takeDueOutboxRows } from "./outbox.js";
 import { Receiver } from "./testing/sync-receiver.js";
@@ -27,14 +27,6 @@ let url: string;
 let sql: pg.Client;
 const running: RunningTemplateService[] = [];
 const ids: string[] = [];
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A templates service on the shared database, its pushes logged to `lines`. */
 async function replica(lines: string[] | undefined) {
@@ -88,20 +80,22 @@ describe("two templates replicas relaying one outbox", () => {
     }
     expect((await sql.query(`select 1 from template_sync_outbox`)).rowCount).toBe(24);
 
-    receiver.delayMs = 60;
+    // Both at work at once: the receiver holds the pushes until six are in flight, three from each relay.
+    receiver.gate = 6;
     const a: string[] = [];
     const b: string[] = [];
     await Promise.all([replica(a), replica(b)]);
     await waitFor(
       "the outbox to empty",
       async () => (await sql.query(`select 1 from template_sync_outbox`)).rowCount === 0,
+      15_000,
     );
     // Once each: no row was pushed by both.
     expect(ids.map((id) => receiver.of(id).map((t) => t.version))).toEqual(ids.map(() => [2n]));
     expect(receiver.calls).toBe(24);
     const pushed = (lines: string[]) => lines.filter((l) => l.includes("template version handed to claims")).length;
     expect(pushed(a) + pushed(b)).toBe(24);
-    // Both worked: with 3 pushes at once each and 60 ms per push, neither could have taken all 24 alone in time.
+    // Both worked, at the same time: more pushes at once than one relay makes (3).
     expect(pushed(a)).toBeGreaterThan(0);
     expect(pushed(b)).toBeGreaterThan(0);
     expect(receiver.maxConcurrent).toBeGreaterThan(3);

@@ -30,6 +30,7 @@ import {
   newIdentity,
   sampleContent,
   signedTemplate,
+  waitFor,
   type TestIdentity,
 } from "@convos-pool/testing";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
@@ -40,16 +41,6 @@ import { Receiver } from "./testing/sync-receiver.js";
 
 const CREDS = generateServiceCredentials();
 const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let receiver: Receiver;
 const logLines: string[] = [];
@@ -196,9 +187,11 @@ describe("instruction sync: outbox and relay", () => {
     await waitFor("the outbox to empty", async () => (await outbox(db.sql, t.id)).length === 0);
     const pub = await publish(client, alice, t.id, 4n);
     expect([pub.version, pub.contentVersion]).toEqual([5n, 4n]);
-    await sleep(300);
-    expect(receiver.calls).toBe(3);
+    // Read in this order, no wait needed: a push the publish had queued would
+    // be a row committed with it, still here, or gone only once the receiver
+    // had counted its call (a row is deleted on the push's acknowledgement).
     expect(await outbox(db.sql, t.id)).toEqual([]);
+    expect(receiver.calls).toBe(3);
   });
 
   it("writes the outbox row in the change's transaction: a refused change leaves none", async () => {
@@ -287,7 +280,7 @@ describe("instruction sync: outbox and relay", () => {
   it("ends on the newest of two quick updates, never acknowledging an older one after it", async () => {
     const db = await database();
     await db.sql.connect();
-    const { client } = await templates(db.url);
+    const { client, service } = await templates(db.url);
     const alice = newIdentity();
     const t = await signedTemplate(client, alice, sampleContent(), "private");
     receiver.delayMs = 50;
@@ -295,7 +288,10 @@ describe("instruction sync: outbox and relay", () => {
     await update(client, alice, t.id, 2n, sampleContent({ instructions: "Second." }));
     await waitFor("the newest version", () => receiver.of(t.id).some((x) => x.version === 3n));
     await waitFor("the outbox to empty", async () => (await outbox(db.sql, t.id)).length === 0);
-    await sleep(300);
+    // Nothing more can come: the relay stopped (close waits for its pushes in
+    // flight), and the receiver finished the calls it had.
+    await service.close();
+    await waitFor("the receiver to finish its calls", () => receiver.concurrent === 0);
     const versions = receiver.of(t.id).map((x) => x.version);
     expect(versions[versions.length - 1]).toBe(3n);
     expect(versions).toEqual([...versions].sort((a, b) => Number(a - b))); // in order, if the older one went out at all

@@ -3,3 +3,4 @@ export * from "./fixtures.js";
 export * from "./processes.js";
 export * from "./pki.js";
 export * from "./postgres-server.js";
+export * from "./wait.js";

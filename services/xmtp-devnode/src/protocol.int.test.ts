@@ -343,12 +343,16 @@ describe("subscriptions", () => {
     const live = Array.from({ length: 40 }, (_, i) => mlsPrivateMessage(groupId, { ciphertext: Buffer.from(`l${i}`) }));
     await Promise.all(live.map((d) => sendGroupMessages([d])));
     await until(() => fromZero.items.length >= 45 && fromThird.items.length >= 42, "all messages streamed");
-    await new Promise((r) => setTimeout(r, 100));
 
     const all = (await queryGroup(groupId, { direction: 1 })).messages.map((m) => toBigInt(m.v1!.id));
     expect(all).toHaveLength(45);
-    expect(fromZero.items.map((m) => toBigInt(m.v1!.id))).toEqual(all);
-    expect(fromThird.items.map((m) => toBigInt(m.v1!.id))).toEqual(all.slice(3));
+    // One more, sent after all were streamed: a late duplicate would come before it.
+    await sendGroupMessages([mlsPrivateMessage(groupId, { ciphertext: Buffer.from("last") })]);
+    const last = toBigInt((await queryGroup(groupId, { direction: 1 })).messages.at(-1)!.v1!.id);
+    const ids = (s: typeof fromZero) => s.items.map((m) => toBigInt(m.v1!.id));
+    await until(() => ids(fromZero).includes(last) && ids(fromThird).includes(last), "the last message streamed");
+    expect(ids(fromZero)).toEqual([...all, last]);
+    expect(ids(fromThird)).toEqual([...all.slice(3), last]);
     fromZero.cancel();
     fromThird.cancel();
   });

@@ -11,13 +11,15 @@ import {
   type ServiceCredentials,
 } from "@convos-pool/kit";
 
-/** A TemplateSyncService that records what it gets; told to, it fails the next calls or answers slowly. */
+/** A TemplateSyncService that records what it gets; told to, it fails the next calls, answers slowly, or holds calls. */
 export class Receiver {
   received: SignedTemplate[] = [];
   /** Each push's bases, beside `received`. */
   bases: SignedTemplate[][] = [];
   failNext = 0;
   delayMs = 0;
+  /** When set, each call waits until this many were in flight at once (10 s at most): several pushers at work together. */
+  gate = 0;
   calls = 0;
   concurrent = 0;
   maxConcurrent = 0;
@@ -37,6 +39,8 @@ export class Receiver {
             this.concurrent++;
             this.maxConcurrent = Math.max(this.maxConcurrent, this.concurrent);
             try {
+              for (const end = Date.now() + 10_000; this.maxConcurrent < this.gate && Date.now() < end; )
+                await new Promise((r) => setTimeout(r, 10));
               if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
               if (this.failNext > 0) {
                 this.failNext--;
@@ -65,6 +69,7 @@ export class Receiver {
       bases: [],
       failNext: 0,
       delayMs: 0,
+      gate: 0,
       calls: 0,
       concurrent: 0,
       maxConcurrent: 0,
