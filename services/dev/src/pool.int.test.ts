@@ -12,7 +12,9 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-it("runs the pool on embedded databases that survive a restart (npm start)", { timeout: 60_000 }, async () => {
+// Two starts of the whole pool, each service opening its embedded PGlite (WebAssembly): about 15 s
+// each on an idle machine, and several times that beside the other test files.
+it("runs the pool on embedded databases that survive a restart (npm start)", { timeout: 180_000 }, async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "pool-dev-"));
   dirs.push(dataDir);
   const account = privateKeyToAccount(generatePrivateKey());
