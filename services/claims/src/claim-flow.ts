@@ -387,8 +387,14 @@ export class ClaimFlow {
     return removeAgent(this.deps, instanceId, ownerId, nonce);
   }
 
-  /** Resolves the claims of processes that died mid-claim (sweep.ts). */
-  sweep(): Promise<{ staleClaims: number; toolsReleased: number }> {
+  /**
+   * Resolves the claims of processes that died mid-claim (sweep.ts). Its own
+   * claims' leases are renewed first: after the database was away longer than
+   * a lease, they would look stale to this very sweep while their completion
+   * waits for the database to come back.
+   */
+  async sweep(): Promise<{ staleClaims: number; toolsReleased: number }> {
+    await this.renewLeases();
     return sweepClaims(this.deps, this.claimLeaseSeconds);
   }
 

@@ -9,7 +9,15 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createServiceClient, fieldViolations, type TemplateContentJson } from "@convos-pool/kit";
 import { type Database } from "@convos-pool/kit/db";
-import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
+import {
+  ALL_TOOLS,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  tool,
+  waitFor,
+  type TestIdentity,
+} from "@convos-pool/testing";
 import { requestHash } from "./claim-keys.js";
 import { claimIdleInstance, insertProvisionedTool } from "./claim-sql.js";
 import { LocalMailboxProvider, LocalSmsProvider } from "./providers/index.js";
@@ -586,6 +594,34 @@ describe("a claim's outcome is never lost", () => {
         [owner.inboxId],
       );
       await claims.flow.renewLeases();
+      expect((await claims.flow.sweep()).staleClaims).toBe(0);
+      expect((await claiming).instanceId).toBeTruthy();
+    } finally {
+      host.joinDelayMs = 0;
+    }
+  });
+
+  it("a claim in flight whose lease lapsed while it could not be renewed (the database away) is not taken by its own process's sweep", {
+    timeout: 60_000,
+  }, async () => {
+    const t = await createTemplate(newIdentity(), { tools: [] });
+    await seedIdle(1);
+    const owner = newIdentity();
+    host.joinDelayMs = 2_000;
+    try {
+      const claiming = client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-lapsed" }), as(owner));
+      await waitFor("the claim holding its agent", async () => {
+        const rows = await sql.query(`select 1 from instances where state = 'claiming' and owner_id = $1`, [
+          owner.inboxId,
+        ]);
+        return (rows.rowCount ?? 0) > 0;
+      });
+      // As after an outage longer than a lease: neither started nor renewed within it.
+      await sql.query(
+        `update instances set claim_started_at = now() - interval '1 hour', claim_renewed_at = now() - interval '1 hour'
+         where state = 'claiming' and owner_id = $1`,
+        [owner.inboxId],
+      );
       expect((await claims.flow.sweep()).staleClaims).toBe(0);
       expect((await claiming).instanceId).toBeTruthy();
     } finally {
