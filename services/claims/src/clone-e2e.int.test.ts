@@ -10,10 +10,8 @@
 // and a search of the node's data, every database and every log line for the
 // summary's text.
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, type Client } from "@connectrpc/connect";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InheritanceState, InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -23,20 +21,15 @@ import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_s
 import { instanceCall, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { createServiceClient, signClone, signOperation, type CloneToSign } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
-import { as, databaseText, expectCode, rowsOf } from "./testing/helpers.js";
-import { RealStack } from "@convos-pool/testing/real-stack";
+import { newIdentity, sampleContent, signedTemplate, tool, waitFor, type TestIdentity } from "@convos-pool/testing";
+import { as, databaseText, expectCode } from "./testing/helpers.js";
+import { RealStack, type Conversation } from "@convos-pool/testing/real-stack";
 
-const logs: string[] = [];
-const sink = (l: string) => logs.push(l);
 const stack = new RealStack({
   name: "clone-e2e",
-  lockTimeoutMs: 180_000,
   conversationName: "Tokyo trip",
-  logs: { templates: sink, host: sink, claims: sink },
   host: { joinTimeoutMs: 10_000 },
-  claims: { smsRange: "+15550700000..+15550700019", pool: { target: 3, intervalMs: 200 } },
+  claims: { smsRange: "+15550700000..+15550700019", pool: { target: 3 } },
 });
 
 const DIRECTIVE = "General travel knowledge but not the Japan trip details";
@@ -49,13 +42,10 @@ const JAPAN = "our hotel in Japan is the Park Hyatt";
 const CREDENTIAL = "the phone number for bookings is +15550101234";
 
 let host: RunningInstanceHost;
-let cliA: ConvosCli;
-let readyA: ReadyEvent;
-let cliB: ConvosCli;
-let readyB: ReadyEvent;
+/** Conversation B, where the clones go (A is the stack's own). */
+let b: Conversation;
 let client: Client<typeof ClaimService>;
 let templatesClient: Client<typeof TemplateService>;
-let sql: pg.Client;
 /** As a compromised claims service would call an agent: with the claims credential, past every pool check. */
 let direct: Client<typeof InstanceService>;
 let directClose: () => void;
@@ -67,18 +57,7 @@ let childId: string;
 let templateId: string;
 
 const onHost = (id: string): AgentInstance => host.instances.get(id)!;
-const rows = <T = Record<string, any>>(text: string, params?: unknown[]) => rowsOf<T>(sql, text, params);
-/** Polls until `ok` (usable in hooks, where expect.poll is not). */
-async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-const idleCount = async () =>
-  Number((await rows<{ n: string }>(`select count(*) as n from instances where state = 'idle'`))[0]!.n);
-const untilIdle = (n: number) => until(`${n} idle agents`, async () => (await idleCount()) >= n);
+const rows = <T = Record<string, any>>(text: string, params?: unknown[]) => stack.rows<T>(text, params);
 
 function cloneOf(over: Partial<CloneToSign> & { conversationInvite: string }): CloneToSign {
   return {
@@ -108,23 +87,14 @@ async function signedCloneRequest(clone: CloneToSign, signer: TestIdentity = own
 }
 
 const untilLearned = (id: string, n: number) =>
-  until(`${n} memory entries`, () => (onHost(id).memorySnapshot?.entries.length ?? 0) >= n, 20_000);
+  waitFor(`${n} memory entries`, () => (onHost(id).memorySnapshot?.entries.length ?? 0) >= n, 20_000);
 
 beforeAll(async () => {
   await stack.start();
   host = stack.host!;
-  cliA = stack.cli!;
-  readyA = stack.ready;
   client = stack.claimsSc!.client;
   templatesClient = stack.templatesSc!.client;
-  sql = new pg.Client({ connectionString: stack.claimsDatabaseUrl });
-  await sql.connect();
-  cliB = await ConvosCli.start(
-    ["agent", "serve", "--name", "Greece trip", "--profile-name", "Ana"],
-    join(stack.dir, "cli-b"),
-    { xmtpPort: stack.xmtp!.port },
-  );
-  readyB = await cliB.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
+  b = await stack.conversation("Greece trip", "Ana");
   const sc = createServiceClient(InstanceService, host.url, stack.creds.claims);
   direct = sc.client;
   directClose = () => sc.close();
@@ -143,12 +113,12 @@ beforeAll(async () => {
   );
   templateId = t.id;
   owner = newIdentity();
-  await untilIdle(2);
+  await stack.idleAgents(2);
   const claimed = await client.claim(
     {
       requester: owner.inboxId,
       templateId,
-      conversationInvite: readyA.inviteUrl,
+      conversationInvite: stack.ready.inviteUrl,
       model: "gpt-oss-120b",
       userConfig: { "personal-email": "saul@example.com" },
     },
@@ -162,16 +132,14 @@ beforeAll(async () => {
     `Remember that ${JAPAN}.`,
     `Remember that ${CREDENTIAL}.`,
   ]) {
-    const from = await cliA.send(line);
-    await cliA.messageFrom(onHost(parentId).inboxId, from);
+    const from = await stack.cli!.send(line);
+    await stack.cli!.messageFrom(onHost(parentId).inboxId, from);
   }
   await untilLearned(parentId, 4);
 }, 240_000);
 
 afterAll(async () => {
   directClose?.();
-  await sql?.end();
-  await cliB?.stop();
   await stack.close();
 }, 60_000);
 
@@ -182,7 +150,7 @@ describe("clone with context", () => {
     const parent = onHost(parentId);
     expect(parent.memorySnapshot!.countByKind()).toEqual({ training: 1, personalization: 2, credentials: 1 });
 
-    const req = await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl }));
+    const req = await signedCloneRequest(cloneOf({ conversationInvite: b.ready.inviteUrl }));
     const started = performance.now();
     const res = await client.claim(req, as(owner));
     console.info(`clone (claim, join, summary sent): ${Math.round(performance.now() - started)} ms`);
@@ -195,7 +163,7 @@ describe("clone with context", () => {
 
     // The child: in conversation B, its parent named, owned by the requester, the parent's model and user config carried, its own tools.
     const child = onHost(childId);
-    expect(child.conversationId).toBe(readyB.conversationId);
+    expect(child.conversationId).toBe(b.ready.conversationId);
     const cfg = child.configSnapshot!;
     expect(cfg).toMatchObject({
       templateId,
@@ -219,10 +187,10 @@ describe("clone with context", () => {
     expect(child.health().inheritedEntries).toBe(2);
 
     // And answers with it in B, from its next turn; what was excluded it does not know.
-    let from = await cliB.send("Do you remember anything about vegetarian food?");
-    expect((await cliB.messageFrom(child.inboxId, from)).content).toMatch(/vegetarian/i);
-    from = await cliB.send("What do you know about the hotel in Japan?");
-    const japan = (await cliB.messageFrom(child.inboxId, from)).content;
+    let from = await b.cli.send("Do you remember anything about vegetarian food?");
+    expect((await b.cli.messageFrom(child.inboxId, from)).content).toMatch(/vegetarian/i);
+    from = await b.cli.send("What do you know about the hotel in Japan?");
+    const japan = (await b.cli.messageFrom(child.inboxId, from)).content;
     expect(japan).not.toMatch(/Park Hyatt/i);
     expect(japan).toMatch(/don't know/i);
 
@@ -246,14 +214,14 @@ describe("clone with context", () => {
     timeout: 30_000,
   }, async () => {
     const stranger = newIdentity();
-    const theirs = cloneOf({ ownerId: stranger.inboxId, conversationInvite: readyB.inviteUrl });
+    const theirs = cloneOf({ ownerId: stranger.inboxId, conversationInvite: b.ready.inviteUrl });
     await expectCode(client.claim(await signedCloneRequest(theirs, stranger), as(stranger)), Code.NotFound);
     // Naming the owner as requester, signed by the stranger: not the owner's signature.
-    const forged = await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl }), stranger);
+    const forged = await signedCloneRequest(cloneOf({ conversationInvite: b.ready.inviteUrl }), stranger);
     await expectCode(client.claim(forged, as(stranger)), Code.PermissionDenied);
     // No signature at all: required.
     const unsigned = {
-      ...(await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl }))),
+      ...(await signedCloneRequest(cloneOf({ conversationInvite: b.ready.inviteUrl }))),
       ownerSignature: undefined,
     };
     expect((await expectCode(client.claim(unsigned, as(owner)), Code.InvalidArgument)).rawMessage).toContain(
@@ -276,13 +244,13 @@ describe("clone with context", () => {
         instanceCall(parentId),
       );
     await expectCode(ask(theirs, stranger), Code.PermissionDenied);
-    await expectCode(ask(cloneOf({ conversationInvite: readyB.inviteUrl }), stranger), Code.PermissionDenied);
+    await expectCode(ask(cloneOf({ conversationInvite: b.ready.inviteUrl }), stranger), Code.PermissionDenied);
     const noSignature = direct.cloneSummary(
       {
         childInstanceId: childId,
         childInboxId: child.inboxId,
         childWalletIndex: child.walletIndex,
-        authorization: create(CloneAuthorizationSchema, cloneOf({ conversationInvite: readyB.inviteUrl })),
+        authorization: create(CloneAuthorizationSchema, cloneOf({ conversationInvite: b.ready.inviteUrl })),
       },
       instanceCall(parentId),
     );
@@ -293,7 +261,7 @@ describe("clone with context", () => {
     timeout: 30_000,
   }, async () => {
     const child = onHost(childId);
-    const auth = cloneOf({ conversationInvite: readyB.inviteUrl });
+    const auth = cloneOf({ conversationInvite: b.ready.inviteUrl });
     const authorization = create(CloneAuthorizationSchema, {
       ...auth,
       signature: await signClone(owner.account, auth),
@@ -330,7 +298,10 @@ describe("clone with context", () => {
       instanceCall(parentId),
     );
     expect(sent.entries).toBe(2);
-    await new Promise((r) => setTimeout(r, 1_000));
+    // A summary is taken in between the child's turns: once it has answered a message sent after this one, a
+    // second summary it were to take would be in its memory.
+    const from = await b.cli.send("Are you still with us?");
+    await b.cli.messageFrom(child.inboxId, from);
     expect(child.memorySnapshot!.entries).toHaveLength(2);
     expect(child.inheritanceSnapshot).toMatchObject({ state: "inherited", entries: 2 });
   });
@@ -338,7 +309,7 @@ describe("clone with context", () => {
   it("a replayed clone authorization is refused by the pool and, with the pool bypassed, by the parent; a stale one too", {
     timeout: 30_000,
   }, async () => {
-    const auth = cloneOf({ conversationInvite: readyB.inviteUrl });
+    const auth = cloneOf({ conversationInvite: b.ready.inviteUrl });
     const signature = await signClone(owner.account, auth);
     const child = onHost(childId);
     const authorization = create(CloneAuthorizationSchema, { ...auth, signature });
@@ -351,7 +322,7 @@ describe("clone with context", () => {
     expect((await expectCode(call(), Code.Unauthenticated)).rawMessage).toContain("already used");
     // Through the pool: the first clone's request again, nonce and all.
     const first = await signedCloneRequest(auth);
-    await untilIdle(1);
+    await stack.idleAgents(1);
     const again = { ...first };
     const done = await client.claim(first, as(owner));
     expect(done.inheritance?.state).toBe(InheritanceState.SENT);
@@ -382,7 +353,7 @@ describe("clone with context", () => {
       node: await databaseText(stack.nodeDatabaseUrl),
       templates: await databaseText(stack.templatesDatabaseUrl),
       claims: await databaseText(stack.claimsDatabaseUrl),
-      logs: logs.join("\n"),
+      logs: stack.logs.join("\n"),
     };
     // The searches can find things: the node holds the conversation's groups, the claims database the clone's directive hash context.
     expect(places.node.length).toBeGreaterThan(1000);
@@ -487,8 +458,8 @@ describe("clone with context", () => {
     lineage.close();
 
     // The old owner cannot clone it any more, not even past the pool; the heir can.
-    await untilIdle(1);
-    const old = cloneOf({ parentInstanceId: childId, conversationInvite: readyA.inviteUrl });
+    await stack.idleAgents(1);
+    const old = cloneOf({ parentInstanceId: childId, conversationInvite: stack.ready.inviteUrl });
     await expectCode(client.claim(await signedCloneRequest(old), as(owner)), Code.NotFound);
     const target = onHost(parentId);
     const refused = direct.cloneSummary(
@@ -504,7 +475,7 @@ describe("clone with context", () => {
     const heirs = cloneOf({
       ownerId: heir.inboxId,
       parentInstanceId: childId,
-      conversationInvite: readyA.inviteUrl,
+      conversationInvite: stack.ready.inviteUrl,
       contextPrompt: "",
     });
     const res = await client.claim(await signedCloneRequest(heirs, heir), as(heir));
@@ -524,13 +495,13 @@ describe("clone with context", () => {
     timeout: 60_000,
   }, async () => {
     // The parent's host lost it (stopped without the pool knowing): the pool still thinks it is running.
-    await untilIdle(1);
+    await stack.idleAgents(1);
     // Its pass every 200 ms would notice the loss first (and the clone be refused before the parent is asked).
     await stack.claims!.pool!.stop();
     const parent = onHost(parentId);
     await parent.stop();
     const res = await client.claim(
-      await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl })),
+      await signedCloneRequest(cloneOf({ conversationInvite: b.ready.inviteUrl })),
       as(owner),
     );
     expect(res.inheritance?.state).toBe(InheritanceState.FAILED);
@@ -539,8 +510,8 @@ describe("clone with context", () => {
     expect(got.instance?.inheritance).toMatchObject({ state: InheritanceState.FAILED });
     const orphan = onHost(res.instanceId);
     expect(orphan.memorySnapshot!.entries).toEqual([]);
-    const from = await cliB.send(`Hello ${randomBytes(2).toString("hex")}`);
-    expect((await cliB.messageFrom(orphan.inboxId, from)).content).toMatch(/^\[offline model\]/);
+    const from = await b.cli.send(`Hello ${randomBytes(2).toString("hex")}`);
+    expect((await b.cli.messageFrom(orphan.inboxId, from)).content).toMatch(/^\[offline model\]/);
   });
 });
 
@@ -563,13 +534,13 @@ describe("clone with context through a language model", () => {
     // The same host, data directory and agents (the parent comes back), now with a model.
     await host.close();
     host = await stack.startHost({ llm: { baseUrl: chat.baseUrl, apiKey: "test-key" } });
-    await until(
+    await waitFor(
       "the parent back in its conversation",
       () => onHost(parentId)?.health().state === InstanceState.CLAIMED,
       20_000,
     );
     // And back for the pool too: a pass during the restart marked it crashed, the next one takes it back.
-    await until(
+    await waitFor(
       "the parent claimed again in the pool",
       async () =>
         (await rows<{ state: string }>(`select state from instances where id = $1`, [parentId]))[0]?.state ===
@@ -583,10 +554,10 @@ describe("clone with context through a language model", () => {
   it("the parent's model summarizes under the directive from the kinds that carry, and the model's answer is what the child takes in", {
     timeout: 60_000,
   }, async () => {
-    await untilIdle(1);
+    await stack.idleAgents(1);
     // No directive from the owner: the template's default is the one the model gets.
     const res = await client.claim(
-      await signedCloneRequest(cloneOf({ conversationInvite: readyB.inviteUrl, contextPrompt: "" })),
+      await signedCloneRequest(cloneOf({ conversationInvite: b.ready.inviteUrl, contextPrompt: "" })),
       as(owner),
     );
     expect(res.inheritance?.state).toBe(InheritanceState.SENT);

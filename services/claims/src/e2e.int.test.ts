@@ -15,7 +15,7 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import { Code, type Client } from "@connectrpc/connect";
-import pg from "pg";
+import type pg from "pg";
 import { createPublicClient, http, parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -133,15 +133,13 @@ beforeAll(async () => {
   ({ host, cli, ready, dir } = stack);
   templatesClient = stack.templatesSc!.client;
   client = stack.claimsSc!.client;
-  sql = new pg.Client({ connectionString: stack.claimsDatabaseUrl });
-  await sql.connect();
+  sql = stack.sql;
   offline = await createConversationAndLeave(join(dir, "offline"));
 }, 150_000);
 
 afterAll(async () => {
   if (process.env.CLAIMS_E2E_LOGS)
     await writeFile(process.env.CLAIMS_E2E_LOGS, [...claimsLogs, ...hostLogs].join("\n"));
-  await sql?.end();
   await back?.stop();
   await stack.close();
 }, 30_000);

@@ -38,33 +38,30 @@ import {
   sampleContent,
   signedTemplate,
   tool,
+  waitFor,
   type TestIdentity,
 } from "@convos-pool/testing";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
+import type { ConvosCli } from "@convos-pool/testing/convos";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { createKey } from "@convos-pool/cli";
 import { run as pool } from "@convos-pool/cli";
 import { as, databaseText, expectCode } from "./testing/helpers.js";
-import { RealStack } from "@convos-pool/testing/real-stack";
+import { RealStack, type Conversation } from "@convos-pool/testing/real-stack";
 
-const logs: string[] = [];
-const sink = (l: string) => logs.push(l);
 const stack = new RealStack({
   name: "memory-e2e",
-  lockTimeoutMs: 180_000,
   conversationName: "Lisbon trip",
-  logs: { templates: sink, host: sink, claims: sink },
   host: { joinTimeoutMs: 10_000 },
   // Numbers of a range away from the credential's, which the search below must not find in the pool's number table.
-  claims: { smsRange: "+15550720000..+15550720019", pool: { target: 3, intervalMs: 200 } },
+  claims: { smsRange: "+15550720000..+15550720019", pool: { target: 3 } },
 });
 
 const LESSON = "Always confirm the date before booking";
 const PREFERENCE = "I am vegetarian";
 const CREDENTIAL = "the phone number for bookings is +15550101234";
 
-let cliB: ConvosCli;
-let readyB: ReadyEvent;
+/** Conversation B, of the owner's other agent (A is the stack's own). */
+let b: Conversation;
 let claims: Client<typeof ClaimService>;
 let memory: Client<typeof AgentMemoryService>;
 /** As a compromised claims service would call an agent: with the claims credential, past every pool check. */
@@ -91,13 +88,6 @@ let importRequest: {
 
 const onHost = (id: string): AgentInstance => stack.host!.instances.get(id)!;
 const json = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as Record<string, any>;
-async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const sign = (
   signer: TestIdentity,
@@ -147,12 +137,7 @@ beforeAll(async () => {
     () => sc.close(),
     () => hostSc.close(),
   );
-  cliB = await ConvosCli.start(
-    ["agent", "serve", "--name", "Porto trip", "--profile-name", "Ana"],
-    join(stack.dir, "cli-b"),
-    { xmtpPort: stack.xmtp!.port },
-  );
-  readyB = await cliB.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
+  b = await stack.conversation("Porto trip", "Ana");
 
   const t = await signedTemplate(
     stack.templatesSc!.client,
@@ -164,11 +149,7 @@ beforeAll(async () => {
     "public",
   );
   templateId = t.id;
-  await until(
-    "2 idle agents",
-    () => [...stack.host!.instances.values()].filter((i) => !i.configSnapshot).length >= 2,
-    60_000,
-  );
+  await stack.idleAgents(2);
   const userConfig = { "personal-email": "saul@example.com" };
   sourceId = (
     await claims.claim(
@@ -178,7 +159,7 @@ beforeAll(async () => {
   ).instanceId;
   targetId = (
     await claims.claim(
-      { requester: owner.inboxId, templateId, conversationInvite: readyB.inviteUrl, userConfig },
+      { requester: owner.inboxId, templateId, conversationInvite: b.ready.inviteUrl, userConfig },
       as(owner),
     )
   ).instanceId;
@@ -187,12 +168,11 @@ beforeAll(async () => {
     const from = await stack.cli!.send(line);
     await stack.cli!.messageFrom(onHost(sourceId).inboxId, from);
   }
-  await until("3 memory entries", () => (onHost(sourceId).memorySnapshot?.entries.length ?? 0) >= 3);
+  await waitFor("3 memory entries", () => (onHost(sourceId).memorySnapshot?.entries.length ?? 0) >= 3, 30_000);
 }, 240_000);
 
 afterAll(async () => {
   for (const close of closers) close();
-  await cliB?.stop();
   await stack.close();
 }, 60_000);
 
@@ -262,8 +242,8 @@ describe("portable memory", () => {
       ["credentials", CREDENTIAL, true],
     ]);
 
-    expect(await ask(cliB, target, "Do you remember anything about vegetarian food?")).toMatch(/vegetarian/i);
-    expect(await ask(cliB, target, "What is the phone number for bookings?")).toContain("+15550101234");
+    expect(await ask(b.cli, target, "Do you remember anything about vegetarian food?")).toMatch(/vegetarian/i);
+    expect(await ask(b.cli, target, "What is the phone number for bookings?")).toContain("+15550101234");
   });
 
   it("importing the same file again adds nothing: every entry is a duplicate", { timeout: 30_000 }, async () => {
@@ -360,7 +340,7 @@ describe("portable memory", () => {
       templates: await databaseText(stack.templatesDatabaseUrl),
       claims: await databaseText(stack.claimsDatabaseUrl),
       lineage: await databaseText(stack.lineageDatabaseUrl),
-      logs: logs.join("\n"),
+      logs: stack.logs.join("\n"),
     };
     // The searches can find things: the node holds the conversations, the logs the calls.
     expect(places.node.length).toBeGreaterThan(1000);
@@ -386,7 +366,7 @@ describe("portable memory", () => {
     );
     expect(res).toMatchObject({ forgotten: 1, notFound: [missing] });
     expect((await listEntries(targetId)).map((e) => e.text)).toEqual([LESSON, CREDENTIAL]);
-    expect(await ask(cliB, target, "Do you remember anything about vegetarian food?")).toMatch(/don't know/i);
+    expect(await ask(b.cli, target, "Do you remember anything about vegetarian food?")).toMatch(/don't know/i);
     // A bad id is named.
     const bad = await expectCode(
       memory.forgetMemory(

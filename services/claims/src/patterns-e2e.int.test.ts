@@ -10,14 +10,12 @@
 // (travel 2, adopt off) do not. The first creator sees the pattern, offered
 // and adopted once; others do not. A's owner opts out, and A's next lesson
 // stays home.
-import { join } from "node:path";
 import { Code, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   FILES,
   readPatternRecord as readRecord,
@@ -25,19 +23,17 @@ import {
   type RunningInstanceHost,
 } from "@convos-pool/instance";
 import { createServiceClient, signOperation, type ServiceClient } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/testing";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
+import { newIdentity, sampleContent, signedTemplate, waitFor, type TestIdentity } from "@convos-pool/testing";
 import { as, expectCode } from "./testing/helpers.js";
-import { RealStack } from "@convos-pool/testing/real-stack";
+import { RealStack, type Conversation } from "@convos-pool/testing/real-stack";
 
 const hostLogs: string[] = [];
 const stack = new RealStack({
   name: "patterns-e2e",
-  lockTimeoutMs: 180_000,
   conversationName: "Booking desk",
   logs: { host: (l) => hostLogs.push(l), claims: () => undefined },
   host: { joinTimeoutMs: 10_000, patternQueryIntervalMs: 300 },
-  claims: { smsRange: "+15550710000..+15550710019", pool: { target: 4, intervalMs: 200 } },
+  claims: { smsRange: "+15550710000..+15550710019", pool: { target: 4 } },
 });
 
 const LESSON = "Always confirm the date before booking";
@@ -48,9 +44,8 @@ const LATER_LESSON = "Never book a flight without checking the seat map";
 const QUESTION = "What should I confirm before booking?";
 
 let host: RunningInstanceHost;
-let cli1: ConvosCli;
-let cli2: ConvosCli;
-let ready2: ReadyEvent;
+/** Conversation 2 (1 is the stack's own). */
+let desk: Conversation;
 let claims: Client<typeof ClaimService>;
 let templates: Client<typeof TemplateService>;
 let memorySc: ServiceClient<typeof AgentMemoryService>;
@@ -66,15 +61,13 @@ const agents: Record<"a" | "b" | "c" | "d", { owner: TestIdentity; id: string }>
 
 const onHost = (id: string): AgentInstance => host.instances.get(id)!;
 const adoptedBy = (id: string) => onHost(id).memorySnapshot!.entries.filter((e) => e.adoptedFrom);
-async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+/** `n` whole cycles of the host's exchange, one after another: every claimed agent taken up `n` more times. */
+async function cycles(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    host.patterns!.cycle();
+    await host.patterns!.idle();
   }
 }
-/** The host's exchange takes every agent up every 300 ms: a few of its cycles. */
-const cycles = (n: number) => new Promise((r) => setTimeout(r, n * 300 + 500));
 
 /** The owner's signed SetPatternSharing, through the claims service as the gateway passes it (`by`: someone else signing and asking). */
 async function setSharing(
@@ -110,17 +103,11 @@ const listPatterns = (creator: TestIdentity, templateId: string) =>
 beforeAll(async () => {
   await stack.start();
   host = stack.host!;
-  cli1 = stack.cli!;
   claims = stack.claimsSc!.client;
   templates = stack.templatesSc!.client;
   memorySc = createServiceClient(AgentMemoryService, stack.claims!.url, stack.creds.gateway);
   insightsSc = createServiceClient(PatternInsightsService, stack.lineage!.url, stack.creds.gateway);
-  cli2 = await ConvosCli.start(
-    ["agent", "serve", "--name", "Front desk", "--profile-name", "Ana"],
-    join(stack.dir, "cli-2"),
-    { xmtpPort: stack.xmtp!.port },
-  );
-  ready2 = await cli2.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
+  desk = await stack.conversation("Front desk", "Ana");
 
   // Two travel templates sharing the category and a tag (similarity 0.6), and a finance one (0).
   const publish = async (creator: TestIdentity, over: Parameters<typeof sampleContent>[0]) =>
@@ -141,21 +128,16 @@ beforeAll(async () => {
     tags: ["taxes"],
   });
 
-  await until(
-    "4 idle agents",
-    () => [...host.instances.values()].filter((i) => i.state === InstanceState.IDLE).length >= 4,
-    60_000,
-  );
+  await stack.idleAgents(4);
   await claim(agents.a, templateIds.travel1, stack.ready.inviteUrl);
-  await claim(agents.b, templateIds.travel2, ready2.inviteUrl);
-  await claim(agents.c, templateIds.finance, ready2.inviteUrl);
-  await claim(agents.d, templateIds.travel2, ready2.inviteUrl);
+  await claim(agents.b, templateIds.travel2, desk.ready.inviteUrl);
+  await claim(agents.c, templateIds.finance, desk.ready.inviteUrl);
+  await claim(agents.d, templateIds.travel2, desk.ready.inviteUrl);
 }, 300_000);
 
 afterAll(async () => {
   memorySc?.close();
   insightsSc?.close();
-  await cli2?.stop();
   await stack.close();
 }, 60_000);
 
@@ -175,24 +157,25 @@ describe("learned patterns", () => {
     await expectCode(setSharing(agents.d, { offer: true, adopt: true }, newIdentity()), Code.NotFound);
 
     // Before anything is shared, nobody in conversation 2 knows the lesson.
-    let from = await cli2.send(QUESTION);
+    let from = await desk.cli.send(QUESTION);
     for (const x of [agents.b, agents.c, agents.d])
-      expect((await cli2.messageFrom(onHost(x.id).inboxId, from)).content).toMatch(/don't know/i);
+      expect((await desk.cli.messageFrom(onHost(x.id).inboxId, from)).content).toMatch(/don't know/i);
 
     // Saul teaches A in conversation 1.
     const a = onHost(agents.a.id);
     for (const line of [`${LESSON}.`, `Remember that ${PHONE}.`, `${PERSONAL_LESSON}.`, `${INJECTION}.`]) {
-      from = await cli1.send(line);
-      await cli1.messageFrom(a.inboxId, from);
+      from = await stack.cli!.send(line);
+      await stack.cli!.messageFrom(a.inboxId, from);
     }
-    await until("A learned 4 entries", () => (a.memorySnapshot?.entries.length ?? 0) >= 4);
+    await waitFor("A learned 4 entries", () => (a.memorySnapshot?.entries.length ?? 0) >= 4, 30_000);
     expect(a.memorySnapshot!.countByKind()).toEqual({ training: 3, personalization: 0, credentials: 1 });
 
     // The first creator sees the lesson, and nothing else, from their template's agents.
     let listed = await listPatterns(creators.travel1, templateIds.travel1);
-    await until(
+    await waitFor(
       "the lesson in the pool",
       async () => (listed = await listPatterns(creators.travel1, templateIds.travel1)).patterns.length > 0,
+      30_000,
     );
     await cycles(3);
     listed = await listPatterns(creators.travel1, templateIds.travel1);
@@ -212,7 +195,7 @@ describe("learned patterns", () => {
     timeout: 60_000,
   }, async () => {
     const [pattern] = (await listPatterns(creators.travel1, templateIds.travel1)).patterns;
-    await until("B adopted the lesson", () => adoptedBy(agents.b.id).length > 0);
+    await waitFor("B adopted the lesson", () => adoptedBy(agents.b.id).length > 0, 30_000);
     expect(adoptedBy(agents.b.id).map((e) => ({ kind: e.kind, text: e.text, from: e.adoptedFrom }))).toEqual([
       { kind: "training", text: LESSON, from: pattern!.patternId },
     ]);
@@ -222,17 +205,18 @@ describe("learned patterns", () => {
     expect(onHost(agents.d.id).memorySnapshot!.entries).toEqual([]);
 
     // The same question again: B answers with the lesson, C and D still do not know.
-    const from = await cli2.send(QUESTION);
-    expect((await cli2.messageFrom(onHost(agents.b.id).inboxId, from)).content).toMatch(
+    const from = await desk.cli.send(QUESTION);
+    expect((await desk.cli.messageFrom(onHost(agents.b.id).inboxId, from)).content).toMatch(
       /confirm the date before booking/i,
     );
     for (const x of [agents.c, agents.d])
-      expect((await cli2.messageFrom(onHost(x.id).inboxId, from)).content).toMatch(/don't know/i);
+      expect((await desk.cli.messageFrom(onHost(x.id).inboxId, from)).content).toMatch(/don't know/i);
 
     // The creator's dashboard counts the adoption; another creator is told the template's patterns do not exist.
-    await until(
+    await waitFor(
       "the adoption counted",
       async () => (await listPatterns(creators.travel1, templateIds.travel1)).patterns[0]?.adoptedCount === 1n,
+      30_000,
     );
     await expectCode(listPatterns(creators.travel2, templateIds.travel1), Code.NotFound);
   });
@@ -242,9 +226,13 @@ describe("learned patterns", () => {
   }, async () => {
     await setSharing(agents.a, { offer: false, adopt: false });
     const a = onHost(agents.a.id);
-    const from = await cli1.send(`${LATER_LESSON}.`);
-    await cli1.messageFrom(a.inboxId, from);
-    await until("A learned the later lesson", () => a.memorySnapshot!.entries.some((e) => e.text === LATER_LESSON));
+    const from = await stack.cli!.send(`${LATER_LESSON}.`);
+    await stack.cli!.messageFrom(a.inboxId, from);
+    await waitFor(
+      "A learned the later lesson",
+      () => a.memorySnapshot!.entries.some((e) => e.text === LATER_LESSON),
+      30_000,
+    );
     await cycles(4);
     expect((await listPatterns(creators.travel1, templateIds.travel1)).patterns.map((p) => p.text)).toEqual([LESSON]);
     expect(Object.keys((await readRecord(a.ws)).offered)).toHaveLength(1);
@@ -255,7 +243,7 @@ describe("learned patterns", () => {
   }, async () => {
     const b = onHost(agents.b.id);
     await claims.removeAgent({ instanceId: agents.b.id }, as(agents.b.owner));
-    await until("B released", () => b.memorySnapshot === undefined);
+    await waitFor("B released", () => b.memorySnapshot === undefined, 30_000);
     await cycles(3);
     expect(await b.ws.readJson(FILES.patterns)).toBeUndefined();
     // What it adopted stays counted for the creator.

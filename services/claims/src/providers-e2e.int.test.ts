@@ -6,28 +6,19 @@
 // instance host, the claims service, the local chain, and a Convos
 // conversation served by the real Convos CLI. Removing the agent gives the
 // number and the inbox back.
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import type { Hex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { AgentInstance } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
-import type { CliEvent } from "@convos-pool/testing/convos";
-import { as } from "./testing/helpers.js";
+import { newIdentity, sampleContent, signedTemplate, tool, waitFor, type TestIdentity } from "@convos-pool/testing";
+import { as, ask, said } from "./testing/helpers.js";
 import { RealStack } from "@convos-pool/testing/real-stack";
 
-const logs: string[] = [];
-const sink = (l: string) => logs.push(l);
 const stack = new RealStack({
   name: "providers-e2e",
-  lockTimeoutMs: 180_000,
   conversationName: "Errands",
-  logs: { templates: sink, host: sink, claims: sink },
   host: { joinTimeoutMs: 15_000 },
-  claims: { pool: { target: 1, intervalMs: 200 } },
+  claims: { pool: { target: 1 } },
   productionProviders: true,
 });
 
@@ -35,24 +26,6 @@ const PHONE = "+15550188010";
 let saul: TestIdentity;
 let agent: AgentInstance;
 const handle = (toolId: string) => agent.configSnapshot!.tools.find((t) => t.toolId === toolId)!.handle;
-
-/** Sends `text` in the conversation and waits for the agent's answer that matches. */
-async function ask(text: string, answer: RegExp, ms = 30_000): Promise<string> {
-  const from = await stack.cli!.send(text);
-  return said(from, answer, ms);
-}
-async function said(from: number, answer: RegExp, ms = 30_000): Promise<string> {
-  const e = await stack.cli!.waitFor<CliEvent & { content: string }>(
-    `the agent saying ${answer}`,
-    (e) =>
-      e.event === "message" &&
-      e.senderInboxId === agent.inboxId &&
-      typeof e.content === "string" &&
-      answer.test(e.content),
-    { from, ms },
-  );
-  return e.content;
-}
 
 /** What the Telnyx stand-in says the account owns under `number`. */
 async function owned(number: string): Promise<unknown[]> {
@@ -67,10 +40,7 @@ async function owned(number: string): Promise<unknown[]> {
 
 beforeAll(async () => {
   await stack.start();
-  const { walletKey } = JSON.parse(await readFile(join(stack.dir, "cli", "home", "identity.json"), "utf8")) as {
-    walletKey: Hex;
-  };
-  saul = { account: privateKeyToAccount(walletKey), inboxId: stack.ready.inboxId };
+  saul = await stack.personOf();
   const client = stack.claimsSc!.client;
   const t = await signedTemplate(
     stack.templatesSc!.client,
@@ -78,6 +48,7 @@ beforeAll(async () => {
     sampleContent({ agent_name: "Runner", tools: [tool("sms", "pool"), tool("email", "pool")], max_trust_level: "L3" }),
     "public",
   );
+  await stack.idleAgents(1);
   const claimed = await client.claim(
     { requester: saul.inboxId, templateId: t.id, conversationInvite: stack.ready.inviteUrl },
     as(saul),
@@ -112,18 +83,18 @@ describe("an agent whose number is bought from Telnyx and whose mailbox is at Ag
 
   it("texts from its number and answers a text to it", { timeout: 60_000 }, async () => {
     const phone = stack.sms!.phone(PHONE);
-    expect(await ask(`text ${PHONE}: on my way`, /Done|could not/)).toMatch(/Done: texted/);
+    expect(await ask(stack.cli!, agent, `text ${PHONE}: on my way`, /Done|could not/)).toMatch(/Done: texted/);
     expect(await phone.waitForMessage((m) => m.text === "on my way")).toMatchObject({ from: handle("sms") });
     const from = stack.cli!.events.length;
     await phone.send(handle("sms"), "Milk too?");
-    expect(await said(from, /A text came/)).toMatch(/I answered it by text\.$/);
+    expect(await said(stack.cli!, agent, from, /A text came/)).toMatch(/I answered it by text\.$/);
     expect((await phone.waitForMessage((m) => m.text.includes('I read: "Milk too?"'))).from).toBe(handle("sms"));
   });
 
   it("mails through AgentMail, notices the answer and reads it", { timeout: 60_000 }, async () => {
-    expect(await ask("email saul@example.com about Groceries: milk and eggs?", /Done|could not/)).toMatch(
-      /Done: mailed saul@example\.com/,
-    );
+    expect(
+      await ask(stack.cli!, agent, "email saul@example.com about Groceries: milk and eggs?", /Done|could not/),
+    ).toMatch(/Done: mailed saul@example\.com/);
     const sent = await stack.agentmail!.waitForMail("saul@example.com", (m) => m.subject === "Groceries");
     expect(sent).toMatchObject({ from: expect.stringContaining(handle("email")), text: "milk and eggs?" });
     const from = stack.cli!.events.length;
@@ -132,22 +103,21 @@ describe("an agent whose number is bought from Telnyx and whose mailbox is at Ag
       subject: "Re: Groceries",
       text: "Eggs, and oat milk.",
     });
-    const notice = await said(from, /^New mail from saul@example\.com/);
+    const notice = await said(stack.cli!, agent, from, /^New mail from saul@example\.com/);
     const id = /\(id ([^)]+)\)/.exec(notice)![1]!;
-    expect(await ask(`read mail ${id}`, /Done|could not/)).toContain("Eggs, and oat milk.");
+    expect(await ask(stack.cli!, agent, `read mail ${id}`, /Done|could not/)).toContain("Eggs, and oat milk.");
   });
 
   it("gives its number back to Telnyx and deletes its inbox when it is removed", { timeout: 60_000 }, async () => {
     const [number, inbox] = [handle("sms"), handle("email")];
     await stack.claimsSc!.client.removeAgent({ instanceId: agent.id }, as(saul));
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await owned(number)).length > 0) await new Promise((r) => setTimeout(r, 200));
+    await waitFor("the number given back to Telnyx", async () => (await owned(number)).length === 0, 30_000, 200);
     expect(await owned(number)).toEqual([]);
     const res = await fetch(`${stack.agentmail!.url}/v0/inboxes/${encodeURIComponent(inbox)}`, {
       headers: { authorization: `Bearer ${stack.agentmail!.apiKey}` },
     });
     expect(res.status).toBe(404);
-    const everything = logs.join("\n");
+    const everything = stack.logs.join("\n");
     for (const secret of [stack.sms!.apiKey, stack.agentmail!.apiKey]) expect(everything).not.toContain(secret);
   });
 });

@@ -139,6 +139,8 @@ export interface RunningInstanceHost {
   smsWebhookUrl?: string;
   /** The instances this host runs (tests, benchmarks). */
   instances: ReadonlyMap<string, AgentInstance>;
+  /** Its pattern exchange, when it has a pattern pool (tests run whole cycles: `cycle()`, then `idle()`). */
+  patterns?: PatternExchange;
   /** Stops answering, ends streams, closes the server. Workspaces stay. */
   close(): Promise<void>;
 }
@@ -314,6 +316,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     port: server.port,
     ...(sms ? { smsWebhookUrl: sms.url } : {}),
     instances,
+    ...(patterns ? { patterns } : {}),
     close: () => lifetime.close(),
   };
 }

@@ -11,12 +11,21 @@
  * The instance host comes back on the same port and data directory
  * (`host.close()`, then `startHost()`), the claims service on the same port
  * and database (`claims.close()`, then `startClaims()`); the clients stay good.
+ *
+ * What the tests of a conversation or two share: more conversations, each
+ * served by a Convos CLI of its own (`conversation()`), the person a CLI is
+ * as a signer (`personOf()`), the claims database (`sql`, `rows()`), and a
+ * wait for the warm pool (`idleAgents()`).
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
+import type { Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { ConvosCli, type ReadyEvent } from "./convos.js";
@@ -24,11 +33,14 @@ import { startInstanceHost, type InstanceHostOptions, type RunningInstanceHost }
 import {
   createLogger,
   createServiceClient,
+  deriveInboxId,
   freePort,
   generateServiceCredentials,
   type ServiceClient,
 } from "@convos-pool/kit";
+import type { TestIdentity } from "./fixtures.js";
 import { createTestDatabase } from "./index.js";
+import { waitFor } from "./wait.js";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "@convos-pool/templates";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
@@ -54,23 +66,36 @@ type Sink = (line: string) => void;
 export interface RealStackOptions {
   /** Names the directory (`<name>-…`) and the test databases (`<name>_xmtp`, `<name>_templates`, `<name>_claims`). */
   name: string;
-  /** How long to wait for the local XMTP port while another test file holds it. */
-  lockTimeoutMs: number;
+  /** How long to wait for the local XMTP port while another test file holds it; default 3 minutes. */
+  lockTimeoutMs?: number;
   /** The conversation the Convos CLI creates and serves, as "Saul" (`agent serve --name`). */
   conversationName: string;
-  /** Where each part's log lines go, at level debug; a part without one logs nothing. */
-  logs: { templates?: Sink; host: Sink; claims: Sink };
+  /**
+   * Where each part's log lines go, at level debug; a part without one logs
+   * nothing (`templates` serves the lineage service too). Without `logs`, every
+   * part's lines are kept in `RealStack.logs`.
+   */
+  logs?: { templates?: Sink; host: Sink; claims: Sink };
   /** The template service's relay of new content versions to the claims service (its URL is filled in). */
   templatesSync?: Omit<NonNullable<TemplateServiceOptions["sync"]>, "claimsUrl">;
   /** More of the instance host's options (join timeout, model server). */
   host?: Partial<InstanceHostOptions>;
-  /** The claims service's warm pool on the instance host, and more of its options (SMS range, sync). */
+  /** The claims service's warm pool on the instance host (a pass every 200 ms unless said), and more of its options (SMS range, sync). */
   claims: { pool: { target: number; intervalMs?: number } } & Partial<Omit<ClaimsServiceOptions, "pool">>;
   /**
    * Numbers bought from Telnyx and mailboxes made at AgentMail: the production
    * providers, against the stand-ins of those services, instead of the local range and maildirs.
    */
   productionProviders?: boolean;
+}
+
+/** A Convos conversation and the CLI that created it and serves it (`convos agent serve`). */
+export interface Conversation {
+  cli: ConvosCli;
+  /** Its `ready` event: the conversation, its invite, the CLI's inbox. */
+  ready: ReadyEvent;
+  /** The CLI's home: its identity (`home/identity.json`) is there. */
+  dir: string;
 }
 
 const logger = (name: string, sink: Sink | undefined) =>
@@ -83,6 +108,9 @@ export class RealStack {
   readonly secretsKey = SecretBox.generateKey();
   /** The pool's master seed: 32 bytes of hex (a BIP-39 mnemonic works too). */
   readonly masterSeed = randomBytes(32).toString("hex");
+  /** Every part's log lines, when the options name no `logs` of their own. */
+  readonly logs: string[] = [];
+  private readonly sinks: { templates?: Sink; host: Sink; claims: Sink };
 
   /** The port of the test's XMTP node (the Convos CLIs of the test pass it to ConvosCli.start). */
   xmtp: XmtpPort | undefined;
@@ -112,13 +140,21 @@ export class RealStack {
   nodeDatabaseUrl = "";
   templatesSc: ServiceClient<typeof TemplateService> | undefined;
   claimsSc: ServiceClient<typeof ClaimService> | undefined;
+  /** The claims database, opened by the test to read its rows. */
+  sql!: pg.Client;
   private claimsPort = 0;
+  /** The CLIs of `conversation()`, stopped by close(). */
+  private readonly others: ConvosCli[] = [];
 
-  constructor(private readonly opts: RealStackOptions) {}
+  constructor(private readonly opts: RealStackOptions) {
+    const keep = (line: string) => void this.logs.push(line);
+    this.sinks = opts.logs ?? { templates: keep, host: keep, claims: keep };
+  }
 
   async start(): Promise<void> {
-    const { name, logs } = this.opts;
-    this.xmtp = await xmtpPortForTest({ timeoutMs: this.opts.lockTimeoutMs });
+    const { name } = this.opts;
+    const logs = this.sinks;
+    this.xmtp = await xmtpPortForTest({ timeoutMs: this.opts.lockTimeoutMs ?? 180_000 });
     this.dir = await mkdtemp(join(tmpdir(), `${name}-`));
     const [nodeDb, templatesDb, claimsDb, lineageDb] = await Promise.all([
       createTestDatabase(`${name}_xmtp`),
@@ -130,6 +166,8 @@ export class RealStack {
     this.claimsDatabaseUrl = claimsDb;
     this.templatesDatabaseUrl = templatesDb;
     this.nodeDatabaseUrl = nodeDb;
+    this.sql = new pg.Client({ connectionString: claimsDb });
+    await this.sql.connect();
     this.node = await startDevnode({ port: this.xmtp.port, databaseUrl: nodeDb });
     this.chain = await startLocalChain();
     const mailboxes = new Maildirs(join(this.dir, "claims", "mailboxes"));
@@ -137,12 +175,8 @@ export class RealStack {
     this.pop3 = await startLocalPop3({ mailboxes });
     this.sms = await startLocalSms();
     if (this.opts.productionProviders) this.agentmail = await startLocalAgentMail();
-    this.cli = await ConvosCli.start(
-      ["agent", "serve", "--name", this.opts.conversationName, "--profile-name", "Saul"],
-      join(this.dir, "cli"),
-      { xmtpPort: this.xmtp.port },
-    );
-    const cliReady = this.cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
+    this.cli = await this.serve(this.opts.conversationName, "Saul", join(this.dir, "cli"));
+    const cliReady = this.readyOf(this.cli);
     // A fixed port: the claims service comes back where the template service sends new versions.
     this.claimsPort = await freePort();
     const sync = this.opts.templatesSync;
@@ -175,7 +209,7 @@ export class RealStack {
       masterSeed: this.masterSeed,
       dataDir: join(this.dir, "host"),
       credentials: this.creds["instance-host"],
-      log: logger("instance-host", this.opts.logs.host),
+      log: logger("instance-host", this.sinks.host),
       // As `npm start`: inert until an owner opts in (a test sets patternQueryIntervalMs low to see it soon).
       patternPoolUrl: this.lineage!.url,
       ...this.opts.host,
@@ -203,7 +237,7 @@ export class RealStack {
       templatesUrl: this.templates!.url,
       secretsKey: this.secretsKey,
       dataDir: join(this.dir, "claims"),
-      log: logger("claims", this.opts.logs.claims),
+      log: logger("claims", this.sinks.claims),
       lineageUrl: this.lineage!.url,
       chain: { rpcUrl: this.chain!.rpcUrl, faucetKey: this.chain!.faucetKey },
       ...(this.opts.productionProviders
@@ -213,14 +247,70 @@ export class RealStack {
           }
         : {}),
       ...more,
-      pool: { hostUrls: [this.host!.url], ...pool },
+      pool: { hostUrls: [this.host!.url], intervalMs: 200, ...pool },
     });
     return this.claims;
+  }
+
+  /**
+   * Another conversation, created and served by a Convos CLI of its own as
+   * `profileName` (`agent serve --name name`); close() stops it.
+   */
+  async conversation(name: string, profileName: string): Promise<Conversation> {
+    const dir = join(this.dir, `cli-${this.others.length + 2}`);
+    const cli = await this.serve(name, profileName, dir);
+    this.others.push(cli);
+    return { cli, ready: await this.readyOf(cli), dir };
+  }
+
+  /** The person a conversation's CLI is, as a signer: its own wallet key, from its home (the first conversation's by default). */
+  async personOf(c: Pick<Conversation, "ready" | "dir"> = { ready: this.ready, dir: join(this.dir, "cli") }) {
+    const { walletKey } = JSON.parse(await readFile(join(c.dir, "home", "identity.json"), "utf8")) as {
+      walletKey: Hex;
+    };
+    const account = privateKeyToAccount(walletKey);
+    if (deriveInboxId(account.address) !== c.ready.inboxId)
+      throw new Error(`the key in ${c.dir} is not the CLI's inbox ${c.ready.inboxId}`);
+    return { account, inboxId: c.ready.inboxId } satisfies TestIdentity;
+  }
+
+  /** The rows of a query of the claims database. */
+  async rows<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.sql.query(text, params)).rows as T[];
+  }
+
+  /**
+   * Resolves once `n` agents are idle both where a claim takes them (the
+   * claims database) and on the host (running, unclaimed): the warm pool has
+   * them ready.
+   */
+  async idleAgents(n: number, timeoutMs = 60_000): Promise<void> {
+    await waitFor(
+      `${n} idle agents`,
+      async () => {
+        const idle = await this.rows<{ id: string }>(`select id from instances where state = 'idle'`);
+        return idle.filter((r) => this.host?.instances.get(r.id)?.state === InstanceState.IDLE).length >= n;
+      },
+      timeoutMs,
+      100,
+    );
+  }
+
+  private serve(name: string, profileName: string, dir: string): Promise<ConvosCli> {
+    return ConvosCli.start(["agent", "serve", "--name", name, "--profile-name", profileName], dir, {
+      xmtpPort: this.xmtp!.port,
+    });
+  }
+
+  private readyOf(cli: ConvosCli): Promise<ReadyEvent> {
+    return cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
   }
 
   /** Stops what started, in reverse, gives back the XMTP port and removes the directory. */
   async close(): Promise<void> {
     for (const sc of [this.templatesSc, this.claimsSc]) sc?.close();
+    for (const cli of this.others) await cli.stop();
+    await this.sql?.end();
     await this.claims?.close();
     await this.host?.close();
     await this.lineage?.close();

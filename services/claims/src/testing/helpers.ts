@@ -2,7 +2,8 @@
  * TEST HELPERS, NOT PRODUCT CODE. Small pieces every gRPC test of the claims
  * service uses, with the stand-in host (stand-in-stack.ts) or the real one
  * (real-stack.ts): the caller header, an expected gRPC error, rows of the
- * claims database, and what is left of an instance's tools after a rollback.
+ * claims database, what is left of an instance's tools after a rollback, and
+ * an agent's answer in a Convos conversation.
  */
 import { readdir } from "node:fs/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -11,6 +12,7 @@ import pg from "pg";
 import { expect } from "vitest";
 import { CALLER_HEADER } from "@convos-pool/kit";
 import type { TestIdentity } from "@convos-pool/testing";
+import type { CliEvent, ConvosCli } from "@convos-pool/testing/convos";
 
 /** Call options of a signed-in caller: `who` (an identity or an inbox id) in the caller header. */
 export const as = (who: TestIdentity | string) => ({
@@ -89,4 +91,35 @@ export async function databaseText(url: string): Promise<string> {
   } finally {
     await client.end();
   }
+}
+
+/** The agent's first message after the CLI's event `from` that matches `answer`; its text. */
+export async function said(
+  cli: ConvosCli,
+  agent: { inboxId: string },
+  from: number,
+  answer: RegExp,
+  ms = 30_000,
+): Promise<string> {
+  const e = await cli.waitFor<CliEvent & { content: string }>(
+    `${agent.inboxId} saying ${answer}`,
+    (e) =>
+      e.event === "message" &&
+      e.senderInboxId === agent.inboxId &&
+      typeof e.content === "string" &&
+      answer.test(e.content),
+    { from, ms },
+  );
+  return e.content;
+}
+
+/** Sends `text` in the CLI's conversation and waits for the agent's message that matches `answer`. */
+export async function ask(
+  cli: ConvosCli,
+  agent: { inboxId: string },
+  text: string,
+  answer: RegExp,
+  ms = 30_000,
+): Promise<string> {
+  return said(cli, agent, await cli.send(text), answer, ms);
 }
