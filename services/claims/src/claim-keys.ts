@@ -143,12 +143,16 @@ export async function renewKeys(em: EntityManager, claimIds: readonly string[]):
 /**
  * Keys whose claim's lease ran out (its process died, before or after it
  * took an instance): failed, so that a retry learns to start over instead
- * of waiting. What the claim took is given back by the sweep.
+ * of waiting. What the claim took is given back by the sweep. A key whose
+ * instance is still `claiming` waits for the sweep to take that instance
+ * first (the two leases are renewed apart): a retry told "taken back" finds
+ * it so.
  */
 export async function failStaleKeys(em: EntityManager, leaseSeconds: number, message: string): Promise<number> {
   const res = await em.execute<{ affectedRows?: number }>(
     `update claim_keys set state = 'failed', code = ?, message = ?, settled_at = now()
-     where state = 'pending' and coalesce(renewed_at, created_at) < now() - make_interval(secs => ?)`,
+     where state = 'pending' and coalesce(renewed_at, created_at) < now() - make_interval(secs => ?)
+       and not exists (select 1 from instances i where i.claim_id = claim_keys.claim_id and i.state = 'claiming')`,
     [Code.Aborted, message, leaseSeconds],
     "run",
   );

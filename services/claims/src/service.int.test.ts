@@ -18,7 +18,7 @@ import {
   waitFor,
   type TestIdentity,
 } from "@convos-pool/testing";
-import { requestHash } from "./claim-keys.js";
+import { requestHash, takeKey } from "./claim-keys.js";
 import { claimIdleInstance, insertProvisionedTool } from "./claim-sql.js";
 import { LocalMailboxProvider, LocalSmsProvider } from "./providers/index.js";
 import { listTemplateInstances } from "./queries.js";
@@ -314,6 +314,34 @@ describe("rollback", () => {
     expect(swept.staleClaims).toBe(1);
     expect(await leftovers(idle!)).toMatchObject({ tools: 0, numbers: 0 });
     expect(await mail.exists(box.handle)).toBe(false);
+    expect(await instanceRow(idle!)).toMatchObject({ state: "dead", claim_id: null });
+  });
+
+  it("fails a dead claim's key only once its instance is taken back, so that a retry told so finds the agent gone", async () => {
+    const [idle] = await seedIdle(1);
+    const owner = "e".repeat(64);
+    await takeKey(db.em.fork(), { requester: owner, key: "k-lapsed", hash: "h", claimId: "lapsing" });
+    await claimIdleInstance(db.em.fork(), {
+      claimId: "lapsing",
+      ownerId: owner,
+      templateId: t.id,
+      templateVersion: 1,
+      agentName: "x",
+      model: "m",
+      modelOverridden: false,
+      userConfig: {},
+    });
+    const key = async () =>
+      (await rows(`select state from claim_keys where requester = $1 and key = 'k-lapsed'`, [owner]))[0]?.state;
+    // The key's lease lapsed a moment before the instance's (they are renewed apart): the key waits.
+    await sql.query(`update claim_keys set created_at = now() - interval '1 hour' where claim_id = 'lapsing'`);
+    expect((await claims.flow.sweep()).staleClaims).toBe(0);
+    expect(await key()).toBe("pending");
+    expect(await instanceRow(idle!)).toMatchObject({ state: "claiming" });
+    // Both lapsed: the instance is taken and the key failed in the same sweep.
+    await sql.query(`update instances set claim_started_at = now() - interval '1 hour' where id = $1`, [idle]);
+    expect((await claims.flow.sweep()).staleClaims).toBe(1);
+    expect(await key()).toBe("failed");
     expect(await instanceRow(idle!)).toMatchObject({ state: "dead", claim_id: null });
   });
 });
