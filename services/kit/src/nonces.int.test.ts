@@ -71,7 +71,8 @@ describe("signature nonces on PostgreSQL", () => {
 });
 
 describe("signature nonces on embedded PGlite", () => {
-  it("works in transactions on the single connection", async () => {
+  // A new PGlite database runs initdb in WebAssembly: seconds alone, tens of seconds beside other test files.
+  it("works in transactions on the single connection", { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "kit-nonces-"));
     const db = await openDatabase({
       name: "kit-nonces",
