@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 // Three tiers (docs/testing.md):
 //   unit         `*.test.ts`: in memory, no PostgreSQL, XMTP node, child process or browser;
 //                files share their workers (no isolation), so each must leave no global state behind
-//   integration  `*.int.test.ts`: real PostgreSQL, the local XMTP node, services as processes
+//   integration  `*.int.test.ts`: real PostgreSQL, the local XMTP node, services as processes;
+//                files share their workers too (the SDKs and MikroORM load once a worker, not once a file)
 //   browser      `services/web/e2e/`: the web app in Chromium against the whole pool
 // `npm run test:unit` runs the first alone; `npm test` runs all three.
 const unit = ["services/*/src/**/*.test.ts", "bench/**/*.test.ts"];
@@ -32,7 +33,7 @@ export default defineConfig({
           env: { ...env, POOL_TEST_TIER: "unit" },
         },
       },
-      { extends: true, test: { name: "integration", include: integration } },
+      { extends: true, test: { name: "integration", include: integration, isolate: false } },
       { extends: true, test: { name: "browser", include: ["services/web/e2e/**/*.test.ts"] } },
     ],
   },
