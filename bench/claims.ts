@@ -8,7 +8,7 @@
 //    with the kit's service client as the gateway calls it; the templates
 //    service real (its own process). The instance
 //    runtime is the TEST STAND-IN host
-//    (services/claims/src/testing/stand-in-host.ts, in this process): it
+//    (services/testing/src/stand-in-host.ts, in this process): it
 //    answers Configure and JoinConversation over RPC without any XMTP work,
 //    so this row measures the claims service alone (visibility check, atomic
 //    claim, configure and join calls, final statement). Idle rows are inserted
@@ -686,7 +686,7 @@ async function main() {
       `claims service (its main.ts, own process, ${claimsNodeArgs.join(" ") || "no Node flags"}, ${CLAIMS_DB_CONNECTIONS} database connections) and templates service (own process) on PostgreSQL;`,
       `template public, no pool tools; each claim: GetTemplate, the claim statement, Configure, JoinConversation, the final statement`,
       ``,
-      `without join: the instance runtime is the TEST STAND-IN host (services/claims/src/testing/stand-in-host.ts),`,
+      `without join: the instance runtime is the TEST STAND-IN host (services/testing/src/stand-in-host.ts),`,
       `which answers Configure and JoinConversation over RPC with no XMTP work: the claims service alone.`,
       `${perRound * ROUNDS} claims in ${ROUNDS} rounds (after ${WARMUP} warm-up), ${CONCURRENCY} concurrent, alternating with the bare statement;`,
       `${seeded.length} idle rows seeded, ${idleLeft} still idle at the end; ${standInCalls / 2} configure+join pairs on the stand-in.`,

@@ -4,7 +4,7 @@
 // Every part real: the local XMTP node (its own process), the templates and
 // claims services on PostgreSQL and a real instance host with the offline
 // model (in this process), the claims service running its warm pool on that
-// host. One conversation creator (bench/creator.ts, an SDK client) makes a
+// host. One conversation creator (`startCreator` of @convos-pool/testing/convos, an SDK client) makes a
 // conversation per claim and adds whoever asks to join; it also owns the
 // agents. A parent agent is claimed into a conversation and taught a few
 // facts there; then, alternating one by one, BENCH_CLONES (20) clones of it

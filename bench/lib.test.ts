@@ -14,10 +14,10 @@ describe("heapBySource", () => {
       head: frame("", 0, [
         // A builtin (no url) under the service's code, under an HTTP/2 callback: the service's.
         frame("node:internal/http2/core", 100, [
-          frame("file:///app/services/claims/src/claim-flow.ts", 10, [frame("", 5)]),
+          frame("file:///app/services/claims/src/claim/claim-flow.ts", 10, [frame("", 5)]),
         ]),
         // MikroORM called by the service: the database's, its builtins too.
-        frame("file:///app/services/claims/src/claim-sql.ts", 0, [
+        frame("file:///app/services/claims/src/claim/claim-sql.ts", 0, [
           frame("file:///app/node_modules/@mikro-orm/core/EntityManager.js", 20, [frame("", 7)]),
         ]),
         frame("file:///app/node_modules/@connectrpc/connect/dist/esm/protocol/run-call.js", 30),

@@ -27,7 +27,7 @@ import { renderIdentity, type TemplateContentJson } from "@convos-pool/kit";
 import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
 // The instance package's CLI helper (it exports no testing entry point).
 import { ConvosCli, runConvos, type ReadyEvent } from "@convos-pool/testing/convos";
-import { NO_IDLE_AGENT } from "./claim-flow.js";
+import { NO_IDLE_AGENT } from "./claim/claim-flow.js";
 import { SecretBox, secretAad } from "./secrets.js";
 import {
   as,

@@ -12,9 +12,9 @@
 // next pool pass sees it: nothing to restart. A host URL is written as in
 // INSTANCE_HOST_URLS; one the pool has never used (a typo) is refused.
 import { openDatabase } from "@convos-pool/kit/db";
-import { entities } from "./entities.js";
-import { hostSummaries, setDraining } from "./instances.js";
-import { migrations } from "./migrations.js";
+import { entities } from "./db/entities.js";
+import { hostSummaries, setDraining } from "./pool/instances.js";
+import { migrations } from "./db/migrations.js";
 
 const USAGE =
   "usage: hosts-cli.ts list | drain <host url> | undrain <host url>   (DATABASE_URL: the claims service's database)";

@@ -8,4 +8,4 @@ export {
 } from "./server.js";
 export { SecretBox } from "./secrets.js";
 /** The one statement that claims an idle instance: what bench/claims.ts measures the service against. */
-export { CLAIM_SQL } from "./claim-sql.js";
+export { CLAIM_SQL } from "./claim/claim-sql.js";

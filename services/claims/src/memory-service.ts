@@ -27,9 +27,9 @@ import {
 } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
 import { bytesToHex, sha256 } from "viem";
-import { agentForFlow } from "./claim-sql.js";
-import { proveOwner } from "./proof.js";
-import { askAgent, type InstanceMemoryCall, type InstanceRef, type InstanceRuntime } from "./runtime.js";
+import { agentForFlow } from "./claim/claim-sql.js";
+import { proveOwner } from "./claim/proof.js";
+import { askAgent, type InstanceMemoryCall, type InstanceRef, type InstanceRuntime } from "./pool/runtime.js";
 
 /** At most this many entries forgotten in one call (agent_memory_service.proto). */
 const MAX_FORGET_IDS = 100;

@@ -5,8 +5,8 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
-import { entities } from "./entities.js";
-import { migrations } from "./migrations.js";
+import { entities } from "./db/entities.js";
+import { migrations } from "./db/migrations.js";
 import { startLocalAgentMail, startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import { createPublicClient, http, parseEther, type Hex } from "viem";
 import {
@@ -20,7 +20,7 @@ import {
 } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
 import { createLogger } from "@convos-pool/kit";
-import { PoolTools } from "./pool-tools.js";
+import { PoolTools } from "./pool/pool-tools.js";
 import { SecretBox, secretAad } from "./secrets.js";
 
 let db: Database;

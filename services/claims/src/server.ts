@@ -19,22 +19,22 @@ import {
 } from "@convos-pool/kit";
 import { pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { ClaimFlow } from "./claim-flow.js";
-import { pruneKeys } from "./claim-keys.js";
-import { entities } from "./entities.js";
+import { ClaimFlow } from "./claim/claim-flow.js";
+import { pruneKeys } from "./claim/claim-keys.js";
+import { entities } from "./db/entities.js";
 import { createAgentMemoryService } from "./memory-service.js";
-import { migrations } from "./migrations.js";
-import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
-import { PoolTools } from "./pool-tools.js";
+import { migrations } from "./db/migrations.js";
+import { GrpcInstanceHost, PoolManager } from "./pool/pool-manager.js";
+import { PoolTools } from "./pool/pool-tools.js";
 import { LocalWalletProvider, openProviders, type ProviderSettings } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
-import { GrpcInstanceRuntime, type InstanceRuntime } from "./runtime.js";
+import { GrpcInstanceRuntime, type InstanceRuntime } from "./pool/runtime.js";
 import { SecretBox } from "./secrets.js";
-import { startLineageRelay, type LineageRelay } from "./lineage-relay.js";
+import { startLineageRelay, type LineageRelay } from "./sync/lineage-relay.js";
 import { createClaimService, createTemplateSyncService, grpcTemplateSource } from "./service.js";
-import { grpcTemplateStandings } from "./template-standings.js";
-import { SyncWorker } from "./sync.js";
-import { UsageBatcher, cachedTemplateSource } from "./template-cache.js";
+import { grpcTemplateStandings } from "./sync/template-standings.js";
+import { SyncWorker } from "./sync/sync.js";
+import { UsageBatcher, cachedTemplateSource } from "./claim/template-cache.js";
 
 /** Its providers (`ProviderSettings`): local ones unless production ones are named. */
 export interface ClaimsServiceOptions extends ProviderSettings {

@@ -18,10 +18,10 @@ import {
   waitFor,
   type TestIdentity,
 } from "@convos-pool/testing";
-import { requestHash, takeKey } from "./claim-keys.js";
-import { claimIdleInstance, insertProvisionedTool } from "./claim-sql.js";
+import { requestHash, takeKey } from "./claim/claim-keys.js";
+import { claimIdleInstance, insertProvisionedTool } from "./claim/claim-sql.js";
 import { LocalMailboxProvider, LocalSmsProvider } from "./providers/index.js";
-import { listTemplateInstances } from "./queries.js";
+import { listTemplateInstances } from "./db/queries.js";
 import type { RunningClaimsService } from "./server.js";
 import { as, expectCode, type ClaimFields } from "./testing/helpers.js";
 import type { StandInHost } from "@convos-pool/testing/stand-in-host";

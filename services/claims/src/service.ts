@@ -29,9 +29,9 @@ import {
   unauthenticated,
 } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
-import type { ClaimFlow } from "./claim-flow.js";
-import { visibleTo } from "./claim-request.js";
-import { agentForFlow, completeTransfer, offerTransfer, setTrustLevel } from "./claim-sql.js";
+import type { ClaimFlow } from "./claim/claim-flow.js";
+import { visibleTo } from "./claim/claim-request.js";
+import { agentForFlow, completeTransfer, offerTransfer, setTrustLevel } from "./claim/claim-sql.js";
 import {
   getInstance,
   instanceToProto,
@@ -39,12 +39,12 @@ import {
   listTemplateInstances,
   templateRollout,
   type PendingTransfer,
-} from "./queries.js";
-import { proveOwner } from "./proof.js";
-import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync-sql.js";
-import { describeRelease, type TemplateSource, type TemplateWithRelease } from "./release.js";
-import type { SyncWorker } from "./sync.js";
-import { withTemplateDelistings, type TemplateStandings } from "./template-standings.js";
+} from "./db/queries.js";
+import { proveOwner } from "./claim/proof.js";
+import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync/sync-sql.js";
+import { describeRelease, type TemplateSource, type TemplateWithRelease } from "./claim/release.js";
+import type { SyncWorker } from "./sync/sync.js";
+import { withTemplateDelistings, type TemplateStandings } from "./sync/template-standings.js";
 
 export interface ClaimServiceDeps {
   em: EntityManager;

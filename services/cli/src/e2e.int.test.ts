@@ -1,6 +1,6 @@
 // The CLI's command functions against a real gateway, templates service and
 // claims service on test databases; the claims service's instance host is its
-// tests' stand-in (services/claims/src/testing/stand-in-host.ts). Run with
+// tests' stand-in (services/testing/src/stand-in-host.ts). Run with
 // `scripts/with-postgres.sh npx vitest run services/cli/src`.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";

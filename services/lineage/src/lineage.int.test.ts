@@ -1,7 +1,7 @@
 // The lineage service over gRPC on real PostgreSQL, with the real templates
 // service (who created a template, whether it is public). Events are fed as
 // the claims service's relay feeds them (its credential, LineageEventService);
-// services/claims/src/lineage-relay.int.test.ts feeds them from real claims.
+// services/claims/src/sync/lineage-relay.int.test.ts feeds them from real claims.
 import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";

@@ -25,9 +25,9 @@ import { createLogger, createServiceClient, generateServiceCredentials, type Lim
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
-import { entities } from "../entities.js";
-import { markIdle, registerInstance } from "../instances.js";
-import { migrations } from "../migrations.js";
+import { entities } from "../db/entities.js";
+import { markIdle, registerInstance } from "../pool/instances.js";
+import { migrations } from "../db/migrations.js";
 import { SecretBox } from "../secrets.js";
 import { startClaimsService, type ClaimsServiceOptions, type RunningClaimsService } from "../server.js";
 import { instanceRowOf, leftoversOf, mailboxCount, rowsOf } from "./helpers.js";

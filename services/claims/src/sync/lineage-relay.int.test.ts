@@ -16,8 +16,8 @@ import {
 } from "@convos-pool/testing";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { RELAY_LOCK, toEvent } from "./lineage-relay.js";
-import { as } from "./testing/helpers.js";
-import { StandInStack } from "./testing/stand-in-stack.js";
+import { as } from "../testing/helpers.js";
+import { StandInStack } from "../testing/stand-in-stack.js";
 
 const lineagePort = await freePort();
 const stack = new StandInStack({

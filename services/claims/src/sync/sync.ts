@@ -22,10 +22,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { compareReleaseKeys, forEachLimited, type Logger } from "@convos-pool/kit";
-import type { ToolRef } from "./claim-sql.js";
-import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
-import { decodeRelease, type Release } from "./release.js";
-import { predatesBatchCalls, type BatchUpdateAnswer, type InstanceRef, type InstanceRuntime } from "./runtime.js";
+import type { ToolRef } from "../claim/claim-sql.js";
+import type { PoolTools, ProvisionedTool } from "../pool/pool-tools.js";
+import { decodeRelease, type Release } from "../claim/release.js";
+import { predatesBatchCalls, type BatchUpdateAnswer, type InstanceRef, type InstanceRuntime } from "../pool/runtime.js";
 import {
   dueInstances,
   loadRelease,

@@ -30,7 +30,7 @@ import {
 import type { ClaimInput } from "./claim-request.js";
 import { agentForFlow, settleInheritance, type ClaimedInstance, type FlowAgent } from "./claim-sql.js";
 import type { Proof } from "./proof.js";
-import type { InstanceRuntime } from "./runtime.js";
+import type { InstanceRuntime } from "../pool/runtime.js";
 
 /** A clone on its way: the parent, the owner's authorization (passed to the parent as signed), the kinds that carry. */
 export interface Clone {

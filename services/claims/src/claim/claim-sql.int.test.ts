@@ -12,8 +12,8 @@ import {
   takeStaleClaims,
   type ClaimParams,
 } from "./claim-sql.js";
-import { entities } from "./entities.js";
-import { migrations } from "./migrations.js";
+import { entities } from "../db/entities.js";
+import { migrations } from "../db/migrations.js";
 
 // The atomic claim statement alone, under heavy concurrency on real PostgreSQL.
 

@@ -13,8 +13,8 @@ import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_cura
 import type { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createServiceClient, signOperation, signUpdateRelease } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/testing";
-import { as, expectCode } from "./testing/helpers.js";
-import { StandInStack } from "./testing/stand-in-stack.js";
+import { as, expectCode } from "../testing/helpers.js";
+import { StandInStack } from "../testing/stand-in-stack.js";
 
 const operator = newIdentity();
 const stack = new StandInStack({

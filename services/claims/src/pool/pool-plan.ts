@@ -6,7 +6,7 @@
  * instance meanwhile wins and the pass leaves that row as it is.
  */
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { InstanceStateName } from "./entities.js";
+import type { InstanceStateName } from "../db/entities.js";
 
 /** A host that does not say its size (ListInstancesResponse.max_instances 0) is taken to hold the instance host's default. */
 export const DEFAULT_HOST_CAPACITY = 1000;

@@ -6,9 +6,9 @@ import {
   markToolReleaseFailed,
   provisionedTool,
   type ToolRef,
-} from "./claim-sql.js";
-import type { ToolProvider, ToolProviders } from "./providers/types.js";
-import { secretAad, type SecretBox } from "./secrets.js";
+} from "../claim/claim-sql.js";
+import type { ToolProvider, ToolProviders } from "../providers/types.js";
+import { secretAad, type SecretBox } from "../secrets.js";
 
 /** A pool tool of an instance as recorded, with its credentials opened: what the instance is given. */
 export interface ProvisionedTool extends ToolRef {

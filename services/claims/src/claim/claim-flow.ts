@@ -52,11 +52,11 @@ import {
 import { askParent, prepareClone, type Clone } from "./clone.js";
 import { claimBatch, claimWithinCaps } from "./holdings.js";
 import { completeWithKeys, firstClaimOutcome, settleFailedClaim, type KeyedCompletion } from "./idempotency.js";
-import type { PoolTools, ProvisionedTool } from "./pool-tools.js";
+import type { PoolTools, ProvisionedTool } from "../pool/pool-tools.js";
 import { proveRequester, type Proof } from "./proof.js";
 import type { TemplateSource } from "./release.js";
 import { removeAgent } from "./removal.js";
-import { askAgent, type InstanceRef, type InstanceRuntime } from "./runtime.js";
+import { askAgent, type InstanceRef, type InstanceRuntime } from "../pool/runtime.js";
 import { sweepClaims } from "./sweep.js";
 
 export interface ClaimFlowDeps {

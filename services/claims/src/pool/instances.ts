@@ -5,7 +5,7 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { randomId } from "@convos-pool/kit";
-import type { InstanceStateName } from "./entities.js";
+import type { InstanceStateName } from "../db/entities.js";
 
 export async function registerInstance(
   em: EntityManager,

@@ -32,11 +32,11 @@ import {
 } from "@convos-pool/kit";
 import { type Database } from "@convos-pool/kit/db";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
-import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
-import type { RunningClaimsService } from "./server.js";
-import { as, expectCode } from "./testing/helpers.js";
+import { GrpcInstanceHost, PoolManager } from "../pool/pool-manager.js";
+import type { RunningClaimsService } from "../server.js";
+import { as, expectCode } from "../testing/helpers.js";
 import { StandInHost } from "@convos-pool/testing/stand-in-host";
-import { StandInStack } from "./testing/stand-in-stack.js";
+import { StandInStack } from "../testing/stand-in-stack.js";
 
 const CONCURRENCY = 4;
 /** Agents of one host per call: small here, so that a few agents make several batches. */

@@ -9,8 +9,8 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { type Logger, nonceUsed } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
 import { markRemoved, toolsToRelease } from "./claim-sql.js";
-import type { PoolTools } from "./pool-tools.js";
-import type { InstanceRuntime } from "./runtime.js";
+import type { PoolTools } from "../pool/pool-tools.js";
+import type { InstanceRuntime } from "../pool/runtime.js";
 
 /** Removes the owner's agent; false when it is not the owner's live agent (any more). */
 export async function removeAgent(

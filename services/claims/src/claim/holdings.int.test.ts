@@ -4,7 +4,7 @@ import { limitExceededOf } from "@convos-pool/kit";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
 import { claimIdleInstance, completeClaim, insertProvisionedTool } from "./claim-sql.js";
-import { entities } from "./entities.js";
+import { entities } from "../db/entities.js";
 import {
   HOLDINGS_SQL as holdingsSql,
   claimBatch,
@@ -13,7 +13,7 @@ import {
   claimWithinCapsBody,
   holdings,
 } from "./holdings.js";
-import { migrations } from "./migrations.js";
+import { migrations } from "../db/migrations.js";
 
 let db: Database;
 

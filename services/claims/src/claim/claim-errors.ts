@@ -5,7 +5,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { fieldViolations, invalidArgument } from "@convos-pool/kit";
-import { ProvisioningError } from "./providers/types.js";
+import { ProvisioningError } from "../providers/types.js";
 
 /** Where a claim was when it failed: decides what the rollback must undo and what the requester is told. */
 export type Stage = "provision" | "configure" | "join" | "complete";

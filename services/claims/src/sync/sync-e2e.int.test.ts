@@ -34,8 +34,8 @@ import {
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/testing";
-import type { RunningClaimsService } from "./server.js";
-import { as } from "./testing/helpers.js";
+import type { RunningClaimsService } from "../server.js";
+import { as } from "../testing/helpers.js";
 import { RealStack } from "@convos-pool/testing/real-stack";
 
 /** Every answer says which instructions and model produced it, so the conversation shows what each agent runs on. */

@@ -1,6 +1,6 @@
 import { Migration } from "@mikro-orm/migrations";
 import { CreateSignatureNonces, type MigrationEntry } from "@convos-pool/kit/db";
-import { createClaimBatch, createClaimWithinCaps } from "./holdings.js";
+import { createClaimBatch, createClaimWithinCaps } from "../claim/holdings.js";
 
 /**
  * The claims service's tables (docs/claims.md). Instances, the tools the pool

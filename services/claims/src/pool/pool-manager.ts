@@ -60,7 +60,7 @@ import {
   type PoolRow,
   type RowAction,
 } from "./pool-plan.js";
-import { makeDue, recordHostVersions } from "./sync-sql.js";
+import { makeDue, recordHostVersions } from "../sync/sync-sql.js";
 
 // The host client, where the server and the tests import it from.
 export { GrpcInstanceHost } from "./host-client.js";
