@@ -50,6 +50,9 @@ export function cachedTemplateSource(
   };
 }
 
+/** How often usage counts go to the templates service. */
+export const USAGE_FLUSH_MS = 1_000;
+
 /**
  * Usage counts are statistics for the store's order: they are added up here
  * and sent once per template per `intervalMs`, not once per claim, with the
@@ -63,7 +66,7 @@ export class UsageBatcher {
   constructor(
     private readonly send: (templateId: string, count: number, ownerIds: string[]) => Promise<void>,
     private readonly onError: (templateId: string, err: unknown) => void,
-    intervalMs = 1_000,
+    intervalMs = USAGE_FLUSH_MS,
   ) {
     this.timer = setInterval(() => void this.flush(), intervalMs);
     this.timer.unref();
