@@ -14,6 +14,7 @@ import {
   signedTemplate,
   startServiceProcess,
   type ServiceProcess,
+  waitFor,
 } from "@convos-pool/testing";
 import { as } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
@@ -61,11 +62,13 @@ describe("a claims process killed mid-claim", () => {
       () => undefined,
       (err: unknown) => ConnectError.from(err),
     );
-    const deadline = Date.now() + 30_000;
     let failedEarly: ConnectError | undefined;
     void lost.then((e) => (failedEarly = e));
-    while (joins().length === before && !failedEarly && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await waitFor(
+      "the killed replica's join, or its claim failing",
+      () => joins().length > before || !!failedEarly,
+      30_000,
+    );
     expect(failedEarly?.message ?? "", proc!.lines.slice(-5).join("\n")).toBe("");
     const instanceId = joins().at(-1)!.instanceId;
     expect(stack.host.callsOf(instanceId)).toEqual(["configure", "join"]);
@@ -75,7 +78,8 @@ describe("a claims process killed mid-claim", () => {
     killed.close();
     stack.host.joinDelayMs = 0;
 
-    // Another replica's sweep, as it runs every few seconds.
+    // Another replica's sweep, as its timer runs it every few seconds (here every second, so that the
+    // retry hears within a second of the lease running out).
     let sweeping = true;
     const sweeper = (async () => {
       while (sweeping) {

@@ -7,5 +7,7 @@ export {
   type RunningClaimsService,
 } from "./server.js";
 export { SecretBox } from "./secrets.js";
+/** How often the service sends its usage counts: what a test waits out to see that none was sent. */
+export { USAGE_FLUSH_MS } from "./claim/template-cache.js";
 /** The one statement that claims an idle instance: what bench/claims.ts measures the service against. */
 export { CLAIM_SQL } from "./claim/claim-sql.js";

@@ -9,7 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { createLogger, createServiceClient, signUpdateRelease } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, waitFor } from "@convos-pool/testing";
 import { startClaimsService, type RunningClaimsService } from "./server.js";
 import { as } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
@@ -49,14 +49,6 @@ const claimsAt = (url: string) => {
   clients.push(c);
   return c.client;
 };
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe("two claims services on one database", () => {
   it("a burst of claims through both: every claim its own instance, configured and joined once; one more than idle is told so", async () => {
@@ -127,13 +119,16 @@ describe("two claims services on one database", () => {
     });
     await stack.syncClient.pushTemplateVersion({ template: release });
     // The second service learns of it from the database alone (its scan), as a replica the push did not reach.
-    await until("every agent at the new version", () =>
-      ids.every((id) => stack.host.instances.get(id)?.appliedVersion === Number(v)),
+    await waitFor(
+      "every agent at the new version",
+      () => ids.every((id) => stack.host.instances.get(id)?.appliedVersion === Number(v)),
+      20_000,
     );
-    await until(
+    await waitFor(
       "every delivery recorded",
       async () =>
         (await rows(`select 1 from instances where id = any($1) and sync_next_at is not null`, [ids])).length === 0,
+      20_000,
     );
     for (const id of ids)
       expect(

@@ -67,6 +67,8 @@ export interface ClaimsServiceOptions extends ProviderSettings {
   claimLeaseSeconds?: number | undefined;
   /** How often the sweep runs (claims whose lease ran out, tools to release); default 5 s. */
   sweepIntervalMs?: number | undefined;
+  /** How long a template read serves the next claims (template-cache.ts); default TEMPLATE_CACHE_MS. */
+  templateCacheMs?: number | undefined;
   /** Instruction sync: calls in flight at most (default 64), agents of a host per call (default 250), due scan interval (default 1 s). */
   sync?:
     | { concurrency?: number | undefined; batchSize?: number | undefined; scanIntervalMs?: number | undefined }
@@ -153,7 +155,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         em,
         verifier,
         limits: opts.limits ?? DEFAULT_LIMITS,
-        templates: cachedTemplateSource(templateSource),
+        templates: cachedTemplateSource(templateSource, opts.templateCacheMs),
         tools,
         runtime,
         log,

@@ -75,6 +75,13 @@ const claimReq = (requester: TestIdentity, templateId: string, over: ClaimFields
 const claimBy = (requester: TestIdentity, templateId: string, over: ClaimFields = {}) =>
   client.claim(claimReq(requester, templateId, over), as(requester));
 
+/** Resolves once a claim by `owner` holds its agent (its row is claiming): the claim is in flight. */
+const holdingItsAgent = (owner: TestIdentity) =>
+  waitFor("the claim holding its agent", async () => {
+    const rows = await sql.query(`select 1 from instances where state = 'claiming' and owner_id = $1`, [owner.inboxId]);
+    return (rows.rowCount ?? 0) > 0;
+  });
+
 beforeAll(async () => {
   await stack.start();
   ({ claims, host, templatesClient, claimsClient: client, sql, db } = stack);
@@ -615,7 +622,7 @@ describe("a claim's outcome is never lost", () => {
     host.joinDelayMs = 2_000;
     try {
       const claiming = client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-slow" }), as(owner));
-      await new Promise((r) => setTimeout(r, 800));
+      await holdingItsAgent(owner);
       // Pretend it started long ago: only a renewal since keeps the sweep off it.
       await sql.query(
         `update instances set claim_started_at = now() - interval '1 hour' where state = 'claiming' and owner_id = $1`,
@@ -638,12 +645,7 @@ describe("a claim's outcome is never lost", () => {
     host.joinDelayMs = 2_000;
     try {
       const claiming = client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-lapsed" }), as(owner));
-      await waitFor("the claim holding its agent", async () => {
-        const rows = await sql.query(`select 1 from instances where state = 'claiming' and owner_id = $1`, [
-          owner.inboxId,
-        ]);
-        return (rows.rowCount ?? 0) > 0;
-      });
+      await holdingItsAgent(owner);
       // As after an outage longer than a lease: neither started nor renewed within it.
       await sql.query(
         `update instances set claim_started_at = now() - interval '1 hour', claim_renewed_at = now() - interval '1 hour'

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NO_LIMITS, generateServiceCredentials, createLogger } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretBox } from "@convos-pool/claims";
 import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
@@ -44,6 +44,8 @@ let lineage: RunningLineageService;
 let ctx: Context;
 /** An operator of the pool (POOL_OPERATORS): its key is made before the templates service starts. */
 let operator: Context;
+/** The claims service's template cache, shorter here than its default: a delisting shows once it has passed. */
+const TEMPLATE_CACHE_MS = 200;
 
 beforeAll(async () => {
   const creds = generateServiceCredentials();
@@ -75,6 +77,7 @@ beforeAll(async () => {
     pool: { hostUrls: [host.url], target: 2, intervalMs: 3_600_000 },
     lineageUrl: lineage.url,
     limits: NO_LIMITS,
+    templateCacheMs: TEMPLATE_CACHE_MS,
     log: silent("claims"),
   });
   gateway = await startGateway({
@@ -420,7 +423,7 @@ describe("pool for a store people can trust", () => {
     const store = (await pool.browse(ctx, { q: "Lender" })) as { templates: { id: string }[] };
     expect(store.templates.map((x) => x.id)).not.toContain(t.id);
     await expectHttpError(pool.getTemplate(reporter, t.id), 404, "not_found");
-    await new Promise((r) => setTimeout(r, 2_100)); // the claims service's template cache
+    await new Promise((r) => setTimeout(r, TEMPLATE_CACHE_MS + 20)); // the claims service's template cache must pass
     await claims.pool!.reconcile();
     await expectHttpError(
       pool.claim(reporter, t.id, `https://dev.convos.org/v2?i=cli-${randomBytes(4).toString("hex")}`),
@@ -530,11 +533,15 @@ describe("pool browse --sort most_used", () => {
     // Uses reach the templates service in batches, about once a second.
     type Listed = { id: string; recent_owners: number; usage_count: number };
     let ranked: Listed[] = [];
-    for (let i = 0; i < 100; i++) {
-      ranked = ((await pool.browse(ctx, { category, sort: "most_used" })) as { templates: Listed[] }).templates;
-      if (ranked.reduce((n, t) => n + t.usage_count, 0) === 6) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      "the six uses counted",
+      async () => {
+        ranked = ((await pool.browse(ctx, { category, sort: "most_used" })) as { templates: Listed[] }).templates;
+        return ranked.reduce((n, t) => n + t.usage_count, 0) === 6;
+      },
+      10_000,
+      100,
+    );
     expect(ranked.map((t) => [t.id, t.recent_owners, t.usage_count])).toEqual([
       [liked.id, 2, 2],
       [inflated.id, 1, 4],

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, timestampMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
@@ -107,7 +107,8 @@ it("pool patterns lists what my template's agents offered, expired ones with --e
     await host.client.publishPattern({ instanceId: agent, text: "Book rail passes a week ahead.", ttlSeconds: 1n })
   ).pattern!;
   await host.client.publishPattern({ instanceId: agent, text: "My name is Ana, call me." }).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 1_100));
+  // The short pattern's 1 s TTL (the pool's least) must pass for it to show as expired.
+  await new Promise((r) => setTimeout(r, timestampMs(short.expiresAt!) - Date.now() + 5));
 
   const listed = await pool("creator.json", "patterns", templateId);
   expect(listed.code, listed.err).toBe(0);

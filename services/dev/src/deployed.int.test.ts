@@ -36,7 +36,8 @@ import {
   startServer,
   type ClientCredentials,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/testing";
+import { newIdentity, sampleContent, tool, waitFor, type TestIdentity } from "@convos-pool/testing";
+import { USAGE_FLUSH_MS } from "@convos-pool/claims";
 import { DEPLOYED, DeployedPool, PRINCIPAL_OF } from "@convos-pool/testing/deployed";
 
 const pool = new DeployedPool({ name: "deployed", sizing: { claims: { POOL_TARGET_IDLE: "2" } } });
@@ -371,13 +372,13 @@ describe("the pool as deployed, against people acting in others' names", () => {
     const claim = claimOf(requester, templateId);
     return { ...claimBody(claim), signature: restSig(await signClaim(signer.account, claim)) };
   };
-  const untilIdle = async (n: number) => {
-    const end = Date.now() + 30_000;
-    while (((await claims.query(`select 1 from instances where state = 'idle'`)).rowCount ?? 0) < n) {
-      if (Date.now() > end) throw new Error(`fewer than ${n} idle agents after 30 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const untilIdle = (n: number) =>
+    waitFor(
+      `${n} idle agents`,
+      async () => ((await claims.query(`select 1 from instances where state = 'idle'`)).rowCount ?? 0) >= n,
+      30_000,
+      200,
+    );
 
   beforeAll(async () => {
     claims = await connect("claims");
@@ -422,9 +423,9 @@ describe("the pool as deployed, against people acting in others' names", () => {
     }
     // The stranger in their own name: the private template does not exist for them.
     expect((await rest("POST", "/api/pool/claim", await signed(stranger, priv))).status).toBe(404);
-    // Nothing may be counted, and nothing signals that: the claims service sends its usage counts once a
-    // second, so 1.2 s holds a pass that would have sent one.
-    await new Promise((r) => setTimeout(r, 1_200));
+    // Nothing may be counted, and nothing signals that: the claims service sends its usage counts every
+    // USAGE_FLUSH_MS, so that and a little more holds a pass that would have sent one.
+    await new Promise((r) => setTimeout(r, USAGE_FLUSH_MS + 200));
     expect(await snapshot()).toEqual(before);
   });
 
@@ -558,8 +559,8 @@ describe("the pool as deployed, against people acting in others' names", () => {
       );
       expect(tamper.altered).toBeGreaterThan(0);
       // Back as it was: the instance idle again, its number released, nothing counted (usage counts go out
-      // once a second, so 1.2 s holds a pass that would have sent one).
-      await new Promise((r) => setTimeout(r, 1_200));
+      // every USAGE_FLUSH_MS, so that and a little more holds a pass that would have sent one).
+      await new Promise((r) => setTimeout(r, USAGE_FLUSH_MS + 200));
       expect(await snapshot()).toEqual(before);
       for (const id of idle)
         expect((await claims.query(`select state from instances where id = $1`, [id])).rows[0]!.state).toBe("idle");

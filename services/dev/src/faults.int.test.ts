@@ -16,7 +16,15 @@ import { startCreator } from "@convos-pool/testing/convos";
 import { EXTRACTION_PROMPT, SUMMARY_PROMPT } from "@convos-pool/instance";
 import { startChatServer, type ChatAnswer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { callerHeaders, createServiceClient, signClone } from "@convos-pool/kit";
-import { PostgresServer, newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/testing";
+import {
+  PostgresServer,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  signedUpdate,
+  tool,
+  waitFor,
+} from "@convos-pool/testing";
 import { DeployedPool, type DeployedService } from "@convos-pool/testing/deployed";
 import { invariantsHold, violations, type World } from "@convos-pool/testing/invariants";
 
@@ -114,35 +122,32 @@ async function updateTemplate(): Promise<bigint> {
 
 /** Resolves when a line matching `pattern` appears in `service`'s output after `from` lines. */
 async function lineOf(service: DeployedService, pattern: RegExp, from: number, ms = 30_000): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const line = pool.processes
+  const find = () =>
+    pool.processes
       .get(service)
       ?.lines.slice(from)
       .find((l) => pattern.test(l));
-    if (line) return line;
-    if (Date.now() > end) throw new Error(`no line matching ${pattern} from ${service} in ${ms} ms`);
-    await sleep(5);
-  }
+  await waitFor(`a line matching ${pattern} from ${service}`, () => find() !== undefined, ms, 5);
+  return find()!;
 }
 const linesOf = (service: DeployedService) => pool.processes.get(service)?.lines.length ?? 0;
 
 async function waitIdle(n: number): Promise<void> {
-  const end = Date.now() + 60_000;
-  while (((await world.claimsDb.query(`select 1 from instances where state = 'idle'`)).rowCount ?? 0) < n) {
-    if (Date.now() > end) {
-      const states = (await world.claimsDb.query(`select state, count(*)::int as n from instances group by state`))
-        .rows;
-      throw new Error(
-        `fewer than ${n} idle agents after 60 s: ${JSON.stringify(states)}\n${pool.processes
-          .get("claims")
-          ?.lines.filter((l) => !/"level":"(info|debug)"/.test(l))
-          .slice(-8)
-          .join("\n")}`,
-      );
-    }
-    await sleep(200);
-  }
+  await waitFor(
+    `${n} idle agents`,
+    async () => ((await world.claimsDb.query(`select 1 from instances where state = 'idle'`)).rowCount ?? 0) >= n,
+    60_000,
+    200,
+  ).catch(async (err: unknown) => {
+    const states = (await world.claimsDb.query(`select state, count(*)::int as n from instances group by state`)).rows;
+    throw new Error(
+      `${(err as Error).message}: ${JSON.stringify(states)}\n${pool.processes
+        .get("claims")
+        ?.lines.filter((l) => !/"level":"(info|debug)"/.test(l))
+        .slice(-8)
+        .join("\n")}`,
+    );
+  });
 }
 
 beforeAll(async () => {
@@ -269,13 +274,13 @@ describe("faults, and what holds after each", () => {
   });
 
   /** The moment its row says `claiming`, before the host hears of the claim. */
-  const rowClaiming = async () => {
-    const end = Date.now() + 30_000;
-    while (((await world.claimsDb.query(`select 1 from instances where state = 'claiming'`)).rowCount ?? 0) === 0) {
-      if (Date.now() > end) throw new Error("no claim took an agent within 30 s");
-      await sleep(2);
-    }
-  };
+  const rowClaiming = () =>
+    waitFor(
+      "a claim taking an agent",
+      async () => ((await world.claimsDb.query(`select 1 from instances where state = 'claiming'`)).rowCount ?? 0) > 0,
+      30_000,
+      2,
+    );
 
   /** `n` keyed claims into new conversations, `outage` once the first took its agent: each must get its agent, and the agents answer. */
   async function claimsThrough(name: string, n: number, outage: () => Promise<void>): Promise<void> {
@@ -478,14 +483,16 @@ describe("faults, and what holds after each", () => {
     const answered = send();
     try {
       // The moment the parent asks its model for the summary (held until the host is killed).
-      const end = Date.now() + 60_000;
-      while (
-        !llm.requests.slice(before).some((r) => r.body.messages.some((m) => m.content?.startsWith(SUMMARY_PROMPT)))
-      ) {
-        if (Date.now() > end)
-          throw new Error(`the parent never summarized: ${JSON.stringify(await Promise.race([answered, sleep(10)]))}`);
-        await sleep(20);
-      }
+      await waitFor(
+        "the parent's summary",
+        () =>
+          llm.requests.slice(before).some((r) => r.body.messages.some((m) => m.content?.startsWith(SUMMARY_PROMPT))),
+        60_000,
+      ).catch(async (err: unknown) => {
+        throw new Error(
+          `${(err as Error).message}; the claim: ${JSON.stringify(await Promise.race([answered, sleep(10)]))}`,
+        );
+      });
       await pool.killService("instance-host");
     } finally {
       release();
@@ -545,13 +552,16 @@ describe("faults, and what holds after each", () => {
       model = mode;
       const before = (await creator.transcript(a.groupId)).length;
       await ask(a.groupId, `A question while the model is ${mode}`);
-      const end = Date.now() + 30_000;
       let said: Awaited<ReturnType<typeof creator.transcript>> = [];
-      while (Date.now() < end) {
-        said = (await creator.transcript(a.groupId)).slice(before);
-        if (said.some((m) => m.from !== creator.inboxId)) break;
-        await sleep(300);
-      }
+      await waitFor(
+        `the agent's answer while the model is ${mode}`,
+        async () => {
+          said = (await creator.transcript(a.groupId)).slice(before);
+          return said.some((m) => m.from !== creator.inboxId);
+        },
+        30_000,
+        300,
+      );
       const reply = said.find((m) => m.from !== creator.inboxId)?.text ?? "";
       if (mode === "slow") expect(reply).toMatch(/^Noted/);
       else expect(reply).toMatch(/could not reach my language model/);

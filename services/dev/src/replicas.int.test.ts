@@ -24,7 +24,7 @@ import { startCreator } from "@convos-pool/testing/convos";
 import { EXTRACTION_PROMPT } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { callerHeaders, createServiceClient, signOperation } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool, waitFor } from "@convos-pool/testing";
 import { DeployedPool, type ProcessName } from "@convos-pool/testing/deployed";
 import { invariantsHold, type World } from "@convos-pool/testing/invariants";
 
@@ -94,15 +94,13 @@ async function claimUntilAnswered(
 const rows = async <T = Record<string, any>>(sql: string, params: unknown[] = []) =>
   (await world.claimsDb.query(sql, params)).rows as T[];
 
+/** Waits for `check`; when it times out, says where the instances are. */
 async function until(what: string, check: () => Promise<boolean>, ms = 90_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end)
-      throw new Error(
-        `${what}: not within ${ms / 1000} s; instances: ${JSON.stringify(await rows(`select host_url, state, count(*)::int as n from instances group by 1, 2 order by 1, 2`))}`,
-      );
-    await sleep(250);
-  }
+  await waitFor(what, check, ms, 250).catch(async (err: unknown) => {
+    throw new Error(
+      `${(err as Error).message}; instances: ${JSON.stringify(await rows(`select host_url, state, count(*)::int as n from instances group by 1, 2 order by 1, 2`))}`,
+    );
+  });
 }
 
 const idleOn = async (url: string) =>
@@ -116,17 +114,17 @@ const idleOn = async (url: string) =>
   );
 
 /** Resolves when a line matching `pattern` appears in `name`'s output after `from` lines. */
-async function lineOf(name: ProcessName, pattern: RegExp, from: number, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (
-    !pool.processes
-      .get(name)
-      ?.lines.slice(from)
-      .some((l) => pattern.test(l))
-  ) {
-    if (Date.now() > end) throw new Error(`no line matching ${pattern} from ${name} in ${ms} ms`);
-    await sleep(5);
-  }
+function lineOf(name: ProcessName, pattern: RegExp, from: number, ms = 60_000): Promise<void> {
+  return waitFor(
+    `a line matching ${pattern} from ${name}`,
+    () =>
+      pool.processes
+        .get(name)
+        ?.lines.slice(from)
+        .some((l) => pattern.test(l)) ?? false,
+    ms,
+    5,
+  );
 }
 
 /** Says `text` to the agent of a conversation; the checker wants it answered. */

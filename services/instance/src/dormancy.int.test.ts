@@ -17,7 +17,7 @@ import {
   signUpdateRelease,
   type ServiceClient,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/testing";
+import { createTestDatabase, newIdentity, sampleContent, waitFor } from "@convos-pool/testing";
 import { startCreator } from "@convos-pool/testing/convos";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
@@ -83,13 +83,8 @@ async function stateOf(id: string): Promise<InstanceState | undefined> {
   return (await hostRpc.client.listInstances({})).instances.find((i) => i.instanceId === id)?.state;
 }
 
-async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Waits for `cond`, polled every 100 ms: each poll is an RPC to the host or a sync with the node. */
+const until = (what: string, cond: () => Promise<boolean> | boolean, ms = 20_000) => waitFor(what, cond, ms, 100);
 
 /** Files under the agent's workspace this process has open (its XMTP database, WAL and shared memory). */
 function openFilesOf(id: string): string[] {
@@ -165,13 +160,12 @@ describe("dormancy", () => {
     expect(openFilesOf("inst-a").length).toBeGreaterThan(0);
     // The other agent slept on.
     expect(await stateOf("inst-b")).toBe(InstanceState.DORMANT);
+    // Quiet again, it falls asleep again: only with no turn left, so any second answer was sent by then.
+    await until("dormant again", async () => (await stateOf("inst-a")) === InstanceState.DORMANT);
     // Its answer came once: not again from the stream and the catch-up both.
-    await new Promise((r) => setTimeout(r, 1_500));
     const answers = await answersIn(a);
     expect(answers.length).toBe(before + 1);
     expect(answers.at(-1)).toContain(OFFLINE_LABEL);
-    // Quiet again, it falls asleep again.
-    await until("dormant again", async () => (await stateOf("inst-a")) === InstanceState.DORMANT);
   }, 60_000);
 
   it("a call wakes it: an instruction update is applied by the woken agent", async () => {
@@ -211,7 +205,8 @@ describe("dormancy", () => {
       async () => (await answersIn(a)).length > before,
       20_000,
     );
-    await new Promise((r) => setTimeout(r, 2_000));
+    // It falls asleep again only with no turn left: any second answer was sent by then.
+    await until("inst-a dormant again", async () => (await stateOf("inst-a")) === InstanceState.DORMANT);
     // What came while it slept is answered once, as after any restart: the newest message, once.
     expect((await answersIn(a)).length).toBe(before + 1);
     // And inst-b still wakes for a message after the restart.
@@ -224,11 +219,18 @@ describe("dormancy", () => {
     try {
       const cursor = await watch.newest(a.groupId);
       expect(cursor).toBeGreaterThan(0n);
+      // A second group on the same stream: the node replays every group from its cursor before it
+      // delivers anything live, so once a live message to that group arrived, a replay would have too.
+      const other = await creator!.conversation("Dormancy watch");
+      const otherCursor = await watch.newest(other.groupId);
       let woke = 0;
+      let otherWoke = 0;
       watch.watch(a.groupId, cursor, () => woke++);
+      watch.watch(other.groupId, otherCursor, () => otherWoke++);
       await until("subscribed", () => watch.streams === 1, 5_000);
+      await creator!.send(other.groupId, "A live message on the same stream");
+      await until("the other group woken", () => otherWoke === 1, 5_000);
       // Nothing past the cursor: nothing delivered.
-      await new Promise((r) => setTimeout(r, 300));
       expect(woke).toBe(0);
       await creator!.send(a.groupId, "A message the watch sees as ciphertext");
       await until("woken", () => woke === 1, 5_000);

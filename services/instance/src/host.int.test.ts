@@ -26,7 +26,7 @@ import {
   templateIdFor,
   type ServiceClient,
 } from "@convos-pool/kit";
-import { codeOf, createTestDatabase, newIdentity, sampleContent, tool } from "@convos-pool/testing";
+import { codeOf, createTestDatabase, newIdentity, sampleContent, tool, waitFor } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
@@ -85,6 +85,22 @@ async function startHost(): Promise<void> {
   hostClient = createServiceClient(InstanceHostService, host.url, CREDS.claims);
   instClient = createServiceClient(InstanceService, host.url, CREDS.claims);
 }
+
+/** Whether the agent `id` under `hostDir` has handled the conversation up to a message sent at `sentAt` (its state.json). */
+async function seenPast(hostDir: string, id: string, sentAt: unknown): Promise<boolean> {
+  const state = await readFile(join(dir, hostDir, "instances", id, "state.json"), "utf8").catch(() => undefined);
+  if (!state) return false;
+  return (
+    BigInt((JSON.parse(state) as { lastSeenNs: string }).lastSeenNs) >= BigInt(Date.parse(String(sentAt))) * 1_000_000n
+  );
+}
+
+/** How many answers the agent `id` has logged (the host's "answered" lines). */
+const answersLogged = (id: string) =>
+  logs.filter((l) => {
+    const line = JSON.parse(l) as { msg?: string; instanceId?: string };
+    return line.msg === "answered" && line.instanceId === id;
+  }).length;
 
 const code = (err: unknown) => (err instanceof ConnectError ? Code[err.code] : String(err));
 
@@ -459,6 +475,7 @@ describe("instance host", () => {
       while (restoring) {
         await poller.client.listInstances({}).then(
           (r) => listed.push(r.instances.length),
+          // Not listening yet: the poller's pace until the host is up.
           () => new Promise((r) => setTimeout(r, 5)),
         );
       }
@@ -513,6 +530,7 @@ describe("instance host", () => {
       const llmInst = llmHost.instances.get("inst-llm")!;
       const offline = host!.instances.get("inst-a")!;
 
+      const answeredBefore = answersLogged("inst-a");
       let from = await cli!.send("Please always book aisle seats for me");
       const [llmReply, offlineReply] = await Promise.all([
         cli!.messageFrom(inboxId, from),
@@ -545,15 +563,24 @@ describe("instance host", () => {
       // IDENTITY.md is read at every turn: an edit shows in the next request.
       await writeFile(identityPath, "# Trip Planner\n\nYou now answer in haiku.\n");
       from = await cli!.send("Any ideas for Kyoto?");
-      await cli!.messageFrom(inboxId, from);
+      const [modelAnswer, offlineAnswer] = await Promise.all([
+        cli!.messageFrom(inboxId, from),
+        cli!.messageFrom(offline.inboxId, from),
+      ]);
       const second = replies().at(-1)!;
       expect(second.body.messages[0]!.content.startsWith("# Trip Planner\n\nYou now answer in haiku.\n")).toBe(true);
       expect(second.body.messages[0]!.content).toContain("Always book aisle seats for Saul");
       expect(second.body.messages.some((m) => m.role === "assistant" && m.content === llmReply.content)).toBe(true);
 
-      // Two agents in one conversation never answer each other: give any loop time to show.
-      await new Promise((r) => setTimeout(r, 1_500));
+      // Two agents in one conversation never answer each other. Each has handled the other's last answer
+      // once its conversation state has seen past it, and answered it, had it done so, once its turns settle.
+      await Promise.all([
+        waitFor("inst-a handled the model's answer", () => seenPast("host", "inst-a", modelAnswer.sentAt)),
+        waitFor("inst-llm handled inst-a's answer", () => seenPast("llm-host", "inst-llm", offlineAnswer.sentAt)),
+      ]);
       await Promise.all([llmInst.settled(), offline.settled()]);
+      // inst-a answered the two people's messages and no agent's: its answer above was its last.
+      expect(answersLogged("inst-a") - answeredBefore).toBe(2);
       expect(replies()).toHaveLength(2);
       expect(replies().some((r) => r.body.messages.at(-1)!.content.includes("[offline model]"))).toBe(false);
       const agentMessages = cli!.events.filter(
@@ -752,11 +779,12 @@ describe("instance host", () => {
     await node!.close();
     node = await startDevnode({ port: xmtp!.port, databaseUrl: nodeDb });
     await cli!.send("remember that our hotel is in Shinjuku");
-    const deadline = Date.now() + 30_000;
-    while (!inst.memorySnapshot?.entries.some((e) => e.text === "our hotel is in Shinjuku")) {
-      if (Date.now() > deadline) throw new Error("the instance did not learn the message sent after the node restart");
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(
+      "the instance learning the message sent after the node restart",
+      () => inst.memorySnapshot?.entries.some((e) => e.text === "our hotel is in Shinjuku") ?? false,
+      30_000,
+      200,
+    );
   });
 
   it("Release forgets the claim; StopInstance closes the instance's XMTP client (none of its files left open) and with destroy deletes the workspace", {

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -200,7 +200,7 @@ class TestAgent implements PatternAgent {
       const during = this.duringNextChange;
       this.duringNextChange = undefined;
       await during?.();
-      // A turn's length between turns, so agents taken up at once overlap here.
+      // The scenario: a turn's length between turns (2 ms), so that agents taken up at once overlap here.
       await new Promise((r) => setTimeout(r, 2));
       return true;
     } finally {
@@ -354,7 +354,8 @@ describe("the exchange", () => {
     expect(record.refused).toEqual({ injection: 1, invalid: 1 });
 
     // Offered once: a second cycle offers nothing again (an offer would renew its expiry) and counts no refusal again.
-    await new Promise((r) => setTimeout(r, 20));
+    // A few milliseconds pass first: expires_at is kept to the millisecond, so a renewal would show as a later expiry.
+    await new Promise((r) => setTimeout(r, 5));
     ex.cycle();
     await ex.idle();
     expect((await seenBy(sibling)).map((p) => p.expiresAt)).toEqual([offered[0]!.expiresAt]);
@@ -433,7 +434,8 @@ describe("the exchange", () => {
     await ex.idle();
     expect(agent.memorySnapshot!.entries.map((e) => e.adoptedFrom)).toEqual([pattern.patternId]);
     await stopPool();
-    await new Promise((r) => setTimeout(r, 1_200));
+    // The pattern's 1 s TTL (the pool's least) must pass: the agent drops it by the expiry it recorded.
+    await new Promise((r) => setTimeout(r, timestampMs(pattern.expiresAt!) - Date.now() + 5));
     ex.cycle();
     await ex.idle();
     expect(agent.memorySnapshot!.entries).toEqual([]);

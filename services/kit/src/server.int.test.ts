@@ -17,6 +17,7 @@ import {
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "@convos-pool/gen/grpc/health/v1/health_pb.js";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "@convos-pool/testing/wait";
 import {
   callerHeaders,
   callerInboxId,
@@ -40,7 +41,8 @@ function routes(router: ConnectRouter) {
       if (req.inboxId === "") throw invalidArgument("inbox_id", "is required");
       if (req.inboxId === "slow") {
         onSlowCall?.();
-        // The scenario: a call still at work for a while after close() begins.
+        // The scenario: a call still at work after close() begins, long enough that a
+        // close() that did not wait for it would have cut it (well within the 5 s grace).
         await new Promise((r) => setTimeout(r, 300));
       }
       if (req.inboxId.length > 1000) throw invalidArgument("inbox_id", `"${req.inboxId}" is no inbox ID`);
@@ -113,14 +115,6 @@ function healthWatch(client: grpc.Client, service: string) {
   call.on("data", (m: MessageShape<typeof HealthCheckResponseSchema>) => statuses.push(m.status));
   call.on("error", () => {}); // the status event carries it
   return { statuses, ended, call };
-}
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe("startServer: protocols on one port", () => {
@@ -203,11 +197,11 @@ describe("health", () => {
   it("Watch streams the current status, then changes", async () => {
     const server = await start();
     const watch = healthWatch(grpcClient(server), "");
-    await until(() => watch.statuses.length === 1);
+    await waitFor("the first status", () => watch.statuses.length === 1);
     server.health.set("", false);
-    await until(() => watch.statuses.length === 2);
+    await waitFor("the second status", () => watch.statuses.length === 2);
     server.health.set("", true);
-    await until(() => watch.statuses.length === 3);
+    await waitFor("the third status", () => watch.statuses.length === 3);
     expect(watch.statuses).toEqual([ServingStatus.SERVING, ServingStatus.NOT_SERVING, ServingStatus.SERVING]);
     watch.call.cancel();
   });
@@ -215,9 +209,9 @@ describe("health", () => {
   it("Watch of an unknown service reports SERVICE_UNKNOWN, then the service appearing", async () => {
     const server = await start();
     const watch = healthWatch(grpcClient(server), "later.Service");
-    await until(() => watch.statuses.length === 1);
+    await waitFor("the first status", () => watch.statuses.length === 1);
     server.health.set("later.Service", true);
-    await until(() => watch.statuses.length === 2);
+    await waitFor("the second status", () => watch.statuses.length === 2);
     expect(watch.statuses).toEqual([ServingStatus.SERVICE_UNKNOWN, ServingStatus.SERVING]);
     watch.call.cancel();
   });
@@ -433,7 +427,7 @@ describe("close()", () => {
   it("resolves promptly while a Watch stream is open; the watcher sees NOT_SERVING", async () => {
     const { server, closedCleanly } = await startLogged();
     const watch = healthWatch(grpcClient(server), "");
-    await until(() => watch.statuses.length === 1);
+    await waitFor("the first status", () => watch.statuses.length === 1);
     const t0 = Date.now();
     await server.close();
     expect(Date.now() - t0).toBeLessThan(2000);
@@ -520,7 +514,7 @@ describe("installShutdownHandlers", () => {
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    await until(() => stdout.includes("READY") || child.exitCode !== null, 20_000);
+    await waitFor("the child ready or exited", () => stdout.includes("READY") || child.exitCode !== null, 20_000);
     expect(stdout).toContain("READY");
     child.kill("SIGTERM");
     expect(await exited).toBe(0);

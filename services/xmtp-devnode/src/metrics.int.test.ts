@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "@convos-pool/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { mls } from "./proto.js";
 import { startDevnode, type RunningDevnode } from "./server.js";
 import { createInboxUpdate, encodeIdentityUpdate, mlsKeyPackage, mlsPrivateMessage } from "./test-fixtures.js";
@@ -123,14 +123,6 @@ function grew(before: Samples, after: Samples) {
   return (name: string, labels: Record<string, string> = {}) => after.get(name, labels) - before.get(name, labels);
 }
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const rpc = (service: string, method: string, code: string) => ({
   service,
   method,
@@ -194,7 +186,7 @@ describe("the node's metrics", () => {
 
     // A subscription replays the three, then relays two more live.
     const sub = subscribeGroup(groupId);
-    await until(() => sub.items.length === 3, "the history replayed");
+    await waitFor("the history replayed", () => sub.items.length === 3);
     const open = (await scrape()).get("xmtp_devnode_subscriptions", { kind: "group" });
     expect(open).toBe(before.get("xmtp_devnode_subscriptions", { kind: "group" }) + 1);
     const live = [
@@ -202,7 +194,7 @@ describe("the node's metrics", () => {
       mlsPrivateMessage(groupId, { ciphertext: randomBytes(9) }),
     ];
     await sendGroupMessages(live);
-    await until(() => sub.items.length === 5, "the live messages relayed");
+    await waitFor("the live messages relayed", () => sub.items.length === 5);
 
     // Welcomes: two installations, one call.
     const welcomes = [randomBytes(50), randomBytes(70)];
@@ -232,13 +224,13 @@ describe("the node's metrics", () => {
 
     // The client ends its subscription: counted when it ends, as canceled, and no longer open.
     sub.cancel();
-    await until(
+    await waitFor(
+      "the subscription counted as canceled",
       async () =>
         grew(before, await scrape())(
           "pool_rpc_requests_total",
           rpc(MLS_SERVICE, "SubscribeGroupMessages", "canceled"),
         ) === 1,
-      "the subscription counted as canceled",
     );
 
     const after = await scrape();
@@ -303,13 +295,13 @@ describe("the node's metrics", () => {
   it("count a subscription the node ends by closing as unavailable, and stop serving scrapes once closed", async () => {
     const before = await scrape();
     const sub = subscribeWelcomes(randomBytes(32));
-    await until(
-      async () => (await scrape()).get("xmtp_devnode_subscriptions", { kind: "welcome" }) === 1,
+    await waitFor(
       "the subscription open",
+      async () => (await scrape()).get("xmtp_devnode_subscriptions", { kind: "welcome" }) === 1,
     );
     client.close();
     await node.close();
-    await until(() => sub.ended !== undefined, "the stream ended");
+    await waitFor("the stream ended", () => sub.ended !== undefined);
     expect(sub.ended!.code).toBe(grpc.status.UNAVAILABLE);
 
     // Closed: read in process.

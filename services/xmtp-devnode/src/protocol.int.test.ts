@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { associations, identityApi, mls, toBigInt, type IdentityUpdate } from "./proto.js";
 import { startDevnode, type RunningDevnode } from "./server.js";
 import {
@@ -135,14 +135,6 @@ function subscribe<T>(path: string, request: Uint8Array, decode: (b: Buffer) => 
     },
     cancel: () => stream.cancel(),
   };
-}
-
-async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 beforeAll(async () => {
@@ -342,7 +334,7 @@ describe("subscriptions", () => {
     // Writes race the subscriptions' replay.
     const live = Array.from({ length: 40 }, (_, i) => mlsPrivateMessage(groupId, { ciphertext: Buffer.from(`l${i}`) }));
     await Promise.all(live.map((d) => sendGroupMessages([d])));
-    await until(() => fromZero.items.length >= 45 && fromThird.items.length >= 42, "all messages streamed");
+    await waitFor("all messages streamed", () => fromZero.items.length >= 45 && fromThird.items.length >= 42);
 
     const all = (await queryGroup(groupId, { direction: 1 })).messages.map((m) => toBigInt(m.v1!.id));
     expect(all).toHaveLength(45);
@@ -350,7 +342,7 @@ describe("subscriptions", () => {
     await sendGroupMessages([mlsPrivateMessage(groupId, { ciphertext: Buffer.from("last") })]);
     const last = toBigInt((await queryGroup(groupId, { direction: 1 })).messages.at(-1)!.v1!.id);
     const ids = (s: typeof fromZero) => s.items.map((m) => toBigInt(m.v1!.id));
-    await until(() => ids(fromZero).includes(last) && ids(fromThird).includes(last), "the last message streamed");
+    await waitFor("the last message streamed", () => ids(fromZero).includes(last) && ids(fromThird).includes(last));
     expect(ids(fromZero)).toEqual([...all, last]);
     expect(ids(fromThird)).toEqual([...all.slice(3), last]);
     fromZero.cancel();
@@ -387,9 +379,9 @@ describe("subscriptions", () => {
       ).finish(),
       (b) => mls.WelcomeMessage.decode(b),
     );
-    await until(() => sub.items.length === 1, "replayed welcome");
+    await waitFor("replayed welcome", () => sub.items.length === 1);
     await send(Buffer.from("welcome 2"));
-    await until(() => sub.items.length === 2, "live welcome");
+    await waitFor("live welcome", () => sub.items.length === 2);
     expect(sub.items.map((w) => Buffer.from(w.v1!.data).toString())).toEqual(["welcome 1", "welcome 2"]);
     expect(Buffer.from(sub.items[0]!.v1!.welcomeMetadata).toString()).toBe("meta");
     sub.cancel();
@@ -409,7 +401,7 @@ describe("subscriptions", () => {
     expect(toBigInt(query.pagingInfo!.idCursor)).toBe(toBigInt(sub.items[0]!.v1!.id));
 
     const empty = subscribe(`${MLS}/SubscribeWelcomeMessages`, new Uint8Array(0), (b) => b);
-    await until(() => empty.ended !== undefined, "refused");
+    await waitFor("refused", () => empty.ended !== undefined);
     expect((empty.ended as grpc.StatusObject).code).toBe(grpc.status.INVALID_ARGUMENT);
   });
 });
@@ -501,12 +493,12 @@ describe("the server", () => {
       ).finish(),
       (b) => mls.GroupMessage.decode(b),
     );
-    await until(() => sub.items.length === 1, "replay");
+    await waitFor("replay", () => sub.items.length === 1);
     const started = Date.now();
     client.close();
     await node.close();
     expect(Date.now() - started).toBeLessThan(3_000);
-    await until(() => sub.ended !== undefined, "stream ended");
+    await waitFor("stream ended", () => sub.ended !== undefined);
 
     node = await startDevnode({ port: 0, databaseUrl });
     client = new grpc.Client(node.url.replace("http://", ""), grpc.credentials.createInsecure());

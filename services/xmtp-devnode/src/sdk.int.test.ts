@@ -23,7 +23,7 @@ import {
 import { toBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "@convos-pool/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "./server.js";
 
 type AnyClient = Awaited<ReturnType<typeof Client.create>>;
@@ -81,15 +81,9 @@ function text(label: string): string {
   return t;
 }
 
-async function eventually<T>(fn: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls `check` until it holds; each poll may sync with the node, so not too often. */
+const eventually = (what: string, check: () => boolean | Promise<boolean>, ms = 15_000) =>
+  waitFor(what, check, ms, 100);
 
 async function textsOf(conversation: Conversation): Promise<string[]> {
   await conversation.sync();
@@ -97,11 +91,14 @@ async function textsOf(conversation: Conversation): Promise<string[]> {
 }
 
 /** Syncs `client` until it has the conversation `id`. */
-function conversationOf(client: AnyClient, id: string): Promise<Conversation> {
-  return eventually(async () => {
+async function conversationOf(client: AnyClient, id: string): Promise<Conversation> {
+  let found: Conversation | undefined;
+  await eventually(`conversation ${id} reaches ${client.inboxId}`, async () => {
     await client.conversations.sync();
-    return client.conversations.getConversationById(id);
-  }, `conversation ${id} reaches ${client.inboxId}`);
+    found = await client.conversations.getConversationById(id);
+    return found !== undefined;
+  });
+  return found!;
 }
 
 /**
@@ -173,16 +170,12 @@ describe("@xmtp/node-sdk 6 against the devnode on a port of its own", () => {
 
     const hello = text("hello bob");
     await aliceGroup.sendText(hello);
-    await eventually(
-      async () => (bobStream.received.includes(hello) ? true : undefined),
-      "bob's stream gets alice's message",
-    );
+    await eventually("bob's stream gets alice's message", () => bobStream.received.includes(hello));
 
     const reply = text("hi alice");
     await bobGroup.sendText(reply);
-    expect(
-      await eventually(async () => ((await textsOf(aliceGroup)).includes(reply) ? true : undefined), "alice syncs"),
-    ).toBe(true);
+    await eventually("alice syncs", async () => (await textsOf(aliceGroup)).includes(reply));
+    expect(await textsOf(aliceGroup)).toContain(reply);
     expect(await textsOf(bobGroup)).toEqual([hello, reply]);
   });
 
@@ -191,14 +184,12 @@ describe("@xmtp/node-sdk 6 against the devnode on a port of its own", () => {
     const note = text("a direct note");
     await dm.sendText(note);
     const aliceDm = await conversationOf(a, dm.id);
-    expect(
-      await eventually(async () => ((await textsOf(aliceDm)).includes(note) ? true : undefined), "alice reads the DM"),
-    ).toBe(true);
+    await eventually("alice reads the DM", async () => (await textsOf(aliceDm)).includes(note));
+    expect(await textsOf(aliceDm)).toContain(note);
     const back = text("a direct answer");
     await aliceDm.sendText(back);
-    expect(
-      await eventually(async () => ((await textsOf(dm)).includes(back) ? true : undefined), "bob reads the answer"),
-    ).toBe(true);
+    await eventually("bob reads the answer", async () => (await textsOf(dm)).includes(back));
+    expect(await textsOf(dm)).toContain(back);
   });
 
   it("a second installation of an inbox receives too, and hears of the new group by stream", async () => {
@@ -216,14 +207,13 @@ describe("@xmtp/node-sdk 6 against the devnode on a port of its own", () => {
 
     // A group created now includes both of bob's installations.
     const group = await a.conversations.createGroup([b.inboxId]);
-    await eventually(async () => (newConversations.includes(group.id) ? true : undefined), "the welcome streams to b2");
+    await eventually("the welcome streams to b2", () => newConversations.includes(group.id));
     const forBoth = text("to every installation of bob");
     await group.sendText(forBoth);
     for (const installation of [b, b2]) {
       const g = await conversationOf(installation, group.id);
-      expect(
-        await eventually(async () => ((await textsOf(g)).includes(forBoth) ? true : undefined), "installation reads"),
-      ).toBe(true);
+      await eventually("installation reads", async () => (await textsOf(g)).includes(forBoth));
+      expect(await textsOf(g)).toContain(forBoth);
     }
   });
 
@@ -248,7 +238,7 @@ describe("@xmtp/node-sdk 6 against the devnode on a port of its own", () => {
   it("survives a restart of the node in the middle of the conversation", { timeout: 60_000 }, async () => {
     const before = text("before the restart");
     await aliceGroup.sendText(before);
-    await eventually(async () => (bobStream.received.includes(before) ? true : undefined), "stream before restart");
+    await eventually("stream before restart", () => bobStream.received.includes(before));
 
     await node.close();
     // Same port: the clients' backends keep its URL.
@@ -257,32 +247,25 @@ describe("@xmtp/node-sdk 6 against the devnode on a port of its own", () => {
     // Send and sync work on the restarted node, with everything from before.
     const after = text("after the restart");
     await aliceGroup.sendText(after);
-    expect(
-      await eventually(async () => ((await textsOf(bobGroup)).includes(after) ? true : undefined), "bob syncs"),
-    ).toBe(true);
+    await eventually("bob syncs", async () => (await textsOf(bobGroup)).includes(after));
+    expect(await textsOf(bobGroup)).toContain(after);
     const answer = text("answer after the restart");
     await bobGroup.sendText(answer);
-    expect(
-      await eventually(async () => ((await textsOf(aliceGroup)).includes(answer) ? true : undefined), "alice syncs"),
-    ).toBe(true);
+    await eventually("alice syncs", async () => (await textsOf(aliceGroup)).includes(answer));
+    expect(await textsOf(aliceGroup)).toContain(answer);
     // Bob's stream was cut by the shutdown and resumed on the new node.
-    await eventually(async () => (bobStream.restarts > 0 ? true : undefined), "bob's stream restarts");
+    await eventually("bob's stream restarts", () => bobStream.restarts > 0);
     const live = text("live after the restart");
     await aliceGroup.sendText(live);
-    await eventually(
-      async () => (bobStream.received.includes(live) ? true : undefined),
-      "bob's stream resumes",
-      30_000,
-    );
+    await eventually("bob's stream resumes", () => bobStream.received.includes(live), 30_000);
     // A new client registers on the restarted node and reaches both.
     const carol = await install(person());
     const trio = await carol.conversations.createGroup([a.inboxId, b.inboxId]);
     const hi = text("carol joins");
     await trio.sendText(hi);
     const aliceTrio = await conversationOf(a, trio.id);
-    expect(
-      await eventually(async () => ((await textsOf(aliceTrio)).includes(hi) ? true : undefined), "alice reads carol"),
-    ).toBe(true);
+    await eventually("alice reads carol", async () => (await textsOf(aliceTrio)).includes(hi));
+    expect(await textsOf(aliceTrio)).toContain(hi);
   });
 
   it("stores no plaintext: no sent text appears in any table", async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { limitExceededOf } from "@convos-pool/kit";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
-import { createTestDatabase } from "@convos-pool/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { claimIdleInstance, completeClaim, insertProvisionedTool } from "./claim-sql.js";
 import { entities } from "../db/entities.js";
 import {
@@ -30,6 +30,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.close();
 });
+
+/** Sessions of this database waiting for an owner's lock now (PostgreSQL's own view of its backends). */
+async function waitingForALock(): Promise<number> {
+  const [row] = await db.em.fork().execute<{ n: number }[]>(
+    `select count(*)::int as n from pg_stat_activity
+       where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`,
+  );
+  return row!.n;
+}
 
 async function seedIdle(n: number): Promise<void> {
   await db.em.fork().execute(
@@ -105,7 +114,10 @@ describe("holdings", () => {
     const second = claimWithinCaps(db.em.fork(), params(owner), { liveAgentsPerOwner: 1 }).finally(
       () => (secondDone = true),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(
+      "the second claim waiting for a lock, or done",
+      async () => secondDone || (await waitingForALock()) === 1,
+    );
     expect(secondDone, "the second claim must wait for the first").toBe(false);
     open();
     await first;
@@ -241,12 +253,15 @@ describe("claim_batch", () => {
     await held;
     // A batch asked in the other order waits for the first owner, holding nothing of the second.
     const waiting = claimBatch(db.em.fork(), [params(second), params(first)], { liveAgentsPerOwner: 10 });
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor("the batch waiting for the first owner's lock", async () => (await waitingForALock()) === 1);
     let alone = false;
     const secondAlone = claimBatch(db.em.fork(), [params(second)], { liveAgentsPerOwner: 10 }).finally(
       () => (alone = true),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(
+      "the claim of the second owner done, or waiting for a lock",
+      async () => alone || (await waitingForALock()) === 2,
+    );
     expect(alone, "a claim of the second owner alone must not wait for the waiting batch").toBe(true);
     open();
     await holder;

@@ -1,5 +1,8 @@
 import type { TemplateSource, TemplateWithRelease } from "./release.js";
 
+/** How long a template read serves the next claims, by default. */
+export const TEMPLATE_CACHE_MS = 2_000;
+
 /**
  * A template read by one claim serves the claims of the next `ttlMs` too:
  * the claim flow decides who may use it (visibleTo), so the cache need not
@@ -14,7 +17,11 @@ import type { TemplateSource, TemplateWithRelease } from "./release.js";
  * failed read is not kept: each waiter gets its error, and the next claim
  * reads again.
  */
-export function cachedTemplateSource(source: TemplateSource, ttlMs = 2_000, now = () => Date.now()): TemplateSource {
+export function cachedTemplateSource(
+  source: TemplateSource,
+  ttlMs = TEMPLATE_CACHE_MS,
+  now = () => Date.now(),
+): TemplateSource {
   const cache = new Map<string, { value: TemplateWithRelease; until: number }>();
   const reading = new Map<string, Promise<TemplateWithRelease>>();
   return {
@@ -43,6 +50,9 @@ export function cachedTemplateSource(source: TemplateSource, ttlMs = 2_000, now 
   };
 }
 
+/** How often usage counts go to the templates service. */
+export const USAGE_FLUSH_MS = 1_000;
+
 /**
  * Usage counts are statistics for the store's order: they are added up here
  * and sent once per template per `intervalMs`, not once per claim, with the
@@ -56,7 +66,7 @@ export class UsageBatcher {
   constructor(
     private readonly send: (templateId: string, count: number, ownerIds: string[]) => Promise<void>,
     private readonly onError: (templateId: string, err: unknown) => void,
-    intervalMs = 1_000,
+    intervalMs = USAGE_FLUSH_MS,
   ) {
     this.timer = setInterval(() => void this.flush(), intervalMs);
     this.timer.unref();

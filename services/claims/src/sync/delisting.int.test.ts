@@ -12,16 +12,20 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createServiceClient, signOperation, signUpdateRelease } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, waitFor, type TestIdentity } from "@convos-pool/testing";
 import { as, expectCode } from "../testing/helpers.js";
 import { StandInStack } from "../testing/stand-in-stack.js";
 
 const operator = newIdentity();
+/** The claims service's template cache, shorter here than its default: a delisting shows once it has passed. */
+const TEMPLATE_CACHE_MS = 200;
 const stack = new StandInStack({
   name: "delisting",
   smsRange: "+15550610000..+15550610019",
   operators: [operator.inboxId],
+  templateCacheMs: TEMPLATE_CACHE_MS,
 });
+const cachePassed = () => new Promise((r) => setTimeout(r, TEMPLATE_CACHE_MS + 20));
 let claimsClient: Client<typeof ClaimService>;
 let syncClient: Client<typeof TemplateSyncService>;
 let curation: Client<typeof StoreCurationService>;
@@ -56,8 +60,8 @@ describe("a delisted template", () => {
       reason,
     });
     await curation.delistTemplate({ operatorId: operator.inboxId, templateId: t.id, reason, signature });
-    // The claims service reads templates through a cache of 2 s (template-cache.ts).
-    await new Promise((r) => setTimeout(r, 2_100));
+    // The claims service reads templates through a cache (template-cache.ts): it must pass.
+    await cachePassed();
 
     const refused = await expectCode(claim(newIdentity(), t.id), Code.FailedPrecondition);
     expect(refused.rawMessage).toContain(`template ${t.id} was delisted from the store by its operators (${reason})`);
@@ -84,11 +88,11 @@ describe("a delisted template", () => {
       content: { ...content, instructions: "You are a travel planner. You never say you are a bank." },
     });
     expect((await syncClient.pushTemplateVersion({ template: fix })).instances).toBe(2);
-    const deadline = Date.now() + 15_000;
-    while (stack.host.instances.get(agent)?.appliedVersion !== Number(t.version + 1n)) {
-      if (Date.now() > deadline) throw new Error("the update did not reach the agent");
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await waitFor(
+      "the update reaching the agent",
+      () => stack.host.instances.get(agent)?.appliedVersion === Number(t.version + 1n),
+      15_000,
+    );
 
     // Relisted: new agents again, and the owner's listing no longer shows it.
     const relist = await signOperation(operator.account, "RelistTemplate", {
@@ -97,7 +101,7 @@ describe("a delisted template", () => {
       note: "",
     });
     await curation.relistTemplate({ operatorId: operator.inboxId, templateId: t.id, note: "", signature: relist });
-    await new Promise((r) => setTimeout(r, 2_100));
+    await cachePassed();
     expect(await claim(newIdentity(), t.id)).toMatch(/^inst_/);
     expect(
       (await claimsClient.getInstance({ instanceId: agent }, as(owner))).instance?.templateDelisting,

@@ -44,8 +44,6 @@ const outbox = async () =>
     )
   ).map((r) => [r.kind, r.instance_id]);
 
-const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Keeps the relay out, as another replica's pass would: the same advisory lock, on a session of the test's own. */
 async function holdingTheRelayLock<T>(body: () => Promise<T>): Promise<T> {
   await stack.sql.query(`select pg_advisory_lock(hashtextextended($1, 0))`, [RELAY_LOCK]);
@@ -104,7 +102,7 @@ describe("the lineage relay", () => {
     await lineage!.close();
     lineage = undefined;
     const c = await claim(owner, t.id);
-    await later(1_500); // past a relay pass or two, which fail
+    await stack.claims.lineage!.passed(); // a relay pass after the claim, which fails
     expect(await outbox()).toEqual([["claimed", c]]);
 
     // Back on the same port and database: delivered once.
@@ -169,7 +167,7 @@ describe("the lineage relay", () => {
     await stack.seedIdle(1);
     const a = await holdingTheRelayLock(async () => {
       const id = await claim(owner, t.id);
-      await later(1_500); // a relay pass or two, each finding the lock taken
+      await stack.claims.lineage!.passed(); // a relay pass after the claim, finding the lock taken
       expect(await outbox()).toEqual([["claimed", id]]);
       return id;
     });

@@ -45,6 +45,8 @@ export interface LineageRelay {
   kick(): void;
   /** Resolves when the outbox is empty (tests). */
   drained(): Promise<void>;
+  /** Resolves once a pass that began after this call is over, whatever it found; skips any backoff (tests). */
+  passed(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,9 @@ export function startLineageRelay(opts: LineageRelayOptions): LineageRelay {
   let failures = 0;
   let retryAt = 0;
   let closed = false;
+  /** Passes begun; and who waits for a pass past a number of them (passed()). */
+  let begun = 0;
+  const waiters = new Set<{ after: number; resolve: () => void }>();
 
   /** One pass; true when it sent a full batch (more may wait). */
   async function pass(): Promise<boolean> {
@@ -129,7 +134,8 @@ export function startLineageRelay(opts: LineageRelayOptions): LineageRelay {
   async function run(): Promise<void> {
     do {
       again = false;
-      if (closed || Date.now() < retryAt) return;
+      if (closed || (Date.now() < retryAt && waiters.size === 0)) return;
+      const n = ++begun;
       try {
         if (await pass()) again = true;
         failures = 0;
@@ -143,6 +149,12 @@ export function startLineageRelay(opts: LineageRelayOptions): LineageRelay {
           retryInMs: delay,
           error: ConnectError.from(err).message,
         });
+      } finally {
+        for (const w of waiters) {
+          if (w.after >= n) continue;
+          waiters.delete(w);
+          w.resolve();
+        }
       }
     } while (again && !closed);
   }
@@ -174,6 +186,13 @@ export function startLineageRelay(opts: LineageRelayOptions): LineageRelay {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
+    passed() {
+      if (closed) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        waiters.add({ after: begun, resolve });
+        kick();
+      });
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -181,6 +200,9 @@ export function startLineageRelay(opts: LineageRelayOptions): LineageRelay {
       aborter.abort();
       await running;
       lineage.close();
+      // No pass comes any more.
+      for (const w of waiters) w.resolve();
+      waiters.clear();
     },
   };
 }

@@ -31,7 +31,7 @@ import {
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { type Database } from "@convos-pool/kit/db";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, tool, waitFor, type TestIdentity } from "@convos-pool/testing";
 import { GrpcInstanceHost, PoolManager } from "../pool/pool-manager.js";
 import type { RunningClaimsService } from "../server.js";
 import { as, expectCode } from "../testing/helpers.js";
@@ -135,13 +135,9 @@ function release(
   });
 }
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Waits for `check`; fan-outs with retries and backoffs take their time. */
+const until = (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000) =>
+  waitFor(what, check, timeoutMs, 25);
 
 const appliedOnHost = (ids: string[], version: bigint, on: StandInHost = host) =>
   ids.every((id) => on.instances.get(id)?.appliedVersion === Number(version));
@@ -216,7 +212,8 @@ describe("fan-out", () => {
     expect(late).toEqual(expect.objectContaining({ version: v2, instances: 0 }));
     const held = await rows(`select version from template_releases where template_id = $1`, [t.id]);
     expect(held).toEqual([{ version: Number(v2) }]);
-    await new Promise((r) => setTimeout(r, 300));
+    // A scan after the late push, and whatever it delivered, is over.
+    await claims.sync.settled();
     expect(appliedOnHost(agents, v2)).toBe(true);
     expect(await recordedVersions(agents)).toEqual(agents.map(() => Number(v2)));
   });
@@ -465,7 +462,9 @@ describe("never lost", () => {
     await claims.close();
     const done = (await recordedVersions(agents)).filter((x) => x === Number(v)).length;
     expect(done).toBeLessThan(agents.length);
-    await new Promise((r) => setTimeout(r, 300));
+    // Nothing to wait for when nothing may happen: twice a delivery's time on the host, in which
+    // a delivery left running after close() would have been answered and recorded.
+    await new Promise((r) => setTimeout(r, 2 * host.updateDelayMs));
     expect((await recordedVersions(agents)).filter((x) => x === Number(v)).length).toBe(done); // nothing runs any more
 
     host.updateDelayMs = 0;

@@ -157,6 +157,16 @@ export class SyncWorker {
     if (!held || compareReleaseKeys(held.key, release.key) < 0) this.releases.set(release.templateId, release);
   }
 
+  /** Resolves once a scan begun after this call is over and no delivery is in flight (tests). */
+  async settled(): Promise<void> {
+    while (this.scanning) await this.scanning;
+    this.kick();
+    while (this.scanning || this.active > 0) {
+      if (this.scanning) await this.scanning;
+      else await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
   /** Scans for due work now (coalesced with a scan in progress). */
   kick(): void {
     if (this.stopped) return;

@@ -50,6 +50,8 @@ export interface StandInStackOptions {
   lineageUrl?: string;
   /** The templates service's operators (POOL_OPERATORS). */
   operators?: string[];
+  /** How long the claims service's template reads serve the next claims; default the service's. */
+  templateCacheMs?: number;
 }
 
 export class StandInStack {
@@ -120,6 +122,7 @@ export class StandInStack {
       // The tests run the sweep themselves, when their rows are ready for it.
       sweepIntervalMs: 3_600_000,
       ...(this.opts.lineageUrl ? { lineageUrl: this.opts.lineageUrl } : {}),
+      ...(this.opts.templateCacheMs !== undefined ? { templateCacheMs: this.opts.templateCacheMs } : {}),
       log: logSink
         ? createLogger("claims", { level: "debug", sink: logSink })
         : createLogger("claims", { level: "silent" }),

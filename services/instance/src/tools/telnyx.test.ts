@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startLocalSms, type LocalSms } from "@convos-pool/local-providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "@convos-pool/testing/wait";
 import { isE164, SmsError, TelnyxClient, verifyTelnyxWebhook, WebhookError } from "./telnyx.js";
 
 interface Hook {
@@ -39,11 +40,7 @@ afterAll(async () => {
 });
 
 async function nextHook(): Promise<Hook> {
-  const end = Date.now() + 10_000;
-  while (hooks.length === 0) {
-    if (Date.now() > end) throw new Error("no webhook arrived");
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor("a webhook", () => hooks.length > 0);
   return hooks.shift()!;
 }
 
