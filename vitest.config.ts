@@ -33,7 +33,16 @@ export default defineConfig({
           env: { ...env, POOL_TEST_TIER: "unit" },
         },
       },
-      { extends: true, test: { name: "integration", include: integration, isolate: false } },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: integration,
+          isolate: false,
+          // Files share a worker: each must stop every process it started.
+          setupFiles: ["services/testing/src/no-leftovers.ts"],
+        },
+      },
       { extends: true, test: { name: "browser", include: ["services/web/e2e/**/*.test.ts"] } },
     ],
   },

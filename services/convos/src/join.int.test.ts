@@ -146,7 +146,7 @@ beforeAll(async () => {
     xmtpPort: xmtp.port,
   });
   [ready, agent, resolver] = await Promise.all([
-    cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }),
+    cli.ready(),
     newAgent("agent"),
     XmtpInboxResolver.connect({ apiUrl: node.url, cacheMs: 0 }),
   ]);

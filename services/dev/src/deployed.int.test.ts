@@ -388,7 +388,7 @@ describe("the pool as deployed, against people acting in others' names", () => {
       join(pool.dir, "cli"),
       { xmtpPort: pool.xmtp!.port },
     );
-    ready = await cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
+    ready = await cli.ready();
     pub = await template("public");
     priv = await template("private");
     await untilIdle(2);

@@ -62,10 +62,7 @@ beforeAll(async () => {
       xmtpPort: xmtp.port,
     },
   );
-  [ready] = await Promise.all([
-    cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }),
-    startHost(),
-  ]);
+  [ready] = await Promise.all([cli.ready(), startHost()]);
   agentInbox = (await hostClient!.client.startInstance({ instanceId: ID, walletIndex: 0 })).inboxId;
   const template = await signUpdateRelease(CREATOR.account, {
     templateId: "tmpl_dinner",

@@ -151,10 +151,7 @@ beforeAll(async () => {
   cli = await ConvosCli.start(["agent", "serve", "--name", "Tokyo trip", "--profile-name", "Saul"], join(dir, "cli"), {
     xmtpPort: xmtp.port,
   });
-  [ready] = await Promise.all([
-    cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 }),
-    startHost(),
-  ]);
+  [ready] = await Promise.all([cli.ready(), startHost()]);
 }, 90_000);
 
 afterAll(async () => {
@@ -543,7 +540,10 @@ describe("instance host", () => {
       const identityPath = join(dir, "llm-host", "instances", "inst-llm", "IDENTITY.md");
       const identity = await readFile(identityPath, "utf8");
       const replies = () => chat!.requests.filter((r) => !r.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT));
-      expect(replies()).toHaveLength(1);
+      // One answer, to the person (the last message of each request says which it answered).
+      expect(replies().map((r) => r.body.messages.at(-1))).toEqual([
+        { role: "user", content: "Saul: Please always book aisle seats for me" },
+      ]);
       const first = replies()[0]!;
       expect(first.authorization).toBe(`Bearer ${LLM_KEY}`);
       expect(first.body.model).toBe("acme/owner-choice");

@@ -146,7 +146,9 @@ export class ConvosCli {
 
   /** Its own home (identity, database), working directory (.env) and temporary directory (QR code), under `dir`. */
   static async start(args: string[], dir: string, opts: ConvosCliOptions = {}): Promise<ConvosCli> {
-    const p = await convosProcess(args, dir, opts);
+    // `agent serve` says ready before it listens for join requests; its heartbeat comes after (see ready()).
+    const serving = args[0] === "agent" && args[1] === "serve" && !args.includes("--heartbeat");
+    const p = await convosProcess(serving ? [...args, "--heartbeat", "1"] : args, dir, opts);
     const child = spawn(p.file, p.argv, { cwd: p.cwd, env: p.env, stdio: ["pipe", "pipe", "pipe"] });
     child.once("exit", p.close);
     return new ConvosCli(child);
@@ -194,6 +196,21 @@ export class ConvosCli {
       this.wakers.add(check);
       check();
     });
+  }
+
+  /**
+   * Its `ready` event, once it also listens: `agent serve` prints `ready`
+   * before it starts its streams, and a join request sent in between is
+   * never seen. Its first heartbeat comes after the streams started.
+   */
+  async ready(ms = 30_000): Promise<ReadyEvent> {
+    const ready = await this.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms });
+    await this.waitFor(
+      "heartbeat with its streams running",
+      (e) => e.event === "heartbeat" && Number(e.activeStreams) >= 2,
+      { ms },
+    );
+    return ready;
   }
 
   /** One ndjson command on stdin, e.g. {"type":"send","text":"..."}. */

@@ -303,7 +303,7 @@ export class RealStack {
   }
 
   private readyOf(cli: ConvosCli): Promise<ReadyEvent> {
-    return cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 30_000 });
+    return cli.ready();
   }
 
   /** Stops what started, in reverse, gives back the XMTP port and removes the directory. */

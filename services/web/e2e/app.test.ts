@@ -140,7 +140,7 @@ async function conversation(name: string): Promise<{ cli: ConvosCli; ready: Read
     { xmtpPort: xmtp.port },
   );
   clis.push(cli);
-  const ready = await cli.waitFor<ReadyEvent>("ready", (e) => e.event === "ready", { ms: 60_000 });
+  const ready = await cli.ready(60_000);
   return { cli, ready };
 }
 
