@@ -266,6 +266,25 @@ describe("chain wallet provider (on the local chain)", () => {
     expect(await new PoolTools(providers, db.em, box, log, [new LocalWalletProvider()]).release(ref)).toBe(true);
   });
 
+  it("a second chain with the same id and faucet (a restarted local chain) is funded from its own nonces", {
+    timeout: 30_000,
+  }, async () => {
+    // Two wallets on the first chain move the faucet's nonce to 2; the second chain's faucet is at 0.
+    const first = new ChainWalletProvider({ rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey });
+    await first.provision();
+    await first.provision();
+    const other = await startLocalChain();
+    try {
+      expect(other.faucetKey).toBe(chain.faucetKey);
+      const wallets = new ChainWalletProvider({ rpcUrl: other.rpcUrl, faucetKey: other.faucetKey });
+      const w = await wallets.provision();
+      const read = createPublicClient({ transport: http(other.rpcUrl) });
+      expect(await read.getBalance({ address: w.handle as Hex })).toBe(parseEther("0.1"));
+    } finally {
+      await other.close();
+    }
+  });
+
   it("says it is unavailable when the chain does not answer", async () => {
     const wallets = new ChainWalletProvider({ rpcUrl: "http://127.0.0.1:9", faucetKey: chain.faucetKey });
     const err = await wallets.provision().catch((e: unknown) => e);

@@ -1,14 +1,6 @@
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  http,
-  nonceManager,
-  parseEther,
-  type Chain,
-  type Hex,
-} from "viem";
+import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Chain, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { createNonceManager, jsonRpc } from "viem/nonce";
 import { ProvisioningError, type ProvisionedResource, type ToolProvider } from "./types.js";
 
 export interface ChainWalletOptions {
@@ -39,7 +31,9 @@ export class ChainWalletProvider implements ToolProvider {
   constructor(private readonly opts: ChainWalletOptions) {
     this.fundWei = opts.fundWei ?? parseEther("0.1");
     // Many claims fund at once: the faucet's nonces are handed out in this process, not read from the chain each time.
-    const account = privateKeyToAccount(opts.faucetKey, { nonceManager });
+    // Its own counter, not viem's shared one: that one remembers the last nonce per address and chain id for the
+    // whole process, and a second chain with the same id (another local chain) would get nonces it never reaches.
+    const account = privateKeyToAccount(opts.faucetKey, { nonceManager: createNonceManager({ source: jsonRpc() }) });
     this.read = createPublicClient({ transport: http(opts.rpcUrl) });
     this.faucet = { account, transport: http(opts.rpcUrl) };
   }
