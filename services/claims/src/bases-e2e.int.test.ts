@@ -68,7 +68,7 @@ afterAll(async () => {
   releasesSc?.close();
   await stack?.close();
   await chat?.close();
-}, 30_000);
+}, 60_000);
 
 const acme = newIdentity();
 const saul = newIdentity();

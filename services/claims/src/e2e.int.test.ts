@@ -142,7 +142,7 @@ afterAll(async () => {
     await writeFile(process.env.CLAIMS_E2E_LOGS, [...claimsLogs, ...hostLogs].join("\n"));
   await back?.stop();
   await stack.close();
-}, 30_000);
+}, 60_000);
 
 describe("claims end to end (real host, real XMTP node, real Convos CLI)", () => {
   let owner: string;

@@ -76,7 +76,7 @@ afterAll(async () => {
   await stack?.close();
   await chat?.close();
   if (scratch) await rm(scratch, { recursive: true, force: true });
-}, 30_000);
+}, 60_000);
 
 describe("an OpenClaw workspace through the pool", () => {
   let template: TemplateContentJson & { id: string; creator_id: string };

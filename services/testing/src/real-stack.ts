@@ -308,20 +308,19 @@ export class RealStack {
 
   /** Stops what started, in reverse, gives back the XMTP port and removes the directory. */
   async close(): Promise<void> {
+    // In three steps, each one's parts side by side: what claims and is claimed by people; the services
+    // and the agents' host; the networks and stand-ins they used.
     for (const sc of [this.templatesSc, this.claimsSc]) sc?.close();
-    for (const cli of this.others) await cli.stop();
-    await this.sql?.end();
-    await this.claims?.close();
-    await this.host?.close();
-    await this.lineage?.close();
-    await this.templates?.close();
-    await this.cli?.stop();
-    await this.node?.close();
-    await this.chain?.close();
-    await this.mail?.close();
-    await this.pop3?.close();
-    await this.sms?.close();
-    await this.agentmail?.close();
+    await Promise.all([...this.others.map((cli) => cli.stop()), this.sql?.end(), this.claims?.close()]);
+    await Promise.all([this.host?.close(), this.lineage?.close(), this.templates?.close(), this.cli?.stop()]);
+    await Promise.all([
+      this.node?.close(),
+      this.chain?.close(),
+      this.mail?.close(),
+      this.pop3?.close(),
+      this.sms?.close(),
+      this.agentmail?.close(),
+    ]);
     await this.xmtp?.release();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }

@@ -81,7 +81,7 @@ afterAll(async () => {
   instanceSc?.close();
   await stack?.close();
   await chat?.close();
-}, 30_000);
+}, 60_000);
 
 // ---- the creator's side ----
 
