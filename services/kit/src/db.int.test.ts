@@ -147,7 +147,8 @@ describe("openDatabase on PostgreSQL", () => {
   });
 });
 
-describe("openDatabase embedded (PGlite, the npm start default)", () => {
+// PGlite is PostgreSQL compiled to WebAssembly: a first open (its initdb) takes seconds, and tens on a busy machine.
+describe("openDatabase embedded (PGlite, the npm start default)", { timeout: 120_000 }, () => {
   const dirs: string[] = [];
   afterAll(async () => {
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
