@@ -37,6 +37,8 @@ export const FILES = {
   inheritance: "inheritance.json",
   trust: "trust.json",
   activity: "activity.jsonl",
+  /** Payments, which L4's daily limit is counted from (tools/ledger.ts). */
+  ledger: "ledger.jsonl",
   mail: "mail.json",
   /** The owner's pattern-pool choice (sharing.ts). */
   sharing: "sharing.json",

@@ -5,14 +5,13 @@
 
 import { randomUUID } from "node:crypto";
 import { appendFile, readFile } from "node:fs/promises";
-import { type TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import type { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Workspace } from "../workspace.js";
 
 export const ACTIVITY_FILE = "activity.jsonl";
 /** Lines kept; older ones are dropped when the log is rewritten. */
 const MAX_ENTRIES = 5_000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface Activity {
   id: string;
@@ -85,17 +84,6 @@ export class ActivityLog {
     const start = Math.max(0, end - limit);
     const entries = this.entries.slice(start, end).reverse();
     return start > 0 && entries.length > 0 ? { entries, next: entries.at(-1)!.id } : { entries };
-  }
-
-  /** Money moved (done) in the 24 hours before `now`, wei. */
-  spentWei(now = Date.now()): bigint {
-    let sum = 0n;
-    for (let i = this.entries.length - 1; i >= 0; i--) {
-      const e = this.entries[i]!;
-      if (Date.parse(e.at) < now - DAY_MS) break;
-      if (e.action === "send_payment" && e.outcome === ToolCallOutcome.DONE && e.amountWei) sum += BigInt(e.amountWei);
-    }
-    return sum;
   }
 
   /** A new claim starts a new log. */

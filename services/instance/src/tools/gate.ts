@@ -1,13 +1,18 @@
 // Every tool call goes through here: its arguments checked, the agent's
 // trust level asked (trust.ts), the owner's approval awaited when the level
 // says so, then run, and recorded in the activity log, whatever the outcome.
+// A payment is also written to the money ledger before it is sent (ledger.ts):
+// L4's daily limit is counted there.
 // What comes back is for the model (and the offline commands): a result, or
 // a failure in plain words, never a stack trace or a secret.
 
 import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Logger } from "@convos-pool/kit";
+import { randomUUID } from "node:crypto";
 import type { ActivityLog } from "./activity.js";
 import { ToolInputError, plainFailure, type AgentTools } from "./agent-tools.js";
+import type { MoneyLedger } from "./ledger.js";
+import { WalletError } from "./wallet.js";
 import { decide, type TrustFile } from "./trust.js";
 
 export type ToolOutcome = { ok: true; result: string } | { ok: false; error: string };
@@ -19,6 +24,7 @@ export interface GateDeps {
   tools: () => AgentTools | undefined;
   trust: () => TrustFile;
   activity: () => ActivityLog;
+  ledger: () => MoneyLedger;
   /** Asks the owner in the conversation; resolves with the answer, or "timeout". */
   ask: (summary: string) => Promise<Approval>;
   log: Logger;
@@ -38,6 +44,7 @@ export class ToolGate {
     }
     const trust = this.deps.trust();
     const activity = this.deps.activity();
+    const ledger = this.deps.ledger();
     const record = (outcome: ToolCallOutcome, detail: string, approved = false) =>
       activity.record({
         toolId: call.toolId,
@@ -49,8 +56,15 @@ export class ToolGate {
         trustLevel: trust.level,
         approved,
       });
-    const decision = decide(trust, call.risk, call.amountWei, activity.spentWei());
+    const money = call.risk === "money";
+    if (money && !ledger.mayTry()) {
+      // A flood of refused payments: refused at once, and not one activity line each.
+      ledger.refused();
+      return { ok: false, error: "not done: too many refused payments in the last hour; try again later" };
+    }
+    const decision = decide(trust, call.risk, call.amountWei, ledger.spentWei());
     if (decision.kind === "refuse") {
+      if (money) ledger.refused();
       await record(ToolCallOutcome.REFUSED, decision.reason);
       return { ok: false, error: `not done: ${decision.reason}` };
     }
@@ -67,8 +81,11 @@ export class ToolGate {
       }
       approved = true;
     }
+    const paymentId = money ? randomUUID() : undefined;
+    if (paymentId) await ledger.reserve(paymentId, call.amountWei, call.target);
     try {
       const result = await call.run();
+      if (paymentId) await ledger.settle(paymentId, true);
       await record(ToolCallOutcome.DONE, result, approved);
       this.deps.log.info("tool call done", { toolId: call.toolId, action: call.action, approved });
       return { ok: true, result };
@@ -76,6 +93,8 @@ export class ToolGate {
       const error = plainFailure(err, call.toolId);
       // The error object may carry a provider's details: logged as a message only, never its secrets.
       this.deps.log.warn("tool call failed", { toolId: call.toolId, action: call.action, error });
+      // A payment that failed may still have gone out (sent, then the receipt lost): then it keeps counting.
+      if (paymentId && err instanceof WalletError && err.notSent) await ledger.settle(paymentId, false);
       await record(ToolCallOutcome.FAILED, error, approved);
       return { ok: false, error };
     }

@@ -1,5 +1,5 @@
 // What a claimed agent holds besides its conversation: its trust level
-// (trust.json), its activity log, its tools and the gate every call goes
+// (trust.json), its activity log and money ledger, its tools and the gate every call goes
 // through, a question to its owner waiting for an answer, and the watch that
 // tells the conversation about new mail. The agent (agent/) owns the
 // conversation and calls in here; this owns the files of tools and trust.
@@ -25,6 +25,7 @@ import { FILES, type Workspace } from "../workspace.js";
 import { ActivityLog } from "./activity.js";
 import { AgentTools, type FunctionSpec, type ToolEnvironment } from "./agent-tools.js";
 import { ToolGate, type Approval, type ToolOutcome } from "./gate.js";
+import { MoneyLedger } from "./ledger.js";
 import { initialTrust, type TrustFile } from "./trust.js";
 
 export interface ToolboxDeps {
@@ -66,6 +67,7 @@ export function approvalAnswer(text: string): "yes" | "no" | undefined {
 export class AgentToolbox {
   private trust: TrustFile | undefined;
   private activity: ActivityLog | undefined;
+  private ledger: MoneyLedger | undefined;
   private tools: AgentTools | undefined;
   private readonly gate: ToolGate;
   /** A call waiting for the owner's yes or no. */
@@ -78,6 +80,7 @@ export class AgentToolbox {
       tools: () => this.tools,
       trust: () => this.trust ?? initialTrust(TrustLevel.OBSERVER),
       activity: () => this.activity!,
+      ledger: () => this.ledger!,
       ask: (summary) => this.askOwner(summary),
       log: deps.log,
     });
@@ -95,9 +98,9 @@ export class AgentToolbox {
   /** A new claim: it starts at its template's starting level, with an empty log and no mail told. */
   async begin(templateMax: TrustLevel): Promise<void> {
     this.activity = undefined;
+    this.ledger = undefined;
     this.mailSeen = undefined;
-    await this.deps.ws.remove(FILES.mail);
-    await this.deps.ws.remove(FILES.activity);
+    for (const f of [FILES.mail, FILES.activity, FILES.ledger]) await this.deps.ws.remove(f);
     await this.deps.ws.writeJson(FILES.trust, initialTrust(templateMax));
   }
 
@@ -105,6 +108,7 @@ export class AgentToolbox {
   async load(held: HeldTools, secrets: Record<string, Record<string, string>>, templateMax: TrustLevel): Promise<void> {
     this.trust = (await this.deps.ws.readJson<TrustFile>(FILES.trust)) ?? initialTrust(templateMax);
     this.activity ??= await ActivityLog.open(this.deps.ws);
+    this.ledger ??= await MoneyLedger.open(this.deps.ws);
     this.tools?.close();
     this.tools = undefined;
     const env = this.deps.env;
@@ -270,10 +274,11 @@ export class AgentToolbox {
   /** The claim is over: nothing of it stays, in memory or on disk. */
   async release(): Promise<void> {
     this.close();
-    for (const f of [FILES.trust, FILES.activity, FILES.mail]) await this.deps.ws.remove(f);
+    for (const f of [FILES.trust, FILES.activity, FILES.ledger, FILES.mail]) await this.deps.ws.remove(f);
     this.tools = undefined;
     this.trust = undefined;
     this.activity = undefined;
+    this.ledger = undefined;
     this.mailSeen = undefined;
   }
 }

@@ -33,6 +33,7 @@ import {
 } from "@convos-pool/testing/chat-server";
 import { Workspace } from "../workspace.js";
 import { ActivityLog } from "./activity.js";
+import { MAX_REFUSALS, MoneyLedger } from "./ledger.js";
 import { AgentTools } from "./agent-tools.js";
 import { offlineCommand } from "./commands.js";
 import { AgentToolbox } from "./toolbox.js";
@@ -57,6 +58,7 @@ let walletKey: Hex;
 let tools: AgentTools;
 let ws: Workspace;
 let activity: ActivityLog;
+let ledger: MoneyLedger;
 let trust: TrustFile;
 let approvals: Approval[] = [];
 let asked: string[] = [];
@@ -110,6 +112,8 @@ beforeAll(async () => {
 beforeEach(async () => {
   activity = await ActivityLog.open(ws);
   await activity.clear();
+  ledger = await MoneyLedger.open(ws);
+  await ledger.clear();
   approvals = [];
   asked = [];
   answers = [];
@@ -119,6 +123,7 @@ beforeEach(async () => {
     tools: () => tools,
     trust: () => trust,
     activity: () => activity,
+    ledger: () => ledger,
     ask: async (summary) => {
       asked.push(summary);
       return approvals.shift() ?? "timeout";
@@ -185,7 +190,7 @@ describe("an agent's tools", () => {
       ["send_payment", "DONE", parseEther("0.01").toString()],
       ["wallet_balance", "DONE", ""],
     ]);
-    expect(activity.spentWei()).toBe(parseEther("0.01"));
+    expect(ledger.spentWei()).toBe(parseEther("0.01"));
   });
 
   it("reports a failed call in plain words, never a stack trace: bad arguments, and a provider's refusal", async () => {
@@ -203,6 +208,8 @@ describe("an agent's tools", () => {
       error: expect.stringMatching(/no message|no mail/i),
     });
     expect(await gate.call("launch_rocket", {})).toEqual({ ok: false, error: 'there is no function "launch_rocket"' });
+    // The payment the wallet could not cover moved nothing: it does not count against the limit.
+    expect(ledger.spentWei()).toBe(0n);
     for (const e of activity.list(10).entries) expect(e.detail).not.toMatch(/\n\s+at |Error:/);
     expect(activity.list(10).entries.map((e) => ToolCallOutcome[e.outcome])).toEqual(["FAILED", "FAILED"]);
   });
@@ -271,6 +278,39 @@ describe("an agent's tools", () => {
       "send_payment:DONE:false",
       "send_payment:REFUSED:false",
     ]);
+  });
+
+  it("L4's daily limit is counted from the ledger: it holds across a restart, a flood of refused payments and an activity log cut short", {
+    timeout: 60_000,
+  }, async () => {
+    level(TrustLevel.AUTONOMOUS, parseEther("0.003").toString());
+    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.002" })).toMatchObject({ ok: true });
+    // A member's flood of refused payments: the first few are logged, the rest refused at once.
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < 5_000; i++) {
+      const r = await gate.call("send_payment", { to: payee, amount_eth: "999" });
+      const key = r.ok ? "done" : r.error.startsWith("not done: too many refused") ? "flood" : "limit";
+      outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(outcomes)).toEqual({ limit: MAX_REFUSALS, flood: 5_000 - MAX_REFUSALS });
+    expect(activity.list(100).entries.filter((e) => e.outcome === ToolCallOutcome.REFUSED)).toHaveLength(MAX_REFUSALS);
+    // The activity log cut to its last lines by 6,000 other entries.
+    for (let i = 0; i < 6_000; i++)
+      await activity.record({
+        toolId: "sms",
+        action: "send_sms",
+        outcome: ToolCallOutcome.DONE,
+        trustLevel: trust.level,
+      });
+    expect(activity.list(10_000).entries.some((e) => e.action === "send_payment")).toBe(false);
+    // A restart: the ledger read back from the workspace still counts the payment.
+    ledger = await MoneyLedger.open(ws);
+    expect(ledger.spentWei()).toBe(parseEther("0.002"));
+    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.002" })).toEqual({
+      ok: false,
+      error: "not done: that would go over my daily spending limit (0.003 ETH in 24 hours; 0.002 ETH spent)",
+    });
+    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({ ok: true });
   });
 
   it("mails a person (an owner's setting names the address) and reads the answer from its inbox", async () => {

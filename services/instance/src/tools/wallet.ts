@@ -8,9 +8,13 @@ import { formatWei } from "./trust.js";
 
 /** A wallet call that failed, in words for the conversation. */
 export class WalletError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+  /** For a payment: true only when it surely moved nothing (refused before sending, or reverted). */
+  notSent = false;
+
+  constructor(message: string, options?: ErrorOptions & { notSent?: boolean }) {
     super(message, options);
     this.name = "WalletError";
+    this.notSent = options?.notSent ?? false;
   }
 }
 
@@ -40,38 +44,55 @@ export class WalletTool {
   }
 
   async balance(): Promise<bigint> {
-    return this.guard("look at the balance", () => this.chain.getBalance({ address: this.account.address }));
+    return this.guard(
+      "look at the balance",
+      () => false,
+      () => this.chain.getBalance({ address: this.account.address }),
+    );
   }
 
   /** Sends `wei` to `to` and waits for the receipt: done means on the chain. */
   async pay(to: string, wei: bigint): Promise<{ hash: string }> {
-    if (!isAddress(to)) throw new WalletError(`"${to}" is not a wallet address (0x and 40 hex digits)`);
-    const balance = await this.balance();
-    if (balance < wei)
-      throw new WalletError(`the wallet holds ${formatWei(balance)}, less than ${formatWei(wei)} and the fee`);
-    return this.guard("send the payment", async () => {
-      const id = await this.chain.getChainId();
-      const chain = defineChain({
-        id,
-        name: `chain ${id}`,
-        nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-        rpcUrls: { default: { http: [] } },
-      });
-      const hash = await this.wallet.sendTransaction({ to, value: wei, chain });
-      const receipt = await this.chain.waitForTransactionReceipt({ hash, timeout: 60_000 });
-      if (receipt.status !== "success") throw new WalletError(`the chain reverted the payment (${hash})`);
-      return { hash };
+    const notSent = { notSent: true };
+    if (!isAddress(to)) throw new WalletError(`"${to}" is not a wallet address (0x and 40 hex digits)`, notSent);
+    const balance = await this.balance().catch((err: unknown) => {
+      throw new WalletError((err as Error).message, { cause: err, notSent: true });
     });
+    if (balance < wei)
+      throw new WalletError(`the wallet holds ${formatWei(balance)}, less than ${formatWei(wei)} and the fee`, notSent);
+    let handedOver = false;
+    return this.guard(
+      "send the payment",
+      () => handedOver,
+      async () => {
+        const id = await this.chain.getChainId();
+        const chain = defineChain({
+          id,
+          name: `chain ${id}`,
+          nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+          rpcUrls: { default: { http: [] } },
+        });
+        // From here it may be on its way, whatever happens next.
+        handedOver = true;
+        const hash = await this.wallet.sendTransaction({ to, value: wei, chain });
+        const receipt = await this.chain.waitForTransactionReceipt({ hash, timeout: 60_000 });
+        if (receipt.status !== "success") throw new WalletError(`the chain reverted the payment (${hash})`, notSent);
+        return { hash };
+      },
+    );
   }
 
   /** Chain and RPC errors as one plain sentence (viem's are long and technical). */
-  private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private async guard<T>(what: string, mayHaveMoved: () => boolean, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       if (err instanceof WalletError) throw err;
       const short = (err as { shortMessage?: string }).shortMessage;
-      throw new WalletError(`could not ${what}: ${short ?? "the chain could not be reached"}`, { cause: err });
+      throw new WalletError(`could not ${what}: ${short ?? "the chain could not be reached"}`, {
+        cause: err,
+        notSent: !mayHaveMoved(),
+      });
     }
   }
 }

@@ -1,0 +1,91 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FILES, Workspace } from "../workspace.js";
+import { MAX_REFUSALS, MoneyLedger, REFUSALS_WINDOW_MS, paymentsOf, refusalWindow, spentWithin } from "./ledger.js";
+
+const HOUR = 60 * 60 * 1000;
+const NOW = Date.parse("2026-11-25T12:00:00Z");
+const at = (ms: number) => new Date(ms).toISOString();
+
+describe("the ledger's lines", () => {
+  it("count a payment from its reservation on, until it is settled as not sent; a line cut short is skipped", () => {
+    const text = [
+      JSON.stringify({ kind: "reserved", id: "a", at: at(NOW - HOUR), amountWei: "100", to: "0x1" }),
+      JSON.stringify({ kind: "settled", id: "a", at: at(NOW - HOUR), sent: true }),
+      JSON.stringify({ kind: "reserved", id: "b", at: at(NOW - HOUR), amountWei: "20", to: "0x1" }),
+      JSON.stringify({ kind: "settled", id: "b", at: at(NOW - HOUR), sent: false }),
+      // Reserved, then the process died: it counts.
+      JSON.stringify({ kind: "reserved", id: "c", at: at(NOW - HOUR), amountWei: "3", to: "0x1" }),
+      '{"kind":"reserved","id":"d","at":"2026-11-25T11:00:00Z","amountWei":"40',
+    ].join("\n");
+    expect(spentWithin(paymentsOf(text).values(), NOW)).toBe(103n);
+  });
+
+  it("count what is younger than 24 hours", () => {
+    const p = (hoursAgo: number, wei: bigint) => ({ at: NOW - hoursAgo * HOUR, amountWei: wei, to: "", counts: true });
+    expect(spentWithin([p(23.9, 1n), p(24, 10n), p(30, 100n), p(0, 1000n)], NOW)).toBe(1001n);
+  });
+});
+
+describe("refused attempts", () => {
+  it("are allowed up to MAX_REFUSALS in the window, then refused until the oldest leaves it", () => {
+    let times: number[] = [];
+    for (let i = 0; i < MAX_REFUSALS; i++) {
+      const w = refusalWindow(times, NOW + i);
+      expect(w.allowed).toBe(true);
+      times = [...w.times, NOW + i];
+    }
+    expect(refusalWindow(times, NOW + MAX_REFUSALS).allowed).toBe(false);
+    expect(refusalWindow(times, NOW + REFUSALS_WINDOW_MS).allowed).toBe(true);
+  });
+});
+
+describe("the money ledger in a workspace", () => {
+  let dir: string;
+  let ws: Workspace;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "ledger-"));
+    ws = new Workspace(dir, "inst_ledger");
+    await ws.create();
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it("is read back as it was written: a reopened ledger counts the same", async () => {
+    const ledger = await MoneyLedger.open(ws);
+    await ledger.reserve("p1", 5n, "0xa", new Date(NOW - HOUR));
+    await ledger.settle("p1", true, new Date(NOW - HOUR));
+    await ledger.reserve("p2", 7n, "0xa", new Date(NOW - HOUR));
+    await ledger.settle("p2", false, new Date(NOW - HOUR));
+    await ledger.reserve("p3", 11n, "0xa", new Date(NOW - HOUR));
+    expect(ledger.spentWei(NOW)).toBe(16n);
+    expect((await MoneyLedger.open(ws)).spentWei(NOW)).toBe(16n);
+  });
+
+  it("drops only what is older than a day when it grows, and keeps counting the rest", async () => {
+    const ledger = await MoneyLedger.open(ws);
+    // A thousand payments of the day before yesterday: their 2,000 lines reach the compaction.
+    for (let i = 0; i < 1_000; i++) {
+      await ledger.reserve(`old${i}`, 1n, "0xa", new Date(NOW - 30 * HOUR + i));
+      await ledger.settle(`old${i}`, true, new Date(NOW));
+    }
+    for (let i = 0; i < 50; i++) {
+      const when = new Date(NOW - HOUR + i);
+      await ledger.reserve(`new${i}`, 2n, "0xa", when);
+      await ledger.settle(`new${i}`, i % 2 === 0, new Date(NOW));
+    }
+    expect(ledger.spentWei(NOW)).toBe(50n);
+    const lines = (await readFile(ws.path(FILES.ledger), "utf8")).split("\n").filter(Boolean);
+    expect(lines.length).toBe(100);
+    expect((await MoneyLedger.open(ws)).spentWei(NOW)).toBe(50n);
+  });
+
+  it("starts empty after clear (a new claim)", async () => {
+    const ledger = await MoneyLedger.open(ws);
+    await ledger.reserve("p", 9n, "0xa");
+    await ledger.clear();
+    expect(ledger.spentWei()).toBe(0n);
+    expect((await MoneyLedger.open(ws)).spentWei()).toBe(0n);
+  });
+});

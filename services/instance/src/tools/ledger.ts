@@ -1,0 +1,154 @@
+// The money ledger: what L4's daily limit is counted from. Apart from the
+// activity log (which is for reading and is cut when it grows), it holds only
+// payments, and nothing younger than 24 hours ever leaves it. A payment is
+// written before it is sent (reserved) and settled after, so a crash in
+// between counts it as spent rather than forgetting it. Refused attempts are
+// counted apart, in a window of their own: a flood of them neither resets
+// the limit nor buries the owner's activity log.
+
+import { appendFile, readFile } from "node:fs/promises";
+import { FILES, type Workspace } from "../workspace.js";
+
+const LEDGER_FILE = FILES.ledger;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Lines past which the file is rewritten without what is older than a day. */
+const COMPACT_AT = 2_000;
+
+/** Refused payment attempts allowed in REFUSALS_WINDOW_MS before further ones are refused at once. */
+export const MAX_REFUSALS = 10;
+export const REFUSALS_WINDOW_MS = 60 * 60 * 1000;
+
+/** One line: a payment reserved, then settled (sent or not). */
+type Line =
+  | { kind: "reserved"; id: string; at: string; amountWei: string; to: string }
+  | { kind: "settled"; id: string; at: string; sent: boolean };
+
+interface Payment {
+  at: number;
+  amountWei: bigint;
+  to: string;
+  /** Reserved and not yet settled as not sent: counts. */
+  counts: boolean;
+}
+
+/** What the ledger's lines say, from its text; a line cut short by a crash is skipped. */
+export function paymentsOf(text: string): Map<string, Payment> {
+  const payments = new Map<string, Payment>();
+  for (const raw of text.split("\n")) {
+    if (!raw) continue;
+    let line: Line;
+    try {
+      line = JSON.parse(raw) as Line;
+    } catch {
+      continue;
+    }
+    if (line.kind === "reserved" && /^\d+$/.test(line.amountWei))
+      payments.set(line.id, { at: Date.parse(line.at), amountWei: BigInt(line.amountWei), to: line.to, counts: true });
+    else if (line.kind === "settled" && !line.sent) {
+      const p = payments.get(line.id);
+      if (p) p.counts = false;
+    }
+  }
+  return payments;
+}
+
+/** Wei reserved or sent in the 24 hours before `now`. */
+export function spentWithin(payments: Iterable<Payment>, now: number): bigint {
+  let sum = 0n;
+  for (const p of payments) if (p.counts && p.at > now - DAY_MS) sum += p.amountWei;
+  return sum;
+}
+
+/**
+ * Times of refusals kept in a window: `allowed` false once MAX_REFUSALS fell
+ * within the last REFUSALS_WINDOW_MS. Pure: returns the window to keep.
+ */
+export function refusalWindow(times: readonly number[], now: number): { times: number[]; allowed: boolean } {
+  const kept = times.filter((t) => t > now - REFUSALS_WINDOW_MS);
+  return { times: kept, allowed: kept.length < MAX_REFUSALS };
+}
+
+export class MoneyLedger {
+  private refusals: number[] = [];
+  /** Lines at which it is compacted next: twice what the last compaction kept, at least COMPACT_AT. */
+  private compactAt = COMPACT_AT;
+
+  private constructor(
+    private readonly ws: Workspace,
+    private readonly payments: Map<string, Payment>,
+    private lines: number,
+  ) {}
+
+  static async open(ws: Workspace): Promise<MoneyLedger> {
+    let text = "";
+    try {
+      text = await readFile(ws.path(LEDGER_FILE), "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+    return new MoneyLedger(ws, paymentsOf(text), text.split("\n").filter(Boolean).length);
+  }
+
+  /** Wei reserved or sent in the last 24 hours. */
+  spentWei(now = Date.now()): bigint {
+    return spentWithin(this.payments.values(), now);
+  }
+
+  /** Written down before the payment is sent: from here on it counts, whatever happens to this process. */
+  async reserve(id: string, amountWei: bigint, to: string, now = new Date()): Promise<void> {
+    await this.append({ kind: "reserved", id, at: now.toISOString(), amountWei: amountWei.toString(), to });
+    this.payments.set(id, { at: now.getTime(), amountWei, to, counts: true });
+  }
+
+  /** The payment went out, or surely did not (then it no longer counts). */
+  async settle(id: string, sent: boolean, now = new Date()): Promise<void> {
+    await this.append({ kind: "settled", id, at: now.toISOString(), sent });
+    const p = this.payments.get(id);
+    if (p && !sent) p.counts = false;
+    await this.compact(now.getTime());
+  }
+
+  /** A refused payment attempt, counted; false once too many fell in the window (refuse the next at once). */
+  refused(now = Date.now()): boolean {
+    const w = refusalWindow(this.refusals, now);
+    this.refusals = [...w.times, now];
+    return w.allowed;
+  }
+
+  /** Whether a payment may be tried at all, or refusals came too fast. */
+  mayTry(now = Date.now()): boolean {
+    return refusalWindow(this.refusals, now).allowed;
+  }
+
+  private async append(line: Line): Promise<void> {
+    await appendFile(this.ws.path(LEDGER_FILE), `${JSON.stringify(line)}\n`, { mode: 0o600 });
+    this.lines++;
+  }
+
+  /** Past COMPACT_AT lines, rewritten with what is younger than a day (settled as it was). */
+  private async compact(now: number): Promise<void> {
+    if (this.lines < this.compactAt) return;
+    const kept: Line[] = [];
+    for (const [id, p] of this.payments) {
+      if (p.at <= now - DAY_MS) {
+        this.payments.delete(id);
+        continue;
+      }
+      const at = new Date(p.at).toISOString();
+      kept.push({ kind: "reserved", id, at, amountWei: p.amountWei.toString(), to: p.to });
+      if (!p.counts) kept.push({ kind: "settled", id, at, sent: false });
+    }
+    await this.ws.writeText(LEDGER_FILE, kept.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    this.lines = kept.length;
+    this.compactAt = Math.max(COMPACT_AT, 2 * kept.length);
+  }
+
+  /** A new claim starts a new ledger. */
+  async clear(): Promise<void> {
+    this.payments.clear();
+    this.refusals = [];
+    this.lines = 0;
+    this.compactAt = COMPACT_AT;
+    await this.ws.remove(LEDGER_FILE);
+  }
+}
