@@ -13,8 +13,8 @@ afterAll(async () => {
 });
 
 // Two starts of the whole pool, each service opening its embedded PGlite (WebAssembly): about 15 s
-// each on an idle machine, and several times that beside the other test files.
-it("runs the pool on embedded databases that survive a restart (npm start)", { timeout: 180_000 }, async () => {
+// each on an idle machine; in a full run beside the other test files it has taken from 125 to 181 s.
+it("runs the pool on embedded databases that survive a restart (npm start)", { timeout: 300_000 }, async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "pool-dev-"));
   dirs.push(dataDir);
   const account = privateKeyToAccount(generatePrivateKey());
