@@ -542,7 +542,7 @@ describe("instance host", () => {
       const replies = () => chat!.requests.filter((r) => !r.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT));
       // One answer, to the person (the last message of each request says which it answered).
       expect(replies().map((r) => r.body.messages.at(-1))).toEqual([
-        { role: "user", content: "Saul: Please always book aisle seats for me" },
+        { role: "user", content: "[member] Saul: Please always book aisle seats for me" },
       ]);
       const first = replies()[0]!;
       expect(first.authorization).toBe(`Bearer ${LLM_KEY}`);
@@ -553,7 +553,7 @@ describe("instance host", () => {
       expect(first.body.messages[0]!.content).not.toContain(TOOL_SECRET);
       expect(first.body.messages.at(-1)).toEqual({
         role: "user",
-        content: "Saul: Please always book aisle seats for me",
+        content: "[member] Saul: Please always book aisle seats for me",
       });
       // What the model extracted is in its memory, typed.
       expect(llmInst.memorySnapshot!.entries).toEqual([

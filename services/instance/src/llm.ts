@@ -40,6 +40,14 @@ export interface HistoryLine {
   text: string;
   /** Who said it (profile name or short inbox id), for user lines. */
   sender?: string;
+  /** Their role, from their inbox id (agent/policy.ts speakerRole), for user lines. */
+  speaker?: string;
+}
+
+/** A person's line as the model reads it: "[owner] Saul: text". */
+export function userLine(h: Pick<HistoryLine, "sender" | "speaker" | "text">): string {
+  const label = h.speaker ? `[${h.speaker}] ` : "";
+  return h.sender || label ? `${label}${h.sender ?? "member"}: ${h.text}` : h.text;
 }
 
 export interface TurnInput {
@@ -117,7 +125,7 @@ export function summaryMessages(input: SummaryInput): ChatMessage[] {
   const memory = input.entries.map((e) => `- [${e.kind}] ${e.text}`).join("\n") || "(nothing)";
   const recent =
     input.recent
-      .map((h) => (h.role === "assistant" ? `you: ${h.text}` : `${h.sender ?? "member"}: ${h.text}`))
+      .map((h) => (h.role === "assistant" ? `you: ${h.text}` : userLine({ sender: "member", ...h })))
       .join("\n") || "(nothing)";
   return [
     {
@@ -138,9 +146,7 @@ export function turnMessages(input: TurnInput): ChatMessage[] {
   const messages: ChatMessage[] = [
     { role: "system", content: systemPrompt(input) },
     ...input.history.map<ChatMessage>((h) =>
-      h.role === "assistant"
-        ? { role: "assistant", content: h.text }
-        : { role: "user", content: h.sender ? `${h.sender}: ${h.text}` : h.text },
+      h.role === "assistant" ? { role: "assistant", content: h.text } : { role: "user", content: userLine(h) },
     ),
   ];
   const last = messages.at(-1);
@@ -152,7 +158,7 @@ export function turnMessages(input: TurnInput): ChatMessage[] {
     messages.push({
       role: "user",
       content:
-        `A text message came to your number ${t.to} from ${t.from}: "${t.text}"\n` +
+        `[outsider] A text message came to your number ${t.to} from ${t.from}: "${t.text}"\n` +
         `Answer it with send_sms to ${t.from} if it calls for an answer, then say in one or two sentences, for the conversation, what came and what you did.`,
     });
   }

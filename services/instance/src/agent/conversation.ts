@@ -264,7 +264,7 @@ export class Conversation {
       .reverse()
       .map(flattenReply);
     return historyLines(
-      this.agent.inboxId,
+      this.room(),
       this.agent.convo?.names ?? {},
       recent.map(saidOf),
       m ? { ...saidOf(m), text: m.content } : undefined,
