@@ -17,7 +17,7 @@ import { MailClient, type AgentInstance, type RunningInstanceHost } from "@convo
 import { contentFromJson, contentToJson, jsonHash, signOperation } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, tool, waitFor, type TestIdentity } from "@convos-pool/testing";
 import type { ConvosCli } from "@convos-pool/testing/convos";
-import { as, ask, databaseText, expectCode, said } from "./testing/helpers.js";
+import { as, ask, databaseText, expectCode, said, saidMessage } from "./testing/helpers.js";
 import { RealStack } from "@convos-pool/testing/real-stack";
 
 const stack = new RealStack({
@@ -106,11 +106,28 @@ describe("agents use their tools within their trust levels", () => {
     );
     const phone = stack.sms!.phone(PHONE);
 
+    // The question is a message of its own that states the action in full.
     let from = await saulCli.send(`text ${PHONE}: running late`);
-    expect(await said(saulCli, agentA, from, /^May I /)).toBe(
-      `May I text ${PHONE}: “running late”? Saul, answer yes or no (within 1 minute).`,
+    let question = await saidMessage(saulCli, agentA, from, /^Saul, may I do this\?/);
+    expect(question.content).toBe(
+      `Saul, may I do this?\n\nSend a text\nTo: ${PHONE}\nText: running late\n\n` +
+        "Reply to this message with yes or no, or react 👍 or 👎 (within 1 minute). Nothing else approves it.",
     );
-    from = await saulCli.send("yes");
+    // A bare yes, and a yes to a look-alike question that is not the agent's, approve nothing: the owner's no to the question stands.
+    await saulCli.send("yes");
+    const lookAlike = await saulCli.reply(
+      question.id,
+      `Saul, may I do this?\n\nSend a text\nTo: ${PHONE}\nText: running late`,
+    );
+    await saulCli.reply(lookAlike.id, "yes");
+    from = (await saulCli.reply(question.id, "no")).from;
+    expect(await said(saulCli, agentA, from, /could not/)).toBe(
+      `[offline model] I could not do that: not done: my owner said no to: text ${PHONE}: “running late”.`,
+    );
+    // Asked again, approved with a 👍 on the question.
+    from = await saulCli.send(`text ${PHONE}: running late`);
+    question = await saidMessage(saulCli, agentA, from, /^Saul, may I do this\?/);
+    from = await saulCli.react(question.id, "👍");
     expect(await said(saulCli, agentA, from, /Done/)).toMatch(
       new RegExp(`^\\[offline model\\] Done: texted \\${PHONE}`),
     );
@@ -118,14 +135,22 @@ describe("agents use their tools within their trust levels", () => {
       from: handle(agentA, "sms"),
       to: PHONE,
     });
+    expect(phone.messages().filter((m) => m.text === "running late")).toHaveLength(1);
 
     const before = await balance(agentB);
-    await ask(saulCli, agentA, `pay ${handle(agentB, "crypto")} 0.01 ETH`, /^May I pay 0\.01 ETH/);
-    expect(await ask(saulCli, agentA, "no", /could not/)).toBe(
+    from = await saulCli.send(`pay ${handle(agentB, "crypto")} 0.01 ETH`);
+    question = await saidMessage(
+      saulCli,
+      agentA,
+      from,
+      /^Saul, may I do this\?\n\nPay 0\.01 ETH\nTo: 0x[0-9a-fA-F]{40}\nOn chain: 31337\n/,
+    );
+    from = (await saulCli.reply(question.id, "no")).from;
+    expect(await said(saulCli, agentA, from, /could not/)).toBe(
       `[offline model] I could not do that: not done: my owner said no to: pay 0.01 ETH to ${handle(agentB, "crypto")}.`,
     );
     expect(await balance(agentB)).toBe(before);
-    expect(await activity(saul, agentA)).toEqual(["send_payment DENIED", "send_sms DONE approved"]);
+    expect(await activity(saul, agentA)).toEqual(["send_payment DENIED", "send_sms DONE approved", "send_sms DENIED"]);
   });
 
   it("at L1 it answers but uses no tool: a command and a text to its number are refused, and said so", {
@@ -186,8 +211,9 @@ describe("agents use their tools within their trust levels", () => {
 
     // Money still asks at L3.
     const [a0, b0] = [await balance(agentA), await balance(agentB)];
-    await ask(saulCli, agentA, `pay ${handle(agentB, "crypto")} 0.01 ETH`, /^May I pay 0\.01 ETH/);
-    expect(await ask(saulCli, agentA, "yes", /Done/)).toMatch(
+    from = await saulCli.send(`pay ${handle(agentB, "crypto")} 0.01 ETH`);
+    const question = await saidMessage(saulCli, agentA, from, /^Saul, may I do this\?\n\nPay 0\.01 ETH/);
+    expect(await said(saulCli, agentA, (await saulCli.reply(question.id, "Yes.")).from, /Done/)).toMatch(
       /Done: paid 0\.01 ETH to 0x[0-9a-fA-F]{40} \(transaction 0x[0-9a-f]{64}\)/,
     );
     expect((await balance(agentB)) - b0).toBe(parseEther("0.01"));

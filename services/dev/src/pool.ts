@@ -46,7 +46,7 @@ export interface PoolOptions {
   pop3Port?: number | undefined;
   /** The local stand-in of Telnyx's messaging API (agents' numbers): 8125 by default; 0 picks a free one (tests). */
   smsPort?: number | undefined;
-  /** How long an agent waits for its owner's approval of a tool call; default 5 minutes. */
+  /** How long an agent waits for its owner's approval of a tool call; default 10 minutes. */
   approvalTimeoutMs?: number | undefined;
   /** How often agents look for new mail; default 30 s. */
   mailPollMs?: number | undefined;

@@ -117,21 +117,13 @@ async function ask(text: string, agent = agentInbox): Promise<AgentMessageEvent>
 
 /** The person replies to a message (XMTP reply content type) and the agent answers it. */
 async function reply(messageId: string, text: string, agent = agentInbox): Promise<AgentMessageEvent> {
-  const from = cli!.events.length;
-  cli!.command({ type: "send", text, replyTo: messageId });
-  await cli!.waitFor("reply sent", (e) => e.event === "sent" && e.text === text && e.replyTo === messageId, { from });
+  const { from } = await cli!.reply(messageId, text);
   return (await cli!.messageFrom(agent, from)) as AgentMessageEvent;
 }
 
 /** The person reacts to a message (XMTP reaction content type), or takes a reaction back. */
 async function react(messageId: string, emoji: string, action: "add" | "remove" = "add"): Promise<void> {
-  const from = cli!.events.length;
-  cli!.command({ type: "react", messageId, emoji, action });
-  await cli!.waitFor(
-    "reaction sent",
-    (e) => e.event === "sent" && e.type === "reaction" && e.messageId === messageId && e.action === action,
-    { from },
-  );
+  await cli!.react(messageId, emoji, action);
 }
 
 async function memory(workspace = join(dir, "host", "instances", ID)): Promise<MemoryEntry[]> {

@@ -115,7 +115,7 @@ export interface HostToolOptions {
   chain?: { rpcUrl: string };
   /** Telnyx's messaging API (or the local stand-in): texts out, and a webhook for texts in. */
   sms?: SmsWebhookOptions;
-  /** How long a tool call waits for the owner's approval; default 5 minutes. */
+  /** How long a tool call waits for the owner's approval; default 10 minutes. */
   approvalTimeoutMs?: number;
   /** How often agents look for new mail; default 30 s. */
   mailPollMs?: number;

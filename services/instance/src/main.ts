@@ -18,7 +18,7 @@
 //   CHAIN_RPC_URL                   the chain agents' wallets are on
 //   SMS_API_KEY (a secret), SMS_WEBHOOK_PUBLIC_KEY [, SMS_API_URL (https://api.telnyx.com),
 //     SMS_WEBHOOK_PORT (7101), SMS_WEBHOOK_HOST (HOST), SMS_WEBHOOK_URL (its public URL)]   Telnyx
-//   TOOL_APPROVAL_TIMEOUT_MS (300000), MAIL_POLL_MS (30000)
+//   TOOL_APPROVAL_TIMEOUT_MS (600000), MAIL_POLL_MS (30000)
 // The pattern pool (docs/patterns.md, "Agents and the pattern pool"):
 //   PATTERN_POOL_URL             the lineage service, where agents whose owners opted in offer and adopt
 //                                lessons; unset: owners' choices are kept, nothing is offered or adopted

@@ -226,6 +226,30 @@ export class ConvosCli {
     return from;
   }
 
+  /** Replies to a message (XMTP's reply content type, as Convos clients send it); returns the event index to wait from and the reply's id. */
+  async reply(messageId: string, text: string): Promise<{ from: number; id: string }> {
+    const from = this.events.length;
+    this.command({ type: "send", text, replyTo: messageId });
+    const sent = await this.waitFor<CliEvent & { id: string }>(
+      "reply sent",
+      (e) => e.event === "sent" && e.text === text && e.replyTo === messageId,
+      { from },
+    );
+    return { from, id: sent.id };
+  }
+
+  /** Reacts to a message (XMTP's reaction content type), or takes a reaction back; returns the event index to wait from. */
+  async react(messageId: string, emoji: string, action: "add" | "remove" = "add"): Promise<number> {
+    const from = this.events.length;
+    this.command({ type: "react", messageId, emoji, action });
+    await this.waitFor(
+      "reaction sent",
+      (e) => e.event === "sent" && e.type === "reaction" && e.messageId === messageId && e.action === action,
+      { from },
+    );
+    return from;
+  }
+
   /** The next text message from `inboxId` after event index `from`. */
   messageFrom(inboxId: string, from: number, ms = 20_000): Promise<CliEvent & { content: string }> {
     return this.waitFor(

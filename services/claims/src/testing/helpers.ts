@@ -101,7 +101,18 @@ export async function said(
   answer: RegExp,
   ms = 30_000,
 ): Promise<string> {
-  const e = await cli.waitFor<CliEvent & { content: string }>(
+  return (await saidMessage(cli, agent, from, answer, ms)).content;
+}
+
+/** As `said`, with the message's id (to reply to it or react on it). */
+export function saidMessage(
+  cli: ConvosCli,
+  agent: { inboxId: string },
+  from: number,
+  answer: RegExp,
+  ms = 30_000,
+): Promise<CliEvent & { id: string; content: string }> {
+  return cli.waitFor<CliEvent & { id: string; content: string }>(
     `${agent.inboxId} saying ${answer}`,
     (e) =>
       e.event === "message" &&
@@ -110,7 +121,6 @@ export async function said(
       answer.test(e.content),
     { from, ms },
   );
-  return e.content;
 }
 
 /** Sends `text` in the CLI's conversation and waits for the agent's message that matches `answer`. */

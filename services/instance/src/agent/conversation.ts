@@ -6,6 +6,7 @@
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { HistoryLine, InboundTextTurn } from "../llm.js";
 import type { NewEntry } from "../memory.js";
+import type { OwnerAnswer } from "../tools/approval.js";
 import { FILES } from "../workspace.js";
 import { recordCorrection, withReactionsSince, type AnswerRef } from "../feedback.js";
 import {
@@ -13,6 +14,7 @@ import {
   isReaction,
   isText,
   profilesIn,
+  REACTION_ADDED,
   type AgentGroup,
   type AgentMessage,
   type TextMessage,
@@ -141,7 +143,8 @@ export class Conversation {
     if (this.handled.has(m.id)) return;
     agent.lastActive = Date.now();
     // The owner's answer to a waiting tool call goes to it at once: the turn that asked is waiting for it.
-    if (answer && isText(m) && m.senderInboxId === agent.config?.ownerId && agent.toolbox.answer(m.content)) {
+    const ownerAnswer = answer && m.senderInboxId === agent.config?.ownerId ? ownerAnswerOf(m) : undefined;
+    if (ownerAnswer && agent.toolbox.answer(ownerAnswer)) {
       this.handled.add(m.id);
       return;
     }
@@ -299,6 +302,16 @@ export class Conversation {
     agent.log.info("learned", { added: kinds, total: memory.entries.length });
     agent.deps.patterns?.learned(agent.self, added);
   }
+}
+
+/** A reply to a message, or a reaction added on one: what may answer the owner's question (tools/approval.ts). */
+function ownerAnswerOf(m: AgentMessage): OwnerAnswer | undefined {
+  if (isReaction(m))
+    return m.content.action === REACTION_ADDED
+      ? { kind: "reaction", to: m.content.reference, emoji: m.content.content }
+      : undefined;
+  const replyTo = (m as TextMessage).replyTo;
+  return isText(m) && replyTo ? { kind: "reply", to: replyTo, text: m.content } : undefined;
 }
 
 /** A message as policy.ts reads it. */

@@ -113,11 +113,7 @@ export class AgentState {
       ...(deps.tools ? { env: deps.tools } : {}),
       ...(deps.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: deps.approvalTimeoutMs } : {}),
       ...(deps.mailPollMs !== undefined ? { mailPollMs: deps.mailPollMs } : {}),
-      say: async (text) => {
-        if (!this.group || this.stopped) return false;
-        await this.group.sendText(text);
-        return true;
-      },
+      say: async (text) => (this.group && !this.stopped ? await this.group.sendText(text) : undefined),
       ownerName: () => (this.config && this.convo?.names[this.config.ownerId]) || "my owner",
       betweenTurns: (job) => this.turns.run(job),
     });

@@ -97,7 +97,7 @@ export interface InstanceDeps {
   streamRetryMs?: number;
   /** Where its tools reach their providers; none: it holds tools it cannot use. */
   tools?: ToolEnvironment;
-  /** How long a tool call waits for the owner's approval; default 5 minutes. */
+  /** How long a tool call waits for the owner's approval; default 10 minutes. */
   approvalTimeoutMs?: number;
   /** How often it looks for new mail; default 30 s. */
   mailPollMs?: number;

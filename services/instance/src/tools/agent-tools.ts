@@ -41,8 +41,10 @@ export interface PreparedCall {
   risk: Risk;
   target: string;
   amountWei: bigint;
-  /** What it would do, for the owner's approval: "text +15550100001: “running late”". */
+  /** What it would do, in one line for the activity log: "text +15550100001: “running late”". */
   summary: string;
+  /** What it would do in full, for the owner's approval (every field the action sends); default: the summary. */
+  statement?: () => Promise<string>;
   run(): Promise<string>;
 }
 
@@ -239,6 +241,7 @@ export class AgentTools {
           target: to,
           amountWei: 0n,
           summary: `text ${to}: ${quote(text)}`,
+          statement: async () => `Send a text\nTo: ${to}\nText: ${text}`,
           run: async () => {
             const sent = await this.env.sms!.client.sendMessage(from, to, text);
             return `texted ${to} (message ${sent.id})`;
@@ -258,6 +261,7 @@ export class AgentTools {
           target: to,
           amountWei: 0n,
           summary: `email ${to} about ${quote(subject, 60)}`,
+          statement: async () => `Send a mail\nTo: ${to}\nSubject: ${subject}\n\n${text}`,
           run: async () => {
             const sent = await this.mail!.send({ to, subject, text });
             return `mailed ${to} (${sent.messageId})`;
@@ -329,6 +333,8 @@ export class AgentTools {
           target: to,
           amountWei: wei,
           summary: `pay ${formatWei(wei)} to ${to}`,
+          statement: async () =>
+            `Pay ${formatWei(wei)}\nTo: ${to}\nOn chain: ${await this.wallet.chainId().catch(() => "unknown (the chain could not be reached)")}`,
           run: async () => {
             const { hash } = await this.wallet.pay(to, wei);
             return `paid ${formatWei(wei)} to ${to} (transaction ${hash})`;

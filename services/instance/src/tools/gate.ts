@@ -25,8 +25,8 @@ export interface GateDeps {
   trust: () => TrustFile;
   activity: () => ActivityLog;
   ledger: () => MoneyLedger;
-  /** Asks the owner in the conversation; resolves with the answer, or "timeout". */
-  ask: (summary: string) => Promise<Approval>;
+  /** Asks the owner in the conversation, stating the action in full; resolves with the answer, or "timeout". */
+  ask: (statement: string) => Promise<Approval>;
   log: Logger;
 }
 
@@ -70,7 +70,8 @@ export class ToolGate {
     }
     let approved = false;
     if (decision.kind === "ask") {
-      const answer = await this.deps.ask(call.summary);
+      const statement = call.statement ? await call.statement() : sentenceCase(call.summary);
+      const answer = await this.deps.ask(statement);
       if (answer === "no") {
         await record(ToolCallOutcome.DENIED, "my owner said no");
         return { ok: false, error: `not done: my owner said no to: ${call.summary}` };
@@ -99,4 +100,9 @@ export class ToolGate {
       return { ok: false, error };
     }
   }
+}
+
+/** "look at my inbox" → "Look at my inbox". */
+function sentenceCase(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

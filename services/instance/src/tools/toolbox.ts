@@ -24,6 +24,7 @@ import {
 import { FILES, type Workspace } from "../workspace.js";
 import { ActivityLog } from "./activity.js";
 import { AgentTools, type FunctionSpec, type ToolEnvironment } from "./agent-tools.js";
+import { APPROVAL_TIMEOUT_MS, approvalAnswer, approvalQuestion, type OwnerAnswer } from "./approval.js";
 import { ToolGate, type Approval, type ToolOutcome } from "./gate.js";
 import { MoneyLedger } from "./ledger.js";
 import { initialTrust, type TrustFile } from "./trust.js";
@@ -33,12 +34,12 @@ export interface ToolboxDeps {
   log: Logger;
   /** Where its tools reach their providers; none: it holds tools it cannot use. */
   env?: ToolEnvironment;
-  /** How long a call waits for the owner's approval; default 5 minutes. */
+  /** How long a call waits for the owner's approval; default APPROVAL_TIMEOUT_MS (10 minutes). */
   approvalTimeoutMs?: number;
   /** How often it looks for new mail; default 30 s. */
   mailPollMs?: number;
-  /** Says something in its conversation; false when it is in none. */
-  say(text: string): Promise<boolean>;
+  /** Says something in its conversation: the message's id, or undefined when it is in none. */
+  say(text: string): Promise<string | undefined>;
   /** Its owner, as the conversation names them. */
   ownerName(): string;
   /** Runs a job between the agent's turns. */
@@ -56,22 +57,17 @@ interface MailSeenFile {
   seen: string[];
 }
 
-/** The owner's answer to a request for approval, when a message is one. */
-export function approvalAnswer(text: string): "yes" | "no" | undefined {
-  const t = text.trim().toLowerCase();
-  if (/^(yes|y|ok|okay|approve|approved|go ahead|do it)\b/.test(t)) return "yes";
-  if (/^(no|n|deny|denied|don't|do not|stop)\b/.test(t)) return "no";
-  return undefined;
-}
-
 export class AgentToolbox {
   private trust: TrustFile | undefined;
   private activity: ActivityLog | undefined;
   private ledger: MoneyLedger | undefined;
   private tools: AgentTools | undefined;
   private readonly gate: ToolGate;
-  /** A call waiting for the owner's yes or no. */
-  private approval: { resolve: (a: Approval) => void } | undefined;
+  /**
+   * A call waiting for the owner's yes or no: the id of the message that
+   * asked (once its send returned), and answers that came before it did.
+   */
+  private approval: { question?: string; early: OwnerAnswer[]; resolve: (a: Approval) => void } | undefined;
   private mailTimer: NodeJS.Timeout | undefined;
   private mailSeen: Set<string> | undefined;
 
@@ -81,7 +77,7 @@ export class AgentToolbox {
       trust: () => this.trust ?? initialTrust(TrustLevel.OBSERVER),
       activity: () => this.activity!,
       ledger: () => this.ledger!,
-      ask: (summary) => this.askOwner(summary),
+      ask: (statement) => this.askOwner(statement),
       log: deps.log,
     });
   }
@@ -133,11 +129,22 @@ export class AgentToolbox {
     return this.gate.call(name, args);
   }
 
-  /** The owner's message, if it answers the waiting question: handed over, and true. */
-  answer(text: string): boolean {
-    const said = this.approval ? approvalAnswer(text) : undefined;
+  /**
+   * The owner's reply or reaction, if it answers the waiting question:
+   * handed over, and true. One that comes before the question's send
+   * returned (its id unknown yet) is kept until it did.
+   */
+  answer(a: OwnerAnswer): boolean {
+    const waiting = this.approval;
+    if (!waiting) return false;
+    if (waiting.question === undefined) {
+      if (!approvalAnswer(a.to, a)) return false;
+      waiting.early.push(a);
+      return true;
+    }
+    const said = approvalAnswer(waiting.question, a);
     if (!said) return false;
-    this.approval!.resolve(said);
+    waiting.resolve(said);
     return true;
   }
 
@@ -198,32 +205,36 @@ export class AgentToolbox {
   }
 
   /**
-   * Asks its owner in the conversation and waits (in the turn) for the
-   * owner's yes or no, which `answer` hands over; no answer in time is a no.
-   * One question at a time: turns run one by one.
+   * Asks its owner in a message of its own that states the action in full,
+   * and waits (in the turn) for the owner's reply to it or reaction on it,
+   * which `answer` hands over (approval.ts); no answer in time is a no. One
+   * question at a time: turns run one by one.
    */
-  private async askOwner(summary: string): Promise<Approval> {
-    const ms = this.deps.approvalTimeoutMs ?? 5 * 60_000;
-    const minutes = Math.max(1, Math.round(ms / 60_000));
-    // Waiting before asking: the owner's yes can come back through the stream before the send returns.
+  private async askOwner(statement: string): Promise<Approval> {
+    const ms = this.deps.approvalTimeoutMs ?? APPROVAL_TIMEOUT_MS;
+    // Waiting before asking: the owner's answer can come back through the stream before the send returns.
+    let waiting!: NonNullable<AgentToolbox["approval"]>;
     const answered = new Promise<Approval>((resolve) => {
       const timer = setTimeout(() => done("timeout"), ms);
       const done = (a: Approval) => {
         clearTimeout(timer);
-        if (this.approval?.resolve === done) this.approval = undefined;
+        if (this.approval === waiting) this.approval = undefined;
         resolve(a);
       };
-      this.approval = { resolve: done };
+      waiting = { early: [], resolve: done };
+      this.approval = waiting;
     });
-    const asked = await this.deps
-      .say(
-        `May I ${summary}? ${this.deps.ownerName()}, answer yes or no (within ${minutes} minute${minutes === 1 ? "" : "s"}).`,
-      )
+    const question = await this.deps
+      .say(approvalQuestion(this.deps.ownerName(), statement, ms))
       .catch((err: unknown) => {
-        this.approval?.resolve("timeout");
+        waiting.resolve("timeout");
         throw err;
       });
-    if (!asked) this.approval?.resolve("timeout");
+    if (question === undefined) waiting.resolve("timeout");
+    else {
+      waiting.question = question;
+      for (const a of waiting.early) this.answer(a);
+    }
     return answered;
   }
 
@@ -252,12 +263,10 @@ export class AgentToolbox {
     const fresh = (await mail.list({ limit: 20 })).filter((m) => !seen.has(m.id)).reverse();
     if (fresh.length === 0) return;
     for (const m of fresh) {
-      if (
-        !(await this.deps.say(
-          `New mail from ${m.from}: “${m.subject || "(no subject)"}” (id ${m.id}). Ask me to read it.`,
-        ))
-      )
-        return;
+      const told = await this.deps.say(
+        `New mail from ${m.from}: “${m.subject || "(no subject)"}” (id ${m.id}). Ask me to read it.`,
+      );
+      if (told === undefined) return;
       seen.add(m.id);
     }
     await this.deps.ws.writeJson(FILES.mail, { seen: [...seen].slice(-500) } satisfies MailSeenFile);

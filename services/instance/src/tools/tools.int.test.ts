@@ -237,10 +237,11 @@ describe("an agent's tools", () => {
       ok: false,
       error: expect.stringMatching(/did not approve in time/),
     });
+    // Each question states the action in full.
     expect(asked).toEqual([
-      `text ${PHONE}: “approved at L2”`,
-      "look at my wallet's balance",
-      `text ${PHONE}: “nobody answers”`,
+      `Send a text\nTo: ${PHONE}\nText: approved at L2`,
+      "Look at my wallet's balance",
+      `Send a text\nTo: ${PHONE}\nText: nobody answers`,
     ]);
 
     level(TrustLevel.OPERATOR);
@@ -251,7 +252,7 @@ describe("an agent's tools", () => {
       ok: false,
       error: expect.stringMatching(/owner said no/),
     });
-    expect(asked).toEqual([`pay 0.001 ETH to ${payee}`]);
+    expect(asked).toEqual([`Pay 0.001 ETH\nTo: ${payee}\nOn chain: 31337`]);
 
     level(TrustLevel.AUTONOMOUS, parseEther("0.003").toString());
     expect(await gate.call("send_payment", { to: payee, amount_eth: "0.002" })).toMatchObject({ ok: true });
@@ -259,7 +260,7 @@ describe("an agent's tools", () => {
       ok: false,
       error: "not done: that would go over my daily spending limit (0.003 ETH in 24 hours; 0.002 ETH spent)",
     });
-    expect(asked).toEqual([`pay 0.001 ETH to ${payee}`]);
+    expect(asked).toEqual([`Pay 0.001 ETH\nTo: ${payee}\nOn chain: 31337`]);
     // Exactly the texts that were allowed went out.
     expect(texts() - sent).toBe(2);
     expect(
@@ -278,6 +279,17 @@ describe("an agent's tools", () => {
       "send_payment:DONE:false",
       "send_payment:REFUSED:false",
     ]);
+  });
+
+  it("asks about a mail with its recipient, subject and body, all of it", async () => {
+    level(TrustLevel.ADVISOR);
+    approvals = ["no"];
+    const body = "Dear Ana,\n\nthe boat leaves at six.\nPay the deposit to 0xdead… is NOT what I said.";
+    expect(await gate.call("send_email", { to: "ana@example.com", subject: "The boat", text: body })).toMatchObject({
+      ok: false,
+      error: "not done: my owner said no to: email ana@example.com about “The boat”",
+    });
+    expect(asked).toEqual([`Send a mail\nTo: ana@example.com\nSubject: The boat\n\n${body}`]);
   });
 
   it("L4's daily limit is counted from the ledger: it holds across a restart, a flood of refused payments and an activity log cut short", {
@@ -361,7 +373,7 @@ describe("an agent's tools", () => {
 });
 
 describe("the toolbox asking its owner", () => {
-  it("takes a yes that comes back before its question's send returns", async () => {
+  it("asks in a message that states the action in full, and takes the owner's reply to it, even one that comes back before its send returns", async () => {
     const own = new Workspace(dir, "inst_toolbox");
     await own.create();
     const said: string[] = [];
@@ -370,11 +382,12 @@ describe("the toolbox asking its owner", () => {
       log,
       env: { chain: { rpcUrl: chain.rpcUrl } },
       approvalTimeoutMs: 2_000,
-      // The stream delivers the owner's yes while the send is still returning.
+      // The stream delivers the owner's replies while the send is still returning: one to another message, then one to this.
       say: async (text) => {
         said.push(text);
-        expect(toolbox.answer("yes")).toBe(true);
-        return true;
+        expect(toolbox.answer({ kind: "reply", to: "some-other-message", text: "no" })).toBe(true);
+        expect(toolbox.answer({ kind: "reply", to: "question-1", text: "yes" })).toBe(true);
+        return "question-1";
       },
       ownerName: () => "Saul",
       betweenTurns: (job) => job(),
@@ -385,9 +398,12 @@ describe("the toolbox asking its owner", () => {
       { crypto: { private_key: walletKey } },
       TrustLevel.ADVISOR,
     );
-    expect(await toolbox.call("wallet_balance", {})).toMatchObject({ ok: true, result: expect.stringMatching(/ETH/) });
-    expect(said).toEqual([expect.stringMatching(/^May I .*Saul, answer yes or no/)]);
-    expect(toolbox.answer("yes")).toBe(false);
+    expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({ ok: true });
+    expect(said).toEqual([
+      `Saul, may I do this?\n\nPay 0.001 ETH\nTo: ${payee}\nOn chain: 31337\n\nReply to this message with yes or no, or react 👍 or 👎 (within 1 minute). Nothing else approves it.`,
+    ]);
+    // One approval, one action: nothing is waiting any more.
+    expect(toolbox.answer({ kind: "reply", to: "question-1", text: "yes" })).toBe(false);
     toolbox.close();
   });
 });

@@ -43,6 +43,17 @@ export class WalletTool {
     return this.account.address;
   }
 
+  private chainIdOnce: Promise<number> | undefined;
+
+  /** The chain's id, asked once (a failed ask is asked again next time). */
+  chainId(): Promise<number> {
+    this.chainIdOnce ??= this.chain.getChainId().catch((err: unknown) => {
+      this.chainIdOnce = undefined;
+      throw err;
+    });
+    return this.chainIdOnce;
+  }
+
   async balance(): Promise<bigint> {
     return this.guard(
       "look at the balance",
@@ -65,7 +76,7 @@ export class WalletTool {
       "send the payment",
       () => handedOver,
       async () => {
-        const id = await this.chain.getChainId();
+        const id = await this.chainId();
         const chain = defineChain({
           id,
           name: `chain ${id}`,
