@@ -355,7 +355,7 @@ describe("learning from feedback in a real conversation", () => {
 
     await reply(wrong.id, "no, I said vegetarian", llmInbox);
     expect(lastTurn().at(-1)!.content).toBe(
-      `Saul: no, I said vegetarian\n(This corrects your earlier answer: "${wrongAnswer}")`,
+      `[member] Saul: no, I said vegetarian\n(This corrects your earlier answer: "${wrongAnswer}")`,
     );
     const entries = await memoryWhen("corrected", (m) => feedbackOf(m).length === 2, 15_000, workspace);
     expect(entries.map((e) => e.text)).toContain("I am vegetarian");
