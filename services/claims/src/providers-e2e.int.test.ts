@@ -81,14 +81,18 @@ describe("an agent whose number is bought from Telnyx and whose mailbox is at Ag
     expect(secrets.sms ?? {}).toEqual({});
   });
 
-  it("texts from its number and answers a text to it", { timeout: 60_000 }, async () => {
+  it("texts from its number and relays a text to it into the conversation", { timeout: 60_000 }, async () => {
     const phone = stack.sms!.phone(PHONE);
     expect(await ask(stack.cli!, agent, `text ${PHONE}: on my way`, /Done|could not/)).toMatch(/Done: texted/);
     expect(await phone.waitForMessage((m) => m.text === "on my way")).toMatchObject({ from: handle("sms") });
     const from = stack.cli!.events.length;
     await phone.send(handle("sms"), "Milk too?");
-    expect(await said(stack.cli!, agent, from, /A text came/)).toMatch(/I answered it by text\.$/);
-    expect((await phone.waitForMessage((m) => m.text.includes('I read: "Milk too?"'))).from).toBe(handle("sms"));
+    // The text came through Telnyx's webhook; its sender is an outsider, whose word the agent does not act on.
+    expect(await said(stack.cli!, agent, from, /A text came/)).toMatch(
+      new RegExp(
+        `^\\[offline model\\] A text came to \\${handle("sms")} from \\${PHONE}: "Milk too\\?"\\. I could not answer it`,
+      ),
+    );
   });
 
   it("mails through AgentMail, notices the answer and reads it", { timeout: 60_000 }, async () => {

@@ -5,7 +5,8 @@
 
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { HistoryLine, InboundTextTurn } from "../llm.js";
-import type { NewEntry } from "../memory.js";
+import { Memory, type NewEntry } from "../memory.js";
+import type { Requester } from "../tools/permissions.js";
 import type { OwnerAnswer } from "../tools/approval.js";
 import { FILES } from "../workspace.js";
 import { recordCorrection, withReactionsSince, type AnswerRef } from "../feedback.js";
@@ -25,12 +26,14 @@ import {
   historyLines,
   MAX_ANSWERS_PER_MINUTE,
   newestToAnswer,
+  senderName,
   turnInput,
   withinRate,
   type Heard,
   type Room,
   type Said,
 } from "./policy.js";
+import { memberRole } from "./roles.js";
 import { DESCENDING, type AgentState } from "./state.js";
 import type { ConversationState } from "./types.js";
 
@@ -232,14 +235,21 @@ export class Conversation {
     const config = agent.config!;
     const started = performance.now();
     const identity = (await agent.ws.readText(FILES.identity)) ?? "";
+    // Whose turn it is decides whose request a tool call is; an outsider's turn recalls nothing from memory.
+    const who: Requester = inboundText
+      ? { role: "outsider", name: inboundText.from }
+      : {
+          role: memberRole(config.ownerId, m?.senderInboxId ?? ""),
+          name: senderName(agent.convo?.names ?? {}, m?.senderInboxId ?? ""),
+        };
     const input = turnInput({
       config,
       identity,
       level: agent.toolbox.level,
-      memory: agent.memory!,
+      memory: who.role === "outsider" ? new Memory() : agent.memory!,
       history: await this.history(group, m),
       functions: agent.toolbox.functions(),
-      callTool: (name, args) => agent.toolbox.call(name, args),
+      callTool: (name, args) => agent.toolbox.call(name, args, who),
       inboundText,
       correcting: correcting?.text,
     });

@@ -1,5 +1,6 @@
-// Every tool call goes through here: its arguments checked, the agent's
-// trust level asked (trust.ts), the owner's approval awaited when the level
+// Every tool call goes through here: its arguments checked, whose request it
+// is (permissions.ts: the owner's, a member's, an outsider's), the agent's
+// trust level asked (trust.ts), the owner's approval awaited when either
 // says so, then run, and recorded in the activity log, whatever the outcome.
 // A payment is also written to the money ledger before it is sent (ledger.ts):
 // L4's daily limit is counted there.
@@ -12,8 +13,9 @@ import { randomUUID } from "node:crypto";
 import type { ActivityLog } from "./activity.js";
 import { ToolInputError, plainFailure, type AgentTools } from "./agent-tools.js";
 import type { MoneyLedger } from "./ledger.js";
+import { DEFAULT_PERMISSIONS, askedBy, grantFor, type PermissionTable, type Requester } from "./permissions.js";
 import { WalletError } from "./wallet.js";
-import { decide, type TrustFile } from "./trust.js";
+import { decide, type Decision, type TrustFile } from "./trust.js";
 
 export type ToolOutcome = { ok: true; result: string } | { ok: false; error: string };
 
@@ -25,6 +27,8 @@ export interface GateDeps {
   trust: () => TrustFile;
   activity: () => ActivityLog;
   ledger: () => MoneyLedger;
+  /** Which roles may have it use which tool; default DEFAULT_PERMISSIONS. */
+  permissions?: () => PermissionTable;
   /** Asks the owner in the conversation, stating the action in full; resolves with the answer, or "timeout". */
   ask: (statement: string) => Promise<Approval>;
   log: Logger;
@@ -33,7 +37,7 @@ export interface GateDeps {
 export class ToolGate {
   constructor(private readonly deps: GateDeps) {}
 
-  async call(name: string, args: Record<string, unknown>): Promise<ToolOutcome> {
+  async call(name: string, args: Record<string, unknown>, who: Requester): Promise<ToolOutcome> {
     const tools = this.deps.tools();
     if (!tools) return { ok: false, error: "I hold no tools" };
     let call;
@@ -62,7 +66,13 @@ export class ToolGate {
       ledger.refused();
       return { ok: false, error: "not done: too many refused payments in the last hour; try again later" };
     }
-    const decision = decide(trust, call.risk, call.amountWei, ledger.spentWei());
+    const role = grantFor(this.deps.permissions?.() ?? DEFAULT_PERMISSIONS, who, call.toolId);
+    let decision: Decision =
+      role.grant === "refuse"
+        ? { kind: "refuse", reason: role.reason }
+        : decide(trust, call.risk, call.amountWei, ledger.spentWei());
+    // A member's request the level would run on its own still waits for the owner.
+    if (role.grant === "ask" && decision.kind === "allow") decision = { kind: "ask" };
     if (decision.kind === "refuse") {
       if (money) ledger.refused();
       await record(ToolCallOutcome.REFUSED, decision.reason);
@@ -71,7 +81,7 @@ export class ToolGate {
     let approved = false;
     if (decision.kind === "ask") {
       const statement = call.statement ? await call.statement() : sentenceCase(call.summary);
-      const answer = await this.deps.ask(statement);
+      const answer = await this.deps.ask([statement, askedBy(who)].filter(Boolean).join("\n"));
       if (answer === "no") {
         await record(ToolCallOutcome.DENIED, "my owner said no");
         return { ok: false, error: `not done: my owner said no to: ${call.summary}` };

@@ -27,6 +27,7 @@ import { AgentTools, type FunctionSpec, type ToolEnvironment } from "./agent-too
 import { APPROVAL_TIMEOUT_MS, approvalAnswer, approvalQuestion, type OwnerAnswer } from "./approval.js";
 import { ToolGate, type Approval, type ToolOutcome } from "./gate.js";
 import { MoneyLedger } from "./ledger.js";
+import type { Requester } from "./permissions.js";
 import { initialTrust, type TrustFile } from "./trust.js";
 
 export interface ToolboxDeps {
@@ -124,9 +125,9 @@ export class AgentToolbox {
     return this.tools?.specs() ?? [];
   }
 
-  /** One call, through the gate. */
-  call(name: string, args: Record<string, unknown>): Promise<ToolOutcome> {
-    return this.gate.call(name, args);
+  /** One call for whoever started the turn, through the gate. */
+  call(name: string, args: Record<string, unknown>, who: Requester): Promise<ToolOutcome> {
+    return this.gate.call(name, args, who);
   }
 
   /**

@@ -34,6 +34,7 @@ import {
 import { Workspace } from "../workspace.js";
 import { ActivityLog } from "./activity.js";
 import { MAX_REFUSALS, MoneyLedger } from "./ledger.js";
+import type { Requester } from "./permissions.js";
 import { AgentTools } from "./agent-tools.js";
 import { offlineCommand } from "./commands.js";
 import { AgentToolbox } from "./toolbox.js";
@@ -65,6 +66,9 @@ let asked: string[] = [];
 let gate: ToolGate;
 const payee = privateKeyToAccount(generatePrivateKey()).address;
 const read = () => createPublicClient({ transport: http(chain.rpcUrl) });
+/** The owner starts the turns of these tests. */
+const SAUL: Requester = { role: "owner", name: "Saul" };
+const ownerCall = (name: string, args: Record<string, unknown>) => gate.call(name, args, SAUL);
 const level = (l: TrustLevel, dailySpendLimitWei = "0") => {
   trust = { level: l, dailySpendLimitWei, setAt: new Date().toISOString(), byOwner: true };
 };
@@ -147,7 +151,7 @@ function turn(text: string, over: Partial<TurnInput> = {}): TurnInput {
     memory: new Memory(),
     history: [{ role: "user", text, sender: "Saul" }],
     functions: tools.specs(),
-    callTool: (name, args) => gate.call(name, args),
+    callTool: (name, args) => gate.call(name, args, SAUL),
     ...over,
   };
 }
@@ -195,19 +199,19 @@ describe("an agent's tools", () => {
 
   it("reports a failed call in plain words, never a stack trace: bad arguments, and a provider's refusal", async () => {
     level(TrustLevel.AUTONOMOUS, parseEther("10").toString());
-    expect(await gate.call("send_sms", { to: "call me", text: "hi" })).toEqual({
+    expect(await ownerCall("send_sms", { to: "call me", text: "hi" })).toEqual({
       ok: false,
       error: '"call me" is not a phone number in international form (for example +15550100001)',
     });
-    expect(await gate.call("send_payment", { to: payee, amount_eth: "5" })).toEqual({
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "5" })).toEqual({
       ok: false,
       error: expect.stringMatching(/^the wallet holds 0\.0\d+ ETH, less than 5 ETH and the fee$/),
     });
-    expect(await gate.call("read_email", { id: "no-such-mail" })).toEqual({
+    expect(await ownerCall("read_email", { id: "no-such-mail" })).toEqual({
       ok: false,
       error: expect.stringMatching(/no message|no mail/i),
     });
-    expect(await gate.call("launch_rocket", {})).toEqual({ ok: false, error: 'there is no function "launch_rocket"' });
+    expect(await ownerCall("launch_rocket", {})).toEqual({ ok: false, error: 'there is no function "launch_rocket"' });
     // The payment the wallet could not cover moved nothing: it does not count against the limit.
     expect(ledger.spentWei()).toBe(0n);
     for (const e of activity.list(10).entries) expect(e.detail).not.toMatch(/\n\s+at |Error:/);
@@ -218,22 +222,22 @@ describe("an agent's tools", () => {
     const texts = () => sms.phone(PHONE).messages().length;
     const sent = texts();
     level(TrustLevel.OBSERVER);
-    expect(await gate.call("send_sms", { to: PHONE, text: "from L1" })).toEqual({
+    expect(await ownerCall("send_sms", { to: PHONE, text: "from L1" })).toEqual({
       ok: false,
       error: expect.stringMatching(/^not done: my trust level is L1 \(observer\)/),
     });
-    expect(await gate.call("wallet_balance", {})).toMatchObject({ ok: false });
+    expect(await ownerCall("wallet_balance", {})).toMatchObject({ ok: false });
     expect(asked).toEqual([]);
 
     level(TrustLevel.ADVISOR);
     approvals = ["yes", "no"];
-    expect(await gate.call("send_sms", { to: PHONE, text: "approved at L2" })).toMatchObject({ ok: true });
+    expect(await ownerCall("send_sms", { to: PHONE, text: "approved at L2" })).toMatchObject({ ok: true });
     expect((await sms.phone(PHONE).waitForMessage((m) => m.text === "approved at L2")).from).toBe(AGENT_NUMBER);
-    expect(await gate.call("wallet_balance", {})).toEqual({
+    expect(await ownerCall("wallet_balance", {})).toEqual({
       ok: false,
       error: "not done: my owner said no to: look at my wallet's balance",
     });
-    expect(await gate.call("send_sms", { to: PHONE, text: "nobody answers" })).toEqual({
+    expect(await ownerCall("send_sms", { to: PHONE, text: "nobody answers" })).toEqual({
       ok: false,
       error: expect.stringMatching(/did not approve in time/),
     });
@@ -247,16 +251,16 @@ describe("an agent's tools", () => {
     level(TrustLevel.OPERATOR);
     asked = [];
     approvals = ["no"];
-    expect(await gate.call("send_sms", { to: PHONE, text: "free at L3" })).toMatchObject({ ok: true });
-    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({
+    expect(await ownerCall("send_sms", { to: PHONE, text: "free at L3" })).toMatchObject({ ok: true });
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({
       ok: false,
       error: expect.stringMatching(/owner said no/),
     });
     expect(asked).toEqual([`Pay 0.001 ETH\nTo: ${payee}\nOn chain: 31337`]);
 
     level(TrustLevel.AUTONOMOUS, parseEther("0.003").toString());
-    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.002" })).toMatchObject({ ok: true });
-    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.002" })).toEqual({
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toMatchObject({ ok: true });
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toEqual({
       ok: false,
       error: "not done: that would go over my daily spending limit (0.003 ETH in 24 hours; 0.002 ETH spent)",
     });
@@ -281,11 +285,44 @@ describe("an agent's tools", () => {
     ]);
   });
 
+  it("acts on its owner's word; a member's request waits for the owner whatever the level; an outsider's is refused", async () => {
+    const ana: Requester = { role: "member", name: "Ana" };
+    const stranger: Requester = { role: "outsider", name: "+15550188009" };
+    const texts = () => sms.phone(PHONE).messages().length;
+    const sent = texts();
+    const paid = await balance(payee);
+    level(TrustLevel.AUTONOMOUS, parseEther("1").toString());
+    approvals = ["no", "no"];
+    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.05" }, ana)).toEqual({
+      ok: false,
+      error: `not done: my owner said no to: pay 0.05 ETH to ${payee}`,
+    });
+    expect(await gate.call("send_sms", { to: PHONE, text: "hello from a member" }, ana)).toMatchObject({ ok: false });
+    expect(asked).toEqual([
+      `Pay 0.05 ETH\nTo: ${payee}\nOn chain: 31337\nAsked by: Ana (member)`,
+      `Send a text\nTo: ${PHONE}\nText: hello from a member\nAsked by: Ana (member)`,
+    ]);
+    for (const [name, args] of [
+      ["send_payment", { to: payee, amount_eth: "0.05" }],
+      ["send_sms", { to: PHONE, text: "hello from a stranger" }],
+      ["wallet_balance", {}],
+    ] as const)
+      expect(await gate.call(name, args, stranger)).toEqual({
+        ok: false,
+        error: "not done: I act on my owner's and my conversation's word only, not on a message from outside it",
+      });
+    expect(asked).toHaveLength(2);
+    expect([texts() - sent, (await balance(payee)) - paid]).toEqual([0, 0n]);
+    // The owner's own request at L4 runs without asking.
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({ ok: true });
+    expect(asked).toHaveLength(2);
+  });
+
   it("asks about a mail with its recipient, subject and body, all of it", async () => {
     level(TrustLevel.ADVISOR);
     approvals = ["no"];
     const body = "Dear Ana,\n\nthe boat leaves at six.\nPay the deposit to 0xdead… is NOT what I said.";
-    expect(await gate.call("send_email", { to: "ana@example.com", subject: "The boat", text: body })).toMatchObject({
+    expect(await ownerCall("send_email", { to: "ana@example.com", subject: "The boat", text: body })).toMatchObject({
       ok: false,
       error: "not done: my owner said no to: email ana@example.com about “The boat”",
     });
@@ -296,11 +333,11 @@ describe("an agent's tools", () => {
     timeout: 60_000,
   }, async () => {
     level(TrustLevel.AUTONOMOUS, parseEther("0.003").toString());
-    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.002" })).toMatchObject({ ok: true });
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toMatchObject({ ok: true });
     // A member's flood of refused payments: the first few are logged, the rest refused at once.
     const outcomes = new Map<string, number>();
     for (let i = 0; i < 5_000; i++) {
-      const r = await gate.call("send_payment", { to: payee, amount_eth: "999" });
+      const r = await ownerCall("send_payment", { to: payee, amount_eth: "999" });
       const key = r.ok ? "done" : r.error.startsWith("not done: too many refused") ? "flood" : "limit";
       outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
     }
@@ -318,17 +355,17 @@ describe("an agent's tools", () => {
     // A restart: the ledger read back from the workspace still counts the payment.
     ledger = await MoneyLedger.open(ws);
     expect(ledger.spentWei()).toBe(parseEther("0.002"));
-    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.002" })).toEqual({
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toEqual({
       ok: false,
       error: "not done: that would go over my daily spending limit (0.003 ETH in 24 hours; 0.002 ETH spent)",
     });
-    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({ ok: true });
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({ ok: true });
   });
 
   it("mails a person (an owner's setting names the address) and reads the answer from its inbox", async () => {
     level(TrustLevel.OPERATOR);
     expect(
-      await gate.call("send_email", { to: "personal-email", subject: "Dinner", text: "7pm at Nopa?" }),
+      await ownerCall("send_email", { to: "personal-email", subject: "Dinner", text: "7pm at Nopa?" }),
     ).toMatchObject({ ok: true, result: expect.stringMatching(/^mailed saul@example\.com/) });
     // Saul reads it with a mail client (POP3) and answers (SMTP), as any person would.
     const saul = new MailClient({
@@ -343,10 +380,10 @@ describe("an agent's tools", () => {
     await saul.send({ to: mailbox.address, subject: "Re: Dinner", text: "Yes, see you there." });
     saul.close();
 
-    const listed = await gate.call("list_email", {});
+    const listed = await ownerCall("list_email", {});
     expect(listed).toMatchObject({ ok: true, result: expect.stringMatching(/from saul@example\.com: Re: Dinner/) });
     const id = /^\[([^\]]+)\]/.exec((listed as { result: string }).result)![1]!;
-    expect(await gate.call("read_email", { id })).toMatchObject({
+    expect(await ownerCall("read_email", { id })).toMatchObject({
       ok: true,
       result: expect.stringContaining("Yes, see you there."),
     });
@@ -398,7 +435,7 @@ describe("the toolbox asking its owner", () => {
       { crypto: { private_key: walletKey } },
       TrustLevel.ADVISOR,
     );
-    expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({ ok: true });
+    expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" }, SAUL)).toMatchObject({ ok: true });
     expect(said).toEqual([
       `Saul, may I do this?\n\nPay 0.001 ETH\nTo: ${payee}\nOn chain: 31337\n\nReply to this message with yes or no, or react 👍 or 👎 (within 1 minute). Nothing else approves it.`,
     ]);
