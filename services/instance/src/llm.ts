@@ -349,7 +349,7 @@ export class OfflineProvider implements LlmProvider {
   async reply(input: TurnInput): Promise<string> {
     if (input.inboundText) return this.answerText(input, input.inboundText);
     const last = input.history.at(-1)?.text.trim() ?? "";
-    const command = input.callTool ? offlineCommand(last) : undefined;
+    const command = input.callTool ? offlineCommand(last, input.agentName) : undefined;
     if (command) {
       const outcome = await input.callTool!(command.name, command.args);
       return outcome.ok

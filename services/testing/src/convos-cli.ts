@@ -109,7 +109,9 @@ export async function runConvos<T>(args: string[], dir: string, opts: ConvosCliO
   const p = await convosProcess([...args, "--json"], dir, opts);
   try {
     const { stdout } = await promisify(execFile)(p.file, p.argv, { cwd: p.cwd, env: p.env, timeout: 30_000 });
-    return JSON.parse(stdout) as T;
+    // Some commands log progress lines before their JSON (`conversations join`).
+    const json = stdout.search(/^[{[]/m);
+    return JSON.parse(json > 0 ? stdout.slice(json) : stdout) as T;
   } finally {
     p.close();
   }

@@ -28,7 +28,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { XmtpInboxResolver } from "@convos-pool/convos";
-import { ConvosCli, type ReadyEvent } from "./convos.js";
+import { ConvosCli, runConvos, type ReadyEvent } from "./convos.js";
 import { startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "@convos-pool/instance";
 import {
   createLogger,
@@ -259,6 +259,28 @@ export class RealStack {
   async conversation(name: string, profileName: string): Promise<Conversation> {
     const dir = join(this.dir, `cli-${this.others.length + 2}`);
     const cli = await this.serve(name, profileName, dir);
+    this.others.push(cli);
+    return { cli, ready: await this.readyOf(cli), dir };
+  }
+
+  /**
+   * Another person joins a conversation (the first by default) by its invite,
+   * as `profileName` (`convos conversations join`, accepted by the serving
+   * CLI), then takes part in it through a CLI of their own (`agent serve
+   * <conversation id>`); close() stops it.
+   */
+  async join(profileName: string, c: Pick<Conversation, "ready"> = { ready: this.ready }): Promise<Conversation> {
+    const dir = join(this.dir, `cli-${this.others.length + 2}`);
+    const joined = await runConvos<{ status: string; conversationId?: string }>(
+      ["conversations", "join", c.ready.inviteUrl, "--profile-name", profileName, "--timeout", "25"],
+      dir,
+      { xmtpPort: this.xmtp!.port },
+    );
+    if (joined.status !== "joined" || !joined.conversationId)
+      throw new Error(`${profileName} could not join ${c.ready.conversationId}: ${JSON.stringify(joined)}`);
+    const cli = await ConvosCli.start(["agent", "serve", joined.conversationId, "--no-invite"], dir, {
+      xmtpPort: this.xmtp!.port,
+    });
     this.others.push(cli);
     return { cli, ready: await this.readyOf(cli), dir };
   }

@@ -42,9 +42,16 @@ const RULES: [RegExp, (m: RegExpMatchArray) => OfflineCommand][] = [
   ],
 ];
 
-/** The command a message is, if it is one. */
-export function offlineCommand(text: string): OfflineCommand | undefined {
-  const t = text.trim();
+/**
+ * The command a message is, if it is one; addressed to the agent by name
+ * ("Concierge, pay …", "@Concierge pay …") when `agentName` is given.
+ */
+export function offlineCommand(text: string, agentName?: string): OfflineCommand | undefined {
+  let t = text.trim();
+  if (agentName) {
+    const name = agentName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    t = t.replace(new RegExp(`^@?${name}\\s*[,:]?\\s+`, "i"), "");
+  }
   for (const [pattern, build] of RULES) {
     const m = t.match(pattern);
     if (m) return build(m);

@@ -447,6 +447,12 @@ describe("the toolbox asking its owner", () => {
 
 describe("the offline model's commands", () => {
   it("reads explicit commands, and nothing else, as tool calls", () => {
+    expect(offlineCommand("Concierge, pay 0x000000000000000000000000000000000000dEaD 0.05 ETH", "Concierge")).toEqual({
+      name: "send_payment",
+      args: { to: "0x000000000000000000000000000000000000dEaD", amount_eth: "0.05" },
+    });
+    expect(offlineCommand("@concierge balance", "Concierge")).toEqual({ name: "wallet_balance", args: {} });
+    expect(offlineCommand("Concierge, pay 0x000000000000000000000000000000000000dEaD 0.05 ETH")).toBeUndefined();
     expect(offlineCommand("text +15550100001: running late")).toEqual({
       name: "send_sms",
       args: { to: "+15550100001", text: "running late" },
