@@ -63,6 +63,8 @@ function cloneOf(over: Partial<CloneToSign> & { conversationInvite: string }): C
   return {
     ownerId: owner.inboxId,
     parentInstanceId: parentId,
+    templateId,
+    templateCreatorId: creator.inboxId,
     contextPrompt: DIRECTIVE,
     carry: [],
     model: "",
@@ -77,6 +79,8 @@ async function signedCloneRequest(clone: CloneToSign, signer: TestIdentity = own
   return {
     requester: clone.ownerId,
     cloneFrom: clone.parentInstanceId,
+    templateId: clone.templateId,
+    templateCreatorId: clone.templateCreatorId,
     conversationInvite: clone.conversationInvite,
     contextPrompt: clone.contextPrompt,
     carry: [...clone.carry],
