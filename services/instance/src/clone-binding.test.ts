@@ -63,9 +63,9 @@ describe("expectedCloneConfig: the claims service's rule for a clone", () => {
 
   it("takes what the owner asked for over the parent's, trimmed, an emptied value left out", () => {
     const parent = { model: "acme/parent", userConfig: { "personal-email": "p@b.c" } };
-    expect(expectedCloneConfig(open, parent, { model: "acme/asked", userConfig: { "personal-email": " a@b.c " } })).toEqual(
-      { model: "acme/asked", userConfig: { "personal-email": "a@b.c" } },
-    );
+    expect(
+      expectedCloneConfig(open, parent, { model: "acme/asked", userConfig: { "personal-email": " a@b.c " } }),
+    ).toEqual({ model: "acme/asked", userConfig: { "personal-email": "a@b.c" } });
     expect(expectedCloneConfig(open, parent, { model: "", userConfig: { "personal-email": "  " } }).userConfig).toEqual(
       {},
     );
@@ -89,7 +89,10 @@ describe("checkCloneConfig", () => {
     expect(model.code).toBe(Code.PermissionDenied);
     expect(model.rawMessage).toContain("authorization.model");
     const values = refusal(() =>
-      checkCloneConfig(auth, carried, open, { model: "acme/parent", userConfig: { "personal-email": "x@evil.example" } }),
+      checkCloneConfig(auth, carried, open, {
+        model: "acme/parent",
+        userConfig: { "personal-email": "x@evil.example" },
+      }),
     );
     expect(values.code).toBe(Code.PermissionDenied);
     expect(values.rawMessage).toContain("authorization.user_config");

@@ -82,8 +82,7 @@ export function checkCloneConfig(
     { model: carried?.model ?? "", userConfig: carried?.userConfig ?? {} },
     { model: auth.model, userConfig: auth.userConfig },
   );
-  if (cloneConfigHash(expected.model, expected.userConfig) === cloneConfigHash(actual.model, actual.userConfig))
-    return;
+  if (cloneConfigHash(expected.model, expected.userConfig) === cloneConfigHash(actual.model, actual.userConfig)) return;
   if (expected.model !== actual.model) {
     throw permissionDenied(
       `authorization.model: this agent runs on ${actual.model}, not the ${expected.model} of the owner's signed clone`,

@@ -129,7 +129,11 @@ export function checkCreator(t: SignedTemplate, field = "template"): void {
 }
 
 /** A new template's id and its creation nonce, as the templates service derives them (ids.ts): for tests and benchmarks. */
-export function newTemplateIdentity(creatorId: string): { templateId: string; creatorId: string; creationNonce: string } {
+export function newTemplateIdentity(creatorId: string): {
+  templateId: string;
+  creatorId: string;
+  creationNonce: string;
+} {
   const creationNonce = toHex(crypto.getRandomValues(new Uint8Array(32)));
   return { templateId: templateIdFor(creatorId, creationNonce), creatorId, creationNonce };
 }

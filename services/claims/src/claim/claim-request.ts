@@ -53,7 +53,9 @@ export function checkClaimRequest(req: ClaimRequest): ClaimInput {
   if (!req.templateId) {
     bad(
       "template_id",
-      req.cloneFrom ? "is required for a clone: the parent's template, which the owner signs (CloneAgent)" : "is required",
+      req.cloneFrom
+        ? "is required for a clone: the parent's template, which the owner signs (CloneAgent)"
+        : "is required",
     );
   } else if (!TEMPLATE_ID_PATTERN.test(req.templateId))
     bad("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
