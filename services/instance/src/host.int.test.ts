@@ -419,7 +419,7 @@ describe("instance host", () => {
     );
     const config = JSON.parse(await readFile(join(ws, "config.json"), "utf8"));
     expect(config).toMatchObject({
-      ...TRIP_MADE,
+      templateId: TRIP_MADE.templateId,
       templateVersion: "3",
       model: "gpt-oss-20b",
       modelOverridden: false,
@@ -713,7 +713,7 @@ describe("instance host", () => {
         renderIdentity({ agentName: "Concierge", instructions: UPDATED_INSTRUCTIONS }),
       );
       expect(JSON.parse(await readFile(join(ws("inst-llm"), "config.json"), "utf8"))).toMatchObject({
-        ...TRIP_MADE,
+        templateId: TRIP_MADE.templateId,
         templateVersion: "4",
         model: "acme/owner-choice",
         modelOverridden: true,
