@@ -76,12 +76,12 @@ export function checkClaimRequest(req: ClaimRequest): ClaimInput {
     if (req.carry.length > 0) bad("carry", "is only for a clone (with clone_from)");
     if (req.templateCreatorId) bad("template_creator_id", "is only for a clone (with clone_from)");
   } else {
+    if (!INSTANCE_ID_PATTERN.test(req.cloneFrom))
+      bad("clone_from", 'must be an instance id such as "inst_" followed by 16 letters or digits');
     if (!req.templateCreatorId)
       bad("template_creator_id", "is required for a clone: the creator of its template, which the owner signs");
     else if (!INBOX_ID_PATTERN.test(req.templateCreatorId))
       bad("template_creator_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
-    if (!INSTANCE_ID_PATTERN.test(req.cloneFrom))
-      bad("clone_from", 'must be an instance id such as "inst_" followed by 16 letters or digits');
     if (req.contextPrompt.length > MAX_CONTEXT_PROMPT)
       bad("context_prompt", `must be at most ${MAX_CONTEXT_PROMPT} characters`);
     if (!req.ownerSignature)
