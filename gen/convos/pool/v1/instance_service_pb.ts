@@ -51,9 +51,11 @@ export const ToolCredentialSchema: GenMessage<ToolCredential> = /*@__PURE__*/
 
 /**
  * Refused with PERMISSION_DENIED unless `template` is a release its creator
- * signed (checked against the XMTP network), for the template it names, and
- * the model and tools are ones that release allows: the pool cannot make an
- * agent run instructions no creator signed.
+ * signed (checked against the XMTP network), for the template it names, by
+ * the inbox that created that template (its id derives from that creator and
+ * `creation_nonce`, at any version), and the model and tools are ones that
+ * release allows: the pool cannot make an agent run instructions no creator
+ * signed, nor pass another inbox off as a template's creator.
  *
  * @generated from message convos.pool.v1.ConfigureRequest
  */
