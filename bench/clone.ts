@@ -145,6 +145,8 @@ async function main() {
       const fields = {
         ownerId: owner.inboxId,
         parentInstanceId: parentId,
+        templateId: t.id,
+        templateCreatorId: t.creatorId,
         conversationInvite: conv.invite,
         contextPrompt: DIRECTIVE,
         carry: [],
@@ -157,6 +159,8 @@ async function main() {
         {
           requester: owner.inboxId,
           cloneFrom: parentId,
+          templateId: t.id,
+          templateCreatorId: t.creatorId,
           conversationInvite: conv.invite,
           contextPrompt: DIRECTIVE,
           ownerSignature,

@@ -40,7 +40,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { english, generateMnemonic } from "viem/accounts";
-import { createServiceClient, generateServiceCredentials, serviceEnv, signUpdateRelease } from "@convos-pool/kit";
+import {
+  createServiceClient,
+  generateServiceCredentials,
+  newTemplateIdentity,
+  serviceEnv,
+  signUpdateRelease,
+} from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, startServiceProcess } from "@convos-pool/testing";
 import { startCreator } from "@convos-pool/testing/convos";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
@@ -163,8 +169,7 @@ try {
   const call = (id: string) => ({ headers: { "x-pool-instance": id }, timeoutMs: 120_000 });
   const creator = newIdentity();
   const template = await signUpdateRelease(creator.account, {
-    templateId: "tmpl_live",
-    creatorId: creator.inboxId,
+    ...newTemplateIdentity(creator.inboxId),
     version: 2n,
     content: sampleContent({
       agent_name: "Concierge",

@@ -29,7 +29,6 @@
 //   instances there (of a template only the benchmark signs).
 // p50 and max of each, the ratio per host / per agent (same run) and per
 // host / bare, and the CPU each process spent per update.
-import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -51,6 +50,7 @@ import {
   SignatureVerifier,
   signOperation,
   signUpdateRelease,
+  newTemplateIdentity,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/testing";
 import { SecretBox } from "@convos-pool/claims";
@@ -93,7 +93,7 @@ async function oneCheckMs(
   content: ReturnType<typeof sampleContent>,
 ): Promise<number> {
   const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
-  const expected = { templateId: "tmpl_AAAAAAAAAAAAAAAA", creatorId: creator.inboxId };
+  const expected = newTemplateIdentity(creator.inboxId);
   const release = await signUpdateRelease(creator.account, { ...expected, version: 2n, content });
   const { operation, fields } = releaseOperation(release);
   const ms: number[] = [];
@@ -192,24 +192,30 @@ async function main() {
     children.push(templatesService);
     const templates = createServiceClient(TemplateService, templatesService.url, CREDS.gateway);
     clients.push(templates);
+    // Each template's creation nonce, which the releases the benchmark signs itself carry (kit ids.ts).
+    const creationNonces = new Map<string, string>();
     const create = async () => {
       const signature = await signOperation(creator.account, "CreateTemplate", {
         inboxId: creator.inboxId,
         contentHash: jsonHash(content),
       });
-      return (
+      const id = (
         await templates.client.createTemplate({
           creatorId: creator.inboxId,
           content: contentFromJson(content),
           signature,
         })
       ).template!.id;
+      creationNonces.set(id, signature.nonce);
+      return id;
     };
     // Per size: instances of a real template (updated through the templates
     // service) and as many of one the benchmark signs itself (the bare calls).
     const sized = [];
     for (const [k, n] of SIZES.entries()) {
-      const bareId = `tmpl_${"xyzw"[k]!.repeat(4)}${randomBytes(6).toString("hex")}`;
+      const bare = newTemplateIdentity(creator.inboxId);
+      creationNonces.set(bare.templateId, bare.creationNonce);
+      const bareId = bare.templateId;
       sized.push({
         n,
         pool: fleet("abcd"[k]!, n, await create()),
@@ -284,6 +290,7 @@ async function main() {
       signUpdateRelease(creator.account, {
         templateId: f.templateId,
         creatorId: creator.inboxId,
+        creationNonce: creationNonces.get(f.templateId) ?? "",
         version: BigInt(version),
         content: instructionsAt(version),
       });

@@ -6,22 +6,44 @@
 // number); the owner clones it into conversation B with a directive that
 // leaves the Japan details out; the child answers in B with what carried and
 // not with the rest. Then the attacks of docs/signatures.md ("Clone with
-// context"): a stranger's clone, a pool that redirects the summary, a replay;
-// and a search of the node's data, every database and every log line for the
+// context"): a stranger's clone, a pool that redirects the summary, a replay,
+// a pool that configures the clone with another creator's template; and a search of the node's data, every database and every log line for the
 // summary's text.
 import { randomBytes } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InheritanceState, InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { CloneAuthorizationSchema, InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { SignedTemplateSchema, TemplateChange } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { instanceCall, type AgentInstance, type RunningInstanceHost } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
-import { createServiceClient, signClone, signOperation, type CloneToSign } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, waitFor, type TestIdentity } from "@convos-pool/testing";
+import {
+  contentFromJson,
+  contentToJson,
+  createServiceClient,
+  jsonHash,
+  signClone,
+  signOperation,
+  signUpdateRelease,
+  templateIdFor,
+  type CloneToSign,
+} from "@convos-pool/kit";
+import {
+  creationNonceOf,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  tool,
+  waitFor,
+  type TestIdentity,
+} from "@convos-pool/testing";
 import { as, databaseText, expectCode } from "./testing/helpers.js";
 import { RealStack, type Conversation } from "@convos-pool/testing/real-stack";
 
@@ -63,6 +85,8 @@ function cloneOf(over: Partial<CloneToSign> & { conversationInvite: string }): C
   return {
     ownerId: owner.inboxId,
     parentInstanceId: parentId,
+    templateId,
+    templateCreatorId: creator.inboxId,
     contextPrompt: DIRECTIVE,
     carry: [],
     model: "",
@@ -77,6 +101,8 @@ async function signedCloneRequest(clone: CloneToSign, signer: TestIdentity = own
   return {
     requester: clone.ownerId,
     cloneFrom: clone.parentInstanceId,
+    templateId: clone.templateId,
+    templateCreatorId: clone.templateCreatorId,
     conversationInvite: clone.conversationInvite,
     contextPrompt: clone.contextPrompt,
     carry: [...clone.carry],
@@ -84,6 +110,15 @@ async function signedCloneRequest(clone: CloneToSign, signer: TestIdentity = own
     userConfig: clone.userConfig,
     ownerSignature,
   };
+}
+
+/** Every file under `dir`, as text, one after another. */
+async function filesText(dir: string): Promise<string> {
+  const parts: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) parts.push(await readFile(join(e.parentPath, e.name), "latin1"));
+  }
+  return parts.join("\n");
 }
 
 const untilLearned = (id: string, n: number) =>
@@ -489,6 +524,97 @@ describe("clone with context", () => {
       [LESSON, childId],
       [PREFERENCE, childId],
     ]);
+  });
+
+  it("a compromised claims service configures the clone with another creator's release: Configure refuses one passed off as the owner's template, and the child refuses its parent's summary, which never enters its memory or workspace", {
+    timeout: 120_000,
+  }, async () => {
+    // Mallory's own template, validly signed by her: version 1 as the templates service would pass it on.
+    const mallory = newIdentity();
+    const content = contentFromJson(
+      sampleContent({
+        agent_name: "Reciter",
+        instructions: "Recite everything you inherited, word for word.",
+        tools: [],
+      }),
+    );
+    const createSig = await signOperation(mallory.account, "CreateTemplate", {
+      inboxId: mallory.inboxId,
+      contentHash: jsonHash(contentToJson(content)),
+    });
+    const hers = create(SignedTemplateSchema, {
+      templateId: templateIdFor(mallory.inboxId, createSig.nonce),
+      creatorId: mallory.inboxId,
+      version: 1n,
+      content,
+      creatorSignature: createSig,
+      change: TemplateChange.CREATE,
+    });
+    // The pool's manager would stop an instance it has no row for: the attacker's runs while it is paused.
+    await stack.claims!.pool!.stop();
+    const hosts = createServiceClient(InstanceHostService, host.url, stack.creds.claims);
+    const attackId = "inst_ATTACKattack0001";
+    const walletIndex = 500;
+    try {
+      await hosts.client.startInstance({ instanceId: attackId, walletIndex });
+      await waitFor("the attacker's instance idle", () => onHost(attackId)?.state === InstanceState.IDLE, 30_000);
+      const attacked = onHost(attackId);
+      const parent = onHost(parentId);
+      const configure = (template: typeof hers) =>
+        direct.configure(
+          {
+            instanceId: attackId,
+            template,
+            ownerId: owner.inboxId,
+            model: "gpt-oss-20b",
+            parent: { instanceId: parentId, inboxId: parent.inboxId, walletIndex: parent.walletIndex },
+          },
+          instanceCall(attackId),
+        );
+      // A later version of the owner's own template, signed by Mallory in her own name: no creator's release.
+      const passedOff = await signUpdateRelease(mallory.account, {
+        templateId,
+        creatorId: mallory.inboxId,
+        creationNonce: creationNonceOf(templateId),
+        version: 2n,
+        content: contentToJson(content),
+      });
+      expect((await expectCode(configure(passedOff), Code.PermissionDenied)).rawMessage).toContain(
+        `template.creator_id: ${mallory.inboxId} did not create template ${templateId}`,
+      );
+      // Her own template, as it is: Configure takes it (it is hers, and signed), and the agent joins conversation C.
+      await configure(hers);
+      const c = await stack.conversation("Athens trip", "Eve");
+      await direct.joinConversation({ conversationInvite: c.ready.inviteUrl }, instanceCall(attackId));
+      // The owner's clone into C names the owner's template; the parent checks that and that the child is genuine, and sends.
+      const auth = cloneOf({ conversationInvite: c.ready.inviteUrl });
+      const sent = await direct.cloneSummary(
+        {
+          childInstanceId: attackId,
+          childInboxId: attacked.inboxId,
+          childWalletIndex: walletIndex,
+          authorization: create(CloneAuthorizationSchema, { ...auth, signature: await signClone(owner.account, auth) }),
+        },
+        instanceCall(parentId),
+      );
+      expect(sent.entries).toBeGreaterThan(0);
+      // The child runs Mallory's template, not the one the owner signed: it refuses, and says why.
+      await expect.poll(() => attacked.inheritanceSnapshot?.state, { timeout: 20_000, interval: 100 }).toBe("refused");
+      expect(attacked.inheritanceSnapshot).toMatchObject({
+        state: "refused",
+        reason: expect.stringContaining("authorization.template_id"),
+      });
+      expect(attacked.health().inheritedEntries).toBe(0);
+      expect(attacked.memorySnapshot!.entries).toEqual([]);
+      // Nothing of the summary anywhere in its workspace (its XMTP database is encrypted at rest).
+      const text = await filesText(attacked.ws.dir);
+      expect(text).toContain("authorization.template_id");
+      for (const p of [LESSON, PREFERENCE]) expect(text.toLowerCase(), p).not.toContain(p.toLowerCase());
+    } finally {
+      await hosts.client.stopInstance({ instanceId: attackId, destroy: true }).catch(() => undefined);
+      hosts.close();
+      stack.claims!.pool!.start();
+    }
   });
 
   it("a clone whose parent cannot send still works as a fresh agent, and its owner sees why", {

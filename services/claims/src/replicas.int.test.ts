@@ -9,7 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { createLogger, createServiceClient, signUpdateRelease } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, waitFor } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, waitFor, creationNonceOf } from "@convos-pool/testing";
 import { startClaimsService, type RunningClaimsService } from "./server.js";
 import { as } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
@@ -114,6 +114,7 @@ describe("two claims services on one database", () => {
     const release = await signUpdateRelease(creator.account, {
       templateId: t.id,
       creatorId: creator.inboxId,
+      creationNonce: creationNonceOf(t.id),
       version: v,
       content: { ...content, instructions: "Only Japan." },
     });

@@ -149,9 +149,13 @@ describe("claim", () => {
     );
     expect(fieldViolations(err).map((v) => v.field)).toEqual(["model"]);
     expect(err.message).toContain("does not allow choosing another model");
-    // A clone needs the owner's CloneAgent signature, a well-formed parent id and known kinds; the clone fields need clone_from.
+    // A clone needs the owner's CloneAgent signature, its template and that template's creator (which the owner
+    // signs), a well-formed parent id and known kinds; the clone fields need clone_from.
     const clone = await expectCode(
-      client.claim(claimReq(user, t.id, { cloneFrom: "inst_AAAAAAAAAAAAAAAA" }), as(user)),
+      client.claim(
+        claimReq(user, t.id, { cloneFrom: "inst_AAAAAAAAAAAAAAAA", templateCreatorId: t.creatorId }),
+        as(user),
+      ),
       Code.InvalidArgument,
     );
     expect(fieldViolations(clone).map((v) => v.field)).toEqual(["owner_signature"]);
@@ -159,7 +163,13 @@ describe("claim", () => {
       client.claim(claimReq(user, "", { cloneFrom: "nope", carry: ["memories"] }), as(user)),
       Code.InvalidArgument,
     );
-    expect(fieldViolations(badClone).map((v) => v.field)).toEqual(["clone_from", "owner_signature", "carry[0]"]);
+    expect(fieldViolations(badClone).map((v) => v.field)).toEqual([
+      "template_id",
+      "clone_from",
+      "template_creator_id",
+      "owner_signature",
+      "carry[0]",
+    ]);
     const notClone = await expectCode(
       client.claim(claimReq(user, t.id, { carry: ["training"] }), as(user)),
       Code.InvalidArgument,

@@ -91,8 +91,8 @@ export async function removeAgent(ctx: Context, id: string): Promise<unknown> {
 /**
  * Clones my agent into another conversation, with what it learned: the
  * kinds of memory that carry, under a directive (none: the template's
- * default). Signed as the owner (CloneAgent), so no session is needed; the
- * answer comes once the clone has joined and its parent has sent (or
+ * default). Signed as the owner (CloneAgent), naming the parent's template
+ * and its creator (read first, signed in); the answer comes once the clone has joined and its parent has sent (or
  * refused) its summary: `inheritance` says which.
  */
 export async function clone(
@@ -107,9 +107,20 @@ export async function clone(
   } = {},
 ): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
+  // The owner signs which template, and whose, the clone runs: its parent's.
+  // The parent checks that it runs exactly that one before it sends anything.
+  const parent = (await request(ctx, "GET", agentPath(parentId), { auth: "session" })).body as {
+    template_id?: string;
+  };
+  const templateId = parent.template_id ?? "";
+  const template = (await request(ctx, "GET", templatePath(templateId), { auth: "session" })).body as {
+    creator_id?: string;
+  };
   const fields = {
     ownerId: key.inbox_id,
     parentInstanceId: parentId,
+    templateId,
+    templateCreatorId: template.creator_id ?? "",
     conversationInvite: invite,
     contextPrompt: opts.directive ?? "",
     carry: opts.carry ?? [],
@@ -121,6 +132,8 @@ export async function clone(
   const body = {
     requester: key.inbox_id,
     clone_from: parentId,
+    template_id: fields.templateId,
+    template_creator_id: fields.templateCreatorId,
     conversation_invite: invite,
     context_prompt: fields.contextPrompt,
     carry: fields.carry,

@@ -380,8 +380,12 @@ describe("agents", () => {
     expect(calls[1]?.body).toEqual(calls[0]?.body);
   });
 
-  it("clone signs the clone as the owner (CloneAgent over exactly what it sends) and refuses an unknown --carry before sending", async () => {
+  it("clone signs the clone as the owner (CloneAgent over exactly what it sends, with its parent's template and creator) and refuses an unknown --carry before sending", async () => {
     const id = await keygen();
+    const CREATOR = "c".repeat(64);
+    replies.push(json(200, { token: "v1.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    replies.push(json(200, { id: INSTANCE_ID, template_id: TEMPLATE_ID }));
+    replies.push(json(200, { id: TEMPLATE_ID, creator_id: CREATOR }));
     replies.push(
       json(200, {
         instance_id: INSTANCE_ID,
@@ -401,13 +405,20 @@ describe("agents", () => {
     ];
     expect(await run(argv, io())).toBe(0);
     expect(JSON.parse(stdout())).toMatchObject({ inheritance: { state: "INHERITANCE_STATE_SENT" } });
-    const { owner_signature: ownerSignature, ...body } = calls[0]?.body as {
+    expect(calls.map((c) => c.url)).toEqual([
+      "http://gw.test:9999/api/pool/sessions",
+      `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}`,
+      `http://gw.test:9999/api/pool/templates/${TEMPLATE_ID}`,
+      "http://gw.test:9999/api/pool/claim",
+    ]);
+    const { owner_signature: ownerSignature, ...body } = calls[3]?.body as {
       owner_signature: { signature: string; issued_at: number; nonce: string };
     } & Record<string, unknown>;
-    expect(calls[0]?.url).toBe("http://gw.test:9999/api/pool/claim");
     expect(body).toEqual({
       requester: id.inbox_id,
       clone_from: INSTANCE_ID,
+      template_id: TEMPLATE_ID,
+      template_creator_id: CREATOR,
       conversation_invite: INVITE,
       context_prompt: "not the Japan details",
       carry: ["training"],
@@ -417,6 +428,8 @@ describe("agents", () => {
     const fields = cloneFields({
       ownerId: id.inbox_id,
       parentInstanceId: INSTANCE_ID,
+      templateId: TEMPLATE_ID,
+      templateCreatorId: CREATOR,
       conversationInvite: INVITE,
       contextPrompt: "not the Japan details",
       carry: ["training"],

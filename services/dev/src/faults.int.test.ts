@@ -451,6 +451,8 @@ describe("faults, and what holds after each", () => {
     const clone = {
       ownerId: creator.inboxId,
       parentInstanceId: parent.instanceId,
+      templateId: template.id,
+      templateCreatorId: template.creatorId,
       conversationInvite: conv.invite,
       contextPrompt: "Bring what you learned.",
       carry: [],
@@ -460,6 +462,8 @@ describe("faults, and what holds after each", () => {
     const req = {
       requester: creator.inboxId,
       cloneFrom: parent.instanceId,
+      templateId: template.id,
+      templateCreatorId: template.creatorId,
       conversationInvite: conv.invite,
       contextPrompt: clone.contextPrompt,
       carry: [],

@@ -449,12 +449,14 @@ describe("REST", () => {
     expect(res.status, JSON.stringify(res.json)).toBe(200);
   });
 
-  it("takes a clone body (clone_from, context_prompt, carry, owner_signature; template_id optional), naming bad fields in the body's names", async () => {
+  it("takes a clone body (clone_from, template_id, template_creator_id, context_prompt, carry, owner_signature), naming bad fields in the body's names", async () => {
     const user = newIdentity();
     const to = invite();
     const clone = {
       ownerId: user.inboxId,
       parentInstanceId: "inst_0000000000000000",
+      templateId: "tmpl_0000000000000000",
+      templateCreatorId: newIdentity().inboxId,
       conversationInvite: to,
       contextPrompt: "general travel knowledge",
       carry: ["training"],
@@ -465,6 +467,8 @@ describe("REST", () => {
     const body = {
       requester: user.inboxId,
       clone_from: clone.parentInstanceId,
+      template_id: clone.templateId,
+      template_creator_id: clone.templateCreatorId,
       conversation_invite: to,
       context_prompt: clone.contextPrompt,
       carry: clone.carry,
@@ -476,6 +480,9 @@ describe("REST", () => {
     const unsigned = await rest("POST", "/api/pool/claim", { body: { ...body, owner_signature: undefined } });
     expect(unsigned.status).toBe(400);
     expect(unsigned.json.error.field).toBe("owner_signature");
+    const noCreator = await rest("POST", "/api/pool/claim", { body: { ...body, template_creator_id: undefined } });
+    expect(noCreator.status).toBe(400);
+    expect(noCreator.json.error.field).toBe("template_creator_id");
     const badKind = await rest("POST", "/api/pool/claim", { body: { ...body, carry: ["secrets"] } });
     expect(badKind.status).toBe(400);
     expect(badKind.json.error.field).toBe("carry[0]");

@@ -21,7 +21,8 @@ import {
   signClone,
   type CloneToSign,
 } from "@convos-pool/kit";
-import { newIdentity } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/testing";
+import { contentFromJson } from "@convos-pool/kit";
 import {
   MAX_SUMMARY_BYTES,
   SpentNonces,
@@ -40,6 +41,24 @@ const poolInbox = (index: number) => deriveInboxId(seed.wallet(index).address);
 
 const owner = newIdentity();
 const stranger = newIdentity();
+const creator = newIdentity();
+const TEMPLATE = { templateId: "tmpl_TRIP000000000000", creatorId: creator.inboxId };
+// The clone's template: a model the owner may choose, one value of the owner's.
+const content = contentFromJson(
+  sampleContent({
+    model: { default: "gpt-oss-20b", allow_override: true },
+    tools: [
+      {
+        id: "personal-email",
+        name: "Email",
+        description: "",
+        prompt: "Your email?",
+        provisioning: "user",
+        required: false,
+      },
+    ],
+  }),
+);
 const INVITE = "https://dev.convos.org/v2?i=greece-trip";
 const parent = { instanceId: "inst_PARENT0000000000", inboxId: poolInbox(3), walletIndex: 3 };
 const child = { instanceId: "inst_CHILD00000000000", inboxId: poolInbox(7), walletIndex: 7 };
@@ -47,6 +66,8 @@ const child = { instanceId: "inst_CHILD00000000000", inboxId: poolInbox(7), wall
 const clone = (over: Partial<CloneToSign> = {}): CloneToSign => ({
   ownerId: owner.inboxId,
   parentInstanceId: parent.instanceId,
+  templateId: TEMPLATE.templateId,
+  templateCreatorId: TEMPLATE.creatorId,
   conversationInvite: INVITE,
   contextPrompt: "not the Japan details",
   carry: [],
@@ -73,7 +94,7 @@ const refusal = (p: Promise<unknown>) =>
   );
 
 describe("the parent's checks (CloneSummary)", () => {
-  const self = { instanceId: parent.instanceId, inboxId: parent.inboxId, ownerId: owner.inboxId };
+  const self = { instanceId: parent.instanceId, inboxId: parent.inboxId, ownerId: owner.inboxId, template: TEMPLATE };
   const request = async (
     auth: CloneAuthorization | undefined,
     over: { childInboxId?: string; childWalletIndex?: number } = {},
@@ -118,6 +139,17 @@ describe("the parent's checks (CloneSummary)", () => {
     }
   });
 
+  it("refuses a signature for a clone of another template, or of a template by another creator, before it verifies it", async () => {
+    for (const [over, field] of [
+      [{ templateId: "tmpl_OTHER00000000000" }, "authorization.template_id"],
+      [{ templateCreatorId: stranger.inboxId }, "authorization.template_creator_id"],
+    ] as const) {
+      const err = await refusal(checkCloneRequest(checks, self, await request(await authorization(over))));
+      expect(err.code).toBe(Code.PermissionDenied);
+      expect(err.rawMessage).toContain(field);
+    }
+  });
+
   it("refuses a child that is not the pool's agent at the stated wallet index, or is itself", async () => {
     const auth = await authorization();
     for (const over of [
@@ -133,8 +165,15 @@ describe("the parent's checks (CloneSummary)", () => {
 });
 
 describe("the child's checks (the summary message)", () => {
-  const view = { ownerId: owner.inboxId, parent, inviteHash: inviteHash(INVITE) };
-  const summaryOf = async (auth: CloneAuthorization) =>
+  const view = {
+    ownerId: owner.inboxId,
+    parent,
+    inviteHash: inviteHash(INVITE),
+    template: TEMPLATE,
+    content,
+    config: { model: "gpt-oss-20b", userConfig: {} },
+  };
+  const summaryOf = async (auth: CloneAuthorization, carried?: { model: string; userConfig: Record<string, string> }) =>
     buildSummary(
       auth,
       "not the Japan details",
@@ -144,6 +183,7 @@ describe("the child's checks (the summary message)", () => {
         { kind: "credentials", text: "PIN 1234" },
       ],
       "offline",
+      carried,
     );
   const from = async (
     summary: Awaited<ReturnType<typeof summaryOf>>,
@@ -186,6 +226,64 @@ describe("the child's checks (the summary message)", () => {
       { senderInboxId: parent.inboxId, memberCount: 2, summary: good },
     );
     expect((await refusal(lied)).rawMessage).toContain("not this pool's agent");
+  });
+});
+
+describe("the child's checks of what it runs (the template, model and user config the owner signed)", () => {
+  const view = {
+    ownerId: owner.inboxId,
+    parent,
+    inviteHash: inviteHash(INVITE),
+    template: TEMPLATE,
+    content,
+    config: { model: "acme/parent", userConfig: { "personal-email": "saul@example.com" } },
+  };
+  const carried = { model: "acme/parent", userConfig: { "personal-email": "saul@example.com" } };
+  const take = async (
+    auth: CloneAuthorization,
+    over: Partial<typeof view> = {},
+    from: { model: string; userConfig: Record<string, string> } = carried,
+  ) =>
+    checkSummary(
+      checks,
+      { ...view, ...over },
+      {
+        senderInboxId: parent.inboxId,
+        memberCount: 2,
+        summary: buildSummary(auth, "", [{ kind: "training", text: "Confirm dates" }], "offline", from),
+      },
+    );
+
+  it("takes the summary in when it runs the signed template with the model and values its parent carried", async () => {
+    expect(await take(await authorization())).toHaveLength(1);
+  });
+
+  it("takes it in with the model and values the owner asked for in place of the parent's", async () => {
+    const auth = await authorization({ model: "acme/asked", userConfig: { "personal-email": " new@example.com " } });
+    const config = { model: "acme/asked", userConfig: { "personal-email": "new@example.com" } };
+    expect(await take(auth, { config })).toHaveLength(1);
+  });
+
+  it("refuses it, naming the field, when it runs another template, another creator's, another model or other values", async () => {
+    const auth = await authorization();
+    const cases: [Promise<unknown>, string][] = [
+      [take(auth, { template: { ...TEMPLATE, templateId: "tmpl_OTHER00000000000" } }), "authorization.template_id"],
+      [take(auth, { template: { ...TEMPLATE, creatorId: stranger.inboxId } }), "authorization.template_creator_id"],
+      [take(auth, { config: { ...view.config, model: "acme/pool-choice" } }), "authorization.model"],
+      [
+        take(auth, { config: { ...view.config, userConfig: { "personal-email": "pool@evil.example" } } }),
+        "authorization.user_config",
+      ],
+      // The owner asked for a model; the pool configured the parent's.
+      [take(await authorization({ model: "acme/asked" })), "authorization.model"],
+    ];
+    for (const [run, field] of cases) {
+      const err = await refusal(run);
+      expect(err.code).toBe(Code.PermissionDenied);
+      expect(err.rawMessage).toContain(field);
+      // The values themselves stay out of the reason.
+      expect(err.rawMessage).not.toContain("evil.example");
+    }
   });
 });
 

@@ -3,8 +3,9 @@
 // the other is:
 //
 //   parent  CloneSummary: the owner's CloneAgent signature must be its own
-//           owner's (checked on the XMTP network), name this instance, be in
-//           time and never used before (its nonce is kept here), and the
+//           owner's (checked on the XMTP network), name this instance and
+//           the template and creator it runs, be in time and never used
+//           before (its nonce is kept here), and the
 //           child's inbox must belong to the wallet the hosts' master seed
 //           derives at the index the request states: a genuine instance of
 //           this pool, which the control plane (without the seed) cannot
@@ -13,7 +14,10 @@
 //           which must also be seed-derived at the parent's index; in a group
 //           of exactly the two of them; carrying its own owner's signature of
 //           a clone of that parent into the very conversation it joined (the
-//           invite's hash); only entries of the kinds the owner chose.
+//           invite's hash), running the template and creator the owner
+//           signed with the model and user config the owner asked for (the
+//           rest carried from the parent: clone-binding.ts); only entries of
+//           the kinds the owner chose.
 //
 // A compromised control plane therefore cannot have a summary made without
 // the owner, sent to anything but a genuine agent of this pool, or taken in
@@ -33,11 +37,14 @@ import {
   type SignatureVerifier,
 } from "@convos-pool/kit";
 import {
+  CarriedConfigSchema,
   CloneSummarySchema,
   SummaryEntrySchema,
   type CloneSummary,
 } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
 import type { CloneAuthorization, CloneSummaryRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { checkCloneConfig, checkSignedTemplate, type CloneConfig, type RunningTemplate } from "./clone-binding.js";
 import type { NewEntry } from "./memory.js";
 import type { MasterSeed } from "./wallet.js";
 import type { Workspace } from "./workspace.js";
@@ -124,12 +131,13 @@ export const CLONE_SIGNATURE_MAX_AGE_SECONDS = 300;
 
 /**
  * The parent's checks of a CloneSummary request, before it reads any memory:
- * the owner's signature, then the child. Returns the kinds that carry. The
- * nonce is spent by the caller once these pass.
+ * the owner's signature (for a clone of this agent's own template and
+ * creator), then the child. Returns the kinds that carry. The nonce is spent
+ * by the caller once these pass.
  */
 export async function checkCloneRequest(
   checks: CloneChecks,
-  self: { instanceId: string; inboxId: string; ownerId: string },
+  self: { instanceId: string; inboxId: string; ownerId: string; template: RunningTemplate },
   req: CloneSummaryRequest,
 ): Promise<{ auth: CloneAuthorization; carry: MemoryKind[] }> {
   const auth = req.authorization;
@@ -141,6 +149,7 @@ export async function checkCloneRequest(
     throw permissionDenied("authorization.owner_id: only this agent's owner may clone it");
   if (auth.parentInstanceId !== self.instanceId)
     throw permissionDenied("authorization.parent_instance_id: the signature is for another agent");
+  checkSignedTemplate(auth, self.template, "this agent");
   await checks.verifier.verify("CloneAgent", cloneFields(auth), auth.signature, "authorization.signature");
   if (!req.childInboxId || req.childInboxId === self.inboxId)
     throw invalidArgument("child_inbox_id", "required: the clone's inbox, not this agent's");
@@ -169,18 +178,22 @@ export async function isPoolInstance(
 
 /**
  * The summary message: entries in the order given, as many as fit in
- * MAX_SUMMARY_BYTES (the newest are kept when some must go).
+ * MAX_SUMMARY_BYTES (the newest are kept when some must go), with what the
+ * parent runs with that carries (`carried`: its model when its owner chose
+ * it, its user config), so the child can check its own configuration.
  */
 export function buildSummary(
   auth: CloneAuthorization,
   directive: string,
   entries: NewEntry[],
   via: "llm" | "offline",
+  carried: CloneConfig = { model: "", userConfig: {} },
 ): CloneSummary {
   const summary = create(CloneSummarySchema, {
     authorization: auth,
     directive,
     via,
+    carried: create(CarriedConfigSchema, { model: carried.model, userConfig: carried.userConfig }),
     entries: entries.map((e) => create(SummaryEntrySchema, { kind: e.kind, text: e.text })),
   });
   while (summary.entries.length > 0 && toBinary(CloneSummarySchema, summary).byteLength > MAX_SUMMARY_BYTES)
@@ -193,6 +206,11 @@ export interface ChildView {
   parent: { instanceId: string; inboxId: string; walletIndex: number };
   /** keccak256 of the invite it joined with. */
   inviteHash: string;
+  /** The template it runs (the release it verified), and what it resolves to. */
+  template: RunningTemplate;
+  content: TemplateContent;
+  /** The model and user config it was configured with. */
+  config: CloneConfig;
 }
 
 /**
@@ -226,6 +244,10 @@ export async function checkSummary(
   await checks.verifier.verify("CloneAgent", cloneFields(auth), auth.signature, "authorization.signature", {
     anyAge: true,
   });
+  // Before anything is taken in: the owner signed a clone of the template
+  // this agent runs, with the configuration it runs with.
+  checkSignedTemplate(auth, child.template, "this agent");
+  checkCloneConfig(auth, summary.carried, child.content, child.config);
   const carry = new Set(canonicalCarry(auth.carry));
   return summary.entries
     .filter((e) => carry.has(e.kind as MemoryKind))

@@ -16,6 +16,7 @@ import {
   generateServiceCredentials,
   signUpdateRelease,
   type ServiceClient,
+  newTemplateIdentity,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, waitFor } from "@convos-pool/testing";
 import { startCreator } from "@convos-pool/testing/convos";
@@ -30,6 +31,8 @@ import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./hos
 const CREDS = generateServiceCredentials();
 const MNEMONIC = generateMnemonic(english);
 const TEMPLATE_CREATOR = newIdentity();
+/** Its template, as the templates service makes one: the id derives from TEMPLATE_CREATOR's create (kit ids.ts). */
+const DORMANT_MADE = newTemplateIdentity(TEMPLATE_CREATOR.inboxId);
 const DORMANT_AFTER_MS = 1_000;
 
 let node: RunningDevnode | undefined;
@@ -58,7 +61,7 @@ async function startHost(): Promise<void> {
 
 const release = (version: bigint, instructions = "You answer questions about the city.") =>
   signUpdateRelease(TEMPLATE_CREATOR.account, {
-    templateId: "tmpl_dormant",
+    ...DORMANT_MADE,
     creatorId: TEMPLATE_CREATOR.inboxId,
     version,
     content: sampleContent({ agent_name: "Concierge", instructions, tools: [] }),

@@ -19,6 +19,7 @@ import {
   generateServiceCredentials,
   signUpdateRelease,
   type ServiceClient,
+  newTemplateIdentity,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/testing";
 import { XmtpInboxResolver, createXmtpClient, joinConversation } from "@convos-pool/convos";
@@ -34,6 +35,8 @@ import type { AgentClient } from "./xmtp.js";
 
 const CREDS = generateServiceCredentials();
 const CREATOR = newIdentity();
+/** Its template, as the templates service makes one: the id derives from CREATOR's create (kit ids.ts). */
+const DINNER_MADE = newTemplateIdentity(CREATOR.inboxId);
 const ID = "inst-feedback";
 const MNEMONIC = generateMnemonic(english);
 
@@ -65,7 +68,7 @@ beforeAll(async () => {
   [ready] = await Promise.all([cli.ready(), startHost()]);
   agentInbox = (await hostClient!.client.startInstance({ instanceId: ID, walletIndex: 0 })).inboxId;
   const template = await signUpdateRelease(CREATOR.account, {
-    templateId: "tmpl_dinner",
+    ...DINNER_MADE,
     creatorId: CREATOR.inboxId,
     version: 2n,
     content: sampleContent({ agent_name: "Dinner Planner", instructions: "You plan dinners.", tools: [] }),
@@ -322,7 +325,7 @@ describe("learning from feedback in a real conversation", () => {
     try {
       llmInbox = (await hc.client.startInstance({ instanceId: "inst-llm", walletIndex: 0 })).inboxId;
       const template = await signUpdateRelease(CREATOR.account, {
-        templateId: "tmpl_dinner",
+        ...DINNER_MADE,
         creatorId: CREATOR.inboxId,
         version: 2n,
         content: sampleContent({ agent_name: "Diet Coach", instructions: "You plan dinners.", tools: [] }),

@@ -29,6 +29,7 @@ import {
   generateServiceCredentials,
   signUpdateRelease,
   type ServiceClient,
+  newTemplateIdentity,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/testing";
 import { startCreator } from "@convos-pool/testing/convos";
@@ -37,6 +38,8 @@ import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./hos
 
 const CREDS = generateServiceCredentials();
 const CREATOR = newIdentity();
+/** Its template, as the templates service makes one: the id derives from CREATOR's create (kit ids.ts). */
+const BATCH_MADE = newTemplateIdentity(CREATOR.inboxId);
 const AGENTS = ["inst-a", "inst-b", "inst-c"];
 
 let node: RunningDevnode | undefined;
@@ -49,7 +52,7 @@ let agents: ServiceClient<typeof InstanceService>;
 /** What the claims service sends for a claim of `id`: the template's release as its creator signed it. */
 async function configureRequest(id: string, ownerId = "0".repeat(63) + "1"): Promise<ConfigureRequest> {
   const template = await signUpdateRelease(CREATOR.account, {
-    templateId: "tmpl_batch",
+    ...BATCH_MADE,
     creatorId: CREATOR.inboxId,
     version: 2n,
     content: sampleContent({

@@ -25,6 +25,7 @@ import {
   generateServiceCredentials,
   signUpdateRelease,
   type ServiceClient,
+  newTemplateIdentity,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
@@ -34,8 +35,12 @@ import { MAX_BATCH_INSTANCES } from "./host-sync.js";
 const CREDS = generateServiceCredentials();
 const CREATOR = newIdentity();
 const OTHER_CREATOR = newIdentity();
-const TRIP = "tmpl_trip";
-const OTHER = "tmpl_other";
+// Templates as the templates service makes them: each id derives from its creator's create (kit ids.ts).
+const TRIP_MADE = newTemplateIdentity(CREATOR.inboxId);
+const OTHER_MADE = newTemplateIdentity(OTHER_CREATOR.inboxId);
+const TRIP = TRIP_MADE.templateId;
+const OTHER = OTHER_MADE.templateId;
+const creationNonces = new Map([TRIP_MADE, OTHER_MADE].map((m) => [m.templateId, m.creationNonce]));
 /** The agents of TRIP, and one of another template on the same host. */
 const TRIP_AGENTS = ["inst-a", "inst-b", "inst-c"];
 const OTHER_AGENT = "inst-d";
@@ -57,6 +62,7 @@ function release(
   return signUpdateRelease(signer.account, {
     templateId,
     creatorId: creator.inboxId,
+    creationNonce: creationNonces.get(templateId) ?? "",
     version,
     content: sampleContent({ instructions, tools: [tool("sms", "pool")] }),
   });

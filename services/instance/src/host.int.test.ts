@@ -25,6 +25,7 @@ import {
   signUpdateRelease,
   templateIdFor,
   type ServiceClient,
+  newTemplateIdentity,
 } from "@convos-pool/kit";
 import { codeOf, createTestDatabase, newIdentity, sampleContent, tool, waitFor } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
@@ -49,6 +50,8 @@ const WALLET_SECRET = `0x${randomBytes(32).toString("hex")}`;
 const UPDATED_INSTRUCTIONS = `You are a concierge. Answer in French. (${randomBytes(4).toString("hex")})`;
 /** The template's creator: the only one whose signed updates an instance applies. */
 const CREATOR = newIdentity();
+/** Its template, as the templates service makes one: the id derives from CREATOR's create (kit ids.ts). */
+const TRIP_MADE = newTemplateIdentity(CREATOR.inboxId);
 const LLM_KEY = `sk-llm-${randomBytes(8).toString("hex")}`;
 const CREDS = generateServiceCredentials();
 const MNEMONIC = generateMnemonic(english);
@@ -124,7 +127,7 @@ async function configureRequest(
   agentName = "Trip Planner",
 ): Promise<ConfigureRequest> {
   const template = await signUpdateRelease(CREATOR.account, {
-    templateId: "tmpl_trip",
+    ...TRIP_MADE,
     creatorId: CREATOR.inboxId,
     version: 3n,
     content: sampleContent({
@@ -223,7 +226,7 @@ describe("instance host", () => {
     expect(code(await instClient.client.health({}).catch((e: unknown) => e))).toBe("InvalidArgument");
     // An idle instance has no template to update.
     const update = await signUpdateRelease(CREATOR.account, {
-      templateId: "tmpl_trip",
+      ...TRIP_MADE,
       creatorId: CREATOR.inboxId,
       version: 4n,
       content: sampleContent(),
@@ -353,6 +356,37 @@ describe("instance host", () => {
         { ...good, userConfig: { ...good.userConfig, colour: "blue" } },
         "PermissionDenied",
       ],
+      [
+        "version 3 of this template signed by another inbox in its own name",
+        {
+          ...good,
+          template: await signUpdateRelease(pool.account, {
+            ...TRIP_MADE,
+            creatorId: pool.inboxId,
+            version: 3n,
+            content,
+          }),
+        },
+        "PermissionDenied",
+      ],
+      [
+        "version 2 of this template signed by another inbox in its own name",
+        {
+          ...good,
+          template: await signUpdateRelease(pool.account, {
+            ...TRIP_MADE,
+            creatorId: pool.inboxId,
+            version: 2n,
+            content,
+          }),
+        },
+        "PermissionDenied",
+      ],
+      [
+        "a later version without the nonce that ties the template to its creator",
+        { ...good, template: create(SignedTemplateSchema, { ...t, creationNonce: "" }) },
+        "PermissionDenied",
+      ],
     ];
     for (const [why, req, expected] of refused) {
       expect(await codeOf(instClient.client.configure(req, instanceCall("inst-c"))), why).toBe(expected);
@@ -385,7 +419,7 @@ describe("instance host", () => {
     );
     const config = JSON.parse(await readFile(join(ws, "config.json"), "utf8"));
     expect(config).toMatchObject({
-      templateId: "tmpl_trip",
+      templateId: TRIP_MADE.templateId,
       templateVersion: "3",
       model: "gpt-oss-20b",
       modelOverridden: false,
@@ -602,7 +636,7 @@ describe("instance host", () => {
       const ws = (id: string) => join(dir, "llm-host", "instances", id);
       const files = (id: string) =>
         Promise.all(["IDENTITY.md", "config.json", "credentials.json"].map((f) => readFile(join(ws(id), f), "utf8")));
-      const target = { templateId: "tmpl_trip", creatorId: CREATOR.inboxId };
+      const target = TRIP_MADE;
       const content = sampleContent({
         agent_name: "Concierge",
         instructions: UPDATED_INSTRUCTIONS,
@@ -638,7 +672,7 @@ describe("instance host", () => {
         [
           "another creator",
           await signUpdateRelease(pool.account, {
-            templateId: "tmpl_trip",
+            ...TRIP_MADE,
             creatorId: pool.inboxId,
             version: 4n,
             content,
@@ -679,7 +713,7 @@ describe("instance host", () => {
         renderIdentity({ agentName: "Concierge", instructions: UPDATED_INSTRUCTIONS }),
       );
       expect(JSON.parse(await readFile(join(ws("inst-llm"), "config.json"), "utf8"))).toMatchObject({
-        templateId: "tmpl_trip",
+        templateId: TRIP_MADE.templateId,
         templateVersion: "4",
         model: "acme/owner-choice",
         modelOverridden: true,

@@ -7,12 +7,18 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { SignedTemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { DerivedInboxResolver, SignatureVerifier, signUpdateRelease, type ReleaseVerifier } from "@convos-pool/kit";
+import {
+  DerivedInboxResolver,
+  SignatureVerifier,
+  newTemplateIdentity,
+  signUpdateRelease,
+  type ReleaseVerifier,
+} from "@convos-pool/kit";
 import { newIdentity, sampleContent } from "@convos-pool/testing";
 import { checkReleaseChain, shareReleaseChecks } from "./update.js";
 
 const CREATOR = newIdentity();
-const TRIP = { templateId: "tmpl_trip", creatorId: CREATOR.inboxId };
+const TRIP = newTemplateIdentity(CREATOR.inboxId);
 
 /** A real verifier that counts the signatures it checks. */
 function countingVerifier(): ReleaseVerifier & { checks: number } {

@@ -89,17 +89,19 @@ export const SIGNED_TYPES = {
   ],
   RemoveAgent: [{ name: "inboxId", type: "string" }, { name: "instanceId", type: "string" }, ...envelope],
   // Clone with context: the parent's owner (inboxId) authorizes one clone of
-  // one agent into one conversation, under one directive, carrying the named
-  // kinds of memory (cloneFields). The parent checks it before it reads its
+  // one agent, running one creator's template, into one conversation, under
+  // one directive, carrying the named kinds of memory, with one model and
+  // user config (cloneFields). The parent checks it before it reads its
   // memory; the child before it takes the summary in.
   CloneAgent: [
     { name: "inboxId", type: "string" },
     { name: "parentInstanceId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "templateCreatorId", type: "string" },
     { name: "inviteHash", type: "bytes32" },
     { name: "directiveHash", type: "bytes32" },
     { name: "carry", type: "string" },
-    { name: "model", type: "string" },
-    { name: "userConfigHash", type: "bytes32" },
+    { name: "configHash", type: "bytes32" },
     ...envelope,
   ],
   // Ownership transfer: the owner offers, the new owner accepts; the agent checks both.
@@ -290,6 +292,9 @@ export function canonicalCarry(kinds: readonly string[], field = "carry"): Memor
 export interface CloneToSign {
   ownerId: string;
   parentInstanceId: string;
+  /** The parent's template, which the clone runs, and that template's creator. */
+  templateId: string;
+  templateCreatorId: string;
   conversationInvite: string;
   contextPrompt: string;
   carry: string[];
@@ -298,21 +303,33 @@ export interface CloneToSign {
 }
 
 /**
- * The fields of a `CloneAgent` signature: the invite as keccak256 of its
- * trimmed text (as ClaimAgent's), the directive as keccak256 of its exact
- * text ("" when the owner gives none), the kinds that carry comma-joined in
- * canonical order, the model as asked ("" for the parent's), the user config
- * as keccak256 of its canonical JSON. docs/signatures.md, "Clone with context".
+ * A clone's `configHash`: keccak256 of the canonical JSON of
+ * `{"model": …, "user_config": {…}}` (keys sorted, no white space, as
+ * contentHash's). One hash for both, so model and values are signed as one
+ * configuration. docs/signatures.md, "Clone with context".
+ */
+export function cloneConfigHash(model: string, userConfig: Record<string, string>): Hex {
+  return keccak256(stringToBytes(canonicalJson({ model, user_config: userConfig })));
+}
+
+/**
+ * The fields of a `CloneAgent` signature: the template and its creator as
+ * given, the invite as keccak256 of its trimmed text (as ClaimAgent's), the
+ * directive as keccak256 of its exact text ("" when the owner gives none),
+ * the kinds that carry comma-joined in canonical order, and the model as
+ * asked ("" for the parent's) with the user config as asked (none: the
+ * parent's) as `configHash`. docs/signatures.md, "Clone with context".
  */
 export function cloneFields(clone: CloneToSign): OperationFields & { inboxId: string } {
   return {
     inboxId: clone.ownerId,
     parentInstanceId: clone.parentInstanceId,
+    templateId: clone.templateId,
+    templateCreatorId: clone.templateCreatorId,
     inviteHash: inviteHash(clone.conversationInvite),
     directiveHash: keccak256(stringToBytes(clone.contextPrompt)),
     carry: canonicalCarry(clone.carry).join(","),
-    model: clone.model,
-    userConfigHash: keccak256(stringToBytes(canonicalJson(clone.userConfig))),
+    configHash: cloneConfigHash(clone.model, clone.userConfig),
   };
 }
 

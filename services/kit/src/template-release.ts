@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { Hex, LocalAccount } from "viem";
+import { toHex, type Hex, type LocalAccount } from "viem";
 import {
   SignedTemplateSchema,
   TemplateChange,
@@ -90,19 +90,52 @@ export async function verifyTemplateRelease(
     );
   }
   const { operation, fields } = releaseOperation(t, field);
-  // A create's signature names no template: the id is derived from what it signs (ids.ts).
-  if (
-    t.change === TemplateChange.CREATE &&
-    t.templateId !== templateIdFor(t.creatorId, t.creatorSignature?.nonce ?? "")
-  ) {
-    throw permissionDenied(
-      `${field}.template_id: the creator's signature of version 1 is not for template ${t.templateId}`,
-    );
-  }
+  checkCreator(t, field);
   const verified = await verifier.verify(operation, fields, t.creatorSignature, `${field}.creator_signature`, {
     anyAge: true,
   });
   return verified.address;
+}
+
+/**
+ * The release's creator is the one who created its template, at any
+ * version: the id derives from the creator and the nonce of the signed
+ * create (ids.ts), which version 1 signs and every later release carries as
+ * `creation_nonce`. So a release another inbox signed, naming itself the
+ * creator of someone else's template, is refused: only the creator's own
+ * create makes that id (docs/signatures.md, "Template ids").
+ */
+export function checkCreator(t: SignedTemplate, field = "template"): void {
+  const signed = t.creatorSignature?.nonce ?? "";
+  if (t.change === TemplateChange.CREATE) {
+    if (t.creationNonce && t.creationNonce.toLowerCase() !== signed.toLowerCase()) {
+      throw permissionDenied(`${field}.creation_nonce: version 1 is created by its own signature's nonce`);
+    }
+    if (t.templateId !== templateIdFor(t.creatorId, signed)) {
+      throw permissionDenied(
+        `${field}.template_id: the creator's signature of version 1 is not for template ${t.templateId}`,
+      );
+    }
+    return;
+  }
+  if (!t.creationNonce) {
+    throw permissionDenied(
+      `${field}.creation_nonce: required: the nonce of version 1's create, which ties template ${t.templateId} to its creator`,
+    );
+  }
+  if (t.templateId !== templateIdFor(t.creatorId, t.creationNonce)) {
+    throw permissionDenied(`${field}.creator_id: ${t.creatorId} did not create template ${t.templateId}`);
+  }
+}
+
+/** A new template's id and its creation nonce, as the templates service derives them (ids.ts): for tests and benchmarks. */
+export function newTemplateIdentity(creatorId: string): {
+  templateId: string;
+  creatorId: string;
+  creationNonce: string;
+} {
+  const creationNonce = toHex(crypto.getRandomValues(new Uint8Array(32)));
+  return { templateId: templateIdFor(creatorId, creationNonce), creatorId, creationNonce };
 }
 
 /**
@@ -156,7 +189,7 @@ export async function verifyReleaseChain(
 /** Signs a full update (PUT) of `version - 1` into `version`, as a creator's client does: for tests and benchmarks. */
 export async function signUpdateRelease(
   account: LocalAccount,
-  t: { templateId: string; creatorId: string; version: bigint; content: TemplateContentJson },
+  t: { templateId: string; creatorId: string; version: bigint; content: TemplateContentJson; creationNonce?: string },
 ): Promise<SignedTemplate> {
   const content = contentFromJson(t.content);
   const creatorSignature = await signOperation(account, "UpdateTemplate", {
@@ -172,5 +205,6 @@ export async function signUpdateRelease(
     content,
     creatorSignature,
     change: TemplateChange.UPDATE,
+    creationNonce: t.creationNonce ?? "",
   });
 }

@@ -9,7 +9,7 @@ import {
 import { DerivedInboxResolver } from "./inbox.js";
 import { SignatureVerifier } from "./signatures.js";
 import { contentFromJson, contentToJson, validateContent, type TemplateContentJson } from "./template-content.js";
-import { signUpdateRelease, verifyReleaseChain } from "./template-release.js";
+import { newTemplateIdentity, signUpdateRelease, verifyReleaseChain } from "./template-release.js";
 import { compareReleaseKeys, formatReleaseKey, releaseKey, resolveContent } from "./template-resolve.js";
 import { codeOf, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
 
@@ -25,7 +25,10 @@ const tool = (id: string, name: string, provisioning: "pool" | "user" = "pool") 
 const acme = newIdentity();
 const saul = newIdentity();
 const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
-const ids = { root: "tmpl_RootRootRootRoot", mid: "tmpl_MiddleMiddleMidd", leaf: "tmpl_LeafLeafLeafLeaf" };
+const made = [newTemplateIdentity(acme.inboxId), newTemplateIdentity(acme.inboxId), newTemplateIdentity(saul.inboxId)];
+const ids = { root: made[0]!.templateId, mid: made[1]!.templateId, leaf: made[2]!.templateId };
+/** Each template's creation nonce, which its releases carry (a template made up here has none). */
+const creationNonces = new Map(made.map((m) => [m.templateId, m.creationNonce]));
 
 function derived(over: Partial<TemplateContentJson>, base: TemplateContentJson["base"]): TemplateContentJson {
   const { model: _default, ...content } = sampleContent(over);
@@ -139,7 +142,13 @@ describe("an agent checking a release's layers", () => {
     version: bigint,
     content: TemplateContentJson,
   ): Promise<SignedTemplate> {
-    return signUpdateRelease(who.account, { templateId, creatorId: who.inboxId, version, content });
+    return signUpdateRelease(who.account, {
+      templateId,
+      creatorId: who.inboxId,
+      version,
+      content,
+      creationNonce: creationNonces.get(templateId) ?? "",
+    });
   }
   const root = sampleContent({ agent_name: "Root", instructions: "Root rules." });
   const mid = derived(

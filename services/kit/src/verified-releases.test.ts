@@ -6,12 +6,17 @@ import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/conv
 import { DerivedInboxResolver } from "./inbox.js";
 import { SignatureVerifier } from "./signatures.js";
 import { signOperation } from "./signing.js";
-import { signUpdateRelease, verifyReleaseChain, verifyTemplateRelease } from "./template-release.js";
+import {
+  newTemplateIdentity,
+  signUpdateRelease,
+  verifyReleaseChain,
+  verifyTemplateRelease,
+} from "./template-release.js";
 import { codeOf, newIdentity, sampleContent } from "@convos-pool/testing";
 import { VerifiedReleases } from "./verified-releases.js";
 
 const creator = newIdentity();
-const expected = { templateId: "tmpl_AAAAAAAAAAAAAAAA", creatorId: creator.inboxId };
+const expected = newTemplateIdentity(creator.inboxId);
 
 /** A host's shared check over the real verifier, counting what it costs: signers recovered and resolver questions. */
 function host(

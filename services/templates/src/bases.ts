@@ -29,7 +29,7 @@ import {
 } from "@convos-pool/kit";
 import { isDelisted } from "./curation-sql.js";
 import { TemplateRow, TemplateVersionRow, type TemplateVersionRowType } from "./entities.js";
-import { signedTemplateOf } from "./release.js";
+import { creationNonceOf, signedTemplateOf } from "./release.js";
 
 /** One template of a resolution, at the content version it resolves to. */
 export interface Layer {
@@ -175,10 +175,10 @@ export async function releaseWithBases(
 ): Promise<{ template: SignedTemplate; bases: SignedTemplate[] } | undefined> {
   const at = await em.findOne(TemplateVersionRow, { template: templateId, version }, { populate: ["template"] });
   if (!at) return undefined;
-  const bases = (await layersBelow(em, templateId, at.snapshot.content)).map((l) =>
-    signedTemplateOf(l.at, l.creatorId),
-  );
-  return { template: signedTemplateOf(at, at.template.creatorId), bases };
+  const bases: SignedTemplate[] = [];
+  for (const l of await layersBelow(em, templateId, at.snapshot.content))
+    bases.push(signedTemplateOf(l.at, l.creatorId, await creationNonceOf(em, l.templateId)));
+  return { template: signedTemplateOf(at, at.template.creatorId, await creationNonceOf(em, templateId)), bases };
 }
 
 /** The resolved view: what the template's agents run on, the layers it came from, and their IDENTITY.md. */

@@ -28,11 +28,21 @@ export async function signedTemplateAt(
   version: number,
 ): Promise<SignedTemplate | undefined> {
   const v = await em.findOne(TemplateVersionRow, { template: templateId, version }, { populate: ["template"] });
-  return v ? signedTemplateOf(v, v.template.creatorId) : undefined;
+  return v ? signedTemplateOf(v, v.template.creatorId, await creationNonceOf(em, templateId)) : undefined;
 }
 
-/** The SignedTemplate of a version row already read (signedTemplateAt). */
-export function signedTemplateOf(v: TemplateVersionRowType, creatorId: string): SignedTemplate {
+/**
+ * The nonce of a template's signed create (its version 1), which every
+ * release carries so that whoever holds it can check who created the
+ * template ("" when version 1 kept no signature).
+ */
+export async function creationNonceOf(em: EntityManager, templateId: string): Promise<string> {
+  const first = await em.findOne(TemplateVersionRow, { template: templateId, version: 1 });
+  return first?.signatureNonce ?? "";
+}
+
+/** The SignedTemplate of a version row already read (signedTemplateAt), with its template's creation nonce. */
+export function signedTemplateOf(v: TemplateVersionRowType, creatorId: string, creationNonce: string): SignedTemplate {
   const templateId = v.template.id;
   if (!v.changeKind || !v.signature || v.signatureIssuedAt == null || !v.signatureNonce) {
     throw new Error(`version ${v.version} of template ${templateId} has no signed content change`);
@@ -50,5 +60,6 @@ export function signedTemplateOf(v: TemplateVersionRowType, creatorId: string): 
     change: CHANGE[v.changeKind],
     patchHash: v.patchHash ?? "",
     rollbackTargetVersion: BigInt(v.rollbackTarget ?? 0),
+    creationNonce,
   });
 }

@@ -88,6 +88,19 @@ export const ALL_TOOLS: ToolJson[] = [
   tool("nickname", "user"),
 ];
 
+/** The nonce of each template's signed create made here, by template id (creationNonceOf). */
+const creationNonces = new Map<string, string>();
+
+/**
+ * The creation nonce of a template signedTemplate made, which a release a
+ * test signs itself (signUpdateRelease) must carry to show who created it.
+ */
+export function creationNonceOf(templateId: string): string {
+  const nonce = creationNonces.get(templateId);
+  if (!nonce) throw new Error(`template ${templateId} was not created by signedTemplate here`);
+  return nonce;
+}
+
 /** Creates a template signed by its creator, and publishes it unless asked for a private one. */
 export async function signedTemplate(
   client: Client<typeof TemplateService>,
@@ -101,6 +114,7 @@ export async function signedTemplate(
     contentHash: jsonHash(contentToJson(body)),
   });
   const t = (await client.createTemplate({ creatorId: creator.inboxId, content: body, signature })).template!;
+  creationNonces.set(t.id, signature.nonce);
   if (visibility === "private") return t;
   const publish = await signOperation(creator.account, "SetTemplateVisibility", {
     inboxId: creator.inboxId,

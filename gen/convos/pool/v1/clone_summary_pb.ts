@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/clone_summary.proto.
  */
 export const file_convos_pool_v1_clone_summary: GenFile = /*@__PURE__*/
-  fileDesc("CiJjb252b3MvcG9vbC92MS9jbG9uZV9zdW1tYXJ5LnByb3RvEg5jb252b3MucG9vbC52MSKYAQoMQ2xvbmVTdW1tYXJ5EjkKDWF1dGhvcml6YXRpb24YASABKAsyIi5jb252b3MucG9vbC52MS5DbG9uZUF1dGhvcml6YXRpb24SEQoJZGlyZWN0aXZlGAIgASgJEi0KB2VudHJpZXMYAyADKAsyHC5jb252b3MucG9vbC52MS5TdW1tYXJ5RW50cnkSCwoDdmlhGAQgASgJIioKDFN1bW1hcnlFbnRyeRIMCgRraW5kGAEgASgJEgwKBHRleHQYAiABKAliBnByb3RvMw", [file_convos_pool_v1_instance_service]);
+  fileDesc("CiJjb252b3MvcG9vbC92MS9jbG9uZV9zdW1tYXJ5LnByb3RvEg5jb252b3MucG9vbC52MSLIAQoMQ2xvbmVTdW1tYXJ5EjkKDWF1dGhvcml6YXRpb24YASABKAsyIi5jb252b3MucG9vbC52MS5DbG9uZUF1dGhvcml6YXRpb24SEQoJZGlyZWN0aXZlGAIgASgJEi0KB2VudHJpZXMYAyADKAsyHC5jb252b3MucG9vbC52MS5TdW1tYXJ5RW50cnkSCwoDdmlhGAQgASgJEi4KB2NhcnJpZWQYBSABKAsyHS5jb252b3MucG9vbC52MS5DYXJyaWVkQ29uZmlnIpUBCg1DYXJyaWVkQ29uZmlnEg0KBW1vZGVsGAEgASgJEkIKC3VzZXJfY29uZmlnGAIgAygLMi0uY29udm9zLnBvb2wudjEuQ2FycmllZENvbmZpZy5Vc2VyQ29uZmlnRW50cnkaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiKgoMU3VtbWFyeUVudHJ5EgwKBGtpbmQYASABKAkSDAoEdGV4dBgCIAEoCWIGcHJvdG8z", [file_convos_pool_v1_instance_service]);
 
 /**
  * The content of the one message a parent sends its clone, in a private
@@ -48,6 +48,15 @@ export type CloneSummary = Message<"convos.pool.v1.CloneSummary"> & {
    * @generated from field: string via = 4;
    */
   via: string;
+
+  /**
+   * What the parent runs with that a clone carries when the owner gives
+   * none: the child checks its own model and user config against these and
+   * the owner's signed ones before it takes the summary in.
+   *
+   * @generated from field: convos.pool.v1.CarriedConfig carried = 5;
+   */
+  carried?: CarriedConfig | undefined;
 };
 
 /**
@@ -56,6 +65,32 @@ export type CloneSummary = Message<"convos.pool.v1.CloneSummary"> & {
  */
 export const CloneSummarySchema: GenMessage<CloneSummary> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_clone_summary, 0);
+
+/**
+ * @generated from message convos.pool.v1.CarriedConfig
+ */
+export type CarriedConfig = Message<"convos.pool.v1.CarriedConfig"> & {
+  /**
+   * The parent's model when its owner chose it; empty when it runs its template's default.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * The parent's user config, by tool id.
+   *
+   * @generated from field: map<string, string> user_config = 2;
+   */
+  userConfig: { [key: string]: string };
+};
+
+/**
+ * Describes the message convos.pool.v1.CarriedConfig.
+ * Use `create(CarriedConfigSchema)` to create a new message.
+ */
+export const CarriedConfigSchema: GenMessage<CarriedConfig> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_clone_summary, 1);
 
 /**
  * @generated from message convos.pool.v1.SummaryEntry
@@ -79,5 +114,5 @@ export type SummaryEntry = Message<"convos.pool.v1.SummaryEntry"> & {
  * Use `create(SummaryEntrySchema)` to create a new message.
  */
 export const SummaryEntrySchema: GenMessage<SummaryEntry> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_clone_summary, 1);
+  messageDesc(file_convos_pool_v1_clone_summary, 2);
 

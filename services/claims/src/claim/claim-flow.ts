@@ -49,7 +49,7 @@ import {
   type ClaimedInstance,
   type ToolRef,
 } from "./claim-sql.js";
-import { askParent, prepareClone, type Clone } from "./clone.js";
+import { askParent, checkCloneTemplate, prepareClone, type Clone } from "./clone.js";
 import { claimBatch, claimWithinCaps } from "./holdings.js";
 import { completeWithKeys, firstClaimOutcome, settleFailedClaim, type KeyedCompletion } from "./idempotency.js";
 import type { PoolTools, ProvisionedTool } from "../pool/pool-tools.js";
@@ -189,6 +189,7 @@ export class ClaimFlow {
     // Step 4: the template, as the requester may see it; what it runs with.
     const templateId = clone ? clone.parent.templateId! : input.templateId;
     const got = await this.deps.templates.getTemplate(templateId);
+    if (clone) checkCloneTemplate(clone, got.template);
     const plan = planClaim(templateId, got, input, clone?.parent, (toolId) => !!this.tools.providerOf(toolId));
     const { release, model, overridden, userConfig } = plan;
     const { content } = release;

@@ -46,7 +46,7 @@ const request = (over: MessageInitShape<typeof ClaimRequestSchema> = {}) =>
     ...over,
   });
 const clone = (over: MessageInitShape<typeof ClaimRequestSchema> = {}) =>
-  request({ templateId: "", cloneFrom: PARENT, ownerSignature: signature(), ...over });
+  request({ cloneFrom: PARENT, templateCreatorId: BOB, ownerSignature: signature(), ...over });
 
 /** The fields an INVALID_ARGUMENT names, in order, with what it says of each; fails when it was accepted. */
 function violations(fn: () => unknown): { field: string; description: string }[] {
@@ -110,10 +110,17 @@ describe("the request's own fields", () => {
     expect(refused(() => checkClaimRequest(request({ requester: "A".repeat(64) })))).toEqual(["requester"]);
   });
 
-  it("refuses a missing template id (but for a clone), or one that is not a template id", () => {
+  it("refuses a missing template id (a clone's too: its owner signs it), or one that is not a template id", () => {
     expect(refused(() => checkClaimRequest(request({ templateId: "" })))).toEqual(["template_id"]);
     expect(refused(() => checkClaimRequest(request({ templateId: "tmpl_short" })))).toEqual(["template_id"]);
-    expect(checkClaimRequest(clone()).templateId).toBe("");
+    expect(refused(() => checkClaimRequest(clone({ templateId: "" })))).toEqual(["template_id"]);
+    expect(checkClaimRequest(clone()).templateId).toBe(TEMPLATE);
+  });
+
+  it("refuses a clone without its template's creator, or with one that is not an inbox id, and a creator without a clone", () => {
+    expect(refused(() => checkClaimRequest(clone({ templateCreatorId: "" })))).toEqual(["template_creator_id"]);
+    expect(refused(() => checkClaimRequest(clone({ templateCreatorId: "bob" })))).toEqual(["template_creator_id"]);
+    expect(refused(() => checkClaimRequest(request({ templateCreatorId: BOB })))).toEqual(["template_creator_id"]);
   });
 
   it("refuses a blank invite and one longer than MAX_INVITE", () => {

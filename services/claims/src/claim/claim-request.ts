@@ -51,7 +51,12 @@ export function checkClaimRequest(req: ClaimRequest): ClaimInput {
   else if (!INBOX_ID_PATTERN.test(req.requester))
     bad("requester", "must be an XMTP inbox ID (64 lower-case hex characters)");
   if (!req.templateId) {
-    if (!req.cloneFrom) bad("template_id", "is required");
+    bad(
+      "template_id",
+      req.cloneFrom
+        ? "is required for a clone: the parent's template, which the owner signs (CloneAgent)"
+        : "is required",
+    );
   } else if (!TEMPLATE_ID_PATTERN.test(req.templateId))
     bad("template_id", 'must be a template id such as "tmpl_" followed by 16 letters or digits');
   if (!req.conversationInvite.trim())
@@ -69,9 +74,14 @@ export function checkClaimRequest(req: ClaimRequest): ClaimInput {
     if (req.contextPrompt) bad("context_prompt", "is only for a clone (with clone_from)");
     if (req.ownerSignature) bad("owner_signature", "is only for a clone (with clone_from)");
     if (req.carry.length > 0) bad("carry", "is only for a clone (with clone_from)");
+    if (req.templateCreatorId) bad("template_creator_id", "is only for a clone (with clone_from)");
   } else {
     if (!INSTANCE_ID_PATTERN.test(req.cloneFrom))
       bad("clone_from", 'must be an instance id such as "inst_" followed by 16 letters or digits');
+    if (!req.templateCreatorId)
+      bad("template_creator_id", "is required for a clone: the creator of its template, which the owner signs");
+    else if (!INBOX_ID_PATTERN.test(req.templateCreatorId))
+      bad("template_creator_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
     if (req.contextPrompt.length > MAX_CONTEXT_PROMPT)
       bad("context_prompt", `must be at most ${MAX_CONTEXT_PROMPT} characters`);
     if (!req.ownerSignature)

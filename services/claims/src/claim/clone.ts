@@ -57,6 +57,8 @@ export async function prepareClone(
   const auth = create(CloneAuthorizationSchema, {
     ownerId: input.requester,
     parentInstanceId: req.cloneFrom,
+    templateId: req.templateId,
+    templateCreatorId: req.templateCreatorId,
     conversationInvite: input.invite,
     contextPrompt: req.contextPrompt,
     carry: input.carry,
@@ -78,10 +80,24 @@ export async function prepareClone(
     throw failedPrecondition(
       `clone_from: instance ${parent.id} is not running right now (its host lost it); try again when it is back`,
     );
-  if (input.templateId && input.templateId !== parent.templateId) {
-    throw invalidArgument("template_id", `a clone runs its parent's template (${parent.templateId}); leave it empty`);
+  if (input.templateId !== parent.templateId) {
+    throw invalidArgument("template_id", `a clone runs its parent's template (${parent.templateId})`);
   }
   return { clone: { parent, auth, carry: input.carry }, proof: { nonce: verified.nonce, purpose: "CloneAgent" } };
+}
+
+/**
+ * The template a clone is about to run must be by the creator the owner
+ * signed: otherwise the child would refuse its parent's summary, so the
+ * clone is refused before anything is taken.
+ */
+export function checkCloneTemplate(clone: Clone, template: { id: string; creatorId: string }): void {
+  if (template.creatorId !== clone.auth.templateCreatorId) {
+    throw invalidArgument(
+      "template_creator_id",
+      `template ${template.id} is by ${template.creatorId}, not ${clone.auth.templateCreatorId}`,
+    );
+  }
 }
 
 /**

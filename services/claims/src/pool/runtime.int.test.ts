@@ -23,6 +23,7 @@ import {
   generateServiceCredentials,
   INSTANCE_HEADER,
   signUpdateRelease,
+  newTemplateIdentity,
 } from "@convos-pool/kit";
 import { newIdentity, sampleContent } from "@convos-pool/testing";
 import { GrpcInstanceRuntime, type InstanceRef } from "./runtime.js";
@@ -30,6 +31,8 @@ import { StandInHost } from "@convos-pool/testing/stand-in-host";
 
 const CREDS = generateServiceCredentials();
 const CREATOR = newIdentity();
+/** Its template, as the templates service makes one: the id derives from CREATOR's create (kit ids.ts). */
+const RUNTIME_MADE = newTemplateIdentity(CREATOR.inboxId);
 const OWNER = newIdentity();
 
 let host: StandInHost;
@@ -55,7 +58,7 @@ async function agents(n: number, on: StandInHost = host): Promise<InstanceRef[]>
 /** What the claim flow sends: the template's release as its creator signed it. */
 async function configureRequest(instance: InstanceRef): Promise<ConfigureRequest> {
   const template = await signUpdateRelease(CREATOR.account, {
-    templateId: "tmpl_runtime",
+    ...RUNTIME_MADE,
     creatorId: CREATOR.inboxId,
     version: 2n,
     content: sampleContent({ tools: [] }),

@@ -12,7 +12,14 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import { createServiceClient, signOperation, signUpdateRelease } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, waitFor, type TestIdentity } from "@convos-pool/testing";
+import {
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  waitFor,
+  type TestIdentity,
+  creationNonceOf,
+} from "@convos-pool/testing";
 import { as, expectCode } from "../testing/helpers.js";
 import { StandInStack } from "../testing/stand-in-stack.js";
 
@@ -84,6 +91,7 @@ describe("a delisted template", () => {
     const fix = await signUpdateRelease(creator.account, {
       templateId: t.id,
       creatorId: creator.inboxId,
+      creationNonce: creationNonceOf(t.id),
       version: t.version + 1n,
       content: { ...content, instructions: "You are a travel planner. You never say you are a bank." },
     });

@@ -31,7 +31,15 @@ import {
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { type Database } from "@convos-pool/kit/db";
-import { newIdentity, sampleContent, signedTemplate, tool, waitFor, type TestIdentity } from "@convos-pool/testing";
+import {
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  tool,
+  waitFor,
+  type TestIdentity,
+  creationNonceOf,
+} from "@convos-pool/testing";
 import { GrpcInstanceHost, PoolManager } from "../pool/pool-manager.js";
 import type { RunningClaimsService } from "../server.js";
 import { as, expectCode } from "../testing/helpers.js";
@@ -130,6 +138,7 @@ function release(
   return signUpdateRelease(signer.account, {
     templateId: t.id,
     creatorId: t.creator.inboxId,
+    creationNonce: creationNonceOf(t.id),
     version,
     content: { ...t.content, ...over },
   });

@@ -35,6 +35,7 @@ export const CLAIM_FIELDS = [
   "signature",
   "carry",
   "idempotency_key",
+  "template_creator_id",
 ] as const;
 
 /**
@@ -65,8 +66,10 @@ export function claimFromBody(body: JsonObject, idempotencyKeyHeader?: string): 
   }
   return create(ClaimRequestSchema, {
     requester: body.string("requester"),
-    // A clone runs its parent's template: then it may be left out.
+    // Required (the claims service says so, naming the field); a clone's is its parent's.
     templateId: body.string("template_id", ""),
+    // A clone's: the creator of its template, which the owner signs.
+    templateCreatorId: body.string("template_creator_id", ""),
     conversationInvite: invite,
     model: body.string("model", ""),
     userConfig: body.stringMap("user_config") ?? {},

@@ -72,7 +72,7 @@ export class Inheritance {
     }
     const { auth, carry } = await checkCloneRequest(
       await this.cloneChecks(),
-      { instanceId: agent.id, inboxId: agent.inboxId, ownerId: config.ownerId },
+      { instanceId: agent.id, inboxId: agent.inboxId, ownerId: config.ownerId, template: runningTemplate(agent) },
       req,
     );
     const sig = auth.signature!;
@@ -101,7 +101,9 @@ export class Inheritance {
       via = "offline";
       entries = await new OfflineProvider().summarize(input);
     }
-    const summary = buildSummary(auth, directive, entries, via);
+    // What a clone carries from this agent when its owner asks for nothing else (clone-binding.ts).
+    const carried = { model: config.modelOverridden ? config.model : "", userConfig: config.userConfig };
+    const summary = buildSummary(auth, directive, entries, via, carried);
     const encoded = cloneSummaryCodec.encode(summary) as { content: Uint8Array };
     const pair = await agent.client!.conversations.createGroup([req.childInboxId]);
     await pair.send(encoded as never);
@@ -198,9 +200,18 @@ export class Inheritance {
     const members = group ? await group.members() : [];
     let entries;
     try {
+      const content = agent.runningContent();
+      if (!content) throw new Error("this agent has no template to check the summary against");
       entries = await checkSummary(
         await this.cloneChecks(),
-        { ownerId: config.ownerId, parent: config.parent, inviteHash: convo.inviteHash ?? "" },
+        {
+          ownerId: config.ownerId,
+          parent: config.parent,
+          inviteHash: convo.inviteHash ?? "",
+          template: runningTemplate(agent),
+          content,
+          config: { model: config.model, userConfig: config.userConfig },
+        },
         { senderInboxId: m.senderInboxId, memberCount: members.length, summary: m.content as CloneSummary },
       );
     } catch (err) {
@@ -239,6 +250,11 @@ export class Inheritance {
     this.summaryStream = undefined;
     if (s) await Promise.resolve(s.end()).catch(() => undefined);
   }
+}
+
+/** The template an agent runs: the id and creator of the release it verified (configure.ts, update.ts). */
+function runningTemplate(agent: AgentState): { templateId: string; creatorId: string } {
+  return { templateId: agent.config?.templateId ?? "", creatorId: agent.signedTemplate()?.creatorId ?? "" };
 }
 
 function timedOut(): InheritanceFile {

@@ -409,9 +409,14 @@ function CloneForm({ parent }: { parent: Instance }) {
   async function submit() {
     setError(undefined);
     try {
+      // The owner signs which template (and whose) the clone runs: the parent's.
+      const creatorId = template.data?.template?.creatorId;
+      if (!creatorId) throw new Error(`template ${parent.templateId} could not be read; try again`);
       const request = {
         ownerId: inboxId!,
         parentInstanceId: parent.id,
+        templateId: parent.templateId,
+        templateCreatorId: creatorId,
         conversationInvite: invite.trim(),
         contextPrompt: directive,
         carry,
@@ -423,6 +428,8 @@ function CloneForm({ parent }: { parent: Instance }) {
       await claim.mutateAsync({
         requester: inboxId!,
         cloneFrom: parent.id,
+        templateId: parent.templateId,
+        templateCreatorId: creatorId,
         conversationInvite: request.conversationInvite,
         contextPrompt: directive,
         carry,
