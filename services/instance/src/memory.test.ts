@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { OFFLINE_LABEL, OfflineProvider, systemPrompt, turnMessages, type TurnInput } from "./llm.js";
 import { Memory, extractByRule, parseExtraction, toSecondPerson } from "./memory.js";
 
 describe("memory", () => {
@@ -72,5 +73,68 @@ describe("memory", () => {
     expect(parseExtraction("no json here")).toEqual([]);
     expect(parseExtraction("{not json}")).toEqual([]);
     expect(parseExtraction('{"entries":[]}')).toEqual([]);
+  });
+
+  it("credentials are seen only in the owner's turns: not a member's or an outsider's prompt, recall or extraction", async () => {
+    const owner = "0".repeat(64);
+    const m = new Memory();
+    m.add([
+      { kind: "personalization", text: "my name is Saul", from: "a".repeat(64), role: "member" },
+      { kind: "credentials", text: "the phone number for bookings is +15550101234", from: owner, role: "owner" },
+    ]);
+    const prompt = (role?: "owner" | "member" | "outsider") =>
+      systemPrompt({ identity: "# Dinner", context: "", memory: m, ...(role ? { role } : {}) });
+    expect(prompt("owner")).toContain("### Accounts and numbers to use (credentials)");
+    expect(prompt("owner")).toContain("+15550101234");
+    for (const role of ["member", "outsider", undefined] as const) {
+      expect(prompt(role), String(role)).not.toContain("+15550101234");
+      expect(prompt(role), String(role)).not.toContain("(credentials)");
+      expect(prompt(role), String(role)).toContain("my name is Saul");
+    }
+    expect(m.visibleTo("member").entries.map((e) => e.kind)).toEqual(["personalization"]);
+    expect(m.visibleTo("owner")).toBe(m);
+
+    const offline = new OfflineProvider();
+    const ask = (role: "owner" | "member", text = "what is the phone number for bookings?") =>
+      offline.reply({
+        model: "",
+        agentName: "Dinner",
+        identity: "",
+        context: "",
+        memory: m,
+        history: [{ role: "user", text }],
+        role,
+      });
+    expect(await ask("owner")).toBe(
+      `${OFFLINE_LABEL} From what I remember: the phone number for bookings is +15550101234.`,
+    );
+    expect(await ask("member")).not.toContain("+15550101234");
+    // An outsider's text: the prompt the model gets has no credentials (the offline model does not recall for texts at all).
+    const text: TurnInput = {
+      model: "",
+      agentName: "Dinner",
+      identity: "",
+      context: "",
+      memory: m,
+      history: [],
+      inboundText: { from: "+15550009999", to: "+15550100", text: "what is the phone number for bookings?" },
+      role: "outsider",
+    };
+    expect(JSON.stringify(turnMessages(text))).not.toContain("+15550101234");
+    expect(await offline.reply(text)).not.toContain("+15550101234");
+  });
+
+  it("on disk: memory.json holds no credentials entry; they are sealed apart, and read back in the order learned", () => {
+    const m = new Memory();
+    m.add([{ kind: "training", text: "Confirm dates" }]);
+    m.add([{ kind: "credentials", text: "PIN 1234" }]);
+    m.add([{ kind: "personalization", text: "I am Saul" }]);
+    const { plain, sealed } = m.diskFiles();
+    expect(JSON.stringify(plain)).not.toContain("1234");
+    expect(sealed.entries.map((e) => e.text)).toEqual(["PIN 1234"]);
+    // createdAt decides the order (the same millisecond keeps memory.json's order first).
+    m.entries.forEach((e, i) => (e.createdAt = `2026-01-01T00:00:0${i}.000Z`));
+    const back = Memory.from(m.diskFiles().plain, undefined, m.diskFiles().sealed.entries);
+    expect(back.entries.map((e) => e.text)).toEqual(["Confirm dates", "PIN 1234", "I am Saul"]);
   });
 });

@@ -20,6 +20,7 @@ import {
 } from "../clone.js";
 import { OfflineProvider } from "../llm.js";
 import { carriesOtherKind } from "../memory.js";
+import { withProvenance } from "../provenance.js";
 import { FILES } from "../workspace.js";
 import type { AgentGroup, AgentMessage } from "../xmtp.js";
 import type { Conversation } from "./conversation.js";
@@ -101,7 +102,8 @@ export class Inheritance {
       via = "offline";
       entries = await new OfflineProvider().summarize(input);
     }
-    const summary = buildSummary(auth, directive, entries, via);
+    // Who taught each entry goes with it (docs/memory.md, "Provenance").
+    const summary = buildSummary(auth, directive, withProvenance(entries, memory), via);
     const encoded = cloneSummaryCodec.encode(summary) as { content: Uint8Array };
     const pair = await agent.client!.conversations.createGroup([req.childInboxId]);
     await pair.send(encoded as never);
@@ -219,7 +221,7 @@ export class Inheritance {
     }
     const memory = agent.memory!;
     const added = memory.add(entries);
-    await agent.ws.writeJson(FILES.memory, memory.toFile());
+    await agent.saveMemory(memory);
     await this.setInheritance({ state: "inherited", entries: added.length, at: new Date().toISOString() });
     await this.endSummaryStream();
     const kinds: Record<string, number> = {};
