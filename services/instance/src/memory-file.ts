@@ -7,7 +7,9 @@
 import { invalidArgument } from "@convos-pool/kit";
 import type { ChatMessage, HistoryLine } from "./llm.js";
 import { isRole } from "./provenance.js";
-import { isKind, type Memory, type MemoryEntry, type MemoryFeedback, type NewEntry } from "./memory.js";
+import { isKind, maskSecrets, type Memory, type MemoryEntry, type MemoryFeedback, type NewEntry } from "./memory.js";
+
+export { maskSecrets };
 
 export const MEMORY_FILE_FORMAT = "convos-pool.agent-memory";
 export const MEMORY_FILE_VERSION = 1;
@@ -95,14 +97,6 @@ export function buildMemoryFile(input: ExportInput, now = new Date()): AgentMemo
     conversationSummary: input.conversationSummary,
     secrets,
   };
-}
-
-/** Numbers and key-like tokens hidden, so a secret's description does not carry it. */
-export function maskSecrets(text: string): string {
-  return text
-    .replace(/\b0x[0-9a-fA-F]{8,}\b/g, "[key]")
-    .replace(/\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{12,}\b/g, "[key]")
-    .replace(/\+?\d(?:[\d\s().-]*\d)?/g, "[number]");
 }
 
 /** The last SUMMARY_LINES text messages, "<name>: <start>", masked like secrets' descriptions. */

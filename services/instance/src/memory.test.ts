@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { OFFLINE_LABEL, OfflineProvider, systemPrompt, turnMessages, type TurnInput } from "./llm.js";
-import { Memory, extractByRule, parseExtraction, toSecondPerson } from "./memory.js";
+import {
+  Memory,
+  extractByRule,
+  maskCredentialsIn,
+  parseExtraction,
+  toSecondPerson,
+  withCredentialsMasked,
+} from "./memory.js";
 
 describe("memory", () => {
   it("the offline rule finds the three kinds of knowledge, and no facts in questions", () => {
@@ -136,5 +143,32 @@ describe("memory", () => {
     m.entries.forEach((e, i) => (e.createdAt = `2026-01-01T00:00:0${i}.000Z`));
     const back = Memory.from(m.diskFiles().plain, undefined, m.diskFiles().sealed.entries);
     expect(back.entries.map((e) => e.text)).toEqual(["Confirm dates", "PIN 1234", "I am Saul"]);
+  });
+
+  it("a turn not the owner's reads the conversation with the credentials masked; the owner's as it was said", () => {
+    const m = new Memory();
+    m.add([
+      { kind: "credentials", text: "the phone number for bookings is +1 555 010 1234", role: "owner" },
+      { kind: "credentials", text: "the API key is sk-abc123def456ghi, PIN 12", role: "owner" },
+      { kind: "personalization", text: "we are 4 people" },
+    ]);
+    const creds = m.entries.filter((e) => e.kind === "credentials");
+    expect(maskCredentialsIn("Noted: +15550101234 for bookings", creds)).toBe("Noted: [number] for bookings");
+    expect(maskCredentialsIn("use sk-abc123def456ghi", creds)).toBe("use [key]");
+    // Lines without a secret of theirs (a short number, another number) are left alone.
+    expect(maskCredentialsIn("table for 12 at 8", creds)).toBe("table for 12 at 8");
+    expect(maskCredentialsIn("call +15550999999", creds)).toBe("call +15550999999");
+    const history = [
+      { role: "user" as const, sender: "Olivia", text: "remember that the phone number for bookings is +15550101234" },
+      { role: "assistant" as const, text: "Noted: the phone number for bookings is +15550101234." },
+      { role: "user" as const, sender: "Saul", text: "what number do we book with?" },
+    ];
+    for (const role of ["member", "outsider"] as const) {
+      const read = withCredentialsMasked(history, role, m);
+      expect(JSON.stringify(read), role).not.toContain("0101234");
+      expect(read[0]).toEqual({ ...history[0], text: "remember that the phone number for bookings is [number]" });
+      expect(read[2]).toEqual(history[2]);
+    }
+    expect(withCredentialsMasked(history, "owner", m)).toEqual(history);
   });
 });

@@ -277,6 +277,55 @@ function legacyRole(e: MemoryEntry, ownerId: string): Role {
   return e.from === ownerId ? "owner" : "member";
 }
 
+const HEX_KEY = /\b0x[0-9a-fA-F]{8,}\b/g;
+const KEY_LIKE = /\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{12,}\b/g;
+const NUMBER = /\+?\d(?:[\d\s().-]*\d)?/g;
+/** A number shorter than this in a credential is not looked for elsewhere (a "2" would mask every line with a 2). */
+const MIN_SECRET_DIGITS = 4;
+
+/** Numbers and key-like tokens hidden, so a secret's description does not carry it. */
+export function maskSecrets(text: string): string {
+  return text.replace(HEX_KEY, "[key]").replace(KEY_LIKE, "[key]").replace(NUMBER, "[number]");
+}
+
+/**
+ * A line of conversation with its numbers and keys masked when it carries a
+ * secret of these credentials entries (one of their keys, or one of their
+ * numbers of 4 digits or more, however spaced); else as it was.
+ */
+export function maskCredentialsIn(text: string, entries: readonly MemoryEntry[]): string {
+  const keys = new Set<string>();
+  const digits = new Set<string>();
+  for (const e of entries) {
+    if (e.kind !== "credentials") continue;
+    for (const k of [...e.text.matchAll(HEX_KEY), ...e.text.matchAll(KEY_LIKE)]) keys.add(k[0]);
+    for (const n of e.text.matchAll(NUMBER)) {
+      const d = n[0].replace(/\D/g, "");
+      if (d.length >= MIN_SECRET_DIGITS) digits.add(d);
+    }
+  }
+  if (keys.size === 0 && digits.size === 0) return text;
+  const said = [...text.matchAll(NUMBER)].map((n) => n[0].replace(/\D/g, ""));
+  const carries = [...keys].some((k) => text.includes(k)) || said.some((d) => [...digits].some((s) => d.includes(s)));
+  return carries ? maskSecrets(text) : text;
+}
+
+/**
+ * The conversation as a turn started by `role` reads it: the owner's as it
+ * was said; anyone else's with the lines that carry a secret of the
+ * credentials in `memory` masked (the owner may have said one in the group,
+ * and the agent told it back to the owner).
+ */
+export function withCredentialsMasked<T extends { text: string }>(
+  lines: readonly T[],
+  role: Role,
+  memory: Memory,
+): T[] {
+  const credentials = memory.entries.filter((e) => e.kind === "credentials");
+  if (role === "owner" || credentials.length === 0) return [...lines];
+  return lines.map((l) => ({ ...l, text: maskCredentialsIn(l.text, credentials) }));
+}
+
 export function isKind(kind: unknown): kind is MemoryKind {
   return typeof kind === "string" && (MEMORY_KINDS as readonly string[]).includes(kind);
 }

@@ -87,7 +87,8 @@ describe("a member's correction never overrides the owner", () => {
     expect(correctableBy(saulSaid, SAUL, "member")).toBe(true);
     expect(correctableBy(saulSaid, ANA, "member")).toBe(false);
     expect(correctableBy({ ...saulSaid, inheritedFrom: "inst_p" }, SAUL, "member")).toBe(false);
-    expect(correctableBy({ ...diet, role: undefined, from: undefined }, SAUL, "member")).toBe(false);
+    const { role: _role, from: _from, ...unknown } = diet;
+    expect(correctableBy(unknown, SAUL, "member")).toBe(false);
     expect(planCorrection([diet, saulSaid], SAUL, "member")).toEqual({ remove: [saulSaid], dispute: [diet] });
   });
 

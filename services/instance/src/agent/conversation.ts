@@ -5,7 +5,7 @@
 
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { HistoryLine, InboundTextTurn } from "../llm.js";
-import { Memory, type NewEntry } from "../memory.js";
+import { Memory, withCredentialsMasked, type NewEntry } from "../memory.js";
 import type { Requester } from "../tools/permissions.js";
 import type { OwnerAnswer } from "../tools/approval.js";
 import { FILES } from "../workspace.js";
@@ -253,7 +253,8 @@ export class Conversation {
       identity,
       level: agent.toolbox.level,
       memory: who.role === "outsider" ? new Memory() : agent.memory!,
-      history: await this.history(group, m),
+      // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
+      history: withCredentialsMasked(await this.history(group, m), who.role, agent.memory!),
       functions: agent.toolbox.functions(),
       callTool: (name, args) => agent.toolbox.call(name, args, who),
       inboundText,
