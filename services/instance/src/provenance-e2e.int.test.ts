@@ -153,6 +153,7 @@ async function ownerSays(text: string, agent = agentInbox): Promise<string> {
   const id = await ownerGroup.sendText(text);
   const sent = (await ownerGroup.messages({ limit: 50 })).find((m) => m.id === id)!;
   let answer: string | undefined;
+  let answerId: string | undefined;
   await waitFor(
     `an answer from ${agent.slice(0, 8)} to the owner's "${text}"`,
     async () => {
@@ -160,11 +161,14 @@ async function ownerSays(text: string, agent = agentInbox): Promise<string> {
       const after = await ownerGroup.messages({ sentAfterNs: sent.sentAtNs, limit: 50 });
       const found = after.find((m) => m.senderInboxId === agent && typeof m.content === "string");
       answer = found?.content as string | undefined;
+      answerId = found?.id;
       return answer !== undefined;
     },
     20_000,
     100,
   );
+  // Saul's CLI has it too before Saul speaks: a late one would read as the answer to Saul.
+  await cli!.waitFor("the answer to the owner", (e) => e.event === "message" && e.id === answerId);
   return answer!;
 }
 
@@ -329,6 +333,8 @@ describe("memory with provenance in a real conversation", () => {
     const asked = "Saul here: what number do we use for bookings?";
     expect((await saulAsks(asked, llmInbox)).content).toBe("I have no number to give.");
     expect(JSON.stringify(turnWith(asked))).not.toContain("15550101234");
+    // Learning comes after the answer.
+    await llmInst.settled();
     const extraction = chat.requests.findLast(
       (r) => r.body.messages[0]!.content.startsWith(EXTRACTION_PROMPT) && r.body.messages.at(-1)?.content === asked,
     );
