@@ -30,6 +30,11 @@ interface ListedEntry {
   feedback?: { signal: string };
   adoptedFrom?: string;
   imported?: boolean;
+  from?: string;
+  role?: string;
+  conversationId?: string;
+  disputes?: string[];
+  confirmedBy?: string;
 }
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
@@ -126,7 +131,10 @@ export async function importMemory(
   ).body;
 }
 
-/** What the agent knows (only what it learned from feedback with `feedbackOnly`), one entry a line: id, kind, source, text. */
+/**
+ * What the agent knows (only what it learned from feedback with
+ * `feedbackOnly`), one entry a line: id, kind, source, who taught it, text.
+ */
 export async function listMemory(ctx: Context, id: string, feedbackOnly = false): Promise<string> {
   const key = await loadKey(ctx.keyFile);
   const mine = x25519KeyPair();
@@ -146,7 +154,7 @@ export async function listMemory(ctx: Context, id: string, feedbackOnly = false)
     new TextDecoder().decode(await openSealed(mine.privateKey, sealedFromJson(reply.sealed))),
   ) as { entries: ListedEntry[] };
   if (entries.length === 0) return "(nothing)";
-  return entries.map((e) => [e.id, e.kind, sourceOf(e), e.text].join("\t")).join("\n");
+  return entries.map((e) => [e.id, e.kind, sourceOf(e), taughtBy(e), e.text].join("\t")).join("\n");
 }
 
 function sourceOf(e: ListedEntry): string {
@@ -155,6 +163,26 @@ function sourceOf(e: ListedEntry): string {
   if (e.inheritedFrom) return `inherited:${e.inheritedFrom}`;
   if (e.imported) return "imported";
   return "learned";
+}
+
+/**
+ * Who taught an entry (docs/memory.md, "Provenance"): `owner`, `member:<first
+ * 8 of inbox>` (with `,disputes` for a member's version of someone else's
+ * fact, `owner,confirmed:<inbox>` once the owner confirmed one),
+ * `outsider:<…>`, `inherited`, `adopted`, or `unknown`; then `@<first 8 of
+ * the conversation id>` when known.
+ */
+export function taughtBy(e: ListedEntry): string {
+  const short = (id: string) => id.slice(0, 8);
+  let who: string;
+  if (e.inheritedFrom) who = e.role ? `inherited(${e.role})` : "inherited";
+  else if (e.adoptedFrom) who = "adopted";
+  else if (e.role === "owner")
+    who = e.confirmedBy && e.from && e.from !== e.confirmedBy ? `owner,confirmed:${short(e.from)}` : "owner";
+  else if (e.role === "member" || e.role === "outsider" || (!e.role && e.from))
+    who = `${e.role ?? "member"}:${short(e.from ?? "")}${e.disputes?.length ? ",disputes" : ""}`;
+  else who = "unknown";
+  return e.conversationId ? `${who}@${short(e.conversationId)}` : who;
 }
 
 /** Deletes entries by id (comma-separated); prints how many went and the ids the agent did not have. */

@@ -198,6 +198,32 @@ describe("the child's checks (the summary message)", () => {
     ]);
   });
 
+  it("an entry keeps who taught the parent (role, inbox, conversation), and a role it does not know is dropped", async () => {
+    const auth = await authorization();
+    const summary = buildSummary(
+      auth,
+      "",
+      [
+        { kind: "training", text: "Confirm dates", role: "owner", from: owner.inboxId, conversationId: "conv-1" },
+        { kind: "personalization", text: "Saul is vegetarian" },
+      ],
+      "offline",
+    );
+    summary.entries[1]!.role = "admin";
+    expect(await from(summary)).toEqual([
+      {
+        kind: "training",
+        text: "Confirm dates",
+        via: "rule",
+        inheritedFrom: parent.instanceId,
+        role: "owner",
+        from: owner.inboxId,
+        conversationId: "conv-1",
+      },
+      { kind: "personalization", text: "Saul is vegetarian", via: "rule", inheritedFrom: parent.instanceId },
+    ]);
+  });
+
   it("refuses a summary from anyone but its parent, outside a group of two, for another owner, parent or conversation, or forged", async () => {
     const good = await summaryOf(await authorization());
     const cases: [() => Promise<unknown>, string][] = [

@@ -45,6 +45,7 @@ import {
 import type { CloneAuthorization, CloneSummaryRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { checkCloneConfig, checkSignedTemplate, type CloneConfig, type RunningTemplate } from "./clone-binding.js";
+import { isRole } from "./provenance.js";
 import type { NewEntry } from "./memory.js";
 import type { MasterSeed } from "./wallet.js";
 import type { Workspace } from "./workspace.js";
@@ -194,7 +195,15 @@ export function buildSummary(
     directive,
     via,
     carried: create(CarriedConfigSchema, { model: carried.model, userConfig: carried.userConfig }),
-    entries: entries.map((e) => create(SummaryEntrySchema, { kind: e.kind, text: e.text })),
+    entries: entries.map((e) =>
+      create(SummaryEntrySchema, {
+        kind: e.kind,
+        text: e.text,
+        role: e.role ?? "",
+        taughtBy: e.from ?? "",
+        conversationId: e.conversationId ?? "",
+      }),
+    ),
   });
   while (summary.entries.length > 0 && toBinary(CloneSummarySchema, summary).byteLength > MAX_SUMMARY_BYTES)
     summary.entries.shift();
@@ -256,5 +265,9 @@ export async function checkSummary(
       text: e.text,
       via: summary.via === "llm" ? "llm" : "rule",
       inheritedFrom: child.parent.instanceId,
+      // Who taught the parent, as the parent says: shown to the owner, never a permission here.
+      ...(isRole(e.role) ? { role: e.role } : {}),
+      ...(e.taughtBy ? { from: e.taughtBy } : {}),
+      ...(e.conversationId ? { conversationId: e.conversationId } : {}),
     }));
 }

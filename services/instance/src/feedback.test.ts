@@ -256,7 +256,7 @@ describe("changing later answers", () => {
       `Do not give them again; if you know nothing better, say so and ask what is right:\n\n- Your answer "your diet is vegan" was marked wrong. (member aaaaaaaa)`,
     );
     expect(section).toContain(
-      `What they said wins over anything you remembered before:\n\n- Your answer "you land Thursday" was corrected: "no, Friday".`,
+      `Take each correction as what that member says: it refines what they taught you, and never overrides what your owner taught you:\n\n- Your answer "you land Thursday" was corrected: "no, Friday".`,
     );
     expect(section).toContain(`answer in the same way:\n\n- Your answer "Try Ichiran for ramen." was marked good.`);
     expect(section.indexOf("marked wrong")).toBeLessThan(section.indexOf("corrected"));

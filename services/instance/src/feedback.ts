@@ -3,10 +3,13 @@
 // one of its messages, or a "no, …" just after one), becomes a training entry
 // tied to that message (`feedback: {messageId, signal, about}`); a correction
 // also teaches the corrected fact and takes out the fact the wrong answer came
-// from. The rules here are fixed and deterministic: the offline provider's
+// from when its teller may (provenance.ts: a member only what they taught;
+// beside anyone else's fact the member's version stays, disputed). The rules here are fixed and deterministic: the offline provider's
 // answers change visibly, and tests can see them change.
 
 import type { Logger } from "@convos-pool/kit";
+import { memberRole, type Role } from "./agent/roles.js";
+import { confirmRestated, isConfirmation, markDisputes, planCorrection } from "./provenance.js";
 import {
   extractByRule,
   normalize,
@@ -250,6 +253,8 @@ export function withReactionsSince(
 export interface FeedbackDeps {
   /** The instance's own inbox: feedback counts only on its messages. */
   inboxId: () => string;
+  /** Its owner's inbox: whose feedback is the owner's. */
+  ownerId: () => string | undefined;
   /** A message by id from the instance's XMTP database. */
   lookup: (messageId: string) => AgentMessage | undefined;
   log: Logger;
@@ -290,7 +295,14 @@ export class FeedbackReader {
       return undone.length > 0;
     }
     if (reaction.action !== REACTION_ADDED) return false;
-    const added = memory.add([feedbackEntry(signal, answer, m.senderInboxId)]);
+    const added = memory.add([
+      {
+        ...feedbackEntry(signal, answer, m.senderInboxId),
+        role: memberRole(this.deps.ownerId(), m.senderInboxId),
+        conversationId: group.id,
+        messageId: m.id,
+      },
+    ]);
     this.deps.log.info("reaction learned", { messageId: answer.messageId, signal, added: added.length });
     return added.length > 0;
   }
@@ -320,12 +332,45 @@ export class FeedbackReader {
     const answer: AnswerRef = { messageId: latest.id, text: readableText(latest)! };
     return looksLikeCorrection(m.content, answer.text.trim().endsWith("?")) ? answer : undefined;
   }
+
+  /**
+   * The members' versions an owner's "that's right" confirms (provenance.ts):
+   * disputing entries learned from the message it replies to, or from one of
+   * the CORRECTION_WINDOW + 2 text messages before it (the member's
+   * correction and the agent's answer to it), or said back by the agent's
+   * message it replies to. None for anything but a confirmation.
+   */
+  async confirmationTargets(group: AgentGroup, memory: Memory, m: TextMessage): Promise<string[]> {
+    const pending = memory.entries.filter((e) => e.disputes?.length);
+    if (pending.length === 0 || !isConfirmation(m.content)) return [];
+    const ids = new Set<string>();
+    if (m.replyTo) {
+      ids.add(m.replyTo);
+      const answer = this.ownAnswer(group, m.replyTo);
+      const said = answer ? answerSources(answer.text, memory).filter((e) => e.disputes?.length) : [];
+      if (said.length > 0) return said.map((e) => e.id);
+    } else {
+      let before: AgentMessage[];
+      try {
+        before = await group.messages({ sentBeforeNs: m.sentAtNs, limit: 20, direction: DESCENDING as never });
+      } catch (err) {
+        this.deps.log.warn("could not read what a confirmation refers to", { messageId: m.id, err });
+        return [];
+      }
+      const texts = before.filter((b) => b.id !== m.id && readableText(b) !== undefined);
+      for (const b of texts.slice(0, CORRECTION_WINDOW + 2)) ids.add(b.id);
+    }
+    return pending.filter((e) => e.messageId !== undefined && ids.has(e.messageId)).map((e) => e.id);
+  }
 }
 
 /**
  * After a correction was learned: its training entry, tied to the corrected
- * message, and the facts it supersedes taken out. `facts` is what learning
- * found in it (added or already known).
+ * message, and the facts it supersedes taken out, those its teller may take
+ * out (provenance.ts); the others stay, and the teller's version of them is
+ * marked as disputing them. The owner's correction to a fact a member said
+ * makes it the owner's. `facts` is what learning found in it (added or
+ * already known); `role` is the teller's.
  */
 export function recordCorrection(
   memory: Memory,
@@ -333,8 +378,18 @@ export function recordCorrection(
   correction: string,
   from: string,
   facts: readonly NewEntry[],
-): { added: number; superseded: number } {
-  const superseded = memory.remove(supersededBy(answer.text, memory, facts).map((e) => e.id));
-  const added = memory.add([feedbackEntry("correction", answer, from, correction)]);
-  return { added: added.length, superseded: superseded.length };
+  role: Role = "member",
+  where: { conversationId?: string; messageId?: string } = {},
+): { added: number; superseded: number; disputed?: number; confirmed?: number } {
+  const confirmed = role === "owner" ? confirmRestated(memory, facts, from).length : 0;
+  const plan = planCorrection(supersededBy(answer.text, memory, facts), from, role);
+  const superseded = memory.remove(plan.remove.map((e) => e.id));
+  const disputed = markDisputes(memory, facts, from, plan.dispute);
+  const added = memory.add([{ ...feedbackEntry("correction", answer, from, correction), role, ...where }]);
+  return {
+    added: added.length,
+    superseded: superseded.length,
+    ...(disputed ? { disputed } : {}),
+    ...(confirmed ? { confirmed } : {}),
+  };
 }

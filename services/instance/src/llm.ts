@@ -3,6 +3,7 @@
 // an offline provider that needs no key, says so in every answer, and is
 // deterministic (it answers from memory), so tests can see learning work.
 
+import type { Role } from "./agent/roles.js";
 import {
   EXTRACTION_PROMPT,
   extractByRule,
@@ -12,6 +13,7 @@ import {
   type MemoryEntry,
   type MemoryKind,
   type NewEntry,
+  shortInbox,
 } from "./memory.js";
 import type { FunctionSpec } from "./tools/agent-tools.js";
 import type { ToolOutcome } from "./tools/gate.js";
@@ -68,6 +70,13 @@ export interface TurnInput {
   inboundText?: InboundTextTurn;
   /** The last message corrects this earlier answer of the agent's (feedback.ts). */
   correcting?: string;
+  /**
+   * Who started the turn: the owner's turns see the credentials in memory,
+   * a member's or an outsider's never (Memory.visibleTo). Absent: not the owner.
+   */
+  role?: Role;
+  /** The last message asked it to forget what it learned from and about its sender: how many entries went. */
+  forgot?: number;
 }
 
 export interface InboundTextTurn {
@@ -84,6 +93,8 @@ export interface LearnInput {
   message: string;
   /** Its sender's inbox id. */
   from: string;
+  /** Its sender's role: the memory the model sees is what that role may see. Absent: not the owner. */
+  role?: Role;
   /** The message corrects this earlier answer of the agent's (feedback.ts): learn the corrected fact. */
   correcting?: string;
 }
@@ -136,9 +147,11 @@ export function summaryMessages(input: SummaryInput): ChatMessage[] {
   ];
 }
 
-/** The system prompt of a turn: IDENTITY.md first, then the context, then the memory. */
-export function systemPrompt(input: Pick<TurnInput, "identity" | "context" | "memory">): string {
-  return [input.identity.trimEnd(), input.context.trim(), input.memory.render()].filter(Boolean).join("\n\n");
+/** The system prompt of a turn: IDENTITY.md first, then the context, then the memory its starter may see. */
+export function systemPrompt(input: Pick<TurnInput, "identity" | "context" | "memory" | "role">): string {
+  return [input.identity.trimEnd(), input.context.trim(), input.memory.visibleTo(input.role ?? "member").render()]
+    .filter(Boolean)
+    .join("\n\n");
 }
 
 /** The chat-completions messages of a turn. */
@@ -152,6 +165,9 @@ export function turnMessages(input: TurnInput): ChatMessage[] {
   const last = messages.at(-1);
   if (input.correcting && last?.role === "user") {
     last.content += `\n(This corrects your earlier answer: "${aboutOf(input.correcting)}")`;
+  }
+  if (input.forgot !== undefined && last?.role === "user") {
+    last.content += `\n(As they asked, you have forgotten the ${input.forgot} entries of your memory learned from them or about them. Tell them so, and repeat nothing you knew about them.)`;
   }
   const t = input.inboundText;
   if (t) {
@@ -303,11 +319,14 @@ export class OpenAiProvider implements LlmProvider {
         model: this.model(input.model),
         temperature: 0,
         messages: [
-          { role: "system", content: `${EXTRACTION_PROMPT}\n\n${input.memory.render()}` },
+          {
+            role: "system",
+            content: `${EXTRACTION_PROMPT}\n\n${input.memory.visibleTo(input.role ?? "member").render()}`,
+          },
           {
             role: "user",
             content: input.correcting
-              ? `Your earlier answer: "${aboutOf(input.correcting)}"\nA member corrected it: ${input.message}`
+              ? `Your earlier answer: "${aboutOf(input.correcting)}"\n${input.role === "owner" ? "Your owner" : "A member"} corrected it: ${input.message}`
               : input.message,
           },
         ],
@@ -349,6 +368,10 @@ export class OfflineProvider implements LlmProvider {
   async reply(input: TurnInput): Promise<string> {
     if (input.inboundText) return this.answerText(input, input.inboundText);
     const last = input.history.at(-1)?.text.trim() ?? "";
+    if (input.forgot !== undefined)
+      return `${OFFLINE_LABEL} Done: I forgot ${input.forgot} ${input.forgot === 1 ? "thing" : "things"} I had learned from you or about you.`;
+    // What this turn's starter may be told: no credentials but to the owner.
+    const memory = input.memory.visibleTo(input.role ?? "member");
     const command = input.callTool ? offlineCommand(last, input.agentName) : undefined;
     if (command) {
       const outcome = await input.callTool!(command.name, command.args);
@@ -357,7 +380,7 @@ export class OfflineProvider implements LlmProvider {
         : `${OFFLINE_LABEL} I could not do that: ${sentence(outcome.error)}`;
     }
     if (input.correcting) {
-      const corrected = correctionByRule(last, input.correcting, input.memory);
+      const corrected = correctionByRule(last, input.correcting, memory);
       return corrected.length > 0
         ? `${OFFLINE_LABEL} Thanks for the correction. Noted: ${corrected.map((f) => toSecondPerson(f.text)).join("; ")}.`
         : `${OFFLINE_LABEL} Thanks for the correction; I will not answer that way again.`;
@@ -367,9 +390,11 @@ export class OfflineProvider implements LlmProvider {
       return `${OFFLINE_LABEL} Noted: ${facts.map((f) => toSecondPerson(f.text)).join("; ")}.`;
     }
     if (last.endsWith("?")) {
-      const { found, withheld } = recallHeedingFeedback(input.memory, last);
+      const { found, withheld } = recallHeedingFeedback(memory, last);
       if (found.length > 0) {
-        return `${OFFLINE_LABEL} From what I remember: ${found.map((e) => toSecondPerson(e.text)).join("; ")}.`;
+        // A member's version of someone else's fact comes after it, as what that member says.
+        const ordered = [...found.filter((e) => !e.disputes?.length), ...found.filter((e) => e.disputes?.length)];
+        return `${OFFLINE_LABEL} From what I remember: ${ordered.map(recalled).join("; ")}.`;
       }
       if (withheld) {
         return `${OFFLINE_LABEL} I was told that what I answered to this before was wrong, and I know nothing else about it yet. Tell me what is right and I will remember it.`;
@@ -389,7 +414,13 @@ export class OfflineProvider implements LlmProvider {
   }
 
   async learn(input: LearnInput): Promise<NewEntry[]> {
-    if (input.correcting) return correctionByRule(input.message, input.correcting, input.memory, input.from);
+    if (input.correcting)
+      return correctionByRule(
+        input.message,
+        input.correcting,
+        input.memory.visibleTo(input.role ?? "member"),
+        input.from,
+      );
     return extractByRule(input.message, input.from);
   }
 
@@ -452,6 +483,12 @@ export function selectByDirective(entries: readonly MemoryEntry[], directive: st
       .map((w) => (w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w));
     return !words.some((w) => excluded.has(w));
   });
+}
+
+/** A fact said back: a member's version of someone else's fact as what that member says. */
+function recalled(e: MemoryEntry): string {
+  const fact = toSecondPerson(e.text);
+  return e.disputes?.length && e.from ? `member ${shortInbox(e.from)} says ${fact}` : fact;
 }
 
 /** Ends a result with a full stop, unless it ends a paragraph of its own (a mail read out) or has one. */

@@ -106,6 +106,59 @@ describe("the agent-memory file", () => {
     });
   });
 
+  it("export and import carry who taught each entry; a supplied credential is the owner's; what a version disputed is not carried", () => {
+    const owner = "0".repeat(64);
+    const saul = "a".repeat(64);
+    const source = new Memory();
+    const [diet] = source.add([
+      {
+        kind: "personalization",
+        text: "my diet is vegan",
+        from: owner,
+        role: "owner",
+        conversationId: "c1",
+        messageId: "m1",
+      },
+    ]);
+    source.add([
+      {
+        kind: "personalization",
+        text: "my diet is vegetarian",
+        from: saul,
+        role: "member",
+        conversationId: "c1",
+        disputes: [diet!.id],
+      },
+      { kind: "credentials", text: "PIN 4321", from: owner, role: "owner" },
+    ]);
+    const file = buildMemoryFile({
+      agent: { instanceId: "inst_a", inboxId: "a".repeat(64), name: "Trip planner" },
+      template: { templateId: "t", creatorId: "c", version: "1", baseVersions: [] },
+      entries: source.entries,
+      conversationSummary: { messages: 0, participants: 0, via: "offline", lines: [] },
+      toolCredentials: {},
+      userConfig: {},
+    });
+    expect(file.entries).toEqual([
+      expect.objectContaining({
+        text: "my diet is vegan",
+        role: "owner",
+        from: owner,
+        conversationId: "c1",
+        messageId: "m1",
+      }),
+      expect.objectContaining({ text: "my diet is vegetarian", role: "member", from: saul, conversationId: "c1" }),
+    ]);
+    const target = new Memory();
+    const pin = file.secrets.find((x) => x.kind === "memory")!.name;
+    mergeMemoryFile(target, { ...file, suppliedSecrets: { [pin]: "PIN 4321" } }, owner);
+    expect(target.entries.map((e) => [e.text, e.role, e.from, e.conversationId, e.disputes])).toEqual([
+      ["my diet is vegan", "owner", owner, "c1", undefined],
+      ["my diet is vegetarian", "member", saul, "c1", undefined],
+      ["PIN 4321", "owner", owner, undefined, undefined],
+    ]);
+  });
+
   it("skips malformed entries and counts them", () => {
     const file = {
       ...exported(),

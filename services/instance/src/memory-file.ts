@@ -6,7 +6,10 @@
 
 import { invalidArgument } from "@convos-pool/kit";
 import type { ChatMessage, HistoryLine } from "./llm.js";
-import { isKind, type Memory, type MemoryEntry, type MemoryFeedback, type NewEntry } from "./memory.js";
+import { isRole } from "./provenance.js";
+import { isKind, maskSecrets, type Memory, type MemoryEntry, type MemoryFeedback, type NewEntry } from "./memory.js";
+
+export { maskSecrets };
 
 export const MEMORY_FILE_FORMAT = "convos-pool.agent-memory";
 export const MEMORY_FILE_VERSION = 1;
@@ -94,14 +97,6 @@ export function buildMemoryFile(input: ExportInput, now = new Date()): AgentMemo
     conversationSummary: input.conversationSummary,
     secrets,
   };
-}
-
-/** Numbers and key-like tokens hidden, so a secret's description does not carry it. */
-export function maskSecrets(text: string): string {
-  return text
-    .replace(/\b0x[0-9a-fA-F]{8,}\b/g, "[key]")
-    .replace(/\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{12,}\b/g, "[key]")
-    .replace(/\+?\d(?:[\d\s().-]*\d)?/g, "[number]");
 }
 
 /** The last SUMMARY_LINES text messages, "<name>: <start>", masked like secrets' descriptions. */
@@ -206,10 +201,12 @@ export interface ImportReport {
  * Merges the file's entries (and the credentials supplied for its named
  * memory secrets) into `memory`: Memory.add leaves out what it already knows
  * (same kind and text). Added entries are marked imported and keep where they
- * came from (inherited, feedback, adopted). Tool and config secrets are the
- * pool's provisioning and the claim's settings: never imported, always missing.
+ * came from (inherited, feedback, adopted) and who taught them (role,
+ * `from`, conversation). A credential supplied again is the owner's word
+ * (`ownerId`): they typed it. Tool and config secrets are the pool's
+ * provisioning and the claim's settings: never imported, always missing.
  */
-export function mergeMemoryFile(memory: Memory, file: AgentMemoryFile): ImportReport {
+export function mergeMemoryFile(memory: Memory, file: AgentMemoryFile, ownerId?: string): ImportReport {
   const candidates: NewEntry[] = [];
   let skipped = 0;
   for (const raw of file.entries) {
@@ -224,7 +221,13 @@ export function mergeMemoryFile(memory: Memory, file: AgentMemoryFile): ImportRe
     if (!name) continue;
     const value = supplied[name]?.trim();
     if (name.startsWith("memory:") && value)
-      candidates.push({ kind: "credentials", text: value, via: "rule", imported: true });
+      candidates.push({
+        kind: "credentials",
+        text: value,
+        via: "rule",
+        imported: true,
+        ...(ownerId ? { role: "owner" as const, from: ownerId } : {}),
+      });
     else secretsMissing.push(name);
   }
   const added = memory.add(candidates);
@@ -242,6 +245,11 @@ function candidateOf(raw: unknown): NewEntry | undefined {
     via: e.via === "llm" ? "llm" : "rule",
     imported: true,
     ...(typeof e.from === "string" ? { from: e.from } : {}),
+    // A member's version loses what it disputed (ids of the other agent): it is kept as that member's.
+    ...(isRole(e.role) ? { role: e.role } : {}),
+    ...(typeof e.conversationId === "string" ? { conversationId: e.conversationId } : {}),
+    ...(typeof e.messageId === "string" ? { messageId: e.messageId } : {}),
+    ...(typeof e.confirmedBy === "string" ? { confirmedBy: e.confirmedBy } : {}),
     ...(typeof e.inheritedFrom === "string" ? { inheritedFrom: e.inheritedFrom } : {}),
     ...(typeof e.adoptedFrom === "string" ? { adoptedFrom: e.adoptedFrom } : {}),
     ...(feedback ? { feedback } : {}),

@@ -122,7 +122,7 @@ export function createInstanceMemoryService(
           req.signature,
         );
         const file = parseMemoryFile(await open(a.wallet.memorySealingKey(), sealed));
-        const report = mergeMemoryFile(a.memory, file);
+        const report = mergeMemoryFile(a.memory, file, a.ownerId);
         const addedTotal = report.added.training + report.added.personalization + report.added.credentials;
         if (addedTotal > 0) await a.saveMemory();
         a.log.info("memory imported", {

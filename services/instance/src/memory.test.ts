@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { Memory, extractByRule, parseExtraction, toSecondPerson } from "./memory.js";
+import { OFFLINE_LABEL, OfflineProvider, systemPrompt, turnMessages, type TurnInput } from "./llm.js";
+import {
+  Memory,
+  extractByRule,
+  maskCredentialsIn,
+  parseExtraction,
+  toSecondPerson,
+  withCredentialsMasked,
+} from "./memory.js";
 
 describe("memory", () => {
   it("the offline rule finds the three kinds of knowledge, and no facts in questions", () => {
@@ -72,5 +80,95 @@ describe("memory", () => {
     expect(parseExtraction("no json here")).toEqual([]);
     expect(parseExtraction("{not json}")).toEqual([]);
     expect(parseExtraction('{"entries":[]}')).toEqual([]);
+  });
+
+  it("credentials are seen only in the owner's turns: not a member's or an outsider's prompt, recall or extraction", async () => {
+    const owner = "0".repeat(64);
+    const m = new Memory();
+    m.add([
+      { kind: "personalization", text: "my name is Saul", from: "a".repeat(64), role: "member" },
+      { kind: "credentials", text: "the phone number for bookings is +15550101234", from: owner, role: "owner" },
+    ]);
+    const prompt = (role?: "owner" | "member" | "outsider") =>
+      systemPrompt({ identity: "# Dinner", context: "", memory: m, ...(role ? { role } : {}) });
+    expect(prompt("owner")).toContain("### Accounts and numbers to use (credentials)");
+    expect(prompt("owner")).toContain("+15550101234");
+    for (const role of ["member", "outsider", undefined] as const) {
+      expect(prompt(role), String(role)).not.toContain("+15550101234");
+      expect(prompt(role), String(role)).not.toContain("(credentials)");
+      expect(prompt(role), String(role)).toContain("my name is Saul");
+    }
+    expect(m.visibleTo("member").entries.map((e) => e.kind)).toEqual(["personalization"]);
+    expect(m.visibleTo("owner")).toBe(m);
+
+    const offline = new OfflineProvider();
+    const ask = (role: "owner" | "member", text = "what is the phone number for bookings?") =>
+      offline.reply({
+        model: "",
+        agentName: "Dinner",
+        identity: "",
+        context: "",
+        memory: m,
+        history: [{ role: "user", text }],
+        role,
+      });
+    expect(await ask("owner")).toBe(
+      `${OFFLINE_LABEL} From what I remember: the phone number for bookings is +15550101234.`,
+    );
+    expect(await ask("member")).not.toContain("+15550101234");
+    // An outsider's text: the prompt the model gets has no credentials (the offline model does not recall for texts at all).
+    const text: TurnInput = {
+      model: "",
+      agentName: "Dinner",
+      identity: "",
+      context: "",
+      memory: m,
+      history: [],
+      inboundText: { from: "+15550009999", to: "+15550100", text: "what is the phone number for bookings?" },
+      role: "outsider",
+    };
+    expect(JSON.stringify(turnMessages(text))).not.toContain("+15550101234");
+    expect(await offline.reply(text)).not.toContain("+15550101234");
+  });
+
+  it("on disk: memory.json holds no credentials entry; they are sealed apart, and read back in the order learned", () => {
+    const m = new Memory();
+    m.add([{ kind: "training", text: "Confirm dates" }]);
+    m.add([{ kind: "credentials", text: "PIN 1234" }]);
+    m.add([{ kind: "personalization", text: "I am Saul" }]);
+    const { plain, sealed } = m.diskFiles();
+    expect(JSON.stringify(plain)).not.toContain("1234");
+    expect(sealed.entries.map((e) => e.text)).toEqual(["PIN 1234"]);
+    // createdAt decides the order (the same millisecond keeps memory.json's order first).
+    m.entries.forEach((e, i) => (e.createdAt = `2026-01-01T00:00:0${i}.000Z`));
+    const back = Memory.from(m.diskFiles().plain, undefined, m.diskFiles().sealed.entries);
+    expect(back.entries.map((e) => e.text)).toEqual(["Confirm dates", "PIN 1234", "I am Saul"]);
+  });
+
+  it("a turn not the owner's reads the conversation with the credentials masked; the owner's as it was said", () => {
+    const m = new Memory();
+    m.add([
+      { kind: "credentials", text: "the phone number for bookings is +1 555 010 1234", role: "owner" },
+      { kind: "credentials", text: "the API key is sk-abc123def456ghi, PIN 12", role: "owner" },
+      { kind: "personalization", text: "we are 4 people" },
+    ]);
+    const creds = m.entries.filter((e) => e.kind === "credentials");
+    expect(maskCredentialsIn("Noted: +15550101234 for bookings", creds)).toBe("Noted: [number] for bookings");
+    expect(maskCredentialsIn("use sk-abc123def456ghi", creds)).toBe("use [key]");
+    // Lines without a secret of theirs (a short number, another number) are left alone.
+    expect(maskCredentialsIn("table for 12 at 8", creds)).toBe("table for 12 at 8");
+    expect(maskCredentialsIn("call +15550999999", creds)).toBe("call +15550999999");
+    const history = [
+      { role: "user" as const, sender: "Olivia", text: "remember that the phone number for bookings is +15550101234" },
+      { role: "assistant" as const, text: "Noted: the phone number for bookings is +15550101234." },
+      { role: "user" as const, sender: "Saul", text: "what number do we book with?" },
+    ];
+    for (const role of ["member", "outsider"] as const) {
+      const read = withCredentialsMasked(history, role, m);
+      expect(JSON.stringify(read), role).not.toContain("0101234");
+      expect(read[0]).toEqual({ ...history[0], text: "remember that the phone number for bookings is [number]" });
+      expect(read[2]).toEqual(history[2]);
+    }
+    expect(withCredentialsMasked(history, "owner", m)).toEqual(history);
   });
 });

@@ -3,12 +3,16 @@
 //   training         makes it better at its job ("always confirm the date")
 //   personalization  who the people are and what they like ("Saul is vegetarian")
 //   credentials      accounts and numbers to use ("use this number for SMS")
-// Kept in memory.json in the workspace; rendered into the system prompt at
-// every turn; a clone's summary selects from it (clone.ts), and a clone keeps
-// what it inherited marked as such, with its kinds.
+// Kept in memory.json in the workspace, credentials sealed apart
+// (memory-credentials.json, `diskFiles`); rendered into the system prompt at
+// every turn, credentials only in the owner's turns (`visibleTo`); a clone's
+// summary selects from it (clone.ts), and a clone keeps what it inherited
+// marked as such, with its kinds. Every entry says who taught it, in which
+// role and conversation (docs/memory.md, "Provenance"; provenance.ts).
 
 import { randomBytes } from "node:crypto";
 import { MEMORY_KINDS, type MemoryKind } from "@convos-pool/kit";
+import type { Role } from "./agent/roles.js";
 
 export { MEMORY_KINDS, type MemoryKind };
 
@@ -19,6 +23,24 @@ export interface MemoryEntry {
   text: string;
   /** Inbox of the member it was learned from, when known. */
   from?: string;
+  /**
+   * The role `from` had when it taught this (agent/roles.ts). Absent: not
+   * learned in a conversation (inherited, adopted, imported without one), or
+   * an entry older than roles, whose role Memory.from fills in from `from`.
+   */
+  role?: Role;
+  /** The conversation it was learned in. */
+  conversationId?: string;
+  /** The XMTP id of the message it was learned from. */
+  messageId?: string;
+  /**
+   * A member's version of facts someone else taught (their ids): kept beside
+   * them as what that member says, never in their place, until the owner
+   * confirms it (provenance.ts).
+   */
+  disputes?: string[];
+  /** The owner confirmed a member's version: the owner's inbox. `role` is then "owner". */
+  confirmedBy?: string;
   /** How it was learned: "rule" (offline) or "llm". */
   via: "rule" | "llm";
   /** Taken in from the parent's clone summary: the parent's instance id. */
@@ -51,18 +73,70 @@ export interface MemoryFile {
 export const MAX_MEMORY_ENTRIES = 1000;
 const MAX_ENTRY_CHARS = 500;
 
+/** What memory-credentials.json seals: the credentials entries, whole. */
+export interface SealedMemory {
+  version: 1;
+  entries: MemoryEntry[];
+}
+
 export type NewEntry = Pick<MemoryEntry, "kind" | "text"> &
-  Partial<Pick<MemoryEntry, "from" | "via" | "inheritedFrom" | "feedback" | "adoptedFrom" | "imported">>;
+  Partial<
+    Pick<
+      MemoryEntry,
+      | "from"
+      | "via"
+      | "inheritedFrom"
+      | "feedback"
+      | "adoptedFrom"
+      | "imported"
+      | "role"
+      | "conversationId"
+      | "messageId"
+      | "disputes"
+      | "confirmedBy"
+    >
+  >;
 
 export class Memory {
   constructor(readonly entries: MemoryEntry[] = []) {}
 
-  static from(file: MemoryFile | undefined): Memory {
-    return new Memory(file?.entries.filter((e) => isKind(e.kind) && typeof e.text === "string") ?? []);
+  /**
+   * Reads memory.json, and the credentials entries opened from
+   * memory-credentials.json (`sealed`), in the order they were learned. With
+   * `ownerId`, an entry older than roles gets one from `from`: the owner's
+   * when `from` is `ownerId`, else a member's (docs/memory.md, "Provenance").
+   */
+  static from(file: MemoryFile | undefined, ownerId?: string, sealed?: readonly MemoryEntry[]): Memory {
+    const all = [...(file?.entries ?? []), ...(sealed ?? [])]
+      .filter((e) => isKind(e.kind) && typeof e.text === "string")
+      .map((e) =>
+        e.role || !e.from || e.inheritedFrom || e.adoptedFrom || ownerId === undefined
+          ? e
+          : { ...e, role: legacyRole(e, ownerId) },
+      );
+    if (sealed?.length) all.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return new Memory(all);
   }
 
   toFile(): MemoryFile {
     return { version: 1, entries: this.entries };
+  }
+
+  /** What goes to disk: memory.json without credentials entries, and those entries to be sealed. */
+  diskFiles(): { plain: MemoryFile; sealed: SealedMemory } {
+    return {
+      plain: { version: 1, entries: this.entries.filter((e) => e.kind !== "credentials") },
+      sealed: { version: 1, entries: this.entries.filter((e) => e.kind === "credentials") },
+    };
+  }
+
+  /**
+   * The memory a turn started by `role` may see: credentials only in the
+   * owner's turns (its prompt, its recall), never in a member's or an
+   * outsider's. A view: the entries are shared, the list is not.
+   */
+  visibleTo(role: Role): Memory {
+    return role === "owner" ? this : new Memory(this.entries.filter((e) => e.kind !== "credentials"));
   }
 
   /** Adds what is new (same kind and text, ignoring case and spacing, is not); returns what was added. */
@@ -85,6 +159,11 @@ export class Memory {
         ...(c.feedback ? { feedback: c.feedback } : {}),
         ...(c.adoptedFrom ? { adoptedFrom: c.adoptedFrom } : {}),
         ...(c.imported ? { imported: true } : {}),
+        ...(c.role ? { role: c.role } : {}),
+        ...(c.conversationId ? { conversationId: c.conversationId } : {}),
+        ...(c.messageId ? { messageId: c.messageId } : {}),
+        ...(c.disputes?.length ? { disputes: [...c.disputes] } : {}),
+        ...(c.confirmedBy ? { confirmedBy: c.confirmedBy } : {}),
         createdAt: new Date().toISOString(),
       };
       this.entries.push(entry);
@@ -117,14 +196,7 @@ export class Memory {
       if (of.length === 0) continue;
       lines.push(`### ${KIND_TITLES[kind]}`, "");
       for (const e of of) {
-        const source = e.inheritedFrom
-          ? " (inherited from the agent you were cloned from)"
-          : e.adoptedFrom
-            ? " (learned from agents of related templates)"
-            : e.from
-              ? ` (said by member ${shortInbox(e.from)})`
-              : "";
-        lines.push(`- ${e.text}${source}`);
+        lines.push(renderFact(e));
       }
       lines.push("");
     }
@@ -157,24 +229,101 @@ const KIND_TITLES: Record<MemoryKind, string> = {
 
 const FEEDBACK_TITLES: Record<MemoryFeedback["signal"], string> = {
   down: "Members marked these answers of yours wrong. Do not give them again; if you know nothing better, say so and ask what is right:",
-  correction: "Members corrected these answers of yours. What they said wins over anything you remembered before:",
+  correction:
+    "Members corrected these answers of yours. Take each correction as what that member says: it refines what they taught you, and never overrides what your owner taught you:",
   up: "Members liked these answers of yours; answer in the same way:",
 };
+
+/** One fact of the prompt, with who taught it: a member's version of someone else's fact is what that member says. */
+function renderFact(e: MemoryEntry): string {
+  if (e.inheritedFrom) return `- ${e.text} (inherited from the agent you were cloned from)`;
+  if (e.adoptedFrom) return `- ${e.text} (learned from agents of related templates)`;
+  const who = e.from ? `${e.role === "outsider" ? "outsider" : "member"} ${shortInbox(e.from)}` : undefined;
+  if (e.role === "owner")
+    return e.confirmedBy && e.from && e.from !== e.confirmedBy
+      ? `- ${e.text} (said by ${who}, confirmed by your owner)`
+      : `- ${e.text} (taught by your owner)`;
+  if (who && e.disputes?.length)
+    return `- ${who} says: ${e.text} (their version of something others taught you; it does not replace what your owner taught you)`;
+  return who ? `- ${e.text} (said by ${who})` : `- ${e.text}`;
+}
 
 /** The prompt's "Feedback on your earlier answers" (docs/instance.md, "Learning from feedback"): wrong ones first. */
 function renderFeedback(entries: readonly MemoryEntry[]): string[] {
   const lines: string[] = [];
-  for (const signal of ["down", "correction", "up"] as const) {
-    const of = entries.filter((e) => e.feedback?.signal === signal);
+  for (const signal of ["down", "owner-correction", "correction", "up"] as const) {
+    const of =
+      signal === "owner-correction"
+        ? entries.filter((e) => e.feedback?.signal === "correction" && e.role === "owner")
+        : entries.filter((e) => e.feedback?.signal === signal && (signal !== "correction" || e.role !== "owner"));
     if (of.length === 0) continue;
     lines.push(
-      FEEDBACK_TITLES[signal],
+      signal === "owner-correction" ? OWNER_CORRECTIONS : FEEDBACK_TITLES[signal],
       "",
-      ...of.map((e) => `- ${e.text}${e.from ? ` (member ${shortInbox(e.from)})` : ""}`),
+      ...of.map(
+        (e) => `- ${e.text}${e.role === "owner" ? " (your owner)" : e.from ? ` (member ${shortInbox(e.from)})` : ""}`,
+      ),
       "",
     );
   }
   return lines.length > 0 ? ["## Feedback on your earlier answers", "", ...lines] : [];
+}
+
+const OWNER_CORRECTIONS =
+  "Your owner corrected these answers of yours. What your owner said wins over anything you remembered before:";
+
+/** An entry older than roles: the owner's if the owner said it, else a member's. */
+function legacyRole(e: MemoryEntry, ownerId: string): Role {
+  return e.from === ownerId ? "owner" : "member";
+}
+
+const HEX_KEY = /\b0x[0-9a-fA-F]{8,}\b/g;
+const KEY_LIKE = /\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{12,}\b/g;
+const NUMBER = /\+?\d(?:[\d\s().-]*\d)?/g;
+/** A number shorter than this in a credential is not looked for elsewhere (a "2" would mask every line with a 2). */
+const MIN_SECRET_DIGITS = 4;
+
+/** Numbers and key-like tokens hidden, so a secret's description does not carry it. */
+export function maskSecrets(text: string): string {
+  return text.replace(HEX_KEY, "[key]").replace(KEY_LIKE, "[key]").replace(NUMBER, "[number]");
+}
+
+/**
+ * A line of conversation with its numbers and keys masked when it carries a
+ * secret of these credentials entries (one of their keys, or one of their
+ * numbers of 4 digits or more, however spaced); else as it was.
+ */
+export function maskCredentialsIn(text: string, entries: readonly MemoryEntry[]): string {
+  const keys = new Set<string>();
+  const digits = new Set<string>();
+  for (const e of entries) {
+    if (e.kind !== "credentials") continue;
+    for (const k of [...e.text.matchAll(HEX_KEY), ...e.text.matchAll(KEY_LIKE)]) keys.add(k[0]);
+    for (const n of e.text.matchAll(NUMBER)) {
+      const d = n[0].replace(/\D/g, "");
+      if (d.length >= MIN_SECRET_DIGITS) digits.add(d);
+    }
+  }
+  if (keys.size === 0 && digits.size === 0) return text;
+  const said = [...text.matchAll(NUMBER)].map((n) => n[0].replace(/\D/g, ""));
+  const carries = [...keys].some((k) => text.includes(k)) || said.some((d) => [...digits].some((s) => d.includes(s)));
+  return carries ? maskSecrets(text) : text;
+}
+
+/**
+ * The conversation as a turn started by `role` reads it: the owner's as it
+ * was said; anyone else's with the lines that carry a secret of the
+ * credentials in `memory` masked (the owner may have said one in the group,
+ * and the agent told it back to the owner).
+ */
+export function withCredentialsMasked<T extends { text: string }>(
+  lines: readonly T[],
+  role: Role,
+  memory: Memory,
+): T[] {
+  const credentials = memory.entries.filter((e) => e.kind === "credentials");
+  if (role === "owner" || credentials.length === 0) return [...lines];
+  return lines.map((l) => ({ ...l, text: maskCredentialsIn(l.text, credentials) }));
 }
 
 export function isKind(kind: unknown): kind is MemoryKind {

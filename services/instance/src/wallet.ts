@@ -63,6 +63,11 @@ export class InstanceWallet {
     return this.derive("tool-credentials-at-rest");
   }
 
+  /** 32 bytes that encrypt the credentials entries of its memory at rest (memory-credentials.json). */
+  memoryCredentialsKey(): Uint8Array {
+    return this.derive("memory-credentials-at-rest");
+  }
+
   /** The X25519 private key that imports are sealed to (docs/memory.md, "The agent's memory key"). */
   memorySealingKey(): Uint8Array {
     return this.derive("memory-sealing-key");

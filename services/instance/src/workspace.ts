@@ -6,7 +6,8 @@
 //     IDENTITY.md       the instructions it runs on (read at every turn)
 //     config.json       template, owner, model, tools (handles only), user config
 //     credentials.json  tool secrets, AES-256-GCM under a key derived from its wallet
-//     memory.json       what it learned: training, personalization, credentials
+//     memory.json       what it learned: training, personalization; who taught each
+//     memory-credentials.json  credentials entries, AES-256-GCM under a key derived from its wallet
 //     state.json        its conversation and where it stopped reading
 //     invites.json      invites of released claims, whose groups it leaves (abandoned.ts)
 //     inheritance.json  a clone: whether its parent's summary came (counts, never the summary)
@@ -32,6 +33,8 @@ export const FILES = {
   config: "config.json",
   credentials: "credentials.json",
   memory: "memory.json",
+  /** Credentials entries of its memory, sealed (memory.ts `diskFiles`). */
+  memoryCredentials: "memory-credentials.json",
   state: "state.json",
   invites: "invites.json",
   inheritance: "inheritance.json",
@@ -126,12 +129,26 @@ export class Workspace {
 
   // ---- credentials, encrypted at rest ----
 
-  async writeSecrets(key: Uint8Array, value: unknown): Promise<void> {
+  /** The tools' secrets (credentials.json). */
+  writeSecrets(key: Uint8Array, value: unknown): Promise<void> {
+    return this.writeSealed(FILES.credentials, "credentials", key, value);
+  }
+
+  readSecrets<T>(key: Uint8Array): Promise<T | undefined> {
+    return this.readSealed<T>(FILES.credentials, "credentials", key);
+  }
+
+  /**
+   * `value` as JSON under AES-256-GCM, a fresh 12-byte IV each write; the
+   * associated data names the purpose and the instance, so a file moved to
+   * another purpose or instance does not open.
+   */
+  async writeSealed(name: string, purpose: string, key: Uint8Array, value: unknown): Promise<void> {
     const iv = randomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", key, iv);
-    cipher.setAAD(Buffer.from(`convos-pool/credentials:${this.instanceId}`));
+    cipher.setAAD(Buffer.from(`convos-pool/${purpose}:${this.instanceId}`));
     const body = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
-    await this.writeJson(FILES.credentials, {
+    await this.writeJson(name, {
       alg: "AES-256-GCM",
       iv: iv.toString("base64"),
       data: body.toString("base64"),
@@ -139,11 +156,11 @@ export class Workspace {
     });
   }
 
-  async readSecrets<T>(key: Uint8Array): Promise<T | undefined> {
-    const sealed = await this.readJson<{ iv: string; data: string; tag: string }>(FILES.credentials);
+  async readSealed<T>(name: string, purpose: string, key: Uint8Array): Promise<T | undefined> {
+    const sealed = await this.readJson<{ iv: string; data: string; tag: string }>(name);
     if (!sealed) return undefined;
     const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(sealed.iv, "base64"));
-    decipher.setAAD(Buffer.from(`convos-pool/credentials:${this.instanceId}`));
+    decipher.setAAD(Buffer.from(`convos-pool/${purpose}:${this.instanceId}`));
     decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
     const text = Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]).toString(
       "utf8",

@@ -232,7 +232,8 @@ export const ListMemoryRequestSchema: GenMessage<ListMemoryRequest> = /*@__PURE_
  */
 export type ListMemoryResponse = Message<"convos.pool.v1.ListMemoryResponse"> & {
   /**
-   * Opens to {"entries": [...]} as in the agent-memory file.
+   * Opens to {"entries": [...]} as in the agent-memory file, each entry with
+   * who taught it (docs/memory.md, "Provenance").
    *
    * @generated from field: convos.pool.v1.SealedBox sealed = 1;
    */

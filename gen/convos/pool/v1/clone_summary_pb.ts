@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/clone_summary.proto.
  */
 export const file_convos_pool_v1_clone_summary: GenFile = /*@__PURE__*/
-  fileDesc("CiJjb252b3MvcG9vbC92MS9jbG9uZV9zdW1tYXJ5LnByb3RvEg5jb252b3MucG9vbC52MSLIAQoMQ2xvbmVTdW1tYXJ5EjkKDWF1dGhvcml6YXRpb24YASABKAsyIi5jb252b3MucG9vbC52MS5DbG9uZUF1dGhvcml6YXRpb24SEQoJZGlyZWN0aXZlGAIgASgJEi0KB2VudHJpZXMYAyADKAsyHC5jb252b3MucG9vbC52MS5TdW1tYXJ5RW50cnkSCwoDdmlhGAQgASgJEi4KB2NhcnJpZWQYBSABKAsyHS5jb252b3MucG9vbC52MS5DYXJyaWVkQ29uZmlnIpUBCg1DYXJyaWVkQ29uZmlnEg0KBW1vZGVsGAEgASgJEkIKC3VzZXJfY29uZmlnGAIgAygLMi0uY29udm9zLnBvb2wudjEuQ2FycmllZENvbmZpZy5Vc2VyQ29uZmlnRW50cnkaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiKgoMU3VtbWFyeUVudHJ5EgwKBGtpbmQYASABKAkSDAoEdGV4dBgCIAEoCWIGcHJvdG8z", [file_convos_pool_v1_instance_service]);
+  fileDesc("CiJjb252b3MvcG9vbC92MS9jbG9uZV9zdW1tYXJ5LnByb3RvEg5jb252b3MucG9vbC52MSLIAQoMQ2xvbmVTdW1tYXJ5EjkKDWF1dGhvcml6YXRpb24YASABKAsyIi5jb252b3MucG9vbC52MS5DbG9uZUF1dGhvcml6YXRpb24SEQoJZGlyZWN0aXZlGAIgASgJEi0KB2VudHJpZXMYAyADKAsyHC5jb252b3MucG9vbC52MS5TdW1tYXJ5RW50cnkSCwoDdmlhGAQgASgJEi4KB2NhcnJpZWQYBSABKAsyHS5jb252b3MucG9vbC52MS5DYXJyaWVkQ29uZmlnIpUBCg1DYXJyaWVkQ29uZmlnEg0KBW1vZGVsGAEgASgJEkIKC3VzZXJfY29uZmlnGAIgAygLMi0uY29udm9zLnBvb2wudjEuQ2FycmllZENvbmZpZy5Vc2VyQ29uZmlnRW50cnkaMQoPVXNlckNvbmZpZ0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiZAoMU3VtbWFyeUVudHJ5EgwKBGtpbmQYASABKAkSDAoEdGV4dBgCIAEoCRIMCgRyb2xlGAMgASgJEhEKCXRhdWdodF9ieRgEIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBSABKAliBnByb3RvMw", [file_convos_pool_v1_instance_service]);
 
 /**
  * The content of the one message a parent sends its clone, in a private
@@ -107,6 +107,30 @@ export type SummaryEntry = Message<"convos.pool.v1.SummaryEntry"> & {
    * @generated from field: string text = 2;
    */
   text: string;
+
+  /**
+   * Who taught it the parent, when the parent knows (docs/memory.md,
+   * "Provenance"): "owner", "member" or "outsider"; empty when unknown (an
+   * entry the model wrote that matches nothing the parent remembers, or
+   * one learned before roles were recorded).
+   *
+   * @generated from field: string role = 3;
+   */
+  role: string;
+
+  /**
+   * The inbox id of who taught it; empty when unknown.
+   *
+   * @generated from field: string taught_by = 4;
+   */
+  taughtBy: string;
+
+  /**
+   * The conversation the parent learned it in; empty when unknown.
+   *
+   * @generated from field: string conversation_id = 5;
+   */
+  conversationId: string;
 };
 
 /**

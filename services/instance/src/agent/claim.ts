@@ -47,7 +47,7 @@ export class Claim {
     agent.memory = new Memory();
     await agent.ws.writeText(FILES.identity, renderIdentity(content));
     await agent.ws.writeSecrets(agent.wallet!.credentialsKey(), credentials);
-    await agent.ws.writeJson(FILES.memory, agent.memory.toFile());
+    await agent.saveMemory();
     await agent.ws.remove(FILES.state);
     await agent.ws.remove(FILES.inheritance);
     await agent.toolbox.begin(content.maxTrustLevel);

@@ -5,11 +5,12 @@
 
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { HistoryLine, InboundTextTurn } from "../llm.js";
-import { Memory, type NewEntry } from "../memory.js";
+import { Memory, withCredentialsMasked, type NewEntry } from "../memory.js";
 import type { Requester } from "../tools/permissions.js";
 import type { OwnerAnswer } from "../tools/approval.js";
 import { FILES } from "../workspace.js";
 import { recordCorrection, withReactionsSince, type AnswerRef } from "../feedback.js";
+import { confirm, confirmRestated, isForgetMe, learnedFromOrAbout } from "../provenance.js";
 import {
   flattenReply,
   isReaction,
@@ -33,7 +34,7 @@ import {
   type Room,
   type Said,
 } from "./policy.js";
-import { memberRole } from "./roles.js";
+import { memberRole, type Role } from "./roles.js";
 import { DESCENDING, type AgentState } from "./state.js";
 import type { ConversationState } from "./types.js";
 
@@ -180,19 +181,22 @@ export class Conversation {
     if (decision === "answer") {
       const text = m as TextMessage;
       const learns = fromPrincipalOrHuman(room, m.senderInboxId);
+      const role = memberRole(room.ownerId, m.senderInboxId);
+      // "Forget what you learned from me" is done before the answer, and teaches nothing.
+      const forgot = learns ? await this.forgetIfAsked(text) : undefined;
       // A correction of one of its answers is answered, and learned as one.
-      const correcting = learns ? await agent.feedback.correctionTarget(group, text) : undefined;
+      const correcting =
+        learns && forgot === undefined ? await agent.feedback.correctionTarget(group, text) : undefined;
       if (answer) {
         const rate = withinRate(this.answeredAt, Date.now());
         this.answeredAt = rate.answeredAt;
-        if (rate.allowed) await this.turn(group, text, undefined, correcting);
+        if (rate.allowed) await this.turn(group, text, undefined, correcting, forgot);
         else agent.log.warn("answer skipped: more than the per-minute limit", { limit: MAX_ANSWERS_PER_MINUTE });
       }
-      if (learns) await this.learn(text, correcting);
+      if (learns && forgot === undefined) await this.learn(text, role, correcting);
     } else if (isReaction(m) && fromPrincipalOrHuman(room, m.senderInboxId)) {
       // Not a turn; a 👍 or 👎 on its own message is learned.
-      if (agent.feedback.onReaction(group, agent.memory!, m))
-        await agent.ws.writeJson(FILES.memory, agent.memory!.toFile());
+      if (agent.feedback.onReaction(group, agent.memory!, m)) await agent.saveMemory();
     } else if (decision === "skip") {
       agent.log.debug("message from another agent not answered", {
         senderInboxId: m.senderInboxId,
@@ -223,13 +227,15 @@ export class Conversation {
    * One turn: IDENTITY.md (read now) + memory as system, the recent
    * conversation, one reply; the functions of its tools, each call through
    * the trust gate. `inboundText`: the turn answers a text to its number;
-   * `correcting`: `m` corrects that answer of its own.
+   * `correcting`: `m` corrects that answer of its own; `forgot`: `m` had it
+   * forget that many entries.
    */
   private async turn(
     group: AgentGroup,
     m?: TextMessage,
     inboundText?: InboundTextTurn,
     correcting?: AnswerRef,
+    forgot?: number,
   ): Promise<void> {
     const agent = this.agent;
     const config = agent.config!;
@@ -247,11 +253,15 @@ export class Conversation {
       identity,
       level: agent.toolbox.level,
       memory: who.role === "outsider" ? new Memory() : agent.memory!,
-      history: await this.history(group, m),
+      // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
+      history: withCredentialsMasked(await this.history(group, m), who.role, agent.memory!),
       functions: agent.toolbox.functions(),
       callTool: (name, args) => agent.toolbox.call(name, args, who),
       inboundText,
       correcting: correcting?.text,
+      // What of its memory the model may see: credentials in the owner's turns only.
+      role: who.role,
+      forgot,
     });
     let reply: string;
     try {
@@ -284,10 +294,28 @@ export class Conversation {
     );
   }
 
-  /** What `m` teaches; a correction (feedback.ts) also leaves its entry and takes out the fact it supersedes. */
-  private async learn(m: TextMessage, correcting?: AnswerRef): Promise<void> {
+  /** Asked to forget what it learned from and about the sender (provenance.ts): forgets it and says how much went. */
+  private async forgetIfAsked(m: TextMessage): Promise<number | undefined> {
     const agent = this.agent;
     const memory = agent.memory!;
+    if (!isForgetMe(m.content, agent.config?.agentName ?? "")) return undefined;
+    const who = { inboxId: m.senderInboxId, name: agent.convo?.names[m.senderInboxId] };
+    const gone = memory.remove(learnedFromOrAbout(memory, who).map((e) => e.id));
+    if (gone.length > 0) await agent.saveMemory(memory);
+    agent.log.info("forgot what a member taught and what was about them", { forgotten: gone.length });
+    return gone.length;
+  }
+
+  /**
+   * What `m` teaches, recorded with who taught it (`role`, conversation,
+   * message); a correction (feedback.ts) also leaves its entry and takes out
+   * the fact it supersedes, if its teller may. The owner's word makes a
+   * member's version the owner's (provenance.ts).
+   */
+  private async learn(m: TextMessage, role: Role, correcting?: AnswerRef): Promise<void> {
+    const agent = this.agent;
+    const memory = agent.memory!;
+    const where = { conversationId: m.conversationId, messageId: m.id };
     let found: NewEntry[] = [];
     try {
       found = await agent.deps.llm.learn({
@@ -295,17 +323,31 @@ export class Conversation {
         memory,
         message: m.content,
         from: m.senderInboxId,
+        role,
         ...(correcting ? { correcting: correcting.text } : {}),
       });
     } catch (err) {
       agent.log.warn("learning from a message failed", { err });
       if (!correcting) return;
     }
+    found = found.map((e) => ({ ...e, role, ...where }));
     const added = memory.add(found);
-    const corrected = correcting && recordCorrection(memory, correcting, m.content, m.senderInboxId, found);
+    let confirmed = 0;
+    if (role === "owner") {
+      confirmed += confirmRestated(memory, found, m.senderInboxId).length;
+      if (agent.group)
+        confirmed += confirm(
+          memory,
+          await agent.feedback.confirmationTargets(agent.group, memory, m),
+          m.senderInboxId,
+        ).length;
+      if (confirmed > 0) agent.log.info("the owner confirmed a member's version", { confirmed });
+    }
+    const corrected =
+      correcting && recordCorrection(memory, correcting, m.content, m.senderInboxId, found, role, where);
     if (corrected) agent.log.info("correction learned", { messageId: correcting.messageId, ...corrected });
-    if (added.length === 0 && !corrected) return;
-    await agent.ws.writeJson(FILES.memory, memory.toFile());
+    if (added.length === 0 && !corrected && confirmed === 0) return;
+    await agent.saveMemory(memory);
     if (added.length === 0) return;
     const kinds: Record<string, number> = {};
     for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;

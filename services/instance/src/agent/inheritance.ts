@@ -20,6 +20,7 @@ import {
 } from "../clone.js";
 import { OfflineProvider } from "../llm.js";
 import { carriesOtherKind } from "../memory.js";
+import { withProvenance } from "../provenance.js";
 import { FILES } from "../workspace.js";
 import type { AgentGroup, AgentMessage } from "../xmtp.js";
 import type { Conversation } from "./conversation.js";
@@ -101,9 +102,10 @@ export class Inheritance {
       via = "offline";
       entries = await new OfflineProvider().summarize(input);
     }
-    // What a clone carries from this agent when its owner asks for nothing else (clone-binding.ts).
+    // What a clone carries from this agent when its owner asks for nothing else (clone-binding.ts);
+    // who taught each entry goes with it (docs/memory.md, "Provenance").
     const carried = { model: config.modelOverridden ? config.model : "", userConfig: config.userConfig };
-    const summary = buildSummary(auth, directive, entries, via, carried);
+    const summary = buildSummary(auth, directive, withProvenance(entries, memory), via, carried);
     const encoded = cloneSummaryCodec.encode(summary) as { content: Uint8Array };
     const pair = await agent.client!.conversations.createGroup([req.childInboxId]);
     await pair.send(encoded as never);
@@ -230,7 +232,7 @@ export class Inheritance {
     }
     const memory = agent.memory!;
     const added = memory.add(entries);
-    await agent.ws.writeJson(FILES.memory, memory.toFile());
+    await agent.saveMemory(memory);
     await this.setInheritance({ state: "inherited", entries: added.length, at: new Date().toISOString() });
     await this.endSummaryStream();
     const kinds: Record<string, number> = {};

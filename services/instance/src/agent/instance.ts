@@ -38,7 +38,7 @@ import type { Memory } from "../memory.js";
 import type { MemoryAccess } from "../memory-service.js";
 import type { PatternAgent } from "../patterns.js";
 import type { TrustFile } from "../tools/trust.js";
-import { FILES, type Workspace } from "../workspace.js";
+import type { Workspace } from "../workspace.js";
 import { Claim } from "./claim.js";
 import { Conversation } from "./conversation.js";
 import { AgentDormancy } from "./dormancy.js";
@@ -273,7 +273,7 @@ export class AgentInstance implements PatternAgent {
     const memory = agent.memory;
     return agent.turns.run(async () => {
       if (!memory || agent.memory !== memory || agent.stopped) return false;
-      if (await change(memory)) await agent.ws.writeJson(FILES.memory, memory.toFile());
+      if (await change(memory)) await agent.saveMemory(memory);
       return true;
     });
   }

@@ -18,6 +18,7 @@ const CLAIM_FILES = [
   FILES.config,
   FILES.credentials,
   FILES.memory,
+  FILES.memoryCredentials,
   FILES.state,
   FILES.identity,
   FILES.inheritance,

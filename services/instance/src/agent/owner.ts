@@ -159,7 +159,7 @@ export class OwnerOperations {
         userConfig: config.userConfig,
         wallet: agent.wallet!,
         memory,
-        saveMemory: () => agent.ws.writeJson(FILES.memory, memory.toFile()),
+        saveMemory: () => agent.saveMemory(memory),
         toolCredentials: async () => (await agent.credentials()) ?? {},
         history: async () => (agent.group ? this.conversation.history(agent.group) : []),
         participants: async () => (agent.group ? (await agent.group.members()).length : 0),

@@ -9,7 +9,7 @@ import type { HistoryLine, InboundTextTurn, TurnInput } from "../llm.js";
 import { shortInbox, type Memory } from "../memory.js";
 import type { FunctionSpec } from "../tools/agent-tools.js";
 import { describeLevel } from "../tools/trust.js";
-import { memberRole } from "./roles.js";
+import { memberRole, type Role } from "./roles.js";
 import type { InstanceConfig } from "./types.js";
 
 /** Agent messages in a row after which it stops answering agents until a person speaks. */
@@ -199,6 +199,10 @@ export interface TurnFacts {
   inboundText?: InboundTextTurn | undefined;
   /** The text of its own answer that the last message corrects. */
   correcting?: string | undefined;
+  /** Who started the turn: the memory the model sees is what that role may see (absent: not the owner). */
+  role?: Role | undefined;
+  /** The last message asked it to forget what it learned from and about its sender: how many entries went. */
+  forgot?: number | undefined;
 }
 
 /** The model's input for one turn: its functions only when it holds any. */
@@ -213,6 +217,8 @@ export function turnInput(t: TurnFacts): TurnInput {
     ...(t.functions.length > 0 ? { functions: t.functions, callTool: t.callTool } : {}),
     ...(t.inboundText ? { inboundText: t.inboundText } : {}),
     ...(t.correcting ? { correcting: t.correcting } : {}),
+    ...(t.role ? { role: t.role } : {}),
+    ...(t.forgot !== undefined ? { forgot: t.forgot } : {}),
   };
 }
 

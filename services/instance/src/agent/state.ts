@@ -23,7 +23,7 @@ import {
 import { InviteGuard } from "../abandoned.js";
 import { SpentNonces } from "../clone.js";
 import { FeedbackReader } from "../feedback.js";
-import { Memory, type MemoryFile } from "../memory.js";
+import { Memory, type MemoryFile, type SealedMemory } from "../memory.js";
 import type { PatternAgent } from "../patterns.js";
 import { NO_SHARING, readSharing, type PatternSharing } from "../sharing.js";
 import { AgentToolbox } from "../tools/toolbox.js";
@@ -104,6 +104,7 @@ export class AgentState {
     });
     this.feedback = new FeedbackReader({
       inboxId: () => this.inboxId,
+      ownerId: () => this.config?.ownerId,
       lookup: (id) => this.client?.conversations.getMessageById(id),
       log: this.log,
     });
@@ -159,9 +160,43 @@ export class AgentState {
     await this.toolbox.load(config, (await this.credentials()) ?? {}, this.templateMax());
   }
 
+  /**
+   * Writes its memory: memory.json without credentials, the credentials
+   * entries sealed in memory-credentials.json (removed when there are none).
+   * `memory` is the one to write (a claim's, which may have been replaced).
+   */
+  async saveMemory(memory: Memory | undefined = this.memory): Promise<void> {
+    if (!memory) return;
+    const { plain, sealed } = memory.diskFiles();
+    if (sealed.entries.length > 0)
+      await this.ws.writeSealed(
+        FILES.memoryCredentials,
+        "memory-credentials",
+        this.wallet!.memoryCredentialsKey(),
+        sealed,
+      );
+    await this.ws.writeJson(FILES.memory, plain);
+    if (sealed.entries.length === 0) await this.ws.remove(FILES.memoryCredentials);
+  }
+
+  /** Its memory from the workspace; credentials found in memory.json (written before they were sealed) are sealed now. */
+  private async loadMemory(ownerId: string): Promise<Memory> {
+    const plain = await this.ws.readJson<MemoryFile>(FILES.memory);
+    const sealed = this.wallet
+      ? await this.ws.readSealed<SealedMemory>(
+          FILES.memoryCredentials,
+          "memory-credentials",
+          this.wallet.memoryCredentialsKey(),
+        )
+      : undefined;
+    const memory = Memory.from(plain, ownerId, sealed?.entries);
+    if (plain?.entries.some((e) => e.kind === "credentials")) await this.saveMemory(memory);
+    return memory;
+  }
+
   /** What a configured agent keeps in its workspace beside its conversation: memory, inheritance, sharing, tools. */
   async loadConfigured(config: InstanceConfig): Promise<void> {
-    this.memory = Memory.from(await this.ws.readJson<MemoryFile>(FILES.memory));
+    this.memory = await this.loadMemory(config.ownerId);
     this.inheritance = await this.ws.readJson<InheritanceFile>(FILES.inheritance);
     this.patternSharing = await readSharing(this.ws);
     await this.loadTools(config);
