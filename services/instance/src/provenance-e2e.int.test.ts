@@ -25,6 +25,7 @@ import {
   createServiceClient,
   generateServiceCredentials,
   signUpdateRelease,
+  newTemplateIdentity,
   type ServiceClient,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, waitFor } from "@convos-pool/testing";
@@ -41,6 +42,8 @@ import type { AgentClient, AgentGroup } from "./xmtp.js";
 
 const CREDS = generateServiceCredentials();
 const CREATOR = newIdentity();
+/** Its template, as the templates service makes one: the id derives from CREATOR's create (kit ids.ts). */
+const DINNER_MADE = newTemplateIdentity(CREATOR.inboxId);
 const ID = "inst-prov";
 const MNEMONIC = generateMnemonic(english);
 const NUMBER = "+15550101234";
@@ -67,7 +70,7 @@ async function startAgent(h: RunningInstanceHost, instanceId: string, agentName:
   try {
     const inbox = (await hc.client.startInstance({ instanceId, walletIndex: 0 })).inboxId;
     const template = await signUpdateRelease(CREATOR.account, {
-      templateId: "tmpl_dinner",
+      ...DINNER_MADE,
       creatorId: CREATOR.inboxId,
       version: 2n,
       content: sampleContent({ agent_name: agentName, instructions: "You plan dinners.", tools: [] }),
