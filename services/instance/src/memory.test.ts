@@ -96,8 +96,11 @@ describe("memory", () => {
     for (const role of ["member", "outsider", undefined] as const) {
       expect(prompt(role), String(role)).not.toContain("+15550101234");
       expect(prompt(role), String(role)).not.toContain("(credentials)");
-      expect(prompt(role), String(role)).toContain("my name is Saul");
     }
+    expect(prompt("member")).toContain("my name is Saul");
+    // An outsider (a text, a mail) is told nothing it remembers.
+    expect(prompt("outsider")).not.toContain("my name is Saul");
+    expect(m.visibleTo("outsider").entries).toEqual([]);
     expect(m.visibleTo("member").entries.map((e) => e.kind)).toEqual(["personalization"]);
     expect(m.visibleTo("owner")).toBe(m);
 

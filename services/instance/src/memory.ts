@@ -131,12 +131,14 @@ export class Memory {
   }
 
   /**
-   * The memory a turn started by `role` may see: credentials only in the
-   * owner's turns (its prompt, its recall), never in a member's or an
-   * outsider's. A view: the entries are shared, the list is not.
+   * The memory a turn started by `role` may see: all of it in the owner's
+   * turns; no credentials in a member's (its prompt, its recall); nothing in
+   * an outsider's, who is never told what it remembers. A view: the entries
+   * are shared, the list is not.
    */
   visibleTo(role: Role): Memory {
-    return role === "owner" ? this : new Memory(this.entries.filter((e) => e.kind !== "credentials"));
+    if (role === "owner") return this;
+    return new Memory(role === "outsider" ? [] : this.entries.filter((e) => e.kind !== "credentials"));
   }
 
   /** Adds what is new (same kind and text, ignoring case and spacing, is not); returns what was added. */

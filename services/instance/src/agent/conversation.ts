@@ -5,7 +5,7 @@
 
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { HistoryLine, InboundTextTurn } from "../llm.js";
-import { Memory, withCredentialsMasked, type NewEntry } from "../memory.js";
+import { withCredentialsMasked, type NewEntry } from "../memory.js";
 import type { Requester } from "../tools/permissions.js";
 import type { OwnerAnswer } from "../tools/approval.js";
 import { FILES } from "../workspace.js";
@@ -241,7 +241,7 @@ export class Conversation {
     const config = agent.config!;
     const started = performance.now();
     const identity = (await agent.ws.readText(FILES.identity)) ?? "";
-    // Whose turn it is decides whose request a tool call is; an outsider's turn recalls nothing from memory.
+    // Whose turn it is decides whose request a tool call is, and what of memory the model sees (Memory.visibleTo).
     const who: Requester = inboundText
       ? { role: "outsider", name: inboundText.from }
       : {
@@ -252,7 +252,7 @@ export class Conversation {
       config,
       identity,
       level: agent.toolbox.level,
-      memory: who.role === "outsider" ? new Memory() : agent.memory!,
+      memory: agent.memory!,
       // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
       history: withCredentialsMasked(await this.history(group, m), who.role, agent.memory!),
       functions: agent.toolbox.functions(),

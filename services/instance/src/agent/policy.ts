@@ -8,6 +8,7 @@ import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { HistoryLine, InboundTextTurn, TurnInput } from "../llm.js";
 import { shortInbox, type Memory } from "../memory.js";
 import type { FunctionSpec } from "../tools/agent-tools.js";
+import { escapeRegExp } from "../tools/commands.js";
 import { describeLevel } from "../tools/trust.js";
 import { memberRole, type Role } from "./roles.js";
 import type { InstanceConfig } from "./types.js";
@@ -220,8 +221,4 @@ export function turnInput(t: TurnFacts): TurnInput {
     ...(t.role ? { role: t.role } : {}),
     ...(t.forgot !== undefined ? { forgot: t.forgot } : {}),
   };
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -48,13 +48,15 @@ const RULES: [RegExp, (m: RegExpMatchArray) => OfflineCommand][] = [
  */
 export function offlineCommand(text: string, agentName?: string): OfflineCommand | undefined {
   let t = text.trim();
-  if (agentName) {
-    const name = agentName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    t = t.replace(new RegExp(`^@?${name}\\s*[,:]?\\s+`, "i"), "");
-  }
+  if (agentName) t = t.replace(new RegExp(`^@?${escapeRegExp(agentName)}\\s*[,:]?\\s+`, "i"), "");
   for (const [pattern, build] of RULES) {
     const m = t.match(pattern);
     if (m) return build(m);
   }
   return undefined;
+}
+
+/** `s` matched literally inside a regular expression. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { ActivityLog } from "./activity.js";
 import { ToolInputError, plainFailure, type AgentTools } from "./agent-tools.js";
 import type { MoneyLedger } from "./ledger.js";
-import { DEFAULT_PERMISSIONS, askedBy, grantFor, type PermissionTable, type Requester } from "./permissions.js";
+import { DEFAULT_PERMISSIONS, askedBy, grantFor, type Requester } from "./permissions.js";
 import { WalletError } from "./wallet.js";
 import { decide, type Decision, type TrustFile } from "./trust.js";
 
@@ -27,8 +27,6 @@ export interface GateDeps {
   trust: () => TrustFile;
   activity: () => ActivityLog;
   ledger: () => MoneyLedger;
-  /** Which roles may have it use which tool; default DEFAULT_PERMISSIONS. */
-  permissions?: () => PermissionTable;
   /** Asks the owner in the conversation, stating the action in full; resolves with the answer, or "timeout". */
   ask: (statement: string) => Promise<Approval>;
   log: Logger;
@@ -61,12 +59,14 @@ export class ToolGate {
         approved,
       });
     const money = call.risk === "money";
-    if (money && !ledger.mayTry()) {
+    // Refusals are counted per requester, so that nobody's flood holds up the owner's own payments.
+    const requester = `${who.role}:${who.name}`;
+    if (money && !ledger.mayTry(requester)) {
       // A flood of refused payments: refused at once, and not one activity line each.
-      ledger.refused();
+      ledger.refused(requester);
       return { ok: false, error: "not done: too many refused payments in the last hour; try again later" };
     }
-    const role = grantFor(this.deps.permissions?.() ?? DEFAULT_PERMISSIONS, who, call.toolId);
+    const role = grantFor(DEFAULT_PERMISSIONS, who, call.toolId);
     let decision: Decision =
       role.grant === "refuse"
         ? { kind: "refuse", reason: role.reason }
@@ -74,7 +74,7 @@ export class ToolGate {
     // A member's request the level would run on its own still waits for the owner.
     if (role.grant === "ask" && decision.kind === "allow") decision = { kind: "ask" };
     if (decision.kind === "refuse") {
-      if (money) ledger.refused();
+      if (money) ledger.refused(requester);
       await record(ToolCallOutcome.REFUSED, decision.reason);
       return { ok: false, error: `not done: ${decision.reason}` };
     }

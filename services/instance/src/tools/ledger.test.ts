@@ -81,6 +81,14 @@ describe("the money ledger in a workspace", () => {
     expect((await MoneyLedger.open(ws)).spentWei(NOW)).toBe(50n);
   });
 
+  it("counts refusals per requester: one requester's flood holds up nobody else's payments", async () => {
+    const ledger = await MoneyLedger.open(ws);
+    for (let i = 0; i < MAX_REFUSALS; i++) ledger.refused("outsider:+15550188009", NOW + i);
+    expect(ledger.mayTry("outsider:+15550188009", NOW + MAX_REFUSALS)).toBe(false);
+    expect(ledger.mayTry("owner:Saul", NOW + MAX_REFUSALS)).toBe(true);
+    expect(ledger.mayTry("outsider:+15550188009", NOW + REFUSALS_WINDOW_MS)).toBe(true);
+  });
+
   it("starts empty after clear (a new claim)", async () => {
     const ledger = await MoneyLedger.open(ws);
     await ledger.reserve("p", 9n, "0xa");

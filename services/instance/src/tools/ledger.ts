@@ -69,7 +69,8 @@ export function refusalWindow(times: readonly number[], now: number): { times: n
 }
 
 export class MoneyLedger {
-  private refusals: number[] = [];
+  /** Refused payment attempts in their window, by requester (in memory: a restart forgives them). */
+  private readonly refusals = new Map<string, number[]>();
   /** Lines at which it is compacted next: twice what the last compaction kept, at least COMPACT_AT. */
   private compactAt = COMPACT_AT;
 
@@ -108,16 +109,16 @@ export class MoneyLedger {
     await this.compact(now.getTime());
   }
 
-  /** A refused payment attempt, counted; false once too many fell in the window (refuse the next at once). */
-  refused(now = Date.now()): boolean {
-    const w = refusalWindow(this.refusals, now);
-    this.refusals = [...w.times, now];
-    return w.allowed;
+  /** A refused payment attempt of `requester`, counted. */
+  refused(requester: string, now = Date.now()): void {
+    this.refusals.set(requester, [...refusalWindow(this.refusals.get(requester) ?? [], now).times, now]);
   }
 
-  /** Whether a payment may be tried at all, or refusals came too fast. */
-  mayTry(now = Date.now()): boolean {
-    return refusalWindow(this.refusals, now).allowed;
+  /** Whether `requester` may try a payment at all, or their refusals came too fast. */
+  mayTry(requester: string, now = Date.now()): boolean {
+    const w = refusalWindow(this.refusals.get(requester) ?? [], now);
+    if (w.times.length === 0) this.refusals.delete(requester);
+    return w.allowed;
   }
 
   private async append(line: Line): Promise<void> {
@@ -146,7 +147,7 @@ export class MoneyLedger {
   /** A new claim starts a new ledger. */
   async clear(): Promise<void> {
     this.payments.clear();
-    this.refusals = [];
+    this.refusals.clear();
     this.lines = 0;
     this.compactAt = COMPACT_AT;
     await this.ws.remove(LEDGER_FILE);

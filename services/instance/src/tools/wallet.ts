@@ -66,9 +66,8 @@ export class WalletTool {
   async pay(to: string, wei: bigint): Promise<{ hash: string }> {
     const notSent = { notSent: true };
     if (!isAddress(to)) throw new WalletError(`"${to}" is not a wallet address (0x and 40 hex digits)`, notSent);
-    const balance = await this.balance().catch((err: unknown) => {
-      throw new WalletError((err as Error).message, { cause: err, notSent: true });
-    });
+    // A balance that could not be read fails as not sent (guard: nothing could have moved).
+    const balance = await this.balance();
     if (balance < wei)
       throw new WalletError(`the wallet holds ${formatWei(balance)}, less than ${formatWei(wei)} and the fee`, notSent);
     let handedOver = false;
