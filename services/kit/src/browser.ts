@@ -6,6 +6,7 @@ export { deriveInboxId } from "./inbox.js";
 export * from "./signing.js";
 export * from "./template-content.js";
 export * from "./trust.js";
+export * from "./permissions.js";
 export * from "./soul.js";
 export * from "./content-json.js";
 export * from "./text-diff.js";

@@ -13,6 +13,7 @@ export * from "./signatures.js";
 export * from "./signing.js";
 export * from "./template-content.js";
 export * from "./trust.js";
+export * from "./permissions.js";
 export * from "./content-json.js";
 export * from "./service-client.js";
 export * from "./signature-workers.js";

@@ -126,6 +126,18 @@ export const SIGNED_TYPES = {
     { name: "dailySpendLimitWei", type: "uint256" },
     ...envelope,
   ],
+  // The owner sets whose requests the agent acts on (docs/trust.md, "Who may
+  // ask"): a member's grant per tool (1 allow, 2 ask, 3 refuse) and whether it
+  // answers outsiders' texts (1 none, 2 ask, 3 answer), defaults filled in.
+  SetPermissions: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "memberSms", type: "uint8" },
+    { name: "memberEmail", type: "uint8" },
+    { name: "memberCrypto", type: "uint8" },
+    { name: "outsiderReply", type: "uint8" },
+    ...envelope,
+  ],
   // The owner's control over the agent's memory (docs/memory.md); the agent
   // checks each itself. recipientKey is the X25519 key the answer is sealed to;
   // ImportMemory signs the SHA-256 of the sealed file; ForgetMemory the

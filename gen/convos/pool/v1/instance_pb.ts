@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/instance.proto.
  */
 export const file_convos_pool_v1_instance: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb252b3MvcG9vbC92MS9pbnN0YW5jZS5wcm90bxIOY29udm9zLnBvb2wudjEiXAoLSW5oZXJpdGFuY2USLwoFc3RhdGUYASABKA4yIC5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZVN0YXRlEg0KBWNhcnJ5GAIgAygJEg0KBWVycm9yGAMgASgJInkKDEluc3RhbmNlU3luYxIoCgVzdGF0ZRgBIAEoDjIZLmNvbnZvcy5wb29sLnYxLlN5bmNTdGF0ZRIXCg9hcHBsaWVkX3ZlcnNpb24YAiABKAMSFwoPcGVuZGluZ192ZXJzaW9uGAMgASgDEg0KBWVycm9yGAQgASgJIjIKD1Byb3Zpc2lvbmVkVG9vbBIPCgd0b29sX2lkGAEgASgJEg4KBmhhbmRsZRgCIAEoCSKGBQoISW5zdGFuY2USCgoCaWQYASABKAkSEwoLdGVtcGxhdGVfaWQYAiABKAkSEAoIb3duZXJfaWQYAyABKAkSGgoScGFyZW50X2luc3RhbmNlX2lkGAQgASgJEhAKCGluYm94X2lkGAUgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgGIAEoCRIsCgVzdGF0ZRgHIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSDQoFbW9kZWwYCCABKAkSGAoQbW9kZWxfb3ZlcnJpZGRlbhgJIAEoCBIqCgRzeW5jGAogASgLMhwuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTeW5jEi4KBXRvb2xzGAsgAygLMh8uY29udm9zLnBvb2wudjEuUHJvdmlzaW9uZWRUb29sEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNsYWltZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmFnZW50X25hbWUYDiABKAkSMAoLaW5oZXJpdGFuY2UYDyABKAsyGy5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZRIYChBwZW5kaW5nX293bmVyX2lkGBAgASgJEi8KC3RydXN0X2xldmVsGBEgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIdChVkYWlseV9zcGVuZF9saW1pdF93ZWkYEiABKAkSPQoSdGVtcGxhdGVfZGVsaXN0aW5nGBMgASgLMiEuY29udm9zLnBvb2wudjEuVGVtcGxhdGVEZWxpc3RpbmcijQIKDUFjdGl2aXR5RW50cnkSCgoCaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3Rvb2xfaWQYAyABKAkSDgoGYWN0aW9uGAQgASgJEg4KBnRhcmdldBgFIAEoCRISCgphbW91bnRfd2VpGAYgASgJEjAKB291dGNvbWUYByABKA4yHy5jb252b3MucG9vbC52MS5Ub29sQ2FsbE91dGNvbWUSDgoGZGV0YWlsGAggASgJEi8KC3RydXN0X2xldmVsGAkgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIQCghhcHByb3ZlZBgKIAEoCCrvAQoNSW5zdGFuY2VTdGF0ZRIeChpJTlNUQU5DRV9TVEFURV9VTlNQRUNJRklFRBAAEhsKF0lOU1RBTkNFX1NUQVRFX1NUQVJUSU5HEAESFwoTSU5TVEFOQ0VfU1RBVEVfSURMRRACEhsKF0lOU1RBTkNFX1NUQVRFX0NMQUlNSU5HEAMSGgoWSU5TVEFOQ0VfU1RBVEVfQ0xBSU1FRBAEEhoKFklOU1RBTkNFX1NUQVRFX0NSQVNIRUQQBRIXChNJTlNUQU5DRV9TVEFURV9ERUFEEAYSGgoWSU5TVEFOQ0VfU1RBVEVfRE9STUFOVBAHKoUBCglTeW5jU3RhdGUSGgoWU1lOQ19TVEFURV9VTlNQRUNJRklFRBAAEhYKElNZTkNfU1RBVEVfQ1VSUkVOVBABEhYKElNZTkNfU1RBVEVfUEVORElORxACEhUKEVNZTkNfU1RBVEVfRkFJTEVEEAMSFQoRU1lOQ19TVEFURV9QSU5ORUQQBCqOAQoQSW5oZXJpdGFuY2VTdGF0ZRIhCh1JTkhFUklUQU5DRV9TVEFURV9VTlNQRUNJRklFRBAAEh0KGUlOSEVSSVRBTkNFX1NUQVRFX1BFTkRJTkcQARIaChZJTkhFUklUQU5DRV9TVEFURV9TRU5UEAISHAoYSU5IRVJJVEFOQ0VfU1RBVEVfRkFJTEVEEAMqzAEKD1Rvb2xDYWxsT3V0Y29tZRIhCh1UT09MX0NBTExfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlRPT0xfQ0FMTF9PVVRDT01FX0RPTkUQARIcChhUT09MX0NBTExfT1VUQ09NRV9GQUlMRUQQAhIdChlUT09MX0NBTExfT1VUQ09NRV9SRUZVU0VEEAMSHAoYVE9PTF9DQUxMX09VVENPTUVfREVOSUVEEAQSHwobVE9PTF9DQUxMX09VVENPTUVfVElNRURfT1VUEAViBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb252b3MvcG9vbC92MS9pbnN0YW5jZS5wcm90bxIOY29udm9zLnBvb2wudjEiXAoLSW5oZXJpdGFuY2USLwoFc3RhdGUYASABKA4yIC5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZVN0YXRlEg0KBWNhcnJ5GAIgAygJEg0KBWVycm9yGAMgASgJInkKDEluc3RhbmNlU3luYxIoCgVzdGF0ZRgBIAEoDjIZLmNvbnZvcy5wb29sLnYxLlN5bmNTdGF0ZRIXCg9hcHBsaWVkX3ZlcnNpb24YAiABKAMSFwoPcGVuZGluZ192ZXJzaW9uGAMgASgDEg0KBWVycm9yGAQgASgJIjIKD1Byb3Zpc2lvbmVkVG9vbBIPCgd0b29sX2lkGAEgASgJEg4KBmhhbmRsZRgCIAEoCSK4BQoISW5zdGFuY2USCgoCaWQYASABKAkSEwoLdGVtcGxhdGVfaWQYAiABKAkSEAoIb3duZXJfaWQYAyABKAkSGgoScGFyZW50X2luc3RhbmNlX2lkGAQgASgJEhAKCGluYm94X2lkGAUgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgGIAEoCRIsCgVzdGF0ZRgHIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSDQoFbW9kZWwYCCABKAkSGAoQbW9kZWxfb3ZlcnJpZGRlbhgJIAEoCBIqCgRzeW5jGAogASgLMhwuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTeW5jEi4KBXRvb2xzGAsgAygLMh8uY29udm9zLnBvb2wudjEuUHJvdmlzaW9uZWRUb29sEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNsYWltZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmFnZW50X25hbWUYDiABKAkSMAoLaW5oZXJpdGFuY2UYDyABKAsyGy5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZRIYChBwZW5kaW5nX293bmVyX2lkGBAgASgJEi8KC3RydXN0X2xldmVsGBEgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIdChVkYWlseV9zcGVuZF9saW1pdF93ZWkYEiABKAkSPQoSdGVtcGxhdGVfZGVsaXN0aW5nGBMgASgLMiEuY29udm9zLnBvb2wudjEuVGVtcGxhdGVEZWxpc3RpbmcSMAoLcGVybWlzc2lvbnMYFCABKAsyGy5jb252b3MucG9vbC52MS5QZXJtaXNzaW9ucyLKAQoLUGVybWlzc2lvbnMSKQoKbWVtYmVyX3NtcxgBIAEoDjIVLmNvbnZvcy5wb29sLnYxLkdyYW50EisKDG1lbWJlcl9lbWFpbBgCIAEoDjIVLmNvbnZvcy5wb29sLnYxLkdyYW50EiwKDW1lbWJlcl9jcnlwdG8YAyABKA4yFS5jb252b3MucG9vbC52MS5HcmFudBI1Cg5vdXRzaWRlcl9yZXBseRgEIAEoDjIdLmNvbnZvcy5wb29sLnYxLk91dHNpZGVyUmVwbHkijQIKDUFjdGl2aXR5RW50cnkSCgoCaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3Rvb2xfaWQYAyABKAkSDgoGYWN0aW9uGAQgASgJEg4KBnRhcmdldBgFIAEoCRISCgphbW91bnRfd2VpGAYgASgJEjAKB291dGNvbWUYByABKA4yHy5jb252b3MucG9vbC52MS5Ub29sQ2FsbE91dGNvbWUSDgoGZGV0YWlsGAggASgJEi8KC3RydXN0X2xldmVsGAkgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIQCghhcHByb3ZlZBgKIAEoCCrvAQoNSW5zdGFuY2VTdGF0ZRIeChpJTlNUQU5DRV9TVEFURV9VTlNQRUNJRklFRBAAEhsKF0lOU1RBTkNFX1NUQVRFX1NUQVJUSU5HEAESFwoTSU5TVEFOQ0VfU1RBVEVfSURMRRACEhsKF0lOU1RBTkNFX1NUQVRFX0NMQUlNSU5HEAMSGgoWSU5TVEFOQ0VfU1RBVEVfQ0xBSU1FRBAEEhoKFklOU1RBTkNFX1NUQVRFX0NSQVNIRUQQBRIXChNJTlNUQU5DRV9TVEFURV9ERUFEEAYSGgoWSU5TVEFOQ0VfU1RBVEVfRE9STUFOVBAHKoUBCglTeW5jU3RhdGUSGgoWU1lOQ19TVEFURV9VTlNQRUNJRklFRBAAEhYKElNZTkNfU1RBVEVfQ1VSUkVOVBABEhYKElNZTkNfU1RBVEVfUEVORElORxACEhUKEVNZTkNfU1RBVEVfRkFJTEVEEAMSFQoRU1lOQ19TVEFURV9QSU5ORUQQBCqOAQoQSW5oZXJpdGFuY2VTdGF0ZRIhCh1JTkhFUklUQU5DRV9TVEFURV9VTlNQRUNJRklFRBAAEh0KGUlOSEVSSVRBTkNFX1NUQVRFX1BFTkRJTkcQARIaChZJTkhFUklUQU5DRV9TVEFURV9TRU5UEAISHAoYSU5IRVJJVEFOQ0VfU1RBVEVfRkFJTEVEEAMqUAoFR3JhbnQSFQoRR1JBTlRfVU5TUEVDSUZJRUQQABIPCgtHUkFOVF9BTExPVxABEg0KCUdSQU5UX0FTSxACEhAKDEdSQU5UX1JFRlVTRRADKnsKDU91dHNpZGVyUmVwbHkSHgoaT1VUU0lERVJfUkVQTFlfVU5TUEVDSUZJRUQQABIXChNPVVRTSURFUl9SRVBMWV9OT05FEAESFgoST1VUU0lERVJfUkVQTFlfQVNLEAISGQoVT1VUU0lERVJfUkVQTFlfQU5TV0VSEAMqzAEKD1Rvb2xDYWxsT3V0Y29tZRIhCh1UT09MX0NBTExfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlRPT0xfQ0FMTF9PVVRDT01FX0RPTkUQARIcChhUT09MX0NBTExfT1VUQ09NRV9GQUlMRUQQAhIdChlUT09MX0NBTExfT1VUQ09NRV9SRUZVU0VEEAMSHAoYVE9PTF9DQUxMX09VVENPTUVfREVOSUVEEAQSHwobVE9PTF9DQUxMX09VVENPTUVfVElNRURfT1VUEAViBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.Inheritance
@@ -231,6 +231,13 @@ export type Instance = Message<"convos.pool.v1.Instance"> & {
    * @generated from field: convos.pool.v1.TemplateDelisting template_delisting = 19;
    */
   templateDelisting?: TemplateDelisting | undefined;
+
+  /**
+   * Whose requests it acts on, as its owner last set them (defaults filled in).
+   *
+   * @generated from field: convos.pool.v1.Permissions permissions = 20;
+   */
+  permissions?: Permissions | undefined;
 };
 
 /**
@@ -239,6 +246,49 @@ export type Instance = Message<"convos.pool.v1.Instance"> & {
  */
 export const InstanceSchema: GenMessage<Instance> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_instance, 3);
+
+/**
+ * Whose word an agent acts on, set by its owner (EIP-712 `SetPermissions`)
+ * and checked by the agent itself; the owner's own requests always act as
+ * the trust level allows. A field left unspecified is its default.
+ *
+ * @generated from message convos.pool.v1.Permissions
+ */
+export type Permissions = Message<"convos.pool.v1.Permissions"> & {
+  /**
+   * Another member's request (a person or an agent in the conversation) to
+   * send a text: default GRANT_ASK.
+   *
+   * @generated from field: convos.pool.v1.Grant member_sms = 1;
+   */
+  memberSms: Grant;
+
+  /**
+   * To read or send mail: default GRANT_ASK.
+   *
+   * @generated from field: convos.pool.v1.Grant member_email = 2;
+   */
+  memberEmail: Grant;
+
+  /**
+   * To move money: default GRANT_ASK.
+   *
+   * @generated from field: convos.pool.v1.Grant member_crypto = 3;
+   */
+  memberCrypto: Grant;
+
+  /**
+   * @generated from field: convos.pool.v1.OutsiderReply outsider_reply = 4;
+   */
+  outsiderReply: OutsiderReply;
+};
+
+/**
+ * Describes the message convos.pool.v1.Permissions.
+ * Use `create(PermissionsSchema)` to create a new message.
+ */
+export const PermissionsSchema: GenMessage<Permissions> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance, 4);
 
 /**
  * One line of an agent's activity log: a tool call, or a change of its
@@ -318,7 +368,7 @@ export type ActivityEntry = Message<"convos.pool.v1.ActivityEntry"> & {
  * Use `create(ActivityEntrySchema)` to create a new message.
  */
 export const ActivityEntrySchema: GenMessage<ActivityEntry> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance, 4);
+  messageDesc(file_convos_pool_v1_instance, 5);
 
 /**
  * Lifecycle of an agent instance in the warm pool.
@@ -460,6 +510,91 @@ export const InheritanceStateSchema: GenEnum<InheritanceState> = /*@__PURE__*/
   enumDesc(file_convos_pool_v1_instance, 2);
 
 /**
+ * What an agent does when someone other than its owner asks it to use one of
+ * its tools. Its trust level still says what it may do at all.
+ *
+ * @generated from enum convos.pool.v1.Grant
+ */
+export enum Grant {
+  /**
+   * The default for that role and tool (docs/trust.md, "Who may ask").
+   *
+   * @generated from enum value: GRANT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * As the trust level allows, like a request of the owner's.
+   *
+   * @generated from enum value: GRANT_ALLOW = 1;
+   */
+  ALLOW = 1,
+
+  /**
+   * An approval request to the owner first, naming who asked, at any level.
+   *
+   * @generated from enum value: GRANT_ASK = 2;
+   */
+  ASK = 2,
+
+  /**
+   * A plain refusal.
+   *
+   * @generated from enum value: GRANT_REFUSE = 3;
+   */
+  REFUSE = 3,
+}
+
+/**
+ * Describes the enum convos.pool.v1.Grant.
+ */
+export const GrantSchema: GenEnum<Grant> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_instance, 3);
+
+/**
+ * Whether an agent answers a text from outside its conversation. Either way
+ * the text is passed on into the conversation, and an outsider never has it
+ * use a tool for anything else nor hears what it remembers.
+ *
+ * @generated from enum convos.pool.v1.OutsiderReply
+ */
+export enum OutsiderReply {
+  /**
+   * The default: OUTSIDER_REPLY_NONE.
+   *
+   * @generated from enum value: OUTSIDER_REPLY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Passed on; never answered.
+   *
+   * @generated from enum value: OUTSIDER_REPLY_NONE = 1;
+   */
+  NONE = 1,
+
+  /**
+   * One text back to the sender, once the owner approves it.
+   *
+   * @generated from enum value: OUTSIDER_REPLY_ASK = 2;
+   */
+  ASK = 2,
+
+  /**
+   * One text back to the sender, as its trust level allows.
+   *
+   * @generated from enum value: OUTSIDER_REPLY_ANSWER = 3;
+   */
+  ANSWER = 3,
+}
+
+/**
+ * Describes the enum convos.pool.v1.OutsiderReply.
+ */
+export const OutsiderReplySchema: GenEnum<OutsiderReply> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_instance, 4);
+
+/**
  * How one tool call ended.
  *
  * @generated from enum convos.pool.v1.ToolCallOutcome
@@ -511,5 +646,5 @@ export enum ToolCallOutcome {
  * Describes the enum convos.pool.v1.ToolCallOutcome.
  */
 export const ToolCallOutcomeSchema: GenEnum<ToolCallOutcome> = /*@__PURE__*/
-  enumDesc(file_convos_pool_v1_instance, 3);
+  enumDesc(file_convos_pool_v1_instance, 5);
 
