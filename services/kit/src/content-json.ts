@@ -25,6 +25,7 @@ export const CONTENT_FIELDS = [
   "max_trust_level",
   "soul",
   "base",
+  "avatar",
 ] as const;
 
 /**
@@ -204,6 +205,7 @@ export function fillContentJson(raw: unknown, where = "content"): TemplateConten
     ...maxTrustLevel(where, raw.max_trust_level),
     ...soulOf(where, raw.soul),
     ...(raw.base !== undefined ? { base: fillBase(where, "base", raw.base) } : {}),
+    ...(str(where, "avatar", raw.avatar, "") ? { avatar: str(where, "avatar", raw.avatar) } : {}),
   };
 }
 
@@ -232,6 +234,7 @@ export function fillPatchJson(raw: unknown, where = "patch"): TemplatePatchJson 
     out.max_trust_level = trustLevel(where, "max_trust_level", raw.max_trust_level);
   // `{}` removes it.
   if (raw.soul !== undefined) out.soul = fillSoul(where, raw.soul);
+  if (raw.avatar !== undefined) out.avatar = str(where, "avatar", raw.avatar);
   if (Object.keys(out).length === 0) {
     fail(where, "", `sets no content field (${CONTENT_FIELDS.join(", ")})`);
   }

@@ -67,6 +67,8 @@ export interface TemplateContentJson {
   soul?: SoulJson;
   /** The template this one builds on; absent for none (so older content hashes as before). */
   base?: BaseJson;
+  /** The agent's face in its Convos profile: an emoji or an https image URL; absent when empty (as clone_directive). */
+  avatar?: string;
 }
 /** The fields a patch sets; `max_trust_level: ""` removes it, as `clone_directive: ""` does. */
 export type TemplatePatchJson = Partial<Omit<TemplateContentJson, "max_trust_level">> & {
@@ -86,6 +88,7 @@ export const LIMITS = {
   tags: 20,
   tag: 40,
   cloneDirective: 4000,
+  avatar: 2048,
 } as const;
 
 /** The model a template gets when it names none. */
@@ -152,6 +155,7 @@ export function contentToJson(c: TemplateContent): TemplateContentJson {
     ...(c.maxTrustLevel !== TrustLevel.UNSPECIFIED ? { max_trust_level: maxTrustLevelName(c.maxTrustLevel) } : {}),
     ...soulField(soulToJson(c.soul)),
     ...(c.base ? { base: baseToJson(c.base) } : {}),
+    ...(c.avatar ? { avatar: c.avatar } : {}),
   };
 }
 
@@ -174,6 +178,7 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
     category: j.category,
     tags: [...j.tags],
     cloneDirective: j.clone_directive ?? "",
+    avatar: j.avatar ?? "",
     // A name that is no level becomes a value that is no level, which validation refuses, rather than "unspecified".
     maxTrustLevel: !j.max_trust_level
       ? TrustLevel.UNSPECIFIED
@@ -200,6 +205,7 @@ export function patchToJson(p: TemplatePatch): TemplatePatchJson {
   if (p.category !== undefined) out.category = p.category;
   if (p.tags.length > 0 || p.clearTags) out.tags = [...p.tags];
   if (p.cloneDirective !== undefined) out.clone_directive = p.cloneDirective;
+  if (p.avatar !== undefined) out.avatar = p.avatar;
   if (p.maxTrustLevel !== undefined)
     out.max_trust_level = p.maxTrustLevel === TrustLevel.UNSPECIFIED ? "" : maxTrustLevelName(p.maxTrustLevel);
   // An empty SOUL stays `{}` in a patch: it removes the one before.
@@ -216,6 +222,7 @@ export function applyPatch(base: TemplateContentJson, patch: TemplatePatchJson):
   const { max_trust_level: level, ...rest } = { ...base, ...patch };
   const out: TemplateContentJson = level ? { ...rest, max_trust_level: level } : rest;
   if (!out.clone_directive) delete out.clone_directive;
+  if (!out.avatar) delete out.avatar;
   if (isEmptySoul(out.soul)) delete out.soul;
   return out;
 }
@@ -331,6 +338,7 @@ export function validateContent(c: TemplateContentJson, prefix = "content"): voi
   if (c.max_trust_level !== undefined) checkTrustLevel(`${prefix}.max_trust_level`, c.max_trust_level);
   if (c.soul !== undefined) validateSoul(c.soul, `${prefix}.soul`);
   if (c.base !== undefined) checkBase(`${prefix}.base`, c.base);
+  if (c.avatar !== undefined) checkAvatar(`${prefix}.avatar`, c.avatar);
 }
 
 /** Checks the fields a patch sets; an empty patch is refused. */
@@ -347,6 +355,25 @@ export function validatePatch(p: TemplatePatchJson, prefix = "patch"): void {
   if (p.max_trust_level !== undefined)
     checkTrustLevel(`${prefix}.max_trust_level`, p.max_trust_level, { emptyForNone: true });
   if (p.soul !== undefined) validateSoul(p.soul, `${prefix}.soul`);
+  if (p.avatar) checkAvatar(`${prefix}.avatar`, p.avatar);
+}
+
+/** One emoji (a single grapheme of at most 16 code points) or an https URL. */
+function checkAvatar(field: string, avatar: string): void {
+  if (avatar === "") return;
+  if (avatar.startsWith("https://")) {
+    if (avatar.length > LIMITS.avatar) throw invalidArgument(field, `must be at most ${LIMITS.avatar} characters`);
+    try {
+      new URL(avatar);
+    } catch {
+      throw invalidArgument(field, "must be one emoji or an https image URL");
+    }
+    return;
+  }
+  const graphemes = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(avatar)];
+  if (graphemes.length !== 1 || [...avatar].length > 16 || !/\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(avatar)) {
+    throw invalidArgument(field, "must be one emoji or an https image URL");
+  }
 }
 
 // ---------------------------------------------------------------- hashing

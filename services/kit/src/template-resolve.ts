@@ -43,6 +43,7 @@ export function resolveContent(layers: TemplateContent[]): TemplateContent {
     category: own.category,
     tags: [...own.tags],
     cloneDirective: layers.find((l) => l.cloneDirective)?.cloneDirective ?? "",
+    avatar: layers.find((l) => l.avatar)?.avatar ?? "",
     maxTrustLevel: levels.length > 0 ? Math.min(...levels) : TrustLevel.UNSPECIFIED,
     soul: resolveSoul(layers.map((l) => l.soul)),
   });

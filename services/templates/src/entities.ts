@@ -17,6 +17,8 @@ export const TemplateRow = defineEntity({
     category: p.string(),
     tags: p.array<string>(),
     cloneDirective: p.text(),
+    /** An emoji or https URL; "" for none. */
+    avatar: p.text(),
     /** TrustLevel's number; 0 (unspecified) means L2. */
     maxTrustLevel: p.smallint(),
     /** The SOUL's canonical JSON (kit soul.ts); null for none. */

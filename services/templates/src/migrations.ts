@@ -207,6 +207,13 @@ export class AddSoul extends Migration {
   }
 }
 
+/** A template's avatar (an emoji or an https URL): the agent's face in its Convos profile; "" for none. */
+export class AddAvatar extends Migration {
+  override up(): void {
+    this.addSql(`alter table templates add column avatar text not null default ''`);
+  }
+}
+
 export const migrations = [
   { name: "0001_signature_nonces", class: CreateSignatureNonces },
   { name: "0002_templates", class: CreateTemplates },
@@ -216,4 +223,5 @@ export const migrations = [
   { name: "0006_store_curation", class: AddStoreCuration },
   { name: "0007_template_bases", class: AddTemplateBases },
   { name: "0008_soul", class: AddSoul },
+  { name: "0009_avatar", class: AddAvatar },
 ];

@@ -71,6 +71,7 @@ export function rowContent(r: TemplateRowType): TemplateContentJson {
     ...(level ? { max_trust_level: level } : {}),
     ...(r.soul ? { soul: r.soul } : {}),
     ...(r.base ? { base: r.base } : {}),
+    ...(r.avatar ? { avatar: r.avatar } : {}),
   };
 }
 
@@ -89,6 +90,7 @@ export function assignContent(row: TemplateRowType, c: TemplateContentJson): voi
   row.category = c.category;
   row.tags = c.tags;
   row.cloneDirective = c.clone_directive ?? "";
+  row.avatar = c.avatar ?? "";
   row.maxTrustLevel = maxTrustLevelColumn(c);
   row.soul = c.soul ?? null;
 }
@@ -107,6 +109,7 @@ export function newTemplateRow(id: string, creatorId: string, content: TemplateC
     category: content.category,
     tags: content.tags,
     cloneDirective: content.clone_directive ?? "",
+    avatar: content.avatar ?? "",
     maxTrustLevel: maxTrustLevelColumn(content),
     soul: content.soul ?? null,
     visibility: "private",
