@@ -11,3 +11,7 @@ export * from "./soul.js";
 export * from "./content-json.js";
 export * from "./text-diff.js";
 export * from "./sealed-box.js";
+export * from "./attestation.js";
+export * from "./certificate.js";
+export { SignatureVerifier } from "./signatures.js";
+export { DerivedInboxResolver } from "./inbox.js";

@@ -31,3 +31,6 @@ export * from "./limits.js";
 export * from "./metrics.js";
 export * from "./sealed-box.js";
 export * from "./pattern-scan.js";
+export * from "./attestation.js";
+export * from "./attestation-keys.js";
+export * from "./certificate.js";

@@ -139,3 +139,18 @@ describe("trust level names", () => {
       expect(parseTrustLevel(s), s).toBeUndefined();
   });
 });
+
+describe("a template's avatar", () => {
+  it("is one emoji or an https URL, hashed only when set, and removed by an empty patch", () => {
+    const base = sampleContent();
+    expect(jsonHash({ ...base, avatar: undefined })).toBe(jsonHash(base));
+    for (const avatar of ["🧭", "👩🏽‍🚀", "🇯🇵", "https://example.com/a.png"])
+      expect(() => validateContent({ ...base, avatar }), avatar).not.toThrow();
+    for (const avatar of ["ab", "🧭🧭", "http://example.com/a.png", `https://e.com/${"a".repeat(2048)}`])
+      expect(() => validateContent({ ...base, avatar }), avatar).toThrow(/avatar/);
+    const withAvatar = contentToJson(create(TemplateContentSchema, { ...contentFromJson(base), avatar: "🧭" }));
+    expect(withAvatar.avatar).toBe("🧭");
+    expect(applyPatch(withAvatar, { avatar: "" }).avatar).toBeUndefined();
+    expect(fillContentJson({ ...base, avatar: "🧭" }).avatar).toBe("🧭");
+  });
+});

@@ -371,7 +371,11 @@ function checkAvatar(field: string, avatar: string): void {
     return;
   }
   const graphemes = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(avatar)];
-  if (graphemes.length !== 1 || [...avatar].length > 16 || !/\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(avatar)) {
+  if (
+    graphemes.length !== 1 ||
+    [...avatar].length > 16 ||
+    !/\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(avatar)
+  ) {
     throw invalidArgument(field, "must be one emoji or an https image URL");
   }
 }

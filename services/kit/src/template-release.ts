@@ -38,7 +38,24 @@ export function releaseOperation(
   if (!t.content) throw invalidArgument(`${field}.content`, "is required");
   const content = contentToJson(t.content);
   validateContent(content, `${field}.content`);
-  const contentHash = jsonHash(content);
+  return signedReleaseOperation(t, jsonHash(content), field);
+}
+
+/** What a release's signature covers besides its content, which it signs as `contentHash`. */
+export type ReleaseSignedFields = Pick<
+  SignedTemplate,
+  "templateId" | "creatorId" | "version" | "change" | "patchHash" | "rollbackTargetVersion"
+>;
+
+/**
+ * The signed operation of a release whose content is known by its hash
+ * alone: a birth certificate carries a release so (certificate.ts).
+ */
+export function signedReleaseOperation(
+  t: ReleaseSignedFields,
+  contentHash: Hex,
+  field = "template",
+): { operation: SignedOperation; fields: OperationFields & { inboxId: string } } {
   const version = t.version;
   if (t.change === TemplateChange.CREATE) {
     if (version !== 1n) throw invalidArgument(`${field}.version`, "a created template is version 1");
@@ -105,7 +122,10 @@ export async function verifyTemplateRelease(
  * creator of someone else's template, is refused: only the creator's own
  * create makes that id (docs/signatures.md, "Template ids").
  */
-export function checkCreator(t: SignedTemplate, field = "template"): void {
+export function checkCreator(
+  t: Pick<SignedTemplate, "templateId" | "creatorId" | "change" | "creationNonce" | "creatorSignature">,
+  field = "template",
+): void {
   const signed = t.creatorSignature?.nonce ?? "";
   if (t.change === TemplateChange.CREATE) {
     if (t.creationNonce && t.creationNonce.toLowerCase() !== signed.toLowerCase()) {
