@@ -8,12 +8,16 @@
 //   CLAIM_LEASE_SECONDS (a claim whose process died is resolved this long after, default 20), XMTP_API_URL (requesters' and owners' signatures
 //   checked against it), POOL_LIMITS (claims per caller, caps per owner: docs/limits.md),
 //   LINEAGE_URL (the lineage service, fed from the lineage outbox),
+//   ATTESTATION_KEYS (the operator's Ed25519 attestation keys: a JSON list of {kid, pem, exp?}, the last one
+//   signing; or ATTESTATION_KEYS_FILE, a file of that JSON; absent: a development key under POOL_DATA_DIR),
 //   the pool tools' providers (providers/env.ts; docs/tools.md, "Production providers"):
 //     SMS_PROVIDER local [SMS_NUMBER_RANGE] | telnyx (SMS_API_KEY [, SMS_API_URL, SMS_COUNTRY, SMS_MESSAGING_PROFILE_ID]),
 //     EMAIL_PROVIDER local | agentmail (AGENTMAIL_API_KEY [, AGENTMAIL_API_URL]) [, EMAIL_DOMAIN],
 //     CHAIN_RPC_URL + CHAIN_FAUCET_KEY [+ CHAIN_FUND_WEI] (agents' wallets on that chain, funded from the faucet;
 //     absent: wallets are generated keys, unfunded)
+import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { AttestationKeyRing } from "@convos-pool/kit";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { configured, runService } from "@convos-pool/kit/service";
 import { providerSettingsFromEnv } from "./providers/env.js";
@@ -26,6 +30,8 @@ await runService(
     const syncConcurrency = env.int("SYNC_CONCURRENCY", undefined, 1);
     const lease = env.int("CLAIM_LEASE_SECONDS", undefined, 4); // renewed every quarter of it
     const lineageUrl = env.optional("LINEAGE_URL");
+    const keysFile = env.optional("ATTESTATION_KEYS_FILE");
+    const keysJson = env.optional("ATTESTATION_KEYS") ?? (keysFile ? await readFile(keysFile, "utf8") : undefined);
     return {
       databaseUrl: env.optional("DATABASE_URL"),
       port: env.port(7002),
@@ -44,6 +50,7 @@ await runService(
       ...(lease !== undefined ? { claimLeaseSeconds: lease } : {}),
       resolver: await inboxResolverFromEnv(log),
       ...(lineageUrl ? { lineageUrl } : {}),
+      ...(keysJson ? { attestationKeys: AttestationKeyRing.fromJson(keysJson) } : {}),
       log,
     };
   },

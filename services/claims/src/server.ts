@@ -1,4 +1,5 @@
 import path from "node:path";
+import { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestation_service_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
@@ -6,6 +7,7 @@ import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/c
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   type AccessPolicy,
+  type AttestationKeyRing,
   createServiceClient,
   DEFAULT_LIMITS,
   DerivedInboxResolver,
@@ -19,6 +21,8 @@ import {
 } from "@convos-pool/kit";
 import { pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import type { EntityManager } from "@mikro-orm/postgresql";
+import { Attestations } from "./badge/attestations.js";
+import { developmentKeys } from "./badge/keys.js";
 import { ClaimFlow } from "./claim/claim-flow.js";
 import { pruneKeys } from "./claim/claim-keys.js";
 import { entities } from "./db/entities.js";
@@ -83,6 +87,13 @@ export interface ClaimsServiceOptions extends ProviderSettings {
    * configured.
    */
   lineageUrl?: string | undefined;
+  /**
+   * The pool operator's attestation keys (ATTESTATION_KEYS): the verified
+   * badge of every claimed agent. Absent: a development key kept in `dataDir`.
+   */
+  attestationKeys?: AttestationKeyRing | undefined;
+  /** How often agents are attested again (default 12 h) and due ones looked for (default 30 s). */
+  attestation?: { refreshMs?: number | undefined; scanIntervalMs?: number | undefined } | undefined;
   log?: Logger | undefined;
 }
 
@@ -93,6 +104,7 @@ export interface RunningClaimsService {
   sync: SyncWorker;
   pool?: PoolManager;
   lineage?: LineageRelay;
+  attestations: Attestations;
   close(): Promise<void>;
 }
 
@@ -104,11 +116,13 @@ export const CLAIMS_ACCESS: AccessPolicy = {
   [ClaimService.typeName]: ["gateway"],
   [AgentMemoryService.typeName]: ["gateway"],
   [TemplateSyncService.typeName]: ["templates"],
+  // Public keys only; the gateway serves them as the JWKS.
+  [AttestationKeyService.typeName]: ["gateway"],
 };
 
 export async function startClaimsService(opts: ClaimsServiceOptions): Promise<RunningClaimsService> {
   const secrets = SecretBox.fromConfig(opts.secretsKey);
-  let built: { flow: ClaimFlow; sync: SyncWorker } | undefined;
+  let built: { flow: ClaimFlow; sync: SyncWorker; attestations: Attestations } | undefined;
   const { server, lifetime, db, log } = await startService(
     {
       name: "claims",
@@ -138,6 +152,17 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         runtime = grpc;
       }
       const templateSource = grpcTemplateSource(templates.client);
+      const keys =
+        opts.attestationKeys ?? (await developmentKeys(opts.dataDir ?? path.resolve(".data", "claims"), log));
+      const attestations = new Attestations({
+        em,
+        runtime,
+        keys,
+        log,
+        refreshMs: opts.attestation?.refreshMs,
+        scanIntervalMs: opts.attestation?.scanIntervalMs,
+      });
+      lifetime.defer(() => attestations.stop());
       const usageCounts = new UsageBatcher(
         async (templateId, count, ownerIds) => {
           await usage.client.recordTemplateUse({ templateId, count: BigInt(count), ownerIds }, { timeoutMs: 5_000 });
@@ -162,6 +187,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         claimLeaseSeconds: opts.claimLeaseSeconds,
         // The store's "most used" order counts distinct owners.
         recordUse: async (templateId, ownerId) => usageCounts.record(templateId, ownerId),
+        claimed: (instance) => attestations.claimed(instance),
       });
       const sync = new SyncWorker({
         em,
@@ -174,7 +200,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       });
       // Deferred before the server: the server closes first, so no push is accepted that would not be kicked.
       lifetime.defer(() => sync.stop());
-      built = { flow, sync };
+      built = { flow, sync, attestations };
       const agents = runtime;
       return (router) => {
         router.service(
@@ -192,12 +218,17 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         router.service(AgentMemoryService, createAgentMemoryService({ em, verifier, runtime: agents }));
         // Internal: the template service pushes every new content version here.
         router.service(TemplateSyncService, createTemplateSyncService({ em, sync, log }));
+        // Internal: the public attestation keys, which the gateway publishes as the JWKS.
+        router.service(AttestationKeyService, {
+          listAttestationKeys: () => ({ keys: keys.publicKeys() }),
+        });
       };
     },
   );
-  const { flow, sync } = built!;
+  const { flow, sync, attestations } = built!;
   poolMetrics(server.metrics, db.em);
   sync.start();
+  attestations.start();
   pruneSpentNonces(lifetime, db);
   // And claims' idempotency keys past their day.
   lifetime.every(60_000, "claim key pruning", () => pruneKeys(db.em.fork()));
@@ -237,6 +268,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     sync,
     ...(pool ? { pool } : {}),
     ...(lineage ? { lineage } : {}),
+    attestations,
     close: () => lifetime.close(),
   };
 }

@@ -143,7 +143,7 @@ describe("trust level names", () => {
 describe("a template's avatar", () => {
   it("is one emoji or an https URL, hashed only when set, and removed by an empty patch", () => {
     const base = sampleContent();
-    expect(jsonHash({ ...base, avatar: undefined })).toBe(jsonHash(base));
+    expect(jsonHash(applyPatch({ ...base, avatar: "🧭" }, { avatar: "" }))).toBe(jsonHash(base));
     for (const avatar of ["🧭", "👩🏽‍🚀", "🇯🇵", "https://example.com/a.png"])
       expect(() => validateContent({ ...base, avatar }), avatar).not.toThrow();
     for (const avatar of ["ab", "🧭🧭", "http://example.com/a.png", `https://e.com/${"a".repeat(2048)}`])

@@ -80,6 +80,8 @@ export interface ClaimFlowDeps {
    * that died, and the sweep resolves it. Default 20 s.
    */
   claimLeaseSeconds?: number | undefined;
+  /** Told of every agent that joined its conversation and is now claimed (its first attestation). */
+  claimed?: (instance: InstanceRef) => void;
 }
 
 export const NO_IDLE_AGENT = "no idle agent, try again";
@@ -236,6 +238,8 @@ export class ClaimFlow {
           modelOverridden: overridden,
           tools: provisioned.map((t) => ({ toolId: t.toolId, handle: t.handle, secrets: t.secrets })),
           userConfig,
+          // The owner's own signature of this claim, for the agent's birth certificate (none for a session).
+          ...(proof.owner ? { ownerProof: proof.owner } : {}),
           // A clone learns who its parent is: it takes a summary only from that inbox, checked against the seed.
           ...(clone
             ? {
@@ -273,6 +277,8 @@ export class ClaimFlow {
       await this.rollback(instance, claimId, provisioned, stage, err);
       throw claimFailure(stage, err);
     }
+    // Its badge: the pool's attestation, published in its profile (attestations.ts); a failure is retried there.
+    this.deps.claimed?.(instance);
     this.deps.log.info("claimed", {
       instanceId: instance.id,
       templateId: got.template.id,

@@ -12,6 +12,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { ClaimRequest } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { OwnerProofSchema } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
 import { InheritanceSchema, InheritanceState, type Inheritance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   CloneAuthorizationSchema,
@@ -66,7 +67,8 @@ export async function prepareClone(
     userConfig: req.userConfig,
     signature: req.ownerSignature,
   });
-  const verified = await deps.verifier.verify("CloneAgent", cloneFields(auth), req.ownerSignature, "owner_signature");
+  const fields = cloneFields(auth);
+  const verified = await deps.verifier.verify("CloneAgent", fields, req.ownerSignature, "owner_signature");
   const parent = await agentForFlow(deps.em.fork(), req.cloneFrom);
   if (
     !parent ||
@@ -83,7 +85,20 @@ export async function prepareClone(
   if (input.templateId !== parent.templateId) {
     throw invalidArgument("template_id", `a clone runs its parent's template (${parent.templateId})`);
   }
-  return { clone: { parent, auth, carry: input.carry }, proof: { nonce: verified.nonce, purpose: "CloneAgent" } };
+  // For the child's birth certificate: the owner's signature with what it signed, as hashes.
+  const owner = create(OwnerProofSchema, {
+    proof: {
+      case: "clone",
+      value: {
+        inviteHash: String(fields.inviteHash),
+        directiveHash: String(fields.directiveHash),
+        carry: String(fields.carry),
+        configHash: String(fields.configHash),
+        signature: req.ownerSignature,
+      },
+    },
+  });
+  return { clone: { parent, auth, carry: input.carry }, proof: { nonce: verified.nonce, purpose: "CloneAgent", owner } };
 }
 
 /**

@@ -5,6 +5,8 @@
  * returned, to be spent in the transaction of what it authorizes.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { OwnerProofSchema, type OwnerProof } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   claimFields,
@@ -21,6 +23,8 @@ export interface Proof {
   nonce?: string;
   /** The signed operation the nonce belongs to; ClaimAgent when absent. */
   purpose?: "ClaimAgent" | "CloneAgent";
+  /** The owner's signature with what it signed, for the agent's birth certificate; none for a session. */
+  owner?: OwnerProof;
 }
 
 export interface ClaimToProve {
@@ -47,8 +51,20 @@ export async function proveRequester(
     throw permissionDenied("requester must be the signed-in caller: the requester becomes the agent's owner");
   }
   if (claim.signature) {
-    const verified = await verifier.verify("ClaimAgent", claimFields(claim), claim.signature);
-    return { nonce: verified.nonce };
+    const fields = claimFields(claim);
+    const verified = await verifier.verify("ClaimAgent", fields, claim.signature);
+    const owner = create(OwnerProofSchema, {
+      proof: {
+        case: "claim",
+        value: {
+          inviteHash: String(fields.inviteHash),
+          model: String(fields.model),
+          userConfigHash: String(fields.userConfigHash),
+          signature: claim.signature,
+        },
+      },
+    });
+    return { nonce: verified.nonce, owner };
   }
   if (caller === undefined) {
     throw unauthenticated(

@@ -35,6 +35,8 @@ export const InstanceRow = defineEntity({
     syncError: p.string().nullable(),
     syncAttempts: p.integer(),
     syncNextAt: p.datetime().nullable(),
+    /** When its next attestation is due (badge/attestations.ts); null: now. */
+    attestNextAt: p.datetime().nullable(),
   },
 });
 export type InstanceRowType = InstanceType<typeof InstanceRow.class>;

@@ -307,6 +307,17 @@ export class AgentPermissions extends Migration {
   }
 }
 
+/**
+ * When a claimed agent's next attestation is due (badge/attestations.ts);
+ * null: now. The scan reads the claimed ones through the partial index.
+ */
+export class Attestations extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column attest_next_at timestamptz(3)`);
+    this.addSql(`create index instances_attest_due on instances (attest_next_at) where state = 'claimed'`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -321,4 +332,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0010_claim_caps_by_owner", class: ClaimCapsByOwner },
   { name: "0011_claim_batch", class: ClaimBatch },
   { name: "0012_agent_permissions", class: AgentPermissions },
+  { name: "0013_attestations", class: Attestations },
 ];

@@ -1,5 +1,6 @@
 import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type {
+  AttestRequest,
   CloneSummaryRequest,
   ConfigureRequest,
   InstanceServiceSetTrustLevelRequest,
@@ -100,6 +101,8 @@ export interface InstanceRuntime {
   setPermissions(instance: InstanceRef, req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions>;
   /** The agent's activity log, newest first. */
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse>;
+  /** A fresh attestation of the pool, which the agent checks names it and publishes in its profile. */
+  attest(instance: InstanceRef, req: AttestRequest): Promise<void>;
   /** InstanceMemoryService on the agent's host: its owner's memory calls (claims memory-service.ts). */
   memory(instance: InstanceRef): InstanceMemoryCall;
 }
@@ -409,6 +412,11 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
         ),
       };
     });
+  }
+
+  async attest(instance: InstanceRef, req: AttestRequest): Promise<void> {
+    // A dormant agent wakes for it: that is most of the time this may take.
+    await this.client(instance.hostUrl).attest(req, this.call(instance, this.opts.updateTimeoutMs ?? 30_000));
   }
 
   async health(instance: InstanceRef): Promise<{ state: InstanceState; appliedKey: number[] }> {

@@ -1,0 +1,134 @@
+/**
+ * The verified badge's renewal (docs/claims.md, "The verified badge"): the
+ * claims service, which alone holds the pool operator's attestation keys,
+ * signs each claimed agent's inbox and hands it the attestation
+ * (InstanceService.Attest); the agent checks that it names its own inbox
+ * and publishes it in its Convos profile. Once right after the claim, then
+ * every 12 hours, twice within the 24 hours Convos clients accept one.
+ *
+ * All state is one column, `attest_next_at` (null: due now): a scan picks
+ * the due claimed agents and moves them past the retry delay before it
+ * calls them (so two replicas do not both), a success moves them a refresh
+ * ahead. Only claimed agents are picked: a released, removed or dead agent's
+ * attestation is never renewed and ages out within a day.
+ */
+import { create } from "@bufbuild/protobuf";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { AttestRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { ATTESTATION_REFRESH_MS, type AttestationKeyRing, forEachLimited, type Logger } from "@convos-pool/kit";
+import type { InstanceRef, InstanceRuntime } from "../pool/runtime.js";
+
+export interface AttestationsOptions {
+  em: EntityManager;
+  runtime: InstanceRuntime;
+  keys: AttestationKeyRing;
+  log: Logger;
+  /** Between two attestations of an agent; default 12 h. */
+  refreshMs?: number | undefined;
+  /** After a failed one; default 10 min. */
+  retryMs?: number | undefined;
+  /** Between scans for due agents; default 30 s. */
+  scanIntervalMs?: number | undefined;
+  /** Agents called at once; default 16. */
+  concurrency?: number | undefined;
+}
+
+/** Agents picked by one scan at most. */
+const BATCH = 200;
+
+export class Attestations {
+  private readonly refreshMs: number;
+  private readonly retryMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private scanning: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly opts: AttestationsOptions) {
+    this.refreshMs = opts.refreshMs ?? ATTESTATION_REFRESH_MS;
+    this.retryMs = opts.retryMs ?? 10 * 60_000;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.opts.scanIntervalMs ?? 30_000);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.scanning;
+  }
+
+  /** Scans now (or once more after the scan under way). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.scanning) {
+      this.again = true;
+      return;
+    }
+    this.scanning = this.scan()
+      .catch((err: unknown) => this.opts.log.warn("attestation scan failed", { err }))
+      .finally(() => {
+        this.scanning = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** A newly claimed agent's first attestation, now; a failure is left to the scan's retry. */
+  claimed(instance: InstanceRef): void {
+    void this.attest(instance);
+  }
+
+  private async scan(): Promise<void> {
+    const due = await this.opts.em.fork().execute<{ id: string; host_url: string; inbox_id: string }[]>(
+      `update instances set attest_next_at = now() + make_interval(secs => ?)
+       where id in (
+         select id from instances
+         where state = 'claimed' and (attest_next_at is null or attest_next_at <= now())
+         order by attest_next_at nulls first
+         limit ? for update skip locked)
+       returning id, host_url, inbox_id`,
+      [this.retryMs / 1000, BATCH],
+    );
+    await forEachLimited(due, this.opts.concurrency ?? 16, async (r) => {
+      if (!this.stopped) await this.attest({ id: r.id, hostUrl: r.host_url, inboxId: r.inbox_id });
+    });
+    if (due.length === BATCH) this.again = true;
+  }
+
+  /** Signs the agent's inbox, hands it the attestation, and records when the next one is due. */
+  private async attest(instance: InstanceRef): Promise<boolean> {
+    let a: ReturnType<AttestationKeyRing["attest"]>;
+    try {
+      a = this.opts.keys.attest(instance.inboxId);
+      await this.opts.runtime.attest(
+        instance,
+        create(AttestRequestSchema, {
+          attestation: { inboxId: a.inboxId, signature: a.signature, timestamp: a.timestamp, kid: a.kid },
+          key: { kid: a.kid, x: a.x, expiresAt: a.expiresAt ?? "" },
+        }),
+      );
+    } catch (err) {
+      this.opts.log.warn("attestation not delivered; retried later", { instanceId: instance.id, err });
+      await this.setNext(instance.id, this.retryMs).catch(() => undefined);
+      return false;
+    }
+    await this.setNext(instance.id, this.refreshMs);
+    this.opts.log.debug("attested", { instanceId: instance.id, kid: a.kid });
+    return true;
+  }
+
+  private async setNext(id: string, ms: number): Promise<void> {
+    await this.opts.em
+      .fork()
+      .execute(
+        `update instances set attest_next_at = now() + make_interval(secs => ?) where id = ? and state = 'claimed'`,
+        [ms / 1000, id],
+      );
+  }
+}
