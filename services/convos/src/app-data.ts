@@ -63,9 +63,35 @@ export function encodeJoinRequest(request: JoinRequest): EncodedContent {
   };
 }
 
-/** convos.org/profile_update:1.0: how a member announces its name and that it is an agent. */
-export function encodeProfileUpdate(name: string | undefined, agent = true): EncodedContent {
-  const update = create(ProfileUpdateSchema, { name, memberKind: agent ? MemberKind.AGENT : undefined });
+/** A profile's metadata values: Convos' MetadataValue is a string, a number or a bool. */
+export type ProfileMetadataValues = Record<string, string | number | boolean>;
+
+/**
+ * convos.org/profile_update:1.0: how a member announces its name, that it is
+ * an agent, and its metadata (an agent's badge and certificate, its face).
+ */
+export function encodeProfileUpdate(
+  name: string | undefined,
+  agent = true,
+  metadata: ProfileMetadataValues = {},
+): EncodedContent {
+  const update = create(ProfileUpdateSchema, {
+    name,
+    memberKind: agent ? MemberKind.AGENT : undefined,
+    metadata: Object.fromEntries(
+      Object.entries(metadata).map(([k, v]) => [
+        k,
+        {
+          value:
+            typeof v === "string"
+              ? { case: "stringValue" as const, value: v }
+              : typeof v === "number"
+                ? { case: "numberValue" as const, value: v }
+                : { case: "boolValue" as const, value: v },
+        },
+      ]),
+    ),
+  });
   return {
     type: { authorityId: "convos.org", typeId: "profile_update", versionMajor: 1, versionMinor: 0 },
     parameters: {},

@@ -1,5 +1,11 @@
 import { deadlineExceeded, invalidArgument, type InboxResolver } from "@convos-pool/kit";
-import { encodeJoinRequest, encodeProfileUpdate, readAppData, type EncodedContent } from "./app-data.js";
+import {
+  encodeJoinRequest,
+  encodeProfileUpdate,
+  readAppData,
+  type EncodedContent,
+  type ProfileMetadataValues,
+} from "./app-data.js";
 import { parseInvite, verifyInvite, type Invite } from "./invite.js";
 
 /** What joining needs of an XMTP client (`@xmtp/node-sdk`'s Client fits). */
@@ -50,6 +56,10 @@ export interface JoinOptions {
   resolver: InboxResolver;
   /** The name the agent shows in the conversation. */
   profileName?: string;
+  /** Its profile's metadata from the start (an agent's description and avatar). */
+  profileMetadata?: ProfileMetadataValues;
+  /** An image URL for its profile, as Convos' join request carries it. */
+  profileImageUrl?: string;
   /** How long to wait for the creator to add us; default 60 s. */
   timeoutMs?: number;
   /** How often to sync while waiting, in case the welcome stream missed or dropped it; default 1 s. */
@@ -156,7 +166,11 @@ export async function joinConversation<G extends JoinedGroup>(
     await dm.send(
       encodeJoinRequest({
         inviteSlug: invite.slug,
-        profile: { ...(opts.profileName ? { name: opts.profileName } : {}), memberKind: "agent" },
+        profile: {
+          ...(opts.profileName ? { name: opts.profileName } : {}),
+          ...(opts.profileImageUrl ? { imageURL: opts.profileImageUrl } : {}),
+          memberKind: "agent",
+        },
       }),
       { shouldPush: false, optimistic: true },
     );
@@ -177,7 +191,7 @@ export async function joinConversation<G extends JoinedGroup>(
       ),
     );
     const group = await added;
-    await group.send(encodeProfileUpdate(opts.profileName));
+    await group.send(encodeProfileUpdate(opts.profileName, true, opts.profileMetadata));
     return { invite, group };
   } finally {
     for (const t of timers) clearTimeout(t);

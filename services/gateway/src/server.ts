@@ -13,6 +13,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestation_service_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
@@ -51,6 +52,7 @@ import {
   type CallInfo,
   type Gate,
 } from "./forward.js";
+import { agentsJwks } from "./agents-jwks.js";
 import { AddressLimits } from "./limits.js";
 import { restApi } from "./rest/routes.js";
 import { webApp } from "./web.js";
@@ -174,6 +176,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const patternsClient = upstream(PatternInsightsService, opts.lineageUrl);
       const patterns = patternsClient && createPatternInsightsForwarder(patternsClient, gate, log);
       const web = opts.webDir ? await webApp(opts.webDir) : undefined;
+      const jwks = agentsJwks(upstream(AttestationKeyService, opts.claimsUrl), log);
       const rest = restApi({
         templates,
         curation,
@@ -189,7 +192,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         maxBodyBytes: DEFAULT_MAX_REQUEST_BYTES,
       });
       const fallback = async (req: ServerRequest, res: ServerResponse) =>
-        (await rest(req, res)) || (web?.(req, res) ?? false);
+        (await jwks(req, res)) || (await rest(req, res)) || (web?.(req, res) ?? false);
       const routes = (router: ConnectRouter) => {
         router.service(SessionService, {
           async createSession(req, ctx) {

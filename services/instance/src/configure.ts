@@ -18,6 +18,7 @@ import type {
   ParentInstance,
   ToolCredential,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { OwnerProofSchema } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SignedTemplateSchema, type TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { InstanceConfig, InstanceCredentials, ParentRef } from "./agent/types.js";
@@ -126,6 +127,10 @@ export async function planConfigure(
       tools,
       userConfig: { ...req.userConfig },
       ...(req.parent ? { parent: checkParent(req.parent, ownerId) } : {}),
+      // Kept as given: members check it (profile.ts publishes it); the pool could only make it fail their check.
+      ...(req.ownerProof?.proof.case
+        ? { ownerProof: { ownerId, proof: toJson(OwnerProofSchema, req.ownerProof) } }
+        : {}),
       configuredAt: new Date().toISOString(),
     },
   };

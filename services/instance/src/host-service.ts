@@ -115,6 +115,9 @@ export function createInstanceService(
     async updateTemplate(req, ctx) {
       return pick(ctx).updateTemplate(req);
     },
+    async attest(req, ctx) {
+      return { metadataKeys: await pick(ctx).attest(req) };
+    },
     async cloneSummary(req, ctx) {
       return pick(ctx).cloneSummary(req, ctx.signal);
     },

@@ -98,7 +98,10 @@ export async function prepareClone(
       },
     },
   });
-  return { clone: { parent, auth, carry: input.carry }, proof: { nonce: verified.nonce, purpose: "CloneAgent", owner } };
+  return {
+    clone: { parent, auth, carry: input.carry },
+    proof: { nonce: verified.nonce, purpose: "CloneAgent", owner },
+  };
 }
 
 /**

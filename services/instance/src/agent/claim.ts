@@ -17,6 +17,7 @@ import { Memory } from "../memory.js";
 import { planTemplateUpdate } from "../update.js";
 import { FILES } from "../workspace.js";
 import type { Conversation } from "./conversation.js";
+import { joinProfile } from "./profile.js";
 import type { Inheritance } from "./inheritance.js";
 import type { AgentState } from "./state.js";
 import type { ConversationState } from "./types.js";
@@ -82,6 +83,8 @@ export class Claim {
     const { invite: parsed, group } = await joinConversation(agent.client!, invite, {
       resolver: await agent.deps.resolver(),
       profileName: agent.config.agentName,
+      // Its face from the start; the badge and certificate follow with the pool's attestation (profile.ts).
+      ...profileAtJoin(agent.config),
       timeoutMs: agent.deps.joinTimeoutMs ?? 60_000,
       onInvite: (i) =>
         agent.invites.attempt({
@@ -147,4 +150,9 @@ export class Claim {
       trustLevel: agent.toolbox.level,
     };
   }
+}
+
+function profileAtJoin(config: NonNullable<AgentState["config"]>) {
+  const { metadata, imageUrl } = joinProfile(config);
+  return { profileMetadata: metadata, ...(imageUrl ? { profileImageUrl: imageUrl } : {}) };
 }

@@ -24,6 +24,7 @@
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { InstanceState, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type {
+  AttestRequest,
   CloneSummaryRequest,
   ConfigureRequest,
   InstanceServiceSetTrustLevelRequest,
@@ -47,6 +48,7 @@ import { AgentDormancy } from "./dormancy.js";
 import { Inheritance } from "./inheritance.js";
 import { Lifecycle } from "./lifecycle.js";
 import { OwnerOperations } from "./owner.js";
+import { AgentProfile } from "./profile.js";
 import { AgentState } from "./state.js";
 import type { InheritanceFile, InstanceConfig, InstanceCredentials, InstanceDeps } from "./types.js";
 
@@ -58,6 +60,7 @@ export class AgentInstance implements PatternAgent {
   private readonly lifecycle: Lifecycle;
   private readonly claim: Claim;
   private readonly owner: OwnerOperations;
+  private readonly profile: AgentProfile;
 
   constructor(
     deps: InstanceDeps,
@@ -71,6 +74,7 @@ export class AgentInstance implements PatternAgent {
     this.lifecycle = new Lifecycle(this.agent, this.conversation, this.inheritance, this.dormancy);
     this.claim = new Claim(this.agent, this.conversation, this.inheritance);
     this.owner = new OwnerOperations(this.agent, this.conversation);
+    this.profile = new AgentProfile(this.agent);
   }
 
   /** A call that changes it: one at a time with its others, once it is ready (a dormant one wakes for it). */
@@ -220,7 +224,19 @@ export class AgentInstance implements PatternAgent {
   updateTemplate(
     req: InstanceServiceUpdateTemplateRequest,
   ): Promise<{ appliedVersion: bigint; appliedBaseVersions: bigint[]; model: string; trustLevel: TrustLevel }> {
-    return this.call(() => this.claim.updateTemplate(req));
+    return this.call(async () => {
+      const applied = await this.claim.updateTemplate(req);
+      // Its certificate names the version it runs: members see the new one.
+      await this.profile.republish().catch((err: unknown) => this.agent.log.warn("profile not republished", { err }));
+      return applied;
+    });
+  }
+
+  // ---- its profile (profile.ts) ----
+
+  /** The pool's attestation: checked to name this agent, then published with its certificate. */
+  attest(req: AttestRequest): Promise<string[]> {
+    return this.call(() => this.profile.attest(req));
   }
 
   // ---- clone with context (inheritance.ts) ----

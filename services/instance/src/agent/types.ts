@@ -28,6 +28,8 @@ export interface InstanceConfig {
   userConfig: Record<string, string>;
   /** A clone's parent as the pool named it: whose summary it waits for. */
   parent?: ParentRef;
+  /** The owner's signature of the claim (convos.pool.v1.OwnerProof), for its birth certificate (profile.ts); none for a session. */
+  ownerProof?: { ownerId: string; proof: JsonValue };
   configuredAt: string;
   /** When the last UpdateTemplate was applied. */
   updatedAt?: string;

@@ -1,0 +1,136 @@
+// The agent's Convos profile (docs/signatures.md, "Birth certificate"): its
+// face (name, description and avatar from its template), the pool's
+// attestation (the verified badge Convos clients show) and its birth
+// certificate (its template release, owner and parent, each with the
+// signature that proves it). planProfile decides what it says, pure;
+// AgentProfile checks what the pool hands it and publishes a ProfileUpdate.
+//
+// The pool hands it an attestation (InstanceService.Attest) after its claim
+// and every 12 hours; it publishes one only when it names its own inbox and
+// the key handed with it checks the signature, so the pool cannot make it
+// show another agent's badge. It keeps the last one (attestation.json) to
+// publish again when its template version changes.
+
+import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
+import {
+  AgentCertificateSchema,
+  OwnerProofSchema,
+  type AgentCertificate,
+} from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
+import type { AttestRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { SignedTemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import {
+  agentProfileMetadata,
+  ATTESTATION_MAX_AGE_MS,
+  checkAttestationWithKey,
+  failedPrecondition,
+  invalidArgument,
+  releaseProofOf,
+  resolveContent,
+  type AttestationParts,
+  type ProfileMetadata,
+} from "@convos-pool/kit";
+import { encodeProfileUpdate } from "@convos-pool/convos";
+import type { AgentState } from "./state.js";
+import type { InstanceConfig } from "./types.js";
+
+/** The last attestation it published, to publish again with a new certificate. */
+const ATTESTATION_FILE = "attestation.json";
+
+/** Name, description and avatar, from the template as it resolves with its bases. */
+export function faceOf(config: InstanceConfig): { name: string; description: string; avatar: string } {
+  const layers = [config.template, ...(config.bases ?? [])].map((j) => fromJson(SignedTemplateSchema, j).content!);
+  const content = resolveContent(layers);
+  return { name: config.agentName, description: content.description, avatar: content.avatar };
+}
+
+/** What it is, with the proofs it holds: the release it verified, the owner's signature, its parent. */
+export function certificateOf(config: InstanceConfig, inboxId: string): AgentCertificate {
+  const release = fromJson(SignedTemplateSchema, config.template);
+  // A proof signed by an earlier owner proves nothing about the one after a transfer.
+  const proof =
+    config.ownerProof?.ownerId === config.ownerId
+      ? fromJson(OwnerProofSchema, config.ownerProof.proof as JsonValue)
+      : undefined;
+  return create(AgentCertificateSchema, {
+    inboxId,
+    instanceId: config.instanceId,
+    release: releaseProofOf(release),
+    ownerId: config.ownerId,
+    ...(proof ? { ownerProof: proof } : {}),
+    ...(config.parent ? { parentInstanceId: config.parent.instanceId, parentInboxId: config.parent.inboxId } : {}),
+  });
+}
+
+/** The metadata it shows when it joins: its face; an image URL avatar also as the join request's image. */
+export function joinProfile(config: InstanceConfig): { metadata: ProfileMetadata; imageUrl?: string } {
+  const { description, avatar } = faceOf(config);
+  return {
+    metadata: agentProfileMetadata({ description, avatar }),
+    ...(avatar.startsWith("https://") ? { imageUrl: avatar } : {}),
+  };
+}
+
+/** Its whole profile: the face, the attestation when it has one, the certificate. */
+export function planProfile(
+  config: InstanceConfig,
+  inboxId: string,
+  attestation: AttestationParts | undefined,
+): { name: string; metadata: ProfileMetadata } {
+  const { name, description, avatar } = faceOf(config);
+  return {
+    name,
+    metadata: agentProfileMetadata({
+      description,
+      avatar,
+      ...(attestation ? { attestation } : {}),
+      certificate: certificateOf(config, inboxId),
+    }),
+  };
+}
+
+/**
+ * The attestation in an Attest call, if it is this agent's: it names its
+ * inbox, and the key handed with it checks its signature and age. Else
+ * INVALID_ARGUMENT naming the field.
+ */
+export function checkAttestRequest(req: AttestRequest, inboxId: string, now = Date.now()): AttestationParts {
+  const a = req.attestation;
+  if (!a) throw invalidArgument("attestation", "is required");
+  if (a.inboxId !== inboxId) throw invalidArgument("attestation.inbox_id", `names ${a.inboxId}, not this agent`);
+  if (!req.key || req.key.kid !== a.kid) throw invalidArgument("key", "must be the key the attestation names");
+  const parts = { inboxId: a.inboxId, signature: a.signature, timestamp: a.timestamp, kid: a.kid };
+  const check = checkAttestationWithKey(parts, req.key.x, { now });
+  if (!check.valid) throw invalidArgument("attestation.signature", check.reason);
+  return parts;
+}
+
+export class AgentProfile {
+  constructor(private readonly agent: AgentState) {}
+
+  /** Checks the pool's attestation, keeps it, and publishes its profile with it. The metadata keys sent. */
+  async attest(req: AttestRequest): Promise<string[]> {
+    const agent = this.agent;
+    const attestation = checkAttestRequest(req, agent.inboxId);
+    if (!agent.config || !agent.group) {
+      throw failedPrecondition(`instance ${agent.id} is not in a conversation: nothing to attest there`);
+    }
+    await agent.ws.writeJson(ATTESTATION_FILE, attestation);
+    return this.publish(attestation);
+  }
+
+  /** Publishes again (a new template version): with its last attestation while Convos clients still accept it. */
+  async republish(): Promise<void> {
+    const saved = await this.agent.ws.readJson<AttestationParts>(ATTESTATION_FILE);
+    const fresh = saved && Date.now() - Date.parse(saved.timestamp) < ATTESTATION_MAX_AGE_MS ? saved : undefined;
+    if (this.agent.config && this.agent.group) await this.publish(fresh);
+  }
+
+  private async publish(attestation: AttestationParts | undefined): Promise<string[]> {
+    const agent = this.agent;
+    const { name, metadata } = planProfile(agent.config!, agent.inboxId, attestation);
+    await agent.group!.send(encodeProfileUpdate(name, true, metadata));
+    agent.log.info("profile published", { attested: attestation !== undefined, kid: attestation?.kid });
+    return Object.keys(metadata);
+  }
+}
