@@ -65,6 +65,12 @@ export interface ParsedCommand {
   /** `--offer on|off` and `--adopt on|off` of sharing. */
   offer?: boolean;
   adopt?: boolean;
+  /** verify-agent: where the agent's profile comes from, the invite, the JWKS. */
+  profile?: string;
+  conversation?: string;
+  convosHome?: string;
+  invite?: string;
+  jwksUrl?: string;
 }
 
 export function positiveInt(name: string, value: string, command?: CommandName): number {
@@ -234,6 +240,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values.template !== undefined) out.template = values.template;
   if (values.feedback !== undefined) out.feedback = values.feedback;
   if (values.secret !== undefined) out.secrets = secretsArg(values.secret, name);
+  if (values.profile !== undefined) out.profile = values.profile;
+  if (values.conversation !== undefined) out.conversation = values.conversation;
+  if (values["convos-home"] !== undefined) out.convosHome = values["convos-home"];
+  if (values.invite !== undefined) out.invite = values.invite;
+  if (values["jwks-url"] !== undefined) out.jwksUrl = values["jwks-url"];
   if (name === "sharing") {
     out.offer = onOffArg("--offer", values.offer, name);
     out.adopt = onOffArg("--adopt", values.adopt, name);

@@ -34,6 +34,11 @@ export const OPTIONS = {
   feedback: { type: "boolean" },
   offer: { type: "string" },
   adopt: { type: "string" },
+  profile: { type: "string" },
+  conversation: { type: "string" },
+  "convos-home": { type: "string" },
+  invite: { type: "string" },
+  "jwks-url": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -311,6 +316,13 @@ export const COMMANDS = {
     options: ["template", "limit", "cursor"],
     synopsis: `[--template ID] ${PAGE}`,
     summary: "operators' signed actions (a creator: those about my templates)",
+  },
+  "verify-agent": {
+    args: ["INBOX"],
+    options: ["profile", "conversation", "convos-home", "invite", "jwks-url"],
+    synopsis: "INBOX (--profile FILE | --conversation ID [--convos-home DIR]) [--invite URL] [--jwks-url URL]",
+    summary:
+      "check an agent's verified badge (against the pool's JWKS) and birth certificate (each signature against XMTP_API_URL): its template, creator, owner, parent",
   },
   "memory-export": {
     args: ["ID", "FILE"],

@@ -20,6 +20,8 @@ export interface Context {
   fetch?: typeof fetch;
   /** Milliseconds since the epoch (tests). */
   now?: () => number;
+  /** XMTP_API_URL: where signers' inboxes are checked (verify-agent); absent: by derivation only. */
+  xmtpApiUrl?: string;
 }
 
 export interface Reply {

@@ -12,6 +12,7 @@ import { CliError, HttpError, UsageError } from "./errors.js";
 import { DEFAULT_URL, normalizeUrl, type Context } from "./http.js";
 import { DEFAULT_KEY_FILE } from "./key-store.js";
 import * as openclaw from "./openclaw-commands.js";
+import * as verify from "./verify-commands.js";
 
 export interface Io {
   env: Record<string, string | undefined>;
@@ -28,6 +29,7 @@ export function contextOf(p: Pick<ParsedCommand, "url" | "key">, io: Io): Contex
     keyFile: resolve(io.cwd, p.key ?? io.env.POOL_KEY_FILE ?? DEFAULT_KEY_FILE),
     cwd: io.cwd,
     ...(io.fetch ? { fetch: io.fetch } : {}),
+    ...(io.env.XMTP_API_URL ? { xmtpApiUrl: io.env.XMTP_API_URL } : {}),
   };
 }
 
@@ -179,6 +181,14 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return cmd.contentHashOf(ctx, a.FILE as string);
     case "patch-hash":
       return cmd.patchHashOf(ctx, a.FILE as string);
+    case "verify-agent":
+      return verify.verifyAgent(ctx, a.INBOX as string, {
+        ...(p.profile !== undefined ? { profile: p.profile } : {}),
+        ...(p.conversation !== undefined ? { conversation: p.conversation } : {}),
+        ...(p.convosHome !== undefined ? { convosHome: p.convosHome } : {}),
+        ...(p.invite !== undefined ? { invite: p.invite } : {}),
+        ...(p.jwksUrl !== undefined ? { jwksUrl: p.jwksUrl } : {}),
+      });
   }
 }
 
@@ -197,6 +207,12 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     io.stdout(typeof out === "string" ? `${out}\n` : `${JSON.stringify(out, null, 2)}\n`);
     return 0;
   } catch (err) {
+    if (err instanceof verify.AgentNotVerified) {
+      // The whole report, as for an agent that checks out; the exit code says it did not.
+      io.stdout(`${JSON.stringify(err.report, null, 2)}\n`);
+      io.stderr(`pool: ${err.message}\n`);
+      return 1;
+    }
     if (err instanceof HttpError) {
       io.stderr(`${JSON.stringify(err.body, null, 2)}\n`);
       return 1;
