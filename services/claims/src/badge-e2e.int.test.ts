@@ -1,0 +1,268 @@
+// The verified badge and the birth certificate, end to end: Saul (a real
+// Convos CLI serving the conversation) claims an agent with his signed
+// claim; the agent publishes its face, the pool's attestation and its
+// certificate in its Convos profile, which Saul's CLI reads. The Convos
+// CLI's own `attestation verify` checks the badge against the gateway's
+// JWKS, and refuses a tampered one or one of another inbox; `pool
+// verify-agent` checks the certificate's signatures against the local XMTP
+// node. The claims service attests again when due, never a removed agent.
+// Real: PostgreSQL, the XMTP node, the instance host, the claims and
+// template services, the gateway, the Convos CLI. Nothing stands in.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AttestRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { run as pool } from "@convos-pool/cli";
+import { startGateway, type RunningGateway } from "@convos-pool/gateway";
+import type { AgentInstance } from "@convos-pool/instance";
+import { createLogger, plainMetadata, signClaim, type AttestationJwks, type ProfileMetadata } from "@convos-pool/kit";
+import {
+  createTestDatabase,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  type TestIdentity,
+} from "@convos-pool/testing";
+import { runConvos, type CliEvent } from "@convos-pool/testing/convos";
+import { RealStack } from "@convos-pool/testing/real-stack";
+import { waitFor } from "@convos-pool/testing/wait";
+import { as } from "./testing/helpers.js";
+import { LOCAL_XMTP_PORT } from "@convos-pool/testing/xmtp-port";
+
+const stack = new RealStack({
+  name: "badge-e2e",
+  conversationName: "Trip buddies",
+  host: { joinTimeoutMs: 15_000 },
+  claims: { pool: { target: 1 }, attestation: { scanIntervalMs: 300 } },
+});
+
+let gateway: RunningGateway;
+let saul: TestIdentity;
+let creator: TestIdentity;
+let agent: AgentInstance;
+let templateId: string;
+let jwksUrl: string;
+
+/** The agent's newest profile_update with an attestation, as Saul's CLI printed it. */
+const attested = (from = 0) =>
+  stack.cli!.waitFor<CliEvent & { name?: string; metadata?: unknown }>(
+    "the agent's attested profile",
+    (e) =>
+      e.event === "profile_update" &&
+      e.senderInboxId === agent.inboxId &&
+      !!(e as { metadata?: Record<string, unknown> }).metadata?.attestation,
+    { ms: 30_000, from },
+  );
+
+/** `convos attestation verify` (it needs no XMTP node: no bridge, so it reaches the gateway). */
+const convosVerify = (inboxId: string, m: ProfileMetadata) =>
+  runConvos<{ verified: boolean; reason: string | null }>(
+    [
+      "attestation",
+      "verify",
+      inboxId,
+      "--attestation",
+      String(m.attestation),
+      "--attestation-ts",
+      String(m.attestation_ts),
+      "--attestation-kid",
+      String(m.attestation_kid),
+      "--jwks-url",
+      jwksUrl,
+    ],
+    join(stack.dir, "verifier"),
+    { xmtpPort: LOCAL_XMTP_PORT },
+  );
+
+/** `pool verify-agent` in this process, with the profile as a file; its exit code and printed report. */
+async function verifyAgent(inboxId: string, m: ProfileMetadata, invite?: string) {
+  const file = join(stack.dir, `profile-${Date.now()}.json`);
+  await writeFile(file, JSON.stringify({ metadata: m }));
+  const out: string[] = [];
+  const code = await pool(
+    ["verify-agent", inboxId, "--profile", file, "--url", gateway.url, ...(invite ? ["--invite", invite] : [])],
+    {
+      env: { XMTP_API_URL: stack.node!.url },
+      cwd: stack.dir,
+      stdout: (t) => out.push(t),
+      stderr: () => {},
+    },
+  );
+  return { code, report: JSON.parse(out.join("")) as Record<string, any> };
+}
+
+beforeAll(async () => {
+  await stack.start();
+  gateway = await startGateway({
+    templatesUrl: stack.templates!.url,
+    claimsUrl: stack.claims!.url,
+    credentials: stack.creds.gateway,
+    databaseUrl: await createTestDatabase("badge_e2e_gateway"),
+    log: createLogger("gateway", { level: "silent" }),
+  });
+  jwksUrl = `${gateway.url}/.well-known/agents.json`;
+  await mkdir(join(stack.dir, "verifier"), { recursive: true });
+  saul = await stack.personOf();
+  creator = newIdentity();
+  const template = await signedTemplate(
+    stack.templatesSc!.client,
+    creator,
+    sampleContent({ agent_name: "Trip Planner", description: "Plans trips with you", avatar: "🧭", tools: [] }),
+    "public",
+  );
+  templateId = template.id;
+  await stack.idleAgents(1);
+  // Signed, not a session: the owner's own signature goes into the certificate.
+  const claim = {
+    requester: saul.inboxId,
+    templateId,
+    conversationInvite: stack.ready.inviteUrl,
+    model: "",
+    userConfig: {},
+  };
+  const { instanceId } = await stack.claimsSc!.client.claim({
+    ...claim,
+    signature: await signClaim(saul.account, claim),
+  });
+  agent = stack.host!.instances.get(instanceId)!;
+}, 180_000);
+
+afterAll(async () => {
+  await gateway?.close();
+  await stack.close();
+});
+
+describe("the verified badge and the birth certificate", () => {
+  let profile: ProfileMetadata;
+
+  it("a member sees the agent's face, the pool's attestation and its certificate in its Convos profile", {
+    timeout: 60_000,
+  }, async () => {
+    const e = await attested();
+    expect(e.name).toBe("Trip Planner");
+    profile = plainMetadata(e);
+    expect(profile).toMatchObject({
+      description: "Plans trips with you",
+      avatar: "🧭",
+      template_id: templateId,
+      template_version: 1,
+      creator: creator.inboxId,
+      owner: saul.inboxId,
+      attestation_kid: expect.stringMatching(/^dev-/),
+    });
+    expect(profile.parent).toBeUndefined();
+    expect(Date.now() - Date.parse(String(profile.attestation_ts))).toBeLessThan(60_000);
+    // The gateway's JWKS has the key that signed it, public half only.
+    const jwks = (await (await fetch(jwksUrl)).json()) as AttestationJwks;
+    expect(jwks.keys.map((k) => k.kid)).toContain(profile.attestation_kid);
+    expect(JSON.stringify(jwks)).not.toMatch(/PRIVATE|"d":/);
+  });
+
+  it("the Convos CLI's own attestation verify says valid against the gateway's JWKS, and refuses a tampered or another inbox's", {
+    timeout: 60_000,
+  }, async () => {
+    const sig = String(profile.attestation);
+    const tampered = { ...profile, attestation: `${sig[0] === "A" ? "B" : "A"}${sig.slice(1)}` };
+    // Side by side: each is a CLI start of a few seconds.
+    const [valid, altered, otherInbox] = await Promise.all([
+      convosVerify(agent.inboxId, profile),
+      convosVerify(agent.inboxId, tampered),
+      convosVerify(saul.inboxId, profile),
+    ]);
+    expect(valid).toMatchObject({ verified: true, reason: null });
+    expect(altered.verified).toBe(false);
+    expect(otherInbox.verified).toBe(false);
+  });
+
+  it("pool verify-agent checks the creator's release and the owner's signed claim into this conversation", {
+    timeout: 60_000,
+  }, async () => {
+    const { code, report } = await verifyAgent(agent.inboxId, profile, stack.ready.inviteUrl);
+    expect(report.problems).toEqual([]);
+    expect(code).toBe(0);
+    expect(report).toMatchObject({
+      valid: true,
+      attestation: { valid: true },
+      inboxCheck: stack.node!.url,
+      certificate: {
+        templateId,
+        version: 1,
+        creatorId: creator.inboxId,
+        ownerId: saul.inboxId,
+        ownerProof: "claim",
+        template: { ok: true, by: "signature" },
+        owner: { ok: true, by: "signature", detail: expect.stringContaining("this conversation's invite") },
+      },
+    });
+    // Another inbox's profile passed off as this one's: refused, exit 1.
+    const other = await verifyAgent(saul.inboxId, profile);
+    expect(other.code).toBe(1);
+    expect(other.report.valid).toBe(false);
+    // A profile that names another owner than the one who signed.
+    const lying = await verifyAgent(agent.inboxId, { ...profile, owner: creator.inboxId });
+    expect(lying.code).toBe(1);
+  });
+
+  it("the agent refuses an attestation of another inbox and publishes nothing", { timeout: 30_000 }, async () => {
+    const before = stack.cli!.events.length;
+    const req = create(AttestRequestSchema, {
+      attestation: {
+        inboxId: saul.inboxId,
+        signature: String(profile.attestation),
+        timestamp: String(profile.attestation_ts),
+        kid: String(profile.attestation_kid),
+      },
+      key: { kid: String(profile.attestation_kid), x: "" },
+    });
+    await expect(agent.attest(req)).rejects.toThrow(/attestation.inbox_id/);
+    // Its own inbox, with a key that did not sign it.
+    const forged = create(AttestRequestSchema, {
+      attestation: { ...req.attestation!, inboxId: agent.inboxId },
+      key: { kid: String(profile.attestation_kid), x: "A".repeat(43) },
+    });
+    await expect(agent.attest(forged)).rejects.toThrow(/attestation.signature/);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(
+      stack.cli!.events.slice(before).filter((e) => e.event === "profile_update" && e.senderInboxId === agent.inboxId),
+    ).toEqual([]);
+  });
+
+  it("is renewed when due, and a removed agent's is not", { timeout: 60_000 }, async () => {
+    const from = stack.cli!.events.length;
+    await stack.sql.query(`update instances set attest_next_at = now() - interval '1 minute' where id = $1`, [
+      agent.id,
+    ]);
+    const again = plainMetadata(await attested(from));
+    expect(Date.parse(String(again.attestation_ts))).toBeGreaterThan(Date.parse(String(profile.attestation_ts)));
+    // Its next one a refresh ahead, once the agent has answered.
+    await waitFor(
+      "the next attestation 12 hours ahead",
+      async () =>
+        (
+          await stack.rows<{ due_in: number }>(
+            `select extract(epoch from attest_next_at - now())::float8 as due_in from instances where id = $1`,
+            [agent.id],
+          )
+        )[0]!.due_in >
+        11 * 3600,
+      10_000,
+    );
+
+    await stack.claimsSc!.client.removeAgent({ instanceId: agent.id }, as(saul));
+    await waitFor(
+      "the agent removed",
+      async () =>
+        (await stack.rows<{ state: string }>(`select state from instances where id = $1`, [agent.id]))[0]?.state !==
+        "claimed",
+      20_000,
+    );
+    await stack.sql.query(`update instances set attest_next_at = null where id = $1`, [agent.id]);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const [after] = await stack.rows<{ attest_next_at: Date | null }>(
+      `select attest_next_at from instances where id = $1`,
+      [agent.id],
+    );
+    expect(after?.attest_next_at ?? null).toBeNull();
+  });
+});
