@@ -29,6 +29,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { parseEther } from "viem";
 import { FieldError, shownError, type ShownError } from "../errors";
+import { BadgeCheck } from "./agent-badge";
 import { eth, outcomeName, short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
@@ -239,6 +240,7 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
           </button>
         </form>
       )}
+      {live && <BadgeCheck inboxId={i.inboxId} />}
       {(live || i.state === InstanceState.CRASHED) && <Activity id={i.id} />}
       <Lineage id={i.id} />
     </Page>
