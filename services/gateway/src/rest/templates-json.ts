@@ -195,6 +195,8 @@ export function contentFromBody(body: JsonObject): TemplateContent {
   if (level) json.max_trust_level = level as TrustLevelName;
   const soul = soulOf(body);
   if (soul && Object.keys(soul).length > 0) json.soul = soul;
+  const avatar = body.string("avatar", "");
+  if (avatar) json.avatar = avatar;
   return contentFromJson(json);
 }
 
@@ -221,6 +223,7 @@ export function patchFromBody(body: JsonObject): TemplatePatch {
     tags: tags ?? [],
     clearTags: tags !== undefined && tags.length === 0,
     cloneDirective: opt("clone_directive"),
+    avatar: opt("avatar"),
     maxTrustLevel,
     // `{}` is an empty Soul, which removes it.
     soul: soul && soulFromJson(soul),
