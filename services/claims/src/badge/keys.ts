@@ -5,8 +5,8 @@
  * 0600), so that `npm start` keeps its badge across restarts. The key id of
  * the development key names it as such and derives from its public key.
  */
-import { createHash } from "node:crypto";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { AttestationKeyRing, generateAttestationKeyPem, type Logger } from "@convos-pool/kit";
 
@@ -20,8 +20,11 @@ export async function developmentKeys(dataDir: string, log: Logger): Promise<Att
   } catch {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     pem = generateAttestationKeyPem();
-    await writeFile(file, pem, { mode: 0o600 });
-    await chmod(file, 0o600);
+    // Whole or not at all: another process starting beside this one reads a complete key or none.
+    const part = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+    await writeFile(part, pem, { mode: 0o600 });
+    await chmod(part, 0o600);
+    await rename(part, file);
   }
   const probe = new AttestationKeyRing([{ kid: "probe", pem }]);
   const x = probe.publicKeys()[0]!.x;
