@@ -43,6 +43,8 @@ export class Attestations {
   private scanning: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** First attestations after claims, awaited by stop(). */
+  private readonly firsts = new Set<Promise<boolean>>();
 
   constructor(private readonly opts: AttestationsOptions) {
     this.refreshMs = opts.refreshMs ?? ATTESTATION_REFRESH_MS;
@@ -59,6 +61,7 @@ export class Attestations {
     this.stopped = true;
     clearInterval(this.timer);
     await this.scanning;
+    await Promise.all(this.firsts);
   }
 
   /** Scans now (or once more after the scan under way). */
@@ -81,7 +84,9 @@ export class Attestations {
 
   /** A newly claimed agent's first attestation, now; a failure is left to the scan's retry. */
   claimed(instance: InstanceRef): void {
-    void this.attest(instance);
+    if (this.stopped) return;
+    const first = this.attest(instance).finally(() => this.firsts.delete(first));
+    this.firsts.add(first);
   }
 
   private async scan(): Promise<void> {
