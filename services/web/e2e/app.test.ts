@@ -46,6 +46,8 @@ let creator: Page;
 let user: Page;
 let userInbox = "";
 let instanceId = "";
+/** The agent's attested Convos profile, as the conversation's CLI printed it. */
+let agentProfile: CliEvent | undefined;
 /** An operator of the store (POOL_OPERATORS), and the templates service's database, to check what curation wrote. */
 const operator = newIdentity();
 let templatesDb: pg.Client;
@@ -335,6 +337,15 @@ describe("the web app in a browser", () => {
     const sent = await cli.send("Hello, can you help us plan?");
     const answer = await cli.messageFrom(joined.inboxId, sent, 30_000);
     expect(answer.content.length).toBeGreaterThan(0);
+    // Its profile carries the pool's attestation and its birth certificate (the owner's page checks them).
+    agentProfile = await cli.waitFor(
+      "the agent's attested profile",
+      (e) =>
+        e.event === "profile_update" &&
+        e.senderInboxId === joined.inboxId &&
+        !!(e as { metadata?: { attestation?: unknown } }).metadata?.attestation,
+      { from, ms: 30_000 },
+    );
   });
 
   it("the creator's dashboard lists the agent and follows an update as it reaches it", {
@@ -396,6 +407,14 @@ describe("the web app in a browser", () => {
     await expect(activity.first().locator("strong").textContent()).resolves.toBe("trust · set_trust_level · done");
     await expect(activity.first().textContent()).resolves.toContain("→ L1, set by the owner");
     await shoot(user, "agent");
+
+    // Its verified badge and birth certificate, from its profile as a member's Convos CLI prints it.
+    await user.getByLabel("Its Convos profile").fill(JSON.stringify(agentProfile));
+    await user.getByRole("button", { name: "Check", exact: true }).click();
+    const badge = user.getByTestId("badge-report");
+    await poll(() => badge.locator("strong").textContent(), 20_000).toBe("Verified");
+    await expect(badge.textContent()).resolves.toMatch(/Owner: ✓ \(the pool's word only\)/);
+    await expect(badge.textContent()).resolves.toContain(`Template ${templateId} version`);
 
     const second = await conversation("Osaka trip");
     await user.getByLabel("Conversation invite").fill(second.ready.inviteUrl);
