@@ -159,20 +159,19 @@ describe("the verified badge and the birth certificate", () => {
     expect(JSON.stringify(jwks)).not.toMatch(/PRIVATE|"d":/);
   });
 
-  it("the Convos CLI's own attestation verify says valid against the gateway's JWKS, and refuses a tampered or another inbox's", {
+  it("the Convos CLI's own attestation verify says valid against the gateway's JWKS, and refuses a tampered one", {
     timeout: 60_000,
   }, async () => {
     const sig = String(profile.attestation);
     const tampered = { ...profile, attestation: `${sig[0] === "A" ? "B" : "A"}${sig.slice(1)}` };
-    // Side by side: each is a CLI start of a few seconds.
-    const [valid, altered, otherInbox] = await Promise.all([
+    // Side by side: each is a CLI start of several seconds. (Another inbox's is refused by the
+    // CLI's own code in kit's attestation.test.ts, and by pool verify-agent below.)
+    const [valid, altered] = await Promise.all([
       convosVerify(agent.inboxId, profile),
       convosVerify(agent.inboxId, tampered),
-      convosVerify(saul.inboxId, profile),
     ]);
     expect(valid).toMatchObject({ verified: true, reason: null });
     expect(altered.verified).toBe(false);
-    expect(otherInbox.verified).toBe(false);
   });
 
   it("pool verify-agent checks the creator's release and the owner's signed claim into this conversation", {
