@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, expect, it } from "vitest";
 import { deriveInboxId, jsonHash, signOperation, type TemplateContentJson } from "@convos-pool/kit";
-import { startPool } from "./pool.js";
+import { startPool, type RunningPool } from "./pool.js";
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -54,10 +54,16 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
   const scrape = await fetch(`${pool.xmtpMetricsUrl}/metrics`);
   expect(scrape.status).toBe(200);
   expect(await scrape.text()).toMatch(/^xmtp_devnode_subscriptions\{kind="group",pool_service="xmtp-devnode"\} \d+/m);
+  // The verified badge's development key, its public half published as the pool's JWKS.
+  const jwksOf = async (p: RunningPool) => (await fetch(`${p.gatewayUrl}/.well-known/agents.json`)).json();
+  const jwks = (await jwksOf(pool)) as { keys: { kid: string }[] };
+  expect(jwks.keys.map((k) => k.kid)).toEqual([expect.stringMatching(/^dev-[0-9a-f]{12}$/)]);
   await pool.close();
 
   // The session secret is kept private to its owner.
   expect((await stat(join(dataDir, "session-secret"))).mode & 0o077).toBe(0);
+  // So is the attestation key, kept for the next start.
+  expect((await stat(join(dataDir, "claims", "attestation-key.pem"))).mode & 0o077).toBe(0);
   // The local XMTP node ran too, on its own embedded database in the data directory.
   expect(pool.xmtpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect((await stat(join(dataDir, "xmtp-devnode"))).isDirectory()).toBe(true);
@@ -79,6 +85,8 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
   });
   try {
     expect(await smtpGreeting(pool.smtpUrl)).toMatch(/^220 agents\.localhost /);
+    // The same attestation key after a restart: agents' badges stay valid.
+    expect(await jwksOf(pool)).toEqual(jwks);
     // The template is private: its creator, signed in, sees it; nobody else does.
     const login = await signOperation(account, "CreateSession", { inboxId, audience: "convos-agent-pool" });
     const session = await fetch(`${pool.gatewayUrl}/api/pool/sessions`, {
