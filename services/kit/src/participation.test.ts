@@ -30,7 +30,7 @@ describe("resolveParticipation", () => {
   });
 
   it("refuses an unknown mode and a cooldown out of range, naming the field", () => {
-    expect(violation(() => resolveParticipation({ mode: 7 }))).toContain("participation.mode");
+    expect(violation(() => resolveParticipation({ mode: 7 as ParticipationMode }))).toContain("participation.mode");
     for (const cooldownSeconds of [-1, 1.5, MAX_COOLDOWN_SECONDS + 1])
       expect(violation(() => resolveParticipation({ cooldownSeconds }))).toContain("participation.cooldown_seconds");
   });

@@ -34,10 +34,10 @@ export const PARTICIPATION_SUMMARIES: Record<ParticipationModeName, string> = {
 };
 
 /** What the owner signs and the agent holds. */
-export interface ResolvedParticipation {
+export type ResolvedParticipation = {
   mode: ParticipationMode;
   cooldownSeconds: number;
-}
+};
 
 /** Checked: a known mode, a cooldown of 0 to a day; INVALID_ARGUMENT naming the field otherwise. */
 export function resolveParticipation(p: Partial<ResolvedParticipation> | undefined): ResolvedParticipation {
