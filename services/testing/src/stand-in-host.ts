@@ -64,6 +64,9 @@ import {
   INSTANCE_HEADER,
   invalidArgument,
   pageSize,
+  permissionsMessage,
+  resolvePermissions,
+  type ResolvedPermissions,
   type RunningServer,
   serviceAuthInterceptor,
   type ServiceCredentials,
@@ -92,12 +95,23 @@ export interface StandInInstance {
   tools?: ToolCredential[] | undefined;
   /** The level its owner last set (none yet: where its template starts it). */
   trust?: { level: TrustLevel; dailySpendLimitWei: string } | undefined;
+  /** Whose requests it acts on, as its owner last set them (none yet: the defaults). */
+  permissions?: ResolvedPermissions | undefined;
   /** Its activity log, oldest first: here only its changes of level. */
   activity?: ActivityEntry[] | undefined;
 }
 
 /** `update-answer`: the update is applied, then the answer is lost (UNAVAILABLE). */
-type Step = "start" | "configure" | "join" | "release" | "update" | "update-answer" | "transfer" | "trust";
+type Step =
+  | "start"
+  | "configure"
+  | "join"
+  | "release"
+  | "update"
+  | "update-answer"
+  | "transfer"
+  | "trust"
+  | "permissions";
 
 export class StandInHost {
   readonly instances = new Map<string, StandInInstance>();
@@ -342,6 +356,7 @@ export class StandInHost {
             i.model = undefined;
             i.tools = undefined;
             i.trust = undefined;
+            i.permissions = undefined;
             i.activity = undefined;
             i.state = InstanceState.IDLE;
             i.releases++;
@@ -405,6 +420,13 @@ export class StandInHost {
               }),
             );
             return { trustLevel: i.trust.level, dailySpendLimitWei: i.trust.dailySpendLimitWei };
+          },
+          // Values as an instance checks them (defaults filled in, an unknown one INVALID_ARGUMENT naming its field);
+          // not the owner's signature, for the reason SetTrustLevel's is not checked here.
+          setPermissions: (req, ctx) => {
+            const i = host.step("permissions", host.headerId(ctx));
+            i.permissions = resolvePermissions(req.permissions);
+            return { permissions: permissionsMessage(i.permissions) };
           },
           // Newest first; the page token is how many entries came before.
           listActivity: (req, ctx) => {
