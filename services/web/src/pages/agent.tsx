@@ -25,13 +25,13 @@ import {
   type MemoryKind,
   type TrustLevelName,
 } from "@convos-pool/kit/browser";
-import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { parseEther } from "viem";
 import { FieldError, shownError, type ShownError } from "../errors";
 import { eth, outcomeName, short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
+import { useAction } from "./use-action";
 import {
   Empty,
   ErrorBox,
@@ -77,34 +77,6 @@ export function AgentPage({ id }: { id: string }) {
   const i = agent.data.instance!;
   if (i.pendingOwnerId === inboxId && i.ownerId !== inboxId) return <Offered agent={i} />;
   return <OwnedAgent agent={i} />;
-}
-
-function useAction() {
-  const queryClient = useQueryClient();
-  const [error, setError] = useState<ShownError>();
-  const [done, setDone] = useState<string>();
-  const [busy, setBusy] = useState<string>();
-  // Which action failed: its error is shown where that action is.
-  const [failed, setFailed] = useState<string>();
-  async function run(what: string, message: string, action: () => Promise<void>) {
-    setBusy(what);
-    setError(undefined);
-    setFailed(undefined);
-    setDone(undefined);
-    try {
-      await action();
-      setDone(message);
-      await queryClient.invalidateQueries();
-    } catch (err) {
-      setError(shownError(err));
-      setFailed(what);
-    } finally {
-      setBusy(undefined);
-    }
-  }
-  const errorOf = (what: string) => (failed === what ? error : undefined);
-  const errorOfOthers = (what: string) => (failed !== what ? error : undefined);
-  return { error, done, busy, run, errorOf, errorOfOthers };
 }
 
 function OwnedAgent({ agent: i }: { agent: Instance }) {
