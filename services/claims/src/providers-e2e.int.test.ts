@@ -87,10 +87,10 @@ describe("an agent whose number is bought from Telnyx and whose mailbox is at Ag
     expect(await phone.waitForMessage((m) => m.text === "on my way")).toMatchObject({ from: handle("sms") });
     const from = stack.cli!.events.length;
     await phone.send(handle("sms"), "Milk too?");
-    // The text came through Telnyx's webhook; its sender is an outsider, whose word the agent does not act on.
+    // The text came through Telnyx's webhook; its sender is an outsider, whom the agent does not answer by default.
     expect(await said(stack.cli!, agent, from, /A text came/)).toMatch(
       new RegExp(
-        `^\\[offline model\\] A text came to \\${handle("sms")} from \\${PHONE}: "Milk too\\?"\\. I could not answer it`,
+        `^\\[offline model\\] A text came to \\${handle("sms")} from \\${PHONE}: "Milk too\\?"\\. My owner has me pass on texts from outside, not answer them\\.$`,
       ),
     );
   });

@@ -2,6 +2,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   InstanceServiceSetTrustLevelRequestSchema,
+  InstanceServiceSetPermissionsRequestSchema,
   ListActivityRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
@@ -23,6 +24,7 @@ import {
   pageSize,
   permissionDenied,
   releaseOperation,
+  resolvePermissions,
   type ServiceClient,
   type SignatureVerifier,
   TEMPLATE_ID_PATTERN,
@@ -31,7 +33,7 @@ import {
 import { consumeNonce } from "@convos-pool/kit/db";
 import type { ClaimFlow } from "./claim/claim-flow.js";
 import { visibleTo } from "./claim/claim-request.js";
-import { agentForFlow, completeTransfer, offerTransfer, setTrustLevel } from "./claim/claim-sql.js";
+import { agentForFlow, completeTransfer, offerTransfer, setPermissions, setTrustLevel } from "./claim/claim-sql.js";
 import {
   getInstance,
   instanceToProto,
@@ -263,6 +265,43 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         }
         if (!(await setTrustLevel(tx, instance!.id, owner, took.trustLevel, took.dailySpendLimitWei)))
           throw notFound(`instance ${req.instanceId}`);
+      });
+      return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
+    },
+
+    /**
+     * Whose requests one of the owner's agents acts on: signed over the
+     * values with the defaults filled in (required even with a session: the
+     * agent checks it itself), then recorded as the agent took them.
+     */
+    async setPermissions(req, ctx) {
+      if (!req.ownerSignature)
+        throw unauthenticated("owner_signature: required: the agent checks the owner's SetPermissions itself");
+      const want = resolvePermissions(req.permissions);
+      const em = deps.em.fork();
+      const instance = await getInstance(em, req.instanceId);
+      const { nonce } = await proveOwner(
+        deps.verifier,
+        { instanceId: req.instanceId, ownerId: instance?.ownerId },
+        callerInboxId(ctx),
+        { operation: "SetPermissions", fields: want, signature: req.ownerSignature },
+      );
+      const owner = instance!.ownerId!;
+      const ref = await agentForFlow(em, instance!.id);
+      if (!ref || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${req.instanceId}`);
+      const took = await deps.flow.setPermissions(
+        ref,
+        create(InstanceServiceSetPermissionsRequestSchema, {
+          ownerId: owner,
+          permissions: want,
+          signature: req.ownerSignature,
+        }),
+      );
+      await deps.em.fork().transactional(async (tx) => {
+        if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "SetPermissions" }))) {
+          throw nonceUsed("owner_signature.nonce");
+        }
+        if (!(await setPermissions(tx, instance!.id, owner, took))) throw notFound(`instance ${req.instanceId}`);
       });
       return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
     },

@@ -133,6 +133,9 @@ export function createInstanceService(
         dailySpendLimitWei: trust.dailySpendLimitWei === "0" ? "" : trust.dailySpendLimitWei,
       };
     },
+    async setPermissions(req, ctx) {
+      return { permissions: await pick(ctx).setPermissions(req) };
+    },
     async listActivity(req, ctx) {
       return pick(ctx).listActivity(req);
     },

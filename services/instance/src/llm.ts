@@ -84,6 +84,8 @@ export interface InboundTextTurn {
   /** Its own number. */
   to: string;
   text: string;
+  /** Its owner lets it answer a text from outside (permissions.ts); otherwise it only passes it on. */
+  answer?: boolean;
 }
 
 export interface LearnInput {
@@ -175,7 +177,9 @@ export function turnMessages(input: TurnInput): ChatMessage[] {
       role: "user",
       content:
         `[outsider] A text message came to your number ${t.to} from ${t.from}: "${t.text}"\n` +
-        `Answer it with send_sms to ${t.from} if it calls for an answer, then say in one or two sentences, for the conversation, what came and what you did.`,
+        (t.answer
+          ? `You may answer it once with send_sms to ${t.from}, if it calls for an answer; tell the sender nothing you remember. Then say in one or two sentences, for the conversation, what came and what you did.`
+          : `Your owner has you pass on texts from outside, not answer them: say in one or two sentences, for the conversation, what came.`),
     });
   }
   return messages;
@@ -407,6 +411,7 @@ export class OfflineProvider implements LlmProvider {
   /** A text to its number: answered by text, said in the conversation. */
   private async answerText(input: TurnInput, t: InboundTextTurn): Promise<string> {
     const came = `${OFFLINE_LABEL} A text came to ${t.to} from ${t.from}: "${t.text.slice(0, 500)}".`;
+    if (!t.answer) return `${came} My owner has me pass on texts from outside, not answer them.`;
     if (!input.callTool) return came;
     const answer = `${OFFLINE_LABEL} ${input.agentName} here. I read: "${t.text.slice(0, 200)}". No language model is configured, so this is an offline stand-in answer.`;
     const outcome = await input.callTool("send_sms", { to: t.from, text: answer });

@@ -13,6 +13,7 @@
 //     inheritance.json  a clone: whether its parent's summary came (counts, never the summary)
 //     nonces.json       nonces of owner signatures it acted on (clone.ts, trust levels)
 //     trust.json        its trust level and daily spending limit (tools/trust.ts)
+//     permissions.json  whose requests it acts on, as its owner signed them (tools/permissions.ts)
 //     activity.jsonl    its activity log: every tool call and how it ended (tools/activity.ts)
 //     mail.json         ids of the mail it has told the conversation about
 //     sharing.json      its owner's pattern-pool choice: offer, adopt (sharing.ts)
@@ -39,6 +40,7 @@ export const FILES = {
   invites: "invites.json",
   inheritance: "inheritance.json",
   trust: "trust.json",
+  permissions: "permissions.json",
   activity: "activity.jsonl",
   /** Payments, which L4's daily limit is counted from (tools/ledger.ts). */
   ledger: "ledger.jsonl",

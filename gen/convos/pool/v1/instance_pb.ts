@@ -309,7 +309,8 @@ export type ActivityEntry = Message<"convos.pool.v1.ActivityEntry"> & {
   at?: Timestamp | undefined;
 
   /**
-   * "sms", "email", "crypto", or "trust" for a change of level.
+   * "sms", "email", "crypto"; "trust" for a change of level, "permissions"
+   * for a change of whose requests it acts on.
    *
    * @generated from field: string tool_id = 3;
    */

@@ -23,6 +23,7 @@ import {
   ConfigureRequestSchema,
   TransferOwnerRequestSchema,
   type InstanceServiceSetTrustLevelRequest,
+  type InstanceServiceSetPermissionsRequest,
   type ListActivityRequest,
   type ListActivityResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
@@ -34,6 +35,7 @@ import {
   nonceUsed,
   parseTrustLevel,
   RateLimit,
+  type ResolvedPermissions,
   type SignatureVerifier,
   whileDatabaseAway,
 } from "@convos-pool/kit";
@@ -415,6 +417,11 @@ export class ClaimFlow {
     req: InstanceServiceSetTrustLevelRequest,
   ): Promise<{ trustLevel: number; dailySpendLimitWei: string }> {
     return askAgent("the trust level", () => this.deps.runtime.setTrustLevel(instance, req));
+  }
+
+  /** Asks the agent to take the owner's new permissions (it checks the signature); the caller records what it took. */
+  setPermissions(instance: InstanceRef, req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions> {
+    return askAgent("the permissions", () => this.deps.runtime.setPermissions(instance, req));
   }
 
   /** The agent's activity log, as it keeps it. */

@@ -4,6 +4,7 @@
  * talks to providers and instances, which can take seconds.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
+import type { ResolvedPermissions } from "@convos-pool/kit";
 import type { InstanceRef } from "../pool/runtime.js";
 import { sqlKey } from "../sync/sync-sql.js";
 
@@ -246,6 +247,21 @@ export async function setTrustLevel(
   return res.affectedRows === 1;
 }
 
+/** The permissions the agent took (it checked the owner's signature); false when it is not the owner's live agent. */
+export async function setPermissions(
+  em: EntityManager,
+  instanceId: string,
+  ownerId: string,
+  permissions: ResolvedPermissions,
+): Promise<boolean> {
+  const res = await em.execute<RunResult>(
+    `update instances set permissions = ?::jsonb, updated_at = now() where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
+    [JSON.stringify(permissions), instanceId, ownerId],
+    "run",
+  );
+  return res.affectedRows === 1;
+}
+
 /** The new owner takes it (the agent already did): false when the offer changed meanwhile. */
 export async function completeTransfer(
   em: EntityManager,
@@ -265,7 +281,7 @@ export async function completeTransfer(
 /** Columns a claim wrote, back to their idle values. */
 const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = null, template_id = null, template_version = null, applied_key = null, agent_name = '',
   owner_id = null, conversation_id = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
-  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = ''`;
+  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = '', permissions = null`;
 
 /**
  * Rollback of a claim: the instance goes back to `idle` (clean: it was never

@@ -296,6 +296,17 @@ export class ClaimBatch extends Migration {
   }
 }
 
+/**
+ * Whose requests an agent acts on (docs/trust.md, "Who may ask"), as its
+ * owner last set them and the agent took them: convos.pool.v1.Permissions'
+ * fields by name, numbers as the proto has them; null for the defaults.
+ */
+export class AgentPermissions extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column permissions jsonb`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -309,4 +320,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0009_replicas", class: Replicas },
   { name: "0010_claim_caps_by_owner", class: ClaimCapsByOwner },
   { name: "0011_claim_batch", class: ClaimBatch },
+  { name: "0012_agent_permissions", class: AgentPermissions },
 ];

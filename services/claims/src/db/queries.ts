@@ -19,7 +19,15 @@ import {
   type Instance,
   type InstanceSync,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { INSTANCE_ID_PATTERN, decodePageToken, encodePageToken, invalidArgument, isDateAndId } from "@convos-pool/kit";
+import {
+  INSTANCE_ID_PATTERN,
+  decodePageToken,
+  encodePageToken,
+  invalidArgument,
+  isDateAndId,
+  permissionsMessage,
+  type ResolvedPermissions,
+} from "@convos-pool/kit";
 import { ProvisionedToolRow, type InstanceStateName } from "./entities.js";
 
 /** An instance as the lists return it (no secrets: tools are handles only). */
@@ -51,6 +59,8 @@ export interface InstanceData {
   pendingTransfer: PendingTransfer | null;
   trustLevel: number;
   dailySpendLimitWei: string;
+  /** As the owner set them; null: the defaults. */
+  permissions: Partial<ResolvedPermissions> | null;
 }
 
 /** instances.pending_transfer: the owner's TransferAgent offer, kept for the agent to check at acceptance. */
@@ -68,7 +78,7 @@ export interface InstancePage {
 const SELECT = `select i.id, i.state, i.inbox_id, i.template_id, i.template_version, i.agent_name, i.owner_id, i.parent_instance_id,
   i.conversation_id, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error, r.version as release_version,
   coalesce(r.release_key > i.applied_key, false) as behind,
-  i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer, i.trust_level, i.daily_spend_limit_wei
+  i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer, i.trust_level, i.daily_spend_limit_wei, i.permissions
   from instances i left join template_releases r on r.template_id = i.template_id`;
 
 interface SqlRow {
@@ -95,6 +105,7 @@ interface SqlRow {
   pending_transfer: PendingTransfer | string | null;
   trust_level: number;
   daily_spend_limit_wei: string;
+  permissions: Partial<ResolvedPermissions> | string | null;
 }
 
 const fromSql = (r: SqlRow): InstanceData => ({
@@ -123,6 +134,8 @@ const fromSql = (r: SqlRow): InstanceData => ({
     typeof r.pending_transfer === "string" ? (JSON.parse(r.pending_transfer) as PendingTransfer) : r.pending_transfer,
   trustLevel: Number(r.trust_level),
   dailySpendLimitWei: r.daily_spend_limit_wei,
+  permissions:
+    typeof r.permissions === "string" ? (JSON.parse(r.permissions) as Partial<ResolvedPermissions>) : r.permissions,
 });
 
 /** Adds each instance's tool handles (one query for the page). */
@@ -289,6 +302,7 @@ export function instanceToProto(d: InstanceData): Instance {
     pendingOwnerId: d.pendingTransfer?.newOwnerId ?? "",
     trustLevel: d.trustLevel as TrustLevel,
     dailySpendLimitWei: d.dailySpendLimitWei,
+    permissions: permissionsMessage(d.permissions ?? undefined),
   });
 }
 

@@ -3,6 +3,7 @@ import type {
   CloneSummaryRequest,
   ConfigureRequest,
   InstanceServiceSetTrustLevelRequest,
+  InstanceServiceSetPermissionsRequest,
   ListActivityRequest,
   ListActivityResponse,
   ToolCredential,
@@ -19,6 +20,8 @@ import {
   createServiceClient,
   fromInstanceCallError,
   INSTANCE_HEADER,
+  resolvePermissions,
+  type ResolvedPermissions,
   type ServiceClient,
   type Settle,
 } from "@convos-pool/kit";
@@ -93,6 +96,8 @@ export interface InstanceRuntime {
     instance: InstanceRef,
     req: InstanceServiceSetTrustLevelRequest,
   ): Promise<{ trustLevel: number; dailySpendLimitWei: string }>;
+  /** The owner's new permissions, which the agent checks and enforces itself; what it took, defaults filled in. */
+  setPermissions(instance: InstanceRef, req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions>;
   /** The agent's activity log, newest first. */
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse>;
   /** InstanceMemoryService on the agent's host: its owner's memory calls (claims memory-service.ts). */
@@ -429,6 +434,11 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   ): Promise<{ trustLevel: number; dailySpendLimitWei: string }> {
     const res = await this.client(instance.hostUrl).setTrustLevel(req, this.call(instance, 15_000));
     return { trustLevel: res.trustLevel, dailySpendLimitWei: res.dailySpendLimitWei };
+  }
+
+  async setPermissions(instance: InstanceRef, req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions> {
+    const res = await this.client(instance.hostUrl).setPermissions(req, this.call(instance, 15_000));
+    return resolvePermissions(res.permissions);
   }
 
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse> {

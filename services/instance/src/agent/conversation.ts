@@ -6,7 +6,7 @@
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { HistoryLine, InboundTextTurn } from "../llm.js";
 import { withCredentialsMasked, type NewEntry } from "../memory.js";
-import type { Requester } from "../tools/permissions.js";
+import { answersOutsiders, type Requester } from "../tools/permissions.js";
 import type { OwnerAnswer } from "../tools/approval.js";
 import { FILES } from "../workspace.js";
 import { recordCorrection, withReactionsSince, type AnswerRef } from "../feedback.js";
@@ -243,9 +243,10 @@ export class Conversation {
     const identity = (await agent.ws.readText(FILES.identity)) ?? "";
     // Whose turn it is decides whose request a tool call is, and what of memory the model sees (Memory.visibleTo).
     const who: Requester = inboundText
-      ? { role: "outsider", name: inboundText.from }
+      ? { role: "outsider", id: inboundText.from, name: inboundText.from }
       : {
           role: memberRole(config.ownerId, m?.senderInboxId ?? ""),
+          id: m?.senderInboxId ?? "",
           name: senderName(agent.convo?.names ?? {}, m?.senderInboxId ?? ""),
         };
     const input = turnInput({
@@ -257,7 +258,8 @@ export class Conversation {
       history: withCredentialsMasked(await this.history(group, m), who.role, agent.memory!),
       functions: agent.toolbox.functions(),
       callTool: (name, args) => agent.toolbox.call(name, args, who),
-      inboundText,
+      // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.
+      inboundText: inboundText && { ...inboundText, answer: answersOutsiders(agent.toolbox.grants) },
       correcting: correcting?.text,
       // What of its memory the model may see: credentials in the owner's turns only.
       role: who.role,

@@ -27,6 +27,7 @@ import type {
   CloneSummaryRequest,
   ConfigureRequest,
   InstanceServiceSetTrustLevelRequest,
+  InstanceServiceSetPermissionsRequest,
   InstanceServiceUpdateTemplateRequest,
   ListActivityRequest,
   TransferOwnerRequest,
@@ -38,6 +39,7 @@ import type { Memory } from "../memory.js";
 import type { MemoryAccess } from "../memory-service.js";
 import type { PatternAgent } from "../patterns.js";
 import type { TrustFile } from "../tools/trust.js";
+import type { ResolvedPermissions } from "@convos-pool/kit";
 import type { Workspace } from "../workspace.js";
 import { Claim } from "./claim.js";
 import { Conversation } from "./conversation.js";
@@ -142,6 +144,10 @@ export class AgentInstance implements PatternAgent {
     return this.agent.toolbox.snapshot;
   }
 
+  get permissionsSnapshot(): ResolvedPermissions {
+    return this.agent.toolbox.grants;
+  }
+
   /** A clone's inheritance (tests, the host's listing). */
   get inheritanceSnapshot(): InheritanceFile | undefined {
     return this.agent.inheritance;
@@ -235,6 +241,10 @@ export class AgentInstance implements PatternAgent {
 
   setTrustLevel(req: InstanceServiceSetTrustLevelRequest): Promise<TrustFile> {
     return this.call(() => this.owner.setTrustLevel(req));
+  }
+
+  setPermissions(req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions> {
+    return this.call(() => this.owner.setPermissions(req));
   }
 
   /** An owner's memory call (memory-service.ts checks their signature), between turns. */

@@ -1,6 +1,7 @@
 // What only its owner may do, each call signed by them and checked here
 // against the network, each signature's nonce spent once: hand the agent to
-// a new owner (TransferOwner), set its trust level (SetTrustLevel), and the
+// a new owner (TransferOwner), set its trust level (SetTrustLevel) and whose
+// requests it acts on (SetPermissions), and the
 // memory calls (memory-service.ts). A spent nonce is kept for as long as a
 // signature carrying it could still be accepted, and then some: each kind
 // of signature has its window below.
@@ -12,9 +13,12 @@ import {
   NONCE_KEEP_SECONDS,
   nonceUsed,
   permissionDenied,
+  resolvePermissions,
+  type ResolvedPermissions,
   unauthenticated,
 } from "@convos-pool/kit";
 import type {
+  InstanceServiceSetPermissionsRequest,
   InstanceServiceSetTrustLevelRequest,
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
@@ -120,6 +124,15 @@ export class OwnerOperations {
       req.signature,
     );
     return agent.toolbox.setLevel(want.level, want.dailySpendLimitWei, "set by the owner", true);
+  }
+
+  /** The owner's SetPermissions, checked here: their signature over the values with the defaults filled in, once, in time. */
+  async setPermissions(req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions> {
+    const config = this.claimedConfig();
+    if (req.ownerId !== config.ownerId) throw permissionDenied("owner_id: not this agent's owner");
+    const want = resolvePermissions(req.permissions);
+    await checkOwnerSignature(await this.ownerCheck(config), req.ownerId, "SetPermissions", want, req.signature);
+    return this.agent.toolbox.setPermissions(want);
   }
 
   /** What checkOwnerSignature needs of it: its owner, the host's verifier, its spent nonces. */

@@ -8,12 +8,13 @@
 // a failure in plain words, never a stack trace or a secret.
 
 import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { Logger } from "@convos-pool/kit";
+import type { Logger, ResolvedPermissions } from "@convos-pool/kit";
 import { randomUUID } from "node:crypto";
 import type { ActivityLog } from "./activity.js";
 import { ToolInputError, plainFailure, type AgentTools } from "./agent-tools.js";
 import type { MoneyLedger } from "./ledger.js";
-import { DEFAULT_PERMISSIONS, askedBy, grantFor, type Requester } from "./permissions.js";
+import { askedBy, grantFor, type Requester } from "./permissions.js";
+import { RequesterWindow } from "./requester-window.js";
 import { WalletError } from "./wallet.js";
 import { decide, type Decision, type TrustFile } from "./trust.js";
 
@@ -22,9 +23,19 @@ export type ToolOutcome = { ok: true; result: string } | { ok: false; error: str
 /** The owner's answer to a request for approval. */
 export type Approval = "yes" | "no" | "timeout";
 
+/**
+ * Approval requests made for one requester other than the owner in an hour:
+ * a member cannot fill the owner's conversation with questions, nor hold the
+ * agent's turns waiting on them (a question waits in its turn).
+ */
+export const MAX_ASKS_PER_HOUR = 3;
+const HOUR_MS = 60 * 60 * 1000;
+
 export interface GateDeps {
   tools: () => AgentTools | undefined;
   trust: () => TrustFile;
+  /** Whose requests it acts on, as its owner set them. */
+  permissions: () => ResolvedPermissions;
   activity: () => ActivityLog;
   ledger: () => MoneyLedger;
   /** Asks the owner in the conversation, stating the action in full; resolves with the answer, or "timeout". */
@@ -33,6 +44,8 @@ export interface GateDeps {
 }
 
 export class ToolGate {
+  private readonly asks = new RequesterWindow(MAX_ASKS_PER_HOUR, HOUR_MS);
+
   constructor(private readonly deps: GateDeps) {}
 
   async call(name: string, args: Record<string, unknown>, who: Requester): Promise<ToolOutcome> {
@@ -60,13 +73,13 @@ export class ToolGate {
       });
     const money = call.risk === "money";
     // Refusals are counted per requester, so that nobody's flood holds up the owner's own payments.
-    const requester = `${who.role}:${who.name}`;
+    const requester = `${who.role}:${who.id}`;
     if (money && !ledger.mayTry(requester)) {
       // A flood of refused payments: refused at once, and not one activity line each.
       ledger.refused(requester);
       return { ok: false, error: "not done: too many refused payments in the last hour; try again later" };
     }
-    const role = grantFor(DEFAULT_PERMISSIONS, who, call.toolId);
+    const role = grantFor(this.deps.permissions(), who, call);
     let decision: Decision =
       role.grant === "refuse"
         ? { kind: "refuse", reason: role.reason }
@@ -80,6 +93,14 @@ export class ToolGate {
     }
     let approved = false;
     if (decision.kind === "ask") {
+      if (who.role !== "owner") {
+        if (!this.asks.allows(requester))
+          return {
+            ok: false,
+            error: "not done: I have asked my owner for you often enough this hour; ask them yourself",
+          };
+        this.asks.add(requester);
+      }
       const statement = call.statement ? await call.statement() : sentenceCase(call.summary);
       const answer = await this.deps.ask([statement, askedBy(who)].filter(Boolean).join("\n"));
       if (answer === "no") {
@@ -97,6 +118,7 @@ export class ToolGate {
     try {
       const result = await call.run();
       if (paymentId) await ledger.settle(paymentId, true);
+      if (who.role === "outsider") who.answered = true;
       await record(ToolCallOutcome.DONE, result, approved);
       this.deps.log.info("tool call done", { toolId: call.toolId, action: call.action, approved });
       return { ok: true, result };

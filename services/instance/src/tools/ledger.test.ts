@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FILES, Workspace } from "../workspace.js";
-import { MAX_REFUSALS, MoneyLedger, REFUSALS_WINDOW_MS, paymentsOf, refusalWindow, spentWithin } from "./ledger.js";
+import { MAX_REFUSALS, MoneyLedger, REFUSALS_WINDOW_MS, paymentsOf, spentWithin } from "./ledger.js";
 
 const HOUR = 60 * 60 * 1000;
 const NOW = Date.parse("2026-11-25T12:00:00Z");
@@ -26,19 +26,6 @@ describe("the ledger's lines", () => {
   it("count what is younger than 24 hours", () => {
     const p = (hoursAgo: number, wei: bigint) => ({ at: NOW - hoursAgo * HOUR, amountWei: wei, to: "", counts: true });
     expect(spentWithin([p(23.9, 1n), p(24, 10n), p(30, 100n), p(0, 1000n)], NOW)).toBe(1001n);
-  });
-});
-
-describe("refused attempts", () => {
-  it("are allowed up to MAX_REFUSALS in the window, then refused until the oldest leaves it", () => {
-    let times: number[] = [];
-    for (let i = 0; i < MAX_REFUSALS; i++) {
-      const w = refusalWindow(times, NOW + i);
-      expect(w.allowed).toBe(true);
-      times = [...w.times, NOW + i];
-    }
-    expect(refusalWindow(times, NOW + MAX_REFUSALS).allowed).toBe(false);
-    expect(refusalWindow(times, NOW + REFUSALS_WINDOW_MS).allowed).toBe(true);
   });
 });
 

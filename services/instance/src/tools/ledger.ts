@@ -8,6 +8,7 @@
 
 import { appendFile, readFile } from "node:fs/promises";
 import { FILES, type Workspace } from "../workspace.js";
+import { RequesterWindow } from "./requester-window.js";
 
 const LEDGER_FILE = FILES.ledger;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -59,18 +60,9 @@ export function spentWithin(payments: Iterable<Payment>, now: number): bigint {
   return sum;
 }
 
-/**
- * Times of refusals kept in a window: `allowed` false once MAX_REFUSALS fell
- * within the last REFUSALS_WINDOW_MS. Pure: returns the window to keep.
- */
-export function refusalWindow(times: readonly number[], now: number): { times: number[]; allowed: boolean } {
-  const kept = times.filter((t) => t > now - REFUSALS_WINDOW_MS);
-  return { times: kept, allowed: kept.length < MAX_REFUSALS };
-}
-
 export class MoneyLedger {
-  /** Refused payment attempts in their window, by requester (in memory: a restart forgives them). */
-  private readonly refusals = new Map<string, number[]>();
+  /** Refused payment attempts in their window, by requester. */
+  private readonly refusals = new RequesterWindow(MAX_REFUSALS, REFUSALS_WINDOW_MS);
   /** Lines at which it is compacted next: twice what the last compaction kept, at least COMPACT_AT. */
   private compactAt = COMPACT_AT;
 
@@ -111,14 +103,12 @@ export class MoneyLedger {
 
   /** A refused payment attempt of `requester`, counted. */
   refused(requester: string, now = Date.now()): void {
-    this.refusals.set(requester, [...refusalWindow(this.refusals.get(requester) ?? [], now).times, now]);
+    this.refusals.add(requester, now);
   }
 
   /** Whether `requester` may try a payment at all, or their refusals came too fast. */
   mayTry(requester: string, now = Date.now()): boolean {
-    const w = refusalWindow(this.refusals.get(requester) ?? [], now);
-    if (w.times.length === 0) this.refusals.delete(requester);
-    return w.allowed;
+    return this.refusals.allows(requester, now);
   }
 
   private async append(line: Line): Promise<void> {

@@ -1,56 +1,83 @@
 // Who may ask for which tool: trust levels (trust.ts) say what the agent may
-// do at all; this says whose request it acts on. Pure; the gate asks here
-// first. The defaults are what a careful owner would choose for an agent
-// with a wallet and a phone number in a group of friends (docs/trust.md):
+// do at all; this says whose request it acts on, as its owner signed it
+// (kit's permissions.ts; the defaults are what a careful owner would choose
+// for an agent with a wallet and a phone number in a group of friends,
+// docs/trust.md):
 //
 //   owner     every tool, as its trust level allows
-//   member    asks the owner first, whatever the level (an approval request)
-//   outsider  no tool at all: a text or a mail is relayed, never acted on
+//   member    per tool: allow, ask the owner first (default), or refuse
+//   outsider  no tool, but one text back to whoever texted, if the owner
+//             lets it answer (not by default); a text is always passed on
+//
+// Pure; the gate asks here first.
 
+import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { grantName, MEMBER_GRANT_FIELDS, outsiderReplyName, type ResolvedPermissions } from "@convos-pool/kit";
 import type { Role } from "../agent/roles.js";
-
-/** allow: as the trust level says; ask: the owner approves first; refuse: never on this role's word. */
-export type Grant = "allow" | "ask" | "refuse";
-
-/** The pool's tools, by id. */
-export type ToolId = "sms" | "email" | "crypto";
-
-export type PermissionTable = Readonly<Record<Role, Readonly<Record<ToolId, Grant>>>>;
-
-export const DEFAULT_PERMISSIONS: PermissionTable = {
-  owner: { sms: "allow", email: "allow", crypto: "allow" },
-  member: { sms: "ask", email: "ask", crypto: "ask" },
-  outsider: { sms: "refuse", email: "refuse", crypto: "refuse" },
-};
 
 /** Who a tool call is for: the role and name of whoever started the turn. */
 export interface Requester {
   role: Role;
+  /** Who they are: an inbox id, or an outsider's number. */
+  id: string;
   /** As the conversation names them (a member's display name, an outsider's number). */
   name: string;
+  /** An outsider's turn only: it has had its one text back. */
+  answered?: boolean;
 }
 
-const TOOL_WORDS: Record<ToolId, string> = { sms: "phone number", email: "mailbox", crypto: "wallet" };
+/** The part of a call whose requester is looked at. */
+export interface CallOf {
+  toolId: string;
+  action: string;
+  target: string;
+}
 
-/** What `table` grants `who` for a call of `toolId`; a refusal says why, in words for the conversation. */
-export function grantFor(
-  table: PermissionTable,
-  who: Requester,
-  toolId: string,
-): { grant: "allow" | "ask" } | { grant: "refuse"; reason: string } {
-  const grant = (table[who.role] as Record<string, Grant | undefined>)[toolId] ?? "refuse";
-  if (grant !== "refuse") return { grant };
-  const tool = TOOL_WORDS[toolId as ToolId] ?? toolId;
-  return {
-    grant,
-    reason:
-      who.role === "outsider"
-        ? `I act on my owner's and my conversation's word only, not on a message from outside it`
-        : `my owner has not allowed ${who.role}s to have me use my ${tool}`,
-  };
+export type RoleGrant = { grant: "allow" | "ask" } | { grant: "refuse"; reason: string };
+
+const TOOL_WORDS: Record<string, string> = { sms: "phone number", email: "mailbox", crypto: "wallet" };
+
+/** What `p` grants `who` for `call`; a refusal says why, in words for the conversation. */
+export function grantFor(p: ResolvedPermissions, who: Requester, call: CallOf): RoleGrant {
+  if (who.role === "owner") return { grant: "allow" };
+  if (who.role === "outsider") return outsiderGrant(p.outsiderReply, who, call);
+  const field = MEMBER_GRANT_FIELDS[call.toolId as keyof typeof MEMBER_GRANT_FIELDS];
+  const grant = field ? p[field] : Grant.REFUSE;
+  if (grant === Grant.ALLOW) return { grant: "allow" };
+  if (grant === Grant.ASK) return { grant: "ask" };
+  return { grant: "refuse", reason: `my owner has not allowed members to have me use my ${toolWord(call.toolId)}` };
+}
+
+/** An outsider may have one text sent back to them, and nothing else. */
+function outsiderGrant(reply: OutsiderReply, who: Requester, call: CallOf): RoleGrant {
+  const toSender = call.toolId === "sms" && call.action === "send_sms" && call.target === who.id;
+  if (!toSender || reply === OutsiderReply.NONE || reply === OutsiderReply.UNSPECIFIED)
+    return {
+      grant: "refuse",
+      reason: "I act on my owner's and my conversation's word only, not on a message from outside it",
+    };
+  if (who.answered) return { grant: "refuse", reason: "I answer a text from outside once" };
+  return { grant: reply === OutsiderReply.ANSWER ? "allow" : "ask" };
+}
+
+/** Whether a text from outside is answered at all (the turn's prompt says so). */
+export function answersOutsiders(p: ResolvedPermissions): boolean {
+  return p.outsiderReply === OutsiderReply.ASK || p.outsiderReply === OutsiderReply.ANSWER;
 }
 
 /** The line an approval request adds when someone other than the owner asked. */
 export function askedBy(who: Requester): string | undefined {
   return who.role === "owner" ? undefined : `Asked by: ${who.name} (${who.role})`;
+}
+
+/** For the activity log and the conversation: "members: texts ask, mail ask, money refuse; texts from outside: none". */
+export function describePermissions(p: ResolvedPermissions): string {
+  return (
+    `members: texts ${grantName(p.memberSms)}, mail ${grantName(p.memberEmail)}, money ${grantName(p.memberCrypto)}; ` +
+    `texts from outside: ${outsiderReplyName(p.outsiderReply)}`
+  );
+}
+
+function toolWord(toolId: string): string {
+  return TOOL_WORDS[toolId] ?? toolId;
 }

@@ -18,8 +18,10 @@ import {
   effectiveMaxTrustLevel,
   encodePageToken,
   pageSize,
+  resolvePermissions,
   trustLevelName,
   type Logger,
+  type ResolvedPermissions,
 } from "@convos-pool/kit";
 import { FILES, type Workspace } from "../workspace.js";
 import { ActivityLog } from "./activity.js";
@@ -27,7 +29,7 @@ import { AgentTools, type FunctionSpec, type ToolEnvironment } from "./agent-too
 import { APPROVAL_TIMEOUT_MS, approvalAnswer, approvalQuestion, type OwnerAnswer } from "./approval.js";
 import { ToolGate, type Approval, type ToolOutcome } from "./gate.js";
 import { MoneyLedger } from "./ledger.js";
-import type { Requester } from "./permissions.js";
+import { describePermissions, type Requester } from "./permissions.js";
 import { initialTrust, type TrustFile } from "./trust.js";
 
 export interface ToolboxDeps {
@@ -58,8 +60,15 @@ interface MailSeenFile {
   seen: string[];
 }
 
+/** permissions.json: what the owner last set (absent: the defaults). */
+interface PermissionsFile {
+  permissions: ResolvedPermissions;
+  setAt: string;
+}
+
 export class AgentToolbox {
   private trust: TrustFile | undefined;
+  private permissions: ResolvedPermissions = resolvePermissions(undefined);
   private activity: ActivityLog | undefined;
   private ledger: MoneyLedger | undefined;
   private tools: AgentTools | undefined;
@@ -76,6 +85,7 @@ export class AgentToolbox {
     this.gate = new ToolGate({
       tools: () => this.tools,
       trust: () => this.trust ?? initialTrust(TrustLevel.OBSERVER),
+      permissions: () => this.permissions,
       activity: () => this.activity!,
       ledger: () => this.ledger!,
       ask: (statement) => this.askOwner(statement),
@@ -92,18 +102,27 @@ export class AgentToolbox {
     return this.trust;
   }
 
+  /** Whose requests it acts on. */
+  get grants(): ResolvedPermissions {
+    return this.permissions;
+  }
+
   /** A new claim: it starts at its template's starting level, with an empty log and no mail told. */
   async begin(templateMax: TrustLevel): Promise<void> {
     this.activity = undefined;
     this.ledger = undefined;
     this.mailSeen = undefined;
-    for (const f of [FILES.mail, FILES.activity, FILES.ledger]) await this.deps.ws.remove(f);
+    this.permissions = resolvePermissions(undefined);
+    for (const f of [FILES.mail, FILES.activity, FILES.ledger, FILES.permissions]) await this.deps.ws.remove(f);
     await this.deps.ws.writeJson(FILES.trust, initialTrust(templateMax));
   }
 
   /** Its level, log and tools from the workspace (configure, restart, update), with the tools' secrets. */
   async load(held: HeldTools, secrets: Record<string, Record<string, string>>, templateMax: TrustLevel): Promise<void> {
     this.trust = (await this.deps.ws.readJson<TrustFile>(FILES.trust)) ?? initialTrust(templateMax);
+    this.permissions = resolvePermissions(
+      (await this.deps.ws.readJson<PermissionsFile>(FILES.permissions))?.permissions,
+    );
     this.activity ??= await ActivityLog.open(this.deps.ws);
     this.ledger ??= await MoneyLedger.open(this.deps.ws);
     this.tools?.close();
@@ -175,6 +194,24 @@ export class AgentToolbox {
     if (level >= TrustLevel.ADVISOR) this.watchMail();
     else this.stopWatchingMail();
     return trust;
+  }
+
+  /** Permissions the owner set (the instance checked the signature); recorded. */
+  async setPermissions(permissions: ResolvedPermissions): Promise<ResolvedPermissions> {
+    await this.deps.ws.writeJson(FILES.permissions, {
+      permissions,
+      setAt: new Date().toISOString(),
+    } satisfies PermissionsFile);
+    this.permissions = permissions;
+    await this.activity?.record({
+      toolId: "permissions",
+      action: "set_permissions",
+      outcome: ToolCallOutcome.DONE,
+      detail: `set by the owner: ${describePermissions(permissions)}`,
+      trustLevel: this.level,
+    });
+    this.deps.log.info("permissions set", { permissions: describePermissions(permissions) });
+    return permissions;
   }
 
   /** A new version whose highest level is below the agent's brings the agent down to it. */
@@ -284,7 +321,9 @@ export class AgentToolbox {
   /** The claim is over: nothing of it stays, in memory or on disk. */
   async release(): Promise<void> {
     this.close();
-    for (const f of [FILES.trust, FILES.activity, FILES.ledger, FILES.mail]) await this.deps.ws.remove(f);
+    for (const f of [FILES.trust, FILES.activity, FILES.ledger, FILES.mail, FILES.permissions])
+      await this.deps.ws.remove(f);
+    this.permissions = resolvePermissions(undefined);
     this.tools = undefined;
     this.trust = undefined;
     this.activity = undefined;

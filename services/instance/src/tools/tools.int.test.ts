@@ -10,8 +10,8 @@ import { createPublicClient, http, parseEther, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { createLogger } from "@convos-pool/kit";
+import { Grant, OutsiderReply, ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { createLogger, resolvePermissions, type ResolvedPermissions } from "@convos-pool/kit";
 import {
   Maildirs,
   startLocalChain,
@@ -40,11 +40,13 @@ import { offlineCommand } from "./commands.js";
 import { AgentToolbox } from "./toolbox.js";
 import { MailClient } from "./mail.js";
 import { TelnyxClient } from "./telnyx.js";
-import { ToolGate, type Approval } from "./gate.js";
+import { MAX_ASKS_PER_HOUR, ToolGate, type Approval } from "./gate.js";
 import type { TrustFile } from "./trust.js";
 
 const log = createLogger("tools-test", { level: "error" });
 const PHONE = "+15550188001";
+const OUTSIDER = "+15550188009";
+const ANA_INBOX = "a7".repeat(32);
 const AGENT_NUMBER = "+15550100042";
 
 let dir: string;
@@ -67,7 +69,8 @@ let gate: ToolGate;
 const payee = privateKeyToAccount(generatePrivateKey()).address;
 const read = () => createPublicClient({ transport: http(chain.rpcUrl) });
 /** The owner starts the turns of these tests. */
-const SAUL: Requester = { role: "owner", name: "Saul" };
+const SAUL: Requester = { role: "owner", id: "5a".repeat(32), name: "Saul" };
+let permissions: ResolvedPermissions;
 const ownerCall = (name: string, args: Record<string, unknown>) => gate.call(name, args, SAUL);
 const level = (l: TrustLevel, dailySpendLimitWei = "0") => {
   trust = { level: l, dailySpendLimitWei, setAt: new Date().toISOString(), byOwner: true };
@@ -123,9 +126,11 @@ beforeEach(async () => {
   answers = [];
   chat.requests.length = 0;
   level(TrustLevel.ADVISOR);
+  permissions = resolvePermissions(undefined);
   gate = new ToolGate({
     tools: () => tools,
     trust: () => trust,
+    permissions: () => permissions,
     activity: () => activity,
     ledger: () => ledger,
     ask: async (summary) => {
@@ -286,8 +291,8 @@ describe("an agent's tools", () => {
   });
 
   it("acts on its owner's word; a member's request waits for the owner whatever the level; an outsider's is refused", async () => {
-    const ana: Requester = { role: "member", name: "Ana" };
-    const stranger: Requester = { role: "outsider", name: "+15550188009" };
+    const ana: Requester = { role: "member", id: ANA_INBOX, name: "Ana" };
+    const stranger: Requester = { role: "outsider", id: "+15550188009", name: "+15550188009" };
     const texts = () => sms.phone(PHONE).messages().length;
     const sent = texts();
     const paid = await balance(payee);
@@ -316,6 +321,56 @@ describe("an agent's tools", () => {
     // The owner's own request at L4 runs without asking.
     expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({ ok: true });
     expect(asked).toHaveLength(2);
+  });
+
+  it("acts on the permissions its owner set: a member's text runs, a member's payment is refused, an outsider gets one text back and nothing else", async () => {
+    const ana: Requester = { role: "member", id: ANA_INBOX, name: "Ana" };
+    const stranger = (): Requester => ({ role: "outsider", id: OUTSIDER, name: OUTSIDER });
+    const texts = (to: string) => sms.phone(to).messages().length;
+    const [toPhone, toOutsider] = [texts(PHONE), texts(OUTSIDER)];
+    const paid = await balance(payee);
+    level(TrustLevel.AUTONOMOUS, parseEther("1").toString());
+    permissions = resolvePermissions({
+      memberSms: Grant.ALLOW,
+      memberCrypto: Grant.REFUSE,
+      outsiderReply: OutsiderReply.ANSWER,
+    });
+    expect(await gate.call("send_sms", { to: PHONE, text: "hello from a member" }, ana)).toMatchObject({ ok: true });
+    expect(await gate.call("send_payment", { to: payee, amount_eth: "0.01" }, ana)).toEqual({
+      ok: false,
+      error: "not done: my owner has not allowed members to have me use my wallet",
+    });
+    const once = stranger();
+    expect(await gate.call("send_sms", { to: OUTSIDER, text: "Got it, I passed it on." }, once)).toMatchObject({
+      ok: true,
+    });
+    expect(await gate.call("send_sms", { to: OUTSIDER, text: "and again" }, once)).toEqual({
+      ok: false,
+      error: "not done: I answer a text from outside once",
+    });
+    for (const [name, args] of [
+      ["send_sms", { to: PHONE, text: "text someone else for me" }],
+      ["send_payment", { to: payee, amount_eth: "0.01" }],
+    ] as const)
+      expect(await gate.call(name, args, stranger())).toMatchObject({ ok: false });
+    expect(asked).toEqual([]);
+    expect([texts(PHONE) - toPhone, texts(OUTSIDER) - toOutsider, (await balance(payee)) - paid]).toEqual([1, 1, 0n]);
+
+    // Asked, by default: a member's requests make at most MAX_ASKS_PER_HOUR questions an hour.
+    permissions = resolvePermissions(undefined);
+    approvals = Array.from({ length: MAX_ASKS_PER_HOUR + 2 }, () => "no" as const);
+    const outcomes = [];
+    for (let i = 0; i < MAX_ASKS_PER_HOUR + 2; i++)
+      outcomes.push(await gate.call("send_sms", { to: PHONE, text: `ask ${i}` }, ana));
+    expect(asked).toHaveLength(MAX_ASKS_PER_HOUR);
+    expect(outcomes.at(-1)).toEqual({
+      ok: false,
+      error: "not done: I have asked my owner for you often enough this hour; ask them yourself",
+    });
+    // The owner's own requests are never held up by it.
+    level(TrustLevel.ADVISOR);
+    expect(await ownerCall("send_sms", { to: PHONE, text: "from Saul" })).toMatchObject({ ok: false });
+    expect(asked).toHaveLength(MAX_ASKS_PER_HOUR + 1);
   });
 
   it("asks about a mail with its recipient, subject and body, all of it", async () => {
