@@ -941,6 +941,12 @@ describe("REST", () => {
       id,
       permissions: kept,
     });
+    expect((await rest("GET", `/api/pool/agents/${id}/activity`, { token })).json.entries[0]).toMatchObject({
+      tool_id: "permissions",
+      action: "set_permissions",
+      outcome: "done",
+      detail: "set by the owner: members: texts ask, mail ask, money refuse; texts from outside: answer",
+    });
 
     // All four, with a session too.
     const all = { member_sms: "allow", member_email: "refuse", member_crypto: "allow", outsider_reply: "ask" };

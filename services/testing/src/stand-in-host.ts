@@ -60,9 +60,11 @@ import {
   DEFAULT_MODEL,
   DerivedInboxResolver,
   effectiveMaxTrustLevel,
+  grantName,
   initialTrustLevel,
   INSTANCE_HEADER,
   invalidArgument,
+  outsiderReplyName,
   pageSize,
   permissionsMessage,
   resolvePermissions,
@@ -97,7 +99,7 @@ export interface StandInInstance {
   trust?: { level: TrustLevel; dailySpendLimitWei: string } | undefined;
   /** Whose requests it acts on, as its owner last set them (none yet: the defaults). */
   permissions?: ResolvedPermissions | undefined;
-  /** Its activity log, oldest first: here only its changes of level. */
+  /** Its activity log, oldest first: here only its changes of level and of permissions. */
   activity?: ActivityEntry[] | undefined;
 }
 
@@ -425,8 +427,26 @@ export class StandInHost {
           // not the owner's signature, for the reason SetTrustLevel's is not checked here.
           setPermissions: (req, ctx) => {
             const i = host.step("permissions", host.headerId(ctx));
-            i.permissions = resolvePermissions(req.permissions);
-            return { permissions: permissionsMessage(i.permissions) };
+            const p = resolvePermissions(req.permissions);
+            i.permissions = p;
+            // The line the real agent logs (services/instance, toolbox.setPermissions).
+            const log = (i.activity ??= []);
+            log.push(
+              create(ActivityEntrySchema, {
+                id: `act_${log.length + 1}`,
+                at: timestampNow(),
+                toolId: "permissions",
+                action: "set_permissions",
+                outcome: ToolCallOutcome.DONE,
+                detail:
+                  `set by the owner: members: texts ${grantName(p.memberSms)}, mail ${grantName(p.memberEmail)}, ` +
+                  `money ${grantName(p.memberCrypto)}; texts from outside: ${outsiderReplyName(p.outsiderReply)}`,
+                trustLevel:
+                  i.trust?.level ??
+                  initialTrustLevel(i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED),
+              }),
+            );
+            return { permissions: permissionsMessage(p) };
           },
           // Newest first; the page token is how many entries came before.
           listActivity: (req, ctx) => {
