@@ -325,7 +325,7 @@ function TrustForm({ agent: i }: { agent: Instance }) {
   );
 }
 
-/** Its activity log, newest first: each tool call and how it ended, and each change of level. */
+/** Its activity log, newest first: each tool call and how it ended, and each change of level or of who may ask. */
 function Activity({ id }: { id: string }) {
   const pages = usePages();
   const log = useQuery(
@@ -339,7 +339,7 @@ function Activity({ id }: { id: string }) {
       {log.isPending && <Loading what="its activity" />}
       {log.error && <ErrorBox error={shownError(log.error)} />}
       {log.data?.entries.length === 0 && (
-        <Empty>Nothing yet: its tool calls and changes of level show here, newest first.</Empty>
+        <Empty>Nothing yet: its tool calls and your changes to it show here, newest first.</Empty>
       )}
       {log.data && log.data.entries.length > 0 && (
         <ol className="activity" aria-label="Activity, newest first">
