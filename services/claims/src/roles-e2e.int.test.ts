@@ -209,6 +209,31 @@ describe("who may direct an agent in a group", () => {
       as(saul),
     );
     expect(instance!.permissions).toMatchObject(permissions);
+    // Passed on again, or with other values under Saul's signature, by a control plane: the agent takes neither.
+    const saulSigned = await sign(saul);
+    await agent.setPermissions(
+      create(InstanceServiceSetPermissionsRequestSchema, { ownerId: saul.inboxId, permissions, signature: saulSigned }),
+    );
+    await expect(
+      agent.setPermissions(
+        create(InstanceServiceSetPermissionsRequestSchema, {
+          ownerId: saul.inboxId,
+          permissions,
+          signature: saulSigned,
+        }),
+      ),
+    ).rejects.toMatchObject({ code: Code.Unauthenticated });
+    const wider = { ...permissions, memberCrypto: Grant.ALLOW };
+    await expect(
+      agent.setPermissions(
+        create(InstanceServiceSetPermissionsRequestSchema, {
+          ownerId: saul.inboxId,
+          permissions: wider,
+          signature: await sign(saul),
+        }),
+      ),
+    ).rejects.toMatchObject({ code: Code.PermissionDenied });
+    expect(agent.permissionsSnapshot.memberCrypto).toBe(Grant.REFUSE);
 
     const friend = stack.sms!.phone("+15550177003");
     await said(saulCli, agent, await saulCli.send("thanks"), /I read: "thanks"/);

@@ -500,6 +500,39 @@ describe("the toolbox asking its owner", () => {
   });
 });
 
+describe("the toolbox's permissions", () => {
+  it("keeps what the owner set across a restart, and a new claim starts from the defaults", async () => {
+    const own = new Workspace(dir, "inst_permissions");
+    await own.create();
+    // A claim begins, then loads; a restart only loads.
+    const open = async (claim = false) => {
+      const toolbox = new AgentToolbox({
+        ws: own,
+        log,
+        say: async () => undefined,
+        ownerName: () => "Saul",
+        betweenTurns: (job) => job(),
+      });
+      if (claim) await toolbox.begin(TrustLevel.ADVISOR);
+      await toolbox.load({ tools: [], userConfig: {} }, {}, TrustLevel.ADVISOR);
+      return toolbox;
+    };
+    const first = await open(true);
+    const set = resolvePermissions({ memberCrypto: Grant.REFUSE, outsiderReply: OutsiderReply.ASK });
+    await first.setPermissions(set);
+    first.close();
+    const restarted = await open();
+    expect(restarted.grants).toEqual(set);
+    expect((await restarted.listActivity({ pageSize: 1, pageToken: "" })).entries[0]).toMatchObject({
+      toolId: "permissions",
+      detail: "set by the owner: members: texts ask, mail ask, money refuse; texts from outside: ask",
+    });
+    restarted.close();
+    expect((await open(true)).grants).toEqual(resolvePermissions(undefined));
+    expect((await open()).grants).toEqual(resolvePermissions(undefined));
+  });
+});
+
 describe("the offline model's commands", () => {
   it("reads explicit commands, and nothing else, as tool calls", () => {
     expect(offlineCommand("Concierge, pay 0x000000000000000000000000000000000000dEaD 0.05 ETH", "Concierge")).toEqual({
