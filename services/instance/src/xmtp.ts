@@ -117,8 +117,8 @@ export function isText(message: AgentMessage): message is AgentMessage & { conte
   );
 }
 
-/** A text message, or a text reply read as one (`replyTo`: the message it answers). */
-export type TextMessage = AgentMessage & { content: string; replyTo?: string };
+/** A text message, or a text reply read as one (`replyTo`: the message it answers, sent by `replyToSender`). */
+export type TextMessage = AgentMessage & { content: string; replyTo?: string; replyToSender?: string };
 
 function isTextReply(message: AgentMessage): message is AgentMessage & { content: EnrichedReply<string> } {
   const t = message.contentType;
@@ -147,6 +147,7 @@ export function flattenReply(message: AgentMessage): AgentMessage {
     content: message.content.content,
     contentType: { ...message.contentType, typeId: "text" },
     replyTo: message.content.referenceId,
+    ...(message.content.inReplyTo ? { replyToSender: message.content.inReplyTo.senderInboxId } : {}),
   };
   return flat;
 }
