@@ -90,6 +90,40 @@ beforeAll(async () => {
 
 afterAll(() => stack.close(), 60_000);
 
+describe("how it speaks in a group", () => {
+  it("answers as a reply to the message it answers, with Convos' thinking status meanwhile: start anchored to that message, stop naming the reply; and it has read the conversation", {
+    timeout: 60_000,
+  }, async () => {
+    // Ana's CLI sees what Saul's message got: a member sees the thread too.
+    const from = anaCli.events.length;
+    const asked = await saulCli.sendMessage("Concierge, what should we pack?");
+    const answer = await saidMessage(anaCli, agent, from, /^\[offline model\]/);
+    expect(answer).toMatchObject({ contentType: { typeId: "reply" }, replyTo: asked.id });
+    expect(answer.printed).toContain(`"Concierge, what should we pack?" (${asked.id})`);
+    const start = await anaCli.thinkingFrom(agent.inboxId, from, (e) => e.state === "start");
+    const stop = await anaCli.thinkingFrom(agent.inboxId, from, (e) => e.state === "stop");
+    expect(start).toMatchObject({ targetMessageId: asked.id, content: "Working on an answer" });
+    expect(start.resultMessageId).toBeUndefined();
+    expect(stop).toMatchObject({
+      targetMessageId: asked.id,
+      content: "Working on an answer",
+      resultMessageId: answer.id,
+    });
+    // Thinking started before the answer came, and stopped after it.
+    const at = (e: object) => anaCli.events.indexOf(e as never);
+    expect(at(start)).toBeLessThan(at(answer));
+    expect(at(stop)).toBeGreaterThan(at(answer));
+    // Its read receipt: Convos' clients read it as the agent's last read time, past Saul's message.
+    const { readTimes } = await anaCli.run<{ readTimes: Record<string, string | number> }>([
+      "conversation",
+      "last-read-times",
+      stack.ready.conversationId,
+      "--sync",
+    ]);
+    expect(readTimes[agent.inboxId]).toBeDefined();
+  });
+});
+
 describe("who may direct an agent in a group", () => {
   it("a member's payment waits for the owner's own answer to the agent's question; the member's yes, a bare ok and a look-alike approve nothing", {
     timeout: 120_000,
@@ -97,8 +131,10 @@ describe("who may direct an agent in a group", () => {
     const before = await balance(payee);
     // Indexes are of Saul's CLI, where the agent's messages are awaited.
     let from = saulCli.events.length;
-    await anaCli.send(`Concierge, pay ${payee} 0.05 ETH`);
+    const request = await anaCli.sendMessage(`Concierge, pay ${payee} 0.05 ETH`);
     const question = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
+    // In a group the question threads under the request it is about; it is still a message of its own.
+    expect(question.replyTo).toBe(request.id);
     expect(question.content).toBe(
       `Saul, may I do this?\n\nPay 0.05 ETH\nTo: ${payee}\nOn chain: 31337\nAsked by: Ana (member)\n\n` +
         "Reply to this message with yes or no, or react 👍 or 👎 (within 1 minute). Nothing else approves it.",

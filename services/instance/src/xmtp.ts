@@ -90,7 +90,7 @@ function encodeJson(type: NonNullable<Encoded["type"]>, value: unknown): Encoded
   return { type, parameters: {}, content: new TextEncoder().encode(JSON.stringify(value)) };
 }
 
-/** convos.org/thinking:1.0: the agent's "thinking about this message" status (docs/conversation.md). */
+/** convos.org/thinking:1.0: the agent's "thinking about this message" status (docs/instance.md, "Manners"). */
 export const THINKING_TYPE = { authorityId: "convos.org", typeId: "thinking", versionMajor: 1, versionMinor: 0 };
 /** convos.org/typing_indicator:1.0, as Convos' apps send it. */
 export const TYPING_TYPE = { authorityId: "convos.org", typeId: "typing_indicator", versionMajor: 1, versionMinor: 0 };

@@ -264,10 +264,19 @@ export class ConvosCli {
 
   /** Sends a text and waits until the CLI reports it sent; returns the event index to wait from. */
   async send(text: string): Promise<number> {
+    return (await this.sendMessage(text)).from;
+  }
+
+  /** As `send`, with the message's id (what the agent's reply and thinking status name). */
+  async sendMessage(text: string): Promise<{ from: number; id: string }> {
     const from = this.events.length;
     this.command({ type: "send", text });
-    await this.waitFor("sent", (e) => e.event === "sent" && e.text === text, { from });
-    return from;
+    const sent = await this.waitFor<CliEvent & { id: string }>(
+      "sent",
+      (e) => e.event === "sent" && e.text === text && e.replyTo === undefined,
+      { from },
+    );
+    return { from, id: sent.id };
   }
 
   /** Replies to a message (XMTP's reply content type, as Convos clients send it); returns the event index to wait from and the reply's id. */

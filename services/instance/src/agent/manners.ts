@@ -1,4 +1,4 @@
-// How the agent speaks once it has decided to answer (docs/conversation.md,
+// How the agent speaks once it has decided to answer (docs/instance.md,
 // "Manners"): in a group its answer is a reply to the message it answers;
 // markdown when the answer has structure; Convos' thinking status anchored
 // to the message while the turn runs, a typing indicator when there is no

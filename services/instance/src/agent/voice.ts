@@ -1,4 +1,4 @@
-// How the agent's words go out (docs/conversation.md, "Manners"): what
+// How the agent's words go out (docs/instance.md, "Manners"): what
 // manners.ts decides, sent. A turn that answers a message is read (a read
 // receipt), shows Convos' thinking status anchored to that message, answers
 // (a reply in a group, markdown when structured) and stops thinking naming
