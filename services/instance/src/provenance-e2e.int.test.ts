@@ -162,8 +162,10 @@ async function ownerSays(text: string, agent = agentInbox): Promise<string> {
     async () => {
       await ownerGroup.sync();
       const after = await ownerGroup.messages({ sentAfterNs: sent.sentAtNs, limit: 50 });
-      const found = after.find((m) => m.senderInboxId === agent && typeof m.content === "string");
-      answer = found?.content as string | undefined;
+      // In a group of three or more its answers are replies (docs/instance.md, "Manners"): their text is inside.
+      const textOf = (c: unknown) => (typeof c === "string" ? c : (c as { content?: unknown } | undefined)?.content);
+      const found = after.find((m) => m.senderInboxId === agent && typeof textOf(m.content) === "string");
+      answer = textOf(found?.content) as string | undefined;
       answerId = found?.id;
       return answer !== undefined;
     },
