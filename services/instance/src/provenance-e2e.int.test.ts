@@ -154,7 +154,8 @@ async function ownerSays(text: string, agent = agentInbox): Promise<string> {
   // In the group's latest epoch: an agent that joined since would not read a message sent in an older one.
   await ownerGroup.sync();
   const id = await ownerGroup.sendText(text);
-  const sent = (await ownerGroup.messages({ limit: 50 })).find((m) => m.id === id)!;
+  // The newest: an agent's turn also sends a read receipt and its thinking status (docs/instance.md, "Manners").
+  const sent = (await ownerGroup.messages({ limit: 50, direction: 1 as never })).find((m) => m.id === id)!;
   let answer: string | undefined;
   let answerId: string | undefined;
   await waitFor(
