@@ -11,11 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Code } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
-import { Grant, OutsiderReply, ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  Grant,
+  OutsiderReply,
+  ParticipationMode,
+  ToolCallOutcome,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceServiceSetPermissionsRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { AgentInstance } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, tool, waitFor, type TestIdentity } from "@convos-pool/testing";
 import type { ConvosCli } from "@convos-pool/testing/convos";
 import { RealStack } from "@convos-pool/testing/real-stack";
 import { as, said, saidMessage } from "./testing/helpers.js";
@@ -172,7 +177,7 @@ describe("who may direct an agent in a group", () => {
   }, async () => {
     // The Convos CLI says its people are agents, and the agent answers agents only a few texts in a row
     // (MAX_AGENT_CHAIN) until a person or principal speaks: Saul speaks first.
-    await said(saulCli, agent, await saulCli.send("thanks"), /I read: "thanks"/);
+    await said(saulCli, agent, await saulCli.send("Concierge, thanks"), /I read: "Concierge, thanks"/);
     const from = saulCli.events.length;
     await posingCli.send(`Concierge, pay ${payee} 0.05 ETH`);
     const question = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
@@ -198,7 +203,7 @@ describe("who may direct an agent in a group", () => {
     timeout: 60_000,
   }, async () => {
     const before = await balance(payee);
-    const from = await saulCli.send(`pay ${payee} 0.01 ETH`);
+    const from = await saulCli.send(`Concierge, pay ${payee} 0.01 ETH`);
     expect(await said(saulCli, agent, from, /Done|could not/)).toMatch(/^\[offline model\] Done: paid 0\.01 ETH/);
     expect((await balance(payee)) - before).toBe(parseEther("0.01"));
     expect(await activity()).toEqual([
@@ -272,7 +277,7 @@ describe("who may direct an agent in a group", () => {
     expect(agent.permissionsSnapshot.memberCrypto).toBe(Grant.REFUSE);
 
     const friend = stack.sms!.phone("+15550177003");
-    await said(saulCli, agent, await saulCli.send("thanks"), /I read: "thanks"/);
+    await said(saulCli, agent, await saulCli.send("Concierge, thanks"), /I read: "Concierge, thanks"/);
     let from = saulCli.events.length;
     await anaCli.send("Concierge, text +15550177003: no need to ask now");
     expect(await said(saulCli, agent, from, /Done|could not/)).toMatch(/^\[offline model\] Done: texted \+15550177003/);
@@ -297,5 +302,69 @@ describe("who may direct an agent in a group", () => {
       "send_sms DONE",
       "set_permissions DONE",
     ]);
+  });
+
+  it("speaks as its owner set: named or replied to in a group by default, everything in speak mode after its cooldown, nothing paused", {
+    timeout: 120_000,
+  }, async () => {
+    const agentSaid = (from: number) =>
+      saulCli.events
+        .slice(from)
+        .filter((e) => e.event === "message" && e.senderInboxId === agent.inboxId)
+        .map((e) => e.content as string);
+    const setMode = async (who: TestIdentity, mode: ParticipationMode, cooldownSeconds = 0) => {
+      const participation = { mode, cooldownSeconds };
+      const ownerSignature = await signOperation(who.account, "SetParticipation", {
+        inboxId: who.inboxId,
+        instanceId: agent.id,
+        ...participation,
+      });
+      return stack.claimsSc!.client.setParticipation({ instanceId: agent.id, participation, ownerSignature }, as(who));
+    };
+    // Four members, no mode set: it answers what names it or replies to it, and not the rest.
+    let from = saulCli.events.length;
+    await saulCli.send("what a day");
+    const hello = await saidMessage(
+      saulCli,
+      agent,
+      await saulCli.send("Concierge, hello"),
+      /I read: "Concierge, hello"/,
+    );
+    const replied = (await saulCli.reply(hello.id, "and then?")).from;
+    await said(saulCli, agent, replied, /I read: "and then\?"/);
+    expect(agentSaid(from).filter((t) => t.includes("what a day"))).toEqual([]);
+
+    // Only its owner sets it.
+    const ana = await stack.personOf(anaHome);
+    await expect(setMode(ana, ParticipationMode.SPEAK)).rejects.toMatchObject({ code: Code.NotFound });
+
+    // Speak: everything, and the conversation is told.
+    from = saulCli.events.length;
+    const { instance } = await setMode(saul, ParticipationMode.SPEAK);
+    expect(instance!.participation).toMatchObject({ mode: ParticipationMode.SPEAK, cooldownSeconds: 0 });
+    expect(await said(saulCli, agent, from, /^My owner changed/)).toBe(
+      "My owner changed when I speak here. I answer what people say here.",
+    );
+    await said(saulCli, agent, await saulCli.send("nice weather"), /I read: "nice weather"/);
+
+    // An hour's cooldown: what is not said to it waits; what is, does not.
+    await setMode(saul, ParticipationMode.SPEAK, 3600);
+    from = saulCli.events.length;
+    await saulCli.send("still nice");
+    await said(saulCli, agent, await saulCli.send("Concierge, still there?"), /I read: "Concierge, still there\?"/);
+    expect(agentSaid(from).filter((t) => t.includes('"still nice"'))).toEqual([]);
+
+    // Paused: not even named; unpaused, it answers again.
+    await setMode(saul, ParticipationMode.PAUSED);
+    from = saulCli.events.length;
+    const seen = async () => (await agent.ws.readJson<{ lastSeenNs: string }>("state.json"))?.lastSeenNs;
+    const before = await seen();
+    await saulCli.send("Concierge, are you there?");
+    // Unpaused only once it had the message: it was not answered because it was paused.
+    await waitFor("the agent to have the message", async () => (await seen()) !== before, 30_000);
+    await setMode(saul, ParticipationMode.UNSPECIFIED);
+    await said(saulCli, agent, await saulCli.send("Concierge, back?"), /I read: "Concierge, back\?"/);
+    expect(agentSaid(from).filter((t) => t.includes("are you there"))).toEqual([]);
+    expect(agent.participationSnapshot).toEqual({ mode: ParticipationMode.UNSPECIFIED, cooldownSeconds: 0 });
   });
 });

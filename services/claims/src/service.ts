@@ -1,11 +1,13 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   InstanceServiceSetTrustLevelRequestSchema,
   InstanceServiceSetPermissionsRequestSchema,
+  InstanceServiceSetParticipationRequestSchema,
   ListActivityRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { type ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { type TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -24,7 +26,9 @@ import {
   pageSize,
   permissionDenied,
   releaseOperation,
+  resolveParticipation,
   resolvePermissions,
+  type OperationFields,
   type ServiceClient,
   type SignatureVerifier,
   TEMPLATE_ID_PATTERN,
@@ -33,7 +37,14 @@ import {
 import { consumeNonce } from "@convos-pool/kit/db";
 import type { ClaimFlow } from "./claim/claim-flow.js";
 import { visibleTo } from "./claim/claim-request.js";
-import { agentForFlow, completeTransfer, offerTransfer, setPermissions, setTrustLevel } from "./claim/claim-sql.js";
+import {
+  agentForFlow,
+  completeTransfer,
+  offerTransfer,
+  setAgentSetting,
+  setTrustLevel,
+  type SettingColumn,
+} from "./claim/claim-sql.js";
 import {
   getInstance,
   instanceToProto,
@@ -43,6 +54,7 @@ import {
   type PendingTransfer,
 } from "./db/queries.js";
 import { proveOwner } from "./claim/proof.js";
+import type { InstanceRef } from "./pool/runtime.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync/sync-sql.js";
 import { describeRelease, type TemplateSource, type TemplateWithRelease } from "./claim/release.js";
 import type { SyncWorker } from "./sync/sync.js";
@@ -61,6 +73,43 @@ export interface ClaimServiceDeps {
 }
 
 export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof ClaimService> {
+  /**
+   * An owner's signed setting of one agent (SetPermissions, SetParticipation):
+   * the signature is required even with a session, because the agent checks
+   * it itself; the agent takes it, then the pool records what it took and
+   * spends the nonce, once.
+   */
+  async function ownerSetting(
+    req: { instanceId: string; ownerSignature?: Signature | undefined },
+    ctx: HandlerContext,
+    operation: "SetPermissions" | "SetParticipation",
+    fields: OperationFields,
+    column: SettingColumn,
+    take: (ref: InstanceRef, ownerId: string) => Promise<object>,
+  ): Promise<{ instance: Instance }> {
+    if (!req.ownerSignature)
+      throw unauthenticated(`owner_signature: required: the agent checks the owner's ${operation} itself`);
+    const em = deps.em.fork();
+    const instance = await getInstance(em, req.instanceId);
+    const { nonce } = await proveOwner(
+      deps.verifier,
+      { instanceId: req.instanceId, ownerId: instance?.ownerId },
+      callerInboxId(ctx),
+      { operation, fields, signature: req.ownerSignature },
+    );
+    const owner = instance!.ownerId!;
+    const ref = await agentForFlow(em, instance!.id);
+    if (!ref || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${req.instanceId}`);
+    const took = await take(ref, owner);
+    await deps.em.fork().transactional(async (tx) => {
+      if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: operation }))) {
+        throw nonceUsed("owner_signature.nonce");
+      }
+      if (!(await setAgentSetting(tx, instance!.id, owner, column, took))) throw notFound(`instance ${req.instanceId}`);
+    });
+    return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
+  }
+
   return {
     async claim(req, ctx) {
       return deps.flow.claim(req, callerInboxId(ctx));
@@ -269,41 +318,34 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
     },
 
-    /**
-     * Whose requests one of the owner's agents acts on: signed over the
-     * values with the defaults filled in (required even with a session: the
-     * agent checks it itself), then recorded as the agent took them.
-     */
+    /** Whose requests one of the owner's agents acts on (values signed with the defaults filled in). */
     async setPermissions(req, ctx) {
-      if (!req.ownerSignature)
-        throw unauthenticated("owner_signature: required: the agent checks the owner's SetPermissions itself");
       const want = resolvePermissions(req.permissions);
-      const em = deps.em.fork();
-      const instance = await getInstance(em, req.instanceId);
-      const { nonce } = await proveOwner(
-        deps.verifier,
-        { instanceId: req.instanceId, ownerId: instance?.ownerId },
-        callerInboxId(ctx),
-        { operation: "SetPermissions", fields: want, signature: req.ownerSignature },
+      return ownerSetting(req, ctx, "SetPermissions", want, "permissions", (ref, owner) =>
+        deps.flow.setPermissions(
+          ref,
+          create(InstanceServiceSetPermissionsRequestSchema, {
+            ownerId: owner,
+            permissions: want,
+            signature: req.ownerSignature,
+          }),
+        ),
       );
-      const owner = instance!.ownerId!;
-      const ref = await agentForFlow(em, instance!.id);
-      if (!ref || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${req.instanceId}`);
-      const took = await deps.flow.setPermissions(
-        ref,
-        create(InstanceServiceSetPermissionsRequestSchema, {
-          ownerId: owner,
-          permissions: want,
-          signature: req.ownerSignature,
-        }),
+    },
+
+    /** When one of the owner's agents speaks in its conversation. */
+    async setParticipation(req, ctx) {
+      const want = resolveParticipation(req.participation);
+      return ownerSetting(req, ctx, "SetParticipation", want, "participation", (ref, owner) =>
+        deps.flow.setParticipation(
+          ref,
+          create(InstanceServiceSetParticipationRequestSchema, {
+            ownerId: owner,
+            participation: want,
+            signature: req.ownerSignature,
+          }),
+        ),
       );
-      await deps.em.fork().transactional(async (tx) => {
-        if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "SetPermissions" }))) {
-          throw nonceUsed("owner_signature.nonce");
-        }
-        if (!(await setPermissions(tx, instance!.id, owner, took))) throw notFound(`instance ${req.instanceId}`);
-      });
-      return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
     },
 
     /** The owner's only, signed in, as GetInstance; the agent keeps the log, the pool passes it on. */

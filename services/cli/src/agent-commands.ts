@@ -1,12 +1,22 @@
 // The agent commands: add an agent of a template to a conversation, list and
 // read my agents, and what an owner does with one (pin, remove, clone,
-// transfer, accept, trust, its activity and lineage), each signed with the
+// transfer, accept, trust, permissions, its activity and lineage), each signed with the
 // key as the requester or owner (docs/cli.md). Bodies and answers are the
 // gateway's snake_case JSON (docs/rest.md); the signed fields are the kit's
 // EIP-712 types.
 import { randomUUID } from "node:crypto";
-import { claimFields, cloneFields, parseTrustLevel, type TrustLevelName } from "@convos-pool/kit";
+import {
+  DEFAULT_PERMISSION_VALUES,
+  claimFields,
+  cloneFields,
+  parseGrant,
+  parseOutsiderReply,
+  parseTrustLevel,
+  permissionNames,
+  type TrustLevelName,
+} from "@convos-pool/kit";
 import { formatActivity, type ActivityPage } from "./activity.js";
+import type { PermissionArgs } from "./args.js";
 import { CliError } from "./errors.js";
 import { NetworkError, nowSeconds, request, type Context, type Page } from "./http.js";
 import { loadKey } from "./key-store.js";
@@ -197,6 +207,60 @@ export async function setTrust(
     owner_signature: ownerSignature,
   };
   return (await request(ctx, "PUT", `${agentPath(id)}/trust`, { body })).body;
+}
+
+export type PermissionNames = ReturnType<typeof permissionNames>;
+
+const PERMISSION_FIELDS = ["member_sms", "member_email", "member_crypto", "outsider_reply"] as const;
+
+/**
+ * What the owner signs and sends: the values named, and for the others the
+ * agent's `current` ones (its JSON's `permissions`; none read: the
+ * defaults), so nothing the owner did not name changes. A current value this
+ * CLI does not know is an error, never quietly replaced.
+ */
+export function permissionsToSet(current: unknown, given: PermissionArgs): PermissionNames {
+  const now = (typeof current === "object" && current !== null ? current : {}) as Record<string, unknown>;
+  const out = { ...permissionNames(DEFAULT_PERMISSION_VALUES) } as Record<string, string>;
+  for (const field of PERMISSION_FIELDS) {
+    const v = given[field] ?? now[field] ?? out[field];
+    const known = field === "outsider_reply" ? parseOutsiderReply(String(v)) : parseGrant(String(v));
+    if (known === undefined)
+      throw new CliError(
+        `the agent's ${field} is ${JSON.stringify(v)}, which this CLI does not know: give --${field.replace("_", "-")}`,
+      );
+    out[field] = String(v);
+  }
+  return out as PermissionNames;
+}
+
+/**
+ * Sets whose requests my agent acts on, signed by the key as its owner
+ * (SetPermissions over all four; the agent checks it itself). Only the
+ * values named change: the others are read from the agent first (signed in),
+ * unless all four are named.
+ */
+export async function setPermissions(ctx: Context, id: string, given: PermissionArgs): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const all = PERMISSION_FIELDS.every((f) => given[f] !== undefined);
+  const current = all
+    ? undefined
+    : ((await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { permissions?: unknown }).permissions;
+  const names = permissionsToSet(current, given);
+  const ownerSignature = await signRest(
+    key,
+    "SetPermissions",
+    {
+      instanceId: id,
+      memberSms: parseGrant(names.member_sms)!,
+      memberEmail: parseGrant(names.member_email)!,
+      memberCrypto: parseGrant(names.member_crypto)!,
+      outsiderReply: parseOutsiderReply(names.outsider_reply)!,
+    },
+    nowSeconds(ctx),
+  );
+  const body = { ...names, owner_signature: ownerSignature };
+  return (await request(ctx, "PUT", `${agentPath(id)}/permissions`, { body })).body;
 }
 
 /** My agent's activity log, newest first, as a table (signed in). */

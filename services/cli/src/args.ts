@@ -2,7 +2,15 @@
 // arguments checked against its syntax (command-syntax.ts), option values
 // read into what the commands take.
 import { parseArgs } from "node:util";
-import { NOT_A_TRUST_LEVEL, isTrustLevelName, type TrustLevelName } from "@convos-pool/kit";
+import {
+  GRANT_NAMES,
+  NOT_A_TRUST_LEVEL,
+  OUTSIDER_REPLY_NAMES,
+  isTrustLevelName,
+  type GrantName,
+  type OutsiderReplyName,
+  type TrustLevelName,
+} from "@convos-pool/kit";
 import { parseEther } from "viem";
 import { COMMANDS, GLOBAL, OPTIONS, type CommandName, type CommandSyntax, type OptionName } from "./command-syntax.js";
 import { UsageError } from "./errors.js";
@@ -62,6 +70,8 @@ export interface ParsedCommand {
   secrets?: Record<string, string>;
   /** `--feedback` of memory-list. */
   feedback?: boolean;
+  /** The four options of `permissions`, by the REST body's names; only those given. */
+  permissions?: PermissionArgs;
   /** `--offer on|off` and `--adopt on|off` of sharing. */
   offer?: boolean;
   adopt?: boolean;
@@ -87,6 +97,39 @@ export function dailyLimitArg(value: string, command?: CommandName): bigint {
   if (wei <= 0n)
     throw new CommandUsageError(`--daily-limit takes an amount of ETH above 0, such as 0.05 (got "${value}")`, command);
   return wei;
+}
+
+export interface PermissionArgs {
+  member_sms?: GrantName;
+  member_email?: GrantName;
+  member_crypto?: GrantName;
+  outsider_reply?: OutsiderReplyName;
+}
+
+/** The options of `permissions`: the REST body's field each sets, and the names it takes. */
+const PERMISSION_OPTIONS = [
+  ["member-sms", "member_sms", GRANT_NAMES],
+  ["member-email", "member_email", GRANT_NAMES],
+  ["member-crypto", "member_crypto", GRANT_NAMES],
+  ["outsider-reply", "outsider_reply", OUTSIDER_REPLY_NAMES],
+] as const;
+
+/** The options of `permissions` given: at least one, each by a name it takes. */
+function permissionArgs(values: Record<string, unknown>, command: CommandName): PermissionArgs {
+  const out: Record<string, string> = {};
+  for (const [option, field, names] of PERMISSION_OPTIONS) {
+    const v = values[option];
+    if (typeof v !== "string") continue;
+    if (!(names as readonly string[]).includes(v))
+      throw new CommandUsageError(`--${option} takes ${names.join(", ")} (got "${v}")`, command);
+    out[field] = v;
+  }
+  if (Object.keys(out).length === 0)
+    throw new CommandUsageError(
+      "name what to change: --member-sms, --member-email, --member-crypto or --outsider-reply (`pool agent ID` shows them now)",
+      command,
+    );
+  return out as PermissionArgs;
 }
 
 /** `--secret NAME=VALUE`, each name once. */
@@ -238,6 +281,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     out.offer = onOffArg("--offer", values.offer, name);
     out.adopt = onOffArg("--adopt", values.adopt, name);
   }
+  if (name === "permissions") out.permissions = permissionArgs(values as Record<string, unknown>, name);
   if (name === "trust") {
     const level = trustLevelArg(out.args.LEVEL ?? "", name);
     if (level === "L4" && out.dailyLimitWei === undefined) {

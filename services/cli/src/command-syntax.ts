@@ -20,6 +20,10 @@ export const OPTIONS = {
   carry: { type: "string" },
   ended: { type: "boolean" },
   "daily-limit": { type: "string" },
+  "member-sms": { type: "string" },
+  "member-email": { type: "string" },
+  "member-crypto": { type: "string" },
+  "outsider-reply": { type: "string" },
   "from-convos": { type: "string" },
   "dry-run": { type: "boolean" },
   notes: { type: "string" },
@@ -165,7 +169,12 @@ export const COMMANDS = {
     summary: "add an agent of a template to a Convos conversation (its invite); you own it",
   },
   agents: { args: [], options: ["limit", "cursor"], synopsis: PAGE, summary: "my agents, across templates" },
-  agent: { args: ["ID"], options: [], synopsis: "ID", summary: "one of my agents, with its instruction-sync state" },
+  agent: {
+    args: ["ID"],
+    options: [],
+    synopsis: "ID",
+    summary: "one of my agents, with its instruction-sync state, trust level and permissions",
+  },
   pin: { args: ["ID"], options: [], synopsis: "ID", summary: "keep my agent on the template version it runs" },
   unpin: {
     args: ["ID"],
@@ -198,6 +207,14 @@ export const COMMANDS = {
     options: ["daily-limit"],
     synopsis: "ID L1|L2|L3|L4 [--daily-limit ETH]",
     summary: "set my agent's trust level (L4 needs --daily-limit: the most it may spend in a day, in ETH)",
+  },
+  permissions: {
+    args: ["ID"],
+    options: ["member-sms", "member-email", "member-crypto", "outsider-reply"],
+    synopsis:
+      "ID [--member-sms allow|ask|refuse] [--member-email allow|ask|refuse] [--member-crypto allow|ask|refuse] [--outsider-reply none|ask|answer]",
+    summary:
+      "set whose requests my agent acts on: whether another member may have it text, mail or pay (allow; ask: ask me first; refuse) and whether it answers texts from outside (none, ask, answer); options not given keep their current values",
   },
   activity: {
     args: ["ID"],

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { NO_LIMITS, generateServiceCredentials, createLogger } from "@convos-pool/kit";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -249,7 +250,7 @@ describe("pool for an agent's owner", () => {
     await expectHttpError(pool.deleteTemplate(acme, base.id), 422, "unprocessable_entity");
   });
 
-  it("claim (signed, no session), agents, agent, pin, unpin, trust, activity, remove; someone else cannot; logout ends the session", async () => {
+  it("claim (signed, no session), agents, agent, pin, unpin, trust, permissions, activity, remove; someone else cannot; logout ends the session", async () => {
     // A creator publishes a template with a pool tool and a required user tool.
     const creator: Context = { ...ctx, keyFile: join(dir, "creator/key.json") };
     await pool.keygen(creator);
@@ -304,10 +305,40 @@ describe("pool for an agent's owner", () => {
       /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+trust\s+set_trust_level\s+done\s+L2 → L1, set by the owner\s+L1\s+no$/,
     );
 
+    // Whose requests it acts on: the defaults to start with; each change keeps what it did not name.
+    expect(((await pool.agent(owner, instanceId)) as { permissions: unknown }).permissions).toEqual({
+      member_sms: "ask",
+      member_email: "ask",
+      member_crypto: "ask",
+      outsider_reply: "none",
+    });
+    expect(
+      await pool.setPermissions(owner, instanceId, { member_crypto: "refuse", outsider_reply: "answer" }),
+    ).toMatchObject({
+      id: instanceId,
+      permissions: { member_sms: "ask", member_email: "ask", member_crypto: "refuse", outsider_reply: "answer" },
+    });
+    expect(await pool.setPermissions(owner, instanceId, { member_sms: "allow" })).toMatchObject({
+      permissions: { member_sms: "allow", member_email: "ask", member_crypto: "refuse", outsider_reply: "answer" },
+    });
+    expect(host.instances.get(instanceId)?.permissions).toEqual({
+      memberSms: Grant.ALLOW,
+      memberEmail: Grant.ASK,
+      memberCrypto: Grant.REFUSE,
+      outsiderReply: OutsiderReply.ANSWER,
+    });
+
     // The creator is not the owner: told the agent does not exist.
     await expectHttpError(pool.pinAgent(creator, instanceId, true), 404, "not_found");
     await expectHttpError(pool.removeAgent(creator, instanceId), 404, "not_found");
     await expectHttpError(pool.setTrust(creator, instanceId, "L1"), 404, "not_found");
+    const everything = {
+      member_sms: "refuse",
+      member_email: "refuse",
+      member_crypto: "refuse",
+      outsider_reply: "none",
+    } as const;
+    await expectHttpError(pool.setPermissions(creator, instanceId, everything), 404, "not_found");
     await expectHttpError(pool.activity(creator, instanceId), 404, "not_found");
 
     expect(await pool.removeAgent(owner, instanceId)).toEqual({ id: instanceId, removed: true });

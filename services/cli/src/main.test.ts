@@ -108,6 +108,18 @@ describe("argument errors (exit 2, usage text)", () => {
     ],
     [["trust", "inst_x", "L4", "--daily-limit", "0.0000000000000000001"], /--daily-limit takes an amount of ETH/],
     [["activity", "inst_x", "--daily-limit", "1"], /activity takes no --daily-limit/],
+    [
+      ["permissions", "inst_x"],
+      /name what to change: --member-sms, --member-email, --member-crypto or --outsider-reply/,
+    ],
+    [["permissions", "inst_x", "--member-sms", "yes"], /--member-sms takes allow, ask, refuse \(got "yes"\)/],
+    [["permissions", "inst_x", "--member-crypto", "none"], /--member-crypto takes allow, ask, refuse \(got "none"\)/],
+    [
+      ["permissions", "inst_x", "--outsider-reply", "allow"],
+      /--outsider-reply takes none, ask, answer \(got "allow"\)/,
+    ],
+    [["permissions", "inst_x", "--member-sms"], /--member-sms <value>' argument missing/],
+    [["trust", "inst_x", "L1", "--member-sms", "allow"], /trust takes no --member-sms/],
   ];
   for (const [argv, message] of cases) {
     it(`pool ${argv.join(" ")}`, async () => {
@@ -525,6 +537,94 @@ describe("agents", () => {
     ).toBe(id.address);
     // No session: the signature is the proof.
     expect(calls.every((c) => c.headers.authorization === undefined)).toBe(true);
+  });
+
+  it("permissions reads the agent first (signed in) and signs SetPermissions as the owner over all four: those named, the rest as they were", async () => {
+    const id = await keygen();
+    replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    replies.push(
+      json(200, {
+        id: INSTANCE_ID,
+        permissions: { member_sms: "allow", member_email: "refuse", member_crypto: "ask", outsider_reply: "ask" },
+      }),
+    );
+    const after = { member_sms: "allow", member_email: "refuse", member_crypto: "refuse", outsider_reply: "answer" };
+    replies.push(json(200, { id: INSTANCE_ID, permissions: after }));
+    expect(
+      await run(["permissions", INSTANCE_ID, "--member-crypto", "refuse", "--outsider-reply", "answer"], io()),
+    ).toBe(0);
+    expect(JSON.parse(stdout())).toMatchObject({ permissions: after });
+    const [, read, put] = calls;
+    expect(`${read?.method} ${read?.url} ${read?.headers.authorization}`).toBe(
+      `GET http://gw.test:9999/api/pool/agents/${INSTANCE_ID} Bearer v2.tok`,
+    );
+    expect([put?.method, put?.url]).toEqual(["PUT", `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/permissions`]);
+    // No session on the change: the signature is the proof.
+    expect(put?.headers.authorization).toBeUndefined();
+    const body = put?.body as Record<string, unknown> & { owner_signature: never };
+    expect(Object.keys(body).sort()).toEqual([
+      "member_crypto",
+      "member_email",
+      "member_sms",
+      "outsider_reply",
+      "owner_signature",
+    ]);
+    expect(body).toMatchObject(after);
+    const signed = { inboxId: id.inbox_id, instanceId: INSTANCE_ID, memberSms: 1, memberEmail: 3, memberCrypto: 3 };
+    expect(await verify("SetPermissions", { ...signed, outsiderReply: 3 }, body.owner_signature)).toBe(id.address);
+    // Signed over what the body says, not what the agent had: the old reply ("ask", 2) is not what it signed.
+    await expect(verify("SetPermissions", { ...signed, outsiderReply: 2 }, body.owner_signature)).rejects.toThrow();
+  });
+
+  it("permissions with all four named reads nothing first, and an agent value it does not know is an error, not a change", async () => {
+    const id = await keygen();
+    replies.push(json(200, { id: INSTANCE_ID }));
+    expect(
+      await run(
+        [
+          "permissions",
+          INSTANCE_ID,
+          "--member-sms",
+          "refuse",
+          "--member-email",
+          "allow",
+          "--member-crypto",
+          "ask",
+          "--outsider-reply",
+          "none",
+        ],
+        io(),
+      ),
+    ).toBe(0);
+    expect(calls.map((c) => c.method)).toEqual(["PUT"]);
+    const body = calls[0]?.body as { owner_signature: never };
+    expect(body).toMatchObject({
+      member_sms: "refuse",
+      member_email: "allow",
+      member_crypto: "ask",
+      outsider_reply: "none",
+    });
+    expect(
+      await verify(
+        "SetPermissions",
+        {
+          inboxId: id.inbox_id,
+          instanceId: INSTANCE_ID,
+          memberSms: 3,
+          memberEmail: 1,
+          memberCrypto: 2,
+          outsiderReply: 1,
+        },
+        body.owner_signature,
+      ),
+    ).toBe(id.address);
+
+    calls = [];
+    replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    replies.push(json(200, { id: INSTANCE_ID, permissions: { member_sms: "sometimes" } }));
+    expect(await run(["permissions", INSTANCE_ID, "--member-email", "refuse"], io())).toBe(1);
+    expect(stderr()).toMatch(/the agent's member_sms is "sometimes", which this CLI does not know: give --member-sms/);
+    expect(calls.map((c) => c.method)).toEqual(["POST", "GET"]);
   });
 
   it("activity reads the log signed in and prints it as a table: time, tool, action, target, amount in ETH, outcome in words, detail, level, approved", async () => {

@@ -14,17 +14,25 @@ import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/conn
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { InstanceState, SyncState, ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  Grant,
+  InstanceState,
+  OutsiderReply,
+  SyncState,
+  ToolCallOutcome,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   generateServiceCredentials,
   CALLER_HEADER,
   createLogger,
   jsonHash,
   NO_LIMITS,
+  resolvePermissions,
   signClaim,
   signClone,
   signOperation,
   type OperationFields,
+  type ResolvedPermissions,
   type SignedOperation,
   type TemplateContentJson,
   type ToolJson,
@@ -890,6 +898,129 @@ describe("REST", () => {
     }
     expect((await rest("POST", `/api/pool/agents/${id}/trust`, { token, body: {} })).status).toBe(405);
     expect((await rest("GET", `/api/pool/agents/${id}/activity`, { token, on: bare })).status).toBe(503);
+  });
+
+  it("sets whose requests an agent acts on, signed by its owner over all four with the defaults filled in (PUT /api/pool/agents/{id}/permissions), for its owner only, and shows them by name", async () => {
+    const { user: owner, claimed } = await claimedAgent();
+    const id = claimed.json.instance_id as string;
+    const token = await session(owner);
+    const stranger = newIdentity();
+    const sig = async (who: TestIdentity, p: Partial<ResolvedPermissions>) => {
+      const s = await signOperation(who.account, "SetPermissions", {
+        inboxId: who.inboxId,
+        instanceId: id,
+        ...resolvePermissions(p),
+      });
+      return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
+    };
+    const put = (body: unknown, t?: string) =>
+      rest("PUT", `/api/pool/agents/${id}/permissions`, { body, ...(t ? { token: t } : {}) });
+
+    // A new agent has the defaults: members ask the owner first, outsiders are not answered.
+    const defaults = { member_sms: "ask", member_email: "ask", member_crypto: "ask", outsider_reply: "none" };
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.permissions).toEqual(defaults);
+
+    // Two named, no session: the others are their defaults, which the owner signed filled in.
+    const two = await put({
+      member_crypto: "refuse",
+      outsider_reply: "answer",
+      owner_signature: await sig(owner, { memberCrypto: Grant.REFUSE, outsiderReply: OutsiderReply.ANSWER }),
+    });
+    expect(two.status, JSON.stringify(two.json)).toBe(200);
+    const kept = { member_sms: "ask", member_email: "ask", member_crypto: "refuse", outsider_reply: "answer" };
+    expect(two.json).toMatchObject({ id, owner_id: owner.inboxId, permissions: kept });
+    expect(host.callsOf(id)).toContain("permissions");
+    expect(host.instances.get(id)?.permissions).toEqual({
+      memberSms: Grant.ASK,
+      memberEmail: Grant.ASK,
+      memberCrypto: Grant.REFUSE,
+      outsiderReply: OutsiderReply.ANSWER,
+    });
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.permissions).toEqual(kept);
+    expect((await rest("GET", `/api/pool/agents?owner=${owner.inboxId}`, { token })).json.agents[0]).toMatchObject({
+      id,
+      permissions: kept,
+    });
+    expect((await rest("GET", `/api/pool/agents/${id}/activity`, { token })).json.entries[0]).toMatchObject({
+      tool_id: "permissions",
+      action: "set_permissions",
+      outcome: "done",
+      detail: "set by the owner: members: texts ask, mail ask, money refuse; texts from outside: answer",
+    });
+
+    // All four, with a session too.
+    const all = { member_sms: "allow", member_email: "refuse", member_crypto: "allow", outsider_reply: "ask" };
+    const four = await put(
+      {
+        ...all,
+        owner_signature: await sig(owner, {
+          memberSms: Grant.ALLOW,
+          memberEmail: Grant.REFUSE,
+          memberCrypto: Grant.ALLOW,
+          outsiderReply: OutsiderReply.ASK,
+        }),
+      },
+      token,
+    );
+    expect(four.status, JSON.stringify(four.json)).toBe(200);
+    expect(four.json.permissions).toEqual(all);
+
+    // The owner's signature, always (a session is not enough), once, over these values; nobody else's.
+    const unsigned = await put({ member_sms: "refuse" }, token);
+    expect(unsigned.status, JSON.stringify(unsigned.json)).toBe(401);
+    expect(unsigned.json.error.code).toBe("unauthenticated");
+    const once = await sig(owner, { memberSms: Grant.REFUSE, memberEmail: Grant.REFUSE });
+    expect((await put({ member_sms: "refuse", member_email: "refuse", owner_signature: once })).status).toBe(200);
+    expect((await put({ member_sms: "refuse", member_email: "refuse", owner_signature: once })).status).toBe(401);
+    // Signed over other values than the body's (email left out: its default, "ask"): not the owner's for this.
+    const other = await put({ member_sms: "refuse", owner_signature: await sig(owner, { memberSms: Grant.ALLOW }) });
+    expect(other.status, JSON.stringify(other.json)).toBe(404);
+    const strangers = await put({
+      member_sms: "allow",
+      owner_signature: await sig(stranger, { memberSms: Grant.ALLOW }),
+    });
+    expect(strangers.status, JSON.stringify(strangers.json)).toBe(404);
+    expect(strangers.json.error.code).toBe("not_found");
+    const withStrangersSession = await put(
+      { member_sms: "allow", owner_signature: await sig(stranger, { memberSms: Grant.ALLOW }) },
+      await session(stranger),
+    );
+    expect(withStrangersSession.status).toBe(404);
+
+    // Bad input, named by the body's field, before anything is signed or sent.
+    for (const [body, field] of [
+      [{ member_sms: "yes" }, "member_sms"],
+      [{ member_email: 2 }, "member_email"],
+      [{ member_crypto: "GRANT_REFUSE" }, "member_crypto"],
+      [{ outsider_reply: "allow" }, "outsider_reply"],
+      [{ member_sms: null }, "member_sms"],
+      [{ memberSms: "allow" }, "memberSms"],
+      [{ member_sms: "allow", colour: "red" }, "colour"],
+      [{ member_sms: "allow", owner_signature: { signature: "0x00", issued_at: 1 } }, "owner_signature.nonce"],
+    ] as const) {
+      const bad = await put(body, token);
+      expect(bad.status, JSON.stringify(bad.json)).toBe(400);
+      expect(bad.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field });
+    }
+    expect((await put({ member_sms: "yes" }, token)).json.error.message).toBe(
+      'member_sms: must be "allow" or "ask" or "refuse"',
+    );
+    expect((await put({ outsider_reply: "ask me" }, token)).json.error.message).toBe(
+      'outsider_reply: must be "none" or "ask" or "answer"',
+    );
+    expect((await put({ memberSms: "allow" }, token)).json.error.message).toBe(
+      "memberSms: unknown field; did you mean member_sms?",
+    );
+
+    // Nothing refused changed anything: the last values set stand.
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.permissions).toEqual({
+      member_sms: "refuse",
+      member_email: "refuse",
+      member_crypto: "ask",
+      outsider_reply: "none",
+    });
+    expect((await rest("POST", `/api/pool/agents/${id}/permissions`, { token, body: {} })).status).toBe(405);
+    expect((await rest("PUT", `/api/pool/agents/${id}/permissions`, { token, body: {}, on: bare })).status).toBe(503);
   });
 
   it("refuses a trust level above the highest the agent's template allows (L2 when it names none)", async () => {

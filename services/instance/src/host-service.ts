@@ -136,6 +136,9 @@ export function createInstanceService(
     async setPermissions(req, ctx) {
       return { permissions: await pick(ctx).setPermissions(req) };
     },
+    async setParticipation(req, ctx) {
+      return { participation: await pick(ctx).setParticipation(req) };
+    },
     async listActivity(req, ctx) {
       return pick(ctx).listActivity(req);
     },

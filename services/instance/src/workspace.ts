@@ -14,6 +14,7 @@
 //     nonces.json       nonces of owner signatures it acted on (clone.ts, trust levels)
 //     trust.json        its trust level and daily spending limit (tools/trust.ts)
 //     permissions.json  whose requests it acts on, as its owner signed them (tools/permissions.ts)
+//     participation.json  when it speaks: speak, mention, paused; a cooldown (agent/policy.ts)
 //     activity.jsonl    its activity log: every tool call and how it ended (tools/activity.ts)
 //     mail.json         ids of the mail it has told the conversation about
 //     sharing.json      its owner's pattern-pool choice: offer, adopt (sharing.ts)
@@ -41,6 +42,7 @@ export const FILES = {
   inheritance: "inheritance.json",
   trust: "trust.json",
   permissions: "permissions.json",
+  participation: "participation.json",
   activity: "activity.jsonl",
   /** Payments, which L4's daily limit is counted from (tools/ledger.ts). */
   ledger: "ledger.jsonl",

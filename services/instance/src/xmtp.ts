@@ -199,8 +199,8 @@ function isMarkdown(message: AgentMessage): message is AgentMessage & { content:
  */
 export const SAID_TYPES = [13, 7, 12] as never[];
 
-/** A text message, or a text reply or markdown read as one (`replyTo`: the message it answers). */
-export type TextMessage = AgentMessage & { content: string; replyTo?: string };
+/** A text message, or a text reply or markdown read as one (`replyTo`: the message it answers, sent by `replyToSender`). */
+export type TextMessage = AgentMessage & { content: string; replyTo?: string; replyToSender?: string };
 
 /** A reply whose content is text or markdown (the SDK decodes both to a string). */
 function isTextReply(message: AgentMessage): message is AgentMessage & { content: EnrichedReply<string> } {
@@ -236,6 +236,7 @@ export function asTextMessage(message: AgentMessage): AgentMessage {
     content: message.content.content,
     contentType: { ...message.contentType, typeId: "text" },
     replyTo: message.content.referenceId,
+    ...(message.content.inReplyTo ? { replyToSender: message.content.inReplyTo.senderInboxId } : {}),
   };
   return flat;
 }

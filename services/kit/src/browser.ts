@@ -7,6 +7,7 @@ export * from "./signing.js";
 export * from "./template-content.js";
 export * from "./trust.js";
 export * from "./permissions.js";
+export * from "./participation.js";
 export * from "./soul.js";
 export * from "./content-json.js";
 export * from "./text-diff.js";

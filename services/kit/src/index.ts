@@ -14,6 +14,7 @@ export * from "./signing.js";
 export * from "./template-content.js";
 export * from "./trust.js";
 export * from "./permissions.js";
+export * from "./participation.js";
 export * from "./content-json.js";
 export * from "./service-client.js";
 export * from "./signature-workers.js";

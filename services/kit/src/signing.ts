@@ -138,6 +138,16 @@ export const SIGNED_TYPES = {
     { name: "outsiderReply", type: "uint8" },
     ...envelope,
   ],
+  // The owner sets when the agent speaks (docs/instance.md): mode 0
+  // by the conversation's size, 1 speak, 2 mention, 3 paused; a cooldown in
+  // seconds after each answer.
+  SetParticipation: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "mode", type: "uint8" },
+    { name: "cooldownSeconds", type: "uint32" },
+    ...envelope,
+  ],
   // The owner's control over the agent's memory (docs/memory.md); the agent
   // checks each itself. recipientKey is the X25519 key the answer is sealed to;
   // ImportMemory signs the SHA-256 of the sealed file; ForgetMemory the

@@ -60,10 +60,15 @@ import {
   DEFAULT_MODEL,
   DerivedInboxResolver,
   effectiveMaxTrustLevel,
+  grantName,
   initialTrustLevel,
   INSTANCE_HEADER,
   invalidArgument,
+  outsiderReplyName,
   pageSize,
+  permissionsMessage,
+  resolvePermissions,
+  type ResolvedPermissions,
   type RunningServer,
   serviceAuthInterceptor,
   type ServiceCredentials,
@@ -92,12 +97,23 @@ export interface StandInInstance {
   tools?: ToolCredential[] | undefined;
   /** The level its owner last set (none yet: where its template starts it). */
   trust?: { level: TrustLevel; dailySpendLimitWei: string } | undefined;
-  /** Its activity log, oldest first: here only its changes of level. */
+  /** Whose requests it acts on, as its owner last set them (none yet: the defaults). */
+  permissions?: ResolvedPermissions | undefined;
+  /** Its activity log, oldest first: here only its changes of level and of permissions. */
   activity?: ActivityEntry[] | undefined;
 }
 
 /** `update-answer`: the update is applied, then the answer is lost (UNAVAILABLE). */
-type Step = "start" | "configure" | "join" | "release" | "update" | "update-answer" | "transfer" | "trust";
+type Step =
+  | "start"
+  | "configure"
+  | "join"
+  | "release"
+  | "update"
+  | "update-answer"
+  | "transfer"
+  | "trust"
+  | "permissions";
 
 export class StandInHost {
   readonly instances = new Map<string, StandInInstance>();
@@ -342,6 +358,7 @@ export class StandInHost {
             i.model = undefined;
             i.tools = undefined;
             i.trust = undefined;
+            i.permissions = undefined;
             i.activity = undefined;
             i.state = InstanceState.IDLE;
             i.releases++;
@@ -405,6 +422,31 @@ export class StandInHost {
               }),
             );
             return { trustLevel: i.trust.level, dailySpendLimitWei: i.trust.dailySpendLimitWei };
+          },
+          // Values as an instance checks them (defaults filled in, an unknown one INVALID_ARGUMENT naming its field);
+          // not the owner's signature, for the reason SetTrustLevel's is not checked here.
+          setPermissions: (req, ctx) => {
+            const i = host.step("permissions", host.headerId(ctx));
+            const p = resolvePermissions(req.permissions);
+            i.permissions = p;
+            // The line the real agent logs (services/instance, toolbox.setPermissions).
+            const log = (i.activity ??= []);
+            log.push(
+              create(ActivityEntrySchema, {
+                id: `act_${log.length + 1}`,
+                at: timestampNow(),
+                toolId: "permissions",
+                action: "set_permissions",
+                outcome: ToolCallOutcome.DONE,
+                detail:
+                  `set by the owner: members: texts ${grantName(p.memberSms)}, mail ${grantName(p.memberEmail)}, ` +
+                  `money ${grantName(p.memberCrypto)}; texts from outside: ${outsiderReplyName(p.outsiderReply)}`,
+                trustLevel:
+                  i.trust?.level ??
+                  initialTrustLevel(i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED),
+              }),
+            );
+            return { permissions: permissionsMessage(p) };
           },
           // Newest first; the page token is how many entries came before.
           listActivity: (req, ctx) => {

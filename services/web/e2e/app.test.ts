@@ -5,10 +5,10 @@
 // from two tabs, compares and rolls back; a user adds the agent to a
 // conversation and sees it join and answer; the creator's dashboard follows
 // an update to the live agent; the owner pins, unpins, lowers its trust
-// level (and sees the change in its activity) and clones it; a browser
-// wallet (EIP-1193) signs; and a keyboard alone gets around. Every page is
-// checked for labels, contrast and phone width, and photographed at desktop
-// and phone width into e2e/screenshots/.
+// level (and sees the change in its activity), sets who may ask it for what
+// and clones it; a browser wallet (EIP-1193) signs; and a keyboard alone gets
+// around. Every page is checked for labels, contrast and phone width, and
+// photographed at desktop and phone width into e2e/screenshots/.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -388,7 +388,7 @@ describe("the web app in a browser", () => {
     ]);
     await expect(user.getByLabel("Daily spending limit (ETH)").count()).resolves.toBe(0);
     await user.getByLabel("Level", { exact: true }).selectOption("L1");
-    await user.getByRole("button", { name: "Sign and save" }).click();
+    await user.getByRole("button", { name: "Sign and save", exact: true }).click();
     await user.getByText("Its trust level is now L1.").waitFor();
     await poll(() => user.getByTestId("agent-trust").textContent()).toBe(`L1: ${TRUST_LEVEL_SUMMARIES.L1}.`);
     const activity = user.getByTestId("activity-entry");
@@ -396,6 +396,26 @@ describe("the web app in a browser", () => {
     await expect(activity.first().locator("strong").textContent()).resolves.toBe("trust · set_trust_level · done");
     await expect(activity.first().textContent()).resolves.toContain("→ L1, set by the owner");
     await shoot(user, "agent");
+
+    // Who may ask: members ask the owner first and outsiders are not answered, to start with. The owner
+    // refuses members' payments and lets it answer outsiders; after a reload the page shows what the agent kept.
+    const sms = user.getByLabel("A member asks it to send a text");
+    const money = user.getByLabel("A member asks it to move money");
+    const outsiders = user.getByLabel("Someone outside the conversation texts it");
+    await expect(sms.inputValue()).resolves.toBe("ask");
+    await expect(money.inputValue()).resolves.toBe("ask");
+    await expect(outsiders.inputValue()).resolves.toBe("none");
+    await expect(money.locator("option").allTextContents()).resolves.toEqual(["Allow", "Ask me first", "Refuse"]);
+    await money.selectOption({ label: "Refuse" });
+    await outsiders.selectOption({ label: "Answer" });
+    await user.getByRole("button", { name: "Sign and save who may ask" }).click();
+    await user.getByText("Saved: it acts on these from now on.").waitFor();
+    await user.reload();
+    await heading(user, agentName).waitFor();
+    await poll(() => money.inputValue()).toBe("refuse");
+    await expect(outsiders.inputValue()).resolves.toBe("answer");
+    await expect(sms.inputValue()).resolves.toBe("ask");
+    await expect(user.getByLabel("A member asks it to read or send mail").inputValue()).resolves.toBe("ask");
 
     const second = await conversation("Osaka trip");
     await user.getByLabel("Conversation invite").fill(second.ready.inviteUrl);

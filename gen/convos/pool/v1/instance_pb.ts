@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/instance.proto.
  */
 export const file_convos_pool_v1_instance: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jb252b3MvcG9vbC92MS9pbnN0YW5jZS5wcm90bxIOY29udm9zLnBvb2wudjEiXAoLSW5oZXJpdGFuY2USLwoFc3RhdGUYASABKA4yIC5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZVN0YXRlEg0KBWNhcnJ5GAIgAygJEg0KBWVycm9yGAMgASgJInkKDEluc3RhbmNlU3luYxIoCgVzdGF0ZRgBIAEoDjIZLmNvbnZvcy5wb29sLnYxLlN5bmNTdGF0ZRIXCg9hcHBsaWVkX3ZlcnNpb24YAiABKAMSFwoPcGVuZGluZ192ZXJzaW9uGAMgASgDEg0KBWVycm9yGAQgASgJIjIKD1Byb3Zpc2lvbmVkVG9vbBIPCgd0b29sX2lkGAEgASgJEg4KBmhhbmRsZRgCIAEoCSK4BQoISW5zdGFuY2USCgoCaWQYASABKAkSEwoLdGVtcGxhdGVfaWQYAiABKAkSEAoIb3duZXJfaWQYAyABKAkSGgoScGFyZW50X2luc3RhbmNlX2lkGAQgASgJEhAKCGluYm94X2lkGAUgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgGIAEoCRIsCgVzdGF0ZRgHIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSDQoFbW9kZWwYCCABKAkSGAoQbW9kZWxfb3ZlcnJpZGRlbhgJIAEoCBIqCgRzeW5jGAogASgLMhwuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTeW5jEi4KBXRvb2xzGAsgAygLMh8uY29udm9zLnBvb2wudjEuUHJvdmlzaW9uZWRUb29sEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNsYWltZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmFnZW50X25hbWUYDiABKAkSMAoLaW5oZXJpdGFuY2UYDyABKAsyGy5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZRIYChBwZW5kaW5nX293bmVyX2lkGBAgASgJEi8KC3RydXN0X2xldmVsGBEgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIdChVkYWlseV9zcGVuZF9saW1pdF93ZWkYEiABKAkSPQoSdGVtcGxhdGVfZGVsaXN0aW5nGBMgASgLMiEuY29udm9zLnBvb2wudjEuVGVtcGxhdGVEZWxpc3RpbmcSMAoLcGVybWlzc2lvbnMYFCABKAsyGy5jb252b3MucG9vbC52MS5QZXJtaXNzaW9ucyLKAQoLUGVybWlzc2lvbnMSKQoKbWVtYmVyX3NtcxgBIAEoDjIVLmNvbnZvcy5wb29sLnYxLkdyYW50EisKDG1lbWJlcl9lbWFpbBgCIAEoDjIVLmNvbnZvcy5wb29sLnYxLkdyYW50EiwKDW1lbWJlcl9jcnlwdG8YAyABKA4yFS5jb252b3MucG9vbC52MS5HcmFudBI1Cg5vdXRzaWRlcl9yZXBseRgEIAEoDjIdLmNvbnZvcy5wb29sLnYxLk91dHNpZGVyUmVwbHkijQIKDUFjdGl2aXR5RW50cnkSCgoCaWQYASABKAkSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3Rvb2xfaWQYAyABKAkSDgoGYWN0aW9uGAQgASgJEg4KBnRhcmdldBgFIAEoCRISCgphbW91bnRfd2VpGAYgASgJEjAKB291dGNvbWUYByABKA4yHy5jb252b3MucG9vbC52MS5Ub29sQ2FsbE91dGNvbWUSDgoGZGV0YWlsGAggASgJEi8KC3RydXN0X2xldmVsGAkgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIQCghhcHByb3ZlZBgKIAEoCCrvAQoNSW5zdGFuY2VTdGF0ZRIeChpJTlNUQU5DRV9TVEFURV9VTlNQRUNJRklFRBAAEhsKF0lOU1RBTkNFX1NUQVRFX1NUQVJUSU5HEAESFwoTSU5TVEFOQ0VfU1RBVEVfSURMRRACEhsKF0lOU1RBTkNFX1NUQVRFX0NMQUlNSU5HEAMSGgoWSU5TVEFOQ0VfU1RBVEVfQ0xBSU1FRBAEEhoKFklOU1RBTkNFX1NUQVRFX0NSQVNIRUQQBRIXChNJTlNUQU5DRV9TVEFURV9ERUFEEAYSGgoWSU5TVEFOQ0VfU1RBVEVfRE9STUFOVBAHKoUBCglTeW5jU3RhdGUSGgoWU1lOQ19TVEFURV9VTlNQRUNJRklFRBAAEhYKElNZTkNfU1RBVEVfQ1VSUkVOVBABEhYKElNZTkNfU1RBVEVfUEVORElORxACEhUKEVNZTkNfU1RBVEVfRkFJTEVEEAMSFQoRU1lOQ19TVEFURV9QSU5ORUQQBCqOAQoQSW5oZXJpdGFuY2VTdGF0ZRIhCh1JTkhFUklUQU5DRV9TVEFURV9VTlNQRUNJRklFRBAAEh0KGUlOSEVSSVRBTkNFX1NUQVRFX1BFTkRJTkcQARIaChZJTkhFUklUQU5DRV9TVEFURV9TRU5UEAISHAoYSU5IRVJJVEFOQ0VfU1RBVEVfRkFJTEVEEAMqUAoFR3JhbnQSFQoRR1JBTlRfVU5TUEVDSUZJRUQQABIPCgtHUkFOVF9BTExPVxABEg0KCUdSQU5UX0FTSxACEhAKDEdSQU5UX1JFRlVTRRADKnsKDU91dHNpZGVyUmVwbHkSHgoaT1VUU0lERVJfUkVQTFlfVU5TUEVDSUZJRUQQABIXChNPVVRTSURFUl9SRVBMWV9OT05FEAESFgoST1VUU0lERVJfUkVQTFlfQVNLEAISGQoVT1VUU0lERVJfUkVQTFlfQU5TV0VSEAMqzAEKD1Rvb2xDYWxsT3V0Y29tZRIhCh1UT09MX0NBTExfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlRPT0xfQ0FMTF9PVVRDT01FX0RPTkUQARIcChhUT09MX0NBTExfT1VUQ09NRV9GQUlMRUQQAhIdChlUT09MX0NBTExfT1VUQ09NRV9SRUZVU0VEEAMSHAoYVE9PTF9DQUxMX09VVENPTUVfREVOSUVEEAQSHwobVE9PTF9DQUxMX09VVENPTUVfVElNRURfT1VUEAViBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jb252b3MvcG9vbC92MS9pbnN0YW5jZS5wcm90bxIOY29udm9zLnBvb2wudjEiXAoLSW5oZXJpdGFuY2USLwoFc3RhdGUYASABKA4yIC5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZVN0YXRlEg0KBWNhcnJ5GAIgAygJEg0KBWVycm9yGAMgASgJInkKDEluc3RhbmNlU3luYxIoCgVzdGF0ZRgBIAEoDjIZLmNvbnZvcy5wb29sLnYxLlN5bmNTdGF0ZRIXCg9hcHBsaWVkX3ZlcnNpb24YAiABKAMSFwoPcGVuZGluZ192ZXJzaW9uGAMgASgDEg0KBWVycm9yGAQgASgJIjIKD1Byb3Zpc2lvbmVkVG9vbBIPCgd0b29sX2lkGAEgASgJEg4KBmhhbmRsZRgCIAEoCSLuBQoISW5zdGFuY2USCgoCaWQYASABKAkSEwoLdGVtcGxhdGVfaWQYAiABKAkSEAoIb3duZXJfaWQYAyABKAkSGgoScGFyZW50X2luc3RhbmNlX2lkGAQgASgJEhAKCGluYm94X2lkGAUgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgGIAEoCRIsCgVzdGF0ZRgHIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSDQoFbW9kZWwYCCABKAkSGAoQbW9kZWxfb3ZlcnJpZGRlbhgJIAEoCBIqCgRzeW5jGAogASgLMhwuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTeW5jEi4KBXRvb2xzGAsgAygLMh8uY29udm9zLnBvb2wudjEuUHJvdmlzaW9uZWRUb29sEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNsYWltZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmFnZW50X25hbWUYDiABKAkSMAoLaW5oZXJpdGFuY2UYDyABKAsyGy5jb252b3MucG9vbC52MS5Jbmhlcml0YW5jZRIYChBwZW5kaW5nX293bmVyX2lkGBAgASgJEi8KC3RydXN0X2xldmVsGBEgASgOMhouY29udm9zLnBvb2wudjEuVHJ1c3RMZXZlbBIdChVkYWlseV9zcGVuZF9saW1pdF93ZWkYEiABKAkSPQoSdGVtcGxhdGVfZGVsaXN0aW5nGBMgASgLMiEuY29udm9zLnBvb2wudjEuVGVtcGxhdGVEZWxpc3RpbmcSMAoLcGVybWlzc2lvbnMYFCABKAsyGy5jb252b3MucG9vbC52MS5QZXJtaXNzaW9ucxI0Cg1wYXJ0aWNpcGF0aW9uGBUgASgLMh0uY29udm9zLnBvb2wudjEuUGFydGljaXBhdGlvbiJaCg1QYXJ0aWNpcGF0aW9uEi8KBG1vZGUYASABKA4yIS5jb252b3MucG9vbC52MS5QYXJ0aWNpcGF0aW9uTW9kZRIYChBjb29sZG93bl9zZWNvbmRzGAIgASgNIsoBCgtQZXJtaXNzaW9ucxIpCgptZW1iZXJfc21zGAEgASgOMhUuY29udm9zLnBvb2wudjEuR3JhbnQSKwoMbWVtYmVyX2VtYWlsGAIgASgOMhUuY29udm9zLnBvb2wudjEuR3JhbnQSLAoNbWVtYmVyX2NyeXB0bxgDIAEoDjIVLmNvbnZvcy5wb29sLnYxLkdyYW50EjUKDm91dHNpZGVyX3JlcGx5GAQgASgOMh0uY29udm9zLnBvb2wudjEuT3V0c2lkZXJSZXBseSKNAgoNQWN0aXZpdHlFbnRyeRIKCgJpZBgBIAEoCRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdG9vbF9pZBgDIAEoCRIOCgZhY3Rpb24YBCABKAkSDgoGdGFyZ2V0GAUgASgJEhIKCmFtb3VudF93ZWkYBiABKAkSMAoHb3V0Y29tZRgHIAEoDjIfLmNvbnZvcy5wb29sLnYxLlRvb2xDYWxsT3V0Y29tZRIOCgZkZXRhaWwYCCABKAkSLwoLdHJ1c3RfbGV2ZWwYCSABKA4yGi5jb252b3MucG9vbC52MS5UcnVzdExldmVsEhAKCGFwcHJvdmVkGAogASgIKu8BCg1JbnN0YW5jZVN0YXRlEh4KGklOU1RBTkNFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXSU5TVEFOQ0VfU1RBVEVfU1RBUlRJTkcQARIXChNJTlNUQU5DRV9TVEFURV9JRExFEAISGwoXSU5TVEFOQ0VfU1RBVEVfQ0xBSU1JTkcQAxIaChZJTlNUQU5DRV9TVEFURV9DTEFJTUVEEAQSGgoWSU5TVEFOQ0VfU1RBVEVfQ1JBU0hFRBAFEhcKE0lOU1RBTkNFX1NUQVRFX0RFQUQQBhIaChZJTlNUQU5DRV9TVEFURV9ET1JNQU5UEAcqhQEKCVN5bmNTdGF0ZRIaChZTWU5DX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU1lOQ19TVEFURV9DVVJSRU5UEAESFgoSU1lOQ19TVEFURV9QRU5ESU5HEAISFQoRU1lOQ19TVEFURV9GQUlMRUQQAxIVChFTWU5DX1NUQVRFX1BJTk5FRBAEKo4BChBJbmhlcml0YW5jZVN0YXRlEiEKHUlOSEVSSVRBTkNFX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZSU5IRVJJVEFOQ0VfU1RBVEVfUEVORElORxABEhoKFklOSEVSSVRBTkNFX1NUQVRFX1NFTlQQAhIcChhJTkhFUklUQU5DRV9TVEFURV9GQUlMRUQQAyqUAQoRUGFydGljaXBhdGlvbk1vZGUSIgoeUEFSVElDSVBBVElPTl9NT0RFX1VOU1BFQ0lGSUVEEAASHAoYUEFSVElDSVBBVElPTl9NT0RFX1NQRUFLEAESHgoaUEFSVElDSVBBVElPTl9NT0RFX01FTlRJT04QAhIdChlQQVJUSUNJUEFUSU9OX01PREVfUEFVU0VEEAMqUAoFR3JhbnQSFQoRR1JBTlRfVU5TUEVDSUZJRUQQABIPCgtHUkFOVF9BTExPVxABEg0KCUdSQU5UX0FTSxACEhAKDEdSQU5UX1JFRlVTRRADKnsKDU91dHNpZGVyUmVwbHkSHgoaT1VUU0lERVJfUkVQTFlfVU5TUEVDSUZJRUQQABIXChNPVVRTSURFUl9SRVBMWV9OT05FEAESFgoST1VUU0lERVJfUkVQTFlfQVNLEAISGQoVT1VUU0lERVJfUkVQTFlfQU5TV0VSEAMqzAEKD1Rvb2xDYWxsT3V0Y29tZRIhCh1UT09MX0NBTExfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlRPT0xfQ0FMTF9PVVRDT01FX0RPTkUQARIcChhUT09MX0NBTExfT1VUQ09NRV9GQUlMRUQQAhIdChlUT09MX0NBTExfT1VUQ09NRV9SRUZVU0VEEAMSHAoYVE9PTF9DQUxMX09VVENPTUVfREVOSUVEEAQSHwobVE9PTF9DQUxMX09VVENPTUVfVElNRURfT1VUEAViBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.Inheritance
@@ -238,6 +238,13 @@ export type Instance = Message<"convos.pool.v1.Instance"> & {
    * @generated from field: convos.pool.v1.Permissions permissions = 20;
    */
   permissions?: Permissions | undefined;
+
+  /**
+   * When it speaks in its conversation, as its owner last set it.
+   *
+   * @generated from field: convos.pool.v1.Participation participation = 21;
+   */
+  participation?: Participation | undefined;
 };
 
 /**
@@ -246,6 +253,36 @@ export type Instance = Message<"convos.pool.v1.Instance"> & {
  */
 export const InstanceSchema: GenMessage<Instance> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_instance, 3);
+
+/**
+ * When an agent speaks, set by its owner (EIP-712 `SetParticipation`) and
+ * checked by the agent itself. Members see it: the agent says each change
+ * in the conversation.
+ *
+ * @generated from message convos.pool.v1.Participation
+ */
+export type Participation = Message<"convos.pool.v1.Participation"> & {
+  /**
+   * @generated from field: convos.pool.v1.ParticipationMode mode = 1;
+   */
+  mode: ParticipationMode;
+
+  /**
+   * After an answer, how long it volunteers nothing: a message not
+   * addressed to it is not answered. One that names it or replies to it
+   * always is. 0 (none) to 86400.
+   *
+   * @generated from field: uint32 cooldown_seconds = 2;
+   */
+  cooldownSeconds: number;
+};
+
+/**
+ * Describes the message convos.pool.v1.Participation.
+ * Use `create(ParticipationSchema)` to create a new message.
+ */
+export const ParticipationSchema: GenMessage<Participation> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance, 4);
 
 /**
  * Whose word an agent acts on, set by its owner (EIP-712 `SetPermissions`)
@@ -288,7 +325,7 @@ export type Permissions = Message<"convos.pool.v1.Permissions"> & {
  * Use `create(PermissionsSchema)` to create a new message.
  */
 export const PermissionsSchema: GenMessage<Permissions> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance, 4);
+  messageDesc(file_convos_pool_v1_instance, 5);
 
 /**
  * One line of an agent's activity log: a tool call, or a change of its
@@ -369,7 +406,7 @@ export type ActivityEntry = Message<"convos.pool.v1.ActivityEntry"> & {
  * Use `create(ActivityEntrySchema)` to create a new message.
  */
 export const ActivityEntrySchema: GenMessage<ActivityEntry> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance, 5);
+  messageDesc(file_convos_pool_v1_instance, 6);
 
 /**
  * Lifecycle of an agent instance in the warm pool.
@@ -511,6 +548,51 @@ export const InheritanceStateSchema: GenEnum<InheritanceState> = /*@__PURE__*/
   enumDesc(file_convos_pool_v1_instance, 2);
 
 /**
+ * When an agent speaks in its conversation (docs/conversation.md,
+ * "Participation"). Whatever the mode, it says nothing to another agent
+ * that does not name it, and its owner's answers to its questions count.
+ *
+ * @generated from enum convos.pool.v1.ParticipationMode
+ */
+export enum ParticipationMode {
+  /**
+   * By the conversation's size: SPEAK when it is alone with one person,
+   * MENTION with more.
+   *
+   * @generated from enum value: PARTICIPATION_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Answers what people say to the conversation.
+   *
+   * @generated from enum value: PARTICIPATION_MODE_SPEAK = 1;
+   */
+  SPEAK = 1,
+
+  /**
+   * Answers only when named, when a message replies to one of its own, or
+   * when the conversation is just it and one person.
+   *
+   * @generated from enum value: PARTICIPATION_MODE_MENTION = 2;
+   */
+  MENTION = 2,
+
+  /**
+   * Says nothing until its owner sets another mode.
+   *
+   * @generated from enum value: PARTICIPATION_MODE_PAUSED = 3;
+   */
+  PAUSED = 3,
+}
+
+/**
+ * Describes the enum convos.pool.v1.ParticipationMode.
+ */
+export const ParticipationModeSchema: GenEnum<ParticipationMode> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_instance, 3);
+
+/**
  * What an agent does when someone other than its owner asks it to use one of
  * its tools. Its trust level still says what it may do at all.
  *
@@ -550,7 +632,7 @@ export enum Grant {
  * Describes the enum convos.pool.v1.Grant.
  */
 export const GrantSchema: GenEnum<Grant> = /*@__PURE__*/
-  enumDesc(file_convos_pool_v1_instance, 3);
+  enumDesc(file_convos_pool_v1_instance, 4);
 
 /**
  * Whether an agent answers a text from outside its conversation. Either way
@@ -593,7 +675,7 @@ export enum OutsiderReply {
  * Describes the enum convos.pool.v1.OutsiderReply.
  */
 export const OutsiderReplySchema: GenEnum<OutsiderReply> = /*@__PURE__*/
-  enumDesc(file_convos_pool_v1_instance, 4);
+  enumDesc(file_convos_pool_v1_instance, 5);
 
 /**
  * How one tool call ended.
@@ -647,5 +729,5 @@ export enum ToolCallOutcome {
  * Describes the enum convos.pool.v1.ToolCallOutcome.
  */
 export const ToolCallOutcomeSchema: GenEnum<ToolCallOutcome> = /*@__PURE__*/
-  enumDesc(file_convos_pool_v1_instance, 5);
+  enumDesc(file_convos_pool_v1_instance, 6);
 

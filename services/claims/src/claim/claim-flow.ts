@@ -24,6 +24,7 @@ import {
   TransferOwnerRequestSchema,
   type InstanceServiceSetTrustLevelRequest,
   type InstanceServiceSetPermissionsRequest,
+  type InstanceServiceSetParticipationRequest,
   type ListActivityRequest,
   type ListActivityResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
@@ -35,6 +36,7 @@ import {
   nonceUsed,
   parseTrustLevel,
   RateLimit,
+  type ResolvedParticipation,
   type ResolvedPermissions,
   type SignatureVerifier,
   whileDatabaseAway,
@@ -422,6 +424,11 @@ export class ClaimFlow {
   /** Asks the agent to take the owner's new permissions (it checks the signature); the caller records what it took. */
   setPermissions(instance: InstanceRef, req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions> {
     return askAgent("the permissions", () => this.deps.runtime.setPermissions(instance, req));
+  }
+
+  /** Asks the agent to take the owner's new participation (it checks the signature); the caller records what it took. */
+  setParticipation(instance: InstanceRef, req: InstanceServiceSetParticipationRequest): Promise<ResolvedParticipation> {
+    return askAgent("the participation", () => this.deps.runtime.setParticipation(instance, req));
   }
 
   /** The agent's activity log, as it keeps it. */

@@ -4,7 +4,6 @@
  * talks to providers and instances, which can take seconds.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { ResolvedPermissions } from "@convos-pool/kit";
 import type { InstanceRef } from "../pool/runtime.js";
 import { sqlKey } from "../sync/sync-sql.js";
 
@@ -247,16 +246,21 @@ export async function setTrustLevel(
   return res.affectedRows === 1;
 }
 
-/** The permissions the agent took (it checked the owner's signature); false when it is not the owner's live agent. */
-export async function setPermissions(
+/** The owner's settings the pool records as the agent took them (jsonb columns of instances). */
+export type SettingColumn = "permissions" | "participation";
+
+/** A setting the agent took (it checked the owner's signature); false when it is not the owner's live agent. */
+export async function setAgentSetting(
   em: EntityManager,
   instanceId: string,
   ownerId: string,
-  permissions: ResolvedPermissions,
+  column: SettingColumn,
+  value: object,
 ): Promise<boolean> {
   const res = await em.execute<RunResult>(
-    `update instances set permissions = ?::jsonb, updated_at = now() where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
-    [JSON.stringify(permissions), instanceId, ownerId],
+    `update instances set ${column === "permissions" ? "permissions" : "participation"} = ?::jsonb, updated_at = now()
+     where id = ? and owner_id = ? and state in ('claimed', 'crashed')`,
+    [JSON.stringify(value), instanceId, ownerId],
     "run",
   );
   return res.affectedRows === 1;
@@ -281,7 +285,7 @@ export async function completeTransfer(
 /** Columns a claim wrote, back to their idle values. */
 const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = null, template_id = null, template_version = null, applied_key = null, agent_name = '',
   owner_id = null, conversation_id = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
-  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = '', permissions = null`;
+  pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = '', permissions = null, participation = null`;
 
 /**
  * Rollback of a claim: the instance goes back to `idle` (clean: it was never

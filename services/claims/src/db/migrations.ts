@@ -307,6 +307,17 @@ export class AgentPermissions extends Migration {
   }
 }
 
+/**
+ * When an agent speaks (docs/instance.md, "Participation"), as its owner
+ * last set it and the agent took it: convos.pool.v1.Participation's fields
+ * by name; null for the default (by the conversation's size, no cooldown).
+ */
+export class AgentParticipation extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column participation jsonb`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -321,4 +332,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0010_claim_caps_by_owner", class: ClaimCapsByOwner },
   { name: "0011_claim_batch", class: ClaimBatch },
   { name: "0012_agent_permissions", class: AgentPermissions },
+  { name: "0013_agent_participation", class: AgentParticipation },
 ];

@@ -12,6 +12,7 @@ import {
   InheritanceSchema,
   InheritanceState,
   InstanceSchema,
+  ParticipationSchema,
   InstanceState,
   InstanceSyncSchema,
   ProvisionedToolSchema,
@@ -26,6 +27,8 @@ import {
   invalidArgument,
   isDateAndId,
   permissionsMessage,
+  resolveParticipation,
+  type ResolvedParticipation,
   type ResolvedPermissions,
 } from "@convos-pool/kit";
 import { ProvisionedToolRow, type InstanceStateName } from "./entities.js";
@@ -61,6 +64,8 @@ export interface InstanceData {
   dailySpendLimitWei: string;
   /** As the owner set them; null: the defaults. */
   permissions: Partial<ResolvedPermissions> | null;
+  /** As the owner set it; null: the default. */
+  participation: Partial<ResolvedParticipation> | null;
 }
 
 /** instances.pending_transfer: the owner's TransferAgent offer, kept for the agent to check at acceptance. */
@@ -78,7 +83,7 @@ export interface InstancePage {
 const SELECT = `select i.id, i.state, i.inbox_id, i.template_id, i.template_version, i.agent_name, i.owner_id, i.parent_instance_id,
   i.conversation_id, i.model, i.model_overridden, i.created_at, i.claimed_at, i.pinned, i.sync_error, r.version as release_version,
   coalesce(r.release_key > i.applied_key, false) as behind,
-  i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer, i.trust_level, i.daily_spend_limit_wei, i.permissions
+  i.inheritance_state, i.inheritance_carry, i.inheritance_error, i.pending_transfer, i.trust_level, i.daily_spend_limit_wei, i.permissions, i.participation
   from instances i left join template_releases r on r.template_id = i.template_id`;
 
 interface SqlRow {
@@ -106,6 +111,7 @@ interface SqlRow {
   trust_level: number;
   daily_spend_limit_wei: string;
   permissions: Partial<ResolvedPermissions> | string | null;
+  participation: Partial<ResolvedParticipation> | string | null;
 }
 
 const fromSql = (r: SqlRow): InstanceData => ({
@@ -134,9 +140,14 @@ const fromSql = (r: SqlRow): InstanceData => ({
     typeof r.pending_transfer === "string" ? (JSON.parse(r.pending_transfer) as PendingTransfer) : r.pending_transfer,
   trustLevel: Number(r.trust_level),
   dailySpendLimitWei: r.daily_spend_limit_wei,
-  permissions:
-    typeof r.permissions === "string" ? (JSON.parse(r.permissions) as Partial<ResolvedPermissions>) : r.permissions,
+  permissions: jsonb(r.permissions),
+  participation: jsonb(r.participation),
 });
+
+/** A jsonb column as the driver hands it: parsed, or text to parse. */
+function jsonb<T extends object>(v: T | string | null): T | null {
+  return typeof v === "string" ? (JSON.parse(v) as T) : v;
+}
 
 /** Adds each instance's tool handles (one query for the page). */
 async function withTools(em: EntityManager, instances: InstanceData[]): Promise<InstanceData[]> {
@@ -303,6 +314,7 @@ export function instanceToProto(d: InstanceData): Instance {
     trustLevel: d.trustLevel as TrustLevel,
     dailySpendLimitWei: d.dailySpendLimitWei,
     permissions: permissionsMessage(d.permissions ?? undefined),
+    participation: create(ParticipationSchema, resolveParticipation(d.participation ?? undefined)),
   });
 }
 

@@ -4,6 +4,7 @@ import type {
   ConfigureRequest,
   InstanceServiceSetTrustLevelRequest,
   InstanceServiceSetPermissionsRequest,
+  InstanceServiceSetParticipationRequest,
   ListActivityRequest,
   ListActivityResponse,
   ToolCredential,
@@ -20,7 +21,9 @@ import {
   createServiceClient,
   fromInstanceCallError,
   INSTANCE_HEADER,
+  resolveParticipation,
   resolvePermissions,
+  type ResolvedParticipation,
   type ResolvedPermissions,
   type ServiceClient,
   type Settle,
@@ -98,6 +101,8 @@ export interface InstanceRuntime {
   ): Promise<{ trustLevel: number; dailySpendLimitWei: string }>;
   /** The owner's new permissions, which the agent checks and enforces itself; what it took, defaults filled in. */
   setPermissions(instance: InstanceRef, req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions>;
+  /** When the agent speaks, from its owner; it checks and enforces it itself. */
+  setParticipation(instance: InstanceRef, req: InstanceServiceSetParticipationRequest): Promise<ResolvedParticipation>;
   /** The agent's activity log, newest first. */
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse>;
   /** InstanceMemoryService on the agent's host: its owner's memory calls (claims memory-service.ts). */
@@ -439,6 +444,14 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
   async setPermissions(instance: InstanceRef, req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions> {
     const res = await this.client(instance.hostUrl).setPermissions(req, this.call(instance, 15_000));
     return resolvePermissions(res.permissions);
+  }
+
+  async setParticipation(
+    instance: InstanceRef,
+    req: InstanceServiceSetParticipationRequest,
+  ): Promise<ResolvedParticipation> {
+    const res = await this.client(instance.hostUrl).setParticipation(req, this.call(instance, 15_000));
+    return resolveParticipation(res.participation);
   }
 
   listActivity(instance: InstanceRef, req: ListActivityRequest): Promise<ListActivityResponse> {

@@ -1,6 +1,6 @@
 // The REST paths of agents (docs/rest.md, "Claims and \"My agents\""): the
 // claim (and clone), "My agents", one agent, pinning, removal, transfer,
-// trust and activity, and a template's instances for its creator. Each is a
+// trust, permissions and activity, and a template's instances for its creator. Each is a
 // ClaimService RPC of the forwarder, as on the Connect face; 503 when the
 // gateway has no claims service.
 
@@ -12,6 +12,8 @@ import {
   AGENT_LIST_ERRORS,
   CLAIM_ERRORS,
   CLAIM_FIELDS,
+  PERMISSIONS_ERRORS,
+  PERMISSIONS_FIELDS,
   PIN_FIELDS,
   REMOVE_FIELDS,
   TRANSFER_FIELDS,
@@ -21,6 +23,7 @@ import {
   claimFromBody,
   inheritanceToJson,
   instanceToJson,
+  permissionsFromBody,
   pinFromBody,
   removeFromBody,
   transferFromBody,
@@ -130,6 +133,20 @@ const setTrust: Handler = async (r, deps) => {
   return { status: 200, body: instanceToJson(res.instance!) };
 };
 
+/**
+ * Sets whose requests an agent acts on: `{member_sms?, member_email?,
+ * member_crypto?, outsider_reply?, owner_signature}` (SetPermissions;
+ * required even with a session: the agent checks it). A field left out is
+ * its default. Answers the agent, with its new permissions.
+ */
+const setPermissions: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const body = permissionsFromBody(await r.body(PERMISSIONS_FIELDS));
+  const res = await claims.setPermissions({ instanceId: r.id, ...body }, r.call);
+  return { status: 200, body: instanceToJson(res.instance!) };
+};
+
 /** An agent's activity log, newest first: `{entries, next_cursor}`; its owner's session only (anyone else 404). */
 const agentActivity: Handler = async (r, deps) => {
   const claims = claimsOf(deps);
@@ -195,5 +212,6 @@ export const AGENT_ROUTES: Route[] = [
   ["POST", "/agents/:id/transfer", transferAgent, AGENT_ERRORS],
   ["POST", "/agents/:id/accept", acceptAgent, AGENT_ERRORS],
   ["PUT", "/agents/:id/trust", setTrust, AGENT_ERRORS],
+  ["PUT", "/agents/:id/permissions", setPermissions, PERMISSIONS_ERRORS],
   ["GET", "/agents/:id/activity", agentActivity, AGENT_ERRORS],
 ];

@@ -1,8 +1,9 @@
-// The claim (and clone), "My agents", pin, transfer and trust REST bodies
-// (docs/rest.md, "Claims and \"My agents\""), snake_case as every REST body:
-// a claim body as ClaimService's ClaimRequest, instances as proto JSON with
-// the proto's own field names (trust levels by their names,
-// "L1" to "L4"), and the claims service's RPC field paths in the body's names.
+// The claim (and clone), "My agents", pin, transfer, trust and permissions
+// REST bodies (docs/rest.md, "Claims and \"My agents\""), snake_case as every
+// REST body: a claim body as ClaimService's ClaimRequest, instances as proto
+// JSON with the proto's own field names (trust levels by their names, "L1" to
+// "L4"; permissions by theirs, "allow", "none"), and the claims service's RPC
+// field paths in the body's names.
 
 import { create, toJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
@@ -16,8 +17,21 @@ import {
   type ActivityEntry,
   type Inheritance,
   type Instance,
+  type Permissions,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { NOT_A_TRUST_LEVEL, parseTrustLevel, trustLevelName, type TrustLevelName } from "@convos-pool/kit";
+import {
+  DEFAULT_PERMISSION_VALUES,
+  GRANT_NAMES,
+  NOT_A_TRUST_LEVEL,
+  OUTSIDER_REPLY_NAMES,
+  parseGrant,
+  parseOutsiderReply,
+  permissionNames,
+  parseTrustLevel,
+  trustLevelName,
+  type ResolvedPermissions,
+  type TrustLevelName,
+} from "@convos-pool/kit";
 import { badRequest, renaming, type RestErrorMapping } from "./errors.js";
 import type { JsonObject } from "./json.js";
 import { signatureOf } from "./signature-json.js";
@@ -146,13 +160,48 @@ export function trustFromBody(body: JsonObject): TrustBody {
   return { trustLevel, dailySpendLimitWei, ownerSignature: signatureOf(body, "owner_signature") };
 }
 
+export const PERMISSIONS_FIELDS = [
+  "member_sms",
+  "member_email",
+  "member_crypto",
+  "outsider_reply",
+  "owner_signature",
+] as const;
+
+export interface PermissionsBody {
+  /** Only the fields the body gave; the claims service fills the rest with the defaults, as the owner signed them. */
+  permissions: Partial<ResolvedPermissions>;
+  ownerSignature: Signature | undefined;
+}
+
+/**
+ * The body of PUT /api/pool/agents/{id}/permissions: `member_sms`,
+ * `member_email`, `member_crypto` ("allow", "ask" or "refuse") and
+ * `outsider_reply` ("none", "ask" or "answer"), each optional (left out: its
+ * default, not its current value), and the owner's SetPermissions over all
+ * four, defaults filled in (required even with a session: the agent checks
+ * it; its absence is the claims service's 401).
+ */
+export function permissionsFromBody(body: JsonObject): PermissionsBody {
+  const permissions: Partial<ResolvedPermissions> = {};
+  const grant = (field: string) => parseGrant(body.oneOf(field, GRANT_NAMES))!;
+  if (body.has("member_sms")) permissions.memberSms = grant("member_sms");
+  if (body.has("member_email")) permissions.memberEmail = grant("member_email");
+  if (body.has("member_crypto")) permissions.memberCrypto = grant("member_crypto");
+  if (body.has("outsider_reply"))
+    permissions.outsiderReply = parseOutsiderReply(body.oneOf("outsider_reply", OUTSIDER_REPLY_NAMES))!;
+  return { permissions, ownerSignature: signatureOf(body, "owner_signature") };
+}
+
 /** Proto JSON in the REST API's casing (lineage-routes.ts too): the proto's own (snake_case) field names, every field present. */
 export const PROTO_JSON = { alwaysEmitImplicit: true, useProtoFieldName: true } as const;
 
 /**
  * An instance as proto JSON (snake_case, enums by name, int64 as strings,
  * every field present), but its trust level by the name people use: "L1" to
- * "L4" ("" when unknown), as template content names a template's highest.
+ * "L4" ("" when unknown), as template content names a template's highest;
+ * and its permissions by theirs (`{member_sms: "ask", …}`), the defaults for
+ * an agent whose owner never set them.
  */
 export function instanceToJson(i: Instance): unknown {
   const json = toJson(InstanceSchema, i, PROTO_JSON) as Record<string, unknown>;
@@ -161,7 +210,17 @@ export function instanceToJson(i: Instance): unknown {
   const delisting = d
     ? { reason: d.reason, delisted_at: d.delistedAt ? timestampDate(d.delistedAt).toISOString() : null }
     : null;
-  return { ...json, trust_level: trustLevelName(i.trustLevel), template_delisting: delisting };
+  return {
+    ...json,
+    trust_level: trustLevelName(i.trustLevel),
+    template_delisting: delisting,
+    permissions: permissionsToJson(i.permissions),
+  };
+}
+
+/** Each field by its name; one unset or unknown is its default, as the agent takes it. */
+export function permissionsToJson(p: Permissions | undefined): ReturnType<typeof permissionNames> {
+  return permissionNames(p ?? DEFAULT_PERMISSION_VALUES);
 }
 
 export type OutcomeName = "done" | "failed" | "refused" | "denied" | "timed_out";
@@ -216,6 +275,11 @@ export function inheritanceToJson(i: Inheritance): unknown {
  */
 export const AGENT_ERRORS: RestErrorMapping = {
   field: renaming({ owner_id: "owner", include_ended: "ended", page_size: "limit", page_token: "cursor" }),
+};
+
+/** The permissions path's: the RPC's `permissions.member_sms` is the body's `member_sms`. */
+export const PERMISSIONS_ERRORS: RestErrorMapping = {
+  field: (rpcField, sent) => AGENT_ERRORS.field(rpcField.replace(/^permissions\./, ""), sent),
 };
 
 /** Seconds a client should wait before retrying a claim that found no idle agent (the pool refills every few seconds). */

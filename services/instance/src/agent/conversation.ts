@@ -25,8 +25,10 @@ import {
   type TextMessage,
 } from "../xmtp.js";
 import {
+  addressedTo,
   decide,
   fromPrincipalOrHuman,
+  participates,
   historyLines,
   MAX_ANSWERS_PER_MINUTE,
   newestToAnswer,
@@ -51,6 +53,10 @@ export class Conversation {
   private agentChain = 0;
   /** When it answered in the last minute (the per-minute breaker). */
   private answeredAt: number[] = [];
+  /** When it last answered (the cooldown of its participation). */
+  private lastAnswerAt: number | undefined;
+  /** Members of its group, itself included; counted again when the group changes. */
+  private memberCount: number | undefined;
 
   constructor(private readonly agent: AgentState) {}
 
@@ -80,6 +86,7 @@ export class Conversation {
 
   /** Streams its group and catches up: from now on it is CLAIMED, answering there. */
   async listen(group: AgentGroup): Promise<void> {
+    this.memberCount = undefined;
     const agent = this.agent;
     if (agent.stopped) return;
     agent.group = group;
@@ -178,10 +185,14 @@ export class Conversation {
         changed = true;
       }
     }
+    if (m.contentType?.typeId === "group_updated") this.memberCount = undefined;
     const room = this.room();
     const { decision, agentChain } = decide(room, this.agentChain, heardOf(m));
     this.agentChain = agentChain;
-    if (decision === "answer") {
+    if (decision === "answer" && !(await this.speaks(group, room, m))) {
+      // Its owner's participation says not this one: no turn, no learning, no model call.
+      agent.log.debug("not answered: its participation", { mode: agent.participation.mode });
+    } else if (decision === "answer") {
       const text = m as TextMessage;
       const learns = fromPrincipalOrHuman(room, m.senderInboxId);
       const role = memberRole(room.ownerId, m.senderInboxId);
@@ -193,8 +204,10 @@ export class Conversation {
       if (answer) {
         const rate = withinRate(this.answeredAt, Date.now());
         this.answeredAt = rate.answeredAt;
-        if (rate.allowed) await this.turn(group, text, undefined, correcting, forgot);
-        else agent.log.warn("answer skipped: more than the per-minute limit", { limit: MAX_ANSWERS_PER_MINUTE });
+        if (rate.allowed) {
+          this.lastAnswerAt = Date.now();
+          await this.turn(group, text, undefined, correcting, forgot);
+        } else agent.log.warn("answer skipped: more than the per-minute limit", { limit: MAX_ANSWERS_PER_MINUTE });
       }
       if (learns && forgot === undefined) await this.learn(text, role, correcting);
     } else if (isReaction(m) && fromPrincipalOrHuman(room, m.senderInboxId)) {
@@ -211,6 +224,17 @@ export class Conversation {
       changed = true;
     }
     if (changed && agent.convo === convo) await agent.ws.writeJson(FILES.state, convo);
+  }
+
+  /** Whether its owner's participation has it answer `m` (policy.ts `participates`). */
+  private async speaks(group: AgentGroup, room: Room, m: AgentMessage): Promise<boolean> {
+    this.memberCount ??= (await group.members()).length;
+    return participates(this.agent.participation, {
+      members: this.memberCount,
+      addressed: addressedTo(room, heardOf(m)),
+      lastAnswerAt: this.lastAnswerAt,
+      now: Date.now(),
+    });
   }
 
   /** A text to its number (the host's SMS webhook), answered in a turn of its own. */
@@ -256,6 +280,7 @@ export class Conversation {
       config,
       identity,
       level: agent.toolbox.level,
+      participation: agent.participation,
       memory: agent.memory!,
       // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
       history: withCredentialsMasked(await this.history(group, m), who.role, agent.memory!),
@@ -386,7 +411,11 @@ function ownerAnswerOf(m: AgentMessage): OwnerAnswer | undefined {
 
 /** A message as policy.ts reads it. */
 function heardOf(m: AgentMessage): Heard {
-  return { senderInboxId: m.senderInboxId, text: isText(m) ? m.content : undefined };
+  return {
+    senderInboxId: m.senderInboxId,
+    text: isText(m) ? m.content : undefined,
+    replyToSender: (m as TextMessage).replyToSender,
+  };
 }
 
 function saidOf(m: AgentMessage): Said {

@@ -28,6 +28,7 @@ import type {
   ConfigureRequest,
   InstanceServiceSetTrustLevelRequest,
   InstanceServiceSetPermissionsRequest,
+  InstanceServiceSetParticipationRequest,
   InstanceServiceUpdateTemplateRequest,
   ListActivityRequest,
   TransferOwnerRequest,
@@ -39,7 +40,7 @@ import type { Memory } from "../memory.js";
 import type { MemoryAccess } from "../memory-service.js";
 import type { PatternAgent } from "../patterns.js";
 import type { TrustFile } from "../tools/trust.js";
-import type { ResolvedPermissions } from "@convos-pool/kit";
+import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit";
 import type { Workspace } from "../workspace.js";
 import { Claim } from "./claim.js";
 import { Conversation } from "./conversation.js";
@@ -148,6 +149,10 @@ export class AgentInstance implements PatternAgent {
     return this.agent.toolbox.grants;
   }
 
+  get participationSnapshot(): ResolvedParticipation {
+    return this.agent.participation;
+  }
+
   /** A clone's inheritance (tests, the host's listing). */
   get inheritanceSnapshot(): InheritanceFile | undefined {
     return this.agent.inheritance;
@@ -245,6 +250,10 @@ export class AgentInstance implements PatternAgent {
 
   setPermissions(req: InstanceServiceSetPermissionsRequest): Promise<ResolvedPermissions> {
     return this.call(() => this.owner.setPermissions(req));
+  }
+
+  setParticipation(req: InstanceServiceSetParticipationRequest): Promise<ResolvedParticipation> {
+    return this.call(() => this.owner.setParticipation(req));
   }
 
   /** An owner's memory call (memory-service.ts checks their signature), between turns. */

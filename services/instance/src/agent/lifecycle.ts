@@ -23,6 +23,7 @@ const CLAIM_FILES = [
   FILES.identity,
   FILES.inheritance,
   FILES.sharing,
+  FILES.participation,
   FILES.patterns,
 ];
 

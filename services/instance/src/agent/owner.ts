@@ -1,7 +1,7 @@
 // What only its owner may do, each call signed by them and checked here
 // against the network, each signature's nonce spent once: hand the agent to
-// a new owner (TransferOwner), set its trust level (SetTrustLevel) and whose
-// requests it acts on (SetPermissions), and the
+// a new owner (TransferOwner), set its trust level (SetTrustLevel), whose
+// requests it acts on (SetPermissions) and when it speaks (SetParticipation), and the
 // memory calls (memory-service.ts). A spent nonce is kept for as long as a
 // signature carrying it could still be accepted, and then some: each kind
 // of signature has its window below.
@@ -13,11 +13,15 @@ import {
   NONCE_KEEP_SECONDS,
   nonceUsed,
   permissionDenied,
+  participationModeName,
+  resolveParticipation,
   resolvePermissions,
+  type ResolvedParticipation,
   type ResolvedPermissions,
   unauthenticated,
 } from "@convos-pool/kit";
 import type {
+  InstanceServiceSetParticipationRequest,
   InstanceServiceSetPermissionsRequest,
   InstanceServiceSetTrustLevelRequest,
   TransferOwnerRequest,
@@ -29,7 +33,8 @@ import { checkLevelRequest, type TrustFile } from "../tools/trust.js";
 import { FILES } from "../workspace.js";
 import type { Conversation } from "./conversation.js";
 import type { AgentState } from "./state.js";
-import type { InstanceConfig } from "./types.js";
+import { describeParticipation } from "./policy.js";
+import type { InstanceConfig, ParticipationFile } from "./types.js";
 
 /** How old a transfer offer may be when the new owner accepts it. */
 export const TRANSFER_OFFER_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
@@ -133,6 +138,32 @@ export class OwnerOperations {
     const want = resolvePermissions(req.permissions);
     await checkOwnerSignature(await this.ownerCheck(config), req.ownerId, "SetPermissions", want, req.signature);
     return this.agent.toolbox.setPermissions(want);
+  }
+
+  /**
+   * The owner's SetParticipation, checked here: their signature over the
+   * mode and cooldown, once, in time. Said in the conversation, so that its
+   * members know when it speaks.
+   */
+  async setParticipation(req: InstanceServiceSetParticipationRequest): Promise<ResolvedParticipation> {
+    const agent = this.agent;
+    const config = this.claimedConfig();
+    if (req.ownerId !== config.ownerId) throw permissionDenied("owner_id: not this agent's owner");
+    const want = resolveParticipation(req.participation);
+    await checkOwnerSignature(await this.ownerCheck(config), req.ownerId, "SetParticipation", want, req.signature);
+    await agent.ws.writeJson(FILES.participation, {
+      participation: want,
+      setAt: new Date().toISOString(),
+    } satisfies ParticipationFile);
+    agent.participation = want;
+    agent.log.info("participation set", {
+      mode: participationModeName(want.mode),
+      cooldownSeconds: want.cooldownSeconds,
+    });
+    await agent.group
+      ?.sendText(`My owner changed when I speak here. ${describeParticipation(want)}`)
+      .catch((err: unknown) => agent.log.warn("could not tell the conversation when it speaks", { err }));
+    return want;
   }
 
   /** What checkOwnerSignature needs of it: its owner, the host's verifier, its spent nonces. */

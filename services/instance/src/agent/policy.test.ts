@@ -5,9 +5,14 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Memory } from "../memory.js";
+import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
+  addressedTo,
   context,
   decide,
+  describeParticipation,
+  effectiveMode,
+  participates,
   fromPrincipalOrHuman,
   historyLines,
   MAX_AGENT_CHAIN,
@@ -248,5 +253,65 @@ describe("what a turn gives the model", () => {
     expect(withTools.functions).toEqual([fn]);
     expect(withTools.callTool).toBe(callTool);
     expect(withTools.correcting).toBe("It opens at 9");
+  });
+});
+
+describe("participation", () => {
+  const p = (mode: ParticipationMode, cooldownSeconds = 0) => ({ mode, cooldownSeconds });
+  const NOW = 1_000_000;
+  const facts = (members: number, addressed: boolean, lastAnswerAt?: number) => ({
+    members,
+    addressed,
+    lastAnswerAt,
+    now: NOW,
+  });
+
+  it("is addressed to it when a text names it, or a reply is to one of its own messages", () => {
+    expect(addressedTo(room, text(PERSON, "tabby, what time is it?"))).toBe(true);
+    expect(addressedTo(room, text(PERSON, "ask @Tabby"))).toBe(true);
+    expect(addressedTo(room, text(PERSON, "Tabbyfoo is not a name of it"))).toBe(false);
+    expect(addressedTo(room, { ...text(PERSON, "and tomorrow?"), replyToSender: SELF })).toBe(true);
+    expect(addressedTo(room, { ...text(PERSON, "and tomorrow?"), replyToSender: OWNER })).toBe(false);
+  });
+
+  it("by default speaks alone with one person and waits to be named in a group", () => {
+    expect(effectiveMode(ParticipationMode.UNSPECIFIED, 2)).toBe(ParticipationMode.SPEAK);
+    expect(effectiveMode(ParticipationMode.UNSPECIFIED, 3)).toBe(ParticipationMode.MENTION);
+    expect(effectiveMode(ParticipationMode.PAUSED, 2)).toBe(ParticipationMode.PAUSED);
+    const auto = p(ParticipationMode.UNSPECIFIED);
+    expect(participates(auto, facts(2, false))).toBe(true);
+    expect(participates(auto, facts(3, false))).toBe(false);
+    expect(participates(auto, facts(3, true))).toBe(true);
+  });
+
+  it("in mention mode answers only what is said to it, or everything when it is just it and one person", () => {
+    const mention = p(ParticipationMode.MENTION);
+    expect(participates(mention, facts(5, false))).toBe(false);
+    expect(participates(mention, facts(5, true))).toBe(true);
+    expect(participates(mention, facts(2, false))).toBe(true);
+  });
+
+  it("paused, says nothing, even when named", () => {
+    for (const members of [2, 3])
+      for (const addressed of [false, true])
+        expect(participates(p(ParticipationMode.PAUSED), facts(members, addressed))).toBe(false);
+  });
+
+  it("in speak mode joins in unasked only once the cooldown after its last answer ran out; named, at once", () => {
+    const speak = p(ParticipationMode.SPEAK, 60);
+    expect(participates(speak, facts(4, false))).toBe(true);
+    expect(participates(speak, facts(4, false, NOW - 59_999))).toBe(false);
+    expect(participates(speak, facts(4, false, NOW - 60_000))).toBe(true);
+    expect(participates(speak, facts(4, true, NOW - 1))).toBe(true);
+  });
+
+  it("says each mode in words", () => {
+    expect(describeParticipation(p(ParticipationMode.PAUSED))).toMatch(/^I am paused/);
+    expect(describeParticipation(p(ParticipationMode.SPEAK, 30))).toBe(
+      "I answer what people say here. After an answer, I wait 30 seconds before I join in unasked.",
+    );
+    expect(describeParticipation(p(ParticipationMode.MENTION))).toBe(
+      "I answer when someone names me or replies to one of my messages.",
+    );
   });
 });

@@ -5,6 +5,8 @@
 // does what the answer says; policy.test.ts checks these in memory.
 
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { ResolvedParticipation } from "@convos-pool/kit";
 import type { HistoryLine, InboundTextTurn, TurnInput } from "../llm.js";
 import { shortInbox, type Memory } from "../memory.js";
 import type { FunctionSpec } from "../tools/agent-tools.js";
@@ -37,6 +39,8 @@ export interface Heard {
   senderInboxId: string;
   /** Absent for anything but a text (a reaction, a profile update). */
   text?: string | undefined;
+  /** A reply: the sender of the message it replies to. */
+  replyToSender?: string | undefined;
 }
 
 /** answer: a turn (and learning); skip: an agent's text left unanswered; ignore: not for a turn at all. */
@@ -64,8 +68,58 @@ export function decide(room: Room, agentChain: number, m: Heard): { decision: De
   if (m.senderInboxId === room.self) return { decision: "ignore", agentChain: agentChain + 1 };
   if (fromPrincipalOrHuman(room, m.senderInboxId)) return { decision: "answer", agentChain: 0 };
   const chain = agentChain + 1;
-  const named = new RegExp(`\\b${escapeRegExp(room.agentName)}\\b`, "i").test(m.text);
-  return { decision: named && chain <= MAX_AGENT_CHAIN ? "answer" : "skip", agentChain: chain };
+  return { decision: names(room.agentName, m.text) && chain <= MAX_AGENT_CHAIN ? "answer" : "skip", agentChain: chain };
+}
+
+/** Whether `text` names the agent ("Concierge, …", "@concierge"): a whole word, any case. */
+function names(agentName: string, text: string): boolean {
+  return agentName !== "" && new RegExp(`\\b${escapeRegExp(agentName)}\\b`, "i").test(text);
+}
+
+/** Said to it: a text that names it, or a reply to one of its own messages. */
+export function addressedTo(room: Room, m: Heard): boolean {
+  return m.replyToSender === room.self || (m.text !== undefined && names(room.agentName, m.text));
+}
+
+/** The owner's mode as it applies: unset is SPEAK alone with one person, MENTION with more. */
+export function effectiveMode(mode: ParticipationMode, members: number): ParticipationMode {
+  if (mode !== ParticipationMode.UNSPECIFIED) return mode;
+  return members <= 2 ? ParticipationMode.SPEAK : ParticipationMode.MENTION;
+}
+
+/**
+ * Whether it answers a message decide() would answer, by its owner's
+ * participation (docs/instance.md, "Participation"): paused, never; a
+ * message addressed to it, always; in MENTION, nothing else unless it is
+ * alone with one person; in SPEAK, anything once the cooldown after its last
+ * answer has run out. A message it does not answer costs no model call.
+ * `members` counts it; `lastAnswerAt` and `now` are ms.
+ */
+export function participates(
+  p: ResolvedParticipation,
+  facts: { members: number; addressed: boolean; lastAnswerAt: number | undefined; now: number },
+): boolean {
+  const mode = effectiveMode(p.mode, facts.members);
+  if (mode === ParticipationMode.PAUSED) return false;
+  if (facts.addressed || facts.members <= 2) return true;
+  if (mode === ParticipationMode.MENTION) return false;
+  return facts.lastAnswerAt === undefined || facts.now - facts.lastAnswerAt >= p.cooldownSeconds * 1000;
+}
+
+/** What it tells its conversation, and the model, of when it speaks. */
+export function describeParticipation(p: ResolvedParticipation): string {
+  const cooldown =
+    p.cooldownSeconds > 0 ? ` After an answer, I wait ${p.cooldownSeconds} seconds before I join in unasked.` : "";
+  switch (p.mode) {
+    case ParticipationMode.SPEAK:
+      return `I answer what people say here.${cooldown}`;
+    case ParticipationMode.MENTION:
+      return "I answer when someone names me or replies to one of my messages.";
+    case ParticipationMode.PAUSED:
+      return "I am paused: I say nothing until my owner unpauses me.";
+    default:
+      return `I answer what people say when it is just me and one person, and in a group when someone names me or replies to one of my messages.${cooldown}`;
+  }
 }
 
 /**
@@ -158,7 +212,7 @@ export const ROLES_SECTION = [
 ].join(" ");
 
 /** System sections besides IDENTITY.md and memory: where it is, its tools (handles only) and level, its owner's settings. */
-export function context(config: InstanceConfig, level: TrustLevel): string {
+export function context(config: InstanceConfig, level: TrustLevel, participation?: ResolvedParticipation): string {
   const lines = [
     "## Where you are",
     "",
@@ -166,6 +220,11 @@ export function context(config: InstanceConfig, level: TrustLevel): string {
     "",
     ROLES_SECTION,
   ];
+  if (participation)
+    lines.push(
+      "",
+      `When you speak here is your owner's choice; tell members who ask: "${describeParticipation(participation)}"`,
+    );
   if (config.tools.length > 0) {
     lines.push("", "## Your tools", "");
     for (const t of config.tools) lines.push(`- ${t.toolId}: ${t.handle || "(provisioned)"}`);
@@ -191,6 +250,8 @@ export interface TurnFacts {
   /** IDENTITY.md as read at the start of the turn. */
   identity: string;
   level: TrustLevel;
+  /** When it speaks, as its owner set it. */
+  participation?: ResolvedParticipation | undefined;
   memory: Memory;
   history: HistoryLine[];
   /** The functions of the tools it holds, and how a call of one is made (through the trust gate). */
@@ -212,7 +273,7 @@ export function turnInput(t: TurnFacts): TurnInput {
     model: t.config.model,
     agentName: t.config.agentName,
     identity: t.identity,
-    context: context(t.config, t.level),
+    context: context(t.config, t.level, t.participation),
     memory: t.memory,
     history: t.history,
     ...(t.functions.length > 0 ? { functions: t.functions, callTool: t.callTool } : {}),

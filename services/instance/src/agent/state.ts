@@ -12,7 +12,7 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { fromJson } from "@bufbuild/protobuf";
-import { type Logger, resolveContent } from "@convos-pool/kit";
+import { type Logger, resolveContent, resolveParticipation, type ResolvedParticipation } from "@convos-pool/kit";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
@@ -32,7 +32,14 @@ import type { InstanceWallet } from "../wallet.js";
 import { FILES, Workspace } from "../workspace.js";
 import { createAgentClient, type AgentClient, type AgentGroup } from "../xmtp.js";
 import { Voice } from "./voice.js";
-import type { ConversationState, InheritanceFile, InstanceConfig, InstanceCredentials, InstanceDeps } from "./types.js";
+import type {
+  ConversationState,
+  InheritanceFile,
+  InstanceConfig,
+  InstanceCredentials,
+  InstanceDeps,
+  ParticipationFile,
+} from "./types.js";
 
 /** Runs one async job at a time, in order. */
 export class Serial {
@@ -77,6 +84,8 @@ export class AgentState {
   inheritance: InheritanceFile | undefined;
   /** The owner's pattern-pool choice (sharing.ts); both off until they set it. */
   patternSharing: PatternSharing = { ...NO_SHARING };
+  /** When it speaks (policy.ts `participates`); by the conversation's size until the owner sets it. */
+  participation: ResolvedParticipation = resolveParticipation(undefined);
   /** Nonces of signatures it accepted (clone, transfer, owner calls), read on first use. */
   spentNonces: SpentNonces | undefined;
   readonly ops = new Serial();
@@ -204,6 +213,9 @@ export class AgentState {
     this.memory = await this.loadMemory(config.ownerId);
     this.inheritance = await this.ws.readJson<InheritanceFile>(FILES.inheritance);
     this.patternSharing = await readSharing(this.ws);
+    this.participation = resolveParticipation(
+      (await this.ws.readJson<ParticipationFile>(FILES.participation))?.participation,
+    );
     await this.loadTools(config);
   }
 

@@ -3,7 +3,13 @@
 // Types only, so that whoever needs them imports no room.
 
 import type { JsonValue } from "@bufbuild/protobuf";
-import type { InboxResolver, Logger, ReleaseVerifier, SignatureVerifier } from "@convos-pool/kit";
+import type {
+  InboxResolver,
+  Logger,
+  ReleaseVerifier,
+  ResolvedParticipation,
+  SignatureVerifier,
+} from "@convos-pool/kit";
 import type { DormancyOptions } from "../dormancy.js";
 import type { LlmProvider } from "../llm.js";
 import type { PatternHooks } from "../patterns.js";
@@ -105,4 +111,10 @@ export interface InstanceDeps {
   patterns?: PatternHooks;
   /** Quiet agents go dormant and the host's watch wakes them (dormancy.ts); none: they never do. */
   dormancy?: DormancyOptions;
+}
+
+/** participation.json: when it speaks, as its owner last set it (absent: by the conversation's size). */
+export interface ParticipationFile {
+  participation: ResolvedParticipation;
+  setAt: string;
 }

@@ -1,5 +1,5 @@
 // One agent of its owner: pin or follow its template's updates, remove it,
-// set its trust level, clone it with what it learned into another
+// set its trust level and who may ask it for what, clone it with what it learned into another
 // conversation, transfer it, what it did (its activity log) and where it came
 // from (lineage). Every change is signed here by the owner.
 import { useMutation, useQuery } from "@connectrpc/connect-query";
@@ -25,13 +25,14 @@ import {
   type MemoryKind,
   type TrustLevelName,
 } from "@convos-pool/kit/browser";
-import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { parseEther } from "viem";
 import { FieldError, shownError, type ShownError } from "../errors";
 import { eth, outcomeName, short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
+import { PermissionsForm } from "./agent-permissions";
+import { useAction } from "./use-action";
 import {
   Empty,
   ErrorBox,
@@ -77,34 +78,6 @@ export function AgentPage({ id }: { id: string }) {
   const i = agent.data.instance!;
   if (i.pendingOwnerId === inboxId && i.ownerId !== inboxId) return <Offered agent={i} />;
   return <OwnedAgent agent={i} />;
-}
-
-function useAction() {
-  const queryClient = useQueryClient();
-  const [error, setError] = useState<ShownError>();
-  const [done, setDone] = useState<string>();
-  const [busy, setBusy] = useState<string>();
-  // Which action failed: its error is shown where that action is.
-  const [failed, setFailed] = useState<string>();
-  async function run(what: string, message: string, action: () => Promise<void>) {
-    setBusy(what);
-    setError(undefined);
-    setFailed(undefined);
-    setDone(undefined);
-    try {
-      await action();
-      setDone(message);
-      await queryClient.invalidateQueries();
-    } catch (err) {
-      setError(shownError(err));
-      setFailed(what);
-    } finally {
-      setBusy(undefined);
-    }
-  }
-  const errorOf = (what: string) => (failed === what ? error : undefined);
-  const errorOfOthers = (what: string) => (failed !== what ? error : undefined);
-  return { error, done, busy, run, errorOf, errorOfOthers };
 }
 
 function OwnedAgent({ agent: i }: { agent: Instance }) {
@@ -211,6 +184,7 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
         </div>
       )}
       {live && <TrustForm agent={i} />}
+      {live && <PermissionsForm agent={i} />}
       {live && <CloneForm parent={i} />}
       {live && (
         <form
@@ -351,7 +325,7 @@ function TrustForm({ agent: i }: { agent: Instance }) {
   );
 }
 
-/** Its activity log, newest first: each tool call and how it ended, and each change of level. */
+/** Its activity log, newest first: each tool call and how it ended, and each change of level or of who may ask. */
 function Activity({ id }: { id: string }) {
   const pages = usePages();
   const log = useQuery(
@@ -365,7 +339,7 @@ function Activity({ id }: { id: string }) {
       {log.isPending && <Loading what="its activity" />}
       {log.error && <ErrorBox error={shownError(log.error)} />}
       {log.data?.entries.length === 0 && (
-        <Empty>Nothing yet: its tool calls and changes of level show here, newest first.</Empty>
+        <Empty>Nothing yet: its tool calls and your changes to it show here, newest first.</Empty>
       )}
       {log.data && log.data.entries.length > 0 && (
         <ol className="activity" aria-label="Activity, newest first">
