@@ -143,10 +143,18 @@ async function convosProcess(args: string[], dir: string, opts: ConvosCliOptions
 }
 
 /** One CLI command with `--json` on the home under `dir` (the layout ConvosCli.start uses); its output parsed. */
-export async function runConvos<T>(args: string[], dir: string, opts: ConvosCliOptions = {}): Promise<T> {
+export async function runConvos<T>(
+  args: string[],
+  dir: string,
+  opts: ConvosCliOptions & { timeoutMs?: number } = {},
+): Promise<T> {
   const p = await convosProcess([...args, "--json"], dir, opts);
   try {
-    const { stdout } = await promisify(execFile)(p.file, p.argv, { cwd: p.cwd, env: p.env, timeout: 30_000 });
+    const { stdout } = await promisify(execFile)(p.file, p.argv, {
+      cwd: p.cwd,
+      env: p.env,
+      timeout: opts.timeoutMs ?? 30_000,
+    });
     // Some commands log progress lines before their JSON (`conversations join`).
     const json = stdout.search(/^[{[]/m);
     return JSON.parse(json > 0 ? stdout.slice(json) : stdout) as T;
@@ -328,7 +336,8 @@ export class ConvosCli {
 
   /** One CLI command with `--json` on this CLI's own home, beside `agent serve` (`conversation messages`, say); its output parsed. */
   run<T>(args: string[]): Promise<T> {
-    return runConvos<T>(args, this.dir, this.opts);
+    // A CLI that starts beside a running one on a busy machine may take a while.
+    return runConvos<T>(args, this.dir, { ...this.opts, timeoutMs: 60_000 });
   }
 
   /** `stop`, then end stdin (the CLI only exits once stdin is closed); SIGKILL if it lingers. */
