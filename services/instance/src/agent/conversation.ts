@@ -108,7 +108,7 @@ export class Conversation {
     void (async () => {
       try {
         for await (const m of stream) {
-          if (m) this.enqueue(this.read(m), true);
+          if (m) this.enqueue(asTextMessage(m), true);
         }
       } catch (err) {
         if (!agent.stopped) agent.log.error("conversation stream ended", { err });
@@ -145,26 +145,11 @@ export class Conversation {
     const sent = (await group.messages({ sentAfterNs: since, limit: 100, direction: DESCENDING })).reverse();
     const recent = await group.messages({ limit: 100, direction: DESCENDING });
     const missed = withReactionsSince(sent, recent, since)
-      .map((m) => this.read(m))
+      .map(asTextMessage)
       .filter((m) => !this.handled.has(m.id));
     const heard = missed.map((m) => ({ m, ...heardOf(m) }));
     const lastToAnswer = newestToAnswer(this.room(), heard)?.m;
     for (const m of missed) this.enqueue(m, m === lastToAnswer);
-  }
-
-  /**
-   * A message as the conversation reads it (asTextMessage), a reply knowing
-   * whom it replies to: the SDK names that sender when it has the message
-   * replied to at hand; when it does not (a reply to a reply, the agent's
-   * answers in a group being replies), it is looked up in the local database.
-   */
-  private read(m: AgentMessage): AgentMessage {
-    const t = asTextMessage(m) as TextMessage;
-    if (!t.replyTo || t.replyToSender !== undefined) return t;
-    const sender = this.agent.client?.conversations.getMessageById(t.replyTo)?.senderInboxId;
-    if (!sender) return t;
-    const known: TextMessage = { ...t, replyToSender: sender };
-    return known;
   }
 
   private enqueue(m: AgentMessage, answer: boolean): void {
