@@ -57,7 +57,7 @@ beforeAll(async () => {
     newIdentity(),
     sampleContent({
       agent_name: "Concierge",
-      tools: [tool("sms", "pool"), tool("crypto", "pool")],
+      tools: [tool("sms", "pool"), tool("email", "pool"), tool("crypto", "pool")],
       max_trust_level: "L4",
     }),
     "public",
@@ -95,6 +95,40 @@ beforeAll(async () => {
 
 afterAll(() => stack.close(), 60_000);
 
+describe("how it speaks in a group", () => {
+  it("answers as a reply to the message it answers, with Convos' thinking status meanwhile: start anchored to that message, stop naming the reply; and it has read the conversation", {
+    timeout: 60_000,
+  }, async () => {
+    // Ana's CLI sees what Saul's message got: a member sees the thread too.
+    const from = anaCli.events.length;
+    const asked = await saulCli.sendMessage("Concierge, what should we pack?");
+    const answer = await saidMessage(anaCli, agent, from, /^\[offline model\]/);
+    expect(answer).toMatchObject({ contentType: { typeId: "reply" }, replyTo: asked.id });
+    expect(answer.printed).toContain(`"Concierge, what should we pack?" (${asked.id})`);
+    const start = await anaCli.thinkingFrom(agent.inboxId, from, (e) => e.state === "start");
+    const stop = await anaCli.thinkingFrom(agent.inboxId, from, (e) => e.state === "stop");
+    expect(start).toMatchObject({ targetMessageId: asked.id, content: "Working on an answer" });
+    expect(start.resultMessageId).toBeUndefined();
+    expect(stop).toMatchObject({
+      targetMessageId: asked.id,
+      content: "Working on an answer",
+      resultMessageId: answer.id,
+    });
+    // Thinking started before the answer came, and stopped after it.
+    const at = (e: object) => anaCli.events.indexOf(e as never);
+    expect(at(start)).toBeLessThan(at(answer));
+    expect(at(stop)).toBeGreaterThan(at(answer));
+    // Its read receipt: Convos' clients read it as the agent's last read time, past Saul's message.
+    const { readTimes } = await anaCli.run<{ readTimes: Record<string, string | number> }>([
+      "conversation",
+      "last-read-times",
+      stack.ready.conversationId,
+      "--sync",
+    ]);
+    expect(readTimes[agent.inboxId]).toBeDefined();
+  });
+});
+
 describe("who may direct an agent in a group", () => {
   it("a member's payment waits for the owner's own answer to the agent's question; the member's yes, a bare ok and a look-alike approve nothing", {
     timeout: 120_000,
@@ -102,8 +136,10 @@ describe("who may direct an agent in a group", () => {
     const before = await balance(payee);
     // Indexes are of Saul's CLI, where the agent's messages are awaited.
     let from = saulCli.events.length;
-    await anaCli.send(`Concierge, pay ${payee} 0.05 ETH`);
+    const request = await anaCli.sendMessage(`Concierge, pay ${payee} 0.05 ETH`);
     const question = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
+    // In a group the question threads under the request it is about; it is still a message of its own.
+    expect(question.replyTo).toBe(request.id);
     expect(question.content).toBe(
       `Saul, may I do this?\n\nPay 0.05 ETH\nTo: ${payee}\nOn chain: 31337\nAsked by: Ana (member)\n\n` +
         "Reply to this message with yes or no, or react 👍 or 👎 (within 1 minute). Nothing else approves it.",
@@ -179,12 +215,25 @@ describe("who may direct an agent in a group", () => {
     ]);
   });
 
+  it("a member's mail waits for the owner, stated in full; the owner's 👎 sends nothing", {
+    timeout: 60_000,
+  }, async () => {
+    const from = saulCli.events.length;
+    await anaCli.send("Concierge, email saul@example.com about Dinner: at 8 at Nopa?");
+    const question = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
+    expect(question.content).toContain(
+      "Send a mail\nTo: saul@example.com\nSubject: Dinner\n\nat 8 at Nopa?\nAsked by: Ana (member)",
+    );
+    const denied = await saulCli.react(question.id, "👎");
+    expect(await said(saulCli, agent, denied, /could not/)).toMatch(/my owner said no to: email saul@example\.com/);
+  });
+
   it("acts on the permissions its owner signed, and on nobody else's: a member's text runs, a member's payment is refused, a stranger gets one text back", {
     timeout: 120_000,
   }, async () => {
     const permissions = {
       memberSms: Grant.ALLOW,
-      memberEmail: Grant.ASK,
+      memberEmail: Grant.ALLOW,
       memberCrypto: Grant.REFUSE,
       outsiderReply: OutsiderReply.ANSWER,
     };
@@ -253,6 +302,11 @@ describe("who may direct an agent in a group", () => {
       "[offline model] I could not do that: not done: my owner has not allowed members to have me use my wallet.",
     );
     expect(await balance(payee)).toBe(before);
+    from = saulCli.events.length;
+    await anaCli.send("Concierge, email saul@example.com about Dinner: 8 it is");
+    expect(await said(saulCli, agent, from, /Done|could not/)).toMatch(
+      /^\[offline model\] Done: mailed saul@example\.com/,
+    );
 
     const stranger = stack.sms!.phone(STRANGER);
     from = saulCli.events.length;
@@ -260,10 +314,12 @@ describe("who may direct an agent in a group", () => {
     expect(await said(saulCli, agent, from, /A text came/)).toMatch(/I answered it by text\.$/);
     expect((await stranger.waitForMessage(() => true)).from).toBe(handle("sms"));
     expect(stranger.messages()).toHaveLength(1);
-    expect((await activity()).slice(0, 4)).toEqual([
+    expect((await activity()).slice(0, 6)).toEqual([
       "send_sms DONE",
+      "send_email DONE",
       "send_payment REFUSED",
       "send_sms DONE",
+      "set_permissions DONE",
       "set_permissions DONE",
     ]);
   });

@@ -153,6 +153,26 @@ describe("agents use their tools within their trust levels", () => {
     expect(await activity(saul, agentA)).toEqual(["send_payment DENIED", "send_sms DONE approved", "send_sms DENIED"]);
   });
 
+  it("with one person its answer is a message of its own, markdown when it has structure, and it shows it is thinking about the message", {
+    timeout: 60_000,
+  }, async () => {
+    // The offline model reads the message back: a list in, a list out.
+    const asked = await saulCli.sendMessage("Packing list:\n- tent\n- stove");
+    const answer = await saidMessage(saulCli, agentA, asked.from, /^\[offline model\]/);
+    expect(answer.contentType).toMatchObject({ authorityId: "xmtp.org", typeId: "markdown" });
+    expect(answer.replyTo).toBeUndefined();
+    expect(answer.content).toContain("\n- tent\n- stove");
+    expect(await saulCli.thinkingFrom(agentA.inboxId, asked.from, (e) => e.state === "stop")).toMatchObject({
+      targetMessageId: asked.id,
+      resultMessageId: answer.id,
+    });
+    // A plain sentence in, plain text out.
+    const plain = await saulCli.sendMessage("Dinner is at seven");
+    expect((await saidMessage(saulCli, agentA, plain.from, /^\[offline model\]/)).contentType).toMatchObject({
+      typeId: "text",
+    });
+  });
+
   it("at L1 it answers but uses no tool: a command and a text to its number are refused, and said so", {
     timeout: 60_000,
   }, async () => {
@@ -211,11 +231,36 @@ describe("agents use their tools within their trust levels", () => {
     const [a0, b0] = [await balance(agentA), await balance(agentB)];
     from = await saulCli.send(`pay ${handle(agentB, "crypto")} 0.01 ETH`);
     const question = await saidMessage(saulCli, agentA, from, /^Saul, may I do this\?\n\nPay 0\.01 ETH/);
-    expect(await said(saulCli, agentA, (await saulCli.reply(question.id, "Yes.")).from, /Done/)).toMatch(
-      /Done: paid 0\.01 ETH to 0x[0-9a-fA-F]{40} \(transaction 0x[0-9a-f]{64}\)/,
-    );
+    const done = await said(saulCli, agentA, (await saulCli.reply(question.id, "Yes.")).from, /Done/);
+    expect(done).toMatch(/Done: paid 0\.01 ETH to 0x[0-9a-fA-F]{40} \(transaction 0x[0-9a-f]{64}\)/);
     expect((await balance(agentB)) - b0).toBe(parseEther("0.01"));
     expect(a0 - (await balance(agentA))).toBeGreaterThan(parseEther("0.01"));
+    // The payment is posted in the conversation as XMTP's transaction reference (`agent serve` prints none: listed).
+    const hash = /\(transaction (0x[0-9a-f]{64})\)/.exec(done)![1];
+    const references = await saulCli.run<{ senderInboxId: string; content: string }[]>([
+      "conversation",
+      "messages",
+      stack.ready.conversationId,
+      "--sync",
+      "--content-type",
+      "transaction-reference",
+    ]);
+    expect(references.map((r) => ({ from: r.senderInboxId, ...JSON.parse(r.content) }))).toEqual([
+      {
+        from: agentA.inboxId,
+        namespace: "eip155",
+        networkId: "0x7a69",
+        reference: hash,
+        metadata: {
+          transactionType: "transfer",
+          currency: "ETH",
+          amount: 1e15,
+          decimals: 17,
+          fromAddress: handle(agentA, "crypto"),
+          toAddress: handle(agentB, "crypto"),
+        },
+      },
+    ]);
   });
 
   it("at L4 the other agent pays back within its daily limit, and not beyond it", { timeout: 90_000 }, async () => {

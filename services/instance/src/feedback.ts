@@ -24,6 +24,7 @@ import {
   REACTION_REMOVED,
   isReaction,
   readableText,
+  SAID_TYPES,
   type AgentGroup,
   type AgentMessage,
   type TextMessage,
@@ -321,7 +322,12 @@ export class FeedbackReader {
     if (!looksLikeCorrection(m.content)) return undefined;
     let before: AgentMessage[];
     try {
-      before = await group.messages({ sentBeforeNs: m.sentAtNs, limit: 20, direction: DESCENDING as never });
+      before = await group.messages({
+        sentBeforeNs: m.sentAtNs,
+        limit: 20,
+        direction: DESCENDING as never,
+        contentTypes: SAID_TYPES,
+      });
     } catch (err) {
       this.deps.log.warn("could not read what a correction refers to", { messageId: m.id, err });
       return undefined;
@@ -352,7 +358,12 @@ export class FeedbackReader {
     } else {
       let before: AgentMessage[];
       try {
-        before = await group.messages({ sentBeforeNs: m.sentAtNs, limit: 20, direction: DESCENDING as never });
+        before = await group.messages({
+          sentBeforeNs: m.sentAtNs,
+          limit: 20,
+          direction: DESCENDING as never,
+          contentTypes: SAID_TYPES,
+        });
       } catch (err) {
         this.deps.log.warn("could not read what a confirmation refers to", { messageId: m.id, err });
         return [];

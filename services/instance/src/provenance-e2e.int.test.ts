@@ -154,7 +154,8 @@ async function ownerSays(text: string, agent = agentInbox): Promise<string> {
   // In the group's latest epoch: an agent that joined since would not read a message sent in an older one.
   await ownerGroup.sync();
   const id = await ownerGroup.sendText(text);
-  const sent = (await ownerGroup.messages({ limit: 50 })).find((m) => m.id === id)!;
+  // The newest: an agent's turn also sends a read receipt and its thinking status (docs/instance.md, "Manners").
+  const sent = (await ownerGroup.messages({ limit: 50, direction: 1 as never })).find((m) => m.id === id)!;
   let answer: string | undefined;
   let answerId: string | undefined;
   await waitFor(
@@ -162,8 +163,10 @@ async function ownerSays(text: string, agent = agentInbox): Promise<string> {
     async () => {
       await ownerGroup.sync();
       const after = await ownerGroup.messages({ sentAfterNs: sent.sentAtNs, limit: 50 });
-      const found = after.find((m) => m.senderInboxId === agent && typeof m.content === "string");
-      answer = found?.content as string | undefined;
+      // In a group of three or more its answers are replies (docs/instance.md, "Manners"): their text is inside.
+      const textOf = (c: unknown) => (typeof c === "string" ? c : (c as { content?: unknown } | undefined)?.content);
+      const found = after.find((m) => m.senderInboxId === agent && typeof textOf(m.content) === "string");
+      answer = textOf(found?.content) as string | undefined;
       answerId = found?.id;
       return answer !== undefined;
     },

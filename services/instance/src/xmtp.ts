@@ -4,10 +4,21 @@
 // plain call to createXmtpClient (which takes no codecs): without them the SDK
 // decodes `convos.org/profile_update` as nothing, and an instance could not
 // tell which members are agents. It must, or two agents in one conversation
-// answer each other forever.
+// answer each other forever. Also here: the encodings of what the agent
+// sends besides text (markdown, Convos' thinking status and typing
+// indicator), and how a reply or markdown is read as text.
 
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import type { Client, ClientOptions, EnrichedReply, Reaction } from "@xmtp/node-sdk";
+import {
+  encodeMarkdown,
+  encodeText,
+  encodeTransactionReference,
+  type Client,
+  type ClientOptions,
+  type EnrichedReply,
+  type Reaction,
+  type TransactionReference,
+} from "@xmtp/node-sdk";
 import type { LocalAccount } from "viem/accounts";
 import { createXmtpClient, type XmtpClientOptions } from "@convos-pool/convos";
 import { cloneSummaryCodec } from "./clone.js";
@@ -24,6 +35,8 @@ type Codec = NonNullable<ClientOptions["codecs"]>[number];
 export type AgentClient = Client<unknown>;
 export type AgentGroup = ReturnType<AgentClient["conversations"]["listGroups"]>[number];
 export type AgentMessage = Awaited<ReturnType<AgentGroup["messages"]>>[number];
+/** What a group sends: a content type, its parameters, its bytes, and the text a client without the type shows. */
+export type Encoded = Parameters<AgentGroup["send"]>[0];
 
 function protoCodec<T>(typeId: string, decode: (bytes: Uint8Array) => T, encode: (value: T) => Uint8Array): Codec {
   const contentType = { authorityId: "convos.org", typeId, versionMajor: 1, versionMinor: 0 };
@@ -55,6 +68,58 @@ const joinRequestCodec = {
   shouldPush: () => false,
 } as unknown as Codec;
 
+/** A content type of Convos whose payload is JSON (thinking, typing indicators): decoded so the SDK does not warn about its own. */
+function jsonCodec(typeId: string): Codec {
+  const contentType = { authorityId: "convos.org", typeId, versionMajor: 1, versionMinor: 0 };
+  return {
+    contentType,
+    encode: (value: unknown) => encodeJson(contentType, value),
+    decode: (encoded: { content: Uint8Array }) => {
+      try {
+        return JSON.parse(new TextDecoder().decode(encoded.content)) as unknown;
+      } catch {
+        return undefined;
+      }
+    },
+    fallback: () => undefined,
+    shouldPush: () => false,
+  } as unknown as Codec;
+}
+
+function encodeJson(type: NonNullable<Encoded["type"]>, value: unknown): Encoded {
+  return { type, parameters: {}, content: new TextEncoder().encode(JSON.stringify(value)) };
+}
+
+/** convos.org/thinking:1.0: the agent's "thinking about this message" status (docs/instance.md, "Manners"). */
+export const THINKING_TYPE = { authorityId: "convos.org", typeId: "thinking", versionMajor: 1, versionMinor: 0 };
+/** convos.org/typing_indicator:1.0, as Convos' apps send it. */
+export const TYPING_TYPE = { authorityId: "convos.org", typeId: "typing_indicator", versionMajor: 1, versionMinor: 0 };
+
+/** Convos' thinking status: `start` anchored to a message, `stop` naming the reply that closed it, if one did. */
+export interface Thinking {
+  state: "start" | "stop";
+  targetMessageId: string;
+  content: string;
+  resultMessageId?: string;
+}
+
+export const encodeThinking = (t: Thinking): Encoded => encodeJson(THINKING_TYPE, t);
+export const encodeTyping = (isTyping: boolean): Encoded => encodeJson(TYPING_TYPE, { isTyping });
+
+/**
+ * An answer's content: plain text, or markdown whose fallback is its own
+ * source, so that a client without the markdown type shows the text as
+ * written rather than nothing.
+ */
+export function encodeAnswer(text: string, markdown: boolean): Encoded {
+  return markdown ? { ...encodeMarkdown(text), fallback: text } : encodeText(text);
+}
+
+/** XMTP's transaction reference, with a fallback of our own words instead of the SDK's. */
+export function encodeTransaction(reference: TransactionReference, fallback: string): Encoded {
+  return { ...encodeTransactionReference(reference), fallback };
+}
+
 export const CONVOS_CODECS: Codec[] = [
   protoCodec<ProfileUpdate>(
     "profile_update",
@@ -67,6 +132,8 @@ export const CONVOS_CODECS: Codec[] = [
     (v) => toBinary(ProfileSnapshotSchema, v),
   ),
   joinRequestCodec,
+  jsonCodec(THINKING_TYPE.typeId),
+  jsonCodec(TYPING_TYPE.typeId),
   // The pool's own: a parent's summary for its clone (clone.ts).
   cloneSummaryCodec,
 ];
@@ -117,9 +184,25 @@ export function isText(message: AgentMessage): message is AgentMessage & { conte
   );
 }
 
-/** A text message, or a text reply read as one (`replyTo`: the message it answers, sent by `replyToSender`). */
+function isMarkdown(message: AgentMessage): message is AgentMessage & { content: string } {
+  return (
+    message.contentType?.authorityId === "xmtp.org" &&
+    message.contentType.typeId === "markdown" &&
+    typeof message.content === "string"
+  );
+}
+
+/**
+ * ContentType.Text, Markdown and Reply (a const enum of the bindings): what
+ * people and agents say, for reading a conversation back without its
+ * receipts, thinking statuses and typing indicators taking the places of texts.
+ */
+export const SAID_TYPES = [13, 7, 12] as never[];
+
+/** A text message, or a text reply or markdown read as one (`replyTo`: the message it answers, sent by `replyToSender`). */
 export type TextMessage = AgentMessage & { content: string; replyTo?: string; replyToSender?: string };
 
+/** A reply whose content is text or markdown (the SDK decodes both to a string). */
 function isTextReply(message: AgentMessage): message is AgentMessage & { content: EnrichedReply<string> } {
   const t = message.contentType;
   return (
@@ -129,18 +212,24 @@ function isTextReply(message: AgentMessage): message is AgentMessage & { content
   );
 }
 
-/** What a text message or a text reply says; undefined for anything else. */
+/** What a text, markdown or text reply says; undefined for anything else. */
 export function readableText(message: AgentMessage): string | undefined {
-  if (isText(message)) return message.content;
+  if (isText(message) || isMarkdown(message)) return message.content;
   return isTextReply(message) ? message.content.content : undefined;
 }
 
 /**
- * A text reply as a text message that remembers what it replies to, so that
- * the conversation's rules, turns and history treat replies as what people
- * said (learning from feedback reads `replyTo`, feedback.ts).
+ * A text reply or a markdown message as a text message (a reply's
+ * remembering what it replies to), so that the conversation's rules, turns
+ * and history treat them as what people said: the agent's own answers are
+ * replies and markdown in groups, and must count as its texts (learning from
+ * feedback reads `replyTo`, feedback.ts).
  */
-export function flattenReply(message: AgentMessage): AgentMessage {
+export function asTextMessage(message: AgentMessage): AgentMessage {
+  if (isMarkdown(message)) {
+    const flat: TextMessage = { ...message, contentType: { ...message.contentType, typeId: "text" } };
+    return flat;
+  }
   if (!isTextReply(message)) return message;
   const flat: TextMessage = {
     ...message,

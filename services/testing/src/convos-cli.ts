@@ -4,6 +4,11 @@
 // on stdin. The CLI talks to localhost:5556 only: given the test's node port
 // (xmtp-port.ts), it runs in a network namespace of its own where 5556 leads
 // to that node (netns-bridge.mjs).
+//
+// A reply's `message` event prints its text after the message it replies to
+// ("reply to \"…\" (id): text"); the harness reads it back: `content` is the
+// reply's own text, `replyTo` the id it replies to, `printed` what the CLI
+// printed. Everything else is kept as printed.
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
@@ -19,6 +24,39 @@ import { LOCAL_XMTP_PORT, networkIsolation } from "./xmtp-port.js";
 export interface CliEvent {
   event: string;
   [key: string]: unknown;
+}
+
+/** A `message` event as the harness reads it (see the file's header). */
+export interface MessageEvent extends CliEvent {
+  id: string;
+  senderInboxId: string;
+  contentType: { authorityId: string; typeId: string };
+  content: string;
+  /** A reply: the message it replies to. */
+  replyTo?: string;
+  /** A reply: what the CLI printed, the quoted message and its id included. */
+  printed?: string;
+}
+
+/** Convos' thinking status as `agent serve` prints it. */
+export interface ThinkingEvent extends CliEvent {
+  id: string;
+  senderInboxId: string;
+  state: "start" | "stop";
+  targetMessageId: string;
+  content: string;
+  resultMessageId?: string;
+}
+
+/** `reply to "<quoted>" (<id>): <text>`, or `reply to <id>: <text>` when the CLI does not have the quoted message. */
+const PRINTED_REPLY = /^reply to (?:"[\s\S]*?" \(([0-9a-f]+)\)|([0-9a-f]+)): ([\s\S]*)$/;
+
+/** A reply's event with its own text as `content` (see the file's header); any other event as printed. */
+export function readEvent(e: CliEvent): CliEvent {
+  const type = (e.contentType as { typeId?: string } | undefined)?.typeId;
+  if (e.event !== "message" || type !== "reply" || typeof e.content !== "string") return e;
+  const m = PRINTED_REPLY.exec(e.content);
+  return m ? { ...e, content: m[3], replyTo: m[1] ?? m[2], printed: e.content } : e;
 }
 
 export interface ReadyEvent extends CliEvent {
@@ -105,10 +143,18 @@ async function convosProcess(args: string[], dir: string, opts: ConvosCliOptions
 }
 
 /** One CLI command with `--json` on the home under `dir` (the layout ConvosCli.start uses); its output parsed. */
-export async function runConvos<T>(args: string[], dir: string, opts: ConvosCliOptions = {}): Promise<T> {
+export async function runConvos<T>(
+  args: string[],
+  dir: string,
+  opts: ConvosCliOptions & { timeoutMs?: number } = {},
+): Promise<T> {
   const p = await convosProcess([...args, "--json"], dir, opts);
   try {
-    const { stdout } = await promisify(execFile)(p.file, p.argv, { cwd: p.cwd, env: p.env, timeout: 30_000 });
+    const { stdout } = await promisify(execFile)(p.file, p.argv, {
+      cwd: p.cwd,
+      env: p.env,
+      timeout: opts.timeoutMs ?? 30_000,
+    });
     // Some commands log progress lines before their JSON (`conversations join`).
     const json = stdout.search(/^[{[]/m);
     return JSON.parse(json > 0 ? stdout.slice(json) : stdout) as T;
@@ -124,10 +170,14 @@ export class ConvosCli {
   private readonly exited: Promise<void>;
   private exit: string | undefined;
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly dir: string,
+    private readonly opts: ConvosCliOptions,
+  ) {
     createInterface({ input: child.stdout }).on("line", (line) => {
       try {
-        this.events.push(JSON.parse(line) as CliEvent);
+        this.events.push(readEvent(JSON.parse(line) as CliEvent));
       } catch {
         this.stderr.push(`(stdout) ${line}`);
       }
@@ -153,7 +203,7 @@ export class ConvosCli {
     const p = await convosProcess(serving ? [...args, "--heartbeat", "1"] : args, dir, opts);
     const child = spawn(p.file, p.argv, { cwd: p.cwd, env: p.env, stdio: ["pipe", "pipe", "pipe"] });
     child.once("exit", p.close);
-    return new ConvosCli(child);
+    return new ConvosCli(child, dir, opts);
   }
 
   private wake() {
@@ -222,10 +272,19 @@ export class ConvosCli {
 
   /** Sends a text and waits until the CLI reports it sent; returns the event index to wait from. */
   async send(text: string): Promise<number> {
+    return (await this.sendMessage(text)).from;
+  }
+
+  /** As `send`, with the message's id (what the agent's reply and thinking status name). */
+  async sendMessage(text: string): Promise<{ from: number; id: string }> {
     const from = this.events.length;
     this.command({ type: "send", text });
-    await this.waitFor("sent", (e) => e.event === "sent" && e.text === text, { from });
-    return from;
+    const sent = await this.waitFor<CliEvent & { id: string }>(
+      "sent",
+      (e) => e.event === "sent" && e.text === text && e.replyTo === undefined,
+      { from },
+    );
+    return { from, id: sent.id };
   }
 
   /** Replies to a message (XMTP's reply content type, as Convos clients send it); returns the event index to wait from and the reply's id. */
@@ -253,12 +312,32 @@ export class ConvosCli {
   }
 
   /** The next text message from `inboxId` after event index `from`. */
-  messageFrom(inboxId: string, from: number, ms = 20_000): Promise<CliEvent & { content: string }> {
-    return this.waitFor(
+  messageFrom(inboxId: string, from: number, ms = 20_000): Promise<MessageEvent> {
+    return this.waitFor<MessageEvent>(
       `message from ${inboxId.slice(0, 8)}`,
       (e) => e.event === "message" && e.senderInboxId === inboxId && typeof e.content === "string",
       { from, ms },
     );
+  }
+
+  /** The next thinking status from `inboxId` after event index `from` that matches. */
+  thinkingFrom(
+    inboxId: string,
+    from: number,
+    match: (e: ThinkingEvent) => boolean = () => true,
+    ms = 20_000,
+  ): Promise<ThinkingEvent> {
+    return this.waitFor<ThinkingEvent>(
+      `thinking from ${inboxId.slice(0, 8)}`,
+      (e) => e.event === "thinking" && e.senderInboxId === inboxId && match(e as ThinkingEvent),
+      { from, ms },
+    );
+  }
+
+  /** One CLI command with `--json` on this CLI's own home, beside `agent serve` (`conversation messages`, say); its output parsed. */
+  run<T>(args: string[]): Promise<T> {
+    // A CLI that starts beside a running one on a busy machine may take a while.
+    return runConvos<T>(args, this.dir, { ...this.opts, timeoutMs: 60_000 });
   }
 
   /** `stop`, then end stdin (the CLI only exits once stdin is closed); SIGKILL if it lingers. */

@@ -16,7 +16,7 @@ type CreatorClient = Client<unknown>;
 type CreatorGroup = Awaited<ReturnType<CreatorClient["conversations"]["createGroup"]>>;
 type Codec = NonNullable<ClientOptions["codecs"]>[number];
 
-/** Convos content types the creator receives: join_request (JSON) is read; profile_update is only accepted. */
+/** Convos content types the creator receives: join_request (JSON) is read; the others are only accepted. */
 function convosCodec(typeId: string, decode: (bytes: Uint8Array) => unknown): Codec {
   const contentType = { authorityId: "convos.org", typeId, versionMajor: 1, versionMinor: 0 };
   return {
@@ -41,6 +41,9 @@ const CREATOR_CODECS = [
     }
   }),
   convosCodec("profile_update", () => ({})),
+  // An agent's thinking status and typing indicator (docs/instance.md, "Manners"): only accepted.
+  convosCodec("thinking", () => ({})),
+  convosCodec("typing_indicator", () => ({})),
 ];
 
 /**
@@ -51,6 +54,19 @@ const CREATOR_CODECS = [
  * conversation token is the conversation id encrypted for the creator; this
  * creator finds the group by the invite's tag instead.)
  */
+/**
+ * What a message says: a text or markdown (the SDK decodes both to a
+ * string), or the text of a reply (an agent answers in a group of three or
+ * more with replies, docs/instance.md "Manners"); undefined for anything else.
+ */
+function textOf(content: unknown): string | undefined {
+  if (typeof content === "string") return content;
+  const inner = (content as { content?: unknown } | null | undefined)?.content;
+  return content && typeof content === "object" && "referenceId" in content && typeof inner === "string"
+    ? inner
+    : undefined;
+}
+
 export async function startCreator(apiUrl: string, dir: string) {
   const key = generatePrivateKey();
   const options: ClientOptions = {
@@ -94,7 +110,7 @@ export async function startCreator(apiUrl: string, dir: string) {
       return;
     }
     for (const w of waiting) {
-      if (w.groupId === m.conversationId && w.from === m.senderInboxId && typeof m.content === "string") {
+      if (w.groupId === m.conversationId && w.from === m.senderInboxId && textOf(m.content) !== undefined) {
         waiting.delete(w);
         w.resolve();
       }
@@ -159,8 +175,8 @@ export async function startCreator(apiUrl: string, dir: string) {
       await group.sync();
       const all = await group.messages();
       return all
-        .filter((m) => typeof m.content === "string")
-        .map((m) => ({ id: m.id, from: m.senderInboxId, text: m.content as string, sentAtNs: m.sentAtNs }))
+        .filter((m) => textOf(m.content) !== undefined)
+        .map((m) => ({ id: m.id, from: m.senderInboxId, text: textOf(m.content)!, sentAtNs: m.sentAtNs }))
         .sort((a, b) => (a.sentAtNs < b.sentAtNs ? -1 : a.sentAtNs > b.sentAtNs ? 1 : 0));
     },
     /** Its groups' members other than itself, by group id (synced first). */

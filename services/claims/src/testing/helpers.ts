@@ -12,7 +12,7 @@ import pg from "pg";
 import { expect } from "vitest";
 import { CALLER_HEADER } from "@convos-pool/kit";
 import type { TestIdentity } from "@convos-pool/testing";
-import type { CliEvent, ConvosCli } from "@convos-pool/testing/convos";
+import type { ConvosCli, MessageEvent } from "@convos-pool/testing/convos";
 
 /** Call options of a signed-in caller: `who` (an identity or an inbox id) in the caller header. */
 export const as = (who: TestIdentity | string) => ({
@@ -104,15 +104,15 @@ export async function said(
   return (await saidMessage(cli, agent, from, answer, ms)).content;
 }
 
-/** As `said`, with the message's id (to reply to it or react on it). */
+/** As `said`, with the message's id (to reply to it or react on it) and, for a reply, the id it replies to. */
 export function saidMessage(
   cli: ConvosCli,
   agent: { inboxId: string },
   from: number,
   answer: RegExp,
   ms = 30_000,
-): Promise<CliEvent & { id: string; content: string }> {
-  return cli.waitFor<CliEvent & { id: string; content: string }>(
+): Promise<MessageEvent> {
+  return cli.waitFor<MessageEvent>(
     `${agent.inboxId} saying ${answer}`,
     (e) =>
       e.event === "message" &&

@@ -2,6 +2,8 @@
 // up on what came while it was not listening, and handles each message as a
 // turn (in the `turns` queue): whom to answer and what the model is given
 // are policy.ts's; here they are applied, and what people say is learned.
+// How an answer goes out (a reply, markdown, thinking and typing) is
+// voice.ts's.
 
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { HistoryLine, InboundTextTurn } from "../llm.js";
@@ -12,11 +14,12 @@ import { FILES } from "../workspace.js";
 import { recordCorrection, withReactionsSince, type AnswerRef } from "../feedback.js";
 import { confirm, confirmRestated, isForgetMe, learnedFromOrAbout } from "../provenance.js";
 import {
-  flattenReply,
+  asTextMessage,
   isReaction,
   isText,
   profilesIn,
   REACTION_ADDED,
+  SAID_TYPES,
   type AgentGroup,
   type AgentMessage,
   type TextMessage,
@@ -105,7 +108,7 @@ export class Conversation {
     void (async () => {
       try {
         for await (const m of stream) {
-          if (m) this.enqueue(flattenReply(m), true);
+          if (m) this.enqueue(asTextMessage(m), true);
         }
       } catch (err) {
         if (!agent.stopped) agent.log.error("conversation stream ended", { err });
@@ -142,7 +145,7 @@ export class Conversation {
     const sent = (await group.messages({ sentAfterNs: since, limit: 100, direction: DESCENDING })).reverse();
     const recent = await group.messages({ limit: 100, direction: DESCENDING });
     const missed = withReactionsSince(sent, recent, since)
-      .map(flattenReply)
+      .map(asTextMessage)
       .filter((m) => !this.handled.has(m.id));
     const heard = missed.map((m) => ({ m, ...heardOf(m) }));
     const lastToAnswer = newestToAnswer(this.room(), heard)?.m;
@@ -290,15 +293,21 @@ export class Conversation {
       role: who.role,
       forgot,
     });
+    // Read, and thinking about `m` (typing, for a text from outside), until the turn is over however it ends.
+    const spoken = await agent.voice.begin(group, m);
     let reply: string;
     try {
-      reply = await agent.deps.llm.reply(input);
-    } catch (err) {
-      agent.log.warn("the model did not answer", { err, model: config.model });
-      reply = "Sorry, I could not reach my language model just now. Please try again in a moment.";
+      try {
+        reply = await agent.deps.llm.reply(input);
+      } catch (err) {
+        agent.log.warn("the model did not answer", { err, model: config.model });
+        reply = "Sorry, I could not reach my language model just now. Please try again in a moment.";
+      }
+      if (!reply) return;
+      await spoken.reply(reply);
+    } finally {
+      await spoken.end();
     }
-    if (!reply) return;
-    await group.sendText(reply);
     agent.lastActive = Date.now();
     agent.log.info("answered", {
       conversationId: group.id,
@@ -310,9 +319,16 @@ export class Conversation {
 
   /** The recent conversation, oldest first; up to `m` (and ending with it) when given. */
   async history(group: AgentGroup, m?: TextMessage): Promise<HistoryLine[]> {
-    const recent = (await group.messages({ limit: this.agent.deps.historyLimit ?? 20, direction: DESCENDING }))
+    // What people said only: its own receipts and thinking statuses would take the places of texts.
+    const recent = (
+      await group.messages({
+        limit: this.agent.deps.historyLimit ?? 20,
+        direction: DESCENDING,
+        contentTypes: SAID_TYPES,
+      })
+    )
       .reverse()
-      .map(flattenReply);
+      .map(asTextMessage);
     return historyLines(
       this.room(),
       this.agent.convo?.names ?? {},

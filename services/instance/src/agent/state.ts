@@ -31,6 +31,7 @@ import { appliedReleaseKey } from "../update.js";
 import type { InstanceWallet } from "../wallet.js";
 import { FILES, Workspace } from "../workspace.js";
 import { createAgentClient, type AgentClient, type AgentGroup } from "../xmtp.js";
+import { Voice } from "./voice.js";
 import type {
   ConversationState,
   InheritanceFile,
@@ -93,6 +94,8 @@ export class AgentState {
   readonly log: Logger;
   /** Its trust level, activity log and tools (tools/toolbox.ts). */
   readonly toolbox: AgentToolbox;
+  /** How its words go out: replies, markdown, thinking and typing, payments (voice.ts). */
+  readonly voice: Voice;
   /** Reactions and corrections on its own messages (feedback.ts). */
   readonly feedback: FeedbackReader;
   /** Keeps it out of the conversations of invites it was released from. */
@@ -117,13 +120,15 @@ export class AgentState {
       lookup: (id) => this.client?.conversations.getMessageById(id),
       log: this.log,
     });
+    this.voice = new Voice({ group: () => (this.stopped ? undefined : this.group), log: this.log });
     this.toolbox = new AgentToolbox({
       ws: this.ws,
       log: this.log,
       ...(deps.tools ? { env: deps.tools } : {}),
       ...(deps.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: deps.approvalTimeoutMs } : {}),
       ...(deps.mailPollMs !== undefined ? { mailPollMs: deps.mailPollMs } : {}),
-      say: async (text) => (this.group && !this.stopped ? await this.group.sendText(text) : undefined),
+      say: (text) => this.voice.say(text),
+      paid: (payment) => this.voice.payment(payment),
       ownerName: () => (this.config && this.convo?.names[this.config.ownerId]) || "my owner",
       betweenTurns: (job) => this.turns.run(job),
     });

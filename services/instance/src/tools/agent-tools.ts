@@ -34,6 +34,22 @@ export interface FunctionSpec {
   parameters: { type: "object"; properties: Record<string, { type: string; description: string }>; required: string[] };
 }
 
+/** A payment that went out: what its transaction reference in the conversation says (agent/manners.ts). */
+export interface PaymentMade {
+  chainId: number;
+  /** The transaction's hash. */
+  hash: string;
+  from: string;
+  to: string;
+  wei: bigint;
+}
+
+/** What a call did: its result in words (for the model and the log), and the payment it made, if it made one. */
+export interface Ran {
+  result: string;
+  payment?: PaymentMade;
+}
+
 /** One call, checked and described, ready to run. */
 export interface PreparedCall {
   toolId: string;
@@ -45,7 +61,7 @@ export interface PreparedCall {
   summary: string;
   /** What it would do in full, for the owner's approval (every field the action sends); default: the summary. */
   statement?: () => Promise<string>;
-  run(): Promise<string>;
+  run(): Promise<Ran>;
 }
 
 /** Bad arguments, in words the model (or the person) can act on. */
@@ -244,7 +260,7 @@ export class AgentTools {
           statement: async () => `Send a text\nTo: ${to}\nText: ${text}`,
           run: async () => {
             const sent = await this.env.sms!.client.sendMessage(from, to, text);
-            return `texted ${to} (message ${sent.id})`;
+            return { result: `texted ${to} (message ${sent.id})` };
           },
         };
       }
@@ -264,7 +280,7 @@ export class AgentTools {
           statement: async () => `Send a mail\nTo: ${to}\nSubject: ${subject}\n\n${text}`,
           run: async () => {
             const sent = await this.mail!.send({ to, subject, text });
-            return `mailed ${to} (${sent.messageId})`;
+            return { result: `mailed ${to} (${sent.messageId})` };
           },
         };
       }
@@ -282,8 +298,8 @@ export class AgentTools {
           summary: "look at my inbox",
           run: async () => {
             const list = await this.mail!.list({ limit: raw });
-            if (list.length === 0) return "the inbox is empty";
-            return list.map((m) => `[${m.id}] ${m.date} from ${m.from}: ${m.subject}`).join("\n");
+            if (list.length === 0) return { result: "the inbox is empty" };
+            return { result: list.map((m) => `[${m.id}] ${m.date} from ${m.from}: ${m.subject}`).join("\n") };
           },
         };
       }
@@ -299,7 +315,7 @@ export class AgentTools {
           summary: "read a mail in my inbox",
           run: async () => {
             const m = await this.mail!.read(id);
-            return `From: ${m.from}\nTo: ${m.to}\nDate: ${m.date}\nSubject: ${m.subject}\n\n${m.text}`;
+            return { result: `From: ${m.from}\nTo: ${m.to}\nDate: ${m.date}\nSubject: ${m.subject}\n\n${m.text}` };
           },
         };
       }
@@ -312,7 +328,9 @@ export class AgentTools {
           target: this.handle("crypto")!,
           amountWei: 0n,
           summary: "look at my wallet's balance",
-          run: async () => `wallet ${this.wallet.address} holds ${formatWei(await this.wallet.balance())}`,
+          run: async () => ({
+            result: `wallet ${this.wallet.address} holds ${formatWei(await this.wallet.balance())}`,
+          }),
         };
       }
       case "send_payment": {
@@ -336,8 +354,11 @@ export class AgentTools {
           statement: async () =>
             `Pay ${formatWei(wei)}\nTo: ${to}\nOn chain: ${await this.wallet.chainId().catch(() => "unknown (the chain could not be reached)")}`,
           run: async () => {
-            const { hash } = await this.wallet.pay(to, wei);
-            return `paid ${formatWei(wei)} to ${to} (transaction ${hash})`;
+            const { hash, chainId } = await this.wallet.pay(to, wei);
+            return {
+              result: `paid ${formatWei(wei)} to ${to} (transaction ${hash})`,
+              payment: { chainId, hash, from: this.wallet.address, to, wei },
+            };
           },
         };
       }

@@ -189,7 +189,7 @@ describe("an agent's email tool at AgentMail", () => {
 
     const call = tools.prepare("send_email", { to: "personal-email", subject: "Flight", text: "Lands at 6." });
     expect(call).toMatchObject({ toolId: "email", risk: "act", target: "kim@example.com" });
-    expect(await call.run()).toMatch(/^mailed kim@example\.com \(<.+>\)$/);
+    expect((await call.run()).result).toMatch(/^mailed kim@example\.com \(<.+>\)$/);
     expect(await am.waitForMail("kim@example.com")).toMatchObject({
       from: address,
       subject: "Flight",
@@ -197,7 +197,7 @@ describe("an agent's email tool at AgentMail", () => {
     });
 
     am.deliver(address, { from: "kim@example.com", subject: "Thanks", text: "See you." });
-    const listed = await tools.prepare("list_email", {}).run();
+    const listed = (await tools.prepare("list_email", {}).run()).result;
     expect(listed).toMatch(/^\[<.+>\] .+ from kim@example\.com: Thanks$/);
     tools.close();
   });

@@ -11,7 +11,7 @@ import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js"
 import type { Logger, ResolvedPermissions } from "@convos-pool/kit";
 import { randomUUID } from "node:crypto";
 import type { ActivityLog } from "./activity.js";
-import { ToolInputError, plainFailure, type AgentTools } from "./agent-tools.js";
+import { ToolInputError, plainFailure, type AgentTools, type PaymentMade } from "./agent-tools.js";
 import type { MoneyLedger } from "./ledger.js";
 import { askedBy, grantFor, type Requester } from "./permissions.js";
 import { RequesterWindow } from "./requester-window.js";
@@ -40,6 +40,8 @@ export interface GateDeps {
   ledger: () => MoneyLedger;
   /** Asks the owner in the conversation, stating the action in full; resolves with the answer, or "timeout". */
   ask: (statement: string) => Promise<Approval>;
+  /** A payment went out: posted in the conversation (a transaction reference). */
+  paid?: (payment: PaymentMade) => Promise<unknown>;
   log: Logger;
 }
 
@@ -116,11 +118,16 @@ export class ToolGate {
     const paymentId = money ? randomUUID() : undefined;
     if (paymentId) await ledger.reserve(paymentId, call.amountWei, call.target);
     try {
-      const result = await call.run();
+      const { result, payment } = await call.run();
       if (paymentId) await ledger.settle(paymentId, true);
       if (who.role === "outsider") who.answered = true;
       await record(ToolCallOutcome.DONE, result, approved);
       this.deps.log.info("tool call done", { toolId: call.toolId, action: call.action, approved });
+      // Made is made: a reference that could not be posted is logged, and the payment stays done.
+      if (payment && this.deps.paid)
+        await this.deps
+          .paid(payment)
+          .catch((err: unknown) => this.deps.log.warn("could not post the payment's transaction reference", { err }));
       return { ok: true, result };
     } catch (err) {
       const error = plainFailure(err, call.toolId);

@@ -25,7 +25,7 @@ import {
 } from "@convos-pool/kit";
 import { FILES, type Workspace } from "../workspace.js";
 import { ActivityLog } from "./activity.js";
-import { AgentTools, type FunctionSpec, type ToolEnvironment } from "./agent-tools.js";
+import { AgentTools, type FunctionSpec, type PaymentMade, type ToolEnvironment } from "./agent-tools.js";
 import { APPROVAL_TIMEOUT_MS, approvalAnswer, approvalQuestion, type OwnerAnswer } from "./approval.js";
 import { ToolGate, type Approval, type ToolOutcome } from "./gate.js";
 import { MoneyLedger } from "./ledger.js";
@@ -43,6 +43,8 @@ export interface ToolboxDeps {
   mailPollMs?: number;
   /** Says something in its conversation: the message's id, or undefined when it is in none. */
   say(text: string): Promise<string | undefined>;
+  /** Posts a payment it made in its conversation (a transaction reference). */
+  paid(payment: PaymentMade): Promise<unknown>;
   /** Its owner, as the conversation names them. */
   ownerName(): string;
   /** Runs a job between the agent's turns. */
@@ -89,6 +91,7 @@ export class AgentToolbox {
       activity: () => this.activity!,
       ledger: () => this.ledger!,
       ask: (statement) => this.askOwner(statement),
+      paid: (payment) => deps.paid(payment),
       log: deps.log,
     });
   }

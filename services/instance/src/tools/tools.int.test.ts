@@ -35,7 +35,7 @@ import { Workspace } from "../workspace.js";
 import { ActivityLog } from "./activity.js";
 import { MAX_REFUSALS, MoneyLedger } from "./ledger.js";
 import type { Requester } from "./permissions.js";
-import { AgentTools } from "./agent-tools.js";
+import { AgentTools, type PaymentMade } from "./agent-tools.js";
 import { offlineCommand } from "./commands.js";
 import { AgentToolbox } from "./toolbox.js";
 import { MailClient } from "./mail.js";
@@ -465,10 +465,11 @@ describe("an agent's tools", () => {
 });
 
 describe("the toolbox asking its owner", () => {
-  it("asks in a message that states the action in full, and takes the owner's reply to it, even one that comes back before its send returns", async () => {
+  it("asks in a message that states the action in full, and takes the owner's reply to it, even one that comes back before its send returns; the payment made is handed on to be posted", async () => {
     const own = new Workspace(dir, "inst_toolbox");
     await own.create();
     const said: string[] = [];
+    const paid: PaymentMade[] = [];
     const toolbox: AgentToolbox = new AgentToolbox({
       ws: own,
       log,
@@ -481,6 +482,7 @@ describe("the toolbox asking its owner", () => {
         expect(toolbox.answer({ kind: "reply", to: "question-1", text: "yes" })).toBe(true);
         return "question-1";
       },
+      paid: async (p) => paid.push(p),
       ownerName: () => "Saul",
       betweenTurns: (job) => job(),
     });
@@ -493,6 +495,15 @@ describe("the toolbox asking its owner", () => {
     expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" }, SAUL)).toMatchObject({ ok: true });
     expect(said).toEqual([
       `Saul, may I do this?\n\nPay 0.001 ETH\nTo: ${payee}\nOn chain: 31337\n\nReply to this message with yes or no, or react 👍 or 👎 (within 1 minute). Nothing else approves it.`,
+    ]);
+    expect(paid).toEqual([
+      {
+        chainId: 31337,
+        hash: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+        from: privateKeyToAccount(walletKey).address,
+        to: payee,
+        wei: parseEther("0.001"),
+      },
     ]);
     // One approval, one action: nothing is waiting any more.
     expect(toolbox.answer({ kind: "reply", to: "question-1", text: "yes" })).toBe(false);
@@ -510,6 +521,7 @@ describe("the toolbox's permissions", () => {
         ws: own,
         log,
         say: async () => undefined,
+        paid: async () => undefined,
         ownerName: () => "Saul",
         betweenTurns: (job) => job(),
       });

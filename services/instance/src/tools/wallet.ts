@@ -62,8 +62,8 @@ export class WalletTool {
     );
   }
 
-  /** Sends `wei` to `to` and waits for the receipt: done means on the chain. */
-  async pay(to: string, wei: bigint): Promise<{ hash: string }> {
+  /** Sends `wei` to `to` and waits for the receipt: done means on the chain (which one: `chainId`). */
+  async pay(to: string, wei: bigint): Promise<{ hash: string; chainId: number }> {
     const notSent = { notSent: true };
     if (!isAddress(to)) throw new WalletError(`"${to}" is not a wallet address (0x and 40 hex digits)`, notSent);
     // A balance that could not be read fails as not sent (guard: nothing could have moved).
@@ -87,7 +87,7 @@ export class WalletTool {
         const hash = await this.wallet.sendTransaction({ to, value: wei, chain });
         const receipt = await this.chain.waitForTransactionReceipt({ hash, timeout: 60_000 });
         if (receipt.status !== "success") throw new WalletError(`the chain reverted the payment (${hash})`, notSent);
-        return { hash };
+        return { hash, chainId: id };
       },
     );
   }
