@@ -302,6 +302,8 @@ describe("who may direct an agent in a group", () => {
       "[offline model] I could not do that: not done: my owner has not allowed members to have me use my wallet.",
     );
     expect(await balance(payee)).toBe(before);
+    // Ana's CLI says it is an agent: Saul speaks, so that the agent answers agents again (MAX_AGENT_CHAIN).
+    await said(saulCli, agent, await saulCli.send("Concierge, thanks"), /I read: "Concierge, thanks"/);
     from = saulCli.events.length;
     await anaCli.send("Concierge, email saul@example.com about Dinner: 8 it is");
     expect(await said(saulCli, agent, from, /Done|could not/)).toMatch(
