@@ -57,7 +57,7 @@ beforeAll(async () => {
     newIdentity(),
     sampleContent({
       agent_name: "Concierge",
-      tools: [tool("sms", "pool"), tool("crypto", "pool")],
+      tools: [tool("sms", "pool"), tool("email", "pool"), tool("crypto", "pool")],
       max_trust_level: "L4",
     }),
     "public",
@@ -179,12 +179,25 @@ describe("who may direct an agent in a group", () => {
     ]);
   });
 
+  it("a member's mail waits for the owner, stated in full; the owner's 👎 sends nothing", {
+    timeout: 60_000,
+  }, async () => {
+    const from = saulCli.events.length;
+    await anaCli.send("Concierge, email saul@example.com about Dinner: at 8 at Nopa?");
+    const question = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
+    expect(question.content).toContain(
+      "Send a mail\nTo: saul@example.com\nSubject: Dinner\n\nat 8 at Nopa?\nAsked by: Ana (member)",
+    );
+    const denied = await saulCli.react(question.id, "👎");
+    expect(await said(saulCli, agent, denied, /could not/)).toMatch(/my owner said no to: email saul@example\.com/);
+  });
+
   it("acts on the permissions its owner signed, and on nobody else's: a member's text runs, a member's payment is refused, a stranger gets one text back", {
     timeout: 120_000,
   }, async () => {
     const permissions = {
       memberSms: Grant.ALLOW,
-      memberEmail: Grant.ASK,
+      memberEmail: Grant.ALLOW,
       memberCrypto: Grant.REFUSE,
       outsiderReply: OutsiderReply.ANSWER,
     };
@@ -253,6 +266,11 @@ describe("who may direct an agent in a group", () => {
       "[offline model] I could not do that: not done: my owner has not allowed members to have me use my wallet.",
     );
     expect(await balance(payee)).toBe(before);
+    from = saulCli.events.length;
+    await anaCli.send("Concierge, email saul@example.com about Dinner: 8 it is");
+    expect(await said(saulCli, agent, from, /Done|could not/)).toMatch(
+      /^\[offline model\] Done: mailed saul@example\.com/,
+    );
 
     const stranger = stack.sms!.phone(STRANGER);
     from = saulCli.events.length;
@@ -260,10 +278,12 @@ describe("who may direct an agent in a group", () => {
     expect(await said(saulCli, agent, from, /A text came/)).toMatch(/I answered it by text\.$/);
     expect((await stranger.waitForMessage(() => true)).from).toBe(handle("sms"));
     expect(stranger.messages()).toHaveLength(1);
-    expect((await activity()).slice(0, 4)).toEqual([
+    expect((await activity()).slice(0, 6)).toEqual([
       "send_sms DONE",
+      "send_email DONE",
       "send_payment REFUSED",
       "send_sms DONE",
+      "set_permissions DONE",
       "set_permissions DONE",
     ]);
   });

@@ -1,6 +1,6 @@
 // The agent commands: add an agent of a template to a conversation, list and
 // read my agents, and what an owner does with one (pin, remove, clone,
-// transfer, accept, trust, permissions, its activity and lineage), each signed with the
+// transfer, accept, trust, permissions, participation, its activity and lineage), each signed with the
 // key as the requester or owner (docs/cli.md). Bodies and answers are the
 // gateway's snake_case JSON (docs/rest.md); the signed fields are the kit's
 // EIP-712 types.
@@ -11,12 +11,13 @@ import {
   cloneFields,
   parseGrant,
   parseOutsiderReply,
+  parseParticipationMode,
   parseTrustLevel,
   permissionNames,
   type TrustLevelName,
 } from "@convos-pool/kit";
 import { formatActivity, type ActivityPage } from "./activity.js";
-import type { PermissionArgs } from "./args.js";
+import type { ParticipationArgs, PermissionArgs } from "./args.js";
 import { CliError } from "./errors.js";
 import { NetworkError, nowSeconds, request, type Context, type Page } from "./http.js";
 import { loadKey } from "./key-store.js";
@@ -261,6 +262,54 @@ export async function setPermissions(ctx: Context, id: string, given: Permission
   );
   const body = { ...names, owner_signature: ownerSignature };
   return (await request(ctx, "PUT", `${agentPath(id)}/permissions`, { body })).body;
+}
+
+export interface ParticipationNames {
+  mode: string;
+  cooldown_seconds: number;
+}
+
+/**
+ * What the owner signs and sends: the values named, and for the other the
+ * agent's `current` one (its JSON's `participation`; none read: "auto" and
+ * 0). A current mode this CLI does not know is an error, never quietly
+ * replaced.
+ */
+export function participationToSet(current: unknown, given: ParticipationArgs): ParticipationNames {
+  const now = (typeof current === "object" && current !== null ? current : {}) as Record<string, unknown>;
+  const mode = given.mode ?? now.mode ?? "auto";
+  if (parseParticipationMode(String(mode)) === undefined)
+    throw new CliError(`the agent's mode is ${JSON.stringify(mode)}, which this CLI does not know: give --mode`);
+  const cooldown = given.cooldown_seconds ?? now.cooldown_seconds ?? 0;
+  if (typeof cooldown !== "number" || !Number.isInteger(cooldown) || cooldown < 0)
+    throw new CliError(
+      `the agent's cooldown is ${JSON.stringify(cooldown)}, which this CLI does not know: give --cooldown`,
+    );
+  return { mode: String(mode), cooldown_seconds: cooldown };
+}
+
+/**
+ * Sets when my agent speaks, signed by the key as its owner
+ * (SetParticipation over the mode and cooldown; the agent checks it itself).
+ * Only what is named changes: the other is read from the agent first (signed
+ * in), unless both are named.
+ */
+export async function setParticipation(ctx: Context, id: string, given: ParticipationArgs): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const both = given.mode !== undefined && given.cooldown_seconds !== undefined;
+  const current = both
+    ? undefined
+    : ((await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { participation?: unknown })
+        .participation;
+  const names = participationToSet(current, given);
+  const ownerSignature = await signRest(
+    key,
+    "SetParticipation",
+    { instanceId: id, mode: parseParticipationMode(names.mode)!, cooldownSeconds: names.cooldown_seconds },
+    nowSeconds(ctx),
+  );
+  const body = { ...names, owner_signature: ownerSignature };
+  return (await request(ctx, "PUT", `${agentPath(id)}/participation`, { body })).body;
 }
 
 /** My agent's activity log, newest first, as a table (signed in). */

@@ -4,11 +4,14 @@
 import { parseArgs } from "node:util";
 import {
   GRANT_NAMES,
+  MAX_COOLDOWN_SECONDS,
   NOT_A_TRUST_LEVEL,
   OUTSIDER_REPLY_NAMES,
+  PARTICIPATION_MODE_NAMES,
   isTrustLevelName,
   type GrantName,
   type OutsiderReplyName,
+  type ParticipationModeName,
   type TrustLevelName,
 } from "@convos-pool/kit";
 import { parseEther } from "viem";
@@ -72,6 +75,8 @@ export interface ParsedCommand {
   feedback?: boolean;
   /** The four options of `permissions`, by the REST body's names; only those given. */
   permissions?: PermissionArgs;
+  /** `--mode` and `--cooldown` of `participation`, by the REST body's names; only those given. */
+  participation?: ParticipationArgs;
   /** `--offer on|off` and `--adopt on|off` of sharing. */
   offer?: boolean;
   adopt?: boolean;
@@ -130,6 +135,36 @@ function permissionArgs(values: Record<string, unknown>, command: CommandName): 
       command,
     );
   return out as PermissionArgs;
+}
+
+export interface ParticipationArgs {
+  mode?: ParticipationModeName;
+  cooldown_seconds?: number;
+}
+
+/** The options of `participation` given: at least one, a mode by its name, a cooldown in whole seconds up to a day. */
+function participationArgs(values: { mode?: string; cooldown?: string }, command: CommandName): ParticipationArgs {
+  const out: ParticipationArgs = {};
+  if (values.mode !== undefined) {
+    if (!(PARTICIPATION_MODE_NAMES as readonly string[]).includes(values.mode))
+      throw new CommandUsageError(
+        `--mode takes ${PARTICIPATION_MODE_NAMES.join(", ")} (got "${values.mode}")`,
+        command,
+      );
+    out.mode = values.mode as ParticipationModeName;
+  }
+  if (values.cooldown !== undefined) {
+    const seconds = /^\d+$/.test(values.cooldown) ? Number(values.cooldown) : NaN;
+    if (!(seconds <= MAX_COOLDOWN_SECONDS))
+      throw new CommandUsageError(
+        `--cooldown takes whole seconds from 0 to ${MAX_COOLDOWN_SECONDS} (got "${values.cooldown}")`,
+        command,
+      );
+    out.cooldown_seconds = seconds;
+  }
+  if (Object.keys(out).length === 0)
+    throw new CommandUsageError("name what to change: --mode or --cooldown (`pool agent ID` shows them now)", command);
+  return out;
 }
 
 /** `--secret NAME=VALUE`, each name once. */
@@ -282,6 +317,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     out.adopt = onOffArg("--adopt", values.adopt, name);
   }
   if (name === "permissions") out.permissions = permissionArgs(values as Record<string, unknown>, name);
+  if (name === "participation") out.participation = participationArgs(values, name);
   if (name === "trust") {
     const level = trustLevelArg(out.args.LEVEL ?? "", name);
     if (level === "L4" && out.dailyLimitWei === undefined) {

@@ -24,6 +24,8 @@ export const OPTIONS = {
   "member-email": { type: "string" },
   "member-crypto": { type: "string" },
   "outsider-reply": { type: "string" },
+  mode: { type: "string" },
+  cooldown: { type: "string" },
   "from-convos": { type: "string" },
   "dry-run": { type: "boolean" },
   notes: { type: "string" },
@@ -173,7 +175,7 @@ export const COMMANDS = {
     args: ["ID"],
     options: [],
     synopsis: "ID",
-    summary: "one of my agents, with its instruction-sync state, trust level and permissions",
+    summary: "one of my agents, with its instruction-sync state, trust level, permissions and when it speaks",
   },
   pin: { args: ["ID"], options: [], synopsis: "ID", summary: "keep my agent on the template version it runs" },
   unpin: {
@@ -215,6 +217,13 @@ export const COMMANDS = {
       "ID [--member-sms allow|ask|refuse] [--member-email allow|ask|refuse] [--member-crypto allow|ask|refuse] [--outsider-reply none|ask|answer]",
     summary:
       "set whose requests my agent acts on: whether another member may have it text, mail or pay (allow; ask: ask me first; refuse) and whether it answers texts from outside (none, ask, answer); options not given keep their current values",
+  },
+  participation: {
+    args: ["ID"],
+    options: ["mode", "cooldown"],
+    synopsis: "ID [--mode auto|speak|mention|paused] [--cooldown SECONDS]",
+    summary:
+      "set when my agent speaks in its conversation: auto (speak alone with one person, mention in a group), speak, mention (only when named or replied to) or paused, and the least time between its answers (0 to 86400 seconds); an option not given keeps its current value",
   },
   activity: {
     args: ["ID"],

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { Grant, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { NO_LIMITS, generateServiceCredentials, createLogger } from "@convos-pool/kit";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -250,7 +250,7 @@ describe("pool for an agent's owner", () => {
     await expectHttpError(pool.deleteTemplate(acme, base.id), 422, "unprocessable_entity");
   });
 
-  it("claim (signed, no session), agents, agent, pin, unpin, trust, permissions, activity, remove; someone else cannot; logout ends the session", async () => {
+  it("claim (signed, no session), agents, agent, pin, unpin, trust, permissions, participation, activity, remove; someone else cannot; logout ends the session", async () => {
     // A creator publishes a template with a pool tool and a required user tool.
     const creator: Context = { ...ctx, keyFile: join(dir, "creator/key.json") };
     await pool.keygen(creator);
@@ -328,6 +328,23 @@ describe("pool for an agent's owner", () => {
       outsiderReply: OutsiderReply.ANSWER,
     });
 
+    // When it speaks: by its conversation's size to start with; each change keeps what it did not name.
+    expect(((await pool.agent(owner, instanceId)) as { participation: unknown }).participation).toEqual({
+      mode: "auto",
+      cooldown_seconds: 0,
+    });
+    expect(await pool.setParticipation(owner, instanceId, { mode: "mention", cooldown_seconds: 60 })).toMatchObject({
+      id: instanceId,
+      participation: { mode: "mention", cooldown_seconds: 60 },
+    });
+    expect(await pool.setParticipation(owner, instanceId, { mode: "paused" })).toMatchObject({
+      participation: { mode: "paused", cooldown_seconds: 60 },
+    });
+    expect(host.instances.get(instanceId)?.participation).toEqual({
+      mode: ParticipationMode.PAUSED,
+      cooldownSeconds: 60,
+    });
+
     // The creator is not the owner: told the agent does not exist.
     await expectHttpError(pool.pinAgent(creator, instanceId, true), 404, "not_found");
     await expectHttpError(pool.removeAgent(creator, instanceId), 404, "not_found");
@@ -339,6 +356,7 @@ describe("pool for an agent's owner", () => {
       outsider_reply: "none",
     } as const;
     await expectHttpError(pool.setPermissions(creator, instanceId, everything), 404, "not_found");
+    await expectHttpError(pool.setParticipation(creator, instanceId, { mode: "speak" }), 404, "not_found");
     await expectHttpError(pool.activity(creator, instanceId), 404, "not_found");
 
     expect(await pool.removeAgent(owner, instanceId)).toEqual({ id: instanceId, removed: true });

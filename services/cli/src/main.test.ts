@@ -120,6 +120,13 @@ describe("argument errors (exit 2, usage text)", () => {
     ],
     [["permissions", "inst_x", "--member-sms"], /--member-sms <value>' argument missing/],
     [["trust", "inst_x", "L1", "--member-sms", "allow"], /trust takes no --member-sms/],
+    [["participation", "inst_x"], /name what to change: --mode or --cooldown/],
+    [["participation", "inst_x", "--mode", "loud"], /--mode takes auto, speak, mention, paused \(got "loud"\)/],
+    [["participation", "inst_x", "--cooldown=-5"], /--cooldown takes whole seconds from 0 to 86400 \(got "-5"\)/],
+    [["participation", "inst_x", "--cooldown", "1.5"], /--cooldown takes whole seconds from 0 to 86400 \(got "1.5"\)/],
+    [["participation", "inst_x", "--cooldown", "86401"], /--cooldown takes whole seconds from 0 to 86400/],
+    [["participation", "inst_x", "--cooldown", "1m"], /--cooldown takes whole seconds/],
+    [["permissions", "inst_x", "--mode", "speak"], /permissions takes no --mode/],
   ];
   for (const [argv, message] of cases) {
     it(`pool ${argv.join(" ")}`, async () => {
@@ -624,6 +631,55 @@ describe("agents", () => {
     replies.push(json(200, { id: INSTANCE_ID, permissions: { member_sms: "sometimes" } }));
     expect(await run(["permissions", INSTANCE_ID, "--member-email", "refuse"], io())).toBe(1);
     expect(stderr()).toMatch(/the agent's member_sms is "sometimes", which this CLI does not know: give --member-sms/);
+    expect(calls.map((c) => c.method)).toEqual(["POST", "GET"]);
+  });
+
+  it("participation reads the agent first (signed in) and signs SetParticipation as the owner over the mode named and the cooldown as it was", async () => {
+    const id = await keygen();
+    replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    replies.push(json(200, { id: INSTANCE_ID, participation: { mode: "speak", cooldown_seconds: 45 } }));
+    const after = { mode: "mention", cooldown_seconds: 45 };
+    replies.push(json(200, { id: INSTANCE_ID, participation: after }));
+    expect(await run(["participation", INSTANCE_ID, "--mode", "mention"], io())).toBe(0);
+    expect(JSON.parse(stdout())).toMatchObject({ participation: after });
+    const [, read, put] = calls;
+    expect(`${read?.method} ${read?.url} ${read?.headers.authorization}`).toBe(
+      `GET http://gw.test:9999/api/pool/agents/${INSTANCE_ID} Bearer v2.tok`,
+    );
+    expect([put?.method, put?.url]).toEqual([
+      "PUT",
+      `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/participation`,
+    ]);
+    // No session on the change: the signature is the proof.
+    expect(put?.headers.authorization).toBeUndefined();
+    const body = put?.body as Record<string, unknown> & { owner_signature: never };
+    expect(Object.keys(body).sort()).toEqual(["cooldown_seconds", "mode", "owner_signature"]);
+    expect(body).toMatchObject(after);
+    const signed = { inboxId: id.inbox_id, instanceId: INSTANCE_ID, mode: 2 };
+    expect(await verify("SetParticipation", { ...signed, cooldownSeconds: 45 }, body.owner_signature)).toBe(id.address);
+    await expect(verify("SetParticipation", { ...signed, cooldownSeconds: 0 }, body.owner_signature)).rejects.toThrow();
+  });
+
+  it("participation with both named reads nothing first, and a mode of the agent it does not know is an error, not a change", async () => {
+    const id = await keygen();
+    replies.push(json(200, { id: INSTANCE_ID }));
+    expect(await run(["participation", INSTANCE_ID, "--mode", "auto", "--cooldown", "0"], io())).toBe(0);
+    expect(calls.map((c) => c.method)).toEqual(["PUT"]);
+    const body = calls[0]?.body as { owner_signature: never };
+    expect(body).toMatchObject({ mode: "auto", cooldown_seconds: 0 });
+    expect(
+      await verify(
+        "SetParticipation",
+        { inboxId: id.inbox_id, instanceId: INSTANCE_ID, mode: 0, cooldownSeconds: 0 },
+        body.owner_signature,
+      ),
+    ).toBe(id.address);
+
+    calls = [];
+    replies.push(json(200, { token: "v2.tok", expires_at: "2999-01-01T00:00:00.000Z" }));
+    replies.push(json(200, { id: INSTANCE_ID, participation: { mode: "whisper", cooldown_seconds: 0 } }));
+    expect(await run(["participation", INSTANCE_ID, "--cooldown", "60"], io())).toBe(1);
+    expect(stderr()).toMatch(/the agent's mode is "whisper", which this CLI does not know: give --mode/);
     expect(calls.map((c) => c.method)).toEqual(["POST", "GET"]);
   });
 

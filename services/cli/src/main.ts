@@ -136,6 +136,8 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return cmd.setTrust(ctx, id, trustLevelArg(a.LEVEL as string, "trust"), p.dailyLimitWei);
     case "permissions":
       return cmd.setPermissions(ctx, id, p.permissions!);
+    case "participation":
+      return cmd.setParticipation(ctx, id, p.participation!);
     case "activity":
       return cmd.activity(ctx, id, { limit: p.limit, cursor: p.cursor });
     case "lineage":

@@ -18,6 +18,7 @@ import {
   Grant,
   InstanceState,
   OutsiderReply,
+  ParticipationMode,
   SyncState,
   ToolCallOutcome,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -27,11 +28,13 @@ import {
   createLogger,
   jsonHash,
   NO_LIMITS,
+  resolveParticipation,
   resolvePermissions,
   signClaim,
   signClone,
   signOperation,
   type OperationFields,
+  type ResolvedParticipation,
   type ResolvedPermissions,
   type SignedOperation,
   type TemplateContentJson,
@@ -1021,6 +1024,112 @@ describe("REST", () => {
     });
     expect((await rest("POST", `/api/pool/agents/${id}/permissions`, { token, body: {} })).status).toBe(405);
     expect((await rest("PUT", `/api/pool/agents/${id}/permissions`, { token, body: {}, on: bare })).status).toBe(503);
+  });
+
+  it("sets when an agent speaks, signed by its owner over the mode and cooldown with the defaults filled in (PUT /api/pool/agents/{id}/participation), for its owner only, and shows it by name", async () => {
+    const { user: owner, claimed } = await claimedAgent();
+    const id = claimed.json.instance_id as string;
+    const token = await session(owner);
+    const stranger = newIdentity();
+    const sig = async (who: TestIdentity, p: Partial<ResolvedParticipation>) => {
+      const s = await signOperation(who.account, "SetParticipation", {
+        inboxId: who.inboxId,
+        instanceId: id,
+        ...resolveParticipation(p),
+      });
+      return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
+    };
+    const put = (body: unknown, t?: string) =>
+      rest("PUT", `/api/pool/agents/${id}/participation`, { body, ...(t ? { token: t } : {}) });
+
+    // A new agent speaks by its conversation's size, with no cooldown.
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.participation).toEqual({
+      mode: "auto",
+      cooldown_seconds: 0,
+    });
+
+    // Both, no session.
+    const mention = await put({
+      mode: "mention",
+      cooldown_seconds: 60,
+      owner_signature: await sig(owner, { mode: ParticipationMode.MENTION, cooldownSeconds: 60 }),
+    });
+    expect(mention.status, JSON.stringify(mention.json)).toBe(200);
+    const kept = { mode: "mention", cooldown_seconds: 60 };
+    expect(mention.json).toMatchObject({ id, owner_id: owner.inboxId, participation: kept });
+    expect(host.callsOf(id)).toContain("participation");
+    expect(host.instances.get(id)?.participation).toEqual({ mode: ParticipationMode.MENTION, cooldownSeconds: 60 });
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.participation).toEqual(kept);
+    expect((await rest("GET", `/api/pool/agents?owner=${owner.inboxId}`, { token })).json.agents[0]).toMatchObject({
+      id,
+      participation: kept,
+    });
+
+    // The mode alone, with a session: the cooldown left out is 0, as signed.
+    const paused = await put(
+      { mode: "paused", owner_signature: await sig(owner, { mode: ParticipationMode.PAUSED }) },
+      token,
+    );
+    expect(paused.status, JSON.stringify(paused.json)).toBe(200);
+    expect(paused.json.participation).toEqual({ mode: "paused", cooldown_seconds: 0 });
+
+    // The owner's signature, always (a session is not enough), once, over these values; nobody else's.
+    const unsigned = await put({ mode: "speak" }, token);
+    expect(unsigned.status, JSON.stringify(unsigned.json)).toBe(401);
+    expect(unsigned.json.error.code).toBe("unauthenticated");
+    const once = await sig(owner, { mode: ParticipationMode.SPEAK, cooldownSeconds: 30 });
+    expect((await put({ mode: "speak", cooldown_seconds: 30, owner_signature: once })).status).toBe(200);
+    expect((await put({ mode: "speak", cooldown_seconds: 30, owner_signature: once })).status).toBe(401);
+    // Signed over another cooldown than the body's: not the owner's for this.
+    const other = await put({
+      mode: "speak",
+      cooldown_seconds: 5,
+      owner_signature: await sig(owner, { mode: ParticipationMode.SPEAK, cooldownSeconds: 6 }),
+    });
+    expect(other.status, JSON.stringify(other.json)).toBe(404);
+    const strangers = await put({
+      mode: "speak",
+      owner_signature: await sig(stranger, { mode: ParticipationMode.SPEAK }),
+    });
+    expect(strangers.status, JSON.stringify(strangers.json)).toBe(404);
+    expect(strangers.json.error.code).toBe("not_found");
+    const withStrangersSession = await put(
+      { mode: "speak", owner_signature: await sig(stranger, { mode: ParticipationMode.SPEAK }) },
+      await session(stranger),
+    );
+    expect(withStrangersSession.status).toBe(404);
+
+    // Bad input, named by the body's field, before anything is signed or sent.
+    for (const [body, field] of [
+      [{ mode: "loud" }, "mode"],
+      [{ mode: 1 }, "mode"],
+      [{ mode: "PARTICIPATION_MODE_SPEAK" }, "mode"],
+      [{ mode: null }, "mode"],
+      [{ cooldown_seconds: -1 }, "cooldown_seconds"],
+      [{ cooldown_seconds: 86_401 }, "cooldown_seconds"],
+      [{ cooldown_seconds: "60" }, "cooldown_seconds"],
+      [{ cooldownSeconds: 60 }, "cooldownSeconds"],
+      [{ mode: "speak", colour: "red" }, "colour"],
+      [{ mode: "speak", owner_signature: { signature: "0x00", issued_at: 1 } }, "owner_signature.nonce"],
+    ] as const) {
+      const bad = await put(body, token);
+      expect(bad.status, JSON.stringify(bad.json)).toBe(400);
+      expect(bad.json.error).toMatchObject({ type: "invalid_request", code: "invalid_argument", field });
+    }
+    expect((await put({ mode: "loud" }, token)).json.error.message).toBe(
+      'mode: must be "auto" or "speak" or "mention" or "paused"',
+    );
+    expect((await put({ cooldownSeconds: 60 }, token)).json.error.message).toBe(
+      "cooldownSeconds: unknown field; did you mean cooldown_seconds?",
+    );
+
+    // Nothing refused changed anything: the last value set stands.
+    expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.participation).toEqual({
+      mode: "speak",
+      cooldown_seconds: 30,
+    });
+    expect((await rest("POST", `/api/pool/agents/${id}/participation`, { token, body: {} })).status).toBe(405);
+    expect((await rest("PUT", `/api/pool/agents/${id}/participation`, { token, body: {}, on: bare })).status).toBe(503);
   });
 
   it("refuses a trust level above the highest the agent's template allows (L2 when it names none)", async () => {

@@ -23,6 +23,7 @@ describe("limits per client address", () => {
       ["convos.pool.v1.ClaimService", "SetInstancePin"],
       ["convos.pool.v1.ClaimService", "SetTrustLevel"],
       ["convos.pool.v1.ClaimService", "SetPermissions"],
+      ["convos.pool.v1.ClaimService", "SetParticipation"],
       ["convos.pool.v1.ClaimService", "ListAgentActivity"],
       ["convos.pool.v1.SessionService", "DeleteSession"],
     ] as const) {

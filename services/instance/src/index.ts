@@ -7,6 +7,7 @@ export {
   type RunningInstanceHost,
 } from "./host.js";
 export { AgentInstance } from "./agent/instance.js";
+export { MAX_ANSWERS_PER_MINUTE } from "./agent/policy.js";
 export type { ConversationState, InstanceConfig } from "./agent/types.js";
 export {
   ChatCompletionsClient,

@@ -67,7 +67,9 @@ import {
   outsiderReplyName,
   pageSize,
   permissionsMessage,
+  resolveParticipation,
   resolvePermissions,
+  type ResolvedParticipation,
   type ResolvedPermissions,
   type RunningServer,
   serviceAuthInterceptor,
@@ -99,6 +101,8 @@ export interface StandInInstance {
   trust?: { level: TrustLevel; dailySpendLimitWei: string } | undefined;
   /** Whose requests it acts on, as its owner last set them (none yet: the defaults). */
   permissions?: ResolvedPermissions | undefined;
+  /** When it speaks, as its owner last set it (none yet: by the conversation's size). */
+  participation?: ResolvedParticipation | undefined;
   /** Its activity log, oldest first: here only its changes of level and of permissions. */
   activity?: ActivityEntry[] | undefined;
 }
@@ -113,7 +117,8 @@ type Step =
   | "update-answer"
   | "transfer"
   | "trust"
-  | "permissions";
+  | "permissions"
+  | "participation";
 
 export class StandInHost {
   readonly instances = new Map<string, StandInInstance>();
@@ -359,6 +364,7 @@ export class StandInHost {
             i.tools = undefined;
             i.trust = undefined;
             i.permissions = undefined;
+            i.participation = undefined;
             i.activity = undefined;
             i.state = InstanceState.IDLE;
             i.releases++;
@@ -447,6 +453,13 @@ export class StandInHost {
               }),
             );
             return { permissions: permissionsMessage(p) };
+          },
+          // Checked as an instance checks them, not signed (as above); the real agent says the change in
+          // its conversation rather than in its activity log, so nothing is logged here.
+          setParticipation: (req, ctx) => {
+            const i = host.step("participation", host.headerId(ctx));
+            i.participation = resolveParticipation(req.participation);
+            return { participation: i.participation };
           },
           // Newest first; the page token is how many entries came before.
           listActivity: (req, ctx) => {

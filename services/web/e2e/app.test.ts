@@ -6,7 +6,7 @@
 // conversation and sees it join and answer; the creator's dashboard follows
 // an update to the live agent; the owner pins, unpins, lowers its trust
 // level (and sees the change in its activity), sets who may ask it for what
-// and clones it; a browser wallet (EIP-1193) signs; and a keyboard alone gets
+// and when it speaks, and clones it; a browser wallet (EIP-1193) signs; and a keyboard alone gets
 // around. Every page is checked for labels, contrast and phone width, and
 // photographed at desktop and phone width into e2e/screenshots/.
 import { randomBytes } from "node:crypto";
@@ -23,7 +23,13 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { TRUST_LEVEL_SUMMARIES, createLogger, deriveInboxId, signOperation } from "@convos-pool/kit";
+import {
+  PARTICIPATION_SUMMARIES,
+  TRUST_LEVEL_SUMMARIES,
+  createLogger,
+  deriveInboxId,
+  signOperation,
+} from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/testing";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startPool, type RunningPool } from "@convos-pool/dev";
@@ -416,6 +422,36 @@ describe("the web app in a browser", () => {
     await expect(outsiders.inputValue()).resolves.toBe("answer");
     await expect(sms.inputValue()).resolves.toBe("ask");
     await expect(user.getByLabel("A member asks it to read or send mail").inputValue()).resolves.toBe("ask");
+
+    // When it speaks: by the conversation's size, no cooldown, to start with. The owner sets "when mentioned" with a
+    // minute's cooldown; after a reload the page shows what the agent kept. (It is alone with one person here, so it
+    // still answers everything.)
+    const speaks = user.getByTestId("agent-participation");
+    const mode = user.getByLabel("Mode", { exact: true });
+    const cooldown = user.getByLabel("Cooldown (seconds)");
+    await poll(() => speaks.textContent()).toBe(
+      `By the conversation's size: ${PARTICIPATION_SUMMARIES.auto}; no cooldown.`,
+    );
+    await expect(mode.inputValue()).resolves.toBe("auto");
+    await expect(cooldown.inputValue()).resolves.toBe("0");
+    await expect(mode.locator("option").allTextContents()).resolves.toEqual([
+      "By the conversation's size",
+      "Speak",
+      "When mentioned",
+      "Paused",
+    ]);
+    await mode.selectOption({ label: "When mentioned" });
+    await user.getByText(PARTICIPATION_SUMMARIES.mention, { exact: true }).waitFor();
+    await cooldown.fill("60");
+    await user.getByRole("button", { name: "Sign and save when it speaks" }).click();
+    await user.getByText("Saved: it says so in its conversation.").waitFor();
+    await user.reload();
+    await heading(user, agentName).waitFor();
+    await poll(() => mode.inputValue()).toBe("mention");
+    await expect(cooldown.inputValue()).resolves.toBe("60");
+    await expect(speaks.textContent()).resolves.toBe(
+      `When mentioned: ${PARTICIPATION_SUMMARIES.mention}; waits 60 s after an answer before joining in unasked.`,
+    );
 
     const second = await conversation("Osaka trip");
     await user.getByLabel("Conversation invite").fill(second.ready.inviteUrl);

@@ -1,6 +1,6 @@
 // The REST paths of agents (docs/rest.md, "Claims and \"My agents\""): the
 // claim (and clone), "My agents", one agent, pinning, removal, transfer,
-// trust, permissions and activity, and a template's instances for its creator. Each is a
+// trust, permissions, participation and activity, and a template's instances for its creator. Each is a
 // ClaimService RPC of the forwarder, as on the Connect face; 503 when the
 // gateway has no claims service.
 
@@ -12,6 +12,8 @@ import {
   AGENT_LIST_ERRORS,
   CLAIM_ERRORS,
   CLAIM_FIELDS,
+  PARTICIPATION_ERRORS,
+  PARTICIPATION_FIELDS,
   PERMISSIONS_ERRORS,
   PERMISSIONS_FIELDS,
   PIN_FIELDS,
@@ -23,6 +25,7 @@ import {
   claimFromBody,
   inheritanceToJson,
   instanceToJson,
+  participationFromBody,
   permissionsFromBody,
   pinFromBody,
   removeFromBody,
@@ -147,6 +150,20 @@ const setPermissions: Handler = async (r, deps) => {
   return { status: 200, body: instanceToJson(res.instance!) };
 };
 
+/**
+ * Sets when an agent speaks: `{mode?, cooldown_seconds?, owner_signature}`
+ * (SetParticipation; required even with a session: the agent checks it). A
+ * field left out is its default ("auto", 0). Answers the agent, with its new
+ * participation.
+ */
+const setParticipation: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const body = participationFromBody(await r.body(PARTICIPATION_FIELDS));
+  const res = await claims.setParticipation({ instanceId: r.id, ...body }, r.call);
+  return { status: 200, body: instanceToJson(res.instance!) };
+};
+
 /** An agent's activity log, newest first: `{entries, next_cursor}`; its owner's session only (anyone else 404). */
 const agentActivity: Handler = async (r, deps) => {
   const claims = claimsOf(deps);
@@ -213,5 +230,6 @@ export const AGENT_ROUTES: Route[] = [
   ["POST", "/agents/:id/accept", acceptAgent, AGENT_ERRORS],
   ["PUT", "/agents/:id/trust", setTrust, AGENT_ERRORS],
   ["PUT", "/agents/:id/permissions", setPermissions, PERMISSIONS_ERRORS],
+  ["PUT", "/agents/:id/participation", setParticipation, PARTICIPATION_ERRORS],
   ["GET", "/agents/:id/activity", agentActivity, AGENT_ERRORS],
 ];

@@ -1,14 +1,25 @@
-// The permissions body and answer of the agent paths, as plain calls (no
-// server): names in, the proto's values out, and back to names.
+// The permissions and participation bodies and answers of the agent paths,
+// as plain calls (no server): names in, the proto's values out, and back to
+// names.
 
 import { create } from "@bufbuild/protobuf";
-import { Grant, InstanceSchema, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import {
+  Grant,
+  InstanceSchema,
+  OutsiderReply,
+  ParticipationMode,
+  ParticipationSchema,
+} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { permissionsMessage } from "@convos-pool/kit";
 import { describe, expect, it } from "vitest";
 import {
+  PARTICIPATION_ERRORS,
+  PARTICIPATION_FIELDS,
   PERMISSIONS_ERRORS,
   PERMISSIONS_FIELDS,
   instanceToJson,
+  participationFromBody,
+  participationToJson,
   permissionsFromBody,
   permissionsToJson,
 } from "./claims-json.js";
@@ -17,9 +28,11 @@ import { JsonObject } from "./json.js";
 
 const parse = (body: unknown) => permissionsFromBody(JsonObject.body(body, PERMISSIONS_FIELDS));
 
-function refusal(body: unknown): [string | undefined, string] {
+const parseParticipation = (body: unknown) => participationFromBody(JsonObject.body(body, PARTICIPATION_FIELDS));
+
+function refusal(body: unknown, of: (body: unknown) => unknown = parse): [string | undefined, string] {
   try {
-    parse(body);
+    of(body);
   } catch (err) {
     if (err instanceof RestError) return [err.field, err.message];
     throw err;
@@ -80,6 +93,62 @@ describe("an agent's permissions in its JSON", () => {
     expect(permissionsToJson({ ...set, memberEmail: 9 as Grant, outsiderReply: 9 as OutsiderReply })).toMatchObject({
       member_email: "ask",
       outsider_reply: "none",
+    });
+  });
+});
+
+describe("PUT /api/pool/agents/{id}/participation body", () => {
+  it("takes the mode by its name and the cooldown in seconds, and leaves out those not given, for the claims service to fill with the defaults", () => {
+    expect(parseParticipation({ mode: "mention", cooldown_seconds: 60 }).participation).toEqual({
+      mode: ParticipationMode.MENTION,
+      cooldownSeconds: 60,
+    });
+    expect(parseParticipation({ mode: "auto" }).participation).toEqual({ mode: ParticipationMode.UNSPECIFIED });
+    expect(parseParticipation({ cooldown_seconds: 86_400 }).participation).toEqual({ cooldownSeconds: 86_400 });
+    expect(parseParticipation({})).toEqual({ participation: {}, ownerSignature: undefined });
+  });
+
+  it("refuses a mode it does not know and a cooldown that is not 0 to a day in whole seconds, naming the field", () => {
+    expect(refusal({ mode: "loud" }, parseParticipation)).toEqual([
+      "mode",
+      'mode: must be "auto" or "speak" or "mention" or "paused"',
+    ]);
+    expect(refusal({ mode: "PARTICIPATION_MODE_SPEAK" }, parseParticipation)[0]).toBe("mode");
+    expect(refusal({ mode: 2 }, parseParticipation)[0]).toBe("mode");
+    expect(refusal({ cooldown_seconds: -1 }, parseParticipation)).toEqual([
+      "cooldown_seconds",
+      "cooldown_seconds: must be at least 0",
+    ]);
+    expect(refusal({ cooldown_seconds: 1.5 }, parseParticipation)[0]).toBe("cooldown_seconds");
+    expect(refusal({ cooldown_seconds: "60" }, parseParticipation)[0]).toBe("cooldown_seconds");
+    expect(refusal({ cooldown_seconds: 86_401 }, parseParticipation)).toEqual([
+      "cooldown_seconds",
+      'cooldown_seconds: must be at most 86400 (a day; "paused" is longer)',
+    ]);
+    expect(refusal({ cooldownSeconds: 5 }, parseParticipation)[1]).toBe(
+      "cooldownSeconds: unknown field; did you mean cooldown_seconds?",
+    );
+  });
+
+  it("names the claims service's `participation.cooldown_seconds` as the body does", () => {
+    expect(PARTICIPATION_ERRORS.field("participation.cooldown_seconds", () => false)).toBe("cooldown_seconds");
+    expect(PARTICIPATION_ERRORS.field("participation.mode", () => false)).toBe("mode");
+  });
+});
+
+describe("when an agent speaks, in its JSON", () => {
+  it("is its mode by name and its cooldown, auto and 0 when its owner never set them", () => {
+    expect(instanceToJson(create(InstanceSchema, { id: "inst_1" }))).toMatchObject({
+      participation: { mode: "auto", cooldown_seconds: 0 },
+    });
+    const set = create(ParticipationSchema, { mode: ParticipationMode.PAUSED, cooldownSeconds: 30 });
+    expect(instanceToJson(create(InstanceSchema, { id: "inst_2", participation: set }))).toMatchObject({
+      participation: { mode: "paused", cooldown_seconds: 30 },
+    });
+    // A mode this gateway does not know (a newer agent's): shown as the default.
+    expect(participationToJson({ ...set, mode: 9 as ParticipationMode })).toEqual({
+      mode: "auto",
+      cooldown_seconds: 30,
     });
   });
 });

@@ -1,9 +1,10 @@
-// The claim (and clone), "My agents", pin, transfer, trust and permissions
-// REST bodies (docs/rest.md, "Claims and \"My agents\""), snake_case as every
-// REST body: a claim body as ClaimService's ClaimRequest, instances as proto
-// JSON with the proto's own field names (trust levels by their names, "L1" to
-// "L4"; permissions by theirs, "allow", "none"), and the claims service's RPC
-// field paths in the body's names.
+// The claim (and clone), "My agents", pin, transfer, trust, permissions and
+// participation REST bodies (docs/rest.md, "Claims and \"My agents\""),
+// snake_case as every REST body: a claim body as ClaimService's ClaimRequest,
+// instances as proto JSON with the proto's own field names (trust levels by
+// their names, "L1" to "L4"; permissions and participation modes by theirs,
+// "allow", "none", "mention"), and the claims service's RPC field paths in
+// the body's names.
 
 import { create, toJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
@@ -17,18 +18,25 @@ import {
   type ActivityEntry,
   type Inheritance,
   type Instance,
+  type Participation,
   type Permissions,
 } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   DEFAULT_PERMISSION_VALUES,
   GRANT_NAMES,
+  MAX_COOLDOWN_SECONDS,
   NOT_A_TRUST_LEVEL,
   OUTSIDER_REPLY_NAMES,
+  PARTICIPATION_MODE_NAMES,
   parseGrant,
   parseOutsiderReply,
+  parseParticipationMode,
+  participationModeName,
   permissionNames,
   parseTrustLevel,
   trustLevelName,
+  type ParticipationModeName,
+  type ResolvedParticipation,
   type ResolvedPermissions,
   type TrustLevelName,
 } from "@convos-pool/kit";
@@ -193,6 +201,37 @@ export function permissionsFromBody(body: JsonObject): PermissionsBody {
   return { permissions, ownerSignature: signatureOf(body, "owner_signature") };
 }
 
+export const PARTICIPATION_FIELDS = ["mode", "cooldown_seconds", "owner_signature"] as const;
+
+export interface ParticipationBody {
+  /** Only the fields the body gave; the claims service fills the rest with the defaults, as the owner signed them. */
+  participation: Partial<ResolvedParticipation>;
+  ownerSignature: Signature | undefined;
+}
+
+/**
+ * The body of PUT /api/pool/agents/{id}/participation: `mode` ("auto",
+ * "speak", "mention" or "paused") and `cooldown_seconds` (0 to a day), each
+ * optional (left out: "auto" and 0, not the current value), and the owner's
+ * SetParticipation over both (required even with a session: the agent checks
+ * it; its absence is the claims service's 401).
+ */
+export function participationFromBody(body: JsonObject): ParticipationBody {
+  const participation: Partial<ResolvedParticipation> = {};
+  if (body.has("mode")) participation.mode = parseParticipationMode(body.oneOf("mode", PARTICIPATION_MODE_NAMES))!;
+  if (body.has("cooldown_seconds")) {
+    // Checked here as well as by the claims service: past uint32 it could not even be sent.
+    const seconds = body.integer("cooldown_seconds", 0);
+    if (seconds > MAX_COOLDOWN_SECONDS)
+      throw badRequest(
+        body.field("cooldown_seconds"),
+        `must be at most ${MAX_COOLDOWN_SECONDS} (a day; "paused" is longer)`,
+      );
+    participation.cooldownSeconds = seconds;
+  }
+  return { participation, ownerSignature: signatureOf(body, "owner_signature") };
+}
+
 /** Proto JSON in the REST API's casing (lineage-routes.ts too): the proto's own (snake_case) field names, every field present. */
 export const PROTO_JSON = { alwaysEmitImplicit: true, useProtoFieldName: true } as const;
 
@@ -200,8 +239,9 @@ export const PROTO_JSON = { alwaysEmitImplicit: true, useProtoFieldName: true } 
  * An instance as proto JSON (snake_case, enums by name, int64 as strings,
  * every field present), but its trust level by the name people use: "L1" to
  * "L4" ("" when unknown), as template content names a template's highest;
- * and its permissions by theirs (`{member_sms: "ask", …}`), the defaults for
- * an agent whose owner never set them.
+ * its permissions by theirs (`{member_sms: "ask", …}`) and when it speaks
+ * (`{mode: "auto", cooldown_seconds: 0}`), the defaults for an agent whose
+ * owner never set them.
  */
 export function instanceToJson(i: Instance): unknown {
   const json = toJson(InstanceSchema, i, PROTO_JSON) as Record<string, unknown>;
@@ -215,7 +255,18 @@ export function instanceToJson(i: Instance): unknown {
     trust_level: trustLevelName(i.trustLevel),
     template_delisting: delisting,
     permissions: permissionsToJson(i.permissions),
+    participation: participationToJson(i.participation),
   };
+}
+
+export interface ParticipationJson {
+  mode: ParticipationModeName;
+  cooldown_seconds: number;
+}
+
+/** The mode by its name ("auto" when unset or unknown, as the agent takes it), the cooldown in seconds. */
+export function participationToJson(p: Participation | undefined): ParticipationJson {
+  return { mode: participationModeName(p?.mode ?? 0), cooldown_seconds: p?.cooldownSeconds ?? 0 };
 }
 
 /** Each field by its name; one unset or unknown is its default, as the agent takes it. */
@@ -280,6 +331,11 @@ export const AGENT_ERRORS: RestErrorMapping = {
 /** The permissions path's: the RPC's `permissions.member_sms` is the body's `member_sms`. */
 export const PERMISSIONS_ERRORS: RestErrorMapping = {
   field: (rpcField, sent) => AGENT_ERRORS.field(rpcField.replace(/^permissions\./, ""), sent),
+};
+
+/** The participation path's: the RPC's `participation.mode` is the body's `mode`. */
+export const PARTICIPATION_ERRORS: RestErrorMapping = {
+  field: (rpcField, sent) => AGENT_ERRORS.field(rpcField.replace(/^participation\./, ""), sent),
 };
 
 /** Seconds a client should wait before retrying a claim that found no idle agent (the pool refills every few seconds). */

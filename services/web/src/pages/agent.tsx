@@ -1,5 +1,5 @@
 // One agent of its owner: pin or follow its template's updates, remove it,
-// set its trust level and who may ask it for what, clone it with what it learned into another
+// set its trust level, who may ask it for what and when it speaks, clone it with what it learned into another
 // conversation, transfer it, what it did (its activity log) and where it came
 // from (lineage). Every change is signed here by the owner.
 import { useMutation, useQuery } from "@connectrpc/connect-query";
@@ -31,6 +31,7 @@ import { FieldError, shownError, type ShownError } from "../errors";
 import { eth, outcomeName, short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
+import { ParticipationForm } from "./agent-participation";
 import { PermissionsForm } from "./agent-permissions";
 import { useAction } from "./use-action";
 import {
@@ -185,6 +186,7 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
       )}
       {live && <TrustForm agent={i} />}
       {live && <PermissionsForm agent={i} />}
+      {live && <ParticipationForm agent={i} />}
       {live && <CloneForm parent={i} />}
       {live && (
         <form

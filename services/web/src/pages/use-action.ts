@@ -1,5 +1,5 @@
 // One owner action of the agent page at a time (pin, remove, trust,
-// permissions, transfer, accept): busy while it runs, its notice when done,
+// permissions, participation, transfer, accept): busy while it runs, its notice when done,
 // its error kept beside the form it came from; every query read again after.
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
