@@ -98,6 +98,7 @@ async function claim(template: Template): Promise<Agent> {
   return { id: instanceId, inboxId: host!.instances.get(instanceId)!.inboxId };
 }
 
+/** The CLI says `text`; each listed agent's answer. In a group an agent answers what names it ("Planner SAUL, …"). */
 async function ask(text: string, who: Agent[]): Promise<string[]> {
   const from = await cli!.send(text);
   return Promise.all(who.map(async (a) => (await cli!.messageFrom(a.inboxId, from, 30_000)).content));
@@ -126,11 +127,13 @@ describe("base templates end to end (real templates, claims, instance host, XMTP
     agents.saul = await claim(bySaul);
     agents.kim = await claim(byKim);
     agents.steady = await claim(steady);
-    expect(await ask("Where to first?", [agents.saul, agents.kim, agents.steady])).toEqual([
-      "ALPHA/SAUL",
-      "ALPHA/KIM",
-      "ALPHA/STEADY",
-    ]);
+    expect(
+      await ask("Planner SAUL, Planner KIM and Planner STEADY, where to first?", [
+        agents.saul,
+        agents.kim,
+        agents.steady,
+      ]),
+    ).toEqual(["ALPHA/SAUL", "ALPHA/KIM", "ALPHA/STEADY"]);
   });
 
   it("the base's update reaches the agents of both templates that follow it; the one that stays on version 1 does not move", {
@@ -138,14 +141,17 @@ describe("base templates end to end (real templates, claims, instance host, XMTP
   }, async () => {
     base = await signedUpdate(templatesSc!.client, acme, base, policy("BRAVO"));
     await expect
-      .poll(() => ask("Anything new?", [agents.saul, agents.kim]), { timeout: 30_000, interval: 1_000 })
+      .poll(() => ask("Planner SAUL and Planner KIM, anything new?", [agents.saul, agents.kim]), {
+        timeout: 30_000,
+        interval: 1_000,
+      })
       .toEqual(["BRAVO/SAUL", "BRAVO/KIM"]);
     // Their own templates did not change: the same version, current again.
     for (const a of [agents.saul, agents.kim])
       expect(await syncOf(a)).toMatchObject({ state: SyncState.CURRENT, appliedVersion: 1n });
     const call = { headers: { "x-pool-instance": agents.saul.id } };
     expect((await instanceSc!.client.health({}, call)).appliedBaseVersions).toEqual([base.contentVersion]);
-    expect(await ask("And the steady one?", [agents.steady])).toEqual(["ALPHA/STEADY"]);
+    expect(await ask("And Planner STEADY, the steady one?", [agents.steady])).toEqual(["ALPHA/STEADY"]);
     expect((await syncOf(agents.steady)).state).toBe(SyncState.CURRENT);
   });
 
@@ -186,6 +192,6 @@ describe("base templates end to end (real templates, claims, instance host, XMTP
       appliedTemplateVersion: before.appliedTemplateVersion,
       appliedBaseVersions: before.appliedBaseVersions,
     });
-    expect(await ask("Still the same plans?", [agents.saul])).toEqual(["BRAVO/SAUL"]);
+    expect(await ask("Planner SAUL, still the same plans?", [agents.saul])).toEqual(["BRAVO/SAUL"]);
   });
 });

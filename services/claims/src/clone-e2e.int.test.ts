@@ -9,7 +9,6 @@
 // context"): a stranger's clone, a pool that redirects the summary, a replay,
 // a pool that configures the clone with another creator's template; and a search of the node's data, every database and every log line for the
 // summary's text.
-import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
@@ -636,7 +635,9 @@ describe("clone with context", () => {
     expect(got.instance?.inheritance).toMatchObject({ state: InheritanceState.FAILED });
     const orphan = onHost(res.instanceId);
     expect(orphan.memorySnapshot!.entries).toEqual([]);
-    const from = await b.cli.send(`Hello ${randomBytes(2).toString("hex")}`);
+    // B has three members now: Saul names it (the child, a Trip Planner too, answers as well). A question, so that
+    // no answer quotes the name back to the other Trip Planner.
+    const from = await b.cli.send("Trip Planner, are you there?");
     expect((await b.cli.messageFrom(orphan.inboxId, from)).content).toMatch(/^\[offline model\]/);
   });
 });

@@ -302,6 +302,8 @@ describe("who may direct an agent in a group", () => {
       "[offline model] I could not do that: not done: my owner has not allowed members to have me use my wallet.",
     );
     expect(await balance(payee)).toBe(before);
+    // Ana's CLI says it is an agent: Saul speaks, so that the agent answers agents again (MAX_AGENT_CHAIN).
+    await said(saulCli, agent, await saulCli.send("Concierge, thanks"), /I read: "Concierge, thanks"/);
     from = saulCli.events.length;
     await anaCli.send("Concierge, email saul@example.com about Dinner: 8 it is");
     expect(await said(saulCli, agent, from, /Done|could not/)).toMatch(
@@ -350,8 +352,9 @@ describe("who may direct an agent in a group", () => {
       await saulCli.send("Concierge, hello"),
       /I read: "Concierge, hello"/,
     );
-    const replied = (await saulCli.reply(hello.id, "and then?")).from;
-    await said(saulCli, agent, replied, /I read: "and then\?"/);
+    // What the offline model echoes: not a question (answered from memory), nor a short reply (a correction).
+    const replied = (await saulCli.reply(hello.id, "go on, I would like to hear the rest")).from;
+    await said(saulCli, agent, replied, /I read: "go on, I would like to hear the rest"/);
     expect(agentSaid(from).filter((t) => t.includes("what a day"))).toEqual([]);
 
     // Only its owner sets it.
@@ -371,7 +374,7 @@ describe("who may direct an agent in a group", () => {
     await setMode(saul, ParticipationMode.SPEAK, 3600);
     from = saulCli.events.length;
     await saulCli.send("still nice");
-    await said(saulCli, agent, await saulCli.send("Concierge, still there?"), /I read: "Concierge, still there\?"/);
+    await said(saulCli, agent, await saulCli.send("Concierge, say something"), /I read: "Concierge, say something"/);
     expect(agentSaid(from).filter((t) => t.includes('"still nice"'))).toEqual([]);
 
     // Paused: not even named; unpaused, it answers again.
@@ -383,7 +386,7 @@ describe("who may direct an agent in a group", () => {
     // Unpaused only once it had the message: it was not answered because it was paused.
     await waitFor("the agent to have the message", async () => (await seen()) !== before, 30_000);
     await setMode(saul, ParticipationMode.UNSPECIFIED);
-    await said(saulCli, agent, await saulCli.send("Concierge, back?"), /I read: "Concierge, back\?"/);
+    await said(saulCli, agent, await saulCli.send("Concierge, welcome back"), /I read: "Concierge, welcome back"/);
     expect(agentSaid(from).filter((t) => t.includes("are you there"))).toEqual([]);
     expect(agent.participationSnapshot).toEqual({ mode: ParticipationMode.UNSPECIFIED, cooldownSeconds: 0 });
   });

@@ -243,8 +243,11 @@ describe("learning from feedback in a real conversation", () => {
     });
     await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === otherAgent!.inboxId);
 
-    const answer = await ask("what is my diet?");
-    const question = cli!.events.findLast((e) => e.event === "sent" && e.text === "what is my diet?") as CliEvent & {
+    // Three members now, the other agent among them: Saul names the agent he asks.
+    const answer = await ask("Dinner Planner, what is my diet?");
+    const question = cli!.events.findLast(
+      (e) => e.event === "sent" && e.text === "Dinner Planner, what is my diet?",
+    ) as CliEvent & {
       id: string;
     };
     const before = await memory();
@@ -260,7 +263,7 @@ describe("learning from feedback in a real conversation", () => {
     await react(question.id, "👎");
     await react(answer.id, "😂");
     // Messages are handled in order: once this is answered, the reactions were read.
-    expect((await ask("what is my diet?")).content).toBe(
+    expect((await ask("Dinner Planner, what is my diet?")).content).toBe(
       "[offline model] From what I remember: your diet is vegetarian.",
     );
     await host!.instances.get(ID)!.settled();
@@ -272,7 +275,7 @@ describe("learning from feedback in a real conversation", () => {
   it("a 👍 given while the host was down is learned when it is back, as a liked answer in the prompt", {
     timeout: 90_000,
   }, async () => {
-    const liked = await ask("what is my diet?");
+    const liked = await ask("Dinner Planner, what is my diet?");
     await host!.close();
     await react(liked.id, "👍");
     await startHost();
@@ -344,12 +347,12 @@ describe("learning from feedback in a real conversation", () => {
     const lastTurn = () =>
       chat!.requests.findLast((r) => !r.body.messages[0]!.content.startsWith(EXTRACTION_PROMPT))!.body.messages;
 
-    expect((await ask("remember that I am vegan", llmInbox)).content).toBe("Noted.");
-    const wrong = await ask("what is my diet?", llmInbox);
+    expect((await ask("Diet Coach, remember that I am vegan", llmInbox)).content).toBe("Noted.");
+    const wrong = await ask("Diet Coach, what is my diet?", llmInbox);
     expect(wrong.content).toBe(wrongAnswer);
     await react(wrong.id, "👎");
     await memoryWhen("holding the 👎", (m) => feedbackOf(m).length === 1, 15_000, workspace);
-    expect((await ask("what is my diet?", llmInbox)).content).toBe(
+    expect((await ask("Diet Coach, what is my diet?", llmInbox)).content).toBe(
       "I was told my last answer was wrong. What is your diet?",
     );
     expect(lastTurn()[0]!.content).toContain(
@@ -367,7 +370,7 @@ describe("learning from feedback in a real conversation", () => {
       { messageId: wrong.id, signal: "down", about: wrongAnswer },
       { messageId: wrong.id, signal: "correction", about: wrongAnswer },
     ]);
-    expect((await ask("what is my diet?", llmInbox)).content).toBe("You are vegetarian.");
+    expect((await ask("Diet Coach, what is my diet?", llmInbox)).content).toBe("You are vegetarian.");
     // The offline agent beside it took nothing from feedback on another agent's message.
     expect(feedbackOf(await memory()).filter((e) => e.feedback!.messageId === wrong.id)).toEqual([]);
   });

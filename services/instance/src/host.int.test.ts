@@ -562,7 +562,9 @@ describe("instance host", () => {
       const offline = host!.instances.get("inst-a")!;
 
       const answeredBefore = answersLogged("inst-a");
-      let from = await cli!.send("Please always book aisle seats for me");
+      // Three members now: Saul names both agents. The greeting is a sentence of its own, so that the offline
+      // agent's "Noted: …" does not quote the other agent's name back (which the other would answer).
+      let from = await cli!.send("Hi Concierge and Trip Planner! Please always book aisle seats for me");
       const [llmReply, offlineReply] = await Promise.all([
         cli!.messageFrom(inboxId, from),
         cli!.messageFrom(offline.inboxId, from),
@@ -576,7 +578,10 @@ describe("instance host", () => {
       const replies = () => chat!.requests.filter((r) => !r.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT));
       // One answer, to the person (the last message of each request says which it answered).
       expect(replies().map((r) => r.body.messages.at(-1))).toEqual([
-        { role: "user", content: "[member] Saul: Please always book aisle seats for me" },
+        {
+          role: "user",
+          content: "[member] Saul: Hi Concierge and Trip Planner! Please always book aisle seats for me",
+        },
       ]);
       const first = replies()[0]!;
       expect(first.authorization).toBe(`Bearer ${LLM_KEY}`);
@@ -587,7 +592,7 @@ describe("instance host", () => {
       expect(first.body.messages[0]!.content).not.toContain(TOOL_SECRET);
       expect(first.body.messages.at(-1)).toEqual({
         role: "user",
-        content: "[member] Saul: Please always book aisle seats for me",
+        content: "[member] Saul: Hi Concierge and Trip Planner! Please always book aisle seats for me",
       });
       // What the model extracted is in its memory, typed.
       expect(llmInst.memorySnapshot!.entries).toEqual([
@@ -596,7 +601,7 @@ describe("instance host", () => {
 
       // IDENTITY.md is read at every turn: an edit shows in the next request.
       await writeFile(identityPath, "# Trip Planner\n\nYou now answer in haiku.\n");
-      from = await cli!.send("Any ideas for Kyoto?");
+      from = await cli!.send("Concierge and Trip Planner, any ideas for Kyoto?");
       const [modelAnswer, offlineAnswer] = await Promise.all([
         cli!.messageFrom(inboxId, from),
         cli!.messageFrom(offline.inboxId, from),
@@ -741,7 +746,7 @@ describe("instance host", () => {
       expect(llmInst.signedTemplate()?.version).toBe(4n);
 
       // The next answer runs on the new instructions and tools, with the owner's model.
-      const from = await cli!.send("Where should we eat tonight?");
+      const from = await cli!.send("Concierge, where should we eat tonight?");
       await cli!.messageFrom(llmInst.inboxId, from);
       const last = chat!.requests.filter((r) => !r.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)).at(-1)!;
       expect(last.body.model).toBe("acme/owner-choice");
@@ -812,7 +817,7 @@ describe("instance host", () => {
     const inst = host!.instances.get("inst-a")!;
     await node!.close();
     node = await startDevnode({ port: xmtp!.port, databaseUrl: nodeDb });
-    await cli!.send("remember that our hotel is in Shinjuku");
+    await cli!.send("Trip Planner, remember that our hotel is in Shinjuku");
     await waitFor(
       "the instance learning the message sent after the node restart",
       () => inst.memorySnapshot?.entries.some((e) => e.text === "our hotel is in Shinjuku") ?? false,

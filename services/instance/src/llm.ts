@@ -9,6 +9,7 @@ import {
   extractByRule,
   parseExtraction,
   toSecondPerson,
+  withoutAddress,
   type Memory,
   type MemoryEntry,
   type MemoryKind,
@@ -383,18 +384,20 @@ export class OfflineProvider implements LlmProvider {
         ? `${OFFLINE_LABEL} Done: ${sentence(outcome.result)}`
         : `${OFFLINE_LABEL} I could not do that: ${sentence(outcome.error)}`;
     }
+    // What is said, without the name it is said to ("Tabby, remember …"); the echo below quotes it whole.
+    const said = withoutAddress(last, input.agentName);
     if (input.correcting) {
-      const corrected = correctionByRule(last, input.correcting, memory);
+      const corrected = correctionByRule(said, input.correcting, memory);
       return corrected.length > 0
         ? `${OFFLINE_LABEL} Thanks for the correction. Noted: ${corrected.map((f) => toSecondPerson(f.text)).join("; ")}.`
         : `${OFFLINE_LABEL} Thanks for the correction; I will not answer that way again.`;
     }
-    const facts = extractByRule(last);
+    const facts = extractByRule(said);
     if (facts.length > 0) {
       return `${OFFLINE_LABEL} Noted: ${facts.map((f) => toSecondPerson(f.text)).join("; ")}.`;
     }
-    if (last.endsWith("?")) {
-      const { found, withheld } = recallHeedingFeedback(memory, last);
+    if (said.endsWith("?")) {
+      const { found, withheld } = recallHeedingFeedback(memory, said);
       if (found.length > 0) {
         // A member's version of someone else's fact comes after it, as what that member says.
         const ordered = [...found.filter((e) => !e.disputes?.length), ...found.filter((e) => e.disputes?.length)];

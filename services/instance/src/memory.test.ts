@@ -7,6 +7,7 @@ import {
   parseExtraction,
   toSecondPerson,
   withCredentialsMasked,
+  withoutAddress,
 } from "./memory.js";
 
 describe("memory", () => {
@@ -28,6 +29,45 @@ describe("memory", () => {
     });
     expect(extractByRule("what is my name?")).toEqual([]);
     expect(extractByRule("hello there")).toEqual([]);
+  });
+
+  it("a leading address to the agent is not what is said: without it, the rule finds the same facts", async () => {
+    for (const addressed of [
+      "Tabby, remember that my name is Saul",
+      "tabby: remember that my name is Saul",
+      "@tabby remember that my name is Saul",
+      "@Tabby, remember that my name is Saul",
+      "Hey Tabby, remember that my name is Saul",
+      "hi tabby remember that my name is Saul",
+    ]) {
+      expect(withoutAddress(addressed, "Tabby"), addressed).toBe("remember that my name is Saul");
+      expect(extractByRule(withoutAddress(addressed, "Tabby"))).toEqual(extractByRule("remember that my name is Saul"));
+    }
+    expect(withoutAddress("Trip  Planner, always confirm the date", "Trip Planner")).toBe("always confirm the date");
+    // A name that is what is said, another agent's name, or a name later on: left as it is.
+    for (const kept of [
+      "Tabby likes fish",
+      "Rex, remember that my name is Saul",
+      "remember that Tabby is mine",
+      "Tabby,",
+    ])
+      expect(withoutAddress(kept, "Tabby")).toBe(kept);
+    expect(withoutAddress("Tabby, hi", "")).toBe("Tabby, hi");
+    // The offline model notes what was said to it by name, and recalls from it, as without the name.
+    const m = new Memory();
+    m.add(extractByRule(withoutAddress("Tabby, remember that my diet is vegan", "Tabby")));
+    const reply = (text: string) =>
+      new OfflineProvider().reply({
+        model: "",
+        agentName: "Tabby",
+        identity: "",
+        context: "",
+        memory: m,
+        history: [{ role: "user", text }],
+      });
+    expect(await reply("Tabby, my name is Saul")).toBe(`${OFFLINE_LABEL} Noted: your name is Saul.`);
+    expect(await reply("@tabby what is my diet?")).toBe(`${OFFLINE_LABEL} From what I remember: your diet is vegan.`);
+    expect(await reply("Tabby, hello")).toContain('I read: "Tabby, hello"');
   });
 
   it("adds only what is new, renders by kind, recalls by content words", () => {

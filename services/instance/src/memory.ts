@@ -370,6 +370,29 @@ const TRAINING_START = /^(please\s+)?(always|never|don'?t|do not|make sure|avoid
 const PERSONAL_START = /^(i am|i'm|im|my|our|we are|we're|we)\b/i;
 
 /**
+ * `text` without a leading address to the agent named `agentName`
+ * ("Tabby, …", "@tabby …", "hey Tabby: …"): in a group a message names the
+ * agent it is for (docs/instance.md, "Participation"), and the name says
+ * whom it is for, not what to learn. A name not followed by a comma, colon or
+ * the like ("Tabby likes fish") is what is said, and stays; so does anything
+ * but a leading address.
+ */
+export function withoutAddress(text: string, agentName: string): string {
+  const name = agentName.trim();
+  if (!name) return text;
+  const words = name
+    .split(/\s+/)
+    .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .join("\\s+");
+  const lead = new RegExp(
+    `^\\s*(?:@${words}\\b[\\s,:;!.-]*|(?:(?:hey|hi|hello|ok|okay|dear)\\s+)?${words}\\s*[,:;!-]\\s*|(?:hey|hi|hello|ok|okay|dear)\\s+${words}\\b\\s*)`,
+    "i",
+  );
+  const rest = text.replace(lead, "");
+  return rest.trim() ? rest : text;
+}
+
+/**
  * Durable facts in a message, by a fixed rule (what the offline provider
  * learns; a real model is asked instead):
  * - "remember (that) X" stores X;

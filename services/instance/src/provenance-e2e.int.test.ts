@@ -198,7 +198,9 @@ describe("memory with provenance in a real conversation", () => {
   it("a member correcting the owner's fact leaves it, adds the member's version as theirs, and the owner confirms it", {
     timeout: 90_000,
   }, async () => {
-    expect(await ownerSays("remember that my diet is vegan")).toBe("[offline model] Noted: your diet is vegan.");
+    expect(await ownerSays("Dinner Planner, remember that my diet is vegan")).toBe(
+      "[offline model] Noted: your diet is vegan.",
+    );
     const [diet] = await entriesWhen("holding the owner's fact", (m) => m.length === 1);
     expect(diet).toMatchObject({
       text: "my diet is vegan",
@@ -207,7 +209,7 @@ describe("memory with provenance in a real conversation", () => {
       conversationId: ownerGroup.id,
     });
 
-    const wrong = await saulAsks("what is my diet?");
+    const wrong = await saulAsks("Dinner Planner, what is my diet?");
     expect(wrong.content).toBe("[offline model] From what I remember: your diet is vegan.");
     await saulReplies(wrong.id, "no, I said vegetarian");
     const after = await entriesWhen("holding Saul's version", (m) => facts(m).length === 2);
@@ -219,11 +221,11 @@ describe("memory with provenance in a real conversation", () => {
       disputes: [diet!.id],
       conversationId: ownerGroup.id,
     });
-    expect((await saulAsks("what is my diet?")).content).toBe(
+    expect((await saulAsks("Dinner Planner, what is my diet?")).content).toBe(
       `[offline model] From what I remember: your diet is vegan; member ${ready.inboxId.slice(0, 8)} says your diet is vegetarian.`,
     );
 
-    await ownerSays("that's right");
+    await ownerSays("Dinner Planner, that's right");
     const confirmed = await entriesWhen("with the owner's confirmation", (m) => facts(m).length === 1);
     expect(facts(confirmed)).toEqual([
       expect.objectContaining({
@@ -233,7 +235,7 @@ describe("memory with provenance in a real conversation", () => {
         confirmedBy: owner!.inboxId,
       }),
     ]);
-    expect((await saulAsks("what is my diet?")).content).toBe(
+    expect((await saulAsks("Dinner Planner, what is my diet?")).content).toBe(
       "[offline model] From what I remember: your diet is vegetarian.",
     );
   });
@@ -241,9 +243,9 @@ describe("memory with provenance in a real conversation", () => {
   it("a member's 'forget what you learned from me' removes what they taught and what is about them, nothing of the owner's else", {
     timeout: 90_000,
   }, async () => {
-    await saulAsks("remember that I love tapas");
-    await ownerSays("remember that Saul prefers window seats");
-    await ownerSays("Always confirm the date before booking");
+    await saulAsks("Dinner Planner, remember that I love tapas");
+    await ownerSays("Dinner Planner, remember that Saul prefers window seats");
+    await ownerSays("Dinner Planner: Always confirm the date before booking");
     await entriesWhen("holding all three", (m) => facts(m).length === 4);
 
     const done = await saulAsks("Dinner Planner, forget what you learned from me");
@@ -252,13 +254,13 @@ describe("memory with provenance in a real conversation", () => {
     expect(left.map((e) => e.text)).toEqual(["Always confirm the date before booking"]);
     expect(left[0]).toMatchObject({ role: "owner", from: owner!.inboxId });
     // The forget request itself taught nothing.
-    expect((await saulAsks("what do I love?")).content).not.toContain("tapas");
+    expect((await saulAsks("Dinner Planner, what do I love?")).content).not.toContain("tapas");
   });
 
   it("a credential the owner says is sealed, not in memory.json; the owner is told it, a member is not", {
     timeout: 90_000,
   }, async () => {
-    expect(await ownerSays(`remember that ${CREDENTIAL}`)).toContain("Noted");
+    expect(await ownerSays(`Dinner Planner, remember that ${CREDENTIAL}`)).toContain("Noted");
     const inst = host!.instances.get(ID)!;
     await inst.settled();
     await waitFor("the credential learned", () => inst.memorySnapshot!.entries.some((e) => e.text === CREDENTIAL));
@@ -272,8 +274,8 @@ describe("memory with provenance in a real conversation", () => {
     expect(JSON.parse(sealed)).toMatchObject({ alg: "AES-256-GCM" });
     expect(sealed).not.toContain("15550101234");
 
-    expect(await ownerSays("what is the phone number for bookings?")).toContain(NUMBER);
-    const toSaul = await saulAsks("what is the phone number for bookings?");
+    expect(await ownerSays("Dinner Planner, what is the phone number for bookings?")).toContain(NUMBER);
+    const toSaul = await saulAsks("Dinner Planner, what is the phone number for bookings?");
     expect(toSaul.content).not.toContain("15550101234");
 
     // After a restart it still knows it, from the sealed file.
@@ -326,23 +328,28 @@ describe("memory with provenance in a real conversation", () => {
           (r.body.messages.at(-1)?.content ?? "").includes(text),
       )?.body.messages;
 
-    expect(await ownerSays(`remember that ${CREDENTIAL}`, llmInbox)).toBe("Noted.");
+    expect(await ownerSays(`Diet Coach, remember that ${CREDENTIAL}`, llmInbox)).toBe("Noted.");
     await llmInst.settled();
     await waitFor("the credential learned", () => llmInst.memorySnapshot!.entries.some((e) => e.text === CREDENTIAL));
     expect(await memoryFile("inst-llm", "llm-host")).not.toContain("15550101234");
 
     // The owner's turn: the prompt holds it (so the checks below can fail).
-    expect(await ownerSays("what is the phone number for bookings?", llmInbox)).toBe(`The number is ${NUMBER}.`);
-    expect(JSON.stringify(turnWith("what is the phone number for bookings?"))).toContain(NUMBER);
+    expect(await ownerSays("Diet Coach, what is the phone number for bookings?", llmInbox)).toBe(
+      `The number is ${NUMBER}.`,
+    );
+    expect(JSON.stringify(turnWith("Diet Coach, what is the phone number for bookings?"))).toContain(NUMBER);
 
     // A member's turn: neither the prompt nor the extraction's prompt holds it; the answer does not give it.
-    const asked = "Saul here: what number do we use for bookings?";
+    const asked = "Diet Coach, Saul here: what number do we use for bookings?";
     expect((await saulAsks(asked, llmInbox)).content).toBe("I have no number to give.");
     expect(JSON.stringify(turnWith(asked))).not.toContain("15550101234");
     // Learning comes after the answer.
     await llmInst.settled();
     const extraction = chat.requests.findLast(
-      (r) => r.body.messages[0]!.content.startsWith(EXTRACTION_PROMPT) && r.body.messages.at(-1)?.content === asked,
+      // What it learns from is what was said, without the name it was said to.
+      (r) =>
+        r.body.messages[0]!.content.startsWith(EXTRACTION_PROMPT) &&
+        r.body.messages.at(-1)?.content === "Saul here: what number do we use for bookings?",
     );
     expect(extraction).toBeDefined();
     expect(JSON.stringify(extraction!.body.messages)).not.toContain("15550101234");

@@ -155,7 +155,11 @@ async function untilSync(
     .toMatchObject(expected);
 }
 
-/** The CLI (the conversation's creator) says something; every listed agent's answer, by agent. */
+/**
+ * The CLI (the conversation's creator) says something; every listed agent's
+ * answer, by agent. In a group an agent answers what names it: the three share
+ * the template's name, so "Trip Planner, …" is said to all of them.
+ */
 async function ask(text: string, who: Agent[]): Promise<string[]> {
   const from = await cli!.send(text);
   return Promise.all(who.map(async (a) => (await cli!.messageFrom(a.inboxId, from, 30_000)).content));
@@ -190,7 +194,7 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     for (const a of Object.values(agents))
       await untilSync(a, { state: SyncState.CURRENT, appliedVersion: template.contentVersion });
 
-    expect(await ask("Where should we stay?", [agents.plain, agents.overridden, agents.pinned])).toEqual([
+    expect(await ask("Trip Planner, where should we stay?", [agents.plain, agents.overridden, agents.pinned])).toEqual([
       "ALPHA via model-a",
       "ALPHA via model-b",
       "ALPHA via model-a",
@@ -222,11 +226,9 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     expect(await readFile(join(dir, "host", "instances", agents.plain.id, "IDENTITY.md"), "utf8")).toContain(
       instructions("BRAVO"),
     );
-    expect(await ask("And what should we eat?", [agents.plain, agents.overridden, agents.pinned])).toEqual([
-      "BRAVO via model-c",
-      "BRAVO via model-b",
-      "ALPHA via model-a",
-    ]);
+    expect(
+      await ask("Trip Planner, and what should we eat?", [agents.plain, agents.overridden, agents.pinned]),
+    ).toEqual(["BRAVO via model-c", "BRAVO via model-b", "ALPHA via model-a"]);
     // The new pool tool: a mailbox for each updated agent, none for the pinned one.
     expect((await getAgent(agents.plain)).tools.map((t) => t.toolId)).toEqual(["email"]);
     expect((await getAgent(agents.overridden)).tools.map((t) => t.toolId)).toEqual(["email"]);
@@ -259,7 +261,7 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     host = await stack!.startHost();
     await untilSync(agents.plain, { state: SyncState.CURRENT, appliedVersion: v }, 30_000);
     await untilSync(agents.overridden, { state: SyncState.CURRENT, appliedVersion: v }, 30_000);
-    expect(await ask("Is it going to rain?", [agents.plain, agents.overridden])).toEqual([
+    expect(await ask("Trip Planner, is it going to rain?", [agents.plain, agents.overridden])).toEqual([
       "CHARLIE via model-c",
       "CHARLIE via model-b",
     ]);
@@ -274,7 +276,7 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     claims = await stack!.startClaims();
     await untilSync(agents.plain, { state: SyncState.CURRENT, appliedVersion: newest }, 30_000);
     await untilSync(agents.overridden, { state: SyncState.CURRENT, appliedVersion: newest }, 30_000);
-    expect(await ask("Train or bus?", [agents.plain, agents.overridden])).toEqual([
+    expect(await ask("Trip Planner, train or bus?", [agents.plain, agents.overridden])).toEqual([
       "ECHO via model-c",
       "ECHO via model-b",
     ]);
@@ -308,7 +310,7 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
       expect(Code[(err as ConnectError).code]).toBe("PermissionDenied");
     }
     expect((await instanceSc!.client.health({}, call)).appliedTemplateVersion).toBe(applied);
-    expect(await ask("Who signs your answers?", [agents.plain])).toEqual(["ECHO via model-c"]);
+    expect(await ask("Trip Planner, who signs your answers?", [agents.plain])).toEqual(["ECHO via model-c"]);
   });
 
   it("unpinning brings the pinned agent to the newest version: instructions, default model and tools", {
@@ -321,7 +323,7 @@ describe("instruction sync end to end (real templates, claims, instance host, XM
     expect(unpinned.instance!.sync!.state).not.toBe(SyncState.PINNED);
     await untilSync(agents.pinned, { state: SyncState.CURRENT, appliedVersion: template.contentVersion });
     expect((await getAgent(agents.pinned)).tools.map((t) => t.toolId)).toEqual(["email"]);
-    expect(await ask("Everyone ready?", [agents.plain, agents.overridden, agents.pinned])).toEqual([
+    expect(await ask("Trip Planner, everyone ready?", [agents.plain, agents.overridden, agents.pinned])).toEqual([
       "ECHO via model-c",
       "ECHO via model-b",
       "ECHO via model-c",

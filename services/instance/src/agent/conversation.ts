@@ -7,7 +7,7 @@
 
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { HistoryLine, InboundTextTurn } from "../llm.js";
-import { withCredentialsMasked, type NewEntry } from "../memory.js";
+import { withCredentialsMasked, withoutAddress, type NewEntry } from "../memory.js";
 import { answersOutsiders, type Requester } from "../tools/permissions.js";
 import type { OwnerAnswer } from "../tools/approval.js";
 import { FILES } from "../workspace.js";
@@ -196,11 +196,13 @@ export class Conversation {
       const text = m as TextMessage;
       const learns = fromPrincipalOrHuman(room, m.senderInboxId);
       const role = memberRole(room.ownerId, m.senderInboxId);
+      // What it learns from, and reads a correction or a confirmation in: the text without the name it is said to.
+      const said = { ...text, content: withoutAddress(text.content, agent.config?.agentName ?? "") };
       // "Forget what you learned from me" is done before the answer, and teaches nothing.
       const forgot = learns ? await this.forgetIfAsked(text) : undefined;
       // A correction of one of its answers is answered, and learned as one.
       const correcting =
-        learns && forgot === undefined ? await agent.feedback.correctionTarget(group, text) : undefined;
+        learns && forgot === undefined ? await agent.feedback.correctionTarget(group, said) : undefined;
       if (answer) {
         const rate = withinRate(this.answeredAt, Date.now());
         this.answeredAt = rate.answeredAt;
@@ -209,7 +211,7 @@ export class Conversation {
           await this.turn(group, text, undefined, correcting, forgot);
         } else agent.log.warn("answer skipped: more than the per-minute limit", { limit: MAX_ANSWERS_PER_MINUTE });
       }
-      if (learns && forgot === undefined) await this.learn(text, role, correcting);
+      if (learns && forgot === undefined) await this.learn(said, role, correcting);
     } else if (isReaction(m) && fromPrincipalOrHuman(room, m.senderInboxId)) {
       // Not a turn; a 👍 or 👎 on its own message is learned.
       if (agent.feedback.onReaction(group, agent.memory!, m)) await agent.saveMemory();
