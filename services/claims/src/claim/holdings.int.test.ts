@@ -177,6 +177,15 @@ describe("holdings", () => {
 
   it("counts through the partial indexes, not a scan of every instance", async () => {
     await seedIdle(5_000);
+    // A pool with live agents of many owners: partial indexes over every claimed row (as instances_attest_due is) cost more than an owner's.
+    await db.em.fork().execute(
+      `insert into instances (id, state, host_url, inbox_id, owner_id, template_id, claimed_at)
+       select 'inst_' || substr(md5(random()::text), 1, 16), s, 'http://host', md5(random()::text) || md5(random()::text),
+              md5(random()::text) || md5(random()::text), 'tmpl_AAAAAAAAAAAAAAAA', now()
+       from generate_series(1, 1000), unnest(array['claimed', 'crashed']) s`,
+      [],
+      "run",
+    );
     await db.em.fork().execute("analyze instances", [], "run");
     const text = holdingsSql.replaceAll("?", "'x'");
     const plan = (await db.em.fork().execute<{ "QUERY PLAN": string }[]>(`explain ${text}`))
