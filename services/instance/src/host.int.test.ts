@@ -561,6 +561,15 @@ describe("instance host", () => {
       const llmInst = llmHost.instances.get("inst-llm")!;
       const offline = host!.instances.get("inst-a")!;
 
+      // Saul's profile reaches a new member in a message of its own: the agent names him once it has it.
+      const llmState = join(dir, "llm-host", "instances", "inst-llm", "state.json");
+      await waitFor(
+        "the new agent to know Saul's name",
+        async () =>
+          (JSON.parse(await readFile(llmState, "utf8").catch(() => "{}")) as { names?: Record<string, string> })
+            .names?.[ready.inboxId] === "Saul",
+        30_000,
+      );
       const answeredBefore = answersLogged("inst-a");
       // Three members now: Saul names both agents. The greeting is a sentence of its own, so that the offline
       // agent's "Noted: …" does not quote the other agent's name back (which the other would answer).
