@@ -49,26 +49,7 @@ function protoCodec<T>(typeId: string, decode: (bytes: Uint8Array) => T, encode:
   } as unknown as Codec;
 }
 
-/** convos.org/join_request:1.0 is JSON; decoded so the SDK does not warn about it. */
-const joinRequestCodec = {
-  contentType: { authorityId: "convos.org", typeId: "join_request", versionMajor: 1, versionMinor: 0 },
-  encode: (value: unknown) => ({
-    type: { authorityId: "convos.org", typeId: "join_request", versionMajor: 1, versionMinor: 0 },
-    parameters: {},
-    content: new TextEncoder().encode(JSON.stringify(value)),
-  }),
-  decode: (encoded: { content: Uint8Array }) => {
-    try {
-      return JSON.parse(new TextDecoder().decode(encoded.content)) as unknown;
-    } catch {
-      return undefined;
-    }
-  },
-  fallback: () => undefined,
-  shouldPush: () => false,
-} as unknown as Codec;
-
-/** A content type of Convos whose payload is JSON (thinking, typing indicators): decoded so the SDK does not warn about its own. */
+/** A content type of Convos whose payload is JSON (join requests, thinking, typing indicators): decoded so the SDK does not warn about it. */
 function jsonCodec(typeId: string): Codec {
   const contentType = { authorityId: "convos.org", typeId, versionMajor: 1, versionMinor: 0 };
   return {
@@ -131,7 +112,7 @@ export const CONVOS_CODECS: Codec[] = [
     (b) => fromBinary(ProfileSnapshotSchema, b),
     (v) => toBinary(ProfileSnapshotSchema, v),
   ),
-  joinRequestCodec,
+  jsonCodec("join_request"),
   jsonCodec(THINKING_TYPE.typeId),
   jsonCodec(TYPING_TYPE.typeId),
   // The pool's own: a parent's summary for its clone (clone.ts).
