@@ -162,10 +162,13 @@ describe("agents use their tools within their trust levels", () => {
     expect(answer.contentType).toMatchObject({ authorityId: "xmtp.org", typeId: "markdown" });
     expect(answer.replyTo).toBeUndefined();
     expect(answer.content).toContain("\n- tent\n- stove");
-    expect(await saulCli.thinkingFrom(agentA.inboxId, asked.from, (e) => e.state === "stop")).toMatchObject({
-      targetMessageId: asked.id,
-      resultMessageId: answer.id,
-    });
+    // The previous turn's stop may still arrive after this message was sent: the stop sought is this message's.
+    const stop = await saulCli.thinkingFrom(
+      agentA.inboxId,
+      asked.from,
+      (e) => e.state === "stop" && e.targetMessageId === asked.id,
+    );
+    expect(stop.resultMessageId).toBe(answer.id);
     // A plain sentence in, plain text out.
     const plain = await saulCli.sendMessage("Dinner is at seven");
     expect((await saidMessage(saulCli, agentA, plain.from, /^\[offline model\]/)).contentType).toMatchObject({

@@ -80,17 +80,19 @@ describe("the lineage relay", () => {
     const owner = newIdentity();
     const t = await signedTemplate(stack.templatesClient, creator, sampleContent({ tools: [] }));
     await stack.seedIdle(3);
-    const a = await claim(owner, t.id);
-    const b = await claim(owner, t.id);
-    await stack.claimsClient.removeAgent({ instanceId: a }, as(owner));
-    // The trigger wrote each in the transaction of its change.
-    expect(await outbox()).toEqual(
-      expect.arrayContaining([
+    // The relay held off, so that what the triggers wrote can be read before it is delivered.
+    const [a, b] = await holdingTheRelayLock(async () => {
+      const a = await claim(owner, t.id);
+      const b = await claim(owner, t.id);
+      await stack.claimsClient.removeAgent({ instanceId: a }, as(owner));
+      // The trigger wrote each in the transaction of its change.
+      expect(await outbox()).toEqual([
         ["claimed", a],
         ["claimed", b],
         ["ended", a],
-      ]),
-    );
+      ]);
+      return [a, b];
+    });
     await stack.claims.lineage!.drained();
     expect(await outbox()).toEqual([]);
     const d1 = await lineageSc.client.getTemplateDashboard({ templateId: t.id }, as(creator));
