@@ -16,7 +16,14 @@ import { AttestRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_se
 import { run as pool } from "@convos-pool/cli";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import type { AgentInstance } from "@convos-pool/instance";
-import { createLogger, plainMetadata, signClaim, type AttestationJwks, type ProfileMetadata } from "@convos-pool/kit";
+import {
+  createLogger,
+  plainMetadata,
+  signClaim,
+  signOperation,
+  type AttestationJwks,
+  type ProfileMetadata,
+} from "@convos-pool/kit";
 import {
   createTestDatabase,
   newIdentity,
@@ -39,6 +46,8 @@ const stack = new RealStack({
 
 let gateway: RunningGateway;
 let saul: TestIdentity;
+/** Saul, until he hands the agent to Ana. */
+let owner: TestIdentity;
 let creator: TestIdentity;
 let agent: AgentInstance;
 let templateId: string;
@@ -104,6 +113,7 @@ beforeAll(async () => {
   jwksUrl = `${gateway.url}/.well-known/agents.json`;
   await mkdir(join(stack.dir, "verifier"), { recursive: true });
   saul = await stack.personOf();
+  owner = saul;
   creator = newIdentity();
   const template = await signedTemplate(
     stack.templatesSc!.client,
@@ -227,6 +237,52 @@ describe("the verified badge and the birth certificate", () => {
     ).toEqual([]);
   });
 
+  it("after a transfer it names its new owner, and pool verify-agent checks the chain from Saul's claim to her", {
+    timeout: 60_000,
+  }, async () => {
+    const ana = newIdentity();
+    const client = stack.claimsSc!.client;
+    const from = stack.cli!.events.length;
+    await client.transferAgent(
+      {
+        instanceId: agent.id,
+        newOwnerId: ana.inboxId,
+        ownerSignature: await signOperation(saul.account, "TransferAgent", {
+          inboxId: saul.inboxId,
+          instanceId: agent.id,
+          newOwnerId: ana.inboxId,
+        }),
+      },
+      as(saul),
+    );
+    await client.acceptAgent(
+      {
+        instanceId: agent.id,
+        signature: await signOperation(ana.account, "AcceptAgent", {
+          inboxId: ana.inboxId,
+          instanceId: agent.id,
+          fromOwnerId: saul.inboxId,
+        }),
+      },
+      as(ana),
+    );
+    owner = ana;
+    // It publishes its profile again at once, with the attestation it has.
+    const handed = plainMetadata(await attested(from));
+    expect(handed).toMatchObject({ owner: ana.inboxId, attestation: profile.attestation });
+    const { code, report } = await verifyAgent(agent.inboxId, handed, stack.ready.inviteUrl);
+    expect(report.problems).toEqual([]);
+    expect(code).toBe(0);
+    expect(report.certificate).toMatchObject({
+      ownerId: ana.inboxId,
+      ownerProof: "claim",
+      transfers: [{ from: saul.inboxId, to: ana.inboxId }],
+      owner: { ok: true, by: "signature", detail: expect.stringContaining(`handed to ${ana.inboxId}`) },
+    });
+    // The old profile's certificate does not vouch for the new owner.
+    expect((await verifyAgent(agent.inboxId, { ...profile, owner: ana.inboxId })).code).toBe(1);
+  });
+
   it("is renewed when due, and a removed agent's is not", { timeout: 60_000 }, async () => {
     const from = stack.cli!.events.length;
     await stack.sql.query(`update instances set attest_next_at = now() - interval '1 minute' where id = $1`, [
@@ -248,7 +304,7 @@ describe("the verified badge and the birth certificate", () => {
       10_000,
     );
 
-    await stack.claimsSc!.client.removeAgent({ instanceId: agent.id }, as(saul));
+    await stack.claimsSc!.client.removeAgent({ instanceId: agent.id }, as(owner));
     await waitFor(
       "the agent removed",
       async () =>

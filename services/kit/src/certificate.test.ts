@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import {
   AgentCertificateSchema,
   OwnerProofSchema,
+  TransferProofSchema,
   type AgentCertificate,
 } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
 import { AttestationKeyRing, generateAttestationKeyPem } from "./attestation-keys.js";
@@ -24,7 +25,7 @@ import {
 } from "./certificate.js";
 import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
 import { SignatureVerifier } from "./signatures.js";
-import { claimFields, cloneFields, signClaim, signClone } from "./signing.js";
+import { claimFields, cloneFields, signClaim, signClone, signOperation } from "./signing.js";
 import { newTemplateIdentity, signUpdateRelease } from "./template-release.js";
 
 const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
@@ -161,6 +162,60 @@ describe("an agent's profile metadata", () => {
     const report = await verifyAgentProfile(AGENT, metadataOf(session, ring), { jwks, verifier });
     expect(report.valid).toBe(true);
     expect(report.certificate).toMatchObject({ ownerProof: "pool", owner: { ok: true, by: "pool" } });
+  });
+
+  it("proves an owner after transfers by the chain of offers and acceptances, and refuses a broken or forged link", async () => {
+    const { cert, ring, jwks, owner } = await fixture();
+    const ana = person();
+    const bo = person();
+    const hand = async (from: ReturnType<typeof person>, to: ReturnType<typeof person>, by = from) =>
+      create(TransferProofSchema, {
+        fromOwnerId: from.inboxId,
+        toOwnerId: to.inboxId,
+        offer: await signOperation(by.account, "TransferAgent", {
+          inboxId: from.inboxId,
+          instanceId: cert.instanceId,
+          newOwnerId: to.inboxId,
+        }),
+        acceptance: await signOperation(to.account, "AcceptAgent", {
+          inboxId: to.inboxId,
+          instanceId: cert.instanceId,
+          fromOwnerId: from.inboxId,
+        }),
+      });
+    const chain = [await hand(owner, ana), await hand(ana, bo)];
+    const handed = create(AgentCertificateSchema, { ...cert, ownerId: bo.inboxId, transfers: chain });
+    const report = await verifyAgentProfile(AGENT, metadataOf(handed, ring), { jwks, verifier, invite: INVITE });
+    expect(report.problems).toEqual([]);
+    expect(report.certificate).toMatchObject({
+      ownerId: bo.inboxId,
+      ownerProof: "claim",
+      transfers: [
+        { from: owner.inboxId, to: ana.inboxId },
+        { from: ana.inboxId, to: bo.inboxId },
+      ],
+      owner: { ok: true, by: "signature", detail: expect.stringContaining(`handed to ${bo.inboxId}`) },
+    });
+    // The chain must end at the owner the certificate names.
+    const stranger = person();
+    const claimed = create(AgentCertificateSchema, { ...handed, ownerId: stranger.inboxId });
+    const c = await verifyAgentProfile(AGENT, metadataOf(claimed, ring), { jwks, verifier });
+    expect(c.certificate?.owner.ok).toBe(false);
+    expect(c.problems.join("\n")).toMatch(/certificate.transfers: transfer 2 hands it to/);
+    // An offer Ana signed for herself, as if she had been the owner: the first link is broken.
+    const forged = create(AgentCertificateSchema, {
+      ...cert,
+      ownerId: bo.inboxId,
+      transfers: [await hand(owner, bo, ana)],
+    });
+    const f = await verifyAgentProfile(AGENT, metadataOf(forged, ring), { jwks, verifier });
+    expect(f.certificate?.owner.ok).toBe(false);
+    expect(f.problems.join("\n")).toMatch(/transfers\[0\]\.offer/);
+    // The claim's proof is of the first owner: it does not vouch for a later one without the chain.
+    const unchained = create(AgentCertificateSchema, { ...cert, ownerId: bo.inboxId });
+    expect(
+      (await verifyAgentProfile(AGENT, metadataOf(unchained, ring), { jwks, verifier })).certificate?.owner.ok,
+    ).toBe(false);
   });
 
   it("proves a clone's owner and parent by the owner's CloneAgent", async () => {

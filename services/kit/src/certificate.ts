@@ -139,6 +139,8 @@ export interface AgentReport {
     creatorId: string;
     ownerId: string;
     ownerProof: "claim" | "clone" | "pool";
+    /** Each change of owner, oldest first (its signatures are part of `owner`). */
+    transfers: { from: string; to: string }[];
     parentInstanceId?: string;
     parentInboxId?: string;
     template: Finding;
@@ -243,12 +245,14 @@ export async function verifyCertificate(
         ? "into this conversation's invite"
         : (problems.push("certificate.owner_proof: the owner signed another conversation's invite"), "another invite");
   const proof = cert.ownerProof?.proof;
+  // The claim or clone proves the first owner; the transfers, oldest first, each owner after.
+  const firstOwner = cert.transfers[0]?.fromOwnerId ?? cert.ownerId;
   let owner: Finding;
   if (proof?.case === "claim") {
     const p = proof.value;
     owner = await check("certificate.owner_proof.claim", async () => {
       const fields = {
-        inboxId: cert.ownerId,
+        inboxId: firstOwner,
         templateId: r.templateId,
         inviteHash: p.inviteHash,
         model: p.model,
@@ -261,7 +265,7 @@ export async function verifyCertificate(
     const p = proof.value;
     owner = await check("certificate.owner_proof.clone", async () => {
       const fields = {
-        inboxId: cert.ownerId,
+        inboxId: firstOwner,
         parentInstanceId: cert.parentInstanceId,
         templateId: r.templateId,
         templateCreatorId: r.creatorId,
@@ -276,6 +280,14 @@ export async function verifyCertificate(
   } else {
     owner = { ok: true, by: "pool", detail: "claimed in a session: no owner signature, the pool's word only" };
   }
+  if (cert.transfers.length > 0) {
+    const handed = await check("certificate.transfers", () => checkTransfers(cert, deps.verifier));
+    owner = {
+      ok: owner.ok && handed.ok,
+      by: owner.by,
+      detail: `first owner ${firstOwner}: ${owner.detail}; ${handed.detail}`,
+    };
+  }
   const parent: Finding | undefined = cert.parentInstanceId
     ? proof?.case === "clone"
       ? { ok: owner.ok, by: "signature", detail: `the owner's CloneAgent names instance ${cert.parentInstanceId}` }
@@ -287,10 +299,45 @@ export async function verifyCertificate(
     creatorId: r.creatorId,
     ownerId: cert.ownerId,
     ownerProof: proof?.case ?? "pool",
+    transfers: cert.transfers.map((t) => ({ from: t.fromOwnerId, to: t.toOwnerId })),
     ...(cert.parentInstanceId ? { parentInstanceId: cert.parentInstanceId, parentInboxId: cert.parentInboxId } : {}),
     template,
     owner,
     ...(parent ? { parent } : {}),
     problems,
   };
+}
+
+/**
+ * The chain of owners, from the first to `owner_id`: each link unbroken, the
+ * owner's TransferAgent and the next owner's AcceptAgent both signed by
+ * wallets of their inboxes. What it checked, or throws the first break.
+ */
+async function checkTransfers(cert: AgentCertificate, verifier: SignatureVerifier): Promise<string> {
+  const said: string[] = [];
+  for (const [i, t] of cert.transfers.entries()) {
+    const next = cert.transfers[i + 1];
+    const expectedTo = next ? next.fromOwnerId : cert.ownerId;
+    if (t.toOwnerId !== expectedTo) {
+      throw new Error(`transfer ${i + 1} hands it to ${t.toOwnerId}, but the next owner is ${expectedTo}`);
+    }
+    const offer = await verifier.verify(
+      "TransferAgent",
+      { inboxId: t.fromOwnerId, instanceId: cert.instanceId, newOwnerId: t.toOwnerId },
+      t.offer,
+      `transfers[${i}].offer`,
+      { anyAge: true },
+    );
+    const acceptance = await verifier.verify(
+      "AcceptAgent",
+      { inboxId: t.toOwnerId, instanceId: cert.instanceId, fromOwnerId: t.fromOwnerId },
+      t.acceptance,
+      `transfers[${i}].acceptance`,
+      { anyAge: true },
+    );
+    said.push(
+      `handed to ${t.toOwnerId} (TransferAgent signed by ${offer.address}, AcceptAgent by ${acceptance.address})`,
+    );
+  }
+  return said.join("; then ");
 }

@@ -419,7 +419,10 @@ describe("the web app in a browser", () => {
     await user.getByRole("button", { name: "Check", exact: true }).click();
     const badge = user.getByTestId("badge-report");
     await poll(() => badge.locator("strong").textContent(), 20_000).toBe("Verified");
-    await expect(badge.textContent()).resolves.toMatch(/Owner: ✓ \(the pool's word only\)/);
+    // The page signed the claim as well as the session: the owner is proven, not the pool's word.
+    await expect(badge.textContent()).resolves.toMatch(
+      /Owner: ✓ ClaimAgent signed by 0x[0-9a-fA-F]{40}, a wallet of the owner's inbox/,
+    );
     await expect(badge.textContent()).resolves.toContain(`Template ${templateId} version`);
 
     // Who may ask: members ask the owner first and outsiders are not answered, to start with. The owner

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/certificate.proto.
  */
 export const file_convos_pool_v1_certificate: GenFile = /*@__PURE__*/
-  fileDesc("CiBjb252b3MvcG9vbC92MS9jZXJ0aWZpY2F0ZS5wcm90bxIOY29udm9zLnBvb2wudjEi4AEKEEFnZW50Q2VydGlmaWNhdGUSEAoIaW5ib3hfaWQYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkSLQoHcmVsZWFzZRgDIAEoCzIcLmNvbnZvcy5wb29sLnYxLlJlbGVhc2VQcm9vZhIQCghvd25lcl9pZBgEIAEoCRIvCgtvd25lcl9wcm9vZhgFIAEoCzIaLmNvbnZvcy5wb29sLnYxLk93bmVyUHJvb2YSGgoScGFyZW50X2luc3RhbmNlX2lkGAYgASgJEhcKD3BhcmVudF9pbmJveF9pZBgHIAEoCSKRAgoMUmVsZWFzZVByb29mEhMKC3RlbXBsYXRlX2lkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoAxIUCgxjb250ZW50X2hhc2gYBCABKAkSLgoGY2hhbmdlGAUgASgOMh4uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDaGFuZ2USEgoKcGF0Y2hfaGFzaBgGIAEoCRIfChdyb2xsYmFja190YXJnZXRfdmVyc2lvbhgHIAEoAxIWCg5jcmVhdGlvbl9ub25jZRgIIAEoCRI0ChFjcmVhdG9yX3NpZ25hdHVyZRgJIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJ5CgpPd25lclByb29mEjAKBWNsYWltGAEgASgLMh8uY29udm9zLnBvb2wudjEuQ2xhaW1BZ2VudFByb29mSAASMAoFY2xvbmUYAiABKAsyHy5jb252b3MucG9vbC52MS5DbG9uZUFnZW50UHJvb2ZIAEIHCgVwcm9vZiJ9Cg9DbGFpbUFnZW50UHJvb2YSEwoLaW52aXRlX2hhc2gYASABKAkSDQoFbW9kZWwYAiABKAkSGAoQdXNlcl9jb25maWdfaGFzaBgDIAEoCRIsCglzaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUikAEKD0Nsb25lQWdlbnRQcm9vZhITCgtpbnZpdGVfaGFzaBgBIAEoCRIWCg5kaXJlY3RpdmVfaGFzaBgCIAEoCRINCgVjYXJyeRgDIAEoCRITCgtjb25maWdfaGFzaBgEIAEoCRIsCglzaWduYXR1cmUYBSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiUgoLQXR0ZXN0YXRpb24SEAoIaW5ib3hfaWQYASABKAkSEQoJc2lnbmF0dXJlGAIgASgJEhEKCXRpbWVzdGFtcBgDIAEoCRILCgNraWQYBCABKAkiPAoOQXR0ZXN0YXRpb25LZXkSCwoDa2lkGAEgASgJEgkKAXgYAiABKAkSEgoKZXhwaXJlc19hdBgDIAEoCWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_template]);
+  fileDesc("CiBjb252b3MvcG9vbC92MS9jZXJ0aWZpY2F0ZS5wcm90bxIOY29udm9zLnBvb2wudjEikgIKEEFnZW50Q2VydGlmaWNhdGUSEAoIaW5ib3hfaWQYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkSLQoHcmVsZWFzZRgDIAEoCzIcLmNvbnZvcy5wb29sLnYxLlJlbGVhc2VQcm9vZhIQCghvd25lcl9pZBgEIAEoCRIvCgtvd25lcl9wcm9vZhgFIAEoCzIaLmNvbnZvcy5wb29sLnYxLk93bmVyUHJvb2YSGgoScGFyZW50X2luc3RhbmNlX2lkGAYgASgJEhcKD3BhcmVudF9pbmJveF9pZBgHIAEoCRIwCgl0cmFuc2ZlcnMYCCADKAsyHS5jb252b3MucG9vbC52MS5UcmFuc2ZlclByb29mIpQBCg1UcmFuc2ZlclByb29mEhUKDWZyb21fb3duZXJfaWQYASABKAkSEwoLdG9fb3duZXJfaWQYAiABKAkSKAoFb2ZmZXIYAyABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUSLQoKYWNjZXB0YW5jZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSKRAgoMUmVsZWFzZVByb29mEhMKC3RlbXBsYXRlX2lkGAEgASgJEhIKCmNyZWF0b3JfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoAxIUCgxjb250ZW50X2hhc2gYBCABKAkSLgoGY2hhbmdlGAUgASgOMh4uY29udm9zLnBvb2wudjEuVGVtcGxhdGVDaGFuZ2USEgoKcGF0Y2hfaGFzaBgGIAEoCRIfChdyb2xsYmFja190YXJnZXRfdmVyc2lvbhgHIAEoAxIWCg5jcmVhdGlvbl9ub25jZRgIIAEoCRI0ChFjcmVhdG9yX3NpZ25hdHVyZRgJIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJ5CgpPd25lclByb29mEjAKBWNsYWltGAEgASgLMh8uY29udm9zLnBvb2wudjEuQ2xhaW1BZ2VudFByb29mSAASMAoFY2xvbmUYAiABKAsyHy5jb252b3MucG9vbC52MS5DbG9uZUFnZW50UHJvb2ZIAEIHCgVwcm9vZiJ9Cg9DbGFpbUFnZW50UHJvb2YSEwoLaW52aXRlX2hhc2gYASABKAkSDQoFbW9kZWwYAiABKAkSGAoQdXNlcl9jb25maWdfaGFzaBgDIAEoCRIsCglzaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUikAEKD0Nsb25lQWdlbnRQcm9vZhITCgtpbnZpdGVfaGFzaBgBIAEoCRIWCg5kaXJlY3RpdmVfaGFzaBgCIAEoCRINCgVjYXJyeRgDIAEoCRITCgtjb25maWdfaGFzaBgEIAEoCRIsCglzaWduYXR1cmUYBSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiUgoLQXR0ZXN0YXRpb24SEAoIaW5ib3hfaWQYASABKAkSEQoJc2lnbmF0dXJlGAIgASgJEhEKCXRpbWVzdGFtcBgDIAEoCRILCgNraWQYBCABKAkiPAoOQXR0ZXN0YXRpb25LZXkSCwoDa2lkGAEgASgJEgkKAXgYAiABKAkSEgoKZXhwaXJlc19hdBgDIAEoCWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_template]);
 
 /**
  * What an agent is, as it publishes it in its Convos profile metadata (key
@@ -46,9 +46,11 @@ export type AgentCertificate = Message<"convos.pool.v1.AgentCertificate"> & {
   release?: ReleaseProof | undefined;
 
   /**
-   * The agent's owner. Proven by `owner_proof` when the claim was signed;
-   * without one (a claim made in a session, a transfer) the owner is the
-   * pool's word only.
+   * The agent's owner. Its first owner (`transfers[0].from_owner_id`, or
+   * `owner_id` when it never changed hands) is proven by `owner_proof` when
+   * the claim was signed; without one (a claim made in a session) the first
+   * owner is the pool's word only. Each later owner is proven by the
+   * transfer that made them owner.
    *
    * @generated from field: string owner_id = 4;
    */
@@ -71,6 +73,14 @@ export type AgentCertificate = Message<"convos.pool.v1.AgentCertificate"> & {
    * @generated from field: string parent_inbox_id = 7;
    */
   parentInboxId: string;
+
+  /**
+   * Every change of owner, oldest first: a chain from the first owner to
+   * `owner_id`.
+   *
+   * @generated from field: repeated convos.pool.v1.TransferProof transfers = 8;
+   */
+  transfers: TransferProof[];
 };
 
 /**
@@ -79,6 +89,44 @@ export type AgentCertificate = Message<"convos.pool.v1.AgentCertificate"> & {
  */
 export const AgentCertificateSchema: GenMessage<AgentCertificate> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_certificate, 0);
+
+/**
+ * One change of owner, as the agent checked it before it took its new
+ * owner: the owner's offer (EIP-712 `TransferAgent`: `inboxId` the
+ * previous owner, `instanceId` the certificate's, `newOwnerId` the next)
+ * and the new owner's acceptance (`AcceptAgent`: `inboxId` the next owner,
+ * `fromOwnerId` the previous).
+ *
+ * @generated from message convos.pool.v1.TransferProof
+ */
+export type TransferProof = Message<"convos.pool.v1.TransferProof"> & {
+  /**
+   * @generated from field: string from_owner_id = 1;
+   */
+  fromOwnerId: string;
+
+  /**
+   * @generated from field: string to_owner_id = 2;
+   */
+  toOwnerId: string;
+
+  /**
+   * @generated from field: convos.pool.v1.Signature offer = 3;
+   */
+  offer?: Signature | undefined;
+
+  /**
+   * @generated from field: convos.pool.v1.Signature acceptance = 4;
+   */
+  acceptance?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.TransferProof.
+ * Use `create(TransferProofSchema)` to create a new message.
+ */
+export const TransferProofSchema: GenMessage<TransferProof> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_certificate, 1);
 
 /**
  * A template release without its content: the content's hash and what the
@@ -141,7 +189,7 @@ export type ReleaseProof = Message<"convos.pool.v1.ReleaseProof"> & {
  * Use `create(ReleaseProofSchema)` to create a new message.
  */
 export const ReleaseProofSchema: GenMessage<ReleaseProof> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_certificate, 1);
+  messageDesc(file_convos_pool_v1_certificate, 2);
 
 /**
  * The owner's own signature of the claim that made them the owner, with the
@@ -174,7 +222,7 @@ export type OwnerProof = Message<"convos.pool.v1.OwnerProof"> & {
  * Use `create(OwnerProofSchema)` to create a new message.
  */
 export const OwnerProofSchema: GenMessage<OwnerProof> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_certificate, 2);
+  messageDesc(file_convos_pool_v1_certificate, 3);
 
 /**
  * EIP-712 `ClaimAgent`; its `inboxId` is the owner, `templateId` the release's.
@@ -208,7 +256,7 @@ export type ClaimAgentProof = Message<"convos.pool.v1.ClaimAgentProof"> & {
  * Use `create(ClaimAgentProofSchema)` to create a new message.
  */
 export const ClaimAgentProofSchema: GenMessage<ClaimAgentProof> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_certificate, 3);
+  messageDesc(file_convos_pool_v1_certificate, 4);
 
 /**
  * EIP-712 `CloneAgent`; its `inboxId` is the owner, `parentInstanceId`,
@@ -248,7 +296,7 @@ export type CloneAgentProof = Message<"convos.pool.v1.CloneAgentProof"> & {
  * Use `create(CloneAgentProofSchema)` to create a new message.
  */
 export const CloneAgentProofSchema: GenMessage<CloneAgentProof> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_certificate, 4);
+  messageDesc(file_convos_pool_v1_certificate, 5);
 
 /**
  * The pool's Ed25519 attestation of an agent in the scheme Convos clients
@@ -288,7 +336,7 @@ export type Attestation = Message<"convos.pool.v1.Attestation"> & {
  * Use `create(AttestationSchema)` to create a new message.
  */
 export const AttestationSchema: GenMessage<Attestation> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_certificate, 5);
+  messageDesc(file_convos_pool_v1_certificate, 6);
 
 /**
  * One public key of the pool's attestation keys, as its JWKS lists it.
@@ -321,5 +369,5 @@ export type AttestationKey = Message<"convos.pool.v1.AttestationKey"> & {
  * Use `create(AttestationKeySchema)` to create a new message.
  */
 export const AttestationKeySchema: GenMessage<AttestationKey> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_certificate, 6);
+  messageDesc(file_convos_pool_v1_certificate, 7);
 

@@ -257,7 +257,11 @@ export class AgentInstance implements PatternAgent {
   // ---- its owner's calls (owner.ts) ----
 
   transferOwner(req: TransferOwnerRequest): Promise<void> {
-    return this.call(() => this.owner.transferOwner(req));
+    return this.call(async () => {
+      await this.owner.transferOwner(req);
+      // Its certificate names its owner and carries the transfer: members see the new one.
+      await this.profile.republish().catch((err: unknown) => this.agent.log.warn("profile not republished", { err }));
+    });
   }
 
   setTrustLevel(req: InstanceServiceSetTrustLevelRequest): Promise<TrustFile> {

@@ -6,6 +6,8 @@
 // signature carrying it could still be accepted, and then some: each kind
 // of signature has its window below.
 
+import { create, toJson } from "@bufbuild/protobuf";
+import { TransferProofSchema } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
 import {
   failedPrecondition,
   INBOX_ID_PATTERN,
@@ -109,7 +111,15 @@ export class OwnerOperations {
       throw nonceUsed("offer.nonce");
     if (!(await nonces.spend(req.acceptance!.nonce, Date.now() / 1000 + ACCEPTANCE_NONCE_KEEP_SECONDS)))
       throw nonceUsed("acceptance.nonce");
-    const next = { ...config, ownerId: req.newOwnerId };
+    // Both signatures go into its birth certificate: members can check the new owner without trusting the pool.
+    const transfer = create(TransferProofSchema, {
+      fromOwnerId: config.ownerId,
+      toOwnerId: req.newOwnerId,
+      offer: req.offer,
+      acceptance: req.acceptance,
+    });
+    const transfers = [...(config.transfers ?? []), toJson(TransferProofSchema, transfer)];
+    const next = { ...config, ownerId: req.newOwnerId, transfers };
     await agent.ws.writeJson(FILES.config, next);
     agent.config = next;
     agent.log.info("owner changed", { fromOwnerId: config.ownerId, ownerId: req.newOwnerId });

@@ -15,6 +15,7 @@ import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import {
   AgentCertificateSchema,
   OwnerProofSchema,
+  TransferProofSchema,
   type AgentCertificate,
 } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
 import type { AttestRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
@@ -47,9 +48,11 @@ export function faceOf(config: InstanceConfig): { name: string; description: str
 /** What it is, with the proofs it holds: the release it verified, the owner's signature, its parent. */
 export function certificateOf(config: InstanceConfig, inboxId: string): AgentCertificate {
   const release = fromJson(SignedTemplateSchema, config.template);
-  // A proof signed by an earlier owner proves nothing about the one after a transfer.
+  const transfers = (config.transfers ?? []).map((t) => fromJson(TransferProofSchema, t));
+  // The claim's signature proves the first owner; each transfer the owner after it.
+  const firstOwner = transfers[0]?.fromOwnerId ?? config.ownerId;
   const proof =
-    config.ownerProof?.ownerId === config.ownerId
+    config.ownerProof?.ownerId === firstOwner
       ? fromJson(OwnerProofSchema, config.ownerProof.proof as JsonValue)
       : undefined;
   return create(AgentCertificateSchema, {
@@ -59,6 +62,7 @@ export function certificateOf(config: InstanceConfig, inboxId: string): AgentCer
     ownerId: config.ownerId,
     ...(proof ? { ownerProof: proof } : {}),
     ...(config.parent ? { parentInstanceId: config.parent.instanceId, parentInboxId: config.parent.inboxId } : {}),
+    transfers,
   });
 }
 
@@ -119,7 +123,7 @@ export class AgentProfile {
     return this.publish(attestation);
   }
 
-  /** Publishes again (a new template version): with its last attestation while Convos clients still accept it. */
+  /** Publishes again (a new template version, a new owner): with its last attestation while Convos clients still accept it. */
   async republish(): Promise<void> {
     const saved = await this.agent.ws.readJson<AttestationParts>(ATTESTATION_FILE);
     const fresh = saved && Date.now() - Date.parse(saved.timestamp) < ATTESTATION_MAX_AGE_MS ? saved : undefined;

@@ -36,6 +36,8 @@ export interface InstanceConfig {
   parent?: ParentRef;
   /** The owner's signature of the claim (convos.pool.v1.OwnerProof), for its birth certificate (profile.ts); none for a session. */
   ownerProof?: { ownerId: string; proof: JsonValue };
+  /** Every change of owner it checked (convos.pool.v1.TransferProof), oldest first: its certificate's chain from the first owner. */
+  transfers?: JsonValue[];
   configuredAt: string;
   /** When the last UpdateTemplate was applied. */
   updatedAt?: string;

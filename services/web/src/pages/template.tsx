@@ -6,7 +6,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { Provisioning } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { Soul, Template, TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { DEFAULT_MAX_TRUST_LEVEL, TRUST_LEVEL_SUMMARIES, trustLevelName } from "@convos-pool/kit/browser";
+import { claimFields, DEFAULT_MAX_TRUST_LEVEL, TRUST_LEVEL_SUMMARIES, trustLevelName } from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
 import { Fragment, useState } from "react";
 import { shownError, type ShownError } from "../errors";
@@ -156,7 +156,7 @@ function WhoItIs({ soul, agentName }: { soul: Soul | undefined; agentName: strin
 
 /** `content`: what its agents run on (its bases applied), whose user tools the claim must answer. */
 function AddToConversation({ template, content: c }: { template: Template; content: TemplateContent }) {
-  const { signedIn, inboxId } = useSession();
+  const { signedIn, inboxId, sign } = useSession();
   const userTools = c.tools.filter((t) => t.provisioning === Provisioning.USER);
   const [invite, setInvite] = useState("");
   const [config, setConfig] = useState<Record<string, string>>({});
@@ -177,13 +177,15 @@ function AddToConversation({ template, content: c }: { template: Template; conte
     setError(undefined);
     const userConfig = Object.fromEntries(Object.entries(config).filter(([, v]) => v.trim() !== ""));
     try {
-      await claim.mutateAsync({
+      const request = {
         requester: inboxId!,
         templateId: template.id,
         conversationInvite: invite.trim(),
         model: model.trim(),
         userConfig,
-      });
+      };
+      // Signed as well as signed in: the signature goes into the agent's birth certificate, so members can check its owner.
+      await claim.mutateAsync({ ...request, signature: await sign("ClaimAgent", claimFields(request)) });
     } catch (err) {
       setError(shownError(err));
     }
