@@ -369,6 +369,10 @@ describe("who may direct an agent in a group", () => {
       "My owner changed when I speak here. I answer what people say here.",
     );
     await said(saulCli, agent, await saulCli.send("nice weather"), /I read: "nice weather"/);
+    // Ana's Convos CLI marks her an agent: in speak mode she is heard unasked too.
+    from = saulCli.events.length;
+    await anaCli.send("dinner at eight sounds good");
+    await said(saulCli, agent, from, /I read: "dinner at eight sounds good"/);
 
     // An hour's cooldown: what is not said to it waits; what is, does not.
     await setMode(saul, ParticipationMode.SPEAK, 3600);

@@ -33,6 +33,7 @@ import {
   MAX_ANSWERS_PER_MINUTE,
   newestToAnswer,
   senderName,
+  speaksUnasked,
   turnInput,
   withinRate,
   type Heard,
@@ -187,9 +188,11 @@ export class Conversation {
     }
     if (m.contentType?.typeId === "group_updated") this.memberCount = undefined;
     const room = this.room();
-    const { decision, agentChain } = decide(room, this.agentChain, heardOf(m));
+    this.memberCount ??= (await group.members()).length;
+    const unasked = speaksUnasked(agent.participation.mode, this.memberCount);
+    const { decision, agentChain } = decide(room, this.agentChain, heardOf(m), unasked);
     this.agentChain = agentChain;
-    if (decision === "answer" && !(await this.speaks(group, room, m))) {
+    if (decision === "answer" && !this.speaks(room, m)) {
       // Its owner's participation says not this one: no turn, no learning, no model call.
       agent.log.debug("not answered: its participation", { mode: agent.participation.mode });
     } else if (decision === "answer") {
@@ -229,10 +232,9 @@ export class Conversation {
   }
 
   /** Whether its owner's participation has it answer `m` (policy.ts `participates`). */
-  private async speaks(group: AgentGroup, room: Room, m: AgentMessage): Promise<boolean> {
-    this.memberCount ??= (await group.members()).length;
+  private speaks(room: Room, m: AgentMessage): boolean {
     return participates(this.agent.participation, {
-      members: this.memberCount,
+      members: this.memberCount ?? 0,
       addressed: addressedTo(room, heardOf(m)),
       lastAnswerAt: this.lastAnswerAt,
       now: Date.now(),

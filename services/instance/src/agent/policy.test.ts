@@ -20,6 +20,7 @@ import {
   newestToAnswer,
   ROLES_SECTION,
   senderName,
+  speaksUnasked,
   speakerRole,
   turnInput,
   withinRate,
@@ -39,10 +40,10 @@ const room: Room = { self: SELF, agentName: "Tabby", ownerId: OWNER, creatorInbo
 const text = (senderInboxId: string, t: string): Heard => ({ senderInboxId, text: t });
 
 /** Decides each message in turn from a chain of 0, as the conversation does. */
-function run(messages: Heard[], r: Room = room): Decision[] {
+function run(messages: Heard[], r: Room = room, unasked = false): Decision[] {
   let chain = 0;
   return messages.map((m) => {
-    const d = decide(r, chain, m);
+    const d = decide(r, chain, m, unasked);
     chain = d.agentChain;
     return d.decision;
   });
@@ -93,6 +94,18 @@ describe("whom the agent answers", () => {
         text(BOT, "Tabbycat is another agent"),
       ]),
     ).toEqual(["answer", "answer", "skip", "answer", "skip"]);
+  });
+
+  it("told to speak unasked, answers what another agent says without being named, still within the chain", () => {
+    // A Convos CLI marks its user an agent: speak mode must hear them too, but never talk in circles.
+    const chatter = Array.from({ length: MAX_AGENT_CHAIN + 1 }, () => text(BOT, "any ideas for dinner?"));
+    expect(run(chatter, room, true)).toEqual([...Array<Decision>(MAX_AGENT_CHAIN).fill("answer"), "skip"]);
+    expect(run([text(BOT, "any ideas for dinner?")], room, false)).toEqual(["skip"]);
+    expect(speaksUnasked(ParticipationMode.SPEAK, 5)).toBe(true);
+    expect(speaksUnasked(ParticipationMode.UNSPECIFIED, 2)).toBe(true);
+    expect(speaksUnasked(ParticipationMode.UNSPECIFIED, 3)).toBe(false);
+    expect(speaksUnasked(ParticipationMode.MENTION, 2)).toBe(false);
+    expect(speaksUnasked(ParticipationMode.PAUSED, 2)).toBe(false);
   });
 
   it("stops answering other agents after MAX_AGENT_CHAIN agent messages in a row until a person speaks", () => {

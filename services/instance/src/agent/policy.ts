@@ -58,17 +58,25 @@ export function fromPrincipalOrHuman(room: Room, inboxId: string): boolean {
 
 /**
  * Who it answers, so that agents in one conversation never talk in circles:
- * people and principals always; another agent only when it names this agent,
- * and only while at most MAX_AGENT_CHAIN texts in a row came from agents
- * (itself included) since a person or principal last spoke. `agentChain` is
- * that count before `m`; the count after it is returned with the decision.
+ * people and principals always; another agent only when it names this agent
+ * (or, with `unasked`, when its owner has it speak unasked: a Convos CLI
+ * marks every user of it an agent), and only while at most MAX_AGENT_CHAIN
+ * texts in a row came from agents (itself included) since a person or
+ * principal last spoke. `agentChain` is that count before `m`; the count
+ * after it is returned with the decision.
  */
-export function decide(room: Room, agentChain: number, m: Heard): { decision: Decision; agentChain: number } {
+export function decide(
+  room: Room,
+  agentChain: number,
+  m: Heard,
+  unasked = false,
+): { decision: Decision; agentChain: number } {
   if (m.text === undefined) return { decision: "ignore", agentChain };
   if (m.senderInboxId === room.self) return { decision: "ignore", agentChain: agentChain + 1 };
   if (fromPrincipalOrHuman(room, m.senderInboxId)) return { decision: "answer", agentChain: 0 };
   const chain = agentChain + 1;
-  return { decision: names(room.agentName, m.text) && chain <= MAX_AGENT_CHAIN ? "answer" : "skip", agentChain: chain };
+  const heard = unasked || names(room.agentName, m.text);
+  return { decision: heard && chain <= MAX_AGENT_CHAIN ? "answer" : "skip", agentChain: chain };
 }
 
 /** Whether `text` names the agent ("Concierge, …", "@concierge"): a whole word, any case. */
@@ -85,6 +93,11 @@ export function addressedTo(room: Room, m: Heard): boolean {
 export function effectiveMode(mode: ParticipationMode, members: number): ParticipationMode {
   if (mode !== ParticipationMode.UNSPECIFIED) return mode;
   return members <= 2 ? ParticipationMode.SPEAK : ParticipationMode.MENTION;
+}
+
+/** Whether its owner has it answer what it is not asked: SPEAK, chosen or as the default alone with one person. */
+export function speaksUnasked(mode: ParticipationMode, members: number): boolean {
+  return effectiveMode(mode, members) === ParticipationMode.SPEAK;
 }
 
 /**
