@@ -189,10 +189,13 @@ export class Conversation {
     if (m.contentType?.typeId === "group_updated") this.memberCount = undefined;
     const room = this.room();
     this.memberCount ??= (await group.members()).length;
-    const unasked = speaksUnasked(agent.participation.mode, this.memberCount);
-    const { decision, agentChain } = decide(room, this.agentChain, heardOf(m), unasked);
+    const hearing = {
+      unasked: speaksUnasked(agent.participation.mode, this.memberCount),
+      speaks: this.speaks(room, m),
+    };
+    const { decision, agentChain } = decide(room, this.agentChain, heardOf(m), hearing);
     this.agentChain = agentChain;
-    if (decision === "answer" && !this.speaks(room, m)) {
+    if (decision === "quiet") {
       // Its owner's participation says not this one: no turn, no learning, no model call.
       agent.log.debug("not answered: its participation", { mode: agent.participation.mode });
     } else if (decision === "answer") {

@@ -43,7 +43,7 @@ const text = (senderInboxId: string, t: string): Heard => ({ senderInboxId, text
 function run(messages: Heard[], r: Room = room, unasked = false): Decision[] {
   let chain = 0;
   return messages.map((m) => {
-    const d = decide(r, chain, m, unasked);
+    const d = decide(r, chain, m, { unasked, speaks: true });
     chain = d.agentChain;
     return d.decision;
   });
@@ -119,14 +119,32 @@ describe("whom the agent answers", () => {
     ]);
   });
 
-  it("counts its own texts in the chain of agent messages, not reactions or other non-texts", () => {
-    const rounds = MAX_AGENT_CHAIN / 2;
-    const talk = Array.from({ length: rounds }, () => [text(BOT, "Tabby?"), text(SELF, "yes?")]).flat();
+  it("counts the agents it answered, not its own texts, what it skipped, or a person's reaction", () => {
+    const talk = Array.from({ length: MAX_AGENT_CHAIN }, () => [
+      text(BOT, "Tabby?"),
+      text(SELF, "yes?"),
+      text(BOT, "nice"),
+    ]).flat();
     expect(run([...talk, { senderInboxId: PERSON }, text(BOT, "Tabby?")])).toEqual([
-      ...Array.from({ length: rounds }, () => ["answer", "ignore"]).flat(),
+      ...Array.from({ length: MAX_AGENT_CHAIN }, () => ["answer", "ignore", "skip"]).flat(),
       "ignore",
       "skip",
     ]);
+  });
+
+  it("is quiet to a person when its participation says so, and that still ends a chain of agents", () => {
+    const chain = Array.from({ length: MAX_AGENT_CHAIN }, () => text(BOT, "Tabby, go on"));
+    let c = 0;
+    const step = (m: Heard, speaks: boolean) => {
+      const d = decide(room, c, m, { unasked: false, speaks });
+      c = d.agentChain;
+      return d.decision;
+    };
+    expect(chain.map((m) => step(m, true))).toEqual(Array<Decision>(MAX_AGENT_CHAIN).fill("answer"));
+    expect(step(text(PERSON, "what a day"), false)).toBe("quiet");
+    expect(step(text(BOT, "Tabby?"), true)).toBe("answer");
+    // Paused (it does not speak): not even an agent that names it.
+    expect(step(text(BOT, "Tabby?"), false)).toBe("skip");
   });
 
   test.prop([fc.array(fc.constantFrom(PERSON, BOT, SELF, "reaction"), { maxLength: 60 })])(

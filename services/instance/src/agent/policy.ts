@@ -43,8 +43,20 @@ export interface Heard {
   replyToSender?: string | undefined;
 }
 
-/** answer: a turn (and learning); skip: an agent's text left unanswered; ignore: not for a turn at all. */
-export type Decision = "answer" | "skip" | "ignore";
+/**
+ * answer: a turn (and learning); quiet: a person's text its participation
+ * does not answer (no turn, no learning); skip: an agent's text left
+ * unanswered; ignore: not for a turn at all.
+ */
+export type Decision = "answer" | "quiet" | "skip" | "ignore";
+
+/** What its owner's participation says of one message (speaksUnasked, participates). */
+export interface Hearing {
+  /** It answers what it is not asked (SPEAK). */
+  unasked: boolean;
+  /** Its participation has it answer this message now (mode, cooldown). */
+  speaks: boolean;
+}
 
 /**
  * A person (no agent profile), or one of its principals even if their client
@@ -57,26 +69,27 @@ export function fromPrincipalOrHuman(room: Room, inboxId: string): boolean {
 }
 
 /**
- * Who it answers, so that agents in one conversation never talk in circles:
- * people and principals always; another agent only when it names this agent
- * (or, with `unasked`, when its owner has it speak unasked: a Convos CLI
- * marks every user of it an agent), and only while at most MAX_AGENT_CHAIN
- * texts in a row came from agents (itself included) since a person or
- * principal last spoke. `agentChain` is that count before `m`; the count
- * after it is returned with the decision.
+ * Who it answers, as its participation has it speak (`hearing`), so that
+ * agents in one conversation never talk in circles: people and principals;
+ * another agent only when it names this agent (or, in SPEAK, unasked: a
+ * Convos CLI marks every one of its users an agent), and only while it has
+ * answered fewer than MAX_AGENT_CHAIN agents since a person or principal
+ * last spoke. `agentChain` is that count before `m`; the count after it is
+ * returned with the decision.
  */
 export function decide(
   room: Room,
   agentChain: number,
   m: Heard,
-  unasked = false,
+  hearing: Hearing = { unasked: false, speaks: true },
 ): { decision: Decision; agentChain: number } {
-  if (m.text === undefined) return { decision: "ignore", agentChain };
-  if (m.senderInboxId === room.self) return { decision: "ignore", agentChain: agentChain + 1 };
-  if (fromPrincipalOrHuman(room, m.senderInboxId)) return { decision: "answer", agentChain: 0 };
-  const chain = agentChain + 1;
-  const heard = unasked || names(room.agentName, m.text);
-  return { decision: heard && chain <= MAX_AGENT_CHAIN ? "answer" : "skip", agentChain: chain };
+  if (m.text === undefined || m.senderInboxId === room.self) return { decision: "ignore", agentChain };
+  if (fromPrincipalOrHuman(room, m.senderInboxId))
+    return { decision: hearing.speaks ? "answer" : "quiet", agentChain: 0 };
+  const heard = (hearing.unasked || names(room.agentName, m.text)) && hearing.speaks;
+  return heard && agentChain < MAX_AGENT_CHAIN
+    ? { decision: "answer", agentChain: agentChain + 1 }
+    : { decision: "skip", agentChain };
 }
 
 /** Whether `text` names the agent ("Concierge, …", "@concierge"): a whole word, any case. */
