@@ -281,8 +281,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (opts.tls) {
     // The secure server reads ALPN itself: h2, or HTTP/1.1 on the same port.
     const secure = h2 as http2.Http2SecureServer;
-    // Connections are tracked from their handshake on (a handshake that
-    // never ends is dropped by the TLS layer's own timeout).
+    // Connections are counted from their accept (a handshake counts against
+    // the first request's deadline), tracked for shutdown from their handshake on.
     secure.on("connection", (socket: net.Socket) => {
       socket.on("error", () => {});
       if (closing) socket.destroy();
