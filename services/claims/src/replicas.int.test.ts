@@ -1,14 +1,21 @@
 // Two claims services on one PostgreSQL database (docs/scaling.md), in this
 // process, against the STAND-IN instance host (testing/stand-in-host.ts),
 // which counts every call per instance: a burst of claims through both, no
-// instance taken twice; a template update pushed to one while the other's
+// instance taken twice; one requester's burst split across both held to one
+// allowance (claims per caller, counted in the shared database); a template update pushed to one while the other's
 // fan-out runs too, each agent updated once. With real processes, real
 // instance hosts and SIGKILL: services/dev/src/replicas.int.test.ts.
 import { randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { createLogger, createServiceClient, signUpdateRelease } from "@convos-pool/kit";
+import {
+  createLogger,
+  createServiceClient,
+  DEFAULT_LIMITS,
+  limitExceededOf,
+  signUpdateRelease,
+} from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, waitFor, creationNonceOf } from "@convos-pool/testing";
 import { startClaimsService, type RunningClaimsService } from "./server.js";
 import { as } from "./testing/helpers.js";
@@ -91,6 +98,46 @@ describe("two claims services on one database", () => {
     );
     expect(owned.map((r) => r.state)).toEqual(idle.map(() => "claimed"));
     expect(new Map(owned.map((r) => [r.id, r.owner_id]))).toEqual(new Map(won.map((w) => [w.id, w.owner])));
+  });
+
+  it("one requester's burst split across both is held to one allowance of claims per caller, counted where both see it", async () => {
+    const creator = newIdentity();
+    const t = await signedTemplate(stack.templatesClient, creator, sampleContent({ tools: [] }));
+    const allowance = DEFAULT_LIMITS.claimsPerCaller!.points;
+    await seedIdle(allowance);
+    const owner = newIdentity();
+    const [a, b] = [claimsAt(stack.claims.url), claimsAt(second.url)];
+    const results = await Promise.all(
+      Array.from({ length: 3 * allowance }, (_, i) =>
+        (i % 2 === 0 ? a : b)
+          .claim(
+            {
+              requester: owner.inboxId,
+              templateId: t.id,
+              conversationInvite: `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`,
+            },
+            as(owner),
+          )
+          .then(
+            (r) => r.instanceId,
+            (err: unknown) => limitExceededOf(err)?.limit ?? Code[ConnectError.from(err).code],
+          ),
+      ),
+    );
+    const won = results.filter((r) => r.startsWith("inst_"));
+    expect(won).toHaveLength(allowance);
+    expect(results.filter((r) => !r.startsWith("inst_"))).toEqual(Array(2 * allowance).fill("claims per caller"));
+    // Read back: one counter for the requester, in the database both replicas open.
+    const [row] = await rows<{ points: number; expire: string }>(
+      `select points, expire from rate_counters where key = $1`,
+      [`claims per caller:${owner.inboxId}`],
+    );
+    expect(row!.points).toBeGreaterThan(allowance);
+    expect(Number(row!.expire)).toBeGreaterThan(Date.now());
+    const owned = await rows<{ id: string }>(`select id from instances where owner_id = $1 and state = 'claimed'`, [
+      owner.inboxId,
+    ]);
+    expect(owned.map((r) => r.id).sort()).toEqual([...won].sort());
   });
 
   it("an update fanned out by both services' sync workers reaches every agent once", async () => {

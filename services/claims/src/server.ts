@@ -19,7 +19,7 @@ import {
   SIGNATURE_MAX_AGE_SECONDS,
   SignatureVerifier,
 } from "@convos-pool/kit";
-import { pruneSpentNonces, startService } from "@convos-pool/kit/service";
+import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { Attestations } from "./badge/attestations.js";
 import { developmentKeys } from "./badge/keys.js";
@@ -230,6 +230,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
   sync.start();
   attestations.start();
   pruneSpentNonces(lifetime, db);
+  pruneRates(lifetime, db);
   // And claims' idempotency keys past their day.
   lifetime.every(60_000, "claim key pruning", () => pruneKeys(db.em.fork()));
   lifetime.every(opts.sweepIntervalMs ?? 5_000, "sweep", () => flow.sweep());

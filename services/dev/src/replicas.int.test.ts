@@ -6,7 +6,8 @@
 // the agents join. A burst of claims goes through both claims services with
 // a template update in the middle; one claims service and one instance host
 // are killed (SIGKILL) during it, the host restarted as a StatefulSet would.
-// Then a host is drained. After each, the fault suite's checker
+// A burst of claims from one client address split across both gateways is
+// held to one allowance (docs/limits.md). Then a host is drained. After each, the fault suite's checker
 // (testing/invariants.ts) must hold, and each agent applied each version at
 // most once, as the hosts' own logs say.
 import { execFile } from "node:child_process";
@@ -32,6 +33,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const t0 = Date.now();
 const note = (what: string) => console.log(`replicas: ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 const TARGET = 6;
+const CLAIMS_PER_ADDRESS = 6;
 
 let llm: ChatServer;
 let pool: DeployedPool;
@@ -164,8 +166,8 @@ beforeAll(async () => {
       LLM_BASE_URL: llm.baseUrl,
       LLM_API_KEY: "sk-replicas",
       INSTANCE_HOST_URLS: "http://instance-host:7100,http://instance-host-2:7100",
-      // One requester makes the whole burst.
-      POOL_LIMITS: "claims.caller=off",
+      // One requester makes the whole burst; claims from one address, counted by both gateways, are few.
+      POOL_LIMITS: `claims.caller=off,claims.address=${CLAIMS_PER_ADDRESS}/600s`,
     },
     // A claim's lease shorter than the default 20 s: the killed replica's claims are resolved sooner.
     sizing: { claims: { POOL_TARGET_IDLE: String(TARGET), CLAIM_LEASE_SECONDS: "4" } },
@@ -247,6 +249,40 @@ describe("two of everything on one PostgreSQL", () => {
     expect(replayed.status).toBe(401);
     expect((await call("gateway-2", "DELETE", "/api/pool/sessions", token)).status).toBe(204);
     expect((await call("gateway", "GET", `/api/pool/agents?owner=${person.inboxId}`, token)).status).toBe(401);
+  });
+
+  it("claims from one address split across both gateways are held to one allowance, counted in the gateways' database", async () => {
+    // Without proof (no session, no signature): the gateway counts it first, and the claims service refuses it.
+    const claim = (gateway: ProcessName) =>
+      fetch(`${pool.url(gateway)}/api/pool/claim`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          requester: creator.inboxId,
+          template_id: template.id,
+          conversation_invite: `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`,
+          model: "",
+          user_config: {},
+        }),
+      }).then(async (res) => ({ status: res.status, body: await res.text() }));
+    const burst = await Promise.all(
+      Array.from({ length: 3 * CLAIMS_PER_ADDRESS }, (_, i) => claim(i % 2 ? "gateway" : "gateway-2")),
+    );
+    const refused = burst.filter((r) => r.status === 429);
+    expect(refused).toHaveLength(2 * CLAIMS_PER_ADDRESS);
+    for (const r of refused) expect(r.body).toMatch(/claims per client address is 6 per 600 s/);
+    expect(burst.filter((r) => r.status !== 429).map((r) => r.status)).toEqual(Array(CLAIMS_PER_ADDRESS).fill(401));
+    const gatewayDb = new pg.Client({ connectionString: pool.databases.get("gateway")! });
+    await gatewayDb.connect();
+    try {
+      const { rows: counters } = await gatewayDb.query<{ points: number }>(
+        `select points from rate_counters where key like 'claims per client address:%'`,
+      );
+      expect(counters).toHaveLength(1);
+      expect(counters[0]!.points).toBeGreaterThan(CLAIMS_PER_ADDRESS);
+    } finally {
+      await gatewayDb.end();
+    }
   });
 
   it("a burst of claims through two claims services, one of them and one host killed during it and an update in the middle: no agent twice, every claim an agent or rolled back, the update applied once by each agent, the pool refilled by the survivor", {

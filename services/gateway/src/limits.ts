@@ -4,7 +4,10 @@
 // sessions.ts; claims and template writes in their services).
 
 import { isIPv4, isIPv6 } from "node:net";
-import { RateLimit, type LimitConfig } from "@convos-pool/kit";
+import { addressKey, RateLimit, type LimitConfig, type RateStore } from "@convos-pool/kit";
+
+// The kit's server counts connections per address with the same key.
+export { addressKey };
 
 export type LimitClass = "claims" | "sign-ins" | "template-writes";
 
@@ -40,30 +43,6 @@ const CLASSES: Readonly<Record<string, LimitClass>> = {
 /** The class of an RPC, if it is limited. */
 export function limitClassOf(service: string, method: string): LimitClass | undefined {
   return CLASSES[`${service}.${method}`];
-}
-
-/** An address as one allowance: IPv4-mapped IPv6 as IPv4, other IPv6 by its /64, anything else as it is. */
-export function addressKey(address: string): string {
-  const bare = address.split("%", 1)[0]!.toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
-  if (mapped) return mapped[1]!;
-  if (isIPv4(bare) || !isIPv6(bare)) return bare;
-  return `${expandIPv6(bare).slice(0, 4).join(":")}::/64`;
-}
-
-/** The eight 16-bit groups of a valid IPv6 address, in hex without leading zeros. */
-function expandIPv6(address: string): string[] {
-  let text = address;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.split("::") as [string, string | undefined];
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const zeros = tail === undefined ? [] : Array(8 - left.length - right.length).fill("0");
-  return [...left, ...zeros, ...right].map((g) => parseInt(g, 16).toString(16));
 }
 
 /**
@@ -107,17 +86,17 @@ export interface ClientOf {
   forwardedFor?: string | string[] | undefined;
 }
 
-/** The gateway's limits per client address. */
+/** The gateway's limits per client address, counted in `store` (the gateway's database: every replica's). */
 export class AddressLimits {
   private readonly trusted: ReadonlySet<string>;
   private readonly byClass: Record<LimitClass, RateLimit>;
 
-  constructor(limits: LimitConfig, trustedProxies: readonly string[] = []) {
+  constructor(limits: LimitConfig, store: RateStore, trustedProxies: readonly string[] = []) {
     this.trusted = new Set(trustedProxies.map(addressKey));
     this.byClass = {
-      claims: new RateLimit("claims per client address", limits.claimsPerAddress),
-      "sign-ins": new RateLimit("sign-ins per client address", limits.signInsPerAddress),
-      "template-writes": new RateLimit("template writes per client address", limits.templateWritesPerAddress),
+      claims: new RateLimit("claims per client address", limits.claimsPerAddress, store),
+      "sign-ins": new RateLimit("sign-ins per client address", limits.signInsPerAddress, store),
+      "template-writes": new RateLimit("template writes per client address", limits.templateWritesPerAddress, store),
     };
   }
 

@@ -1,8 +1,8 @@
 // Who gets through the gateway (docs/security.md, docs/limits.md): sign-out,
 // limits per client address and per inbox, the claims service's limits
 // relayed, and claims and removals by their owner only. Real PostgreSQL, the
-// real templates and claims services, two real gateways on one database (as
-// replicas), the claims tests' stand-in host. Gateway `front` trusts
+// real templates and claims services, three real gateways on one database (as
+// replicas), the claims tests' stand-in host. Gateways `front` and `front2` trust
 // 127.0.0.1 as a proxy, so each test gives its clients addresses of their own
 // in X-Forwarded-For; gateway `direct` trusts no one.
 
@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -42,6 +43,9 @@ let host: StandInHost;
 let claims: RunningClaimsService;
 let front: RunningGateway;
 let direct: RunningGateway;
+/** Another replica like `front` (the same database, the same trusted proxy). */
+let front2: RunningGateway;
+let gatewayDb: string;
 let dataDir: string;
 
 interface Answer {
@@ -164,7 +168,7 @@ beforeAll(async () => {
     limits: { claimsPerCaller: { points: 3, ...MINUTE } },
     log: quiet("claims"),
   });
-  const gatewayDb = await createTestDatabase("gws_gateway");
+  gatewayDb = await createTestDatabase("gws_gateway");
   const limits = {
     claimsPerAddress: { points: 4, ...MINUTE },
     signInsPerAddress: { points: 5, ...MINUTE },
@@ -180,9 +184,11 @@ beforeAll(async () => {
   };
   front = await startGateway({ ...common, limits, trustedProxies: ["127.0.0.1"], log: quiet("gateway-front") });
   direct = await startGateway({ ...common, limits, log: quiet("gateway-direct") });
+  front2 = await startGateway({ ...common, limits, trustedProxies: ["127.0.0.1"], log: quiet("gateway-front-2") });
 });
 
 afterAll(async () => {
+  await front2?.close();
   await direct?.close();
   await front?.close();
   await claims?.close();
@@ -241,6 +247,43 @@ describe("limits per client address and per inbox", () => {
     );
     expect(err.code).toBe(Code.ResourceExhausted);
     expect(limitExceededOf(err)?.limit).toBe("sign-ins per client address");
+  });
+
+  it("a burst split across two replicas is held to one allowance: per address and per inbox, counted in the gateways' database", async () => {
+    const from = client();
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => signIn(newIdentity(), { from, on: i % 2 ? front : front2 })),
+    );
+    expect(burst.filter((r) => r.status === 200)).toHaveLength(5);
+    const refused = burst.filter((r) => r.status !== 200);
+    expect(refused.map((r) => r.status)).toEqual(Array(7).fill(429));
+    for (const r of refused) expect(r.json.error.message).toMatch(/sign-ins per client address is 5 per 60 s/);
+
+    const inbox = newIdentity();
+    const byInbox = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => signIn(inbox, { from: client(), on: i % 2 ? front : front2 })),
+    );
+    expect(byInbox.filter((r) => r.status === 200)).toHaveLength(3);
+    expect(byInbox.filter((r) => r.status === 429)).toHaveLength(3);
+
+    // Read back from the database the replicas share.
+    const db = new pg.Client({ connectionString: gatewayDb });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ key: string; points: number }>(
+        "select key, points from rate_counters where key = any($1)",
+        [[`sign-ins per client address:${from}`, `sign-ins per inbox:${inbox.inboxId}`]],
+      );
+      // Refused requests count too, until a replica has seen the key over its limit.
+      expect(new Map(rows.map((r) => [r.key, r.points]))).toEqual(
+        new Map([
+          [`sign-ins per client address:${from}`, expect.toSatisfy((n: number) => n >= 6 && n <= 12)],
+          [`sign-ins per inbox:${inbox.inboxId}`, expect.toSatisfy((n: number) => n >= 4 && n <= 6)],
+        ]),
+      );
+    } finally {
+      await db.end();
+    }
   });
 
   it("sign-ins of one inbox count once their signature checked out: bad signatures naming a victim do not lock the victim out", async () => {

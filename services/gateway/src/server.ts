@@ -6,7 +6,8 @@
 // own credential (forward.ts);
 // the caller's identity travels as x-pool-caller only when the gateway
 // verified it (a session token that was not ended). Sign-ins, claims and
-// template writes are limited per client address (limits.ts). With a built
+// template writes are limited per client address (limits.ts), counted in the
+// gateway's database so that replicas share one allowance. With a built
 // web app (webDir), the same port serves it at / (web.ts).
 
 import type { DescService } from "@bufbuild/protobuf";
@@ -24,6 +25,7 @@ import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_servic
 import {
   type ClientCredentials,
   createLogger,
+  connectionLimitsOf,
   createServiceClient,
   DEFAULT_LIMITS,
   DEFAULT_MAX_REQUEST_BYTES,
@@ -37,8 +39,8 @@ import {
   SIGNATURE_MAX_AGE_SECONDS,
   SignatureVerifier,
 } from "@convos-pool/kit";
-import { signatureNoncesMigration } from "@convos-pool/kit/db";
-import { pruneSpentNonces, startService } from "@convos-pool/kit/service";
+import { postgresRates, rateCountersMigration, signatureNoncesMigration } from "@convos-pool/kit/db";
+import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import {
   callInfo,
   createClaimsForwarder,
@@ -132,11 +134,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         url: opts.databaseUrl,
         embeddedDir: opts.embeddedDir,
         entities: [],
-        migrations: [signatureNoncesMigration, endedSessionsMigration],
+        migrations: [signatureNoncesMigration, endedSessionsMigration, rateCountersMigration],
       },
-      server: { cors: { allowedOrigins: opts.corsOrigins ?? "*" } },
+      server: {
+        cors: { allowedOrigins: opts.corsOrigins ?? "*" },
+        // A trusted proxy's connections carry many clients: not capped per address.
+        connections: connectionLimitsOf(limits, opts.trustedProxies),
+      },
     },
     async ({ db, lifetime }) => {
+      // Rates are counted in the gateway's database, which every replica opens (docs/limits.md).
+      const rates = postgresRates(db.em);
       const sessionDeps: SessionServiceDeps = {
         tokens,
         em: db.em,
@@ -144,14 +152,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           resolver: opts.resolver ?? new DerivedInboxResolver(),
           maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
         }),
-        perInbox: new RateLimit("sign-ins per inbox", limits.signInsPerInbox),
+        perInbox: new RateLimit("sign-ins per inbox", limits.signInsPerInbox, rates),
       };
       const gate: Gate = {
         sessions: new Sessions(tokens, db.em),
-        addresses: new AddressLimits(limits, opts.trustedProxies),
+        addresses: new AddressLimits(limits, rates, opts.trustedProxies),
       };
       // Spent login nonces past the window, and ended sessions past their expiry, are never used again.
       pruneSpentNonces(lifetime, db);
+      pruneRates(lifetime, db);
       lifetime.every(60_000, "ended-session pruning", () => gate.sessions.prune());
       /** CreateSession on either face: counted against its client address first. */
       const signIn = async (inboxId: string, signature: Signature | undefined, call: CallInfo) => {

@@ -29,6 +29,7 @@ export * from "./template-resolve.js";
 export * from "./ports.js";
 export * from "./tls.js";
 export * from "./limits.js";
+export * from "./connection-limits.js";
 export * from "./metrics.js";
 export * from "./sealed-box.js";
 export * from "./pattern-scan.js";

@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient, type ConnectRouter } from "@connectrp
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
-import { DEFAULT_LIMITS, RateLimit, limitExceeded, limitExceededOf, parseLimits } from "./limits.js";
+import { DEFAULT_LIMITS, RateLimit, limitExceeded, limitExceededOf, memoryRates, parseLimits } from "./limits.js";
 import { createLogger } from "./log.js";
 import { startServer, type RunningServer } from "./server.js";
 
@@ -19,12 +19,23 @@ describe("POOL_LIMITS", () => {
       templatePublishesPerCaller: { points: 20, seconds: 3600 },
       liveAgentsPerOwner: 20,
       poolToolsPerOwner: 20,
+      connectionsPerAddress: 256,
+      connectionsTotal: 4096,
+      firstRequestSeconds: 10,
+      http2IdleSeconds: 60,
     });
     const l = parseLimits(" claims.caller=5/10s, agents.owner=off,tools.owner=3 ");
     expect(l.claimsPerCaller).toEqual({ points: 5, seconds: 10 });
     expect(l.liveAgentsPerOwner).toBeUndefined();
     expect(l.poolToolsPerOwner).toBe(3);
     expect(l.signInsPerInbox).toEqual(DEFAULT_LIMITS.signInsPerInbox);
+    const c = parseLimits("connections.address=8,connections.first-request=3s,connections.http2-idle=off");
+    expect([c.connectionsPerAddress, c.connectionsTotal, c.firstRequestSeconds, c.http2IdleSeconds]).toEqual([
+      8,
+      4096,
+      3,
+      undefined,
+    ]);
   });
 
   it("names the entry that is wrong", () => {
@@ -35,6 +46,9 @@ describe("POOL_LIMITS", () => {
       ["claims.caller=0/10s", /claims\.caller: a rate is/],
       ["agents.owner=5/10s", /agents\.owner: a cap is a whole number/],
       ["agents.owner=-1", /agents\.owner: a cap is a whole number/],
+      ["connections.first-request=10", /connections\.first-request: a duration is <seconds>s/],
+      ["connections.http2-idle=0s", /connections\.http2-idle: a duration is <seconds>s/],
+      ["connections.total=1/10s", /connections\.total: a cap is a whole number/],
     ];
     for (const [text, message] of cases) expect(() => parseLimits(text), text).toThrow(message);
   });
@@ -42,7 +56,7 @@ describe("POOL_LIMITS", () => {
 
 describe("RateLimit", () => {
   it("lets `points` through per key and window, then answers RESOURCE_EXHAUSTED with LimitExceeded and retry-after", async () => {
-    const limit = new RateLimit("things per caller", { points: 2, seconds: 1 });
+    const limit = new RateLimit("things per caller", { points: 2, seconds: 1 }, memoryRates);
     await limit.take("a");
     await limit.take("a");
     await limit.take("b");
@@ -58,7 +72,7 @@ describe("RateLimit", () => {
   });
 
   it("is off without a rate", async () => {
-    const off = new RateLimit("nothing", undefined);
+    const off = new RateLimit("nothing", undefined, memoryRates);
     for (let i = 0; i < 100; i++) await off.take("a");
   });
 });

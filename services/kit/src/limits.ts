@@ -1,13 +1,16 @@
 // Limits that keep the pool up (docs/limits.md): rates per caller and per
-// client address, and caps on what one owner holds. Each is enforced where
-// its key is known for sure: per address at the gateway (the TCP peer), per
-// caller where the caller's identity is proven (a session at the gateway, a
-// signature at the service that verifies it), caps in the claims service's
-// own transaction. Refusals are RESOURCE_EXHAUSTED with a LimitExceeded
-// detail and, when waiting helps, a Retry-After header.
+// client address, caps on what one owner holds, and what one connection may
+// hold of a server. Each is enforced where its key is known for sure: per
+// address at the gateway (the TCP peer), per caller where the caller's
+// identity is proven (a session at the gateway, a signature at the service
+// that verifies it), caps in the claims service's own transaction,
+// connections in the server kit (connection-limits.ts). Rates are counted in
+// the service's PostgreSQL (rate-counters.ts), where every replica sees them.
+// Refusals are RESOURCE_EXHAUSTED with a LimitExceeded detail and, when
+// waiting helps, a Retry-After header.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { LimitExceededSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 
 /** At most `points` in any window of `seconds` (fixed windows per key, from its first use). */
@@ -36,6 +39,14 @@ export interface LimitConfig {
   liveAgentsPerOwner?: number;
   /** Pool-provisioned tools (numbers, mailboxes, wallets) one owner's agents may hold (claims service). */
   poolToolsPerOwner?: number;
+  /** Connections (HTTP/1.1, or HTTP/2 sessions) one client address may hold open on a server (server kit). */
+  connectionsPerAddress?: number;
+  /** Connections one server holds open in all (server kit). */
+  connectionsTotal?: number;
+  /** Seconds from a connection's accept until its first request has arrived (server kit): absolute, not per byte. */
+  firstRequestSeconds?: number;
+  /** Seconds an HTTP/2 session may stay open without a stream before it is closed (server kit). */
+  http2IdleSeconds?: number;
 }
 
 /** The names of POOL_LIMITS entries, and the defaults. */
@@ -49,10 +60,20 @@ const ENTRIES = {
   "template-publishes.caller": ["templatePublishesPerCaller", "20/3600s"],
   "agents.owner": ["liveAgentsPerOwner", "20"],
   "tools.owner": ["poolToolsPerOwner", "20"],
+  "connections.address": ["connectionsPerAddress", "256"],
+  "connections.total": ["connectionsTotal", "4096"],
+  "connections.first-request": ["firstRequestSeconds", "10s"],
+  "connections.http2-idle": ["http2IdleSeconds", "60s"],
 } as const satisfies Record<string, readonly [keyof LimitConfig, string]>;
 
 type EntryName = keyof typeof ENTRIES;
-const CAPS = new Set<keyof LimitConfig>(["liveAgentsPerOwner", "poolToolsPerOwner"]);
+const CAPS = new Set<keyof LimitConfig>([
+  "liveAgentsPerOwner",
+  "poolToolsPerOwner",
+  "connectionsPerAddress",
+  "connectionsTotal",
+]);
+const DURATIONS = new Set<keyof LimitConfig>(["firstRequestSeconds", "http2IdleSeconds"]);
 
 function parseValue(name: string, key: keyof LimitConfig, text: string): Rate | number | undefined {
   if (text === "off") return undefined;
@@ -60,6 +81,11 @@ function parseValue(name: string, key: keyof LimitConfig, text: string): Rate | 
     if (!/^[1-9][0-9]{0,6}$/.test(text))
       throw new Error(`POOL_LIMITS ${name}: a cap is a whole number from 1, or "off"`);
     return Number(text);
+  }
+  if (DURATIONS.has(key)) {
+    if (!/^[1-9][0-9]{0,5}s$/.test(text))
+      throw new Error(`POOL_LIMITS ${name}: a duration is <seconds>s such as 10s, or "off"`);
+    return Number(text.slice(0, -1));
   }
   const m = /^([1-9][0-9]{0,6})\/([1-9][0-9]{0,6})s$/.exec(text);
   if (!m) throw new Error(`POOL_LIMITS ${name}: a rate is <points>/<seconds>s such as 10/60s, or "off"`);
@@ -117,22 +143,41 @@ export function limitExceededOf(err: unknown): { limit: string; retryAfterSecond
   return d && { limit: d.limit, retryAfterSeconds: Number(d.retryAfterSeconds) };
 }
 
-/**
- * One rate limit, kept in this process's memory (docs/limits.md says what
- * that means with several replicas). Off when `rate` is undefined.
- */
-export class RateLimit {
-  private readonly limiter: RateLimiterMemory | undefined;
+/** Where rate counters live. */
+export interface RateStore {
+  /** A limiter of `rate` whose keys are counted under `prefix` (one prefix per limit). */
+  limiter(prefix: string, rate: Rate): RateLimiterAbstract;
+}
 
-  /** `name` is what a refused client is told, for example "claims per caller". */
+/**
+ * Counters in this process's memory: each process counts alone, so N
+ * replicas would allow N times the rate. For tests of a limit's policy only;
+ * every service that limits a rate has a database and counts there
+ * (`postgresRates` of `@convos-pool/kit/db`, docs/limits.md).
+ */
+export const memoryRates: RateStore = {
+  limiter: (prefix, rate) => new RateLimiterMemory({ keyPrefix: prefix, points: rate.points, duration: rate.seconds }),
+};
+
+/** One rate limit, counted in `store`. Off when `rate` is undefined. */
+export class RateLimit {
+  private readonly limiter: RateLimiterAbstract | undefined;
+
+  /** `name` is what a refused client is told, for example "claims per caller"; it also names the counters. */
   constructor(
     readonly name: string,
     private readonly rate: Rate | undefined,
+    store: RateStore,
   ) {
-    this.limiter = rate && new RateLimiterMemory({ points: rate.points, duration: rate.seconds });
+    this.limiter = rate && store.limiter(name, rate);
   }
 
-  /** Takes one request from `key`'s allowance; RESOURCE_EXHAUSTED with Retry-After once it is spent. */
+  /**
+   * Takes one request from `key`'s allowance; RESOURCE_EXHAUSTED with
+   * Retry-After once it is spent. A store that cannot be reached refuses
+   * too (its error, UNAVAILABLE for a database away): a limit that cannot
+   * be counted does not let requests through uncounted.
+   */
   async take(key: string, who = "you"): Promise<void> {
     if (!this.limiter || !this.rate) return;
     try {

@@ -3,7 +3,8 @@
 // knowledge (gRPC clients). A Connect server on plain HTTP/2 refuses HTTP/1.1
 // clients (docs/server-kit.md), so a TCP listener looks at the first bytes
 // of each connection and hands it to the right Node server. With TLS
-// configured, one secure HTTP/2 server takes both, chosen by ALPN.
+// configured, one secure HTTP/2 server takes both, chosen by ALPN. What one
+// connection may hold of the server is bounded (connection-limits.ts).
 
 import * as http from "node:http";
 import * as http2 from "node:http2";
@@ -20,9 +21,11 @@ import {
   cors as connectCors,
 } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { ConnectionGate, connectionLimitsOf, type ConnectionLimits } from "./connection-limits.js";
 import { databaseAwayInterceptor } from "./db-away.js";
 import { boundedErrorsInterceptor } from "./errors.js";
 import { HealthState, registerHealth } from "./health.js";
+import { limitsFromEnv } from "./limits.js";
 import { answerScrape, Metrics, metricsInterceptor } from "./metrics.js";
 import { parseErrorsAsInvalidArgument } from "./parse-errors.js";
 import { drainUnreadRequests } from "./unread-requests.js";
@@ -67,6 +70,13 @@ export interface ServerOptions {
    * port). A public server (the gateway) should have one.
    */
   metricsToken?: string | undefined;
+  /**
+   * Caps on connections per client address and in all, the deadline of a
+   * connection's first request, the idle timeout of HTTP/2 sessions
+   * (docs/server-kit.md). Default: the `connections.*` entries of
+   * POOL_LIMITS from the environment, or their defaults.
+   */
+  connections?: ConnectionLimits | undefined;
 }
 
 /** The TCP peer of the request's connection; handlers read it with peerAddress(ctx). */
@@ -99,7 +109,6 @@ const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 /** After the grace period, streaming handlers get this long to react to the abort. */
 const STREAM_ABORT_MS = 250;
 
-const SNIFF_TIMEOUT_MS = 10_000;
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
 // CORS header lists: Connect's own (cors from @connectrpc/connect) plus what
@@ -141,6 +150,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const metricsToken = opts.metricsToken ?? process.env.POOL_METRICS_TOKEN ?? "";
   // Aborting this aborts ctx.signal of every running handler.
   const shutdown = new AbortController();
+  const connectionLimits = opts.connections ?? connectionLimitsOf(limitsFromEnv());
+  const cut = metrics.counter(
+    "pool_connections_cut_total",
+    "Connections refused at accept (a cap reached) or cut (no first request in time, an idle HTTP/2 session), by reason.",
+    ["reason"],
+  );
+  const gate = new ConnectionGate(connectionLimits, (reason, address) => {
+    cut.inc({ reason });
+    log.debug("connection cut", { reason, address });
+  });
+  metrics.gauge("pool_connections_open", "Connections open now (HTTP/1.1, and HTTP/2 sessions).", [], async (set) =>
+    set({}, gate.open),
+  );
 
   const streamingPaths = new Set<string>();
   const serviceNames = new Set<string>();
@@ -198,6 +220,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let onInflightChange: (() => void) | undefined;
 
   function onRequest(req: ServerRequest, res: ServerResponse): void {
+    gate.requestArrived(req.socket);
     const entry: InFlight = { streaming: streamingPaths.has(pathOf(req)) };
     inflight.add(entry);
     const h1Socket = req instanceof http.IncomingMessage ? req.socket : undefined;
@@ -227,6 +250,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           ca: opts.tls.ca,
           requestCert: Boolean(opts.tls.mutual),
           rejectUnauthorized: Boolean(opts.tls.mutual),
+          // The handshake is part of the first request's deadline (120 s by default in Node).
+          ...(connectionLimits.firstRequestMs !== undefined
+            ? { handshakeTimeout: connectionLimits.firstRequestMs }
+            : {}),
         },
         (req, res) => onRequest(req, res),
       )
@@ -237,6 +264,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   h2.on("session", (session) => {
     sessions.add(session);
+    gate.watch(session);
     session.once("close", () => sessions.delete(session));
     session.on("error", (err) => log.debug("http/2 session error", { err }));
     if (closing) session.close();
@@ -253,13 +281,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (opts.tls) {
     // The secure server reads ALPN itself: h2, or HTTP/1.1 on the same port.
     const secure = h2 as http2.Http2SecureServer;
-    // Connections are tracked from their handshake on (a handshake that
-    // never ends is dropped by the TLS layer's own timeout).
+    // Connections are counted from their accept (a handshake counts against
+    // the first request's deadline), tracked for shutdown from their handshake on.
     secure.on("connection", (socket: net.Socket) => {
-      if (closing) socket.destroy();
       socket.on("error", () => {});
+      if (closing) socket.destroy();
+      else gate.admit(socket);
     });
     secure.on("secureConnection", (socket: tls.TLSSocket) => {
+      const raw = (socket as unknown as { _parent?: net.Socket | null })._parent;
+      if (raw) gate.carry(raw, socket);
       track(socket, socket.alpnProtocol === "h2" ? "h2" : "h1");
     });
     secure.on("tlsClientError", (err) => log.debug("tls client error", { err }));
@@ -270,6 +301,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         socket.destroy();
         return;
       }
+      if (!gate.admit(socket)) return;
       const conn = track(socket, "pending");
       // Errors are handled by the HTTP servers once they own the socket; until
       // then (and in between) an unhandled 'error' would crash the process.
@@ -359,19 +391,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 /**
  * Waits for enough bytes to tell the HTTP/2 preface from anything else, then
  * puts them back (socket.unshift) so the chosen server reads the stream from
- * its first byte.
+ * its first byte. A connection that never says enough is cut by its
+ * first-request deadline (connection-limits.ts), which no byte restarts.
  */
 function sniff(socket: net.Socket, decide: (isH2: boolean) => void): void {
   let buffered: Buffer = Buffer.alloc(0);
-  // A connection that never says enough to be classified is dropped.
-  socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy());
   const onData = (chunk: Buffer) => {
     buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
     const n = Math.min(buffered.length, H2_PREFACE.length);
     const matchesSoFar = buffered.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
     if (matchesSoFar && n < H2_PREFACE.length) return; // need more bytes
     socket.off("data", onData);
-    socket.setTimeout(0);
     socket.pause();
     socket.unshift(buffered);
     decide(matchesSoFar);

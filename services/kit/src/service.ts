@@ -9,6 +9,7 @@ import { serviceAuthInterceptor, serviceCredentialsFromEnv } from "./auth.js";
 import { NONCE_KEEP_SECONDS } from "./contract.js";
 import { openDatabase, type Database, type DatabaseOptions } from "./db.js";
 import { pruneNonces } from "./nonces.js";
+import { pruneRateCounters } from "./rate-counters.js";
 import { limitsFromEnv, type LimitConfig } from "./limits.js";
 import { createLogger, loggingInterceptor, type Logger, type LoggingOptions } from "./log.js";
 import { installShutdownHandlers, startServer, type RunningServer, type ServerOptions } from "./server.js";
@@ -165,7 +166,9 @@ export interface ServiceOptions {
   /** Its own database, opened (and migrated) before the server starts. */
   database?: Omit<DatabaseOptions, "name"> | undefined;
   /** The server's options beyond these (cors, fallback, limits). */
-  server?: Partial<Pick<ServerOptions, "cors" | "maxRequestBytes" | "shutdownGraceMs" | "metricsToken">>;
+  server?: Partial<
+    Pick<ServerOptions, "cors" | "maxRequestBytes" | "shutdownGraceMs" | "metricsToken" | "connections">
+  >;
 }
 
 export interface ServiceScope {
@@ -236,4 +239,9 @@ export function pruneSpentNonces(lifetime: Lifetime, db: Database): void {
   lifetime.every(60_000, "nonce pruning", () =>
     pruneNonces(db.em.fork(), new Date(Date.now() - NONCE_KEEP_SECONDS * 1000)),
   );
+}
+
+/** Rate counters whose window ended are dropped every five minutes (rate-counters.ts). */
+export function pruneRates(lifetime: Lifetime, db: Database): void {
+  lifetime.every(300_000, "rate counter pruning", () => pruneRateCounters(db.em.fork()));
 }

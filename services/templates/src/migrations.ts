@@ -1,5 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
-import { CreateSignatureNonces } from "@convos-pool/kit/db";
+import { CreateSignatureNonces, rateCountersMigration } from "@convos-pool/kit/db";
 
 export class CreateTemplates extends Migration {
   override async up(): Promise<void> {
@@ -224,4 +224,6 @@ export const migrations = [
   { name: "0007_template_bases", class: AddTemplateBases },
   { name: "0008_soul", class: AddSoul },
   { name: "0009_avatar", class: AddAvatar },
+  // Rates per creator, counted where every replica sees them (docs/limits.md).
+  rateCountersMigration,
 ];

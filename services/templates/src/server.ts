@@ -20,7 +20,7 @@ import {
   SignatureVerifier,
   SignerRecoveryPool,
 } from "@convos-pool/kit";
-import { pruneSpentNonces, startService } from "@convos-pool/kit/service";
+import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { createStoreCurationService } from "./curation.js";
@@ -120,6 +120,7 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
         );
       }
       pruneSpentNonces(lifetime, db);
+      pruneRates(lifetime, db);
       // "Most used" counts owners within a window that slides by a day at a time.
       const refresh = () => refreshRecentOwners(em.fork());
       lifetime.every(3_600_000, "refreshing recent owners", refresh);

@@ -31,7 +31,7 @@ import {
   validateContent,
   validatePatch,
 } from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+import { consumeNonce, postgresRates } from "@convos-pool/kit/db";
 import { checkBase, dependents, resolvedView, templatesAbove } from "./bases.js";
 import {
   checkCategory,
@@ -82,8 +82,10 @@ type Change = (row: TemplateRowType, tx: EntityManager) => Promise<string | fals
 
 export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<typeof TemplateService> {
   const now = deps.now ?? (() => new Date());
-  const writes = new RateLimit("template writes per creator", deps.writesPerCreator);
-  const publishes = new RateLimit("template publishes per creator", deps.publishesPerCreator);
+  // Counted in the service's database, which every replica opens (docs/limits.md).
+  const rates = postgresRates(deps.em);
+  const writes = new RateLimit("template writes per creator", deps.writesPerCreator, rates);
+  const publishes = new RateLimit("template publishes per creator", deps.publishesPerCreator, rates);
   const operators = deps.operators ?? new Set<string>();
 
   async function spendNonce(tx: EntityManager, nonce: string, inboxId: string, purpose: SignedOperation) {

@@ -41,7 +41,7 @@ import {
   type SignatureVerifier,
   whileDatabaseAway,
 } from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+import { consumeNonce, postgresRates } from "@convos-pool/kit/db";
 import { checkIdempotencyKey, renewKeys } from "./claim-keys.js";
 import { claimFailure, provisioningFailure, type Stage } from "./claim-errors.js";
 import { checkClaimRequest, planClaim, type ClaimInput } from "./claim-request.js";
@@ -124,7 +124,7 @@ export class ClaimFlow {
   constructor(private readonly deps: ClaimFlowDeps) {
     this.tools = deps.tools;
     this.claimLeaseSeconds = deps.claimLeaseSeconds ?? 20;
-    this.perCaller = new RateLimit("claims per caller", deps.limits.claimsPerCaller);
+    this.perCaller = new RateLimit("claims per caller", deps.limits.claimsPerCaller, postgresRates(deps.em));
     const batches = { maxInFlight: BATCHES_IN_FLIGHT, maxBatch: BATCH_SIZE };
     this.takes = new Batcher(
       async (batch, settle) =>

@@ -1,5 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
-import { CreateSignatureNonces, type MigrationEntry } from "@convos-pool/kit/db";
+import { CreateSignatureNonces, rateCountersMigration, type MigrationEntry } from "@convos-pool/kit/db";
 import { createClaimBatch, createClaimWithinCaps } from "../claim/holdings.js";
 
 /**
@@ -345,4 +345,6 @@ export const migrations: MigrationEntry[] = [
   { name: "0012_agent_permissions", class: AgentPermissions },
   { name: "0013_agent_participation", class: AgentParticipation },
   { name: "0014_attestations", class: Attestations },
+  // Claims per caller, counted where every replica sees them (docs/limits.md).
+  rateCountersMigration,
 ];
