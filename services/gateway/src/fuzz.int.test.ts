@@ -111,7 +111,7 @@ beforeAll(async () => {
     lineageUrl: lineage.url,
     credentials: CREDS.gateway,
     databaseUrl: databases.gateway!,
-    sessionSecret: "fuzz",
+    sessionSecret: "fuzz".repeat(8),
     limits: {},
     log: quiet("gateway"),
   });

@@ -7,7 +7,8 @@
 //   POOL_SERVICE_TOKEN   the gateway's own credential, presented to internal services (required)
 //   POOL_SERVICE_DIGESTS every service's credential digest (required; docs/security.md)
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL]   internal gRPC over TLS
-//   POOL_SESSION_SECRET  HMAC key of session tokens; without it sessions end at every restart
+//   POOL_SESSION_SECRET  HMAC key of session tokens, at least 32 bytes; without it sessions end at every restart
+//   POOL_METRICS_TOKEN   what GET /metrics asks for (Authorization: Bearer), at least 16 bytes (required, as for every service)
 //   DATABASE_URL         postgres:// for the gateway's own table (used login nonces); absent: embedded PGlite
 //   CORS_ORIGINS         comma-separated browser origins; default "*"
 //   POOL_LIMITS          limits per client address and sign-ins per inbox (docs/limits.md)
@@ -17,6 +18,7 @@
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { configured, runService } from "@convos-pool/kit/service";
 import { parseTrustedProxies } from "./limits.js";
+import { MIN_SESSION_SECRET_BYTES } from "./sessions.js";
 import { startGateway } from "./server.js";
 
 await runService(
@@ -30,7 +32,7 @@ await runService(
       claimsUrl: env.optional("CLAIMS_URL"),
       lineageUrl: env.optional("LINEAGE_URL"),
       credentials: env.credentials("gateway"),
-      sessionSecret: env.optional("POOL_SESSION_SECRET"),
+      sessionSecret: env.secret("POOL_SESSION_SECRET", MIN_SESSION_SECRET_BYTES),
       databaseUrl: env.optional("DATABASE_URL"),
       corsOrigins: !origins || origins === "*" ? ("*" as const) : env.list("CORS_ORIGINS"),
       limits: env.limits(),

@@ -180,7 +180,7 @@ beforeAll(async () => {
     claimsUrl: claims.url,
     credentials: CREDS.gateway,
     databaseUrl: gatewayDb,
-    sessionSecret: "shared by the replicas",
+    sessionSecret: "shared by the replicas, long enough",
   };
   front = await startGateway({ ...common, limits, trustedProxies: ["127.0.0.1"], log: quiet("gateway-front") });
   direct = await startGateway({ ...common, limits, log: quiet("gateway-direct") });

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { SESSION_TTL_SECONDS, SessionTokens } from "./sessions.js";
+import { MIN_SESSION_SECRET_BYTES, SESSION_TTL_SECONDS, SessionTokens } from "./sessions.js";
 
 const INBOX = "a".repeat(64);
 
@@ -13,10 +13,21 @@ function code(fn: () => unknown): Code | undefined {
   }
 }
 
+/** A secret long enough (MIN_SESSION_SECRET_BYTES), told apart by `name`. */
+const key = (name: string) => name.padEnd(MIN_SESSION_SECRET_BYTES, ".");
+
 describe("SessionTokens", () => {
+  it("refuses a secret shorter than 32 bytes, naming the variable", () => {
+    expect(() => new SessionTokens("x".repeat(MIN_SESSION_SECRET_BYTES - 1))).toThrow(
+      /POOL_SESSION_SECRET must be at least 32 bytes/,
+    );
+    expect(() => new SessionTokens("")).toThrow(/POOL_SESSION_SECRET/);
+    expect(() => new SessionTokens("x".repeat(MIN_SESSION_SECRET_BYTES))).not.toThrow();
+  });
+
   it("issues a token for an hour and reads the inbox back", () => {
     let now = 1_800_000_000_000;
-    const tokens = new SessionTokens("a session secret of some length", undefined, () => now);
+    const tokens = new SessionTokens(key("a session secret of some length"), undefined, () => now);
     const s = tokens.issue(INBOX);
     expect(s.expiresAt.getTime()).toBe(now + SESSION_TTL_SECONDS * 1000);
     expect(tokens.verify(s.token)).toEqual({ inboxId: INBOX, id: s.id, expiresAt: s.expiresAt });
@@ -34,8 +45,8 @@ describe("SessionTokens", () => {
   });
 
   it("refuses tokens of another secret, tampered tokens and other schemes", () => {
-    const a = new SessionTokens("secret one");
-    const b = new SessionTokens("secret two");
+    const a = new SessionTokens(key("secret one"));
+    const b = new SessionTokens(key("secret two"));
     const token = a.issue(INBOX).token;
     expect(code(() => b.verify(token))).toBe(Code.Unauthenticated);
     expect(code(() => a.verify(token.replace(INBOX, "b".repeat(64))))).toBe(Code.Unauthenticated);
@@ -50,17 +61,17 @@ describe("SessionTokens", () => {
   });
 
   it("survives a restart only with a configured secret", () => {
-    const token = new SessionTokens("configured").issue(INBOX).token;
-    expect(new SessionTokens("configured").verify(token).inboxId).toBe(INBOX);
+    const token = new SessionTokens(key("configured")).issue(INBOX).token;
+    expect(new SessionTokens(key("configured")).verify(token).inboxId).toBe(INBOX);
     const random = new SessionTokens(undefined).issue(INBOX).token;
     expect(code(() => new SessionTokens(undefined).verify(random))).toBe(Code.Unauthenticated);
   });
 
   it("does not put the token in error messages", () => {
-    const tokens = new SessionTokens("s");
+    const tokens = new SessionTokens(key("s"));
     const token = tokens.issue(INBOX).token;
     try {
-      new SessionTokens("t").verify(token);
+      new SessionTokens(key("t")).verify(token);
     } catch (err) {
       expect(String((err as Error).message)).not.toContain(token);
     }

@@ -40,6 +40,9 @@ export interface Session {
 }
 
 /** Issues and checks session tokens (their MAC and expiry; revocation is SessionStore's). Never logs them. */
+/** The least session secret: as long as HMAC-SHA256's output. */
+export const MIN_SESSION_SECRET_BYTES = 32;
+
 export class SessionTokens {
   private readonly key: Buffer;
 
@@ -48,7 +51,10 @@ export class SessionTokens {
     private readonly ttlSeconds = SESSION_TTL_SECONDS,
     private readonly now: () => number = () => Date.now(),
   ) {
-    if (secret !== undefined && secret.length === 0) throw new Error("session secret is empty");
+    // An HMAC key shorter than its hash's output can be guessed sooner than a token forged.
+    if (secret !== undefined && Buffer.byteLength(secret) < MIN_SESSION_SECRET_BYTES) {
+      throw new Error(`POOL_SESSION_SECRET must be at least ${MIN_SESSION_SECRET_BYTES} bytes`);
+    }
     this.key = secret === undefined ? randomBytes(32) : Buffer.from(secret, "utf8");
   }
 

@@ -14,6 +14,10 @@ import { limitsFromEnv, type LimitConfig } from "./limits.js";
 import { createLogger, loggingInterceptor, type Logger, type LoggingOptions } from "./log.js";
 import { installShutdownHandlers, startServer, type RunningServer, type ServerOptions } from "./server.js";
 
+/** What a deployed service's GET /metrics asks for (server.ts), and its least length. */
+export const METRICS_TOKEN_VAR = "POOL_METRICS_TOKEN";
+export const MIN_METRICS_TOKEN_BYTES = 16;
+
 /** A mistake in a service's configuration: main exits with status 2 and this message. */
 export class ConfigError extends Error {}
 
@@ -30,6 +34,15 @@ export class ServiceEnv {
   required(name: string, what: string): string {
     const v = this.optional(name);
     if (v === undefined) throw new ConfigError(`${name} is required: ${what}`);
+    return v;
+  }
+
+  /** A secret of at least `minBytes` bytes (UTF-8), or undefined when unset: a short one is refused, naming it. */
+  secret(name: string, minBytes: number): string | undefined {
+    const v = this.optional(name);
+    if (v !== undefined && Buffer.byteLength(v) < minBytes) {
+      throw new ConfigError(`${name} must be at least ${minBytes} bytes (openssl rand -hex ${minBytes} makes one)`);
+    }
     return v;
   }
 
@@ -95,7 +108,11 @@ export async function runService<O, R extends { close(): Promise<unknown> }>(
   const log = createLogger(name);
   let options: O;
   try {
-    options = await configure(new ServiceEnv(), log);
+    const env = new ServiceEnv();
+    // A deployed service's metrics are not for anyone who reaches its port (npm start runs services in-process, open on loopback).
+    env.secret(METRICS_TOKEN_VAR, MIN_METRICS_TOKEN_BYTES) ??
+      env.required(METRICS_TOKEN_VAR, "GET /metrics answers only Authorization: Bearer <it>");
+    options = await configure(env, log);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     log.error(err.message);

@@ -144,6 +144,7 @@ export class DeployedPool {
       ...tokens,
       POOL_SERVICE_DIGESTS: this.creds.gateway.directory.toString(),
       POOL_SESSION_SECRET: randomBytes(32).toString("hex"),
+      POOL_METRICS_TOKEN: randomBytes(16).toString("hex"),
       POOL_SECRETS_KEY: randomBytes(32).toString("hex"),
       POOL_MASTER_SEED: randomBytes(32).toString("hex"),
       XMTP_API_URL: xmtp.url,

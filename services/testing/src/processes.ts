@@ -46,11 +46,22 @@ process.once("exit", () => {
 });
 
 /** Starts `script` (a path from the repository root, run with tsx) and waits until it serves. */
+/** The metrics token service processes get unless a test names its own. */
+export const TEST_METRICS_TOKEN = "metrics-token-of-the-tests";
+
 export async function startServiceProcess(script: string, opts: StartServiceOptions = {}): Promise<ServiceProcess> {
   requireIntegrationTier("A service process");
   const port = opts.port ?? (await freePort());
   const proc: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", script], {
-    env: { ...process.env, LOG_LEVEL: "error", PORT: String(port), HOST: "127.0.0.1", ...opts.env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: "error",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      // Every deployed service requires one (kit/service.ts); a test that scrapes sends it.
+      POOL_METRICS_TOKEN: TEST_METRICS_TOKEN,
+      ...opts.env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   live.add(proc);
