@@ -176,9 +176,10 @@ async function phase(name: string, limits: Record<string, string>): Promise<Phas
     });
     host = await start();
     // Warm: its first turn loads what later turns reuse; then its learning call for it, before counting starts.
+    const warm = chat.requests.length;
     await owner.ask(groupId, inboxId, "Concierge, hello there", 120_000);
     await until(`${name}: the warm-up's learning call`, () =>
-      chat.requests.some((r) => r.body.messages.at(-1)?.content === "hello there"),
+      chat.requests.some((r, i) => i >= warm && r.body.messages.at(-1)?.content === "hello there"),
     );
 
     const first = chat.requests.length;
