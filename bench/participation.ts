@@ -4,7 +4,7 @@
 // no model call and a fraction of an answered one's CPU.
 // Run: flock /tmp/bench.lock npm run bench:participation   (a throwaway PostgreSQL; about a minute)
 //   BENCH_PARTICIPATION_MESSAGES (200)   messages that do not name it
-//   BENCH_PARTICIPATION_ANSWERED (25)    messages that do: fewer, as it answers at most 30 a minute
+//   BENCH_PARTICIPATION_ANSWERED (25)    messages that do: fewer, as its model budget is 60 calls a minute (two a turn)
 //
 // What it does: the local XMTP node and one instance host run in their own
 // processes, as main.ts runs them, the host's model a local OpenAI-compatible
@@ -36,14 +36,14 @@ import {
 import { createTestDatabase, newIdentity, sampleContent, startServiceProcess } from "@convos-pool/testing";
 import { startChatServer } from "@convos-pool/testing/chat-server";
 import { startCreator } from "@convos-pool/testing/convos";
-import { EXTRACTION_PROMPT, MAX_ANSWERS_PER_MINUTE } from "@convos-pool/instance";
+import { EXTRACTION_PROMPT, MODEL_CALLS_PER_MINUTE } from "@convos-pool/instance";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { figures, fmt, size, startChild } from "./lib.js";
 
 const MESSAGES = size("BENCH_PARTICIPATION_MESSAGES", 200, 5);
-// Its per-minute breaker (MAX_ANSWERS_PER_MINUTE, 30) counts the warm-up and the barrier too.
-const ANSWERED = Math.min(size("BENCH_PARTICIPATION_ANSWERED", 25, 3), MAX_ANSWERS_PER_MINUTE - 3);
+// Its per-minute budget (MODEL_CALLS_PER_MINUTE, 60: an answer and its learning each take one) counts the warm-up and the barrier too.
+const ANSWERED = Math.min(size("BENCH_PARTICIPATION_ANSWERED", 25, 3), MODEL_CALLS_PER_MINUTE / 2 - 3);
 const log = (s: string) => process.stderr.write(`[bench:participation] ${s}\n`);
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux). */
 const TICKS = 100;

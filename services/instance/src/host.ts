@@ -36,6 +36,7 @@ import { AgentInstance } from "./agent/instance.js";
 import { createInstanceHostService, createInstanceService, pickInstance } from "./host-service.js";
 import { createInstanceMemoryService } from "./memory-service.js";
 import { OfflineProvider, OpenAiProvider, type LlmProvider } from "./llm.js";
+import { LLM_LIMITS, type LlmLimits } from "./agent/budget.js";
 import { PatternExchange } from "./patterns.js";
 import { DEFAULT_DORMANT_AFTER_MS, hostDormancy } from "./dormancy.js";
 import { MasterSeed } from "./wallet.js";
@@ -43,6 +44,11 @@ import { startSmsWebhook, type SmsWebhookOptions } from "./tools/sms-webhook.js"
 import { FILES, listWorkspaces, Workspace, type InstanceRecord } from "./workspace.js";
 
 export const DEFAULT_MAX_INSTANCES = 1000;
+
+/** The fields of `o` that are set. */
+function definedOnly<T extends object>(o: T | undefined): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as never;
+}
 
 /** Call options for an InstanceService call to one instance: `client.health({}, instanceCall(id))`. */
 export function instanceCall(instanceId: string): { headers: Record<string, string> } {
@@ -75,6 +81,12 @@ export interface InstanceHostOptions {
   llm?: LlmOptions | undefined;
   /** Overrides `llm` (tests). */
   llmProvider?: LlmProvider | undefined;
+  /**
+   * What each agent's conversation may spend on the model: calls a minute,
+   * tokens of a message, of the history and of memory in a prompt (0: no
+   * limit); each unset one is LLM_LIMITS's (agent/budget.ts).
+   */
+  llmLimits?: { [K in keyof LlmLimits]?: number | undefined } | undefined;
   log?: Logger | undefined;
   /** How long a join waits for the creator to add the instance; default 60 s. */
   joinTimeoutMs?: number | undefined;
@@ -196,6 +208,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     ...(patterns ? { patterns } : {}),
     ...(dormancy.options ? { dormancy: dormancy.options } : {}),
     ...(opts.joinTimeoutMs !== undefined ? { joinTimeoutMs: opts.joinTimeoutMs } : {}),
+    llmLimits: { ...LLM_LIMITS, ...definedOnly(opts.llmLimits) },
     ...(opts.tools?.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.tools.approvalTimeoutMs } : {}),
     ...(opts.tools?.mailPollMs !== undefined ? { mailPollMs: opts.tools.mailPollMs } : {}),
     tools: {

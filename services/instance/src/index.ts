@@ -7,7 +7,8 @@ export {
   type RunningInstanceHost,
 } from "./host.js";
 export { AgentInstance } from "./agent/instance.js";
-export { MAX_ANSWERS_PER_MINUTE } from "./agent/policy.js";
+export { BUSY_NOTICE, LLM_LIMITS, MODEL_CALLS_PER_MINUTE, shares, type LlmLimits } from "./agent/budget.js";
+export { CHARS_PER_TOKEN, estimateTokens, PROMPT_LIMITS, type PromptLimits } from "./prompt-caps.js";
 export type { ConversationState, InstanceConfig } from "./agent/types.js";
 export {
   ChatCompletionsClient,

@@ -11,6 +11,7 @@ import {
   type TurnInput,
 } from "./llm.js";
 import { EXTRACTION_PROMPT, Memory, carriesOtherKind } from "./memory.js";
+import { PROMPT_LIMITS } from "./prompt-caps.js";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 
 let server: ChatServer;
@@ -110,6 +111,50 @@ describe("OpenAI-compatible client", () => {
       role: "user",
       content: 'Your earlier answer: "You are vegan."\nA member corrected it: no, I said vegetarian',
     });
+  });
+
+  it("with limits, learning gets the message cut and memory ranked to its budget, and a tool's result is cut", async () => {
+    const llm = new OpenAiProvider({ baseUrl: server.baseUrl, apiKey: "k", model: "m" });
+    const memory = new Memory();
+    memory.add(
+      Array.from({ length: 1_000 }, (_, i) => ({ kind: "personalization" as const, text: `${i} ${"w".repeat(480)}` })),
+    );
+    memory.add([{ kind: "personalization", text: "Saul is vegetarian", role: "owner" }]);
+    await llm.learn({
+      model: "m",
+      memory,
+      message: `Saul likes ${"tea ".repeat(5_000)}`,
+      from: "i1",
+      limits: PROMPT_LIMITS,
+    });
+    const [system, user] = server.requests.at(-1)!.body.messages;
+    expect(system!.content).toContain("- Saul is vegetarian (taught by your owner)");
+    expect(system!.content.length).toBeLessThan(EXTRACTION_PROMPT.length + 4 * 3_300);
+    expect(system!.content).toMatch(/\(\d+ more entries of what you learned are not shown here/);
+    expect(user!.content.length).toBeLessThan(4_100);
+    expect(user!.content).toContain("[cut here: the other 16011 of its 20011 characters are not shown]");
+
+    // A tool whose result is a long mail: what goes back to the model is cut like a message.
+    const tooling = await startChatServer((req) =>
+      req.body.messages.at(-1)?.role === "tool" ? "done" : { toolCalls: [{ name: "read_mail", arguments: {} }] },
+    );
+    try {
+      const answer = await new OpenAiProvider({ baseUrl: tooling.baseUrl, apiKey: "k", model: "m" }).reply({
+        ...turn(),
+        functions: [
+          { name: "read_mail", description: "reads", parameters: { type: "object", properties: {}, required: [] } },
+        ],
+        callTool: async () => ({ ok: true, result: "m".repeat(30_000) }),
+        limits: PROMPT_LIMITS,
+      });
+      expect(answer).toBe("done");
+      const result = tooling.requests.at(-1)!.body.messages.at(-1)!;
+      expect(result.role).toBe("tool");
+      expect(result.content.length).toBeLessThan(4_100);
+      expect(result.content).toContain("[cut here:");
+    } finally {
+      await tooling.close();
+    }
   });
 
   it("an error names the HTTP status and never the key", async () => {

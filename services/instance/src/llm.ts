@@ -20,6 +20,7 @@ import type { FunctionSpec } from "./tools/agent-tools.js";
 import type { ToolOutcome } from "./tools/gate.js";
 import { offlineCommand } from "./tools/commands.js";
 import { aboutOf, correctionByRule, recallHeedingFeedback } from "./feedback.js";
+import { capText, historyWithin, memorySection, type PromptLimits } from "./prompt-caps.js";
 
 /** A function call the model asks for (OpenAI's `tool_calls[]`). */
 export interface ToolCall {
@@ -78,6 +79,8 @@ export interface TurnInput {
   role?: Role;
   /** The last message asked it to forget what it learned from and about its sender: how many entries went. */
   forgot?: number;
+  /** How much of each message, of the history and of memory the model is given (prompt-caps.ts); absent: all. */
+  limits?: PromptLimits;
 }
 
 export interface InboundTextTurn {
@@ -100,6 +103,8 @@ export interface LearnInput {
   role?: Role;
   /** The message corrects this earlier answer of the agent's (feedback.ts): learn the corrected fact. */
   correcting?: string;
+  /** How much of the message and of memory the model is given (prompt-caps.ts); absent: all. */
+  limits?: PromptLimits;
 }
 
 /** What a parent summarizes for its clone (clone.ts). */
@@ -150,9 +155,18 @@ export function summaryMessages(input: SummaryInput): ChatMessage[] {
   ];
 }
 
-/** The system prompt of a turn: IDENTITY.md first, then the context, then the memory its starter may see. */
-export function systemPrompt(input: Pick<TurnInput, "identity" | "context" | "memory" | "role">): string {
-  return [input.identity.trimEnd(), input.context.trim(), input.memory.visibleTo(input.role ?? "member").render()]
+/**
+ * The system prompt of a turn: IDENTITY.md first, then the context, then the
+ * memory its starter may see, within the limits (the entries that matter
+ * most for the message it answers).
+ */
+export function systemPrompt(
+  input: Pick<TurnInput, "identity" | "context" | "memory" | "role" | "limits" | "inboundText"> &
+    Partial<Pick<TurnInput, "history">>,
+): string {
+  const memory = input.memory.visibleTo(input.role ?? "member");
+  const about = input.inboundText?.text ?? input.history?.at(-1)?.text ?? "";
+  return [input.identity.trimEnd(), input.context.trim(), memorySection(memory, about, input.limits?.memoryTokens ?? 0)]
     .filter(Boolean)
     .join("\n\n");
 }
@@ -161,7 +175,7 @@ export function systemPrompt(input: Pick<TurnInput, "identity" | "context" | "me
 export function turnMessages(input: TurnInput): ChatMessage[] {
   const messages: ChatMessage[] = [
     { role: "system", content: systemPrompt(input) },
-    ...input.history.map<ChatMessage>((h) =>
+    ...(input.limits ? historyWithin(input.history, input.limits) : input.history).map<ChatMessage>((h) =>
       h.role === "assistant" ? { role: "assistant", content: h.text } : { role: "user", content: userLine(h) },
     ),
   ];
@@ -172,7 +186,10 @@ export function turnMessages(input: TurnInput): ChatMessage[] {
   if (input.forgot !== undefined && last?.role === "user") {
     last.content += `\n(As they asked, you have forgotten the ${input.forgot} entries of your memory learned from them or about them. Tell them so, and repeat nothing you knew about them.)`;
   }
-  const t = input.inboundText;
+  const t = input.inboundText && {
+    ...input.inboundText,
+    text: capText(input.inboundText.text, input.limits?.messageTokens ?? 0),
+  };
   if (t) {
     messages.push({
       role: "user",
@@ -313,12 +330,16 @@ export class OpenAiProvider implements LlmProvider {
         } catch {
           outcome = { ok: false, error: "the arguments were not a JSON object" };
         }
-        messages.push({ role: "tool", tool_call_id: call.id, content: JSON.stringify(outcome) });
+        // A tool's result (a mail read out) is cut like a message: each later round sends it again.
+        const content = capText(JSON.stringify(outcome), input.limits?.messageTokens ?? 0);
+        messages.push({ role: "tool", tool_call_id: call.id, content });
       }
     }
   }
 
   async learn(input: LearnInput, signal?: AbortSignal): Promise<NewEntry[]> {
+    const message = capText(input.message, input.limits?.messageTokens ?? 0);
+    const memory = input.memory.visibleTo(input.role ?? "member");
     const answer = await this.client.complete(
       {
         model: this.model(input.model),
@@ -326,13 +347,13 @@ export class OpenAiProvider implements LlmProvider {
         messages: [
           {
             role: "system",
-            content: `${EXTRACTION_PROMPT}\n\n${input.memory.visibleTo(input.role ?? "member").render()}`,
+            content: `${EXTRACTION_PROMPT}\n\n${memorySection(memory, message, input.limits?.memoryTokens ?? 0)}`,
           },
           {
             role: "user",
             content: input.correcting
-              ? `Your earlier answer: "${aboutOf(input.correcting)}"\n${input.role === "owner" ? "Your owner" : "A member"} corrected it: ${input.message}`
-              : input.message,
+              ? `Your earlier answer: "${aboutOf(input.correcting)}"\n${input.role === "owner" ? "Your owner" : "A member"} corrected it: ${message}`
+              : message,
           },
         ],
       },

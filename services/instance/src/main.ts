@@ -8,6 +8,9 @@
 //   DORMANT_AFTER_MS     a claimed agent quiet this long goes dormant (600000; 0: never; docs/instance.md)
 //   LLM_BASE_URL, LLM_API_KEY, LLM_MODEL   an OpenAI-compatible endpoint; without
 //                        LLM_BASE_URL the offline provider answers (labelled, no key)
+//   LLM_CALLS_PER_MINUTE (60), LLM_MESSAGE_TOKENS (1000), LLM_HISTORY_TOKENS (3000), LLM_MEMORY_TOKENS (3000)
+//                        what each agent's conversation may spend on the model (docs/instance.md,
+//                        "What a conversation may cost"); 0: no limit, for comparisons, never in production
 // Agents' tools (docs/tools.md); a tool whose provider is not set is held but not usable:
 //   MAIL_SMTP_URL + MAIL_POP3_URL   mail (smtp://host:port, pop3://host:port), for mailboxes with a password
 //   AGENTMAIL_API_URL               AgentMail's API, for mailboxes the claims service made there (their
@@ -70,6 +73,12 @@ const host = await runService(
     const patternQueryIntervalMs = env.int("PATTERN_QUERY_INTERVAL_MS", undefined, 1);
     const llmBaseUrl = env.optional("LLM_BASE_URL");
     const llmModel = env.optional("LLM_MODEL");
+    const llmLimits = {
+      callsPerMinute: env.int("LLM_CALLS_PER_MINUTE", undefined, 0),
+      messageTokens: env.int("LLM_MESSAGE_TOKENS", undefined, 0),
+      historyTokens: env.int("LLM_HISTORY_TOKENS", undefined, 0),
+      memoryTokens: env.int("LLM_MEMORY_TOKENS", undefined, 0),
+    };
     return {
       port: env.port(7100),
       host: env.host("127.0.0.1"),
@@ -91,6 +100,7 @@ const host = await runService(
             },
           }
         : {}),
+      llmLimits,
       log,
     };
   },

@@ -353,7 +353,8 @@ const STOPWORDS = new Set(
   ).split(" "),
 );
 
-function contentWords(text: string): Set<string> {
+/** The words of `text` that say what it is about (stopwords out, a plural's s dropped): how recall and the prompt's ranking compare. */
+export function contentWords(text: string): Set<string> {
   return new Set(
     normalize(text)
       .split(" ")

@@ -162,9 +162,16 @@ export async function startCreator(apiUrl: string, dir: string) {
       await group.sendText(text);
       await answered.finally(() => clearTimeout(timer));
     },
-    /** Sends `text` in one of its groups, answered or not. */
+    /** Sends `text` in one of its groups, or one it was added to, answered or not. */
     async send(groupId: string, text: string): Promise<void> {
-      const group = [...byTag.values()].find((g) => g.id === groupId);
+      let group: { sendText(text: string): Promise<unknown> } | undefined = [...byTag.values()].find(
+        (g) => g.id === groupId,
+      );
+      if (!group) {
+        group = await client.conversations.getConversationById(groupId);
+        if (!group) await client.conversations.sync();
+        group ??= await client.conversations.getConversationById(groupId);
+      }
       if (!group) throw new Error(`no group ${groupId}`);
       await group.sendText(text);
     },

@@ -30,16 +30,15 @@ import {
   fromPrincipalOrHuman,
   participates,
   historyLines,
-  MAX_ANSWERS_PER_MINUTE,
   newestToAnswer,
   senderName,
   speaksUnasked,
   turnInput,
-  withinRate,
   type Heard,
   type Room,
   type Said,
 } from "./policy.js";
+import { BUSY_NOTICE, LLM_LIMITS, noticeDue, spend, type LlmLimits, type Spent } from "./budget.js";
 import { memberRole, type Role } from "./roles.js";
 import { DESCENDING, type AgentState } from "./state.js";
 import type { ConversationState } from "./types.js";
@@ -52,8 +51,10 @@ export class Conversation {
   private readonly handled = new Set<string>();
   /** Text messages in a row from agents (itself included) since a person or principal spoke. */
   private agentChain = 0;
-  /** When it answered in the last minute (the per-minute breaker). */
-  private answeredAt: number[] = [];
+  /** The model calls of the last minute (its budget, budget.ts). */
+  private spent: Spent[] = [];
+  /** When it last said it was too busy to answer (BUSY_NOTICE). */
+  private lastNoticeAt: number | undefined;
   /** When it last answered (the cooldown of its participation). */
   private lastAnswerAt: number | undefined;
   /** Members of its group, itself included; counted again when the group changes. */
@@ -209,15 +210,22 @@ export class Conversation {
       // A correction of one of its answers is answered, and learned as one.
       const correcting =
         learns && forgot === undefined ? await agent.feedback.correctionTarget(group, said) : undefined;
+      // Each model call takes one of the minute's budget; a message refused its answer is not learned either.
+      let refused = false;
       if (answer) {
-        const rate = withinRate(this.answeredAt, Date.now());
-        this.answeredAt = rate.answeredAt;
-        if (rate.allowed) {
+        if (this.spend(m.senderInboxId, role, "answer")) {
           this.lastAnswerAt = Date.now();
           await this.turn(group, text, undefined, correcting, forgot);
-        } else agent.log.warn("answer skipped: more than the per-minute limit", { limit: MAX_ANSWERS_PER_MINUTE });
+        } else {
+          refused = true;
+          await this.busy();
+        }
       }
-      if (learns && forgot === undefined) await this.learn(said, role, correcting);
+      if (learns && forgot === undefined && !refused) {
+        // The offline provider learns by rule: no model call to count.
+        const model = agent.deps.llm.kind === "offline" || this.spend(m.senderInboxId, role, "learning");
+        await this.learn(said, role, correcting, model);
+      }
     } else if (isReaction(m) && fromPrincipalOrHuman(room, m.senderInboxId)) {
       // Not a turn; a 👍 or 👎 on its own message is learned.
       if (agent.feedback.onReaction(group, agent.memory!, m)) await agent.saveMemory();
@@ -232,6 +240,33 @@ export class Conversation {
       changed = true;
     }
     if (changed && agent.convo === convo) await agent.ws.writeJson(FILES.state, convo);
+  }
+
+  /** What it may spend on the model: its host's limits. */
+  private get limits(): LlmLimits {
+    return this.agent.deps.llmLimits ?? LLM_LIMITS;
+  }
+
+  /** Whether a model call for a message of `by` fits the minute's budget (budget.ts); counted when it does. */
+  private spend(by: string, role: Role, what: "answer" | "learning" | "text"): boolean {
+    const r = spend(this.spent, { by, owner: role === "owner" }, Date.now(), this.limits.callsPerMinute);
+    this.spent = r.spent;
+    if (!r.allowed)
+      this.agent.log.warn(`${what} skipped: the model budget is spent`, {
+        refused: r.refused,
+        perMinute: this.limits.callsPerMinute,
+      });
+    return r.allowed;
+  }
+
+  /** An answer refused for the budget: said once in a while (BUSY_NOTICE), without a model call. */
+  private async busy(): Promise<void> {
+    const now = Date.now();
+    if (!noticeDue(this.lastNoticeAt, now)) return;
+    this.lastNoticeAt = now;
+    await this.agent.voice
+      .say(BUSY_NOTICE)
+      .catch((err: unknown) => this.agent.log.warn("could not say it is busy", { err }));
   }
 
   /** Whether its owner's participation has it answer `m` (policy.ts `participates`). */
@@ -252,7 +287,12 @@ export class Conversation {
         const group = agent.group;
         if (!group || !agent.config || agent.stopped) return;
         agent.log.info("text received", { chars: t.text.length });
-        await this.turn(group, undefined, t);
+        if (this.spend(t.from, "outsider", "text")) await this.turn(group, undefined, t);
+        // Over the budget it is passed on as it came, without the model (and never answered).
+        else
+          await agent.voice.say(
+            `A text came to ${t.to} from ${t.from}: "${t.text.slice(0, 500)}". I have had too many messages this minute to do more than pass it on.`,
+          );
       })
       .catch((err: unknown) => agent.log.error("handling a text failed", { err }));
   }
@@ -299,6 +339,7 @@ export class Conversation {
       // What of its memory the model may see: credentials in the owner's turns only.
       role: who.role,
       forgot,
+      limits: this.limits,
     });
     // Read, and thinking about `m` (typing, for a text from outside), until the turn is over however it ends.
     const spoken = await agent.voice.begin(group, m);
@@ -360,22 +401,26 @@ export class Conversation {
    * What `m` teaches, recorded with who taught it (`role`, conversation,
    * message); a correction (feedback.ts) also leaves its entry and takes out
    * the fact it supersedes, if its teller may. The owner's word makes a
-   * member's version the owner's (provenance.ts).
+   * member's version the owner's (provenance.ts). Without `model` (its
+   * budget is spent) only a correction's own entry is recorded.
    */
-  private async learn(m: TextMessage, role: Role, correcting?: AnswerRef): Promise<void> {
+  private async learn(m: TextMessage, role: Role, correcting?: AnswerRef, model = true): Promise<void> {
     const agent = this.agent;
     const memory = agent.memory!;
     const where = { conversationId: m.conversationId, messageId: m.id };
     let found: NewEntry[] = [];
+    if (!model && !correcting) return;
     try {
-      found = await agent.deps.llm.learn({
-        model: agent.config!.model,
-        memory,
-        message: m.content,
-        from: m.senderInboxId,
-        role,
-        ...(correcting ? { correcting: correcting.text } : {}),
-      });
+      if (model)
+        found = await agent.deps.llm.learn({
+          model: agent.config!.model,
+          memory,
+          message: m.content,
+          from: m.senderInboxId,
+          role,
+          ...(correcting ? { correcting: correcting.text } : {}),
+          limits: this.limits,
+        });
     } catch (err) {
       agent.log.warn("learning from a message failed", { err });
       if (!correcting) return;

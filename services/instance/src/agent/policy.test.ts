@@ -1,5 +1,5 @@
 // The agent's conversation policy (policy.ts), in memory: whom it answers,
-// the agent-chain and per-minute breakers, and what a turn gives the model.
+// the agent-chain breaker, and what a turn gives the model.
 // Everything is real; messages are plain objects, no XMTP client or model.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
@@ -16,14 +16,12 @@ import {
   fromPrincipalOrHuman,
   historyLines,
   MAX_AGENT_CHAIN,
-  MAX_ANSWERS_PER_MINUTE,
   newestToAnswer,
   ROLES_SECTION,
   senderName,
   speaksUnasked,
   speakerRole,
   turnInput,
-  withinRate,
   type Decision,
   type Heard,
   type Room,
@@ -164,31 +162,6 @@ describe("whom the agent answers", () => {
     const missed = [text(PERSON, "first"), text(OWNER, "second"), { senderInboxId: PERSON }, text(BOT, "Tabby")];
     expect(newestToAnswer(room, missed)).toBe(missed[1]);
     expect(newestToAnswer(room, [text(BOT, "Tabby"), text(SELF, "me")])).toBeUndefined();
-  });
-});
-
-describe("the per-minute breaker", () => {
-  it("answers at most MAX_ANSWERS_PER_MINUTE times in any minute", () => {
-    const start = 1_000_000;
-    let answeredAt: number[] = [];
-    let allowed = 0;
-    for (let i = 0; i < MAX_ANSWERS_PER_MINUTE + 10; i++) {
-      const r = withinRate(answeredAt, start + i * 1000);
-      answeredAt = r.answeredAt;
-      if (r.allowed) allowed++;
-    }
-    expect(allowed).toBe(MAX_ANSWERS_PER_MINUTE);
-    // A minute after the first answer, that answer no longer counts: one more is allowed, and only one.
-    const later = start + 60_001;
-    const r = withinRate(answeredAt, later);
-    expect(r.allowed).toBe(true);
-    expect(withinRate(r.answeredAt, later).allowed).toBe(false);
-  });
-
-  it("does not count a refused answer against the next minute", () => {
-    const full = Array.from({ length: MAX_ANSWERS_PER_MINUTE }, (_, i) => i);
-    const refused = withinRate(full, 100);
-    expect(refused).toEqual({ allowed: false, answeredAt: full });
   });
 });
 

@@ -1,6 +1,7 @@
 // How an agent behaves in its conversation, decided from plain data: whom it
-// answers and learns from, the two breakers that keep agents from talking in
-// circles or too fast, and what a turn gives the model (docs/instance.md).
+// answers and learns from, the breaker that keeps agents from talking in
+// circles (the per-minute budget of model calls is budget.ts's), and what a
+// turn gives the model (docs/instance.md).
 // No XMTP, no workspace: conversation.ts gathers the facts, asks here, and
 // does what the answer says; policy.test.ts checks these in memory.
 
@@ -9,6 +10,7 @@ import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.j
 import type { ResolvedParticipation } from "@convos-pool/kit";
 import type { HistoryLine, InboundTextTurn, TurnInput } from "../llm.js";
 import { shortInbox, type Memory } from "../memory.js";
+import type { PromptLimits } from "../prompt-caps.js";
 import type { FunctionSpec } from "../tools/agent-tools.js";
 import { escapeRegExp } from "../tools/commands.js";
 import { describeLevel } from "../tools/trust.js";
@@ -17,9 +19,6 @@ import type { InstanceConfig } from "./types.js";
 
 /** Agent messages in a row after which it stops answering agents until a person speaks. */
 export const MAX_AGENT_CHAIN = 4;
-/** Answers in any minute past which it stays silent: a circuit breaker for what the rules miss. */
-export const MAX_ANSWERS_PER_MINUTE = 30;
-const MINUTE_MS = 60_000;
 
 /** Who is who in its conversation, as it knows them. */
 export interface Room {
@@ -146,16 +145,6 @@ export function describeParticipation(p: ResolvedParticipation): string {
     default:
       return `I answer what people say when it is just me and one person, and in a group when someone names me or replies to one of my messages.${cooldown}`;
   }
-}
-
-/**
- * The per-minute breaker: whether it may answer at `now` (ms), given when it
- * answered before; the times to keep, `now` among them when it may.
- */
-export function withinRate(answeredAt: readonly number[], now: number): { allowed: boolean; answeredAt: number[] } {
-  const recent = answeredAt.filter((t) => t >= now - MINUTE_MS);
-  if (recent.length >= MAX_ANSWERS_PER_MINUTE) return { allowed: false, answeredAt: recent };
-  return { allowed: true, answeredAt: [...recent, now] };
 }
 
 /** After a gap (a restart, a reconnect) it learns from all it missed but answers only this: the newest text from a person or principal. */
@@ -291,6 +280,8 @@ export interface TurnFacts {
   role?: Role | undefined;
   /** The last message asked it to forget what it learned from and about its sender: how many entries went. */
   forgot?: number | undefined;
+  /** How much of each message, of the history and of memory the model is given (prompt-caps.ts). */
+  limits?: PromptLimits | undefined;
 }
 
 /** The model's input for one turn: its functions only when it holds any. */
@@ -307,5 +298,6 @@ export function turnInput(t: TurnFacts): TurnInput {
     ...(t.correcting ? { correcting: t.correcting } : {}),
     ...(t.role ? { role: t.role } : {}),
     ...(t.forgot !== undefined ? { forgot: t.forgot } : {}),
+    ...(t.limits ? { limits: t.limits } : {}),
   };
 }

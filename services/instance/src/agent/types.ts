@@ -11,6 +11,7 @@ import type {
   SignatureVerifier,
 } from "@convos-pool/kit";
 import type { DormancyOptions } from "../dormancy.js";
+import type { LlmLimits } from "./budget.js";
 import type { LlmProvider } from "../llm.js";
 import type { PatternHooks } from "../patterns.js";
 import type { ToolEnvironment } from "../tools/agent-tools.js";
@@ -103,6 +104,8 @@ export interface InstanceDeps {
   joinTimeoutMs?: number;
   /** Lines of conversation given to the model; default 20. */
   historyLimit?: number;
+  /** What its conversation may spend on the model (budget.ts, prompt-caps.ts); default LLM_LIMITS. */
+  llmLimits?: LlmLimits;
   /** Stream reconnect delay; default 2 s. */
   streamRetryMs?: number;
   /** Where its tools reach their providers; none: it holds tools it cannot use. */
