@@ -18,7 +18,7 @@
 
 import { createHash } from "node:crypto";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { fieldViolations, scanPattern, type Logger } from "@convos-pool/kit";
+import { PATTERN_REFUSAL_REASONS, fieldViolations, scanPattern, type Logger } from "@convos-pool/kit";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Pattern, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { Memory, MemoryEntry, NewEntry } from "./memory.js";
@@ -40,7 +40,7 @@ export interface PatternRecord {
   offered: Record<string, string>;
   /** Lessons not offered, refused by the scan here or by the pool: lesson key → reason. Never tried again. */
   withheld: Record<string, string>;
-  /** Those refusals counted by reason ("personal_data", "secret", "injection"). */
+  /** Those refusals counted by reason ("personal_data", "secret", "injection", "link", "steering"). */
   refused: Record<string, number>;
   /** Patterns adopted: pattern id → its entry in memory ("" when the agent knew the lesson already) and when it expires. */
   adopted: Record<string, { entryId: string; expiresAt: string }>;
@@ -151,7 +151,8 @@ export function poolRefusal(err: ConnectError): string | undefined {
   if (err.code !== Code.InvalidArgument) return undefined;
   const text = fieldViolations(err).find((v) => v.field === "text");
   if (!text) return undefined;
-  return /^refused: (personal_data|secret|injection)\b/.exec(text.description)?.[1] ?? "invalid";
+  const reason = /^refused: ([a-z_]+)\b/.exec(text.description)?.[1];
+  return reason && (PATTERN_REFUSAL_REASONS as readonly string[]).includes(reason) ? reason : "invalid";
 }
 
 /** What the exchange needs of an agent (AgentInstance). */
