@@ -84,8 +84,10 @@ export function offerable(entries: readonly MemoryEntry[]): MemoryEntry[] {
 export interface AdoptionPlan {
   /** New patterns to add to memory, most similar first, within the cap. */
   adopt: Pattern[];
-  /** Entries to take out of memory: their pattern expired. */
+  /** Entries to take out of memory: their pattern expired, or the pool withdrew it. */
   drop: string[];
+  /** Of those, the patterns the pool withdrew (the template's creator rejected or holds them). */
+  withdrawn: string[];
   /** Patterns the scan here refused: id → reason. */
   rejected: Record<string, string>;
 }
@@ -95,7 +97,9 @@ export interface AdoptionPlan {
  * expiries): patterns already adopted get their new expiry, expired ones
  * leave memory, new ones pass the scan here and fill what the cap leaves.
  * A pattern adopted once is never adopted again, also when its owner deleted
- * the entry.
+ * the entry. A pattern the pool withdraws (the creator of the agent's
+ * template rejected it, or holds lessons and has not approved it) leaves
+ * memory, and may come back if the creator approves it.
  */
 export function planAdoption(
   record: PatternRecord,
@@ -103,13 +107,23 @@ export function planAdoption(
   patterns: readonly Pattern[],
   now: number,
   cap = MAX_ADOPTED_PATTERNS,
+  withdrawnIds: readonly string[] = [],
 ): AdoptionPlan {
   const inMemory = new Set(entries.map((e) => e.id));
+  const drop: string[] = [];
+  const withdrawn: string[] = [];
+  for (const id of withdrawnIds) {
+    const adopted = record.adopted[id];
+    // One its owner deleted stays recorded: never adopted again.
+    if (!adopted?.entryId || !inMemory.has(adopted.entryId)) continue;
+    drop.push(adopted.entryId);
+    withdrawn.push(id);
+    delete record.adopted[id];
+  }
   for (const p of patterns) {
     const adopted = record.adopted[p.patternId];
     if (adopted && p.expiresAt) adopted.expiresAt = timestampIso(p.expiresAt);
   }
-  const drop: string[] = [];
   for (const [id, a] of Object.entries(record.adopted)) {
     if (Date.parse(a.expiresAt) > now) continue;
     if (a.entryId && inMemory.has(a.entryId)) drop.push(a.entryId);
@@ -135,7 +149,7 @@ export function planAdoption(
     adopt.push(p);
     live++;
   }
-  return { adopt, drop, rejected };
+  return { adopt, drop, withdrawn, rejected };
 }
 
 function timestampIso(t: { seconds: bigint; nanos: number }): string {
@@ -335,9 +349,11 @@ export class PatternExchange implements PatternHooks {
       return;
     }
     let patterns: Pattern[] = [];
+    let withdrawnIds: string[] = [];
     try {
-      patterns = (await this.opts.client.queryPatterns({ instanceId: agent.id }, { timeoutMs: CALL_TIMEOUT_MS }))
-        .patterns;
+      const answer = await this.opts.client.queryPatterns({ instanceId: agent.id }, { timeoutMs: CALL_TIMEOUT_MS });
+      patterns = answer.patterns;
+      withdrawnIds = answer.withdrawnPatternIds;
     } catch (err) {
       // Expiry is known here: what expired leaves memory even while the pool does not answer.
       this.opts.log.warn("querying the pattern pool failed; queried again at the next cycle", {
@@ -349,7 +365,7 @@ export class PatternExchange implements PatternHooks {
     let adopted = 0;
     await agent.changeMemory(async (memory) => {
       const before = JSON.stringify(record);
-      plan = planAdoption(record, memory.entries, patterns, Date.now());
+      plan = planAdoption(record, memory.entries, patterns, Date.now(), MAX_ADOPTED_PATTERNS, withdrawnIds);
       const dropped = memory.remove(plan.drop).length;
       const added = memory.add(
         plan.adopt.map((p): NewEntry => ({ kind: "training", text: p.text, adoptedFrom: p.patternId })),
@@ -370,7 +386,8 @@ export class PatternExchange implements PatternHooks {
         instanceId: agent.id,
         offeredToIt: patterns.length,
         adopted,
-        expired: plan.drop.length,
+        expired: plan.drop.length - plan.withdrawn.length,
+        withdrawn: plan.withdrawn,
         rejected: Object.values(plan.rejected),
       });
     }
