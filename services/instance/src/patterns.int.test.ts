@@ -486,7 +486,10 @@ describe("the exchange", () => {
     const t = await templateWithAgents(newIdentity(), 3);
     const [mine, offerer, watcher] = t.agents as [string, string, string];
     const pattern = (
-      await pool.client.publishPattern({ instanceId: offerer, text: `Never book ${word()} without reading the reviews` })
+      await pool.client.publishPattern({
+        instanceId: offerer,
+        text: `Never book ${word()} without reading the reviews`,
+      })
     ).pattern!;
     const agent = await newAgent(mine);
     agent.sharing = { offer: false, adopt: true };
