@@ -84,11 +84,11 @@ export function offerable(entries: readonly MemoryEntry[]): MemoryEntry[] {
 export interface AdoptionPlan {
   /** New patterns to add to memory, most similar first, within the cap. */
   adopt: Pattern[];
-  /** Entries to take out of memory: their pattern expired, or the pool withdrew it. */
+  /** Entries to take out of memory: their pattern expired, the pool withdrew it, or the scan here refuses it now. */
   drop: string[];
   /** Of those, the patterns the pool withdrew (the template's creator rejected or holds them). */
   withdrawn: string[];
-  /** Patterns the scan here refused: id → reason. */
+  /** Patterns the scan here refused (new ones, and adopted ones under older rules): id → reason. */
   rejected: Record<string, string>;
 }
 
@@ -120,6 +120,16 @@ export function planAdoption(
     withdrawn.push(id);
     delete record.adopted[id];
   }
+  const rejected: Record<string, string> = {};
+  // Adopted under older rules: what the scan refuses now leaves memory, and is never adopted again.
+  for (const e of entries) {
+    if (!e.adoptedFrom || drop.includes(e.id)) continue;
+    const scan = scanPattern(e.text);
+    if (scan.ok) continue;
+    drop.push(e.id);
+    rejected[e.adoptedFrom] = scan.reason;
+    delete record.adopted[e.adoptedFrom];
+  }
   for (const p of patterns) {
     const adopted = record.adopted[p.patternId];
     if (adopted && p.expiresAt) adopted.expiresAt = timestampIso(p.expiresAt);
@@ -131,11 +141,11 @@ export function planAdoption(
   }
   let live = Object.values(record.adopted).filter((a) => a.entryId && inMemory.has(a.entryId)).length;
   const adopt: Pattern[] = [];
-  const rejected: Record<string, string> = {};
   for (const p of patterns) {
     if (
       record.adopted[p.patternId] ||
       record.rejected[p.patternId] ||
+      rejected[p.patternId] ||
       !p.expiresAt ||
       Date.parse(timestampIso(p.expiresAt)) <= now
     )
@@ -386,7 +396,7 @@ export class PatternExchange implements PatternHooks {
         instanceId: agent.id,
         offeredToIt: patterns.length,
         adopted,
-        expired: plan.drop.length - plan.withdrawn.length,
+        dropped: plan.drop.length,
         withdrawn: plan.withdrawn,
         rejected: Object.values(plan.rejected),
       });

@@ -74,7 +74,7 @@ it("offers, finds, adopts, lists, counts and sweeps patterns on embedded PGlite,
     again.pattern.template_count,
   ]).toEqual([false, first.pattern.pattern_id, 2, 2, 2]);
   // One owner's agent alone: no quorum, found by no one.
-  await offer("inst_a", "Offer rail passes.", ["category:trains", "tag:japan"]);
+  const rail = await offer("inst_a", "Offer rail passes.", ["category:trains", "tag:japan"]);
 
   const em = db.em.fork();
   const c = { instanceId: "inst_c", templateId: "tmpl_v", hold: false };
@@ -90,10 +90,13 @@ it("offers, finds, adopts, lists, counts and sweeps patterns on embedded PGlite,
 
   expect(await recordAdoptions(em, "inst_c", [first.pattern.pattern_id, first.pattern.pattern_id])).toBe(1);
   expect(await recordAdoptions(em, "inst_a", [first.pattern.pattern_id])).toBe(0);
-  expect(await withdrawnAdoptions(em, c)).toEqual([]);
+  expect(await withdrawnAdoptions(em, c, Q)).toEqual([]);
+  // Adopted without the quorum (before the pool had one): withdrawn.
+  await recordAdoptions(em, "inst_d", [rail.pattern.pattern_id]);
+  expect(await withdrawnAdoptions(em, { ...c, instanceId: "inst_d" }, Q)).toEqual([rail.pattern.pattern_id]);
   await reviewPattern(em, { ...decided, approve: false });
   expect(await queryCandidates(em, c, ["tag:japan"], Q)).toEqual([]);
-  expect(await withdrawnAdoptions(em, c)).toEqual([first.pattern.pattern_id]);
+  expect(await withdrawnAdoptions(em, c, Q)).toEqual([first.pattern.pattern_id]);
   await countRefusal(em, "tmpl_t", "injection");
 
   const page = await templatePatterns(em, "tmpl_t", { includeExpired: false, limit: 1, pageToken: "", quorum: Q });
@@ -116,7 +119,7 @@ it("offers, finds, adopts, lists, counts and sweeps patterns on embedded PGlite,
   await em.execute(`update patterns set expires_at = now() - interval '31 days' where pattern_id = ?`, [
     first.pattern.pattern_id,
   ]);
-  expect(await poolHealth(em, Q)).toEqual({ live: 1n, withQuorum: 0n, expired: 1n, adoptions: 1n });
+  expect(await poolHealth(em, Q)).toEqual({ live: 1n, withQuorum: 0n, expired: 1n, adoptions: 2n });
   expect(await sweepExpiredPatterns(em)).toBe(1);
-  expect(await poolHealth(em, Q)).toEqual({ live: 1n, withQuorum: 0n, expired: 0n, adoptions: 0n });
+  expect(await poolHealth(em, Q)).toEqual({ live: 1n, withQuorum: 0n, expired: 0n, adoptions: 1n });
 });

@@ -117,7 +117,7 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
       };
       const [candidates, withdrawnPatternIds] = await Promise.all([
         queryCandidates(em, asker, interests, deps.quorum),
-        withdrawnAdoptions(em.fork(), asker),
+        withdrawnAdoptions(em.fork(), asker, deps.quorum),
       ]);
       const patterns = candidates
         .map((row) => ({

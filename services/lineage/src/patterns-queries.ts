@@ -183,16 +183,22 @@ export async function queryCandidates(
   );
 }
 
-/** Patterns the agent adopted that it must drop: rejected by its template's creator, or held and not approved. */
+/**
+ * Patterns the agent adopted that it must drop: rejected by its template's
+ * creator, held and not approved, or without the quorum (adopted before the
+ * pool had one, or before its thresholds were raised).
+ */
 export async function withdrawnAdoptions(
   em: EntityManager,
   asker: { instanceId: string; templateId: string; hold: boolean },
+  quorum: Quorum,
 ): Promise<string[]> {
   const rows = await em.execute<{ pattern_id: string }[]>(
     `select p.pattern_id from pattern_adoptions a join patterns p on p.pattern_id = a.pattern_id
-     where a.instance_id = ? and (${REJECTED} ${asker.hold ? `or not ${APPROVED}` : ""})
+     where a.instance_id = ?
+       and (p.owner_count < ? or p.template_count < ? or ${REJECTED} ${asker.hold ? `or not ${APPROVED}` : ""})
      order by p.pattern_id`,
-    [asker.instanceId, asker.templateId, ...(asker.hold ? [asker.templateId] : [])],
+    [asker.instanceId, quorum.owners, quorum.templates, asker.templateId, ...(asker.hold ? [asker.templateId] : [])],
   );
   return rows.map((r) => r.pattern_id);
 }

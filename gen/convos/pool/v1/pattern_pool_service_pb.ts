@@ -208,7 +208,8 @@ export type QueryPatternsResponse = Message<"convos.pool.v1.QueryPatternsRespons
 
   /**
    * Patterns the agent adopted that it must drop: its template's creator
-   * rejected them, or holds lessons and has not approved them.
+   * rejected them, or holds lessons and has not approved them, or they lack
+   * the quorum.
    *
    * @generated from field: repeated string withdrawn_pattern_ids = 2;
    */
