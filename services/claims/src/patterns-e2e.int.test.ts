@@ -7,16 +7,21 @@
 // phone number, a personal lesson and an injection beside it; the lesson
 // alone reaches the pool. In conversation 2, agent B (travel 2, adopt on)
 // takes it in and answers with it; agent C (finance, adopt on) and agent D
-// (travel 2, adopt off) do not. The first creator sees the pattern, offered
-// and adopted once; others do not. A's owner opts out, and A's next lesson
-// stays home.
+// (travel 2, adopt off) do not. B's prompt has the lesson as a quoted,
+// attributed hint in a section of its own, not among its rules. The first
+// creator sees the pattern, offered and adopted once; others do not. B's
+// template's creator holds lessons for approval (signed): the lesson leaves
+// B's memory. A's owner opts out, and A's next lesson stays home. The
+// pool's quorum is one owner here, to follow one lesson through every part
+// (the quorum itself: lineage/src/patterns-quorum.int.test.ts).
 import { Code, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { PatternDecision, PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
+  ADOPTED_HINTS_TITLE,
   FILES,
   readPatternRecord as readRecord,
   type AgentInstance,
@@ -33,6 +38,7 @@ const stack = new RealStack({
   conversationName: "Booking desk",
   logs: { host: (l) => hostLogs.push(l), claims: () => undefined },
   host: { joinTimeoutMs: 10_000, patternQueryIntervalMs: 300 },
+  lineage: { patternQuorum: { owners: 1, templates: 1 } },
   claims: { smsRange: "+15550710000..+15550710019", pool: { target: 4 } },
 });
 
@@ -213,6 +219,13 @@ describe("learned patterns", () => {
     for (const x of [agents.c, agents.d])
       expect((await desk.cli.messageFrom(onHost(x.id).inboxId, from)).content).toMatch(/don't know/i);
 
+    // In B's prompt: a quoted, attributed hint of its own section, not one of the rules of "How to do your job".
+    const prompt = onHost(agents.b.id).memorySnapshot!.render();
+    const [rules, hints] = prompt.split(ADOPTED_HINTS_TITLE);
+    expect(hints).toContain(`- "${LESSON}" (pattern ${pattern!.patternId}, offered by agents of other owners)`);
+    expect(hints).toContain("not rules");
+    expect(rules).not.toContain(LESSON);
+
     // The creator's dashboard counts the adoption; another creator is told the template's patterns do not exist.
     await waitFor(
       "the adoption counted",
@@ -220,6 +233,36 @@ describe("learned patterns", () => {
       30_000,
     );
     await expectCode(listPatterns(creators.travel2, templateIds.travel1), Code.NotFound);
+  });
+
+  it("the creator of B's template holds lessons for approval: the lesson it adopted leaves its memory, and comes back once approved", {
+    timeout: 60_000,
+  }, async () => {
+    const [pattern] = (await listPatterns(creators.travel1, templateIds.travel1)).patterns;
+    const creator = creators.travel2;
+    const signed = async <T extends "SetPatternHold" | "ReviewPattern">(
+      op: T,
+      fields: Record<string, string | boolean>,
+    ) => signOperation(creator.account, op, { inboxId: creator.inboxId, templateId: templateIds.travel2, ...fields });
+    await insightsSc.client.setPatternHold(
+      { templateId: templateIds.travel2, hold: true, signature: await signed("SetPatternHold", { hold: true }) },
+      as(creator),
+    );
+    await cycles(2);
+    expect(adoptedBy(agents.b.id)).toEqual([]);
+    const held = await insightsSc.client.listHeldPatterns({ templateId: templateIds.travel2 }, as(creator));
+    expect(held.patterns.map((p) => p.pattern?.text)).toEqual([LESSON]);
+    await insightsSc.client.reviewPattern(
+      {
+        templateId: templateIds.travel2,
+        patternId: pattern!.patternId,
+        decision: PatternDecision.APPROVED,
+        signature: await signed("ReviewPattern", { patternId: pattern!.patternId, approve: true }),
+      },
+      as(creator),
+    );
+    await cycles(2);
+    expect(adoptedBy(agents.b.id).map((e) => e.adoptedFrom)).toEqual([pattern!.patternId]);
   });
 
   it("an owner who opts out stops the offering: the next lesson stays with the agent", {

@@ -190,8 +190,8 @@ function secretsArg(pairs: string[], command: CommandName): Record<string, strin
   return out;
 }
 
-/** `--offer` and `--adopt` of sharing: "on" or "off", both required (the owner signs both). */
-function onOffArg(option: string, value: string | undefined, command: CommandName): boolean {
+/** `--offer` and `--adopt` of sharing, ON_OFF of pattern-hold: "on" or "off" (what is signed). */
+export function onOffArg(option: string, value: string | undefined, command: CommandName): boolean {
   if (value === "on") return true;
   if (value === "off") return false;
   throw new CommandUsageError(`${option} takes on or off${value === undefined ? "" : ` (got "${value}")`}`, command);

@@ -255,6 +255,24 @@ export const COMMANDS = {
     summary:
       "what my template's agents learned and offered to the pattern pool, and its refusals; --health: the whole pool's counts",
   },
+  "pattern-hold": {
+    args: ["TEMPLATE_ID", "ON_OFF"],
+    options: [],
+    synopsis: "TEMPLATE_ID on|off",
+    summary: "hold the pattern pool's lessons for my approval before my template's agents adopt them (signed), or stop",
+  },
+  "patterns-held": {
+    args: ["TEMPLATE_ID"],
+    options: ["all", "limit"],
+    synopsis: "TEMPLATE_ID [--all] [--limit N]",
+    summary: "the lessons that would reach my template's agents, waiting for my decision (--all: decided ones too)",
+  },
+  "pattern-review": {
+    args: ["TEMPLATE_ID", "PATTERN_ID", "DECISION"],
+    options: [],
+    synopsis: "TEMPLATE_ID PATTERN_ID approve|reject",
+    summary: "approve or reject one lesson for my template's agents (signed); a rejected one never reaches them",
+  },
   family: {
     args: [],
     options: ["ended", "limit", "cursor"],

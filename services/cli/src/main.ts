@@ -2,7 +2,14 @@
 // Run as `npm run -s pool -- <command>` (see docs/cli.md).
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { CommandUsageError, parseCommandLine, positiveInt, trustLevelArg, type ParsedCommand } from "./args.js";
+import {
+  CommandUsageError,
+  onOffArg,
+  parseCommandLine,
+  positiveInt,
+  trustLevelArg,
+  type ParsedCommand,
+} from "./args.js";
 import { COMMANDS, commandUsage, usage } from "./command-syntax.js";
 import * as cmd from "./commands.js";
 import * as curation from "./curation-commands.js";
@@ -154,6 +161,16 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
             limit: p.limit,
             cursor: p.cursor,
           });
+    case "pattern-hold":
+      return patterns.setPatternHold(
+        ctx,
+        a.TEMPLATE_ID as string,
+        onOffArg("ON_OFF", a.ON_OFF as string, "pattern-hold"),
+      );
+    case "patterns-held":
+      return patterns.heldPatterns(ctx, a.TEMPLATE_ID as string, { all: p.all, limit: p.limit });
+    case "pattern-review":
+      return patterns.reviewPattern(ctx, a.TEMPLATE_ID as string, a.PATTERN_ID as string, a.DECISION as string);
     case "family":
       return cmd.family(ctx, { ended: p.ended, limit: p.limit, cursor: p.cursor });
     case "logout":

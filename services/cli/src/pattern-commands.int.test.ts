@@ -117,7 +117,7 @@ it("pool patterns lists what my template's agents offered, expired ones with --e
     refusals: Record<string, number>;
   };
   expect(body.patterns.map((p) => [p.pattern_id, p.offered_count])).toEqual([[live.patternId, 1]]);
-  expect(body.refusals).toEqual({ personal_data: 1, secret: 0, injection: 0 });
+  expect(body.refusals).toEqual({ personal_data: 1, secret: 0, injection: 0, link: 0, steering: 0 });
   const all = JSON.parse((await pool("creator.json", "patterns", templateId, "--expired")).out) as {
     patterns: { pattern_id: string }[];
   };
@@ -134,8 +134,10 @@ it("pool patterns lists what my template's agents offered, expired ones with --e
     live_count: 1,
     expired_count: 1,
     refused_count: 1,
-    refusals: { personal_data: 1, secret: 0, injection: 0 },
+    refusals: { personal_data: 1, secret: 0, injection: 0, link: 0, steering: 0 },
     adoption_count: 0,
+    quorum: { owners: 3, templates: 2 },
+    quorum_count: 0,
   });
 
   for (const argv of [["patterns"], ["patterns", "--health", "--expired"], ["patterns", templateId, "--health"]]) {
@@ -143,4 +145,55 @@ it("pool patterns lists what my template's agents offered, expired ones with --e
     expect(bad.code, argv.join(" ")).toBe(2);
     expect(bad.err).toContain("usage: pool");
   }
+});
+
+it("pool pattern-hold, patterns-held and pattern-review: the creator holds lessons, sees those waiting, and rejects one, each signed", async () => {
+  const created = await pool("creator.json", "create", "content.json");
+  expect(created.code, created.err).toBe(0);
+  const templateId = (JSON.parse(created.out) as { id: string }).id;
+  expect((await pool("other.json", "keygen")).code).toBe(0);
+  const otherId = (JSON.parse((await pool("other.json", "create", "content.json")).out) as { id: string }).id;
+  // Three owners under two templates offer the same lesson: it has the quorum.
+  const agents = [templateId, templateId, otherId].map((t, i) => ({
+    instanceId: `inst_${randomBytes(8).toString("hex")}`,
+    templateId: t,
+    ownerId: `owner-${i}`,
+  }));
+  await feed.client.recordLineageEvents({
+    events: agents.map((value, i) =>
+      create(LineageEventSchema, {
+        sequence: BigInt(10 + i),
+        at: timestampFromDate(new Date()),
+        event: { case: "claimed", value },
+      }),
+    ),
+  });
+  let patternId = "";
+  for (const a of agents)
+    patternId = (await host.client.publishPattern({ instanceId: a.instanceId, text: "Ask how many travel together." }))
+      .pattern!.patternId;
+
+  const on = await pool("creator.json", "pattern-hold", templateId, "on");
+  expect([on.code, JSON.parse(on.out || "{}")], on.err).toEqual([0, { hold: true }]);
+  const waiting = JSON.parse((await pool("creator.json", "patterns-held", templateId)).out) as {
+    hold: boolean;
+    patterns: { pattern_id: string; decision: string }[];
+  };
+  expect(waiting.hold).toBe(true);
+  expect(waiting.patterns.map((p) => [p.pattern_id, p.decision])).toEqual([[patternId, "waiting"]]);
+  const rejected = await pool("creator.json", "pattern-review", templateId, patternId, "reject");
+  expect([rejected.code, JSON.parse(rejected.out || "{}")], rejected.err).toEqual([
+    0,
+    { pattern_id: patternId, decision: "rejected" },
+  ]);
+  const all = JSON.parse((await pool("creator.json", "patterns-held", templateId, "--all")).out) as {
+    patterns: { decision: string }[];
+  };
+  expect(all.patterns.map((p) => p.decision)).toEqual(["rejected"]);
+
+  expect((await pool("creator.json", "pattern-review", templateId, patternId, "maybe")).code).toBe(2);
+  expect((await pool("creator.json", "pattern-hold", templateId, "perhaps")).code).toBe(2);
+  const stranger = await pool("stranger.json", "pattern-hold", templateId, "off");
+  expect(stranger.code).toBe(1);
+  expect(JSON.parse(stranger.err)).toMatchObject({ error: { type: "not_found" } });
 });

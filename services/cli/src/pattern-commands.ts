@@ -1,8 +1,14 @@
 // The pool of learned patterns from the command line (docs/cli.md, "Learned
 // patterns"; docs/patterns.md): what a creator's template's agents offered,
 // with how many agents offered and adopted each and the refused offers by
-// reason; and the whole pool's health.
-import { request, type Context, type Page } from "./http.js";
+// reason; the whole pool's health; and the creator's hold and decisions on
+// the lessons that would reach their template's agents, each signed.
+import { UsageError } from "./errors.js";
+import { nowSeconds, request, type Context, type Page } from "./http.js";
+import { loadKey } from "./key-store.js";
+import { signRest } from "./signing.js";
+
+const templatePath = (id: string) => `/api/pool/templates/${encodeURIComponent(id)}`;
 
 /** My template's patterns (signed in as its creator); expired ones too with `expired`. */
 export async function templatePatterns(
@@ -22,4 +28,46 @@ export async function templatePatterns(
 /** The pool's live, expired, refused (by reason) and adopted counts: anonymous. */
 export async function poolHealth(ctx: Context): Promise<unknown> {
   return (await request(ctx, "GET", "/api/pool/patterns/health")).body;
+}
+
+/** Holds lessons for my approval (`on`), or stops (`off`): signed SetPatternHold. */
+export async function setPatternHold(ctx: Context, templateId: string, hold: boolean): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const signature = await signRest(key, "SetPatternHold", { templateId, hold }, nowSeconds(ctx));
+  return (
+    await request(ctx, "PUT", `${templatePath(templateId)}/pattern-hold`, {
+      auth: "session",
+      body: { hold, signature },
+    })
+  ).body;
+}
+
+/** The lessons that would reach my template's agents: waiting ones, or all with `all`. */
+export async function heldPatterns(
+  ctx: Context,
+  templateId: string,
+  opts: { all?: boolean; limit?: number | undefined } = {},
+): Promise<unknown> {
+  const query = { decided: opts.all ? true : undefined, limit: opts.limit };
+  return (await request(ctx, "GET", `${templatePath(templateId)}/patterns/held`, { auth: "session", query })).body;
+}
+
+/** Approves or rejects one lesson for my template's agents: signed ReviewPattern. */
+export async function reviewPattern(
+  ctx: Context,
+  templateId: string,
+  patternId: string,
+  decision: string,
+): Promise<unknown> {
+  if (decision !== "approve" && decision !== "reject")
+    throw new UsageError(`DECISION must be "approve" or "reject", got "${decision}"`);
+  const approve = decision === "approve";
+  const key = await loadKey(ctx.keyFile);
+  const signature = await signRest(key, "ReviewPattern", { templateId, patternId, approve }, nowSeconds(ctx));
+  return (
+    await request(ctx, "POST", `${templatePath(templateId)}/patterns/review`, {
+      auth: "session",
+      body: { pattern_id: patternId, decision: approve ? "approved" : "rejected", signature },
+    })
+  ).body;
 }

@@ -7,7 +7,8 @@
 //   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL, XMTP_DATABASE_URL, CLAIMS_DATABASE_URL, LINEAGE_DATABASE_URL (postgres:// instead of embedded PGlite),
 //   WARM_INSTANCES (3), LLM_BASE_URL + LLM_API_KEY [+ LLM_MODEL] (an OpenAI-compatible endpoint; without: the offline model),
 //   POOL_LIMITS (rates and caps: docs/limits.md),
-//   POOL_OPERATORS (comma-separated inbox ids who curate the store: docs/store.md; `npm run -s pool -- whoami` prints yours)
+//   POOL_OPERATORS (comma-separated inbox ids who curate the store: docs/store.md; `npm run -s pool -- whoami` prints yours),
+//   PATTERN_QUORUM_OWNERS (3), PATTERN_QUORUM_TEMPLATES (2): the pattern pool's quorum (docs/patterns.md)
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers, limitsFromEnv } from "@convos-pool/kit";
 import { ensureWebBuild } from "@convos-pool/web";
@@ -33,6 +34,10 @@ const pool = await startPool({
   warmInstances: process.env.WARM_INSTANCES ? Number(process.env.WARM_INSTANCES) : undefined,
   limits: limitsFromEnv(),
   operators,
+  patternQuorum: {
+    owners: Number(process.env.PATTERN_QUORUM_OWNERS || 3),
+    templates: Number(process.env.PATTERN_QUORUM_TEMPLATES || 2),
+  },
   llm:
     process.env.LLM_BASE_URL && process.env.LLM_API_KEY
       ? {

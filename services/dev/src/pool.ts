@@ -58,6 +58,8 @@ export interface PoolOptions {
   limits?: LimitConfig | undefined;
   /** The store's operators: inbox ids who curate it (docs/store.md); none by default. */
   operators?: string[] | undefined;
+  /** The pattern pool's quorum (docs/patterns.md); default 3 owners under 2 templates. */
+  patternQuorum?: { owners: number; templates: number } | undefined;
   /** The built web app for the gateway to serve at / (ensureWebBuild); absent: the API only. */
   webDir?: string | undefined;
   /** An OpenAI-compatible endpoint for the agents; absent: the offline provider. */
@@ -176,6 +178,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       embeddedDir: join(opts.dataDir, "lineage"),
       credentials: credentials.lineage,
       templatesUrl: templates.url,
+      resolver,
+      ...(opts.patternQuorum ? { patternQuorum: opts.patternQuorum } : {}),
       log: log.child({ service: "lineage" }),
     });
     started.push(lineage);

@@ -42,10 +42,18 @@ let templatesSc: ServiceClient<typeof TemplateService>;
 let feedSc: ServiceClient<typeof LineageEventService>;
 let hostSc: ServiceClient<typeof PatternPoolService>;
 
-async function rest(method: string, urlPath: string, opts: { token?: string; on?: RunningGateway } = {}) {
+async function rest(
+  method: string,
+  urlPath: string,
+  opts: { token?: string; on?: RunningGateway; body?: unknown } = {},
+) {
   const res = await fetch(`${(opts.on ?? gateway).url}${urlPath}`, {
     method,
-    headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+    headers: {
+      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
   });
   return { status: res.status, json: (await res.json()) as any };
 }
@@ -137,8 +145,10 @@ it("answers the pool's health to anyone and a template's patterns to its creator
     live_count: 1,
     expired_count: 0,
     refused_count: 1,
-    refusals: { personal_data: 0, secret: 0, injection: 1 },
+    refusals: { personal_data: 0, secret: 0, injection: 1, link: 0, steering: 0 },
     adoption_count: 0,
+    quorum: { owners: 3, templates: 2 },
+    quorum_count: 0,
   });
 
   const token = await session(creator);
@@ -153,8 +163,12 @@ it("answers the pool's health to anyone and a template's patterns to its creator
         interests: ["category:travel", "tag:japan"],
         offered_count: 1,
         adopted_count: 0,
+        owner_count: 1,
+        template_count: 1,
+        quorum: false,
       },
     ],
+    hold: false,
     refusals: { injection: 1, personal_data: 0, secret: 0 },
     next_cursor: null,
   });
@@ -185,4 +199,98 @@ it("answers the pool's health to anyone and a template's patterns to its creator
   expect([none.status, none.json.error.message]).toEqual([503, LINEAGE_NOT_CONFIGURED]);
   const bareRpc = createClient(PatternInsightsService, createConnectTransport({ baseUrl: bare.url }));
   await expect(bareRpc.getPatternPoolHealth({})).rejects.toMatchObject({ code: Code.Unavailable });
+});
+
+let sequence = 100n;
+/** A template of a new creator, and `owners` agents of it, each of a fresh owner (claimed through the lineage feed). */
+async function templateWithAgents(creator: TestIdentity, category: string, owners: number) {
+  const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [], category, tags: ["japan"] }));
+  const agents = Array.from({ length: owners }, () => `inst_${randomBytes(8).toString("hex")}`);
+  await feedSc.client.recordLineageEvents({
+    events: agents.map((instanceId) =>
+      create(LineageEventSchema, {
+        sequence: ++sequence,
+        at: timestampFromDate(new Date()),
+        event: { case: "claimed", value: { instanceId, templateId: t.id, ownerId: newIdentity().inboxId } },
+      }),
+    ),
+  });
+  return { id: t.id, agents };
+}
+
+const signatureJson = async (who: TestIdentity, op: "SetPatternHold" | "ReviewPattern", fields: object) => {
+  const s = await signOperation(who.account, op, { inboxId: who.inboxId, ...fields } as never);
+  return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
+};
+
+it("lets a template's creator hold lessons, list those waiting and approve one, signed, on REST; anyone else 404", async () => {
+  const category = `travel-${randomBytes(4).toString("hex").replace(/[0-9]/g, "x")}`;
+  const creator = newIdentity();
+  const mine = await templateWithAgents(creator, category, 1);
+  // Three owners under two other templates offer the same lesson: it has the quorum.
+  const [a, b] = [
+    await templateWithAgents(newIdentity(), category, 2),
+    await templateWithAgents(newIdentity(), category, 1),
+  ];
+  let patternId = "";
+  for (const agent of [...a.agents, ...b.agents]) {
+    patternId = (
+      await hostSc.client.publishPattern({ instanceId: agent, text: "Offer a window seat on long flights." })
+    ).pattern!.patternId;
+  }
+  const token = await session(creator);
+  const path = `/api/pool/templates/${mine.id}`;
+
+  const unsigned = await rest("PUT", `${path}/pattern-hold`, { token, body: { hold: true } });
+  expect(unsigned.status).toBe(401);
+  const held = await rest("PUT", `${path}/pattern-hold`, {
+    token,
+    body: {
+      hold: true,
+      signature: await signatureJson(creator, "SetPatternHold", { templateId: mine.id, hold: true }),
+    },
+  });
+  expect([held.status, held.json]).toEqual([200, { hold: true }]);
+  expect((await hostSc.client.queryPatterns({ instanceId: mine.agents[0]! })).patterns).toEqual([]);
+
+  const waiting = await rest("GET", `${path}/patterns/held`, { token });
+  expect(waiting.status, JSON.stringify(waiting.json)).toBe(200);
+  expect(waiting.json).toMatchObject({
+    hold: true,
+    patterns: [{ pattern_id: patternId, owner_count: 3, template_count: 2, quorum: true, decision: "waiting" }],
+  });
+
+  const badDecision = await rest("POST", `${path}/patterns/review`, {
+    token,
+    body: { pattern_id: patternId, decision: "maybe" },
+  });
+  expect([badDecision.status, badDecision.json.error.field]).toEqual([400, "decision"]);
+  const approved = await rest("POST", `${path}/patterns/review`, {
+    token,
+    body: {
+      pattern_id: patternId,
+      decision: "approved",
+      signature: await signatureJson(creator, "ReviewPattern", { templateId: mine.id, patternId, approve: true }),
+    },
+  });
+  expect([approved.status, approved.json]).toEqual([200, { pattern_id: patternId, decision: "approved" }]);
+  expect((await hostSc.client.queryPatterns({ instanceId: mine.agents[0]! })).patterns.map((p) => p.patternId)).toEqual(
+    [patternId],
+  );
+  expect((await rest("GET", `${path}/patterns/held`, { token })).json.patterns).toEqual([]);
+  expect((await rest("GET", `${path}/patterns/held?decided=true`, { token })).json.patterns[0].decision).toBe(
+    "approved",
+  );
+
+  // Someone else, signed in and signing for themselves: the template does not exist for them.
+  const stranger = newIdentity();
+  const other = await rest("PUT", `${path}/pattern-hold`, {
+    token: await session(stranger),
+    body: {
+      hold: false,
+      signature: await signatureJson(stranger, "SetPatternHold", { templateId: mine.id, hold: false }),
+    },
+  });
+  expect(other.status).toBe(404);
+  expect((await rest("GET", `${path}/patterns/held`, { token: await session(stranger) })).status).toBe(404);
 });

@@ -36,6 +36,7 @@ export {
 } from "./memory.js";
 export { InstanceWallet, MasterSeed } from "./wallet.js";
 export { readRecord as readPatternRecord, type PatternRecord } from "./patterns.js";
+export { ADOPTED_HINTS_TITLE } from "./adopted-hints.js";
 export { FILES, Workspace, instancesDir, type InstanceRecord } from "./workspace.js";
 export { MailClient, MailError, type MailMessage, type MailSummary, type Mailbox } from "./tools/mail.js";
 export { AgentMailClient } from "./tools/agentmail.js";

@@ -517,6 +517,8 @@ export function selectByDirective(entries: readonly MemoryEntry[], directive: st
 /** A fact said back: a member's version of someone else's fact as what that member says. */
 function recalled(e: MemoryEntry): string {
   const fact = toSecondPerson(e.text);
+  // A lesson from the pattern pool is told as what other people's agents suggest, never as the agent's own rule.
+  if (e.adoptedFrom) return `agents of other people suggest "${fact.replace(/["“”]/g, "'")}"`;
   return e.disputes?.length && e.from ? `member ${shortInbox(e.from)} says ${fact}` : fact;
 }
 

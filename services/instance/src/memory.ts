@@ -12,6 +12,7 @@
 
 import { randomBytes } from "node:crypto";
 import { MEMORY_KINDS, type MemoryKind } from "@convos-pool/kit";
+import { renderAdoptedHints } from "./adopted-hints.js";
 import type { Role } from "./agent/roles.js";
 
 export { MEMORY_KINDS, type MemoryKind };
@@ -194,7 +195,8 @@ export class Memory {
     if (this.entries.length === 0) return "## What you have learned\n\n(nothing yet)";
     const lines = ["## What you have learned", ""];
     for (const kind of MEMORY_KINDS) {
-      const of = this.entries.filter((e) => e.kind === kind && !e.feedback);
+      // Lessons adopted from the pattern pool are hints, in a section of their own (adopted-hints.ts).
+      const of = this.entries.filter((e) => e.kind === kind && !e.feedback && !e.adoptedFrom);
       if (of.length === 0) continue;
       lines.push(`### ${KIND_TITLES[kind]}`, "");
       for (const e of of) {
@@ -202,7 +204,7 @@ export class Memory {
       }
       lines.push("");
     }
-    lines.push(...renderFeedback(this.entries));
+    lines.push(...renderFeedback(this.entries), ...renderAdoptedHints(this.entries));
     return lines.join("\n").trimEnd();
   }
 
@@ -239,7 +241,6 @@ const FEEDBACK_TITLES: Record<MemoryFeedback["signal"], string> = {
 /** One fact of the prompt, with who taught it: a member's version of someone else's fact is what that member says. */
 function renderFact(e: MemoryEntry): string {
   if (e.inheritedFrom) return `- ${e.text} (inherited from the agent you were cloned from)`;
-  if (e.adoptedFrom) return `- ${e.text} (learned from agents of related templates)`;
   const who = e.from ? `${e.role === "outsider" ? "outsider" : "member"} ${shortInbox(e.from)}` : undefined;
   if (e.role === "owner")
     return e.confirmedBy && e.from && e.from !== e.confirmedBy

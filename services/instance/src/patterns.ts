@@ -18,7 +18,7 @@
 
 import { createHash } from "node:crypto";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { fieldViolations, scanPattern, type Logger } from "@convos-pool/kit";
+import { PATTERN_REFUSAL_REASONS, fieldViolations, scanPattern, type Logger } from "@convos-pool/kit";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Pattern, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { Memory, MemoryEntry, NewEntry } from "./memory.js";
@@ -40,7 +40,7 @@ export interface PatternRecord {
   offered: Record<string, string>;
   /** Lessons not offered, refused by the scan here or by the pool: lesson key → reason. Never tried again. */
   withheld: Record<string, string>;
-  /** Those refusals counted by reason ("personal_data", "secret", "injection"). */
+  /** Those refusals counted by reason ("personal_data", "secret", "injection", "link", "steering"). */
   refused: Record<string, number>;
   /** Patterns adopted: pattern id → its entry in memory ("" when the agent knew the lesson already) and when it expires. */
   adopted: Record<string, { entryId: string; expiresAt: string }>;
@@ -84,9 +84,11 @@ export function offerable(entries: readonly MemoryEntry[]): MemoryEntry[] {
 export interface AdoptionPlan {
   /** New patterns to add to memory, most similar first, within the cap. */
   adopt: Pattern[];
-  /** Entries to take out of memory: their pattern expired. */
+  /** Entries to take out of memory: their pattern expired, the pool withdrew it, or the scan here refuses it now. */
   drop: string[];
-  /** Patterns the scan here refused: id → reason. */
+  /** Of those, the patterns the pool withdrew (the template's creator rejected or holds them). */
+  withdrawn: string[];
+  /** Patterns the scan here refused (new ones, and adopted ones under older rules): id → reason. */
   rejected: Record<string, string>;
 }
 
@@ -95,7 +97,9 @@ export interface AdoptionPlan {
  * expiries): patterns already adopted get their new expiry, expired ones
  * leave memory, new ones pass the scan here and fill what the cap leaves.
  * A pattern adopted once is never adopted again, also when its owner deleted
- * the entry.
+ * the entry. A pattern the pool withdraws (the creator of the agent's
+ * template rejected it, or holds lessons and has not approved it) leaves
+ * memory, and may come back if the creator approves it.
  */
 export function planAdoption(
   record: PatternRecord,
@@ -103,13 +107,33 @@ export function planAdoption(
   patterns: readonly Pattern[],
   now: number,
   cap = MAX_ADOPTED_PATTERNS,
+  withdrawnIds: readonly string[] = [],
 ): AdoptionPlan {
   const inMemory = new Set(entries.map((e) => e.id));
+  const drop: string[] = [];
+  const withdrawn: string[] = [];
+  for (const id of withdrawnIds) {
+    const adopted = record.adopted[id];
+    // One its owner deleted stays recorded: never adopted again.
+    if (!adopted?.entryId || !inMemory.has(adopted.entryId)) continue;
+    drop.push(adopted.entryId);
+    withdrawn.push(id);
+    delete record.adopted[id];
+  }
+  const rejected: Record<string, string> = {};
+  // Adopted under older rules: what the scan refuses now leaves memory, and is never adopted again.
+  for (const e of entries) {
+    if (!e.adoptedFrom || drop.includes(e.id)) continue;
+    const scan = scanPattern(e.text);
+    if (scan.ok) continue;
+    drop.push(e.id);
+    rejected[e.adoptedFrom] = scan.reason;
+    delete record.adopted[e.adoptedFrom];
+  }
   for (const p of patterns) {
     const adopted = record.adopted[p.patternId];
     if (adopted && p.expiresAt) adopted.expiresAt = timestampIso(p.expiresAt);
   }
-  const drop: string[] = [];
   for (const [id, a] of Object.entries(record.adopted)) {
     if (Date.parse(a.expiresAt) > now) continue;
     if (a.entryId && inMemory.has(a.entryId)) drop.push(a.entryId);
@@ -117,11 +141,11 @@ export function planAdoption(
   }
   let live = Object.values(record.adopted).filter((a) => a.entryId && inMemory.has(a.entryId)).length;
   const adopt: Pattern[] = [];
-  const rejected: Record<string, string> = {};
   for (const p of patterns) {
     if (
       record.adopted[p.patternId] ||
       record.rejected[p.patternId] ||
+      rejected[p.patternId] ||
       !p.expiresAt ||
       Date.parse(timestampIso(p.expiresAt)) <= now
     )
@@ -135,7 +159,7 @@ export function planAdoption(
     adopt.push(p);
     live++;
   }
-  return { adopt, drop, rejected };
+  return { adopt, drop, withdrawn, rejected };
 }
 
 function timestampIso(t: { seconds: bigint; nanos: number }): string {
@@ -151,7 +175,8 @@ export function poolRefusal(err: ConnectError): string | undefined {
   if (err.code !== Code.InvalidArgument) return undefined;
   const text = fieldViolations(err).find((v) => v.field === "text");
   if (!text) return undefined;
-  return /^refused: (personal_data|secret|injection)\b/.exec(text.description)?.[1] ?? "invalid";
+  const reason = /^refused: ([a-z_]+)\b/.exec(text.description)?.[1];
+  return reason && (PATTERN_REFUSAL_REASONS as readonly string[]).includes(reason) ? reason : "invalid";
 }
 
 /** What the exchange needs of an agent (AgentInstance). */
@@ -334,9 +359,11 @@ export class PatternExchange implements PatternHooks {
       return;
     }
     let patterns: Pattern[] = [];
+    let withdrawnIds: string[] = [];
     try {
-      patterns = (await this.opts.client.queryPatterns({ instanceId: agent.id }, { timeoutMs: CALL_TIMEOUT_MS }))
-        .patterns;
+      const answer = await this.opts.client.queryPatterns({ instanceId: agent.id }, { timeoutMs: CALL_TIMEOUT_MS });
+      patterns = answer.patterns;
+      withdrawnIds = answer.withdrawnPatternIds;
     } catch (err) {
       // Expiry is known here: what expired leaves memory even while the pool does not answer.
       this.opts.log.warn("querying the pattern pool failed; queried again at the next cycle", {
@@ -348,7 +375,7 @@ export class PatternExchange implements PatternHooks {
     let adopted = 0;
     await agent.changeMemory(async (memory) => {
       const before = JSON.stringify(record);
-      plan = planAdoption(record, memory.entries, patterns, Date.now());
+      plan = planAdoption(record, memory.entries, patterns, Date.now(), MAX_ADOPTED_PATTERNS, withdrawnIds);
       const dropped = memory.remove(plan.drop).length;
       const added = memory.add(
         plan.adopt.map((p): NewEntry => ({ kind: "training", text: p.text, adoptedFrom: p.patternId })),
@@ -369,7 +396,8 @@ export class PatternExchange implements PatternHooks {
         instanceId: agent.id,
         offeredToIt: patterns.length,
         adopted,
-        expired: plan.drop.length,
+        dropped: plan.drop.length,
+        withdrawn: plan.withdrawn,
         rejected: Object.values(plan.rejected),
       });
     }

@@ -4,14 +4,19 @@
 // to change another agent's rules. Here in the kit so an agent can check a
 // lesson before offering it, and the lineage service checks it again on
 // every publish. Rules err on refusing: a refused lesson costs its agent
-// nothing, a kept bad one reaches every related agent.
+// nothing, a kept bad one reaches every related agent. Beyond personal data
+// and secrets, a lesson may not carry a link, nor an instruction about
+// payments, approvals or who the owner is: those are how a lesson would steer
+// other people's agents. The rules read the text as written and folded to its
+// confusable skeleton (confusables.ts), so look-alike letters do not pass.
 //
 // The detail names what was found ("a phone number"), never the text.
 import { english as BIP39_WORDS } from "viem/accounts";
+import { confusableSkeleton } from "./confusables.js";
 
 export const MAX_PATTERN_CHARS = 500;
 
-export const PATTERN_REFUSAL_REASONS = ["personal_data", "secret", "injection"] as const;
+export const PATTERN_REFUSAL_REASONS = ["personal_data", "secret", "injection", "link", "steering"] as const;
 export type PatternRefusalReason = (typeof PATTERN_REFUSAL_REASONS)[number];
 
 export type PatternScan = { ok: true } | { ok: false; reason: PatternRefusalReason; detail: string };
@@ -29,8 +34,12 @@ export function patternTextProblem(text: string): string | undefined {
  * that "ｉｇｎｏｒｅ" or "ig\u200Bnore" read as "ignore".
  */
 export function normalizePatternText(text: string): string {
+  return withoutInvisibles(text.normalize("NFKC"));
+}
+
+/** Invisible characters dropped, whitespace collapsed. */
+function withoutInvisibles(text: string): string {
   return text
-    .normalize("NFKC")
     .replace(/[\u00AD\u180E\u200B-\u200F\u2060-\u2064\uFEFF]/g, "")
     .replace(/\s+/g, " ")
     .trim();
@@ -129,6 +138,66 @@ const INJECTION_RULES: readonly Rule[] = [
   ],
 ];
 
+/** Common top-level domains, for a domain written with "dot" in words ("evil dot com"). */
+const SPELLED_TLDS =
+  "com|net|org|io|co|app|dev|ai|xyz|info|biz|me|link|site|online|shop|store|example|top|club|ru|cn|uk|de|fr|us|eu";
+
+const LINK_RULES: readonly Rule[] = [
+  [/\b[a-z][a-z0-9+.-]{1,20}:\/\//i, "a link"],
+  [/\b(?:mailto|tel|sms|ethereum|bitcoin|solana|javascript|data|ipfs|magnet):/i, "a link"],
+  [/\bwww\d{0,3}\./i, "a link"],
+  // A domain name: labels joined by dots (also "[.]" and "(.)"), ending in letters: "evil.example", "evil[.]example/pay".
+  [
+    /[\p{L}\p{N}-]+(?:\.|\[\.\]|\(\.\)| ?\[dot\] ?| ?\(dot\) ?)\p{L}[\p{L}\p{N}-]+(?:(?:\.|\[\.\]|\(\.\))[\p{L}\p{N}-]+)*(?:\/|\b)/iu,
+    "a link (a domain name)",
+  ],
+  [new RegExp(`\\b[\\p{L}\\p{N}-]{2,} dot (?:${SPELLED_TLDS})\\b`, "iu"), "a link (a domain name)"],
+  [/\b\d{1,3}(?:\.\d{1,3}){3}\b/, "a link (an IP address)"],
+];
+
+/**
+ * What would let a lesson steer an agent of someone else: an instruction
+ * about payments (moving money is the owner's), about approvals (an approval
+ * is the owner's answer to the one message that states the action), or about
+ * who the owner is (an agent knows its owner by inbox, never by what a
+ * lesson says). Lessons about how to help people need none of these words;
+ * the rules refuse the words, not only the imperative, and accept refusing
+ * "mention the refund policy before booking".
+ */
+const MONEY =
+  "money|funds|cash|eth|ether|crypto\\w*|tokens?|coins?|balance|usdc|usdt|btc|bitcoin|stablecoins?|payments?";
+const PEOPLE =
+  "any|every|anyone|anybody|whoever|someone|somebody|members?|users?|people|persons?|the (?:member|user|person)s?";
+const AUTHORITY = "owners?|admins?|administrators?|operators?|boss|master|creator|principal|superusers?";
+
+const STEERING_RULES: readonly Rule[] = [
+  [
+    new RegExp(
+      `\\b(?:pay|pays|paying|paid|payments?|payouts?|payee|payable|escrow|wallets?|funding|money|deposits?|deposited|depositing|withdraw\\w*|wire|wiring|crypto\\w*|bitcoin|btc|ethereum|ether|eth|usdc|usdt|stablecoins?|tokens?|invoices?|venmo|paypal|zelle|cashapp|gift ?cards?|bank accounts?|transactions?|spending (?:limits?|caps?)|(?:money|wire|bank|crypto|token) transfers?|(?:transfer|send|give|move)\\w* (?:\\w+ ){0,3}(?:${MONEY}))\\b`,
+      "i",
+    ),
+    "an instruction about payments",
+  ],
+  [
+    /\b(?:approv\w*|authori[sz]\w*|permissions?|consent\w*|allow ?list\w*|white ?list\w*|auto-?accept\w*|trust levels?|without (?:asking|checking|confirming|confirmation|a confirmation|telling|waiting|review|verifying)|(?:grant|give)s? (?:\w+ ){0,2}(?:access|rights|control)|(?:accept|confirm)s? (?:all|any|every) (?:requests?|offers?|transfers?))\b/i,
+    "an instruction about approvals",
+  ],
+  [
+    new RegExp(
+      `\\b(?:(?:your|the|its|their|our|my|an?|new|real|true|actual|rightful|legal|sole|only) (?:${AUTHORITY})|owner's|ownership|owned by|(?:pool|system|bot|agent) operators?|sudo|in charge|on behalf of|speaks? for|(?:code|secret|magic|safe|pass) ?words?|impersonat\\w*|as (?:\\w+ )?(?:${AUTHORITY}))\\b`,
+      "i",
+    ),
+    "an instruction about who the owner is",
+  ],
+  [
+    new RegExp(
+      `\\b(?:treat|regard|consider|recogni[sz]e|accept|obey|trust) (?:${PEOPLE})\\b(?: [\\w'-]+){0,10} as\\b`,
+      "i",
+    ),
+    "an instruction about who the owner is",
+  ],
+];
+
 const BIP39 = new Set(BIP39_WORDS);
 /** A seed phrase: 12 or more recovery-phrase words in a row (ordinary sentences have "the", "a", "to"...). */
 function mnemonicIn(text: string): boolean {
@@ -175,14 +244,74 @@ function firstRule(rules: readonly Rule[], text: string): string | undefined {
   return rules.find(([pattern]) => pattern.test(text))?.[1];
 }
 
-/** Scans one lesson (already free of patternTextProblem): secrets first, then personal data, then injection. */
+/** Digits of any script read as the digits they are ("٥٥٥" is 555): a decimal digit's value is its place in its run of ten. */
+function asciiDigits(text: string): string {
+  return text.replace(/\p{Nd}/gu, (d) => {
+    if (d >= "0" && d <= "9") return d;
+    const cp = d.codePointAt(0)!;
+    let value = 0;
+    while (value < 9 && /\p{Nd}/u.test(String.fromCodePoint(cp - value - 1))) value++;
+    return String(value % 10);
+  });
+}
+
+/**
+ * What the rules read: the text as written (normalized, digits of any script
+ * as ASCII digits), and its confusable skeleton (of the text as sent and as
+ * normalized) in lower case without
+ * combining marks (so "ïgnore" and "іgnore" with a Cyrillic і read
+ * "ignore"), with "rn" read back as "m" (the skeleton makes every "m" "rn");
+ * and that skeleton once more with "l" read as "i", since the skeleton makes
+ * "I" and "|" an "l", and a 0 or 1 touching a letter read as "o" or "i"
+ * ("instructi0ns"). A rule that matches any view refuses.
+ */
+export function patternScanViews(text: string): string[] {
+  const written = asciiDigits(normalizePatternText(text));
+  // TR 39 starts from NFD, not NFKC (which makes the look-alike "ϲ" a "ς"): the skeleton of both.
+  const raw = asciiDigits(withoutInvisibles(text).normalize("NFD"));
+  // Lower case first ("І" is "і", then "i") and skeleton first ("М" is "M", then "m"): each catches what the other misses.
+  const skeletons = [written, raw].flatMap((t) => [folded(t.toLowerCase()), folded(folded(t))]);
+  const letters = skeletons.map((v) =>
+    v.replace(/l/g, "i").replace(/(?<=\p{L})[01]|[01](?=\p{L})/gu, (d) => (d === "0" ? "o" : "i")),
+  );
+  return [...new Set([written, ...skeletons, ...letters])];
+}
+
+/** The confusable skeleton, lower-cased, without combining marks, "rn" read as "m"; ASCII digits stay digits ("1.05" is a number, not "l.O5"). */
+function folded(text: string): string {
+  return text
+    .replace(/[^0-9]+/g, (run) => confusableSkeleton(run))
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .replace(/rn/g, "m")
+    .replace(/\s+/g, " ");
+}
+
+/** The first rule any view matches. */
+function firstIn(views: readonly string[], find: (view: string) => string | undefined): string | undefined {
+  for (const v of views) {
+    const found = find(v);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Scans one lesson (already free of patternTextProblem): secrets first, then
+ * personal data, links, injection, and instructions that would steer an
+ * agent (payments, approvals, who the owner is).
+ */
 export function scanPattern(text: string): PatternScan {
-  const t = normalizePatternText(text);
-  const secret = firstRule(SECRET_RULES, t) ?? (mnemonicIn(t) ? "a recovery phrase" : undefined);
+  const views = patternScanViews(text);
+  const secret = firstIn(views, (t) => firstRule(SECRET_RULES, t) ?? (mnemonicIn(t) ? "a recovery phrase" : undefined));
   if (secret) return { ok: false, reason: "secret", detail: secret };
-  const personal = firstRule(PERSONAL_RULES, t) ?? numberIn(t);
+  const personal = firstIn(views, (t) => firstRule(PERSONAL_RULES, t) ?? numberIn(t));
   if (personal) return { ok: false, reason: "personal_data", detail: personal };
-  const injection = firstRule(INJECTION_RULES, t);
+  const link = firstIn(views, (t) => firstRule(LINK_RULES, t));
+  if (link) return { ok: false, reason: "link", detail: link };
+  const injection = firstIn(views, (t) => firstRule(INJECTION_RULES, t));
   if (injection) return { ok: false, reason: "injection", detail: injection };
+  const steering = firstIn(views, (t) => firstRule(STEERING_RULES, t));
+  if (steering) return { ok: false, reason: "steering", detail: steering };
   return { ok: true };
 }

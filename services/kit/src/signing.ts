@@ -185,6 +185,21 @@ export const SIGNED_TYPES = {
     { name: "adopt", type: "bool" },
     ...envelope,
   ],
+  // The creator of a template holds pattern-pool lessons for approval, or stops (docs/patterns.md).
+  SetPatternHold: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "hold", type: "bool" },
+    ...envelope,
+  ],
+  // The creator approves (true) or rejects (false) one lesson for the template's agents.
+  ReviewPattern: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "patternId", type: "string" },
+    { name: "approve", type: "bool" },
+    ...envelope,
+  ],
   // Store curation (docs/store.md): an operator (inboxId, one of
   // POOL_OPERATORS) acts on a template; the words shown to its creator and
   // its agents' owners are signed with the action, which the curation log keeps.

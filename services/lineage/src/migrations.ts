@@ -1,5 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
-import type { MigrationEntry } from "@convos-pool/kit/db";
+import { signatureNoncesMigration, type MigrationEntry } from "@convos-pool/kit/db";
 
 /**
  * The lineage service's tables (docs/lineage.md): every agent ever claimed,
@@ -99,8 +99,51 @@ export class PatternPool extends Migration {
   }
 }
 
+/**
+ * The pattern pool's quorum and its creators' hold (docs/patterns.md): each
+ * offer keeps the owner of the offering agent when it offered, each pattern
+ * how many distinct owners and templates offered it (kept in the offer's
+ * transaction); a template's creator's signed hold; and the creator's
+ * decisions, by lesson (its text's hash), so a rejected lesson stays
+ * rejected when it is offered again after it expired.
+ */
+export class PatternQuorum extends Migration {
+  override up(): void {
+    this.addSql(`alter table pattern_offers add column owner_id text not null default ''`);
+    this.addSql(
+      `update pattern_offers o set owner_id = a.owner_id from lineage_agents a where a.instance_id = o.instance_id`,
+    );
+    this.addSql(`alter table patterns add column owner_count integer not null default 0,
+      add column template_count integer not null default 0`);
+    this.addSql(`update patterns p set
+      owner_count = (select count(distinct o.owner_id) from pattern_offers o where o.pattern_id = p.pattern_id),
+      template_count = (select count(distinct o.template_id) from pattern_offers o where o.pattern_id = p.pattern_id)`);
+    this.addSql(`create table pattern_holds (
+      template_id text primary key,
+      hold boolean not null,
+      -- the creator's signed SetPatternHold, kept so it can be checked again
+      creator_id text not null,
+      signature jsonb not null,
+      set_at timestamptz(3) not null
+    )`);
+    this.addSql(`create table pattern_reviews (
+      template_id text not null,
+      text_hash text not null,
+      -- the pattern it was decided on (a lesson offered again after it expired is a new pattern, the same decision)
+      pattern_id text not null,
+      decision text not null check (decision in ('approved', 'rejected')),
+      creator_id text not null,
+      signature jsonb not null,
+      decided_at timestamptz(3) not null,
+      primary key (template_id, text_hash)
+    )`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_lineage", class: CreateLineage },
   { name: "0002_applied_sequences", class: AppliedSequences },
   { name: "0003_pattern_pool", class: PatternPool },
+  signatureNoncesMigration,
+  { name: "0004_pattern_quorum", class: PatternQuorum },
 ];

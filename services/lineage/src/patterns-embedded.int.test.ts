@@ -1,11 +1,14 @@
 // The pattern pool's SQL on embedded PGlite, as `npm start` runs it with no
 // DATABASE_URL: the migration (text[] with a GIN index), an offer and its
-// repeat, the overlap query, adoptions, a template's pages, health and the
-// sweep. patterns.int.test.ts covers the same on real PostgreSQL over gRPC.
+// repeat, the quorum, the overlap query, a creator's hold and decisions,
+// adoptions and withdrawals, a template's pages, health and the sweep.
+// patterns.int.test.ts covers the same on real PostgreSQL over gRPC.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
@@ -17,9 +20,14 @@ import {
   queryCandidates,
   recordAdoptions,
   refusalCounts,
+  reviewPattern,
   sweepExpiredPatterns,
   templatePatterns,
+  withdrawnAdoptions,
 } from "./patterns-queries.js";
+
+/** Two owners under two templates, for this test. */
+const Q = { owners: 2, templates: 2 };
 
 let dir: string;
 let db: Database;
@@ -34,10 +42,16 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const offer = (instanceId: string, text: string, interests = ["category:travel", "tag:japan"], ttlSeconds = 3_600) =>
+const offer = (
+  instanceId: string,
+  text: string,
+  interests = ["category:travel", "tag:japan"],
+  by = { ownerId: "owner_a", templateId: "tmpl_t" },
+  ttlSeconds = 3_600,
+) =>
   offerPattern(db.em.fork(), {
     instanceId,
-    templateId: "tmpl_t",
+    ...by,
     interests,
     text,
     textHash: lessonHash(text),
@@ -48,39 +62,64 @@ it("offers, finds, adopts, lists, counts and sweeps patterns on embedded PGlite,
   expect(db.embedded).toBe(true);
   const first = await offer("inst_a", "Confirm the dates first.");
   expect(first.created).toBe(true);
-  const again = await offer("inst_b", "confirm the dates first");
-  expect([again.created, again.pattern.pattern_id, Number(again.pattern.offered_count)]).toEqual([
-    false,
-    first.pattern.pattern_id,
-    2,
-  ]);
-  await offer("inst_a", "Offer rail passes.", ["category:trains"]);
+  const again = await offer("inst_b", "confirm the dates first", undefined, {
+    ownerId: "owner_b",
+    templateId: "tmpl_u",
+  });
+  expect([
+    again.created,
+    again.pattern.pattern_id,
+    Number(again.pattern.offered_count),
+    again.pattern.owner_count,
+    again.pattern.template_count,
+  ]).toEqual([false, first.pattern.pattern_id, 2, 2, 2]);
+  // One owner's agent alone: no quorum, found by no one.
+  const rail = await offer("inst_a", "Offer rail passes.", ["category:trains", "tag:japan"]);
 
   const em = db.em.fork();
-  expect((await queryCandidates(em, "inst_c", ["tag:japan"])).map((r) => r.pattern_id)).toEqual([
-    first.pattern.pattern_id,
-  ]);
-  expect(await queryCandidates(em, "inst_a", ["tag:japan"])).toEqual([]);
-  expect(await queryCandidates(em, "inst_c", [])).toEqual([]);
+  const c = { instanceId: "inst_c", templateId: "tmpl_v", hold: false };
+  expect((await queryCandidates(em, c, ["tag:japan"], Q)).map((r) => r.pattern_id)).toEqual([first.pattern.pattern_id]);
+  expect(await queryCandidates(em, { ...c, instanceId: "inst_a" }, ["tag:japan"], Q)).toEqual([]);
+  expect(await queryCandidates(em, c, [], Q)).toEqual([]);
+  // The creator of inst_c's template holds lessons: none until approved; a rejected one is withdrawn from who adopted it.
+  expect(await queryCandidates(em, { ...c, hold: true }, ["tag:japan"], Q)).toEqual([]);
+  const signature = create(SignatureSchema, { signature: "0x00", issuedAt: 1n, nonce: "0x01" });
+  const decided = { templateId: "tmpl_v", patternId: first.pattern.pattern_id, creatorId: "creator", signature };
+  expect(await reviewPattern(em, { ...decided, approve: true })).toBe(true);
+  expect(await queryCandidates(em, { ...c, hold: true }, ["tag:japan"], Q)).toHaveLength(1);
 
   expect(await recordAdoptions(em, "inst_c", [first.pattern.pattern_id, first.pattern.pattern_id])).toBe(1);
   expect(await recordAdoptions(em, "inst_a", [first.pattern.pattern_id])).toBe(0);
+  expect(await withdrawnAdoptions(em, c, Q)).toEqual([]);
+  // Adopted without the quorum (before the pool had one): withdrawn.
+  await recordAdoptions(em, "inst_d", [rail.pattern.pattern_id]);
+  expect(await withdrawnAdoptions(em, { ...c, instanceId: "inst_d" }, Q)).toEqual([rail.pattern.pattern_id]);
+  await reviewPattern(em, { ...decided, approve: false });
+  expect(await queryCandidates(em, c, ["tag:japan"], Q)).toEqual([]);
+  expect(await withdrawnAdoptions(em, c, Q)).toEqual([first.pattern.pattern_id]);
   await countRefusal(em, "tmpl_t", "injection");
 
-  const page = await templatePatterns(em, "tmpl_t", { includeExpired: false, limit: 1, pageToken: "" });
-  const next = await templatePatterns(em, "tmpl_t", { includeExpired: false, limit: 1, pageToken: page.nextPageToken });
+  const page = await templatePatterns(em, "tmpl_t", { includeExpired: false, limit: 1, pageToken: "", quorum: Q });
+  const next = await templatePatterns(em, "tmpl_t", {
+    includeExpired: false,
+    limit: 1,
+    pageToken: page.nextPageToken,
+    quorum: Q,
+  });
   expect([...page.patterns, ...next.patterns]).toHaveLength(2);
   expect(next.nextPageToken).toBe("");
   expect((await refusalCounts(em, "tmpl_t")).map((r) => [r.reason, r.count])).toEqual([
     ["personal_data", 0n],
     ["secret", 0n],
     ["injection", 1n],
+    ["link", 0n],
+    ["steering", 0n],
   ]);
 
   await em.execute(`update patterns set expires_at = now() - interval '31 days' where pattern_id = ?`, [
     first.pattern.pattern_id,
   ]);
-  expect(await poolHealth(em)).toEqual({ live: 1n, expired: 1n, adoptions: 1n });
+  expect(await poolHealth(em, Q)).toEqual({ live: 1n, withQuorum: 0n, expired: 1n, adoptions: 2n });
   expect(await sweepExpiredPatterns(em)).toBe(1);
-  expect(await poolHealth(em)).toEqual({ live: 1n, expired: 0n, adoptions: 0n });
+  expect(await poolHealth(em, Q)).toEqual({ live: 1n, withQuorum: 0n, expired: 0n, adoptions: 1n });
 });

@@ -1,5 +1,5 @@
 // The pattern pool's pure rules, without ports or databases: interest,
-// similarity, lesson identity, time to live and request bounds.
+// similarity, lesson identity, time to live, the quorum and request bounds.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { TemplateContentSchema, TemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -7,14 +7,18 @@ import { fieldViolations } from "@convos-pool/kit";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_PATTERN_TTL_SECONDS,
+  DEFAULT_QUORUM,
   MAX_PATTERN_TTL_SECONDS,
+  checkPatternId,
   checkPatternIds,
+  hasQuorum,
   interestSimilarity,
   interestsOf,
   lessonHash,
   minSimilarity,
   patternTtlSeconds,
   queryPageSize,
+  reviewPageSize,
 } from "./patterns-policy.js";
 
 function refusedField(fn: () => unknown): string[] {
@@ -88,5 +92,23 @@ describe("bounds", () => {
     ]);
     expect(refusedField(() => checkPatternIds(["pat_AAAAAAAAAAAAAAAA", "nope"]))).toEqual(["pattern_ids[1]"]);
     expect(() => checkPatternIds(["pat_AAAAAAAAAAAAAAAA"])).not.toThrow();
+  });
+
+  it("takes 1 to 100 patterns for a creator's review (50 by default), and one well-formed pattern id", () => {
+    expect(reviewPageSize(0)).toBe(50);
+    expect(reviewPageSize(100)).toBe(100);
+    expect(refusedField(() => reviewPageSize(101))).toEqual(["page_size"]);
+    expect(refusedField(() => checkPatternId("pat_short"))).toEqual(["pattern_id"]);
+    expect(() => checkPatternId("pat_AAAAAAAAAAAAAAAA")).not.toThrow();
+  });
+});
+
+describe("the quorum", () => {
+  it("is 3 distinct owners under 2 templates by default, both needed", () => {
+    expect(DEFAULT_QUORUM).toEqual({ owners: 3, templates: 2 });
+    expect(hasQuorum({ owner_count: 3, template_count: 2 }, DEFAULT_QUORUM)).toBe(true);
+    expect(hasQuorum({ owner_count: 9, template_count: 1 }, DEFAULT_QUORUM)).toBe(false);
+    expect(hasQuorum({ owner_count: 2, template_count: 5 }, DEFAULT_QUORUM)).toBe(false);
+    expect(hasQuorum({ owner_count: 1, template_count: 1 }, { owners: 1, templates: 1 })).toBe(true);
   });
 });

@@ -15,6 +15,34 @@ export const PATTERN_ID_PATTERN = /^pat_[A-Za-z0-9]{16}$/;
 /** Pattern ids in one RecordAdoptions: a query's answer is at most 50. */
 export const MAX_ADOPTIONS_PER_CALL = 50;
 
+/**
+ * How many distinct owners, under how many distinct templates, must have
+ * agents that offered a lesson before it reaches any agent (docs/patterns.md,
+ * "The quorum"). PATTERN_QUORUM_OWNERS and PATTERN_QUORUM_TEMPLATES.
+ */
+export interface Quorum {
+  owners: number;
+  templates: number;
+}
+export const DEFAULT_QUORUM: Quorum = Object.freeze({ owners: 3, templates: 2 });
+
+export function hasQuorum(counts: { owner_count: number; template_count: number }, quorum: Quorum): boolean {
+  return counts.owner_count >= quorum.owners && counts.template_count >= quorum.templates;
+}
+
+/** The most patterns a creator's review list answers. */
+export function reviewPageSize(value: number): number {
+  if (value === 0) return 50;
+  if (!Number.isInteger(value) || value < 1 || value > 100)
+    throw invalidArgument("page_size", "must be 1 to 100; 0 for 50");
+  return value;
+}
+
+export function checkPatternId(patternId: string): void {
+  if (!PATTERN_ID_PATTERN.test(patternId))
+    throw invalidArgument("pattern_id", 'must be a pattern id such as "pat_" followed by 16 letters or digits');
+}
+
 /** A template's interest: "category:<c>" and "tag:<t>", lower-case, each once. */
 export function interestsOf(template: Template): string[] {
   const clean = (s: string) => s.trim().toLowerCase();

@@ -1,8 +1,10 @@
 // PatternPoolService: instance hosts offer, find and adopt learned patterns on
 // behalf of the agents they run (docs/patterns.md). Any host may speak for
 // any live agent; what it cannot choose is the interest, which comes from the
-// agent's template here, never from the request. Logs carry ids, counts and
-// reasons, never a lesson's text.
+// agent's template here, never from the request. A lesson reaches agents only
+// with the quorum (agents of enough distinct owners under enough templates
+// offered it) and, for a template whose creator holds lessons, the creator's
+// approval. Logs carry ids, counts and reasons, never a lesson's text.
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { type PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
@@ -17,8 +19,17 @@ import {
   minSimilarity,
   patternTtlSeconds,
   queryPageSize,
+  type Quorum,
 } from "./patterns-policy.js";
-import { countRefusal, offerPattern, patternToProto, queryCandidates, recordAdoptions } from "./patterns-queries.js";
+import {
+  countRefusal,
+  holdOf,
+  offerPattern,
+  patternToProto,
+  queryCandidates,
+  recordAdoptions,
+  withdrawnAdoptions,
+} from "./patterns-queries.js";
 import { getNode, type Node } from "./queries.js";
 import type { TemplateLookup } from "./service.js";
 
@@ -26,6 +37,7 @@ export interface PatternPoolDeps {
   em: EntityManager;
   templates: TemplateLookup;
   log: Logger;
+  quorum: Quorum;
 }
 
 /** The agent (its id checked already), when it is live: an ended or unknown one is NOT_FOUND, whoever asks. */
@@ -73,6 +85,7 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
       const text = normalizePatternText(req.text);
       const { pattern, created } = await offerPattern(deps.em.fork(), {
         instanceId: node.instanceId,
+        ownerId: node.ownerId,
         templateId: node.templateId,
         interests,
         text,
@@ -84,8 +97,10 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
         instanceId: node.instanceId,
         templateId: node.templateId,
         created,
+        owners: pattern.owner_count,
+        templates: pattern.template_count,
       });
-      return { pattern: patternToProto(pattern), created };
+      return { pattern: patternToProto(pattern, deps.quorum), created };
     },
 
     async queryPatterns(req) {
@@ -94,7 +109,16 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
       const limit = queryPageSize(req.pageSize);
       const node = await liveAgent(deps.em, req.instanceId);
       const interests = await interestOf(deps, node);
-      const candidates = await queryCandidates(deps.em.fork(), node.instanceId, interests);
+      const em = deps.em.fork();
+      const asker = {
+        instanceId: node.instanceId,
+        templateId: node.templateId,
+        hold: await holdOf(em, node.templateId),
+      };
+      const [candidates, withdrawnPatternIds] = await Promise.all([
+        queryCandidates(em, asker, interests, deps.quorum),
+        withdrawnAdoptions(em.fork(), asker, deps.quorum),
+      ]);
       const patterns = candidates
         .map((row) => ({
           row,
@@ -107,8 +131,8 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
             b.similarity - a.similarity || b.offered - a.offered || a.row.pattern_id.localeCompare(b.row.pattern_id),
         )
         .slice(0, limit)
-        .map((c) => patternToProto(c.row, c.similarity));
-      return { patterns };
+        .map((c) => patternToProto(c.row, deps.quorum, c.similarity));
+      return { patterns, withdrawnPatternIds };
     },
 
     async recordAdoptions(req) {

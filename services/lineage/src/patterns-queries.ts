@@ -1,11 +1,16 @@
 // The pattern pool's SQL (docs/patterns.md): offering a lesson (a new row,
-// or another offer of the same live one, its time to live renewed), the
-// candidates of a query, adoptions, a template's patterns in keyset pages,
-// refusal counts, the pool's health, and the sweep of long-expired patterns.
+// or another offer of the same live one, its time to live renewed, its count
+// of distinct owners and templates kept), the candidates of a query (those
+// with the quorum, less what the asker's creator rejected or holds),
+// adoptions, a template's patterns in keyset pages, the creator's hold and
+// decisions, refusal counts, the pool's health, and the sweep of
+// long-expired patterns.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
+  PatternDecision,
   PatternSchema,
   RefusalCountSchema,
   type Pattern,
@@ -19,7 +24,7 @@ import {
   randomId,
   type PatternRefusalReason,
 } from "@convos-pool/kit";
-import { EXPIRED_KEPT_DAYS } from "./patterns-policy.js";
+import { EXPIRED_KEPT_DAYS, hasQuorum, type Quorum } from "./patterns-policy.js";
 
 interface PatternDbRow {
   pattern_id: string;
@@ -30,13 +35,16 @@ interface PatternDbRow {
   expires_at: Date | string;
   offered_count: string | number;
   adopted_count: string | number;
+  owner_count: number;
+  template_count: number;
 }
 
 const PATTERN_COLUMNS = `p.pattern_id, p.text, p.template_id, p.interests, p.created_at, p.expires_at,
+  p.owner_count, p.template_count,
   (select count(*) from pattern_offers o where o.pattern_id = p.pattern_id) as offered_count,
   (select count(*) from pattern_adoptions a where a.pattern_id = p.pattern_id) as adopted_count`;
 
-export function patternToProto(r: PatternDbRow, similarity = 0): Pattern {
+export function patternToProto(r: PatternDbRow, quorum: Quorum, similarity = 0): Pattern {
   return create(PatternSchema, {
     patternId: r.pattern_id,
     text: r.text,
@@ -47,6 +55,9 @@ export function patternToProto(r: PatternDbRow, similarity = 0): Pattern {
     offeredCount: BigInt(r.offered_count),
     adoptedCount: BigInt(r.adopted_count),
     similarity,
+    ownerCount: BigInt(r.owner_count),
+    templateCount: BigInt(r.template_count),
+    quorum: hasQuorum(r, quorum),
   });
 }
 
@@ -60,6 +71,8 @@ async function patternById(em: EntityManager, patternId: string): Promise<Patter
 
 export interface Offer {
   instanceId: string;
+  /** The offering agent's owner now: an owner counts once toward the quorum, however many agents of theirs offer. */
+  ownerId: string;
   /** The offering agent's template, and its interest now. */
   templateId: string;
   interests: string[];
@@ -114,10 +127,19 @@ export async function offerPattern(
         "run",
       );
     }
+    // An agent's offer counts once, under the owner it had when it first offered (a transfer adds no owner).
     await tx.execute(
-      `insert into pattern_offers (pattern_id, instance_id, template_id, offered_at) values (?, ?, ?, now())
+      `insert into pattern_offers (pattern_id, instance_id, template_id, owner_id, offered_at) values (?, ?, ?, ?, now())
        on conflict (pattern_id, instance_id) do update set offered_at = excluded.offered_at`,
-      [patternId, offer.instanceId, offer.templateId],
+      [patternId, offer.instanceId, offer.templateId, offer.ownerId],
+      "run",
+    );
+    await tx.execute(
+      `update patterns p set
+         owner_count = (select count(distinct o.owner_id) from pattern_offers o where o.pattern_id = p.pattern_id),
+         template_count = (select count(distinct o.template_id) from pattern_offers o where o.pattern_id = p.pattern_id)
+       where p.pattern_id = ?`,
+      [patternId],
       "run",
     );
     return { pattern: await patternById(tx, patternId), created };
@@ -127,20 +149,130 @@ export async function offerPattern(
 /** How many candidates a query weighs at most: the live patterns sharing an interest, latest to expire first. */
 const QUERY_CANDIDATES = 1_000;
 
-/** Live patterns sharing at least one interest, none offered by the asking agent. */
+/** What the asking agent's template's creator decided, as SQL over `p` (the template id is its one parameter). */
+const REJECTED = `exists (select 1 from pattern_reviews r where r.template_id = ? and r.text_hash = p.text_hash and r.decision = 'rejected')`;
+const APPROVED = `exists (select 1 from pattern_reviews r where r.template_id = ? and r.text_hash = p.text_hash and r.decision = 'approved')`;
+
+/**
+ * Live patterns sharing at least one interest that have the quorum, none
+ * offered by the asking agent, none its template's creator rejected, and
+ * with the creator's hold on only those approved.
+ */
 export async function queryCandidates(
   em: EntityManager,
-  instanceId: string,
+  asker: { instanceId: string; templateId: string; hold: boolean },
   interests: string[],
+  quorum: Quorum,
 ): Promise<PatternDbRow[]> {
   if (interests.length === 0) return [];
   return em.execute<PatternDbRow[]>(
     `select ${PATTERN_COLUMNS} from patterns p
      where p.expires_at > now() and p.interests && array[?]::text[]
+       and p.owner_count >= ? and p.template_count >= ?
        and not exists (select 1 from pattern_offers o where o.pattern_id = p.pattern_id and o.instance_id = ?)
+       and not ${REJECTED} ${asker.hold ? `and ${APPROVED}` : ""}
      order by p.expires_at desc limit ${QUERY_CANDIDATES}`,
-    [interests, instanceId],
+    [
+      interests,
+      quorum.owners,
+      quorum.templates,
+      asker.instanceId,
+      asker.templateId,
+      ...(asker.hold ? [asker.templateId] : []),
+    ],
   );
+}
+
+/**
+ * Patterns the agent adopted that it must drop: rejected by its template's
+ * creator, held and not approved, or without the quorum (adopted before the
+ * pool had one, or before its thresholds were raised).
+ */
+export async function withdrawnAdoptions(
+  em: EntityManager,
+  asker: { instanceId: string; templateId: string; hold: boolean },
+  quorum: Quorum,
+): Promise<string[]> {
+  const rows = await em.execute<{ pattern_id: string }[]>(
+    `select p.pattern_id from pattern_adoptions a join patterns p on p.pattern_id = a.pattern_id
+     where a.instance_id = ?
+       and (p.owner_count < ? or p.template_count < ? or ${REJECTED} ${asker.hold ? `or not ${APPROVED}` : ""})
+     order by p.pattern_id`,
+    [asker.instanceId, quorum.owners, quorum.templates, asker.templateId, ...(asker.hold ? [asker.templateId] : [])],
+  );
+  return rows.map((r) => r.pattern_id);
+}
+
+/** Whether the template's creator holds lessons for approval. */
+export async function holdOf(em: EntityManager, templateId: string): Promise<boolean> {
+  const [row] = await em.execute<{ hold: boolean }[]>(`select hold from pattern_holds where template_id = ?`, [
+    templateId,
+  ]);
+  return row?.hold ?? false;
+}
+
+const signatureJson = (s: Signature) =>
+  JSON.stringify({ signature: s.signature, issued_at: String(s.issuedAt), nonce: s.nonce });
+
+/** The creator's signed hold, in the transaction that spends its nonce. */
+export async function setHold(
+  em: EntityManager,
+  h: { templateId: string; hold: boolean; creatorId: string; signature: Signature },
+): Promise<void> {
+  await em.execute(
+    `insert into pattern_holds (template_id, hold, creator_id, signature, set_at) values (?, ?, ?, ?::jsonb, now())
+     on conflict (template_id) do update set hold = excluded.hold, creator_id = excluded.creator_id,
+       signature = excluded.signature, set_at = excluded.set_at`,
+    [h.templateId, h.hold, h.creatorId, signatureJson(h.signature)],
+    "run",
+  );
+}
+
+/** The creator's decision on a lesson (by its text), in the transaction that spends its nonce; false when there is no such pattern. */
+export async function reviewPattern(
+  em: EntityManager,
+  r: { templateId: string; patternId: string; approve: boolean; creatorId: string; signature: Signature },
+): Promise<boolean> {
+  const rows = await em.execute<{ pattern_id: string }[]>(
+    `insert into pattern_reviews (template_id, text_hash, pattern_id, decision, creator_id, signature, decided_at)
+     select ?, p.text_hash, p.pattern_id, ?, ?, ?::jsonb, now() from patterns p where p.pattern_id = ?
+     on conflict (template_id, text_hash) do update set pattern_id = excluded.pattern_id, decision = excluded.decision,
+       creator_id = excluded.creator_id, signature = excluded.signature, decided_at = excluded.decided_at
+     returning pattern_id`,
+    [r.templateId, r.approve ? "approved" : "rejected", r.creatorId, signatureJson(r.signature), r.patternId],
+  );
+  return rows.length === 1;
+}
+
+/**
+ * The lessons that would reach a template's agents (live, with the quorum,
+ * sharing an interest), with the creator's decision on each: the candidates
+ * of ListHeldPatterns, weighed and cut by the caller.
+ */
+export async function reviewCandidates(
+  em: EntityManager,
+  templateId: string,
+  interests: string[],
+  quorum: Quorum,
+): Promise<{ row: PatternDbRow; decision: PatternDecision }[]> {
+  if (interests.length === 0) return [];
+  const rows = await em.execute<(PatternDbRow & { decision: string | null })[]>(
+    `select ${PATTERN_COLUMNS},
+       (select r.decision from pattern_reviews r where r.template_id = ? and r.text_hash = p.text_hash) as decision
+     from patterns p
+     where p.expires_at > now() and p.interests && array[?]::text[] and p.owner_count >= ? and p.template_count >= ?
+     order by p.expires_at desc limit ${QUERY_CANDIDATES}`,
+    [templateId, interests, quorum.owners, quorum.templates],
+  );
+  return rows.map((row) => ({
+    row,
+    decision:
+      row.decision === "approved"
+        ? PatternDecision.APPROVED
+        : row.decision === "rejected"
+          ? PatternDecision.REJECTED
+          : PatternDecision.UNSPECIFIED,
+  }));
 }
 
 /** Records the adoptions not recorded before, of patterns that exist and the agent did not offer; returns how many. */
@@ -179,7 +311,7 @@ export async function refusalCounts(em: EntityManager, templateId?: string): Pro
 export async function templatePatterns(
   em: EntityManager,
   templateId: string,
-  opts: { includeExpired: boolean; limit: number; pageToken: string },
+  opts: { includeExpired: boolean; limit: number; pageToken: string; quorum: Quorum },
 ): Promise<{ patterns: Pattern[]; nextPageToken: string }> {
   const cursor = decodePageToken(opts.pageToken, 2, "page_token", isDateAndId);
   const rows = await em.execute<PatternDbRow[]>(
@@ -193,7 +325,7 @@ export async function templatePatterns(
   const page = rows.slice(0, opts.limit);
   const last = page.at(-1);
   return {
-    patterns: page.map((r) => patternToProto(r)),
+    patterns: page.map((r) => patternToProto(r, opts.quorum)),
     nextPageToken:
       rows.length > opts.limit && last
         ? encodePageToken([new Date(last.created_at).toISOString(), last.pattern_id])
@@ -203,19 +335,27 @@ export async function templatePatterns(
 
 export interface PoolHealth {
   live: bigint;
+  /** Live and with the quorum. */
+  withQuorum: bigint;
   /** Expired and still kept (EXPIRED_KEPT_DAYS); swept ones are forgotten. */
   expired: bigint;
   adoptions: bigint;
 }
 
-export async function poolHealth(em: EntityManager): Promise<PoolHealth> {
-  const [counts] = await em.execute<{ live: string | number; expired: string | number; adoptions: string | number }[]>(
-    `select count(*) filter (where expires_at > now()) as live, count(*) filter (where expires_at <= now()) as expired,
+export async function poolHealth(em: EntityManager, quorum: Quorum): Promise<PoolHealth> {
+  const [counts] = await em.execute<
+    { live: string | number; quorum: string | number; expired: string | number; adoptions: string | number }[]
+  >(
+    `select count(*) filter (where expires_at > now()) as live,
+       count(*) filter (where expires_at > now() and owner_count >= ? and template_count >= ?) as quorum,
+       count(*) filter (where expires_at <= now()) as expired,
        (select count(*) from pattern_adoptions) as adoptions
      from patterns`,
+    [quorum.owners, quorum.templates],
   );
   return {
     live: BigInt(counts?.live ?? 0),
+    withQuorum: BigInt(counts?.quorum ?? 0),
     expired: BigInt(counts?.expired ?? 0),
     adoptions: BigInt(counts?.adoptions ?? 0),
   };

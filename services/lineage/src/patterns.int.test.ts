@@ -116,6 +116,8 @@ beforeAll(async () => {
     credentials: creds.lineage,
     templatesUrl: templates.url,
     patternSweepMs: 200,
+    // One offer is enough here: the quorum and the creators' hold are patterns-quorum.int.test.ts's.
+    patternQuorum: { owners: 1, templates: 1 },
   });
   feedSc = createServiceClient(LineageEventService, service.url, creds.claims);
   poolSc = createServiceClient(PatternPoolService, service.url, creds["instance-host"]);
@@ -359,10 +361,18 @@ describe("the scan", () => {
       personal_data: before.personal_data! + 1n,
       secret: before.secret! + 1n,
       injection: before.injection! + 1n,
+      link: before.link!,
+      steering: before.steering!,
     });
     expect(after.refusedCount).toBe(after.refusals.reduce((s, r) => s + r.count, 0n));
     const listed = await insights().listTemplatePatterns({ templateId: t.id }, as(creator));
-    expect(refusalsOf(listed.refusals)).toEqual({ personal_data: 1n, secret: 1n, injection: 1n });
+    expect(refusalsOf(listed.refusals)).toEqual({
+      personal_data: 1n,
+      secret: 1n,
+      injection: 1n,
+      link: 0n,
+      steering: 0n,
+    });
     expect(listed.patterns).toEqual([]);
   });
 
@@ -374,7 +384,7 @@ describe("the scan", () => {
       expect(fieldViolations(err).map((v) => v.field)).toEqual(["text"]);
     }
     const listed = await insights().listTemplatePatterns({ templateId: t.id }, as(creator));
-    expect(listed.refusals.map((r) => r.count)).toEqual([0n, 0n, 0n]);
+    expect(listed.refusals.map((r) => r.count)).toEqual([0n, 0n, 0n, 0n, 0n]);
   });
 });
 

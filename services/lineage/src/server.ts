@@ -7,12 +7,21 @@ import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_eve
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { createServiceClient, type AccessPolicy, type Logger, type ServiceCredentials } from "@convos-pool/kit";
+import {
+  DerivedInboxResolver,
+  SignatureVerifier,
+  createServiceClient,
+  type AccessPolicy,
+  type InboxResolver,
+  type Logger,
+  type ServiceCredentials,
+} from "@convos-pool/kit";
 import { startService } from "@convos-pool/kit/service";
 import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { createPatternInsightsService } from "./patterns-insights-api.js";
 import { createPatternPoolService } from "./patterns-pool-api.js";
+import { DEFAULT_QUORUM, type Quorum } from "./patterns-policy.js";
 import { sweepExpiredPatterns } from "./patterns-queries.js";
 import { createLineageEventService, createLineageService, grpcTemplateLookup } from "./service.js";
 
@@ -28,6 +37,10 @@ export interface LineageServiceOptions {
   templatesUrl: string;
   /** How often patterns expired long ago are deleted (docs/patterns.md); default hourly. */
   patternSweepMs?: number | undefined;
+  /** Distinct owners and templates whose agents must offer a lesson before it reaches anyone; default 3 and 2. */
+  patternQuorum?: Quorum | undefined;
+  /** Who owns a wallet, for the creators' signed hold and decisions; default: derivation only (tests). */
+  resolver?: InboxResolver | undefined;
   log?: Logger | undefined;
 }
 
@@ -62,6 +75,8 @@ export async function startLineageService(opts: LineageServiceOptions): Promise<
       const templates = createServiceClient(TemplateReleaseService, opts.templatesUrl, opts.credentials);
       lifetime.defer(() => templates.close());
       const templateLookup = grpcTemplateLookup(templates.client);
+      const quorum = opts.patternQuorum ?? DEFAULT_QUORUM;
+      const verifier = new SignatureVerifier({ resolver: opts.resolver ?? new DerivedInboxResolver() });
       lifetime.every(opts.patternSweepMs ?? 3_600_000, "pattern sweep", async () => {
         const swept = await sweepExpiredPatterns(em.fork());
         if (swept > 0) log.info("expired patterns swept", { swept });
@@ -70,8 +85,11 @@ export async function startLineageService(opts: LineageServiceOptions): Promise<
         router
           .service(LineageService, createLineageService({ em, templates: templateLookup }))
           .service(LineageEventService, createLineageEventService(em))
-          .service(PatternPoolService, createPatternPoolService({ em, templates: templateLookup, log }))
-          .service(PatternInsightsService, createPatternInsightsService({ em, templates: templateLookup }));
+          .service(PatternPoolService, createPatternPoolService({ em, templates: templateLookup, log, quorum }))
+          .service(
+            PatternInsightsService,
+            createPatternInsightsService({ em, templates: templateLookup, verifier, quorum, log }),
+          );
     },
   );
   return { url: server.url, port: server.port, close: () => lifetime.close() };

@@ -41,7 +41,7 @@ import {
 import type { TestIdentity } from "./fixtures.js";
 import { createTestDatabase } from "./index.js";
 import { waitFor } from "./wait.js";
-import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
+import { startLineageService, type LineageServiceOptions, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "@convos-pool/templates";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { xmtpPortForTest, type XmtpPort } from "./xmtp-port.js";
@@ -80,6 +80,8 @@ export interface RealStackOptions {
   templatesSync?: Omit<NonNullable<TemplateServiceOptions["sync"]>, "claimsUrl">;
   /** More of the instance host's options (join timeout, model server). */
   host?: Partial<InstanceHostOptions>;
+  /** More of the lineage service's options (the pattern pool's quorum). */
+  lineage?: Partial<Pick<LineageServiceOptions, "patternQuorum">>;
   /** The claims service's warm pool on the instance host (a pass every 200 ms unless said), and more of its options (SMS range, sync). */
   claims: { pool: { target: number; intervalMs?: number } } & Partial<Omit<ClaimsServiceOptions, "pool">>;
   /**
@@ -181,10 +183,11 @@ export class RealStack {
     this.claimsPort = await freePort();
     const sync = this.opts.templatesSync;
     // As `npm start` wires them: signatures checked against the XMTP network.
+    const resolver = await XmtpInboxResolver.connect({ apiUrl: this.node.url });
     this.templates = await startTemplateService({
       databaseUrl: templatesDb,
       credentials: this.creds.templates,
-      resolver: await XmtpInboxResolver.connect({ apiUrl: this.node.url }),
+      resolver,
       sync: sync && { claimsUrl: `http://127.0.0.1:${this.claimsPort}`, ...sync },
       log: logger("templates", logs.templates),
     });
@@ -193,6 +196,8 @@ export class RealStack {
       databaseUrl: lineageDb,
       credentials: this.creds.lineage,
       templatesUrl: this.templates.url,
+      resolver,
+      ...this.opts.lineage,
       log: logger("lineage", logs.templates),
     });
     await this.startHost();

@@ -2,8 +2,10 @@
 // @generated from file convos/pool/v1/pattern_pool_service.proto (package convos.pool.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Signature } from "./common_pb.js";
+import { file_convos_pool_v1_common } from "./common_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/pattern_pool_service.proto.
  */
 export const file_convos_pool_v1_pattern_pool_service: GenFile = /*@__PURE__*/
-  fileDesc("Ciljb252b3MvcG9vbC92MS9wYXR0ZXJuX3Bvb2xfc2VydmljZS5wcm90bxIOY29udm9zLnBvb2wudjEi9QEKB1BhdHRlcm4SEgoKcGF0dGVybl9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEhMKC3RlbXBsYXRlX2lkGAMgASgJEhEKCWludGVyZXN0cxgEIAMoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1vZmZlcmVkX2NvdW50GAcgASgDEhUKDWFkb3B0ZWRfY291bnQYCCABKAMSEgoKc2ltaWxhcml0eRgJIAEoASJPChVQdWJsaXNoUGF0dGVyblJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0dGxfc2Vjb25kcxgDIAEoAyJTChZQdWJsaXNoUGF0dGVyblJlc3BvbnNlEigKB3BhdHRlcm4YASABKAsyFy5jb252b3MucG9vbC52MS5QYXR0ZXJuEg8KB2NyZWF0ZWQYAiABKAgiVgoUUXVlcnlQYXR0ZXJuc1JlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSFgoObWluX3NpbWlsYXJpdHkYAiABKAESEQoJcGFnZV9zaXplGAMgASgFIkIKFVF1ZXJ5UGF0dGVybnNSZXNwb25zZRIpCghwYXR0ZXJucxgBIAMoCzIXLmNvbnZvcy5wb29sLnYxLlBhdHRlcm4iQgoWUmVjb3JkQWRvcHRpb25zUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRITCgtwYXR0ZXJuX2lkcxgCIAMoCSIrChdSZWNvcmRBZG9wdGlvbnNSZXNwb25zZRIQCghyZWNvcmRlZBgBIAEoBSIdChtHZXRQYXR0ZXJuUG9vbEhlYWx0aFJlcXVlc3QiLQoMUmVmdXNhbENvdW50Eg4KBnJlYXNvbhgBIAEoCRINCgVjb3VudBgCIAEoAyKoAQocR2V0UGF0dGVyblBvb2xIZWFsdGhSZXNwb25zZRISCgpsaXZlX2NvdW50GAEgASgDEhUKDWV4cGlyZWRfY291bnQYAiABKAMSFQoNcmVmdXNlZF9jb3VudBgDIAEoAxIuCghyZWZ1c2FscxgEIAMoCzIcLmNvbnZvcy5wb29sLnYxLlJlZnVzYWxDb3VudBIWCg5hZG9wdGlvbl9jb3VudBgFIAEoAyJyChtMaXN0VGVtcGxhdGVQYXR0ZXJuc1JlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSFwoPaW5jbHVkZV9leHBpcmVkGAQgASgIIpIBChxMaXN0VGVtcGxhdGVQYXR0ZXJuc1Jlc3BvbnNlEikKCHBhdHRlcm5zGAEgAygLMhcuY29udm9zLnBvb2wudjEuUGF0dGVybhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSLgoIcmVmdXNhbHMYAyADKAsyHC5jb252b3MucG9vbC52MS5SZWZ1c2FsQ291bnQyvAIKElBhdHRlcm5Qb29sU2VydmljZRJfCg5QdWJsaXNoUGF0dGVybhIlLmNvbnZvcy5wb29sLnYxLlB1Ymxpc2hQYXR0ZXJuUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLlB1Ymxpc2hQYXR0ZXJuUmVzcG9uc2USYQoNUXVlcnlQYXR0ZXJucxIkLmNvbnZvcy5wb29sLnYxLlF1ZXJ5UGF0dGVybnNSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuUXVlcnlQYXR0ZXJuc1Jlc3BvbnNlIgOQAgESYgoPUmVjb3JkQWRvcHRpb25zEiYuY29udm9zLnBvb2wudjEuUmVjb3JkQWRvcHRpb25zUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLlJlY29yZEFkb3B0aW9uc1Jlc3BvbnNlMogCChZQYXR0ZXJuSW5zaWdodHNTZXJ2aWNlEnYKFEdldFBhdHRlcm5Qb29sSGVhbHRoEisuY29udm9zLnBvb2wudjEuR2V0UGF0dGVyblBvb2xIZWFsdGhSZXF1ZXN0GiwuY29udm9zLnBvb2wudjEuR2V0UGF0dGVyblBvb2xIZWFsdGhSZXNwb25zZSIDkAIBEnYKFExpc3RUZW1wbGF0ZVBhdHRlcm5zEisuY29udm9zLnBvb2wudjEuTGlzdFRlbXBsYXRlUGF0dGVybnNSZXF1ZXN0GiwuY29udm9zLnBvb2wudjEuTGlzdFRlbXBsYXRlUGF0dGVybnNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ciljb252b3MvcG9vbC92MS9wYXR0ZXJuX3Bvb2xfc2VydmljZS5wcm90bxIOY29udm9zLnBvb2wudjEisgIKB1BhdHRlcm4SEgoKcGF0dGVybl9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEhMKC3RlbXBsYXRlX2lkGAMgASgJEhEKCWludGVyZXN0cxgEIAMoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1vZmZlcmVkX2NvdW50GAcgASgDEhUKDWFkb3B0ZWRfY291bnQYCCABKAMSEgoKc2ltaWxhcml0eRgJIAEoARITCgtvd25lcl9jb3VudBgKIAEoAxIWCg50ZW1wbGF0ZV9jb3VudBgLIAEoAxIOCgZxdW9ydW0YDCABKAgiTwoVUHVibGlzaFBhdHRlcm5SZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEgwKBHRleHQYAiABKAkSEwoLdHRsX3NlY29uZHMYAyABKAMiUwoWUHVibGlzaFBhdHRlcm5SZXNwb25zZRIoCgdwYXR0ZXJuGAEgASgLMhcuY29udm9zLnBvb2wudjEuUGF0dGVybhIPCgdjcmVhdGVkGAIgASgIIlYKFFF1ZXJ5UGF0dGVybnNSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhYKDm1pbl9zaW1pbGFyaXR5GAIgASgBEhEKCXBhZ2Vfc2l6ZRgDIAEoBSJhChVRdWVyeVBhdHRlcm5zUmVzcG9uc2USKQoIcGF0dGVybnMYASADKAsyFy5jb252b3MucG9vbC52MS5QYXR0ZXJuEh0KFXdpdGhkcmF3bl9wYXR0ZXJuX2lkcxgCIAMoCSJCChZSZWNvcmRBZG9wdGlvbnNSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhMKC3BhdHRlcm5faWRzGAIgAygJIisKF1JlY29yZEFkb3B0aW9uc1Jlc3BvbnNlEhAKCHJlY29yZGVkGAEgASgFIh0KG0dldFBhdHRlcm5Qb29sSGVhbHRoUmVxdWVzdCItCgxSZWZ1c2FsQ291bnQSDgoGcmVhc29uGAEgASgJEg0KBWNvdW50GAIgASgDIu8BChxHZXRQYXR0ZXJuUG9vbEhlYWx0aFJlc3BvbnNlEhIKCmxpdmVfY291bnQYASABKAMSFQoNZXhwaXJlZF9jb3VudBgCIAEoAxIVCg1yZWZ1c2VkX2NvdW50GAMgASgDEi4KCHJlZnVzYWxzGAQgAygLMhwuY29udm9zLnBvb2wudjEuUmVmdXNhbENvdW50EhYKDmFkb3B0aW9uX2NvdW50GAUgASgDEhUKDXF1b3J1bV9vd25lcnMYBiABKAUSGAoQcXVvcnVtX3RlbXBsYXRlcxgHIAEoBRIUCgxxdW9ydW1fY291bnQYCCABKAMicgobTGlzdFRlbXBsYXRlUGF0dGVybnNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEhcKD2luY2x1ZGVfZXhwaXJlZBgEIAEoCCKgAQocTGlzdFRlbXBsYXRlUGF0dGVybnNSZXNwb25zZRIpCghwYXR0ZXJucxgBIAMoCzIXLmNvbnZvcy5wb29sLnYxLlBhdHRlcm4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEi4KCHJlZnVzYWxzGAMgAygLMhwuY29udm9zLnBvb2wudjEuUmVmdXNhbENvdW50EgwKBGhvbGQYBCABKAgiaAoVU2V0UGF0dGVybkhvbGRSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEgwKBGhvbGQYAiABKAgSLAoJc2lnbmF0dXJlGAMgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIiYKFlNldFBhdHRlcm5Ib2xkUmVzcG9uc2USDAoEaG9sZBgBIAEoCCJaChdMaXN0SGVsZFBhdHRlcm5zUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSFwoPaW5jbHVkZV9kZWNpZGVkGAMgASgIImoKC0hlbGRQYXR0ZXJuEigKB3BhdHRlcm4YASABKAsyFy5jb252b3MucG9vbC52MS5QYXR0ZXJuEjEKCGRlY2lzaW9uGAIgASgOMh8uY29udm9zLnBvb2wudjEuUGF0dGVybkRlY2lzaW9uIlcKGExpc3RIZWxkUGF0dGVybnNSZXNwb25zZRIMCgRob2xkGAEgASgIEi0KCHBhdHRlcm5zGAIgAygLMhsuY29udm9zLnBvb2wudjEuSGVsZFBhdHRlcm4ioAEKFFJldmlld1BhdHRlcm5SZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhIKCnBhdHRlcm5faWQYAiABKAkSMQoIZGVjaXNpb24YAyABKA4yHy5jb252b3MucG9vbC52MS5QYXR0ZXJuRGVjaXNpb24SLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkoKFVJldmlld1BhdHRlcm5SZXNwb25zZRIxCghkZWNpc2lvbhgBIAEoDjIfLmNvbnZvcy5wb29sLnYxLlBhdHRlcm5EZWNpc2lvbipxCg9QYXR0ZXJuRGVjaXNpb24SIAocUEFUVEVSTl9ERUNJU0lPTl9VTlNQRUNJRklFRBAAEh0KGVBBVFRFUk5fREVDSVNJT05fQVBQUk9WRUQQARIdChlQQVRURVJOX0RFQ0lTSU9OX1JFSkVDVEVEEAIyvAIKElBhdHRlcm5Qb29sU2VydmljZRJfCg5QdWJsaXNoUGF0dGVybhIlLmNvbnZvcy5wb29sLnYxLlB1Ymxpc2hQYXR0ZXJuUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLlB1Ymxpc2hQYXR0ZXJuUmVzcG9uc2USYQoNUXVlcnlQYXR0ZXJucxIkLmNvbnZvcy5wb29sLnYxLlF1ZXJ5UGF0dGVybnNSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuUXVlcnlQYXR0ZXJuc1Jlc3BvbnNlIgOQAgESYgoPUmVjb3JkQWRvcHRpb25zEiYuY29udm9zLnBvb2wudjEuUmVjb3JkQWRvcHRpb25zUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLlJlY29yZEFkb3B0aW9uc1Jlc3BvbnNlMrMEChZQYXR0ZXJuSW5zaWdodHNTZXJ2aWNlEnYKFEdldFBhdHRlcm5Qb29sSGVhbHRoEisuY29udm9zLnBvb2wudjEuR2V0UGF0dGVyblBvb2xIZWFsdGhSZXF1ZXN0GiwuY29udm9zLnBvb2wudjEuR2V0UGF0dGVyblBvb2xIZWFsdGhSZXNwb25zZSIDkAIBEnYKFExpc3RUZW1wbGF0ZVBhdHRlcm5zEisuY29udm9zLnBvb2wudjEuTGlzdFRlbXBsYXRlUGF0dGVybnNSZXF1ZXN0GiwuY29udm9zLnBvb2wudjEuTGlzdFRlbXBsYXRlUGF0dGVybnNSZXNwb25zZSIDkAIBEl8KDlNldFBhdHRlcm5Ib2xkEiUuY29udm9zLnBvb2wudjEuU2V0UGF0dGVybkhvbGRSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuU2V0UGF0dGVybkhvbGRSZXNwb25zZRJqChBMaXN0SGVsZFBhdHRlcm5zEicuY29udm9zLnBvb2wudjEuTGlzdEhlbGRQYXR0ZXJuc1JlcXVlc3QaKC5jb252b3MucG9vbC52MS5MaXN0SGVsZFBhdHRlcm5zUmVzcG9uc2UiA5ACARJcCg1SZXZpZXdQYXR0ZXJuEiQuY29udm9zLnBvb2wudjEuUmV2aWV3UGF0dGVyblJlcXVlc3QaJS5jb252b3MucG9vbC52MS5SZXZpZXdQYXR0ZXJuUmVzcG9uc2ViBnByb3RvMw", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.Pattern
@@ -74,6 +76,29 @@ export type Pattern = Message<"convos.pool.v1.Pattern"> & {
    * @generated from field: double similarity = 9;
    */
   similarity: number;
+
+  /**
+   * Distinct owners of the agents that offered it (an owner counts once,
+   * however many agents of theirs offered it).
+   *
+   * @generated from field: int64 owner_count = 10;
+   */
+  ownerCount: bigint;
+
+  /**
+   * Distinct templates of the agents that offered it.
+   *
+   * @generated from field: int64 template_count = 11;
+   */
+  templateCount: bigint;
+
+  /**
+   * It has the quorum: offered by agents of at least the pool's minimum of
+   * distinct owners, under its minimum of templates. Below it, it reaches no one.
+   *
+   * @generated from field: bool quorum = 12;
+   */
+  quorum: boolean;
 };
 
 /**
@@ -180,6 +205,15 @@ export type QueryPatternsResponse = Message<"convos.pool.v1.QueryPatternsRespons
    * @generated from field: repeated convos.pool.v1.Pattern patterns = 1;
    */
   patterns: Pattern[];
+
+  /**
+   * Patterns the agent adopted that it must drop: its template's creator
+   * rejected them, or holds lessons and has not approved them, or they lack
+   * the quorum.
+   *
+   * @generated from field: repeated string withdrawn_pattern_ids = 2;
+   */
+  withdrawnPatternIds: string[];
 };
 
 /**
@@ -293,6 +327,26 @@ export type GetPatternPoolHealthResponse = Message<"convos.pool.v1.GetPatternPoo
    * @generated from field: int64 adoption_count = 5;
    */
   adoptionCount: bigint;
+
+  /**
+   * The quorum: distinct owners and templates whose agents must offer a
+   * lesson before it reaches anyone.
+   *
+   * @generated from field: int32 quorum_owners = 6;
+   */
+  quorumOwners: number;
+
+  /**
+   * @generated from field: int32 quorum_templates = 7;
+   */
+  quorumTemplates: number;
+
+  /**
+   * Live patterns that have the quorum.
+   *
+   * @generated from field: int64 quorum_count = 8;
+   */
+  quorumCount: bigint;
 };
 
 /**
@@ -358,6 +412,13 @@ export type ListTemplatePatternsResponse = Message<"convos.pool.v1.ListTemplateP
    * @generated from field: repeated convos.pool.v1.RefusalCount refusals = 3;
    */
   refusals: RefusalCount[];
+
+  /**
+   * The creator holds lessons for approval (SetPatternHold).
+   *
+   * @generated from field: bool hold = 4;
+   */
+  hold: boolean;
 };
 
 /**
@@ -368,6 +429,210 @@ export const ListTemplatePatternsResponseSchema: GenMessage<ListTemplatePatterns
   messageDesc(file_convos_pool_v1_pattern_pool_service, 11);
 
 /**
+ * @generated from message convos.pool.v1.SetPatternHoldRequest
+ */
+export type SetPatternHoldRequest = Message<"convos.pool.v1.SetPatternHoldRequest"> & {
+  /**
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+
+  /**
+   * @generated from field: bool hold = 2;
+   */
+  hold: boolean;
+
+  /**
+   * The template's creator's signature over SetPatternHold {inboxId, templateId, hold}.
+   *
+   * @generated from field: convos.pool.v1.Signature signature = 3;
+   */
+  signature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.SetPatternHoldRequest.
+ * Use `create(SetPatternHoldRequestSchema)` to create a new message.
+ */
+export const SetPatternHoldRequestSchema: GenMessage<SetPatternHoldRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_pattern_pool_service, 12);
+
+/**
+ * @generated from message convos.pool.v1.SetPatternHoldResponse
+ */
+export type SetPatternHoldResponse = Message<"convos.pool.v1.SetPatternHoldResponse"> & {
+  /**
+   * @generated from field: bool hold = 1;
+   */
+  hold: boolean;
+};
+
+/**
+ * Describes the message convos.pool.v1.SetPatternHoldResponse.
+ * Use `create(SetPatternHoldResponseSchema)` to create a new message.
+ */
+export const SetPatternHoldResponseSchema: GenMessage<SetPatternHoldResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_pattern_pool_service, 13);
+
+/**
+ * @generated from message convos.pool.v1.ListHeldPatternsRequest
+ */
+export type ListHeldPatternsRequest = Message<"convos.pool.v1.ListHeldPatternsRequest"> & {
+  /**
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+
+  /**
+   * 1 to 100; 0 for 50. The most similar first.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Decided ones too (by default only those waiting).
+   *
+   * @generated from field: bool include_decided = 3;
+   */
+  includeDecided: boolean;
+};
+
+/**
+ * Describes the message convos.pool.v1.ListHeldPatternsRequest.
+ * Use `create(ListHeldPatternsRequestSchema)` to create a new message.
+ */
+export const ListHeldPatternsRequestSchema: GenMessage<ListHeldPatternsRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_pattern_pool_service, 14);
+
+/**
+ * @generated from message convos.pool.v1.HeldPattern
+ */
+export type HeldPattern = Message<"convos.pool.v1.HeldPattern"> & {
+  /**
+   * @generated from field: convos.pool.v1.Pattern pattern = 1;
+   */
+  pattern?: Pattern | undefined;
+
+  /**
+   * @generated from field: convos.pool.v1.PatternDecision decision = 2;
+   */
+  decision: PatternDecision;
+};
+
+/**
+ * Describes the message convos.pool.v1.HeldPattern.
+ * Use `create(HeldPatternSchema)` to create a new message.
+ */
+export const HeldPatternSchema: GenMessage<HeldPattern> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_pattern_pool_service, 15);
+
+/**
+ * @generated from message convos.pool.v1.ListHeldPatternsResponse
+ */
+export type ListHeldPatternsResponse = Message<"convos.pool.v1.ListHeldPatternsResponse"> & {
+  /**
+   * @generated from field: bool hold = 1;
+   */
+  hold: boolean;
+
+  /**
+   * @generated from field: repeated convos.pool.v1.HeldPattern patterns = 2;
+   */
+  patterns: HeldPattern[];
+};
+
+/**
+ * Describes the message convos.pool.v1.ListHeldPatternsResponse.
+ * Use `create(ListHeldPatternsResponseSchema)` to create a new message.
+ */
+export const ListHeldPatternsResponseSchema: GenMessage<ListHeldPatternsResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_pattern_pool_service, 16);
+
+/**
+ * @generated from message convos.pool.v1.ReviewPatternRequest
+ */
+export type ReviewPatternRequest = Message<"convos.pool.v1.ReviewPatternRequest"> & {
+  /**
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+
+  /**
+   * @generated from field: string pattern_id = 2;
+   */
+  patternId: string;
+
+  /**
+   * APPROVED or REJECTED.
+   *
+   * @generated from field: convos.pool.v1.PatternDecision decision = 3;
+   */
+  decision: PatternDecision;
+
+  /**
+   * The template's creator's signature over ReviewPattern {inboxId, templateId, patternId, approve}.
+   *
+   * @generated from field: convos.pool.v1.Signature signature = 4;
+   */
+  signature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.ReviewPatternRequest.
+ * Use `create(ReviewPatternRequestSchema)` to create a new message.
+ */
+export const ReviewPatternRequestSchema: GenMessage<ReviewPatternRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_pattern_pool_service, 17);
+
+/**
+ * @generated from message convos.pool.v1.ReviewPatternResponse
+ */
+export type ReviewPatternResponse = Message<"convos.pool.v1.ReviewPatternResponse"> & {
+  /**
+   * @generated from field: convos.pool.v1.PatternDecision decision = 1;
+   */
+  decision: PatternDecision;
+};
+
+/**
+ * Describes the message convos.pool.v1.ReviewPatternResponse.
+ * Use `create(ReviewPatternResponseSchema)` to create a new message.
+ */
+export const ReviewPatternResponseSchema: GenMessage<ReviewPatternResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_pattern_pool_service, 18);
+
+/**
+ * The creator's decision on a lesson for a template's agents.
+ *
+ * @generated from enum convos.pool.v1.PatternDecision
+ */
+export enum PatternDecision {
+  /**
+   * Not decided: with the hold on, it waits; without it, it reaches the agents.
+   *
+   * @generated from enum value: PATTERN_DECISION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: PATTERN_DECISION_APPROVED = 1;
+   */
+  APPROVED = 1,
+
+  /**
+   * @generated from enum value: PATTERN_DECISION_REJECTED = 2;
+   */
+  REJECTED = 2,
+}
+
+/**
+ * Describes the enum convos.pool.v1.PatternDecision.
+ */
+export const PatternDecisionSchema: GenEnum<PatternDecision> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_pattern_pool_service, 0);
+
+/**
  * The pool of learned patterns (publish, query and
  * health; docs/patterns.md). Agents whose owners opted in offer training lessons
  * (never personalization or credentials); each is scanned before it is kept;
@@ -376,7 +641,10 @@ export const ListTemplatePatternsResponseSchema: GenMessage<ListTemplatePatterns
  *
  * Called by instance hosts only, on behalf of the agents they run. The
  * interest of a pattern is taken from the offering agent's template, never
- * from the request.
+ * from the request. A pattern reaches agents only once agents of enough
+ * distinct owners under enough templates offered it (the quorum), and never
+ * an agent whose template's creator holds lessons for approval and has not
+ * approved it.
  *
  * @generated from service convos.pool.v1.PatternPoolService
  */
@@ -394,8 +662,9 @@ export const PatternPoolService: GenService<{
     output: typeof PublishPatternResponseSchema;
   },
   /**
-   * Live patterns for an agent's interest, above a similarity threshold, most
-   * similar first; never the agent's own.
+   * Live patterns for an agent's interest that have the quorum (and, when the
+   * creator of its template holds lessons, the creator's approval), above a
+   * similarity threshold, most similar first; never the agent's own.
    *
    * @generated from rpc convos.pool.v1.PatternPoolService.QueryPatterns
    */
@@ -443,6 +712,42 @@ export const PatternInsightsService: GenService<{
     methodKind: "unary";
     input: typeof ListTemplatePatternsRequestSchema;
     output: typeof ListTemplatePatternsResponseSchema;
+  },
+  /**
+   * The creator holds lessons for approval, or stops: with the hold on, a
+   * lesson reaches the template's agents only once the creator approved it.
+   * Signed by the creator (SetPatternHold); anyone else NOT_FOUND.
+   *
+   * @generated from rpc convos.pool.v1.PatternInsightsService.SetPatternHold
+   */
+  setPatternHold: {
+    methodKind: "unary";
+    input: typeof SetPatternHoldRequestSchema;
+    output: typeof SetPatternHoldResponseSchema;
+  },
+  /**
+   * The lessons that would reach the template's agents (they have the quorum
+   * and share its interest), with the creator's decision on each; creator only.
+   *
+   * @generated from rpc convos.pool.v1.PatternInsightsService.ListHeldPatterns
+   */
+  listHeldPatterns: {
+    methodKind: "unary";
+    input: typeof ListHeldPatternsRequestSchema;
+    output: typeof ListHeldPatternsResponseSchema;
+  },
+  /**
+   * The creator approves or rejects one lesson for the template's agents.
+   * Signed by the creator (ReviewPattern); anyone else NOT_FOUND. A rejected
+   * lesson never reaches them, hold or not, and leaves the memory of those
+   * that adopted it.
+   *
+   * @generated from rpc convos.pool.v1.PatternInsightsService.ReviewPattern
+   */
+  reviewPattern: {
+    methodKind: "unary";
+    input: typeof ReviewPatternRequestSchema;
+    output: typeof ReviewPatternResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_pattern_pool_service, 1);

@@ -1,13 +1,18 @@
 // The REST paths of the pool of learned patterns (docs/rest.md, "Learned
-// patterns"; docs/patterns.md): the pool's health, and a template's patterns
-// for its creator. Each is an RPC of the PatternInsightsService forwarder, as
-// on the Connect face.
+// patterns"; docs/patterns.md): the pool's health, a template's patterns for
+// its creator, and the creator's hold and decisions on lessons. Each is an
+// RPC of the PatternInsightsService forwarder, as on the Connect face.
 
 import { Code } from "@connectrpc/connect";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import type { Pattern, RefusalCount } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import {
+  PatternDecision,
+  type Pattern,
+  type RefusalCount,
+} from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import type { PatternInsightsForwarder } from "../forward.js";
-import { RestError, TEMPLATE_ERRORS, renaming, type RestErrorMapping } from "./errors.js";
+import { RestError, TEMPLATE_ERRORS, badRequest, renaming, type RestErrorMapping } from "./errors.js";
+import { signatureOf } from "./signature-json.js";
 import { nextCursor, query, queryBool, queryInt, type Handler, type RestDeps, type Route } from "./request.js";
 
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
@@ -22,8 +27,17 @@ function patternToJson(p: Pattern) {
     expires_at: iso(p.expiresAt),
     offered_count: Number(p.offeredCount),
     adopted_count: Number(p.adoptedCount),
+    owner_count: Number(p.ownerCount),
+    template_count: Number(p.templateCount),
+    quorum: p.quorum,
   };
 }
+
+const DECISION_WORDS: Record<PatternDecision, string> = {
+  [PatternDecision.UNSPECIFIED]: "waiting",
+  [PatternDecision.APPROVED]: "approved",
+  [PatternDecision.REJECTED]: "rejected",
+};
 
 const refusalsToJson = (refusals: RefusalCount[]) =>
   Object.fromEntries(refusals.map((r) => [r.reason, Number(r.count)]));
@@ -46,6 +60,8 @@ const poolHealth: Handler = async (r, deps) => {
       refused_count: Number(h.refusedCount),
       refusals: refusalsToJson(h.refusals),
       adoption_count: Number(h.adoptionCount),
+      quorum: { owners: h.quorumOwners, templates: h.quorumTemplates },
+      quorum_count: Number(h.quorumCount),
     },
   };
 };
@@ -73,12 +89,65 @@ const templatePatterns: Handler = async (r, deps) => {
     body: {
       patterns: res.patterns.map(patternToJson),
       refusals: refusalsToJson(res.refusals),
+      hold: res.hold,
       next_cursor: nextCursor(res.nextPageToken),
     },
   };
 };
 
+/** The creator holds lessons for approval, or stops: `{hold, signature}` (SetPatternHold) → `{hold}`. */
+const setHold: Handler = async (r, deps) => {
+  const patterns = patternsOf(deps);
+  const body = await r.body(["hold", "signature"]);
+  const res = await patterns.setPatternHold(
+    { templateId: r.id, hold: body.boolean("hold"), signature: signatureOf(body) },
+    r.call,
+  );
+  return { status: 200, body: { hold: res.hold } };
+};
+
+const HELD_ERRORS: RestErrorMapping = { field: renaming({ include_decided: "decided", page_size: "limit" }) };
+
+/** The lessons that would reach the template's agents, waiting ones (all with `?decided=true`), the most similar first. */
+const heldPatterns: Handler = async (r, deps) => {
+  const patterns = patternsOf(deps);
+  const q = query(r, ["decided", "limit"]);
+  const res = await patterns.listHeldPatterns(
+    { templateId: r.id, includeDecided: queryBool(q, "decided"), pageSize: queryInt(q, "limit") },
+    r.call,
+  );
+  return {
+    status: 200,
+    body: {
+      hold: res.hold,
+      patterns: res.patterns.map((h) => ({
+        ...(h.pattern ? patternToJson(h.pattern) : {}),
+        similarity: h.pattern?.similarity ?? 0,
+        decision: DECISION_WORDS[h.decision],
+      })),
+    },
+  };
+};
+
+/** The creator's decision on one lesson: `{pattern_id, decision: "approved" | "rejected", signature}` (ReviewPattern). */
+const reviewPattern: Handler = async (r, deps) => {
+  const patterns = patternsOf(deps);
+  const body = await r.body(["pattern_id", "decision", "signature"]);
+  const word = body.string("decision", "");
+  const decision =
+    word === "approved" ? PatternDecision.APPROVED : word === "rejected" ? PatternDecision.REJECTED : undefined;
+  if (decision === undefined) throw badRequest("decision", 'must be "approved" or "rejected"');
+  const res = await patterns.reviewPattern(
+    { templateId: r.id, patternId: body.string("pattern_id", ""), decision, signature: signatureOf(body) },
+    r.call,
+  );
+  return { status: 200, body: { pattern_id: body.string("pattern_id", ""), decision: DECISION_WORDS[res.decision] } };
+};
+
 export const PATTERN_ROUTES: Route[] = [
   ["GET", "/patterns/health", poolHealth, TEMPLATE_ERRORS],
   ["GET", "/templates/:id/patterns", templatePatterns, LIST_ERRORS],
+  ["PUT", "/templates/:id/pattern-hold", setHold, TEMPLATE_ERRORS],
+  ["GET", "/templates/:id/patterns/held", heldPatterns, HELD_ERRORS],
+  ["POST", "/templates/:id/patterns/review", reviewPattern, TEMPLATE_ERRORS],
 ];

@@ -13,6 +13,7 @@ import { short, stateName, syncName, when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { Empty, ErrorBox, Loading, Page, Pager, SignInFirst, usePages } from "../ui";
+import { HeldLessons } from "./held-lessons";
 import { LearnedPatterns } from "./learned-patterns";
 
 const LIVE_REFRESH_MS = 2_000;
@@ -145,6 +146,7 @@ export function DashboardPage({ id }: { id: string }) {
       {pages.number > 1 || instances.data.nextPageToken ? <p className="hint">Of the agents on this page.</p> : null}
       <LineageTree instances={all} />
       <LearnedPatterns templateId={id} />
+      <HeldLessons templateId={id} />
     </Page>
   );
 }

@@ -20,6 +20,8 @@ const REFUSAL_WORDS: Record<string, string> = {
   personal_data: "with personal data",
   secret: "with a secret",
   injection: "trying to change other agents' rules",
+  link: "with a link",
+  steering: "about payments, approvals or who the owner is",
 };
 
 const agents = (n: bigint) => `${n} agent${n === 1n ? "" : "s"}`;
