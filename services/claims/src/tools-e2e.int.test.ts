@@ -92,6 +92,10 @@ beforeAll(async () => {
   );
   agentA = host.instances.get(a.instanceId)!;
   agentB = host.instances.get(b.instanceId)!;
+  // New wallets are empty: their owners deposit from their own accounts (docs/limits.md).
+  expect(await balance(agentA)).toBe(0n);
+  await stack.deposit(handle(agentA, "crypto"), parseEther("0.1"));
+  await stack.deposit(handle(agentB, "crypto"), parseEther("0.1"));
 }, 240_000);
 
 afterAll(() => stack.close(), 60_000);
