@@ -3,12 +3,19 @@ import { Code, type Client } from "@connectrpc/connect";
 import { createPublicClient, http, parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
-import { createServiceClient, limitExceededOf, signOperation, type TemplateContentJson } from "@convos-pool/kit";
+import {
+  createLogger,
+  createServiceClient,
+  limitExceededOf,
+  signOperation,
+  type TemplateContentJson,
+} from "@convos-pool/kit";
 import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
 import { budgetDay, type PoolBudget } from "./budget/budget-plan.js";
+import { startClaimsService, type RunningClaimsService } from "./server.js";
 import { as, expectCode } from "./testing/helpers.js";
 import { StandInStack } from "./testing/stand-in-stack.js";
 
@@ -17,7 +24,7 @@ import { StandInStack } from "./testing/stand-in-stack.js";
 // instance host and the real local chain (anvil): numbers, mailboxes and
 // wallet funding only under an operator's signed grant, kept in the curation
 // log; a grant's quota; the day's budget, counted in the claim's transaction,
-// holding against 50 fresh inboxes claiming at once.
+// holding against 50 fresh inboxes claiming at once through two replicas.
 
 const FUND = parseEther("0.01");
 /** Funds for 5 wallets a day, 16 paid tools. */
@@ -30,6 +37,10 @@ let stack: StandInStack;
 let client: Client<typeof ClaimService>;
 let curation: Client<typeof StoreCurationService>;
 let closeCuration = () => {};
+/** A second claims service on the same database: a replica. */
+let replica: RunningClaimsService;
+let replicaClient: Client<typeof ClaimService>;
+let closeReplicaClient = () => {};
 
 const read = () => createPublicClient({ transport: http(chain.rpcUrl) });
 const balanceOf = (address: string) => read().getBalance({ address: address as Hex });
@@ -37,8 +48,8 @@ const balanceOf = (address: string) => read().getBalance({ address: address as H
 const template = (over: Partial<TemplateContentJson>, c: TestIdentity = creator) =>
   signedTemplate(stack.templatesClient, c, sampleContent(over), "public");
 
-const claim = (requester: TestIdentity, templateId: string) =>
-  client.claim(
+const claim = (requester: TestIdentity, templateId: string, via: Client<typeof ClaimService> = client) =>
+  via.claim(
     {
       requester: requester.inboxId,
       templateId,
@@ -106,9 +117,28 @@ beforeAll(async () => {
   const sc = createServiceClient(StoreCurationService, stack.templates.url, stack.creds.gateway);
   curation = sc.client;
   closeCuration = () => sc.close();
+  replica = await startClaimsService({
+    databaseUrl: stack.claimsDatabaseUrl,
+    credentials: stack.creds.claims,
+    templatesUrl: stack.templates.url,
+    secretsKey: stack.secretsKey,
+    dataDir: stack.dataDir,
+    smsRange: "+15550900000..+15550900199",
+    budget: BUDGET,
+    // Its own faucet account: each process hands out its faucet's nonces itself (docs/limits.md).
+    chain: { rpcUrl: chain.rpcUrl, faucetKey: chain.ownerKey },
+    templateCacheMs: 0,
+    sweepIntervalMs: 3_600_000,
+    log: createLogger("claims-2", { level: "silent" }),
+  });
+  const rc = createServiceClient(ClaimService, replica.url, stack.creds.gateway);
+  replicaClient = rc.client;
+  closeReplicaClient = () => rc.close();
 }, 60_000);
 
 afterAll(async () => {
+  closeReplicaClient();
+  await replica?.close();
   closeCuration();
   await stack?.close();
   await chain?.close();
@@ -240,7 +270,7 @@ describe("an operator's grant", () => {
 });
 
 describe("the day's budget", () => {
-  it("50 fresh inboxes claiming a funded template at once get at most the day's funds; the rest are told why", {
+  it("50 fresh inboxes claiming a funded template at once, through two replicas, get at most the day's funds; the rest are told why", {
     timeout: 120_000,
   }, async () => {
     const t = await template({ tools: [tool("sms", "pool"), tool("email", "pool"), tool("crypto", "pool")] });
@@ -248,7 +278,10 @@ describe("the day's budget", () => {
     await stack.seedIdle(50);
     const faucet = privateKeyToAccount(chain.faucetKey).address;
     const faucetBefore = await balanceOf(faucet);
-    const results = await Promise.allSettled(Array.from({ length: 50 }, () => claim(newIdentity(), t.id)));
+    const replicaBefore = await balanceOf(privateKeyToAccount(chain.ownerKey).address);
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => claim(newIdentity(), t.id, i % 2 === 0 ? client : replicaClient)),
+    );
     const ok = results.filter((r) => r.status === "fulfilled").map((r) => r.value.instanceId);
     const refused = results.filter((r) => r.status === "rejected").map((r) => r.reason as Error);
     expect(ok.length).toBe(5);
@@ -258,8 +291,10 @@ describe("the day's budget", () => {
     for (const id of ok) funded += await balanceOf((await toolsOf(id)).crypto!);
     expect(funded).toBe(5n * FUND);
     expect(await today()).toEqual({ funds: 5n * FUND, tools: 15 });
-    // The faucet paid the budget and the transfers' fees, no more.
-    expect(faucetBefore - (await balanceOf(faucet))).toBeLessThan(5n * FUND + parseEther("0.001"));
+    // The faucets paid the budget and the transfers' fees, no more.
+    const replicaFaucet = privateKeyToAccount(chain.ownerKey).address;
+    const paid = faucetBefore - (await balanceOf(faucet)) + (replicaBefore - (await balanceOf(replicaFaucet)));
+    expect(paid).toBeLessThan(5n * FUND + parseEther("0.001"));
     // Only the claimed ones hold tools; the refused left their instances idle.
     expect((await stack.rows(`select 1 from provisioned_tools where instance_id = any($1)`, [ok])).length).toBe(15);
     expect((await stack.rows(`select 1 from instances where state = 'idle'`)).length).toBe(45);
