@@ -1,6 +1,5 @@
 import { createPublicClient, createWalletClient, defineChain, http, type Chain, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { createNonceManager, jsonRpc } from "viem/nonce";
 import { ProvisioningError, type ProvisionedResource, type ProvisionOptions, type ToolProvider } from "./types.js";
 
 export interface ChainWalletOptions {
@@ -31,15 +30,17 @@ export class ChainWalletProvider implements ToolProvider {
   private readonly faucet;
 
   constructor(private readonly opts: ChainWalletOptions) {
-    // Many claims fund at once: the faucet's nonces are handed out in this process, not read from the chain each time.
-    // Its own counter, not viem's shared one: that one remembers the last nonce per address and chain id for the
-    // whole process, and a second chain with the same id (another local chain) would get nonces it never reaches.
-    const account = privateKeyToAccount(opts.faucetKey, { nonceManager: createNonceManager({ source: jsonRpc() }) });
-    this.read = createPublicClient({ transport: http(opts.rpcUrl) });
+    const account = privateKeyToAccount(opts.faucetKey);
+    // Receipts polled every 250 ms, not viem's 4 s: a funded claim waits for its transfer to land.
+    this.read = createPublicClient({ transport: http(opts.rpcUrl), pollingInterval: 250 });
     this.faucet = { account, transport: http(opts.rpcUrl) };
   }
 
   private chainOnce: Promise<Chain> | undefined;
+  /** The faucet's next nonce, once read from the chain; unset after a failed send (read again). */
+  private nonce: number | undefined;
+  /** Sends go out one at a time, in nonce order. */
+  private sending: Promise<unknown> = Promise.resolve();
 
   /** The chain, as viem needs it to sign for it: asked once (a failed ask is asked again next time). */
   private chain(): Promise<Chain> {
@@ -72,11 +73,37 @@ export class ChainWalletProvider implements ToolProvider {
     return { handle: wallet.address, secrets: { private_key: privateKey } };
   }
 
+  /**
+   * Many claims fund at once: the faucet's nonces are handed out here, one
+   * send at a time, from a counter of this provider's own. viem's nonce
+   * manager gave two concurrent sends the same nonce when a read of the
+   * pending count came back between them (measured: bench/budget.ts); its
+   * shared one also remembers nonces per address and chain id for the whole
+   * process, wrong for a second chain with the same id. Only the send waits
+   * its turn, not the transfer's receipt. Another process funding from the
+   * same faucet would collide: one faucet per claims process (docs/limits.md).
+   */
+  private send(to: Hex, wei: bigint): Promise<Hex> {
+    const turn = this.sending.then(async () => {
+      const pay = createWalletClient({ ...this.faucet, chain: await this.chain() });
+      this.nonce ??= await this.read.getTransactionCount({ address: this.faucet.account.address, blockTag: "pending" });
+      try {
+        const hash = await pay.sendTransaction({ to, value: wei, nonce: this.nonce });
+        this.nonce++;
+        return hash;
+      } catch (err) {
+        this.nonce = undefined;
+        throw err;
+      }
+    });
+    this.sending = turn.catch(() => {});
+    return turn;
+  }
+
   /** Sends `wei` from the faucet and waits for it to land. */
   private async fund(address: Hex, wei: bigint): Promise<void> {
     try {
-      const pay = createWalletClient({ ...this.faucet, chain: await this.chain() });
-      const hash = await pay.sendTransaction({ to: address, value: wei });
+      const hash = await this.send(address, wei);
       const receipt = await this.read.waitForTransactionReceipt({ hash });
       if (receipt.status !== "success") throw new Error(`the funding transfer ${hash} failed`);
     } catch (err) {
