@@ -26,7 +26,7 @@ import { type RunningInstanceHost } from "@convos-pool/instance";
 import { renderIdentity, type TemplateContentJson } from "@convos-pool/kit";
 import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
 // The instance package's CLI helper (it exports no testing entry point).
-import { ConvosCli, runConvos, type ReadyEvent } from "@convos-pool/testing/convos";
+import { ConvosCli, runConvos, type MessageEvent, type ReadyEvent } from "@convos-pool/testing/convos";
 import { NO_IDLE_AGENT } from "./claim/claim-flow.js";
 import { SecretBox, secretAad } from "./secrets.js";
 import {
@@ -277,6 +277,16 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
     });
     expect(row.claimed_at).toBeInstanceOf(Date);
 
+    // Joined, it tells its owner where to fund its empty wallet (docs/limits.md).
+    const notice = await cli!.waitFor<MessageEvent>(
+      "the wallet notice",
+      (e) => e.event === "message" && e.senderInboxId === inst.inboxId && /^My wallet is /.test(String(e.content)),
+      { from: 0, ms: 20_000 },
+    );
+    expect(notice.content).toBe(
+      `My wallet is ${handles.crypto}; it holds 0 ETH. To let me pay for you, my owner sends coins to that address; every payment from it is my owner's to allow.`,
+    );
+
     // It talks: a message from the CLI is answered in the conversation by the agent's inbox, through the offline model.
     const sent = await cli!.send("Hello Trip Planner!");
     const reply = await cli!.messageFrom(inst.inboxId, sent);
@@ -491,6 +501,12 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       from,
       ms: 10_000,
     });
+    // Its wallet notice first (docs/limits.md), then what it answers.
+    await back.waitFor(
+      "the wallet notice",
+      (e) => e.event === "message" && e.senderInboxId === inst.inboxId && /^My wallet is /.test(String(e.content)),
+      { from, ms: 20_000 },
+    );
     const sent = await back.send("Hello again, Trip Planner!");
     expect((await back.messageFrom(inst.inboxId, sent)).content).toMatch(/^\[offline model\] /);
     expect(await membersOf(join(dir, "offline"), offline.conversationId)).toContain(inst.inboxId);
