@@ -10,10 +10,19 @@ import {
   createServiceClient,
   limitExceededOf,
   signOperation,
+  signUpdateRelease,
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
+import {
+  creationNonceOf,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  tool,
+  waitFor,
+  type TestIdentity,
+} from "@convos-pool/testing";
 import { budgetDay, type PoolBudget } from "./budget/budget-plan.js";
 import { startClaimsService, type RunningClaimsService } from "./server.js";
 import { as, expectCode } from "./testing/helpers.js";
@@ -266,6 +275,39 @@ describe("an operator's grant", () => {
     await curation.setToolGrant(await grant({ templateId: a.id, tools: ["sms"] }));
     await stack.seedIdle(1);
     await claim(newIdentity(), a.id);
+  });
+});
+
+describe("an update", () => {
+  it("cannot make the pool pay: a new version adding a number fails for agents claimed without one, and provisions nothing", {
+    timeout: 30_000,
+  }, async () => {
+    const maker = newIdentity();
+    const content = sampleContent({ tools: [tool("crypto", "pool")] });
+    const t = await signedTemplate(stack.templatesClient, maker, content, "public");
+    await stack.seedIdle(1);
+    const { instanceId } = await claim(newIdentity(), t.id);
+    const pushed = await stack.syncClient.pushTemplateVersion({
+      template: await signUpdateRelease(maker.account, {
+        templateId: t.id,
+        creatorId: maker.inboxId,
+        creationNonce: creationNonceOf(t.id),
+        version: t.contentVersion + 1n,
+        content: { ...content, tools: [tool("crypto", "pool"), tool("sms", "pool")] },
+      }),
+    });
+    expect(pushed).toBeDefined();
+    await waitFor(
+      "the sync error",
+      async () =>
+        ((await stack.instanceRow(instanceId)) as { sync_error: string | null }).sync_error?.includes("sms") === true,
+      20_000,
+      50,
+    );
+    expect(((await stack.instanceRow(instanceId)) as { sync_error: string }).sync_error).toContain(
+      `the new version needs tool "sms", which the pool provides only at a claim, under its operators' grant`,
+    );
+    expect(Object.keys(await toolsOf(instanceId))).toEqual(["crypto"]);
   });
 });
 
