@@ -115,7 +115,7 @@ export class RealStack {
   /** The port of the test's XMTP node (the Convos CLIs of the test pass it to ConvosCli.start). */
   xmtp: XmtpPort | undefined;
   node: RunningDevnode | undefined;
-  /** The local chain agents' wallets are on, funded from its faucet. */
+  /** The local chain agents' wallets are on (empty: owners deposit, `deposit`); its faucet funds them only under a grant. */
   chain: RunningChain | undefined;
   /** Agents' mail (SMTP in, POP3 to read) and texts (Telnyx's API), as `npm start` runs them. */
   mail: RunningMail | undefined;
