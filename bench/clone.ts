@@ -33,7 +33,7 @@ import {
   signClone,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/testing";
-import { SecretBox } from "@convos-pool/claims";
+import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
 import { startClaimsService } from "@convos-pool/claims";
 import { startTemplateService } from "@convos-pool/templates";
 import { startCreator } from "@convos-pool/testing/convos";
@@ -94,6 +94,8 @@ async function main() {
     });
     closers.push(() => host.close());
     const claims = await startClaimsService({
+      // Numbers and mailboxes without an operator's grant: this measures something else (docs/limits.md).
+      budget: OPEN_BUDGET,
       databaseUrl: claimsDb,
       credentials: CREDS.claims,
       templatesUrl: templates.url,

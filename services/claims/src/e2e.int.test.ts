@@ -16,7 +16,7 @@ import { join } from "node:path";
 
 import { Code, type Client } from "@connectrpc/connect";
 import type pg from "pg";
-import { createPublicClient, http, parseEther } from "viem";
+import { createPublicClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -26,7 +26,7 @@ import { type RunningInstanceHost } from "@convos-pool/instance";
 import { renderIdentity, type TemplateContentJson } from "@convos-pool/kit";
 import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
 // The instance package's CLI helper (it exports no testing entry point).
-import { ConvosCli, runConvos, type ReadyEvent } from "@convos-pool/testing/convos";
+import { ConvosCli, runConvos, type MessageEvent, type ReadyEvent } from "@convos-pool/testing/convos";
 import { NO_IDLE_AGENT } from "./claim/claim-flow.js";
 import { SecretBox, secretAad } from "./secrets.js";
 import {
@@ -224,8 +224,8 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
     expect(handles.email).toMatch(/^[a-z2-7]{16}@agents\.localhost$/);
     const creds = (await inst.credentials())!;
     expect(privateKeyToAccount(creds.crypto!.private_key as `0x${string}`).address).toBe(handles.crypto);
-    // The wallet is on the local chain, funded from its faucet.
-    expect(await chainRead().getBalance({ address: handles.crypto as `0x${string}` })).toBe(parseEther("0.1"));
+    // The wallet is on the local chain, and empty: the pool funds none without an operator's grant (docs/limits.md).
+    expect(await chainRead().getBalance({ address: handles.crypto as `0x${string}` })).toBe(0n);
     expect(creds.email!.password).toBeTruthy();
     expect(creds.sms).toEqual({});
     secretsSeen.push(creds.crypto!.private_key!.slice(2), creds.email!.password!);
@@ -276,6 +276,16 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       claim_id: null,
     });
     expect(row.claimed_at).toBeInstanceOf(Date);
+
+    // Joined, it tells its owner where to fund its empty wallet (docs/limits.md).
+    const notice = await cli!.waitFor<MessageEvent>(
+      "the wallet notice",
+      (e) => e.event === "message" && e.senderInboxId === inst.inboxId && /^My wallet is /.test(String(e.content)),
+      { from: 0, ms: 20_000 },
+    );
+    expect(notice.content).toBe(
+      `My wallet is ${handles.crypto}; it holds 0 ETH. To let me pay for you, my owner sends coins to that address; every payment from it is my owner's to allow.`,
+    );
 
     // It talks: a message from the CLI is answered in the conversation by the agent's inbox, through the offline model.
     const sent = await cli!.send("Hello Trip Planner!");
@@ -420,8 +430,8 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       await rows(`select id from instances where owner_id = $1 or state = 'claiming'`, [requester.inboxId]),
     ).toEqual([]);
     expect(await leftovers(doomed)).toEqual({ tools: 0, numbers: 0, mailboxes });
-    // The wallet was funded (0.1) and its funds went back to the faucet: it is short only the two transfers' fees.
-    expect(faucetBefore - (await chainRead().getBalance({ address: faucet }))).toBeLessThan(parseEther("0.001"));
+    // No grant, so the wallet was never funded: the faucet paid nothing.
+    expect(await chainRead().getBalance({ address: faucet })).toBe(faucetBefore);
     // Released on the host (its claim wiped), back in the pool; it remembers the invite it gave up on.
     expect(await exists(join(workspace(doomed), "config.json"))).toBe(false);
     expect(await exists(join(workspace(doomed), "credentials.json"))).toBe(false);
@@ -491,6 +501,12 @@ describe("claims end to end (real host, real XMTP node, real Convos CLI)", () =>
       from,
       ms: 10_000,
     });
+    // Its wallet notice first (docs/limits.md), then what it answers.
+    await back.waitFor(
+      "the wallet notice",
+      (e) => e.event === "message" && e.senderInboxId === inst.inboxId && /^My wallet is /.test(String(e.content)),
+      { from, ms: 20_000 },
+    );
     const sent = await back.send("Hello again, Trip Planner!");
     expect((await back.messageFrom(inst.inboxId, sent)).content).toMatch(/^\[offline model\] /);
     expect(await membersOf(join(dir, "offline"), offline.conversationId)).toContain(inst.inboxId);

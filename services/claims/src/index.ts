@@ -7,6 +7,15 @@ export {
   type RunningClaimsService,
 } from "./server.js";
 export { SecretBox } from "./secrets.js";
+/** What the pool pays for (docs/limits.md): the defaults, and an open budget for tests and benchmarks of other things. */
+export {
+  DEFAULT_BUDGET,
+  OPEN_BUDGET,
+  budgetDay,
+  budgetFromEnv,
+  parseBudget,
+  type PoolBudget,
+} from "./budget/budget-plan.js";
 /** How often the service sends its usage counts: what a test waits out to see that none was sent. */
 export { USAGE_FLUSH_MS } from "./claim/template-cache.js";
 /** The one statement that claims an idle instance: what bench/claims.ts measures the service against. */

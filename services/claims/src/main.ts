@@ -13,13 +13,16 @@
 //   the pool tools' providers (providers/env.ts; docs/tools.md, "Production providers"):
 //     SMS_PROVIDER local [SMS_NUMBER_RANGE] | telnyx (SMS_API_KEY [, SMS_API_URL, SMS_COUNTRY, SMS_MESSAGING_PROFILE_ID]),
 //     EMAIL_PROVIDER local | agentmail (AGENTMAIL_API_KEY [, AGENTMAIL_API_URL]) [, EMAIL_DOMAIN],
-//     CHAIN_RPC_URL + CHAIN_FAUCET_KEY [+ CHAIN_FUND_WEI] (agents' wallets on that chain, funded from the faucet;
-//     absent: wallets are generated keys, unfunded)
+//     CHAIN_RPC_URL + CHAIN_FAUCET_KEY (agents' wallets on that chain, funded from the faucet only under an
+//     operator's grant; absent: wallets are generated keys, unfunded),
+//   what the pool pays for (docs/limits.md): POOL_BUDGET (funds.day=<wei>, tools.day=<n>: the day's budget in all),
+//   POOL_TOOLS_WITHOUT_GRANT (sms,email: numbers and mailboxes for every template; none by default)
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { AttestationKeyRing } from "@convos-pool/kit";
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { configured, runService } from "@convos-pool/kit/service";
+import { budgetFromEnv } from "./budget/budget-plan.js";
 import { providerSettingsFromEnv } from "./providers/env.js";
 import { startClaimsService } from "./server.js";
 
@@ -38,6 +41,7 @@ await runService(
       host: env.host(),
       credentials: env.credentials("claims"),
       limits: env.limits(),
+      budget: configured(() => budgetFromEnv(env.vars)),
       templatesUrl: env.required("TEMPLATES_URL", "where the template service listens, e.g. http://templates:7001"),
       secretsKey: env.required(
         "POOL_SECRETS_KEY",

@@ -218,18 +218,27 @@ describe("chain wallet provider (on the local chain)", () => {
     await chain?.close();
   });
 
-  it("funds each new wallet from the faucet, many at once, and gives every wei but the fee back on release", {
+  it("makes a new wallet empty unless told to fund it", async () => {
+    const read = createPublicClient({ transport: http(chain.rpcUrl) });
+    const wallets = new ChainWalletProvider({ rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey });
+    const empty = await wallets.provision("inst_EMPTYWALLET000000", "crypto");
+    expect(await read.getBalance({ address: empty.handle as Hex })).toBe(0n);
+    const zero = await wallets.provision("inst_EMPTYWALLET000001", "crypto", { fundWei: 0n });
+    expect(await read.getBalance({ address: zero.handle as Hex })).toBe(0n);
+  });
+
+  it("funds each new wallet it is told to from the faucet, many at once, and gives every wei but the fee back on release", {
     timeout: 60_000,
   }, async () => {
     const read = createPublicClient({ transport: http(chain.rpcUrl) });
-    const wallets = new ChainWalletProvider({
-      rpcUrl: chain.rpcUrl,
-      faucetKey: chain.faucetKey,
-      fundWei: parseEther("0.25"),
-    });
+    const wallets = new ChainWalletProvider({ rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey });
     const faucetBefore = await read.getBalance({ address: wallets.faucetAddress });
 
-    const made = await Promise.all(Array.from({ length: 8 }, () => wallets.provision()));
+    const made = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        wallets.provision(`inst_FUNDED${i}`, "crypto", { fundWei: parseEther("0.25") }),
+      ),
+    );
     expect(new Set(made.map((w) => w.handle)).size).toBe(8);
     for (const w of made) {
       expect(privateKeyToAccount(w.secrets.private_key as Hex).address).toBe(w.handle);
@@ -271,13 +280,14 @@ describe("chain wallet provider (on the local chain)", () => {
   }, async () => {
     // Two wallets on the first chain move the faucet's nonce to 2; the second chain's faucet is at 0.
     const first = new ChainWalletProvider({ rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey });
-    await first.provision();
-    await first.provision();
+    const fund = { fundWei: parseEther("0.1") };
+    await first.provision("inst_FIRSTCHAIN00000", "crypto", fund);
+    await first.provision("inst_FIRSTCHAIN00001", "crypto", fund);
     const other = await startLocalChain();
     try {
       expect(other.faucetKey).toBe(chain.faucetKey);
       const wallets = new ChainWalletProvider({ rpcUrl: other.rpcUrl, faucetKey: other.faucetKey });
-      const w = await wallets.provision();
+      const w = await wallets.provision("inst_OTHERCHAIN00000", "crypto", fund);
       const read = createPublicClient({ transport: http(other.rpcUrl) });
       expect(await read.getBalance({ address: w.handle as Hex })).toBe(parseEther("0.1"));
     } finally {
@@ -287,7 +297,7 @@ describe("chain wallet provider (on the local chain)", () => {
 
   it("says it is unavailable when the chain does not answer", async () => {
     const wallets = new ChainWalletProvider({ rpcUrl: "http://127.0.0.1:9", faucetKey: chain.faucetKey });
-    const err = await wallets.provision().catch((e: unknown) => e);
+    const err = await wallets.provision("inst_NOCHAIN0000000", "crypto", { fundWei: 1n }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProvisioningError);
     expect((err as ProvisioningError).reason).toBe("unavailable");
   });

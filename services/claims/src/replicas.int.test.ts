@@ -33,6 +33,7 @@ const clients: { close(): void }[] = [];
 beforeAll(async () => {
   await stack.start();
   second = await startClaimsService({
+    budget: stack.budget,
     databaseUrl: stack.claimsDatabaseUrl,
     credentials: stack.creds.claims,
     templatesUrl: stack.templates.url,

@@ -39,6 +39,7 @@ import { createClaimService, createTemplateSyncService, grpcTemplateSource } fro
 import { grpcTemplateStandings } from "./sync/template-standings.js";
 import { SyncWorker } from "./sync/sync.js";
 import { UsageBatcher, cachedTemplateSource } from "./claim/template-cache.js";
+import { DEFAULT_BUDGET, type PoolBudget } from "./budget/budget-plan.js";
 
 /** Its providers (`ProviderSettings`): local ones unless production ones are named. */
 export interface ClaimsServiceOptions extends ProviderSettings {
@@ -81,6 +82,11 @@ export interface ClaimsServiceOptions extends ProviderSettings {
   resolver?: InboxResolver | undefined;
   /** Claims per caller and the caps per owner (docs/limits.md); default DEFAULT_LIMITS. */
   limits?: LimitConfig | undefined;
+  /**
+   * What the pool pays for: which numbers and mailboxes need no grant, the
+   * day's budget (docs/limits.md); default DEFAULT_BUDGET (a grant for each).
+   */
+  budget?: PoolBudget | undefined;
   /**
    * The lineage service, which the lineage outbox is relayed to
    * (lineage-relay.ts). Absent: the outbox keeps its events until one is
@@ -180,6 +186,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         em,
         verifier,
         limits: opts.limits ?? DEFAULT_LIMITS,
+        budget: opts.budget ?? DEFAULT_BUDGET,
         templates: cachedTemplateSource(templateSource, opts.templateCacheMs),
         tools,
         runtime,
@@ -193,6 +200,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         em,
         runtime,
         tools,
+        withoutGrant: (opts.budget ?? DEFAULT_BUDGET).withoutGrant,
         log,
         concurrency: opts.sync?.concurrency,
         batchSize: opts.sync?.batchSize,

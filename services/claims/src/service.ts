@@ -480,7 +480,7 @@ export function grpcTemplateSource(
         throw new ConnectError(`the template service did not answer (${e.rawMessage}); try again`, Code.Unavailable);
       }
       if (!res.template || !res.release) throw notFound(`template ${templateId}`);
-      return { template: res.template, release: res.release, bases: res.bases };
+      return { template: res.template, release: res.release, bases: res.bases, grant: res.toolGrant };
     },
   };
 }

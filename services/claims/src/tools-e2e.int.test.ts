@@ -92,6 +92,13 @@ beforeAll(async () => {
   );
   agentA = host.instances.get(a.instanceId)!;
   agentB = host.instances.get(b.instanceId)!;
+  // New wallets are empty: the agent tells its owner where to fund it; they deposit from their own accounts (docs/limits.md).
+  expect(await balance(agentA)).toBe(0n);
+  expect(await said(saulCli, agentA, 0, /^My wallet is /)).toBe(
+    `My wallet is ${handle(agentA, "crypto")}; it holds 0 ETH. To let me pay for you, my owner sends coins to that address; every payment from it is my owner's to allow.`,
+  );
+  await stack.deposit(handle(agentA, "crypto"), parseEther("0.1"));
+  await stack.deposit(handle(agentB, "crypto"), parseEther("0.1"));
 }, 240_000);
 
 afterAll(() => stack.close(), 60_000);

@@ -62,6 +62,10 @@ export interface ParsedCommand {
   notes?: string;
   /** `--note TEXT` of relist and dismiss. */
   note?: string;
+  /** `--tools`, `--fund-wei` and `--max-live-tools` of grant-tools. */
+  grantTools?: string;
+  fundWei?: string;
+  maxLiveTools?: number;
   /** `--template ID` of reports and curation-log. */
   template?: string;
   all: boolean;
@@ -282,6 +286,10 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values.key !== undefined) out.key = values.key;
   if (values.version !== undefined) out.version = positiveInt("--version", values.version, name);
   if (values.limit !== undefined) out.limit = positiveInt("--limit", values.limit, name);
+  if (values.tools !== undefined) out.grantTools = values.tools;
+  if (values["fund-wei"] !== undefined) out.fundWei = values["fund-wei"];
+  if (values["max-live-tools"] !== undefined)
+    out.maxLiveTools = positiveInt("--max-live-tools", values["max-live-tools"], name);
   if (values.q !== undefined) out.q = values.q;
   if (values.category !== undefined) out.category = values.category;
   if (values.cursor !== undefined) out.cursor = values.cursor;

@@ -33,6 +33,9 @@ export const OPTIONS = {
   template: { type: "string" },
   all: { type: "boolean" },
   "review-requested": { type: "boolean" },
+  tools: { type: "string" },
+  "fund-wei": { type: "string" },
+  "max-live-tools": { type: "string" },
   resolve: { type: "boolean" },
   expired: { type: "boolean" },
   health: { type: "boolean" },
@@ -355,6 +358,19 @@ export const COMMANDS = {
   },
   feature: { args: ["ID"], options: [], synopsis: "ID", summary: "operators: put a template on the featured list" },
   unfeature: { args: ["ID"], options: [], synopsis: "ID", summary: "operators: take a template off the featured list" },
+  "grant-tools": {
+    args: ["SUBJECT"],
+    options: ["tools", "fund-wei", "max-live-tools"],
+    synopsis: "TEMPLATE_ID|CREATOR_INBOX_ID [--tools sms,email] [--fund-wei WEI] [--max-live-tools N]",
+    summary:
+      "operators: let the pool pay for numbers, mailboxes and wallet funding under a template or a creator (none: take it back)",
+  },
+  "tool-grants": {
+    args: [],
+    options: ["limit", "cursor"],
+    synopsis: PAGE,
+    summary: "operators: the tool grants in force",
+  },
   "curation-log": {
     args: [],
     options: ["template", "limit", "cursor"],

@@ -74,6 +74,56 @@ export async function feature(ctx: Context, id: string, featured: boolean): Prom
   ).body;
 }
 
+/**
+ * Operators: lets the pool pay for numbers, mailboxes and wallet funding
+ * under a template (`tmpl_…`) or a creator (an inbox id), signed
+ * `SetToolGrant` (docs/limits.md); no tools and no funding takes it back.
+ */
+export async function grantTools(
+  ctx: Context,
+  subject: string,
+  opts: { tools?: string | undefined; fundWei?: string | undefined; maxLiveTools?: number | undefined },
+): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const isTemplate = subject.startsWith("tmpl_");
+  const tools = [
+    ...new Set(
+      (opts.tools ?? "")
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
+  ].sort();
+  const fundWei = opts.fundWei?.trim() || "0";
+  if (!/^(0|[1-9][0-9]{0,77})$/.test(fundWei)) throw new Error("--fund-wei: a whole number of wei");
+  const fields = {
+    templateId: isTemplate ? subject : "",
+    creatorId: isTemplate ? "" : subject,
+    tools: tools.join(","),
+    fundWei: BigInt(fundWei),
+    maxLiveTools: opts.maxLiveTools ?? 0,
+  };
+  const signature = await signRest(key, "SetToolGrant", fields);
+  return (
+    await request(ctx, "PUT", "/api/pool/tool-grants", {
+      body: {
+        operator_id: key.inbox_id,
+        template_id: fields.templateId,
+        creator_id: fields.creatorId,
+        tools,
+        fund_wei: fundWei,
+        max_live_tools: fields.maxLiveTools,
+        signature,
+      },
+    })
+  ).body;
+}
+
+/** Operators: the grants in force. */
+export async function toolGrants(ctx: Context, page: Page = {}): Promise<unknown> {
+  return (await request(ctx, "GET", "/api/pool/tool-grants", { auth: "session", query: { ...page } })).body;
+}
+
 /** The featured list: anonymous. */
 export async function featured(ctx: Context, page: Page = {}): Promise<unknown> {
   return (await request(ctx, "GET", "/api/pool/featured", { query: { ...page } })).body;

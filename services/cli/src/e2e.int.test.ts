@@ -10,7 +10,7 @@ import { Grant, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos
 import { NO_LIMITS, generateServiceCredentials, createLogger } from "@convos-pool/kit";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SecretBox } from "@convos-pool/claims";
+import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
 import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
 import { StandInHost } from "@convos-pool/testing/stand-in-host";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
@@ -69,6 +69,8 @@ beforeAll(async () => {
     log: silent("lineage"),
   });
   claims = await startClaimsService({
+    // Numbers and mailboxes without an operator's grant: this measures something else (docs/limits.md).
+    budget: OPEN_BUDGET,
     databaseUrl: await createTestDatabase("cli_claims"),
     credentials: creds.claims,
     templatesUrl: templates.url,
@@ -553,6 +555,33 @@ describe("pool for a store people can trust", () => {
       ((await curation.featured(ctx)) as { templates: { id: string; featured: boolean }[] }).templates,
     ).toContainEqual(expect.objectContaining({ id: t.id, featured: true }));
     await expectHttpError(curation.feature(creator, t.id, false), 403, "permission_denied");
+  });
+
+  it("grant-tools: an operator lets the pool pay for a template's numbers and a creator's mailboxes, signed and logged; anyone else is refused; taken back", async () => {
+    const creator: Context = { ...ctx, keyFile: join(dir, "granted-creator/key.json") };
+    const me = await pool.keygen(creator);
+    const t = (await pool.postTemplate(creator, fillContentFor("Texter", "Text people."))) as Template;
+    await expectHttpError(curation.grantTools(creator, t.id, { tools: "sms" }), 403, "permission_denied");
+    expect(await curation.grantTools(operator, t.id, { tools: "sms", fundWei: "1000", maxLiveTools: 5 })).toMatchObject(
+      {
+        grant: { template_id: t.id, creator_id: null, tools: ["sms"], fund_wei: "1000", max_live_tools: 5 },
+      },
+    );
+    expect(await curation.grantTools(operator, me.inbox_id, { tools: "email,sms" })).toMatchObject({
+      grant: { template_id: null, creator_id: me.inbox_id, tools: ["email", "sms"], fund_wei: "0", max_live_tools: 0 },
+    });
+    await expectHttpError(curation.grantTools(operator, t.id, { tools: "crypto" }), 400, "invalid_request");
+    const listed = (await curation.toolGrants(operator)) as { grants: { template_id: string | null }[] };
+    expect(listed.grants.map((g) => g.template_id)).toContain(t.id);
+    await expectHttpError(curation.toolGrants(creator), 403, "permission_denied");
+    // In the curation log, with the operator's signature; the creator sees both (the one to them too).
+    const log = (await curation.curationLog(creator, {})) as { entries: { action: string; fields: unknown }[] };
+    expect(log.entries.filter((e) => e.action === "SetToolGrant").map((e) => e.fields)).toEqual([
+      { creatorId: me.inbox_id, tools: "email,sms", fundWei: "0", maxLiveTools: 0 },
+      { creatorId: "", tools: "sms", fundWei: "1000", maxLiveTools: 5 },
+    ]);
+    // No tools and no funding: taken back.
+    expect(await curation.grantTools(operator, t.id, {})).toEqual({ grant: null });
   });
 });
 

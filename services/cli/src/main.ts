@@ -106,6 +106,14 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return curation.feature(ctx, id, true);
     case "unfeature":
       return curation.feature(ctx, id, false);
+    case "grant-tools":
+      return curation.grantTools(ctx, a.SUBJECT as string, {
+        tools: p.grantTools,
+        fundWei: p.fundWei,
+        maxLiveTools: p.maxLiveTools,
+      });
+    case "tool-grants":
+      return curation.toolGrants(ctx, { limit: p.limit, cursor: p.cursor });
     case "curation-log":
       return curation.curationLog(ctx, { template: p.template, limit: p.limit, cursor: p.cursor });
     case "browse":

@@ -40,7 +40,12 @@ import { newIdentity, sampleContent, tool, waitFor, type TestIdentity } from "@c
 import { USAGE_FLUSH_MS } from "@convos-pool/claims";
 import { DEPLOYED, DeployedPool, PRINCIPAL_OF } from "@convos-pool/testing/deployed";
 
-const pool = new DeployedPool({ name: "deployed", sizing: { claims: { POOL_TARGET_IDLE: "2" } } });
+const pool = new DeployedPool({
+  name: "deployed",
+  // Numbers without an operator's grant: this suite is about the deployment (docs/limits.md).
+  vars: { POOL_TOOLS_WITHOUT_GRANT: "sms,email" },
+  sizing: { claims: { POOL_TARGET_IDLE: "2" } },
+});
 
 beforeAll(() => pool.start(), 180_000);
 afterAll(() => pool.close(), 60_000);

@@ -169,7 +169,8 @@ beforeAll(async () => {
   pool = new DeployedPool({
     name: "faults",
     postgres,
-    vars: { LLM_BASE_URL: llm.baseUrl, LLM_API_KEY: "sk-faults" },
+    // Numbers without an operator's grant: this suite is about faults (docs/limits.md).
+    vars: { LLM_BASE_URL: llm.baseUrl, LLM_API_KEY: "sk-faults", POOL_TOOLS_WITHOUT_GRANT: "sms,email" },
     // A shorter lease than the default 20 s: the suite waits it out three times.
     sizing: { claims: { POOL_TARGET_IDLE: "3", CLAIM_LEASE_SECONDS: "4" } },
   });

@@ -7,12 +7,14 @@
 //   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL, XMTP_DATABASE_URL, CLAIMS_DATABASE_URL, LINEAGE_DATABASE_URL (postgres:// instead of embedded PGlite),
 //   WARM_INSTANCES (3), LLM_BASE_URL + LLM_API_KEY [+ LLM_MODEL] (an OpenAI-compatible endpoint; without: the offline model),
 //   POOL_LIMITS (rates and caps: docs/limits.md),
+//   POOL_BUDGET, POOL_TOOLS_WITHOUT_GRANT (what the pool pays for, as in production: nothing unless an operator allows it; docs/limits.md),
 //   POOL_OPERATORS (comma-separated inbox ids who curate the store: docs/store.md; `npm run -s pool -- whoami` prints yours),
 //   PATTERN_QUORUM_OWNERS (3), PATTERN_QUORUM_TEMPLATES (2): the pattern pool's quorum (docs/patterns.md)
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers, limitsFromEnv } from "@convos-pool/kit";
 import { ensureWebBuild } from "@convos-pool/web";
 import { parseOperators } from "@convos-pool/templates";
+import { budgetFromEnv } from "@convos-pool/claims";
 import { startPool } from "./pool.js";
 
 const log = createLogger("pool");
@@ -33,6 +35,7 @@ const pool = await startPool({
   lineageDatabaseUrl: process.env.LINEAGE_DATABASE_URL || undefined,
   warmInstances: process.env.WARM_INSTANCES ? Number(process.env.WARM_INSTANCES) : undefined,
   limits: limitsFromEnv(),
+  budget: budgetFromEnv(),
   operators,
   patternQuorum: {
     owners: Number(process.env.PATTERN_QUORUM_OWNERS || 3),
@@ -57,7 +60,7 @@ process.stdout.write(
     `  gateway (REST, Connect, gRPC, gRPC-Web): ${pool.gatewayUrl}`,
     `  local XMTP node (gRPC, h2c):              ${pool.xmtpUrl}   (@xmtp/node-sdk: env "local"; see docs/xmtp-devnode.md)`,
     `    its metrics (Prometheus):               ${pool.xmtpMetricsUrl}/metrics   (the other services': GET /metrics on their own ports; docs/runbook.md)`,
-    `  local chain (JSON-RPC, agents' wallets):  ${pool.chainRpcUrl}   (chain id 31337; see docs/tools.md)`,
+    `  local chain (JSON-RPC, agents' wallets):  ${pool.chainRpcUrl}   (chain id 31337; new wallets are empty: deposit from ${pool.ownerAccount}, docs/walkthroughs/wallet-budget.md)`,
     `  local mail (SMTP, agents' mailboxes):     ${pool.smtpUrl}   (@agents.localhost; read with POP3 at ${pool.pop3Url}; see docs/tools.md)`,
     `  local SMS (Telnyx's API, agents' numbers): ${pool.sms.url}   (a phone texts an agent: see docs/tools.md)`,
     `  the store:  curl '${pool.gatewayUrl}/api/pool/templates?visibility=public'`,
@@ -65,6 +68,7 @@ process.stdout.write(
     `  clone it, with what it learned:          npm run -s pool -- clone INSTANCE_ID INVITE --directive "…"`,
     `  a creator:  npm run -s pool -- keygen   (then see docs/walkthroughs/creator.md)`,
     `  the store's operators (POOL_OPERATORS): ${operators.length ? operators.join(", ") : "none; POOL_OPERATORS=<inbox id> npm start names one (docs/store.md)"}`,
+    `  what the pool pays for: no number, mailbox or wallet funding without an operator's grant (npm run -s pool -- curation grant-tools; docs/limits.md)`,
     `Ctrl-C stops it; data stays in .data/.`,
     ``,
   ].join("\n"),

@@ -82,6 +82,8 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     pop3Port: 0,
     smsPort: 0,
     warmInstances: 1,
+    // The creator is an operator too, for what the pool pays for (below).
+    operators: [inboxId],
   });
   try {
     expect(await smtpGreeting(pool.smtpUrl)).toMatch(/^220 agents\.localhost /);
@@ -112,6 +114,62 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     expect(dashboard.status).toBe(200);
     expect(await dashboard.json()).toMatchObject({ template_id: id, live_count: 0, total_count: 0 });
     expect((await stat(join(dataDir, "lineage"))).isDirectory()).toBe(true);
+
+    // What the pool pays for, as in production (docs/limits.md): no number without an operator's grant.
+    const auth = { authorization: `Bearer ${token}` };
+    const withSms = {
+      ...content,
+      agent_name: "Texter",
+      tools: [{ id: "sms", provisioning: "pool" as const, name: "SMS", description: "", prompt: "", required: false }],
+    };
+    const sig = await signOperation(account, "CreateTemplate", { inboxId, contentHash: jsonHash(withSms) });
+    const texter = await fetch(`${pool.gatewayUrl}/api/pool/templates`, {
+      method: "POST",
+      body: JSON.stringify({
+        creator_id: inboxId,
+        ...withSms,
+        signature: { signature: sig.signature, issued_at: Number(sig.issuedAt), nonce: sig.nonce },
+      }),
+    });
+    expect(texter.status).toBe(201);
+    const { id: texterId } = (await texter.json()) as { id: string };
+    const claim = () =>
+      fetch(`${pool.gatewayUrl}/api/pool/claim`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ requester: inboxId, template_id: texterId, conversation_invite: "not-an-invite" }),
+      });
+    const refused = await claim();
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+      /asks for a phone number \(sms\), which the pool pays for only where its operators allowed it/,
+    );
+    // The operator allows it, signed; a grant applies from the next template read (kept 2 s).
+    const fields = { templateId: texterId, creatorId: "", tools: "sms", fundWei: 0n, maxLiveTools: 0 };
+    const grantSig = await signOperation(account, "SetToolGrant", { inboxId, ...fields });
+    const granted = await fetch(`${pool.gatewayUrl}/api/pool/tool-grants`, {
+      method: "PUT",
+      body: JSON.stringify({
+        operator_id: inboxId,
+        template_id: texterId,
+        tools: ["sms"],
+        signature: { signature: grantSig.signature, issued_at: Number(grantSig.issuedAt), nonce: grantSig.nonce },
+      }),
+    });
+    expect(granted.status).toBe(200);
+    expect(await granted.json()).toMatchObject({ grant: { template_id: texterId, tools: ["sms"], fund_wei: "0" } });
+    await new Promise((r) => setTimeout(r, 2_500));
+    // Past the grant now: what stops this claim is its invite, not the pool's budget.
+    const past = await claim();
+    expect(past.status).not.toBe(429);
+    expect(await past.text()).not.toContain("pool pays for");
+    // An owner's own funded account on the local chain, to deposit into an agent's empty wallet.
+    const balance = await fetch(pool.chainRpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getBalance", params: [pool.ownerAccount, "latest"] }),
+    });
+    expect(BigInt(((await balance.json()) as { result: string }).result)).toBeGreaterThan(0n);
   } finally {
     await pool.close();
   }

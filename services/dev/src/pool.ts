@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { XmtpInboxResolver } from "@convos-pool/convos";
 import { createLogger, freePort, generateServiceCredentials, type LimitConfig, type Logger } from "@convos-pool/kit";
 import type { LocalSms } from "@convos-pool/local-providers";
-import { startClaimsService } from "@convos-pool/claims";
+import { startClaimsService, type PoolBudget } from "@convos-pool/claims";
 import { startGateway } from "@convos-pool/gateway";
 import { startLineageService } from "@convos-pool/lineage";
 import { startInstanceHost } from "@convos-pool/instance";
@@ -56,6 +56,8 @@ export interface PoolOptions {
   warmInstances?: number | undefined;
   /** The pool's limits (docs/limits.md); absent: the defaults. */
   limits?: LimitConfig | undefined;
+  /** What the pool pays for (docs/limits.md); absent: the defaults, as in production (an operator's grant for each). */
+  budget?: PoolBudget | undefined;
   /** The store's operators: inbox ids who curate it (docs/store.md); none by default. */
   operators?: string[] | undefined;
   /** The pattern pool's quorum (docs/patterns.md); default 3 owners under 2 templates. */
@@ -78,6 +80,8 @@ export interface RunningPool {
   xmtpMetricsUrl: string;
   /** The local EVM chain agents' wallets are on (JSON-RPC). */
   chainRpcUrl: string;
+  /** A funded account on it (unlocked: anvil signs for it), an owner's own wallet to deposit from. */
+  ownerAccount: string;
   /** The local mail server for agents' mailboxes (SMTP), and for reading them (POP3). */
   smtpUrl: string;
   pop3Url: string;
@@ -212,6 +216,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       dataDir: join(opts.dataDir, "claims"),
       credentials: credentials.claims,
       ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.budget ? { budget: opts.budget } : {}),
       templatesUrl: templates.url,
       secretsKey: await localSecret(opts.dataDir, "secrets-key"),
       pool: { hostUrls: [instances.url], target: opts.warmInstances ?? 3 },
@@ -247,6 +252,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       xmtpUrl: xmtp.url,
       xmtpMetricsUrl: xmtp.metricsUrl!,
       chainRpcUrl: chain.rpcUrl,
+      ownerAccount: chain.ownerAddress,
       smtpUrl: mail.url,
       pop3Url: pop3.url,
       sms,

@@ -168,6 +168,8 @@ beforeAll(async () => {
       INSTANCE_HOST_URLS: "http://instance-host:7100,http://instance-host-2:7100",
       // One requester makes the whole burst; claims from one address, counted by both gateways, are few.
       POOL_LIMITS: `claims.caller=off,claims.address=${CLAIMS_PER_ADDRESS}/600s`,
+      // Numbers without an operator's grant: this suite is about replicas (docs/limits.md).
+      POOL_TOOLS_WITHOUT_GRANT: "sms,email",
     },
     // A claim's lease shorter than the default 20 s: the killed replica's claims are resolved sooner.
     sizing: { claims: { POOL_TARGET_IDLE: String(TARGET), CLAIM_LEASE_SECONDS: "4" } },

@@ -36,6 +36,7 @@ const CLASSES: Readonly<Record<string, LimitClass>> = {
       "RequestReview",
       "DeclineReview",
       "SetFeatured",
+      "SetToolGrant",
     ].map((m) => [`convos.pool.v1.StoreCurationService.${m}`, "template-writes" as const]),
   ),
 };

@@ -32,3 +32,12 @@ export const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.t
 export function nonceUsed(field: string) {
   return unauthenticated(`${field}: already used; every signed request needs a fresh nonce`);
 }
+
+/**
+ * The pool tools that cost the pool money per agent (a phone number, a
+ * mailbox): provisioned only under an operator's grant (ToolGrant,
+ * docs/limits.md). A wallet ("crypto") is free unless the grant funds it.
+ */
+export const GRANTED_TOOLS = ["sms", "email"] as const;
+/** Wei as a decimal string: at most 78 digits (uint256), no leading zero. */
+export const WEI_PATTERN = /^(0|[1-9][0-9]{0,77})$/;

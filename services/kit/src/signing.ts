@@ -233,6 +233,19 @@ export const SIGNED_TYPES = {
     { name: "featured", type: "bool" },
     ...envelope,
   ],
+  // An operator lets the pool pay for numbers, mailboxes and wallet funding
+  // under one template (creatorId "") or one creator's templates (templateId
+  // ""): the tools comma-joined in sorted order, wei per new wallet, the most
+  // such tools held at once (0: no quota). docs/limits.md.
+  SetToolGrant: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "creatorId", type: "string" },
+    { name: "tools", type: "string" },
+    { name: "fundWei", type: "uint256" },
+    { name: "maxLiveTools", type: "uint32" },
+    ...envelope,
+  ],
   // The creator of a delisted template asks for a review of the version it is at.
   RequestTemplateReview: [
     { name: "inboxId", type: "string" },

@@ -11,7 +11,11 @@ import { freePort, type Logger } from "@convos-pool/kit";
 import { createPublicClient, http, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 
-/** Anvil's development mnemonic: its first account is the faucet. Well known, so for a local chain only. */
+/**
+ * Anvil's development mnemonic: its first account is the faucet, its second
+ * stands for an owner's own funded wallet (deposits into agents' wallets).
+ * Well known, so for a local chain only.
+ */
 const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 export const LOCAL_CHAIN_ID = 31337;
 
@@ -27,8 +31,12 @@ export interface LocalChainOptions {
 export interface RunningChain {
   rpcUrl: string;
   chainId: number;
-  /** The faucet's key: it funds agents' wallets and receives what released ones held. */
+  /** The faucet's key: it funds agents' wallets under an operator's grant and receives what released ones held. */
   faucetKey: Hex;
+  /** A second funded account (10,000 ETH), an owner's own wallet in walk-throughs and tests: it deposits into agents' wallets. */
+  ownerKey: Hex;
+  /** That account's address. */
+  ownerAddress: Hex;
   close(): Promise<void>;
 }
 
@@ -58,7 +66,7 @@ export async function startLocalChain(opts: LocalChainOptions = {}): Promise<Run
     "--chain-id",
     String(LOCAL_CHAIN_ID),
     "--accounts",
-    "1",
+    "2",
     "--mnemonic",
     DEV_MNEMONIC,
   ];
@@ -85,10 +93,13 @@ export async function startLocalChain(opts: LocalChainOptions = {}): Promise<Run
   }
   opts.log?.info("local chain up", { rpcUrl, chainId: LOCAL_CHAIN_ID, state: opts.stateFile ?? "in memory" });
   const faucet = mnemonicToAccount(DEV_MNEMONIC);
+  const owner = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 1 });
   return {
     rpcUrl,
     chainId: LOCAL_CHAIN_ID,
     faucetKey: `0x${Buffer.from(faucet.getHdKey().privateKey!).toString("hex")}`,
+    ownerKey: `0x${Buffer.from(owner.getHdKey().privateKey!).toString("hex")}`,
+    ownerAddress: owner.address,
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       // SIGTERM: anvil writes its state file before it exits.

@@ -333,8 +333,11 @@ export async function listLog(
     params.push(q.templateId);
   }
   if (q.creatorId) {
-    where.push(`exists (select 1 from templates t where t.id = l.template_id and t.creator_id = ?)`);
-    params.push(q.creatorId);
+    // About their templates, or a tool grant to them (logged with no template).
+    where.push(
+      `(exists (select 1 from templates t where t.id = l.template_id and t.creator_id = ?) or (l.template_id = '' and l.fields->>'creatorId' = ?))`,
+    );
+    params.push(q.creatorId, q.creatorId);
   }
   const cursor = decodePageToken(q.pageToken, 1, "page_token", (v) => /^\d+$/.test(String(v[0])));
   if (cursor) {

@@ -46,6 +46,7 @@ import {
 } from "./curation-sql.js";
 import { TemplateRow, type TemplateRowType } from "./entities.js";
 import { listedToProto, rowToProto } from "./service.js";
+import { checkGrantRequest, grantFields, listGrants, putGrant } from "./tool-grants.js";
 
 export interface CurationDeps {
   em: EntityManager;
@@ -260,6 +261,45 @@ export function createStoreCurationService(deps: CurationDeps): ServiceImpl<type
       const em = deps.em.fork();
       const page = await listFeatured(em, { limit: pageSize(req.pageSize), pageToken: req.pageToken });
       return { templates: await withStandings(em, page.rows.map(listedToProto)), nextPageToken: page.nextPageToken };
+    },
+
+    async setToolGrant(req) {
+      if (!INBOX_ID_PATTERN.test(req.operatorId))
+        throw invalidArgument("operator_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+      const g = checkGrantRequest(req);
+      if (!deps.operators.has(req.operatorId))
+        throw permissionDenied(`operator_id: ${req.operatorId} is not one of the pool's operators`);
+      const fields = grantFields(g);
+      const verified = await deps.verifier.verify(
+        "SetToolGrant",
+        { inboxId: req.operatorId, ...fields },
+        req.signature,
+      );
+      const grant = await deps.em.fork().transactional(async (tx) => {
+        if (g.templateId && !(await tx.findOne(TemplateRow, { id: g.templateId })))
+          throw notFound(`template ${g.templateId}`);
+        if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: req.operatorId, purpose: "SetToolGrant" })))
+          throw nonceUsed("signature.nonce");
+        const at = now();
+        const out = await putGrant(tx, g, req.operatorId, at);
+        // A grant to a creator is logged with no template; its creatorId is in its fields.
+        const { templateId, ...rest } = fields;
+        await logAction(tx, {
+          actorId: req.operatorId,
+          action: "SetToolGrant",
+          templateId,
+          fields: rest,
+          signature: req.signature!,
+          at,
+        });
+        return out;
+      });
+      return grant ? { grant } : {};
+    },
+
+    async listToolGrants(req, ctx) {
+      operatorCaller(ctx);
+      return listGrants(deps.em.fork(), { limit: pageSize(req.pageSize), pageToken: req.pageToken });
     },
 
     async listCurationLog(req, ctx) {

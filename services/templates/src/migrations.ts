@@ -214,6 +214,28 @@ export class AddAvatar extends Migration {
   }
 }
 
+/**
+ * The operators' tool grants (docs/limits.md, "What the pool pays for"): one
+ * per template or creator (`subject` is "template:<id>" or "creator:<inbox>"),
+ * each signed and logged in the curation log; a grant to a creator is logged
+ * with no template.
+ */
+export class AddToolGrants extends Migration {
+  override up(): void {
+    this.addSql(`create table tool_grants (
+      subject text primary key,
+      template_id text not null default '',
+      creator_id text not null default '',
+      tools text[] not null,
+      fund_wei numeric(78, 0) not null default 0,
+      max_live_tools integer not null default 0,
+      operator_id text not null,
+      granted_at timestamptz(3) not null
+    )`);
+    this.addSql(`create index tool_grants_granted on tool_grants (granted_at desc, subject desc)`);
+  }
+}
+
 export const migrations = [
   { name: "0001_signature_nonces", class: CreateSignatureNonces },
   { name: "0002_templates", class: CreateTemplates },
@@ -226,4 +248,5 @@ export const migrations = [
   { name: "0009_avatar", class: AddAvatar },
   // Rates per creator, counted where every replica sees them (docs/limits.md).
   rateCountersMigration,
+  { name: "0010_tool_grants", class: AddToolGrants },
 ];

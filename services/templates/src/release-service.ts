@@ -12,6 +12,7 @@ import { checkTemplateId } from "./checks.js";
 import { delistingsOf, withStandings } from "./curation-sql.js";
 import { TemplateRow } from "./entities.js";
 import { rowToProto } from "./template-proto.js";
+import { grantFor } from "./tool-grants.js";
 
 /** Versions never change once written, so the release read after the row is that row's. */
 export function createTemplateReleaseService(em: EntityManager): ServiceImpl<typeof TemplateReleaseService> {
@@ -36,7 +37,9 @@ export function createTemplateReleaseService(em: EntityManager): ServiceImpl<typ
             reason: `its base ${baseId} was delisted: ${d.reason}`,
           });
       }
-      return { template, release: release.template, bases: release.bases };
+      // What the pool may pay for under it (docs/limits.md): its own grant, else its creator's.
+      const toolGrant = await grantFor(em.fork(), row.id, row.creatorId);
+      return { template, release: release.template, bases: release.bases, ...(toolGrant ? { toolGrant } : {}) };
     },
   };
 }

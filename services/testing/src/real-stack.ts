@@ -22,7 +22,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import type { Hex } from "viem";
+import { createPublicClient, createWalletClient, http, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -58,7 +58,7 @@ import {
   type RunningMail,
   type RunningPop3,
 } from "@convos-pool/local-providers";
-import { SecretBox } from "@convos-pool/claims";
+import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
 import { startClaimsService, type ClaimsServiceOptions, type RunningClaimsService } from "@convos-pool/claims";
 
 type Sink = (line: string) => void;
@@ -117,7 +117,7 @@ export class RealStack {
   /** The port of the test's XMTP node (the Convos CLIs of the test pass it to ConvosCli.start). */
   xmtp: XmtpPort | undefined;
   node: RunningDevnode | undefined;
-  /** The local chain agents' wallets are on, funded from its faucet. */
+  /** The local chain agents' wallets are on (empty: owners deposit, `deposit`); its faucet funds them only under a grant. */
   chain: RunningChain | undefined;
   /** Agents' mail (SMTP in, POP3 to read) and texts (Telnyx's API), as `npm start` runs them. */
   mail: RunningMail | undefined;
@@ -245,6 +245,8 @@ export class RealStack {
       log: logger("claims", this.sinks.claims),
       lineageUrl: this.lineage!.url,
       chain: { rpcUrl: this.chain!.rpcUrl, faucetKey: this.chain!.faucetKey },
+      // Numbers and mailboxes without an operator's grant, wallets empty (docs/limits.md); a test may ask for another budget.
+      budget: OPEN_BUDGET,
       ...(this.opts.productionProviders
         ? {
             telnyx: { apiUrl: this.sms!.url, apiKey: this.sms!.apiKey },
@@ -299,6 +301,18 @@ export class RealStack {
     if (deriveInboxId(account.address) !== c.ready.inboxId)
       throw new Error(`the key in ${c.dir} is not the CLI's inbox ${c.ready.inboxId}`);
     return { account, inboxId: c.ready.inboxId } satisfies TestIdentity;
+  }
+
+  /**
+   * An owner deposits into an agent's wallet from their own funded account
+   * on the local chain (new wallets are empty: docs/limits.md); resolves
+   * once the transfer is in a block.
+   */
+  async deposit(to: string, wei: bigint): Promise<void> {
+    const transport = http(this.chain!.rpcUrl);
+    const owner = createWalletClient({ account: privateKeyToAccount(this.chain!.ownerKey), transport });
+    const hash = await owner.sendTransaction({ to: to as Hex, value: wei, chain: null });
+    await createPublicClient({ transport }).waitForTransactionReceipt({ hash });
   }
 
   /** The rows of a query of the claims database. */

@@ -33,6 +33,7 @@ import {
 import { createTestDatabase, newIdentity, sampleContent, signedTemplate } from "@convos-pool/testing";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startPool, type RunningPool } from "@convos-pool/dev";
+import { OPEN_BUDGET } from "@convos-pool/claims";
 import { ensureWebBuild } from "../server/build.js";
 import { DESKTOP, SHOTS, poll, shoot } from "./pages.js";
 
@@ -78,6 +79,8 @@ beforeAll(async () => {
     mailPort: 0,
     pop3Port: 0,
     smsPort: 0,
+    // Numbers without an operator's grant: this suite is about the web app (docs/limits.md).
+    budget: OPEN_BUDGET,
     warmInstances: 2,
     webDir,
     templatesDatabaseUrl: templatesUrl,

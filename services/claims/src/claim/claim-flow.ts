@@ -62,6 +62,8 @@ import type { TemplateSource } from "./release.js";
 import { removeAgent } from "./removal.js";
 import { askAgent, type InstanceRef, type InstanceRuntime } from "../pool/runtime.js";
 import { sweepClaims } from "./sweep.js";
+import { planSpend, spendIsCapped, type PoolBudget, type Spend } from "../budget/budget-plan.js";
+import { refundSpend, reserveSpend, type Reserved } from "../budget/budget-sql.js";
 
 export interface ClaimFlowDeps {
   em: EntityManager;
@@ -73,6 +75,8 @@ export interface ClaimFlowDeps {
   verifier: SignatureVerifier;
   /** claimsPerCaller, liveAgentsPerOwner, poolToolsPerOwner (docs/limits.md). */
   limits: LimitConfig;
+  /** What the pool pays for: grants needed, the day's budget (docs/limits.md). */
+  budget: PoolBudget;
   log: Logger;
   /** Counts a successful claim, and its owner, for the store's "most used" order; best effort. */
   recordUse?: (templateId: string, ownerId: string) => Promise<void>;
@@ -199,9 +203,17 @@ export class ClaimFlow {
     const plan = planClaim(templateId, got, input, clone?.parent, (toolId) => !!this.tools.providerOf(toolId));
     const { release, model, overridden, userConfig } = plan;
     const { content } = release;
+    // What the pool pays for it, allowed by the operators' grant or refused here (docs/limits.md).
+    const spend = planSpend(
+      got.template.id,
+      plan.poolTools.map((t) => t.id),
+      got.grant,
+      this.deps.budget,
+      this.tools.canFund(),
+    );
 
-    // Step 6 (first half): the atomic claim of one idle instance.
-    const instance = await this.takeIdle(proof, {
+    // Step 6 (first half): the atomic claim of one idle instance, its spend counted with it.
+    const { instance, reserved } = await this.takeIdle(proof, spend, {
       claimId,
       ownerId: input.requester,
       toolsReserved: plan.poolTools.length,
@@ -220,7 +232,8 @@ export class ClaimFlow {
       // Step 5: pool-provisioned tools, each recorded (secrets sealed) as soon as it exists.
       for (const tool of plan.poolTools) {
         try {
-          provisioned.push(await this.tools.provision(instance.id, tool.id));
+          const opts = tool.id === "crypto" && spend.fundWei > 0n ? { fundWei: spend.fundWei } : undefined;
+          provisioned.push(await this.tools.provision(instance.id, tool.id, opts));
         } catch (err) {
           throw provisioningFailure(tool.id, err);
         }
@@ -277,6 +290,12 @@ export class ClaimFlow {
       if (!done) throw new ConnectError("the claim took too long and was abandoned; try again", Code.Aborted);
     } catch (err) {
       await this.rollback(instance, claimId, provisioned, stage, err);
+      if (reserved) {
+        // Its tools went back (a wallet's funds with it): the day's budget gets them back too.
+        await refundSpend(this.deps.em.fork(), reserved).catch((e: unknown) =>
+          this.deps.log.warn("the day's budget kept a rolled-back claim's spend", { instanceId: instance.id, err: e }),
+        );
+      }
       throw claimFailure(stage, err);
     }
     // Its badge: the pool's attestation, published in its profile (attestations.ts); a failure is retried there.
@@ -299,19 +318,25 @@ export class ClaimFlow {
 
   /**
    * The atomic claim statement, within the owner's caps when there are any
-   * (one call: holdings.ts); with a signature to spend, in one transaction
-   * with its nonce, so that a claim refused there takes nothing and spends
-   * nothing.
+   * (one call: holdings.ts); with a signature to spend or a spend of the
+   * pool's to count (budget-sql.ts), in one transaction with them, so that a
+   * claim refused there takes nothing and spends nothing.
    */
-  private async takeIdle(proof: Proof, params: ClaimParams): Promise<ClaimedInstance> {
+  private async takeIdle(
+    proof: Proof,
+    spend: Spend,
+    params: ClaimParams,
+  ): Promise<{ instance: ClaimedInstance; reserved?: Reserved }> {
     const found = (instance: ClaimedInstance | undefined) => {
       if (!instance) throw new ConnectError(NO_IDLE_AGENT, Code.ResourceExhausted);
       return instance;
     };
-    if (!proof.nonce) return found(await this.takes.add(params));
-    // A signed claim spends its nonce in the transaction that takes its instance, so it goes alone.
+    const capped = spendIsCapped(spend, this.deps.budget);
+    if (!proof.nonce && !capped) return { instance: found(await this.takes.add(params)) };
+    // A signed claim spends its nonce, a capped one the pool's budget, in the transaction that takes its instance: alone.
     return this.deps.em.fork().transactional(async (tx) => {
       if (
+        proof.nonce &&
         !(await consumeNonce(tx, {
           nonce: proof.nonce!,
           inboxId: params.ownerId,
@@ -321,7 +346,9 @@ export class ClaimFlow {
         const field = proof.purpose === "CloneAgent" ? "owner_signature" : "signature";
         throw nonceUsed(`${field}.nonce`);
       }
-      return found(await claimWithinCaps(tx, params, this.deps.limits));
+      const instance = found(await claimWithinCaps(tx, params, this.deps.limits));
+      if (!capped) return { instance };
+      return { instance, reserved: await reserveSpend(tx, instance.id, spend, this.deps.budget) };
     });
   }
 

@@ -10,6 +10,7 @@ import {
   SignedTemplateSchema,
   type SignedTemplate,
   type Template,
+  type ToolGrant,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   DEFAULT_MODEL,
@@ -25,6 +26,8 @@ export interface TemplateWithRelease {
   template: Template;
   release: SignedTemplate;
   bases: SignedTemplate[];
+  /** What the operators let the pool pay for under it (docs/limits.md); none when unset. */
+  grant?: ToolGrant | undefined;
 }
 
 /** Reads templates (TemplateReleaseService); who may use one is decided by the claim (claim-request.ts visibleTo). */

@@ -329,6 +329,26 @@ export class Attestations extends Migration {
   }
 }
 
+/**
+ * What the pool pays for (docs/limits.md, budget/budget-sql.ts): the spend of
+ * each day (UTC) in all, and with each agent the grant it counts against and
+ * how many tools it holds under it (its quota counts the live ones).
+ */
+export class PoolBudget extends Migration {
+  override up(): void {
+    this.addSql(`create table pool_budget_days (
+      day date primary key,
+      funds_wei numeric(78, 0) not null default 0,
+      tools integer not null default 0
+    )`);
+    this.addSql(`alter table instances add column grant_subject text`);
+    this.addSql(`alter table instances add column granted_tools integer not null default 0`);
+    this.addSql(
+      `create index instances_grant_live on instances (grant_subject) where grant_subject is not null and state in ('claiming', 'claimed', 'crashed')`,
+    );
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -347,4 +367,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0014_attestations", class: Attestations },
   // Claims per caller, counted where every replica sees them (docs/limits.md).
   rateCountersMigration,
+  { name: "0015_pool_budget", class: PoolBudget },
 ];

@@ -7,7 +7,7 @@ import {
   provisionedTool,
   type ToolRef,
 } from "../claim/claim-sql.js";
-import type { ToolProvider, ToolProviders } from "../providers/types.js";
+import type { ProvisionOptions, ToolProvider, ToolProviders } from "../providers/types.js";
 import { secretAad, type SecretBox } from "../secrets.js";
 
 /** A pool tool of an instance as recorded, with its credentials opened: what the instance is given. */
@@ -40,6 +40,11 @@ export class PoolTools {
     this.byName = new Map([...retired, ...providers.values()].map((p) => [p.name, p]));
   }
 
+  /** Whether new wallets can be funded here (a chain with a faucet). */
+  canFund(): boolean {
+    return this.providers.get("crypto")?.funds === true;
+  }
+
   /** The provider of a tool id, if this pool has one. */
   providerOf(toolId: string): ToolProvider | undefined {
     return this.providers.get(toolId);
@@ -52,10 +57,10 @@ export class PoolTools {
    * the provider gave both the same resource (an idempotent provider, as
    * AgentMail is by client id): giving it back would take the recorded one.
    */
-  async provision(instanceId: string, toolId: string): Promise<ProvisionedTool> {
+  async provision(instanceId: string, toolId: string, opts?: ProvisionOptions): Promise<ProvisionedTool> {
     const provider = this.providers.get(toolId);
     if (!provider) throw new Error(`this pool cannot provision tool "${toolId}"`);
-    const resource = await provider.provision(instanceId, toolId);
+    const resource = await provider.provision(instanceId, toolId, opts);
     const secret =
       Object.keys(resource.secrets).length > 0
         ? this.secrets.seal(resource.secrets, secretAad(instanceId, toolId))

@@ -1,44 +1,46 @@
-import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Chain, type Hex } from "viem";
+import { createPublicClient, createWalletClient, defineChain, http, type Chain, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { createNonceManager, jsonRpc } from "viem/nonce";
-import { ProvisioningError, type ProvisionedResource, type ToolProvider } from "./types.js";
+import { ProvisioningError, type ProvisionedResource, type ProvisionOptions, type ToolProvider } from "./types.js";
 
 export interface ChainWalletOptions {
   /** The chain's JSON-RPC endpoint: the local chain under `npm start`, any EVM chain otherwise. */
   rpcUrl: string;
-  /** The account that funds new wallets and receives what released ones held. A secret. */
+  /**
+   * The account that funds new wallets an operator's grant funds, and
+   * receives what released ones held. A secret.
+   */
   faucetKey: Hex;
-  /** What each new wallet is given; default 0.1 of the chain's coin. */
-  fundWei?: bigint;
 }
 
 /** A plain transfer's gas. */
 const TRANSFER_GAS = 21_000n;
 
 /**
- * Wallets on a real chain: a fresh key per instance, funded from the faucet
- * when it is provisioned; on release whatever it holds, less the transfer's
- * fee, goes back to the faucet. The key exists only in the instance and,
+ * Wallets on a real chain: a fresh key per instance, empty unless the claim
+ * funds it from the faucet (an operator's grant, docs/limits.md): its owner
+ * deposits. On release whatever it holds, less the transfer's fee, goes to
+ * the faucet. The key exists only in the instance and,
  * sealed, in the tool's row, which is how release gets it back.
  */
 export class ChainWalletProvider implements ToolProvider {
   readonly toolId = "crypto";
   readonly name = "chain-wallet";
-  private readonly fundWei: bigint;
+  readonly funds = true;
   private readonly read;
   private readonly faucet;
 
   constructor(private readonly opts: ChainWalletOptions) {
-    this.fundWei = opts.fundWei ?? parseEther("0.1");
-    // Many claims fund at once: the faucet's nonces are handed out in this process, not read from the chain each time.
-    // Its own counter, not viem's shared one: that one remembers the last nonce per address and chain id for the
-    // whole process, and a second chain with the same id (another local chain) would get nonces it never reaches.
-    const account = privateKeyToAccount(opts.faucetKey, { nonceManager: createNonceManager({ source: jsonRpc() }) });
-    this.read = createPublicClient({ transport: http(opts.rpcUrl) });
+    const account = privateKeyToAccount(opts.faucetKey);
+    // Receipts polled every 250 ms, not viem's 4 s: a funded claim waits for its transfer to land.
+    this.read = createPublicClient({ transport: http(opts.rpcUrl), pollingInterval: 250 });
     this.faucet = { account, transport: http(opts.rpcUrl) };
   }
 
   private chainOnce: Promise<Chain> | undefined;
+  /** The faucet's next nonce, once read from the chain; unset after a failed send (read again). */
+  private nonce: number | undefined;
+  /** Sends go out one at a time, in nonce order. */
+  private sending: Promise<unknown> = Promise.resolve();
 
   /** The chain, as viem needs it to sign for it: asked once (a failed ask is asked again next time). */
   private chain(): Promise<Chain> {
@@ -63,12 +65,45 @@ export class ChainWalletProvider implements ToolProvider {
     return this.faucet.account.address;
   }
 
-  async provision(): Promise<ProvisionedResource> {
+  async provision(_instanceId: string, _toolId: string, opts: ProvisionOptions = {}): Promise<ProvisionedResource> {
     const privateKey = generatePrivateKey();
     const wallet = privateKeyToAccount(privateKey);
-    try {
+    const fundWei = opts.fundWei ?? 0n;
+    if (fundWei > 0n) await this.fund(wallet.address, fundWei);
+    return { handle: wallet.address, secrets: { private_key: privateKey } };
+  }
+
+  /**
+   * Many claims fund at once: the faucet's nonces are handed out here, one
+   * send at a time, from a counter of this provider's own. viem's nonce
+   * manager gave two concurrent sends the same nonce when a read of the
+   * pending count came back between them (measured: bench/budget.ts); its
+   * shared one also remembers nonces per address and chain id for the whole
+   * process, wrong for a second chain with the same id. Only the send waits
+   * its turn, not the transfer's receipt. Another process funding from the
+   * same faucet would collide: one faucet per claims process (docs/limits.md).
+   */
+  private send(to: Hex, wei: bigint): Promise<Hex> {
+    const turn = this.sending.then(async () => {
       const pay = createWalletClient({ ...this.faucet, chain: await this.chain() });
-      const hash = await pay.sendTransaction({ to: wallet.address, value: this.fundWei });
+      this.nonce ??= await this.read.getTransactionCount({ address: this.faucet.account.address, blockTag: "pending" });
+      try {
+        const hash = await pay.sendTransaction({ to, value: wei, nonce: this.nonce });
+        this.nonce++;
+        return hash;
+      } catch (err) {
+        this.nonce = undefined;
+        throw err;
+      }
+    });
+    this.sending = turn.catch(() => {});
+    return turn;
+  }
+
+  /** Sends `wei` from the faucet and waits for it to land. */
+  private async fund(address: Hex, wei: bigint): Promise<void> {
+    try {
+      const hash = await this.send(address, wei);
       const receipt = await this.read.waitForTransactionReceipt({ hash });
       if (receipt.status !== "success") throw new Error(`the funding transfer ${hash} failed`);
     } catch (err) {
@@ -76,7 +111,6 @@ export class ChainWalletProvider implements ToolProvider {
         cause: err,
       });
     }
-    return { handle: wallet.address, secrets: { private_key: privateKey } };
   }
 
   async release(handle: string, secrets: Readonly<Record<string, string>>): Promise<void> {

@@ -41,17 +41,15 @@ describe("providers chosen by the environment", () => {
     });
   });
 
-  it("fund wallets on a chain from its faucet", () => {
+  it("put wallets on a chain with its faucet, which funds none by itself (a grant does)", () => {
     expect(
       providerSettingsFromEnv({
         CHAIN_RPC_URL: "http://127.0.0.1:8545",
         CHAIN_FAUCET_KEY: FAUCET,
-        CHAIN_FUND_WEI: "1000",
       }).chain,
     ).toEqual({
       rpcUrl: "http://127.0.0.1:8545",
       faucetKey: FAUCET,
-      fundWei: 1000n,
     });
   });
 
@@ -71,7 +69,10 @@ describe("providers chosen by the environment", () => {
         { CHAIN_RPC_URL: "http://127.0.0.1:8545", CHAIN_FAUCET_KEY: "0xsecretkey" },
         /CHAIN_FAUCET_KEY must be 0x and 64 hex digits/,
       ],
-      [{ CHAIN_RPC_URL: "http://127.0.0.1:8545", CHAIN_FAUCET_KEY: FAUCET, CHAIN_FUND_WEI: "-1" }, /CHAIN_FUND_WEI/],
+      [
+        { CHAIN_RPC_URL: "http://127.0.0.1:8545", CHAIN_FAUCET_KEY: FAUCET, CHAIN_FUND_WEI: "1000" },
+        /CHAIN_FUND_WEI is no longer read/,
+      ],
     ];
     for (const [env, message] of bad) {
       let err: Error | undefined;

@@ -12,7 +12,7 @@ export interface ProviderSettings {
   telnyx?: TelnyxNumberOptions | undefined;
   /** Mailboxes made at AgentMail instead of locally. */
   agentmail?: AgentMailOptions | undefined;
-  /** Wallets on this chain, funded from its faucet; absent: generated keys, unfunded. */
+  /** Wallets on this chain (funded from its faucet only under a grant); absent: generated keys, off any chain. */
   chain?: ChainWalletOptions | undefined;
 }
 
@@ -65,18 +65,16 @@ export function providerSettingsFromEnv(env: Env): ProviderSettings {
     settings.emailDomain = get("EMAIL_DOMAIN");
   }
 
+  // Funding every new wallet is gone: an operator's grant says how much a template's wallets get (docs/limits.md).
+  if (get("CHAIN_FUND_WEI"))
+    throw new Error(
+      "CHAIN_FUND_WEI is no longer read: new wallets are funded only under an operator's grant (SetToolGrant, docs/limits.md); remove it",
+    );
   const rpcUrl = get("CHAIN_RPC_URL");
   if (rpcUrl) {
     const faucetKey = need("CHAIN_FAUCET_KEY", "the private key of the account that funds agents' wallets");
     if (!/^0x[0-9a-fA-F]{64}$/.test(faucetKey)) throw new Error("CHAIN_FAUCET_KEY must be 0x and 64 hex digits");
-    const fund = get("CHAIN_FUND_WEI");
-    if (fund !== undefined && !/^[1-9]\d{0,77}$/.test(fund))
-      throw new Error("CHAIN_FUND_WEI must be a whole number of wei above 0");
-    settings.chain = {
-      rpcUrl: url("CHAIN_RPC_URL", rpcUrl),
-      faucetKey: faucetKey as `0x${string}`,
-      ...(fund ? { fundWei: BigInt(fund) } : {}),
-    };
+    settings.chain = { rpcUrl: url("CHAIN_RPC_URL", rpcUrl), faucetKey: faucetKey as `0x${string}` };
   }
   return settings;
 }

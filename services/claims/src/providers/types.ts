@@ -11,12 +11,20 @@ export interface ProvisionedResource {
   secrets: Record<string, string>;
 }
 
+/** What a claim decided for one tool (budget/budget-plan.ts). */
+export interface ProvisionOptions {
+  /** A wallet: wei from the faucet, under an operator's grant; none (0) by default. */
+  fundWei?: bigint;
+}
+
 export interface ToolProvider {
   /** The tool id it provisions, as templates declare it ("sms", "email", "crypto"). */
   readonly toolId: string;
   /** Stored with each provisioned tool, e.g. "local-sms". */
   readonly name: string;
-  provision(instanceId: string, toolId: string): Promise<ProvisionedResource>;
+  /** A wallet provider that can fund what it makes (ProvisionOptions.fundWei): one on a chain, with a faucet. */
+  readonly funds?: boolean;
+  provision(instanceId: string, toolId: string, opts?: ProvisionOptions): Promise<ProvisionedResource>;
   /**
    * Frees the resource, with the secrets it was provisioned with (a wallet
    * gives its funds back with its key). Idempotent: releasing what is

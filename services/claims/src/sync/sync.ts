@@ -21,7 +21,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { compareReleaseKeys, forEachLimited, type Logger } from "@convos-pool/kit";
+import { compareReleaseKeys, forEachLimited, GRANTED_TOOLS, type Logger } from "@convos-pool/kit";
 import type { ToolRef } from "../claim/claim-sql.js";
 import type { PoolTools, ProvisionedTool } from "../pool/pool-tools.js";
 import { decodeRelease, type Release } from "../claim/release.js";
@@ -41,6 +41,12 @@ export interface SyncWorkerOptions {
   runtime: InstanceRuntime;
   /** Pool tools: provisioned and released through it alone. */
   tools: PoolTools;
+  /**
+   * Numbers and mailboxes a new version may bring without a grant (the
+   * pool's blanket allowance); any other is the operators' to allow at a
+   * claim, never added by an update (docs/limits.md). Default none.
+   */
+  withoutGrant?: readonly string[] | undefined;
   log: Logger;
   /** Calls in flight at most (a host's batch is one call); default 64. */
   concurrency?: number | undefined;
@@ -446,6 +452,11 @@ export class SyncWorker {
   private async provision(instanceId: string, toolId: string): Promise<ProvisionedTool> {
     if (!this.tools.providerOf(toolId))
       throw new SyncFailure(`the new version needs tool "${toolId}", which this pool cannot provision`);
+    // An update cannot make the pool pay: a number or mailbox comes with a claim, under a grant (docs/limits.md).
+    if ((GRANTED_TOOLS as readonly string[]).includes(toolId) && !(this.opts.withoutGrant ?? []).includes(toolId))
+      throw new SyncFailure(
+        `the new version needs tool "${toolId}", which the pool provides only at a claim, under its operators' grant: add the agent again`,
+      );
     try {
       return await this.tools.provision(instanceId, toolId);
     } catch (err) {

@@ -25,6 +25,7 @@ import { createLogger, createServiceClient, generateServiceCredentials, type Lim
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
+import { OPEN_BUDGET, type PoolBudget } from "../budget/budget-plan.js";
 import { entities } from "../db/entities.js";
 import { markIdle, registerInstance } from "../pool/instances.js";
 import { migrations } from "../db/migrations.js";
@@ -52,6 +53,10 @@ export interface StandInStackOptions {
   operators?: string[];
   /** How long the claims service's template reads serve the next claims; default the service's. */
   templateCacheMs?: number;
+  /** What the pool pays for; default OPEN_BUDGET (numbers and mailboxes without a grant, no daily caps). */
+  budget?: PoolBudget;
+  /** Wallets on this chain (its faucet funds them under a grant); default generated keys, off any chain. */
+  chain?: { rpcUrl: string; faucetKey: `0x${string}` };
 }
 
 export class StandInStack {
@@ -77,6 +82,11 @@ export class StandInStack {
   private templatesServiceClient: { close(): void } | undefined;
 
   constructor(private readonly opts: StandInStackOptions) {}
+
+  /** The claims service's budget. */
+  get budget(): PoolBudget {
+    return this.opts.budget ?? OPEN_BUDGET;
+  }
 
   async start(): Promise<void> {
     const { name } = this.opts;
@@ -119,6 +129,8 @@ export class StandInStack {
       dataDir: this.dataDir,
       smsRange,
       sync,
+      budget: this.budget,
+      ...(this.opts.chain ? { chain: this.opts.chain } : {}),
       // The tests run the sweep themselves, when their rows are ready for it.
       sweepIntervalMs: 3_600_000,
       ...(this.opts.lineageUrl ? { lineageUrl: this.opts.lineageUrl } : {}),

@@ -10,6 +10,7 @@ import {
   type TemplateReport,
 } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { ReleaseNote } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { ToolGrant } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TEMPLATE_ERRORS, badRequest, renaming, restField, type RestErrorMapping } from "./errors.js";
 import {
   ifMatch,
@@ -229,6 +230,59 @@ const diff: Handler = async (r, { templates }) => {
   };
 };
 
+function grantToJson(g: ToolGrant) {
+  return {
+    template_id: g.templateId || null,
+    creator_id: g.creatorId || null,
+    tools: g.tools,
+    fund_wei: g.fundWei,
+    max_live_tools: g.maxLiveTools,
+    operator_id: g.operatorId,
+    granted_at: iso(g.grantedAt),
+  };
+}
+
+/**
+ * An operator lets the pool pay for numbers, mailboxes and wallet funding
+ * under a template or a creator (SetToolGrant, docs/limits.md): `{operator_id,
+ * template_id | creator_id, tools, fund_wei, max_live_tools, signature}`; no
+ * tools and no funding takes it back (`{grant: null}`).
+ */
+const setToolGrant: Handler = async (r, { curation }) => {
+  query(r, []);
+  const body = await r.body([
+    "operator_id",
+    "template_id",
+    "creator_id",
+    "tools",
+    "fund_wei",
+    "max_live_tools",
+    "signature",
+  ]);
+  const res = await curation.setToolGrant(
+    {
+      operatorId: body.string("operator_id"),
+      templateId: body.string("template_id", ""),
+      creatorId: body.string("creator_id", ""),
+      tools: body.strings("tools") ?? [],
+      fundWei: body.string("fund_wei", "0"),
+      maxLiveTools: body.integer("max_live_tools", 0, 0),
+      signature: signatureOf(body),
+    },
+    r.call,
+  );
+  return { status: 200, body: { grant: res.grant ? grantToJson(res.grant) : null } };
+};
+
+const listToolGrants: Handler = async (r, { curation }) => {
+  const q = query(r, ["limit", "cursor"]);
+  const res = await curation.listToolGrants(
+    { pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
+    r.call,
+  );
+  return { status: 200, body: { grants: res.grants.map(grantToJson), next_cursor: nextCursor(res.nextPageToken) } };
+};
+
 const releaseNotes: Handler = async (r, { templates }) => {
   const q = query(r, ["limit", "cursor"]);
   const res = await templates.listReleaseNotes(
@@ -251,6 +305,8 @@ export const CURATION_ROUTES: Route[] = [
   ["DELETE", "/featured/:id", setFeatured(false), TEMPLATE_ERRORS],
   ["GET", "/featured", listFeatured, TEMPLATE_ERRORS],
   ["GET", "/curation-log", curationLog, BY_TEMPLATE_QUERY],
+  ["PUT", "/tool-grants", setToolGrant, TEMPLATE_ERRORS],
+  ["GET", "/tool-grants", listToolGrants, TEMPLATE_ERRORS],
   ["GET", "/templates/:id/diff", diff, TEMPLATE_ERRORS],
   ["GET", "/templates/:id/notes", releaseNotes, TEMPLATE_ERRORS],
 ];

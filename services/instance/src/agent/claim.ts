@@ -107,6 +107,11 @@ export class Claim {
     await agent.ws.writeJson(FILES.state, convo);
     agent.convo = convo;
     await this.conversation.listen(group);
+    // Its wallet starts empty: its owner learns where to fund it, and what it holds (docs/limits.md).
+    void agent.toolbox
+      .walletNotice()
+      .then((text) => text && group.sendText(text))
+      .catch((err: unknown) => agent.log.warn("could not tell its owner about its wallet", { err }));
     await this.inheritance.awaitSummary();
     agent.log.info("instance joined its conversation", {
       conversationId: group.id,

@@ -150,6 +150,21 @@ export class AgentTools {
     return new MailClient({ ...this.env.mail!, address, password: secrets.password! });
   }
 
+  /**
+   * What its owner is told when it joins (docs/limits.md, "What the pool
+   * pays for"): its wallet's address and balance, and that the owner funds
+   * it; undefined without a wallet on a chain. A balance that cannot be read
+   * is said so.
+   */
+  async walletNotice(): Promise<string | undefined> {
+    if (!this.usable.includes("crypto")) return undefined;
+    const balance = await this.wallet.balance().then(formatWei, () => "an amount I cannot read just now");
+    return (
+      `My wallet is ${this.wallet.address}; it holds ${balance}. ` +
+      `To let me pay for you, my owner sends coins to that address; every payment from it is my owner's to allow.`
+    );
+  }
+
   private get wallet(): WalletTool {
     return (this.walletTool ??= new WalletTool(this.env.chain!.rpcUrl, this.secrets.crypto!.private_key!));
   }

@@ -97,6 +97,11 @@ export class AgentToolbox {
   }
 
   /** Its level (L1 while it holds nothing). */
+  /** Its wallet's address and balance, for its owner (AgentTools.walletNotice); undefined without a wallet. */
+  walletNotice(): Promise<string | undefined> {
+    return this.tools?.walletNotice() ?? Promise.resolve(undefined);
+  }
+
   get level(): TrustLevel {
     return this.trust?.level ?? TrustLevel.OBSERVER;
   }
