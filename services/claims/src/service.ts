@@ -5,6 +5,7 @@ import {
   InstanceServiceSetTrustLevelRequestSchema,
   InstanceServiceSetPermissionsRequestSchema,
   InstanceServiceSetParticipationRequestSchema,
+  InstanceServiceWithdrawTransferRequestSchema,
   ListActivityRequestSchema,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
@@ -15,6 +16,7 @@ import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/conv
 import { type TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   callerInboxId,
+  failedPrecondition,
   type FieldViolationInfo,
   INBOX_ID_PATTERN,
   invalidArgument,
@@ -43,6 +45,7 @@ import {
   offerTransfer,
   setAgentSetting,
   setTrustLevel,
+  withdrawTransfer as withdrawOffer,
   type SettingColumn,
 } from "./claim/claim-sql.js";
 import {
@@ -222,6 +225,55 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
           throw nonceUsed("owner_signature.nonce");
         }
         if (!(await offerTransfer(tx, req.instanceId, owner, offer))) throw notFound(`instance ${req.instanceId}`);
+      });
+      return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
+    },
+
+    /**
+     * The owner takes back the open offer: the agent voids it first (it
+     * checks the owner's signature naming the offer's inbox), then the pool
+     * forgets it. Without an open offer: FAILED_PRECONDITION to the owner's
+     * session, NOT_FOUND to anyone else.
+     */
+    async withdrawTransfer(req, ctx) {
+      if (!req.ownerSignature)
+        throw unauthenticated("owner_signature: required: the agent checks the owner's WithdrawTransfer itself");
+      const instance = await getInstance(deps.em.fork(), req.instanceId);
+      const offer = instance?.pendingTransfer;
+      // Without an offer there is nothing the signature could name: only the owner's session learns why.
+      if (!offer) {
+        if (instance?.ownerId && callerInboxId(ctx) === instance.ownerId)
+          throw failedPrecondition(`instance ${req.instanceId} has no open transfer offer`);
+        throw notFound(`instance ${req.instanceId}`);
+      }
+      const { nonce } = await proveOwner(
+        deps.verifier,
+        { instanceId: req.instanceId, ownerId: instance?.ownerId },
+        callerInboxId(ctx),
+        {
+          operation: "WithdrawTransfer",
+          fields: { newOwnerId: offer.newOwnerId },
+          signature: req.ownerSignature,
+        },
+      );
+      const owner = instance!.ownerId!;
+      const ref = await agentForFlow(deps.em.fork(), instance!.id);
+      if (!ref) throw notFound(`instance ${req.instanceId}`);
+      await deps.flow.withdrawTransfer(
+        ref,
+        create(InstanceServiceWithdrawTransferRequestSchema, {
+          ownerId: owner,
+          newOwnerId: offer.newOwnerId,
+          signature: req.ownerSignature,
+        }),
+      );
+      await deps.em.fork().transactional(async (tx) => {
+        if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "WithdrawTransfer" }))) {
+          throw nonceUsed("owner_signature.nonce");
+        }
+        if (!(await withdrawOffer(tx, instance!.id, owner, offer.newOwnerId))) {
+          throw new ConnectError("the offer changed while it was being withdrawn; read the agent", Code.Aborted);
+        }
       });
       return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
     },

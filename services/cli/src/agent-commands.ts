@@ -163,6 +163,17 @@ export async function transferAgent(ctx: Context, id: string, newOwnerId: string
   return (await request(ctx, "POST", `${agentPath(id)}/transfer`, { body })).body;
 }
 
+/** Withdraws my open offer of an agent (WithdrawTransfer naming the inbox it is offered to, read from the agent). */
+export async function withdrawTransfer(ctx: Context, id: string): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { pending_owner_id?: string };
+  if (!agent.pending_owner_id) throw new CliError(`agent ${id} has no open transfer offer`);
+  const fields = { instanceId: id, newOwnerId: agent.pending_owner_id };
+  const ownerSignature = await signRest(key, "WithdrawTransfer", fields, nowSeconds(ctx));
+  return (await request(ctx, "DELETE", `${agentPath(id)}/transfer`, { body: { owner_signature: ownerSignature } }))
+    .body;
+}
+
 /**
  * Accepts an agent offered to the key's inbox: reads it (the inbox it is
  * offered to may) to learn whose it is, signs AcceptAgent naming that owner.

@@ -211,6 +211,12 @@ export const COMMANDS = {
     synopsis: "ID INBOX_ID",
     summary: "offer my agent to another inbox; it is theirs once they accept",
   },
+  "withdraw-transfer": {
+    args: ["ID"],
+    options: [],
+    synopsis: "ID",
+    summary: "take back my open offer of this agent; the agent voids it too",
+  },
   accept: { args: ["ID"], options: [], synopsis: "ID", summary: "accept an agent offered to me" },
   trust: {
     args: ["ID", "LEVEL"],

@@ -147,6 +147,8 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       });
     case "transfer":
       return cmd.transferAgent(ctx, id, a.INBOX_ID as string);
+    case "withdraw-transfer":
+      return cmd.withdrawTransfer(ctx, id);
     case "accept":
       return cmd.acceptAgent(ctx, id);
     case "trust":

@@ -521,6 +521,32 @@ describe("REST", () => {
       token: await session(owner),
     });
     expect(noSig.status).toBe(401);
+    // Offered, then withdrawn by the owner (a stranger's withdrawal is a 404): the heir has nothing to accept.
+    const offer = async () =>
+      rest("POST", `/api/pool/agents/${id}/transfer`, {
+        body: {
+          new_owner_id: heir.inboxId,
+          owner_signature: await sig(owner, "TransferAgent", { instanceId: id, newOwnerId: heir.inboxId }),
+        },
+      });
+    expect((await offer()).status).toBe(200);
+    const stranger = newIdentity();
+    const strangers = await rest("DELETE", `/api/pool/agents/${id}/transfer`, {
+      body: { owner_signature: await sig(stranger, "WithdrawTransfer", { instanceId: id, newOwnerId: heir.inboxId }) },
+    });
+    expect(strangers.status).toBe(404);
+    const withdrawn = await rest("DELETE", `/api/pool/agents/${id}/transfer`, {
+      body: { owner_signature: await sig(owner, "WithdrawTransfer", { instanceId: id, newOwnerId: heir.inboxId }) },
+    });
+    expect(withdrawn.status, JSON.stringify(withdrawn.json)).toBe(200);
+    expect(withdrawn.json).toMatchObject({ owner_id: owner.inboxId, pending_owner_id: "" });
+    expect(host.callsOf(id)).toContain("withdraw");
+    const none = await rest("DELETE", `/api/pool/agents/${id}/transfer`, {
+      token: await session(owner),
+      body: { owner_signature: await sig(owner, "WithdrawTransfer", { instanceId: id, newOwnerId: heir.inboxId }) },
+    });
+    expect(none.status).toBe(422);
+    await new Promise((r) => setTimeout(r, 1_100)); // a new offer is signed in a later second than the withdrawal
     const offered = await rest("POST", `/api/pool/agents/${id}/transfer`, {
       body: {
         new_owner_id: heir.inboxId,

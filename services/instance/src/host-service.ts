@@ -121,6 +121,10 @@ export function createInstanceService(
     async cloneSummary(req, ctx) {
       return pick(ctx).cloneSummary(req, ctx.signal);
     },
+    async withdrawTransfer(req, ctx) {
+      await pick(ctx).withdrawTransfer(req);
+      return {};
+    },
     async transferOwner(req, ctx) {
       await pick(ctx).transferOwner(req);
       return {};

@@ -117,6 +117,13 @@ export const SIGNED_TYPES = {
     { name: "fromOwnerId", type: "string" },
     ...envelope,
   ],
+  // The owner takes back an open offer: every offer of theirs to newOwnerId made before this one is void.
+  WithdrawTransfer: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "newOwnerId", type: "string" },
+    ...envelope,
+  ],
   // The owner sets the agent's trust level (1 to 4) and, for level 4, its
   // daily spending limit in wei (0 otherwise); the agent checks it itself.
   SetTrustLevel: [

@@ -116,6 +116,7 @@ type Step =
   | "update"
   | "update-answer"
   | "transfer"
+  | "withdraw"
   | "trust"
   | "permissions"
   | "participation";
@@ -388,6 +389,11 @@ export class StandInHost {
           // Takes any transfer: the real instance's checks are tested with the real host (clone-e2e.int.test.ts).
           transferOwner: (_req, ctx) => {
             host.step("transfer", host.headerId(ctx));
+            return {};
+          },
+          // Takes any withdrawal: the real instance's check is tested with the real host (badge-e2e.int.test.ts).
+          withdrawTransfer: (_req, ctx) => {
+            host.step("withdraw", host.headerId(ctx));
             return {};
           },
           // The level's bounds as an instance checks them; not the owner's signature (the claims service checks it

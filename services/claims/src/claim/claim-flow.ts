@@ -25,6 +25,7 @@ import {
   type InstanceServiceSetTrustLevelRequest,
   type InstanceServiceSetPermissionsRequest,
   type InstanceServiceSetParticipationRequest,
+  type InstanceServiceWithdrawTransferRequest,
   type ListActivityRequest,
   type ListActivityResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
@@ -444,6 +445,11 @@ export class ClaimFlow {
     return askAgent("the transfer", () =>
       this.deps.runtime.transferOwner(instance, create(TransferOwnerRequestSchema, req)),
     );
+  }
+
+  /** Asks the agent to void the owner's offers to one inbox (it checks the signature); the caller forgets the offer after. */
+  withdrawTransfer(instance: InstanceRef, req: InstanceServiceWithdrawTransferRequest): Promise<void> {
+    return askAgent("the withdrawal", () => this.deps.runtime.withdrawTransfer(instance, req));
   }
 
   /** Asks the agent to take the owner's new trust level (it checks the signature and the template's highest); the caller records it after. */

@@ -266,6 +266,22 @@ export async function setAgentSetting(
   return res.affectedRows === 1;
 }
 
+/** The owner's offer to `newOwnerId` forgotten (the agent already voided it): false when it is not open. */
+export async function withdrawTransfer(
+  em: EntityManager,
+  instanceId: string,
+  ownerId: string,
+  newOwnerId: string,
+): Promise<boolean> {
+  const res = await em.execute<RunResult>(
+    `update instances set pending_transfer = null, updated_at = now()
+     where id = ? and owner_id = ? and pending_transfer->>'newOwnerId' = ? and state in ('claimed', 'crashed')`,
+    [instanceId, ownerId, newOwnerId],
+    "run",
+  );
+  return res.affectedRows === 1;
+}
+
 /** The new owner takes it (the agent already did): false when the offer changed meanwhile. */
 export async function completeTransfer(
   em: EntityManager,

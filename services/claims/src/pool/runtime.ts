@@ -10,6 +10,7 @@ import type {
   ListActivityResponse,
   ToolCredential,
   TransferOwnerRequest,
+  InstanceServiceWithdrawTransferRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
@@ -95,6 +96,8 @@ export interface InstanceRuntime {
   cloneSummary(parent: InstanceRef, req: CloneSummaryRequest): Promise<{ entries: number; via: string }>;
   /** Hands an agent to its new owner; it checks both signatures itself. */
   transferOwner(instance: InstanceRef, req: TransferOwnerRequest): Promise<void>;
+  /** Voids the owner's offers to one inbox; it checks the owner's signature itself. */
+  withdrawTransfer(instance: InstanceRef, req: InstanceServiceWithdrawTransferRequest): Promise<void>;
   /** The owner's new trust level, which the agent checks and enforces itself. */
   setTrustLevel(
     instance: InstanceRef,
@@ -439,6 +442,10 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
 
   async transferOwner(instance: InstanceRef, req: TransferOwnerRequest): Promise<void> {
     await this.client(instance.hostUrl).transferOwner(req, this.call(instance, 15_000));
+  }
+
+  async withdrawTransfer(instance: InstanceRef, req: InstanceServiceWithdrawTransferRequest): Promise<void> {
+    await this.client(instance.hostUrl).withdrawTransfer(req, this.call(instance, 15_000));
   }
 
   async setTrustLevel(

@@ -114,6 +114,19 @@ const transferAgent: Handler = async (r, deps) => {
   return { status: 200, body: instanceToJson(res.instance!) };
 };
 
+/**
+ * The owner withdraws the agent's open transfer offer: `{owner_signature}`
+ * (WithdrawTransfer naming the offer's inbox; required even with a session:
+ * the agent checks it). Answers the agent, with no pending owner.
+ */
+const withdrawTransfer: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
+  const res = await claims.withdrawTransfer({ instanceId: r.id, ownerSignature }, r.call);
+  return { status: 200, body: instanceToJson(res.instance!) };
+};
+
 /** The inbox an agent was offered to takes it: `{signature}` (AcceptAgent). Answers the agent, now theirs. */
 const acceptAgent: Handler = async (r, deps) => {
   const claims = claimsOf(deps);
@@ -227,6 +240,7 @@ export const AGENT_ROUTES: Route[] = [
   ["PUT", "/agents/:id/pin", pinAgent, AGENT_ERRORS],
   ["DELETE", "/agents/:id", removeAgent, AGENT_ERRORS],
   ["POST", "/agents/:id/transfer", transferAgent, AGENT_ERRORS],
+  ["DELETE", "/agents/:id/transfer", withdrawTransfer, AGENT_ERRORS],
   ["POST", "/agents/:id/accept", acceptAgent, AGENT_ERRORS],
   ["PUT", "/agents/:id/trust", setTrust, AGENT_ERRORS],
   ["PUT", "/agents/:id/permissions", setPermissions, PERMISSIONS_ERRORS],

@@ -33,6 +33,7 @@ import type {
   InstanceServiceUpdateTemplateRequest,
   ListActivityRequest,
   TransferOwnerRequest,
+  InstanceServiceWithdrawTransferRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { SignedTemplate, TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { InviteGuard } from "../abandoned.js";
@@ -262,6 +263,10 @@ export class AgentInstance implements PatternAgent {
       // Its certificate names its owner and carries the transfer: members see the new one.
       await this.profile.republish().catch((err: unknown) => this.agent.log.warn("profile not republished", { err }));
     });
+  }
+
+  withdrawTransfer(req: InstanceServiceWithdrawTransferRequest): Promise<void> {
+    return this.call(() => this.owner.withdrawTransfer(req));
   }
 
   setTrustLevel(req: InstanceServiceSetTrustLevelRequest): Promise<TrustFile> {

@@ -57,4 +57,20 @@ describe("a transfer's checks before any signature", () => {
     expect(await code(() => planTransfer(OWNER, request({ newOwnerId: OWNER }), NOW))).toBe("InvalidArgument");
     expect(await code(() => planTransfer(OWNER, request({ newOwnerId: "not-an-inbox" }), NOW))).toBe("InvalidArgument");
   });
+
+  it("refuses an offer its owner withdrew: signed at or before the withdrawal to that inbox, not after, not to another", async () => {
+    const withdrawn = { [NEXT]: NOW - 600 };
+    expect(await code(() => planTransfer(OWNER, request({ offeredAt: NOW - 3600 }), NOW, withdrawn))).toBe(
+      "PermissionDenied",
+    );
+    expect(await code(() => planTransfer(OWNER, request({ offeredAt: NOW - 600 }), NOW, withdrawn))).toBe(
+      "PermissionDenied",
+    );
+    expect(planTransfer(OWNER, request({ offeredAt: NOW - 599 }), NOW, withdrawn)).toEqual({
+      done: false,
+      offeredAt: NOW - 599,
+    });
+    const other = "3e47".padEnd(64, "0");
+    expect(planTransfer(OWNER, request({ newOwnerId: other }), NOW, withdrawn)).toMatchObject({ done: false });
+  });
 });

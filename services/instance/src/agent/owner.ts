@@ -26,6 +26,7 @@ import type {
   InstanceServiceSetParticipationRequest,
   InstanceServiceSetPermissionsRequest,
   InstanceServiceSetTrustLevelRequest,
+  InstanceServiceWithdrawTransferRequest,
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { MemoryAccess } from "../memory-service.js";
@@ -56,6 +57,7 @@ export function planTransfer(
   ownerId: string,
   req: Pick<TransferOwnerRequest, "ownerId" | "newOwnerId" | "offer">,
   nowSeconds: number,
+  withdrawn: Readonly<Record<string, number>> = {},
 ): { done: true } | { done: false; offeredAt: number } {
   if (!INBOX_ID_PATTERN.test(req.newOwnerId))
     throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
@@ -65,6 +67,9 @@ export function planTransfer(
   const offeredAt = Number(req.offer?.issuedAt ?? 0n);
   if (offeredAt < nowSeconds - TRANSFER_OFFER_MAX_AGE_SECONDS)
     throw unauthenticated("offer.issued_at: the offer is older than 7 days; offer again");
+  const withdrawnAt = withdrawn[req.newOwnerId];
+  if (withdrawnAt !== undefined && offeredAt <= withdrawnAt)
+    throw permissionDenied("offer: the owner withdrew it; offer again");
   return { done: false, offeredAt };
 }
 
@@ -90,7 +95,7 @@ export class OwnerOperations {
   async transferOwner(req: TransferOwnerRequest): Promise<void> {
     const agent = this.agent;
     const config = this.claimedConfig();
-    const plan = planTransfer(config.ownerId, req, Date.now() / 1000);
+    const plan = planTransfer(config.ownerId, req, Date.now() / 1000, config.withdrawnOffers);
     if (plan.done) return;
     const verifier = await agent.deps.verifier();
     await verifier.verify(
@@ -119,10 +124,35 @@ export class OwnerOperations {
       acceptance: req.acceptance,
     });
     const transfers = [...(config.transfers ?? []), toJson(TransferProofSchema, transfer)];
-    const next = { ...config, ownerId: req.newOwnerId, transfers };
+    // The old owner's withdrawals go with them: only the owner's own offers count.
+    const { withdrawnOffers: _, ...kept } = config;
+    const next = { ...kept, ownerId: req.newOwnerId, transfers };
     await agent.ws.writeJson(FILES.config, next);
     agent.config = next;
     agent.log.info("owner changed", { fromOwnerId: config.ownerId, ownerId: req.newOwnerId });
+  }
+
+  /**
+   * The owner's WithdrawTransfer, checked here: every offer of theirs to
+   * `new_owner_id` signed at or before it is void from now on, whoever kept it.
+   */
+  async withdrawTransfer(req: InstanceServiceWithdrawTransferRequest): Promise<void> {
+    const agent = this.agent;
+    const config = this.claimedConfig();
+    if (!INBOX_ID_PATTERN.test(req.newOwnerId))
+      throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
+    await checkOwnerSignature(
+      await this.ownerCheck(config),
+      req.ownerId,
+      "WithdrawTransfer",
+      { newOwnerId: req.newOwnerId },
+      req.signature,
+    );
+    const withdrawnOffers = { ...config.withdrawnOffers, [req.newOwnerId]: Number(req.signature!.issuedAt) };
+    const next = { ...config, withdrawnOffers };
+    await agent.ws.writeJson(FILES.config, next);
+    agent.config = next;
+    agent.log.info("transfer offer withdrawn", { newOwnerId: req.newOwnerId });
   }
 
   /** The owner's SetTrustLevel, checked here: their signature, once, in time, within the template's highest level. */

@@ -39,6 +39,8 @@ export interface InstanceConfig {
   ownerProof?: { ownerId: string; proof: JsonValue };
   /** Every change of owner it checked (convos.pool.v1.TransferProof), oldest first: its certificate's chain from the first owner. */
   transfers?: JsonValue[];
+  /** The owner's withdrawn transfer offers: to whom, and up to when they were signed (unix seconds). */
+  withdrawnOffers?: Record<string, number>;
   configuredAt: string;
   /** When the last UpdateTemplate was applied. */
   updatedAt?: string;
