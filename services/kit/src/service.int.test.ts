@@ -18,7 +18,7 @@ describe("runService", () => {
        });`,
     );
     const run = spawnSync(process.execPath, ["--import", "tsx", main], {
-      env: { ...process.env, LOG_LEVEL: "info" },
+      env: { ...process.env, LOG_LEVEL: "info", POOL_METRICS_TOKEN: "a metrics token long enough" },
       encoding: "utf8",
     });
     expect(run.status).toBe(2);
