@@ -161,8 +161,9 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     await new Promise((r) => setTimeout(r, 2_500));
     // Past the grant now: what stops this claim is its invite, not the pool's budget.
     const past = await claim();
-    expect(past.status).not.toBe(429);
-    expect(await past.text()).not.toContain("pool pays for");
+    const pastBody = await past.text();
+    expect(past.status, pastBody).toBe(400);
+    expect(JSON.parse(pastBody)).toMatchObject({ error: { field: "conversation_invite" } });
     // An owner's own funded account on the local chain, to deposit into an agent's empty wallet.
     const balance = await fetch(pool.chainRpcUrl, {
       method: "POST",

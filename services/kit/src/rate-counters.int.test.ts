@@ -157,4 +157,26 @@ describe("rate counters in the embedded database", () => {
     expect(results.filter((r) => r === "ok")).toHaveLength(3);
     expect(results.filter((r) => r === "claims per client address")).toHaveLength(3);
   });
+
+  it("counts for several limits at once, as the gateway of npm start does (its connections share the one session)", async () => {
+    const rates = postgresRates(db.em);
+    const limits = ["sign-ins", "claims", "template writes"].map(
+      (name) => new RateLimit(`${name} per client address`, { points: 2, seconds: 60 }, rates),
+    );
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => outcome(limits[i % 3]!.take(`10.0.0.${i % 2}`))),
+    );
+    expect(results.filter((r) => r.startsWith("error"))).toEqual([]);
+    expect(results.filter((r) => r === "ok")).toHaveLength(12);
+    // Each limit and address its own count: a third take of one is refused.
+    expect(await outcome(limits[1]!.take("10.0.0.1"))).toBe("claims per client address");
+    // The pool's one connection closes when idle and a new one opens on the same session, where the
+    // statements the old one prepared still are: the counters must not trip over them.
+    const pool = (await db.em.getConnection().getNativeClient()) as {
+      connect(): Promise<{ release(destroy?: boolean): void }>;
+    };
+    (await pool.connect()).release(true);
+    await new Promise((r) => setTimeout(r, 500)); // the server frees its one slot
+    expect(await outcome(limits[0]!.take("10.0.0.9"))).toBe("ok");
+  });
 });

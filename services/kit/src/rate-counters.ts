@@ -54,7 +54,12 @@ interface Query {
 export function postgresRates(em: EntityManager): RateStore {
   const connection = em.getConnection();
   // A client in the library's terms: anything with query(); the pool is the ORM's, made on its first use.
-  const client = { query: async (q: Query) => (await connection.getNativeClient()).query(q) };
+  // Unnamed statements: the embedded database keeps one session under every connection the pool opens in
+  // turn, so a statement the library named on one would already exist for the next (42P05).
+  const client = {
+    query: async ({ text, values }: Query) =>
+      (await connection.getNativeClient()).query(values ? { text, values } : { text }),
+  };
   return {
     limiter: (prefix, rate) =>
       new RateLimiterPostgres({
