@@ -249,6 +249,31 @@ describe("rollback", () => {
     expect((await claimBy(newIdentity(), t.id)).instanceId).toBe(idle);
   });
 
+  it("a provider that cannot give back what it made as the claim fails: the instance is left to the sweep, which gives it back once the provider answers", async () => {
+    const [idle] = await seedIdle(1);
+    const broken = `${mailboxRoot()}.moved`;
+    await rename(mailboxRoot(), broken).catch(() => {});
+    await writeFile(mailboxRoot(), "not a directory");
+    // The numbers' store refuses every release meanwhile, as a provider that is away.
+    await sql.query(`create or replace function refuse_release() returns trigger language plpgsql as $$
+      begin raise exception 'numbers away'; end $$`);
+    await sql.query(`create trigger refuse_release before update on sms_numbers
+      for each row when (new.instance_id is null) execute function refuse_release()`);
+    try {
+      await expectCode(claimBy(newIdentity(), t.id), Code.Unavailable);
+      expect(await instanceRow(idle!)).toMatchObject({ state: "claiming" });
+    } finally {
+      await sql.query(`drop trigger refuse_release on sms_numbers; drop function refuse_release()`);
+      await rm(mailboxRoot(), { force: true });
+      await rename(broken, mailboxRoot()).catch(() => {});
+    }
+    expect((await leftovers(idle!)).numbers).toBe(1);
+    await sql.query(`update instances set claim_started_at = now() - interval '1 hour' where id = $1`, [idle]);
+    expect((await claims.flow.sweep()).staleClaims).toBe(1);
+    expect(await leftovers(idle!)).toMatchObject({ tools: 0, numbers: 0 });
+    expect((await instanceRow(idle!)).state).toBe("dead");
+  });
+
   it("SMS numbers used up: RESOURCE_EXHAUSTED, nothing provisioned, instance idle", async () => {
     const [idle] = await seedIdle(1);
     await sql.query(`update sms_numbers set instance_id = 'hog', allocated_at = now() where instance_id is null`);
@@ -621,6 +646,29 @@ describe("a claim's outcome is never lost", () => {
     expect(host.callsOf(idle!)).toContain("release");
     const err = await expectCode(client.claim(req, as(owner)), Code.Aborted);
     expect(err.message).toMatch(/stopped before it finished/);
+  });
+
+  it("a dead instance still holding a tool (its release failed while the database was away, not even marked failed) has it released by the sweep, after the grace its own release has", async () => {
+    const [dead] = await seedIdle(1);
+    const [{ number }] = (
+      await sql.query(
+        `update sms_numbers set instance_id = $1, allocated_at = now() where number = (select min(number) from sms_numbers where instance_id is null) returning number`,
+        [dead],
+      )
+    ).rows;
+    await sql.query(
+      `insert into provisioned_tools (instance_id, tool_id, provider, handle) values ($1, 'sms', 'local-sms', $2)`,
+      [dead, number],
+    );
+    await sql.query(`update instances set state = 'dead', updated_at = now() where id = $1`, [dead]);
+    // Just dead: its own removal or rollback may still be releasing it.
+    expect((await claims.flow.sweep()).toolsReleased).toBe(0);
+    await sql.query(`update instances set updated_at = now() - interval '31 seconds' where id = $1`, [dead]);
+    expect((await claims.flow.sweep()).toolsReleased).toBe(1);
+    expect((await sql.query(`select 1 from provisioned_tools where instance_id = $1`, [dead])).rowCount).toBe(0);
+    expect((await sql.query(`select instance_id from sms_numbers where number = $1`, [number])).rows).toEqual([
+      { instance_id: null },
+    ]);
   });
 
   it("a claim in flight keeps its lease past the lease's length: its process renews it", {

@@ -394,7 +394,14 @@ export class ClaimFlow {
     let toolsReleased = true;
     for (const t of [...tools].reverse()) toolsReleased = (await this.tools.release(t)) && toolsReleased;
     // One made whose record was not written (the database away at that moment).
-    if (stage === "provision") await this.tools.releaseUnrecorded(instance.id);
+    if (stage === "provision" && !(await this.tools.releaseUnrecorded(instance.id)).complete) {
+      // Left `claiming`: once its lease lapses the stale-claim sweep asks the providers again.
+      this.deps.log.warn("claim rolled back; a provider's tools are left to the sweep", {
+        instanceId: instance.id,
+        cause,
+      });
+      return;
+    }
     let to: "idle" | "dead" = "idle";
     if (stage === "configure") {
       to = await this.deps.runtime.release(instance).then(

@@ -304,11 +304,6 @@ const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = nu
   pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = '', permissions = null, participation = null,
   grant_subject = null, granted_tools = 0`;
 
-/**
- * Rollback of a claim: the instance goes back to `idle` (clean: it was never
- * given the claim, or released it) or to `dead` (it may hold the claim's
- * state: the pool replaces it). Only while this claim still holds it.
- */
 /** Whether the instance is claimed by `ownerId` in `conversationId` (a completion whose answer was lost went through). */
 export async function isClaimedBy(
   em: EntityManager,
@@ -323,6 +318,11 @@ export async function isClaimedBy(
   return rows.length === 1;
 }
 
+/**
+ * Rollback of a claim: the instance goes back to `idle` (clean: it was never
+ * given the claim, or released it) or to `dead` (it may hold the claim's
+ * state: the pool replaces it). Only while this claim still holds it.
+ */
 export async function endClaim(
   em: EntityManager,
   p: { instanceId: string; claimId: string; to: "idle" | "dead" },
@@ -452,17 +452,34 @@ export interface ToolRef {
   secret: Uint8Array | null;
 }
 
-/** Tools to release: every tool of the given instances, or every tool whose release failed before. */
-export async function toolsToRelease(em: EntityManager, instanceIds: string[]): Promise<ToolRef[]> {
+/**
+ * Tools to release: every tool of the given instances, every tool whose
+ * release failed before, and every tool still held by an instance dead for
+ * `deadForSeconds` (a release that failed while the database was away could
+ * not even be marked failed; the wait keeps the sweep off a removal or
+ * rollback still releasing them itself). Releases are idempotent.
+ */
+export async function toolsToRelease(
+  em: EntityManager,
+  instanceIds: string[],
+  deadForSeconds?: number,
+): Promise<ToolRef[]> {
+  const of = [
+    "t.state = 'release_failed'",
+    ...(instanceIds.length > 0 ? ["t.instance_id in (?)"] : []),
+    ...(deadForSeconds !== undefined
+      ? [
+          `exists (select 1 from instances i where i.id = t.instance_id and i.state = 'dead'
+             and i.updated_at < now() - make_interval(secs => ?))`,
+        ]
+      : []),
+  ];
   const rows = await em.execute<
     { instance_id: string; tool_id: string; provider: string; handle: string; secret: Uint8Array | null }[]
   >(
-    instanceIds.length > 0
-      ? `select instance_id, tool_id, provider, handle, secret from provisioned_tools
-         where instance_id in (?) or state = 'release_failed' order by created_at limit 1000`
-      : `select instance_id, tool_id, provider, handle, secret from provisioned_tools
-         where state = 'release_failed' order by created_at limit 1000`,
-    instanceIds.length > 0 ? [instanceIds] : [],
+    `select t.instance_id, t.tool_id, t.provider, t.handle, t.secret from provisioned_tools t
+     where ${of.join(" or ")} order by t.created_at limit 1000`,
+    [...(instanceIds.length > 0 ? [instanceIds] : []), ...(deadForSeconds !== undefined ? [deadForSeconds] : [])],
   );
   return rows.map((r) => ({
     instanceId: r.instance_id,

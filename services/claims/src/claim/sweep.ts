@@ -15,10 +15,14 @@ import type { InstanceRuntime } from "../pool/runtime.js";
 /** How long a parent asked for its summary may stay pending: its owner's signature has expired by then. */
 const PENDING_INHERITANCE_SECONDS = 600;
 
+/** How long a dead instance's own removal or rollback has to release its tools before the sweep does. */
+const DEAD_HOLDER_SECONDS = 30;
+
 /**
  * Instances whose claim's lease ran out become dead (they leave the
  * conversation) and their tools are released; the claims' keys say they
- * failed; tools whose release failed before are tried again.
+ * failed; tools whose release failed before, or that a dead instance still
+ * holds, are tried again.
  */
 export async function sweepClaims(
   deps: { em: EntityManager; runtime: InstanceRuntime; tools: PoolTools; log: Logger },
@@ -36,11 +40,12 @@ export async function sweepClaims(
   const tools = await toolsToRelease(
     deps.em.fork(),
     stale.map((s) => s.id),
+    DEAD_HOLDER_SECONDS,
   );
   let released = 0;
   for (const t of tools) if (await deps.tools.release(t)) released++;
   // A tool its provider made just before the process died has no record: given back by instance.
-  for (const instance of stale) released += await deps.tools.releaseUnrecorded(instance.id);
+  for (const instance of stale) released += (await deps.tools.releaseUnrecorded(instance.id)).released;
   if (stale.length > 0 || tools.length > 0) {
     deps.log.warn("sweep", {
       staleClaims: stale.length,

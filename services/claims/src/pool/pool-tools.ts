@@ -88,14 +88,17 @@ export class PoolTools {
    * After the recorded tools of an instance that is going (a stale claim, a
    * rollback) were released: what providers still hold for it without a
    * record (made just before a claims process died) is given back too.
+   * `complete` is false when a provider could not be asked.
    */
-  async releaseUnrecorded(instanceId: string): Promise<number> {
+  async releaseUnrecorded(instanceId: string): Promise<{ released: number; complete: boolean }> {
     let released = 0;
+    let complete = true;
     for (const provider of this.byName.values()) {
       if (!provider.releaseAllOf) continue;
       try {
         released += await provider.releaseAllOf(instanceId);
       } catch (err) {
+        complete = false;
         this.log.error("could not give back what a provider holds for a gone instance", {
           instanceId,
           provider: provider.name,
@@ -104,7 +107,7 @@ export class PoolTools {
       }
     }
     if (released > 0) this.log.warn("gave back tools no record named", { instanceId, released });
-    return released;
+    return { released, complete };
   }
 
   /** Two tries, then the row stays as `release_failed` for the sweep. True once released and its row deleted. */
