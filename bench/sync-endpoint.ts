@@ -38,6 +38,7 @@ import {
   startServer,
   VerifiedReleases,
   verifyTemplateRelease,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 
 const env = (name: string) => process.env[name] ?? "";
@@ -49,7 +50,7 @@ const templates = new Map(
 );
 const base = Number(env("BENCH_BASE_VERSION"));
 const applied = new Map<string, number>();
-const signatures = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+const signatures = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
 const verifier = env("BENCH_SYNC_SHARED_CHECK") === "0" ? signatures : new VerifiedReleases({ verifier: signatures });
 const log = createLogger("sync-endpoint");
 

@@ -51,6 +51,7 @@ import {
   signOperation,
   signUpdateRelease,
   newTemplateIdentity,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/testing";
 import { SecretBox } from "@convos-pool/claims";
@@ -92,7 +93,7 @@ async function oneCheckMs(
   creator: ReturnType<typeof newIdentity>,
   content: ReturnType<typeof sampleContent>,
 ): Promise<number> {
-  const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+  const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
   const expected = newTemplateIdentity(creator.inboxId);
   const release = await signUpdateRelease(creator.account, { ...expected, version: 2n, content });
   const { operation, fields } = releaseOperation(release);

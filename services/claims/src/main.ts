@@ -1,5 +1,6 @@
 // Runs the claims service on its own (production): configuration from the environment.
 //   DATABASE_URL, PORT (7002), HOST, TEMPLATES_URL, POOL_SECRETS_KEY,
+//   POOL_ID (required) the deployment every signature names (docs/signatures.md)
 //   POOL_SERVICE_TOKEN + POOL_SERVICE_DIGESTS (its credential and every service's digest; docs/security.md),
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS),
 //   POOL_DATA_DIR (local providers' data, default .data/claims),
@@ -40,6 +41,7 @@ await runService(
       port: env.port(7002),
       host: env.host(),
       credentials: env.credentials("claims"),
+      poolId: env.poolId(),
       limits: env.limits(),
       budget: configured(() => budgetFromEnv(env.vars)),
       templatesUrl: env.required("TEMPLATES_URL", "where the template service listens, e.g. http://templates:7001"),

@@ -18,6 +18,7 @@ import {
   type ServiceCredentials,
   SIGNATURE_MAX_AGE_SECONDS,
   SignatureVerifier,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -43,6 +44,8 @@ import { DEFAULT_BUDGET, type PoolBudget } from "./budget/budget-plan.js";
 
 /** Its providers (`ProviderSettings`): local ones unless production ones are named. */
 export interface ClaimsServiceOptions extends ProviderSettings {
+  /** The pool whose signatures it accepts (POOL_ID, docs/signatures.md); default LOCAL_POOL_ID. */
+  poolId?: string | undefined;
   /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
   databaseUrl?: string | undefined;
   embeddedDir?: string | undefined;
@@ -178,6 +181,7 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       lifetime.defer(() => usageCounts.close());
       const verifier = new SignatureVerifier({
         resolver: opts.resolver ?? new DerivedInboxResolver(),
+        poolId: opts.poolId ?? LOCAL_POOL_ID,
         maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
       });
       // The one owner of pool tools: claims, rollbacks, the sweep and sync provision and release through it.

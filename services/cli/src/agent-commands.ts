@@ -19,7 +19,7 @@ import {
 import { formatActivity, type ActivityPage } from "./activity.js";
 import type { ParticipationArgs, PermissionArgs } from "./args.js";
 import { CliError } from "./errors.js";
-import { NetworkError, nowSeconds, request, type Context, type Page } from "./http.js";
+import { NetworkError, request, type Context, type Page } from "./http.js";
 import { loadKey } from "./key-store.js";
 import { signRest } from "./signing.js";
 
@@ -50,7 +50,7 @@ export async function claim(
     model,
     userConfig,
   });
-  const signature = await signRest(key, "ClaimAgent", fields, nowSeconds(ctx));
+  const signature = await signRest(ctx, key, "ClaimAgent", fields);
   const body = {
     requester: key.inbox_id,
     template_id: templateId,
@@ -86,7 +86,7 @@ export async function agent(ctx: Context, id: string): Promise<unknown> {
 /** Pins or unpins my agent, signed by the key as its owner (SetInstancePin). */
 export async function pinAgent(ctx: Context, id: string, pinned: boolean): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const ownerSignature = await signRest(key, "SetInstancePin", { instanceId: id, pinned }, nowSeconds(ctx));
+  const ownerSignature = await signRest(ctx, key, "SetInstancePin", { instanceId: id, pinned });
   return (await request(ctx, "PUT", `${agentPath(id)}/pin`, { body: { pinned, owner_signature: ownerSignature } }))
     .body;
 }
@@ -94,7 +94,7 @@ export async function pinAgent(ctx: Context, id: string, pinned: boolean): Promi
 /** Removes my agent for good, signed by the key as its owner (RemoveAgent). The server answers 204. */
 export async function removeAgent(ctx: Context, id: string): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const ownerSignature = await signRest(key, "RemoveAgent", { instanceId: id }, nowSeconds(ctx));
+  const ownerSignature = await signRest(ctx, key, "RemoveAgent", { instanceId: id });
   await request(ctx, "DELETE", agentPath(id), { body: { owner_signature: ownerSignature } });
   return { id, removed: true };
 }
@@ -139,7 +139,7 @@ export async function clone(
     userConfig: opts.config ?? {},
   };
   const { inboxId: _owner, ...signed } = cloneFields(fields);
-  const ownerSignature = await signRest(key, "CloneAgent", signed, nowSeconds(ctx));
+  const ownerSignature = await signRest(ctx, key, "CloneAgent", signed);
   const body = {
     requester: key.inbox_id,
     clone_from: parentId,
@@ -158,7 +158,7 @@ export async function clone(
 /** Offers my agent to another inbox (TransferAgent, signed as the owner); nothing changes until they accept. */
 export async function transferAgent(ctx: Context, id: string, newOwnerId: string): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const ownerSignature = await signRest(key, "TransferAgent", { instanceId: id, newOwnerId }, nowSeconds(ctx));
+  const ownerSignature = await signRest(ctx, key, "TransferAgent", { instanceId: id, newOwnerId });
   const body = { new_owner_id: newOwnerId, owner_signature: ownerSignature };
   return (await request(ctx, "POST", `${agentPath(id)}/transfer`, { body })).body;
 }
@@ -169,7 +169,7 @@ export async function withdrawTransfer(ctx: Context, id: string): Promise<unknow
   const agent = (await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { pending_owner_id?: string };
   if (!agent.pending_owner_id) throw new CliError(`agent ${id} has no open transfer offer`);
   const fields = { instanceId: id, newOwnerId: agent.pending_owner_id };
-  const ownerSignature = await signRest(key, "WithdrawTransfer", fields, nowSeconds(ctx));
+  const ownerSignature = await signRest(ctx, key, "WithdrawTransfer", fields);
   return (await request(ctx, "DELETE", `${agentPath(id)}/transfer`, { body: { owner_signature: ownerSignature } }))
     .body;
 }
@@ -186,12 +186,7 @@ export async function acceptAgent(ctx: Context, id: string): Promise<unknown> {
   };
   if (offered.pending_owner_id !== key.inbox_id)
     throw new CliError(`agent ${id} is not offered to you (${key.inbox_id})`);
-  const signature = await signRest(
-    key,
-    "AcceptAgent",
-    { instanceId: id, fromOwnerId: offered.owner_id ?? "" },
-    nowSeconds(ctx),
-  );
+  const signature = await signRest(ctx, key, "AcceptAgent", { instanceId: id, fromOwnerId: offered.owner_id ?? "" });
   return (await request(ctx, "POST", `${agentPath(id)}/accept`, { body: { signature } })).body;
 }
 
@@ -207,12 +202,11 @@ export async function setTrust(
 ): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const trustLevel = parseTrustLevel(level)!;
-  const ownerSignature = await signRest(
-    key,
-    "SetTrustLevel",
-    { instanceId: id, trustLevel, dailySpendLimitWei: dailyLimitWei ?? 0n },
-    nowSeconds(ctx),
-  );
+  const ownerSignature = await signRest(ctx, key, "SetTrustLevel", {
+    instanceId: id,
+    trustLevel,
+    dailySpendLimitWei: dailyLimitWei ?? 0n,
+  });
   const body = {
     trust_level: level,
     ...(dailyLimitWei !== undefined ? { daily_spend_limit_wei: dailyLimitWei.toString() } : {}),
@@ -259,18 +253,13 @@ export async function setPermissions(ctx: Context, id: string, given: Permission
     ? undefined
     : ((await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { permissions?: unknown }).permissions;
   const names = permissionsToSet(current, given);
-  const ownerSignature = await signRest(
-    key,
-    "SetPermissions",
-    {
-      instanceId: id,
-      memberSms: parseGrant(names.member_sms)!,
-      memberEmail: parseGrant(names.member_email)!,
-      memberCrypto: parseGrant(names.member_crypto)!,
-      outsiderReply: parseOutsiderReply(names.outsider_reply)!,
-    },
-    nowSeconds(ctx),
-  );
+  const ownerSignature = await signRest(ctx, key, "SetPermissions", {
+    instanceId: id,
+    memberSms: parseGrant(names.member_sms)!,
+    memberEmail: parseGrant(names.member_email)!,
+    memberCrypto: parseGrant(names.member_crypto)!,
+    outsiderReply: parseOutsiderReply(names.outsider_reply)!,
+  });
   const body = { ...names, owner_signature: ownerSignature };
   return (await request(ctx, "PUT", `${agentPath(id)}/permissions`, { body })).body;
 }
@@ -313,12 +302,11 @@ export async function setParticipation(ctx: Context, id: string, given: Particip
     : ((await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { participation?: unknown })
         .participation;
   const names = participationToSet(current, given);
-  const ownerSignature = await signRest(
-    key,
-    "SetParticipation",
-    { instanceId: id, mode: parseParticipationMode(names.mode)!, cooldownSeconds: names.cooldown_seconds },
-    nowSeconds(ctx),
-  );
+  const ownerSignature = await signRest(ctx, key, "SetParticipation", {
+    instanceId: id,
+    mode: parseParticipationMode(names.mode)!,
+    cooldownSeconds: names.cooldown_seconds,
+  });
   const body = { ...names, owner_signature: ownerSignature };
   return (await request(ctx, "PUT", `${agentPath(id)}/participation`, { body })).body;
 }

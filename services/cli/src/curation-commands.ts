@@ -34,7 +34,7 @@ async function operatorAction(
   text: { reason: string } | { note: string },
 ): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const signature = await signRest(key, operation, { templateId: id, ...text });
+  const signature = await signRest(ctx, key, operation, { templateId: id, ...text });
   return (await request(ctx, method, path, { body: { operator_id: key.inbox_id, ...text, signature } })).body;
 }
 
@@ -51,7 +51,7 @@ export const dismiss = (ctx: Context, id: string, note = "") =>
 export async function appeal(ctx: Context, id: string, message: string, version?: number): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
-  const signature = await signRest(key, "RequestTemplateReview", { templateId: id, version: BigInt(v), message });
+  const signature = await signRest(ctx, key, "RequestTemplateReview", { templateId: id, version: BigInt(v), message });
   return (await request(ctx, "POST", `${templatePath(id)}/review`, { body: { message, signature }, ifMatch: v })).body;
 }
 
@@ -66,7 +66,7 @@ export async function delistings(
 /** Operators: puts a template on the featured list, or (`featured` false) takes it off. */
 export async function feature(ctx: Context, id: string, featured: boolean): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const signature = await signRest(key, "SetFeatured", { templateId: id, featured });
+  const signature = await signRest(ctx, key, "SetFeatured", { templateId: id, featured });
   return (
     await request(ctx, featured ? "PUT" : "DELETE", `/api/pool/featured/${encodeURIComponent(id)}`, {
       body: { operator_id: key.inbox_id, signature },
@@ -103,7 +103,7 @@ export async function grantTools(
     fundWei: BigInt(fundWei),
     maxLiveTools: opts.maxLiveTools ?? 0,
   };
-  const signature = await signRest(key, "SetToolGrant", fields);
+  const signature = await signRest(ctx, key, "SetToolGrant", fields);
   return (
     await request(ctx, "PUT", "/api/pool/tool-grants", {
       body: {

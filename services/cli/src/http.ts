@@ -9,20 +9,9 @@ import { signRest } from "./signing.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
 
-/** Where and as whom the CLI works; built by main from options and environment. */
-export interface Context {
-  /** Gateway base URL, no trailing slash. */
-  url: string;
-  /** Absolute path of the key file; the session file sits beside it. */
-  keyFile: string;
-  /** Absolute paths of file arguments are resolved against this directory. */
-  cwd: string;
-  fetch?: typeof fetch;
-  /** Milliseconds since the epoch (tests). */
-  now?: () => number;
-  /** XMTP_API_URL: where signers' inboxes are checked (verify-agent); absent: by derivation only. */
-  xmtpApiUrl?: string;
-}
+import { nowSeconds, type Context } from "./context.js";
+
+export type { Context };
 
 export interface Reply {
   status: number;
@@ -131,7 +120,7 @@ function expiresAtString(v: unknown): string | undefined {
 /** POST /api/pool/sessions with a CreateSession signature; stores the token beside the key (0600). */
 export async function login(ctx: Context, key?: LoadedKey): Promise<{ token: string; result: LoginResult }> {
   const k = key ?? (await loadKey(ctx.keyFile));
-  const signature = await signRest(k, "CreateSession", { audience: SESSION_AUDIENCE }, nowSeconds(ctx));
+  const signature = await signRest(ctx, k, "CreateSession", { audience: SESSION_AUDIENCE });
   const reply = await send(ctx, "POST", "/api/pool/sessions", { body: { inbox_id: k.inbox_id, signature } });
   const body = reply.body as { token?: unknown; expires_at?: unknown } | undefined;
   if (!body || typeof body.token !== "string" || body.token === "") {
@@ -147,9 +136,7 @@ export async function login(ctx: Context, key?: LoadedKey): Promise<{ token: str
   return { token: body.token, result: { inbox_id: k.inbox_id, ...(expires ? { expires_at: expires } : {}) } };
 }
 
-export function nowSeconds(ctx: Context): number {
-  return Math.floor((ctx.now ?? Date.now)() / 1000);
-}
+export { nowSeconds };
 
 /** One REST call; with auth "session", a refused stored token is replaced by a fresh login once. */
 export async function request(ctx: Context, method: string, path: string, opts: RequestOptions = {}): Promise<Reply> {

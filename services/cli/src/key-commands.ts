@@ -48,5 +48,5 @@ export async function sign(ctx: Context, operation: string, fieldsJson: string):
   const key = await loadKey(ctx.keyFile);
   // A claim is signed over hashes of its invite and user config: the claim as it will be sent is easier to give.
   const fields = op === "ClaimAgent" ? parseClaimSignFields(key.inbox_id, fieldsJson) : parseSignFields(op, fieldsJson);
-  return signRest(key, op, fields);
+  return signRest(ctx, key, op, fields);
 }

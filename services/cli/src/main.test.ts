@@ -7,6 +7,8 @@ import {
   claimFields,
   cloneFields,
   jsonHash,
+  LOCAL_POOL_ID,
+  signatureDomain,
   type SignedOperation,
 } from "@convos-pool/kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -18,6 +20,8 @@ let out: string[];
 let err: string[];
 let calls: Array<{ method: string; url: string; headers: Record<string, string>; body: unknown }>;
 let replies: Array<(call: (typeof calls)[number]) => Response>;
+/** What every gateway of these tests names as its signing domain (asked once per URL, not counted in calls). */
+let domain: Record<string, unknown>;
 
 function io(extra: Partial<Io> = {}): Io {
   return {
@@ -26,6 +30,7 @@ function io(extra: Partial<Io> = {}): Io {
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
     fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+      if (String(input).endsWith("/api/pool/signing-domain")) return json(200, domain)();
       const call = {
         method: init?.method ?? "GET",
         url: String(input),
@@ -54,6 +59,7 @@ beforeEach(async () => {
   err = [];
   calls = [];
   replies = [];
+  domain = { pool_id: LOCAL_POOL_ID, ...signatureDomain(LOCAL_POOL_ID) };
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -69,9 +75,14 @@ async function keygen(): Promise<{ address: string; inbox_id: string }> {
   return id;
 }
 
-async function verify(op: SignedOperation, fields: Record<string, unknown>, signature: unknown): Promise<string> {
+async function verify(
+  op: SignedOperation,
+  fields: Record<string, unknown>,
+  signature: unknown,
+  poolId = LOCAL_POOL_ID,
+): Promise<string> {
   const s = signature as { signature: string; issued_at: number; nonce: string };
-  const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+  const verifier = new SignatureVerifier({ poolId, resolver: new DerivedInboxResolver() });
   const v = await verifier.verify(
     op,
     fields as never,
@@ -193,6 +204,27 @@ describe("local commands", () => {
       sig,
     );
     expect(address).toBe(id.address);
+  });
+
+  it("signs for the pool its gateway names, or POOL_ID's, and refuses a domain it would not build itself", async () => {
+    const id = await keygen();
+    const fields = { templateId: TEMPLATE_ID, version: 2, visibility: "public" };
+    const signed = { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 2n, visibility: "public" };
+    domain = { pool_id: "pool-east", ...signatureDomain("pool-east") };
+    const east = io({ env: { POOL_URL: "http://east.test:9999" } });
+    expect(await run(["sign", "SetTemplateVisibility", JSON.stringify(fields)], east)).toBe(0);
+    const sig = JSON.parse(stdout());
+    expect(await verify("SetTemplateVisibility", signed, sig, "pool-east")).toBe(id.address);
+    await expect(verify("SetTemplateVisibility", signed, sig)).rejects.toThrow(/in pool "local"/);
+    out = [];
+    const named = io({ env: { POOL_URL: "http://none.test:9999", POOL_ID: "pool-west" } });
+    expect(await run(["sign", "SetTemplateVisibility", JSON.stringify(fields)], named)).toBe(0);
+    expect(await verify("SetTemplateVisibility", signed, JSON.parse(stdout()), "pool-west")).toBe(id.address);
+    // A gateway whose salt is not its pool id's: nothing is signed.
+    domain = { ...signatureDomain("pool-east"), pool_id: "pool-south" };
+    const odd = io({ env: { POOL_URL: "http://south.test:9999" } });
+    expect(await run(["sign", "SetTemplateVisibility", JSON.stringify(fields)], odd)).toBe(1);
+    expect(stderr()).toMatch(/names a signing domain this CLI does not build/);
   });
 
   it("content-hash prints the hash of the filled content", async () => {

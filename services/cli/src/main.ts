@@ -37,6 +37,7 @@ export function contextOf(p: Pick<ParsedCommand, "url" | "key">, io: Io): Contex
     cwd: io.cwd,
     ...(io.fetch ? { fetch: io.fetch } : {}),
     ...(io.env.XMTP_API_URL ? { xmtpApiUrl: io.env.XMTP_API_URL } : {}),
+    ...(io.env.POOL_ID ? { poolId: io.env.POOL_ID } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { bytesToHex, sha256 } from "viem";
 import { openSealed, sealTo, verifyMemoryKey, x25519KeyPair, type SealedBoxBytes } from "@convos-pool/kit";
 import { CliError } from "./errors.js";
-import { nowSeconds, request, type Context } from "./http.js";
+import { request, type Context } from "./http.js";
 import { loadKey } from "./key-store.js";
 import { signRest } from "./signing.js";
 
@@ -54,12 +54,10 @@ const sealedFromJson = (s: SealedJson): SealedBoxBytes => ({
 export async function exportMemory(ctx: Context, id: string, file: string): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const mine = x25519KeyPair();
-  const ownerSignature = await signRest(
-    key,
-    "ExportMemory",
-    { instanceId: id, recipientKey: bytesToHex(mine.publicKey) },
-    nowSeconds(ctx),
-  );
+  const ownerSignature = await signRest(ctx, key, "ExportMemory", {
+    instanceId: id,
+    recipientKey: bytesToHex(mine.publicKey),
+  });
   const reply = (
     await request(ctx, "POST", `${agentPath(id)}/memory/export`, {
       auth: "session",
@@ -117,12 +115,10 @@ export async function importMemory(
     );
   }
   const sealed = await sealTo(memoryKey.publicKey, new TextEncoder().encode(JSON.stringify(memory)));
-  const ownerSignature = await signRest(
-    key,
-    "ImportMemory",
-    { instanceId: id, sealedDigest: sha256(sealed.ciphertext) },
-    nowSeconds(ctx),
-  );
+  const ownerSignature = await signRest(ctx, key, "ImportMemory", {
+    instanceId: id,
+    sealedDigest: sha256(sealed.ciphertext),
+  });
   return (
     await request(ctx, "POST", `${agentPath(id)}/memory/import`, {
       auth: "session",
@@ -138,12 +134,11 @@ export async function importMemory(
 export async function listMemory(ctx: Context, id: string, feedbackOnly = false): Promise<string> {
   const key = await loadKey(ctx.keyFile);
   const mine = x25519KeyPair();
-  const ownerSignature = await signRest(
-    key,
-    "ListMemory",
-    { instanceId: id, recipientKey: bytesToHex(mine.publicKey), feedbackOnly },
-    nowSeconds(ctx),
-  );
+  const ownerSignature = await signRest(ctx, key, "ListMemory", {
+    instanceId: id,
+    recipientKey: bytesToHex(mine.publicKey),
+    feedbackOnly,
+  });
   const reply = (
     await request(ctx, "POST", `${agentPath(id)}/memory/list`, {
       auth: "session",
@@ -188,12 +183,7 @@ export function taughtBy(e: ListedEntry): string {
 /** Deletes entries by id (comma-separated); prints how many went and the ids the agent did not have. */
 export async function forgetMemory(ctx: Context, id: string, entryIds: string[]): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const ownerSignature = await signRest(
-    key,
-    "ForgetMemory",
-    { instanceId: id, entryIds: entryIds.join(",") },
-    nowSeconds(ctx),
-  );
+  const ownerSignature = await signRest(ctx, key, "ForgetMemory", { instanceId: id, entryIds: entryIds.join(",") });
   return (
     await request(ctx, "POST", `${agentPath(id)}/memory/forget`, {
       auth: "session",
@@ -205,7 +195,7 @@ export async function forgetMemory(ctx: Context, id: string, entryIds: string[])
 /** Opts the agent in or out of offering and adopting learned patterns. */
 export async function setSharing(ctx: Context, id: string, offer: boolean, adopt: boolean): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const ownerSignature = await signRest(key, "SetPatternSharing", { instanceId: id, offer, adopt }, nowSeconds(ctx));
+  const ownerSignature = await signRest(ctx, key, "SetPatternSharing", { instanceId: id, offer, adopt });
   return (
     await request(ctx, "PUT", `${agentPath(id)}/pattern-sharing`, {
       auth: "session",

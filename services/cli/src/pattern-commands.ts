@@ -4,7 +4,7 @@
 // reason; the whole pool's health; and the creator's hold and decisions on
 // the lessons that would reach their template's agents, each signed.
 import { UsageError } from "./errors.js";
-import { nowSeconds, request, type Context, type Page } from "./http.js";
+import { request, type Context, type Page } from "./http.js";
 import { loadKey } from "./key-store.js";
 import { signRest } from "./signing.js";
 
@@ -33,7 +33,7 @@ export async function poolHealth(ctx: Context): Promise<unknown> {
 /** Holds lessons for my approval (`on`), or stops (`off`): signed SetPatternHold. */
 export async function setPatternHold(ctx: Context, templateId: string, hold: boolean): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const signature = await signRest(key, "SetPatternHold", { templateId, hold }, nowSeconds(ctx));
+  const signature = await signRest(ctx, key, "SetPatternHold", { templateId, hold });
   return (
     await request(ctx, "PUT", `${templatePath(templateId)}/pattern-hold`, {
       auth: "session",
@@ -63,7 +63,7 @@ export async function reviewPattern(
     throw new UsageError(`DECISION must be "approve" or "reject", got "${decision}"`);
   const approve = decision === "approve";
   const key = await loadKey(ctx.keyFile);
-  const signature = await signRest(key, "ReviewPattern", { templateId, patternId, approve }, nowSeconds(ctx));
+  const signature = await signRest(ctx, key, "ReviewPattern", { templateId, patternId, approve });
   return (
     await request(ctx, "POST", `${templatePath(templateId)}/patterns/review`, {
       auth: "session",

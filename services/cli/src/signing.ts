@@ -1,9 +1,18 @@
 // Signatures in the REST form of docs/rest.md, `{signature, issued_at,
 // nonce}`, made with the local key over the kit's EIP-712 types
 // (services/kit/src/signing.ts).
-import { SIGNED_TYPES, claimFields, signOperation, type OperationFields, type SignedOperation } from "@convos-pool/kit";
+import {
+  SIGNED_TYPES,
+  claimFields,
+  isPoolId,
+  signOperation,
+  signatureDomain,
+  type OperationFields,
+  type SignedOperation,
+} from "@convos-pool/kit";
 import type { Hex, LocalAccount } from "viem";
-import { UsageError } from "./errors.js";
+import { nowSeconds, type Context } from "./context.js";
+import { CliError, UsageError } from "./errors.js";
 
 /** `"signature": {...}` of every signed REST request. */
 export interface SignatureJson {
@@ -17,14 +26,63 @@ export interface Signer {
   inbox_id: string;
 }
 
-/** Signs `operation` for the signer's inbox; `fields` are the operation's own fields but inboxId. */
+/** Pool ids the gateways of this process named, by URL: asked once. */
+const poolIds = new Map<string, Promise<string>>();
+
+/**
+ * The pool a signature is made for (docs/signatures.md): POOL_ID when set,
+ * else what the gateway names (GET /api/pool/signing-domain), checked to be a
+ * domain this CLI would build itself.
+ */
+export function poolIdOf(ctx: Context): Promise<string> {
+  if (ctx.poolId !== undefined) {
+    if (!isPoolId(ctx.poolId))
+      throw new UsageError(`POOL_ID "${ctx.poolId}" is not a pool id (lower-case letters, digits, dashes)`);
+    return Promise.resolve(ctx.poolId);
+  }
+  let id = poolIds.get(ctx.url);
+  if (!id) {
+    id = askGateway(ctx);
+    poolIds.set(ctx.url, id);
+    id.catch(() => poolIds.delete(ctx.url));
+  }
+  return id;
+}
+
+async function askGateway(ctx: Context): Promise<string> {
+  const url = `${ctx.url}/api/pool/signing-domain`;
+  let body: { pool_id?: unknown; name?: unknown; version?: unknown; salt?: unknown };
+  try {
+    const res = await (ctx.fetch ?? fetch)(url);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    body = (await res.json()) as typeof body;
+  } catch (err) {
+    throw new CliError(
+      `could not ask ${url} which pool to sign for (${err instanceof Error ? err.message : String(err)}); set POOL_ID to sign without it`,
+    );
+  }
+  const id = typeof body.pool_id === "string" && isPoolId(body.pool_id) ? body.pool_id : undefined;
+  const expected = id && signatureDomain(id);
+  if (!expected || body.name !== expected.name || body.version !== expected.version || body.salt !== expected.salt) {
+    throw new CliError(`${url} names a signing domain this CLI does not build: ${JSON.stringify(body).slice(0, 200)}`);
+  }
+  return id;
+}
+
+/** Signs `operation` for the signer's inbox in the context's pool, issued now by its clock; `fields` are the operation's own fields but inboxId. */
 export async function signRest(
+  ctx: Context,
   signer: Signer,
   operation: SignedOperation,
   fields: OperationFields,
-  issuedAt?: number,
 ): Promise<SignatureJson> {
-  const s = await signOperation(signer.account, operation, { ...fields, inboxId: signer.inbox_id }, issuedAt);
+  const s = await signOperation(
+    signer.account,
+    operation,
+    { ...fields, inboxId: signer.inbox_id },
+    nowSeconds(ctx),
+    await poolIdOf(ctx),
+  );
   return { signature: s.signature as Hex, issued_at: Number(s.issuedAt), nonce: s.nonce as Hex };
 }
 

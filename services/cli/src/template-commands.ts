@@ -99,7 +99,7 @@ async function withBaseCreator(ctx: Context, raw: unknown): Promise<unknown> {
 /** Creates a private template of this content, signed with the key (CreateTemplate). */
 export async function postTemplate(ctx: Context, content: TemplateContentJson): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const signature = await signRest(key, "CreateTemplate", { contentHash: contentHash(content) });
+  const signature = await signRest(ctx, key, "CreateTemplate", { contentHash: contentHash(content) });
   const reply = await request(ctx, "POST", "/api/pool/templates", {
     body: { creator_id: key.inbox_id, ...content, signature },
   });
@@ -122,7 +122,7 @@ export async function updateTemplate(
   const content = fillContent(await withBaseCreator(ctx, await readJsonFile(resolve(ctx.cwd, file), file)), file);
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
-  const signature = await signRest(key, "UpdateTemplate", {
+  const signature = await signRest(ctx, key, "UpdateTemplate", {
     templateId: id,
     version: BigInt(v),
     contentHash: contentHash(content),
@@ -142,7 +142,7 @@ export async function patchTemplate(
   const patch = fillPatch(await readJsonFile(resolve(ctx.cwd, file), file), file);
   const key = await loadKey(ctx.keyFile);
   const from = await base(ctx, id, version);
-  const signature = await signRest(key, "PatchTemplate", {
+  const signature = await signRest(ctx, key, "PatchTemplate", {
     templateId: id,
     version: BigInt(from.version),
     patchHash: patchHash(patch),
@@ -164,7 +164,11 @@ async function setVisibility(
 ): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
-  const signature = await signRest(key, "SetTemplateVisibility", { templateId: id, version: BigInt(v), visibility });
+  const signature = await signRest(ctx, key, "SetTemplateVisibility", {
+    templateId: id,
+    version: BigInt(v),
+    visibility,
+  });
   return (
     await request(ctx, "PATCH", `${templatePath(id)}/visibility`, { body: { visibility, signature }, ifMatch: v })
   ).body;
@@ -179,7 +183,7 @@ export const unpublishTemplate = (ctx: Context, id: string, version?: number) =>
 export async function archiveTemplate(ctx: Context, id: string, version?: number): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
-  const signature = await signRest(key, "ArchiveTemplate", { templateId: id, version: BigInt(v) });
+  const signature = await signRest(ctx, key, "ArchiveTemplate", { templateId: id, version: BigInt(v) });
   return (await request(ctx, "DELETE", templatePath(id), { body: { signature }, ifMatch: v })).body;
 }
 
@@ -187,7 +191,7 @@ export async function archiveTemplate(ctx: Context, id: string, version?: number
 export async function deleteTemplate(ctx: Context, id: string, version?: number): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
-  const signature = await signRest(key, "DeleteTemplate", { templateId: id, version: BigInt(v) });
+  const signature = await signRest(ctx, key, "DeleteTemplate", { templateId: id, version: BigInt(v) });
   const reply = await request(ctx, "DELETE", templatePath(id), {
     body: { signature },
     ifMatch: v,
@@ -220,7 +224,7 @@ export async function rollbackTemplate(
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
   const restored = await contentAt(ctx, id, target);
-  const signature = await signRest(key, "RollbackTemplate", {
+  const signature = await signRest(ctx, key, "RollbackTemplate", {
     templateId: id,
     version: BigInt(v),
     targetVersion: BigInt(target),

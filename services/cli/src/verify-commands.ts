@@ -22,6 +22,7 @@ import {
 } from "@convos-pool/kit";
 import { CliError } from "./errors.js";
 import type { Context } from "./http.js";
+import { poolIdOf } from "./signing.js";
 
 export interface VerifyAgentOptions {
   /** A file of the agent's profile: `convos conversation profiles ID --json`'s output, one profile, or its metadata. */
@@ -108,7 +109,7 @@ export async function verifyAgent(
   const { resolver, inboxCheck } = await resolverFor(ctx);
   const report = await verifyAgentProfile(inboxId.toLowerCase(), metadata, {
     jwks,
-    verifier: new SignatureVerifier({ resolver }),
+    verifier: new SignatureVerifier({ resolver, poolId: await poolIdOf(ctx) }),
     ...(ctx.now ? { now: ctx.now() } : {}),
     ...(o.invite !== undefined ? { invite: o.invite } : {}),
   });

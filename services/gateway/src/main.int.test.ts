@@ -2,8 +2,15 @@
 // deployed service's metrics answer only its token. A real process
 // (startServiceProcess), a real PostgreSQL for its table.
 import { describe, expect, it } from "vitest";
-import { generateServiceCredentials, serviceEnv } from "@convos-pool/kit";
-import { createTestDatabase, startServiceProcess, TEST_METRICS_TOKEN } from "@convos-pool/testing";
+import {
+  generateServiceCredentials,
+  LOCAL_POOL_ID,
+  SESSION_AUDIENCE,
+  serviceEnv,
+  signOperation,
+} from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, startServiceProcess, TEST_METRICS_TOKEN } from "@convos-pool/testing";
+import { keccak256, stringToBytes } from "viem";
 
 const MAIN = "services/gateway/src/main.ts";
 const creds = generateServiceCredentials();
@@ -40,6 +47,53 @@ describe("the gateway's main", () => {
       const scrape = await fetch(`${proc.url}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } });
       expect(scrape.status).toBe(200);
       expect(await scrape.text()).toContain("pool_service");
+    } finally {
+      await proc.kill();
+    }
+  }, 60_000);
+
+  it("does not start without a pool id, nor with one that is not lower-case letters, digits and dashes", async () => {
+    const none = startServiceProcess(MAIN, { env: await env({ POOL_ID: "" }) });
+    await expect(none).rejects.toThrow(/exited \(2\)[\s\S]*POOL_ID is required/);
+    const bad = startServiceProcess(MAIN, { env: await env({ POOL_ID: "Pool One" }) });
+    await expect(bad).rejects.toThrow(/exited \(2\)[\s\S]*POOL_ID must be lower-case letters/);
+  }, 60_000);
+
+  it("names its pool's signing domain, and refuses a sign-in signed for another pool", async () => {
+    const proc = await startServiceProcess(MAIN, { env: await env({ POOL_ID: "pool-east" }) });
+    try {
+      const domain = await (await fetch(`${proc.url}/api/pool/signing-domain`)).json();
+      expect(domain).toEqual({
+        pool_id: "pool-east",
+        name: "Convos Agent Pool",
+        version: "1",
+        salt: keccak256(stringToBytes("pool-east")),
+      });
+      const who = newIdentity();
+      const signIn = async (poolId: string) => {
+        const s = await signOperation(
+          who.account,
+          "CreateSession",
+          { inboxId: who.inboxId, audience: SESSION_AUDIENCE },
+          undefined,
+          poolId,
+        );
+        return fetch(`${proc.url}/api/pool/sessions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            inbox_id: who.inboxId,
+            signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
+          }),
+        });
+      };
+      // Relayed from another pool (here: the default one of npm start and the tests).
+      const relayed = await signIn(LOCAL_POOL_ID);
+      expect(relayed.status).toBe(403);
+      expect(((await relayed.json()) as { error: { message: string } }).error.message).toMatch(
+        /^signature: not signed by a wallet of inbox .* in pool "pool-east"/,
+      );
+      expect((await signIn("pool-east")).status).toBe(200);
     } finally {
       await proc.kill();
     }

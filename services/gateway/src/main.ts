@@ -4,6 +4,7 @@
 //   TEMPLATES_URL        the templates service (gRPC over h2c), default http://127.0.0.1:7001
 //   CLAIMS_URL           the claims service (gRPC over h2c); absent: claims answer 503 / UNAVAILABLE
 //   LINEAGE_URL          the lineage service (gRPC over h2c); absent: lineage answers 503 / UNAVAILABLE
+//   POOL_ID (required) the deployment every signature names (docs/signatures.md)
 //   POOL_SERVICE_TOKEN   the gateway's own credential, presented to internal services (required)
 //   POOL_SERVICE_DIGESTS every service's credential digest (required; docs/security.md)
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL]   internal gRPC over TLS
@@ -32,6 +33,7 @@ await runService(
       claimsUrl: env.optional("CLAIMS_URL"),
       lineageUrl: env.optional("LINEAGE_URL"),
       credentials: env.credentials("gateway"),
+      poolId: env.poolId(),
       sessionSecret: env.secret("POOL_SESSION_SECRET", MIN_SESSION_SECRET_BYTES),
       databaseUrl: env.optional("DATABASE_URL"),
       corsOrigins: !origins || origins === "*" ? ("*" as const) : env.list("CORS_ORIGINS"),

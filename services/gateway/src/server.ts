@@ -38,6 +38,8 @@ import {
   RateLimit,
   SIGNATURE_MAX_AGE_SECONDS,
   SignatureVerifier,
+  LOCAL_POOL_ID,
+  signatureDomain,
 } from "@convos-pool/kit";
 import { postgresRates, rateCountersMigration, signatureNoncesMigration } from "@convos-pool/kit/db";
 import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
@@ -61,6 +63,8 @@ import { webApp } from "./web.js";
 import { SessionTokens, Sessions, createSession, endedSessionsMigration, type SessionServiceDeps } from "./sessions.js";
 
 export interface GatewayOptions {
+  /** The pool whose signatures it accepts (POOL_ID, docs/signatures.md); default LOCAL_POOL_ID. */
+  poolId?: string | undefined;
   /** 0 or absent: a free port. */
   port?: number | undefined;
   /** Default "127.0.0.1". */
@@ -123,6 +127,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     log.warn("no session secret configured (POOL_SESSION_SECRET): sessions end when the gateway restarts");
   }
   const tokens = new SessionTokens(opts.sessionSecret || undefined);
+  const poolId = opts.poolId ?? LOCAL_POOL_ID;
+  const signingDomain = { poolId, ...signatureDomain(poolId) };
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const { server, lifetime } = await startService(
     {
@@ -150,6 +156,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         em: db.em,
         verifier: new SignatureVerifier({
           resolver: opts.resolver ?? new DerivedInboxResolver(),
+          poolId,
           maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
         }),
         perInbox: new RateLimit("sign-ins per inbox", limits.signInsPerInbox, rates),
@@ -197,6 +204,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         lineageNotConfigured: LINEAGE_NOT_CONFIGURED,
         createSession: signIn,
         endSession: (authorization) => gate.sessions.end(authorization),
+        signingDomain,
         log,
         maxBodyBytes: DEFAULT_MAX_REQUEST_BYTES,
       });
@@ -212,6 +220,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
             await gate.sessions.end(ctx.requestHeader.get("authorization"));
             return {};
           },
+          getSigningDomain: () => signingDomain,
         });
         router.service(TemplateService, forwardedServiceImpl(TemplateService, templates));
         router.service(StoreCurationService, forwardedServiceImpl(StoreCurationService, curation));

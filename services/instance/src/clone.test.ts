@@ -20,6 +20,7 @@ import {
   inviteHash,
   signClone,
   type CloneToSign,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { newIdentity, sampleContent } from "@convos-pool/testing";
 import { contentFromJson } from "@convos-pool/kit";
@@ -36,7 +37,7 @@ import { Workspace } from "./workspace.js";
 
 const seed = MasterSeed.parse("11".repeat(32));
 const resolver = new DerivedInboxResolver();
-const checks: CloneChecks = { verifier: new SignatureVerifier({ resolver }), resolver, seed };
+const checks: CloneChecks = { verifier: new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver }), resolver, seed };
 const poolInbox = (index: number) => deriveInboxId(seed.wallet(index).address);
 
 const owner = newIdentity();

@@ -24,6 +24,7 @@ import {
   type ServiceCredentials,
   SignatureVerifier,
   VerifiedReleases,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { startService } from "@convos-pool/kit/service";
 import { XmtpInboxResolver } from "@convos-pool/convos";
@@ -70,6 +71,8 @@ export interface InstanceHostOptions {
   xmtpApiUrl: string;
   /** BIP-39 mnemonic or 32-byte hex: instance n's wallet is m/44'/60'/0'/0/n. */
   masterSeed: string;
+  /** The pool whose signatures its agents accept (POOL_ID); default LOCAL_POOL_ID. */
+  poolId?: string | undefined;
   /** Workspaces live in <dataDir>/instances/<id>. */
   dataDir: string;
   /**
@@ -161,6 +164,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   const log = opts.log ?? createLogger("instance-host");
   const maxInstances = opts.maxInstances ?? DEFAULT_MAX_INSTANCES;
   const seed = MasterSeed.parse(opts.masterSeed);
+  const poolId = opts.poolId ?? LOCAL_POOL_ID;
   const llm: LlmProvider = opts.llmProvider ?? (opts.llm ? new OpenAiProvider(opts.llm) : new OfflineProvider());
   let resolver: Promise<InboxResolver> | undefined;
   let verifier: Promise<SignatureVerifier> | undefined;
@@ -202,7 +206,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     llm,
     log,
     resolver: inboxResolver,
-    verifier: () => (verifier ??= inboxResolver().then((r) => new SignatureVerifier({ resolver: r }))),
+    poolId,
+    verifier: () => (verifier ??= inboxResolver().then((r) => new SignatureVerifier({ resolver: r, poolId }))),
     // One for the host: its agents share its process and its trust (docs/security.md).
     releases: () => (releases ??= deps.verifier().then((v) => new VerifiedReleases({ verifier: v }))),
     ...(patterns ? { patterns } : {}),

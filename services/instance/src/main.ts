@@ -1,6 +1,7 @@
 // Runs an instance host on its own. Environment:
 //   XMTP_API_URL         the XMTP node (required; the local node: http://localhost:5556)
 //   POOL_MASTER_SEED     BIP-39 mnemonic or 32-byte hex; instance n's wallet is m/44'/60'/0'/0/n (required)
+//   POOL_ID (required) the deployment every signature names (docs/signatures.md)
 //   POOL_SERVICE_TOKEN + POOL_SERVICE_DIGESTS   the host's credential and every service's digest (required;
 //                        docs/security.md); POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] for TLS
 //   INSTANCE_DATA_DIR    workspaces (default .data/instances)
@@ -85,6 +86,7 @@ const host = await runService(
       xmtpApiUrl: env.required("XMTP_API_URL", "the XMTP node (the local one: http://localhost:5556)"),
       masterSeed: env.required("POOL_MASTER_SEED", "a BIP-39 mnemonic or 32 bytes of hex: every agent's keys"),
       credentials: env.credentials("instance-host"),
+      poolId: env.poolId(),
       dataDir: resolve(env.optional("INSTANCE_DATA_DIR") ?? ".data/instances"),
       ...(maxInstances !== undefined ? { maxInstances } : {}),
       ...(dormantAfterMs !== undefined ? { dormantAfterMs } : {}),

@@ -20,6 +20,7 @@ import {
   signOperation,
   verifyMemoryKey,
   x25519KeyPair,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { newIdentity, type TestIdentity } from "@convos-pool/testing";
 import { SpentNonces } from "./clone.js";
@@ -70,7 +71,7 @@ beforeEach(async () => {
       { role: "user", sender: "Saul", text: "Remember that the phone number for bookings is +15550101234." },
     ],
     participants: async () => 2,
-    verifier: new SignatureVerifier({ resolver: new DerivedInboxResolver() }),
+    verifier: new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() }),
     spendNonce: (nonce) => nonces.spend(nonce, Date.now() / 1000 + 600),
     setSharing: (s) => writeSharing(ws, s),
     llm: new OfflineProvider(),

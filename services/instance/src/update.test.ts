@@ -13,6 +13,7 @@ import {
   newTemplateIdentity,
   signUpdateRelease,
   type ReleaseVerifier,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { newIdentity, sampleContent } from "@convos-pool/testing";
 import { checkReleaseChain, shareReleaseChecks } from "./update.js";
@@ -22,7 +23,7 @@ const TRIP = newTemplateIdentity(CREATOR.inboxId);
 
 /** A real verifier that counts the signatures it checks. */
 function countingVerifier(): ReleaseVerifier & { checks: number } {
-  const inner = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+  const inner = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
   const v = {
     checks: 0,
     verify: ((...args: Parameters<SignatureVerifier["verify"]>) => {

@@ -25,10 +25,10 @@ import {
 } from "./certificate.js";
 import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
 import { SignatureVerifier } from "./signatures.js";
-import { claimFields, cloneFields, signClaim, signClone, signOperation } from "./signing.js";
+import { LOCAL_POOL_ID, claimFields, cloneFields, signClaim, signClone, signOperation } from "./signing.js";
 import { newTemplateIdentity, signUpdateRelease } from "./template-release.js";
 
-const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
 const person = () => {
   const account = privateKeyToAccount(generatePrivateKey());
   return { account, inboxId: deriveInboxId(account.address) };
@@ -61,6 +61,7 @@ async function fixture() {
   const f = claimFields(claim);
   const cert = create(AgentCertificateSchema, {
     inboxId: AGENT,
+    poolId: LOCAL_POOL_ID,
     instanceId: "inst_1",
     release: releaseProofOf(release),
     ownerId: owner.inboxId,
@@ -154,6 +155,21 @@ describe("an agent's profile metadata", () => {
     // No badge at all.
     const { attestation: _, ...unattested } = metadataOf(cert, ring);
     expect((await verifyAgentProfile(AGENT, unattested, { jwks, verifier })).attestation.valid).toBe(false);
+  });
+
+  it("is checked for the pool it names: another pool's verifier refuses it, and a certificate cannot move itself to that pool", async () => {
+    const { cert, ring, jwks } = await fixture();
+    const east = new SignatureVerifier({ poolId: "pool-east", resolver: new DerivedInboxResolver() });
+    const there = await verifyAgentProfile(AGENT, metadataOf(cert, ring), { jwks, verifier: east });
+    expect(there.valid).toBe(false);
+    expect(there.problems[0]).toBe(
+      'certificate.pool_id: names pool "local", not "pool-east", the pool it was checked for',
+    );
+    // Renamed to that pool: its signatures were made for the other and do not check out there.
+    const moved = create(AgentCertificateSchema, { ...cert, poolId: "pool-east" });
+    const m = await verifyAgentProfile(AGENT, metadataOf(moved, ring), { jwks, verifier: east });
+    expect(m.certificate?.template.ok).toBe(false);
+    expect(m.certificate?.owner.ok).toBe(false);
   });
 
   it("says when the owner is the pool's word only (a claim made in a session)", async () => {

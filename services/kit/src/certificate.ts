@@ -134,6 +134,8 @@ export interface AgentReport {
   valid: boolean;
   attestation: AttestationCheck;
   certificate?: {
+    /** The pool it belongs to, whose signing domain its signatures name. */
+    poolId: string;
     templateId: string;
     version: number;
     creatorId: string;
@@ -217,6 +219,12 @@ export async function verifyCertificate(
   const problems: string[] = [];
   const r = cert.release!;
   if (cert.inboxId !== inboxId) problems.push(`certificate.inbox_id: is ${cert.inboxId}, not this agent's`);
+  // Its signatures name its pool: checked under the pool the verifier trusts, which it must name.
+  if (cert.poolId !== deps.verifier.poolId) {
+    problems.push(
+      `certificate.pool_id: names pool "${cert.poolId}", not "${deps.verifier.poolId}", the pool it was checked for`,
+    );
+  }
   const check = async (what: string, job: () => Promise<string>): Promise<Finding> => {
     try {
       return { ok: true, by: "signature", detail: await job() };
@@ -294,6 +302,7 @@ export async function verifyCertificate(
       : { ok: true, by: "pool", detail: "no CloneAgent signature: the pool's word only" }
     : undefined;
   return {
+    poolId: cert.poolId,
     templateId: r.templateId,
     version: Number(r.version),
     creatorId: r.creatorId,

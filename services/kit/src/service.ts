@@ -9,10 +9,14 @@ import { serviceAuthInterceptor, serviceCredentialsFromEnv } from "./auth.js";
 import { NONCE_KEEP_SECONDS } from "./contract.js";
 import { openDatabase, type Database, type DatabaseOptions } from "./db.js";
 import { pruneNonces } from "./nonces.js";
+import { isPoolId } from "./signing.js";
 import { pruneRateCounters } from "./rate-counters.js";
 import { limitsFromEnv, type LimitConfig } from "./limits.js";
 import { createLogger, loggingInterceptor, type Logger, type LoggingOptions } from "./log.js";
 import { installShutdownHandlers, startServer, type RunningServer, type ServerOptions } from "./server.js";
+
+/** The deployment's id (ServiceEnv.poolId). */
+export const POOL_ID_VAR = "POOL_ID";
 
 /** What a deployed service's GET /metrics asks for (server.ts), and its least length. */
 export const METRICS_TOKEN_VAR = "POOL_METRICS_TOKEN";
@@ -78,6 +82,17 @@ export class ServiceEnv {
   /** Its own credential and every service's digest (auth.ts). */
   credentials(principal: Principal): ServiceCredentials {
     return configured(() => serviceCredentialsFromEnv(principal, this.vars));
+  }
+
+  /**
+   * POOL_ID, required: the deployment every signature names (signing.ts
+   * signatureDomain), so that one made for another pool is refused here.
+   */
+  poolId(): string {
+    const id = this.required(POOL_ID_VAR, "the id of this deployment, named by every signature (docs/signatures.md)");
+    if (!isPoolId(id))
+      throw new ConfigError(`${POOL_ID_VAR} must be lower-case letters, digits and inner dashes, at most 63`);
+    return id;
   }
 
   /** POOL_LIMITS (docs/limits.md). */

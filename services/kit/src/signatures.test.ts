@@ -3,7 +3,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, describe, expect, it } from "vitest";
 import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
 import { SignatureVerifier } from "./signatures.js";
-import { SIGNED_TYPES, signOperation } from "./signing.js";
+import { LOCAL_POOL_ID, SIGNED_TYPES, signOperation, signatureDomain } from "./signing.js";
 import { SignerRecoveryPool } from "./signature-workers.js";
 import { codeOf } from "@convos-pool/testing";
 import { canonicalJson, jsonHash } from "./template-content.js";
@@ -15,14 +15,18 @@ const pool = new SignerRecoveryPool(1);
 afterAll(() => pool.close());
 
 describe("SignatureVerifier", () => {
-  const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+  const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
 
   it("accepts the creator's signature over exactly these fields, in line and on a worker", async () => {
     const sig = await signOperation(account, "ArchiveTemplate", fields);
     const inline = await verifier.verify("ArchiveTemplate", fields, sig);
     expect(inline.address).toBe(account.address);
     expect(inline.nonce).toBe(sig.nonce.toLowerCase());
-    const pooled = new SignatureVerifier({ resolver: new DerivedInboxResolver(), recover: (p) => pool.recover(p) });
+    const pooled = new SignatureVerifier({
+      poolId: LOCAL_POOL_ID,
+      resolver: new DerivedInboxResolver(),
+      recover: (p) => pool.recover(p),
+    });
     expect((await pooled.verify("ArchiveTemplate", fields, sig)).address).toBe(account.address);
   });
 
@@ -43,6 +47,24 @@ describe("SignatureVerifier", () => {
     // A well-formed signature that recovers to no key at all.
     const garbage = { ...sig, signature: `0x${"00".repeat(64)}1b` };
     expect(await codeOf(verifier.verify("ArchiveTemplate", fields, garbage))).toBe("Unauthenticated");
+  });
+
+  it("accepts only what was signed for its own pool: a signature relayed from another pool is refused, naming this one", async () => {
+    const east = new SignatureVerifier({ poolId: "pool-east", resolver: new DerivedInboxResolver() });
+    const forEast = await signOperation(account, "ArchiveTemplate", fields, undefined, "pool-east");
+    expect((await east.verify("ArchiveTemplate", fields, forEast)).address).toBe(account.address);
+    expect(await codeOf(verifier.verify("ArchiveTemplate", fields, forEast))).toBe("PermissionDenied");
+    const forLocal = await signOperation(account, "ArchiveTemplate", fields);
+    await expect(east.verify("ArchiveTemplate", fields, forLocal)).rejects.toThrow(/in pool "pool-east"/);
+  });
+
+  it("names the pool in the domain's salt, and takes only well-formed pool ids", () => {
+    expect(signatureDomain("pool-east").salt).not.toBe(signatureDomain("pool-west").salt);
+    expect(signatureDomain("local")).toMatchObject({ name: "Convos Agent Pool", version: "1" });
+    for (const bad of ["", "Pool", "pool_east", "-pool", "pool-", "p".repeat(64)]) {
+      expect(() => signatureDomain(bad), bad).toThrow(/not a pool id/);
+      expect(() => new SignatureVerifier({ poolId: bad, resolver: new DerivedInboxResolver() })).toThrow();
+    }
   });
 
   it("covers the content a patch or rollback results in, after its own fields (docs/signatures.md)", async () => {

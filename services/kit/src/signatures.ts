@@ -3,13 +3,15 @@ import { recoverTypedDataAddress, type Hex, type RecoverTypedDataAddressParamete
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { invalidArgument, permissionDenied, unauthenticated } from "./errors.js";
 import type { InboxResolver } from "./inbox.js";
-import { SIGNATURE_DOMAIN, SIGNED_TYPES, type OperationFields, type SignedOperation } from "./signing.js";
+import { signatureDomain, SIGNED_TYPES, type OperationFields, type SignedOperation } from "./signing.js";
 
 const SIGNATURE_HEX = /^0x[0-9a-fA-F]{130}$/;
 const NONCE_HEX = /^0x[0-9a-fA-F]{64}$/;
 
 export interface VerifierOptions {
   resolver: InboxResolver;
+  /** The pool whose signatures it accepts (signing.ts signatureDomain): one signed for another pool is refused. */
+  poolId: string;
   /** How old a signature may be. */
   maxAgeSeconds?: number;
   /** How far in the future issuedAt may be (clock skew). */
@@ -37,12 +39,19 @@ export class SignatureVerifier {
   private readonly maxSkew: number;
   private readonly now: () => number;
   private readonly recover: (params: RecoverTypedDataAddressParameters) => Promise<Hex>;
+  private readonly domain: ReturnType<typeof signatureDomain>;
 
   constructor(private readonly options: VerifierOptions) {
+    this.domain = signatureDomain(options.poolId);
     this.maxAge = options.maxAgeSeconds ?? 300;
     this.maxSkew = options.maxSkewSeconds ?? 60;
     this.now = options.now ?? (() => Date.now());
     this.recover = options.recover ?? recoverTypedDataAddress;
+  }
+
+  /** The pool whose signatures it accepts. */
+  get poolId(): string {
+    return this.options.poolId;
   }
 
   async verify(
@@ -69,7 +78,7 @@ export class SignatureVerifier {
     let address: Hex;
     try {
       address = await this.recover({
-        domain: SIGNATURE_DOMAIN,
+        domain: this.domain,
         types: { [operation]: SIGNED_TYPES[operation] },
         primaryType: operation,
         message: { ...fields, issuedAt: BigInt(signature.issuedAt), nonce: signature.nonce as Hex },
@@ -80,8 +89,10 @@ export class SignatureVerifier {
       throw unauthenticated(`${field}: not a valid signature`);
     }
     if (!(await this.options.resolver.addressBelongsToInbox(address, fields.inboxId))) {
-      // A forged or mismatched signature recovers some unrelated address.
-      throw permissionDenied(`${field}: not signed by a wallet of inbox ${fields.inboxId} for this ${operation}`);
+      // A forged or mismatched signature, or one for another pool, recovers some unrelated address.
+      throw permissionDenied(
+        `${field}: not signed by a wallet of inbox ${fields.inboxId} for this ${operation} in pool "${this.options.poolId}"`,
+      );
     }
     return { address, nonce: signature.nonce.toLowerCase() };
   }

@@ -10,10 +10,32 @@ import { canonicalJson } from "./template-content.js";
 /**
  * EIP-712 typed data for every signed operation of the pool. Each operation
  * has its own type, so a signature for one can never be replayed as another;
- * each names its target and carries issuedAt and a single-use nonce.
- * docs/signatures.md is the reference for client authors.
+ * each names its target and carries issuedAt and a single-use nonce, and
+ * the domain names the pool (signatureDomain). docs/signatures.md is the
+ * reference for client authors.
  */
-export const SIGNATURE_DOMAIN = { name: "Convos Agent Pool", version: "1" } as const;
+const DOMAIN_NAME = "Convos Agent Pool";
+const DOMAIN_VERSION = "1";
+
+/**
+ * The pool id of `npm start` and of the tests; a deployed service refuses to
+ * start without its own (POOL_ID), so that a signature made for one pool is
+ * refused by every other.
+ */
+export const LOCAL_POOL_ID = "local";
+
+const POOL_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Whether `id` can name a pool: lower-case letters, digits and inner dashes, at most 63. */
+export function isPoolId(id: string): boolean {
+  return POOL_ID.test(id);
+}
+
+/** The EIP-712 domain of every signature for the pool `poolId`: its salt is keccak256 of the id's UTF-8 bytes. */
+export function signatureDomain(poolId: string): { name: string; version: string; salt: Hex } {
+  if (!isPoolId(poolId)) throw new Error(`"${poolId}" is not a pool id (lower-case letters, digits, dashes)`);
+  return { name: DOMAIN_NAME, version: DOMAIN_VERSION, salt: keccak256(stringToBytes(poolId)) };
+}
 
 /** The `audience` every CreateSession login names (the gateway checks it). */
 export const SESSION_AUDIENCE = "convos-agent-pool";
@@ -276,16 +298,21 @@ export interface TypedDataSigner {
   signTypedData(typedData: TypedDataDefinition): Promise<Hex>;
 }
 
-/** Signs an operation: the CLI, the web app, tests and benchmarks. */
+/**
+ * Signs an operation for the pool `poolId` (the CLI and the web app ask the
+ * gateway for it: SessionService.GetSigningDomain); tests and benchmarks
+ * sign for LOCAL_POOL_ID.
+ */
 export async function signOperation(
   account: TypedDataSigner,
   operation: SignedOperation,
   fields: OperationFields & { inboxId: string },
   issuedAt: number = Math.floor(Date.now() / 1000),
+  poolId: string = LOCAL_POOL_ID,
 ): Promise<Signature> {
   const nonce = toHex(crypto.getRandomValues(new Uint8Array(32)));
   const signature = await account.signTypedData({
-    domain: SIGNATURE_DOMAIN,
+    domain: signatureDomain(poolId),
     types: { [operation]: SIGNED_TYPES[operation] },
     primaryType: operation,
     message: { ...fields, issuedAt: BigInt(issuedAt), nonce },
@@ -320,8 +347,9 @@ export function signClaim(
   account: TypedDataSigner,
   claim: Parameters<typeof claimFields>[0],
   issuedAt?: number,
+  poolId?: string,
 ): Promise<Signature> {
-  return signOperation(account, "ClaimAgent", claimFields(claim), issuedAt);
+  return signOperation(account, "ClaimAgent", claimFields(claim), issuedAt, poolId);
 }
 
 /** Memory kinds in their one canonical order (training, personalization, credentials: docs/memory.md). */
@@ -391,8 +419,13 @@ export function cloneFields(clone: CloneToSign): OperationFields & { inboxId: st
 }
 
 /** Signs a clone as its owner (CloneAgent over cloneFields): for the CLI, tests and benchmarks. */
-export function signClone(account: TypedDataSigner, clone: CloneToSign, issuedAt?: number): Promise<Signature> {
-  return signOperation(account, "CloneAgent", cloneFields(clone), issuedAt);
+export function signClone(
+  account: TypedDataSigner,
+  clone: CloneToSign,
+  issuedAt?: number,
+  poolId?: string,
+): Promise<Signature> {
+  return signOperation(account, "CloneAgent", cloneFields(clone), issuedAt, poolId);
 }
 
 /** keccak256 of a trimmed invite: how ClaimAgent and CloneAgent name a conversation. */

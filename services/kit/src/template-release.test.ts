@@ -9,7 +9,7 @@ import {
 import { templateIdFor } from "./ids.js";
 import { DerivedInboxResolver } from "./inbox.js";
 import { SignatureVerifier } from "./signatures.js";
-import { signOperation } from "./signing.js";
+import { signOperation, LOCAL_POOL_ID } from "./signing.js";
 import {
   applyPatch,
   contentFromJson,
@@ -21,7 +21,7 @@ import { newTemplateIdentity, releaseOperation, signUpdateRelease, verifyTemplat
 import { codeOf, newIdentity, sampleContent } from "@convos-pool/testing";
 
 const creator = newIdentity();
-const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
 // A template as the templates service makes one: its id derives from its creator and its create's nonce.
 const expected = newTemplateIdentity(creator.inboxId);
 

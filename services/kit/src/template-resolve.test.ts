@@ -12,6 +12,7 @@ import { contentFromJson, contentToJson, validateContent, type TemplateContentJs
 import { newTemplateIdentity, signUpdateRelease, verifyReleaseChain } from "./template-release.js";
 import { compareReleaseKeys, formatReleaseKey, releaseKey, resolveContent } from "./template-resolve.js";
 import { codeOf, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
+import { LOCAL_POOL_ID } from "./signing.js";
 
 const tool = (id: string, name: string, provisioning: "pool" | "user" = "pool") => ({
   id,
@@ -24,7 +25,7 @@ const tool = (id: string, name: string, provisioning: "pool" | "user" = "pool") 
 
 const acme = newIdentity();
 const saul = newIdentity();
-const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
 const made = [newTemplateIdentity(acme.inboxId), newTemplateIdentity(acme.inboxId), newTemplateIdentity(saul.inboxId)];
 const ids = { root: made[0]!.templateId, mid: made[1]!.templateId, leaf: made[2]!.templateId };
 /** Each template's creation nonce, which its releases carry (a template made up here has none). */

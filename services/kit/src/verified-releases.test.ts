@@ -5,7 +5,7 @@ import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { DerivedInboxResolver } from "./inbox.js";
 import { SignatureVerifier } from "./signatures.js";
-import { signOperation } from "./signing.js";
+import { signOperation, LOCAL_POOL_ID } from "./signing.js";
 import {
   newTemplateIdentity,
   signUpdateRelease,
@@ -25,6 +25,7 @@ function host(
   const counts = { recovered: 0, asked: 0 };
   const derived = new DerivedInboxResolver();
   const verifier = new SignatureVerifier({
+    poolId: LOCAL_POOL_ID,
     resolver: {
       async addressBelongsToInbox(address, inboxId) {
         counts.asked += 1;

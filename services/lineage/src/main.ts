@@ -2,6 +2,7 @@
 //   DATABASE_URL, PORT (7004), HOST (0.0.0.0), TEMPLATES_URL (required),
 //   XMTP_API_URL (where the creators' signed hold and decisions are checked; docs/patterns.md),
 //   PATTERN_QUORUM_OWNERS (3), PATTERN_QUORUM_TEMPLATES (2): the pattern pool's quorum,
+//   POOL_ID (required) the deployment every signature names (docs/signatures.md)
 //   POOL_SERVICE_TOKEN + POOL_SERVICE_DIGESTS (its credential and every service's digest; docs/security.md),
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS)
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
@@ -15,6 +16,7 @@ await runService(
     port: env.port(7004),
     host: env.host(),
     credentials: env.credentials("lineage"),
+    poolId: env.poolId(),
     templatesUrl: env.required("TEMPLATES_URL", "the templates service says who created a template"),
     patternQuorum: {
       owners: env.int("PATTERN_QUORUM_OWNERS", 3, 1),

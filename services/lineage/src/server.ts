@@ -15,6 +15,7 @@ import {
   type InboxResolver,
   type Logger,
   type ServiceCredentials,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { startService } from "@convos-pool/kit/service";
 import { entities } from "./entities.js";
@@ -26,6 +27,8 @@ import { sweepExpiredPatterns } from "./patterns-queries.js";
 import { createLineageEventService, createLineageService, grpcTemplateLookup } from "./service.js";
 
 export interface LineageServiceOptions {
+  /** The pool whose signatures it accepts (POOL_ID, docs/signatures.md); default LOCAL_POOL_ID. */
+  poolId?: string | undefined;
   /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
   databaseUrl?: string | undefined;
   embeddedDir?: string | undefined;
@@ -76,7 +79,10 @@ export async function startLineageService(opts: LineageServiceOptions): Promise<
       lifetime.defer(() => templates.close());
       const templateLookup = grpcTemplateLookup(templates.client);
       const quorum = opts.patternQuorum ?? DEFAULT_QUORUM;
-      const verifier = new SignatureVerifier({ resolver: opts.resolver ?? new DerivedInboxResolver() });
+      const verifier = new SignatureVerifier({
+        resolver: opts.resolver ?? new DerivedInboxResolver(),
+        poolId: opts.poolId ?? LOCAL_POOL_ID,
+      });
       lifetime.every(opts.patternSweepMs ?? 3_600_000, "pattern sweep", async () => {
         const swept = await sweepExpiredPatterns(em.fork());
         if (swept > 0) log.info("expired patterns swept", { swept });

@@ -24,6 +24,7 @@ import {
   templateIdFor,
   verifyTemplateRelease,
   type ClientCredentials,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { codeOf, createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
@@ -97,7 +98,7 @@ describe("TemplateReleaseService (the claims service's)", () => {
   it("gives a template with its content version as the creator signed it, whatever its visibility; the release verifies after create, publish, update, patch and rollback", async () => {
     const gw = client(TemplateService, CREDS.gateway);
     const releases = client(TemplateReleaseService, CREDS.claims);
-    const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+    const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
     const alice = newIdentity();
     const check = async (id: string, contentVersion: bigint, instructions: string) => {
       const { template, release } = await releases.getTemplateRelease({ templateId: id });

@@ -21,6 +21,7 @@ import {
   verifyReleaseChain,
   type BaseJson,
   type TemplateContentJson,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import {
   codeOf,
@@ -36,7 +37,7 @@ import { startTemplateService, type RunningTemplateService } from "./server.js";
 import { Receiver } from "./testing/sync-receiver.js";
 
 const CREDS = generateServiceCredentials();
-const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
 
 let service: RunningTemplateService;
 let client: Client<typeof TemplateService>;

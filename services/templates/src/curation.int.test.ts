@@ -38,6 +38,7 @@ import {
   type OperationFields,
   type SignedOperation,
   type TemplateContentJson,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { openDatabase } from "@convos-pool/kit/db";
 import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
@@ -416,7 +417,7 @@ describe("delisting and review", () => {
       "DelistTemplate",
       "SetFeatured",
     ]);
-    const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+    const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
     for (const e of log) {
       const fields = JSON.parse(e.fieldsJson) as Record<string, string | boolean>;
       const typed =

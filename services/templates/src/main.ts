@@ -1,5 +1,6 @@
 // Runs the templates service on its own (production): configuration from the environment.
 //   DATABASE_URL, PORT (7001), HOST (0.0.0.0),
+//   POOL_ID (required) the deployment every signature names (docs/signatures.md)
 //   POOL_SERVICE_TOKEN + POOL_SERVICE_DIGESTS (its credential and every service's digest; docs/security.md),
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS),
 //   XMTP_API_URL (creators' signatures checked against the XMTP network),
@@ -18,6 +19,7 @@ await runService(
       port: env.port(7001),
       host: env.host(),
       credentials: env.credentials("templates"),
+      poolId: env.poolId(),
       limits: env.limits(),
       operators: configured(() => parseOperators(env.optional("POOL_OPERATORS"))),
       resolver: await inboxResolverFromEnv(log),

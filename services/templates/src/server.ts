@@ -19,6 +19,7 @@ import {
   SIGNATURE_MAX_AGE_SECONDS,
   SignatureVerifier,
   SignerRecoveryPool,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { pruneRates, pruneSpentNonces, startService } from "@convos-pool/kit/service";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
@@ -30,6 +31,8 @@ import { startSyncRelay, type SyncRelay, type SyncRelayOptions } from "./sync-re
 import { createTemplateUsageService, refreshRecentOwners } from "./usage.js";
 
 export interface TemplateServiceOptions {
+  /** The pool whose signatures it accepts (POOL_ID, docs/signatures.md); default LOCAL_POOL_ID. */
+  poolId?: string | undefined;
   /** postgres:// URL; absent: embedded PGlite under `embeddedDir`. */
   databaseUrl?: string | undefined;
   embeddedDir?: string | undefined;
@@ -104,6 +107,7 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
       lifetime.defer(() => recovery.close());
       const verifier = new SignatureVerifier({
         resolver: opts.resolver ?? new DerivedInboxResolver(),
+        poolId: opts.poolId ?? LOCAL_POOL_ID,
         maxAgeSeconds: SIGNATURE_MAX_AGE_SECONDS,
         recover: (params) => recovery.recover(params),
       });

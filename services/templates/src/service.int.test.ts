@@ -26,6 +26,7 @@ import {
   signOperation,
   verifyTemplateRelease,
   type TemplateContentJson,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
@@ -416,7 +417,7 @@ describe("templates", () => {
     const releases = createServiceClient(TemplateReleaseService, service.url, CREDS.claims).client;
     const { release } = await releases.getTemplateRelease({ templateId: t.id });
     expect(release?.content?.maxTrustLevel).toBe(TrustLevel.OPERATOR);
-    const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+    const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
     expect(await verifyTemplateRelease(verifier, release!, { templateId: t.id, creatorId: alice.inboxId })).toBe(
       alice.account.address,
     );

@@ -26,6 +26,7 @@ import {
   soulFromJson,
   verifyTemplateRelease,
   type TemplateContentJson,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, sampleSoul, type TestIdentity } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
@@ -90,7 +91,7 @@ describe("a template's SOUL", () => {
     const releases = createServiceClient(TemplateReleaseService, service.url, CREDS.claims).client;
     const { release } = await releases.getTemplateRelease({ templateId: t.id });
     expect(release?.content?.soul?.identity?.role).toBe("Ship's navigator");
-    const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+    const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
     expect(await verifyTemplateRelease(verifier, release!, { templateId: t.id, creatorId: alice.inboxId })).toBe(
       alice.account.address,
     );

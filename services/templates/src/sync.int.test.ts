@@ -23,6 +23,7 @@ import {
   signOperation,
   verifyTemplateRelease,
   type TemplateContentJson,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { openDatabase } from "@convos-pool/kit/db";
 import {
@@ -40,7 +41,7 @@ import { startTemplateService, type RunningTemplateService, type TemplateService
 import { Receiver } from "./testing/sync-receiver.js";
 
 const CREDS = generateServiceCredentials();
-const verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
 
 let receiver: Receiver;
 const logLines: string[] = [];

@@ -2,7 +2,7 @@
 // of what is deployed and for benchmarks that must not share an event loop.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { freePort } from "@convos-pool/kit";
+import { freePort, LOCAL_POOL_ID } from "@convos-pool/kit";
 import { requireIntegrationTier } from "./postgres.js";
 
 export interface ServiceProcess {
@@ -60,6 +60,8 @@ export async function startServiceProcess(script: string, opts: StartServiceOpti
       HOST: "127.0.0.1",
       // Every deployed service requires one (kit/service.ts); a test that scrapes sends it.
       POOL_METRICS_TOKEN: TEST_METRICS_TOKEN,
+      // The pool the tests sign for unless they name another (kit signing.ts).
+      POOL_ID: LOCAL_POOL_ID,
       ...opts.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -79,6 +79,7 @@ import {
   toInstanceCallError,
   trustLevelName,
   verifyReleaseChain,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 
 export interface StandInInstance {
@@ -152,7 +153,7 @@ export class StandInHost {
   readonly claimBatches: { call: "configure" | "join"; instanceIds: string[] }[] = [];
   private server: RunningServer | undefined;
   private port: number | undefined;
-  private readonly verifier = new SignatureVerifier({ resolver: new DerivedInboxResolver() });
+  private readonly verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
 
   private constructor(
     private readonly credentials: ServiceCredentials,

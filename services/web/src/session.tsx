@@ -7,7 +7,14 @@ import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { SESSION_AUDIENCE, signOperation, type OperationFields, type SignedOperation } from "@convos-pool/kit/browser";
+import {
+  SESSION_AUDIENCE,
+  isPoolId,
+  signOperation,
+  signatureDomain,
+  type OperationFields,
+  type SignedOperation,
+} from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import {
@@ -43,6 +50,24 @@ export const transport = createConnectTransport({
   interceptors: [bearer],
 });
 const sessions = createClient(SessionService, transport);
+
+let asked: Promise<string> | undefined;
+
+/**
+ * The pool every signature here is made for (docs/signatures.md): what this
+ * gateway names, asked once, and only if it is a domain this app builds itself.
+ */
+export function poolId(): Promise<string> {
+  asked ??= sessions.getSigningDomain({}).then((d) => {
+    const mine = isPoolId(d.poolId) ? signatureDomain(d.poolId) : undefined;
+    if (!mine || d.name !== mine.name || d.version !== mine.version || d.salt !== mine.salt) {
+      throw new Error(`the pool names a signing domain this app does not build (pool "${d.poolId}")`);
+    }
+    return d.poolId;
+  });
+  asked.catch(() => (asked = undefined));
+  return asked;
+}
 
 function readStored(): StoredSession | undefined {
   try {
@@ -99,10 +124,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const begin = useCallback(
     async (w: Wallet) => {
-      const signature = await signOperation(w.signer, "CreateSession", {
-        inboxId: w.inboxId,
-        audience: SESSION_AUDIENCE,
-      });
+      const signature = await signOperation(
+        w.signer,
+        "CreateSession",
+        { inboxId: w.inboxId, audience: SESSION_AUDIENCE },
+        undefined,
+        await poolId(),
+      );
       const res = await sessions.createSession({ inboxId: w.inboxId, signature });
       const s: StoredSession = {
         inboxId: w.inboxId,
@@ -151,7 +179,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       },
       async sign(operation, fields) {
         if (!wallet) throw new Error("sign in first");
-        const s = await signOperation(wallet.signer, operation, { ...fields, inboxId: wallet.inboxId });
+        const s = await signOperation(
+          wallet.signer,
+          operation,
+          { ...fields, inboxId: wallet.inboxId },
+          undefined,
+          await poolId(),
+        );
         return create(SignatureSchema, s);
       },
     }),

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/session_service.proto.
  */
 export const file_convos_pool_v1_session_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRjb252b3MvcG9vbC92MS9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIlYKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCGluYm94X2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJWChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFgoURGVsZXRlU2Vzc2lvblJlcXVlc3QiFwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlMswBCg5TZXNzaW9uU2VydmljZRJcCg1DcmVhdGVTZXNzaW9uEiQuY29udm9zLnBvb2wudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaJS5jb252b3MucG9vbC52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USXAoNRGVsZXRlU2Vzc2lvbhIkLmNvbnZvcy5wb29sLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlYgZwcm90bzM", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("CiRjb252b3MvcG9vbC92MS9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIlYKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCGluYm94X2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJWChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFgoURGVsZXRlU2Vzc2lvblJlcXVlc3QiFwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlIhkKF0dldFNpZ25pbmdEb21haW5SZXF1ZXN0IlgKGEdldFNpZ25pbmdEb21haW5SZXNwb25zZRIPCgdwb29sX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIMCgRzYWx0GAQgASgJMrgCCg5TZXNzaW9uU2VydmljZRJcCg1DcmVhdGVTZXNzaW9uEiQuY29udm9zLnBvb2wudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaJS5jb252b3MucG9vbC52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USXAoNRGVsZXRlU2Vzc2lvbhIkLmNvbnZvcy5wb29sLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlEmoKEEdldFNpZ25pbmdEb21haW4SJy5jb252b3MucG9vbC52MS5HZXRTaWduaW5nRG9tYWluUmVxdWVzdBooLmNvbnZvcy5wb29sLnYxLkdldFNpZ25pbmdEb21haW5SZXNwb25zZSIDkAIBYgZwcm90bzM", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.CreateSessionRequest
@@ -91,6 +91,58 @@ export const DeleteSessionResponseSchema: GenMessage<DeleteSessionResponse> = /*
   messageDesc(file_convos_pool_v1_session_service, 3);
 
 /**
+ * @generated from message convos.pool.v1.GetSigningDomainRequest
+ */
+export type GetSigningDomainRequest = Message<"convos.pool.v1.GetSigningDomainRequest"> & {
+};
+
+/**
+ * Describes the message convos.pool.v1.GetSigningDomainRequest.
+ * Use `create(GetSigningDomainRequestSchema)` to create a new message.
+ */
+export const GetSigningDomainRequestSchema: GenMessage<GetSigningDomainRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_session_service, 4);
+
+/**
+ * EIP-712's domain: `name` and `version` fixed for the protocol, `salt`
+ * keccak256 of the pool id's UTF-8 bytes.
+ *
+ * @generated from message convos.pool.v1.GetSigningDomainResponse
+ */
+export type GetSigningDomainResponse = Message<"convos.pool.v1.GetSigningDomainResponse"> & {
+  /**
+   * The deployment's id (POOL_ID): lower-case letters, digits and dashes.
+   *
+   * @generated from field: string pool_id = 1;
+   */
+  poolId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string version = 3;
+   */
+  version: string;
+
+  /**
+   * 0x-prefixed 32 bytes of hex.
+   *
+   * @generated from field: string salt = 4;
+   */
+  salt: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.GetSigningDomainResponse.
+ * Use `create(GetSigningDomainResponseSchema)` to create a new message.
+ */
+export const GetSigningDomainResponseSchema: GenMessage<GetSigningDomainResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_session_service, 5);
+
+/**
  * Proof of identity for reads of private data: a signed EIP-712 login
  * message buys a short-lived bearer token. Served by the gateway.
  *
@@ -115,6 +167,18 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof DeleteSessionRequestSchema;
     output: typeof DeleteSessionResponseSchema;
+  },
+  /**
+   * The EIP-712 domain every signature for this pool names
+   * (docs/signatures.md): a client asks before it signs, so that what it
+   * signs for this pool is refused by every other.
+   *
+   * @generated from rpc convos.pool.v1.SessionService.GetSigningDomain
+   */
+  getSigningDomain: {
+    methodKind: "unary";
+    input: typeof GetSigningDomainRequestSchema;
+    output: typeof GetSigningDomainResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_session_service, 0);

@@ -36,6 +36,8 @@ export interface RestDeps {
   createSession(inboxId: string, signature: Signature | undefined, call: CallInfo): Promise<Session>;
   /** Signs out the session of an Authorization header value. */
   endSession(authorization: string | null | undefined): Promise<void>;
+  /** What every signature for this pool names in its EIP-712 domain. */
+  signingDomain: { poolId: string; name: string; version: string; salt: string };
   log: Logger;
   /** Largest accepted body; larger ones get 413. */
   maxBodyBytes: number;

@@ -1,5 +1,5 @@
-// The REST paths of sessions (docs/rest.md, "Sessions"): sign in with a
-// signed CreateSession, sign out with the token.
+// The REST paths of sessions (docs/rest.md, "Sessions"): the pool's signing
+// domain, sign in with a signed CreateSession, sign out with the token.
 
 import { TEMPLATE_ERRORS } from "./errors.js";
 import { query, type Handler, type Route } from "./request.js";
@@ -18,7 +18,15 @@ const endSession: Handler = async (r, deps) => {
   return { status: 204 };
 };
 
+/** The EIP-712 domain a client signs with for this pool (docs/signatures.md). */
+const signingDomain: Handler = async (r, deps) => {
+  query(r, []);
+  const { poolId, name, version, salt } = deps.signingDomain;
+  return { status: 200, body: { pool_id: poolId, name, version, salt } };
+};
+
 export const SESSION_ROUTES: Route[] = [
+  ["GET", "/signing-domain", signingDomain, TEMPLATE_ERRORS],
   ["POST", "/sessions", createSession, TEMPLATE_ERRORS],
   ["DELETE", "/sessions", endSession, TEMPLATE_ERRORS],
 ];

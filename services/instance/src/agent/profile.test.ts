@@ -14,6 +14,7 @@ import {
   generateAttestationKeyPem,
   newTemplateIdentity,
   signUpdateRelease,
+  LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { newIdentity, sampleContent } from "@convos-pool/testing";
 import { checkAttestRequest, joinProfile, planProfile } from "./profile.js";
@@ -66,7 +67,7 @@ describe("the agent's profile", () => {
 
   it("carries its certificate: the release it runs, its owner and the owner's proof", async () => {
     const c = await config({ ownerProof: { ownerId: OWNER, proof: claimProof() } });
-    const { name, metadata } = planProfile(c, AGENT, undefined);
+    const { name, metadata } = planProfile(c, AGENT, undefined, LOCAL_POOL_ID);
     expect(name).toBe("Trip Planner");
     expect(metadata).toMatchObject({ template_id: c.templateId, template_version: 3, owner: OWNER });
     expect(metadata.attestation).toBeUndefined();
@@ -78,7 +79,7 @@ describe("the agent's profile", () => {
 
   it("leaves out a proof its owner did not sign (after a transfer)", async () => {
     const c = await config({ ownerProof: { ownerId: "c".repeat(64), proof: claimProof() } });
-    const cert = decodeCertificate(String(planProfile(c, AGENT, undefined).metadata.certificate))!;
+    const cert = decodeCertificate(String(planProfile(c, AGENT, undefined, LOCAL_POOL_ID).metadata.certificate))!;
     expect(cert.ownerId).toBe(OWNER);
     expect(cert.ownerProof).toBeUndefined();
   });

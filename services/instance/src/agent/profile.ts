@@ -46,7 +46,7 @@ export function faceOf(config: InstanceConfig): { name: string; description: str
 }
 
 /** What it is, with the proofs it holds: the release it verified, the owner's signature, its parent. */
-export function certificateOf(config: InstanceConfig, inboxId: string): AgentCertificate {
+export function certificateOf(config: InstanceConfig, inboxId: string, poolId: string): AgentCertificate {
   const release = fromJson(SignedTemplateSchema, config.template);
   const transfers = (config.transfers ?? []).map((t) => fromJson(TransferProofSchema, t));
   // The claim's signature proves the first owner; each transfer the owner after it.
@@ -63,6 +63,7 @@ export function certificateOf(config: InstanceConfig, inboxId: string): AgentCer
     ...(proof ? { ownerProof: proof } : {}),
     ...(config.parent ? { parentInstanceId: config.parent.instanceId, parentInboxId: config.parent.inboxId } : {}),
     transfers,
+    poolId,
   });
 }
 
@@ -80,6 +81,7 @@ export function planProfile(
   config: InstanceConfig,
   inboxId: string,
   attestation: AttestationParts | undefined,
+  poolId: string,
 ): { name: string; metadata: ProfileMetadata } {
   const { name, description, avatar } = faceOf(config);
   return {
@@ -88,7 +90,7 @@ export function planProfile(
       description,
       avatar,
       ...(attestation ? { attestation } : {}),
-      certificate: certificateOf(config, inboxId),
+      certificate: certificateOf(config, inboxId, poolId),
     }),
   };
 }
@@ -132,7 +134,7 @@ export class AgentProfile {
 
   private async publish(attestation: AttestationParts | undefined): Promise<string[]> {
     const agent = this.agent;
-    const { name, metadata } = planProfile(agent.config!, agent.inboxId, attestation);
+    const { name, metadata } = planProfile(agent.config!, agent.inboxId, attestation, agent.deps.poolId);
     await agent.group!.send(encodeProfileUpdate(name, true, metadata));
     agent.log.info("profile published", { attested: attestation !== undefined, kid: attestation?.kid });
     return Object.keys(metadata);

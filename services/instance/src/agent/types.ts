@@ -98,7 +98,9 @@ export interface InstanceDeps {
   log: Logger;
   /** The network-backed inbox resolver, shared by the host, created on first use. */
   resolver: () => Promise<InboxResolver>;
-  /** Checks signatures (owners', creators'), through that resolver. */
+  /** The pool its signatures name (signing.ts signatureDomain), written into its certificate. */
+  poolId: string;
+  /** Checks signatures (owners', creators'), through that resolver, for that pool. */
   verifier: () => Promise<SignatureVerifier>;
   /** Checks template releases' signatures once per release for all the host's agents (kit verified-releases.ts). */
   releases: () => Promise<ReleaseVerifier>;

@@ -17,6 +17,7 @@ import {
 } from "@convos-pool/kit/browser";
 import { useState } from "react";
 import { short } from "../format";
+import { poolId } from "../session";
 import { TextArea } from "../ui";
 
 function profileOf(inboxId: string, text: string) {
@@ -32,7 +33,7 @@ async function check(inboxId: string, text: string): Promise<AgentReport> {
   const jwks = (await res.json()) as AttestationJwks;
   return verifyAgentProfile(inboxId, profileOf(inboxId, text), {
     jwks,
-    verifier: new SignatureVerifier({ resolver: new DerivedInboxResolver() }),
+    verifier: new SignatureVerifier({ resolver: new DerivedInboxResolver(), poolId: await poolId() }),
   });
 }
 

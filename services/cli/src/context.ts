@@ -1,0 +1,24 @@
+// Where and as whom the CLI works, apart from how it talks (http.ts), so that
+// signing can use it too.
+
+/** Where and as whom the CLI works; built by main from options and environment. */
+export interface Context {
+  /** Gateway base URL, no trailing slash. */
+  url: string;
+  /** Absolute path of the key file; the session file sits beside it. */
+  keyFile: string;
+  /** Absolute paths of file arguments are resolved against this directory. */
+  cwd: string;
+  fetch?: typeof fetch;
+  /** Milliseconds since the epoch (tests). */
+  now?: () => number;
+  /** XMTP_API_URL: where signers' inboxes are checked (verify-agent); absent: by derivation only. */
+  xmtpApiUrl?: string;
+  /** POOL_ID: the pool to sign for without asking the gateway (signing.ts poolIdOf). */
+  poolId?: string;
+}
+
+/** The context's clock in seconds: what a signature's issuedAt says. */
+export function nowSeconds(ctx: Context): number {
+  return Math.floor((ctx.now ?? Date.now)() / 1000);
+}
