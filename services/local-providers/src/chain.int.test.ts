@@ -45,4 +45,13 @@ describe("the local chain (anvil)", () => {
     const again = createPublicClient({ chain: chainOf(second), transport: http(second.rpcUrl) });
     expect(await again.getBalance({ address: someone.address })).toBe(parseEther("1.5"));
   });
+
+  it("refuses a port another chain holds, rather than speaking to that chain as its own", {
+    timeout: 60_000,
+  }, async () => {
+    const first = await startLocalChain();
+    chains.push(first);
+    const port = Number(new URL(first.rpcUrl).port);
+    await expect(startLocalChain({ port })).rejects.toThrow(new RegExp(`port ${port} is taken`));
+  });
 });

@@ -5,6 +5,7 @@
 // restart (anvil dumps its state there every few seconds and on exit).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir } from "node:fs/promises";
+import { createServer } from "node:net";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { freePort, type Logger } from "@convos-pool/kit";
@@ -58,6 +59,12 @@ export function anvilBinary(): string {
 export async function startLocalChain(opts: LocalChainOptions = {}): Promise<RunningChain> {
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port || (await freePort(host));
+  // Another chain on the port (an anvil left by an earlier run) would answer for ours.
+  if (opts.port && !(await portFree(host, port))) {
+    throw new Error(
+      `port ${port} is taken (an anvil left by an earlier run? \`pkill -f "anvil --host ${host} --port ${port}"\`)`,
+    );
+  }
   const args = [
     "--host",
     host,
@@ -83,6 +90,10 @@ export async function startLocalChain(opts: LocalChainOptions = {}): Promise<Run
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // Not left behind by a process that exits without closing it.
+  const orphaned = () => child.kill("SIGKILL");
+  process.once("exit", orphaned);
+  void exited.then(() => process.off("exit", orphaned));
 
   const rpcUrl = `http://${host}:${port}`;
   try {
@@ -109,6 +120,15 @@ export async function startLocalChain(opts: LocalChainOptions = {}): Promise<Run
       clearTimeout(timer);
     },
   };
+}
+
+/** Whether nothing listens on host:port. */
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
 }
 
 async function untilReady(rpcUrl: string, child: ChildProcess, ms = 15_000): Promise<void> {
