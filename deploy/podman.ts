@@ -216,8 +216,11 @@ export async function up(
   log: (line: string) => void = () => {},
 ): Promise<Record<string, number>> {
   const net = `${stack.project}_default`;
-  if (!(await podman(["network", "exists", net], { quiet: true }).then(() => true)))
-    await podman(["network", "create", net], { quiet: true });
+  const exists = await execFile("podman", ["network", "exists", net]).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) await podman(["network", "create", net]);
   for (const v of stack.volumes)
     await podman(["volume", "create", "--ignore", `${stack.project}_${v}`], { quiet: true });
   const started = new Map<string, Promise<number>>();
