@@ -54,7 +54,7 @@ export const PRINCIPAL_OF: Record<DeployedService, Principal> = {
 };
 
 interface ComposeService {
-  /** The image's `npx tsx` unless a service names its own: `node <flags> --import tsx`. */
+  /** The image's `node` unless a service names its own: `node <flags>`. */
   entrypoint?: string[];
   command?: string[];
   environment?: Record<string, string | number>;
@@ -66,7 +66,7 @@ export async function composeServices(): Promise<Record<string, ComposeService>>
     .services;
 }
 
-/** The Node flags a compose service runs with: those of its own entrypoint (`node <flags> --import tsx`), none under the image's. */
+/** The Node flags a compose service runs with: those of its own entrypoint (`node <flags>`), none under the image's. */
 export function nodeFlagsOf(spec: ComposeService | undefined): string[] {
   return (spec?.entrypoint ?? []).filter(
     (arg, i, all) => arg.startsWith("--") && arg !== "--import" && all[i - 1] !== "--import",
@@ -143,6 +143,7 @@ export class DeployedPool {
     this.vars = {
       ...tokens,
       POOL_SERVICE_DIGESTS: this.creds.gateway.directory.toString(),
+      POOL_ID: `pool-${this.opts.name.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`,
       POOL_SESSION_SECRET: randomBytes(32).toString("hex"),
       POOL_METRICS_TOKEN: randomBytes(16).toString("hex"),
       // The pool the tests sign for (kit signing.ts).
@@ -150,6 +151,11 @@ export class DeployedPool {
       POOL_SECRETS_KEY: randomBytes(32).toString("hex"),
       POOL_MASTER_SEED: randomBytes(32).toString("hex"),
       XMTP_API_URL: xmtp.url,
+      // compose.yaml's default names its two hosts; here, the hosts this pool runs.
+      INSTANCE_HOST_URLS: this.names()
+        .filter((n) => replicaOf(n).service === "instance-host")
+        .map((n) => `http://${n}:7100`)
+        .join(","),
       ...this.opts.vars,
     };
     // Every service's address is known before any starts: templates and claims call each other.
@@ -206,7 +212,8 @@ export class DeployedPool {
   async startService(name: ProcessName, override: Record<string, string> = {}): Promise<ServiceProcess> {
     const { service } = replicaOf(name);
     const spec = this.compose[service];
-    const script = spec?.command?.[0];
+    // The image runs the compiled JavaScript (services/<name>/src/main.js); here, its TypeScript source.
+    const script = spec?.command?.[0]?.replace(/\.js$/, ".ts");
     if (!script) throw new Error(`deploy/compose.yaml names no command for ${service}`);
     const env = { ...(await this.environment(name)), ...override };
     this.envs.set(name, env);

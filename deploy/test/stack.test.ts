@@ -1,0 +1,317 @@
+// The whole pool as deployed (npm run test:deploy): deploy/compose.yaml's
+// containers, of the image deploy/Dockerfile built, brought up with podman
+// (deploy/podman.ts); the local XMTP node as one more container; a real
+// Convos CLI conversation and a Convos creator on the host. Real: every
+// service's container and its migrations, PostgreSQL's container, the XMTP
+// node, the CLI. A stand-in: the model (testing/chat-server.ts, reached from
+// the containers through a port of the host), so that the checker
+// (testing/invariants.ts) sees every turn.
+import { createServer, connect as tcpConnect, type Server } from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Code, ConnectError } from "@connectrpc/connect";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { EXTRACTION_PROMPT, SUMMARY_PROMPT } from "@convos-pool/instance";
+import { callerHeaders, createServiceClient, signClaim, signClone } from "@convos-pool/kit";
+import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool, waitFor } from "@convos-pool/testing";
+import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
+import { ConvosCli, startCreator, type ReadyEvent } from "@convos-pool/testing/convos";
+import { invariantsHold, type World } from "@convos-pool/testing/invariants";
+import { ContainerStack } from "./stack.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const say = (line: string) => console.log(`deploy: ${line}`);
+
+let llm: ChatServer;
+let bridge: Server;
+let stack: ContainerStack;
+let dir: string;
+let world: World;
+let creator: Awaited<ReturnType<typeof startCreator>>;
+let cli: ConvosCli;
+let ready: ReadyEvent;
+let template: Template;
+const author = newIdentity();
+const owner = newIdentity();
+
+const claimsClient = () => createServiceClient(ClaimService, stack.url("claims"), stack.creds.gateway);
+const templatesClient = () => createServiceClient(TemplateService, stack.url("templates"), stack.creds.gateway);
+
+async function rest(path: string, body: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${stack.url("gateway")}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+const inboxOf = async (instanceId: string) =>
+  (await world.claimsDb.query(`select inbox_id from instances where id = $1`, [instanceId])).rows[0]!
+    .inbox_id as string;
+
+async function waitIdle(n: number): Promise<void> {
+  await waitFor(
+    `${n} idle agents`,
+    async () => ((await world.claimsDb.query(`select 1 from instances where state = 'idle'`)).rowCount ?? 0) >= n,
+    120_000,
+    250,
+  );
+}
+
+/** Codes a careful client retries with the same key. */
+const RETRIED = [
+  Code.Unavailable,
+  Code.Canceled,
+  Code.DeadlineExceeded,
+  Code.Unknown,
+  Code.Internal,
+  Code.ResourceExhausted,
+];
+
+/** A keyed claim into one of the creator's conversations, retried with the same key while the answer is lost. */
+async function claimUntilAnswered(key: string, conv: { invite: string }, ms = 120_000) {
+  const end = Date.now() + ms;
+  for (let tries = 1; ; tries++) {
+    const c = claimsClient();
+    try {
+      const { instanceId } = await c.client.claim(
+        { requester: creator.inboxId, templateId: template.id, conversationInvite: conv.invite, idempotencyKey: key },
+        { headers: callerHeaders(creator.inboxId), timeoutMs: 60_000 },
+      );
+      return { instanceId, tries };
+    } catch (err) {
+      const e = ConnectError.from(err);
+      if (!RETRIED.includes(e.code) || Date.now() > end) return { code: e.code, tries };
+      await sleep(1_000);
+    } finally {
+      c.close();
+    }
+  }
+}
+
+async function ask(groupId: string, text: string): Promise<void> {
+  world.asked.set(groupId, [...(world.asked.get(groupId) ?? []), text]);
+  await creator.send(groupId, text);
+}
+
+/** Containers reach the host's model stand-in (on 127.0.0.1) through this port on every address of the host. */
+async function bridgeTo(port: number): Promise<Server> {
+  const server = createServer((socket) => {
+    const upstream = tcpConnect(port, "127.0.0.1");
+    socket.pipe(upstream).pipe(socket);
+    socket.on("error", () => upstream.destroy());
+    upstream.on("error", () => socket.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, "0.0.0.0", r));
+  return server;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "pool-deploy-"));
+  llm = await startChatServer(async (req) => {
+    if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '{"entries":[]}';
+    if (req.body.messages.some((m) => m.content?.startsWith(SUMMARY_PROMPT))) return '{"entries":[]}';
+    return `Noted (${(req.body.messages.at(-1)?.content ?? "").length} chars).`;
+  });
+  bridge = await bridgeTo(Number(new URL(llm.baseUrl).port));
+  const bridged = `http://host.containers.internal:${(bridge.address() as { port: number }).port}/v1`;
+  stack = new ContainerStack("deploytest", {
+    LLM_BASE_URL: bridged,
+    LLM_API_KEY: "sk-deploy",
+    // Numbers without an operator's grant: this suite is about the deployment (docs/limits.md).
+    POOL_TOOLS_WITHOUT_GRANT: "sms,email",
+  });
+  const t0 = Date.now();
+  await stack.start(say);
+  say(`the stack is up, every service healthy, in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const connect = async (name: "claims" | "templates") => {
+    const c = new pg.Client({ connectionString: stack.databaseUrl(name) });
+    c.on("error", () => undefined);
+    await c.connect();
+    return c;
+  };
+  creator = await startCreator(stack.xmtpUrl, dir);
+  world = {
+    claimsDb: await connect("claims"),
+    templatesDb: await connect("templates"),
+    hostUrl: [stack.url("instance-host"), stack.url("instance-host-2")],
+    hostCreds: stack.creds.claims,
+    creator,
+    llmRequests: llm.requests,
+    asked: new Map(),
+  };
+}, 600_000);
+
+afterAll(async () => {
+  await cli?.stop();
+  await world?.claimsDb.end().catch(() => undefined);
+  await world?.templatesDb.end().catch(() => undefined);
+  await creator?.close().catch(() => undefined);
+  await stack?.close();
+  await new Promise((r) => bridge?.close(r));
+  await llm?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 120_000);
+
+describe("the pool from deploy/, in containers", () => {
+  it("runs every service's migrations as deployed: each database has its tables", async () => {
+    for (const name of ["templates", "claims", "lineage", "gateway"] as const) {
+      const c = new pg.Client({ connectionString: stack.databaseUrl(name) });
+      await c.connect();
+      try {
+        const tables = (
+          await c.query(`select count(*)::int as n from information_schema.tables where table_schema = 'public'`)
+        ).rows[0]!.n as number;
+        expect(tables, `${name}'s tables`).toBeGreaterThan(1);
+      } finally {
+        await c.end();
+      }
+    }
+  });
+
+  it("the core walk-through: a creator publishes, a Convos conversation gets an agent by claim, the agent answers, the creator's update reaches it, the owner clones it into a second conversation", {
+    timeout: 300_000,
+  }, async () => {
+    const t = templatesClient();
+    try {
+      template = await signedTemplate(t.client, author, sampleContent({ tools: [tool("sms", "pool")] }), "public");
+    } finally {
+      t.close();
+    }
+    say(`the creator published ${template.id}`);
+    cli = await ConvosCli.start(["agent", "serve", "--name", "Deployed", "--profile-name", "Saul"], join(dir, "cli"), {
+      xmtpPort: stack.xmtp.port,
+    });
+    ready = await cli.ready(60_000);
+    await waitIdle(1);
+    // The owner's signed claim, through the gateway's front door.
+    const claim = {
+      requester: owner.inboxId,
+      templateId: template.id,
+      conversationInvite: ready.inviteUrl,
+      model: "",
+      userConfig: {},
+    };
+    const sig = await signClaim(owner.account, claim);
+    const res = await rest("/api/pool/claim", {
+      requester: claim.requester,
+      template_id: claim.templateId,
+      conversation_invite: claim.conversationInvite,
+      model: "",
+      user_config: {},
+      signature: { signature: sig.signature, issued_at: Number(sig.issuedAt), nonce: sig.nonce },
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    const parentId = res.json.instance_id as string;
+    const inbox = await inboxOf(parentId);
+    await cli.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inbox, { ms: 60_000 });
+    say(`the agent ${parentId} joined the Convos conversation`);
+    const from = await cli.send("Hello from the deployed pool");
+    const answer = await cli.messageFrom(inbox, from, 60_000);
+    say(`the agent answered: ${String(answer.content).slice(0, 60)}`);
+
+    const u = templatesClient();
+    try {
+      template = await signedUpdate(u.client, author, template, "You help with trips. Revision two.");
+    } finally {
+      u.close();
+    }
+    await waitFor(
+      "the update on the agent",
+      async () =>
+        Number(
+          (await world.claimsDb.query(`select template_version from instances where id = $1`, [parentId])).rows[0]!
+            .template_version,
+        ) === Number(template.version),
+      90_000,
+      500,
+    );
+    say(`the creator's update (version ${template.version}) reached the agent`);
+
+    // The owner clones it into a second conversation (the creator's), as the gateway forwards it.
+    const second = await creator.conversation("Second trip");
+    await waitIdle(1);
+    const clone = {
+      ownerId: owner.inboxId,
+      parentInstanceId: parentId,
+      templateId: template.id,
+      templateCreatorId: author.inboxId,
+      conversationInvite: second.invite,
+      contextPrompt: "Carry on with the trip in this conversation.",
+      carry: [] as string[],
+      model: "",
+      userConfig: {},
+    };
+    const c = claimsClient();
+    try {
+      const cloned = await c.client.claim(
+        {
+          requester: owner.inboxId,
+          cloneFrom: parentId,
+          templateId: template.id,
+          templateCreatorId: author.inboxId,
+          conversationInvite: second.invite,
+          contextPrompt: clone.contextPrompt,
+          carry: [],
+          model: "",
+          userConfig: {},
+          ownerSignature: await signClone(owner.account, clone),
+        },
+        { headers: callerHeaders(owner.inboxId), timeoutMs: 90_000 },
+      );
+      expect(cloned.instanceId).not.toBe(parentId);
+      say(`the owner cloned it into a second conversation: ${cloned.instanceId}`);
+      await ask(second.groupId, "Are you the clone?");
+    } finally {
+      c.close();
+    }
+    await invariantsHold(world, 90_000);
+  });
+
+  /** `n` keyed claims into new conversations; `fault` once the first takes its agent: each gets its agent, every agent answers. */
+  async function claimsThrough(name: string, n: number, fault: () => Promise<void>): Promise<void> {
+    await waitIdle(n);
+    const convs = await Promise.all(Array.from({ length: n }, (_, i) => creator.conversation(`${name} ${i}`)));
+    const outcomes = convs.map((conv, i) => claimUntilAnswered(`${name}-${i}`, conv));
+    await waitFor(
+      "a claim taking an agent",
+      async () => ((await world.claimsDb.query(`select 1 from instances where state = 'claiming'`)).rowCount ?? 0) > 0,
+      60_000,
+      2,
+    );
+    await fault();
+    const settled = await Promise.all(outcomes);
+    say(
+      `claims settled: ${settled.map((x) => x.instanceId ?? Code[x.code!]).join(", ")}; tries ${settled.map((x) => x.tries).join(", ")}`,
+    );
+    expect(settled.map((s) => s.instanceId ?? Code[s.code!])).toEqual(
+      settled.map(() => expect.stringMatching(/^inst_/)),
+    );
+    for (const [i, conv] of convs.entries()) await ask(conv.groupId, `Are you there after the ${name}, ${i}?`);
+    await invariantsHold(world, 120_000);
+  }
+
+  for (const service of ["claims", "instance-host"] as const) {
+    it(
+      `the ${service} container killed during a burst of claims: every claim settles once, with its key, and nothing is lost`,
+      {
+        timeout: 300_000,
+      },
+      () =>
+        claimsThrough(`${service} killed`, 2, async () => {
+          await stack.kill(service);
+          say(`${service} killed`);
+          await sleep(1_000);
+          const ms = await stack.restart(service);
+          say(`${service} back and healthy ${(ms / 1000).toFixed(1)} s after its start`);
+        }),
+    );
+  }
+});
