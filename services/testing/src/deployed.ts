@@ -143,7 +143,6 @@ export class DeployedPool {
     this.vars = {
       ...tokens,
       POOL_SERVICE_DIGESTS: this.creds.gateway.directory.toString(),
-      POOL_ID: `pool-${this.opts.name.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`,
       POOL_SESSION_SECRET: randomBytes(32).toString("hex"),
       POOL_METRICS_TOKEN: randomBytes(16).toString("hex"),
       // The pool the tests sign for (kit signing.ts).
