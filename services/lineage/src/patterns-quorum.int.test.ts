@@ -5,88 +5,23 @@
 // sends them; hosts call with the instance-host credential, people through
 // the gateway's; creators sign with real keys (checked by derivation, as in
 // the other services' tests).
-import { randomBytes } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  LineageEventSchema,
-  LineageEventService,
-  type LineageEvent,
-} from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
-import {
-  PatternDecision,
-  PatternInsightsService,
-  PatternPoolService,
-} from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  CALLER_HEADER,
-  createServiceClient,
-  fieldViolations,
-  generateServiceCredentials,
-  signOperation,
-  type ServiceClient,
-} from "@convos-pool/kit";
-import {
-  createTestDatabase,
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  type TestIdentity,
-} from "@convos-pool/testing";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
-import { startLineageService, type RunningLineageService } from "./server.js";
+import { PatternDecision } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { fieldViolations, signOperation } from "@convos-pool/kit";
+import { newIdentity, type TestIdentity } from "@convos-pool/testing";
+import { as, refused, startPatternPoolRig, word, type PatternPoolRig } from "./testing/pattern-pool.js";
 
-const creds = generateServiceCredentials();
-let templates: RunningTemplateService;
-let service: RunningLineageService;
-let feedSc: ServiceClient<typeof LineageEventService>;
-let poolSc: ServiceClient<typeof PatternPoolService>;
-let insightsSc: ServiceClient<typeof PatternInsightsService>;
-let templatesSc: ServiceClient<typeof TemplateService>;
-let sequence = 0n;
+let rig: PatternPoolRig;
 
-const pool = () => poolSc.client;
-const insights = () => insightsSc.client;
-const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
-const inst = () => `inst_${randomBytes(8).toString("hex")}`;
-/** Letters only: a word no other test uses. */
-const word = () =>
-  randomBytes(6)
-    .toString("hex")
-    .replace(/[0-9]/g, (d) => "ghijklmnop"[Number(d)]!);
-
-async function refused(p: Promise<unknown>, code: Code): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  expect(err?.code, err?.rawMessage ?? "it answered").toBe(code);
-  return err!;
-}
-
-const claimed = (instanceId: string, templateId: string, owner: TestIdentity): LineageEvent =>
-  create(LineageEventSchema, {
-    sequence: ++sequence,
-    at: timestampFromDate(new Date()),
-    event: {
-      case: "claimed",
-      value: { instanceId, templateId, ownerId: owner.inboxId, conversationId: `conv-${instanceId}` },
-    },
-  });
+const pool = () => rig.pool;
+const insights = () => rig.insights;
 
 async function template(creator: TestIdentity, category: string, tags: string[]): Promise<string> {
-  return (await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [], category, tags }))).id;
+  return (await rig.templateWithAgents(creator, category, tags, 0)).id;
 }
 
-/** A live agent of `templateId` owned by `owner` (a fresh inbox by default), claimed through the feed. */
-async function agent(templateId: string, owner: TestIdentity = newIdentity()): Promise<string> {
-  const id = inst();
-  await feedSc.client.recordLineageEvents({ events: [claimed(id, templateId, owner)] });
-  return id;
-}
+const agent = (templateId: string, owner?: TestIdentity) => rig.agent(templateId, owner);
 
 const offer = (instanceId: string, text: string) => pool().publishPattern({ instanceId, text });
 const found = async (instanceId: string) => (await pool().queryPatterns({ instanceId })).patterns.map((p) => p.text);
@@ -125,26 +60,11 @@ async function review(creator: TestIdentity, templateId: string, patternId: stri
 }
 
 beforeAll(async () => {
-  templates = await startTemplateService({
-    databaseUrl: await createTestDatabase("quorum_templates"),
-    credentials: creds.templates,
-  });
-  service = await startLineageService({
-    databaseUrl: await createTestDatabase("quorum_lineage"),
-    credentials: creds.lineage,
-    templatesUrl: templates.url,
-  });
-  feedSc = createServiceClient(LineageEventService, service.url, creds.claims);
-  poolSc = createServiceClient(PatternPoolService, service.url, creds["instance-host"]);
-  insightsSc = createServiceClient(PatternInsightsService, service.url, creds.gateway);
-  templatesSc = createServiceClient(TemplateService, templates.url, creds.gateway);
+  // The pool's default quorum: 3 owners, 2 templates.
+  rig = await startPatternPoolRig("quorum");
 }, 60_000);
 
-afterAll(async () => {
-  for (const sc of [feedSc, poolSc, insightsSc, templatesSc]) sc?.close();
-  await service?.close();
-  await templates?.close();
-});
+afterAll(() => rig?.close());
 
 describe("the quorum", () => {
   it("lets a lesson reach related agents only once agents of three distinct owners under two templates offered it", async () => {

@@ -3,72 +3,28 @@
 // template its category and tags. Agents arrive through the event feed, as
 // the claims service sends them; hosts call with the instance-host credential,
 // people through the gateway's.
-import { randomBytes } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import {
-  LineageEventSchema,
-  LineageEventService,
-  type LineageEvent,
-} from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import {
   PatternInsightsService,
   PatternPoolService,
   type Pattern,
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  CALLER_HEADER,
-  createServiceClient,
-  fieldViolations,
-  generateServiceCredentials,
-  type ServiceClient,
-} from "@convos-pool/kit";
-import {
-  createTestDatabase,
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  type TestIdentity,
-} from "@convos-pool/testing";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
-import { startLineageService, type RunningLineageService } from "./server.js";
+import { createServiceClient, fieldViolations } from "@convos-pool/kit";
+import { newIdentity } from "@convos-pool/testing";
+import { as, ended, inst, refused, startPatternPoolRig, word, type PatternPoolRig } from "./testing/pattern-pool.js";
 
-const creds = generateServiceCredentials();
 const DAY = 86_400;
-let templates: RunningTemplateService;
-let service: RunningLineageService;
-let lineageDb: string;
-let feedSc: ServiceClient<typeof LineageEventService>;
-let poolSc: ServiceClient<typeof PatternPoolService>;
-let insightsSc: ServiceClient<typeof PatternInsightsService>;
-let templatesSc: ServiceClient<typeof TemplateService>;
-let sequence = 0n;
+let rig: PatternPoolRig;
 
-const pool = () => poolSc.client;
-const insights = () => insightsSc.client;
-const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
-const inst = () => `inst_${randomBytes(8).toString("hex")}`;
-/** Letters only: a word no other test uses (no digits, which the scan would weigh as a number). */
-const word = () =>
-  randomBytes(6)
-    .toString("hex")
-    .replace(/[0-9]/g, (d) => "ghijklmnop"[Number(d)]!);
-
-async function refused(p: Promise<unknown>, code: Code): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  expect(err?.code, err?.rawMessage ?? "it answered").toBe(code);
-  return err!;
-}
+const pool = () => rig.pool;
+const insights = () => rig.insights;
+const templateWithAgents: PatternPoolRig["templateWithAgents"] = (...args) => rig.templateWithAgents(...args);
 
 async function onLineageDb(text: string, params: unknown[] = []): Promise<void> {
-  const c = new pg.Client({ connectionString: lineageDb });
+  const c = new pg.Client({ connectionString: rig.lineageDb });
   await c.connect();
   try {
     await c.query(text, params);
@@ -77,59 +33,17 @@ async function onLineageDb(text: string, params: unknown[] = []): Promise<void> 
   }
 }
 
-const claimed = (instanceId: string, templateId: string, owner: TestIdentity): LineageEvent =>
-  create(LineageEventSchema, {
-    sequence: ++sequence,
-    at: timestampFromDate(new Date()),
-    event: {
-      case: "claimed",
-      value: { instanceId, templateId, ownerId: owner.inboxId, conversationId: `conv-${instanceId}` },
-    },
-  });
-
-/** A template of `creator` with this category and tags, and live agents of it (claimed through the feed). */
-async function templateWithAgents(
-  creator: TestIdentity,
-  category: string,
-  tags: string[],
-  agents = 1,
-): Promise<{ id: string; agents: string[] }> {
-  const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [], category, tags }));
-  const ids = Array.from({ length: agents }, inst);
-  await feedSc.client.recordLineageEvents({ events: ids.map((id) => claimed(id, t.id, newIdentity())) });
-  return { id: t.id, agents: ids };
-}
-
 const health = () => insights().getPatternPoolHealth({});
 const refusalsOf = (list: { reason: string; count: bigint }[]) =>
   Object.fromEntries(list.map((r) => [r.reason, r.count]));
 const ids = (patterns: Pattern[]) => patterns.map((p) => p.patternId);
 
 beforeAll(async () => {
-  templates = await startTemplateService({
-    databaseUrl: await createTestDatabase("patterns_templates"),
-    credentials: creds.templates,
-  });
-  lineageDb = await createTestDatabase("patterns_lineage");
-  service = await startLineageService({
-    databaseUrl: lineageDb,
-    credentials: creds.lineage,
-    templatesUrl: templates.url,
-    patternSweepMs: 200,
-    // One offer is enough here: the quorum and the creators' hold are patterns-quorum.int.test.ts's.
-    patternQuorum: { owners: 1, templates: 1 },
-  });
-  feedSc = createServiceClient(LineageEventService, service.url, creds.claims);
-  poolSc = createServiceClient(PatternPoolService, service.url, creds["instance-host"]);
-  insightsSc = createServiceClient(PatternInsightsService, service.url, creds.gateway);
-  templatesSc = createServiceClient(TemplateService, templates.url, creds.gateway);
+  // One offer is enough here: the quorum and the creators' hold are patterns-quorum.int.test.ts's.
+  rig = await startPatternPoolRig("patterns", { patternQuorum: { owners: 1, templates: 1 }, patternSweepMs: 200 });
 }, 60_000);
 
-afterAll(async () => {
-  for (const sc of [feedSc, poolSc, insightsSc, templatesSc]) sc?.close();
-  await service?.close();
-  await templates?.close();
-});
+afterAll(() => rig?.close());
 
 describe("offering and finding patterns", () => {
   it("gives an agent of a related template the patterns above the threshold, most similar first, never its own, and an unrelated one nothing", async () => {
@@ -443,9 +357,9 @@ describe("who may do what", () => {
 
   it("lets instance hosts offer and query but not read a creator's list, and the gateway read but not offer", async () => {
     const t = await templateWithAgents(newIdentity(), `games-${word()}`, ["chess"]);
-    const asGateway = createServiceClient(PatternPoolService, service.url, creds.gateway);
-    const asHost = createServiceClient(PatternInsightsService, service.url, creds["instance-host"]);
-    const asClaims = createServiceClient(PatternPoolService, service.url, creds.claims);
+    const asGateway = createServiceClient(PatternPoolService, rig.url, rig.creds.gateway);
+    const asHost = createServiceClient(PatternInsightsService, rig.url, rig.creds["instance-host"]);
+    const asClaims = createServiceClient(PatternPoolService, rig.url, rig.creds.claims);
     try {
       await refused(
         asGateway.client.publishPattern({ instanceId: t.agents[0]!, text: "Open with the center pawns." }),
@@ -464,15 +378,7 @@ describe("who may do what", () => {
   it("refuses an ended or unknown agent NOT_FOUND naming instance_id, and an agent whose template has no interest", async () => {
     const t = await templateWithAgents(newIdentity(), `art-${word()}`, ["painting"]);
     const agent = t.agents[0]!;
-    await feedSc.client.recordLineageEvents({
-      events: [
-        create(LineageEventSchema, {
-          sequence: ++sequence,
-          at: timestampFromDate(new Date()),
-          event: { case: "ended", value: { instanceId: agent, reason: "removed by its owner" } },
-        }),
-      ],
-    });
+    await rig.feed.recordLineageEvents({ events: [ended(agent, "removed by its owner")] });
     for (const instanceId of [agent, inst()]) {
       expect(
         (await refused(pool().publishPattern({ instanceId, text: "Mix colors on the palette first." }), Code.NotFound))
