@@ -57,6 +57,8 @@ export class Claim {
     agent.convo = undefined;
     agent.inheritance = undefined;
     await agent.loadTools(config);
+    // Its runtime's files from the release just checked, and its gateway starting (docs/openclaw.md).
+    await agent.deps.runtime?.apply(agent);
     agent.state = InstanceState.CLAIMING;
     agent.log.info("instance configured", {
       templateId: config.templateId,
@@ -138,6 +140,7 @@ export class Claim {
     await agent.ws.writeText(FILES.identity, renderIdentity(update.content));
     await agent.ws.writeJson(FILES.config, update.config);
     agent.config = update.config;
+    await agent.deps.runtime?.apply(agent);
     await agent.loadTools(update.config);
     await agent.toolbox.clamp(agent.templateMax(), update.config.templateVersion);
     agent.log.info("template updated", {
