@@ -20,7 +20,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
@@ -50,6 +50,7 @@ import {
 } from "@convos-pool/testing";
 import { RealStack, type Conversation } from "@convos-pool/testing/real-stack";
 import { as } from "./testing/helpers.js";
+import { NO_IDLE_AGENT } from "./claim/claim-flow.js";
 
 const V1 = `MARKER-v1-${randomBytes(3).toString("hex")}`;
 const V2 = `MARKER-v2-${randomBytes(3).toString("hex")}`;
@@ -150,6 +151,8 @@ beforeAll(async () => {
       instructions: `You plan trips for groups. ${V1}`,
       soul: { philosophy: { principles: [SOUL_PRINCIPLE] } },
       tools: [tool("sms", "pool")],
+      // The creator's choice, signed with the rest: its agents run on OpenClaw hosts only.
+      runtime: "openclaw",
     }),
     "public",
   );
@@ -164,6 +167,28 @@ afterAll(async () => {
 }, 120_000);
 
 describe("an OpenClaw agent in the pool", () => {
+  it("is placed by its template's runtime: the host says it runs OpenClaw, and a template of the pool's own runtime finds no agent there", async () => {
+    expect(
+      (await stack.rows<{ runtime: string }>(`select distinct runtime from instances where state = 'idle'`)).map(
+        (r) => r.runtime,
+      ),
+    ).toEqual(["openclaw"]);
+    const plain = await signedTemplate(
+      templatesClient,
+      creator,
+      sampleContent({ agent_name: "Plain", tools: [] }),
+      "public",
+    );
+    const err = await client
+      .claim({ requester: owner.inboxId, templateId: plain.id, conversationInvite: stack.ready.inviteUrl }, as(owner))
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+    expect(err?.code).toBe(Code.ResourceExhausted);
+    expect(err?.rawMessage).toContain(NO_IDLE_AGENT);
+  });
+
   it("is claimed into a Convos conversation and answers through its own gateway, which reads the signed files and what the host learned", {
     timeout: 400_000,
   }, async () => {

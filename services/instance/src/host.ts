@@ -32,6 +32,7 @@ import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_servic
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { AgentInstance } from "./agent/instance.js";
 import { createInstanceHostService, createInstanceService, pickInstance } from "./host-service.js";
 import { createInstanceMemoryService } from "./memory-service.js";
@@ -304,7 +305,15 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       if (patternPool) lifetime.defer(() => patternPool.close());
       if (patterns) lifetime.defer(() => patterns.close());
       if (sms) lifetime.defer(() => sms.close());
-      const host = { instances, start: startInstance, restored, dataDir: opts.dataDir, maxInstances, log };
+      const host = {
+        instances,
+        start: startInstance,
+        restored,
+        dataDir: opts.dataDir,
+        maxInstances,
+        runtime: runtime ? AgentRuntime.OPENCLAW : AgentRuntime.POOL,
+        log,
+      };
       const pick = pickInstance(instances);
       return (router) =>
         router

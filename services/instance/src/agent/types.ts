@@ -112,8 +112,12 @@ export interface AgentRuntime {
   readonly kind: "openclaw";
   /** Its provider of turns, bound to it. */
   provider(agent: RuntimeAgent): LlmProvider;
-  /** Configure, UpdateTemplate or a restart set what it runs on: its files written, its thinker (re)started. */
-  apply(agent: RuntimeAgent): Promise<void>;
+  /**
+   * Configure, UpdateTemplate or a restart set what it runs on: its files
+   * written (from `release`, checked, when given: an update's, before the
+   * agent's config says so; else from what the agent runs), its thinker (re)started.
+   */
+  apply(agent: RuntimeAgent, release?: { content: TemplateContent; model: string }): Promise<void>;
   /** Health: its thinker running, started again when it is not. */
   check(agent: RuntimeAgent): void;
   /** Release: its thinker stopped and its state deleted. */

@@ -21,7 +21,7 @@ import { memorySection } from "../prompt-caps.js";
 import type { RuntimeAgent } from "../agent/types.js";
 import { OPENCLAW_MODEL } from "./config.js";
 import type { OpenClawGateway } from "./gateway.js";
-import { alteredFiles, fileHash, MEMORY_MD, memoryMd, SIGNED_FILES, signedFiles } from "./files.js";
+import { alteredFiles, fileHash, MEMORY_MD, memoryMd, SIGNED_FILES, type SignedFile } from "./files.js";
 import { readFile, writeFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -56,6 +56,16 @@ export function openClawTurnMessages(input: TurnInput, all: ChatMessage[]): Chat
   ];
 }
 
+/**
+ * What the runtime keeps of an agent's signed files: the files as it last
+ * wrote them from a checked release, and a lock that a write and a check
+ * take, so that a turn never checks files half-way through an update.
+ */
+export interface SignedWorkspace {
+  expected: Record<SignedFile, string> | undefined;
+  exclusive<T>(job: () => Promise<T>): Promise<T>;
+}
+
 export class OpenClawProvider extends OpenAiProvider {
   override readonly kind = "openclaw" as const;
   private summarySession = "";
@@ -63,6 +73,7 @@ export class OpenClawProvider extends OpenAiProvider {
   constructor(
     private readonly agent: RuntimeAgent,
     private readonly gateway: OpenClawGateway,
+    private readonly signed: SignedWorkspace,
     /** The host's model: learning stays the host's. */
     private readonly host: LlmProvider,
   ) {
@@ -114,14 +125,19 @@ export class OpenClawProvider extends OpenAiProvider {
     return super.summarize(...args);
   }
 
-  /** IDENTITY.md, SOUL.md and AGENTS.md as the signed release makes them, byte for byte; else the turn is refused. */
+  /**
+   * IDENTITY.md, SOUL.md and AGENTS.md as the signed release makes them
+   * (the one the runtime last wrote them from, checked when it came), byte
+   * for byte; else the turn is refused.
+   */
   private async checkSignedFiles(): Promise<void> {
-    const content = this.agent.runningContent();
-    if (!content) throw new RefusedTurn("not configured", ALTERED_REPLY);
-    const expected = signedFiles(content);
     const dir = this.gateway.paths.workspace;
-    const actual: Record<string, string | undefined> = {};
-    for (const f of SIGNED_FILES) actual[f] = await readFile(join(dir, f), "utf8").catch(() => undefined);
+    const { expected, actual } = await this.signed.exclusive(async () => {
+      const actual: Record<string, string | undefined> = {};
+      for (const f of SIGNED_FILES) actual[f] = await readFile(join(dir, f), "utf8").catch(() => undefined);
+      return { expected: this.signed.expected, actual };
+    });
+    if (!expected) throw new RefusedTurn("its signed files were never written", ALTERED_REPLY);
     const altered = alteredFiles(expected, actual);
     if (altered.length === 0) return;
     this.agent.log.error("openclaw workspace file altered: refusing to answer", {

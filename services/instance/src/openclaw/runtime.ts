@@ -18,7 +18,8 @@ import type { AgentRuntime, RuntimeAgent } from "../agent/types.js";
 import { signedFiles, SIGNED_FILES } from "./files.js";
 import { OpenClawGateway } from "./gateway.js";
 import type { OpenClawInstall } from "./install.js";
-import { OpenClawProvider } from "./provider.js";
+import { OpenClawProvider, type SignedWorkspace } from "./provider.js";
+import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 
 /** An agent's folder for OpenClaw, under its workspace. */
 export const OPENCLAW_DIR = "openclaw";
@@ -42,6 +43,21 @@ export interface OpenClawRuntimeOptions {
 interface Brain {
   gateway: OpenClawGateway;
   provider: OpenClawProvider;
+  signed: SignedWorkspace;
+}
+
+/** Its files as last written, and a lock that writes and checks take in turn. */
+function signedWorkspace(): SignedWorkspace {
+  let tail: Promise<unknown> = Promise.resolve();
+  const signed: SignedWorkspace = {
+    expected: undefined,
+    exclusive: (job) => {
+      const next = tail.then(job, job);
+      tail = next.catch(() => undefined);
+      return next;
+    },
+  };
+  return signed;
 }
 
 export class OpenClawRuntime implements AgentRuntime {
@@ -59,19 +75,20 @@ export class OpenClawRuntime implements AgentRuntime {
     return agent.config?.model || this.opts.upstream.model || "default";
   }
 
-  private brain(agent: RuntimeAgent): Brain {
+  private brain(agent: RuntimeAgent, model = this.modelOf(agent)): Brain {
     let b = this.brains.get(agent.id);
     if (!b) {
       const gateway = new OpenClawGateway({
         install: this.opts.install,
         root: join(agent.ws.dir, OPENCLAW_DIR),
         upstream: this.opts.upstream,
-        model: this.modelOf(agent),
+        model,
         log: agent.log.child({ runtime: "openclaw" }),
         ...(this.opts.startTimeoutMs !== undefined ? { startTimeoutMs: this.opts.startTimeoutMs } : {}),
         beforeStart: () => this.makeRoom(agent.id),
       });
-      b = { gateway, provider: new OpenClawProvider(agent, gateway, this.opts.host) };
+      const signed = signedWorkspace();
+      b = { gateway, signed, provider: new OpenClawProvider(agent, gateway, signed, this.opts.host) };
       this.brains.set(agent.id, b);
     }
     return b;
@@ -102,23 +119,28 @@ export class OpenClawRuntime implements AgentRuntime {
     return this.brain(agent).provider;
   }
 
-  async apply(agent: RuntimeAgent): Promise<void> {
-    const content = agent.runningContent();
+  async apply(agent: RuntimeAgent, release?: { content: TemplateContent; model: string }): Promise<void> {
+    const content = release?.content ?? agent.runningContent();
     if (!content) return;
-    let b = this.brain(agent);
-    if (b.gateway.model !== this.modelOf(agent)) {
+    const model = release?.model || this.modelOf(agent);
+    let b = this.brain(agent, model);
+    if (b.gateway.model !== model) {
       // Another model (an update's new default): a gateway configured for it.
       await b.gateway.stop();
       this.brains.delete(agent.id);
-      b = this.brain(agent);
+      b = this.brain(agent, model);
     }
     const dir = b.gateway.paths.workspace;
+    const signed = b.signed;
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const files = signedFiles(content);
-    for (const f of SIGNED_FILES) {
-      await writeFile(join(dir, `${f}.tmp`), files[f], { mode: 0o600 });
-      await rename(join(dir, `${f}.tmp`), join(dir, f));
-    }
+    await signed.exclusive(async () => {
+      for (const f of SIGNED_FILES) {
+        await writeFile(join(dir, `${f}.tmp`), files[f], { mode: 0o600 });
+        await rename(join(dir, `${f}.tmp`), join(dir, f));
+      }
+      signed.expected = files;
+    });
     agent.log.info("openclaw workspace written", { files: [...SIGNED_FILES] });
     // Not awaited: a gateway takes up to a minute to start; the first turn waits for it.
     // With no room left it starts at that first turn instead, so a Configure stops no one.
