@@ -35,6 +35,7 @@ import {
 } from "@convos-pool/instance";
 import {
   startChatServer,
+  type ChatAnswer,
   type ChatServer,
   type RecordedRequest,
   type WireMessage,
@@ -49,6 +50,7 @@ import {
   type TestIdentity,
 } from "@convos-pool/testing";
 import { RealStack, type Conversation } from "@convos-pool/testing/real-stack";
+import type { MessageEvent } from "@convos-pool/testing/convos";
 import { as } from "./testing/helpers.js";
 import { NO_IDLE_AGENT } from "./claim/claim-flow.js";
 
@@ -57,6 +59,7 @@ const V2 = `MARKER-v2-${randomBytes(3).toString("hex")}`;
 const SOUL_PRINCIPLE = `Never book without asking (${randomBytes(3).toString("hex")})`;
 const LLM_KEY = `sk-upstream-${randomBytes(8).toString("hex")}`;
 const PREFERENCE = "I am vegetarian";
+const TEXT_TO = "+15550009999";
 
 /** A message's text, whether OpenClaw sent a string or parts. */
 const textOf = (m: WireMessage | undefined): string =>
@@ -70,7 +73,7 @@ const fromOpenClaw = (r: RecordedRequest) => systemOf(r).includes("running insid
 const isSummary = (r: RecordedRequest) => fromOpenClaw(r) && systemOf(r).includes("You hand over what an assistant");
 
 /** The model behind OpenClaw (and the host's learning): answers that say which instructions it was given. */
-function answer(r: RecordedRequest): string {
+function answer(r: RecordedRequest): ChatAnswer {
   const system = systemOf(r);
   const last = textOf(r.body.messages.at(-1));
   if (!fromOpenClaw(r)) {
@@ -85,6 +88,13 @@ function answer(r: RecordedRequest): string {
     }));
     return JSON.stringify({ entries: remembered });
   }
+  // A pool tool's result coming back through OpenClaw (which hands the model the host's result as the turn's
+  // latest entry, a tool message or a line of its own): said as it came.
+  const outcome = /\{"ok":(?:true|false),[^\n]*\}/.exec(last)?.[0];
+  if (outcome) return `The tool answered: ${outcome}`;
+  // Asked to text: the pool's send_sms, through OpenClaw's wrapper for the tools it offers by name.
+  if (/text \+1555\d+/.test(last))
+    return { toolCalls: [{ name: "tool_call", arguments: { id: "send_sms", args: { to: TEXT_TO, text: "Hello" } } }] };
   const version = system.includes(V2) ? "v2" : system.includes(V1) ? "v1" : "none";
   const remembers = system.includes(PREFERENCE) ? " I remember: vegetarian." : "";
   return `OpenClaw answering on ${version}.${remembers}`;
@@ -132,6 +142,8 @@ beforeAll(async () => {
       runtime: "openclaw",
       llm: { baseUrl: chat.baseUrl, apiKey: LLM_KEY },
       openclawMaxGateways: 1,
+      // An owner's approval is waited for this long (the tools test: none comes).
+      tools: { approvalTimeoutMs: 4_000 },
     },
     claims: { pool: { target: 2 }, sync: { scanIntervalMs: 200 } },
   });
@@ -252,6 +264,35 @@ describe("an OpenClaw agent in the pool", () => {
     const last = chat.requests.filter((r) => fromOpenClaw(r) && !isSummary(r)).at(-1)!;
     expect(systemOf(last)).toContain(V2);
     expect(systemOf(last)).not.toContain(V1);
+  });
+
+  it("offers the pool's tools to OpenClaw as its own, and a call comes back to the host's gate: a member's request to text someone waits for the owner's approval, and its refusal goes back through OpenClaw", {
+    timeout: 120_000,
+  }, async () => {
+    const parent = onHost(parentId);
+    const cli = stack.cli!;
+    // Saul created the conversation but is not the agent's owner: a member, whose request to text needs the owner.
+    const from = await cli.send(`Trip Planner, text ${TEXT_TO} that we are late.`);
+    const fromAgent = (match: RegExp) =>
+      cli.waitFor<MessageEvent>(
+        "the agent's message",
+        (e) =>
+          e.event === "message" &&
+          (e as MessageEvent).senderInboxId === parent.inboxId &&
+          match.test(String(e.content)),
+        { from, ms: 60_000 },
+      );
+    // OpenClaw's model called the pool's send_sms; the host's gate asks the owner in the conversation, as for its own runtime.
+    const asked = await fromAgent(/may I do this\?/);
+    expect(asked.content).toContain(`To: ${TEXT_TO}`);
+    expect(asked.content).toContain("Asked by: Saul (member)");
+    // No approval comes (the owner is not in this conversation): the refusal goes back to OpenClaw, and into its answer.
+    const answered = await fromAgent(/The tool answered:/);
+    expect(answered.content).toContain("not done: my owner did not approve in time");
+    // The host's result reached the model through OpenClaw, the call's request before it.
+    const [call, result] = chat.requests.filter(fromOpenClaw).slice(-2);
+    expect(textOf(call!.body.messages.at(-1))).toContain(`text ${TEXT_TO}`);
+    expect(textOf(result!.body.messages.at(-1))).toContain("not done: my owner did not approve in time");
   });
 
   it("is cloned into a second conversation: the parent's gateway summarizes, the child answers there with what it inherited", {
