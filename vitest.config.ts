@@ -6,7 +6,8 @@ import { defineConfig } from "vitest/config";
 //   integration  `*.int.test.ts`: real PostgreSQL, the local XMTP node, services as processes;
 //                files share their workers too (the SDKs and MikroORM load once a worker, not once a file)
 //   browser      `services/web/e2e/`: the web app in Chromium against the whole pool
-// `npm run test:unit` runs the first alone; `npm test` runs all three.
+// `npm run test:unit` runs the first alone; `npm test` runs all three. A fourth, `openclaw`
+// (`*.openclaw-test.ts`), exists only under POOL_TEST_OPENCLAW: `npm run test:openclaw`.
 const unit = ["services/*/src/**/*.test.ts", "bench/**/*.test.ts"];
 const integration = ["services/*/src/**/*.int.test.ts", "bench/**/*.int.test.ts"];
 // Services log JSON lines; keep test output readable unless asked.
@@ -44,6 +45,19 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: "browser", include: ["services/web/e2e/**/*.test.ts"] } },
+      // OpenClaw agents end to end (`npm run test:openclaw`, which installs OpenClaw first): minutes, not in `npm test`.
+      ...(process.env.POOL_TEST_OPENCLAW
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: "openclaw",
+                include: ["services/*/src/**/*.openclaw-test.ts"],
+                setupFiles: ["services/testing/src/no-leftovers.ts"],
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -10,6 +10,8 @@
 //   POOL_BUDGET, POOL_TOOLS_WITHOUT_GRANT (what the pool pays for, as in production: nothing unless an operator allows it; docs/limits.md),
 //   POOL_OPERATORS (comma-separated inbox ids who curate the store: docs/store.md; `npm run -s pool -- whoami` prints yours),
 //   PATTERN_QUORUM_OWNERS (3), PATTERN_QUORUM_TEMPLATES (2): the pattern pool's quorum (docs/patterns.md)
+//   INSTANCE_RUNTIME=openclaw: a second instance host on OpenClaw beside the pool's own, for templates with
+//     "runtime": "openclaw" (needs LLM_BASE_URL and scripts/openclaw-install.sh; OPENCLAW_MAX_GATEWAYS; docs/openclaw.md)
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers, limitsFromEnv } from "@convos-pool/kit";
 import { ensureWebBuild } from "@convos-pool/web";
@@ -49,6 +51,13 @@ const pool = await startPool({
           ...(process.env.LLM_MODEL ? { model: process.env.LLM_MODEL } : {}),
         }
       : undefined,
+  ...(process.env.INSTANCE_RUNTIME === "openclaw"
+    ? {
+        openclaw: {
+          maxGateways: process.env.OPENCLAW_MAX_GATEWAYS ? Number(process.env.OPENCLAW_MAX_GATEWAYS) : undefined,
+        },
+      }
+    : {}),
   log,
 });
 installShutdownHandlers(log, () => pool.close());

@@ -66,6 +66,12 @@ export interface PoolOptions {
   webDir?: string | undefined;
   /** An OpenAI-compatible endpoint for the agents; absent: the offline provider. */
   llm?: { baseUrl: string; apiKey: string; model?: string | undefined } | undefined;
+  /**
+   * A second instance host on the OpenClaw runtime beside the pool's own, for
+   * templates that choose it (docs/openclaw.md); needs `llm`. `maxGateways`:
+   * OpenClaw gateways running at once.
+   */
+  openclaw?: { maxGateways?: number | undefined } | undefined;
   log?: Logger | undefined;
 }
 
@@ -208,6 +214,36 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       log: log.child({ service: "instance-host" }),
     });
     started.push(instances);
+    // OpenClaw agents: a host of their own, on the same seed (wallet indexes are the claims service's, never reused).
+    const openclawHost =
+      opts.openclaw &&
+      (await startInstanceHost({
+        host,
+        xmtpApiUrl: xmtp.url,
+        masterSeed: await localSecret(opts.dataDir, "master-seed"),
+        dataDir: join(opts.dataDir, "instances-openclaw"),
+        credentials: credentials["instance-host"],
+        patternPoolUrl: lineage.url,
+        llm: opts.llm,
+        runtime: "openclaw",
+        openclawMaxGateways: opts.openclaw.maxGateways,
+        tools: {
+          mail: { smtpUrl: mail.url, pop3Url: pop3.url },
+          chain: { rpcUrl: chain.rpcUrl },
+          // A messaging profile of its own: texts to its agents' numbers come to its webhook.
+          sms: {
+            apiUrl: sms.url,
+            apiKey: sms.apiKey,
+            webhookPublicKey: sms.webhookPublicKey,
+            webhookHost: host,
+            profileName: "convos-pool-host-openclaw",
+          },
+          ...(opts.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.approvalTimeoutMs } : {}),
+          ...(opts.mailPollMs !== undefined ? { mailPollMs: opts.mailPollMs } : {}),
+        },
+        log: log.child({ service: "instance-host-openclaw" }),
+      }));
+    if (openclawHost) started.push(openclawHost);
     const claims = await startClaimsService({
       host,
       port: claimsPort,
@@ -219,7 +255,10 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       ...(opts.budget ? { budget: opts.budget } : {}),
       templatesUrl: templates.url,
       secretsKey: await localSecret(opts.dataDir, "secrets-key"),
-      pool: { hostUrls: [instances.url], target: opts.warmInstances ?? 3 },
+      pool: {
+        hostUrls: [instances.url, ...(openclawHost ? [openclawHost.url] : [])],
+        target: opts.warmInstances ?? 3,
+      },
       lineageUrl: lineage.url,
       chain: { rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey },
       // Owners' signatures (pinning) are checked against the XMTP network too.

@@ -10,6 +10,7 @@ import {
   HostedInstanceSchema,
   type InstanceHostService,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import type { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { AgentInstance } from "./agent/instance.js";
 import { createHostClaims } from "./host-claims.js";
@@ -26,6 +27,8 @@ export interface HostAgents {
   restored: Promise<void>;
   dataDir: string;
   maxInstances: number;
+  /** What thinks for its agents (ListInstances tells the pool, which places agents by it). */
+  runtime: AgentRuntime;
   log: Logger;
 }
 
@@ -91,8 +94,9 @@ export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof 
             appliedBaseVersions: i.appliedBaseVersions,
           }),
         ),
-        // How full it is: the pool places new instances by it.
+        // How full it is, and what its agents run on: the pool places new instances by both.
         maxInstances: host.maxInstances,
+        runtime: host.runtime,
       };
     },
   };

@@ -33,6 +33,7 @@ import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_servic
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { AgentInstance } from "./agent/instance.js";
 import { createInstanceHostService, createInstanceService, pickInstance } from "./host-service.js";
 import { createInstanceMemoryService } from "./memory-service.js";
@@ -43,6 +44,12 @@ import { DEFAULT_DORMANT_AFTER_MS, hostDormancy } from "./dormancy.js";
 import { MasterSeed } from "./wallet.js";
 import { startSmsWebhook, type SmsWebhookOptions } from "./tools/sms-webhook.js";
 import { FILES, listWorkspaces, Workspace, type InstanceRecord } from "./workspace.js";
+import { findOpenClaw, openClawDir } from "./openclaw/install.js";
+import { OpenClawRuntime } from "./openclaw/runtime.js";
+
+/** What thinks for a host's agents: its own model calls ("pool"), or one OpenClaw gateway per agent (docs/openclaw.md). */
+export const INSTANCE_RUNTIMES = ["pool", "openclaw"] as const;
+export type InstanceRuntime = (typeof INSTANCE_RUNTIMES)[number];
 
 export const DEFAULT_MAX_INSTANCES = 1000;
 
@@ -82,6 +89,17 @@ export interface InstanceHostOptions {
   credentials: ServiceCredentials;
   /** Absent: the offline provider (no key, labelled in every answer). */
   llm?: LlmOptions | undefined;
+  /**
+   * "openclaw": each configured agent thinks through an OpenClaw gateway of
+   * its own, on `llm`'s endpoint (required then); default "pool".
+   */
+  runtime?: InstanceRuntime | undefined;
+  /** Where scripts/openclaw-install.sh installed OpenClaw; default POOL_OPENCLAW_DIR, else vendor/openclaw. */
+  openclawDir?: string | undefined;
+  /** How long an OpenClaw gateway may take to start (default 240 s). */
+  openclawStartTimeoutMs?: number | undefined;
+  /** OpenClaw gateways running at once; beyond it the least recently used idle one stops (default: no limit). */
+  openclawMaxGateways?: number | undefined;
   /** Overrides `llm` (tests). */
   llmProvider?: LlmProvider | undefined;
   /**
@@ -154,6 +172,8 @@ export interface RunningInstanceHost {
   smsWebhookUrl?: string;
   /** The instances this host runs (tests, benchmarks). */
   instances: ReadonlyMap<string, AgentInstance>;
+  /** Its OpenClaw runtime, when it runs on OpenClaw (tests, benchmarks: its gateways). */
+  runtime?: OpenClawRuntime;
   /** Its pattern exchange, when it has a pattern pool (tests run whole cycles: `cycle()`, then `idle()`). */
   patterns?: PatternExchange;
   /** Stops answering, ends streams, closes the server. Workspaces stay. */
@@ -166,6 +186,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
   const seed = MasterSeed.parse(opts.masterSeed);
   const poolId = opts.poolId ?? LOCAL_POOL_ID;
   const llm: LlmProvider = opts.llmProvider ?? (opts.llm ? new OpenAiProvider(opts.llm) : new OfflineProvider());
+  const runtime = opts.runtime === "openclaw" ? await openClawRuntime(opts, llm, log) : undefined;
   let resolver: Promise<InboxResolver> | undefined;
   let verifier: Promise<SignatureVerifier> | undefined;
   let releases: Promise<VerifiedReleases> | undefined;
@@ -204,6 +225,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     xmtpApiUrl: opts.xmtpApiUrl,
     seed,
     llm,
+    ...(runtime ? { runtime } : {}),
     log,
     resolver: inboxResolver,
     poolId,
@@ -288,7 +310,15 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       if (patternPool) lifetime.defer(() => patternPool.close());
       if (patterns) lifetime.defer(() => patterns.close());
       if (sms) lifetime.defer(() => sms.close());
-      const host = { instances, start: startInstance, restored, dataDir: opts.dataDir, maxInstances, log };
+      const host = {
+        instances,
+        start: startInstance,
+        restored,
+        dataDir: opts.dataDir,
+        maxInstances,
+        runtime: runtime ? AgentRuntime.OPENCLAW : AgentRuntime.POOL,
+        log,
+      };
       const pick = pickInstance(instances);
       return (router) =>
         router
@@ -327,14 +357,31 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     restoreDone();
   }
   dormancy.start();
-  log.info("instance host running", { instances: instances.size, llm: llm.kind });
+  log.info("instance host running", { instances: instances.size, llm: llm.kind, runtime: runtime?.kind ?? "pool" });
 
   return {
     url: server.url,
     port: server.port,
+    ...(runtime ? { runtime } : {}),
     ...(sms ? { smsWebhookUrl: sms.url } : {}),
     instances,
     ...(patterns ? { patterns } : {}),
     close: () => lifetime.close(),
   };
+}
+
+/** The OpenClaw runtime: its installation checked, and the model endpoint its gateways use. */
+async function openClawRuntime(opts: InstanceHostOptions, host: LlmProvider, log: Logger): Promise<OpenClawRuntime> {
+  if (!opts.llm)
+    throw new Error("the OpenClaw runtime needs a model endpoint (LLM_BASE_URL): its gateways think through it");
+  const install = await findOpenClaw(opts.openclawDir ?? openClawDir());
+  log.info("openclaw runtime", { dir: install.dir, version: install.version });
+  return new OpenClawRuntime({
+    install,
+    upstream: opts.llm,
+    host,
+    log,
+    ...(opts.openclawStartTimeoutMs !== undefined ? { startTimeoutMs: opts.openclawStartTimeoutMs } : {}),
+    ...(opts.openclawMaxGateways !== undefined ? { maxGateways: opts.openclawMaxGateways } : {}),
+  });
 }

@@ -41,3 +41,9 @@ export { FILES, Workspace, instancesDir, type InstanceRecord } from "./workspace
 export { MailClient, MailError, type MailMessage, type MailSummary, type Mailbox } from "./tools/mail.js";
 export { AgentMailClient } from "./tools/agentmail.js";
 export type { HostToolOptions } from "./host.js";
+export { INSTANCE_RUNTIMES, type InstanceRuntime } from "./host.js";
+export { findOpenClaw, openClawDir, OPENCLAW_VERSION, type OpenClawInstall } from "./openclaw/install.js";
+export { OpenClawRuntime, OPENCLAW_DIR } from "./openclaw/runtime.js";
+export { OpenClawGateway } from "./openclaw/gateway.js";
+export { ALTERED_REPLY } from "./openclaw/provider.js";
+export { AGENTS_MD, entriesFromMemoryMd, memoryMd, SIGNED_FILES, signedFiles } from "./openclaw/files.js";

@@ -120,7 +120,8 @@ export interface SummaryInput {
 }
 
 export interface LlmProvider {
-  readonly kind: "openai" | "offline";
+  /** "openclaw": an OpenClaw gateway thinks for the agent (openclaw/provider.ts). */
+  readonly kind: "openai" | "offline" | "openclaw";
   reply(input: TurnInput, signal?: AbortSignal): Promise<string>;
   learn(input: LearnInput, signal?: AbortSignal): Promise<NewEntry[]>;
   /** The entries a clone takes with it, under the directive; only of the kinds that carry. */
@@ -215,6 +216,21 @@ export interface OpenAiOptions {
   fetch?: typeof fetch | undefined;
 }
 
+/**
+ * A turn the agent will not take, with what it says in the conversation
+ * instead (an OpenClaw agent whose signed files were altered: openclaw/provider.ts).
+ */
+export class RefusedTurn extends Error {
+  constructor(
+    message: string,
+    /** What the conversation is told. */
+    readonly reply: string,
+  ) {
+    super(message);
+    this.name = "RefusedTurn";
+  }
+}
+
 export class LlmError extends Error {
   constructor(
     message: string,
@@ -240,7 +256,7 @@ export class ChatCompletionsClient {
   }
 
   async complete(
-    req: { model: string; messages: ChatMessage[]; temperature?: number; maxTokens?: number },
+    req: { model: string; messages: ChatMessage[]; temperature?: number; maxTokens?: number; user?: string },
     signal?: AbortSignal,
   ): Promise<string> {
     const message = await this.chat(req, signal);
@@ -251,7 +267,15 @@ export class ChatCompletionsClient {
 
   /** One chat completion; with `tools`, the answer may be function calls instead of text. */
   async chat(
-    req: { model: string; messages: ChatMessage[]; temperature?: number; maxTokens?: number; tools?: FunctionSpec[] },
+    req: {
+      model: string;
+      messages: ChatMessage[];
+      temperature?: number;
+      maxTokens?: number;
+      tools?: FunctionSpec[];
+      /** OpenAI's `user`: a gateway that keeps sessions (OpenClaw's) keeps one per value. */
+      user?: string;
+    },
     signal?: AbortSignal,
   ): Promise<{ content: string | null; tool_calls?: ToolCall[] }> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 120_000);
@@ -264,6 +288,7 @@ export class ChatCompletionsClient {
         ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
         ...(req.maxTokens !== undefined ? { max_tokens: req.maxTokens } : {}),
         ...(req.tools?.length ? { tools: req.tools.map((f) => ({ type: "function", function: f })) } : {}),
+        ...(req.user ? { user: req.user } : {}),
       }),
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     }).catch((err: unknown) => {
@@ -292,14 +317,24 @@ export class ChatCompletionsClient {
 }
 
 export class OpenAiProvider implements LlmProvider {
-  readonly kind = "openai";
+  readonly kind: LlmProvider["kind"] = "openai";
   readonly client: ChatCompletionsClient;
 
   constructor(opts: OpenAiOptions) {
     this.client = new ChatCompletionsClient(opts);
   }
 
-  private model(requested: string): string {
+  /** The messages of a turn; a runtime that keeps its own session sends less (openclaw/provider.ts). */
+  protected turnMessages(input: TurnInput): ChatMessage[] {
+    return turnMessages(input);
+  }
+
+  /** The session a turn or a summary belongs to (`user`); none: each call stands alone. */
+  protected session(_purpose: "turn" | "summary"): string | undefined {
+    return undefined;
+  }
+
+  protected model(requested: string): string {
     const model = requested || this.client.defaultModel;
     if (!model) throw new LlmError("no model: the instance's config names none and the host has no default");
     return model;
@@ -312,11 +347,12 @@ export class OpenAiProvider implements LlmProvider {
    */
   async reply(input: TurnInput, signal?: AbortSignal): Promise<string> {
     const model = this.model(input.model);
-    const messages = turnMessages(input);
+    const messages = this.turnMessages(input);
     const tools = input.callTool ? input.functions : undefined;
+    const user = this.session("turn");
     for (let round = 0; ; round++) {
       const answer = await this.client.chat(
-        { model, messages, ...(tools && round < MAX_TOOL_ROUNDS ? { tools } : {}) },
+        { model, messages, ...(tools && round < MAX_TOOL_ROUNDS ? { tools } : {}), ...(user ? { user } : {}) },
         signal,
       );
       if (!answer.tool_calls?.length) return (answer.content ?? "").trim();
@@ -363,8 +399,9 @@ export class OpenAiProvider implements LlmProvider {
   }
 
   async summarize(input: SummaryInput, signal?: AbortSignal): Promise<NewEntry[]> {
+    const user = this.session("summary");
     const answer = await this.client.complete(
-      { model: this.model(input.model), temperature: 0, messages: summaryMessages(input) },
+      { model: this.model(input.model), temperature: 0, messages: summaryMessages(input), ...(user ? { user } : {}) },
       signal,
     );
     const entries = parseExtraction(answer, undefined, MAX_SUMMARY_ENTRIES);

@@ -27,9 +27,15 @@
 //   PATTERN_POOL_URL             the lineage service, where agents whose owners opted in offer and adopt
 //                                lessons; unset: owners' choices are kept, nothing is offered or adopted
 //   PATTERN_QUERY_INTERVAL_MS    how often each such agent offers and queries (600000)
+// The agents' runtime (docs/openclaw.md):
+//   INSTANCE_RUNTIME     "pool" (default): the host's own model calls; "openclaw": one OpenClaw gateway per
+//                        configured agent, on LLM_BASE_URL (required then)
+//   POOL_OPENCLAW_DIR    where scripts/openclaw-install.sh installed OpenClaw (default vendor/openclaw)
+//   OPENCLAW_MAX_GATEWAYS  gateways running at once (about 1 to 1.6 GB each); beyond it the least recently
+//                        used idle one stops until its agent's next turn (default: no limit)
 import { resolve } from "node:path";
 import { runService, type ServiceEnv } from "@convos-pool/kit/service";
-import { startInstanceHost, type HostToolOptions } from "./host.js";
+import { INSTANCE_RUNTIMES, startInstanceHost, type HostToolOptions, type InstanceRuntime } from "./host.js";
 
 /** Agents' tools: a provider that is not set leaves such tools held but not usable. */
 function toolsFromEnv(env: ServiceEnv): HostToolOptions {
@@ -73,6 +79,11 @@ const host = await runService(
     const patternPoolUrl = env.optional("PATTERN_POOL_URL");
     const patternQueryIntervalMs = env.int("PATTERN_QUERY_INTERVAL_MS", undefined, 1);
     const llmBaseUrl = env.optional("LLM_BASE_URL");
+    const runtime = env.optional("INSTANCE_RUNTIME") ?? "pool";
+    if (!(INSTANCE_RUNTIMES as readonly string[]).includes(runtime))
+      throw new Error(`INSTANCE_RUNTIME must be one of ${INSTANCE_RUNTIMES.join(", ")}, not ${runtime}`);
+    const openclawDir = env.optional("POOL_OPENCLAW_DIR");
+    const openclawMaxGateways = env.int("OPENCLAW_MAX_GATEWAYS", undefined, 1);
     const llmModel = env.optional("LLM_MODEL");
     const llmLimits = {
       callsPerMinute: env.int("LLM_CALLS_PER_MINUTE", undefined, 0),
@@ -103,6 +114,9 @@ const host = await runService(
           }
         : {}),
       llmLimits,
+      runtime: runtime as InstanceRuntime,
+      ...(openclawDir ? { openclawDir: resolve(openclawDir) } : {}),
+      ...(openclawMaxGateways !== undefined ? { openclawMaxGateways } : {}),
       log,
     };
   },

@@ -6,6 +6,7 @@ import {
   DEFAULT_MODEL,
   type BaseJson,
   type ModelJson,
+  type RuntimeName,
   type TemplateContentJson,
   type TemplatePatchJson,
   type ToolJson,
@@ -26,6 +27,7 @@ export const CONTENT_FIELDS = [
   "soul",
   "base",
   "avatar",
+  "runtime",
 ] as const;
 
 /**
@@ -206,6 +208,7 @@ export function fillContentJson(raw: unknown, where = "content"): TemplateConten
     ...soulOf(where, raw.soul),
     ...(raw.base !== undefined ? { base: fillBase(where, "base", raw.base) } : {}),
     ...(str(where, "avatar", raw.avatar, "") ? { avatar: str(where, "avatar", raw.avatar) } : {}),
+    ...(str(where, "runtime", raw.runtime, "") ? { runtime: str(where, "runtime", raw.runtime) as RuntimeName } : {}),
   };
 }
 
@@ -221,6 +224,7 @@ export function fillPatchJson(raw: unknown, where = "patch"): TemplatePatchJson 
     if (raw[k] === null) fail(where, k, "must not be null: leave the field out to keep it");
   }
   if (raw.base !== undefined) fail(where, "base", "is changed by a full update (PUT), not by a patch");
+  if (raw.runtime !== undefined) fail(where, "runtime", "is changed by a full update (PUT), not by a patch");
   const out: TemplatePatchJson = {};
   if (raw.agent_name !== undefined) out.agent_name = str(where, "agent_name", raw.agent_name);
   if (raw.instructions !== undefined) out.instructions = str(where, "instructions", raw.instructions);

@@ -73,3 +73,13 @@ export function renderIdentity(content: Pick<TemplateContent, "agentName" | "ins
   ];
   return `${blocks.join("\n\n")}\n`;
 }
+
+/**
+ * The SOUL alone, for runtimes that keep it in a file of its own (OpenClaw's
+ * SOUL.md): its name as the heading, then its sections. "" without a SOUL.
+ */
+export function renderSoul(content: Pick<TemplateContent, "agentName" | "soul">): string {
+  const soul = soulToJson(content.soul);
+  if (!soul) return "";
+  return `${[`# ${soul.identity?.name || content.agentName}`, ...soulBlocks(soul)].join("\n\n")}\n`;
+}

@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { keccak256, stringToBytes, type Hex } from "viem";
 import {
+  AgentRuntime,
   ModelConfigSchema,
   Provisioning,
   ToolDeclarationSchema,
@@ -69,7 +70,26 @@ export interface TemplateContentJson {
   base?: BaseJson;
   /** The agent's face in its Convos profile: an emoji or an https image URL; absent when empty (as clone_directive). */
   avatar?: string;
+  /** What its agents run on (docs/openclaw.md); absent when unspecified (the pool's own), as clone_directive. */
+  runtime?: RuntimeName;
 }
+
+/** AgentRuntime by name, as content JSON and the REST API spell it. */
+export const RUNTIME_NAMES = ["pool", "openclaw"] as const;
+export type RuntimeName = (typeof RUNTIME_NAMES)[number];
+
+export function runtimeName(r: AgentRuntime): RuntimeName | undefined {
+  return r === AgentRuntime.OPENCLAW ? "openclaw" : r === AgentRuntime.POOL ? "pool" : undefined;
+}
+
+/** The runtime of a name; a name that is none becomes a value that is none, which validation refuses. */
+export function parseRuntime(name: string | undefined): AgentRuntime {
+  if (!name) return AgentRuntime.UNSPECIFIED;
+  return name === "openclaw" ? AgentRuntime.OPENCLAW : name === "pool" ? AgentRuntime.POOL : (-1 as AgentRuntime);
+}
+
+/** Whether content runs on OpenClaw (unspecified and POOL: the pool's own). */
+export const runsOnOpenClaw = (c: { runtime: AgentRuntime }): boolean => c.runtime === AgentRuntime.OPENCLAW;
 /** The fields a patch sets; `max_trust_level: ""` removes it, as `clone_directive: ""` does. */
 export type TemplatePatchJson = Partial<Omit<TemplateContentJson, "max_trust_level">> & {
   max_trust_level?: TrustLevelName | "";
@@ -156,6 +176,7 @@ export function contentToJson(c: TemplateContent): TemplateContentJson {
     ...soulField(soulToJson(c.soul)),
     ...(c.base ? { base: baseToJson(c.base) } : {}),
     ...(c.avatar ? { avatar: c.avatar } : {}),
+    ...(runtimeName(c.runtime) ? { runtime: runtimeName(c.runtime)! } : {}),
   };
 }
 
@@ -179,6 +200,7 @@ export function contentFromJson(j: TemplateContentJson): TemplateContent {
     tags: [...j.tags],
     cloneDirective: j.clone_directive ?? "",
     avatar: j.avatar ?? "",
+    runtime: parseRuntime(j.runtime),
     // A name that is no level becomes a value that is no level, which validation refuses, rather than "unspecified".
     maxTrustLevel: !j.max_trust_level
       ? TrustLevel.UNSPECIFIED
@@ -339,6 +361,8 @@ export function validateContent(c: TemplateContentJson, prefix = "content"): voi
   if (c.soul !== undefined) validateSoul(c.soul, `${prefix}.soul`);
   if (c.base !== undefined) checkBase(`${prefix}.base`, c.base);
   if (c.avatar !== undefined) checkAvatar(`${prefix}.avatar`, c.avatar);
+  if (c.runtime !== undefined && !(RUNTIME_NAMES as readonly string[]).includes(c.runtime))
+    throw invalidArgument(`${prefix}.runtime`, `must be one of ${RUNTIME_NAMES.join(", ")}`);
 }
 
 /** Checks the fields a patch sets; an empty patch is refused. */

@@ -44,6 +44,8 @@ export function resolveContent(layers: TemplateContent[]): TemplateContent {
     tags: [...own.tags],
     cloneDirective: layers.find((l) => l.cloneDirective)?.cloneDirective ?? "",
     avatar: layers.find((l) => l.avatar)?.avatar ?? "",
+    // The nearest layer that names one: a derived template runs where its base does unless it says otherwise.
+    runtime: layers.find((l) => l.runtime)?.runtime ?? 0,
     maxTrustLevel: levels.length > 0 ? Math.min(...levels) : TrustLevel.UNSPECIFIED,
     soul: resolveSoul(layers.map((l) => l.soul)),
   });

@@ -19,6 +19,8 @@ export const TemplateRow = defineEntity({
     cloneDirective: p.text(),
     /** An emoji or https URL; "" for none. */
     avatar: p.text(),
+    /** What its agents run on: "openclaw", "pool", or "" (not said: the pool's own). */
+    runtime: p.text(),
     /** TrustLevel's number; 0 (unspecified) means L2. */
     maxTrustLevel: p.smallint(),
     /** The SOUL's canonical JSON (kit soul.ts); null for none. */

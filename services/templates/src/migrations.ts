@@ -214,6 +214,13 @@ export class AddAvatar extends Migration {
   }
 }
 
+/** What a template's agents run on (docs/openclaw.md): "openclaw", "pool", or "" when the creator did not say (the pool's own). */
+export class AddRuntime extends Migration {
+  override up(): void {
+    this.addSql(`alter table templates add column runtime text not null default ''`);
+  }
+}
+
 /**
  * The operators' tool grants (docs/limits.md, "What the pool pays for"): one
  * per template or creator (`subject` is "template:<id>" or "creator:<inbox>"),
@@ -249,4 +256,5 @@ export const migrations = [
   // Rates per creator, counted where every replica sees them (docs/limits.md).
   rateCountersMigration,
   { name: "0010_tool_grants", class: AddToolGrants },
+  { name: "0011_runtime", class: AddRuntime },
 ];

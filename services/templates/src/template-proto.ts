@@ -16,6 +16,7 @@ import {
   contentFromJson,
   parseTrustLevel,
   trustLevelName,
+  type RuntimeName,
   type SoulJson,
   type TemplateContentJson,
 } from "@convos-pool/kit";
@@ -72,6 +73,7 @@ export function rowContent(r: TemplateRowType): TemplateContentJson {
     ...(r.soul ? { soul: r.soul } : {}),
     ...(r.base ? { base: r.base } : {}),
     ...(r.avatar ? { avatar: r.avatar } : {}),
+    ...(r.runtime ? { runtime: r.runtime as RuntimeName } : {}),
   };
 }
 
@@ -91,6 +93,7 @@ export function assignContent(row: TemplateRowType, c: TemplateContentJson): voi
   row.tags = c.tags;
   row.cloneDirective = c.clone_directive ?? "";
   row.avatar = c.avatar ?? "";
+  row.runtime = c.runtime ?? "";
   row.maxTrustLevel = maxTrustLevelColumn(c);
   row.soul = c.soul ?? null;
 }
@@ -110,6 +113,7 @@ export function newTemplateRow(id: string, creatorId: string, content: TemplateC
     tags: content.tags,
     cloneDirective: content.clone_directive ?? "",
     avatar: content.avatar ?? "",
+    runtime: content.runtime ?? "",
     maxTrustLevel: maxTrustLevelColumn(content),
     soul: content.soul ?? null,
     visibility: "private",

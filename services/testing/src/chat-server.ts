@@ -1,6 +1,6 @@
 // Test helper: a local HTTP server speaking the OpenAI chat-completions API
 // (POST /v1/chat/completions), recording every request it gets.
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ToolCall } from "@convos-pool/instance";
 import type { FunctionSpec } from "@convos-pool/instance";
@@ -21,6 +21,9 @@ export interface RecordedRequest {
     messages: WireMessage[];
     temperature?: number;
     tools?: { type: "function"; function: FunctionSpec }[];
+    /** Server-sent events asked for (OpenClaw asks so): the answer comes as chunks. */
+    stream?: boolean;
+    user?: string;
   };
 }
 
@@ -82,6 +85,10 @@ export async function startChatServer(
                 function: { name: c.name, arguments: JSON.stringify(c.arguments) },
               })),
             };
+      if (recorded.body.stream) {
+        streamAnswer(res, recorded.body.model, requests.length, message);
+        return;
+      }
       res.writeHead(200, { "content-type": "application/json" }).end(
         JSON.stringify({
           id: `chatcmpl-${requests.length}`,
@@ -101,4 +108,36 @@ export async function startChatServer(
     requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** An answer as server-sent chat.completion.chunk events: the role and content (or the calls), the finish, [DONE]. */
+function streamAnswer(
+  res: ServerResponse,
+  model: string,
+  n: number,
+  message: { role: string; content: string | null; tool_calls?: unknown[] },
+): void {
+  const base = { id: `chatcmpl-${n}`, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model };
+  const event = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  const calls = (message.tool_calls ?? []) as {
+    id: string;
+    type: string;
+    function: { name: string; arguments: string };
+  }[];
+  res.write(
+    event(
+      calls.length
+        ? { role: "assistant", content: null, tool_calls: calls.map((c, index) => ({ index, ...c })) }
+        : { role: "assistant", content: message.content },
+      null,
+    ),
+  );
+  res.write(
+    event({}, calls.length ? "tool_calls" : "stop", {
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    }),
+  );
+  res.end("data: [DONE]\n\n");
 }

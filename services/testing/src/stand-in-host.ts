@@ -34,7 +34,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { AgentRuntime, TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   InstanceConfigureOutcomeSchema,
   InstanceHostService,
@@ -135,6 +135,8 @@ export class StandInHost {
   joinDelayMs = 0;
   /** The size ListInstances reports (max_instances); 0: not said. */
   maxInstances = 0;
+  /** What it says its agents run on (ListInstances); unspecified: the pool's own. */
+  runtime: AgentRuntime = AgentRuntime.UNSPECIFIED;
   /** Agents' updates in progress now, and the most at once. */
   updatesInFlight = 0;
   maxUpdatesInFlight = 0;
@@ -231,6 +233,7 @@ export class StandInHost {
               appliedBaseVersions: (i.appliedBases ?? []).map(BigInt),
             })),
             maxInstances: host.maxInstances,
+            runtime: host.runtime,
           }),
           updateTemplates: async (req) => {
             if (!host.takesBatches) throw noRoute("UpdateTemplates", "unary");

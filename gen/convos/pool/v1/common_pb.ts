@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/common.proto.
  */
 export const file_convos_pool_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIpYBCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIIjYKC01vZGVsQ29uZmlnEg8KB2RlZmF1bHQYASABKAkSFgoOYWxsb3dfb3ZlcnJpZGUYAiABKAgiQAoJU2lnbmF0dXJlEhEKCXNpZ25hdHVyZRgBIAEoCRIRCglpc3N1ZWRfYXQYAiABKAMSDQoFbm9uY2UYAyABKAkiNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiOwoNTGltaXRFeGNlZWRlZBINCgVsaW1pdBgBIAEoCRIbChNyZXRyeV9hZnRlcl9zZWNvbmRzGAIgASgDKloKDFByb3Zpc2lvbmluZxIcChhQUk9WSVNJT05JTkdfVU5TUEVDSUZJRUQQABIVChFQUk9WSVNJT05JTkdfUE9PTBABEhUKEVBST1ZJU0lPTklOR19VU0VSEAIqkgEKClRydXN0TGV2ZWwSGwoXVFJVU1RfTEVWRUxfVU5TUEVDSUZJRUQQABIYChRUUlVTVF9MRVZFTF9PQlNFUlZFUhABEhcKE1RSVVNUX0xFVkVMX0FEVklTT1IQAhIYChRUUlVTVF9MRVZFTF9PUEVSQVRPUhADEhoKFlRSVVNUX0xFVkVMX0FVVE9OT01PVVMQBGIGcHJvdG8z");
+  fileDesc("Chtjb252b3MvcG9vbC92MS9jb21tb24ucHJvdG8SDmNvbnZvcy5wb29sLnYxIpYBCg9Ub29sRGVjbGFyYXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIyCgxwcm92aXNpb25pbmcYAyABKA4yHC5jb252b3MucG9vbC52MS5Qcm92aXNpb25pbmcSEwoLZGVzY3JpcHRpb24YBCABKAkSDgoGcHJvbXB0GAUgASgJEhAKCHJlcXVpcmVkGAYgASgIIjYKC01vZGVsQ29uZmlnEg8KB2RlZmF1bHQYASABKAkSFgoOYWxsb3dfb3ZlcnJpZGUYAiABKAgiQAoJU2lnbmF0dXJlEhEKCXNpZ25hdHVyZRgBIAEoCRIRCglpc3N1ZWRfYXQYAiABKAMSDQoFbm9uY2UYAyABKAkiNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiOwoNTGltaXRFeGNlZWRlZBINCgVsaW1pdBgBIAEoCRIbChNyZXRyeV9hZnRlcl9zZWNvbmRzGAIgASgDKloKDFByb3Zpc2lvbmluZxIcChhQUk9WSVNJT05JTkdfVU5TUEVDSUZJRUQQABIVChFQUk9WSVNJT05JTkdfUE9PTBABEhUKEVBST1ZJU0lPTklOR19VU0VSEAIqkgEKClRydXN0TGV2ZWwSGwoXVFJVU1RfTEVWRUxfVU5TUEVDSUZJRUQQABIYChRUUlVTVF9MRVZFTF9PQlNFUlZFUhABEhcKE1RSVVNUX0xFVkVMX0FEVklTT1IQAhIYChRUUlVTVF9MRVZFTF9PUEVSQVRPUhADEhoKFlRSVVNUX0xFVkVMX0FVVE9OT01PVVMQBCphCgxBZ2VudFJ1bnRpbWUSHQoZQUdFTlRfUlVOVElNRV9VTlNQRUNJRklFRBAAEhYKEkFHRU5UX1JVTlRJTUVfUE9PTBABEhoKFkFHRU5UX1JVTlRJTUVfT1BFTkNMQVcQAmIGcHJvdG8z");
 
 /**
  * A tool an agent needs, and how its configuration is provisioned.
@@ -267,4 +267,40 @@ export enum TrustLevel {
  */
 export const TrustLevelSchema: GenEnum<TrustLevel> = /*@__PURE__*/
   enumDesc(file_convos_pool_v1_common, 1);
+
+/**
+ * What thinks for an agent (docs/openclaw.md). Either way the instance host
+ * keeps its keys, its XMTP client, every signature check, its roles, trust
+ * levels and memory.
+ *
+ * @generated from enum convos.pool.v1.AgentRuntime
+ */
+export enum AgentRuntime {
+  /**
+   * The pool's own runtime, as AGENT_RUNTIME_POOL.
+   *
+   * @generated from enum value: AGENT_RUNTIME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The host's own model calls: many agents per host process, about 1 MB each.
+   *
+   * @generated from enum value: AGENT_RUNTIME_POOL = 1;
+   */
+  POOL = 1,
+
+  /**
+   * OpenClaw (npm `openclaw`): one gateway per agent, about 1 to 1.6 GB each.
+   *
+   * @generated from enum value: AGENT_RUNTIME_OPENCLAW = 2;
+   */
+  OPENCLAW = 2,
+}
+
+/**
+ * Describes the enum convos.pool.v1.AgentRuntime.
+ */
+export const AgentRuntimeSchema: GenEnum<AgentRuntime> = /*@__PURE__*/
+  enumDesc(file_convos_pool_v1_common, 2);
 

@@ -224,6 +224,8 @@ export class ClaimFlow {
       model,
       modelOverridden: overridden,
       userConfig,
+      // An OpenClaw template's agents go only to OpenClaw hosts, and the others only to the rest (docs/openclaw.md).
+      runtime: content.runtime === "openclaw" ? "openclaw" : "pool",
     });
     took();
 

@@ -244,7 +244,8 @@ describe("the atomic claim statement", () => {
   });
 
   it("walks the partial index of idle rows", async () => {
-    const plan = await q<{ "QUERY PLAN": string }>(`explain ${CLAIM_SQL.replaceAll("?", "null")}`);
+    const sql = CLAIM_SQL.replace("runtime = ?", "runtime = 'pool'").replaceAll("?", "null");
+    const plan = await q<{ "QUERY PLAN": string }>(`explain ${sql}`);
     expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toContain("instances_idle");
   });
 });

@@ -20,6 +20,8 @@ export interface ClaimParams {
   model: string;
   modelOverridden: boolean;
   userConfig: Record<string, string>;
+  /** What the template's agents run on (docs/openclaw.md): only an idle instance on a host of it is taken; default "pool". */
+  runtime?: "pool" | "openclaw";
 }
 
 export interface ClaimedInstance extends InstanceRef {
@@ -29,8 +31,8 @@ export interface ClaimedInstance extends InstanceRef {
 /**
  * The atomic claim: moves exactly one idle instance to `claiming`, or none.
  *
- * The subquery locks the first idle row (oldest wallet first, from the
- * partial index `instances_idle`) that no one else has locked, skipping
+ * The subquery locks the first idle row on a host of the template's runtime
+ * (oldest wallet first, from the partial index `instances_idle`) that no one else has locked, skipping
  * locked rows instead of waiting for them; the update runs on that row
  * only. Two claims can never lock the same row, and a row whose state
  * another claim changed after this statement's snapshot is re-checked
@@ -44,7 +46,7 @@ export const CLAIM_SQL = `update instances set
     template_id = ?, template_version = ?, agent_name = ?, model = ?, model_overridden = ?, user_config = ?::jsonb
   where id = (
       select id from instances
-      where state = 'idle'
+      where state = 'idle' and runtime = ?
       order by wallet_index
       for update skip locked
       limit 1)
@@ -70,6 +72,7 @@ export function claimArgs(p: ClaimParams): unknown[] {
     p.model,
     p.modelOverridden,
     JSON.stringify(p.userConfig),
+    p.runtime ?? "pool",
   ];
 }
 

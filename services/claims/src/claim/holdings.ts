@@ -52,7 +52,7 @@ function numbered(sql: string, params: number[]): string {
 
 /**
  * The body of `claim_within_caps(<CLAIM_SQL's nine parameters>, agent_cap,
- * tool_cap)`, built from CLAIM_SQL and HOLDINGS_SQL: a migration creates the
+ * tool_cap, runtime)`, built from CLAIM_SQL and HOLDINGS_SQL: a migration creates the
  * function from it, and a test checks that the database's function is still
  * this text (change either statement, and a migration must recreate it).
  * Each statement of a volatile function takes its own snapshot, so the count
@@ -63,7 +63,7 @@ function numbered(sql: string, params: number[]): string {
 export function claimWithinCapsBody(): string {
   const refuse = (what: string) =>
     `return query select null::text, null::text, null::text, null::integer, '${what}'::text, held_agents, held_tools; return;`;
-  const claim = numbered(CLAIM_SQL, [1, 2, 3, 4, 5, 6, 7, 8, 9])
+  const claim = numbered(CLAIM_SQL, [1, 2, 3, 4, 5, 6, 7, 8, 9, 12])
     .replace(/^update instances set/, "update instances i set")
     .replace(
       "returning id, host_url, inbox_id, wallet_index",
@@ -89,7 +89,7 @@ end`;
 /** Creates (or replaces) the function; for migrations. */
 export function createClaimWithinCaps(): string {
   return `create or replace function claim_within_caps(
-    text, text, integer, text, integer, text, text, boolean, jsonb, integer, integer)
+    text, text, integer, text, integer, text, text, boolean, jsonb, integer, integer, text)
   returns table (id text, host_url text, inbox_id text, wallet_index integer, refused text, agents integer, tools integer)
   language plpgsql volatile as $fn$${claimWithinCapsBody()}$fn$`;
 }
@@ -114,7 +114,7 @@ begin
     return query select c.i, w.* from claim_within_caps(${arg("claim_id", "text")}, ${arg("owner_id", "text")},
       ${arg("tools_reserved", "integer")}, ${arg("template_id", "text")}, ${arg("template_version", "integer")},
       ${arg("agent_name", "text")}, ${arg("model", "text")}, ${arg("model_overridden", "boolean")},
-      c.claim->'user_config', agent_cap, tool_cap) w;
+      c.claim->'user_config', agent_cap, tool_cap, coalesce(${arg("runtime", "text")}, 'pool')) w;
   end loop;
 end`;
 }
@@ -160,6 +160,7 @@ export async function claimBatch(
         model: p.model,
         model_overridden: p.modelOverridden,
         user_config: p.userConfig,
+        runtime: p.runtime ?? "pool",
       })),
     ),
     caps.liveAgentsPerOwner ?? null,

@@ -349,6 +349,26 @@ export class PoolBudget extends Migration {
   }
 }
 
+/**
+ * What each instance's host runs (docs/openclaw.md): "pool" or "openclaw",
+ * from the host's ListInstances when the instance was started; a claim
+ * takes an idle instance of its template's runtime only (claim_within_caps
+ * gains the runtime, claim_batch passes it).
+ */
+export class AgentRuntime extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column runtime text not null default 'pool'`);
+    // A claim walks the idle rows of its runtime only, oldest wallet first.
+    this.addSql(`drop index instances_idle`);
+    this.addSql(`create index instances_idle on instances (runtime, wallet_index) where state = 'idle'`);
+    this.addSql(
+      `drop function if exists claim_within_caps(text, text, integer, text, integer, text, text, boolean, jsonb, integer, integer)`,
+    );
+    this.addSql(createClaimWithinCaps());
+    this.addSql(createClaimBatch());
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -368,4 +388,5 @@ export const migrations: MigrationEntry[] = [
   // Claims per caller, counted where every replica sees them (docs/limits.md).
   rateCountersMigration,
   { name: "0015_pool_budget", class: PoolBudget },
+  { name: "0016_agent_runtime", class: AgentRuntime },
 ];

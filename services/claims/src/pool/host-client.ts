@@ -4,6 +4,7 @@
  */
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import type { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { createServiceClient, type ClientCredentials, type ServiceClient } from "@convos-pool/kit";
 
 export interface HostedInstance {
@@ -14,10 +15,15 @@ export interface HostedInstance {
   appliedKey: number[];
 }
 
+/** What a host's agents run on (docs/openclaw.md). */
+export type HostRuntime = "pool" | "openclaw";
+
 /** What a host runs, and how many it may (0: it did not say). */
 export interface HostListing {
   instances: HostedInstance[];
   maxInstances: number;
+  /** What thinks for its agents; a host that does not say runs the pool's own. */
+  runtime?: HostRuntime;
 }
 
 /** What the pool asks of an instance host (InstanceHostService). */
@@ -58,6 +64,7 @@ export class GrpcInstanceHost implements InstanceHost {
         appliedKey: [i.appliedTemplateVersion, ...i.appliedBaseVersions].map(Number),
       })),
       maxInstances: res.maxInstances,
+      runtime: (res.runtime === AgentRuntime.OPENCLAW ? "openclaw" : "pool") as HostRuntime,
     };
   }
 

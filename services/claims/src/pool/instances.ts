@@ -10,10 +10,11 @@ import type { InstanceStateName } from "../db/entities.js";
 export async function registerInstance(
   em: EntityManager,
   hostUrl: string,
+  runtime: "pool" | "openclaw" = "pool",
 ): Promise<{ id: string; walletIndex: number }> {
   const rows = await em.execute<{ id: string; wallet_index: number }[]>(
-    `insert into instances (id, state, host_url) values (?, 'starting', ?) returning id, wallet_index`,
-    [randomId("inst"), hostUrl],
+    `insert into instances (id, state, host_url, runtime) values (?, 'starting', ?, ?) returning id, wallet_index`,
+    [randomId("inst"), hostUrl, runtime],
   );
   const r = rows[0]!;
   return { id: r.id, walletIndex: Number(r.wallet_index) };

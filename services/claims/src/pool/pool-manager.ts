@@ -40,7 +40,7 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { forEachLimited, randomId, type Logger } from "@convos-pool/kit";
-import type { HostedInstance, InstanceHost } from "./host-client.js";
+import type { HostedInstance, HostRuntime, InstanceHost } from "./host-client.js";
 import {
   adoptInstances,
   drainingHosts,
@@ -120,6 +120,8 @@ interface Pass {
   counts: Map<string, number>;
   /** Each answering host's size. */
   capacity: Map<string, number>;
+  /** What each answering host's agents run on. */
+  runtime: Map<string, HostRuntime>;
 }
 
 export class PoolManager {
@@ -203,7 +205,7 @@ export class PoolManager {
 
   private async work(report: PassReport, unreachable: Set<string>): Promise<void> {
     const { em, log } = this.opts;
-    const pass: Pass = { report, back: [], counts: new Map(), capacity: new Map() };
+    const pass: Pass = { report, back: [], counts: new Map(), capacity: new Map(), runtime: new Map() };
     const draining = await drainingHosts(em.fork());
 
     // 1 and 2: health and replacement, host by host.
@@ -239,6 +241,7 @@ export class PoolManager {
       const listing = await host.list();
       listed = listing.instances;
       pass.capacity.set(host.url, listing.maxInstances || DEFAULT_HOST_CAPACITY);
+      pass.runtime.set(host.url, listing.runtime ?? "pool");
     } catch (err) {
       // A host that does not answer keeps its instances as they are (it may be
       // restarting), but its idle ones are set aside (`crashed`) so that claims
@@ -363,31 +366,46 @@ export class PoolManager {
   }
 
   /**
-   * New instances until `target` are idle or starting, placed by room
-   * (pool-plan.ts) on the hosts that answered and are not draining,
-   * `startConcurrency` at once; none once the manager stops.
+   * New instances until `target` are idle or starting for each runtime its
+   * hosts run (a pool with OpenClaw hosts keeps OpenClaw agents warm too:
+   * docs/openclaw.md), placed by room (pool-plan.ts) on the hosts of that
+   * runtime that answered and are not draining, `startConcurrency` at once;
+   * none once the manager stops.
    */
   private async fill(pass: Pass, draining: Set<string>): Promise<void> {
     const { em, log } = this.opts;
-    const [{ n } = { n: 0 }] = await em
+    const warm = await em
       .fork()
-      .execute<{ n: number }[]>(`select count(*)::int as n from instances where state in ('idle', 'starting')`);
-    const remaining = Math.max(0, this.opts.target - Number(n));
+      .execute<{ runtime: string; n: number }[]>(
+        `select runtime, count(*)::int as n from instances where state in ('idle', 'starting') group by runtime`,
+      );
     const open = this.opts.hosts.filter((h) => pass.counts.has(h.url) && !draining.has(h.url));
-    if (remaining === 0 || open.length === 0) return;
-    const { placements, unplaced } = placeInstances(remaining, open, pass.counts, pass.capacity);
-    if (unplaced > 0)
-      log.warn("no instance host has room for another instance", { hosts: open.length, missing: unplaced });
-    await forEachLimited(placements, this.opts.startConcurrency ?? 8, async (host) => {
+    const placements: { host: InstanceHost; runtime: HostRuntime }[] = [];
+    for (const runtime of new Set(open.map((h) => pass.runtime.get(h.url) ?? "pool"))) {
+      const n = Number(warm.find((w) => w.runtime === runtime)?.n ?? 0);
+      const remaining = Math.max(0, this.opts.target - n);
+      if (remaining === 0) continue;
+      const hosts = open.filter((h) => (pass.runtime.get(h.url) ?? "pool") === runtime);
+      const placed = placeInstances(remaining, hosts, pass.counts, pass.capacity);
+      if (placed.unplaced > 0)
+        log.warn("no instance host has room for another instance", {
+          hosts: hosts.length,
+          runtime,
+          missing: placed.unplaced,
+        });
+      placements.push(...placed.placements.map((host) => ({ host, runtime })));
+    }
+    if (placements.length === 0) return;
+    await forEachLimited(placements, this.opts.startConcurrency ?? 8, async ({ host, runtime }) => {
       if (this.stopped) return;
-      if (await this.startOne(host)) pass.report.started++;
+      if (await this.startOne(host, runtime)) pass.report.started++;
       else pass.report.failedStarts++;
     });
   }
 
-  private async startOne(host: InstanceHost): Promise<boolean> {
+  private async startOne(host: InstanceHost, runtime: HostRuntime): Promise<boolean> {
     const { em, log } = this.opts;
-    const { id, walletIndex } = await registerInstance(em.fork(), host.url);
+    const { id, walletIndex } = await registerInstance(em.fork(), host.url, runtime);
     try {
       const { inboxId } = await host.start(id, walletIndex);
       if (await markIdle(em.fork(), id, inboxId)) return true;

@@ -32,6 +32,7 @@ import {
   type SoulJson,
   type TemplateContentJson,
   type ToolJson,
+  type RuntimeName,
   type TrustLevelName,
 } from "@convos-pool/kit";
 import { badRequest } from "./errors.js";
@@ -197,12 +198,16 @@ export function contentFromBody(body: JsonObject): TemplateContent {
   if (soul && Object.keys(soul).length > 0) json.soul = soul;
   const avatar = body.string("avatar", "");
   if (avatar) json.avatar = avatar;
+  // "pool" or "openclaw" (docs/openclaw.md); checked by the templates service, which names the field.
+  const runtime = body.string("runtime", "");
+  if (runtime) json.runtime = runtime as RuntimeName;
   return contentFromJson(json);
 }
 
 /** The content fields a PATCH body sets; `tools: []` / `tags: []` empty the lists. */
 export function patchFromBody(body: JsonObject): TemplatePatch {
   if (body.has("base")) throw badRequest("base", "is changed by a full update (PUT), not by a patch");
+  if (body.has("runtime")) throw badRequest("runtime", "is changed by a full update (PUT), not by a patch");
   const level = body.has("max_trust_level") ? body.string("max_trust_level") : undefined;
   const maxTrustLevel =
     level === undefined || level === "" ? (level === "" ? TrustLevel.UNSPECIFIED : undefined) : parseTrustLevel(level);

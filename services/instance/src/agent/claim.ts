@@ -4,7 +4,15 @@
 // it writes; here the plan is applied, in the order that lets a retry finish.
 // Each runs inside `ops`, once the agent is ready (its facade sees to it).
 
-import { failedPrecondition, invalidArgument, inviteHash, renderIdentity, requireString } from "@convos-pool/kit";
+import {
+  failedPrecondition,
+  invalidArgument,
+  inviteHash,
+  renderIdentity,
+  requireString,
+  runsOnOpenClaw,
+} from "@convos-pool/kit";
+import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { joinConversation, parseInvite } from "@convos-pool/convos";
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -43,6 +51,7 @@ export class Claim {
       throw invalidArgument("instance_id", `names ${req.instanceId}, but the call is for instance ${agent.id}`);
     }
     const { config, content, credentials } = await planConfigure(await agent.deps.releases(), agent.id, req);
+    checkRuntime(content, agent.deps.runtime?.kind, "template.content.runtime");
     // A claim starts fresh: no memory of an earlier claim. config.json last:
     // its presence is what makes the instance configured after a restart.
     agent.memory = new Memory();
@@ -57,6 +66,8 @@ export class Claim {
     agent.convo = undefined;
     agent.inheritance = undefined;
     await agent.loadTools(config);
+    // Its runtime's files from the release just checked, and its gateway starting (docs/openclaw.md).
+    await agent.deps.runtime?.apply(agent);
     agent.state = InstanceState.CLAIMING;
     agent.log.info("instance configured", {
       templateId: config.templateId,
@@ -134,8 +145,11 @@ export class Claim {
     const applied = agent.config;
     if (!applied) throw failedPrecondition(`instance ${agent.id} is not configured: there is no template to update`);
     const update = await planTemplateUpdate(await agent.deps.releases(), applied, req);
+    checkRuntime(update.content, agent.deps.runtime?.kind, "template.content.runtime");
     await agent.ws.writeSecrets(agent.wallet!.credentialsKey(), update.credentials);
     await agent.ws.writeText(FILES.identity, renderIdentity(update.content));
+    // Its runtime's files before config.json, as IDENTITY.md: the applied version is config's.
+    await agent.deps.runtime?.apply(agent, { content: update.content, model: update.config.model });
     await agent.ws.writeJson(FILES.config, update.config);
     agent.config = update.config;
     await agent.loadTools(update.config);
@@ -155,6 +169,20 @@ export class Claim {
       trustLevel: agent.toolbox.level,
     };
   }
+}
+
+/**
+ * A release runs on this host only if the creator chose its runtime:
+ * OpenClaw templates on OpenClaw hosts, the others on the pool's own
+ * (docs/openclaw.md). Nothing is written before this passes.
+ */
+function checkRuntime(content: TemplateContent, host: "openclaw" | undefined, field: string): void {
+  const wants = runsOnOpenClaw(content) ? "openclaw" : "pool";
+  const runs = host ?? "pool";
+  if (wants !== runs)
+    throw failedPrecondition(
+      `${field}: the template runs on the ${wants} runtime and this host runs the ${runs} runtime; the pool places it on a host of its runtime`,
+    );
 }
 
 function profileAtJoin(config: NonNullable<AgentState["config"]>) {

@@ -6,7 +6,7 @@
 // voice.ts's.
 
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { HistoryLine, InboundTextTurn } from "../llm.js";
+import { RefusedTurn, type HistoryLine, type InboundTextTurn } from "../llm.js";
 import { withCredentialsMasked, withoutAddress, type NewEntry } from "../memory.js";
 import { answersOutsiders, type Requester } from "../tools/permissions.js";
 import type { OwnerAnswer } from "../tools/approval.js";
@@ -223,7 +223,7 @@ export class Conversation {
       }
       if (learns && forgot === undefined && !refused) {
         // The offline provider learns by rule: no model call to count.
-        const model = agent.deps.llm.kind === "offline" || this.spend(m.senderInboxId, role, "learning");
+        const model = agent.llm.kind === "offline" || this.spend(m.senderInboxId, role, "learning");
         await this.learn(said, role, correcting, model);
       }
     } else if (isReaction(m) && fromPrincipalOrHuman(room, m.senderInboxId)) {
@@ -346,10 +346,15 @@ export class Conversation {
     let reply: string;
     try {
       try {
-        reply = await agent.deps.llm.reply(input);
+        reply = await agent.llm.reply(input);
       } catch (err) {
-        agent.log.warn("the model did not answer", { err, model: config.model });
-        reply = "Sorry, I could not reach my language model just now. Please try again in a moment.";
+        if (err instanceof RefusedTurn) {
+          agent.log.error("turn refused", { reason: err.message });
+          reply = err.reply;
+        } else {
+          agent.log.warn("the model did not answer", { err, model: config.model });
+          reply = "Sorry, I could not reach my language model just now. Please try again in a moment.";
+        }
       }
       if (!reply) return;
       await spoken.reply(reply);
@@ -412,7 +417,7 @@ export class Conversation {
     if (!model && !correcting) return;
     try {
       if (model)
-        found = await agent.deps.llm.learn({
+        found = await agent.llm.learn({
           model: agent.config!.model,
           memory,
           message: m.content,

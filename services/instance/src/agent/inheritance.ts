@@ -93,10 +93,10 @@ export class Inheritance {
       // Lines that carry a kind the owner did not choose stay out of the model's sight.
       recent: (await this.conversation.history(group)).filter((h) => !carriesOtherKind(h.text, carry, memory)),
     };
-    let via: "llm" | "offline" = agent.deps.llm.kind === "openai" ? "llm" : "offline";
+    let via: "llm" | "offline" = agent.llm.kind === "offline" ? "offline" : "llm";
     let entries;
     try {
-      entries = await agent.deps.llm.summarize(input, signal);
+      entries = await agent.llm.summarize(input, signal);
     } catch (err) {
       agent.log.warn("the model could not summarize for a clone; the offline selection goes instead", { err });
       via = "offline";

@@ -186,6 +186,8 @@ export class AgentInstance implements PatternAgent {
     inheritedEntries: number;
   } {
     const inheritance = this.agent.inheritance;
+    // Its runtime's thinker (an OpenClaw gateway) is looked after too: started again when it is down.
+    if (this.agent.config && this.state !== InstanceState.DEAD) this.agent.deps.runtime?.check(this.agent);
     return {
       state: this.state,
       inboxId: this.inboxId,

@@ -99,6 +99,7 @@ export class Lifecycle {
     } else {
       agent.convo = await agent.ws.readJson<ConversationState>(FILES.state);
       await agent.loadConfigured(agent.config);
+      await agent.deps.runtime?.apply(agent);
       agent.state = InstanceState.CLAIMING;
       if (agent.convo) {
         await this.conversation.resume(agent.convo);
@@ -143,6 +144,7 @@ export class Lifecycle {
       }
     }
     await agent.toolbox.release();
+    await agent.deps.runtime?.release(agent);
     for (const f of CLAIM_FILES) await agent.ws.remove(f);
     agent.config = undefined;
     agent.patternSharing = { ...NO_SHARING };
@@ -178,6 +180,7 @@ export class Lifecycle {
     // A call in progress (a Release of a removed agent) finishes before its workspace goes.
     await withTimeout(agent.ops.idle(), 15_000);
     await agent.closeClient(client);
+    await agent.deps.runtime?.stop(agent);
     if (opts.destroy) {
       await agent.ws.destroy();
     } else if (opts.markStopped) {

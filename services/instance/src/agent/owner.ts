@@ -252,7 +252,7 @@ export class OwnerOperations {
           agent.patternSharing = sharing;
           agent.deps.patterns?.wake(agent.self);
         },
-        llm: agent.deps.llm,
+        llm: agent.llm,
         log: agent.log,
       }),
     );

@@ -23,6 +23,7 @@ import {
 import { InviteGuard } from "../abandoned.js";
 import { SpentNonces } from "../clone.js";
 import { FeedbackReader } from "../feedback.js";
+import type { LlmProvider } from "../llm.js";
 import { Memory, type MemoryFile, type SealedMemory } from "../memory.js";
 import type { PatternAgent } from "../patterns.js";
 import { NO_SHARING, readSharing, type PatternSharing } from "../sharing.js";
@@ -137,6 +138,11 @@ export class AgentState {
   /** The content versions of its template's bases it runs on, its base first. */
   get appliedBaseVersions(): bigint[] {
     return this.config ? appliedReleaseKey(this.config).slice(1) : [];
+  }
+
+  /** What thinks for it: its runtime's provider (OpenClaw's gateway), else the host's model. */
+  get llm(): LlmProvider {
+    return this.deps.runtime?.provider(this) ?? this.deps.llm;
   }
 
   /** The signed template it was configured with. */

@@ -16,6 +16,8 @@ import type { LlmProvider } from "../llm.js";
 import type { PatternHooks } from "../patterns.js";
 import type { ToolEnvironment } from "../tools/agent-tools.js";
 import type { MasterSeed } from "../wallet.js";
+import type { Workspace } from "../workspace.js";
+import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 
 /** config.json: what Configure gave it, without secrets. */
 export interface InstanceConfig {
@@ -90,11 +92,47 @@ export interface DormantFile {
   since: string;
 }
 
+/** An agent as a runtime sees it (openclaw/runtime.ts): what it is, where it keeps files, where it talks. */
+export interface RuntimeAgent {
+  readonly id: string;
+  readonly ws: Workspace;
+  readonly log: Logger;
+  readonly config: InstanceConfig | undefined;
+  readonly convo: ConversationState | undefined;
+  /** What it runs on: its signed template with its bases applied. */
+  runningContent(): TemplateContent | undefined;
+}
+
+/**
+ * What thinks for the agents of a host other than the host's own model calls
+ * (docs/openclaw.md). Absent: the pool's own runtime. The host keeps the rest
+ * (keys, XMTP, signatures, roles, trust levels, memory, the workspace).
+ */
+export interface AgentRuntime {
+  readonly kind: "openclaw";
+  /** Its provider of turns, bound to it. */
+  provider(agent: RuntimeAgent): LlmProvider;
+  /**
+   * Configure, UpdateTemplate or a restart set what it runs on: its files
+   * written (from `release`, checked, when given: an update's, before the
+   * agent's config says so; else from what the agent runs), its thinker (re)started.
+   */
+  apply(agent: RuntimeAgent, release?: { content: TemplateContent; model: string }): Promise<void>;
+  /** Health: its thinker running, started again when it is not. */
+  check(agent: RuntimeAgent): void;
+  /** Release: its thinker stopped and its state deleted. */
+  release(agent: RuntimeAgent): Promise<void>;
+  /** StopInstance or the host closing: its thinker stopped, its state kept. */
+  stop(agent: RuntimeAgent): Promise<void>;
+}
+
 export interface InstanceDeps {
   dataDir: string;
   xmtpApiUrl: string;
   seed: MasterSeed;
   llm: LlmProvider;
+  /** Another runtime thinks for its agents (openclaw/runtime.ts); absent: the host's `llm`. */
+  runtime?: AgentRuntime;
   log: Logger;
   /** The network-backed inbox resolver, shared by the host, created on first use. */
   resolver: () => Promise<InboxResolver>;

@@ -1,0 +1,252 @@
+// One OpenClaw gateway: the process that thinks for one agent. Started with
+// its own state directory, a free loopback port and a random token (none of
+// it shared with another agent's), watched while it runs: a gateway that
+// exits when it was not asked to is started again, after 2 s, doubling to a
+// minute. Its output goes to a log file in its state directory, never to the
+// host's log (it may quote what the conversation said).
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "@convos-pool/kit";
+import { gatewayConfig, gatewayEnv, type GatewayPaths } from "./config.js";
+import type { OpenClawInstall } from "./install.js";
+
+/** How long a gateway may take to say it is ready: 45 to 70 s on a busy 2-core machine (docs/performance/openclaw.md). */
+export const START_TIMEOUT_MS = 240_000;
+/** How long it may take to stop before it is killed. */
+const STOP_GRACE_MS = 10_000;
+const RESTART_FIRST_MS = 2_000;
+const RESTART_MAX_MS = 60_000;
+
+export interface GatewayOptions {
+  install: OpenClawInstall;
+  /** Its folder: <agent workspace>/openclaw. */
+  root: string;
+  upstream: { baseUrl: string; apiKey: string };
+  model: string;
+  log: Logger;
+  startTimeoutMs?: number;
+  /** Before each start (the runtime makes room: gateways beyond its limit are stopped, least recently used first). */
+  beforeStart?: () => Promise<void>;
+}
+
+/** The folders of a gateway under its root. */
+export function gatewayPaths(root: string): GatewayPaths {
+  return {
+    state: join(root, "state"),
+    config: join(root, "openclaw.json"),
+    workspace: join(root, "workspace"),
+    tmp: join(root, "tmp"),
+    home: join(root, "home"),
+    log: join(root, "state", "logs", "openclaw.log"),
+  };
+}
+
+/** A free loopback port (the gateway binds it a moment later). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export class OpenClawGateway {
+  readonly paths: GatewayPaths;
+  /** Its bearer token: random per start, held in memory and in its environment only. */
+  private token = "";
+  private port = 0;
+  private child: ChildProcess | undefined;
+  /** Settles when the running start is ready (rejects when it failed). */
+  private starting: Promise<void> | undefined;
+  private stopping = false;
+  private restartDelay = RESTART_FIRST_MS;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** Starts so far, and when the last became ready (ms from spawn). */
+  starts = 0;
+  lastStartMs: number | undefined;
+  /** When a turn last asked for it (Date.now()): the runtime stops the least recently used first. */
+  lastUsed = 0;
+  /** Calls in progress: a gateway in a turn is not stopped to make room. */
+  inUse = 0;
+  /** Stopped on purpose (to make room, a stop): not started again until a turn asks for it. */
+  stopped = false;
+
+  constructor(private readonly opts: GatewayOptions) {
+    this.paths = gatewayPaths(opts.root);
+  }
+
+  get model(): string {
+    return this.opts.model;
+  }
+
+  /** Where its chat completions are, with the token to use; waits for it to be ready (starting it if need be). */
+  async endpoint(): Promise<{ baseUrl: string; token: string }> {
+    this.lastUsed = Date.now();
+    await this.ensure();
+    return { baseUrl: `http://127.0.0.1:${this.port}/v1`, token: this.token };
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Whether it is started or starting. */
+  get active(): boolean {
+    return !!this.starting && (this.running || !this.child);
+  }
+
+  /** Started (or starting) unless it is; resolves once ready. */
+  ensure(): Promise<void> {
+    if (this.stopping) return Promise.reject(new Error("the OpenClaw gateway is stopping"));
+    if (this.active) return this.starting!;
+    this.starting = this.start();
+    // A failed start is logged and retried by the supervisor; callers see the failure.
+    this.starting.catch(() => undefined);
+    return this.starting;
+  }
+
+  private async start(): Promise<void> {
+    const { install, log } = this.opts;
+    const p = this.paths;
+    this.stopped = false;
+    await this.opts.beforeStart?.();
+    for (const d of [p.state, p.workspace, p.tmp, p.home, dirname(p.log)])
+      await mkdir(d, { recursive: true, mode: 0o700 });
+    this.port = await freePort();
+    this.token = randomBytes(32).toString("hex");
+    const config = gatewayConfig({
+      port: this.port,
+      paths: p,
+      upstreamBaseUrl: this.opts.upstream.baseUrl,
+      model: this.opts.model,
+    });
+    await writeFile(p.config, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+    const out = createWriteStream(join(p.state, "logs", "gateway.out"), { flags: "a", mode: 0o600 });
+    const started = performance.now();
+    const child = spawn(install.node, [install.entry, "gateway", "run"], {
+      cwd: p.workspace,
+      env: gatewayEnv({
+        paths: p,
+        token: this.token,
+        upstreamApiKey: this.opts.upstream.apiKey,
+        nodeDir: dirname(install.node),
+      }),
+      // Its own process group: stopping it stops the helpers it spawns.
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    this.starts++;
+    log.info("openclaw gateway starting", { pid: child.pid, port: this.port, start: this.starts });
+    let readyLine!: () => void;
+    const ready = new Promise<void>((resolve) => (readyLine = resolve));
+    let tail = "";
+    const scan = (chunk: Buffer) => {
+      out.write(chunk);
+      tail = (tail + chunk.toString("utf8")).slice(-4096);
+      if (/\[gateway\]\s+ready\b/.test(tail)) readyLine();
+    };
+    child.stdout!.on("data", scan);
+    child.stderr!.on("data", scan);
+    const exited = new Promise<never>((_, reject) =>
+      child.once("exit", (code, signal) => {
+        out.end();
+        reject(new Error(`the OpenClaw gateway exited (${signal ?? `code ${code}`}) before it was ready`));
+      }),
+    );
+    child.once("exit", (code, signal) => this.exited(child, code, signal));
+    try {
+      await Promise.race([
+        ready,
+        exited,
+        sleep(this.opts.startTimeoutMs ?? START_TIMEOUT_MS, undefined, { ref: false }).then(() => {
+          throw new Error(
+            `the OpenClaw gateway was not ready within ${this.opts.startTimeoutMs ?? START_TIMEOUT_MS} ms`,
+          );
+        }),
+      ]);
+    } catch (err) {
+      log.error("openclaw gateway failed to start", { err, pid: child.pid });
+      this.kill(child);
+      throw err;
+    }
+    this.lastStartMs = Math.round(performance.now() - started);
+    this.restartDelay = RESTART_FIRST_MS;
+    log.info("openclaw gateway ready", { pid: child.pid, port: this.port, ms: this.lastStartMs });
+  }
+
+  /** Its exit: expected when stopping; otherwise it is started again after a growing delay. */
+  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child !== child) return;
+    if (this.stopping) return;
+    const delay = this.restartDelay;
+    this.restartDelay = Math.min(delay * 2, RESTART_MAX_MS);
+    this.opts.log.warn("openclaw gateway exited; starting it again", { pid: child.pid, code, signal, inMs: delay });
+    this.starting = undefined;
+    this.child = undefined;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => void this.ensure(), delay);
+    this.restartTimer.unref();
+  }
+
+  private kill(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /**
+   * Stops it (SIGTERM to its group, SIGKILL after 10 s); `deleteState`
+   * removes everything it wrote. A later `ensure` starts it again.
+   */
+  async stop(deleteState = false): Promise<void> {
+    this.stopping = true;
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    this.child = undefined;
+    this.starting = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child.once("exit", resolve));
+      this.kill(child, "SIGTERM");
+      const killed = await Promise.race([gone.then(() => false), sleep(STOP_GRACE_MS, true, { ref: false })]);
+      if (killed) {
+        this.kill(child);
+        await gone;
+      }
+    }
+    // Helpers of its group that outlived it.
+    if (child?.pid) this.kill(child);
+    if (deleteState) await rm(this.opts.root, { recursive: true, force: true });
+    this.stopping = false;
+  }
+
+  /** Resident memory of its process group, in bytes (Linux /proc); 0 when it is not running. */
+  async rssBytes(): Promise<number> {
+    const pgid = this.child?.pid;
+    if (!pgid || !this.running) return 0;
+    let total = 0;
+    for (const entry of await readdir("/proc").catch(() => [] as string[])) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+      // Fields after the command's closing parenthesis: state ppid pgrp ...
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) !== pgid) continue;
+      const status = await readFile(`/proc/${entry}/status`, "utf8").catch(() => "");
+      total += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    }
+    return total;
+  }
+}

@@ -1,0 +1,160 @@
+// An OpenClaw agent's turns: the host's turn (who said what, the pool's
+// context, the pool's tools) sent to its gateway's chat completions, in the
+// conversation's session (`user`), so OpenClaw keeps the conversation as its
+// own history. Before each turn the host checks OpenClaw's signed files and
+// writes MEMORY.md with what this turn's speaker may see; the pool's tools go
+// as client tools, so every call comes back to the host's trust gate.
+// Learning stays the host's (its typed, attributed memory); summaries for a
+// clone are asked of OpenClaw in a session of their own.
+
+import { randomBytes } from "node:crypto";
+import {
+  type ChatMessage,
+  type LearnInput,
+  type LlmProvider,
+  OpenAiProvider,
+  RefusedTurn,
+  type TurnInput,
+} from "../llm.js";
+import { Memory, type NewEntry } from "../memory.js";
+import { memorySection } from "../prompt-caps.js";
+import type { RuntimeAgent } from "../agent/types.js";
+import { OPENCLAW_MODEL } from "./config.js";
+import type { OpenClawGateway } from "./gateway.js";
+import { alteredFiles, fileHash, MEMORY_MD, memoryMd, SIGNED_FILES, type SignedFile } from "./files.js";
+import { readFile, writeFile, rename } from "node:fs/promises";
+import { join } from "node:path";
+
+/** What the conversation is told when a signed file was altered. */
+export const ALTERED_REPLY =
+  "I will not answer: the instructions I run on were changed outside my creator's signed release. My creator's next update restores them.";
+
+/** The last lines of the turn that are new to OpenClaw's session: those after its own last answer. */
+export function newLines(messages: ChatMessage[]): ChatMessage[] {
+  const rest = messages.filter((m) => m.role !== "system");
+  let last = -1;
+  rest.forEach((m, i) => {
+    if (m.role === "assistant") last = i;
+  });
+  return rest.slice(last + 1);
+}
+
+/**
+ * The messages of an OpenClaw turn: the pool's context as the system part
+ * (OpenClaw adds it to its own prompt, which holds IDENTITY.md, SOUL.md,
+ * AGENTS.md and MEMORY.md), then what was said since its last answer, as one
+ * message of labelled lines (its session holds what came before).
+ */
+export function openClawTurnMessages(input: TurnInput, all: ChatMessage[]): ChatMessage[] {
+  const said = newLines(all)
+    .map((m) => (typeof m.content === "string" ? m.content : ""))
+    .filter(Boolean)
+    .join("\n");
+  return [
+    ...(input.context.trim() ? [{ role: "system" as const, content: input.context.trim() }] : []),
+    { role: "user", content: said || "(nothing new)" },
+  ];
+}
+
+/**
+ * What the runtime keeps of an agent's signed files: the files as it last
+ * wrote them from a checked release, and a lock that a write and a check
+ * take, so that a turn never checks files half-way through an update.
+ */
+export interface SignedWorkspace {
+  expected: Record<SignedFile, string> | undefined;
+  exclusive<T>(job: () => Promise<T>): Promise<T>;
+}
+
+export class OpenClawProvider extends OpenAiProvider {
+  override readonly kind = "openclaw" as const;
+  private summarySession = "";
+
+  constructor(
+    private readonly agent: RuntimeAgent,
+    private readonly gateway: OpenClawGateway,
+    private readonly signed: SignedWorkspace,
+    /** The host's model: learning stays the host's. */
+    private readonly host: LlmProvider,
+  ) {
+    // The gateway's address and token change with each start: the fetch asks for them at every call.
+    super({
+      baseUrl: "http://openclaw.invalid/v1",
+      apiKey: "",
+      timeoutMs: 300_000,
+      fetch: async (url, init) => {
+        gateway.inUse++;
+        try {
+          const { baseUrl, token } = await gateway.endpoint();
+          const path = String(url).replace("http://openclaw.invalid/v1", baseUrl);
+          const headers = { ...(init?.headers as Record<string, string>), authorization: `Bearer ${token}` };
+          return await fetch(path, { ...init, headers });
+        } finally {
+          gateway.inUse--;
+        }
+      },
+    });
+  }
+
+  protected override model(): string {
+    return OPENCLAW_MODEL;
+  }
+
+  protected override session(purpose: "turn" | "summary"): string | undefined {
+    if (purpose === "summary") return this.summarySession;
+    return this.agent.convo ? `conversation-${this.agent.convo.conversationId}` : undefined;
+  }
+
+  protected override turnMessages(input: TurnInput): ChatMessage[] {
+    return openClawTurnMessages(input, super.turnMessages(input));
+  }
+
+  override async reply(input: TurnInput, signal?: AbortSignal): Promise<string> {
+    await this.checkSignedFiles();
+    await this.writeMemory(input);
+    return super.reply(input, signal);
+  }
+
+  override learn(input: LearnInput, signal?: AbortSignal): Promise<NewEntry[]> {
+    return this.host.learn(input, signal);
+  }
+
+  override async summarize(...args: Parameters<OpenAiProvider["summarize"]>): Promise<NewEntry[]> {
+    // Each clone's summary in a session of its own: nothing of the conversation's session, nor of another clone's.
+    this.summarySession = `clone-summary-${randomBytes(8).toString("hex")}`;
+    return super.summarize(...args);
+  }
+
+  /**
+   * IDENTITY.md, SOUL.md and AGENTS.md as the signed release makes them
+   * (the one the runtime last wrote them from, checked when it came), byte
+   * for byte; else the turn is refused.
+   */
+  private async checkSignedFiles(): Promise<void> {
+    const dir = this.gateway.paths.workspace;
+    const { expected, actual } = await this.signed.exclusive(async () => {
+      const actual: Record<string, string | undefined> = {};
+      for (const f of SIGNED_FILES) actual[f] = await readFile(join(dir, f), "utf8").catch(() => undefined);
+      return { expected: this.signed.expected, actual };
+    });
+    if (!expected) throw new RefusedTurn("its signed files were never written", ALTERED_REPLY);
+    const altered = alteredFiles(expected, actual);
+    if (altered.length === 0) return;
+    this.agent.log.error("openclaw workspace file altered: refusing to answer", {
+      files: altered,
+      hashes: Object.fromEntries(altered.map((f) => [f, fileHash(actual[f])])),
+    });
+    throw new RefusedTurn(`${altered.join(", ")} differ from the signed release`, ALTERED_REPLY);
+  }
+
+  /** MEMORY.md: what this turn's speaker may see, within the memory budget; credentials never (the file is plain). */
+  private async writeMemory(input: TurnInput): Promise<void> {
+    const visible = input.memory.visibleTo(input.role ?? "member");
+    const plain = visible.entries.filter((e) => e.kind !== "credentials");
+    const about = input.inboundText?.text ?? input.history.at(-1)?.text ?? "";
+    const section = memorySection(new Memory(plain), about, input.limits?.memoryTokens ?? 0);
+    const path = join(this.gateway.paths.workspace, MEMORY_MD);
+    await writeFile(`${path}.tmp`, memoryMd(section), { mode: 0o600 });
+    await rename(`${path}.tmp`, path);
+  }
+}
