@@ -146,6 +146,16 @@ export class OpenClawGateway {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
+    // Its own process group does not hear the host's Ctrl-C: not left behind by a host that exits without stopping it.
+    const orphaned = () => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    };
+    process.once("exit", orphaned);
+    child.once("exit", () => process.off("exit", orphaned));
     this.starts++;
     log.info("openclaw gateway starting", { pid: child.pid, port: this.port, start: this.starts });
     let readyLine!: () => void;
