@@ -1,6 +1,8 @@
 // Steps of deploy/Dockerfile's build, run by Node in the build's stages:
 //   workspaces            package.json's workspaces: the eight services that run (before npm prune)
 //   bindings              removes the XMTP SDK's native bindings for other platforms than this one
+//   js-exports            points every workspace's exports at its compiled JavaScript, in place: the
+//                         build stage run as the test's local XMTP node (deploy/test/compose.test.yaml)
 //   copy <build> <image>  copies what the services run from the build stage: their compiled
 //                         JavaScript (never a test or a test harness), their package.json with its
 //                         exports pointed at the JavaScript, gen/'s JavaScript and the built web app
@@ -20,6 +22,14 @@ if (step === "workspaces") {
   const dir = "node_modules/@xmtp/node-bindings/dist";
   const own = `bindings_node.${process.platform}-${process.arch}-gnu.node`;
   for (const f of readdirSync(dir)) if (f.endsWith(".node") && f !== own) rmSync(join(dir, f));
+} else if (step === "js-exports") {
+  for (const dir of readdirSync("services")) {
+    const path = join("services", dir, "package.json");
+    const pkg = readJson(path);
+    if (!pkg.exports) continue;
+    pkg.exports = Object.fromEntries(Object.entries(pkg.exports).map(([k, v]) => [k, v.replace(/\.ts$/, ".js")]));
+    writeJson(path, pkg);
+  }
 } else if (step === "copy") {
   const runs = (name) => /\.(js|mjs)$/.test(name) && !/\.test\.js$/.test(name);
   const onlyJs = (src) => (statSync(src).isDirectory() ? !src.endsWith("/testing") : runs(src));

@@ -221,8 +221,15 @@ export async function up(
     () => false,
   );
   if (!exists) await podman(["network", "create", net]);
+  // (podman 4.3's `volume create` has no --ignore)
   for (const v of stack.volumes)
-    await podman(["volume", "create", "--ignore", `${stack.project}_${v}`], { quiet: true });
+    if (
+      !(await podman(["volume", "exists", `${stack.project}_${v}`]).then(
+        () => true,
+        () => false,
+      ))
+    )
+      await podman(["volume", "create", `${stack.project}_${v}`]);
   const started = new Map<string, Promise<number>>();
   const start = (s: string): Promise<number> => {
     let p = started.get(s);

@@ -6,6 +6,7 @@
 # start to healthy), then runs deploy/test/'s tests: the Kubernetes manifests
 # against the API's schemas, and the compose stack in containers with the
 # core walk-through and containers killed during claims.
+# --prepare: only what is network-bound (the bases, the image's npm ci layer).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -21,6 +22,15 @@ if ! command -v podman >/dev/null || ! command -v runc >/dev/null || ! command -
 fi
 # Podman as this kind of machine needs it (runc, cgroupfs, ulimits below the hard limits), chroot builds.
 export CONTAINERS_CONF="$ROOT/deploy/test/containers.conf" BUILDAH_ISOLATION=chroot
+
+if [[ "${1:-}" == "--prepare" ]]; then
+  # What is network-bound (Debian's packages, the npm registry): the base images and the image's npm ci
+  # layer. .ci/run runs this beside npm test; test:deploy then starts at the pool's image.
+  step "base images and the image's dependencies (deploy/test/images.ts prepare)"
+  tsx deploy/test/images.ts prepare
+  step "test:deploy --prepare: ${SECONDS} s"
+  exit 0
+fi
 
 step "images (deploy/test/images.ts)"
 tsx deploy/test/images.ts

@@ -7,6 +7,7 @@
 //   4. the pool's image from deploy/Dockerfile (convos-pool:latest), and its build
 //      stage (convos-pool-build:latest: the local XMTP node's image, for the test only).
 // Prints each step's time, the image's size and one service's time from start to healthy.
+// With the argument `prepare`: the bases and deploy/Dockerfile's deps stage (npm ci) only.
 // A base image already made from the same inputs (a label holds their hash) is kept.
 import { execFile as execFileCb, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -128,12 +129,23 @@ async function postgresBase(debian: string): Promise<void> {
   say(`${POSTGRES} (Debian's PostgreSQL 15): ${secs(t0)}`);
 }
 
-async function poolImage(): Promise<void> {
-  const t0 = performance.now();
+function buildArgs(): string[] {
   // The proxy's certificate authority, where there is one, as a build secret: never in a layer.
   const ca = process.env.NODE_EXTRA_CA_CERTS;
   const secret = ca && existsSync(ca) ? ["--secret", `id=npm-ca,src=${ca}`] : [];
-  const common = ["build", "--pull=never", "--format", "docker", ...secret, "-f", "deploy/Dockerfile"];
+  return ["build", "--pull=never", "--format", "docker", ...secret, "-f", "deploy/Dockerfile"];
+}
+
+/** deploy/Dockerfile's `deps` stage (npm ci), into the layer cache: the network-bound part of the image's build. */
+async function dependencies(): Promise<void> {
+  const t0 = performance.now();
+  await run("podman", [...buildArgs(), "--target", "deps", ROOT], "pool-deps");
+  say(`deploy/Dockerfile's dependencies (npm ci): ${secs(t0)}`);
+}
+
+async function poolImage(): Promise<void> {
+  const t0 = performance.now();
+  const common = buildArgs();
   await run("podman", [...common, "-t", IMAGE, ROOT], "pool-image");
   say(`${IMAGE} built: ${secs(t0)}`);
   await run("podman", [...common, "--target", "build", "-t", BUILD_IMAGE, ROOT], "pool-build-image");
@@ -219,13 +231,18 @@ async function startToHealthy(): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
+async function main(prepare: boolean): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   const t0 = performance.now();
   const debian = await debianBase();
   // The two bases are independent: built side by side.
   await Promise.all([nodeBase(debian), postgresBase(debian)]);
   say(`base images ready: ${secs(t0)}`);
+  if (prepare) {
+    await dependencies();
+    say(`prepared: ${secs(t0)}`);
+    return;
+  }
   await poolImage();
   const size = Number(await podman(["image", "inspect", "--format", "{{.Size}}", IMAGE]));
   const base = Number(await podman(["image", "inspect", "--format", "{{.Size}}", NODE]));
@@ -236,4 +253,6 @@ async function main(): Promise<void> {
   say(`images: ${secs(t0)}`);
 }
 
-await main();
+// `prepare`: the base images and the dependencies' layer only, what is network-bound (.ci/run makes them
+// while npm test runs); without it, everything.
+await main(process.argv[2] === "prepare");

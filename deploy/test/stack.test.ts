@@ -7,7 +7,7 @@
 // the containers through a port of the host), so that the checker
 // (testing/invariants.ts) sees every turn.
 import { createServer, connect as tcpConnect, type Server } from "node:net";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -36,6 +36,8 @@ let creator: Awaited<ReturnType<typeof startCreator>>;
 let cli: ConvosCli;
 let ready: ReadyEvent;
 let template: Template;
+/** The walk-through's agent, in the Convos CLI's conversation. */
+let agent: { id: string; inbox: string } | undefined;
 const author = newIdentity();
 const owner = newIdentity();
 
@@ -75,9 +77,14 @@ const RETRIED = [
   Code.ResourceExhausted,
 ];
 
-/** A keyed claim into one of the creator's conversations, retried with the same key while the answer is lost. */
-async function claimUntilAnswered(key: string, conv: { invite: string }, ms = 120_000) {
+/**
+ * A keyed claim into one of the creator's conversations, retried with the same key while the answer is lost;
+ * told the claim was rolled back (Aborted: the claims process handling it died, the agent was taken back), a new
+ * claim with a new key, as the answer says.
+ */
+async function claimUntilAnswered(firstKey: string, conv: { invite: string }, ms = 120_000) {
   const end = Date.now() + ms;
+  let key = firstKey;
   for (let tries = 1; ; tries++) {
     const c = claimsClient();
     try {
@@ -88,6 +95,11 @@ async function claimUntilAnswered(key: string, conv: { invite: string }, ms = 12
       return { instanceId, tries };
     } catch (err) {
       const e = ConnectError.from(err);
+      say(`claim ${key}, try ${tries}: ${Code[e.code]}: ${e.rawMessage.slice(0, 160)}`);
+      if (e.code === Code.Aborted && Date.now() < end) {
+        key = `${firstKey}-${tries}`;
+        continue;
+      }
       if (!RETRIED.includes(e.code) || Date.now() > end) return { code: e.code, tries };
       await sleep(1_000);
     } finally {
@@ -113,6 +125,13 @@ async function bridgeTo(port: number): Promise<Server> {
   return server;
 }
 
+async function connect(name: "claims" | "templates"): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: stack.databaseUrl(name) });
+  c.on("error", () => undefined);
+  await c.connect();
+  return c;
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pool-deploy-"));
   llm = await startChatServer(async (req) => {
@@ -131,12 +150,6 @@ beforeAll(async () => {
   const t0 = Date.now();
   await stack.start(say);
   say(`the stack is up, every service healthy, in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const connect = async (name: "claims" | "templates") => {
-    const c = new pg.Client({ connectionString: stack.databaseUrl(name) });
-    c.on("error", () => undefined);
-    await c.connect();
-    return c;
-  };
   creator = await startCreator(stack.xmtpUrl, dir);
   world = {
     claimsDb: await connect("claims"),
@@ -213,6 +226,7 @@ describe("the pool from deploy/, in containers", () => {
     const inbox = await inboxOf(parentId);
     await cli.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inbox, { ms: 60_000 });
     say(`the agent ${parentId} joined the Convos conversation`);
+    agent = { id: parentId, inbox };
     const from = await cli.send("Hello from the deployed pool");
     const answer = await cli.messageFrom(inbox, from, 60_000);
     say(`the agent answered: ${String(answer.content).slice(0, 60)}`);
@@ -275,18 +289,37 @@ describe("the pool from deploy/, in containers", () => {
     await invariantsHold(world, 90_000);
   });
 
-  /** `n` keyed claims into new conversations; `fault` once the first takes its agent: each gets its agent, every agent answers. */
-  async function claimsThrough(name: string, n: number, fault: () => Promise<void>): Promise<void> {
+  const claimingRows = async () =>
+    (await world.claimsDb.query(`select id, host_url from instances where state = 'claiming'`)).rows as {
+      id: string;
+      host_url: string;
+    }[];
+
+  /**
+   * `n` keyed claims into new conversations whose creator answers their join
+   * requests late; `fault` once every claim has taken its agent and asked to
+   * join (its row in `claiming`, its join request with the creator); the
+   * creator answers once the fault has landed. Each claim gets its agent,
+   * every agent answers, the checker finds nothing lost.
+   */
+  async function claimsThrough(name: string, n: number, fault: (claiming: { host_url: string }[]) => Promise<void>) {
     await waitIdle(n);
     const convs = await Promise.all(Array.from({ length: n }, (_, i) => creator.conversation(`${name} ${i}`)));
-    const outcomes = convs.map((conv, i) => claimUntilAnswered(`${name}-${i}`, conv));
-    await waitFor(
-      "a claim taking an agent",
-      async () => ((await world.claimsDb.query(`select 1 from instances where state = 'claiming'`)).rowCount ?? 0) > 0,
-      60_000,
-      2,
-    );
-    await fault();
+    const asked = creator.joinRequests;
+    creator.holdJoins();
+    let outcomes: ReturnType<typeof claimUntilAnswered>[] = [];
+    try {
+      // Idempotency keys: letters, digits and -_.: only.
+      outcomes = convs.map((conv, i) => claimUntilAnswered(`${name.replace(/[^\w.:-]+/g, "-")}-${i}`, conv));
+      await waitFor("every claim asking to join", async () => creator.joinRequests - asked >= n, 60_000, 100);
+      const claiming = await claimingRows();
+      // The fault lands in the middle of the claims, which wait on their joins.
+      expect(claiming.length, "claims in progress when the fault lands").toBeGreaterThanOrEqual(n);
+      say(`${claiming.length} claims in progress, waiting on their joins`);
+      await fault(claiming);
+    } finally {
+      creator.answerJoins();
+    }
     const settled = await Promise.all(outcomes);
     say(
       `claims settled: ${settled.map((x) => x.instanceId ?? Code[x.code!]).join(", ")}; tries ${settled.map((x) => x.tries).join(", ")}`,
@@ -298,6 +331,9 @@ describe("the pool from deploy/, in containers", () => {
     await invariantsHold(world, 120_000);
   }
 
+  /** The compose service of an instance host's URL as the claims service knows it (http://instance-host-2:7100). */
+  const hostService = (url: string) => new URL(url).hostname;
+
   for (const service of ["claims", "instance-host"] as const) {
     it(
       `the ${service} container killed during a burst of claims: every claim settles once, with its key, and nothing is lost`,
@@ -305,13 +341,44 @@ describe("the pool from deploy/, in containers", () => {
         timeout: 300_000,
       },
       () =>
-        claimsThrough(`${service} killed`, 2, async () => {
-          await stack.kill(service);
-          say(`${service} killed`);
+        claimsThrough(`${service} killed`, 2, async (claiming) => {
+          // An instance host: one that holds an agent being claimed.
+          const victim = service === "claims" ? service : hostService(claiming[0]!.host_url);
+          await stack.kill(victim);
+          say(`${victim} killed`);
+          creator.answerJoins();
           await sleep(1_000);
-          const ms = await stack.restart(service);
-          say(`${service} back and healthy ${(ms / 1000).toFixed(1)} s after its start`);
+          const ms = await stack.restart(victim);
+          say(`${victim} back and healthy ${(ms / 1000).toFixed(1)} s after its start`);
         }),
     );
   }
+  it("a backup restored into a fresh pool (deploy/README.md): the databases, the volumes, the same master seed and secrets key; the agents and their owners are there, and the walk-through's agent answers in its conversation", {
+    timeout: 480_000,
+  }, async () => {
+    expect(agent, "the walk-through's agent").toBeDefined();
+    const agents = async () =>
+      (
+        await world.claimsDb.query(
+          `select id, state, owner_id, inbox_id, template_version from instances where state = 'claimed' order by id`,
+        )
+      ).rows;
+    const before = await agents();
+    expect(before.map((r) => r.id)).toContain(agent!.id);
+    const backup = join(dir, "backup");
+    await mkdir(backup);
+    const t0 = Date.now();
+    await stack.backup(backup, say);
+    await world.claimsDb.end().catch(() => undefined);
+    await world.templatesDb.end().catch(() => undefined);
+    await stack.restore(backup, say);
+    say(`restored and every service healthy in ${((Date.now() - t0) / 1000).toFixed(1)} s from the backup's start`);
+    world.claimsDb = await connect("claims");
+    world.templatesDb = await connect("templates");
+    expect(await agents()).toEqual(before);
+    const from = await cli.send("Still there after the restore?");
+    const answer = await cli.messageFrom(agent!.inbox, from, 120_000);
+    say(`the agent answered after the restore: ${String(answer.content).slice(0, 60)}`);
+    await invariantsHold(world, 120_000);
+  });
 });

@@ -27,6 +27,14 @@ export const PUBLISHED = {
 } as const;
 export type Published = keyof typeof PUBLISHED;
 
+const DATABASES = ["templates", "claims", "lineage", "gateway"] as const;
+/** The volumes the services write, and whose they are (compose.yaml). */
+const VOLUMES = [
+  ["instance-host", "instancedata"],
+  ["instance-host-2", "instancedata2"],
+  ["claims", "claimsdata"],
+] as const;
+
 export class ContainerStack {
   readonly creds = generateServiceCredentials();
   vars: Record<string, string> = {};
@@ -101,6 +109,66 @@ export class ContainerStack {
       maxBuffer: 256 * 1024 * 1024,
     });
     return `${stdout}${stderr}`.split("\n").filter(Boolean);
+  }
+
+  /**
+   * deploy/README.md's backup, done as it says: each database with
+   * `pg_dump -Fc` (the stack running), then each volume the services write
+   * (the instance hosts' agents, the claims service's data) with its service
+   * stopped. The master seed and the secrets key are `vars`, kept by the caller.
+   */
+  async backup(dir: string, log: (line: string) => void = () => {}): Promise<void> {
+    const pg = containerName(this.stack, "postgres");
+    for (const db of DATABASES) {
+      await execFile("bash", ["-c", `podman exec ${pg} pg_dump -U postgres -Fc ${db} > '${dir}/${db}.dump'`]);
+      log(`backup: ${db}.dump`);
+    }
+    for (const [service, volume] of VOLUMES) {
+      await execFile("podman", ["stop", "-t", "60", containerName(this.stack, service)]);
+      await execFile("podman", ["volume", "export", `${this.project}_${volume}`, "-o", `${dir}/${volume}.tar`]);
+      log(`backup: ${volume}.tar (${service} stopped)`);
+    }
+  }
+
+  /**
+   * A fresh pool from a backup: every service's container and volume
+   * removed (PostgreSQL's data included; the XMTP network is not the pool's
+   * and stays), a new PostgreSQL, the dumps restored with `pg_restore`, the
+   * volumes imported, then every service started with the same variables
+   * (the same master seed and secrets key). Resolves once every service is healthy.
+   */
+  async restore(dir: string, log: (line: string) => void = () => {}): Promise<void> {
+    const pool = Object.keys(this.stack.services).filter((s) => s !== "xmtp");
+    await execFile("podman", ["rm", "-f", "-t", "5", ...pool.map((s) => containerName(this.stack, s))]);
+    for (const v of this.stack.volumes) await execFile("podman", ["volume", "rm", "-f", `${this.project}_${v}`]);
+    log("restore: the pool's containers and volumes removed");
+    await up(this.stack, ["postgres"]);
+    const pg = containerName(this.stack, "postgres");
+    // Past its first start's initialisation (a server on its socket only): ready on TCP.
+    for (const t0 = Date.now(); ; ) {
+      const ready = await execFile("podman", ["exec", pg, "pg_isready", "-h", "127.0.0.1", "-U", "postgres"]).then(
+        () => true,
+        () => false,
+      );
+      if (ready) break;
+      if (Date.now() - t0 > 60_000) throw new Error("the new PostgreSQL is not ready on TCP after 60 s");
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    for (const db of DATABASES) {
+      await execFile("bash", [
+        "-c",
+        `podman exec -i ${pg} pg_restore -U postgres -d ${db} --clean --if-exists --exit-on-error < '${dir}/${db}.dump'`,
+      ]);
+      log(`restore: ${db} restored`);
+    }
+    for (const [, volume] of VOLUMES) {
+      // (podman 4.3's `volume create` has no --ignore)
+      const name = `${this.project}_${volume}`;
+      await execFile("podman", ["volume", "exists", name]).catch(() => execFile("podman", ["volume", "create", name]));
+      await execFile("podman", ["volume", "import", name, `${dir}/${volume}.tar`]);
+      log(`restore: ${volume} imported`);
+    }
+    await up(this.stack, pool, log);
   }
 
   async close(): Promise<void> {

@@ -84,6 +84,8 @@ export async function startCreator(apiUrl: string, dir: string) {
   const byTag = new Map<string, CreatorGroup>();
   const added = new Set<string>();
   let joinRequests = 0;
+  /** While set, join requests wait here to be answered (a creator whose client answers late). */
+  let held: (() => void)[] | undefined;
   const errors: string[] = [];
   /** Who waits for a text from whom in which group. */
   const waiting = new Set<{ groupId: string; from: string; resolve: () => void }>();
@@ -118,7 +120,10 @@ export async function startCreator(apiUrl: string, dir: string) {
     const c = m.content as { inviteSlug?: unknown } | undefined;
     if (c && typeof c === "object" && typeof c.inviteSlug === "string") {
       joinRequests++;
-      answer(m.senderInboxId, c.inviteSlug).catch((err: unknown) => errors.push(String(err)));
+      const slug = c.inviteSlug;
+      const go = () => void answer(m.senderInboxId, slug).catch((err: unknown) => errors.push(String(err)));
+      if (held) held.push(go);
+      else go();
     }
   };
   // As a Convos client does when its connection comes back (the XMTP node
@@ -144,6 +149,16 @@ export async function startCreator(apiUrl: string, dir: string) {
     group: (groupId: string) => [...byTag.values()].find((g) => g.id === groupId),
     get joinRequests() {
       return joinRequests;
+    },
+    /** From now on, join requests are received (counted) but not answered until `answerJoins`. */
+    holdJoins(): void {
+      held ??= [];
+    },
+    /** Answers the join requests held since `holdJoins`, and every later one at once again. */
+    answerJoins(): void {
+      const queue = held ?? [];
+      held = undefined;
+      for (const go of queue) go();
     },
     errors,
     /** Sends `text` in one of its groups and resolves when `from` (an agent) writes there next. */
