@@ -64,7 +64,7 @@ import {
   signOperation,
 } from "@convos-pool/kit";
 import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
-import { CLAIM_SQL } from "@convos-pool/claims";
+import { CLAIM_SQL, claimArgs } from "@convos-pool/claims";
 import { SecretBox } from "@convos-pool/claims";
 import { StandInHost } from "@convos-pool/testing/stand-in-host";
 import { composeServices, nodeFlagsOf } from "@convos-pool/testing/deployed";
@@ -437,17 +437,19 @@ async function main() {
     const bareSql = toPg(CLAIM_SQL);
     let bareClaimed = 0;
     const bareOnce = async (worker: number) => {
-      const { rows } = await bareClients[worker]!.query(bareSql, [
-        `bare-${randomBytes(8).toString("hex")}`,
-        users[worker % users.length],
-        0,
-        templateId,
-        1,
-        "Trip Planner",
-        "gpt-oss-20b",
-        false,
-        "{}",
-      ]);
+      const { rows } = await bareClients[worker]!.query(
+        bareSql,
+        claimArgs({
+          claimId: `bare-${randomBytes(8).toString("hex")}`,
+          ownerId: users[worker % users.length]!,
+          templateId,
+          templateVersion: 1,
+          agentName: "Trip Planner",
+          model: "gpt-oss-20b",
+          modelOverridden: false,
+          userConfig: {},
+        }),
+      );
       if (rows.length !== 1) throw new Error("the bare claim found no idle row: seed more");
       bareClaimed++;
     };

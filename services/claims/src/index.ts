@@ -19,4 +19,4 @@ export {
 /** How often the service sends its usage counts: what a test waits out to see that none was sent. */
 export { USAGE_FLUSH_MS } from "./claim/template-cache.js";
 /** The one statement that claims an idle instance: what bench/claims.ts measures the service against. */
-export { CLAIM_SQL } from "./claim/claim-sql.js";
+export { CLAIM_SQL, claimArgs } from "./claim/claim-sql.js";
