@@ -52,6 +52,28 @@ export interface InviteGuardOptions {
   now?: () => number;
 }
 
+/** An invite given up on at `now`: watched until it expires, or for the TTL when it names no expiry. */
+export function abandonInvite(a: InviteAttempt, now: number): AbandonedInvite {
+  const ttl = new Date(now + ABANDONED_INVITE_TTL_MS).toISOString();
+  return { tag: a.tag, creatorInboxId: a.creatorInboxId, until: a.expiresAt ?? ttl };
+}
+
+/**
+ * What an instance destroyed at `now` still has to watch (retiree.ts): every
+ * invite not expired, its current claim's too, released or not (a destroyed
+ * agent belongs in no conversation), and until when: the latest expiry, or
+ * none when nothing is left to watch.
+ */
+export function retirement(file: InvitesFile | undefined, now: number): { file: InvitesFile; until?: string } {
+  const abandoned = [...(file?.abandoned ?? [])];
+  const attempt = file?.attempt;
+  if (attempt && !abandoned.some((a) => a.tag === attempt.tag)) abandoned.push(abandonInvite(attempt, now));
+  const live = abandoned.filter((a) => Date.parse(a.until) > now);
+  if (live.length === 0) return { file: { abandoned: [] } };
+  const until = new Date(Math.max(...live.map((a) => Date.parse(a.until)))).toISOString();
+  return { file: { abandoned: live }, until };
+}
+
 export class InviteGuard {
   private file: InvitesFile = { abandoned: [] };
   private client: AgentClient | undefined;
@@ -113,8 +135,7 @@ export class InviteGuard {
   }
 
   private abandon(a: InviteAttempt): AbandonedInvite {
-    const ttl = new Date(this.now() + ABANDONED_INVITE_TTL_MS).toISOString();
-    return { tag: a.tag, creatorInboxId: a.creatorInboxId, until: a.expiresAt ?? ttl };
+    return abandonInvite(a, this.now());
   }
 
   private async save(file: InvitesFile): Promise<void> {

@@ -23,6 +23,11 @@ export interface HostAgents {
   instances: Map<string, AgentInstance>;
   /** Starts (or returns the running) instance; refuses a wallet index that another instance uses. */
   start(id: string, walletIndex: number): Promise<AgentInstance>;
+  /**
+   * Deletes a stopped instance's workspace, or retires it while an invite
+   * it asked to join could still add it somewhere (retiree.ts).
+   */
+  destroy(id: string): Promise<void>;
   /** Settled once the workspaces found at the host's start run again. */
   restored: Promise<void>;
   dataDir: string;
@@ -65,16 +70,16 @@ export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof 
         if (req.destroy && INSTANCE_ID_PATTERN.test(req.instanceId)) {
           const ws = new Workspace(host.dataDir, req.instanceId);
           if (await ws.readJson<InstanceRecord>(FILES.instance)) {
-            await ws.destroy();
-            log.info("instance destroyed", { instanceId: req.instanceId });
+            await host.destroy(req.instanceId);
             return {};
           }
         }
         throw notFound(`instance ${req.instanceId}`);
       }
       instances.delete(req.instanceId);
-      await instance.stop({ destroy: req.destroy, markStopped: true });
-      log.info(req.destroy ? "instance destroyed" : "instance stopped", { instanceId: req.instanceId });
+      await instance.stop({ markStopped: true });
+      if (req.destroy) await host.destroy(req.instanceId);
+      else log.info("instance stopped", { instanceId: req.instanceId });
       return {};
     },
     updateTemplates: (req, ctx) => hostSync.updateTemplates(req, ctx.signal),

@@ -45,6 +45,7 @@ import { MasterSeed } from "./wallet.js";
 import { startSmsWebhook, type SmsWebhookOptions } from "./tools/sms-webhook.js";
 import { FILES, listWorkspaces, Workspace, type InstanceRecord } from "./workspace.js";
 import { findOpenClaw, openClawDir } from "./openclaw/install.js";
+import { Retiree, retireWorkspace } from "./retiree.js";
 import { OpenClawRuntime } from "./openclaw/runtime.js";
 
 /** What thinks for a host's agents: its own model calls ("pool"), or one OpenClaw gateway per agent (docs/openclaw.md). */
@@ -172,6 +173,8 @@ export interface RunningInstanceHost {
   smsWebhookUrl?: string;
   /** The instances this host runs (tests, benchmarks). */
   instances: ReadonlyMap<string, AgentInstance>;
+  /** Destroyed instances still watching invites that could add them somewhere (retiree.ts). */
+  retirees: ReadonlyMap<string, Retiree>;
   /** Its OpenClaw runtime, when it runs on OpenClaw (tests, benchmarks: its gateways). */
   runtime?: OpenClawRuntime;
   /** Its pattern exchange, when it has a pattern pool (tests run whole cycles: `cycle()`, then `idle()`). */
@@ -246,13 +249,46 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     },
   };
 
-  function byWalletIndex(index: number): AgentInstance | undefined {
-    for (const i of instances.values()) if (i.walletIndex === index) return i;
+  const retirees = new Map<string, Retiree>();
+
+  function byWalletIndex(index: number): { id: string } | undefined {
+    for (const i of [...instances.values(), ...retirees.values()]) if (i.walletIndex === index) return i;
     return undefined;
+  }
+
+  /** Watches a retired instance's invites until they expire (retiree.ts); a failed start is tried at the next. */
+  async function watchRetired(ws: Workspace, record: InstanceRecord): Promise<void> {
+    const retiree = new Retiree(deps, ws, record, () => retirees.delete(record.instanceId));
+    retirees.set(record.instanceId, retiree);
+    try {
+      await retiree.start();
+    } catch (err) {
+      retirees.delete(record.instanceId);
+      await retiree.stop();
+      log.warn("a retired instance's watch did not start", { instanceId: record.instanceId, err });
+    }
+  }
+
+  /**
+   * StopInstance with destroy, once the instance is stopped: the workspace
+   * goes, unless an invite it asked to join could still add it somewhere;
+   * then it retires, watching them.
+   */
+  async function destroyInstance(id: string): Promise<void> {
+    if (retirees.has(id)) return;
+    const ws = new Workspace(opts.dataDir, id);
+    const retired = await retireWorkspace(ws, Date.now());
+    if (!retired) {
+      log.info("instance destroyed", { instanceId: id });
+      return;
+    }
+    log.info("instance destroyed but for the watch of its invites", { instanceId: id, until: retired.retiredUntil });
+    await watchRetired(ws, retired);
   }
 
   /** Starts (or returns the running) instance; refuses a wallet index that another instance uses. */
   async function startInstance(id: string, walletIndex: number): Promise<AgentInstance> {
+    if (retirees.has(id)) throw failedPrecondition(`instance ${id} was destroyed`);
     const running = instances.get(id);
     if (running) {
       if (running.walletIndex !== walletIndex) {
@@ -306,6 +342,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           ),
         ).then(() => instances.clear()),
       );
+      lifetime.defer(() => Promise.all([...retirees.values()].map((r) => r.stop())).then(() => retirees.clear()));
       lifetime.defer(() => dormancy.close());
       if (patternPool) lifetime.defer(() => patternPool.close());
       if (patterns) lifetime.defer(() => patterns.close());
@@ -313,6 +350,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       const host = {
         instances,
         start: startInstance,
+        destroy: destroyInstance,
         restored,
         dataDir: opts.dataDir,
         maxInstances,
@@ -333,17 +371,22 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     for (const i of instances.values())
       counts.set(InstanceState[i.state], (counts.get(InstanceState[i.state]) ?? 0) + 1);
     for (const [state, n] of counts) set({ state: state.toLowerCase() }, n);
+    set({ state: "retired" }, retirees.size);
   });
 
   // Bring back every instance found in dataDir (not those StopInstance stopped).
   try {
     const found = await listWorkspaces(opts.dataDir);
     const restoring: { id: string; walletIndex: number }[] = [];
+    const retired: { ws: Workspace; record: InstanceRecord }[] = [];
     for (const id of found) {
-      const record = await new Workspace(opts.dataDir, id).readJson<InstanceRecord>(FILES.instance);
-      if (record && !record.stopped && Number.isInteger(record.walletIndex))
+      const ws = new Workspace(opts.dataDir, id);
+      const record = await ws.readJson<InstanceRecord>(FILES.instance);
+      if (record?.retiredUntil) retired.push({ ws, record });
+      else if (record && !record.stopped && Number.isInteger(record.walletIndex))
         restoring.push({ id, walletIndex: record.walletIndex });
     }
+    await forEachLimited(retired, opts.restoreConcurrency ?? 8, (r) => watchRetired(r.ws, r.record));
     if (restoring.length > 0) {
       const started = performance.now();
       let failed = 0;
@@ -365,6 +408,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     ...(runtime ? { runtime } : {}),
     ...(sms ? { smsWebhookUrl: sms.url } : {}),
     instances,
+    retirees,
     ...(patterns ? { patterns } : {}),
     close: () => lifetime.close(),
   };

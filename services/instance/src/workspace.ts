@@ -20,6 +20,9 @@
 //     sharing.json      its owner's pattern-pool choice: offer, adopt (sharing.ts)
 //     xmtp/xmtp.db3     its XMTP client's database (encrypted by the SDK)
 //
+// A destroyed instance whose invites could still be answered keeps only
+// instance.json, invites.json and xmtp/ until they expire (retiree.ts).
+//
 // Every file is written whole (temporary file, then rename) with mode 0600.
 
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
@@ -64,6 +67,11 @@ export interface InstanceRecord {
   createdAt: string;
   /** StopInstance without destroy: not brought back when the host starts. */
   stopped?: boolean;
+  /**
+   * Destroyed while an invite it asked to join could still be answered: only
+   * its watch runs (retiree.ts), and the workspace goes at this time (ISO).
+   */
+  retiredUntil?: string;
 }
 
 export function instancesDir(dataDir: string): string {
@@ -124,6 +132,13 @@ export class Workspace {
 
   async remove(name: string): Promise<void> {
     await rm(this.path(name), { force: true });
+  }
+
+  /** Deletes every file but `names` (a retired instance keeps only what its watch needs). */
+  async keepOnly(names: readonly string[]): Promise<void> {
+    for (const entry of await readdir(this.dir)) {
+      if (!names.includes(entry)) await rm(join(this.dir, entry), { recursive: true, force: true });
+    }
   }
 
   /** Deletes the whole workspace (StopInstance with destroy). */

@@ -213,8 +213,8 @@ export async function startCreator(apiUrl: string, dir: string) {
       }
       return out;
     },
-    /** A new conversation and its invite link. */
-    async conversation(name: string): Promise<{ groupId: string; invite: string }> {
+    /** A new conversation and its invite link (which expires at `expiresAt` when given). */
+    async conversation(name: string, opts: { expiresAt?: Date } = {}): Promise<{ groupId: string; invite: string }> {
       const tag = randomBytes(5).toString("hex");
       const group = await client.conversations.createGroup([], { appData: writeAppData({ tag }) });
       byTag.set(tag, group);
@@ -225,6 +225,7 @@ export async function startCreator(apiUrl: string, dir: string) {
           creatorInboxId: Buffer.from(client.inboxId, "hex"),
           tag,
           name,
+          ...(opts.expiresAt ? { expiresAtUnix: BigInt(Math.floor(opts.expiresAt.getTime() / 1000)) } : {}),
         }),
       );
       const sig = await sign({ hash: toHex(createHash("sha256").update(payload).digest()), privateKey: key });

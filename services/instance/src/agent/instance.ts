@@ -204,8 +204,8 @@ export class AgentInstance implements PatternAgent {
     return this.lifecycle.start();
   }
 
-  /** Stops answering and closes its client; the workspace stays (or is deleted with destroy). */
-  stop(opts: { destroy?: boolean; markStopped?: boolean } = {}): Promise<void> {
+  /** Stops answering and closes its client; the workspace stays (the host destroys it: host.ts). */
+  stop(opts: { markStopped?: boolean } = {}): Promise<void> {
     return this.lifecycle.stop(opts);
   }
 

@@ -162,8 +162,8 @@ export class Lifecycle {
     });
   }
 
-  /** Stops answering and closes its client; the workspace stays (or is deleted with destroy). */
-  async stop(opts: { destroy?: boolean; markStopped?: boolean } = {}): Promise<void> {
+  /** Stops answering and closes its client; the workspace stays (the host destroys it: host.ts). */
+  async stop(opts: { markStopped?: boolean } = {}): Promise<void> {
     const agent = this.agent;
     agent.stopped = true;
     await this.ready.catch(() => undefined);
@@ -181,9 +181,7 @@ export class Lifecycle {
     await withTimeout(agent.ops.idle(), 15_000);
     await agent.closeClient(client);
     await agent.deps.runtime?.stop(agent);
-    if (opts.destroy) {
-      await agent.ws.destroy();
-    } else if (opts.markStopped) {
+    if (opts.markStopped) {
       const record = await agent.ws.readJson<InstanceRecord>(FILES.instance);
       if (record) await agent.ws.writeJson(FILES.instance, { ...record, stopped: true });
     }
