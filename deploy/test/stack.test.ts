@@ -163,15 +163,19 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  const started = performance.now();
   await cli?.stop();
   await world?.claimsDb.end().catch(() => undefined);
   await world?.templatesDb.end().catch(() => undefined);
   await creator?.close().catch(() => undefined);
+  const down = performance.now();
   await stack?.close();
+  say(`stack removed in ${((performance.now() - down) / 1000).toFixed(1)} s`);
   await new Promise((r) => bridge?.close(r));
   await llm?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
-}, 120_000);
+  say(`torn down in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}, 300_000);
 
 describe("the pool from deploy/, in containers", () => {
   it("runs every service's migrations as deployed: each database has its tables", async () => {
