@@ -171,8 +171,87 @@ export class ContainerStack {
     await up(this.stack, pool, log);
   }
 
+  /** Samples what each of its containers uses every `everyMs` until `stop` (UsageSampler). */
+  sampleUsage(everyMs = 2_000): UsageSampler {
+    return new UsageSampler(`${this.project}_`, everyMs);
+  }
+
   async close(): Promise<void> {
     if (this.stack && !process.env.POOL_KEEP_STACK) await down(this.stack, true);
     await this.xmtp?.release();
+  }
+}
+
+/** What a service's container used while sampled: the figures deploy/k8s/pool.yaml's requests come from. */
+export interface Usage {
+  /** The highest memory use seen (its cgroup's, page cache included), MiB. */
+  peakMemMiB: number;
+  /** CPU time over the time sampled, in cores (0.1: a tenth of a core). */
+  avgCores: number;
+}
+
+/** `podman stats`' sizes are decimal (kB, MB, GB). */
+const SIZE_UNITS: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
+/** Go's durations, as `podman stats` writes `cpu_time` ("1m3.5s", "820ms"). */
+const DURATION_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, µs: 1e-6, us: 1e-6, ns: 1e-9 };
+
+export function parsePodmanSize(text: string): number {
+  const m = /^([\d.]+)\s*([a-zA-Z]+)$/.exec(text.trim());
+  if (!m || SIZE_UNITS[m[2]!] === undefined) throw new Error(`not a podman size: ${text}`);
+  return Number(m[1]) * SIZE_UNITS[m[2]!]!;
+}
+
+export function parseGoDuration(text: string): number {
+  let seconds = 0;
+  for (const [, n, unit] of text.matchAll(/([\d.]+)(h|ms|µs|us|ns|m|s)/g))
+    seconds += Number(n) * DURATION_UNITS[unit!]!;
+  return seconds;
+}
+
+/**
+ * `podman stats --no-stream` every `everyMs`: each container's highest
+ * memory, and its CPU time summed across restarts (a killed container's
+ * count starts again), by service.
+ */
+export class UsageSampler {
+  private readonly started = Date.now();
+  private readonly peak = new Map<string, number>();
+  private readonly cpu = new Map<string, { last: number; total: number }>();
+  private readonly timer: NodeJS.Timeout;
+  private sampling: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly prefix: string,
+    everyMs: number,
+  ) {
+    this.timer = setInterval(() => {
+      this.sampling = this.sampling.then(() => this.sample()).catch(() => undefined);
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  private async sample(): Promise<void> {
+    const { stdout } = await execFile("podman", ["stats", "--no-stream", "--format", "json"]);
+    for (const c of JSON.parse(stdout) as { name: string; mem_usage: string; cpu_time: string }[]) {
+      if (!c.name.startsWith(this.prefix)) continue;
+      const service = c.name.slice(this.prefix.length);
+      const mem = parsePodmanSize(c.mem_usage.split("/")[0]!) / 2 ** 20;
+      this.peak.set(service, Math.max(this.peak.get(service) ?? 0, mem));
+      const t = parseGoDuration(c.cpu_time);
+      const was = this.cpu.get(service) ?? { last: 0, total: 0 };
+      this.cpu.set(service, { last: t, total: was.total + (t >= was.last ? t - was.last : t) });
+    }
+  }
+
+  /** Stops sampling; what each service used. */
+  async stop(): Promise<Record<string, Usage>> {
+    clearInterval(this.timer);
+    await this.sampling;
+    await this.sample();
+    const wall = (Date.now() - this.started) / 1000;
+    const out: Record<string, Usage> = {};
+    for (const [service, peakMemMiB] of this.peak)
+      out[service] = { peakMemMiB, avgCores: (this.cpu.get(service)?.total ?? 0) / wall };
+    return out;
   }
 }
