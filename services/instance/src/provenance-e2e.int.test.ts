@@ -362,6 +362,9 @@ describe("memory with provenance in a real conversation", () => {
     const textTurn = turnWith("A text message came to your number");
     expect(textTurn).toBeDefined();
     expect(JSON.stringify(textTurn)).not.toContain("15550101234");
+    // Nor does it read the conversation: a text back could carry what members said (Saul's question above).
+    expect(textTurn!.map((m) => m.role)).toEqual(["system", "user"]);
+    expect(JSON.stringify(textTurn)).not.toContain("what number do we use for bookings");
   });
 
   it("no log line holds a credential or what was said", () => {

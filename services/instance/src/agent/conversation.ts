@@ -330,7 +330,8 @@ export class Conversation {
       participation: agent.participation,
       memory: agent.memory!,
       // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
-      history: withCredentialsMasked(await this.history(group, m), who.role, agent.memory!),
+      // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
+      history: inboundText ? [] : withCredentialsMasked(await this.history(group, m), who.role, agent.memory!),
       functions: agent.toolbox.functions(),
       callTool: (name, args) => agent.toolbox.call(name, args, who),
       // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.
