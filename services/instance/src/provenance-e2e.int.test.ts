@@ -343,6 +343,15 @@ describe("memory with provenance in a real conversation", () => {
     const asked = "Diet Coach, Saul here: what number do we use for bookings?";
     expect((await saulAsks(asked, llmInbox)).content).toBe("I have no number to give.");
     expect(JSON.stringify(turnWith(asked))).not.toContain("15550101234");
+    // The model reads every line under its sender's role, set from the inbox id: Saul, who says he is Saul, is a
+    // member; the owner's line earlier is the owner's.
+    const lines = turnWith(asked)!
+      .filter((m) => m.role === "user")
+      .map((m) => m.content);
+    expect(lines.at(-1)).toMatch(/^\[member\] [^:\n]*: Diet Coach, Saul here: what number do we use for bookings\?$/);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^\[owner\] [^:\n]*: Diet Coach, what is the phone number for bookings\?$/),
+    );
     // Learning comes after the answer.
     await llmInst.settled();
     const extraction = chat.requests.findLast(
