@@ -2,8 +2,8 @@
 // roles-e2e.int.test.ts does not take, end to end: an owner's agent with a
 // wallet, a number and a mailbox in a Convos conversation of the owner and a
 // friend who joined by invite (each a real Convos CLI), on the local chain,
-// the local mail servers and the Telnyx stand-in. A member's payment the
-// owner approves; the table set to refuse a member's texts and mail and to
+// the local mail servers and the Telnyx stand-in. A member's payment and
+// mail the owner approves; the table set to refuse a member's texts and mail and to
 // allow their payments, within the owner's daily limit; a stranger's text
 // answered only when the owner says yes; a stranger's mail told, never acted
 // on; and the daily limit across a restart of the agent's host.
@@ -111,6 +111,28 @@ describe("who may do what, row by row", () => {
     await saulSpeaks();
     expect((await balance(payee)) - before).toBe(parseEther("0.01"));
     expect((await activity())[0]).toBe("send_payment DONE approved");
+  });
+
+  it("member, mail, ask: the owner's 👍 on the question sends it, stated in full", { timeout: 120_000 }, async () => {
+    const from = saulCli.events.length;
+    await anaCli.send("Concierge, email ana@example.com about Cabin: the keys are under the mat");
+    const question = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
+    expect(question.content).toContain(
+      "Send a mail\nTo: ana@example.com\nSubject: Cabin\n\nthe keys are under the mat\nAsked by: Ana (member)",
+    );
+    const reacted = await saulCli.react(question.id, "👍");
+    expect(await said(saulCli, agent, reacted, /Done|could not/)).toMatch(
+      /^\[offline model\] Done: mailed ana@example\.com/,
+    );
+    const mail = new MailClient({
+      smtpUrl: stack.mail!.url,
+      pop3Url: stack.pop3!.url,
+      address: "ana@example.com",
+      password: "ana's own",
+    });
+    expect((await mail.list()).map((m) => m.subject)).toEqual(["Cabin"]);
+    mail.close();
+    expect((await activity())[0]).toBe("send_email DONE approved");
   });
 
   it("member, texts and mail, refuse: refused in words, nothing sent; member, money, allow: paid without asking, within the owner's daily limit and not beyond it", {

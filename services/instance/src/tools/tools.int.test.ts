@@ -556,6 +556,39 @@ describe("the toolbox asking its owner", () => {
     expect(toolbox.answer({ kind: "reply", to: "question-1", text: "yes" })).toBe(false);
     toolbox.close();
   });
+
+  it("takes no answer in time as a no, and a yes that comes after approves nothing", async () => {
+    const own = new Workspace(dir, "inst_expiry");
+    await own.create();
+    const toolbox = new AgentToolbox({
+      ws: own,
+      log,
+      env: { chain: { rpcUrl: chain.rpcUrl } },
+      approvalTimeoutMs: 300,
+      say: async () => "question-2",
+      paid: async () => undefined,
+      ownerName: () => "Saul",
+      betweenTurns: (job) => job(),
+    });
+    await toolbox.begin(TrustLevel.ADVISOR);
+    await toolbox.load(
+      { tools: [{ toolId: "crypto", handle: privateKeyToAccount(walletKey).address }], userConfig: {} },
+      { crypto: { private_key: walletKey } },
+      TrustLevel.ADVISOR,
+    );
+    const before = await balance(payee);
+    expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" }, { ...SAUL })).toEqual({
+      ok: false,
+      error: `not done: my owner did not approve in time: pay 0.001 ETH to ${payee}`,
+    });
+    expect(toolbox.answer({ kind: "reply", to: "question-2", text: "yes" })).toBe(false);
+    expect(toolbox.answer({ kind: "reaction", to: "question-2", emoji: "👍" })).toBe(false);
+    expect(await balance(payee)).toBe(before);
+    expect((await toolbox.listActivity({ pageSize: 10, pageToken: "" })).entries[0]?.outcome).toBe(
+      ToolCallOutcome.TIMED_OUT,
+    );
+    toolbox.close();
+  });
 });
 
 describe("the toolbox's permissions", () => {
