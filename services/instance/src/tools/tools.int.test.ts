@@ -391,15 +391,22 @@ describe("an agent's tools", () => {
   }, async () => {
     level(TrustLevel.AUTONOMOUS, parseEther("0.003").toString());
     expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toMatchObject({ ok: true });
-    // A member's flood of refused payments: the first few are logged, the rest refused at once.
+    // A member's flood of refused payments (the owner lets members pay): the first few are logged, the rest refused at once.
+    permissions = resolvePermissions({ memberCrypto: Grant.ALLOW });
+    const ana: Requester = { role: "member", id: ANA_INBOX, name: "Ana" };
     const outcomes = new Map<string, number>();
     for (let i = 0; i < 5_000; i++) {
-      const r = await ownerCall("send_payment", { to: payee, amount_eth: "999" });
+      const r = await gate.call("send_payment", { to: payee, amount_eth: "999" }, { ...ana });
       const key = r.ok ? "done" : r.error.startsWith("not done: too many refused") ? "flood" : "limit";
       outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
     }
     expect(Object.fromEntries(outcomes)).toEqual({ limit: MAX_REFUSALS, flood: 5_000 - MAX_REFUSALS });
     expect(activity.list(100).entries.filter((e) => e.outcome === ToolCallOutcome.REFUSED)).toHaveLength(MAX_REFUSALS);
+    // The flood neither reset the limit nor holds up the owner: their payment is weighed against the limit, not refused at once.
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toEqual({
+      ok: false,
+      error: "not done: that would go over my daily spending limit (0.003 ETH in 24 hours; 0.002 ETH spent)",
+    });
     // The activity log cut to its last lines by 6,000 other entries.
     for (let i = 0; i < 6_000; i++)
       await activity.record({
