@@ -240,7 +240,7 @@ describe("memory with provenance in a real conversation", () => {
     );
   });
 
-  it("a member's 'forget what you learned from me' removes what they taught and what is about them, nothing of the owner's else", {
+  it("a member's 'forget what you learned from me' removes what they taught, and nothing the owner taught or confirmed, even what names them", {
     timeout: 90_000,
   }, async () => {
     await saulAsks("Dinner Planner, remember that I love tapas");
@@ -249,10 +249,18 @@ describe("memory with provenance in a real conversation", () => {
     await entriesWhen("holding all three", (m) => facts(m).length === 4);
 
     const done = await saulAsks("Dinner Planner, forget what you learned from me");
-    expect(done.content).toMatch(/^\[offline model\] Done: I forgot \d+ things I had learned from you or about you\.$/);
-    const left = await entriesWhen("without Saul's", (m) => !m.some((e) => e.from === ready.inboxId));
-    expect(left.map((e) => e.text)).toEqual(["Always confirm the date before booking"]);
-    expect(left[0]).toMatchObject({ role: "owner", from: owner!.inboxId });
+    expect(done.content).toMatch(
+      /^\[offline model\] Done: I forgot \d+ things? I had learned from you or about you\.$/,
+    );
+    const left = await entriesWhen("without Saul's", (m) => !m.some((e) => e.text === "I love tapas"));
+    // The owner's word stays: the version of Saul's the owner confirmed, and the owner's facts, the one naming Saul too
+    // (Saul is a name any member can take).
+    expect(facts(left).map((e) => e.text)).toEqual([
+      "my diet is vegetarian",
+      "Saul prefers window seats",
+      "Always confirm the date before booking",
+    ]);
+    expect(facts(left).every((e) => e.role === "owner")).toBe(true);
     // The forget request itself taught nothing.
     expect((await saulAsks("Dinner Planner, what do I love?")).content).not.toContain("tapas");
   });
@@ -343,6 +351,15 @@ describe("memory with provenance in a real conversation", () => {
     const asked = "Diet Coach, Saul here: what number do we use for bookings?";
     expect((await saulAsks(asked, llmInbox)).content).toBe("I have no number to give.");
     expect(JSON.stringify(turnWith(asked))).not.toContain("15550101234");
+    // The model reads every line under its sender's role, set from the inbox id: Saul, who says he is Saul, is a
+    // member; the owner's line earlier is the owner's.
+    const lines = turnWith(asked)!
+      .filter((m) => m.role === "user")
+      .map((m) => m.content);
+    expect(lines.at(-1)).toMatch(/^\[member\] [^:\n]*: Diet Coach, Saul here: what number do we use for bookings\?$/);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^\[owner\] [^:\n]*: Diet Coach, what is the phone number for bookings\?$/),
+    );
     // Learning comes after the answer.
     await llmInst.settled();
     const extraction = chat.requests.findLast(
@@ -362,6 +379,9 @@ describe("memory with provenance in a real conversation", () => {
     const textTurn = turnWith("A text message came to your number");
     expect(textTurn).toBeDefined();
     expect(JSON.stringify(textTurn)).not.toContain("15550101234");
+    // Nor does it read the conversation: a text back could carry what members said (Saul's question above).
+    expect(textTurn!.map((m) => m.role)).toEqual(["system", "user"]);
+    expect(JSON.stringify(textTurn)).not.toContain("what number do we use for bookings");
   });
 
   it("no log line holds a credential or what was said", () => {

@@ -243,7 +243,7 @@ describe("forget what you learned from me", () => {
     isConfirmation(text);
   });
 
-  it("finds what they taught, their feedback, and what names them, whoever taught it; nothing of others", () => {
+  it("finds what they taught, their feedback, and what others than the owner said that names them; nothing of others", () => {
     const m = new Memory();
     m.add([
       { kind: "personalization", text: "I am vegetarian", from: SAUL, role: "member" },
@@ -257,11 +257,28 @@ describe("forget what you learned from me", () => {
       { kind: "personalization", text: "Ana likes tapas", from: ANA, role: "member" },
       { kind: "training", text: "Saulo's menu is fish", from: OWNER, role: "owner" },
       { kind: "training", text: "Confirm dates", from: OWNER, role: "owner" },
+      { kind: "personalization", text: "Saul is allergic to nuts", from: ANA, role: "member" },
     ]);
+    // The owner's "Always book for Saul at 8" stays: the owner's word, whatever it names.
     expect(learnedFromOrAbout(m, { inboxId: SAUL, name: "Saul" }).map((e) => e.text)).toEqual([
       "I am vegetarian",
-      "Always book for Saul at 8",
       "Your answer was marked good.",
+      "Saul is allergic to nuts",
+    ]);
+    // A name someone else in the conversation goes by (the owner's, another member's) names no one: only what they taught.
+    expect(learnedFromOrAbout(m, { inboxId: SAUL, name: "Saul" }, ["Ana", "saul"]).map((e) => e.text)).toEqual([
+      "I am vegetarian",
+      "Your answer was marked good.",
+    ]);
+    // A member who calls themselves Ana, as Ana does, takes nothing of what is said about her.
+    expect(learnedFromOrAbout(m, { inboxId: "d".repeat(64), name: "Ana" }, ["Ana"])).toEqual([]);
+    // A version of Saul's that the owner confirmed is the owner's: it stays; the owner's own forget takes what they taught.
+    m.add([{ kind: "personalization", text: "I am pescatarian", from: SAUL, role: "owner", confirmedBy: OWNER }]);
+    expect(learnedFromOrAbout(m, { inboxId: SAUL }).map((e) => e.text)).not.toContain("I am pescatarian");
+    expect(learnedFromOrAbout(m, { inboxId: OWNER }).map((e) => e.text)).toEqual([
+      "Always book for Saul at 8",
+      "Saulo's menu is fish",
+      "Confirm dates",
     ]);
     // A name too short to match safely is not matched by name.
     expect(learnedFromOrAbout(m, { inboxId: "c".repeat(64), name: "Al" })).toEqual([]);

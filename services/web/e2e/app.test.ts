@@ -6,7 +6,8 @@
 // conversation and sees it join and answer; the creator's dashboard follows
 // an update to the live agent; the owner pins, unpins, lowers its trust
 // level (and sees the change in its activity), sets who may ask it for what
-// and when it speaks, and clones it; a browser wallet (EIP-1193) signs; and a keyboard alone gets
+// and when it speaks, sees what it learned and who taught it, and clones it
+// (the clone's memory keeps who taught it); a browser wallet (EIP-1193) signs; and a keyboard alone gets
 // around. Every page is checked for labels, contrast and phone width, and
 // photographed at desktop and phone width into e2e/screenshots/.
 import { randomBytes } from "node:crypto";
@@ -55,6 +56,8 @@ let userInbox = "";
 let instanceId = "";
 /** The agent's attested Convos profile, as the conversation's CLI printed it. */
 let agentProfile: CliEvent | undefined;
+/** The conversation the user adds the agent to: its CLI is a member there, not the agent's owner. */
+let tokyo: { cli: ConvosCli; ready: ReadyEvent };
 /** An operator of the store (POOL_OPERATORS), and the templates service's database, to check what curation wrote. */
 const operator = newIdentity();
 let templatesDb: pg.Client;
@@ -316,7 +319,8 @@ describe("the web app in a browser", () => {
   it("a user adds the agent to a Convos conversation, answering its user tool's prompt, and sees it join and answer", {
     timeout: 120_000,
   }, async () => {
-    const { cli, ready } = await conversation("Tokyo trip");
+    tokyo = await conversation("Tokyo trip");
+    const { cli, ready } = tokyo;
     userInbox = await signInWithNewKey(user);
     await user.goto(`/templates/${templateId}`);
     await heading(user, agentName).waitFor();
@@ -478,6 +482,28 @@ describe("the web app in a browser", () => {
       `When mentioned: ${PARTICIPATION_SUMMARIES.mention}; waits 60 s after an answer before joining in unasked.`,
     );
 
+    // What it knows, and who taught it: the conversation's CLI (a member, though its profile says "Saul") asks it to
+    // remember something. Its turns run one at a time, so once the next message is answered the first is learned.
+    const agentInbox = agentProfile!.senderInboxId as string;
+    const member = tokyo.ready.inboxId;
+    const answered = (from: number, text: RegExp) =>
+      tokyo.cli.waitFor(
+        `the agent's answer ${text}`,
+        (e) => e.event === "message" && e.senderInboxId === agentInbox && text.test(String(e.content)),
+        { from, ms: 30_000 },
+      );
+    await answered(await tokyo.cli.send("Remember that we fly out on Friday"), /Noted: you fly out on Friday/);
+    await answered(await tokyo.cli.send("Thanks!"), /I read: "Thanks!"/);
+    await user.getByRole("button", { name: "Sign and show what it knows" }).click();
+    const known = user.getByTestId("memory-entry");
+    await poll(() => known.count()).toBe(1);
+    await expect(known.first().textContent()).resolves.toContain("personalization · we fly out on Friday");
+    await expect(known.first().getByTestId("memory-taught-by").textContent()).resolves.toBe(
+      `Taught by a member ${member.slice(0, 6)}…${member.slice(-4)} · in conversation ` +
+        `${tokyo.ready.conversationId.slice(0, 6)}…${tokyo.ready.conversationId.slice(-4)}`,
+    );
+    await shoot(user, "agent-memory");
+
     const second = await conversation("Osaka trip");
     await user.getByLabel("Conversation invite").fill(second.ready.inviteUrl);
     await user.getByLabel("What to pass on").fill("General travel knowledge but not the Tokyo details");
@@ -495,6 +521,13 @@ describe("the web app in a browser", () => {
     await cloned.getByRole("link").click();
     await heading(user, agentName).waitFor();
     await user.getByText(instanceId).first().waitFor();
+    // What it inherited keeps who taught it, in the parent's conversation; asked again until the summary is in.
+    const inherited = `Inherited from its parent ${instanceId.slice(0, 6)}…${instanceId.slice(-4)}, taught there by a member ${member.slice(0, 6)}…${member.slice(-4)} · in conversation ${tokyo.ready.conversationId.slice(0, 6)}…${tokyo.ready.conversationId.slice(-4)}`;
+    await poll(async () => {
+      await user.getByRole("button", { name: /^Sign and show/ }).click();
+      await user.getByRole("button", { name: /^Sign and show/ }).waitFor();
+      return user.getByTestId("memory-taught-by").allTextContents();
+    }, 60_000).toEqual([inherited]);
     await shoot(user, "agent-clone");
     await creator.goto(`/studio/${templateId}/dashboard`);
     await poll(() => creator.getByTestId("clone-count").textContent(), 30_000).toBe("1");

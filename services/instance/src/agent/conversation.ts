@@ -330,7 +330,8 @@ export class Conversation {
       participation: agent.participation,
       memory: agent.memory!,
       // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
-      history: withCredentialsMasked(await this.history(group, m), who.role, agent.memory!),
+      // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
+      history: inboundText ? [] : withCredentialsMasked(await this.history(group, m), who.role, agent.memory!),
       functions: agent.toolbox.functions(),
       callTool: (name, args) => agent.toolbox.call(name, args, who),
       // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.
@@ -395,8 +396,16 @@ export class Conversation {
     const agent = this.agent;
     const memory = agent.memory!;
     if (!isForgetMe(m.content, agent.config?.agentName ?? "")) return undefined;
-    const who = { inboxId: m.senderInboxId, name: agent.convo?.names[m.senderInboxId] };
-    const gone = memory.remove(learnedFromOrAbout(memory, who).map((e) => e.id));
+    const names = agent.convo?.names ?? {};
+    const who = { inboxId: m.senderInboxId, name: names[m.senderInboxId] };
+    // The names others go by: a member who takes one of them forgets nothing by it (provenance.ts).
+    const others = [
+      ...Object.entries(names)
+        .filter(([inboxId]) => inboxId !== m.senderInboxId)
+        .map(([, name]) => name),
+      agent.config?.agentName ?? "",
+    ];
+    const gone = memory.remove(learnedFromOrAbout(memory, who, others).map((e) => e.id));
     if (gone.length > 0) await agent.saveMemory(memory);
     agent.log.info("forgot what a member taught and what was about them", { forgotten: gone.length });
     return gone.length;

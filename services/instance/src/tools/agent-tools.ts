@@ -61,6 +61,8 @@ export interface PreparedCall {
   summary: string;
   /** What it would do in full, for the owner's approval (every field the action sends); default: the summary. */
   statement?: () => Promise<string>;
+  /** Its result carries words from outside the conversation (mail, which anyone can send). */
+  outsideWords?: boolean;
   run(): Promise<Ran>;
 }
 
@@ -311,6 +313,7 @@ export class AgentTools {
           target: this.handle("email")!,
           amountWei: 0n,
           summary: "look at my inbox",
+          outsideWords: true,
           run: async () => {
             const list = await this.mail!.list({ limit: raw });
             if (list.length === 0) return { result: "the inbox is empty" };
@@ -328,6 +331,7 @@ export class AgentTools {
           target: this.handle("email")!,
           amountWei: 0n,
           summary: "read a mail in my inbox",
+          outsideWords: true,
           run: async () => {
             const m = await this.mail!.read(id);
             return { result: `From: ${m.from}\nTo: ${m.to}\nDate: ${m.date}\nSubject: ${m.subject}\n\n${m.text}` };

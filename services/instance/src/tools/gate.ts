@@ -1,7 +1,8 @@
 // Every tool call goes through here: its arguments checked, whose request it
 // is (permissions.ts: the owner's, a member's, an outsider's), the agent's
 // trust level asked (trust.ts), the owner's approval awaited when either
-// says so, then run, and recorded in the activity log, whatever the outcome.
+// says so (or when the turn read a mail before it: a mail's words may be
+// what asks), then run, and recorded in the activity log, whatever the outcome.
 // A payment is also written to the money ledger before it is sent (ledger.ts):
 // L4's daily limit is counted there.
 // What comes back is for the model (and the offline commands): a result, or
@@ -30,6 +31,9 @@ export type Approval = "yes" | "no" | "timeout";
  */
 export const MAX_ASKS_PER_HOUR = 3;
 const HOUR_MS = 60 * 60 * 1000;
+
+/** The line an approval request adds when the turn read mail before it asked. */
+export const AFTER_MAIL = "Asked after reading mail from outside this conversation: approve only what you asked for.";
 
 export interface GateDeps {
   tools: () => AgentTools | undefined;
@@ -88,6 +92,9 @@ export class ToolGate {
         : decide(trust, call.risk, call.amountWei, ledger.spentWei());
     // A member's request the level would run on its own still waits for the owner.
     if (role.grant === "ask" && decision.kind === "allow") decision = { kind: "ask" };
+    // After a mail was read in this turn, an act may be what the mail asked for: the owner says, whoever's turn it is.
+    const afterMail = who.readOutside === true && call.risk !== "read";
+    if (afterMail && decision.kind === "allow") decision = { kind: "ask" };
     if (decision.kind === "refuse") {
       if (money) ledger.refused(requester);
       await record(ToolCallOutcome.REFUSED, decision.reason);
@@ -104,7 +111,9 @@ export class ToolGate {
         this.asks.add(requester);
       }
       const statement = call.statement ? await call.statement() : sentenceCase(call.summary);
-      const answer = await this.deps.ask([statement, askedBy(who)].filter(Boolean).join("\n"));
+      const answer = await this.deps.ask(
+        [statement, askedBy(who), afterMail ? AFTER_MAIL : undefined].filter(Boolean).join("\n"),
+      );
       if (answer === "no") {
         await record(ToolCallOutcome.DENIED, "my owner said no");
         return { ok: false, error: `not done: my owner said no to: ${call.summary}` };
@@ -121,6 +130,7 @@ export class ToolGate {
       const { result, payment } = await call.run();
       if (paymentId) await ledger.settle(paymentId, true);
       if (who.role === "outsider") who.answered = true;
+      if (call.outsideWords) who.readOutside = true;
       await record(ToolCallOutcome.DONE, result, approved);
       this.deps.log.info("tool call done", { toolId: call.toolId, action: call.action, approved });
       // Made is made: a reference that could not be posted is logged, and the payment stays done.

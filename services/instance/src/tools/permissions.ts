@@ -24,6 +24,12 @@ export interface Requester {
   name: string;
   /** An outsider's turn only: it has had its one text back. */
   answered?: boolean;
+  /**
+   * The turn has read words from outside the conversation (a mail, which
+   * anyone can send): from then on what the model asks for may be what the
+   * mail said, so every call that acts waits for the owner (gate.ts).
+   */
+  readOutside?: boolean;
 }
 
 /** The part of a call whose requester is looked at. */

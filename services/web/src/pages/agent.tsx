@@ -1,6 +1,6 @@
 // One agent of its owner: pin or follow its template's updates, remove it,
 // set its trust level, who may ask it for what and when it speaks, clone it with what it learned into another
-// conversation, transfer it, what it did (its activity log) and where it came
+// conversation, transfer it, what it knows and who taught it, what it did (its activity log) and where it came
 // from (lineage). Every change is signed here by the owner.
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -32,6 +32,7 @@ import { BadgeCheck } from "./agent-badge";
 import { eth, outcomeName, short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
+import { MemoryList } from "./agent-memory";
 import { ParticipationForm } from "./agent-participation";
 import { PermissionsForm } from "./agent-permissions";
 import { useAction } from "./use-action";
@@ -217,6 +218,7 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
         </form>
       )}
       {live && <BadgeCheck inboxId={i.inboxId} />}
+      {live && <MemoryList instanceId={i.id} />}
       {(live || i.state === InstanceState.CRASHED) && <Activity id={i.id} />}
       <Lineage id={i.id} />
     </Page>

@@ -1,0 +1,49 @@
+// Who taught an entry, as the owner's page says it (memory-provenance.ts), in
+// memory: the entries are what an agent's ListMemory opens to.
+import { describe, expect, it } from "vitest";
+import { learnedWhere, taughtBy } from "./memory-provenance";
+
+const OWNER = "0a".repeat(32);
+const ANA = "a7".repeat(32);
+const base = { id: "mem_000000000000", kind: "personalization", text: "x" };
+
+describe("who taught an entry, as the owner's page says it", () => {
+  it("names the role and a short inbox of whoever taught it, the viewing owner as you", () => {
+    expect(taughtBy({ ...base, role: "owner", from: OWNER }, OWNER)).toBe("Taught by you (owner)");
+    // An owner before a transfer is not the one looking.
+    expect(taughtBy({ ...base, role: "owner", from: OWNER }, ANA)).toBe("Taught by the owner 0a0a0a…0a0a");
+    expect(taughtBy({ ...base, role: "member", from: ANA }, OWNER)).toBe("Taught by a member a7a7a7…a7a7");
+    expect(taughtBy({ ...base, role: "outsider", from: "+15550188009" }, OWNER)).toBe(
+      "Taught by an outsider +15550188009",
+    );
+  });
+
+  it("says when a member's entry is their version of someone else's fact, and when the owner confirmed it", () => {
+    expect(taughtBy({ ...base, role: "member", from: ANA, disputes: ["mem_1"] }, OWNER)).toBe(
+      "Taught by a member a7a7a7…a7a7, their version of another's fact",
+    );
+    expect(taughtBy({ ...base, role: "owner", from: ANA, confirmedBy: OWNER }, OWNER)).toBe(
+      "Taught by a member a7a7a7…a7a7, confirmed by you",
+    );
+  });
+
+  it("names the parent of an inherited entry and who taught it there; adopted, imported and unknown entries say so", () => {
+    expect(taughtBy({ ...base, inheritedFrom: "inst_parent1", role: "member", from: ANA }, OWNER)).toBe(
+      "Inherited from its parent inst_parent1, taught there by a member a7a7a7…a7a7",
+    );
+    expect(taughtBy({ ...base, inheritedFrom: "inst_parent1" }, OWNER)).toBe("Inherited from its parent inst_parent1");
+    expect(taughtBy({ ...base, adoptedFrom: "pat_1" }, OWNER)).toBe("Adopted from the pattern pool");
+    expect(taughtBy({ ...base, imported: true }, OWNER)).toBe("Imported from a memory file");
+    expect(taughtBy(base, OWNER)).toBe("Taught by someone unknown");
+    // Written before roles: a sender was a member.
+    expect(taughtBy({ ...base, from: ANA }, OWNER)).toBe("Taught by a member a7a7a7…a7a7");
+  });
+
+  it("says the conversation it was learned in and the feedback it came from", () => {
+    expect(learnedWhere({ ...base, conversationId: "c0ffee".repeat(6) })).toBe("in conversation c0ffee…ffee");
+    expect(learnedWhere({ ...base, conversationId: "conv12", feedback: { signal: "down" } })).toBe(
+      "in conversation conv12, from a 👎",
+    );
+    expect(learnedWhere(base)).toBe("");
+  });
+});
