@@ -27,6 +27,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
+import { up } from "../podman.js";
 import { ContainerStack } from "./stack.js";
 
 const execFile = promisify(execFileCb);
@@ -163,7 +164,10 @@ export class KubeStack {
   }
 
   async start(log: (line: string) => void = () => {}): Promise<void> {
-    await this.base.start(log, ["postgres", "xmtp"]);
+    await this.base.start(log, ["postgres"]);
+    // The services become healthy without the XMTP network (as in the compose stack): its node starts beside them.
+    const xmtp = up(this.base.stack, ["xmtp"], log);
+    xmtp.catch(() => undefined);
     const v = this.base.vars;
     this.dir = await mkdtemp(join(tmpdir(), "pool-kube-"));
     // The ConfigMap and Secrets deploy/k8s/secrets.example.yaml shows, made as deploy/README.md says.
@@ -238,6 +242,7 @@ export class KubeStack {
         log(`${p.name} healthy ${((performance.now() - t0) / 1000).toFixed(1)} s after kube play`);
       }),
     );
+    await xmtp;
   }
 
   /** The image's health check (gRPC health on PORT, as the manifests' probes ask) until it passes. */
