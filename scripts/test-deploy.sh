@@ -4,8 +4,9 @@
 # (as root), makes the base images and builds the pool's image
 # (deploy/test/images.ts: each step's time, the image's size, the time from
 # start to healthy), then runs deploy/test/'s tests: the Kubernetes manifests
-# against the API's schemas, and the compose stack in containers with the
-# core walk-through and containers killed during claims.
+# against the API's schemas, the compose stack in containers with the core
+# walk-through and containers killed during claims, and the manifests played
+# by `podman kube play` with the same walk-through.
 # --prepare: only what is network-bound (the bases, the image's npm ci layer).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

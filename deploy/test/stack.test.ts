@@ -6,7 +6,6 @@
 // node, the CLI. A stand-in: the model (testing/chat-server.ts, reached from
 // the containers through a port of the host), so that the checker
 // (testing/invariants.ts) sees every turn.
-import { createServer, connect as tcpConnect, type Server } from "node:net";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,61 +14,31 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { EXTRACTION_PROMPT, SUMMARY_PROMPT } from "@convos-pool/instance";
-import { callerHeaders, createServiceClient, signClaim, signClone } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool, waitFor } from "@convos-pool/testing";
-import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
-import { ConvosCli, startCreator, type ReadyEvent } from "@convos-pool/testing/convos";
+import { callerHeaders, createServiceClient } from "@convos-pool/kit";
+import { waitFor } from "@convos-pool/testing";
+import { type ConvosCli, startCreator } from "@convos-pool/testing/convos";
 import { invariantsHold, type World } from "@convos-pool/testing/invariants";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { ContainerStack, parseGoDuration, parsePodmanSize, type UsageSampler } from "./stack.js";
+import { connectDb, startModel, waitIdle, walkThrough, type Model } from "./walkthrough.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line: string) => console.log(`deploy: ${line}`);
 
-let llm: ChatServer;
-let bridge: Server;
+let model: Model;
 let stack: ContainerStack;
 /** What each container uses, from the stack's start to the resource check (deploy/k8s/pool.yaml's requests). */
 let usage: UsageSampler;
 let dir: string;
 let world: World;
 let creator: Awaited<ReturnType<typeof startCreator>>;
-let cli: ConvosCli;
-let ready: ReadyEvent;
+let cli: ConvosCli | undefined;
 let template: Template;
 /** The walk-through's agent, in the Convos CLI's conversation. */
 let agent: { id: string; inbox: string } | undefined;
-const author = newIdentity();
-const owner = newIdentity();
 
 const claimsClient = () => createServiceClient(ClaimService, stack.url("claims"), stack.creds.gateway);
-const templatesClient = () => createServiceClient(TemplateService, stack.url("templates"), stack.creds.gateway);
-
-async function rest(path: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${stack.url("gateway")}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
-
-const inboxOf = async (instanceId: string) =>
-  (await world.claimsDb.query(`select inbox_id from instances where id = $1`, [instanceId])).rows[0]!
-    .inbox_id as string;
-
-async function waitIdle(n: number): Promise<void> {
-  await waitFor(
-    `${n} idle agents`,
-    async () => ((await world.claimsDb.query(`select 1 from instances where state = 'idle'`)).rowCount ?? 0) >= n,
-    120_000,
-    250,
-  );
-}
 
 /** Codes a careful client retries with the same key. */
 const RETRIED = [
@@ -112,41 +81,18 @@ async function claimUntilAnswered(firstKey: string, conv: { invite: string }, ms
   }
 }
 
-async function ask(groupId: string, text: string): Promise<void> {
+const ask = async (groupId: string, text: string) => {
   world.asked.set(groupId, [...(world.asked.get(groupId) ?? []), text]);
   await creator.send(groupId, text);
-}
+};
 
-/** Containers reach the host's model stand-in (on 127.0.0.1) through this port on every address of the host. */
-async function bridgeTo(port: number): Promise<Server> {
-  const server = createServer((socket) => {
-    const upstream = tcpConnect(port, "127.0.0.1");
-    socket.pipe(upstream).pipe(socket);
-    socket.on("error", () => upstream.destroy());
-    upstream.on("error", () => socket.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, "0.0.0.0", r));
-  return server;
-}
-
-async function connect(name: "claims" | "templates"): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: stack.databaseUrl(name) });
-  c.on("error", () => undefined);
-  await c.connect();
-  return c;
-}
+const connect = (name: "claims" | "templates") => connectDb(stack.databaseUrl(name));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pool-deploy-"));
-  llm = await startChatServer(async (req) => {
-    if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '{"entries":[]}';
-    if (req.body.messages.some((m) => m.content?.startsWith(SUMMARY_PROMPT))) return '{"entries":[]}';
-    return `Noted (${(req.body.messages.at(-1)?.content ?? "").length} chars).`;
-  });
-  bridge = await bridgeTo(Number(new URL(llm.baseUrl).port));
-  const bridged = `http://host.containers.internal:${(bridge.address() as { port: number }).port}/v1`;
+  model = await startModel();
   stack = new ContainerStack("deploytest", {
-    LLM_BASE_URL: bridged,
+    LLM_BASE_URL: model.baseUrl,
     LLM_API_KEY: "sk-deploy",
     // Numbers without an operator's grant: this suite is about the deployment (docs/limits.md).
     POOL_TOOLS_WITHOUT_GRANT: "sms,email",
@@ -162,7 +108,7 @@ beforeAll(async () => {
     hostUrl: [stack.url("instance-host"), stack.url("instance-host-2")],
     hostCreds: stack.creds.claims,
     creator,
-    llmRequests: llm.requests,
+    llmRequests: model.llm.requests,
     asked: new Map(),
   };
 }, 600_000);
@@ -176,8 +122,7 @@ afterAll(async () => {
   const down = performance.now();
   await stack?.close();
   say(`stack removed in ${((performance.now() - down) / 1000).toFixed(1)} s`);
-  await new Promise((r) => bridge?.close(r));
-  await llm?.close();
+  await model?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
   say(`torn down in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }, 300_000);
@@ -201,101 +146,7 @@ describe("the pool from deploy/, in containers", () => {
   it("the core walk-through: a creator publishes, a Convos conversation gets an agent by claim, the agent answers, the creator's update reaches it, the owner clones it into a second conversation", {
     timeout: 300_000,
   }, async () => {
-    const t = templatesClient();
-    try {
-      template = await signedTemplate(t.client, author, sampleContent({ tools: [tool("sms", "pool")] }), "public");
-    } finally {
-      t.close();
-    }
-    say(`the creator published ${template.id}`);
-    cli = await ConvosCli.start(["agent", "serve", "--name", "Deployed", "--profile-name", "Saul"], join(dir, "cli"), {
-      xmtpPort: stack.xmtp.port,
-    });
-    ready = await cli.ready(60_000);
-    await waitIdle(1);
-    // The owner's signed claim, through the gateway's front door.
-    const claim = {
-      requester: owner.inboxId,
-      templateId: template.id,
-      conversationInvite: ready.inviteUrl,
-      model: "",
-      userConfig: {},
-    };
-    const sig = await signClaim(owner.account, claim);
-    const res = await rest("/api/pool/claim", {
-      requester: claim.requester,
-      template_id: claim.templateId,
-      conversation_invite: claim.conversationInvite,
-      model: "",
-      user_config: {},
-      signature: { signature: sig.signature, issued_at: Number(sig.issuedAt), nonce: sig.nonce },
-    });
-    expect(res.status, JSON.stringify(res.json)).toBe(200);
-    const parentId = res.json.instance_id as string;
-    const inbox = await inboxOf(parentId);
-    await cli.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inbox, { ms: 60_000 });
-    say(`the agent ${parentId} joined the Convos conversation`);
-    agent = { id: parentId, inbox };
-    const from = await cli.send("Hello from the deployed pool");
-    const answer = await cli.messageFrom(inbox, from, 60_000);
-    say(`the agent answered: ${String(answer.content).slice(0, 60)}`);
-
-    const u = templatesClient();
-    try {
-      template = await signedUpdate(u.client, author, template, "You help with trips. Revision two.");
-    } finally {
-      u.close();
-    }
-    await waitFor(
-      "the update on the agent",
-      async () =>
-        Number(
-          (await world.claimsDb.query(`select template_version from instances where id = $1`, [parentId])).rows[0]!
-            .template_version,
-        ) === Number(template.version),
-      90_000,
-      500,
-    );
-    say(`the creator's update (version ${template.version}) reached the agent`);
-
-    // The owner clones it into a second conversation (the creator's), as the gateway forwards it.
-    const second = await creator.conversation("Second trip");
-    await waitIdle(1);
-    const clone = {
-      ownerId: owner.inboxId,
-      parentInstanceId: parentId,
-      templateId: template.id,
-      templateCreatorId: author.inboxId,
-      conversationInvite: second.invite,
-      contextPrompt: "Carry on with the trip in this conversation.",
-      carry: [] as string[],
-      model: "",
-      userConfig: {},
-    };
-    const c = claimsClient();
-    try {
-      const cloned = await c.client.claim(
-        {
-          requester: owner.inboxId,
-          cloneFrom: parentId,
-          templateId: template.id,
-          templateCreatorId: author.inboxId,
-          conversationInvite: second.invite,
-          contextPrompt: clone.contextPrompt,
-          carry: [],
-          model: "",
-          userConfig: {},
-          ownerSignature: await signClone(owner.account, clone),
-        },
-        { headers: callerHeaders(owner.inboxId), timeoutMs: 90_000 },
-      );
-      expect(cloned.instanceId).not.toBe(parentId);
-      say(`the owner cloned it into a second conversation: ${cloned.instanceId}`);
-      await ask(second.groupId, "Are you the clone?");
-    } finally {
-      c.close();
-    }
-    await invariantsHold(world, 90_000);
+    ({ cli, agent, template } = await walkThrough(stack, world, dir, say));
   });
 
   const claimingRows = async () =>
@@ -312,7 +163,7 @@ describe("the pool from deploy/, in containers", () => {
    * every agent answers, the checker finds nothing lost.
    */
   async function claimsThrough(name: string, n: number, fault: (claiming: { host_url: string }[]) => Promise<void>) {
-    await waitIdle(n);
+    await waitIdle(world, n);
     const convs = await Promise.all(Array.from({ length: n }, (_, i) => creator.conversation(`${name} ${i}`)));
     const asked = creator.joinRequests;
     creator.holdJoins();
@@ -419,8 +270,8 @@ describe("the pool from deploy/, in containers", () => {
     world.claimsDb = await connect("claims");
     world.templatesDb = await connect("templates");
     expect(await agents()).toEqual(before);
-    const from = await cli.send("Still there after the restore?");
-    const answer = await cli.messageFrom(agent!.inbox, from, 120_000);
+    const from = await cli!.send("Still there after the restore?");
+    const answer = await cli!.messageFrom(agent!.inbox, from, 120_000);
     say(`the agent answered after the restore: ${String(answer.content).slice(0, 60)}`);
     await invariantsHold(world, 120_000);
   });

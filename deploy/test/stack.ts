@@ -49,7 +49,8 @@ export class ContainerStack {
     private readonly extra: Record<string, string> = {},
   ) {}
 
-  async start(log: (line: string) => void = () => {}): Promise<void> {
+  /** Brings up every service of the stack, or only those named (and what they depend on). */
+  async start(log: (line: string) => void = () => {}, only?: string[]): Promise<void> {
     this.xmtp = await xmtpPortForTest({ timeoutMs: 120_000 });
     const ports: Record<string, string> = { XMTP_PORT: String(this.xmtp.port) };
     for (const v of Object.values(PUBLISHED)) ports[v] = String(await freePort());
@@ -77,7 +78,7 @@ export class ContainerStack {
     };
     this.stack = loadStack(["deploy/compose.yaml", "deploy/test/compose.test.yaml"], this.vars, this.project);
     await down(this.stack, true);
-    this.startToHealthy = await up(this.stack, undefined, log);
+    this.startToHealthy = await up(this.stack, only, log);
   }
 
   url(service: Published): string {
