@@ -5,10 +5,11 @@
 // CLI's own `attestation verify` checks the badge against the gateway's
 // JWKS, and refuses a tampered one or one of another inbox; `pool
 // verify-agent` checks the certificate's signatures against the local XMTP
-// node. The claims service attests again when due, never a removed agent.
+// node. The claims service attests again when due, at once when the key
+// that signed is dropped, never a removed agent.
 // Real: PostgreSQL, the XMTP node, the instance host, the claims and
 // template services, the gateway, the Convos CLI. Nothing stands in.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,8 +21,11 @@ import { Code } from "@connectrpc/connect";
 import { run as pool } from "@convos-pool/cli";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import type { AgentInstance } from "@convos-pool/instance";
+import { DEV_KEY_FILE } from "./badge/keys.js";
 import {
+  AttestationKeyRing,
   createLogger,
+  generateAttestationKeyPem,
   plainMetadata,
   signClaim,
   signOperation,
@@ -69,7 +73,7 @@ const attested = (from = 0) =>
   );
 
 /** `convos attestation verify` (it needs no XMTP node: no bridge, so it reaches the gateway). */
-const convosVerify = (inboxId: string, m: ProfileMetadata) =>
+const convosVerify = (inboxId: string, m: ProfileMetadata, jwks = jwksUrl) =>
   runConvos<{ verified: boolean; reason: string | null }>(
     [
       "attestation",
@@ -82,7 +86,7 @@ const convosVerify = (inboxId: string, m: ProfileMetadata) =>
       "--attestation-kid",
       String(m.attestation_kid),
       "--jwks-url",
-      jwksUrl,
+      jwks,
     ],
     join(stack.dir, "verifier"),
     { xmtpPort: LOCAL_XMTP_PORT },
@@ -324,6 +328,61 @@ describe("the verified badge and the birth certificate", () => {
     });
     // The old profile's certificate does not vouch for the new owner.
     expect((await verifyAgent(agent.inboxId, { ...profile, owner: ana.inboxId })).code).toBe(1);
+  });
+
+  it("a key the operator drops: the agents it attested get the key that replaces it at once; a key still published waits for the renewal", {
+    timeout: 90_000,
+  }, async () => {
+    const devKid = String(profile.attestation_kid);
+    const devPem = await readFile(join(stack.dir, "claims", DEV_KEY_FILE), "utf8");
+    const newPem = generateAttestationKeyPem();
+    const kidOf = async () =>
+      (
+        await stack.rows<{ attest_kid: string; due_in: number }>(
+          `select attest_kid, extract(epoch from attest_next_at - now())::float8 as due_in from instances where id = $1`,
+          [agent.id],
+        )
+      )[0]!;
+    const restartClaims = async (keys: AttestationKeyRing) => {
+      await stack.claims!.close();
+      await stack.startClaims({ attestationKeys: keys });
+    };
+    expect(await kidOf()).toMatchObject({ attest_kid: devKid });
+
+    // A planned rotation: the new key appended, the old one still published for two days.
+    let from = stack.cli!.events.length;
+    await restartClaims(
+      new AttestationKeyRing([
+        { kid: devKid, pem: devPem, exp: new Date(Date.now() + 2 * 86_400_000).toISOString() },
+        { kid: "op-2", pem: newPem },
+      ]),
+    );
+    await new Promise((r) => setTimeout(r, 2_000)); // several scans
+    expect(stack.cli!.events.slice(from).filter((e) => e.event === "profile_update")).toEqual([]);
+    expect((await kidOf()).due_in).toBeGreaterThan(11 * 3600);
+
+    // The old key dropped (it leaked): attested again with the new one without waiting 12 hours.
+    from = stack.cli!.events.length;
+    await restartClaims(new AttestationKeyRing([{ kid: "op-2", pem: newPem }]));
+    const renewed = plainMetadata(await attested(from));
+    expect(renewed.attestation_kid).toBe("op-2");
+    await waitFor("op-2 recorded", async () => (await kidOf()).attest_kid === "op-2", 10_000);
+    // A client that fetches the JWKS now (a gateway without a cached copy) finds the new key, and only it.
+    const fresh = await startGateway({
+      templatesUrl: stack.templates!.url,
+      claimsUrl: stack.claims!.url,
+      credentials: stack.creds.gateway,
+      databaseUrl: await createTestDatabase("badge_e2e_gateway_fresh"),
+      log: createLogger("gateway", { level: "silent" }),
+    });
+    try {
+      const freshJwks = `${fresh.url}/.well-known/agents.json`;
+      expect(((await (await fetch(freshJwks)).json()) as AttestationJwks).keys.map((k) => k.kid)).toEqual(["op-2"]);
+      expect(await convosVerify(agent.inboxId, renewed, freshJwks)).toMatchObject({ verified: true });
+      expect((await convosVerify(agent.inboxId, profile, freshJwks)).verified).toBe(false);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it("is renewed when due, and a removed agent's is not", { timeout: 60_000 }, async () => {

@@ -88,6 +88,7 @@ export interface ParsedCommand {
   profile?: string;
   conversation?: string;
   convosHome?: string;
+  convosEnv?: string;
   invite?: string;
   jwksUrl?: string;
 }
@@ -329,6 +330,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values.profile !== undefined) out.profile = values.profile;
   if (values.conversation !== undefined) out.conversation = values.conversation;
   if (values["convos-home"] !== undefined) out.convosHome = values["convos-home"];
+  if (values["convos-env"] !== undefined) out.convosEnv = values["convos-env"];
   if (values.invite !== undefined) out.invite = values.invite;
   if (values["jwks-url"] !== undefined) out.jwksUrl = values["jwks-url"];
   if (name === "sharing") {

@@ -46,6 +46,7 @@ export const OPTIONS = {
   profile: { type: "string" },
   conversation: { type: "string" },
   "convos-home": { type: "string" },
+  "convos-env": { type: "string" },
   invite: { type: "string" },
   "jwks-url": { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -385,8 +386,9 @@ export const COMMANDS = {
   },
   "verify-agent": {
     args: ["INBOX"],
-    options: ["profile", "conversation", "convos-home", "invite", "jwks-url"],
-    synopsis: "INBOX (--profile FILE | --conversation ID [--convos-home DIR]) [--invite URL] [--jwks-url URL]",
+    options: ["profile", "conversation", "convos-home", "convos-env", "invite", "jwks-url"],
+    synopsis:
+      "INBOX (--profile FILE | --conversation ID [--convos-home DIR] [--convos-env local|dev|production]) [--invite URL] [--jwks-url URL]",
     summary:
       "check an agent's verified badge (against the pool's JWKS) and birth certificate (each signature against XMTP_API_URL): its template, creator, owner, parent",
   },

@@ -218,6 +218,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
         ...(p.profile !== undefined ? { profile: p.profile } : {}),
         ...(p.conversation !== undefined ? { conversation: p.conversation } : {}),
         ...(p.convosHome !== undefined ? { convosHome: p.convosHome } : {}),
+        ...(p.convosEnv !== undefined ? { convosEnv: p.convosEnv } : {}),
         ...(p.invite !== undefined ? { invite: p.invite } : {}),
         ...(p.jwksUrl !== undefined ? { jwksUrl: p.jwksUrl } : {}),
       });

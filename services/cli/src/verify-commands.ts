@@ -30,6 +30,8 @@ export interface VerifyAgentOptions {
   /** Or read it from this conversation with the Convos CLI, as the member whose home is `convosHome`. */
   conversation?: string;
   convosHome?: string;
+  /** The Convos CLI's XMTP environment (`local` for `npm start`'s node); default its own (CONVOS_ENV, else dev). */
+  convosEnv?: string;
   /** The conversation's invite, to check the owner signed this conversation's. */
   invite?: string;
   /** Where the pool's JWKS is; default the gateway's /.well-known/agents.json. */
@@ -54,6 +56,29 @@ export function profileMetadataOf(inboxId: string, raw: unknown): ProfileMetadat
   return plainMetadata(raw);
 }
 
+/** The Convos CLI's environments. */
+export const CONVOS_ENVS = ["local", "dev", "production"] as const;
+
+/**
+ * The Convos CLI installed with the pool, as the member whose home is
+ * `convosHome`, listing the conversation's profiles: its arguments after
+ * the Node binary.
+ */
+export function profilesCommand(
+  cwd: string,
+  o: Pick<VerifyAgentOptions, "convosHome" | "convosEnv"> & { conversation: string },
+): string[] {
+  const bin = join(dirname(createRequire(import.meta.url).resolve("@xmtp/convos-cli")), "..", "bin", "run.js");
+  const args = [bin, "conversation", "profiles", o.conversation, "--json"];
+  if (o.convosHome) args.push("--home", resolve(cwd, o.convosHome));
+  if (o.convosEnv !== undefined) {
+    if (!(CONVOS_ENVS as readonly string[]).includes(o.convosEnv))
+      throw new CliError(`--convos-env must be one of ${CONVOS_ENVS.join(", ")}, got "${o.convosEnv}"`);
+    args.push("--env", o.convosEnv);
+  }
+  return args;
+}
+
 async function readProfile(ctx: Context, inboxId: string, o: VerifyAgentOptions): Promise<ProfileMetadata> {
   if (o.profile) {
     const file = resolve(ctx.cwd, o.profile);
@@ -66,10 +91,7 @@ async function readProfile(ctx: Context, inboxId: string, o: VerifyAgentOptions)
     return profileMetadataOf(inboxId, raw);
   }
   if (!o.conversation) throw new CliError("give the agent's profile: --profile FILE, or --conversation ID");
-  // The Convos CLI installed with the pool, as that member.
-  const bin = join(dirname(createRequire(import.meta.url).resolve("@xmtp/convos-cli")), "..", "bin", "run.js");
-  const args = [bin, "conversation", "profiles", o.conversation, "--json"];
-  if (o.convosHome) args.push("--home", resolve(ctx.cwd, o.convosHome));
+  const args = profilesCommand(ctx.cwd, { ...o, conversation: o.conversation });
   try {
     const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
     return profileMetadataOf(inboxId, JSON.parse(stdout.slice(Math.max(0, stdout.search(/^[{[]/m)))));

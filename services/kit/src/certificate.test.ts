@@ -6,6 +6,7 @@
 import { create } from "@bufbuild/protobuf";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
+import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import {
   AgentCertificateSchema,
   OwnerProofSchema,
@@ -86,17 +87,20 @@ const metadataOf = (cert: AgentCertificate, ring: AttestationKeyRing, inbox = AG
   agentProfileMetadata({
     description: content.description,
     avatar: content.avatar,
+    participation: { mode: ParticipationMode.MENTION, cooldownSeconds: 60 },
     attestation: ring.attest(inbox),
     certificate: cert,
   });
 
 describe("an agent's profile metadata", () => {
-  it("carries the face, the badge in Convos' keys and readable keys that its certificate proves", async () => {
+  it("carries the face, when it speaks, the badge in Convos' keys and readable keys that its certificate proves", async () => {
     const { cert, ring, owner, creator, id } = await fixture();
     const m = metadataOf(cert, ring);
     expect(m).toMatchObject({
       description: "Plans trips with you",
       avatar: "🧭",
+      participation: "mention",
+      cooldown_seconds: 60,
       attestation_kid: "k1",
       template_id: id.templateId,
       template_version: 4,

@@ -23,6 +23,7 @@ import {
   type AttestationJwks,
   type AttestationParts,
 } from "./attestation.js";
+import { participationModeName, type ResolvedParticipation } from "./participation.js";
 import type { SignatureVerifier } from "./signatures.js";
 import { inviteHash } from "./signing.js";
 import { contentToJson, jsonHash } from "./template-content.js";
@@ -44,6 +45,8 @@ export const PROFILE_KEYS = {
   parent: "parent",
   description: "description",
   avatar: "avatar",
+  participation: "participation",
+  cooldownSeconds: "cooldown_seconds",
 } as const;
 
 /** A release without its content: what its creator's signature covers, the content as its hash. */
@@ -79,6 +82,8 @@ export function decodeCertificate(s: string): AgentCertificate | undefined {
 export function agentProfileMetadata(input: {
   description?: string;
   avatar?: string;
+  /** When it speaks, as its owner set it: shown to members, proven by nothing (it is the agent's to keep). */
+  participation?: ResolvedParticipation;
   attestation?: AttestationParts;
   certificate?: AgentCertificate;
 }): ProfileMetadata {
@@ -86,6 +91,10 @@ export function agentProfileMetadata(input: {
   const out: ProfileMetadata = {};
   if (input.description) out[K.description] = input.description;
   if (input.avatar) out[K.avatar] = input.avatar;
+  if (input.participation) {
+    out[K.participation] = participationModeName(input.participation.mode);
+    out[K.cooldownSeconds] = input.participation.cooldownSeconds;
+  }
   const a = input.attestation;
   if (a) {
     out[K.attestation] = a.signature;

@@ -10,7 +10,8 @@
  *
  * The instance host comes back on the same port and data directory
  * (`host.close()`, then `startHost()`), the claims service on the same port
- * and database (`claims.close()`, then `startClaims()`); the clients stay good.
+ * and database (`claims.close()`, then `startClaims()`, with options changed if
+ * given: other attestation keys); the clients stay good.
  *
  * What the tests of a conversation or two share: more conversations, each
  * served by a Convos CLI of its own (`conversation()`), the person a CLI is
@@ -233,8 +234,9 @@ export class RealStack {
   }
 
   /** The claims service with its warm pool on the host; after `claims.close()`, again on the same port and database. */
-  async startClaims(): Promise<RunningClaimsService> {
-    const { pool, ...more } = this.opts.claims;
+  async startClaims(changed: Partial<Omit<ClaimsServiceOptions, "pool">> = {}): Promise<RunningClaimsService> {
+    const { pool, ...options } = this.opts.claims;
+    const more = { ...options, ...changed };
     this.claims = await startClaimsService({
       port: this.claimsPort,
       databaseUrl: this.claimsDatabaseUrl,

@@ -6,11 +6,18 @@
  * and publishes it in its Convos profile. Once right after the claim, then
  * every 12 hours, twice within the 24 hours Convos clients accept one.
  *
- * All state is one column, `attest_next_at` (null: due now): a scan picks
- * the due claimed agents and moves them past the retry delay before it
- * calls them (so two replicas do not both), a success moves them a refresh
- * ahead. Only claimed agents are picked: a released, removed or dead agent's
- * attestation is never renewed and ages out within a day.
+ * The state is `attest_next_at` (null: due now): a scan picks the due
+ * claimed agents and moves them past the retry delay before it calls them
+ * (so two replicas do not both), a success moves them a refresh ahead and
+ * records the key that signed (`attest_kid`). Only claimed agents are
+ * picked: a released, removed or dead agent's attestation is never renewed
+ * and ages out within a day.
+ *
+ * Rotation: while the key that signed an agent's attestation is published,
+ * the agent waits for its renewal (a new key takes over within 12 hours);
+ * once it is not (the operator dropped it, or it expired), the agent is due
+ * at once. The published keys are compared at every scan, and the agents
+ * are marked due only when they changed (at a start, or an expiry).
  */
 import { create } from "@bufbuild/protobuf";
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -45,6 +52,8 @@ export class Attestations {
   private stopped = false;
   /** First attestations after claims, awaited by stop(). */
   private readonly firsts = new Set<Promise<boolean>>();
+  /** The key ids published when agents were last checked against them (comma-separated). */
+  private checkedKids: string | undefined;
 
   constructor(private readonly opts: AttestationsOptions) {
     this.refreshMs = opts.refreshMs ?? ATTESTATION_REFRESH_MS;
@@ -90,6 +99,7 @@ export class Attestations {
   }
 
   private async scan(): Promise<void> {
+    await this.dueForGoneKeys();
     const due = await this.opts.em.fork().execute<{ id: string; host_url: string; inbox_id: string }[]>(
       `update instances set attest_next_at = now() + make_interval(secs => ?)
        where id in (
@@ -104,6 +114,26 @@ export class Attestations {
       if (!this.stopped) await this.attest({ id: r.id, hostUrl: r.host_url, inboxId: r.inbox_id });
     });
     if (due.length === BATCH) this.again = true;
+  }
+
+  /** When the published keys changed: the agents whose attestation no published key signed are due now. */
+  private async dueForGoneKeys(): Promise<void> {
+    const kids = this.opts.keys
+      .publicKeys()
+      .map((k) => k.kid)
+      .join(",");
+    if (kids === this.checkedKids) return;
+    // Key ids have no commas (AttestationKeyRing checks them).
+    const [{ n } = { n: 0 }] = await this.opts.em.fork().execute<{ n: number }[]>(
+      `with gone as (
+         update instances set attest_next_at = null
+         where state = 'claimed' and attest_kid is not null and attest_kid <> all(string_to_array(?, ','))
+         returning 1)
+       select count(*)::int as n from gone`,
+      [kids],
+    );
+    this.checkedKids = kids;
+    if (n > 0) this.opts.log.info("agents attested by a key no longer published: attested again now", { agents: n });
   }
 
   /** Signs the agent's inbox, hands it the attestation, and records when the next one is due. */
@@ -123,17 +153,17 @@ export class Attestations {
       await this.setNext(instance.id, this.retryMs).catch(() => undefined);
       return false;
     }
-    await this.setNext(instance.id, this.refreshMs);
+    await this.setNext(instance.id, this.refreshMs, a.kid);
     this.opts.log.debug("attested", { instanceId: instance.id, kid: a.kid });
     return true;
   }
 
-  private async setNext(id: string, ms: number): Promise<void> {
-    await this.opts.em
-      .fork()
-      .execute(
-        `update instances set attest_next_at = now() + make_interval(secs => ?) where id = ? and state = 'claimed'`,
-        [ms / 1000, id],
-      );
+  /** When the agent is due next; with `kid`, the key that has just signed its attestation. */
+  private async setNext(id: string, ms: number, kid?: string): Promise<void> {
+    await this.opts.em.fork().execute(
+      `update instances set attest_next_at = now() + make_interval(secs => ?), attest_kid = coalesce(?, attest_kid)
+       where id = ? and state = 'claimed'`,
+      [ms / 1000, kid ?? null, id],
+    );
   }
 }

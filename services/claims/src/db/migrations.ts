@@ -350,6 +350,18 @@ export class PoolBudget extends Migration {
 }
 
 /**
+ * The key that signed each agent's last attestation (docs/claims.md, "The
+ * verified badge"): when the operator drops a key (one that leaked), the
+ * agents it attested are attested again at once instead of at their next
+ * renewal, up to 12 hours with a badge no client accepts.
+ */
+export class AttestationKid extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column attest_kid text`);
+  }
+}
+
+/**
  * What each instance's host runs (docs/openclaw.md): "pool" or "openclaw",
  * from the host's ListInstances when the instance was started; a claim
  * takes an idle instance of its template's runtime only (claim_within_caps
@@ -389,4 +401,5 @@ export const migrations: MigrationEntry[] = [
   rateCountersMigration,
   { name: "0015_pool_budget", class: PoolBudget },
   { name: "0016_agent_runtime", class: AgentRuntime },
+  { name: "0017_attestation_kid", class: AttestationKid },
 ];

@@ -280,7 +280,12 @@ export class AgentInstance implements PatternAgent {
   }
 
   setParticipation(req: InstanceServiceSetParticipationRequest): Promise<ResolvedParticipation> {
-    return this.call(() => this.owner.setParticipation(req));
+    return this.call(async () => {
+      const set = await this.owner.setParticipation(req);
+      // Its profile says when it speaks: members who join later, or read it while it is paused, see the new one.
+      await this.profile.republish().catch((err: unknown) => this.agent.log.warn("profile not republished", { err }));
+      return set;
+    });
   }
 
   /** An owner's memory call (memory-service.ts checks their signature), between turns. */

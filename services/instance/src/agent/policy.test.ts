@@ -94,6 +94,14 @@ describe("whom the agent answers", () => {
     ).toEqual(["answer", "answer", "skip", "answer", "skip"]);
   });
 
+  it("answers another agent's reply to one of its own messages as it answers a person's, within the chain", () => {
+    // A Convos CLI marks its user an agent: their reply to its answer is said to it, as `mention` promises.
+    const reply = (to: string): Heard => ({ ...text(BOT, "and after that?"), replyToSender: to });
+    expect(run([reply(SELF), text(PERSON, "reset"), reply(OWNER)])).toEqual(["answer", "answer", "skip"]);
+    const replies = Array.from({ length: MAX_AGENT_CHAIN + 1 }, () => reply(SELF));
+    expect(run(replies)).toEqual([...Array<Decision>(MAX_AGENT_CHAIN).fill("answer"), "skip"]);
+  });
+
   it("told to speak unasked, answers what another agent says without being named, still within the chain", () => {
     // A Convos CLI marks its user an agent: speak mode must hear them too, but never talk in circles.
     const chatter = Array.from({ length: MAX_AGENT_CHAIN + 1 }, () => text(BOT, "any ideas for dinner?"));

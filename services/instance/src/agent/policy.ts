@@ -70,7 +70,8 @@ export function fromPrincipalOrHuman(room: Room, inboxId: string): boolean {
 /**
  * Who it answers, as its participation has it speak (`hearing`), so that
  * agents in one conversation never talk in circles: people and principals;
- * another agent only when it names this agent (or, in SPEAK, unasked: a
+ * another agent only when it names this agent or replies to one of its
+ * messages (or, in SPEAK, unasked: a
  * Convos CLI marks every one of its users an agent), and only while it has
  * answered fewer than MAX_AGENT_CHAIN agents since a person or principal
  * last spoke. `agentChain` is that count before `m`; the count after it is
@@ -85,7 +86,7 @@ export function decide(
   if (m.text === undefined || m.senderInboxId === room.self) return { decision: "ignore", agentChain };
   if (fromPrincipalOrHuman(room, m.senderInboxId))
     return { decision: hearing.speaks ? "answer" : "quiet", agentChain: 0 };
-  const heard = (hearing.unasked || names(room.agentName, m.text)) && hearing.speaks;
+  const heard = (hearing.unasked || addressedTo(room, m)) && hearing.speaks;
   return heard && agentChain < MAX_AGENT_CHAIN
     ? { decision: "answer", agentChain: agentChain + 1 }
     : { decision: "skip", agentChain };

@@ -6,6 +6,7 @@
 import { create, toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { OwnerProofSchema } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
+import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { AttestRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { SignedTemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
@@ -58,9 +59,14 @@ const claimProof = () =>
   );
 
 describe("the agent's profile", () => {
-  it("shows its face at join, an image URL avatar also as the join request's image", async () => {
+  it("shows its face at join, and that it speaks by the conversation's size; an image URL avatar also as the join request's image", async () => {
     expect(joinProfile(await config())).toEqual({
-      metadata: { description: "Plans trips", avatar: "https://e.com/a.png" },
+      metadata: {
+        description: "Plans trips",
+        avatar: "https://e.com/a.png",
+        participation: "auto",
+        cooldown_seconds: 0,
+      },
       imageUrl: "https://e.com/a.png",
     });
   });
@@ -71,6 +77,13 @@ describe("the agent's profile", () => {
     expect(name).toBe("Trip Planner");
     expect(metadata).toMatchObject({ template_id: c.templateId, template_version: 3, owner: OWNER });
     expect(metadata.attestation).toBeUndefined();
+    // When it speaks, as its owner set it: by name, for members to read.
+    expect(metadata).toMatchObject({ participation: "auto", cooldown_seconds: 0 });
+    const paused = planProfile(c, AGENT, undefined, LOCAL_POOL_ID, {
+      mode: ParticipationMode.PAUSED,
+      cooldownSeconds: 90,
+    });
+    expect(paused.metadata).toMatchObject({ participation: "paused", cooldown_seconds: 90 });
     const cert = decodeCertificate(String(metadata.certificate))!;
     expect(cert.inboxId).toBe(AGENT);
     expect(cert.release?.contentHash).toMatch(/^0x[0-9a-f]{64}$/);

@@ -1,5 +1,6 @@
 // The agent's Convos profile (docs/signatures.md, "Birth certificate"): its
-// face (name, description and avatar from its template), the pool's
+// face (name, description and avatar from its template), when it speaks
+// (its owner's participation, so that members see it), the pool's
 // attestation (the verified badge Convos clients show) and its birth
 // certificate (its template release, owner and parent, each with the
 // signature that proves it). planProfile decides what it says, pure;
@@ -28,8 +29,10 @@ import {
   invalidArgument,
   releaseProofOf,
   resolveContent,
+  resolveParticipation,
   type AttestationParts,
   type ProfileMetadata,
+  type ResolvedParticipation,
 } from "@convos-pool/kit";
 import { encodeProfileUpdate } from "@convos-pool/convos";
 import type { AgentState } from "./state.js";
@@ -67,21 +70,25 @@ export function certificateOf(config: InstanceConfig, inboxId: string, poolId: s
   });
 }
 
-/** The metadata it shows when it joins: its face; an image URL avatar also as the join request's image. */
+/**
+ * The metadata it shows when it joins: its face and when it speaks (a new
+ * claim's default); an image URL avatar also as the join request's image.
+ */
 export function joinProfile(config: InstanceConfig): { metadata: ProfileMetadata; imageUrl?: string } {
   const { description, avatar } = faceOf(config);
   return {
-    metadata: agentProfileMetadata({ description, avatar }),
+    metadata: agentProfileMetadata({ description, avatar, participation: resolveParticipation(undefined) }),
     ...(avatar.startsWith("https://") ? { imageUrl: avatar } : {}),
   };
 }
 
-/** Its whole profile: the face, the attestation when it has one, the certificate. */
+/** Its whole profile: the face, when it speaks, the attestation when it has one, the certificate. */
 export function planProfile(
   config: InstanceConfig,
   inboxId: string,
   attestation: AttestationParts | undefined,
   poolId: string,
+  participation: ResolvedParticipation = resolveParticipation(undefined),
 ): { name: string; metadata: ProfileMetadata } {
   const { name, description, avatar } = faceOf(config);
   return {
@@ -89,6 +96,7 @@ export function planProfile(
     metadata: agentProfileMetadata({
       description,
       avatar,
+      participation,
       ...(attestation ? { attestation } : {}),
       certificate: certificateOf(config, inboxId, poolId),
     }),
@@ -125,7 +133,11 @@ export class AgentProfile {
     return this.publish(attestation);
   }
 
-  /** Publishes again (a new template version, a new owner): with its last attestation while Convos clients still accept it. */
+  /**
+   * Publishes again (a new template version, a new owner, a new
+   * participation): with its last attestation while Convos clients still
+   * accept it.
+   */
   async republish(): Promise<void> {
     const saved = await this.agent.ws.readJson<AttestationParts>(ATTESTATION_FILE);
     const fresh = saved && Date.now() - Date.parse(saved.timestamp) < ATTESTATION_MAX_AGE_MS ? saved : undefined;
@@ -134,7 +146,13 @@ export class AgentProfile {
 
   private async publish(attestation: AttestationParts | undefined): Promise<string[]> {
     const agent = this.agent;
-    const { name, metadata } = planProfile(agent.config!, agent.inboxId, attestation, agent.deps.poolId);
+    const { name, metadata } = planProfile(
+      agent.config!,
+      agent.inboxId,
+      attestation,
+      agent.deps.poolId,
+      agent.participation,
+    );
     await agent.group!.send(encodeProfileUpdate(name, true, metadata));
     agent.log.info("profile published", { attested: attestation !== undefined, kid: attestation?.kid });
     return Object.keys(metadata);
