@@ -273,7 +273,11 @@ export class KubeStack {
 
   async close(): Promise<void> {
     if (process.env.POOL_KEEP_STACK) return;
-    await Promise.all(this.plan.map((p) => quietly(podman(["kube", "down", join(this.dir, `${p.name}.yaml`)]))));
+    // Their containers first, 5 s after SIGTERM at most: `kube down` alone waits out each pod's grace
+    // period (an instance host's is 60 s), and podman 4.3's parallel downs have taken minutes.
+    const containers = [...this.containers.values()];
+    if (containers.length > 0) await quietly(podman(["rm", "-f", "-t", "5", ...containers]));
+    for (const p of this.plan) await quietly(podman(["kube", "down", join(this.dir, `${p.name}.yaml`)]));
     for (const p of this.plan)
       for (const v of p.doc.spec.volumes ?? [])
         if (v.persistentVolumeClaim) await quietly(podman(["volume", "rm", "-f", v.persistentVolumeClaim.claimName]));

@@ -241,9 +241,9 @@ describe("the pool from deploy/, in containers", () => {
       say(
         `${service}: peak ${peak.toFixed(0)} MiB, average ${(cpu * 1000).toFixed(0)}m CPU; requests ${request.memory}, ${request.cpu}`,
       );
-      expect(mib(request.memory), `${service}'s memory request`).toBeGreaterThanOrEqual(peak);
-      expect(mib(request.memory), `${service}'s memory request`).toBeLessThanOrEqual(3 * peak);
-      expect(cores(request.cpu), `${service}'s CPU request`).toBeGreaterThanOrEqual(cpu);
+      expect.soft(mib(request.memory), `${service}'s memory request`).toBeGreaterThanOrEqual(peak);
+      expect.soft(mib(request.memory), `${service}'s memory request`).toBeLessThanOrEqual(3 * peak);
+      expect.soft(cores(request.cpu), `${service}'s CPU request`).toBeGreaterThanOrEqual(cpu);
     }
   });
 

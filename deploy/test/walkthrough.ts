@@ -9,7 +9,7 @@
  * stand-in: the model (testing/chat-server.ts), reached from the containers
  * through a port of the host, so that the checker sees every turn.
  */
-import { createServer, connect as tcpConnect, type Server } from "node:net";
+import { createServer, connect as tcpConnect, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import pg from "pg";
 import { expect } from "vitest";
@@ -55,8 +55,15 @@ export async function startModel(): Promise<Model> {
     return `Noted (${(req.body.messages.at(-1)?.content ?? "").length} chars).`;
   });
   // The stand-in listens on 127.0.0.1; containers reach the host on its other addresses.
+  // Its connections are ended by hand at close: one from a container that was killed or removed never
+  // sees its end (the container's network is gone), and `server.close` would wait for it for good.
+  const open = new Set<Socket>();
   const bridge: Server = createServer((socket) => {
     const upstream = tcpConnect(Number(new URL(llm.baseUrl).port), "127.0.0.1");
+    for (const s of [socket, upstream]) {
+      open.add(s);
+      s.on("close", () => open.delete(s));
+    }
     socket.pipe(upstream).pipe(socket);
     socket.on("error", () => upstream.destroy());
     upstream.on("error", () => socket.destroy());
@@ -66,7 +73,9 @@ export async function startModel(): Promise<Model> {
     llm,
     baseUrl: `http://host.containers.internal:${(bridge.address() as { port: number }).port}/v1`,
     async close() {
-      await new Promise((r) => bridge.close(r));
+      const closed = new Promise((r) => bridge.close(r));
+      for (const s of open) s.destroy();
+      await closed;
       await llm.close();
     },
   };
