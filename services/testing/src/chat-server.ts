@@ -106,12 +106,7 @@ export async function startChatServer(
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
-    // Connections still open (a client that went away without ending them) are cut, not waited for.
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
 
