@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCreator } from "@convos-pool/testing/convos";
 import type { World } from "@convos-pool/testing/invariants";
 import { KubeStack } from "./kube.js";
-import { connectDb, type Creator, type Model, startModel, walkThrough, type WalkedThrough } from "./walkthrough.js";
+import { checkerWorld, type Creator, type Model, startModel, walkThrough, type WalkedThrough } from "./walkthrough.js";
 
 const say = (line: string) => console.log(`kube: ${line}`);
 
@@ -37,15 +37,7 @@ beforeAll(async () => {
   await stack.start(say);
   say(`played and every pod healthy in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   creator = await startCreator(stack.xmtpUrl, dir);
-  world = {
-    claimsDb: await connectDb(stack.databaseUrl("claims")),
-    templatesDb: await connectDb(stack.databaseUrl("templates")),
-    hostUrl: [stack.url("instance-host-0"), stack.url("instance-host-1")],
-    hostCreds: stack.creds.claims,
-    creator,
-    llmRequests: model.llm.requests,
-    asked: new Map(),
-  };
+  world = await checkerWorld(stack, [stack.url("instance-host-0"), stack.url("instance-host-1")], creator, model);
 }, 600_000);
 
 afterAll(async () => {

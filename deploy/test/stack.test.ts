@@ -21,7 +21,7 @@ import { invariantsHold, type World } from "@convos-pool/testing/invariants";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { ContainerStack, parseGoDuration, parsePodmanSize, type UsageSampler } from "./stack.js";
-import { connectDb, startModel, waitIdle, walkThrough, type Model } from "./walkthrough.js";
+import { checkerWorld, connectDb, startModel, waitIdle, walkThrough, type Model } from "./walkthrough.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line: string) => console.log(`deploy: ${line}`);
@@ -102,15 +102,7 @@ beforeAll(async () => {
   say(`the stack is up, every service healthy, in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   usage = stack.sampleUsage();
   creator = await startCreator(stack.xmtpUrl, dir);
-  world = {
-    claimsDb: await connect("claims"),
-    templatesDb: await connect("templates"),
-    hostUrl: [stack.url("instance-host"), stack.url("instance-host-2")],
-    hostCreds: stack.creds.claims,
-    creator,
-    llmRequests: model.llm.requests,
-    asked: new Map(),
-  };
+  world = await checkerWorld(stack, [stack.url("instance-host"), stack.url("instance-host-2")], creator, model);
 }, 600_000);
 
 afterAll(async () => {

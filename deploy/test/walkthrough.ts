@@ -89,6 +89,24 @@ export async function connectDb(url: string): Promise<pg.Client> {
   return c;
 }
 
+/** What the invariants checker reads of a pool in containers: its databases, its instance hosts, the creator's conversations, the model's requests. */
+export async function checkerWorld(
+  pool: DeployedPool & { databaseUrl(name: "claims" | "templates"): string },
+  hostUrl: string[],
+  creator: Creator,
+  model: Model,
+): Promise<World> {
+  return {
+    claimsDb: await connectDb(pool.databaseUrl("claims")),
+    templatesDb: await connectDb(pool.databaseUrl("templates")),
+    hostUrl,
+    hostCreds: pool.creds.claims,
+    creator,
+    llmRequests: model.llm.requests,
+    asked: new Map(),
+  };
+}
+
 export const inboxOf = async (world: World, instanceId: string) =>
   (await world.claimsDb.query(`select inbox_id from instances where id = $1`, [instanceId])).rows[0]!
     .inbox_id as string;
