@@ -82,7 +82,7 @@ export class ToolGate {
     const requester = `${who.role}:${who.id}`;
     if (money && !ledger.mayTry(requester)) {
       // A flood of refused payments: refused at once, and not one activity line each.
-      ledger.refused(requester);
+      await ledger.refused(requester);
       return { ok: false, error: "not done: too many refused payments in the last hour; try again later" };
     }
     const role = grantFor(this.deps.permissions(), who, call);
@@ -96,7 +96,7 @@ export class ToolGate {
     const afterMail = who.readOutside === true && call.risk !== "read";
     if (afterMail && decision.kind === "allow") decision = { kind: "ask" };
     if (decision.kind === "refuse") {
-      if (money) ledger.refused(requester);
+      if (money) await ledger.refused(requester);
       await record(ToolCallOutcome.REFUSED, decision.reason);
       return { ok: false, error: `not done: ${decision.reason}` };
     }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FILES, Workspace } from "../workspace.js";
-import { MAX_REFUSALS, MoneyLedger, REFUSALS_WINDOW_MS, paymentsOf, spentWithin } from "./ledger.js";
+import { MAX_REFUSALS, MoneyLedger, REFUSALS_WINDOW_MS, paymentsOf, refusalsOf, spentWithin } from "./ledger.js";
 
 const HOUR = 60 * 60 * 1000;
 const NOW = Date.parse("2026-11-25T12:00:00Z");
@@ -70,10 +70,38 @@ describe("the money ledger in a workspace", () => {
 
   it("counts refusals per requester: one requester's flood holds up nobody else's payments", async () => {
     const ledger = await MoneyLedger.open(ws);
-    for (let i = 0; i < MAX_REFUSALS; i++) ledger.refused("outsider:+15550188009", NOW + i);
+    for (let i = 0; i < MAX_REFUSALS; i++) await ledger.refused("outsider:+15550188009", NOW + i);
     expect(ledger.mayTry("outsider:+15550188009", NOW + MAX_REFUSALS)).toBe(false);
     expect(ledger.mayTry("owner:Saul", NOW + MAX_REFUSALS)).toBe(true);
     expect(ledger.mayTry("outsider:+15550188009", NOW + REFUSALS_WINDOW_MS)).toBe(true);
+  });
+
+  it("keeps a requester's refusals across a restart, and writes a flood's first MAX_REFUSALS only", async () => {
+    const ledger = await MoneyLedger.open(ws);
+    for (let i = 0; i < 5 * MAX_REFUSALS; i++) await ledger.refused("member:mallory", NOW + i);
+    expect(ledger.mayTry("member:mallory", NOW + HOUR / 2)).toBe(false);
+    const text = await readFile(ws.path(FILES.ledger), "utf8");
+    expect(refusalsOf(text)).toHaveLength(MAX_REFUSALS);
+    // The host restarts: the limit holds, for the same requester only, until the window has passed.
+    const reopened = await MoneyLedger.open(ws);
+    expect(reopened.mayTry("member:mallory", NOW + HOUR / 2)).toBe(false);
+    expect(reopened.mayTry("owner:saul", NOW + HOUR / 2)).toBe(true);
+    expect(reopened.mayTry("member:mallory", NOW + MAX_REFUSALS + REFUSALS_WINDOW_MS)).toBe(true);
+  });
+
+  it("keeps the refusals still in their window when it compacts, and drops older ones", async () => {
+    const ledger = await MoneyLedger.open(ws);
+    await ledger.refused("member:old", NOW - 2 * HOUR);
+    for (let i = 0; i < MAX_REFUSALS; i++) await ledger.refused("member:mallory", NOW - HOUR / 2 + i);
+    for (let i = 0; i < 1_000; i++) {
+      await ledger.reserve(`p${i}`, 1n, "0xa", new Date(NOW - 30 * HOUR));
+      await ledger.settle(`p${i}`, true, new Date(NOW));
+    }
+    const text = await readFile(ws.path(FILES.ledger), "utf8");
+    expect(text.split("\n").filter(Boolean).length).toBeLessThan(100);
+    expect(refusalsOf(text)).toHaveLength(MAX_REFUSALS);
+    expect(new Set(refusalsOf(text).map((r) => r.requester))).toEqual(new Set(["member:mallory"]));
+    expect((await MoneyLedger.open(ws)).mayTry("member:mallory", NOW)).toBe(false);
   });
 
   it("starts empty after clear (a new claim)", async () => {

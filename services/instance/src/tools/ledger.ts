@@ -3,8 +3,9 @@
 // payments, and nothing younger than 24 hours ever leaves it. A payment is
 // written before it is sent (reserved) and settled after, so a crash in
 // between counts it as spent rather than forgetting it. Refused attempts are
-// counted apart, in a window of their own: a flood of them neither resets
-// the limit nor buries the owner's activity log.
+// counted apart, in a window of their own, and written down too (at most
+// MAX_REFUSALS a requester an hour): a flood of them neither resets the limit
+// nor buries the owner's activity log, and a restart does not forgive it.
 
 import { appendFile, readFile } from "node:fs/promises";
 import { FILES, type Workspace } from "../workspace.js";
@@ -19,10 +20,11 @@ const COMPACT_AT = 2_000;
 export const MAX_REFUSALS = 10;
 export const REFUSALS_WINDOW_MS = 60 * 60 * 1000;
 
-/** One line: a payment reserved, then settled (sent or not). */
+/** One line: a payment reserved, then settled (sent or not); or a refused attempt. */
 type Line =
   | { kind: "reserved"; id: string; at: string; amountWei: string; to: string }
-  | { kind: "settled"; id: string; at: string; sent: boolean };
+  | { kind: "settled"; id: string; at: string; sent: boolean }
+  | { kind: "refused"; requester: string; at: string };
 
 interface Payment {
   at: number;
@@ -32,17 +34,22 @@ interface Payment {
   counts: boolean;
 }
 
-/** What the ledger's lines say, from its text; a line cut short by a crash is skipped. */
-export function paymentsOf(text: string): Map<string, Payment> {
-  const payments = new Map<string, Payment>();
+/** The ledger's lines that parse; a line cut short by a crash is skipped. */
+function linesOf(text: string): Line[] {
+  const lines: Line[] = [];
   for (const raw of text.split("\n")) {
     if (!raw) continue;
-    let line: Line;
     try {
-      line = JSON.parse(raw) as Line;
-    } catch {
-      continue;
-    }
+      lines.push(JSON.parse(raw) as Line);
+    } catch {}
+  }
+  return lines;
+}
+
+/** What the ledger's lines say of payments, from its text. */
+export function paymentsOf(text: string): Map<string, Payment> {
+  const payments = new Map<string, Payment>();
+  for (const line of linesOf(text)) {
     if (line.kind === "reserved" && /^\d+$/.test(line.amountWei))
       payments.set(line.id, { at: Date.parse(line.at), amountWei: BigInt(line.amountWei), to: line.to, counts: true });
     else if (line.kind === "settled" && !line.sent) {
@@ -51,6 +58,14 @@ export function paymentsOf(text: string): Map<string, Payment> {
     }
   }
   return payments;
+}
+
+/** The refused attempts the ledger's text records, oldest first. */
+export function refusalsOf(text: string): { requester: string; at: number }[] {
+  return linesOf(text)
+    .filter((l) => l.kind === "refused" && typeof l.requester === "string")
+    .map((l) => ({ requester: (l as { requester: string }).requester, at: Date.parse(l.at) }))
+    .filter((r) => Number.isFinite(r.at));
 }
 
 /** Wei reserved or sent in the 24 hours before `now`. */
@@ -79,7 +94,9 @@ export class MoneyLedger {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
-    return new MoneyLedger(ws, paymentsOf(text), text.split("\n").filter(Boolean).length);
+    const ledger = new MoneyLedger(ws, paymentsOf(text), text.split("\n").filter(Boolean).length);
+    for (const r of refusalsOf(text)) ledger.refusals.add(r.requester, r.at);
+    return ledger;
   }
 
   /** Wei reserved or sent in the last 24 hours. */
@@ -101,9 +118,16 @@ export class MoneyLedger {
     await this.compact(now.getTime());
   }
 
-  /** A refused payment attempt of `requester`, counted. */
-  refused(requester: string, now = Date.now()): void {
+  /**
+   * A refused payment attempt of `requester`, counted. Written down while it still counts towards the limit, so
+   * that a restart keeps the limit; past it, a flood is counted in memory only and does not grow the file.
+   */
+  async refused(requester: string, now = Date.now()): Promise<void> {
+    const written = this.refusals.allows(requester, now);
     this.refusals.add(requester, now);
+    if (!written) return;
+    await this.append({ kind: "refused", requester, at: new Date(now).toISOString() });
+    await this.compact(now);
   }
 
   /** Whether `requester` may try a payment at all, or their refusals came too fast. */
@@ -116,10 +140,12 @@ export class MoneyLedger {
     this.lines++;
   }
 
-  /** Past COMPACT_AT lines, rewritten with what is younger than a day (settled as it was). */
+  /** Past COMPACT_AT lines, rewritten with the payments younger than a day (settled as they were) and the refusals still in their window. */
   private async compact(now: number): Promise<void> {
     if (this.lines < this.compactAt) return;
-    const kept: Line[] = [];
+    const kept: Line[] = this.refusals
+      .entries(now)
+      .map(([requester, at]) => ({ kind: "refused" as const, requester, at: new Date(at).toISOString() }));
     for (const [id, p] of this.payments) {
       if (p.at <= now - DAY_MS) {
         this.payments.delete(id);

@@ -24,4 +24,15 @@ describe("a sliding window", () => {
     expect(w.allows("member:ben", NOW + 2)).toBe(true);
     expect(w.allows("member:ana", NOW + HOUR + 1)).toBe(true);
   });
+
+  it("keeps only the last max times of a flood, which still hold the limit while it goes on", () => {
+    const w = new RequesterWindow(2, HOUR);
+    for (let i = 0; i < 100; i++) w.add("member:ana", NOW + i * 1000);
+    expect(w.entries(NOW + 100_000)).toEqual([
+      ["member:ana", NOW + 98_000],
+      ["member:ana", NOW + 99_000],
+    ]);
+    expect(w.allows("member:ana", NOW + HOUR)).toBe(false);
+    expect(w.allows("member:ana", NOW + 98_000 + HOUR)).toBe(true);
+  });
 });

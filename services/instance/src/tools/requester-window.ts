@@ -1,6 +1,7 @@
 // Counts per requester in a sliding window: refused payments (ledger.ts) and
 // approval requests made for someone other than the owner (gate.ts), so that
-// one requester's flood holds up nobody else. In memory: a restart forgives.
+// one requester's flood holds up nobody else. In memory; the ledger writes
+// its refusals down and adds them back when it is opened.
 
 /** Times kept in a window of `windowMs`, and whether another is allowed below `max`. Pure. */
 export function slidingWindow(
@@ -23,7 +24,8 @@ export class RequesterWindow {
 
   /** One more for `requester`. */
   add(requester: string, now = Date.now()): void {
-    this.times.set(requester, [...this.window(requester, now).times, now]);
+    // The last `max` are all that decide: a flood past the limit keeps no more.
+    this.times.set(requester, [...this.window(requester, now).times, now].slice(-this.max));
   }
 
   /** Whether `requester` is below the limit. */
@@ -31,6 +33,13 @@ export class RequesterWindow {
     const w = this.window(requester, now);
     if (w.times.length === 0) this.times.delete(requester);
     return w.allowed;
+  }
+
+  /** Every (requester, time) still in the window, oldest first for each requester. */
+  entries(now = Date.now()): [string, number][] {
+    return [...this.times].flatMap(([requester]) =>
+      this.window(requester, now).times.map((t): [string, number] => [requester, t]),
+    );
   }
 
   clear(): void {
