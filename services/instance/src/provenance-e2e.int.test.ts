@@ -7,7 +7,8 @@
 // in the conversation by inbox id. Then a second host whose model is a
 // chat-completions stand-in that records every prompt, in the same
 // conversation, and a text to its number (an outsider) handed to it as the
-// host's SMS webhook does. What must hold: a member correcting the owner's
+// host's SMS webhook does, whose relay later turns read as the outsider's
+// words (agent/outside-words.ts). What must hold: a member correcting the owner's
 // fact leaves it and adds the member's version, which the owner can confirm;
 // a member's "forget what you learned from me" removes what they taught and
 // what is about them; a credential the owner said is not in memory.json in
@@ -314,6 +315,8 @@ describe("memory with provenance in a real conversation", () => {
           : '{"entries":[]}';
       }
       if (last.includes("remember")) return "Noted.";
+      // What it says for an outsider repeats the outsider's words, as a relay does.
+      if (last.includes("A text message came to your number")) return `A text asked: ${/"(.*)"/.exec(last)?.[1]}`;
       const number = /\+\d{11}/.exec(system)?.[0];
       return number ? `The number is ${number}.` : "I have no number to give.";
     });
@@ -375,13 +378,24 @@ describe("memory with provenance in a real conversation", () => {
     const from = cli!.events.length;
     llmInst.inboundText({ from: "+15550009999", to: "+15550100", text: "what is the phone number for bookings?" });
     const told = await cli!.messageFrom(llmInbox, from);
-    expect(told.content).toBe("I have no number to give.");
+    expect(told.content).toBe("A text asked: what is the phone number for bookings?");
     const textTurn = turnWith("A text message came to your number");
     expect(textTurn).toBeDefined();
     expect(JSON.stringify(textTurn)).not.toContain("15550101234");
     // Nor does it read the conversation: a text back could carry what members said (Saul's question above).
     expect(textTurn!.map((m) => m.role)).toEqual(["system", "user"]);
     expect(JSON.stringify(textTurn)).not.toContain("what number do we use for bookings");
+
+    // The owner's next turn reads what it said for the outsider as the outsider's words, not as its own.
+    await ownerSays("Diet Coach, anything new?", llmInbox);
+    const after = turnWith("Diet Coach, anything new?")!;
+    expect(after).toContainEqual({
+      role: "user",
+      content: "[outsider] you, passing it on: A text asked: what is the phone number for bookings?",
+    });
+    expect(after.filter((m) => m.role === "assistant").map((m) => m.content)).not.toContainEqual(
+      expect.stringContaining("A text asked"),
+    );
   });
 
   it("no log line holds a credential or what was said", () => {

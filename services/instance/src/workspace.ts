@@ -15,6 +15,7 @@
 //     trust.json        its trust level and daily spending limit (tools/trust.ts)
 //     permissions.json  whose requests it acts on, as its owner signed them (tools/permissions.ts)
 //     participation.json  when it speaks: speak, mention, paused; a cooldown (agent/policy.ts)
+//     outside-words.json  ids of its messages that carry words from outside (agent/outside-words.ts)
 //     activity.jsonl    its activity log: every tool call and how it ended (tools/activity.ts)
 //     mail.json         ids of the mail it has told the conversation about
 //     sharing.json      its owner's pattern-pool choice: offer, adopt (sharing.ts)
@@ -47,6 +48,8 @@ export const FILES = {
   permissions: "permissions.json",
   participation: "participation.json",
   activity: "activity.jsonl",
+  /** Its messages that carry words from outside the conversation (agent/outside-words.ts). */
+  outsideWords: "outside-words.json",
   /** Payments, which L4's daily limit is counted from (tools/ledger.ts). */
   ledger: "ledger.jsonl",
   mail: "mail.json",

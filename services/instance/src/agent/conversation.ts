@@ -30,6 +30,7 @@ import {
   fromPrincipalOrHuman,
   participates,
   historyLines,
+  readsOutside,
   newestToAnswer,
   senderName,
   speaksUnasked,
@@ -290,8 +291,10 @@ export class Conversation {
         if (this.spend(t.from, "outsider", "text")) await this.turn(group, undefined, t);
         // Over the budget it is passed on as it came, without the model (and never answered).
         else
-          await agent.voice.say(
-            `A text came to ${t.to} from ${t.from}: "${t.text.slice(0, 500)}". I have had too many messages this minute to do more than pass it on.`,
+          await agent.outsideWords.add(
+            await agent.voice.say(
+              `A text came to ${t.to} from ${t.from}: "${t.text.slice(0, 500)}". I have had too many messages this minute to do more than pass it on.`,
+            ),
           );
       })
       .catch((err: unknown) => agent.log.error("handling a text failed", { err }));
@@ -322,7 +325,12 @@ export class Conversation {
           role: memberRole(config.ownerId, m?.senderInboxId ?? ""),
           id: m?.senderInboxId ?? "",
           name: senderName(agent.convo?.names ?? {}, m?.senderInboxId ?? ""),
+          said: m?.content ?? "",
         };
+    // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
+    const history = inboundText ? [] : await this.history(group, m);
+    // Words from outside in what it reads (a text passed on, a mail announced): acts wait for the owner (gate.ts).
+    if (readsOutside(history)) who.heardOutside = true;
     const input = turnInput({
       config,
       identity,
@@ -330,8 +338,7 @@ export class Conversation {
       participation: agent.participation,
       memory: agent.memory!,
       // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
-      // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
-      history: inboundText ? [] : withCredentialsMasked(await this.history(group, m), who.role, agent.memory!),
+      history: withCredentialsMasked(history, who.role, agent.memory!),
       functions: agent.toolbox.functions(),
       callTool: (name, args) => agent.toolbox.call(name, args, who),
       // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.
@@ -358,7 +365,9 @@ export class Conversation {
         }
       }
       if (!reply) return;
-      await spoken.reply(reply);
+      const id = await spoken.reply(reply);
+      // What it said for an outsider, or after it read a mail, may carry their words.
+      if (who.role === "outsider" || who.readOutside) await agent.outsideWords.add(id);
     } finally {
       await spoken.end();
     }
@@ -388,6 +397,7 @@ export class Conversation {
       this.agent.convo?.names ?? {},
       recent.map(saidOf),
       m ? { ...saidOf(m), text: m.content } : undefined,
+      await this.agent.outsideWords.ids(),
     );
   }
 

@@ -25,6 +25,7 @@ const CLAIM_FILES = [
   FILES.sharing,
   FILES.participation,
   FILES.patterns,
+  FILES.outsideWords,
 ];
 
 export class Lifecycle {

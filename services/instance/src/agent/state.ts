@@ -32,6 +32,7 @@ import { appliedReleaseKey } from "../update.js";
 import type { InstanceWallet } from "../wallet.js";
 import { FILES, Workspace } from "../workspace.js";
 import { createAgentClient, type AgentClient, type AgentGroup } from "../xmtp.js";
+import { OutsideWords } from "./outside-words.js";
 import { Voice } from "./voice.js";
 import type {
   ConversationState,
@@ -101,6 +102,8 @@ export class AgentState {
   readonly feedback: FeedbackReader;
   /** Keeps it out of the conversations of invites it was released from. */
   readonly invites: InviteGuard;
+  /** Its messages that carry words from outside the conversation (outside-words.ts). */
+  readonly outsideWords: OutsideWords;
 
   /** `self`: the agent as the host's pattern exchange knows it. */
   constructor(
@@ -122,13 +125,18 @@ export class AgentState {
       log: this.log,
     });
     this.voice = new Voice({ group: () => (this.stopped ? undefined : this.group), log: this.log });
+    this.outsideWords = new OutsideWords(this.ws);
     this.toolbox = new AgentToolbox({
       ws: this.ws,
       log: this.log,
       ...(deps.tools ? { env: deps.tools } : {}),
       ...(deps.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: deps.approvalTimeoutMs } : {}),
       ...(deps.mailPollMs !== undefined ? { mailPollMs: deps.mailPollMs } : {}),
-      say: (text) => this.voice.say(text),
+      say: async (text, outside) => {
+        const id = await this.voice.say(text);
+        if (outside) await this.outsideWords.add(id);
+        return id;
+      },
       paid: (payment) => this.voice.payment(payment),
       ownerName: () => (this.config && this.convo?.names[this.config.ownerId]) || "my owner",
       betweenTurns: (job) => this.turns.run(job),

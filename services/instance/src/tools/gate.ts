@@ -14,7 +14,7 @@ import { randomUUID } from "node:crypto";
 import type { ActivityLog } from "./activity.js";
 import { ToolInputError, plainFailure, type AgentTools, type PaymentMade } from "./agent-tools.js";
 import type { MoneyLedger } from "./ledger.js";
-import { askedBy, grantFor, type Requester } from "./permissions.js";
+import { askedBy, grantFor, namesTarget, type Requester } from "./permissions.js";
 import { RequesterWindow } from "./requester-window.js";
 import { WalletError } from "./wallet.js";
 import { decide, type Decision, type TrustFile } from "./trust.js";
@@ -32,8 +32,9 @@ export type Approval = "yes" | "no" | "timeout";
 export const MAX_ASKS_PER_HOUR = 3;
 const HOUR_MS = 60 * 60 * 1000;
 
-/** The line an approval request adds when the turn read mail before it asked. */
-export const AFTER_MAIL = "Asked after reading mail from outside this conversation: approve only what you asked for.";
+/** The line an approval request adds when the turn read words from outside before it asked (a mail, a relayed text). */
+export const AFTER_OUTSIDE =
+  "Asked after reading words from outside this conversation (a mail, a text passed on): approve only what you asked for.";
 
 export interface GateDeps {
   tools: () => AgentTools | undefined;
@@ -92,9 +93,11 @@ export class ToolGate {
         : decide(trust, call.risk, call.amountWei, ledger.spentWei());
     // A member's request the level would run on its own still waits for the owner.
     if (role.grant === "ask" && decision.kind === "allow") decision = { kind: "ask" };
-    // After a mail was read in this turn, an act may be what the mail asked for: the owner says, whoever's turn it is.
-    const afterMail = who.readOutside === true && call.risk !== "read";
-    if (afterMail && decision.kind === "allow") decision = { kind: "ask" };
+    // After words from outside were read (a mail in this turn; a text passed on in its conversation, unless the
+    // requester named the recipient), an act may be what they asked for: the owner says, whoever's turn it is.
+    const heard = who.heardOutside === true && !namesTarget(who.said ?? "", call.target);
+    const afterOutside = (who.readOutside === true || heard) && call.risk !== "read";
+    if (afterOutside && decision.kind === "allow") decision = { kind: "ask" };
     if (decision.kind === "refuse") {
       if (money) await ledger.refused(requester);
       await record(ToolCallOutcome.REFUSED, decision.reason);
@@ -112,7 +115,7 @@ export class ToolGate {
       }
       const statement = call.statement ? await call.statement() : sentenceCase(call.summary);
       const answer = await this.deps.ask(
-        [statement, askedBy(who), afterMail ? AFTER_MAIL : undefined].filter(Boolean).join("\n"),
+        [statement, askedBy(who), afterOutside ? AFTER_OUTSIDE : undefined].filter(Boolean).join("\n"),
       );
       if (answer === "no") {
         await record(ToolCallOutcome.DENIED, "my owner said no");

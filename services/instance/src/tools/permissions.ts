@@ -27,9 +27,19 @@ export interface Requester {
   /**
    * The turn has read words from outside the conversation (a mail, which
    * anyone can send): from then on what the model asks for may be what the
-   * mail said, so every call that acts waits for the owner (gate.ts).
+   * mail said, so every call that acts waits for the owner (gate.ts), and
+   * what the turn says is marked as carrying outside words.
    */
   readOutside?: boolean;
+  /**
+   * The conversation the turn reads holds outside words (its own message that
+   * passed on a text or a mail's subject, agent/outside-words.ts): an act
+   * whose recipient the requester did not name in `said` waits for the owner
+   * as after a mail.
+   */
+  heardOutside?: boolean;
+  /** What the requester said to start the turn (a member's or the owner's message). */
+  said?: string;
 }
 
 /** The part of a call whose requester is looked at. */
@@ -86,4 +96,18 @@ export function describePermissions(p: ResolvedPermissions): string {
 
 function toolWord(toolId: string): string {
   return TOOL_WORDS[toolId] ?? toolId;
+}
+
+/**
+ * Whether `said` names `target` (an address, a mail address or a phone number) itself: the requester chose the
+ * recipient, not words from outside. Phone numbers compare by their digits, as people write them spaced. Pure.
+ */
+export function namesTarget(said: string, target: string): boolean {
+  if (!target) return false;
+  if (/^\+?[\d\s().-]+$/.test(target)) {
+    const digits = target.replace(/\D/g, "");
+    if (digits.length < 7) return false;
+    return (said.match(/\+?\d[\d\s().-]{5,}\d/g) ?? []).some((n) => n.replace(/\D/g, "") === digits);
+  }
+  return said.toLowerCase().includes(target.toLowerCase());
 }

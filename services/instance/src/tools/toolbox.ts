@@ -41,8 +41,11 @@ export interface ToolboxDeps {
   approvalTimeoutMs?: number;
   /** How often it looks for new mail; default 30 s. */
   mailPollMs?: number;
-  /** Says something in its conversation: the message's id, or undefined when it is in none. */
-  say(text: string): Promise<string | undefined>;
+  /**
+   * Says something in its conversation: the message's id, or undefined when it is in none. `outside`: the text
+   * carries words from outside the conversation (a mail's subject), which later turns must not read as its own.
+   */
+  say(text: string, outside?: boolean): Promise<string | undefined>;
   /** Posts a payment it made in its conversation (a transaction reference). */
   paid(payment: PaymentMade): Promise<unknown>;
   /** Its owner, as the conversation names them. */
@@ -311,6 +314,7 @@ export class AgentToolbox {
     for (const m of fresh) {
       const told = await this.deps.say(
         `New mail from ${m.from}: “${m.subject || "(no subject)"}” (id ${m.id}). Ask me to read it.`,
+        true,
       );
       if (told === undefined) return;
       seen.add(m.id);

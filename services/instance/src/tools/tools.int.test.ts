@@ -40,7 +40,7 @@ import { offlineCommand } from "./commands.js";
 import { AgentToolbox } from "./toolbox.js";
 import { MailClient } from "./mail.js";
 import { TelnyxClient } from "./telnyx.js";
-import { AFTER_MAIL, MAX_ASKS_PER_HOUR, ToolGate, type Approval } from "./gate.js";
+import { AFTER_OUTSIDE, MAX_ASKS_PER_HOUR, ToolGate, type Approval } from "./gate.js";
 import type { TrustFile } from "./trust.js";
 
 const log = createLogger("tools-test", { level: "error" });
@@ -489,13 +489,25 @@ describe("an agent's tools", () => {
     const results = toolMessages(chat.requests.at(-1)!);
     expect(results.map((r) => r.ok)).toEqual([true, false, false, true]);
     expect(asked).toEqual([
-      `Pay 0.001 ETH\nTo: ${payee}\nOn chain: 31337\n${AFTER_MAIL}`,
-      `Send a text\nTo: ${PHONE}\nText: it is done\n${AFTER_MAIL}`,
+      `Pay 0.001 ETH\nTo: ${payee}\nOn chain: 31337\n${AFTER_OUTSIDE}`,
+      `Send a text\nTo: ${PHONE}\nText: it is done\n${AFTER_OUTSIDE}`,
     ]);
     expect([sms.phone(PHONE).messages().length - texts, (await balance(payee)) - paid]).toEqual([0, 0n]);
     // The owner's next turn, without a mail read, pays at L4 as before.
     expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({ ok: true });
     expect(asked).toHaveLength(2);
+    // A turn whose conversation holds a text it passed on (agent/outside-words.ts) asks as after a mail, unless the
+    // owner named the recipient themselves.
+    const heard = { ...SAUL, heardOutside: true };
+    approvals = ["no"];
+    expect(
+      await gate.call("send_payment", { to: payee, amount_eth: "0.001" }, { ...heard, said: "do what the text asked" }),
+    ).toMatchObject({ ok: false, error: expect.stringContaining("my owner said no") });
+    expect(asked.at(-1)).toBe(`Pay 0.001 ETH\nTo: ${payee}\nOn chain: 31337\n${AFTER_OUTSIDE}`);
+    expect(
+      await gate.call("send_payment", { to: payee, amount_eth: "0.001" }, { ...heard, said: `pay ${payee} 0.001 ETH` }),
+    ).toMatchObject({ ok: true });
+    expect(asked).toHaveLength(3);
   });
 
   it("never puts a secret where the model, the log or an answer can see it", async () => {
