@@ -12,7 +12,10 @@ export interface ServiceProcess {
   pid: number;
   /** Every line it wrote, stdout and stderr. */
   readonly lines: string[];
-  /** SIGTERM (a graceful stop), then waits for the exit. */
+  /**
+   * SIGTERM (a graceful stop), then waits for the exit; SIGKILL after its grace, as an orchestrator does at the
+   * end of its grace period, said on stderr so that a stop that hangs is seen rather than waited on forever.
+   */
   stop(): Promise<void>;
   /** Sends a signal and waits for the exit (SIGKILL: a crash). */
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -31,6 +34,8 @@ export interface StartServiceOptions {
   onLine?: (line: string) => void;
   /** Node's flags before the script, as deploy/ passes them (the claims service's: docs/scaling.md). */
   nodeArgs?: readonly string[];
+  /** How long stop() waits after SIGTERM before it kills; default STOP_GRACE_MS. */
+  stopGraceMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,6 +46,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * none is left running behind it.
  */
 const live = new Set<ChildProcess>();
+
+/** How long stop() waits after SIGTERM before it kills. */
+export const STOP_GRACE_MS = 30_000;
 process.once("exit", () => {
   for (const p of live) p.kill("SIGKILL");
 });
@@ -126,5 +134,17 @@ export async function startServiceProcess(script: string, opts: StartServiceOpti
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
     await exited;
   };
-  return { url, port, pid: proc.pid!, lines, stop: () => kill("SIGTERM"), kill };
+  const graceMs = opts.stopGraceMs ?? STOP_GRACE_MS;
+  const stop = async () => {
+    const cut = setTimeout(() => {
+      process.stderr.write(`${script} did not stop within ${graceMs / 1000} s of SIGTERM: killed\n`);
+      proc.kill("SIGKILL");
+    }, graceMs);
+    try {
+      await kill("SIGTERM");
+    } finally {
+      clearTimeout(cut);
+    }
+  };
+  return { url, port, pid: proc.pid!, lines, stop, kill };
 }
