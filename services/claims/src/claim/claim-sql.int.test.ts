@@ -12,6 +12,7 @@ import {
   takeStaleClaims,
   type ClaimParams,
 } from "./claim-sql.js";
+import { markTemplateDue, storeRelease } from "../sync/sync-sql.js";
 import { entities } from "../db/entities.js";
 import { migrations } from "../db/migrations.js";
 
@@ -241,6 +242,51 @@ describe("the atomic claim statement", () => {
       .replace("in (?)", "in ('o', 'p')");
     const plan = await q<{ "QUERY PLAN": string }>(`explain ${sql}`);
     expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toMatch(/Index Cond: \((id|owner_id) = ANY/);
+  });
+
+  it("completes a claim after a push of a newer release that skipped it, however the two interleave: the agent is due for it", async () => {
+    const templateId = "tmpl_RACERACERACERACE";
+    const release = (version: number) => ({
+      templateId,
+      key: [version],
+      release: new Uint8Array([version]),
+      bases: [],
+      defaultModel: "gpt-oss-20b",
+    });
+    await db.em.fork().transactional((tx) => storeRelease(tx, release(1)));
+    await seed("inst_race", "idle", 1);
+    const got = await claimIdleInstance(db.em.fork(), { ...params("race"), templateId });
+    // The push: version 3 stored, the template's claimed instances marked due (this one is still claiming), not
+    // yet committed when the claim completes at version 1.
+    let commit!: () => void;
+    let marked!: () => void;
+    const pushMarked = new Promise<void>((r) => (marked = r));
+    const push = db.em.fork().transactional(async (tx) => {
+      await storeRelease(tx, release(3));
+      expect(await markTemplateDue(tx, templateId, [3])).toBe(0);
+      marked();
+      await new Promise<void>((r) => (commit = r));
+    });
+    await pushMarked;
+    let settled = false;
+    const completing = completeClaim(db.em.fork(), {
+      instanceId: got!.id,
+      claimId: "race",
+      ownerId: "b".repeat(64),
+      conversationId: "conv-race",
+      appliedKey: [1],
+    }).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 300));
+    // It waits for the push's release, held until the push ends.
+    expect(settled).toBe(false);
+    commit();
+    await push;
+    expect(await completing).toBe(true);
+    const [row] = await q<{ state: string; due: boolean }>(
+      `select state, sync_next_at is not null as due from instances where id = ?`,
+      [got!.id],
+    );
+    expect(row).toEqual({ state: "claimed", due: true });
   });
 
   it("walks the partial index of idle rows", async () => {

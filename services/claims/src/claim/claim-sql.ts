@@ -120,6 +120,11 @@ export const COMPLETE_CLAIMS_SQL = `update instances i set state = 'claimed', ow
      where i.id in (?) and i.owner_id in (?) and i.id = v.instance_id and i.claim_id = v.claim_id and i.owner_id = v.owner_id and i.state = 'claiming'
      returning i.id`;
 
+/** The held releases of the templates of the instances listed, locked against a push until the transaction ends. */
+const LOCK_RELEASES_SQL = `select 1 from template_releases r
+     where r.template_id in (select template_id from instances where id in (?))
+     order by r.template_id for share of r`;
+
 /**
  * The last step of a batch of claims, in one statement: each claiming
  * instance becomes its requester's, claimed. For each, in order, false when
@@ -129,6 +134,12 @@ export const COMPLETE_CLAIMS_SQL = `update instances i set state = 'claimed', ow
  * flight, never by walking every claiming row (docs/performance/claims.md).
  */
 export async function completeClaims(em: EntityManager, batch: Completion[]): Promise<boolean[]> {
+  if (!em.isInTransaction()) return em.transactional((tx) => completeClaims(tx, batch));
+  // The templates' held releases first, shared: a push (sync-sql.ts storeRelease, then markTemplateDue) holds its
+  // row from its upsert to its commit. Either it commits first and the statement below sees its release, or it
+  // waits for this one and marks these instances due as claimed. Without the lock, a push whose marking skipped
+  // them (still claiming) and that committed after this statement began left them claimed behind, never due.
+  await em.execute(LOCK_RELEASES_SQL, [batch.map((p) => p.instanceId)]);
   const rows = await em.execute<{ id: string }[]>(COMPLETE_CLAIMS_SQL, [
     batch.map((p) => p.instanceId),
     batch.map((p) => p.claimId),
