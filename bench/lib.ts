@@ -52,6 +52,26 @@ for (const [signal, code] of [
 
 export { freePort };
 
+/**
+ * Runs each closing step in turn, none waited on for more than `ms`: a step that hangs (a client's close on a
+ * loaded machine) is named on stderr and left behind, and the benchmark's process.exit ends it.
+ */
+export async function closeAll(steps: readonly (readonly [string, () => unknown])[], ms = 15_000): Promise<void> {
+  for (const [what, step] of steps) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
+    const ended = Promise.resolve()
+      .then(step)
+      .then(
+        () => "done" as const,
+        () => "done" as const,
+      );
+    if ((await Promise.race([ended, late])) === "late")
+      process.stderr.write(`closing ${what} did not finish within ${ms / 1000} s; going on\n`);
+    clearTimeout(timer);
+  }
+}
+
 // ---------------------------------------------------------------- child processes
 
 export type Child = ServiceProcess;

@@ -39,7 +39,7 @@ import { startCreator } from "@convos-pool/testing/convos";
 import { EXTRACTION_PROMPT, MODEL_CALLS_PER_MINUTE } from "@convos-pool/instance";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { figures, fmt, size, startChild } from "./lib.js";
+import { closeAll, figures, fmt, size, startChild } from "./lib.js";
 
 const MESSAGES = size("BENCH_PARTICIPATION_MESSAGES", 200, 5);
 // Its per-minute budget (MODEL_CALLS_PER_MINUTE, 60: an answer and its learning each take one) counts the warm-up and the barrier too.
@@ -78,22 +78,16 @@ const host = await startServiceProcess("services/instance/src/main.ts", {
   readyPrefix: "instance host:",
   timeoutMs: 120_000,
 });
-const closers: (() => Promise<unknown> | void)[] = [];
+const closers: [string, () => unknown][] = [];
 try {
   await mkdir(join(dir, "owner"));
   await mkdir(join(dir, "friend"));
   const owner = await startCreator(node.url, join(dir, "owner"));
   const friend = await startCreator(node.url, join(dir, "friend"));
-  closers.push(
-    () => owner.close(),
-    () => friend.close(),
-  );
+  closers.push(["the owner's client", () => owner.close()], ["the friend's client", () => friend.close()]);
   const hostRpc = createServiceClient(InstanceHostService, host.url, creds.claims);
   const rpc = createServiceClient(InstanceService, host.url, creds.claims);
-  closers.push(
-    () => hostRpc.close(),
-    () => rpc.close(),
-  );
+  closers.push(["the host's RPC client", () => hostRpc.close()], ["the instance's RPC client", () => rpc.close()]);
   const call = { headers: { "x-pool-instance": "agent" }, timeoutMs: 120_000 };
   const creator = newIdentity();
   const template = await signUpdateRelease(creator.account, {
@@ -144,9 +138,13 @@ try {
     `  answered, send to answer: p50 ${fmt(a.p50, 0)} ms, p99 ${fmt(a.p99, 0)} ms; ignored, sent: ${fmt(ignoredMs, 0)} ms each`,
   );
 } finally {
-  for (const close of closers.reverse()) await close();
-  await host.stop();
-  await node.stop();
-  await chat.close();
-  await rm(dir, { recursive: true, force: true });
+  await closeAll([
+    ...closers.reverse(),
+    ["the instance host", () => host.stop()],
+    ["the XMTP node", () => node.stop()],
+    ["the model stand-in", () => chat.close()],
+    ["its directory", () => rm(dir, { recursive: true, force: true })],
+  ]);
 }
+// Whatever a client's native side still holds, the benchmark is over (the other benchmarks end so too).
+process.exit(0);
