@@ -5,10 +5,10 @@ export {
   type InstanceHostOptions,
   type LlmOptions,
   type RunningInstanceHost,
-} from "./host.js";
+} from "./host/host.js";
 export { AgentInstance } from "./agent/instance.js";
 export { BUSY_NOTICE, LLM_LIMITS, MODEL_CALLS_PER_MINUTE, shares, type LlmLimits } from "./agent/budget.js";
-export { CHARS_PER_TOKEN, estimateTokens, PROMPT_LIMITS, type PromptLimits } from "./prompt-caps.js";
+export { CHARS_PER_TOKEN, estimateTokens, PROMPT_LIMITS, type PromptLimits } from "./model/caps.js";
 export type { ConversationState, InstanceConfig } from "./agent/types.js";
 export {
   ChatCompletionsClient,
@@ -23,7 +23,7 @@ export {
   type LlmProvider,
   type ToolCall,
   type TurnInput,
-} from "./llm.js";
+} from "./model/llm.js";
 export type { FunctionSpec } from "./tools/agent-tools.js";
 export {
   EXTRACTION_PROMPT,
@@ -33,15 +33,15 @@ export {
   parseExtraction,
   type MemoryEntry,
   type MemoryKind,
-} from "./memory.js";
-export { InstanceWallet, MasterSeed } from "./wallet.js";
-export { readRecord as readPatternRecord, type PatternRecord } from "./patterns.js";
-export { ADOPTED_HINTS_TITLE } from "./adopted-hints.js";
-export { FILES, Workspace, instancesDir, type InstanceRecord } from "./workspace.js";
+} from "./memory/store.js";
+export { InstanceWallet, MasterSeed } from "./platform/keys.js";
+export { readRecord as readPatternRecord, type PatternRecord } from "./memory/patterns.js";
+export { ADOPTED_HINTS_TITLE } from "./memory/hints.js";
+export { FILES, Workspace, instancesDir, type InstanceRecord } from "./platform/workspace.js";
 export { MailClient, MailError, type MailMessage, type MailSummary, type Mailbox } from "./tools/mail.js";
 export { AgentMailClient } from "./tools/agentmail.js";
-export type { HostToolOptions } from "./host.js";
-export { INSTANCE_RUNTIMES, type InstanceRuntime } from "./host.js";
+export type { HostToolOptions } from "./host/host.js";
+export { INSTANCE_RUNTIMES, type InstanceRuntime } from "./host/host.js";
 export { findOpenClaw, openClawDir, OPENCLAW_VERSION, type OpenClawInstall } from "./openclaw/install.js";
 export { OpenClawRuntime, OPENCLAW_DIR } from "./openclaw/runtime.js";
 export { OpenClawGateway } from "./openclaw/gateway.js";

@@ -35,7 +35,7 @@
 //                        used idle one stops until its agent's next turn (default: no limit)
 import { resolve } from "node:path";
 import { runService, type ServiceEnv } from "@convos-pool/kit/service";
-import { INSTANCE_RUNTIMES, startInstanceHost, type HostToolOptions, type InstanceRuntime } from "./host.js";
+import { INSTANCE_RUNTIMES, startInstanceHost, type HostToolOptions, type InstanceRuntime } from "./host/host.js";
 
 /** Agents' tools: a provider that is not set leaves such tools held but not usable. */
 function toolsFromEnv(env: ServiceEnv): HostToolOptions {

@@ -6,7 +6,7 @@
 // one short notice) while the owner is still answered. Pure: conversation.ts
 // keeps the calls of the last minute and asks here.
 
-import { PROMPT_LIMITS, type PromptLimits } from "../prompt-caps.js";
+import { PROMPT_LIMITS, type PromptLimits } from "../model/caps.js";
 
 /** Model calls one agent's conversation may cause in any minute, unless its host says otherwise. */
 export const MODEL_CALLS_PER_MINUTE = 60;

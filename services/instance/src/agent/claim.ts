@@ -20,10 +20,10 @@ import type {
   ConfigureRequest,
   InstanceServiceUpdateTemplateRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { planConfigure } from "../configure.js";
-import { Memory } from "../memory.js";
-import { planTemplateUpdate } from "../update.js";
-import { FILES } from "../workspace.js";
+import { planConfigure } from "./configure.js";
+import { Memory } from "../memory/store.js";
+import { planTemplateUpdate } from "./update.js";
+import { FILES } from "../platform/workspace.js";
 import type { Conversation } from "./conversation.js";
 import { joinProfile } from "./profile.js";
 import type { Inheritance } from "./inheritance.js";

@@ -6,13 +6,13 @@
 // voice.ts's.
 
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { RefusedTurn, type HistoryLine, type InboundTextTurn } from "../llm.js";
-import { withCredentialsMasked, withoutAddress, type NewEntry } from "../memory.js";
+import { RefusedTurn, type HistoryLine, type InboundTextTurn } from "../model/llm.js";
+import { withCredentialsMasked, withoutAddress, type NewEntry } from "../memory/store.js";
 import { answersOutsiders, type Requester } from "../tools/permissions.js";
 import type { OwnerAnswer } from "../tools/approval.js";
-import { FILES } from "../workspace.js";
-import { recordCorrection, withReactionsSince, type AnswerRef } from "../feedback.js";
-import { confirm, confirmRestated, isForgetMe, learnedFromOrAbout } from "../provenance.js";
+import { FILES } from "../platform/workspace.js";
+import { recordCorrection, withReactionsSince, type AnswerRef } from "../memory/feedback.js";
+import { confirm, confirmRestated, isForgetMe, learnedFromOrAbout } from "../memory/provenance.js";
 import {
   asTextMessage,
   isReaction,
@@ -23,7 +23,7 @@ import {
   type AgentGroup,
   type AgentMessage,
   type TextMessage,
-} from "../xmtp.js";
+} from "../platform/xmtp.js";
 import {
   addressedTo,
   decide,
@@ -40,7 +40,7 @@ import {
   type Said,
 } from "./policy.js";
 import { BUSY_NOTICE, LLM_LIMITS, noticeDue, spend, type LlmLimits, type Spent } from "./budget.js";
-import { memberRole, type Role } from "./roles.js";
+import { memberRole, type Role } from "../platform/roles.js";
 import { DESCENDING, type AgentState } from "./state.js";
 import type { ConversationState } from "./types.js";
 

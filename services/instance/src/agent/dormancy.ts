@@ -7,7 +7,7 @@
 
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { FILES, type InstanceRecord } from "../workspace.js";
+import { FILES, type InstanceRecord } from "../platform/workspace.js";
 import type { Conversation } from "./conversation.js";
 import type { Inheritance } from "./inheritance.js";
 import { withTimeout, type AgentState } from "./state.js";

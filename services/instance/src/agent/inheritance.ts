@@ -17,12 +17,12 @@ import {
   cloneSummaryCodec,
   isCloneSummary,
   type CloneChecks,
-} from "../clone.js";
-import { OfflineProvider } from "../llm.js";
-import { carriesOtherKind } from "../memory.js";
-import { withProvenance } from "../provenance.js";
-import { FILES } from "../workspace.js";
-import type { AgentGroup, AgentMessage } from "../xmtp.js";
+} from "../clone/summary.js";
+import { OfflineProvider } from "../model/llm.js";
+import { carriesOtherKind } from "../memory/store.js";
+import { withProvenance } from "../memory/provenance.js";
+import { FILES } from "../platform/workspace.js";
+import type { AgentGroup, AgentMessage } from "../platform/xmtp.js";
 import type { Conversation } from "./conversation.js";
 import { withTimeout, type AgentState } from "./state.js";
 import type { InheritanceFile } from "./types.js";

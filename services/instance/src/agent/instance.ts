@@ -36,14 +36,14 @@ import type {
   InstanceServiceWithdrawTransferRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { SignedTemplate, TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { InviteGuard } from "../abandoned.js";
-import type { InboundTextTurn } from "../llm.js";
-import type { Memory } from "../memory.js";
-import type { MemoryAccess } from "../memory-service.js";
-import type { PatternAgent } from "../patterns.js";
+import type { InviteGuard } from "./invites.js";
+import type { InboundTextTurn } from "../model/llm.js";
+import type { Memory } from "../memory/store.js";
+import type { MemoryAccess } from "../memory/service.js";
+import type { PatternAgent } from "../memory/patterns.js";
 import type { TrustFile } from "../tools/trust.js";
 import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit";
-import type { Workspace } from "../workspace.js";
+import type { Workspace } from "../platform/workspace.js";
 import { Claim } from "./claim.js";
 import { Conversation } from "./conversation.js";
 import { AgentDormancy } from "./dormancy.js";

@@ -5,8 +5,8 @@
 
 import { failedPrecondition } from "@convos-pool/kit";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { NO_SHARING } from "../sharing.js";
-import { FILES, type InstanceRecord } from "../workspace.js";
+import { NO_SHARING } from "../memory/sharing.js";
+import { FILES, type InstanceRecord } from "../platform/workspace.js";
 import type { Conversation } from "./conversation.js";
 import { DORMANT_FILE, type AgentDormancy } from "./dormancy.js";
 import type { Inheritance } from "./inheritance.js";

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FILES, Workspace } from "../workspace.js";
+import { FILES, Workspace } from "../platform/workspace.js";
 import { OUTSIDE_WORDS_KEPT, OutsideWords, withOutside } from "./outside-words.js";
 
 describe("the messages that carry outside words", () => {

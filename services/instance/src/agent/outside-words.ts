@@ -5,7 +5,7 @@
 // own, and a turn that reads one asks its owner before it acts (tools/gate.ts).
 // Read from the workspace on each use: a Release wipes the file with the claim.
 
-import { FILES, type Workspace } from "../workspace.js";
+import { FILES, type Workspace } from "../platform/workspace.js";
 
 /** Ids kept: far more than a turn's history reads. */
 export const OUTSIDE_WORDS_KEPT = 200;

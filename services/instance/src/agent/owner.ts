@@ -29,11 +29,11 @@ import type {
   InstanceServiceWithdrawTransferRequest,
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import type { MemoryAccess } from "../memory-service.js";
-import { checkOwnerSignature, type OwnerCheck } from "../owner-signature.js";
-import { writeSharing } from "../sharing.js";
+import type { MemoryAccess } from "../memory/service.js";
+import { checkOwnerSignature, type OwnerCheck } from "../platform/owner-signature.js";
+import { writeSharing } from "../memory/sharing.js";
 import { checkLevelRequest, type TrustFile } from "../tools/trust.js";
-import { FILES } from "../workspace.js";
+import { FILES } from "../platform/workspace.js";
 import type { Conversation } from "./conversation.js";
 import type { AgentState } from "./state.js";
 import { describeParticipation } from "./policy.js";

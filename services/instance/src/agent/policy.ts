@@ -8,13 +8,13 @@
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { ResolvedParticipation } from "@convos-pool/kit";
-import type { HistoryLine, InboundTextTurn, TurnInput } from "../llm.js";
-import { shortInbox, type Memory } from "../memory.js";
-import type { PromptLimits } from "../prompt-caps.js";
+import type { HistoryLine, InboundTextTurn, TurnInput } from "../model/llm.js";
+import { shortInbox, type Memory } from "../memory/store.js";
+import type { PromptLimits } from "../model/caps.js";
 import type { FunctionSpec } from "../tools/agent-tools.js";
 import { escapeRegExp } from "../tools/commands.js";
 import { describeLevel } from "../tools/trust.js";
-import { memberRole, type Role } from "./roles.js";
+import { memberRole, type Role } from "../platform/roles.js";
 import type { InstanceConfig } from "./types.js";
 
 /** Agent messages in a row after which it stops answering agents until a person speaks. */

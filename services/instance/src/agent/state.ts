@@ -20,18 +20,18 @@ import {
   type SignedTemplate,
   type TemplateContent,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { InviteGuard } from "../abandoned.js";
-import { SpentNonces } from "../clone.js";
-import { FeedbackReader } from "../feedback.js";
-import type { LlmProvider } from "../llm.js";
-import { Memory, type MemoryFile, type SealedMemory } from "../memory.js";
-import type { PatternAgent } from "../patterns.js";
-import { NO_SHARING, readSharing, type PatternSharing } from "../sharing.js";
+import { InviteGuard } from "./invites.js";
+import { SpentNonces } from "../clone/summary.js";
+import { FeedbackReader } from "../memory/feedback.js";
+import type { LlmProvider } from "../model/llm.js";
+import { Memory, type MemoryFile, type SealedMemory } from "../memory/store.js";
+import type { PatternAgent } from "../memory/patterns.js";
+import { NO_SHARING, readSharing, type PatternSharing } from "../memory/sharing.js";
 import { AgentToolbox } from "../tools/toolbox.js";
-import { appliedReleaseKey } from "../update.js";
-import type { InstanceWallet } from "../wallet.js";
-import { FILES, Workspace } from "../workspace.js";
-import { createAgentClient, type AgentClient, type AgentGroup } from "../xmtp.js";
+import { appliedReleaseKey } from "./update.js";
+import type { InstanceWallet } from "../platform/keys.js";
+import { FILES, Workspace } from "../platform/workspace.js";
+import { createAgentClient, type AgentClient, type AgentGroup } from "../platform/xmtp.js";
 import { OutsideWords } from "./outside-words.js";
 import { Voice } from "./voice.js";
 import type {

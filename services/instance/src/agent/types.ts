@@ -10,13 +10,13 @@ import type {
   ResolvedParticipation,
   SignatureVerifier,
 } from "@convos-pool/kit";
-import type { DormancyOptions } from "../dormancy.js";
+import type { DormancyOptions } from "../host/group-watch.js";
 import type { LlmLimits } from "./budget.js";
-import type { LlmProvider } from "../llm.js";
-import type { PatternHooks } from "../patterns.js";
+import type { LlmProvider } from "../model/llm.js";
+import type { PatternHooks } from "../memory/patterns.js";
 import type { ToolEnvironment } from "../tools/agent-tools.js";
-import type { MasterSeed } from "../wallet.js";
-import type { Workspace } from "../workspace.js";
+import type { MasterSeed } from "../platform/keys.js";
+import type { Workspace } from "../platform/workspace.js";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 
 /** config.json: what Configure gave it, without secrets. */

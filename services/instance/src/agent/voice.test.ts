@@ -5,7 +5,7 @@
 import { parseEther } from "viem";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "@convos-pool/kit";
-import type { AgentGroup, Encoded } from "../xmtp.js";
+import type { AgentGroup, Encoded } from "../platform/xmtp.js";
 import { Voice } from "./voice.js";
 
 const log = createLogger("voice-test", { level: "silent" });

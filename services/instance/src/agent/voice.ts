@@ -16,7 +16,7 @@ import {
   encodeTyping,
   type AgentGroup,
   type Encoded,
-} from "../xmtp.js";
+} from "../platform/xmtp.js";
 import type { PaymentMade } from "../tools/agent-tools.js";
 import { answerForm, paymentReference, THINKING_LABEL, type AnswerForm } from "./manners.js";
 

@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import { renderIdentity, renderSoul } from "@convos-pool/kit";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { MemoryKind, NewEntry } from "../memory.js";
+import type { MemoryKind, NewEntry } from "../memory/store.js";
 
 /** The files the signed release decides, checked before every turn. */
 export const SIGNED_FILES = ["IDENTITY.md", "SOUL.md", "AGENTS.md"] as const;

@@ -5,8 +5,8 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { SoulSchema, TemplateContentSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { Memory } from "../memory.js";
-import { turnMessages, type TurnInput } from "../llm.js";
+import { Memory } from "../memory/store.js";
+import { turnMessages, type TurnInput } from "../model/llm.js";
 import { DENIED_TOOLS, gatewayConfig, gatewayEnv, TOKEN_ENV, UPSTREAM_KEY_ENV } from "./config.js";
 import { AGENTS_MD, alteredFiles, entriesFromMemoryMd, memoryMd, signedFiles } from "./files.js";
 import { newLines, openClawTurnMessages } from "./provider.js";

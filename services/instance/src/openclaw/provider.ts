@@ -15,9 +15,9 @@ import {
   OpenAiProvider,
   RefusedTurn,
   type TurnInput,
-} from "../llm.js";
-import { Memory, type NewEntry } from "../memory.js";
-import { memorySection } from "../prompt-caps.js";
+} from "../model/llm.js";
+import { Memory, type NewEntry } from "../memory/store.js";
+import { memorySection } from "../model/caps.js";
 import type { RuntimeAgent } from "../agent/types.js";
 import { OPENCLAW_MODEL } from "./config.js";
 import type { OpenClawGateway } from "./gateway.js";

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { appendFile, readFile } from "node:fs/promises";
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { Workspace } from "../workspace.js";
+import type { Workspace } from "../platform/workspace.js";
 
 export const ACTIVITY_FILE = "activity.jsonl";
 /** Lines kept; older ones are dropped when the log is rewritten. */

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FILES, Workspace } from "../workspace.js";
+import { FILES, Workspace } from "../platform/workspace.js";
 import { MAX_REFUSALS, MoneyLedger, REFUSALS_WINDOW_MS, paymentsOf, refusalsOf, spentWithin } from "./ledger.js";
 
 const HOUR = 60 * 60 * 1000;

@@ -8,7 +8,7 @@
 // nor buries the owner's activity log, and a restart does not forgive it.
 
 import { appendFile, readFile } from "node:fs/promises";
-import { FILES, type Workspace } from "../workspace.js";
+import { FILES, type Workspace } from "../platform/workspace.js";
 import { RequesterWindow } from "./requester-window.js";
 
 const LEDGER_FILE = FILES.ledger;

@@ -13,7 +13,7 @@
 
 import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { grantName, MEMBER_GRANT_FIELDS, outsiderReplyName, type ResolvedPermissions } from "@convos-pool/kit";
-import type { Role } from "../agent/roles.js";
+import type { Role } from "../platform/roles.js";
 
 /** Who a tool call is for: the role and name of whoever started the turn. */
 export interface Requester {

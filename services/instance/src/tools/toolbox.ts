@@ -23,7 +23,7 @@ import {
   type Logger,
   type ResolvedPermissions,
 } from "@convos-pool/kit";
-import { FILES, type Workspace } from "../workspace.js";
+import { FILES, type Workspace } from "../platform/workspace.js";
 import { ActivityLog } from "./activity.js";
 import { AgentTools, type FunctionSpec, type PaymentMade, type ToolEnvironment } from "./agent-tools.js";
 import { APPROVAL_TIMEOUT_MS, approvalAnswer, approvalQuestion, type OwnerAnswer } from "./approval.js";

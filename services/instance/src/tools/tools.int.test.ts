@@ -23,15 +23,15 @@ import {
   type RunningMail,
   type RunningPop3,
 } from "@convos-pool/local-providers";
-import { OfflineProvider, OpenAiProvider, type TurnInput } from "../llm.js";
-import { Memory } from "../memory.js";
+import { OfflineProvider, OpenAiProvider, type TurnInput } from "../model/llm.js";
+import { Memory } from "../memory/store.js";
 import {
   startChatServer,
   type ChatAnswer,
   type ChatServer,
   type RecordedRequest,
 } from "@convos-pool/testing/chat-server";
-import { Workspace } from "../workspace.js";
+import { Workspace } from "../platform/workspace.js";
 import { ActivityLog } from "./activity.js";
 import { MAX_REFUSALS, MoneyLedger } from "./ledger.js";
 import type { Requester } from "./permissions.js";

@@ -1,0 +1,144 @@
+// InstanceHostService.ConfigureInstances and JoinConversations: a claim's
+// two calls to its agent, for many agents of this host at once (docs/claims.md,
+// "The claim flow"; docs/instance.md).
+//
+// Under load the claims service has many claims in flight on each host; one
+// call for all of them costs one round trip and one call's machinery instead
+// of one per claim. Each named agent still runs its own configure or
+// joinConversation, the very code InstanceService.Configure and
+// JoinConversation run, so a batch can do no more than the single calls: each
+// agent checks its release itself, and its refusal is its answer alone, with
+// the code, message and details the single call would have failed with.
+//
+// Joins wait for their invites' creators (seconds, up to the join timeout):
+// they all run at once and each outcome is streamed as soon as it ends.
+
+import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { invalidArgument, notFound, toInstanceCallError, type Logger } from "@convos-pool/kit";
+import {
+  InstanceConfigureOutcomeSchema,
+  JoinConversationsResponseSchema,
+  type ConfigureInstancesRequest,
+  type InstanceConfigureOutcome,
+  type JoinConversationsRequest,
+  type JoinConversationsResponse,
+} from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import type { AgentInstance } from "../agent/instance.js";
+import { MAX_BATCH_INSTANCES } from "./sync.js";
+import { INSTANCE_ID_PATTERN } from "../platform/workspace.js";
+
+/** As the single call's logging interceptor: these codes are the host's faults, the rest the caller's or the agent's refusals. */
+const HOST_FAULTS = new Set<Code>([Code.Unknown, Code.Internal, Code.DataLoss]);
+
+export interface HostClaimsOptions {
+  /** The agent of that id on this host. */
+  find(instanceId: string): AgentInstance | undefined;
+  log: Logger;
+}
+
+export interface HostClaims {
+  configureInstances(req: ConfigureInstancesRequest): Promise<{ outcomes: InstanceConfigureOutcome[] }>;
+  joinConversations(req: JoinConversationsRequest, signal: AbortSignal): AsyncIterable<JoinConversationsResponse>;
+}
+
+export function createHostClaims(opts: HostClaimsOptions): HostClaims {
+  /** The agent, or NOT_FOUND as the single call's `x-pool-instance` of an agent not here. */
+  function agent(instanceId: string): AgentInstance {
+    const found = opts.find(instanceId);
+    if (!found) throw notFound(`instance ${instanceId}`);
+    return found;
+  }
+
+  /** One agent's failure, as its own call's error; logged as the logging interceptor would have logged that call. */
+  function refusal(procedure: string, instanceId: string, err: unknown) {
+    const error = toInstanceCallError(err);
+    const fields = { procedure, instanceId, code: Code[error.code] ?? String(error.code), error: err };
+    if (HOST_FAULTS.has(error.code)) opts.log.error("instance call failed", fields);
+    else opts.log.info("instance call refused", fields);
+    return error;
+  }
+
+  return {
+    async configureInstances(req) {
+      checkTargets(
+        "instances",
+        req.instances.map((r) => r.instanceId),
+      );
+      const outcomes = await Promise.all(
+        req.instances.map(async (r) => {
+          try {
+            await agent(r.instanceId).configure(r);
+            return create(InstanceConfigureOutcomeSchema, {
+              instanceId: r.instanceId,
+              outcome: { case: "configured", value: {} },
+            });
+          } catch (err) {
+            return create(InstanceConfigureOutcomeSchema, {
+              instanceId: r.instanceId,
+              outcome: { case: "error", value: refusal("ConfigureInstances", r.instanceId, err) },
+            });
+          }
+        }),
+      );
+      const configured = outcomes.filter((o) => o.outcome.case === "configured").length;
+      opts.log.info("instances configured", { asked: outcomes.length, configured });
+      return { outcomes };
+    },
+
+    async *joinConversations(req, signal) {
+      checkTargets(
+        "joins",
+        req.joins.map((j) => j.instanceId),
+      );
+      // Every join starts now; each outcome goes out as it settles (a small queue between them).
+      const ready: JoinConversationsResponse[] = [];
+      let wake: (() => void) | undefined;
+      for (const j of req.joins) {
+        const joined = (async () => agent(j.instanceId).joinConversation(j.conversationInvite, signal))();
+        void joined
+          .then(
+            (conversationId) =>
+              create(JoinConversationsResponseSchema, {
+                instanceId: j.instanceId,
+                outcome: { case: "joined", value: { conversationId } },
+              }),
+            (err: unknown) =>
+              create(JoinConversationsResponseSchema, {
+                instanceId: j.instanceId,
+                outcome: { case: "error", value: refusal("JoinConversations", j.instanceId, err) },
+              }),
+          )
+          .then((outcome) => {
+            ready.push(outcome);
+            wake?.();
+          });
+      }
+      let sent = 0;
+      while (sent < req.joins.length) {
+        if (ready.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        const settled = ready.splice(0);
+        sent += settled.length;
+        yield* settled;
+      }
+    },
+  };
+}
+
+/** 1 to MAX_BATCH_INSTANCES instance ids, each well formed and named once: otherwise the whole call is INVALID_ARGUMENT. */
+function checkTargets(field: string, ids: string[]): void {
+  if (ids.length === 0) throw invalidArgument(field, "at least one instance");
+  if (ids.length > MAX_BATCH_INSTANCES)
+    throw invalidArgument(field, `at most ${MAX_BATCH_INSTANCES} per call, not ${ids.length}`);
+  const seen = new Set<string>();
+  for (const [i, id] of ids.entries()) {
+    if (!INSTANCE_ID_PATTERN.test(id))
+      throw invalidArgument(
+        `${field}[${i}].instance_id`,
+        "1 to 128 letters, digits, '_' or '-', starting with a letter or digit",
+      );
+    if (seen.has(id)) throw invalidArgument(`${field}[${i}].instance_id`, `instance ${id} is named twice`);
+    seen.add(id);
+  }
+}

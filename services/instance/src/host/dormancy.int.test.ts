@@ -1,0 +1,248 @@
+// Dormancy end to end (dormancy.ts, docs/instance.md "Dormancy"): an instance
+// host on the local XMTP node (real PostgreSQL), claimed agents that joined
+// their own Convos conversations through real invites from a creator
+// (@xmtp/node-sdk), and a quiet time of a second: an agent falls asleep (its
+// client closed, its descriptors given back), a message or a call wakes it and it answers, a host
+// restart keeps it dormant and the host's subscription still wakes it.
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { english, generateMnemonic } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createLogger,
+  createServiceClient,
+  generateServiceCredentials,
+  signUpdateRelease,
+  type ServiceClient,
+  newTemplateIdentity,
+} from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, sampleContent, waitFor } from "@convos-pool/testing";
+import { startCreator } from "@convos-pool/testing/convos";
+import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { OFFLINE_LABEL } from "../model/llm.js";
+import { GroupWatch, readGroupMessage } from "./group-watch.js";
+import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
+
+const CREDS = generateServiceCredentials();
+const MNEMONIC = generateMnemonic(english);
+const TEMPLATE_CREATOR = newIdentity();
+/** Its template, as the templates service makes one: the id derives from TEMPLATE_CREATOR's create (kit ids.ts). */
+const DORMANT_MADE = newTemplateIdentity(TEMPLATE_CREATOR.inboxId);
+const DORMANT_AFTER_MS = 1_000;
+
+let node: RunningDevnode | undefined;
+let dir: string;
+let host: RunningInstanceHost | undefined;
+let creator: Awaited<ReturnType<typeof startCreator>> | undefined;
+let hostRpc: ServiceClient<typeof InstanceHostService>;
+let rpc: ServiceClient<typeof InstanceService>;
+const agents = new Map<string, { inboxId: string; groupId: string }>();
+
+async function startHost(): Promise<void> {
+  host = await startInstanceHost({
+    xmtpApiUrl: node!.url,
+    masterSeed: MNEMONIC,
+    dataDir: join(dir, "host"),
+    credentials: CREDS["instance-host"],
+    joinTimeoutMs: 20_000,
+    dormantAfterMs: DORMANT_AFTER_MS,
+    log: createLogger("instance-host", { level: "silent" }),
+  });
+  hostRpc?.close();
+  rpc?.close();
+  hostRpc = createServiceClient(InstanceHostService, host.url, CREDS.claims);
+  rpc = createServiceClient(InstanceService, host.url, CREDS.claims);
+}
+
+const release = (version: bigint, instructions = "You answer questions about the city.") =>
+  signUpdateRelease(TEMPLATE_CREATOR.account, {
+    ...DORMANT_MADE,
+    creatorId: TEMPLATE_CREATOR.inboxId,
+    version,
+    content: sampleContent({ agent_name: "Concierge", instructions, tools: [] }),
+  });
+
+/** Started, configured and in a conversation of its own with the creator. */
+async function claimedAgent(id: string, walletIndex: number): Promise<{ inboxId: string; groupId: string }> {
+  const { inboxId } = await hostRpc.client.startInstance({ instanceId: id, walletIndex });
+  await rpc.client.configure({ template: await release(2n), ownerId: creator!.inboxId }, instanceCall(id));
+  const conv = await creator!.conversation(`Dormancy ${id}`);
+  const { conversationId } = await rpc.client.joinConversation(
+    { conversationInvite: conv.invite },
+    { ...instanceCall(id), timeoutMs: 30_000 },
+  );
+  expect(conversationId).toBe(conv.groupId);
+  const agent = { inboxId, groupId: conv.groupId };
+  agents.set(id, agent);
+  return agent;
+}
+
+async function stateOf(id: string): Promise<InstanceState | undefined> {
+  return (await hostRpc.client.listInstances({})).instances.find((i) => i.instanceId === id)?.state;
+}
+
+/** Waits for `cond`, polled every 100 ms: each poll is an RPC to the host or a sync with the node. */
+const until = (what: string, cond: () => Promise<boolean> | boolean, ms = 20_000) => waitFor(what, cond, ms, 100);
+
+/** Files under the agent's workspace this process has open (its XMTP database, WAL and shared memory). */
+function openFilesOf(id: string): string[] {
+  const under = join(dir, "host", "instances", id) + "/";
+  const open: string[] = [];
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(under)) open.push(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return open;
+}
+
+const threads = () => Number(/Threads:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]);
+
+/** The agent's texts in its group, as the creator reads them. */
+async function answersIn(agent: { inboxId: string; groupId: string }): Promise<string[]> {
+  return (await creator!.transcript(agent.groupId)).filter((l) => l.from === agent.inboxId).map((l) => l.text);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "instance-dormancy-"));
+  node = await startDevnode({ port: 0, databaseUrl: await createTestDatabase("instance_dormancy") });
+  await mkdir(join(dir, "creator"));
+  creator = await startCreator(node.url, join(dir, "creator"));
+  await startHost();
+}, 90_000);
+
+afterAll(async () => {
+  hostRpc?.close();
+  rpc?.close();
+  await host?.close();
+  await creator?.close();
+  await node?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 30_000);
+
+describe("dormancy", () => {
+  it("a quiet agent goes dormant: its client closed, its database files given back, no thread left", async () => {
+    const a = await claimedAgent("inst-a", 0);
+    const b = await claimedAgent("inst-b", 1);
+    // Both answer while awake.
+    await creator!.ask(a.groupId, a.inboxId, "Hello?", 20_000);
+    await creator!.ask(b.groupId, b.inboxId, "Hello?", 20_000);
+    expect(openFilesOf("inst-a").length).toBeGreaterThan(0);
+    const awake = { threads: threads() };
+    await until(
+      "both dormant",
+      async () =>
+        (await stateOf("inst-a")) === InstanceState.DORMANT && (await stateOf("inst-b")) === InstanceState.DORMANT,
+    );
+    // The claims service's view: Health says dormant, without waking it.
+    expect((await rpc.client.health({}, instanceCall("inst-a"))).state).toBe(InstanceState.DORMANT);
+    expect(openFilesOf("inst-a")).toEqual([]);
+    expect(openFilesOf("inst-b")).toEqual([]);
+    // (The whole process's descriptor count is no measure here: the client's connection to the node goes
+    // when the closed client is collected, and the in-process node's own pool moves the count.)
+    // An agent's client runs no threads of its own (one database connection, no pool: xmtp.ts); none came.
+    expect(threads()).toBeLessThanOrEqual(awake.threads);
+    expect(await stateOf("inst-a")).toBe(InstanceState.DORMANT);
+  }, 120_000);
+
+  it("a message in its conversation wakes it, and it answers that message once", async () => {
+    const a = agents.get("inst-a")!;
+    const before = (await answersIn(a)).length;
+    const started = Date.now();
+    await creator!.ask(a.groupId, a.inboxId, "Are you there? What is open on Sunday?", 10_000);
+    const wakeMs = Date.now() - started;
+    expect(wakeMs).toBeLessThan(5_000);
+    expect(openFilesOf("inst-a").length).toBeGreaterThan(0);
+    // The other agent slept on.
+    expect(await stateOf("inst-b")).toBe(InstanceState.DORMANT);
+    // Quiet again, it falls asleep again: only with no turn left, so any second answer was sent by then.
+    await until("dormant again", async () => (await stateOf("inst-a")) === InstanceState.DORMANT);
+    // Its answer came once: not again from the stream and the catch-up both.
+    const answers = await answersIn(a);
+    expect(answers.length).toBe(before + 1);
+    expect(answers.at(-1)).toContain(OFFLINE_LABEL);
+  }, 60_000);
+
+  it("a call wakes it: an instruction update is applied by the woken agent", async () => {
+    await until("inst-b dormant", async () => (await stateOf("inst-b")) === InstanceState.DORMANT);
+    const res = await rpc.client.updateTemplate(
+      { template: await release(3n, "You answer in French.") },
+      instanceCall("inst-b"),
+    );
+    expect(res.appliedVersion).toBe(3n);
+    expect(await stateOf("inst-b")).toBe(InstanceState.CLAIMED);
+    expect(openFilesOf("inst-b").length).toBeGreaterThan(0);
+    const b = agents.get("inst-b")!;
+    await creator!.ask(b.groupId, b.inboxId, "Still there?", 10_000);
+  }, 60_000);
+
+  it("a host restart brings dormant agents back dormant, and a message that came meanwhile wakes the agent, answered once", async () => {
+    const a = agents.get("inst-a")!;
+    const b = agents.get("inst-b")!;
+    await until(
+      "both dormant",
+      async () =>
+        (await stateOf("inst-a")) === InstanceState.DORMANT && (await stateOf("inst-b")) === InstanceState.DORMANT,
+    );
+    const before = (await answersIn(a)).length;
+    await host!.close();
+    host = undefined;
+    // While the host is down: two messages for inst-a.
+    await creator!.send(a.groupId, "First, while you were away: where is the market?");
+    await creator!.send(a.groupId, "And second: when does it open?");
+    await startHost();
+    // inst-b comes back dormant, without a client.
+    expect(await stateOf("inst-b")).toBe(InstanceState.DORMANT);
+    expect(openFilesOf("inst-b")).toEqual([]);
+    // inst-a: the subscription replays from its cursor; it wakes and answers.
+    await until(
+      "inst-a answered what came while the host was down",
+      async () => (await answersIn(a)).length > before,
+      20_000,
+    );
+    // It falls asleep again only with no turn left: any second answer was sent by then.
+    await until("inst-a dormant again", async () => (await stateOf("inst-a")) === InstanceState.DORMANT);
+    // What came while it slept is answered once, as after any restart: the newest message, once.
+    expect((await answersIn(a)).length).toBe(before + 1);
+    // And inst-b still wakes for a message after the restart.
+    await creator!.ask(b.groupId, b.inboxId, "Good morning?", 10_000);
+  }, 90_000);
+
+  it("the host's watch reads the node's newest message id, and wakes on an application message only", async () => {
+    const a = agents.get("inst-a")!;
+    const watch = new GroupWatch({ apiUrl: node!.url, log: createLogger("watch", { level: "silent" }) });
+    try {
+      const cursor = await watch.newest(a.groupId);
+      expect(cursor).toBeGreaterThan(0n);
+      // A second group on the same stream: the node replays every group from its cursor before it
+      // delivers anything live, so once a live message to that group arrived, a replay would have too.
+      const other = await creator!.conversation("Dormancy watch");
+      const otherCursor = await watch.newest(other.groupId);
+      let woke = 0;
+      let otherWoke = 0;
+      watch.watch(a.groupId, cursor, () => woke++);
+      watch.watch(other.groupId, otherCursor, () => otherWoke++);
+      await until("subscribed", () => watch.streams === 1, 5_000);
+      await creator!.send(other.groupId, "A live message on the same stream");
+      await until("the other group woken", () => otherWoke === 1, 5_000);
+      // Nothing past the cursor: nothing delivered.
+      expect(woke).toBe(0);
+      await creator!.send(a.groupId, "A message the watch sees as ciphertext");
+      await until("woken", () => woke === 1, 5_000);
+      // Called once: the group is no longer watched.
+      expect(watch.size).toBe(0);
+    } finally {
+      await watch.close();
+    }
+    // Not a GroupMessage: nothing read.
+    expect(readGroupMessage(new Uint8Array([0x10, 0x01]))).toBeUndefined();
+  }, 60_000);
+});

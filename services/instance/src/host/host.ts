@@ -1,0 +1,431 @@
+// The instance host: one process that runs many agent instances (docs/instance.md:
+// a process per instance costs ~100 MB, an idle instance in a shared host a
+// few MB). It serves InstanceHostService and every instance's
+// InstanceService on one port (host-service.ts).
+//
+// Restart: instances live in workspaces under dataDir. When the host starts it
+// scans dataDir and brings every instance back (unless StopInstance stopped
+// it): same wallet, same XMTP database, config, memory and conversation, and
+// it answers what arrived while it was down. StartInstance for an instance that
+// is already running is idempotent (same id and wallet index: same inbox).
+
+import { Code, ConnectError } from "@connectrpc/connect";
+
+import {
+  type AccessPolicy,
+  alreadyExists,
+  createLogger,
+  createServiceClient,
+  failedPrecondition,
+  forEachLimited,
+  type InboxResolver,
+  INSTANCE_HEADER,
+  type Logger,
+  type ServiceCredentials,
+  SignatureVerifier,
+  VerifiedReleases,
+  LOCAL_POOL_ID,
+} from "@convos-pool/kit";
+import { startService } from "@convos-pool/kit/service";
+import { XmtpInboxResolver } from "@convos-pool/convos";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { AgentInstance } from "../agent/instance.js";
+import { createInstanceHostService, createInstanceService, pickInstance } from "./service.js";
+import { createInstanceMemoryService } from "../memory/service.js";
+import { OfflineProvider, OpenAiProvider, type LlmProvider } from "../model/llm.js";
+import { LLM_LIMITS, type LlmLimits } from "../agent/budget.js";
+import { PatternExchange } from "../memory/patterns.js";
+import { DEFAULT_DORMANT_AFTER_MS, hostDormancy } from "./group-watch.js";
+import { MasterSeed } from "../platform/keys.js";
+import { startSmsWebhook, type SmsWebhookOptions } from "./sms-webhook.js";
+import { FILES, listWorkspaces, Workspace, type InstanceRecord } from "../platform/workspace.js";
+import { findOpenClaw, openClawDir } from "../openclaw/install.js";
+import { Retiree, retireWorkspace } from "./retiree.js";
+import { OpenClawRuntime } from "../openclaw/runtime.js";
+
+/** What thinks for a host's agents: its own model calls ("pool"), or one OpenClaw gateway per agent (docs/openclaw.md). */
+export const INSTANCE_RUNTIMES = ["pool", "openclaw"] as const;
+export type InstanceRuntime = (typeof INSTANCE_RUNTIMES)[number];
+
+export const DEFAULT_MAX_INSTANCES = 1000;
+
+/** The fields of `o` that are set. */
+function definedOnly<T extends object>(o: T | undefined): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as never;
+}
+
+/** Call options for an InstanceService call to one instance: `client.health({}, instanceCall(id))`. */
+export function instanceCall(instanceId: string): { headers: Record<string, string> } {
+  return { headers: { [INSTANCE_HEADER]: instanceId } };
+}
+
+export interface LlmOptions {
+  /** OpenAI-compatible API base, for example https://openrouter.ai/api/v1. */
+  baseUrl: string;
+  apiKey: string;
+  /** Used when an instance's config names no model. */
+  model?: string | undefined;
+}
+
+export interface InstanceHostOptions {
+  port?: number | undefined;
+  host?: string | undefined;
+  /** The XMTP node's API URL (the local node in development and tests). */
+  xmtpApiUrl: string;
+  /** BIP-39 mnemonic or 32-byte hex: instance n's wallet is m/44'/60'/0'/0/n. */
+  masterSeed: string;
+  /** The pool whose signatures its agents accept (POOL_ID); default LOCAL_POOL_ID. */
+  poolId?: string | undefined;
+  /** Workspaces live in <dataDir>/instances/<id>. */
+  dataDir: string;
+  /**
+   * The host's credential and whom it recognizes: only the claims service
+   * may call it (HOST_ACCESS); TLS when configured.
+   */
+  credentials: ServiceCredentials;
+  /** Absent: the offline provider (no key, labelled in every answer). */
+  llm?: LlmOptions | undefined;
+  /**
+   * "openclaw": each configured agent thinks through an OpenClaw gateway of
+   * its own, on `llm`'s endpoint (required then); default "pool".
+   */
+  runtime?: InstanceRuntime | undefined;
+  /** Where scripts/openclaw-install.sh installed OpenClaw; default POOL_OPENCLAW_DIR, else vendor/openclaw. */
+  openclawDir?: string | undefined;
+  /** How long an OpenClaw gateway may take to start (default 240 s). */
+  openclawStartTimeoutMs?: number | undefined;
+  /** OpenClaw gateways running at once; beyond it the least recently used idle one stops (default: no limit). */
+  openclawMaxGateways?: number | undefined;
+  /** Overrides `llm` (tests). */
+  llmProvider?: LlmProvider | undefined;
+  /**
+   * What each agent's conversation may spend on the model: calls a minute,
+   * tokens of a message, of the history and of memory in a prompt (0: no
+   * limit); each unset one is LLM_LIMITS's (agent/budget.ts).
+   */
+  llmLimits?: { [K in keyof LlmLimits]?: number | undefined } | undefined;
+  log?: Logger | undefined;
+  /** How long a join waits for the creator to add the instance; default 60 s. */
+  joinTimeoutMs?: number | undefined;
+  /** Instances brought back in parallel when the host starts; default 8. */
+  restoreConcurrency?: number | undefined;
+  /**
+   * StartInstance beyond this many running instances is RESOURCE_EXHAUSTED
+   * (the caller starts it on another host); default 1000. Each idle instance
+   * holds about 12 to 19 file descriptors and 3 threads of the XMTP SDK
+   * (docs/instance.md): the process's open-files limit must allow for it.
+   */
+  maxInstances?: number | undefined;
+  /** Where agents' tools reach their providers; none: agents hold tools they cannot use. */
+  tools?: HostToolOptions | undefined;
+  /**
+   * The lineage service's PatternPoolService, called with this host's
+   * credential for its agents whose owners opted in (patterns.ts); absent:
+   * the owners' choice is kept but nothing is offered or adopted.
+   */
+  patternPoolUrl?: string | undefined;
+  /** How often every agent offers and queries the pattern pool; default 10 minutes. */
+  patternQueryIntervalMs?: number | undefined;
+  /**
+   * A claimed agent quiet this long goes dormant: its XMTP client and memory
+   * unloaded until a message in its conversation or a call wakes it
+   * (dormancy.ts); default 10 minutes; 0: never.
+   */
+  dormantAfterMs?: number | undefined;
+}
+
+/** The host's side of its agents' tools (docs/tools.md; main.ts reads them from the environment). */
+export interface HostToolOptions {
+  /** SMTP to send and POP3 to read agents' mail, for local mailboxes (a password). */
+  mail?: { smtpUrl: string; pop3Url: string };
+  /** AgentMail's API, for mailboxes made there (an inbox's own key). */
+  agentmail?: { apiUrl: string };
+  /** The chain agents' wallets are on (JSON-RPC). */
+  chain?: { rpcUrl: string };
+  /** Telnyx's messaging API (or the local stand-in): texts out, and a webhook for texts in. */
+  sms?: SmsWebhookOptions;
+  /** How long a tool call waits for the owner's approval; default 10 minutes. */
+  approvalTimeoutMs?: number;
+  /** How often agents look for new mail; default 30 s. */
+  mailPollMs?: number;
+}
+
+/**
+ * Who may call an instance host: the claims service alone. A host calls one
+ * pool service itself, the pattern pool, so its own credential opens that
+ * and nothing else (docs/security.md).
+ */
+export const HOST_ACCESS: AccessPolicy = {
+  [InstanceHostService.typeName]: ["claims"],
+  [InstanceService.typeName]: ["claims"],
+  [InstanceMemoryService.typeName]: ["claims"],
+};
+
+export interface RunningInstanceHost {
+  url: string;
+  port: number;
+  /** Where the SMS provider posts texts to this host's agents, if it has SMS. */
+  smsWebhookUrl?: string;
+  /** The instances this host runs (tests, benchmarks). */
+  instances: ReadonlyMap<string, AgentInstance>;
+  /** Destroyed instances still watching invites that could add them somewhere (retiree.ts). */
+  retirees: ReadonlyMap<string, Retiree>;
+  /** Its OpenClaw runtime, when it runs on OpenClaw (tests, benchmarks: its gateways). */
+  runtime?: OpenClawRuntime;
+  /** Its pattern exchange, when it has a pattern pool (tests run whole cycles: `cycle()`, then `idle()`). */
+  patterns?: PatternExchange;
+  /** Stops answering, ends streams, closes the server. Workspaces stay. */
+  close(): Promise<void>;
+}
+
+export async function startInstanceHost(opts: InstanceHostOptions): Promise<RunningInstanceHost> {
+  const log = opts.log ?? createLogger("instance-host");
+  const maxInstances = opts.maxInstances ?? DEFAULT_MAX_INSTANCES;
+  const seed = MasterSeed.parse(opts.masterSeed);
+  const poolId = opts.poolId ?? LOCAL_POOL_ID;
+  const llm: LlmProvider = opts.llmProvider ?? (opts.llm ? new OpenAiProvider(opts.llm) : new OfflineProvider());
+  const runtime = opts.runtime === "openclaw" ? await openClawRuntime(opts, llm, log) : undefined;
+  let resolver: Promise<InboxResolver> | undefined;
+  let verifier: Promise<SignatureVerifier> | undefined;
+  let releases: Promise<VerifiedReleases> | undefined;
+  const inboxResolver = () => (resolver ??= XmtpInboxResolver.connect({ apiUrl: opts.xmtpApiUrl }));
+  const instances = new Map<string, AgentInstance>();
+  const patternPool = opts.patternPoolUrl
+    ? createServiceClient(PatternPoolService, opts.patternPoolUrl, opts.credentials)
+    : undefined;
+  const patterns =
+    patternPool &&
+    new PatternExchange({
+      client: patternPool.client,
+      agents: () => instances.values(),
+      log,
+      ...(opts.patternQueryIntervalMs !== undefined ? { queryIntervalMs: opts.patternQueryIntervalMs } : {}),
+    });
+  // Texts to its agents' numbers, handed to the agent that holds the number.
+  const sms = opts.tools?.sms
+    ? await startSmsWebhook(
+        opts.tools.sms,
+        (number) =>
+          [...instances.values()].find((i) =>
+            i.configSnapshot?.tools.some((t) => t.toolId === "sms" && t.handle === number),
+          ),
+        log,
+      )
+    : undefined;
+  const dormancy = hostDormancy({
+    afterMs: opts.dormantAfterMs ?? DEFAULT_DORMANT_AFTER_MS,
+    apiUrl: opts.xmtpApiUrl,
+    agents: () => instances.values(),
+    log,
+  });
+  const deps = {
+    dataDir: opts.dataDir,
+    xmtpApiUrl: opts.xmtpApiUrl,
+    seed,
+    llm,
+    ...(runtime ? { runtime } : {}),
+    log,
+    resolver: inboxResolver,
+    poolId,
+    verifier: () => (verifier ??= inboxResolver().then((r) => new SignatureVerifier({ resolver: r, poolId }))),
+    // One for the host: its agents share its process and its trust (docs/security.md).
+    releases: () => (releases ??= deps.verifier().then((v) => new VerifiedReleases({ verifier: v }))),
+    ...(patterns ? { patterns } : {}),
+    ...(dormancy.options ? { dormancy: dormancy.options } : {}),
+    ...(opts.joinTimeoutMs !== undefined ? { joinTimeoutMs: opts.joinTimeoutMs } : {}),
+    llmLimits: { ...LLM_LIMITS, ...definedOnly(opts.llmLimits) },
+    ...(opts.tools?.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.tools.approvalTimeoutMs } : {}),
+    ...(opts.tools?.mailPollMs !== undefined ? { mailPollMs: opts.tools.mailPollMs } : {}),
+    tools: {
+      ...(opts.tools?.mail ? { mail: opts.tools.mail } : {}),
+      ...(opts.tools?.agentmail ? { agentmail: opts.tools.agentmail } : {}),
+      ...(opts.tools?.chain ? { chain: opts.tools.chain } : {}),
+      ...(sms ? { sms: { client: sms.client, ...(sms.profileId ? { profileId: sms.profileId } : {}) } } : {}),
+    },
+  };
+
+  const retirees = new Map<string, Retiree>();
+
+  function byWalletIndex(index: number): { id: string } | undefined {
+    for (const i of [...instances.values(), ...retirees.values()]) if (i.walletIndex === index) return i;
+    return undefined;
+  }
+
+  /** Watches a retired instance's invites until they expire (retiree.ts); a failed start is tried at the next. */
+  async function watchRetired(ws: Workspace, record: InstanceRecord): Promise<void> {
+    const retiree = new Retiree(deps, ws, record, () => retirees.delete(record.instanceId));
+    retirees.set(record.instanceId, retiree);
+    try {
+      await retiree.start();
+    } catch (err) {
+      retirees.delete(record.instanceId);
+      await retiree.stop();
+      log.warn("a retired instance's watch did not start", { instanceId: record.instanceId, err });
+    }
+  }
+
+  /**
+   * StopInstance with destroy, once the instance is stopped: the workspace
+   * goes, unless an invite it asked to join could still add it somewhere;
+   * then it retires, watching them.
+   */
+  async function destroyInstance(id: string): Promise<void> {
+    if (retirees.has(id)) return;
+    const ws = new Workspace(opts.dataDir, id);
+    const retired = await retireWorkspace(ws, Date.now());
+    if (!retired) {
+      log.info("instance destroyed", { instanceId: id });
+      return;
+    }
+    log.info("instance destroyed but for the watch of its invites", { instanceId: id, until: retired.retiredUntil });
+    await watchRetired(ws, retired);
+  }
+
+  /** Starts (or returns the running) instance; refuses a wallet index that another instance uses. */
+  async function startInstance(id: string, walletIndex: number): Promise<AgentInstance> {
+    if (retirees.has(id)) throw failedPrecondition(`instance ${id} was destroyed`);
+    const running = instances.get(id);
+    if (running) {
+      if (running.walletIndex !== walletIndex) {
+        throw failedPrecondition(`instance ${id} runs with wallet index ${running.walletIndex}, not ${walletIndex}`);
+      }
+      if (running.state === InstanceState.CRASHED) await running.start();
+      else await running.ready;
+      return running;
+    }
+    if (instances.size >= maxInstances) {
+      throw new ConnectError(
+        `this host runs ${instances.size} instances, its limit (maxInstances ${maxInstances}): start it on another host`,
+        Code.ResourceExhausted,
+      );
+    }
+    const other = byWalletIndex(walletIndex);
+    if (other) throw alreadyExists(`wallet index ${walletIndex} is used by instance ${other.id}`);
+    const instance = new AgentInstance(deps, id, walletIndex);
+    instances.set(id, instance);
+    try {
+      await instance.start();
+    } catch (err) {
+      // A workspace that belongs to another wallet index is not ours to keep listing.
+      if (err instanceof ConnectError) instances.delete(id);
+      throw err;
+    }
+    return instance;
+  }
+
+  // Settled once the workspaces found at start are running again (below).
+  let restoreDone!: () => void;
+  const restored = new Promise<void>((resolve) => (restoreDone = resolve));
+
+  const { server, lifetime } = await startService(
+    {
+      name: "instance-host",
+      port: opts.port,
+      host: opts.host,
+      log,
+      credentials: opts.credentials,
+      access: HOST_ACCESS,
+      // The warm pool lists every host every 5 s (each claims replica): a line each only at debug.
+      logging: { routine: [`${InstanceHostService.typeName}/${InstanceHostService.method.listInstances.name}`] },
+    },
+    ({ lifetime }) => {
+      // Closed last: every agent, then the dormancy watch, then what the agents reached out with.
+      lifetime.defer(() =>
+        Promise.all(
+          [...instances.values()].map((i) =>
+            i.stop().catch((err: unknown) => log.warn("instance stop failed", { instanceId: i.id, err })),
+          ),
+        ).then(() => instances.clear()),
+      );
+      lifetime.defer(() => Promise.all([...retirees.values()].map((r) => r.stop())).then(() => retirees.clear()));
+      lifetime.defer(() => dormancy.close());
+      if (patternPool) lifetime.defer(() => patternPool.close());
+      if (patterns) lifetime.defer(() => patterns.close());
+      if (sms) lifetime.defer(() => sms.close());
+      const host = {
+        instances,
+        start: startInstance,
+        destroy: destroyInstance,
+        restored,
+        dataDir: opts.dataDir,
+        maxInstances,
+        runtime: runtime ? AgentRuntime.OPENCLAW : AgentRuntime.POOL,
+        log,
+      };
+      const pick = pickInstance(instances);
+      return (router) =>
+        router
+          .service(InstanceHostService, createInstanceHostService(host))
+          .service(InstanceService, createInstanceService(pick))
+          .service(InstanceMemoryService, createInstanceMemoryService(pick));
+    },
+  );
+  // Its agents by state: what the claims service's pool counts, as this host sees it (docs/runbook.md).
+  server.metrics.gauge("pool_host_instances", "Agent instances on this host, by state.", ["state"], async (set) => {
+    const counts = new Map<string, number>();
+    for (const i of instances.values())
+      counts.set(InstanceState[i.state], (counts.get(InstanceState[i.state]) ?? 0) + 1);
+    for (const [state, n] of counts) set({ state: state.toLowerCase() }, n);
+    set({ state: "retired" }, retirees.size);
+  });
+
+  // Bring back every instance found in dataDir (not those StopInstance stopped).
+  try {
+    const found = await listWorkspaces(opts.dataDir);
+    const restoring: { id: string; walletIndex: number }[] = [];
+    const retired: { ws: Workspace; record: InstanceRecord }[] = [];
+    for (const id of found) {
+      const ws = new Workspace(opts.dataDir, id);
+      const record = await ws.readJson<InstanceRecord>(FILES.instance);
+      if (record?.retiredUntil) retired.push({ ws, record });
+      else if (record && !record.stopped && Number.isInteger(record.walletIndex))
+        restoring.push({ id, walletIndex: record.walletIndex });
+    }
+    await forEachLimited(retired, opts.restoreConcurrency ?? 8, (r) => watchRetired(r.ws, r.record));
+    if (restoring.length > 0) {
+      const started = performance.now();
+      let failed = 0;
+      // A failed start is counted and logged by the instance; the others go on.
+      await forEachLimited(restoring, opts.restoreConcurrency ?? 8, async (r) => {
+        await startInstance(r.id, r.walletIndex).catch(() => failed++);
+      });
+      log.info("instances restored", { count: restoring.length, failed, ms: Math.round(performance.now() - started) });
+    }
+  } finally {
+    restoreDone();
+  }
+  dormancy.start();
+  log.info("instance host running", { instances: instances.size, llm: llm.kind, runtime: runtime?.kind ?? "pool" });
+
+  return {
+    url: server.url,
+    port: server.port,
+    ...(runtime ? { runtime } : {}),
+    ...(sms ? { smsWebhookUrl: sms.url } : {}),
+    instances,
+    retirees,
+    ...(patterns ? { patterns } : {}),
+    close: () => lifetime.close(),
+  };
+}
+
+/** The OpenClaw runtime: its installation checked, and the model endpoint its gateways use. */
+async function openClawRuntime(opts: InstanceHostOptions, host: LlmProvider, log: Logger): Promise<OpenClawRuntime> {
+  if (!opts.llm)
+    throw new Error("the OpenClaw runtime needs a model endpoint (LLM_BASE_URL): its gateways think through it");
+  const install = await findOpenClaw(opts.openclawDir ?? openClawDir());
+  log.info("openclaw runtime", { dir: install.dir, version: install.version });
+  return new OpenClawRuntime({
+    install,
+    upstream: opts.llm,
+    host,
+    log,
+    ...(opts.openclawStartTimeoutMs !== undefined ? { startTimeoutMs: opts.openclawStartTimeoutMs } : {}),
+    ...(opts.openclawMaxGateways !== undefined ? { maxGateways: opts.openclawMaxGateways } : {}),
+  });
+}

@@ -1,0 +1,148 @@
+// A flood of members' messages against the model's budget (agent/budget.ts,
+// prompt-caps.ts; docs/instance.md "What a conversation may cost"): the
+// local XMTP node (real PostgreSQL), an instance host in the test process
+// with a budget of 6 calls a minute, an agent joined through a real invite
+// to its owner's conversation, two members (@xmtp/node-sdk clients). The
+// model is a local chat-completions server that counts its requests (the
+// stand-in for a paid API). What must hold: one member's flood gets that
+// member's share and then refusals, told once; another member gets what is
+// left of members' part; the owner is still answered and learned from out
+// of the reserve; a pasted message reaches the model cut, saying so.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { english, generateMnemonic } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createLogger,
+  createServiceClient,
+  generateServiceCredentials,
+  newTemplateIdentity,
+  signUpdateRelease,
+} from "@convos-pool/kit";
+import { createTestDatabase, newIdentity, sampleContent, waitFor } from "@convos-pool/testing";
+import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
+import { startCreator } from "@convos-pool/testing/convos";
+import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { BUSY_NOTICE, shares } from "../agent/budget.js";
+import { EXTRACTION_PROMPT } from "../memory/store.js";
+import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
+
+const CREDS = generateServiceCredentials();
+const CALLS_PER_MINUTE = 6;
+
+let node: RunningDevnode | undefined;
+let chat: ChatServer | undefined;
+let host: RunningInstanceHost | undefined;
+let dir: string;
+type Person = Awaited<ReturnType<typeof startCreator>>;
+const people: Person[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "instance-llm-cost-"));
+  node = await startDevnode({ port: 0, databaseUrl: await createTestDatabase("instance_llm_cost") });
+  chat = await startChatServer((req) =>
+    req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT) ? '{"entries":[]}' : "Noted.",
+  );
+  host = await startInstanceHost({
+    xmtpApiUrl: node.url,
+    masterSeed: generateMnemonic(english),
+    dataDir: join(dir, "host"),
+    credentials: CREDS["instance-host"],
+    joinTimeoutMs: 20_000,
+    dormantAfterMs: 0,
+    llm: { baseUrl: chat.baseUrl, apiKey: "test", model: "m" },
+    llmLimits: { callsPerMinute: CALLS_PER_MINUTE },
+    log: createLogger("instance-host", { level: "silent" }),
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await host?.close();
+  for (const p of people) await p.close();
+  await chat?.close();
+  await node?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function person(name: string): Promise<Person> {
+  await mkdir(join(dir, name));
+  const p = await startCreator(node!.url, join(dir, name));
+  people.push(p);
+  return p;
+}
+
+describe("a flood of members' messages", () => {
+  it("ends in refusals past the members' shares, told once, while the owner is answered from the reserve", {
+    timeout: 120_000,
+  }, async () => {
+    const s = shares(CALLS_PER_MINUTE);
+    expect(s).toEqual({ total: 6, ownerReserve: 2, members: 4, perMember: 2 });
+    const [owner, flooder, other] = [await person("owner"), await person("flooder"), await person("other")];
+    const hostRpc = createServiceClient(InstanceHostService, host!.url, CREDS.claims);
+    const rpc = createServiceClient(InstanceService, host!.url, CREDS.claims);
+    try {
+      const creator = newIdentity();
+      const template = await signUpdateRelease(creator.account, {
+        ...newTemplateIdentity(creator.inboxId),
+        version: 2n,
+        content: sampleContent({ agent_name: "Concierge", instructions: "You help the group.", tools: [] }),
+      });
+      const { inboxId } = await hostRpc.client.startInstance({ instanceId: "agent", walletIndex: 0 });
+      await rpc.client.configure({ template, ownerId: owner.inboxId }, instanceCall("agent"));
+      const conv = await owner.conversation("Busy");
+      await rpc.client.joinConversation(
+        { conversationInvite: conv.invite },
+        { ...instanceCall("agent"), timeoutMs: 30_000 },
+      );
+      await owner.group(conv.groupId)!.addMembers([flooder.inboxId, other.inboxId]);
+
+      // One member: a pasted page, then nine more; the other member: two.
+      const paste = `Concierge, read this: ${"The whole itinerary again, day by day. ".repeat(600)}`;
+      await flooder.send(conv.groupId, paste);
+      for (let i = 1; i < 10; i++) await flooder.send(conv.groupId, `Concierge, question ${i}?`);
+      await other.send(conv.groupId, "Concierge, and what about me?");
+      await other.send(conv.groupId, "Concierge, still there?");
+      const last = "Concierge, the owner asks: anything left?";
+      await owner.send(conv.groupId, last);
+      // Its turns run in order: once the owner's message is learned from, every earlier one was handled.
+      await waitFor(
+        "the owner's message learned from",
+        () =>
+          chat!.requests.some(
+            (r) =>
+              r.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT) &&
+              r.body.messages.at(-1)?.content === "the owner asks: anything left?",
+          ),
+        60_000,
+        100,
+      );
+      const lastOf = (r: ChatServer["requests"][number]) => r.body.messages.at(-1)?.content ?? "";
+      const turns = chat!.requests.filter((r) => !r.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT));
+      // The flooder's share (an answer and its learning), the other member's, the owner's: 6 calls, no more.
+      expect(chat!.requests).toHaveLength(6);
+      expect(turns.map(lastOf)).toEqual([
+        expect.stringContaining("Concierge, read this:"),
+        expect.stringContaining("Concierge, and what about me?"),
+        expect.stringContaining("Concierge, the owner asks"),
+      ]);
+      // The paste reached the model cut at 1,000 tokens, saying so.
+      expect(lastOf(turns[0]!).length).toBeLessThan(4_200);
+      expect(lastOf(turns[0]!)).toMatch(/\[cut here: the other \d+ of its \d+ characters are not shown\]$/);
+      // What the conversation saw: three answers and one notice, for twelve messages.
+      await waitFor(
+        "the owner's answer",
+        async () => (await owner.transcript(conv.groupId)).filter((m) => m.from === inboxId).length >= 4,
+        20_000,
+        200,
+      );
+      const said = (await owner.transcript(conv.groupId)).filter((m) => m.from === inboxId).map((m) => m.text);
+      expect(said).toEqual(["Noted.", BUSY_NOTICE, "Noted.", "Noted."]);
+    } finally {
+      hostRpc.close();
+      rpc.close();
+    }
+  });
+});

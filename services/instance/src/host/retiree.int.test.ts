@@ -1,0 +1,198 @@
+// A destroyed instance that may still be added somewhere (retiree.ts): an
+// instance host on the local XMTP node, a creator (@xmtp/node-sdk) whose
+// client answers join requests late, as a Convos client that was offline
+// does. The claim gave up and the pool destroyed the instance; when the
+// creator's client adds it afterwards, it leaves, also after a host restart,
+// and its workspace goes once the invite has expired.
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { english, generateMnemonic } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createLogger,
+  createServiceClient,
+  generateServiceCredentials,
+  newTemplateIdentity,
+  signUpdateRelease,
+  type ServiceClient,
+} from "@convos-pool/kit";
+import { codeOf, createTestDatabase, newIdentity, sampleContent, waitFor } from "@convos-pool/testing";
+import { startCreator } from "@convos-pool/testing/convos";
+import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
+import type { InstanceRecord } from "../platform/workspace.js";
+
+const CREDS = generateServiceCredentials();
+const MNEMONIC = generateMnemonic(english);
+const TEMPLATE_CREATOR = newIdentity();
+const MADE = newTemplateIdentity(TEMPLATE_CREATOR.inboxId);
+/** How long the late invite is open: long enough for a restart and a join, short enough to see it expire. */
+const INVITE_OPEN_MS = 30_000;
+
+let node: RunningDevnode | undefined;
+let dir: string;
+let host: RunningInstanceHost | undefined;
+let creator: Awaited<ReturnType<typeof startCreator>> | undefined;
+let hostRpc: ServiceClient<typeof InstanceHostService>;
+let rpc: ServiceClient<typeof InstanceService>;
+const logs: string[] = [];
+
+async function startHost(): Promise<void> {
+  host = await startInstanceHost({
+    xmtpApiUrl: node!.url,
+    masterSeed: MNEMONIC,
+    dataDir: join(dir, "host"),
+    credentials: CREDS["instance-host"],
+    joinTimeoutMs: 3_000,
+    log: createLogger("instance-host", { level: "info", sink: (line) => logs.push(line) }),
+  });
+  hostRpc?.close();
+  rpc?.close();
+  hostRpc = createServiceClient(InstanceHostService, host.url, CREDS.claims);
+  rpc = createServiceClient(InstanceService, host.url, CREDS.claims);
+}
+
+const workspace = (id: string) => join(dir, "host", "instances", id);
+const listed = async () => (await hostRpc.client.listInstances({})).instances.map((i) => i.instanceId);
+const membersOf = async (groupId: string) => (await creator!.members()).get(groupId) ?? [];
+
+/** Started and configured (a claim's first two steps); its inbox id. */
+async function configured(id: string, walletIndex: number): Promise<string> {
+  const { inboxId } = await hostRpc.client.startInstance({ instanceId: id, walletIndex });
+  const template = await signUpdateRelease(TEMPLATE_CREATOR.account, {
+    ...MADE,
+    creatorId: TEMPLATE_CREATOR.inboxId,
+    version: 2n,
+    content: sampleContent({ agent_name: "Concierge", tools: [] }),
+  });
+  await rpc.client.configure({ template, ownerId: creator!.inboxId }, instanceCall(id));
+  return inboxId;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "instance-retiree-"));
+  node = await startDevnode({ port: 0, databaseUrl: await createTestDatabase("instance_retiree") });
+  await mkdir(join(dir, "creator"));
+  creator = await startCreator(node.url, join(dir, "creator"));
+  await startHost();
+}, 90_000);
+
+afterAll(async () => {
+  hostRpc?.close();
+  rpc?.close();
+  await host?.close();
+  await creator?.close();
+  await node?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 30_000);
+
+describe("a destroyed instance that may still be added somewhere", () => {
+  it("with nothing to watch (it never asked to join), a destroy deletes its workspace at once", async () => {
+    await hostRpc.client.startInstance({ instanceId: "inst-idle", walletIndex: 9 });
+    await hostRpc.client.stopInstance({ instanceId: "inst-idle", destroy: true });
+    await expect(readdir(workspace("inst-idle"))).rejects.toThrow();
+    expect(host!.retirees.size).toBe(0);
+  });
+
+  it("its claim died mid-join and the pool destroyed it: it keeps only its watch, listed nowhere, and cannot be started again", {
+    timeout: 60_000,
+  }, async () => {
+    const inboxId = await configured("inst-late", 0);
+    creator!.holdJoins();
+    const late = await creator!.conversation("Late", { expiresAt: new Date(Date.now() + INVITE_OPEN_MS) });
+    // The creator does not answer in time: the join gives up, and nobody releases the claim (its process died).
+    expect(
+      await codeOf(rpc.client.joinConversation({ conversationInvite: late.invite }, instanceCall("inst-late"))),
+    ).toBe("DeadlineExceeded");
+    expect(creator!.joinRequests).toBe(1);
+
+    await hostRpc.client.stopInstance({ instanceId: "inst-late", destroy: true });
+    expect(await listed()).not.toContain("inst-late");
+    expect(host!.retirees.has("inst-late")).toBe(true);
+    // Its claim is gone with it: no config, credentials or memory wait out the invite on disk.
+    expect((await readdir(workspace("inst-late"))).sort()).toEqual(["instance.json", "invites.json", "xmtp"]);
+    const record = JSON.parse(await readFile(join(workspace("inst-late"), "instance.json"), "utf8")) as InstanceRecord;
+    expect(Date.parse(record.retiredUntil!)).toBeGreaterThan(Date.now());
+    expect(Date.parse(record.retiredUntil!)).toBeLessThanOrEqual(Date.now() + INVITE_OPEN_MS);
+    expect(record.inboxId).toBe(inboxId);
+
+    // The pool never starts it again, nor another instance on its wallet.
+    expect(await codeOf(hostRpc.client.startInstance({ instanceId: "inst-late", walletIndex: 0 }))).toBe(
+      "FailedPrecondition",
+    );
+    expect(await codeOf(hostRpc.client.startInstance({ instanceId: "inst-other", walletIndex: 0 }))).toBe(
+      "AlreadyExists",
+    );
+    // A second destroy (a pool pass that did not hear the first answer) changes nothing.
+    await hostRpc.client.stopInstance({ instanceId: "inst-late", destroy: true });
+    expect(host!.retirees.has("inst-late")).toBe(true);
+  });
+
+  it("after a host restart it watches again; when the creator's client adds it late, it leaves at once", {
+    timeout: 90_000,
+  }, async () => {
+    await host!.close();
+    await startHost();
+    expect(host!.retirees.has("inst-late")).toBe(true);
+    expect(await listed()).not.toContain("inst-late");
+    const record = JSON.parse(await readFile(join(workspace("inst-late"), "instance.json"), "utf8")) as InstanceRecord;
+
+    const from = logs.length;
+    const [groupId] = [...(await creator!.members()).keys()];
+    creator!.answerJoins();
+    // Added and gone again within a poll or two: the watch's log says it left, and the creator removed it.
+    await waitFor(
+      "the retired agent left the conversation it was added to",
+      () =>
+        logs.slice(from).some((l) => l.includes("left a conversation of an abandoned invite") && l.includes(groupId!)),
+      45_000,
+      250,
+    );
+    await waitFor(
+      "the creator removed it",
+      async () => !(await membersOf(groupId!)).includes(record.inboxId),
+      30_000,
+      500,
+    );
+    expect(creator!.errors).toEqual([]);
+  });
+
+  it("once its last invite has expired, the workspace goes", { timeout: 90_000 }, async () => {
+    const record = JSON.parse(await readFile(join(workspace("inst-late"), "instance.json"), "utf8")) as InstanceRecord;
+    await waitFor(
+      "the retired workspace is gone",
+      async () => !host!.retirees.has("inst-late"),
+      Date.parse(record.retiredUntil!) - Date.now() + 20_000,
+      500,
+    );
+    await expect(readdir(workspace("inst-late"))).rejects.toThrow();
+    expect(logs.some((l) => l.includes("instance destroyed: its invites expired") && l.includes("inst-late"))).toBe(
+      true,
+    );
+  });
+
+  it("destroyed while in its conversation (its Release never came): it leaves it, and watches the invite's 7 days", {
+    timeout: 60_000,
+  }, async () => {
+    const inboxId = await configured("inst-in", 1);
+    const convo = await creator!.conversation("In");
+    await rpc.client.joinConversation(
+      { conversationInvite: convo.invite },
+      { ...instanceCall("inst-in"), timeoutMs: 30_000 },
+    );
+    expect(await membersOf(convo.groupId)).toContain(inboxId);
+
+    await hostRpc.client.stopInstance({ instanceId: "inst-in", destroy: true });
+    await waitFor(
+      "the destroyed agent left",
+      async () => !(await membersOf(convo.groupId)).includes(inboxId),
+      45_000,
+      500,
+    );
+    const record = JSON.parse(await readFile(join(workspace("inst-in"), "instance.json"), "utf8")) as InstanceRecord;
+    expect(Date.parse(record.retiredUntil!) - Date.now()).toBeGreaterThan(6 * 24 * 60 * 60 * 1000);
+  });
+});

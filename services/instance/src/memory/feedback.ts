@@ -1,0 +1,406 @@
+// Learning from feedback on the agent's own messages (docs/instance.md,
+// "Learning from feedback"). A 👍 or 👎 reaction, or a correction (a reply to
+// one of its messages, or a "no, …" just after one), becomes a training entry
+// tied to that message (`feedback: {messageId, signal, about}`); a correction
+// also teaches the corrected fact and takes out the fact the wrong answer came
+// from when its teller may (provenance.ts: a member only what they taught;
+// beside anyone else's fact the member's version stays, disputed). The rules here are fixed and deterministic: the offline provider's
+// answers change visibly, and tests can see them change.
+
+import type { Logger } from "@convos-pool/kit";
+import { memberRole, type Role } from "../platform/roles.js";
+import { confirmRestated, isConfirmation, markDisputes, planCorrection } from "./provenance.js";
+import {
+  extractByRule,
+  normalize,
+  toSecondPerson,
+  type Memory,
+  type MemoryEntry,
+  type MemoryFeedback,
+  type NewEntry,
+} from "./store.js";
+import {
+  REACTION_ADDED,
+  REACTION_REMOVED,
+  isReaction,
+  readableText,
+  SAID_TYPES,
+  type AgentGroup,
+  type AgentMessage,
+  type TextMessage,
+} from "../platform/xmtp.js";
+
+export type FeedbackSignal = MemoryFeedback["signal"];
+
+/** One of the agent's own messages that feedback is about. */
+export interface AnswerRef {
+  messageId: string;
+  text: string;
+}
+
+/** How much of the agent's message an entry quotes (`feedback.about`). */
+export const ABOUT_CHARS = 200;
+/** How much of a correction an entry quotes. */
+const CORRECTION_CHARS = 250;
+/** A text correction without a reply refers to the agent's message only if it is among this many text messages before it. */
+export const CORRECTION_WINDOW = 3;
+const DESCENDING = 1; // SortDirection.Descending (a const enum of the bindings)
+
+// Skin tones and the emoji variation selector: 👍🏽 is 👍, ❤️ is ❤.
+const EMOJI_VARIANTS = /[\u{1F3FB}-\u{1F3FF}\uFE0F]/gu;
+const UP = new Set(["👍", "❤", "♥", "💯", "+1", ":+1:", ":thumbsup:", ":heart:"]);
+const DOWN = new Set(["👎", "-1", ":-1:", ":thumbsdown:"]);
+
+/** 👍, ❤️, 💯 or "+1" say an answer was good; 👎 or "-1" that it was wrong; any other reaction teaches nothing. */
+export function reactionSignal(emoji: string): "up" | "down" | undefined {
+  const bare = emoji.trim().replace(EMOJI_VARIANTS, "").toLowerCase();
+  return UP.has(bare) ? "up" : DOWN.has(bare) ? "down" : undefined;
+}
+
+// What a correction starts with. "No" alone, and "no thanks", "no problem" … are not corrections.
+const NO = /^(?:no|nope|nah)\b(?![\s,.!]*(?:thanks|thank you|problem|worries|need|rush|idea|way)\b)[\s,.:;!-]*/i;
+const EXPLICIT =
+  /^(?:wrong|incorrect|correction|actually|not quite|(?:that'?s|that is|thats|this is|it'?s|it is) (?:wrong|incorrect|not (?:right|correct|true|it|what i (?:said|meant)))|i (?:said|meant|told you|wrote))\b/i;
+/** "not vegan, vegetarian" / "not vegan but vegetarian". */
+const NOT_X_Y = /^not\s+([^,;.]+?)\s*(?:[,;]\s*(?:but\s+)?|\s+but\s+)(.+)$/i;
+
+/**
+ * Whether a text message starts like a correction: "no, …", "nope, …",
+ * "actually …", "that's wrong …", "I said …", "not X, Y". After a question
+ * of the agent's, "no, …" is an answer, so only the explicit forms count
+ * ("no, I said …", "that's wrong …").
+ */
+export function looksLikeCorrection(text: string, afterQuestion = false): boolean {
+  const t = text.trim();
+  if (EXPLICIT.test(t) || NOT_X_Y.test(t)) return true;
+  const no = NO.exec(t);
+  if (!no) return false;
+  const rest = t.slice(no[0].length).trim();
+  if (!rest) return false;
+  return !afterQuestion || EXPLICIT.test(rest) || NOT_X_Y.test(rest);
+}
+
+const ACKNOWLEDGEMENT =
+  /^(?:thanks?|thank you|thx|ok|okay|great|yes|yep|yeah|yup|cool|perfect|nice|good|sure|sounds good|awesome|exactly|right|correct|lol|haha|love it)\b/i;
+/** Longer replies that do not start like a correction are new requests, not corrections. */
+const SHORT_REPLY_WORDS = 6;
+
+/**
+ * Whether a reply to one of the agent's messages corrects it: it starts like
+ * a correction, or it is a short statement ("vegetarian!", "Shibuya") that is
+ * neither a question nor an acknowledgement ("thanks", "great").
+ */
+export function replyCorrects(text: string): boolean {
+  const t = text.trim();
+  if (looksLikeCorrection(t)) return true;
+  if (!t || t.endsWith("?") || ACKNOWLEDGEMENT.test(t)) return false;
+  return t.split(/\s+/).length <= SHORT_REPLY_WORDS;
+}
+
+/** The start of the agent's message, as entries quote it. */
+export function aboutOf(answer: string): string {
+  const t = answer.trim().replace(/\s+/g, " ");
+  return t.length > ABOUT_CHARS ? t.slice(0, ABOUT_CHARS) : t;
+}
+
+/** The training entry a 👍, 👎 or correction leaves, tied to the agent's message. */
+export function feedbackEntry(signal: FeedbackSignal, answer: AnswerRef, from: string, correction?: string): NewEntry {
+  const about = aboutOf(answer.text);
+  const text =
+    signal === "down"
+      ? `Your answer "${about}" was marked wrong.`
+      : signal === "up"
+        ? `Your answer "${about}" was marked good.`
+        : `Your answer "${about}" was corrected: "${(correction ?? "").trim().slice(0, CORRECTION_CHARS)}".`;
+  return { kind: "training", text, via: "rule", from, feedback: { messageId: answer.messageId, signal, about } };
+}
+
+// ---- which facts an answer came from ----
+
+/** The facts an answer says back (the offline provider's "your diet is vegan" from "my diet is vegan"). */
+export function answerSources(answer: string, memory: Memory): MemoryEntry[] {
+  const said = ` ${normalize(answer)} `;
+  return memory.entries.filter((e) => {
+    if (e.feedback) return false;
+    const own = normalize(e.text);
+    const back = normalize(toSecondPerson(e.text));
+    return (own && said.includes(` ${own} `)) || (back && said.includes(` ${back} `));
+  });
+}
+
+/** Facts that answers marked 👎 were drawn from: the offline provider does not say them again. */
+export function disownedFacts(memory: Memory): Set<string> {
+  const wrong = memory.entries.filter((e) => e.feedback?.signal === "down");
+  const out = new Set<string>();
+  for (const w of wrong) for (const e of answerSources(w.feedback!.about, memory)) out.add(e.id);
+  return out;
+}
+
+/** The offline recall, less the facts of answers marked wrong; `withheld` says whether any were left out. */
+export function recallHeedingFeedback(
+  memory: Memory,
+  question: string,
+  limit = 3,
+): { found: MemoryEntry[]; withheld: boolean } {
+  const disowned = disownedFacts(memory);
+  const all = memory.recall(question, limit + disowned.size);
+  const found = all.filter((e) => !disowned.has(e.id)).slice(0, limit);
+  return { found, withheld: all.some((e) => disowned.has(e.id)) };
+}
+
+// ---- the corrected fact ----
+
+const VERB =
+  /\b(is|are|am|m|re|s|was|were|have|has|like|likes|love|loves|prefer|prefers|hate|hates|live|lives|work|works|eat|eats|need|needs|want|wants)\b/;
+const CONTRACTED: Record<string, string> = { m: "am", re: "are", s: "is" };
+const PREPOSITION = /^(in|at|on|from|to|with|near|by)\b/i;
+
+/** "my diet is vegan" → "my diet is": what a fact is about, compared between an old fact and its correction. */
+export function subjectOf(text: string): string | undefined {
+  const n = normalize(text);
+  const verb = VERB.exec(n);
+  if (!verb) return undefined;
+  return `${n.slice(0, verb.index).trim()} ${CONTRACTED[verb[1]!] ?? verb[1]}`.trim();
+}
+
+/** The correction less its lead: "no, I said vegetarian" → "vegetarian". */
+export function correctedPart(text: string): string {
+  let t = text.trim();
+  for (let changed = true; changed; ) {
+    const before = t;
+    t = t
+      .replace(NO, "")
+      .replace(/^(?:wrong|incorrect|correction|actually|not quite)\b[\s,.:;!-]*/i, "")
+      .replace(
+        /^(?:that'?s|that is|thats|this is|it'?s|it is) (?:wrong|incorrect|not (?:right|correct|true|it|what i (?:said|meant)))\b[\s,.:;!-]*/i,
+        "",
+      )
+      .replace(/^i (?:said|meant|told you|wrote)\b[\s,:]*(?:that\s+)?/i, "")
+      .trim();
+    changed = t !== before;
+  }
+  return t.replace(/[.!]+$/, "").trim();
+}
+
+/**
+ * The corrected fact, by rule (the offline provider's learning from a
+ * correction): a whole fact in the correction ("no, I am vegetarian") as the
+ * offline rule reads it; else its bare value put in place of the wrong fact's
+ * ("no, I said vegetarian" after "your diet is vegan" → "my diet is
+ * vegetarian"). Which fact was wrong: the one naming X in "not X, Y", else
+ * the only fact the answer came from; none when that is ambiguous.
+ */
+export function correctionByRule(text: string, answer: string, memory: Memory, from?: string): NewEntry[] {
+  const rest = correctedPart(text);
+  if (!rest) return [];
+  const whole = extractByRule(rest, from);
+  if (whole.length > 0) return whole;
+  const notXY = NOT_X_Y.exec(rest);
+  const yNotX = /^(.+?),?\s+not\s+([^,;.]+)$/i.exec(rest);
+  const wrongWord = notXY?.[1] ?? yNotX?.[2];
+  const value = (notXY?.[2] ?? yNotX?.[1] ?? rest).replace(/^(?:it'?s|it is|rather|but|just)\s+/i, "").trim();
+  if (!value || value.endsWith("?")) return [];
+  const sources = answerSources(answer, memory);
+  const target = wrongWord
+    ? sources.find((s) => ` ${normalize(s.text)} `.includes(` ${normalize(wrongWord)} `))
+    : sources.length === 1
+      ? sources[0]
+      : undefined;
+  if (!target) return [];
+  const verb =
+    /^(.*?\b(?:is|are|am|'m|'re|was|were|have|has|like|likes|love|loves|prefer|prefers|hate|hates|live|lives|work|works|eat|eats|need|needs|want|wants))\b\s*(.*)$/i.exec(
+      target.text,
+    );
+  if (!verb) return [];
+  const keptPreposition = PREPOSITION.exec(verb[2] ?? "")?.[1];
+  const fact = `${verb[1]} ${keptPreposition && !PREPOSITION.test(value) ? `${keptPreposition} ` : ""}${value}`;
+  return [{ kind: target.kind, text: fact, via: "rule", ...(from ? { from } : {}) }];
+}
+
+/**
+ * The facts a correction takes out: of those the wrong answer came from, the
+ * ones about the same thing as a corrected fact ("my diet is …"), else the
+ * only one, when the correction brought a fact of its kind.
+ */
+export function supersededBy(answer: string, memory: Memory, facts: readonly NewEntry[]): MemoryEntry[] {
+  if (facts.length === 0) return [];
+  const kept = new Set(facts.map((f) => normalize(f.text)));
+  const sources = answerSources(answer, memory).filter((s) => !kept.has(normalize(s.text)));
+  const subjects = new Set(facts.map((f) => subjectOf(f.text)));
+  subjects.delete(undefined);
+  const same = sources.filter((s) => subjects.has(subjectOf(s.text)));
+  if (same.length > 0) return same;
+  return sources.length === 1 && facts.some((f) => f.kind === sources[0]!.kind) ? sources : [];
+}
+
+// ---- in the conversation ----
+
+/**
+ * What a catch-up reads, oldest first: the messages sent since, and the
+ * reactions sent since on any of the `recent` messages. The SDK's listing
+ * folds a reaction (added or taken back) into the message it is on, which
+ * may be older than `sinceNs`: only the stream delivers reactions by
+ * themselves.
+ */
+export function withReactionsSince(
+  missed: readonly AgentMessage[],
+  recent: readonly AgentMessage[],
+  sinceNs: bigint,
+): AgentMessage[] {
+  const reactions: AgentMessage[] = recent.flatMap((m) => m.reactions ?? []).filter((r) => r.sentAtNs > sinceNs);
+  return [...missed, ...reactions].sort((a, b) => (a.sentAtNs < b.sentAtNs ? -1 : a.sentAtNs > b.sentAtNs ? 1 : 0));
+}
+
+export interface FeedbackDeps {
+  /** The instance's own inbox: feedback counts only on its messages. */
+  inboxId: () => string;
+  /** Its owner's inbox: whose feedback is the owner's. */
+  ownerId: () => string | undefined;
+  /** A message by id from the instance's XMTP database. */
+  lookup: (messageId: string) => AgentMessage | undefined;
+  log: Logger;
+}
+
+/**
+ * Reads feedback in the instance's conversation; the instance decides who it
+ * learns from (people and principals) and saves the memory.
+ */
+export class FeedbackReader {
+  constructor(private readonly deps: FeedbackDeps) {}
+
+  /** One of its own text messages in `group`, by id. */
+  private ownAnswer(group: AgentGroup, messageId: string): AnswerRef | undefined {
+    const m = this.deps.lookup(messageId);
+    if (!m || m.conversationId !== group.id || m.senderInboxId !== this.deps.inboxId()) return undefined;
+    const text = readableText(m);
+    return text === undefined ? undefined : { messageId: m.id, text };
+  }
+
+  /**
+   * A 👍 or 👎 on one of its own messages adds a training entry tied to it;
+   * taking the reaction back removes that entry. Other reactions, and
+   * reactions to others' messages, change nothing. True when memory changed.
+   */
+  onReaction(group: AgentGroup, memory: Memory, m: AgentMessage): boolean {
+    if (!isReaction(m)) return false;
+    const reaction = m.content;
+    const signal = reactionSignal(reaction.content);
+    const answer = signal ? this.ownAnswer(group, reaction.reference) : undefined;
+    if (!signal || !answer) return false;
+    if (reaction.action === REACTION_REMOVED) {
+      const undone = memory.entries.filter(
+        (e) => e.feedback?.messageId === answer.messageId && e.feedback.signal === signal && e.from === m.senderInboxId,
+      );
+      memory.remove(undone.map((e) => e.id));
+      this.deps.log.info("reaction taken back", { messageId: answer.messageId, signal, removed: undone.length });
+      return undone.length > 0;
+    }
+    if (reaction.action !== REACTION_ADDED) return false;
+    const added = memory.add([
+      {
+        ...feedbackEntry(signal, answer, m.senderInboxId),
+        role: memberRole(this.deps.ownerId(), m.senderInboxId),
+        conversationId: group.id,
+        messageId: m.id,
+      },
+    ]);
+    this.deps.log.info("reaction learned", { messageId: answer.messageId, signal, added: added.length });
+    return added.length > 0;
+  }
+
+  /**
+   * The agent's message a text corrects, if it does: the message it replies
+   * to (when that is the agent's and the reply reads as a correction), or,
+   * for a text that starts like a correction, the agent's latest message
+   * among the CORRECTION_WINDOW text messages before it.
+   */
+  async correctionTarget(group: AgentGroup, m: TextMessage): Promise<AnswerRef | undefined> {
+    if (m.replyTo) {
+      const answer = this.ownAnswer(group, m.replyTo);
+      return answer && replyCorrects(m.content) ? answer : undefined;
+    }
+    if (!looksLikeCorrection(m.content)) return undefined;
+    let before: AgentMessage[];
+    try {
+      before = await group.messages({
+        sentBeforeNs: m.sentAtNs,
+        limit: 20,
+        direction: DESCENDING as never,
+        contentTypes: SAID_TYPES,
+      });
+    } catch (err) {
+      this.deps.log.warn("could not read what a correction refers to", { messageId: m.id, err });
+      return undefined;
+    }
+    const texts = before.filter((b) => b.id !== m.id && readableText(b) !== undefined).slice(0, CORRECTION_WINDOW);
+    const latest = texts.find((b) => b.senderInboxId === this.deps.inboxId());
+    if (!latest) return undefined;
+    const answer: AnswerRef = { messageId: latest.id, text: readableText(latest)! };
+    return looksLikeCorrection(m.content, answer.text.trim().endsWith("?")) ? answer : undefined;
+  }
+
+  /**
+   * The members' versions an owner's "that's right" confirms (provenance.ts):
+   * disputing entries learned from the message it replies to, or from one of
+   * the CORRECTION_WINDOW + 2 text messages before it (the member's
+   * correction and the agent's answer to it), or said back by the agent's
+   * message it replies to. None for anything but a confirmation.
+   */
+  async confirmationTargets(group: AgentGroup, memory: Memory, m: TextMessage): Promise<string[]> {
+    const pending = memory.entries.filter((e) => e.disputes?.length);
+    if (pending.length === 0 || !isConfirmation(m.content)) return [];
+    const ids = new Set<string>();
+    if (m.replyTo) {
+      ids.add(m.replyTo);
+      const answer = this.ownAnswer(group, m.replyTo);
+      const said = answer ? answerSources(answer.text, memory).filter((e) => e.disputes?.length) : [];
+      if (said.length > 0) return said.map((e) => e.id);
+    } else {
+      let before: AgentMessage[];
+      try {
+        before = await group.messages({
+          sentBeforeNs: m.sentAtNs,
+          limit: 20,
+          direction: DESCENDING as never,
+          contentTypes: SAID_TYPES,
+        });
+      } catch (err) {
+        this.deps.log.warn("could not read what a confirmation refers to", { messageId: m.id, err });
+        return [];
+      }
+      const texts = before.filter((b) => b.id !== m.id && readableText(b) !== undefined);
+      for (const b of texts.slice(0, CORRECTION_WINDOW + 2)) ids.add(b.id);
+    }
+    return pending.filter((e) => e.messageId !== undefined && ids.has(e.messageId)).map((e) => e.id);
+  }
+}
+
+/**
+ * After a correction was learned: its training entry, tied to the corrected
+ * message, and the facts it supersedes taken out, those its teller may take
+ * out (provenance.ts); the others stay, and the teller's version of them is
+ * marked as disputing them. The owner's correction to a fact a member said
+ * makes it the owner's. `facts` is what learning found in it (added or
+ * already known); `role` is the teller's.
+ */
+export function recordCorrection(
+  memory: Memory,
+  answer: AnswerRef,
+  correction: string,
+  from: string,
+  facts: readonly NewEntry[],
+  role: Role = "member",
+  where: { conversationId?: string; messageId?: string } = {},
+): { added: number; superseded: number; disputed?: number; confirmed?: number } {
+  const confirmed = role === "owner" ? confirmRestated(memory, facts, from).length : 0;
+  const plan = planCorrection(supersededBy(answer.text, memory, facts), from, role);
+  const superseded = memory.remove(plan.remove.map((e) => e.id));
+  const disputed = markDisputes(memory, facts, from, plan.dispute);
+  const added = memory.add([{ ...feedbackEntry("correction", answer, from, correction), role, ...where }]);
+  return {
+    added: added.length,
+    superseded: superseded.length,
+    ...(disputed ? { disputed } : {}),
+    ...(confirmed ? { confirmed } : {}),
+  };
+}

@@ -1,0 +1,307 @@
+// Whose word an entry is (provenance.ts), in memory: who may take a fact
+// out by correcting it, the member's version kept beside the owner's, the
+// owner's confirmation, "forget what you learned from me", and who taught a
+// clone summary's entries. Nothing is a stand-in: these are pure rules.
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import { recordCorrection } from "./feedback.js";
+import { OFFLINE_LABEL, OfflineProvider, systemPrompt } from "../model/llm.js";
+import { Memory, type MemoryEntry } from "./store.js";
+import {
+  confirm,
+  confirmRestated,
+  correctableBy,
+  isConfirmation,
+  isForgetMe,
+  learnedFromOrAbout,
+  planCorrection,
+  teacherOf,
+  withProvenance,
+} from "./provenance.js";
+
+const OWNER = "0".repeat(64);
+const SAUL = "a".repeat(64);
+const ANA = "b".repeat(64);
+const answer = (text: string, messageId = "msg-1") => ({ messageId, text });
+
+function ownersDiet(): { m: Memory; diet: MemoryEntry } {
+  const m = new Memory();
+  const [diet] = m.add([
+    { kind: "personalization", text: "my diet is vegan", from: OWNER, role: "owner", conversationId: "c1" },
+  ]);
+  return { m, diet: diet! };
+}
+
+describe("who taught an entry", () => {
+  it("is its role, else inherited, adopted, a member (a sender without a role) or unknown", () => {
+    const e = (over: Partial<MemoryEntry>): MemoryEntry => ({
+      id: "mem_000000000000",
+      kind: "training",
+      text: "x",
+      via: "rule",
+      createdAt: "",
+      ...over,
+    });
+    expect(teacherOf(e({ role: "owner", from: OWNER }))).toBe("owner");
+    expect(teacherOf(e({ role: "outsider" }))).toBe("outsider");
+    expect(teacherOf(e({ inheritedFrom: "inst_p", role: "owner" }))).toBe("inherited");
+    expect(teacherOf(e({ adoptedFrom: "pat_1" }))).toBe("adopted");
+    expect(teacherOf(e({ from: SAUL }))).toBe("member");
+    expect(teacherOf(e({}))).toBe("unknown");
+  });
+
+  it("memory.json written before roles: the owner's entries are the owner's, others' a member's, once the owner is known", () => {
+    const file = {
+      version: 1 as const,
+      entries: [
+        {
+          id: "mem_1",
+          kind: "training" as const,
+          text: "Book early",
+          via: "rule" as const,
+          from: OWNER,
+          createdAt: "1",
+        },
+        { id: "mem_2", kind: "training" as const, text: "Book late", via: "rule" as const, from: SAUL, createdAt: "2" },
+        {
+          id: "mem_3",
+          kind: "training" as const,
+          text: "Book",
+          via: "rule" as const,
+          inheritedFrom: "p",
+          createdAt: "3",
+        },
+      ],
+    };
+    expect(Memory.from(file, OWNER).entries.map((e) => e.role)).toEqual(["owner", "member", undefined]);
+    expect(Memory.from(file).entries.map((e) => e.role)).toEqual([undefined, undefined, undefined]);
+  });
+});
+
+describe("a member's correction never overrides the owner", () => {
+  it("a member may take out only a fact they taught; the owner any fact", () => {
+    const { diet } = ownersDiet();
+    expect(correctableBy(diet, SAUL, "member")).toBe(false);
+    expect(correctableBy(diet, OWNER, "owner")).toBe(true);
+    const saulSaid: MemoryEntry = { ...diet, from: SAUL, role: "member" };
+    expect(correctableBy(saulSaid, SAUL, "member")).toBe(true);
+    expect(correctableBy(saulSaid, ANA, "member")).toBe(false);
+    expect(correctableBy({ ...saulSaid, inheritedFrom: "inst_p" }, SAUL, "member")).toBe(false);
+    const { role: _role, from: _from, ...unknown } = diet;
+    expect(correctableBy(unknown, SAUL, "member")).toBe(false);
+    expect(planCorrection([diet, saulSaid], SAUL, "member")).toEqual({ remove: [saulSaid], dispute: [diet] });
+  });
+
+  it("a member correcting the owner's fact leaves it, and keeps the member's version as what that member says", async () => {
+    const { m, diet } = ownersDiet();
+    const offline = new OfflineProvider();
+    const wrong = `${OFFLINE_LABEL} From what I remember: your diet is vegan.`;
+    const facts = await offline.learn({
+      model: "",
+      memory: m,
+      message: "no, I said vegetarian",
+      from: SAUL,
+      correcting: wrong,
+    });
+    const found = facts.map((f) => ({ ...f, role: "member" as const, messageId: "saul-1" }));
+    m.add(found);
+    expect(recordCorrection(m, answer(wrong), "no, I said vegetarian", SAUL, found, "member")).toEqual({
+      added: 1,
+      superseded: 0,
+      disputed: 1,
+    });
+    const saulSays = m.entries.find((e) => e.text === "my diet is vegetarian")!;
+    expect(m.entries).toContainEqual(diet);
+    expect(saulSays).toMatchObject({ from: SAUL, role: "member", disputes: [diet.id] });
+    const prompt = systemPrompt({ identity: "# Dinner", context: "", memory: m, role: "member" });
+    expect(prompt).toContain("- my diet is vegan (taught by your owner)");
+    expect(prompt).toContain(`- member ${SAUL.slice(0, 8)} says: my diet is vegetarian (their version`);
+    expect(prompt).toContain("never overrides what your owner taught you");
+    expect(prompt).not.toMatch(/wins/);
+    // The offline model says the owner's fact first, the member's as theirs.
+    const again = await offline.reply({
+      model: "",
+      agentName: "Dinner",
+      identity: "",
+      context: "",
+      memory: m,
+      history: [{ role: "user", text: "what is my diet?" }],
+    });
+    expect(again).toBe(
+      `${OFFLINE_LABEL} From what I remember: your diet is vegan; member ${SAUL.slice(0, 8)} says your diet is vegetarian.`,
+    );
+  });
+
+  it("a member's correction of their own fact replaces it, as before", () => {
+    const m = new Memory();
+    m.add([{ kind: "personalization", text: "my diet is vegan", from: SAUL, role: "member" }]);
+    const facts = [
+      { kind: "personalization" as const, text: "my diet is vegetarian", from: SAUL, role: "member" as const },
+    ];
+    m.add(facts);
+    const wrong = `${OFFLINE_LABEL} From what I remember: your diet is vegan.`;
+    expect(recordCorrection(m, answer(wrong), "no, vegetarian", SAUL, facts, "member")).toEqual({
+      added: 1,
+      superseded: 1,
+    });
+    expect(m.entries.map((e) => e.text)).not.toContain("my diet is vegan");
+  });
+
+  it("the owner confirms a member's version: it becomes the owner's and the fact it disputed goes", () => {
+    const { m, diet } = ownersDiet();
+    const [saulSays] = m.add([
+      { kind: "personalization", text: "my diet is vegetarian", from: SAUL, role: "member", disputes: [diet.id] },
+    ]);
+    expect(confirm(m, [saulSays!.id], OWNER)).toEqual([saulSays]);
+    expect(m.entries).toEqual([
+      expect.objectContaining({ text: "my diet is vegetarian", role: "owner", from: SAUL, confirmedBy: OWNER }),
+    ]);
+    expect(m.entries[0]).not.toHaveProperty("disputes");
+    expect(systemPrompt({ identity: "", context: "", memory: m, role: "owner" })).toContain(
+      `- my diet is vegetarian (said by member ${SAUL.slice(0, 8)}, confirmed by your owner)`,
+    );
+  });
+
+  it("the owner saying a member's fact again, or correcting to it, confirms it", () => {
+    const { m, diet } = ownersDiet();
+    m.add([
+      { kind: "personalization", text: "my diet is vegetarian", from: SAUL, role: "member", disputes: [diet.id] },
+    ]);
+    expect(confirmRestated(m, [{ kind: "personalization", text: "My diet is vegetarian." }], OWNER)).toHaveLength(1);
+    expect(m.entries.map((e) => [e.text, e.role])).toEqual([["my diet is vegetarian", "owner"]]);
+    // By correction: "not vegan, vegetarian" names the owner's fact.
+    const second = ownersDiet();
+    second.m.add([
+      {
+        kind: "personalization",
+        text: "my diet is vegetarian",
+        from: SAUL,
+        role: "member",
+        disputes: [second.diet.id],
+      },
+    ]);
+    const wrong = `${OFFLINE_LABEL} From what I remember: your diet is vegan; member aaaaaaaa says your diet is vegetarian.`;
+    const facts = [
+      { kind: "personalization" as const, text: "my diet is vegetarian", from: OWNER, role: "owner" as const },
+    ];
+    expect(recordCorrection(second.m, answer(wrong), "not vegan, vegetarian", OWNER, facts, "owner")).toMatchObject({
+      confirmed: 1,
+    });
+    expect(second.m.entries.filter((e) => !e.feedback).map((e) => [e.text, e.role])).toEqual([
+      ["my diet is vegetarian", "owner"],
+    ]);
+  });
+
+  it("what reads as the owner saying it is right", () => {
+    for (const t of [
+      "that's right",
+      "Yes, that's correct!",
+      "Saul is right",
+      "correct",
+      "yes",
+      "Yep, exactly",
+      "that is right, thanks",
+    ])
+      expect(isConfirmation(t), t).toBe(true);
+    for (const t of ["that's not right", "is that right?", "yes please book it", "no", "right after lunch", "okay"])
+      expect(isConfirmation(t), t).toBe(false);
+  });
+});
+
+describe("forget what you learned from me", () => {
+  it("reads the plain ways of asking, with or without the agent's name", () => {
+    for (const t of [
+      "forget what you learned from me",
+      "Dinner Planner, forget what you learned from me.",
+      "hey @dinner planner: please forget everything you know about me",
+      "forget everything I told you, Dinner Planner",
+      "Forget me!",
+      "forget about me",
+      "dinner planner forget what you learned from me and about me",
+      "please forget what I told you",
+    ])
+      expect(isForgetMe(t, "Dinner Planner"), t).toBe(true);
+  });
+
+  it("is not a question, a negation, another agent's name, or about something else", () => {
+    for (const t of [
+      "don't forget me",
+      "did you forget what I told you?",
+      "Bob, forget what you learned from me",
+      "forget what you learned from me, Bob",
+      "forget the reservation",
+      "forget it",
+      "forget what you learned from Saul",
+      "I will never forget what you learned from me",
+      "",
+    ])
+      expect(isForgetMe(t, "Dinner Planner"), t).toBe(false);
+  });
+
+  test.prop([fc.string({ maxLength: 300 }), fc.string({ maxLength: 40 })])("never throws", (text, name) => {
+    isForgetMe(text, name);
+    isConfirmation(text);
+  });
+
+  it("finds what they taught, their feedback, and what others than the owner said that names them; nothing of others", () => {
+    const m = new Memory();
+    m.add([
+      { kind: "personalization", text: "I am vegetarian", from: SAUL, role: "member" },
+      { kind: "training", text: "Always book for Saul at 8", from: OWNER, role: "owner" },
+      {
+        kind: "training",
+        text: "Your answer was marked good.",
+        from: SAUL,
+        feedback: { messageId: "m", signal: "up", about: "x" },
+      },
+      { kind: "personalization", text: "Ana likes tapas", from: ANA, role: "member" },
+      { kind: "training", text: "Saulo's menu is fish", from: OWNER, role: "owner" },
+      { kind: "training", text: "Confirm dates", from: OWNER, role: "owner" },
+      { kind: "personalization", text: "Saul is allergic to nuts", from: ANA, role: "member" },
+    ]);
+    // The owner's "Always book for Saul at 8" stays: the owner's word, whatever it names.
+    expect(learnedFromOrAbout(m, { inboxId: SAUL, name: "Saul" }).map((e) => e.text)).toEqual([
+      "I am vegetarian",
+      "Your answer was marked good.",
+      "Saul is allergic to nuts",
+    ]);
+    // A name someone else in the conversation goes by (the owner's, another member's) names no one: only what they taught.
+    expect(learnedFromOrAbout(m, { inboxId: SAUL, name: "Saul" }, ["Ana", "saul"]).map((e) => e.text)).toEqual([
+      "I am vegetarian",
+      "Your answer was marked good.",
+    ]);
+    // A member who calls themselves Ana, as Ana does, takes nothing of what is said about her.
+    expect(learnedFromOrAbout(m, { inboxId: "d".repeat(64), name: "Ana" }, ["Ana"])).toEqual([]);
+    // A version of Saul's that the owner confirmed is the owner's: it stays; the owner's own forget takes what they taught.
+    m.add([{ kind: "personalization", text: "I am pescatarian", from: SAUL, role: "owner", confirmedBy: OWNER }]);
+    expect(learnedFromOrAbout(m, { inboxId: SAUL }).map((e) => e.text)).not.toContain("I am pescatarian");
+    expect(learnedFromOrAbout(m, { inboxId: OWNER }).map((e) => e.text)).toEqual([
+      "Always book for Saul at 8",
+      "Saulo's menu is fish",
+      "Confirm dates",
+    ]);
+    // A name too short to match safely is not matched by name.
+    expect(learnedFromOrAbout(m, { inboxId: "c".repeat(64), name: "Al" })).toEqual([]);
+  });
+});
+
+describe("clone summaries", () => {
+  it("an entry of the summary that matches one of memory carries who taught it; a reworded one carries nothing", () => {
+    const m = new Memory();
+    m.add([
+      { kind: "training", text: "Confirm dates", from: OWNER, role: "owner", conversationId: "c1", messageId: "x" },
+    ]);
+    expect(
+      withProvenance(
+        [
+          { kind: "training", text: "confirm  dates." },
+          { kind: "training", text: "Dates!" },
+        ],
+        m,
+      ),
+    ).toEqual([
+      { kind: "training", text: "confirm  dates.", from: OWNER, role: "owner", conversationId: "c1" },
+      { kind: "training", text: "Dates!" },
+    ]);
+  });
+});

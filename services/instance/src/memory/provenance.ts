@@ -1,0 +1,219 @@
+// Whose word an entry of memory is (docs/memory.md, "Provenance"). Every
+// entry records who taught it (`from`, `role`, `conversationId`); these are
+// the rules that follow from it, pure, so memory.test.ts and
+// provenance.test.ts can check them without a conversation:
+//
+// - a member's correction takes out only what that member taught; beside
+//   anyone else's fact (the owner's above all) it leaves the member's
+//   version, kept as what that member says (`disputes`);
+// - the owner makes such a version theirs by saying it again, correcting to
+//   it, or saying it is right (`confirm`);
+// - anyone in the conversation can have the agent forget what it learned
+//   from them, and what others than the owner said about them
+//   (`isForgetMe`, `learnedFromOrAbout`).
+
+import { ROLES, type Role } from "../platform/roles.js";
+import { normalize, type Memory, type MemoryEntry, type NewEntry } from "./store.js";
+
+export function isRole(role: unknown): role is Role {
+  return typeof role === "string" && (ROLES as readonly string[]).includes(role);
+}
+
+/** Who taught an entry, as the owner's listing shows it. */
+export type Teacher = Role | "inherited" | "adopted" | "unknown";
+
+export function teacherOf(e: MemoryEntry): Teacher {
+  if (e.inheritedFrom) return "inherited";
+  if (e.adoptedFrom) return "adopted";
+  return e.role ?? (e.from ? "member" : "unknown");
+}
+
+/**
+ * Whether a correction by `inboxId` in `role` may take `e` out: the owner's
+ * may take out any fact; anyone else's only a fact they taught themselves
+ * (never the owner's, one inherited or adopted, or one of unknown origin).
+ */
+export function correctableBy(e: MemoryEntry, inboxId: string, role: Role): boolean {
+  if (e.feedback) return false;
+  if (role === "owner") return true;
+  if (e.inheritedFrom || e.adoptedFrom || e.role === "owner") return false;
+  return e.from !== undefined && e.from === inboxId;
+}
+
+/** Of the facts a correction supersedes, those it takes out and those it leaves, disputed. */
+export function planCorrection(
+  superseded: readonly MemoryEntry[],
+  inboxId: string,
+  role: Role,
+): { remove: MemoryEntry[]; dispute: MemoryEntry[] } {
+  const remove = superseded.filter((e) => correctableBy(e, inboxId, role));
+  return { remove, dispute: superseded.filter((e) => !remove.includes(e)) };
+}
+
+const key = (e: Pick<MemoryEntry, "kind" | "text">) => `${e.kind}:${normalize(e.text)}`;
+
+/**
+ * Marks the member's version of disputed facts: the entries `inboxId` taught
+ * with the text of one of `facts` now say which facts they dispute. Returns
+ * how many were marked.
+ */
+export function markDisputes(
+  memory: Memory,
+  facts: readonly NewEntry[],
+  inboxId: string,
+  disputed: readonly MemoryEntry[],
+): number {
+  if (disputed.length === 0) return 0;
+  const wanted = new Set(facts.map(key));
+  let marked = 0;
+  for (const e of memory.entries) {
+    if (e.feedback || e.from !== inboxId || e.role === "owner" || !wanted.has(key(e))) continue;
+    e.disputes = [...new Set([...(e.disputes ?? []), ...disputed.map((d) => d.id)])];
+    marked++;
+  }
+  return marked;
+}
+
+/**
+ * The owner makes entries theirs: each becomes the owner's (`role`
+ * "owner", `confirmedBy`, its teacher kept in `from`), and the facts it
+ * disputed go, since the owner now says otherwise. Returns the entries confirmed.
+ */
+export function confirm(memory: Memory, ids: readonly string[], ownerId: string): MemoryEntry[] {
+  const wanted = new Set(ids);
+  const confirmed = memory.entries.filter((e) => wanted.has(e.id) && !e.feedback && e.role !== "owner");
+  const replaced = new Set(confirmed.flatMap((e) => e.disputes ?? []));
+  for (const e of confirmed) {
+    e.role = "owner";
+    e.confirmedBy = ownerId;
+    delete e.disputes;
+  }
+  memory.remove([...replaced].filter((id) => !wanted.has(id)));
+  return confirmed;
+}
+
+/** Facts the owner just said that others' entries already held (and so were not added again): the owner confirms those. */
+export function confirmRestated(memory: Memory, facts: readonly NewEntry[], ownerId: string): MemoryEntry[] {
+  const said = new Set(facts.map(key));
+  const ids = memory.entries
+    .filter((e) => !e.feedback && e.role !== "owner" && !e.inheritedFrom && !e.adoptedFrom && said.has(key(e)))
+    .map((e) => e.id);
+  return ids.length > 0 ? confirm(memory, ids, ownerId) : [];
+}
+
+const CONFIRMATION = [
+  /^(?:(?:yes|yep|yeah|yup|ok|okay)\b[\s,.!-]*)?(?:that'?s|that is|thats|it'?s|it is|this is|they'?re|[\p{L}'-]+ is) (?:right|correct|true)\b(?:[\s,.!]+[\p{L}\s,'-]{0,40})?[.!]*$/iu,
+  /^(?:(?:yes|yep|yeah|yup)[\s,.!-]*)?(?:right|correct|exactly|confirmed|true|agreed)[\s.!]*$/iu,
+  /^(?:yes|yep|yeah|yup)[.!]*$/iu,
+];
+
+/**
+ * Whether the owner's text says something just said is right: "that's
+ * right", "yes, correct", "Saul is right", "confirmed". Not a question, not
+ * negated ("that's not right" is a correction), at most a short tail.
+ */
+export function isConfirmation(text: string): boolean {
+  const t = text.trim();
+  if (!t || t.endsWith("?") || /\bnot\b|n't\b/i.test(t)) return false;
+  return CONFIRMATION.some((r) => r.test(t));
+}
+
+// ---- "forget what you learned from me" ----
+
+const FORGET_OBJECT = [
+  "me",
+  "about me",
+  "everything about me",
+  "all about me",
+  "everything i (?:said|told you|taught you|said to you)",
+  "all (?:that )?i (?:said|told you|taught you)",
+  "what i (?:said|told you|taught you|said to you)",
+  "(?:everything|all|whatever|what|anything|all that) you (?:have )?(?:learned|learnt|know|remember|heard)(?: (?:from|about|of) me)+(?: and (?:from|about|of) me)?",
+].join("|");
+const FORGET = new RegExp(`^(?:please |can you |could you |now )?forget (?:${FORGET_OBJECT})(?: please| now| too)?$`);
+const VOCATIVE_LEAD = /^(?:hey|hi|ok|okay|@)\s*/;
+
+/**
+ * Whether a message asks the agent to forget what it learned from, and
+ * about, whoever sent it. The wording: "forget" first (after "please", or
+ * the agent's name and a comma), then what: "me", "about me", "what I told
+ * you", "everything you learned from me", "what you know about me". Case,
+ * punctuation and a leading or trailing "<agent name>," are ignored; a
+ * leading or trailing name that is not this agent's means the message is for
+ * someone else; a question, "don't forget …" and anything longer are not it.
+ */
+export function isForgetMe(text: string, agentName: string): boolean {
+  let t = text.trim().toLowerCase();
+  if (!t || t.length > 200 || t.includes("?")) return false;
+  const name = normalize(agentName);
+  // A leading "<name>," or trailing ", <name>": it must be this agent.
+  const lead = /^([^,:;]{1,60})[,:;]\s*(.+)$/.exec(t);
+  if (lead && !/\bforget\b/.test(lead[1]!)) {
+    if (normalize(lead[1]!.replace(VOCATIVE_LEAD, "")) !== name) return false;
+    t = lead[2]!;
+  }
+  const trail = /^(.+),\s*([^,]{1,60})$/.exec(t);
+  if (trail && !/\bforget\b/.test(trail[2]!)) {
+    if (normalize(trail[2]!.replace(VOCATIVE_LEAD, "")) !== name) return false;
+    t = trail[1]!;
+  }
+  t = t
+    .replace(/[’]/g, "'")
+    .replace(/[.!]+$/, "")
+    .replace(/[^\p{L}\p{N}' ]+/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  if (name && t.startsWith(`${name} `)) t = t.slice(name.length + 1);
+  return FORGET.test(t);
+}
+
+/**
+ * What the agent learned from `who` and about them: entries they taught
+ * (facts, reactions, corrections, inherited or imported ones of theirs
+ * included), and entries someone other than the owner taught that name them
+ * (their profile name as a whole word, at least 3 letters, or their inbox
+ * id). A name is its member's own choice, so it names them only while no one
+ * else in the conversation goes by it (`others`: the other members' names,
+ * the owner's and the agent's included); and what the owner taught or
+ * confirmed stays, whatever it names (the owner can forget it from the
+ * listing): a member who takes the owner's name erases nothing of the owner's.
+ */
+export function learnedFromOrAbout(
+  memory: Memory,
+  who: { inboxId: string; name?: string | undefined },
+  others: readonly string[] = [],
+): MemoryEntry[] {
+  const own = who.name ? normalize(who.name) : "";
+  const shared = others.some((n) => normalize(n) === own);
+  const name = own.length >= 3 && !shared ? ` ${own} ` : undefined;
+  const inbox = who.inboxId.toLowerCase();
+  // A member's version the owner confirmed is the owner's now.
+  const theirs = (e: MemoryEntry) =>
+    e.from === who.inboxId && !(e.role === "owner" && e.confirmedBy !== undefined && e.confirmedBy !== who.inboxId);
+  const about = (e: MemoryEntry) =>
+    e.role !== "owner" &&
+    ((name !== undefined && ` ${normalize(e.text)} `.includes(name)) ||
+      (inbox.length > 0 && e.text.toLowerCase().includes(inbox)));
+  return memory.entries.filter((e) => theirs(e) || about(e));
+}
+
+// ---- clone summaries ----
+
+/**
+ * A summary's entries with who taught them, from the memory they were made
+ * from: an entry of the same kind and text (a model's rewording matches
+ * nothing, and carries no provenance).
+ */
+export function withProvenance(entries: readonly NewEntry[], memory: Memory): NewEntry[] {
+  const known = new Map(memory.entries.filter((e) => !e.feedback).map((e) => [key(e), e]));
+  return entries.map((n) => {
+    const e = known.get(key(n));
+    if (!e) return n;
+    return {
+      ...n,
+      ...(e.from ? { from: e.from } : {}),
+      ...(e.role ? { role: e.role } : {}),
+      ...(e.conversationId ? { conversationId: e.conversationId } : {}),
+    };
+  });
+}

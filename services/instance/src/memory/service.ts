@@ -1,0 +1,242 @@
+// InstanceMemoryService: the agent's side of its owner's memory calls
+// (docs/memory.md). The claims service relays them; the agent trusts only the
+// owner's signature, which it checks itself as it does SetTrustLevel: the
+// owner's inbox, this instance, in time, and a nonce never used before.
+// Memory leaves only sealed to the key the owner signed for, and comes in
+// only sealed to the agent's own memory key; logs carry counts and kinds.
+
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import {
+  invalidArgument,
+  memoryKeyMessage,
+  openSealed,
+  requirePresent,
+  sealTo,
+  x25519PublicKey,
+  SealedBoxError,
+  X25519_KEY_BYTES,
+  type Logger,
+} from "@convos-pool/kit";
+import type { SealedBox } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
+import { type InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
+import { bytesToHex, sha256 } from "viem";
+import { OpenAiProvider, type HistoryLine, type LlmProvider } from "../model/llm.js";
+import {
+  buildMemoryFile,
+  conversationSummaryMessages,
+  countEntries,
+  mergeMemoryFile,
+  offlineSummary,
+  parseMemoryFile,
+  summaryFromAnswer,
+  type AgentMemoryFile,
+  type ConversationSummary,
+  type EntryCounts,
+} from "./file.js";
+import type { Memory } from "./store.js";
+import { checkOwnerSignature, type OwnerCheck } from "../platform/owner-signature.js";
+import type { PatternSharing } from "./sharing.js";
+import type { InstanceWallet } from "../platform/keys.js";
+
+/** At most this many entries forgotten in one call (memory.proto). */
+export const MAX_FORGET_IDS = 100;
+const ENTRY_ID_PATTERN = /^mem_[0-9a-f]{12}$/;
+
+/** What a claimed agent lends its owner's memory calls (AgentInstance.memoryCall). */
+export interface MemoryAccess extends OwnerCheck {
+  inboxId: string;
+  agentName: string;
+  model: string;
+  template: AgentMemoryFile["template"];
+  userConfig: Record<string, string>;
+  wallet: InstanceWallet;
+  memory: Memory;
+  saveMemory(): Promise<void>;
+  toolCredentials(): Promise<Record<string, Record<string, string>>>;
+  /** The recent conversation, oldest first; empty outside a conversation. */
+  history(): Promise<HistoryLine[]>;
+  participants(): Promise<number>;
+  setSharing(sharing: PatternSharing): Promise<void>;
+  llm: LlmProvider;
+  log: Logger;
+}
+
+/** An agent that runs memory calls one at a time with its other calls, between turns. */
+export interface MemoryHolder {
+  memoryCall<T>(job: (access: MemoryAccess) => Promise<T>): Promise<T>;
+}
+
+export function createInstanceMemoryService(
+  pick: (ctx: HandlerContext) => MemoryHolder,
+): ServiceImpl<typeof InstanceMemoryService> {
+  return {
+    async exportMemory(req, ctx) {
+      const recipient = recipientKey(req.recipientKey);
+      return pick(ctx).memoryCall(async (a) => {
+        await checkOwnerSignature(
+          a,
+          req.ownerId,
+          "ExportMemory",
+          { recipientKey: bytesToHex(recipient) },
+          req.signature,
+        );
+        const history = await a.history();
+        const conversationSummary = await summarize(a, history, await a.participants());
+        const file = buildMemoryFile({
+          agent: { instanceId: a.instanceId, inboxId: a.inboxId, name: a.agentName },
+          template: a.template,
+          entries: a.memory.entries,
+          conversationSummary,
+          toolCredentials: await a.toolCredentials(),
+          userConfig: a.userConfig,
+        });
+        const plaintext = new TextEncoder().encode(JSON.stringify(file, null, 2));
+        const sealed = await sealTo(recipient, plaintext);
+        const counts = countEntries(a.memory.entries);
+        a.log.info("memory exported", {
+          kinds: countsText(counts),
+          stripped: file.secrets.length,
+          summaryVia: conversationSummary.via,
+          bytes: plaintext.byteLength,
+        });
+        return { sealed, counts, secretsStripped: file.secrets.length };
+      });
+    },
+
+    async getMemoryKey(_req, ctx) {
+      return pick(ctx).memoryCall(async (a) => {
+        const publicKey = x25519PublicKey(a.wallet.memorySealingKey());
+        const keySignature = await a.wallet.account.signMessage({ message: memoryKeyMessage(a.instanceId, publicKey) });
+        return { key: { publicKey, agentAddress: a.wallet.address, keySignature } };
+      });
+    },
+
+    async importMemory(req, ctx) {
+      const sealed = requirePresent("sealed", req.sealed);
+      return pick(ctx).memoryCall(async (a) => {
+        await checkOwnerSignature(
+          a,
+          req.ownerId,
+          "ImportMemory",
+          { sealedDigest: sha256(sealed.ciphertext) },
+          req.signature,
+        );
+        const file = parseMemoryFile(await open(a.wallet.memorySealingKey(), sealed));
+        const report = mergeMemoryFile(a.memory, file, a.ownerId);
+        const addedTotal = report.added.training + report.added.personalization + report.added.credentials;
+        if (addedTotal > 0) await a.saveMemory();
+        a.log.info("memory imported", {
+          added: countsText(report.added),
+          duplicates: report.duplicates,
+          skipped: report.skipped,
+          missing: report.secretsMissing.length,
+        });
+        return report;
+      });
+    },
+
+    async listMemory(req, ctx) {
+      const recipient = recipientKey(req.recipientKey);
+      return pick(ctx).memoryCall(async (a) => {
+        await checkOwnerSignature(
+          a,
+          req.ownerId,
+          "ListMemory",
+          { recipientKey: bytesToHex(recipient), feedbackOnly: req.feedbackOnly },
+          req.signature,
+        );
+        const entries = req.feedbackOnly ? a.memory.entries.filter((e) => e.feedback) : a.memory.entries;
+        const sealed = await sealTo(recipient, new TextEncoder().encode(JSON.stringify({ entries })));
+        const counts = countEntries(entries);
+        a.log.info("memory listed", { kinds: countsText(counts), feedbackOnly: req.feedbackOnly });
+        return { sealed, counts };
+      });
+    },
+
+    async forgetMemory(req, ctx) {
+      const ids = entryIds(req.entryIds);
+      return pick(ctx).memoryCall(async (a) => {
+        await checkOwnerSignature(a, req.ownerId, "ForgetMemory", { entryIds: ids.join(",") }, req.signature);
+        const found = new Set(a.memory.remove(ids).map((e) => e.id));
+        const forgotten = found.size;
+        if (forgotten > 0) await a.saveMemory();
+        const notFound = ids.filter((id) => !found.has(id));
+        a.log.info("memory forgotten", { forgotten, notFound: notFound.length });
+        return { forgotten, notFound };
+      });
+    },
+
+    async setPatternSharing(req, ctx) {
+      const sharing = requirePresent("sharing", req.sharing);
+      return pick(ctx).memoryCall(async (a) => {
+        await checkOwnerSignature(
+          a,
+          req.ownerId,
+          "SetPatternSharing",
+          { offer: sharing.offer, adopt: sharing.adopt },
+          req.signature,
+        );
+        await a.setSharing({ offer: sharing.offer, adopt: sharing.adopt, setAt: new Date().toISOString() });
+        a.log.info("pattern sharing set", { offer: sharing.offer, adopt: sharing.adopt });
+        return { sharing: { offer: sharing.offer, adopt: sharing.adopt } };
+      });
+    },
+  };
+}
+
+/** Counts as one text: the log redacts any field named like "credentials", counts too. */
+function countsText(c: EntryCounts): string {
+  return Object.entries(c)
+    .map(([k, n]) => `${k}=${n}`)
+    .join(" ");
+}
+
+function recipientKey(key: Uint8Array): Uint8Array {
+  if (key.length !== X25519_KEY_BYTES)
+    throw invalidArgument(
+      "recipient_key",
+      `must be ${X25519_KEY_BYTES} bytes (an X25519 public key), not ${key.length}`,
+    );
+  return key;
+}
+
+function entryIds(ids: string[]): string[] {
+  if (ids.length === 0 || ids.length > MAX_FORGET_IDS)
+    throw invalidArgument("entry_ids", `1 to ${MAX_FORGET_IDS} entry ids, not ${ids.length}`);
+  ids.forEach((id, i) => {
+    if (!ENTRY_ID_PATTERN.test(id))
+      throw invalidArgument(`entry_ids[${i}]`, 'must be an entry id ("mem_" and 12 hex characters)');
+  });
+  return ids;
+}
+
+async function open(privateKey: Uint8Array, sealed: SealedBox): Promise<Uint8Array> {
+  try {
+    return await openSealed(privateKey, sealed);
+  } catch (err) {
+    if (err instanceof SealedBoxError)
+      throw invalidArgument("sealed", `${err.message} (seal it to this agent's memory key, GetMemoryKey)`);
+    throw err;
+  }
+}
+
+/** One model call when the agent has a model; the last lines, cut short and masked, when it does not or the call fails. */
+async function summarize(a: MemoryAccess, history: HistoryLine[], participants: number): Promise<ConversationSummary> {
+  if (history.length === 0) return { messages: 0, participants, via: "offline", lines: [] };
+  if (a.llm instanceof OpenAiProvider) {
+    const model = a.model || a.llm.client.defaultModel;
+    if (model) {
+      try {
+        const answer = await a.llm.client.complete({
+          model,
+          temperature: 0,
+          messages: conversationSummaryMessages(history, a.agentName),
+        });
+        return summaryFromAnswer(answer, history.length, participants);
+      } catch (err) {
+        a.log.warn("the model could not summarize the conversation for an export; the last lines go instead", { err });
+      }
+    }
+  }
+  return offlineSummary(history, a.agentName, participants);
+}

@@ -1,0 +1,236 @@
+// The instance's XMTP client: `createXmtpClient` of @convos-pool/convos (its
+// options: the node, an encrypted database on disk, device sync off), plus
+// codecs for the Convos profile messages. The codecs are why this is not a
+// plain call to createXmtpClient (which takes no codecs): without them the SDK
+// decodes `convos.org/profile_update` as nothing, and an instance could not
+// tell which members are agents. It must, or two agents in one conversation
+// answer each other forever. Also here: the encodings of what the agent
+// sends besides text (markdown, Convos' thinking status and typing
+// indicator), and how a reply or markdown is read as text.
+
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  encodeMarkdown,
+  encodeText,
+  encodeTransactionReference,
+  type Client,
+  type ClientOptions,
+  type EnrichedReply,
+  type Reaction,
+  type TransactionReference,
+} from "@xmtp/node-sdk";
+import type { LocalAccount } from "viem/accounts";
+import { createXmtpClient, type XmtpClientOptions } from "@convos-pool/convos";
+import { cloneSummaryCodec } from "../clone/summary.js";
+import {
+  MemberKind,
+  ProfileSnapshotSchema,
+  ProfileUpdateSchema,
+  type ProfileSnapshot,
+  type ProfileUpdate,
+} from "@convos-pool/gen/convos/app/v1/profile_pb.js";
+
+type Codec = NonNullable<ClientOptions["codecs"]>[number];
+
+export type AgentClient = Client<unknown>;
+export type AgentGroup = ReturnType<AgentClient["conversations"]["listGroups"]>[number];
+export type AgentMessage = Awaited<ReturnType<AgentGroup["messages"]>>[number];
+/** What a group sends: a content type, its parameters, its bytes, and the text a client without the type shows. */
+export type Encoded = Parameters<AgentGroup["send"]>[0];
+
+function protoCodec<T>(typeId: string, decode: (bytes: Uint8Array) => T, encode: (value: T) => Uint8Array): Codec {
+  const contentType = { authorityId: "convos.org", typeId, versionMajor: 1, versionMinor: 0 };
+  return {
+    contentType,
+    encode: (value: unknown) => ({ type: contentType, parameters: {}, content: encode(value as T) }),
+    decode: (encoded: { content: Uint8Array }) => decode(encoded.content),
+    fallback: () => undefined,
+    shouldPush: () => false,
+  } as unknown as Codec;
+}
+
+/** A content type of Convos whose payload is JSON (join requests, thinking, typing indicators): decoded so the SDK does not warn about it. */
+function jsonCodec(typeId: string): Codec {
+  const contentType = { authorityId: "convos.org", typeId, versionMajor: 1, versionMinor: 0 };
+  return {
+    contentType,
+    encode: (value: unknown) => encodeJson(contentType, value),
+    decode: (encoded: { content: Uint8Array }) => {
+      try {
+        return JSON.parse(new TextDecoder().decode(encoded.content)) as unknown;
+      } catch {
+        return undefined;
+      }
+    },
+    fallback: () => undefined,
+    shouldPush: () => false,
+  } as unknown as Codec;
+}
+
+function encodeJson(type: NonNullable<Encoded["type"]>, value: unknown): Encoded {
+  return { type, parameters: {}, content: new TextEncoder().encode(JSON.stringify(value)) };
+}
+
+/** convos.org/thinking:1.0: the agent's "thinking about this message" status (docs/instance.md, "Manners"). */
+export const THINKING_TYPE = { authorityId: "convos.org", typeId: "thinking", versionMajor: 1, versionMinor: 0 };
+/** convos.org/typing_indicator:1.0, as Convos' apps send it. */
+export const TYPING_TYPE = { authorityId: "convos.org", typeId: "typing_indicator", versionMajor: 1, versionMinor: 0 };
+
+/** Convos' thinking status: `start` anchored to a message, `stop` naming the reply that closed it, if one did. */
+export interface Thinking {
+  state: "start" | "stop";
+  targetMessageId: string;
+  content: string;
+  resultMessageId?: string;
+}
+
+export const encodeThinking = (t: Thinking): Encoded => encodeJson(THINKING_TYPE, t);
+export const encodeTyping = (isTyping: boolean): Encoded => encodeJson(TYPING_TYPE, { isTyping });
+
+/**
+ * An answer's content: plain text, or markdown whose fallback is its own
+ * source, so that a client without the markdown type shows the text as
+ * written rather than nothing.
+ */
+export function encodeAnswer(text: string, markdown: boolean): Encoded {
+  return markdown ? { ...encodeMarkdown(text), fallback: text } : encodeText(text);
+}
+
+/** XMTP's transaction reference, with a fallback of our own words instead of the SDK's. */
+export function encodeTransaction(reference: TransactionReference, fallback: string): Encoded {
+  return { ...encodeTransactionReference(reference), fallback };
+}
+
+export const CONVOS_CODECS: Codec[] = [
+  protoCodec<ProfileUpdate>(
+    "profile_update",
+    (b) => fromBinary(ProfileUpdateSchema, b),
+    (v) => toBinary(ProfileUpdateSchema, v),
+  ),
+  protoCodec<ProfileSnapshot>(
+    "profile_snapshot",
+    (b) => fromBinary(ProfileSnapshotSchema, b),
+    (v) => toBinary(ProfileSnapshotSchema, v),
+  ),
+  jsonCodec("join_request"),
+  jsonCodec(THINKING_TYPE.typeId),
+  jsonCodec(TYPING_TYPE.typeId),
+  // The pool's own: a parent's summary for its clone (clone.ts).
+  cloneSummaryCodec,
+];
+
+/**
+ * An agent's XMTP client: createXmtpClient with the Convos codecs, to tell
+ * agents from people, and one database connection: a host runs a thousand
+ * of these, and libxmtp's pool would hold each one's 5 to 25 connections
+ * (11 file descriptors with their WAL and shared-memory files) and 3 threads
+ * for an agent that handles one conversation a turn at a time
+ * (docs/instance.md, "Live agents per host").
+ */
+export async function createAgentClient(account: LocalAccount, opts: XmtpClientOptions): Promise<AgentClient> {
+  return createXmtpClient(account, { ...opts, codecs: CONVOS_CODECS, singleDbConnection: true });
+}
+
+export interface MemberProfileInfo {
+  inboxId: string;
+  name?: string;
+  agent: boolean;
+}
+
+/** Profiles announced by a message: a profile_update (its sender) or a profile_snapshot (everyone). */
+export function profilesIn(message: AgentMessage): MemberProfileInfo[] {
+  const t = message.contentType;
+  if (t?.authorityId !== "convos.org" || !message.content) return [];
+  if (t.typeId === "profile_update") {
+    const u = message.content as ProfileUpdate;
+    return [
+      { inboxId: message.senderInboxId, ...(u.name ? { name: u.name } : {}), agent: u.memberKind === MemberKind.AGENT },
+    ];
+  }
+  if (t.typeId === "profile_snapshot") {
+    return (message.content as ProfileSnapshot).profiles.map((p) => ({
+      inboxId: Buffer.from(p.inboxId).toString("hex"),
+      ...(p.name ? { name: p.name } : {}),
+      agent: p.memberKind === MemberKind.AGENT,
+    }));
+  }
+  return [];
+}
+
+export function isText(message: AgentMessage): message is AgentMessage & { content: string } {
+  return (
+    message.contentType?.authorityId === "xmtp.org" &&
+    message.contentType.typeId === "text" &&
+    typeof message.content === "string"
+  );
+}
+
+function isMarkdown(message: AgentMessage): message is AgentMessage & { content: string } {
+  return (
+    message.contentType?.authorityId === "xmtp.org" &&
+    message.contentType.typeId === "markdown" &&
+    typeof message.content === "string"
+  );
+}
+
+/**
+ * ContentType.Text, Markdown and Reply (a const enum of the bindings): what
+ * people and agents say, for reading a conversation back without its
+ * receipts, thinking statuses and typing indicators taking the places of texts.
+ */
+export const SAID_TYPES = [13, 7, 12] as never[];
+
+/** A text message, or a text reply or markdown read as one (`replyTo`: the message it answers, sent by `replyToSender`). */
+export type TextMessage = AgentMessage & { content: string; replyTo?: string; replyToSender?: string };
+
+/** A reply whose content is text or markdown (the SDK decodes both to a string). */
+function isTextReply(message: AgentMessage): message is AgentMessage & { content: EnrichedReply<string> } {
+  const t = message.contentType;
+  return (
+    t?.authorityId === "xmtp.org" &&
+    t.typeId === "reply" &&
+    typeof (message.content as EnrichedReply | undefined)?.content === "string"
+  );
+}
+
+/** What a text, markdown or text reply says; undefined for anything else. */
+export function readableText(message: AgentMessage): string | undefined {
+  if (isText(message) || isMarkdown(message)) return message.content;
+  return isTextReply(message) ? message.content.content : undefined;
+}
+
+/**
+ * A text reply or a markdown message as a text message (a reply's
+ * remembering what it replies to), so that the conversation's rules, turns
+ * and history treat them as what people said: the agent's own answers are
+ * replies and markdown in groups, and must count as its texts (learning from
+ * feedback reads `replyTo`, feedback.ts).
+ */
+export function asTextMessage(message: AgentMessage): AgentMessage {
+  if (isMarkdown(message)) {
+    const flat: TextMessage = { ...message, contentType: { ...message.contentType, typeId: "text" } };
+    return flat;
+  }
+  if (!isTextReply(message)) return message;
+  const flat: TextMessage = {
+    ...message,
+    content: message.content.content,
+    contentType: { ...message.contentType, typeId: "text" },
+    replyTo: message.content.referenceId,
+    ...(message.content.inReplyTo ? { replyToSender: message.content.inReplyTo.senderInboxId } : {}),
+  };
+  return flat;
+}
+
+// ReactionAction is a const enum of the bindings: its values, as the SDK sends them.
+export const REACTION_ADDED = 1;
+export const REACTION_REMOVED = 2;
+
+export function isReaction(message: AgentMessage): message is AgentMessage & { content: Reaction } {
+  const t = message.contentType;
+  return (
+    t?.authorityId === "xmtp.org" &&
+    t.typeId === "reaction" &&
+    typeof (message.content as Reaction | undefined)?.reference === "string"
+  );
+}
