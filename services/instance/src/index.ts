@@ -10,20 +10,10 @@ export { AgentInstance } from "./agent/instance.js";
 export { BUSY_NOTICE, LLM_LIMITS, MODEL_CALLS_PER_MINUTE, shares, type LlmLimits } from "./agent/budget.js";
 export { CHARS_PER_TOKEN, estimateTokens, PROMPT_LIMITS, type PromptLimits } from "./model/caps.js";
 export type { ConversationState, InstanceConfig } from "./agent/types.js";
-export {
-  ChatCompletionsClient,
-  LlmError,
-  OFFLINE_LABEL,
-  OfflineProvider,
-  OpenAiProvider,
-  SUMMARY_PROMPT,
-  systemPrompt,
-  turnMessages,
-  type ChatMessage,
-  type LlmProvider,
-  type ToolCall,
-  type TurnInput,
-} from "./model/llm.js";
+export { ChatCompletionsClient, LlmError, OpenAiProvider } from "./model/openai.js";
+export { OFFLINE_LABEL, OfflineProvider } from "./model/offline.js";
+export { SUMMARY_PROMPT, systemPrompt, turnMessages } from "./model/prompt.js";
+export type { ChatMessage, LlmProvider, ToolCall, TurnInput } from "./model/turn.js";
 export type { FunctionSpec } from "./tools/agent-tools.js";
 export {
   EXTRACTION_PROMPT,

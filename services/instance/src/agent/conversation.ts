@@ -6,7 +6,7 @@
 // voice.ts's.
 
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { RefusedTurn, type HistoryLine, type InboundTextTurn } from "../model/llm.js";
+import { RefusedTurn, type HistoryLine, type InboundTextTurn } from "../model/turn.js";
 import { withCredentialsMasked, withoutAddress, type NewEntry } from "../memory/store.js";
 import { answersOutsiders, type Requester } from "../tools/permissions.js";
 import type { OwnerAnswer } from "../tools/approval.js";

@@ -14,11 +14,10 @@ import {
   buildSummary,
   checkCloneRequest,
   checkSummary,
-  cloneSummaryCodec,
-  isCloneSummary,
   type CloneChecks,
 } from "../clone/summary.js";
-import { OfflineProvider } from "../model/llm.js";
+import { cloneSummaryCodec, isCloneSummary } from "../platform/xmtp.js";
+import { OfflineProvider } from "../model/offline.js";
 import { carriesOtherKind } from "../memory/store.js";
 import { withProvenance } from "../memory/provenance.js";
 import { FILES } from "../platform/workspace.js";

@@ -37,7 +37,7 @@ import type {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { SignedTemplate, TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { InviteGuard } from "./invites.js";
-import type { InboundTextTurn } from "../model/llm.js";
+import type { InboundTextTurn } from "../model/turn.js";
 import type { Memory } from "../memory/store.js";
 import type { MemoryAccess } from "../memory/service.js";
 import type { PatternAgent } from "../memory/patterns.js";

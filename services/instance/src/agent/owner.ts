@@ -30,6 +30,7 @@ import type {
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { MemoryAccess } from "../memory/service.js";
+import { summarizeConversation } from "../model/conversation-summary.js";
 import { checkOwnerSignature, type OwnerCheck } from "../platform/owner-signature.js";
 import { writeSharing } from "../memory/sharing.js";
 import { checkLevelRequest, type TrustFile } from "../tools/trust.js";
@@ -245,14 +246,17 @@ export class OwnerOperations {
         memory,
         saveMemory: () => agent.saveMemory(memory),
         toolCredentials: async () => (await agent.credentials()) ?? {},
-        history: async () => (agent.group ? this.conversation.history(agent.group) : []),
-        participants: async () => (agent.group ? (await agent.group.members()).length : 0),
+        conversationSummary: async () =>
+          summarizeConversation(
+            { agentName: config.agentName, model: config.model, llm: agent.llm, log: agent.log },
+            agent.group ? await this.conversation.history(agent.group) : [],
+            agent.group ? (await agent.group.members()).length : 0,
+          ),
         setSharing: async (sharing) => {
           await writeSharing(agent.ws, sharing);
           agent.patternSharing = sharing;
           agent.deps.patterns?.wake(agent.self);
         },
-        llm: agent.llm,
         log: agent.log,
       }),
     );

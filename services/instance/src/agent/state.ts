@@ -21,9 +21,9 @@ import {
   type TemplateContent,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { InviteGuard } from "./invites.js";
-import { SpentNonces } from "../clone/summary.js";
+import { SpentNonces } from "../platform/nonces.js";
 import { FeedbackReader } from "../memory/feedback.js";
-import type { LlmProvider } from "../model/llm.js";
+import type { LlmProvider } from "../model/turn.js";
 import { Memory, type MemoryFile, type SealedMemory } from "../memory/store.js";
 import type { PatternAgent } from "../memory/patterns.js";
 import { NO_SHARING, readSharing, type PatternSharing } from "../memory/sharing.js";

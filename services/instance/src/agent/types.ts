@@ -10,9 +10,8 @@ import type {
   ResolvedParticipation,
   SignatureVerifier,
 } from "@convos-pool/kit";
-import type { DormancyOptions } from "../host/group-watch.js";
 import type { LlmLimits } from "./budget.js";
-import type { LlmProvider } from "../model/llm.js";
+import type { LlmProvider } from "../model/turn.js";
 import type { PatternHooks } from "../memory/patterns.js";
 import type { ToolEnvironment } from "../tools/agent-tools.js";
 import type { MasterSeed } from "../platform/keys.js";
@@ -160,6 +159,21 @@ export interface InstanceDeps {
   patterns?: PatternHooks;
   /** Quiet agents go dormant and the host's watch wakes them (dormancy.ts); none: they never do. */
   dormancy?: DormancyOptions;
+}
+
+/** What its agents need of the host's watch of dormant groups (host/group-watch.ts; a fake of it needs no node). */
+export interface DormancyWatch {
+  /** The node's newest message id in the group (0 when it has none): an agent's cursor. */
+  newest(groupId: string): Promise<bigint>;
+  /** Calls `onMessage` once, on the first application message past `cursor` in the group. */
+  watch(groupId: string, cursor: bigint, onMessage: () => void): void;
+  unwatch(groupId: string): void;
+}
+
+export interface DormancyOptions {
+  /** Quiet this long, a claimed agent goes dormant; 0: never. */
+  afterMs: number;
+  watch: DormancyWatch;
 }
 
 /** participation.json: when it speaks, as its owner last set it (absent: by the conversation's size). */

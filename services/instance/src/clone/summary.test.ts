@@ -24,14 +24,9 @@ import {
 } from "@convos-pool/kit";
 import { newIdentity, sampleContent } from "@convos-pool/testing";
 import { contentFromJson } from "@convos-pool/kit";
-import {
-  MAX_SUMMARY_BYTES,
-  SpentNonces,
-  buildSummary,
-  checkCloneRequest,
-  checkSummary,
-  type CloneChecks,
-} from "./summary.js";
+import { MAX_SUMMARY_BYTES } from "../platform/xmtp.js";
+import { SpentNonces } from "../platform/nonces.js";
+import { buildSummary, checkCloneRequest, checkSummary, type CloneChecks } from "./summary.js";
 import { MasterSeed } from "../platform/keys.js";
 import { Workspace } from "../platform/workspace.js";
 

@@ -23,8 +23,7 @@
 // the owner, sent to anything but a genuine agent of this pool, or taken in
 // by an agent not claimed for that owner in that conversation.
 
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import type { ClientOptions } from "@xmtp/node-sdk";
+import { create, toBinary } from "@bufbuild/protobuf";
 import {
   canonicalCarry,
   cloneFields,
@@ -48,78 +47,7 @@ import { checkCloneConfig, checkSignedTemplate, type CloneConfig, type RunningTe
 import { isRole } from "../memory/provenance.js";
 import type { NewEntry } from "../memory/store.js";
 import type { MasterSeed } from "../platform/keys.js";
-import type { Workspace } from "../platform/workspace.js";
-
-type Codec = NonNullable<ClientOptions["codecs"]>[number];
-
-export const CLONE_SUMMARY_TYPE = {
-  authorityId: "convos-pool.org",
-  typeId: "clone_summary",
-  versionMajor: 1,
-  versionMinor: 0,
-} as const;
-
-/** The summary message's limit: its protobuf encoding. */
-export const MAX_SUMMARY_BYTES = 32 * 1024;
-
-/** The project's own content type: protobuf CloneSummary; never shown, never pushed. */
-export const cloneSummaryCodec = {
-  contentType: CLONE_SUMMARY_TYPE,
-  encode: (value: unknown) => ({
-    type: CLONE_SUMMARY_TYPE,
-    parameters: {},
-    content: toBinary(CloneSummarySchema, value as CloneSummary),
-  }),
-  decode: (encoded: { content: Uint8Array }) => {
-    if (encoded.content.byteLength > MAX_SUMMARY_BYTES) return undefined;
-    try {
-      return fromBinary(CloneSummarySchema, encoded.content);
-    } catch {
-      return undefined;
-    }
-  },
-  fallback: () => undefined,
-  shouldPush: () => false,
-} as unknown as Codec;
-
-export function isCloneSummary(m: {
-  contentType?: { authorityId: string; typeId: string } | undefined;
-  content: unknown;
-}): boolean {
-  return (
-    m.contentType?.authorityId === CLONE_SUMMARY_TYPE.authorityId &&
-    m.contentType.typeId === CLONE_SUMMARY_TYPE.typeId &&
-    m.content !== undefined
-  );
-}
-
-/**
- * Nonces of owner signatures this instance acted on (clone, transfer), kept
- * in its workspace until the signature could no longer be accepted anyway.
- */
-export class SpentNonces {
-  private constructor(
-    private readonly ws: Workspace,
-    private readonly spent: Record<string, number>,
-  ) {}
-
-  static readonly FILE = "nonces.json";
-
-  static async open(ws: Workspace): Promise<SpentNonces> {
-    return new SpentNonces(ws, (await ws.readJson<Record<string, number>>(SpentNonces.FILE)) ?? {});
-  }
-
-  /** False when already spent; otherwise records it (kept until `expiresAt`, unix seconds) before returning. */
-  async spend(nonce: string, expiresAt: number): Promise<boolean> {
-    const now = Date.now() / 1000;
-    for (const [n, until] of Object.entries(this.spent)) if (until < now) delete this.spent[n];
-    const key = nonce.toLowerCase();
-    if (this.spent[key] !== undefined) return false;
-    this.spent[key] = expiresAt;
-    await this.ws.writeJson(SpentNonces.FILE, this.spent);
-    return true;
-  }
-}
+import { MAX_SUMMARY_BYTES } from "../platform/xmtp.js";
 
 export interface CloneChecks {
   verifier: SignatureVerifier;

@@ -24,7 +24,7 @@ import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { OFFLINE_LABEL } from "../model/llm.js";
+import { OFFLINE_LABEL } from "../model/offline.js";
 import { GroupWatch, readGroupMessage } from "./group-watch.js";
 import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
 

@@ -35,27 +35,13 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from "node:http2";
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { Logger } from "@convos-pool/kit";
+import type { DormancyOptions, DormancyWatch } from "../agent/types.js";
 
 const MLS_API = "/xmtp.mls.api.v1.MlsApi";
 /** Groups per subscription stream. */
 export const SHARD_SIZE = 256;
 /** Agents that fall asleep together reopen their shard once. */
 const FLUSH_MS = 100;
-
-/** What the host's agents need of the watch (a fake of it needs no node). */
-export interface DormancyWatch {
-  /** The node's newest message id in the group (0 when it has none): an agent's cursor. */
-  newest(groupId: string): Promise<bigint>;
-  /** Calls `onMessage` once, on the first application message past `cursor` in the group. */
-  watch(groupId: string, cursor: bigint, onMessage: () => void): void;
-  unwatch(groupId: string): void;
-}
-
-export interface DormancyOptions {
-  /** Quiet this long, a claimed agent goes dormant; 0: never. */
-  afterMs: number;
-  watch: DormancyWatch;
-}
 
 interface Watched {
   groupId: string;

@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@convos-pool/kit";
-import type { InboundTextTurn } from "../model/llm.js";
+import type { InboundTextTurn } from "../model/turn.js";
 import { TelnyxClient, WebhookError, verifyTelnyxWebhook } from "../tools/telnyx.js";
 
 export interface SmsWebhookOptions {

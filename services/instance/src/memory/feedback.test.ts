@@ -18,7 +18,8 @@ import {
   supersededBy,
   withReactionsSince,
 } from "./feedback.js";
-import { OFFLINE_LABEL, OfflineProvider, systemPrompt } from "../model/llm.js";
+import { OFFLINE_LABEL, OfflineProvider } from "../model/offline.js";
+import { systemPrompt } from "../model/prompt.js";
 import { Memory, extractByRule } from "./store.js";
 import type { AgentMessage } from "../platform/xmtp.js";
 

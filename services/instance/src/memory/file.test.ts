@@ -2,16 +2,9 @@ import { fc, test as fcTest } from "@fast-check/vitest";
 import { ConnectError, Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { fieldViolations } from "@convos-pool/kit";
-import {
-  buildMemoryFile,
-  maskSecrets,
-  mergeMemoryFile,
-  offlineSummary,
-  parseMemoryFile,
-  summaryFromAnswer,
-  type AgentMemoryFile,
-} from "./file.js";
+import { buildMemoryFile, maskSecrets, mergeMemoryFile, parseMemoryFile, type AgentMemoryFile } from "./file.js";
 import { Memory } from "./store.js";
+import { offlineSummary, summaryFromAnswer } from "../model/conversation-summary.js";
 
 const bytes = (v: unknown) => new TextEncoder().encode(typeof v === "string" ? v : JSON.stringify(v));
 

@@ -5,7 +5,6 @@
 // seals and opens.
 
 import { invalidArgument } from "@convos-pool/kit";
-import type { ChatMessage, HistoryLine } from "../model/llm.js";
 import { isRole } from "./provenance.js";
 import { isKind, maskSecrets, type Memory, type MemoryEntry, type MemoryFeedback, type NewEntry } from "./store.js";
 
@@ -97,52 +96,6 @@ export function buildMemoryFile(input: ExportInput, now = new Date()): AgentMemo
     conversationSummary: input.conversationSummary,
     secrets,
   };
-}
-
-/** The last SUMMARY_LINES text messages, "<name>: <start>", masked like secrets' descriptions. */
-export function offlineSummary(
-  history: readonly HistoryLine[],
-  agentName: string,
-  participants: number,
-): ConversationSummary {
-  const recent = history.slice(-SUMMARY_LINES);
-  return {
-    messages: recent.length,
-    participants,
-    via: "offline",
-    lines: recent.map(
-      (h) =>
-        `${h.role === "assistant" ? agentName : (h.sender ?? "member")}: ${maskSecrets(h.text.slice(0, SUMMARY_LINE_CHARS))}`,
-    ),
-  };
-}
-
-export const CONVERSATION_SUMMARY_PROMPT = [
-  "Summarize this group conversation for the assistant's owner, who is taking the assistant's memory to another conversation.",
-  "Write at most 10 short lines: what the conversation is about, what was decided, what is still open.",
-  "Never include phone numbers, passwords, keys, account numbers or other secrets.",
-].join("\n");
-
-/** The chat-completions messages that ask a model for the conversation summary. */
-export function conversationSummaryMessages(history: readonly HistoryLine[], agentName: string): ChatMessage[] {
-  const lines =
-    history.map((h) => `${h.role === "assistant" ? agentName : (h.sender ?? "member")}: ${h.text}`).join("\n") ||
-    "(nothing)";
-  return [
-    { role: "system", content: CONVERSATION_SUMMARY_PROMPT },
-    { role: "user", content: `The conversation:\n${lines}` },
-  ];
-}
-
-/** A model's summary as lines, masked as well: the prompt asks, the mask makes sure. */
-export function summaryFromAnswer(answer: string, messages: number, participants: number): ConversationSummary {
-  const lines = answer
-    .split("\n")
-    .map((l) => l.replace(/^\s*[-*•]\s*/, "").trim())
-    .filter(Boolean)
-    .slice(0, 10)
-    .map((l) => maskSecrets(l.slice(0, SUMMARY_LINE_CHARS)));
-  return { messages, participants, via: "llm", lines };
 }
 
 export function countEntries(entries: readonly MemoryEntry[]): EntryCounts {

@@ -37,7 +37,8 @@ import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_servic
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { ADOPTED_HINTS_TITLE } from "./hints.js";
-import { OfflineProvider, type TurnInput } from "../model/llm.js";
+import { OfflineProvider } from "../model/offline.js";
+import type { TurnInput } from "../model/turn.js";
 import { Memory, type MemoryEntry } from "./store.js";
 import {
   MAX_ADOPTED_PATTERNS,

@@ -5,7 +5,8 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { recordCorrection } from "./feedback.js";
-import { OFFLINE_LABEL, OfflineProvider, systemPrompt } from "../model/llm.js";
+import { OFFLINE_LABEL, OfflineProvider } from "../model/offline.js";
+import { systemPrompt } from "../model/prompt.js";
 import { Memory, type MemoryEntry } from "./store.js";
 import {
   confirm,

@@ -23,8 +23,9 @@ import {
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { newIdentity, type TestIdentity } from "@convos-pool/testing";
-import { SpentNonces } from "../clone/summary.js";
-import { OfflineProvider } from "../model/llm.js";
+import { SpentNonces } from "../platform/nonces.js";
+import { OfflineProvider } from "../model/offline.js";
+import { summarizeConversation } from "../model/conversation-summary.js";
 import { createInstanceMemoryService, type MemoryAccess } from "./service.js";
 import { Memory } from "./store.js";
 import { readSharing, writeSharing } from "./sharing.js";
@@ -55,6 +56,7 @@ beforeEach(async () => {
   ]);
   saves = 0;
   const nonces = await SpentNonces.open(ws);
+  const log = createLogger("memory-service-test", { level: "silent" });
   const access: MemoryAccess = {
     instanceId: ws.instanceId,
     inboxId: deriveInboxId(wallet.address),
@@ -67,15 +69,16 @@ beforeEach(async () => {
     memory,
     saveMemory: async () => void saves++,
     toolCredentials: async () => ({ email: { password: "hunter2-secret" } }),
-    history: async () => [
-      { role: "user", sender: "Saul", text: "Remember that the phone number for bookings is +15550101234." },
-    ],
-    participants: async () => 2,
+    conversationSummary: () =>
+      summarizeConversation(
+        { agentName: "Trip Planner", model: "", llm: new OfflineProvider(), log },
+        [{ role: "user", sender: "Saul", text: "Remember that the phone number for bookings is +15550101234." }],
+        2,
+      ),
     verifier: new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() }),
     spendNonce: (nonce) => nonces.spend(nonce, Date.now() / 1000 + 600),
     setSharing: (s) => writeSharing(ws, s),
-    llm: new OfflineProvider(),
-    log: createLogger("memory-service-test", { level: "silent" }),
+    log,
   };
   const transport = createRouterTransport(({ service }) =>
     service(

@@ -20,15 +20,11 @@ import {
 import type { SealedBox } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
 import { type InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { bytesToHex, sha256 } from "viem";
-import { OpenAiProvider, type HistoryLine, type LlmProvider } from "../model/llm.js";
 import {
   buildMemoryFile,
-  conversationSummaryMessages,
   countEntries,
   mergeMemoryFile,
-  offlineSummary,
   parseMemoryFile,
-  summaryFromAnswer,
   type AgentMemoryFile,
   type ConversationSummary,
   type EntryCounts,
@@ -53,11 +49,9 @@ export interface MemoryAccess extends OwnerCheck {
   memory: Memory;
   saveMemory(): Promise<void>;
   toolCredentials(): Promise<Record<string, Record<string, string>>>;
-  /** The recent conversation, oldest first; empty outside a conversation. */
-  history(): Promise<HistoryLine[]>;
-  participants(): Promise<number>;
+  /** What the conversation was about, for an export (the agent's model makes it: model/conversation-summary.ts). */
+  conversationSummary(): Promise<ConversationSummary>;
   setSharing(sharing: PatternSharing): Promise<void>;
-  llm: LlmProvider;
   log: Logger;
 }
 
@@ -80,8 +74,7 @@ export function createInstanceMemoryService(
           { recipientKey: bytesToHex(recipient) },
           req.signature,
         );
-        const history = await a.history();
-        const conversationSummary = await summarize(a, history, await a.participants());
+        const conversationSummary = await a.conversationSummary();
         const file = buildMemoryFile({
           agent: { instanceId: a.instanceId, inboxId: a.inboxId, name: a.agentName },
           template: a.template,
@@ -218,25 +211,4 @@ async function open(privateKey: Uint8Array, sealed: SealedBox): Promise<Uint8Arr
       throw invalidArgument("sealed", `${err.message} (seal it to this agent's memory key, GetMemoryKey)`);
     throw err;
   }
-}
-
-/** One model call when the agent has a model; the last lines, cut short and masked, when it does not or the call fails. */
-async function summarize(a: MemoryAccess, history: HistoryLine[], participants: number): Promise<ConversationSummary> {
-  if (history.length === 0) return { messages: 0, participants, via: "offline", lines: [] };
-  if (a.llm instanceof OpenAiProvider) {
-    const model = a.model || a.llm.client.defaultModel;
-    if (model) {
-      try {
-        const answer = await a.llm.client.complete({
-          model,
-          temperature: 0,
-          messages: conversationSummaryMessages(history, a.agentName),
-        });
-        return summaryFromAnswer(answer, history.length, participants);
-      } catch (err) {
-        a.log.warn("the model could not summarize the conversation for an export; the last lines go instead", { err });
-      }
-    }
-  }
-  return offlineSummary(history, a.agentName, participants);
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { OFFLINE_LABEL, OfflineProvider, systemPrompt, turnMessages, type TurnInput } from "../model/llm.js";
+import { OFFLINE_LABEL, OfflineProvider } from "../model/offline.js";
+import { systemPrompt, turnMessages } from "../model/prompt.js";
+import type { TurnInput } from "../model/turn.js";
 import {
   Memory,
   extractByRule,

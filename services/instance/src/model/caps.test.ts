@@ -5,7 +5,8 @@
 // flood's message and a full memory. Real Memory, no model.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { systemPrompt, turnMessages, type TurnInput } from "./llm.js";
+import { systemPrompt, turnMessages } from "./prompt.js";
+import type { TurnInput } from "./turn.js";
 import { MAX_MEMORY_ENTRIES, Memory, type MemoryEntry } from "../memory/store.js";
 import {
   capText,

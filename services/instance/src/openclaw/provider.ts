@@ -8,14 +8,8 @@
 // clone are asked of OpenClaw in a session of their own.
 
 import { randomBytes } from "node:crypto";
-import {
-  type ChatMessage,
-  type LearnInput,
-  type LlmProvider,
-  OpenAiProvider,
-  RefusedTurn,
-  type TurnInput,
-} from "../model/llm.js";
+import { type ChatMessage, type LearnInput, type LlmProvider, RefusedTurn, type TurnInput } from "../model/turn.js";
+import { OpenAiProvider } from "../model/openai.js";
 import { Memory, type NewEntry } from "../memory/store.js";
 import { memorySection } from "../model/caps.js";
 import type { RuntimeAgent } from "../agent/types.js";

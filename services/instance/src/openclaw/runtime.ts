@@ -13,7 +13,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "@convos-pool/kit";
-import type { LlmProvider } from "../model/llm.js";
+import type { LlmProvider } from "../model/turn.js";
 import type { AgentRuntime, RuntimeAgent } from "../agent/types.js";
 import { signedFiles, SIGNED_FILES } from "./files.js";
 import { OpenClawGateway } from "./gateway.js";

@@ -21,7 +21,6 @@ import {
 } from "@xmtp/node-sdk";
 import type { LocalAccount } from "viem/accounts";
 import { createXmtpClient, type XmtpClientOptions } from "@convos-pool/convos";
-import { cloneSummaryCodec } from "../clone/summary.js";
 import {
   MemberKind,
   ProfileSnapshotSchema,
@@ -29,6 +28,7 @@ import {
   type ProfileSnapshot,
   type ProfileUpdate,
 } from "@convos-pool/gen/convos/app/v1/profile_pb.js";
+import { CloneSummarySchema, type CloneSummary } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
 
 type Codec = NonNullable<ClientOptions["codecs"]>[number];
 
@@ -101,6 +101,47 @@ export function encodeTransaction(reference: TransactionReference, fallback: str
   return { ...encodeTransactionReference(reference), fallback };
 }
 
+export const CLONE_SUMMARY_TYPE = {
+  authorityId: "convos-pool.org",
+  typeId: "clone_summary",
+  versionMajor: 1,
+  versionMinor: 0,
+} as const;
+
+/** The summary message's limit: its protobuf encoding. */
+export const MAX_SUMMARY_BYTES = 32 * 1024;
+
+/** The project's own content type: protobuf CloneSummary; never shown, never pushed. */
+export const cloneSummaryCodec = {
+  contentType: CLONE_SUMMARY_TYPE,
+  encode: (value: unknown) => ({
+    type: CLONE_SUMMARY_TYPE,
+    parameters: {},
+    content: toBinary(CloneSummarySchema, value as CloneSummary),
+  }),
+  decode: (encoded: { content: Uint8Array }) => {
+    if (encoded.content.byteLength > MAX_SUMMARY_BYTES) return undefined;
+    try {
+      return fromBinary(CloneSummarySchema, encoded.content);
+    } catch {
+      return undefined;
+    }
+  },
+  fallback: () => undefined,
+  shouldPush: () => false,
+} as unknown as Codec;
+
+export function isCloneSummary(m: {
+  contentType?: { authorityId: string; typeId: string } | undefined;
+  content: unknown;
+}): boolean {
+  return (
+    m.contentType?.authorityId === CLONE_SUMMARY_TYPE.authorityId &&
+    m.contentType.typeId === CLONE_SUMMARY_TYPE.typeId &&
+    m.content !== undefined
+  );
+}
+
 export const CONVOS_CODECS: Codec[] = [
   protoCodec<ProfileUpdate>(
     "profile_update",
@@ -115,7 +156,7 @@ export const CONVOS_CODECS: Codec[] = [
   jsonCodec("join_request"),
   jsonCodec(THINKING_TYPE.typeId),
   jsonCodec(TYPING_TYPE.typeId),
-  // The pool's own: a parent's summary for its clone (clone.ts).
+  // The pool's own: a parent's summary for its clone (clone/summary.ts).
   cloneSummaryCodec,
 ];
 

@@ -23,7 +23,9 @@ import {
   type RunningMail,
   type RunningPop3,
 } from "@convos-pool/local-providers";
-import { OfflineProvider, OpenAiProvider, type TurnInput } from "../model/llm.js";
+import { OfflineProvider } from "../model/offline.js";
+import { OpenAiProvider } from "../model/openai.js";
+import type { TurnInput } from "../model/turn.js";
 import { Memory } from "../memory/store.js";
 import {
   startChatServer,

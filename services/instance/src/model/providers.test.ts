@@ -1,15 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  LlmError,
-  OFFLINE_LABEL,
-  OfflineProvider,
-  OpenAiProvider,
-  excludedWords,
-  selectByDirective,
-  systemPrompt,
-  type SummaryInput,
-  type TurnInput,
-} from "./llm.js";
+import { LlmError, OpenAiProvider } from "./openai.js";
+import { OFFLINE_LABEL, OfflineProvider } from "./offline.js";
+import { excludedWords, selectByDirective } from "../clone/directive.js";
+import { systemPrompt } from "./prompt.js";
+import type { SummaryInput, TurnInput } from "./turn.js";
 import { EXTRACTION_PROMPT, Memory, carriesOtherKind } from "../memory/store.js";
 import { PROMPT_LIMITS } from "./caps.js";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";

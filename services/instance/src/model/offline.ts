@@ -1,0 +1,110 @@
+// With no model configured: an offline provider that needs no key, says so
+// in every answer, and is deterministic (it answers from memory), so tests
+// can see learning work.
+
+import {
+  extractByRule,
+  toSecondPerson,
+  withoutAddress,
+  shortInbox,
+  type MemoryEntry,
+  type NewEntry,
+} from "../memory/store.js";
+import { offlineCommand } from "../tools/commands.js";
+import { correctionByRule, recallHeedingFeedback } from "../memory/feedback.js";
+import { selectByDirective } from "../clone/directive.js";
+import type { InboundTextTurn, LearnInput, LlmProvider, SummaryInput, TurnInput } from "./turn.js";
+
+export const OFFLINE_LABEL = "[offline model]";
+
+/**
+ * No model, no key: answers by rule and says so. A statement with something
+ * to remember is acknowledged ("Noted: ..."), a question is answered from
+ * memory when memory has something on it (less the facts of answers marked
+ * 👎), a correction is acknowledged with the fact it corrects, anything else
+ * is echoed. Learning uses the deterministic rules of memory.ts and
+ * feedback.ts.
+ */
+export class OfflineProvider implements LlmProvider {
+  readonly kind = "offline";
+
+  async reply(input: TurnInput): Promise<string> {
+    if (input.inboundText) return this.answerText(input, input.inboundText);
+    const last = input.history.at(-1)?.text.trim() ?? "";
+    if (input.forgot !== undefined)
+      return `${OFFLINE_LABEL} Done: I forgot ${input.forgot} ${input.forgot === 1 ? "thing" : "things"} I had learned from you or about you.`;
+    // What this turn's starter may be told: no credentials but to the owner.
+    const memory = input.memory.visibleTo(input.role ?? "member");
+    const command = input.callTool ? offlineCommand(last, input.agentName) : undefined;
+    if (command) {
+      const outcome = await input.callTool!(command.name, command.args);
+      return outcome.ok
+        ? `${OFFLINE_LABEL} Done: ${sentence(outcome.result)}`
+        : `${OFFLINE_LABEL} I could not do that: ${sentence(outcome.error)}`;
+    }
+    // What is said, without the name it is said to ("Tabby, remember …"); the echo below quotes it whole.
+    const said = withoutAddress(last, input.agentName);
+    if (input.correcting) {
+      const corrected = correctionByRule(said, input.correcting, memory);
+      return corrected.length > 0
+        ? `${OFFLINE_LABEL} Thanks for the correction. Noted: ${corrected.map((f) => toSecondPerson(f.text)).join("; ")}.`
+        : `${OFFLINE_LABEL} Thanks for the correction; I will not answer that way again.`;
+    }
+    const facts = extractByRule(said);
+    if (facts.length > 0) {
+      return `${OFFLINE_LABEL} Noted: ${facts.map((f) => toSecondPerson(f.text)).join("; ")}.`;
+    }
+    if (said.endsWith("?")) {
+      const { found, withheld } = recallHeedingFeedback(memory, said);
+      if (found.length > 0) {
+        // A member's version of someone else's fact comes after it, as what that member says.
+        const ordered = [...found.filter((e) => !e.disputes?.length), ...found.filter((e) => e.disputes?.length)];
+        return `${OFFLINE_LABEL} From what I remember: ${ordered.map(recalled).join("; ")}.`;
+      }
+      if (withheld) {
+        return `${OFFLINE_LABEL} I was told that what I answered to this before was wrong, and I know nothing else about it yet. Tell me what is right and I will remember it.`;
+      }
+      return `${OFFLINE_LABEL} I don't know that yet. No language model is configured here, so I can only answer from what I was told to remember.`;
+    }
+    return `${OFFLINE_LABEL} ${input.agentName} here. I read: "${last.slice(0, 200)}". No language model is configured, so this is an offline stand-in answer.`;
+  }
+
+  /** A text to its number: answered by text, said in the conversation. */
+  private async answerText(input: TurnInput, t: InboundTextTurn): Promise<string> {
+    const came = `${OFFLINE_LABEL} A text came to ${t.to} from ${t.from}: "${t.text.slice(0, 500)}".`;
+    if (!t.answer) return `${came} My owner has me pass on texts from outside, not answer them.`;
+    if (!input.callTool) return came;
+    const answer = `${OFFLINE_LABEL} ${input.agentName} here. I read: "${t.text.slice(0, 200)}". No language model is configured, so this is an offline stand-in answer.`;
+    const outcome = await input.callTool("send_sms", { to: t.from, text: answer });
+    return outcome.ok ? `${came} I answered it by text.` : `${came} I could not answer it: ${sentence(outcome.error)}`;
+  }
+
+  async learn(input: LearnInput): Promise<NewEntry[]> {
+    if (input.correcting)
+      return correctionByRule(
+        input.message,
+        input.correcting,
+        input.memory.visibleTo(input.role ?? "member"),
+        input.from,
+      );
+    return extractByRule(input.message, input.from);
+  }
+
+  /** Memory of the kinds that carry, less what the directive excludes by name (selectByDirective). */
+  async summarize(input: SummaryInput): Promise<NewEntry[]> {
+    return selectByDirective(input.entries, input.directive).map((e) => ({ kind: e.kind, text: e.text, via: e.via }));
+  }
+}
+
+/** A fact said back: a member's version of someone else's fact as what that member says. */
+function recalled(e: MemoryEntry): string {
+  const fact = toSecondPerson(e.text);
+  // A lesson from the pattern pool is told as what other people's agents suggest, never as the agent's own rule.
+  if (e.adoptedFrom) return `agents of other people suggest "${fact.replace(/["“”]/g, "'")}"`;
+  return e.disputes?.length && e.from ? `member ${shortInbox(e.from)} says ${fact}` : fact;
+}
+
+/** Ends a result with a full stop, unless it ends a paragraph of its own (a mail read out) or has one. */
+function sentence(text: string): string {
+  return /[.!?\n]\s*$/.test(text) ? text.trimEnd() : `${text}.`;
+}

@@ -1,0 +1,211 @@
+// An OpenAI-compatible chat-completions endpoint (OpenRouter, vLLM, Ollama,
+// OpenAI ...): a turn with function calls through the trust gate, learning,
+// and a clone's summary.
+
+import { EXTRACTION_PROMPT, parseExtraction, type NewEntry } from "../memory/store.js";
+import type { FunctionSpec } from "../tools/agent-tools.js";
+import type { ToolOutcome } from "../tools/gate.js";
+import { aboutOf } from "../memory/feedback.js";
+import { capText, memorySection } from "./caps.js";
+import { MAX_SUMMARY_ENTRIES, summaryMessages, turnMessages } from "./prompt.js";
+import {
+  MAX_TOOL_ROUNDS,
+  type ChatMessage,
+  type LearnInput,
+  type LlmProvider,
+  type SummaryInput,
+  type ToolCall,
+  type TurnInput,
+} from "./turn.js";
+
+export interface OpenAiOptions {
+  /** For example https://openrouter.ai/api/v1; `/chat/completions` is appended. */
+  baseUrl: string;
+  apiKey: string;
+  /** Used when the instance's config names none. */
+  model?: string | undefined;
+  timeoutMs?: number | undefined;
+  fetch?: typeof fetch | undefined;
+}
+
+export class LlmError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = "LlmError";
+  }
+}
+
+/** A minimal chat-completions client (POST {baseUrl}/chat/completions, bearer key). */
+export class ChatCompletionsClient {
+  private readonly url: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly opts: OpenAiOptions) {
+    this.url = `${opts.baseUrl.replace(/\/+$/, "")}/chat/completions`;
+    this.fetch = opts.fetch ?? fetch;
+  }
+
+  get defaultModel(): string | undefined {
+    return this.opts.model;
+  }
+
+  async complete(
+    req: { model: string; messages: ChatMessage[]; temperature?: number; maxTokens?: number; user?: string },
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const message = await this.chat(req, signal);
+    if (typeof message.content !== "string")
+      throw new LlmError("chat completions answered without choices[0].message.content");
+    return message.content;
+  }
+
+  /** One chat completion; with `tools`, the answer may be function calls instead of text. */
+  async chat(
+    req: {
+      model: string;
+      messages: ChatMessage[];
+      temperature?: number;
+      maxTokens?: number;
+      tools?: FunctionSpec[];
+      /** OpenAI's `user`: a gateway that keeps sessions (OpenClaw's) keeps one per value. */
+      user?: string;
+    },
+    signal?: AbortSignal,
+  ): Promise<{ content: string | null; tool_calls?: ToolCall[] }> {
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 120_000);
+    const res = await this.fetch(this.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${this.opts.apiKey}` },
+      body: JSON.stringify({
+        model: req.model,
+        messages: req.messages,
+        ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+        ...(req.maxTokens !== undefined ? { max_tokens: req.maxTokens } : {}),
+        ...(req.tools?.length ? { tools: req.tools.map((f) => ({ type: "function", function: f })) } : {}),
+        ...(req.user ? { user: req.user } : {}),
+      }),
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    }).catch((err: unknown) => {
+      throw new LlmError(`chat completions request failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    const text = await res.text();
+    if (!res.ok) throw new LlmError(`chat completions answered HTTP ${res.status}: ${text.slice(0, 200)}`, res.status);
+    let body: { choices?: { message?: { content?: unknown; tool_calls?: unknown } }[] };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      throw new LlmError("chat completions answered something that is not JSON", res.status);
+    }
+    const message = body.choices?.[0]?.message;
+    const calls = Array.isArray(message?.tool_calls)
+      ? (message.tool_calls as ToolCall[]).filter(
+          (c) => typeof c?.id === "string" && typeof c.function?.name === "string",
+        )
+      : [];
+    if (calls.length > 0)
+      return { content: typeof message?.content === "string" ? message.content : null, tool_calls: calls };
+    if (typeof message?.content !== "string")
+      throw new LlmError("chat completions answered without choices[0].message.content", res.status);
+    return { content: message.content };
+  }
+}
+
+export class OpenAiProvider implements LlmProvider {
+  readonly kind: LlmProvider["kind"] = "openai";
+  readonly client: ChatCompletionsClient;
+
+  constructor(opts: OpenAiOptions) {
+    this.client = new ChatCompletionsClient(opts);
+  }
+
+  /** The messages of a turn; a runtime that keeps its own session sends less (openclaw/provider.ts). */
+  protected turnMessages(input: TurnInput): ChatMessage[] {
+    return turnMessages(input);
+  }
+
+  /** The session a turn or a summary belongs to (`user`); none: each call stands alone. */
+  protected session(_purpose: "turn" | "summary"): string | undefined {
+    return undefined;
+  }
+
+  protected model(requested: string): string {
+    const model = requested || this.client.defaultModel;
+    if (!model) throw new LlmError("no model: the instance's config names none and the host has no default");
+    return model;
+  }
+
+  /**
+   * A turn: with functions, the model may call them (through the trust gate)
+   * for up to MAX_TOOL_ROUNDS rounds, each result going back to it, before
+   * it answers in words.
+   */
+  async reply(input: TurnInput, signal?: AbortSignal): Promise<string> {
+    const model = this.model(input.model);
+    const messages = this.turnMessages(input);
+    const tools = input.callTool ? input.functions : undefined;
+    const user = this.session("turn");
+    for (let round = 0; ; round++) {
+      const answer = await this.client.chat(
+        { model, messages, ...(tools && round < MAX_TOOL_ROUNDS ? { tools } : {}), ...(user ? { user } : {}) },
+        signal,
+      );
+      if (!answer.tool_calls?.length) return (answer.content ?? "").trim();
+      messages.push({ role: "assistant", content: answer.content, tool_calls: answer.tool_calls });
+      for (const call of answer.tool_calls) {
+        let args: Record<string, unknown> = {};
+        let outcome: ToolOutcome;
+        try {
+          args = call.function.arguments ? (JSON.parse(call.function.arguments) as Record<string, unknown>) : {};
+          outcome = await input.callTool!(call.function.name, args);
+        } catch {
+          outcome = { ok: false, error: "the arguments were not a JSON object" };
+        }
+        // A tool's result (a mail read out) is cut like a message: each later round sends it again.
+        const content = capText(JSON.stringify(outcome), input.limits?.messageTokens ?? 0);
+        messages.push({ role: "tool", tool_call_id: call.id, content });
+      }
+    }
+  }
+
+  async learn(input: LearnInput, signal?: AbortSignal): Promise<NewEntry[]> {
+    const message = capText(input.message, input.limits?.messageTokens ?? 0);
+    const memory = input.memory.visibleTo(input.role ?? "member");
+    const answer = await this.client.complete(
+      {
+        model: this.model(input.model),
+        temperature: 0,
+        messages: [
+          {
+            role: "system",
+            content: `${EXTRACTION_PROMPT}\n\n${memorySection(memory, message, input.limits?.memoryTokens ?? 0)}`,
+          },
+          {
+            role: "user",
+            content: input.correcting
+              ? `Your earlier answer: "${aboutOf(input.correcting)}"\n${input.role === "owner" ? "Your owner" : "A member"} corrected it: ${message}`
+              : message,
+          },
+        ],
+      },
+      signal,
+    );
+    return parseExtraction(answer, input.from);
+  }
+
+  async summarize(input: SummaryInput, signal?: AbortSignal): Promise<NewEntry[]> {
+    const user = this.session("summary");
+    const answer = await this.client.complete(
+      { model: this.model(input.model), temperature: 0, messages: summaryMessages(input), ...(user ? { user } : {}) },
+      signal,
+    );
+    const entries = parseExtraction(answer, undefined, MAX_SUMMARY_ENTRIES);
+    if (entries.length === 0 && input.entries.length > 0 && !/"entries"\s*:\s*\[\s*\]/.test(answer)) {
+      throw new LlmError("the model's summary was not the JSON it was asked for");
+    }
+    // The model may not widen what the owner chose.
+    return entries.filter((e) => input.carry.includes(e.kind));
+  }
+}

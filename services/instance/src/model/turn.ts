@@ -1,0 +1,125 @@
+// What a turn is, for whatever thinks for an agent: the model's messages,
+// the conversation as it reads it, what a turn, a lesson and a clone summary
+// are given, and the provider every runtime implements (openai.ts,
+// offline.ts, OpenClaw's). Types and one error: no I/O here.
+
+import type { Role } from "../platform/roles.js";
+import type { Memory, MemoryEntry, MemoryKind, NewEntry } from "../memory/store.js";
+import type { FunctionSpec } from "../tools/agent-tools.js";
+import type { ToolOutcome } from "../tools/gate.js";
+import type { PromptLimits } from "./caps.js";
+
+/** A function call the model asks for (OpenAI's `tool_calls[]`). */
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+export type ChatMessage =
+  | { role: "system" | "user"; content: string }
+  | { role: "assistant"; content: string | null; tool_calls?: ToolCall[] }
+  | { role: "tool"; tool_call_id: string; content: string };
+
+/** Rounds of function calls in one turn before the model must answer. */
+export const MAX_TOOL_ROUNDS = 5;
+
+/** One line of the conversation, oldest first. */
+export interface HistoryLine {
+  /** "assistant": this instance said it. */
+  role: "user" | "assistant";
+  text: string;
+  /** Who said it (profile name or short inbox id), for user lines. */
+  sender?: string;
+  /** Their role, from their inbox id (agent/policy.ts speakerRole), for user lines. */
+  speaker?: string;
+}
+
+export interface TurnInput {
+  model: string;
+  agentName: string;
+  /** IDENTITY.md as read at the start of this turn. */
+  identity: string;
+  /** Other system sections: tools (handles, never secrets), the owner's settings. */
+  context: string;
+  memory: Memory;
+  /** The recent conversation; the last line is the message to answer. */
+  history: HistoryLine[];
+  /** The functions of the tools it holds; none: it answers without tools. */
+  functions?: FunctionSpec[];
+  /** Runs one call through the trust gate (tools/gate.ts). */
+  callTool?: (name: string, args: Record<string, unknown>) => Promise<ToolOutcome>;
+  /** The turn answers a text message that came to its number. */
+  inboundText?: InboundTextTurn;
+  /** The last message corrects this earlier answer of the agent's (feedback.ts). */
+  correcting?: string;
+  /**
+   * Who started the turn: the owner's turns see the credentials in memory,
+   * a member's or an outsider's never (Memory.visibleTo). Absent: not the owner.
+   */
+  role?: Role;
+  /** The last message asked it to forget what it learned from and about its sender: how many entries went. */
+  forgot?: number;
+  /** How much of each message, of the history and of memory the model is given (prompt-caps.ts); absent: all. */
+  limits?: PromptLimits;
+}
+
+export interface InboundTextTurn {
+  from: string;
+  /** Its own number. */
+  to: string;
+  text: string;
+  /** Its owner lets it answer a text from outside (permissions.ts); otherwise it only passes it on. */
+  answer?: boolean;
+}
+
+export interface LearnInput {
+  model: string;
+  memory: Memory;
+  /** The message to learn from. */
+  message: string;
+  /** Its sender's inbox id. */
+  from: string;
+  /** Its sender's role: the memory the model sees is what that role may see. Absent: not the owner. */
+  role?: Role;
+  /** The message corrects this earlier answer of the agent's (feedback.ts): learn the corrected fact. */
+  correcting?: string;
+  /** How much of the message and of memory the model is given (prompt-caps.ts); absent: all. */
+  limits?: PromptLimits;
+}
+
+/** What a parent summarizes for its clone (clone.ts). */
+export interface SummaryInput {
+  model: string;
+  /** The owner's directive, or the template's default; may be empty. */
+  directive: string;
+  /** The kinds that may carry; `entries` holds only these. */
+  carry: readonly MemoryKind[];
+  entries: readonly MemoryEntry[];
+  /** The recent conversation, oldest first. */
+  recent: HistoryLine[];
+}
+
+export interface LlmProvider {
+  /** "openclaw": an OpenClaw gateway thinks for the agent (openclaw/provider.ts). */
+  readonly kind: "openai" | "offline" | "openclaw";
+  reply(input: TurnInput, signal?: AbortSignal): Promise<string>;
+  learn(input: LearnInput, signal?: AbortSignal): Promise<NewEntry[]>;
+  /** The entries a clone takes with it, under the directive; only of the kinds that carry. */
+  summarize(input: SummaryInput, signal?: AbortSignal): Promise<NewEntry[]>;
+}
+
+/**
+ * A turn the agent will not take, with what it says in the conversation
+ * instead (an OpenClaw agent whose signed files were altered: openclaw/provider.ts).
+ */
+export class RefusedTurn extends Error {
+  constructor(
+    message: string,
+    /** What the conversation is told. */
+    readonly reply: string,
+  ) {
+    super(message);
+    this.name = "RefusedTurn";
+  }
+}
