@@ -3,7 +3,7 @@
  * the parent's template, with the parent's model and user config unless
  * overridden (claim-request.ts), fresh pool tools, and the parent named to
  * the child; once the child has joined, the parent is asked for its summary,
- * which it sends the child directly (instance/src/clone.ts). The pool's
+ * which it sends the child directly (instance/src/clone/summary.ts). The pool's
  * requester == owner check is a fast rejection only: the parent and the
  * child check the owner's signature themselves. A summary that does not come
  * leaves a working fresh agent, its inheritance `failed` with the reason.

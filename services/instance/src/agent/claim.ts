@@ -1,6 +1,6 @@
 // A claim's calls: Configure (what the agent is: its template, model, tools,
 // owner), JoinConversation (where it talks) and UpdateTemplate (a newer
-// release of what it is). configure.ts and update.ts check each and plan what
+// release of what it is). agent/configure.ts and agent/update.ts check each and plan what
 // it writes; here the plan is applied, in the order that lets a retry finish.
 // Each runs inside `ops`, once the agent is ready (its facade sees to it).
 
@@ -38,7 +38,7 @@ export class Claim {
   ) {}
 
   /**
-   * Takes a claim's configuration once configure.ts checked it: the
+   * Takes a claim's configuration once agent/configure.ts checked it: the
    * creator-signed release, and a model, tools and user config that release
    * allows. Nothing is written before the checks pass.
    */
@@ -133,7 +133,7 @@ export class Claim {
   }
 
   /**
-   * A creator-signed template version (update.ts checks it). Written in the
+   * A creator-signed template version (agent/update.ts checks it). Written in the
    * order that lets a retry finish a crashed update: credentials, IDENTITY.md,
    * then config.json, whose version is the applied one. The next turn reads
    * the new IDENTITY.md; a turn already running keeps the config it started with.

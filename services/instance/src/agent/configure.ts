@@ -81,7 +81,7 @@ export function toolSet(tools: ToolCredential[]): { tools: InstanceConfig["tools
   return { tools: handles, credentials };
 }
 
-/** A clone's parent as the pool names it; the child checks the summary's sender against it (clone.ts). */
+/** A clone's parent as the pool names it; the child checks the summary's sender against it (clone/summary.ts). */
 function checkParent(parent: ParentInstance, _ownerId: string): ParentRef {
   return {
     instanceId: requireString("parent.instance_id", parent.instanceId, { max: 128 }),

@@ -401,14 +401,14 @@ export class Conversation {
     );
   }
 
-  /** Asked to forget what it learned from and about the sender (provenance.ts): forgets it and says how much went. */
+  /** Asked to forget what it learned from and about the sender (memory/provenance.ts): forgets it and says how much went. */
   private async forgetIfAsked(m: TextMessage): Promise<number | undefined> {
     const agent = this.agent;
     const memory = agent.memory!;
     if (!isForgetMe(m.content, agent.config?.agentName ?? "")) return undefined;
     const names = agent.convo?.names ?? {};
     const who = { inboxId: m.senderInboxId, name: names[m.senderInboxId] };
-    // The names others go by: a member who takes one of them forgets nothing by it (provenance.ts).
+    // The names others go by: a member who takes one of them forgets nothing by it (memory/provenance.ts).
     const others = [
       ...Object.entries(names)
         .filter(([inboxId]) => inboxId !== m.senderInboxId)
@@ -423,9 +423,9 @@ export class Conversation {
 
   /**
    * What `m` teaches, recorded with who taught it (`role`, conversation,
-   * message); a correction (feedback.ts) also leaves its entry and takes out
+   * message); a correction (memory/feedback.ts) also leaves its entry and takes out
    * the fact it supersedes, if its teller may. The owner's word makes a
-   * member's version the owner's (provenance.ts). Without `model` (its
+   * member's version the owner's (memory/provenance.ts). Without `model` (its
    * budget is spent) only a correction's own entry is recorded.
    */
   private async learn(m: TextMessage, role: Role, correcting?: AnswerRef, model = true): Promise<void> {

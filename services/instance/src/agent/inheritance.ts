@@ -1,8 +1,8 @@
-// Clone with context, both sides (clone.ts checks what each side receives).
+// Clone with context, both sides (clone/summary.ts checks what each side receives).
 // The parent summarizes what its owner lets carry and sends it to the child
 // in a group of just the two of them; the child, configured with a parent,
 // listens on every conversation for that summary until SUMMARY_WAIT_MS after
-// its Configure, takes in the one clone.ts accepts, and records how it went
+// its Configure, takes in the one clone/summary.ts accepts, and records how it went
 // in inheritance.json (counts and reasons, never the summary).
 
 import { nonceUsed, failedPrecondition } from "@convos-pool/kit";
@@ -55,7 +55,7 @@ export class Inheritance {
 
   /**
    * The parent's side (inside `ops`, ready): checks the owner's signature
-   * and the child (clone.ts) before it reads its memory, spends the
+   * and the child (clone/summary.ts) before it reads its memory, spends the
    * signature's nonce, summarizes the kinds that carry under the directive
    * (the owner's, or the template's default), and sends the summary in a new
    * group of just the two of them. Logs sizes, never content.
@@ -101,7 +101,7 @@ export class Inheritance {
       via = "offline";
       entries = await new OfflineProvider().summarize(input);
     }
-    // What a clone carries from this agent when its owner asks for nothing else (clone-binding.ts);
+    // What a clone carries from this agent when its owner asks for nothing else (clone/binding.ts);
     // who taught each entry goes with it (docs/memory.md, "Provenance").
     const carried = { model: config.modelOverridden ? config.model : "", userConfig: config.userConfig };
     const summary = buildSummary(auth, directive, withProvenance(entries, memory), via, carried);
@@ -185,7 +185,7 @@ export class Inheritance {
       .catch((err: unknown) => this.agent.log.error("taking in a clone summary failed", { err }));
   }
 
-  /** One summary only, and only the one clone.ts accepts; anything else is ignored and logged (never its content). */
+  /** One summary only, and only the one clone/summary.ts accepts; anything else is ignored and logged (never its content). */
   private async takeSummary(m: AgentMessage): Promise<void> {
     const agent = this.agent;
     const config = agent.config;
@@ -253,7 +253,7 @@ export class Inheritance {
   }
 }
 
-/** The template an agent runs: the id and creator of the release it verified (configure.ts, update.ts). */
+/** The template an agent runs: the id and creator of the release it verified (agent/configure.ts, agent/update.ts). */
 function runningTemplate(agent: AgentState): { templateId: string; creatorId: string } {
   return { templateId: agent.config?.templateId ?? "", creatorId: agent.signedTemplate()?.creatorId ?? "" };
 }

@@ -1,5 +1,5 @@
 // One agent instance: its wallet, XMTP client, workspace and conversation.
-// An instance host runs many of these in one process (host.ts); each is
+// An instance host runs many of these in one process (host/host.ts); each is
 // isolated by its keys, its XMTP database and its workspace directory.
 //
 // States (convos.pool.v1.InstanceState, seen by the claims service):
@@ -13,8 +13,8 @@
 // An idle instance holds only its client and a few fields: no stream, no
 // memory loaded, no resolver (those come with Configure and the join); only
 // one released from a claim's invite streams new groups for a while, to
-// leave that invite's conversation (abandoned.ts). A dormant one holds no
-// client either (dormancy.ts).
+// leave that invite's conversation (agent/invites.ts). A dormant one holds no
+// client either (agent/dormancy.ts, host/group-watch.ts).
 //
 // AgentInstance is the face the host and its services call; the work is in
 // the rooms beside it, each of one job, sharing one AgentState (state.ts):
@@ -204,7 +204,7 @@ export class AgentInstance implements PatternAgent {
     return this.lifecycle.start();
   }
 
-  /** Stops answering and closes its client; the workspace stays (the host destroys it: host.ts). */
+  /** Stops answering and closes its client; the workspace stays (the host destroys it: host/host.ts). */
   stop(opts: { markStopped?: boolean } = {}): Promise<void> {
     return this.lifecycle.stop(opts);
   }
@@ -288,7 +288,7 @@ export class AgentInstance implements PatternAgent {
     });
   }
 
-  /** An owner's memory call (memory-service.ts checks their signature), between turns. */
+  /** An owner's memory call (memory/service.ts checks their signature), between turns. */
   memoryCall<T>(job: (access: MemoryAccess) => Promise<T>): Promise<T> {
     return this.call(() => this.owner.memoryCall(job));
   }

@@ -59,7 +59,7 @@ export function abandonInvite(a: InviteAttempt, now: number): AbandonedInvite {
 }
 
 /**
- * What an instance destroyed at `now` still has to watch (retiree.ts): every
+ * What an instance destroyed at `now` still has to watch (host/retiree.ts): every
  * invite not expired, its current claim's too, released or not (a destroyed
  * agent belongs in no conversation), and until when: the latest expiry, or
  * none when nothing is left to watch.

@@ -163,7 +163,7 @@ export class Lifecycle {
     });
   }
 
-  /** Stops answering and closes its client; the workspace stays (the host destroys it: host.ts). */
+  /** Stops answering and closes its client; the workspace stays (the host destroys it: host/host.ts). */
   async stop(opts: { markStopped?: boolean } = {}): Promise<void> {
     const agent = this.agent;
     agent.stopped = true;

@@ -2,7 +2,7 @@
 // against the network, each signature's nonce spent once: hand the agent to
 // a new owner (TransferOwner), set its trust level (SetTrustLevel), whose
 // requests it acts on (SetPermissions) and when it speaks (SetParticipation), and the
-// memory calls (memory-service.ts). A spent nonce is kept for as long as a
+// memory calls (memory/service.ts). A spent nonce is kept for as long as a
 // signature carrying it could still be accepted, and then some: each kind
 // of signature has its window below.
 
@@ -219,7 +219,7 @@ export class OwnerOperations {
   }
 
   /**
-   * An owner's memory call (memory-service.ts checks their signature):
+   * An owner's memory call (memory/service.ts checks their signature):
    * between turns, so no turn learns while an import merges or a forget
    * deletes.
    */

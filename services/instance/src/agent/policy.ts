@@ -295,7 +295,7 @@ export interface TurnFacts {
   role?: Role | undefined;
   /** The last message asked it to forget what it learned from and about its sender: how many entries went. */
   forgot?: number | undefined;
-  /** How much of each message, of the history and of memory the model is given (prompt-caps.ts). */
+  /** How much of each message, of the history and of memory the model is given (model/caps.ts). */
   limits?: PromptLimits | undefined;
 }
 

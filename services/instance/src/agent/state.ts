@@ -84,7 +84,7 @@ export class AgentState {
   group: AgentGroup | undefined;
   /** A clone: where its parent's summary stands. */
   inheritance: InheritanceFile | undefined;
-  /** The owner's pattern-pool choice (sharing.ts); both off until they set it. */
+  /** The owner's pattern-pool choice (memory/sharing.ts); both off until they set it. */
   patternSharing: PatternSharing = { ...NO_SHARING };
   /** When it speaks (policy.ts `participates`); by the conversation's size until the owner sets it. */
   participation: ResolvedParticipation = resolveParticipation(undefined);
@@ -98,7 +98,7 @@ export class AgentState {
   readonly toolbox: AgentToolbox;
   /** How its words go out: replies, markdown, thinking and typing, payments (voice.ts). */
   readonly voice: Voice;
-  /** Reactions and corrections on its own messages (feedback.ts). */
+  /** Reactions and corrections on its own messages (memory/feedback.ts). */
   readonly feedback: FeedbackReader;
   /** Keeps it out of the conversations of invites it was released from. */
   readonly invites: InviteGuard;

@@ -1,5 +1,5 @@
 // What an agent keeps in its workspace and what its host gives it: the
-// types every room of agent/ shares, and configure.ts and update.ts build.
+// types every room of agent/ shares, and agent/configure.ts and agent/update.ts build.
 // Types only, so that whoever needs them imports no room.
 
 import type { JsonValue } from "@bufbuild/protobuf";
@@ -145,7 +145,7 @@ export interface InstanceDeps {
   joinTimeoutMs?: number;
   /** Lines of conversation given to the model; default 20. */
   historyLimit?: number;
-  /** What its conversation may spend on the model (budget.ts, prompt-caps.ts); default LLM_LIMITS. */
+  /** What its conversation may spend on the model (budget.ts, model/caps.ts); default LLM_LIMITS. */
   llmLimits?: LlmLimits;
   /** Stream reconnect delay; default 2 s. */
   streamRetryMs?: number;
@@ -155,9 +155,9 @@ export interface InstanceDeps {
   approvalTimeoutMs?: number;
   /** How often it looks for new mail; default 30 s. */
   mailPollMs?: number;
-  /** The host's pattern exchange (patterns.ts); none: sharing with the pattern pool is inert. */
+  /** The host's pattern exchange (memory/patterns.ts); none: sharing with the pattern pool is inert. */
   patterns?: PatternHooks;
-  /** Quiet agents go dormant and the host's watch wakes them (dormancy.ts); none: they never do. */
+  /** Quiet agents go dormant and the host's watch wakes them (host/group-watch.ts); none: they never do. */
   dormancy?: DormancyOptions;
 }
 

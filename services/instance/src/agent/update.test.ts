@@ -1,4 +1,4 @@
-// The chain check a batch shares (update.ts shareReleaseChecks), in memory:
+// The chain check a batch shares (agent/update.ts shareReleaseChecks), in memory:
 // one check per template and creator expected for the release a batch
 // decoded, the same refusal for each agent that expects the same, a check of
 // its own for an agent that expects another template or creator, and nothing

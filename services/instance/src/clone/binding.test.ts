@@ -1,4 +1,4 @@
-// The pure checks of what an owner's clone signature binds (clone-binding.ts):
+// The pure checks of what an owner's clone signature binds (clone/binding.ts):
 // no signature here, only the authorization's fields against what an agent runs.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";

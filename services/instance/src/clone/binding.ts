@@ -1,6 +1,6 @@
 // What an owner's clone signature binds the clone to, as the two agents check
 // it (docs/signatures.md, "Clone with context"): the template it runs (its id
-// and creator) and its model and user config. Pure: clone.ts calls these
+// and creator) and its model and user config. Pure: clone/summary.ts calls these
 // once the signature itself is checked.
 //
 //   parent  refuses a signature for a clone of another template or creator

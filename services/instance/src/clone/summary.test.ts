@@ -1,4 +1,4 @@
-// The two agents' checks of a clone (clone.ts), in memory: real EIP-712
+// The two agents' checks of a clone (clone/summary.ts), in memory: real EIP-712
 // signatures, a real master seed, inboxes derived from addresses (what the
 // network-backed resolver falls back to for an inbox it has not seen).
 import { mkdtemp, rm } from "node:fs/promises";

@@ -16,7 +16,7 @@
 //           a clone of that parent into the very conversation it joined (the
 //           invite's hash), running the template and creator the owner
 //           signed with the model and user config the owner asked for (the
-//           rest carried from the parent: clone-binding.ts); only entries of
+//           rest carried from the parent: clone/binding.ts); only entries of
 //           the kinds the owner chose.
 //
 // A compromised control plane therefore cannot have a summary made without

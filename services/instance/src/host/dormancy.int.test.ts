@@ -1,4 +1,4 @@
-// Dormancy end to end (dormancy.ts, docs/instance.md "Dormancy"): an instance
+// Dormancy end to end (agent/dormancy.ts, host/group-watch.ts, docs/instance.md "Dormancy"): an instance
 // host on the local XMTP node (real PostgreSQL), claimed agents that joined
 // their own Convos conversations through real invites from a creator
 // (@xmtp/node-sdk), and a quiet time of a second: an agent falls asleep (its
@@ -148,7 +148,7 @@ describe("dormancy", () => {
     expect(openFilesOf("inst-b")).toEqual([]);
     // (The whole process's descriptor count is no measure here: the client's connection to the node goes
     // when the closed client is collected, and the in-process node's own pool moves the count.)
-    // An agent's client runs no threads of its own (one database connection, no pool: xmtp.ts); none came.
+    // An agent's client runs no threads of its own (one database connection, no pool: platform/xmtp.ts); none came.
     expect(threads()).toBeLessThanOrEqual(awake.threads);
     expect(await stateOf("inst-a")).toBe(InstanceState.DORMANT);
   }, 120_000);

@@ -1,7 +1,7 @@
 // The instance host: one process that runs many agent instances (docs/instance.md:
 // a process per instance costs ~100 MB, an idle instance in a shared host a
 // few MB). It serves InstanceHostService and every instance's
-// InstanceService on one port (host-service.ts).
+// InstanceService on one port (host/service.ts).
 //
 // Restart: instances live in workspaces under dataDir. When the host starts it
 // scans dataDir and brings every instance back (unless StopInstance stopped
@@ -127,7 +127,7 @@ export interface InstanceHostOptions {
   tools?: HostToolOptions | undefined;
   /**
    * The lineage service's PatternPoolService, called with this host's
-   * credential for its agents whose owners opted in (patterns.ts); absent:
+   * credential for its agents whose owners opted in (memory/patterns.ts); absent:
    * the owners' choice is kept but nothing is offered or adopted.
    */
   patternPoolUrl?: string | undefined;
@@ -136,7 +136,7 @@ export interface InstanceHostOptions {
   /**
    * A claimed agent quiet this long goes dormant: its XMTP client and memory
    * unloaded until a message in its conversation or a call wakes it
-   * (dormancy.ts); default 10 minutes; 0: never.
+   * (host/group-watch.ts); default 10 minutes; 0: never.
    */
   dormantAfterMs?: number | undefined;
 }
@@ -175,7 +175,7 @@ export interface RunningInstanceHost {
   smsWebhookUrl?: string;
   /** The instances this host runs (tests, benchmarks). */
   instances: ReadonlyMap<string, AgentInstance>;
-  /** Destroyed instances still watching invites that could add them somewhere (retiree.ts). */
+  /** Destroyed instances still watching invites that could add them somewhere (host/retiree.ts). */
   retirees: ReadonlyMap<string, Retiree>;
   /** Its OpenClaw runtime, when it runs on OpenClaw (tests, benchmarks: its gateways). */
   runtime?: OpenClawRuntime;
@@ -258,7 +258,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     return undefined;
   }
 
-  /** Watches a retired instance's invites until they expire (retiree.ts); a failed start is tried at the next. */
+  /** Watches a retired instance's invites until they expire (host/retiree.ts); a failed start is tried at the next. */
   async function watchRetired(ws: Workspace, record: InstanceRecord): Promise<void> {
     const retiree = new Retiree(deps, ws, record, () => retirees.delete(record.instanceId));
     retirees.set(record.instanceId, retiree);

@@ -1,5 +1,5 @@
 // A flood of members' messages against the model's budget (agent/budget.ts,
-// prompt-caps.ts; docs/instance.md "What a conversation may cost"): the
+// model/caps.ts; docs/instance.md "What a conversation may cost"): the
 // local XMTP node (real PostgreSQL), an instance host in the test process
 // with a budget of 6 calls a minute, an agent joined through a real invite
 // to its owner's conversation, two members (@xmtp/node-sdk clients). The

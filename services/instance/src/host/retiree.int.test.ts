@@ -1,4 +1,4 @@
-// A destroyed instance that may still be added somewhere (retiree.ts): an
+// A destroyed instance that may still be added somewhere (host/retiree.ts): an
 // instance host on the local XMTP node, a creator (@xmtp/node-sdk) whose
 // client answers join requests late, as a Convos client that was offline
 // does. The claim gave up and the pool destroyed the instance; when the

@@ -1,7 +1,7 @@
 // A destroyed instance that may still be added somewhere (docs/reliability.md,
 // "A claim that dies mid-join").
 //
-// Joining is asking (abandoned.ts): a join request the creator has not yet
+// Joining is asking (agent/invites.ts): a join request the creator has not yet
 // answered stays in their DMs, and their client may add the agent long after
 // the pool gave up on the claim, marked the instance dead and destroyed it.
 // With nothing left running for that inbox, the agent would sit in the

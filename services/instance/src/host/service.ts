@@ -1,7 +1,7 @@
-// The instance host's two faces, as routes of their own (host.ts serves
+// The instance host's two faces, as routes of their own (host/host.ts serves
 // them): InstanceHostService, what the claims service asks of the host
-// (start, stop, list, and the calls for many agents at once of host-sync.ts
-// and host-claims.ts), and InstanceService, one agent's calls, the agent
+// (start, stop, list, and the calls for many agents at once of host/sync.ts
+// and host/claims.ts), and InstanceService, one agent's calls, the agent
 // picked by the `x-pool-instance` header.
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
@@ -25,7 +25,7 @@ export interface HostAgents {
   start(id: string, walletIndex: number): Promise<AgentInstance>;
   /**
    * Deletes a stopped instance's workspace, or retires it while an invite
-   * it asked to join could still add it somewhere (retiree.ts).
+   * it asked to join could still add it somewhere (host/retiree.ts).
    */
   destroy(id: string): Promise<void>;
   /** Settled once the workspaces found at the host's start run again. */
@@ -50,9 +50,9 @@ export function pickInstance(instances: ReadonlyMap<string, AgentInstance>) {
 
 export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof InstanceHostService> {
   const { instances, log } = host;
-  // One release for many of its agents at once (host-sync.ts).
+  // One release for many of its agents at once (host/sync.ts).
   const hostSync = createHostSync({ find: (id) => instances.get(id), log });
-  // A claim's Configure and JoinConversation for many of its agents at once (host-claims.ts).
+  // A claim's Configure and JoinConversation for many of its agents at once (host/claims.ts).
   const hostClaims = createHostClaims({ find: (id) => instances.get(id), log });
   return {
     async startInstance(req) {

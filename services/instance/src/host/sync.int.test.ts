@@ -1,4 +1,4 @@
-// InstanceHostService.UpdateTemplates on a real instance host (host-sync.ts):
+// InstanceHostService.UpdateTemplates on a real instance host (host/sync.ts):
 // the local XMTP node, real agents with their workspaces, real gRPC with the
 // claims service's credential, releases signed by the creator with the kit.
 // One release for many agents: every named agent applies it and writes its

@@ -5,7 +5,7 @@
 // names the host's agents that are due, each with its own tool credentials.
 // The release arrives decoded once for all of them; its signatures are
 // checked once for the host (kit VerifiedReleases) and the rest of its chain
-// check once per template and creator expected (update.ts,
+// check once per template and creator expected (agent/update.ts,
 // shareReleaseChecks). Then every agent applies it through its own
 // updateTemplate, exactly as InstanceService.UpdateTemplate does: it checks
 // the release against the template and creator it was configured with and

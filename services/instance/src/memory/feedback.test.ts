@@ -1,4 +1,4 @@
-// The rules of learning from feedback (feedback.ts), in memory: which
+// The rules of learning from feedback (memory/feedback.ts), in memory: which
 // reactions and texts count, the entries they leave, the corrected fact, what
 // a correction supersedes, and how the offline provider's answers change.
 import { fc, test } from "@fast-check/vitest";

@@ -3,7 +3,7 @@
 // one of its messages, or a "no, …" just after one), becomes a training entry
 // tied to that message (`feedback: {messageId, signal, about}`); a correction
 // also teaches the corrected fact and takes out the fact the wrong answer came
-// from when its teller may (provenance.ts: a member only what they taught;
+// from when its teller may (memory/provenance.ts: a member only what they taught;
 // beside anyone else's fact the member's version stays, disputed). The rules here are fixed and deterministic: the offline provider's
 // answers change visibly, and tests can see them change.
 
@@ -340,7 +340,7 @@ export class FeedbackReader {
   }
 
   /**
-   * The members' versions an owner's "that's right" confirms (provenance.ts):
+   * The members' versions an owner's "that's right" confirms (memory/provenance.ts):
    * disputing entries learned from the message it replies to, or from one of
    * the CORRECTION_WINDOW + 2 text messages before it (the member's
    * correction and the agent's answer to it), or said back by the agent's
@@ -378,7 +378,7 @@ export class FeedbackReader {
 /**
  * After a correction was learned: its training entry, tied to the corrected
  * message, and the facts it supersedes taken out, those its teller may take
- * out (provenance.ts); the others stay, and the teller's version of them is
+ * out (memory/provenance.ts); the others stay, and the teller's version of them is
  * marked as disputing them. The owner's correction to a fact a member said
  * makes it the owner's. `facts` is what learning found in it (added or
  * already known); `role` is the teller's.

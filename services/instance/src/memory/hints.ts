@@ -5,7 +5,7 @@
 // and quorum keep steering lessons out; this is what remains if one slips
 // through: a quotation the model is told to weigh, not an instruction.
 
-/** What this needs of a memory entry (memory.ts imports this file; no import back). */
+/** What this needs of a memory entry (memory/store.ts imports this file; no import back). */
 interface Entry {
   text: string;
   adoptedFrom?: string | undefined;

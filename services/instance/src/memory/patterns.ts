@@ -1,5 +1,5 @@
 // The agents' side of the pattern pool (docs/patterns.md, "Agents and the
-// pattern pool"). With its owner's opt-in (sharing.ts) an agent offers the
+// pattern pool"). With its owner's opt-in (memory/sharing.ts) an agent offers the
 // training lessons it learned in its own conversation, and adopts lessons
 // that agents of related templates offered, as training entries of its
 // memory. Never personalization or credentials: only training entries are
@@ -73,7 +73,7 @@ export function lessonKey(text: string): string {
  * lesson), and no feedback entry: a 👍, a 👎 or a correction is tied to one
  * of its answers and quotes it, a record of this conversation rather than a
  * lesson for other agents. What a correction teaches in general is a plain
- * entry beside it (feedback.ts, correctionByRule), offered like any other.
+ * entry beside it (memory/feedback.ts, correctionByRule), offered like any other.
  */
 export function offerable(entries: readonly MemoryEntry[]): MemoryEntry[] {
   return entries.filter(
@@ -185,7 +185,7 @@ export interface PatternAgent {
   readonly ws: Workspace;
   readonly state: InstanceState;
   readonly memorySnapshot: Memory | undefined;
-  /** Its owner's choice (sharing.ts). */
+  /** Its owner's choice (memory/sharing.ts). */
   readonly sharing: { offer: boolean; adopt: boolean };
   /**
    * Runs `change` between turns on the memory of the claim as it is now

@@ -1,4 +1,4 @@
-// Whose word an entry is (provenance.ts), in memory: who may take a fact
+// Whose word an entry is (memory/provenance.ts), in memory: who may take a fact
 // out by correcting it, the member's version kept beside the owner's, the
 // owner's confirmation, "forget what you learned from me", and who taught a
 // clone summary's entries. Nothing is a stand-in: these are pure rules.

@@ -6,9 +6,9 @@
 // Kept in memory.json in the workspace, credentials sealed apart
 // (memory-credentials.json, `diskFiles`); rendered into the system prompt at
 // every turn, credentials only in the owner's turns (`visibleTo`); a clone's
-// summary selects from it (clone.ts), and a clone keeps what it inherited
+// summary selects from it (clone/summary.ts), and a clone keeps what it inherited
 // marked as such, with its kinds. Every entry says who taught it, in which
-// role and conversation (docs/memory.md, "Provenance"; provenance.ts).
+// role and conversation (docs/memory.md, "Provenance"; memory/provenance.ts).
 
 import { randomBytes } from "node:crypto";
 import { MEMORY_KINDS, type MemoryKind } from "@convos-pool/kit";
@@ -37,7 +37,7 @@ export interface MemoryEntry {
   /**
    * A member's version of facts someone else taught (their ids): kept beside
    * them as what that member says, never in their place, until the owner
-   * confirms it (provenance.ts).
+   * confirms it (memory/provenance.ts).
    */
   disputes?: string[];
   /** The owner confirmed a member's version: the owner's inbox. `role` is then "owner". */
@@ -195,7 +195,7 @@ export class Memory {
     if (this.entries.length === 0) return "## What you have learned\n\n(nothing yet)";
     const lines = ["## What you have learned", ""];
     for (const kind of MEMORY_KINDS) {
-      // Lessons adopted from the pattern pool are hints, in a section of their own (adopted-hints.ts).
+      // Lessons adopted from the pattern pool are hints, in a section of their own (memory/hints.ts).
       const of = this.entries.filter((e) => e.kind === kind && !e.feedback && !e.adoptedFrom);
       if (of.length === 0) continue;
       lines.push(`### ${KIND_TITLES[kind]}`, "");

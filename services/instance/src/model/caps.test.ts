@@ -1,7 +1,7 @@
-// What goes to the model, capped (prompt-caps.ts), in memory: a message cut
+// What goes to the model, capped (model/caps.ts), in memory: a message cut
 // and said so, the history's newest lines within a budget, memory ranked
 // (the owner's rules, what the message is about, the owner's before others')
-// and cut; then a whole turn's and a learning call's prompt (llm.ts) with a
+// and cut; then a whole turn's and a learning call's prompt (model/prompt.ts) with a
 // flood's message and a full memory. Real Memory, no model.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
@@ -167,7 +167,7 @@ describe("memory in the prompt", () => {
   });
 });
 
-describe("a prompt built with the caps (llm.ts)", () => {
+describe("a prompt built with the caps (model/prompt.ts)", () => {
   const flood = `${"please read this ".repeat(3_000)}`;
   const input = (over: Partial<TurnInput> = {}): TurnInput => ({
     model: "m",

@@ -40,7 +40,7 @@ export function capText(text: string, tokens: number): string {
   return `${text.slice(0, end)}\n[cut here: the other ${text.length - end} of its ${text.length} characters are not shown]`;
 }
 
-/** A line of conversation as the caps count it (close to how llm.ts writes it). */
+/** A line of conversation as the caps count it (close to how model/prompt.ts writes it). */
 interface Line {
   text: string;
   sender?: string | undefined;
@@ -106,7 +106,7 @@ export function rankForPrompt(entries: readonly MemoryEntry[], query: string): M
     .map((x) => x.e);
 }
 
-/** Tokens an entry takes in the prompt: its text and who taught it (memory.ts renderFact). */
+/** Tokens an entry takes in the prompt: its text and who taught it (memory/store.ts renderFact). */
 function entryTokens(e: MemoryEntry): number {
   return estimateTokens(e.text) + 8;
 }

@@ -22,8 +22,8 @@ export const OFFLINE_LABEL = "[offline model]";
  * to remember is acknowledged ("Noted: ..."), a question is answered from
  * memory when memory has something on it (less the facts of answers marked
  * 👎), a correction is acknowledged with the fact it corrects, anything else
- * is echoed. Learning uses the deterministic rules of memory.ts and
- * feedback.ts.
+ * is echoed. Learning uses the deterministic rules of memory/store.ts and
+ * memory/feedback.ts.
  */
 export class OfflineProvider implements LlmProvider {
   readonly kind = "offline";

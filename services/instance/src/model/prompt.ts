@@ -12,7 +12,7 @@ export function userLine(h: Pick<HistoryLine, "sender" | "speaker" | "text">): s
   return h.sender || label ? `${label}${h.sender ?? "member"}: ${h.text}` : h.text;
 }
 
-/** At most this many entries in a clone summary (and at most 32 KiB, clone.ts). */
+/** At most this many entries in a clone summary (and at most 32 KiB, clone/summary.ts). */
 export const MAX_SUMMARY_ENTRIES = 200;
 
 export const SUMMARY_PROMPT = [

@@ -51,7 +51,7 @@ export interface TurnInput {
   callTool?: (name: string, args: Record<string, unknown>) => Promise<ToolOutcome>;
   /** The turn answers a text message that came to its number. */
   inboundText?: InboundTextTurn;
-  /** The last message corrects this earlier answer of the agent's (feedback.ts). */
+  /** The last message corrects this earlier answer of the agent's (memory/feedback.ts). */
   correcting?: string;
   /**
    * Who started the turn: the owner's turns see the credentials in memory,
@@ -60,7 +60,7 @@ export interface TurnInput {
   role?: Role;
   /** The last message asked it to forget what it learned from and about its sender: how many entries went. */
   forgot?: number;
-  /** How much of each message, of the history and of memory the model is given (prompt-caps.ts); absent: all. */
+  /** How much of each message, of the history and of memory the model is given (model/caps.ts); absent: all. */
   limits?: PromptLimits;
 }
 
@@ -82,13 +82,13 @@ export interface LearnInput {
   from: string;
   /** Its sender's role: the memory the model sees is what that role may see. Absent: not the owner. */
   role?: Role;
-  /** The message corrects this earlier answer of the agent's (feedback.ts): learn the corrected fact. */
+  /** The message corrects this earlier answer of the agent's (memory/feedback.ts): learn the corrected fact. */
   correcting?: string;
-  /** How much of the message and of memory the model is given (prompt-caps.ts); absent: all. */
+  /** How much of the message and of memory the model is given (model/caps.ts); absent: all. */
   limits?: PromptLimits;
 }
 
-/** What a parent summarizes for its clone (clone.ts). */
+/** What a parent summarizes for its clone (clone/summary.ts). */
 export interface SummaryInput {
   model: string;
   /** The owner's directive, or the template's default; may be empty. */

@@ -81,7 +81,7 @@ const MEMORY_NOTE = "Kept by the pool from your conversation, with who taught ea
 
 /**
  * MEMORY.md from typed entries, as rendered for a prompt (Memory.render, or
- * prompt-caps.ts memorySection within a budget): by kind, with who taught
+ * model/caps.ts memorySection within a budget): by kind, with who taught
  * each, feedback and hints in sections of their own.
  */
 export function memoryMd(rendered: string): string {
@@ -108,7 +108,7 @@ const PROVENANCE =
  * section's ("(training)" in our headings, or a heading about people or
  * accounts), else training. Feedback sections and hints are not facts and
  * are left out; so are the labels of who taught a fact (an import is its
- * owner's: memory-service.ts marks it).
+ * owner's: memory/service.ts marks it).
  */
 export function entriesFromMemoryMd(text: string): NewEntry[] {
   const out: NewEntry[] = [];

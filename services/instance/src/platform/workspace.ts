@@ -9,20 +9,20 @@
 //     memory.json       what it learned: training, personalization; who taught each
 //     memory-credentials.json  credentials entries, AES-256-GCM under a key derived from its wallet
 //     state.json        its conversation and where it stopped reading
-//     invites.json      invites of released claims, whose groups it leaves (abandoned.ts)
+//     invites.json      invites of released claims, whose groups it leaves (agent/invites.ts)
 //     inheritance.json  a clone: whether its parent's summary came (counts, never the summary)
-//     nonces.json       nonces of owner signatures it acted on (clone.ts, trust levels)
+//     nonces.json       nonces of owner signatures it acted on (clone/summary.ts, trust levels)
 //     trust.json        its trust level and daily spending limit (tools/trust.ts)
 //     permissions.json  whose requests it acts on, as its owner signed them (tools/permissions.ts)
 //     participation.json  when it speaks: speak, mention, paused; a cooldown (agent/policy.ts)
 //     outside-words.json  ids of its messages that carry words from outside (agent/outside-words.ts)
 //     activity.jsonl    its activity log: every tool call and how it ended (tools/activity.ts)
 //     mail.json         ids of the mail it has told the conversation about
-//     sharing.json      its owner's pattern-pool choice: offer, adopt (sharing.ts)
+//     sharing.json      its owner's pattern-pool choice: offer, adopt (memory/sharing.ts)
 //     xmtp/xmtp.db3     its XMTP client's database (encrypted by the SDK)
 //
 // A destroyed instance whose invites could still be answered keeps only
-// instance.json, invites.json and xmtp/ until they expire (retiree.ts).
+// instance.json, invites.json and xmtp/ until they expire (host/retiree.ts).
 //
 // Every file is written whole (temporary file, then rename) with mode 0600.
 
@@ -39,7 +39,7 @@ export const FILES = {
   config: "config.json",
   credentials: "credentials.json",
   memory: "memory.json",
-  /** Credentials entries of its memory, sealed (memory.ts `diskFiles`). */
+  /** Credentials entries of its memory, sealed (memory/store.ts `diskFiles`). */
   memoryCredentials: "memory-credentials.json",
   state: "state.json",
   invites: "invites.json",
@@ -53,9 +53,9 @@ export const FILES = {
   /** Payments, which L4's daily limit is counted from (tools/ledger.ts). */
   ledger: "ledger.jsonl",
   mail: "mail.json",
-  /** The owner's pattern-pool choice (sharing.ts). */
+  /** The owner's pattern-pool choice (memory/sharing.ts). */
   sharing: "sharing.json",
-  /** What it offered to and adopted from the pattern pool (patterns.ts). */
+  /** What it offered to and adopted from the pattern pool (memory/patterns.ts). */
   patterns: "patterns.json",
   xmtpDir: "xmtp",
   xmtpDb: "xmtp.db3",
@@ -72,7 +72,7 @@ export interface InstanceRecord {
   stopped?: boolean;
   /**
    * Destroyed while an invite it asked to join could still be answered: only
-   * its watch runs (retiree.ts), and the workspace goes at this time (ISO).
+   * its watch runs (host/retiree.ts), and the workspace goes at this time (ISO).
    */
   retiredUntil?: string;
 }

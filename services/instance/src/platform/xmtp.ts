@@ -245,7 +245,7 @@ export function readableText(message: AgentMessage): string | undefined {
  * remembering what it replies to), so that the conversation's rules, turns
  * and history treat them as what people said: the agent's own answers are
  * replies and markdown in groups, and must count as its texts (learning from
- * feedback reads `replyTo`, feedback.ts).
+ * feedback reads `replyTo`, memory/feedback.ts).
  */
 export function asTextMessage(message: AgentMessage): AgentMessage {
   if (isMarkdown(message)) {
