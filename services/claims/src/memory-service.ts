@@ -16,7 +16,6 @@ import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
   callerInboxId,
   invalidArgument,
-  nonceUsed,
   notFound,
   type OperationFields,
   requirePresent,
@@ -25,11 +24,10 @@ import {
   unauthenticated,
   X25519_KEY_BYTES,
 } from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
 import { bytesToHex, sha256 } from "viem";
-import { agentForFlow } from "./claim/claim-sql.js";
-import { proveOwner } from "./claim/proof.js";
-import { askAgent, type InstanceMemoryCall, type InstanceRef, type InstanceRuntime } from "./pool/runtime.js";
+import { agentForFlow, type FlowAgent } from "./claim/claim-sql.js";
+import { proveOwned, requireOwnerSignature } from "./claim/proof.js";
+import { askAgent, type InstanceMemoryCall, type InstanceRuntime } from "./pool/runtime.js";
 
 /** At most this many entries forgotten in one call (agent_memory_service.proto). */
 const MAX_FORGET_IDS = 100;
@@ -42,7 +40,7 @@ export interface AgentMemoryServiceDeps {
 
 export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceImpl<typeof AgentMemoryService> {
   /** The caller's live agent, or NOT_FOUND; nobody signed in: UNAUTHENTICATED. */
-  async function ownersAgent(instanceId: string, ctx: HandlerContext): Promise<{ ref: InstanceRef; ownerId: string }> {
+  async function ownersAgent(instanceId: string, ctx: HandlerContext): Promise<{ ref: FlowAgent; ownerId: string }> {
     const caller = callerInboxId(ctx);
     if (caller === undefined) throw unauthenticated("sign in as the agent's owner");
     const ref = await agentForFlow(deps.em.fork(), instanceId);
@@ -51,7 +49,7 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     return { ref, ownerId: caller };
   }
 
-  /** The owner's signature, checked and its nonce spent; then the agent, asked. */
+  /** The owner's signature, checked (proveOwned) and its nonce spent; then the agent, asked. */
   async function signedCall(
     instanceId: string,
     ctx: HandlerContext,
@@ -60,17 +58,10 @@ export function createAgentMemoryService(deps: AgentMemoryServiceDeps): ServiceI
     signature: Signature | undefined,
   ): Promise<{ agent: InstanceMemoryCall; ownerId: string }> {
     const { ref, ownerId } = await ownersAgent(instanceId, ctx);
-    if (!signature)
-      throw unauthenticated(`owner_signature: required: the agent checks the owner's ${operation} itself`);
-    const { nonce } = await proveOwner(deps.verifier, { instanceId, ownerId }, ownerId, {
-      operation,
-      fields,
-      signature,
-    });
-    if (nonce && !(await consumeNonce(deps.em.fork(), { nonce, inboxId: ownerId, purpose: operation }))) {
-      throw nonceUsed("owner_signature.nonce");
-    }
-    return { agent: deps.runtime.memory(ref), ownerId };
+    const signed = { operation, fields, signature: requireOwnerSignature(signature, operation) };
+    const { agent, spendNonce } = await proveOwned(deps.verifier, instanceId, ref, ownerId, signed);
+    await spendNonce(deps.em.fork());
+    return { agent: deps.runtime.memory(agent), ownerId: agent.ownerId };
   }
 
   return {

@@ -30,7 +30,6 @@ import {
   releaseOperation,
   resolveParticipation,
   resolvePermissions,
-  type OperationFields,
   type ServiceClient,
   type SignatureVerifier,
   TEMPLATE_ID_PATTERN,
@@ -46,7 +45,6 @@ import {
   setAgentSetting,
   setTrustLevel,
   withdrawTransfer as withdrawOffer,
-  type SettingColumn,
 } from "./claim/claim-sql.js";
 import {
   getInstance,
@@ -54,9 +52,10 @@ import {
   listOwnerAgents,
   listTemplateInstances,
   templateRollout,
+  type InstanceData,
   type PendingTransfer,
 } from "./db/queries.js";
-import { proveOwner } from "./claim/proof.js";
+import { proveOwned, requireOwnerSignature, type OwnerOperation, type SignedRequest } from "./claim/proof.js";
 import type { InstanceRef } from "./pool/runtime.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync/sync-sql.js";
 import { describeRelease, type TemplateSource, type TemplateWithRelease } from "./claim/release.js";
@@ -76,41 +75,45 @@ export interface ClaimServiceDeps {
 }
 
 export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof ClaimService> {
-  /**
-   * An owner's signed setting of one agent (SetPermissions, SetParticipation):
-   * the signature is required even with a session, because the agent checks
-   * it itself; the agent takes it, then the pool records what it took and
-   * spends the nonce, once.
-   */
-  async function ownerSetting(
-    req: { instanceId: string; ownerSignature?: Signature | undefined },
+  /** The instance, proven the caller's (proof.ts): the owner's, with the nonce to spend with the change. */
+  async function ownedInstance(
+    instanceId: string,
     ctx: HandlerContext,
-    operation: "SetPermissions" | "SetParticipation",
-    fields: OperationFields,
-    column: SettingColumn,
-    take: (ref: InstanceRef, ownerId: string) => Promise<object>,
+    signed: SignedRequest,
+  ): Promise<OwnerOperation<InstanceData>> {
+    const instance = await getInstance(deps.em.fork(), instanceId);
+    return proveOwned(deps.verifier, instanceId, instance, callerInboxId(ctx), signed);
+  }
+
+  /** The instance as it is now, after a change. */
+  async function current(instanceId: string): Promise<{ instance: Instance }> {
+    const now = await getInstance(deps.em.fork(), instanceId);
+    if (!now) throw notFound(`instance ${instanceId}`);
+    return { instance: instanceToProto(now) };
+  }
+
+  /**
+   * An owner's signed setting of one live agent (SetTrustLevel,
+   * SetPermissions, SetParticipation): the signature is required even with a
+   * session, because the agent checks it itself; the agent takes it, then the
+   * pool records what it took and spends the nonce, once.
+   */
+  async function ownerSetting<T>(
+    instanceId: string,
+    ctx: HandlerContext,
+    signed: SignedRequest<"SetTrustLevel" | "SetPermissions" | "SetParticipation", Signature>,
+    take: (ref: InstanceRef, ownerId: string) => Promise<T>,
+    record: (tx: EntityManager, instanceId: string, ownerId: string, took: T) => Promise<boolean>,
   ): Promise<{ instance: Instance }> {
-    if (!req.ownerSignature)
-      throw unauthenticated(`owner_signature: required: the agent checks the owner's ${operation} itself`);
-    const em = deps.em.fork();
-    const instance = await getInstance(em, req.instanceId);
-    const { nonce } = await proveOwner(
-      deps.verifier,
-      { instanceId: req.instanceId, ownerId: instance?.ownerId },
-      callerInboxId(ctx),
-      { operation, fields, signature: req.ownerSignature },
-    );
-    const owner = instance!.ownerId!;
-    const ref = await agentForFlow(em, instance!.id);
-    if (!ref || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${req.instanceId}`);
-    const took = await take(ref, owner);
+    const { agent, spendNonce } = await ownedInstance(instanceId, ctx, signed);
+    const ref = await agentForFlow(deps.em.fork(), agent.id);
+    if (!ref || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${instanceId}`);
+    const took = await take(ref, agent.ownerId);
     await deps.em.fork().transactional(async (tx) => {
-      if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: operation }))) {
-        throw nonceUsed("owner_signature.nonce");
-      }
-      if (!(await setAgentSetting(tx, instance!.id, owner, column, took))) throw notFound(`instance ${req.instanceId}`);
+      await spendNonce(tx);
+      if (!(await record(tx, agent.id, agent.ownerId, took))) throw notFound(`instance ${instanceId}`);
     });
-    return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
+    return current(instanceId);
   }
 
   return {
@@ -149,46 +152,28 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
 
     /** The owner only (proof.ts): signed in, or `owner_signature` (SetInstancePin, single-use nonce). */
     async setInstancePin(req, ctx) {
-      const em = deps.em.fork();
-      const instance = await getInstance(em, req.instanceId);
-      const { nonce } = await proveOwner(
-        deps.verifier,
-        { instanceId: req.instanceId, ownerId: instance?.ownerId },
-        callerInboxId(ctx),
-        {
-          operation: "SetInstancePin",
-          fields: { pinned: req.pinned },
-          signature: req.ownerSignature,
-        },
-      );
-      const owner = instance!.ownerId!;
-      await em.transactional(async (tx) => {
-        if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "SetInstancePin" }))) {
-          throw nonceUsed("owner_signature.nonce");
-        }
-        if (!(await setPinned(tx, req.instanceId, req.pinned))) throw notFound(`instance ${req.instanceId}`);
+      const { agent, spendNonce } = await ownedInstance(req.instanceId, ctx, {
+        operation: "SetInstancePin",
+        fields: { pinned: req.pinned },
+        signature: req.ownerSignature,
+      });
+      await deps.em.fork().transactional(async (tx) => {
+        await spendNonce(tx);
+        if (!(await setPinned(tx, agent.id, req.pinned))) throw notFound(`instance ${req.instanceId}`);
       });
       // Unpinned: brought to the newest version.
       if (!req.pinned) deps.sync.kick();
-      const now = await getInstance(deps.em.fork(), req.instanceId);
-      return { instance: instanceToProto(now!) };
+      return current(req.instanceId);
     },
 
     /** The owner only, as pinning; the agent leaves its conversation and its tools are released (ClaimFlow.remove). */
     async removeAgent(req, ctx) {
-      const instance = await getInstance(deps.em.fork(), req.instanceId);
-      const { nonce } = await proveOwner(
-        deps.verifier,
-        { instanceId: req.instanceId, ownerId: instance?.ownerId },
-        callerInboxId(ctx),
-        {
-          operation: "RemoveAgent",
-          fields: {},
-          signature: req.ownerSignature,
-        },
-      );
-      if (!(await deps.flow.remove(req.instanceId, instance!.ownerId!, nonce)))
-        throw notFound(`instance ${req.instanceId}`);
+      const { agent, spendNonce } = await ownedInstance(req.instanceId, ctx, {
+        operation: "RemoveAgent",
+        fields: {},
+        signature: req.ownerSignature,
+      });
+      if (!(await deps.flow.remove(agent.id, agent.ownerId, spendNonce))) throw notFound(`instance ${req.instanceId}`);
       return {};
     },
 
@@ -199,34 +184,26 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     async transferAgent(req, ctx) {
       if (!INBOX_ID_PATTERN.test(req.newOwnerId))
         throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
-      if (!req.ownerSignature)
-        throw unauthenticated("owner_signature: required: the agent checks the owner's TransferAgent itself");
-      const em = deps.em.fork();
-      const instance = await getInstance(em, req.instanceId);
-      const { nonce } = await proveOwner(
-        deps.verifier,
-        { instanceId: req.instanceId, ownerId: instance?.ownerId },
-        callerInboxId(ctx),
-        {
-          operation: "TransferAgent",
-          fields: { newOwnerId: req.newOwnerId },
-          signature: req.ownerSignature,
-        },
-      );
-      const owner = instance!.ownerId!;
-      if (req.newOwnerId === owner) throw invalidArgument("new_owner_id", "is already the agent's owner");
-      const s = req.ownerSignature;
+      const signature = requireOwnerSignature(req.ownerSignature, "TransferAgent");
+      const { agent, spendNonce } = await ownedInstance(req.instanceId, ctx, {
+        operation: "TransferAgent",
+        fields: { newOwnerId: req.newOwnerId },
+        signature,
+      });
+      if (req.newOwnerId === agent.ownerId) throw invalidArgument("new_owner_id", "is already the agent's owner");
       const offer: PendingTransfer = {
         newOwnerId: req.newOwnerId,
-        signature: { signature: s.signature, issuedAt: s.issuedAt.toString(), nonce: s.nonce },
+        signature: {
+          signature: signature.signature,
+          issuedAt: signature.issuedAt.toString(),
+          nonce: signature.nonce,
+        },
       };
-      await em.transactional(async (tx) => {
-        if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "TransferAgent" }))) {
-          throw nonceUsed("owner_signature.nonce");
-        }
-        if (!(await offerTransfer(tx, req.instanceId, owner, offer))) throw notFound(`instance ${req.instanceId}`);
+      await deps.em.fork().transactional(async (tx) => {
+        await spendNonce(tx);
+        if (!(await offerTransfer(tx, agent.id, agent.ownerId, offer))) throw notFound(`instance ${req.instanceId}`);
       });
-      return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
+      return current(req.instanceId);
     },
 
     /**
@@ -236,8 +213,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
      * session, NOT_FOUND to anyone else.
      */
     async withdrawTransfer(req, ctx) {
-      if (!req.ownerSignature)
-        throw unauthenticated("owner_signature: required: the agent checks the owner's WithdrawTransfer itself");
+      const signature = requireOwnerSignature(req.ownerSignature, "WithdrawTransfer");
       const instance = await getInstance(deps.em.fork(), req.instanceId);
       const offer = instance?.pendingTransfer;
       // Without an offer there is nothing the signature could name: only the owner's session learns why.
@@ -246,36 +222,28 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
           throw failedPrecondition(`instance ${req.instanceId} has no open transfer offer`);
         throw notFound(`instance ${req.instanceId}`);
       }
-      const { nonce } = await proveOwner(
-        deps.verifier,
-        { instanceId: req.instanceId, ownerId: instance?.ownerId },
-        callerInboxId(ctx),
-        {
-          operation: "WithdrawTransfer",
-          fields: { newOwnerId: offer.newOwnerId },
-          signature: req.ownerSignature,
-        },
-      );
-      const owner = instance!.ownerId!;
-      const ref = await agentForFlow(deps.em.fork(), instance!.id);
+      const { agent, spendNonce } = await proveOwned(deps.verifier, req.instanceId, instance, callerInboxId(ctx), {
+        operation: "WithdrawTransfer",
+        fields: { newOwnerId: offer.newOwnerId },
+        signature,
+      });
+      const ref = await agentForFlow(deps.em.fork(), agent.id);
       if (!ref) throw notFound(`instance ${req.instanceId}`);
       await deps.flow.withdrawTransfer(
         ref,
         create(InstanceServiceWithdrawTransferRequestSchema, {
-          ownerId: owner,
+          ownerId: agent.ownerId,
           newOwnerId: offer.newOwnerId,
-          signature: req.ownerSignature,
+          signature,
         }),
       );
       await deps.em.fork().transactional(async (tx) => {
-        if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "WithdrawTransfer" }))) {
-          throw nonceUsed("owner_signature.nonce");
-        }
-        if (!(await withdrawOffer(tx, instance!.id, owner, offer.newOwnerId))) {
+        await spendNonce(tx);
+        if (!(await withdrawOffer(tx, agent.id, agent.ownerId, offer.newOwnerId))) {
           throw new ConnectError("the offer changed while it was being withdrawn; read the agent", Code.Aborted);
         }
       });
-      return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
+      return current(req.instanceId);
     },
 
     /**
@@ -322,7 +290,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
           );
         }
       });
-      return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
+      return current(req.instanceId);
     },
 
     /**
@@ -331,72 +299,60 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
      * level), then recorded as the agent took it.
      */
     async setTrustLevel(req, ctx) {
-      if (!req.ownerSignature)
-        throw unauthenticated("owner_signature: required: the agent checks the owner's SetTrustLevel itself");
+      const signature = requireOwnerSignature(req.ownerSignature, "SetTrustLevel");
       const limit = req.dailySpendLimitWei.trim();
       if (limit !== "" && !/^\d{1,78}$/.test(limit))
         throw invalidArgument("daily_spend_limit_wei", "must be a whole number of wei (decimal digits)");
-      const em = deps.em.fork();
-      const instance = await getInstance(em, req.instanceId);
-      const { nonce } = await proveOwner(
-        deps.verifier,
-        { instanceId: req.instanceId, ownerId: instance?.ownerId },
-        callerInboxId(ctx),
-        {
-          operation: "SetTrustLevel",
-          fields: { trustLevel: req.trustLevel, dailySpendLimitWei: BigInt(limit || "0") },
-          signature: req.ownerSignature,
-        },
+      const fields = { trustLevel: req.trustLevel, dailySpendLimitWei: BigInt(limit || "0") };
+      return ownerSetting(
+        req.instanceId,
+        ctx,
+        { operation: "SetTrustLevel", fields, signature },
+        (ref, ownerId) =>
+          deps.flow.setTrustLevel(
+            ref,
+            create(InstanceServiceSetTrustLevelRequestSchema, {
+              ownerId,
+              trustLevel: req.trustLevel,
+              dailySpendLimitWei: limit,
+              signature,
+            }),
+          ),
+        (tx, id, ownerId, took) => setTrustLevel(tx, id, ownerId, took.trustLevel, took.dailySpendLimitWei),
       );
-      const owner = instance!.ownerId!;
-      const ref = await agentForFlow(em, instance!.id);
-      if (!ref || !["claimed", "crashed"].includes(ref.state)) throw notFound(`instance ${req.instanceId}`);
-      const took = await deps.flow.setTrustLevel(
-        ref,
-        create(InstanceServiceSetTrustLevelRequestSchema, {
-          ownerId: owner,
-          trustLevel: req.trustLevel,
-          dailySpendLimitWei: limit,
-          signature: req.ownerSignature,
-        }),
-      );
-      await deps.em.fork().transactional(async (tx) => {
-        if (nonce && !(await consumeNonce(tx, { nonce, inboxId: owner, purpose: "SetTrustLevel" }))) {
-          throw nonceUsed("owner_signature.nonce");
-        }
-        if (!(await setTrustLevel(tx, instance!.id, owner, took.trustLevel, took.dailySpendLimitWei)))
-          throw notFound(`instance ${req.instanceId}`);
-      });
-      return { instance: instanceToProto((await getInstance(deps.em.fork(), req.instanceId))!) };
     },
 
     /** Whose requests one of the owner's agents acts on (values signed with the defaults filled in). */
     async setPermissions(req, ctx) {
       const want = resolvePermissions(req.permissions);
-      return ownerSetting(req, ctx, "SetPermissions", want, "permissions", (ref, owner) =>
-        deps.flow.setPermissions(
-          ref,
-          create(InstanceServiceSetPermissionsRequestSchema, {
-            ownerId: owner,
-            permissions: want,
-            signature: req.ownerSignature,
-          }),
-        ),
+      const signature = requireOwnerSignature(req.ownerSignature, "SetPermissions");
+      return ownerSetting(
+        req.instanceId,
+        ctx,
+        { operation: "SetPermissions", fields: want, signature },
+        (ref, ownerId) =>
+          deps.flow.setPermissions(
+            ref,
+            create(InstanceServiceSetPermissionsRequestSchema, { ownerId, permissions: want, signature }),
+          ),
+        (tx, id, ownerId, took) => setAgentSetting(tx, id, ownerId, "permissions", took),
       );
     },
 
     /** When one of the owner's agents speaks in its conversation. */
     async setParticipation(req, ctx) {
       const want = resolveParticipation(req.participation);
-      return ownerSetting(req, ctx, "SetParticipation", want, "participation", (ref, owner) =>
-        deps.flow.setParticipation(
-          ref,
-          create(InstanceServiceSetParticipationRequestSchema, {
-            ownerId: owner,
-            participation: want,
-            signature: req.ownerSignature,
-          }),
-        ),
+      const signature = requireOwnerSignature(req.ownerSignature, "SetParticipation");
+      return ownerSetting(
+        req.instanceId,
+        ctx,
+        { operation: "SetParticipation", fields: want, signature },
+        (ref, ownerId) =>
+          deps.flow.setParticipation(
+            ref,
+            create(InstanceServiceSetParticipationRequestSchema, { ownerId, participation: want, signature }),
+          ),
+        (tx, id, ownerId, took) => setAgentSetting(tx, id, ownerId, "participation", took),
       );
     },
 

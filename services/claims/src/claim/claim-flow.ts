@@ -430,9 +430,13 @@ export class ClaimFlow {
     this.deps.log.warn("claim rolled back", { instanceId: instance.id, stage, instanceNow: to, toolsReleased, cause });
   }
 
-  /** Removes an owner's agent (removal.ts); false when it is not the owner's live agent (any more). */
-  remove(instanceId: string, ownerId: string, nonce?: string): Promise<boolean> {
-    return removeAgent(this.deps, instanceId, ownerId, nonce);
+  /**
+   * Removes an owner's agent (removal.ts), spending the owner's proof
+   * (proveOwned) in its transaction; false when it is not the owner's live
+   * agent (any more).
+   */
+  remove(instanceId: string, ownerId: string, spendNonce: (tx: EntityManager) => Promise<void>): Promise<boolean> {
+    return removeAgent(this.deps, instanceId, ownerId, spendNonce);
   }
 
   /**

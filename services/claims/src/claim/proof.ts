@@ -1,15 +1,18 @@
 /**
- * Who asks, proven (docs/security.md): a claim by its requester, an owner
- * operation by the owner. The proof is the signed-in caller the gateway
- * forwarded, or a signature of the request itself; a signature's nonce is
- * returned, to be spent in the transaction of what it authorizes.
+ * Who asks, proven (docs/security.md): a claim by its requester
+ * (proveRequester), every owner operation by the owner (proveOwned). The
+ * proof is the signed-in caller the gateway forwarded, or a signature of the
+ * request itself; a signature's nonce is to be spent in the transaction of
+ * what it authorizes.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { OwnerProofSchema, type OwnerProof } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import type { EntityManager } from "@mikro-orm/postgresql";
 import {
   claimFields,
+  nonceUsed,
   notFound,
   permissionDenied,
   unauthenticated,
@@ -17,6 +20,7 @@ import {
   type SignatureVerifier,
   type SignedOperation,
 } from "@convos-pool/kit";
+import { consumeNonce } from "@convos-pool/kit/db";
 
 /** A signature's nonce to spend with the change, or none (a session). */
 export interface Proof {
@@ -74,32 +78,87 @@ export async function proveRequester(
   return {};
 }
 
+/** An agent whose owner the caller proved to be: its owner is no longer optional. */
+export type Owned<T extends { ownerId: string | null }> = T & { ownerId: string };
+
+/** A proven owner operation: the owner's agent, and the proof's nonce to spend with the change it authorizes. */
+export interface OwnerOperation<T extends { ownerId: string | null }> {
+  agent: Owned<T>;
+  /**
+   * Spends the owner's signature's nonce in `em` (the change's transaction,
+   * so a refused change leaves it unspent); a session has none. A nonce seen
+   * before: UNAUTHENTICATED (`owner_signature.nonce`).
+   */
+  spendNonce(em: EntityManager): Promise<void>;
+}
+
+/** An owner's request as signed (or to be proven by a session, when `signature` may be absent). */
+export interface SignedRequest<O extends SignedOperation = SignedOperation, S = Signature | undefined> {
+  operation: O;
+  fields: OperationFields;
+  signature: S;
+}
+
+/** What an operation the agent checks itself needs: the owner's signature, even with a session. */
+export function requireOwnerSignature(signature: Signature | undefined, operation: SignedOperation): Signature {
+  if (!signature) throw unauthenticated(`owner_signature: required: the agent checks the owner's ${operation} itself`);
+  return signature;
+}
+
 /**
- * The caller is the agent's owner: signed in as the owner, or the owner's
- * signature of `operation`. Anyone else, and an agent without an owner, is
- * told the agent does not exist; nobody at all, to sign in.
+ * Who may act as the agent's owner, decided before any signature is checked
+ * (pure). Nobody at all: UNAUTHENTICATED, whatever the agent. No agent, an
+ * agent without an owner, and a session of anyone but the owner: NOT_FOUND,
+ * one answer for all three. Otherwise the agent as owned, with the signature
+ * still to check against its owner (none: the session proved it).
  */
-export async function proveOwner(
-  verifier: SignatureVerifier,
-  agent: { instanceId: string; ownerId: string | null | undefined },
+export function planOwnerProof<T extends { ownerId: string | null }>(
+  instanceId: string,
+  agent: T | undefined,
   caller: string | undefined,
-  signed: { operation: SignedOperation; fields: OperationFields; signature: Signature | undefined },
-): Promise<Proof> {
-  const missing = () => notFound(`instance ${agent.instanceId}`);
-  if (!signed.signature && caller === undefined)
+  signature: Signature | undefined,
+): { agent: Owned<T>; signature: Signature | undefined } {
+  if (!signature && caller === undefined)
     throw unauthenticated("sign in as the agent's owner, or sign the request (docs/signatures.md)");
-  const owner = agent.ownerId;
-  if (!owner) throw missing();
-  if (signed.signature) {
+  const ownerId = agent?.ownerId;
+  if (!agent || !ownerId) throw notFound(`instance ${instanceId}`);
+  // A signature is the proof when there is one: the session beside it does not matter.
+  if (!signature && caller !== ownerId) throw notFound(`instance ${instanceId}`);
+  return { agent: { ...agent, ownerId }, signature };
+}
+
+/**
+ * The one proof of every owner operation: the caller is the agent's owner,
+ * signed in as the owner or with the owner's signature of `operation`
+ * (planOwnerProof; a signature by anyone else is NOT_FOUND, as a missing
+ * agent). Gives the agent with its owner known, and the signature's nonce to
+ * spend with the change.
+ */
+export async function proveOwned<T extends { ownerId: string | null }>(
+  verifier: SignatureVerifier,
+  instanceId: string,
+  agent: T | undefined,
+  caller: string | undefined,
+  signed: SignedRequest,
+): Promise<OwnerOperation<T>> {
+  const plan = planOwnerProof(instanceId, agent, caller, signed.signature);
+  const ownerId = plan.agent.ownerId;
+  let nonce: string | undefined;
+  if (plan.signature) {
     try {
-      const fields = { ...signed.fields, inboxId: owner, instanceId: agent.instanceId };
-      return { nonce: (await verifier.verify(signed.operation, fields, signed.signature, "owner_signature")).nonce };
+      const fields = { ...signed.fields, inboxId: ownerId, instanceId };
+      nonce = (await verifier.verify(signed.operation, fields, plan.signature, "owner_signature")).nonce;
     } catch (err) {
       // Signed by someone else: the same answer as a missing agent.
-      if (ConnectError.from(err).code === Code.PermissionDenied) throw missing();
+      if (ConnectError.from(err).code === Code.PermissionDenied) throw notFound(`instance ${instanceId}`);
       throw err;
     }
   }
-  if (caller !== owner) throw missing();
-  return {};
+  return {
+    agent: plan.agent,
+    async spendNonce(em) {
+      if (nonce && !(await consumeNonce(em, { nonce, inboxId: ownerId, purpose: signed.operation })))
+        throw nonceUsed("owner_signature.nonce");
+    },
+  };
 }

@@ -6,8 +6,7 @@
  * pool manager stops and destroys it once its host answers again.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { type Logger, nonceUsed } from "@convos-pool/kit";
-import { consumeNonce } from "@convos-pool/kit/db";
+import type { Logger } from "@convos-pool/kit";
 import { markRemoved, toolsToRelease } from "./claim-sql.js";
 import type { PoolTools } from "../pool/pool-tools.js";
 import type { InstanceRuntime } from "../pool/runtime.js";
@@ -17,12 +16,10 @@ export async function removeAgent(
   deps: { em: EntityManager; runtime: InstanceRuntime; tools: PoolTools; log: Logger },
   instanceId: string,
   ownerId: string,
-  nonce?: string,
+  spendNonce: (tx: EntityManager) => Promise<void>,
 ): Promise<boolean> {
   const removed = await deps.em.fork().transactional(async (tx) => {
-    if (nonce && !(await consumeNonce(tx, { nonce, inboxId: ownerId, purpose: "RemoveAgent" }))) {
-      throw nonceUsed("owner_signature.nonce");
-    }
+    await spendNonce(tx);
     return markRemoved(tx, instanceId, ownerId);
   });
   if (!removed) return false;
