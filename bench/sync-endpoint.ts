@@ -8,7 +8,7 @@
 // instance host does (kit verified-releases.ts); BENCH_SYNC_SHARED_CHECK=0
 // checks it for every instance, as hosts did before.
 // InstanceHostService.UpdateTemplates takes one release for many of its
-// instances, as the host does (services/instance/src/host/sync.ts): the
+// instances, as the host does (services/instance/src/host/batch-updates.ts): the
 // release checked once per template expected, then each instance's own
 // template and version compared, answered per instance. BENCH_SYNC_BATCH=0:
 // UNIMPLEMENTED, as from a host that predates it (the claims service then

@@ -39,7 +39,7 @@ import type { SignedTemplate, TemplateContent } from "@convos-pool/gen/convos/po
 import type { InviteGuard } from "./invites.js";
 import type { InboundTextTurn } from "../model/turn.js";
 import type { Memory } from "../memory/store.js";
-import type { MemoryAccess } from "../memory/service.js";
+import type { MemoryAccess } from "../memory/memory-service.js";
 import type { PatternAgent } from "../memory/patterns.js";
 import type { TrustFile } from "../tools/trust.js";
 import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit";
@@ -288,7 +288,7 @@ export class AgentInstance implements PatternAgent {
     });
   }
 
-  /** An owner's memory call (memory/service.ts checks their signature), between turns. */
+  /** An owner's memory call (memory/memory-service.ts checks their signature), between turns. */
   memoryCall<T>(job: (access: MemoryAccess) => Promise<T>): Promise<T> {
     return this.call(() => this.owner.memoryCall(job));
   }

@@ -2,7 +2,7 @@
 // against the network, each signature's nonce spent once: hand the agent to
 // a new owner (TransferOwner), set its trust level (SetTrustLevel), whose
 // requests it acts on (SetPermissions) and when it speaks (SetParticipation), and the
-// memory calls (memory/service.ts). A spent nonce is kept for as long as a
+// memory calls (memory/memory-service.ts). A spent nonce is kept for as long as a
 // signature carrying it could still be accepted, and then some: each kind
 // of signature has its window below.
 
@@ -29,7 +29,7 @@ import type {
   InstanceServiceWithdrawTransferRequest,
   TransferOwnerRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import type { MemoryAccess } from "../memory/service.js";
+import type { MemoryAccess } from "../memory/memory-service.js";
 import { summarizeConversation } from "../model/conversation-summary.js";
 import { checkOwnerSignature, type OwnerCheck } from "../platform/owner-signature.js";
 import { writeSharing } from "../memory/sharing.js";
@@ -219,7 +219,7 @@ export class OwnerOperations {
   }
 
   /**
-   * An owner's memory call (memory/service.ts checks their signature):
+   * An owner's memory call (memory/memory-service.ts checks their signature):
    * between turns, so no turn learns while an import merges or a forget
    * deletes.
    */

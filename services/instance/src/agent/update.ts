@@ -7,7 +7,7 @@
 // release key (the template's version, then its bases') is the replay guard:
 // only a newer one is taken.
 //
-// A batch (host/sync.ts: one release for many agents of the host) also shares
+// A batch (host/batch-updates.ts: one release for many agents of the host) also shares
 // the rest of the chain's check: the content's validation, its hash and the
 // resolved content, which depend on the release and on the template and
 // creator expected alone. Each agent still compares its own template, creator

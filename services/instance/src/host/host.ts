@@ -1,7 +1,7 @@
 // The instance host: one process that runs many agent instances (docs/instance.md:
 // a process per instance costs ~100 MB, an idle instance in a shared host a
 // few MB). It serves InstanceHostService and every instance's
-// InstanceService on one port (host/service.ts).
+// InstanceService on one port (host/routes.ts).
 //
 // Restart: instances live in workspaces under dataDir. When the host starts it
 // scans dataDir and brings every instance back (unless StopInstance stopped
@@ -35,8 +35,8 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { AgentInstance } from "../agent/instance.js";
-import { createInstanceHostService, createInstanceService, pickInstance } from "./service.js";
-import { createInstanceMemoryService } from "../memory/service.js";
+import { createInstanceHostService, createInstanceService, pickInstance } from "./routes.js";
+import { createInstanceMemoryService } from "../memory/memory-service.js";
 import { OfflineProvider } from "../model/offline.js";
 import { OpenAiProvider } from "../model/openai.js";
 import type { LlmProvider } from "../model/turn.js";

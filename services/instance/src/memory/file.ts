@@ -1,7 +1,7 @@
 // The agent-memory file (docs/memory.md): one agent's memory as its owner
 // takes it away and brings it to another agent of theirs. Versioned, like
 // Letta's agent file; secrets are stripped and named, so the owner can supply
-// them again on import. Pure functions: memory/service.ts reads the workspace,
+// them again on import. Pure functions: memory/memory-service.ts reads the workspace,
 // seals and opens.
 
 import { invalidArgument } from "@convos-pool/kit";

@@ -26,7 +26,7 @@ import { newIdentity, type TestIdentity } from "@convos-pool/testing";
 import { SpentNonces } from "../platform/nonces.js";
 import { OfflineProvider } from "../model/offline.js";
 import { summarizeConversation } from "../model/conversation-summary.js";
-import { createInstanceMemoryService, type MemoryAccess } from "./service.js";
+import { createInstanceMemoryService, type MemoryAccess } from "./memory-service.js";
 import { Memory } from "./store.js";
 import { readSharing, writeSharing } from "./sharing.js";
 import { MasterSeed } from "../platform/keys.js";

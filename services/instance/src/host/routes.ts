@@ -1,7 +1,7 @@
 // The instance host's two faces, as routes of their own (host/host.ts serves
 // them): InstanceHostService, what the claims service asks of the host
-// (start, stop, list, and the calls for many agents at once of host/sync.ts
-// and host/claims.ts), and InstanceService, one agent's calls, the agent
+// (start, stop, list, and the calls for many agents at once of host/batch-updates.ts
+// and host/batch-claims.ts), and InstanceService, one agent's calls, the agent
 // picked by the `x-pool-instance` header.
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
@@ -13,8 +13,8 @@ import {
 import type { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { AgentInstance } from "../agent/instance.js";
-import { createHostClaims } from "./claims.js";
-import { createHostSync } from "./sync.js";
+import { createHostClaims } from "./batch-claims.js";
+import { createHostSync } from "./batch-updates.js";
 import { MAX_WALLET_INDEX } from "../platform/keys.js";
 import { FILES, INSTANCE_ID_PATTERN, Workspace, type InstanceRecord } from "../platform/workspace.js";
 
@@ -50,9 +50,9 @@ export function pickInstance(instances: ReadonlyMap<string, AgentInstance>) {
 
 export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof InstanceHostService> {
   const { instances, log } = host;
-  // One release for many of its agents at once (host/sync.ts).
+  // One release for many of its agents at once (host/batch-updates.ts).
   const hostSync = createHostSync({ find: (id) => instances.get(id), log });
-  // A claim's Configure and JoinConversation for many of its agents at once (host/claims.ts).
+  // A claim's Configure and JoinConversation for many of its agents at once (host/batch-claims.ts).
   const hostClaims = createHostClaims({ find: (id) => instances.get(id), log });
   return {
     async startInstance(req) {

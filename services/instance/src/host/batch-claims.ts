@@ -25,7 +25,7 @@ import {
   type JoinConversationsResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import type { AgentInstance } from "../agent/instance.js";
-import { MAX_BATCH_INSTANCES } from "./sync.js";
+import { MAX_BATCH_INSTANCES } from "./batch-updates.js";
 import { INSTANCE_ID_PATTERN } from "../platform/workspace.js";
 
 /** As the single call's logging interceptor: these codes are the host's faults, the rest the caller's or the agent's refusals. */

@@ -1,4 +1,4 @@
-// InstanceHostService.UpdateTemplates on a real instance host (host/sync.ts):
+// InstanceHostService.UpdateTemplates on a real instance host (host/batch-updates.ts):
 // the local XMTP node, real agents with their workspaces, real gRPC with the
 // claims service's credential, releases signed by the creator with the kit.
 // One release for many agents: every named agent applies it and writes its
@@ -30,7 +30,7 @@ import {
 import { createTestDatabase, newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
-import { MAX_BATCH_INSTANCES } from "./sync.js";
+import { MAX_BATCH_INSTANCES } from "./batch-updates.js";
 
 const CREDS = generateServiceCredentials();
 const CREATOR = newIdentity();

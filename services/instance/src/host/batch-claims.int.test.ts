@@ -1,5 +1,5 @@
 // InstanceHostService.ConfigureInstances and JoinConversations on a real
-// instance host (host/claims.ts): the local XMTP node, real agents with their
+// instance host (host/batch-claims.ts): the local XMTP node, real agents with their
 // workspaces, real gRPC with the claims service's credential, releases signed
 // by the creator with the kit, and a real Convos invite from a creator
 // (@xmtp/node-sdk) to join. Each agent's refusal within a batch is the very
