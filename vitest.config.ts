@@ -8,7 +8,7 @@ import { defineConfig } from "vitest/config";
 //   browser      `services/web/e2e/`: the web app in Chromium against the whole pool
 // `npm run test:unit` runs the first alone; `npm test` runs all three. A fourth, `openclaw`
 // (`*.openclaw-test.ts`), exists only under POOL_TEST_OPENCLAW: `npm run test:openclaw`.
-const unit = ["services/*/src/**/*.test.ts", "bench/**/*.test.ts"];
+const unit = ["services/*/src/**/*.test.ts", "bench/**/*.test.ts", "scripts/**/*.test.ts"];
 const integration = ["services/*/src/**/*.int.test.ts", "bench/**/*.int.test.ts"];
 // Services log JSON lines; keep test output readable unless asked.
 const env = { LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" };

@@ -146,12 +146,15 @@ export class ClaimFlow {
    * Claims an agent for `req.requester`, who must be proven: `caller` (the
    * signed-in person the gateway forwarded) or the claim's own signature.
    * With an idempotency key, a retry gets the first claim's outcome.
+   * The steps' numbers are docs/claims.md's ("The claim flow").
    */
   async claim(req: ClaimRequest, caller?: string): Promise<{ instanceId: string; inheritance?: Inheritance }> {
+    // Step 1: the fields.
     const input = checkClaimRequest(req);
     const key = checkIdempotencyKey(req.idempotencyKey);
     let clone: Clone | undefined;
     let proof: Proof;
+    // Step 2: the requester, proven (and a clone's owner signature).
     if (req.cloneFrom) {
       ({ clone, proof } = await prepareClone(this.deps, req, input, caller));
     } else {
@@ -196,8 +199,9 @@ export class ClaimFlow {
     clone: Clone | undefined,
     took: () => void,
   ): Promise<{ instanceId: string; inheritance?: Inheritance }> {
+    // Step 2, its end: one claim counted against the requester's rate.
     await this.perCaller.take(input.requester);
-    // Step 4: the template, as the requester may see it; what it runs with.
+    // Steps 3 to 6: the template as the requester may see it, its user tools and model, what the pool pays.
     const templateId = clone ? clone.parent.templateId! : input.templateId;
     const got = await this.deps.templates.getTemplate(templateId);
     if (clone) checkCloneTemplate(clone, got.template);
@@ -213,7 +217,7 @@ export class ClaimFlow {
       this.tools.canFund(),
     );
 
-    // Step 6 (first half): the atomic claim of one idle instance, its spend counted with it.
+    // Step 7: the atomic claim of one idle instance, its spend counted with it.
     const { instance, reserved } = await this.takeIdle(proof, spend, {
       claimId,
       ownerId: input.requester,
@@ -232,7 +236,7 @@ export class ClaimFlow {
     const provisioned: ProvisionedTool[] = [];
     let stage: Stage = "provision";
     try {
-      // Step 5: pool-provisioned tools, each recorded (secrets sealed) as soon as it exists.
+      // Step 8: pool-provisioned tools, each recorded (secrets sealed) as soon as it exists.
       for (const tool of plan.poolTools) {
         try {
           const opts = tool.id === "crypto" && spend.fundWei > 0n ? { fundWei: spend.fundWei } : undefined;
@@ -242,7 +246,7 @@ export class ClaimFlow {
         }
       }
 
-      // Step 6 (second half): configure.
+      // Step 9: configure, then join.
       stage = "configure";
       await this.deps.runtime.configure(
         instance,
@@ -271,11 +275,11 @@ export class ClaimFlow {
         }),
       );
 
-      // Step 8: join the conversation from its invite.
+      // Join the conversation from its invite.
       stage = "join";
       const { conversationId } = await this.deps.runtime.join(instance, input.invite);
 
-      // Steps 7 and 9: the requester owns it, and only now is it claimed.
+      // Step 10: the requester owns it, and only now is it claimed.
       stage = "complete";
       const done = await this.completions.add({
         keyed,
@@ -309,12 +313,13 @@ export class ClaimFlow {
       tools: provisioned.length,
       parentInstanceId: clone?.parent.id,
     });
+    // Step 11: the template's use counted, after the answer is decided.
     if (this.deps.recordUse) {
       this.deps
         .recordUse(got.template.id, input.requester)
         .catch((err: unknown) => this.deps.log.warn("usage count not recorded", { templateId: got.template.id, err }));
     }
-    // Steps 11 to 15: the parent sends its summary to the child, past the pool.
+    // A clone: the parent sends its summary to the child, past the pool (docs/claims.md, "Clone with context", step 3).
     const inheritance = clone ? await askParent(this.deps, clone, instance) : undefined;
     return { instanceId: instance.id, ...(inheritance ? { inheritance } : {}) };
   }
