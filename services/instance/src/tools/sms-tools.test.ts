@@ -41,7 +41,15 @@ describe("send_sms's arguments", () => {
   });
 
   it("are refused when the number is not in international form, quoting what was given", () => {
-    for (const to of ["call me", "5550100001", "+0155501000", "+155501", "+1 555 010 0001", "unknown-setting"])
+    for (const to of [
+      "call me",
+      "5550100001",
+      "+0155501000",
+      "+155501",
+      "+1 555 010 0001",
+      "unknown-setting",
+      "toString",
+    ])
       expect(refusal({ to, text: "hi" })).toBe(
         `"${to}" is not a phone number in international form (for example +15550100001)`,
       );

@@ -132,7 +132,7 @@ export function text<T>(
       if (typeof v !== "string" && typeof v !== "number") throw new ToolInputError(`${name} must be text`);
       const s = String(v).trim();
       if (opts.max && s.length > opts.max) throw new ToolInputError(`${name} is longer than ${opts.max} characters`);
-      const value = opts.setting ? (settings[s] ?? s) : s;
+      const value = opts.setting && Object.hasOwn(settings, s) ? (settings[s] ?? s) : s;
       return opts.check ? opts.check(value) : value;
     },
   };
@@ -157,11 +157,7 @@ export function wholeNumber(
 }
 
 /** Reads every argument of `parameters` in their order: the first bad one throws. */
-export function readArguments<P extends ParameterList>(
-  parameters: P,
-  raw: RawArguments,
-  settings: Settings,
-): ArgumentsOf<P> {
+function readArguments<P extends ParameterList>(parameters: P, raw: RawArguments, settings: Settings): ArgumentsOf<P> {
   const out: Record<string, unknown> = {};
   for (const [name, p] of Object.entries(parameters)) out[name] = p.read(raw[name], name, settings);
   return out as ArgumentsOf<P>;
