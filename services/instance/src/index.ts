@@ -14,7 +14,7 @@ export { ChatCompletionsClient, LlmError, OpenAiProvider } from "./model/openai.
 export { OFFLINE_LABEL, OfflineProvider } from "./model/offline.js";
 export { SUMMARY_PROMPT, systemPrompt, turnMessages } from "./model/prompt.js";
 export type { ChatMessage, LlmProvider, ToolCall, TurnInput } from "./model/turn.js";
-export type { FunctionSpec } from "./tools/agent-tools.js";
+export type { FunctionSpec } from "./tools/tool.js";
 export {
   EXTRACTION_PROMPT,
   MEMORY_KINDS,

@@ -11,7 +11,7 @@ import type { ResolvedParticipation } from "@convos-pool/kit";
 import type { HistoryLine, InboundTextTurn, TurnInput } from "../model/turn.js";
 import { shortInbox, type Memory } from "../memory/store.js";
 import type { PromptLimits } from "../model/caps.js";
-import type { FunctionSpec } from "../tools/agent-tools.js";
+import type { FunctionSpec } from "../tools/tool.js";
 import { escapeRegExp } from "../tools/commands.js";
 import { describeLevel } from "../tools/trust.js";
 import { memberRole, type Role } from "../platform/roles.js";

@@ -17,7 +17,7 @@ import {
   type AgentGroup,
   type Encoded,
 } from "../platform/xmtp.js";
-import type { PaymentMade } from "../tools/agent-tools.js";
+import type { PaymentMade } from "../tools/tool.js";
 import { answerForm, paymentReference, THINKING_LABEL, type AnswerForm } from "./manners.js";
 
 /** Signals are silent: no push notification for a receipt, a thinking status or a typing indicator. */

@@ -3,7 +3,7 @@
 // and a clone's summary.
 
 import { EXTRACTION_PROMPT, parseExtraction, type NewEntry } from "../memory/store.js";
-import type { FunctionSpec } from "../tools/agent-tools.js";
+import type { FunctionSpec } from "../tools/tool.js";
 import type { ToolOutcome } from "../tools/gate.js";
 import { aboutOf } from "../memory/feedback.js";
 import { capText, memorySection } from "./caps.js";

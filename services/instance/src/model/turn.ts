@@ -5,7 +5,7 @@
 
 import type { Role } from "../platform/roles.js";
 import type { Memory, MemoryEntry, MemoryKind, NewEntry } from "../memory/store.js";
-import type { FunctionSpec } from "../tools/agent-tools.js";
+import type { FunctionSpec } from "../tools/tool.js";
 import type { ToolOutcome } from "../tools/gate.js";
 import type { PromptLimits } from "./caps.js";
 

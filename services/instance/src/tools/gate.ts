@@ -12,10 +12,11 @@ import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js"
 import type { Logger, ResolvedPermissions } from "@convos-pool/kit";
 import { randomUUID } from "node:crypto";
 import type { ActivityLog } from "./activity.js";
-import { ToolInputError, plainFailure, type AgentTools, type PaymentMade } from "./agent-tools.js";
+import type { AgentTools } from "./agent-tools.js";
 import type { MoneyLedger } from "./ledger.js";
 import { askedBy, grantFor, namesTarget, type Requester } from "./permissions.js";
 import { RequesterWindow } from "./requester-window.js";
+import { ToolInputError, plainFailure, type PaymentMade } from "./tool.js";
 import { WalletError } from "./wallet.js";
 import { decide, type Decision, type TrustFile } from "./trust.js";
 

@@ -14,6 +14,7 @@
 import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { grantName, MEMBER_GRANT_FIELDS, outsiderReplyName, type ResolvedPermissions } from "@convos-pool/kit";
 import type { Role } from "../platform/roles.js";
+import { toolWord } from "./tool.js";
 
 /** Who a tool call is for: the role and name of whoever started the turn. */
 export interface Requester {
@@ -50,8 +51,6 @@ export interface CallOf {
 }
 
 export type RoleGrant = { grant: "allow" | "ask" } | { grant: "refuse"; reason: string };
-
-const TOOL_WORDS: Record<string, string> = { sms: "phone number", email: "mailbox", crypto: "wallet" };
 
 /** What `p` grants `who` for `call`; a refusal says why, in words for the conversation. */
 export function grantFor(p: ResolvedPermissions, who: Requester, call: CallOf): RoleGrant {
@@ -92,10 +91,6 @@ export function describePermissions(p: ResolvedPermissions): string {
     `members: texts ${grantName(p.memberSms)}, mail ${grantName(p.memberEmail)}, money ${grantName(p.memberCrypto)}; ` +
     `texts from outside: ${outsiderReplyName(p.outsiderReply)}`
   );
-}
-
-function toolWord(toolId: string): string {
-  return TOOL_WORDS[toolId] ?? toolId;
 }
 
 /**

@@ -25,11 +25,12 @@ import {
 } from "@convos-pool/kit";
 import { FILES, type Workspace } from "../platform/workspace.js";
 import { ActivityLog } from "./activity.js";
-import { AgentTools, type FunctionSpec, type PaymentMade, type ToolEnvironment } from "./agent-tools.js";
+import { AgentTools, type ToolEnvironment } from "./agent-tools.js";
 import { APPROVAL_TIMEOUT_MS, approvalAnswer, approvalQuestion, type OwnerAnswer } from "./approval.js";
 import { ToolGate, type Approval, type ToolOutcome } from "./gate.js";
 import { MoneyLedger } from "./ledger.js";
 import { describePermissions, type Requester } from "./permissions.js";
+import type { FunctionSpec, PaymentMade } from "./tool.js";
 import { initialTrust, type TrustFile } from "./trust.js";
 
 export interface ToolboxDeps {
