@@ -107,7 +107,7 @@ export class HttpError extends ConnectError {
   }
 }
 
-/** The Connect code of an HTTP status, as Google's APIs map them. */
+/** The Connect code of an HTTP status: Google's mapping, but every 5xx save 501 is `unavailable` (a provider's failure is one to wait out). */
 export function codeOfStatus(status: number): Code {
   switch (status) {
     case 400:
