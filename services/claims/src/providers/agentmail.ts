@@ -40,10 +40,13 @@ export class AgentMailProvider implements ToolProvider {
 
   async provision(instanceId: string): Promise<ProvisionedResource> {
     const inbox = this.body<{ inbox_id: string }>(
-      await this.call("POST", "/v0/inboxes", {
-        client_id: inboxClientId(instanceId),
-        ...(this.opts.domain ? { domain: this.opts.domain } : {}),
-      }),
+      await this.call(
+        "POST",
+        "/v0/inboxes",
+        { client_id: inboxClientId(instanceId), ...(this.opts.domain ? { domain: this.opts.domain } : {}) },
+        // Its client_id makes a second copy give the same inbox: sent again after a failure that may pass.
+        { idempotent: true },
+      ),
       "to make an inbox",
     );
     if (typeof inbox.inbox_id !== "string" || !inbox.inbox_id)
@@ -70,8 +73,13 @@ export class AgentMailProvider implements ToolProvider {
     if (answer.status !== 404) this.body(answer, `to delete ${handle}`); // 404: gone already
   }
 
-  private call(method: string, path: string, body?: unknown): Promise<Answer> {
-    return callProviderApi("AgentMail", { apiUrl: this.apiUrl, apiKey: this.opts.apiKey }, method, path, body);
+  private call(
+    method: "POST" | "DELETE",
+    path: string,
+    body?: unknown,
+    call: { idempotent?: boolean } = {},
+  ): Promise<Answer> {
+    return callProviderApi("AgentMail", { apiUrl: this.apiUrl, apiKey: this.opts.apiKey }, method, path, body, call);
   }
 
   /** The answer's body, or why AgentMail refused; `what` completes "AgentMail refused ...". */

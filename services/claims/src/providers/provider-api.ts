@@ -1,6 +1,7 @@
+import { HttpClient, HttpError, type HttpRequest } from "@convos-pool/kit/http";
 import { ProvisioningError } from "./types.js";
 
-/** How long one request to a provider's API may take. */
+/** How long one request to a provider's API may take, its retries included. */
 export const PROVIDER_REQUEST_TIMEOUT_MS = 15_000;
 
 /** A provider API's answer: its status and its JSON body (`{}` when it had none). */
@@ -11,47 +12,38 @@ export interface ProviderAnswer<B> {
 
 /**
  * One JSON request to a production provider's REST API with its Bearer key
- * (Telnyx, AgentMail). Only a request that got no answer (unreachable, timed
- * out, not JSON) throws here, as "unavailable" naming the service, never the
- * key; what an answer means is the provider's to say.
+ * (Telnyx, AgentMail), through the kit's HttpClient. Only a request that got
+ * no answer (unreachable, timed out, a success that is not JSON) throws here,
+ * as "unavailable" naming the service, never the key; what an answer means
+ * is the provider's to say. A GET or DELETE is sent again after a failure
+ * that may pass; a POST only with `idempotent` (AgentMail's inbox, made by
+ * its client_id), never one that buys.
  */
 export async function callProviderApi<B>(
   service: string,
   opts: { apiUrl: string; apiKey: string },
-  method: string,
+  method: HttpRequest["method"],
   path: string,
   body?: unknown,
+  call: { idempotent?: boolean } = {},
 ): Promise<ProviderAnswer<B>> {
-  let res: Response;
+  const http = new HttpClient({
+    service,
+    baseUrl: opts.apiUrl,
+    token: opts.apiKey,
+    timeoutMs: PROVIDER_REQUEST_TIMEOUT_MS,
+  });
   try {
-    res = await fetch(`${opts.apiUrl}${path}`, {
+    const answer = await http.send<B | undefined>({
       method,
-      headers: {
-        accept: "application/json",
-        authorization: `Bearer ${opts.apiKey}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(PROVIDER_REQUEST_TIMEOUT_MS),
+      path,
+      body,
+      ...(call.idempotent ? { retry: "idempotent" as const } : {}),
     });
+    // A delete may answer with no body; an error page that is not JSON is told by its status.
+    return { status: answer.status, body: (answer.body ?? {}) as B };
   } catch (err) {
-    const timedOut = err instanceof Error && err.name === "TimeoutError";
-    throw new ProvisioningError(
-      timedOut
-        ? `${service} did not answer within ${PROVIDER_REQUEST_TIMEOUT_MS} ms`
-        : `${service} could not be reached`,
-      "unavailable",
-      { cause: err },
-    );
-  }
-  const raw = await res.text().catch(() => "");
-  try {
-    // A delete may answer with no body.
-    return { status: res.status, body: (raw ? JSON.parse(raw) : {}) as B };
-  } catch {
-    throw new ProvisioningError(
-      `${service} answered HTTP ${res.status} with something that is not JSON`,
-      "unavailable",
-    );
+    if (!(err instanceof HttpError)) throw err;
+    throw new ProvisioningError(err.rawMessage, "unavailable", { cause: err });
   }
 }

@@ -159,7 +159,8 @@ export class TelnyxNumberProvider implements ToolProvider {
     }
   }
 
-  private call(method: string, path: string, body?: unknown): Promise<Answer> {
+  /** A look or a delete is sent again after a failure that may pass (the kit's HttpClient); an order never. */
+  private call(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<Answer> {
     return callProviderApi("Telnyx", { apiUrl: this.apiUrl, apiKey: this.opts.apiKey }, method, path, body);
   }
 

@@ -1,7 +1,13 @@
 // An OpenAI-compatible chat-completions endpoint (OpenRouter, vLLM, Ollama,
 // OpenAI ...): a turn with function calls through the trust gate, learning,
 // and a clone's summary.
+//
+// A completion is sent again only when the provider says it did not take
+// it (429, 503; the kit's HttpClient, policy "refused"): no model ran, so
+// nothing was billed or said. After no answer, a timeout or another
+// failure the model may have run: the turn fails instead of paying twice.
 
+import { type HttpAnswer, HttpClient, HttpError, type RetryPolicy } from "@convos-pool/kit/http";
 import { EXTRACTION_PROMPT, parseExtraction, type NewEntry } from "../memory/store.js";
 import type { FunctionSpec } from "../tools/tool.js";
 import type { ToolOutcome } from "../tools/gate.js";
@@ -24,28 +30,42 @@ export interface OpenAiOptions {
   apiKey: string;
   /** Used when the instance's config names none. */
   model?: string | undefined;
+  /** A call's deadline, its retries included; default 120 s. */
   timeoutMs?: number | undefined;
   fetch?: typeof fetch | undefined;
+  /** "refused" (default): sent again after 429 or 503; "never": a runtime that keeps its own session (openclaw/provider.ts). */
+  retry?: Extract<RetryPolicy, "refused" | "never"> | undefined;
 }
 
+/** A model call that failed; `status` is the HTTP status when one came. */
 export class LlmError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = "LlmError";
   }
 }
 
 /** A minimal chat-completions client (POST {baseUrl}/chat/completions, bearer key). */
 export class ChatCompletionsClient {
-  private readonly url: string;
-  private readonly fetch: typeof fetch;
+  private readonly http: HttpClient;
 
   constructor(private readonly opts: OpenAiOptions) {
-    this.url = `${opts.baseUrl.replace(/\/+$/, "")}/chat/completions`;
-    this.fetch = opts.fetch ?? fetch;
+    this.http = new HttpClient({
+      service: "chat completions",
+      baseUrl: opts.baseUrl,
+      token: opts.apiKey,
+      timeoutMs: opts.timeoutMs ?? 120_000,
+      fetch: opts.fetch,
+      // OpenAI's error body, which OpenRouter and the others speak too.
+      reason: (body) => {
+        const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
+        return typeof message === "string" && message ? message.slice(0, 200) : undefined;
+      },
+    });
   }
 
   get defaultModel(): string | undefined {
@@ -75,31 +95,28 @@ export class ChatCompletionsClient {
     },
     signal?: AbortSignal,
   ): Promise<{ content: string | null; tool_calls?: ToolCall[] }> {
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 120_000);
-    const res = await this.fetch(this.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${this.opts.apiKey}` },
-      body: JSON.stringify({
-        model: req.model,
-        messages: req.messages,
-        ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
-        ...(req.maxTokens !== undefined ? { max_tokens: req.maxTokens } : {}),
-        ...(req.tools?.length ? { tools: req.tools.map((f) => ({ type: "function", function: f })) } : {}),
-        ...(req.user ? { user: req.user } : {}),
-      }),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    }).catch((err: unknown) => {
-      throw new LlmError(`chat completions request failed: ${err instanceof Error ? err.message : String(err)}`);
-    });
-    const text = await res.text();
-    if (!res.ok) throw new LlmError(`chat completions answered HTTP ${res.status}: ${text.slice(0, 200)}`, res.status);
-    let body: { choices?: { message?: { content?: unknown; tool_calls?: unknown } }[] };
+    let answer: HttpAnswer<{ choices?: { message?: { content?: unknown; tool_calls?: unknown } }[] } | undefined>;
     try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      throw new LlmError("chat completions answered something that is not JSON", res.status);
+      answer = await this.http.send({
+        method: "POST",
+        path: "/chat/completions",
+        body: {
+          model: req.model,
+          messages: req.messages,
+          ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+          ...(req.maxTokens !== undefined ? { max_tokens: req.maxTokens } : {}),
+          ...(req.tools?.length ? { tools: req.tools.map((f) => ({ type: "function", function: f })) } : {}),
+          ...(req.user ? { user: req.user } : {}),
+        },
+        signal,
+        retry: this.opts.retry ?? "refused",
+      });
+      if (answer.status < 200 || answer.status >= 300) throw this.http.refusal(answer);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      throw new LlmError(err.rawMessage, err.status, { cause: err });
     }
-    const message = body.choices?.[0]?.message;
+    const message = answer.body?.choices?.[0]?.message;
     const calls = Array.isArray(message?.tool_calls)
       ? (message.tool_calls as ToolCall[]).filter(
           (c) => typeof c?.id === "string" && typeof c.function?.name === "string",
@@ -108,7 +125,7 @@ export class ChatCompletionsClient {
     if (calls.length > 0)
       return { content: typeof message?.content === "string" ? message.content : null, tool_calls: calls };
     if (typeof message?.content !== "string")
-      throw new LlmError("chat completions answered without choices[0].message.content", res.status);
+      throw new LlmError("chat completions answered without choices[0].message.content", answer.status);
     return { content: message.content };
   }
 }

@@ -151,15 +151,24 @@ describe("OpenAI-compatible client", () => {
     }
   });
 
-  it("an error names the HTTP status and never the key", async () => {
+  it("an error names the HTTP status and never the key; a completion the provider refused (503) is asked again, twice", async () => {
     fail = true;
     try {
+      const before = server.requests.length;
       const err = await new OpenAiProvider({ baseUrl: server.baseUrl, apiKey: "sk-never-shown", model: "m" })
         .reply(turn())
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LlmError);
       expect((err as LlmError).status).toBe(503);
+      expect((err as Error).message).toBe("chat completions answered HTTP 503: upstream failure");
       expect((err as Error).message).not.toContain("sk-never-shown");
+      expect(server.requests.length - before).toBe(3);
+      // A runtime that keeps its own session asks once.
+      const once = server.requests.length;
+      await new OpenAiProvider({ baseUrl: server.baseUrl, apiKey: "k", model: "m", retry: "never" })
+        .reply(turn())
+        .catch(() => undefined);
+      expect(server.requests.length - once).toBe(1);
     } finally {
       fail = false;
     }

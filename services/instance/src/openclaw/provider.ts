@@ -76,6 +76,9 @@ export class OpenClawProvider extends OpenAiProvider {
       baseUrl: "http://openclaw.invalid/v1",
       apiKey: "",
       timeoutMs: 300_000,
+      // OpenClaw keeps the conversation in its session: whether a turn it refused is there already only it
+      // knows, and a second copy could stand there twice. Its model's refusals are its own to retry.
+      retry: "never",
       fetch: async (url, init) => {
         gateway.inUse++;
         try {

@@ -4,8 +4,12 @@
 // scoped to it, so the agent reads and sends as itself and nothing else. The
 // same Mailbox as MailClient (mail.ts), with its helpers: HTML mail turned
 // into text, text cut at 16 KiB. Failures are MailErrors in plain words for
-// the conversation: never the key, never a stack.
+// the conversation: never the key, never a stack. The calls go through the
+// kit's HttpClient: reading is sent again after a failure that may pass,
+// sending never (a mail could go twice).
 
+import { Code } from "@connectrpc/connect";
+import { HttpClient, HttpError, type HttpRequest } from "@convos-pool/kit/http";
 import { MailError, cutText, htmlAsText, type Mailbox, type MailMessage, type MailSummary } from "./mail.js";
 
 export interface AgentMailClientOptions {
@@ -34,33 +38,43 @@ interface AgentMailMessage {
   extracted_text?: string;
 }
 
-const UNREACHABLE = "the mailbox provider could not be reached";
-
 export class AgentMailClient implements Mailbox {
-  private readonly inboxUrl: string;
-  private readonly fetch: typeof fetch;
+  private readonly http: HttpClient;
+  private readonly inboxPath: string;
 
-  constructor(private readonly opts: AgentMailClientOptions) {
-    this.inboxUrl = `${opts.apiUrl.replace(/\/+$/, "")}/v0/inboxes/${encodeURIComponent(opts.inboxId)}`;
-    this.fetch = opts.fetch ?? fetch;
+  constructor(opts: AgentMailClientOptions) {
+    this.http = new HttpClient({
+      service: "the mailbox provider",
+      baseUrl: opts.apiUrl,
+      token: opts.apiKey,
+      timeoutMs: opts.timeoutMs,
+      fetch: opts.fetch,
+      reason: (body) => {
+        const message = (body as { message?: unknown } | null)?.message;
+        return typeof message === "string" && message ? message : undefined;
+      },
+    });
+    this.inboxPath = `/v0/inboxes/${encodeURIComponent(opts.inboxId)}`;
   }
 
   /** Sends plain-text mail from the inbox's address; a reply names the mail it answers in its headers. */
   async send(m: { to: string; subject: string; text: string; inReplyTo?: string }): Promise<{ messageId: string }> {
     const reply = m.inReplyTo ? { headers: { "In-Reply-To": m.inReplyTo, References: m.inReplyTo } } : {};
-    const sent = await this.request<{ message_id: string }>("the mail", "POST", "/messages/send", {
-      to: m.to,
-      subject: m.subject,
-      text: m.text,
-      ...reply,
+    const sent = await this.request<{ message_id: string }>("the mail", {
+      method: "POST",
+      path: "/messages/send",
+      body: { to: m.to, subject: m.subject, text: m.text, ...reply },
     });
     return { messageId: sent.message_id };
   }
 
   /** The newest mail received first (not what it sent); default the 20 newest. */
   async list(opts: { limit?: number } = {}): Promise<MailSummary[]> {
-    const query = new URLSearchParams({ limit: String(opts.limit ?? 20), labels: "received" });
-    const page = await this.request<{ messages?: AgentMailMessage[] }>("to list the mail", "GET", `/messages?${query}`);
+    const page = await this.request<{ messages?: AgentMailMessage[] }>("to list the mail", {
+      method: "GET",
+      path: "/messages",
+      query: { limit: opts.limit ?? 20, labels: "received" },
+    });
     return (page.messages ?? []).filter((m) => m.labels?.includes("received") ?? true).map(summaryOf);
   }
 
@@ -68,9 +82,7 @@ export class AgentMailClient implements Mailbox {
   async read(id: string): Promise<MailMessage> {
     const m = await this.request<AgentMailMessage>(
       "to show the mail",
-      "GET",
-      `/messages/${encodeURIComponent(id)}`,
-      undefined,
+      { method: "GET", path: `/messages/${encodeURIComponent(id)}` },
       `no message with id ${id}`,
     );
     const text = m.extracted_text || m.text || (m.html ? await htmlAsText(m.html) : "");
@@ -84,52 +96,33 @@ export class AgentMailClient implements Mailbox {
   /** `refused` completes "the mailbox provider refused ..."; `notFound` is said for a 404. */
   private async request<T>(
     refused: string,
-    method: string,
-    path: string,
-    body?: unknown,
+    /** Its path is the inbox's: `/messages`. */
+    req: HttpRequest,
     notFound = "the mailbox no longer exists at the mailbox provider",
   ): Promise<T> {
-    const timeoutMs = this.opts.timeoutMs ?? 15_000;
-    let res: Response;
     try {
-      res = await this.fetch(`${this.inboxUrl}${path}`, {
-        method,
-        headers: {
-          accept: "application/json",
-          authorization: `Bearer ${this.opts.apiKey}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      return ((await this.http.call<T>({ ...req, path: `${this.inboxPath}${req.path}` })) ?? {}) as T;
     } catch (err) {
-      throw new MailError(
-        err instanceof Error && err.name === "TimeoutError"
-          ? "the mailbox provider did not answer in time"
-          : UNREACHABLE,
-      );
+      if (!(err instanceof HttpError)) throw err;
+      throw new MailError(plainWords(err, refused, notFound));
     }
-    const raw = await res.text().catch(() => "");
-    let parsed: unknown;
-    try {
-      parsed = raw ? JSON.parse(raw) : {};
-    } catch {
-      throw new MailError(`the mailbox provider answered HTTP ${res.status} with something that is not JSON`);
-    }
-    if (res.ok) return parsed as T;
-    if (res.status === 401 || res.status === 403) throw new MailError("the mailbox provider refused the key");
-    if (res.status === 404) throw new MailError(notFound);
-    if (res.status === 429) throw new MailError("the mailbox provider is busy; try again in a minute");
-    if (res.status >= 500) throw new MailError(`the mailbox provider failed (HTTP ${res.status}); try again later`);
-    throw new MailError(`the mailbox provider refused ${refused}: ${this.reason(parsed, res.status)}`);
   }
+}
 
-  /** AgentMail's `message`, with the key masked should it ever be echoed. */
-  private reason(body: unknown, status: number): string {
-    const message = (body as { message?: unknown } | null)?.message;
-    const reason = typeof message === "string" && message ? message : `HTTP ${status}`;
-    return reason.replaceAll(this.opts.apiKey, "[the API key]");
-  }
+/** What a failed call says to the conversation. */
+function plainWords(err: HttpError, refused: string, notFound: string): string {
+  const status = err.status;
+  if (status === undefined)
+    return err.code === Code.DeadlineExceeded
+      ? "the mailbox provider did not answer in time"
+      : "the mailbox provider could not be reached";
+  // A 2xx that is not JSON: the client's words.
+  if (status < 300) return err.rawMessage;
+  if (status === 401 || status === 403) return "the mailbox provider refused the key";
+  if (status === 404) return notFound;
+  if (status === 429) return "the mailbox provider is busy; try again in a minute";
+  if (status >= 500) return `the mailbox provider failed (HTTP ${status}); try again later`;
+  return `the mailbox provider refused ${refused}: ${err.reason ?? `HTTP ${status}`}`;
 }
 
 function summaryOf(m: AgentMailMessage): MailSummary {

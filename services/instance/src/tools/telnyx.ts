@@ -6,8 +6,11 @@
 // `verifyTelnyxWebhook` checks them before anything reads them.
 //
 // Errors are for people: an SmsError says what failed in plain words, never
-// the API key, and keeps the HTTP status for the caller's policy.
+// the API key, and keeps the HTTP status for the caller's policy. The calls
+// go through the kit's HttpClient: a lookup or a PATCH that sets a value is
+// sent again after a failure that may pass, a text or a new profile never.
 import { createPublicKey, verify } from "node:crypto";
+import { HttpClient, HttpError, type HttpRequest } from "@convos-pool/kit/http";
 
 export interface TelnyxOptions {
   /** https://api.telnyx.com, or the stand-in's url; `/v2/...` is appended. */
@@ -73,19 +76,24 @@ interface MessagingProfile {
 }
 
 export class TelnyxClient {
-  private readonly baseUrl: string;
-  private readonly fetch: typeof fetch;
+  private readonly http: HttpClient;
 
   constructor(private readonly opts: TelnyxOptions) {
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
-    this.fetch = opts.fetch ?? fetch;
+    this.http = new HttpClient({
+      service: "the SMS provider",
+      baseUrl: opts.baseUrl,
+      token: opts.apiKey,
+      timeoutMs: opts.timeoutMs,
+      fetch: opts.fetch,
+      reason: telnyxReason,
+    });
   }
 
   async sendMessage(from: string, to: string, text: string): Promise<{ id: string }> {
-    const { data } = await this.request<{ data: { id: string } }>("the message", "POST", "/v2/messages", {
-      from,
-      to,
-      text,
+    const { data } = await this.request<{ data: { id: string } }>("the message", {
+      method: "POST",
+      path: "/v2/messages",
+      body: { from, to, text },
     });
     return { id: data.id };
   }
@@ -93,86 +101,64 @@ export class TelnyxClient {
   /** The profile's id: found by name, made if absent, its webhook pointed at `webhookUrl` if it points elsewhere. */
   async ensureMessagingProfile(name: string, webhookUrl: string): Promise<string> {
     const refused = "to set up the messaging profile";
-    const query = new URLSearchParams({ "filter[name]": name, "page[size]": "250" });
-    const { data } = await this.request<{ data: MessagingProfile[] }>(
-      refused,
-      "GET",
-      `/v2/messaging_profiles?${query}`,
-    );
+    const { data } = await this.request<{ data: MessagingProfile[] }>(refused, {
+      method: "GET",
+      path: "/v2/messaging_profiles",
+      query: { "filter[name]": name, "page[size]": "250" },
+    });
     // The filter may match more loosely than the name itself.
     const found = data.find((p) => p.name === name);
     if (!found) {
-      const created = await this.request<{ data: MessagingProfile }>(refused, "POST", "/v2/messaging_profiles", {
-        name,
-        webhook_url: webhookUrl,
-        whitelisted_destinations: WHITELISTED_DESTINATIONS,
+      const created = await this.request<{ data: MessagingProfile }>(refused, {
+        method: "POST",
+        path: "/v2/messaging_profiles",
+        body: { name, webhook_url: webhookUrl, whitelisted_destinations: WHITELISTED_DESTINATIONS },
       });
       return created.data.id;
     }
     if (found.webhook_url !== webhookUrl) {
-      await this.request(refused, "PATCH", `/v2/messaging_profiles/${encodeURIComponent(found.id)}`, {
-        webhook_url: webhookUrl,
+      await this.request(refused, {
+        method: "PATCH",
+        path: `/v2/messaging_profiles/${encodeURIComponent(found.id)}`,
+        body: { webhook_url: webhookUrl },
+        // Sets a value: a second copy changes nothing more.
+        retry: "idempotent",
       });
     }
     return found.id;
   }
 
   async assignNumber(phoneNumber: string, profileId: string): Promise<void> {
-    await this.request(
-      `to put ${phoneNumber} on the messaging profile`,
-      "PATCH",
-      `/v2/phone_numbers/${encodeURIComponent(phoneNumber)}/messaging`,
-      {
-        messaging_profile_id: profileId,
-      },
-    );
+    await this.request(`to put ${phoneNumber} on the messaging profile`, {
+      method: "PATCH",
+      path: `/v2/phone_numbers/${encodeURIComponent(phoneNumber)}/messaging`,
+      body: { messaging_profile_id: profileId },
+      retry: "idempotent",
+    });
   }
 
   /** `refused` completes "the SMS provider refused ..." for the person reading the error. */
-  private async request<T>(refused: string, method: string, path: string, body?: unknown): Promise<T> {
-    const timeoutMs = this.opts.timeoutMs ?? 15_000;
-    let res: Response;
+  private async request<T>(refused: string, req: HttpRequest): Promise<T> {
     try {
-      res = await this.fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          accept: "application/json",
-          authorization: `Bearer ${this.opts.apiKey}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      return await this.http.call<T>(req);
     } catch (err) {
-      const timedOut = err instanceof Error && err.name === "TimeoutError";
-      throw new SmsError(
-        timedOut ? `the SMS provider did not answer within ${timeoutMs} ms` : "the SMS provider could not be reached",
-        undefined,
-        { cause: err },
-      );
+      if (!(err instanceof HttpError)) throw err;
+      // No answer (unreachable, not in time), or one that is not JSON: the client's words.
+      if (err.status === undefined || (err.status >= 200 && err.status < 300))
+        throw new SmsError(err.rawMessage, err.status, { cause: err });
+      if (err.status === 401) throw new SmsError("the SMS provider refused the API key", err.status, { cause: err });
+      throw new SmsError(`the SMS provider refused ${refused}: ${err.reason ?? `HTTP ${err.status}`}`, err.status, {
+        cause: err,
+      });
     }
-    const raw = await res.text().catch(() => "");
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw new SmsError(`the SMS provider answered HTTP ${res.status} with something that is not JSON`, res.status);
-    }
-    if (res.ok) return parsed as T;
-    if (res.status === 401) throw new SmsError("the SMS provider refused the API key", res.status);
-    throw new SmsError(
-      `the SMS provider refused ${refused}: ${this.reason(parsed as TelnyxErrorBody, res.status)}`,
-      res.status,
-    );
   }
+}
 
-  /** The first error's title and detail, with the key masked should a provider ever echo it. */
-  private reason(body: TelnyxErrorBody, status: number): string {
-    const first = body.errors?.[0];
-    const words = [first?.title, first?.detail].filter((s): s is string => typeof s === "string" && s.length > 0);
-    const reason = words.length ? words.join(": ") : `HTTP ${status}`;
-    return reason.replaceAll(this.opts.apiKey, "[the API key]");
-  }
+/** Telnyx's first error: its title and detail. */
+function telnyxReason(body: unknown): string | undefined {
+  const first = (body as TelnyxErrorBody | null)?.errors?.[0];
+  const words = [first?.title, first?.detail].filter((s): s is string => typeof s === "string" && s.length > 0);
+  return words.length ? words.join(": ") : undefined;
 }
 
 // The DER header of an ed25519 public key (SubjectPublicKeyInfo): the raw 32 bytes follow it.
