@@ -1,18 +1,18 @@
 // The agent in its conversation: it listens to its group's stream, catches
-// up on what came while it was not listening, and handles each message as a
-// turn (in the `turns` queue): whom to answer and what the model is given
-// are policy.ts's; here they are applied, and what people say is learned.
-// How an answer goes out (a reply, markdown, thinking and typing) is
-// voice.ts's.
+// up on what came while it was not listening, and handles each message in
+// its turn (the `turns` queue): it gathers the facts, plan.ts plans what to
+// do, and here the plan is carried out in order, with the I/O (forget, find
+// what a text corrects, the turn or the busy notice, learning). Whom it
+// answers and what the model is given are policy.ts's; how an answer goes
+// out (a reply, markdown, thinking and typing) is voice.ts's.
 
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { RefusedTurn, type HistoryLine, type InboundTextTurn } from "../model/turn.js";
 import { withCredentialsMasked, withoutAddress, type NewEntry } from "../memory/store.js";
 import { answersOutsiders, type Requester } from "../tools/permissions.js";
-import type { OwnerAnswer } from "../tools/approval.js";
 import { FILES } from "../platform/workspace.js";
 import { recordCorrection, withReactionsSince, type AnswerRef } from "../memory/feedback.js";
-import { confirm, confirmRestated, isForgetMe, learnedFromOrAbout } from "../memory/provenance.js";
+import { confirm, confirmRestated, learnedFromOrAbout } from "../memory/provenance.js";
 import {
   asTextMessage,
   isReaction,
@@ -25,21 +25,27 @@ import {
   type TextMessage,
 } from "../platform/xmtp.js";
 import {
-  addressedTo,
-  decide,
-  fromPrincipalOrHuman,
-  participates,
   historyLines,
   readsOutside,
   newestToAnswer,
   senderName,
-  speaksUnasked,
   turnInput,
   type Heard,
   type Room,
   type Said,
 } from "./policy.js";
-import { BUSY_NOTICE, LLM_LIMITS, noticeDue, spend, type LlmLimits, type Spent } from "./budget.js";
+import { BUSY_NOTICE, LLM_LIMITS, spend, type LlmLimits, type Refusal } from "./budget.js";
+import {
+  NO_PACE,
+  planArrival,
+  planMessage,
+  planText,
+  type Arriving,
+  type Message,
+  type MessagePlan,
+  type Pace,
+  type TextPlan,
+} from "./plan.js";
 import { memberRole, type Role } from "../platform/roles.js";
 import { DESCENDING, type AgentState } from "./state.js";
 import type { ConversationState } from "./types.js";
@@ -50,14 +56,8 @@ const HANDLED_KEPT = 1000;
 export class Conversation {
   private stream: { end(): Promise<unknown> | unknown } | undefined;
   private readonly handled = new Set<string>();
-  /** Text messages in a row from agents (itself included) since a person or principal spoke. */
-  private agentChain = 0;
-  /** The model calls of the last minute (its budget, budget.ts). */
-  private spent: Spent[] = [];
-  /** When it last said it was too busy to answer (BUSY_NOTICE). */
-  private lastNoticeAt: number | undefined;
-  /** When it last answered (the cooldown of its participation). */
-  private lastAnswerAt: number | undefined;
+  /** Its agent chain, the model calls of the last minute, when it last answered and last said it was busy (plan.ts). */
+  private pace: Pace = NO_PACE;
   /** Members of its group, itself included; counted again when the group changes. */
   private memberCount: number | undefined;
 
@@ -155,24 +155,30 @@ export class Conversation {
     for (const m of missed) this.enqueue(m, m === lastToAnswer);
   }
 
-  private enqueue(m: AgentMessage, answer: boolean): void {
+  /**
+   * A message arrives (the stream, a catch-up): the owner's answer to a
+   * waiting tool call goes to it now (plan.ts planArrival: the turn that
+   * asked holds the queue); anything else waits for its turn. `mayAnswer`:
+   * false for what a catch-up only learns from.
+   */
+  private enqueue(m: AgentMessage, mayAnswer: boolean): void {
     const agent = this.agent;
     if (this.handled.has(m.id)) return;
     agent.lastActive = Date.now();
-    // The owner's answer to a waiting tool call goes to it at once: the turn that asked is waiting for it.
-    const ownerAnswer = answer && m.senderInboxId === agent.config?.ownerId ? ownerAnswerOf(m) : undefined;
-    if (ownerAnswer && agent.toolbox.answer(ownerAnswer)) {
+    const arrival = planArrival(arrivingOf(m), { ownerId: agent.config?.ownerId, mayAnswer });
+    if (arrival.kind === "offer" && agent.toolbox.answer(arrival.answer)) {
       this.handled.add(m.id);
       return;
     }
     this.handled.add(m.id);
     if (this.handled.size > HANDLED_KEPT) this.handled.delete(this.handled.values().next().value!);
     void agent.turns
-      .run(() => this.handle(m, answer))
+      .run(() => this.handle(m, mayAnswer))
       .catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));
   }
 
-  private async handle(m: AgentMessage, answer: boolean): Promise<void> {
+  /** One message in its turn: who is who from its profiles, the facts, the plan (plan.ts), the plan carried out, read up to here. */
+  private async handle(m: AgentMessage, mayAnswer: boolean): Promise<void> {
     const agent = this.agent;
     const convo = agent.convo;
     const group = agent.group;
@@ -189,53 +195,19 @@ export class Conversation {
       }
     }
     if (m.contentType?.typeId === "group_updated") this.memberCount = undefined;
-    const room = this.room();
     this.memberCount ??= (await group.members()).length;
-    const hearing = {
-      unasked: speaksUnasked(agent.participation.mode, this.memberCount),
-      speaks: this.speaks(room, m),
-    };
-    const { decision, agentChain } = decide(room, this.agentChain, heardOf(m), hearing);
-    this.agentChain = agentChain;
-    if (decision === "quiet") {
-      // Its owner's participation says not this one: no turn, no learning, no model call.
-      agent.log.debug("not answered: its participation", { mode: agent.participation.mode });
-    } else if (decision === "answer") {
-      const text = m as TextMessage;
-      const learns = fromPrincipalOrHuman(room, m.senderInboxId);
-      const role = memberRole(room.ownerId, m.senderInboxId);
-      // What it learns from, and reads a correction or a confirmation in: the text without the name it is said to.
-      const said = { ...text, content: withoutAddress(text.content, agent.config?.agentName ?? "") };
-      // "Forget what you learned from me" is done before the answer, and teaches nothing.
-      const forgot = learns ? await this.forgetIfAsked(text) : undefined;
-      // A correction of one of its answers is answered, and learned as one.
-      const correcting =
-        learns && forgot === undefined ? await agent.feedback.correctionTarget(group, said) : undefined;
-      // Each model call takes one of the minute's budget; a message refused its answer is not learned either.
-      let refused = false;
-      if (answer) {
-        if (this.spend(m.senderInboxId, role, "answer")) {
-          this.lastAnswerAt = Date.now();
-          await this.turn(group, text, undefined, correcting, forgot);
-        } else {
-          refused = true;
-          await this.busy();
-        }
-      }
-      if (learns && forgot === undefined && !refused) {
-        // The offline provider learns by rule: no model call to count.
-        const model = agent.llm.kind === "offline" || this.spend(m.senderInboxId, role, "learning");
-        await this.learn(said, role, correcting, model);
-      }
-    } else if (isReaction(m) && fromPrincipalOrHuman(room, m.senderInboxId)) {
-      // Not a turn; a 👍 or 👎 on its own message is learned.
-      if (agent.feedback.onReaction(group, agent.memory!, m)) await agent.saveMemory();
-    } else if (decision === "skip") {
-      agent.log.debug("message from another agent not answered", {
-        senderInboxId: m.senderInboxId,
-        agentChain: this.agentChain,
-      });
-    }
+    const { plan, pace } = planMessage(messageOf(m), {
+      ...this.room(),
+      members: this.memberCount,
+      participation: agent.participation,
+      mayAnswer,
+      learnsByRule: agent.llm.kind === "offline",
+      callsPerMinute: this.limits.callsPerMinute,
+      now: Date.now(),
+      pace: this.pace,
+    });
+    this.pace = pace;
+    await this.carryOut(plan, m, group);
     if (m.sentAtNs > BigInt(convo.lastSeenNs)) {
       convo.lastSeenNs = m.sentAtNs.toString();
       changed = true;
@@ -243,44 +215,77 @@ export class Conversation {
     if (changed && agent.convo === convo) await agent.ws.writeJson(FILES.state, convo);
   }
 
+  /** What plan.ts planned for `m`, done in its order. */
+  private async carryOut(plan: MessagePlan, m: AgentMessage, group: AgentGroup): Promise<void> {
+    const agent = this.agent;
+    switch (plan.kind) {
+      case "ignore":
+        return;
+      case "quiet":
+        // Its owner's participation says not this one: no turn, no learning, no model call.
+        agent.log.debug("not answered: its participation", { mode: agent.participation.mode });
+        return;
+      case "skip":
+        agent.log.debug("message from another agent not answered", {
+          senderInboxId: m.senderInboxId,
+          agentChain: this.pace.agentChain,
+        });
+        return;
+      case "reaction":
+        // Not a turn; a 👍 or 👎 on its own message is learned.
+        if (agent.feedback.onReaction(group, agent.memory!, m)) await agent.saveMemory();
+        return;
+      case "text":
+        return this.carryOutText(plan, m as TextMessage, group);
+    }
+  }
+
+  /** A text's steps: forget, find what it corrects, answer or refuse, learn. */
+  private async carryOutText(plan: TextPlan, m: TextMessage, group: AgentGroup): Promise<void> {
+    const agent = this.agent;
+    // What it learns from, and reads a correction or a confirmation in: the text without the name it is said to.
+    const said = { ...m, content: withoutAddress(m.content, agent.config?.agentName ?? "") };
+    const forgot = plan.forget ? await this.forgetSender(m) : undefined;
+    const correcting = plan.correction ? await agent.feedback.correctionTarget(group, said) : undefined;
+    const { answer } = plan;
+    if (answer.kind === "turn") await this.turn(group, m, undefined, correcting, forgot);
+    else if (answer.kind === "refused") {
+      this.budgetSpent("answer", answer.refused);
+      if (answer.notice) await this.busy();
+    }
+    if (plan.learn === "none") return;
+    const model = plan.learn === "by-model" ? this.chargeLearning(m.senderInboxId, plan.role) : true;
+    await this.learn(said, plan.role, correcting, model);
+  }
+
   /** What it may spend on the model: its host's limits. */
   private get limits(): LlmLimits {
     return this.agent.deps.llmLimits ?? LLM_LIMITS;
   }
 
-  /** Whether a model call for a message of `by` fits the minute's budget (budget.ts); counted when it does. */
-  private spend(by: string, role: Role, what: "answer" | "learning" | "text"): boolean {
-    const r = spend(this.spent, { by, owner: role === "owner" }, Date.now(), this.limits.callsPerMinute);
-    this.spent = r.spent;
-    if (!r.allowed)
-      this.agent.log.warn(`${what} skipped: the model budget is spent`, {
-        refused: r.refused,
-        perMinute: this.limits.callsPerMinute,
-      });
+  /** Learning's model call, charged when it is made (after the answer): whether it fits the minute's budget. */
+  private chargeLearning(by: string, role: Role): boolean {
+    const r = spend(this.pace.spent, { by, owner: role === "owner" }, Date.now(), this.limits.callsPerMinute);
+    this.pace = { ...this.pace, spent: r.spent };
+    if (!r.allowed) this.budgetSpent("learning", r.refused);
     return r.allowed;
   }
 
-  /** An answer refused for the budget: said once in a while (BUSY_NOTICE), without a model call. */
+  private budgetSpent(what: "answer" | "learning" | "text", refused: Refusal): void {
+    this.agent.log.warn(`${what} skipped: the model budget is spent`, {
+      refused,
+      perMinute: this.limits.callsPerMinute,
+    });
+  }
+
+  /** An answer refused for the budget, when the plan says the notice is due (BUSY_NOTICE): said without a model call. */
   private async busy(): Promise<void> {
-    const now = Date.now();
-    if (!noticeDue(this.lastNoticeAt, now)) return;
-    this.lastNoticeAt = now;
     await this.agent.voice
       .say(BUSY_NOTICE)
       .catch((err: unknown) => this.agent.log.warn("could not say it is busy", { err }));
   }
 
-  /** Whether its owner's participation has it answer `m` (policy.ts `participates`). */
-  private speaks(room: Room, m: AgentMessage): boolean {
-    return participates(this.agent.participation, {
-      members: this.memberCount ?? 0,
-      addressed: addressedTo(room, heardOf(m)),
-      lastAnswerAt: this.lastAnswerAt,
-      now: Date.now(),
-    });
-  }
-
-  /** A text to its number (the host's SMS webhook), answered in a turn of its own. */
+  /** A text to its number (the host's SMS webhook), in a turn of its own: answered, or passed on (plan.ts planText). */
   inboundText(t: InboundTextTurn): void {
     const agent = this.agent;
     void agent.turns
@@ -288,14 +293,16 @@ export class Conversation {
         const group = agent.group;
         if (!group || !agent.config || agent.stopped) return;
         agent.log.info("text received", { chars: t.text.length });
-        if (this.spend(t.from, "outsider", "text")) await this.turn(group, undefined, t);
+        const { plan, pace } = planText(t, {
+          callsPerMinute: this.limits.callsPerMinute,
+          now: Date.now(),
+          pace: this.pace,
+        });
+        this.pace = pace;
+        if (plan.kind === "turn") return this.turn(group, undefined, t);
         // Over the budget it is passed on as it came, without the model (and never answered).
-        else
-          await agent.outsideWords.add(
-            await agent.voice.say(
-              `A text came to ${t.to} from ${t.from}: "${t.text.slice(0, 500)}". I have had too many messages this minute to do more than pass it on.`,
-            ),
-          );
+        this.budgetSpent("text", plan.refused);
+        await agent.outsideWords.add(await agent.voice.say(plan.say));
       })
       .catch((err: unknown) => agent.log.error("handling a text failed", { err }));
   }
@@ -401,11 +408,10 @@ export class Conversation {
     );
   }
 
-  /** Asked to forget what it learned from and about the sender (memory/provenance.ts): forgets it and says how much went. */
-  private async forgetIfAsked(m: TextMessage): Promise<number | undefined> {
+  /** Asked to forget what it learned from and about the sender (memory/provenance.ts): forgets it; how much went. */
+  private async forgetSender(m: TextMessage): Promise<number> {
     const agent = this.agent;
     const memory = agent.memory!;
-    if (!isForgetMe(m.content, agent.config?.agentName ?? "")) return undefined;
     const names = agent.convo?.names ?? {};
     const who = { inboxId: m.senderInboxId, name: names[m.senderInboxId] };
     // The names others go by: a member who takes one of them forgets nothing by it (memory/provenance.ts).
@@ -475,14 +481,21 @@ export class Conversation {
   }
 }
 
-/** A reply to a message, or a reaction added on one: what may answer the owner's question (tools/approval.ts). */
-function ownerAnswerOf(m: AgentMessage): OwnerAnswer | undefined {
+/** A message as planArrival reads it: a text's reply, a reaction added (what may answer the owner's question, tools/approval.ts). */
+function arrivingOf(m: AgentMessage): Arriving {
   if (isReaction(m))
     return m.content.action === REACTION_ADDED
-      ? { kind: "reaction", to: m.content.reference, emoji: m.content.content }
-      : undefined;
+      ? { senderInboxId: m.senderInboxId, reaction: { to: m.content.reference, emoji: m.content.content } }
+      : { senderInboxId: m.senderInboxId };
   const replyTo = (m as TextMessage).replyTo;
-  return isText(m) && replyTo ? { kind: "reply", to: replyTo, text: m.content } : undefined;
+  return isText(m) && replyTo
+    ? { senderInboxId: m.senderInboxId, reply: { to: replyTo, text: m.content } }
+    : { senderInboxId: m.senderInboxId };
+}
+
+/** A message as planMessage reads it. */
+function messageOf(m: AgentMessage): Message {
+  return { ...heardOf(m), reaction: isReaction(m) };
 }
 
 /** A message as policy.ts reads it. */
