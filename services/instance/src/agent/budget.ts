@@ -3,8 +3,9 @@
 // answer's turn and a learning call each taking one. The owner keeps a
 // reserve that members cannot touch, and no member takes more than a share,
 // so a flood from members ends in refusals (and, at most every ten minutes,
-// one short notice) while the owner is still answered. Pure: conversation.ts
-// keeps the calls of the last minute and asks here.
+// one short notice) while the owner is still answered. Pure: the
+// conversation keeps the calls of the last minute (its pace, plan.ts), and
+// plan.ts asks here; learning's call is asked for when it is made.
 
 import { PROMPT_LIMITS, type PromptLimits } from "../model/caps.js";
 

@@ -2,6 +2,9 @@
 // owner), JoinConversation (where it talks) and UpdateTemplate (a newer
 // release of what it is). agent/configure.ts and agent/update.ts check each and plan what
 // it writes; here the plan is applied, in the order that lets a retry finish.
+// What other rooms hold changes through them: config.json through
+// settings.ts, a new claim's empty memory, conversation and inheritance
+// through theirs.
 // Each runs inside `ops`, once the agent is ready (its facade sees to it).
 
 import {
@@ -21,21 +24,14 @@ import type {
   InstanceServiceUpdateTemplateRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { planConfigure } from "./configure.js";
-import { Memory } from "../memory/store.js";
 import { planTemplateUpdate } from "./update.js";
 import { FILES } from "../platform/workspace.js";
-import type { Conversation } from "./conversation.js";
+import type { Agent } from "./agent.js";
 import { joinProfile } from "./profile.js";
-import type { Inheritance } from "./inheritance.js";
-import type { AgentState } from "./state.js";
-import type { ConversationState } from "./types.js";
+import type { ConversationState, InstanceConfig } from "./types.js";
 
 export class Claim {
-  constructor(
-    private readonly agent: AgentState,
-    private readonly conversation: Conversation,
-    private readonly inheritance: Inheritance,
-  ) {}
+  constructor(private readonly agent: Agent) {}
 
   /**
    * Takes a claim's configuration once agent/configure.ts checked it: the
@@ -44,7 +40,7 @@ export class Claim {
    */
   async configure(req: ConfigureRequest): Promise<void> {
     const agent = this.agent;
-    if (agent.state === InstanceState.CLAIMED) {
+    if (agent.life.state === InstanceState.CLAIMED) {
       throw failedPrecondition(`instance ${agent.id} is already in a conversation; Release it first`);
     }
     if (req.instanceId && req.instanceId !== agent.id) {
@@ -52,23 +48,20 @@ export class Claim {
     }
     const { config, content, credentials } = await planConfigure(await agent.deps.releases(), agent.id, req);
     checkRuntime(content, agent.deps.runtime?.kind, "template.content.runtime");
-    // A claim starts fresh: no memory of an earlier claim. config.json last:
-    // its presence is what makes the instance configured after a restart.
-    agent.memory = new Memory();
+    // A claim starts fresh: no memory, conversation or inheritance of an
+    // earlier claim. config.json last: its presence is what makes the
+    // instance configured after a restart.
     await agent.ws.writeText(FILES.identity, renderIdentity(content));
-    await agent.ws.writeSecrets(agent.wallet!.credentialsKey(), credentials);
-    await agent.saveMemory();
-    await agent.ws.remove(FILES.state);
-    await agent.ws.remove(FILES.inheritance);
+    await agent.ws.writeSecrets(agent.life.wallet!.credentialsKey(), credentials);
+    await agent.memory.fresh();
+    await agent.conversation.reset();
+    await agent.inheritance.reset();
     await agent.toolbox.begin(content.maxTrustLevel);
-    await agent.ws.writeJson(FILES.config, config);
-    agent.config = config;
-    agent.convo = undefined;
-    agent.inheritance = undefined;
+    await agent.settings.setConfig(config);
     await agent.loadTools(config);
     // Its runtime's files from the release just checked, and its gateway starting (docs/openclaw.md).
     await agent.deps.runtime?.apply(agent);
-    agent.state = InstanceState.CLAIMING;
+    agent.life.claiming();
     agent.log.info("instance configured", {
       templateId: config.templateId,
       templateVersion: config.templateVersion,
@@ -83,19 +76,21 @@ export class Claim {
   /** Joins the invite's conversation (or names the one it joined with that invite already) and answers there. */
   async joinConversation(invite: string, signal?: AbortSignal): Promise<string> {
     const agent = this.agent;
-    if (!agent.config) throw failedPrecondition(`instance ${agent.id} is not configured: call Configure first`);
+    const config = agent.settings.config;
+    if (!config) throw failedPrecondition(`instance ${agent.id} is not configured: call Configure first`);
     requireString("conversation_invite", invite, { max: 64 * 1024 });
-    if (agent.convo) {
+    const current = agent.conversation.current;
+    if (current) {
       const parsed = await parseInvite(invite);
-      if (parsed.payload.tag === agent.convo.inviteTag) return agent.convo.conversationId;
-      throw failedPrecondition(`instance ${agent.id} is already in conversation ${agent.convo.conversationId}`);
+      if (parsed.payload.tag === current.inviteTag) return current.conversationId;
+      throw failedPrecondition(`instance ${agent.id} is already in conversation ${current.conversationId}`);
     }
     const started = performance.now();
-    const { invite: parsed, group } = await joinConversation(agent.client!, invite, {
+    const { invite: parsed, group } = await joinConversation(agent.life.client!, invite, {
       resolver: await agent.deps.resolver(),
-      profileName: agent.config.agentName,
+      profileName: config.agentName,
       // Its face from the start; the badge and certificate follow with the pool's attestation (profile.ts).
-      ...profileAtJoin(agent.config),
+      ...profileAtJoin(config),
       timeoutMs: agent.deps.joinTimeoutMs ?? 60_000,
       onInvite: (i) =>
         agent.invites.attempt({
@@ -115,15 +110,13 @@ export class Claim {
       creatorInboxId: parsed.creatorInboxId,
       names: {},
     };
-    await agent.ws.writeJson(FILES.state, convo);
-    agent.convo = convo;
-    await this.conversation.listen(group);
+    await agent.conversation.begin(convo, group);
     // Its wallet starts empty: its owner learns where to fund it, and what it holds (docs/limits.md).
     void agent.toolbox
       .walletNotice()
       .then((text) => text && group.sendText(text))
       .catch((err: unknown) => agent.log.warn("could not tell its owner about its wallet", { err }));
-    await this.inheritance.awaitSummary();
+    await agent.inheritance.awaitSummary();
     agent.log.info("instance joined its conversation", {
       conversationId: group.id,
       creatorInboxId: parsed.creatorInboxId,
@@ -142,18 +135,17 @@ export class Claim {
     req: InstanceServiceUpdateTemplateRequest,
   ): Promise<{ appliedVersion: bigint; appliedBaseVersions: bigint[]; model: string; trustLevel: TrustLevel }> {
     const agent = this.agent;
-    const applied = agent.config;
+    const applied = agent.settings.config;
     if (!applied) throw failedPrecondition(`instance ${agent.id} is not configured: there is no template to update`);
     const update = await planTemplateUpdate(await agent.deps.releases(), applied, req);
     checkRuntime(update.content, agent.deps.runtime?.kind, "template.content.runtime");
-    await agent.ws.writeSecrets(agent.wallet!.credentialsKey(), update.credentials);
+    await agent.ws.writeSecrets(agent.life.wallet!.credentialsKey(), update.credentials);
     await agent.ws.writeText(FILES.identity, renderIdentity(update.content));
     // Its runtime's files before config.json, as IDENTITY.md: the applied version is config's.
     await agent.deps.runtime?.apply(agent, { content: update.content, model: update.config.model });
-    await agent.ws.writeJson(FILES.config, update.config);
-    agent.config = update.config;
+    await agent.settings.setConfig(update.config);
     await agent.loadTools(update.config);
-    await agent.toolbox.clamp(agent.templateMax(), update.config.templateVersion);
+    await agent.toolbox.clamp(agent.settings.templateMax(), update.config.templateVersion);
     agent.log.info("template updated", {
       templateId: update.config.templateId,
       fromVersion: applied.templateVersion,
@@ -164,7 +156,7 @@ export class Claim {
     });
     return {
       appliedVersion: BigInt(update.config.templateVersion),
-      appliedBaseVersions: agent.appliedBaseVersions,
+      appliedBaseVersions: agent.settings.appliedBaseVersions,
       model: update.config.model,
       trustLevel: agent.toolbox.level,
     };
@@ -185,7 +177,7 @@ function checkRuntime(content: TemplateContent, host: "openclaw" | undefined, fi
     );
 }
 
-function profileAtJoin(config: NonNullable<AgentState["config"]>) {
+function profileAtJoin(config: InstanceConfig) {
   const { metadata, imageUrl } = joinProfile(config);
   return { profileMetadata: metadata, ...(imageUrl ? { profileImageUrl: imageUrl } : {}) };
 }

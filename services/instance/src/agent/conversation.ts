@@ -1,18 +1,24 @@
 // The agent in its conversation: it listens to its group's stream, catches
-// up on what came while it was not listening, and handles each message as a
-// turn (in the `turns` queue): whom to answer and what the model is given
-// are policy.ts's; here they are applied, and what people say is learned.
-// How an answer goes out (a reply, markdown, thinking and typing) is
-// voice.ts's.
+// up on what came while it was not listening, and handles each message in
+// its turn (the `turns` queue): it gathers the facts, plan.ts plans what to
+// do, and here the plan is carried out in order, with the I/O (forget, find
+// what a text corrects, the turn or the busy notice, learning). Whom it
+// answers and what the model is given are policy.ts's; how an answer goes
+// out (a reply, markdown, thinking and typing) is voice.ts's.
+// What it holds is its own: its conversation (state.json: who is who, how
+// far it has read), its group while it listens, the messages it handled,
+// its pace (plan.ts); the other rooms read them, or ask (begin, reset,
+// forget).
 
-import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { RefusedTurn, type HistoryLine, type InboundTextTurn } from "../model/turn.js";
+import type { Logger } from "@convos-pool/kit";
+import { RefusedTurn, type HistoryLine, type InboundTextTurn, type LlmProvider } from "../model/turn.js";
 import { withCredentialsMasked, withoutAddress, type NewEntry } from "../memory/store.js";
 import { answersOutsiders, type Requester } from "../tools/permissions.js";
-import type { OwnerAnswer } from "../tools/approval.js";
-import { FILES } from "../platform/workspace.js";
-import { recordCorrection, withReactionsSince, type AnswerRef } from "../memory/feedback.js";
-import { confirm, confirmRestated, isForgetMe, learnedFromOrAbout } from "../memory/provenance.js";
+import { FILES, type Workspace } from "../platform/workspace.js";
+import { recordCorrection, withReactionsSince, type AnswerRef, type FeedbackReader } from "../memory/feedback.js";
+import type { PatternAgent } from "../memory/patterns.js";
+import type { AgentToolbox } from "../tools/toolbox.js";
+import { confirm, confirmRestated, learnedFromOrAbout } from "../memory/provenance.js";
 import {
   asTextMessage,
   isReaction,
@@ -25,49 +31,131 @@ import {
   type TextMessage,
 } from "../platform/xmtp.js";
 import {
-  addressedTo,
-  decide,
-  fromPrincipalOrHuman,
-  participates,
   historyLines,
   readsOutside,
   newestToAnswer,
   senderName,
-  speaksUnasked,
   turnInput,
   type Heard,
   type Room,
   type Said,
 } from "./policy.js";
-import { BUSY_NOTICE, LLM_LIMITS, noticeDue, spend, type LlmLimits, type Spent } from "./budget.js";
+import { BUSY_NOTICE, LLM_LIMITS, spend, type LlmLimits, type Refusal } from "./budget.js";
+import {
+  NO_PACE,
+  planArrival,
+  planMessage,
+  planText,
+  type Arriving,
+  type Message,
+  type MessagePlan,
+  type Pace,
+  type TextPlan,
+} from "./plan.js";
 import { memberRole, type Role } from "../platform/roles.js";
-import { DESCENDING, type AgentState } from "./state.js";
-import type { ConversationState } from "./types.js";
+import type { AgentMemory } from "./agent-memory.js";
+import type { AgentLife } from "./life.js";
+import type { OutsideWords } from "./outside-words.js";
+import type { Serial } from "./serial.js";
+import type { Settings } from "./settings.js";
+import type { ConversationState, InstanceDeps } from "./types.js";
+import type { Voice } from "./voice.js";
+
+/** SortDirection.Descending (a const enum of the bindings). */
+const DESCENDING = 1 as never;
+
+/** What the conversation uses of its agent (agent.ts): the rooms it reads, and asks to change. */
+export interface ConversationAgent {
+  readonly deps: InstanceDeps;
+  readonly log: Logger;
+  readonly ws: Workspace;
+  /** The agent as the host's pattern exchange knows it. */
+  readonly self: PatternAgent;
+  readonly turns: Serial;
+  readonly life: AgentLife;
+  readonly settings: Settings;
+  readonly memory: AgentMemory;
+  readonly toolbox: AgentToolbox;
+  readonly voice: Voice;
+  readonly feedback: FeedbackReader;
+  readonly outsideWords: OutsideWords;
+  readonly llm: LlmProvider;
+}
 
 /** Message ids it remembers having handled (a stream and a catch-up may both deliver one). */
 const HANDLED_KEPT = 1000;
 
 export class Conversation {
+  /** Where it talks, who is who there and how far it has read: state.json and its copy. */
+  private convo: ConversationState | undefined;
+  /** Its group while it listens there. */
+  private listening: AgentGroup | undefined;
   private stream: { end(): Promise<unknown> | unknown } | undefined;
   private readonly handled = new Set<string>();
-  /** Text messages in a row from agents (itself included) since a person or principal spoke. */
-  private agentChain = 0;
-  /** The model calls of the last minute (its budget, budget.ts). */
-  private spent: Spent[] = [];
-  /** When it last said it was too busy to answer (BUSY_NOTICE). */
-  private lastNoticeAt: number | undefined;
-  /** When it last answered (the cooldown of its participation). */
-  private lastAnswerAt: number | undefined;
+  /** Its agent chain, the model calls of the last minute, when it last answered and last said it was busy (plan.ts). */
+  private pace: Pace = NO_PACE;
   /** Members of its group, itself included; counted again when the group changes. */
   private memberCount: number | undefined;
 
-  constructor(private readonly agent: AgentState) {}
+  constructor(private readonly agent: ConversationAgent) {}
+
+  /** Its conversation (none before a join, and after a Release). */
+  get current(): Readonly<ConversationState> | undefined {
+    return this.convo;
+  }
+
+  /** Its group while it listens there (none while it sleeps, stops or leaves). */
+  get group(): AgentGroup | undefined {
+    return this.listening;
+  }
+
+  /** Members' profile names by inbox id. */
+  get names(): Readonly<Record<string, string>> {
+    return this.convo?.names ?? {};
+  }
+
+  /** state.json as its workspace has it (a start): kept, and returned. */
+  async load(): Promise<ConversationState | undefined> {
+    this.convo = await this.agent.ws.readJson<ConversationState>(FILES.state);
+    return this.convo;
+  }
+
+  /** A state.json read and checked by the caller (a dormant start). */
+  restore(convo: ConversationState): void {
+    this.convo = convo;
+  }
+
+  /** Joined (claim.ts): state.json written and kept, then it listens there. */
+  async begin(convo: ConversationState, group: AgentGroup): Promise<void> {
+    await this.agent.ws.writeJson(FILES.state, convo);
+    this.convo = convo;
+    await this.listen(group);
+  }
+
+  /** A new claim (Configure): no conversation of an earlier one. */
+  async reset(): Promise<void> {
+    await this.agent.ws.remove(FILES.state);
+    this.convo = undefined;
+  }
+
+  /** Lets go of its group (a Release, a stop, a sleep): what it says from now on goes nowhere. */
+  letGo(): void {
+    this.listening = undefined;
+  }
+
+  /** A Release: no conversation, no group, nothing handled (state.json goes with the claim's files). */
+  forget(): void {
+    this.convo = undefined;
+    this.listening = undefined;
+    this.handled.clear();
+  }
 
   /** Who is who, as policy.ts needs it. */
   private room(): Room {
-    const { config, convo } = this.agent;
+    const config = this.agent.settings.config;
+    const convo = this.convo;
     return {
-      self: this.agent.inboxId,
+      self: this.agent.life.inboxId,
       agentName: config?.agentName ?? "",
       ownerId: config?.ownerId,
       creatorInboxId: convo?.creatorInboxId,
@@ -76,8 +164,9 @@ export class Conversation {
   }
 
   /** After a restart or a wake: find its conversation again and answer what came in meanwhile. */
-  async resume(convo: ConversationState): Promise<void> {
-    const client = this.agent.client!;
+  async resume(): Promise<void> {
+    const convo = this.convo!;
+    const client = this.agent.life.client!;
     let group = (await client.conversations.getConversationById(convo.conversationId)) as AgentGroup | undefined;
     if (!group) {
       await client.conversations.sync();
@@ -91,8 +180,8 @@ export class Conversation {
   async listen(group: AgentGroup): Promise<void> {
     this.memberCount = undefined;
     const agent = this.agent;
-    if (agent.stopped) return;
-    agent.group = group;
+    if (agent.life.stopped) return;
+    this.listening = group;
     const stream = await group.stream({
       retryDelay: agent.deps.streamRetryMs ?? 2_000,
       retryAttempts: Number.MAX_SAFE_INTEGER,
@@ -105,7 +194,7 @@ export class Conversation {
       },
     });
     this.stream = stream;
-    agent.state = InstanceState.CLAIMED;
+    agent.life.claimed();
     agent.deps.patterns?.wake(agent.self);
     agent.toolbox.watchMail();
     void (async () => {
@@ -114,7 +203,7 @@ export class Conversation {
           if (m) this.enqueue(asTextMessage(m), true);
         }
       } catch (err) {
-        if (!agent.stopped) agent.log.error("conversation stream ended", { err });
+        if (!agent.life.stopped) agent.log.error("conversation stream ended", { err });
       }
     })();
     await this.catchUp(group);
@@ -134,7 +223,7 @@ export class Conversation {
   /** Messages in its group past `sinceNs` it has not handled, its own excepted. */
   async unhandledSince(group: AgentGroup, sinceNs: bigint): Promise<number> {
     const sent = await group.messages({ sentAfterNs: sinceNs, limit: 100, direction: DESCENDING });
-    return sent.filter((m) => m.senderInboxId !== this.agent.inboxId && !this.handled.has(m.id)).length;
+    return sent.filter((m) => m.senderInboxId !== this.agent.life.inboxId && !this.handled.has(m.id)).length;
   }
 
   /**
@@ -143,8 +232,8 @@ export class Conversation {
    * it, answer only the newest message from a person or principal.
    */
   private async catchUp(group: AgentGroup): Promise<void> {
-    if (this.agent.group !== group || this.agent.stopped) return;
-    const since = BigInt(this.agent.convo?.lastSeenNs ?? "0");
+    if (this.listening !== group || this.agent.life.stopped) return;
+    const since = BigInt(this.convo?.lastSeenNs ?? "0");
     const sent = (await group.messages({ sentAfterNs: since, limit: 100, direction: DESCENDING })).reverse();
     const recent = await group.messages({ limit: 100, direction: DESCENDING });
     const missed = withReactionsSince(sent, recent, since)
@@ -155,28 +244,34 @@ export class Conversation {
     for (const m of missed) this.enqueue(m, m === lastToAnswer);
   }
 
-  private enqueue(m: AgentMessage, answer: boolean): void {
+  /**
+   * A message arrives (the stream, a catch-up): the owner's answer to a
+   * waiting tool call goes to it now (plan.ts planArrival: the turn that
+   * asked holds the queue); anything else waits for its turn. `mayAnswer`:
+   * false for what a catch-up only learns from.
+   */
+  private enqueue(m: AgentMessage, mayAnswer: boolean): void {
     const agent = this.agent;
     if (this.handled.has(m.id)) return;
-    agent.lastActive = Date.now();
-    // The owner's answer to a waiting tool call goes to it at once: the turn that asked is waiting for it.
-    const ownerAnswer = answer && m.senderInboxId === agent.config?.ownerId ? ownerAnswerOf(m) : undefined;
-    if (ownerAnswer && agent.toolbox.answer(ownerAnswer)) {
+    agent.life.active();
+    const arrival = planArrival(arrivingOf(m), { ownerId: agent.settings.config?.ownerId, mayAnswer });
+    if (arrival.kind === "offer" && agent.toolbox.answer(arrival.answer)) {
       this.handled.add(m.id);
       return;
     }
     this.handled.add(m.id);
     if (this.handled.size > HANDLED_KEPT) this.handled.delete(this.handled.values().next().value!);
     void agent.turns
-      .run(() => this.handle(m, answer))
+      .run(() => this.handle(m, mayAnswer))
       .catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));
   }
 
-  private async handle(m: AgentMessage, answer: boolean): Promise<void> {
+  /** One message in its turn: who is who from its profiles, the facts, the plan (plan.ts), the plan carried out, read up to here. */
+  private async handle(m: AgentMessage, mayAnswer: boolean): Promise<void> {
     const agent = this.agent;
-    const convo = agent.convo;
-    const group = agent.group;
-    if (!convo || !group || agent.stopped) return;
+    const convo = this.convo;
+    const group = this.listening;
+    if (!convo || !group || agent.life.stopped) return;
     let changed = false;
     for (const p of profilesIn(m)) {
       if (p.name && convo.names[p.inboxId] !== p.name) {
@@ -189,58 +284,67 @@ export class Conversation {
       }
     }
     if (m.contentType?.typeId === "group_updated") this.memberCount = undefined;
-    const room = this.room();
     this.memberCount ??= (await group.members()).length;
-    const hearing = {
-      unasked: speaksUnasked(agent.participation.mode, this.memberCount),
-      speaks: this.speaks(room, m),
-    };
-    const { decision, agentChain } = decide(room, this.agentChain, heardOf(m), hearing);
-    this.agentChain = agentChain;
-    if (decision === "quiet") {
-      // Its owner's participation says not this one: no turn, no learning, no model call.
-      agent.log.debug("not answered: its participation", { mode: agent.participation.mode });
-    } else if (decision === "answer") {
-      const text = m as TextMessage;
-      const learns = fromPrincipalOrHuman(room, m.senderInboxId);
-      const role = memberRole(room.ownerId, m.senderInboxId);
-      // What it learns from, and reads a correction or a confirmation in: the text without the name it is said to.
-      const said = { ...text, content: withoutAddress(text.content, agent.config?.agentName ?? "") };
-      // "Forget what you learned from me" is done before the answer, and teaches nothing.
-      const forgot = learns ? await this.forgetIfAsked(text) : undefined;
-      // A correction of one of its answers is answered, and learned as one.
-      const correcting =
-        learns && forgot === undefined ? await agent.feedback.correctionTarget(group, said) : undefined;
-      // Each model call takes one of the minute's budget; a message refused its answer is not learned either.
-      let refused = false;
-      if (answer) {
-        if (this.spend(m.senderInboxId, role, "answer")) {
-          this.lastAnswerAt = Date.now();
-          await this.turn(group, text, undefined, correcting, forgot);
-        } else {
-          refused = true;
-          await this.busy();
-        }
-      }
-      if (learns && forgot === undefined && !refused) {
-        // The offline provider learns by rule: no model call to count.
-        const model = agent.llm.kind === "offline" || this.spend(m.senderInboxId, role, "learning");
-        await this.learn(said, role, correcting, model);
-      }
-    } else if (isReaction(m) && fromPrincipalOrHuman(room, m.senderInboxId)) {
-      // Not a turn; a 👍 or 👎 on its own message is learned.
-      if (agent.feedback.onReaction(group, agent.memory!, m)) await agent.saveMemory();
-    } else if (decision === "skip") {
-      agent.log.debug("message from another agent not answered", {
-        senderInboxId: m.senderInboxId,
-        agentChain: this.agentChain,
-      });
-    }
+    const { plan, pace } = planMessage(messageOf(m), {
+      ...this.room(),
+      members: this.memberCount,
+      participation: agent.settings.participation,
+      mayAnswer,
+      learnsByRule: agent.llm.kind === "offline",
+      callsPerMinute: this.limits.callsPerMinute,
+      now: Date.now(),
+      pace: this.pace,
+    });
+    this.pace = pace;
+    await this.carryOut(plan, m, group);
     if (m.sentAtNs > BigInt(convo.lastSeenNs)) {
       convo.lastSeenNs = m.sentAtNs.toString();
       changed = true;
     }
-    if (changed && agent.convo === convo) await agent.ws.writeJson(FILES.state, convo);
+    if (changed && this.convo === convo) await agent.ws.writeJson(FILES.state, convo);
+  }
+
+  /** What plan.ts planned for `m`, done in its order. */
+  private async carryOut(plan: MessagePlan, m: AgentMessage, group: AgentGroup): Promise<void> {
+    const agent = this.agent;
+    switch (plan.kind) {
+      case "ignore":
+        return;
+      case "quiet":
+        // Its owner's participation says not this one: no turn, no learning, no model call.
+        agent.log.debug("not answered: its participation", { mode: agent.settings.participation.mode });
+        return;
+      case "skip":
+        agent.log.debug("message from another agent not answered", {
+          senderInboxId: m.senderInboxId,
+          agentChain: this.pace.agentChain,
+        });
+        return;
+      case "reaction":
+        // Not a turn; a 👍 or 👎 on its own message is learned.
+        if (agent.feedback.onReaction(group, agent.memory.current!, m)) await agent.memory.save();
+        return;
+      case "text":
+        return this.carryOutText(plan, m as TextMessage, group);
+    }
+  }
+
+  /** A text's steps: forget, find what it corrects, answer or refuse, learn. */
+  private async carryOutText(plan: TextPlan, m: TextMessage, group: AgentGroup): Promise<void> {
+    const agent = this.agent;
+    // What it learns from, and reads a correction or a confirmation in: the text without the name it is said to.
+    const said = { ...m, content: withoutAddress(m.content, agent.settings.config?.agentName ?? "") };
+    const forgot = plan.forget ? await this.forgetSender(m) : undefined;
+    const correcting = plan.correction ? await agent.feedback.correctionTarget(group, said) : undefined;
+    const { answer } = plan;
+    if (answer.kind === "turn") await this.turn(group, m, undefined, correcting, forgot);
+    else if (answer.kind === "refused") {
+      this.budgetSpent("answer", answer.refused);
+      if (answer.notice) await this.busy();
+    }
+    if (plan.learn === "none") return;
+    const model = plan.learn === "by-model" ? this.chargeLearning(m.senderInboxId, plan.role) : true;
+    await this.learn(said, plan.role, correcting, model);
   }
 
   /** What it may spend on the model: its host's limits. */
@@ -248,54 +352,46 @@ export class Conversation {
     return this.agent.deps.llmLimits ?? LLM_LIMITS;
   }
 
-  /** Whether a model call for a message of `by` fits the minute's budget (budget.ts); counted when it does. */
-  private spend(by: string, role: Role, what: "answer" | "learning" | "text"): boolean {
-    const r = spend(this.spent, { by, owner: role === "owner" }, Date.now(), this.limits.callsPerMinute);
-    this.spent = r.spent;
-    if (!r.allowed)
-      this.agent.log.warn(`${what} skipped: the model budget is spent`, {
-        refused: r.refused,
-        perMinute: this.limits.callsPerMinute,
-      });
+  /** Learning's model call, charged when it is made (after the answer): whether it fits the minute's budget. */
+  private chargeLearning(by: string, role: Role): boolean {
+    const r = spend(this.pace.spent, { by, owner: role === "owner" }, Date.now(), this.limits.callsPerMinute);
+    this.pace = { ...this.pace, spent: r.spent };
+    if (!r.allowed) this.budgetSpent("learning", r.refused);
     return r.allowed;
   }
 
-  /** An answer refused for the budget: said once in a while (BUSY_NOTICE), without a model call. */
+  private budgetSpent(what: "answer" | "learning" | "text", refused: Refusal): void {
+    this.agent.log.warn(`${what} skipped: the model budget is spent`, {
+      refused,
+      perMinute: this.limits.callsPerMinute,
+    });
+  }
+
+  /** An answer refused for the budget, when the plan says the notice is due (BUSY_NOTICE): said without a model call. */
   private async busy(): Promise<void> {
-    const now = Date.now();
-    if (!noticeDue(this.lastNoticeAt, now)) return;
-    this.lastNoticeAt = now;
     await this.agent.voice
       .say(BUSY_NOTICE)
       .catch((err: unknown) => this.agent.log.warn("could not say it is busy", { err }));
   }
 
-  /** Whether its owner's participation has it answer `m` (policy.ts `participates`). */
-  private speaks(room: Room, m: AgentMessage): boolean {
-    return participates(this.agent.participation, {
-      members: this.memberCount ?? 0,
-      addressed: addressedTo(room, heardOf(m)),
-      lastAnswerAt: this.lastAnswerAt,
-      now: Date.now(),
-    });
-  }
-
-  /** A text to its number (the host's SMS webhook), answered in a turn of its own. */
+  /** A text to its number (the host's SMS webhook), in a turn of its own: answered, or passed on (plan.ts planText). */
   inboundText(t: InboundTextTurn): void {
     const agent = this.agent;
     void agent.turns
       .run(async () => {
-        const group = agent.group;
-        if (!group || !agent.config || agent.stopped) return;
+        const group = this.listening;
+        if (!group || !agent.settings.config || agent.life.stopped) return;
         agent.log.info("text received", { chars: t.text.length });
-        if (this.spend(t.from, "outsider", "text")) await this.turn(group, undefined, t);
+        const { plan, pace } = planText(t, {
+          callsPerMinute: this.limits.callsPerMinute,
+          now: Date.now(),
+          pace: this.pace,
+        });
+        this.pace = pace;
+        if (plan.kind === "turn") return this.turn(group, undefined, t);
         // Over the budget it is passed on as it came, without the model (and never answered).
-        else
-          await agent.outsideWords.add(
-            await agent.voice.say(
-              `A text came to ${t.to} from ${t.from}: "${t.text.slice(0, 500)}". I have had too many messages this minute to do more than pass it on.`,
-            ),
-          );
+        this.budgetSpent("text", plan.refused);
+        await agent.outsideWords.add(await agent.voice.say(plan.say));
       })
       .catch((err: unknown) => agent.log.error("handling a text failed", { err }));
   }
@@ -315,7 +411,7 @@ export class Conversation {
     forgot?: number,
   ): Promise<void> {
     const agent = this.agent;
-    const config = agent.config!;
+    const config = agent.settings.config!;
     const started = performance.now();
     const identity = (await agent.ws.readText(FILES.identity)) ?? "";
     // Whose turn it is decides whose request a tool call is, and what of memory the model sees (Memory.visibleTo).
@@ -324,7 +420,7 @@ export class Conversation {
       : {
           role: memberRole(config.ownerId, m?.senderInboxId ?? ""),
           id: m?.senderInboxId ?? "",
-          name: senderName(agent.convo?.names ?? {}, m?.senderInboxId ?? ""),
+          name: senderName(this.names, m?.senderInboxId ?? ""),
           said: m?.content ?? "",
         };
     // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
@@ -335,10 +431,10 @@ export class Conversation {
       config,
       identity,
       level: agent.toolbox.level,
-      participation: agent.participation,
-      memory: agent.memory!,
+      participation: agent.settings.participation,
+      memory: agent.memory.current!,
       // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
-      history: withCredentialsMasked(history, who.role, agent.memory!),
+      history: withCredentialsMasked(history, who.role, agent.memory.current!),
       functions: agent.toolbox.functions(),
       callTool: (name, args) => agent.toolbox.call(name, args, who),
       // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.
@@ -371,7 +467,7 @@ export class Conversation {
     } finally {
       await spoken.end();
     }
-    agent.lastActive = Date.now();
+    agent.life.active();
     agent.log.info("answered", {
       conversationId: group.id,
       model: config.model,
@@ -394,29 +490,28 @@ export class Conversation {
       .map(asTextMessage);
     return historyLines(
       this.room(),
-      this.agent.convo?.names ?? {},
+      this.names,
       recent.map(saidOf),
       m ? { ...saidOf(m), text: m.content } : undefined,
       await this.agent.outsideWords.ids(),
     );
   }
 
-  /** Asked to forget what it learned from and about the sender (memory/provenance.ts): forgets it and says how much went. */
-  private async forgetIfAsked(m: TextMessage): Promise<number | undefined> {
+  /** Asked to forget what it learned from and about the sender (memory/provenance.ts): forgets it; how much went. */
+  private async forgetSender(m: TextMessage): Promise<number> {
     const agent = this.agent;
-    const memory = agent.memory!;
-    if (!isForgetMe(m.content, agent.config?.agentName ?? "")) return undefined;
-    const names = agent.convo?.names ?? {};
+    const memory = agent.memory.current!;
+    const names = this.names;
     const who = { inboxId: m.senderInboxId, name: names[m.senderInboxId] };
     // The names others go by: a member who takes one of them forgets nothing by it (memory/provenance.ts).
     const others = [
       ...Object.entries(names)
         .filter(([inboxId]) => inboxId !== m.senderInboxId)
         .map(([, name]) => name),
-      agent.config?.agentName ?? "",
+      agent.settings.config?.agentName ?? "",
     ];
     const gone = memory.remove(learnedFromOrAbout(memory, who, others).map((e) => e.id));
-    if (gone.length > 0) await agent.saveMemory(memory);
+    if (gone.length > 0) await agent.memory.save(memory);
     agent.log.info("forgot what a member taught and what was about them", { forgotten: gone.length });
     return gone.length;
   }
@@ -430,14 +525,14 @@ export class Conversation {
    */
   private async learn(m: TextMessage, role: Role, correcting?: AnswerRef, model = true): Promise<void> {
     const agent = this.agent;
-    const memory = agent.memory!;
+    const memory = agent.memory.current!;
     const where = { conversationId: m.conversationId, messageId: m.id };
     let found: NewEntry[] = [];
     if (!model && !correcting) return;
     try {
       if (model)
         found = await agent.llm.learn({
-          model: agent.config!.model,
+          model: agent.settings.config!.model,
           memory,
           message: m.content,
           from: m.senderInboxId,
@@ -454,10 +549,10 @@ export class Conversation {
     let confirmed = 0;
     if (role === "owner") {
       confirmed += confirmRestated(memory, found, m.senderInboxId).length;
-      if (agent.group)
+      if (this.listening)
         confirmed += confirm(
           memory,
-          await agent.feedback.confirmationTargets(agent.group, memory, m),
+          await agent.feedback.confirmationTargets(this.listening, memory, m),
           m.senderInboxId,
         ).length;
       if (confirmed > 0) agent.log.info("the owner confirmed a member's version", { confirmed });
@@ -466,7 +561,7 @@ export class Conversation {
       correcting && recordCorrection(memory, correcting, m.content, m.senderInboxId, found, role, where);
     if (corrected) agent.log.info("correction learned", { messageId: correcting.messageId, ...corrected });
     if (added.length === 0 && !corrected && confirmed === 0) return;
-    await agent.saveMemory(memory);
+    await agent.memory.save(memory);
     if (added.length === 0) return;
     const kinds: Record<string, number> = {};
     for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
@@ -475,14 +570,21 @@ export class Conversation {
   }
 }
 
-/** A reply to a message, or a reaction added on one: what may answer the owner's question (tools/approval.ts). */
-function ownerAnswerOf(m: AgentMessage): OwnerAnswer | undefined {
+/** A message as planArrival reads it: a text's reply, a reaction added (what may answer the owner's question, tools/approval.ts). */
+function arrivingOf(m: AgentMessage): Arriving {
   if (isReaction(m))
     return m.content.action === REACTION_ADDED
-      ? { kind: "reaction", to: m.content.reference, emoji: m.content.content }
-      : undefined;
+      ? { senderInboxId: m.senderInboxId, reaction: { to: m.content.reference, emoji: m.content.content } }
+      : { senderInboxId: m.senderInboxId };
   const replyTo = (m as TextMessage).replyTo;
-  return isText(m) && replyTo ? { kind: "reply", to: replyTo, text: m.content } : undefined;
+  return isText(m) && replyTo
+    ? { senderInboxId: m.senderInboxId, reply: { to: replyTo, text: m.content } }
+    : { senderInboxId: m.senderInboxId };
+}
+
+/** A message as planMessage reads it. */
+function messageOf(m: AgentMessage): Message {
+  return { ...heardOf(m), reaction: isReaction(m) };
 }
 
 /** A message as policy.ts reads it. */

@@ -1,5 +1,5 @@
 // The agent's side of dormancy (the host's side, the watch that wakes it, is
-// ../dormancy.ts; docs/instance.md, "Dormancy"). A claimed agent quiet for a
+// host/group-watch.ts; docs/instance.md, "Dormancy"). A claimed agent quiet for a
 // while closes its client and drops its memory, keeping its workspace, and
 // asks the watch to wake it on the next message in its group; a message
 // there, or a call, wakes it: its client again, then its conversation as
@@ -8,40 +8,36 @@
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { FILES, type InstanceRecord } from "../platform/workspace.js";
-import type { Conversation } from "./conversation.js";
-import type { Inheritance } from "./inheritance.js";
-import { withTimeout, type AgentState } from "./state.js";
+import type { Agent } from "./agent.js";
+import { withTimeout } from "./serial.js";
 import type { ConversationState, DormantFile, InstanceConfig } from "./types.js";
 
 /** Its presence in the workspace: it is dormant (a DormantFile). */
 export const DORMANT_FILE = "dormant.json";
 
 export class AgentDormancy {
-  constructor(
-    private readonly agent: AgentState,
-    private readonly conversation: Conversation,
-    private readonly inheritance: Inheritance,
-  ) {}
+  constructor(private readonly agent: Agent) {}
 
   /** Whether it may go dormant now: claimed, quiet `afterMs`, and nothing that needs its client running. */
   private maySleep(afterMs: number, insideOps: boolean): boolean {
     const agent = this.agent;
-    const config = agent.config;
+    const { life, conversation } = agent;
+    const config = agent.settings.config;
     if (
       !agent.deps.dormancy ||
-      agent.stopped ||
-      agent.state !== InstanceState.CLAIMED ||
+      life.stopped ||
+      life.state !== InstanceState.CLAIMED ||
       !config ||
-      !agent.client ||
-      !agent.group ||
-      !agent.convo
+      !life.client ||
+      !conversation.group ||
+      !conversation.current
     )
       return false;
-    if (Date.now() - agent.lastActive < afterMs) return false;
+    if (Date.now() - life.lastActive < afterMs) return false;
     // A turn or a call in progress; a tool call waiting for the owner is a turn in progress.
     if (agent.turns.pending > 0 || agent.ops.pending > (insideOps ? 1 : 0)) return false;
     // A clone waiting for its summary, and the groups of abandoned invites, are streams of their own.
-    if (this.inheritance.waiting) return false;
+    if (agent.inheritance.waiting) return false;
     if (agent.invites.abandoned.some((a) => Date.parse(a.until) > Date.now())) return false;
     // Its mailbox is polled while it is awake; asleep, mail would go unnoticed.
     if (config.tools.some((t) => t.toolId === "email") && agent.toolbox.level >= TrustLevel.ADVISOR) return false;
@@ -63,11 +59,11 @@ export class AgentDormancy {
    */
   private async sleep(): Promise<boolean> {
     const agent = this.agent;
+    const { life, conversation } = agent;
     const dormancy = agent.deps.dormancy!;
-    const group = agent.group!;
-    const convo = agent.convo!;
-    const client = agent.client!;
-    await this.conversation.endStream();
+    const group = conversation.group!;
+    const convo = conversation.current!;
+    await conversation.endStream();
     await withTimeout(agent.turns.idle(), 10_000);
     let cursor: bigint;
     try {
@@ -75,13 +71,13 @@ export class AgentDormancy {
       await group.sync();
     } catch (err) {
       agent.log.warn("could not go dormant: the XMTP node did not answer", { err });
-      await this.conversation.listen(group);
+      await conversation.listen(group);
       return false;
     }
-    const missed = await this.conversation.unhandledSince(group, BigInt(convo.lastSeenNs));
+    const missed = await conversation.unhandledSince(group, BigInt(convo.lastSeenNs));
     if (missed > 0 || agent.turns.pending > 0) {
       // Something came at the last moment: it is handled awake.
-      await this.conversation.listen(group);
+      await conversation.listen(group);
       return false;
     }
     await agent.ws.writeJson(DORMANT_FILE, {
@@ -89,21 +85,21 @@ export class AgentDormancy {
       cursor: cursor.toString(),
       since: new Date().toISOString(),
     } satisfies DormantFile);
-    agent.group = undefined;
-    agent.client = undefined;
+    conversation.letGo();
+    const client = life.disconnect();
     agent.toolbox.close();
     await agent.invites.stop();
-    await agent.closeClient(client);
-    agent.memory = undefined;
-    agent.spentNonces = undefined;
-    this.conversation.forgetHandled();
+    await life.close(client);
+    agent.memory.drop();
+    agent.forgetNonces();
+    conversation.forgetHandled();
     // Stopped meanwhile (StopInstance, the host closing): stopped it stays, unwatched.
-    if (agent.stopped) return false;
-    agent.state = InstanceState.DORMANT;
+    if (life.stopped) return false;
+    life.dormant();
     this.watchGroup(convo.conversationId, cursor);
     agent.log.info("instance dormant", {
       conversationId: convo.conversationId,
-      quietMs: Date.now() - agent.lastActive,
+      quietMs: Date.now() - life.lastActive,
     });
     return true;
   }
@@ -127,10 +123,10 @@ export class AgentDormancy {
       await agent.ws.remove(DORMANT_FILE);
       return false;
     }
-    agent.inboxId = record.inboxId;
-    agent.config = config;
-    agent.convo = convo;
-    agent.state = InstanceState.DORMANT;
+    agent.life.knownAs(record.inboxId);
+    agent.settings.restore(config);
+    agent.conversation.restore(convo);
+    agent.life.dormant();
     this.watchGroup(dormant.conversationId, BigInt(dormant.cursor));
     return true;
   }
@@ -142,30 +138,30 @@ export class AgentDormancy {
    */
   async awaken(why: string): Promise<void> {
     const agent = this.agent;
-    if (agent.state !== InstanceState.DORMANT || agent.stopped) return;
+    const { life, conversation } = agent;
+    if (life.state !== InstanceState.DORMANT || life.stopped) return;
     const started = performance.now();
-    const convo = agent.convo!;
+    const convo = conversation.current!;
     agent.deps.dormancy?.watch.unwatch(convo.conversationId);
     try {
-      const client = await agent.openClient();
-      agent.client = client;
-      const config = (await agent.ws.readJson<InstanceConfig>(FILES.config)) ?? agent.config!;
-      agent.config = config;
-      await agent.loadConfigured(config);
-      agent.lastActive = Date.now();
-      await this.conversation.resume(convo);
-      if (agent.stopped) {
+      const client = await life.connect();
+      const config = (await agent.ws.readJson<InstanceConfig>(FILES.config)) ?? agent.settings.config!;
+      agent.settings.restore(config);
+      await agent.loadClaim(config);
+      life.active();
+      await conversation.resume();
+      if (life.stopped) {
         // Stopped while it woke: the client stop() did not see is closed here, and it stays dormant on disk.
-        await this.conversation.endStream();
-        agent.client = undefined;
-        agent.group = undefined;
-        await agent.closeClient(client);
+        await conversation.endStream();
+        life.disconnect();
+        conversation.letGo();
+        await life.close(client);
         return;
       }
       await agent.ws.remove(DORMANT_FILE);
       await agent.invites.open(client);
     } catch (err) {
-      agent.crashed(err);
+      life.crashed(err);
       agent.log.error("a dormant instance could not wake", { err });
       throw err;
     }

@@ -3,9 +3,10 @@
 // in a group of just the two of them; the child, configured with a parent,
 // listens on every conversation for that summary until SUMMARY_WAIT_MS after
 // its Configure, takes in the one clone/summary.ts accepts, and records how it went
-// in inheritance.json (counts and reasons, never the summary).
+// in inheritance.json (counts and reasons, never the summary): that file
+// and its copy are this room's alone.
 
-import { nonceUsed, failedPrecondition } from "@convos-pool/kit";
+import { nonceUsed, failedPrecondition, type Logger } from "@convos-pool/kit";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { CloneSummaryRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { CloneSummary } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
@@ -20,24 +21,64 @@ import { cloneSummaryCodec, isCloneSummary } from "../platform/xmtp.js";
 import { OfflineProvider } from "../model/offline.js";
 import { carriesOtherKind } from "../memory/store.js";
 import { withProvenance } from "../memory/provenance.js";
-import { FILES } from "../platform/workspace.js";
+import type { LlmProvider } from "../model/turn.js";
+import type { SpentNonces } from "../platform/nonces.js";
+import { FILES, type Workspace } from "../platform/workspace.js";
 import type { AgentGroup, AgentMessage } from "../platform/xmtp.js";
+import type { AgentMemory } from "./agent-memory.js";
 import type { Conversation } from "./conversation.js";
-import { withTimeout, type AgentState } from "./state.js";
-import type { InheritanceFile } from "./types.js";
+import type { AgentLife } from "./life.js";
+import { withTimeout, type Serial } from "./serial.js";
+import type { Settings } from "./settings.js";
+import type { InheritanceFile, InstanceDeps } from "./types.js";
+
+/** What the inheritance uses of its agent (agent.ts). */
+export interface InheritanceAgent {
+  readonly id: string;
+  readonly deps: InstanceDeps;
+  readonly log: Logger;
+  readonly ws: Workspace;
+  readonly turns: Serial;
+  readonly life: AgentLife;
+  readonly settings: Settings;
+  readonly memory: AgentMemory;
+  readonly conversation: Pick<Conversation, "current" | "group" | "history">;
+  readonly llm: LlmProvider;
+  nonces(): Promise<SpentNonces>;
+}
 
 /** How long a clone listens for its parent's summary after it was configured. */
 export const SUMMARY_WAIT_MS = 15 * 60 * 1000;
 
 export class Inheritance {
+  /** A clone: where its parent's summary stands (inheritance.json). */
+  private inheritance: InheritanceFile | undefined;
   /** The child's stream of all its messages while it waits, and when the wait ends. */
   private summaryStream: { end(): Promise<unknown> | unknown } | undefined;
   private summaryTimer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly agent: AgentState,
-    private readonly conversation: Conversation,
-  ) {}
+  constructor(private readonly agent: InheritanceAgent) {}
+
+  /** A clone's inheritance (none for an agent that is not one). */
+  get file(): InheritanceFile | undefined {
+    return this.inheritance;
+  }
+
+  /** inheritance.json as its workspace has it (a start, a wake). */
+  async load(): Promise<void> {
+    this.inheritance = await this.agent.ws.readJson<InheritanceFile>(FILES.inheritance);
+  }
+
+  /** A new claim (Configure): nothing inherited yet. */
+  async reset(): Promise<void> {
+    await this.agent.ws.remove(FILES.inheritance);
+    this.inheritance = undefined;
+  }
+
+  /** A Release (inheritance.json goes with the claim's files). */
+  forget(): void {
+    this.inheritance = undefined;
+  }
 
   /** A child waiting for its summary: its stream must run, so it stays awake. */
   get waiting(): boolean {
@@ -65,14 +106,14 @@ export class Inheritance {
     signal?: AbortSignal,
   ): Promise<{ entries: number; bytes: number; via: string }> {
     const agent = this.agent;
-    const config = agent.config;
-    const group = agent.group;
-    if (!config || !group || agent.state !== InstanceState.CLAIMED) {
+    const config = agent.settings.config;
+    const group = agent.conversation.group;
+    if (!config || !group || agent.life.state !== InstanceState.CLAIMED) {
       throw failedPrecondition(`instance ${agent.id} is not in a conversation: it has nothing to pass on`);
     }
     const { auth, carry } = await checkCloneRequest(
       await this.cloneChecks(),
-      { instanceId: agent.id, inboxId: agent.inboxId, ownerId: config.ownerId, template: runningTemplate(agent) },
+      { instanceId: agent.id, inboxId: agent.life.inboxId, ownerId: config.ownerId, template: runningTemplate(agent) },
       req,
     );
     const sig = auth.signature!;
@@ -81,8 +122,8 @@ export class Inheritance {
     }
     // What was said just before the clone is learned before it is summarized.
     await withTimeout(agent.turns.idle(), 10_000);
-    const memory = agent.memory!;
-    const directive = auth.contextPrompt || agent.runningContent()?.cloneDirective || "";
+    const memory = agent.memory.current!;
+    const directive = auth.contextPrompt || agent.settings.runningContent()?.cloneDirective || "";
     const input = {
       model: config.model,
       directive,
@@ -90,7 +131,7 @@ export class Inheritance {
       // Feedback is tied to messages of this conversation: it stays here.
       entries: memory.entries.filter((e) => carry.includes(e.kind) && !e.feedback),
       // Lines that carry a kind the owner did not choose stay out of the model's sight.
-      recent: (await this.conversation.history(group)).filter((h) => !carriesOtherKind(h.text, carry, memory)),
+      recent: (await agent.conversation.history(group)).filter((h) => !carriesOtherKind(h.text, carry, memory)),
     };
     let via: "llm" | "offline" = agent.llm.kind === "offline" ? "offline" : "llm";
     let entries;
@@ -106,7 +147,7 @@ export class Inheritance {
     const carried = { model: config.modelOverridden ? config.model : "", userConfig: config.userConfig };
     const summary = buildSummary(auth, directive, withProvenance(entries, memory), via, carried);
     const encoded = cloneSummaryCodec.encode(summary) as { content: Uint8Array };
-    const pair = await agent.client!.conversations.createGroup([req.childInboxId]);
+    const pair = await agent.life.client!.conversations.createGroup([req.childInboxId]);
     await pair.send(encoded as never);
     agent.log.info("clone summary sent", {
       childInstanceId: req.childInstanceId,
@@ -126,16 +167,16 @@ export class Inheritance {
    */
   async awaitSummary(): Promise<void> {
     const agent = this.agent;
-    const config = agent.config;
-    if (!config?.parent || !agent.convo || agent.stopped || this.summaryStream) return;
-    if (agent.inheritance && agent.inheritance.state !== "waiting") return;
+    const config = agent.settings.config;
+    if (!config?.parent || !agent.conversation.current || agent.life.stopped || this.summaryStream) return;
+    if (this.inheritance && this.inheritance.state !== "waiting") return;
     const left = Date.parse(config.configuredAt) + SUMMARY_WAIT_MS - Date.now();
     if (left <= 0) {
       await this.setInheritance(timedOut());
       return;
     }
-    if (!agent.inheritance) await this.setInheritance({ state: "waiting", at: new Date().toISOString() });
-    const stream = await agent.client!.conversations.streamAllMessages({
+    if (!this.inheritance) await this.setInheritance({ state: "waiting", at: new Date().toISOString() });
+    const stream = await agent.life.client!.conversations.streamAllMessages({
       retryDelay: agent.deps.streamRetryMs ?? 2_000,
       retryAttempts: Number.MAX_SAFE_INTEGER,
       onError: (err) => agent.log.warn("clone summary stream error", { err }),
@@ -144,7 +185,7 @@ export class Inheritance {
     this.summaryStream = stream;
     this.summaryTimer = setTimeout(() => {
       void agent.turns.run(async () => {
-        if (agent.inheritance?.state !== "waiting") return;
+        if (this.inheritance?.state !== "waiting") return;
         await this.setInheritance(timedOut());
         await this.endSummaryStream();
       });
@@ -163,13 +204,13 @@ export class Inheritance {
   /** Summaries that came while it was not streaming (before the stream began, a restart). */
   private async sweepForSummary(): Promise<void> {
     const agent = this.agent;
-    const client = agent.client;
-    const parent = agent.config?.parent;
-    if (!client || !parent || agent.inheritance?.state !== "waiting") return;
+    const client = agent.life.client;
+    const parent = agent.settings.config?.parent;
+    if (!client || !parent || this.inheritance?.state !== "waiting") return;
     try {
       await client.conversations.sync();
       for (const g of client.conversations.listGroups()) {
-        if (g.id === agent.convo?.conversationId) continue;
+        if (g.id === agent.conversation.current?.conversationId) continue;
         await g.sync();
         for (const m of await g.messages({ limit: 10 })) if (isCloneSummary(m)) this.offerSummary(m);
       }
@@ -188,20 +229,17 @@ export class Inheritance {
   /** One summary only, and only the one clone/summary.ts accepts; anything else is ignored and logged (never its content). */
   private async takeSummary(m: AgentMessage): Promise<void> {
     const agent = this.agent;
-    const config = agent.config;
-    const convo = agent.convo;
-    if (
-      !config?.parent ||
-      !convo ||
-      agent.inheritance?.state !== "waiting" ||
-      m.conversationId === convo.conversationId
-    )
+    const config = agent.settings.config;
+    const convo = agent.conversation.current;
+    if (!config?.parent || !convo || this.inheritance?.state !== "waiting" || m.conversationId === convo.conversationId)
       return;
-    const group = (await agent.client!.conversations.getConversationById(m.conversationId)) as AgentGroup | undefined;
+    const group = (await agent.life.client!.conversations.getConversationById(m.conversationId)) as
+      | AgentGroup
+      | undefined;
     const members = group ? await group.members() : [];
     let entries;
     try {
-      const content = agent.runningContent();
+      const content = agent.settings.runningContent();
       if (!content) throw new Error("this agent has no template to check the summary against");
       entries = await checkSummary(
         await this.cloneChecks(),
@@ -229,9 +267,9 @@ export class Inheritance {
       }
       return;
     }
-    const memory = agent.memory!;
+    const memory = agent.memory.current!;
     const added = memory.add(entries);
-    await agent.saveMemory(memory);
+    await agent.memory.save(memory);
     await this.setInheritance({ state: "inherited", entries: added.length, at: new Date().toISOString() });
     await this.endSummaryStream();
     const kinds: Record<string, number> = {};
@@ -241,7 +279,7 @@ export class Inheritance {
 
   private async setInheritance(file: InheritanceFile): Promise<void> {
     await this.agent.ws.writeJson(FILES.inheritance, file);
-    this.agent.inheritance = file;
+    this.inheritance = file;
   }
 
   async endSummaryStream(): Promise<void> {
@@ -254,8 +292,11 @@ export class Inheritance {
 }
 
 /** The template an agent runs: the id and creator of the release it verified (agent/configure.ts, agent/update.ts). */
-function runningTemplate(agent: AgentState): { templateId: string; creatorId: string } {
-  return { templateId: agent.config?.templateId ?? "", creatorId: agent.signedTemplate()?.creatorId ?? "" };
+function runningTemplate(agent: InheritanceAgent): { templateId: string; creatorId: string } {
+  return {
+    templateId: agent.settings.config?.templateId ?? "",
+    creatorId: agent.settings.signedTemplate()?.creatorId ?? "",
+  };
 }
 
 function timedOut(): InheritanceFile {

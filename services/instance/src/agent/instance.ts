@@ -17,9 +17,11 @@
 // client either (agent/dormancy.ts, host/group-watch.ts).
 //
 // AgentInstance is the face the host and its services call; the work is in
-// the rooms beside it, each of one job, sharing one AgentState (state.ts):
-// lifecycle.ts, conversation.ts (with policy.ts, pure), claim.ts,
-// inheritance.ts, owner.ts and dormancy.ts.
+// the rooms beside it, each of one job: what the agent is made of is
+// agent.ts, each piece of its state held by the one room that changes it
+// (life.ts, settings.ts, agent-memory.ts, conversation.ts with plan.ts,
+// inheritance.ts); lifecycle.ts, dormancy.ts, claim.ts, owner.ts and
+// profile.ts act on it.
 
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { InstanceState, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
@@ -44,20 +46,16 @@ import type { PatternAgent } from "../memory/patterns.js";
 import type { TrustFile } from "../tools/trust.js";
 import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit";
 import type { Workspace } from "../platform/workspace.js";
+import { Agent } from "./agent.js";
 import { Claim } from "./claim.js";
-import { Conversation } from "./conversation.js";
 import { AgentDormancy } from "./dormancy.js";
-import { Inheritance } from "./inheritance.js";
 import { Lifecycle } from "./lifecycle.js";
 import { OwnerOperations } from "./owner.js";
 import { AgentProfile } from "./profile.js";
-import { AgentState } from "./state.js";
 import type { InheritanceFile, InstanceConfig, InstanceCredentials, InstanceDeps } from "./types.js";
 
 export class AgentInstance implements PatternAgent {
-  private readonly agent: AgentState;
-  private readonly conversation: Conversation;
-  private readonly inheritance: Inheritance;
+  private readonly agent: Agent;
   private readonly dormancy: AgentDormancy;
   private readonly lifecycle: Lifecycle;
   private readonly claim: Claim;
@@ -69,13 +67,12 @@ export class AgentInstance implements PatternAgent {
     readonly id: string,
     readonly walletIndex: number,
   ) {
-    this.agent = new AgentState(deps, id, walletIndex, this);
-    this.conversation = new Conversation(this.agent);
-    this.inheritance = new Inheritance(this.agent, this.conversation);
-    this.dormancy = new AgentDormancy(this.agent, this.conversation, this.inheritance);
-    this.lifecycle = new Lifecycle(this.agent, this.conversation, this.inheritance, this.dormancy);
-    this.claim = new Claim(this.agent, this.conversation, this.inheritance);
-    this.owner = new OwnerOperations(this.agent, this.conversation);
+    this.agent = new Agent(deps, id, walletIndex, this);
+    this.dormancy = new AgentDormancy(this.agent);
+    // A start finds it dormant, and a call wakes it: its life drives its sleep.
+    this.lifecycle = new Lifecycle(this.agent, this.dormancy);
+    this.claim = new Claim(this.agent);
+    this.owner = new OwnerOperations(this.agent);
     this.profile = new AgentProfile(this.agent);
   }
 
@@ -90,16 +87,16 @@ export class AgentInstance implements PatternAgent {
   // ---- what it is ----
 
   get state(): InstanceState {
-    return this.agent.state;
+    return this.agent.life.state;
   }
 
   get inboxId(): string {
-    return this.agent.inboxId;
+    return this.agent.life.inboxId;
   }
 
   /** Why it crashed, for logs and ListInstances callers. */
   get failure(): string | undefined {
-    return this.agent.failure;
+    return this.agent.life.failure;
   }
 
   get ws(): Workspace {
@@ -117,33 +114,35 @@ export class AgentInstance implements PatternAgent {
   }
 
   get address(): string | undefined {
-    return this.agent.wallet?.address;
+    return this.agent.life.wallet?.address;
   }
 
   get conversationId(): string | undefined {
-    return this.agent.convo?.conversationId;
+    return this.agent.conversation.current?.conversationId;
   }
 
   get appliedTemplateVersion(): bigint {
-    return this.agent.config ? BigInt(this.agent.config.templateVersion) : 0n;
+    const config = this.agent.settings.config;
+    return config ? BigInt(config.templateVersion) : 0n;
   }
 
   /** The content versions of its template's bases it runs on, its base first. */
   get appliedBaseVersions(): bigint[] {
-    return this.agent.appliedBaseVersions;
+    return this.agent.settings.appliedBaseVersions;
   }
 
   /** Whether its owner lets it offer lessons to, and adopt lessons from, the pattern pool. */
   get sharing(): { offer: boolean; adopt: boolean } {
-    return { offer: this.agent.patternSharing.offer, adopt: this.agent.patternSharing.adopt };
+    const { offer, adopt } = this.agent.settings.sharing;
+    return { offer, adopt };
   }
 
   get configSnapshot(): InstanceConfig | undefined {
-    return this.agent.config;
+    return this.agent.settings.config;
   }
 
   get memorySnapshot(): Memory | undefined {
-    return this.agent.memory;
+    return this.agent.memory.current;
   }
 
   get trustSnapshot(): TrustFile | undefined {
@@ -155,12 +154,12 @@ export class AgentInstance implements PatternAgent {
   }
 
   get participationSnapshot(): ResolvedParticipation {
-    return this.agent.participation;
+    return this.agent.settings.participation;
   }
 
   /** A clone's inheritance (tests, the host's listing). */
   get inheritanceSnapshot(): InheritanceFile | undefined {
-    return this.agent.inheritance;
+    return this.agent.inheritance.file;
   }
 
   /** The tools' secrets, decrypted (what a tool adapter would use). */
@@ -170,12 +169,12 @@ export class AgentInstance implements PatternAgent {
 
   /** The signed template it was configured with. */
   signedTemplate(): SignedTemplate | undefined {
-    return this.agent.signedTemplate();
+    return this.agent.settings.signedTemplate();
   }
 
   /** What it runs on: its signed template with its bases applied (checked when they came). */
   runningContent(): TemplateContent | undefined {
-    return this.agent.runningContent();
+    return this.agent.settings.runningContent();
   }
 
   health(): {
@@ -185,9 +184,9 @@ export class AgentInstance implements PatternAgent {
     appliedBaseVersions: bigint[];
     inheritedEntries: number;
   } {
-    const inheritance = this.agent.inheritance;
+    const inheritance = this.agent.inheritance.file;
     // Its runtime's thinker (an OpenClaw gateway) is looked after too: started again when it is down.
-    if (this.agent.config && this.state !== InstanceState.DEAD) this.agent.deps.runtime?.check(this.agent);
+    if (this.agent.settings.config && this.state !== InstanceState.DEAD) this.agent.deps.runtime?.check(this.agent);
     return {
       state: this.state,
       inboxId: this.inboxId,
@@ -254,7 +253,7 @@ export class AgentInstance implements PatternAgent {
     req: CloneSummaryRequest,
     signal?: AbortSignal,
   ): Promise<{ entries: number; bytes: number; via: string }> {
-    return this.call(() => this.inheritance.cloneSummary(req, signal));
+    return this.call(() => this.agent.inheritance.cloneSummary(req, signal));
   }
 
   // ---- its owner's calls (owner.ts) ----
@@ -311,7 +310,7 @@ export class AgentInstance implements PatternAgent {
         .catch((err: unknown) => this.agent.log.error("waking for a text failed", { err }));
       return;
     }
-    this.conversation.inboundText(t);
+    this.agent.conversation.inboundText(t);
   }
 
   /**
@@ -321,10 +320,10 @@ export class AgentInstance implements PatternAgent {
    */
   changeMemory(change: (memory: Memory) => Promise<boolean>): Promise<boolean> {
     const agent = this.agent;
-    const memory = agent.memory;
+    const memory = agent.memory.current;
     return agent.turns.run(async () => {
-      if (!memory || agent.memory !== memory || agent.stopped) return false;
-      if (await change(memory)) await agent.saveMemory(memory);
+      if (!memory || agent.memory.current !== memory || agent.life.stopped) return false;
+      if (await change(memory)) await agent.memory.save(memory);
       return true;
     });
   }

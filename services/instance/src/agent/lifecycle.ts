@@ -1,17 +1,15 @@
 // An agent's life on its host: started (its workspace, wallet and XMTP
 // client; its conversation resumed if it had one), ready for calls, released
 // from a claim back to IDLE, stopped. The states are InstanceState's
-// (instance.ts lists them).
+// (instance.ts lists them), kept by life.ts; here they are driven, each room
+// asked to load, end or forget what it holds.
 
 import { failedPrecondition } from "@convos-pool/kit";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { NO_SHARING } from "../memory/sharing.js";
 import { FILES, type InstanceRecord } from "../platform/workspace.js";
-import type { Conversation } from "./conversation.js";
+import type { Agent } from "./agent.js";
 import { DORMANT_FILE, type AgentDormancy } from "./dormancy.js";
-import type { Inheritance } from "./inheritance.js";
-import { withTimeout, type AgentState } from "./state.js";
-import type { ConversationState, InstanceConfig } from "./types.js";
+import { withTimeout } from "./serial.js";
 
 /** What a Release wipes: everything of the claim; the instance's record, XMTP database and invites stay. */
 const CLAIM_FILES = [
@@ -29,113 +27,113 @@ const CLAIM_FILES = [
 ];
 
 export class Lifecycle {
-  /** Settles when the last start did (a failed one rejects it). */
-  ready: Promise<void> = Promise.resolve();
+  private lastStart: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly agent: AgentState,
-    private readonly conversation: Conversation,
-    private readonly inheritance: Inheritance,
+    private readonly agent: Agent,
     private readonly dormancy: AgentDormancy,
   ) {}
 
   /** Creates (or reopens) its workspace and XMTP client; resumes its conversation if it had one. */
   start(): Promise<void> {
     const agent = this.agent;
-    agent.state = InstanceState.STARTING;
-    agent.failure = undefined;
-    agent.stopped = false;
-    this.ready = agent.ops.run(async () => {
+    agent.life.starting();
+    this.lastStart = agent.ops.run(async () => {
       try {
         await this.open();
       } catch (err) {
-        agent.crashed(err);
+        agent.life.crashed(err);
         agent.log.error("instance failed to start", { err });
         throw err;
       }
     });
-    return this.ready;
+    return this.lastStart;
+  }
+
+  /** Settles when the last start did (a failed one rejects it). */
+  get ready(): Promise<void> {
+    return this.lastStart;
   }
 
   private async open(): Promise<void> {
     const agent = this.agent;
-    if (agent.client) {
+    const { life, conversation, inheritance } = agent;
+    if (life.client) {
       // Started again after a crash: what the failed start opened goes first.
       await agent.invites.stop();
-      await this.conversation.endStream();
-      await this.inheritance.endSummaryStream();
-      await agent.closeClient(agent.client);
-      agent.client = undefined;
+      await conversation.endStream();
+      await inheritance.endSummaryStream();
+      await life.close(life.disconnect());
     }
     await agent.ws.create();
     const record = await agent.ws.readJson<InstanceRecord>(FILES.instance);
     if (record && record.walletIndex !== agent.walletIndex) {
       throw failedPrecondition(`instance ${agent.id} has wallet index ${record.walletIndex}, not ${agent.walletIndex}`);
     }
-    agent.wallet = agent.deps.seed.wallet(agent.walletIndex);
+    const wallet = life.useWallet();
     const started = performance.now();
-    agent.lastActive = Date.now();
+    life.active();
     if (record && (await this.dormancy.restore(record))) {
       agent.log.info("instance started", {
-        inboxId: agent.inboxId,
+        inboxId: life.inboxId,
         walletIndex: agent.walletIndex,
         state: "DORMANT",
         ms: Math.round(performance.now() - started),
       });
       return;
     }
-    agent.client = await agent.openClient();
-    agent.inboxId = agent.client.inboxId;
+    const client = await life.connect();
     await agent.ws.writeJson(FILES.instance, {
       instanceId: agent.id,
       walletIndex: agent.walletIndex,
-      address: agent.wallet.address,
-      inboxId: agent.inboxId,
+      address: wallet.address,
+      inboxId: life.inboxId,
       createdAt: record?.createdAt ?? new Date().toISOString(),
     } satisfies InstanceRecord);
 
-    agent.config = await agent.ws.readJson<InstanceConfig>(FILES.config);
-    if (!agent.config) {
-      agent.state = InstanceState.IDLE;
+    const config = await agent.settings.loadConfig();
+    if (!config) {
+      life.idle();
     } else {
-      agent.convo = await agent.ws.readJson<ConversationState>(FILES.state);
-      await agent.loadConfigured(agent.config);
+      const convo = await conversation.load();
+      await agent.loadClaim(config);
       await agent.deps.runtime?.apply(agent);
-      agent.state = InstanceState.CLAIMING;
-      if (agent.convo) {
-        await this.conversation.resume(agent.convo);
-        await this.inheritance.awaitSummary();
+      life.claiming();
+      if (convo) {
+        await conversation.resume();
+        await inheritance.awaitSummary();
       }
     }
     // Dormant when a host without dormancy stopped: awake now, and stays so.
     await agent.ws.remove(DORMANT_FILE);
-    await agent.invites.open(agent.client);
+    await agent.invites.open(client);
     agent.log.info("instance started", {
-      inboxId: agent.inboxId,
+      inboxId: life.inboxId,
       walletIndex: agent.walletIndex,
-      state: InstanceState[agent.state],
+      state: InstanceState[life.state],
       ms: Math.round(performance.now() - started),
     });
   }
 
   /** Before a call (inside `ops`): started, not crashed or stopped; a dormant one wakes for it. */
   async ensureReady(): Promise<void> {
-    const agent = this.agent;
+    const { id, life } = this.agent;
     await this.ready.catch(() => undefined);
-    if (agent.state === InstanceState.DORMANT && !agent.stopped) await this.dormancy.awaken("a call");
-    if (agent.state === InstanceState.CRASHED)
-      throw failedPrecondition(`instance ${agent.id} crashed: ${agent.failure ?? "unknown"}`);
-    if (agent.stopped || !agent.client) throw failedPrecondition(`instance ${agent.id} is stopped`);
-    agent.lastActive = Date.now();
+    if (life.state === InstanceState.DORMANT && !life.stopped) await this.dormancy.awaken("a call");
+    if (life.state === InstanceState.CRASHED)
+      throw failedPrecondition(`instance ${id} crashed: ${life.failure ?? "unknown"}`);
+    if (life.stopped || !life.client) throw failedPrecondition(`instance ${id} is stopped`);
+    life.active();
   }
 
   /** Forgets the claim (inside `ops`, ready): leaves the conversation, wipes config, credentials, memory; back to IDLE. */
   async release(): Promise<void> {
     const agent = this.agent;
-    const group = agent.group;
-    await this.conversation.endStream();
-    await this.inheritance.endSummaryStream();
-    agent.group = undefined;
+    const { conversation, inheritance } = agent;
+    const group = conversation.group;
+    await conversation.endStream();
+    await inheritance.endSummaryStream();
+    conversation.letGo();
     await withTimeout(agent.turns.idle(), 10_000);
     if (group) {
       try {
@@ -147,16 +145,13 @@ export class Lifecycle {
     await agent.toolbox.release();
     await agent.deps.runtime?.release(agent);
     for (const f of CLAIM_FILES) await agent.ws.remove(f);
-    agent.config = undefined;
-    agent.patternSharing = { ...NO_SHARING };
-    agent.inheritance = undefined;
-    agent.memory = undefined;
-    agent.convo = undefined;
-    agent.group = undefined;
-    this.conversation.forgetHandled();
+    agent.settings.forget();
+    inheritance.forget();
+    agent.memory.drop();
+    conversation.forget();
     // A join request the creator has not answered yet outlives the claim: leave its conversation when it does.
     await agent.invites.release();
-    agent.state = InstanceState.IDLE;
+    agent.life.idle();
     agent.log.info("instance released", {
       leftConversation: group?.id,
       abandonedInvites: agent.invites.abandoned.length,
@@ -166,21 +161,22 @@ export class Lifecycle {
   /** Stops answering and closes its client; the workspace stays (the host destroys it: host/host.ts). */
   async stop(opts: { markStopped?: boolean } = {}): Promise<void> {
     const agent = this.agent;
-    agent.stopped = true;
+    const { life, conversation } = agent;
+    life.stop();
     await this.ready.catch(() => undefined);
-    if (agent.convo) agent.deps.dormancy?.watch.unwatch(agent.convo.conversationId);
+    const convo = conversation.current;
+    if (convo) agent.deps.dormancy?.watch.unwatch(convo.conversationId);
     agent.toolbox.close();
     await agent.invites.stop();
-    await this.conversation.endStream();
-    await this.inheritance.endSummaryStream();
+    await conversation.endStream();
+    await agent.inheritance.endSummaryStream();
     await withTimeout(agent.turns.idle(), 5_000);
-    const client = agent.client;
-    agent.client = undefined;
-    agent.group = undefined;
-    agent.state = InstanceState.DEAD;
+    const client = life.disconnect();
+    conversation.letGo();
+    life.dead();
     // A call in progress (a Release of a removed agent) finishes before its workspace goes.
     await withTimeout(agent.ops.idle(), 15_000);
-    await agent.closeClient(client);
+    await life.close(client);
     await agent.deps.runtime?.stop(agent);
     if (opts.markStopped) {
       const record = await agent.ws.readJson<InstanceRecord>(FILES.instance);

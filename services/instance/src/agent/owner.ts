@@ -4,7 +4,9 @@
 // requests it acts on (SetPermissions) and when it speaks (SetParticipation), and the
 // memory calls (memory/memory-service.ts). A spent nonce is kept for as long as a
 // signature carrying it could still be accepted, and then some: each kind
-// of signature has its window below.
+// of signature has its window below. What a call sets is written through
+// the room that holds it: settings.ts (config, participation, sharing), the
+// toolbox (trust level, permissions).
 
 import { create, toJson } from "@bufbuild/protobuf";
 import { TransferProofSchema } from "@convos-pool/gen/convos/pool/v1/certificate_pb.js";
@@ -32,13 +34,10 @@ import type {
 import type { MemoryAccess } from "../memory/memory-service.js";
 import { summarizeConversation } from "../model/conversation-summary.js";
 import { checkOwnerSignature, type OwnerCheck } from "../platform/owner-signature.js";
-import { writeSharing } from "../memory/sharing.js";
 import { checkLevelRequest, type TrustFile } from "../tools/trust.js";
-import { FILES } from "../platform/workspace.js";
-import type { Conversation } from "./conversation.js";
-import type { AgentState } from "./state.js";
+import type { Agent } from "./agent.js";
 import { describeParticipation } from "./policy.js";
-import type { InstanceConfig, ParticipationFile } from "./types.js";
+import type { InstanceConfig } from "./types.js";
 
 /** How old a transfer offer may be when the new owner accepts it. */
 export const TRANSFER_OFFER_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
@@ -76,13 +75,10 @@ export function planTransfer(
 
 /** The owner's calls; each runs inside `ops`, once the agent is ready (its facade sees to it). */
 export class OwnerOperations {
-  constructor(
-    private readonly agent: AgentState,
-    private readonly conversation: Conversation,
-  ) {}
+  constructor(private readonly agent: Agent) {}
 
   private claimedConfig(): InstanceConfig {
-    const config = this.agent.config;
+    const config = this.agent.settings.config;
     if (!config) throw failedPrecondition(`instance ${this.agent.id} has no owner: it is not claimed`);
     return config;
   }
@@ -128,8 +124,7 @@ export class OwnerOperations {
     // The old owner's withdrawals go with them: only the owner's own offers count.
     const { withdrawnOffers: _, ...kept } = config;
     const next = { ...kept, ownerId: req.newOwnerId, transfers };
-    await agent.ws.writeJson(FILES.config, next);
-    agent.config = next;
+    await agent.settings.setConfig(next);
     agent.log.info("owner changed", { fromOwnerId: config.ownerId, ownerId: req.newOwnerId });
   }
 
@@ -151,8 +146,7 @@ export class OwnerOperations {
     );
     const withdrawnOffers = { ...config.withdrawnOffers, [req.newOwnerId]: Number(req.signature!.issuedAt) };
     const next = { ...config, withdrawnOffers };
-    await agent.ws.writeJson(FILES.config, next);
-    agent.config = next;
+    await agent.settings.setConfig(next);
     agent.log.info("transfer offer withdrawn", { newOwnerId: req.newOwnerId });
   }
 
@@ -161,7 +155,7 @@ export class OwnerOperations {
     const agent = this.agent;
     const config = this.claimedConfig();
     if (req.ownerId !== config.ownerId) throw permissionDenied("owner_id: not this agent's owner");
-    const want = checkLevelRequest(req.trustLevel, req.dailySpendLimitWei, agent.templateMax());
+    const want = checkLevelRequest(req.trustLevel, req.dailySpendLimitWei, agent.settings.templateMax());
     await checkOwnerSignature(
       await this.ownerCheck(config),
       req.ownerId,
@@ -192,16 +186,12 @@ export class OwnerOperations {
     if (req.ownerId !== config.ownerId) throw permissionDenied("owner_id: not this agent's owner");
     const want = resolveParticipation(req.participation);
     await checkOwnerSignature(await this.ownerCheck(config), req.ownerId, "SetParticipation", want, req.signature);
-    await agent.ws.writeJson(FILES.participation, {
-      participation: want,
-      setAt: new Date().toISOString(),
-    } satisfies ParticipationFile);
-    agent.participation = want;
+    await agent.settings.setParticipation(want);
     agent.log.info("participation set", {
       mode: participationModeName(want.mode),
       cooldownSeconds: want.cooldownSeconds,
     });
-    await agent.group
+    await agent.conversation.group
       ?.sendText(`My owner changed when I speak here. ${describeParticipation(want)}`)
       .catch((err: unknown) => agent.log.warn("could not tell the conversation when it speaks", { err }));
     return want;
@@ -225,36 +215,37 @@ export class OwnerOperations {
    */
   async memoryCall<T>(job: (access: MemoryAccess) => Promise<T>): Promise<T> {
     const agent = this.agent;
-    const config = agent.config;
-    const memory = agent.memory;
+    const config = agent.settings.config;
+    const memory = agent.memory.current;
     if (!config || !memory) throw failedPrecondition(`instance ${agent.id} has no owner: it is not claimed`);
     const owner = await this.ownerCheck(config);
     return agent.turns.run(() =>
       job({
         ...owner,
-        inboxId: agent.inboxId,
+        inboxId: agent.life.inboxId,
         agentName: config.agentName,
         model: config.model,
         template: {
           templateId: config.templateId,
           creatorId: (config.template as { creatorId?: string }).creatorId ?? "",
           version: config.templateVersion,
-          baseVersions: agent.appliedBaseVersions.map(String),
+          baseVersions: agent.settings.appliedBaseVersions.map(String),
         },
         userConfig: config.userConfig,
-        wallet: agent.wallet!,
+        wallet: agent.life.wallet!,
         memory,
-        saveMemory: () => agent.saveMemory(memory),
+        saveMemory: () => agent.memory.save(memory),
         toolCredentials: async () => (await agent.credentials()) ?? {},
-        conversationSummary: async () =>
-          summarizeConversation(
+        conversationSummary: async () => {
+          const group = agent.conversation.group;
+          return summarizeConversation(
             { agentName: config.agentName, model: config.model, llm: agent.llm, log: agent.log },
-            agent.group ? await this.conversation.history(agent.group) : [],
-            agent.group ? (await agent.group.members()).length : 0,
-          ),
+            group ? await agent.conversation.history(group) : [],
+            group ? (await group.members()).length : 0,
+          );
+        },
         setSharing: async (sharing) => {
-          await writeSharing(agent.ws, sharing);
-          agent.patternSharing = sharing;
+          await agent.settings.setSharing(sharing);
           agent.deps.patterns?.wake(agent.self);
         },
         log: agent.log,

@@ -2,8 +2,9 @@
 // answers and learns from, the breaker that keeps agents from talking in
 // circles (the per-minute budget of model calls is budget.ts's), and what a
 // turn gives the model (docs/instance.md).
-// No XMTP, no workspace: conversation.ts gathers the facts, asks here, and
-// does what the answer says; policy.test.ts checks these in memory.
+// No XMTP, no workspace: plan.ts puts these together with the budget into
+// one plan per message, which conversation.ts carries out; policy.test.ts
+// checks these in memory.
 
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";

@@ -35,7 +35,7 @@ import {
   type ResolvedParticipation,
 } from "@convos-pool/kit";
 import { encodeProfileUpdate } from "@convos-pool/convos";
-import type { AgentState } from "./state.js";
+import type { Agent } from "./agent.js";
 import type { InstanceConfig } from "./types.js";
 
 /** The last attestation it published, to publish again with a new certificate. */
@@ -120,13 +120,13 @@ export function checkAttestRequest(req: AttestRequest, inboxId: string, now = Da
 }
 
 export class AgentProfile {
-  constructor(private readonly agent: AgentState) {}
+  constructor(private readonly agent: Agent) {}
 
   /** Checks the pool's attestation, keeps it, and publishes its profile with it. The metadata keys sent. */
   async attest(req: AttestRequest): Promise<string[]> {
     const agent = this.agent;
-    const attestation = checkAttestRequest(req, agent.inboxId);
-    if (!agent.config || !agent.group) {
+    const attestation = checkAttestRequest(req, agent.life.inboxId);
+    if (!agent.settings.config || !agent.conversation.group) {
       throw failedPrecondition(`instance ${agent.id} is not in a conversation: nothing to attest there`);
     }
     await agent.ws.writeJson(ATTESTATION_FILE, attestation);
@@ -141,19 +141,19 @@ export class AgentProfile {
   async republish(): Promise<void> {
     const saved = await this.agent.ws.readJson<AttestationParts>(ATTESTATION_FILE);
     const fresh = saved && Date.now() - Date.parse(saved.timestamp) < ATTESTATION_MAX_AGE_MS ? saved : undefined;
-    if (this.agent.config && this.agent.group) await this.publish(fresh);
+    if (this.agent.settings.config && this.agent.conversation.group) await this.publish(fresh);
   }
 
   private async publish(attestation: AttestationParts | undefined): Promise<string[]> {
     const agent = this.agent;
     const { name, metadata } = planProfile(
-      agent.config!,
-      agent.inboxId,
+      agent.settings.config!,
+      agent.life.inboxId,
       attestation,
       agent.deps.poolId,
-      agent.participation,
+      agent.settings.participation,
     );
-    await agent.group!.send(encodeProfileUpdate(name, true, metadata));
+    await agent.conversation.group!.send(encodeProfileUpdate(name, true, metadata));
     agent.log.info("profile published", { attested: attestation !== undefined, kid: attestation?.kid });
     return Object.keys(metadata);
   }

@@ -1,0 +1,191 @@
+// What the agent does with a message, decided once from plain facts
+// (docs/instance.md, "A turn"): conversation.ts gathers the facts (who is
+// who, how many members, its owner's participation, its budget, its pace),
+// asks here, and carries the plan out in order, with the I/O. Pure: no
+// XMTP, no workspace, no clock; plan.test.ts checks it in memory.
+//
+// Three moments, three plans:
+//   planArrival  as a message arrives, before it waits for its turn: the
+//                owner's reply or reaction that may answer a waiting tool
+//                call goes to it at once (that call holds the queue);
+//   planMessage  in its turn: ignore it, stay quiet, skip another agent,
+//                learn from a reaction, or a text's steps (forget, look for
+//                what it corrects, answer or refuse, learn);
+//   planText     a text to its number (a relay): a turn, or passed on
+//                without the model when the budget is spent.
+// Whom it answers is policy.ts's, what a call costs budget.ts's; here they
+// are put together.
+
+import type { ResolvedParticipation } from "@convos-pool/kit";
+import type { InboundTextTurn } from "../model/turn.js";
+import { isForgetMe } from "../memory/provenance.js";
+import type { OwnerAnswer } from "../tools/approval.js";
+import { memberRole } from "../platform/roles.js";
+import { noticeDue, spend, type Refusal, type Spent } from "./budget.js";
+import {
+  addressedTo,
+  decide,
+  fromPrincipalOrHuman,
+  participates,
+  speaksUnasked,
+  type Heard,
+  type Room,
+} from "./policy.js";
+
+/** A message as it arrives, as far as the owner's answer to a question goes. */
+export interface Arriving {
+  senderInboxId: string;
+  /** A text that replies to a message: which one, and what it says. */
+  reply?: { to: string; text: string } | undefined;
+  /** A reaction added on a message (one taken back answers nothing). */
+  reaction?: { to: string; emoji: string } | undefined;
+}
+
+/**
+ * offer: hand it to the waiting question (tools/approval.ts says whether it
+ * answers it); one the question takes is done with: never answered by the
+ * model, never learned from. queue: its turn comes in order.
+ */
+export type ArrivalPlan = { kind: "offer"; answer: OwnerAnswer } | { kind: "queue" };
+
+/**
+ * Only the owner's reply or reaction may answer a question, and only one it
+ * may answer now: a catch-up's older messages (`mayAnswer` false) are read,
+ * never taken as a yes.
+ */
+export function planArrival(m: Arriving, room: { ownerId: string | undefined; mayAnswer: boolean }): ArrivalPlan {
+  if (!room.mayAnswer || room.ownerId === undefined || m.senderInboxId !== room.ownerId) return { kind: "queue" };
+  if (m.reaction) return { kind: "offer", answer: { kind: "reaction", to: m.reaction.to, emoji: m.reaction.emoji } };
+  if (m.reply) return { kind: "offer", answer: { kind: "reply", to: m.reply.to, text: m.reply.text } };
+  return { kind: "queue" };
+}
+
+/**
+ * What the conversation keeps from one message to the next, changed only by
+ * the plans (and by learning's own call, charged when it is made).
+ */
+export interface Pace {
+  /** Text messages in a row from agents (itself included) since a person or principal spoke. */
+  agentChain: number;
+  /** The model calls of the last minute (budget.ts). */
+  spent: readonly Spent[];
+  /** When it last answered (its participation's cooldown), ms. */
+  lastAnswerAt: number | undefined;
+  /** When it last said it was too busy to answer (BUSY_NOTICE), ms. */
+  lastNoticeAt: number | undefined;
+}
+
+export const NO_PACE: Pace = { agentChain: 0, spent: [], lastAnswerAt: undefined, lastNoticeAt: undefined };
+
+/** A message of its conversation as a plan reads it. */
+export interface Message extends Heard {
+  /** A reaction, added or taken back: never a turn. */
+  reaction?: boolean | undefined;
+}
+
+/** Who is who, and the facts of this moment, as the conversation gathered them. */
+export interface MessageRoom extends Room {
+  /** Members of its group, itself included. */
+  members: number;
+  /** When it speaks, as its owner set it. */
+  participation: ResolvedParticipation;
+  /** False for what a catch-up only learns from: it answers only the newest (policy.ts newestToAnswer). */
+  mayAnswer: boolean;
+  /** Its provider learns by rule (the offline one): learning is no model call. */
+  learnsByRule: boolean;
+  /** Model calls a minute (budget.ts); 0: no budget. */
+  callsPerMinute: number;
+  /** Now, ms. */
+  now: number;
+  pace: Pace;
+}
+
+/**
+ * What a text's turn does, in this order: forget what it learned from and
+ * about the sender ("forget what you learned from me": that teaches
+ * nothing); look for the answer of its own the text corrects (answered, and
+ * learned, as a correction); answer with a model call, or refuse for the
+ * budget (telling the busy notice when it is due); learn.
+ */
+export interface TextPlan {
+  kind: "text";
+  /** The sender's role: whose request a tool call is, who taught what is learned. */
+  role: "owner" | "member";
+  forget: boolean;
+  correction: boolean;
+  /** turn: a model call, counted; refused: none (`notice`: say BUSY_NOTICE); none: a catch-up's older message. */
+  answer: { kind: "turn" } | { kind: "refused"; refused: Refusal; notice: boolean } | { kind: "none" };
+  /**
+   * by-model: one call, charged to the budget when it is made, after the
+   * answer (which may wait minutes for an approval); when it does not fit,
+   * only a correction's own entry is recorded. by-rule: the offline
+   * provider's rule, no call. none: not a person or principal, forgotten,
+   * or refused its answer.
+   */
+  learn: "by-model" | "by-rule" | "none";
+}
+
+/**
+ * ignore: not for a turn (its own, not a text, another agent's reaction);
+ * quiet: a person's text its owner's participation does not answer (no turn,
+ * no learning); skip: another agent's text left unanswered; reaction: a
+ * person's or principal's 👍 or 👎 on its own message, learned, not answered.
+ */
+export type MessagePlan = { kind: "ignore" | "quiet" | "skip" | "reaction" } | TextPlan;
+
+/** The plan for `m` and the pace after it. */
+export function planMessage(m: Message, room: MessageRoom): { plan: MessagePlan; pace: Pace } {
+  const { pace, now } = room;
+  const hearing = {
+    unasked: speaksUnasked(room.participation.mode, room.members),
+    speaks: participates(room.participation, {
+      members: room.members,
+      addressed: addressedTo(room, m),
+      lastAnswerAt: pace.lastAnswerAt,
+      now,
+    }),
+  };
+  const { decision, agentChain } = decide(room, pace.agentChain, m, hearing);
+  const next: Pace = { ...pace, agentChain };
+  if (decision !== "answer") {
+    if (decision === "ignore" && m.reaction && fromPrincipalOrHuman(room, m.senderInboxId))
+      return { plan: { kind: "reaction" }, pace: next };
+    return { plan: { kind: decision }, pace: next };
+  }
+  const role = memberRole(room.ownerId, m.senderInboxId);
+  const learns = fromPrincipalOrHuman(room, m.senderInboxId);
+  const forget = learns && isForgetMe(m.text ?? "", room.agentName);
+  let answer: TextPlan["answer"] = { kind: "none" };
+  if (room.mayAnswer) {
+    const charged = spend(next.spent, { by: m.senderInboxId, owner: role === "owner" }, now, room.callsPerMinute);
+    next.spent = charged.spent;
+    if (charged.allowed) {
+      answer = { kind: "turn" };
+      next.lastAnswerAt = now;
+    } else {
+      const notice = noticeDue(next.lastNoticeAt, now);
+      answer = { kind: "refused", refused: charged.refused, notice };
+      if (notice) next.lastNoticeAt = now;
+    }
+  }
+  const learn = !learns || forget || answer.kind === "refused" ? "none" : room.learnsByRule ? "by-rule" : "by-model";
+  return { plan: { kind: "text", role, forget, correction: learns && !forget, answer, learn }, pace: next };
+}
+
+/** turn: answered by the model, within what its owner lets it answer outsiders; pass-on: said as it came, without the model. */
+export type TextToNumberPlan = { kind: "turn" } | { kind: "pass-on"; refused: Refusal; say: string };
+
+/** How much of a text passed on without the model is quoted. */
+export const PASSED_ON_CHARS = 500;
+
+/** A text to its number: a turn when its call fits the budget (an outsider's, a member's share), else passed on. */
+export function planText(
+  t: InboundTextTurn,
+  room: { callsPerMinute: number; now: number; pace: Pace },
+): { plan: TextToNumberPlan; pace: Pace } {
+  const charged = spend(room.pace.spent, { by: t.from, owner: false }, room.now, room.callsPerMinute);
+  const pace = { ...room.pace, spent: charged.spent };
+  if (charged.allowed) return { plan: { kind: "turn" }, pace };
+  const say = `A text came to ${t.to} from ${t.from}: "${t.text.slice(0, PASSED_ON_CHARS)}". I have had too many messages this minute to do more than pass it on.`;
+  return { plan: { kind: "pass-on", refused: charged.refused, say }, pace };
+}

@@ -1,0 +1,117 @@
+// What an agent's claim set and its owner set since, each kept in its
+// workspace file and in memory, written together: config.json (Configure,
+// UpdateTemplate, a transfer of owner), participation.json (SetParticipation)
+// and sharing.json (the owner's pattern-pool choice). This is their only
+// owner: claim.ts and owner.ts change them through the setters below, which
+// write the file and then keep what they wrote; everyone else reads. A
+// Release forgets all three (their files go with the claim's, lifecycle.ts).
+
+import { fromJson } from "@bufbuild/protobuf";
+import { resolveContent, resolveParticipation, type ResolvedParticipation } from "@convos-pool/kit";
+import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import {
+  SignedTemplateSchema,
+  type SignedTemplate,
+  type TemplateContent,
+} from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { NO_SHARING, readSharing, writeSharing, type PatternSharing } from "../memory/sharing.js";
+import { FILES, type Workspace } from "../platform/workspace.js";
+import type { InstanceConfig, ParticipationFile } from "./types.js";
+import { appliedReleaseKey } from "./update.js";
+
+export class Settings {
+  private configured: InstanceConfig | undefined;
+  /** When it speaks (policy.ts `participates`); by the conversation's size until the owner sets it. */
+  private speaks: ResolvedParticipation = resolveParticipation(undefined);
+  /** The owner's pattern-pool choice (memory/sharing.ts); both off until they set it. */
+  private shares: PatternSharing = { ...NO_SHARING };
+
+  constructor(private readonly ws: Workspace) {}
+
+  /** What Configure gave it (none: idle). */
+  get config(): InstanceConfig | undefined {
+    return this.configured;
+  }
+
+  get participation(): ResolvedParticipation {
+    return this.speaks;
+  }
+
+  get sharing(): PatternSharing {
+    return this.shares;
+  }
+
+  // ---- config.json ----
+
+  /** config.json as its workspace has it (a start): kept, and returned. */
+  async loadConfig(): Promise<InstanceConfig | undefined> {
+    this.configured = await this.ws.readJson<InstanceConfig>(FILES.config);
+    return this.configured;
+  }
+
+  /** A config.json read and checked by the caller (a dormant start, a wake). */
+  restore(config: InstanceConfig): void {
+    this.configured = config;
+  }
+
+  /** config.json written, then kept: at Configure its presence is what makes the instance configured after a restart. */
+  async setConfig(next: InstanceConfig): Promise<void> {
+    await this.ws.writeJson(FILES.config, next);
+    this.configured = next;
+  }
+
+  /** The signed template it was configured with. */
+  signedTemplate(): SignedTemplate | undefined {
+    return this.configured ? fromJson(SignedTemplateSchema, this.configured.template) : undefined;
+  }
+
+  /** What it runs on: its signed template with its bases applied (checked when they came). */
+  runningContent(): TemplateContent | undefined {
+    const t = this.signedTemplate();
+    if (!t?.content) return undefined;
+    return resolveContent([
+      t.content,
+      ...(this.configured?.bases ?? []).map((b) => fromJson(SignedTemplateSchema, b).content!),
+    ]);
+  }
+
+  /** The template's highest level, as the creator signed it. */
+  templateMax(): TrustLevel {
+    return this.runningContent()?.maxTrustLevel ?? TrustLevel.UNSPECIFIED;
+  }
+
+  /** The content versions of its template's bases it runs on, its base first. */
+  get appliedBaseVersions(): bigint[] {
+    return this.configured ? appliedReleaseKey(this.configured).slice(1) : [];
+  }
+
+  // ---- the owner's settings ----
+
+  /** participation.json and sharing.json as its workspace has them (a start, a wake). */
+  async loadOwnerSettings(): Promise<void> {
+    this.shares = await readSharing(this.ws);
+    this.speaks = resolveParticipation((await this.ws.readJson<ParticipationFile>(FILES.participation))?.participation);
+  }
+
+  /** When it speaks, as the owner just set it (owner.ts checked their signature). */
+  async setParticipation(participation: ResolvedParticipation): Promise<void> {
+    await this.ws.writeJson(FILES.participation, {
+      participation,
+      setAt: new Date().toISOString(),
+    } satisfies ParticipationFile);
+    this.speaks = participation;
+  }
+
+  /** The pattern-pool choice, as the owner just set it (memory/service.ts checked their signature). */
+  async setSharing(sharing: PatternSharing): Promise<void> {
+    await writeSharing(this.ws, sharing);
+    this.shares = sharing;
+  }
+
+  /** A Release: nothing of the claim stays, and the next claim starts from the defaults. */
+  forget(): void {
+    this.configured = undefined;
+    this.speaks = resolveParticipation(undefined);
+    this.shares = { ...NO_SHARING };
+  }
+}
