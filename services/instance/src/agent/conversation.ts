@@ -11,14 +11,12 @@
 // forget).
 
 import type { Logger } from "@convos-pool/kit";
-import { RefusedTurn, type HistoryLine, type InboundTextTurn, type LlmProvider } from "../model/turn.js";
-import { withCredentialsMasked, withoutAddress, type NewEntry } from "../memory/store.js";
-import { answersOutsiders, type Requester } from "../tools/permissions.js";
+import type { HistoryLine, InboundTextTurn, LlmProvider } from "../model/turn.js";
+import { withoutAddress } from "../memory/store.js";
 import { FILES, type Workspace } from "../platform/workspace.js";
-import { recordCorrection, withReactionsSince, type AnswerRef, type FeedbackReader } from "../memory/feedback.js";
+import { withReactionsSince, type AnswerRef, type FeedbackReader } from "../memory/feedback.js";
 import type { PatternAgent } from "../memory/patterns.js";
 import type { AgentToolbox } from "../tools/toolbox.js";
-import { confirm, confirmRestated, learnedFromOrAbout } from "../memory/provenance.js";
 import {
   asTextMessage,
   isReaction,
@@ -30,16 +28,7 @@ import {
   type AgentMessage,
   type TextMessage,
 } from "../platform/xmtp.js";
-import {
-  historyLines,
-  readsOutside,
-  newestToAnswer,
-  senderName,
-  turnInput,
-  type Heard,
-  type Room,
-  type Said,
-} from "./policy.js";
+import { historyLines, newestToAnswer, type Heard, type Room, type Said } from "./policy.js";
 import { BUSY_NOTICE, LLM_LIMITS, spend, type LlmLimits, type Refusal } from "./budget.js";
 import {
   NO_PACE,
@@ -52,8 +41,10 @@ import {
   type Pace,
   type TextPlan,
 } from "./plan.js";
-import { memberRole, type Role } from "../platform/roles.js";
+import type { Role } from "../platform/roles.js";
 import type { AgentMemory } from "./agent-memory.js";
+import { takeTurn } from "./answer.js";
+import { forgetSender, learn } from "./learning.js";
 import type { AgentLife } from "./life.js";
 import type { OutsideWords } from "./outside-words.js";
 import type { Serial } from "./serial.js";
@@ -320,10 +311,12 @@ export class Conversation {
           agentChain: this.pace.agentChain,
         });
         return;
-      case "reaction":
+      case "reaction": {
         // Not a turn; a 👍 or 👎 on its own message is learned.
-        if (agent.feedback.onReaction(group, agent.memory.current!, m)) await agent.memory.save();
+        const memory = agent.memory.current;
+        if (memory && agent.feedback.onReaction(group, memory, m)) await agent.memory.save();
         return;
+      }
       case "text":
         return this.carryOutText(plan, m as TextMessage, group);
     }
@@ -332,19 +325,55 @@ export class Conversation {
   /** A text's steps: forget, find what it corrects, answer or refuse, learn. */
   private async carryOutText(plan: TextPlan, m: TextMessage, group: AgentGroup): Promise<void> {
     const agent = this.agent;
+    const config = agent.settings.config;
+    const memory = agent.memory.current;
+    if (!config || !memory) return; // released while the message waited for its turn
     // What it learns from, and reads a correction or a confirmation in: the text without the name it is said to.
-    const said = { ...m, content: withoutAddress(m.content, agent.settings.config?.agentName ?? "") };
-    const forgot = plan.forget ? await this.forgetSender(m) : undefined;
+    const said = { ...m, content: withoutAddress(m.content, config.agentName) };
+    const forgot = plan.forget ? await forgetSender(agent, memory, m, this.names, config.agentName) : undefined;
     const correcting = plan.correction ? await agent.feedback.correctionTarget(group, said) : undefined;
     const { answer } = plan;
-    if (answer.kind === "turn") await this.turn(group, m, undefined, correcting, forgot);
+    if (answer.kind === "turn") await this.answer(group, { m, correcting, forgot });
     else if (answer.kind === "refused") {
       this.budgetSpent("answer", answer.refused);
       if (answer.notice) await this.busy();
     }
     if (plan.learn === "none") return;
-    const model = plan.learn === "by-model" ? this.chargeLearning(m.senderInboxId, plan.role) : true;
-    await this.learn(said, plan.role, correcting, model);
+    const byModel = plan.learn === "by-model" ? this.chargeLearning(m.senderInboxId, plan.role) : true;
+    await learn(agent, memory, {
+      m: said,
+      role: plan.role,
+      model: config.model,
+      limits: this.limits,
+      correcting,
+      byModel,
+      group: this.listening,
+    });
+  }
+
+  /** A turn that answers `m` or a text to its number (answer.ts), with the conversation read up to `m`. */
+  private async answer(
+    group: AgentGroup,
+    about: {
+      m?: TextMessage;
+      inboundText?: InboundTextTurn;
+      correcting?: AnswerRef | undefined;
+      forgot?: number | undefined;
+    },
+  ): Promise<void> {
+    const config = this.agent.settings.config;
+    const memory = this.agent.memory.current;
+    if (!config || !memory) return;
+    await takeTurn(this.agent, {
+      group,
+      config,
+      memory,
+      // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
+      history: about.inboundText ? [] : await this.history(group, about.m),
+      names: this.names,
+      limits: this.limits,
+      ...about,
+    });
   }
 
   /** What it may spend on the model: its host's limits. */
@@ -388,92 +417,12 @@ export class Conversation {
           pace: this.pace,
         });
         this.pace = pace;
-        if (plan.kind === "turn") return this.turn(group, undefined, t);
+        if (plan.kind === "turn") return this.answer(group, { inboundText: t });
         // Over the budget it is passed on as it came, without the model (and never answered).
         this.budgetSpent("text", plan.refused);
         await agent.outsideWords.add(await agent.voice.say(plan.say));
       })
       .catch((err: unknown) => agent.log.error("handling a text failed", { err }));
-  }
-
-  /**
-   * One turn: IDENTITY.md (read now) + memory as system, the recent
-   * conversation, one reply; the functions of its tools, each call through
-   * the trust gate. `inboundText`: the turn answers a text to its number;
-   * `correcting`: `m` corrects that answer of its own; `forgot`: `m` had it
-   * forget that many entries.
-   */
-  private async turn(
-    group: AgentGroup,
-    m?: TextMessage,
-    inboundText?: InboundTextTurn,
-    correcting?: AnswerRef,
-    forgot?: number,
-  ): Promise<void> {
-    const agent = this.agent;
-    const config = agent.settings.config!;
-    const started = performance.now();
-    const identity = (await agent.ws.readText(FILES.identity)) ?? "";
-    // Whose turn it is decides whose request a tool call is, and what of memory the model sees (Memory.visibleTo).
-    const who: Requester = inboundText
-      ? { role: "outsider", id: inboundText.from, name: inboundText.from }
-      : {
-          role: memberRole(config.ownerId, m?.senderInboxId ?? ""),
-          id: m?.senderInboxId ?? "",
-          name: senderName(this.names, m?.senderInboxId ?? ""),
-          said: m?.content ?? "",
-        };
-    // An outsider's turn reads none of the conversation: its one text back cannot carry what was said here.
-    const history = inboundText ? [] : await this.history(group, m);
-    // Words from outside in what it reads (a text passed on, a mail announced): acts wait for the owner (gate.ts).
-    if (readsOutside(history)) who.heardOutside = true;
-    const input = turnInput({
-      config,
-      identity,
-      level: agent.toolbox.level,
-      participation: agent.settings.participation,
-      memory: agent.memory.current!,
-      // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
-      history: withCredentialsMasked(history, who.role, agent.memory.current!),
-      functions: agent.toolbox.functions(),
-      callTool: (name, args) => agent.toolbox.call(name, args, who),
-      // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.
-      inboundText: inboundText && { ...inboundText, answer: answersOutsiders(agent.toolbox.grants) },
-      correcting: correcting?.text,
-      // What of its memory the model may see: credentials in the owner's turns only.
-      role: who.role,
-      forgot,
-      limits: this.limits,
-    });
-    // Read, and thinking about `m` (typing, for a text from outside), until the turn is over however it ends.
-    const spoken = await agent.voice.begin(group, m);
-    let reply: string;
-    try {
-      try {
-        reply = await agent.llm.reply(input);
-      } catch (err) {
-        if (err instanceof RefusedTurn) {
-          agent.log.error("turn refused", { reason: err.message });
-          reply = err.reply;
-        } else {
-          agent.log.warn("the model did not answer", { err, model: config.model });
-          reply = "Sorry, I could not reach my language model just now. Please try again in a moment.";
-        }
-      }
-      if (!reply) return;
-      const id = await spoken.reply(reply);
-      // What it said for an outsider, or after it read a mail, may carry their words.
-      if (who.role === "outsider" || who.readOutside) await agent.outsideWords.add(id);
-    } finally {
-      await spoken.end();
-    }
-    agent.life.active();
-    agent.log.info("answered", {
-      conversationId: group.id,
-      model: config.model,
-      chars: reply.length,
-      ms: Math.round(performance.now() - started),
-    });
   }
 
   /** The recent conversation, oldest first; up to `m` (and ending with it) when given. */
@@ -495,78 +444,6 @@ export class Conversation {
       m ? { ...saidOf(m), text: m.content } : undefined,
       await this.agent.outsideWords.ids(),
     );
-  }
-
-  /** Asked to forget what it learned from and about the sender (memory/provenance.ts): forgets it; how much went. */
-  private async forgetSender(m: TextMessage): Promise<number> {
-    const agent = this.agent;
-    const memory = agent.memory.current!;
-    const names = this.names;
-    const who = { inboxId: m.senderInboxId, name: names[m.senderInboxId] };
-    // The names others go by: a member who takes one of them forgets nothing by it (memory/provenance.ts).
-    const others = [
-      ...Object.entries(names)
-        .filter(([inboxId]) => inboxId !== m.senderInboxId)
-        .map(([, name]) => name),
-      agent.settings.config?.agentName ?? "",
-    ];
-    const gone = memory.remove(learnedFromOrAbout(memory, who, others).map((e) => e.id));
-    if (gone.length > 0) await agent.memory.save(memory);
-    agent.log.info("forgot what a member taught and what was about them", { forgotten: gone.length });
-    return gone.length;
-  }
-
-  /**
-   * What `m` teaches, recorded with who taught it (`role`, conversation,
-   * message); a correction (memory/feedback.ts) also leaves its entry and takes out
-   * the fact it supersedes, if its teller may. The owner's word makes a
-   * member's version the owner's (memory/provenance.ts). Without `model` (its
-   * budget is spent) only a correction's own entry is recorded.
-   */
-  private async learn(m: TextMessage, role: Role, correcting?: AnswerRef, model = true): Promise<void> {
-    const agent = this.agent;
-    const memory = agent.memory.current!;
-    const where = { conversationId: m.conversationId, messageId: m.id };
-    let found: NewEntry[] = [];
-    if (!model && !correcting) return;
-    try {
-      if (model)
-        found = await agent.llm.learn({
-          model: agent.settings.config!.model,
-          memory,
-          message: m.content,
-          from: m.senderInboxId,
-          role,
-          ...(correcting ? { correcting: correcting.text } : {}),
-          limits: this.limits,
-        });
-    } catch (err) {
-      agent.log.warn("learning from a message failed", { err });
-      if (!correcting) return;
-    }
-    found = found.map((e) => ({ ...e, role, ...where }));
-    const added = memory.add(found);
-    let confirmed = 0;
-    if (role === "owner") {
-      confirmed += confirmRestated(memory, found, m.senderInboxId).length;
-      if (this.listening)
-        confirmed += confirm(
-          memory,
-          await agent.feedback.confirmationTargets(this.listening, memory, m),
-          m.senderInboxId,
-        ).length;
-      if (confirmed > 0) agent.log.info("the owner confirmed a member's version", { confirmed });
-    }
-    const corrected =
-      correcting && recordCorrection(memory, correcting, m.content, m.senderInboxId, found, role, where);
-    if (corrected) agent.log.info("correction learned", { messageId: correcting.messageId, ...corrected });
-    if (added.length === 0 && !corrected && confirmed === 0) return;
-    await agent.memory.save(memory);
-    if (added.length === 0) return;
-    const kinds: Record<string, number> = {};
-    for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
-    agent.log.info("learned", { added: kinds, total: memory.entries.length });
-    agent.deps.patterns?.learned(agent.self, added);
   }
 }
 

@@ -1,0 +1,122 @@
+// One turn: what the model is given (IDENTITY.md read now, the context, the
+// memory its starter may see, the recent conversation, the functions of its
+// tools), one reply, and how it goes out (voice.ts). Whose turn it is
+// decides whose request a tool call is (tools/gate.ts) and what of memory the
+// model sees. The conversation decides that a turn is taken (plan.ts) and
+// gathers the history; here it is taken.
+
+import type { Logger } from "@convos-pool/kit";
+import { RefusedTurn, type HistoryLine, type InboundTextTurn, type LlmProvider } from "../model/turn.js";
+import { withCredentialsMasked, type Memory } from "../memory/store.js";
+import type { AnswerRef } from "../memory/feedback.js";
+import { answersOutsiders, type Requester } from "../tools/permissions.js";
+import type { AgentToolbox } from "../tools/toolbox.js";
+import { FILES, type Workspace } from "../platform/workspace.js";
+import { memberRole } from "../platform/roles.js";
+import type { AgentGroup, TextMessage } from "../platform/xmtp.js";
+import type { LlmLimits } from "./budget.js";
+import type { AgentLife } from "./life.js";
+import type { OutsideWords } from "./outside-words.js";
+import { readsOutside, senderName, turnInput } from "./policy.js";
+import type { Settings } from "./settings.js";
+import type { InstanceConfig } from "./types.js";
+import type { Voice } from "./voice.js";
+
+/** What a turn uses of its agent (agent.ts). */
+export interface TurnAgent {
+  readonly log: Logger;
+  readonly ws: Workspace;
+  readonly life: AgentLife;
+  readonly settings: Settings;
+  readonly toolbox: AgentToolbox;
+  readonly voice: Voice;
+  readonly outsideWords: OutsideWords;
+  readonly llm: LlmProvider;
+}
+
+/** What the conversation knows of the turn to take. */
+export interface TurnOf {
+  group: AgentGroup;
+  config: InstanceConfig;
+  memory: Memory;
+  /** The recent conversation up to `m` (none for a text from outside: its one text back cannot carry what was said here). */
+  history: HistoryLine[];
+  /** Members' profile names by inbox id. */
+  names: Readonly<Record<string, string>>;
+  limits: LlmLimits;
+  /** The message it answers; none for a text to its number. */
+  m?: TextMessage | undefined;
+  /** The text to its number it answers. */
+  inboundText?: InboundTextTurn | undefined;
+  /** `m` corrects this answer of its own. */
+  correcting?: AnswerRef | undefined;
+  /** `m` had it forget this many entries. */
+  forgot?: number | undefined;
+}
+
+/** Said when the model cannot be reached: the turn still ends with an answer. */
+export const NO_MODEL_REPLY = "Sorry, I could not reach my language model just now. Please try again in a moment.";
+
+export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
+  const { group, config, m, inboundText } = t;
+  const started = performance.now();
+  const identity = (await agent.ws.readText(FILES.identity)) ?? "";
+  // Whose turn it is decides whose request a tool call is, and what of memory the model sees (Memory.visibleTo).
+  const who: Requester = inboundText
+    ? { role: "outsider", id: inboundText.from, name: inboundText.from }
+    : {
+        role: memberRole(config.ownerId, m?.senderInboxId ?? ""),
+        id: m?.senderInboxId ?? "",
+        name: senderName(t.names, m?.senderInboxId ?? ""),
+        said: m?.content ?? "",
+      };
+  // Words from outside in what it reads (a text passed on, a mail announced): acts wait for the owner (gate.ts).
+  if (readsOutside(t.history)) who.heardOutside = true;
+  const input = turnInput({
+    config,
+    identity,
+    level: agent.toolbox.level,
+    participation: agent.settings.participation,
+    memory: t.memory,
+    // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
+    history: withCredentialsMasked(t.history, who.role, t.memory),
+    functions: agent.toolbox.functions(),
+    callTool: (name, args) => agent.toolbox.call(name, args, who),
+    // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.
+    inboundText: inboundText && { ...inboundText, answer: answersOutsiders(agent.toolbox.grants) },
+    correcting: t.correcting?.text,
+    // What of its memory the model may see: credentials in the owner's turns only.
+    role: who.role,
+    forgot: t.forgot,
+    limits: t.limits,
+  });
+  // Read, and thinking about `m` (typing, for a text from outside), until the turn is over however it ends.
+  const spoken = await agent.voice.begin(group, m);
+  let reply: string;
+  try {
+    try {
+      reply = await agent.llm.reply(input);
+    } catch (err) {
+      if (err instanceof RefusedTurn) {
+        agent.log.error("turn refused", { reason: err.message });
+        reply = err.reply;
+      } else {
+        agent.log.warn("the model did not answer", { err, model: config.model });
+        reply = NO_MODEL_REPLY;
+      }
+    }
+    if (!reply) return;
+    const id = await spoken.reply(reply);
+    // What it said for an outsider, or after it read a mail, may carry their words.
+    if (who.role === "outsider" || who.readOutside) await agent.outsideWords.add(id);
+  } finally {
+    await spoken.end();
+  }
+  agent.life.active();
+  agent.log.info("answered", {
+    conversationId: group.id,
+    model: config.model,
+    chars: reply.length,
+    ms: Math.round(performance.now() - started),
+  });
+}

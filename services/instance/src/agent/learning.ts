@@ -1,0 +1,124 @@
+// What the agent learns from its conversation, and forgets on request
+// (docs/memory.md, "Provenance"; docs/instance.md, "Learning from
+// feedback"): each entry recorded with who taught it, where; a correction
+// leaves its own entry and takes out what it supersedes if its teller may;
+// the owner's word makes a member's version the owner's; "forget what you
+// learned from me" takes out what the sender taught and what was about them,
+// never the owner's. Whose word counts is memory/provenance.ts's, what a
+// reaction or a correction means memory/feedback.ts's; the conversation
+// decides when (plan.ts) and calls here.
+
+import type { Logger } from "@convos-pool/kit";
+import type { LlmProvider } from "../model/turn.js";
+import { recordCorrection, type AnswerRef, type FeedbackReader } from "../memory/feedback.js";
+import type { PatternAgent } from "../memory/patterns.js";
+import { confirm, confirmRestated, learnedFromOrAbout } from "../memory/provenance.js";
+import type { Memory, NewEntry } from "../memory/store.js";
+import type { Role } from "../platform/roles.js";
+import type { AgentGroup, TextMessage } from "../platform/xmtp.js";
+import type { AgentMemory } from "./agent-memory.js";
+import type { LlmLimits } from "./budget.js";
+import type { InstanceDeps } from "./types.js";
+
+/** What learning uses of its agent (agent.ts). */
+export interface LearningAgent {
+  readonly deps: InstanceDeps;
+  readonly log: Logger;
+  /** The agent as the host's pattern exchange knows it. */
+  readonly self: PatternAgent;
+  readonly memory: AgentMemory;
+  readonly feedback: FeedbackReader;
+  readonly llm: LlmProvider;
+}
+
+/**
+ * Asked to forget what it learned from and about the sender: forgets it;
+ * how much went. `names`: members' profile names; `agentName`: its own.
+ */
+export async function forgetSender(
+  agent: LearningAgent,
+  memory: Memory,
+  m: TextMessage,
+  names: Readonly<Record<string, string>>,
+  agentName: string,
+): Promise<number> {
+  const who = { inboxId: m.senderInboxId, name: names[m.senderInboxId] };
+  // The names others go by: a member who takes one of them forgets nothing by it (memory/provenance.ts).
+  const others = [
+    ...Object.entries(names)
+      .filter(([inboxId]) => inboxId !== m.senderInboxId)
+      .map(([, name]) => name),
+    agentName,
+  ];
+  const gone = memory.remove(learnedFromOrAbout(memory, who, others).map((e) => e.id));
+  if (gone.length > 0) await agent.memory.save(memory);
+  agent.log.info("forgot what a member taught and what was about them", { forgotten: gone.length });
+  return gone.length;
+}
+
+/** What one message is learned as. */
+export interface Lesson {
+  /** The text without the name it is said to. */
+  m: TextMessage;
+  /** Its teller's role. */
+  role: Role;
+  /** Its model (the claim's). */
+  model: string;
+  limits: LlmLimits;
+  /** `m` corrects this answer of its own. */
+  correcting?: AnswerRef | undefined;
+  /** Whether the model is asked (its budget may be spent): without it only a correction's own entry is recorded. */
+  byModel: boolean;
+  /** Its group, where an owner's "that's right" finds what it confirms. */
+  group: AgentGroup | undefined;
+}
+
+/**
+ * What `m` teaches, recorded with who taught it (`role`, conversation,
+ * message); a correction (memory/feedback.ts) also leaves its entry and
+ * takes out the fact it supersedes, if its teller may. The owner's word
+ * makes a member's version the owner's (memory/provenance.ts).
+ */
+export async function learn(agent: LearningAgent, memory: Memory, l: Lesson): Promise<void> {
+  const { m, role, correcting } = l;
+  const where = { conversationId: m.conversationId, messageId: m.id };
+  let found: NewEntry[] = [];
+  if (!l.byModel && !correcting) return;
+  try {
+    if (l.byModel)
+      found = await agent.llm.learn({
+        model: l.model,
+        memory,
+        message: m.content,
+        from: m.senderInboxId,
+        role,
+        ...(correcting ? { correcting: correcting.text } : {}),
+        limits: l.limits,
+      });
+  } catch (err) {
+    agent.log.warn("learning from a message failed", { err });
+    if (!correcting) return;
+  }
+  found = found.map((e) => ({ ...e, role, ...where }));
+  const added = memory.add(found);
+  let confirmed = 0;
+  if (role === "owner") {
+    confirmed += confirmRestated(memory, found, m.senderInboxId).length;
+    if (l.group)
+      confirmed += confirm(
+        memory,
+        await agent.feedback.confirmationTargets(l.group, memory, m),
+        m.senderInboxId,
+      ).length;
+    if (confirmed > 0) agent.log.info("the owner confirmed a member's version", { confirmed });
+  }
+  const corrected = correcting && recordCorrection(memory, correcting, m.content, m.senderInboxId, found, role, where);
+  if (corrected) agent.log.info("correction learned", { messageId: correcting.messageId, ...corrected });
+  if (added.length === 0 && !corrected && confirmed === 0) return;
+  await agent.memory.save(memory);
+  if (added.length === 0) return;
+  const kinds: Record<string, number> = {};
+  for (const a of added) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
+  agent.log.info("learned", { added: kinds, total: memory.entries.length });
+  agent.deps.patterns?.learned(agent.self, added);
+}
