@@ -18,8 +18,9 @@ import {
   type ServiceClient,
   newTemplateIdentity,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, waitFor } from "@convos-pool/testing";
-import { startCreator } from "@convos-pool/testing/convos";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { startCreator } from "@convos-pool/convos/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";

@@ -31,8 +31,9 @@ import {
   type ServiceClient,
   newTemplateIdentity,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/testing";
-import { startCreator } from "@convos-pool/testing/convos";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { startCreator } from "@convos-pool/convos/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
 

@@ -17,8 +17,9 @@ import {
   signUpdateRelease,
   type ServiceClient,
 } from "@convos-pool/kit";
-import { codeOf, createTestDatabase, newIdentity, sampleContent, waitFor } from "@convos-pool/testing";
-import { startCreator } from "@convos-pool/testing/convos";
+import { codeOf, newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import { startCreator } from "@convos-pool/convos/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
