@@ -14,19 +14,23 @@ import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.j
 import { InstanceServiceSetParticipationRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { AgentInstance } from "@convos-pool/instance";
 import { plainMetadata, signOperation, type ProfileMetadata } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import type { CliEvent, ConvosCli, MessageEvent } from "@convos-pool/testing/convos-cli";
-import { RealStack } from "./real-stack.js";
+import { PeopleStack } from "./people-stack.js";
 import { as } from "@convos-pool/claims/testing";
 import { said, saidMessage } from "@convos-pool/testing/convos-cli";
 
-const stack = new RealStack({
-  name: "member-e2e",
-  conversationName: "Weekend",
-  host: { joinTimeoutMs: 15_000 },
-  claims: { smsRange: "+15550730000..+15550730009", pool: { target: 1 } },
+const people = new PeopleStack({
+  stack: {
+    name: "member-e2e",
+    conversationName: "Weekend",
+    host: { joinTimeoutMs: 15_000 },
+    claims: { smsRange: "+15550730000..+15550730009", pool: { target: 1 } },
+  },
+  template: { agent_name: "Concierge", tools: [tool("sms", "pool")] },
 });
+const stack = people.stack;
 
 const PHONE = "+15550188077";
 /** Long enough that a busy machine handles the next message within it. */
@@ -91,24 +95,10 @@ const setMode = async (who: TestIdentity, mode: ParticipationMode, cooldownSecon
 };
 
 beforeAll(async () => {
-  await stack.start();
-  saulCli = stack.cli!;
-  saul = await stack.personOf();
-  const template = await signedTemplate(
-    stack.templatesSc!.client,
-    newIdentity(),
-    sampleContent({ agent_name: "Concierge", tools: [tool("sms", "pool")] }),
-    "public",
-  );
-  await stack.idleAgents(1);
-  const { instanceId } = await stack.claimsSc!.client.claim(
-    { requester: saul.inboxId, templateId: template.id, conversationInvite: stack.ready.inviteUrl },
-    as(saul),
-  );
-  agent = stack.host!.instances.get(instanceId)!;
+  ({ ownerCli: saulCli, owner: saul, agent } = await people.start());
 }, 240_000);
 
-afterAll(() => stack.close(), 60_000);
+afterAll(() => people.close(), 60_000);
 
 describe("a good member of a group", () => {
   it("alone with its owner it answers what he says unasked, and its profile says it speaks by the conversation's size", {

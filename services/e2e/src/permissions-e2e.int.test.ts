@@ -7,26 +7,39 @@
 // allow their payments, within the owner's daily limit; a stranger's text
 // answered only when the owner says yes; a stranger's mail told, never acted
 // on; and the daily limit across a restart of the agent's host.
-import { createPublicClient, createWalletClient, http, parseEther, type Hex } from "viem";
+import { parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { Grant, OutsiderReply, ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { MailClient, type AgentInstance } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import type { ConvosCli } from "@convos-pool/testing/convos-cli";
-import { RealStack } from "./real-stack.js";
+import { PeopleStack } from "./people-stack.js";
 import { as } from "@convos-pool/claims/testing";
 import { ask, said, saidMessage } from "@convos-pool/testing/convos-cli";
 
-const stack = new RealStack({
-  name: "permissions-e2e",
-  conversationName: "Weekend away",
-  host: { joinTimeoutMs: 15_000, tools: { approvalTimeoutMs: 60_000 } },
-  claims: { smsRange: "+15550730000..+15550730019", pool: { target: 1 } },
+const people = new PeopleStack({
+  stack: {
+    name: "permissions-e2e",
+    conversationName: "Weekend away",
+    host: { joinTimeoutMs: 15_000, tools: { approvalTimeoutMs: 60_000 } },
+    claims: { smsRange: "+15550730000..+15550730019", pool: { target: 1 } },
+  },
+  template: {
+    agent_name: "Concierge",
+    tools: [tool("sms", "pool"), tool("email", "pool"), tool("crypto", "pool")],
+    max_trust_level: "L4",
+  },
+  members: ["Ana"],
+  // The owner's choice: L4, up to 0.03 ETH a day; and 0.2 ETH in the agent's wallet.
+  trust: { level: TrustLevel.AUTONOMOUS, dailySpendLimitWei: parseEther("0.03") },
+  deposit: parseEther("0.2"),
 });
+const stack = people.stack;
+const { handle, balance, activity } = people;
 
 const STRANGER = "+15550188019";
 const payee = privateKeyToAccount(generatePrivateKey()).address;
@@ -35,13 +48,6 @@ let anaCli: ConvosCli;
 let saul: TestIdentity;
 let agent: AgentInstance;
 let instanceId = "";
-const chain = () => createPublicClient({ transport: http(stack.chain!.rpcUrl) });
-const balance = (address: string) => chain().getBalance({ address: address as Hex });
-const handle = (toolId: string) => agent.configSnapshot!.tools.find((t) => t.toolId === toolId)!.handle;
-const activity = async () =>
-  (await stack.claimsSc!.client.listAgentActivity({ instanceId, pageSize: 100 }, as(saul))).entries.map(
-    (e) => `${e.action} ${ToolCallOutcome[e.outcome]}${e.approved ? " approved" : ""}`,
-  );
 /** Ana says `text`; the agent's answer matching `answer`, as the owner's CLI sees it (so no earlier answer is taken for it). */
 const anaAsks = async (text: string, answer: RegExp) => {
   const from = saulCli.events.length;
@@ -53,48 +59,11 @@ const saulSpeaks = async () =>
   said(saulCli, agent, await saulCli.send("Concierge, thanks"), /I read: "Concierge, thanks"/);
 
 beforeAll(async () => {
-  await stack.start();
-  saulCli = stack.cli!;
-  saul = await stack.personOf();
-  const template = await signedTemplate(
-    stack.templatesSc!.client,
-    newIdentity(),
-    sampleContent({
-      agent_name: "Concierge",
-      tools: [tool("sms", "pool"), tool("email", "pool"), tool("crypto", "pool")],
-      max_trust_level: "L4",
-    }),
-    "public",
-  );
-  await stack.idleAgents(1);
-  ({ instanceId } = await stack.claimsSc!.client.claim(
-    { requester: saul.inboxId, templateId: template.id, conversationInvite: stack.ready.inviteUrl },
-    as(saul),
-  ));
-  agent = stack.host!.instances.get(instanceId)!;
-  anaCli = (await stack.join("Ana")).cli;
-  // The owner's choice: L4, up to 0.03 ETH a day; the wallet funded from the local chain's faucet.
-  const limit = parseEther("0.03");
-  const ownerSignature = await signOperation(saul.account, "SetTrustLevel", {
-    inboxId: saul.inboxId,
-    instanceId,
-    trustLevel: TrustLevel.AUTONOMOUS,
-    dailySpendLimitWei: limit,
-  });
-  await stack.claimsSc!.client.setTrustLevel(
-    { instanceId, trustLevel: TrustLevel.AUTONOMOUS, dailySpendLimitWei: limit.toString(), ownerSignature },
-    as(saul),
-  );
-  const faucet = createWalletClient({
-    account: privateKeyToAccount(stack.chain!.faucetKey),
-    transport: http(stack.chain!.rpcUrl),
-  });
-  await chain().waitForTransactionReceipt({
-    hash: await faucet.sendTransaction({ to: handle("crypto") as Hex, value: parseEther("0.2"), chain: null }),
-  });
+  ({ ownerCli: saulCli, owner: saul, agent, agentId: instanceId } = await people.start());
+  anaCli = people.memberCli("Ana");
 }, 240_000);
 
-afterAll(() => stack.close(), 60_000);
+afterAll(() => people.close(), 60_000);
 
 describe("who may do what, row by row", () => {
   it("member, money, ask: the owner's yes in reply to the question pays it, once, and it counts against the daily limit", {

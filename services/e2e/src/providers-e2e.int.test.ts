@@ -9,25 +9,29 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { AgentInstance } from "@convos-pool/instance";
-import { signOperation } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { as } from "@convos-pool/claims/testing";
 import { ask, said } from "@convos-pool/testing/convos-cli";
-import { RealStack } from "./real-stack.js";
+import { PeopleStack } from "./people-stack.js";
 
-const stack = new RealStack({
-  name: "providers-e2e",
-  conversationName: "Errands",
-  host: { joinTimeoutMs: 15_000 },
-  claims: { pool: { target: 1 } },
-  productionProviders: true,
+const people = new PeopleStack({
+  stack: {
+    name: "providers-e2e",
+    conversationName: "Errands",
+    host: { joinTimeoutMs: 15_000 },
+    claims: { pool: { target: 1 } },
+    productionProviders: true,
+  },
+  template: { agent_name: "Runner", tools: [tool("sms", "pool"), tool("email", "pool")], max_trust_level: "L3" },
+  trust: { level: TrustLevel.OPERATOR },
 });
+const stack = people.stack;
+const { handle } = people;
 
 const PHONE = "+15550188010";
 let saul: TestIdentity;
 let agent: AgentInstance;
-const handle = (toolId: string) => agent.configSnapshot!.tools.find((t) => t.toolId === toolId)!.handle;
 
 /** What the Telnyx stand-in says the account owns under `number`. */
 async function owned(number: string): Promise<unknown[]> {
@@ -41,33 +45,10 @@ async function owned(number: string): Promise<unknown[]> {
 }
 
 beforeAll(async () => {
-  await stack.start();
-  saul = await stack.personOf();
-  const client = stack.claimsSc!.client;
-  const t = await signedTemplate(
-    stack.templatesSc!.client,
-    newIdentity(),
-    sampleContent({ agent_name: "Runner", tools: [tool("sms", "pool"), tool("email", "pool")], max_trust_level: "L3" }),
-    "public",
-  );
-  await stack.idleAgents(1);
-  const claimed = await client.claim(
-    { requester: saul.inboxId, templateId: t.id, conversationInvite: stack.ready.inviteUrl },
-    as(saul),
-  );
-  agent = stack.host!.instances.get(claimed.instanceId)!;
-  const ownerSignature = await signOperation(saul.account, "SetTrustLevel", {
-    inboxId: saul.inboxId,
-    instanceId: agent.id,
-    trustLevel: TrustLevel.OPERATOR,
-    dailySpendLimitWei: 0n,
-  });
-  await client.setTrustLevel({ instanceId: agent.id, trustLevel: TrustLevel.OPERATOR, ownerSignature }, as(saul));
+  ({ owner: saul, agent } = await people.start());
 }, 240_000);
 
-afterAll(async () => {
-  await stack.close();
-}, 60_000);
+afterAll(() => people.close(), 60_000);
 
 describe("an agent whose number is bought from Telnyx and whose mailbox is at AgentMail", () => {
   it("holds a number ordered under its own id and an AgentMail inbox, with only that inbox's key", async () => {

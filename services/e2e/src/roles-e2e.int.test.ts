@@ -5,97 +5,59 @@
 // owner's name; a stranger texts its number. Only the owner's word moves
 // anything, and only the owner's answer to the agent's own question
 // approves a friend's request, until the owner signs other permissions.
-import { createPublicClient, http, parseEther, type Hex } from "viem";
+import { parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Code } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
-import {
-  Grant,
-  OutsiderReply,
-  ParticipationMode,
-  ToolCallOutcome,
-} from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { Grant, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceServiceSetPermissionsRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { AgentInstance } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import type { ConvosCli } from "@convos-pool/testing/convos-cli";
-import { RealStack } from "./real-stack.js";
+import { PeopleStack } from "./people-stack.js";
 import { as } from "@convos-pool/claims/testing";
 import { said, saidMessage } from "@convos-pool/testing/convos-cli";
 
-const stack = new RealStack({
-  name: "roles-e2e",
-  conversationName: "Trip buddies",
-  host: { joinTimeoutMs: 15_000, tools: { approvalTimeoutMs: 60_000 } },
-  claims: { smsRange: "+15550720000..+15550720019", pool: { target: 1 } },
+const people = new PeopleStack({
+  stack: {
+    name: "roles-e2e",
+    conversationName: "Trip buddies",
+    host: { joinTimeoutMs: 15_000, tools: { approvalTimeoutMs: 60_000 } },
+    claims: { smsRange: "+15550720000..+15550720019", pool: { target: 1 } },
+  },
+  template: {
+    agent_name: "Concierge",
+    tools: [tool("sms", "pool"), tool("email", "pool"), tool("crypto", "pool")],
+    max_trust_level: "L4",
+  },
+  // Two friends join by the invite: Ana, and one who calls themselves Saul.
+  members: ["Ana", "Saul"],
+  // The owner's choice: L4, up to 1 ETH a day; and 0.5 ETH in the agent's wallet.
+  trust: { level: TrustLevel.AUTONOMOUS, dailySpendLimitWei: parseEther("1") },
+  deposit: parseEther("0.5"),
 });
+const stack = people.stack;
+const { handle, balance, activity } = people;
 
 const STRANGER = "+15550188009";
 const payee = privateKeyToAccount(generatePrivateKey()).address;
 let saulCli: ConvosCli;
 let anaCli: ConvosCli;
-let anaHome: Awaited<ReturnType<RealStack["join"]>>;
 let posingCli: ConvosCli;
 let saul: TestIdentity;
 let agent: AgentInstance;
-const chain = () => createPublicClient({ transport: http(stack.chain!.rpcUrl) });
-const balance = (address: string) => chain().getBalance({ address: address as Hex });
-const handle = (toolId: string) => agent.configSnapshot!.tools.find((t) => t.toolId === toolId)!.handle;
-const activity = async () =>
-  (await stack.claimsSc!.client.listAgentActivity({ instanceId: agent.id, pageSize: 100 }, as(saul))).entries.map(
-    (e) => `${e.action} ${ToolCallOutcome[e.outcome]}${e.approved ? " approved" : ""}`,
-  );
 
 beforeAll(async () => {
-  await stack.start();
-  saulCli = stack.cli!;
-  saul = await stack.personOf();
-  const template = await signedTemplate(
-    stack.templatesSc!.client,
-    newIdentity(),
-    sampleContent({
-      agent_name: "Concierge",
-      tools: [tool("sms", "pool"), tool("email", "pool"), tool("crypto", "pool")],
-      max_trust_level: "L4",
-    }),
-    "public",
-  );
-  await stack.idleAgents(1);
-  const { instanceId } = await stack.claimsSc!.client.claim(
-    { requester: saul.inboxId, templateId: template.id, conversationInvite: stack.ready.inviteUrl },
-    as(saul),
-  );
-  agent = stack.host!.instances.get(instanceId)!;
-  // Two friends join by the invite: Ana, and one who calls themselves Saul.
-  anaHome = await stack.join("Ana");
-  anaCli = anaHome.cli;
-  posingCli = (await stack.join("Saul")).cli;
-  // The owner's choice: L4, up to 1 ETH a day; the wallet funded from the local chain's faucet.
-  const ownerSignature = await signOperation(saul.account, "SetTrustLevel", {
-    inboxId: saul.inboxId,
-    instanceId,
-    trustLevel: TrustLevel.AUTONOMOUS,
-    dailySpendLimitWei: parseEther("1"),
-  });
-  await stack.claimsSc!.client.setTrustLevel(
-    { instanceId, trustLevel: TrustLevel.AUTONOMOUS, dailySpendLimitWei: parseEther("1").toString(), ownerSignature },
-    as(saul),
-  );
-  const { createWalletClient } = await import("viem");
-  const faucet = createWalletClient({
-    account: privateKeyToAccount(stack.chain!.faucetKey),
-    transport: http(stack.chain!.rpcUrl),
-  });
-  await chain().waitForTransactionReceipt({
-    hash: await faucet.sendTransaction({ to: handle("crypto") as Hex, value: parseEther("0.5"), chain: null }),
-  });
+  ({ ownerCli: saulCli, owner: saul, agent } = await people.start());
+  anaCli = people.memberCli("Ana");
+  posingCli = people.memberCli("Saul");
 }, 240_000);
 
-afterAll(() => stack.close(), 60_000);
+afterAll(() => people.close(), 60_000);
 
 describe("how it speaks in a group", () => {
   it("answers as a reply to the message it answers, with Convos' thinking status meanwhile: start anchored to that message, stop naming the reply; and it has read the conversation", {
@@ -242,7 +204,7 @@ describe("who may direct an agent in a group", () => {
     const sign = (who: TestIdentity) =>
       signOperation(who.account, "SetPermissions", { inboxId: who.inboxId, instanceId: agent.id, ...permissions });
     // Ana signs the table for herself: the pool refuses her, and so does the agent when a control plane passes it on.
-    const ana = await stack.personOf(anaHome);
+    const ana = await stack.personOf(people.members.get("Ana")!);
     await expect(
       stack.claimsSc!.client.setPermissions(
         { instanceId: agent.id, permissions, ownerSignature: await sign(ana) },
@@ -360,7 +322,7 @@ describe("who may direct an agent in a group", () => {
     expect(agentSaid(from).filter((t) => t.includes("what a day"))).toEqual([]);
 
     // Only its owner sets it.
-    const ana = await stack.personOf(anaHome);
+    const ana = await stack.personOf(people.members.get("Ana")!);
     await expect(setMode(ana, ParticipationMode.SPEAK)).rejects.toMatchObject({ code: Code.NotFound });
 
     // Speak: everything, and the conversation is told.
