@@ -1,3 +1,7 @@
+// TEST FIXTURES, NOT PRODUCT CODE (@convos-pool/kit/testing): people with
+// their own wallets, valid template content, templates signed and published
+// by their creators, and the code a call ended with. Here rather than in the
+// base harness because they sign with the kit, whose own tests use them.
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { ConnectError, Code, type Client } from "@connectrpc/connect";
 import { Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";

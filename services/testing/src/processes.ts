@@ -71,7 +71,6 @@ export async function startServiceProcess(script: string, opts: StartServiceOpti
       HOST: "127.0.0.1",
       // Every deployed service requires one (kit/service.ts); a test that scrapes sends it.
       POOL_METRICS_TOKEN: TEST_METRICS_TOKEN,
-      // The pool the tests sign for unless they name another (kit signing.ts).
       POOL_ID: TEST_POOL_ID,
       ...opts.env,
     },
