@@ -32,7 +32,7 @@ export default tseslint.config(
       "import-x/resolver-next": [
         createTypeScriptImportResolver({
           noWarnOnMultipleProjects: true,
-          project: ["tsconfig.json", "services/web/tsconfig.json", "services/web/e2e/tsconfig.json"],
+          project: ["tsconfig.json", "services/web/tsconfig.json", "services/e2e/browser/tsconfig.json"],
         }),
       ],
     },

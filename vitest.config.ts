@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 //                files share their workers (no isolation), so each must leave no global state behind
 //   integration  `*.int.test.ts`: real PostgreSQL, the local XMTP node, services as processes;
 //                files share their workers too (the SDKs and MikroORM load once a worker, not once a file)
-//   browser      `services/web/e2e/`: the web app in Chromium against the whole pool
+//   browser      `services/e2e/browser/`: the web app in Chromium against the whole pool
 // `npm run test:unit` runs the first alone; `npm test` runs all three. A fourth, `openclaw`
 // (`*.openclaw-test.ts`), exists only under POOL_TEST_OPENCLAW: `npm run test:openclaw`.
 const unit = ["services/*/src/**/*.test.ts", "bench/**/*.test.ts", "scripts/**/*.test.ts"];
@@ -44,7 +44,7 @@ export default defineConfig({
           setupFiles: ["services/testing/src/no-leftovers.ts"],
         },
       },
-      { extends: true, test: { name: "browser", include: ["services/web/e2e/**/*.test.ts"] } },
+      { extends: true, test: { name: "browser", include: ["services/e2e/browser/**/*.test.ts"] } },
       // OpenClaw agents end to end (`npm run test:openclaw`, which installs OpenClaw first): minutes, not in `npm test`.
       ...(process.env.POOL_TEST_OPENCLAW
         ? [

@@ -33,8 +33,9 @@ import {
   signOperation,
 } from "@convos-pool/kit";
 import { startLocalChain } from "@convos-pool/local-providers";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/testing";
-import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, tool } from "@convos-pool/kit/testing";
+import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { budgetDay, SecretBox, startClaimsService } from "@convos-pool/claims";
 import { startTemplateService } from "@convos-pool/templates";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";

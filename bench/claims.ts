@@ -8,7 +8,7 @@
 //    with the kit's service client as the gateway calls it; the templates
 //    service real (its own process). The instance
 //    runtime is the TEST STAND-IN host
-//    (services/testing/src/stand-in-host.ts, in this process): it
+//    (services/claims/test/stand-in-host.ts, in this process): it
 //    answers Configure and JoinConversation over RPC without any XMTP work,
 //    so this row measures the claims service alone (visibility check, atomic
 //    claim, configure and join calls, final statement). Idle rows are inserted
@@ -63,12 +63,13 @@ import {
   serviceEnv,
   signOperation,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { CLAIM_SQL, claimArgs } from "@convos-pool/claims";
 import { SecretBox } from "@convos-pool/claims";
-import { StandInHost } from "@convos-pool/testing/stand-in-host";
-import { composeServices, nodeFlagsOf } from "@convos-pool/testing/deployed";
-import { startCreator } from "@convos-pool/testing/convos";
+import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
+import { composeServices, nodeFlagsOf } from "@convos-pool/e2e/deployed";
+import { startCreator } from "@convos-pool/convos/testing";
 import { QUICK, figures, fmt, heapBySource, median, sampleHeap, size, startChild, type Child } from "./lib.js";
 
 const CLAIMS = size("BENCH_CLAIMS", 3000, 100);
@@ -688,7 +689,7 @@ async function main() {
       `claims service (its main.ts, own process, ${claimsNodeArgs.join(" ") || "no Node flags"}, ${CLAIMS_DB_CONNECTIONS} database connections) and templates service (own process) on PostgreSQL;`,
       `template public, no pool tools; each claim: GetTemplate, the claim statement, Configure, JoinConversation, the final statement`,
       ``,
-      `without join: the instance runtime is the TEST STAND-IN host (services/testing/src/stand-in-host.ts),`,
+      `without join: the instance runtime is the TEST STAND-IN host (services/claims/test/stand-in-host.ts),`,
       `which answers Configure and JoinConversation over RPC with no XMTP work: the claims service alone.`,
       `${perRound * ROUNDS} claims in ${ROUNDS} rounds (after ${WARMUP} warm-up), ${CONCURRENCY} concurrent, alternating with the bare statement;`,
       `${seeded.length} idle rows seeded, ${idleLeft} still idle at the end; ${standInCalls / 2} configure+join pairs on the stand-in.`,

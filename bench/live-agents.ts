@@ -47,8 +47,9 @@ import {
   serviceEnv,
   signUpdateRelease,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, startServiceProcess } from "@convos-pool/testing";
-import { startCreator } from "@convos-pool/testing/convos";
+import { createTestDatabase, startServiceProcess } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { startCreator } from "@convos-pool/convos/testing";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";

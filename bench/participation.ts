@@ -33,9 +33,10 @@ import {
   serviceEnv,
   signUpdateRelease,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, startServiceProcess } from "@convos-pool/testing";
+import { createTestDatabase, startServiceProcess } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { startChatServer } from "@convos-pool/testing/chat-server";
-import { startCreator } from "@convos-pool/testing/convos";
+import { startCreator } from "@convos-pool/convos/testing";
 import { EXTRACTION_PROMPT, MODEL_CALLS_PER_MINUTE } from "@convos-pool/instance";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";

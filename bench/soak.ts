@@ -32,11 +32,12 @@ import {
   freePort,
   generateServiceCredentials,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate, signedUpdate } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, signedUpdate } from "@convos-pool/kit/testing";
 import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
 import { startClaimsService } from "@convos-pool/claims";
 import { startTemplateService } from "@convos-pool/templates";
-import { startCreator } from "@convos-pool/testing/convos";
+import { startCreator } from "@convos-pool/convos/testing";
 import { QUICK, figures, fmt, median, size, startChild, type Child } from "./lib.js";
 
 const SECONDS = size("SOAK_SECONDS", 300, 10);

@@ -53,7 +53,8 @@ import {
   newTemplateIdentity,
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { SecretBox } from "@convos-pool/claims";
 import { QUICK, fmt, median, size, startChild, type Child } from "./lib.js";
 

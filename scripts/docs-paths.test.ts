@@ -51,7 +51,6 @@ const NOT_IN_THE_REPOSITORY: Record<string, Record<string, string>> = {
   },
   "docs/openclaw.md": { "openclaw/workspace/": "a folder of an agent's workspace, made at Configure" },
   "docs/scaling.md": { "deploy/claims": "kubectl's name of the claims Deployment, not a folder" },
-  "docs/testing.md": { "src/testing/": "any package's own folder of test helpers, not one folder" },
   "deploy/README.md": { "services/claims/src/hosts-cli.js": "the command as the image has it, compiled from the .ts" },
 };
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure a Chromium is there for the web app's browser tests
-# (services/web/e2e): $CHROMIUM, else Debian's /usr/bin/chromium, installed
+# (services/e2e/browser): $CHROMIUM, else Debian's /usr/bin/chromium, installed
 # with apt-get when missing and running as root (as CI does). Prints its path.
 set -euo pipefail
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The static gates, also run by `npm test`: contracts, formatting, types, lint
-# with type information, and import cycles (type-only imports included).
+# with type information, the packages' graph, and import cycles (type-only
+# imports included).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -14,8 +15,10 @@ biome format .
 step "tsc: services, the web app, its browser tests"
 tsc -p .
 tsc -p services/web
-tsc -p services/web/e2e
+tsc -p services/e2e/browser
 step "eslint (typescript-eslint with type information)"
 eslint --cache --cache-location node_modules/.cache/eslint .
+step "the package graph: no cycle through devDependencies either, every import declared"
+tsx scripts/package-graph.ts
 step "import cycles, type-only imports included (dpdm)"
-dpdm --no-tree --no-warning --no-progress --exit-code circular:1 'services/*/src/**/*.ts' 'services/*/src/**/*.tsx' 'services/*/e2e/**/*.ts' 'bench/**/*.ts'
+dpdm --no-tree --no-warning --no-progress --exit-code circular:1 'services/*/src/**/*.ts' 'services/*/src/**/*.tsx' 'services/*/test/**/*.ts' 'services/e2e/browser/**/*.ts' 'bench/**/*.ts'

@@ -11,8 +11,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCreator } from "@convos-pool/testing/convos";
-import type { World } from "@convos-pool/testing/invariants";
+import { startCreator } from "@convos-pool/convos/testing";
+import type { World } from "@convos-pool/e2e/invariants";
 import { KubeStack } from "./kube.js";
 import { checkerWorld, type Creator, type Model, startModel, walkThrough, type WalkedThrough } from "./walkthrough.js";
 

@@ -5,7 +5,7 @@
 // service's container and its migrations, PostgreSQL's container, the XMTP
 // node, the CLI. A stand-in: the model (testing/chat-server.ts, reached from
 // the containers through a port of the host), so that the checker
-// (testing/invariants.ts) sees every turn.
+// (e2e/src/invariants.ts) sees every turn.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,8 +16,9 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { callerHeaders, createServiceClient } from "@convos-pool/kit";
 import { waitFor } from "@convos-pool/testing";
-import { type ConvosCli, startCreator } from "@convos-pool/testing/convos";
-import { invariantsHold, type World } from "@convos-pool/testing/invariants";
+import { type ConvosCli } from "@convos-pool/testing/convos-cli";
+import { startCreator } from "@convos-pool/convos/testing";
+import { invariantsHold, type World } from "@convos-pool/e2e/invariants";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { ContainerStack, parseGoDuration, parsePodmanSize, type UsageSampler } from "./stack.js";

@@ -4,7 +4,7 @@
  * kube.test.ts: k8s/pool.yaml played by podman): a creator publishes, a
  * Convos CLI conversation gets an agent by claim through the gateway, the
  * agent answers, the creator's update reaches it, the owner clones it into a
- * second conversation, and the checker (testing/invariants.ts) finds nothing
+ * second conversation, and the checker (e2e/src/invariants.ts) finds nothing
  * wrong. Real: the pool's containers, the XMTP node, the Convos CLI. A
  * stand-in: the model (testing/chat-server.ts), reached from the containers
  * through a port of the host, so that the checker sees every turn.
@@ -25,10 +25,12 @@ import {
   type Principal,
   type ServiceCredentials,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool, waitFor } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/kit/testing";
+import { waitFor } from "@convos-pool/testing";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
-import { ConvosCli, type startCreator } from "@convos-pool/testing/convos";
-import { invariantsHold, type World } from "@convos-pool/testing/invariants";
+import { ConvosCli } from "@convos-pool/testing/convos-cli";
+import { type startCreator } from "@convos-pool/convos/testing";
+import { invariantsHold, type World } from "@convos-pool/e2e/invariants";
 
 /** What the walk-through needs of a deployed pool. */
 export interface DeployedPool {

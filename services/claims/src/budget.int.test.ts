@@ -20,13 +20,13 @@ import {
   sampleContent,
   signedTemplate,
   tool,
-  waitFor,
   type TestIdentity,
-} from "@convos-pool/testing";
+} from "@convos-pool/kit/testing";
+import { waitFor } from "@convos-pool/testing";
 import { budgetDay, type PoolBudget } from "./budget/budget-plan.js";
 import { startClaimsService, type RunningClaimsService } from "./server.js";
-import { as, expectCode } from "./testing/helpers.js";
-import { StandInStack } from "./testing/stand-in-stack.js";
+import { as, expectCode } from "../test/helpers.js";
+import { StandInStack } from "../test/stand-in-stack.js";
 
 // What the pool pays for (docs/limits.md, "What the pool pays for"), on the
 // real claims and templates services (real PostgreSQL), the stand-in

@@ -8,16 +8,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { createServiceClient, serviceEnv } from "@convos-pool/kit";
-import {
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  startServiceProcess,
-  type ServiceProcess,
-  waitFor,
-} from "@convos-pool/testing";
-import { as } from "./testing/helpers.js";
-import { StandInStack } from "./testing/stand-in-stack.js";
+import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
+import { startServiceProcess, type ServiceProcess, waitFor } from "@convos-pool/testing";
+import { as } from "../test/helpers.js";
+import { StandInStack } from "../test/stand-in-stack.js";
 
 const stack = new StandInStack({ name: "faults", smsRange: "+15550910000..+15550910019" });
 let proc: ServiceProcess | undefined;

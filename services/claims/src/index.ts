@@ -6,7 +6,7 @@ export {
   type ClaimsServiceOptions,
   type RunningClaimsService,
 } from "./server.js";
-export { SecretBox } from "./secrets.js";
+export { SecretBox, secretAad } from "./secrets.js";
 /** What the pool pays for (docs/limits.md): the defaults, and an open budget for tests and benchmarks of other things. */
 export {
   DEFAULT_BUDGET,
@@ -20,3 +20,6 @@ export {
 export { USAGE_FLUSH_MS } from "./claim/template-cache.js";
 /** The one statement that claims an idle instance: what bench/claims.ts measures the service against. */
 export { CLAIM_SQL, claimArgs } from "./claim/claim-sql.js";
+/** What a claim answers when no agent is idle, and the attestation key file of a service without one given: what the whole pool's tests check. */
+export { NO_IDLE_AGENT } from "./claim/claim-flow.js";
+export { DEV_KEY_FILE } from "./badge/keys.js";

@@ -13,11 +13,11 @@ import {
   type LimitConfig,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { USAGE_FLUSH_MS } from "./claim/template-cache.js";
-import { as, expectCode, type ClaimFields } from "./testing/helpers.js";
-import type { StandInHost } from "@convos-pool/testing/stand-in-host";
-import { StandInStack } from "./testing/stand-in-stack.js";
+import { as, expectCode, type ClaimFields } from "../test/helpers.js";
+import type { StandInHost } from "../test/stand-in-host.js";
+import { StandInStack } from "../test/stand-in-stack.js";
 
 // Who may claim, pin and remove, and the limits on claims (docs/security.md,
 // docs/limits.md), on the real claims service with the stand-in host: a

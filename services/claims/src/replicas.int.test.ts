@@ -1,10 +1,10 @@
 // Two claims services on one PostgreSQL database (docs/scaling.md), in this
-// process, against the STAND-IN instance host (testing/stand-in-host.ts),
+// process, against the STAND-IN instance host (claims/test/stand-in-host.ts),
 // which counts every call per instance: a burst of claims through both, no
 // instance taken twice; one requester's burst split across both held to one
 // allowance (claims per caller, counted in the shared database); a template update pushed to one while the other's
 // fan-out runs too, each agent updated once. With real processes, real
-// instance hosts and SIGKILL: services/dev/src/replicas.int.test.ts.
+// instance hosts and SIGKILL: services/e2e/src/replicas.int.test.ts.
 import { randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,10 +16,11 @@ import {
   limitExceededOf,
   signUpdateRelease,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, waitFor, creationNonceOf } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, creationNonceOf } from "@convos-pool/kit/testing";
+import { waitFor } from "@convos-pool/testing";
 import { startClaimsService, type RunningClaimsService } from "./server.js";
-import { as } from "./testing/helpers.js";
-import { StandInStack } from "./testing/stand-in-stack.js";
+import { as } from "../test/helpers.js";
+import { StandInStack } from "../test/stand-in-stack.js";
 
 const stack = new StandInStack({
   name: "replicas",

@@ -15,30 +15,30 @@ import {
   sampleContent,
   signedTemplate,
   tool,
-  waitFor,
   type TestIdentity,
-} from "@convos-pool/testing";
+} from "@convos-pool/kit/testing";
+import { waitFor } from "@convos-pool/testing";
 import { requestHash, takeKey } from "./claim/claim-keys.js";
 import { claimIdleInstance, insertProvisionedTool } from "./claim/claim-sql.js";
 import { LocalMailboxProvider, LocalSmsProvider } from "./providers/index.js";
 import { listTemplateInstances } from "./db/queries.js";
 import type { RunningClaimsService } from "./server.js";
-import { as, expectCode, type ClaimFields } from "./testing/helpers.js";
-import type { StandInHost } from "@convos-pool/testing/stand-in-host";
-import { StandInStack } from "./testing/stand-in-stack.js";
+import { as, expectCode, type ClaimFields } from "../test/helpers.js";
+import type { StandInHost } from "../test/stand-in-host.js";
+import { StandInStack } from "../test/stand-in-stack.js";
 
 // The claim flow over gRPC with fault injection: the real template service
 // (in-process, its own test database), the real claims service on real
 // PostgreSQL, the real local providers (numbers in the claims database,
 // mailboxes on disk, generated wallets) and the real gRPC instance runtime,
-// against a STAND-IN instance host (testing/stand-in-host.ts) that records
+// against a STAND-IN instance host (claims/test/stand-in-host.ts) that records
 // what instances are asked and fails on demand: configure or join failing
 // with an unexpected error, which the real host cannot be made to do. It also
 // seeds idle instances cheaply for the validation, race and list tests, whose
 // subject is the database, not the host.
 //
 // Every happy path runs against the real instance host, the real XMTP node
-// and a real Convos conversation in e2e.int.test.ts (docs/claims.md, "Tests").
+// and a real Convos conversation in claims-e2e.int.test.ts (docs/claims.md, "Tests").
 
 const SMS_RANGE = "+15550300000..+15550300099";
 const logLines: string[] = [];

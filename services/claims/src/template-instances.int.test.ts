@@ -1,7 +1,7 @@
 // ClaimService.ListTemplateInstances, the creator's dashboard list: over gRPC,
 // the real template service in-process (its own test database) deciding who
 // sees which template, the real claims service on real PostgreSQL making the
-// claims. The instance host is the TEST STAND-IN (testing/stand-in-host.ts):
+// claims. The instance host is the TEST STAND-IN (claims/test/stand-in-host.ts):
 // the subject here is the listing and its authorization, not the host, and
 // the stand-in gives many idle instances cheaply without an XMTP node.
 
@@ -13,10 +13,10 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createServiceClient, fieldViolations, type TemplateContentJson } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import type { RunningClaimsService } from "./server.js";
-import { as, expectCode } from "./testing/helpers.js";
-import { StandInStack } from "./testing/stand-in-stack.js";
+import { as, expectCode } from "../test/helpers.js";
+import { StandInStack } from "../test/stand-in-stack.js";
 
 const stack = new StandInStack({ name: "template-instances", smsRange: "+15550600000..+15550600019" });
 const { seedIdle } = stack;

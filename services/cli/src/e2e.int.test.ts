@@ -1,6 +1,6 @@
 // The CLI's command functions against a real gateway, templates service and
 // claims service on test databases; the claims service's instance host is its
-// tests' stand-in (services/testing/src/stand-in-host.ts). Run with
+// tests' stand-in (services/claims/test/stand-in-host.ts). Run with
 // `scripts/with-postgres.sh npx vitest run services/cli/src`.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -12,7 +12,7 @@ import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
 import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
-import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";

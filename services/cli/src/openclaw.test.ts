@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { validateContent } from "@convos-pool/kit";
-import { sampleContent, sampleSoul, tool } from "@convos-pool/testing";
+import { sampleContent, sampleSoul, tool } from "@convos-pool/kit/testing";
 import { exportWorkspace, importWorkspace, readWorkspace, type ImportReport } from "./openclaw.js";
-import { MARLOW_WORKSPACE } from "./testing/workspaces.js";
+import { MARLOW_WORKSPACE } from "../test/workspaces.js";
 
 const whereTo = (report: ImportReport, from: string) => report.mapped.filter((n) => n.from === from).map((n) => n.to);
 const whyNot = (report: ImportReport, from: string) => report.unmapped.find((n) => n.from === from)?.why;

@@ -18,7 +18,8 @@ import {
   generateServiceCredentials,
   type ServiceClient,
 } from "@convos-pool/kit";
-import { createTestDatabase, sampleContent } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { sampleContent } from "@convos-pool/kit/testing";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";

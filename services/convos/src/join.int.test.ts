@@ -23,7 +23,7 @@ import { readAppData, writeAppData } from "./app-data.js";
 import { createXmtpClient } from "./client.js";
 import { XmtpInboxResolver } from "./identity.js";
 import { joinConversation, type GroupStream, type JoiningClient } from "./join.js";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos-cli";
 
 type AgentClient = Client<unknown>;
 type Group = ReturnType<AgentClient["conversations"]["listGroups"]>[number];

@@ -59,11 +59,12 @@ import {
   type AccessPolicy,
   type Principal,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, waitFor } from "@convos-pool/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import { newIdentity } from "@convos-pool/kit/testing";
 import { FUZZ_RUNS, fieldNameProblem, oddString, rpcBodies, type RpcBody } from "@convos-pool/testing/fuzz";
 import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
 import { CLAIMS_ACCESS, startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
-import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { LINEAGE_ACCESS, startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { TEMPLATES_ACCESS, startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 

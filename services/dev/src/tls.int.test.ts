@@ -20,17 +20,11 @@ import {
   tlsFromEnv,
   type TlsConfig,
 } from "@convos-pool/kit";
-import {
-  codeOf,
-  createTestDatabase,
-  makeTestPki,
-  newIdentity,
-  sampleContent,
-  type TestPki,
-} from "@convos-pool/testing";
+import { codeOf, newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { createTestDatabase, makeTestPki, type TestPki } from "@convos-pool/testing";
 import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
 import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
-import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 

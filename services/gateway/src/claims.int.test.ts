@@ -1,7 +1,7 @@
 // Claims through the gateway: real PostgreSQL, the real templates service and
 // the real claims service in-process (real local providers, real gRPC
 // instance runtime), the real gateway; REST and Connect-Web. The instance host
-// is the claims service's TEST STAND-IN (services/claims/src/testing/
+// is the claims service's TEST STAND-IN (services/claims/test/
 // stand-in-host.ts), as in the claims service's own tests: it speaks the real
 // InstanceHostService / InstanceService contracts but joins no conversation.
 
@@ -40,11 +40,12 @@ import {
   type TemplateContentJson,
   type ToolJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
 import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
-import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { CLAIMS_NOT_CONFIGURED, startGateway, type RunningGateway } from "./server.js";
 import { SESSION_AUDIENCE } from "@convos-pool/kit";

@@ -23,7 +23,8 @@ import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createLogger, generateServiceCredentials, SESSION_AUDIENCE, signOperation, snakeCase } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity } from "@convos-pool/kit/testing";
 import {
   FUZZ_RUNS,
   POOL_FIELDS,
@@ -36,7 +37,7 @@ import {
 } from "@convos-pool/testing/fuzz";
 import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
 import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
-import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { REST_ROUTES } from "./rest/routes.js";

@@ -35,7 +35,8 @@ import {
   type SoulJson,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { startGateway, type RunningGateway } from "./server.js";
 import { SESSION_AUDIENCE } from "@convos-pool/kit";

@@ -9,7 +9,8 @@ import {
   serviceEnv,
   signOperation,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, startServiceProcess, TEST_METRICS_TOKEN } from "@convos-pool/testing";
+import { createTestDatabase, startServiceProcess, TEST_METRICS_TOKEN } from "@convos-pool/testing";
+import { newIdentity } from "@convos-pool/kit/testing";
 import { keccak256, stringToBytes } from "viem";
 
 const MAIN = "services/gateway/src/main.ts";

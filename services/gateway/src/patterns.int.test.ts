@@ -21,13 +21,8 @@ import {
   signOperation,
   type ServiceClient,
 } from "@convos-pool/kit";
-import {
-  createTestDatabase,
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  type TestIdentity,
-} from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { LINEAGE_NOT_CONFIGURED, startGateway, type RunningGateway } from "./server.js";

@@ -26,10 +26,11 @@ import {
   type OperationFields,
   type SignedOperation,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
 import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
-import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { startGateway, type RunningGateway } from "./server.js";
 import { SESSION_AUDIENCE } from "@convos-pool/kit";

@@ -1,5 +1,5 @@
 // The web app's files as the gateway serves them (web.ts), over real HTTP.
-// The whole app on a whole gateway is services/web/e2e's.
+// The whole app on a whole gateway is services/e2e/browser's.
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderIdentity } from "./identity-md.js";
 import { soulFromJson } from "./soul.js";
-import { sampleSoul } from "@convos-pool/testing";
+import { sampleSoul } from "../test/fixtures.js";
 
 describe("IDENTITY.md", () => {
   it("without a SOUL: the agent's name, then the instructions verbatim", () => {

@@ -5,7 +5,7 @@ import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
 import { SignatureVerifier } from "./signatures.js";
 import { LOCAL_POOL_ID, SIGNED_TYPES, signOperation, signatureDomain } from "./signing.js";
 import { SignerRecoveryPool } from "./signature-workers.js";
-import { codeOf } from "@convos-pool/testing";
+import { codeOf } from "../test/fixtures.js";
 import { canonicalJson, jsonHash } from "./template-content.js";
 
 const account = privateKeyToAccount(generatePrivateKey());

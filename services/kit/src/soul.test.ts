@@ -22,7 +22,7 @@ import {
   validateContent,
   validatePatch,
 } from "./template-content.js";
-import { sampleContent, sampleSoul } from "@convos-pool/testing";
+import { sampleContent, sampleSoul } from "../test/fixtures.js";
 
 const content = sampleContent();
 const vibe = sampleSoul();

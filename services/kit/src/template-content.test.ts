@@ -16,7 +16,7 @@ import {
   validatePatch,
   type TemplateContentJson,
 } from "./template-content.js";
-import { sampleContent } from "@convos-pool/testing";
+import { sampleContent } from "../test/fixtures.js";
 import { parseTrustLevel, trustLevelName } from "./trust.js";
 
 const content: TemplateContentJson = {

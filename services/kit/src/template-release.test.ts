@@ -18,7 +18,7 @@ import {
   type TemplatePatchJson,
 } from "./template-content.js";
 import { newTemplateIdentity, releaseOperation, signUpdateRelease, verifyTemplateRelease } from "./template-release.js";
-import { codeOf, newIdentity, sampleContent } from "@convos-pool/testing";
+import { codeOf, newIdentity, sampleContent } from "../test/fixtures.js";
 
 const creator = newIdentity();
 const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });

@@ -11,7 +11,7 @@ import { SignatureVerifier } from "./signatures.js";
 import { contentFromJson, contentToJson, validateContent, type TemplateContentJson } from "./template-content.js";
 import { newTemplateIdentity, signUpdateRelease, verifyReleaseChain } from "./template-release.js";
 import { compareReleaseKeys, formatReleaseKey, releaseKey, resolveContent } from "./template-resolve.js";
-import { codeOf, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
+import { codeOf, newIdentity, sampleContent, type TestIdentity } from "../test/fixtures.js";
 import { LOCAL_POOL_ID } from "./signing.js";
 
 const tool = (id: string, name: string, provisioning: "pool" | "user" = "pool") => ({

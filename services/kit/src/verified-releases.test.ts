@@ -12,7 +12,7 @@ import {
   verifyReleaseChain,
   verifyTemplateRelease,
 } from "./template-release.js";
-import { codeOf, newIdentity, sampleContent } from "@convos-pool/testing";
+import { codeOf, newIdentity, sampleContent } from "../test/fixtures.js";
 import { VerifiedReleases } from "./verified-releases.js";
 
 const creator = newIdentity();

@@ -23,13 +23,8 @@ import {
   signOperation,
   type ServiceClient,
 } from "@convos-pool/kit";
-import {
-  createTestDatabase,
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  type TestIdentity,
-} from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { startLineageService, type RunningLineageService } from "./server.js";
 

@@ -9,8 +9,8 @@ import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PatternDecision } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { fieldViolations, signOperation } from "@convos-pool/kit";
-import { newIdentity, type TestIdentity } from "@convos-pool/testing";
-import { as, refused, startPatternPoolRig, word, type PatternPoolRig } from "./testing/pattern-pool.js";
+import { newIdentity, type TestIdentity } from "@convos-pool/kit/testing";
+import { as, refused, startPatternPoolRig, word, type PatternPoolRig } from "../test/pattern-pool.js";
 
 let rig: PatternPoolRig;
 

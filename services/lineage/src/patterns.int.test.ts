@@ -13,8 +13,8 @@ import {
   type Pattern,
 } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { createServiceClient, fieldViolations } from "@convos-pool/kit";
-import { newIdentity } from "@convos-pool/testing";
-import { as, ended, inst, refused, startPatternPoolRig, word, type PatternPoolRig } from "./testing/pattern-pool.js";
+import { newIdentity } from "@convos-pool/kit/testing";
+import { as, ended, inst, refused, startPatternPoolRig, word, type PatternPoolRig } from "../test/pattern-pool.js";
 
 const DAY = 86_400;
 let rig: PatternPoolRig;

@@ -26,7 +26,8 @@ import {
   type ClientCredentials,
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
-import { codeOf, createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
+import { codeOf, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { createTestDatabase } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 
 const CREDS = generateServiceCredentials();

@@ -23,18 +23,10 @@ import {
   type TemplateContentJson,
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
-import {
-  codeOf,
-  createTestDatabase,
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  tool,
-  waitFor,
-  type TestIdentity,
-} from "@convos-pool/testing";
+import { codeOf, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
-import { Receiver } from "./testing/sync-receiver.js";
+import { Receiver } from "../test/sync-receiver.js";
 
 const CREDS = generateServiceCredentials();
 const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });

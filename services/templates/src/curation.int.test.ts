@@ -41,7 +41,8 @@ import {
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { openDatabase } from "@convos-pool/kit/db";
-import { createTestDatabase, newIdentity, sampleContent, type TestIdentity } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { parseOperators, startTemplateService, type RunningTemplateService } from "./server.js";

@@ -28,7 +28,8 @@ import {
   type TemplateContentJson,
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, sampleSoul, type TestIdentity } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, sampleSoul, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 
 const CREDS = generateServiceCredentials();

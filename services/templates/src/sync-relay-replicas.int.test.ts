@@ -14,10 +14,11 @@ import {
   signOperation,
 } from "@convos-pool/kit";
 import { openDatabase } from "@convos-pool/kit/db";
-import { createTestDatabase, newIdentity, sampleContent, signedTemplate, waitFor } from "@convos-pool/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 import { takeDueOutboxRows } from "./outbox.js";
-import { Receiver } from "./testing/sync-receiver.js";
+import { Receiver } from "../test/sync-receiver.js";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 

@@ -26,19 +26,13 @@ import {
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { openDatabase } from "@convos-pool/kit/db";
-import {
-  createTestDatabase,
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  waitFor,
-  type TestIdentity,
-} from "@convos-pool/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { signedTemplateAt } from "./release.js";
 import { startTemplateService, type RunningTemplateService, type TemplateServiceOptions } from "./server.js";
-import { Receiver } from "./testing/sync-receiver.js";
+import { Receiver } from "../test/sync-receiver.js";
 
 const CREDS = generateServiceCredentials();
 const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { sampleContent } from "@convos-pool/testing";
+import { sampleContent } from "@convos-pool/kit/testing";
 import type { TemplateRowType } from "./entities.js";
 import type { ListedRow } from "./store.js";
 import {

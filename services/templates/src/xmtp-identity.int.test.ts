@@ -15,7 +15,8 @@ import {
   jsonHash,
   signOperation,
 } from "@convos-pool/kit";
-import { createTestDatabase, sampleContent } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { sampleContent } from "@convos-pool/kit/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 

@@ -2,14 +2,26 @@
 // (POST /v1/chat/completions), recording every request it gets.
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ToolCall } from "@convos-pool/instance";
-import type { FunctionSpec } from "@convos-pool/instance";
+
+/** A function call as the API carries it (the instance's llm.ts sends and reads the same). */
+export interface WireToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+/** A function the model may call, as a request declares it. */
+export interface WireFunction {
+  name: string;
+  description: string;
+  parameters: { type: "object"; properties: Record<string, { type: string; description: string }>; required: string[] };
+}
 
 /** A message as it travels (content is null only in an assistant's function calls). */
 export interface WireMessage {
   role: "system" | "user" | "assistant" | "tool";
   content: string;
-  tool_calls?: ToolCall[];
+  tool_calls?: WireToolCall[];
   tool_call_id?: string;
 }
 
@@ -20,7 +32,7 @@ export interface RecordedRequest {
     model: string;
     messages: WireMessage[];
     temperature?: number;
-    tools?: { type: "function"; function: FunctionSpec }[];
+    tools?: { type: "function"; function: WireFunction }[];
     /** Server-sent events asked for (OpenClaw asks so): the answer comes as chunks. */
     stream?: boolean;
     user?: string;

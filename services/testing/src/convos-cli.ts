@@ -352,3 +352,44 @@ export class ConvosCli {
     clearTimeout(timer);
   }
 }
+
+/** The agent's first message after the CLI's event `from` that matches `answer`; its text. */
+export async function said(
+  cli: ConvosCli,
+  agent: { inboxId: string },
+  from: number,
+  answer: RegExp,
+  ms = 30_000,
+): Promise<string> {
+  return (await saidMessage(cli, agent, from, answer, ms)).content;
+}
+
+/** As `said`, with the message's id (to reply to it or react on it) and, for a reply, the id it replies to. */
+export function saidMessage(
+  cli: ConvosCli,
+  agent: { inboxId: string },
+  from: number,
+  answer: RegExp,
+  ms = 30_000,
+): Promise<MessageEvent> {
+  return cli.waitFor<MessageEvent>(
+    `${agent.inboxId} saying ${answer}`,
+    (e) =>
+      e.event === "message" &&
+      e.senderInboxId === agent.inboxId &&
+      typeof e.content === "string" &&
+      answer.test(e.content),
+    { from, ms },
+  );
+}
+
+/** Sends `text` in the CLI's conversation and waits for the agent's message that matches `answer`. */
+export async function ask(
+  cli: ConvosCli,
+  agent: { inboxId: string },
+  text: string,
+  answer: RegExp,
+  ms = 30_000,
+): Promise<string> {
+  return said(cli, agent, await cli.send(text), answer, ms);
+}

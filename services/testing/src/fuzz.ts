@@ -1,8 +1,8 @@
 // Bad input for the fuzz tests (docs/reliability.md), shared by every one of
 // them: the gateway's (REST and RPC through it), the services' own RPCs
 // (services/dev/src/fuzz-services.int.test.ts) and the instance host's. Test-only:
-// it imports fast-check, so it is its own entry (@convos-pool/kit/testing/fuzz),
-// not part of @convos-pool/kit/testing.
+// it imports fast-check, so it is its own entry (@convos-pool/testing/fuzz),
+// not part of @convos-pool/testing.
 //
 // The inputs: wrong types on the pool's field names, huge (200 KB, 1.1 MB)
 // and empty strings, unknown enum numbers, invalid UTF-8, lone surrogates,
@@ -17,7 +17,7 @@ import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { fc } from "@fast-check/vitest";
-import { fieldViolations } from "@convos-pool/kit";
+import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 
 /** Inputs per route or method; FUZZ_RUNS in the environment, default 25. */
 export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 25);
@@ -312,7 +312,7 @@ export function fieldNameProblem(
   opts: { headers?: readonly string[] } = {},
 ): string | undefined {
   if (err.code !== Code.InvalidArgument) return undefined;
-  const violations = fieldViolations(err);
+  const violations = err.findDetails(FieldViolationSchema);
   if (violations.length > 0) {
     const bad = violations.filter((v) => !isFieldPath(schema, v.field) && !opts.headers?.includes(v.field));
     return bad.length === 0

@@ -1,6 +1,6 @@
 export * from "./postgres.js";
-export * from "./fixtures.js";
 export * from "./processes.js";
 export * from "./pki.js";
+export * from "./ports.js";
 export * from "./postgres-server.js";
 export * from "./wait.js";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import { freePort } from "@convos-pool/kit";
+import { freePort } from "./ports.js";
 
 const run = promisify(execFile);
 

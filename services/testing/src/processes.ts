@@ -2,8 +2,11 @@
 // of what is deployed and for benchmarks that must not share an event loop.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { freePort, LOCAL_POOL_ID } from "@convos-pool/kit";
+import { freePort } from "./ports.js";
 import { requireIntegrationTier } from "./postgres.js";
+
+/** The pool the tests sign for unless they name another: kit's LOCAL_POOL_ID (signing.ts). */
+export const TEST_POOL_ID = "local";
 
 export interface ServiceProcess {
   /** http://127.0.0.1:<port> */
@@ -68,8 +71,7 @@ export async function startServiceProcess(script: string, opts: StartServiceOpti
       HOST: "127.0.0.1",
       // Every deployed service requires one (kit/service.ts); a test that scrapes sends it.
       POOL_METRICS_TOKEN: TEST_METRICS_TOKEN,
-      // The pool the tests sign for unless they name another (kit signing.ts).
-      POOL_ID: LOCAL_POOL_ID,
+      POOL_ID: TEST_POOL_ID,
       ...opts.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -25,11 +25,11 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:f
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "@convos-pool/kit";
-import { DEFAULT_DEVNODE_PORT } from "@convos-pool/xmtp-devnode";
+import { freePort } from "./ports.js";
 import { requireIntegrationTier } from "./postgres.js";
 
-export const LOCAL_XMTP_PORT = DEFAULT_DEVNODE_PORT;
+/** The Convos CLI's `local` environment (and the local XMTP node's default port, DEFAULT_DEVNODE_PORT). */
+export const LOCAL_XMTP_PORT = 5556;
 
 export interface PortLock {
   release(): Promise<void>;

@@ -10,13 +10,13 @@ import { migrations } from "../db/migrations.js";
 import { registerInstance, setDraining } from "./instances.js";
 import { acquireLease } from "./leases.js";
 import { GrpcInstanceHost, POOL_LEASE, PoolManager } from "./pool-manager.js";
-import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { StandInHost } from "../../test/stand-in-host.js";
 
 // The warm pool manager's passes one at a time against a STAND-IN instance host
-// (testing/stand-in-host.ts), over the real InstanceHostService gRPC client, on
+// (claims/test/stand-in-host.ts), over the real InstanceHostService gRPC client, on
 // real PostgreSQL: instances crashed or lost, failed starts and an unreachable
 // host are injected. The pool on the real instance host (fill, refill after a
-// claim, a rolled-back instance destroyed and replaced) is in e2e.int.test.ts.
+// claim, a rolled-back instance destroyed and replaced) is in claims-e2e.int.test.ts.
 
 const CREDS = generateServiceCredentials();
 const TARGET = 3;

@@ -1,7 +1,7 @@
 // Agents are placed by runtime (docs/openclaw.md): the warm pool keeps its
 // target idle on each runtime its hosts run, and a claim takes an idle agent
 // on a host of its template's runtime only. Real PostgreSQL; two STAND-IN
-// instance hosts (testing/stand-in-host.ts) over the real InstanceHostService
+// instance hosts (claims/test/stand-in-host.ts) over the real InstanceHostService
 // client, one saying it runs OpenClaw. The real OpenClaw host is in
 // openclaw-e2e.openclaw-test.ts.
 import { randomBytes } from "node:crypto";
@@ -10,7 +10,7 @@ import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { createLogger, generateServiceCredentials } from "@convos-pool/kit";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
-import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { StandInHost } from "../../test/stand-in-host.js";
 import { claimIdleInstance, type ClaimParams } from "../claim/claim-sql.js";
 import { claimWithinCaps } from "../claim/holdings.js";
 import { entities } from "../db/entities.js";

@@ -1,12 +1,12 @@
 // GrpcInstanceRuntime's claim calls (runtime.ts) over the wire, against the
-// TEST STAND-IN instance host (testing/stand-in-host.ts), which checks each
+// TEST STAND-IN instance host (claims/test/stand-in-host.ts), which checks each
 // Configure's creator-signed release as an instance does and is where faults
 // are injected. Concurrent claims' Configure and JoinConversation calls to one
 // host go as one ConfigureInstances call and one JoinConversations stream;
 // each claim still gets exactly what its single call would give: its answer,
 // or its agent's refusal with the code, message and field. The real host's
 // side is tested in services/instance (host-claims.int.test.ts), and every claim
-// of e2e.int.test.ts goes through both.
+// of claims-e2e.int.test.ts goes through both.
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -25,9 +25,9 @@ import {
   signUpdateRelease,
   newTemplateIdentity,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { GrpcInstanceRuntime, type InstanceRef } from "./runtime.js";
-import { StandInHost } from "@convos-pool/testing/stand-in-host";
+import { StandInHost } from "../../test/stand-in-host.js";
 
 const CREDS = generateServiceCredentials();
 const CREATOR = newIdentity();

@@ -3,7 +3,7 @@
 // reason), its live agents keep working and keep getting its updates, and
 // their owners see that it was delisted and why. The real templates service
 // in-process decides the delisting; the instance host is the TEST STAND-IN
-// (testing/stand-in-host.ts): the subject is the claims service's answer.
+// (claims/test/stand-in-host.ts): the subject is the claims service's answer.
 import { randomBytes } from "node:crypto";
 import { Code, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,12 +16,12 @@ import {
   newIdentity,
   sampleContent,
   signedTemplate,
-  waitFor,
   type TestIdentity,
   creationNonceOf,
-} from "@convos-pool/testing";
-import { as, expectCode } from "../testing/helpers.js";
-import { StandInStack } from "../testing/stand-in-stack.js";
+} from "@convos-pool/kit/testing";
+import { waitFor } from "@convos-pool/testing";
+import { as, expectCode } from "../../test/helpers.js";
+import { StandInStack } from "../../test/stand-in-stack.js";
 
 const operator = newIdentity();
 /** The claims service's template cache, shorter here than its default: a delisting shows once it has passed. */

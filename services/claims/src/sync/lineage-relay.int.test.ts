@@ -7,17 +7,12 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { createServiceClient, freePort, type ServiceClient } from "@convos-pool/kit";
-import {
-  createTestDatabase,
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  type TestIdentity,
-} from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { RELAY_LOCK, toEvent } from "./lineage-relay.js";
-import { as } from "../testing/helpers.js";
-import { StandInStack } from "../testing/stand-in-stack.js";
+import { as } from "../../test/helpers.js";
+import { StandInStack } from "../../test/stand-in-stack.js";
 
 const lineagePort = await freePort();
 const stack = new StandInStack({

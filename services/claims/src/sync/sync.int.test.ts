@@ -2,7 +2,7 @@
 // SetInstancePin, the pool manager's part): over gRPC with the real template
 // service (who may list a template's instances), the real claims service on
 // real PostgreSQL, the real local providers and the real gRPC instance runtime,
-// against the TEST STAND-IN instance host (testing/stand-in-host.ts). The
+// against the TEST STAND-IN instance host (claims/test/stand-in-host.ts). The
 // stand-in verifies each release with the kit (`verifyTemplateRelease`)
 // against the template and creator it was configured with, as an instance
 // must, and is where faults are injected: slow, failing or lost answers, the
@@ -10,7 +10,7 @@
 // `signUpdateRelease`, as a creator's client signs them.
 //
 // The end-to-end check with the real instance host and real conversations
-// lives beside e2e.int.test.ts.
+// is services/e2e/src/sync-e2e.int.test.ts.
 
 import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
@@ -36,15 +36,15 @@ import {
   sampleContent,
   signedTemplate,
   tool,
-  waitFor,
   type TestIdentity,
   creationNonceOf,
-} from "@convos-pool/testing";
+} from "@convos-pool/kit/testing";
+import { waitFor } from "@convos-pool/testing";
 import { GrpcInstanceHost, PoolManager } from "../pool/pool-manager.js";
 import type { RunningClaimsService } from "../server.js";
-import { as, expectCode } from "../testing/helpers.js";
-import { StandInHost } from "@convos-pool/testing/stand-in-host";
-import { StandInStack } from "../testing/stand-in-stack.js";
+import { as, expectCode } from "../../test/helpers.js";
+import { StandInHost } from "../../test/stand-in-host.js";
+import { StandInStack } from "../../test/stand-in-stack.js";
 
 const CONCURRENCY = 4;
 /** Agents of one host per call: small here, so that a few agents make several batches. */

@@ -17,7 +17,7 @@ import {
   signUpdateRelease,
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { checkAttestRequest, joinProfile, planProfile } from "./profile.js";
 import type { InstanceConfig } from "./types.js";
 

@@ -15,7 +15,7 @@ import {
   type ReleaseVerifier,
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { checkReleaseChain, shareReleaseChecks } from "./update.js";
 
 const CREATOR = newIdentity();

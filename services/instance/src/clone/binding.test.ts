@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CarriedConfigSchema } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
 import { CloneAuthorizationSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { contentFromJson } from "@convos-pool/kit";
-import { sampleContent } from "@convos-pool/testing";
+import { sampleContent } from "@convos-pool/kit/testing";
 import { checkCloneConfig, checkSignedTemplate, expectedCloneConfig } from "./binding.js";
 
 const CREATOR = "c".repeat(64);

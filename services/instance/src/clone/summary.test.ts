@@ -22,7 +22,7 @@ import {
   type CloneToSign,
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { contentFromJson } from "@convos-pool/kit";
 import { MAX_SUMMARY_BYTES } from "../platform/xmtp.js";
 import { SpentNonces } from "../platform/nonces.js";

@@ -4,64 +4,38 @@
 // by the creator with the kit, and a real Convos invite from a creator
 // (@xmtp/node-sdk) to join. Each agent's refusal within a batch is the very
 // error its own call gives: code, message and the field it names.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { english, generateMnemonic } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  InstanceHostService,
+  type InstanceHostService,
   type JoinConversationsResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import {
   ConfigureRequestSchema,
-  InstanceService,
+  type InstanceService,
   type ConfigureRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import {
-  createLogger,
-  createServiceClient,
-  fieldViolations,
-  fromInstanceCallError,
-  generateServiceCredentials,
-  signUpdateRelease,
-  type ServiceClient,
-  newTemplateIdentity,
-} from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/testing";
-import { startCreator } from "@convos-pool/testing/convos";
-import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
+import { fieldViolations, fromInstanceCallError, type ServiceClient } from "@convos-pool/kit";
+import { OneHost, type Creator } from "@convos-pool/instance/testing";
+import { instanceCall, type RunningInstanceHost } from "./host.js";
 
-const CREDS = generateServiceCredentials();
-const CREATOR = newIdentity();
-/** Its template, as the templates service makes one: the id derives from CREATOR's create (kit ids.ts). */
-const BATCH_MADE = newTemplateIdentity(CREATOR.inboxId);
+const one = new OneHost({
+  name: "host-claims",
+  host: { joinTimeoutMs: 20_000 },
+  content: { instructions: "You answer questions about the city." },
+});
 const AGENTS = ["inst-a", "inst-b", "inst-c"];
 
-let node: RunningDevnode | undefined;
 let host: RunningInstanceHost | undefined;
-let creator: Awaited<ReturnType<typeof startCreator>> | undefined;
-let dir: string;
+let creator: Creator | undefined;
 let hosts: ServiceClient<typeof InstanceHostService>;
 let agents: ServiceClient<typeof InstanceService>;
 
 /** What the claims service sends for a claim of `id`: the template's release as its creator signed it. */
 async function configureRequest(id: string, ownerId = "0".repeat(63) + "1"): Promise<ConfigureRequest> {
-  const template = await signUpdateRelease(CREATOR.account, {
-    ...BATCH_MADE,
-    creatorId: CREATOR.inboxId,
-    version: 2n,
-    content: sampleContent({
-      agent_name: "Concierge",
-      instructions: "You answer questions about the city.",
-      tools: [],
-    }),
-  });
-  return create(ConfigureRequestSchema, { instanceId: id, template, ownerId });
+  return create(ConfigureRequestSchema, { instanceId: id, template: await one.release(2n), ownerId });
 }
 
 /** An error as a caller compares it: code, message, and the fields it names. */
@@ -81,37 +55,11 @@ async function stateOf(id: string): Promise<InstanceState> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "host-claims-"));
-  node = await startDevnode({
-    port: 0,
-    databaseUrl: await createTestDatabase("host_claims"),
-    log: createLogger("devnode", { level: "silent" }),
-  });
-  await mkdir(join(dir, "creator"));
-  [host, creator] = await Promise.all([
-    startInstanceHost({
-      xmtpApiUrl: node.url,
-      masterSeed: generateMnemonic(english),
-      dataDir: join(dir, "host"),
-      credentials: CREDS["instance-host"],
-      joinTimeoutMs: 20_000,
-      log: createLogger("instance-host", { level: "silent" }),
-    }),
-    startCreator(node.url, join(dir, "creator")),
-  ]);
-  hosts = createServiceClient(InstanceHostService, host.url, CREDS.claims);
-  agents = createServiceClient(InstanceService, host.url, CREDS.claims);
+  ({ host, creator, hostRpc: hosts, rpc: agents } = await one.start());
   await Promise.all(AGENTS.map((id, i) => hosts.client.startInstance({ instanceId: id, walletIndex: i })));
 }, 60_000);
 
-afterAll(async () => {
-  hosts?.close();
-  agents?.close();
-  await host?.close();
-  await creator?.close();
-  await node?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => one.close());
 
 describe("ConfigureInstances", () => {
   it("configures two agents and refuses a third and an unknown one each with its single call's code, message and field, answered in the order asked", async () => {

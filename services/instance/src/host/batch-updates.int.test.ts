@@ -27,7 +27,8 @@ import {
   type ServiceClient,
   newTemplateIdentity,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
 import { MAX_BATCH_INSTANCES } from "./batch-updates.js";

@@ -5,79 +5,43 @@
 // client closed, its descriptors given back), a message or a call wakes it and it answers, a host
 // restart keeps it dormant and the host's subscription still wakes it.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { english, generateMnemonic } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createLogger,
-  createServiceClient,
-  generateServiceCredentials,
-  signUpdateRelease,
-  type ServiceClient,
-  newTemplateIdentity,
-} from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, waitFor } from "@convos-pool/testing";
-import { startCreator } from "@convos-pool/testing/convos";
-import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { createLogger, type ServiceClient } from "@convos-pool/kit";
+import { waitFor } from "@convos-pool/testing";
+import { OneHost, type Creator } from "@convos-pool/instance/testing";
+import type { RunningDevnode } from "@convos-pool/xmtp-devnode";
+import type { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import type { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { OFFLINE_LABEL } from "../model/offline.js";
 import { GroupWatch, readGroupMessage } from "./group-watch.js";
-import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
+import { instanceCall, type RunningInstanceHost } from "./host.js";
 
-const CREDS = generateServiceCredentials();
-const MNEMONIC = generateMnemonic(english);
-const TEMPLATE_CREATOR = newIdentity();
-/** Its template, as the templates service makes one: the id derives from TEMPLATE_CREATOR's create (kit ids.ts). */
-const DORMANT_MADE = newTemplateIdentity(TEMPLATE_CREATOR.inboxId);
 const DORMANT_AFTER_MS = 1_000;
+const one = new OneHost({
+  name: "instance-dormancy",
+  host: { joinTimeoutMs: 20_000, dormantAfterMs: DORMANT_AFTER_MS },
+  content: { instructions: "You answer questions about the city." },
+});
 
 let node: RunningDevnode | undefined;
 let dir: string;
 let host: RunningInstanceHost | undefined;
-let creator: Awaited<ReturnType<typeof startCreator>> | undefined;
+let creator: Creator | undefined;
 let hostRpc: ServiceClient<typeof InstanceHostService>;
 let rpc: ServiceClient<typeof InstanceService>;
 const agents = new Map<string, { inboxId: string; groupId: string }>();
 
 async function startHost(): Promise<void> {
-  host = await startInstanceHost({
-    xmtpApiUrl: node!.url,
-    masterSeed: MNEMONIC,
-    dataDir: join(dir, "host"),
-    credentials: CREDS["instance-host"],
-    joinTimeoutMs: 20_000,
-    dormantAfterMs: DORMANT_AFTER_MS,
-    log: createLogger("instance-host", { level: "silent" }),
-  });
-  hostRpc?.close();
-  rpc?.close();
-  hostRpc = createServiceClient(InstanceHostService, host.url, CREDS.claims);
-  rpc = createServiceClient(InstanceService, host.url, CREDS.claims);
+  ({ host, hostRpc, rpc } = await one.startHost());
 }
 
-const release = (version: bigint, instructions = "You answer questions about the city.") =>
-  signUpdateRelease(TEMPLATE_CREATOR.account, {
-    ...DORMANT_MADE,
-    creatorId: TEMPLATE_CREATOR.inboxId,
-    version,
-    content: sampleContent({ agent_name: "Concierge", instructions, tools: [] }),
-  });
+const release = (version: bigint, instructions?: string) => one.release(version, instructions ? { instructions } : {});
 
 /** Started, configured and in a conversation of its own with the creator. */
 async function claimedAgent(id: string, walletIndex: number): Promise<{ inboxId: string; groupId: string }> {
-  const { inboxId } = await hostRpc.client.startInstance({ instanceId: id, walletIndex });
-  await rpc.client.configure({ template: await release(2n), ownerId: creator!.inboxId }, instanceCall(id));
-  const conv = await creator!.conversation(`Dormancy ${id}`);
-  const { conversationId } = await rpc.client.joinConversation(
-    { conversationInvite: conv.invite },
-    { ...instanceCall(id), timeoutMs: 30_000 },
-  );
-  expect(conversationId).toBe(conv.groupId);
-  const agent = { inboxId, groupId: conv.groupId };
+  const agent = await one.joined(id, walletIndex);
   agents.set(id, agent);
   return agent;
 }
@@ -112,21 +76,10 @@ async function answersIn(agent: { inboxId: string; groupId: string }): Promise<s
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "instance-dormancy-"));
-  node = await startDevnode({ port: 0, databaseUrl: await createTestDatabase("instance_dormancy") });
-  await mkdir(join(dir, "creator"));
-  creator = await startCreator(node.url, join(dir, "creator"));
-  await startHost();
+  ({ node, dir, host, creator, hostRpc, rpc } = await one.start());
 }, 90_000);
 
-afterAll(async () => {
-  hostRpc?.close();
-  rpc?.close();
-  await host?.close();
-  await creator?.close();
-  await node?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-}, 30_000);
+afterAll(() => one.close(), 30_000);
 
 describe("dormancy", () => {
   it("a quiet agent goes dormant: its client closed, its database files given back, no thread left", async () => {

@@ -27,7 +27,8 @@ import {
   type ServiceClient,
   newTemplateIdentity,
 } from "@convos-pool/kit";
-import { codeOf, createTestDatabase, newIdentity, sampleContent, tool, waitFor } from "@convos-pool/testing";
+import { codeOf, newIdentity, sampleContent, tool } from "@convos-pool/kit/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
@@ -41,7 +42,7 @@ import { SignedTemplateSchema, TemplateChange } from "@convos-pool/gen/convos/po
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { instanceCall, startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "./host.js";
 import { EXTRACTION_PROMPT, type MemoryFile } from "../memory/store.js";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos-cli";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 
 const TOOL_SECRET = `telnyx-key-${randomBytes(8).toString("hex")}`;

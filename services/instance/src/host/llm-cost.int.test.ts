@@ -20,9 +20,10 @@ import {
   newTemplateIdentity,
   signUpdateRelease,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, waitFor } from "@convos-pool/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
-import { startCreator } from "@convos-pool/testing/convos";
+import { startCreator } from "@convos-pool/convos/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";

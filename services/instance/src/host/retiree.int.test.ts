@@ -4,90 +4,48 @@
 // does. The claim gave up and the pool destroyed the instance; when the
 // creator's client adds it afterwards, it leaves, also after a host restart,
 // and its workspace goes once the invite has expired.
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { english, generateMnemonic } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createLogger,
-  createServiceClient,
-  generateServiceCredentials,
-  newTemplateIdentity,
-  signUpdateRelease,
-  type ServiceClient,
-} from "@convos-pool/kit";
-import { codeOf, createTestDatabase, newIdentity, sampleContent, waitFor } from "@convos-pool/testing";
-import { startCreator } from "@convos-pool/testing/convos";
-import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
+import { createLogger, type ServiceClient } from "@convos-pool/kit";
+import { codeOf } from "@convos-pool/kit/testing";
+import { waitFor } from "@convos-pool/testing";
+import { OneHost, type Creator } from "@convos-pool/instance/testing";
+import type { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import type { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import { instanceCall, type RunningInstanceHost } from "./host.js";
 import type { InstanceRecord } from "../platform/workspace.js";
 
-const CREDS = generateServiceCredentials();
-const MNEMONIC = generateMnemonic(english);
-const TEMPLATE_CREATOR = newIdentity();
-const MADE = newTemplateIdentity(TEMPLATE_CREATOR.inboxId);
+const logs: string[] = [];
+const one = new OneHost({
+  name: "instance-retiree",
+  host: {
+    joinTimeoutMs: 3_000,
+    log: createLogger("instance-host", { level: "info", sink: (line) => logs.push(line) }),
+  },
+});
 /** How long the late invite is open: long enough for a restart and a join, short enough to see it expire. */
 const INVITE_OPEN_MS = 30_000;
 
-let node: RunningDevnode | undefined;
-let dir: string;
 let host: RunningInstanceHost | undefined;
-let creator: Awaited<ReturnType<typeof startCreator>> | undefined;
+let creator: Creator | undefined;
 let hostRpc: ServiceClient<typeof InstanceHostService>;
 let rpc: ServiceClient<typeof InstanceService>;
-const logs: string[] = [];
 
 async function startHost(): Promise<void> {
-  host = await startInstanceHost({
-    xmtpApiUrl: node!.url,
-    masterSeed: MNEMONIC,
-    dataDir: join(dir, "host"),
-    credentials: CREDS["instance-host"],
-    joinTimeoutMs: 3_000,
-    log: createLogger("instance-host", { level: "info", sink: (line) => logs.push(line) }),
-  });
-  hostRpc?.close();
-  rpc?.close();
-  hostRpc = createServiceClient(InstanceHostService, host.url, CREDS.claims);
-  rpc = createServiceClient(InstanceService, host.url, CREDS.claims);
+  ({ host, hostRpc, rpc } = await one.startHost());
 }
 
-const workspace = (id: string) => join(dir, "host", "instances", id);
+const workspace = (id: string) => join(one.dir, "host", "instances", id);
 const listed = async () => (await hostRpc.client.listInstances({})).instances.map((i) => i.instanceId);
 const membersOf = async (groupId: string) => (await creator!.members()).get(groupId) ?? [];
-
-/** Started and configured (a claim's first two steps); its inbox id. */
-async function configured(id: string, walletIndex: number): Promise<string> {
-  const { inboxId } = await hostRpc.client.startInstance({ instanceId: id, walletIndex });
-  const template = await signUpdateRelease(TEMPLATE_CREATOR.account, {
-    ...MADE,
-    creatorId: TEMPLATE_CREATOR.inboxId,
-    version: 2n,
-    content: sampleContent({ agent_name: "Concierge", tools: [] }),
-  });
-  await rpc.client.configure({ template, ownerId: creator!.inboxId }, instanceCall(id));
-  return inboxId;
-}
+const configured = (id: string, walletIndex: number) => one.configured(id, walletIndex);
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "instance-retiree-"));
-  node = await startDevnode({ port: 0, databaseUrl: await createTestDatabase("instance_retiree") });
-  await mkdir(join(dir, "creator"));
-  creator = await startCreator(node.url, join(dir, "creator"));
-  await startHost();
+  ({ host, creator, hostRpc, rpc } = await one.start());
 }, 90_000);
 
-afterAll(async () => {
-  hostRpc?.close();
-  rpc?.close();
-  await host?.close();
-  await creator?.close();
-  await node?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-}, 30_000);
+afterAll(() => one.close(), 30_000);
 
 describe("a destroyed instance that may still be added somewhere", () => {
   it("with nothing to watch (it never asked to join), a destroy deletes its workspace at once", async () => {

@@ -21,9 +21,10 @@ import {
   type ServiceClient,
   newTemplateIdentity,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent } from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { XmtpInboxResolver, createXmtpClient, joinConversation } from "@convos-pool/convos";
-import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos";
+import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos-cli";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";

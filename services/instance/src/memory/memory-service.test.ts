@@ -1,7 +1,7 @@
 // The agent's side of its owner's memory calls, fast: the real handlers over
 // an in-memory Connect transport, with a real wallet, memory, nonce file and
 // signature verifier (inboxes derived offline); no XMTP. The same calls over
-// the real stack are in services/claims/src/memory-e2e.int.test.ts.
+// the real stack are in services/e2e/src/memory-e2e.int.test.ts.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -22,7 +22,7 @@ import {
   x25519KeyPair,
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
-import { newIdentity, type TestIdentity } from "@convos-pool/testing";
+import { newIdentity, type TestIdentity } from "@convos-pool/kit/testing";
 import { SpentNonces } from "../platform/nonces.js";
 import { OfflineProvider } from "../model/offline.js";
 import { summarizeConversation } from "../model/conversation-summary.js";

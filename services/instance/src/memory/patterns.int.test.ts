@@ -18,13 +18,8 @@ import {
   invalidArgument,
   type ServiceClient,
 } from "@convos-pool/kit";
-import {
-  createTestDatabase,
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  type TestIdentity,
-} from "@convos-pool/testing";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import {

@@ -29,9 +29,10 @@ import {
   newTemplateIdentity,
   type ServiceClient,
 } from "@convos-pool/kit";
-import { createTestDatabase, newIdentity, sampleContent, waitFor } from "@convos-pool/testing";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { XmtpInboxResolver, createXmtpClient, joinConversation } from "@convos-pool/convos";
-import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos";
+import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos-cli";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";

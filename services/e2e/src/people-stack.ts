@@ -1,0 +1,130 @@
+/**
+ * TEST FIXTURE. The stack with Convos CLI people: a RealStack whose
+ * conversation's creator, Saul (the Convos CLI serving it), owns an agent
+ * claimed into it, and friends who then joined by its invite, each a Convos
+ * CLI of their own. What the end-to-end tests of a group (roles, permissions,
+ * member, providers) all build first:
+ *
+ *   1. the stack starts;
+ *   2. a creator of its own signs and publishes the template (`template`,
+ *      over `sampleContent`);
+ *   3. once an agent is idle, Saul claims it into the conversation (a session
+ *      call), and the claim answers once the agent is in;
+ *   4. `members` join by the invite, in order;
+ *   5. Saul signs the agent's trust level and daily limit (`trust`);
+ *   6. Saul deposits `deposit` wei into the agent's wallet from his own
+ *      account on the local chain (new wallets are empty: docs/limits.md).
+ *
+ * `start()` in the test's beforeAll, `close()` in its afterAll.
+ */
+import { createPublicClient, http, type Hex } from "viem";
+import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { as } from "@convos-pool/claims/testing";
+import type { AgentInstance } from "@convos-pool/instance";
+import { signOperation, type TemplateContentJson } from "@convos-pool/kit";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import type { ConvosCli } from "@convos-pool/testing/convos-cli";
+import { RealStack, type Conversation, type RealStackOptions } from "./real-stack.js";
+
+export interface PeopleStackOptions {
+  stack: RealStackOptions;
+  /** The agent's template, over sampleContent's. */
+  template: Partial<TemplateContentJson>;
+  /** Who joins the conversation by its invite once the agent is in, by profile name. */
+  members?: string[];
+  /** The owner's signed trust level for the agent, with its daily spending limit when it has one. */
+  trust?: { level: TrustLevel; dailySpendLimitWei?: bigint };
+  /** Wei the owner deposits into the agent's wallet. */
+  deposit?: bigint;
+}
+
+export class PeopleStack {
+  readonly stack: RealStack;
+  /** The template's creator, no member of the conversation. */
+  readonly creator = newIdentity();
+  template!: Template;
+  /** Saul: the conversation's creator and the agent's owner, as a signer. */
+  owner!: TestIdentity;
+  /** Saul's Convos CLI, serving the conversation. */
+  ownerCli!: ConvosCli;
+  /** The claimed agent's instance id. */
+  agentId = "";
+  /** Each member by profile name: their CLI, its `ready` event, its home. */
+  readonly members = new Map<string, Conversation>();
+
+  constructor(private readonly opts: PeopleStackOptions) {
+    this.stack = new RealStack(opts.stack);
+  }
+
+  /** The claimed agent, on the stack's instance host as it runs now (a restarted host runs a new one). */
+  get agent(): AgentInstance {
+    const agent = this.stack.host?.instances.get(this.agentId);
+    if (!agent) throw new Error(`agent ${this.agentId} is not on the instance host`);
+    return agent;
+  }
+
+  async start(): Promise<this> {
+    const { stack, opts } = this;
+    await stack.start();
+    this.ownerCli = stack.cli!;
+    const owner = (this.owner = await stack.personOf());
+    this.template = await signedTemplate(stack.templatesSc!.client, this.creator, sampleContent(opts.template));
+    await stack.idleAgents(1);
+    const { instanceId } = await stack.claimsSc!.client.claim(
+      { requester: owner.inboxId, templateId: this.template.id, conversationInvite: stack.ready.inviteUrl },
+      as(owner),
+    );
+    this.agentId = instanceId;
+    for (const name of opts.members ?? []) this.members.set(name, await stack.join(name));
+    if (opts.trust) {
+      const { level, dailySpendLimitWei } = opts.trust;
+      const ownerSignature = await signOperation(owner.account, "SetTrustLevel", {
+        inboxId: owner.inboxId,
+        instanceId,
+        trustLevel: level,
+        dailySpendLimitWei: dailySpendLimitWei ?? 0n,
+      });
+      await stack.claimsSc!.client.setTrustLevel(
+        {
+          instanceId,
+          trustLevel: level,
+          ownerSignature,
+          ...(dailySpendLimitWei === undefined ? {} : { dailySpendLimitWei: dailySpendLimitWei.toString() }),
+        },
+        as(owner),
+      );
+    }
+    if (opts.deposit) await stack.deposit(this.handle("crypto"), opts.deposit);
+    return this;
+  }
+
+  /** A member's Convos CLI: one of `members`. */
+  memberCli(name: string): ConvosCli {
+    const m = this.members.get(name);
+    if (!m) throw new Error(`${name} is not one of the members: ${[...this.members.keys()].join(", ")}`);
+    return m.cli;
+  }
+
+  /** The agent's handle of a pool tool: its number, address or wallet. */
+  readonly handle = (toolId: string): string => {
+    const tool = this.agent.configSnapshot?.tools.find((t) => t.toolId === toolId);
+    if (!tool) throw new Error(`the agent has no ${toolId} tool`);
+    return tool.handle;
+  };
+
+  /** An address's balance on the local chain, in wei. */
+  readonly balance = (address: string): Promise<bigint> =>
+    createPublicClient({ transport: http(this.stack.chain!.rpcUrl) }).getBalance({ address: address as Hex });
+
+  /** The agent's activity as its owner reads it: "<action> <outcome>[ approved]" each. */
+  readonly activity = async (): Promise<string[]> =>
+    (
+      await this.stack.claimsSc!.client.listAgentActivity({ instanceId: this.agentId, pageSize: 100 }, as(this.owner))
+    ).entries.map((e) => `${e.action} ${ToolCallOutcome[e.outcome]}${e.approved ? " approved" : ""}`);
+
+  close(): Promise<void> {
+    return this.stack.close();
+  }
+}

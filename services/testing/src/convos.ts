@@ -1,2 +1,0 @@
-export * from "./convos-cli.js";
-export * from "./creator.js";
