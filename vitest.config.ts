@@ -1,15 +1,20 @@
 import { defineConfig } from "vitest/config";
 
-// Three tiers (docs/testing.md):
+// Tiers (docs/testing.md):
 //   unit         `*.test.ts`: in memory, no PostgreSQL, XMTP node, child process or browser;
 //                files share their workers (no isolation), so each must leave no global state behind
 //   integration  `*.int.test.ts`: real PostgreSQL, the local XMTP node, services as processes;
 //                files share their workers too (the SDKs and MikroORM load once a worker, not once a file)
 //   browser      `services/e2e/browser/`: the web app in Chromium against the whole pool
-// `npm run test:unit` runs the first alone; `npm test` runs all three. A fourth, `openclaw`
-// (`*.openclaw-test.ts`), exists only under POOL_TEST_OPENCLAW: `npm run test:openclaw`.
+//   system       `*.system.test.ts`: the pool as its operators run it, minutes a file: faults
+//                injected into a deployed pool, replicas, `npm start` itself, the services fuzzed,
+//                and each benchmark run to its end in quick mode
+// `npm run test:unit` runs the first alone; `npm test` runs the first three. `system` exists only
+// under POOL_TEST_SYSTEM (`npm run test:system`), and `openclaw` (`*.openclaw-test.ts`) only under
+// POOL_TEST_OPENCLAW (`npm run test:openclaw`); CI (`.ci/run`) runs them after `npm test`.
 const unit = ["services/*/src/**/*.test.ts", "bench/**/*.test.ts", "scripts/**/*.test.ts"];
 const integration = ["services/*/src/**/*.int.test.ts", "bench/**/*.int.test.ts"];
+const system = ["services/*/src/**/*.system.test.ts", "bench/**/*.system.test.ts"];
 // Services log JSON lines; keep test output readable unless asked.
 const env = { LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" };
 
@@ -28,7 +33,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: unit,
-          exclude: integration,
+          exclude: [...integration, ...system],
           isolate: false,
           // What the harnesses' requireIntegrationTier reads: a unit test that reaches for a real component fails.
           env: { ...env, POOL_TEST_TIER: "unit" },
@@ -45,6 +50,20 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: "browser", include: ["services/e2e/browser/**/*.test.ts"] } },
+      // The pool as its operators run it (`npm run test:system`): minutes a file, not in `npm test`.
+      ...(process.env.POOL_TEST_SYSTEM
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: "system",
+                include: system,
+                isolate: false,
+                setupFiles: ["services/testing/src/no-leftovers.ts"],
+              },
+            },
+          ]
+        : []),
       // OpenClaw agents end to end (`npm run test:openclaw`, which installs OpenClaw first): minutes, not in `npm test`.
       ...(process.env.POOL_TEST_OPENCLAW
         ? [

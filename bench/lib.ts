@@ -28,7 +28,7 @@ export const fmt = (x: number, width = 8) => x.toFixed(2).padStart(width);
 
 /**
  * `BENCH_QUICK=1`: every benchmark at small sizes, in seconds. `npm test`
- * runs them so (bench/*.int.test.ts), to know that each still runs to its
+ * runs them so (bench/*.system.test.ts), to know that each still runs to its
  * end and prints its figures; the figures of a quick run mean nothing.
  */
 export const QUICK = process.env.BENCH_QUICK === "1";

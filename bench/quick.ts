@@ -1,4 +1,4 @@
-// What the benchmarks' tests share (`bench/*.int.test.ts`): a benchmark run in
+// What the benchmarks' tests share (`bench/*.system.test.ts`): a benchmark run in
 // its quick mode (BENCH_QUICK=1, small sizes, seconds) in its own process, as
 // `npm run bench:*` runs it, and the processes it started, found by a mark in
 // their environment. How fast is not checked: the full runs measure that

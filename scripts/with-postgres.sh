@@ -155,7 +155,7 @@ done
 [[ $ready -eq 1 ]] || { cat "$PGLOG" >&2 || true; die "PostgreSQL did not accept connections on 127.0.0.1:$PORT"; }
 
 export POOL_TEST_PG_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
-# For tests that run a server of their own (to stop and restart it: faults.int.test.ts).
+# For tests that run a server of their own (to stop and restart it: faults.system.test.ts).
 export POOL_TEST_PG_BINDIR="$BINDIR"
 log "PostgreSQL $("$BINDIR/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT (temporary: $TMPDIR_PG)"
 

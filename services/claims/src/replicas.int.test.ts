@@ -4,7 +4,7 @@
 // instance taken twice; one requester's burst split across both held to one
 // allowance (claims per caller, counted in the shared database); a template update pushed to one while the other's
 // fan-out runs too, each agent updated once. With real processes, real
-// instance hosts and SIGKILL: services/e2e/src/replicas.int.test.ts.
+// instance hosts and SIGKILL: services/e2e/src/replicas.system.test.ts.
 import { randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

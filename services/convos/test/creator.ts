@@ -1,7 +1,7 @@
 // TEST FIXTURE, NOT PRODUCT CODE (@convos-pool/convos/testing). A Convos
 // conversation creator for the benchmarks that join agents to conversations
 // (bench/claims.ts, bench/clone.ts, bench/soak.ts), the fault suite
-// (services/e2e/src/faults.int.test.ts) and the instance host's tests
+// (services/e2e/src/faults.system.test.ts) and the instance host's tests
 // (OneHost, @convos-pool/instance/testing): one @xmtp/node-sdk client,
 // which also waits for agents' answers in its groups and reads back what
 // was said in them.

@@ -1,6 +1,6 @@
 // Bad input for the fuzz tests (docs/reliability.md), shared by every one of
 // them: the gateway's (REST and RPC through it), the services' own RPCs
-// (services/dev/src/fuzz-services.int.test.ts) and the instance host's. Test-only:
+// (services/dev/src/fuzz-services.system.test.ts) and the instance host's. Test-only:
 // it imports fast-check, so it is its own entry (@convos-pool/testing/fuzz),
 // not part of @convos-pool/testing.
 //
