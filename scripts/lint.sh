@@ -10,8 +10,8 @@ step() { echo "==> $*" >&2; }
 
 step "buf lint"
 buf lint
-step "biome format (run 'npm run format' to fix)"
-biome format .
+step "biome: format and Biome's recommended lint rules (run 'npm run format' to fix the format)"
+biome check --error-on-warnings .
 step "tsc: services, the web app, its browser tests"
 tsc -p .
 tsc -p services/web
