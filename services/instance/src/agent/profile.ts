@@ -35,6 +35,8 @@ import {
   type ResolvedParticipation,
 } from "@convos-pool/kit";
 import { encodeProfileUpdate } from "@convos-pool/convos";
+import type { AgentGroup } from "../platform/xmtp.js";
+import { runningContentOf } from "./settings.js";
 import type { Agent } from "./agent.js";
 import type { InstanceConfig } from "./types.js";
 
@@ -43,9 +45,8 @@ const ATTESTATION_FILE = "attestation.json";
 
 /** Name, description and avatar, from the template as it resolves with its bases. */
 export function faceOf(config: InstanceConfig): { name: string; description: string; avatar: string } {
-  const layers = [config.template, ...(config.bases ?? [])].map((j) => fromJson(SignedTemplateSchema, j).content!);
-  const content = resolveContent(layers);
-  return { name: config.agentName, description: content.description, avatar: content.avatar };
+  const content = runningContentOf(config);
+  return { name: config.agentName, description: content?.description ?? "", avatar: content?.avatar ?? "" };
 }
 
 /** What it is, with the proofs it holds: the release it verified, the owner's signature, its parent. */
@@ -126,11 +127,13 @@ export class AgentProfile {
   async attest(req: AttestRequest): Promise<string[]> {
     const agent = this.agent;
     const attestation = checkAttestRequest(req, agent.life.inboxId);
-    if (!agent.settings.config || !agent.conversation.group) {
+    const { config } = agent.settings;
+    const { group } = agent.conversation;
+    if (!config || !group) {
       throw failedPrecondition(`instance ${agent.id} is not in a conversation: nothing to attest there`);
     }
     await agent.ws.writeJson(ATTESTATION_FILE, attestation);
-    return this.publish(attestation);
+    return this.publish(attestation, config, group);
   }
 
   /**
@@ -141,19 +144,26 @@ export class AgentProfile {
   async republish(): Promise<void> {
     const saved = await this.agent.ws.readJson<AttestationParts>(ATTESTATION_FILE);
     const fresh = saved && Date.now() - Date.parse(saved.timestamp) < ATTESTATION_MAX_AGE_MS ? saved : undefined;
-    if (this.agent.settings.config && this.agent.conversation.group) await this.publish(fresh);
+    const { config } = this.agent.settings;
+    const { group } = this.agent.conversation;
+    if (config && group) await this.publish(fresh, config, group);
   }
 
-  private async publish(attestation: AttestationParts | undefined): Promise<string[]> {
+  /** Its profile, with `attestation` when it has one, in `group`, its conversation. */
+  private async publish(
+    attestation: AttestationParts | undefined,
+    config: InstanceConfig,
+    group: AgentGroup,
+  ): Promise<string[]> {
     const agent = this.agent;
     const { name, metadata } = planProfile(
-      agent.settings.config!,
+      config,
       agent.life.inboxId,
       attestation,
       agent.deps.poolId,
       agent.settings.participation,
     );
-    await agent.conversation.group!.send(encodeProfileUpdate(name, true, metadata));
+    await group.send(encodeProfileUpdate(name, true, metadata));
     agent.log.info("profile published", { attested: attestation !== undefined, kid: attestation?.kid });
     return Object.keys(metadata);
   }

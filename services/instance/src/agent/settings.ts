@@ -67,12 +67,7 @@ export class Settings {
 
   /** What it runs on: its signed template with its bases applied (checked when they came). */
   runningContent(): TemplateContent | undefined {
-    const t = this.signedTemplate();
-    if (!t?.content) return undefined;
-    return resolveContent([
-      t.content,
-      ...(this.configured?.bases ?? []).map((b) => fromJson(SignedTemplateSchema, b).content!),
-    ]);
+    return this.configured && runningContentOf(this.configured);
   }
 
   /** The template's highest level, as the creator signed it. */
@@ -114,4 +109,13 @@ export class Settings {
     this.speaks = resolveParticipation(undefined);
     this.shares = { ...NO_SHARING };
   }
+}
+
+/**
+ * What a configuration runs on: its signed template with its bases applied,
+ * its base first (each checked when it came); none when a layer has no content.
+ */
+export function runningContentOf(config: InstanceConfig): TemplateContent | undefined {
+  const layers = [config.template, ...(config.bases ?? [])].map((j) => fromJson(SignedTemplateSchema, j).content);
+  return layers.every((c): c is TemplateContent => c !== undefined) ? resolveContent(layers) : undefined;
 }

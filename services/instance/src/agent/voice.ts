@@ -87,10 +87,11 @@ export class SpokenTurn {
   ) {}
 
   async start(): Promise<void> {
-    if (this.answering) {
+    const about = this.answering;
+    if (about) {
       // Read up to here (a receipt covers the messages before it too), then thinking about this one.
       await this.signal("read receipt", () => this.group.sendReadReceipt());
-      await this.signal("thinking", () => this.group.send(this.thinking("start"), SILENT));
+      await this.signal("thinking", () => this.group.send(this.thinking("start", about), SILENT));
     } else await this.signal("typing", () => this.group.send(encodeTyping(true), SILENT));
   }
 
@@ -108,14 +109,16 @@ export class SpokenTurn {
   /** The turn is over, answered or not (nothing to say, a failure): thinking stops, or typing does. */
   async end(): Promise<void> {
     this.done();
-    if (this.answering) await this.signal("thinking", () => this.group.send(this.thinking("stop"), SILENT));
+    const about = this.answering;
+    if (about) await this.signal("thinking", () => this.group.send(this.thinking("stop", about), SILENT));
     else await this.signal("typing", () => this.group.send(encodeTyping(false), SILENT));
   }
 
-  private thinking(state: "start" | "stop"): Encoded {
+  /** Convos' thinking status about `about`, the message it answers. */
+  private thinking(state: "start" | "stop", about: Answering): Encoded {
     return encodeThinking({
       state,
-      targetMessageId: this.answering!.id,
+      targetMessageId: about.id,
       content: THINKING_LABEL,
       ...(state === "stop" && this.answer ? { resultMessageId: this.answer } : {}),
     });
