@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { type RunningInstanceHost } from "@convos-pool/instance";
+import type { RunningInstanceHost } from "@convos-pool/instance";
 import { renderIdentity, type TemplateContentJson } from "@convos-pool/kit";
 import { ALL_TOOLS, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/testing";
 // The instance package's CLI helper (it exports no testing entry point).

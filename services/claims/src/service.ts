@@ -10,10 +10,10 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { type ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { type TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import type { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { type TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
+import type { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   callerInboxId,
   failedPrecondition,

@@ -5,8 +5,8 @@
 // does not exist, exactly as a missing one.
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { type LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
-import { type LineageService, type LineageNode } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import type { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
+import type { LineageService, LineageNode } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {

@@ -7,7 +7,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { type StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
+import type { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   alreadyExists,
