@@ -506,8 +506,8 @@ describe("REST", () => {
           signature: await restSig(erin, "PatchTemplate", {
             templateId: created.id,
             version: BigInt(version),
-            patchHash: jsonHash(patch as never),
-            contentHash: jsonHash(applyPatch(before, patch as never)),
+            patchHash: jsonHash(patch),
+            contentHash: jsonHash(applyPatch(before, patch)),
           }),
         },
       });
@@ -569,7 +569,7 @@ describe("REST", () => {
       body: {
         creator_id: saul.inboxId,
         ...wrong,
-        signature: await restSig(saul, "CreateTemplate", { contentHash: jsonHash(wrong as never) }),
+        signature: await restSig(saul, "CreateTemplate", { contentHash: jsonHash(wrong) }),
       },
     });
     expect(refused.status).toBe(400);

@@ -219,7 +219,7 @@ async function templateWithAgents(creator: TestIdentity, category: string, owner
 }
 
 const signatureJson = async (who: TestIdentity, op: "SetPatternHold" | "ReviewPattern", fields: object) => {
-  const s = await signOperation(who.account, op, { inboxId: who.inboxId, ...fields } as never);
+  const s = await signOperation(who.account, op, { inboxId: who.inboxId, ...fields });
   return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
 };
 

@@ -147,7 +147,7 @@ async function signedClaim(requester: TestIdentity, templateId: string, signer =
   return { ...body, signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce } };
 }
 
-const states = async (ids: string[]) => ids.map((id) => host.instances.get(id)?.state as InstanceState | undefined);
+const states = async (ids: string[]) => ids.map((id) => host.instances.get(id)?.state);
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), "gw-security-"));

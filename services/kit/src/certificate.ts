@@ -123,7 +123,7 @@ export function plainMetadata(raw: unknown): ProfileMetadata {
   const inner = obj.metadata && typeof obj.metadata === "object" ? (obj.metadata as Record<string, unknown>) : obj;
   const out: ProfileMetadata = {};
   for (const [k, v] of Object.entries(inner)) {
-    const value = v && typeof v === "object" && "value" in v ? (v as { value: unknown }).value : v;
+    const value = v && typeof v === "object" && "value" in v ? v.value : v;
     if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") out[k] = value;
   }
   return out;

@@ -171,7 +171,7 @@ describe("the first request's deadline", () => {
     slow.on("error", () => {});
     await once(slow, "secureConnect");
     const closed = closedWithin(slow, 5_000);
-    void dribble(slow as net.Socket, SLOW_H1, 50);
+    void dribble(slow, SLOW_H1, 50);
     const ms = await closed;
     expect(ms).toBeDefined();
     expect(ms!).toBeLessThan(2_000);

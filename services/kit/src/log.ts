@@ -88,7 +88,7 @@ function sanitize(value: unknown, withStack: boolean, seen: WeakSet<object>): un
     default:
       return value;
   }
-  const obj = value as object;
+  const obj = value;
   if (seen.has(obj)) return "[circular]";
   seen.add(obj);
   try {

@@ -9,7 +9,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import type { StoreSort, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   applyPatch,
   callerInboxId,
@@ -342,7 +342,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       const page = await browseStore(deps.em.fork(), {
         query: req.query,
         category: req.category,
-        sort: req.sort as StoreSort,
+        sort: req.sort,
         limit: pageSize(req.pageSize),
         pageToken: req.pageToken,
       });

@@ -346,7 +346,7 @@ export class ClaimFlow {
       if (
         proof.nonce &&
         !(await consumeNonce(tx, {
-          nonce: proof.nonce!,
+          nonce: proof.nonce,
           inboxId: params.ownerId,
           purpose: proof.purpose ?? "ClaimAgent",
         }))

@@ -416,7 +416,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
         instanceId: instance.id,
         error: new ConnectError(
           e?.message ?? "no answer for this agent",
-          e && Code[e.code] !== undefined ? (e.code as Code) : Code.Unknown,
+          e && Code[e.code] !== undefined ? e.code : Code.Unknown,
         ),
       };
     });

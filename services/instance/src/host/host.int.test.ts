@@ -521,8 +521,8 @@ describe("instance host", () => {
     instClient.close();
     hostClient = createServiceClient(InstanceHostService, host.url, CREDS.claims);
     instClient = createServiceClient(InstanceService, host.url, CREDS.claims);
-    expect(new Map([...host!.instances].map(([id, i]) => [id, i.inboxId]))).toEqual(before);
-    const inst = host!.instances.get("inst-a")!;
+    expect(new Map([...host.instances].map(([id, i]) => [id, i.inboxId]))).toEqual(before);
+    const inst = host.instances.get("inst-a")!;
     expect(inst.conversationId).toBe(ready.conversationId);
     expect((await instClient.client.health({}, instanceCall("inst-a"))).state).toBe(InstanceState.CLAIMED);
     expect((await instClient.client.health({}, instanceCall("inst-b"))).state).toBe(InstanceState.IDLE);

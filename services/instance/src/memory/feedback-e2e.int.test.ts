@@ -115,13 +115,13 @@ type AgentMessageEvent = CliEvent & { id: string; content: string };
 /** The person says something and the agent answers it. */
 async function ask(text: string, agent = agentInbox): Promise<AgentMessageEvent> {
   const from = await cli!.send(text);
-  return (await cli!.messageFrom(agent, from)) as AgentMessageEvent;
+  return await cli!.messageFrom(agent, from);
 }
 
 /** The person replies to a message (XMTP reply content type) and the agent answers it. */
 async function reply(messageId: string, text: string, agent = agentInbox): Promise<AgentMessageEvent> {
   const { from } = await cli!.reply(messageId, text);
-  return (await cli!.messageFrom(agent, from)) as AgentMessageEvent;
+  return await cli!.messageFrom(agent, from);
 }
 
 /** The person reacts to a message (XMTP reaction content type), or takes a reaction back. */
@@ -256,9 +256,9 @@ describe("learning from feedback in a real conversation", () => {
     await group.sendReaction({
       reference: answer.id,
       referenceInboxId: agentInbox,
-      action: 1 as never,
+      action: 1,
       content: "👎",
-      schema: 1 as never,
+      schema: 1,
     });
     await react(question.id, "👎");
     await react(answer.id, "😂");

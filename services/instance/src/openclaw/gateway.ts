@@ -166,8 +166,8 @@ export class OpenClawGateway {
       tail = (tail + chunk.toString("utf8")).slice(-4096);
       if (/\[gateway\]\s+ready\b/.test(tail)) readyLine();
     };
-    child.stdout!.on("data", scan);
-    child.stderr!.on("data", scan);
+    child.stdout.on("data", scan);
+    child.stderr.on("data", scan);
     const exited = new Promise<never>((_, reject) =>
       child.once("exit", (code, signal) => {
         out.end();

@@ -46,7 +46,7 @@ function protoCodec<T>(typeId: string, decode: (bytes: Uint8Array) => T, encode:
     decode: (encoded: { content: Uint8Array }) => decode(encoded.content),
     fallback: () => undefined,
     shouldPush: () => false,
-  } as unknown as Codec;
+  };
 }
 
 /** A content type of Convos whose payload is JSON (join requests, thinking, typing indicators): decoded so the SDK does not warn about it. */
@@ -64,7 +64,7 @@ function jsonCodec(typeId: string): Codec {
     },
     fallback: () => undefined,
     shouldPush: () => false,
-  } as unknown as Codec;
+  };
 }
 
 function encodeJson(type: NonNullable<Encoded["type"]>, value: unknown): Encoded {
