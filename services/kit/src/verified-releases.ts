@@ -98,7 +98,10 @@ export class VerifiedReleases implements ReleaseVerifier {
   private remember(key: string, address: Hex): void {
     this.verified.delete(key);
     this.verified.set(key, { address, until: this.now() + this.ttlMs });
-    if (this.verified.size > this.maxEntries) this.verified.delete(this.verified.keys().next().value!);
+    if (this.verified.size > this.maxEntries) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
   }
 }
 
