@@ -60,7 +60,7 @@ export class VerifiedReleases implements ReleaseVerifier {
     if (!signature || !opts.anyAge) return this.options.verifier.verify(operation, fields, signature, field, opts);
     const key = signedKey(operation, fields, signature);
     const address = this.remembered(key) ?? (await this.checkOnce(key, operation, fields, signature, field));
-    return { address, nonce: signature.nonce.toLowerCase() };
+    return { address, nonce: signature.nonce.toLowerCase(), signature };
   }
 
   private remembered(key: string): Hex | undefined {
