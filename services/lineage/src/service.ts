@@ -73,7 +73,10 @@ export function createLineageService(deps: LineageServiceDeps): ServiceImpl<type
       const created = new Map<string, Promise<boolean>>();
       const createdByCaller = (templateId: string) => {
         let p = created.get(templateId);
-        if (!p) created.set(templateId, (p = deps.templates.get(templateId).then((t) => t?.creatorId === caller)));
+        if (!p) {
+          p = deps.templates.get(templateId).then((t) => t?.creatorId === caller);
+          created.set(templateId, p);
+        }
         return p;
       };
       if (node.ownerId !== caller && !(await createdByCaller(node.templateId)))
