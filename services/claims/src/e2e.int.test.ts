@@ -106,7 +106,7 @@ const membersOf = async (at: string, conversationId: string) =>
 const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson>, visibility: "public" | "private") =>
   signedTemplate(templatesClient, c, sampleContent(over), visibility);
 
-const rows = <T = Record<string, any>>(text: string, params?: unknown[]) => rowsOf<T>(sql!, text, params);
+const rows = <T = Record<string, unknown>>(text: string, params?: unknown[]) => rowsOf<T>(sql!, text, params);
 /** The local chain the agents' wallets are on. */
 const chainRead = () => createPublicClient({ transport: http(stack.chain!.rpcUrl) });
 
