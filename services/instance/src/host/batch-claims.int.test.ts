@@ -50,7 +50,7 @@ let hosts: ServiceClient<typeof InstanceHostService>;
 let agents: ServiceClient<typeof InstanceService>;
 
 /** What the claims service sends for a claim of `id`: the template's release as its creator signed it. */
-async function configureRequest(id: string, ownerId = "0".repeat(63) + "1"): Promise<ConfigureRequest> {
+async function configureRequest(id: string, ownerId = `${"0".repeat(63)}1`): Promise<ConfigureRequest> {
   const template = await signUpdateRelease(CREATOR.account, {
     ...BATCH_MADE,
     creatorId: CREATOR.inboxId,

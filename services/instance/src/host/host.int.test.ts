@@ -113,7 +113,7 @@ function openFilesUnder(path: string): string[] {
   for (const fd of readdirSync("/proc/self/fd")) {
     try {
       const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (target.startsWith(path + "/")) open.push(target);
+      if (target.startsWith(`${path}/`)) open.push(target);
     } catch {
       // closed meanwhile
     }
@@ -139,7 +139,7 @@ async function configureRequest(
   });
   return create(ConfigureRequestSchema, {
     template,
-    ownerId: "0".repeat(63) + "1",
+    ownerId: `${"0".repeat(63)}1`,
     tools: [{ toolId: "sms", handle: "+15550100", secrets: { apiKey: TOOL_SECRET } }],
     userConfig: { "personal-email": "saul@example.com" },
     ...over,
@@ -423,7 +423,7 @@ describe("instance host", () => {
       templateVersion: "3",
       model: "gpt-oss-20b",
       modelOverridden: false,
-      ownerId: "0".repeat(63) + "1",
+      ownerId: `${"0".repeat(63)}1`,
       tools: [{ toolId: "sms", handle: "+15550100" }],
       userConfig: { "personal-email": "saul@example.com" },
     });

@@ -74,7 +74,7 @@ beforeAll(async () => {
     content: sampleContent({ agent_name: "Dinner Planner", instructions: "You plan dinners.", tools: [] }),
   });
   await instClient!.client.configure(
-    create(ConfigureRequestSchema, { template, ownerId: "0".repeat(63) + "1" }),
+    create(ConfigureRequestSchema, { template, ownerId: `${"0".repeat(63)}1` }),
     instanceCall(ID),
   );
   await instClient!.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall(ID));
@@ -334,7 +334,7 @@ describe("learning from feedback in a real conversation", () => {
         content: sampleContent({ agent_name: "Diet Coach", instructions: "You plan dinners.", tools: [] }),
       });
       await ic.client.configure(
-        create(ConfigureRequestSchema, { template, ownerId: "0".repeat(63) + "1" }),
+        create(ConfigureRequestSchema, { template, ownerId: `${"0".repeat(63)}1` }),
         instanceCall("inst-llm"),
       );
       await ic.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall("inst-llm"));

@@ -189,7 +189,15 @@ async function entries(instanceId = ID, h = "host"): Promise<MemoryEntry[]> {
 
 async function entriesWhen(what: string, check: (m: MemoryEntry[]) => boolean): Promise<MemoryEntry[]> {
   let last: MemoryEntry[] = [];
-  await waitFor(`memory.json ${what}`, async () => check((last = await entries())), 15_000, 50);
+  await waitFor(
+    `memory.json ${what}`,
+    async () => {
+      last = await entries();
+      return check(last);
+    },
+    15_000,
+    50,
+  );
   return last;
 }
 

@@ -17,6 +17,7 @@ import {
   type ClientOptions,
   type EnrichedReply,
   type Reaction,
+  type ReactionAction,
   type TransactionReference,
 } from "@xmtp/node-sdk";
 import type { LocalAccount } from "viem/accounts";
@@ -263,9 +264,10 @@ export function asTextMessage(message: AgentMessage): AgentMessage {
   return flat;
 }
 
-// ReactionAction is a const enum of the bindings: its values, as the SDK sends them.
-export const REACTION_ADDED = 1;
-export const REACTION_REMOVED = 2;
+// ReactionAction is a const enum of the bindings, which isolated modules cannot
+// read as values: its values, as the SDK sends them, typed as its members.
+export const REACTION_ADDED: ReactionAction.Added = 1;
+export const REACTION_REMOVED: ReactionAction.Removed = 2;
 
 export function isReaction(message: AgentMessage): message is AgentMessage & { content: Reaction } {
   const t = message.contentType;
