@@ -19,24 +19,32 @@ import { migrations } from "./db/migrations.js";
 const USAGE =
   "usage: hosts-cli.ts list | drain <host url> | undrain <host url>   (DATABASE_URL: the claims service's database)";
 
+/** The command the arguments name, or undefined when they name none. */
+function parseCommand(args: string[]): { command: "list" } | { command: "drain" | "undrain"; url: string } | undefined {
+  const [command, url] = args;
+  if (command === "list") return { command };
+  if ((command === "drain" || command === "undrain") && url) return { command, url };
+  return undefined;
+}
+
 export async function runHostsCommand(
   args: string[],
   databaseUrl: string | undefined,
   out: (line: string) => void,
 ): Promise<number> {
-  const [command, url] = args;
+  const parsed = parseCommand(args);
   if (!databaseUrl) {
     out("DATABASE_URL is required: the claims service's database");
     return 2;
   }
-  if (command !== "list" && !((command === "drain" || command === "undrain") && url)) {
+  if (!parsed) {
     out(USAGE);
     return 2;
   }
   const db = await openDatabase({ name: "claims", url: databaseUrl, entities, migrations, poolSize: 1 });
   try {
     const em = db.em.fork();
-    if (command === "list") {
+    if (parsed.command === "list") {
       const hosts = await hostSummaries(em);
       if (hosts.length === 0) out("no instance hosts recorded yet");
       for (const h of hosts) {
@@ -48,18 +56,19 @@ export async function runHostsCommand(
       }
       return 0;
     }
+    const { command, url } = parsed;
     const known = (await hostSummaries(em)).some((h) => h.url === url);
     const configured = (process.env.INSTANCE_HOST_URLS ?? "")
       .split(",")
       .map((u) => u.trim())
-      .includes(url!);
+      .includes(url);
     if (!known && !configured) {
       out(
         `${url} is no instance host of this pool (none in INSTANCE_HOST_URLS, no instance recorded there); \`list\` shows the hosts`,
       );
       return 2;
     }
-    await setDraining(em, url!, command === "drain");
+    await setDraining(em, url, command === "drain");
     out(
       command === "drain"
         ? `${url} drains: no new instances go there, its idle ones are replaced elsewhere within a pool pass; its claimed agents stay`

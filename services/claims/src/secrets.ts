@@ -28,7 +28,7 @@ export class SecretBox {
     if (/^[0-9a-fA-F]{64}$/.test(v)) key = Buffer.from(v, "hex");
     else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(v))
       key = Buffer.from(v, v.includes("-") || v.includes("_") ? "base64url" : "base64");
-    if (!key || key.length !== 32) {
+    if (key?.length !== 32) {
       throw new Error(
         `${name} must be 32 random bytes, as 64 hex characters or base64 (e.g. \`openssl rand -hex 32\`)`,
       );

@@ -237,7 +237,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       };
     },
   );
-  const { flow, sync, attestations } = built!;
+  if (!built) throw new Error("the claims service started without building its routes");
+  const { flow, sync, attestations } = built;
   poolMetrics(server.metrics, db.em);
   sync.start();
   attestations.start();
@@ -252,7 +253,9 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
   let pool: PoolManager | undefined;
   if (opts.pool && opts.pool.hostUrls.length > 0) {
     const hosts = opts.pool.hostUrls.map((url) => new GrpcInstanceHost(url, opts.credentials));
-    lifetime.defer(() => hosts.forEach((h) => h.close()));
+    lifetime.defer(() => {
+      for (const h of hosts) h.close();
+    });
     pool = new PoolManager({
       em: db.em,
       hosts,

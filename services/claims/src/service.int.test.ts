@@ -8,7 +8,7 @@ import { ClaimRequestSchema, ClaimService } from "@convos-pool/gen/convos/pool/v
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createServiceClient, fieldViolations, type TemplateContentJson } from "@convos-pool/kit";
-import { type Database } from "@convos-pool/kit/db";
+import type { Database } from "@convos-pool/kit/db";
 import {
   ALL_TOOLS,
   newIdentity,

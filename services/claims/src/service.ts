@@ -10,10 +10,13 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { type ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { type TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import type {
+  GetTemplateReleaseResponse,
+  TemplateReleaseService,
+} from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { SignedTemplateSchema, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { type TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
+import type { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
 import {
   callerInboxId,
   failedPrecondition,
@@ -34,6 +37,7 @@ import {
   type SignatureVerifier,
   TEMPLATE_ID_PATTERN,
   unauthenticated,
+  type VerifiedSignature,
 } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
 import type { ClaimFlow } from "./claim/claim-flow.js";
@@ -260,7 +264,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         throw notFound(`instance ${req.instanceId}`);
       const owner = instance.ownerId;
       const fields = { inboxId: offer.newOwnerId, instanceId: instance.id, fromOwnerId: owner };
-      let verified;
+      let verified: VerifiedSignature;
       try {
         verified = await deps.verifier.verify("AcceptAgent", fields, req.signature, "signature");
       } catch (err) {
@@ -277,7 +281,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
           issuedAt: BigInt(offer.signature.issuedAt),
           nonce: offer.signature.nonce,
         }),
-        acceptance: req.signature!,
+        acceptance: verified.signature,
       });
       await deps.em.fork().transactional(async (tx) => {
         if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: offer.newOwnerId, purpose: "AcceptAgent" }))) {
@@ -466,7 +470,7 @@ export function createTemplateSyncService(deps: TemplateSyncServiceDeps): Servic
         held: out.held.join("."),
         instances: out.instances,
       });
-      return { version: BigInt(out.held[0]!), instances: out.instances };
+      return { version: BigInt(out.held[0]), instances: out.instances };
     },
   };
 }
@@ -478,7 +482,7 @@ export function grpcTemplateSource(
 ): TemplateSource {
   return {
     async getTemplate(templateId: string): Promise<TemplateWithRelease> {
-      let res;
+      let res: GetTemplateReleaseResponse;
       try {
         res = await client.getTemplateRelease({ templateId }, { timeoutMs });
       } catch (err) {

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { type RunningInstanceHost } from "@convos-pool/instance";
+import type { RunningInstanceHost } from "@convos-pool/instance";
 import { renderIdentity, type TemplateContentJson } from "@convos-pool/kit";
 import {
   ALL_TOOLS,
@@ -112,7 +112,7 @@ const membersOf = async (at: string, conversationId: string) =>
 const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson>, visibility: "public" | "private") =>
   signedTemplate(templatesClient, c, sampleContent(over), visibility);
 
-const rows = <T = Record<string, any>>(text: string, params?: unknown[]) => rowsOf<T>(sql!, text, params);
+const rows = <T = Record<string, unknown>>(text: string, params?: unknown[]) => rowsOf<T>(sql!, text, params);
 /** The local chain the agents' wallets are on. */
 const chainRead = () => createPublicClient({ transport: http(stack.chain!.rpcUrl) });
 

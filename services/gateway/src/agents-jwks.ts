@@ -15,9 +15,9 @@ export function agentsJwks(
   log: Logger,
 ): (req: ServerRequest, res: ServerResponse) => Promise<boolean> {
   let cached: { body: string; until: number } | undefined;
-  const body = async () => {
+  const body = async (keyService: Client<typeof AttestationKeyService>) => {
     if (cached && cached.until > Date.now()) return cached.body;
-    const { keys } = await client!.listAttestationKeys({}, { timeoutMs: 5_000 });
+    const { keys } = await keyService.listAttestationKeys({}, { timeoutMs: 5_000 });
     const text = JSON.stringify(toJwks(keys.map((k) => ({ kid: k.kid, x: k.x, expiresAt: k.expiresAt }))));
     cached = { body: text, until: Date.now() + CACHE_MS };
     return text;
@@ -41,7 +41,7 @@ export function agentsJwks(
       return true;
     }
     try {
-      send(200, await body(), "public, max-age=300");
+      send(200, await body(client), "public, max-age=300");
     } catch (err) {
       log.warn("attestation keys unavailable", { err });
       send(503, JSON.stringify({ error: "the pool's attestation keys are unavailable; try again" }), "no-store");

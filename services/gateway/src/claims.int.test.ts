@@ -65,7 +65,8 @@ let dataDir: string;
 interface RestAnswer {
   status: number;
   headers: Headers;
-  json: any;
+  // biome-ignore lint/suspicious/noExplicitAny: a test reads any REST answer by path; expect checks its shape
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- the reason is on the line above
 }
 
 async function rest(
@@ -295,12 +296,12 @@ describe("REST", () => {
     const second = await rest("POST", "/api/pool/claim", { body: await signedClaim(user, templateId), token });
     expect(second.status, JSON.stringify(second.json)).toBe(200);
     const page1 = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=1`, { token });
-    expect(page1.json.agents.map((a: any) => a.id)).toEqual([second.json.instance_id]);
+    expect(page1.json.agents.map((a: { id: string }) => a.id)).toEqual([second.json.instance_id]);
     expect(typeof page1.json.next_cursor).toBe("string");
     const page2 = await rest("GET", `/api/pool/agents?owner=${user.inboxId}&limit=1&cursor=${page1.json.next_cursor}`, {
       token,
     });
-    expect(page2.json.agents.map((a: any) => a.id)).toEqual([instanceId]);
+    expect(page2.json.agents.map((a: { id: string }) => a.id)).toEqual([instanceId]);
   });
 
   it("'My agents' needs the owner's session: 401 without one, 403 with another's", async () => {
@@ -657,7 +658,7 @@ describe("REST", () => {
     expect(r.live_count).toBe(3);
     expect(r.current_count + r.pending_count + r.failed_count + r.pinned_count).toBe(3);
     expect(all.json.next_cursor).toBeNull();
-    expect(all.json.instances.map((i: any) => i.id)).toEqual([...ids].reverse());
+    expect(all.json.instances.map((i: { id: string }) => i.id)).toEqual([...ids].reverse());
     expect(all.json.instances[0]).toMatchObject({
       id: ids[2],
       template_id: templateId,
@@ -670,11 +671,11 @@ describe("REST", () => {
     // Paging, and the live filter (all three are live here; the claims service's tests cover dead ones).
     const p1 = await rest("GET", `${path}?live=true&limit=2`, { token });
     expect(p1.status, JSON.stringify(p1.json)).toBe(200);
-    expect(p1.json.instances.map((i: any) => i.id)).toEqual([ids[2], ids[1]]);
+    expect(p1.json.instances.map((i: { id: string }) => i.id)).toEqual([ids[2], ids[1]]);
     expect(p1.json.total_count).toBe(3);
     expect(typeof p1.json.next_cursor).toBe("string");
     const p2 = await rest("GET", `${path}?live=true&limit=2&cursor=${p1.json.next_cursor}`, { token });
-    expect(p2.json.instances.map((i: any) => i.id)).toEqual([ids[0]]);
+    expect(p2.json.instances.map((i: { id: string }) => i.id)).toEqual([ids[0]]);
     expect(p2.json.next_cursor).toBeNull();
 
     // The creator's session only.

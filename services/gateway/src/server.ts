@@ -174,15 +174,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         await gate.addresses.take(SessionService.typeName, "CreateSession", call);
         return createSession(sessionDeps, inboxId, signature);
       };
-      /** A client of an internal service at `url`, closed with the gateway; none without a url. */
-      const upstream = <S extends DescService>(service: S, url: string | undefined) => {
-        if (!url) return undefined;
+      /** A client of an internal service at `url`, closed with the gateway. */
+      const connect = <S extends DescService>(service: S, url: string) => {
         const c = createServiceClient(service, url, opts.credentials);
         lifetime.defer(() => c.close());
         return c.client;
       };
-      const templates = createTemplatesForwarder(upstream(TemplateService, opts.templatesUrl)!, gate, log);
-      const curation = createCurationForwarder(upstream(StoreCurationService, opts.templatesUrl)!, gate, log);
+      /** As connect, for a service the gateway may run without: none without a url. */
+      const upstream = <S extends DescService>(service: S, url: string | undefined) =>
+        url ? connect(service, url) : undefined;
+      const templates = createTemplatesForwarder(connect(TemplateService, opts.templatesUrl), gate, log);
+      const curation = createCurationForwarder(connect(StoreCurationService, opts.templatesUrl), gate, log);
       const claimsClient = upstream(ClaimService, opts.claimsUrl);
       const claims = claimsClient && createClaimsForwarder(claimsClient, gate, log);
       const memoryClient = upstream(AgentMemoryService, opts.claimsUrl);

@@ -8,9 +8,11 @@ function recording() {
   const run = async (items: number[], settle: (i: number, r: number | Error) => void) => {
     batches.push(items);
     await new Promise<void>((r) => waiting.push(r));
-    items.forEach((n, i) => settle(i, n * 2));
+    for (const [i, n] of items.entries()) settle(i, n * 2);
   };
-  const releaseAll = () => waiting.splice(0).forEach((r) => r());
+  const releaseAll = () => {
+    for (const r of waiting.splice(0)) r();
+  };
   return { batches, run, releaseAll };
 }
 
@@ -54,9 +56,9 @@ describe("Batcher", () => {
   });
 
   it("fails one item alone with the Error it is settled with", async () => {
-    const b = new Batcher<number, number>(async (items, settle) =>
-      items.forEach((n, i) => settle(i, n === 2 ? new Error("not two") : n)),
-    );
+    const b = new Batcher<number, number>(async (items, settle) => {
+      for (const [i, n] of items.entries()) settle(i, n === 2 ? new Error("not two") : n);
+    });
     const [one, two] = await Promise.allSettled([b.add(1), b.add(2)]);
     expect(one).toEqual({ status: "fulfilled", value: 1 });
     expect(two).toMatchObject({ status: "rejected", reason: { message: "not two" } });

@@ -123,7 +123,7 @@ export function plainMetadata(raw: unknown): ProfileMetadata {
   const inner = obj.metadata && typeof obj.metadata === "object" ? (obj.metadata as Record<string, unknown>) : obj;
   const out: ProfileMetadata = {};
   for (const [k, v] of Object.entries(inner)) {
-    const value = v && typeof v === "object" && "value" in v ? (v as { value: unknown }).value : v;
+    const value = v && typeof v === "object" && "value" in v ? v.value : v;
     if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") out[k] = value;
   }
   return out;
@@ -226,7 +226,8 @@ export async function verifyCertificate(
   deps: { verifier: SignatureVerifier; invite?: string },
 ): Promise<NonNullable<AgentReport["certificate"]> & { problems: string[] }> {
   const problems: string[] = [];
-  const r = cert.release!;
+  const r = cert.release;
+  if (!r) throw new Error("certificate.release: missing (verifyAgentProfile refuses such a certificate first)");
   if (cert.inboxId !== inboxId) problems.push(`certificate.inbox_id: is ${cert.inboxId}, not this agent's`);
   // Its signatures name its pool: checked under the pool the verifier trusts, which it must name.
   if (cert.poolId !== deps.verifier.poolId) {
@@ -255,12 +256,12 @@ export async function verifyCertificate(
     );
     return `${operation} of version ${r.version} signed by ${address}, a wallet of the creator's inbox`;
   });
-  const inviteNote = (signed: string) =>
-    deps.invite === undefined
-      ? "its invite not checked (no invite given)"
-      : inviteHash(deps.invite) === signed
-        ? "into this conversation's invite"
-        : (problems.push("certificate.owner_proof: the owner signed another conversation's invite"), "another invite");
+  const inviteNote = (signed: string) => {
+    if (deps.invite === undefined) return "its invite not checked (no invite given)";
+    if (inviteHash(deps.invite) === signed) return "into this conversation's invite";
+    problems.push("certificate.owner_proof: the owner signed another conversation's invite");
+    return "another invite";
+  };
   const proof = cert.ownerProof?.proof;
   // The claim or clone proves the first owner; the transfers, oldest first, each owner after.
   const firstOwner = cert.transfers[0]?.fromOwnerId ?? cert.ownerId;

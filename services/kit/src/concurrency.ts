@@ -8,13 +8,14 @@ export async function forEachLimited<T>(
   limit: number,
   job: (item: T, index: number) => Promise<void>,
 ): Promise<void> {
-  let next = 0;
+  // One queue that every worker takes from, so each item goes to one worker.
+  const queue = items.entries();
   let failure: { err: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < items.length && !failure) {
-      const i = next++;
+    for (const [i, item] of queue) {
+      if (failure) return;
       try {
-        await job(items[i]!, i);
+        await job(item, i);
       } catch (err) {
         failure ??= { err };
       }

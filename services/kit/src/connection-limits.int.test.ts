@@ -158,7 +158,7 @@ describe("the first request's deadline", () => {
     const slow = await connect(server.port);
     const closed = closedWithin(slow, 5_000);
     // A TLS record header and the start of a ClientHello, a byte at a time.
-    void dribble(slow, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + "a".repeat(200), 50);
+    void dribble(slow, `\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03${"a".repeat(200)}`, 50);
     const ms = await closed;
     expect(ms).toBeDefined();
     expect(ms!).toBeLessThan(2_000);
@@ -171,7 +171,7 @@ describe("the first request's deadline", () => {
     slow.on("error", () => {});
     await once(slow, "secureConnect");
     const closed = closedWithin(slow, 5_000);
-    void dribble(slow as net.Socket, SLOW_H1, 50);
+    void dribble(slow, SLOW_H1, 50);
     const ms = await closed;
     expect(ms).toBeDefined();
     expect(ms!).toBeLessThan(2_000);

@@ -57,9 +57,9 @@ export function admission(
 
 /** An address as one allowance: IPv4-mapped IPv6 as IPv4, other IPv6 by its /64, anything else as it is. */
 export function addressKey(address: string): string {
-  const bare = address.split("%", 1)[0]!.toLowerCase();
+  const bare = address.replace(/%.*/s, "").toLowerCase();
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
-  if (mapped) return mapped[1]!;
+  if (mapped?.[1]) return mapped[1];
   if (isIPv4(bare) || !isIPv6(bare)) return bare;
   return `${expandIPv6(bare).slice(0, 4).join(":")}::/64`;
 }
@@ -75,7 +75,7 @@ function expandIPv6(address: string): string[] {
   const [head, tail] = text.split("::") as [string, string | undefined];
   const left = head ? head.split(":") : [];
   const right = tail ? tail.split(":") : [];
-  const zeros = tail === undefined ? [] : Array(8 - left.length - right.length).fill("0");
+  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill("0");
   return [...left, ...zeros, ...right].map((g) => parseInt(g, 16).toString(16));
 }
 

@@ -60,13 +60,18 @@ describe("a database away", () => {
     expect(answer).toBe(1);
     expect(attempts).toBeGreaterThan(1);
     let wrong = 0;
-    await errorOf(whileDatabaseAway(() => (wrong++, orm.em.fork().execute("select nonsense from nowhere"))));
+    await errorOf(
+      whileDatabaseAway(() => {
+        wrong++;
+        return orm.em.fork().execute("select nonsense from nowhere");
+      }),
+    );
     expect(wrong).toBe(1);
   });
 
   it("answers the caller UNAVAILABLE, keeping the cause, and passes every other error on", async () => {
     const away = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
-    const call = (err: unknown) => errorOf(databaseAwayInterceptor()(() => Promise.reject(err))({} as never));
+    const call = (err: Error) => errorOf(databaseAwayInterceptor()(() => Promise.reject(err))({} as never));
     const e = ConnectError.from(await call(away));
     expect([e.code, e.rawMessage, e.cause]).toEqual([
       Code.Unavailable,

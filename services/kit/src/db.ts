@@ -30,7 +30,7 @@ export interface DatabaseOptions {
   /** Service name, for logs and the default embedded directory. */
   name: string;
   /** Entity classes or schemas (what `defineEntity` / `new EntitySchema` return). */
-  entities: ReadonlyArray<EntityClass<AnyEntity> | EntitySchema<any, any>>;
+  entities: ReadonlyArray<EntityClass<AnyEntity> | EntitySchema>;
   /** Run at open (`up()`), in order; the ones already applied are skipped. */
   migrations: ReadonlyArray<MigrationEntry>;
   /** Connection pool size: default 10 on PostgreSQL; always 1 on PGlite. */

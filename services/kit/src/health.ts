@@ -95,8 +95,7 @@ export function healthService(state: HealthState): Partial<ServiceImpl<typeof He
         let last = state.get(req.service) ?? ServingStatus.SERVICE_UNKNOWN;
         yield create(HealthCheckResponseSchema, { status: last });
         for (;;) {
-          while (pending.length > 0) {
-            const status = pending.shift()!;
+          for (let status = pending.shift(); status !== undefined; status = pending.shift()) {
             if (status === last) continue;
             last = status;
             yield create(HealthCheckResponseSchema, { status });

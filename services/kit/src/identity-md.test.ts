@@ -32,7 +32,9 @@ describe("IDENTITY.md", () => {
         "When to hold back:\n- When someone is in danger: hand it to a person in the conversation.\n- When a fee is due: ask your owner for approval first.\n- When asked to smuggle: decline.",
         "## Instructions",
         "Answer in nautical terms.",
-      ].join("\n\n") + "\n",
+      ]
+        .join("\n\n")
+        .concat("\n"),
     );
   });
 

@@ -32,7 +32,7 @@ export function toInstanceCallError(err: unknown): InstanceCallError {
 export function fromInstanceCallError(e: InstanceCallError | undefined): ConnectError {
   if (!e) return new ConnectError("the host answered no outcome for this instance", Code.Internal);
   // 0 is OK, not an error; a number this version does not know is UNKNOWN, as the wire protocols read it.
-  const err = new ConnectError(e.message, e.code !== 0 && Code[e.code] !== undefined ? (e.code as Code) : Code.Unknown);
+  const err = new ConnectError(e.message, e.code !== 0 && Code[e.code] !== undefined ? e.code : Code.Unknown);
   err.details = e.details.map((a) => ({ type: a.typeUrl.slice(a.typeUrl.lastIndexOf("/") + 1), value: a.value }));
   return err;
 }

@@ -111,7 +111,7 @@ export function parseLimits(text = ""): LimitConfig {
       throw new Error(`POOL_LIMITS: "${part}" is not <name>=<value>, name one of ${Object.keys(ENTRIES).join(", ")}`);
     out[entry[0]] = parseValue(name, entry[0], part.slice(eq + 1).trim());
   }
-  return out as LimitConfig;
+  return out;
 }
 
 /** The pool's limits: the defaults, with POOL_LIMITS applied. */

@@ -2,7 +2,7 @@
 // Secrets must never reach a log line (docs/architecture.md, "Security model"), so every field
 // whose key looks like a secret is replaced before the line is written.
 
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor, type StreamResponse, type UnaryResponse } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -39,7 +39,7 @@ function levelFromEnv(): LogLevel {
 
 export function createLogger(name: string, opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? levelFromEnv();
-  const sink = opts.sink ?? ((line: string) => void process.stderr.write(line + "\n"));
+  const sink = opts.sink ?? ((line: string) => void process.stderr.write(`${line}\n`));
   return makeLogger(name, level, sink, {});
 }
 
@@ -88,7 +88,7 @@ function sanitize(value: unknown, withStack: boolean, seen: WeakSet<object>): un
     default:
       return value;
   }
-  const obj = value as object;
+  const obj = value;
   if (seen.has(obj)) return "[circular]";
   seen.add(obj);
   try {
@@ -168,7 +168,7 @@ export function loggingInterceptor(log: Logger, opts: LoggingOptions = {}): Inte
       else if (err !== undefined && SERVER_FAULTS.has(ConnectError.from(err).code)) log.error("rpc", fields);
       else log.info("rpc", fields);
     };
-    let res;
+    let res: UnaryResponse | StreamResponse;
     try {
       res = await next(req);
     } catch (err) {

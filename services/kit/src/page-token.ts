@@ -22,14 +22,10 @@ export function decodePageToken(
 ): (string | number)[] | undefined {
   if (token === "") return undefined;
   try {
-    const values: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-    if (
-      Array.isArray(values) &&
-      values.length === arity &&
-      values.every((v) => typeof v === "string" || (typeof v === "number" && Number.isFinite(v))) &&
-      valid(values)
-    ) {
-      return values as (string | number)[];
+    const parsed: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+    if (Array.isArray(parsed)) {
+      const values: unknown[] = parsed;
+      if (values.length === arity && values.every(isKeyPart) && valid(values)) return values;
     }
   } catch {
     // fall through to the error below
@@ -42,6 +38,10 @@ export function pageSize(value: number, field = "page_size"): number {
   if (!Number.isInteger(value) || value < 1 || value > 100) throw invalidArgument(field, "must be 1 to 100");
   return value;
 }
+
+/** A value a page token may hold: a string, or a finite number. */
+const isKeyPart = (v: unknown): v is string | number =>
+  typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
 
 /** For keyset cursors of (timestamp, id). */
 export const isDateAndId = (v: (string | number)[]) =>

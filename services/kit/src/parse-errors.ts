@@ -149,7 +149,8 @@ function jsonOf(kept: KeptBody): JsonValue | undefined {
   if (bytes === undefined) return undefined;
   if (kept.enveloped) {
     // One message: flags (compressed: not kept), length, then the message.
-    if (bytes.length < 5 || (bytes[0]! & 0b1) !== 0 || bytes.length < 5 + bytes.readUInt32BE(1)) return undefined;
+    if (bytes.length < 5 || (bytes.readUInt8(0) & 0b1) !== 0 || bytes.length < 5 + bytes.readUInt32BE(1))
+      return undefined;
     bytes = bytes.subarray(5, 5 + bytes.readUInt32BE(1));
   }
   try {
@@ -199,19 +200,21 @@ function inside(f: DescField, value: JsonValue, at: string): string | undefined 
     return failingField(f.message, value, at);
   if (f.fieldKind === "list" && Array.isArray(value)) {
     const i = value.findIndex((item) => !decodes(f.parent, { [f.jsonName]: [item] }));
-    if (i < 0) return undefined;
+    const bad = value[i];
+    if (bad === undefined) return undefined;
     const item = `${at}[${i}]`;
     return (
       (f.listKind === "message" && !f.message.typeName.startsWith("google.protobuf.")
-        ? failingField(f.message, value[i]!, item)
+        ? failingField(f.message, bad, item)
         : undefined) ?? item
     );
   }
   if (f.fieldKind === "map" && isObject(value)) {
-    const key = Object.keys(value).find((k) => !decodes(f.parent, { [f.jsonName]: { [k]: value[k]! } }));
-    if (key === undefined) return undefined;
+    const bad = Object.entries(value).find(([k, v]) => !decodes(f.parent, { [f.jsonName]: { [k]: v } }));
+    if (bad === undefined) return undefined;
+    const [key, v] = bad;
     const entry = `${at}.${key}`;
-    return (f.mapKind === "message" ? failingField(f.message, value[key]!, entry) : undefined) ?? entry;
+    return (f.mapKind === "message" ? failingField(f.message, v, entry) : undefined) ?? entry;
   }
   return undefined;
 }
@@ -273,7 +276,7 @@ async function* grpcWebTrailers(
   fix: (err: ConnectError) => ConnectError | undefined,
 ): AsyncIterable<Uint8Array> {
   for await (const chunk of body ?? [])
-    yield (chunk[0]! & trailerFlag) !== 0 && chunk.length >= 5
+    yield ((chunk[0] ?? 0) & trailerFlag) !== 0 && chunk.length >= 5
       ? (rewriteTrailerFrame(chunk, encoding, fix) ?? chunk)
       : chunk;
 }
@@ -285,7 +288,7 @@ function rewriteTrailerFrame(
 ): Uint8Array | undefined {
   try {
     let payload = frame.subarray(5);
-    if ((frame[0]! & 0b1) !== 0) {
+    if (((frame[0] ?? 0) & 0b1) !== 0) {
       if (encoding !== "gzip") return undefined; // no other encoding is offered (connect-node's default)
       payload = gunzipSync(payload);
     }

@@ -58,6 +58,8 @@ export function participationModeName(mode: ParticipationMode): ParticipationMod
 }
 
 /** "auto", "speak", "mention" or "paused"; undefined for anything else. */
+export function parseParticipationMode(s: ParticipationModeName): ParticipationMode;
+export function parseParticipationMode(s: string): ParticipationMode | undefined;
 export function parseParticipationMode(s: string): ParticipationMode | undefined {
   return (PARTICIPATION_MODE_NAMES as readonly string[]).includes(s) ? MODES[s as ParticipationModeName] : undefined;
 }

@@ -248,7 +248,8 @@ function firstRule(rules: readonly Rule[], text: string): string | undefined {
 function asciiDigits(text: string): string {
   return text.replace(/\p{Nd}/gu, (d) => {
     if (d >= "0" && d <= "9") return d;
-    const cp = d.codePointAt(0)!;
+    const cp = d.codePointAt(0);
+    if (cp === undefined) return d; // never: the pattern matched one digit
     let value = 0;
     while (value < 9 && /\p{Nd}/u.test(String.fromCodePoint(cp - value - 1))) value++;
     return String(value % 10);

@@ -88,11 +88,15 @@ export function outsiderReplyName(r: OutsiderReply): OutsiderReplyName | "" {
 }
 
 /** "allow", "ask" or "refuse"; undefined for anything else. */
+export function parseGrant(s: GrantName): Grant;
+export function parseGrant(s: string): Grant | undefined;
 export function parseGrant(s: string): Grant | undefined {
   return (GRANT_NAMES as readonly string[]).includes(s) ? GRANTS[s as GrantName] : undefined;
 }
 
 /** "none", "ask" or "answer"; undefined for anything else. */
+export function parseOutsiderReply(s: OutsiderReplyName): OutsiderReply;
+export function parseOutsiderReply(s: string): OutsiderReply | undefined;
 export function parseOutsiderReply(s: string): OutsiderReply | undefined {
   return (OUTSIDER_REPLY_NAMES as readonly string[]).includes(s) ? REPLIES[s as OutsiderReplyName] : undefined;
 }

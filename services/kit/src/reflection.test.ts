@@ -76,6 +76,6 @@ describe("gRPC server reflection", () => {
     expect(answers[0]).toMatchObject({ case: "errorResponse", value: { errorCode: 5 } });
     expect(answers[1]?.case).toBe("fileDescriptorResponse");
     // The file and what it imports, so a client can resolve every type.
-    expect((answers[1]?.value as { fileDescriptorProto: Uint8Array[] }).fileDescriptorProto.length).toBeGreaterThan(1);
+    expect((answers[1]!.value as { fileDescriptorProto: Uint8Array[] }).fileDescriptorProto.length).toBeGreaterThan(1);
   });
 });

@@ -45,7 +45,7 @@ class Descriptors {
     };
     file.messages.forEach(addMessage);
     for (const e of file.enums) this.symbols.set(e.typeName, file);
-    file.dependencies.forEach((d) => this.addFile(d));
+    for (const d of file.dependencies) this.addFile(d);
   }
 
   /** The file and every file it imports, transitively, the asked one first. */

@@ -266,13 +266,13 @@ describe("CORS and the fallback", () => {
         return true;
       },
     });
-    const res = await fetch(server.url + "/v1/templates", { headers: { origin: "https://app.example" } });
+    const res = await fetch(`${server.url}/v1/templates`, { headers: { origin: "https://app.example" } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ templates: [] });
     expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example");
     expect(res.headers.get("access-control-expose-headers")).toContain("ETag");
 
-    const missing = await fetch(server.url + "/nothing/here");
+    const missing = await fetch(`${server.url}/nothing/here`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { code: string }).code).toBe("not_found");
   });
@@ -283,7 +283,7 @@ describe("CORS and the fallback", () => {
         throw new Error("database password is hunter2");
       },
     });
-    const res = await fetch(server.url + "/boom");
+    const res = await fetch(`${server.url}/boom`);
     expect(res.status).toBe(500);
     expect(await res.text()).not.toContain("hunter2");
   });

@@ -440,7 +440,7 @@ function applyCors(req: ServerRequest, res: ServerResponse, allowedOrigins: stri
  * (0, or 1 if a closer failed). A second signal, or closers taking longer than
  * 10 s, exits at once. Returns a function that removes the handlers.
  */
-export function installShutdownHandlers(log: Logger, ...closers: Array<() => Promise<unknown> | unknown>): () => void {
+export function installShutdownHandlers(log: Logger, ...closers: Array<() => unknown>): () => void {
   let started = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (started) {

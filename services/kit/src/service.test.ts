@@ -58,7 +58,7 @@ describe("Lifetime", () => {
 
   it("runs a background job until closed, logging its failures instead of throwing them", async () => {
     const warnings: string[] = [];
-    const lifetime = new Lifetime({ ...log, warn: (message: string) => void warnings.push(message) } as typeof log);
+    const lifetime = new Lifetime({ ...log, warn: (message: string) => void warnings.push(message) });
     let runs = 0;
     const every = 5;
     lifetime.every(every, "the sweep", async () => {

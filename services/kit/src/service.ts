@@ -125,7 +125,7 @@ export async function runService<O, R extends { close(): Promise<unknown> }>(
   try {
     const env = new ServiceEnv();
     // A deployed service's metrics are not for anyone who reaches its port (npm start runs services in-process, open on loopback).
-    env.secret(METRICS_TOKEN_VAR, MIN_METRICS_TOKEN_BYTES) ??
+    if (env.secret(METRICS_TOKEN_VAR, MIN_METRICS_TOKEN_BYTES) === undefined)
       env.required(METRICS_TOKEN_VAR, "GET /metrics answers only Authorization: Bearer <it>");
     options = await configure(env, log);
   } catch (err) {

@@ -13,44 +13,44 @@ interface Pending {
  * beside the event loop instead of stalling every other request.
  */
 export class SignerRecoveryPool {
-  private readonly workers: Worker[];
+  /** Each worker, with how many recoveries it has in hand. */
+  private readonly slots: { worker: Worker; load: number }[];
   private readonly pending = new Map<number, Pending>();
-  private readonly load: number[];
   private nextId = 0;
 
   constructor(size = Math.max(1, availableParallelism() - 1)) {
-    this.workers = Array.from({ length: size }, () => {
+    this.slots = Array.from({ length: size }, () => {
       const worker = new Worker(new URL("./recover-worker.mjs", import.meta.url));
       worker.unref(); // never what keeps a process alive
       worker.on("message", (m: { id: number; address?: Hex; error?: string }) => this.settle(m));
       worker.on("error", (err) => this.failAll(err));
-      return worker;
+      return { worker, load: 0 };
     });
-    this.load = this.workers.map(() => 0);
   }
 
   recover(params: RecoverTypedDataAddressParameters): Promise<Hex> {
-    const index = this.load.indexOf(Math.min(...this.load));
+    // The least loaded worker (the first of them on a tie).
+    const slot = this.slots.reduce((best, s) => (s.load < best.load ? s : best));
     const id = this.nextId++;
-    this.load[index]! += 1;
+    slot.load += 1;
     return new Promise<Hex>((resolve, reject) => {
       this.pending.set(id, {
         resolve: (a) => {
-          this.load[index]! -= 1;
+          slot.load -= 1;
           resolve(a);
         },
         reject: (e) => {
-          this.load[index]! -= 1;
+          slot.load -= 1;
           reject(e);
         },
       });
-      this.workers[index]!.postMessage({ id, params });
+      slot.worker.postMessage({ id, params });
     });
   }
 
   async close(): Promise<void> {
     this.failAll(new Error("signer recovery pool closed"));
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
   private settle(m: { id: number; address?: Hex; error?: string }): void {

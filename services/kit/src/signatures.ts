@@ -26,6 +26,8 @@ export interface VerifiedSignature {
   address: Hex;
   /** To be consumed once, in the same transaction as the change it authorizes. */
   nonce: string;
+  /** The signature it checked: what a record of the change keeps. */
+  signature: Signature;
 }
 
 /**
@@ -94,6 +96,6 @@ export class SignatureVerifier {
         `${field}: not signed by a wallet of inbox ${fields.inboxId} for this ${operation} in pool "${this.options.poolId}"`,
       );
     }
-    return { address, nonce: signature.nonce.toLowerCase() };
+    return { address, nonce: signature.nonce.toLowerCase(), signature };
   }
 }

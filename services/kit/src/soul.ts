@@ -102,7 +102,7 @@ export function compactSoul(s: SoulJson): SoulJson {
     const kept = Object.fromEntries(Object.entries(fields).filter(([, v]) => !isEmpty(v)));
     if (Object.keys(kept).length > 0) out[section] = kept;
   }
-  return out as SoulJson;
+  return out;
 }
 
 export const isEmptySoul = (s: SoulJson | undefined): boolean => !s || Object.keys(compactSoul(s)).length === 0;
@@ -272,7 +272,7 @@ export function readSoulJson(raw: unknown, field: string, fail: FieldFailure): S
         .map((key) => [key, readField(key, fields[key], `${field}.${section}.${key}`, fail)]),
     );
   }
-  return compactSoul(out as SoulJson);
+  return compactSoul(out);
 }
 
 // ---------------------------------------------------------------- validation

@@ -162,6 +162,7 @@ export function baseToJson(b: TemplateBase): BaseJson {
 const soulField = (soul: SoulJson | undefined) => (soul ? { soul } : {});
 
 export function contentToJson(c: TemplateContent): TemplateContentJson {
+  const runtime = runtimeName(c.runtime);
   return {
     agent_name: c.agentName,
     instructions: c.instructions,
@@ -176,7 +177,7 @@ export function contentToJson(c: TemplateContent): TemplateContentJson {
     ...soulField(soulToJson(c.soul)),
     ...(c.base ? { base: baseToJson(c.base) } : {}),
     ...(c.avatar ? { avatar: c.avatar } : {}),
-    ...(runtimeName(c.runtime) ? { runtime: runtimeName(c.runtime)! } : {}),
+    ...(runtime ? { runtime } : {}),
   };
 }
 

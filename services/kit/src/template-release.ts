@@ -182,8 +182,10 @@ export async function verifyReleaseChain(
   await verifyTemplateRelease(verifier, t, expected);
   const seen = new Set([t.templateId]);
   let above = t;
+  let aboveContent = verifiedContent(t, "template");
+  const contents = [aboveContent];
   for (const [i, b] of bases.entries()) {
-    const ref = above.content!.base;
+    const ref = aboveContent.base;
     if (!ref)
       throw invalidArgument(`bases[${i}]`, `template ${above.templateId} has no base, so none may be given below it`);
     const field = `bases[${i}]`;
@@ -196,14 +198,22 @@ export async function verifyReleaseChain(
     if (seen.has(b.templateId)) throw invalidArgument(field, `template ${b.templateId} is its own base (a cycle)`);
     seen.add(b.templateId);
     above = b;
+    aboveContent = verifiedContent(b, field);
+    contents.push(aboveContent);
   }
-  if (above.content!.base) {
+  if (aboveContent.base) {
     throw invalidArgument(
       "bases",
-      `template ${above.templateId} builds on ${above.content!.base.templateId}, whose release was not given`,
+      `template ${above.templateId} builds on ${aboveContent.base.templateId}, whose release was not given`,
     );
   }
-  return { content: resolveContent([t, ...bases].map((l) => l.content!)), key: releaseKey(t, bases) };
+  return { content: resolveContent(contents), key: releaseKey(t, bases) };
+}
+
+/** The content of a release verifyTemplateRelease accepted, which refuses one without. */
+function verifiedContent(t: SignedTemplate, field: string): TemplateContent {
+  if (!t.content) throw invalidArgument(`${field}.content`, "is required");
+  return t.content;
 }
 
 /** Signs a full update (PUT) of `version - 1` into `version`, as a creator's client does: for tests and benchmarks. */

@@ -75,7 +75,11 @@ export function releaseKey(t: { version: bigint }, bases: readonly { version: bi
 
 /** <0, 0 or >0 as `a` is older than, the same as or newer than `b` (a missing place counts as older). */
 export function compareReleaseKeys<V extends bigint | number>(a: readonly V[], b: readonly V[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  for (const [i, x] of a.entries()) {
+    const y = b[i];
+    if (y === undefined) break;
+    if (x !== y) return x < y ? -1 : 1;
+  }
   return a.length - b.length;
 }
 

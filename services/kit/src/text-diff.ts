@@ -35,28 +35,34 @@ function lcs(a: string[], b: string[]): DiffLine[] {
   const m = b.length;
   // len[i][j]: the common subsequence of a[i..] and b[j..], in one flat array.
   const len = new Uint32Array((n + 1) * (m + 1));
-  const at = (i: number, j: number) => i * (m + 1) + j;
+  // Row n and column m are the empty suffixes: 0, as the table starts.
+  const cell = (i: number, j: number) => len[i * (m + 1) + j] ?? 0;
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      len[at(i, j)] = a[i] === b[j] ? len[at(i + 1, j + 1)]! + 1 : Math.max(len[at(i + 1, j)]!, len[at(i, j + 1)]!);
+      len[i * (m + 1) + j] = a[i] === b[j] ? cell(i + 1, j + 1) + 1 : Math.max(cell(i + 1, j), cell(i, j + 1));
     }
   }
   const out: DiffLine[] = [];
   let i = 0;
   let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) {
-      out.push({ kind: "same", text: a[i]! });
+  for (;;) {
+    const x = a[i];
+    const y = b[j];
+    if (x === undefined || y === undefined) break;
+    if (x === y) {
+      out.push({ kind: "same", text: x });
       i++;
       j++;
-    } else if (len[at(i + 1, j)]! >= len[at(i, j + 1)]!) {
-      out.push({ kind: "removed", text: a[i++]! });
+    } else if (cell(i + 1, j) >= cell(i, j + 1)) {
+      out.push({ kind: "removed", text: x });
+      i++;
     } else {
-      out.push({ kind: "added", text: b[j++]! });
+      out.push({ kind: "added", text: y });
+      j++;
     }
   }
-  while (i < n) out.push({ kind: "removed", text: a[i++]! });
-  while (j < m) out.push({ kind: "added", text: b[j++]! });
+  for (const text of a.slice(i)) out.push({ kind: "removed", text });
+  for (const text of b.slice(j)) out.push({ kind: "added", text });
   return out;
 }
 
@@ -82,15 +88,15 @@ export function unifiedDiff(before: string, after: string, labels: { from: strin
   }
   let i = 0;
   while (i < lines.length) {
-    while (i < lines.length && lines[i]!.kind === "same") i++;
+    while (i < lines.length && lines[i]?.kind === "same") i++;
     if (i === lines.length) break;
     const start = Math.max(0, i - context);
     // A hunk runs on while the next change is within twice the context.
     let end = i;
     for (;;) {
-      while (end < lines.length && lines[end]!.kind !== "same") end++;
+      while (end < lines.length && lines[end]?.kind !== "same") end++;
       let next = end;
-      while (next < lines.length && lines[next]!.kind === "same") next++;
+      while (next < lines.length && lines[next]?.kind === "same") next++;
       if (next < lines.length && next - end <= 2 * context) end = next;
       else break;
     }
@@ -99,7 +105,10 @@ export function unifiedDiff(before: string, after: string, labels: { from: strin
     const countA = hunk.filter((l) => l.kind !== "added").length;
     const countB = hunk.filter((l) => l.kind !== "removed").length;
     const range = (pos: number, n: number) => `${n === 0 ? pos - 1 : pos}${n === 1 ? "" : `,${n}`}`;
-    out.push(`@@ -${range(posA[start]!, countA)} +${range(posB[start]!, countB)} @@`);
+    const fromA = posA[start];
+    const fromB = posB[start];
+    if (fromA === undefined || fromB === undefined) throw new Error("unifiedDiff: a hunk starts past the last line");
+    out.push(`@@ -${range(fromA, countA)} +${range(fromB, countB)} @@`);
     for (const l of hunk) out.push(`${l.kind === "same" ? " " : l.kind === "removed" ? "-" : "+"}${l.text}`);
     i = stop;
   }

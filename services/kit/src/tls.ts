@@ -33,8 +33,10 @@ export function tlsFromEnv(env: NodeJS.ProcessEnv = process.env): TlsConfig | un
   const missing = names.filter((n) => !env[n]);
   if (missing.length > 0) throw new Error(`TLS needs ${missing.join(" and ")} too (PEM files), or none of POOL_TLS_*`);
   const read = (name: (typeof names)[number]) => {
+    const file = env[name];
+    if (!file) throw new Error(`${name}: not set`); // never: a missing one is refused above
     try {
-      return readFileSync(env[name]!, "utf8");
+      return readFileSync(file, "utf8");
     } catch (err) {
       throw new Error(`${name}: cannot read ${env[name]} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
     }

@@ -49,5 +49,5 @@ export function effectiveMaxTrustLevel(templateMax: TrustLevel): TrustLevel {
 
 /** Where a new agent starts: L2 (docs/trust.md), or its template's highest when that is lower. */
 export function initialTrustLevel(templateMax: TrustLevel): TrustLevel {
-  return Math.min(TrustLevel.ADVISOR, effectiveMaxTrustLevel(templateMax)) as TrustLevel;
+  return Math.min(TrustLevel.ADVISOR, effectiveMaxTrustLevel(templateMax));
 }

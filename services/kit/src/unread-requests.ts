@@ -18,7 +18,7 @@ export function drainUnreadRequests(handler: UniversalHandler): UniversalHandler
   const wrapped = (req: UniversalServerRequest) => {
     const body = req.body;
     if (body === null || typeof body !== "object" || !(Symbol.asyncIterator in body)) return handler(req);
-    return handler({ ...req, body: drainingWhenLeft(body as AsyncIterable<Uint8Array>) });
+    return handler({ ...req, body: drainingWhenLeft(body) });
   };
   return Object.assign(wrapped, handler);
 }

@@ -145,15 +145,15 @@ describe("verified releases (one signature check per host)", () => {
     const { releases, counts } = host({ maxEntries: 2 });
     const [a, b, c] = await Promise.all([release(2n), release(3n), release(4n)]);
     const check = (t: SignedTemplate) => verifyTemplateRelease(releases, t, expected);
-    await check(a!);
-    await check(b!);
-    await check(a!); // a is now the most recently used
-    await check(c!); // b goes
+    await check(a);
+    await check(b);
+    await check(a); // a is now the most recently used
+    await check(c); // b goes
     expect(counts.recovered).toBe(3);
-    await check(a!);
-    await check(c!);
+    await check(a);
+    await check(c);
     expect(counts.recovered).toBe(3);
-    await check(b!);
+    await check(b);
     expect(counts.recovered).toBe(4);
   });
 

@@ -60,7 +60,7 @@ export class VerifiedReleases implements ReleaseVerifier {
     if (!signature || !opts.anyAge) return this.options.verifier.verify(operation, fields, signature, field, opts);
     const key = signedKey(operation, fields, signature);
     const address = this.remembered(key) ?? (await this.checkOnce(key, operation, fields, signature, field));
-    return { address, nonce: signature.nonce.toLowerCase() };
+    return { address, nonce: signature.nonce.toLowerCase(), signature };
   }
 
   private remembered(key: string): Hex | undefined {
@@ -98,7 +98,10 @@ export class VerifiedReleases implements ReleaseVerifier {
   private remember(key: string, address: Hex): void {
     this.verified.delete(key);
     this.verified.set(key, { address, until: this.now() + this.ttlMs });
-    if (this.verified.size > this.maxEntries) this.verified.delete(this.verified.keys().next().value!);
+    if (this.verified.size > this.maxEntries) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
   }
 }
 

@@ -54,7 +54,8 @@ export async function applyEvents(em: EntityManager, events: readonly LineageEve
     const [feed] = await tx.execute<{ applied_sequence: string }[]>(
       `select applied_sequence from lineage_feed for update`,
     );
-    const floor = BigInt(feed!.applied_sequence);
+    if (!feed) throw new Error("lineage_feed has no row (its first migration inserts it)");
+    const floor = BigInt(feed.applied_sequence);
     const above = events.filter((e) => e.sequence > floor);
     if (above.length === 0) return 0;
     const marked = await tx.execute<{ sequence: string }[]>(

@@ -27,6 +27,7 @@ import {
   type OperationFields,
   type SignatureVerifier,
   type SignedOperation,
+  type VerifiedSignature,
 } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
 import {
@@ -83,19 +84,20 @@ export function createPatternInsightsService(deps: PatternInsightsDeps): Service
     operation: SignedOperation,
     fields: OperationFields,
     signature: Signature | undefined,
-    change: (em: EntityManager) => Promise<void>,
+    change: (em: EntityManager, signature: Signature) => Promise<void>,
   ): Promise<void> {
     const inboxId = template.creatorId;
-    let nonce: string;
+    let verified: VerifiedSignature;
     try {
-      nonce = (await deps.verifier.verify(operation, { inboxId, templateId: template.id, ...fields }, signature)).nonce;
+      verified = await deps.verifier.verify(operation, { inboxId, templateId: template.id, ...fields }, signature);
     } catch (err) {
       if (ConnectError.from(err).code === Code.PermissionDenied) throw notFound(`template ${template.id}`);
       throw err;
     }
     await deps.em.fork().transactional(async (tx) => {
-      if (!(await consumeNonce(tx, { nonce, inboxId, purpose: operation }))) throw nonceUsed("signature.nonce");
-      await change(tx);
+      if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId, purpose: operation })))
+        throw nonceUsed("signature.nonce");
+      await change(tx, verified.signature);
     });
   }
 
@@ -135,12 +137,12 @@ export function createPatternInsightsService(deps: PatternInsightsDeps): Service
 
     async setPatternHold(req, ctx) {
       const template = await creatorsTemplate(req.templateId, ctx, "hold your template's lessons");
-      await signedByCreator(template, "SetPatternHold", { hold: req.hold }, req.signature, (tx) =>
+      await signedByCreator(template, "SetPatternHold", { hold: req.hold }, req.signature, (tx, signature) =>
         setHold(tx, {
           templateId: template.id,
           hold: req.hold,
           creatorId: template.creatorId,
-          signature: req.signature!,
+          signature,
         }),
       );
       deps.log.info("pattern hold set", { templateId: template.id, hold: req.hold });
@@ -184,13 +186,13 @@ export function createPatternInsightsService(deps: PatternInsightsDeps): Service
         "ReviewPattern",
         { patternId: req.patternId, approve },
         req.signature,
-        async (tx) => {
+        async (tx, signature) => {
           const found = await reviewPattern(tx, {
             templateId: template.id,
             patternId: req.patternId,
             approve,
             creatorId: template.creatorId,
-            signature: req.signature!,
+            signature,
           });
           // Rolled back with the nonce: the same signed request may be sent again once the id is right.
           if (!found) throw new ConnectError(`pattern_id: no pattern ${req.patternId}`, Code.NotFound);

@@ -7,7 +7,7 @@
 // approval. Logs carry ids, counts and reasons, never a lesson's text.
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { type PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import type { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { failedPrecondition, invalidArgument, normalizePatternText, scanPattern, type Logger } from "@convos-pool/kit";
 import {
   checkInstanceId,

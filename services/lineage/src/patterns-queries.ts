@@ -117,7 +117,8 @@ export async function offerPattern(
           `select pattern_id, false as expired from patterns where text_hash = ? for update`,
           [offer.textHash],
         );
-        patternId = existing!.pattern_id;
+        if (!existing) throw new Error(`patterns: the offer of ${offer.textHash} lost the insert, yet no row holds it`);
+        patternId = existing.pattern_id;
       }
     }
     if (!created) {

@@ -5,8 +5,8 @@
 // does not exist, exactly as a missing one.
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { type LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
-import { type LineageService, type LineageNode } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
+import type { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
+import type { LineageService, LineageNode } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import type { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
@@ -73,7 +73,10 @@ export function createLineageService(deps: LineageServiceDeps): ServiceImpl<type
       const created = new Map<string, Promise<boolean>>();
       const createdByCaller = (templateId: string) => {
         let p = created.get(templateId);
-        if (!p) created.set(templateId, (p = deps.templates.get(templateId).then((t) => t?.creatorId === caller)));
+        if (!p) {
+          p = deps.templates.get(templateId).then((t) => t?.creatorId === caller);
+          created.set(templateId, p);
+        }
         return p;
       };
       if (node.ownerId !== caller && !(await createdByCaller(node.templateId)))

@@ -7,7 +7,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { type StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
+import type { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
   alreadyExists,
@@ -86,8 +86,9 @@ export function createStoreCurationService(deps: CurationDeps): ServiceImpl<type
     const em = deps.em.fork();
     const row = await em.findOne(TemplateRow, { id });
     if (!row) throw notFound(`template ${id}`);
-    const [t] = await withStandings(em, [rowToProto(row)]);
-    return t!;
+    const view = rowToProto(row);
+    await withStandings(em, [view]);
+    return view;
   }
 
   /**
@@ -113,8 +114,7 @@ export function createStoreCurationService(deps: CurationDeps): ServiceImpl<type
       }
       const at = now();
       const out = await apply(tx, row, at);
-      // signature! : verify() refused an action without one.
-      await logAction(tx, { actorId, action, templateId, fields, signature: signature!, at });
+      await logAction(tx, { actorId, action, templateId, fields, signature: verified.signature, at });
       return out;
     });
   }
@@ -143,7 +143,7 @@ export function createStoreCurationService(deps: CurationDeps): ServiceImpl<type
       const em = deps.em.fork();
       const row = await em.findOne(TemplateRow, { id: req.templateId });
       // What the reporter can see in the store; anything else does not exist for them.
-      if (!row || row.visibility !== "public" || row.status !== "active") throw notFound(`template ${req.templateId}`);
+      if (row?.visibility !== "public" || row.status !== "active") throw notFound(`template ${req.templateId}`);
       const report = await fileReport(em, { templateId: row.id, reporterId: reporter, reason, at: now() });
       if (!report)
         throw alreadyExists(`you already reported template ${row.id}, and operators have not closed that report yet`);
@@ -289,7 +289,7 @@ export function createStoreCurationService(deps: CurationDeps): ServiceImpl<type
           action: "SetToolGrant",
           templateId,
           fields: rest,
-          signature: req.signature!,
+          signature: verified.signature,
           at,
         });
         return out;

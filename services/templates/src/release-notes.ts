@@ -79,18 +79,14 @@ export function createReleaseNotesHandlers(
       const to = checkVersion("to_version", req.toVersion);
       const { row, publicOnly } = await reader(req.templateId, ctx);
       const em = deps.em.fork();
-      const [a, b] = await Promise.all(
-        [from, to].map((version) => em.findOne(TemplateVersionRow, { template: row.id, version })),
-      );
-      for (const [v, version] of [
-        [a, from],
-        [b, to],
-      ] as const) {
-        if (!v || (publicOnly && v.snapshot.visibility !== "public"))
-          throw notFound(`version ${version} of template ${row.id}`);
-      }
-      const before = a!.snapshot.content as unknown as Record<string, unknown>;
-      const after = b!.snapshot.content as unknown as Record<string, unknown>;
+      const versionRow = (version: number) => em.findOne(TemplateVersionRow, { template: row.id, version });
+      const [a, b] = await Promise.all([versionRow(from), versionRow(to)]);
+      const shown = <V extends { snapshot: { visibility: string } }>(v: V | null): v is V =>
+        v !== null && (!publicOnly || v.snapshot.visibility === "public");
+      if (!shown(a)) throw notFound(`version ${from} of template ${row.id}`);
+      if (!shown(b)) throw notFound(`version ${to} of template ${row.id}`);
+      const before = a.snapshot.content as unknown as Record<string, unknown>;
+      const after = b.snapshot.content as unknown as Record<string, unknown>;
       const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort(
         (x, y) => (FIELD_ORDER.indexOf(x) + 1 || 99) - (FIELD_ORDER.indexOf(y) + 1 || 99) || x.localeCompare(y),
       );
@@ -113,7 +109,7 @@ export function createReleaseNotesHandlers(
         fromVersion: BigInt(from),
         toVersion: BigInt(to),
         changes,
-        instructionsDiff: unifiedDiff(String(before.instructions ?? ""), String(after.instructions ?? ""), {
+        instructionsDiff: unifiedDiff(a.snapshot.content.instructions, b.snapshot.content.instructions, {
           from: `v${from}`,
           to: `v${to}`,
         }),

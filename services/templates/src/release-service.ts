@@ -24,15 +24,16 @@ export function createTemplateReleaseService(em: EntityManager): ServiceImpl<typ
       if (!row || !release) throw notFound(`template ${req.templateId}`);
       // With its delisting: the claims service refuses new agents of a delisted template,
       // and of one built on a delisted base (its agents would run the base's instructions).
-      const [template] = await withStandings(em.fork(), [rowToProto(row)]);
-      if (!template!.delisting && release.bases.length > 0) {
+      const template = rowToProto(row);
+      await withStandings(em.fork(), [template]);
+      if (!template.delisting && release.bases.length > 0) {
         const delisted = await delistingsOf(
           em.fork(),
           release.bases.map((b) => b.templateId),
         );
         const [baseId, d] = [...delisted][0] ?? [];
         if (d)
-          template!.delisting = create(TemplateDelistingSchema, {
+          template.delisting = create(TemplateDelistingSchema, {
             ...d,
             reason: `its base ${baseId} was delisted: ${d.reason}`,
           });

@@ -9,7 +9,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import type { StoreSort, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   applyPatch,
   callerInboxId,
@@ -147,8 +147,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       row.updatedAt = at;
       if (opts.content) {
         row.contentVersion = row.version;
-        // signature! : verify() refused a change without one.
-        recordVersion(tx, row, row.creatorId, summary, at, { ...opts.content, signature: signature! });
+        recordVersion(tx, row, row.creatorId, summary, at, { ...opts.content, signature: verified.signature });
         await enqueueTemplateSync(tx, row.id, row.version);
         // Templates built on this one run on its content too: their agents get it.
         for (const above of await templatesAbove(tx, row.id))
@@ -183,7 +182,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         const at = now();
         const row = tx.create(TemplateRow, newTemplateRow(id, req.creatorId, content, at));
         // Kept like every content change; not synced: a new template has no instances yet.
-        recordVersion(tx, row, req.creatorId, "create", at, { kind: "create", signature: req.signature! });
+        recordVersion(tx, row, req.creatorId, "create", at, { kind: "create", signature: verified.signature });
         return row;
       });
       return { template: rowToProto(row) };
@@ -342,7 +341,7 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
       const page = await browseStore(deps.em.fork(), {
         query: req.query,
         category: req.category,
-        sort: req.sort as StoreSort,
+        sort: req.sort,
         limit: pageSize(req.pageSize),
         pageToken: req.pageToken,
       });

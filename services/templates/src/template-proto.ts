@@ -17,7 +17,6 @@ import {
   parseTrustLevel,
   trustLevelName,
   type RuntimeName,
-  type SoulJson,
   type TemplateContentJson,
 } from "@convos-pool/kit";
 import type { TemplateRowType, TemplateSnapshot, TemplateVersionRowType } from "./entities.js";
@@ -152,7 +151,7 @@ export const listedToProto = (r: ListedRow) =>
       category: r.category,
       tags: r.tags,
       // Its identity only, which the store's cards show (store.ts).
-      ...(r.soul ? { soul: r.soul as SoulJson } : {}),
+      ...(r.soul ? { soul: r.soul } : {}),
     },
     visibility: r.visibility,
     status: r.status,

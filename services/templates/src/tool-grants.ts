@@ -124,7 +124,8 @@ export async function putGrant(
     // Arrays as parameters expand to lists: the tools go as one comma-joined text.
     [g.subject, g.templateId, g.creatorId, g.tools.join(","), g.fundWei.toString(), g.maxLiveTools, operatorId, at],
   );
-  return grantToProto(row!);
+  if (!row) throw new Error(`tool_grants: the upsert of ${g.subject} returned no row`);
+  return grantToProto(row);
 }
 
 /** The grant in force for a template: its own, else its creator's. */

@@ -48,8 +48,9 @@ export function createTemplateUsageService(
           [String(req.count === 0n ? 1n : req.count), day, req.templateId],
         );
       });
-      if (rows.length === 0) throw notFound(`template ${req.templateId}`);
-      return { usageCount: BigInt(rows[0]!.usage_count) };
+      const [counted] = rows;
+      if (!counted) throw notFound(`template ${req.templateId}`);
+      return { usageCount: BigInt(counted.usage_count) };
     },
   };
 }

@@ -48,7 +48,9 @@ export class Receiver {
               }
               this.received.push(req.template!);
               this.bases.push(req.bases);
-              const held = this.of(req.template!.templateId).reduce((m, t) => (t.version > m ? t.version : m), 0n);
+              // The newest version held (bigints: Math.max does not take them).
+              let held = 0n;
+              for (const t of this.of(req.template!.templateId)) if (t.version > held) held = t.version;
               return { version: held, instances: 0 };
             } finally {
               this.concurrent--;

@@ -27,7 +27,9 @@ export async function developmentKeys(dataDir: string, log: Logger): Promise<Att
     await rename(part, file);
   }
   const probe = new AttestationKeyRing([{ kid: "probe", pem }]);
-  const x = probe.publicKeys()[0]!.x;
+  const [key] = probe.publicKeys();
+  if (!key) throw new Error("the development attestation key ring has no public key");
+  const x = key.x;
   const kid = `dev-${createHash("sha256").update(x).digest("hex").slice(0, 12)}`;
   log.warn("attesting agents with a development key kept in the data directory; set ATTESTATION_KEYS in production", {
     kid,

@@ -172,11 +172,10 @@ export function dayBudgetExceeded(
       );
 }
 
-/** A refusal of a grant's quota. */
-export function quotaExceeded(spend: Spend, held: number): Error {
-  const q = spend.quota!;
+/** A refusal of a grant's quota `q`: its agents hold `held` tools, and this one needs `needs` more. */
+export function quotaExceeded(q: NonNullable<Spend["quota"]>, needs: number, held: number): Error {
   return limitExceeded(
     q.subject.startsWith("creator:") ? "pool tools per creator" : "pool tools per template",
-    `agents under the operators' grant to ${q.subject.replace(":", " ")} hold ${held} of the ${q.maxLiveTools} numbers, mailboxes and funded wallets it allows, and this one needs ${spend.count}; one of them must be removed first`,
+    `agents under the operators' grant to ${q.subject.replace(":", " ")} hold ${held} of the ${q.maxLiveTools} numbers, mailboxes and funded wallets it allows, and this one needs ${needs}; one of them must be removed first`,
   );
 }

@@ -40,7 +40,7 @@ export async function reserveSpend(
     ]);
     const [row] = await tx.execute<{ held: number }[]>(GRANT_HOLDINGS_SQL, [spend.quota.subject]);
     const held = row?.held ?? 0;
-    if (held + spend.count > spend.quota.maxLiveTools) throw quotaExceeded(spend, held);
+    if (held + spend.count > spend.quota.maxLiveTools) throw quotaExceeded(spend.quota, spend.count, held);
   }
   const fundsCap = budget.fundsPerDayWei;
   const toolsCap = budget.toolsPerDay;

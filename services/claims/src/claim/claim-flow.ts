@@ -131,15 +131,12 @@ export class ClaimFlow {
     this.claimLeaseSeconds = deps.claimLeaseSeconds ?? 20;
     this.perCaller = new RateLimit("claims per caller", deps.limits.claimsPerCaller, postgresRates(deps.em));
     const batches = { maxInFlight: BATCHES_IN_FLIGHT, maxBatch: BATCH_SIZE };
-    this.takes = new Batcher(
-      async (batch, settle) =>
-        (await claimBatch(deps.em.fork(), batch, deps.limits)).forEach((got, i) => settle(i, got)),
-      batches,
-    );
-    this.completions = new Batcher(
-      async (batch, settle) => (await this.complete(batch)).forEach((done, i) => settle(i, done)),
-      batches,
-    );
+    this.takes = new Batcher(async (batch, settle) => {
+      for (const [i, got] of (await claimBatch(deps.em.fork(), batch, deps.limits)).entries()) settle(i, got);
+    }, batches);
+    this.completions = new Batcher(async (batch, settle) => {
+      for (const [i, done] of (await this.complete(batch)).entries()) settle(i, done);
+    }, batches);
   }
 
   /**
@@ -202,7 +199,7 @@ export class ClaimFlow {
     // Step 2, its end: one claim counted against the requester's rate.
     await this.perCaller.take(input.requester);
     // Steps 3 to 6: the template as the requester may see it, its user tools and model, what the pool pays.
-    const templateId = clone ? clone.parent.templateId! : input.templateId;
+    const templateId = clone ? clone.parent.templateId : input.templateId;
     const got = await this.deps.templates.getTemplate(templateId);
     if (clone) checkCloneTemplate(clone, got.template);
     const plan = planClaim(templateId, got, input, clone?.parent, (toolId) => !!this.tools.providerOf(toolId));
@@ -346,7 +343,7 @@ export class ClaimFlow {
       if (
         proof.nonce &&
         !(await consumeNonce(tx, {
-          nonce: proof.nonce!,
+          nonce: proof.nonce,
           inboxId: params.ownerId,
           purpose: proof.purpose ?? "ClaimAgent",
         }))
@@ -372,10 +369,10 @@ export class ClaimFlow {
       // A COMMIT lost with its connection may have gone through.
       if (attempt === 1) return done;
       return Promise.all(
-        done.map(async (d, i) => {
-          const c = batch[i]!.completion;
-          return d || isClaimedBy(this.deps.em.fork(), c.instanceId, c.ownerId, c.conversationId);
-        }),
+        batch.map(
+          async ({ completion: c }, i) =>
+            done[i] || isClaimedBy(this.deps.em.fork(), c.instanceId, c.ownerId, c.conversationId),
+        ),
       );
     });
   }

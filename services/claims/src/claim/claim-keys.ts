@@ -90,7 +90,10 @@ async function readKey(em: EntityManager, requester: string, key: string): Promi
 }
 
 function outcomeOf(row: KeyRow): KeyedOutcome {
-  if (row.state === "done") return { state: "done", instanceId: row.instance_id! };
+  if (row.state === "done") {
+    if (row.instance_id === null) throw new Error("claim_keys: a key done without its instance");
+    return { state: "done", instanceId: row.instance_id };
+  }
   if (row.state === "failed")
     return { state: "failed", code: (row.code ?? Code.Unknown) as Code, message: row.message ?? "" };
   return { state: "pending" };

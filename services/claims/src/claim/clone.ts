@@ -33,9 +33,12 @@ import { agentForFlow, settleInheritance, type ClaimedInstance, type FlowAgent }
 import type { Proof } from "./proof.js";
 import type { InstanceRuntime } from "../pool/runtime.js";
 
+/** A clone's parent: an agent with an owner and a template, as prepareClone proved. */
+export type CloneParent = FlowAgent & { ownerId: string; templateId: string };
+
 /** A clone on its way: the parent, the owner's authorization (passed to the parent as signed), the kinds that carry. */
 export interface Clone {
-  parent: FlowAgent;
+  parent: CloneParent;
   auth: CloneAuthorization;
   carry: string[];
 }
@@ -99,7 +102,7 @@ export async function prepareClone(
     },
   });
   return {
-    clone: { parent, auth, carry: input.carry },
+    clone: { parent: { ...parent, ownerId: parent.ownerId, templateId: parent.templateId }, auth, carry: input.carry },
     proof: { nonce: verified.nonce, purpose: "CloneAgent", owner },
   };
 }

@@ -181,9 +181,11 @@ export async function claimBatch(
         `this agent needs ${p.toolsReserved ?? 0} pool tools and your agents hold ${row.tools}, of at most ${caps.poolToolsPerOwner} per owner; remove an agent first (DELETE /api/pool/agents/{id})`,
       );
     }
-    return row?.id
-      ? { id: row.id, hostUrl: row.host_url!, inboxId: row.inbox_id!, walletIndex: Number(row.wallet_index) }
-      : undefined;
+    if (!row?.id) return undefined;
+    // An instance claim_batch hands out was idle: started on a host, with its inbox.
+    if (row.host_url === null || row.inbox_id === null)
+      throw new Error(`claim_batch handed out instance ${row.id} without its host or inbox`);
+    return { id: row.id, hostUrl: row.host_url, inboxId: row.inbox_id, walletIndex: Number(row.wallet_index) };
   });
 }
 

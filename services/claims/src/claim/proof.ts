@@ -89,7 +89,7 @@ export interface OwnerOperation<T extends { ownerId: string | null }> {
    * so a refused change leaves it unspent); a session has none. A nonce seen
    * before: UNAUTHENTICATED (`owner_signature.nonce`).
    */
-  spendNonce(em: EntityManager): Promise<void>;
+  spendNonce: (em: EntityManager) => Promise<void>;
 }
 
 /** An owner's request as signed (or to be proven by a session, when `signature` may be absent). */
@@ -156,7 +156,7 @@ export async function proveOwned<T extends { ownerId: string | null }>(
   }
   return {
     agent: plan.agent,
-    async spendNonce(em) {
+    spendNonce: async (em) => {
       if (nonce && !(await consumeNonce(em, { nonce, inboxId: ownerId, purpose: signed.operation })))
         throw nonceUsed("owner_signature.nonce");
     },

@@ -62,7 +62,12 @@ export function decodeRelease(bytes: Uint8Array, bases: Uint8Array[]): Release {
 
 /** What the pool needs of a release (claims and sync): resolved with its bases, as its agents resolve it. */
 export function describeRelease(message: SignedTemplate, bases: SignedTemplate[] = []): Release {
-  const content = contentToJson(resolveContent([message, ...bases].map((l) => l.content!)));
+  const layers = [message, ...bases].map((l) => {
+    // Its callers refuse a release without content first (checkRelease, planClaim).
+    if (!l.content) throw new Error(`the release of template ${l.templateId} at version ${l.version} has no content`);
+    return l.content;
+  });
+  const content = contentToJson(resolveContent(layers));
   const model = content.model ?? { ...DEFAULT_MODEL };
   return {
     templateId: message.templateId,

@@ -187,11 +187,11 @@ async function page(
     [...params, ...(cursor ? [String(cursor[0]), String(cursor[1])] : []), limit + 1],
   );
   const instances = await withTools(em, rows.slice(0, limit).map(fromSql));
-  const last = instances[instances.length - 1];
-  return {
-    instances,
-    nextPageToken: rows.length > limit && last ? encodePageToken([last.claimedAt!.toISOString(), last.id]) : "",
-  };
+  const last = instances.at(-1);
+  if (rows.length <= limit || !last) return { instances, nextPageToken: "" };
+  // Pages list agents that were claimed (the callers say so): the keyset is their claim time.
+  if (!last.claimedAt) throw new Error(`instance ${last.id} is on a page of claimed agents without a claim time`);
+  return { instances, nextPageToken: encodePageToken([last.claimedAt.toISOString(), last.id]) };
 }
 
 /** An owner's live (claimed) instances across templates, newest claim first. */

@@ -54,7 +54,7 @@ export class GrpcInstanceHost implements InstanceHost {
     await this.c.client.stopInstance({ instanceId, destroy }, { timeoutMs: this.timeoutMs });
   }
 
-  async list() {
+  async list(): Promise<HostListing> {
     const res = await this.c.client.listInstances({}, { timeoutMs: 10_000 });
     return {
       instances: res.instances.map((i) => ({
@@ -64,7 +64,7 @@ export class GrpcInstanceHost implements InstanceHost {
         appliedKey: [i.appliedTemplateVersion, ...i.appliedBaseVersions].map(Number),
       })),
       maxInstances: res.maxInstances,
-      runtime: (res.runtime === AgentRuntime.OPENCLAW ? "openclaw" : "pool") as HostRuntime,
+      runtime: res.runtime === AgentRuntime.OPENCLAW ? "openclaw" : "pool",
     };
   }
 

@@ -16,7 +16,8 @@ export async function registerInstance(
     `insert into instances (id, state, host_url, runtime) values (?, 'starting', ?, ?) returning id, wallet_index`,
     [randomId("inst"), hostUrl, runtime],
   );
-  const r = rows[0]!;
+  const [r] = rows;
+  if (!r) throw new Error("insert into instances returned no row");
   return { id: r.id, walletIndex: Number(r.wallet_index) };
 }
 
@@ -127,7 +128,10 @@ export async function hostSummaries(em: EntityManager): Promise<HostSummary[]> {
   const byUrl = new Map<string, HostSummary>();
   for (const r of rows) {
     let h = byUrl.get(r.url);
-    if (!h) byUrl.set(r.url, (h = { url: r.url, draining: Boolean(r.draining), states: {} }));
+    if (!h) {
+      h = { url: r.url, draining: Boolean(r.draining), states: {} };
+      byUrl.set(r.url, h);
+    }
     if (r.state) h.states[r.state] = Number(r.n);
   }
   return [...byUrl.values()];

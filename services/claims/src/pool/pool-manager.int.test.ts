@@ -54,7 +54,7 @@ beforeEach(() => {
   host.failing.clear();
 });
 
-async function q<T = Record<string, any>>(sql: string, p: unknown[] = []): Promise<T[]> {
+async function q<T = Record<string, unknown>>(sql: string, p: unknown[] = []): Promise<T[]> {
   return db.em.fork().execute<T[]>(sql, p);
 }
 
@@ -260,7 +260,7 @@ describe("warm pool with several managers and hosts", () => {
   const clients: GrpcInstanceHost[] = [];
   const managers: PoolManager[] = [];
   const silent = createLogger("pool", { level: "silent" });
-  const rq = <T = Record<string, any>>(sql: string, p: unknown[] = []) => rdb.em.fork().execute<T[]>(sql, p);
+  const rq = <T = Record<string, unknown>>(sql: string, p: unknown[] = []) => rdb.em.fork().execute<T[]>(sql, p);
   const manager = (target: number, leaseSeconds?: number) => {
     const m = new PoolManager({
       em: rdb.em,

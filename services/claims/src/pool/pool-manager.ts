@@ -305,7 +305,7 @@ export class PoolManager {
         report.crashed++;
         if (r.owned) log.error("a claimed instance crashed", { instanceId: r.id, host: hostUrl });
         else log.warn("an idle instance crashed", { instanceId: r.id, host: hostUrl });
-        return this.apply({ ...r, state: "crashed" }, action.then, hostUrl, onHost, pass);
+        return this.apply({ ...r, state: "crashed" }, action.next, hostUrl, onHost, pass);
       case "recover":
         if (await setState(em.fork(), r.id, ["crashed"], "claimed")) {
           log.info("a claimed instance recovered", { instanceId: r.id });
@@ -319,7 +319,8 @@ export class PoolManager {
         return false;
       case "idleFromLostStart":
         // Its StartInstance's answer was lost (the manager died mid-start): the host says it went well.
-        if (await markIdle(em.fork(), r.id, onHost!.inboxId)) {
+        if (!onHost) throw new Error(`instance ${r.id}: decided idle from its host's listing, which lacks it`);
+        if (await markIdle(em.fork(), r.id, onHost.inboxId)) {
           log.info("a started instance whose start was not recorded is idle", { instanceId: r.id });
           return true;
         }

@@ -48,25 +48,25 @@ describe("a row's step in a pass", () => {
       "an idle instance its host no longer runs is marked crashed, then replaced",
       row("idle"),
       host(undefined),
-      { kind: "crash", then: { kind: "replace" } },
+      { kind: "crash", next: { kind: "replace" } },
     ],
     [
       "an idle instance its host reports dead is marked crashed, then replaced",
       row("idle"),
       host(DEAD),
-      { kind: "crash", then: { kind: "replace" } },
+      { kind: "crash", next: { kind: "replace" } },
     ],
     [
       "a claimed agent its host reports crashed is marked crashed and kept for its owner",
       row("claimed"),
       host(CRASHED),
-      { kind: "crash", then: keep },
+      { kind: "crash", next: keep },
     ],
     [
       "a claimed agent its host no longer runs is marked crashed and kept for its owner",
       row("claimed"),
       host(undefined),
-      { kind: "crash", then: keep },
+      { kind: "crash", next: keep },
     ],
     [
       "a crashed agent with an owner its host runs again recovers to claimed",
@@ -110,7 +110,7 @@ describe("a row's step in a pass", () => {
       "an idle instance on a draining host that no longer runs it is marked crashed and replaced, not drained",
       row("idle"),
       host(undefined, { draining: true }),
-      { kind: "crash", then: { kind: "replace" } },
+      { kind: "crash", next: { kind: "replace" } },
     ],
     ["a starting instance within its start time is kept", row("starting"), host(undefined), keep],
     [

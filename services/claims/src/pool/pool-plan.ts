@@ -35,8 +35,8 @@ export type RowAction =
   | { kind: "keep"; back: boolean }
   /** Idle on a draining host: dead, then stopped with the host's other dead ones; replaced elsewhere. */
   | { kind: "drain" }
-  /** Idle or claimed, and its host no longer runs it (or says crashed, dead): crashed, then `then`. */
-  | { kind: "crash"; then: RowAction }
+  /** Idle or claimed, and its host no longer runs it (or says crashed, dead): crashed, then `next`. */
+  | { kind: "crash"; next: RowAction }
   /** An owner's crashed agent its host runs again: claimed (never replaced behind the owner's back). */
   | { kind: "recover" }
   /** Set aside (crashed) while its host did not answer, and idle there: back in the pool. */
@@ -57,7 +57,7 @@ export function decideRow(row: PoolRow, host: HostView): RowAction {
   if (row.state === "idle" && healthy && host.draining) return { kind: "drain" };
   if (row.state === "idle" || row.state === "claimed") {
     if (healthy) return { kind: "keep", back: row.state === "claimed" && host.wasUnreachable };
-    return { kind: "crash", then: decideRow({ ...row, state: "crashed" }, host) };
+    return { kind: "crash", next: decideRow({ ...row, state: "crashed" }, host) };
   }
   if (row.state === "crashed") {
     if (row.owned) return healthy ? { kind: "recover" } : { kind: "keep", back: false };

@@ -312,21 +312,22 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
       settled.add(i);
       settle(i, result);
     };
-    const alone = (i: number) =>
-      single(items[i]!).then(
+    type Placed = { item: T; i: number };
+    const alone = ({ item, i }: Placed) =>
+      single(item).then(
         (r) => settleOnce(i, r),
         (err: unknown) => settleOnce(i, asError(err)),
       );
     const named = new Set<string>();
-    const batched: number[] = [];
+    const batched: Placed[] = [];
     const singles: Promise<void>[] = [];
-    items.forEach((item, i) => {
-      if (named.has(item.instance.id)) singles.push(alone(i));
+    for (const [i, item] of items.entries()) {
+      if (named.has(item.instance.id)) singles.push(alone({ item, i }));
       else {
         named.add(item.instance.id);
-        batched.push(i);
+        batched.push({ item, i });
       }
-    });
+    }
     try {
       // One alone goes as the single call: for one agent it is the cheaper call (and the stream's setup is not worth it).
       if (batched.length === 1 || !this.takesBatches(hostUrl)) {
@@ -334,19 +335,23 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
       } else {
         try {
           await batch(
-            batched.map((i) => items[i]!),
-            (k, result) => settleOnce(batched[k]!, result),
+            batched.map((b) => b.item),
+            (k, result) => {
+              // An answer to nothing asked is dropped; what stays unanswered fails below.
+              const b = batched[k];
+              if (b) settleOnce(b.i, result);
+            },
           );
         } catch (err) {
           if (!predatesBatchCalls(err)) {
-            for (const i of batched) settleOnce(i, asError(err));
+            for (const b of batched) settleOnce(b.i, asError(err));
             return;
           }
           this.singleCallHosts.set(hostUrl, Date.now() + SINGLE_CALLS_MS);
-          await Promise.all(batched.filter((i) => !settled.has(i)).map(alone));
+          await Promise.all(batched.filter((b) => !settled.has(b.i)).map(alone));
         }
-        for (const i of batched)
-          settleOnce(i, new ConnectError("the host's answer does not match what it was asked", Code.Internal));
+        for (const b of batched)
+          settleOnce(b.i, new ConnectError("the host's answer does not match what it was asked", Code.Internal));
       }
     } finally {
       await Promise.all(singles);
@@ -416,7 +421,7 @@ export class GrpcInstanceRuntime implements InstanceRuntime {
         instanceId: instance.id,
         error: new ConnectError(
           e?.message ?? "no answer for this agent",
-          e && Code[e.code] !== undefined ? (e.code as Code) : Code.Unknown,
+          e && Code[e.code] !== undefined ? e.code : Code.Unknown,
         ),
       };
     });

@@ -18,10 +18,10 @@ afterAll(async () => {
   await am?.close();
 });
 
-async function api(method: string, path: string, key = am.apiKey): Promise<{ status: number; body: any }> {
+async function api(method: string, path: string, key = am.apiKey): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${am.url}${path}`, { method, headers: { authorization: `Bearer ${key}` } });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
 const inboxPath = (id: string) => `/v0/inboxes/${encodeURIComponent(id)}`;
@@ -86,7 +86,7 @@ describe("the AgentMail mailbox provider (against the stand-in)", () => {
 
     am.deliver(made.handle, { from: "saul@example.com", subject: "Dinner", text: "At 8?" });
     const own = await api("GET", `${inboxPath(made.handle)}/messages`, key);
-    expect(own.body.messages.map((m: { subject: string }) => m.subject)).toEqual(["Dinner"]);
+    expect(own.body).toMatchObject({ messages: [{ subject: "Dinner" }] });
     const other = await new AgentMailProvider({ apiUrl: am.url, apiKey: am.apiKey }).provision("inst_other");
     expect((await api("GET", `${inboxPath(other.handle)}/messages`, key)).status).toBe(403);
     expect((await api("POST", "/v0/inboxes", key)).status).toBe(403);

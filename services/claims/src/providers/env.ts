@@ -43,14 +43,15 @@ export function providerSettingsFromEnv(env: Env): ProviderSettings {
 
   const settings: ProviderSettings = {};
   if (choice("SMS_PROVIDER", ["local", "telnyx"]) === "telnyx") {
-    settings.telnyx = {
+    const telnyx = {
       apiUrl: url("SMS_API_URL", "https://api.telnyx.com"),
       apiKey: need("SMS_API_KEY", "the Telnyx API key that buys and releases numbers"),
       countryCode: (get("SMS_COUNTRY") ?? "US").toUpperCase(),
       ...(get("SMS_MESSAGING_PROFILE_ID") ? { messagingProfileId: get("SMS_MESSAGING_PROFILE_ID") } : {}),
     };
-    if (!/^[A-Z]{2}$/.test(settings.telnyx.countryCode!))
+    if (!/^[A-Z]{2}$/.test(telnyx.countryCode))
       throw new Error("SMS_COUNTRY must be an ISO 3166-1 alpha-2 code, like US");
+    settings.telnyx = telnyx;
   } else if (get("SMS_NUMBER_RANGE")) {
     settings.smsRange = get("SMS_NUMBER_RANGE");
   }

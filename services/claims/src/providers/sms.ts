@@ -15,18 +15,18 @@ export const DEFAULT_SMS_RANGE = "+15550100000..+15550109999";
 
 /** Parses "+15550100000..+15550109999" (or with "-" between the ends). */
 export function parseNumberRange(spec: string): NumberRange {
-  const m = /^\s*\+([1-9]\d{6,14})\s*(?:\.\.|-)\s*\+([1-9]\d{6,14})\s*$/.exec(spec);
-  if (!m || m[1]!.length !== m[2]!.length) {
+  const [, first, last] = /^\s*\+([1-9]\d{6,14})\s*(?:\.\.|-)\s*\+([1-9]\d{6,14})\s*$/.exec(spec) ?? [];
+  if (!first || !last || first.length !== last.length) {
     throw new Error(
       `SMS number range "${spec}": expected "+<digits>..+<digits>", both ends E.164 with the same number of digits`,
     );
   }
-  const lo = BigInt(m[1]!);
-  const hi = BigInt(m[2]!);
+  const lo = BigInt(first);
+  const hi = BigInt(last);
   if (hi < lo) throw new Error(`SMS number range "${spec}": the last number is below the first`);
   const size = Number(hi - lo + 1n);
   if (size > MAX_RANGE) throw new Error(`SMS number range "${spec}": at most ${MAX_RANGE} numbers`);
-  return { first: `+${m[1]}`, last: `+${m[2]}`, size };
+  return { first: `+${first}`, last: `+${last}`, size };
 }
 
 /**

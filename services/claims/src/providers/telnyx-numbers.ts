@@ -78,7 +78,7 @@ export class TelnyxNumberProvider implements ToolProvider {
   async release(handle: string): Promise<void> {
     const query = new URLSearchParams({ "filter[phone_number]": handle, "page[size]": "250" });
     const owned = this.data<{ id: string; phone_number: string }[]>(
-      await this.call("GET", `/v2/phone_numbers?${query}`),
+      await this.call("GET", `/v2/phone_numbers?${query.toString()}`),
       `to look up ${handle}`,
     );
     // The filter may match more loosely than the number itself.
@@ -92,7 +92,7 @@ export class TelnyxNumberProvider implements ToolProvider {
   async releaseAllOf(instanceId: string): Promise<number> {
     const query = new URLSearchParams({ "filter[customer_reference]": instanceId, "page[size]": "250" });
     const owned = this.data<{ id: string; customer_reference?: string }[]>(
-      await this.call("GET", `/v2/phone_numbers?${query}`),
+      await this.call("GET", `/v2/phone_numbers?${query.toString()}`),
       `to look up the numbers of ${instanceId}`,
     );
     let released = 0;
@@ -112,7 +112,7 @@ export class TelnyxNumberProvider implements ToolProvider {
       "filter[limit]": String(CANDIDATES),
     });
     const found = this.data<{ phone_number: string }[]>(
-      await this.call("GET", `/v2/available_phone_numbers?${query}`),
+      await this.call("GET", `/v2/available_phone_numbers?${query.toString()}`),
       "the number search",
     );
     return found.map((n) => n.phone_number);

@@ -31,7 +31,9 @@ const BEHIND = `exists (select 1 from template_releases r
 export async function storeRelease(
   tx: EntityManager,
   r: { templateId: string; key: number[]; release: Uint8Array; bases: Uint8Array[]; defaultModel: string },
-): Promise<{ held: number[]; stored: boolean }> {
+): Promise<{ held: [number, ...number[]]; stored: boolean }> {
+  const [version] = r.key;
+  if (version === undefined) throw new Error(`template ${r.templateId}: a release key starts with its version`);
   const res = await tx.execute<RunResult>(
     `insert into template_releases (template_id, version, release_key, release, bases, default_model)
        values (?, ?, ?::int[], ?, array[${r.bases.map(() => "?::bytea").join(", ")}]::bytea[], ?)
@@ -41,7 +43,7 @@ export async function storeRelease(
        where template_releases.release_key < excluded.release_key`,
     [
       r.templateId,
-      r.key[0]!,
+      version,
       sqlKey(r.key),
       Buffer.from(r.release),
       ...r.bases.map((b) => Buffer.from(b)),
@@ -53,7 +55,10 @@ export async function storeRelease(
     `select release_key from template_releases where template_id = ?`,
     [r.templateId],
   );
-  return { held: parseKey(row!.release_key), stored: res.affectedRows === 1 };
+  // The row this statement inserted or kept.
+  const [heldVersion, ...heldBases] = row ? parseKey(row.release_key) : [];
+  if (heldVersion === undefined) throw new Error(`template ${r.templateId}: no release held after storing one`);
+  return { held: [heldVersion, ...heldBases], stored: res.affectedRows === 1 };
 }
 
 /**

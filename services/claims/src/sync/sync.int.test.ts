@@ -30,7 +30,7 @@ import {
   signUpdateRelease,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { type Database } from "@convos-pool/kit/db";
+import type { Database } from "@convos-pool/kit/db";
 import {
   newIdentity,
   sampleContent,

@@ -165,12 +165,17 @@ export class SyncWorker {
 
   /** Resolves once a scan begun after this call is over and no delivery is in flight (tests). */
   async settled(): Promise<void> {
-    while (this.scanning) await this.scanning;
+    await this.noScanRunning();
     this.kick();
     while (this.scanning || this.active > 0) {
       if (this.scanning) await this.scanning;
       else await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
+  }
+
+  /** Resolves once no scan runs. A function of its own, so that settled() does not take `scanning` as still empty after kick() starts one. */
+  private async noScanRunning(): Promise<void> {
+    while (this.scanning) await this.scanning;
   }
 
   /** Scans for due work now (coalesced with a scan in progress). */
@@ -210,8 +215,10 @@ export class SyncWorker {
   }
 
   private pump(): void {
-    while (!this.stopped && this.active < this.concurrency && this.queue.length > 0) {
-      const { batch, oneByOne } = this.takeBatch();
+    while (!this.stopped && this.active < this.concurrency) {
+      const taken = this.takeBatch();
+      if (!taken) break;
+      const { batch, oneByOne } = taken;
       this.active++;
       void this.deliver(batch, oneByOne)
         .catch((err: unknown) =>
@@ -248,10 +255,11 @@ export class SyncWorker {
    * queued for its host and template, in order; else the first alone, one
    * by one (one UpdateTemplate per agent).
    */
-  private takeBatch(): { batch: DueInstance[]; oneByOne: boolean } {
-    const first = this.queue.shift()!;
+  private takeBatch(): { batch: [DueInstance, ...DueInstance[]]; oneByOne: boolean } | undefined {
+    const first = this.queue.shift();
+    if (!first) return undefined;
     if (!this.batches(first.hostUrl)) return { batch: [first], oneByOne: true };
-    const batch = [first];
+    const batch: [DueInstance, ...DueInstance[]] = [first];
     const rest: DueInstance[] = [];
     for (const r of this.queue) {
       if (batch.length < this.batchSize && r.hostUrl === first.hostUrl && r.templateId === first.templateId)
@@ -276,8 +284,12 @@ export class SyncWorker {
           this.opts.em.fork(),
           batch.flatMap((b) => b.done),
         ).then(
-          () => batch.forEach((b) => b.resolve()),
-          (err: unknown) => batch.forEach((b) => b.reject(err)),
+          () => {
+            for (const b of batch) b.resolve();
+          },
+          (err: unknown) => {
+            for (const b of batch) b.reject(err);
+          },
         );
       });
     });
@@ -289,8 +301,10 @@ export class SyncWorker {
     if (held && compareReleaseKeys(held.key, key) >= 0) return held;
     const row = await loadRelease(this.opts.em.fork(), templateId);
     if (!row) throw new Error(`no release held for template ${templateId}`);
-    this.offer(decodeRelease(row.release, row.bases));
-    return this.releases.get(templateId)!;
+    const loaded = decodeRelease(row.release, row.bases);
+    this.offer(loaded);
+    // The one held now: this, or a newer one a push brought meanwhile.
+    return this.releases.get(templateId) ?? loaded;
   }
 
   /**
@@ -302,9 +316,9 @@ export class SyncWorker {
    * longer declared are released. A failed agent is retried alone, later,
    * with its backoff.
    */
-  private async deliver(batch: DueInstance[], oneByOne: boolean): Promise<void> {
+  private async deliver(batch: [DueInstance, ...DueInstance[]], oneByOne: boolean): Promise<void> {
     const { em, runtime, log } = this.opts;
-    const first = batch[0]!;
+    const [first] = batch;
     const newest = batch.reduce(
       (key, r) => (compareReleaseKeys(r.releaseKey, key) > 0 ? r.releaseKey : key),
       first.releaseKey,
@@ -338,7 +352,9 @@ export class SyncWorker {
     }
     const applied: Applied[] = [];
     await forEachLimited(answers, TOOLS_CONCURRENCY, async (answer, i) => {
-      const { due, instance } = targets[i]!;
+      const target = targets[i];
+      if (!target) throw new Error(`${answers.length} answers to ${targets.length} updates of ${first.hostUrl}`);
+      const { due, instance } = target;
       let key: number[];
       let model = "";
       let trustLevel = 0;
@@ -374,7 +390,8 @@ export class SyncWorker {
     });
     const byId = new Map(batch.map((r) => [r.id, r]));
     for (const a of applied) {
-      if (compareReleaseKeys(a.applied, release.key) >= 0 && byId.get(a.instanceId)!.tools > 0)
+      const due = byId.get(a.instanceId);
+      if (compareReleaseKeys(a.applied, release.key) >= 0 && due && due.tools > 0)
         await this.releaseUndeclared(a.instanceId, release);
     }
   }

@@ -5,6 +5,7 @@
 // gateway has no claims service.
 
 import { Code } from "@connectrpc/connect";
+import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { ClaimsForwarder } from "../forward.js";
 import {
   ACCEPT_FIELDS,
@@ -38,6 +39,12 @@ import { nextCursor, query, queryBool, queryInt, type Handler, type RestDeps, ty
 function claimsOf(deps: RestDeps): ClaimsForwarder {
   if (!deps.claims) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
   return deps.claims;
+}
+
+/** The agent a claims call answers with, as JSON: the claims service always sets it. */
+function agentOf(res: { instance?: Instance | undefined }): unknown {
+  if (!res.instance) throw new Error("claims service answered without the instance");
+  return instanceToJson(res.instance);
 }
 
 const claim: Handler = async (r, deps) => {
@@ -76,7 +83,7 @@ const getAgent: Handler = async (r, deps) => {
   const claims = claimsOf(deps);
   query(r, []);
   const res = await claims.getInstance({ instanceId: r.id }, r.call);
-  return { status: 200, body: instanceToJson(res.instance!) };
+  return { status: 200, body: agentOf(res) };
 };
 
 /**
@@ -89,7 +96,7 @@ const pinAgent: Handler = async (r, deps) => {
   query(r, []);
   const { pinned, ownerSignature } = pinFromBody(await r.body(PIN_FIELDS));
   const res = await claims.setInstancePin({ instanceId: r.id, pinned, ownerSignature }, r.call);
-  return { status: 200, body: instanceToJson(res.instance!) };
+  return { status: 200, body: agentOf(res) };
 };
 
 /** Removes one of the owner's agents for good (204): the owner's session, or `owner_signature` (RemoveAgent). */
@@ -111,7 +118,7 @@ const transferAgent: Handler = async (r, deps) => {
   query(r, []);
   const { newOwnerId, ownerSignature } = transferFromBody(await r.body(TRANSFER_FIELDS));
   const res = await claims.transferAgent({ instanceId: r.id, newOwnerId, ownerSignature }, r.call);
-  return { status: 200, body: instanceToJson(res.instance!) };
+  return { status: 200, body: agentOf(res) };
 };
 
 /**
@@ -124,7 +131,7 @@ const withdrawTransfer: Handler = async (r, deps) => {
   query(r, []);
   const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
   const res = await claims.withdrawTransfer({ instanceId: r.id, ownerSignature }, r.call);
-  return { status: 200, body: instanceToJson(res.instance!) };
+  return { status: 200, body: agentOf(res) };
 };
 
 /** The inbox an agent was offered to takes it: `{signature}` (AcceptAgent). Answers the agent, now theirs. */
@@ -133,7 +140,7 @@ const acceptAgent: Handler = async (r, deps) => {
   query(r, []);
   const { signature } = acceptFromBody(await r.body(ACCEPT_FIELDS));
   const res = await claims.acceptAgent({ instanceId: r.id, signature }, r.call);
-  return { status: 200, body: instanceToJson(res.instance!) };
+  return { status: 200, body: agentOf(res) };
 };
 
 /**
@@ -146,7 +153,7 @@ const setTrust: Handler = async (r, deps) => {
   query(r, []);
   const body = trustFromBody(await r.body(TRUST_FIELDS));
   const res = await claims.setTrustLevel({ instanceId: r.id, ...body }, r.call);
-  return { status: 200, body: instanceToJson(res.instance!) };
+  return { status: 200, body: agentOf(res) };
 };
 
 /**
@@ -160,7 +167,7 @@ const setPermissions: Handler = async (r, deps) => {
   query(r, []);
   const body = permissionsFromBody(await r.body(PERMISSIONS_FIELDS));
   const res = await claims.setPermissions({ instanceId: r.id, ...body }, r.call);
-  return { status: 200, body: instanceToJson(res.instance!) };
+  return { status: 200, body: agentOf(res) };
 };
 
 /**
@@ -174,7 +181,7 @@ const setParticipation: Handler = async (r, deps) => {
   query(r, []);
   const body = participationFromBody(await r.body(PARTICIPATION_FIELDS));
   const res = await claims.setParticipation({ instanceId: r.id, ...body }, r.call);
-  return { status: 200, body: instanceToJson(res.instance!) };
+  return { status: 200, body: agentOf(res) };
 };
 
 /** An agent's activity log, newest first: `{entries, next_cursor}`; its owner's session only (anyone else 404). */

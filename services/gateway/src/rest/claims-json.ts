@@ -192,12 +192,12 @@ export interface PermissionsBody {
  */
 export function permissionsFromBody(body: JsonObject): PermissionsBody {
   const permissions: Partial<ResolvedPermissions> = {};
-  const grant = (field: string) => parseGrant(body.oneOf(field, GRANT_NAMES))!;
+  const grant = (field: string) => parseGrant(body.oneOf(field, GRANT_NAMES));
   if (body.has("member_sms")) permissions.memberSms = grant("member_sms");
   if (body.has("member_email")) permissions.memberEmail = grant("member_email");
   if (body.has("member_crypto")) permissions.memberCrypto = grant("member_crypto");
   if (body.has("outsider_reply"))
-    permissions.outsiderReply = parseOutsiderReply(body.oneOf("outsider_reply", OUTSIDER_REPLY_NAMES))!;
+    permissions.outsiderReply = parseOutsiderReply(body.oneOf("outsider_reply", OUTSIDER_REPLY_NAMES));
   return { permissions, ownerSignature: signatureOf(body, "owner_signature") };
 }
 
@@ -218,7 +218,7 @@ export interface ParticipationBody {
  */
 export function participationFromBody(body: JsonObject): ParticipationBody {
   const participation: Partial<ResolvedParticipation> = {};
-  if (body.has("mode")) participation.mode = parseParticipationMode(body.oneOf("mode", PARTICIPATION_MODE_NAMES))!;
+  if (body.has("mode")) participation.mode = parseParticipationMode(body.oneOf("mode", PARTICIPATION_MODE_NAMES));
   if (body.has("cooldown_seconds")) {
     // Checked here as well as by the claims service: past uint32 it could not even be sent.
     const seconds = body.integer("cooldown_seconds", 0);

@@ -99,7 +99,8 @@ const report: Handler = async (r, { curation }) => {
   query(r, []);
   const body = await r.body(["reason"]);
   const res = await curation.reportTemplate({ templateId: r.id, reason: body.string("reason") }, r.call);
-  return { status: 201, body: reportToJson(res.report!) };
+  if (!res.report) throw new Error("templates service answered without the report");
+  return { status: 201, body: reportToJson(res.report) };
 };
 
 /** On the listings filtered by `?template=`, the RPC's `template_id` is that parameter. */

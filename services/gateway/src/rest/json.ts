@@ -162,7 +162,8 @@ export class JsonObject {
     const v = this.value[key];
     if (v === undefined) return undefined;
     if (!Array.isArray(v)) throw badRequest(this.field(key), "must be an array");
-    return v;
+    const items: unknown[] = v;
+    return items;
   }
 
   strings(key: string): string[] | undefined {

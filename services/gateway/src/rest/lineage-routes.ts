@@ -24,10 +24,11 @@ const agentLineage: Handler = async (r, deps) => {
   const lineage = lineageOf(deps);
   query(r, []);
   const res = await lineage.getLineage({ instanceId: r.id }, r.call);
+  if (!res.instance) throw new Error("lineage service answered without the instance");
   return {
     status: 200,
     body: {
-      instance: nodeToJson(res.instance!),
+      instance: nodeToJson(res.instance),
       ancestors: res.ancestors.map(nodeToJson),
       children: res.children.map(nodeToJson),
       descendants: res.descendants.map(nodeToJson),

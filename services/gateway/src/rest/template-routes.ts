@@ -28,11 +28,11 @@ import {
   versionToJson,
 } from "./templates-json.js";
 
-const SORTS: Record<string, StoreSort> = {
-  relevance: StoreSort.RELEVANCE,
-  newest: StoreSort.NEWEST,
-  most_used: StoreSort.MOST_USED,
-};
+const SORTS = new Map<string, StoreSort>([
+  ["relevance", StoreSort.RELEVANCE],
+  ["newest", StoreSort.NEWEST],
+  ["most_used", StoreSort.MOST_USED],
+]);
 
 const listTemplates: Handler = async (r, { templates }) => {
   if (r.url.searchParams.has("creator")) {
@@ -55,14 +55,14 @@ const listTemplates: Handler = async (r, { templates }) => {
   if (q.get("visibility") !== "public") {
     throw badRequest("visibility", "give visibility=public (the store) or creator=<inbox id> (a creator's templates)");
   }
-  const sort = q.get("sort");
-  if (sort !== undefined && SORTS[sort] === undefined)
-    throw badRequest("sort", "must be relevance, newest or most_used");
+  const sortName = q.get("sort");
+  const sort = sortName === undefined ? StoreSort.UNSPECIFIED : SORTS.get(sortName);
+  if (sort === undefined) throw badRequest("sort", "must be relevance, newest or most_used");
   const res = await templates.browseStore(
     {
       query: q.get("q") ?? "",
       category: q.get("category") ?? "",
-      sort: sort === undefined ? StoreSort.UNSPECIFIED : SORTS[sort]!,
+      sort,
       pageSize: queryInt(q, "limit"),
       pageToken: q.get("cursor") ?? "",
     },

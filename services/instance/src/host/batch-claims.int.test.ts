@@ -34,7 +34,7 @@ let hosts: ServiceClient<typeof InstanceHostService>;
 let agents: ServiceClient<typeof InstanceService>;
 
 /** What the claims service sends for a claim of `id`: the template's release as its creator signed it. */
-async function configureRequest(id: string, ownerId = "0".repeat(63) + "1"): Promise<ConfigureRequest> {
+async function configureRequest(id: string, ownerId = `${"0".repeat(63)}1`): Promise<ConfigureRequest> {
   return create(ConfigureRequestSchema, { instanceId: id, template: await one.release(2n), ownerId });
 }
 

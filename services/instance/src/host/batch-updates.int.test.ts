@@ -113,7 +113,7 @@ beforeAll(async () => {
   for (const id of all) {
     const template =
       id === OTHER_AGENT ? await release(OTHER, 3n, "Other.", OTHER_CREATOR) : await release(TRIP, 3n, "Version 3.");
-    await agents.client.configure({ template, ownerId: "0".repeat(63) + "1", tools: [smsOf(id)] }, instanceCall(id));
+    await agents.client.configure({ template, ownerId: `${"0".repeat(63)}1`, tools: [smsOf(id)] }, instanceCall(id));
   }
 }, 120_000);
 

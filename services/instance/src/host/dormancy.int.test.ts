@@ -55,7 +55,7 @@ const until = (what: string, cond: () => Promise<boolean> | boolean, ms = 20_000
 
 /** Files under the agent's workspace this process has open (its XMTP database, WAL and shared memory). */
 function openFilesOf(id: string): string[] {
-  const under = join(dir, "host", "instances", id) + "/";
+  const under = `${join(dir, "host", "instances", id)}/`;
   const open: string[] = [];
   for (const fd of readdirSync("/proc/self/fd")) {
     try {

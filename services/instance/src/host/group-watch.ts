@@ -32,7 +32,13 @@
 // with the few fields they need, so the host depends on neither a gRPC
 // library nor XMTP's generated code for two calls.
 
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from "node:http2";
+import {
+  connect,
+  constants,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+} from "node:http2";
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { Logger } from "@convos-pool/kit";
 import type { DormancyOptions, DormancyWatch } from "../agent/types.js";
@@ -51,7 +57,8 @@ interface Watched {
 }
 
 interface Shard {
-  groups: Set<string>;
+  /** Its groups, by id: the same entries as GroupWatch.watched. */
+  groups: Map<string, Watched>;
   stream: ClientHttp2Stream | undefined;
   dirty: boolean;
 }
@@ -168,12 +175,13 @@ export class GroupWatch implements DormancyWatch {
     this.unwatch(groupId);
     let shard = this.shards.find((s) => s.groups.size < SHARD_SIZE);
     if (!shard) {
-      shard = { groups: new Set(), stream: undefined, dirty: false };
+      shard = { groups: new Map(), stream: undefined, dirty: false };
       this.shards.push(shard);
     }
-    shard.groups.add(groupId);
+    const watched = { groupId, cursor, onMessage, shard };
+    shard.groups.set(groupId, watched);
     shard.dirty = true;
-    this.watched.set(groupId, { groupId, cursor, onMessage, shard });
+    this.watched.set(groupId, watched);
     this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
@@ -221,8 +229,7 @@ export class GroupWatch implements DormancyWatch {
     }
     // SubscribeGroupMessagesRequest{filters(1): Filter{group_id(1), id_cursor(2)}}
     const w = new BinaryWriter();
-    for (const id of shard.groups) {
-      const cursor = this.watched.get(id)!.cursor;
+    for (const [id, { cursor }] of shard.groups) {
       w.uint32(10).fork().uint32(10).bytes(Buffer.from(id, "hex")).uint32(16).uint64(cursor).join();
     }
     let stream: ClientHttp2Stream;
@@ -250,7 +257,9 @@ export class GroupWatch implements DormancyWatch {
       this.opts.log.warn("dormancy: the subscription ended; reopening", { err: why, groups: shard.groups.size });
       this.retry(shard);
     };
-    stream.on("trailers", (t) => ended(`grpc-status ${String(t["grpc-status"])} ${String(t["grpc-message"] ?? "")}`));
+    stream.on("trailers", (t: IncomingHttpHeaders) =>
+      ended(`grpc-status ${String(t["grpc-status"])} ${String(t["grpc-message"] ?? "")}`),
+    );
     stream.on("error", ended);
     stream.on("close", () => ended("closed"));
     stream.end(frame(w.finish()));
@@ -299,7 +308,9 @@ export class GroupWatch implements DormancyWatch {
           [status, message] = [String(h["grpc-status"]), String(h["grpc-message"] ?? "")];
       });
       stream.on("data", (chunk: Buffer) => reader.push(chunk, (m) => (reply = m)));
-      stream.on("trailers", (t) => ([status, message] = [String(t["grpc-status"]), String(t["grpc-message"] ?? "")]));
+      stream.on("trailers", (t: IncomingHttpHeaders) => {
+        [status, message] = [String(t["grpc-status"]), String(t["grpc-message"] ?? "")];
+      });
       stream.on("error", reject);
       stream.on("close", () => {
         if (status === "0") resolve(reply ?? new Uint8Array());

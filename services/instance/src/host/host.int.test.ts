@@ -114,7 +114,7 @@ function openFilesUnder(path: string): string[] {
   for (const fd of readdirSync("/proc/self/fd")) {
     try {
       const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (target.startsWith(path + "/")) open.push(target);
+      if (target.startsWith(`${path}/`)) open.push(target);
     } catch {
       // closed meanwhile
     }
@@ -140,7 +140,7 @@ async function configureRequest(
   });
   return create(ConfigureRequestSchema, {
     template,
-    ownerId: "0".repeat(63) + "1",
+    ownerId: `${"0".repeat(63)}1`,
     tools: [{ toolId: "sms", handle: "+15550100", secrets: { apiKey: TOOL_SECRET } }],
     userConfig: { "personal-email": "saul@example.com" },
     ...over,
@@ -424,7 +424,7 @@ describe("instance host", () => {
       templateVersion: "3",
       model: "gpt-oss-20b",
       modelOverridden: false,
-      ownerId: "0".repeat(63) + "1",
+      ownerId: `${"0".repeat(63)}1`,
       tools: [{ toolId: "sms", handle: "+15550100" }],
       userConfig: { "personal-email": "saul@example.com" },
     });
@@ -522,8 +522,8 @@ describe("instance host", () => {
     instClient.close();
     hostClient = createServiceClient(InstanceHostService, host.url, CREDS.claims);
     instClient = createServiceClient(InstanceService, host.url, CREDS.claims);
-    expect(new Map([...host!.instances].map(([id, i]) => [id, i.inboxId]))).toEqual(before);
-    const inst = host!.instances.get("inst-a")!;
+    expect(new Map([...host.instances].map(([id, i]) => [id, i.inboxId]))).toEqual(before);
+    const inst = host.instances.get("inst-a")!;
     expect(inst.conversationId).toBe(ready.conversationId);
     expect((await instClient.client.health({}, instanceCall("inst-a"))).state).toBe(InstanceState.CLAIMED);
     expect((await instClient.client.health({}, instanceCall("inst-b"))).state).toBe(InstanceState.IDLE);

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@convos-pool/kit";
 import type { InboundTextTurn } from "../model/turn.js";
-import { TelnyxClient, WebhookError, verifyTelnyxWebhook } from "../tools/telnyx.js";
+import { TelnyxClient, WebhookError, verifyTelnyxWebhook, type InboundText } from "../tools/telnyx.js";
 
 export interface SmsWebhookOptions {
   apiUrl: string;
@@ -68,7 +68,7 @@ export async function startSmsWebhook(
       if (size > 256 * 1024) return 413;
       chunks.push(c);
     }
-    let text;
+    let text: InboundText;
     try {
       text = verifyTelnyxWebhook(Buffer.concat(chunks), req.headers, o.webhookPublicKey);
     } catch (err) {
@@ -80,7 +80,10 @@ export async function startSmsWebhook(
     }
     if (recent.has(text.id)) return 200;
     recent.add(text.id);
-    if (recent.size > 10_000) recent.delete(recent.values().next().value!);
+    if (recent.size > 10_000) {
+      const oldest = recent.values().next();
+      if (!oldest.done) recent.delete(oldest.value);
+    }
     const agent = recipientOf(text.to);
     if (!agent) {
       log.warn("a text for a number no agent of this host holds", { to: text.to });

@@ -75,7 +75,7 @@ beforeAll(async () => {
     content: sampleContent({ agent_name: "Dinner Planner", instructions: "You plan dinners.", tools: [] }),
   });
   await instClient!.client.configure(
-    create(ConfigureRequestSchema, { template, ownerId: "0".repeat(63) + "1" }),
+    create(ConfigureRequestSchema, { template, ownerId: `${"0".repeat(63)}1` }),
     instanceCall(ID),
   );
   await instClient!.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall(ID));
@@ -116,13 +116,13 @@ type AgentMessageEvent = CliEvent & { id: string; content: string };
 /** The person says something and the agent answers it. */
 async function ask(text: string, agent = agentInbox): Promise<AgentMessageEvent> {
   const from = await cli!.send(text);
-  return (await cli!.messageFrom(agent, from)) as AgentMessageEvent;
+  return await cli!.messageFrom(agent, from);
 }
 
 /** The person replies to a message (XMTP reply content type) and the agent answers it. */
 async function reply(messageId: string, text: string, agent = agentInbox): Promise<AgentMessageEvent> {
   const { from } = await cli!.reply(messageId, text);
-  return (await cli!.messageFrom(agent, from)) as AgentMessageEvent;
+  return await cli!.messageFrom(agent, from);
 }
 
 /** The person reacts to a message (XMTP reaction content type), or takes a reaction back. */
@@ -257,9 +257,9 @@ describe("learning from feedback in a real conversation", () => {
     await group.sendReaction({
       reference: answer.id,
       referenceInboxId: agentInbox,
-      action: 1 as never,
+      action: 1,
       content: "👎",
-      schema: 1 as never,
+      schema: 1,
     });
     await react(question.id, "👎");
     await react(answer.id, "😂");
@@ -335,7 +335,7 @@ describe("learning from feedback in a real conversation", () => {
         content: sampleContent({ agent_name: "Diet Coach", instructions: "You plan dinners.", tools: [] }),
       });
       await ic.client.configure(
-        create(ConfigureRequestSchema, { template, ownerId: "0".repeat(63) + "1" }),
+        create(ConfigureRequestSchema, { template, ownerId: `${"0".repeat(63)}1` }),
         instanceCall("inst-llm"),
       );
       await ic.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall("inst-llm"));

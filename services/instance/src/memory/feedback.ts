@@ -130,9 +130,11 @@ export function answerSources(answer: string, memory: Memory): MemoryEntry[] {
 
 /** Facts that answers marked 👎 were drawn from: the offline provider does not say them again. */
 export function disownedFacts(memory: Memory): Set<string> {
-  const wrong = memory.entries.filter((e) => e.feedback?.signal === "down");
   const out = new Set<string>();
-  for (const w of wrong) for (const e of answerSources(w.feedback!.about, memory)) out.add(e.id);
+  for (const w of memory.entries) {
+    if (w.feedback?.signal !== "down") continue;
+    for (const e of answerSources(w.feedback.about, memory)) out.add(e.id);
+  }
   return out;
 }
 
@@ -159,8 +161,9 @@ const PREPOSITION = /^(in|at|on|from|to|with|near|by)\b/i;
 export function subjectOf(text: string): string | undefined {
   const n = normalize(text);
   const verb = VERB.exec(n);
-  if (!verb) return undefined;
-  return `${n.slice(0, verb.index).trim()} ${CONTRACTED[verb[1]!] ?? verb[1]}`.trim();
+  const word = verb?.[1];
+  if (!verb || !word) return undefined;
+  return `${n.slice(0, verb.index).trim()} ${CONTRACTED[word] ?? word}`.trim();
 }
 
 /** The correction less its lead: "no, I said vegetarian" → "vegetarian". */
@@ -230,7 +233,8 @@ export function supersededBy(answer: string, memory: Memory, facts: readonly New
   subjects.delete(undefined);
   const same = sources.filter((s) => subjects.has(subjectOf(s.text)));
   if (same.length > 0) return same;
-  return sources.length === 1 && facts.some((f) => f.kind === sources[0]!.kind) ? sources : [];
+  const [only, ...others] = sources;
+  return only && others.length === 0 && facts.some((f) => f.kind === only.kind) ? sources : [];
 }
 
 // ---- in the conversation ----
@@ -332,10 +336,15 @@ export class FeedbackReader {
       this.deps.log.warn("could not read what a correction refers to", { messageId: m.id, err });
       return undefined;
     }
-    const texts = before.filter((b) => b.id !== m.id && readableText(b) !== undefined).slice(0, CORRECTION_WINDOW);
-    const latest = texts.find((b) => b.senderInboxId === this.deps.inboxId());
+    const texts = before
+      .flatMap((b) => {
+        const text = b.id === m.id ? undefined : readableText(b);
+        return text === undefined ? [] : [{ message: b, text }];
+      })
+      .slice(0, CORRECTION_WINDOW);
+    const latest = texts.find((t) => t.message.senderInboxId === this.deps.inboxId());
     if (!latest) return undefined;
-    const answer: AnswerRef = { messageId: latest.id, text: readableText(latest)! };
+    const answer: AnswerRef = { messageId: latest.message.id, text: latest.text };
     return looksLikeCorrection(m.content, answer.text.trim().endsWith("?")) ? answer : undefined;
   }
 

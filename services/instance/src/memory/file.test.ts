@@ -213,7 +213,7 @@ describe("the agent-memory file", () => {
   );
 
   it("a model's summary becomes at most 10 masked lines", () => {
-    const s = summaryFromAnswer("- Planning Lisbon\n\n* Saul's number is 555 0100\n" + "x\n".repeat(20), 12, 3);
+    const s = summaryFromAnswer(`- Planning Lisbon\n\n* Saul's number is 555 0100\n${"x\n".repeat(20)}`, 12, 3);
     expect(s.lines.slice(0, 2)).toEqual(["Planning Lisbon", "Saul's number is [number]"]);
     expect(s.lines).toHaveLength(10);
     expect(s).toMatchObject({ messages: 12, participants: 3, via: "llm" });

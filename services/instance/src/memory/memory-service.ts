@@ -18,7 +18,7 @@ import {
   type Logger,
 } from "@convos-pool/kit";
 import type { SealedBox } from "@convos-pool/gen/convos/pool/v1/memory_pb.js";
-import { type InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
+import type { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { bytesToHex, sha256 } from "viem";
 import {
   buildMemoryFile,

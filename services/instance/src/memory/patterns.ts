@@ -21,6 +21,7 @@ import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { PATTERN_REFUSAL_REASONS, fieldViolations, scanPattern, type Logger } from "@convos-pool/kit";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Pattern, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Memory, MemoryEntry, NewEntry } from "./store.js";
 import { FILES, type Workspace } from "../platform/workspace.js";
 
@@ -83,7 +84,7 @@ export function offerable(entries: readonly MemoryEntry[]): MemoryEntry[] {
 
 export interface AdoptionPlan {
   /** New patterns to add to memory, most similar first, within the cap. */
-  adopt: Pattern[];
+  adopt: Expiring[];
   /** Entries to take out of memory: their pattern expired, the pool withdrew it, or the scan here refuses it now. */
   drop: string[];
   /** Of those, the patterns the pool withdrew (the template's creator rejected or holds them). */
@@ -140,13 +141,13 @@ export function planAdoption(
     delete record.adopted[id];
   }
   let live = Object.values(record.adopted).filter((a) => a.entryId && inMemory.has(a.entryId)).length;
-  const adopt: Pattern[] = [];
+  const adopt: Expiring[] = [];
   for (const p of patterns) {
     if (
       record.adopted[p.patternId] ||
       record.rejected[p.patternId] ||
       rejected[p.patternId] ||
-      !p.expiresAt ||
+      !expires(p) ||
       Date.parse(timestampIso(p.expiresAt)) <= now
     )
       continue;
@@ -161,6 +162,10 @@ export function planAdoption(
   }
   return { adopt, drop, withdrawn, rejected };
 }
+
+/** A pattern with its expiry: the pool sets one on every pattern, and one without is never adopted. */
+type Expiring = Pattern & { expiresAt: Timestamp };
+const expires = (p: Pattern): p is Expiring => p.expiresAt !== undefined;
 
 function timestampIso(t: { seconds: bigint; nanos: number }): string {
   return new Date(Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6)).toISOString();
@@ -382,7 +387,7 @@ export class PatternExchange implements PatternHooks {
       );
       for (const p of plan.adopt) {
         const entry = added.find((a) => a.adoptedFrom === p.patternId);
-        record.adopted[p.patternId] = { entryId: entry?.id ?? "", expiresAt: timestampIso(p.expiresAt!) };
+        record.adopted[p.patternId] = { entryId: entry?.id ?? "", expiresAt: timestampIso(p.expiresAt) };
         if (entry) record.unreported.push(p.patternId);
       }
       Object.assign(record.rejected, plan.rejected);

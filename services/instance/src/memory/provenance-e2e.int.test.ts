@@ -140,7 +140,7 @@ afterAll(async () => {
 /** Saul (the member) says something and `agent` answers it. */
 async function saulAsks(text: string, agent = agentInbox): Promise<AgentMessageEvent> {
   const from = await cli!.send(text);
-  return (await cli!.messageFrom(agent, from)) as AgentMessageEvent;
+  return await cli!.messageFrom(agent, from);
 }
 
 /** Saul replies to a message (XMTP reply content type) and the agent answers it. */
@@ -148,7 +148,7 @@ async function saulReplies(messageId: string, text: string): Promise<AgentMessag
   const from = cli!.events.length;
   cli!.command({ type: "send", text, replyTo: messageId });
   await cli!.waitFor("reply sent", (e) => e.event === "sent" && e.text === text && e.replyTo === messageId, { from });
-  return (await cli!.messageFrom(agentInbox, from)) as AgentMessageEvent;
+  return await cli!.messageFrom(agentInbox, from);
 }
 
 /** The owner says something; `agent`'s next text after it. */
@@ -190,7 +190,15 @@ async function entries(instanceId = ID, h = "host"): Promise<MemoryEntry[]> {
 
 async function entriesWhen(what: string, check: (m: MemoryEntry[]) => boolean): Promise<MemoryEntry[]> {
   let last: MemoryEntry[] = [];
-  await waitFor(`memory.json ${what}`, async () => check((last = await entries())), 15_000, 50);
+  await waitFor(
+    `memory.json ${what}`,
+    async () => {
+      last = await entries();
+      return check(last);
+    },
+    15_000,
+    50,
+  );
   return last;
 }
 
@@ -300,7 +308,7 @@ describe("memory with provenance in a real conversation", () => {
       log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
     });
     await waitFor("the agent back", () => host!.instances.get(ID)?.memorySnapshot !== undefined, 30_000);
-    expect(host!.instances.get(ID)!.memorySnapshot!.entries.map((e) => e.text)).toContain(CREDENTIAL);
+    expect(host.instances.get(ID)!.memorySnapshot!.entries.map((e) => e.text)).toContain(CREDENTIAL);
   });
 
   it("with a real model, the credential is in the owner's prompt only: never in a member's or an outsider's (a text), nor in what they are answered", {

@@ -147,15 +147,15 @@ export function isForgetMe(text: string, agentName: string): boolean {
   if (!t || t.length > 200 || t.includes("?")) return false;
   const name = normalize(agentName);
   // A leading "<name>," or trailing ", <name>": it must be this agent.
-  const lead = /^([^,:;]{1,60})[,:;]\s*(.+)$/.exec(t);
-  if (lead && !/\bforget\b/.test(lead[1]!)) {
-    if (normalize(lead[1]!.replace(VOCATIVE_LEAD, "")) !== name) return false;
-    t = lead[2]!;
+  const [, leadName, afterLead] = /^([^,:;]{1,60})[,:;]\s*(.+)$/.exec(t) ?? [];
+  if (leadName !== undefined && afterLead !== undefined && !/\bforget\b/.test(leadName)) {
+    if (normalize(leadName.replace(VOCATIVE_LEAD, "")) !== name) return false;
+    t = afterLead;
   }
-  const trail = /^(.+),\s*([^,]{1,60})$/.exec(t);
-  if (trail && !/\bforget\b/.test(trail[2]!)) {
-    if (normalize(trail[2]!.replace(VOCATIVE_LEAD, "")) !== name) return false;
-    t = trail[1]!;
+  const [, beforeTrail, trailName] = /^(.+),\s*([^,]{1,60})$/.exec(t) ?? [];
+  if (beforeTrail !== undefined && trailName !== undefined && !/\bforget\b/.test(trailName)) {
+    if (normalize(trailName.replace(VOCATIVE_LEAD, "")) !== name) return false;
+    t = beforeTrail;
   }
   t = t
     .replace(/[’]/g, "'")

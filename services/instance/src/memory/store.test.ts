@@ -185,7 +185,7 @@ describe("memory", () => {
     expect(JSON.stringify(plain)).not.toContain("1234");
     expect(sealed.entries.map((e) => e.text)).toEqual(["PIN 1234"]);
     // createdAt decides the order (the same millisecond keeps memory.json's order first).
-    m.entries.forEach((e, i) => (e.createdAt = `2026-01-01T00:00:0${i}.000Z`));
+    for (const [i, e] of m.entries.entries()) e.createdAt = `2026-01-01T00:00:0${i}.000Z`;
     const back = Memory.from(m.diskFiles().plain, undefined, m.diskFiles().sealed.entries);
     expect(back.entries.map((e) => e.text)).toEqual(["Confirm dates", "PIN 1234", "I am Saul"]);
   });

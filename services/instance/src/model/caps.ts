@@ -62,13 +62,14 @@ export function historyWithin<L extends Line>(lines: readonly L[], limits: Promp
     const text = capText(l.text, limits.messageTokens);
     return text === l.text ? l : { ...l, text };
   });
-  if (limits.historyTokens <= 0 || cut.length === 0) return cut;
-  const kept: L[] = [cut.at(-1)!];
-  let used = lineTokens(kept[0]!);
-  for (let i = cut.length - 2; i >= 0; i--) {
-    used += lineTokens(cut[i]!);
+  const newest = cut.at(-1);
+  if (limits.historyTokens <= 0 || newest === undefined) return cut;
+  const kept: L[] = [newest];
+  let used = lineTokens(newest);
+  for (const line of cut.slice(0, -1).reverse()) {
+    used += lineTokens(line);
     if (used > limits.historyTokens) break;
-    kept.unshift(cut[i]!);
+    kept.unshift(line);
   }
   return kept;
 }

@@ -35,9 +35,10 @@ export class OfflineProvider implements LlmProvider {
       return `${OFFLINE_LABEL} Done: I forgot ${input.forgot} ${input.forgot === 1 ? "thing" : "things"} I had learned from you or about you.`;
     // What this turn's starter may be told: no credentials but to the owner.
     const memory = input.memory.visibleTo(input.role ?? "member");
-    const command = input.callTool ? offlineCommand(last, input.agentName) : undefined;
-    if (command) {
-      const outcome = await input.callTool!(command.name, command.args);
+    const { callTool } = input;
+    const command = callTool ? offlineCommand(last, input.agentName) : undefined;
+    if (callTool && command) {
+      const outcome = await callTool(command.name, command.args);
       return outcome.ok
         ? `${OFFLINE_LABEL} Done: ${sentence(outcome.result)}`
         : `${OFFLINE_LABEL} I could not do that: ${sentence(outcome.error)}`;

@@ -162,7 +162,8 @@ export class OpenAiProvider implements LlmProvider {
   async reply(input: TurnInput, signal?: AbortSignal): Promise<string> {
     const model = this.model(input.model);
     const messages = this.turnMessages(input);
-    const tools = input.callTool ? input.functions : undefined;
+    const { callTool } = input;
+    const tools = callTool ? input.functions : undefined;
     const user = this.session("turn");
     for (let round = 0; ; round++) {
       const answer = await this.client.chat(
@@ -176,7 +177,10 @@ export class OpenAiProvider implements LlmProvider {
         let outcome: ToolOutcome;
         try {
           args = call.function.arguments ? (JSON.parse(call.function.arguments) as Record<string, unknown>) : {};
-          outcome = await input.callTool!(call.function.name, args);
+          // A model that calls a function it was not offered gets told so.
+          outcome = callTool
+            ? await callTool(call.function.name, args)
+            : { ok: false, error: "no functions are offered in this turn" };
         } catch {
           outcome = { ok: false, error: "the arguments were not a JSON object" };
         }

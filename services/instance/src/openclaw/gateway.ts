@@ -108,7 +108,7 @@ export class OpenClawGateway {
   /** Started (or starting) unless it is; resolves once ready. */
   ensure(): Promise<void> {
     if (this.stopping) return Promise.reject(new Error("the OpenClaw gateway is stopping"));
-    if (this.active) return this.starting!;
+    if (this.active && this.starting) return this.starting;
     this.starting = this.start();
     // A failed start is logged and retried by the supervisor; callers see the failure.
     this.starting.catch(() => undefined);
@@ -148,8 +148,9 @@ export class OpenClawGateway {
     this.child = child;
     // Its own process group does not hear the host's Ctrl-C: not left behind by a host that exits without stopping it.
     const orphaned = () => {
+      if (child.pid === undefined) return; // it never started
       try {
-        process.kill(-child.pid!, "SIGKILL");
+        process.kill(-child.pid, "SIGKILL");
       } catch {
         // gone already
       }
@@ -158,16 +159,18 @@ export class OpenClawGateway {
     child.once("exit", () => process.off("exit", orphaned));
     this.starts++;
     log.info("openclaw gateway starting", { pid: child.pid, port: this.port, start: this.starts });
-    let readyLine!: () => void;
-    const ready = new Promise<void>((resolve) => (readyLine = resolve));
+    let readyLine = () => {};
+    const ready = new Promise<void>((resolve) => {
+      readyLine = resolve;
+    });
     let tail = "";
     const scan = (chunk: Buffer) => {
       out.write(chunk);
       tail = (tail + chunk.toString("utf8")).slice(-4096);
       if (/\[gateway\]\s+ready\b/.test(tail)) readyLine();
     };
-    child.stdout!.on("data", scan);
-    child.stderr!.on("data", scan);
+    child.stdout.on("data", scan);
+    child.stderr.on("data", scan);
     const exited = new Promise<never>((_, reject) =>
       child.once("exit", (code, signal) => {
         out.end();

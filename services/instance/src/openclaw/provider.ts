@@ -83,7 +83,8 @@ export class OpenClawProvider extends OpenAiProvider {
         gateway.inUse++;
         try {
           const { baseUrl, token } = await gateway.endpoint();
-          const path = String(url).replace("http://openclaw.invalid/v1", baseUrl);
+          const asked = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
+          const path = asked.replace("http://openclaw.invalid/v1", baseUrl);
           const headers = { ...(init?.headers as Record<string, string>), authorization: `Bearer ${token}` };
           return await fetch(path, { ...init, headers });
         } finally {

@@ -21,7 +21,7 @@ describe("instance wallets from the master seed", () => {
   });
 
   it("32 bytes of hex are the BIP-32 master seed", () => {
-    const hex = "0x" + "11".repeat(32);
+    const hex = `0x${"11".repeat(32)}`;
     const expected = hdKeyToAccount(HDKey.fromMasterSeed(Buffer.from("11".repeat(32), "hex")), {
       addressIndex: 3,
     }).address;
@@ -31,7 +31,7 @@ describe("instance wallets from the master seed", () => {
 
   it("refuses a mnemonic with a bad checksum or unknown word, and other strings", () => {
     expect(() => MasterSeed.parse("abandon ".repeat(12).trim())).toThrow(/checksum/);
-    expect(() => MasterSeed.parse("abandon ".repeat(11) + "zzzz")).toThrow(/English list/);
+    expect(() => MasterSeed.parse(`${"abandon ".repeat(11)}zzzz`)).toThrow(/English list/);
     expect(() => MasterSeed.parse("0x1234")).toThrow(/mnemonic|hex/);
     expect(() => MasterSeed.parse("abandon").wallet(0)).toThrow();
   });

@@ -93,20 +93,21 @@ function bip39Seed(mnemonic: string): Uint8Array {
 
 /** Every word in the English list, and the checksum bits match the entropy's SHA-256. */
 function validateMnemonic(words: string[]): void {
-  const bits: number[] = [];
+  // The words' bits, 11 a word, as a string of 0s and 1s: the entropy, then its checksum.
+  let bits = "";
   for (const word of words) {
     const i = english.indexOf(word);
     if (i < 0) throw new Error("master seed: a word of the mnemonic is not in the BIP-39 English list");
-    for (let b = 10; b >= 0; b--) bits.push((i >> b) & 1);
+    bits += i.toString(2).padStart(11, "0");
   }
   const checksumBits = words.length / 3;
   const entropyBits = bits.length - checksumBits;
   const entropy = Buffer.alloc(entropyBits / 8);
-  for (let i = 0; i < entropyBits; i++) entropy[i >> 3]! |= bits[i]! << (7 - (i & 7));
-  const hash = createHash("sha256").update(entropy).digest();
-  for (let i = 0; i < checksumBits; i++) {
-    if (((hash[i >> 3]! >> (7 - (i & 7))) & 1) !== bits[entropyBits + i]) {
-      throw new Error("master seed: the mnemonic's checksum does not match");
-    }
+  for (let k = 0; k < entropy.length; k++) entropy[k] = parseInt(bits.slice(k * 8, k * 8 + 8), 2);
+  const hashBits = [...createHash("sha256").update(entropy).digest()]
+    .map((b) => b.toString(2).padStart(8, "0"))
+    .join("");
+  if (hashBits.slice(0, checksumBits) !== bits.slice(entropyBits)) {
+    throw new Error("master seed: the mnemonic's checksum does not match");
   }
 }

@@ -29,10 +29,11 @@ export async function checkOwnerSignature(
   signature: Signature | undefined,
 ): Promise<void> {
   if (ownerId !== agent.ownerId) throw permissionDenied("owner_id: not this agent's owner");
-  await agent.verifier.verify(
+  const verified = await agent.verifier.verify(
     operation,
     { inboxId: agent.ownerId, instanceId: agent.instanceId, ...fields },
     signature,
   );
-  if (!(await agent.spendNonce(signature!.nonce))) throw nonceUsed("signature.nonce");
+  // The nonce as signed (verified.nonce is lower-cased): what this agent has always recorded.
+  if (!(await agent.spendNonce(verified.signature.nonce))) throw nonceUsed("signature.nonce");
 }

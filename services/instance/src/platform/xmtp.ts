@@ -17,6 +17,7 @@ import {
   type ClientOptions,
   type EnrichedReply,
   type Reaction,
+  type ReactionAction,
   type TransactionReference,
 } from "@xmtp/node-sdk";
 import type { LocalAccount } from "viem/accounts";
@@ -46,7 +47,7 @@ function protoCodec<T>(typeId: string, decode: (bytes: Uint8Array) => T, encode:
     decode: (encoded: { content: Uint8Array }) => decode(encoded.content),
     fallback: () => undefined,
     shouldPush: () => false,
-  } as unknown as Codec;
+  };
 }
 
 /** A content type of Convos whose payload is JSON (join requests, thinking, typing indicators): decoded so the SDK does not warn about it. */
@@ -64,7 +65,7 @@ function jsonCodec(typeId: string): Codec {
     },
     fallback: () => undefined,
     shouldPush: () => false,
-  } as unknown as Codec;
+  };
 }
 
 function encodeJson(type: NonNullable<Encoded["type"]>, value: unknown): Encoded {
@@ -263,9 +264,10 @@ export function asTextMessage(message: AgentMessage): AgentMessage {
   return flat;
 }
 
-// ReactionAction is a const enum of the bindings: its values, as the SDK sends them.
-export const REACTION_ADDED = 1;
-export const REACTION_REMOVED = 2;
+// ReactionAction is a const enum of the bindings, which isolated modules cannot
+// read as values: its values, as the SDK sends them, typed as its members.
+export const REACTION_ADDED: ReactionAction.Added = 1;
+export const REACTION_REMOVED: ReactionAction.Removed = 2;
 
 export function isReaction(message: AgentMessage): message is AgentMessage & { content: Reaction } {
   const t = message.contentType;

@@ -79,11 +79,12 @@ export class ActivityLog {
     let end = this.entries.length;
     if (before) {
       const i = this.entries.findIndex((e) => e.id === before);
-      end = i < 0 ? 0 : i;
+      end = Math.max(0, i);
     }
     const start = Math.max(0, end - limit);
     const entries = this.entries.slice(start, end).reverse();
-    return start > 0 && entries.length > 0 ? { entries, next: entries.at(-1)!.id } : { entries };
+    const last = entries.at(-1);
+    return start > 0 && last ? { entries, next: last.id } : { entries };
   }
 
   /** A new claim starts a new log. */

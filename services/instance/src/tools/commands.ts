@@ -17,14 +17,18 @@ export interface OfflineCommand {
 const RULES: [RegExp, (m: RegExpMatchArray) => OfflineCommand][] = [
   [
     /^(?:text|sms)\s+(\+\d{7,15})\s*:\s*([\s\S]+)$/i,
-    (m) => ({ name: "send_sms", args: { to: m[1], text: m[2]!.trim() } }),
+    ([, to, text = ""]) => ({ name: "send_sms", args: { to, text: text.trim() } }),
   ],
   [
     /^e-?mail\s+(\S+?)(?:\s+about\s+([^:]+?))?\s*:\s*([\s\S]+)$/i,
-    (m) => ({
-      name: "send_email",
-      args: { to: m[1], subject: m[2]?.trim() || m[3]!.trim().split("\n")[0]!.slice(0, 60), text: m[3]!.trim() },
-    }),
+    ([, to, about, body = ""]) => {
+      const text = body.trim();
+      // No subject given: the first line of the text, cut.
+      return {
+        name: "send_email",
+        args: { to, subject: about?.trim() || text.replace(/\n[\s\S]*$/, "").slice(0, 60), text },
+      };
+    },
   ],
   [
     /^(?:check|list)\s+(?:my\s+)?(?:e-?mail|mail|inbox)\s*[.!?]?$|^inbox\s*[.!?]?$/i,

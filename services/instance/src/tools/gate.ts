@@ -16,7 +16,7 @@ import type { AgentTools } from "./agent-tools.js";
 import type { MoneyLedger } from "./ledger.js";
 import { askedBy, grantFor, namesTarget, type Requester } from "./permissions.js";
 import { RequesterWindow } from "./requester-window.js";
-import { ToolInputError, plainFailure, type PaymentMade } from "./tool.js";
+import { ToolInputError, plainFailure, type PaymentMade, type PreparedCall } from "./tool.js";
 import { WalletError } from "./wallet.js";
 import { decide, type Decision, type TrustFile } from "./trust.js";
 
@@ -59,7 +59,7 @@ export class ToolGate {
   async call(name: string, args: Record<string, unknown>, who: Requester): Promise<ToolOutcome> {
     const tools = this.deps.tools();
     if (!tools) return { ok: false, error: "I hold no tools" };
-    let call;
+    let call: PreparedCall;
     try {
       call = tools.prepare(name, args);
     } catch (err) {

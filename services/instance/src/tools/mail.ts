@@ -317,7 +317,10 @@ class Pop3Connection {
       if (eol === -1) return;
       const status = this.input.slice(0, eol);
       const ok = status.startsWith("+OK");
-      if (!ok && !status.startsWith("-ERR")) return this.fail("the mail server does not speak POP3");
+      if (!ok && !status.startsWith("-ERR")) {
+        this.fail("the mail server does not speak POP3");
+        return;
+      }
       let body = "";
       let rest = eol + 2;
       if (ok && next.multiline) {

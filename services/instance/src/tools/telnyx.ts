@@ -78,7 +78,7 @@ interface MessagingProfile {
 export class TelnyxClient {
   private readonly http: HttpClient;
 
-  constructor(private readonly opts: TelnyxOptions) {
+  constructor(opts: TelnyxOptions) {
     this.http = new HttpClient({
       service: "the SMS provider",
       baseUrl: opts.baseUrl,

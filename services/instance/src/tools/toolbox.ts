@@ -92,8 +92,15 @@ export class AgentToolbox {
       tools: () => this.tools,
       trust: () => this.trust ?? initialTrust(TrustLevel.OBSERVER),
       permissions: () => this.permissions,
-      activity: () => this.activity!,
-      ledger: () => this.ledger!,
+      // The gate reads them only for tools, which load() gives after opening both.
+      activity: () => {
+        if (!this.activity) throw new Error("the activity log is read before load() opened it");
+        return this.activity;
+      },
+      ledger: () => {
+        if (!this.ledger) throw new Error("the money ledger is read before load() opened it");
+        return this.ledger;
+      },
       ask: (statement) => this.askOwner(statement),
       paid: (payment) => deps.paid(payment),
       log: deps.log,
@@ -309,7 +316,8 @@ export class AgentToolbox {
   private async noticeMail(): Promise<void> {
     const mail = this.tools?.mail;
     if (!mail || this.level < TrustLevel.ADVISOR) return;
-    const seen = (this.mailSeen ??= new Set((await this.deps.ws.readJson<MailSeenFile>(FILES.mail))?.seen ?? []));
+    this.mailSeen ??= new Set((await this.deps.ws.readJson<MailSeenFile>(FILES.mail))?.seen ?? []);
+    const seen = this.mailSeen;
     const fresh = (await mail.list({ limit: 20 })).filter((m) => !seen.has(m.id)).reverse();
     if (fresh.length === 0) return;
     for (const m of fresh) {

@@ -157,7 +157,7 @@ function turn(text: string, over: Partial<TurnInput> = {}): TurnInput {
     model: "acme/tools-1",
     agentName: "Concierge",
     identity: "# Concierge\n\nYou help.\n",
-    context: "## Your tools\n\n- sms: " + AGENT_NUMBER,
+    context: `## Your tools\n\n- sms: ${AGENT_NUMBER}`,
     memory: new Memory(),
     history: [{ role: "user", text, sender: "Saul" }],
     functions: tools.specs(),
