@@ -55,13 +55,11 @@ export class AgentMemory {
   async save(memory: Memory | undefined = this.held): Promise<void> {
     if (!memory) return;
     const { plain, sealed } = memory.diskFiles();
-    if (sealed.entries.length > 0)
-      await this.ws.writeSealed(
-        FILES.memoryCredentials,
-        "memory-credentials",
-        this.wallet()!.memoryCredentialsKey(),
-        sealed,
-      );
+    if (sealed.entries.length > 0) {
+      const wallet = this.wallet();
+      if (!wallet) throw new Error("credentials in memory cannot be sealed before the agent has its wallet");
+      await this.ws.writeSealed(FILES.memoryCredentials, "memory-credentials", wallet.memoryCredentialsKey(), sealed);
+    }
     await this.ws.writeJson(FILES.memory, plain);
     if (sealed.entries.length === 0) await this.ws.remove(FILES.memoryCredentials);
   }

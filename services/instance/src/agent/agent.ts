@@ -142,7 +142,8 @@ export class Agent implements RuntimeAgent {
   }
 
   async nonces(): Promise<SpentNonces> {
-    return (this.spentNonces ??= await SpentNonces.open(this.ws));
+    this.spentNonces ??= await SpentNonces.open(this.ws);
+    return this.spentNonces;
   }
 
   /** A sleep: read again on first use after the wake. */

@@ -52,7 +52,7 @@ export class Claim {
     // earlier claim. config.json last: its presence is what makes the
     // instance configured after a restart.
     await agent.ws.writeText(FILES.identity, renderIdentity(content));
-    await agent.ws.writeSecrets(agent.life.wallet!.credentialsKey(), credentials);
+    await agent.ws.writeSecrets(agent.life.mustWallet().credentialsKey(), credentials);
     await agent.memory.fresh();
     await agent.conversation.reset();
     await agent.inheritance.reset();
@@ -86,7 +86,7 @@ export class Claim {
       throw failedPrecondition(`instance ${agent.id} is already in conversation ${current.conversationId}`);
     }
     const started = performance.now();
-    const { invite: parsed, group } = await joinConversation(agent.life.client!, invite, {
+    const { invite: parsed, group } = await joinConversation(agent.life.mustClient(), invite, {
       resolver: await agent.deps.resolver(),
       profileName: config.agentName,
       // Its face from the start; the badge and certificate follow with the pool's attestation (profile.ts).
@@ -139,7 +139,7 @@ export class Claim {
     if (!applied) throw failedPrecondition(`instance ${agent.id} is not configured: there is no template to update`);
     const update = await planTemplateUpdate(await agent.deps.releases(), applied, req);
     checkRuntime(update.content, agent.deps.runtime?.kind, "template.content.runtime");
-    await agent.ws.writeSecrets(agent.life.wallet!.credentialsKey(), update.credentials);
+    await agent.ws.writeSecrets(agent.life.mustWallet().credentialsKey(), update.credentials);
     await agent.ws.writeText(FILES.identity, renderIdentity(update.content));
     // Its runtime's files before config.json, as IDENTITY.md: the applied version is config's.
     await agent.deps.runtime?.apply(agent, { content: update.content, model: update.config.model });

@@ -81,7 +81,7 @@ export class Conversation {
   private convo: ConversationState | undefined;
   /** Its group while it listens there. */
   private listening: AgentGroup | undefined;
-  private stream: { end(): Promise<unknown> | unknown } | undefined;
+  private stream: { end(): unknown } | undefined;
   private readonly handled = new Set<string>();
   /** Its agent chain, the model calls of the last minute, when it last answered and last said it was busy (plan.ts). */
   private pace: Pace = NO_PACE;
@@ -156,8 +156,9 @@ export class Conversation {
 
   /** After a restart or a wake: find its conversation again and answer what came in meanwhile. */
   async resume(): Promise<void> {
-    const convo = this.convo!;
-    const client = this.agent.life.client!;
+    const convo = this.convo;
+    if (!convo) throw new Error(`instance ${this.agent.life.inboxId} has no conversation to resume`);
+    const client = this.agent.life.mustClient();
     let group = (await client.conversations.getConversationById(convo.conversationId)) as AgentGroup | undefined;
     if (!group) {
       await client.conversations.sync();
@@ -251,7 +252,11 @@ export class Conversation {
       return;
     }
     this.handled.add(m.id);
-    if (this.handled.size > HANDLED_KEPT) this.handled.delete(this.handled.values().next().value!);
+    // The oldest goes first: a Set keeps the order ids were added in.
+    for (const oldest of this.handled) {
+      if (this.handled.size <= HANDLED_KEPT) break;
+      this.handled.delete(oldest);
+    }
     void agent.turns
       .run(() => this.handle(m, mayAnswer))
       .catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));

@@ -10,7 +10,15 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { FILES, type InstanceRecord } from "../platform/workspace.js";
 import type { Agent } from "./agent.js";
 import { withTimeout } from "./serial.js";
-import type { ConversationState, DormantFile, InstanceConfig } from "./types.js";
+import type { AgentGroup } from "../platform/xmtp.js";
+import type { ConversationState, DormancyWatch, DormantFile, InstanceConfig } from "./types.js";
+
+/** What going dormant needs, once it may. */
+interface Sleeper {
+  watch: DormancyWatch;
+  group: AgentGroup;
+  convo: ConversationState;
+}
 
 /** Its presence in the workspace: it is dormant (a DormantFile). */
 export const DORMANT_FILE = "dormant.json";
@@ -18,36 +26,36 @@ export const DORMANT_FILE = "dormant.json";
 export class AgentDormancy {
   constructor(private readonly agent: Agent) {}
 
-  /** Whether it may go dormant now: claimed, quiet `afterMs`, and nothing that needs its client running. */
-  private maySleep(afterMs: number, insideOps: boolean): boolean {
+  /**
+   * Whether it may go dormant now: claimed, quiet `afterMs`, and nothing that
+   * needs its client running. What sleeping needs, when it may.
+   */
+  private sleepable(afterMs: number, insideOps: boolean): Sleeper | undefined {
     const agent = this.agent;
     const { life, conversation } = agent;
-    const config = agent.settings.config;
-    if (
-      !agent.deps.dormancy ||
-      life.stopped ||
-      life.state !== InstanceState.CLAIMED ||
-      !config ||
-      !life.client ||
-      !conversation.group ||
-      !conversation.current
-    )
-      return false;
-    if (Date.now() - life.lastActive < afterMs) return false;
+    const { dormancy } = agent.deps;
+    const { config } = agent.settings;
+    const { group, current: convo } = conversation;
+    if (!dormancy || life.stopped || life.state !== InstanceState.CLAIMED || !life.client) return undefined;
+    if (!config || !group || !convo) return undefined;
+    if (Date.now() - life.lastActive < afterMs) return undefined;
     // A turn or a call in progress; a tool call waiting for the owner is a turn in progress.
-    if (agent.turns.pending > 0 || agent.ops.pending > (insideOps ? 1 : 0)) return false;
+    if (agent.turns.pending > 0 || agent.ops.pending > (insideOps ? 1 : 0)) return undefined;
     // A clone waiting for its summary, and the groups of abandoned invites, are streams of their own.
-    if (agent.inheritance.waiting) return false;
-    if (agent.invites.abandoned.some((a) => Date.parse(a.until) > Date.now())) return false;
+    if (agent.inheritance.waiting) return undefined;
+    if (agent.invites.abandoned.some((a) => Date.parse(a.until) > Date.now())) return undefined;
     // Its mailbox is polled while it is awake; asleep, mail would go unnoticed.
-    if (config.tools.some((t) => t.toolId === "email") && agent.toolbox.level >= TrustLevel.ADVISOR) return false;
-    return true;
+    if (config.tools.some((t) => t.toolId === "email") && agent.toolbox.level >= TrustLevel.ADVISOR) return undefined;
+    return { watch: dormancy.watch, group, convo };
   }
 
   /** The host's sweep: goes dormant if it may and has been quiet `afterMs`. True when it did. */
   async sleepIfQuiet(afterMs: number): Promise<boolean> {
-    if (!this.maySleep(afterMs, false)) return false;
-    return this.agent.ops.run(async () => this.maySleep(afterMs, true) && (await this.sleep()));
+    if (!this.sleepable(afterMs, false)) return false;
+    return this.agent.ops.run(async () => {
+      const sleeper = this.sleepable(afterMs, true);
+      return sleeper !== undefined && (await this.sleep(sleeper));
+    });
   }
 
   /**
@@ -57,17 +65,14 @@ export class AgentDormancy {
    * any of it is new, it stays awake to handle it), whatever comes after
    * wakes it.
    */
-  private async sleep(): Promise<boolean> {
+  private async sleep({ watch, group, convo }: Sleeper): Promise<boolean> {
     const agent = this.agent;
     const { life, conversation } = agent;
-    const dormancy = agent.deps.dormancy!;
-    const group = conversation.group!;
-    const convo = conversation.current!;
     await conversation.endStream();
     await withTimeout(agent.turns.idle(), 10_000);
     let cursor: bigint;
     try {
-      cursor = await dormancy.watch.newest(convo.conversationId);
+      cursor = await watch.newest(convo.conversationId);
       await group.sync();
     } catch (err) {
       agent.log.warn("could not go dormant: the XMTP node did not answer", { err });
@@ -96,7 +101,7 @@ export class AgentDormancy {
     // Stopped meanwhile (StopInstance, the host closing): stopped it stays, unwatched.
     if (life.stopped) return false;
     life.dormant();
-    this.watchGroup(convo.conversationId, cursor);
+    this.watchGroup(watch, convo.conversationId, cursor);
     agent.log.info("instance dormant", {
       conversationId: convo.conversationId,
       quietMs: Date.now() - life.lastActive,
@@ -104,8 +109,8 @@ export class AgentDormancy {
     return true;
   }
 
-  private watchGroup(conversationId: string, cursor: bigint): void {
-    this.agent.deps.dormancy!.watch.watch(conversationId, cursor, () => {
+  private watchGroup(watch: DormancyWatch, conversationId: string, cursor: bigint): void {
+    watch.watch(conversationId, cursor, () => {
       void this.agent.ops
         .run(() => this.awaken("a message"))
         .catch((err: unknown) => this.agent.log.error("waking for a message failed", { err }));
@@ -116,7 +121,8 @@ export class AgentDormancy {
   async restore(record: InstanceRecord): Promise<boolean> {
     const agent = this.agent;
     const dormant = await agent.ws.readJson<DormantFile>(DORMANT_FILE);
-    if (!dormant || !agent.deps.dormancy) return false;
+    const { dormancy } = agent.deps;
+    if (!dormant || !dormancy) return false;
     const config = await agent.ws.readJson<InstanceConfig>(FILES.config);
     const convo = await agent.ws.readJson<ConversationState>(FILES.state);
     if (!config || convo?.conversationId !== dormant.conversationId) {
@@ -127,7 +133,7 @@ export class AgentDormancy {
     agent.settings.restore(config);
     agent.conversation.restore(convo);
     agent.life.dormant();
-    this.watchGroup(dormant.conversationId, BigInt(dormant.cursor));
+    this.watchGroup(dormancy.watch, dormant.conversationId, BigInt(dormant.cursor));
     return true;
   }
 
@@ -141,11 +147,13 @@ export class AgentDormancy {
     const { life, conversation } = agent;
     if (life.state !== InstanceState.DORMANT || life.stopped) return;
     const started = performance.now();
-    const convo = conversation.current!;
+    const convo = conversation.current;
+    if (!convo) throw new Error(`dormant instance ${agent.id} has no conversation to wake in`);
     agent.deps.dormancy?.watch.unwatch(convo.conversationId);
     try {
       const client = await life.connect();
-      const config = (await agent.ws.readJson<InstanceConfig>(FILES.config)) ?? agent.settings.config!;
+      const config = (await agent.ws.readJson<InstanceConfig>(FILES.config)) ?? agent.settings.config;
+      if (!config) throw new Error(`dormant instance ${agent.id} has no config.json`);
       agent.settings.restore(config);
       await agent.loadClaim(config);
       life.active();

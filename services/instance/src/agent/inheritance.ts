@@ -19,7 +19,7 @@ import {
 } from "../clone/summary.js";
 import { cloneSummaryCodec, isCloneSummary } from "../platform/xmtp.js";
 import { OfflineProvider } from "../model/offline.js";
-import { carriesOtherKind } from "../memory/store.js";
+import { carriesOtherKind, type NewEntry } from "../memory/store.js";
 import { withProvenance } from "../memory/provenance.js";
 import type { LlmProvider } from "../model/turn.js";
 import type { SpentNonces } from "../platform/nonces.js";
@@ -54,7 +54,7 @@ export class Inheritance {
   /** A clone: where its parent's summary stands (inheritance.json). */
   private inheritance: InheritanceFile | undefined;
   /** The child's stream of all its messages while it waits, and when the wait ends. */
-  private summaryStream: { end(): Promise<unknown> | unknown } | undefined;
+  private summaryStream: { end(): unknown } | undefined;
   private summaryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly agent: InheritanceAgent) {}
@@ -111,18 +111,22 @@ export class Inheritance {
     if (!config || !group || agent.life.state !== InstanceState.CLAIMED) {
       throw failedPrecondition(`instance ${agent.id} is not in a conversation: it has nothing to pass on`);
     }
-    const { auth, carry } = await checkCloneRequest(
+    const {
+      auth,
+      signature: sig,
+      carry,
+    } = await checkCloneRequest(
       await this.cloneChecks(),
       { instanceId: agent.id, inboxId: agent.life.inboxId, ownerId: config.ownerId, template: runningTemplate(agent) },
       req,
     );
-    const sig = auth.signature!;
     if (!(await (await agent.nonces()).spend(sig.nonce, Number(sig.issuedAt) + 2 * CLONE_SIGNATURE_MAX_AGE_SECONDS))) {
       throw nonceUsed("authorization.signature.nonce");
     }
     // What was said just before the clone is learned before it is summarized.
     await withTimeout(agent.turns.idle(), 10_000);
-    const memory = agent.memory.current!;
+    const memory = agent.memory.current;
+    if (!memory) throw failedPrecondition(`instance ${agent.id} has no memory loaded: it is not in a conversation`);
     const directive = auth.contextPrompt || agent.settings.runningContent()?.cloneDirective || "";
     const input = {
       model: config.model,
@@ -134,7 +138,7 @@ export class Inheritance {
       recent: (await agent.conversation.history(group)).filter((h) => !carriesOtherKind(h.text, carry, memory)),
     };
     let via: "llm" | "offline" = agent.llm.kind === "offline" ? "offline" : "llm";
-    let entries;
+    let entries: NewEntry[];
     try {
       entries = await agent.llm.summarize(input, signal);
     } catch (err) {
@@ -147,7 +151,7 @@ export class Inheritance {
     const carried = { model: config.modelOverridden ? config.model : "", userConfig: config.userConfig };
     const summary = buildSummary(auth, directive, withProvenance(entries, memory), via, carried);
     const encoded = cloneSummaryCodec.encode(summary) as { content: Uint8Array };
-    const pair = await agent.life.client!.conversations.createGroup([req.childInboxId]);
+    const pair = await agent.life.mustClient().conversations.createGroup([req.childInboxId]);
     await pair.send(encoded as never);
     agent.log.info("clone summary sent", {
       childInstanceId: req.childInstanceId,
@@ -176,7 +180,7 @@ export class Inheritance {
       return;
     }
     if (!this.inheritance) await this.setInheritance({ state: "waiting", at: new Date().toISOString() });
-    const stream = await agent.life.client!.conversations.streamAllMessages({
+    const stream = await agent.life.mustClient().conversations.streamAllMessages({
       retryDelay: agent.deps.streamRetryMs ?? 2_000,
       retryAttempts: Number.MAX_SAFE_INTEGER,
       onError: (err) => agent.log.warn("clone summary stream error", { err }),
@@ -233,11 +237,11 @@ export class Inheritance {
     const convo = agent.conversation.current;
     if (!config?.parent || !convo || this.inheritance?.state !== "waiting" || m.conversationId === convo.conversationId)
       return;
-    const group = (await agent.life.client!.conversations.getConversationById(m.conversationId)) as
+    const group = (await agent.life.mustClient().conversations.getConversationById(m.conversationId)) as
       | AgentGroup
       | undefined;
     const members = group ? await group.members() : [];
-    let entries;
+    let entries: NewEntry[];
     try {
       const content = agent.settings.runningContent();
       if (!content) throw new Error("this agent has no template to check the summary against");
@@ -267,7 +271,8 @@ export class Inheritance {
       }
       return;
     }
-    const memory = agent.memory.current!;
+    const memory = agent.memory.current;
+    if (!memory) throw new Error("a clone summary came while the agent held no memory");
     const added = memory.add(entries);
     await agent.memory.save(memory);
     await this.setInheritance({ state: "inherited", entries: added.length, at: new Date().toISOString() });

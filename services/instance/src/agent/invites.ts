@@ -77,7 +77,7 @@ export function retirement(file: InvitesFile | undefined, now: number): { file: 
 export class InviteGuard {
   private file: InvitesFile = { abandoned: [] };
   private client: AgentClient | undefined;
-  private stream: { end(): Promise<unknown> | unknown } | undefined;
+  private stream: { end(): unknown } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly leaving = new Set<string>();
   private readonly now: () => number;
@@ -176,7 +176,7 @@ export class InviteGuard {
     this.log.info("watching for groups of abandoned invites", { invites: this.file.abandoned.length });
     void (async () => {
       try {
-        for await (const group of stream) if (group) await this.check(group as AgentGroup);
+        for await (const group of stream) if (group) await this.check(group);
       } catch (err) {
         if (this.stream === stream) this.log.warn("abandoned invites: group stream ended", { err });
       }

@@ -53,11 +53,23 @@ export class AgentLife {
     return this.keys;
   }
 
+  /** Its wallet, which everything after its start relies on: asked for before, it is the host's bug, and says so. */
+  mustWallet(): InstanceWallet {
+    if (!this.keys) throw new Error(`instance ${this.deps.ws.instanceId} has no wallet: it has not started`);
+    return this.keys;
+  }
+
   get inboxId(): string {
     return this.inbox;
   }
 
   get client(): AgentClient | undefined {
+    return this.xmtp;
+  }
+
+  /** Its XMTP client, which everything while it is awake relies on: asked for while it has none, it says so. */
+  mustClient(): AgentClient {
+    if (!this.xmtp) throw new Error(`instance ${this.deps.ws.instanceId} has no XMTP client: it is not awake`);
     return this.xmtp;
   }
 
@@ -114,7 +126,8 @@ export class AgentLife {
 
   /** Its wallet, from the host's master seed at its index. */
   useWallet(): InstanceWallet {
-    return (this.keys = this.deps.seed.wallet(this.deps.walletIndex));
+    this.keys = this.deps.seed.wallet(this.deps.walletIndex);
+    return this.keys;
   }
 
   /** Its inbox id as its record has it, before any client (a dormant start). */
@@ -124,7 +137,7 @@ export class AgentLife {
 
   /** Its XMTP client, opened on the database in its workspace; its inbox id is the client's. */
   async connect(): Promise<AgentClient> {
-    const wallet = this.keys!;
+    const wallet = this.mustWallet();
     const client = await createAgentClient(wallet.account, {
       apiUrl: this.deps.xmtpApiUrl,
       dbPath: this.deps.ws.xmtpDbPath,

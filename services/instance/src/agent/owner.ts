@@ -95,23 +95,23 @@ export class OwnerOperations {
     const plan = planTransfer(config.ownerId, req, Date.now() / 1000, config.withdrawnOffers);
     if (plan.done) return;
     const verifier = await agent.deps.verifier();
-    await verifier.verify(
+    const offer = await verifier.verify(
       "TransferAgent",
       { inboxId: config.ownerId, instanceId: agent.id, newOwnerId: req.newOwnerId },
       req.offer,
       "offer",
       { anyAge: true },
     );
-    await verifier.verify(
+    const acceptance = await verifier.verify(
       "AcceptAgent",
       { inboxId: req.newOwnerId, instanceId: agent.id, fromOwnerId: config.ownerId },
       req.acceptance,
       "acceptance",
     );
     const nonces = await agent.nonces();
-    if (!(await nonces.spend(req.offer!.nonce, plan.offeredAt + TRANSFER_OFFER_NONCE_KEEP_SECONDS)))
+    if (!(await nonces.spend(offer.signature.nonce, plan.offeredAt + TRANSFER_OFFER_NONCE_KEEP_SECONDS)))
       throw nonceUsed("offer.nonce");
-    if (!(await nonces.spend(req.acceptance!.nonce, Date.now() / 1000 + ACCEPTANCE_NONCE_KEEP_SECONDS)))
+    if (!(await nonces.spend(acceptance.signature.nonce, Date.now() / 1000 + ACCEPTANCE_NONCE_KEEP_SECONDS)))
       throw nonceUsed("acceptance.nonce");
     // Both signatures go into its birth certificate: members can check the new owner without trusting the pool.
     const transfer = create(TransferProofSchema, {
@@ -137,14 +137,14 @@ export class OwnerOperations {
     const config = this.claimedConfig();
     if (!INBOX_ID_PATTERN.test(req.newOwnerId))
       throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
-    await checkOwnerSignature(
+    const signature = await checkOwnerSignature(
       await this.ownerCheck(config),
       req.ownerId,
       "WithdrawTransfer",
       { newOwnerId: req.newOwnerId },
       req.signature,
     );
-    const withdrawnOffers = { ...config.withdrawnOffers, [req.newOwnerId]: Number(req.signature!.issuedAt) };
+    const withdrawnOffers = { ...config.withdrawnOffers, [req.newOwnerId]: Number(signature.issuedAt) };
     const next = { ...config, withdrawnOffers };
     await agent.settings.setConfig(next);
     agent.log.info("transfer offer withdrawn", { newOwnerId: req.newOwnerId });
@@ -232,7 +232,7 @@ export class OwnerOperations {
           baseVersions: agent.settings.appliedBaseVersions.map(String),
         },
         userConfig: config.userConfig,
-        wallet: agent.life.wallet!,
+        wallet: agent.life.mustWallet(),
         memory,
         saveMemory: () => agent.memory.save(memory),
         toolCredentials: async () => (await agent.credentials()) ?? {},

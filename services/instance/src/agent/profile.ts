@@ -12,7 +12,7 @@
 // show another agent's badge. It keeps the last one (attestation.json) to
 // publish again when its template version changes.
 
-import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { create, fromJson } from "@bufbuild/protobuf";
 import {
   AgentCertificateSchema,
   OwnerProofSchema,
@@ -28,7 +28,6 @@ import {
   failedPrecondition,
   invalidArgument,
   releaseProofOf,
-  resolveContent,
   resolveParticipation,
   type AttestationParts,
   type ProfileMetadata,
@@ -56,9 +55,7 @@ export function certificateOf(config: InstanceConfig, inboxId: string, poolId: s
   // The claim's signature proves the first owner; each transfer the owner after it.
   const firstOwner = transfers[0]?.fromOwnerId ?? config.ownerId;
   const proof =
-    config.ownerProof?.ownerId === firstOwner
-      ? fromJson(OwnerProofSchema, config.ownerProof.proof as JsonValue)
-      : undefined;
+    config.ownerProof?.ownerId === firstOwner ? fromJson(OwnerProofSchema, config.ownerProof.proof) : undefined;
   return create(AgentCertificateSchema, {
     inboxId,
     instanceId: config.instanceId,

@@ -41,6 +41,7 @@ import {
   SummaryEntrySchema,
   type CloneSummary,
 } from "@convos-pool/gen/convos/pool/v1/clone_summary_pb.js";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { CloneAuthorization, CloneSummaryRequest } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { checkCloneConfig, checkSignedTemplate, type CloneConfig, type RunningTemplate } from "./binding.js";
@@ -68,7 +69,7 @@ export async function checkCloneRequest(
   checks: CloneChecks,
   self: { instanceId: string; inboxId: string; ownerId: string; template: RunningTemplate },
   req: CloneSummaryRequest,
-): Promise<{ auth: CloneAuthorization; carry: MemoryKind[] }> {
+): Promise<{ auth: CloneAuthorization; signature: Signature; carry: MemoryKind[] }> {
   const auth = req.authorization;
   if (!auth) throw invalidArgument("authorization", "required: the owner's signed clone (CloneAgent)");
   if (!auth.signature)
@@ -79,7 +80,12 @@ export async function checkCloneRequest(
   if (auth.parentInstanceId !== self.instanceId)
     throw permissionDenied("authorization.parent_instance_id: the signature is for another agent");
   checkSignedTemplate(auth, self.template, "this agent");
-  await checks.verifier.verify("CloneAgent", cloneFields(auth), auth.signature, "authorization.signature");
+  const { signature } = await checks.verifier.verify(
+    "CloneAgent",
+    cloneFields(auth),
+    auth.signature,
+    "authorization.signature",
+  );
   if (!req.childInboxId || req.childInboxId === self.inboxId)
     throw invalidArgument("child_inbox_id", "required: the clone's inbox, not this agent's");
   if (!(await isPoolInstance(checks, req.childInboxId, req.childWalletIndex))) {
@@ -87,7 +93,7 @@ export async function checkCloneRequest(
       `child_inbox_id: not the inbox of this pool's agent at wallet index ${req.childWalletIndex}`,
     );
   }
-  return { auth, carry };
+  return { auth, signature, carry };
 }
 
 /** The inbox belongs to the wallet the master seed derives at `walletIndex`: an agent of this pool (its hosts hold the seed). */

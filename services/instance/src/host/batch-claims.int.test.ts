@@ -7,9 +7,9 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type InstanceHostService,
-  type JoinConversationsResponse,
+import type {
+  InstanceHostService,
+  JoinConversationsResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import {
   ConfigureRequestSchema,

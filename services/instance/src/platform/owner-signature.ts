@@ -27,7 +27,7 @@ export async function checkOwnerSignature(
   operation: SignedOperation,
   fields: OperationFields,
   signature: Signature | undefined,
-): Promise<void> {
+): Promise<Signature> {
   if (ownerId !== agent.ownerId) throw permissionDenied("owner_id: not this agent's owner");
   const verified = await agent.verifier.verify(
     operation,
@@ -36,4 +36,5 @@ export async function checkOwnerSignature(
   );
   // The nonce as signed (verified.nonce is lower-cased): what this agent has always recorded.
   if (!(await agent.spendNonce(verified.signature.nonce))) throw nonceUsed("signature.nonce");
+  return verified.signature;
 }
