@@ -174,9 +174,9 @@ describe("the pool from deploy/, in containers", () => {
     }
     const settled = await Promise.all(outcomes);
     say(
-      `claims settled: ${settled.map((x) => x.instanceId ?? Code[x.code!]).join(", ")}; tries ${settled.map((x) => x.tries).join(", ")}`,
+      `claims settled: ${settled.map((x) => x.instanceId ?? Code[x.code]).join(", ")}; tries ${settled.map((x) => x.tries).join(", ")}`,
     );
-    expect(settled.map((s) => s.instanceId ?? Code[s.code!])).toEqual(
+    expect(settled.map((s) => s.instanceId ?? Code[s.code])).toEqual(
       settled.map(() => expect.stringMatching(/^inst_/)),
     );
     // Named: an agent of a claim that gave up may still be in the conversation for a moment, on its way out

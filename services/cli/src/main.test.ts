@@ -29,7 +29,7 @@ function io(extra: Partial<Io> = {}): Io {
     cwd: dir,
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
-    fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+    fetch: async (input: string | URL | Request, init?: RequestInit) => {
       if (String(input).endsWith("/api/pool/signing-domain")) return json(200, domain)();
       const call = {
         method: init?.method ?? "GET",
@@ -41,7 +41,7 @@ function io(extra: Partial<Io> = {}): Io {
       const reply = replies.shift();
       if (!reply) throw new Error(`unexpected request ${call.method} ${call.url}`);
       return reply(call);
-    }) as typeof fetch,
+    },
     ...extra,
   };
 }
@@ -254,7 +254,7 @@ describe("requests (fake gateway)", () => {
     const { signature, creator_id, ...content } = body;
     expect(creator_id).toBe(id.inbox_id);
     expect(content).toEqual(fillContent({ agent_name: "A", instructions: "B" }));
-    await verify("CreateTemplate", { inboxId: id.inbox_id, contentHash: jsonHash(content as never) }, signature);
+    await verify("CreateTemplate", { inboxId: id.inbox_id, contentHash: jsonHash(content) }, signature);
   });
 
   it("update without --version fetches the current one (signed in) and sends it as If-Match", async () => {
@@ -276,7 +276,7 @@ describe("requests (fake gateway)", () => {
     const { signature, ...content } = putCall?.body as Record<string, unknown>;
     await verify(
       "UpdateTemplate",
-      { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 4n, contentHash: jsonHash(content as never) },
+      { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 4n, contentHash: jsonHash(content) },
       signature,
     );
     expect(stdout()).not.toContain("v1.tok");

@@ -173,11 +173,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
             cursor: p.cursor,
           });
     case "pattern-hold":
-      return patterns.setPatternHold(
-        ctx,
-        a.TEMPLATE_ID as string,
-        onOffArg("ON_OFF", a.ON_OFF as string, "pattern-hold"),
-      );
+      return patterns.setPatternHold(ctx, a.TEMPLATE_ID as string, onOffArg("ON_OFF", a.ON_OFF, "pattern-hold"));
     case "patterns-held":
       return patterns.heldPatterns(ctx, a.TEMPLATE_ID as string, { all: p.all, limit: p.limit });
     case "pattern-review":

@@ -215,7 +215,7 @@ function importSoulMd(text: string, soul: SoulJson, keep: string[], report: Impo
     }
     const rules = ESCALATION_HEADINGS.includes(key) && list?.map(escalationRule);
     if (rules && rules.length <= SOUL_LIMITS.items && rules.every((r) => r !== undefined)) {
-      (soul.constraints ??= {}).escalation_rules = rules as EscalationRuleJson[];
+      (soul.constraints ??= {}).escalation_rules = rules;
       report.mapped.push({ from, to: "soul.constraints.escalation_rules" });
       continue;
     }

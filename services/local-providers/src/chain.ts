@@ -87,8 +87,8 @@ export async function startLocalChain(opts: LocalChainOptions = {}): Promise<Run
     output.push(...chunk.toString("utf8").split("\n").filter(Boolean));
     output.splice(0, Math.max(0, output.length - 50));
   };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // Not left behind by a process that exits without closing it.
   const orphaned = () => child.kill("SIGKILL");

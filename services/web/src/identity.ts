@@ -128,8 +128,7 @@ function injectedWallet(provider: EIP1193Provider, address: Hex): Wallet {
     address,
     inboxId: deriveInboxId(address),
     signer: {
-      signTypedData: (typedData) =>
-        client.signTypedData({ ...typedData, account: address } as Parameters<typeof client.signTypedData>[0]),
+      signTypedData: (typedData) => client.signTypedData({ ...typedData, account: address }),
     },
   };
 }

@@ -195,7 +195,7 @@ function grpcService(
       }) as grpc.handleBidiStreamingCall<Buffer, Uint8Array>;
     }
   }
-  return { definition: definition as grpc.ServiceDefinition, implementation };
+  return { definition, implementation };
 }
 
 /**

@@ -14,7 +14,6 @@
  */
 import { createHash } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
-import type { PostgreSqlConnection } from "@mikro-orm/postgresql";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import type { AddressChange } from "./identity.js";
 import { MAX_INBOX_LOG_ENTRIES } from "./identity.js";
@@ -128,7 +127,7 @@ export class Store {
       migrations,
     });
     try {
-      const pool = await (db.em.getConnection() as PostgreSqlConnection).getNativeClient();
+      const pool = await db.em.getConnection().getNativeClient();
       return new Store(db, pool);
     } catch (err) {
       await db.close();

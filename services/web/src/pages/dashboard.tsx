@@ -5,7 +5,7 @@
 // learned (learned-patterns.tsx).
 import { useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { shownError } from "../errors";
