@@ -18,8 +18,7 @@ import { callerHeaders, createServiceClient } from "@convos-pool/kit";
 import { waitFor } from "@convos-pool/testing";
 import { type ConvosCli, startCreator } from "@convos-pool/testing/convos";
 import { invariantsHold, type World } from "@convos-pool/testing/invariants";
-import { readFileSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
+import { isWorkload, loadManifests } from "./manifests.js";
 import { ContainerStack, parseGoDuration, parsePodmanSize, type UsageSampler } from "./stack.js";
 import { checkerWorld, connectDb, startModel, waitIdle, walkThrough, type Model } from "./walkthrough.js";
 
@@ -215,13 +214,10 @@ describe("the pool from deploy/, in containers", () => {
     const used = await usage.stop();
     const requests = new Map<string, { cpu: string; memory: string }>();
     const limits = new Map<string, { cpu: string; memory: string }>();
-    for (const doc of parseAllDocuments(readFileSync("deploy/k8s/pool.yaml", "utf8"))) {
-      const m = doc.toJS() as { kind?: string; metadata?: { name: string }; spec?: any };
-      if (m.kind === "Deployment" || m.kind === "StatefulSet") {
-        const { resources } = m.spec.template.spec.containers[0];
-        requests.set(m.metadata!.name, resources.requests);
-        limits.set(m.metadata!.name, resources.limits);
-      }
+    for (const m of loadManifests("deploy/k8s/pool.yaml").filter(isWorkload)) {
+      const { resources } = m.spec!.template.spec!.containers[0]!;
+      requests.set(m.metadata.name, resources!.requests as { cpu: string; memory: string });
+      limits.set(m.metadata.name, resources!.limits as { cpu: string; memory: string });
     }
     const mib = (q: string) => {
       const [, n, unit] = /^(\d+)(Mi|Gi)$/.exec(q) ?? [];
