@@ -30,12 +30,14 @@ function io(extra: Partial<Io> = {}): Io {
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
     fetch: async (input: string | URL | Request, init?: RequestInit) => {
-      if (String(input).endsWith("/api/pool/signing-domain")) return json(200, domain)();
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      if (url.endsWith("/api/pool/signing-domain")) return json(200, domain)();
       const call = {
         method: init?.method ?? "GET",
-        url: String(input),
+        url,
         headers: { ...(init?.headers as Record<string, string>) },
-        body: init?.body ? JSON.parse(String(init.body)) : undefined,
+        // The CLI sends JSON text.
+        body: typeof init?.body === "string" ? JSON.parse(init.body) : undefined,
       };
       calls.push(call);
       const reply = replies.shift();
@@ -273,7 +275,7 @@ describe("requests (fake gateway)", () => {
     expect(putCall?.method).toBe("PUT");
     expect(putCall?.headers["if-match"]).toBe('"4"');
     expect(putCall?.headers.authorization).toBeUndefined();
-    const { signature, ...content } = putCall?.body as Record<string, unknown>;
+    const { signature, ...content } = putCall!.body as Record<string, unknown>;
     await verify(
       "UpdateTemplate",
       { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 4n, contentHash: jsonHash(content) },
@@ -396,7 +398,7 @@ describe("agents", () => {
     expect(call?.method).toBe("POST");
     expect(call?.url).toBe("http://gw.test:9999/api/pool/claim");
     expect(call?.headers.authorization).toBeUndefined();
-    const { signature, ...claim } = call?.body as {
+    const { signature, ...claim } = call!.body as {
       signature: { signature: string; issued_at: number; nonce: string };
     } & Record<string, unknown>;
     expect(claim).toEqual({
@@ -462,7 +464,7 @@ describe("agents", () => {
       `http://gw.test:9999/api/pool/templates/${TEMPLATE_ID}`,
       "http://gw.test:9999/api/pool/claim",
     ]);
-    const { owner_signature: ownerSignature, ...body } = calls[3]?.body as {
+    const { owner_signature: ownerSignature, ...body } = calls[3]!.body as {
       owner_signature: { signature: string; issued_at: number; nonce: string };
     } & Record<string, unknown>;
     expect(body).toEqual({
