@@ -108,7 +108,7 @@ export function injectedProvider(): EIP1193Provider | undefined {
 export async function connectInjected(): Promise<Wallet> {
   const provider = injectedProvider();
   if (!provider) throw new Error("this browser has no wallet (window.ethereum)");
-  const [address] = (await provider.request({ method: "eth_requestAccounts" })) as Hex[];
+  const [address] = await provider.request({ method: "eth_requestAccounts" });
   if (!address) throw new Error("the wallet gave no account");
   return injectedWallet(provider, address);
 }
