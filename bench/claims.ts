@@ -276,7 +276,7 @@ async function statementsFrom(sql: pg.Client, logFile: string): Promise<{ until(
       if (from < 0 || until < 0) return [`statements: not found in ${logFile}`];
       const kinds = new Map<string, { n: number; ms: number }>();
       for (const line of log.slice(from, until).split("\n")) {
-        const m = /\[(\d+)\] LOG:  duration: ([\d.]+) ms  statement: (.*)$/.exec(line);
+        const m = /\[(\d+)\] LOG: {2}duration: ([\d.]+) ms {2}statement: (.*)$/.exec(line);
         if (!m || Number(m[1]) === pid) continue;
         const kind = m[3]!
           .replace(/\s+/g, " ")

@@ -155,7 +155,7 @@ function startHost(dormantMs: number): Promise<Child> {
 
 const senders: Awaited<ReturnType<typeof startCreator>>[] = [];
 let host = await startHost(0);
-const closers: (() => Promise<unknown> | void)[] = [];
+const closers: (() => unknown)[] = [];
 try {
   for (let i = 0; i < SENDERS; i++) {
     await mkdir(join(dir, `sender-${i}`));

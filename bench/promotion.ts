@@ -41,7 +41,7 @@ type Call = () => Promise<unknown>;
 interface Case {
   name: string;
   /** Starts the server and returns one call; `mark` hangs MARK_BYTES on each call's stream or request. */
-  setUp(mark: boolean): Promise<{ call: Call; close(): void }>;
+  setUp(mark: boolean): Promise<{ call: Call; close: () => void }>;
   /** Whether to measure, with a second run, the share of MARK_BYTES hung on each call that is promoted. */
   markable?: boolean;
 }
@@ -148,7 +148,13 @@ function connectCase(name: string, version: "1.1" | "2", ends: "both" | "client"
       const base = await listen(server);
       if (ends === "server") {
         const { call, agent } = bareHttp1Client(base, false);
-        return { call, close: () => (agent.destroy(), server.close()) };
+        return {
+          call,
+          close: () => {
+            agent.destroy();
+            server.close();
+          },
+        };
       }
       const sessionManager = version === "2" && letGo ? new LettingGoSessionManager(base) : undefined;
       const client = createClient(
@@ -162,7 +168,10 @@ function connectCase(name: string, version: "1.1" | "2", ends: "both" | "client"
       );
       return {
         call: () => client.createSession({ inboxId: "abc" }),
-        close: () => (sessionManager?.abort(), server.close()),
+        close: () => {
+          sessionManager?.abort();
+          server.close();
+        },
       };
     },
   };
@@ -182,7 +191,13 @@ const CASES: Case[] = [
           req.resume().on("end", resolve).on("error", reject);
           req.end("hello");
         });
-      return { call, close: () => (session.close(), server.close()) };
+      return {
+        call,
+        close: () => {
+          session.close();
+          server.close();
+        },
+      };
     },
   },
   {
@@ -191,7 +206,13 @@ const CASES: Case[] = [
     async setUp(mark) {
       const server = http.createServer(bareHandler);
       const { call, agent } = bareHttp1Client(await listen(server), mark);
-      return { call, close: () => (agent.destroy(), server.close()) };
+      return {
+        call,
+        close: () => {
+          agent.destroy();
+          server.close();
+        },
+      };
     },
   },
   connectCase("Connect over HTTP/2, both ends", "2", "both"),

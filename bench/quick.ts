@@ -27,8 +27,13 @@ export function start(script: string, mark: string, env: Record<string, string> 
   });
   let stdout = "";
   let output = "";
-  child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
-  child.stderr.on("data", (d: Buffer) => (output += d));
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+    output += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
   const done = new Promise<Run>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal, stdout, output })),
   );

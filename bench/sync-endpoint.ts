@@ -106,11 +106,10 @@ const server = await startServer({
             try {
               const i = instance(target.instanceId);
               let check = checks.get(i.templateId);
-              if (!check)
-                checks.set(
-                  i.templateId,
-                  (check = verifyTemplateRelease(verifier, t, { templateId: i.templateId, creatorId })),
-                );
+              if (!check) {
+                check = verifyTemplateRelease(verifier, t, { templateId: i.templateId, creatorId });
+                checks.set(i.templateId, check);
+              }
               await check;
               outcomes.push(
                 create(TemplateUpdateOutcomeSchema, {

@@ -316,7 +316,8 @@ async function main() {
         content: next,
         signature,
       });
-      const version = (f.version = Number(res.template!.version));
+      const version = Number(res.template!.version);
+      f.version = version;
       for (;;) {
         const p0 = performance.now();
         const { rows } = await sql.query<{ n: number }>(

@@ -57,11 +57,11 @@ async function startNodeProcess(databaseUrl: string) {
       try {
         entry = JSON.parse(line) as typeof entry;
       } catch {
-        process.stderr.write(line + "\n");
+        process.stderr.write(`${line}\n`);
         return;
       }
       if (entry.msg === "rpc" && entry.method) rpcs.set(entry.method, (rpcs.get(entry.method) ?? 0) + 1);
-      else if (entry.level === "warn" || entry.level === "error") process.stderr.write(line + "\n");
+      else if (entry.level === "warn" || entry.level === "error") process.stderr.write(`${line}\n`);
     },
   });
   return {

@@ -70,9 +70,18 @@ export function readEnvFile(path: string): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const line of readFileSync(path, "utf8").split("\n")) {
     const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (m) vars[m[1]!] = m[2]!.replace(/^(['"])(.*)\1$/, "$2");
+    if (!m) continue;
+    const [, name = "", value = ""] = m;
+    vars[name] = value.replace(/^(['"])(.*)\1$/, "$2");
   }
   return vars;
+}
+
+/** The first compose file's directory: relative bind mounts and the default env file are found there. */
+function firstFileDir(files: string[]): string {
+  const [first] = files;
+  if (first === undefined) throw new Error("no compose file given");
+  return dirname(resolve(first));
 }
 
 /** The compose files, later ones laid over earlier ones (maps merged, ports added), with variables substituted. */
@@ -96,7 +105,7 @@ export function loadStack(files: string[], vars: Record<string, string | undefin
       };
     }
   }
-  return { project, dir: dirname(resolve(files[0]!)), services, volumes: [...volumes] };
+  return { project, dir: firstFileDir(files), services, volumes: [...volumes] };
 }
 
 async function podman(args: string[], opts: { quiet?: boolean } = {}): Promise<string> {
@@ -114,9 +123,17 @@ export const containerName = (stack: Stack, service: string) => `${stack.project
 const seconds = (d: string | undefined, dflt: number) =>
   d ? Number.parseFloat(d) * (d.endsWith("ms") ? 0.001 : 1) : dflt;
 
+/** A service of the stack, by name; a name the compose files do not have is an error that says so. */
+function serviceOf(stack: Stack, service: string): ComposeService {
+  const s = stack.services[service];
+  if (!s) throw new Error(`no service "${service}" in the compose files`);
+  return s;
+}
+
 /** `podman run` arguments for a service; its environment goes in `envFile`, never on a command line. */
 export function runArgs(stack: Stack, service: string, envFile: string): string[] {
-  const s = stack.services[service]!;
+  const s = serviceOf(stack, service);
+  if (!s.image) throw new Error(`service "${service}" names no image (this runs images; it builds none)`);
   const args = ["run", "-d", "--name", containerName(stack, service), "--network", `${stack.project}_default`];
   args.push("--network-alias", service, "--env-file", envFile);
   args.push("--label", `io.podman.compose.project=${stack.project}`);
@@ -125,9 +142,9 @@ export function runArgs(stack: Stack, service: string, envFile: string): string[
   for (const [name, v] of Object.entries(s.ulimits ?? {})) args.push("--ulimit", `${name}=${v}:${v}`);
   for (const p of s.ports ?? []) args.push("-p", p);
   for (const v of s.volumes ?? []) {
-    const [src, ...rest] = v.split(":");
-    const local = src!.startsWith(".") || isAbsolute(src!);
-    args.push("-v", [local ? resolve(stack.dir, src!) : `${stack.project}_${src}`, ...rest].join(":"));
+    const [src = "", ...rest] = v.split(":");
+    const local = src.startsWith(".") || isAbsolute(src);
+    args.push("-v", [local ? resolve(stack.dir, src) : `${stack.project}_${src}`, ...rest].join(":"));
   }
   if (s.healthcheck) {
     const [kind, ...cmd] = s.healthcheck.test;
@@ -137,7 +154,7 @@ export function runArgs(stack: Stack, service: string, envFile: string): string[
     if (s.healthcheck.retries) args.push("--health-retries", String(s.healthcheck.retries));
   }
   if (s.entrypoint) args.push("--entrypoint", JSON.stringify(s.entrypoint));
-  args.push(s.image!, ...(s.command ?? []));
+  args.push(s.image, ...(s.command ?? []));
   return args;
 }
 
@@ -147,7 +164,7 @@ export async function runService(stack: Stack, service: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "pool-env-"));
   const envFile = join(dir, "env");
   try {
-    const env = stack.services[service]!.environment ?? {};
+    const env = serviceOf(stack, service).environment ?? {};
     writeFileSync(
       envFile,
       Object.entries(env)
@@ -235,7 +252,7 @@ export async function up(
     let p = started.get(s);
     if (!p) {
       p = (async () => {
-        await Promise.all((stack.services[s]!.depends_on ?? []).map(start));
+        await Promise.all((serviceOf(stack, s).depends_on ?? []).map(start));
         const running = await podman(["inspect", "--format", "{{.State.Running}}", containerName(stack, s)], {
           quiet: true,
         });
@@ -248,9 +265,7 @@ export async function up(
     }
     return p;
   };
-  const order = startOrder(stack, only);
-  const times = await Promise.all(order.map(start));
-  return Object.fromEntries(order.map((s, i) => [s, times[i]!]));
+  return Object.fromEntries(await Promise.all(startOrder(stack, only).map(async (s) => [s, await start(s)] as const)));
 }
 
 export async function down(stack: Stack, volumes = false): Promise<void> {
@@ -274,16 +289,21 @@ async function main(argv: string[]): Promise<void> {
   let project = "pool";
   let withVolumes = false;
   const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "-f") files.push(argv[++i]!);
-    else if (a === "--env-file") envFile = argv[++i];
-    else if (a === "-p") project = argv[++i]!;
+  const args = [...argv];
+  const flagValue = (flag: string): string => {
+    const v = args.shift();
+    if (v === undefined) throw new Error(`${flag} takes a value`);
+    return v;
+  };
+  for (let a = args.shift(); a !== undefined; a = args.shift()) {
+    if (a === "-f") files.push(flagValue(a));
+    else if (a === "--env-file") envFile = flagValue(a);
+    else if (a === "-p") project = flagValue(a);
     else if (a === "-v") withVolumes = true;
     else rest.push(a);
   }
   if (files.length === 0) files.push(join(dirname(new URL(import.meta.url).pathname), "compose.yaml"));
-  envFile ??= join(dirname(resolve(files[0]!)), ".env");
+  envFile ??= join(firstFileDir(files), ".env");
   const vars = { ...(existsSync(envFile) ? readEnvFile(envFile) : {}), ...process.env };
   const [command, ...services] = rest;
   const stack = loadStack(files, vars, project);

@@ -207,7 +207,7 @@ async function startToHealthy(): Promise<void> {
       "-e",
       `POOL_SERVICE_TOKEN=${creds.templates.token}`,
       "-e",
-      `POOL_SERVICE_DIGESTS=${creds.gateway.directory}`,
+      `POOL_SERVICE_DIGESTS=${creds.gateway.directory.toString()}`,
       "-e",
       "CLAIMS_URL=http://claims:7002",
       IMAGE,

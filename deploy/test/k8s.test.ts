@@ -7,40 +7,31 @@
 // deployment must have: POOL_ID on every service, secrets from Secrets,
 // probes on gRPC health, resource requests, instance hosts as a StatefulSet
 // with a PodDisruptionBudget, autoscaling of the stateless services.
-import { readFileSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import * as apps from "kubernetes-models/apps/v1";
 import * as autoscaling from "kubernetes-models/autoscaling/v2";
 import * as policy from "kubernetes-models/policy/v1";
 import * as core from "kubernetes-models/v1";
+import { isWorkload, loadManifests, type Manifest } from "./manifests.js";
 
-type Manifest = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string };
-  spec?: any;
-  data?: any;
-  stringData?: any;
+/** A kind's check: its model, made from the manifest as parsed (whatever it holds), validates it against the API's schema. */
+const checkWith =
+  <T>(Model: new (data: T) => { validate(): void }) =>
+  (m: Manifest) =>
+    new Model(m as T).validate();
+
+const MODELS: Record<string, (m: Manifest) => void> = {
+  "apps/v1/Deployment": checkWith(apps.Deployment),
+  "apps/v1/StatefulSet": checkWith(apps.StatefulSet),
+  "v1/Service": checkWith(core.Service),
+  "v1/ConfigMap": checkWith(core.ConfigMap),
+  "v1/Secret": checkWith(core.Secret),
+  "policy/v1/PodDisruptionBudget": checkWith(policy.PodDisruptionBudget),
+  "autoscaling/v2/HorizontalPodAutoscaler": checkWith(autoscaling.HorizontalPodAutoscaler),
 };
 
-const MODELS: Record<string, { validate(): void } & any> = {
-  "apps/v1/Deployment": apps.Deployment,
-  "apps/v1/StatefulSet": apps.StatefulSet,
-  "v1/Service": core.Service,
-  "v1/ConfigMap": core.ConfigMap,
-  "v1/Secret": core.Secret,
-  "policy/v1/PodDisruptionBudget": policy.PodDisruptionBudget,
-  "autoscaling/v2/HorizontalPodAutoscaler": autoscaling.HorizontalPodAutoscaler,
-};
-
-const load = (file: string): Manifest[] =>
-  parseAllDocuments(readFileSync(file, "utf8"))
-    .map((d) => d.toJS() as Manifest)
-    .filter(Boolean);
-
-const manifests = [...load("deploy/k8s/pool.yaml"), ...load("deploy/k8s/secrets.example.yaml")];
-const workloads = manifests.filter((m) => m.kind === "Deployment" || m.kind === "StatefulSet");
+const manifests = [...loadManifests("deploy/k8s/pool.yaml"), ...loadManifests("deploy/k8s/secrets.example.yaml")];
+const workloads = manifests.filter(isWorkload);
 const SERVICES = ["templates", "claims", "lineage", "gateway", "instance-host"];
 
 /** The fields the API knows at the levels these manifests write (the validators let unknown ones pass). */
@@ -79,22 +70,22 @@ function unknownFields(m: Manifest): string[] {
     for (const k of Object.keys(obj ?? {})) if (!KNOWN[level]!.includes(k)) out.push(`${where}.${k}`);
   };
   check("manifest", m, m.kind);
-  if (m.kind === "Deployment" || m.kind === "StatefulSet") {
+  if (isWorkload(m)) {
     check("workload", m.spec, `${m.kind}.spec`);
-    check("template", m.spec.template, "template");
-    check("pod", m.spec.template?.spec, "template.spec");
-    for (const c of m.spec.template?.spec?.containers ?? []) check("container", c, `containers[${c.name}]`);
+    check("template", m.spec?.template, "template");
+    check("pod", m.spec?.template?.spec, "template.spec");
+    for (const c of m.spec?.template?.spec?.containers ?? []) check("container", c, `containers[${c.name}]`);
   }
   return out;
 }
 
 function validate(m: Manifest): string | undefined {
-  const Model = MODELS[`${m.apiVersion}/${m.kind}`];
-  if (!Model) return `${m.apiVersion} ${m.kind} is no kind this test knows`;
+  const check = MODELS[`${m.apiVersion}/${m.kind}`];
+  if (!check) return `${m.apiVersion} ${m.kind} is no kind this test knows`;
   const unknown = unknownFields(m);
   if (unknown.length > 0) return `${m.kind} ${m.metadata?.name}: unknown fields ${unknown.join(", ")}`;
   try {
-    new Model(m).validate();
+    check(m);
     return undefined;
   } catch (err) {
     return `${m.kind} ${m.metadata?.name}: ${(err as Error).message}`;
@@ -108,44 +99,47 @@ describe("deploy/k8s against the Kubernetes API's schemas", () => {
   });
 
   it("the check fails on a manifest the API would refuse", () => {
+    // Each broken as the types would not let it be: written past them, as YAML can be.
     const broken = structuredClone(workloads[0]!);
-    broken.spec.template.spec.containers[0].readinessProbe = { grpc: { port: "grpc-port" } };
+    Object.assign(broken.spec!.template.spec!.containers[0]!, { readinessProbe: { grpc: { port: "grpc-port" } } });
     expect(validate(broken)).toMatch(/port must be integer/);
     const noSelector = structuredClone(workloads[0]!);
-    delete noSelector.spec.selector;
+    Reflect.deleteProperty(noSelector.spec!, "selector");
     expect(validate(noSelector)).toMatch(/selector/);
     // A pod's fields one level too high: the API would drop them; the check refuses them.
     const misplaced = structuredClone(workloads[0]!);
-    misplaced.spec.template.securityContext = misplaced.spec.template.spec.securityContext;
+    Object.assign(misplaced.spec!.template, { securityContext: misplaced.spec!.template.spec!.securityContext });
     expect(validate(misplaced)).toMatch(/unknown fields template.securityContext/);
   });
 
   it("gives every service POOL_ID, its credential and secrets from Secrets, probes on gRPC health and resource requests", () => {
     expect(workloads.map((w) => w.metadata.name).sort()).toEqual([...SERVICES].sort());
     for (const w of workloads) {
-      const c = w.spec.template.spec.containers[0];
-      const env = new Map<string, any>(c.env.map((e: any) => [e.name, e]));
+      const c = w.spec!.template.spec!.containers[0]!;
+      const env = new Map((c.env ?? []).map((e) => [e.name, e]));
       expect(env.get("POOL_ID")?.valueFrom?.configMapKeyRef?.key, `${w.metadata.name} POOL_ID`).toBe("pool-id");
       for (const secret of ["POOL_SERVICE_TOKEN", "POOL_METRICS_TOKEN"])
         expect(env.get(secret)?.valueFrom?.secretKeyRef, `${w.metadata.name} ${secret}`).toBeDefined();
       for (const e of env.values())
         if (/TOKEN|SECRET|KEY|SEED|DATABASE_URL/.test(e.name)) expect(e.value, `${e.name} inline`).toBeUndefined();
-      expect(c.readinessProbe.grpc.port, `${w.metadata.name} readiness`).toBe(Number(env.get("PORT").value));
-      expect(c.livenessProbe.grpc.port, `${w.metadata.name} liveness`).toBe(Number(env.get("PORT").value));
-      expect(c.resources.requests.cpu && c.resources.requests.memory, `${w.metadata.name} requests`).toBeTruthy();
-      expect(w.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+      expect(c.readinessProbe?.grpc?.port, `${w.metadata.name} readiness`).toBe(Number(env.get("PORT")?.value));
+      expect(c.livenessProbe?.grpc?.port, `${w.metadata.name} liveness`).toBe(Number(env.get("PORT")?.value));
+      expect(c.resources?.requests?.cpu && c.resources.requests.memory, `${w.metadata.name} requests`).toBeTruthy();
+      expect(w.spec?.template.spec?.securityContext?.runAsNonRoot).toBe(true);
     }
   });
 
   it("runs instance hosts as a StatefulSet with a PodDisruptionBudget and time to drain, and scales the others horizontally", () => {
     const host = manifests.find((m) => m.kind === "StatefulSet")!;
     expect(host.metadata.name).toBe("instance-host");
-    expect(host.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(30);
-    const pdbs = manifests.filter((m) => m.kind === "PodDisruptionBudget").map((m) => m.spec.selector.matchLabels.app);
+    expect(host.spec?.template.spec?.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(30);
+    const pdbs = manifests
+      .filter((m) => m.kind === "PodDisruptionBudget")
+      .map((m) => m.spec?.selector?.matchLabels?.app);
     expect(pdbs).toContain("instance-host");
     const hpas = manifests
       .filter((m) => m.kind === "HorizontalPodAutoscaler")
-      .map((m) => m.spec.scaleTargetRef.name)
+      .map((m) => m.spec?.scaleTargetRef.name)
       .sort();
     expect(hpas).toEqual(["claims", "gateway", "lineage", "templates"]);
   });

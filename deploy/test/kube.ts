@@ -27,18 +27,19 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { parseAllDocuments, stringify } from "yaml";
+import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { IPod, IPodSpec } from "kubernetes-models/v1";
+import { stringify } from "yaml";
 import { up } from "../podman.js";
+import { type Manifest, type Named, parseManifests } from "./manifests.js";
 import { ContainerStack } from "./stack.js";
 
 const execFile = promisify(execFileCb);
 
-export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; labels?: object }; spec?: any };
-
 /** What is played: one kube file each, its pod's network aliases, the port its health check asks. */
 export interface Played {
   name: string;
-  doc: Manifest;
+  doc: Named<IDeployment> | IPod;
   aliases: string[];
   port: number;
 }
@@ -50,47 +51,48 @@ export interface Played {
  */
 export function kubePlan(manifests: Manifest[], env: Record<string, Record<string, string>> = {}): Played[] {
   const services = manifests.filter((m) => m.kind === "Service");
-  const serviceOf = (app: string) => services.filter((s) => s.spec.selector?.app === app);
-  const overlay = (name: string, podSpec: any) => {
+  const serviceOf = (app: string | undefined) => services.filter((s) => s.spec?.selector?.app === app);
+  const overlay = (name: string, podSpec: IPodSpec) => {
     for (const c of podSpec.containers) {
       delete c.ports;
-      for (const [k, v] of Object.entries(env[name] ?? {})) c.env.push({ name: k, value: v });
+      for (const [k, v] of Object.entries(env[name] ?? {})) c.env!.push({ name: k, value: v });
     }
     return podSpec;
   };
-  const port = (podSpec: any) => Number(podSpec.containers[0].env.find((e: any) => e.name === "PORT").value);
+  const port = (podSpec: IPodSpec) => Number(podSpec.containers[0]!.env!.find((e) => e.name === "PORT")!.value);
   const out: Played[] = [];
   for (const m of structuredClone(manifests)) {
-    const app = m.spec?.template?.metadata?.labels?.app as string;
     if (m.kind === "Deployment") {
-      m.spec.replicas = 1;
-      overlay(m.metadata.name, m.spec.template.spec);
-      const aliases = serviceOf(app)
-        .filter((s) => s.spec.clusterIP !== "None")
+      const spec = m.spec!;
+      spec.replicas = 1;
+      overlay(m.metadata.name, spec.template.spec!);
+      const aliases = serviceOf(spec.template.metadata?.labels?.app)
+        .filter((s) => s.spec?.clusterIP !== "None")
         .map((s) => s.metadata.name);
-      out.push({ name: m.metadata.name, doc: m, aliases, port: port(m.spec.template.spec) });
+      out.push({ name: m.metadata.name, doc: m, aliases, port: port(spec.template.spec!) });
     } else if (m.kind === "StatefulSet") {
       const set = m.metadata.name;
-      for (let i = 0; i < m.spec.replicas; i++) {
+      const setSpec = m.spec!;
+      for (let i = 0; i < setSpec.replicas!; i++) {
         const name = `${set}-${i}`;
-        const spec = overlay(set, structuredClone(m.spec.template.spec));
+        const spec = overlay(set, structuredClone(setSpec.template.spec!));
         spec.hostname = name;
         // Each pod's volume as its volumeClaimTemplates name it: <template>-<set>-<ordinal>.
         spec.volumes = [
           ...(spec.volumes ?? []),
-          ...m.spec.volumeClaimTemplates.map((v: Manifest) => ({
-            name: v.metadata.name,
-            persistentVolumeClaim: { claimName: `${v.metadata.name}-${name}` },
+          ...setSpec.volumeClaimTemplates!.map((v) => ({
+            name: v.metadata!.name!,
+            persistentVolumeClaim: { claimName: `${v.metadata!.name}-${name}` },
           })),
         ];
-        const doc = {
+        const doc: IPod = {
           apiVersion: "v1",
           kind: "Pod",
-          metadata: { name, labels: m.spec.template.metadata.labels },
+          metadata: { name, labels: setSpec.template.metadata!.labels! },
           spec,
         };
         // The headless Service's name for this pod.
-        out.push({ name, doc, aliases: [`${name}.${m.spec.serviceName}`], port: port(spec) });
+        out.push({ name, doc, aliases: [`${name}.${setSpec.serviceName}`], port: port(spec) });
       }
     }
   }
@@ -140,9 +142,7 @@ export class KubeStack {
   }
 
   static async load(file: string): Promise<Manifest[]> {
-    return parseAllDocuments(await readFile(file, "utf8"))
-      .map((d) => d.toJS() as Manifest)
-      .filter(Boolean);
+    return parseManifests(await readFile(file, "utf8"));
   }
 
   get creds() {
@@ -279,8 +279,9 @@ export class KubeStack {
     if (containers.length > 0) await quietly(podman(["rm", "-f", "-t", "5", ...containers]));
     for (const p of this.plan) await quietly(podman(["kube", "down", join(this.dir, `${p.name}.yaml`)]));
     for (const p of this.plan)
-      for (const v of p.doc.spec.volumes ?? [])
-        if (v.persistentVolumeClaim) await quietly(podman(["volume", "rm", "-f", v.persistentVolumeClaim.claimName]));
+      if (p.doc.kind === "Pod")
+        for (const v of p.doc.spec?.volumes ?? [])
+          if (v.persistentVolumeClaim) await quietly(podman(["volume", "rm", "-f", v.persistentVolumeClaim.claimName]));
     for (const s of this.secrets) await quietly(podman(["secret", "rm", s.metadata.name]));
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
     await this.base.close();

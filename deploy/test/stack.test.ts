@@ -16,11 +16,10 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { callerHeaders, createServiceClient } from "@convos-pool/kit";
 import { waitFor } from "@convos-pool/testing";
-import { type ConvosCli } from "@convos-pool/testing/convos-cli";
+import type { ConvosCli } from "@convos-pool/testing/convos-cli";
 import { startCreator } from "@convos-pool/convos/testing";
 import { invariantsHold, type World } from "@convos-pool/e2e/invariants";
-import { readFileSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
+import { isWorkload, loadManifests } from "./manifests.js";
 import { ContainerStack, parseGoDuration, parsePodmanSize, type UsageSampler } from "./stack.js";
 import { checkerWorld, connectDb, startModel, waitIdle, walkThrough, type Model } from "./walkthrough.js";
 
@@ -175,9 +174,9 @@ describe("the pool from deploy/, in containers", () => {
     }
     const settled = await Promise.all(outcomes);
     say(
-      `claims settled: ${settled.map((x) => x.instanceId ?? Code[x.code!]).join(", ")}; tries ${settled.map((x) => x.tries).join(", ")}`,
+      `claims settled: ${settled.map((x) => x.instanceId ?? Code[x.code]).join(", ")}; tries ${settled.map((x) => x.tries).join(", ")}`,
     );
-    expect(settled.map((s) => s.instanceId ?? Code[s.code!])).toEqual(
+    expect(settled.map((s) => s.instanceId ?? Code[s.code])).toEqual(
       settled.map(() => expect.stringMatching(/^inst_/)),
     );
     // Named: an agent of a claim that gave up may still be in the conversation for a moment, on its way out
@@ -216,13 +215,10 @@ describe("the pool from deploy/, in containers", () => {
     const used = await usage.stop();
     const requests = new Map<string, { cpu: string; memory: string }>();
     const limits = new Map<string, { cpu: string; memory: string }>();
-    for (const doc of parseAllDocuments(readFileSync("deploy/k8s/pool.yaml", "utf8"))) {
-      const m = doc.toJS() as { kind?: string; metadata?: { name: string }; spec?: any };
-      if (m.kind === "Deployment" || m.kind === "StatefulSet") {
-        const { resources } = m.spec.template.spec.containers[0];
-        requests.set(m.metadata!.name, resources.requests);
-        limits.set(m.metadata!.name, resources.limits);
-      }
+    for (const m of loadManifests("deploy/k8s/pool.yaml").filter(isWorkload)) {
+      const { resources } = m.spec!.template.spec!.containers[0]!;
+      requests.set(m.metadata.name, resources!.requests as { cpu: string; memory: string });
+      limits.set(m.metadata.name, resources!.limits as { cpu: string; memory: string });
     }
     const mib = (q: string) => {
       const [, n, unit] = /^(\d+)(Mi|Gi)$/.exec(q) ?? [];

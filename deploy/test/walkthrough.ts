@@ -146,7 +146,7 @@ export async function walkThrough(
   dir: string,
   say: (line: string) => void,
 ): Promise<WalkedThrough> {
-  const creator = world.creator as Creator;
+  const creator = world.creator;
   const author = newIdentity();
   const owner = newIdentity();
   const templates = () => createServiceClient(TemplateService, pool.url("templates"), pool.creds.gateway);

@@ -59,9 +59,10 @@ export function formatActivity(page: ActivityPage): string {
     e.trust_level ?? "",
     e.approved ? "yes" : "no",
   ]);
-  const widths = HEADINGS.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  // Each column as wide as its widest cell; the last one is not padded.
+  const widths = HEADINGS.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
   const line = (cells: string[]) =>
-    cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!))).join("  ");
+    cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join("  ");
   const out = [line(HEADINGS), ...rows.map(line)];
   if (page.next_cursor) out.push("", `More: --cursor ${page.next_cursor}`);
   return out.join("\n");

@@ -13,6 +13,7 @@ import {
   parseOutsiderReply,
   parseParticipationMode,
   parseTrustLevel,
+  NOT_A_TRUST_LEVEL,
   permissionNames,
   type TrustLevelName,
 } from "@convos-pool/kit";
@@ -201,7 +202,8 @@ export async function setTrust(
   dailyLimitWei?: bigint,
 ): Promise<unknown> {
   const key = await loadKey(ctx.keyFile);
-  const trustLevel = parseTrustLevel(level)!;
+  const trustLevel = parseTrustLevel(level);
+  if (trustLevel === undefined) throw new CliError(`LEVEL ${NOT_A_TRUST_LEVEL} (got "${level}")`);
   const ownerSignature = await signRest(ctx, key, "SetTrustLevel", {
     instanceId: id,
     trustLevel,
@@ -218,6 +220,18 @@ export async function setTrust(
 export type PermissionNames = ReturnType<typeof permissionNames>;
 
 const PERMISSION_FIELDS = ["member_sms", "member_email", "member_crypto", "outsider_reply"] as const;
+type PermissionField = (typeof PERMISSION_FIELDS)[number];
+
+type Grant = NonNullable<ReturnType<typeof parseGrant>>;
+type OutsiderReply = NonNullable<ReturnType<typeof parseOutsiderReply>>;
+
+/** The four permissions as the owner signs them (SetPermissions). */
+export interface PermissionValues {
+  memberSms: Grant;
+  memberEmail: Grant;
+  memberCrypto: Grant;
+  outsiderReply: OutsiderReply;
+}
 
 /**
  * What the owner signs and sends: the values named, and for the others the
@@ -225,19 +239,30 @@ const PERMISSION_FIELDS = ["member_sms", "member_email", "member_crypto", "outsi
  * defaults), so nothing the owner did not name changes. A current value this
  * CLI does not know is an error, never quietly replaced.
  */
-export function permissionsToSet(current: unknown, given: PermissionArgs): PermissionNames {
+export function permissionsToSet(
+  current: unknown,
+  given: PermissionArgs,
+): { names: PermissionNames; values: PermissionValues } {
   const now = (typeof current === "object" && current !== null ? current : {}) as Record<string, unknown>;
-  const out = { ...permissionNames(DEFAULT_PERMISSION_VALUES) } as Record<string, string>;
-  for (const field of PERMISSION_FIELDS) {
-    const v = given[field] ?? now[field] ?? out[field];
-    const known = field === "outsider_reply" ? parseOutsiderReply(String(v)) : parseGrant(String(v));
-    if (known === undefined)
+  const defaults = permissionNames(DEFAULT_PERMISSION_VALUES);
+  const names: Record<string, string> = {};
+  const known = <T>(field: PermissionField, parse: (name: string) => T | undefined): T => {
+    const v = given[field] ?? now[field] ?? defaults[field];
+    const value = typeof v === "string" ? parse(v) : undefined;
+    if (typeof v !== "string" || value === undefined)
       throw new CliError(
         `the agent's ${field} is ${JSON.stringify(v)}, which this CLI does not know: give --${field.replace("_", "-")}`,
       );
-    out[field] = String(v);
-  }
-  return out as PermissionNames;
+    names[field] = v;
+    return value;
+  };
+  const values: PermissionValues = {
+    memberSms: known("member_sms", parseGrant),
+    memberEmail: known("member_email", parseGrant),
+    memberCrypto: known("member_crypto", parseGrant),
+    outsiderReply: known("outsider_reply", parseOutsiderReply),
+  };
+  return { names: names as PermissionNames, values };
 }
 
 /**
@@ -252,14 +277,8 @@ export async function setPermissions(ctx: Context, id: string, given: Permission
   const current = all
     ? undefined
     : ((await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { permissions?: unknown }).permissions;
-  const names = permissionsToSet(current, given);
-  const ownerSignature = await signRest(ctx, key, "SetPermissions", {
-    instanceId: id,
-    memberSms: parseGrant(names.member_sms)!,
-    memberEmail: parseGrant(names.member_email)!,
-    memberCrypto: parseGrant(names.member_crypto)!,
-    outsiderReply: parseOutsiderReply(names.outsider_reply)!,
-  });
+  const { names, values } = permissionsToSet(current, given);
+  const ownerSignature = await signRest(ctx, key, "SetPermissions", { instanceId: id, ...values });
   const body = { ...names, owner_signature: ownerSignature };
   return (await request(ctx, "PUT", `${agentPath(id)}/permissions`, { body })).body;
 }
@@ -269,23 +288,29 @@ export interface ParticipationNames {
   cooldown_seconds: number;
 }
 
+type ParticipationMode = NonNullable<ReturnType<typeof parseParticipationMode>>;
+
 /**
  * What the owner signs and sends: the values named, and for the other the
  * agent's `current` one (its JSON's `participation`; none read: "auto" and
  * 0). A current mode this CLI does not know is an error, never quietly
  * replaced.
  */
-export function participationToSet(current: unknown, given: ParticipationArgs): ParticipationNames {
+export function participationToSet(
+  current: unknown,
+  given: ParticipationArgs,
+): { names: ParticipationNames; mode: ParticipationMode } {
   const now = (typeof current === "object" && current !== null ? current : {}) as Record<string, unknown>;
   const mode = given.mode ?? now.mode ?? "auto";
-  if (parseParticipationMode(String(mode)) === undefined)
+  const parsedMode = typeof mode === "string" ? parseParticipationMode(mode) : undefined;
+  if (typeof mode !== "string" || parsedMode === undefined)
     throw new CliError(`the agent's mode is ${JSON.stringify(mode)}, which this CLI does not know: give --mode`);
   const cooldown = given.cooldown_seconds ?? now.cooldown_seconds ?? 0;
   if (typeof cooldown !== "number" || !Number.isInteger(cooldown) || cooldown < 0)
     throw new CliError(
       `the agent's cooldown is ${JSON.stringify(cooldown)}, which this CLI does not know: give --cooldown`,
     );
-  return { mode: String(mode), cooldown_seconds: cooldown };
+  return { names: { mode, cooldown_seconds: cooldown }, mode: parsedMode };
 }
 
 /**
@@ -301,10 +326,10 @@ export async function setParticipation(ctx: Context, id: string, given: Particip
     ? undefined
     : ((await request(ctx, "GET", agentPath(id), { auth: "session" })).body as { participation?: unknown })
         .participation;
-  const names = participationToSet(current, given);
+  const { names, mode } = participationToSet(current, given);
   const ownerSignature = await signRest(ctx, key, "SetParticipation", {
     instanceId: id,
-    mode: parseParticipationMode(names.mode)!,
+    mode,
     cooldownSeconds: names.cooldown_seconds,
   });
   const body = { ...names, owner_signature: ownerSignature };

@@ -15,7 +15,7 @@ import {
   type TrustLevelName,
 } from "@convos-pool/kit";
 import { parseEther } from "viem";
-import { COMMANDS, GLOBAL, OPTIONS, type CommandName, type CommandSyntax, type OptionName } from "./command-syntax.js";
+import { COMMANDS, GLOBAL, OPTIONS, type CommandName, type CommandSyntax } from "./command-syntax.js";
 import { UsageError } from "./errors.js";
 
 /** A UsageError that knows which command it is about (for its usage line). */
@@ -145,7 +145,7 @@ function permissionArgs(values: Record<string, unknown>, command: CommandName): 
       "name what to change: --member-sms, --member-email, --member-crypto or --outsider-reply (`pool agent ID` shows them now)",
       command,
     );
-  return out as PermissionArgs;
+  return out;
 }
 
 export interface ParticipationArgs {
@@ -243,7 +243,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   }
   if (!isCommand(name)) throw new CommandUsageError(`unknown command "${name}"`);
   const syntax: CommandSyntax = COMMANDS[name];
-  const given = new Set((parsed.tokens ?? []).filter((t) => t.kind === "option").map((t) => t.name as OptionName));
+  const given = new Set((parsed.tokens ?? []).filter((t) => t.kind === "option").map((t) => t.name));
   for (const opt of given) {
     if (!GLOBAL.includes(opt) && !syntax.options.includes(opt)) {
       throw new CommandUsageError(`${name} takes no --${opt}`, name);
@@ -337,7 +337,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     out.offer = onOffArg("--offer", values.offer, name);
     out.adopt = onOffArg("--adopt", values.adopt, name);
   }
-  if (name === "permissions") out.permissions = permissionArgs(values as Record<string, unknown>, name);
+  if (name === "permissions") out.permissions = permissionArgs(values, name);
   if (name === "participation") out.participation = participationArgs(values, name);
   if (name === "trust") {
     const level = trustLevelArg(out.args.LEVEL ?? "", name);

@@ -83,7 +83,7 @@ async function send(ctx: Context, method: string, path: string, opts: RequestOpt
   } catch (err) {
     throw new NetworkError(`the connection to ${ctx.url} broke before the answer came: ${(err as Error).message}`);
   }
-  let body: unknown = undefined;
+  let body: unknown;
   if (text.length > 0) {
     try {
       body = JSON.parse(text);

@@ -3,4 +3,4 @@
 export { run, type Io } from "./main.js";
 export { createKey, loadKey, DEFAULT_KEY_FILE, type Identity, type LoadedKey } from "./key-store.js";
 /** An agent's OpenClaw workspace read in and written out (openclaw.ts). */
-export { exportWorkspace, type ImportReport } from "./openclaw.js";
+export { exportWorkspace, type ImportReport, type WorkspaceFile } from "./openclaw.js";

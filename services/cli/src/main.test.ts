@@ -29,19 +29,21 @@ function io(extra: Partial<Io> = {}): Io {
     cwd: dir,
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
-    fetch: (async (input: string | URL | Request, init?: RequestInit) => {
-      if (String(input).endsWith("/api/pool/signing-domain")) return json(200, domain)();
+    fetch: async (input: string | URL | Request, init?: RequestInit) => {
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      if (url.endsWith("/api/pool/signing-domain")) return json(200, domain)();
       const call = {
         method: init?.method ?? "GET",
-        url: String(input),
+        url,
         headers: { ...(init?.headers as Record<string, string>) },
-        body: init?.body ? JSON.parse(String(init.body)) : undefined,
+        // The CLI sends JSON text.
+        body: typeof init?.body === "string" ? JSON.parse(init.body) : undefined,
       };
       calls.push(call);
       const reply = replies.shift();
       if (!reply) throw new Error(`unexpected request ${call.method} ${call.url}`);
       return reply(call);
-    }) as typeof fetch,
+    },
     ...extra,
   };
 }
@@ -254,7 +256,7 @@ describe("requests (fake gateway)", () => {
     const { signature, creator_id, ...content } = body;
     expect(creator_id).toBe(id.inbox_id);
     expect(content).toEqual(fillContent({ agent_name: "A", instructions: "B" }));
-    await verify("CreateTemplate", { inboxId: id.inbox_id, contentHash: jsonHash(content as never) }, signature);
+    await verify("CreateTemplate", { inboxId: id.inbox_id, contentHash: jsonHash(content) }, signature);
   });
 
   it("update without --version fetches the current one (signed in) and sends it as If-Match", async () => {
@@ -273,10 +275,10 @@ describe("requests (fake gateway)", () => {
     expect(putCall?.method).toBe("PUT");
     expect(putCall?.headers["if-match"]).toBe('"4"');
     expect(putCall?.headers.authorization).toBeUndefined();
-    const { signature, ...content } = putCall?.body as Record<string, unknown>;
+    const { signature, ...content } = putCall!.body as Record<string, unknown>;
     await verify(
       "UpdateTemplate",
-      { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 4n, contentHash: jsonHash(content as never) },
+      { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 4n, contentHash: jsonHash(content) },
       signature,
     );
     expect(stdout()).not.toContain("v1.tok");
@@ -396,7 +398,7 @@ describe("agents", () => {
     expect(call?.method).toBe("POST");
     expect(call?.url).toBe("http://gw.test:9999/api/pool/claim");
     expect(call?.headers.authorization).toBeUndefined();
-    const { signature, ...claim } = call?.body as {
+    const { signature, ...claim } = call!.body as {
       signature: { signature: string; issued_at: number; nonce: string };
     } & Record<string, unknown>;
     expect(claim).toEqual({
@@ -462,7 +464,7 @@ describe("agents", () => {
       `http://gw.test:9999/api/pool/templates/${TEMPLATE_ID}`,
       "http://gw.test:9999/api/pool/claim",
     ]);
-    const { owner_signature: ownerSignature, ...body } = calls[3]?.body as {
+    const { owner_signature: ownerSignature, ...body } = calls[3]!.body as {
       owner_signature: { signature: string; issued_at: number; nonce: string };
     } & Record<string, unknown>;
     expect(body).toEqual({

@@ -42,6 +42,12 @@ export function contextOf(p: Pick<ParsedCommand, "url" | "key">, io: Io): Contex
 }
 
 /** What a command prints: JSON pretty-printed, or a bare hash line. */
+/** What parseCommandLine sets for the command being run (args.ts); missing, the two disagree. */
+function parsed<T>(value: T | undefined, options: string): T {
+  if (value === undefined) throw new Error(`${options}: not read from the command line before the command ran`);
+  return value;
+}
+
 async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
   const a = p.args;
   const id = a.ID as string;
@@ -155,9 +161,9 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "trust":
       return cmd.setTrust(ctx, id, trustLevelArg(a.LEVEL as string, "trust"), p.dailyLimitWei);
     case "permissions":
-      return cmd.setPermissions(ctx, id, p.permissions!);
+      return cmd.setPermissions(ctx, id, parsed(p.permissions, "the permission options"));
     case "participation":
-      return cmd.setParticipation(ctx, id, p.participation!);
+      return cmd.setParticipation(ctx, id, parsed(p.participation, "--mode and --cooldown"));
     case "activity":
       return cmd.activity(ctx, id, { limit: p.limit, cursor: p.cursor });
     case "lineage":
@@ -173,11 +179,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
             cursor: p.cursor,
           });
     case "pattern-hold":
-      return patterns.setPatternHold(
-        ctx,
-        a.TEMPLATE_ID as string,
-        onOffArg("ON_OFF", a.ON_OFF as string, "pattern-hold"),
-      );
+      return patterns.setPatternHold(ctx, a.TEMPLATE_ID as string, onOffArg("ON_OFF", a.ON_OFF, "pattern-hold"));
     case "patterns-held":
       return patterns.heldPatterns(ctx, a.TEMPLATE_ID as string, { all: p.all, limit: p.limit });
     case "pattern-review":
@@ -208,7 +210,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
           .filter(Boolean),
       );
     case "sharing":
-      return memory.setSharing(ctx, id, p.offer!, p.adopt!);
+      return memory.setSharing(ctx, id, parsed(p.offer, "--offer"), parsed(p.adopt, "--adopt"));
     case "content-hash":
       return cmd.contentHashOf(ctx, a.FILE as string);
     case "patch-hash":

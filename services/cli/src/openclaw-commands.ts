@@ -54,6 +54,6 @@ export async function exportCommand(ctx: Context, id: string, dir: string): Prom
   if (existing.length > 0)
     throw new CliError(`${dir}: would overwrite ${existing.join(", ")}: export into an empty folder`);
   await mkdir(path, { recursive: true });
-  for (const name of names) await writeFile(join(path, name), files[name]!);
+  for (const [name, text] of Object.entries(files)) await writeFile(join(path, name), text);
   return { dir: path, files: names, not_written: notWritten };
 }

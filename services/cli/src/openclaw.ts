@@ -61,7 +61,8 @@ const isFileTitle = (line: string, file: WorkspaceFile) => /^#\s/.test(line) && 
 function withoutTitle(text: string, file: WorkspaceFile): string {
   const lines = withoutFrontMatter(text).split("\n");
   const title = lines.findIndex((l) => l.trim() !== "");
-  if (title >= 0 && isFileTitle(lines[title]!, file)) lines.splice(title, 1);
+  const first = lines[title];
+  if (first !== undefined && isFileTitle(first, file)) lines.splice(title, 1);
   return lines.join("\n").trim();
 }
 
@@ -80,10 +81,10 @@ function parseDoc(text: string, file: WorkspaceFile): Doc {
   };
   for (const line of lines) {
     if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
-    const h2 = !fenced && /^##\s+(.+?)\s*#*\s*$/.exec(line);
-    if (h2) {
+    const h2 = fenced ? undefined : /^##\s+(.+?)\s*#*\s*$/.exec(line)?.[1];
+    if (h2 !== undefined) {
       flush();
-      heading = h2[1]!;
+      heading = h2;
     } else if (fenced || heading !== undefined || !isFileTitle(line, file)) {
       current.push(line);
     }
@@ -105,7 +106,7 @@ function items(body: string): string[] | undefined {
   if (/^\s*(```|~~~|#|\|)/m.test(body)) return undefined;
   const bullet = /^\s*(?:[-*+]|\d+[.)])\s+/;
   const lines = body.split("\n");
-  if (bullet.test(lines[0]!)) {
+  if (bullet.test(lines[0] ?? "")) {
     const out: string[] = [];
     for (const line of lines) {
       if (bullet.test(line)) out.push(line.replace(bullet, "").trim());
@@ -160,7 +161,8 @@ const oneLine = (s: string, max: number) => s.trim() !== "" && !/[\r\n]/.test(s)
 function escalationRule(item: string): EscalationRuleJson | undefined {
   const m = /^when\s+(.+?):\s*(.+?)\.?$/i.exec(item);
   if (!m) return undefined;
-  const said = m[2]!.toLowerCase().replace(/[\s-]+/g, "_");
+  const [, condition = "", actionWords = ""] = m;
+  const said = actionWords.toLowerCase().replace(/[\s-]+/g, "_");
   const action =
     ESCALATION_ACTIONS.find((a) => said === a) ??
     (said.includes("approval")
@@ -170,14 +172,15 @@ function escalationRule(item: string): EscalationRuleJson | undefined {
         : said === "decline"
           ? "block"
           : undefined);
-  return action && oneLine(m[1]!, SOUL_LIMITS.condition) ? { condition: m[1]!, action } : undefined;
+  return action && oneLine(condition, SOUL_LIMITS.condition) ? { condition, action } : undefined;
 }
 
 /** `Style: minimal`, `Progressive disclosure: yes`, `Max output tokens: 300`. */
 function behaviorLine(item: string, into: NonNullable<SoulJson["behavior"]>): boolean {
   const m = /^(style|response style|progressive disclosure|max output tokens):\s*(.+)$/i.exec(item);
   if (!m) return false;
-  const [key, value] = [m[1]!.toLowerCase(), m[2]!.trim().toLowerCase()];
+  const [, said = "", saidValue = ""] = m;
+  const [key, value] = [said.toLowerCase(), saidValue.trim().toLowerCase()];
   if (key.endsWith("style") && (RESPONSE_STYLES as readonly string[]).includes(value))
     into.response_style = value as ResponseStyleName;
   else if (key === "progressive disclosure" && (value === "yes" || value === "no"))
@@ -205,7 +208,8 @@ function importSoulMd(text: string, soul: SoulJson, keep: string[], report: Impo
     }
     if (field && list) {
       const { section, max } = LISTS[field];
-      const target = (soul[section] ??= {}) as Partial<Record<ListField, string[]>>;
+      soul[section] ??= {};
+      const target = soul[section] as Partial<Record<ListField, string[]>>;
       const all = [...(target[field] ?? []), ...list];
       if (all.length <= SOUL_LIMITS.items && list.every((i) => oneLine(i, max))) {
         target[field] = all;
@@ -215,12 +219,13 @@ function importSoulMd(text: string, soul: SoulJson, keep: string[], report: Impo
     }
     const rules = ESCALATION_HEADINGS.includes(key) && list?.map(escalationRule);
     if (rules && rules.length <= SOUL_LIMITS.items && rules.every((r) => r !== undefined)) {
-      (soul.constraints ??= {}).escalation_rules = rules as EscalationRuleJson[];
+      soul.constraints ??= {};
+      soul.constraints.escalation_rules = rules;
       report.mapped.push({ from, to: "soul.constraints.escalation_rules" });
       continue;
     }
     const behavior: NonNullable<SoulJson["behavior"]> = {};
-    if (STYLE_HEADINGS.includes(key) && list && list.every((i) => behaviorLine(i, behavior))) {
+    if (STYLE_HEADINGS.includes(key) && list?.every((i) => behaviorLine(i, behavior))) {
       soul.behavior = behavior;
       report.mapped.push({ from, to: "soul.behavior" });
       continue;
@@ -257,18 +262,22 @@ function importIdentityMd(
   const take = (part: string): string => {
     const rest: string[] = [];
     const lines = part.split("\n");
-    for (let i = 0; i < lines.length; i++) {
-      const m = IDENTITY_LINE.exec(lines[i]!);
-      const key = m?.[1]!.toLowerCase() ?? "";
+    for (let line = lines.shift(); line !== undefined; line = lines.shift()) {
+      const m = IDENTITY_LINE.exec(line);
+      const [, label = "", value = ""] = m ?? [];
+      const key = label.toLowerCase();
       if (!m || !["name", "creature", "vibe", "emoji", "avatar"].includes(key)) {
-        rest.push(lines[i]!);
+        rest.push(line);
         continue;
       }
-      let raw = m[2]!;
+      let raw = value;
       // The value on the next, indented line ("- **Name:**\n  _Rex_").
-      if (raw.trim() === "" && /^\s+\S/.test(lines[i + 1] ?? "") && !IDENTITY_LINE.test(lines[i + 1]!))
-        raw = lines[++i]!;
-      mapIdentity(key, `IDENTITY.md ${m[1]}`, identityValue(raw), content, report);
+      const next = lines[0];
+      if (raw.trim() === "" && next !== undefined && /^\s+\S/.test(next) && !IDENTITY_LINE.test(next)) {
+        raw = next;
+        lines.shift();
+      }
+      mapIdentity(key, `IDENTITY.md ${label}`, identityValue(raw), content, report);
     }
     return rest.join("\n").trim();
   };
@@ -292,13 +301,16 @@ function mapIdentity(
   if (value === undefined) report.unmapped.push({ from, why: "not filled in" });
   else if (key === "name" && oneLine(value, SOUL_LIMITS.name)) {
     content.agent_name = value;
-    (content.soul.identity ??= {}).name = value;
+    content.soul.identity ??= {};
+    content.soul.identity.name = value;
     report.mapped.push({ from, to: "agent_name, soul.identity.name" });
   } else if (key === "creature" && oneLine(value, SOUL_LIMITS.role)) {
-    (content.soul.identity ??= {}).role = value;
+    content.soul.identity ??= {};
+    content.soul.identity.role = value;
     report.mapped.push({ from, to: "soul.identity.role" });
   } else if (key === "vibe" && [...value].length <= SOUL_LIMITS.description) {
-    (content.soul.identity ??= {}).description = value;
+    content.soul.identity ??= {};
+    content.soul.identity.description = value;
     report.mapped.push({ from, to: "soul.identity.description" });
   } else if (key === "emoji" || key === "avatar")
     report.unmapped.push({ from, why: "a template has no emoji or avatar" });
@@ -322,8 +334,8 @@ const TOOL_NAMES: Record<(typeof POOL_TOOL_IDS)[number], string> = {
 
 /** The pool tool a line names, if one. */
 function toolWord(line: string): (typeof POOL_TOOL_IDS)[number] | undefined {
-  const m = /\b(sms|e-?mail|crypto|wallet)\b/i.exec(line);
-  return m ? TOOL_WORDS[m[1]!.toLowerCase()] : undefined;
+  const word = /\b(sms|e-?mail|crypto|wallet)\b/i.exec(line)?.[1];
+  return word === undefined ? undefined : TOOL_WORDS[word.toLowerCase()];
 }
 
 /** The exported form, ``- Pool tool `sms`: SMS — what it is for``, read back whole. */
@@ -336,14 +348,14 @@ function importToolsMd(text: string, tools: ToolJson[], keep: string[], report: 
   const body = [doc.preamble, ...doc.sections.map((s) => `## ${s.heading}\n\n${s.body}`)].join("\n\n");
   for (const line of body.split("\n")) {
     if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
-    const exported = !fenced && EXPORTED_TOOL.exec(line);
+    const exported = fenced ? null : EXPORTED_TOOL.exec(line);
     const id = exported ? (exported[1] as (typeof POOL_TOOL_IDS)[number]) : fenced ? undefined : toolWord(line);
     if (id && !tools.some((t) => t.id === id)) {
       tools.push({
         id,
-        name: (exported && exported[2]) || TOOL_NAMES[id],
+        name: exported?.[2] || TOOL_NAMES[id],
         provisioning: "pool",
-        description: (exported && exported[3]) || "",
+        description: exported?.[3] || "",
         prompt: "",
         required: false,
       });
@@ -461,9 +473,9 @@ export function exportWorkspace(content: TemplateContentJson): {
     ["limitations", capabilities?.limitations],
     ["restricted_topics", constraints?.restricted_topics],
   ];
-  const soulSections = lists
-    .filter(([, l]) => l?.length)
-    .map(([field, l]) => `## ${LISTS[field].heading}\n\n${bullets(l!)}`);
+  const soulSections = lists.flatMap(([field, l]) =>
+    l?.length ? [`## ${LISTS[field].heading}\n\n${bullets(l)}`] : [],
+  );
   const style = [
     ...(behavior?.response_style ? [`Style: ${behavior.response_style}`] : []),
     ...(behavior?.progressive_disclosure ? ["Progressive disclosure: yes"] : []),

@@ -144,7 +144,7 @@ export function parseSignFields(op: SignedOperation, text: string): OperationFie
       const ok =
         (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) || (typeof v === "string" && /^[0-9]+$/.test(v));
       if (!ok) throw new UsageError(`FIELDS_JSON: ${name} must be a whole number`);
-      out[name] = BigInt(v as number | string);
+      out[name] = BigInt(v);
     } else if (type === "bool") {
       if (typeof v !== "boolean") throw new UsageError(`FIELDS_JSON: ${name} must be true or false`);
       out[name] = v;

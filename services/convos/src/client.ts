@@ -42,7 +42,5 @@ export async function createXmtpClient(account: LocalAccount, opts: XmtpClientOp
     ...(opts.codecs ? { codecs: opts.codecs } : {}),
     ...(opts.singleDbConnection ? { useSingleConnection: true } : {}),
   };
-  // The SDK's own signature Omit<>s a union of option types, which drops the
-  // network keys; the options above are exactly its documented ClientOptions.
-  return Client.create(walletSigner(account), options as Parameters<typeof Client.create>[1]);
+  return Client.create(walletSigner(account), options);
 }

@@ -91,12 +91,18 @@ function counted(client: AgentClient, opts: { silentStream?: boolean } = {}) {
     inboxId: client.inboxId,
     conversations: {
       createDm: (inboxId) => conversations.createDm(inboxId),
-      sync: () => (counts.syncs++, conversations.sync()),
+      sync: () => {
+        counts.syncs++;
+        return conversations.sync();
+      },
       listGroups: () => conversations.listGroups(),
       streamGroups: async (options): Promise<GroupStream<Group>> => {
         counts.streams++;
         const real = await conversations.streamGroups(options);
-        const end = () => (counts.ended++, real.end());
+        const end = () => {
+          counts.ended++;
+          return real.end();
+        };
         if (!opts.silentStream) return { end, [Symbol.asyncIterator]: () => real[Symbol.asyncIterator]() };
         return { end, [Symbol.asyncIterator]: async function* () {} };
       },
@@ -378,7 +384,10 @@ function recorder(inboxId: string, calls: string[]): JoiningClient {
         throw new Error("must not be called");
       },
       sync: async () => calls.push("sync"),
-      listGroups: () => (calls.push("listGroups"), []),
+      listGroups: () => {
+        calls.push("listGroups");
+        return [];
+      },
       streamGroups: async () => {
         calls.push("streamGroups");
         return { end: async () => calls.push("end"), [Symbol.asyncIterator]: async function* () {} };

@@ -146,7 +146,8 @@ export async function joinConversation<G extends JoinedGroup>(
     onError: () => undefined,
   });
   const timers: NodeJS.Timeout[] = [];
-  const onAbort = () => failed(opts.signal!.reason);
+  const { signal } = opts;
+  const onAbort = () => failed(signal?.reason);
   try {
     const already = await syncAndLook();
     if (already) return { invite, group: already };
@@ -156,8 +157,8 @@ export async function joinConversation<G extends JoinedGroup>(
         "the invite is our own, and its conversation is not among our groups",
       );
     }
-    opts.signal?.throwIfAborted();
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    signal?.throwIfAborted();
+    signal?.addEventListener("abort", onAbort, { once: true });
     void (async () => {
       for await (const group of stream) if (group && isOurs(group)) return found(group);
     })().catch(() => undefined);
@@ -176,7 +177,7 @@ export async function joinConversation<G extends JoinedGroup>(
     );
     await dm.sendText(invite.slug, { optimistic: true });
     await dm.publishMessages();
-    opts.signal?.throwIfAborted();
+    signal?.throwIfAborted();
 
     timers.push(
       setInterval(fallbackSync, fallbackSyncMs),
@@ -195,7 +196,7 @@ export async function joinConversation<G extends JoinedGroup>(
     return { invite, group };
   } finally {
     for (const t of timers) clearTimeout(t);
-    opts.signal?.removeEventListener("abort", onAbort);
+    signal?.removeEventListener("abort", onAbort);
     await stream.end().catch(() => undefined);
   }
 }

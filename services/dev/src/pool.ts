@@ -134,6 +134,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     for (const s of started.reverse()) await s.close();
   };
   try {
+    const xmtpMetricsUrl = xmtp.metricsUrl;
+    if (!xmtpMetricsUrl) throw new Error("the XMTP node serves no metrics, though the pool gave it a metrics port");
     // A local chain for agents' wallets, kept in the data directory; its faucet funds each new wallet.
     const chain = await startLocalChain({
       host,
@@ -289,7 +291,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       claimsUrl: claims.url,
       lineageUrl: lineage.url,
       xmtpUrl: xmtp.url,
-      xmtpMetricsUrl: xmtp.metricsUrl!,
+      xmtpMetricsUrl,
       chainRpcUrl: chain.rpcUrl,
       ownerAccount: chain.ownerAddress,
       smtpUrl: mail.url,

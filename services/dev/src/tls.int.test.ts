@@ -85,13 +85,14 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function rest(method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+/** A call to the gateway's REST API; `T` is the answer's shape that the test expects. */
+async function rest<T = unknown>(method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${gateway.url}${path}`, {
     method,
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
-  return { status: res.status, json: (await res.json()) as any };
+  return { status: res.status, json: (await res.json()) as T };
 }
 
 it("runs a claim end to end over mutual TLS between the services; without a client certificate a service is not reached", async () => {
@@ -102,13 +103,13 @@ it("runs a claim end to end over mutual TLS between the services; without a clie
     inboxId: creator.inboxId,
     contentHash: jsonHash(content),
   });
-  const created = await rest("POST", "/api/pool/templates", {
+  const created = await rest<{ id: string; version: number }>("POST", "/api/pool/templates", {
     creator_id: creator.inboxId,
     ...content,
     signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
   });
   expect(created.status, JSON.stringify(created.json)).toBe(201);
-  const { id, version } = created.json as { id: string; version: number };
+  const { id, version } = created.json;
   const p = await signOperation(creator.account, "SetTemplateVisibility", {
     inboxId: creator.inboxId,
     templateId: id,
@@ -133,7 +134,7 @@ it("runs a claim end to end over mutual TLS between the services; without a clie
     userConfig: {},
   };
   const c = await signClaim(user.account, claim);
-  const res = await rest("POST", "/api/pool/claim", {
+  const res = await rest<{ instance_id: string }>("POST", "/api/pool/claim", {
     requester: claim.requester,
     template_id: claim.templateId,
     conversation_invite: claim.conversationInvite,

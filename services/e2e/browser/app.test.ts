@@ -963,7 +963,5 @@ function signTypedDataJson(account: ReturnType<typeof privateKeyToAccount>, json
   const message = { ...typed.message };
   for (const f of types[typed.primaryType] ?? [])
     if (/^u?int/.test(f.type)) message[f.name] = BigInt(message[f.name] as string);
-  return account.signTypedData({ domain: typed.domain, types, primaryType: typed.primaryType, message } as Parameters<
-    typeof account.signTypedData
-  >[0]);
+  return account.signTypedData({ domain: typed.domain, types, primaryType: typed.primaryType, message });
 }

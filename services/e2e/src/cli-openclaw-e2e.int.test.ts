@@ -15,7 +15,7 @@ import { contentFromJson, createLogger, renderIdentity, type TemplateContentJson
 import { createTestDatabase } from "@convos-pool/testing";
 import { RealStack } from "./real-stack.js";
 import { startGateway, type RunningGateway } from "@convos-pool/gateway";
-import { exportWorkspace, run, type ImportReport, type Io } from "@convos-pool/cli";
+import { exportWorkspace, run, type ImportReport, type Io, type WorkspaceFile } from "@convos-pool/cli";
 import { MARLOW_WORKSPACE } from "@convos-pool/cli/testing";
 
 /** What the model says when the system prompt carries Marlow's SOUL, so the answer shows which prompt it got. */
@@ -27,7 +27,8 @@ let gateway: RunningGateway | undefined;
 let out: string[] = [];
 let scratch: string;
 
-async function pool(...argv: string[]): Promise<any> {
+/** Runs the CLI; `T` is the JSON the test expects it to print. */
+async function pool<T>(...argv: string[]): Promise<T> {
   out = [];
   const err: string[] = [];
   const io: Io = {
@@ -38,7 +39,7 @@ async function pool(...argv: string[]): Promise<any> {
   };
   const code = await run(argv, io);
   expect(code, `pool ${argv.join(" ")}: ${err.join("")}`).toBe(0);
-  return JSON.parse(out.join(""));
+  return JSON.parse(out.join("")) as T;
 }
 
 beforeAll(async () => {
@@ -83,37 +84,42 @@ describe("an OpenClaw workspace through the pool", () => {
   it("pool import --dry-run shows the template and its report and creates nothing; pool import creates it, signed by the key", {
     timeout: 60_000,
   }, async () => {
-    const me = await pool("keygen", "--from-convos", join(stack!.dir, "cli", "home"));
+    const me = await pool<{ inbox_id: string }>("keygen", "--from-convos", join(stack!.dir, "cli", "home"));
     expect(me.inbox_id).toBe(stack!.ready.inboxId);
 
-    const dry = (await pool("import", MARLOW_WORKSPACE, "--dry-run")) as {
-      content: TemplateContentJson;
-      report: ImportReport;
-    };
+    const dry = await pool<{ content: TemplateContentJson; report: ImportReport }>(
+      "import",
+      MARLOW_WORKSPACE,
+      "--dry-run",
+    );
     expect(dry.content.soul?.identity?.role).toBe("ship's navigator of a small sailing crew");
     expect(dry.report.unmapped.map((n) => n.from)).toEqual(
       expect.arrayContaining(["USER.md", "HEARTBEAT.md", "IDENTITY.md Emoji"]),
     );
-    expect((await pool("mine")).templates).toEqual([]);
+    expect((await pool<{ templates: { id: string }[] }>("mine")).templates).toEqual([]);
 
-    const imported = (await pool("import", MARLOW_WORKSPACE)) as {
+    const imported = await pool<{
       template: TemplateContentJson & { id: string; creator_id: string };
       report: ImportReport;
-    };
+    }>("import", MARLOW_WORKSPACE);
     template = imported.template;
     expect(template.creator_id).toBe(stack!.ready.inboxId);
     expect(template.agent_name).toBe("Marlow");
     expect(template.soul).toEqual(dry.content.soul);
     expect(template.tools.map((t) => t.id)).toEqual(["sms"]);
     expect(imported.report).toEqual(dry.report);
-    expect((await pool("mine")).templates.map((t: { id: string }) => t.id)).toEqual([template.id]);
+    expect((await pool<{ templates: { id: string }[] }>("mine")).templates.map((t) => t.id)).toEqual([template.id]);
   });
 
   it("its agent, claimed into a conversation, runs on IDENTITY.md with the SOUL before the instructions, and answers there in character", {
     timeout: 90_000,
   }, async () => {
     const content = contentFromJson(template);
-    const { instance_id: instanceId } = await pool("claim", template.id, stack!.ready.inviteUrl);
+    const { instance_id: instanceId } = await pool<{ instance_id: string }>(
+      "claim",
+      template.id,
+      stack!.ready.inviteUrl,
+    );
     const agent = stack!.host!.instances.get(instanceId)!;
 
     const identity = await readFile(join(stack!.dir, "host", "instances", instanceId, "IDENTITY.md"), "utf8");
@@ -133,12 +139,11 @@ describe("an OpenClaw workspace through the pool", () => {
 
   it("pool export writes it back as a workspace of the four shared files", { timeout: 30_000 }, async () => {
     const into = join(scratch, "exported");
-    const written = await pool("export", template.id, into);
+    const written = await pool<{ files: WorkspaceFile[] }>("export", template.id, into);
     expect(written.files.sort()).toEqual(["AGENTS.md", "IDENTITY.md", "SOUL.md", "TOOLS.md"]);
     expect((await readdir(into)).sort()).toEqual(["AGENTS.md", "IDENTITY.md", "SOUL.md", "TOOLS.md"]);
     const expected = exportWorkspace(template).files;
-    for (const name of written.files as (keyof typeof expected)[])
-      expect(await readFile(join(into, name), "utf8")).toBe(expected[name]);
+    for (const name of written.files) expect(await readFile(join(into, name), "utf8")).toBe(expected[name]);
     // A second export would overwrite them: refused.
     expect(
       await run(["export", template.id, into], {

@@ -45,7 +45,7 @@ const templatesClient = () => createServiceClient(TemplateService, pool.url("tem
 const owner = () => ({ headers: callerHeaders(creator.inboxId), timeoutMs: 60_000 });
 
 /** A claim into a new conversation, with its idempotency key; the conversation comes back with it. */
-async function claimOnce(key: string, groupId: string, invite: string): Promise<string> {
+async function claimOnce(key: string, invite: string): Promise<string> {
   const c = claimsClient();
   try {
     return (
@@ -81,7 +81,7 @@ async function claimUntilAnswered(
   const end = Date.now() + ms;
   for (let tries = 1; ; tries++) {
     try {
-      const instanceId = await claimOnce(key, conv.groupId, conv.invite);
+      const instanceId = await claimOnce(key, conv.invite);
       live.push({ instanceId, groupId: conv.groupId });
       return { instanceId, tries };
     } catch (err) {
@@ -376,7 +376,7 @@ describe("faults, and what holds after each", () => {
       await waitIdle(1);
       const conv = await creator.conversation(`Claims killed ${step}`);
       const from = linesOf("instance-host");
-      const first = claimOnce(key, conv.groupId, conv.invite).then(
+      const first = claimOnce(key, conv.invite).then(
         (id) => ({ id }),
         (err: unknown) => ({ code: ConnectError.from(err).code }),
       );
@@ -405,7 +405,7 @@ describe("faults, and what holds after each", () => {
     await waitIdle(1);
     const conv = await creator.conversation("Host killed while joining");
     const from = linesOf("instance-host");
-    const first = claimOnce("host-killed-joining", conv.groupId, conv.invite).then(
+    const first = claimOnce("host-killed-joining", conv.invite).then(
       (id) => ({ id }),
       (err: unknown) => ({ code: ConnectError.from(err).code }),
     );

@@ -94,7 +94,7 @@ async function claimUntilAnswered(
   }
 }
 
-const rows = async <T = Record<string, any>>(sql: string, params: unknown[] = []) =>
+const rows = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
   (await world.claimsDb.query(sql, params)).rows as T[];
 
 /** Waits for `check`; when it times out, says where the instances are. */

@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { freePort, type Logger } from "@convos-pool/kit";
 import { createPublicClient, http, type Hex } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
+import { type HDAccount, mnemonicToAccount } from "viem/accounts";
 
 /**
  * Anvil's development mnemonic: its first account is the faucet, its second
@@ -56,6 +56,13 @@ export function anvilBinary(): string {
   }
 }
 
+/** The private key of an account of the dev mnemonic (an HD key derived from a seed always has one). */
+function privateKeyOf(account: HDAccount): Hex {
+  const key = account.getHdKey().privateKey;
+  if (!key) throw new Error(`the dev mnemonic's account ${account.address} has no private key`);
+  return `0x${Buffer.from(key).toString("hex")}`;
+}
+
 export async function startLocalChain(opts: LocalChainOptions = {}): Promise<RunningChain> {
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port || (await freePort(host));
@@ -87,8 +94,8 @@ export async function startLocalChain(opts: LocalChainOptions = {}): Promise<Run
     output.push(...chunk.toString("utf8").split("\n").filter(Boolean));
     output.splice(0, Math.max(0, output.length - 50));
   };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // Not left behind by a process that exits without closing it.
   const orphaned = () => child.kill("SIGKILL");
@@ -108,8 +115,8 @@ export async function startLocalChain(opts: LocalChainOptions = {}): Promise<Run
   return {
     rpcUrl,
     chainId: LOCAL_CHAIN_ID,
-    faucetKey: `0x${Buffer.from(faucet.getHdKey().privateKey!).toString("hex")}`,
-    ownerKey: `0x${Buffer.from(owner.getHdKey().privateKey!).toString("hex")}`,
+    faucetKey: privateKeyOf(faucet),
+    ownerKey: privateKeyOf(owner),
     ownerAddress: owner.address,
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -60,7 +60,10 @@ async function newMeta(address: string, password: string, instanceId?: string): 
 }
 
 /** A maildir file name's unique part (what precedes the ":2,…" flags in cur/). */
-const uniqueName = (file: string) => file.split(":")[0]!;
+const uniqueName = (file: string) => {
+  const colon = file.indexOf(":");
+  return colon < 0 ? file : file.slice(0, colon);
+};
 
 export class Maildirs {
   private readonly addressPattern: RegExp;

@@ -126,14 +126,19 @@ class Pop3Session {
 
   private receive(chunk: string): void {
     this.input += chunk;
-    let end: number;
-    while ((end = this.input.indexOf("\n")) !== -1) {
+    for (let end = this.input.indexOf("\n"); end !== -1; end = this.input.indexOf("\n")) {
       const line = this.input.slice(0, end).replace(/\r$/, "");
       this.input = this.input.slice(end + 1);
-      if (line.length > MAX_LINE) return this.refuseLongLine();
+      if (line.length > MAX_LINE) {
+        this.refuseLongLine();
+        return;
+      }
       this.queue.push(line);
     }
-    if (this.input.length > MAX_LINE) return this.refuseLongLine();
+    if (this.input.length > MAX_LINE) {
+      this.refuseLongLine();
+      return;
+    }
     void this.drain();
   }
 
@@ -146,7 +151,11 @@ class Pop3Session {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.queue.length > 0 && this.socket.writable) await this.handle(this.queue.shift()!);
+      while (this.socket.writable) {
+        const line = this.queue.shift();
+        if (line === undefined) break;
+        await this.handle(line);
+      }
     } catch (err) {
       this.shared.log?.warn("POP3 session failed", { err, address: this.address });
       this.socket.end("-ERR [SYS/TEMP] the mailbox could not be read\r\n");
@@ -170,7 +179,8 @@ class Pop3Session {
     const command = word.toUpperCase();
     if (command === "CAPA") return this.sendLines("+OK capabilities follow", CAPABILITIES);
     if (command === "QUIT") return this.quit();
-    if (this.address === undefined) {
+    const address = this.address;
+    if (address === undefined) {
       if (command === "USER") return this.userCommand(args);
       // The password is the rest of the line: it may hold spaces.
       if (command === "PASS") return this.pass(line.slice(5));
@@ -187,9 +197,9 @@ class Pop3Session {
       case "UIDL":
         return this.perMessage(args, "id");
       case "RETR":
-        return this.retrieve(args[0], undefined);
+        return this.retrieve(address, args[0], undefined);
       case "TOP":
-        return this.top(args);
+        return this.top(address, args);
       case "DELE":
         return this.dele(args[0]);
       case "RSET":
@@ -265,16 +275,16 @@ class Pop3Session {
     this.sendLines(field === "size" ? `+OK ${this.summary()}` : "+OK unique ids follow", lines);
   }
 
-  private async top(args: string[]): Promise<void> {
+  private async top(address: string, args: string[]): Promise<void> {
     if (!/^[0-9]{1,9}$/.test(args[1] ?? "")) return this.send("-ERR TOP takes a message number and a count of lines");
-    await this.retrieve(args[0], Number(args[1]));
+    await this.retrieve(address, args[0], Number(args[1]));
   }
 
   /** RETR, or with `bodyLines` TOP: the headers, the blank line and that many lines of the body. */
-  private async retrieve(arg: string | undefined, bodyLines: number | undefined): Promise<void> {
+  private async retrieve(address: string, arg: string | undefined, bodyLines: number | undefined): Promise<void> {
     const picked = this.pick(arg);
     if (!picked) return;
-    const raw = (await this.shared.mailboxes.readMessage(this.address!, picked.message.id)).toString("latin1");
+    const raw = (await this.shared.mailboxes.readMessage(address, picked.message.id)).toString("latin1");
     let lines = raw.split(/\r?\n/);
     if (raw.endsWith("\n")) lines.pop(); // the last line's break, not an empty line after it
     if (bodyLines !== undefined) {

@@ -12,7 +12,7 @@ import { SignInPage } from "./pages/sign-in";
 import { StorePage } from "./pages/store";
 import { StudioPage } from "./pages/studio";
 import { TemplatePage } from "./pages/template";
-import { Link, match, useLocation } from "./router";
+import { Link, match, type Params, useLocation } from "./router";
 import { SessionProvider, transport, useSession } from "./session";
 import { Page } from "./ui";
 
@@ -34,23 +34,31 @@ export function App() {
   );
 }
 
+/** A page at a path pattern: its element, given the path's parameters, when the path matches. */
+function route<P extends string>(pattern: P, page: (params: Params<P>) => ReactNode) {
+  return (path: string): { element: ReactNode } | undefined => {
+    const params = match(pattern, path);
+    return params === undefined ? undefined : { element: page(params) };
+  };
+}
+
 function Routes() {
   const { pathname } = useLocation();
-  const routes: [string, (p: Record<string, string>) => ReactNode][] = [
-    ["/", () => <StorePage />],
-    ["/templates/:id", (p) => <TemplatePage id={p.id!} />],
-    ["/signin", () => <SignInPage />],
-    ["/studio", () => <StudioPage />],
-    ["/studio/new", () => <EditorPage />],
-    ["/studio/:id", (p) => <EditorPage id={p.id!} key={p.id} />],
-    ["/studio/:id/history", (p) => <HistoryPage id={p.id!} />],
-    ["/studio/:id/dashboard", (p) => <DashboardPage id={p.id!} />],
-    ["/agents", () => <MyAgentsPage />],
-    ["/agents/:id", (p) => <AgentPage id={p.id!} key={p.id} />],
+  const routes = [
+    route("/", () => <StorePage />),
+    route("/templates/:id", (p) => <TemplatePage id={p.id} />),
+    route("/signin", () => <SignInPage />),
+    route("/studio", () => <StudioPage />),
+    route("/studio/new", () => <EditorPage />),
+    route("/studio/:id", (p) => <EditorPage id={p.id} key={p.id} />),
+    route("/studio/:id/history", (p) => <HistoryPage id={p.id} />),
+    route("/studio/:id/dashboard", (p) => <DashboardPage id={p.id} />),
+    route("/agents", () => <MyAgentsPage />),
+    route("/agents/:id", (p) => <AgentPage id={p.id} key={p.id} />),
   ];
-  for (const [pattern, page] of routes) {
-    const params = match(pattern, pathname);
-    if (params) return page(params);
+  for (const shown of routes) {
+    const page = shown(pathname);
+    if (page) return page.element;
   }
   return (
     <Page title="Not found">

@@ -23,10 +23,10 @@ export function DiffView({
         {beforeLabel} and {afterLabel}:{" "}
         {changed === 0 ? "no differences" : `${changed} changed ${changed === 1 ? "line" : "lines"}`}
       </figcaption>
-      <div
+      <section
         className="diff-scroll"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scroll container: the keyboard scrolls it only when it can take focus (WCAG 2.1.1; the rule's own documentation makes this exception)
         tabIndex={0}
-        role="region"
         aria-label={`Differences between ${beforeLabel} and ${afterLabel}`}
       >
         <table>
@@ -37,23 +37,24 @@ export function DiffView({
             </tr>
           </thead>
           <tbody>
-            {rows.map((r, i) =>
-              r.kind === "skipped" ? (
-                <tr key={i} className="skipped">
+            {rows.map((r, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: the rows are drawn whole from the two texts, hold no state, and have no identity but their place
+              <tr key={i} className={r.kind === "skipped" ? "skipped" : undefined}>
+                {r.kind === "skipped" ? (
                   <td colSpan={2}>
                     … {r.count} unchanged {r.count === 1 ? "line" : "lines"}
                   </td>
-                </tr>
-              ) : (
-                <tr key={i}>
-                  <Cell line={r.left} label={beforeLabel} />
-                  <Cell line={r.right} label={afterLabel} />
-                </tr>
-              ),
-            )}
+                ) : (
+                  <>
+                    <Cell line={r.left} label={beforeLabel} />
+                    <Cell line={r.right} label={afterLabel} />
+                  </>
+                )}
+              </tr>
+            ))}
           </tbody>
         </table>
-      </div>
+      </section>
     </figure>
   );
 }

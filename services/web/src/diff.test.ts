@@ -68,7 +68,7 @@ describe("sideBySide", () => {
       fc.property(text, text, (x, y) => {
         const rows = sideBySide(diffLines(x, y), Number.MAX_SAFE_INTEGER);
         const side = (s: "left" | "right") =>
-          rows.flatMap((r) => (r.kind === "pair" && r[s] ? [r[s]!.text] : [])).join("\n");
+          rows.flatMap((r) => (r.kind === "pair" && r[s] ? [r[s].text] : [])).join("\n");
         expect(side("left")).toBe(x);
         expect(side("right")).toBe(y);
       }),

@@ -13,12 +13,18 @@ export type SideRow = { kind: "pair"; left?: DiffLine; right?: DiffLine } | { ki
  */
 export function sideBySide(lines: DiffLine[], context = 3): SideRow[] {
   const rows: SideRow[] = [];
+  /** Where the run of unchanged (or of changed) lines that starts at `from` ends. */
+  const runEnd = (from: number, same: boolean) => {
+    let end = from;
+    while (end < lines.length && (lines[end]?.kind === "same") === same) end++;
+    return end;
+  };
   let i = 0;
   while (i < lines.length) {
-    if (lines[i]!.kind === "same") {
-      let end = i;
-      while (end < lines.length && lines[end]!.kind === "same") end++;
-      const run = lines.slice(i, end);
+    const same = lines[i]?.kind === "same";
+    const end = runEnd(i, same);
+    const run = lines.slice(i, end);
+    if (same) {
       // Context after the previous change and before the next; the file's edges need none
       // (but a text with no change at all shows its start, not only a fold).
       const keepHead = i === 0 && end < lines.length ? 0 : context;
@@ -30,12 +36,9 @@ export function sideBySide(lines: DiffLine[], context = 3): SideRow[] {
       } else {
         rows.push(...run.map((l) => ({ kind: "pair" as const, left: l, right: l })));
       }
-      i = end;
     } else {
-      const removed: DiffLine[] = [];
-      const added: DiffLine[] = [];
-      while (i < lines.length && lines[i]!.kind !== "same")
-        (lines[i]!.kind === "removed" ? removed : added).push(lines[i++]!);
+      const removed = run.filter((l) => l.kind === "removed");
+      const added = run.filter((l) => l.kind !== "removed");
       for (let k = 0; k < Math.max(removed.length, added.length); k++) {
         const row: SideRow = { kind: "pair" };
         const left = removed[k];
@@ -45,6 +48,7 @@ export function sideBySide(lines: DiffLine[], context = 3): SideRow[] {
         rows.push(row);
       }
     }
+    i = end;
   }
   return rows;
 }

@@ -28,6 +28,11 @@ export class FieldError extends Error {
   }
 }
 
+/** The pool answered without what the page asked it for: its answer is at fault, not the person. */
+export function missingFromAnswer(what: string): Error {
+  return new Error(`The pool's answer has no ${what}; try again.`);
+}
+
 export function shownError(err: unknown): ShownError {
   if (err instanceof FieldError) return { message: err.message, fields: { [err.field]: err.message }, code: undefined };
   if (!(err instanceof ConnectError)) {

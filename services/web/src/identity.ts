@@ -108,7 +108,7 @@ export function injectedProvider(): EIP1193Provider | undefined {
 export async function connectInjected(): Promise<Wallet> {
   const provider = injectedProvider();
   if (!provider) throw new Error("this browser has no wallet (window.ethereum)");
-  const [address] = (await provider.request({ method: "eth_requestAccounts" })) as Hex[];
+  const [address] = await provider.request({ method: "eth_requestAccounts" });
   if (!address) throw new Error("the wallet gave no account");
   return injectedWallet(provider, address);
 }
@@ -128,8 +128,7 @@ function injectedWallet(provider: EIP1193Provider, address: Hex): Wallet {
     address,
     inboxId: deriveInboxId(address),
     signer: {
-      signTypedData: (typedData) =>
-        client.signTypedData({ ...typedData, account: address } as Parameters<typeof client.signTypedData>[0]),
+      signTypedData: (typedData) => client.signTypedData({ ...typedData, account: address }),
     },
   };
 }

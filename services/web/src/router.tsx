@@ -35,20 +35,28 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   window.scrollTo(0, 0);
 }
 
+/** The parameters a path pattern names: "/studio/:id/history" has { id }. */
+export type Params<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
+  ? { [K in Name]: string } & Params<Rest>
+  : P extends `${string}:${infer Name}`
+    ? { [K in Name]: string }
+    : Record<never, string>;
+
 /** The path's parameters when it matches `pattern` ("/templates/:id"), else undefined. */
-export function match(pattern: string, path: string): Record<string, string> | undefined {
+export function match<P extends string>(pattern: P, path: string): Params<P> | undefined {
   const want = pattern.split("/");
   const got = path.replace(/\/+$/, "").split("/");
   if (path === "/") got.splice(1, 1, "");
   if (want.length !== got.length) return undefined;
   const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i]!;
-    const g = got[i]!;
+  for (const [i, w] of want.entries()) {
+    const g = got[i];
+    if (g === undefined) return undefined;
     if (w.startsWith(":")) params[w.slice(1)] = decodeURIComponent(g);
     else if (w !== g) return undefined;
   }
-  return params;
+  // Every `:name` of the pattern got its segment above.
+  return params as Params<P>;
 }
 
 /** A link the app follows itself; a modified click (new tab) is the browser's. */

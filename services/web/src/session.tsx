@@ -83,12 +83,13 @@ export interface SessionValue {
   /** Signed in: a wallet and a live session of its inbox. */
   signedIn: boolean;
   inboxId: string | undefined;
-  generate(): Promise<void>;
-  importKeyFile(text: string): Promise<void>;
-  connectWallet(): Promise<void>;
-  signOut(forget: boolean): Promise<void>;
+  // Functions, not methods: pages take them out of the value (`const { sign } = useSession()`).
+  generate: () => Promise<void>;
+  importKeyFile: (text: string) => Promise<void>;
+  connectWallet: () => Promise<void>;
+  signOut: (forget: boolean) => Promise<void>;
   /** Signs `operation` as the signed-in inbox; `fields` are the operation's own, inboxId aside. */
-  sign(operation: SignedOperation, fields: OperationFields): Promise<Signature>;
+  sign: (operation: SignedOperation, fields: OperationFields) => Promise<Signature>;
 }
 
 const SessionContext = createContext<SessionValue | undefined>(undefined);

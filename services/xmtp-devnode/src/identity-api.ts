@@ -55,6 +55,7 @@ export class IdentityApi {
     const req = decode(identityApi.GetIdentityUpdatesRequest, request, "GetIdentityUpdatesRequest");
     const wanted = req.requests.map((r) => ({ inboxId: r.inboxId, after: toBigInt(r.sequenceId) }));
     const inboxIds = [...new Set(wanted.map((w) => w.inboxId))];
+    // biome-ignore lint/complexity/useMathMinMax: sequence ids are bigints, which Math.min does not take
     const minAfter = wanted.reduce((m, w) => (w.after < m ? w.after : m), wanted[0]?.after ?? 0n);
     const rows = await this.node.store.identityUpdatesSince(inboxIds, minAfter);
     return identityUpdatesResponse(wanted, rows);

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { RpcError, Status } from "./rpc-error.js";
 import type { AssociationSignature, IdentityUpdate, MemberIdentifier } from "./proto.js";
 import { associations } from "./proto.js";
-import { readFields, WireError } from "./wire.js";
+import { readFields, type WireField, WireError } from "./wire.js";
 
 /** IdentifierKind: UNSPECIFIED is Ethereum on old clients. */
 export const IdentifierKind = { Unspecified: 0, Ethereum: 1, Passkey: 2 } as const;
@@ -24,6 +24,10 @@ export const MAX_INBOX_LOG_ENTRIES = 256;
 
 export function isEthereumKind(kind: number): boolean {
   return kind === IdentifierKind.Unspecified || kind === IdentifierKind.Ethereum;
+}
+
+export function isPasskeyKind(kind: number): boolean {
+  return kind === IdentifierKind.Passkey;
 }
 
 /** The key the address map uses: Ethereum addresses are compared in lower case. */
@@ -59,8 +63,9 @@ function invalid(message: string): RpcError {
 function oneSet(obj: object | undefined, what: string): string {
   if (!obj) throw invalid(`${what} is missing`);
   const set = Object.entries(obj).filter(([, v]) => v !== undefined && v !== null);
-  if (set.length !== 1) throw invalid(`${what} must have exactly one kind, has ${set.length}`);
-  return set[0]![0];
+  const [one] = set;
+  if (!one || set.length !== 1) throw invalid(`${what} must have exactly one kind, has ${set.length}`);
+  return one[0];
 }
 
 function requireSignature(sig: AssociationSignature | undefined, what: string): void {
@@ -68,8 +73,9 @@ function requireSignature(sig: AssociationSignature | undefined, what: string): 
 }
 
 function requireMember(member: MemberIdentifier | undefined, what: string): MemberIdentifier {
+  if (!member) throw invalid(`${what} is missing`);
   const kind = oneSet(member, what);
-  const m = member!;
+  const m = member;
   if (kind === "ethereumAddress" && !ETHEREUM_ADDRESS_PATTERN.test(m.ethereumAddress ?? "")) {
     throw invalid(`${what}.ethereum_address is not an Ethereum address`);
   }
@@ -85,17 +91,18 @@ function requireMember(member: MemberIdentifier | undefined, what: string): Memb
  * 1) and checks its structure. Throws INVALID_ARGUMENT on anything malformed.
  */
 export function parsePublishIdentityUpdateRequest(requestBytes: Uint8Array): ParsedIdentityUpdate {
-  let fields;
+  let fields: WireField[];
   try {
     fields = readFields(requestBytes);
   } catch (err) {
     if (err instanceof WireError) throw invalid(`malformed request: ${err.message}`);
     throw err;
   }
-  const updates = fields.filter((f) => f.field === 1);
-  if (updates.length === 0) throw invalid("identity_update is required");
-  if (updates.length > 1 || updates[0]!.wireType !== 2) throw invalid("identity_update must appear once, as a message");
-  const raw = updates[0]!.bytes!;
+  const [first, ...more] = fields.filter((f) => f.field === 1);
+  if (!first) throw invalid("identity_update is required");
+  if (more.length > 0 || first.wireType !== 2 || !first.bytes)
+    throw invalid("identity_update must appear once, as a message");
+  const raw = first.bytes;
   let update: IdentityUpdate;
   try {
     update = associations.IdentityUpdate.decode(raw);
@@ -115,59 +122,50 @@ export function checkIdentityUpdate(update: IdentityUpdate): Omit<ParsedIdentity
   update.actions.forEach((action, i) => {
     const where = `actions[${i}]`;
     const kind = oneSet(action, where);
-    switch (kind) {
-      case "createInbox": {
-        const c = action.createInbox!;
-        if (i !== 0) throw invalid(`${where}: create_inbox must be the first action`);
-        createsInbox = true;
-        if (!c.initialIdentifier) throw invalid(`${where}.create_inbox.initial_identifier is empty`);
-        requireSignature(c.initialIdentifierSignature, `${where}.create_inbox.initial_identifier_signature`);
-        if (isEthereumKind(c.initialIdentifierKind)) {
-          if (!ETHEREUM_ADDRESS_PATTERN.test(c.initialIdentifier)) {
-            throw invalid(`${where}.create_inbox.initial_identifier is not an Ethereum address`);
-          }
-          const expected = deriveInboxId(c.initialIdentifier, BigInt(c.nonce.toString()));
-          if (expected !== inboxId) {
-            throw invalid(`inbox_id is not the one derived from the initial identifier and nonce`);
-          }
-          addressChanges.push({ op: "associate", address: normalizeAddress(c.initialIdentifier) });
-        } else if (c.initialIdentifierKind !== IdentifierKind.Passkey) {
-          throw invalid(`${where}.create_inbox.initial_identifier_kind ${c.initialIdentifierKind} is unknown`);
+    if (action.createInbox) {
+      const c = action.createInbox;
+      if (i !== 0) throw invalid(`${where}: create_inbox must be the first action`);
+      createsInbox = true;
+      if (!c.initialIdentifier) throw invalid(`${where}.create_inbox.initial_identifier is empty`);
+      requireSignature(c.initialIdentifierSignature, `${where}.create_inbox.initial_identifier_signature`);
+      if (isEthereumKind(c.initialIdentifierKind)) {
+        if (!ETHEREUM_ADDRESS_PATTERN.test(c.initialIdentifier)) {
+          throw invalid(`${where}.create_inbox.initial_identifier is not an Ethereum address`);
         }
-        break;
-      }
-      case "add": {
-        const a = action.add!;
-        const member = requireMember(a.newMemberIdentifier, `${where}.add.new_member_identifier`);
-        requireSignature(a.existingMemberSignature, `${where}.add.existing_member_signature`);
-        requireSignature(a.newMemberSignature, `${where}.add.new_member_signature`);
-        if (member.ethereumAddress !== undefined) {
-          addressChanges.push({ op: "associate", address: normalizeAddress(member.ethereumAddress) });
+        const expected = deriveInboxId(c.initialIdentifier, BigInt(c.nonce.toString()));
+        if (expected !== inboxId) {
+          throw invalid(`inbox_id is not the one derived from the initial identifier and nonce`);
         }
-        break;
+        addressChanges.push({ op: "associate", address: normalizeAddress(c.initialIdentifier) });
+      } else if (!isPasskeyKind(c.initialIdentifierKind)) {
+        throw invalid(`${where}.create_inbox.initial_identifier_kind ${c.initialIdentifierKind} is unknown`);
       }
-      case "revoke": {
-        const r = action.revoke!;
-        const member = requireMember(r.memberToRevoke, `${where}.revoke.member_to_revoke`);
-        requireSignature(r.recoveryIdentifierSignature, `${where}.revoke.recovery_identifier_signature`);
-        if (member.ethereumAddress !== undefined) {
-          addressChanges.push({ op: "revoke", address: normalizeAddress(member.ethereumAddress) });
-        }
-        break;
+    } else if (action.add) {
+      const a = action.add;
+      const member = requireMember(a.newMemberIdentifier, `${where}.add.new_member_identifier`);
+      requireSignature(a.existingMemberSignature, `${where}.add.existing_member_signature`);
+      requireSignature(a.newMemberSignature, `${where}.add.new_member_signature`);
+      if (member.ethereumAddress !== undefined) {
+        addressChanges.push({ op: "associate", address: normalizeAddress(member.ethereumAddress) });
       }
-      case "changeRecoveryAddress": {
-        const c = action.changeRecoveryAddress!;
-        if (!c.newRecoveryIdentifier) {
-          throw invalid(`${where}.change_recovery_address.new_recovery_identifier is empty`);
-        }
-        requireSignature(
-          c.existingRecoveryIdentifierSignature,
-          `${where}.change_recovery_address.existing_recovery_identifier_signature`,
-        );
-        break;
+    } else if (action.revoke) {
+      const r = action.revoke;
+      const member = requireMember(r.memberToRevoke, `${where}.revoke.member_to_revoke`);
+      requireSignature(r.recoveryIdentifierSignature, `${where}.revoke.recovery_identifier_signature`);
+      if (member.ethereumAddress !== undefined) {
+        addressChanges.push({ op: "revoke", address: normalizeAddress(member.ethereumAddress) });
       }
-      default:
-        throw invalid(`${where}: unknown action ${kind}`);
+    } else if (action.changeRecoveryAddress) {
+      const c = action.changeRecoveryAddress;
+      if (!c.newRecoveryIdentifier) {
+        throw invalid(`${where}.change_recovery_address.new_recovery_identifier is empty`);
+      }
+      requireSignature(
+        c.existingRecoveryIdentifierSignature,
+        `${where}.change_recovery_address.existing_recovery_identifier_signature`,
+      );
+    } else {
+      throw invalid(`${where}: unknown action ${kind}`);
     }
   });
   return { inboxId, createsInbox, addressChanges };

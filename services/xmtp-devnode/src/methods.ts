@@ -18,10 +18,9 @@ export interface StreamSink {
 export type UnaryHandler = (request: Buffer) => Promise<Uint8Array>;
 export type StreamHandler = (request: Buffer, sink: StreamSink) => Promise<void>;
 
-export interface MethodSpec {
-  service: string;
-  method: string;
-  kind: "unary" | "serverStream" | "bidi";
-  unary?: UnaryHandler;
-  stream?: StreamHandler;
-}
+/** An RPC: a unary one with its handler, a server stream with its, or a bidirectional one (none: unimplemented). */
+export type MethodSpec = { service: string; method: string } & (
+  | { kind: "unary"; unary: UnaryHandler }
+  | { kind: "serverStream"; stream: StreamHandler }
+  | { kind: "bidi" }
+);

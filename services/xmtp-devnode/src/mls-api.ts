@@ -29,31 +29,33 @@ export class MlsApi {
 
   // --- key packages ----------------------------------------------------------
 
-  private installationKeyOf(keyPackage: Uint8Array | undefined): Uint8Array {
+  /**
+   * Stores a key package under the installation key it holds, and returns
+   * that key; INVALID_ARGUMENT when there is none or it cannot be read.
+   */
+  private async storeKeyPackage(keyPackage: Uint8Array | undefined): Promise<Uint8Array> {
     if (!keyPackage || keyPackage.length === 0) throw invalidArgument("no key package");
+    let installationKey: Uint8Array;
     try {
-      return keyPackageInstallationKey(keyPackage);
+      installationKey = keyPackageInstallationKey(keyPackage);
     } catch (err) {
       if (err instanceof MlsFramingError) throw invalidArgument(`invalid key package: ${err.message}`);
       throw err;
     }
+    await this.node.store.putKeyPackage(installationKey, keyPackage, this.node.clock.nowNs());
+    this.node.metrics.keyPackageStored();
+    return installationKey;
   }
 
   async registerInstallation(request: Buffer): Promise<Uint8Array> {
     const req = decode(mls.RegisterInstallationRequest, request, "RegisterInstallationRequest");
-    const kp = req.keyPackage?.keyPackageTlsSerialized;
-    const installationKey = this.installationKeyOf(kp);
-    await this.node.store.putKeyPackage(installationKey, kp!, this.node.clock.nowNs());
-    this.node.metrics.keyPackageStored();
+    const installationKey = await this.storeKeyPackage(req.keyPackage?.keyPackageTlsSerialized);
     return encode(mls.RegisterInstallationResponse, { installationKey });
   }
 
   async uploadKeyPackage(request: Buffer): Promise<Uint8Array> {
     const req = decode(mls.UploadKeyPackageRequest, request, "UploadKeyPackageRequest");
-    const kp = req.keyPackage?.keyPackageTlsSerialized;
-    const installationKey = this.installationKeyOf(kp);
-    await this.node.store.putKeyPackage(installationKey, kp!, this.node.clock.nowNs());
-    this.node.metrics.keyPackageStored();
+    await this.storeKeyPackage(req.keyPackage?.keyPackageTlsSerialized);
     return EMPTY;
   }
 
@@ -202,9 +204,8 @@ export class MlsApi {
 
   async batchPublishCommitLog(request: Buffer): Promise<Uint8Array> {
     const req = decode(mls.BatchPublishCommitLogRequest, request, "BatchPublishCommitLogRequest");
-    checkCommitLogEntries(req.requests);
-    for (const e of req.requests) {
-      const signature = signatures.RecoverableEd25519Signature.encode(e.signature!).finish();
+    for (const e of checkCommitLogEntries(req.requests)) {
+      const signature = signatures.RecoverableEd25519Signature.encode(e.signature).finish();
       await this.node.writes.run(`commit-log:${hex(e.groupId)}`, () =>
         this.node.store.insertCommitLogEntry(e.groupId, e.serializedCommitLogEntry, signature, this.node.clock.nowNs()),
       );

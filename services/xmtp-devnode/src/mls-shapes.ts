@@ -15,12 +15,17 @@ import type { GroupMessageRow, WelcomeMessageRow } from "./store.js";
 export const MAX_COMMIT_LOG_INSERTS = 10;
 export const MAX_COMMIT_LOG_QUERIES = 20;
 
-/** WELCOME_WRAPPER_ALGORITHM_SYMMETRIC_KEY: a welcome pointee, which has no HPKE key. */
-const WRAPPER_SYMMETRIC_KEY = 3;
-
 type SendGroupMessagesRequest = ReturnType<typeof mls.SendGroupMessagesRequest.decode>;
 type GroupMessageInputV1 = NonNullable<SendGroupMessagesRequest["messages"][number]["v1"]>;
 type WelcomeMessageInput = ReturnType<typeof mls.SendWelcomeMessagesRequest.decode>["messages"][number];
+// The wrapper algorithms' enums, whose module the package does not export (its values are the protocol's numbers).
+type WelcomeWrapperAlgorithm = NonNullable<WelcomeMessageInput["v1"]>["wrapperAlgorithm"];
+type WelcomePointerWrapperAlgorithm = NonNullable<WelcomeMessageInput["welcomePointer"]>["wrapperAlgorithm"];
+
+/** WELCOME_WRAPPER_ALGORITHM_SYMMETRIC_KEY: a welcome pointee, which has no HPKE key. */
+const WRAPPER_SYMMETRIC_KEY: WelcomeWrapperAlgorithm = 3;
+/** WELCOME_POINTER_WRAPPER_ALGORITHM_UNSPECIFIED: at or below it (UNRECOGNIZED is -1), no algorithm. */
+const POINTER_WRAPPER_UNSPECIFIED: WelcomePointerWrapperAlgorithm = 0;
 type CommitLogEntry = ReturnType<typeof mls.BatchPublishCommitLogRequest.decode>["requests"][number];
 type CommitLogQuery = ReturnType<typeof mls.BatchQueryCommitLogRequest.decode>["requests"][number];
 
@@ -120,7 +125,8 @@ export function welcomeRowOf(input: WelcomeMessageInput): NewWelcomeRow {
     if (p.installationKey.length === 0 || p.welcomePointer.length === 0 || p.hpkePublicKey.length === 0) {
       throw invalidArgument("invalid welcome pointer message");
     }
-    if (p.wrapperAlgorithm <= 0) throw invalidArgument("invalid welcome pointer wrapper algorithm");
+    if (p.wrapperAlgorithm <= POINTER_WRAPPER_UNSPECIFIED)
+      throw invalidArgument("invalid welcome pointer wrapper algorithm");
     return {
       installationKey: asBuffer(p.installationKey),
       messageType: 1,
@@ -133,17 +139,25 @@ export function welcomeRowOf(input: WelcomeMessageInput): NewWelcomeRow {
   throw invalidArgument("invalid welcome message: missing version");
 }
 
-/** Refuses a batch of commit-log entries that is empty, too large, or holds an entry without a group, an entry or a signature. */
-export function checkCommitLogEntries(entries: readonly CommitLogEntry[]): void {
+/** A commit-log entry with its signature. */
+export type SignedCommitLogEntry = CommitLogEntry & { signature: NonNullable<CommitLogEntry["signature"]> };
+
+/**
+ * The batch's entries, each with its signature. Refuses a batch that is empty,
+ * too large, or holds an entry without a group, an entry or a signature.
+ */
+export function checkCommitLogEntries(entries: readonly CommitLogEntry[]): SignedCommitLogEntry[] {
   if (entries.length === 0) throw invalidArgument("no log entries to publish");
   if (entries.length > MAX_COMMIT_LOG_INSERTS) {
     throw invalidArgument(`cannot exceed ${MAX_COMMIT_LOG_INSERTS} inserts in single batch`);
   }
-  for (const e of entries) {
-    if (e.groupId.length === 0 || e.serializedCommitLogEntry.length === 0 || !e.signature) {
+  return entries.map((e) => {
+    const { signature } = e;
+    if (e.groupId.length === 0 || e.serializedCommitLogEntry.length === 0 || !signature) {
       throw invalidArgument("invalid commit log entry");
     }
-  }
+    return { ...e, signature };
+  });
 }
 
 /** Refuses a batch of commit-log queries that is empty or too large. */
@@ -157,7 +171,7 @@ export function checkCommitLogQueries(queries: readonly CommitLogQuery[]): void 
 /** One commit-log query: its group, the id after which to read, and how many; ascending only, as on the production node. */
 export function commitLogQueryOf(q: CommitLogQuery): { groupId: Uint8Array; after: bigint; limit: number } {
   if (q.groupId.length === 0) throw invalidArgument("invalid request");
-  if (q.pagingInfo?.direction === SortDirection.Descending) {
+  if (q.pagingInfo?.direction === mls.SortDirection.SORT_DIRECTION_DESCENDING) {
     throw invalidArgument("descending direction is not supported");
   }
   const limit =
@@ -167,9 +181,10 @@ export function commitLogQueryOf(q: CommitLogQuery): { groupId: Uint8Array; afte
 
 /** The paging of a commit-log answer: the last id when the page is full (there may be more), else 0. */
 export function commitLogPaging(ids: readonly bigint[], limit: number) {
+  const last = ids.at(-1);
   return {
     direction: SortDirection.Ascending,
     limit,
-    idCursor: ids.length >= limit ? ids[ids.length - 1]!.toString() : "0",
+    idCursor: ids.length >= limit && last !== undefined ? last.toString() : "0",
   };
 }

@@ -34,15 +34,18 @@ class Reader {
   }
 
   u8(what: string): number {
-    this.need(1, what);
-    return this.buf[this.pos++]!;
+    const b = this.buf[this.pos];
+    if (b === undefined) throw new MlsFramingError(`truncated ${what}`);
+    this.pos += 1;
+    return b;
   }
 
   u16(what: string): number {
-    this.need(2, what);
-    const v = (this.buf[this.pos]! << 8) | this.buf[this.pos + 1]!;
+    const hi = this.buf[this.pos];
+    const lo = this.buf[this.pos + 1];
+    if (hi === undefined || lo === undefined) throw new MlsFramingError(`truncated ${what}`);
     this.pos += 2;
-    return v;
+    return (hi << 8) | lo;
   }
 
   skip(n: number, what: string): void {

@@ -59,7 +59,10 @@ export class Notifier<T extends TopicItem> {
   subscribe(topics: readonly string[], listener: Listener<T>): () => void {
     for (const topic of topics) {
       let set = this.listeners.get(topic);
-      if (!set) this.listeners.set(topic, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.listeners.set(topic, set);
+      }
       set.add(listener);
     }
     return () => {

@@ -60,10 +60,11 @@ export interface PagingOutput {
 
 /** The paging info of a response that returned `ids` (in page order). */
 export function nextPaging(page: Page, ids: readonly bigint[]): PagingOutput {
+  const last = ids.at(-1);
   return {
     direction: page.ascending ? SortDirection.Ascending : SortDirection.Descending,
     limit: page.limit,
-    idCursor: ids.length >= page.limit ? ids[ids.length - 1]! : 0n,
+    idCursor: ids.length >= page.limit && last !== undefined ? last : 0n,
   };
 }
 

@@ -8,7 +8,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@convos-pool/kit";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
-import { associations, identityApi, mls, toBigInt, type IdentityUpdate } from "./proto.js";
+import { associations, identityApi, mls, toBigInt } from "./proto.js";
 import { startDevnode, type RunningDevnode } from "./server.js";
 import {
   addAddressUpdate,
@@ -211,7 +211,7 @@ describe("identity", () => {
         "inbox id not derived from the address",
         publishRequest(encodeIdentityUpdate({ ...good, inboxId: "ab".repeat(32) })),
       ],
-      ["an empty action", publishRequest(encodeIdentityUpdate({ ...good, actions: [{}] } as IdentityUpdate))],
+      ["an empty action", publishRequest(encodeIdentityUpdate({ ...good, actions: [{}] }))],
       [
         "create without signature",
         publishRequest(

@@ -17,7 +17,6 @@ import {
   generateInboxId,
   type ClientOptions,
   type Identifier,
-  type IdentifierKind,
   type Signer,
 } from "@xmtp/node-sdk";
 import { toBytes } from "viem";
@@ -46,7 +45,7 @@ function person(): Person {
   const account = privateKeyToAccount(generatePrivateKey());
   // IdentifierKind.Ethereum: a const enum of the bindings, which isolated
   // modules cannot inline (and the binding's runtime export of it is `{}`).
-  const identifier: Identifier = { identifier: account.address.toLowerCase(), identifierKind: 0 as IdentifierKind };
+  const identifier: Identifier = { identifier: account.address.toLowerCase(), identifierKind: 0 };
   return {
     identifier,
     signer: {

@@ -111,7 +111,7 @@ function grpcService(
       originalName: spec.method,
     };
     if (spec.kind === "unary") {
-      const handler = spec.unary!;
+      const handler = spec.unary;
       implementation[spec.method] = ((
         call: grpc.ServerUnaryCall<Buffer, Uint8Array>,
         callback: grpc.sendUnaryData<Uint8Array>,
@@ -130,7 +130,7 @@ function grpcService(
         );
       }) as grpc.handleUnaryCall<Buffer, Uint8Array>;
     } else if (spec.kind === "serverStream") {
-      const handler = spec.stream!;
+      const handler = spec.stream;
       implementation[spec.method] = ((call: grpc.ServerWritableStream<Buffer, Uint8Array>) => {
         const started = performance.now();
         let closed = false;
@@ -195,7 +195,7 @@ function grpcService(
       }) as grpc.handleBidiStreamingCall<Buffer, Uint8Array>;
     }
   }
-  return { definition: definition as grpc.ServiceDefinition, implementation };
+  return { definition, implementation };
 }
 
 /**

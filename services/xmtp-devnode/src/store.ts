@@ -14,7 +14,6 @@
  */
 import { createHash } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
-import type { PostgreSqlConnection } from "@mikro-orm/postgresql";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import type { AddressChange } from "./identity.js";
 import { MAX_INBOX_LOG_ENTRIES } from "./identity.js";
@@ -88,7 +87,30 @@ const GROUP_COLUMNS = "id, created_ns, group_id, data, sender_hmac, should_push,
 const WELCOME_COLUMNS =
   "id, created_ns, installation_key, message_type, data, hpke_public_key, wrapper_algorithm, welcome_metadata";
 
-function groupRow(r: any): GroupMessageRow {
+/** A group_messages row as pg answers it (migrations.ts): bigint columns as text, bytea as Buffer. */
+interface GroupMessageDbRow {
+  id: string;
+  created_ns: string;
+  group_id: Buffer;
+  data: Buffer;
+  sender_hmac: Buffer;
+  should_push: boolean;
+  is_commit: boolean;
+}
+
+/** A welcome_messages row as pg answers it (migrations.ts). */
+interface WelcomeMessageDbRow {
+  id: string;
+  created_ns: string;
+  installation_key: Buffer;
+  message_type: number;
+  data: Buffer;
+  hpke_public_key: Buffer;
+  wrapper_algorithm: number;
+  welcome_metadata: Buffer;
+}
+
+function groupRow(r: GroupMessageDbRow): GroupMessageRow {
   return {
     id: BigInt(r.id),
     createdNs: BigInt(r.created_ns),
@@ -100,7 +122,7 @@ function groupRow(r: any): GroupMessageRow {
   };
 }
 
-function welcomeRow(r: any): WelcomeMessageRow {
+function welcomeRow(r: WelcomeMessageDbRow): WelcomeMessageRow {
   return {
     id: BigInt(r.id),
     createdNs: BigInt(r.created_ns),
@@ -128,7 +150,7 @@ export class Store {
       migrations,
     });
     try {
-      const pool = await (db.em.getConnection() as PostgreSqlConnection).getNativeClient();
+      const pool = await db.em.getConnection().getNativeClient();
       return new Store(db, pool);
     } catch (err) {
       await db.close();
@@ -274,19 +296,20 @@ export class Store {
 
   /** Inserts a group message; null when the same data was already stored for the group (an idempotent retry). */
   async insertGroupMessage(m: Omit<GroupMessageRow, "id">): Promise<GroupMessageRow | null> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<GroupMessageDbRow>(
       `insert into group_messages (created_ns, group_id, data, sender_hmac, should_push, is_commit, group_id_data_hash)
        values ($1, $2, $3, $4, $5, $6, $7)
        on conflict (group_id_data_hash) do nothing
        returning ${GROUP_COLUMNS}`,
       [m.createdNs.toString(), m.groupId, m.data, m.senderHmac, m.shouldPush, m.isCommit, sha256(m.groupId, m.data)],
     );
-    return rows.length === 0 ? null : groupRow(rows[0]);
+    const [row] = rows;
+    return row ? groupRow(row) : null;
   }
 
   async queryGroupMessages(groupId: Uint8Array, page: Page): Promise<GroupMessageRow[]> {
     const tail = pageClause(page);
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<GroupMessageDbRow>(
       `select ${GROUP_COLUMNS} from group_messages where group_id = $1 ${tail.sql}`,
       [bytes(groupId), ...tail.params],
     );
@@ -296,18 +319,18 @@ export class Store {
   /** The newest message of each group (hex group id to row). */
   async newestGroupMessages(groupIds: readonly Uint8Array[]): Promise<Map<string, GroupMessageRow>> {
     if (groupIds.length === 0) return new Map();
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<GroupMessageDbRow>(
       `select distinct on (group_id) ${GROUP_COLUMNS} from group_messages
        where group_id = any($1::bytea[]) order by group_id, id desc`,
       [groupIds.map((g) => bytes(g))],
     );
-    return new Map(rows.map((r) => [(r.group_id as Buffer).toString("hex"), groupRow(r)]));
+    return new Map(rows.map((r) => [r.group_id.toString("hex"), groupRow(r)]));
   }
 
   // --- welcome messages ----------------------------------------------------
 
   async insertWelcomeMessage(m: Omit<WelcomeMessageRow, "id">): Promise<WelcomeMessageRow | null> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<WelcomeMessageDbRow>(
       `insert into welcome_messages (created_ns, installation_key, message_type, data, hpke_public_key,
          wrapper_algorithm, welcome_metadata, installation_key_data_hash)
        values ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -324,12 +347,13 @@ export class Store {
         sha256(m.installationKey, m.data),
       ],
     );
-    return rows.length === 0 ? null : welcomeRow(rows[0]);
+    const [row] = rows;
+    return row ? welcomeRow(row) : null;
   }
 
   async queryWelcomeMessages(installationKey: Uint8Array, page: Page): Promise<WelcomeMessageRow[]> {
     const tail = pageClause(page);
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<WelcomeMessageDbRow>(
       `select ${WELCOME_COLUMNS} from welcome_messages where installation_key = $1 ${tail.sql}`,
       [bytes(installationKey), ...tail.params],
     );

@@ -25,8 +25,8 @@ function readVarint(buf: Uint8Array, pos: number): [bigint, number] {
   let result = 0n;
   let shift = 0n;
   for (let i = 0; i < 10; i++) {
-    if (pos >= buf.length) throw new WireError("truncated varint");
-    const b = buf[pos++]!;
+    const b = buf[pos++];
+    if (b === undefined) throw new WireError("truncated varint");
     result |= BigInt(b & 0x7f) << shift;
     if ((b & 0x80) === 0) return [result, pos];
     shift += 7n;

@@ -12,28 +12,35 @@ afterAll(async () => {
   await am?.close();
 });
 
-async function api(
+/** The answers these tests read fields of: an inbox, a sent mail's ids, a key, a page of mail. */
+type InboxAnswer = { inbox_id: string };
+type SentAnswer = { message_id: string; thread_id: string };
+type KeyAnswer = { api_key: string; api_key_id: string };
+type PageAnswer = { messages: Record<string, unknown>[]; next_page_token?: string };
+
+/** A call to the local AgentMail; `T` is the answer's shape that the test expects. */
+async function api<T = Record<string, unknown>>(
   method: string,
   path: string,
   body?: unknown,
   key: string | null = am.apiKey,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${am.url}${path}`, {
     method,
     headers: { "content-type": "application/json", ...(key === null ? {} : { authorization: `Bearer ${key}` }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  return { status: res.status, body: text ? (JSON.parse(text) as T) : ({} as T) };
 }
 
 const inboxPath = (id: string) => `/v0/inboxes/${encodeURIComponent(id)}`;
 
 /** A new inbox and a key scoped to it. */
 async function inboxWithKey(): Promise<{ id: string; key: string; keyId: string }> {
-  const inbox = await api("POST", "/v0/inboxes", {});
+  const inbox = await api<InboxAnswer>("POST", "/v0/inboxes", {});
   expect(inbox.status).toBe(200);
-  const key = await api("POST", `${inboxPath(inbox.body.inbox_id)}/api-keys`, { name: "agent" });
+  const key = await api<KeyAnswer>("POST", `${inboxPath(inbox.body.inbox_id)}/api-keys`, { name: "agent" });
   expect(key.status).toBe(200);
   return { id: inbox.body.inbox_id, key: key.body.api_key, keyId: key.body.api_key_id };
 }
@@ -48,7 +55,10 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
   });
 
   it("creates an inbox whose id is its address on its domain, and gives the same inbox again for the same client_id", async () => {
-    const first = await api("POST", "/v0/inboxes", { client_id: "pool-inst_1", display_name: "Concierge" });
+    const first = await api<InboxAnswer>("POST", "/v0/inboxes", {
+      client_id: "pool-inst_1",
+      display_name: "Concierge",
+    });
     expect(first.status).toBe(200);
     expect(first.body).toEqual({
       pod_id: expect.any(String),
@@ -59,12 +69,12 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
       updated_at: expect.any(String),
     });
     expect((await api("POST", "/v0/inboxes", { client_id: "pool-inst_1" })).body).toEqual(first.body);
-    expect((await api("POST", "/v0/inboxes", { client_id: "pool-inst_2" })).body.inbox_id).not.toBe(
+    expect((await api<InboxAnswer>("POST", "/v0/inboxes", { client_id: "pool-inst_2" })).body.inbox_id).not.toBe(
       first.body.inbox_id,
     );
     expect((await api("GET", inboxPath(first.body.inbox_id))).body).toEqual(first.body);
 
-    const named = await api("POST", "/v0/inboxes", { username: "Concierge.Bot" });
+    const named = await api<InboxAnswer>("POST", "/v0/inboxes", { username: "Concierge.Bot" });
     expect(named.body.inbox_id).toBe("concierge.bot@agentmail.localhost");
   });
 
@@ -142,7 +152,7 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
   it("delivers mail between its inboxes as received, keeps mail for other addresses in their outbox, oldest first, and threads a reply", async () => {
     const alice = await inboxWithKey();
     const bob = await inboxWithKey();
-    const sent = await api(
+    const sent = await api<SentAnswer>(
       "POST",
       `${inboxPath(alice.id)}/messages/send`,
       { to: [bob.id, "Ann <ann@example.com>"], cc: "kim@example.com", subject: "Dinner", text: "At 8?" },
@@ -153,7 +163,8 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
       thread_id: expect.any(String),
     });
 
-    const [received] = (await api("GET", `${inboxPath(bob.id)}/messages`, undefined, bob.key)).body.messages;
+    const [received] = (await api<PageAnswer>("GET", `${inboxPath(bob.id)}/messages`, undefined, bob.key)).body
+      .messages;
     expect(received).toMatchObject({
       inbox_id: bob.id,
       message_id: sent.body.message_id,
@@ -163,12 +174,12 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
       preview: "At 8?",
       size: 11,
     });
-    expect(received.text).toBeUndefined(); // the list has no bodies
+    expect(received!.text).toBeUndefined(); // the list has no bodies
     const full = (
       await api("GET", `${inboxPath(bob.id)}/messages/${encodeURIComponent(sent.body.message_id)}`, undefined, bob.key)
     ).body;
     expect(full).toMatchObject({ text: "At 8?", extracted_text: "At 8?" });
-    const [own] = (await api("GET", `${inboxPath(alice.id)}/messages`, undefined, alice.key)).body.messages;
+    const [own] = (await api<PageAnswer>("GET", `${inboxPath(alice.id)}/messages`, undefined, alice.key)).body.messages;
     expect(own).toMatchObject({ labels: ["sent"], message_id: sent.body.message_id, thread_id: sent.body.thread_id });
 
     expect(am.outbox("ann@example.com")).toEqual([
@@ -184,7 +195,7 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
     expect(am.outbox("ann@example.com").map((m) => m.subject)).toEqual(["Dinner", "Also"]);
 
     // Bob answers with the quote; Alice's copy joins her thread, and its extracted text is the answer alone.
-    const answer = await api(
+    const answer = await api<SentAnswer>(
       "POST",
       `${inboxPath(bob.id)}/messages/send`,
       {
@@ -211,22 +222,27 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
     for (const n of [1, 2, 3]) am.deliver(id, { from: "saul@example.com", subject: `mail ${n}`, text: "x" });
     await api("POST", `${inboxPath(id)}/messages/send`, { to: "saul@example.com", subject: "reply", text: "y" }, key);
 
-    const first = (await api("GET", `${inboxPath(id)}/messages?limit=2`, undefined, key)).body;
+    const first = (await api<PageAnswer>("GET", `${inboxPath(id)}/messages?limit=2`, undefined, key)).body;
     expect(first).toMatchObject({ count: 2, limit: 2, next_page_token: expect.any(String) });
-    expect(first.messages.map((m: { subject: string }) => m.subject)).toEqual(["reply", "mail 3"]);
+    expect(first.messages.map((m) => m.subject)).toEqual(["reply", "mail 3"]);
     const second = (
-      await api("GET", `${inboxPath(id)}/messages?limit=2&page_token=${first.next_page_token}`, undefined, key)
+      await api<PageAnswer>(
+        "GET",
+        `${inboxPath(id)}/messages?limit=2&page_token=${first.next_page_token}`,
+        undefined,
+        key,
+      )
     ).body;
-    expect(second.messages.map((m: { subject: string }) => m.subject)).toEqual(["mail 2", "mail 1"]);
+    expect(second.messages.map((m) => m.subject)).toEqual(["mail 2", "mail 1"]);
     expect(second.next_page_token).toBeUndefined();
 
-    const received = (await api("GET", `${inboxPath(id)}/messages?labels=received`, undefined, key)).body;
-    expect(received.messages.map((m: { subject: string }) => m.subject)).toEqual(["mail 3", "mail 2", "mail 1"]);
+    const received = (await api<PageAnswer>("GET", `${inboxPath(id)}/messages?labels=received`, undefined, key)).body;
+    expect(received.messages.map((m) => m.subject)).toEqual(["mail 3", "mail 2", "mail 1"]);
   });
 
   it("deletes an inbox with its mail and its keys; the same client_id then makes a new inbox", async () => {
-    const inbox = (await api("POST", "/v0/inboxes", { client_id: "pool-inst_gone" })).body;
-    const key = (await api("POST", `${inboxPath(inbox.inbox_id)}/api-keys`, { name: "agent" })).body.api_key;
+    const inbox = (await api<InboxAnswer>("POST", "/v0/inboxes", { client_id: "pool-inst_gone" })).body;
+    const key = (await api<KeyAnswer>("POST", `${inboxPath(inbox.inbox_id)}/api-keys`, { name: "agent" })).body.api_key;
     am.deliver(inbox.inbox_id, { from: "saul@example.com", subject: "hi", text: "x" });
 
     expect((await api("DELETE", inboxPath(inbox.inbox_id))).status).toBe(204);
@@ -237,7 +253,9 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
     expect(() => am.deliver(inbox.inbox_id, { from: "saul@example.com", subject: "hi", text: "x" })).toThrow(
       "no inbox",
     );
-    expect((await api("POST", "/v0/inboxes", { client_id: "pool-inst_gone" })).body.inbox_id).not.toBe(inbox.inbox_id);
+    expect((await api<InboxAnswer>("POST", "/v0/inboxes", { client_id: "pool-inst_gone" })).body.inbox_id).not.toBe(
+      inbox.inbox_id,
+    );
   });
 
   it("lets a person write to an inbox and read what it sent them through the keyless /local routes, and waits for mail", async () => {
@@ -281,7 +299,7 @@ describe("the local AgentMail (AgentMail's API v0)", () => {
           method,
           headers: { authorization: `Bearer ${key}` },
           body: JSON.stringify(body),
-        }).then((r) => r.json() as Promise<any>);
+        }).then((r) => r.json() as Promise<InboxAnswer & KeyAnswer>);
       const inbox = await call("POST", "/v0/inboxes", {});
       scoped = (await call("POST", `${inboxPath(inbox.inbox_id)}/api-keys`, { name: "agent" })).api_key;
       await call(

@@ -25,6 +25,13 @@ export function bareAddress(s: string): string {
   return (/<([^<>]*)>\s*$/.exec(s)?.[1] ?? s).trim().toLowerCase();
 }
 
+/** The first address of a required address field. */
+export function firstAddress(body: Body, field: string): string {
+  const [first] = addressList(body, field, true);
+  if (first === undefined) throw invalid(field, "is required");
+  return first;
+}
+
 /** A string or a list of strings, each an address ("Name <addr>" allowed). */
 export function addressList(body: Body, field: string, required = false): string[] {
   const v = body[field];

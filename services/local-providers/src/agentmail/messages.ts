@@ -73,10 +73,11 @@ export interface MailParts {
 /** The new text of a reply: its text without the quoted mail at its end (`On ... wrote:` and `>` lines). */
 export function extractedText(text: string): string {
   const lines = text.split("\n");
-  let end = lines.length;
-  while (end > 0 && (/^>/.test(lines[end - 1]!) || lines[end - 1]!.trim() === "")) end--;
+  // Past the last line that is neither quoted (">") nor blank.
+  let end = lines.findLastIndex((l) => !/^>/.test(l) && l.trim() !== "") + 1;
   if (end === lines.length) return text;
-  if (end > 0 && /^On .+ wrote:\s*$/.test(lines[end - 1]!)) end--;
+  const attribution = lines[end - 1];
+  if (attribution !== undefined && /^On .+ wrote:\s*$/.test(attribution)) end--;
   const kept = lines.slice(0, end).join("\n").trimEnd();
   return kept || text;
 }

@@ -143,7 +143,10 @@ export class Post {
     const found = arrived.find(pred);
     if (found) return Promise.resolve(found);
     let waiters = this.waiters.get(key);
-    if (!waiters) this.waiters.set(key, (waiters = new Waiters()));
+    if (!waiters) {
+      waiters = new Waiters();
+      this.waiters.set(key, waiters);
+    }
     return waiters.wait(pred, ms, {
       timedOut: `no matching mail reached ${key} within ${ms} ms`,
       closed: `the local AgentMail closed before a matching mail reached ${key}`,
@@ -167,7 +170,10 @@ export class Post {
 
   private toOutbox(address: string, mail: LocalMail): void {
     let box = this.outboxes.get(address);
-    if (!box) this.outboxes.set(address, (box = []));
+    if (!box) {
+      box = [];
+      this.outboxes.set(address, box);
+    }
     box.push(mail);
     this.arrived(address, mail);
   }

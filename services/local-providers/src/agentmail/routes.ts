@@ -4,7 +4,7 @@
 import type { IncomingMessage } from "node:http";
 import { bearerToken, hasBearer, isLoopback, readJsonObject, type ApiAnswer } from "../json-api.js";
 import { API_ERRORS, forbidden, invalid, notFound, notLoopback, unauthorized } from "./errors.js";
-import { addressList, bareAddress, mailBodyFields, MAX_BODY_BYTES, optionalString, pageQueryOf } from "./fields.js";
+import { bareAddress, firstAddress, mailBodyFields, MAX_BODY_BYTES, optionalString, pageQueryOf } from "./fields.js";
 import { inboxRecord, pageOf, type Inbox } from "./messages.js";
 import { hashOf, type Post } from "./post.js";
 import { agentMailRouteOf, mayTake, type Caller } from "./routing.js";
@@ -51,10 +51,10 @@ export function createAgentMailRouter({ post, apiKey }: AgentMailRouterDeps) {
     switch (r.kind) {
       case "localSend": {
         const b = await body();
-        const [to] = addressList(b, "to", true);
-        const from = addressList(b, "from", true)[0]!;
+        const to = firstAddress(b, "to");
+        const from = firstAddress(b, "from");
         const { text, html } = mailBodyFields(b);
-        const inbox = inboxOf(bareAddress(to!));
+        const inbox = inboxOf(bareAddress(to));
         const mail = post.receive(inbox, { from, subject: optionalString(b, "subject") ?? "", text, html });
         return ok({ message_id: mail.messageId, thread_id: mail.threadId });
       }

@@ -25,7 +25,10 @@ export class Carrier {
 
   inbox(number: string): Inbox {
     let inbox = this.inboxes.get(number);
-    if (!inbox) this.inboxes.set(number, (inbox = new Inbox(number)));
+    if (!inbox) {
+      inbox = new Inbox(number);
+      this.inboxes.set(number, inbox);
+    }
     return inbox;
   }
 

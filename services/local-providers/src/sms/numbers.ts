@@ -21,12 +21,12 @@ export interface Inventory {
 }
 
 export function parseInventory(spec: string): Inventory {
-  const m = /^\s*\+(1\d{10})\s*\.\.\s*\+(1\d{10})\s*$/.exec(spec);
-  if (!m)
+  const [, first, last] = /^\s*\+(1\d{10})\s*\.\.\s*\+(1\d{10})\s*$/.exec(spec) ?? [];
+  if (first === undefined || last === undefined)
     throw new Error(
       `SMS inventory "${spec}": expected "+1<ten digits>..+1<ten digits>" (the stand-in sells US numbers only)`,
     );
-  const inventory = { first: BigInt(m[1]!), last: BigInt(m[2]!) };
+  const inventory = { first: BigInt(first), last: BigInt(last) };
   if (inventory.last < inventory.first) throw new Error(`SMS inventory "${spec}": the last number is below the first`);
   if (inventory.last - inventory.first >= MAX_INVENTORY)
     throw new Error(`SMS inventory "${spec}": at most ${MAX_INVENTORY} numbers`);

@@ -64,21 +64,31 @@ async function receiver(statuses?: number[]) {
   return r;
 }
 
-/** A JSON client of a started stand-in; `key` null sends no Authorization. */
+/** A Telnyx record as these tests read it: its id, and the fields they assert on. */
+type TelnyxRecord = { id: string; [field: string]: unknown };
+
+/** Telnyx's answer: a record or a list in `data`, `meta` with a list, `errors` when it refuses. */
+interface TelnyxAnswer<D> {
+  data: D;
+  meta: Record<string, unknown>;
+  errors: { code: string; title: string; detail: string; source: { pointer?: string; parameter?: string } }[];
+}
+
+/** A JSON client of a started stand-in; `key` null sends no Authorization; `D` is the `data` the test expects. */
 const apiOf =
   (server: () => LocalSms) =>
-  async (
+  async <D = TelnyxRecord>(
     method: string,
     path: string,
     body?: unknown,
     key: string | null = server().apiKey,
-  ): Promise<{ status: number; body: any }> => {
+  ): Promise<{ status: number; body: TelnyxAnswer<D> }> => {
     const res = await fetch(`${server().url}${path}`, {
       method,
       headers: { "content-type": "application/json", ...(key === null ? {} : { authorization: `Bearer ${key}` }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: (await res.json()) as TelnyxAnswer<D> };
   };
 
 const api = apiOf(() => sms);
@@ -99,7 +109,7 @@ async function profileWith(name: string, url: string, ...numbers: string[]): Pro
         })
       ).status,
     ).toBe(200);
-  return created.body.data.id as string;
+  return created.body.data.id;
 }
 
 function verifies(hook: Hook, body = hook.body): boolean {
@@ -130,7 +140,7 @@ describe("the local SMS server (Telnyx's messaging API)", () => {
     const refusal = async (method: string, path: string, body: unknown) => {
       const res = await api(method, path, body);
       expect(res.status).toBe(422);
-      return res.body.errors[0] as { code: string; detail: string; source: { pointer: string } };
+      return res.body.errors[0]!;
     };
     const agent = "+15550100100";
     await profileWith("refusals", "http://127.0.0.1:9/unused", agent);
@@ -317,12 +327,12 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
   });
 
   const forSale = async () =>
-    ((await call("GET", "/v2/available_phone_numbers?filter[limit]=100")).body.data as { phone_number: string }[]).map(
+    (await call<{ phone_number: string }[]>("GET", "/v2/available_phone_numbers?filter[limit]=100")).body.data.map(
       (n) => n.phone_number,
     );
 
   /** The order once it completed, as a client polls it. */
-  async function completed(orderId: string): Promise<any> {
+  async function completed(orderId: string): Promise<TelnyxRecord> {
     const end = Date.now() + 5_000;
     for (;;) {
       const order = (await call("GET", `/v2/number_orders/${orderId}`)).body.data;
@@ -332,13 +342,13 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
     }
   }
 
-  async function owned(phoneNumber: string): Promise<any[]> {
+  async function owned(phoneNumber: string): Promise<TelnyxRecord[]> {
     const query = new URLSearchParams({ "filter[phone_number]": phoneNumber });
-    return (await call("GET", `/v2/phone_numbers?${query}`)).body.data;
+    return (await call<TelnyxRecord[]>("GET", `/v2/phone_numbers?${query.toString()}`)).body.data;
   }
 
   it("sells a number as Telnyx does: searched, ordered, owned once the order completes, on the order's profile, deleted and for sale again", async () => {
-    const found = await call(
+    const found = await call<{ phone_number: string }[]>(
       "GET",
       "/v2/available_phone_numbers?filter[country_code]=US&filter[features][]=sms&filter[limit]=2",
     );
@@ -359,7 +369,7 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
       webhook_url: "http://127.0.0.1:9/unused",
       whitelisted_destinations: ["US"],
     });
-    const number = found.body.data[0].phone_number as string;
+    const number = found.body.data[0]!.phone_number;
     const placed = await call("POST", "/v2/number_orders", {
       phone_numbers: [{ phone_number: number }],
       customer_reference: "inst_bought",
@@ -392,7 +402,8 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
       customer_reference: "inst_bought",
       messaging_profile_id: profile.body.data.id,
     });
-    expect(mine.id).toMatch(/^\d+$/);
+    const id = mine!.id;
+    expect(id).toMatch(/^\d+$/);
     // On its profile, it texts.
     expect(
       (await call("POST", "/v2/messages", { from: number, to: "+15557770041", text: "Hello from a bought number" }))
@@ -400,17 +411,17 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
     ).toBe(200);
     expect((await store.phone("+15557770041").waitForMessage()).from).toBe(number);
 
-    const deleted = await call("DELETE", `/v2/phone_numbers/${mine.id}`);
+    const deleted = await call("DELETE", `/v2/phone_numbers/${id}`);
     expect(deleted.status).toBe(200);
     expect(deleted.body.data).toMatchObject({
       record_type: "phone_number",
-      id: mine.id,
+      id,
       phone_number: number,
       status: "deleted",
     });
     expect(await owned(number)).toEqual([]);
     expect(await forSale()).toContain(number);
-    expect((await call("DELETE", `/v2/phone_numbers/${mine.id}`)).status).toBe(404);
+    expect((await call("DELETE", `/v2/phone_numbers/${id}`)).status).toBe(404);
     // Off its profile, it no longer texts.
     expect(
       (await call("POST", "/v2/messages", { from: number, to: "+15557770041", text: "Still here?" })).body.errors[0],
@@ -421,7 +432,7 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
     const refusal = async (body: unknown) => {
       const res = await call("POST", "/v2/number_orders", body);
       expect(res.status).toBe(422);
-      return res.body.errors[0] as { code: string; detail: string; source: { pointer: string } };
+      return res.body.errors[0]!;
     };
     const [a, b] = [INVENTORY[2]!, INVENTORY[3]!];
     expect((await call("POST", "/v2/number_orders", { phone_numbers: [{ phone_number: a }] })).status).toBe(200);
@@ -486,8 +497,8 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
     expect(first.body.meta).toMatchObject({ page_number: 1, page_size: 1, total_results: all.body.meta.total_results });
     // An unencoded + arrives as a space; the digits still match.
     expect(
-      (await call("GET", `/v2/phone_numbers?filter[phone_number]=${INVENTORY[4]}`)).body.data.map(
-        (n: any) => n.customer_reference,
+      (await call<TelnyxRecord[]>("GET", `/v2/phone_numbers?filter[phone_number]=${INVENTORY[4]}`)).body.data.map(
+        (n) => n.customer_reference,
       ),
     ).toEqual(["inst_paged"]);
     expect((await call("GET", "/v2/phone_numbers?filter[phone_number]=0110004")).body.data).toHaveLength(1);
@@ -496,9 +507,9 @@ describe("the local SMS server (Telnyx's number ordering)", () => {
 });
 
 describe("the local SMS server's number search", () => {
-  const search = async (query: string) => api("GET", `/v2/available_phone_numbers?${query}`);
-  const numbers = async (query: string) =>
-    ((await search(query)).body.data as { phone_number: string }[]).map((n) => n.phone_number);
+  const search = async (query: string) =>
+    api<{ phone_number: string }[]>("GET", `/v2/available_phone_numbers?${query}`);
+  const numbers = async (query: string) => (await search(query)).body.data.map((n) => n.phone_number);
 
   it("finds ten numbers by default and up to a hundred, from the start of the default inventory", async () => {
     const ten = await numbers("filter[country_code]=US");
@@ -508,7 +519,7 @@ describe("the local SMS server's number search", () => {
     for (const limit of ["0", "101", "ten"]) {
       const res = await search(`filter[limit]=${limit}`);
       expect(res.status, limit).toBe(422);
-      expect(res.body.errors[0].source).toEqual({ parameter: "filter[limit]" });
+      expect(res.body.errors[0]!.source).toEqual({ parameter: "filter[limit]" });
     }
   });
 
@@ -519,7 +530,7 @@ describe("the local SMS server's number search", () => {
     expect(await numbers("filter[features][]=sms&filter[features][]=fax")).toEqual([]);
     const nines = await numbers("filter[phone_number][starts_with]=555011999&filter[limit]=100");
     expect(nines).toEqual(Array.from({ length: 10 }, (_, i) => `+1555011999${i}`));
-    expect((await search("filter[phone_number][starts_with]=%2B1555")).body.errors[0].source).toEqual({
+    expect((await search("filter[phone_number][starts_with]=%2B1555")).body.errors[0]!.source).toEqual({
       parameter: "filter[phone_number][starts_with]",
     });
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { rawPublicKey, signedHeaders, webhookBody } from "./webhooks.js";
 
 describe("a webhook's signature", () => {
-  it("signs `${timestamp}|${body}` so that the raw public key, as Telnyx's portal shows it, verifies it", () => {
+  it("signs `<timestamp>|<body>` so that the raw public key, as Telnyx's portal shows it, verifies it", () => {
     const { publicKey, privateKey } = generateKeyPairSync("ed25519");
     const body = webhookBody({ id: "e1" }, 1, "http://host.example/sms");
     const headers = signedHeaders(body, 1_700_000_000, privateKey);

@@ -64,7 +64,9 @@ export function ParticipationForm({ agent: i }: { agent: Instance }) {
       onSubmit={(e) => {
         e.preventDefault();
         void act.run("participation", "Saved: it says so in its conversation.", async () => {
-          const participation = { mode: parseParticipationMode(mode)!, cooldownSeconds: cooldownSeconds(cooldown) };
+          const parsedMode = parseParticipationMode(mode);
+          if (parsedMode === undefined) throw new Error(`no mode is called "${mode}"`);
+          const participation = { mode: parsedMode, cooldownSeconds: cooldownSeconds(cooldown) };
           const ownerSignature = await sign("SetParticipation", { instanceId: i.id, ...participation });
           await save.mutateAsync({ instanceId: i.id, participation, ownerSignature });
           setPickedMode(undefined);

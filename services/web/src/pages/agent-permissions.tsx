@@ -72,7 +72,10 @@ export function PermissionsForm({ agent: i }: { agent: Instance }) {
           name={name}
           error={act.errorOf("permissions")}
           value={grantName(chosen[key]) || "ask"}
-          onChange={(e) => setPicked({ ...picked, [key]: parseGrant(e.target.value)! })}
+          onChange={(e) => {
+            const grant = parseGrant(e.target.value);
+            if (grant !== undefined) setPicked({ ...picked, [key]: grant });
+          }}
         >
           {GRANT_NAMES.map((n) => (
             <option key={n} value={n}>
@@ -86,7 +89,10 @@ export function PermissionsForm({ agent: i }: { agent: Instance }) {
         name={OUTSIDER_FIELD}
         error={act.errorOf("permissions")}
         value={outsiderReplyName(chosen.outsiderReply) || "none"}
-        onChange={(e) => setPicked({ ...picked, outsiderReply: parseOutsiderReply(e.target.value)! })}
+        onChange={(e) => {
+          const outsiderReply = parseOutsiderReply(e.target.value);
+          if (outsiderReply !== undefined) setPicked({ ...picked, outsiderReply });
+        }}
         hint="Either way the text is passed on into the conversation; an outsider never has it use any other tool."
       >
         {OUTSIDER_REPLY_NAMES.map((n) => (

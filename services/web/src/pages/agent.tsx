@@ -27,7 +27,7 @@ import {
 } from "@convos-pool/kit/browser";
 import { useState } from "react";
 import { parseEther } from "viem";
-import { FieldError, shownError, type ShownError } from "../errors";
+import { FieldError, missingFromAnswer, shownError, type ShownError } from "../errors";
 import { BadgeCheck } from "./agent-badge";
 import { eth, outcomeName, short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
@@ -71,14 +71,14 @@ export function AgentPage({ id }: { id: string }) {
     );
   }
   if (agent.isPending) return <Loading what="the agent" />;
-  if (agent.error) {
+  const i = agent.data?.instance;
+  if (agent.error || !i) {
     return (
       <Page title="Agent">
-        <ErrorBox error={shownError(agent.error)} />
+        <ErrorBox error={shownError(agent.error ?? missingFromAnswer("agent"))} />
       </Page>
     );
   }
-  const i = agent.data.instance!;
   if (i.pendingOwnerId === inboxId && i.ownerId !== inboxId) return <Offered agent={i} />;
   return <OwnedAgent agent={i} />;
 }
@@ -246,10 +246,14 @@ function TrustForm({ agent: i }: { agent: Instance }) {
   const content = template.data?.template?.content;
   // A template the owner cannot read (someone else's, made private since): every level; the agent refuses one above its highest.
   const max = content ? effectiveMaxTrustLevel(content.maxTrustLevel) : TrustLevel.AUTONOMOUS;
-  const levels = TRUST_LEVEL_NAMES.filter((n) => parseTrustLevel(n)! <= max);
+  const levels = TRUST_LEVEL_NAMES.filter((n) => {
+    const level = parseTrustLevel(n);
+    return level !== undefined && level <= max;
+  });
   const current = trustLevelName(i.trustLevel);
   const [picked, setPicked] = useState<TrustLevelName>();
-  const fallback = current && levels.includes(current) ? current : levels[levels.length - 1]!;
+  // The highest it may have; L1 is always among them.
+  const fallback = current && levels.includes(current) ? current : (levels.at(-1) ?? "L1");
   const chosen = picked && levels.includes(picked) ? picked : fallback;
   const [limit, setLimit] = useState(
     i.trustLevel === TrustLevel.AUTONOMOUS && i.dailySpendLimitWei ? eth(i.dailySpendLimitWei) : "",
@@ -262,7 +266,8 @@ function TrustForm({ agent: i }: { agent: Instance }) {
       onSubmit={(e) => {
         e.preventDefault();
         void act.run("trust", `Its trust level is now ${chosen}.`, async () => {
-          const trustLevel = parseTrustLevel(chosen)!;
+          const trustLevel = parseTrustLevel(chosen);
+          if (trustLevel === undefined) throw new Error(`no trust level is called "${chosen}"`);
           const wei = chosen === "L4" ? dailyLimitWei(limit) : 0n;
           const ownerSignature = await sign("SetTrustLevel", { instanceId: i.id, trustLevel, dailySpendLimitWei: wei });
           await save.mutateAsync({
@@ -392,8 +397,9 @@ function CloneForm({ parent }: { parent: Instance }) {
       // The owner signs which template (and whose) the clone runs: the parent's.
       const creatorId = template.data?.template?.creatorId;
       if (!creatorId) throw new Error(`template ${parent.templateId} could not be read; try again`);
+      if (!inboxId) throw new Error("sign in first");
       const request = {
-        ownerId: inboxId!,
+        ownerId: inboxId,
         parentInstanceId: parent.id,
         templateId: parent.templateId,
         templateCreatorId: creatorId,
@@ -406,7 +412,7 @@ function CloneForm({ parent }: { parent: Instance }) {
       const { inboxId: _owner, ...fields } = cloneFields(request);
       const ownerSignature = await sign("CloneAgent", fields);
       await claim.mutateAsync({
-        requester: inboxId!,
+        requester: inboxId,
         cloneFrom: parent.id,
         templateId: parent.templateId,
         templateCreatorId: creatorId,

@@ -26,11 +26,10 @@ export function formFields(c: TemplateContentJson): string[] {
     "clone_directive",
     "max_trust_level",
   ].map((f) => `content.${f}`);
-  c.tools.forEach((_, i) =>
-    fields.push(...["id", "name", "provisioning", "description", "prompt"].map((f) => `content.tools[${i}].${f}`)),
+  const toolFields = c.tools.flatMap((_, i) =>
+    ["id", "name", "provisioning", "description", "prompt"].map((f) => `content.tools[${i}].${f}`),
   );
-  c.tags.forEach((_, i) => fields.push(`content.tags[${i}]`));
-  return fields;
+  return [...fields, ...toolFields, ...c.tags.map((_, i) => `content.tags[${i}]`)];
 }
 
 export function ContentForm({
@@ -138,7 +137,9 @@ export function ContentForm({
           </p>
         )}
         {value.tools.map((tool, i) => (
-          <div className="tool" key={i} role="group" aria-label={`Tool ${i + 1}`}>
+          // biome-ignore lint/suspicious/noArrayIndexKey: a tool is its place in the list: its legend ("Tool 2") and its fields' names (content.tools[1].id) go by it, and its id is what is being typed
+          <fieldset className="tool" key={i}>
+            <legend>Tool {i + 1}</legend>
             <div className="row">
               <TextField
                 label="Tool id"
@@ -198,7 +199,7 @@ export function ContentForm({
             >
               Remove tool {i + 1}
             </button>
-          </div>
+          </fieldset>
         ))}
         <datalist id="pool-tools">
           {POOL_TOOL_IDS.map((t) => (

@@ -5,10 +5,10 @@
 // learned (learned-patterns.tsx).
 import { useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
-import { type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { shownError } from "../errors";
+import { missingFromAnswer, shownError } from "../errors";
 import { short, stateName, syncName, when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
@@ -48,7 +48,14 @@ export function DashboardPage({ id }: { id: string }) {
     );
   }
   if (!template.data || !instances.data) return <Loading what="the dashboard" />;
-  const t = template.data.template!;
+  const t = template.data.template;
+  if (!t) {
+    return (
+      <Page title="Dashboard">
+        <ErrorBox error={shownError(missingFromAnswer("template"))} />
+      </Page>
+    );
+  }
   const all = instances.data.instances;
   const r = instances.data.rollout;
   const liveCount = Number(r?.liveCount ?? 0n);
@@ -105,7 +112,12 @@ export function DashboardPage({ id }: { id: string }) {
       {all.length === 0 ? (
         <Empty>Nobody has added this template to a conversation yet.</Empty>
       ) : (
-        <div className="table-wrap" tabIndex={0} role="region" aria-label="Agents of this template (scrolls sideways)">
+        <section
+          className="table-wrap"
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: a scroll container: the keyboard scrolls it only when it can take focus (WCAG 2.1.1; the rule's own documentation makes this exception)
+          tabIndex={0}
+          aria-label="Agents of this template (scrolls sideways)"
+        >
           <table>
             <caption className="sr-only">Agents of this template</caption>
             <thead>
@@ -134,7 +146,7 @@ export function DashboardPage({ id }: { id: string }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </section>
       )}
       <Pager
         pages={pages}
@@ -163,12 +175,15 @@ export function LineageTree({ instances }: { instances: Instance[] }) {
   if (roots.length === 0) return <Empty>No agents yet.</Empty>;
   const render = (list: Instance[]) => (
     <ul>
-      {list.map((i) => (
-        <li key={i.id}>
-          <code>{i.id}</code> · {stateName(i.state)} · owner <span title={i.ownerId}>{short(i.ownerId)}</span>
-          {children.get(i.id) && render(children.get(i.id)!)}
-        </li>
-      ))}
+      {list.map((i) => {
+        const kids = children.get(i.id);
+        return (
+          <li key={i.id}>
+            <code>{i.id}</code> · {stateName(i.state)} · owner <span title={i.ownerId}>{short(i.ownerId)}</span>
+            {kids && render(kids)}
+          </li>
+        );
+      })}
     </ul>
   );
   return <div className="tree">{render(roots)}</div>;

@@ -13,7 +13,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { contentOf, parseContent, prettyContent } from "../content";
 import { DiffView } from "../diff-view";
-import { shownError, type ShownError } from "../errors";
+import { missingFromAnswer, shownError, type ShownError } from "../errors";
 import { statusName, visibilityName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
@@ -37,14 +37,15 @@ export function EditorPage({ id }: { id?: string }) {
   }
   if (!id) return <Editor />;
   if (current.isPending) return <Loading what="the template" />;
-  if (current.error) {
+  const latest = current.data?.template;
+  if (current.error || !latest) {
     return (
       <Page title="Edit template">
-        <ErrorBox error={shownError(current.error)} />
+        <ErrorBox error={shownError(current.error ?? missingFromAnswer("template"))} />
       </Page>
     );
   }
-  return <Editor latest={current.data.template!} />;
+  return <Editor latest={latest} />;
 }
 
 /** `latest`: the newest version the server has shown (it moves when someone else saves). */
@@ -119,10 +120,12 @@ function Editor({ latest }: { latest?: Template }) {
       const content = currentDraft();
       validateContent(content);
       if (!base) {
+        if (!inboxId) throw new Error("sign in first");
         const signature = await sign("CreateTemplate", { contentHash: jsonHash(content) });
-        const res = await create.mutateAsync({ creatorId: inboxId!, content: contentFromJson(content), signature });
+        const res = await create.mutateAsync({ creatorId: inboxId, content: contentFromJson(content), signature });
         await queryClient.invalidateQueries();
-        navigate(`/studio/${res.template!.id}`, { replace: true });
+        if (!res.template) throw missingFromAnswer("new template");
+        navigate(`/studio/${res.template.id}`, { replace: true });
         return;
       }
       const signature = await sign("UpdateTemplate", {
@@ -141,17 +144,17 @@ function Editor({ latest }: { latest?: Template }) {
       await queryClient.invalidateQueries();
     });
 
-  const setVisible = (publish: boolean) =>
+  const setVisible = (t: Template, publish: boolean) =>
     act(publish ? "Published: it is in the store." : "Unpublished: only you see it.", async () => {
       const v = publish ? Visibility.PUBLIC : Visibility.PRIVATE;
       const signature = await sign("SetTemplateVisibility", {
-        templateId: base!.id,
-        version: base!.version,
+        templateId: t.id,
+        version: t.version,
         visibility: publish ? "public" : "private",
       });
       const res = await visibility.mutateAsync({
-        templateId: base!.id,
-        expectedVersion: base!.version,
+        templateId: t.id,
+        expectedVersion: t.version,
         visibility: v,
         signature,
       });
@@ -159,19 +162,19 @@ function Editor({ latest }: { latest?: Template }) {
       await queryClient.invalidateQueries();
     });
 
-  const doArchive = () =>
+  const doArchive = (t: Template) =>
     act("Archived: no new agents; the live ones keep running.", async () => {
-      const signature = await sign("ArchiveTemplate", { templateId: base!.id, version: base!.version });
-      const res = await archive.mutateAsync({ templateId: base!.id, expectedVersion: base!.version, signature });
+      const signature = await sign("ArchiveTemplate", { templateId: t.id, version: t.version });
+      const res = await archive.mutateAsync({ templateId: t.id, expectedVersion: t.version, signature });
       setBase(res.template);
       await queryClient.invalidateQueries();
     });
 
-  const doDelete = () => {
-    if (!window.confirm(`Delete ${base!.content?.agentName} and all its versions? This cannot be undone.`)) return;
+  const doDelete = (t: Template) => {
+    if (!window.confirm(`Delete ${t.content?.agentName} and all its versions? This cannot be undone.`)) return;
     void act("Deleted.", async () => {
-      const signature = await sign("DeleteTemplate", { templateId: base!.id, version: base!.version });
-      await remove.mutateAsync({ templateId: base!.id, expectedVersion: base!.version, signature });
+      const signature = await sign("DeleteTemplate", { templateId: t.id, version: t.version });
+      await remove.mutateAsync({ templateId: t.id, expectedVersion: t.version, signature });
       queryClient.clear();
       navigate("/studio", { replace: true });
     });
@@ -225,14 +228,15 @@ function Editor({ latest }: { latest?: Template }) {
           }}
         />
       )}
-      <div className="tabs" role="group" aria-label="View">
+      <fieldset className="tabs">
+        <legend className="sr-only">View</legend>
         <button type="button" aria-pressed={view === "form"} onClick={() => switchView("form")}>
           Form
         </button>
         <button type="button" aria-pressed={view === "json"} onClick={() => switchView("json")}>
           JSON
         </button>
-      </div>
+      </fieldset>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -267,24 +271,24 @@ function Editor({ latest }: { latest?: Template }) {
           <h2 id="manage-heading">Manage</h2>
           <div className="actions">
             {base.visibility === Visibility.PUBLIC ? (
-              <button type="button" disabled={busy} onClick={() => void setVisible(false)}>
+              <button type="button" disabled={busy} onClick={() => void setVisible(base, false)}>
                 Unpublish
               </button>
             ) : (
               <button
                 type="button"
                 disabled={busy || base.status === TemplateStatus.ARCHIVED}
-                onClick={() => void setVisible(true)}
+                onClick={() => void setVisible(base, true)}
               >
                 Publish to the store
               </button>
             )}
             {base.status !== TemplateStatus.ARCHIVED && (
-              <button type="button" disabled={busy} onClick={() => void doArchive()}>
+              <button type="button" disabled={busy} onClick={() => void doArchive(base)}>
                 Archive
               </button>
             )}
-            <button type="button" className="danger" disabled={busy} onClick={doDelete}>
+            <button type="button" className="danger" disabled={busy} onClick={() => doDelete(base)}>
               Delete
             </button>
           </div>

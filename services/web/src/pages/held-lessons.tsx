@@ -75,8 +75,10 @@ export function HeldLessons({ templateId }: { templateId: string }) {
             <Empty>No lesson is waiting for you.</Empty>
           ) : (
             <ul className="patterns">
-              {held.data.patterns.map((h) => {
-                const p = h.pattern!;
+              {held.data.patterns.flatMap((h) => {
+                // A held entry always carries its lesson; one without has nothing to show.
+                const p = h.pattern;
+                if (!p) return [];
                 return (
                   <li key={p.patternId} data-testid="held-pattern">
                     <q id={`held-${p.patternId}`}>{p.text}</q>

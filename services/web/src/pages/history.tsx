@@ -9,7 +9,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { contentOf, prettyContent } from "../content";
 import { DiffView } from "../diff-view";
-import { shownError, type ShownError } from "../errors";
+import { missingFromAnswer, shownError, type ShownError } from "../errors";
 import { when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
@@ -56,18 +56,26 @@ export function HistoryPage({ id }: { id: string }) {
       </Page>
     );
   }
-  if (versions.length === 0 || !template.data) return <Loading what="the versions" />;
-
-  const current = template.data.template!;
-  const newest = versions[0]!;
+  const [newest] = versions;
+  if (!newest || !template.data) return <Loading what="the versions" />;
+  const current = template.data.template;
+  if (!current) {
+    return (
+      <Page title="Versions">
+        <ErrorBox error={shownError(missingFromAnswer("template"))} />
+      </Page>
+    );
+  }
   const toV = versions.find((v) => String(v.version) === to) ?? newest;
   const fromV = versions.find((v) => String(v.version) === from) ?? versions[1] ?? newest;
 
-  async function rollTo(v: TemplateVersion) {
+  const rollTo = async (v: TemplateVersion) => {
     setError(undefined);
     setDone(undefined);
     try {
-      const contentHash = jsonHash(contentToJson(v.snapshot!.content!));
+      const content = v.snapshot?.content;
+      if (!content) throw missingFromAnswer(`content of version ${v.version}`);
+      const contentHash = jsonHash(contentToJson(content));
       const signature = await sign("RollbackTemplate", {
         templateId: id,
         version: current.version,
@@ -80,13 +88,17 @@ export function HistoryPage({ id }: { id: string }) {
         targetVersion: v.version,
         signature,
       });
-      setDone(`Rolled back: version ${res.template!.version} has the content of version ${v.version}.`);
+      setDone(
+        res.template
+          ? `Rolled back: version ${res.template.version} has the content of version ${v.version}.`
+          : `Rolled back to the content of version ${v.version}.`,
+      );
       setPageToken("");
       await queryClient.invalidateQueries();
     } catch (err) {
       setError(shownError(err));
     }
-  }
+  };
 
   const label = (v: TemplateVersion) => `v${v.version} · ${v.changeSummary || "change"} · ${when(v.changedAt)}`;
   return (

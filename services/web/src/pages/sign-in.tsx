@@ -24,7 +24,7 @@ export function SignInPage() {
     try {
       await action();
       // Only a path of this app: never an address elsewhere.
-      if (next && next.startsWith("/") && !next.startsWith("//")) navigate(next);
+      if (next?.startsWith("/") && !next.startsWith("//")) navigate(next);
     } catch (err) {
       setError(shownError(err));
       setFailed(what);
@@ -103,7 +103,13 @@ export function SignInPage() {
           <button
             type="button"
             disabled={!!busy}
-            onClick={() => void run("stored", () => session.importKeyFile(exportKey()!))}
+            onClick={() =>
+              void run("stored", async () => {
+                const key = exportKey();
+                if (!key) throw new Error("the key kept in this browser is gone: sign in another way");
+                await session.importKeyFile(key);
+              })
+            }
           >
             {busy === "stored" ? "Signing in…" : "Sign in with it"}
           </button>

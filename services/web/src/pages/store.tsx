@@ -45,44 +45,45 @@ export function StorePage() {
 
   return (
     <Page title="Agent store">
-      <form
-        className="filters"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          search({ q: text.trim() });
-        }}
-      >
-        <TextField
-          label="Search"
-          name="query"
-          type="search"
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-          placeholder="travel, recipes, reminders…"
-        />
-        <Select
-          label="Category"
-          name="category"
-          value={category}
-          onChange={(e) => search({ category: e.target.value })}
+      <search>
+        <form
+          className="filters"
+          onSubmit={(e) => {
+            e.preventDefault();
+            search({ q: text.trim() });
+          }}
         >
-          <option value="">All categories</option>
-          {CATEGORIES.map((c) => (
-            <option key={c} value={c}>
-              {c}
-            </option>
-          ))}
-        </Select>
-        <Select label="Sort by" name="sort" value={sortName} onChange={(e) => search({ sort: e.target.value })}>
-          {SORTS.map(([n, , label]) => (
-            <option key={n} value={n}>
-              {label}
-            </option>
-          ))}
-        </Select>
-        <button type="submit">Search</button>
-      </form>
+          <TextField
+            label="Search"
+            name="query"
+            type="search"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            placeholder="travel, recipes, reminders…"
+          />
+          <Select
+            label="Category"
+            name="category"
+            value={category}
+            onChange={(e) => search({ category: e.target.value })}
+          >
+            <option value="">All categories</option>
+            {CATEGORIES.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </Select>
+          <Select label="Sort by" name="sort" value={sortName} onChange={(e) => search({ sort: e.target.value })}>
+            {SORTS.map(([n, , label]) => (
+              <option key={n} value={n}>
+                {label}
+              </option>
+            ))}
+          </Select>
+          <button type="submit">Search</button>
+        </form>
+      </search>
       {!q && !category && !pages.token && <Featured />}
       {result.isPending && <Loading what="the store" />}
       {result.error && <ErrorBox error={shownError(result.error)} />}

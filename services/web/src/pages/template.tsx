@@ -9,7 +9,7 @@ import type { Soul, Template, TemplateContent } from "@convos-pool/gen/convos/po
 import { claimFields, DEFAULT_MAX_TRUST_LEVEL, TRUST_LEVEL_SUMMARIES, trustLevelName } from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
 import { Fragment, useState } from "react";
-import { shownError, type ShownError } from "../errors";
+import { missingFromAnswer, shownError, type ShownError } from "../errors";
 import { provisioningName, short, statusName, visibilityName, when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
@@ -21,16 +21,16 @@ export function TemplatePage({ id }: { id: string }) {
   // Resolved: a template built on another runs on both (docs/templates.md, "Base templates").
   const result = useQuery(TemplateService.method.getTemplate, { templateId: id, resolve: true });
   if (result.isPending) return <Loading what="the template" />;
-  if (result.error) {
+  const t = result.data?.template;
+  const c = result.data?.resolved?.content ?? t?.content;
+  if (result.error || !t || !c) {
     return (
       <Page title="Template">
-        <ErrorBox error={shownError(result.error)} />
+        <ErrorBox error={shownError(result.error ?? missingFromAnswer("template"))} />
       </Page>
     );
   }
-  const t = result.data.template!;
-  const c = result.data.resolved?.content ?? t.content!;
-  const base = result.data.resolved?.layers[1];
+  const base = result.data?.resolved?.layers[1];
   const mine = inboxId === t.creatorId;
   const maxTrust = trustLevelName(c.maxTrustLevel) || DEFAULT_MAX_TRUST_LEVEL;
   return (
@@ -177,8 +177,9 @@ function AddToConversation({ template, content: c }: { template: Template; conte
     setError(undefined);
     const userConfig = Object.fromEntries(Object.entries(config).filter(([, v]) => v.trim() !== ""));
     try {
+      if (!inboxId) throw new Error("sign in first");
       const request = {
-        requester: inboxId!,
+        requester: inboxId,
         templateId: template.id,
         conversationInvite: invite.trim(),
         model: model.trim(),
