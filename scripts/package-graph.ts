@@ -65,8 +65,8 @@ for (const p of packages) {
     const at = file.slice(ROOT.length + 1);
     const product = !TEST_ONLY.has(p.name) && at.startsWith(`${p.dir.slice(ROOT.length + 1)}/src/`) && !isTestFile(at);
     const text = readFileSync(file, "utf8");
-    for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*["'](@convos-pool\/[^"']+)["']/g)) {
-      const [scope, base, ...entry] = spec!.split("/");
+    for (const [, spec = ""] of text.matchAll(/(?:from|import)\s*\(?\s*["'](@convos-pool\/[^"']+)["']/g)) {
+      const [scope, base, ...entry] = spec.split("/");
       const dep = `${scope}/${base}`;
       if (dep === p.name || !names.has(dep)) continue;
       if (!p.deps.has(dep) && !p.dev.has(dep))

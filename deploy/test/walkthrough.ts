@@ -29,7 +29,7 @@ import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "
 import { waitFor } from "@convos-pool/testing";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { ConvosCli } from "@convos-pool/testing/convos-cli";
-import { type startCreator } from "@convos-pool/convos/testing";
+import type { startCreator } from "@convos-pool/convos/testing";
 import { invariantsHold, type World } from "@convos-pool/e2e/invariants";
 
 /** What the walk-through needs of a deployed pool. */

@@ -32,7 +32,7 @@ export async function expectCode(p: Promise<unknown>, code: Code): Promise<Conne
 }
 
 /** The rows of a query of the claims database. */
-export async function rowsOf<T = Record<string, any>>(
+export async function rowsOf<T = Record<string, unknown>>(
   sql: pg.Client,
   text: string,
   params: unknown[] = [],

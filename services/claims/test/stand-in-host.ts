@@ -186,6 +186,7 @@ export class StandInHost {
   }
 
   private async listen(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handlers below are methods of service objects, with a `this` of their own
     const host = this;
     this.server = await startServer({
       name: "stand-in-instance-host",
@@ -257,7 +258,7 @@ export class StandInHost {
                       template: req.template,
                       bases: req.bases,
                       tools,
-                    } as InstanceServiceUpdateTemplateRequest);
+                    });
                     return create(TemplateUpdateOutcomeSchema, {
                       instanceId,
                       outcome: { case: "applied", value: applied },
@@ -424,7 +425,8 @@ export class StandInHost {
               i.trust?.level ??
               initialTrustLevel(i.configured?.template?.content?.maxTrustLevel ?? TrustLevel.UNSPECIFIED);
             i.trust = { level: req.trustLevel, dailySpendLimitWei: autonomous ? req.dailySpendLimitWei : "0" };
-            const log = (i.activity ??= []);
+            i.activity ??= [];
+            const log = i.activity;
             log.push(
               create(ActivityEntrySchema, {
                 id: `act_${log.length + 1}`,
@@ -446,7 +448,8 @@ export class StandInHost {
             const p = resolvePermissions(req.permissions);
             i.permissions = p;
             // The line the real agent logs (services/instance, toolbox.setPermissions).
-            const log = (i.activity ??= []);
+            i.activity ??= [];
+            const log = i.activity;
             log.push(
               create(ActivityEntrySchema, {
                 id: `act_${log.length + 1}`,

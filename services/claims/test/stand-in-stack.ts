@@ -164,7 +164,7 @@ export class StandInStack {
     return ids;
   };
 
-  readonly rows = <T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> =>
+  readonly rows = <T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> =>
     rowsOf<T>(this.sql, text, params);
   readonly instanceRow = (id: string) => instanceRowOf(this.sql, id);
   /** Where the local mail provider keeps its mailboxes. */

@@ -31,7 +31,7 @@ function convosCodec(typeId: string, decode: (bytes: Uint8Array) => unknown): Co
     decode: (encoded: { content: Uint8Array }) => decode(encoded.content),
     fallback: () => undefined,
     shouldPush: () => false,
-  } as unknown as Codec;
+  };
 }
 
 const CREATOR_CODECS = [
@@ -79,10 +79,7 @@ export async function startCreator(apiUrl: string, dir: string) {
     historySyncUrl: null,
     codecs: CREATOR_CODECS,
   };
-  const client = (await Client.create(
-    walletSigner(privateKeyToAccount(key)),
-    options as Parameters<typeof Client.create>[1],
-  )) as CreatorClient;
+  const client: CreatorClient = await Client.create(walletSigner(privateKeyToAccount(key)), options);
   const byTag = new Map<string, CreatorGroup>();
   const added = new Set<string>();
   let joinRequests = 0;
@@ -132,7 +129,7 @@ export async function startCreator(apiUrl: string, dir: string) {
   // restarted): sync, and read the join requests that came meanwhile.
   const catchUp = async () => {
     await client.conversations.syncAll();
-    for (const dm of client.conversations.listDms()) for (const m of await dm.messages()) handle(m as Received);
+    for (const dm of client.conversations.listDms()) for (const m of await dm.messages()) handle(m);
   };
   const stream = await client.conversations.streamAllMessages({
     retryAttempts: Number.MAX_SAFE_INTEGER,
@@ -140,7 +137,7 @@ export async function startCreator(apiUrl: string, dir: string) {
     onRestart: () => void catchUp().catch((err: unknown) => errors.push(String(err))),
   });
   void (async () => {
-    for await (const m of stream) if (m) handle(m as Received);
+    for await (const m of stream) if (m) handle(m);
   })();
 
   return {

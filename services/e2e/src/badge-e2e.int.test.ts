@@ -101,7 +101,7 @@ async function verifyAgent(inboxId: string, m: ProfileMetadata, invite?: string)
       stderr: () => {},
     },
   );
-  return { code, report: JSON.parse(out.join("")) as Record<string, any> };
+  return { code, report: JSON.parse(out.join("")) as Record<string, unknown> };
 }
 
 beforeAll(async () => {

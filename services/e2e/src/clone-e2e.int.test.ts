@@ -78,7 +78,7 @@ let childId: string;
 let templateId: string;
 
 const onHost = (id: string): AgentInstance => host.instances.get(id)!;
-const rows = <T = Record<string, any>>(text: string, params?: unknown[]) => stack.rows<T>(text, params);
+const rows = <T = Record<string, unknown>>(text: string, params?: unknown[]) => stack.rows<T>(text, params);
 
 function cloneOf(over: Partial<CloneToSign> & { conversationInvite: string }): CloneToSign {
   return {

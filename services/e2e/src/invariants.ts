@@ -40,7 +40,7 @@ export interface World {
   asked: Map<string, string[]>;
 }
 
-const rows = async <T = Record<string, any>>(c: pg.Client, sql: string, params: unknown[] = []) =>
+const rows = async <T = Record<string, unknown>>(c: pg.Client, sql: string, params: unknown[] = []) =>
   (await c.query(sql, params)).rows as T[];
 
 /** What does not hold now, one line each (empty: everything holds). */

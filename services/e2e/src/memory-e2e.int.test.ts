@@ -461,7 +461,7 @@ describe("portable memory through the gateway and the pool CLI", () => {
     // A pool that puts a key of its own in the agent's place.
     const swapping: typeof fetch = async (input, init) => {
       const res = await fetch(input, init);
-      if (!String(input).endsWith("/memory/key")) return res;
+      if (!(input instanceof Request ? input.url : input.toString()).endsWith("/memory/key")) return res;
       const body = (await res.json()) as { key: { public_key: string } };
       body.key.public_key = Buffer.from(x25519KeyPair().publicKey).toString("base64");
       return new Response(JSON.stringify(body), {

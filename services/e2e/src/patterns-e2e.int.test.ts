@@ -182,7 +182,10 @@ describe("learned patterns", () => {
     let listed = await listPatterns(creators.travel1, templateIds.travel1);
     await waitFor(
       "the lesson in the pool",
-      async () => (listed = await listPatterns(creators.travel1, templateIds.travel1)).patterns.length > 0,
+      async () => {
+        listed = await listPatterns(creators.travel1, templateIds.travel1);
+        return listed.patterns.length > 0;
+      },
       30_000,
     );
     await cycles(3);

@@ -69,7 +69,8 @@ export class PeopleStack {
     const { stack, opts } = this;
     await stack.start();
     this.ownerCli = stack.cli!;
-    const owner = (this.owner = await stack.personOf());
+    const owner = await stack.personOf();
+    this.owner = owner;
     this.template = await signedTemplate(stack.templatesSc!.client, this.creator, sampleContent(opts.template));
     await stack.idleAgents(1);
     const { instanceId } = await stack.claimsSc!.client.claim(

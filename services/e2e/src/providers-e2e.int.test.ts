@@ -36,7 +36,7 @@ let agent: AgentInstance;
 /** What the Telnyx stand-in says the account owns under `number`. */
 async function owned(number: string): Promise<unknown[]> {
   const res = await fetch(
-    `${stack.sms!.url}/v2/phone_numbers?${new URLSearchParams({ "filter[phone_number]": number })}`,
+    `${stack.sms!.url}/v2/phone_numbers?${new URLSearchParams({ "filter[phone_number]": number }).toString()}`,
     {
       headers: { authorization: `Bearer ${stack.sms!.apiKey}` },
     },

@@ -317,7 +317,7 @@ export class RealStack {
   }
 
   /** The rows of a query of the claims database. */
-  async rows<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
+  async rows<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
     return (await this.sql.query(text, params)).rows as T[];
   }
 

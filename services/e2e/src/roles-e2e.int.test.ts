@@ -204,7 +204,7 @@ describe("who may direct an agent in a group", () => {
     const sign = (who: TestIdentity) =>
       signOperation(who.account, "SetPermissions", { inboxId: who.inboxId, instanceId: agent.id, ...permissions });
     // Ana signs the table for herself: the pool refuses her, and so does the agent when a control plane passes it on.
-    const ana = await stack.personOf(people.members.get("Ana")!);
+    const ana = await stack.personOf(people.members.get("Ana"));
     await expect(
       stack.claimsSc!.client.setPermissions(
         { instanceId: agent.id, permissions, ownerSignature: await sign(ana) },
@@ -322,7 +322,7 @@ describe("who may direct an agent in a group", () => {
     expect(agentSaid(from).filter((t) => t.includes("what a day"))).toEqual([]);
 
     // Only its owner sets it.
-    const ana = await stack.personOf(people.members.get("Ana")!);
+    const ana = await stack.personOf(people.members.get("Ana"));
     await expect(setMode(ana, ParticipationMode.SPEAK)).rejects.toMatchObject({ code: Code.NotFound });
 
     // Speak: everything, and the conversation is told.

@@ -73,7 +73,7 @@ beforeAll(async () => {
   const anas = await stack.conversation("Ana's errands", "Ana");
   anaCli = anas.cli;
   ana = await stack.personOf(anas);
-  const t = (template = await signedTemplate(
+  template = await signedTemplate(
     stack.templatesSc!.client,
     creator,
     sampleContent({
@@ -82,7 +82,8 @@ beforeAll(async () => {
       max_trust_level: "L4",
     }),
     "public",
-  ));
+  );
+  const t = template;
   await stack.idleAgents(2);
   const a = await client.claim(
     { requester: saul.inboxId, templateId: t.id, conversationInvite: stack.ready.inviteUrl },

@@ -65,8 +65,7 @@ let dataDir: string;
 interface RestAnswer {
   status: number;
   headers: Headers;
-  // biome-ignore lint/suspicious/noExplicitAny: a test reads any REST answer by path; expect checks its shape
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- the reason is on the line above
+  json: any;
 }
 
 async function rest(

@@ -50,8 +50,7 @@ async function rest(
     },
     ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
   });
-  // biome-ignore lint/suspicious/noExplicitAny: a test reads any REST answer by path; expect checks its shape
-  return { status: res.status, json: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- the reason is on the line above
+  return { status: res.status, json: (await res.json()) as any };
 }
 
 async function session(who: TestIdentity): Promise<string> {

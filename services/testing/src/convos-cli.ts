@@ -138,7 +138,7 @@ async function convosProcess(args: string[], dir: string, opts: ConvosCliOptions
     argv: [...isolation, process.execPath, "--import", BRIDGE, ...cli],
     cwd: dirs.cwd,
     env: { ...env, CONVOS_BRIDGE_SOCKET: bridge.path, CONVOS_BRIDGE_PORT: String(LOCAL_XMTP_PORT) },
-    close: bridge.close,
+    close: () => bridge.close(),
   };
 }
 

@@ -247,7 +247,9 @@ describe("fan-out", () => {
     });
     await until(
       "a failed attempt",
-      async () => (await rows(`select sync_attempts from instances where id = $1`, [id]))[0]!.sync_attempts >= 1,
+      async () =>
+        (await rows<{ sync_attempts: number }>(`select sync_attempts from instances where id = $1`, [id]))[0]!
+          .sync_attempts >= 1,
     );
     const provisioned = await rows<{ tool_id: string; handle: string }>(
       `select tool_id, handle from provisioned_tools where instance_id = $1 order by tool_id`,
