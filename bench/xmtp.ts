@@ -29,7 +29,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { createXmtpClient } from "@convos-pool/convos";
 import { createTestDatabase, startServiceProcess } from "@convos-pool/testing";
 import { mls } from "@convos-pool/xmtp-devnode/proto";
-import { mlsPrivateMessage } from "@convos-pool/xmtp-devnode/test-fixtures";
+import { mlsPrivateMessage } from "@convos-pool/xmtp-devnode/testing";
 import { QUICK, figures, fmt, median, size } from "./lib.js";
 
 const MESSAGES = size("BENCH_XMTP_MESSAGES", 1000, 40);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { mls } from "./proto.js";
 import { startDevnode, type RunningDevnode } from "./server.js";
-import { createInboxUpdate, encodeIdentityUpdate, mlsKeyPackage, mlsPrivateMessage } from "./test-fixtures.js";
+import { createInboxUpdate, encodeIdentityUpdate, mlsKeyPackage, mlsPrivateMessage } from "../test/fixtures.js";
 import { WireWriter } from "./wire.js";
 
 const MLS_SERVICE = "xmtp.mls.api.v1.MlsApi";

@@ -16,7 +16,7 @@ import {
 import { MAX_PAGE_SIZE, SortDirection } from "./paging.js";
 import { mls } from "./proto.js";
 import { RpcError, Status } from "./rpc-error.js";
-import { mlsPrivateMessage } from "./test-fixtures.js";
+import { mlsPrivateMessage } from "../test/fixtures.js";
 
 /** The message of the INVALID_ARGUMENT `fn` threw. */
 function refusal(fn: () => unknown): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { keyPackageInstallationKey, MlsFramingError, parseGroupMessage } from "./mls.js";
-import { mlsKeyPackage, mlsPrivateMessage, mlsPublicMessage, quicVarint } from "./test-fixtures.js";
+import { mlsKeyPackage, mlsPrivateMessage, mlsPublicMessage, quicVarint } from "../test/fixtures.js";
 
 describe("QUIC variable-length integers as MLS writes them", () => {
   it("uses 1, 2 or 4 bytes", () => {

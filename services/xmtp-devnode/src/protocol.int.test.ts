@@ -18,7 +18,7 @@ import {
   mlsKeyPackage,
   mlsPrivateMessage,
   revokeAddressUpdate,
-} from "./test-fixtures.js";
+} from "../test/fixtures.js";
 import { WireWriter } from "./wire.js";
 
 const MLS = "/xmtp.mls.api.v1.MlsApi";

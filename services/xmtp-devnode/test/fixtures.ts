@@ -2,8 +2,8 @@
  * Hand-built MLS framings, key packages and identity updates for the
  * devnode's own tests (the node never looks further than these headers).
  */
-import { deriveInboxId } from "./identity.js";
-import { associations, type IdentityUpdate } from "./proto.js";
+import { deriveInboxId } from "../src/identity.js";
+import { associations, type IdentityUpdate } from "../src/proto.js";
 
 /** A QUIC variable-length integer as RFC 9420 encodes vector lengths (1, 2 or 4 bytes). */
 export function quicVarint(n: number): Uint8Array {
