@@ -34,14 +34,18 @@ const people = new PeopleStack({
     max_trust_level: "L4",
   },
   members: ["Ana"],
-  // The owner's choice: L4, up to 0.03 ETH a day; and 0.2 ETH in the agent's wallet.
-  trust: { level: TrustLevel.AUTONOMOUS, dailySpendLimitWei: parseEther("0.03") },
+  // The owner's choice: L4, up to 0.031 ETH a day (three payments of 0.01 ETH and their gas); and 0.2 ETH in the
+  // agent's wallet.
+  trust: { level: TrustLevel.AUTONOMOUS, dailySpendLimitWei: parseEther("0.031") },
   deposit: parseEther("0.2"),
 });
 const stack = people.stack;
 const { handle, balance, activity } = people;
 
 const STRANGER = "+15550188019";
+/** A payment of 0.02 ETH after two of 0.01 ETH (and their gas, which counts too): over the day's 0.031 ETH. */
+const OVER_LIMIT =
+  /^\[offline model\] I could not do that: not done: that would go over my daily spending limit \(0\.031 ETH in 24 hours; 0\.0200\d+ ETH spent\)\.$/;
 const payee = privateKeyToAccount(generatePrivateKey()).address;
 let saulCli: ConvosCli;
 let anaCli: ConvosCli;
@@ -134,9 +138,7 @@ describe("who may do what, row by row", () => {
       /^\[offline model\] Done: paid 0\.01 ETH/,
     );
     // 0.01 approved before and 0.01 now: the member's payment counts against the same limit as the owner's.
-    expect(await anaAsks(`Concierge, pay ${payee} 0.02 ETH`, /Done|could not|may I/)).toBe(
-      "[offline model] I could not do that: not done: that would go over my daily spending limit (0.03 ETH in 24 hours; 0.02 ETH spent).",
-    );
+    expect(await anaAsks(`Concierge, pay ${payee} 0.02 ETH`, /Done|could not|may I/)).toMatch(OVER_LIMIT);
     expect((await balance(payee)) - before).toBe(parseEther("0.01"));
     expect(friend.messages()).toEqual([]);
     expect((await activity()).slice(0, 5)).toEqual([
@@ -211,9 +213,7 @@ describe("who may do what, row by row", () => {
     await waitFor("the agent back in its conversation", () => agent.configSnapshot !== undefined, 60_000);
     await saulSpeaks();
     const before = await balance(payee);
-    expect(await ask(saulCli, agent, `Concierge, pay ${payee} 0.02 ETH`, /Done|could not/)).toBe(
-      "[offline model] I could not do that: not done: that would go over my daily spending limit (0.03 ETH in 24 hours; 0.02 ETH spent).",
-    );
+    expect(await ask(saulCli, agent, `Concierge, pay ${payee} 0.02 ETH`, /Done|could not/)).toMatch(OVER_LIMIT);
     expect(await ask(saulCli, agent, `Concierge, pay ${payee} 0.01 ETH`, /Done|could not/)).toMatch(
       /^\[offline model\] Done: paid 0\.01 ETH/,
     );

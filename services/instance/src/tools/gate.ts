@@ -3,8 +3,8 @@
 // trust level asked (trust.ts), the owner's approval awaited when either
 // says so (or when the turn read a mail before it: a mail's words may be
 // what asks), then run, and recorded in the activity log, whatever the outcome.
-// A payment is also written to the money ledger before it is sent (ledger.ts):
-// L4's daily limit is counted there.
+// A payment is also written to the money ledger before it is sent (ledger.ts),
+// with the most its gas may cost: L4's daily limit is counted there, fees too.
 // What comes back is for the model (and the offline commands): a result, or
 // a failure in plain words, never a stack trace or a secret.
 
@@ -88,10 +88,21 @@ export class ToolGate {
       return { ok: false, error: "not done: too many refused payments in the last hour; try again later" };
     }
     const role = grantFor(this.deps.permissions(), who, call);
-    let decision: Decision =
+    const weigh = (feeWei: bigint): Decision =>
       role.grant === "refuse"
         ? { kind: "refuse", reason: role.reason }
-        : decide(trust, call.risk, call.amountWei, ledger.spentWei());
+        : decide(trust, call.risk, call.amountWei, ledger.spentWei(), feeWei);
+    let decision = weigh(0n);
+    // A payment's gas counts against the limit too: the most it may cost, asked of the chain unless refused anyway.
+    let feeWei = 0n;
+    if (call.fee && decision.kind !== "refuse") {
+      try {
+        feeWei = await call.fee();
+      } catch (err) {
+        return this.failed(err, call, record, false);
+      }
+      decision = weigh(feeWei);
+    }
     // A member's request the level would run on its own still waits for the owner.
     if (role.grant === "ask" && decision.kind === "allow") decision = { kind: "ask" };
     // After words from outside were read (a mail in this turn; a text passed on in its conversation, unless the
@@ -129,10 +140,10 @@ export class ToolGate {
       approved = true;
     }
     const paymentId = money ? randomUUID() : undefined;
-    if (paymentId) await ledger.reserve(paymentId, call.amountWei, call.target);
+    if (paymentId) await ledger.reserve(paymentId, { amountWei: call.amountWei, feeWei, to: call.target });
     try {
-      const { result, payment } = await call.run();
-      if (paymentId) await ledger.settle(paymentId, true);
+      const { result, payment, feeWei: paid } = await call.run();
+      if (paymentId) await ledger.settle(paymentId, { sent: true, ...(paid !== undefined && { feeWei: paid }) });
       if (who.role === "outsider") who.answered = true;
       if (call.outsideWords) who.readOutside = true;
       await record(ToolCallOutcome.DONE, result, approved);
@@ -144,14 +155,26 @@ export class ToolGate {
           .catch((err: unknown) => this.deps.log.warn("could not post the payment's transaction reference", { err }));
       return { ok: true, result };
     } catch (err) {
-      const error = plainFailure(err, call.toolId);
-      // The error object may carry a provider's details: logged as a message only, never its secrets.
-      this.deps.log.warn("tool call failed", { toolId: call.toolId, action: call.action, error });
       // A payment that failed may still have gone out (sent, then the receipt lost): then it keeps counting.
-      if (paymentId && err instanceof WalletError && err.notSent) await ledger.settle(paymentId, false);
-      await record(ToolCallOutcome.FAILED, error, approved);
-      return { ok: false, error };
+      // One the chain reverted moved nothing but paid its fee.
+      if (paymentId && err instanceof WalletError && err.notSent)
+        await ledger.settle(paymentId, { sent: false, feeWei: err.feeWei });
+      return this.failed(err, call, record, approved);
     }
+  }
+
+  /** A call that failed, in plain words for the model and the activity log. */
+  private async failed(
+    err: unknown,
+    call: PreparedCall,
+    record: (outcome: ToolCallOutcome, detail: string, approved?: boolean) => Promise<unknown>,
+    approved: boolean,
+  ): Promise<ToolOutcome> {
+    const error = plainFailure(err, call.toolId);
+    // The error object may carry a provider's details: logged as a message only, never its secrets.
+    this.deps.log.warn("tool call failed", { toolId: call.toolId, action: call.action, error });
+    await record(ToolCallOutcome.FAILED, error, approved);
+    return { ok: false, error };
   }
 }
 

@@ -24,8 +24,34 @@ describe("the ledger's lines", () => {
   });
 
   it("count what is younger than 24 hours", () => {
-    const p = (hoursAgo: number, wei: bigint) => ({ at: NOW - hoursAgo * HOUR, amountWei: wei, to: "", counts: true });
+    const p = (hoursAgo: number, wei: bigint) => ({
+      at: NOW - hoursAgo * HOUR,
+      amountWei: wei,
+      feeWei: 0n,
+      to: "",
+      counts: true,
+    });
     expect(spentWithin([p(23.9, 1n), p(24, 10n), p(30, 100n), p(0, 1000n)], NOW)).toBe(1001n);
+  });
+
+  it("count a payment's network fee: the most it may cost while reserved, what it paid once settled, sent or reverted", () => {
+    const line = (l: Record<string, unknown>) => JSON.stringify({ at: at(NOW - HOUR), to: "0x1", ...l });
+    const text = [
+      // Reserved at 100 and a fee of at most 9; sent, having paid 4.
+      line({ kind: "reserved", id: "a", amountWei: "100", feeWei: "9" }),
+      line({ kind: "settled", id: "a", sent: true, feeWei: "4" }),
+      // Reverted by the chain: its amount stays, its fee of 3 was paid.
+      line({ kind: "reserved", id: "b", amountWei: "20", feeWei: "9" }),
+      line({ kind: "settled", id: "b", sent: false, feeWei: "3" }),
+      // Never sent (the wallet could not cover it): nothing counts.
+      line({ kind: "reserved", id: "c", amountWei: "20", feeWei: "9" }),
+      line({ kind: "settled", id: "c", sent: false }),
+      // Reserved, then the process died: its amount and its most.
+      line({ kind: "reserved", id: "d", amountWei: "1000", feeWei: "9" }),
+      // A line written before fees were counted: its amount alone.
+      line({ kind: "reserved", id: "e", amountWei: "10000" }),
+    ].join("\n");
+    expect(spentWithin(paymentsOf(text).values(), NOW)).toBe(104n + 3n + 0n + 1009n + 10000n);
   });
 });
 
@@ -41,11 +67,11 @@ describe("the money ledger in a workspace", () => {
 
   it("is read back as it was written: a reopened ledger counts the same", async () => {
     const ledger = await MoneyLedger.open(ws);
-    await ledger.reserve("p1", 5n, "0xa", new Date(NOW - HOUR));
-    await ledger.settle("p1", true, new Date(NOW - HOUR));
-    await ledger.reserve("p2", 7n, "0xa", new Date(NOW - HOUR));
-    await ledger.settle("p2", false, new Date(NOW - HOUR));
-    await ledger.reserve("p3", 11n, "0xa", new Date(NOW - HOUR));
+    await ledger.reserve("p1", { amountWei: 5n, to: "0xa" }, new Date(NOW - HOUR));
+    await ledger.settle("p1", { sent: true }, new Date(NOW - HOUR));
+    await ledger.reserve("p2", { amountWei: 7n, to: "0xa" }, new Date(NOW - HOUR));
+    await ledger.settle("p2", { sent: false }, new Date(NOW - HOUR));
+    await ledger.reserve("p3", { amountWei: 11n, to: "0xa" }, new Date(NOW - HOUR));
     expect(ledger.spentWei(NOW)).toBe(16n);
     expect((await MoneyLedger.open(ws)).spentWei(NOW)).toBe(16n);
   });
@@ -54,13 +80,13 @@ describe("the money ledger in a workspace", () => {
     const ledger = await MoneyLedger.open(ws);
     // A thousand payments of the day before yesterday: their 2,000 lines reach the compaction.
     for (let i = 0; i < 1_000; i++) {
-      await ledger.reserve(`old${i}`, 1n, "0xa", new Date(NOW - 30 * HOUR + i));
-      await ledger.settle(`old${i}`, true, new Date(NOW));
+      await ledger.reserve(`old${i}`, { amountWei: 1n, to: "0xa" }, new Date(NOW - 30 * HOUR + i));
+      await ledger.settle(`old${i}`, { sent: true }, new Date(NOW));
     }
     for (let i = 0; i < 50; i++) {
       const when = new Date(NOW - HOUR + i);
-      await ledger.reserve(`new${i}`, 2n, "0xa", when);
-      await ledger.settle(`new${i}`, i % 2 === 0, new Date(NOW));
+      await ledger.reserve(`new${i}`, { amountWei: 2n, to: "0xa" }, when);
+      await ledger.settle(`new${i}`, { sent: i % 2 === 0 }, new Date(NOW));
     }
     expect(ledger.spentWei(NOW)).toBe(50n);
     const lines = (await readFile(ws.path(FILES.ledger), "utf8")).split("\n").filter(Boolean);
@@ -94,8 +120,8 @@ describe("the money ledger in a workspace", () => {
     await ledger.refused("member:old", NOW - 2 * HOUR);
     for (let i = 0; i < MAX_REFUSALS; i++) await ledger.refused("member:mallory", NOW - HOUR / 2 + i);
     for (let i = 0; i < 1_000; i++) {
-      await ledger.reserve(`p${i}`, 1n, "0xa", new Date(NOW - 30 * HOUR));
-      await ledger.settle(`p${i}`, true, new Date(NOW));
+      await ledger.reserve(`p${i}`, { amountWei: 1n, to: "0xa" }, new Date(NOW - 30 * HOUR));
+      await ledger.settle(`p${i}`, { sent: true }, new Date(NOW));
     }
     const text = await readFile(ws.path(FILES.ledger), "utf8");
     expect(text.split("\n").filter(Boolean).length).toBeLessThan(100);
@@ -104,9 +130,27 @@ describe("the money ledger in a workspace", () => {
     expect((await MoneyLedger.open(ws)).mayTry("member:mallory", NOW)).toBe(false);
   });
 
+  it("reserves a payment's fee with its amount, settles at the fee paid, and keeps that through a restart and a compaction", async () => {
+    const ledger = await MoneyLedger.open(ws);
+    await ledger.reserve("paid", { amountWei: 100n, feeWei: 50n, to: "0xa" }, new Date(NOW - HOUR));
+    await ledger.reserve("reverted", { amountWei: 100n, feeWei: 50n, to: "0xa" }, new Date(NOW - HOUR));
+    expect(ledger.spentWei(NOW)).toBe(300n);
+    await ledger.settle("paid", { sent: true, feeWei: 21n }, new Date(NOW - HOUR));
+    await ledger.settle("reverted", { sent: false, feeWei: 30n }, new Date(NOW - HOUR));
+    expect(ledger.spentWei(NOW)).toBe(151n);
+    expect((await MoneyLedger.open(ws)).spentWei(NOW)).toBe(151n);
+    // Past the compaction, rewritten: the same.
+    for (let i = 0; i < 1_000; i++) {
+      await ledger.reserve(`old${i}`, { amountWei: 1n, feeWei: 1n, to: "0xa" }, new Date(NOW - 30 * HOUR));
+      await ledger.settle(`old${i}`, { sent: true }, new Date(NOW));
+    }
+    expect((await readFile(ws.path(FILES.ledger), "utf8")).split("\n").filter(Boolean).length).toBeLessThan(10);
+    expect((await MoneyLedger.open(ws)).spentWei(NOW)).toBe(151n);
+  });
+
   it("starts empty after clear (a new claim)", async () => {
     const ledger = await MoneyLedger.open(ws);
-    await ledger.reserve("p", 9n, "0xa");
+    await ledger.reserve("p", { amountWei: 9n, to: "0xa" });
     await ledger.clear();
     expect(ledger.spentWei()).toBe(0n);
     expect((await MoneyLedger.open(ws)).spentWei()).toBe(0n);

@@ -1,8 +1,9 @@
 // The money ledger: what L4's daily limit is counted from. Apart from the
 // activity log (which is for reading and is cut when it grows), it holds only
 // payments, and nothing younger than 24 hours ever leaves it. A payment is
-// written before it is sent (reserved) and settled after, so a crash in
-// between counts it as spent rather than forgetting it. Refused attempts are
+// written before it is sent (reserved: its amount and the most its network fee
+// may cost) and settled after (at the fee it paid), so a crash in between
+// counts it as spent rather than forgetting it. Refused attempts are
 // counted apart, in a window of their own, and written down too (at most
 // MAX_REFUSALS a requester an hour): a flood of them neither resets the limit
 // nor buries the owner's activity log, and a restart does not forgive it.
@@ -20,19 +21,28 @@ const COMPACT_AT = 2_000;
 export const MAX_REFUSALS = 10;
 export const REFUSALS_WINDOW_MS = 60 * 60 * 1000;
 
-/** One line: a payment reserved, then settled (sent or not); or a refused attempt. */
+/**
+ * One line: a payment reserved (`feeWei`: the most its gas may cost), then settled (sent or not; `feeWei`: the fee
+ * it paid, which a payment the chain reverted paid too); or a refused attempt. Lines without `feeWei` count no fee.
+ */
 type Line =
-  | { kind: "reserved"; id: string; at: string; amountWei: string; to: string }
-  | { kind: "settled"; id: string; at: string; sent: boolean }
+  | { kind: "reserved"; id: string; at: string; amountWei: string; feeWei?: string; to: string }
+  | { kind: "settled"; id: string; at: string; sent: boolean; feeWei?: string }
   | { kind: "refused"; requester: string; at: string };
 
-interface Payment {
+export interface Payment {
   at: number;
   amountWei: bigint;
+  /** Its network fee: at most this while it is reserved, what it paid once settled. */
+  feeWei: bigint;
   to: string;
-  /** Reserved and not yet settled as not sent: counts. */
+  /** Its amount counts: reserved and not settled as not sent. */
   counts: boolean;
 }
+
+/** A whole number of wei as a line writes it; anything else is none. */
+const weiOf = (s: string | undefined): bigint | undefined =>
+  s !== undefined && /^\d+$/.test(s) ? BigInt(s) : undefined;
 
 /** The ledger's lines that parse; a line cut short by a crash is skipped. */
 function linesOf(text: string): Line[] {
@@ -46,15 +56,28 @@ function linesOf(text: string): Line[] {
   return lines;
 }
 
+/** `p` settled: sent or not, at the fee it paid (none given: a payment sent keeps its reserve, one not sent paid none). */
+function settled(p: Payment, sent: boolean, feeWei: bigint | undefined): void {
+  if (!sent) p.counts = false;
+  p.feeWei = feeWei ?? (sent ? p.feeWei : 0n);
+}
+
 /** What the ledger's lines say of payments, from its text. */
 export function paymentsOf(text: string): Map<string, Payment> {
   const payments = new Map<string, Payment>();
   for (const line of linesOf(text)) {
-    if (line.kind === "reserved" && /^\d+$/.test(line.amountWei))
-      payments.set(line.id, { at: Date.parse(line.at), amountWei: BigInt(line.amountWei), to: line.to, counts: true });
-    else if (line.kind === "settled" && !line.sent) {
+    const amountWei = line.kind === "reserved" ? weiOf(line.amountWei) : undefined;
+    if (line.kind === "reserved" && amountWei !== undefined)
+      payments.set(line.id, {
+        at: Date.parse(line.at),
+        amountWei,
+        feeWei: weiOf(line.feeWei) ?? 0n,
+        to: line.to,
+        counts: true,
+      });
+    else if (line.kind === "settled") {
       const p = payments.get(line.id);
-      if (p) p.counts = false;
+      if (p) settled(p, line.sent, weiOf(line.feeWei));
     }
   }
   return payments;
@@ -68,10 +91,10 @@ export function refusalsOf(text: string): { requester: string; at: number }[] {
     .filter((r) => Number.isFinite(r.at));
 }
 
-/** Wei reserved or sent in the 24 hours before `now`. */
+/** Wei reserved or sent in the 24 hours before `now`, network fees included. */
 export function spentWithin(payments: Iterable<Payment>, now: number): bigint {
   let sum = 0n;
-  for (const p of payments) if (p.counts && p.at > now - DAY_MS) sum += p.amountWei;
+  for (const p of payments) if (p.at > now - DAY_MS) sum += (p.counts ? p.amountWei : 0n) + p.feeWei;
   return sum;
 }
 
@@ -99,22 +122,43 @@ export class MoneyLedger {
     return ledger;
   }
 
-  /** Wei reserved or sent in the last 24 hours. */
+  /** Wei reserved or sent in the last 24 hours, network fees included. */
   spentWei(now = Date.now()): bigint {
     return spentWithin(this.payments.values(), now);
   }
 
-  /** Written down before the payment is sent: from here on it counts, whatever happens to this process. */
-  async reserve(id: string, amountWei: bigint, to: string, now = new Date()): Promise<void> {
-    await this.append({ kind: "reserved", id, at: now.toISOString(), amountWei: amountWei.toString(), to });
-    this.payments.set(id, { at: now.getTime(), amountWei, to, counts: true });
+  /**
+   * Written down before the payment is sent, with the most its network fee may cost: from here on both count,
+   * whatever happens to this process.
+   */
+  async reserve(id: string, p: { amountWei: bigint; feeWei?: bigint; to: string }, now = new Date()): Promise<void> {
+    const feeWei = p.feeWei ?? 0n;
+    await this.append({
+      kind: "reserved",
+      id,
+      at: now.toISOString(),
+      amountWei: p.amountWei.toString(),
+      feeWei: feeWei.toString(),
+      to: p.to,
+    });
+    this.payments.set(id, { at: now.getTime(), amountWei: p.amountWei, feeWei, to: p.to, counts: true });
   }
 
-  /** The payment went out, or surely did not (then it no longer counts). */
-  async settle(id: string, sent: boolean, now = new Date()): Promise<void> {
-    await this.append({ kind: "settled", id, at: now.toISOString(), sent });
+  /**
+   * The payment went out, or surely did not (then its amount no longer counts), at the fee it paid (`feeWei`: a
+   * payment the chain reverted paid one too; none given: one sent keeps its reserved fee, one not sent paid none).
+   */
+  async settle(id: string, outcome: { sent: boolean; feeWei?: bigint }, now = new Date()): Promise<void> {
+    const { sent, feeWei } = outcome;
+    await this.append({
+      kind: "settled",
+      id,
+      at: now.toISOString(),
+      sent,
+      ...(feeWei !== undefined && { feeWei: feeWei.toString() }),
+    });
     const p = this.payments.get(id);
-    if (p && !sent) p.counts = false;
+    if (p) settled(p, sent, feeWei);
     await this.compact(now.getTime());
   }
 
@@ -152,8 +196,9 @@ export class MoneyLedger {
         continue;
       }
       const at = new Date(p.at).toISOString();
-      kept.push({ kind: "reserved", id, at, amountWei: p.amountWei.toString(), to: p.to });
-      if (!p.counts) kept.push({ kind: "settled", id, at, sent: false });
+      const feeWei = p.feeWei.toString();
+      kept.push({ kind: "reserved", id, at, amountWei: p.amountWei.toString(), feeWei, to: p.to });
+      if (!p.counts) kept.push({ kind: "settled", id, at, sent: false, feeWei });
     }
     await this.ws.writeText(LEDGER_FILE, kept.map((l) => `${JSON.stringify(l)}\n`).join(""));
     this.lines = kept.length;

@@ -11,7 +11,7 @@ import type { Mailbox } from "./mail.js";
 import { MailError } from "./mail.js";
 import { SmsError, type TelnyxClient } from "./telnyx.js";
 import type { Risk } from "./trust.js";
-import { WalletError, type WalletTool } from "./wallet.js";
+import { maxFeeWei, WalletError, type FeeQuote, type WalletTool } from "./wallet.js";
 
 /** The pool tools an agent may hold. */
 export type ToolId = "sms" | "email" | "crypto";
@@ -60,6 +60,8 @@ export interface PaymentMade {
 export interface Ran {
   result: string;
   payment?: PaymentMade;
+  /** What the payment paid for gas (gas used × its price), wei: the ledger settles at it. */
+  feeWei?: bigint;
 }
 
 /** One call, checked and described, ready to run: what the gate decides on. */
@@ -75,6 +77,11 @@ export interface PreparedCall {
   statement?: () => Promise<string>;
   /** Its result carries words from outside the conversation (mail, which anyone can send). */
   outsideWords?: boolean;
+  /**
+   * The most its network fee may cost, wei (a payment's gas), asked of the chain once: the daily limit counts it, and
+   * `run` is held to it. None: it has no fee.
+   */
+  fee?: () => Promise<bigint>;
   run(): Promise<Ran>;
 }
 
@@ -185,7 +192,9 @@ export interface ToolDefinition<T extends ToolId, P extends ParameterList> {
   statement?: (args: ArgumentsOf<P>, reach: Reach[T]) => Promise<string>;
   /** Its result carries words from outside the conversation (mail, which anyone can send). */
   outsideWords?: boolean;
-  run: (args: ArgumentsOf<P>, reach: Reach[T]) => Promise<Ran>;
+  /** The most its network fee may cost (a payment's gas), quoted before the gate decides; `run` gets the quote. */
+  quote?: (args: ArgumentsOf<P>, reach: Reach[T]) => Promise<FeeQuote>;
+  run: (args: ArgumentsOf<P>, reach: Reach[T], quote: FeeQuote | undefined) => Promise<Ran>;
 }
 
 /** A tool as the registry holds it: offered to the model, and prepared for the gate. */
@@ -227,7 +236,10 @@ export function defineTool<T extends ToolId, P extends ParameterList>(
       const reach = reaches[def.toolId];
       if (!reach) throw new ToolInputError(`I have no ${TOOL_WORDS[def.toolId]} to do that with`);
       const args = parse(raw, settings);
-      const { statement } = def;
+      const { statement, quote } = def;
+      // One quote a call: what the gate weighs is what the run is held to.
+      let quoted: Promise<FeeQuote> | undefined;
+      const feeQuote = quote && (() => (quoted ??= quote(args, reach)));
       return {
         toolId: def.toolId,
         action: def.name,
@@ -237,7 +249,8 @@ export function defineTool<T extends ToolId, P extends ParameterList>(
         summary: def.summary(args),
         ...(statement && { statement: () => statement(args, reach) }),
         ...(def.outsideWords && { outsideWords: true }),
-        run: () => def.run(args, reach),
+        ...(feeQuote && { fee: async () => maxFeeWei(await feeQuote()) }),
+        run: async () => def.run(args, reach, feeQuote ? await feeQuote() : undefined),
       };
     },
   };

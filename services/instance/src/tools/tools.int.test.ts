@@ -6,7 +6,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPublicClient, http, parseEther, type Hex } from "viem";
+import { createPublicClient, formatEther, http, parseEther, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
@@ -171,11 +171,23 @@ const toolMessages = (r: RecordedRequest) =>
     .filter((m) => m.role === "tool")
     .map((m) => JSON.parse(m.content) as { ok: boolean; result?: string; error?: string });
 const balance = (address: string) => read().getBalance({ address: address as Hex });
+const wallet = () => privateKeyToAccount(walletKey).address;
+/**
+ * L4's refusal over its daily limit of `limit` ETH, with `spent` ETH spent in the last 24 hours (gas included);
+ * `fee`: the amount alone fits, so the chain was asked for the fee, which the refusal names.
+ */
+const overLimit = (limit: string, spent: RegExp | string, fee = false) =>
+  new RegExp(
+    `^not done: that would go over my daily spending limit \\(${limit.replace(".", "\\.")} ETH in 24 hours; ` +
+      `${typeof spent === "string" ? spent.replace(".", "\\.") : spent.source} ETH spent` +
+      `${fee ? "; its network fee up to 0\\.0000\\d+ ETH" : ""}\\)$`,
+  );
 
 describe("an agent's tools", () => {
   it("offers the model the functions of the tools it holds, runs its calls, and hands the results back, until it answers", async () => {
     level(TrustLevel.AUTONOMOUS, parseEther("0.05").toString());
     const before = await balance(payee);
+    const held = await balance(wallet());
     answers = [
       { toolCalls: [{ name: "wallet_balance", arguments: {} }] },
       { toolCalls: [{ name: "send_payment", arguments: { to: payee, amount_eth: "0.01" } }] },
@@ -204,7 +216,9 @@ describe("an agent's tools", () => {
       ["send_payment", "DONE", parseEther("0.01").toString()],
       ["wallet_balance", "DONE", ""],
     ]);
-    expect(ledger.spentWei()).toBe(parseEther("0.01"));
+    // The ledger counts what left the wallet: the payment and the gas it paid.
+    expect(ledger.spentWei()).toBe(held - (await balance(wallet())));
+    expect(ledger.spentWei()).toBeGreaterThan(parseEther("0.01"));
   });
 
   it("reports a failed call in plain words, never a stack trace: bad arguments, and a provider's refusal", async () => {
@@ -272,7 +286,7 @@ describe("an agent's tools", () => {
     expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toMatchObject({ ok: true });
     expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toEqual({
       ok: false,
-      error: "not done: that would go over my daily spending limit (0.003 ETH in 24 hours; 0.002 ETH spent)",
+      error: expect.stringMatching(overLimit("0.003", /0\.0020\d+/)),
     });
     expect(asked).toEqual([`Pay 0.001 ETH\nTo: ${payee}\nOn chain: 31337`]);
     // Exactly the texts that were allowed went out.
@@ -392,8 +406,10 @@ describe("an agent's tools", () => {
   it("L4's daily limit is counted from the ledger: it holds across a restart, a flood of refused payments and an activity log cut short", {
     timeout: 60_000,
   }, async () => {
-    level(TrustLevel.AUTONOMOUS, parseEther("0.003").toString());
+    // Room for 0.002 and 0.001 ETH and their gas.
+    level(TrustLevel.AUTONOMOUS, parseEther("0.0031").toString());
     expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toMatchObject({ ok: true });
+    const spent = ledger.spentWei();
     // A member's flood of refused payments (the owner lets members pay): the first few are logged, the rest refused at once.
     permissions = resolvePermissions({ memberCrypto: Grant.ALLOW });
     const ana: Requester = { role: "member", id: ANA_INBOX, name: "Ana" };
@@ -406,10 +422,8 @@ describe("an agent's tools", () => {
     expect(Object.fromEntries(outcomes)).toEqual({ limit: MAX_REFUSALS, flood: 5_000 - MAX_REFUSALS });
     expect(activity.list(100).entries.filter((e) => e.outcome === ToolCallOutcome.REFUSED)).toHaveLength(MAX_REFUSALS);
     // The flood neither reset the limit nor holds up the owner: their payment is weighed against the limit, not refused at once.
-    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toEqual({
-      ok: false,
-      error: "not done: that would go over my daily spending limit (0.003 ETH in 24 hours; 0.002 ETH spent)",
-    });
+    const refused = { ok: false, error: expect.stringMatching(overLimit("0.0031", formatEther(spent))) };
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toEqual(refused);
     // The activity log cut to its last lines by 6,000 other entries.
     for (let i = 0; i < 6_000; i++)
       await activity.record({
@@ -421,12 +435,36 @@ describe("an agent's tools", () => {
     expect(activity.list(10_000).entries.some((e) => e.action === "send_payment")).toBe(false);
     // A restart: the ledger read back from the workspace still counts the payment.
     ledger = await MoneyLedger.open(ws);
-    expect(ledger.spentWei()).toBe(parseEther("0.002"));
-    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toEqual({
-      ok: false,
-      error: "not done: that would go over my daily spending limit (0.003 ETH in 24 hours; 0.002 ETH spent)",
-    });
+    expect(ledger.spentWei()).toBe(spent);
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.002" })).toEqual(refused);
     expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.001" })).toMatchObject({ ok: true });
+  });
+
+  it("counts a payment's gas against L4's daily limit: an amount that fits only without its gas is refused; the fee is reserved at its most before sending and settled at what was paid", async () => {
+    level(TrustLevel.AUTONOMOUS, parseEther("0.01").toString());
+    const [received, held] = [await balance(payee), await balance(wallet())];
+    // The whole limit: within it without its gas, over it with.
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.01" })).toEqual({
+      ok: false,
+      error: expect.stringMatching(overLimit("0.01", "0", true)),
+    });
+    expect([(await balance(payee)) - received, held - (await balance(wallet()))]).toEqual([0n, 0n]);
+    expect(activity.list(1).entries[0]).toMatchObject({ action: "send_payment", outcome: ToolCallOutcome.REFUSED });
+    // With room for its gas it goes; the ledger counts what left the wallet, the gas it paid included.
+    expect(await ownerCall("send_payment", { to: payee, amount_eth: "0.009" })).toMatchObject({ ok: true });
+    const left = held - (await balance(wallet()));
+    expect((await balance(payee)) - received).toBe(parseEther("0.009"));
+    expect(left).toBeGreaterThan(parseEther("0.009"));
+    expect(ledger.spentWei()).toBe(left);
+    expect((await MoneyLedger.open(ws)).spentWei()).toBe(left);
+    // Reserved before it was sent at the most its gas could cost, settled at what it cost.
+    const lines = (await readFile(ws.path("ledger.jsonl"), "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { kind: string; feeWei?: string });
+    const [reserved, settled] = [lines.find((l) => l.kind === "reserved"), lines.find((l) => l.kind === "settled")];
+    expect(BigInt(settled!.feeWei!)).toBe(left - parseEther("0.009"));
+    expect(BigInt(reserved!.feeWei!)).toBeGreaterThanOrEqual(BigInt(settled!.feeWei!));
   });
 
   it("mails a person (an owner's setting names the address) and reads the answer from its inbox", async () => {

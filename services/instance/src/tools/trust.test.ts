@@ -35,6 +35,13 @@ describe("trust levels", () => {
     ]);
     expect(decide(at(TrustLevel.AUTONOMOUS, "100"), "money", 60n, 40n).kind).toBe("allow");
     expect(decide(at(TrustLevel.AUTONOMOUS, "100"), "money", 61n, 40n)).toMatchObject({ kind: "refuse" });
+    // The network fee counts: an amount that fits only without it is over the limit, and the refusal says so.
+    expect(decide(at(TrustLevel.AUTONOMOUS, "100"), "money", 50n, 40n, 10n).kind).toBe("allow");
+    expect(decide(at(TrustLevel.AUTONOMOUS, "100"), "money", 50n, 40n, 11n)).toEqual({
+      kind: "refuse",
+      reason:
+        "that would go over my daily spending limit (0.0000000000000001 ETH in 24 hours; 0.00000000000000004 ETH spent; its network fee up to 0.000000000000000011 ETH)",
+    });
   });
 
   it("starts at L2, or at the template's highest when that is lower; none means L2", () => {

@@ -68,9 +68,10 @@ export type Decision = { kind: "allow" } | { kind: "ask" } | { kind: "refuse"; r
 
 /**
  * What the level says of one call. `spentWei` is what moved in the last 24
- * hours; `amountWei` what this call would move.
+ * hours, network fees included; `amountWei` what this call would move, and
+ * `feeWei` the most its network fee may cost: L4's limit counts both.
  */
-export function decide(trust: TrustFile, risk: Risk, amountWei = 0n, spentWei = 0n): Decision {
+export function decide(trust: TrustFile, risk: Risk, amountWei = 0n, spentWei = 0n, feeWei = 0n): Decision {
   switch (trust.level) {
     case TrustLevel.OBSERVER:
       return {
@@ -82,10 +83,11 @@ export function decide(trust: TrustFile, risk: Risk, amountWei = 0n, spentWei = 
     case TrustLevel.AUTONOMOUS: {
       if (risk !== "money") return { kind: "allow" };
       const limit = BigInt(trust.dailySpendLimitWei || "0");
-      if (spentWei + amountWei > limit) {
+      if (spentWei + amountWei + feeWei > limit) {
+        const fee = feeWei > 0n ? `; its network fee up to ${formatWei(feeWei)}` : "";
         return {
           kind: "refuse",
-          reason: `that would go over my daily spending limit (${formatWei(limit)} in 24 hours; ${formatWei(spentWei)} spent)`,
+          reason: `that would go over my daily spending limit (${formatWei(limit)} in 24 hours; ${formatWei(spentWei)} spent${fee})`,
         };
       }
       return { kind: "allow" };

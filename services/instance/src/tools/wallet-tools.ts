@@ -54,12 +54,15 @@ export const sendPayment = defineTool({
       .wallet()
       .chainId()
       .catch(() => "unknown (the chain could not be reached)")}`,
-  run: async ({ to, amount_eth: wei }, crypto) => {
+  // Its gas counts against the daily limit: quoted before the gate decides, the send held to the quote.
+  quote: ({ to, amount_eth: wei }, crypto) => crypto.wallet().quote(to, wei),
+  run: async ({ to, amount_eth: wei }, crypto, quote) => {
     const wallet = crypto.wallet();
-    const { hash, chainId } = await wallet.pay(to, wei);
+    const { hash, chainId, feeWei } = await wallet.pay(to, wei, quote);
     return {
       result: `paid ${formatWei(wei)} to ${to} (transaction ${hash})`,
       payment: { chainId, hash, from: wallet.address, to, wei },
+      feeWei,
     };
   },
 });

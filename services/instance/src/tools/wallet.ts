@@ -1,6 +1,9 @@
 // The agent's wallet on an EVM chain, through viem: its address, its
 // balance, and payments. The key comes from its credentials and stays here:
-// the model sees the address, never the key.
+// the model sees the address, never the key. A payment's network fee (gas) is
+// quoted before it is sent, at most gas × max fee per gas, and the send is held
+// to that quote, so what the ledger reserves bounds what the wallet can pay
+// (docs/trust.md, "The money ledger").
 
 import { createPublicClient, createWalletClient, defineChain, http, isAddress, parseEther, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
@@ -10,13 +13,40 @@ import { formatWei } from "./trust.js";
 export class WalletError extends Error {
   /** For a payment: true only when it surely moved nothing (refused before sending, or reverted). */
   notSent = false;
+  /** For a payment the chain took and reverted: the fee it paid all the same (gas used × its price), wei. */
+  feeWei = 0n;
 
-  constructor(message: string, options?: ErrorOptions & { notSent?: boolean }) {
+  constructor(message: string, options?: ErrorOptions & { notSent?: boolean; feeWei?: bigint }) {
     super(message, options);
     this.name = "WalletError";
     this.notSent = options?.notSent ?? false;
+    this.feeWei = options?.feeWei ?? 0n;
   }
 }
+
+/**
+ * What a payment's network fee may cost at most, asked of the chain before it is sent: the daily limit counts it
+ * (gate.ts), and the send is held to it (a chain cannot charge more than gas × max fee per gas).
+ */
+export interface FeeQuote {
+  /** The gas the transfer may use: the chain's estimate. */
+  gas: bigint;
+  /** Wei per gas at most: EIP-1559's max fee, or the gas price on a chain without a base fee. */
+  maxFeePerGas: bigint;
+  /** EIP-1559's tip; absent on a chain without a base fee. */
+  maxPriorityFeePerGas?: bigint;
+}
+
+/** The most a payment held to `q` can pay for gas, wei. */
+export function maxFeeWei(q: FeeQuote): bigint {
+  return q.gas * q.maxFeePerGas;
+}
+
+/**
+ * Twice the base fee, plus the tip: the base fee rises by at most 12.5% a block, so this holds for six full blocks
+ * and more (a payment may wait minutes for its owner's yes). The ledger reserves it and settles at what was paid.
+ */
+export const BASE_FEE_HEADROOM = 2n;
 
 /** "0.01" (ETH) in wei; a clear error for anything else. */
 export function parseAmount(amount: string): bigint {
@@ -62,14 +92,43 @@ export class WalletTool {
     );
   }
 
-  /** Sends `wei` to `to` and waits for the receipt: done means on the chain (which one: `chainId`). */
-  async pay(to: string, wei: bigint): Promise<{ hash: string; chainId: number }> {
+  /**
+   * The most a payment of `wei` to `to` may pay for gas: the chain's gas estimate and fee per gas, asked now. A
+   * wallet that cannot cover the amount is said so before the chain is asked to estimate (which would fail).
+   */
+  async quote(to: string, wei: bigint): Promise<FeeQuote> {
+    await this.coverable(to, wei, 0n);
+    return this.guard(
+      "estimate the payment's network fee",
+      () => false,
+      async () => {
+        const gas = await this.chain.estimateGas({ account: this.account, to: to as Hex, value: wei });
+        const { baseFeePerGas } = await this.chain.getBlock();
+        if (baseFeePerGas === null) return { gas, maxFeePerGas: await this.chain.getGasPrice() };
+        const tip = await this.chain.estimateMaxPriorityFeePerGas();
+        return { gas, maxFeePerGas: BASE_FEE_HEADROOM * baseFeePerGas + tip, maxPriorityFeePerGas: tip };
+      },
+    );
+  }
+
+  /** Refuses, as not sent, a payment to what is no address or that the wallet cannot cover with `feeWei`. */
+  private async coverable(to: string, wei: bigint, feeWei: bigint): Promise<void> {
     const notSent = { notSent: true };
     if (!isAddress(to)) throw new WalletError(`"${to}" is not a wallet address (0x and 40 hex digits)`, notSent);
     // A balance that could not be read fails as not sent (guard: nothing could have moved).
     const balance = await this.balance();
-    if (balance < wei)
+    if (balance < wei + feeWei)
       throw new WalletError(`the wallet holds ${formatWei(balance)}, less than ${formatWei(wei)} and the fee`, notSent);
+  }
+
+  /**
+   * Sends `wei` to `to` held to `fee` (quoted now when not given) and waits for the receipt: done means on the
+   * chain (which one: `chainId`); `feeWei` is what it paid for gas.
+   */
+  async pay(to: string, wei: bigint, fee?: FeeQuote): Promise<{ hash: string; chainId: number; feeWei: bigint }> {
+    const notSent = { notSent: true };
+    const quote = fee ?? (await this.quote(to, wei));
+    await this.coverable(to, wei, maxFeeWei(quote));
     let handedOver = false;
     return this.guard(
       "send the payment",
@@ -82,12 +141,19 @@ export class WalletTool {
           nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
           rpcUrls: { default: { http: [] } },
         });
+        // Held to the quote: the fee cannot pass what the ledger reserved.
+        const fees =
+          quote.maxPriorityFeePerGas === undefined
+            ? { gasPrice: quote.maxFeePerGas }
+            : { maxFeePerGas: quote.maxFeePerGas, maxPriorityFeePerGas: quote.maxPriorityFeePerGas };
         // From here it may be on its way, whatever happens next.
         handedOver = true;
-        const hash = await this.wallet.sendTransaction({ to, value: wei, chain });
+        const hash = await this.wallet.sendTransaction({ to: to as Hex, value: wei, chain, gas: quote.gas, ...fees });
         const receipt = await this.chain.waitForTransactionReceipt({ hash, timeout: 60_000 });
-        if (receipt.status !== "success") throw new WalletError(`the chain reverted the payment (${hash})`, notSent);
-        return { hash, chainId: id };
+        const feeWei = receipt.gasUsed * receipt.effectiveGasPrice;
+        if (receipt.status !== "success")
+          throw new WalletError(`the chain reverted the payment (${hash})`, { ...notSent, feeWei });
+        return { hash, chainId: id, feeWei };
       },
     );
   }
