@@ -11,6 +11,7 @@ import { type HttpAnswer, HttpClient, HttpError, type RetryPolicy } from "@convo
 import { EXTRACTION_PROMPT, parseExtraction, type NewEntry } from "../memory/store.js";
 import type { FunctionSpec } from "../tools/tool.js";
 import type { ToolOutcome } from "../tools/gate.js";
+import { OVER_ROUND, runsInRound } from "../tools/call-caps.js";
 import { aboutOf } from "../memory/feedback.js";
 import { capText, memorySection } from "./caps.js";
 import { MAX_SUMMARY_ENTRIES, summaryMessages, turnMessages } from "./prompt.js";
@@ -130,6 +131,18 @@ export class ChatCompletionsClient {
   }
 }
 
+/** One function call of the model's, through `callTool` (the trust gate); its outcome in words when it cannot run. */
+async function runCall(call: ToolCall, callTool: TurnInput["callTool"]): Promise<ToolOutcome> {
+  let args: Record<string, unknown>;
+  try {
+    args = call.function.arguments ? (JSON.parse(call.function.arguments) as Record<string, unknown>) : {};
+  } catch {
+    return { ok: false, error: "the arguments were not a JSON object" };
+  }
+  // A model that calls a function it was not offered gets told so.
+  return callTool ? callTool(call.function.name, args) : { ok: false, error: "no functions are offered in this turn" };
+}
+
 export class OpenAiProvider implements LlmProvider {
   readonly kind: LlmProvider["kind"] = "openai";
   readonly client: ChatCompletionsClient;
@@ -157,7 +170,8 @@ export class OpenAiProvider implements LlmProvider {
   /**
    * A turn: with functions, the model may call them (through the trust gate)
    * for up to MAX_TOOL_ROUNDS rounds, each result going back to it, before
-   * it answers in words.
+   * it answers in words. Of one answer's calls the first few run
+   * (tools/call-caps.ts); every call gets its result, as the API requires.
    */
   async reply(input: TurnInput, signal?: AbortSignal): Promise<string> {
     const model = this.model(input.model);
@@ -172,18 +186,8 @@ export class OpenAiProvider implements LlmProvider {
       );
       if (!answer.tool_calls?.length) return (answer.content ?? "").trim();
       messages.push({ role: "assistant", content: answer.content, tool_calls: answer.tool_calls });
-      for (const call of answer.tool_calls) {
-        let args: Record<string, unknown> = {};
-        let outcome: ToolOutcome;
-        try {
-          args = call.function.arguments ? (JSON.parse(call.function.arguments) as Record<string, unknown>) : {};
-          // A model that calls a function it was not offered gets told so.
-          outcome = callTool
-            ? await callTool(call.function.name, args)
-            : { ok: false, error: "no functions are offered in this turn" };
-        } catch {
-          outcome = { ok: false, error: "the arguments were not a JSON object" };
-        }
+      for (const [i, call] of answer.tool_calls.entries()) {
+        const outcome: ToolOutcome = runsInRound(i) ? await runCall(call, callTool) : { ok: false, error: OVER_ROUND };
         // A tool's result (a mail read out) is cut like a message: each later round sends it again.
         const content = capText(JSON.stringify(outcome), input.limits?.messageTokens ?? 0);
         messages.push({ role: "tool", tool_call_id: call.id, content });

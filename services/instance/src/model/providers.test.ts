@@ -7,6 +7,7 @@ import type { SummaryInput, TurnInput } from "./turn.js";
 import { EXTRACTION_PROMPT, Memory, carriesOtherKind } from "../memory/store.js";
 import { PROMPT_LIMITS } from "./caps.js";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
+import { MAX_CALLS_PER_ROUND, OVER_ROUND } from "../tools/call-caps.js";
 
 let server: ChatServer;
 let fail = false;
@@ -176,6 +177,43 @@ describe("OpenAI-compatible client", () => {
       .reply(turn())
       .catch((e: unknown) => e);
     expect(down).toBeInstanceOf(LlmError);
+  });
+});
+
+describe("a turn's function calls", () => {
+  const fn = {
+    name: "send_sms",
+    description: "texts",
+    parameters: { type: "object" as const, properties: {}, required: [] },
+  };
+
+  it("run the first MAX_CALLS_PER_ROUND of one answer; each of the others is answered as not run", async () => {
+    const tooling = await startChatServer((req) =>
+      req.body.messages.at(-1)?.role === "tool"
+        ? "done"
+        : { toolCalls: Array.from({ length: 10 }, (_, i) => ({ name: "send_sms", arguments: { n: i } })) },
+    );
+    try {
+      const ran: unknown[] = [];
+      const answer = await new OpenAiProvider({ baseUrl: tooling.baseUrl, apiKey: "k", model: "m" }).reply({
+        ...turn(),
+        functions: [fn],
+        callTool: async (_, args) => {
+          ran.push(args.n);
+          return { ok: true, result: "sent" };
+        },
+      });
+      expect(answer).toBe("done");
+      expect(ran).toEqual(Array.from({ length: MAX_CALLS_PER_ROUND }, (_, i) => i));
+      const results = tooling.requests[1]!.body.messages.filter((m) => m.role === "tool");
+      expect(results.map((m) => m.tool_call_id)).toEqual(Array.from({ length: 10 }, (_, i) => `call_1_${i}`));
+      expect(results.map((m) => JSON.parse(m.content) as unknown)).toEqual([
+        ...ran.map(() => ({ ok: true, result: "sent" })),
+        ...Array.from({ length: 10 - MAX_CALLS_PER_ROUND }, () => ({ ok: false, error: OVER_ROUND })),
+      ]);
+    } finally {
+      await tooling.close();
+    }
   });
 });
 

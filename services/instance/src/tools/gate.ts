@@ -1,4 +1,5 @@
-// Every tool call goes through here: its arguments checked, whose request it
+// Every tool call goes through here (at most MAX_CALLS_PER_TURN in a turn,
+// call-caps.ts): its arguments checked, whose request it
 // is (permissions.ts: the owner's, a member's, an outsider's), the agent's
 // trust level asked (trust.ts), the owner's approval awaited when either
 // says so (or when the turn read a mail before it: a mail's words may be
@@ -13,6 +14,7 @@ import type { Logger, ResolvedPermissions } from "@convos-pool/kit";
 import { randomUUID } from "node:crypto";
 import type { ActivityLog } from "./activity.js";
 import type { AgentTools } from "./agent-tools.js";
+import { MAX_CALLS_PER_TURN, OVER_TURN, runsInTurn } from "./call-caps.js";
 import type { MoneyLedger } from "./ledger.js";
 import { askedBy, grantFor, namesTarget, type Requester } from "./permissions.js";
 import { RequesterWindow } from "./requester-window.js";
@@ -54,9 +56,20 @@ export interface GateDeps {
 export class ToolGate {
   private readonly asks = new RequesterWindow(MAX_ASKS_PER_HOUR, HOUR_MS);
 
+  /** Calls of each turn so far, by its requester (one object a turn, answer.ts). */
+  private readonly made = new WeakMap<Requester, number>();
+
   constructor(private readonly deps: GateDeps) {}
 
   async call(name: string, args: Record<string, unknown>, who: Requester): Promise<ToolOutcome> {
+    // Whatever the runtime, a turn makes a few calls: past them a flood is not run, nor one line each in the log.
+    const nth = (this.made.get(who) ?? 0) + 1;
+    this.made.set(who, nth);
+    if (!runsInTurn(nth)) {
+      if (nth === MAX_CALLS_PER_TURN + 1)
+        this.deps.log.warn("tool calls past the turn's cap not run", { role: who.role });
+      return { ok: false, error: OVER_TURN };
+    }
     const tools = this.deps.tools();
     if (!tools) return { ok: false, error: "I hold no tools" };
     let call: PreparedCall;

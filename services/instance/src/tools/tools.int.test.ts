@@ -44,6 +44,7 @@ import { AgentToolbox } from "./toolbox.js";
 import { MailClient } from "./mail.js";
 import { TelnyxClient } from "./telnyx.js";
 import { AFTER_OUTSIDE, MAX_ASKS_PER_HOUR, ToolGate, type Approval } from "./gate.js";
+import { MAX_CALLS_PER_ROUND, MAX_CALLS_PER_TURN, OVER_ROUND, OVER_TURN } from "./call-caps.js";
 import type { TrustFile } from "./trust.js";
 
 const log = createLogger("tools-test", { level: "error" });
@@ -380,7 +381,7 @@ describe("an agent's tools", () => {
     approvals = Array.from({ length: MAX_ASKS_PER_HOUR + 2 }, () => "no" as const);
     const outcomes = [];
     for (let i = 0; i < MAX_ASKS_PER_HOUR + 2; i++)
-      outcomes.push(await gate.call("send_sms", { to: PHONE, text: `ask ${i}` }, ana));
+      outcomes.push(await gate.call("send_sms", { to: PHONE, text: `ask ${i}` }, { ...ana }));
     expect(asked).toHaveLength(MAX_ASKS_PER_HOUR);
     expect(outcomes.at(-1)).toEqual({
       ok: false,
@@ -465,6 +466,42 @@ describe("an agent's tools", () => {
     const [reserved, settled] = [lines.find((l) => l.kind === "reserved"), lines.find((l) => l.kind === "settled")];
     expect(BigInt(settled!.feeWei!)).toBe(left - parseEther("0.009"));
     expect(BigInt(reserved!.feeWei!)).toBeGreaterThanOrEqual(BigInt(settled!.feeWei!));
+  });
+
+  it("runs a few calls of one answer and of one turn: a model that asks for ten texts at once sends three, and six in the turn", async () => {
+    level(TrustLevel.OPERATOR);
+    const texts = () => sms.phone(PHONE).messages().length;
+    const sent = texts();
+    const ten = (round: number) => ({
+      toolCalls: Array.from({ length: 10 }, (_, i) => ({
+        name: "send_sms",
+        arguments: { to: PHONE, text: `round ${round}, text ${i}` },
+      })),
+    });
+    answers = [ten(1), ten(2), ten(3), "Sent what I could."];
+    const llm = new OpenAiProvider({ baseUrl: chat.baseUrl, apiKey: "sk-test" });
+    expect(await llm.reply(turn("Text my friend, ten times, three times over"))).toBe("Sent what I could.");
+    // Each request holds the results of every round before it: ten a round.
+    const round = (n: number) => toolMessages(chat.requests[n]!).slice(10 * (n - 1));
+    const ran = Array.from({ length: MAX_CALLS_PER_ROUND }, () => ({ ok: true, result: expect.any(String) }));
+    const overRound = Array.from({ length: 10 - MAX_CALLS_PER_ROUND }, () => ({ ok: false, error: OVER_ROUND }));
+    expect(round(1)).toEqual([...ran, ...overRound]);
+    expect(round(2)).toEqual([...ran, ...overRound]);
+    // The turn's six are made: the third answer's calls reach the gate and are not run.
+    expect(round(3)).toEqual([
+      ...Array.from({ length: MAX_CALLS_PER_ROUND }, () => ({ ok: false, error: OVER_TURN })),
+      ...overRound,
+    ]);
+    expect(texts() - sent).toBe(MAX_CALLS_PER_TURN);
+    expect(activity.list(100).entries.filter((e) => e.action === "send_sms")).toHaveLength(MAX_CALLS_PER_TURN);
+    // A runtime that calls the gate itself (the offline model, OpenClaw's tools) is held to the turn's cap too.
+    const saul = { ...SAUL };
+    const outcomes = [];
+    for (let i = 0; i <= MAX_CALLS_PER_TURN; i++) outcomes.push(await gate.call("wallet_balance", {}, saul));
+    expect(outcomes.map((o) => o.ok)).toEqual([...Array.from({ length: MAX_CALLS_PER_TURN }, () => true), false]);
+    expect(outcomes.at(-1)).toEqual({ ok: false, error: OVER_TURN });
+    // The next turn starts afresh.
+    expect(await ownerCall("wallet_balance", {})).toMatchObject({ ok: true });
   });
 
   it("mails a person (an owner's setting names the address) and reads the answer from its inbox", async () => {
