@@ -52,6 +52,8 @@ export const FILES = {
   outsideWords: "outside-words.json",
   /** Payments, which L4's daily limit is counted from (tools/ledger.ts). */
   ledger: "ledger.jsonl",
+  /** Approval questions asked for others than the owner in the last hour (tools/asks.ts). */
+  asks: "asks.jsonl",
   mail: "mail.json",
   /** The owner's pattern-pool choice (memory/sharing.ts). */
   sharing: "sharing.json",

@@ -17,7 +17,7 @@ import type { AgentTools } from "./agent-tools.js";
 import { MAX_CALLS_PER_TURN, OVER_TURN, runsInTurn } from "./call-caps.js";
 import type { MoneyLedger } from "./ledger.js";
 import { askedBy, grantFor, namesTarget, type Requester } from "./permissions.js";
-import { RequesterWindow } from "./requester-window.js";
+import type { AskLog } from "./asks.js";
 import { ToolInputError, plainFailure, type PaymentMade, type PreparedCall } from "./tool.js";
 import { WalletError } from "./wallet.js";
 import { decide, type Decision, type TrustFile } from "./trust.js";
@@ -27,13 +27,7 @@ export type ToolOutcome = { ok: true; result: string } | { ok: false; error: str
 /** The owner's answer to a request for approval. */
 export type Approval = "yes" | "no" | "timeout";
 
-/**
- * Approval requests made for one requester other than the owner in an hour:
- * a member cannot fill the owner's conversation with questions, nor hold the
- * agent's turns waiting on them (a question waits in its turn).
- */
-export const MAX_ASKS_PER_HOUR = 3;
-const HOUR_MS = 60 * 60 * 1000;
+export { MAX_ASKS_PER_HOUR } from "./asks.js";
 
 /** The line an approval request adds when the turn read words from outside before it asked (a mail, a relayed text). */
 export const AFTER_OUTSIDE =
@@ -46,6 +40,8 @@ export interface GateDeps {
   permissions: () => ResolvedPermissions;
   activity: () => ActivityLog;
   ledger: () => MoneyLedger;
+  /** The questions asked for others than the owner in the last hour (at most MAX_ASKS_PER_HOUR each), on disk. */
+  asks: () => AskLog;
   /** Asks the owner in the conversation, stating the action in full; resolves with the answer, or "timeout". */
   ask: (statement: string) => Promise<Approval>;
   /** A payment went out: posted in the conversation (a transaction reference). */
@@ -54,8 +50,6 @@ export interface GateDeps {
 }
 
 export class ToolGate {
-  private readonly asks = new RequesterWindow(MAX_ASKS_PER_HOUR, HOUR_MS);
-
   /** Calls of each turn so far, by its requester (one object a turn, answer.ts). */
   private readonly made = new WeakMap<Requester, number>();
 
@@ -131,12 +125,13 @@ export class ToolGate {
     let approved = false;
     if (decision.kind === "ask") {
       if (who.role !== "owner") {
-        if (!this.asks.allows(requester))
+        const asks = this.deps.asks();
+        if (!asks.allows(requester))
           return {
             ok: false,
             error: "not done: I have asked my owner for you often enough this hour; ask them yourself",
           };
-        this.asks.add(requester);
+        await asks.add(requester);
       }
       const statement = call.statement ? await call.statement() : sentenceCase(call.summary);
       const answer = await this.deps.ask(

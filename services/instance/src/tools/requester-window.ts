@@ -1,7 +1,7 @@
 // Counts per requester in a sliding window: refused payments (ledger.ts) and
-// approval requests made for someone other than the owner (gate.ts), so that
-// one requester's flood holds up nobody else. In memory; the ledger writes
-// its refusals down and adds them back when it is opened.
+// approval requests made for someone other than the owner (asks.ts), so that
+// one requester's flood holds up nobody else. In memory; the ledger and the
+// ask log write theirs down and add them back when they are opened.
 
 /** Times kept in a window of `windowMs`, and whether another is allowed below `max`. Pure. */
 export function slidingWindow(

@@ -1,5 +1,6 @@
 // What a claimed agent holds besides its conversation: its trust level
-// (trust.json), its activity log and money ledger, its tools and the gate every call goes
+// (trust.json), its activity log, money ledger and the questions it asked for
+// members (asks.jsonl), its tools and the gate every call goes
 // through, a question to its owner waiting for an answer, and the watch that
 // tells the conversation about new mail. The agent (agent/) owns the
 // conversation and calls in here; this owns the files of tools and trust.
@@ -25,6 +26,7 @@ import {
 } from "@convos-pool/kit";
 import { FILES, type Workspace } from "../platform/workspace.js";
 import { ActivityLog } from "./activity.js";
+import { AskLog } from "./asks.js";
 import { AgentTools, type ToolEnvironment } from "./agent-tools.js";
 import { APPROVAL_TIMEOUT_MS, approvalAnswer, approvalQuestion, type OwnerAnswer } from "./approval.js";
 import { ToolGate, type Approval, type ToolOutcome } from "./gate.js";
@@ -77,6 +79,7 @@ export class AgentToolbox {
   private permissions: ResolvedPermissions = resolvePermissions(undefined);
   private activity: ActivityLog | undefined;
   private ledger: MoneyLedger | undefined;
+  private asks: AskLog | undefined;
   private tools: AgentTools | undefined;
   private readonly gate: ToolGate;
   /**
@@ -100,6 +103,10 @@ export class AgentToolbox {
       ledger: () => {
         if (!this.ledger) throw new Error("the money ledger is read before load() opened it");
         return this.ledger;
+      },
+      asks: () => {
+        if (!this.asks) throw new Error("the questions asked are read before load() opened them");
+        return this.asks;
       },
       ask: (statement) => this.askOwner(statement),
       paid: (payment) => deps.paid(payment),
@@ -130,9 +137,11 @@ export class AgentToolbox {
   async begin(templateMax: TrustLevel): Promise<void> {
     this.activity = undefined;
     this.ledger = undefined;
+    this.asks = undefined;
     this.mailSeen = undefined;
     this.permissions = resolvePermissions(undefined);
-    for (const f of [FILES.mail, FILES.activity, FILES.ledger, FILES.permissions]) await this.deps.ws.remove(f);
+    for (const f of [FILES.mail, FILES.activity, FILES.ledger, FILES.asks, FILES.permissions])
+      await this.deps.ws.remove(f);
     await this.deps.ws.writeJson(FILES.trust, initialTrust(templateMax));
   }
 
@@ -144,6 +153,7 @@ export class AgentToolbox {
     );
     this.activity ??= await ActivityLog.open(this.deps.ws);
     this.ledger ??= await MoneyLedger.open(this.deps.ws);
+    this.asks ??= await AskLog.open(this.deps.ws);
     this.tools?.close();
     this.tools = undefined;
     const env = this.deps.env;
@@ -342,13 +352,14 @@ export class AgentToolbox {
   /** The claim is over: nothing of it stays, in memory or on disk. */
   async release(): Promise<void> {
     this.close();
-    for (const f of [FILES.trust, FILES.activity, FILES.ledger, FILES.mail, FILES.permissions])
+    for (const f of [FILES.trust, FILES.activity, FILES.ledger, FILES.asks, FILES.mail, FILES.permissions])
       await this.deps.ws.remove(f);
     this.permissions = resolvePermissions(undefined);
     this.tools = undefined;
     this.trust = undefined;
     this.activity = undefined;
     this.ledger = undefined;
+    this.asks = undefined;
     this.mailSeen = undefined;
   }
 }

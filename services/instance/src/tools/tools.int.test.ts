@@ -33,9 +33,10 @@ import {
   type ChatServer,
   type RecordedRequest,
 } from "@convos-pool/testing/chat-server";
-import { Workspace } from "../platform/workspace.js";
+import { FILES, Workspace } from "../platform/workspace.js";
 import { ActivityLog } from "./activity.js";
 import { MAX_REFUSALS, MoneyLedger } from "./ledger.js";
+import { AskLog } from "./asks.js";
 import type { Requester } from "./permissions.js";
 import { AgentTools } from "./agent-tools.js";
 import type { PaymentMade } from "./tool.js";
@@ -66,6 +67,7 @@ let tools: AgentTools;
 let ws: Workspace;
 let activity: ActivityLog;
 let ledger: MoneyLedger;
+let asks: AskLog;
 let trust: TrustFile;
 let approvals: Approval[] = [];
 let asked: string[] = [];
@@ -126,6 +128,8 @@ beforeEach(async () => {
   await activity.clear();
   ledger = await MoneyLedger.open(ws);
   await ledger.clear();
+  await ws.remove(FILES.asks);
+  asks = await AskLog.open(ws);
   approvals = [];
   asked = [];
   answers = [];
@@ -138,6 +142,7 @@ beforeEach(async () => {
     permissions: () => permissions,
     activity: () => activity,
     ledger: () => ledger,
+    asks: () => asks,
     ask: async (summary) => {
       asked.push(summary);
       return approvals.shift() ?? "timeout";
@@ -685,6 +690,65 @@ describe("the toolbox asking its owner", () => {
       ToolCallOutcome.TIMED_OUT,
     );
     toolbox.close();
+  });
+});
+
+describe("the toolbox's questions for members", () => {
+  it("keeps the hour's count across a restart: a new toolbox on the same workspace asks no more for a member who used theirs, and a new claim starts afresh", async () => {
+    const own = new Workspace(dir, "inst_asks");
+    await own.create();
+    const said: string[] = [];
+    const ana: Requester = { role: "member", id: ANA_INBOX, name: "Ana" };
+    const open = async (claim = false) => {
+      const toolbox = new AgentToolbox({
+        ws: own,
+        log,
+        env: { chain: { rpcUrl: chain.rpcUrl } },
+        approvalTimeoutMs: 50,
+        say: async (text) => {
+          said.push(text);
+          return `question-${said.length}`;
+        },
+        paid: async () => undefined,
+        ownerName: () => "Saul",
+        betweenTurns: (job) => job(),
+      });
+      if (claim) await toolbox.begin(TrustLevel.OPERATOR);
+      await toolbox.load(
+        { tools: [{ toolId: "crypto", handle: wallet() }], userConfig: {} },
+        { crypto: { private_key: walletKey } },
+        TrustLevel.OPERATOR,
+      );
+      return toolbox;
+    };
+    const pay = (toolbox: AgentToolbox, who: Requester) =>
+      toolbox.call("send_payment", { to: payee, amount_eth: "0.001" }, { ...who });
+    const first = await open(true);
+    for (let i = 0; i < MAX_ASKS_PER_HOUR; i++)
+      expect(await pay(first, ana)).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/did not approve in time/),
+      });
+    expect(said).toHaveLength(MAX_ASKS_PER_HOUR);
+    first.close();
+
+    // The host restarts: the member's questions of this hour are still counted.
+    const restarted = await open();
+    expect(await pay(restarted, ana)).toEqual({
+      ok: false,
+      error: "not done: I have asked my owner for you often enough this hour; ask them yourself",
+    });
+    expect(said).toHaveLength(MAX_ASKS_PER_HOUR);
+    // The owner's own requests are never held up by it.
+    expect(await pay(restarted, SAUL)).toMatchObject({ ok: false, error: expect.stringMatching(/in time/) });
+    expect(said).toHaveLength(MAX_ASKS_PER_HOUR + 1);
+    restarted.close();
+
+    // A new claim starts with none asked.
+    const claimed = await open(true);
+    expect(await pay(claimed, ana)).toMatchObject({ ok: false, error: expect.stringMatching(/in time/) });
+    expect(said).toHaveLength(MAX_ASKS_PER_HOUR + 2);
+    claimed.close();
   });
 });
 
