@@ -52,6 +52,8 @@ export interface TurnOf {
   correcting?: AnswerRef | undefined;
   /** `m` had it forget this many entries. */
   forgot?: number | undefined;
+  /** Before each completion after the turn's first: whether it fits the model budget, which it then takes a call of. */
+  nextCompletion?: (() => boolean) | undefined;
 }
 
 /** Said when the model cannot be reached: the turn still ends with an answer. */
@@ -90,6 +92,8 @@ export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
     forgot: t.forgot,
     limits: t.limits,
   });
+  // Each round of function results is a model call too (budget.ts): the conversation charges it.
+  if (t.nextCompletion) input.nextCompletion = t.nextCompletion;
   // Read, and thinking about `m` (typing, for a text from outside), until the turn is over however it ends.
   const spoken = await agent.voice.begin(group, m);
   let reply: string;

@@ -1,11 +1,13 @@
 // What an agent's conversation may spend on its model (docs/instance.md,
-// "What a conversation may cost"): one per-minute budget of model calls, an
-// answer's turn and a learning call each taking one. The owner keeps a
+// "What a conversation may cost"): one per-minute budget of model calls, each
+// completion taking one: a turn's first, each further round of its function
+// results, and a learning call. The owner keeps a
 // reserve that members cannot touch, and no member takes more than a share,
 // so a flood from members ends in refusals (and, at most every ten minutes,
 // one short notice) while the owner is still answered. Pure: the
 // conversation keeps the calls of the last minute (its pace, plan.ts), and
-// plan.ts asks here; learning's call is asked for when it is made.
+// plan.ts asks here for a turn's first call; a turn's further rounds and
+// learning's call are asked for when they are made (conversation.ts).
 
 import { PROMPT_LIMITS, type PromptLimits } from "../model/caps.js";
 
@@ -80,7 +82,7 @@ export function noticeDue(lastNoticeAt: number | undefined, now: number): boolea
 
 /** What one agent's conversation may spend on its model: the calls of a minute and the caps of a prompt. */
 export interface LlmLimits extends PromptLimits {
-  /** Model calls in any minute (answers' turns and learning); 0: no budget. */
+  /** Model calls in any minute (each completion of an answer's turn, and learning); 0: no budget. */
   callsPerMinute: number;
 }
 

@@ -41,7 +41,6 @@ import {
   type Pace,
   type TextPlan,
 } from "./plan.js";
-import type { Role } from "../platform/roles.js";
 import type { AgentMemory } from "./agent-memory.js";
 import { takeTurn } from "./answer.js";
 import { forgetSender, learn } from "./learning.js";
@@ -344,7 +343,7 @@ export class Conversation {
       if (answer.notice) await this.busy();
     }
     if (plan.learn === "none") return;
-    const byModel = plan.learn === "by-model" ? this.chargeLearning(m.senderInboxId, plan.role) : true;
+    const byModel = plan.learn === "by-model" ? this.charge("learning", m.senderInboxId, plan.role === "owner") : true;
     await learn(agent, memory, {
       m: said,
       role: plan.role,
@@ -369,6 +368,9 @@ export class Conversation {
     const config = this.agent.settings.config;
     const memory = this.agent.memory.current;
     if (!config || !memory) return;
+    // Whose message the turn's further rounds are charged to, as its first was (plan.ts).
+    const by = about.inboundText?.from ?? about.m?.senderInboxId ?? "";
+    const owner = !about.inboundText && by === config.ownerId;
     await takeTurn(this.agent, {
       group,
       config,
@@ -377,6 +379,7 @@ export class Conversation {
       history: about.inboundText ? [] : await this.history(group, about.m),
       names: this.names,
       limits: this.limits,
+      nextCompletion: () => this.charge("another round of a turn", by, owner),
       ...about,
     });
   }
@@ -386,15 +389,18 @@ export class Conversation {
     return this.agent.deps.llmLimits ?? LLM_LIMITS;
   }
 
-  /** Learning's model call, charged when it is made (after the answer): whether it fits the minute's budget. */
-  private chargeLearning(by: string, role: Role): boolean {
-    const r = spend(this.pace.spent, { by, owner: role === "owner" }, Date.now(), this.limits.callsPerMinute);
+  /**
+   * A model call charged when it is made, for a message of `by`: learning's (after the answer) or a turn's further
+   * round. Whether it fits the minute's budget, which it then takes a call of.
+   */
+  private charge(what: "learning" | "another round of a turn", by: string, owner: boolean): boolean {
+    const r = spend(this.pace.spent, { by, owner }, Date.now(), this.limits.callsPerMinute);
     this.pace = { ...this.pace, spent: r.spent };
-    if (!r.allowed) this.budgetSpent("learning", r.refused);
+    if (!r.allowed) this.budgetSpent(what, r.refused);
     return r.allowed;
   }
 
-  private budgetSpent(what: "answer" | "learning" | "text", refused: Refusal): void {
+  private budgetSpent(what: "answer" | "learning" | "text" | "another round of a turn", refused: Refusal): void {
     this.agent.log.warn(`${what} skipped: the model budget is spent`, {
       refused,
       perMinute: this.limits.callsPerMinute,

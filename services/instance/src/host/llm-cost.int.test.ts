@@ -7,11 +7,14 @@
 // stand-in for a paid API). What must hold: one member's flood gets that
 // member's share and then refusals, told once; another member gets what is
 // left of members' part; the owner is still answered and learned from out
-// of the reserve; a pasted message reaches the model cut, saying so.
+// of the reserve; a pasted message reaches the model cut, saying so. And a
+// turn with tools (a wallet on the local chain, anvil) whose model calls a
+// function in every answer: each round takes a call of the same budget, so a
+// member's turn ends at the member's share, with a notice.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { english, generateMnemonic } from "viem/accounts";
+import { english, generateMnemonic, generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createLogger,
@@ -21,7 +24,8 @@ import {
   signUpdateRelease,
 } from "@convos-pool/kit";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
-import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent, tool } from "@convos-pool/kit/testing";
+import { startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { startCreator } from "@convos-pool/convos/testing";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
@@ -29,12 +33,15 @@ import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_ho
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { BUSY_NOTICE, shares } from "../agent/budget.js";
 import { EXTRACTION_PROMPT } from "../memory/store.js";
+import { STOPPED_FOR_BUDGET } from "../model/turn.js";
 import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
 
 const CREDS = generateServiceCredentials();
 const CALLS_PER_MINUTE = 6;
+const PAYEE = privateKeyToAccount(generatePrivateKey()).address;
 
 let node: RunningDevnode | undefined;
+let chain: RunningChain | undefined;
 let chat: ChatServer | undefined;
 let host: RunningInstanceHost | undefined;
 let dir: string;
@@ -44,9 +51,15 @@ const people: Person[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "instance-llm-cost-"));
   node = await startDevnode({ port: 0, databaseUrl: await createTestDatabase("instance_llm_cost") });
-  chat = await startChatServer((req) =>
-    req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT) ? '{"entries":[]}' : "Noted.",
-  );
+  chain = await startLocalChain();
+  chat = await startChatServer((req) => {
+    if (req.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT)) return '{"entries":[]}';
+    // Told to pay, and offered functions, it pays in every answer: each result brings another call.
+    const asked = req.body.messages.findLast((m) => m.role === "user")?.content ?? "";
+    if (req.body.tools && asked.includes("pay 0x"))
+      return { toolCalls: [{ name: "send_payment", arguments: { to: PAYEE, amount_eth: "0.01" } }] };
+    return "Noted.";
+  });
   host = await startInstanceHost({
     xmtpApiUrl: node.url,
     masterSeed: generateMnemonic(english),
@@ -56,6 +69,7 @@ beforeAll(async () => {
     dormantAfterMs: 0,
     llm: { baseUrl: chat.baseUrl, apiKey: "test", model: "m" },
     llmLimits: { callsPerMinute: CALLS_PER_MINUTE },
+    tools: { chain: { rpcUrl: chain.rpcUrl } },
     log: createLogger("instance-host", { level: "silent" }),
   });
 }, 90_000);
@@ -64,6 +78,7 @@ afterAll(async () => {
   await host?.close();
   for (const p of people) await p.close();
   await chat?.close();
+  await chain?.close();
   await node?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -141,6 +156,78 @@ describe("a flood of members' messages", () => {
       );
       const said = (await owner.transcript(conv.groupId)).filter((m) => m.from === inboxId).map((m) => m.text);
       expect(said).toEqual(["Noted.", BUSY_NOTICE, "Noted.", "Noted."]);
+    } finally {
+      hostRpc.close();
+      rpc.close();
+    }
+  });
+});
+
+describe("a turn's rounds of function calls", () => {
+  it("take a call of the budget each: a member's turn whose model calls in every answer ends at the member's share, with a notice, and the owner is still answered", {
+    timeout: 120_000,
+  }, async () => {
+    const s = shares(CALLS_PER_MINUTE);
+    const [owner, member] = [await person("payer-owner"), await person("payer-member")];
+    const hostRpc = createServiceClient(InstanceHostService, host!.url, CREDS.claims);
+    const rpc = createServiceClient(InstanceService, host!.url, CREDS.claims);
+    try {
+      const creator = newIdentity();
+      const template = await signUpdateRelease(creator.account, {
+        ...newTemplateIdentity(creator.inboxId),
+        version: 2n,
+        content: sampleContent({ agent_name: "Concierge", instructions: "You pay.", tools: [tool("crypto", "pool")] }),
+      });
+      // Its wallet holds nothing: each payment fails at once, and the model is told so in its next round.
+      const key = generatePrivateKey();
+      const { inboxId } = await hostRpc.client.startInstance({ instanceId: "payer", walletIndex: 1 });
+      await rpc.client.configure(
+        {
+          template,
+          ownerId: owner.inboxId,
+          tools: [{ toolId: "crypto", handle: privateKeyToAccount(key).address, secrets: { private_key: key } }],
+        },
+        instanceCall("payer"),
+      );
+      const conv = await owner.conversation("Payments");
+      await rpc.client.joinConversation(
+        { conversationInvite: conv.invite },
+        { ...instanceCall("payer"), timeoutMs: 30_000 },
+      );
+      await owner.group(conv.groupId)!.addMembers([member.inboxId]);
+      // What it says from here on (it told its owner of its wallet when it joined).
+      await waitFor(
+        "its wallet told",
+        async () => (await owner.transcript(conv.groupId)).some((m) => m.from === inboxId),
+        30_000,
+        200,
+      );
+      const before = (await owner.transcript(conv.groupId)).filter((m) => m.from === inboxId).length;
+      const said = async () =>
+        (await owner.transcript(conv.groupId))
+          .filter((m) => m.from === inboxId)
+          .slice(before)
+          .map((m) => m.text);
+      const turnOf = (text: string) =>
+        chat!.requests.filter(
+          (r) =>
+            !r.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT) &&
+            (r.body.messages.findLast((m) => m.role === "user")?.content ?? "").includes(text),
+        );
+
+      const ask = `Concierge, pay ${PAYEE} 0.01 ETH`;
+      await member.send(conv.groupId, ask);
+      await waitFor("the member's turn ended", async () => (await said()).length >= 1, 60_000, 200);
+      // Its first completion and one more round: the member's share of the minute. Without the budget it would have
+      // taken every round (MAX_TOOL_ROUNDS and the answer after them).
+      expect(turnOf(ask)).toHaveLength(s.perMember);
+      expect(await said()).toEqual([STOPPED_FOR_BUDGET]);
+
+      // The owner is answered out of the reserve, which the member's rounds did not touch.
+      await owner.send(conv.groupId, "Concierge, are you there?");
+      await waitFor("the owner's answer", async () => (await said()).length >= 2, 30_000, 200);
+      expect(await said()).toEqual([STOPPED_FOR_BUDGET, "Noted."]);
+      expect(turnOf(ask)).toHaveLength(s.perMember);
     } finally {
       hostRpc.close();
       rpc.close();

@@ -17,6 +17,7 @@ import { capText, memorySection } from "./caps.js";
 import { MAX_SUMMARY_ENTRIES, summaryMessages, turnMessages } from "./prompt.js";
 import {
   MAX_TOOL_ROUNDS,
+  STOPPED_FOR_BUDGET,
   type ChatMessage,
   type LearnInput,
   type LlmProvider,
@@ -172,6 +173,9 @@ export class OpenAiProvider implements LlmProvider {
    * for up to MAX_TOOL_ROUNDS rounds, each result going back to it, before
    * it answers in words. Of one answer's calls the first few run
    * (tools/call-caps.ts); every call gets its result, as the API requires.
+   * Each completion after the first takes a call of the model budget
+   * (`nextCompletion`); when it is spent the turn ends with the model's last
+   * words and STOPPED_FOR_BUDGET.
    */
   async reply(input: TurnInput, signal?: AbortSignal): Promise<string> {
     const model = this.model(input.model);
@@ -179,12 +183,18 @@ export class OpenAiProvider implements LlmProvider {
     const { callTool } = input;
     const tools = callTool ? input.functions : undefined;
     const user = this.session("turn");
+    // What the model said beside its last calls: the turn's words if the budget ends it there.
+    let said = "";
     for (let round = 0; ; round++) {
+      if (round > 0 && input.nextCompletion?.() === false)
+        return [said, STOPPED_FOR_BUDGET].filter(Boolean).join("\n\n");
       const answer = await this.client.chat(
         { model, messages, ...(tools && round < MAX_TOOL_ROUNDS ? { tools } : {}), ...(user ? { user } : {}) },
         signal,
       );
-      if (!answer.tool_calls?.length) return (answer.content ?? "").trim();
+      // Past its rounds no functions are offered: calls the model makes anyway end the turn, never run.
+      if (!answer.tool_calls?.length || round >= MAX_TOOL_ROUNDS) return (answer.content ?? "").trim();
+      said = (answer.content ?? "").trim();
       messages.push({ role: "assistant", content: answer.content, tool_calls: answer.tool_calls });
       for (const [i, call] of answer.tool_calls.entries()) {
         const outcome: ToolOutcome = runsInRound(i) ? await runCall(call, callTool) : { ok: false, error: OVER_ROUND };

@@ -8,6 +8,7 @@ import { EXTRACTION_PROMPT, Memory, carriesOtherKind } from "../memory/store.js"
 import { PROMPT_LIMITS } from "./caps.js";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import { MAX_CALLS_PER_ROUND, OVER_ROUND } from "../tools/call-caps.js";
+import { MAX_TOOL_ROUNDS, STOPPED_FOR_BUDGET } from "./turn.js";
 
 let server: ChatServer;
 let fail = false;
@@ -214,6 +215,64 @@ describe("a turn's function calls", () => {
     } finally {
       await tooling.close();
     }
+  });
+
+  describe("with a model that calls in every answer, offered functions or not", () => {
+    // Its words beside its calls, as a model may send them.
+    const calling = JSON.stringify({
+      choices: [
+        {
+          message: {
+            role: "assistant",
+            content: "Paying now.",
+            tool_calls: [{ id: "c1", type: "function", function: { name: "send_sms", arguments: "{}" } }],
+          },
+        },
+      ],
+    });
+    let tooling: ChatServer;
+    beforeAll(async () => {
+      tooling = await startChatServer(() => ({ raw: calling }));
+    });
+    afterAll(() => tooling.close());
+    const provider = () => new OpenAiProvider({ baseUrl: tooling.baseUrl, apiKey: "k", model: "m" });
+    const callTool = async () => ({ ok: true as const, result: "sent" });
+
+    it("each completion after the first takes a call of the budget: when it is spent, the turn ends with the model's last words and a notice", async () => {
+      tooling.requests.length = 0;
+      let left = 2;
+      let asked = 0;
+      const answer = await provider().reply({
+        ...turn(),
+        functions: [fn],
+        callTool,
+        nextCompletion: () => {
+          asked++;
+          return left-- > 0;
+        },
+      });
+      // The first (charged when the turn was planned) and the two the budget allowed.
+      expect(tooling.requests).toHaveLength(3);
+      expect(asked).toBe(3);
+      expect(answer).toBe(`Paying now.\n\n${STOPPED_FOR_BUDGET}`);
+    });
+
+    it("without a budget the turn still ends after MAX_TOOL_ROUNDS rounds: calls past them are not run", async () => {
+      tooling.requests.length = 0;
+      let ran = 0;
+      const answer = await provider().reply({
+        ...turn(),
+        functions: [fn],
+        callTool: async () => {
+          ran++;
+          return callTool();
+        },
+      });
+      expect(tooling.requests).toHaveLength(MAX_TOOL_ROUNDS + 1);
+      expect(tooling.requests.at(-1)!.body.tools).toBeUndefined();
+      expect(ran).toBe(MAX_TOOL_ROUNDS);
+      expect(answer).toBe("Paying now.");
+    });
   });
 });
 

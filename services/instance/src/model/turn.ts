@@ -24,6 +24,10 @@ export type ChatMessage =
 /** Rounds of function calls in one turn before the model must answer. */
 export const MAX_TOOL_ROUNDS = 5;
 
+/** How a turn ends when the model budget is spent between its rounds (TurnInput.nextCompletion), after the model's last words. */
+export const STOPPED_FOR_BUDGET =
+  "I stopped there: I have made as many model calls as I may this minute. Ask me again in a minute to go on.";
+
 /** One line of the conversation, oldest first. */
 export interface HistoryLine {
   /** "assistant": this instance said it. */
@@ -62,6 +66,12 @@ export interface TurnInput {
   forgot?: number;
   /** How much of each message, of the history and of memory the model is given (model/caps.ts); absent: all. */
   limits?: PromptLimits;
+  /**
+   * Asked before each completion after the turn's first (each round of function results): whether it fits the
+   * model budget (agent/budget.ts), which it then takes a call of. False: the turn ends without it
+   * (STOPPED_FOR_BUDGET). The first completion was charged when the turn was planned; absent: no budget.
+   */
+  nextCompletion?: () => boolean;
 }
 
 export interface InboundTextTurn {
