@@ -42,8 +42,12 @@ export interface GateDeps {
   ledger: () => MoneyLedger;
   /** The questions asked for others than the owner in the last hour (at most MAX_ASKS_PER_HOUR each), on disk. */
   asks: () => AskLog;
-  /** Asks the owner in the conversation, stating the action in full; resolves with the answer, or "timeout". */
-  ask: (statement: string) => Promise<Approval>;
+  /**
+   * Asks the owner in the conversation, stating the action in full; resolves with the answer, or "timeout".
+   * `outside`: the statement may quote words from outside the conversation (the model chose its arguments after
+   * reading them), so the question is marked as carrying them (agent/outside-words.ts).
+   */
+  ask: (statement: string, outside: boolean) => Promise<Approval>;
   /** A payment went out: posted in the conversation (a transaction reference). */
   paid?: (payment: PaymentMade) => Promise<unknown>;
   log: Logger;
@@ -134,8 +138,11 @@ export class ToolGate {
         await asks.add(requester);
       }
       const statement = call.statement ? await call.statement() : sentenceCase(call.summary);
+      // A text or mail the model wrote in a turn that read outside words may quote them: later turns read it so.
+      const quotes = who.role === "outsider" || who.readOutside === true || who.heardOutside === true;
       const answer = await this.deps.ask(
         [statement, askedBy(who), afterOutside ? AFTER_OUTSIDE : undefined].filter(Boolean).join("\n"),
+        quotes,
       );
       if (answer === "no") {
         await record(ToolCallOutcome.DENIED, "my owner said no");

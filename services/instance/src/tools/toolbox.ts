@@ -108,7 +108,7 @@ export class AgentToolbox {
         if (!this.asks) throw new Error("the questions asked are read before load() opened them");
         return this.asks;
       },
-      ask: (statement) => this.askOwner(statement),
+      ask: (statement, outside) => this.askOwner(statement, outside),
       paid: (payment) => deps.paid(payment),
       log: deps.log,
     });
@@ -275,9 +275,10 @@ export class AgentToolbox {
    * Asks its owner in a message of its own that states the action in full,
    * and waits (in the turn) for the owner's reply to it or reaction on it,
    * which `answer` hands over (approval.ts); no answer in time is a no. One
-   * question at a time: turns run one by one.
+   * question at a time: turns run one by one. `outside`: the statement may
+   * quote words from outside the conversation, and is said as such.
    */
-  private async askOwner(statement: string): Promise<Approval> {
+  private async askOwner(statement: string, outside: boolean): Promise<Approval> {
     const ms = this.deps.approvalTimeoutMs ?? APPROVAL_TIMEOUT_MS;
     // Waiting before asking: the owner's answer can come back through the stream before the send returns.
     let waiting!: NonNullable<AgentToolbox["approval"]>;
@@ -292,7 +293,7 @@ export class AgentToolbox {
       this.approval = waiting;
     });
     const question = await this.deps
-      .say(approvalQuestion(this.deps.ownerName(), statement, ms))
+      .say(approvalQuestion(this.deps.ownerName(), statement, ms), outside)
       .catch((err: unknown) => {
         waiting.resolve("timeout");
         throw err;

@@ -659,6 +659,35 @@ describe("the toolbox asking its owner", () => {
     toolbox.close();
   });
 
+  it("says a question as carrying outside words when its turn read some (a text passed on, a mail), and only then", async () => {
+    const own = new Workspace(dir, "inst_quotes");
+    await own.create();
+    const outside: (boolean | undefined)[] = [];
+    const toolbox = new AgentToolbox({
+      ws: own,
+      log,
+      env: { chain: { rpcUrl: chain.rpcUrl } },
+      approvalTimeoutMs: 50,
+      say: async (_, quotes) => {
+        outside.push(quotes);
+        return `question-${outside.length}`;
+      },
+      paid: async () => undefined,
+      ownerName: () => "Saul",
+      betweenTurns: (job) => job(),
+    });
+    await toolbox.begin(TrustLevel.ADVISOR);
+    await toolbox.load(
+      { tools: [{ toolId: "crypto", handle: wallet() }], userConfig: {} },
+      { crypto: { private_key: walletKey } },
+      TrustLevel.ADVISOR,
+    );
+    for (const who of [{ ...SAUL }, { ...SAUL, heardOutside: true }, { ...SAUL, readOutside: true }])
+      expect(await toolbox.call("wallet_balance", {}, who)).toMatchObject({ ok: false });
+    expect(outside).toEqual([false, true, true]);
+    toolbox.close();
+  });
+
   it("takes no answer in time as a no, and a yes that comes after approves nothing", async () => {
     const own = new Workspace(dir, "inst_expiry");
     await own.create();
