@@ -117,7 +117,9 @@ beforeAll(async () => {
   anaCli = people.memberCli("Ana");
   const conversationId = stack.ready.conversationId;
   const saul = await phoneOf(people.owner, "saul");
-  const ana = await phoneOf(await stack.personOf(people.members.get("Ana")!), "ana");
+  const anaJoined = people.members.get("Ana");
+  if (!anaJoined) throw new Error("Ana is not in the conversation");
+  const ana = await phoneOf(await stack.personOf(anaJoined), "ana");
   // A new installation joins its inbox's groups when a member next sends (libxmtp adds it with that commit).
   await waitFor(
     "both phones in the conversation",

@@ -283,11 +283,8 @@ export function isReaction(message: AgentMessage): message is AgentMessage & { c
   );
 }
 
-// ActionStyle is a const enum of the bindings too.
-const STYLE: Record<Buttons["actions"][number]["style"], ActionStyle> = {
-  primary: 0 as ActionStyle.Primary,
-  danger: 2 as ActionStyle.Danger,
-};
+// ActionStyle is a const enum of the bindings too: Primary 0, Danger 2.
+const STYLE: Record<Buttons["actions"][number]["style"], ActionStyle> = { primary: 0, danger: 2 };
 
 /** Buttons under a question (coinbase.com/actions:1.0): a set's id, what it asks, each button, when they expire. */
 export interface Buttons {
