@@ -102,6 +102,7 @@ export class Agent implements RuntimeAgent {
         if (outside) await this.outsideWords.add(id);
         return id;
       },
+      buttons: (b) => this.voice.buttons(b),
       paid: (payment) => this.voice.payment(payment),
       ownerName: () => {
         const owner = this.settings.config?.ownerId;

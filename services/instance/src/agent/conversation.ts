@@ -19,6 +19,8 @@ import type { PatternAgent } from "../memory/patterns.js";
 import type { AgentToolbox } from "../tools/toolbox.js";
 import {
   asTextMessage,
+  isActions,
+  isIntent,
   isReaction,
   isText,
   profilesIn,
@@ -238,18 +240,24 @@ export class Conversation {
   /**
    * A message arrives (the stream, a catch-up): the owner's answer to a
    * waiting tool call goes to it now (plan.ts planArrival: the turn that
-   * asked holds the queue); anything else waits for its turn. `mayAnswer`:
-   * false for what a catch-up only learns from.
+   * asked holds the queue), and so do the ids of anyone else's buttons;
+   * anything else waits for its turn. `mayAnswer`: false for what a
+   * catch-up only learns from.
    */
   private enqueue(m: AgentMessage, mayAnswer: boolean): void {
     const agent = this.agent;
     if (this.handled.has(m.id)) return;
     agent.life.active();
-    const arrival = planArrival(arrivingOf(m), { ownerId: agent.settings.config?.ownerId, mayAnswer });
+    const arrival = planArrival(arrivingOf(m), {
+      self: agent.life.inboxId,
+      ownerId: agent.settings.config?.ownerId,
+      mayAnswer,
+    });
     if (arrival.kind === "offer" && agent.toolbox.answer(arrival.answer)) {
       this.handled.add(m.id);
       return;
     }
+    if (arrival.kind === "buttons") agent.toolbox.buttonsSeen(arrival.ids);
     this.handled.add(m.id);
     // The oldest goes first: a Set keeps the order ids were added in.
     for (const oldest of this.handled) {
@@ -458,8 +466,16 @@ export class Conversation {
   }
 }
 
-/** A message as planArrival reads it: a text's reply, a reaction added (what may answer the owner's question, tools/approval.ts). */
+/**
+ * A message as planArrival reads it: a text's reply, a reaction added, a tap
+ * on a button (what may answer the owner's question, tools/approval.ts), or
+ * buttons (whose ids may copy the question's).
+ */
 function arrivingOf(m: AgentMessage): Arriving {
+  if (isIntent(m))
+    return { senderInboxId: m.senderInboxId, tap: { buttons: m.content.id, action: m.content.actionId } };
+  if (isActions(m))
+    return { senderInboxId: m.senderInboxId, buttons: [m.content.id, ...m.content.actions.map((a) => a.id)] };
   if (isReaction(m))
     return m.content.action === REACTION_ADDED
       ? { senderInboxId: m.senderInboxId, reaction: { to: m.content.reference, emoji: m.content.content } }

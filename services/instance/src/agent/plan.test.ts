@@ -73,40 +73,63 @@ const modelCalls = (p: MessagePlan): number =>
   p.kind === "text" ? (p.answer.kind === "turn" ? 1 : 0) + (p.learn === "by-model" ? 1 : 0) : 0;
 
 describe("the owner's answer to a waiting question", () => {
-  it("offers the owner's reply to a message, and the owner's reaction on one, to the waiting question", () => {
-    expect(
-      planArrival({ senderInboxId: OWNER, reply: { to: "q1", text: "yes" } }, { ownerId: OWNER, mayAnswer: true }),
-    ).toEqual({ kind: "offer", answer: { kind: "reply", to: "q1", text: "yes" } });
-    expect(
-      planArrival({ senderInboxId: OWNER, reaction: { to: "q1", emoji: "👍" } }, { ownerId: OWNER, mayAnswer: true }),
-    ).toEqual({ kind: "offer", answer: { kind: "reaction", to: "q1", emoji: "👍" } });
+  const now = { self: SELF, ownerId: OWNER, mayAnswer: true };
+
+  it("offers the owner's reply to a message, reaction on one and tap on a button to the waiting question", () => {
+    expect(planArrival({ senderInboxId: OWNER, reply: { to: "q1", text: "yes" } }, now)).toEqual({
+      kind: "offer",
+      answer: { kind: "reply", to: "q1", text: "yes" },
+    });
+    expect(planArrival({ senderInboxId: OWNER, reaction: { to: "q1", emoji: "👍" } }, now)).toEqual({
+      kind: "offer",
+      answer: { kind: "reaction", to: "q1", emoji: "👍" },
+    });
+    expect(planArrival({ senderInboxId: OWNER, tap: { buttons: "q1", action: "approve:q1" } }, now)).toEqual({
+      kind: "offer",
+      answer: { kind: "tap", buttons: "q1", action: "approve:q1" },
+    });
   });
 
   it("queues an owner's text that replies to nothing: a bare yes in the conversation answers no question", () => {
-    expect(planArrival({ senderInboxId: OWNER }, { ownerId: OWNER, mayAnswer: true })).toEqual({ kind: "queue" });
+    expect(planArrival({ senderInboxId: OWNER }, now)).toEqual({ kind: "queue" });
   });
 
-  it("never offers what a catch-up only learns from, even the owner's reply", () => {
-    expect(
-      planArrival({ senderInboxId: OWNER, reply: { to: "q1", text: "yes" } }, { ownerId: OWNER, mayAnswer: false }),
-    ).toEqual({ kind: "queue" });
+  it("never offers what a catch-up only learns from, even the owner's reply or tap", () => {
+    const later = { ...now, mayAnswer: false };
+    expect(planArrival({ senderInboxId: OWNER, reply: { to: "q1", text: "yes" } }, later)).toEqual({ kind: "queue" });
+    expect(planArrival({ senderInboxId: OWNER, tap: { buttons: "q1", action: "approve:q1" } }, later)).toEqual({
+      kind: "queue",
+    });
   });
 
   it("offers nothing while the agent has no owner", () => {
     expect(
-      planArrival({ senderInboxId: OWNER, reply: { to: "q1", text: "yes" } }, { ownerId: undefined, mayAnswer: true }),
+      planArrival({ senderInboxId: OWNER, reply: { to: "q1", text: "yes" } }, { ...now, ownerId: undefined }),
     ).toEqual({ kind: "queue" });
+  });
+
+  it("tells the question of buttons anyone but itself posts, a catch-up's too; its own are nothing to it", () => {
+    const buttons = ["q1", "approve:q1", "decline:q1"];
+    for (const sender of [PERSON, BOT, OWNER, CREATOR])
+      for (const mayAnswer of [true, false])
+        expect(planArrival({ senderInboxId: sender, buttons }, { ...now, mayAnswer })).toEqual({
+          kind: "buttons",
+          ids: buttons,
+        });
+    expect(planArrival({ senderInboxId: SELF, buttons }, now)).toEqual({ kind: "queue" });
   });
 
   test.prop([
     fc.constantFrom(PERSON, BOT, CREATOR, SELF),
     fc.option(fc.record({ to: fc.string(), text: fc.constantFrom("yes", "ok", "👍", "approve") }), { nil: undefined }),
     fc.option(fc.record({ to: fc.string(), emoji: fc.constantFrom("👍", "👎") }), { nil: undefined }),
-  ])("a member's yes, by reply or reaction, is never offered to a waiting question", (sender, reply, react) => {
-    expect(planArrival({ senderInboxId: sender, reply, reaction: react }, { ownerId: OWNER, mayAnswer: true })).toEqual(
-      { kind: "queue" },
-    );
-  });
+    fc.option(fc.record({ buttons: fc.string(), action: fc.string().map((s) => `approve:${s}`) }), { nil: undefined }),
+  ])(
+    "a member's yes, by reply, reaction or tap, is never offered to a waiting question",
+    (sender, reply, react, tap) => {
+      expect(planArrival({ senderInboxId: sender, reply, reaction: react, tap }, now)).toEqual({ kind: "queue" });
+    },
+  );
 });
 
 describe("whom it answers and learns from", () => {

@@ -6,8 +6,9 @@
 //
 // Three moments, three plans:
 //   planArrival  as a message arrives, before it waits for its turn: the
-//                owner's reply or reaction that may answer a waiting tool
-//                call goes to it at once (that call holds the queue);
+//                owner's reply, reaction or tap that may answer a waiting
+//                tool call goes to it at once (that call holds the queue),
+//                and so do the ids of buttons anyone else posts;
 //   planMessage  in its turn: ignore it, stay quiet, skip another agent,
 //                learn from a reaction, or a text's steps (forget, look for
 //                what it corrects, answer or refuse, learn);
@@ -39,24 +40,41 @@ export interface Arriving {
   reply?: { to: string; text: string } | undefined;
   /** A reaction added on a message (one taken back answers nothing). */
   reaction?: { to: string; emoji: string } | undefined;
+  /** A tap on a button (XMTP's intent): the set's id and the button's. */
+  tap?: { buttons: string; action: string } | undefined;
+  /** Buttons (XMTP's actions): the set's id and each button's. */
+  buttons?: string[] | undefined;
 }
 
 /**
  * offer: hand it to the waiting question (tools/approval.ts says whether it
  * answers it); one the question takes is done with: never answered by the
- * model, never learned from. queue: its turn comes in order.
+ * model, never learned from. buttons: tell the waiting question whose ids
+ * someone else's buttons carry (a look-alike voids its buttons), then queue.
+ * queue: its turn comes in order.
  */
-export type ArrivalPlan = { kind: "offer"; answer: OwnerAnswer } | { kind: "queue" };
+export type ArrivalPlan =
+  | { kind: "offer"; answer: OwnerAnswer }
+  | { kind: "buttons"; ids: string[] }
+  | { kind: "queue" };
 
 /**
- * Only the owner's reply or reaction may answer a question, and only one it
- * may answer now: a catch-up's older messages (`mayAnswer` false) are read,
- * never taken as a yes.
+ * Only the owner's reply, reaction or tap may answer a question, and only
+ * one it may answer now: a catch-up's older messages (`mayAnswer` false) are
+ * read, never taken as a yes. Buttons anyone but the agent posts, older ones
+ * too, are told to the question: a tap names only ids, so a copy of its
+ * buttons' ids (a look-alike whose "Approve" means something else) must
+ * leave its own buttons answering nothing.
  */
-export function planArrival(m: Arriving, room: { ownerId: string | undefined; mayAnswer: boolean }): ArrivalPlan {
+export function planArrival(
+  m: Arriving,
+  room: { self: string; ownerId: string | undefined; mayAnswer: boolean },
+): ArrivalPlan {
+  if (m.buttons && m.senderInboxId !== room.self) return { kind: "buttons", ids: m.buttons };
   if (!room.mayAnswer || room.ownerId === undefined || m.senderInboxId !== room.ownerId) return { kind: "queue" };
   if (m.reaction) return { kind: "offer", answer: { kind: "reaction", to: m.reaction.to, emoji: m.reaction.emoji } };
   if (m.reply) return { kind: "offer", answer: { kind: "reply", to: m.reply.to, text: m.reply.text } };
+  if (m.tap) return { kind: "offer", answer: { kind: "tap", buttons: m.tap.buttons, action: m.tap.action } };
   return { kind: "queue" };
 }
 

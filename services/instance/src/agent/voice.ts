@@ -5,16 +5,20 @@
 // the answer; a turn with no message to anchor to (a text from outside)
 // shows a typing indicator instead. What the toolbox says during a turn (an
 // approval question) takes the turn's form; between turns (a mail notice),
-// a message of its own. Signals (receipt, thinking, typing) are best effort:
-// one that fails is logged, and the turn goes on.
+// a message of its own. An approval question's buttons follow it as a
+// message of their own, silent: the question was pushed. Signals (receipt,
+// thinking, typing) are best effort: one that fails is logged, and the turn
+// goes on.
 
 import type { Logger } from "@convos-pool/kit";
 import {
   encodeAnswer,
+  encodeButtons,
   encodeThinking,
   encodeTransaction,
   encodeTyping,
   type AgentGroup,
+  type Buttons,
   type Encoded,
 } from "../platform/xmtp.js";
 import type { PaymentMade } from "../tools/tool.js";
@@ -57,6 +61,12 @@ export class Voice {
     if (this.current) return this.current.say(text);
     const group = this.deps.group();
     return group ? send(group, text, answerForm(text, 0)) : undefined;
+  }
+
+  /** An approval question's buttons (XMTP `actions`); the message's id, or undefined when it is in no conversation. */
+  async buttons(b: Buttons): Promise<string | undefined> {
+    const group = this.deps.group();
+    return group ? group.send(encodeButtons(b), SILENT) : undefined;
   }
 
   /** A payment it made, posted as XMTP's transaction reference with a text for clients without it. */

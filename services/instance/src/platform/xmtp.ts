@@ -6,16 +6,21 @@
 // tell which members are agents. It must, or two agents in one conversation
 // answer each other forever. Also here: the encodings of what the agent
 // sends besides text (markdown, Convos' thinking status and typing
-// indicator), and how a reply or markdown is read as text.
+// indicator, an approval question's buttons), and how a reply or markdown is
+// read as text, and a tap on a button as what it names.
 
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
+  encodeActions,
   encodeMarkdown,
   encodeText,
   encodeTransactionReference,
+  type ActionStyle,
+  type Actions,
   type Client,
   type ClientOptions,
   type EnrichedReply,
+  type Intent,
   type Reaction,
   type ReactionAction,
   type TransactionReference,
@@ -275,5 +280,53 @@ export function isReaction(message: AgentMessage): message is AgentMessage & { c
     t?.authorityId === "xmtp.org" &&
     t.typeId === "reaction" &&
     typeof (message.content as Reaction | undefined)?.reference === "string"
+  );
+}
+
+// ActionStyle is a const enum of the bindings too: Primary 0, Danger 2.
+const STYLE: Record<Buttons["actions"][number]["style"], ActionStyle> = { primary: 0, danger: 2 };
+
+/** Buttons under a question (coinbase.com/actions:1.0): a set's id, what it asks, each button, when they expire. */
+export interface Buttons {
+  id: string;
+  description: string;
+  actions: { id: string; label: string; style: "primary" | "danger" }[];
+  expiresAtMs: number;
+}
+
+/**
+ * Buttons as XMTP's `actions`, expiring on the set and on each button. No
+ * fallback: they follow a text that asks the same, which is what a client
+ * without buttons shows (the SDK's own fallback asks for a number, which
+ * answers nothing here).
+ */
+export function encodeButtons(b: Buttons): Encoded {
+  const expiresAtNs = BigInt(b.expiresAtMs) * 1_000_000n;
+  const actions: Actions = {
+    id: b.id,
+    description: b.description,
+    actions: b.actions.map((a) => ({ id: a.id, label: a.label, style: STYLE[a.style], expiresAtNs })),
+    expiresAtNs,
+  };
+  const { fallback: _shown, ...encoded } = encodeActions(actions);
+  return encoded;
+}
+
+export function isIntent(message: AgentMessage): message is AgentMessage & { content: Intent } {
+  const t = message.contentType;
+  const c = message.content as Partial<Intent> | undefined;
+  return (
+    t?.authorityId === "coinbase.com" &&
+    t.typeId === "intent" &&
+    typeof c?.id === "string" &&
+    typeof c.actionId === "string"
+  );
+}
+
+export function isActions(message: AgentMessage): message is AgentMessage & { content: Actions } {
+  const t = message.contentType;
+  const c = message.content as Partial<Actions> | undefined;
+  return (
+    t?.authorityId === "coinbase.com" && t.typeId === "actions" && typeof c?.id === "string" && Array.isArray(c.actions)
   );
 }

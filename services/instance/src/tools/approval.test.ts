@@ -1,20 +1,33 @@
+// The rules of an approval (approval.ts), in memory: what answers a waiting
+// question (a reply, a reaction, a tap on its buttons), what its buttons
+// carry, and when a copy of them leaves them answering nothing.
+import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { approvalAnswer, approvalQuestion, replyWord } from "./approval.js";
+import {
+  answersSome,
+  approvalAnswer,
+  approvalButtons,
+  approvalQuestion,
+  copiesButtons,
+  replyWord,
+  type AskedQuestion,
+} from "./approval.js";
 
 const Q = "question-message-id";
+const ASKED: AskedQuestion = { id: Q, copied: false };
 
 describe("an approval bound to its question", () => {
   it("is answered only by a reply to the question or a 👍/👎 on it", () => {
-    expect(approvalAnswer(Q, { kind: "reply", to: Q, text: "yes" })).toBe("yes");
-    expect(approvalAnswer(Q, { kind: "reply", to: Q, text: "No." })).toBe("no");
-    expect(approvalAnswer(Q, { kind: "reaction", to: Q, emoji: "👍" })).toBe("yes");
-    expect(approvalAnswer(Q, { kind: "reaction", to: Q, emoji: "👍🏽" })).toBe("yes");
-    expect(approvalAnswer(Q, { kind: "reaction", to: Q, emoji: "👎" })).toBe("no");
+    expect(approvalAnswer(ASKED, { kind: "reply", to: Q, text: "yes" })).toBe("yes");
+    expect(approvalAnswer(ASKED, { kind: "reply", to: Q, text: "No." })).toBe("no");
+    expect(approvalAnswer(ASKED, { kind: "reaction", to: Q, emoji: "👍" })).toBe("yes");
+    expect(approvalAnswer(ASKED, { kind: "reaction", to: Q, emoji: "👍🏽" })).toBe("yes");
+    expect(approvalAnswer(ASKED, { kind: "reaction", to: Q, emoji: "👎" })).toBe("no");
     // Another message's reply or reaction, a look-alike question's: not this one.
-    expect(approvalAnswer(Q, { kind: "reply", to: "look-alike", text: "yes" })).toBeUndefined();
-    expect(approvalAnswer(Q, { kind: "reaction", to: "look-alike", emoji: "👍" })).toBeUndefined();
+    expect(approvalAnswer(ASKED, { kind: "reply", to: "look-alike", text: "yes" })).toBeUndefined();
+    expect(approvalAnswer(ASKED, { kind: "reaction", to: "look-alike", emoji: "👍" })).toBeUndefined();
     // Other reactions approve nothing.
-    expect(approvalAnswer(Q, { kind: "reaction", to: Q, emoji: "❤️" })).toBeUndefined();
+    expect(approvalAnswer(ASKED, { kind: "reaction", to: Q, emoji: "❤️" })).toBeUndefined();
     // No question waiting.
     expect(approvalAnswer(undefined, { kind: "reply", to: Q, text: "yes" })).toBeUndefined();
   });
@@ -38,5 +51,63 @@ describe("an approval bound to its question", () => {
         "Reply to this message with yes or no, or react 👍 or 👎 (within 10 minutes). Nothing else approves it.",
     );
     expect(approvalQuestion("Saul", "x", 30_000)).toContain("(within 1 minute)");
+  });
+});
+
+describe("an approval's buttons", () => {
+  it("carry the question in full, Approve and Decline named after the question's message, and its expiry", () => {
+    expect(approvalButtons(Q, "Saul", "Pay 0.01 ETH\nTo: 0xabc\nOn chain: 31337", 1_800_000_000_000)).toEqual({
+      id: Q,
+      description: "Saul, may I do this?\n\nPay 0.01 ETH\nTo: 0xabc\nOn chain: 31337",
+      actions: [
+        { id: `approve:${Q}`, label: "Approve", style: "primary" },
+        { id: `decline:${Q}`, label: "Decline", style: "danger" },
+      ],
+      expiresAtMs: 1_800_000_000_000,
+    });
+  });
+
+  it("answer the question by a tap on its own Approve or Decline, and on nothing else", () => {
+    const [approve, decline] = approvalButtons(Q, "Saul", "x", 0).actions.map((a) => a.id);
+    expect(approvalAnswer(ASKED, { kind: "tap", buttons: Q, action: approve! })).toBe("yes");
+    expect(approvalAnswer(ASKED, { kind: "tap", buttons: Q, action: decline! })).toBe("no");
+    // An older question's buttons; another question's Approve under this set's id; a button it never showed.
+    const older = approvalButtons("older-question", "Saul", "x", 0);
+    expect(approvalAnswer(ASKED, { kind: "tap", buttons: older.id, action: older.actions[0]!.id })).toBeUndefined();
+    expect(approvalAnswer(ASKED, { kind: "tap", buttons: Q, action: older.actions[0]!.id })).toBeUndefined();
+    expect(approvalAnswer(ASKED, { kind: "tap", buttons: Q, action: "approve" })).toBeUndefined();
+    // Nothing waiting (answered, or timed out): a tap replayed approves nothing.
+    expect(approvalAnswer(undefined, { kind: "tap", buttons: Q, action: approve! })).toBeUndefined();
+  });
+
+  it("answer nothing once someone else copied their ids; the question's message still answers", () => {
+    const copied: AskedQuestion = { id: Q, copied: true };
+    expect(approvalAnswer(copied, { kind: "tap", buttons: Q, action: `approve:${Q}` })).toBeUndefined();
+    expect(approvalAnswer(copied, { kind: "reply", to: Q, text: "yes" })).toBe("yes");
+    expect(approvalAnswer(copied, { kind: "reaction", to: Q, emoji: "👎" })).toBe("no");
+  });
+
+  it("are copied by buttons that carry the set's id or either button's, not by others", () => {
+    expect(copiesButtons(Q, [Q, "pizza"])).toBe(true);
+    expect(copiesButtons(Q, ["lunch", `approve:${Q}`])).toBe(true);
+    expect(copiesButtons(Q, ["lunch", `decline:${Q}`])).toBe(true);
+    expect(copiesButtons(Q, ["lunch", "approve:older-question", "approve"])).toBe(false);
+    expect(copiesButtons(Q, [])).toBe(false);
+  });
+
+  test.prop([fc.string(), fc.string(), fc.boolean()])(
+    "no tap but one on this question's own Approve or Decline answers it",
+    (buttons, action, copied) => {
+      const said = approvalAnswer({ id: Q, copied }, { kind: "tap", buttons, action });
+      const own = !copied && buttons === Q && (action === `approve:${Q}` || action === `decline:${Q}`);
+      expect(said !== undefined).toBe(own);
+    },
+  );
+
+  it("tell an answer that could answer some question (kept while the question's send returns) from one that cannot", () => {
+    expect(answersSome({ kind: "tap", buttons: Q, action: `approve:${Q}` })).toBe(true);
+    expect(answersSome({ kind: "tap", buttons: Q, action: "approve:another" })).toBe(false);
+    expect(answersSome({ kind: "reply", to: Q, text: "ok" })).toBe(true);
+    expect(answersSome({ kind: "reply", to: Q, text: "ok everyone" })).toBe(false);
   });
 });

@@ -1,15 +1,37 @@
 // An approval is bound to one action: the agent asks in a message of its own
 // that states the action in full, and only its owner's reply to that message,
-// or a 👍 or 👎 on it, answers. A bare "ok" in the conversation, a reply to
-// another message, anyone else's answer: none approves anything. Pure; the
-// toolbox holds the one waiting question, the conversation hands it the
-// owner's replies and reactions.
+// or a 👍 or 👎 on it, answers. Right after it come the same words as XMTP
+// `actions` (Approve, Decline) for clients that show buttons; the owner's
+// tap (an `intent`) on those buttons answers too. A bare "ok" in the
+// conversation, a reply to another message, a tap on another question's
+// buttons, anyone else's answer: none approves anything. Pure; the toolbox
+// holds the one waiting question, the conversation hands it the owner's
+// replies, reactions and taps.
 
 /** How long a question waits for its answer; no answer in time is a no. */
 export const APPROVAL_TIMEOUT_MS = 10 * 60_000;
 
-/** The owner's message that may answer a question: a text reply to a message, or a reaction on one. */
-export type OwnerAnswer = { kind: "reply"; to: string; text: string } | { kind: "reaction"; to: string; emoji: string };
+/**
+ * The owner's message that may answer a question: a text reply to a message,
+ * a reaction on one, or a tap on a button (an intent: the id of the set of
+ * buttons, and of the button).
+ */
+export type OwnerAnswer =
+  | { kind: "reply"; to: string; text: string }
+  | { kind: "reaction"; to: string; emoji: string }
+  | { kind: "tap"; buttons: string; action: string };
+
+/** A question waiting for its answer, once its message is sent. */
+export interface AskedQuestion {
+  /** The id of the message that asked: its buttons carry it too (approvalButtons). */
+  id: string;
+  /**
+   * Someone else posted buttons with the same ids (a look-alike that an
+   * intent cannot be told apart from): its buttons answer nothing any more,
+   * its message still does.
+   */
+  copied: boolean;
+}
 
 const YES_WORDS = new Set(["yes", "y", "ok", "okay", "approve", "approved", "go ahead", "do it", "👍"]);
 const NO_WORDS = new Set(["no", "n", "deny", "denied", "don't", "do not", "stop", "👎"]);
@@ -31,10 +53,68 @@ export function replyWord(text: string): "yes" | "no" | undefined {
   return reactionWord(t);
 }
 
-/** What `answer` says of the question sent as message `question`; undefined when it is not an answer to it. */
-export function approvalAnswer(question: string | undefined, answer: OwnerAnswer): "yes" | "no" | undefined {
-  if (!question || answer.to !== question) return undefined;
-  return answer.kind === "reaction" ? reactionWord(answer.emoji) : replyWord(answer.text);
+/** What `answer` says of `question`; undefined when it is not an answer to it. */
+export function approvalAnswer(question: AskedQuestion | undefined, answer: OwnerAnswer): "yes" | "no" | undefined {
+  if (!question) return undefined;
+  switch (answer.kind) {
+    case "reply":
+      return answer.to === question.id ? replyWord(answer.text) : undefined;
+    case "reaction":
+      return answer.to === question.id ? reactionWord(answer.emoji) : undefined;
+    case "tap":
+      if (question.copied || answer.buttons !== question.id) return undefined;
+      return answer.action === approveId(question.id)
+        ? "yes"
+        : answer.action === declineId(question.id)
+          ? "no"
+          : undefined;
+  }
+}
+
+/** Whether `answer` would answer a question whose message is the one it names: a yes or a no at all. */
+export function answersSome(answer: OwnerAnswer): boolean {
+  const id = answer.kind === "tap" ? answer.buttons : answer.to;
+  return approvalAnswer({ id, copied: false }, answer) !== undefined;
+}
+
+const approveId = (question: string) => `approve:${question}`;
+const declineId = (question: string) => `decline:${question}`;
+
+/**
+ * The question's buttons, as XMTP's `actions` carry them: the set's id is
+ * the question's message id and each button's id names it too, so a tap
+ * answers that question and no other; they expire when the question does.
+ */
+export interface ApprovalButtons {
+  id: string;
+  /** What a client shows above the buttons: the question and the action in full. */
+  description: string;
+  actions: { id: string; label: string; style: "primary" | "danger" }[];
+  /** When the question stops waiting, ms since the epoch. */
+  expiresAtMs: number;
+}
+
+export function approvalButtons(
+  question: string,
+  ownerName: string,
+  statement: string,
+  expiresAtMs: number,
+): ApprovalButtons {
+  return {
+    id: question,
+    description: `${ownerName}, may I do this?\n\n${statement}`,
+    actions: [
+      { id: approveId(question), label: "Approve", style: "primary" },
+      { id: declineId(question), label: "Decline", style: "danger" },
+    ],
+    expiresAtMs,
+  };
+}
+
+/** Whether buttons someone else posted (their set's id and each button's) copy the ids of `question`'s. */
+export function copiesButtons(question: string, ids: readonly string[]): boolean {
+  const own = new Set([question, approveId(question), declineId(question)]);
+  return ids.some((id) => own.has(id));
 }
 
 /** The question: the action in full, addressed to the owner, saying how to answer and for how long. */

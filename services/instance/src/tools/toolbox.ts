@@ -28,7 +28,17 @@ import { FILES, type Workspace } from "../platform/workspace.js";
 import { ActivityLog } from "./activity.js";
 import { AskLog } from "./asks.js";
 import { AgentTools, type ToolEnvironment } from "./agent-tools.js";
-import { APPROVAL_TIMEOUT_MS, approvalAnswer, approvalQuestion, type OwnerAnswer } from "./approval.js";
+import {
+  APPROVAL_TIMEOUT_MS,
+  answersSome,
+  approvalAnswer,
+  approvalButtons,
+  approvalQuestion,
+  copiesButtons,
+  type ApprovalButtons,
+  type AskedQuestion,
+  type OwnerAnswer,
+} from "./approval.js";
 import { ToolGate, type Approval, type ToolOutcome } from "./gate.js";
 import { MoneyLedger } from "./ledger.js";
 import { describePermissions, type Requester } from "./permissions.js";
@@ -49,6 +59,8 @@ export interface ToolboxDeps {
    * carries words from outside the conversation (a mail's subject), which later turns must not read as its own.
    */
   say(text: string, outside?: boolean): Promise<string | undefined>;
+  /** Shows an approval question's buttons (XMTP `actions`) in its conversation, right after the question. */
+  buttons?(buttons: ApprovalButtons): Promise<unknown>;
   /** Posts a payment it made in its conversation (a transaction reference). */
   paid(payment: PaymentMade): Promise<unknown>;
   /** Its owner, as the conversation names them. */
@@ -83,10 +95,13 @@ export class AgentToolbox {
   private tools: AgentTools | undefined;
   private readonly gate: ToolGate;
   /**
-   * A call waiting for the owner's yes or no: the id of the message that
-   * asked (once its send returned), and answers that came before it did.
+   * A call waiting for the owner's yes or no: the message that asked (once
+   * its send returned), and answers and copies of its buttons' ids that came
+   * before it did.
    */
-  private approval: { question?: string; early: OwnerAnswer[]; resolve: (a: Approval) => void } | undefined;
+  private approval:
+    | { question?: AskedQuestion; early: OwnerAnswer[]; copies: string[][]; resolve: (a: Approval) => void }
+    | undefined;
   private mailTimer: NodeJS.Timeout | undefined;
   private mailSeen: Set<string> | undefined;
 
@@ -179,7 +194,7 @@ export class AgentToolbox {
   }
 
   /**
-   * The owner's reply or reaction, if it answers the waiting question:
+   * The owner's reply, reaction or tap, if it answers the waiting question:
    * handed over, and true. One that comes before the question's send
    * returned (its id unknown yet) is kept until it did.
    */
@@ -187,7 +202,7 @@ export class AgentToolbox {
     const waiting = this.approval;
     if (!waiting) return false;
     if (waiting.question === undefined) {
-      if (!approvalAnswer(a.to, a)) return false;
+      if (!answersSome(a)) return false;
       waiting.early.push(a);
       return true;
     }
@@ -195,6 +210,21 @@ export class AgentToolbox {
     if (!said) return false;
     waiting.resolve(said);
     return true;
+  }
+
+  /**
+   * Buttons someone else posted, by their ids: if they copy the waiting
+   * question's, a tap can no longer say which were meant, and the question's
+   * buttons answer nothing from now on (its message still does).
+   */
+  buttonsSeen(ids: readonly string[]): void {
+    const waiting = this.approval;
+    if (!waiting) return;
+    if (waiting.question === undefined) waiting.copies.push([...ids]);
+    else if (!waiting.question.copied && copiesButtons(waiting.question.id, ids)) {
+      waiting.question.copied = true;
+      this.deps.log.warn("someone posted buttons that copy the waiting question's: taps on them approve nothing");
+    }
   }
 
   /** A level the owner set (the instance checked the signature), or one a new template version imposes; recorded. */
@@ -273,13 +303,15 @@ export class AgentToolbox {
 
   /**
    * Asks its owner in a message of its own that states the action in full,
-   * and waits (in the turn) for the owner's reply to it or reaction on it,
-   * which `answer` hands over (approval.ts); no answer in time is a no. One
-   * question at a time: turns run one by one. `outside`: the statement may
-   * quote words from outside the conversation, and is said as such.
+   * and waits (in the turn) for the owner's reply to it, reaction on it or
+   * tap on its buttons, which `answer` hands over (approval.ts); no answer
+   * in time is a no. One question at a time: turns run one by one.
+   * `outside`: the statement may quote words from outside the conversation,
+   * and is said as such.
    */
   private async askOwner(statement: string, outside: boolean): Promise<Approval> {
     const ms = this.deps.approvalTimeoutMs ?? APPROVAL_TIMEOUT_MS;
+    const expiresAtMs = Date.now() + ms;
     // Waiting before asking: the owner's answer can come back through the stream before the send returns.
     let waiting!: NonNullable<AgentToolbox["approval"]>;
     const answered = new Promise<Approval>((resolve) => {
@@ -289,7 +321,7 @@ export class AgentToolbox {
         if (this.approval === waiting) this.approval = undefined;
         resolve(a);
       };
-      waiting = { early: [], resolve: done };
+      waiting = { early: [], copies: [], resolve: done };
       this.approval = waiting;
     });
     const question = await this.deps
@@ -300,10 +332,19 @@ export class AgentToolbox {
       });
     if (question === undefined) waiting.resolve("timeout");
     else {
-      waiting.question = question;
+      waiting.question = { id: question, copied: waiting.copies.some((ids) => copiesButtons(question, ids)) };
       for (const a of waiting.early) this.answer(a);
+      if (this.approval === waiting)
+        await this.showButtons(approvalButtons(question, this.deps.ownerName(), statement, expiresAtMs));
     }
     return answered;
+  }
+
+  /** The question as buttons too, for clients that show them; best effort: its message asks it already. */
+  private async showButtons(buttons: ApprovalButtons): Promise<void> {
+    await this.deps
+      .buttons?.(buttons)
+      .catch((err: unknown) => this.deps.log.warn("could not show the question's buttons", { err }));
   }
 
   /** From L2 up, while it is in its conversation: new mail is told there. */

@@ -42,6 +42,7 @@ import { AgentTools } from "./agent-tools.js";
 import type { PaymentMade } from "./tool.js";
 import { offlineCommand } from "./commands.js";
 import { AgentToolbox } from "./toolbox.js";
+import type { ApprovalButtons } from "./approval.js";
 import { MailClient } from "./mail.js";
 import { TelnyxClient } from "./telnyx.js";
 import { AFTER_OUTSIDE, MAX_ASKS_PER_HOUR, ToolGate, type Approval } from "./gate.js";
@@ -778,6 +779,71 @@ describe("the toolbox's questions for members", () => {
     expect(await pay(claimed, ana)).toMatchObject({ ok: false, error: expect.stringMatching(/in time/) });
     expect(said).toHaveLength(MAX_ASKS_PER_HOUR + 2);
     claimed.close();
+  });
+});
+
+describe("the toolbox's buttons", () => {
+  it("shows the question as buttons too, named after its message and expiring with it: the owner's tap on Approve pays, a tap on an older question's or on copied buttons approves nothing", async () => {
+    const own = new Workspace(dir, "inst_buttons");
+    await own.create();
+    const shown: ApprovalButtons[] = [];
+    let asked = 10;
+    const toolbox: AgentToolbox = new AgentToolbox({
+      ws: own,
+      log,
+      env: { chain: { rpcUrl: chain.rpcUrl } },
+      approvalTimeoutMs: 60_000,
+      say: async () => `question-${++asked}`,
+      // The conversation hands over taps and others' buttons as they arrive; here, once the buttons are shown.
+      buttons: async (b) => {
+        shown.push(b);
+        const approve = `approve:${b.id}`;
+        if (shown.length === 1) {
+          expect(toolbox.answer({ kind: "tap", buttons: "question-1", action: "approve:question-1" })).toBe(false);
+          expect(toolbox.answer({ kind: "tap", buttons: b.id, action: approve })).toBe(true);
+        } else {
+          // A member posts buttons that copy this question's ids: a tap can no longer say which were meant.
+          toolbox.buttonsSeen([b.id, "pizza-tonight"]);
+          expect(toolbox.answer({ kind: "tap", buttons: b.id, action: approve })).toBe(false);
+          expect(toolbox.answer({ kind: "reply", to: b.id, text: "no" })).toBe(true);
+        }
+      },
+      paid: async () => undefined,
+      ownerName: () => "Saul",
+      betweenTurns: (job) => job(),
+    });
+    await toolbox.begin(TrustLevel.ADVISOR);
+    await toolbox.load(
+      { tools: [{ toolId: "crypto", handle: privateKeyToAccount(walletKey).address }], userConfig: {} },
+      { crypto: { private_key: walletKey } },
+      TrustLevel.ADVISOR,
+    );
+    const before = await balance(payee);
+    const asking = Date.now();
+    expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" }, SAUL)).toMatchObject({ ok: true });
+    expect(shown[0]).toEqual({
+      id: "question-11",
+      description: `Saul, may I do this?\n\nPay 0.001 ETH\nTo: ${payee}\nOn chain: 31337`,
+      actions: [
+        { id: "approve:question-11", label: "Approve", style: "primary" },
+        { id: "decline:question-11", label: "Decline", style: "danger" },
+      ],
+      expiresAtMs: expect.any(Number),
+    });
+    expect(shown[0]!.expiresAtMs - asking).toBeGreaterThanOrEqual(60_000 - 1_000);
+    expect(shown[0]!.expiresAtMs - Date.now()).toBeLessThanOrEqual(60_000);
+    // Answered: the same tap again approves nothing.
+    expect(toolbox.answer({ kind: "tap", buttons: "question-11", action: "approve:question-11" })).toBe(false);
+    expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" }, SAUL)).toMatchObject({ ok: false });
+    expect(shown.map((b) => b.id)).toEqual(["question-11", "question-12"]);
+    expect((await balance(payee)) - before).toBe(parseEther("0.001"));
+    expect(
+      (await toolbox.listActivity({ pageSize: 10, pageToken: "" })).entries.map((e) => [e.outcome, e.approved]),
+    ).toEqual([
+      [ToolCallOutcome.DENIED, false],
+      [ToolCallOutcome.DONE, true],
+    ]);
+    toolbox.close();
   });
 });
 
