@@ -44,8 +44,7 @@ type PhoneGroup = NonNullable<Awaited<ReturnType<Phone["conversations"]["getConv
 interface Buttons {
   id: string;
   description: string;
-  actions: { id: string; label: string; style?: number; expiresAtNs?: bigint }[];
-  expiresAtNs?: bigint;
+  actions: { id: string; label: string; style?: number }[];
 }
 /** A message as `convos conversation messages --json` lists it. */
 interface Listed {
@@ -155,19 +154,19 @@ describe("approvals as Convos buttons", () => {
     const buttons = await buttonsOn(saulPhone, question.id);
     expect(buttons.content).toMatchObject({
       id: question.id,
-      description: `Saul, may I do this?\n\nSend a text\nTo: ${FRIEND}\nText: the cabin key is under the mat\nAsked by: Ana (member)`,
       actions: [
         { id: `approve:${question.id}`, label: "Approve" },
         { id: `decline:${question.id}`, label: "Decline" },
       ],
     });
-    // They expire with the question (the host's approval timeout here: one minute).
-    const expiresMs = Number(buttons.content.expiresAtNs! / 1_000_000n);
-    expect(expiresMs).toBeGreaterThan(asked + 50_000);
-    expect(expiresMs).toBeLessThanOrEqual(Date.now() + 60_000);
-    for (const a of buttons.content.actions) expect(a.expiresAtNs).toBe(buttons.content.expiresAtNs);
-    // The Convos CLI lists them. (Version 0.10.15 prints an expiring set's content as "": its JSON display of
-    // a message cannot hold the 64-bit expiry. The phone above read what they say.)
+    // They expire with the question (the host's approval timeout here: one minute), as their description says.
+    const [statement, expiry] = buttons.content.description.split("\n\nAnswer by ");
+    expect(statement).toBe(
+      `Saul, may I do this?\n\nSend a text\nTo: ${FRIEND}\nText: the cabin key is under the mat\nAsked by: Ana (member)`,
+    );
+    const byMinute = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    expect([byMinute(asked + 60_000), byMinute(Date.now() + 60_000)]).toContain(expiry?.replace(" UTC.", ""));
+    // The Convos CLI lists them, with what they say.
     const listed = await saulCli.run<Listed[]>([
       "conversation",
       "messages",
@@ -176,10 +175,14 @@ describe("approvals as Convos buttons", () => {
       "--content-type",
       "actions",
     ]);
-    expect(listed.find((m) => m.id === buttons.id)).toMatchObject({
+    const shown = listed.find((m) => m.id === buttons.id);
+    expect(shown).toMatchObject({
       senderInboxId: agent.inboxId,
       contentType: { authorityId: "coinbase.com", typeId: "actions" },
     });
+    expect(shown?.content).toContain('"label":"Approve"');
+    expect(shown?.content).toContain('"label":"Decline"');
+    expect(shown?.content).toContain("Answer by ");
 
     // Ana taps Approve on her phone: hers is a member's tap. Then Saul taps Decline.
     const from = saulCli.events.length;

@@ -295,21 +295,27 @@ export interface Buttons {
 }
 
 /**
- * Buttons as XMTP's `actions`, expiring on the set and on each button. No
- * fallback: they follow a text that asks the same, which is what a client
- * without buttons shows (the SDK's own fallback asks for a number, which
- * answers nothing here).
+ * Buttons as XMTP's `actions`. When they expire is said in their
+ * description, not in the protocol's 64-bit `expiresAtNs`: the Convos CLI
+ * (0.10.15) shows a message holding one as empty, so no one reading its
+ * list would see the buttons; the agent enforces the expiry itself (a tap
+ * after it answers nothing). No fallback: they follow a text that asks the
+ * same, which is what a client without buttons shows (the SDK's own
+ * fallback asks for a number, which answers nothing here).
  */
 export function encodeButtons(b: Buttons): Encoded {
-  const expiresAtNs = BigInt(b.expiresAtMs) * 1_000_000n;
   const actions: Actions = {
     id: b.id,
-    description: b.description,
-    actions: b.actions.map((a) => ({ id: a.id, label: a.label, style: STYLE[a.style], expiresAtNs })),
-    expiresAtNs,
+    description: `${b.description}\n\n${answerBy(b.expiresAtMs)}`,
+    actions: b.actions.map((a) => ({ id: a.id, label: a.label, style: STYLE[a.style] })),
   };
   const { fallback: _shown, ...encoded } = encodeActions(actions);
   return encoded;
+}
+
+/** "Answer by 14:05 UTC." for buttons expiring at `expiresAtMs`. */
+export function answerBy(expiresAtMs: number): string {
+  return `Answer by ${new Date(expiresAtMs).toISOString().slice(11, 16)} UTC.`;
 }
 
 export function isIntent(message: AgentMessage): message is AgentMessage & { content: Intent } {
