@@ -17,7 +17,8 @@ import type { AgentGroup, TextMessage } from "../platform/xmtp.js";
 import type { LlmLimits } from "./budget.js";
 import type { AgentLife } from "./life.js";
 import type { OutsideWords } from "./outside-words.js";
-import { readsOutside, senderName, turnInput } from "./policy.js";
+import { senderName, turnInput } from "./policy.js";
+import { turnOrigins } from "./turn-origins.js";
 import type { Settings } from "./settings.js";
 import type { InstanceConfig } from "./types.js";
 import type { Voice } from "./voice.js";
@@ -70,18 +71,25 @@ export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
         role: memberRole(config.ownerId, m?.senderInboxId ?? ""),
         id: m?.senderInboxId ?? "",
         name: senderName(t.names, m?.senderInboxId ?? ""),
-        said: m?.content ?? "",
       };
-  // Words from outside in what it reads (a text passed on, a mail announced): acts wait for the owner (gate.ts).
-  if (readsOutside(t.history)) who.heardOutside = true;
+  // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
+  const history = withCredentialsMasked(t.history, who.role, t.memory);
+  // Where everything the model reads came from: an act's recipient or amount from anyone but the owner asks (gate.ts).
+  who.origins = turnOrigins({
+    history,
+    memory: t.memory.visibleTo(who.role).entries,
+    identity,
+    userConfig: config.userConfig,
+    names: t.names,
+    inboundText,
+  });
   const input = turnInput({
     config,
     identity,
     level: agent.toolbox.level,
     participation: agent.settings.participation,
     memory: t.memory,
-    // Lines that carry a credential are masked in a turn not the owner's (docs/memory.md, "Provenance").
-    history: withCredentialsMasked(t.history, who.role, t.memory),
+    history,
     functions: agent.toolbox.functions(),
     callTool: (name, args) => agent.toolbox.call(name, args, who),
     // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.

@@ -16,7 +16,6 @@ import {
   fromPrincipalOrHuman,
   historyLines,
   MAX_AGENT_CHAIN,
-  readsOutside,
   RELAYED_BY_YOU,
   newestToAnswer,
   ROLES_SECTION,
@@ -178,17 +177,25 @@ describe("whom the agent answers", () => {
 describe("what a turn gives the model", () => {
   it("reads the conversation as the model's: its own lines as the assistant's, others' under their role and name", () => {
     const recent = [
-      { id: "1", sentAtNs: 1n, ...text(PERSON, "I'm Ana") },
-      { id: "2", sentAtNs: 2n, ...text(SELF, "Hi Ana") },
-      { id: "3", sentAtNs: 3n, senderInboxId: PERSON },
-      { id: "4", sentAtNs: 4n, ...text(BOT, "hello") },
-      { id: "5", sentAtNs: 5n, ...text(OWNER, "thanks") },
+      { id: "1", sentAtNs: 1_000_000n, ...text(PERSON, "I'm Ana") },
+      { id: "2", sentAtNs: 2_000_000n, ...text(SELF, "Hi Ana") },
+      { id: "3", sentAtNs: 3_000_000n, senderInboxId: PERSON },
+      { id: "4", sentAtNs: 4_000_000n, ...text(BOT, "hello") },
+      { id: "5", sentAtNs: 5_000_000n, ...text(OWNER, "thanks") },
     ];
+    // Each person's line keeps who sent it and when (ms): where an act's recipient came from (tools/origins.ts).
     expect(historyLines(room, { [PERSON]: "Ana", [OWNER]: "Saul" }, recent)).toEqual([
-      { role: "user", text: "I'm Ana", sender: "Ana", speaker: "member" },
-      { role: "assistant", text: "Hi Ana" },
-      { role: "user", text: "hello", sender: `member ${BOT.slice(0, 8)}`, speaker: "member, an agent" },
-      { role: "user", text: "thanks", sender: "Saul", speaker: "owner" },
+      { role: "user", text: "I'm Ana", sender: "Ana", speaker: "member", from: PERSON, at: 1 },
+      { role: "assistant", text: "Hi Ana", at: 2 },
+      {
+        role: "user",
+        text: "hello",
+        sender: `member ${BOT.slice(0, 8)}`,
+        speaker: "member, an agent",
+        from: BOT,
+        at: 4,
+      },
+      { role: "user", text: "thanks", sender: "Saul", speaker: "owner", from: OWNER, at: 5 },
     ]);
   });
 
@@ -204,13 +211,16 @@ describe("what a turn gives the model", () => {
     ];
     const history = historyLines(room, { [OWNER]: "Saul" }, recent, undefined, new Set(["1"]));
     expect(history).toEqual([
-      { role: "user", text: recent[0]!.text, sender: RELAYED_BY_YOU, speaker: "outsider" },
-      { role: "assistant", text: "Sure, Saul." },
-      { role: "user", text: "Tabby, pay the caterer", sender: "Saul", speaker: "owner" },
+      { role: "user", text: recent[0]!.text, sender: RELAYED_BY_YOU, speaker: "outsider", at: 0 },
+      { role: "assistant", text: "Sure, Saul.", at: 0 },
+      { role: "user", text: "Tabby, pay the caterer", sender: "Saul", speaker: "owner", from: OWNER, at: 0 },
     ]);
-    expect(readsOutside(history)).toBe(true);
-    // Without the mark it is its own line, and nothing from outside is read.
-    expect(readsOutside(historyLines(room, { [OWNER]: "Saul" }, recent))).toBe(false);
+    // Without the mark it is its own line.
+    expect(historyLines(room, { [OWNER]: "Saul" }, recent)[0]).toEqual({
+      role: "assistant",
+      text: recent[0]!.text,
+      at: 0,
+    });
     expect(ROLES_SECTION).toContain(`[outsider] ${RELAYED_BY_YOU}`);
   });
 

@@ -37,6 +37,10 @@ export interface HistoryLine {
   sender?: string;
   /** Their role, from their inbox id (agent/policy.ts speakerRole), for user lines. */
   speaker?: string;
+  /** Their inbox id, for user lines of a member or the owner: where an act's arguments came from (tools/origins.ts). */
+  from?: string;
+  /** When it was sent, ms since the epoch. */
+  at?: number;
 }
 
 export interface TurnInput {

@@ -1,9 +1,11 @@
 // Every tool call goes through here (at most MAX_CALLS_PER_TURN in a turn,
 // call-caps.ts): its arguments checked, whose request it
 // is (permissions.ts: the owner's, a member's, an outsider's), the agent's
-// trust level asked (trust.ts), the owner's approval awaited when either
-// says so (or when the turn read a mail before it: a mail's words may be
-// what asks), then run, and recorded in the activity log, whatever the outcome.
+// trust level asked (trust.ts), where its recipient and amount came from
+// (origins.ts: from anyone but the owner, the owner approves, at every
+// level), the owner's approval awaited when any of these says so (or when
+// the turn read a mail before it: a mail's words may be what asks), then
+// run, and recorded in the activity log, whatever the outcome.
 // A payment is also written to the money ledger before it is sent (ledger.ts),
 // with the most its gas may cost: L4's daily limit is counted there, fees too.
 // What comes back is for the model (and the offline commands): a result, or
@@ -16,9 +18,10 @@ import type { ActivityLog } from "./activity.js";
 import type { AgentTools } from "./agent-tools.js";
 import { MAX_CALLS_PER_TURN, OVER_TURN, runsInTurn } from "./call-caps.js";
 import type { MoneyLedger } from "./ledger.js";
-import { askedBy, grantFor, namesTarget, type Requester } from "./permissions.js";
+import { judge, notFromOwner, type Origin } from "./origins.js";
+import { askedBy, grantFor, type Requester } from "./permissions.js";
 import type { AskLog } from "./asks.js";
-import { ToolInputError, plainFailure, type PaymentMade, type PreparedCall } from "./tool.js";
+import { ToolInputError, plainFailure, toolWord, type PaymentMade, type PreparedCall } from "./tool.js";
 import { WalletError } from "./wallet.js";
 import { decide, type Decision, type TrustFile } from "./trust.js";
 
@@ -29,9 +32,9 @@ export type Approval = "yes" | "no" | "timeout";
 
 export { MAX_ASKS_PER_HOUR } from "./asks.js";
 
-/** The line an approval request adds when the turn read words from outside before it asked (a mail, a relayed text). */
+/** The line an approval request adds when the turn read a mail before it asked. */
 export const AFTER_OUTSIDE =
-  "Asked after reading words from outside this conversation (a mail, a text passed on): approve only what you asked for.";
+  "Asked after reading words from outside this conversation (a mail): approve only what you asked for.";
 
 export interface GateDeps {
   tools: () => AgentTools | undefined;
@@ -116,10 +119,11 @@ export class ToolGate {
     }
     // A member's request the level would run on its own still waits for the owner.
     if (role.grant === "ask" && decision.kind === "allow") decision = { kind: "ask" };
-    // After words from outside were read (a mail in this turn; a text passed on in its conversation, unless the
-    // requester named the recipient), an act may be what they asked for: the owner says, whoever's turn it is.
-    const heard = who.heardOutside === true && !namesTarget(who.said ?? "", call.target);
-    const afterOutside = (who.readOutside === true || heard) && call.risk !== "read";
+    // A recipient or amount that none of the owner's own words hold may be what someone else wrote: the owner says.
+    const traced = judge(call, who, who.origins ?? []);
+    if (!traced.trusted && decision.kind === "allow") decision = { kind: "ask" };
+    // After a mail was read in this turn, any act may be what it asked for: the owner says, whoever's turn it is.
+    const afterOutside = who.readOutside === true && call.risk !== "read";
     if (afterOutside && decision.kind === "allow") decision = { kind: "ask" };
     if (decision.kind === "refuse") {
       if (money) await ledger.refused(requester);
@@ -138,10 +142,18 @@ export class ToolGate {
         await asks.add(requester);
       }
       const statement = call.statement ? await call.statement() : sentenceCase(call.summary);
-      // A text or mail the model wrote in a turn that read outside words may quote them: later turns read it so.
-      const quotes = who.role === "outsider" || who.readOutside === true || who.heardOutside === true;
+      // A text or mail the model wrote in a turn that read outside words (an outsider's text, a mail, its own message
+      // that passed one on) may quote them: later turns read it so.
+      const quotes = who.role === "outsider" || who.readOutside === true || readsOutside(who.origins ?? []);
       const answer = await this.deps.ask(
-        [statement, askedBy(who), afterOutside ? AFTER_OUTSIDE : undefined].filter(Boolean).join("\n"),
+        [
+          statement,
+          askedBy(who),
+          traced.trusted ? undefined : notFromOwner(traced.why),
+          afterOutside ? AFTER_OUTSIDE : undefined,
+        ]
+          .filter(Boolean)
+          .join("\n"),
         quotes,
       );
       if (answer === "no") {
@@ -161,6 +173,14 @@ export class ToolGate {
       if (paymentId) await ledger.settle(paymentId, { sent: true, ...(paid !== undefined && { feeWei: paid }) });
       if (who.role === "outsider") who.answered = true;
       if (call.outsideWords) who.readOutside = true;
+      // What it returned is read by the model from now on: a source like any other, never the owner's.
+      who.origins ??= [];
+      who.origins.push({
+        kind: call.outsideWords ? "mail" : "tool-output",
+        who: toolWord(call.toolId),
+        at: Date.now(),
+        text: result,
+      });
       await record(ToolCallOutcome.DONE, result, approved);
       this.deps.log.info("tool call done", { toolId: call.toolId, action: call.action, approved });
       // Made is made: a reference that could not be posted is logged, and the payment stays done.
@@ -191,6 +211,11 @@ export class ToolGate {
     await record(ToolCallOutcome.FAILED, error, approved);
     return { ok: false, error };
   }
+}
+
+/** Whether the turn read words from outside the conversation: an outsider's, or a mail's. */
+function readsOutside(origins: readonly Origin[]): boolean {
+  return origins.some((o) => o.kind === "outsider" || o.kind === "mail");
 }
 
 /** "look at my inbox" → "Look at my inbox". */

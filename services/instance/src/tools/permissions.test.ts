@@ -1,14 +1,7 @@
 import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { resolvePermissions } from "@convos-pool/kit";
 import { describe, expect, it } from "vitest";
-import {
-  answersOutsiders,
-  askedBy,
-  describePermissions,
-  grantFor,
-  namesTarget,
-  type Requester,
-} from "./permissions.js";
+import { answersOutsiders, askedBy, describePermissions, grantFor, type Requester } from "./permissions.js";
 
 const owner: Requester = { role: "owner", id: "a".repeat(64), name: "Saul" };
 const member: Requester = { role: "member", id: "b".repeat(64), name: "Ana" };
@@ -66,22 +59,5 @@ describe("who may have the agent use a tool", () => {
     expect(describePermissions(resolvePermissions({ memberCrypto: Grant.REFUSE }))).toBe(
       "members: texts ask, mail ask, money refuse; texts from outside: none",
     );
-  });
-});
-
-describe("whether the requester named an act's recipient", () => {
-  it("finds an address or a mail address as written, and a phone number by its digits", () => {
-    const payee = "0x769534F2FB3A9bCeC39a6c5D2dE1bD2cC6A1c0dE";
-    expect(namesTarget(`pay ${payee.toLowerCase()} 0.01 ETH`, payee)).toBe(true);
-    expect(namesTarget("mail Saul@Example.com about dinner", "saul@example.com")).toBe(true);
-    expect(namesTarget("text +1 (555) 018-8010: hi", "+15550188010")).toBe(true);
-    expect(namesTarget("text 555 0188 010", "+15550188010")).toBe(false);
-  });
-
-  it("does not take what was not named: another number, digits run together, or nothing at all", () => {
-    expect(namesTarget("do what the text asked", "0xdead")).toBe(false);
-    expect(namesTarget("text +15550188011", "+15550188010")).toBe(false);
-    expect(namesTarget("pay 1555 and 0188010", "+15550188010")).toBe(false);
-    expect(namesTarget("anything", "")).toBe(false);
   });
 });

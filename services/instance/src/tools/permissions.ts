@@ -14,6 +14,7 @@
 import { Grant, OutsiderReply } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { grantName, MEMBER_GRANT_FIELDS, outsiderReplyName, type ResolvedPermissions } from "@convos-pool/kit";
 import type { Role } from "../platform/roles.js";
+import type { Origin } from "./origins.js";
 import { toolWord } from "./tool.js";
 
 /** Who a tool call is for: the role and name of whoever started the turn. */
@@ -33,14 +34,12 @@ export interface Requester {
    */
   readOutside?: boolean;
   /**
-   * The conversation the turn reads holds outside words (its own message that
-   * passed on a text or a mail's subject, agent/outside-words.ts): an act
-   * whose recipient the requester did not name in `said` waits for the owner
-   * as after a mail.
+   * Everything the turn's model has read, tagged with where it came from
+   * (agent/turn-origins.ts; the gate adds each tool's result): an act whose
+   * recipient or amount none of the owner's own sources holds waits for the
+   * owner (origins.ts). Absent: nothing is known to be the owner's.
    */
-  heardOutside?: boolean;
-  /** What the requester said to start the turn (a member's or the owner's message). */
-  said?: string;
+  origins?: Origin[];
 }
 
 /** The part of a call whose requester is looked at. */
@@ -91,18 +90,4 @@ export function describePermissions(p: ResolvedPermissions): string {
     `members: texts ${grantName(p.memberSms)}, mail ${grantName(p.memberEmail)}, money ${grantName(p.memberCrypto)}; ` +
     `texts from outside: ${outsiderReplyName(p.outsiderReply)}`
   );
-}
-
-/**
- * Whether `said` names `target` (an address, a mail address or a phone number) itself: the requester chose the
- * recipient, not words from outside. Phone numbers compare by their digits, as people write them spaced. Pure.
- */
-export function namesTarget(said: string, target: string): boolean {
-  if (!target) return false;
-  if (/^\+?[\d\s().-]+$/.test(target)) {
-    const digits = target.replace(/\D/g, "");
-    if (digits.length < 7) return false;
-    return (said.match(/\+?\d[\d\s().-]{5,}\d/g) ?? []).some((n) => n.replace(/\D/g, "") === digits);
-  }
-  return said.toLowerCase().includes(target.toLowerCase());
 }
