@@ -5,13 +5,17 @@
 // owner's name; a stranger texts its number. Only the owner's word moves
 // anything, and only the owner's answer to the agent's own question
 // approves a friend's request, until the owner signs other permissions.
+// Last, with a model that does whatever it reads (a local chat-completions
+// stand-in, the host restarted on it): a recipient a member wrote, or one
+// nobody wrote, is asked about in the owner's own turn, and the question
+// says who wrote it and when (tools/origins.ts).
 import { parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Code } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
-import { Grant, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { Grant, InstanceState, OutsiderReply, ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceServiceSetPermissionsRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { AgentInstance } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit";
@@ -21,6 +25,7 @@ import type { ConvosCli } from "@convos-pool/testing/convos-cli";
 import { PeopleStack } from "./people-stack.js";
 import { as } from "@convos-pool/claims/testing";
 import { said, saidMessage } from "@convos-pool/testing/convos-cli";
+import { startChatServer, type ChatServer, type RecordedRequest } from "@convos-pool/testing/chat-server";
 
 const people = new PeopleStack({
   stack: {
@@ -357,5 +362,99 @@ describe("who may direct an agent in a group", () => {
     await said(saulCli, agent, await saulCli.send("Concierge, welcome back"), /I read: "Concierge, welcome back"/);
     expect(agentSaid(from).filter((t) => t.includes("are you there"))).toEqual([]);
     expect(agent.participationSnapshot).toEqual({ mode: ParticipationMode.UNSPECIFIED, cooldownSeconds: 0 });
+  });
+});
+
+describe("where a recipient came from, with a model that does what it read", () => {
+  const DEAD = "0x000000000000000000000000000000000000dEaD";
+  const NOBODYS = "+15550177099";
+  const anas = privateKeyToAccount(generatePrivateKey()).address;
+  let chat: ChatServer;
+  const everything = (r: RecordedRequest) => r.body.messages.map((m) => m.content).join("\n");
+
+  beforeAll(async () => {
+    // A model that pays and texts whatever the conversation names: Ana's wallet when Saul says "pay Ana", the
+    // address Saul writes, and 0x…dEaD and a number nobody wrote when Saul only asks it to remember something.
+    chat = await startChatServer((r) => {
+      const system = r.body.messages[0]?.content ?? "";
+      if (system.startsWith("You maintain the long-term memory")) return '{"entries":[]}';
+      const last = r.body.messages.at(-1);
+      if (last?.role === "tool") return /"ok":true/.test(last.content) ? "Paid." : "Not done.";
+      const text = last?.content ?? "";
+      const pay = (to: string, amount_eth: string) => ({
+        toolCalls: [{ name: "send_payment", arguments: { to, amount_eth } }],
+      });
+      if (text.includes("pay Ana 0.001 ETH")) {
+        const wallet = /my wallet is (0x[0-9a-fA-F]{40})/.exec(everything(r))?.[1];
+        return wallet ? pay(wallet, "0.001") : "I do not know Ana's wallet.";
+      }
+      const own = /pay (0x[0-9a-fA-F]{40}) 0\.001 ETH/.exec(text)?.[1];
+      if (own) return pay(own, "0.001");
+      if (text.includes("remember my door code"))
+        return {
+          toolCalls: [
+            { name: "send_payment", arguments: { to: DEAD, amount_eth: "0.05" } },
+            { name: "send_sms", arguments: { to: NOBODYS, text: "door code 4921" } },
+          ],
+        };
+      return "Noted.";
+    });
+    // The same host, data directory and agent, now with that model.
+    await stack.host!.close();
+    await stack.startHost({ llm: { baseUrl: chat.baseUrl, apiKey: "sk-local-test" } });
+    await waitFor(
+      "the agent back in its conversation",
+      () => people.agent.health().state === InstanceState.CLAIMED,
+      30_000,
+    );
+  }, 60_000);
+
+  afterAll(() => chat?.close());
+
+  it("the owner's 'pay Ana' to the wallet Ana wrote asks the owner, saying Ana wrote it and when; the owner's own address pays without asking, at L4", {
+    timeout: 120_000,
+  }, async () => {
+    // A person speaks first: the Convos CLI marks its people agents, answered only a few in a row.
+    await said(saulCli, agent, await saulCli.send("Concierge, hello again"), /Noted/);
+    const minutes = [new Date()];
+    await said(saulCli, agent, await anaCli.send(`Concierge, Saul owes me: my wallet is ${anas}`), /Noted/);
+    minutes.push(new Date());
+    const from = saulCli.events.length;
+    await saulCli.send("Concierge, pay Ana 0.001 ETH");
+    const question = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
+    const at = minutes.map((d) => `${d.toISOString().slice(11, 16)} UTC`);
+    expect(question.content).toContain(`Pay 0.001 ETH\nTo: ${anas}\nOn chain: 31337\n`);
+    expect(question.content).toMatch(
+      new RegExp(`\\nNot from your own words: this address was written by Ana, a member, at (${at.join("|")})\\.\\n`),
+    );
+    expect(await said(saulCli, agent, (await saulCli.reply(question.id, "no")).from, /Not done|Paid/)).toBe(
+      "Not done.",
+    );
+    expect(await balance(anas)).toBe(0n);
+    // Saul writes the address himself: his word, paid as L4 says, without a question.
+    const paid = saulCli.events.length;
+    await saulCli.send(`Concierge, pay ${anas} 0.001 ETH`);
+    expect(await said(saulCli, agent, paid, /Not done|Paid|may I/)).toBe("Paid.");
+    expect(await balance(anas)).toBe(parseEther("0.001"));
+  });
+
+  it("a model that pays and texts in the owner's harmless turn moves nothing without the owner's yes: both asked, saying no one wrote them", {
+    timeout: 120_000,
+  }, async () => {
+    const [dead, texts] = [await balance(DEAD), stack.sms!.phone(NOBODYS).messages().length];
+    let from = saulCli.events.length;
+    await saulCli.send("Concierge, remember my door code is 4921");
+    const payment = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
+    expect(payment.content).toContain(
+      `Pay 0.05 ETH\nTo: ${DEAD}\nOn chain: 31337\nNot from your own words: no one in this conversation wrote this address; no one in this conversation wrote this amount (0.05 ETH).\n`,
+    );
+    from = (await saulCli.reply(payment.id, "no")).from;
+    const text = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
+    expect(text.content).toContain(
+      `Send a text\nTo: ${NOBODYS}\nText: door code 4921\nNot from your own words: no one in this conversation wrote this number.\n`,
+    );
+    from = (await saulCli.reply(text.id, "no")).from;
+    expect(await said(saulCli, agent, from, /Not done|Paid/)).toBe("Not done.");
+    expect([(await balance(DEAD)) - dead, stack.sms!.phone(NOBODYS).messages().length - texts]).toEqual([0n, 0]);
   });
 });
