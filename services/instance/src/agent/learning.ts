@@ -4,7 +4,8 @@
 // leaves its own entry and takes out what it supersedes if its teller may;
 // the owner's word makes a member's version the owner's; "forget what you
 // learned from me" takes out what the sender taught and what was about them,
-// never the owner's. Whose word counts is memory/provenance.ts's, what a
+// never the owner's. A fact carries no recipient or amount its message did
+// not (tools/origins.ts): what the owner taught may direct an act. Whose word counts is memory/provenance.ts's, what a
 // reaction or a correction means memory/feedback.ts's; the conversation
 // decides when (plan.ts) and calls here.
 
@@ -15,6 +16,7 @@ import type { PatternAgent } from "../memory/patterns.js";
 import { confirm, confirmRestated, learnedFromOrAbout } from "../memory/provenance.js";
 import type { Memory, NewEntry } from "../memory/store.js";
 import type { Role } from "../platform/roles.js";
+import { valuesWithin } from "../tools/origins.js";
 import type { AgentGroup, TextMessage } from "../platform/xmtp.js";
 import type { AgentMemory } from "./agent-memory.js";
 import type { LlmLimits } from "./budget.js";
@@ -99,7 +101,13 @@ export async function learn(agent: LearningAgent, memory: Memory, l: Lesson): Pr
     agent.log.warn("learning from a message failed", { err });
     if (!correcting) return;
   }
-  found = found.map((e) => ({ ...e, role, ...where }));
+  // A fact may carry only the recipients and amounts its teller wrote: a model cannot put its own in their mouth.
+  const invented = found.filter((e) => !valuesWithin(e.text, m.content));
+  if (invented.length > 0)
+    agent.log.warn("facts with a recipient or amount their message did not hold: not learned", {
+      count: invented.length,
+    });
+  found = found.filter((e) => !invented.includes(e)).map((e) => ({ ...e, role, ...where }));
   const added = memory.add(found);
   let confirmed = 0;
   if (role === "owner") {

@@ -65,7 +65,7 @@ describe("where what a turn read came from", () => {
     expect(judge(pay("0.05"), owner, posing)).toMatchObject({ trusted: false });
   });
 
-  it("tags memory by who taught it: the owner's taught or confirmed entries are the owner's; a member's, an inherited and an adopted one are not", () => {
+  it("tags memory by who taught it: the owner's taught or confirmed entries are the owner's; a member's, feedback on its own answer, an inherited and an adopted one are not", () => {
     const ask = [said("1", OWNER, "Concierge, pay Ana 0.05 ETH")];
     const taught = (e: Partial<MemoryEntry>) => judge(pay("0.05"), owner, originsOf(ask, [entry(e)]));
     const fact = `Ana's wallet is ${PAYEE}`;
@@ -83,6 +83,11 @@ describe("where what a turn read came from", () => {
       trusted: false,
       why: "this address is in what I inherited from the agent I was cloned from",
     });
+    // The owner's 👍 on an answer of its own that named an address does not make the address the owner's.
+    const liked = `Your answer "${fact}" was marked good.`;
+    expect(
+      taught({ text: liked, role: "owner", from: OWNER, feedback: { messageId: "m1", signal: "up", about: fact } }),
+    ).toEqual({ trusted: false, why: "this address is only in what I said myself" });
     expect(taught({ text: fact, adoptedFrom: "pat_1", role: "owner" })).toEqual({
       trusted: false,
       why: "this address is in a lesson shared by other people's agents",

@@ -53,10 +53,12 @@ function lineOrigin(h: HistoryLine): Origin {
  * An entry of memory, by who taught it: the owner's (taught or confirmed), or
  * a member's (an entry whose teacher is unknown counts as one); inherited from
  * a clone's parent, or a lesson adopted from the pattern pool, whoever taught
- * it there.
+ * it there; feedback on an answer of its own is its own words.
  */
 function memoryOrigin(e: MemoryEntry, names: Readonly<Record<string, string>>): Origin {
   if (e.inheritedFrom) return { kind: "inherited", text: e.text };
+  // A reaction or a correction quotes its own answer ("Your answer "…" was marked good"): its words, not the reactor's.
+  if (e.feedback) return { kind: "agent", text: e.text };
   if (e.adoptedFrom) return { kind: "lesson", text: e.text };
   if (e.role === "owner") return { kind: "owner-memory", id: e.from, text: e.text };
   return {

@@ -15,6 +15,7 @@ import {
   ORIGIN_KINDS,
   OWNER_KINDS,
   valuesIn,
+  valuesWithin,
   type Origin,
   type OriginKind,
   type TargetKind,
@@ -321,6 +322,38 @@ describe("values, normalized, matched whole", () => {
     expect(valuesIn("phone", "call 15550188001 or +1555 or +15550188001234567")).toEqual(new Set());
     expect(valuesIn("mailbox", "x@y, a@b@c.com, bob@example")).toEqual(new Set());
     expect(normalizeTarget("phone", "+1 (555) 018-8001")).toBe("+15550188001");
+  });
+});
+
+describe("what a fact learned from a message may carry", () => {
+  const told = pool.chain((p) =>
+    fc
+      .subarray(heldOf(p), { minLength: 1 })
+      .chain((held) => fc.tuple(fc.constant(held), fc.tuple(...held.map(written)), fc.tuple(...held.map(written)))),
+  );
+  const fresh: fc.Arbitrary<Held> = fc.oneof(
+    address.map((value) => ({ kind: "address" as const, value })),
+    phone.map((value) => ({ kind: "phone" as const, value })),
+    mailbox.map((value) => ({ kind: "mailbox" as const, value })),
+    wei.map((value) => ({ kind: "amount" as const, value })),
+  );
+
+  test.prop([told, fresh.chain((h) => fc.tuple(fc.constant(h), written(h)))])(
+    "only the recipients and amounts its message wrote, in any writing; one its message did not write is refused",
+    ([held, message, fact], [extra, extraWritten]) => {
+      const said = `remember ${message.join(" and ")} please`;
+      expect(valuesWithin(`so ${fact.join(" then ")} it is`, said)).toBe(true);
+      fc.pre(!held.some((h) => h.kind === extra.kind && h.value === extra.value));
+      expect(valuesWithin(`so ${[...fact, extraWritten].join(" then ")} it is`, said)).toBe(false);
+    },
+  );
+
+  it("takes a fact with no value at all, and refuses an address, a number or an amount its message lacks", () => {
+    expect(valuesWithin("Saul is vegetarian", "I am vegetarian")).toBe(true);
+    expect(valuesWithin(`Saul's accountant is acct@example.com`, "my accountant is ACCT@example.com")).toBe(true);
+    expect(valuesWithin(`Saul's wallet is ${PAYEE}`, "remember my door code is 4921")).toBe(false);
+    expect(valuesWithin("Saul's number is +15550188001", "my number is 555 018 8001")).toBe(false);
+    expect(valuesWithin("Saul pays 1 ETH a month", "I pay 0.1 ETH a month")).toBe(false);
   });
 });
 

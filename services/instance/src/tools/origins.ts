@@ -138,6 +138,20 @@ export function amountsIn(text: string): Set<bigint> {
   return out;
 }
 
+/**
+ * Whether every recipient and amount written in `text` is written in
+ * `source` too: what a model learned from a message may carry no address,
+ * number, mail address or amount the message did not (agent/learning.ts), or
+ * a hijacked model could write its own into what the owner taught.
+ */
+export function valuesWithin(text: string, source: string): boolean {
+  const kinds: TargetKind[] = ["address", "phone", "mailbox"];
+  const within = <T>(mine: Set<T>, theirs: Set<T>) => [...mine].every((v) => theirs.has(v));
+  return (
+    kinds.every((k) => within(valuesIn(k, text), valuesIn(k, source))) && within(amountsIn(text), amountsIn(source))
+  );
+}
+
 // ---- the rule ----
 
 /** What of a call the rule weighs: its tool, what it does, whom it reaches and what it moves. */
