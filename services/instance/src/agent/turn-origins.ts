@@ -1,7 +1,7 @@
 // What a turn read, each piece tagged with where it came from, for the gate's
 // origin rule (tools/origins.ts, docs/trust.md "Where a recipient came
 // from"): the conversation's lines (the owner's, members', words from
-// outside it passed on, its own), the memory the turn's starter may see (who
+// outside it passed on, its own) and the names members go by, the memory the turn's starter may see (who
 // taught each entry: memory/provenance.ts), the owner's settings, IDENTITY.md
 // (the template's text) and a text to its number. The gate adds what each
 // tool returns in the turn. Pure.
@@ -32,11 +32,21 @@ export function turnOrigins(t: TurnRead): Origin[] {
     ...Object.entries(t.userConfig).map(([key, value]): Origin => ({ kind: "owner-setting", who: key, text: value })),
     ...t.memory.map((e) => memoryOrigin(e, t.names)),
     ...t.history.map(lineOrigin),
+    ...namesOf(t.history),
   ];
   if (t.identity) origins.push({ kind: "template", text: t.identity });
   const text = t.inboundText;
   if (text) origins.push({ kind: "outsider", who: text.from, id: text.from, text: text.text });
   return origins;
+}
+
+/** The name each member goes by, as the model reads it before their lines: their own choice, so their word. */
+function namesOf(history: readonly HistoryLine[]): Origin[] {
+  const seen = new Map<string, Origin>();
+  for (const h of history)
+    if (h.role === "user" && h.from && h.sender && h.speaker !== "owner" && !seen.has(h.from))
+      seen.set(h.from, { kind: "member", who: h.sender, id: h.from, text: h.sender, isName: true });
+  return [...seen.values()];
 }
 
 /** A line of the conversation: by the role of its sender, from the sender's inbox id (policy.ts historyLines). */

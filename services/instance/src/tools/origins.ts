@@ -64,6 +64,8 @@ export interface Origin {
   /** When it was written, ms since the epoch. */
   at?: number | undefined;
   text: string;
+  /** `text` is the display name its sender chose (shown before each of their lines), not a message. */
+  isName?: boolean | undefined;
 }
 
 /** What a recipient is, by the tool that reaches it. */
@@ -245,7 +247,9 @@ function sourceSentence(noun: string, o: Origin): string {
   const at = o.at === undefined ? "" : ` at ${clock(o.at)}`;
   switch (o.kind) {
     case "member":
-      return `${noun} was written by ${o.who ?? "a member"}, a member,${at}`;
+      return o.isName
+        ? `${noun} is in the name a member goes by`
+        : `${noun} was written by ${o.who ?? "a member"}, a member,${at}`;
     case "member-memory":
       return o.who
         ? `${noun} is in what ${o.who}, a member, taught me`
