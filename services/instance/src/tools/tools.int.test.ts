@@ -8,7 +8,7 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPublicClient, formatEther, http, parseEther, type Hex } from "viem";
+import { createPublicClient, formatEther, getAddress, http, parseEther, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { fc } from "@fast-check/vitest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -516,7 +516,7 @@ describe("an agent's tools", () => {
     });
     answers = [ten(1), ten(2), ten(3), "Sent what I could."];
     const llm = new OpenAiProvider({ baseUrl: chat.baseUrl, apiKey: "sk-test" });
-    expect(await llm.reply(turn("Text my friend, ten times, three times over"))).toBe("Sent what I could.");
+    expect(await llm.reply(turn(`Text my friend at ${PHONE}, ten times, three times over`))).toBe("Sent what I could.");
     // Each request holds the results of every round before it: ten a round.
     const round = (n: number) => toolMessages(chat.requests[n]!).slice(10 * (n - 1));
     const ran = Array.from({ length: MAX_CALLS_PER_ROUND }, () => ({ ok: true, result: expect.any(String) }));
@@ -691,7 +691,7 @@ describe("an agent's tools", () => {
     const attacker = {
       addresses: [
         privateKeyToAccount(generatePrivateKey()).address,
-        `${own.address.slice(0, -1)}${own.address.endsWith("0") ? "1" : "0"}`,
+        getAddress(`${own.address.slice(0, -1)}${own.address.endsWith("0") ? "1" : "0"}`.toLowerCase()),
       ],
       phones: ["+15550188071", "+155501880701"],
       mailboxes: ["mallory@example.com", "bob.smith@example.co", "smith@example.com"],
@@ -1026,7 +1026,10 @@ describe("the toolbox's buttons", () => {
     );
     const before = await balance(payee);
     const asking = Date.now();
-    expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" }, SAUL)).toMatchObject({ ok: true });
+    const paying = () => wrote(SAUL, `pay ${payee} 0.001 ETH`);
+    expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" }, paying())).toMatchObject({
+      ok: true,
+    });
     expect(shown[0]).toEqual({
       id: "question-11",
       description: `Saul, may I do this?\n\nPay 0.001 ETH\nTo: ${payee}\nOn chain: 31337`,
@@ -1040,7 +1043,9 @@ describe("the toolbox's buttons", () => {
     expect(shown[0]!.expiresAtMs - Date.now()).toBeLessThanOrEqual(60_000);
     // Answered: the same tap again approves nothing.
     expect(toolbox.answer({ kind: "tap", buttons: "question-11", action: "approve:question-11" })).toBe(false);
-    expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" }, SAUL)).toMatchObject({ ok: false });
+    expect(await toolbox.call("send_payment", { to: payee, amount_eth: "0.001" }, paying())).toMatchObject({
+      ok: false,
+    });
     expect(shown.map((b) => b.id)).toEqual(["question-11", "question-12"]);
     expect((await balance(payee)) - before).toBe(parseEther("0.001"));
     expect(
