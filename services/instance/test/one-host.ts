@@ -1,9 +1,11 @@
 /**
  * TEST FIXTURE. One host, one conversation: an instance host on a local XMTP
- * node of the test's own (its database on the test PostgreSQL), and a Convos
+ * node of the test's own (its database on the test PostgreSQL), and whoever
+ * creates the conversations its agents join. By default that is a Convos
  * conversation's creator made with the SDK (`startCreator`), who owns the
- * agents and answers their join requests. What the host's tests of an agent
- * in a conversation (dormancy, retiree) build first:
+ * agents and answers their join requests; or the real Convos CLI serving one
+ * conversation (`convos agent serve`); or nobody, for agents in no
+ * conversation. What the host's tests build first:
  *
  *   const one = new OneHost({ name: "instance-dormancy", host: { dormantAfterMs: 1_000 } });
  *   beforeAll(() => one.start());
@@ -11,7 +13,8 @@
  *   const a = await one.joined("inst-a", 0); // started, configured, in a conversation of its own
  *
  * After `host.close()`, `startHost()` brings the host back on the same data
- * directory and master seed, with new clients.
+ * directory and master seed, with new clients; `hostOptions()` are its
+ * options, for a second host beside it.
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -32,6 +35,8 @@ import {
 } from "@convos-pool/kit";
 import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { createTestDatabase } from "@convos-pool/testing";
+import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos-cli";
+import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { instanceCall, startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "../src/index.js";
 
@@ -44,6 +49,19 @@ export interface OneHostOptions {
   host?: Partial<InstanceHostOptions>;
   /** The template's content over sampleContent's, a "Concierge" without tools unless said. */
   content?: Partial<TemplateContentJson>;
+  /**
+   * Who creates the conversations: the SDK creator (`creator`, the default); nobody; or the real Convos
+   * CLI serving one conversation (`convos agent serve` with these arguments: `cli`, and its invite in
+   * `ready`), which reaches the node on this file's own port through its bridge (@convos-pool/testing/xmtp-port).
+   */
+  conversations?: "creator" | "none" | { serve: string[] };
+}
+
+/** What differs from `configured`'s defaults: the owner, the content over the fixture's, another host of the test. */
+export interface AgentOptions {
+  ownerId?: string;
+  content?: Partial<TemplateContentJson>;
+  on?: RunningInstanceHost;
 }
 
 export class OneHost {
@@ -53,42 +71,71 @@ export class OneHost {
   readonly templateCreator = newIdentity();
   /** The template, as the templates service makes one: its id derives from the creator's create (kit ids.ts). */
   readonly made = newTemplateIdentity(this.templateCreator.inboxId);
-  /** Everything on disk: `host/` (the host's data directory, `host/instances/<id>` each workspace), `creator/`. */
+  /** Everything on disk: `host/` (the host's data directory, `host/instances/<id>` each workspace), `creator/`, `cli/`. */
   dir = "";
-  node: RunningDevnode | undefined;
-  host: RunningInstanceHost | undefined;
+  node!: RunningDevnode;
+  host!: RunningInstanceHost;
   /** The conversations' creator and the agents' owner. */
   creator: Creator | undefined;
+  /** The Convos CLI serving the one conversation, and its ready event (the invite, the conversation). */
+  cli: ConvosCli | undefined;
+  ready!: ReadyEvent;
   /** The host's calls as the claims service makes them. */
   hostRpc!: ServiceClient<typeof InstanceHostService>;
   rpc!: ServiceClient<typeof InstanceService>;
+  private xmtp: XmtpPort | undefined;
+  private nodeDatabaseUrl = "";
 
   constructor(private readonly opts: OneHostOptions) {}
 
   async start(): Promise<this> {
-    const { name } = this.opts;
+    const { name, conversations = "creator" } = this.opts;
+    const served = typeof conversations === "object" ? conversations.serve : undefined;
+    if (served) this.xmtp = await xmtpPortForTest({ timeoutMs: 60_000 });
     this.dir = await mkdtemp(join(tmpdir(), `${name}-`));
-    this.node = await startDevnode({ port: 0, databaseUrl: await createTestDatabase(name) });
-    await mkdir(join(this.dir, "creator"));
-    this.creator = await startCreator(this.node.url, join(this.dir, "creator"));
-    return this.startHost();
+    this.nodeDatabaseUrl = await createTestDatabase(name);
+    this.node = await startDevnode({ port: this.xmtp?.port ?? 0, databaseUrl: this.nodeDatabaseUrl });
+    if (conversations === "creator") {
+      await mkdir(join(this.dir, "creator"));
+      this.creator = await startCreator(this.node.url, join(this.dir, "creator"));
+    }
+    if (!served) return this.startHost();
+    this.cli = await ConvosCli.start(["agent", "serve", ...served], join(this.dir, "cli"), {
+      xmtpPort: this.xmtp!.port,
+    });
+    [this.ready] = await Promise.all([this.cli.ready(), this.startHost()]);
+    return this;
   }
 
-  /** The instance host on its data directory (again after `host.close()`), and clients of it. */
-  async startHost(): Promise<this> {
-    this.host = await startInstanceHost({
-      xmtpApiUrl: this.node!.url,
+  /** The instance host's options: the fixture's, the test's (`host`), then `over`. */
+  hostOptions(over: Partial<InstanceHostOptions> = {}): InstanceHostOptions {
+    return {
+      xmtpApiUrl: this.node.url,
       masterSeed: this.masterSeed,
       dataDir: join(this.dir, "host"),
       credentials: this.creds["instance-host"],
       log: createLogger("instance-host", { level: "silent" }),
       ...this.opts.host,
-    });
+      ...over,
+    };
+  }
+
+  /** The instance host on its data directory (again after `host.close()`), `over` its options this once, and clients of it. */
+  async startHost(over: Partial<InstanceHostOptions> = {}): Promise<this> {
+    this.host = await startInstanceHost(this.hostOptions(over));
     this.hostRpc?.close();
     this.rpc?.close();
     this.hostRpc = createServiceClient(InstanceHostService, this.host.url, this.creds.claims);
     this.rpc = createServiceClient(InstanceService, this.host.url, this.creds.claims);
     return this;
+  }
+
+  /** The XMTP node closed and started again on its port and database, as its clients see a restart. */
+  async restartNode(): Promise<RunningDevnode> {
+    const port = Number(new URL(this.node.url).port);
+    await this.node.close();
+    this.node = await startDevnode({ port, databaseUrl: this.nodeDatabaseUrl });
+    return this.node;
   }
 
   /** A release of the template at `version`, signed by its creator, with `over` over the fixture's content. */
@@ -101,14 +148,16 @@ export class OneHost {
     });
   }
 
-  /** Started and configured with release 2 for the creator (a claim's first two steps); its inbox id. */
-  async configured(id: string, walletIndex: number): Promise<string> {
-    const { inboxId } = await this.hostRpc.client.startInstance({ instanceId: id, walletIndex });
-    await this.rpc.client.configure(
-      { template: await this.release(2n), ownerId: this.creator!.inboxId },
-      instanceCall(id),
-    );
-    return inboxId;
+  /** Started and configured with release 2 (a claim's first two steps), for the creator and on this host unless `agent` says; its inbox id. */
+  async configured(id: string, walletIndex: number, agent: AgentOptions = {}): Promise<string> {
+    return this.calling(agent.on, async (hostRpc, rpc) => {
+      const { inboxId } = await hostRpc.client.startInstance({ instanceId: id, walletIndex });
+      await rpc.client.configure(
+        { template: await this.release(2n, agent.content), ownerId: agent.ownerId ?? this.creator!.inboxId },
+        instanceCall(id),
+      );
+      return inboxId;
+    });
   }
 
   /** Configured, then in a conversation of its own with the creator, joined by its invite. */
@@ -123,13 +172,41 @@ export class OneHost {
     return { inboxId, groupId: conv.groupId };
   }
 
+  /** Configured, then a member of the CLI's conversation, joined by its invite, once the CLI saw it join; its inbox id. */
+  async joinedServed(id: string, walletIndex: number, agent: AgentOptions = {}): Promise<string> {
+    const inboxId = await this.configured(id, walletIndex, agent);
+    await this.calling(agent.on, (_, rpc) =>
+      rpc.client.joinConversation({ conversationInvite: this.ready.inviteUrl }, instanceCall(id)),
+    );
+    await this.cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inboxId);
+    return inboxId;
+  }
+
   /** Stops what started and removes the directory. */
   async close(): Promise<void> {
     this.hostRpc?.close();
     this.rpc?.close();
     await this.host?.close();
     await this.creator?.close();
+    await this.cli?.stop();
     await this.node?.close();
+    await this.xmtp?.release();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** `use` with the clients of `host`: this one's, or ones made for another host and closed after. */
+  private async calling<T>(
+    host: RunningInstanceHost | undefined,
+    use: (hostRpc: ServiceClient<typeof InstanceHostService>, rpc: ServiceClient<typeof InstanceService>) => Promise<T>,
+  ): Promise<T> {
+    if (!host || host === this.host) return use(this.hostRpc, this.rpc);
+    const hostRpc = createServiceClient(InstanceHostService, host.url, this.creds.claims);
+    const rpc = createServiceClient(InstanceService, host.url, this.creds.claims);
+    try {
+      return await use(hostRpc, rpc);
+    } finally {
+      hostRpc.close();
+      rpc.close();
+    }
   }
 }

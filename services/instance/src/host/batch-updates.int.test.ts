@@ -6,34 +6,30 @@
 // newer than an agent's, a forged release and an unknown instance id are each
 // that agent's answer alone.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { english, generateMnemonic } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   InstanceHostService,
   type TemplateUpdateOutcome,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
+import type { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import type { SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import {
-  createLogger,
   createServiceClient,
   fieldViolations,
-  generateServiceCredentials,
   signUpdateRelease,
   type ServiceClient,
   newTemplateIdentity,
 } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/kit/testing";
-import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
+import { OneHost } from "@convos-pool/instance/testing";
+import { instanceCall, type RunningInstanceHost } from "./host.js";
 import { MAX_BATCH_INSTANCES } from "./batch-updates.js";
 
-const CREDS = generateServiceCredentials();
+const one = new OneHost({ name: "host-sync", host: { maxInstances: 4 }, conversations: "none" });
+const CREDS = one.creds;
 const CREATOR = newIdentity();
 const OTHER_CREATOR = newIdentity();
 // Templates as the templates service makes them: each id derives from its creator's create (kit ids.ts).
@@ -46,7 +42,6 @@ const creationNonces = new Map([TRIP_MADE, OTHER_MADE].map((m) => [m.templateId,
 const TRIP_AGENTS = ["inst-a", "inst-b", "inst-c"];
 const OTHER_AGENT = "inst-d";
 
-let node: RunningDevnode;
 let host: RunningInstanceHost;
 let dir: string;
 let hosts: ServiceClient<typeof InstanceHostService>;
@@ -91,22 +86,7 @@ function summary(outcomes: TemplateUpdateOutcome[]): [string, bigint | string][]
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "host-sync-"));
-  node = await startDevnode({
-    port: 0,
-    databaseUrl: await createTestDatabase("host_sync"),
-    log: createLogger("devnode", { level: "silent" }),
-  });
-  host = await startInstanceHost({
-    xmtpApiUrl: node.url,
-    masterSeed: generateMnemonic(english),
-    dataDir: join(dir, "host"),
-    credentials: CREDS["instance-host"],
-    maxInstances: 4,
-    log: createLogger("instance-host", { level: "silent" }),
-  });
-  hosts = createServiceClient(InstanceHostService, host.url, CREDS.claims);
-  agents = createServiceClient(InstanceService, host.url, CREDS.claims);
+  ({ dir, host, hostRpc: hosts, rpc: agents } = await one.start());
   const all = [...TRIP_AGENTS, OTHER_AGENT];
   await Promise.all(all.map((id, i) => hosts.client.startInstance({ instanceId: id, walletIndex: i })));
   // Claimed at version 3 of their template, each with its own sms number.
@@ -117,13 +97,7 @@ beforeAll(async () => {
   }
 }, 120_000);
 
-afterAll(async () => {
-  hosts?.close();
-  agents?.close();
-  await host?.close();
-  await node?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => one.close());
 
 describe("UpdateTemplates", () => {
   it("applies one release to every named agent, each with its own tools, answered per agent in the order asked", async () => {

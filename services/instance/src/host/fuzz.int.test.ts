@@ -9,25 +9,22 @@
 // huge instance headers. Every answer is a code other than INTERNAL or
 // UNKNOWN, an INVALID_ARGUMENT names its field (or the request message as a
 // whole, when it does not decode), and no agent changes.
-import { readdir, readFile, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ConnectError } from "@connectrpc/connect";
 import { errorFromJson } from "@connectrpc/connect/protocol-connect";
 import { fc } from "@fast-check/vitest";
-import { english, generateMnemonic } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { createLogger, createServiceClient, generateServiceCredentials, INSTANCE_HEADER } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/testing";
+import { INSTANCE_HEADER } from "@convos-pool/kit";
 import { FUZZ_RUNS, fieldNameProblem, rpcBodies } from "@convos-pool/testing/fuzz";
-import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { startInstanceHost, type RunningInstanceHost } from "./host.js";
+import { OneHost } from "@convos-pool/instance/testing";
+import type { RunningInstanceHost } from "./host.js";
 
-const CREDS = generateServiceCredentials();
-let node: RunningDevnode;
+const one = new OneHost({ name: "instance-fuzz", host: { maxInstances: 3 }, conversations: "none" });
+const CREDS = one.creds;
 let host: RunningInstanceHost;
 let dir: string;
 
@@ -47,34 +44,12 @@ async function workspaces(): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "instance-fuzz-"));
-  node = await startDevnode({
-    port: 0,
-    databaseUrl: await createTestDatabase("instance_fuzz"),
-    log: createLogger("devnode", { level: "silent" }),
-  });
-  host = await startInstanceHost({
-    xmtpApiUrl: node.url,
-    masterSeed: generateMnemonic(english),
-    dataDir: join(dir, "host"),
-    credentials: CREDS["instance-host"],
-    maxInstances: 3,
-    log: createLogger("instance-host", { level: "silent" }),
-  });
-  const hosts = createServiceClient(InstanceHostService, host.url, CREDS.claims);
-  try {
-    await hosts.client.startInstance({ instanceId: "inst-fuzz-a", walletIndex: 1 });
-    await hosts.client.startInstance({ instanceId: "inst-fuzz-b", walletIndex: 2 });
-  } finally {
-    hosts.close();
-  }
+  ({ dir, host } = await one.start());
+  await one.hostRpc.client.startInstance({ instanceId: "inst-fuzz-a", walletIndex: 1 });
+  await one.hostRpc.client.startInstance({ instanceId: "inst-fuzz-b", walletIndex: 2 });
 }, 90_000);
 
-afterAll(async () => {
-  await host?.close();
-  await node?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => one.close());
 
 const instanceHeader = fc.oneof(
   fc.constant("inst-fuzz-a"),

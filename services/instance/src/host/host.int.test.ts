@@ -4,12 +4,11 @@
 // port through its bridge (@convos-pool/testing/xmtp-port).
 import { randomBytes } from "node:crypto";
 import { readdirSync, readlinkSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { english, generateMnemonic, mnemonicToAccount } from "viem/accounts";
+import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   contentFromJson,
@@ -18,19 +17,16 @@ import {
   createServiceClient,
   deriveInboxId,
   freePort,
-  generateServiceCredentials,
   jsonHash,
   renderIdentity,
   signOperation,
   signUpdateRelease,
   templateIdFor,
   type ServiceClient,
-  newTemplateIdentity,
 } from "@convos-pool/kit";
 import { codeOf, newIdentity, sampleContent, tool } from "@convos-pool/kit/testing";
-import { createTestDatabase, waitFor } from "@convos-pool/testing";
-import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
+import { waitFor } from "@convos-pool/testing";
+import { OneHost } from "@convos-pool/instance/testing";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import {
   ConfigureRequestSchema,
@@ -40,26 +36,33 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { SignedTemplateSchema, TemplateChange } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { instanceCall, startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "./host.js";
+import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
 import { EXTRACTION_PROMPT, type MemoryFile } from "../memory/store.js";
-import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos-cli";
+import type { ConvosCli, ReadyEvent } from "@convos-pool/testing/convos-cli";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 
 const TOOL_SECRET = `telnyx-key-${randomBytes(8).toString("hex")}`;
 const MAILBOX_SECRET = `mailbox-password-${randomBytes(8).toString("hex")}`;
 const WALLET_SECRET = `0x${randomBytes(32).toString("hex")}`;
 const UPDATED_INSTRUCTIONS = `You are a concierge. Answer in French. (${randomBytes(4).toString("hex")})`;
-/** The template's creator: the only one whose signed updates an instance applies. */
-const CREATOR = newIdentity();
-/** Its template, as the templates service makes one: the id derives from CREATOR's create (kit ids.ts). */
-const TRIP_MADE = newTemplateIdentity(CREATOR.inboxId);
 const LLM_KEY = `sk-llm-${randomBytes(8).toString("hex")}`;
-const CREDS = generateServiceCredentials();
-const MNEMONIC = generateMnemonic(english);
+const logs: string[] = [];
+const one = new OneHost({
+  name: "instance-host",
+  host: {
+    joinTimeoutMs: 20_000,
+    maxInstances: 3,
+    log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
+  },
+  conversations: { serve: ["--name", "Tokyo trip", "--profile-name", "Saul"] },
+});
+/** The template's creator: the only one whose signed updates an instance applies. */
+const CREATOR = one.templateCreator;
+/** Its template, as the templates service makes one: the id derives from CREATOR's create (kit ids.ts). */
+const TRIP_MADE = one.made;
+const CREDS = one.creds;
+const MNEMONIC = one.masterSeed;
 
-let xmtp: XmtpPort | undefined;
-let node: RunningDevnode | undefined;
-let nodeDb: string;
 let cli: ConvosCli | undefined;
 let ready: ReadyEvent;
 let dir: string;
@@ -68,26 +71,9 @@ let host: RunningInstanceHost | undefined;
 let llmHost: RunningInstanceHost | undefined;
 let hostClient: ServiceClient<typeof InstanceHostService>;
 let instClient: ServiceClient<typeof InstanceService>;
-const logs: string[] = [];
-
-function hostOptions(): InstanceHostOptions {
-  return {
-    xmtpApiUrl: node!.url,
-    masterSeed: MNEMONIC,
-    dataDir: join(dir, "host"),
-    credentials: CREDS["instance-host"],
-    joinTimeoutMs: 20_000,
-    maxInstances: 3,
-    log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
-  };
-}
 
 async function startHost(): Promise<void> {
-  host = await startInstanceHost(hostOptions());
-  hostClient?.close();
-  instClient?.close();
-  hostClient = createServiceClient(InstanceHostService, host.url, CREDS.claims);
-  instClient = createServiceClient(InstanceService, host.url, CREDS.claims);
+  ({ host, hostRpc: hostClient, rpc: instClient } = await one.startHost());
 }
 
 /** Whether the agent `id` under `hostDir` has handled the conversation up to a message sent at `sentAt` (its state.json). */
@@ -148,27 +134,14 @@ async function configureRequest(
 }
 
 beforeAll(async () => {
-  xmtp = await xmtpPortForTest({ timeoutMs: 60_000 });
-  dir = await mkdtemp(join(tmpdir(), "instance-host-"));
-  nodeDb = await createTestDatabase("instance_host");
-  node = await startDevnode({ port: xmtp.port, databaseUrl: nodeDb });
-  cli = await ConvosCli.start(["agent", "serve", "--name", "Tokyo trip", "--profile-name", "Saul"], join(dir, "cli"), {
-    xmtpPort: xmtp.port,
-  });
-  [ready] = await Promise.all([cli.ready(), startHost()]);
+  ({ cli, ready, dir, host, hostRpc: hostClient, rpc: instClient } = await one.start());
 }, 90_000);
 
 afterAll(async () => {
   if (process.env.INSTANCE_TEST_LOGS) await writeFile(process.env.INSTANCE_TEST_LOGS, logs.join("\n"));
-  hostClient?.close();
-  instClient?.close();
-  await host?.close();
   await llmHost?.close();
   await chat?.close();
-  await cli?.stop();
-  await node?.close();
-  await xmtp?.release();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await one.close();
 }, 30_000);
 
 describe("instance host", () => {
@@ -512,16 +485,13 @@ describe("instance host", () => {
         );
       }
     })();
-    host = await startInstanceHost({ ...hostOptions(), port, restoreConcurrency: 1 });
+    host = (await one.startHost({ port, restoreConcurrency: 1 })).host;
     restoring = false;
     await polling;
     poller.close();
     expect(listed.length).toBeGreaterThan(0);
     expect(new Set(listed)).toEqual(new Set([before.size]));
-    hostClient.close();
-    instClient.close();
-    hostClient = createServiceClient(InstanceHostService, host.url, CREDS.claims);
-    instClient = createServiceClient(InstanceService, host.url, CREDS.claims);
+    ({ hostRpc: hostClient, rpc: instClient } = one);
     expect(new Map([...host.instances].map(([id, i]) => [id, i.inboxId]))).toEqual(before);
     const inst = host.instances.get("inst-a")!;
     expect(inst.conversationId).toBe(ready.conversationId);
@@ -546,7 +516,7 @@ describe("instance host", () => {
       return `Mock answer ${chat!.requests.length}`;
     });
     llmHost = await startInstanceHost({
-      ...hostOptions(),
+      ...one.hostOptions(),
       dataDir: join(dir, "llm-host"),
       llm: { baseUrl: chat.baseUrl, apiKey: LLM_KEY },
     });
@@ -793,7 +763,7 @@ describe("instance host", () => {
       ]);
       await llmHost!.close();
       llmHost = await startInstanceHost({
-        ...hostOptions(),
+        ...one.hostOptions(),
         dataDir: join(dir, "llm-host"),
         llm: { baseUrl: chat!.baseUrl, apiKey: LLM_KEY },
       });
@@ -825,8 +795,7 @@ describe("instance host", () => {
     timeout: 40_000,
   }, async () => {
     const inst = host!.instances.get("inst-a")!;
-    await node!.close();
-    node = await startDevnode({ port: xmtp!.port, databaseUrl: nodeDb });
+    await one.restartNode();
     await cli!.send("Trip Planner, remember that our hotel is in Shinjuku");
     await waitFor(
       "the instance learning the message sent after the node restart",

@@ -6,110 +6,61 @@
 // a real node-sdk client. The CLI reaches the node on this file's own port
 // through its bridge (@convos-pool/testing/xmtp-port).
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { create } from "@bufbuild/protobuf";
 import { english, generateMnemonic, generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createLogger,
-  createServiceClient,
-  generateServiceCredentials,
-  signUpdateRelease,
-  type ServiceClient,
-  newTemplateIdentity,
-} from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/testing";
-import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { createLogger } from "@convos-pool/kit";
 import { XmtpInboxResolver, createXmtpClient, joinConversation } from "@convos-pool/convos";
-import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos-cli";
-import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
-import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { ConfigureRequestSchema, InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { instanceCall, startInstanceHost, type RunningInstanceHost } from "../host/host.js";
+import { OneHost } from "@convos-pool/instance/testing";
+import type { ConvosCli, CliEvent, ReadyEvent } from "@convos-pool/testing/convos-cli";
+import type { RunningDevnode } from "@convos-pool/xmtp-devnode";
+import { startInstanceHost, type RunningInstanceHost } from "../host/host.js";
 import { EXTRACTION_PROMPT, type MemoryEntry, type MemoryFile } from "./store.js";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import type { AgentClient } from "../platform/xmtp.js";
 
-const CREDS = generateServiceCredentials();
-const CREATOR = newIdentity();
-/** Its template, as the templates service makes one: the id derives from CREATOR's create (kit ids.ts). */
-const DINNER_MADE = newTemplateIdentity(CREATOR.inboxId);
 const ID = "inst-feedback";
-const MNEMONIC = generateMnemonic(english);
+/** The agents' owner: nobody in the conversation. */
+const OWNER = `${"0".repeat(63)}1`;
+const logs: string[] = [];
+const one = new OneHost({
+  name: "instance-feedback",
+  host: {
+    joinTimeoutMs: 20_000,
+    maxInstances: 1,
+    log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
+  },
+  content: { agent_name: "Dinner Planner", instructions: "You plan dinners." },
+  conversations: { serve: ["--name", "Dinner plans", "--profile-name", "Saul"] },
+});
 
-let xmtp: XmtpPort | undefined;
 let node: RunningDevnode | undefined;
 let cli: ConvosCli | undefined;
 let ready: ReadyEvent;
 let dir: string;
 let host: RunningInstanceHost | undefined;
-let hostClient: ServiceClient<typeof InstanceHostService> | undefined;
-let instClient: ServiceClient<typeof InstanceService> | undefined;
 let otherAgent: AgentClient | undefined;
 let chat: ChatServer | undefined;
 let llmHost: RunningInstanceHost | undefined;
 let agentInbox: string;
-const logs: string[] = [];
 
 beforeAll(async () => {
-  xmtp = await xmtpPortForTest({ timeoutMs: 60_000 });
-  dir = await mkdtemp(join(tmpdir(), "instance-feedback-"));
-  node = await startDevnode({ port: xmtp.port, databaseUrl: await createTestDatabase("instance_feedback") });
-  cli = await ConvosCli.start(
-    ["agent", "serve", "--name", "Dinner plans", "--profile-name", "Saul"],
-    join(dir, "cli"),
-    {
-      xmtpPort: xmtp.port,
-    },
-  );
-  [ready] = await Promise.all([cli.ready(), startHost()]);
-  agentInbox = (await hostClient!.client.startInstance({ instanceId: ID, walletIndex: 0 })).inboxId;
-  const template = await signUpdateRelease(CREATOR.account, {
-    ...DINNER_MADE,
-    creatorId: CREATOR.inboxId,
-    version: 2n,
-    content: sampleContent({ agent_name: "Dinner Planner", instructions: "You plan dinners.", tools: [] }),
-  });
-  await instClient!.client.configure(
-    create(ConfigureRequestSchema, { template, ownerId: `${"0".repeat(63)}1` }),
-    instanceCall(ID),
-  );
-  await instClient!.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall(ID));
-  await cli.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === agentInbox);
+  ({ node, cli, ready, dir, host } = await one.start());
+  agentInbox = await one.joinedServed(ID, 0, { ownerId: OWNER });
 }, 120_000);
 
+async function startHost(): Promise<void> {
+  ({ host } = await one.startHost());
+}
+
 afterAll(async () => {
-  hostClient?.close();
-  instClient?.close();
   await otherAgent?.close();
-  await host?.close();
   await llmHost?.close();
   await chat?.close();
-  await cli?.stop();
-  await node?.close();
-  await xmtp?.release();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await one.close();
 }, 30_000);
-
-async function startHost(): Promise<void> {
-  host = await startInstanceHost({
-    xmtpApiUrl: node!.url,
-    masterSeed: MNEMONIC,
-    dataDir: join(dir, "host"),
-    credentials: CREDS["instance-host"],
-    joinTimeoutMs: 20_000,
-    maxInstances: 1,
-    log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
-  });
-  hostClient?.close();
-  instClient?.close();
-  hostClient = createServiceClient(InstanceHostService, host.url, CREDS.claims);
-  instClient = createServiceClient(InstanceService, host.url, CREDS.claims);
-}
 
 type AgentMessageEvent = CliEvent & { id: string; content: string };
 
@@ -313,37 +264,18 @@ describe("learning from feedback in a real conversation", () => {
         return "I was told my last answer was wrong. What is your diet?";
       return wrongAnswer;
     });
-    llmHost = await startInstanceHost({
-      xmtpApiUrl: node!.url,
-      masterSeed: generateMnemonic(english),
-      dataDir: join(dir, "llm-host"),
-      credentials: CREDS["instance-host"],
-      joinTimeoutMs: 20_000,
-      maxInstances: 1,
-      llm: { baseUrl: chat.baseUrl, apiKey: "sk-test" },
-      log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
+    llmHost = await startInstanceHost(
+      one.hostOptions({
+        masterSeed: generateMnemonic(english),
+        dataDir: join(dir, "llm-host"),
+        llm: { baseUrl: chat.baseUrl, apiKey: "sk-test" },
+      }),
+    );
+    const llmInbox = await one.joinedServed("inst-llm", 0, {
+      ownerId: OWNER,
+      content: { agent_name: "Diet Coach" },
+      on: llmHost,
     });
-    const hc = createServiceClient(InstanceHostService, llmHost.url, CREDS.claims);
-    const ic = createServiceClient(InstanceService, llmHost.url, CREDS.claims);
-    let llmInbox: string;
-    try {
-      llmInbox = (await hc.client.startInstance({ instanceId: "inst-llm", walletIndex: 0 })).inboxId;
-      const template = await signUpdateRelease(CREATOR.account, {
-        ...DINNER_MADE,
-        creatorId: CREATOR.inboxId,
-        version: 2n,
-        content: sampleContent({ agent_name: "Diet Coach", instructions: "You plan dinners.", tools: [] }),
-      });
-      await ic.client.configure(
-        create(ConfigureRequestSchema, { template, ownerId: `${"0".repeat(63)}1` }),
-        instanceCall("inst-llm"),
-      );
-      await ic.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall("inst-llm"));
-    } finally {
-      hc.close();
-      ic.close();
-    }
-    await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === llmInbox);
     const workspace = join(dir, "llm-host", "instances", "inst-llm");
     const lastTurn = () =>
       chat!.requests.findLast((r) => !r.body.messages[0]!.content.startsWith(EXTRACTION_PROMPT))!.body.messages;

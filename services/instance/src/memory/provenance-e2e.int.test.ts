@@ -16,46 +16,37 @@
 // of a member's or an outsider's turn, and no answer gives it to them; an
 // address a model adds to what the owner teaches is not learned as the owner's.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { create } from "@bufbuild/protobuf";
 import { english, generateMnemonic, generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createLogger,
-  createServiceClient,
-  generateServiceCredentials,
-  signUpdateRelease,
-  newTemplateIdentity,
-  type ServiceClient,
-} from "@convos-pool/kit";
-import { createTestDatabase, waitFor } from "@convos-pool/testing";
-import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
+import { createLogger } from "@convos-pool/kit";
+import { waitFor } from "@convos-pool/testing";
 import { XmtpInboxResolver, createXmtpClient, joinConversation } from "@convos-pool/convos";
-import { ConvosCli, type CliEvent, type ReadyEvent } from "@convos-pool/testing/convos-cli";
-import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
-import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
+import { OneHost } from "@convos-pool/instance/testing";
+import type { ConvosCli, CliEvent, ReadyEvent } from "@convos-pool/testing/convos-cli";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
-import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
-import { ConfigureRequestSchema, InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
-import { instanceCall, startInstanceHost, type RunningInstanceHost } from "../host/host.js";
+import { startInstanceHost, type RunningInstanceHost } from "../host/host.js";
 import { EXTRACTION_PROMPT, type MemoryEntry, type MemoryFile } from "./store.js";
 import type { AgentClient, AgentGroup } from "../platform/xmtp.js";
 
-const CREDS = generateServiceCredentials();
-const CREATOR = newIdentity();
-/** Its template, as the templates service makes one: the id derives from CREATOR's create (kit ids.ts). */
-const DINNER_MADE = newTemplateIdentity(CREATOR.inboxId);
 const ID = "inst-prov";
-const MNEMONIC = generateMnemonic(english);
 const NUMBER = "+15550101234";
 const CREDENTIAL = `the phone number for bookings is ${NUMBER}`;
 const ACCOUNTANT = "acct@example.com";
 const ATTACKER = "0x000000000000000000000000000000000000dEaD";
+const logs: string[] = [];
+const one = new OneHost({
+  name: "instance-provenance",
+  host: {
+    joinTimeoutMs: 20_000,
+    maxInstances: 1,
+    log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
+  },
+  content: { instructions: "You plan dinners." },
+  conversations: { serve: ["--name", "Dinner plans", "--profile-name", "Saul"] },
+});
 
-let xmtp: XmtpPort | undefined;
-let node: RunningDevnode | undefined;
 let cli: ConvosCli | undefined;
 let ready: ReadyEvent;
 let dir: string;
@@ -65,79 +56,35 @@ let chat: ChatServer | undefined;
 let owner: AgentClient | undefined;
 let ownerGroup: AgentGroup;
 let agentInbox: string;
-const logs: string[] = [];
 
 type AgentMessageEvent = CliEvent & { id: string; content: string };
 
-async function startAgent(h: RunningInstanceHost, instanceId: string, agentName: string): Promise<string> {
-  const hc: ServiceClient<typeof InstanceHostService> = createServiceClient(InstanceHostService, h.url, CREDS.claims);
-  const ic: ServiceClient<typeof InstanceService> = createServiceClient(InstanceService, h.url, CREDS.claims);
-  try {
-    const inbox = (await hc.client.startInstance({ instanceId, walletIndex: 0 })).inboxId;
-    const template = await signUpdateRelease(CREATOR.account, {
-      ...DINNER_MADE,
-      creatorId: CREATOR.inboxId,
-      version: 2n,
-      content: sampleContent({ agent_name: agentName, instructions: "You plan dinners.", tools: [] }),
-    });
-    await ic.client.configure(
-      create(ConfigureRequestSchema, { template, ownerId: owner!.inboxId }),
-      instanceCall(instanceId),
-    );
-    await ic.client.joinConversation({ conversationInvite: ready.inviteUrl }, instanceCall(instanceId));
-    await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inbox);
-    return inbox;
-  } finally {
-    hc.close();
-    ic.close();
-  }
-}
+/** An agent named `agentName` on `h`, the owner's, in the CLI's conversation: its inbox id. */
+const startAgent = (h: RunningInstanceHost, instanceId: string, agentName: string): Promise<string> =>
+  one.joinedServed(instanceId, 0, { ownerId: owner!.inboxId, content: { agent_name: agentName }, on: h });
 
 beforeAll(async () => {
-  xmtp = await xmtpPortForTest({ timeoutMs: 60_000 });
-  dir = await mkdtemp(join(tmpdir(), "instance-provenance-"));
-  node = await startDevnode({ port: xmtp.port, databaseUrl: await createTestDatabase("instance_provenance") });
-  cli = await ConvosCli.start(
-    ["agent", "serve", "--name", "Dinner plans", "--profile-name", "Saul"],
-    join(dir, "cli"),
-    { xmtpPort: xmtp.port },
-  );
+  ({ cli, ready, dir, host } = await one.start());
   owner = await createXmtpClient(privateKeyToAccount(generatePrivateKey()), {
-    apiUrl: node.url,
+    apiUrl: one.node.url,
     dbPath: join(dir, `owner-${randomBytes(4).toString("hex")}.db3`),
     dbEncryptionKey: randomBytes(32),
   });
-  [ready, host] = await Promise.all([
-    cli.ready(),
-    startInstanceHost({
-      xmtpApiUrl: node.url,
-      masterSeed: MNEMONIC,
-      dataDir: join(dir, "host"),
-      credentials: CREDS["instance-host"],
-      joinTimeoutMs: 20_000,
-      maxInstances: 1,
-      log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
-    }),
-  ]);
-  const resolver = await XmtpInboxResolver.connect({ apiUrl: node.url, cacheMs: 0 });
+  const resolver = await XmtpInboxResolver.connect({ apiUrl: one.node.url, cacheMs: 0 });
   ({ group: ownerGroup } = (await joinConversation(owner, ready.inviteUrl, {
     resolver,
     profileName: "Olivia",
     timeoutMs: 20_000,
   })) as unknown as { group: AgentGroup });
-  await cli.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === owner!.inboxId);
+  await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === owner!.inboxId);
   agentInbox = await startAgent(host, ID, "Dinner Planner");
 }, 120_000);
 
 afterAll(async () => {
   await owner?.close();
-  await host?.close();
   await llmHost?.close();
   await chat?.close();
-  await cli?.stop();
-  await node?.close();
-  await xmtp?.release();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await one.close();
 }, 30_000);
 
 /** Saul (the member) says something and `agent` answers it. */
@@ -301,15 +248,7 @@ describe("memory with provenance in a real conversation", () => {
 
     // After a restart it still knows it, from the sealed file.
     await host!.close();
-    host = await startInstanceHost({
-      xmtpApiUrl: node!.url,
-      masterSeed: MNEMONIC,
-      dataDir: join(dir, "host"),
-      credentials: CREDS["instance-host"],
-      joinTimeoutMs: 20_000,
-      maxInstances: 1,
-      log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
-    });
+    host = (await one.startHost()).host;
     await waitFor("the agent back", () => host!.instances.get(ID)?.memorySnapshot !== undefined, 30_000);
     expect(host.instances.get(ID)!.memorySnapshot!.entries.map((e) => e.text)).toContain(CREDENTIAL);
   });
@@ -340,16 +279,13 @@ describe("memory with provenance in a real conversation", () => {
       const number = /\+\d{11}/.exec(system)?.[0];
       return number ? `The number is ${number}.` : "I have no number to give.";
     });
-    llmHost = await startInstanceHost({
-      xmtpApiUrl: node!.url,
-      masterSeed: generateMnemonic(english),
-      dataDir: join(dir, "llm-host"),
-      credentials: CREDS["instance-host"],
-      joinTimeoutMs: 20_000,
-      maxInstances: 1,
-      llm: { baseUrl: chat.baseUrl, apiKey: "sk-test" },
-      log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
-    });
+    llmHost = await startInstanceHost(
+      one.hostOptions({
+        masterSeed: generateMnemonic(english),
+        dataDir: join(dir, "llm-host"),
+        llm: { baseUrl: chat.baseUrl, apiKey: "sk-test" },
+      }),
+    );
     const llmInbox = await startAgent(llmHost, "inst-llm", "Diet Coach");
     const llmInst = llmHost.instances.get("inst-llm")!;
     const turnWith = (text: string) =>
