@@ -43,13 +43,27 @@ interface FieldProps {
   name: string;
   error?: ShownError | undefined;
   hint?: ReactNode;
-  required?: boolean;
+  required?: boolean | undefined;
 }
 
-function useField(name: string, error: ShownError | undefined) {
+/**
+ * What a field's shell and its control share: the id that ties the label to
+ * the control, and the validity and descriptions (hint, the server's error)
+ * that the control announces.
+ */
+function useField({ label, name, error, hint, required }: FieldProps) {
   const id = useId();
   const message = error?.fields[name];
-  return { id, message, describedBy: message ? `${id}-error` : undefined };
+  return {
+    shell: { id, label, required, hint, message },
+    control: {
+      id,
+      name,
+      required,
+      "aria-invalid": message ? true : undefined,
+      "aria-describedby": describedBy(id, hint, message ? `${id}-error` : undefined),
+    },
+  };
 }
 
 function FieldShell({
@@ -96,17 +110,10 @@ export function TextField({
   required,
   ...input
 }: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
-  const f = useField(name, error);
+  const f = useField({ label, name, error, hint, required });
   return (
-    <FieldShell id={f.id} label={label} required={required} hint={hint} message={f.message}>
-      <input
-        id={f.id}
-        name={name}
-        required={required}
-        aria-invalid={f.message ? true : undefined}
-        aria-describedby={describedBy(f.id, hint, f.describedBy)}
-        {...input}
-      />
+    <FieldShell {...f.shell}>
+      <input {...f.control} {...input} />
     </FieldShell>
   );
 }
@@ -119,17 +126,10 @@ export function TextArea({
   required,
   ...input
 }: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>) {
-  const f = useField(name, error);
+  const f = useField({ label, name, error, hint, required });
   return (
-    <FieldShell id={f.id} label={label} required={required} hint={hint} message={f.message}>
-      <textarea
-        id={f.id}
-        name={name}
-        required={required}
-        aria-invalid={f.message ? true : undefined}
-        aria-describedby={describedBy(f.id, hint, f.describedBy)}
-        {...input}
-      />
+    <FieldShell {...f.shell}>
+      <textarea {...f.control} {...input} />
     </FieldShell>
   );
 }
@@ -143,16 +143,10 @@ export function Select({
   children,
   ...input
 }: FieldProps & SelectHTMLAttributes<HTMLSelectElement>) {
-  const f = useField(name, error);
+  const f = useField({ label, name, error, hint, required });
   return (
-    <FieldShell id={f.id} label={label} required={required} hint={hint} message={f.message}>
-      <select
-        id={f.id}
-        name={name}
-        aria-invalid={f.message ? true : undefined}
-        aria-describedby={describedBy(f.id, hint, f.describedBy)}
-        {...input}
-      >
+    <FieldShell {...f.shell}>
+      <select {...f.control} {...input}>
         {children}
       </select>
     </FieldShell>
