@@ -34,7 +34,7 @@ import {
   trustFromBody,
 } from "./claims-json.js";
 import { RestError, badRequest, renaming, type RestErrorMapping } from "./errors.js";
-import { nextCursor, query, queryBool, queryInt, type Handler, type RestDeps, type Route } from "./request.js";
+import { nextCursor, query, queryBool, queryPage, type Handler, type RestDeps, type Route } from "./request.js";
 
 function claimsOf(deps: RestDeps): ClaimsForwarder {
   if (!deps.claims) throw new RestError(503, "unavailable", Code.Unavailable, deps.claimsNotConfigured);
@@ -68,10 +68,7 @@ const listAgents: Handler = async (r, deps) => {
   const q = query(r, ["owner", "limit", "cursor"]);
   const owner = q.get("owner");
   if (!owner) throw badRequest("owner", "is required: the XMTP inbox ID whose agents to list (your own)");
-  const res = await claims.listOwnerAgents(
-    { ownerId: owner, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
-    r.call,
-  );
+  const res = await claims.listOwnerAgents({ ownerId: owner, ...queryPage(q) }, r.call);
   return {
     status: 200,
     body: { agents: res.instances.map(instanceToJson), next_cursor: nextCursor(res.nextPageToken) },
@@ -188,10 +185,7 @@ const setParticipation: Handler = async (r, deps) => {
 const agentActivity: Handler = async (r, deps) => {
   const claims = claimsOf(deps);
   const q = query(r, ["limit", "cursor"]);
-  const res = await claims.listAgentActivity(
-    { instanceId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
-    r.call,
-  );
+  const res = await claims.listAgentActivity({ instanceId: r.id, ...queryPage(q) }, r.call);
   return {
     status: 200,
     body: { entries: res.entries.map(activityEntryToJson), next_cursor: nextCursor(res.nextPageToken) },
@@ -210,8 +204,7 @@ const listTemplateInstances: Handler = async (r, deps) => {
     {
       templateId: r.id,
       liveOnly: queryBool(q, "live"),
-      pageSize: queryInt(q, "limit"),
-      pageToken: q.get("cursor") ?? "",
+      ...queryPage(q),
     },
     r.call,
   );

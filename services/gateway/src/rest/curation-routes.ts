@@ -13,18 +13,18 @@ import type { ReleaseNote } from "@convos-pool/gen/convos/pool/v1/template_servi
 import type { ToolGrant } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TEMPLATE_ERRORS, badRequest, renaming, restField, type RestErrorMapping } from "./errors.js";
 import {
-  ifMatch,
   nextCursor,
   query,
   queryBool,
-  queryInt,
+  queryPage,
+  signedChange,
+  templatesPage,
   withTemplate,
   type Handler,
   type RestRequest,
   type Route,
 } from "./request.js";
 import { signatureOf } from "./signature-json.js";
-import { templateToJson } from "./templates-json.js";
 
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
 
@@ -90,11 +90,6 @@ async function operatorBody(r: RestRequest, text: "reason" | "note", required: b
   };
 }
 
-const listed = (res: { templates: Parameters<typeof templateToJson>[0][]; nextPageToken: string }) => ({
-  templates: res.templates.map(templateToJson),
-  next_cursor: nextCursor(res.nextPageToken),
-});
-
 const report: Handler = async (r, { curation }) => {
   query(r, []);
   const body = await r.body(["reason"]);
@@ -112,8 +107,7 @@ const listReports: Handler = async (r, { curation }) => {
     {
       templateId: q.get("template") ?? "",
       includeResolved: queryBool(q, "all"),
-      pageSize: queryInt(q, "limit"),
-      pageToken: q.get("cursor") ?? "",
+      ...queryPage(q),
     },
     r.call,
   );
@@ -149,9 +143,7 @@ const relist: Handler = async (r, { curation }) => {
 
 /** The creator asks for a review of the version in If-Match: `{message, signature}` (RequestTemplateReview). */
 const requestReview: Handler = async (r, { curation }) => {
-  query(r, []);
-  const expectedVersion = ifMatch(r);
-  const body = await r.body(["message", "signature"]);
+  const { expectedVersion, body } = await signedChange(r, ["message"]);
   const res = await curation.requestReview(
     { templateId: r.id, expectedVersion, message: body.string("message"), signature: signatureOf(body) },
     r.call,
@@ -173,12 +165,11 @@ const listDelistings: Handler = async (r, { curation }) => {
   const res = await curation.listDelistings(
     {
       reviewRequestedOnly: queryBool(q, "review_requested"),
-      pageSize: queryInt(q, "limit"),
-      pageToken: q.get("cursor") ?? "",
+      ...queryPage(q),
     },
     r.call,
   );
-  return { status: 200, body: listed(res) };
+  return { status: 200, body: templatesPage(res) };
 };
 
 /** PUT features the path's template, DELETE takes it off: `{operator_id, signature}` (SetFeatured). */
@@ -196,16 +187,13 @@ const setFeatured =
 
 const listFeatured: Handler = async (r, { curation }) => {
   const q = query(r, ["limit", "cursor"]);
-  const res = await curation.listFeatured({ pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" }, r.call);
-  return { status: 200, body: listed(res) };
+  const res = await curation.listFeatured({ ...queryPage(q) }, r.call);
+  return { status: 200, body: templatesPage(res) };
 };
 
 const curationLog: Handler = async (r, { curation }) => {
   const q = query(r, ["template", "limit", "cursor"]);
-  const res = await curation.listCurationLog(
-    { templateId: q.get("template") ?? "", pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
-    r.call,
-  );
+  const res = await curation.listCurationLog({ templateId: q.get("template") ?? "", ...queryPage(q) }, r.call);
   return {
     status: 200,
     body: { entries: res.entries.map(logEntryToJson), next_cursor: nextCursor(res.nextPageToken) },
@@ -277,19 +265,13 @@ const setToolGrant: Handler = async (r, { curation }) => {
 
 const listToolGrants: Handler = async (r, { curation }) => {
   const q = query(r, ["limit", "cursor"]);
-  const res = await curation.listToolGrants(
-    { pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
-    r.call,
-  );
+  const res = await curation.listToolGrants({ ...queryPage(q) }, r.call);
   return { status: 200, body: { grants: res.grants.map(grantToJson), next_cursor: nextCursor(res.nextPageToken) } };
 };
 
 const releaseNotes: Handler = async (r, { templates }) => {
   const q = query(r, ["limit", "cursor"]);
-  const res = await templates.listReleaseNotes(
-    { templateId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
-    r.call,
-  );
+  const res = await templates.listReleaseNotes({ templateId: r.id, ...queryPage(q) }, r.call);
   return { status: 200, body: { notes: res.notes.map(noteToJson), next_cursor: nextCursor(res.nextPageToken) } };
 };
 

@@ -9,7 +9,7 @@ import { LineageNodeSchema, type LineageNode } from "@convos-pool/gen/convos/poo
 import type { LineageForwarder } from "../forward.js";
 import { AGENT_ERRORS, PROTO_JSON } from "./claims-json.js";
 import { RestError, badRequest } from "./errors.js";
-import { nextCursor, query, queryBool, queryInt, type Handler, type RestDeps, type Route } from "./request.js";
+import { nextCursor, query, queryBool, queryPage, type Handler, type RestDeps, type Route } from "./request.js";
 
 function lineageOf(deps: RestDeps): LineageForwarder {
   if (!deps.lineage) throw new RestError(503, "unavailable", Code.Unavailable, deps.lineageNotConfigured);
@@ -66,8 +66,7 @@ const ownerLineage: Handler = async (r, deps) => {
     {
       ownerId: owner,
       includeEnded: queryBool(q, "ended"),
-      pageSize: queryInt(q, "limit"),
-      pageToken: q.get("cursor") ?? "",
+      ...queryPage(q),
     },
     r.call,
   );

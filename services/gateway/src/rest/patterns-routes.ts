@@ -13,7 +13,16 @@ import {
 import type { PatternInsightsForwarder } from "../forward.js";
 import { RestError, TEMPLATE_ERRORS, badRequest, renaming, type RestErrorMapping } from "./errors.js";
 import { signatureOf } from "./signature-json.js";
-import { nextCursor, query, queryBool, queryInt, type Handler, type RestDeps, type Route } from "./request.js";
+import {
+  nextCursor,
+  query,
+  queryBool,
+  queryInt,
+  queryPage,
+  type Handler,
+  type RestDeps,
+  type Route,
+} from "./request.js";
 
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
 
@@ -79,8 +88,7 @@ const templatePatterns: Handler = async (r, deps) => {
     {
       templateId: r.id,
       includeExpired: queryBool(q, "expired"),
-      pageSize: queryInt(q, "limit"),
-      pageToken: q.get("cursor") ?? "",
+      ...queryPage(q),
     },
     r.call,
   );

@@ -99,6 +99,11 @@ export function queryBool(q: Map<string, string>, key: string): boolean {
   throw badRequest(key, 'must be "true" or "false"');
 }
 
+/** The page of a list the query asks for, `?limit=&cursor=`: the RPC's page size and token. */
+export function queryPage(q: Map<string, string>): { pageSize: number; pageToken: string } {
+  return { pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" };
+}
+
 /** The version a change is based on: `If-Match: 3` or `If-Match: "3"`. */
 export function ifMatch(r: RestRequest): bigint {
   const raw = r.headers["if-match"];
@@ -110,6 +115,19 @@ export function ifMatch(r: RestRequest): bigint {
   return BigInt(m[1] ?? m[2] ?? "0");
 }
 
+/**
+ * A signed change of the path's template, based on the version in If-Match:
+ * no query parameters, and a body of `fields` and `signature`.
+ */
+export async function signedChange(
+  r: RestRequest,
+  fields: readonly string[],
+): Promise<{ expectedVersion: bigint; body: JsonObject }> {
+  query(r, []);
+  const expectedVersion = ifMatch(r);
+  return { expectedVersion, body: await r.body([...fields, "signature"]) };
+}
+
 export const etag = (version: bigint | number) => `"${version}"`;
 
 export function withTemplate(status: number, t: Template | undefined): RestResponse {
@@ -118,3 +136,9 @@ export function withTemplate(status: number, t: Template | undefined): RestRespo
 }
 
 export const nextCursor = (token: string) => (token === "" ? null : token);
+
+/** A page of templates, as the store and the curation lists answer it: `{templates, next_cursor}`. */
+export const templatesPage = (res: { templates: Template[]; nextPageToken: string }) => ({
+  templates: res.templates.map(templateToJson),
+  next_cursor: nextCursor(res.nextPageToken),
+});

@@ -13,20 +13,15 @@ import {
   nextCursor,
   query,
   queryBool,
-  queryInt,
+  queryPage,
+  signedChange,
+  templatesPage,
   withTemplate,
   type Handler,
   type Route,
 } from "./request.js";
 import { signatureOf } from "./signature-json.js";
-import {
-  CONTENT_FIELDS,
-  contentFromBody,
-  patchFromBody,
-  resolvedToJson,
-  templateToJson,
-  versionToJson,
-} from "./templates-json.js";
+import { CONTENT_FIELDS, contentFromBody, patchFromBody, resolvedToJson, versionToJson } from "./templates-json.js";
 
 const SORTS = new Map<string, StoreSort>([
   ["relevance", StoreSort.RELEVANCE],
@@ -41,15 +36,11 @@ const listTemplates: Handler = async (r, { templates }) => {
       {
         creatorId: q.get("creator") ?? "",
         includeArchived: queryBool(q, "include_archived"),
-        pageSize: queryInt(q, "limit"),
-        pageToken: q.get("cursor") ?? "",
+        ...queryPage(q),
       },
       r.call,
     );
-    return {
-      status: 200,
-      body: { templates: res.templates.map(templateToJson), next_cursor: nextCursor(res.nextPageToken) },
-    };
+    return { status: 200, body: templatesPage(res) };
   }
   const q = query(r, ["visibility", "q", "category", "sort", "limit", "cursor"]);
   if (q.get("visibility") !== "public") {
@@ -63,15 +54,11 @@ const listTemplates: Handler = async (r, { templates }) => {
       query: q.get("q") ?? "",
       category: q.get("category") ?? "",
       sort,
-      pageSize: queryInt(q, "limit"),
-      pageToken: q.get("cursor") ?? "",
+      ...queryPage(q),
     },
     r.call,
   );
-  return {
-    status: 200,
-    body: { templates: res.templates.map(templateToJson), next_cursor: nextCursor(res.nextPageToken) },
-  };
+  return { status: 200, body: templatesPage(res) };
 };
 
 const createTemplate: Handler = async (r, { templates }) => {
@@ -94,9 +81,7 @@ const getTemplate: Handler = async (r, { templates }) => {
 };
 
 const updateTemplate: Handler = async (r, { templates }) => {
-  query(r, []);
-  const expectedVersion = ifMatch(r);
-  const body = await r.body([...CONTENT_FIELDS, "signature", "release_notes"]);
+  const { expectedVersion, body } = await signedChange(r, [...CONTENT_FIELDS, "release_notes"]);
   const res = await templates.updateTemplate(
     {
       templateId: r.id,
@@ -111,9 +96,7 @@ const updateTemplate: Handler = async (r, { templates }) => {
 };
 
 const patchTemplate: Handler = async (r, { templates }) => {
-  query(r, []);
-  const expectedVersion = ifMatch(r);
-  const body = await r.body([...CONTENT_FIELDS, "signature", "release_notes"]);
+  const { expectedVersion, body } = await signedChange(r, [...CONTENT_FIELDS, "release_notes"]);
   const res = await templates.patchTemplate(
     {
       templateId: r.id,
@@ -128,9 +111,7 @@ const patchTemplate: Handler = async (r, { templates }) => {
 };
 
 const setVisibility: Handler = async (r, { templates }) => {
-  query(r, []);
-  const expectedVersion = ifMatch(r);
-  const body = await r.body(["visibility", "signature"]);
+  const { expectedVersion, body } = await signedChange(r, ["visibility"]);
   const visibility = body.oneOf("visibility", ["public", "private"] as const);
   const res = await templates.setTemplateVisibility(
     {
@@ -160,10 +141,7 @@ const deleteTemplate: Handler = async (r, { templates }) => {
 
 const listVersions: Handler = async (r, { templates }) => {
   const q = query(r, ["limit", "cursor"]);
-  const res = await templates.listTemplateVersions(
-    { templateId: r.id, pageSize: queryInt(q, "limit"), pageToken: q.get("cursor") ?? "" },
-    r.call,
-  );
+  const res = await templates.listTemplateVersions({ templateId: r.id, ...queryPage(q) }, r.call);
   return {
     status: 200,
     body: { versions: res.versions.map(versionToJson), next_cursor: nextCursor(res.nextPageToken) },
@@ -171,9 +149,7 @@ const listVersions: Handler = async (r, { templates }) => {
 };
 
 const rollback: Handler = async (r, { templates }) => {
-  query(r, []);
-  const expectedVersion = ifMatch(r);
-  const body = await r.body(["target_version", "signature", "release_notes"]);
+  const { expectedVersion, body } = await signedChange(r, ["target_version", "release_notes"]);
   const res = await templates.rollbackTemplate(
     {
       templateId: r.id,
