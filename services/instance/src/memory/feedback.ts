@@ -324,24 +324,8 @@ export class FeedbackReader {
       return answer && replyCorrects(m.content) ? answer : undefined;
     }
     if (!looksLikeCorrection(m.content)) return undefined;
-    let before: AgentMessage[];
-    try {
-      before = await group.messages({
-        sentBeforeNs: m.sentAtNs,
-        limit: 20,
-        direction: DESCENDING as never,
-        contentTypes: SAID_TYPES,
-      });
-    } catch (err) {
-      this.deps.log.warn("could not read what a correction refers to", { messageId: m.id, err });
-      return undefined;
-    }
-    const texts = before
-      .flatMap((b) => {
-        const text = b.id === m.id ? undefined : readableText(b);
-        return text === undefined ? [] : [{ message: b, text }];
-      })
-      .slice(0, CORRECTION_WINDOW);
+    const texts = (await this.saidBefore(group, m, "correction"))?.slice(0, CORRECTION_WINDOW);
+    if (!texts) return undefined;
     const latest = texts.find((t) => t.message.senderInboxId === this.deps.inboxId());
     if (!latest) return undefined;
     const answer: AnswerRef = { messageId: latest.message.id, text: latest.text };
@@ -365,22 +349,39 @@ export class FeedbackReader {
       const said = answer ? answerSources(answer.text, memory).filter((e) => e.disputes?.length) : [];
       if (said.length > 0) return said.map((e) => e.id);
     } else {
-      let before: AgentMessage[];
-      try {
-        before = await group.messages({
-          sentBeforeNs: m.sentAtNs,
-          limit: 20,
-          direction: DESCENDING as never,
-          contentTypes: SAID_TYPES,
-        });
-      } catch (err) {
-        this.deps.log.warn("could not read what a confirmation refers to", { messageId: m.id, err });
-        return [];
-      }
-      const texts = before.filter((b) => b.id !== m.id && readableText(b) !== undefined);
-      for (const b of texts.slice(0, CORRECTION_WINDOW + 2)) ids.add(b.id);
+      const texts = await this.saidBefore(group, m, "confirmation");
+      if (!texts) return [];
+      for (const t of texts.slice(0, CORRECTION_WINDOW + 2)) ids.add(t.message.id);
     }
     return pending.filter((e) => e.messageId !== undefined && ids.has(e.messageId)).map((e) => e.id);
+  }
+
+  /**
+   * The text messages said in `group` before `m`, newest first (of the 20
+   * messages before it), each with its text; undefined, and logged, when the
+   * group cannot be read.
+   */
+  private async saidBefore(
+    group: AgentGroup,
+    m: TextMessage,
+    reader: "correction" | "confirmation",
+  ): Promise<{ message: AgentMessage; text: string }[] | undefined> {
+    let before: AgentMessage[];
+    try {
+      before = await group.messages({
+        sentBeforeNs: m.sentAtNs,
+        limit: 20,
+        direction: DESCENDING as never,
+        contentTypes: SAID_TYPES,
+      });
+    } catch (err) {
+      this.deps.log.warn(`could not read what a ${reader} refers to`, { messageId: m.id, err });
+      return undefined;
+    }
+    return before.flatMap((b) => {
+      const text = b.id === m.id ? undefined : readableText(b);
+      return text === undefined ? [] : [{ message: b, text }];
+    });
   }
 }
 
