@@ -40,7 +40,6 @@ import {
   InstanceHostService,
   JoinConversationsResponseSchema,
   TemplateUpdateOutcomeSchema,
-  type JoinConversationsResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import {
   ActivityEntrySchema,
@@ -55,6 +54,7 @@ import {
   type ToolCredential,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import {
+  asTheySettle,
   compareReleaseKeys,
   createLogger,
   DEFAULT_MODEL,
@@ -312,11 +312,9 @@ export class StandInHost {
               "joins",
               req.joins.map((j) => j.instanceId),
             );
-            const ready: JoinConversationsResponse[] = [];
-            let wake: (() => void) | undefined;
-            req.joins.forEach((j) => {
-              void (async () => host.join(host.step("join", j.instanceId), j.conversationInvite))()
-                .then(
+            yield* asTheySettle(
+              req.joins.map((j) =>
+                (async () => host.join(host.step("join", j.instanceId), j.conversationInvite))().then(
                   (conversationId) =>
                     create(JoinConversationsResponseSchema, {
                       instanceId: j.instanceId,
@@ -327,19 +325,9 @@ export class StandInHost {
                       instanceId: j.instanceId,
                       outcome: { case: "error", value: toInstanceCallError(err) },
                     }),
-                )
-                .then((o) => {
-                  ready.push(o);
-                  wake?.();
-                });
-            });
-            for (let sent = 0; sent < req.joins.length; ) {
-              if (ready.length === 0) await new Promise<void>((r) => (wake = r));
-              wake = undefined;
-              const settled = ready.splice(0);
-              sent += settled.length;
-              yield* settled;
-            }
+                ),
+              ),
+            );
           },
         });
         router.service(InstanceService, {

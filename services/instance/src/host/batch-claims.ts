@@ -15,7 +15,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { invalidArgument, notFound, toInstanceCallError, type Logger } from "@convos-pool/kit";
+import { asTheySettle, invalidArgument, notFound, toInstanceCallError, type Logger } from "@convos-pool/kit";
 import {
   InstanceConfigureOutcomeSchema,
   JoinConversationsResponseSchema,
@@ -91,13 +91,10 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
         "joins",
         req.joins.map((j) => j.instanceId),
       );
-      // Every join starts now; each outcome goes out as it settles (a small queue between them).
-      const ready: JoinConversationsResponse[] = [];
-      let wake: (() => void) | undefined;
-      for (const j of req.joins) {
-        const joined = (async () => agent(j.instanceId).joinConversation(j.conversationInvite, signal))();
-        void joined
-          .then(
+      // Every join starts now; each outcome goes out as it settles.
+      yield* asTheySettle(
+        req.joins.map((j) =>
+          (async () => agent(j.instanceId).joinConversation(j.conversationInvite, signal))().then(
             (conversationId) =>
               create(JoinConversationsResponseSchema, {
                 instanceId: j.instanceId,
@@ -108,20 +105,9 @@ export function createHostClaims(opts: HostClaimsOptions): HostClaims {
                 instanceId: j.instanceId,
                 outcome: { case: "error", value: refusal("JoinConversations", j.instanceId, err) },
               }),
-          )
-          .then((outcome) => {
-            ready.push(outcome);
-            wake?.();
-          });
-      }
-      let sent = 0;
-      while (sent < req.joins.length) {
-        if (ready.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-        const settled = ready.splice(0);
-        sent += settled.length;
-        yield* settled;
-      }
+          ),
+        ),
+      );
     },
   };
 }
