@@ -33,10 +33,8 @@ import {
   signClaim,
   signClone,
   signOperation,
-  type OperationFields,
   type ResolvedParticipation,
   type ResolvedPermissions,
-  type SignedOperation,
   type TemplateContentJson,
   type ToolJson,
 } from "@convos-pool/kit";
@@ -48,7 +46,7 @@ import { startClaimsService, type RunningClaimsService } from "@convos-pool/clai
 import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { CLAIMS_NOT_CONFIGURED, startGateway, type RunningGateway } from "./server.js";
-import { SESSION_AUDIENCE } from "@convos-pool/kit";
+import { restCall, restSession, restSig, restSignature, type RestAnswer, type RestCall } from "../test/rest.js";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
@@ -62,41 +60,11 @@ let gateway: RunningGateway;
 let bare: RunningGateway; // no claimsUrl
 let dataDir: string;
 
-interface RestAnswer {
-  status: number;
-  headers: Headers;
-  json: any;
-}
+/** A REST call to the gateway, or to another (`on`). */
+const rest = (method: string, urlPath: string, opts: RestCall & { on?: RunningGateway } = {}) =>
+  restCall((opts.on ?? gateway).url, method, urlPath, opts);
 
-async function rest(
-  method: string,
-  urlPath: string,
-  opts: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string>; on?: RunningGateway } = {},
-): Promise<RestAnswer> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.body !== undefined || opts.raw !== undefined) headers["content-type"] = "application/json";
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const res = await fetch(`${(opts.on ?? gateway).url}${urlPath}`, {
-    method,
-    headers,
-    ...(opts.raw !== undefined || opts.body !== undefined ? { body: opts.raw ?? JSON.stringify(opts.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
-}
-
-async function restSig(c: TestIdentity, op: SignedOperation, fields: OperationFields) {
-  const s = await signOperation(c.account, op, { inboxId: c.inboxId, ...fields });
-  return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
-}
-
-async function session(c: TestIdentity): Promise<string> {
-  const res = await rest("POST", "/api/pool/sessions", {
-    body: { inbox_id: c.inboxId, signature: await restSig(c, "CreateSession", { audience: SESSION_AUDIENCE }) },
-  });
-  expect(res.status, JSON.stringify(res.json)).toBe(200);
-  return res.json.token as string;
-}
+const session = (c: TestIdentity) => restSession(gateway.url, c);
 
 const PROMPT = "Your email for booking confirmations?";
 const TOOLS: ToolJson[] = [
@@ -148,7 +116,7 @@ async function signedClaim(requester: TestIdentity, templateId: string, over: Re
     model: body.model,
     userConfig: body.user_config,
   });
-  return { ...body, signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce } };
+  return { ...body, signature: restSignature(s) };
 }
 
 /** A claim body, the conversation given by its invite. */
@@ -486,7 +454,7 @@ describe("REST", () => {
       conversation_invite: to,
       context_prompt: clone.contextPrompt,
       carry: clone.carry,
-      owner_signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
+      owner_signature: restSignature(s),
     };
     // Signed, but of an agent that is not the requester's (none at all): 404, as any agent not yours.
     const missing = await rest("POST", "/api/pool/claim", { body });
@@ -513,10 +481,7 @@ describe("REST", () => {
     const claimed = await rest("POST", "/api/pool/claim", { body: await signedClaim(owner, templateId) });
     expect(claimed.status, JSON.stringify(claimed.json)).toBe(200);
     const id = claimed.json.instance_id as string;
-    const sig = async (who: TestIdentity, op: SignedOperation, fields: OperationFields) => {
-      const s = await signOperation(who.account, op, { inboxId: who.inboxId, ...fields });
-      return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
-    };
+    const sig = restSig;
     const noSig = await rest("POST", `/api/pool/agents/${id}/transfer`, {
       body: { new_owner_id: heir.inboxId },
       token: await session(owner),
@@ -759,7 +724,7 @@ describe("REST", () => {
       instanceId: id,
       pinned: false,
     });
-    const ownerSignature = { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
+    const ownerSignature = restSignature(s);
     const unpinned = await rest("PUT", `/api/pool/agents/${id}/pin`, {
       body: { pinned: false, owner_signature: ownerSignature },
     });
@@ -797,15 +762,8 @@ describe("REST", () => {
     const id = claimed.json.instance_id as string;
     const token = await session(owner);
     const stranger = newIdentity();
-    const sig = async (who: TestIdentity, trustLevel: number, dailySpendLimitWei = 0n) => {
-      const s = await signOperation(who.account, "SetTrustLevel", {
-        inboxId: who.inboxId,
-        instanceId: id,
-        trustLevel,
-        dailySpendLimitWei,
-      });
-      return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
-    };
+    const sig = (who: TestIdentity, trustLevel: number, dailySpendLimitWei = 0n) =>
+      restSig(who, "SetTrustLevel", { instanceId: id, trustLevel, dailySpendLimitWei });
 
     // A new agent starts at L2; levels are named as people name them.
     const before = await rest("GET", `/api/pool/agents/${id}`, { token });
@@ -937,14 +895,8 @@ describe("REST", () => {
     const id = claimed.json.instance_id as string;
     const token = await session(owner);
     const stranger = newIdentity();
-    const sig = async (who: TestIdentity, p: Partial<ResolvedPermissions>) => {
-      const s = await signOperation(who.account, "SetPermissions", {
-        inboxId: who.inboxId,
-        instanceId: id,
-        ...resolvePermissions(p),
-      });
-      return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
-    };
+    const sig = (who: TestIdentity, p: Partial<ResolvedPermissions>) =>
+      restSig(who, "SetPermissions", { instanceId: id, ...resolvePermissions(p) });
     const put = (body: unknown, t?: string) =>
       rest("PUT", `/api/pool/agents/${id}/permissions`, { body, ...(t ? { token: t } : {}) });
 
@@ -1060,14 +1012,8 @@ describe("REST", () => {
     const id = claimed.json.instance_id as string;
     const token = await session(owner);
     const stranger = newIdentity();
-    const sig = async (who: TestIdentity, p: Partial<ResolvedParticipation>) => {
-      const s = await signOperation(who.account, "SetParticipation", {
-        inboxId: who.inboxId,
-        instanceId: id,
-        ...resolveParticipation(p),
-      });
-      return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
-    };
+    const sig = (who: TestIdentity, p: Partial<ResolvedParticipation>) =>
+      restSig(who, "SetParticipation", { instanceId: id, ...resolveParticipation(p) });
     const put = (body: unknown, t?: string) =>
       rest("PUT", `/api/pool/agents/${id}/participation`, { body, ...(t ? { token: t } : {}) });
 
@@ -1173,7 +1119,7 @@ describe("REST", () => {
     const res = await rest("PUT", `/api/pool/agents/${id}/trust`, {
       body: {
         trust_level: "L3",
-        owner_signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
+        owner_signature: restSignature(s),
       },
     });
     expect(res.status, JSON.stringify(res.json)).toBe(400);

@@ -22,7 +22,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { createLogger, generateServiceCredentials, SESSION_AUDIENCE, signOperation, snakeCase } from "@convos-pool/kit";
+import { createLogger, generateServiceCredentials, snakeCase } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity } from "@convos-pool/kit/testing";
 import {
@@ -42,6 +42,7 @@ import { startLineageService, type RunningLineageService } from "@convos-pool/li
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { REST_ROUTES } from "./rest/routes.js";
 import { startGateway, type RunningGateway } from "./server.js";
+import { restSession } from "../test/rest.js";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
@@ -119,17 +120,7 @@ beforeAll(async () => {
     log: quiet("gateway"),
   });
   // Half the requests carry a real session, so the fuzzing reaches past sign-in.
-  const me = newIdentity();
-  const s = await signOperation(me.account, "CreateSession", { inboxId: me.inboxId, audience: SESSION_AUDIENCE });
-  const res = await fetch(`${gateway.url}/api/pool/sessions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      inbox_id: me.inboxId,
-      signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
-    }),
-  });
-  token = ((await res.json()) as { token: string }).token;
+  token = await restSession(gateway.url, newIdentity());
   expect(token).toBeTruthy();
 }, 120_000);
 

@@ -39,6 +39,7 @@ import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { startGateway, type RunningGateway } from "./server.js";
+import { restCall, restSignature, type RestAnswer, type RestCall } from "../test/rest.js";
 import { SESSION_AUDIENCE } from "@convos-pool/kit";
 
 const CREDS = generateServiceCredentials();
@@ -63,8 +64,7 @@ async function sign(c: Creator, op: SignedOperation, fields: OperationFields, is
 
 /** A signature in the REST body form. */
 async function restSig(c: Creator, op: SignedOperation, fields: OperationFields, issuedAt?: number) {
-  const s = await sign(c, op, fields, issuedAt);
-  return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
+  return restSignature(await sign(c, op, fields, issuedAt));
 }
 
 // A unique word per run keeps store searches independent of other tests' data.
@@ -74,35 +74,7 @@ function content(over: Partial<TemplateContentJson> = {}): TemplateContentJson {
   return sampleContent({ agent_name: `Trip Planner ${WORD}`, category: `cat-${WORD}`, ...over });
 }
 
-interface RestAnswer {
-  status: number;
-  headers: Headers;
-  json: any;
-}
-
-async function rest(
-  method: string,
-  path: string,
-  opts: {
-    body?: unknown;
-    raw?: string;
-    token?: string | undefined;
-    ifMatch?: string | number;
-    headers?: Record<string, string>;
-  } = {},
-): Promise<RestAnswer> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.body !== undefined || opts.raw !== undefined) headers["content-type"] = "application/json";
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  if (opts.ifMatch !== undefined) headers["if-match"] = String(opts.ifMatch);
-  const res = await fetch(`${gateway.url}${path}`, {
-    method,
-    headers,
-    ...(opts.raw !== undefined || opts.body !== undefined ? { body: opts.raw ?? JSON.stringify(opts.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
-}
+const rest = (method: string, path: string, opts: RestCall = {}) => restCall(gateway.url, method, path, opts);
 
 async function restCreate(c: Creator, over: Partial<TemplateContentJson> = {}) {
   const body = content(over);
@@ -621,7 +593,7 @@ describe("REST", () => {
       body: {
         creator_id: alice.inboxId,
         ...body,
-        signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
+        signature: restSignature(s),
       },
     });
     expect(res.status).toBe(403);
@@ -683,7 +655,7 @@ describe("REST", () => {
     const forgedLogin = await rest("POST", "/api/pool/sessions", {
       body: {
         inbox_id: alice.inboxId,
-        signature: { signature: forged.signature, issued_at: Number(forged.issuedAt), nonce: forged.nonce },
+        signature: restSignature(forged),
       },
     });
     expect(forgedLogin.status).toBe(403);

@@ -14,11 +14,10 @@ import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/con
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   NO_LIMITS,
-  SESSION_AUDIENCE,
   createLogger,
   createServiceClient,
   generateServiceCredentials,
-  signOperation,
+  type OperationFields,
   type ServiceClient,
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/testing";
@@ -26,6 +25,7 @@ import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { LINEAGE_NOT_CONFIGURED, startGateway, type RunningGateway } from "./server.js";
+import { restCall, restSession, restSig, type RestCall } from "../test/rest.js";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
@@ -37,35 +37,11 @@ let templatesSc: ServiceClient<typeof TemplateService>;
 let feedSc: ServiceClient<typeof LineageEventService>;
 let hostSc: ServiceClient<typeof PatternPoolService>;
 
-async function rest(
-  method: string,
-  urlPath: string,
-  opts: { token?: string; on?: RunningGateway; body?: unknown } = {},
-) {
-  const res = await fetch(`${(opts.on ?? gateway).url}${urlPath}`, {
-    method,
-    headers: {
-      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-      ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
+/** A REST call to the gateway, or to another (`on`). */
+const rest = (method: string, urlPath: string, opts: RestCall & { on?: RunningGateway } = {}) =>
+  restCall((opts.on ?? gateway).url, method, urlPath, opts);
 
-async function session(who: TestIdentity): Promise<string> {
-  const s = await signOperation(who.account, "CreateSession", { inboxId: who.inboxId, audience: SESSION_AUDIENCE });
-  const res = await fetch(`${gateway.url}/api/pool/sessions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      inbox_id: who.inboxId,
-      signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
-    }),
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { token: string }).token;
-}
+const session = (who: TestIdentity) => restSession(gateway.url, who);
 
 beforeAll(async () => {
   templates = await startTemplateService({
@@ -213,10 +189,8 @@ async function templateWithAgents(creator: TestIdentity, category: string, owner
   return { id: t.id, agents };
 }
 
-const signatureJson = async (who: TestIdentity, op: "SetPatternHold" | "ReviewPattern", fields: object) => {
-  const s = await signOperation(who.account, op, { inboxId: who.inboxId, ...fields });
-  return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
-};
+const signatureJson = (who: TestIdentity, op: "SetPatternHold" | "ReviewPattern", fields: OperationFields) =>
+  restSig(who, op, fields);
 
 it("lets a template's creator hold lessons, list those waiting and approve one, signed, on REST; anyone else 404", async () => {
   const category = `travel-${randomBytes(4).toString("hex").replace(/[0-9]/g, "x")}`;

@@ -23,8 +23,6 @@ import {
   limitExceededOf,
   signClaim,
   signOperation,
-  type OperationFields,
-  type SignedOperation,
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
@@ -33,6 +31,7 @@ import { startClaimsService, type RunningClaimsService } from "@convos-pool/clai
 import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { startGateway, type RunningGateway } from "./server.js";
+import { restCall, restSig, restSignature, type RestAnswer } from "../test/rest.js";
 import { SESSION_AUDIENCE } from "@convos-pool/kit";
 
 const CREDS = generateServiceCredentials();
@@ -49,12 +48,6 @@ let front2: RunningGateway;
 let gatewayDb: string;
 let dataDir: string;
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  json: any;
-}
-
 interface Call {
   body?: unknown;
   token?: string;
@@ -63,24 +56,11 @@ interface Call {
   on?: RunningGateway;
 }
 
-async function rest(method: string, urlPath: string, call: Call = {}): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (call.body !== undefined) headers["content-type"] = "application/json";
-  if (call.token) headers.authorization = `Bearer ${call.token}`;
-  if (call.from) headers["x-forwarded-for"] = call.from;
-  const res = await fetch(`${(call.on ?? front).url}${urlPath}`, {
-    method,
-    headers,
-    ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+const rest = (method: string, urlPath: string, call: Call = {}) =>
+  restCall((call.on ?? front).url, method, urlPath, {
+    ...call,
+    ...(call.from ? { headers: { "x-forwarded-for": call.from } } : {}),
   });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
-}
-
-async function restSig(c: TestIdentity, op: SignedOperation, fields: OperationFields, signer = c) {
-  const s = await signOperation(signer.account, op, { inboxId: c.inboxId, ...fields });
-  return { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
-}
 
 const signIn = async (c: TestIdentity, call: Call = {}, signer = c) =>
   rest("POST", "/api/pool/sessions", {
@@ -98,7 +78,7 @@ async function session(c: TestIdentity, call: Call = {}): Promise<string> {
 let nextClient = 0;
 const client = () => `198.51.100.${++nextClient}`;
 
-async function createTemplate(c: TestIdentity, call: Call = {}): Promise<Answer> {
+async function createTemplate(c: TestIdentity, call: Call = {}): Promise<RestAnswer> {
   const body = sampleContent({ tools: [] });
   return rest("POST", "/api/pool/templates", {
     ...call,
@@ -145,7 +125,7 @@ async function signedClaim(requester: TestIdentity, templateId: string, signer =
     model: body.model,
     userConfig: body.user_config,
   });
-  return { ...body, signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce } };
+  return { ...body, signature: restSignature(s) };
 }
 
 const states = async (ids: string[]) => ids.map((id) => host.instances.get(id)?.state);
@@ -410,7 +390,7 @@ describe("claims and removals by their owner only", () => {
 
     expect((await rest("DELETE", `/api/pool/agents/${a}`, { token })).status).toBe(204);
     const s = await signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: b });
-    const ownerSignature = { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce };
+    const ownerSignature = restSignature(s);
     expect((await rest("DELETE", `/api/pool/agents/${b}`, { body: { owner_signature: ownerSignature } })).status).toBe(
       204,
     );
