@@ -13,7 +13,7 @@ import {
   type LimitConfig,
   type TemplateContentJson,
 } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { USAGE_FLUSH_MS } from "./claim/template-cache.js";
 import { as, expectCode, type ClaimFields } from "../test/helpers.js";
 import type { StandInHost } from "../test/stand-in-host.js";
@@ -33,11 +33,9 @@ let templatesClient: Client<typeof TemplateService>;
 let client: Client<typeof ClaimService>;
 let sql: pg.Client;
 
-const createTemplate = (
-  c: TestIdentity,
-  over: Partial<TemplateContentJson> = {},
-  visibility: "public" | "private" = "public",
-) => signedTemplate(templatesClient, c, sampleContent({ tools: [], ...over }), visibility);
+/** A template without tools unless said. */
+const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility?: "public" | "private") =>
+  stack.createTemplate(c, { tools: [], ...over }, visibility);
 
 const claimReq = (requester: TestIdentity, templateId: string, over: ClaimFields = {}) => ({
   requester: requester.inboxId,

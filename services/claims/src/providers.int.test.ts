@@ -3,10 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "@convos-pool/kit/db";
-import { createTestDatabase } from "@convos-pool/testing";
-import { entities } from "./db/entities.js";
-import { migrations } from "./db/migrations.js";
+import type { Database } from "@convos-pool/kit/db";
 import { startLocalAgentMail, startLocalChain, type RunningChain } from "@convos-pool/local-providers";
 import { createPublicClient, http, parseEther, type Hex } from "viem";
 import {
@@ -22,18 +19,13 @@ import type { ToolProvider } from "./providers/types.js";
 import { createLogger } from "@convos-pool/kit";
 import { PoolTools } from "./pool/pool-tools.js";
 import { SecretBox, secretAad } from "./secrets.js";
+import { openClaimsTestDatabase } from "../test/database.js";
 
 let db: Database;
 let dir: string;
 
 beforeAll(async () => {
-  db = await openDatabase({
-    name: "claims",
-    url: await createTestDatabase("claims_providers"),
-    entities,
-    migrations,
-    poolSize: 20,
-  });
+  db = await openClaimsTestDatabase("claims_providers", 20);
   dir = await mkdtemp(path.join(tmpdir(), "claims-providers-"));
 });
 

@@ -6,17 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { ClaimRequestSchema, ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { createServiceClient, fieldViolations, type TemplateContentJson } from "@convos-pool/kit";
+import { createServiceClient, fieldViolations } from "@convos-pool/kit";
 import type { Database } from "@convos-pool/kit/db";
-import {
-  ALL_TOOLS,
-  newIdentity,
-  sampleContent,
-  signedTemplate,
-  tool,
-  type TestIdentity,
-} from "@convos-pool/kit/testing";
+import { ALL_TOOLS, newIdentity, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { requestHash, takeKey } from "./claim/claim-keys.js";
 import { claimIdleInstance, insertProvisionedTool } from "./claim/claim-sql.js";
@@ -26,6 +18,7 @@ import type { RunningClaimsService } from "./server.js";
 import { as, expectCode, type ClaimFields } from "../test/helpers.js";
 import type { StandInHost } from "../test/stand-in-host.js";
 import { StandInStack } from "../test/stand-in-stack.js";
+import { claimParams } from "../test/database.js";
 
 // The claim flow over gRPC with fault injection: the real template service
 // (in-process, its own test database), the real claims service on real
@@ -52,16 +45,11 @@ const stack = new StandInStack({
 const { seedIdle, rows, instanceRow, leftovers, mailboxCount, mailboxRoot } = stack;
 let claims: RunningClaimsService;
 let host: StandInHost;
-let templatesClient: Client<typeof TemplateService>;
 let client: Client<typeof ClaimService>;
 let sql: pg.Client;
 let db: Database;
 
-const createTemplate = (
-  c: TestIdentity,
-  over: Partial<TemplateContentJson> = {},
-  visibility: "public" | "private" = "public",
-) => signedTemplate(templatesClient, c, sampleContent(over), visibility);
+const { createTemplate } = stack;
 
 const claimReq = (requester: TestIdentity, templateId: string, over: ClaimFields = {}) => ({
   requester: requester.inboxId,
@@ -84,7 +72,7 @@ const holdingItsAgent = (owner: TestIdentity) =>
 
 beforeAll(async () => {
   await stack.start();
-  ({ claims, host, templatesClient, claimsClient: client, sql, db } = stack);
+  ({ claims, host, claimsClient: client, sql, db } = stack);
 });
 
 afterAll(() => stack.close());
@@ -321,16 +309,10 @@ describe("rollback", () => {
   it("the sweep cleans up after a claims process that died mid-claim", async () => {
     const [idle] = await seedIdle(1);
     // A claim that got as far as two tools, then its process vanished an hour ago.
-    const claimed = await claimIdleInstance(db.em.fork(), {
-      claimId: "lost",
-      ownerId: "c".repeat(64),
-      templateId: t.id,
-      templateVersion: 1,
-      agentName: "x",
-      model: "m",
-      modelOverridden: false,
-      userConfig: {},
-    });
+    const claimed = await claimIdleInstance(
+      db.em.fork(),
+      claimParams({ claimId: "lost", ownerId: "c".repeat(64), templateId: t.id }),
+    );
     expect(claimed?.id).toBe(idle);
     const sms = await LocalSmsProvider.open(db.em, SMS_RANGE);
     const mail = new LocalMailboxProvider(mailboxRoot());
@@ -363,16 +345,7 @@ describe("rollback", () => {
     const [idle] = await seedIdle(1);
     const owner = "e".repeat(64);
     await takeKey(db.em.fork(), { requester: owner, key: "k-lapsed", hash: "h", claimId: "lapsing" });
-    await claimIdleInstance(db.em.fork(), {
-      claimId: "lapsing",
-      ownerId: owner,
-      templateId: t.id,
-      templateVersion: 1,
-      agentName: "x",
-      model: "m",
-      modelOverridden: false,
-      userConfig: {},
-    });
+    await claimIdleInstance(db.em.fork(), claimParams({ claimId: "lapsing", ownerId: owner, templateId: t.id }));
     const key = async () =>
       (await rows(`select state from claim_keys where requester = $1 and key = 'k-lapsed'`, [owner]))[0]?.state;
     // The key's lease lapsed a moment before the instance's (they are renewed apart): the key waits.
@@ -610,16 +583,10 @@ describe("a claim's outcome is never lost", () => {
     const [idle] = await seedIdle(1);
     const owner = newIdentity();
     // As a claims process leaves it when it dies mid-claim: the instance claiming, the key pending, neither renewed since.
-    const claimed = await claimIdleInstance(db.em.fork(), {
-      claimId: "died",
-      ownerId: owner.inboxId,
-      templateId: t.id,
-      templateVersion: 1,
-      agentName: "x",
-      model: "m",
-      modelOverridden: false,
-      userConfig: {},
-    });
+    const claimed = await claimIdleInstance(
+      db.em.fork(),
+      claimParams({ claimId: "died", ownerId: owner.inboxId, templateId: t.id }),
+    );
     expect(claimed?.id).toBe(idle);
     const req = claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-died" });
     await sql.query(`insert into claim_keys (requester, key, request_hash, claim_id) values ($1, $2, $3, 'died')`, [
@@ -671,16 +638,22 @@ describe("a claim's outcome is never lost", () => {
     ]);
   });
 
-  it("a claim in flight keeps its lease past the lease's length: its process renews it", {
-    timeout: 60_000,
-  }, async () => {
+  /** A new owner's claim held in flight by a slow join (2 s), once it holds its agent: the owner, and the claim's answer to come. */
+  const claimInFlight = async (idempotencyKey: string) => {
     const t = await createTemplate(newIdentity(), { tools: [] });
     await seedIdle(1);
     const owner = newIdentity();
     host.joinDelayMs = 2_000;
+    const claiming = client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey }), as(owner));
+    await holdingItsAgent(owner);
+    return { owner, claiming };
+  };
+
+  it("a claim in flight keeps its lease past the lease's length: its process renews it", {
+    timeout: 60_000,
+  }, async () => {
     try {
-      const claiming = client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-slow" }), as(owner));
-      await holdingItsAgent(owner);
+      const { owner, claiming } = await claimInFlight("k-slow");
       // Pretend it started long ago: only a renewal since keeps the sweep off it.
       await sql.query(
         `update instances set claim_started_at = now() - interval '1 hour' where state = 'claiming' and owner_id = $1`,
@@ -697,13 +670,8 @@ describe("a claim's outcome is never lost", () => {
   it("a claim in flight whose lease lapsed while it could not be renewed (the database away) is not taken by its own process's sweep", {
     timeout: 60_000,
   }, async () => {
-    const t = await createTemplate(newIdentity(), { tools: [] });
-    await seedIdle(1);
-    const owner = newIdentity();
-    host.joinDelayMs = 2_000;
     try {
-      const claiming = client.claim(claimReq(owner, t.id, { userConfig: {}, idempotencyKey: "k-lapsed" }), as(owner));
-      await holdingItsAgent(owner);
+      const { owner, claiming } = await claimInFlight("k-lapsed");
       // As after an outage longer than a lease: neither started nor renewed within it.
       await sql.query(
         `update instances set claim_started_at = now() - interval '1 hour', claim_renewed_at = now() - interval '1 hour'

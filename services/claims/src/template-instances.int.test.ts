@@ -11,9 +11,8 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { createServiceClient, fieldViolations, type TemplateContentJson } from "@convos-pool/kit";
-import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity, type TestIdentity } from "@convos-pool/kit/testing";
 import type { RunningClaimsService } from "./server.js";
 import { as, expectCode } from "../test/helpers.js";
 import { StandInStack } from "../test/stand-in-stack.js";
@@ -21,15 +20,12 @@ import { StandInStack } from "../test/stand-in-stack.js";
 const stack = new StandInStack({ name: "template-instances", smsRange: "+15550600000..+15550600019" });
 const { seedIdle } = stack;
 let claims: RunningClaimsService;
-let templatesClient: Client<typeof TemplateService>;
 let claimsClient: Client<typeof ClaimService>;
 let sql: pg.Client;
 
-const createTemplate = (
-  c: TestIdentity,
-  over: Partial<TemplateContentJson> = {},
-  visibility: "public" | "private" = "public",
-) => signedTemplate(templatesClient, c, sampleContent({ tools: [], ...over }), visibility);
+/** A template without tools unless said. */
+const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson> = {}, visibility?: "public" | "private") =>
+  stack.createTemplate(c, { tools: [], ...over }, visibility);
 
 async function claim(requester: TestIdentity, templateId: string): Promise<string> {
   const res = await claimsClient.claim(
@@ -45,7 +41,7 @@ async function claim(requester: TestIdentity, templateId: string): Promise<strin
 
 beforeAll(async () => {
   await stack.start();
-  ({ claims, templatesClient, claimsClient, sql } = stack);
+  ({ claims, claimsClient, sql } = stack);
 });
 
 afterAll(() => stack.close());

@@ -21,7 +21,14 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
-import { createLogger, createServiceClient, generateServiceCredentials, type LimitConfig } from "@convos-pool/kit";
+import {
+  createLogger,
+  createServiceClient,
+  generateServiceCredentials,
+  type LimitConfig,
+  type TemplateContentJson,
+} from "@convos-pool/kit";
+import { sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
@@ -163,6 +170,13 @@ export class StandInStack {
     }
     return ids;
   };
+
+  /** A template of `c` (sampleContent, `over` over it) made through the templates service, published unless private. */
+  readonly createTemplate = (
+    c: TestIdentity,
+    over: Partial<TemplateContentJson> = {},
+    visibility: "public" | "private" = "public",
+  ) => signedTemplate(this.templatesClient, c, sampleContent(over), visibility);
 
   readonly rows = <T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> =>
     rowsOf<T>(this.sql, text, params);

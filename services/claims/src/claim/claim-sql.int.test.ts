@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "@convos-pool/kit/db";
-import { createTestDatabase } from "@convos-pool/testing";
+import type { Database } from "@convos-pool/kit/db";
 import {
   CLAIM_SQL,
   COMPLETE_CLAIMS_SQL,
@@ -13,8 +12,7 @@ import {
   type ClaimParams,
 } from "./claim-sql.js";
 import { markTemplateDue, storeRelease } from "../sync/sync-sql.js";
-import { entities } from "../db/entities.js";
-import { migrations } from "../db/migrations.js";
+import { openClaimsTestDatabase } from "../../test/database.js";
 
 // The atomic claim statement alone, under heavy concurrency on real PostgreSQL.
 
@@ -22,13 +20,7 @@ const CONNECTIONS = 40;
 let db: Database;
 
 beforeAll(async () => {
-  db = await openDatabase({
-    name: "claims",
-    url: await createTestDatabase("claims_sql"),
-    entities,
-    migrations,
-    poolSize: CONNECTIONS,
-  });
+  db = await openClaimsTestDatabase("claims_sql", CONNECTIONS);
 });
 
 afterAll(async () => {
@@ -48,6 +40,17 @@ const params = (claimId: string): ClaimParams => ({
 
 async function q<T>(sql: string, p: unknown[] = []): Promise<T[]> {
   return db.em.fork().execute<T[]>(sql, p);
+}
+
+/** Every instance of earlier tests dead and unclaimed: what a test seeds is all there is to claim. */
+async function noneLeft(): Promise<void> {
+  await db.em
+    .fork()
+    .execute(
+      `update instances set state = 'dead', claim_id = null, claim_started_at = null where state <> 'dead'`,
+      [],
+      "run",
+    );
 }
 
 async function seed(prefix: string, state: string, n: number): Promise<void> {
@@ -111,13 +114,7 @@ describe("the atomic claim statement", () => {
   });
 
   it("lets only the holding claim complete or end it", async () => {
-    await db.em
-      .fork()
-      .execute(
-        `update instances set state = 'dead', claim_id = null, claim_started_at = null where state <> 'dead'`,
-        [],
-        "run",
-      );
+    await noneLeft();
     await seed("inst_solo", "idle", 1);
     const got = await claimIdleInstance(db.em.fork(), params("mine"));
     expect(got?.id).toBe("inst_solo000000000001");
@@ -166,13 +163,7 @@ describe("the atomic claim statement", () => {
   });
 
   it("completes a batch of claims in one statement, each with its own values, and not one whose claim no longer holds its instance", async () => {
-    await db.em
-      .fork()
-      .execute(
-        `update instances set state = 'dead', claim_id = null, claim_started_at = null where state <> 'dead'`,
-        [],
-        "run",
-      );
+    await noneLeft();
     await seed("inst_batch", "idle", 3);
     const a = await claimIdleInstance(db.em.fork(), params("ba"));
     const b = await claimIdleInstance(db.em.fork(), params("bb"));

@@ -1,10 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { limitExceededOf } from "@convos-pool/kit";
-import { openDatabase, type Database } from "@convos-pool/kit/db";
-import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import type { Database } from "@convos-pool/kit/db";
+import { waitFor } from "@convos-pool/testing";
 import { claimIdleInstance, completeClaim, insertProvisionedTool } from "./claim-sql.js";
-import { entities } from "../db/entities.js";
 import {
   HOLDINGS_SQL as holdingsSql,
   claimBatch,
@@ -13,18 +11,12 @@ import {
   claimWithinCapsBody,
   holdings,
 } from "./holdings.js";
-import { migrations } from "../db/migrations.js";
+import { claimParams, openClaimsTestDatabase } from "../../test/database.js";
 
 let db: Database;
 
 beforeAll(async () => {
-  db = await openDatabase({
-    name: "claims",
-    url: await createTestDatabase("claims_holdings"),
-    entities,
-    migrations,
-    poolSize: 4,
-  });
+  db = await openClaimsTestDatabase("claims_holdings", 4);
 });
 
 afterAll(async () => {
@@ -50,17 +42,7 @@ async function seedIdle(n: number): Promise<void> {
   );
 }
 
-const params = (ownerId: string, toolsReserved = 0) => ({
-  claimId: randomBytes(8).toString("hex"),
-  ownerId,
-  toolsReserved,
-  templateId: "tmpl_AAAAAAAAAAAAAAAA",
-  templateVersion: 1,
-  agentName: "x",
-  model: "m",
-  modelOverridden: false,
-  userConfig: {},
-});
+const params = (ownerId: string, toolsReserved = 0) => claimParams({ ownerId, toolsReserved });
 
 describe("holdings", () => {
   it("counts an owner's claiming, claimed and crashed agents, and their tools (a claim in progress by the tools it reserved)", async () => {

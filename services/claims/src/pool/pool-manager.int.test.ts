@@ -1,16 +1,13 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { createLogger, generateServiceCredentials } from "@convos-pool/kit";
-import { openDatabase, type Database } from "@convos-pool/kit/db";
-import { createTestDatabase } from "@convos-pool/testing";
+import type { Database } from "@convos-pool/kit/db";
 import { claimIdleInstance, completeClaim } from "../claim/claim-sql.js";
-import { entities } from "../db/entities.js";
-import { migrations } from "../db/migrations.js";
 import { registerInstance, setDraining } from "./instances.js";
 import { acquireLease } from "./leases.js";
 import { GrpcInstanceHost, POOL_LEASE, PoolManager } from "./pool-manager.js";
 import { StandInHost } from "../../test/stand-in-host.js";
+import { claimParams, openClaimsTestDatabase } from "../../test/database.js";
 
 // The warm pool manager's passes one at a time against a STAND-IN instance host
 // (claims/test/stand-in-host.ts), over the real InstanceHostService gRPC client, on
@@ -26,13 +23,7 @@ let hostClient: GrpcInstanceHost;
 let pool: PoolManager;
 
 beforeAll(async () => {
-  db = await openDatabase({
-    name: "claims",
-    url: await createTestDatabase("claims_pool"),
-    entities,
-    migrations,
-    poolSize: 10,
-  });
+  db = await openClaimsTestDatabase("claims_pool", 10);
   host = await StandInHost.start(CREDS["instance-host"]);
   hostClient = new GrpcInstanceHost(host.url, CREDS.claims);
   pool = new PoolManager({
@@ -69,16 +60,7 @@ const idleIds = async () =>
   (await q<{ id: string }>(`select id from instances where state = 'idle' order by id`)).map((r) => r.id);
 
 async function claim(owner = "a".repeat(64)): Promise<string> {
-  const got = await claimIdleInstance(db.em.fork(), {
-    claimId: randomBytes(8).toString("hex"),
-    ownerId: owner,
-    templateId: "tmpl_AAAAAAAAAAAAAAAA",
-    templateVersion: 1,
-    agentName: "x",
-    model: "m",
-    modelOverridden: false,
-    userConfig: {},
-  });
+  const got = await claimIdleInstance(db.em.fork(), claimParams({ ownerId: owner }));
   expect(
     await completeClaim(db.em.fork(), {
       instanceId: got!.id,
@@ -282,13 +264,7 @@ describe("warm pool with several managers and hosts", () => {
     );
 
   beforeAll(async () => {
-    rdb = await openDatabase({
-      name: "claims",
-      url: await createTestDatabase("claims_pool_replicas"),
-      entities,
-      migrations,
-      poolSize: 10,
-    });
+    rdb = await openClaimsTestDatabase("claims_pool_replicas", 10);
     for (let i = 0; i < 2; i++) {
       const h = await StandInHost.start(CREDS["instance-host"]);
       hosts.push(h);
@@ -339,16 +315,10 @@ describe("warm pool with several managers and hosts", () => {
     ).map((r) => r.id);
     expect(onDrained.length).toBeGreaterThan(1);
     // An owner's agent on the host to drain.
-    const got = await claimIdleInstance(rdb.em.fork(), {
-      claimId: "drain-claim",
-      ownerId: "b".repeat(64),
-      templateId: "tmpl_AAAAAAAAAAAAAAAA",
-      templateVersion: 1,
-      agentName: "x",
-      model: "m",
-      modelOverridden: false,
-      userConfig: {},
-    });
+    const got = await claimIdleInstance(
+      rdb.em.fork(),
+      claimParams({ claimId: "drain-claim", ownerId: "b".repeat(64) }),
+    );
     expect(
       await completeClaim(rdb.em.fork(), {
         instanceId: got!.id,
@@ -409,16 +379,7 @@ describe("warm pool with several managers and hosts", () => {
     expect(await rq(`select distinct state from instances where id in (?)`, [before])).toEqual([{ state: "crashed" }]);
     expect(await idleOn()).toEqual({ 0: 8 });
     // A claim now takes an instance on the host that answers.
-    const got = await claimIdleInstance(rdb.em.fork(), {
-      claimId: "after-down",
-      ownerId: "c".repeat(64),
-      templateId: "tmpl_AAAAAAAAAAAAAAAA",
-      templateVersion: 1,
-      agentName: "x",
-      model: "m",
-      modelOverridden: false,
-      userConfig: {},
-    });
+    const got = await claimIdleInstance(rdb.em.fork(), claimParams({ claimId: "after-down", ownerId: "c".repeat(64) }));
     expect(got!.hostUrl).toBe(hosts[0]!.url);
     // Back, running them: idle again (the pool is above its target until claims use them).
     await down.restart();

@@ -4,18 +4,15 @@
 // instance hosts (claims/test/stand-in-host.ts) over the real InstanceHostService
 // client, one saying it runs OpenClaw. The real OpenClaw host is in
 // openclaw-e2e.openclaw-test.ts.
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { createLogger, generateServiceCredentials } from "@convos-pool/kit";
-import { openDatabase, type Database } from "@convos-pool/kit/db";
-import { createTestDatabase } from "@convos-pool/testing";
+import type { Database } from "@convos-pool/kit/db";
 import { StandInHost } from "../../test/stand-in-host.js";
 import { claimIdleInstance, type ClaimParams } from "../claim/claim-sql.js";
 import { claimWithinCaps } from "../claim/holdings.js";
-import { entities } from "../db/entities.js";
-import { migrations } from "../db/migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool-manager.js";
+import { claimParams, openClaimsTestDatabase } from "../../test/database.js";
 
 const CREDS = generateServiceCredentials();
 const TARGET = 2;
@@ -26,13 +23,7 @@ const clients: GrpcInstanceHost[] = [];
 let manager: PoolManager;
 
 beforeAll(async () => {
-  db = await openDatabase({
-    name: "claims",
-    url: await createTestDatabase("claims_runtime"),
-    entities,
-    migrations,
-    poolSize: 5,
-  });
+  db = await openClaimsTestDatabase("claims_runtime", 5);
   poolHost = await StandInHost.start(CREDS["instance-host"]);
   clawHost = await StandInHost.start(CREDS["instance-host"]);
   clawHost.runtime = AgentRuntime.OPENCLAW;
@@ -53,17 +44,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-const params = (runtime?: "pool" | "openclaw"): ClaimParams => ({
-  claimId: randomBytes(8).toString("hex"),
-  ownerId: "a".repeat(64),
-  templateId: "tmpl_AAAAAAAAAAAAAAAA",
-  templateVersion: 1,
-  agentName: "x",
-  model: "m",
-  modelOverridden: false,
-  userConfig: {},
-  ...(runtime ? { runtime } : {}),
-});
+const params = (runtime?: "pool" | "openclaw"): ClaimParams => claimParams(runtime ? { runtime } : {});
 
 const hostOf = async (id: string) =>
   (await db.em.fork().execute<{ host_url: string }[]>(`select host_url from instances where id = ?`, [id]))[0]!
