@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { generatePrivateKey, privateKeyToAccount, type LocalAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -35,6 +35,7 @@ import {
   signOperation,
   startServer,
   type ClientCredentials,
+  type TemplateContentJson,
 } from "@convos-pool/kit";
 import { newIdentity, sampleContent, tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
@@ -85,6 +86,33 @@ async function rest(
   return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as RestAnswer) : {} };
 }
 
+/** POST /api/pool/templates: `content`, created by `inboxId` and signed by `wallet`, one of its wallets. */
+const createTemplate = async (inboxId: string, wallet: LocalAccount, content: TemplateContentJson) =>
+  rest("POST", "/api/pool/templates", {
+    creator_id: inboxId,
+    ...content,
+    signature: restSig(await signOperation(wallet, "CreateTemplate", { inboxId, contentHash: jsonHash(content) })),
+  });
+
+/**
+ * A creator whose second wallet the network added to their inbox: only a
+ * network-backed check knows it belongs (derivation knows the first alone).
+ * Its XMTP client (its database `dbFile` in the pool's directory) closes when
+ * the test finishes.
+ */
+async function creatorWithAddedWallet(dbFile: string): Promise<{ inboxId: string; second: LocalAccount }> {
+  const first = privateKeyToAccount(generatePrivateKey());
+  const second = privateKeyToAccount(generatePrivateKey());
+  const xmtp = await createXmtpClient(first, {
+    apiUrl: pool.url("xmtp"),
+    dbPath: join(pool.dir, dbFile),
+    dbEncryptionKey: randomBytes(32),
+  });
+  onTestFinished(() => xmtp.close());
+  await xmtp.unsafe_addAccount(walletSigner(second), true);
+  return { inboxId: xmtp.inboxId, second };
+}
+
 /** The code a call answered with ("ok" when it succeeded). */
 const outcome = (p: Promise<unknown>) =>
   p.then(
@@ -96,18 +124,7 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
   it("checks signers against the XMTP network in the gateway, the templates service and the claims service", {
     timeout: 90_000,
   }, async () => {
-    // A creator whose second wallet the network added to their inbox: only a
-    // network-backed check knows it belongs (derivation knows the first alone).
-    const first = privateKeyToAccount(generatePrivateKey());
-    const second = privateKeyToAccount(generatePrivateKey());
-    const xmtp = await createXmtpClient(first, {
-      apiUrl: pool.url("xmtp"),
-      dbPath: join(pool.dir, "creator.db3"),
-      dbEncryptionKey: randomBytes(32),
-    });
-    onTestFinished(() => xmtp.close());
-    await xmtp.unsafe_addAccount(walletSigner(second), true);
-    const inboxId = xmtp.inboxId;
+    const { inboxId, second } = await creatorWithAddedWallet("creator.db3");
     expect(await new DerivedInboxResolver().addressBelongsToInbox(second.address, inboxId)).toBe(false);
 
     const session = await rest("POST", "/api/pool/sessions", {
@@ -117,11 +134,7 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
     expect(session.status, `gateway: ${JSON.stringify(session.json)}`).toBe(200);
 
     const content = sampleContent({ tools: [] });
-    const created = await rest("POST", "/api/pool/templates", {
-      creator_id: inboxId,
-      ...content,
-      signature: restSig(await signOperation(second, "CreateTemplate", { inboxId, contentHash: jsonHash(content) })),
-    });
+    const created = await createTemplate(inboxId, second, content);
     expect(created.status, `templates: ${JSON.stringify(created.json)}`).toBe(201);
 
     // A claim signed by the second wallet gets past the signature check, to
@@ -344,16 +357,7 @@ describe("the pool as deployed, against people acting in others' names", () => {
   };
   const template = async (visibility: "public" | "private") => {
     const content = sampleContent({ tools: [tool("sms", "pool")] });
-    const created = await rest("POST", "/api/pool/templates", {
-      creator_id: creator.inboxId,
-      ...content,
-      signature: restSig(
-        await signOperation(creator.account, "CreateTemplate", {
-          inboxId: creator.inboxId,
-          contentHash: jsonHash(content),
-        }),
-      ),
-    });
+    const created = await createTemplate(creator.inboxId, creator.account, content);
     expect(created.status).toBe(201);
     const { id, version } = created.json as { id: string; version: number };
     if (visibility === "public") {
@@ -447,22 +451,9 @@ describe("the pool as deployed, against people acting in others' names", () => {
   it("every service checks signers against the network, the instance host included: a template and a claim signed by a wallet the network added to the creator's inbox make an agent", {
     timeout: 60_000,
   }, async () => {
-    const first = privateKeyToAccount(generatePrivateKey());
-    const second = privateKeyToAccount(generatePrivateKey());
-    const xmtp = await createXmtpClient(first, {
-      apiUrl: pool.url("xmtp"),
-      dbPath: join(pool.dir, "creator2.db3"),
-      dbEncryptionKey: randomBytes(32),
-    });
-    onTestFinished(() => xmtp.close());
-    await xmtp.unsafe_addAccount(walletSigner(second), true);
-    const inboxId = xmtp.inboxId;
+    const { inboxId, second } = await creatorWithAddedWallet("creator2.db3");
     const content = sampleContent({ tools: [] });
-    const created = await rest("POST", "/api/pool/templates", {
-      creator_id: inboxId,
-      ...content,
-      signature: restSig(await signOperation(second, "CreateTemplate", { inboxId, contentHash: jsonHash(content) })),
-    });
+    const created = await createTemplate(inboxId, second, content);
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     await untilIdle(1);
     // The creator adds their own private template, signing with the second wallet; the agent
