@@ -21,9 +21,6 @@
 // all three (the claims tests' stand-in host keeps two idle agents, so a
 // claim could take one if a bad input got through).
 import * as http2 from "node:http2";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { DescService, JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -54,22 +51,19 @@ import {
   CALLER_HEADER,
   PRINCIPALS,
   SERVICE_TOKEN_HEADER,
-  createLogger,
   generateServiceCredentials,
   type AccessPolicy,
   type Principal,
 } from "@convos-pool/kit";
-import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import { waitFor } from "@convos-pool/testing";
 import { newIdentity } from "@convos-pool/kit/testing";
 import { FUZZ_RUNS, fieldNameProblem, oddString, rpcBodies, type RpcBody } from "@convos-pool/testing/fuzz";
-import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
-import { CLAIMS_ACCESS, startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
-import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
-import { LINEAGE_ACCESS, startLineageService, type RunningLineageService } from "@convos-pool/lineage";
-import { TEMPLATES_ACCESS, startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
+import { CLAIMS_ACCESS } from "@convos-pool/claims";
+import { FuzzStack } from "@convos-pool/claims/testing/fuzz-stack";
+import { LINEAGE_ACCESS } from "@convos-pool/lineage";
+import { TEMPLATES_ACCESS } from "@convos-pool/templates";
 
 const CREDS = generateServiceCredentials();
-const quiet = (name: string) => createLogger(name, { level: "silent" });
 /** Longer than any answer should take: a call past it fails the run instead of hanging it. */
 const CALL_TIMEOUT_MS = 15_000;
 
@@ -93,21 +87,16 @@ const KNOWN: DescService[] = [
 /** grpc.health.v1.Health is open to every caller (kit/auth.ts). */
 const OPEN: readonly Principal[] = PRINCIPALS;
 
-let templates: RunningTemplateService;
-let host: StandInHost;
-let claims: RunningClaimsService;
-let lineage: RunningLineageService;
-let dataDir: string;
-const databases: Record<string, string> = {};
+const stack = new FuzzStack({ name: "fuzzsvc", creds: CREDS, smsRange: "+15550940000..+15550940019" });
 const servers: { name: string; url: () => string; access: AccessPolicy; services: DescService[] }[] = [
-  { name: "templates", url: () => templates.url, access: TEMPLATES_ACCESS, services: [] },
-  { name: "claims", url: () => claims.url, access: CLAIMS_ACCESS, services: [] },
-  { name: "lineage", url: () => lineage.url, access: LINEAGE_ACCESS, services: [] },
+  { name: "templates", url: () => stack.templates.url, access: TEMPLATES_ACCESS, services: [] },
+  { name: "claims", url: () => stack.claims.url, access: CLAIMS_ACCESS, services: [] },
+  { name: "lineage", url: () => stack.lineage.url, access: LINEAGE_ACCESS, services: [] },
 ];
 const tried: string[] = [];
 
-async function query<T>(db: string, sql: string): Promise<T[]> {
-  const c = new pg.Client({ connectionString: databases[db] });
+async function query<T>(db: "templates" | "claims" | "lineage", sql: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString: stack.databases[db] });
   await c.connect();
   try {
     return (await c.query(sql)).rows as T[];
@@ -120,8 +109,8 @@ async function query<T>(db: string, sql: string): Promise<T[]> {
 const snapshots: { db: string; client: pg.Client; sql: string }[] = [];
 
 async function openSnapshots(): Promise<void> {
-  for (const db of ["templates", "claims", "lineage"]) {
-    const client = new pg.Client({ connectionString: databases[db] });
+  for (const db of ["templates", "claims", "lineage"] as const) {
+    const client = new pg.Client({ connectionString: stack.databases[db] });
     await client.connect();
     const tables = (
       await client.query<{ t: string }>(`select tablename as t from pg_tables where schemaname = 'public' order by 1`)
@@ -157,35 +146,7 @@ async function servedBy(url: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), "services-fuzz-"));
-  for (const name of ["templates", "claims", "lineage"]) databases[name] = await createTestDatabase(`fuzzsvc_${name}`);
-  templates = await startTemplateService({
-    databaseUrl: databases.templates!,
-    credentials: CREDS.templates,
-    limits: {},
-    log: quiet("templates"),
-  });
-  host = await StandInHost.start(CREDS["instance-host"]);
-  lineage = await startLineageService({
-    databaseUrl: databases.lineage!,
-    credentials: CREDS.lineage,
-    templatesUrl: templates.url,
-    log: quiet("lineage"),
-  });
-  claims = await startClaimsService({
-    // Numbers and mailboxes without an operator's grant: this measures something else (docs/limits.md).
-    budget: OPEN_BUDGET,
-    databaseUrl: databases.claims!,
-    credentials: CREDS.claims,
-    templatesUrl: templates.url,
-    secretsKey: SecretBox.generateKey(),
-    dataDir,
-    smsRange: "+15550940000..+15550940019",
-    pool: { hostUrls: [host.url], target: 2, intervalMs: 3_600_000 },
-    lineageUrl: lineage.url,
-    limits: {},
-    log: quiet("claims"),
-  });
+  await stack.start();
   // The warm pool filled before anything is compared.
   await waitFor(
     "the warm pool",
@@ -209,11 +170,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const line of tried) console.log(line);
   for (const { client } of snapshots) await client.end();
-  await claims?.close();
-  await lineage?.close();
-  await host?.kill();
-  await templates?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await stack.close();
 });
 
 // ---------------------------------------------------------------- calling

@@ -9,9 +9,6 @@
 // INVALID_ARGUMENT naming its field (or the request message as a whole, when
 // it does not decode); and nothing may be written. The run prints how many
 // inputs it tried.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { fc } from "@fast-check/vitest";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
@@ -35,11 +32,7 @@ import {
   rawBodies,
   rpcBodies,
 } from "@convos-pool/testing/fuzz";
-import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
-import { startClaimsService, type RunningClaimsService } from "@convos-pool/claims";
-import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
-import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
-import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
+import { FuzzStack } from "@convos-pool/claims/testing/fuzz-stack";
 import { REST_ROUTES } from "./rest/routes.js";
 import { startGateway, type RunningGateway } from "./server.js";
 import { restSession } from "../test/rest.js";
@@ -47,20 +40,15 @@ import { restSession } from "../test/rest.js";
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 
-let templates: RunningTemplateService;
-let host: StandInHost;
-let claims: RunningClaimsService;
-let lineage: RunningLineageService;
+const stack = new FuzzStack({ name: "fuzz", creds: CREDS, smsRange: "+15550930000..+15550930019" });
 let gateway: RunningGateway;
-let dataDir: string;
 let token = "";
-const databases: Record<string, string> = {};
 const tried = { rest: 0, rpc: 0 };
 
 /** What the services hold: the same before and after the fuzzing. */
 async function written(): Promise<Record<string, unknown>> {
-  const count = async (db: string, sql: string) => {
-    const c = new pg.Client({ connectionString: databases[db] });
+  const count = async (db: "templates" | "claims" | "lineage", sql: string) => {
+    const c = new pg.Client({ connectionString: stack.databases[db] });
     await c.connect();
     try {
       return (await c.query(sql)).rows;
@@ -79,42 +67,13 @@ async function written(): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), "gw-fuzz-"));
-  for (const name of ["templates", "claims", "lineage", "gateway"])
-    databases[name] = await createTestDatabase(`fuzz_${name}`);
-  templates = await startTemplateService({
-    databaseUrl: databases.templates!,
-    credentials: CREDS.templates,
-    limits: {},
-    log: quiet("templates"),
-  });
-  host = await StandInHost.start(CREDS["instance-host"]);
-  lineage = await startLineageService({
-    databaseUrl: databases.lineage!,
-    credentials: CREDS.lineage,
-    templatesUrl: templates.url,
-    log: quiet("lineage"),
-  });
-  claims = await startClaimsService({
-    // Numbers and mailboxes without an operator's grant: this measures something else (docs/limits.md).
-    budget: OPEN_BUDGET,
-    databaseUrl: databases.claims!,
-    credentials: CREDS.claims,
-    templatesUrl: templates.url,
-    secretsKey: SecretBox.generateKey(),
-    dataDir,
-    smsRange: "+15550930000..+15550930019",
-    pool: { hostUrls: [host.url], target: 2, intervalMs: 3_600_000 },
-    lineageUrl: lineage.url,
-    limits: {},
-    log: quiet("claims"),
-  });
+  const { templates, claims, lineage } = await stack.start();
   gateway = await startGateway({
     templatesUrl: templates.url,
     claimsUrl: claims.url,
     lineageUrl: lineage.url,
     credentials: CREDS.gateway,
-    databaseUrl: databases.gateway!,
+    databaseUrl: await createTestDatabase("fuzz_gateway"),
     sessionSecret: "fuzz".repeat(8),
     limits: {},
     log: quiet("gateway"),
@@ -129,11 +88,7 @@ afterAll(async () => {
     `fuzz: ${tried.rest} REST requests over ${REST_ROUTES.length} routes, ${tried.rpc} RPCs over ${rpcMethods().length} methods`,
   );
   await gateway?.close();
-  await claims?.close();
-  await lineage?.close();
-  await host?.kill();
-  await templates?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await stack.close();
 });
 
 // ---------------------------------------------------------------- the bad inputs
