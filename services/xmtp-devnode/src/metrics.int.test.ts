@@ -11,6 +11,7 @@ import { mls } from "./proto.js";
 import { startDevnode, type RunningDevnode } from "./server.js";
 import { createInboxUpdate, encodeIdentityUpdate, mlsKeyPackage, mlsPrivateMessage } from "../test/fixtures.js";
 import { WireWriter } from "./wire.js";
+import { plainClient, serverStream, unaryCall } from "../test/grpc.js";
 
 const MLS_SERVICE = "xmtp.mls.api.v1.MlsApi";
 const ID_SERVICE = "xmtp.identity.api.v1.IdentityApi";
@@ -21,19 +22,7 @@ const TOKEN = "scrape-secret";
 let node: RunningDevnode;
 let client: grpc.Client;
 
-const raw = (b: Buffer) => b;
-
-function call(path: string, request: Uint8Array): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(
-      path,
-      (b: Uint8Array) => Buffer.from(b),
-      raw,
-      request,
-      (err, res) => (err ? reject(err) : resolve(res!)),
-    ),
-  );
-}
+const call = (path: string, request: Uint8Array) => unaryCall(client, path, request);
 
 /** The call's gRPC status code (0 when it succeeded). */
 function codeOf(p: Promise<unknown>): Promise<number> {
@@ -43,48 +32,25 @@ function codeOf(p: Promise<unknown>): Promise<number> {
   );
 }
 
-function subscribeGroup(groupId: Uint8Array) {
-  const items: Buffer[] = [];
-  let ended: grpc.StatusObject | undefined;
-  const stream = client.makeServerStreamRequest(
+const subscribeGroup = (groupId: Uint8Array) =>
+  serverStream(
+    client,
     `${MLS}/SubscribeGroupMessages`,
-    (b: Uint8Array) => Buffer.from(b),
-    raw,
     mls.SubscribeGroupMessagesRequest.encode(
       mls.SubscribeGroupMessagesRequest.fromPartial({ filters: [{ groupId, idCursor: "0" }] }),
     ).finish(),
+    (b) => b,
   );
-  stream.on("data", (b: Buffer) => items.push(b));
-  stream.on("error", () => {});
-  stream.on("status", (s: grpc.StatusObject) => (ended ??= s));
-  return {
-    items,
-    get ended() {
-      return ended;
-    },
-    cancel: () => stream.cancel(),
-  };
-}
 
-function subscribeWelcomes(installationKey: Uint8Array) {
-  let ended: grpc.StatusObject | undefined;
-  const stream = client.makeServerStreamRequest(
+const subscribeWelcomes = (installationKey: Uint8Array) =>
+  serverStream(
+    client,
     `${MLS}/SubscribeWelcomeMessages`,
-    (b: Uint8Array) => Buffer.from(b),
-    raw,
     mls.SubscribeWelcomeMessagesRequest.encode(
       mls.SubscribeWelcomeMessagesRequest.fromPartial({ filters: [{ installationKey, idCursor: "0" }] }),
     ).finish(),
+    (b) => b,
   );
-  stream.on("data", () => {});
-  stream.on("error", () => {});
-  stream.on("status", (s: grpc.StatusObject) => (ended ??= s));
-  return {
-    get ended() {
-      return ended;
-    },
-  };
-}
 
 function sendGroupMessages(datas: Uint8Array[]): Promise<Buffer> {
   return call(
@@ -144,7 +110,7 @@ beforeAll(async () => {
     if (previous === undefined) delete process.env.POOL_METRICS_TOKEN;
     else process.env.POOL_METRICS_TOKEN = previous;
   }
-  client = new grpc.Client(node.url.replace("http://", ""), grpc.credentials.createInsecure());
+  client = plainClient(node.url);
 });
 
 afterAll(async () => {

@@ -20,6 +20,7 @@ import {
   revokeAddressUpdate,
 } from "../test/fixtures.js";
 import { WireWriter } from "./wire.js";
+import { plainClient, serverStream, unaryCall } from "../test/grpc.js";
 
 const MLS = "/xmtp.mls.api.v1.MlsApi";
 const ID = "/xmtp.identity.api.v1.IdentityApi";
@@ -30,19 +31,7 @@ let client: grpc.Client;
 const logLines: string[] = [];
 const log = createLogger("xmtp-devnode", { level: "warn", sink: (line) => logLines.push(line) });
 
-const raw = (b: Buffer) => b;
-
-function call(path: string, request: Uint8Array): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(
-      path,
-      (b: Uint8Array) => Buffer.from(b),
-      raw,
-      request,
-      (err, res) => (err ? reject(err) : resolve(res!)),
-    ),
-  );
-}
+const call = (path: string, request: Uint8Array) => unaryCall(client, path, request);
 
 async function rpcError(p: Promise<unknown>): Promise<grpc.ServiceError> {
   try {
@@ -121,26 +110,13 @@ async function queryGroup(groupId: Uint8Array, paging?: { direction?: number; li
 }
 
 /** A server stream collecting decoded messages. */
-function subscribe<T>(path: string, request: Uint8Array, decode: (b: Buffer) => T) {
-  const items: T[] = [];
-  let ended: grpc.StatusObject | Error | undefined;
-  const stream = client.makeServerStreamRequest(path, (b: Uint8Array) => Buffer.from(b), raw, request);
-  stream.on("data", (b: Buffer) => items.push(decode(b)));
-  stream.on("error", (err) => (ended = err));
-  stream.on("status", (s: grpc.StatusObject) => (ended ??= s));
-  return {
-    items,
-    get ended() {
-      return ended;
-    },
-    cancel: () => stream.cancel(),
-  };
-}
+const subscribe = <T>(path: string, request: Uint8Array, decode: (b: Buffer) => T) =>
+  serverStream(client, path, request, decode);
 
 beforeAll(async () => {
   databaseUrl = await createTestDatabase("xmtp_devnode_protocol");
   node = await startDevnode({ port: 0, databaseUrl, log });
-  client = new grpc.Client(node.url.replace("http://", ""), grpc.credentials.createInsecure());
+  client = plainClient(node.url);
 });
 
 afterAll(async () => {
@@ -501,7 +477,7 @@ describe("the server", () => {
     await waitFor("stream ended", () => sub.ended !== undefined);
 
     node = await startDevnode({ port: 0, databaseUrl });
-    client = new grpc.Client(node.url.replace("http://", ""), grpc.credentials.createInsecure());
+    client = plainClient(node.url);
     const after = await queryGroup(groupId);
     expect(after.messages).toHaveLength(1);
     expect(toBigInt(after.messages[0]!.v1!.id)).toBe(toBigInt(sub.items[0]!.v1!.id));
