@@ -39,7 +39,9 @@ export async function* asTheySettle<T>(outcomes: readonly Promise<T>[]): AsyncGe
     void outcome
       .then(
         (value) => void ready.push(value),
-        (err: unknown) => void (failure ??= { err }),
+        (err: unknown) => {
+          failure ??= { err };
+        },
       )
       .finally(() => wake?.());
   }
