@@ -119,19 +119,27 @@ export async function signedTemplate(
   });
   const t = (await client.createTemplate({ creatorId: creator.inboxId, content: body, signature })).template!;
   creationNonces.set(t.id, signature.nonce);
-  if (visibility === "private") return t;
-  const publish = await signOperation(creator.account, "SetTemplateVisibility", {
+  return visibility === "private" ? t : signedPublish(client, creator, t);
+}
+
+/** The creator's signed publishing of the template at `template.version`; the template as it is now. */
+export async function signedPublish(
+  client: Client<typeof TemplateService>,
+  creator: TestIdentity,
+  template: Pick<Template, "id" | "version">,
+): Promise<Template> {
+  const signature = await signOperation(creator.account, "SetTemplateVisibility", {
     inboxId: creator.inboxId,
-    templateId: t.id,
-    version: t.version,
+    templateId: template.id,
+    version: template.version,
     visibility: "public",
   });
   return (
     await client.setTemplateVisibility({
-      templateId: t.id,
-      expectedVersion: t.version,
+      templateId: template.id,
+      expectedVersion: template.version,
       visibility: Visibility.PUBLIC,
-      signature: publish,
+      signature,
     })
   ).template!;
 }
@@ -143,7 +151,16 @@ export async function signedUpdate(
   template: Template,
   instructions: string,
 ): Promise<Template> {
-  const content = { ...contentToJson(template.content!), instructions };
+  return signedContentUpdate(client, creator, template, { ...contentToJson(template.content!), instructions });
+}
+
+/** The creator's signed full update of the template at `template.version` to `content`; the template as it is now. */
+export async function signedContentUpdate(
+  client: Client<typeof TemplateService>,
+  creator: TestIdentity,
+  template: Pick<Template, "id" | "version">,
+  content: TemplateContentJson,
+): Promise<Template> {
   const signature = await signOperation(creator.account, "UpdateTemplate", {
     inboxId: creator.inboxId,
     templateId: template.id,

@@ -8,25 +8,31 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TemplateStatus, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateReleaseService, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
-  CALLER_HEADER,
   DerivedInboxResolver,
   SignatureVerifier,
-  contentFromJson,
   contentToJson,
   createLogger,
   createServiceClient,
   generateServiceCredentials,
-  jsonHash,
   signOperation,
   verifyReleaseChain,
   type BaseJson,
   type TemplateContentJson,
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
-import { codeOf, newIdentity, sampleContent, signedTemplate, tool, type TestIdentity } from "@convos-pool/kit/testing";
+import {
+  codeOf,
+  newIdentity,
+  sampleContent,
+  signedContentUpdate,
+  signedTemplate,
+  tool,
+  type TestIdentity,
+} from "@convos-pool/kit/testing";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 import { Receiver } from "../test/sync-receiver.js";
+import { as } from "../test/helpers.js";
 
 const CREDS = generateServiceCredentials();
 const verifier = new SignatureVerifier({ poolId: LOCAL_POOL_ID, resolver: new DerivedInboxResolver() });
@@ -36,7 +42,6 @@ let client: Client<typeof TemplateService>;
 let releases: Client<typeof TemplateReleaseService>;
 let receiver: Receiver;
 
-const as = (c: TestIdentity) => ({ headers: { [CALLER_HEADER]: c.inboxId } });
 const baseOf = (t: Template, version?: number): BaseJson => ({
   template_id: t.id,
   creator_id: t.creatorId,
@@ -49,22 +54,8 @@ function derived(base: BaseJson, over: Partial<TemplateContentJson> = {}): Templ
   return { ...c, base };
 }
 
-async function update(c: TestIdentity, t: Template, content: TemplateContentJson): Promise<Template> {
-  const signature = await signOperation(c.account, "UpdateTemplate", {
-    inboxId: c.inboxId,
-    templateId: t.id,
-    version: t.version,
-    contentHash: jsonHash(content),
-  });
-  return (
-    await client.updateTemplate({
-      templateId: t.id,
-      expectedVersion: t.version,
-      content: contentFromJson(content),
-      signature,
-    })
-  ).template!;
-}
+const update = (c: TestIdentity, t: Template, content: TemplateContentJson): Promise<Template> =>
+  signedContentUpdate(client, c, t, content);
 
 beforeAll(async () => {
   receiver = await new Receiver(CREDS.claims).start();

@@ -4,7 +4,7 @@
 // release notes and diffs.
 import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -21,7 +21,6 @@ import {
   TemplateUsageService,
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
-  CALLER_HEADER,
   DEFAULT_LIMITS,
   DerivedInboxResolver,
   SignatureVerifier,
@@ -42,11 +41,12 @@ import {
 } from "@convos-pool/kit";
 import { openDatabase } from "@convos-pool/kit/db";
 import { createTestDatabase } from "@convos-pool/testing";
-import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent, signedPublish, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { parseOperators, startTemplateService, type RunningTemplateService } from "./server.js";
 import { refreshRecentOwners } from "./usage.js";
+import { as, expectCode } from "../test/helpers.js";
 
 const CREDS = generateServiceCredentials();
 const operator = newIdentity();
@@ -59,42 +59,14 @@ let usage: Client<typeof TemplateUsageService>;
 let sql: pg.Client;
 let databaseUrl: string;
 
-const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
-
-async function expectCode(p: Promise<unknown>, code: Code): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, "the call should have failed").toBeInstanceOf(ConnectError);
-  expect(Code[(err as ConnectError).code]).toBe(Code[code]);
-  return err as ConnectError;
-}
-
 const sign = (who: TestIdentity, op: SignedOperation, fields: OperationFields) =>
   signOperation(who.account, op, { inboxId: who.inboxId, ...fields });
 
-async function createTemplate(c: TestIdentity, over: Partial<TemplateContentJson> = {}): Promise<Template> {
-  const body = contentFromJson(sampleContent(over));
-  const signature = await sign(c, "CreateTemplate", { contentHash: jsonHash(contentToJson(body)) });
-  return (await templates.createTemplate({ creatorId: c.inboxId, content: body, signature })).template!;
-}
+/** A private template of `c`, signed, at version 1. */
+const createTemplate = (c: TestIdentity, over: Partial<TemplateContentJson> = {}): Promise<Template> =>
+  signedTemplate(templates, c, sampleContent(over), "private");
 
-async function publish(c: TestIdentity, t: Template): Promise<Template> {
-  const signature = await sign(c, "SetTemplateVisibility", {
-    templateId: t.id,
-    version: t.version,
-    visibility: "public",
-  });
-  return (
-    await templates.setTemplateVisibility({
-      templateId: t.id,
-      expectedVersion: t.version,
-      visibility: Visibility.PUBLIC,
-      signature,
-    })
-  ).template!;
-}
+const publish = (c: TestIdentity, t: Template): Promise<Template> => signedPublish(templates, c, t);
 
 async function publicTemplate(
   over: Partial<TemplateContentJson> = {},

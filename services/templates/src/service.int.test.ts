@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { Code, type ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +13,6 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   generateServiceCredentials,
-  CALLER_HEADER,
   DerivedInboxResolver,
   SignatureVerifier,
   applyPatch,
@@ -29,8 +28,9 @@ import {
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/testing";
-import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent, signedPublish, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
+import { as, expectCode } from "../test/helpers.js";
 
 const CREDS = generateServiceCredentials();
 
@@ -47,44 +47,11 @@ function connect(url: string): Client<typeof TemplateService> {
   return createServiceClient(TemplateService, url, CREDS.gateway).client;
 }
 
-const as = (c: Creator) => ({ headers: { [CALLER_HEADER]: c.inboxId } });
+/** A private template of `c`, signed, at version 1. */
+const createTemplate = (c: Creator, over: Partial<TemplateContentJson> = {}) =>
+  signedTemplate(client, c, sampleContent(over), "private");
 
-async function createTemplate(c: Creator, over: Partial<TemplateContentJson> = {}) {
-  const body = content(over);
-  const signature = await signOperation(c.account, "CreateTemplate", {
-    inboxId: c.inboxId,
-    contentHash: jsonHash(contentToJson(body)),
-  });
-  const res = await client.createTemplate({ creatorId: c.inboxId, content: body, signature });
-  return res.template!;
-}
-
-async function publish(c: Creator, id: string, version: bigint) {
-  const signature = await signOperation(c.account, "SetTemplateVisibility", {
-    inboxId: c.inboxId,
-    templateId: id,
-    version,
-    visibility: "public",
-  });
-  return (
-    await client.setTemplateVisibility({
-      templateId: id,
-      expectedVersion: version,
-      visibility: Visibility.PUBLIC,
-      signature,
-    })
-  ).template!;
-}
-
-async function expectCode(p: Promise<unknown>, code: Code): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, "the call should have failed").toBeInstanceOf(ConnectError);
-  expect(Code[(err as ConnectError).code]).toBe(Code[code]);
-  return err as ConnectError;
-}
+const publish = (c: Creator, id: string, version: bigint) => signedPublish(client, c, { id, version });
 
 async function count(table: string): Promise<number> {
   const r = await sql.query(`select count(*)::int as n from ${table}`);

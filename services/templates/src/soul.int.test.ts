@@ -11,7 +11,6 @@ import {
   type TemplatePatch,
 } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
-  CALLER_HEADER,
   DerivedInboxResolver,
   SignatureVerifier,
   applyPatch,
@@ -29,8 +28,9 @@ import {
   LOCAL_POOL_ID,
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/testing";
-import { newIdentity, sampleContent, sampleSoul, type TestIdentity } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent, sampleSoul, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
+import { as } from "../test/helpers.js";
 
 const CREDS = generateServiceCredentials();
 let service: RunningTemplateService;
@@ -38,15 +38,7 @@ let client: Client<typeof TemplateService>;
 
 const marlow = sampleSoul();
 
-const as = (c: TestIdentity) => ({ headers: { [CALLER_HEADER]: c.inboxId } });
-
-async function create1(c: TestIdentity, json: TemplateContentJson) {
-  const signature = await signOperation(c.account, "CreateTemplate", {
-    inboxId: c.inboxId,
-    contentHash: jsonHash(json),
-  });
-  return (await client.createTemplate({ creatorId: c.inboxId, content: contentFromJson(json), signature })).template!;
-}
+const create1 = (c: TestIdentity, json: TemplateContentJson) => signedTemplate(client, c, json, "private");
 
 async function patch(
   c: TestIdentity,

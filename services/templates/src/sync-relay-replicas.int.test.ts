@@ -5,17 +5,10 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import {
-  contentFromJson,
-  createLogger,
-  createServiceClient,
-  generateServiceCredentials,
-  jsonHash,
-  signOperation,
-} from "@convos-pool/kit";
+import { createLogger, createServiceClient, generateServiceCredentials } from "@convos-pool/kit";
 import { openDatabase } from "@convos-pool/kit/db";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
-import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
+import { newIdentity, sampleContent, signedContentUpdate, signedTemplate } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "./server.js";
 import { takeDueOutboxRows } from "./outbox.js";
 import { Receiver } from "../test/sync-receiver.js";
@@ -64,19 +57,7 @@ describe("two templates replicas relaying one outbox", () => {
     const alice = newIdentity();
     for (let i = 0; i < 24; i++) {
       const t = await signedTemplate(client, alice, sampleContent(), "private");
-      const content = sampleContent({ instructions: `Pending ${i}.` });
-      const signature = await signOperation(alice.account, "UpdateTemplate", {
-        inboxId: alice.inboxId,
-        templateId: t.id,
-        version: 1n,
-        contentHash: jsonHash(content),
-      });
-      await client.updateTemplate({
-        templateId: t.id,
-        expectedVersion: 1n,
-        content: contentFromJson(content),
-        signature,
-      });
+      await signedContentUpdate(client, alice, t, sampleContent({ instructions: `Pending ${i}.` }));
       ids.push(t.id);
     }
     expect((await sql.query(`select 1 from template_sync_outbox`)).rowCount).toBe(24);

@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { TemplateChange, Visibility, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateChange, type SignedTemplate } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplatePatchSchema, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   generateServiceCredentials,
@@ -27,7 +27,14 @@ import {
 } from "@convos-pool/kit";
 import { openDatabase } from "@convos-pool/kit/db";
 import { createTestDatabase, waitFor } from "@convos-pool/testing";
-import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import {
+  newIdentity,
+  sampleContent,
+  signedContentUpdate,
+  signedPublish,
+  signedTemplate,
+  type TestIdentity,
+} from "@convos-pool/kit/testing";
 import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { signedTemplateAt } from "./release.js";
@@ -80,34 +87,11 @@ async function outbox(sql: pg.Client, templateId: string) {
 
 type Templates = Client<typeof TemplateService>;
 
-async function update(client: Templates, c: TestIdentity, id: string, base: bigint, content: TemplateContentJson) {
-  const signature = await signOperation(c.account, "UpdateTemplate", {
-    inboxId: c.inboxId,
-    templateId: id,
-    version: base,
-    contentHash: jsonHash(content),
-  });
-  return (
-    await client.updateTemplate({ templateId: id, expectedVersion: base, content: contentFromJson(content), signature })
-  ).template!;
-}
+const update = (client: Templates, c: TestIdentity, id: string, base: bigint, content: TemplateContentJson) =>
+  signedContentUpdate(client, c, { id, version: base }, content);
 
-async function publish(client: Templates, c: TestIdentity, id: string, base: bigint) {
-  const signature = await signOperation(c.account, "SetTemplateVisibility", {
-    inboxId: c.inboxId,
-    templateId: id,
-    version: base,
-    visibility: "public",
-  });
-  return (
-    await client.setTemplateVisibility({
-      templateId: id,
-      expectedVersion: base,
-      visibility: Visibility.PUBLIC,
-      signature,
-    })
-  ).template!;
-}
+const publish = (client: Templates, c: TestIdentity, id: string, base: bigint) =>
+  signedPublish(client, c, { id, version: base });
 
 async function verifies(t: SignedTemplate, creator: TestIdentity): Promise<boolean> {
   return (
