@@ -14,31 +14,15 @@
 // The figure that matters is the ratio: a clone costs a claim with join plus
 // the parent's summary and its delivery. Targets: clone p99 <= 2 s and
 // clone / plain claim <= 1.5.
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { XmtpInboxResolver } from "@convos-pool/convos";
-import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InheritanceState, InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { startInstanceHost } from "@convos-pool/instance";
-import {
-  NO_LIMITS,
-  callerHeaders,
-  createLogger,
-  createServiceClient,
-  generateServiceCredentials,
-  signClone,
-} from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/testing";
+import { callerHeaders, createLogger, generateServiceCredentials, signClone } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
-import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
-import { startClaimsService } from "@convos-pool/claims";
-import { startTemplateService } from "@convos-pool/templates";
-import { startCreator } from "@convos-pool/convos/testing";
-import { figures, fmt, size, startChild, type Child } from "./lib.js";
+import { figures, fmt, size, type Child } from "./lib.js";
+import { startInProcessPool } from "./in-process-pool.js";
 
 const CLONES = size("BENCH_CLONES", 20, 2);
 const WARMUP = 2;
@@ -66,55 +50,14 @@ async function main() {
   const children: Child[] = [];
   const closers: (() => Promise<unknown>)[] = [];
   try {
-    const [nodeDb, templatesDb, claimsDb] = await Promise.all([
-      createTestDatabase("bench_clone_xmtp"),
-      createTestDatabase("bench_clone_templates"),
-      createTestDatabase("bench_clone_claims"),
-    ]);
-    const node = await startChild(
-      "services/xmtp-devnode/src/main.ts",
-      { DATABASE_URL: nodeDb },
-      { readyPrefix: "XMTP devnode:" },
-    );
-    children.push(node);
-    const quiet = (name: string) => createLogger(name, { level: "error" });
-    const templates = await startTemplateService({
-      databaseUrl: templatesDb,
-      credentials: CREDS.templates,
-      resolver: await XmtpInboxResolver.connect({ apiUrl: node.url }),
-      log: quiet("templates"),
-    });
-    closers.push(() => templates.close());
-    const host = await startInstanceHost({
-      xmtpApiUrl: node.url,
-      masterSeed: randomBytes(32).toString("hex"),
-      dataDir: join(dir, "host"),
-      credentials: CREDS["instance-host"],
-      joinTimeoutMs: 60_000,
-      log: quiet("instance-host"),
-    });
-    closers.push(() => host.close());
-    const claims = await startClaimsService({
-      // Numbers and mailboxes without an operator's grant: this measures something else (docs/limits.md).
-      budget: OPEN_BUDGET,
-      databaseUrl: claimsDb,
-      credentials: CREDS.claims,
-      templatesUrl: templates.url,
-      secretsKey: SecretBox.generateKey(),
-      dataDir: join(dir, "claims"),
-      log: quiet("claims"),
-      pool: { hostUrls: [host.url], target: TARGET, intervalMs: 200 },
-      // One owner claims and clones back to back: the per-caller rate limit is not what is measured.
-      limits: NO_LIMITS,
-    });
-    closers.push(() => claims.close());
-    const creator = await startCreator(node.url, dir);
-    closers.push(() => creator.close());
-    const claimsSc = createServiceClient(ClaimService, claims.url, CREDS.gateway);
-    const templatesSc = createServiceClient(TemplateService, templates.url, CREDS.gateway);
-    closers.push(async () => {
-      claimsSc.close();
-      templatesSc.close();
+    const { host, creator, claimsSc, templatesSc } = await startInProcessPool({
+      name: "bench_clone",
+      dir,
+      creds: CREDS,
+      log: (name) => createLogger(name, { level: "error" }),
+      pool: { target: TARGET, intervalMs: 200 },
+      children,
+      closers,
     });
     const t = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }), "public");
     const owner = { inboxId: creator.inboxId, account: creator.account };

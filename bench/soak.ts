@@ -18,27 +18,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { XmtpInboxResolver } from "@convos-pool/convos";
-import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { StoreSort, TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { startInstanceHost } from "@convos-pool/instance";
-import {
-  NO_LIMITS,
-  callerHeaders,
-  createLogger,
-  createServiceClient,
-  freePort,
-  generateServiceCredentials,
-} from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/testing";
+import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { NO_LIMITS, callerHeaders, createLogger, freePort, generateServiceCredentials } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, signedUpdate } from "@convos-pool/kit/testing";
-import { OPEN_BUDGET, SecretBox } from "@convos-pool/claims";
-import { startClaimsService } from "@convos-pool/claims";
-import { startTemplateService } from "@convos-pool/templates";
-import { startCreator } from "@convos-pool/convos/testing";
-import { QUICK, figures, fmt, median, size, startChild, type Child } from "./lib.js";
+import { QUICK, figures, fmt, median, size, type Child } from "./lib.js";
+import { startInProcessPool } from "./in-process-pool.js";
 
 const SECONDS = size("SOAK_SECONDS", 300, 10);
 const SAMPLE_MS = QUICK ? 2_000 : 5_000;
@@ -64,19 +50,8 @@ async function main() {
   const firstErrors: string[] = [];
   let serviceErrors = 0;
   try {
-    const [nodeDb, templatesDb, claimsDb] = await Promise.all([
-      createTestDatabase("soak_xmtp"),
-      createTestDatabase("soak_templates"),
-      createTestDatabase("soak_claims"),
-    ]);
-    const node = await startChild(
-      "services/xmtp-devnode/src/main.ts",
-      { DATABASE_URL: nodeDb },
-      { readyPrefix: "XMTP devnode:" },
-    );
-    children.push(node);
     // An error any service logs is an error of the soak too (a failed Release, say), even when no caller saw it.
-    const quiet = (name: string) =>
+    const log = (name: string) =>
       createLogger(name, {
         level: "error",
         sink: (line) => {
@@ -85,45 +60,16 @@ async function main() {
         },
       });
     const claimsPort = await freePort();
-    const templates = await startTemplateService({
-      databaseUrl: templatesDb,
-      credentials: CREDS.templates,
-      resolver: await XmtpInboxResolver.connect({ apiUrl: node.url }),
-      sync: { claimsUrl: `http://127.0.0.1:${claimsPort}` },
-      limits: NO_LIMITS,
-      log: quiet("templates"),
-    });
-    closers.push(() => templates.close());
-    const host = await startInstanceHost({
-      xmtpApiUrl: node.url,
-      masterSeed: randomBytes(32).toString("hex"),
-      dataDir: join(dir, "host"),
-      credentials: CREDS["instance-host"],
-      joinTimeoutMs: 60_000,
-      log: quiet("instance-host"),
-    });
-    closers.push(() => host.close());
-    const claims = await startClaimsService({
-      // Numbers and mailboxes without an operator's grant: this measures something else (docs/limits.md).
-      budget: OPEN_BUDGET,
-      port: claimsPort,
-      databaseUrl: claimsDb,
-      credentials: CREDS.claims,
-      templatesUrl: templates.url,
-      secretsKey: SecretBox.generateKey(),
-      dataDir: join(dir, "claims"),
-      pool: { hostUrls: [host.url], target: TARGET, intervalMs: 500 },
-      limits: NO_LIMITS,
-      log: quiet("claims"),
-    });
-    closers.push(() => claims.close());
-    const creator = await startCreator(node.url, dir);
-    closers.push(() => creator.close());
-    const claimsSc = createServiceClient(ClaimService, claims.url, CREDS.gateway);
-    const templatesSc = createServiceClient(TemplateService, templates.url, CREDS.gateway);
-    closers.push(async () => {
-      claimsSc.close();
-      templatesSc.close();
+    const { node, host, creator, claimsSc, templatesSc } = await startInProcessPool({
+      name: "soak",
+      dir,
+      creds: CREDS,
+      log,
+      pool: { target: TARGET, intervalMs: 500 },
+      templates: { sync: { claimsUrl: `http://127.0.0.1:${claimsPort}` }, limits: NO_LIMITS },
+      claims: { port: claimsPort },
+      children,
+      closers,
     });
 
     const author = newIdentity();
