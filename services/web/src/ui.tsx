@@ -47,11 +47,12 @@ interface FieldProps {
 }
 
 /**
- * What a field's shell and its control share: the id that ties the label to
- * the control, and the validity and descriptions (hint, the server's error)
- * that the control announces.
+ * A field's props taken apart: what its shell and its control share (the id
+ * that ties the label to the control, and the validity and descriptions, the
+ * hint and the server's error, that the control announces), and the rest,
+ * the control's own attributes.
  */
-function useField({ label, name, error, hint, required }: FieldProps) {
+function useField<P extends FieldProps>({ label, name, error, hint, required, ...rest }: P) {
   const id = useId();
   const message = error?.fields[name];
   return {
@@ -63,6 +64,7 @@ function useField({ label, name, error, hint, required }: FieldProps) {
       "aria-invalid": message ? true : undefined,
       "aria-describedby": describedBy(id, hint, message ? `${id}-error` : undefined),
     },
+    rest,
   };
 }
 
@@ -102,53 +104,29 @@ function FieldShell({
   );
 }
 
-export function TextField({
-  label,
-  name,
-  error,
-  hint,
-  required,
-  ...input
-}: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
-  const f = useField({ label, name, error, hint, required });
+export function TextField(props: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
+  const f = useField(props);
   return (
     <FieldShell {...f.shell}>
-      <input {...f.control} {...input} />
+      <input {...f.control} {...f.rest} />
     </FieldShell>
   );
 }
 
-export function TextArea({
-  label,
-  name,
-  error,
-  hint,
-  required,
-  ...input
-}: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>) {
-  const f = useField({ label, name, error, hint, required });
+export function TextArea(props: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  const f = useField(props);
   return (
     <FieldShell {...f.shell}>
-      <textarea {...f.control} {...input} />
+      <textarea {...f.control} {...f.rest} />
     </FieldShell>
   );
 }
 
-export function Select({
-  label,
-  name,
-  error,
-  hint,
-  required,
-  children,
-  ...input
-}: FieldProps & SelectHTMLAttributes<HTMLSelectElement>) {
-  const f = useField({ label, name, error, hint, required });
+export function Select(props: FieldProps & SelectHTMLAttributes<HTMLSelectElement>) {
+  const f = useField(props);
   return (
     <FieldShell {...f.shell}>
-      <select {...f.control} {...input}>
-        {children}
-      </select>
+      <select {...f.control} {...f.rest} />
     </FieldShell>
   );
 }
