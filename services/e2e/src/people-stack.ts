@@ -7,7 +7,8 @@
  *
  *   1. the stack starts;
  *   2. a creator of its own signs and publishes the template (`template`,
- *      over `sampleContent`);
+ *      over `sampleContent`; made once the stack runs when it is a function,
+ *      for a template that names another of the stack's, a base);
  *   3. once an agent is idle, Saul claims it into the conversation (a session
  *      call), and the claim answers once the agent is in;
  *   4. `members` join by the invite, in order;
@@ -30,8 +31,8 @@ import { RealStack, type Conversation, type RealStackOptions } from "./real-stac
 
 export interface PeopleStackOptions {
   stack: RealStackOptions;
-  /** The agent's template, over sampleContent's. */
-  template: Partial<TemplateContentJson>;
+  /** The agent's template, over sampleContent's; or made from the running stack (a base it follows). */
+  template: Partial<TemplateContentJson> | ((stack: RealStack) => Promise<Partial<TemplateContentJson>>);
   /** Who joins the conversation by its invite once the agent is in, by profile name. */
   members?: string[];
   /** The owner's signed trust level for the agent, with its daily spending limit when it has one. */
@@ -71,7 +72,8 @@ export class PeopleStack {
     this.ownerCli = stack.cli!;
     const owner = await stack.personOf();
     this.owner = owner;
-    this.template = await signedTemplate(stack.templatesSc!.client, this.creator, sampleContent(opts.template));
+    const content = typeof opts.template === "function" ? await opts.template(stack) : opts.template;
+    this.template = await signedTemplate(stack.templatesSc!.client, this.creator, sampleContent(content));
     await stack.idleAgents(1);
     const { instanceId } = await stack.claimsSc!.client.claim(
       { requester: owner.inboxId, templateId: this.template.id, conversationInvite: stack.ready.inviteUrl },
