@@ -76,7 +76,7 @@ const h = new HijackStack({
     conversationName: "Trip buddies",
     lockTimeoutMs: 600_000,
     host: { joinTimeoutMs: 30_000, patternQueryIntervalMs: 300, tools: { approvalTimeoutMs: 60_000 } },
-    lineage: { patternQuorum: { owners: 1, templates: 1 } },
+    lineage: { patternQuorum: { owners: 1, templates: 1, creators: 1, agentAgeDays: 0, activeDays: 0 } },
     templatesSync: { intervalMs: 200, backoff: { initialMs: 200, maxMs: 1_000 } },
     claims: { smsRange: "+15550740000..+15550740019", pool: { target: 1 }, sync: { scanIntervalMs: 200 } },
   },

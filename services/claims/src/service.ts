@@ -78,6 +78,15 @@ export interface ClaimServiceDeps {
   standings?: TemplateStandings;
 }
 
+/** The owner's offer as the pool stored it (instances.pending_transfer), as signed. */
+function pendingOffer(offer: PendingTransfer): Signature {
+  return create(SignatureSchema, {
+    signature: offer.signature.signature,
+    issuedAt: BigInt(offer.signature.issuedAt),
+    nonce: offer.signature.nonce,
+  });
+}
+
 export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof ClaimService> {
   /** The instance, proven the caller's (proof.ts): the owner's, with the nonce to spend with the change. */
   async function ownedInstance(
@@ -184,6 +193,9 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
     /**
      * The owner offers the agent to another inbox. The owner's signature is
      * required even with a session: the agent checks it itself at acceptance.
+     * It is in the kit's window, as every signed request: an offer dated
+     * ahead of now by more than the clock-skew allowance is refused here
+     * (`owner_signature.issued_at`), so none the pool holds outlives its deadline.
      */
     async transferAgent(req, ctx) {
       if (!INBOX_ID_PATTERN.test(req.newOwnerId))
@@ -212,8 +224,8 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
 
     /**
      * The owner takes back the open offer: the agent voids it first (it
-     * checks the owner's signature naming the offer's inbox), then the pool
-     * forgets it. Without an open offer: FAILED_PRECONDITION to the owner's
+     * checks the owner's signature naming the offer's inbox, and voids the
+     * offer itself whatever its date), then the pool forgets it. Without an open offer: FAILED_PRECONDITION to the owner's
      * session, NOT_FOUND to anyone else.
      */
     async withdrawTransfer(req, ctx) {
@@ -239,6 +251,8 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
           ownerId: agent.ownerId,
           newOwnerId: offer.newOwnerId,
           signature,
+          // The offer itself, so the agent voids it by its nonce whatever its date.
+          offer: pendingOffer(offer),
         }),
       );
       await deps.em.fork().transactional(async (tx) => {
@@ -276,11 +290,7 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       await deps.flow.transferOwner(ref, {
         ownerId: owner,
         newOwnerId: offer.newOwnerId,
-        offer: create(SignatureSchema, {
-          signature: offer.signature.signature,
-          issuedAt: BigInt(offer.signature.issuedAt),
-          nonce: offer.signature.nonce,
-        }),
+        offer: pendingOffer(offer),
         acceptance: verified.signature,
       });
       await deps.em.fork().transactional(async (tx) => {

@@ -58,6 +58,8 @@ beforeAll(async () => {
     databaseUrl: await createTestDatabase("clip_lineage"),
     credentials: creds.lineage,
     templatesUrl: templates.url,
+    // The default counts, of agents claimed just now: their age is lineage's tests'.
+    patternQuorum: { agentAgeDays: 0, activeDays: 0 },
     log: silent("lineage"),
   });
   gateway = await startGateway({

@@ -9,7 +9,8 @@
 //   POOL_LIMITS (rates and caps: docs/limits.md),
 //   POOL_BUDGET, POOL_TOOLS_WITHOUT_GRANT (what the pool pays for, as in production: nothing unless an operator allows it; docs/limits.md),
 //   POOL_OPERATORS (comma-separated inbox ids who curate the store: docs/store.md; `npm run -s pool -- whoami` prints yours),
-//   PATTERN_QUORUM_OWNERS (3), PATTERN_QUORUM_TEMPLATES (2): the pattern pool's quorum (docs/patterns.md)
+//   PATTERN_QUORUM_OWNERS (3), PATTERN_QUORUM_TEMPLATES (2), PATTERN_QUORUM_CREATORS (2),
+//   PATTERN_QUORUM_AGENT_AGE_DAYS (7), PATTERN_QUORUM_ACTIVE_DAYS (3): the pattern pool's quorum (docs/patterns.md)
 //   INSTANCE_RUNTIME=openclaw: a second instance host on OpenClaw beside the pool's own, for templates with
 //     "runtime": "openclaw" (needs LLM_BASE_URL and scripts/openclaw-install.sh; OPENCLAW_MAX_GATEWAYS; docs/openclaw.md)
 import { resolve } from "node:path";
@@ -42,6 +43,9 @@ const pool = await startPool({
   patternQuorum: {
     owners: Number(process.env.PATTERN_QUORUM_OWNERS || 3),
     templates: Number(process.env.PATTERN_QUORUM_TEMPLATES || 2),
+    creators: Number(process.env.PATTERN_QUORUM_CREATORS || 2),
+    agentAgeDays: Number(process.env.PATTERN_QUORUM_AGENT_AGE_DAYS || 7),
+    activeDays: Number(process.env.PATTERN_QUORUM_ACTIVE_DAYS || 3),
   },
   llm:
     process.env.LLM_BASE_URL && process.env.LLM_API_KEY

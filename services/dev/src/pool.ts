@@ -6,7 +6,7 @@ import { createLogger, freePort, generateServiceCredentials, type LimitConfig, t
 import type { LocalSms } from "@convos-pool/local-providers";
 import { startClaimsService, type PoolBudget } from "@convos-pool/claims";
 import { startGateway } from "@convos-pool/gateway";
-import { startLineageService } from "@convos-pool/lineage";
+import { startLineageService, type LineageServiceOptions } from "@convos-pool/lineage";
 import { startInstanceHost } from "@convos-pool/instance";
 import { startTemplateService } from "@convos-pool/templates";
 import { Maildirs, startLocalChain, startLocalMail, startLocalPop3, startLocalSms } from "@convos-pool/local-providers";
@@ -60,8 +60,8 @@ export interface PoolOptions {
   budget?: PoolBudget | undefined;
   /** The store's operators: inbox ids who curate it (docs/store.md); none by default. */
   operators?: string[] | undefined;
-  /** The pattern pool's quorum (docs/patterns.md); default 3 owners under 2 templates. */
-  patternQuorum?: { owners: number; templates: number } | undefined;
+  /** The pattern pool's quorum (docs/patterns.md); what is left out is the lineage service's default. */
+  patternQuorum?: LineageServiceOptions["patternQuorum"];
   /** The built web app for the gateway to serve at / (ensureWebBuild); absent: the API only. */
   webDir?: string | undefined;
   /** An OpenAI-compatible endpoint for the agents; absent: the offline provider. */

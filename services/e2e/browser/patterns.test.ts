@@ -68,6 +68,8 @@ beforeAll(async () => {
     databaseUrl: await createTestDatabase("webp_lineage"),
     credentials: CREDS.lineage,
     templatesUrl: templates.url,
+    // The default counts, of agents claimed just now: their age is lineage's tests'.
+    patternQuorum: { agentAgeDays: 0, activeDays: 0 },
     log: quiet("lineage"),
   });
   claims = await startClaimsService({

@@ -6,7 +6,9 @@
 // JWKS, and refuses a tampered one or one of another inbox; `pool
 // verify-agent` checks the certificate's signatures against the local XMTP
 // node. The claims service attests again when due, at once when the key
-// that signed is dropped, never a removed agent.
+// that signed is dropped, never a removed agent. A transfer offer has a
+// deadline (dated at most 5 minutes ahead, 7 days long) and a withdrawal
+// voids the open one whatever its date, checked by the pool and the agent.
 // Real: PostgreSQL, the XMTP node, the instance host, the claims and
 // template services, the gateway, the Convos CLI. Nothing stands in.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -238,6 +240,48 @@ describe("the verified badge and the birth certificate", () => {
     expect(
       stack.cli!.events.slice(before).filter((e) => e.event === "profile_update" && e.senderInboxId === agent.inboxId),
     ).toEqual([]);
+  });
+
+  it("a transfer offer has a deadline: one dated a day ahead is refused by the pool and by the agent, and a withdrawal voids the open offer though it is dated after the withdrawal", {
+    timeout: 60_000,
+  }, async () => {
+    const ana = newIdentity();
+    const client = stack.claimsSc!.client;
+    const offerFields = { inboxId: saul.inboxId, instanceId: agent.id, newOwnerId: ana.inboxId };
+    const now = Math.floor(Date.now() / 1000);
+    const acceptance = await signOperation(ana.account, "AcceptAgent", {
+      inboxId: ana.inboxId,
+      instanceId: agent.id,
+      fromOwnerId: saul.inboxId,
+    });
+    const handOver = (offer: Awaited<ReturnType<typeof signOperation>>) =>
+      agent.transferOwner(
+        create(TransferOwnerRequestSchema, { ownerId: saul.inboxId, newOwnerId: ana.inboxId, offer, acceptance }),
+      );
+    // Dated a day ahead: the pool refuses it, naming the field; the agent, handed it past the pool, too.
+    const ahead = await signOperation(saul.account, "TransferAgent", offerFields, now + 86_400);
+    await expect(
+      client.transferAgent({ instanceId: agent.id, newOwnerId: ana.inboxId, ownerSignature: ahead }, as(saul)),
+    ).rejects.toMatchObject({
+      code: Code.Unauthenticated,
+      rawMessage: expect.stringContaining("owner_signature.issued_at"),
+    });
+    await expect(handOver(ahead)).rejects.toThrow(/offer\.issued_at: dated more than 5 minutes ahead/);
+    // Dated 50 s ahead (inside the clock-skew allowance), offered, then withdrawn at once: the
+    // withdrawal is dated before the offer, and still voids it.
+    const soon = await signOperation(saul.account, "TransferAgent", offerFields, now + 50);
+    await client.transferAgent({ instanceId: agent.id, newOwnerId: ana.inboxId, ownerSignature: soon }, as(saul));
+    const back = await client.withdrawTransfer(
+      { instanceId: agent.id, ownerSignature: await signOperation(saul.account, "WithdrawTransfer", offerFields, now) },
+      as(saul),
+    );
+    expect(back.instance).toMatchObject({ ownerId: saul.inboxId, pendingOwnerId: "" });
+    await expect(client.acceptAgent({ instanceId: agent.id, signature: acceptance }, as(ana))).rejects.toMatchObject({
+      code: Code.NotFound,
+    });
+    // A pool that kept it cannot complete it: the agent voided it by its nonce.
+    await expect(handOver(soon)).rejects.toThrow(/the owner withdrew it/);
+    expect(agent.configSnapshot?.ownerId).toBe(saul.inboxId);
   });
 
   it("after a transfer it names its new owner, and pool verify-agent checks the chain from Saul's claim to her", {

@@ -39,7 +39,7 @@ const stack = new RealStack({
   conversationName: "Booking desk",
   logs: { host: (l) => hostLogs.push(l), claims: () => undefined },
   host: { joinTimeoutMs: 10_000, patternQueryIntervalMs: 300 },
-  lineage: { patternQuorum: { owners: 1, templates: 1 } },
+  lineage: { patternQuorum: { owners: 1, templates: 1, creators: 1, agentAgeDays: 0, activeDays: 0 } },
   claims: { smsRange: "+15550710000..+15550710019", pool: { target: 4 } },
 });
 

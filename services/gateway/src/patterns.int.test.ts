@@ -53,6 +53,8 @@ beforeAll(async () => {
     databaseUrl: await createTestDatabase("gwp_lineage"),
     credentials: CREDS.lineage,
     templatesUrl: templates.url,
+    // The default counts (3 owners, 2 templates, 2 creators) of agents claimed just now: their age is lineage's tests'.
+    patternQuorum: { agentAgeDays: 0, activeDays: 0 },
     log: quiet("lineage"),
   });
   gateway = await startGateway({

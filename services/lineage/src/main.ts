@@ -1,7 +1,8 @@
 // Runs the lineage service on its own (production): configuration from the environment.
 //   DATABASE_URL, PORT (7004), HOST (0.0.0.0), TEMPLATES_URL (required),
 //   XMTP_API_URL (where the creators' signed hold and decisions are checked; docs/patterns.md),
-//   PATTERN_QUORUM_OWNERS (3), PATTERN_QUORUM_TEMPLATES (2): the pattern pool's quorum,
+//   PATTERN_QUORUM_OWNERS (3), PATTERN_QUORUM_TEMPLATES (2), PATTERN_QUORUM_CREATORS (2),
+//   PATTERN_QUORUM_AGENT_AGE_DAYS (7), PATTERN_QUORUM_ACTIVE_DAYS (3): the pattern pool's quorum,
 //   POOL_ID (required) the deployment every signature names (docs/signatures.md)
 //   POOL_SERVICE_TOKEN + POOL_SERVICE_DIGESTS (its credential and every service's digest; docs/security.md),
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS)
@@ -21,6 +22,9 @@ await runService(
     patternQuorum: {
       owners: env.int("PATTERN_QUORUM_OWNERS", 3, 1),
       templates: env.int("PATTERN_QUORUM_TEMPLATES", 2, 1),
+      creators: env.int("PATTERN_QUORUM_CREATORS", 2, 1),
+      agentAgeDays: env.int("PATTERN_QUORUM_AGENT_AGE_DAYS", 7, 0),
+      activeDays: env.int("PATTERN_QUORUM_ACTIVE_DAYS", 3, 0),
     },
     resolver: await inboxResolverFromEnv(log),
     log,

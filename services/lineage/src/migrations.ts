@@ -140,10 +140,33 @@ export class PatternQuorum extends Migration {
   }
 }
 
+/**
+ * A quorum that costs something (docs/patterns.md, "The quorum"): each offer
+ * keeps its template's creator, and each agent the days it was in use (a
+ * lesson offered), seeded from the offers kept so far. The counts are no
+ * longer kept on the pattern: they depend on the agents' age, so they are
+ * counted when asked.
+ */
+export class PatternQuorumCost extends Migration {
+  override up(): void {
+    // Offers from before this have no creator ('') and count toward none until offered again.
+    this.addSql(`alter table pattern_offers add column creator_id text not null default ''`);
+    this.addSql(`create table agent_active_days (
+      instance_id text not null,
+      day date not null,
+      primary key (instance_id, day)
+    )`);
+    this.addSql(`insert into agent_active_days (instance_id, day)
+      select distinct instance_id, (offered_at at time zone 'UTC')::date from pattern_offers on conflict do nothing`);
+    this.addSql(`alter table patterns drop column owner_count, drop column template_count`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_lineage", class: CreateLineage },
   { name: "0002_applied_sequences", class: AppliedSequences },
   { name: "0003_pattern_pool", class: PatternPool },
   signatureNoncesMigration,
   { name: "0004_pattern_quorum", class: PatternQuorum },
+  { name: "0005_pattern_quorum_cost", class: PatternQuorumCost },
 ];

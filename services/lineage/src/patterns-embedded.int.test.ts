@@ -9,8 +9,10 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { LineageEventSchema } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
 import { entities } from "./entities.js";
+import { applyEvents } from "./events.js";
 import { migrations } from "./migrations.js";
 import { lessonHash } from "./patterns-policy.js";
 import {
@@ -26,8 +28,8 @@ import {
   withdrawnAdoptions,
 } from "./patterns-queries.js";
 
-/** Two owners under two templates, for this test. */
-const Q = { owners: 2, templates: 2 };
+/** Two owners under two templates of two creators, for this test, of agents claimed just now (age and use: patterns-quorum.int.test.ts). */
+const Q = { owners: 2, templates: 2, creators: 2, agentAgeDays: 0, activeDays: 0 };
 
 let dir: string;
 let db: Database;
@@ -35,6 +37,14 @@ let db: Database;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "patterns-embedded-"));
   db = await openDatabase({ name: "lineage", embeddedDir: dir, entities, migrations });
+  // The offering agents, as the claims service's feed tells of them.
+  const events = ["inst_a", "inst_b"].map((instanceId, i) =>
+    create(LineageEventSchema, {
+      sequence: BigInt(i + 1),
+      event: { case: "claimed", value: { instanceId, templateId: "tmpl_t", ownerId: `owner_${i}` } },
+    }),
+  );
+  await applyEvents(db.em.fork(), events);
 }, 60_000);
 
 afterAll(async () => {
@@ -46,17 +56,21 @@ const offer = (
   instanceId: string,
   text: string,
   interests = ["category:travel", "tag:japan"],
-  by = { ownerId: "owner_a", templateId: "tmpl_t" },
+  by = { ownerId: "owner_a", templateId: "tmpl_t", creatorId: "creator_t" },
   ttlSeconds = 3_600,
 ) =>
-  offerPattern(db.em.fork(), {
-    instanceId,
-    ...by,
-    interests,
-    text,
-    textHash: lessonHash(text),
-    ttlSeconds,
-  });
+  offerPattern(
+    db.em.fork(),
+    {
+      instanceId,
+      ...by,
+      interests,
+      text,
+      textHash: lessonHash(text),
+      ttlSeconds,
+    },
+    Q,
+  );
 
 it("offers, finds, adopts, lists, counts and sweeps patterns on embedded PGlite, as npm start runs it", async () => {
   expect(db.embedded).toBe(true);
@@ -65,6 +79,7 @@ it("offers, finds, adopts, lists, counts and sweeps patterns on embedded PGlite,
   const again = await offer("inst_b", "confirm the dates first", undefined, {
     ownerId: "owner_b",
     templateId: "tmpl_u",
+    creatorId: "creator_u",
   });
   expect([
     again.created,
@@ -72,7 +87,8 @@ it("offers, finds, adopts, lists, counts and sweeps patterns on embedded PGlite,
     Number(again.pattern.offered_count),
     again.pattern.owner_count,
     again.pattern.template_count,
-  ]).toEqual([false, first.pattern.pattern_id, 2, 2, 2]);
+    again.pattern.creator_count,
+  ]).toEqual([false, first.pattern.pattern_id, 2, 2, 2, 2]);
   // One owner's agent alone: no quorum, found by no one.
   const rail = await offer("inst_a", "Offer rail passes.", ["category:trains", "tag:japan"]);
 

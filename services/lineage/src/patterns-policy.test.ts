@@ -1,9 +1,11 @@
 // The pattern pool's pure rules, without ports or databases: interest,
-// similarity, lesson identity, time to live, the quorum and request bounds.
+// similarity, lesson identity, time to live, the quorum (fast-check: no number
+// of fresh inboxes or one creator's templates meets it) and request bounds.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { TemplateContentSchema, TemplateSchema } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { fieldViolations } from "@convos-pool/kit";
+import { fc } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_PATTERN_TTL_SECONDS,
@@ -11,7 +13,11 @@ import {
   MAX_PATTERN_TTL_SECONDS,
   checkPatternId,
   checkPatternIds,
+  checkQuorum,
   hasQuorum,
+  offerCounts,
+  quorumCounts,
+  type QuorumOffer,
   interestSimilarity,
   interestsOf,
   lessonHash,
@@ -103,12 +109,108 @@ describe("bounds", () => {
   });
 });
 
+const DAY = 86_400;
+const NOW = 1_800_000_000;
+
 describe("the quorum", () => {
-  it("is 3 distinct owners under 2 templates by default, both needed", () => {
-    expect(DEFAULT_QUORUM).toEqual({ owners: 3, templates: 2 });
-    expect(hasQuorum({ owner_count: 3, template_count: 2 }, DEFAULT_QUORUM)).toBe(true);
-    expect(hasQuorum({ owner_count: 9, template_count: 1 }, DEFAULT_QUORUM)).toBe(false);
-    expect(hasQuorum({ owner_count: 2, template_count: 5 }, DEFAULT_QUORUM)).toBe(false);
-    expect(hasQuorum({ owner_count: 1, template_count: 1 }, { owners: 1, templates: 1 })).toBe(true);
+  const counts = (owner_count: number, template_count: number, creator_count: number) => ({
+    owner_count,
+    template_count,
+    creator_count,
+  });
+
+  it("is 3 distinct owners under 2 templates of 2 creators by default, of agents claimed 7 days ago and used on 3 days, all needed", () => {
+    expect(DEFAULT_QUORUM).toEqual({ owners: 3, templates: 2, creators: 2, agentAgeDays: 7, activeDays: 3 });
+    expect(hasQuorum(counts(3, 2, 2), DEFAULT_QUORUM)).toBe(true);
+    expect(hasQuorum(counts(9, 1, 1), DEFAULT_QUORUM)).toBe(false);
+    expect(hasQuorum(counts(2, 5, 5), DEFAULT_QUORUM)).toBe(false);
+    expect(hasQuorum(counts(9, 5, 1), DEFAULT_QUORUM)).toBe(false);
+    expect(hasQuorum(counts(1, 1, 1), { ...DEFAULT_QUORUM, owners: 1, templates: 1, creators: 1 })).toBe(true);
+  });
+
+  it("counts an agent's offer only once it was claimed 7 days ago and used on 3 days", () => {
+    const offer = { ownerId: "o", templateId: "t", creatorId: "c", claimedAt: NOW - 7 * DAY, activeDays: 3 };
+    expect(offerCounts(offer, DEFAULT_QUORUM, NOW)).toBe(true);
+    expect(offerCounts({ ...offer, claimedAt: NOW - 7 * DAY + 1 }, DEFAULT_QUORUM, NOW)).toBe(false);
+    expect(offerCounts({ ...offer, activeDays: 2 }, DEFAULT_QUORUM, NOW)).toBe(false);
+  });
+
+  it("refuses thresholds that are not whole numbers (they go into SQL)", () => {
+    expect(() => checkQuorum({ ...DEFAULT_QUORUM, agentAgeDays: 1.5 })).toThrow(/agentAgeDays/);
+    expect(() => checkQuorum({ ...DEFAULT_QUORUM, owners: -1 })).toThrow(/owners/);
+    expect(checkQuorum(DEFAULT_QUORUM)).toBe(DEFAULT_QUORUM);
+  });
+
+  const id = fc.constantFrom("a", "b", "c", "d", "e", "f");
+  /** An offer of an agent that has lived and been used enough (its owner, template and creator drawn from a few). */
+  const lived = fc.record({
+    ownerId: id,
+    templateId: id,
+    creatorId: id,
+    claimedAt: fc.integer({ min: NOW - 400 * DAY, max: NOW - 7 * DAY }),
+    activeDays: fc.integer({ min: 3, max: 400 }),
+  });
+  /** An offer of a fresh agent: claimed less than 7 days ago, or used on fewer than 3 days; any owner, template, creator. */
+  const freshOffer = fc.oneof(
+    fc.record({
+      ownerId: fc.string(),
+      templateId: fc.string(),
+      creatorId: fc.string(),
+      claimedAt: fc.integer({ min: NOW - 7 * DAY + 1, max: NOW }),
+      activeDays: fc.integer({ min: 0, max: 400 }),
+    }),
+    fc.record({
+      ownerId: fc.string(),
+      templateId: fc.string(),
+      creatorId: fc.string(),
+      claimedAt: fc.integer({ min: NOW - 400 * DAY, max: NOW }),
+      activeDays: fc.integer({ min: 0, max: 2 }),
+    }),
+  );
+  const met = (offers: QuorumOffer[]) => hasQuorum(quorumCounts(offers, DEFAULT_QUORUM, NOW), DEFAULT_QUORUM);
+
+  it("is never met by adding fresh inboxes' offers, however many, to offers that do not meet it", () => {
+    fc.assert(
+      fc.property(fc.array(lived, { maxLength: 12 }), fc.array(freshOffer, { maxLength: 40 }), (base, added) => {
+        fc.pre(!met(base));
+        expect(met([...base, ...added])).toBe(false);
+      }),
+    );
+  });
+
+  it("is never met by templates of one creator, however many owners, templates and days", () => {
+    fc.assert(
+      fc.property(fc.array(lived, { maxLength: 40 }), id, (offers, creatorId) => {
+        expect(met(offers.map((o) => ({ ...o, creatorId })))).toBe(false);
+      }),
+    );
+  });
+
+  it("is met by three lived, used owners under two templates of two creators, and stays met as offers are added", () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(lived, freshOffer), { maxLength: 20 }), (more) => {
+        const base: QuorumOffer[] = [
+          { ownerId: "o1", templateId: "t1", creatorId: "c1", claimedAt: NOW - 8 * DAY, activeDays: 3 },
+          { ownerId: "o2", templateId: "t1", creatorId: "c1", claimedAt: NOW - 30 * DAY, activeDays: 12 },
+          { ownerId: "o3", templateId: "t2", creatorId: "c2", claimedAt: NOW - 7 * DAY, activeDays: 5 },
+        ];
+        expect(met(base)).toBe(true);
+        expect(met([...base, ...more])).toBe(true);
+      }),
+    );
+  });
+
+  it("does not count one owner twice, nor an offer with no creator known toward the creators", () => {
+    const o = { templateId: "t1", creatorId: "c1", claimedAt: NOW - 8 * DAY, activeDays: 3 };
+    expect(
+      quorumCounts(
+        [
+          { ...o, ownerId: "o1" },
+          { ...o, ownerId: "o1", templateId: "t2", creatorId: "" },
+        ],
+        DEFAULT_QUORUM,
+        NOW,
+      ),
+    ).toEqual({ owner_count: 1, template_count: 2, creator_count: 1 });
   });
 });

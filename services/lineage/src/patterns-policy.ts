@@ -16,18 +16,79 @@ export const PATTERN_ID_PATTERN = /^pat_[A-Za-z0-9]{16}$/;
 export const MAX_ADOPTIONS_PER_CALL = 50;
 
 /**
- * How many distinct owners, under how many distinct templates, must have
- * agents that offered a lesson before it reaches any agent (docs/patterns.md,
- * "The quorum"). PATTERN_QUORUM_OWNERS and PATTERN_QUORUM_TEMPLATES.
+ * What a lesson needs before it reaches any agent (docs/patterns.md, "The
+ * quorum"): offers from agents of `owners` distinct owners, under
+ * `templates` distinct templates of `creators` distinct creators, counting
+ * only agents that have lived and been used a while: claimed at least
+ * `agentAgeDays` ago and in use on at least `activeDays` distinct days (UTC
+ * days on which it offered a lesson it learned). PATTERN_QUORUM_OWNERS,
+ * _TEMPLATES, _CREATORS, _AGENT_AGE_DAYS, _ACTIVE_DAYS.
  */
 export interface Quorum {
   owners: number;
   templates: number;
+  creators: number;
+  agentAgeDays: number;
+  activeDays: number;
 }
-export const DEFAULT_QUORUM: Quorum = Object.freeze({ owners: 3, templates: 2 });
+export const DEFAULT_QUORUM: Quorum = Object.freeze({
+  owners: 3,
+  templates: 2,
+  creators: 2,
+  agentAgeDays: 7,
+  activeDays: 3,
+});
 
-export function hasQuorum(counts: { owner_count: number; template_count: number }, quorum: Quorum): boolean {
-  return counts.owner_count >= quorum.owners && counts.template_count >= quorum.templates;
+/** One offer of a lesson, with what the quorum weighs of its agent. */
+export interface QuorumOffer {
+  /** The agent's owner when it offered. */
+  ownerId: string;
+  templateId: string;
+  /** The template's creator when it offered ("" when not known: counts toward no creator). */
+  creatorId: string;
+  /** When the claims service says the agent was claimed (unix seconds). */
+  claimedAt: number;
+  /** Distinct days on which the agent was in use. */
+  activeDays: number;
+}
+
+/** What an agent must have lived and done for its offer to count (the same rule as the SQL of patterns-queries.ts). */
+export function offerCounts(o: QuorumOffer, quorum: Quorum, nowSeconds: number): boolean {
+  return o.claimedAt <= nowSeconds - quorum.agentAgeDays * DAY_SECONDS && o.activeDays >= quorum.activeDays;
+}
+
+/** Distinct owners, templates and creators of the offers that count. */
+export function quorumCounts(
+  offers: readonly QuorumOffer[],
+  quorum: Quorum,
+  nowSeconds: number,
+): { owner_count: number; template_count: number; creator_count: number } {
+  const counted = offers.filter((o) => offerCounts(o, quorum, nowSeconds));
+  return {
+    owner_count: new Set(counted.map((o) => o.ownerId)).size,
+    template_count: new Set(counted.map((o) => o.templateId)).size,
+    creator_count: new Set(counted.map((o) => o.creatorId).filter((c) => c !== "")).size,
+  };
+}
+
+export function hasQuorum(
+  counts: { owner_count: number; template_count: number; creator_count: number },
+  quorum: Quorum,
+): boolean {
+  return (
+    counts.owner_count >= quorum.owners &&
+    counts.template_count >= quorum.templates &&
+    counts.creator_count >= quorum.creators
+  );
+}
+
+/** The quorum's thresholds as whole numbers for SQL (they come from configuration: checked, never a caller's). */
+export function checkQuorum(quorum: Quorum): Quorum {
+  for (const [name, value] of Object.entries(quorum)) {
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new Error(`pattern quorum: ${name} must be a whole number >= 0`);
+  }
+  return quorum;
 }
 
 /** The most patterns a creator's review list answers. */

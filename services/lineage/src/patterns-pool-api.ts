@@ -2,8 +2,8 @@
 // behalf of the agents they run (docs/patterns.md). Any host may speak for
 // any live agent; what it cannot choose is the interest, which comes from the
 // agent's template here, never from the request. A lesson reaches agents only
-// with the quorum (agents of enough distinct owners under enough templates
-// offered it) and, for a template whose creator holds lessons, the creator's
+// with the quorum (agents that lived and were used a while, of enough
+// distinct owners under enough templates of enough creators, offered it) and, for a template whose creator holds lessons, the creator's
 // approval. Logs carry ids, counts and reasons, never a lesson's text.
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -24,6 +24,7 @@ import {
 import {
   countRefusal,
   holdOf,
+  markActiveDay,
   offerPattern,
   patternToProto,
   queryCandidates,
@@ -48,11 +49,11 @@ async function liveAgent(em: EntityManager, instanceId: string): Promise<Node> {
   return node;
 }
 
-/** The agent's template's interest; an agent whose template is gone or has neither category nor tags has none to share. */
-async function interestOf(deps: PatternPoolDeps, node: Node): Promise<string[]> {
+/** The agent's template's creator and interest; an agent whose template is gone or has neither category nor tags has none to share. */
+async function templateOf(deps: PatternPoolDeps, node: Node): Promise<{ creatorId: string; interests: string[] }> {
   const template = await deps.templates.get(node.templateId);
   if (!template) throw failedPrecondition(`the template of instance ${node.instanceId} no longer exists`);
-  return interestsOf(template);
+  return { creatorId: template.creatorId, interests: interestsOf(template) };
 }
 
 export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typeof PatternPoolService> {
@@ -62,6 +63,8 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
       checkPatternText(req.text);
       const ttlSeconds = patternTtlSeconds(req.ttlSeconds);
       const node = await liveAgent(deps.em, req.instanceId);
+      // A lesson offered, kept or refused, is a day the agent was in use (the quorum counts such days).
+      await markActiveDay(deps.em.fork(), node.instanceId);
       const scan = scanPattern(req.text);
       if (!scan.ok) {
         await countRefusal(deps.em.fork(), node.templateId, scan.reason);
@@ -76,22 +79,27 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
           `refused: ${scan.reason} (${scan.detail}); a pattern is a lesson for agents of other people`,
         );
       }
-      const interests = await interestOf(deps, node);
+      const { creatorId, interests } = await templateOf(deps, node);
       if (interests.length === 0) {
         throw failedPrecondition(
           `the template of instance ${node.instanceId} has no category or tags: a pattern would reach no one`,
         );
       }
       const text = normalizePatternText(req.text);
-      const { pattern, created } = await offerPattern(deps.em.fork(), {
-        instanceId: node.instanceId,
-        ownerId: node.ownerId,
-        templateId: node.templateId,
-        interests,
-        text,
-        textHash: lessonHash(text),
-        ttlSeconds,
-      });
+      const { pattern, created } = await offerPattern(
+        deps.em.fork(),
+        {
+          instanceId: node.instanceId,
+          ownerId: node.ownerId,
+          templateId: node.templateId,
+          creatorId,
+          interests,
+          text,
+          textHash: lessonHash(text),
+          ttlSeconds,
+        },
+        deps.quorum,
+      );
       deps.log.info("pattern offered", {
         patternId: pattern.pattern_id,
         instanceId: node.instanceId,
@@ -99,6 +107,7 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
         created,
         owners: pattern.owner_count,
         templates: pattern.template_count,
+        creators: pattern.creator_count,
       });
       return { pattern: patternToProto(pattern, deps.quorum), created };
     },
@@ -108,7 +117,7 @@ export function createPatternPoolService(deps: PatternPoolDeps): ServiceImpl<typ
       const threshold = minSimilarity(req.minSimilarity);
       const limit = queryPageSize(req.pageSize);
       const node = await liveAgent(deps.em, req.instanceId);
-      const interests = await interestOf(deps, node);
+      const { interests } = await templateOf(deps, node);
       const em = deps.em.fork();
       const asker = {
         instanceId: node.instanceId,

@@ -1,6 +1,7 @@
 // The pattern pool's SQL (docs/patterns.md): offering a lesson (a new row,
-// or another offer of the same live one, its time to live renewed, its count
-// of distinct owners and templates kept), the candidates of a query (those
+// or another offer of the same live one, its time to live renewed), the
+// agents' days in use, the quorum's counts (of the offers whose agents
+// count, as patterns-policy.ts quorumCounts), the candidates of a query (those
 // with the quorum, less what the asker's creator rejected or holds),
 // adoptions, a template's patterns in keyset pages, the creator's hold and
 // decisions, refusal counts, the pool's health, and the sweep of
@@ -24,7 +25,7 @@ import {
   randomId,
   type PatternRefusalReason,
 } from "@convos-pool/kit";
-import { EXPIRED_KEPT_DAYS, hasQuorum, type Quorum } from "./patterns-policy.js";
+import { checkQuorum, EXPIRED_KEPT_DAYS, hasQuorum, type Quorum } from "./patterns-policy.js";
 
 interface PatternDbRow {
   pattern_id: string;
@@ -37,12 +38,44 @@ interface PatternDbRow {
   adopted_count: string | number;
   owner_count: number;
   template_count: number;
+  creator_count: number;
 }
 
-const PATTERN_COLUMNS = `p.pattern_id, p.text, p.template_id, p.interests, p.created_at, p.expires_at,
-  p.owner_count, p.template_count,
-  (select count(*) from pattern_offers o where o.pattern_id = p.pattern_id) as offered_count,
-  (select count(*) from pattern_adoptions a where a.pattern_id = p.pattern_id) as adopted_count`;
+const DAY_SECONDS = 86_400;
+
+/**
+ * The quorum's counts of pattern `p`, as a lateral join `q`: distinct owners,
+ * templates and creators of the offers whose agent counts (claimed at least
+ * `agentAgeDays` ago, in use on at least `activeDays` days): the rule of
+ * patterns-policy.ts quorumCounts. Counted when asked, since agents age.
+ */
+function quorumJoin(quorum: Quorum): string {
+  const { agentAgeDays, activeDays } = checkQuorum(quorum);
+  return `cross join lateral (
+    select count(distinct o.owner_id)::int as owner_count,
+      count(distinct o.template_id)::int as template_count,
+      count(distinct nullif(o.creator_id, ''))::int as creator_count
+    from pattern_offers o join lineage_agents a on a.instance_id = o.instance_id
+    where o.pattern_id = p.pattern_id
+      and a.claimed_at <= now() - interval '1 second' * ${agentAgeDays * DAY_SECONDS}
+      and (select count(*) from agent_active_days d where d.instance_id = o.instance_id) >= ${activeDays}
+  ) q`;
+}
+
+/** Whether `q` (quorumJoin) meets the quorum, as SQL. */
+function withQuorum(quorum: Quorum): string {
+  const { owners, templates, creators } = checkQuorum(quorum);
+  return `(q.owner_count >= ${owners} and q.template_count >= ${templates} and q.creator_count >= ${creators})`;
+}
+
+/** Patterns `p` with their counts (and `more` columns): `select … from patterns p` and the quorum's join. */
+function patternsWithCounts(quorum: Quorum, more = ""): string {
+  return `select p.pattern_id, p.text, p.template_id, p.interests, p.created_at, p.expires_at,
+    q.owner_count, q.template_count, q.creator_count,
+    (select count(*) from pattern_offers o where o.pattern_id = p.pattern_id) as offered_count,
+    (select count(*) from pattern_adoptions a where a.pattern_id = p.pattern_id) as adopted_count${more}
+  from patterns p ${quorumJoin(quorum)}`;
+}
 
 export function patternToProto(r: PatternDbRow, quorum: Quorum, similarity = 0): Pattern {
   return create(PatternSchema, {
@@ -61,10 +94,8 @@ export function patternToProto(r: PatternDbRow, quorum: Quorum, similarity = 0):
   });
 }
 
-async function patternById(em: EntityManager, patternId: string): Promise<PatternDbRow> {
-  const [row] = await em.execute<PatternDbRow[]>(`select ${PATTERN_COLUMNS} from patterns p where p.pattern_id = ?`, [
-    patternId,
-  ]);
+async function patternById(em: EntityManager, patternId: string, quorum: Quorum): Promise<PatternDbRow> {
+  const [row] = await em.execute<PatternDbRow[]>(`${patternsWithCounts(quorum)} where p.pattern_id = ?`, [patternId]);
   if (!row) throw new Error(`pattern ${patternId} vanished within its own transaction`);
   return row;
 }
@@ -73,8 +104,9 @@ export interface Offer {
   instanceId: string;
   /** The offering agent's owner now: an owner counts once toward the quorum, however many agents of theirs offer. */
   ownerId: string;
-  /** The offering agent's template, and its interest now. */
+  /** The offering agent's template, its creator and its interest now. */
   templateId: string;
+  creatorId: string;
   interests: string[];
   text: string;
   textHash: string;
@@ -85,11 +117,13 @@ export interface Offer {
  * One offer, in one transaction. The same lesson live already: one more
  * offer (an agent's second offer counts once), its expiry pushed to the
  * later of the two. Expired but not yet swept: replaced by a new pattern,
- * as if it had never been.
+ * as if it had never been. The pattern comes back with the counts of
+ * `quorum`.
  */
 export async function offerPattern(
   em: EntityManager,
   offer: Offer,
+  quorum: Quorum,
 ): Promise<{ pattern: PatternDbRow; created: boolean }> {
   return em.transactional(async (tx) => {
     let [existing] = await tx.execute<{ pattern_id: string; expired: boolean }[]>(
@@ -130,21 +164,22 @@ export async function offerPattern(
     }
     // An agent's offer counts once, under the owner it had when it first offered (a transfer adds no owner).
     await tx.execute(
-      `insert into pattern_offers (pattern_id, instance_id, template_id, owner_id, offered_at) values (?, ?, ?, ?, now())
+      `insert into pattern_offers (pattern_id, instance_id, template_id, creator_id, owner_id, offered_at) values (?, ?, ?, ?, ?, now())
        on conflict (pattern_id, instance_id) do update set offered_at = excluded.offered_at`,
-      [patternId, offer.instanceId, offer.templateId, offer.ownerId],
+      [patternId, offer.instanceId, offer.templateId, offer.creatorId, offer.ownerId],
       "run",
     );
-    await tx.execute(
-      `update patterns p set
-         owner_count = (select count(distinct o.owner_id) from pattern_offers o where o.pattern_id = p.pattern_id),
-         template_count = (select count(distinct o.template_id) from pattern_offers o where o.pattern_id = p.pattern_id)
-       where p.pattern_id = ?`,
-      [patternId],
-      "run",
-    );
-    return { pattern: await patternById(tx, patternId), created };
+    return { pattern: await patternById(tx, patternId, quorum), created };
   });
+}
+
+/** The agent was in use today (UTC): it offered a lesson it learned. Once a day counts once. */
+export async function markActiveDay(em: EntityManager, instanceId: string): Promise<void> {
+  await em.execute(
+    `insert into agent_active_days (instance_id, day) values (?, (now() at time zone 'UTC')::date) on conflict do nothing`,
+    [instanceId],
+    "run",
+  );
 }
 
 /** How many candidates a query weighs at most: the live patterns sharing an interest, latest to expire first. */
@@ -167,20 +202,13 @@ export async function queryCandidates(
 ): Promise<PatternDbRow[]> {
   if (interests.length === 0) return [];
   return em.execute<PatternDbRow[]>(
-    `select ${PATTERN_COLUMNS} from patterns p
+    `${patternsWithCounts(quorum)}
      where p.expires_at > now() and p.interests && array[?]::text[]
-       and p.owner_count >= ? and p.template_count >= ?
+       and ${withQuorum(quorum)}
        and not exists (select 1 from pattern_offers o where o.pattern_id = p.pattern_id and o.instance_id = ?)
        and not ${REJECTED} ${asker.hold ? `and ${APPROVED}` : ""}
      order by p.expires_at desc limit ${QUERY_CANDIDATES}`,
-    [
-      interests,
-      quorum.owners,
-      quorum.templates,
-      asker.instanceId,
-      asker.templateId,
-      ...(asker.hold ? [asker.templateId] : []),
-    ],
+    [interests, asker.instanceId, asker.templateId, ...(asker.hold ? [asker.templateId] : [])],
   );
 }
 
@@ -195,11 +223,11 @@ export async function withdrawnAdoptions(
   quorum: Quorum,
 ): Promise<string[]> {
   const rows = await em.execute<{ pattern_id: string }[]>(
-    `select p.pattern_id from pattern_adoptions a join patterns p on p.pattern_id = a.pattern_id
-     where a.instance_id = ?
-       and (p.owner_count < ? or p.template_count < ? or ${REJECTED} ${asker.hold ? `or not ${APPROVED}` : ""})
+    `select p.pattern_id from pattern_adoptions ad join patterns p on p.pattern_id = ad.pattern_id ${quorumJoin(quorum)}
+     where ad.instance_id = ?
+       and (not ${withQuorum(quorum)} or ${REJECTED} ${asker.hold ? `or not ${APPROVED}` : ""})
      order by p.pattern_id`,
-    [asker.instanceId, quorum.owners, quorum.templates, asker.templateId, ...(asker.hold ? [asker.templateId] : [])],
+    [asker.instanceId, asker.templateId, ...(asker.hold ? [asker.templateId] : [])],
   );
   return rows.map((r) => r.pattern_id);
 }
@@ -258,12 +286,10 @@ export async function reviewCandidates(
 ): Promise<{ row: PatternDbRow; decision: PatternDecision }[]> {
   if (interests.length === 0) return [];
   const rows = await em.execute<(PatternDbRow & { decision: string | null })[]>(
-    `select ${PATTERN_COLUMNS},
-       (select r.decision from pattern_reviews r where r.template_id = ? and r.text_hash = p.text_hash) as decision
-     from patterns p
-     where p.expires_at > now() and p.interests && array[?]::text[] and p.owner_count >= ? and p.template_count >= ?
+    `${patternsWithCounts(quorum, `, (select r.decision from pattern_reviews r where r.template_id = ? and r.text_hash = p.text_hash) as decision`)}
+     where p.expires_at > now() and p.interests && array[?]::text[] and ${withQuorum(quorum)}
      order by p.expires_at desc limit ${QUERY_CANDIDATES}`,
-    [templateId, interests, quorum.owners, quorum.templates],
+    [templateId, interests],
   );
   return rows.map((row) => ({
     row,
@@ -316,7 +342,7 @@ export async function templatePatterns(
 ): Promise<{ patterns: Pattern[]; nextPageToken: string }> {
   const cursor = decodePageToken(opts.pageToken, 2, "page_token", isDateAndId);
   const rows = await em.execute<PatternDbRow[]>(
-    `select ${PATTERN_COLUMNS} from patterns p
+    `${patternsWithCounts(opts.quorum)}
      where exists (select 1 from pattern_offers o where o.pattern_id = p.pattern_id and o.template_id = ?)
      ${opts.includeExpired ? "" : "and p.expires_at > now()"}
      ${cursor ? "and (p.created_at, p.pattern_id) < (?::timestamptz, ?)" : ""}
@@ -347,12 +373,11 @@ export async function poolHealth(em: EntityManager, quorum: Quorum): Promise<Poo
   const [counts] = await em.execute<
     { live: string | number; quorum: string | number; expired: string | number; adoptions: string | number }[]
   >(
-    `select count(*) filter (where expires_at > now()) as live,
-       count(*) filter (where expires_at > now() and owner_count >= ? and template_count >= ?) as quorum,
-       count(*) filter (where expires_at <= now()) as expired,
+    `select count(*) filter (where p.expires_at > now()) as live,
+       count(*) filter (where p.expires_at > now() and ${withQuorum(quorum)}) as quorum,
+       count(*) filter (where p.expires_at <= now()) as expired,
        (select count(*) from pattern_adoptions) as adoptions
-     from patterns`,
-    [quorum.owners, quorum.templates],
+     from patterns p ${quorumJoin(quorum)}`,
   );
   return {
     live: BigInt(counts?.live ?? 0),

@@ -39,8 +39,11 @@ const refusalsOf = (list: { reason: string; count: bigint }[]) =>
 const ids = (patterns: Pattern[]) => patterns.map((p) => p.patternId);
 
 beforeAll(async () => {
-  // One offer is enough here: the quorum and the creators' hold are patterns-quorum.int.test.ts's.
-  rig = await startPatternPoolRig("patterns", { patternQuorum: { owners: 1, templates: 1 }, patternSweepMs: 200 });
+  // One offer, of an agent claimed just now, is enough here: the quorum and the creators' hold are patterns-quorum.int.test.ts's.
+  rig = await startPatternPoolRig("patterns", {
+    patternQuorum: { owners: 1, templates: 1, creators: 1, agentAgeDays: 0, activeDays: 0 },
+    patternSweepMs: 200,
+  });
 }, 60_000);
 
 afterAll(() => rig?.close());

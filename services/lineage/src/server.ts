@@ -22,7 +22,7 @@ import { entities } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { createPatternInsightsService } from "./patterns-insights-api.js";
 import { createPatternPoolService } from "./patterns-pool-api.js";
-import { DEFAULT_QUORUM, type Quorum } from "./patterns-policy.js";
+import { checkQuorum, DEFAULT_QUORUM, type Quorum } from "./patterns-policy.js";
 import { sweepExpiredPatterns } from "./patterns-queries.js";
 import { createLineageEventService, createLineageService, grpcTemplateLookup } from "./service.js";
 
@@ -40,8 +40,8 @@ export interface LineageServiceOptions {
   templatesUrl: string;
   /** How often patterns expired long ago are deleted (docs/patterns.md); default hourly. */
   patternSweepMs?: number | undefined;
-  /** Distinct owners and templates whose agents must offer a lesson before it reaches anyone; default 3 and 2. */
-  patternQuorum?: Quorum | undefined;
+  /** What a lesson needs before it reaches anyone (patterns-policy.ts Quorum); what is left out is DEFAULT_QUORUM's. */
+  patternQuorum?: Partial<Quorum> | undefined;
   /** Who owns a wallet, for the creators' signed hold and decisions; default: derivation only (tests). */
   resolver?: InboxResolver | undefined;
   log?: Logger | undefined;
@@ -78,7 +78,7 @@ export async function startLineageService(opts: LineageServiceOptions): Promise<
       const templates = createServiceClient(TemplateReleaseService, opts.templatesUrl, opts.credentials);
       lifetime.defer(() => templates.close());
       const templateLookup = grpcTemplateLookup(templates.client);
-      const quorum = opts.patternQuorum ?? DEFAULT_QUORUM;
+      const quorum = checkQuorum({ ...DEFAULT_QUORUM, ...opts.patternQuorum });
       const verifier = new SignatureVerifier({
         resolver: opts.resolver ?? new DerivedInboxResolver(),
         poolId: opts.poolId ?? LOCAL_POOL_ID,

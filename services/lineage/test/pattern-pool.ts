@@ -20,6 +20,7 @@ import { CALLER_HEADER, createServiceClient, generateServiceCredentials } from "
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService } from "@convos-pool/templates";
+import pg from "pg";
 import { expect } from "vitest";
 import { startLineageService, type LineageServiceOptions } from "../src/server.js";
 
@@ -39,8 +40,16 @@ export interface PatternPoolRig {
     tags: string[],
     agents?: number,
   ): Promise<{ id: string; agents: string[] }>;
-  /** A live agent of `templateId` owned by `owner` (a fresh inbox by default), claimed through the feed. */
-  agent(templateId: string, owner?: TestIdentity): Promise<string>;
+  /**
+   * A live agent of `templateId` owned by `owner` (a fresh inbox by default),
+   * claimed through the feed: just now, or with `lived` claimed that many
+   * days ago (the feed's time of the claim) and in use on as many earlier
+   * days as `usedDays` (rows of agent_active_days, as the pool would have
+   * recorded its offers on those days; its next offer is one more).
+   */
+  agent(templateId: string, owner?: TestIdentity, lived?: { days: number; usedDays: number }): Promise<string>;
+  /** Records that the agent was in use `daysAgo` (UTC days before today), as an offer on that day would have. */
+  usedOn(instanceId: string, ...daysAgo: number[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,9 +76,29 @@ export async function startPatternPoolRig(
     insights: createServiceClient(PatternInsightsService, service.url, creds.gateway),
     templates: createServiceClient(TemplateService, templatesService.url, creds.gateway),
   };
-  const agent = async (templateId: string, owner: TestIdentity = newIdentity()) => {
+  const usedOn = async (instanceId: string, ...daysAgo: number[]) => {
+    const c = new pg.Client({ connectionString: lineageDb });
+    await c.connect();
+    try {
+      for (const d of daysAgo) {
+        await c.query(
+          `insert into agent_active_days (instance_id, day) values ($1, (now() at time zone 'UTC')::date - $2::int) on conflict do nothing`,
+          [instanceId, d],
+        );
+      }
+    } finally {
+      await c.end();
+    }
+  };
+  const agent = async (
+    templateId: string,
+    owner: TestIdentity = newIdentity(),
+    lived?: { days: number; usedDays: number },
+  ) => {
     const id = inst();
-    await clients.feed.client.recordLineageEvents({ events: [claimed(id, templateId, owner)] });
+    const at = new Date(Date.now() - (lived?.days ?? 0) * 86_400_000);
+    await clients.feed.client.recordLineageEvents({ events: [claimed(id, templateId, owner, at)] });
+    if (lived) await usedOn(id, ...Array.from({ length: lived.usedDays }, (_, i) => i + 1));
     return id;
   };
   return {
@@ -87,6 +116,7 @@ export async function startPatternPoolRig(
       return { id: t.id, agents: ids };
     },
     agent,
+    usedOn,
     async close() {
       for (const sc of Object.values(clients)) sc.close();
       await service.close();
@@ -119,11 +149,11 @@ export async function refused(p: Promise<unknown>, code: Code): Promise<ConnectE
 
 let sequence = 0n;
 
-/** The feed's event of an agent claimed by `owner`, as the claims service sends it. */
-export const claimed = (instanceId: string, templateId: string, owner: TestIdentity): LineageEvent =>
+/** The feed's event of an agent claimed by `owner` (at `at`, now by default), as the claims service sends it. */
+export const claimed = (instanceId: string, templateId: string, owner: TestIdentity, at = new Date()): LineageEvent =>
   create(LineageEventSchema, {
     sequence: ++sequence,
-    at: timestampFromDate(new Date()),
+    at: timestampFromDate(at),
     event: {
       case: "claimed",
       value: { instanceId, templateId, ownerId: owner.inboxId, conversationId: `conv-${instanceId}` },

@@ -2,6 +2,7 @@
 // (owner.ts), in memory: no verifier, no workspace; the signatures
 // themselves are checked over the network in host.int.test.ts.
 import { create } from "@bufbuild/protobuf";
+import { fc } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { TransferOwnerRequestSchema } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
@@ -11,7 +12,9 @@ import {
   ACCEPTANCE_NONCE_KEEP_SECONDS,
   OWNER_CALL_NONCE_KEEP_SECONDS,
   planTransfer,
+  planWithdrawal,
   TRANSFER_OFFER_MAX_AGE_SECONDS,
+  TRANSFER_OFFER_MAX_SKEW_SECONDS,
   TRANSFER_OFFER_NONCE_KEEP_SECONDS,
 } from "./owner.js";
 
@@ -19,11 +22,11 @@ const OWNER = "0a4e".padEnd(64, "0");
 const NEXT = "2e47".padEnd(64, "0");
 const NOW = 1_800_000_000;
 
-const request = (over: { ownerId?: string; newOwnerId?: string; offeredAt?: number } = {}) =>
+const request = (over: { ownerId?: string; newOwnerId?: string; offeredAt?: number; nonce?: string } = {}) =>
   create(TransferOwnerRequestSchema, {
     ownerId: over.ownerId ?? OWNER,
     newOwnerId: over.newOwnerId ?? NEXT,
-    offer: create(SignatureSchema, { issuedAt: BigInt(over.offeredAt ?? NOW - 3600), nonce: "n1" }),
+    offer: create(SignatureSchema, { issuedAt: BigInt(over.offeredAt ?? NOW - 3600), nonce: over.nonce ?? "0xn1" }),
   });
 const code = (f: () => unknown) => codeOf(Promise.resolve().then(f));
 
@@ -59,7 +62,7 @@ describe("a transfer's checks before any signature", () => {
   });
 
   it("refuses an offer its owner withdrew: signed at or before the withdrawal to that inbox, not after, not to another", async () => {
-    const withdrawn = { [NEXT]: NOW - 600 };
+    const withdrawn = { withdrawnOffers: { [NEXT]: NOW - 600 } };
     expect(await code(() => planTransfer(OWNER, request({ offeredAt: NOW - 3600 }), NOW, withdrawn))).toBe(
       "PermissionDenied",
     );
@@ -72,5 +75,105 @@ describe("a transfer's checks before any signature", () => {
     });
     const other = "3e47".padEnd(64, "0");
     expect(planTransfer(OWNER, request({ newOwnerId: other }), NOW, withdrawn)).toMatchObject({ done: false });
+  });
+});
+
+describe("a transfer offer's deadline", () => {
+  it("allows 5 minutes of clock skew ahead and 7 days after its date", () => {
+    expect(TRANSFER_OFFER_MAX_SKEW_SECONDS).toBe(5 * 60);
+    expect(TRANSFER_OFFER_MAX_AGE_SECONDS).toBe(7 * 24 * 60 * 60);
+  });
+
+  it("refuses an offer dated more than the skew ahead, naming offer.issued_at", async () => {
+    const ahead = request({ offeredAt: NOW + TRANSFER_OFFER_MAX_SKEW_SECONDS + 1 });
+    expect(await code(() => planTransfer(OWNER, ahead, NOW))).toBe("Unauthenticated");
+    expect(() => planTransfer(OWNER, ahead, NOW)).toThrow(/offer\.issued_at: dated more than 5 minutes ahead/);
+    const edge = NOW + TRANSFER_OFFER_MAX_SKEW_SECONDS;
+    expect(planTransfer(OWNER, request({ offeredAt: edge }), NOW)).toEqual({ done: false, offeredAt: edge });
+  });
+
+  it("accepts an offer exactly when its date is within [now - 7 days, now + 5 minutes], whatever the dates", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 4_000_000_000 }),
+        fc.integer({ min: 0, max: 4_000_000_000 }),
+        (offeredAt, now) => {
+          const inWindow =
+            offeredAt >= now - TRANSFER_OFFER_MAX_AGE_SECONDS && offeredAt <= now + TRANSFER_OFFER_MAX_SKEW_SECONDS;
+          let accepted: boolean;
+          try {
+            accepted = !planTransfer(OWNER, request({ offeredAt }), now).done;
+          } catch {
+            accepted = false;
+          }
+          expect(accepted).toBe(inWindow);
+        },
+      ),
+    );
+  });
+
+  it("never accepts an offer after its deadline, however far ahead it was dated", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 4_000_000_000 }),
+        fc.integer({ min: 1, max: 4_000_000_000 }),
+        (offeredAt, late) => {
+          const now = offeredAt + TRANSFER_OFFER_MAX_AGE_SECONDS + late;
+          expect(() => planTransfer(OWNER, request({ offeredAt }), now)).toThrow(/older than 7 days/);
+        },
+      ),
+    );
+  });
+});
+
+describe("a withdrawal", () => {
+  const DATE = fc.integer({ min: 1_000_000_000, max: 3_000_000_000 });
+
+  it("voids the pool's open offer whatever date it carries, and every offer to that inbox dated at or before it, until the open offer would have expired", () => {
+    fc.assert(
+      fc.property(
+        DATE,
+        fc.integer({ min: -600, max: 600 }),
+        fc.integer({ min: 0, max: TRANSFER_OFFER_MAX_AGE_SECONDS }),
+        (withdrawnAt, ahead, later) => {
+          const offeredAt = withdrawnAt + ahead;
+          const left = planWithdrawal({}, NEXT, withdrawnAt, withdrawnAt, { nonce: "0xOPEN", offeredAt });
+          // Any time at or after the withdrawal at which the open offer would otherwise be in its window.
+          const from = Math.max(withdrawnAt, offeredAt - TRANSFER_OFFER_MAX_SKEW_SECONDS);
+          const now = from + (later % (offeredAt + TRANSFER_OFFER_MAX_AGE_SECONDS - from + 1));
+          // The open offer itself (its nonce), at any time it could otherwise be accepted.
+          expect(() => planTransfer(OWNER, request({ offeredAt, nonce: "0xopen" }), now, left)).toThrow(/withdrew/);
+          // Another offer to the same inbox dated at or before the withdrawal.
+          const older = Math.min(withdrawnAt, now);
+          if (older >= now - TRANSFER_OFFER_MAX_AGE_SECONDS)
+            expect(() => planTransfer(OWNER, request({ offeredAt: older, nonce: "0xother" }), now, left)).toThrow(
+              /withdrew/,
+            );
+        },
+      ),
+    );
+  });
+
+  it("leaves a new offer to that inbox, dated after the withdrawal, and offers to others alone", () => {
+    const left = planWithdrawal({}, NEXT, NOW - 60, NOW - 60, { nonce: "0xopen", offeredAt: NOW });
+    expect(planTransfer(OWNER, request({ offeredAt: NOW - 59, nonce: "0xnew" }), NOW, left)).toMatchObject({
+      done: false,
+    });
+    const other = "3e47".padEnd(64, "0");
+    expect(
+      planTransfer(OWNER, request({ newOwnerId: other, offeredAt: NOW, nonce: "0xnew" }), NOW, left),
+    ).toMatchObject({
+      done: false,
+    });
+  });
+
+  it("keeps the later of two withdrawals to one inbox, and drops voided nonces past their deadline", () => {
+    const first = planWithdrawal({}, NEXT, NOW, NOW, { nonce: "0xa", offeredAt: NOW });
+    const second = planWithdrawal(first, NEXT, NOW - 100, NOW + TRANSFER_OFFER_MAX_AGE_SECONDS + 1, {
+      nonce: "0xb",
+      offeredAt: NOW - 100,
+    });
+    expect(second.withdrawnOffers[NEXT]).toBe(NOW);
+    expect(Object.keys(second.voidedOffers)).toEqual(["0xb"]);
   });
 });

@@ -39,8 +39,14 @@ import type { Agent } from "./agent.js";
 import { describeParticipation } from "./policy.js";
 import type { InstanceConfig } from "./types.js";
 
-/** How old a transfer offer may be when the new owner accepts it. */
+/** How old a transfer offer may be when the new owner accepts it: its deadline is its date plus this. */
 export const TRANSFER_OFFER_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
+/**
+ * How far ahead of this host's clock an offer may be dated: a clock-skew
+ * allowance, no more. An offer dated further ahead would outlive its 7 days
+ * and escape a withdrawal dated before it (docs/signatures.md, "Transfer").
+ */
+export const TRANSFER_OFFER_MAX_SKEW_SECONDS = 5 * 60;
 /** An offer's nonce, kept past the offer's own window: counted from when it was offered. */
 export const TRANSFER_OFFER_NONCE_KEEP_SECONDS = 2 * TRANSFER_OFFER_MAX_AGE_SECONDS;
 /** The new owner's acceptance is an ordinary signed request: its nonce is kept the kit's window, from now. */
@@ -48,16 +54,26 @@ export const ACCEPTANCE_NONCE_KEEP_SECONDS = NONCE_KEEP_SECONDS;
 /** SetTrustLevel's and the memory calls' signatures are ordinary signed requests too. */
 export const OWNER_CALL_NONCE_KEEP_SECONDS = NONCE_KEEP_SECONDS;
 
+/** The owner's withdrawals, as the agent keeps them (InstanceConfig). */
+export interface Withdrawals {
+  /** To whom: every offer to that inbox dated at or before this (unix seconds) is void. */
+  withdrawnOffers?: Readonly<Record<string, number>> | undefined;
+  /** Nonces of offers voided whatever their date (the pool's open offer at a withdrawal) → until when it is kept. */
+  voidedOffers?: Readonly<Record<string, number>> | undefined;
+}
+
 /**
  * A TransferOwner's request, checked before any signature: already done (a
  * retry after success, a no-op), or a transfer offered at `offeredAt` (unix
- * seconds). Throws what the caller got wrong.
+ * seconds), within its window (dated at most TRANSFER_OFFER_MAX_SKEW_SECONDS
+ * ahead, at most TRANSFER_OFFER_MAX_AGE_SECONDS ago) and not withdrawn.
+ * Throws what the caller got wrong.
  */
 export function planTransfer(
   ownerId: string,
   req: Pick<TransferOwnerRequest, "ownerId" | "newOwnerId" | "offer">,
   nowSeconds: number,
-  withdrawn: Readonly<Record<string, number>> = {},
+  withdrawals: Withdrawals = {},
 ): { done: true } | { done: false; offeredAt: number } {
   if (!INBOX_ID_PATTERN.test(req.newOwnerId))
     throw invalidArgument("new_owner_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
@@ -65,12 +81,40 @@ export function planTransfer(
   if (req.ownerId !== ownerId) throw permissionDenied("owner_id: not this agent's owner");
   if (req.newOwnerId === ownerId) throw invalidArgument("new_owner_id", "is already the owner");
   const offeredAt = Number(req.offer?.issuedAt ?? 0n);
+  if (offeredAt > nowSeconds + TRANSFER_OFFER_MAX_SKEW_SECONDS)
+    throw unauthenticated("offer.issued_at: dated more than 5 minutes ahead; offer again, dated now");
   if (offeredAt < nowSeconds - TRANSFER_OFFER_MAX_AGE_SECONDS)
     throw unauthenticated("offer.issued_at: the offer is older than 7 days; offer again");
-  const withdrawnAt = withdrawn[req.newOwnerId];
-  if (withdrawnAt !== undefined && offeredAt <= withdrawnAt)
+  const nonce = (req.offer?.nonce ?? "").toLowerCase();
+  const withdrawnAt = withdrawals.withdrawnOffers?.[req.newOwnerId];
+  if (
+    (nonce !== "" && withdrawals.voidedOffers?.[nonce] !== undefined) ||
+    (withdrawnAt !== undefined && offeredAt <= withdrawnAt)
+  )
     throw permissionDenied("offer: the owner withdrew it; offer again");
   return { done: false, offeredAt };
+}
+
+/**
+ * What a withdrawal leaves: offers to `newOwnerId` dated at or before the
+ * withdrawal's signature void, and the offer the pool held (`offerNonce`,
+ * dated `offeredAt`) void by its nonce whatever its date, kept until it
+ * would have expired anyway; voided nonces already past that are dropped.
+ */
+export function planWithdrawal(
+  current: Withdrawals,
+  newOwnerId: string,
+  withdrawnAt: number,
+  nowSeconds: number,
+  offer?: { nonce: string; offeredAt: number },
+): { withdrawnOffers: Record<string, number>; voidedOffers: Record<string, number> } {
+  const before = current.withdrawnOffers?.[newOwnerId];
+  const withdrawnOffers = { ...current.withdrawnOffers, [newOwnerId]: Math.max(before ?? withdrawnAt, withdrawnAt) };
+  const voidedOffers: Record<string, number> = {};
+  for (const [n, until] of Object.entries(current.voidedOffers ?? {})) if (until >= nowSeconds) voidedOffers[n] = until;
+  if (offer)
+    voidedOffers[offer.nonce.toLowerCase()] = Math.max(offer.offeredAt, nowSeconds) + TRANSFER_OFFER_MAX_AGE_SECONDS;
+  return { withdrawnOffers, voidedOffers };
 }
 
 /** The owner's calls; each runs inside `ops`, once the agent is ready (its facade sees to it). */
@@ -85,14 +129,15 @@ export class OwnerOperations {
 
   /**
    * A new owner: the current owner's TransferAgent offer (up to
-   * TRANSFER_OFFER_MAX_AGE_SECONDS old) and the new owner's AcceptAgent, both
+   * TRANSFER_OFFER_MAX_AGE_SECONDS old, at most TRANSFER_OFFER_MAX_SKEW_SECONDS
+   * ahead, not withdrawn) and the new owner's AcceptAgent, both
    * checked here against the network, each nonce once. From then on the new
    * owner's signatures clone it. A retry after success is a no-op.
    */
   async transferOwner(req: TransferOwnerRequest): Promise<void> {
     const agent = this.agent;
     const config = this.claimedConfig();
-    const plan = planTransfer(config.ownerId, req, Date.now() / 1000, config.withdrawnOffers);
+    const plan = planTransfer(config.ownerId, req, Date.now() / 1000, config);
     if (plan.done) return;
     const verifier = await agent.deps.verifier();
     const offer = await verifier.verify(
@@ -122,7 +167,7 @@ export class OwnerOperations {
     });
     const transfers = [...(config.transfers ?? []), toJson(TransferProofSchema, transfer)];
     // The old owner's withdrawals go with them: only the owner's own offers count.
-    const { withdrawnOffers: _, ...kept } = config;
+    const { withdrawnOffers: _, voidedOffers: __, ...kept } = config;
     const next = { ...kept, ownerId: req.newOwnerId, transfers };
     await agent.settings.setConfig(next);
     agent.log.info("owner changed", { fromOwnerId: config.ownerId, ownerId: req.newOwnerId });
@@ -130,7 +175,9 @@ export class OwnerOperations {
 
   /**
    * The owner's WithdrawTransfer, checked here: every offer of theirs to
-   * `new_owner_id` signed at or before it is void from now on, whoever kept it.
+   * `new_owner_id` dated at or before it is void from now on, whoever kept
+   * it, and so is the open offer the pool holds (`offer`, checked to be the
+   * owner's to that inbox), whatever date it carries.
    */
   async withdrawTransfer(req: InstanceServiceWithdrawTransferRequest): Promise<void> {
     const agent = this.agent;
@@ -144,8 +191,22 @@ export class OwnerOperations {
       { newOwnerId: req.newOwnerId },
       req.signature,
     );
-    const withdrawnOffers = { ...config.withdrawnOffers, [req.newOwnerId]: Number(signature.issuedAt) };
-    const next = { ...config, withdrawnOffers };
+    let open: { nonce: string; offeredAt: number } | undefined;
+    if (req.offer) {
+      const verifier = await agent.deps.verifier();
+      const offer = await verifier.verify(
+        "TransferAgent",
+        { inboxId: config.ownerId, instanceId: agent.id, newOwnerId: req.newOwnerId },
+        req.offer,
+        "offer",
+        { anyAge: true },
+      );
+      open = { nonce: offer.nonce, offeredAt: Number(req.offer.issuedAt) };
+    }
+    const next = {
+      ...config,
+      ...planWithdrawal(config, req.newOwnerId, Number(signature.issuedAt), Date.now() / 1000, open),
+    };
     await agent.settings.setConfig(next);
     agent.log.info("transfer offer withdrawn", { newOwnerId: req.newOwnerId });
   }

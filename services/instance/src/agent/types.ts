@@ -42,6 +42,8 @@ export interface InstanceConfig {
   transfers?: JsonValue[];
   /** The owner's withdrawn transfer offers: to whom, and up to when they were signed (unix seconds). */
   withdrawnOffers?: Record<string, number>;
+  /** Nonces of offers a withdrawal voided whatever their date (owner.ts planWithdrawal), each until it would have expired. */
+  voidedOffers?: Record<string, number>;
   configuredAt: string;
   /** When the last UpdateTemplate was applied. */
   updatedAt?: string;

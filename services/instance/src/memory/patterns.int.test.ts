@@ -286,8 +286,8 @@ describe("the exchange", () => {
       credentials: creds.lineage,
       templatesUrl: templates.url,
       port: lineagePort,
-      // One offer is enough here: the quorum is lineage/src/patterns-quorum.int.test.ts's.
-      patternQuorum: { owners: 1, templates: 1 },
+      // One offer, of an agent claimed just now, is enough here: the quorum is lineage/src/patterns-quorum.int.test.ts's.
+      patternQuorum: { owners: 1, templates: 1, creators: 1, agentAgeDays: 0, activeDays: 0 },
       log: quiet,
     });
     lineagePort = lineage.port;
