@@ -294,6 +294,21 @@ describe("requests (fake gateway)", () => {
     expect(calls[0]?.headers.authorization).toBe("Bearer v1.tok");
   });
 
+  it("update --acknowledge-wallet-removal signs the acknowledgment with the change and sends it", async () => {
+    const id = await keygen();
+    await writeFile(join(dir, "t.json"), JSON.stringify({ agent_name: "A", instructions: "No wallet now." }));
+    replies.push(json(200, { id: TEMPLATE_ID, version: 5 }, { etag: '"5"' }));
+    expect(await run(["update", TEMPLATE_ID, "t.json", "--version", "4", "--acknowledge-wallet-removal"], io())).toBe(
+      0,
+    );
+    const { signature, acknowledge_wallet_removal, ...content } = calls[0]!.body as Record<string, unknown>;
+    expect(acknowledge_wallet_removal).toBe(true);
+    const fields = { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 4n, contentHash: jsonHash(content) };
+    await verify("UpdateTemplate", { ...fields, acknowledgeWalletRemoval: true }, signature);
+    // Signed with it: not a signature of the change without it.
+    await expect(verify("UpdateTemplate", fields, signature)).rejects.toThrow();
+  });
+
   it("signs in again when the stored token is refused", async () => {
     await keygen();
     replies.push(json(200, { token: "v1.old", expires_at: "2999-01-01T00:00:00.000Z" }));
