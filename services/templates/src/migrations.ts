@@ -250,9 +250,7 @@ export class AddToolGrants extends Migration {
  */
 export class AddWalletRemovalAcknowledgment extends Migration {
   override up(): void {
-    this.addSql(
-      `alter table template_versions add column acknowledged_wallet_removal boolean not null default false`,
-    );
+    this.addSql(`alter table template_versions add column acknowledged_wallet_removal boolean not null default false`);
   }
 }
 

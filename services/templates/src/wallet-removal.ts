@@ -58,7 +58,7 @@ export async function templatesLosingWallet(
     const layers = await layersBelow(tx, row.id, own);
     const at = layers.findIndex((l) => l.templateId === self.id);
     // A layer that stays on a version of `self` keeps what it runs on.
-    if (at < 0 || layers[at]!.pinned) continue;
+    if (at < 0 || layers[at]?.pinned) continue;
     const now = [own, ...layers.map((l) => l.content)];
     const then = [own, ...layers.slice(0, at).map((l) => l.content), next, ...nextBelow];
     if (declaresWallet(now) && !declaresWallet(then)) losing.push(row.id);
