@@ -208,6 +208,19 @@ describe("local commands", () => {
     expect(address).toBe(id.address);
   });
 
+  it("sign takes a field signed only when set, and signs without it when it is left out", async () => {
+    const id = await keygen();
+    const fields = { templateId: TEMPLATE_ID, version: 2, contentHash: `0x${"ab".repeat(32)}` };
+    const signed = { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 2n, contentHash: fields.contentHash };
+    expect(
+      await run(["sign", "UpdateTemplate", JSON.stringify({ ...fields, acknowledgeWalletRemoval: true })], io()),
+    ).toBe(0);
+    await verify("UpdateTemplate", { ...signed, acknowledgeWalletRemoval: true }, JSON.parse(stdout()));
+    out = [];
+    expect(await run(["sign", "UpdateTemplate", JSON.stringify(fields)], io())).toBe(0);
+    await verify("UpdateTemplate", signed, JSON.parse(stdout()));
+  });
+
   it("signs for the pool its gateway names, or POOL_ID's, and refuses a domain it would not build itself", async () => {
     const id = await keygen();
     const fields = { templateId: TEMPLATE_ID, version: 2, visibility: "public" };
