@@ -6,6 +6,8 @@
 // settings.ts, a new claim's empty memory, conversation and inheritance
 // through theirs.
 // Each runs inside `ops`, once the agent is ready (its facade sees to it).
+// An update that takes the wallet away tells the owner first, what the
+// wallet holds and where it goes (agent/wallet-removal.ts decides).
 
 import {
   failedPrecondition,
@@ -180,7 +182,10 @@ export class Claim {
     try {
       const wei = await within(agent.toolbox.walletBalance(), WALLET_NOTICE_MS);
       if (typeof wei === "bigint") balance = { wei };
-      else agent.log.warn("its wallet's balance could not be read before the version took it away", { wei });
+      else
+        agent.log.warn("its wallet's balance could not be read before the version took it away", {
+          reason: wei === "late" ? `no answer from the chain in ${WALLET_NOTICE_MS} ms` : "this host reaches no chain",
+        });
     } catch (err) {
       agent.log.warn("its wallet's balance could not be read before the version took it away", { err });
     }
