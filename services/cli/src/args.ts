@@ -60,6 +60,8 @@ export interface ParsedCommand {
   fromConvos?: string;
   /** `--notes TEXT`: release notes of update, patch and rollback. */
   notes?: string;
+  /** `--acknowledge-wallet-removal` of update, patch and rollback: signed (docs/templates.md, "A version without the wallet"). */
+  acknowledgeWalletRemoval?: boolean;
   /** `--note TEXT` of relist and dismiss. */
   note?: string;
   /** `--tools`, `--fund-wei` and `--max-live-tools` of grant-tools. */
@@ -323,6 +325,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values["daily-limit"] !== undefined) out.dailyLimitWei = dailyLimitArg(values["daily-limit"], name);
   if (values["from-convos"] !== undefined) out.fromConvos = values["from-convos"];
   if (values.notes !== undefined) out.notes = values.notes;
+  if (values["acknowledge-wallet-removal"] === true) out.acknowledgeWalletRemoval = true;
   if (values.note !== undefined) out.note = values.note;
   if (values.template !== undefined) out.template = values.template;
   if (values.feedback !== undefined) out.feedback = values.feedback;

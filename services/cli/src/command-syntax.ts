@@ -29,6 +29,7 @@ export const OPTIONS = {
   "from-convos": { type: "string" },
   "dry-run": { type: "boolean" },
   notes: { type: "string" },
+  "acknowledge-wallet-removal": { type: "boolean" },
   note: { type: "string" },
   template: { type: "string" },
   all: { type: "boolean" },
@@ -97,14 +98,15 @@ export const COMMANDS = {
   },
   update: {
     args: ["ID", "FILE"],
-    options: ["version", "notes"],
-    synopsis: "ID FILE.json [--version N] [--notes TEXT]",
-    summary: "replace the content (based on version N; default: the current one), with release notes",
+    options: ["version", "notes", "acknowledge-wallet-removal"],
+    synopsis: "ID FILE.json [--version N] [--notes TEXT] [--acknowledge-wallet-removal]",
+    summary:
+      "replace the content (based on version N; default: the current one), with release notes; a version without the pool's wallet needs --acknowledge-wallet-removal",
   },
   patch: {
     args: ["ID", "FILE"],
-    options: ["version", "notes"],
-    synopsis: "ID FILE.json [--version N] [--notes TEXT]",
+    options: ["version", "notes", "acknowledge-wallet-removal"],
+    synopsis: "ID FILE.json [--version N] [--notes TEXT] [--acknowledge-wallet-removal]",
     summary: "change only the content fields present in FILE.json",
   },
   publish: {
@@ -145,8 +147,8 @@ export const COMMANDS = {
   },
   rollback: {
     args: ["ID", "TARGET"],
-    options: ["version", "notes"],
-    synopsis: "ID TARGET [--version N] [--notes TEXT]",
+    options: ["version", "notes", "acknowledge-wallet-removal"],
+    synopsis: "ID TARGET [--version N] [--notes TEXT] [--acknowledge-wallet-removal]",
     summary: "new version with the content of version TARGET",
   },
   diff: {

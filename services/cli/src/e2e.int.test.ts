@@ -215,6 +215,57 @@ describe("pool against a real gateway", () => {
     expect(await pool.deleteTemplate(ctx, id)).toEqual({ id, deleted: true });
     await expectHttpError(pool.getTemplate(ctx, id), 404, "not_found");
   });
+
+  it("update, patch and rollback that take the pool's wallet away: refused naming the field, published with --acknowledge-wallet-removal (signed)", async () => {
+    // A creator of its own, so that this test stands alone.
+    const me: Context = { ...ctx, keyFile: join(dir, "payer/key.json") };
+    await pool.keygen(me);
+    const file = (name: string, body: unknown) => writeFile(join(dir, name), JSON.stringify(body));
+    await file("plain.json", {
+      agent_name: "Payer",
+      instructions: "You pay.",
+      tools: [{ id: "sms", provisioning: "pool" }],
+    });
+    await file("wallet.json", {
+      agent_name: "Payer",
+      instructions: "You pay.",
+      tools: [
+        { id: "sms", provisioning: "pool" },
+        { id: "crypto", provisioning: "pool" },
+      ],
+    });
+    await file("no-wallet.json", { agent_name: "Payer", instructions: "You no longer pay." });
+    await file("drop.json", { tools: [{ id: "sms", provisioning: "pool" }] });
+    const { id } = (await pool.createTemplate(me, "plain.json")) as Template;
+    await pool.updateTemplate(me, id, "wallet.json");
+
+    const refused = async (p: Promise<unknown>) => {
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(HttpError);
+      expect((err as HttpError).status).toBe(422);
+      expect((err as HttpError).body).toMatchObject({
+        error: {
+          type: "unprocessable_entity",
+          field: "acknowledge_wallet_removal",
+          message: expect.stringContaining("their balances go back to their owners") as unknown,
+        },
+      });
+    };
+    await refused(pool.updateTemplate(me, id, "no-wallet.json"));
+    await refused(pool.patchTemplate(me, id, "drop.json"));
+    await refused(pool.rollbackTemplate(me, id, 1));
+    expect(await pool.patchTemplate(me, id, "drop.json", undefined, undefined, true)).toMatchObject({ version: 3 });
+    await pool.updateTemplate(me, id, "wallet.json");
+    expect(await pool.rollbackTemplate(me, id, 1, undefined, undefined, true)).toMatchObject({ version: 5 });
+    await pool.updateTemplate(me, id, "wallet.json");
+    expect(await pool.updateTemplate(me, id, "no-wallet.json", undefined, undefined, true)).toMatchObject({
+      version: 7,
+      tools: [],
+    });
+  });
 });
 
 describe("pool for an agent's owner", () => {

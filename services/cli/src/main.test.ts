@@ -208,6 +208,19 @@ describe("local commands", () => {
     expect(address).toBe(id.address);
   });
 
+  it("sign takes a field signed only when set, and signs without it when it is left out", async () => {
+    const id = await keygen();
+    const fields = { templateId: TEMPLATE_ID, version: 2, contentHash: `0x${"ab".repeat(32)}` };
+    const signed = { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 2n, contentHash: fields.contentHash };
+    expect(
+      await run(["sign", "UpdateTemplate", JSON.stringify({ ...fields, acknowledgeWalletRemoval: true })], io()),
+    ).toBe(0);
+    await verify("UpdateTemplate", { ...signed, acknowledgeWalletRemoval: true }, JSON.parse(stdout()));
+    out = [];
+    expect(await run(["sign", "UpdateTemplate", JSON.stringify(fields)], io())).toBe(0);
+    await verify("UpdateTemplate", signed, JSON.parse(stdout()));
+  });
+
   it("signs for the pool its gateway names, or POOL_ID's, and refuses a domain it would not build itself", async () => {
     const id = await keygen();
     const fields = { templateId: TEMPLATE_ID, version: 2, visibility: "public" };
@@ -292,6 +305,21 @@ describe("requests (fake gateway)", () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]?.url).toBe(`http://gw.test:9999/api/pool/templates?creator=${id.inbox_id}`);
     expect(calls[0]?.headers.authorization).toBe("Bearer v1.tok");
+  });
+
+  it("update --acknowledge-wallet-removal signs the acknowledgment with the change and sends it", async () => {
+    const id = await keygen();
+    await writeFile(join(dir, "t.json"), JSON.stringify({ agent_name: "A", instructions: "No wallet now." }));
+    replies.push(json(200, { id: TEMPLATE_ID, version: 5 }, { etag: '"5"' }));
+    expect(await run(["update", TEMPLATE_ID, "t.json", "--version", "4", "--acknowledge-wallet-removal"], io())).toBe(
+      0,
+    );
+    const { signature, acknowledge_wallet_removal, ...content } = calls[0]!.body as Record<string, unknown>;
+    expect(acknowledge_wallet_removal).toBe(true);
+    const fields = { inboxId: id.inbox_id, templateId: TEMPLATE_ID, version: 4n, contentHash: jsonHash(content) };
+    await verify("UpdateTemplate", { ...fields, acknowledgeWalletRemoval: true }, signature);
+    // Signed with it: not a signature of the change without it.
+    await expect(verify("UpdateTemplate", fields, signature)).rejects.toThrow();
   });
 
   it("signs in again when the stored token is refused", async () => {

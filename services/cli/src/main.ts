@@ -65,9 +65,9 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "get":
       return cmd.getTemplate(ctx, id, p.resolve);
     case "update":
-      return cmd.updateTemplate(ctx, id, a.FILE as string, p.version, p.notes);
+      return cmd.updateTemplate(ctx, id, a.FILE as string, p.version, p.notes, p.acknowledgeWalletRemoval);
     case "patch":
-      return cmd.patchTemplate(ctx, id, a.FILE as string, p.version, p.notes);
+      return cmd.patchTemplate(ctx, id, a.FILE as string, p.version, p.notes, p.acknowledgeWalletRemoval);
     case "publish":
       return cmd.publishTemplate(ctx, id, p.version);
     case "unpublish":
@@ -81,7 +81,14 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
     case "instances":
       return cmd.listInstances(ctx, id, { live: p.live, limit: p.limit, cursor: p.cursor });
     case "rollback":
-      return cmd.rollbackTemplate(ctx, id, positiveInt("TARGET", a.TARGET as string, "rollback"), p.version, p.notes);
+      return cmd.rollbackTemplate(
+        ctx,
+        id,
+        positiveInt("TARGET", a.TARGET as string, "rollback"),
+        p.version,
+        p.notes,
+        p.acknowledgeWalletRemoval,
+      );
     case "diff":
       return curation.diff(
         ctx,

@@ -2,6 +2,7 @@
 // nonce}`, made with the local key over the kit's EIP-712 types
 // (services/kit/src/signing.ts).
 import {
+  OPTIONAL_SIGNED_FIELDS,
   SIGNED_TYPES,
   claimFields,
   isPoolId,
@@ -109,9 +110,12 @@ function fieldsObject(text: string, hint: string): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
-/** The fields `pool sign OPERATION` expects, as "name: type". */
-export function operationFields(op: SignedOperation): { name: string; type: string }[] {
-  return SIGNED_TYPES[op].filter((f) => !ENVELOPE.has(f.name)).map((f) => ({ name: f.name, type: f.type }));
+/** The fields `pool sign OPERATION` expects, as "name: type"; `optional` ones only when set (kit OPTIONAL_SIGNED_FIELDS). */
+export function operationFields(op: SignedOperation): { name: string; type: string; optional?: true }[] {
+  return [
+    ...SIGNED_TYPES[op].filter((f) => !ENVELOPE.has(f.name)).map((f) => ({ name: f.name, type: f.type })),
+    ...(OPTIONAL_SIGNED_FIELDS[op] ?? []).map((f) => ({ name: f.name, type: f.type, optional: true as const })),
+  ];
 }
 
 /**
@@ -130,8 +134,9 @@ export function parseSignFields(op: SignedOperation, text: string): OperationFie
     if (!expected.some((f) => f.name === k)) throw new UsageError(`FIELDS_JSON: unknown field ${k}; ${hint}`);
   }
   const out: OperationFields = {};
-  for (const { name, type } of expected) {
+  for (const { name, type, optional } of expected) {
     const v = obj[name];
+    if (v === undefined && optional) continue;
     if (v === undefined) throw new UsageError(`FIELDS_JSON: ${name} is missing; ${hint}`);
     if (type === "string") {
       if (typeof v !== "string") throw new UsageError(`FIELDS_JSON: ${name} must be a string`);

@@ -35,6 +35,15 @@ async function current(ctx: Context, id: string): Promise<{ version: number; tem
 /** `--notes`: the creator's release notes, unsigned display text (docs/store.md). */
 const releaseNotes = (notes: string | undefined) => (notes === undefined ? {} : { release_notes: notes });
 
+/**
+ * `--acknowledge-wallet-removal`: signed with the change and sent with it,
+ * or neither (docs/templates.md, "A version without the wallet").
+ */
+const acknowledged = (ack: boolean | undefined) => ({
+  signed: { acknowledgeWalletRemoval: ack === true },
+  body: ack ? { acknowledge_wallet_removal: true } : {},
+});
+
 export const baseVersion = async (ctx: Context, id: string, version: number | undefined) =>
   version ?? (await current(ctx, id)).version;
 
@@ -118,7 +127,9 @@ export async function updateTemplate(
   file: string,
   version?: number,
   notes?: string,
+  acknowledge?: boolean,
 ): Promise<unknown> {
+  const ack = acknowledged(acknowledge);
   const content = fillContent(await withBaseCreator(ctx, await readJsonFile(resolve(ctx.cwd, file), file)), file);
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
@@ -126,9 +137,13 @@ export async function updateTemplate(
     templateId: id,
     version: BigInt(v),
     contentHash: contentHash(content),
+    ...ack.signed,
   });
   return (
-    await request(ctx, "PUT", templatePath(id), { body: { ...content, signature, ...releaseNotes(notes) }, ifMatch: v })
+    await request(ctx, "PUT", templatePath(id), {
+      body: { ...content, signature, ...releaseNotes(notes), ...ack.body },
+      ifMatch: v,
+    })
   ).body;
 }
 
@@ -138,7 +153,9 @@ export async function patchTemplate(
   file: string,
   version?: number,
   notes?: string,
+  acknowledge?: boolean,
 ): Promise<unknown> {
+  const ack = acknowledged(acknowledge);
   const patch = fillPatch(await readJsonFile(resolve(ctx.cwd, file), file), file);
   const key = await loadKey(ctx.keyFile);
   const from = await base(ctx, id, version);
@@ -147,10 +164,11 @@ export async function patchTemplate(
     version: BigInt(from.version),
     patchHash: patchHash(patch),
     contentHash: contentHash(applyPatch(from.content, patch)),
+    ...ack.signed,
   });
   return (
     await request(ctx, "PATCH", templatePath(id), {
-      body: { ...patch, signature, ...releaseNotes(notes) },
+      body: { ...patch, signature, ...releaseNotes(notes), ...ack.body },
       ifMatch: from.version,
     })
   ).body;
@@ -220,7 +238,9 @@ export async function rollbackTemplate(
   target: number,
   version?: number,
   notes?: string,
+  acknowledge?: boolean,
 ): Promise<unknown> {
+  const ack = acknowledged(acknowledge);
   const key = await loadKey(ctx.keyFile);
   const v = await baseVersion(ctx, id, version);
   const restored = await contentAt(ctx, id, target);
@@ -229,10 +249,11 @@ export async function rollbackTemplate(
     version: BigInt(v),
     targetVersion: BigInt(target),
     contentHash: contentHash(restored),
+    ...ack.signed,
   });
   return (
     await request(ctx, "POST", `${templatePath(id)}/rollback`, {
-      body: { target_version: target, signature, ...releaseNotes(notes) },
+      body: { target_version: target, signature, ...releaseNotes(notes), ...ack.body },
       ifMatch: v,
     })
   ).body;

@@ -2,7 +2,8 @@
 // against the whole pool as `npm start` runs it, on PostgreSQL and the local
 // XMTP node, with Convos conversations served by the real Convos CLI. A
 // creator signs in with a key made in the browser, creates, publishes, edits
-// from two tabs, compares and rolls back; a user adds the agent to a
+// from two tabs, compares and rolls back, and ticks the acknowledgment a
+// version without the pool's wallet needs; a user adds the agent to a
 // conversation and sees it join and answer; the creator's dashboard follows
 // an update to the live agent; the owner pins, unpins, lowers its trust
 // level (and sees the change in its activity), sets who may ask it for what
@@ -315,6 +316,43 @@ describe("the web app in a browser", () => {
     await mine.goto(`/studio/${templateId}`);
     await poll(() => mine.getByLabel("Instructions").inputValue()).toBe("You are a travel planning assistant.");
     await expect(description(mine).inputValue()).resolves.toBe(`Plans group trips to ${word}`);
+  });
+
+  it("a version that takes the pool's wallet away is refused until the creator ticks the acknowledgment, which is signed with the save", {
+    timeout: 60_000,
+  }, async () => {
+    const page = creator;
+    await page.goto("/studio/new");
+    await heading(page, "New template").waitFor();
+    await page.getByLabel("Agent name").fill(`Payer ${word}`);
+    await page.getByLabel("Instructions").fill("You pay for the group.");
+    await page.getByRole("button", { name: "Add a tool" }).click();
+    const wallet = page.getByRole("group", { name: "Tool 1" });
+    await wallet.getByLabel("Tool id").fill("crypto");
+    await wallet.getByLabel("Provided by").selectOption("pool");
+    await page.getByRole("button", { name: "Sign and create" }).click();
+    await heading(page, `Edit Payer ${word}`).waitFor();
+
+    await page.getByRole("button", { name: "Remove tool 1" }).click();
+    await page.getByRole("button", { name: "Sign and save a new version" }).click();
+    await page
+      .getByRole("alert")
+      .getByText(/their balances go back to their owners/)
+      .waitFor();
+    const ack = page.getByLabel(/takes the wallet away from the agents of this template/);
+    // Saving again without ticking it is refused again.
+    await page.getByRole("button", { name: "Sign and save a new version" }).click();
+    await page
+      .getByRole("alert")
+      .getByText(/their balances go back to their owners/)
+      .waitFor();
+    await poll(() => page.getByTestId("base-version").textContent()).toMatch(/^Version 1 /);
+    await shoot(page, "editor-wallet-removal");
+    await ack.check();
+    await page.getByRole("button", { name: "Sign and save a new version" }).click();
+    await page.getByText("Saved.").waitFor();
+    await poll(() => page.getByTestId("base-version").textContent()).toMatch(/^Version 2 /);
+    await ack.waitFor({ state: "detached" });
   });
 
   it("a user adds the agent to a Convos conversation, answering its user tool's prompt, and sees it join and answer", {

@@ -61,6 +61,7 @@ export function releaseProofOf(t: SignedTemplate): ReleaseProof {
     rollbackTargetVersion: t.rollbackTargetVersion,
     creationNonce: t.creationNonce,
     creatorSignature: t.creatorSignature,
+    acknowledgeWalletRemoval: t.acknowledgeWalletRemoval,
   });
 }
 

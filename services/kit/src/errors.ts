@@ -54,6 +54,17 @@ export function failedPrecondition(message: string): ConnectError {
   return new ConnectError(message, Code.FailedPrecondition);
 }
 
+/**
+ * Code.FailedPrecondition about one field of the request, message "field:
+ * description", with a FieldViolation detail: a client can show what to set
+ * (a refusal that an acknowledgment lifts, say).
+ */
+export function failedPreconditionOn(field: string, description: string): ConnectError {
+  return new ConnectError(`${field}: ${description}`, Code.FailedPrecondition, undefined, [
+    { desc: FieldViolationSchema, value: { field, description } },
+  ]);
+}
+
 /** Code.DeadlineExceeded: something we waited for did not happen in time. */
 export function deadlineExceeded(message: string): ConnectError {
   return new ConnectError(message, Code.DeadlineExceeded);

@@ -3,7 +3,8 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, describe, expect, it } from "vitest";
 import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
 import { SignatureVerifier } from "./signatures.js";
-import { LOCAL_POOL_ID, SIGNED_TYPES, signOperation, signatureDomain } from "./signing.js";
+import { recoverTypedDataAddress, type Hex } from "viem";
+import { LOCAL_POOL_ID, SIGNED_TYPES, signOperation, signatureDomain, signedTypeOf } from "./signing.js";
 import { SignerRecoveryPool } from "./signature-workers.js";
 import { codeOf } from "../test/fixtures.js";
 import { canonicalJson, jsonHash } from "./template-content.js";
@@ -101,6 +102,52 @@ describe("SignatureVerifier", () => {
         verifier.verify("RollbackTemplate", { ...rollback, contentHash: jsonHash({ instructions: "b" }) }, rb),
       ),
     ).toBe("PermissionDenied");
+  });
+
+  it("signs the wallet's removal only when it is acknowledged: unset, the typed data is the type as before; set, neither can stand for the other", async () => {
+    const update = { ...fields, contentHash: jsonHash({ instructions: "a" }) };
+    expect(signedTypeOf("UpdateTemplate", { ...update, acknowledgeWalletRemoval: false })).toBe(
+      SIGNED_TYPES.UpdateTemplate,
+    );
+    expect(signedTypeOf("UpdateTemplate", { ...update, acknowledgeWalletRemoval: true }).map((f) => f.name)).toEqual([
+      "inboxId",
+      "templateId",
+      "version",
+      "contentHash",
+      "acknowledgeWalletRemoval",
+      "issuedAt",
+      "nonce",
+    ]);
+    // Made as a client that never heard of the field signs (the type as it was), it checks out with it false.
+    const plain = await signOperation(account, "UpdateTemplate", update);
+    const asBefore = await recoverTypedDataAddress({
+      domain: signatureDomain(LOCAL_POOL_ID),
+      types: {
+        UpdateTemplate: [
+          { name: "inboxId", type: "string" },
+          { name: "templateId", type: "string" },
+          { name: "version", type: "uint64" },
+          { name: "contentHash", type: "bytes32" },
+          { name: "issuedAt", type: "uint64" },
+          { name: "nonce", type: "bytes32" },
+        ],
+      },
+      primaryType: "UpdateTemplate",
+      message: { ...update, contentHash: update.contentHash, issuedAt: plain.issuedAt, nonce: plain.nonce as Hex },
+      signature: plain.signature as Hex,
+    });
+    expect(asBefore).toBe(account.address);
+    expect(await codeOf(verifier.verify("UpdateTemplate", { ...update, acknowledgeWalletRemoval: false }, plain))).toBe(
+      "ok",
+    );
+    expect(await codeOf(verifier.verify("UpdateTemplate", { ...update, acknowledgeWalletRemoval: true }, plain))).toBe(
+      "PermissionDenied",
+    );
+    const acked = await signOperation(account, "UpdateTemplate", { ...update, acknowledgeWalletRemoval: true });
+    expect(await codeOf(verifier.verify("UpdateTemplate", { ...update, acknowledgeWalletRemoval: true }, acked))).toBe(
+      "ok",
+    );
+    expect(await codeOf(verifier.verify("UpdateTemplate", update, acked))).toBe("PermissionDenied");
   });
 
   it("keeps signatures inside the issuedAt window", async () => {

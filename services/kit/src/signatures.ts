@@ -3,7 +3,7 @@ import { recoverTypedDataAddress, type Hex, type RecoverTypedDataAddressParamete
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { invalidArgument, permissionDenied, unauthenticated } from "./errors.js";
 import type { InboxResolver } from "./inbox.js";
-import { signatureDomain, SIGNED_TYPES, type OperationFields, type SignedOperation } from "./signing.js";
+import { signatureDomain, signedMessage, signedTypeOf, type OperationFields, type SignedOperation } from "./signing.js";
 
 const SIGNATURE_HEX = /^0x[0-9a-fA-F]{130}$/;
 const NONCE_HEX = /^0x[0-9a-fA-F]{64}$/;
@@ -81,9 +81,13 @@ export class SignatureVerifier {
     try {
       address = await this.recover({
         domain: this.domain,
-        types: { [operation]: SIGNED_TYPES[operation] },
+        types: { [operation]: signedTypeOf(operation, fields) },
         primaryType: operation,
-        message: { ...fields, issuedAt: BigInt(signature.issuedAt), nonce: signature.nonce as Hex },
+        message: {
+          ...signedMessage(operation, fields),
+          issuedAt: BigInt(signature.issuedAt),
+          nonce: signature.nonce as Hex,
+        },
         signature: signature.signature as Hex,
         // The operation is only known at run time; viem's types want it static.
       } as unknown as RecoverTypedDataAddressParameters);

@@ -287,6 +287,41 @@ export const SIGNED_TYPES = {
 
 export type SignedOperation = keyof typeof SIGNED_TYPES;
 
+/**
+ * Fields an operation signs only when they are set (true): absent, its typed
+ * data is the type above exactly, so every signature made before the field
+ * existed still checks out and clients that never set it sign as before. Set,
+ * the field comes before issuedAt and nonce, and the type differs: a signature
+ * without it cannot be presented as one with it, nor the other way round.
+ * A content change that takes the pool's wallet away from agents is published
+ * only with its creator's acknowledgment (docs/templates.md, "A version
+ * without the wallet").
+ */
+export const OPTIONAL_SIGNED_FIELDS: Partial<Record<SignedOperation, readonly { name: string; type: "bool" }[]>> = {
+  UpdateTemplate: [{ name: "acknowledgeWalletRemoval", type: "bool" }],
+  PatchTemplate: [{ name: "acknowledgeWalletRemoval", type: "bool" }],
+  RollbackTemplate: [{ name: "acknowledgeWalletRemoval", type: "bool" }],
+};
+
+/** The EIP-712 fields of `operation` as signed with `fields`: its type, with each optional field that is set. */
+export function signedTypeOf(
+  operation: SignedOperation,
+  fields: OperationFields,
+): readonly { name: string; type: string }[] {
+  const set = (OPTIONAL_SIGNED_FIELDS[operation] ?? []).filter((f) => fields[f.name] === true);
+  const type = SIGNED_TYPES[operation];
+  if (set.length === 0) return type;
+  return [...type.slice(0, -envelope.length), ...set, ...envelope];
+}
+
+/** `fields` without the optional fields that are not set: what the typed data's message holds. */
+export function signedMessage(operation: SignedOperation, fields: OperationFields): OperationFields {
+  const optional = OPTIONAL_SIGNED_FIELDS[operation] ?? [];
+  return Object.fromEntries(
+    Object.entries(fields).filter(([k, v]) => v === true || !optional.some((f) => f.name === k)),
+  );
+}
+
 /** The operation's own fields: everything but issuedAt and nonce. */
 export type OperationFields = Record<string, string | bigint | number | boolean>;
 
@@ -313,9 +348,9 @@ export async function signOperation(
   const nonce = toHex(crypto.getRandomValues(new Uint8Array(32)));
   const signature = await account.signTypedData({
     domain: signatureDomain(poolId),
-    types: { [operation]: SIGNED_TYPES[operation] },
+    types: { [operation]: signedTypeOf(operation, fields) },
     primaryType: operation,
-    message: { ...fields, issuedAt: BigInt(issuedAt), nonce },
+    message: { ...signedMessage(operation, fields), issuedAt: BigInt(issuedAt), nonce },
   } as unknown as TypedDataDefinition);
   return create(SignatureSchema, { signature, issuedAt: BigInt(issuedAt), nonce });
 }

@@ -44,7 +44,7 @@ export function releaseOperation(
 /** What a release's signature covers besides its content, which it signs as `contentHash`. */
 export type ReleaseSignedFields = Pick<
   SignedTemplate,
-  "templateId" | "creatorId" | "version" | "change" | "patchHash" | "rollbackTargetVersion"
+  "templateId" | "creatorId" | "version" | "change" | "patchHash" | "rollbackTargetVersion" | "acknowledgeWalletRemoval"
 >;
 
 /**
@@ -63,7 +63,13 @@ export function signedReleaseOperation(
   }
   if (version < 2n) throw invalidArgument(`${field}.version`, "a changed template is version 2 or later");
   // The signature names the version the change was based on: the one before.
-  const base = { inboxId: t.creatorId, templateId: t.templateId, version: version - 1n };
+  const base = {
+    inboxId: t.creatorId,
+    templateId: t.templateId,
+    version: version - 1n,
+    // Signed only when given (signing.ts OPTIONAL_SIGNED_FIELDS).
+    ...(t.acknowledgeWalletRemoval ? { acknowledgeWalletRemoval: true } : {}),
+  };
   switch (t.change) {
     case TemplateChange.UPDATE:
       return { operation: "UpdateTemplate", fields: { ...base, contentHash } };
@@ -219,14 +225,23 @@ function verifiedContent(t: SignedTemplate, field: string): TemplateContent {
 /** Signs a full update (PUT) of `version - 1` into `version`, as a creator's client does: for tests and benchmarks. */
 export async function signUpdateRelease(
   account: LocalAccount,
-  t: { templateId: string; creatorId: string; version: bigint; content: TemplateContentJson; creationNonce?: string },
+  t: {
+    templateId: string;
+    creatorId: string;
+    version: bigint;
+    content: TemplateContentJson;
+    creationNonce?: string;
+    acknowledgeWalletRemoval?: boolean;
+  },
 ): Promise<SignedTemplate> {
   const content = contentFromJson(t.content);
+  const acknowledgeWalletRemoval = t.acknowledgeWalletRemoval ?? false;
   const creatorSignature = await signOperation(account, "UpdateTemplate", {
     inboxId: t.creatorId,
     templateId: t.templateId,
     version: t.version - 1n,
     contentHash: jsonHash(contentToJson(content)),
+    acknowledgeWalletRemoval,
   });
   return create(SignedTemplateSchema, {
     templateId: t.templateId,
@@ -236,5 +251,6 @@ export async function signUpdateRelease(
     creatorSignature,
     change: TemplateChange.UPDATE,
     creationNonce: t.creationNonce ?? "",
+    acknowledgeWalletRemoval,
   });
 }

@@ -8,7 +8,7 @@
 import type { Hex } from "viem";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { SignatureVerifier, VerifiedSignature } from "./signatures.js";
-import { SIGNED_TYPES, type OperationFields, type SignedOperation } from "./signing.js";
+import { signedTypeOf, type OperationFields, type SignedOperation } from "./signing.js";
 
 /** What checks a release's signatures: a SignatureVerifier, or a host's VerifiedReleases in front of one. */
 export type ReleaseVerifier = Pick<SignatureVerifier, "verify">;
@@ -112,7 +112,7 @@ export class VerifiedReleases implements ReleaseVerifier {
  * tenth of recovering the signer.
  */
 function signedKey(operation: SignedOperation, fields: OperationFields, signature: Signature): string {
-  const values = SIGNED_TYPES[operation].map(({ name }) => {
+  const values = signedTypeOf(operation, fields).map(({ name }) => {
     if (name === "issuedAt") return signature.issuedAt.toString();
     if (name === "nonce") return signature.nonce;
     const value = fields[name];

@@ -62,6 +62,8 @@ export const TemplateVersionRow = defineEntity({
     signatureNonce: p.string().nullable(),
     patchHash: p.string().nullable(),
     rollbackTarget: p.integer().nullable(),
+    /** The signed change acknowledged that it takes the pool's wallet away (docs/templates.md). */
+    acknowledgedWalletRemoval: p.boolean().default(false),
     /** The creator's words on a content change; display text, not signed (docs/store.md). */
     releaseNotes: p.text(),
   },

@@ -243,6 +243,17 @@ export class AddToolGrants extends Migration {
   }
 }
 
+/**
+ * Whether the creator's signed change acknowledged that it takes the pool's
+ * wallet away from agents (docs/templates.md, "A version without the
+ * wallet"): a release carries it, as its signature covers it.
+ */
+export class AddWalletRemovalAcknowledgment extends Migration {
+  override up(): void {
+    this.addSql(`alter table template_versions add column acknowledged_wallet_removal boolean not null default false`);
+  }
+}
+
 export const migrations = [
   { name: "0001_signature_nonces", class: CreateSignatureNonces },
   { name: "0002_templates", class: CreateTemplates },
@@ -257,4 +268,5 @@ export const migrations = [
   rateCountersMigration,
   { name: "0010_tool_grants", class: AddToolGrants },
   { name: "0011_runtime", class: AddRuntime },
+  { name: "0012_wallet_removal_acknowledgment", class: AddWalletRemovalAcknowledgment },
 ];

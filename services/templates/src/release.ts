@@ -61,5 +61,6 @@ export function signedTemplateOf(v: TemplateVersionRowType, creatorId: string, c
     patchHash: v.patchHash ?? "",
     rollbackTargetVersion: BigInt(v.rollbackTarget ?? 0),
     creationNonce,
+    acknowledgeWalletRemoval: v.acknowledgedWalletRemoval,
   });
 }

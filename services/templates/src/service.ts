@@ -58,6 +58,7 @@ import {
 } from "./template-proto.js";
 import { contentAt, recordVersion, versionsPage, type ContentChange } from "./versions.js";
 import { visibleTemplate } from "./visible-template.js";
+import { checkWalletRemoval, templatesLosingWallet } from "./wallet-removal.js";
 
 // Other modules of this service read these from here.
 export { createTemplateReleaseService } from "./release-service.js";
@@ -75,6 +76,20 @@ export interface TemplateServiceDeps {
   now?: (() => Date) | undefined;
   /** Called after a content change to an existing template committed (it is in the sync outbox). */
   onContentChange?: (() => void) | undefined;
+}
+
+/**
+ * A content change that takes the pool's wallet away from agents needs its
+ * creator's signed acknowledgment (wallet-removal.ts); run on the locked row
+ * before its content changes.
+ */
+async function checkWallet(
+  tx: EntityManager,
+  row: TemplateRowType,
+  next: Parameters<typeof templatesLosingWallet>[2],
+  acknowledged: boolean,
+): Promise<void> {
+  checkWalletRemoval(await templatesLosingWallet(tx, { id: row.id, content: rowContent(row) }, next), acknowledged);
 }
 
 /** What a mutation does to a locked row; returning false means "no change, no new version". */
@@ -211,14 +226,15 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         req.templateId,
         req.expectedVersion,
         "UpdateTemplate",
-        { contentHash: jsonHash(content) },
+        { contentHash: jsonHash(content), acknowledgeWalletRemoval: req.acknowledgeWalletRemoval },
         req.signature,
         async (row, tx) => {
           await checkBase(tx, row, content);
+          await checkWallet(tx, row, content, req.acknowledgeWalletRemoval);
           assignContent(row, content);
           return "update";
         },
-        { content: { kind: "update", releaseNotes } },
+        { content: { kind: "update", releaseNotes, acknowledgedWalletRemoval: req.acknowledgeWalletRemoval } },
       );
       return { template: rowToProto(row) };
     },
@@ -239,15 +255,18 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         req.templateId,
         req.expectedVersion,
         "PatchTemplate",
-        { patchHash, contentHash: jsonHash(result) },
+        { patchHash, contentHash: jsonHash(result), acknowledgeWalletRemoval: req.acknowledgeWalletRemoval },
         req.signature,
         async (row, tx) => {
           await checkBase(tx, row, result);
+          await checkWallet(tx, row, result, req.acknowledgeWalletRemoval);
           // The row is at the expected version, so its content is what `result` was built from.
           assignContent(row, result);
           return `patch ${Object.keys(patch).sort().join(", ")}`;
         },
-        { content: { kind: "patch", patchHash, releaseNotes } },
+        {
+          content: { kind: "patch", patchHash, releaseNotes, acknowledgedWalletRemoval: req.acknowledgeWalletRemoval },
+        },
       );
       return { template: rowToProto(row) };
     },
@@ -322,16 +341,28 @@ export function createTemplateService(deps: TemplateServiceDeps): ServiceImpl<ty
         req.templateId,
         req.expectedVersion,
         "RollbackTemplate",
-        { targetVersion: BigInt(target), contentHash: jsonHash(restored) },
+        {
+          targetVersion: BigInt(target),
+          contentHash: jsonHash(restored),
+          acknowledgeWalletRemoval: req.acknowledgeWalletRemoval,
+        },
         req.signature,
         async (row, tx) => {
           // The base it had then must still be one it may have.
           await checkBase(tx, row, restored);
+          await checkWallet(tx, row, restored, req.acknowledgeWalletRemoval);
           // Content only: visibility and status stay as they are (publishing is a deliberate act).
           assignContent(row, restored);
           return `rollback to v${target}`;
         },
-        { content: { kind: "rollback", rollbackTarget: target, releaseNotes } },
+        {
+          content: {
+            kind: "rollback",
+            rollbackTarget: target,
+            releaseNotes,
+            acknowledgedWalletRemoval: req.acknowledgeWalletRemoval,
+          },
+        },
       );
       return { template: rowToProto(row) };
     },

@@ -21,6 +21,8 @@ export interface ContentChange {
   kind: ContentChangeKind;
   patchHash?: string;
   rollbackTarget?: number;
+  /** The creator signed that it takes the pool's wallet away from agents (wallet-removal.ts). */
+  acknowledgedWalletRemoval?: boolean;
   /** The creator's words on it (docs/store.md); "" for none. */
   releaseNotes?: string;
 }
@@ -48,6 +50,7 @@ export function recordVersion(
     signatureNonce: signed?.signature.nonce ?? null,
     patchHash: signed?.patchHash ?? null,
     rollbackTarget: signed?.rollbackTarget ?? null,
+    acknowledgedWalletRemoval: signed?.acknowledgedWalletRemoval ?? false,
     releaseNotes: signed?.releaseNotes ?? "",
   });
 }

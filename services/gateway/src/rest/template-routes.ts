@@ -61,6 +61,9 @@ const listTemplates: Handler = async (r, { templates }) => {
   return { status: 200, body: templatesPage(res) };
 };
 
+/** A content change that takes the pool's wallet away from agents is signed with this set (docs/templates.md). */
+const ACKNOWLEDGE = "acknowledge_wallet_removal";
+
 const createTemplate: Handler = async (r, { templates }) => {
   const body = await r.body(["creator_id", ...CONTENT_FIELDS, "signature"]);
   const res = await templates.createTemplate(
@@ -81,7 +84,7 @@ const getTemplate: Handler = async (r, { templates }) => {
 };
 
 const updateTemplate: Handler = async (r, { templates }) => {
-  const { expectedVersion, body } = await signedChange(r, [...CONTENT_FIELDS, "release_notes"]);
+  const { expectedVersion, body } = await signedChange(r, [...CONTENT_FIELDS, "release_notes", ACKNOWLEDGE]);
   const res = await templates.updateTemplate(
     {
       templateId: r.id,
@@ -89,6 +92,7 @@ const updateTemplate: Handler = async (r, { templates }) => {
       content: contentFromBody(body),
       signature: signatureOf(body),
       releaseNotes: body.string("release_notes", ""),
+      acknowledgeWalletRemoval: body.boolean(ACKNOWLEDGE, false),
     },
     r.call,
   );
@@ -96,7 +100,7 @@ const updateTemplate: Handler = async (r, { templates }) => {
 };
 
 const patchTemplate: Handler = async (r, { templates }) => {
-  const { expectedVersion, body } = await signedChange(r, [...CONTENT_FIELDS, "release_notes"]);
+  const { expectedVersion, body } = await signedChange(r, [...CONTENT_FIELDS, "release_notes", ACKNOWLEDGE]);
   const res = await templates.patchTemplate(
     {
       templateId: r.id,
@@ -104,6 +108,7 @@ const patchTemplate: Handler = async (r, { templates }) => {
       patch: patchFromBody(body),
       signature: signatureOf(body),
       releaseNotes: body.string("release_notes", ""),
+      acknowledgeWalletRemoval: body.boolean(ACKNOWLEDGE, false),
     },
     r.call,
   );
@@ -149,7 +154,7 @@ const listVersions: Handler = async (r, { templates }) => {
 };
 
 const rollback: Handler = async (r, { templates }) => {
-  const { expectedVersion, body } = await signedChange(r, ["target_version", "release_notes"]);
+  const { expectedVersion, body } = await signedChange(r, ["target_version", "release_notes", ACKNOWLEDGE]);
   const res = await templates.rollbackTemplate(
     {
       templateId: r.id,
@@ -157,6 +162,7 @@ const rollback: Handler = async (r, { templates }) => {
       targetVersion: BigInt(body.integer("target_version", 1)),
       signature: signatureOf(body),
       releaseNotes: body.string("release_notes", ""),
+      acknowledgeWalletRemoval: body.boolean(ACKNOWLEDGE, false),
     },
     r.call,
   );

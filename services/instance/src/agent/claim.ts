@@ -6,6 +6,8 @@
 // settings.ts, a new claim's empty memory, conversation and inheritance
 // through theirs.
 // Each runs inside `ops`, once the agent is ready (its facade sees to it).
+// An update that takes the wallet away tells the owner first, what the
+// wallet holds and where it goes (agent/wallet-removal.ts decides).
 
 import {
   failedPrecondition,
@@ -24,7 +26,8 @@ import type {
   InstanceServiceUpdateTemplateRequest,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { planConfigure } from "./configure.js";
-import { planTemplateUpdate } from "./update.js";
+import { appliedReleaseKey, planTemplateUpdate, type TemplateUpdate } from "./update.js";
+import { dropsWallet, walletRemovalNotice, type WalletBalance } from "./wallet-removal.js";
 import { FILES } from "../platform/workspace.js";
 import type { Agent } from "./agent.js";
 import { joinProfile } from "./profile.js";
@@ -139,6 +142,8 @@ export class Claim {
     if (!applied) throw failedPrecondition(`instance ${agent.id} is not configured: there is no template to update`);
     const update = await planTemplateUpdate(await agent.deps.releases(), applied, req);
     checkRuntime(update.content, agent.deps.runtime?.kind, "template.content.runtime");
+    // Read while it still has the wallet; told once the version is applied, before this answers.
+    const notice = await this.walletRemoval(applied, update);
     await agent.ws.writeSecrets(agent.life.mustWallet().credentialsKey(), update.credentials);
     await agent.ws.writeText(FILES.identity, renderIdentity(update.content));
     // Its runtime's files before config.json, as IDENTITY.md: the applied version is config's.
@@ -154,12 +159,79 @@ export class Claim {
       modelOverridden: update.config.modelOverridden,
       tools: update.config.tools.map((t) => t.toolId),
     });
+    if (notice) await this.tellOwner(notice);
     return {
       appliedVersion: BigInt(update.config.templateVersion),
       appliedBaseVersions: agent.settings.appliedBaseVersions,
       model: update.config.model,
       trustLevel: agent.toolbox.level,
     };
+  }
+
+  /**
+   * What to tell its owner if the update takes its wallet away while it holds
+   * something (agent/wallet-removal.ts); undefined otherwise. The balance is
+   * read now, before the wallet goes; one that cannot be read in time is told
+   * as such.
+   */
+  private async walletRemoval(applied: InstanceConfig, update: TemplateUpdate): Promise<string | undefined> {
+    const agent = this.agent;
+    const drops = dropsWallet(applied.tools, update.config.tools);
+    if (!drops) return undefined;
+    let balance: WalletBalance = "unreadable";
+    try {
+      const wei = await within(agent.toolbox.walletBalance(), WALLET_NOTICE_MS);
+      if (typeof wei === "bigint") balance = { wei };
+      else
+        agent.log.warn("its wallet's balance could not be read before the version took it away", {
+          reason: wei === "late" ? `no answer from the chain in ${WALLET_NOTICE_MS} ms` : "this host reaches no chain",
+        });
+    } catch (err) {
+      agent.log.warn("its wallet's balance could not be read before the version took it away", { err });
+    }
+    return walletRemovalNotice({
+      name: update.content.agentName,
+      key: appliedReleaseKey(update.config),
+      drops,
+      balance,
+    });
+  }
+
+  /** Says `text` in its conversation, as a message of its own; a failure is logged, never the update's. */
+  private async tellOwner(text: string): Promise<void> {
+    const agent = this.agent;
+    const group = agent.conversation.group;
+    if (!group) {
+      agent.log.warn("its owner could not be told the wallet goes: it is in no conversation");
+      return;
+    }
+    try {
+      if ((await within(group.sendText(text), WALLET_NOTICE_MS)) === "late")
+        agent.log.warn("telling its owner the wallet goes took too long; the update goes on");
+      else agent.log.info("its owner was told the wallet goes");
+    } catch (err) {
+      agent.log.warn("could not tell its owner the wallet goes", { err });
+    }
+  }
+}
+
+/**
+ * How long the notice of a wallet taken away may hold an update up, for
+ * reading the balance and for sending: the claims service waits for the
+ * answer, and a chain or network that is down must not stop the version.
+ */
+export const WALLET_NOTICE_MS = 10_000;
+
+/** `p`'s value, or "late" after `ms` (its failure is the caller's). */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | "late"> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

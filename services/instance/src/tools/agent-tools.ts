@@ -97,6 +97,12 @@ export class AgentTools {
     );
   }
 
+  /** Its wallet's balance in wei; undefined without a wallet this host reaches. Throws WalletError when unreadable. */
+  async walletBalance(): Promise<bigint | undefined> {
+    const crypto = this.reach.crypto;
+    return crypto ? crypto.wallet().balance() : undefined;
+  }
+
   /** The functions offered to the model: those of the registry whose tool it holds and this host reaches. */
   specs(): FunctionSpec[] {
     return TOOLS.flatMap((tool) => {

@@ -129,12 +129,17 @@ export class AgentToolbox {
     });
   }
 
-  /** Its level (L1 while it holds nothing). */
   /** Its wallet's address and balance, for its owner (AgentTools.walletNotice); undefined without a wallet. */
   walletNotice(): Promise<string | undefined> {
     return this.tools?.walletNotice() ?? Promise.resolve(undefined);
   }
 
+  /** Its wallet's balance in wei (AgentTools.walletBalance); undefined without a wallet it reaches. */
+  walletBalance(): Promise<bigint | undefined> {
+    return this.tools?.walletBalance() ?? Promise.resolve(undefined);
+  }
+
+  /** Its level (L1 while it holds nothing). */
   get level(): TrustLevel {
     return this.trust?.level ?? TrustLevel.OBSERVER;
   }

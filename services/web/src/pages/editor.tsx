@@ -3,7 +3,10 @@
 // it with the kit's rules, signs it (CreateTemplate / UpdateTemplate over its
 // canonical hash) and sends it. A save based on a version that is no longer
 // the newest is refused by the server (ABORTED); the page also notices a
-// newer version on its own, and then shows both side by side.
+// newer version on its own, and then shows both side by side. A version that
+// takes the pool's wallet away from agents is refused until its creator
+// acknowledges it: the refusal brings a checkbox, signed with the next save
+// (docs/templates.md, "A version without the wallet").
 import { Code } from "@connectrpc/connect";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
@@ -20,6 +23,9 @@ import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, SignInFirst, TextArea } from "../ui";
 import { ContentForm, formFields } from "./content-form";
 import { useFoldedLesson, withLesson } from "./learned-patterns";
+
+/** The field of a refusal that an acknowledgment lifts (templates service, wallet-removal.ts). */
+const ACKNOWLEDGE_WALLET = "acknowledge_wallet_removal";
 
 export function EditorPage({ id }: { id?: string }) {
   const { signedIn } = useSession();
@@ -62,6 +68,9 @@ function Editor({ latest }: { latest?: Template }) {
   const [error, setError] = useState<ShownError>();
   const [saved, setSaved] = useState<string>();
   const [busy, setBusy] = useState(false);
+  // The server refused a version that takes the wallet away (asked), and whether the creator acknowledges it.
+  const [walletAsked, setWalletAsked] = useState(false);
+  const [walletAcknowledged, setWalletAcknowledged] = useState(false);
   const create = useMutation(TemplateService.method.createTemplate);
   const update = useMutation(TemplateService.method.updateTemplate);
   const visibility = useMutation(TemplateService.method.setTemplateVisibility);
@@ -109,6 +118,7 @@ function Editor({ latest }: { latest?: Template }) {
     } catch (err) {
       const e = shownError(err);
       if (e.code === Code.Aborted) await queryClient.invalidateQueries();
+      if (e.code === Code.FailedPrecondition && ACKNOWLEDGE_WALLET in e.fields) setWalletAsked(true);
       setError(e);
     } finally {
       setBusy(false);
@@ -128,17 +138,22 @@ function Editor({ latest }: { latest?: Template }) {
         navigate(`/studio/${res.template.id}`, { replace: true });
         return;
       }
+      const acknowledgeWalletRemoval = walletAsked && walletAcknowledged;
       const signature = await sign("UpdateTemplate", {
         templateId: base.id,
         version: base.version,
         contentHash: jsonHash(content),
+        acknowledgeWalletRemoval,
       });
       const res = await update.mutateAsync({
         templateId: base.id,
         expectedVersion: base.version,
         content: contentFromJson(content),
         signature,
+        acknowledgeWalletRemoval,
       });
+      setWalletAsked(false);
+      setWalletAcknowledged(false);
       setBase(res.template);
       setDraft(content);
       await queryClient.invalidateQueries();
@@ -259,6 +274,20 @@ function Editor({ latest }: { latest?: Template }) {
           />
         )}
         <ErrorBox error={error} fieldsShown={view === "form" ? formFields(draft) : ["content"]} />
+        {walletAsked && (
+          <div className="check" data-testid="acknowledge-wallet-removal">
+            <input
+              id="acknowledge-wallet-removal"
+              type="checkbox"
+              checked={walletAcknowledged}
+              onChange={(e) => setWalletAcknowledged(e.target.checked)}
+            />
+            <label htmlFor="acknowledge-wallet-removal">
+              I know this version takes the wallet away from the agents of this template: what each wallet holds goes
+              back to its owner, who is told in their conversation first. Sign this with the new version.
+            </label>
+          </div>
+        )}
         {saved && <Notice>{saved}</Notice>}
         <div className="actions">
           <button type="submit" className="primary" disabled={busy}>
