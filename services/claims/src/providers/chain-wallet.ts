@@ -156,10 +156,12 @@ export class ChainWalletProvider implements ToolProvider {
     if (!opened) return;
     const { wallet, balance, gasPrice, fee } = opened;
     // Without a record of the grant the whole balance counts as the owner's: never the owner's money to the faucet.
-    const plan = planRelease(balance, funds?.grantedWei ?? 0n, fee, funds?.payTo !== undefined);
+    const payTo = funds?.payTo;
+    const plan = planRelease(balance, funds?.grantedWei ?? 0n, fee, payTo !== undefined);
     if (plan.held) return "held";
     for (const t of plan.transfers) {
-      const to = t.to === "owner" ? funds!.payTo! : this.faucet.account.address;
+      const to = t.to === "pool" ? this.faucet.account.address : payTo;
+      if (!to) throw new Error("the owner's share has nowhere to go"); // planRelease holds the wallet instead
       await this.transfer(wallet, to, t.value, gasPrice);
     }
   }
