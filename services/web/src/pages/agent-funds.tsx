@@ -23,8 +23,8 @@ export function WithdrawFunds({ agent: i }: { agent: Instance }) {
     <section className="card" aria-labelledby="withdraw-heading">
       <h2 id="withdraw-heading">Its wallet</h2>
       <p>
-        <code>{wallet.handle}</code> holds what you deposited and what the pool gave it. You can take your share,
-        everything above the pool's, to the wallet you sign with.
+        <code data-testid="wallet-address">{wallet.handle}</code> holds what you deposited and what the pool gave it.
+        You can take your share, everything above the pool's, to the wallet you sign with.
       </p>
       <ErrorBox error={act.error} />
       {sent && (
