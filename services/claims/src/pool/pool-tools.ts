@@ -79,8 +79,12 @@ export class PoolTools {
       throw new Error(
         `tool "${toolId}": provider ${provider.name} gave this instance a resource another instance holds`,
       );
-    if (recorded.handle !== resource.handle)
-      await provider.release(resource.handle, resource.secrets, { grantedWei }).catch(() => {});
+    if (recorded.handle !== resource.handle) {
+      const giveBack = provider.releaseFunds
+        ? provider.releaseFunds(resource.handle, resource.secrets, { grantedWei })
+        : provider.release(resource.handle, resource.secrets);
+      await giveBack.catch(() => {});
+    }
     if (recorded.state !== "active") throw new Error(`tool "${toolId}" changed while it was provisioned`);
     const { state: _, ...ref } = recorded;
     return this.opened(ref);
@@ -127,7 +131,8 @@ export class PoolTools {
     let lastErr: unknown = new Error(`no provider "${t.provider}" in this pool`);
     for (let attempt = 0; provider && attempt < 2; attempt++) {
       try {
-        if (provider.withdraw) return (await this.releaseWallet(provider, t)) !== "held";
+        const releaseFunds = provider.releaseFunds?.bind(provider);
+        if (releaseFunds) return (await this.releaseWallet(releaseFunds, t)) !== "held";
         await provider.release(t.handle, this.opened(t).secrets);
         await deleteProvisionedTool(this.em.fork(), t.instanceId, t.toolId);
         return true;
@@ -151,11 +156,14 @@ export class PoolTools {
    * grant to the faucet, then the row deleted. With the owner's money in it
    * and no payout address, nothing moves and the row stays `held`.
    */
-  private async releaseWallet(provider: ToolProvider, t: ToolRef): Promise<"released" | "held"> {
+  private async releaseWallet(
+    releaseFunds: NonNullable<ToolProvider["releaseFunds"]>,
+    t: ToolRef,
+  ): Promise<"released" | "held"> {
     return this.em.fork().transactional(async (tx) => {
       const w = await lockWallet(tx, t.instanceId, t.toolId);
       if (!w) return "released"; // released meanwhile
-      const out = await provider.release(w.handle, this.opened(w).secrets, {
+      const out = await releaseFunds(w.handle, this.opened(w).secrets, {
         grantedWei: w.grantedWei,
         payTo: w.payoutAddress,
       });
@@ -201,8 +209,10 @@ export class PoolTools {
       if (w.state === "held") {
         // The owner's money is theirs already; a failure here leaves the rest held, to finish at the next withdrawal.
         try {
-          await provider.release(w.handle, secrets, { grantedWei: w.grantedWei, payTo: to });
-          await deleteProvisionedTool(tx, instanceId, w.toolId);
+          if (
+            (await provider.releaseFunds?.(w.handle, secrets, { grantedWei: w.grantedWei, payTo: to })) === "released"
+          )
+            await deleteProvisionedTool(tx, instanceId, w.toolId);
         } catch (err) {
           this.log.warn("a held wallet's grant was not returned after its owner's withdrawal", { instanceId, err });
         }

@@ -147,23 +147,29 @@ export class ChainWalletProvider implements ToolProvider {
     return hash;
   }
 
-  async release(
+  /** Without a record of whose its funds are: all its balance counts as the owner's, and nowhere is known to send it. */
+  async release(handle: string, secrets: Readonly<Record<string, string>>): Promise<void> {
+    if ((await this.releaseFunds(handle, secrets, { grantedWei: 0n })) === "held")
+      throw new Error(`the wallet ${handle} holds its owner's funds: released only with a payout address`);
+  }
+
+  async releaseFunds(
     handle: string,
     secrets: Readonly<Record<string, string>>,
-    funds?: WalletRelease,
-  ): Promise<void | "held"> {
+    funds: WalletRelease,
+  ): Promise<"released" | "held"> {
     const opened = await this.open(handle, secrets);
-    if (!opened) return;
+    if (!opened) return "released";
     const { wallet, balance, gasPrice, fee } = opened;
-    // Without a record of the grant the whole balance counts as the owner's: never the owner's money to the faucet.
-    const payTo = funds?.payTo;
-    const plan = planRelease(balance, funds?.grantedWei ?? 0n, fee, payTo !== undefined);
+    const payTo = funds.payTo;
+    const plan = planRelease(balance, funds.grantedWei, fee, payTo !== undefined);
     if (plan.held) return "held";
     for (const t of plan.transfers) {
       const to = t.to === "pool" ? this.faucet.account.address : payTo;
       if (!to) throw new Error("the owner's share has nowhere to go"); // planRelease holds the wallet instead
       await this.transfer(wallet, to, t.value, gasPrice);
     }
+    return "released";
   }
 
   async withdraw(handle: string, secrets: Readonly<Record<string, string>>, w: WalletWithdrawal): Promise<Withdrawn> {

@@ -47,12 +47,20 @@ export interface ToolProvider {
   readonly funds?: boolean;
   provision(instanceId: string, toolId: string, opts?: ProvisionOptions): Promise<ProvisionedResource>;
   /**
-   * Frees the resource, with the secrets it was provisioned with (a wallet
-   * gives its funds back with its key: `funds` says whose they are).
-   * Idempotent: releasing what is already gone succeeds. "held": a wallet
-   * that holds its owner's money with nowhere known to send it keeps it.
+   * Frees the resource, with the secrets it was provisioned with.
+   * Idempotent: releasing what is already gone succeeds.
    */
-  release(handle: string, secrets: Readonly<Record<string, string>>, funds?: WalletRelease): Promise<void | "held">;
+  release(handle: string, secrets: Readonly<Record<string, string>>): Promise<void>;
+  /**
+   * A wallet on a chain, released with its key: its funds go back to whose
+   * they are (`funds`, wallet-funds.ts). "held": it holds its owner's money
+   * with nowhere known to send it, and keeps it. Idempotent.
+   */
+  releaseFunds?(
+    handle: string,
+    secrets: Readonly<Record<string, string>>,
+    funds: WalletRelease,
+  ): Promise<"released" | "held">;
   /** A wallet on a chain: sends the owner's share to `to` (wallet-funds.ts). */
   withdraw?(handle: string, secrets: Readonly<Record<string, string>>, w: WalletWithdrawal): Promise<Withdrawn>;
   /**
