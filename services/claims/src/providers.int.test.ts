@@ -219,7 +219,7 @@ describe("chain wallet provider (on the local chain)", () => {
     expect(await read.getBalance({ address: zero.handle as Hex })).toBe(0n);
   });
 
-  it("funds each new wallet it is told to from the faucet, many at once, and gives every wei but the fee back on release", {
+  it("funds each new wallet it is told to from the faucet, many at once, and gives the grant back but the fee on release", {
     timeout: 60_000,
   }, async () => {
     const read = createPublicClient({ transport: http(chain.rpcUrl) });
@@ -237,16 +237,30 @@ describe("chain wallet provider (on the local chain)", () => {
       expect(await read.getBalance({ address: w.handle as Hex })).toBe(parseEther("0.25"));
     }
 
-    for (const w of made) await wallets.release(w.handle, w.secrets);
+    const granted = { grantedWei: parseEther("0.25") };
+    for (const w of made) expect(await wallets.releaseFunds(w.handle, w.secrets, granted)).toBe("released");
     for (const w of made) expect(await read.getBalance({ address: w.handle as Hex })).toBe(0n);
     // The faucet paid 8 funding fees and got the rest back: within a small fraction of where it began.
     const faucetAfter = await read.getBalance({ address: wallets.faucetAddress });
     expect(faucetBefore - faucetAfter).toBeGreaterThan(0n);
     expect(faucetBefore - faucetAfter).toBeLessThan(parseEther("0.01"));
     // Released again (a retry): nothing left to move, and no error.
-    await wallets.release(made[0]!.handle, made[0]!.secrets);
+    await wallets.releaseFunds(made[0]!.handle, made[0]!.secrets, granted);
     // The key of another wallet is refused rather than used.
-    await expect(wallets.release(made[0]!.handle, made[1]!.secrets)).rejects.toThrow("another wallet's");
+    await expect(wallets.releaseFunds(made[0]!.handle, made[1]!.secrets, granted)).rejects.toThrow("another wallet's");
+  });
+
+  it("with no grant recorded and no payout address, the whole balance is the owner's: nothing moves, the wallet is held", {
+    timeout: 30_000,
+  }, async () => {
+    const read = createPublicClient({ transport: http(chain.rpcUrl) });
+    const wallets = new ChainWalletProvider({ rpcUrl: chain.rpcUrl, faucetKey: chain.faucetKey });
+    const w = await wallets.provision("inst_HELDWALLET000000", "crypto", { fundWei: parseEther("0.1") });
+    const faucetBefore = await read.getBalance({ address: wallets.faucetAddress });
+    await expect(wallets.release(w.handle, w.secrets)).rejects.toThrow("holds its owner's funds");
+    expect(await wallets.releaseFunds(w.handle, w.secrets, { grantedWei: 0n })).toBe("held");
+    expect(await read.getBalance({ address: w.handle as Hex })).toBe(parseEther("0.1"));
+    expect(await read.getBalance({ address: wallets.faucetAddress })).toBe(faucetBefore);
   });
 
   it("a pool that gained a chain still releases the unfunded wallets it made before (a retired provider)", async () => {

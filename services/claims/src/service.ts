@@ -60,6 +60,7 @@ import {
   type PendingTransfer,
 } from "./db/queries.js";
 import { proveOwned, requireOwnerSignature, type OwnerOperation, type SignedRequest } from "./claim/proof.js";
+import { withdrawFunds } from "./claim/withdrawal.js";
 import type { InstanceRef } from "./pool/runtime.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync/sync-sql.js";
 import { describeRelease, type TemplateSource, type TemplateWithRelease } from "./claim/release.js";
@@ -297,7 +298,8 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: offer.newOwnerId, purpose: "AcceptAgent" }))) {
           throw nonceUsed("signature.nonce");
         }
-        if (!(await completeTransfer(tx, instance.id, owner, offer.newOwnerId))) {
+        // The wallet that signed the acceptance is where the agent's wallet pays its new owner (docs/tools.md).
+        if (!(await completeTransfer(tx, instance.id, owner, offer.newOwnerId, verified.address))) {
           throw new ConnectError(
             "the offer changed while it was being accepted; read the agent and try again",
             Code.Aborted,
@@ -383,6 +385,11 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
         create(ListActivityRequestSchema, { pageSize: req.pageSize, pageToken: req.pageToken }),
       );
       return { entries: page.entries, nextPageToken: page.nextPageToken };
+    },
+
+    /** The owner's share of the agent's wallet, to the wallet that signs (claim/withdrawal.ts). */
+    async withdrawFunds(req, ctx) {
+      return withdrawFunds(deps, req, callerInboxId(ctx));
     },
 
     /**

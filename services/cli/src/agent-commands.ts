@@ -1,5 +1,5 @@
 // The agent commands: add an agent of a template to a conversation, list and
-// read my agents, and what an owner does with one (pin, remove, clone,
+// read my agents, and what an owner does with one (pin, remove, withdraw its funds, clone,
 // transfer, accept, trust, permissions, participation, its activity and lineage), each signed with the
 // key as the requester or owner (docs/cli.md). Bodies and answers are the
 // gateway's snake_case JSON (docs/rest.md); the signed fields are the kit's
@@ -98,6 +98,19 @@ export async function removeAgent(ctx: Context, id: string): Promise<unknown> {
   const ownerSignature = await signRest(ctx, key, "RemoveAgent", { instanceId: id });
   await request(ctx, "DELETE", agentPath(id), { body: { owner_signature: ownerSignature } });
   return { id, removed: true };
+}
+
+/**
+ * Takes my share of my agent's wallet (above what the pool granted it, less
+ * the fee) to the key's own address: the funds go to the wallet that signs
+ * WithdrawFunds. Prints what was sent and where.
+ */
+export async function withdrawFunds(ctx: Context, id: string): Promise<unknown> {
+  const key = await loadKey(ctx.keyFile);
+  const ownerSignature = await signRest(ctx, key, "WithdrawFunds", { instanceId: id });
+  const res = (await request(ctx, "POST", `${agentPath(id)}/withdraw`, { body: { owner_signature: ownerSignature } }))
+    .body as { amount_wei: string; to_address: string; transaction_hash: string };
+  return { id, amount_wei: res.amount_wei, to_address: res.to_address, transaction_hash: res.transaction_hash };
 }
 
 /**

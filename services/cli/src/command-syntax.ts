@@ -201,6 +201,12 @@ export const COMMANDS = {
     synopsis: "ID",
     summary: "remove my agent for good: it leaves its conversation, its tools are released",
   },
+  withdraw: {
+    args: ["ID"],
+    options: [],
+    synopsis: "ID",
+    summary: "take my share of my agent's wallet (above the pool's grant, less the fee) to my key's address",
+  },
   clone: {
     args: ["ID", "INVITE"],
     options: ["directive", "carry", "model", "config"],

@@ -575,6 +575,24 @@ describe("agents", () => {
     ).toBe(id.address);
   });
 
+  it("withdraw signs WithdrawFunds as the owner and prints the amount, the destination and the transaction", async () => {
+    const id = await keygen();
+    const answer = {
+      amount_wei: "499979000000000000",
+      to_address: id.address,
+      transaction_hash: `0x${"ab".repeat(32)}`,
+    };
+    replies.push(json(200, answer));
+    expect(await run(["withdraw", INSTANCE_ID], io())).toBe(0);
+    expect(JSON.parse(stdout())).toEqual({ id: INSTANCE_ID, ...answer });
+    const [call] = calls;
+    expect([call?.method, call?.url]).toEqual(["POST", `http://gw.test:9999/api/pool/agents/${INSTANCE_ID}/withdraw`]);
+    const body = call?.body as { owner_signature: never };
+    expect(await verify("WithdrawFunds", { inboxId: id.inbox_id, instanceId: INSTANCE_ID }, body.owner_signature)).toBe(
+      id.address,
+    );
+  });
+
   it("trust signs SetTrustLevel as the owner, with the daily limit converted from ETH to wei at L4", async () => {
     const id = await keygen();
     replies.push(json(200, { id: INSTANCE_ID, trust_level: "L1" }));

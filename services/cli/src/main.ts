@@ -152,6 +152,8 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       return cmd.pinAgent(ctx, id, false);
     case "remove":
       return cmd.removeAgent(ctx, id);
+    case "withdraw":
+      return cmd.withdrawFunds(ctx, id);
     case "clone":
       return cmd.clone(ctx, id, a.INVITE as string, {
         directive: p.directive,

@@ -8,7 +8,8 @@
 // an update to the live agent; the owner pins, unpins, lowers its trust
 // level (and sees the change in its activity), sets who may ask it for what
 // and when it speaks, sees what it learned and who taught it, and clones it
-// (the clone's memory keeps who taught it); a browser wallet (EIP-1193) signs; and a keyboard alone gets
+// (the clone's memory keeps who taught it), and takes back what they deposited in an agent's wallet (read
+// from the local chain); a browser wallet (EIP-1193) signs; and a keyboard alone gets
 // around. Every page is checked for labels, contrast and phone width, and
 // photographed at desktop and phone width into e2e/screenshots/.
 import { randomBytes } from "node:crypto";
@@ -18,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { createPublicClient, createWalletClient, http, parseEther, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
@@ -963,6 +965,52 @@ describe("the web app in a browser", () => {
       [t.id],
     );
     expect(review.rows).toEqual([{ review_state: 1, review_message: "Removed the request for card numbers." }]);
+  });
+
+  it("the owner takes what they deposited in the agent's wallet back to the key they sign with", {
+    timeout: 120_000,
+  }, async () => {
+    const name = `Treasurer ${randomBytes(3).toString("hex")}`;
+    const gateway = createClient(
+      TemplateService,
+      createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }),
+    );
+    const wallet = {
+      id: "crypto",
+      name: "Wallet",
+      provisioning: "pool" as const,
+      description: "",
+      prompt: "",
+      required: false,
+    };
+    const t = await signedTemplate(gateway, newIdentity(), sampleContent({ agent_name: name, tools: [wallet] }));
+    const { ready } = await conversation("Kitty");
+    await user.goto(`/templates/${t.id}`);
+    await heading(user, name).waitFor();
+    await user.getByLabel("Conversation invite").fill(ready.inviteUrl);
+    await user.getByRole("button", { name: "Add the agent" }).click();
+    await user.getByText(`${name} has joined the conversation.`).waitFor({ timeout: 60_000 });
+    const id = (await user.locator(".progress code").first().textContent())!;
+    await user.goto(`/agents/${id}`);
+    await heading(user, name).waitFor();
+    const address = (await user.getByTestId("wallet-address").textContent()) as Hex;
+
+    // The owner deposits 0.2 ETH from their own funded account (anvil's second, which it signs for).
+    const chain = createPublicClient({ transport: http(pool!.chainRpcUrl) });
+    const deposit = await createWalletClient({
+      account: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+      transport: http(pool!.chainRpcUrl),
+    }).sendTransaction({ chain: null, to: address, value: parseEther("0.2") });
+    await chain.waitForTransactionReceipt({ hash: deposit });
+
+    await user.getByRole("button", { name: "Withdraw to your wallet" }).click();
+    const sent = await user.getByTestId("withdrawn").textContent({ timeout: 30_000 });
+    const m = /^Sent (0\.19\d+) ETH to (0x[0-9a-fA-F]{40}) \(transaction 0x[0-9a-f]{64}\)\.$/.exec(sent ?? "");
+    expect(m, sent ?? "").not.toBeNull();
+    // Read from the chain: the signer's key holds what was sent, the agent's wallet nothing (no grant here).
+    expect(await chain.getBalance({ address: m![2] as Hex })).toBe(parseEther(m![1]!));
+    expect(await chain.getBalance({ address })).toBe(0n);
+    await shoot(user, "agent-withdrawn");
   });
 });
 

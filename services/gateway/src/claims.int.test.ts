@@ -541,6 +541,41 @@ describe("REST", () => {
     expect(badField.json.error.field).toBe("new_owner_id");
   });
 
+  it("takes the owner's WithdrawFunds (POST /api/pool/agents/{id}/withdraw): signed even with a session, the owner's signature only", async () => {
+    const owner = newIdentity();
+    const templateId = await template(newIdentity(), "public", {
+      tools: [
+        ...TOOLS,
+        { id: "crypto", name: "Wallet", provisioning: "pool", description: "", prompt: "", required: false },
+      ],
+    });
+    await refill();
+    const claimed = await rest("POST", "/api/pool/claim", { body: await signedClaim(owner, templateId) });
+    expect(claimed.status, JSON.stringify(claimed.json)).toBe(200);
+    const id = claimed.json.instance_id as string;
+    const path = `/api/pool/agents/${id}/withdraw`;
+    // A session alone moves nothing.
+    const noSig = await rest("POST", path, { body: {}, token: await session(owner) });
+    expect(noSig.status).toBe(401);
+    expect(noSig.json.error.message).toMatch(/owner_signature: required/);
+    const stranger = newIdentity();
+    const strangers = await rest("POST", path, {
+      body: { owner_signature: await restSig(owner, "WithdrawFunds", { instanceId: id }, stranger) },
+    });
+    expect(strangers.status).toBe(403);
+    // The owner's, here on a pool without a chain: its wallet holds nothing the pool can send.
+    const owners = await rest("POST", path, {
+      body: { owner_signature: await restSig(owner, "WithdrawFunds", { instanceId: id }) },
+    });
+    expect(owners.status, JSON.stringify(owners.json)).toBe(422);
+    expect(owners.json.error.message).toMatch(/on no chain/);
+    const bad = await rest("POST", path, {
+      body: { owner_signature: { signature: "0x1", issued_at: 1, nonce: "0x2" } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.field).toBe("owner_signature.signature");
+  });
+
   it("answers the lineage paths from the lineage service, and 503 on a gateway without one", async () => {
     const creator = newIdentity();
     const owner = newIdentity();

@@ -275,6 +275,9 @@ export const SIGNED_TYPES = {
     { name: "maxLiveTools", type: "uint32" },
     ...envelope,
   ],
+  // The owner takes their share of the agent's wallet (docs/tools.md, "Whose
+  // money a wallet holds"): the funds go to the wallet that signs this.
+  WithdrawFunds: [{ name: "inboxId", type: "string" }, { name: "instanceId", type: "string" }, ...envelope],
   // The creator of a delisted template asks for a review of the version it is at.
   RequestTemplateReview: [
     { name: "inboxId", type: "string" },

@@ -9,8 +9,9 @@
  * first claim's outcome (idempotency.ts).
  *
  * The flow is also the service's door to what surrounds a claim: removal
- * (removal.ts), the sweep after claims processes that died (sweep.ts), and
- * the owner's calls passed on to the agent.
+ * (removal.ts), the owner's withdrawal from the agent's wallet
+ * (withdrawal.ts), the sweep after claims processes that died (sweep.ts),
+ * and the owner's calls passed on to the agent.
  */
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
@@ -58,6 +59,7 @@ import { askParent, checkCloneTemplate, prepareClone, type Clone } from "./clone
 import { claimBatch, claimWithinCaps } from "./holdings.js";
 import { completeWithKeys, firstClaimOutcome, settleFailedClaim, type KeyedCompletion } from "./idempotency.js";
 import type { PoolTools, ProvisionedTool } from "../pool/pool-tools.js";
+import type { Withdrawn } from "../providers/types.js";
 import { proveRequester, type Proof } from "./proof.js";
 import type { TemplateSource } from "./release.js";
 import { removeAgent } from "./removal.js";
@@ -289,6 +291,8 @@ export class ClaimFlow {
           ...(clone ? { clone: { parentInstanceId: clone.parent.id, carry: clone.carry.join(",") } } : {}),
           // Where the agent started (it computes the same from the signed release).
           trustLevel: initialTrustLevel(parseTrustLevel(content.max_trust_level ?? "") ?? TrustLevel.UNSPECIFIED),
+          // Where the owner's share of the agent's wallet goes when it is released (docs/tools.md).
+          payoutAddress: proof.signer,
         },
       });
       if (!done) throw new ConnectError("the claim took too long and was abandoned; try again", Code.Aborted);
@@ -439,6 +443,15 @@ export class ClaimFlow {
    */
   remove(instanceId: string, ownerId: string, spendNonce: (tx: EntityManager) => Promise<void>): Promise<boolean> {
     return removeAgent(this.deps, instanceId, ownerId, spendNonce);
+  }
+
+  /**
+   * The owner's share of the agent's wallet to `to`, the wallet that signed
+   * WithdrawFunds (withdrawal.ts); `authorize` spends that signature in the
+   * transaction that holds the wallet's row.
+   */
+  withdraw(instanceId: string, to: `0x${string}`, authorize: (tx: EntityManager) => Promise<void>): Promise<Withdrawn> {
+    return this.tools.withdraw(instanceId, to, authorize);
   }
 
   /**

@@ -98,6 +98,8 @@ export interface Completion {
   clone?: { parentInstanceId: string; carry: string };
   /** The level the agent started at (convos.pool.v1.TrustLevel), as it computes it; 0 when unknown. */
   trustLevel?: number;
+  /** The wallet that signed the claim: where the owner's share of the agent's wallet goes at release; none for a session. */
+  payoutAddress?: string | undefined;
 }
 
 /**
@@ -110,13 +112,13 @@ export interface Completion {
 export const COMPLETE_CLAIMS_SQL = `update instances i set state = 'claimed', owner_id = v.owner_id, conversation_id = v.conversation_id, claimed_at = now(), updated_at = now(),
        claim_id = null, claim_started_at = null, claim_renewed_at = null,
        parent_instance_id = nullif(v.parent_instance_id, ''), inheritance_state = nullif(v.inheritance_state, ''), inheritance_carry = v.inheritance_carry,
-       inheritance_error = null, trust_level = v.trust_level, applied_key = v.applied_key::int[],
+       inheritance_error = null, trust_level = v.trust_level, applied_key = v.applied_key::int[], payout_address = nullif(v.payout_address, ''),
        sync_next_at = case when exists (
            select 1 from template_releases r where r.template_id = i.template_id and r.release_key > v.applied_key::int[])
          then now() end
      from unnest(array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[],
-         array[?]::text[], array[?]::int[], array[?]::text[])
-       as v(instance_id, claim_id, owner_id, conversation_id, parent_instance_id, inheritance_state, inheritance_carry, trust_level, applied_key)
+         array[?]::text[], array[?]::int[], array[?]::text[], array[?]::text[])
+       as v(instance_id, claim_id, owner_id, conversation_id, parent_instance_id, inheritance_state, inheritance_carry, trust_level, applied_key, payout_address)
      where i.id in (?) and i.owner_id in (?) and i.id = v.instance_id and i.claim_id = v.claim_id and i.owner_id = v.owner_id and i.state = 'claiming'
      returning i.id`;
 
@@ -151,6 +153,7 @@ export async function completeClaims(em: EntityManager, batch: Completion[]): Pr
     batch.map((p) => p.clone?.carry ?? ""),
     batch.map((p) => p.trustLevel ?? 0),
     batch.map((p) => sqlKey(p.appliedKey)),
+    batch.map((p) => p.payoutAddress ?? ""),
     batch.map((p) => p.instanceId),
     batch.map((p) => p.ownerId),
   ]);
@@ -296,17 +299,22 @@ export async function withdrawTransfer(
   return res.affectedRows === 1;
 }
 
-/** The new owner takes it (the agent already did): false when the offer changed meanwhile. */
+/**
+ * The new owner takes it (the agent already did): false when the offer
+ * changed meanwhile. `payoutAddress`, the wallet that signed the acceptance,
+ * replaces the old owner's: the wallet's owner share is the new owner's now.
+ */
 export async function completeTransfer(
   em: EntityManager,
   instanceId: string,
   fromOwnerId: string,
   newOwnerId: string,
+  payoutAddress: string,
 ): Promise<boolean> {
   const res = await em.execute<RunResult>(
-    `update instances set owner_id = ?, pending_transfer = null, updated_at = now()
+    `update instances set owner_id = ?, payout_address = ?, pending_transfer = null, updated_at = now()
      where id = ? and owner_id = ? and pending_transfer->>'newOwnerId' = ? and state in ('claimed', 'crashed')`,
-    [newOwnerId, instanceId, fromOwnerId, newOwnerId],
+    [newOwnerId, payoutAddress, instanceId, fromOwnerId, newOwnerId],
     "run",
   );
   return res.affectedRows === 1;
@@ -316,7 +324,7 @@ export async function completeTransfer(
 const UNCLAIM = `claim_id = null, claim_started_at = null, claim_renewed_at = null, template_id = null, template_version = null, applied_key = null, agent_name = '',
   owner_id = null, conversation_id = null, model = null, model_overridden = false, user_config = '{}', updated_at = now(),
   pinned = false, sync_error = null, sync_attempts = 0, sync_next_at = null, tools_reserved = 0, trust_level = 0, daily_spend_limit_wei = '', permissions = null, participation = null,
-  grant_subject = null, granted_tools = 0`;
+  grant_subject = null, granted_tools = 0, payout_address = null`;
 
 /** Whether the instance is claimed by `ownerId` in `conversationId` (a completion whose answer was lost went through). */
 export async function isClaimedBy(
@@ -421,11 +429,14 @@ export async function markRemoved(
  * tool id, and with only the tool id as arbiter the loser failed on the
  * handle's index.
  */
-export async function insertProvisionedTool(em: EntityManager, t: ToolRef): Promise<boolean> {
+export async function insertProvisionedTool(
+  em: EntityManager,
+  t: ToolRef & { grantedWei?: bigint | undefined },
+): Promise<boolean> {
   const inserted = await em.execute<{ tool_id: string }[]>(
-    `insert into provisioned_tools (instance_id, tool_id, provider, handle, secret) values (?, ?, ?, ?, ?)
+    `insert into provisioned_tools (instance_id, tool_id, provider, handle, secret, granted_wei) values (?, ?, ?, ?, ?, ?)
      on conflict do nothing returning tool_id`,
-    [t.instanceId, t.toolId, t.provider, t.handle, t.secret],
+    [t.instanceId, t.toolId, t.provider, t.handle, t.secret, (t.grantedWei ?? 0n).toString()],
   );
   return inserted.length === 1;
 }
@@ -435,13 +446,11 @@ export async function provisionedTool(
   em: EntityManager,
   instanceId: string,
   toolId: string,
-): Promise<(ToolRef & { state: "active" | "release_failed" }) | undefined> {
-  const [r] = await em.execute<
-    { provider: string; handle: string; secret: Uint8Array | null; state: "active" | "release_failed" }[]
-  >(`select provider, handle, secret, state from provisioned_tools where instance_id = ? and tool_id = ?`, [
-    instanceId,
-    toolId,
-  ]);
+): Promise<(ToolRef & { state: ToolState }) | undefined> {
+  const [r] = await em.execute<{ provider: string; handle: string; secret: Uint8Array | null; state: ToolState }[]>(
+    `select provider, handle, secret, state from provisioned_tools where instance_id = ? and tool_id = ?`,
+    [instanceId, toolId],
+  );
   return r && { instanceId, toolId, provider: r.provider, handle: r.handle, secret: r.secret, state: r.state };
 }
 
@@ -457,6 +466,9 @@ export async function markToolReleaseFailed(em: EntityManager, instanceId: strin
   );
 }
 
+/** A recorded tool: in use, its release to be retried, or a wallet held for its owner (docs/tools.md). */
+export type ToolState = "active" | "release_failed" | "held";
+
 export interface ToolRef {
   instanceId: string;
   toolId: string;
@@ -471,7 +483,8 @@ export interface ToolRef {
  * release failed before, and every tool still held by an instance dead for
  * `deadForSeconds` (a release that failed while the database was away could
  * not even be marked failed; the wait keeps the sweep off a removal or
- * rollback still releasing them itself). Releases are idempotent.
+ * rollback still releasing them itself). Releases are idempotent. Never a
+ * wallet held for its owner: only the owner's withdrawal ends that.
  */
 export async function toolsToRelease(
   em: EntityManager,
@@ -492,7 +505,7 @@ export async function toolsToRelease(
     { instance_id: string; tool_id: string; provider: string; handle: string; secret: Uint8Array | null }[]
   >(
     `select t.instance_id, t.tool_id, t.provider, t.handle, t.secret from provisioned_tools t
-     where ${of.join(" or ")} order by t.created_at limit 1000`,
+     where t.state <> 'held' and (${of.join(" or ")}) order by t.created_at limit 1000`,
     [...(instanceIds.length > 0 ? [instanceIds] : []), ...(deadForSeconds !== undefined ? [deadForSeconds] : [])],
   );
   return rows.map((r) => ({

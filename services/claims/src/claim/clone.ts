@@ -103,7 +103,7 @@ export async function prepareClone(
   });
   return {
     clone: { parent: { ...parent, ownerId: parent.ownerId, templateId: parent.templateId }, auth, carry: input.carry },
-    proof: { nonce: verified.nonce, purpose: "CloneAgent", owner },
+    proof: { nonce: verified.nonce, purpose: "CloneAgent", owner, signer: verified.address },
   };
 }
 

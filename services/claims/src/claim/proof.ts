@@ -29,6 +29,8 @@ export interface Proof {
   purpose?: "ClaimAgent" | "CloneAgent";
   /** The owner's signature with what it signed, for the agent's birth certificate; none for a session. */
   owner?: OwnerProof;
+  /** The wallet that signed: the owner's payout address (docs/tools.md, "Whose money a wallet holds"); none for a session. */
+  signer?: string;
 }
 
 export interface ClaimToProve {
@@ -68,7 +70,7 @@ export async function proveRequester(
         },
       },
     });
-    return { nonce: verified.nonce, owner };
+    return { nonce: verified.nonce, owner, signer: verified.address };
   }
   if (caller === undefined) {
     throw unauthenticated(

@@ -51,7 +51,7 @@ export const ProvisionedToolRow = defineEntity({
     provider: p.string(),
     handle: p.string(),
     secret: p.blob().nullable(),
-    state: p.string().$type<"active" | "release_failed">(),
+    state: p.string().$type<"active" | "release_failed" | "held">(),
     createdAt: p.datetime(),
   },
 });

@@ -381,6 +381,24 @@ export class AgentRuntime extends Migration {
   }
 }
 
+/**
+ * Whose money an agent's wallet holds (docs/tools.md, "Whose money a wallet
+ * holds"): the wei the faucet granted each wallet (the pool's share is at
+ * most that), the owner's payout address (the wallet that signed the claim,
+ * or the new owner's acceptance), and wallets `held` for their owner: released
+ * with the owner's money in them and nowhere known to send it.
+ */
+export class WalletFunds extends Migration {
+  override up(): void {
+    this.addSql(`alter table provisioned_tools add column granted_wei numeric(78, 0) not null default 0`);
+    this.addSql(`alter table provisioned_tools drop constraint provisioned_tools_state_check`);
+    this.addSql(
+      `alter table provisioned_tools add constraint provisioned_tools_state_check check (state in ('active', 'release_failed', 'held'))`,
+    );
+    this.addSql(`alter table instances add column payout_address text`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -402,4 +420,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0015_pool_budget", class: PoolBudget },
   { name: "0016_agent_runtime", class: AgentRuntime },
   { name: "0017_attestation_kid", class: AttestationKid },
+  { name: "0018_wallet_funds", class: WalletFunds },
 ];

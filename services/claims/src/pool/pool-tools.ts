@@ -1,5 +1,5 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { Logger } from "@convos-pool/kit";
+import { failedPrecondition, type Logger } from "@convos-pool/kit";
 import {
   deleteProvisionedTool,
   insertProvisionedTool,
@@ -7,8 +7,9 @@ import {
   provisionedTool,
   type ToolRef,
 } from "../claim/claim-sql.js";
-import type { ProvisionOptions, ToolProvider, ToolProviders } from "../providers/types.js";
+import type { ProvisionOptions, ToolProvider, ToolProviders, Withdrawn } from "../providers/types.js";
 import { secretAad, type SecretBox } from "../secrets.js";
+import { lockWallet, markWalletHeld } from "./wallet-sql.js";
 
 /** A pool tool of an instance as recorded, with its credentials opened: what the instance is given. */
 export interface ProvisionedTool extends ToolRef {
@@ -20,7 +21,9 @@ export interface ProvisionedTool extends ToolRef {
  * sweep and instruction sync all provision and release through it. A tool is
  * recorded (its secrets sealed) as soon as its provider made it, and given
  * back by the provider that made it (its stored name), with its secrets
- * opened again: a wallet's funds go back to where they came from.
+ * opened again: a wallet's funds go back to whose they are, the owner's
+ * share to the owner and what is left of the pool's grant to the faucet
+ * (docs/tools.md, "Whose money a wallet holds").
  */
 export class PoolTools {
   private readonly byName: Map<string, ToolProvider>;
@@ -66,14 +69,22 @@ export class PoolTools {
         ? this.secrets.seal(resource.secrets, secretAad(instanceId, toolId))
         : null;
     const made = { instanceId, toolId, provider: provider.name, handle: resource.handle, secret };
-    if (await insertProvisionedTool(this.em.fork(), made)) return { ...made, secrets: resource.secrets };
+    // What the faucet gave the wallet: the pool's share of it from now on.
+    const grantedWei = opts?.fundWei ?? 0n;
+    if (await insertProvisionedTool(this.em.fork(), { ...made, grantedWei }))
+      return { ...made, secrets: resource.secrets };
     const recorded = await provisionedTool(this.em.fork(), instanceId, toolId);
     // Not this instance's: the provider gave out a resource another instance holds. Not ours to give back.
     if (!recorded)
       throw new Error(
         `tool "${toolId}": provider ${provider.name} gave this instance a resource another instance holds`,
       );
-    if (recorded.handle !== resource.handle) await provider.release(resource.handle, resource.secrets).catch(() => {});
+    if (recorded.handle !== resource.handle) {
+      const giveBack = provider.releaseFunds
+        ? provider.releaseFunds(resource.handle, resource.secrets, { grantedWei })
+        : provider.release(resource.handle, resource.secrets);
+      await giveBack.catch(() => {});
+    }
     if (recorded.state !== "active") throw new Error(`tool "${toolId}" changed while it was provisioned`);
     const { state: _, ...ref } = recorded;
     return this.opened(ref);
@@ -110,12 +121,18 @@ export class PoolTools {
     return { released, complete };
   }
 
-  /** Two tries, then the row stays as `release_failed` for the sweep. True once released and its row deleted. */
+  /**
+   * Two tries, then the row stays as `release_failed` for the sweep. True
+   * once released and its row deleted; false also for a wallet kept `held`
+   * for its owner (their money in it, and no payout address known).
+   */
   async release(t: ToolRef): Promise<boolean> {
     const provider = this.byName.get(t.provider);
     let lastErr: unknown = new Error(`no provider "${t.provider}" in this pool`);
     for (let attempt = 0; provider && attempt < 2; attempt++) {
       try {
+        const releaseFunds = provider.releaseFunds?.bind(provider);
+        if (releaseFunds) return (await this.releaseWallet(releaseFunds, t)) !== "held";
         await provider.release(t.handle, this.opened(t).secrets);
         await deleteProvisionedTool(this.em.fork(), t.instanceId, t.toolId);
         return true;
@@ -131,5 +148,76 @@ export class PoolTools {
     });
     await markToolReleaseFailed(this.em.fork(), t.instanceId, t.toolId).catch(() => {});
     return false;
+  }
+
+  /**
+   * A wallet on a chain, released with its row locked (a withdrawal waits):
+   * the owner's share to the instance's payout address, what is left of the
+   * grant to the faucet, then the row deleted. With the owner's money in it
+   * and no payout address, nothing moves and the row stays `held`.
+   */
+  private async releaseWallet(
+    releaseFunds: NonNullable<ToolProvider["releaseFunds"]>,
+    t: ToolRef,
+  ): Promise<"released" | "held"> {
+    return this.em.fork().transactional(async (tx) => {
+      const w = await lockWallet(tx, t.instanceId, t.toolId);
+      if (!w) return "released"; // released meanwhile
+      const out = await releaseFunds(w.handle, this.opened(w).secrets, {
+        grantedWei: w.grantedWei,
+        payTo: w.payoutAddress,
+      });
+      if (out === "held") {
+        await markWalletHeld(tx, t.instanceId, t.toolId);
+        this.log.info("wallet held for its owner: their funds in it, no payout address", {
+          instanceId: t.instanceId,
+          toolId: t.toolId,
+        });
+        return "held";
+      }
+      await deleteProvisionedTool(tx, t.instanceId, t.toolId);
+      return "released";
+    });
+  }
+
+  /**
+   * The owner's share of an instance's wallet to `to` (WithdrawFunds), with
+   * its row locked; `authorize` runs first in the same transaction (spends
+   * the owner's signature), so a refused withdrawal leaves it unspent. A
+   * wallet held after its release is released for good once its owner has
+   * taken their share: what is left of the grant goes to the faucet.
+   * FAILED_PRECONDITION: no wallet, one on no chain, nothing to withdraw.
+   */
+  async withdraw(
+    instanceId: string,
+    to: `0x${string}`,
+    authorize: (tx: EntityManager) => Promise<void>,
+  ): Promise<Withdrawn> {
+    return this.em.fork().transactional(async (tx) => {
+      const w = await lockWallet(tx, instanceId, "crypto");
+      if (!w) throw failedPrecondition(`instance ${instanceId} has no wallet of the pool's`);
+      const provider = this.byName.get(w.provider);
+      if (!provider?.withdraw)
+        throw failedPrecondition(`instance ${instanceId}'s wallet is on no chain this pool reaches: nothing to send`);
+      await authorize(tx);
+      const secrets = this.opened(w).secrets;
+      const out = await provider.withdraw(w.handle, secrets, { grantedWei: w.grantedWei, to });
+      if (out.sentWei === 0n)
+        throw failedPrecondition(
+          `nothing to withdraw: the wallet ${w.handle} holds no more than the pool's grant (${w.grantedWei} wei) and a transfer's fee`,
+        );
+      if (w.state === "held") {
+        // The owner's money is theirs already; a failure here leaves the rest held, to finish at the next withdrawal.
+        try {
+          if (
+            (await provider.releaseFunds?.(w.handle, secrets, { grantedWei: w.grantedWei, payTo: to })) === "released"
+          )
+            await deleteProvisionedTool(tx, instanceId, w.toolId);
+        } catch (err) {
+          this.log.warn("a held wallet's grant was not returned after its owner's withdrawal", { instanceId, err });
+        }
+      }
+      return out;
+    });
   }
 }

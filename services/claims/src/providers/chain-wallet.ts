@@ -1,13 +1,22 @@
 import { createPublicClient, createWalletClient, defineChain, http, type Chain, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { ProvisioningError, type ProvisionedResource, type ProvisionOptions, type ToolProvider } from "./types.js";
+import {
+  ProvisioningError,
+  type ProvisionedResource,
+  type ProvisionOptions,
+  type ToolProvider,
+  type WalletRelease,
+  type WalletWithdrawal,
+  type Withdrawn,
+} from "./types.js";
+import { planRelease, planWithdrawal } from "./wallet-funds.js";
 
 export interface ChainWalletOptions {
   /** The chain's JSON-RPC endpoint: the local chain under `npm start`, any EVM chain otherwise. */
   rpcUrl: string;
   /**
    * The account that funds new wallets an operator's grant funds, and
-   * receives what released ones held. A secret.
+   * receives what is left of those grants when they are released. A secret.
    */
   faucetKey: Hex;
 }
@@ -18,9 +27,10 @@ const TRANSFER_GAS = 21_000n;
 /**
  * Wallets on a real chain: a fresh key per instance, empty unless the claim
  * funds it from the faucet (an operator's grant, docs/limits.md): its owner
- * deposits. On release whatever it holds, less the transfer's fee, goes to
- * the faucet. The key exists only in the instance and,
- * sealed, in the tool's row, which is how release gets it back.
+ * deposits. On release the owner's share goes to the owner's payout address
+ * and what is left of the grant to the faucet (wallet-funds.ts); the owner
+ * withdraws their share at any time. The key exists only in the instance
+ * and, sealed, in the tool's row, which is how release gets it back.
  */
 export class ChainWalletProvider implements ToolProvider {
   readonly toolId = "crypto";
@@ -113,9 +123,10 @@ export class ChainWalletProvider implements ToolProvider {
     }
   }
 
-  async release(handle: string, secrets: Readonly<Record<string, string>>): Promise<void> {
+  /** The wallet of `secrets`, checked to be `handle`'s, and what a plain transfer from it costs now. */
+  private async open(handle: string, secrets: Readonly<Record<string, string>>) {
     const key = secrets.private_key as Hex | undefined;
-    if (!key) return; // nothing to sign with: nothing can move
+    if (!key) return undefined; // nothing to sign with: nothing can move
     const wallet = privateKeyToAccount(key);
     if (wallet.address.toLowerCase() !== handle.toLowerCase())
       throw new Error(`the key given for ${handle} is another wallet's`);
@@ -123,18 +134,49 @@ export class ChainWalletProvider implements ToolProvider {
       this.read.getBalance({ address: wallet.address }),
       this.read.getGasPrice(),
     ]);
-    // A legacy transfer's fee is exactly gas × price, so the wallet ends at zero.
-    const fee = TRANSFER_GAS * gasPrice;
-    if (balance <= fee) return;
+    // A legacy transfer's fee is exactly gas × price: each share pays its own, and the wallet ends at zero.
+    return { wallet, balance, gasPrice, fee: TRANSFER_GAS * gasPrice };
+  }
+
+  /** One transfer out of `wallet`, waited for. */
+  private async transfer(wallet: ReturnType<typeof privateKeyToAccount>, to: Hex, value: bigint, gasPrice: bigint) {
     const send = createWalletClient({ account: wallet, transport: http(this.opts.rpcUrl), chain: await this.chain() });
-    const hash = await send.sendTransaction({
-      to: this.faucet.account.address,
-      value: balance - fee,
-      gas: TRANSFER_GAS,
-      gasPrice,
-      type: "legacy",
-    });
+    const hash = await send.sendTransaction({ to, value, gas: TRANSFER_GAS, gasPrice, type: "legacy" });
     const receipt = await this.read.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`returning ${handle}'s funds failed (${hash})`);
+    if (receipt.status !== "success") throw new Error(`a transfer from ${wallet.address} failed (${hash})`);
+    return hash;
+  }
+
+  /** Without a record of whose its funds are: all its balance counts as the owner's, and nowhere is known to send it. */
+  async release(handle: string, secrets: Readonly<Record<string, string>>): Promise<void> {
+    if ((await this.releaseFunds(handle, secrets, { grantedWei: 0n })) === "held")
+      throw new Error(`the wallet ${handle} holds its owner's funds: released only with a payout address`);
+  }
+
+  async releaseFunds(
+    handle: string,
+    secrets: Readonly<Record<string, string>>,
+    funds: WalletRelease,
+  ): Promise<"released" | "held"> {
+    const opened = await this.open(handle, secrets);
+    if (!opened) return "released";
+    const { wallet, balance, gasPrice, fee } = opened;
+    const payTo = funds.payTo;
+    const plan = planRelease(balance, funds.grantedWei, fee, payTo !== undefined);
+    if (plan.held) return "held";
+    for (const t of plan.transfers) {
+      const to = t.to === "pool" ? this.faucet.account.address : payTo;
+      if (!to) throw new Error("the owner's share has nowhere to go"); // planRelease holds the wallet instead
+      await this.transfer(wallet, to, t.value, gasPrice);
+    }
+    return "released";
+  }
+
+  async withdraw(handle: string, secrets: Readonly<Record<string, string>>, w: WalletWithdrawal): Promise<Withdrawn> {
+    const opened = await this.open(handle, secrets);
+    if (!opened) return { sentWei: 0n, hash: "" };
+    const value = planWithdrawal(opened.balance, w.grantedWei, opened.fee);
+    if (value === undefined) return { sentWei: 0n, hash: "" };
+    return { sentWei: value, hash: await this.transfer(opened.wallet, w.to, value, opened.gasPrice) };
   }
 }

@@ -17,6 +17,27 @@ export interface ProvisionOptions {
   fundWei?: bigint;
 }
 
+/** Whose a released wallet's funds are (docs/tools.md, "Whose money a wallet holds"). */
+export interface WalletRelease {
+  /** Wei the faucet gave it: the pool's share is at most this. */
+  grantedWei: bigint;
+  /** The owner's payout address; absent: the owner's share stays and the wallet is held. */
+  payTo?: `0x${string}` | undefined;
+}
+
+export interface WalletWithdrawal {
+  grantedWei: bigint;
+  /** The wallet that signed the owner's WithdrawFunds. */
+  to: `0x${string}`;
+}
+
+export interface Withdrawn {
+  /** Wei that reached `to`; 0n when the owner's share was not worth the fee (nothing sent). */
+  sentWei: bigint;
+  /** The transfer's hash; "" when nothing was sent. */
+  hash: string;
+}
+
 export interface ToolProvider {
   /** The tool id it provisions, as templates declare it ("sms", "email", "crypto"). */
   readonly toolId: string;
@@ -26,11 +47,22 @@ export interface ToolProvider {
   readonly funds?: boolean;
   provision(instanceId: string, toolId: string, opts?: ProvisionOptions): Promise<ProvisionedResource>;
   /**
-   * Frees the resource, with the secrets it was provisioned with (a wallet
-   * gives its funds back with its key). Idempotent: releasing what is
-   * already gone succeeds.
+   * Frees the resource, with the secrets it was provisioned with.
+   * Idempotent: releasing what is already gone succeeds.
    */
   release(handle: string, secrets: Readonly<Record<string, string>>): Promise<void>;
+  /**
+   * A wallet on a chain, released with its key: its funds go back to whose
+   * they are (`funds`, wallet-funds.ts). "held": it holds its owner's money
+   * with nowhere known to send it, and keeps it. Idempotent.
+   */
+  releaseFunds?(
+    handle: string,
+    secrets: Readonly<Record<string, string>>,
+    funds: WalletRelease,
+  ): Promise<"released" | "held">;
+  /** A wallet on a chain: sends the owner's share to `to` (wallet-funds.ts). */
+  withdraw?(handle: string, secrets: Readonly<Record<string, string>>, w: WalletWithdrawal): Promise<Withdrawn>;
   /**
    * Gives back everything it holds for `instanceId`, recorded or not: a
    * resource made just before its claims process died is in no record.

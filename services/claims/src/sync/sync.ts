@@ -22,8 +22,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ToolCredentialSchema, type ToolCredential } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { compareReleaseKeys, forEachLimited, GRANTED_TOOLS, type Logger } from "@convos-pool/kit";
-import type { ToolRef } from "../claim/claim-sql.js";
+import type { ToolRef, ToolState } from "../claim/claim-sql.js";
 import type { PoolTools, ProvisionedTool } from "../pool/pool-tools.js";
+import { reactivateWallet } from "../pool/wallet-sql.js";
 import { decodeRelease, type Release } from "../claim/release.js";
 import { predatesBatchCalls, type BatchUpdateAnswer, type InstanceRef, type InstanceRuntime } from "../pool/runtime.js";
 import {
@@ -64,7 +65,7 @@ interface ToolRow {
   provider: string;
   handle: string;
   secret: Uint8Array | null;
-  state: "active" | "release_failed";
+  state: ToolState;
 }
 
 const toolRef = (instanceId: string, row: ToolRow): ToolRef => ({
@@ -458,6 +459,8 @@ export class SyncWorker {
         if (!(await this.tools.release(toolRef(instanceId, row))))
           throw new SyncFailure(`tool "${toolId}" is still being released from an earlier version`);
       } else if (row) {
+        // A wallet held since an earlier version dropped it (its owner's money in it): the agent has it back.
+        if (row.state === "held") await reactivateWallet(this.opts.em.fork(), instanceId, toolId);
         tool = this.tools.opened(toolRef(instanceId, row));
       }
       tool ??= await this.provision(instanceId, toolId);
@@ -481,7 +484,11 @@ export class SyncWorker {
     }
   }
 
-  /** Gives back the tools the applied version no longer declares. */
+  /**
+   * Gives back the tools the applied version no longer declares: a wallet's
+   * money to its owner's payout address, what is left of the pool's grant to
+   * the faucet (PoolTools.release; held for the owner when no address is known).
+   */
   private async releaseUndeclared(instanceId: string, release: Release): Promise<void> {
     const keep = new Set(release.poolTools);
     const rows = await this.opts.em

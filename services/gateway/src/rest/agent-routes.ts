@@ -1,6 +1,6 @@
 // The REST paths of agents (docs/rest.md, "Claims and \"My agents\""): the
 // claim (and clone), "My agents", one agent, pinning, removal, transfer,
-// trust, permissions, participation and activity, and a template's instances for its creator. Each is a
+// trust, permissions, participation, activity, the owner's withdrawal from its wallet, and a template's instances for its creator. Each is a
 // ClaimService RPC of the forwarder, as on the Connect face; 503 when the
 // gateway has no claims service.
 
@@ -181,6 +181,22 @@ const setParticipation: Handler = async (r, deps) => {
   return { status: 200, body: agentOf(res) };
 };
 
+/**
+ * The owner takes their share of the agent's wallet to the wallet that signs:
+ * `{owner_signature}` (WithdrawFunds; required even with a session). Answers
+ * `{amount_wei, to_address, transaction_hash}`.
+ */
+const withdrawFunds: Handler = async (r, deps) => {
+  const claims = claimsOf(deps);
+  query(r, []);
+  const { ownerSignature } = removeFromBody(await r.body(REMOVE_FIELDS));
+  const res = await claims.withdrawFunds({ instanceId: r.id, ownerSignature }, r.call);
+  return {
+    status: 200,
+    body: { amount_wei: res.amountWei, to_address: res.toAddress, transaction_hash: res.transactionHash },
+  };
+};
+
 /** An agent's activity log, newest first: `{entries, next_cursor}`; its owner's session only (anyone else 404). */
 const agentActivity: Handler = async (r, deps) => {
   const claims = claimsOf(deps);
@@ -246,4 +262,5 @@ export const AGENT_ROUTES: Route[] = [
   ["PUT", "/agents/:id/permissions", setPermissions, PERMISSIONS_ERRORS],
   ["PUT", "/agents/:id/participation", setParticipation, PARTICIPATION_ERRORS],
   ["GET", "/agents/:id/activity", agentActivity, AGENT_ERRORS],
+  ["POST", "/agents/:id/withdraw", withdrawFunds, AGENT_ERRORS],
 ];

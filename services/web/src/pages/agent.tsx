@@ -1,4 +1,4 @@
-// One agent of its owner: pin or follow its template's updates, remove it,
+// One agent of its owner: pin or follow its template's updates, remove it, withdraw from its wallet,
 // set its trust level, who may ask it for what and when it speaks, clone it with what it learned into another
 // conversation, transfer it, what it knows and who taught it, what it did (its activity log) and where it came
 // from (lineage). Every change is signed here by the owner.
@@ -29,6 +29,7 @@ import { useState } from "react";
 import { parseEther } from "viem";
 import { FieldError, missingFromAnswer, shownError, type ShownError } from "../errors";
 import { BadgeCheck } from "./agent-badge";
+import { WithdrawFunds } from "./agent-funds";
 import { eth, outcomeName, short, stateName, syncName, trustName, when } from "../format";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
@@ -186,6 +187,7 @@ function OwnedAgent({ agent: i }: { agent: Instance }) {
           </button>
         </div>
       )}
+      <WithdrawFunds agent={i} />
       {live && <TrustForm agent={i} />}
       {live && <PermissionsForm agent={i} />}
       {live && <ParticipationForm agent={i} />}

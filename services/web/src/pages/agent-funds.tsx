@@ -1,0 +1,54 @@
+// "Withdraw to your wallet" on an agent's page: the owner takes their share
+// of the agent's wallet (everything above what the pool granted it, less the
+// transfer's fee). The owner signs WithdrawFunds and the funds go to the
+// wallet that signed it (docs/tools.md, "Whose money a wallet holds").
+import { useMutation } from "@connectrpc/connect-query";
+import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
+import type { Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { useState } from "react";
+import { eth } from "../format";
+import { useSession } from "../session";
+import { ErrorBox, Notice } from "../ui";
+import { useAction } from "./use-action";
+
+export function WithdrawFunds({ agent: i }: { agent: Instance }) {
+  const { sign } = useSession();
+  const act = useAction();
+  const withdraw = useMutation(ClaimService.method.withdrawFunds);
+  const [sent, setSent] = useState<{ amountWei: string; toAddress: string; transactionHash: string }>();
+  const wallet = i.tools.find((t) => t.toolId === "crypto");
+  if (!wallet) return null;
+
+  return (
+    <section className="card" aria-labelledby="withdraw-heading">
+      <h2 id="withdraw-heading">Its wallet</h2>
+      <p>
+        <code data-testid="wallet-address">{wallet.handle}</code> holds what you deposited and what the pool gave it.
+        You can take your share, everything above the pool's, to the wallet you sign with.
+      </p>
+      <ErrorBox error={act.error} />
+      {sent && (
+        <Notice>
+          <span data-testid="withdrawn">
+            Sent {eth(sent.amountWei)} ETH to <code>{sent.toAddress}</code> (transaction{" "}
+            <code>{sent.transactionHash}</code>).
+          </span>
+        </Notice>
+      )}
+      <button
+        type="button"
+        disabled={!!act.busy}
+        onClick={() =>
+          void act.run("withdraw", "", async () => {
+            setSent(undefined);
+            const ownerSignature = await sign("WithdrawFunds", { instanceId: i.id });
+            const res = await withdraw.mutateAsync({ instanceId: i.id, ownerSignature });
+            setSent({ amountWei: res.amountWei, toAddress: res.toAddress, transactionHash: res.transactionHash });
+          })
+        }
+      >
+        {act.busy ? "Withdrawing…" : "Withdraw to your wallet"}
+      </button>
+    </section>
+  );
+}
