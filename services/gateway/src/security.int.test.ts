@@ -22,6 +22,7 @@ import {
   jsonHash,
   limitExceededOf,
   signClaim,
+  signInPlace,
   signOperation,
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/testing";
@@ -31,8 +32,7 @@ import { startClaimsService, type RunningClaimsService } from "@convos-pool/clai
 import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { startGateway, type RunningGateway } from "./server.js";
-import { restCall, restSig, restSignature, type RestAnswer } from "../test/rest.js";
-import { SESSION_AUDIENCE } from "@convos-pool/kit";
+import { restCall, restSig, restSignIn, restSignature, type RestAnswer } from "../test/rest.js";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
@@ -62,11 +62,9 @@ const rest = (method: string, urlPath: string, call: Call = {}) =>
     ...(call.from ? { headers: { "x-forwarded-for": call.from } } : {}),
   });
 
+/** A sign-in made for the gateway it is sent to. */
 const signIn = async (c: TestIdentity, call: Call = {}, signer = c) =>
-  rest("POST", "/api/pool/sessions", {
-    ...call,
-    body: { inbox_id: c.inboxId, signature: await restSig(c, "CreateSession", { audience: SESSION_AUDIENCE }, signer) },
-  });
+  rest("POST", "/api/pool/sessions", { ...call, body: await restSignIn((call.on ?? front).url, c, signer) });
 
 async function session(c: TestIdentity, call: Call = {}): Promise<string> {
   const res = await signIn(c, call);
@@ -224,9 +222,12 @@ describe("limits per client address and per inbox", () => {
     const connect = createClient(SessionService, createConnectTransport({ baseUrl: front.url }));
     const viaConnect = { headers: { "x-forwarded-for": from } };
     const who = newIdentity();
-    const sig = await signOperation(who.account, "CreateSession", { inboxId: who.inboxId, audience: SESSION_AUDIENCE });
+    const place = signInPlace(front.url);
+    const sig = await signOperation(who.account, "CreateSession", { inboxId: who.inboxId, ...place });
     const err = ConnectError.from(
-      await connect.createSession({ inboxId: who.inboxId, signature: sig }, viaConnect).catch((e: unknown) => e),
+      await connect
+        .createSession({ inboxId: who.inboxId, ...place, signature: sig }, viaConnect)
+        .catch((e: unknown) => e),
     );
     expect(err.code).toBe(Code.ResourceExhausted);
     expect(limitExceededOf(err)?.limit).toBe("sign-ins per client address");
