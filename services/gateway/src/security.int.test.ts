@@ -374,7 +374,7 @@ describe("claims and removals by their owner only", () => {
     expect(Number(fourth.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
-  it("an owner removes an agent (DELETE /api/pool/agents/{id}) with the session or a RemoveAgent signature; anyone else gets 404, nobody 401", async () => {
+  it("an owner removes an agent (DELETE /api/pool/agents/{id}) only with a RemoveAgent signature, signed in or not; a session alone 401, anyone else's signature 404", async () => {
     const templateId = await publicTemplate(newIdentity());
     await claims.pool!.reconcile();
     const owner = newIdentity();
@@ -384,20 +384,31 @@ describe("claims and removals by their owner only", () => {
     const [a, b] = [await claim(), await claim()];
     const token = await session(owner, { from: client() });
     const stranger = await session(newIdentity(), { from: client() });
+    const removal = async (id: string, signer = owner) =>
+      restSignature(await signOperation(signer.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: id }));
 
     expect((await rest("DELETE", `/api/pool/agents/${a}`)).status).toBe(401);
-    expect((await rest("DELETE", `/api/pool/agents/${a}`, { token: stranger })).status).toBe(404);
+    // A session, even the owner's, is not enough: what a stolen token or a replayed sign-in gives removes nothing.
+    for (const t of [token, stranger]) {
+      const refused = await rest("DELETE", `/api/pool/agents/${a}`, { token: t });
+      expect(refused.status).toBe(401);
+      expect(refused.json.error.message).toMatch(/^owner_signature: required: RemoveAgent cannot be undone/);
+    }
+    const forged = { owner_signature: await removal(a, newIdentity()) };
+    expect((await rest("DELETE", `/api/pool/agents/${a}`, { token: stranger, body: forged })).status).toBe(404);
     expect((await rest("GET", `/api/pool/agents/${a}`, { token })).json.state).toBe("INSTANCE_STATE_CLAIMED");
 
-    expect((await rest("DELETE", `/api/pool/agents/${a}`, { token })).status).toBe(204);
-    const s = await signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: b });
-    const ownerSignature = restSignature(s);
+    const signedA = { owner_signature: await removal(a) };
+    expect((await rest("DELETE", `/api/pool/agents/${a}`, { token, body: signedA })).status).toBe(204);
+    const ownerSignature = await removal(b);
     expect((await rest("DELETE", `/api/pool/agents/${b}`, { body: { owner_signature: ownerSignature } })).status).toBe(
       204,
     );
     for (const id of [a, b])
       expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.state).toBe("INSTANCE_STATE_DEAD");
-    expect((await rest("DELETE", `/api/pool/agents/${a}`, { token })).status).toBe(404);
+    expect(
+      (await rest("DELETE", `/api/pool/agents/${a}`, { token, body: { owner_signature: await removal(a) } })).status,
+    ).toBe(404);
     const bad = await rest("DELETE", `/api/pool/agents/${b}`, {
       body: { owner_signature: { ...ownerSignature, nonce: "x" } },
     });
