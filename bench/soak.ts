@@ -21,7 +21,14 @@ import { performance } from "node:perf_hooks";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { StoreSort } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { NO_LIMITS, callerHeaders, createLogger, freePort, generateServiceCredentials } from "@convos-pool/kit";
+import {
+  NO_LIMITS,
+  callerHeaders,
+  createLogger,
+  freePort,
+  generateServiceCredentials,
+  signOperation,
+} from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, signedUpdate } from "@convos-pool/kit/testing";
 import { QUICK, figures, fmt, median, size, type Child } from "./lib.js";
 import { startInProcessPool } from "./in-process-pool.js";
@@ -115,7 +122,14 @@ async function main() {
           groupId: conv.groupId,
           inboxId: host.instances.get(res.instanceId)!.inboxId,
         });
-        if (live.length > LIVE) await claimsSc.client.removeAgent({ instanceId: live.shift()!.instanceId }, owner);
+        if (live.length > LIVE) {
+          const instanceId = live.shift()!.instanceId;
+          const ownerSignature = await signOperation(creator.account, "RemoveAgent", {
+            inboxId: creator.inboxId,
+            instanceId,
+          });
+          await claimsSc.client.removeAgent({ instanceId, ownerSignature }, owner);
+        }
       });
     const update = () =>
       timed("update", async () => {

@@ -183,6 +183,8 @@ export class KubeStack {
         limits: "",
         operators: "",
         "trusted-proxies": "",
+        // Empty: sign-ins only for the gateway's loopback address (these tests sign in nowhere).
+        "public-url": "",
       },
     };
     await writeFile(join(this.dir, "configmap.yaml"), stringify(configMap));

@@ -70,6 +70,8 @@ export class ContainerStack {
       POOL_SECRETS_KEY: randomBytes(32).toString("hex"),
       POOL_MASTER_SEED: randomBytes(32).toString("hex"),
       XMTP_API_URL: "http://xmtp:5556",
+      // Where the tests reach the gateway: its published port (sign-ins name this origin).
+      POOL_PUBLIC_URL: `http://127.0.0.1:${ports.GATEWAY_PORT}`,
       // Below this machine's hard limit of open files (compose.yaml's default is 65536).
       INSTANCE_HOST_NOFILE: "10000",
       POOL_IMAGE: process.env.POOL_IMAGE ?? "localhost/convos-pool:latest",

@@ -269,7 +269,11 @@ describe("an operator's grant", () => {
     expect(limitExceededOf(await expectCode(claim(newIdentity(), other.id), Code.ResourceExhausted))?.limit).toBe(
       "pool tool grant",
     );
-    await client.removeAgent({ instanceId: first.instanceId }, as(owner));
+    const ownerSignature = await signOperation(owner.account, "RemoveAgent", {
+      inboxId: owner.inboxId,
+      instanceId: first.instanceId,
+    });
+    await client.removeAgent({ instanceId: first.instanceId, ownerSignature }, as(owner));
     await claim(newIdentity(), b.id);
     // A template's own grant wins over its creator's.
     await curation.setToolGrant(await grant({ templateId: a.id, tools: ["sms"] }));

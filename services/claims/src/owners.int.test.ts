@@ -188,7 +188,9 @@ describe("what one owner may hold", () => {
     expect((await client.claim(claimReq(someone, t.id), as(someone))).instanceId).toBeTruthy();
 
     const [first] = won as PromiseFulfilledResult<{ instanceId: string }>[];
-    await client.removeAgent({ instanceId: first!.value.instanceId }, as(owner));
+    const firstId = first!.value.instanceId;
+    const removal = await signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: firstId });
+    await client.removeAgent({ instanceId: firstId, ownerSignature: removal }, as(owner));
     expect((await client.claim(claimReq(owner, t.id), as(owner))).instanceId).toBeTruthy();
     await expectCode(client.claim(claimReq(owner, t.id), as(owner)), Code.ResourceExhausted);
   });
@@ -240,7 +242,7 @@ describe("what one owner may hold", () => {
 });
 
 describe("RemoveAgent", () => {
-  it("the owner removes an agent, signed in or with a RemoveAgent signature: it leaves its conversation, its tools go back, it is dead", async () => {
+  it("the owner removes an agent with a RemoveAgent signature, signed in or not: it leaves its conversation, its tools go back, it is dead", async () => {
     const owner = newIdentity();
     const t = await createTemplate(newIdentity(), { tools: [tool("sms", "pool")] });
     await seedIdle(2);
@@ -248,7 +250,8 @@ describe("RemoveAgent", () => {
     const b = (await client.claim(claimReq(owner, t.id), as(owner))).instanceId;
     expect((await leftovers(a)).numbers).toBe(1);
 
-    await client.removeAgent({ instanceId: a }, as(owner));
+    const signedA = await signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: a });
+    await client.removeAgent({ instanceId: a, ownerSignature: signedA }, as(owner));
     const signature = await signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: b });
     await client.removeAgent({ instanceId: b, ownerSignature: signature });
     for (const id of [a, b]) {
@@ -259,8 +262,22 @@ describe("RemoveAgent", () => {
     }
     // Gone from "my agents"; a second removal, or the signature again, finds nothing.
     expect((await client.listOwnerAgents({ ownerId: owner.inboxId }, as(owner))).instances).toEqual([]);
-    await expectCode(client.removeAgent({ instanceId: a }, as(owner)), Code.NotFound);
+    const again = await signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: a });
+    await expectCode(client.removeAgent({ instanceId: a, ownerSignature: again }, as(owner)), Code.NotFound);
     await expectCode(client.removeAgent({ instanceId: b, ownerSignature: signature }), Code.Unauthenticated);
+  });
+
+  it("a session alone removes nothing, the owner's included: UNAUTHENTICATED naming owner_signature; the agent stays", async () => {
+    const owner = newIdentity();
+    const t = await createTemplate(newIdentity());
+    await seedIdle(1);
+    const id = (await client.claim(claimReq(owner, t.id), as(owner))).instanceId;
+    const err = await expectCode(client.removeAgent({ instanceId: id }, as(owner)), Code.Unauthenticated);
+    expect(err.rawMessage).toMatch(/^owner_signature: required: RemoveAgent cannot be undone/);
+    // The same answer whatever the agent: a session learns nothing of others' agents.
+    await expectCode(client.removeAgent({ instanceId: "inst_AAAAAAAAAAAAAAAA" }, as(owner)), Code.Unauthenticated);
+    expect(await instanceRow(id)).toMatchObject({ state: "claimed", owner_id: owner.inboxId });
+    expect(host.callsOf(id)).not.toContain("release");
   });
 
   it("anyone else is told the agent does not exist, and nobody at all to sign in; the agent stays", async () => {
@@ -270,7 +287,7 @@ describe("RemoveAgent", () => {
     await seedIdle(1);
     const id = (await client.claim(claimReq(owner, t.id), as(owner))).instanceId;
     await expectCode(client.removeAgent({ instanceId: id }), Code.Unauthenticated);
-    await expectCode(client.removeAgent({ instanceId: id }, as(stranger)), Code.NotFound);
+    await expectCode(client.removeAgent({ instanceId: id }, as(stranger)), Code.Unauthenticated);
     const forged = await signOperation(stranger.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: id });
     await expectCode(client.removeAgent({ instanceId: id, ownerSignature: forged }), Code.NotFound);
     const other = await signOperation(owner.account, "RemoveAgent", {
@@ -278,7 +295,14 @@ describe("RemoveAgent", () => {
       instanceId: "inst_AAAAAAAAAAAAAAAA",
     });
     await expectCode(client.removeAgent({ instanceId: id, ownerSignature: other }), Code.NotFound);
-    await expectCode(client.removeAgent({ instanceId: "inst_AAAAAAAAAAAAAAAA" }, as(owner)), Code.NotFound);
+    const elsewhere = await signOperation(owner.account, "RemoveAgent", {
+      inboxId: owner.inboxId,
+      instanceId: "inst_AAAAAAAAAAAAAAAA",
+    });
+    await expectCode(
+      client.removeAgent({ instanceId: "inst_AAAAAAAAAAAAAAAA", ownerSignature: elsewhere }, as(owner)),
+      Code.NotFound,
+    );
     expect(await instanceRow(id)).toMatchObject({ state: "claimed", owner_id: owner.inboxId });
     expect(host.callsOf(id)).not.toContain("release");
   });

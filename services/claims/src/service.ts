@@ -59,7 +59,13 @@ import {
   type InstanceData,
   type PendingTransfer,
 } from "./db/queries.js";
-import { proveOwned, requireOwnerSignature, type OwnerOperation, type SignedRequest } from "./claim/proof.js";
+import {
+  proveOwned,
+  requireFreshSignature,
+  requireOwnerSignature,
+  type OwnerOperation,
+  type SignedRequest,
+} from "./claim/proof.js";
 import { withdrawFunds } from "./claim/withdrawal.js";
 import type { InstanceRef } from "./pool/runtime.js";
 import { countBehind, markTemplateDue, setPinned, storeRelease } from "./sync/sync-sql.js";
@@ -70,7 +76,7 @@ import { withTemplateDelistings, type TemplateStandings } from "./sync/template-
 export interface ClaimServiceDeps {
   em: EntityManager;
   flow: ClaimFlow;
-  /** Checks owners' signatures (SetInstancePin, RemoveAgent without a signed-in caller). */
+  /** Checks owners' signatures (SetInstancePin without a signed-in caller, RemoveAgent always). */
   verifier: SignatureVerifier;
   sync: Pick<SyncWorker, "kick">;
   /** TemplateReleaseService (grpcTemplateSource): who created a template, for its instance list. */
@@ -180,12 +186,17 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
       return current(req.instanceId);
     },
 
-    /** The owner only, as pinning; the agent leaves its conversation and its tools are released (ClaimFlow.remove). */
+    /**
+     * The owner only; the agent leaves its conversation and its tools are
+     * released (ClaimFlow.remove). It cannot be undone, so the owner signs it
+     * each time: a session alone, which a stolen token or a sign-in replayed
+     * from a look-alike site also gives, is not enough (docs/security.md).
+     */
     async removeAgent(req, ctx) {
       const { agent, spendNonce } = await ownedInstance(req.instanceId, ctx, {
         operation: "RemoveAgent",
         fields: {},
-        signature: req.ownerSignature,
+        signature: requireFreshSignature(req.ownerSignature, "RemoveAgent"),
       });
       if (!(await deps.flow.remove(agent.id, agent.ownerId, spendNonce))) throw notFound(`instance ${req.instanceId}`);
       return {};

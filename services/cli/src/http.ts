@@ -4,7 +4,7 @@
 import { stat } from "node:fs/promises";
 import { CliError, HttpError } from "./errors.js";
 import { clearSession, loadKey, readSession, sessionUsable, writeSession, type LoadedKey } from "./key-store.js";
-import { SESSION_AUDIENCE } from "@convos-pool/kit";
+import { signInPlace } from "@convos-pool/kit";
 import { signRest } from "./signing.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
@@ -117,11 +117,16 @@ function expiresAtString(v: unknown): string | undefined {
   return undefined;
 }
 
-/** POST /api/pool/sessions with a CreateSession signature; stores the token beside the key (0600). */
+/**
+ * POST /api/pool/sessions with a CreateSession signature, made for the
+ * gateway this talks to (its URL's origin and the URL); stores the token
+ * beside the key (0600).
+ */
 export async function login(ctx: Context, key?: LoadedKey): Promise<{ token: string; result: LoginResult }> {
   const k = key ?? (await loadKey(ctx.keyFile));
-  const signature = await signRest(ctx, k, "CreateSession", { audience: SESSION_AUDIENCE });
-  const reply = await send(ctx, "POST", "/api/pool/sessions", { body: { inbox_id: k.inbox_id, signature } });
+  const place = signInPlace(ctx.url);
+  const signature = await signRest(ctx, k, "CreateSession", place);
+  const reply = await send(ctx, "POST", "/api/pool/sessions", { body: { inbox_id: k.inbox_id, ...place, signature } });
   const body = reply.body as { token?: unknown; expires_at?: unknown } | undefined;
   if (!body || typeof body.token !== "string" || body.token === "") {
     throw new CliError("login: the server's answer has no token");

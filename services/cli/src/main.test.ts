@@ -281,9 +281,14 @@ describe("requests (fake gateway)", () => {
     expect(await run(["update", TEMPLATE_ID, "t.json"], io())).toBe(0);
     const [loginCall, getCall, putCall] = calls;
     expect(loginCall?.url).toBe("http://gw.test:9999/api/pool/sessions");
-    const loginBody = loginCall?.body as { inbox_id: string; signature: unknown };
-    expect(loginBody.inbox_id).toBe(id.inbox_id);
-    await verify("CreateSession", { inboxId: id.inbox_id, audience: "convos-agent-pool" }, loginBody.signature);
+    const loginBody = loginCall?.body as { inbox_id: string; origin: string; uri: string; signature: unknown };
+    expect(loginBody).toMatchObject({
+      inbox_id: id.inbox_id,
+      origin: "http://gw.test:9999",
+      uri: "http://gw.test:9999/",
+    });
+    const place = { origin: "http://gw.test:9999", uri: "http://gw.test:9999/" };
+    await verify("CreateSession", { inboxId: id.inbox_id, ...place }, loginBody.signature);
     expect(getCall?.headers.authorization).toBe("Bearer v1.tok");
     expect(putCall?.method).toBe("PUT");
     expect(putCall?.headers["if-match"]).toBe('"4"');

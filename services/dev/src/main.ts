@@ -6,6 +6,8 @@
 //   POOL_METRICS_TOKEN (every service's GET /metrics, the node's included, then needs Authorization: Bearer),
 //   TEMPLATES_DATABASE_URL, GATEWAY_DATABASE_URL, XMTP_DATABASE_URL, CLAIMS_DATABASE_URL, LINEAGE_DATABASE_URL (postgres:// instead of embedded PGlite),
 //   WARM_INSTANCES (3), LLM_BASE_URL + LLM_API_KEY [+ LLM_MODEL] (an OpenAI-compatible endpoint; without: the offline model),
+//   POOL_PUBLIC_URL (comma-separated URLs the gateway is reached at, when not only http://127.0.0.1:PORT or
+//     http://localhost:PORT: a sign-in must name one of their origins; docs/signatures.md),
 //   POOL_LIMITS (rates and caps: docs/limits.md),
 //   POOL_BUDGET, POOL_TOOLS_WITHOUT_GRANT (what the pool pays for, as in production: nothing unless an operator allows it; docs/limits.md),
 //   POOL_OPERATORS (comma-separated inbox ids who curate the store: docs/store.md; `npm run -s pool -- whoami` prints yours),
@@ -29,6 +31,9 @@ const pool = await startPool({
   dataDir: resolve(process.env.POOL_DATA_DIR ?? ".data"),
   port: Number(process.env.PORT ?? 8080),
   host: process.env.HOST ?? "127.0.0.1",
+  publicUrls: process.env.POOL_PUBLIC_URL?.split(",")
+    .map((u) => u.trim())
+    .filter(Boolean),
   templatesDatabaseUrl: process.env.TEMPLATES_DATABASE_URL || undefined,
   gatewayDatabaseUrl: process.env.GATEWAY_DATABASE_URL || undefined,
   xmtpDatabaseUrl: process.env.XMTP_DATABASE_URL || undefined,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, expect, it } from "vitest";
-import { deriveInboxId, jsonHash, signOperation, type TemplateContentJson } from "@convos-pool/kit";
+import { deriveInboxId, jsonHash, signOperation, signSignIn, type TemplateContentJson } from "@convos-pool/kit";
 import { startPool, type RunningPool } from "./pool.js";
 
 const dirs: string[] = [];
@@ -90,11 +90,13 @@ it("runs the pool on embedded databases that survive a restart (npm start)", { t
     // The same attestation key after a restart: agents' badges stay valid.
     expect(await jwksOf(pool)).toEqual(jwks);
     // The template is private: its creator, signed in, sees it; nobody else does.
-    const login = await signOperation(account, "CreateSession", { inboxId, audience: "convos-agent-pool" });
+    const { origin, uri, signature: login } = await signSignIn(account, inboxId, pool.gatewayUrl);
     const session = await fetch(`${pool.gatewayUrl}/api/pool/sessions`, {
       method: "POST",
       body: JSON.stringify({
         inbox_id: inboxId,
+        origin,
+        uri,
         signature: { signature: login.signature, issued_at: Number(login.issuedAt), nonce: login.nonce },
       }),
     });

@@ -23,6 +23,8 @@ export interface PoolOptions {
   /** The gateway's port: the only public one. */
   port?: number | undefined;
   host?: string | undefined;
+  /** The URLs the gateway is reached at (POOL_PUBLIC_URL); default its loopback address. */
+  publicUrls?: string[] | undefined;
   /** Per service: postgres:// URL; absent means embedded PGlite under dataDir. */
   templatesDatabaseUrl?: string | undefined;
   gatewayDatabaseUrl?: string | undefined;
@@ -271,6 +273,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
     const gateway = await startGateway({
       port: opts.port ?? 8080,
       host,
+      publicUrls: opts.publicUrls,
       templatesUrl: templates.url,
       claimsUrl: claims.url,
       lineageUrl: lineage.url,

@@ -445,7 +445,11 @@ describe("the verified badge and the birth certificate", () => {
       10_000,
     );
 
-    await stack.claimsSc!.client.removeAgent({ instanceId: agent.id }, as(owner));
+    const ownerSignature = await signOperation(owner.account, "RemoveAgent", {
+      inboxId: owner.inboxId,
+      instanceId: agent.id,
+    });
+    await stack.claimsSc!.client.removeAgent({ instanceId: agent.id, ownerSignature }, as(owner));
     await waitFor(
       "the agent removed",
       async () =>

@@ -710,7 +710,11 @@ describe("lineage", () => {
   it("after the parent is removed its clones live on: the edge stays, the parent is shown ended, and the creator's dashboard counts it all", {
     timeout: 30_000,
   }, async () => {
-    await client.removeAgent({ instanceId: parentId }, as(owner));
+    const ownerSignature = await signOperation(owner.account, "RemoveAgent", {
+      inboxId: owner.inboxId,
+      instanceId: parentId,
+    });
+    await client.removeAgent({ instanceId: parentId, ownerSignature }, as(owner));
     await stack.claims!.lineage!.drained();
     const lineage = createServiceClient(LineageService, stack.lineage!.url, stack.creds.gateway);
     try {

@@ -33,6 +33,7 @@ import {
   serviceAuthInterceptor,
   signClaim,
   signOperation,
+  signSignIn,
   startServer,
   type ClientCredentials,
   type TemplateContentJson,
@@ -86,6 +87,12 @@ async function rest(
   return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as RestAnswer) : {} };
 }
 
+/** The body of POST /api/pool/sessions: `inboxId` signing in to the pool's gateway, signed by `wallet`. */
+async function signInBody(inboxId: string, wallet: LocalAccount) {
+  const s = await signSignIn(wallet, inboxId, pool.url("gateway"));
+  return { inbox_id: inboxId, origin: s.origin, uri: s.uri, signature: restSig(s.signature) };
+}
+
 /** POST /api/pool/templates: `content`, created by `inboxId` and signed by `wallet`, one of its wallets. */
 const createTemplate = async (inboxId: string, wallet: LocalAccount, content: TemplateContentJson) =>
   rest("POST", "/api/pool/templates", {
@@ -127,10 +134,7 @@ describe("every main.ts as deploy/compose.yaml starts it", () => {
     const { inboxId, second } = await creatorWithAddedWallet("creator.db3");
     expect(await new DerivedInboxResolver().addressBelongsToInbox(second.address, inboxId)).toBe(false);
 
-    const session = await rest("POST", "/api/pool/sessions", {
-      inbox_id: inboxId,
-      signature: restSig(await signOperation(second, "CreateSession", { inboxId, audience: "convos-agent-pool" })),
-    });
+    const session = await rest("POST", "/api/pool/sessions", await signInBody(inboxId, second));
     expect(session.status, `gateway: ${JSON.stringify(session.json)}`).toBe(200);
 
     const content = sampleContent({ tools: [] });
@@ -337,12 +341,7 @@ describe("the pool as deployed, against people acting in others' names", () => {
     usage: (await templatesDb.query(`select id, usage_count from templates order by id`)).rows,
   });
   const session = async (who: TestIdentity) => {
-    const res = await rest("POST", "/api/pool/sessions", {
-      inbox_id: who.inboxId,
-      signature: restSig(
-        await signOperation(who.account, "CreateSession", { inboxId: who.inboxId, audience: "convos-agent-pool" }),
-      ),
-    });
+    const res = await rest("POST", "/api/pool/sessions", await signInBody(who.inboxId, who.account));
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     return res.json.token!;
   };
@@ -512,7 +511,8 @@ describe("the pool as deployed, against people acting in others' names", () => {
         })
       ).status,
     ).toBe(404);
-    expect((await withToken(strangerToken, "DELETE", `/api/pool/agents/${id}`)).status).toBe(404);
+    // A removal is signed even with a session: a session alone is 401, whoever holds it.
+    expect((await withToken(strangerToken, "DELETE", `/api/pool/agents/${id}`)).status).toBe(401);
     const removeSig = await signOperation(stranger.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: id });
     expect(
       (await withToken(undefined, "DELETE", `/api/pool/agents/${id}`, { owner_signature: restSig(removeSig) })).status,

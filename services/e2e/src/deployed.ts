@@ -164,6 +164,8 @@ export class DeployedPool {
     };
     // Every service's address is known before any starts: templates and claims call each other.
     for (const s of this.names()) this.ports.set(s, await freePort());
+    // Where people reach the gateway (one URL for all its replicas, as behind a load balancer): the first one's.
+    this.vars.POOL_PUBLIC_URL ??= `http://127.0.0.1:${this.ports.get("gateway")}`;
     // A service's replicas start together (its database migrated by whichever comes first).
     for (const s of DEPLOYED)
       await Promise.all(

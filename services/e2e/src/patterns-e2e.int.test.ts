@@ -290,7 +290,12 @@ describe("learned patterns", () => {
     timeout: 30_000,
   }, async () => {
     const b = onHost(agents.b.id);
-    await claims.removeAgent({ instanceId: agents.b.id }, as(agents.b.owner));
+    const { owner } = agents.b;
+    const ownerSignature = await signOperation(owner.account, "RemoveAgent", {
+      inboxId: owner.inboxId,
+      instanceId: agents.b.id,
+    });
+    await claims.removeAgent({ instanceId: agents.b.id, ownerSignature }, as(owner));
     await waitFor("B released", () => b.memorySnapshot === undefined, 30_000);
     await cycles(3);
     expect(await b.ws.readJson(FILES.patterns)).toBeUndefined();

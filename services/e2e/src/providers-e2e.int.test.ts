@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { AgentInstance } from "@convos-pool/instance";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
+import { signOperation } from "@convos-pool/kit";
 import { waitFor } from "@convos-pool/testing";
 import { as } from "@convos-pool/claims/testing";
 import { ask, said } from "@convos-pool/testing/convos-cli";
@@ -97,7 +98,11 @@ describe("an agent whose number is bought from Telnyx and whose mailbox is at Ag
 
   it("gives its number back to Telnyx and deletes its inbox when it is removed", { timeout: 60_000 }, async () => {
     const [number, inbox] = [handle("sms"), handle("email")];
-    await stack.claimsSc!.client.removeAgent({ instanceId: agent.id }, as(saul));
+    const ownerSignature = await signOperation(saul.account, "RemoveAgent", {
+      inboxId: saul.inboxId,
+      instanceId: agent.id,
+    });
+    await stack.claimsSc!.client.removeAgent({ instanceId: agent.id, ownerSignature }, as(saul));
     await waitFor("the number given back to Telnyx", async () => (await owned(number)).length === 0, 30_000, 200);
     expect(await owned(number)).toEqual([]);
     const res = await fetch(`${stack.agentmail!.url}/v0/inboxes/${encodeURIComponent(inbox)}`, {

@@ -24,7 +24,7 @@ import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_servic
 import { startCreator } from "@convos-pool/convos/testing";
 import { EXTRACTION_PROMPT } from "@convos-pool/instance";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
-import { callerHeaders, createServiceClient, signOperation } from "@convos-pool/kit";
+import { callerHeaders, createServiceClient, signSignIn } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, signedUpdate, tool } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import { DeployedPool, type ProcessName } from "./deployed.js";
@@ -235,12 +235,12 @@ describe("two of everything on one PostgreSQL", () => {
       const text = await res.text();
       return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
     };
-    const s = await signOperation(person.account, "CreateSession", {
-      inboxId: person.inboxId,
-      audience: "convos-agent-pool",
-    });
+    // Made for the pool's public URL, which both replicas serve (deployed.ts: the first gateway's).
+    const { origin, uri, signature: s } = await signSignIn(person.account, person.inboxId, pool.url("gateway"));
     const signedIn = await call("gateway", "POST", "/api/pool/sessions", undefined, {
       inbox_id: person.inboxId,
+      origin,
+      uri,
       signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
     });
     expect(signedIn.status, JSON.stringify(signedIn.json)).toBe(200);
@@ -249,9 +249,12 @@ describe("two of everything on one PostgreSQL", () => {
     // The same signed sign-in again, at the other gateway: its nonce is spent (the gateways share their database).
     const replayed = await call("gateway-2", "POST", "/api/pool/sessions", undefined, {
       inbox_id: person.inboxId,
+      origin,
+      uri,
       signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
     });
     expect(replayed.status).toBe(401);
+    expect(JSON.stringify(replayed.json)).toMatch(/nonce/);
     expect((await call("gateway-2", "DELETE", "/api/pool/sessions", token)).status).toBe(204);
     expect((await call("gateway", "GET", `/api/pool/agents?owner=${person.inboxId}`, token)).status).toBe(401);
   });

@@ -25,6 +25,8 @@ import type { Sessions } from "./sessions.js";
 export interface CallInfo extends ClientOf {
   /** The Authorization header as received, if any. */
   authorization: string | null | undefined;
+  /** The Origin header as received (browsers set it), if any: sign-ins check it (sessions.ts). */
+  origin?: string | null | undefined;
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;
 }
@@ -170,6 +172,7 @@ export function relayError(err: unknown, log: Logger, name = "upstream service")
 /** What a forwarded call needs from a Connect / gRPC / gRPC-Web request. */
 export const callInfo = (ctx: HandlerContext): CallInfo => ({
   authorization: ctx.requestHeader.get("authorization"),
+  origin: ctx.requestHeader.get("origin"),
   peer: peerAddress(ctx),
   forwardedFor: ctx.requestHeader.get("x-forwarded-for") ?? undefined,
   signal: ctx.signal,

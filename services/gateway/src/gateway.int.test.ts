@@ -40,7 +40,7 @@ import { newIdentity, sampleContent, type TestIdentity } from "@convos-pool/kit/
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { startGateway, type RunningGateway } from "./server.js";
 import { restCall, restSignature, type RestAnswer, type RestCall } from "../test/rest.js";
-import { SESSION_AUDIENCE } from "@convos-pool/kit";
+import { signInPlace } from "@convos-pool/kit";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
@@ -67,6 +67,12 @@ async function restSig(c: Creator, op: SignedOperation, fields: OperationFields,
   return restSignature(await sign(c, op, fields, issuedAt));
 }
 
+/** `c` signing in to this test's gateway: the REST body of POST /api/pool/sessions. */
+async function signInBody(c: Creator, issuedAt?: number) {
+  const place = signInPlace(gateway.url);
+  return { inbox_id: c.inboxId, ...place, signature: await restSig(c, "CreateSession", place, issuedAt) };
+}
+
 // A unique word per run keeps store searches independent of other tests' data.
 const WORD = `zq${randomBytes(4).toString("hex")}`;
 
@@ -91,7 +97,7 @@ async function restCreate(c: Creator, over: Partial<TemplateContentJson> = {}) {
 
 async function session(c: Creator): Promise<string> {
   const res = await rest("POST", "/api/pool/sessions", {
-    body: { inbox_id: c.inboxId, signature: await restSig(c, "CreateSession", { audience: SESSION_AUDIENCE }) },
+    body: await signInBody(c),
   });
   expect(res.status, JSON.stringify(res.json)).toBe(200);
   secretsSeen.push(res.json.token);
@@ -632,31 +638,16 @@ describe("REST", () => {
     expect(expired.json.error.message).toMatch(/issued_at/);
 
     // Sessions too: a replayed login and an expired one.
-    const login = {
-      body: {
-        inbox_id: alice.inboxId,
-        signature: await restSig(alice, "CreateSession", { audience: SESSION_AUDIENCE }),
-      },
-    };
+    const login = { body: await signInBody(alice) };
     expect((await rest("POST", "/api/pool/sessions", login)).status).toBe(200);
     expect((await rest("POST", "/api/pool/sessions", login)).status).toBe(401);
-    const oldLogin = await rest("POST", "/api/pool/sessions", {
-      body: {
-        inbox_id: alice.inboxId,
-        signature: await restSig(alice, "CreateSession", { audience: SESSION_AUDIENCE }, old),
-      },
-    });
+    const oldLogin = await rest("POST", "/api/pool/sessions", { body: await signInBody(alice, old) });
     expect(oldLogin.status).toBe(401);
     // A login signed by someone else.
-    const forged = await signOperation(newCreator().account, "CreateSession", {
-      inboxId: alice.inboxId,
-      audience: SESSION_AUDIENCE,
-    });
+    const place = signInPlace(gateway.url);
+    const forged = await signOperation(newCreator().account, "CreateSession", { inboxId: alice.inboxId, ...place });
     const forgedLogin = await rest("POST", "/api/pool/sessions", {
-      body: {
-        inbox_id: alice.inboxId,
-        signature: restSignature(forged),
-      },
+      body: { inbox_id: alice.inboxId, ...place, signature: restSignature(forged) },
     });
     expect(forgedLogin.status).toBe(403);
   });
@@ -801,9 +792,11 @@ describe("Connect-Web (browser) and gRPC clients", () => {
     const id = template!.id;
 
     await expect(client.getTemplate({ templateId: id })).rejects.toMatchObject({ code: Code.NotFound });
+    const place = signInPlace(gateway.url);
     const { token, expiresAt } = await sessions.createSession({
       inboxId: alice.inboxId,
-      signature: await sign(alice, "CreateSession", { audience: SESSION_AUDIENCE }),
+      ...place,
+      signature: await sign(alice, "CreateSession", place),
     });
     secretsSeen.push(token);
     const expiresIn = Number(expiresAt!.seconds) - Date.now() / 1000;
@@ -915,9 +908,11 @@ describe("Connect-Web (browser) and gRPC clients", () => {
       ).catch((e: grpc.ServiceError) => e);
       expect((spoofed as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
 
+      const place = signInPlace(gateway.url);
       const { token } = await call(SessionService.method.createSession, {
         inboxId: alice.inboxId,
-        signature: await sign(alice, "CreateSession", { audience: SESSION_AUDIENCE }),
+        ...place,
+        signature: await sign(alice, "CreateSession", place),
       });
       secretsSeen.push(token);
       const got = await call(

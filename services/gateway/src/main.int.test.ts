@@ -2,13 +2,7 @@
 // deployed service's metrics answer only its token. A real process
 // (startServiceProcess), a real PostgreSQL for its table.
 import { describe, expect, it } from "vitest";
-import {
-  generateServiceCredentials,
-  LOCAL_POOL_ID,
-  SESSION_AUDIENCE,
-  serviceEnv,
-  signOperation,
-} from "@convos-pool/kit";
+import { generateServiceCredentials, LOCAL_POOL_ID, serviceEnv, signSignIn } from "@convos-pool/kit";
 import { createTestDatabase, startServiceProcess, TEST_METRICS_TOKEN } from "@convos-pool/testing";
 import { newIdentity } from "@convos-pool/kit/testing";
 import { keccak256, stringToBytes } from "viem";
@@ -72,18 +66,14 @@ describe("the gateway's main", () => {
       });
       const who = newIdentity();
       const signIn = async (poolId: string) => {
-        const s = await signOperation(
-          who.account,
-          "CreateSession",
-          { inboxId: who.inboxId, audience: SESSION_AUDIENCE },
-          undefined,
-          poolId,
-        );
+        const { origin, uri, signature: s } = await signSignIn(who.account, who.inboxId, proc.url, undefined, poolId);
         return fetch(`${proc.url}/api/pool/sessions`, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({
             inbox_id: who.inboxId,
+            origin,
+            uri,
             signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
           }),
         });
@@ -95,6 +85,46 @@ describe("the gateway's main", () => {
         /^signature: not signed by a wallet of inbox .* in pool "pool-east"/,
       );
       expect((await signIn("pool-east")).status).toBe(200);
+    } finally {
+      await proc.kill();
+    }
+  }, 60_000);
+
+  it("takes the URLs people reach it at from POOL_PUBLIC_URL: a sign-in must name one, and a URL that is not http(s) stops it", async () => {
+    const bad = startServiceProcess(MAIN, { env: await env({ POOL_ID: "pool-east", POOL_PUBLIC_URL: "ftp://x" }) });
+    await expect(bad).rejects.toThrow(/exited \(2\)[\s\S]*POOL_PUBLIC_URL: \\"ftp:\/\/x\\" is not an http\(s\) URL/);
+    const proc = await startServiceProcess(MAIN, {
+      env: await env({
+        POOL_ID: "pool-east",
+        POOL_PUBLIC_URL: "https://pool-east.example/, https://www.pool-east.example",
+      }),
+    });
+    try {
+      const who = newIdentity();
+      const signIn = async (madeFor: string) => {
+        const {
+          origin,
+          uri,
+          signature: s,
+        } = await signSignIn(who.account, who.inboxId, madeFor, undefined, "pool-east");
+        const res = await fetch(`${proc.url}/api/pool/sessions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            inbox_id: who.inboxId,
+            origin,
+            uri,
+            signature: { signature: s.signature, issued_at: Number(s.issuedAt), nonce: s.nonce },
+          }),
+        });
+        return { status: res.status, body: (await res.json()) as { error?: { message?: string } } };
+      };
+      // Its own address is not where people reach it any more.
+      const own = await signIn(proc.url);
+      expect(own.status).toBe(401);
+      expect(own.body.error?.message).toMatch(/^origin: the sign-in was made for http:\/\/127\.0\.0\.1:/);
+      expect((await signIn("https://pool-east.example/")).status).toBe(200);
+      expect((await signIn("https://www.pool-east.example/api")).status).toBe(200);
     } finally {
       await proc.kill();
     }

@@ -11,6 +11,8 @@
 //   POOL_SESSION_SECRET  HMAC key of session tokens, at least 32 bytes; without it sessions end at every restart
 //   POOL_METRICS_TOKEN   what GET /metrics asks for (Authorization: Bearer), at least 16 bytes (required, as for every service)
 //   DATABASE_URL         postgres:// for the gateway's own table (used login nonces); absent: embedded PGlite
+//   POOL_PUBLIC_URL      comma-separated URLs people reach the gateway at (https://pool.example): a sign-in
+//                        must name one of their origins; absent: only its loopback address (a warning)
 //   CORS_ORIGINS         comma-separated browser origins; default "*"
 //   POOL_LIMITS          limits per client address and sign-ins per inbox (docs/limits.md)
 //   POOL_TRUSTED_PROXIES addresses of proxies in front of the gateway (their X-Forwarded-For names the client)
@@ -19,8 +21,18 @@
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { configured, runService } from "@convos-pool/kit/service";
 import { parseTrustedProxies } from "./limits.js";
-import { MIN_SESSION_SECRET_BYTES } from "./sessions.js";
+import { MIN_SESSION_SECRET_BYTES, originsOf } from "./sessions.js";
 import { startGateway } from "./server.js";
+
+/** POOL_PUBLIC_URL's URLs, refused at start when one is not an http(s) URL. */
+function publicUrls(urls: string[]): string[] {
+  try {
+    originsOf(urls);
+  } catch (err) {
+    throw new Error(`POOL_PUBLIC_URL: ${(err as Error).message}`);
+  }
+  return urls;
+}
 
 await runService(
   "gateway",
@@ -36,6 +48,7 @@ await runService(
       poolId: env.poolId(),
       sessionSecret: env.secret("POOL_SESSION_SECRET", MIN_SESSION_SECRET_BYTES),
       databaseUrl: env.optional("DATABASE_URL"),
+      publicUrls: configured(() => publicUrls(env.list("POOL_PUBLIC_URL"))),
       corsOrigins: !origins || origins === "*" ? ("*" as const) : env.list("CORS_ORIGINS"),
       limits: env.limits(),
       trustedProxies: configured(() => parseTrustedProxies(env.optional("POOL_TRUSTED_PROXIES"))),

@@ -22,6 +22,7 @@ import {
   jsonHash,
   limitExceededOf,
   signClaim,
+  signInPlace,
   signOperation,
 } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/testing";
@@ -31,8 +32,7 @@ import { startClaimsService, type RunningClaimsService } from "@convos-pool/clai
 import { StandInHost } from "@convos-pool/claims/testing/stand-in-host";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { startGateway, type RunningGateway } from "./server.js";
-import { restCall, restSig, restSignature, type RestAnswer } from "../test/rest.js";
-import { SESSION_AUDIENCE } from "@convos-pool/kit";
+import { restCall, restSig, restSignIn, restSignature, type RestAnswer } from "../test/rest.js";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
@@ -62,11 +62,9 @@ const rest = (method: string, urlPath: string, call: Call = {}) =>
     ...(call.from ? { headers: { "x-forwarded-for": call.from } } : {}),
   });
 
+/** A sign-in made for the gateway it is sent to. */
 const signIn = async (c: TestIdentity, call: Call = {}, signer = c) =>
-  rest("POST", "/api/pool/sessions", {
-    ...call,
-    body: { inbox_id: c.inboxId, signature: await restSig(c, "CreateSession", { audience: SESSION_AUDIENCE }, signer) },
-  });
+  rest("POST", "/api/pool/sessions", { ...call, body: await restSignIn((call.on ?? front).url, c, signer) });
 
 async function session(c: TestIdentity, call: Call = {}): Promise<string> {
   const res = await signIn(c, call);
@@ -224,9 +222,12 @@ describe("limits per client address and per inbox", () => {
     const connect = createClient(SessionService, createConnectTransport({ baseUrl: front.url }));
     const viaConnect = { headers: { "x-forwarded-for": from } };
     const who = newIdentity();
-    const sig = await signOperation(who.account, "CreateSession", { inboxId: who.inboxId, audience: SESSION_AUDIENCE });
+    const place = signInPlace(front.url);
+    const sig = await signOperation(who.account, "CreateSession", { inboxId: who.inboxId, ...place });
     const err = ConnectError.from(
-      await connect.createSession({ inboxId: who.inboxId, signature: sig }, viaConnect).catch((e: unknown) => e),
+      await connect
+        .createSession({ inboxId: who.inboxId, ...place, signature: sig }, viaConnect)
+        .catch((e: unknown) => e),
     );
     expect(err.code).toBe(Code.ResourceExhausted);
     expect(limitExceededOf(err)?.limit).toBe("sign-ins per client address");
@@ -373,7 +374,7 @@ describe("claims and removals by their owner only", () => {
     expect(Number(fourth.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
-  it("an owner removes an agent (DELETE /api/pool/agents/{id}) with the session or a RemoveAgent signature; anyone else gets 404, nobody 401", async () => {
+  it("an owner removes an agent (DELETE /api/pool/agents/{id}) only with a RemoveAgent signature, signed in or not; a session alone 401, anyone else's signature 404", async () => {
     const templateId = await publicTemplate(newIdentity());
     await claims.pool!.reconcile();
     const owner = newIdentity();
@@ -383,20 +384,31 @@ describe("claims and removals by their owner only", () => {
     const [a, b] = [await claim(), await claim()];
     const token = await session(owner, { from: client() });
     const stranger = await session(newIdentity(), { from: client() });
+    const removal = async (id: string, signer = owner) =>
+      restSignature(await signOperation(signer.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: id }));
 
     expect((await rest("DELETE", `/api/pool/agents/${a}`)).status).toBe(401);
-    expect((await rest("DELETE", `/api/pool/agents/${a}`, { token: stranger })).status).toBe(404);
+    // A session, even the owner's, is not enough: what a stolen token or a replayed sign-in gives removes nothing.
+    for (const t of [token, stranger]) {
+      const refused = await rest("DELETE", `/api/pool/agents/${a}`, { token: t });
+      expect(refused.status).toBe(401);
+      expect(refused.json.error.message).toMatch(/^owner_signature: required: RemoveAgent cannot be undone/);
+    }
+    const forged = { owner_signature: await removal(a, newIdentity()) };
+    expect((await rest("DELETE", `/api/pool/agents/${a}`, { token: stranger, body: forged })).status).toBe(404);
     expect((await rest("GET", `/api/pool/agents/${a}`, { token })).json.state).toBe("INSTANCE_STATE_CLAIMED");
 
-    expect((await rest("DELETE", `/api/pool/agents/${a}`, { token })).status).toBe(204);
-    const s = await signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: b });
-    const ownerSignature = restSignature(s);
+    const signedA = { owner_signature: await removal(a) };
+    expect((await rest("DELETE", `/api/pool/agents/${a}`, { token, body: signedA })).status).toBe(204);
+    const ownerSignature = await removal(b);
     expect((await rest("DELETE", `/api/pool/agents/${b}`, { body: { owner_signature: ownerSignature } })).status).toBe(
       204,
     );
     for (const id of [a, b])
       expect((await rest("GET", `/api/pool/agents/${id}`, { token })).json.state).toBe("INSTANCE_STATE_DEAD");
-    expect((await rest("DELETE", `/api/pool/agents/${a}`, { token })).status).toBe(404);
+    expect(
+      (await rest("DELETE", `/api/pool/agents/${a}`, { token, body: { owner_signature: await removal(a) } })).status,
+    ).toBe(404);
     const bad = await rest("DELETE", `/api/pool/agents/${b}`, {
       body: { owner_signature: { ...ownerSignature, nonce: "x" } },
     });

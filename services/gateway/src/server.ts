@@ -13,7 +13,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
-import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestation_service_pb.js";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
@@ -60,7 +59,15 @@ import { agentsJwks } from "./agents-jwks.js";
 import { AddressLimits } from "./limits.js";
 import { restApi } from "./rest/routes.js";
 import { webApp } from "./web.js";
-import { SessionTokens, Sessions, createSession, endedSessionsMigration, type SessionServiceDeps } from "./sessions.js";
+import type { SignInFields } from "./rest/request.js";
+import {
+  SessionTokens,
+  Sessions,
+  createSession,
+  endedSessionsMigration,
+  originsOf,
+  type SessionServiceDeps,
+} from "./sessions.js";
 
 export interface GatewayOptions {
   /** The pool whose signatures it accepts (POOL_ID, docs/signatures.md); default LOCAL_POOL_ID. */
@@ -95,6 +102,13 @@ export interface GatewayOptions {
   embeddedDir?: string | undefined;
   /** Who owns which wallet; offline XMTP inbox derivation by default. */
   resolver?: InboxResolver | undefined;
+  /**
+   * The URLs people reach this gateway at (POOL_PUBLIC_URL): a sign-in must
+   * name one of their origins (docs/signatures.md, "Sign-in"). Absent: its
+   * own address on loopback (http://127.0.0.1:port, http://localhost:port),
+   * what `npm start` and the tests use.
+   */
+  publicUrls?: string[] | undefined;
   /** Browser origins allowed (CORS); default "*". */
   corsOrigins?: string[] | "*" | undefined;
   /** Limits per client address and sign-ins per inbox (docs/limits.md); default DEFAULT_LIMITS. */
@@ -130,6 +144,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const poolId = opts.poolId ?? LOCAL_POOL_ID;
   const signingDomain = { poolId, ...signatureDomain(poolId) };
   const limits = opts.limits ?? DEFAULT_LIMITS;
+  const configuredOrigins = opts.publicUrls?.length ? originsOf(opts.publicUrls) : undefined;
+  // Without configured URLs, known once the server listens (its port may be chosen then).
+  let origins: readonly string[] = configuredOrigins ?? [];
   const { server, lifetime } = await startService(
     {
       name: "gateway",
@@ -153,6 +170,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const rates = postgresRates(db.em);
       const sessionDeps: SessionServiceDeps = {
         tokens,
+        origins: () => origins,
         em: db.em,
         verifier: new SignatureVerifier({
           resolver: opts.resolver ?? new DerivedInboxResolver(),
@@ -170,9 +188,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       pruneRates(lifetime, db);
       lifetime.every(60_000, "ended-session pruning", () => gate.sessions.prune());
       /** CreateSession on either face: counted against its client address first. */
-      const signIn = async (inboxId: string, signature: Signature | undefined, call: CallInfo) => {
+      const signIn = async (req: SignInFields, call: CallInfo) => {
         await gate.addresses.take(SessionService.typeName, "CreateSession", call);
-        return createSession(sessionDeps, inboxId, signature);
+        return createSession(sessionDeps, { ...req, requestOrigin: call.origin });
       };
       /** A client of an internal service at `url`, closed with the gateway. */
       const connect = <S extends DescService>(service: S, url: string) => {
@@ -215,7 +233,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const routes = (router: ConnectRouter) => {
         router.service(SessionService, {
           async createSession(req, ctx) {
-            const session = await signIn(req.inboxId, req.signature, callInfo(ctx));
+            const { inboxId, origin, uri, signature } = req;
+            const session = await signIn({ inboxId, origin, uri, signature }, callInfo(ctx));
             return { token: session.token, expiresAt: timestampFromDate(session.expiresAt) };
           },
           async deleteSession(_req, ctx) {
@@ -254,6 +273,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       return { routes, fallback };
     },
   );
+  if (!configuredOrigins) {
+    origins = [`http://127.0.0.1:${server.port}`, `http://localhost:${server.port}`];
+    log.warn("no public URL configured (POOL_PUBLIC_URL): sign-ins are accepted only for its loopback address", {
+      origins,
+    });
+  }
   log.info("gateway upstreams", {
     templates: opts.templatesUrl,
     claims: opts.claimsUrl ?? null,

@@ -1,6 +1,12 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { MIN_SESSION_SECRET_BYTES, SESSION_TTL_SECONDS, SessionTokens } from "./sessions.js";
+import {
+  MIN_SESSION_SECRET_BYTES,
+  SESSION_TTL_SECONDS,
+  SessionTokens,
+  checkSignInPlace,
+  originsOf,
+} from "./sessions.js";
 
 const INBOX = "a".repeat(64);
 
@@ -75,5 +81,60 @@ describe("SessionTokens", () => {
     } catch (err) {
       expect(String((err as Error).message)).not.toContain(token);
     }
+  });
+});
+
+describe("where a sign-in was made for (checkSignInPlace)", () => {
+  const mine = originsOf(["https://pool.example/", "http://127.0.0.1:8080"]);
+  const said = (fn: () => unknown): [string, string] | undefined => {
+    try {
+      fn();
+      return undefined;
+    } catch (err) {
+      const e = ConnectError.from(err);
+      return [Code[e.code], e.rawMessage];
+    }
+  };
+
+  it("writes each public URL as its origin, and refuses one that is not http(s)", () => {
+    expect(mine).toEqual(["https://pool.example", "http://127.0.0.1:8080"]);
+    expect(originsOf(["HTTPS://Pool.Example:443/x", "https://pool.example"])).toEqual(["https://pool.example"]);
+    expect(() => originsOf(["ftp://pool.example"])).toThrow(/"ftp:\/\/pool.example" is not an http\(s\) URL/);
+    expect(() => originsOf(["pool.example"])).toThrow(/is not a URL/);
+  });
+
+  it("takes a signed origin of its own with a uri under it, from a browser on that origin or from no browser", () => {
+    const place = { origin: "https://pool.example", uri: "https://pool.example/" };
+    expect(said(() => checkSignInPlace(mine, place, undefined))).toBeUndefined();
+    expect(said(() => checkSignInPlace(mine, place, "https://pool.example"))).toBeUndefined();
+    const deeper = { origin: "http://127.0.0.1:8080", uri: "http://127.0.0.1:8080/api/pool" };
+    expect(said(() => checkSignInPlace(mine, deeper, null))).toBeUndefined();
+  });
+
+  it("refuses another origin, a uri elsewhere and a browser elsewhere: UNAUTHENTICATED naming the field", () => {
+    const look = { origin: "https://pool.example.evil", uri: "https://pool.example.evil/" };
+    expect(said(() => checkSignInPlace(mine, look, undefined))).toEqual([
+      "Unauthenticated",
+      "origin: the sign-in was made for https://pool.example.evil, not for this pool's gateway; sign in here",
+    ]);
+    expect(
+      said(() => checkSignInPlace(mine, { origin: "https://pool.example", uri: "https://evil.example/" }, null)),
+    ).toEqual(["Unauthenticated", "uri: https://evil.example/ is not under the signed origin https://pool.example"]);
+    const place = { origin: "https://pool.example", uri: "https://pool.example/" };
+    expect(said(() => checkSignInPlace(mine, place, "https://evil.example"))).toEqual([
+      "Unauthenticated",
+      "origin: the sign-in names https://pool.example but was sent from https://evil.example",
+    ]);
+  });
+
+  it("refuses an origin that is not written as one (a path, a capital, nothing): INVALID_ARGUMENT", () => {
+    for (const origin of ["https://pool.example/", "HTTPS://pool.example", "", "null", "pool.example"]) {
+      expect(said(() => checkSignInPlace(mine, { origin, uri: "https://pool.example/" }, undefined))?.[0], origin).toBe(
+        "InvalidArgument",
+      );
+    }
+    expect(said(() => checkSignInPlace(mine, { origin: "https://pool.example", uri: "" }, undefined))?.[0]).toBe(
+      "InvalidArgument",
+    );
   });
 });

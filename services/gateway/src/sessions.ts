@@ -1,6 +1,6 @@
 // Sessions: proof of identity for people (docs/security.md). A client signs
-// the EIP-712 `CreateSession` message once and gets a bearer token for an
-// hour. The token is the inbox ID, the expiry and a session id, authenticated
+// the EIP-712 `CreateSession` message once, naming the gateway's origin, and
+// gets a bearer token for an hour. The token is the inbox ID, the expiry and a session id, authenticated
 // with HMAC-SHA256 under the gateway's session secret:
 //
 //   v2.<inbox id>.<expiry, unix seconds>.<session id>.<base64url HMAC of what precedes it>
@@ -19,8 +19,8 @@ import {
   invalidArgument,
   nonceUsed,
   type RateLimit,
-  SESSION_AUDIENCE,
   type SignatureVerifier,
+  type SignInPlace,
   unauthenticated,
 } from "@convos-pool/kit";
 import { consumeNonce, type MigrationEntry } from "@convos-pool/kit/db";
@@ -153,24 +153,95 @@ export class Sessions {
   }
 }
 
+/**
+ * The origin of each of `urls` (scheme://host[:port], as a browser's Origin
+ * header and `new URL(u).origin` write it). Throws naming a URL that is not
+ * http(s).
+ */
+export function originsOf(urls: readonly string[]): string[] {
+  return [
+    ...new Set(
+      urls.map((raw) => {
+        let u: URL;
+        try {
+          u = new URL(raw);
+        } catch {
+          throw new Error(`"${raw}" is not a URL`);
+        }
+        if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`"${raw}" is not an http(s) URL`);
+        return u.origin;
+      }),
+    ),
+  ];
+}
+
+/**
+ * Whether a sign-in was made for this gateway (pure; docs/security.md,
+ * "Sign-ins from look-alike sites"). What counts is the signed `origin`: it
+ * must be one of `mine`, written as an origin is; `uri` must be an http(s)
+ * URL under it. The request's Origin header, which a browser sets and a
+ * script elsewhere does not, must equal the signed origin when it is there:
+ * a page on another origin cannot hand a sign-in it obtained to this gateway
+ * through its visitor's browser. A missing or malformed field is
+ * INVALID_ARGUMENT; a sign-in made for elsewhere UNAUTHENTICATED.
+ */
+export function checkSignInPlace(
+  mine: readonly string[],
+  place: SignInPlace,
+  requestOrigin: string | null | undefined,
+): void {
+  const { origin, uri } = place;
+  let asOrigin: string | undefined;
+  try {
+    asOrigin = new URL(origin).origin;
+  } catch {
+    asOrigin = undefined;
+  }
+  if (asOrigin === undefined || asOrigin === "null" || asOrigin !== origin) {
+    throw invalidArgument("origin", "must be the origin the sign-in is made for: scheme://host[:port], nothing after");
+  }
+  if (!mine.includes(origin)) {
+    throw unauthenticated(`origin: the sign-in was made for ${origin}, not for this pool's gateway; sign in here`);
+  }
+  let target: URL;
+  try {
+    target = new URL(uri);
+  } catch {
+    throw invalidArgument("uri", "must be the URL of the gateway the sign-in is made for");
+  }
+  if (target.origin !== origin) {
+    throw unauthenticated(`uri: ${uri} is not under the signed origin ${origin}`);
+  }
+  if (requestOrigin && requestOrigin !== origin) {
+    throw unauthenticated(`origin: the sign-in names ${origin} but was sent from ${requestOrigin}`);
+  }
+}
+
+/** A sign-in as received: who, where for, the signature, and the request's Origin header (browsers). */
+export interface SignInRequest extends SignInPlace {
+  inboxId: string;
+  signature: Signature | undefined;
+  requestOrigin?: string | null | undefined;
+}
+
 export interface SessionServiceDeps {
   tokens: SessionTokens;
+  /** This gateway's public origins (POOL_PUBLIC_URL): a sign-in must name one. */
+  origins: () => readonly string[];
   verifier: SignatureVerifier;
   em: EntityManager;
   /** Sign-ins of one inbox (docs/limits.md); counted once the signature checked out. */
   perInbox: RateLimit;
 }
 
-/** CreateSession: verify the signed login, count it, spend its nonce, issue a token. */
-export async function createSession(
-  deps: SessionServiceDeps,
-  inboxId: string,
-  signature: Signature | undefined,
-): Promise<Session> {
+/** CreateSession: check where it was made for, verify the signed login, count it, spend its nonce, issue a token. */
+export async function createSession(deps: SessionServiceDeps, req: SignInRequest): Promise<Session> {
+  const { inboxId, origin, uri, signature } = req;
   if (!INBOX_ID_PATTERN.test(inboxId)) {
     throw invalidArgument("inbox_id", "must be an XMTP inbox ID (64 lower-case hex characters)");
   }
-  const verified = await deps.verifier.verify("CreateSession", { inboxId, audience: SESSION_AUDIENCE }, signature);
+  checkSignInPlace(deps.origins(), { origin, uri }, req.requestOrigin);
+  const verified = await deps.verifier.verify("CreateSession", { inboxId, origin, uri }, signature);
   // After the proof: a flood of bad signatures in someone's name does not lock them out.
   await deps.perInbox.take(inboxId, "this inbox");
   const fresh = await deps.em

@@ -5,7 +5,7 @@
  * body's form; a session bought with a signed sign-in.
  */
 import { expect } from "vitest";
-import { SESSION_AUDIENCE, signOperation, type OperationFields, type SignedOperation } from "@convos-pool/kit";
+import { signOperation, signSignIn, type OperationFields, type SignedOperation } from "@convos-pool/kit";
 import type { TestIdentity } from "@convos-pool/kit/testing";
 
 export interface RestAnswer {
@@ -55,11 +55,18 @@ export async function restSig(c: TestIdentity, op: SignedOperation, fields: Oper
   return restSignature(await signOperation(signer.account, op, { inboxId: c.inboxId, ...fields }));
 }
 
-/** A session of `c` on the gateway at `baseUrl`, bought with a signed sign-in: its token. */
+/**
+ * The body of POST /api/pool/sessions: `c` signing in to the gateway at
+ * `madeFor` (its origin and URL), signed by `signer` (`c` unless said).
+ */
+export async function restSignIn(madeFor: string, c: TestIdentity, signer = c, issuedAt?: number) {
+  const s = await signSignIn(signer.account, c.inboxId, madeFor, issuedAt);
+  return { inbox_id: c.inboxId, origin: s.origin, uri: s.uri, signature: restSignature(s.signature) };
+}
+
+/** A session of `c` on the gateway at `baseUrl`, bought with a sign-in made for it: its token. */
 export async function restSession(baseUrl: string, c: TestIdentity): Promise<string> {
-  const res = await restCall(baseUrl, "POST", "/api/pool/sessions", {
-    body: { inbox_id: c.inboxId, signature: await restSig(c, "CreateSession", { audience: SESSION_AUDIENCE }) },
-  });
+  const res = await restCall(baseUrl, "POST", "/api/pool/sessions", { body: await restSignIn(baseUrl, c) });
   expect(res.status, JSON.stringify(res.json)).toBe(200);
   return res.json.token as string;
 }

@@ -174,7 +174,7 @@ describe("verified releases (one signature check per host)", () => {
 
   it("pass checks against the clock straight through, each time", async () => {
     const { releases, counts } = host();
-    const fields = { inboxId: creator.inboxId, audience: "convos-agent-pool" };
+    const fields = { inboxId: creator.inboxId, origin: "https://pool.example", uri: "https://pool.example/" };
     const signature = await signOperation(creator.account, "CreateSession", fields);
     await releases.verify("CreateSession", fields, signature);
     await releases.verify("CreateSession", fields, signature);

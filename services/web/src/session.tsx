@@ -8,8 +8,8 @@ import { createConnectTransport } from "@connectrpc/connect-web";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { SignatureSchema, type Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import {
-  SESSION_AUDIENCE,
   isPoolId,
+  signSignIn,
   signOperation,
   signatureDomain,
   type OperationFields,
@@ -125,14 +125,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const begin = useCallback(
     async (w: Wallet) => {
-      const signature = await signOperation(
-        w.signer,
-        "CreateSession",
-        { inboxId: w.inboxId, audience: SESSION_AUDIENCE },
-        undefined,
-        await poolId(),
-      );
-      const res = await sessions.createSession({ inboxId: w.inboxId, signature });
+      // Signed for this page's origin, which the gateway that served it checks is its own.
+      const signIn = await signSignIn(w.signer, w.inboxId, window.location.origin, undefined, await poolId());
+      const res = await sessions.createSession(signIn);
       const s: StoredSession = {
         inboxId: w.inboxId,
         token: res.token,

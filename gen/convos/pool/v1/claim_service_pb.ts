@@ -299,7 +299,8 @@ export type RemoveAgentRequest = Message<"convos.pool.v1.RemoveAgentRequest"> & 
   instanceId: string;
 
   /**
-   * Without a session: the owner's signature (EIP-712 `RemoveAgent`).
+   * The owner's signature (EIP-712 `RemoveAgent`), required even with a
+   * session: a removal cannot be undone.
    *
    * @generated from field: convos.pool.v1.Signature owner_signature = 2;
    */

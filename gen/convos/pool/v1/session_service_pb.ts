@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/session_service.proto.
  */
 export const file_convos_pool_v1_session_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRjb252b3MvcG9vbC92MS9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIlYKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCGluYm94X2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJWChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFgoURGVsZXRlU2Vzc2lvblJlcXVlc3QiFwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlIhkKF0dldFNpZ25pbmdEb21haW5SZXF1ZXN0IlgKGEdldFNpZ25pbmdEb21haW5SZXNwb25zZRIPCgdwb29sX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIMCgRzYWx0GAQgASgJMrgCCg5TZXNzaW9uU2VydmljZRJcCg1DcmVhdGVTZXNzaW9uEiQuY29udm9zLnBvb2wudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaJS5jb252b3MucG9vbC52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USXAoNRGVsZXRlU2Vzc2lvbhIkLmNvbnZvcy5wb29sLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlEmoKEEdldFNpZ25pbmdEb21haW4SJy5jb252b3MucG9vbC52MS5HZXRTaWduaW5nRG9tYWluUmVxdWVzdBooLmNvbnZvcy5wb29sLnYxLkdldFNpZ25pbmdEb21haW5SZXNwb25zZSIDkAIBYgZwcm90bzM", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("CiRjb252b3MvcG9vbC92MS9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxInMKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCGluYm94X2lkGAEgASgJEiwKCXNpZ25hdHVyZRgCIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZRIOCgZvcmlnaW4YAyABKAkSCwoDdXJpGAQgASgJIlYKFUNyZWF0ZVNlc3Npb25SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIWChREZWxldGVTZXNzaW9uUmVxdWVzdCIXChVEZWxldGVTZXNzaW9uUmVzcG9uc2UiGQoXR2V0U2lnbmluZ0RvbWFpblJlcXVlc3QiWAoYR2V0U2lnbmluZ0RvbWFpblJlc3BvbnNlEg8KB3Bvb2xfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEgwKBHNhbHQYBCABKAkyuAIKDlNlc3Npb25TZXJ2aWNlElwKDUNyZWF0ZVNlc3Npb24SJC5jb252b3MucG9vbC52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJcCg1EZWxldGVTZXNzaW9uEiQuY29udm9zLnBvb2wudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaJS5jb252b3MucG9vbC52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USagoQR2V0U2lnbmluZ0RvbWFpbhInLmNvbnZvcy5wb29sLnYxLkdldFNpZ25pbmdEb21haW5SZXF1ZXN0GiguY29udm9zLnBvb2wudjEuR2V0U2lnbmluZ0RvbWFpblJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.CreateSessionRequest
@@ -28,9 +28,26 @@ export type CreateSessionRequest = Message<"convos.pool.v1.CreateSessionRequest"
   inboxId: string;
 
   /**
+   * EIP-712 `CreateSession` over inbox_id, origin and uri.
+   *
    * @generated from field: convos.pool.v1.Signature signature = 2;
    */
   signature?: Signature | undefined;
+
+  /**
+   * Where the sign-in was made for, as Sign-In with Ethereum's: the origin
+   * (scheme://host[:port]) of the page or client signing in, which must be
+   * one of this gateway's public origins, and the URI of the gateway, under
+   * that origin (docs/signatures.md, "Sign-in").
+   *
+   * @generated from field: string origin = 3;
+   */
+  origin: string;
+
+  /**
+   * @generated from field: string uri = 4;
+   */
+  uri: string;
 };
 
 /**

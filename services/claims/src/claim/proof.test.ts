@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { SignatureSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
-import { planOwnerProof, requireOwnerSignature } from "./proof.js";
+import { planOwnerProof, requireFreshSignature, requireOwnerSignature } from "./proof.js";
 
 const ID = "inst_AAAAAAAAAAAAAAAA";
 const OWNER = "a".repeat(64);
@@ -65,5 +65,15 @@ describe("an operation the agent checks itself", () => {
       "owner_signature: required: the agent checks the owner's SetTrustLevel itself",
     ]);
     expect(requireOwnerSignature(signature, "SetTrustLevel")).toBe(signature);
+  });
+});
+
+describe("an operation that cannot be undone", () => {
+  it("needs the owner's signature of the request even with a session: UNAUTHENTICATED naming the field", () => {
+    expect(said(() => requireFreshSignature(undefined, "RemoveAgent"))).toEqual([
+      "Unauthenticated",
+      "owner_signature: required: RemoveAgent cannot be undone, so the owner signs it each time; a session is not enough",
+    ]);
+    expect(requireFreshSignature(signature, "RemoveAgent")).toBe(signature);
   });
 });

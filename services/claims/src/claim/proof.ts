@@ -108,6 +108,21 @@ export function requireOwnerSignature(signature: Signature | undefined, operatio
 }
 
 /**
+ * What an operation that takes something from the owner for good needs
+ * (RemoveAgent; docs/security.md): the owner's signature of this very
+ * request, even with a session, which a stolen token or a replayed sign-in
+ * also gives.
+ */
+export function requireFreshSignature(signature: Signature | undefined, operation: SignedOperation): Signature {
+  if (!signature) {
+    throw unauthenticated(
+      `owner_signature: required: ${operation} cannot be undone, so the owner signs it each time; a session is not enough`,
+    );
+  }
+  return signature;
+}
+
+/**
  * Who may act as the agent's owner, decided before any signature is checked
  * (pure). Nobody at all: UNAUTHENTICATED, whatever the agent. No agent, an
  * agent without an owner, and a session of anyone but the owner: NOT_FOUND,

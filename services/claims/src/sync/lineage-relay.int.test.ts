@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import { createServiceClient, freePort, type ServiceClient } from "@convos-pool/kit";
+import { createServiceClient, freePort, signOperation, type ServiceClient } from "@convos-pool/kit";
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
@@ -79,7 +79,11 @@ describe("the lineage relay", () => {
     const [a, b] = await holdingTheRelayLock(async () => {
       const a = await claim(owner, t.id);
       const b = await claim(owner, t.id);
-      await stack.claimsClient.removeAgent({ instanceId: a }, as(owner));
+      const ownerSignature = await signOperation(owner.account, "RemoveAgent", {
+        inboxId: owner.inboxId,
+        instanceId: a,
+      });
+      await stack.claimsClient.removeAgent({ instanceId: a, ownerSignature }, as(owner));
       // The trigger wrote each in the transaction of its change.
       expect(await outbox()).toEqual([
         ["claimed", a],

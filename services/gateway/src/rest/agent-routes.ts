@@ -96,7 +96,7 @@ const pinAgent: Handler = async (r, deps) => {
   return { status: 200, body: agentOf(res) };
 };
 
-/** Removes one of the owner's agents for good (204): the owner's session, or `owner_signature` (RemoveAgent). */
+/** Removes one of the owner's agents for good (204): `owner_signature` (RemoveAgent), required even with a session. */
 const removeAgent: Handler = async (r, deps) => {
   const claims = claimsOf(deps);
   query(r, []);

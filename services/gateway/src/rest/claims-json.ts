@@ -122,7 +122,7 @@ export function pinFromBody(body: JsonObject): { pinned: boolean; ownerSignature
 
 export const REMOVE_FIELDS = ["owner_signature"] as const;
 
-/** The body of DELETE /api/pool/agents/{id}: none with the owner's session, `{owner_signature}` (RemoveAgent) without. */
+/** The body of DELETE /api/pool/agents/{id}: `{owner_signature}` (RemoveAgent), required even with a session. */
 export function removeFromBody(body: JsonObject): { ownerSignature: Signature | undefined } {
   return { ownerSignature: signatureOf(body, "owner_signature") };
 }

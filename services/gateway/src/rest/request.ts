@@ -2,7 +2,6 @@
 // shapes, the route, the deps, and the parsing of query parameters and If-Match.
 
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { Logger, ServerRequest } from "@convos-pool/kit";
 import type {
   CallInfo,
@@ -13,10 +12,13 @@ import type {
   PatternInsightsForwarder,
   TemplatesForwarder,
 } from "../forward.js";
-import type { Session } from "../sessions.js";
+import type { Session, SignInRequest } from "../sessions.js";
 import { badRequest, type RestErrorMapping } from "./errors.js";
 import { unknownName, type JsonObject } from "./json.js";
 import { templateToJson } from "./templates-json.js";
+
+/** A sign-in as a body carries it (the request's Origin header comes with the call). */
+export type SignInFields = Omit<SignInRequest, "requestOrigin">;
 
 export interface RestDeps {
   templates: TemplatesForwarder;
@@ -33,7 +35,7 @@ export interface RestDeps {
   claimsNotConfigured: string;
   lineageNotConfigured: string;
   /** CreateSession, counted against the call's client address. */
-  createSession(inboxId: string, signature: Signature | undefined, call: CallInfo): Promise<Session>;
+  createSession(signIn: SignInFields, call: CallInfo): Promise<Session>;
   /** Signs out the session of an Authorization header value. */
   endSession(authorization: string | null | undefined): Promise<void>;
   /** What every signature for this pool names in its EIP-712 domain. */

@@ -119,6 +119,7 @@ async function dispatch(
       body: async (fields) => (read = JsonObject.body(await readJsonBody(req, deps.maxBodyBytes), fields)),
       call: {
         authorization: req.headers.authorization,
+        origin: req.headers.origin,
         peer: peerAddressOf(req),
         forwardedFor: req.headers["x-forwarded-for"],
         signal,

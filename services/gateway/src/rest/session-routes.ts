@@ -6,8 +6,14 @@ import { query, type Handler, type Route } from "./request.js";
 import { signatureOf } from "./signature-json.js";
 
 const createSession: Handler = async (r, deps) => {
-  const body = await r.body(["inbox_id", "signature"]);
-  const session = await deps.createSession(body.string("inbox_id"), signatureOf(body), r.call);
+  const body = await r.body(["inbox_id", "origin", "uri", "signature"]);
+  const signIn = {
+    inboxId: body.string("inbox_id"),
+    origin: body.string("origin"),
+    uri: body.string("uri"),
+    signature: signatureOf(body),
+  };
+  const session = await deps.createSession(signIn, r.call);
   return { status: 200, body: { token: session.token, expires_at: session.expiresAt.toISOString() } };
 };
 
