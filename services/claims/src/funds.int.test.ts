@@ -103,6 +103,26 @@ async function signedClaim(owner: TestIdentity, templateId: string): Promise<str
   return (await client.claim({ ...req, signature: await signClaim(owner.account, req) })).instanceId;
 }
 
+/** A claim made with a session alone: no wallet signed it, so no payout address is known. */
+async function sessionClaim(owner: TestIdentity, templateId: string): Promise<string> {
+  const invite = `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`;
+  return (await client.claim({ requester: owner.inboxId, templateId, conversationInvite: invite }, as(owner)))
+    .instanceId;
+}
+
+/** The template's creator publishes a version without the wallet. */
+async function dropWallet(t: { id: string; contentVersion: bigint }): Promise<void> {
+  await stack.syncClient.pushTemplateVersion({
+    template: await signUpdateRelease(creator.account, {
+      templateId: t.id,
+      creatorId: creator.inboxId,
+      creationNonce: creationNonceOf(t.id),
+      version: t.contentVersion + 1n,
+      content: { ...sampleContent({ tools: [tool("crypto", "pool")] }), tools: [] },
+    }),
+  });
+}
+
 const walletOf = async (instanceId: string) =>
   (
     await stack.rows<{ handle: string; state: string; granted_wei: string }>(
@@ -113,6 +133,8 @@ const walletOf = async (instanceId: string) =>
 
 const withdrawal = async (owner: TestIdentity, instanceId: string, signer: TestIdentity = owner) =>
   signOperation(signer.account, "WithdrawFunds", { inboxId: owner.inboxId, instanceId });
+const removal = async (owner: TestIdentity, instanceId: string) =>
+  signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId });
 
 beforeAll(async () => {
   chain = await startLocalChain();
@@ -154,7 +176,7 @@ describe("release", () => {
     const ownerBefore = await balanceOf(owner.account.address);
     const faucetBefore = await balanceOf(faucet());
 
-    await client.removeAgent({ instanceId: id }, as(owner));
+    await client.removeAgent({ instanceId: id, ownerSignature: await removal(owner, id) }, as(owner));
 
     const ownerGain = (await balanceOf(owner.account.address)) - ownerBefore;
     const faucetGain = (await balanceOf(faucet())) - faucetBefore;
@@ -170,7 +192,6 @@ describe("release", () => {
     timeout: 60_000,
   }, async () => {
     const owner = await fundedPerson();
-    const content = sampleContent({ tools: [tool("crypto", "pool")] });
     const t = await walletTemplate();
     const id = await signedClaim(owner, t.id);
     const wallet = (await walletOf(id))!;
@@ -178,15 +199,7 @@ describe("release", () => {
     const ownerBefore = await balanceOf(owner.account.address);
     const faucetBefore = await balanceOf(faucet());
 
-    await stack.syncClient.pushTemplateVersion({
-      template: await signUpdateRelease(creator.account, {
-        templateId: t.id,
-        creatorId: creator.inboxId,
-        creationNonce: creationNonceOf(t.id),
-        version: t.contentVersion + 1n,
-        content: { ...content, tools: [] },
-      }),
-    });
+    await dropWallet(t);
     await waitFor("the wallet released", async () => (await walletOf(id)) === undefined, 20_000, 50);
 
     const ownerGain = (await balanceOf(owner.account.address)) - ownerBefore;
@@ -198,30 +211,22 @@ describe("release", () => {
     expect(await balanceOf(wallet.handle)).toBe(0n);
   });
 
-  it("an agent claimed with a session (no signer known): removal holds the wallet for its owner, who withdraws it later", {
+  it("an agent claimed with a session (no signer known): a version without the wallet holds it for its owner, who withdraws it later", {
     timeout: 60_000,
   }, async () => {
     const owner = await fundedPerson();
     const t = await walletTemplate();
-    const { instanceId: id } = await client.claim(
-      {
-        requester: owner.inboxId,
-        templateId: t.id,
-        conversationInvite: `https://dev.convos.org/v2?i=invite-${randomBytes(6).toString("hex")}`,
-      },
-      as(owner),
-    );
+    const id = await sessionClaim(owner, t.id);
     const wallet = (await walletOf(id))!;
     await pay(owner.account, wallet.handle, DEPOSIT);
     const faucetBefore = await balanceOf(faucet());
 
-    await client.removeAgent({ instanceId: id }, as(owner));
+    await dropWallet(t);
     // Nothing moved: the owner's money is not the faucet's, and nowhere else is known to be the owner's.
-    expect((await walletOf(id))?.state).toBe("held");
+    await waitFor("the wallet held", async () => (await walletOf(id))?.state === "held", 20_000, 50);
     expect(await balanceOf(wallet.handle)).toBe(GRANT + DEPOSIT);
     expect(await balanceOf(faucet())).toBe(faucetBefore);
-    // The sweep leaves a held wallet alone, however long its agent is dead.
-    await stack.sql.query(`update instances set updated_at = now() - interval '1 hour' where id = $1`, [id]);
+    // The sweep leaves a held wallet alone.
     await stack.claims.flow.sweep();
     expect(await balanceOf(wallet.handle)).toBe(GRANT + DEPOSIT);
     expect((await walletOf(id))?.state).toBe("held");
@@ -234,6 +239,22 @@ describe("release", () => {
     expect(ownerGain).toBeGreaterThan(DEPOSIT - FEE_BOUND);
     // Its release finished: the rest of the grant to the faucet, the wallet empty and forgotten.
     expect((await balanceOf(faucet())) - faucetBefore).toBeGreaterThan(GRANT - FEE_BOUND);
+    expect(await balanceOf(wallet.handle)).toBe(0n);
+    expect(await walletOf(id)).toBeUndefined();
+  });
+
+  it("an agent claimed with a session: its removal, signed as every removal is, pays the wallet that signed it", {
+    timeout: 60_000,
+  }, async () => {
+    const owner = await fundedPerson();
+    const id = await sessionClaim(owner, (await walletTemplate()).id);
+    const wallet = (await walletOf(id))!;
+    await pay(owner.account, wallet.handle, DEPOSIT);
+    const ownerBefore = await balanceOf(owner.account.address);
+
+    await client.removeAgent({ instanceId: id, ownerSignature: await removal(owner, id) }, as(owner));
+
+    expect((await balanceOf(owner.account.address)) - ownerBefore).toBeGreaterThan(DEPOSIT - FEE_BOUND);
     expect(await balanceOf(wallet.handle)).toBe(0n);
     expect(await walletOf(id)).toBeUndefined();
   });
@@ -341,7 +362,7 @@ describe("WithdrawFunds", () => {
       }),
     });
     await pay(owner.account, wallet.handle, DEPOSIT);
-    await client.removeAgent({ instanceId: id }, as(heir));
+    await client.removeAgent({ instanceId: id, ownerSignature: await removal(heir, id) }, as(heir));
     expect(await balanceOf(heir.account.address)).toBeGreaterThan(DEPOSIT - FEE_BOUND);
     expect(await balanceOf(wallet.handle)).toBe(0n);
   });

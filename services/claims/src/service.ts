@@ -193,12 +193,13 @@ export function createClaimService(deps: ClaimServiceDeps): ServiceImpl<typeof C
      * from a look-alike site also gives, is not enough (docs/security.md).
      */
     async removeAgent(req, ctx) {
-      const { agent, spendNonce } = await ownedInstance(req.instanceId, ctx, {
+      const { agent, spendNonce, signer } = await ownedInstance(req.instanceId, ctx, {
         operation: "RemoveAgent",
         fields: {},
         signature: requireFreshSignature(req.ownerSignature, "RemoveAgent"),
       });
-      if (!(await deps.flow.remove(agent.id, agent.ownerId, spendNonce))) throw notFound(`instance ${req.instanceId}`);
+      if (!(await deps.flow.remove(agent.id, agent.ownerId, spendNonce, signer)))
+        throw notFound(`instance ${req.instanceId}`);
       return {};
     },
 

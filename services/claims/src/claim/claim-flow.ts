@@ -441,8 +441,13 @@ export class ClaimFlow {
    * (proveOwned) in its transaction; false when it is not the owner's live
    * agent (any more).
    */
-  remove(instanceId: string, ownerId: string, spendNonce: (tx: EntityManager) => Promise<void>): Promise<boolean> {
-    return removeAgent(this.deps, instanceId, ownerId, spendNonce);
+  remove(
+    instanceId: string,
+    ownerId: string,
+    spendNonce: (tx: EntityManager) => Promise<void>,
+    signer?: string,
+  ): Promise<boolean> {
+    return removeAgent(this.deps, instanceId, ownerId, spendNonce, signer);
   }
 
   /**

@@ -408,12 +408,14 @@ export async function markRemoved(
   em: EntityManager,
   instanceId: string,
   ownerId: string,
+  payoutAddress?: string,
 ): Promise<InstanceRef | undefined> {
   const rows = await em.execute<ClaimedRow[]>(
-    `update instances set state = 'dead', pinned = false, sync_next_at = null, updated_at = now(), end_reason = 'removed by its owner'
+    `update instances set state = 'dead', pinned = false, sync_next_at = null, updated_at = now(), end_reason = 'removed by its owner',
+       payout_address = coalesce(payout_address, ?)
      where id = ? and owner_id = ? and state in ('claimed', 'crashed')
      returning id, host_url, inbox_id, wallet_index`,
-    [instanceId, ownerId],
+    [payoutAddress ?? null, instanceId, ownerId],
   );
   const r = rows[0];
   return r && { id: r.id, hostUrl: r.host_url, inboxId: r.inbox_id };

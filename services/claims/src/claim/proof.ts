@@ -92,6 +92,8 @@ export interface OwnerOperation<T extends { ownerId: string | null }> {
    * before: UNAUTHENTICATED (`owner_signature.nonce`).
    */
   spendNonce: (em: EntityManager) => Promise<void>;
+  /** The wallet of the owner's inbox that signed; none for a session. */
+  signer?: `0x${string}` | undefined;
 }
 
 /** An owner's request as signed (or to be proven by a session, when `signature` may be absent). */
@@ -161,10 +163,11 @@ export async function proveOwned<T extends { ownerId: string | null }>(
   const plan = planOwnerProof(instanceId, agent, caller, signed.signature);
   const ownerId = plan.agent.ownerId;
   let nonce: string | undefined;
+  let signer: `0x${string}` | undefined;
   if (plan.signature) {
     try {
       const fields = { ...signed.fields, inboxId: ownerId, instanceId };
-      nonce = (await verifier.verify(signed.operation, fields, plan.signature, "owner_signature")).nonce;
+      ({ nonce, address: signer } = await verifier.verify(signed.operation, fields, plan.signature, "owner_signature"));
     } catch (err) {
       // Signed by someone else: the same answer as a missing agent.
       if (ConnectError.from(err).code === Code.PermissionDenied) throw notFound(`instance ${instanceId}`);
@@ -173,6 +176,7 @@ export async function proveOwned<T extends { ownerId: string | null }>(
   }
   return {
     agent: plan.agent,
+    signer,
     spendNonce: async (em) => {
       if (nonce && !(await consumeNonce(em, { nonce, inboxId: ownerId, purpose: signed.operation })))
         throw nonceUsed("owner_signature.nonce");

@@ -3,7 +3,9 @@
  * nonce of the owner's signature spent in the same transaction; then it
  * leaves its conversation (Release) and its tools go back to their
  * providers. A host that does not answer: the agent is dead anyway, and the
- * pool manager stops and destroys it once its host answers again.
+ * pool manager stops and destroys it once its host answers again. The
+ * wallet that signed the removal is where the owner's money in the agent's
+ * wallet goes when the claim named none (a claim made with a session).
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Logger } from "@convos-pool/kit";
@@ -17,10 +19,11 @@ export async function removeAgent(
   instanceId: string,
   ownerId: string,
   spendNonce: (tx: EntityManager) => Promise<void>,
+  signer?: string,
 ): Promise<boolean> {
   const removed = await deps.em.fork().transactional(async (tx) => {
     await spendNonce(tx);
-    return markRemoved(tx, instanceId, ownerId);
+    return markRemoved(tx, instanceId, ownerId, signer);
   });
   if (!removed) return false;
   await deps.runtime.release(removed).catch((err: unknown) =>
