@@ -22,7 +22,7 @@ describe("a version that takes the wallet away", () => {
       walletRemovalNotice({ name: "Trip Planner", key: [7n], drops: true, balance: { wei: parseEther("0.5") } }),
     ).toBe(
       "To my owner: version 7 of Trip Planner no longer has a wallet. " +
-        "The 0.5 ETH in my wallet goes back to your wallet; only what the pool granted returns to the pool.",
+        "The 0.5 ETH in my wallet goes back to your wallet; only what the pool granted returns to the pool. If the pool does not know your wallet, it waits for you to withdraw it.",
     );
     // A base's new version: the key names it.
     expect(walletRemovalNotice({ name: "Trip Planner", key: [7n, 3n], drops: true, balance: { wei: 1n } })).toMatch(
@@ -40,7 +40,7 @@ describe("a version that takes the wallet away", () => {
     expect(walletRemovalNotice({ name: "Trip Planner", key: [7n], drops: true, balance: "unreadable" })).toBe(
       "To my owner: version 7 of Trip Planner no longer has a wallet. " +
         "Whatever my wallet holds (I could not read its balance just now) goes back to your wallet; " +
-        "only what the pool granted returns to the pool.",
+        "only what the pool granted returns to the pool. If the pool does not know your wallet, it waits for you to withdraw it.",
     );
   });
 

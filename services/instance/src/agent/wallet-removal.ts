@@ -47,7 +47,7 @@ export function walletRemovalNotice(n: {
       : `The ${formatWei(n.balance.wei)} in my wallet goes back to your wallet`;
   return (
     `To my owner: version ${formatReleaseKey(n.key)} of ${name} no longer has a wallet. ` +
-    `${held}; only what the pool granted returns to the pool.`
+    `${held}; only what the pool granted returns to the pool. If the pool does not know your wallet, it waits for you to withdraw it.`
   );
 }
 

@@ -68,7 +68,7 @@ async function deposit(to: Hex, eth: string): Promise<void> {
 
 const NOTICE =
   "To my owner: version 3 of Concierge no longer has a wallet. " +
-  "The 0.5 ETH in my wallet goes back to your wallet; only what the pool granted returns to the pool.";
+  "The 0.5 ETH in my wallet goes back to your wallet; only what the pool granted returns to the pool. If the pool does not know your wallet, it waits for you to withdraw it.";
 
 describe("a version that takes the agent's wallet away", () => {
   it("is told to its owner in their conversation, with what the wallet holds, before UpdateTemplate answers", {
@@ -129,7 +129,7 @@ describe("a version that takes the agent's wallet away", () => {
     expect((await said()).slice(before)).toEqual([
       "To my owner: version 3 of Concierge no longer has a wallet. " +
         "Whatever my wallet holds (I could not read its balance just now) goes back to your wallet; " +
-        "only what the pool granted returns to the pool.",
+        "only what the pool granted returns to the pool. If the pool does not know your wallet, it waits for you to withdraw it.",
     ]);
   });
 });
