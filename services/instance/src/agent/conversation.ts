@@ -342,7 +342,7 @@ export class Conversation {
     if (!config || !memory) return; // released while the message waited for its turn
     // What it learns from, and reads a correction or a confirmation in: the text without the name it is said to.
     const said = { ...m, content: withoutAddress(m.content, config.agentName) };
-    const forgot = plan.forget ? await forgetSender(agent, memory, m, this.names, config.agentName) : undefined;
+    const forgot = plan.forget ? await forgetSender(agent, memory, m) : undefined;
     const correcting = plan.correction ? await agent.feedback.correctionTarget(group, said) : undefined;
     const { answer } = plan;
     if (answer.kind === "turn") await this.answer(group, { m, correcting, forgot });

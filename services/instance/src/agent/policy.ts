@@ -295,7 +295,7 @@ export interface TurnFacts {
   correcting?: string | undefined;
   /** Who started the turn: the memory the model sees is what that role may see (absent: not the owner). */
   role?: Role | undefined;
-  /** The last message asked it to forget what it learned from and about its sender: how many entries went. */
+  /** The last message asked it to forget what it learned from its sender: how many entries went. */
   forgot?: number | undefined;
   /** How much of each message, of the history and of memory the model is given (model/caps.ts). */
   limits?: PromptLimits | undefined;

@@ -209,9 +209,7 @@ describe("memory with provenance in a real conversation", () => {
     await entriesWhen("holding all three", (m) => facts(m).length === 4);
 
     const done = await saulAsks("Dinner Planner, forget what you learned from me");
-    expect(done.content).toMatch(
-      /^\[offline model\] Done: I forgot \d+ things? I had learned from you or about you\.$/,
-    );
+    expect(done.content).toMatch(/^\[offline model\] Done: I forgot \d+ things? I had learned from you\.$/);
     const left = await entriesWhen("without Saul's", (m) => !m.some((e) => e.text === "I love tapas"));
     // The owner's word stays: the version of Saul's the owner confirmed, and the owner's facts, the one naming Saul too
     // (Saul is a name any member can take).
