@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { encodeText, type Client } from "@xmtp/node-sdk";
-import { hexToBytes, type Hex } from "viem";
+import { hexToBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type LocalAccount } from "viem/accounts";
 import { MemberKind, ProfileSnapshotSchema } from "@convos-pool/gen/convos/app/v1/profile_pb.js";
 import {
@@ -88,7 +88,7 @@ export class Person {
         agent: false,
         timeoutMs: opts.timeoutMs ?? 30_000,
       });
-      return new Person(opts.name, account, client, group as unknown as PersonGroup);
+      return new Person(opts.name, account, client, group);
     } catch (err) {
       await client.close();
       throw err;
@@ -131,7 +131,7 @@ export class Person {
   async snapshot(entries: readonly SnapshotEntry[]): Promise<Sent> {
     const snapshot = create(ProfileSnapshotSchema, {
       profiles: entries.map((e) => ({
-        inboxId: hexToBytes(`0x${e.inboxId}` as Hex),
+        inboxId: hexToBytes(`0x${e.inboxId}`),
         ...(e.name !== undefined ? { name: e.name } : {}),
         ...(e.agent ? { memberKind: MemberKind.AGENT } : {}),
       })),
