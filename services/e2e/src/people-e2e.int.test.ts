@@ -8,7 +8,7 @@
 // agent, and the owner's approval question stays the agent's own words;
 // "forget what you learned from me" from someone named "the" forgets
 // nothing of others; the owner's bare "yes" confirms no member's correction,
-// a reply to it does. Real: PostgreSQL, the XMTP node, the instance host,
+// a reply or a 👍 to it does. Real: PostgreSQL, the XMTP node, the instance host,
 // the claims and template services, the local chain, the Convos CLI; the
 // offline model reads each message back.
 import { parseEther } from "viem";
@@ -220,5 +220,20 @@ describe("people as people", () => {
         confirmedBy: saulInbox,
       }),
     ]);
+  });
+
+  it("the owner's 👍 on a member's correction confirms it", { timeout: 90_000 }, async () => {
+    await said(saulCli, agent, await saulCli.send("Concierge, remember that my seat is 12A"), /Noted/);
+    const asked = await bob.send("Concierge, what is my seat?");
+    const answer = await bob.heard(agent.inboxId, asked, /your seat is 12A/);
+    const correction = await bob.reply(answer.id, "no, my seat is 14C");
+    await waitFor("Bob's version, disputing the owner's", async () =>
+      (await facts()).some((e) => e.text === "my seat is 14C" && e.disputes?.length),
+    );
+    await saulCli.react(correction.id, "👍");
+    await waitFor("the owner's confirmation by 👍", async () => {
+      const seat = (await facts()).filter((e) => e.text.startsWith("my seat is"));
+      return seat.length === 1 && seat[0]!.text === "my seat is 14C" && seat[0]!.confirmedBy === saulInbox;
+    });
   });
 });
