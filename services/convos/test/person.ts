@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { encodeText, type Client } from "@xmtp/node-sdk";
 import { hexToBytes } from "viem";
-import { generatePrivateKey, privateKeyToAccount, type LocalAccount } from "viem/accounts";
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { MemberKind, ProfileSnapshotSchema } from "@convos-pool/gen/convos/app/v1/profile_pb.js";
 import {
   createXmtpClient,
@@ -67,7 +67,7 @@ const DESCENDING = 1 as never; // SortDirection.Descending (a const enum of the 
 export class Person {
   private constructor(
     readonly name: string,
-    readonly account: LocalAccount,
+    readonly account: PrivateKeyAccount,
     readonly client: PersonClient,
     readonly group: PersonGroup,
   ) {}
