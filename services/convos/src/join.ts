@@ -60,6 +60,12 @@ export interface JoinOptions {
   profileMetadata?: ProfileMetadataValues;
   /** An image URL for its profile, as Convos' join request carries it. */
   profileImageUrl?: string;
+  /**
+   * Whether it joins as an agent (Convos' member kind, in the join request
+   * and the profile it announces); default true. A person joins without it,
+   * as the Convos apps do.
+   */
+  agent?: boolean;
   /** How long to wait for the creator to add us; default 60 s. */
   timeoutMs?: number;
   /** How often to sync while waiting, in case the welcome stream missed or dropped it; default 1 s. */
@@ -84,14 +90,14 @@ export interface Joined<G extends JoinedGroup = JoinedGroup> {
  * 2. subscribe to new groups (welcomes), then sync: if we are already in the
  *    conversation, return it;
  * 3. in a DM to the creator's inbox, send a `convos.org/join_request:1.0`
- *    (the slug and our agent profile) and the bare slug as text (what older
+ *    (the slug and our profile) and the bare slug as text (what older
  *    clients read);
  * 4. wait until the creator's client adds us: the conversation is the group
  *    whose app data carries the invite's tag and that the creator's inbox added
  *    us to (a look-alike group with the same tag from anyone else is ignored);
  *    DEADLINE_EXCEEDED after `timeoutMs`;
  * 5. announce ourselves in it (`convos.org/profile_update:1.0`: our name,
- *    member kind agent).
+ *    member kind agent unless `agent` is false).
  *
  * The welcome arrives on the stream, which is open before the request goes
  * out, so a creator that adds us at once is not missed; a sync every
@@ -170,7 +176,7 @@ export async function joinConversation<G extends JoinedGroup>(
         profile: {
           ...(opts.profileName ? { name: opts.profileName } : {}),
           ...(opts.profileImageUrl ? { imageURL: opts.profileImageUrl } : {}),
-          memberKind: "agent",
+          ...(opts.agent === false ? {} : { memberKind: "agent" as const }),
         },
       }),
       { shouldPush: false, optimistic: true },
@@ -192,7 +198,7 @@ export async function joinConversation<G extends JoinedGroup>(
       ),
     );
     const group = await added;
-    await group.send(encodeProfileUpdate(opts.profileName, true, opts.profileMetadata));
+    await group.send(encodeProfileUpdate(opts.profileName, opts.agent !== false, opts.profileMetadata));
     return { invite, group };
   } finally {
     for (const t of timers) clearTimeout(t);

@@ -1,6 +1,7 @@
 // A good member of a group, end to end: Saul (a real Convos CLI serving the
 // conversation) claims an agent while it is just the two of them, Ana joins
-// by the invite (a Convos CLI of her own) and is later removed. What the
+// by the invite (a person as the Convos apps show one: an @xmtp/node-sdk
+// client that joins without the agent kind) and is later removed. What the
 // agent answers as the conversation grows and shrinks, the cooldown running
 // out, what its members see of when it speaks (what it says, its Convos
 // profile), that nobody but its owner can change that even through a
@@ -17,6 +18,7 @@ import { plainMetadata, signOperation, type ProfileMetadata } from "@convos-pool
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
 import type { CliEvent, ConvosCli, MessageEvent } from "@convos-pool/testing/convos-cli";
+import type { Person } from "@convos-pool/convos/person";
 import { PeopleStack } from "./people-stack.js";
 import { as } from "@convos-pool/claims/testing";
 import { said, saidMessage } from "@convos-pool/testing/convos-cli";
@@ -36,9 +38,8 @@ const PHONE = "+15550188077";
 /** Long enough that a busy machine handles the next message within it. */
 const COOLDOWN_SECONDS = 15;
 let saulCli: ConvosCli;
-let anaCli: ConvosCli;
 let saul: TestIdentity;
-let ana: TestIdentity;
+let ana: Person;
 let agent: AgentInstance;
 
 /** What the agent said after event `from` of a CLI, its texts only. */
@@ -58,18 +59,31 @@ const profileFrom = async (cli: ConvosCli, from: number, match: (m: ProfileMetad
     ),
   );
 
-/** Waits until the agent has handled the message `id` as `cli` printed it (another member's: its state.json has read past it). */
-async function handled(cli: ConvosCli, id: string): Promise<void> {
-  const m = await cli.waitFor<MessageEvent & { sentAt: string }>(
-    `message ${id}`,
-    (e) => e.event === "message" && e.id === id,
-  );
-  const at = BigInt(Date.parse(m.sentAt)) * 1_000_000n;
-  await waitFor(
+/** Waits until the agent has read past `at` (XMTP's nanoseconds): its state.json says so. */
+const readPast = (at: bigint) =>
+  waitFor(
     "the agent to have handled it",
     async () => BigInt((await agent.ws.readJson<{ lastSeenNs: string }>("state.json"))?.lastSeenNs ?? "0") >= at,
     30_000,
   );
+
+/** Waits until the agent has handled Ana's message `id`, as Saul's CLI printed it. */
+async function handled(id: string): Promise<void> {
+  const m = await saulCli.waitFor<MessageEvent & { sentAt: string }>(
+    `message ${id}`,
+    (e) => e.event === "message" && e.id === id,
+  );
+  await readPast(BigInt(Date.parse(m.sentAt)) * 1_000_000n);
+}
+
+/** Waits until the agent has handled Saul's message `id`, as Ana's client has it. */
+async function handledSaul(id: string): Promise<void> {
+  let at: bigint | undefined;
+  await waitFor("Ana to have Saul's message", async () => {
+    at = (await ana.texts()).find((t) => t.id === id)?.sentAtNs;
+    return at !== undefined;
+  });
+  await readPast(at!);
 }
 
 /** The agent's answer to the message `id`: a reply to it (a group of three or more), as `cli` printed it. */
@@ -138,16 +152,16 @@ describe("a good member of a group", () => {
   it("once a third person joins it waits to be named or replied to, and answers with a reply; her reply to its answer counts", {
     timeout: 90_000,
   }, async () => {
-    const home = await stack.join("Ana");
-    anaCli = home.cli;
-    ana = await stack.personOf(home);
+    ana = await people.join("Ana");
     const from = saulCli.events.length;
     const unasked = await saulCli.sendMessage("the weather is fine");
     const asked = await saulCli.sendMessage("Concierge, hello from the three of us");
-    const answer = await replyTo(anaCli, asked.id);
-    await handled(anaCli, unasked.id);
-    // Ana's Convos CLI marks her an agent: her reply to its answer is still said to it.
-    const replied = await anaCli.reply(answer.id, "go on, tell me more about it");
+    // Ana sees its answer, a reply to Saul's message.
+    const answer = await ana.heard(agent.inboxId, undefined, /hello from the three of us/);
+    expect(answer.replyTo).toBe(asked.id);
+    await handledSaul(unasked.id);
+    // Her reply to its answer is said to it.
+    const replied = await ana.reply(answer.id, "go on, tell me more about it");
     expect((await replyTo(saulCli, replied.id)).content).toMatch(/I read: "go on, tell me more about it"/);
     expect(agentSaid(saulCli, from).filter((t) => t.includes("the weather is fine"))).toEqual([]);
   });
@@ -183,31 +197,39 @@ describe("a good member of a group", () => {
   it(`in speak mode with a ${COOLDOWN_SECONDS} s cooldown it joins in unasked only once the cooldown has run out; members are told and its profile shows it`, {
     timeout: 120_000,
   }, async () => {
-    let from = anaCli.events.length;
+    let from = saulCli.events.length;
+    const before = (await ana.texts()).at(-1);
     await setMode(saul, ParticipationMode.SPEAK, COOLDOWN_SECONDS);
-    // Ana sees the change said, and her CLI reads it in the agent's profile, its badge kept.
-    // This change's notice: the last test's own may reach Ana's CLI only now, on a loaded machine.
-    expect(await said(anaCli, agent, from, /^My owner changed when I speak here\. I answer what people say here/)).toBe(
+    // Ana sees the change said, and the agent's profile says it, its badge kept.
+    // This change's notice: the last test's own may reach Ana only now, on a loaded machine.
+    expect(
+      (await ana.heard(agent.inboxId, before, /^My owner changed when I speak here\. I answer what people say here/))
+        .text,
+    ).toBe(
       `My owner changed when I speak here. I answer what people say here. After an answer, I wait ${COOLDOWN_SECONDS} seconds before I join in unasked.`,
     );
-    const profile = await profileFrom(anaCli, from, (m) => m.participation === "speak");
+    const profile = await profileFrom(saulCli, from, (m) => m.participation === "speak");
     expect(profile).toMatchObject({ cooldown_seconds: COOLDOWN_SECONDS, owner: saul.inboxId });
     expect(profile.attestation).toBeTruthy();
 
     from = saulCli.events.length;
     await said(saulCli, agent, await saulCli.send("Concierge, plan dinner"), /I read: "Concierge, plan dinner"/);
     const answeredAt = Date.now();
-    const early = await anaCli.sendMessage("sounds fun to me");
-    await handled(saulCli, early.id);
+    const early = await ana.send("sounds fun to me");
+    await handled(early.id);
     expect(Date.now() - answeredAt, "handled within the cooldown").toBeLessThan(COOLDOWN_SECONDS * 1000);
     // The cooldown counts from the answer's turn, which began before Saul saw the answer.
     await new Promise((r) => setTimeout(r, answeredAt + COOLDOWN_SECONDS * 1000 + 500 - Date.now()));
-    await said(saulCli, agent, await anaCli.send("I will bring wine"), /I read: "I will bring wine"/);
+    from = saulCli.events.length;
+    await ana.send("I will bring wine");
+    await said(saulCli, agent, from, /I read: "I will bring wine"/);
     expect(agentSaid(saulCli, from).filter((t) => t.includes("sounds fun"))).toEqual([]);
 
-    from = anaCli.events.length;
+    from = saulCli.events.length;
     await setMode(saul, ParticipationMode.PAUSED);
-    expect(await profileFrom(anaCli, from, (m) => m.participation === "paused")).toMatchObject({ cooldown_seconds: 0 });
+    expect(await profileFrom(saulCli, from, (m) => m.participation === "paused")).toMatchObject({
+      cooldown_seconds: 0,
+    });
   });
 
   it("by default, once Ana is removed, it answers what Saul says unasked again", { timeout: 90_000 }, async () => {
@@ -215,7 +237,7 @@ describe("a good member of a group", () => {
     // Three members: not named, not answered.
     const from = saulCli.events.length;
     const unasked = await saulCli.sendMessage("nothing for you here");
-    await handled(anaCli, unasked.id);
+    await handledSaul(unasked.id);
     await saulCli.run(["conversation", "remove-members", stack.ready.conversationId, ana.inboxId]);
     await said(saulCli, agent, await saulCli.send("just us two again"), /I read: "just us two again"/);
     expect(agentSaid(saulCli, from).filter((t) => t.includes("nothing for you here"))).toEqual([]);

@@ -1,9 +1,12 @@
 /**
- * TEST FIXTURE. The stack with Convos CLI people: a RealStack whose
- * conversation's creator, Saul (the Convos CLI serving it), owns an agent
- * claimed into it, and friends who then joined by its invite, each a Convos
- * CLI of their own. What the end-to-end tests of a group (roles, permissions,
- * member, providers) all build first:
+ * TEST FIXTURE. The stack with people: a RealStack whose conversation's
+ * creator, Saul (the Convos CLI serving it), owns an agent claimed into it,
+ * and friends who then joined by its invite: `people`, each a person as the
+ * Convos apps show one (an @xmtp/node-sdk client of their own, joined
+ * without the agent kind: @convos-pool/convos/person), and `members`, each a
+ * Convos CLI of their own, which marks itself an agent (docs/testing.md,
+ * "People"). What the end-to-end tests of a group (roles, permissions,
+ * member, providers, people) all build first:
  *
  *   1. the stack starts;
  *   2. a creator of its own signs and publishes the template (`template`,
@@ -11,7 +14,7 @@
  *      for a template that names another of the stack's, a base);
  *   3. once an agent is idle, Saul claims it into the conversation (a session
  *      call), and the claim answers once the agent is in;
- *   4. `members` join by the invite, in order;
+ *   4. `members` join by the invite, in order, then `people`;
  *   5. Saul signs the agent's trust level and daily limit (`trust`);
  *   6. Saul deposits `deposit` wei into the agent's wallet from his own
  *      account on the local chain (new wallets are empty: docs/limits.md).
@@ -27,14 +30,17 @@ import type { AgentInstance } from "@convos-pool/instance";
 import { signOperation, type TemplateContentJson } from "@convos-pool/kit";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import type { ConvosCli } from "@convos-pool/testing/convos-cli";
+import { Person } from "@convos-pool/convos/person";
 import { RealStack, type Conversation, type RealStackOptions } from "./real-stack.js";
 
 export interface PeopleStackOptions {
   stack: RealStackOptions;
   /** The agent's template, over sampleContent's; or made from the running stack (a base it follows). */
   template: Partial<TemplateContentJson> | ((stack: RealStack) => Promise<Partial<TemplateContentJson>>);
-  /** Who joins the conversation by its invite once the agent is in, by profile name. */
+  /** Convos CLIs (agents, to the agent) that join the conversation by its invite once the agent is in, by profile name. */
   members?: string[];
+  /** People (no agent kind) who join by the invite after the `members`, by profile name. */
+  people?: string[];
   /** The owner's signed trust level for the agent, with its daily spending limit when it has one. */
   trust?: { level: TrustLevel; dailySpendLimitWei?: bigint };
   /** Wei the owner deposits into the agent's wallet. */
@@ -54,6 +60,8 @@ export class PeopleStack {
   agentId = "";
   /** Each member by profile name: their CLI, its `ready` event, its home. */
   readonly members = new Map<string, Conversation>();
+  /** Each person by profile name. */
+  readonly people = new Map<string, Person>();
 
   constructor(private readonly opts: PeopleStackOptions) {
     this.stack = new RealStack(opts.stack);
@@ -81,6 +89,7 @@ export class PeopleStack {
     );
     this.agentId = instanceId;
     for (const name of opts.members ?? []) this.members.set(name, await stack.join(name));
+    for (const name of opts.people ?? []) await this.join(name);
     if (opts.trust) {
       const { level, dailySpendLimitWei } = opts.trust;
       const ownerSignature = await signOperation(owner.account, "SetTrustLevel", {
@@ -110,6 +119,24 @@ export class PeopleStack {
     return m.cli;
   }
 
+  /** Another person joins the conversation by its invite, as the Convos apps do (without the agent kind); close() closes them. */
+  async join(name: string): Promise<Person> {
+    const person = await Person.join(this.stack.ready.inviteUrl, {
+      name,
+      apiUrl: this.stack.node!.url,
+      dir: this.stack.dir,
+    });
+    this.people.set(name, person);
+    return person;
+  }
+
+  /** A person: one of `people`, or joined since. */
+  person(name: string): Person {
+    const p = this.people.get(name);
+    if (!p) throw new Error(`${name} is not one of the people: ${[...this.people.keys()].join(", ")}`);
+    return p;
+  }
+
   /** The agent's handle of a pool tool: its number, address or wallet. */
   readonly handle = (toolId: string): string => {
     const tool = this.agent.configSnapshot?.tools.find((t) => t.toolId === toolId);
@@ -127,7 +154,8 @@ export class PeopleStack {
       await this.stack.claimsSc!.client.listAgentActivity({ instanceId: this.agentId, pageSize: 100 }, as(this.owner))
     ).entries.map((e) => `${e.action} ${ToolCallOutcome[e.outcome]}${e.approved ? " approved" : ""}`);
 
-  close(): Promise<void> {
-    return this.stack.close();
+  async close(): Promise<void> {
+    await Promise.all([...this.people.values()].map((p) => p.close().catch(() => undefined)));
+    await this.stack.close();
   }
 }

@@ -36,3 +36,4 @@ export * from "./pattern-scan.js";
 export * from "./attestation.js";
 export * from "./attestation-keys.js";
 export * from "./certificate.js";
+export * from "./display-name.js";

@@ -45,6 +45,7 @@ import {
 } from "./plan.js";
 import type { AgentMemory } from "./agent-memory.js";
 import { takeTurn } from "./answer.js";
+import { applyProfiles, shownNames } from "./people.js";
 import { forgetSender, learn } from "./learning.js";
 import type { AgentLife } from "./life.js";
 import type { OutsideWords } from "./outside-words.js";
@@ -101,9 +102,10 @@ export class Conversation {
     return this.listening;
   }
 
-  /** Members' profile names by inbox id. */
+  /** Members' profile names by inbox id, as they may be shown (people.ts). */
   get names(): Readonly<Record<string, string>> {
-    return this.convo?.names ?? {};
+    const config = this.agent.settings.config;
+    return shownNames(this.convo?.names ?? {}, { ownerId: config?.ownerId, agentName: config?.agentName ?? "" });
   }
 
   /** state.json as its workspace has it (a start): kept, and returned. */
@@ -275,17 +277,8 @@ export class Conversation {
     const convo = this.convo;
     const group = this.listening;
     if (!convo || !group || agent.life.stopped) return;
-    let changed = false;
-    for (const p of profilesIn(m)) {
-      if (p.name && convo.names[p.inboxId] !== p.name) {
-        convo.names[p.inboxId] = p.name;
-        changed = true;
-      }
-      if (p.agent && !convo.agents.includes(p.inboxId)) {
-        convo.agents.push(p.inboxId);
-        changed = true;
-      }
-    }
+    // Who is who: only a sender's own profile counts (people.ts).
+    let changed = applyProfiles(convo, profilesIn(m), agent.life.inboxId);
     if (m.contentType?.typeId === "group_updated") this.memberCount = undefined;
     this.memberCount ??= (await group.members()).length;
     const { plan, pace } = planMessage(messageOf(m), {
@@ -342,7 +335,7 @@ export class Conversation {
     if (!config || !memory) return; // released while the message waited for its turn
     // What it learns from, and reads a correction or a confirmation in: the text without the name it is said to.
     const said = { ...m, content: withoutAddress(m.content, config.agentName) };
-    const forgot = plan.forget ? await forgetSender(agent, memory, m, this.names, config.agentName) : undefined;
+    const forgot = plan.forget ? await forgetSender(agent, memory, m) : undefined;
     const correcting = plan.correction ? await agent.feedback.correctionTarget(group, said) : undefined;
     const { answer } = plan;
     if (answer.kind === "turn") await this.answer(group, { m, correcting, forgot });

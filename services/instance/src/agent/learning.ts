@@ -3,8 +3,8 @@
 // feedback"): each entry recorded with who taught it, where; a correction
 // leaves its own entry and takes out what it supersedes if its teller may;
 // the owner's word makes a member's version the owner's; "forget what you
-// learned from me" takes out what the sender taught and what was about them,
-// never the owner's. A fact carries no recipient or amount its message did
+// learned from me" takes out what the sender taught, never what others
+// taught about them. A fact carries no recipient or amount its message did
 // not (tools/origins.ts): what the owner taught may direct an act. Whose word counts is memory/provenance.ts's, what a
 // reaction or a correction means memory/feedback.ts's; the conversation
 // decides when (plan.ts) and calls here.
@@ -13,7 +13,7 @@ import type { Logger } from "@convos-pool/kit";
 import type { LlmProvider } from "../model/turn.js";
 import { recordCorrection, type AnswerRef, type FeedbackReader } from "../memory/feedback.js";
 import type { PatternAgent } from "../memory/patterns.js";
-import { confirm, confirmRestated, learnedFromOrAbout } from "../memory/provenance.js";
+import { confirm, confirmRestated, taughtBy } from "../memory/provenance.js";
 import type { Memory, NewEntry } from "../memory/store.js";
 import type { Role } from "../platform/roles.js";
 import { valuesWithin } from "../tools/origins.js";
@@ -33,28 +33,11 @@ export interface LearningAgent {
   readonly llm: LlmProvider;
 }
 
-/**
- * Asked to forget what it learned from and about the sender: forgets it;
- * how much went. `names`: members' profile names; `agentName`: its own.
- */
-export async function forgetSender(
-  agent: LearningAgent,
-  memory: Memory,
-  m: TextMessage,
-  names: Readonly<Record<string, string>>,
-  agentName: string,
-): Promise<number> {
-  const who = { inboxId: m.senderInboxId, name: names[m.senderInboxId] };
-  // The names others go by: a member who takes one of them forgets nothing by it (memory/provenance.ts).
-  const others = [
-    ...Object.entries(names)
-      .filter(([inboxId]) => inboxId !== m.senderInboxId)
-      .map(([, name]) => name),
-    agentName,
-  ];
-  const gone = memory.remove(learnedFromOrAbout(memory, who, others).map((e) => e.id));
+/** Asked to forget what it learned from the sender: forgets what they taught (memory/provenance.ts `taughtBy`); how much went. */
+export async function forgetSender(agent: LearningAgent, memory: Memory, m: TextMessage): Promise<number> {
+  const gone = memory.remove(taughtBy(memory, m.senderInboxId).map((e) => e.id));
   if (gone.length > 0) await agent.memory.save(memory);
-  agent.log.info("forgot what a member taught and what was about them", { forgotten: gone.length });
+  agent.log.info("forgot what a member taught", { forgotten: gone.length });
   return gone.length;
 }
 
@@ -113,11 +96,7 @@ export async function learn(agent: LearningAgent, memory: Memory, l: Lesson): Pr
   if (role === "owner") {
     confirmed += confirmRestated(memory, found, m.senderInboxId).length;
     if (l.group)
-      confirmed += confirm(
-        memory,
-        await agent.feedback.confirmationTargets(l.group, memory, m),
-        m.senderInboxId,
-      ).length;
+      confirmed += confirm(memory, agent.feedback.confirmationTargets(l.group, memory, m), m.senderInboxId).length;
     if (confirmed > 0) agent.log.info("the owner confirmed a member's version", { confirmed });
   }
   const corrected = correcting && recordCorrection(memory, correcting, m.content, m.senderInboxId, found, role, where);

@@ -119,9 +119,8 @@ export interface MessageRoom extends Room {
 }
 
 /**
- * What a text's turn does, in this order: forget what it learned from and
- * about the sender ("forget what you learned from me": that teaches
- * nothing); look for the answer of its own the text corrects (answered, and
+ * What a text's turn does, in this order: forget what the sender taught
+ * it ("forget what you learned from me": that teaches nothing); look for the answer of its own the text corrects (answered, and
  * learned, as a correction); answer with a model call, or refuse for the
  * budget (telling the busy notice when it is due); learn.
  */

@@ -8,7 +8,7 @@
 
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { ParticipationMode } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
-import type { ResolvedParticipation } from "@convos-pool/kit";
+import { cleanDisplayName, type ResolvedParticipation } from "@convos-pool/kit";
 import type { HistoryLine, InboundTextTurn, TurnInput } from "../model/turn.js";
 import { shortInbox, type Memory } from "../memory/store.js";
 import type { PromptLimits } from "../model/caps.js";
@@ -154,22 +154,14 @@ export function newestToAnswer<M extends Heard>(room: Room, missed: readonly M[]
   return [...missed].reverse().find((m) => m.text !== undefined && fromPrincipalOrHuman(room, m.senderInboxId));
 }
 
-/** Longest display name shown to the model. */
-const MAX_NAME = 40;
-
 /**
  * How a member is named to the model: their profile name, else a short inbox
- * id. A name is the member's own choice: it loses brackets, colons and line
- * breaks, so that it cannot dress up as the role label before it.
+ * id. A name is the member's own choice: it is cleaned as every shown name
+ * is (kit `cleanDisplayName`: one line, no brackets or colons, capped), so
+ * that it cannot dress up as the role label before it.
  */
 export function senderName(names: Readonly<Record<string, string>>, inboxId: string): string {
-  const name = (names[inboxId] ?? "")
-    .replace(/[[\]:\p{Cc}\p{Cf}]+/gu, " ")
-    .replace(/\s+/g, " ")
-    .trim()
-    .slice(0, MAX_NAME)
-    .trim();
-  return name || `member ${shortInbox(inboxId)}`;
+  return cleanDisplayName(names[inboxId] ?? "") || `member ${shortInbox(inboxId)}`;
 }
 
 /**
@@ -295,7 +287,7 @@ export interface TurnFacts {
   correcting?: string | undefined;
   /** Who started the turn: the memory the model sees is what that role may see (absent: not the owner). */
   role?: Role | undefined;
-  /** The last message asked it to forget what it learned from and about its sender: how many entries went. */
+  /** The last message asked it to forget what it learned from its sender: how many entries went. */
   forgot?: number | undefined;
   /** How much of each message, of the history and of memory the model is given (model/caps.ts). */
   limits?: PromptLimits | undefined;

@@ -9,7 +9,7 @@
 
 import type { Logger } from "@convos-pool/kit";
 import { memberRole, type Role } from "../platform/roles.js";
-import { confirmRestated, isConfirmation, markDisputes, planCorrection } from "./provenance.js";
+import { confirm, confirmRestated, isConfirmation, markDisputes, planCorrection } from "./provenance.js";
 import {
   extractByRule,
   normalize,
@@ -282,13 +282,29 @@ export class FeedbackReader {
 
   /**
    * A 👍 or 👎 on one of its own messages adds a training entry tied to it;
-   * taking the reaction back removes that entry. Other reactions, and
-   * reactions to others' messages, change nothing. True when memory changed.
+   * taking the reaction back removes that entry. The owner's 👍 on a
+   * member's message confirms the member's versions learned from it
+   * (memory/provenance.ts `confirm`; taking it back does not undo that).
+   * Other reactions, and reactions to others' messages, change nothing.
+   * True when memory changed.
    */
   onReaction(group: AgentGroup, memory: Memory, m: AgentMessage): boolean {
     if (!isReaction(m)) return false;
     const reaction = m.content;
     const signal = reactionSignal(reaction.content);
+    if (signal === "up" && reaction.action === REACTION_ADDED && m.senderInboxId === this.deps.ownerId()) {
+      // The owner's 👍 on a member's correction confirms the version learned from that message, and nothing else.
+      const versions = memory.entries.filter((e) => e.disputes?.length && e.messageId === reaction.reference);
+      const confirmed = confirm(
+        memory,
+        versions.map((e) => e.id),
+        m.senderInboxId,
+      );
+      if (confirmed.length > 0) {
+        this.deps.log.info("the owner confirmed a member's version", { confirmed: confirmed.length });
+        return true;
+      }
+    }
     const answer = signal ? this.ownAnswer(group, reaction.reference) : undefined;
     if (!signal || !answer) return false;
     if (reaction.action === REACTION_REMOVED) {
@@ -324,7 +340,7 @@ export class FeedbackReader {
       return answer && replyCorrects(m.content) ? answer : undefined;
     }
     if (!looksLikeCorrection(m.content)) return undefined;
-    const texts = (await this.saidBefore(group, m, "correction"))?.slice(0, CORRECTION_WINDOW);
+    const texts = (await this.saidBefore(group, m))?.slice(0, CORRECTION_WINDOW);
     if (!texts) return undefined;
     const latest = texts.find((t) => t.message.senderInboxId === this.deps.inboxId());
     if (!latest) return undefined;
@@ -334,26 +350,20 @@ export class FeedbackReader {
 
   /**
    * The members' versions an owner's "that's right" confirms (memory/provenance.ts):
-   * disputing entries learned from the message it replies to, or from one of
-   * the CORRECTION_WINDOW + 2 text messages before it (the member's
-   * correction and the agent's answer to it), or said back by the agent's
-   * message it replies to. None for anything but a confirmation.
+   * only as a reply, bound to the message it replies to: the disputing
+   * entries learned from that message (the member's correction), or said
+   * back by it when it is the agent's answer. A confirmation that replies to
+   * nothing confirms nothing: a bare "yes" may be about anything said
+   * lately, and a member can arrange what was said lately. None for
+   * anything but a confirmation.
    */
-  async confirmationTargets(group: AgentGroup, memory: Memory, m: TextMessage): Promise<string[]> {
+  confirmationTargets(group: AgentGroup, memory: Memory, m: TextMessage): string[] {
     const pending = memory.entries.filter((e) => e.disputes?.length);
-    if (pending.length === 0 || !isConfirmation(m.content)) return [];
-    const ids = new Set<string>();
-    if (m.replyTo) {
-      ids.add(m.replyTo);
-      const answer = this.ownAnswer(group, m.replyTo);
-      const said = answer ? answerSources(answer.text, memory).filter((e) => e.disputes?.length) : [];
-      if (said.length > 0) return said.map((e) => e.id);
-    } else {
-      const texts = await this.saidBefore(group, m, "confirmation");
-      if (!texts) return [];
-      for (const t of texts.slice(0, CORRECTION_WINDOW + 2)) ids.add(t.message.id);
-    }
-    return pending.filter((e) => e.messageId !== undefined && ids.has(e.messageId)).map((e) => e.id);
+    if (!m.replyTo || pending.length === 0 || !isConfirmation(m.content)) return [];
+    const answer = this.ownAnswer(group, m.replyTo);
+    const said = answer ? answerSources(answer.text, memory).filter((e) => e.disputes?.length) : [];
+    if (said.length > 0) return said.map((e) => e.id);
+    return pending.filter((e) => e.messageId === m.replyTo).map((e) => e.id);
   }
 
   /**
@@ -364,7 +374,6 @@ export class FeedbackReader {
   private async saidBefore(
     group: AgentGroup,
     m: TextMessage,
-    reader: "correction" | "confirmation",
   ): Promise<{ message: AgentMessage; text: string }[] | undefined> {
     let before: AgentMessage[];
     try {
@@ -375,7 +384,7 @@ export class FeedbackReader {
         contentTypes: SAID_TYPES,
       });
     } catch (err) {
-      this.deps.log.warn(`could not read what a ${reader} refers to`, { messageId: m.id, err });
+      this.deps.log.warn("could not read what a correction refers to", { messageId: m.id, err });
       return undefined;
     }
     return before.flatMap((b) => {

@@ -9,9 +9,9 @@
 // conversation, and a text to its number (an outsider) handed to it as the
 // host's SMS webhook does, whose relay later turns read as the outsider's
 // words (agent/outside-words.ts). What must hold: a member correcting the owner's
-// fact leaves it and adds the member's version, which the owner can confirm;
-// a member's "forget what you learned from me" removes what they taught and
-// what is about them; a credential the owner said is not in memory.json in
+// fact leaves it and adds the member's version, which the owner's bare
+// "that's right" does not confirm and a reply to the correction does; a
+// member's "forget what you learned from me" removes what they taught; a credential the owner said is not in memory.json in
 // plain text, is told to the owner and to no member, is never in the prompt
 // of a member's or an outsider's turn, and no answer gives it to them; an
 // address a model adds to what the owner teaches is not learned as the owner's.
@@ -22,6 +22,7 @@ import { english, generateMnemonic, generatePrivateKey, privateKeyToAccount } fr
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@convos-pool/kit";
 import { waitFor } from "@convos-pool/testing";
+import { encodeText } from "@xmtp/node-sdk";
 import { XmtpInboxResolver, createXmtpClient, joinConversation } from "@convos-pool/convos";
 import { OneHost } from "@convos-pool/instance/testing";
 import type { ConvosCli, CliEvent, ReadyEvent } from "@convos-pool/testing/convos-cli";
@@ -93,19 +94,26 @@ async function saulAsks(text: string, agent = agentInbox): Promise<AgentMessageE
   return await cli!.messageFrom(agent, from);
 }
 
-/** Saul replies to a message (XMTP reply content type) and the agent answers it. */
-async function saulReplies(messageId: string, text: string): Promise<AgentMessageEvent> {
+/** Saul replies to a message (XMTP reply content type) and the agent answers it; the reply's id. */
+async function saulReplies(messageId: string, text: string): Promise<string> {
   const from = cli!.events.length;
   cli!.command({ type: "send", text, replyTo: messageId });
-  await cli!.waitFor("reply sent", (e) => e.event === "sent" && e.text === text && e.replyTo === messageId, { from });
-  return await cli!.messageFrom(agentInbox, from);
+  const sent = await cli!.waitFor<CliEvent & { id: string }>(
+    "reply sent",
+    (e) => e.event === "sent" && e.text === text && e.replyTo === messageId,
+    { from },
+  );
+  await cli!.messageFrom(agentInbox, from);
+  return sent.id;
 }
 
-/** The owner says something; `agent`'s next text after it. */
-async function ownerSays(text: string, agent = agentInbox): Promise<string> {
+/** The owner says something, as a reply to `replyTo` if given; `agent`'s next text after it. */
+async function ownerSays(text: string, agent = agentInbox, replyTo?: string): Promise<string> {
   // In the group's latest epoch: an agent that joined since would not read a message sent in an older one.
   await ownerGroup.sync();
-  const id = await ownerGroup.sendText(text);
+  const id = replyTo
+    ? await ownerGroup.sendReply({ reference: replyTo, content: encodeText(text) })
+    : await ownerGroup.sendText(text);
   // The newest: an agent's turn also sends a read receipt and its thinking status (docs/instance.md, "Manners").
   const sent = (await ownerGroup.messages({ limit: 50, direction: 1 as never })).find((m) => m.id === id)!;
   let answer: string | undefined;
@@ -155,7 +163,7 @@ async function entriesWhen(what: string, check: (m: MemoryEntry[]) => boolean): 
 const facts = (m: MemoryEntry[]) => m.filter((e) => !e.feedback);
 
 describe("memory with provenance in a real conversation", () => {
-  it("a member correcting the owner's fact leaves it, adds the member's version as theirs, and the owner confirms it", {
+  it("a member correcting the owner's fact leaves it, adds the member's version as theirs, and the owner confirms it by a reply to it only", {
     timeout: 90_000,
   }, async () => {
     expect(await ownerSays("Dinner Planner, remember that my diet is vegan")).toBe(
@@ -171,7 +179,7 @@ describe("memory with provenance in a real conversation", () => {
 
     const wrong = await saulAsks("Dinner Planner, what is my diet?");
     expect(wrong.content).toBe("[offline model] From what I remember: your diet is vegan.");
-    await saulReplies(wrong.id, "no, I said vegetarian");
+    const correction = await saulReplies(wrong.id, "no, I said vegetarian");
     const after = await entriesWhen("holding Saul's version", (m) => facts(m).length === 2);
     expect(after).toContainEqual(diet);
     expect(facts(after)[1]).toMatchObject({
@@ -185,7 +193,15 @@ describe("memory with provenance in a real conversation", () => {
       `[offline model] From what I remember: your diet is vegan; member ${ready.inboxId.slice(0, 8)} says your diet is vegetarian.`,
     );
 
+    // A confirmation that replies to nothing confirms nothing (docs/memory.md, "Provenance").
     await ownerSays("Dinner Planner, that's right");
+    // Handled in order, learning included: this answer comes after the bare one was learned from.
+    expect((await saulAsks("Dinner Planner, what is my diet?")).content).toBe(
+      `[offline model] From what I remember: your diet is vegan; member ${ready.inboxId.slice(0, 8)} says your diet is vegetarian.`,
+    );
+    expect(facts(await entries())).toEqual(facts(after));
+    // The owner's reply to Saul's correction confirms it.
+    await ownerSays("Dinner Planner, that's right", agentInbox, correction);
     const confirmed = await entriesWhen("with the owner's confirmation", (m) => facts(m).length === 1);
     expect(facts(confirmed)).toEqual([
       expect.objectContaining({
@@ -209,9 +225,7 @@ describe("memory with provenance in a real conversation", () => {
     await entriesWhen("holding all three", (m) => facts(m).length === 4);
 
     const done = await saulAsks("Dinner Planner, forget what you learned from me");
-    expect(done.content).toMatch(
-      /^\[offline model\] Done: I forgot \d+ things? I had learned from you or about you\.$/,
-    );
+    expect(done.content).toMatch(/^\[offline model\] Done: I forgot \d+ things? I had learned from you\.$/);
     const left = await entriesWhen("without Saul's", (m) => !m.some((e) => e.text === "I love tapas"));
     // The owner's word stays: the version of Saul's the owner confirmed, and the owner's facts, the one naming Saul too
     // (Saul is a name any member can take).

@@ -14,8 +14,8 @@ import {
   correctableBy,
   isConfirmation,
   isForgetMe,
-  learnedFromOrAbout,
   planCorrection,
+  taughtBy,
   teacherOf,
   withProvenance,
 } from "./provenance.js";
@@ -244,7 +244,7 @@ describe("forget what you learned from me", () => {
     isConfirmation(text);
   });
 
-  it("finds what they taught, their feedback, and what others than the owner said that names them; nothing of others", () => {
+  it("finds exactly what they taught, their feedback included; nothing of others, whatever it names", () => {
     const m = new Memory();
     m.add([
       { kind: "personalization", text: "I am vegetarian", from: SAUL, role: "member" },
@@ -256,33 +256,20 @@ describe("forget what you learned from me", () => {
         feedback: { messageId: "m", signal: "up", about: "x" },
       },
       { kind: "personalization", text: "Ana likes tapas", from: ANA, role: "member" },
-      { kind: "training", text: "Saulo's menu is fish", from: OWNER, role: "owner" },
-      { kind: "training", text: "Confirm dates", from: OWNER, role: "owner" },
       { kind: "personalization", text: "Saul is allergic to nuts", from: ANA, role: "member" },
+      { kind: "personalization", text: `${SAUL} paid for dinner`, from: ANA, role: "member" },
+      { kind: "personalization", text: "the hotel is near the station", from: ANA, role: "member" },
+      { kind: "personalization", text: "the museum opens at 9", inheritedFrom: "inst_parent" },
+      { kind: "personalization", text: "the ferry leaves at noon", adoptedFrom: "pat_1" },
     ]);
-    // The owner's "Always book for Saul at 8" stays: the owner's word, whatever it names.
-    expect(learnedFromOrAbout(m, { inboxId: SAUL, name: "Saul" }).map((e) => e.text)).toEqual([
-      "I am vegetarian",
-      "Your answer was marked good.",
-      "Saul is allergic to nuts",
-    ]);
-    // A name someone else in the conversation goes by (the owner's, another member's) names no one: only what they taught.
-    expect(learnedFromOrAbout(m, { inboxId: SAUL, name: "Saul" }, ["Ana", "saul"]).map((e) => e.text)).toEqual([
-      "I am vegetarian",
-      "Your answer was marked good.",
-    ]);
-    // A member who calls themselves Ana, as Ana does, takes nothing of what is said about her.
-    expect(learnedFromOrAbout(m, { inboxId: "d".repeat(64), name: "Ana" }, ["Ana"])).toEqual([]);
+    // What others said about Saul, by name or inbox id, is theirs: it stays.
+    expect(taughtBy(m, SAUL).map((e) => e.text)).toEqual(["I am vegetarian", "Your answer was marked good."]);
+    // A member who goes by "the" and taught nothing takes nothing: not Ana's, not an inherited or adopted entry.
+    expect(taughtBy(m, "d".repeat(64))).toEqual([]);
     // A version of Saul's that the owner confirmed is the owner's: it stays; the owner's own forget takes what they taught.
     m.add([{ kind: "personalization", text: "I am pescatarian", from: SAUL, role: "owner", confirmedBy: OWNER }]);
-    expect(learnedFromOrAbout(m, { inboxId: SAUL }).map((e) => e.text)).not.toContain("I am pescatarian");
-    expect(learnedFromOrAbout(m, { inboxId: OWNER }).map((e) => e.text)).toEqual([
-      "Always book for Saul at 8",
-      "Saulo's menu is fish",
-      "Confirm dates",
-    ]);
-    // A name too short to match safely is not matched by name.
-    expect(learnedFromOrAbout(m, { inboxId: "c".repeat(64), name: "Al" })).toEqual([]);
+    expect(taughtBy(m, SAUL).map((e) => e.text)).not.toContain("I am pescatarian");
+    expect(taughtBy(m, OWNER).map((e) => e.text)).toEqual(["Always book for Saul at 8"]);
   });
 });
 

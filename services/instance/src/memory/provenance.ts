@@ -9,8 +9,8 @@
 // - the owner makes such a version theirs by saying it again, correcting to
 //   it, or saying it is right (`confirm`);
 // - anyone in the conversation can have the agent forget what it learned
-//   from them, and what others than the owner said about them
-//   (`isForgetMe`, `learnedFromOrAbout`).
+//   from them: the entries whose recorded teacher is their inbox, never
+//   entries matched by a name in their text (`isForgetMe`, `taughtBy`).
 
 import { ROLES, type Role } from "../platform/roles.js";
 import { normalize, type Memory, type MemoryEntry, type NewEntry } from "./store.js";
@@ -168,33 +168,17 @@ export function isForgetMe(text: string, agentName: string): boolean {
 }
 
 /**
- * What the agent learned from `who` and about them: entries they taught
- * (facts, reactions, corrections, inherited or imported ones of theirs
- * included), and entries someone other than the owner taught that name them
- * (their profile name as a whole word, at least 3 letters, or their inbox
- * id). A name is its member's own choice, so it names them only while no one
- * else in the conversation goes by it (`others`: the other members' names,
- * the owner's and the agent's included); and what the owner taught or
- * confirmed stays, whatever it names (the owner can forget it from the
- * listing): a member who takes the owner's name erases nothing of the owner's.
+ * What `inboxId` taught: the entries whose recorded teacher (`from`) is
+ * that inbox (facts, reactions, corrections, an inherited or imported one
+ * they taught), less a version of theirs the owner confirmed, which is the
+ * owner's now. Nothing is matched by what an entry says: a display name is
+ * its member's own choice ("the" is in everyone's facts), so only the
+ * recorded teacher says whose an entry is.
  */
-export function learnedFromOrAbout(
-  memory: Memory,
-  who: { inboxId: string; name?: string | undefined },
-  others: readonly string[] = [],
-): MemoryEntry[] {
-  const own = who.name ? normalize(who.name) : "";
-  const shared = others.some((n) => normalize(n) === own);
-  const name = own.length >= 3 && !shared ? ` ${own} ` : undefined;
-  const inbox = who.inboxId.toLowerCase();
-  // A member's version the owner confirmed is the owner's now.
-  const theirs = (e: MemoryEntry) =>
-    e.from === who.inboxId && !(e.role === "owner" && e.confirmedBy !== undefined && e.confirmedBy !== who.inboxId);
-  const about = (e: MemoryEntry) =>
-    e.role !== "owner" &&
-    ((name !== undefined && ` ${normalize(e.text)} `.includes(name)) ||
-      (inbox.length > 0 && e.text.toLowerCase().includes(inbox)));
-  return memory.entries.filter((e) => theirs(e) || about(e));
+export function taughtBy(memory: Memory, inboxId: string): MemoryEntry[] {
+  return memory.entries.filter(
+    (e) => e.from === inboxId && !(e.role === "owner" && e.confirmedBy !== undefined && e.confirmedBy !== inboxId),
+  );
 }
 
 // ---- clone summaries ----

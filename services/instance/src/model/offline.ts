@@ -32,7 +32,7 @@ export class OfflineProvider implements LlmProvider {
     if (input.inboundText) return this.answerText(input, input.inboundText);
     const last = input.history.at(-1)?.text.trim() ?? "";
     if (input.forgot !== undefined)
-      return `${OFFLINE_LABEL} Done: I forgot ${input.forgot} ${input.forgot === 1 ? "thing" : "things"} I had learned from you or about you.`;
+      return `${OFFLINE_LABEL} Done: I forgot ${input.forgot} ${input.forgot === 1 ? "thing" : "things"} I had learned from you.`;
     // What this turn's starter may be told: no credentials but to the owner.
     const memory = input.memory.visibleTo(input.role ?? "member");
     const { callTool } = input;

@@ -69,7 +69,7 @@ export function turnMessages(input: TurnInput): ChatMessage[] {
     last.content += `\n(This corrects your earlier answer: "${aboutOf(input.correcting)}")`;
   }
   if (input.forgot !== undefined && last?.role === "user") {
-    last.content += `\n(As they asked, you have forgotten the ${input.forgot} entries of your memory learned from them or about them. Tell them so, and repeat nothing you knew about them.)`;
+    last.content += `\n(As they asked, you have forgotten the ${input.forgot} entries of your memory they taught you. Tell them so, and repeat nothing they taught you.)`;
   }
   const t = input.inboundText && {
     ...input.inboundText,

@@ -66,7 +66,7 @@ export interface TurnInput {
    * a member's or an outsider's never (Memory.visibleTo). Absent: not the owner.
    */
   role?: Role;
-  /** The last message asked it to forget what it learned from and about its sender: how many entries went. */
+  /** The last message asked it to forget what it learned from its sender: how many entries went. */
   forgot?: number;
   /** How much of each message, of the history and of memory the model is given (model/caps.ts); absent: all. */
   limits?: PromptLimits;

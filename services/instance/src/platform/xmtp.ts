@@ -184,22 +184,29 @@ export interface MemberProfileInfo {
   agent: boolean;
 }
 
-/** Profiles announced by a message: a profile_update (its sender) or a profile_snapshot (everyone). */
+/**
+ * The profile a message announces for its sender: a profile_update, or the
+ * sender's own entry of a profile_snapshot. A snapshot's entries for other
+ * inboxes are not taken: anyone can send one, and a member's word about
+ * someone else's name or kind would rename the owner or mark a person an
+ * agent (docs/trust.md, "Profiles and names"). `agent`: the sender declares
+ * the agent kind; a profile without it declares a person.
+ */
 export function profilesIn(message: AgentMessage): MemberProfileInfo[] {
   const t = message.contentType;
   if (t?.authorityId !== "convos.org" || !message.content) return [];
+  const sender = message.senderInboxId;
   if (t.typeId === "profile_update") {
     const u = message.content as ProfileUpdate;
-    return [
-      { inboxId: message.senderInboxId, ...(u.name ? { name: u.name } : {}), agent: u.memberKind === MemberKind.AGENT },
-    ];
+    return [{ inboxId: sender, ...(u.name ? { name: u.name } : {}), agent: u.memberKind === MemberKind.AGENT }];
   }
   if (t.typeId === "profile_snapshot") {
-    return (message.content as ProfileSnapshot).profiles.map((p) => ({
-      inboxId: Buffer.from(p.inboxId).toString("hex"),
-      ...(p.name ? { name: p.name } : {}),
-      agent: p.memberKind === MemberKind.AGENT,
-    }));
+    const own = (message.content as ProfileSnapshot).profiles.find(
+      (p) => Buffer.from(p.inboxId).toString("hex") === sender.toLowerCase(),
+    );
+    return own
+      ? [{ inboxId: sender, ...(own.name ? { name: own.name } : {}), agent: own.memberKind === MemberKind.AGENT }]
+      : [];
   }
   return [];
 }

@@ -6,7 +6,11 @@
 // conversation, a reply to another message, a tap on another question's
 // buttons, anyone else's answer: none approves anything. Pure; the toolbox
 // holds the one waiting question, the conversation hands it the owner's
-// replies, reactions and taps.
+// replies, reactions and taps. The owner's name in it is cleaned as every
+// shown name is (kit `cleanDisplayName`): a name of several lines could
+// otherwise put a line of its own above the action.
+
+import { cleanDisplayName } from "@convos-pool/kit";
 
 /** How long a question waits for its answer; no answer in time is a no. */
 export const APPROVAL_TIMEOUT_MS = 10 * 60_000;
@@ -102,7 +106,7 @@ export function approvalButtons(
 ): ApprovalButtons {
   return {
     id: question,
-    description: `${ownerName}, may I do this?\n\n${statement}`,
+    description: `${addressOf(ownerName)}, may I do this?\n\n${statement}`,
     actions: [
       { id: approveId(question), label: "Approve", style: "primary" },
       { id: declineId(question), label: "Decline", style: "danger" },
@@ -117,11 +121,16 @@ export function copiesButtons(question: string, ids: readonly string[]): boolean
   return ids.some((id) => own.has(id));
 }
 
+/** How the question addresses the owner: their name cleaned, "my owner" when none is left. */
+export function addressOf(ownerName: string): string {
+  return cleanDisplayName(ownerName) || "my owner";
+}
+
 /** The question: the action in full, addressed to the owner, saying how to answer and for how long. */
 export function approvalQuestion(ownerName: string, statement: string, timeoutMs: number): string {
   const minutes = Math.max(1, Math.round(timeoutMs / 60_000));
   return [
-    `${ownerName}, may I do this?`,
+    `${addressOf(ownerName)}, may I do this?`,
     "",
     statement,
     "",

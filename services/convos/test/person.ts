@@ -1,0 +1,204 @@
+// TEST FIXTURE, NOT PRODUCT CODE (@convos-pool/convos/person). A person in a
+// Convos conversation, as the Convos apps show one: an @xmtp/node-sdk client
+// of its own that joins by the invite the way the apps do (a join request
+// without the agent kind, accepted by the conversation's creator, then a
+// profile update with a name and no member kind), and then says things,
+// replies, reacts, and reads what others said. The Convos CLI cannot be
+// one: it marks itself an agent whenever it joins or serves, so a member
+// that is a CLI meets an agent's rules for other agents (docs/testing.md,
+// "People").
+//
+// Also what a member may send that a real app would not: a profile update
+// of its own with any name or kind (`announce`), and a profile snapshot
+// that speaks for other members (`snapshot`), to test that it counts only
+// for its sender.
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { encodeText, type Client } from "@xmtp/node-sdk";
+import { hexToBytes } from "viem";
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { MemberKind, ProfileSnapshotSchema } from "@convos-pool/gen/convos/app/v1/profile_pb.js";
+import {
+  createXmtpClient,
+  encodeProfileUpdate,
+  joinConversation,
+  XmtpInboxResolver,
+  type EncodedContent,
+} from "../src/index.js";
+
+type PersonClient = Client<unknown>;
+type PersonGroup = ReturnType<PersonClient["conversations"]["listGroups"]>[number];
+type PersonMessage = Awaited<ReturnType<PersonGroup["messages"]>>[number];
+
+/** A message this person sent: its id, and when (XMTP's nanoseconds), to read what came after it. */
+export interface Sent {
+  id: string;
+  sentAtNs: bigint;
+}
+
+/** A text someone said, as this person's client read it: a reply's own text, with the message it replies to. */
+export interface Said extends Sent {
+  senderInboxId: string;
+  text: string;
+  replyTo?: string;
+}
+
+/** One entry of a profile snapshot: whose, and what it says of them. */
+export interface SnapshotEntry {
+  inboxId: string;
+  name?: string;
+  agent?: boolean;
+}
+
+export interface PersonOptions {
+  /** The name the person shows. */
+  name: string;
+  /** The XMTP node's API URL. */
+  apiUrl: string;
+  /** Where its client's database goes. */
+  dir: string;
+  /** How long to wait for the creator to add them; default 30 s. */
+  timeoutMs?: number;
+}
+
+const DESCENDING = 1 as never; // SortDirection.Descending (a const enum of the bindings)
+
+export class Person {
+  private constructor(
+    readonly name: string,
+    readonly account: PrivateKeyAccount,
+    readonly client: PersonClient,
+    readonly group: PersonGroup,
+  ) {}
+
+  /** Joins the conversation of `invite` as a person named `opts.name`, with a fresh wallet of their own. */
+  static async join(invite: string, opts: PersonOptions): Promise<Person> {
+    const account = privateKeyToAccount(generatePrivateKey());
+    const client = await createXmtpClient(account, {
+      apiUrl: opts.apiUrl,
+      dbPath: join(opts.dir, `person-${randomBytes(6).toString("hex")}.db3`),
+      dbEncryptionKey: randomBytes(32),
+    });
+    try {
+      const resolver = await XmtpInboxResolver.connect({ apiUrl: opts.apiUrl, cacheMs: 0 });
+      const { group } = await joinConversation(client, invite, {
+        resolver,
+        profileName: opts.name,
+        agent: false,
+        timeoutMs: opts.timeoutMs ?? 30_000,
+      });
+      return new Person(opts.name, account, client, group);
+    } catch (err) {
+      await client.close();
+      throw err;
+    }
+  }
+
+  get inboxId(): string {
+    return this.client.inboxId;
+  }
+
+  /** Says `text` in the conversation. */
+  async send(text: string): Promise<Sent> {
+    return this.sent(await this.inLatestEpoch(() => this.group.sendText(text)));
+  }
+
+  /** Replies to message `id` (XMTP's reply content type, as the apps send one). */
+  async reply(id: string, text: string): Promise<Sent> {
+    return this.sent(
+      await this.inLatestEpoch(() => this.group.sendReply({ reference: id, content: encodeText(text) })),
+    );
+  }
+
+  /** Reacts to message `id` sent by `inboxId` (ReactionAction.Added, ReactionSchema.Unicode). */
+  async react(id: string, inboxId: string, emoji: string): Promise<Sent> {
+    return this.sent(
+      await this.inLatestEpoch(() =>
+        this.group.sendReaction({ reference: id, referenceInboxId: inboxId, action: 1, content: emoji, schema: 1 }),
+      ),
+    );
+  }
+
+  /** A profile update of its own: a name, and the agent kind when `agent`. */
+  async announce(profile: { name?: string; agent?: boolean }): Promise<Sent> {
+    return this.sent(
+      await this.inLatestEpoch(() => this.group.send(encodeProfileUpdate(profile.name, !!profile.agent))),
+    );
+  }
+
+  /** A profile snapshot saying what it likes of anyone, as the conversation's creator's app sends one. */
+  async snapshot(entries: readonly SnapshotEntry[]): Promise<Sent> {
+    const snapshot = create(ProfileSnapshotSchema, {
+      profiles: entries.map((e) => ({
+        inboxId: hexToBytes(`0x${e.inboxId}`),
+        ...(e.name !== undefined ? { name: e.name } : {}),
+        ...(e.agent ? { memberKind: MemberKind.AGENT } : {}),
+      })),
+    });
+    const encoded: EncodedContent = {
+      type: { authorityId: "convos.org", typeId: "profile_snapshot", versionMajor: 1, versionMinor: 0 },
+      parameters: {},
+      content: toBinary(ProfileSnapshotSchema, snapshot),
+    };
+    return this.sent(await this.inLatestEpoch(() => this.group.send(encoded)));
+  }
+
+  /** The texts said in the conversation after `after` (all when none), oldest first, as its client has them now. */
+  async texts(after?: Sent): Promise<Said[]> {
+    await this.group.sync();
+    const found = await this.group.messages({
+      ...(after ? { sentAfterNs: after.sentAtNs } : {}),
+      limit: 100,
+      direction: DESCENDING,
+    });
+    return found.reverse().flatMap((m) => {
+      const said = saidOf(m);
+      return said ? [said] : [];
+    });
+  }
+
+  /** The first text from `senderInboxId` after `after` that matches `match`; fails after `ms`. */
+  async heard(senderInboxId: string, after: Sent | undefined, match: RegExp, ms = 30_000): Promise<Said> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = (await this.texts(after)).find((s) => s.senderInboxId === senderInboxId && match.test(s.text));
+      if (found) return found;
+      if (Date.now() > deadline) {
+        const seen = (await this.texts(after)).map((s) => `${s.senderInboxId.slice(0, 8)}: ${s.text.slice(0, 80)}`);
+        throw new Error(
+          `${this.name} heard nothing from ${senderInboxId.slice(0, 8)} matching ${match} within ${ms} ms; heard:\n${seen.join("\n")}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  /** Sends after a sync: in the group's latest epoch, which a member added since can read. */
+  private async inLatestEpoch(send: () => Promise<string>): Promise<string> {
+    await this.group.sync();
+    return send();
+  }
+
+  private async sent(id: string): Promise<Sent> {
+    const mine = await this.group.messages({ limit: 50, direction: DESCENDING });
+    const m = mine.find((x) => x.id === id);
+    if (!m) throw new Error(`${this.name}'s message ${id} is not in their own database`);
+    return { id, sentAtNs: m.sentAtNs };
+  }
+}
+
+/** A text, markdown or a text reply as said; undefined for anything else. */
+function saidOf(m: PersonMessage): Said | undefined {
+  const type = m.contentType?.typeId;
+  const base = { id: m.id, sentAtNs: m.sentAtNs, senderInboxId: m.senderInboxId };
+  if ((type === "text" || type === "markdown") && typeof m.content === "string") return { ...base, text: m.content };
+  const reply = m.content as { content?: unknown; referenceId?: string } | undefined;
+  if (type === "reply" && typeof reply?.content === "string")
+    return { ...base, text: reply.content, ...(reply.referenceId ? { replyTo: reply.referenceId } : {}) };
+  return undefined;
+}
