@@ -63,6 +63,12 @@ export class Voice {
     return group ? send(group, text, answerForm(text, 0)) : undefined;
   }
 
+  /** A short word in reply to `to`, outside any turn (a message dropped); its id, or undefined when it is in no conversation. */
+  async replyTo(text: string, to: Answering): Promise<string | undefined> {
+    const group = this.deps.group();
+    return group ? send(group, text, { replyTo: to.id, markdown: false }, to.senderInboxId) : undefined;
+  }
+
   /** An approval question's buttons (XMTP `actions`); the message's id, or undefined when it is in no conversation. */
   async buttons(b: Buttons): Promise<string | undefined> {
     const group = this.deps.group();
