@@ -37,6 +37,8 @@ export interface FloodRoomOptions {
   modelMs: number;
   /** How long an approval question waits; default two minutes. */
   approvalTimeoutMs?: number;
+  /** The agent's model calls a minute (0: no budget); default the host's (MODEL_CALLS_PER_MINUTE). */
+  callsPerMinute?: number;
 }
 
 export class FloodRoom {
@@ -71,6 +73,7 @@ export class FloodRoom {
       host: {
         joinTimeoutMs: 20_000,
         llm: { baseUrl: this.chat.baseUrl, apiKey: "sk-test", model: "m" },
+        ...(this.opts.callsPerMinute !== undefined && { llmLimits: { callsPerMinute: this.opts.callsPerMinute } }),
         tools: {
           sms: {
             apiUrl: this.sms.url,
