@@ -56,7 +56,9 @@ export class Turns {
 
   /** `job` in its turn: the agent's own work, with the owner's. */
   run<T>(job: () => Promise<T>): Promise<T> {
-    return this.offer(job, OWN_WORK)!;
+    const done = this.offer(job, OWN_WORK);
+    if (!done) throw new Error("the agent's own work was turned away from its turns"); // never: it has no share
+    return done;
   }
 
   /** `job` in its turn as `who`'s; undefined, and never run, when `who`'s share of the queue is full (turn-queue.ts). */
@@ -113,11 +115,12 @@ export class Turns {
   private pump(): void {
     if (this.holder) return;
     const resume = this.resuming.shift();
-    if (resume) return resume();
+    if (resume) {
+      resume();
+      return;
+    }
     const i = nextUp(this.waiting);
-    if (i < 0) return;
-    const [next] = this.waiting.splice(i, 1);
-    next!.start();
+    if (i >= 0) this.waiting.splice(i, 1)[0]?.start();
   }
 }
 

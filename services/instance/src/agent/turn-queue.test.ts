@@ -142,12 +142,12 @@ describe("the agent's turns", () => {
     const turns = new Turns();
     const log: string[] = [];
     const first = gated(log, "ana-0");
-    const done = [turns.offer(first.job, member("ana"))];
+    const done = [turns.offer(first.job, member("ana"))!];
     for (let i = 1; i <= MEMBER_TURNS_WAITING; i++)
-      done.push(turns.offer(async () => void log.push(`ana-${i}`), member("ana")));
+      done.push(turns.offer(async () => void log.push(`ana-${i}`), member("ana"))!);
     expect(turns.offer(async () => void log.push("ana-dropped"), member("ana"))).toBeUndefined();
-    done.push(turns.offer(async () => void log.push("bob-0"), member("bob")));
-    done.push(turns.offer(async () => void log.push("owner"), owner));
+    done.push(turns.offer(async () => void log.push("bob-0"), member("bob"))!);
+    done.push(turns.offer(async () => void log.push("owner"), owner)!);
     expect(turns.pending).toBe(MEMBER_TURNS_WAITING + 3);
     await tick();
     first.release();

@@ -51,7 +51,12 @@ export function admits(waiting: readonly Waiter[], w: Waiter): boolean {
 /** The index in `waiting` (oldest first) of the job that goes next: the oldest of the best standing; -1 when none waits. */
 export function nextUp(waiting: readonly Waiter[]): number {
   let best = -1;
-  for (const [i, w] of waiting.entries()) if (best < 0 || ORDER[w.standing] < ORDER[waiting[best]!.standing]) best = i;
+  let bestOrder = Number.POSITIVE_INFINITY;
+  for (const [i, w] of waiting.entries()) {
+    if (ORDER[w.standing] >= bestOrder) continue;
+    best = i;
+    bestOrder = ORDER[w.standing];
+  }
   return best;
 }
 
