@@ -83,7 +83,8 @@ export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
     names: t.names,
     inboundText,
   });
-  let spoken: SpokenTurn | undefined;
+  /** This turn's voice, once it began (below). */
+  const speaking: { turn?: SpokenTurn } = {};
   const input = turnInput({
     config,
     identity,
@@ -93,7 +94,7 @@ export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
     history,
     functions: agent.toolbox.functions(),
     // What a call says (an approval question) in this turn's form, also after it waited aside for the owner's answer.
-    callTool: (name, args) => agent.voice.during(spoken, () => agent.toolbox.call(name, args, who)),
+    callTool: (name, args) => agent.voice.during(speaking.turn, () => agent.toolbox.call(name, args, who)),
     // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.
     inboundText: inboundText && { ...inboundText, answer: answersOutsiders(agent.toolbox.grants) },
     correcting: t.correcting?.text,
@@ -105,7 +106,8 @@ export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
   // Each round of function results is a model call too (budget.ts): the conversation charges it.
   if (t.nextCompletion) input.nextCompletion = t.nextCompletion;
   // Read, and thinking about `m` (typing, for a text from outside), until the turn is over however it ends.
-  spoken = await agent.voice.begin(group, m);
+  const spoken = await agent.voice.begin(group, m);
+  speaking.turn = spoken;
   let reply: string;
   try {
     try {
