@@ -20,7 +20,11 @@
 // host started again. Then the members send the flood, round robin, as fast
 // as their clients send (every fifth message a 20,000-character paste);
 // then the owner names it once more, and the phase ends when that message
-// reaches the model (its turns run in order, so the flood's are all done).
+// has reached the model and no call has come for QUIET_MS (the owner's turn
+// goes ahead of members' waiting ones, so it is not the last: the calls of
+// the flood are all the others). Each member has at most 3 messages waiting
+// for their turn (docs/instance.md, "Whose turn comes next"), in both
+// phases: what is past it is dropped, never a call.
 //
 // What it does not exercise: a real model (which answers with tokens and
 // takes seconds: the flood would take longer than a minute and the budget
@@ -58,6 +62,9 @@ const PASTE =
   );
 
 /** Waits for `done`, at most 10 minutes. */
+/** How long without a model call ends a phase, ms. */
+const QUIET_MS = 3_000;
+
 async function until(what: string, done: () => boolean): Promise<void> {
   const deadline = Date.now() + 600_000;
   while (!done()) {
@@ -189,14 +196,21 @@ async function phase(name: string, limits: Record<string, string>): Promise<Phas
       const text = i % 5 === 4 ? PASTE : `Concierge, what should we do on day ${i}? Something near the canal, please.`;
       await members[i % MEMBERS]!.send(groupId, text);
     }
-    // Its turns run in order: once the owner's next message reaches the model, the flood's are all done.
-    const barrier = `Concierge, that is all for now (${name})`;
-    await owner.send(groupId, barrier);
-    const barrierAt = () =>
-      chat.requests.findIndex((r, i) => i >= first && r.body.messages.some((m) => m.content?.includes(barrier)));
-    await until(`${name}: the owner's message reaching the model`, () => barrierAt() >= 0);
-    const seconds = (performance.now() - t0) / 1000;
-    const flood = chat.requests.slice(first, barrierAt());
+    // The owner's turn goes ahead of members' waiting ones: once it reached the model, the flood is done when the calls stop.
+    const barrier = `that is all for now (${name})`;
+    await owner.send(groupId, `Concierge, ${barrier}`);
+    const owners = (r: (typeof chat.requests)[number]) => r.body.messages.at(-1)?.content?.includes(barrier) === true;
+    await until(`${name}: the owner's message reaching the model`, () =>
+      chat.requests.some((r, i) => i >= first && owners(r)),
+    );
+    let calls = chat.requests.length;
+    let lastCallAt = performance.now();
+    await until(`${name}: no call for ${QUIET_MS} ms`, () => {
+      if (chat.requests.length !== calls) [calls, lastCallAt] = [chat.requests.length, performance.now()];
+      return performance.now() - lastCallAt >= QUIET_MS;
+    });
+    const seconds = (lastCallAt - t0) / 1000;
+    const flood = chat.requests.slice(first).filter((r) => !owners(r));
     const tokens = flood.map(promptTokens);
     const said = (await owner.transcript(groupId)).filter((m) => m.from === inboxId);
     const notices = said.filter((m) => m.text === BUSY_NOTICE).length;

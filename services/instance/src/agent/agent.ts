@@ -28,7 +28,7 @@ import { Conversation } from "./conversation.js";
 import { Inheritance } from "./inheritance.js";
 import { AgentLife } from "./life.js";
 import { OutsideWords } from "./outside-words.js";
-import { Serial } from "./serial.js";
+import { Serial, Turns } from "./serial.js";
 import { Settings } from "./settings.js";
 import { Voice } from "./voice.js";
 import type { ConversationState, InstanceConfig, InstanceCredentials, InstanceDeps, RuntimeAgent } from "./types.js";
@@ -36,8 +36,8 @@ import type { ConversationState, InstanceConfig, InstanceCredentials, InstanceDe
 export class Agent implements RuntimeAgent {
   /** Calls that change what it is, one at a time. */
   readonly ops = new Serial();
-  /** What touches its conversation and memory, one at a time. */
-  readonly turns = new Serial();
+  /** What touches its conversation and memory, one at a time: the owner's first (turn-queue.ts). */
+  readonly turns = new Turns();
   readonly ws: Workspace;
   readonly log: Logger;
   readonly life: AgentLife;
@@ -109,6 +109,7 @@ export class Agent implements RuntimeAgent {
         return (owner && this.conversation.names[owner]) || "my owner";
       },
       betweenTurns: (job) => this.turns.run(job),
+      park: (answer) => this.turns.park(answer),
     });
     this.conversation = new Conversation(this);
     this.inheritance = new Inheritance(this);

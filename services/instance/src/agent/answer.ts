@@ -21,7 +21,7 @@ import { senderName, turnInput } from "./policy.js";
 import { turnOrigins } from "./turn-origins.js";
 import type { Settings } from "./settings.js";
 import type { InstanceConfig } from "./types.js";
-import type { Voice } from "./voice.js";
+import type { SpokenTurn, Voice } from "./voice.js";
 
 /** What a turn uses of its agent (agent.ts). */
 export interface TurnAgent {
@@ -83,6 +83,8 @@ export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
     names: t.names,
     inboundText,
   });
+  /** This turn's voice, once it began (below). */
+  const speaking: { turn?: SpokenTurn } = {};
   const input = turnInput({
     config,
     identity,
@@ -91,7 +93,8 @@ export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
     memory: t.memory,
     history,
     functions: agent.toolbox.functions(),
-    callTool: (name, args) => agent.toolbox.call(name, args, who),
+    // What a call says (an approval question) in this turn's form, also after it waited aside for the owner's answer.
+    callTool: (name, args) => agent.voice.during(speaking.turn, () => agent.toolbox.call(name, args, who)),
     // Whether it may answer is its owner's to say (permissions.ts); the gate holds it to one text back.
     inboundText: inboundText && { ...inboundText, answer: answersOutsiders(agent.toolbox.grants) },
     correcting: t.correcting?.text,
@@ -104,6 +107,7 @@ export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
   if (t.nextCompletion) input.nextCompletion = t.nextCompletion;
   // Read, and thinking about `m` (typing, for a text from outside), until the turn is over however it ends.
   const spoken = await agent.voice.begin(group, m);
+  speaking.turn = spoken;
   let reply: string;
   try {
     try {

@@ -1,6 +1,7 @@
 // The agent in its conversation: it listens to its group's stream, catches
 // up on what came while it was not listening, and handles each message in
-// its turn (the `turns` queue): it gathers the facts, plan.ts plans what to
+// its turn (the `turns` queue: the owner's first, each member a few
+// waiting at most, turn-queue.ts): it gathers the facts, plan.ts plans what to
 // do, and here the plan is carried out in order, with the I/O (forget, find
 // what a text corrects, the turn or the busy notice, learning). Whom it
 // answers and what the model is given are policy.ts's; how an answer goes
@@ -31,7 +32,7 @@ import {
   type TextMessage,
 } from "../platform/xmtp.js";
 import { historyLines, newestToAnswer, type Heard, type Room, type Said } from "./policy.js";
-import { BUSY_NOTICE, LLM_LIMITS, spend, type LlmLimits, type Refusal } from "./budget.js";
+import { BUSY_NOTICE, LLM_LIMITS, noticeDue, spend, type LlmLimits, type Refusal } from "./budget.js";
 import {
   NO_PACE,
   planArrival,
@@ -49,8 +50,9 @@ import { applyProfiles, shownNames } from "./people.js";
 import { forgetSender, learn } from "./learning.js";
 import type { AgentLife } from "./life.js";
 import type { OutsideWords } from "./outside-words.js";
-import type { Serial } from "./serial.js";
+import type { Turns } from "./serial.js";
 import type { Settings } from "./settings.js";
+import { standingOf, TEXTS_DROPPED, TOO_MANY_WAITING } from "./turn-queue.js";
 import type { ConversationState, InstanceDeps } from "./types.js";
 import type { Voice } from "./voice.js";
 
@@ -64,7 +66,7 @@ export interface ConversationAgent {
   readonly ws: Workspace;
   /** The agent as the host's pattern exchange knows it. */
   readonly self: PatternAgent;
-  readonly turns: Serial;
+  readonly turns: Turns;
   readonly life: AgentLife;
   readonly settings: Settings;
   readonly memory: AgentMemory;
@@ -89,6 +91,10 @@ export class Conversation {
   private pace: Pace = NO_PACE;
   /** Members of its group, itself included; counted again when the group changes. */
   private memberCount: number | undefined;
+  /** When it last told each member it dropped a message of theirs (TOO_MANY_WAITING), ms, by inbox id. */
+  private readonly dropNoticeAt = new Map<string, number>();
+  /** When it last said it dropped texts to its number (TEXTS_DROPPED), ms. */
+  private textsDroppedAt: number | undefined;
 
   constructor(private readonly agent: ConversationAgent) {}
 
@@ -142,6 +148,8 @@ export class Conversation {
     this.convo = undefined;
     this.listening = undefined;
     this.handled.clear();
+    this.dropNoticeAt.clear();
+    this.textsDroppedAt = undefined;
   }
 
   /** Who is who, as policy.ts needs it. */
@@ -241,9 +249,10 @@ export class Conversation {
 
   /**
    * A message arrives (the stream, a catch-up): the owner's answer to a
-   * waiting tool call goes to it now (plan.ts planArrival: the turn that
-   * asked holds the queue), and so do the ids of anyone else's buttons;
-   * anything else waits for its turn. `mayAnswer`: false for what a
+   * waiting tool call goes to it now (plan.ts planArrival), and so do the
+   * ids of anyone else's buttons; anything else waits for its turn, the
+   * owner's ahead of members' (turn-queue.ts), or is dropped when its
+   * sender already has their share waiting. `mayAnswer`: false for what a
    * catch-up only learns from.
    */
   private enqueue(m: AgentMessage, mayAnswer: boolean): void {
@@ -266,9 +275,28 @@ export class Conversation {
       if (this.handled.size <= HANDLED_KEPT) break;
       this.handled.delete(oldest);
     }
-    void agent.turns
-      .run(() => this.handle(m, mayAnswer))
-      .catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));
+    const room = this.room();
+    const standing = standingOf(m.senderInboxId, room);
+    // Only what may become a turn counts against a member's share: a reaction or a catch-up's older message is quick.
+    const counted = standing === "member" && mayAnswer && isText(m);
+    const turn = agent.turns.offer(() => this.handle(m, mayAnswer), {
+      standing,
+      sender: m.senderInboxId,
+      counted,
+    });
+    if (turn) {
+      turn.catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));
+      return;
+    }
+    agent.log.warn("message dropped: its sender has their share of the queue waiting", {
+      senderInboxId: m.senderInboxId,
+    });
+    const now = Date.now();
+    if (!noticeDue(this.dropNoticeAt.get(m.senderInboxId), now)) return;
+    this.dropNoticeAt.set(m.senderInboxId, now);
+    void agent.voice
+      .replyTo(TOO_MANY_WAITING, { id: m.id, senderInboxId: m.senderInboxId })
+      .catch((err: unknown) => agent.log.warn("could not say a message was dropped", { err }));
   }
 
   /** One message in its turn: who is who from its profiles, the facts, the plan (plan.ts), the plan carried out, read up to here. */
@@ -418,8 +446,8 @@ export class Conversation {
   /** A text to its number (the host's SMS webhook), in a turn of its own: answered, or passed on (plan.ts planText). */
   inboundText(t: InboundTextTurn): void {
     const agent = this.agent;
-    void agent.turns
-      .run(async () => {
+    const turn = agent.turns.offer(
+      async () => {
         const group = this.listening;
         if (!group || !agent.settings.config || agent.life.stopped) return;
         agent.log.info("text received", { chars: t.text.length });
@@ -433,8 +461,21 @@ export class Conversation {
         // Over the budget it is passed on as it came, without the model (and never answered).
         this.budgetSpent("text", plan.refused);
         await agent.outsideWords.add(await agent.voice.say(plan.say));
-      })
-      .catch((err: unknown) => agent.log.error("handling a text failed", { err }));
+      },
+      { standing: "outsider", sender: t.from, counted: true },
+    );
+    if (turn) {
+      turn.catch((err: unknown) => agent.log.error("handling a text failed", { err }));
+      return;
+    }
+    // Outsiders' share of the queue is full: dropped, and said once in a while (never to the outsider: a text costs).
+    agent.log.warn("text dropped: texts to its number have their share of the queue waiting");
+    const now = Date.now();
+    if (!noticeDue(this.textsDroppedAt, now)) return;
+    this.textsDroppedAt = now;
+    void agent.voice
+      .say(TEXTS_DROPPED)
+      .catch((err: unknown) => agent.log.warn("could not say texts were dropped", { err }));
   }
 
   /** The recent conversation, oldest first; up to `m` (and ending with it) when given. */

@@ -28,7 +28,7 @@ import type { AgentGroup, AgentMessage } from "../platform/xmtp.js";
 import type { AgentMemory } from "./agent-memory.js";
 import type { Conversation } from "./conversation.js";
 import type { AgentLife } from "./life.js";
-import { withTimeout, type Serial } from "./serial.js";
+import { withTimeout, type Turns } from "./serial.js";
 import type { Settings } from "./settings.js";
 import type { InheritanceFile, InstanceDeps } from "./types.js";
 
@@ -38,7 +38,7 @@ export interface InheritanceAgent {
   readonly deps: InstanceDeps;
   readonly log: Logger;
   readonly ws: Workspace;
-  readonly turns: Serial;
+  readonly turns: Turns;
   readonly life: AgentLife;
   readonly settings: Settings;
   readonly memory: AgentMemory;

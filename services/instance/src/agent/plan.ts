@@ -7,7 +7,7 @@
 // Three moments, three plans:
 //   planArrival  as a message arrives, before it waits for its turn: the
 //                owner's reply, reaction or tap that may answer a waiting
-//                tool call goes to it at once (that call holds the queue),
+//                tool call goes to it at once (that call waits aside, parked),
 //                and so do the ids of buttons anyone else posts;
 //   planMessage  in its turn: ignore it, stay quiet, skip another agent,
 //                learn from a reaction, or a text's steps (forget, look for

@@ -63,6 +63,21 @@ describe("a turn that answers a message", () => {
     });
   });
 
+  it("says in the form of the turn a call belongs to, though another turn began since (a turn parked for its owner's answer)", async () => {
+    const { group, sent } = standIn(4);
+    const voice = new Voice({ group: () => group, log });
+    const parked = await voice.begin(group, ASKED);
+    const later = await voice.begin(group, { id: "m-later", senderInboxId: "bob" });
+    await voice.during(parked, () => voice.say("Saul, may I do this?"));
+    await voice.say("Bob's turn speaks.");
+    await later.end();
+    await parked.end();
+    expect(sent.map((s) => s.what).filter((w) => w.startsWith("reply"))).toEqual([
+      "reply to m-asked of ana as text",
+      "reply to m-later of bob as text",
+    ]);
+  });
+
   it("says during the turn (an approval question) in the turn's form, and after it on its own", async () => {
     const { group, sent } = standIn(4);
     const voice = new Voice({ group: () => group, log });

@@ -10,6 +10,7 @@
 // thinking, typing) are best effort: one that fails is logged, and the turn
 // goes on.
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Logger } from "@convos-pool/kit";
 import {
   encodeAnswer,
@@ -36,6 +37,8 @@ export interface VoiceDeps {
 
 export class Voice {
   private current: SpokenTurn | undefined;
+  /** The turn a call speaks for (`during`): a turn that waited aside for its owner speaks as itself when it goes on. */
+  private readonly speaking = new AsyncLocalStorage<SpokenTurn>();
 
   constructor(private readonly deps: VoiceDeps) {}
 
@@ -56,11 +59,26 @@ export class Voice {
     return turn;
   }
 
-  /** The toolbox speaks: in the running turn's form, else a message of its own; its id, or undefined when it is in no conversation. */
+  /**
+   * `call` (a turn's tool call) with what the toolbox says in it in `turn`'s form, whatever turn began last: a turn
+   * parked for its owner's answer (serial.ts) goes on after others began and ended.
+   */
+  during<T>(turn: SpokenTurn | undefined, call: () => Promise<T>): Promise<T> {
+    return turn ? this.speaking.run(turn, call) : call();
+  }
+
+  /** The toolbox speaks: in its turn's form (`during`, else the running turn's), else a message of its own; its id, or undefined when it is in no conversation. */
   async say(text: string): Promise<string | undefined> {
-    if (this.current) return this.current.say(text);
+    const turn = this.speaking.getStore() ?? this.current;
+    if (turn) return turn.say(text);
     const group = this.deps.group();
     return group ? send(group, text, answerForm(text, 0)) : undefined;
+  }
+
+  /** A short word in reply to `to`, outside any turn (a message dropped); its id, or undefined when it is in no conversation. */
+  async replyTo(text: string, to: Answering): Promise<string | undefined> {
+    const group = this.deps.group();
+    return group ? send(group, text, { replyTo: to.id, markdown: false }, to.senderInboxId) : undefined;
   }
 
   /** An approval question's buttons (XMTP `actions`); the message's id, or undefined when it is in no conversation. */

@@ -32,6 +32,7 @@ import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import { BUSY_NOTICE, shares } from "../agent/budget.js";
+import { TOO_MANY_WAITING } from "../agent/turn-queue.js";
 import { EXTRACTION_PROMPT } from "../memory/store.js";
 import { STOPPED_FOR_BUDGET } from "../model/turn.js";
 import { instanceCall, startInstanceHost, type RunningInstanceHost } from "./host.js";
@@ -123,7 +124,8 @@ describe("a flood of members' messages", () => {
       await other.send(conv.groupId, "Concierge, still there?");
       const last = "Concierge, the owner asks: anything left?";
       await owner.send(conv.groupId, last);
-      // Its turns run in order: once the owner's message is learned from, every earlier one was handled.
+      // The owner's turn goes ahead of members' waiting ones (agent/turn-queue.ts): once it is learned from, the rest are
+      // waited for.
       await waitFor(
         "the owner's message learned from",
         () =>
@@ -135,19 +137,25 @@ describe("a flood of members' messages", () => {
         60_000,
         100,
       );
+      await host!.instances.get("agent")!.settled();
       const lastOf = (r: ChatServer["requests"][number]) => r.body.messages.at(-1)?.content ?? "";
       const turns = chat!.requests.filter((r) => !r.body.messages[0]?.content.startsWith(EXTRACTION_PROMPT));
       // The flooder's share (an answer and its learning), the other member's, the owner's: 6 calls, no more.
       expect(chat!.requests).toHaveLength(6);
-      expect(turns.map(lastOf)).toEqual([
-        expect.stringContaining("Concierge, read this:"),
-        expect.stringContaining("Concierge, and what about me?"),
-        expect.stringContaining("Concierge, the owner asks"),
-      ]);
+      // The paste first (it came to an empty queue); the owner's may overtake the other member's.
+      expect(lastOf(turns[0]!)).toContain("Concierge, read this:");
+      expect(turns.slice(1).map(lastOf)).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining("Concierge, and what about me?"),
+          expect.stringContaining("Concierge, the owner asks"),
+        ]),
+      );
       // The paste reached the model cut at 1,000 tokens, saying so.
       expect(lastOf(turns[0]!).length).toBeLessThan(4_200);
       expect(lastOf(turns[0]!)).toMatch(/\[cut here: the other \d+ of its \d+ characters are not shown\]$/);
-      // What the conversation saw: three answers and one notice, for twelve messages.
+      // What the conversation saw: three answers and one busy notice, for twelve messages; and, when the flooder had
+      // more than their share of the queue waiting, one notice that the rest was dropped (how many waited at once
+      // depends on how fast the paste's turn went).
       await waitFor(
         "the owner's answer",
         async () => (await owner.transcript(conv.groupId)).filter((m) => m.from === inboxId).length >= 4,
@@ -155,7 +163,10 @@ describe("a flood of members' messages", () => {
         200,
       );
       const said = (await owner.transcript(conv.groupId)).filter((m) => m.from === inboxId).map((m) => m.text);
-      expect(said).toEqual(["Noted.", BUSY_NOTICE, "Noted.", "Noted."]);
+      expect(said.filter((t) => t !== TOO_MANY_WAITING).sort()).toEqual(
+        ["Noted.", BUSY_NOTICE, "Noted.", "Noted."].sort(),
+      );
+      expect(said.filter((t) => t === TOO_MANY_WAITING).length).toBeLessThanOrEqual(1);
     } finally {
       hostRpc.close();
       rpc.close();

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FILES, Workspace } from "../platform/workspace.js";
-import { ASKS_WINDOW_MS, AskLog, MAX_ASKS_PER_HOUR, asksOf } from "./asks.js";
+import { ASKS_WINDOW_MS, AskLog, MAX_ASKS_PER_HOUR, MAX_OUTSIDER_ASKS_PER_HOUR, asksOf } from "./asks.js";
 
 const NOW = Date.parse("2026-11-25T12:00:00Z");
 const ANA = "member:ana";
@@ -40,6 +40,21 @@ describe("the questions asked for others than the owner", () => {
       expect(restarted.allows(ANA, NOW + 10)).toBe(false);
       expect(restarted.allows("member:bob", NOW + 10)).toBe(true);
       expect(restarted.allows(ANA, NOW + ASKS_WINDOW_MS)).toBe(true);
+    });
+
+    it("for texts from outside are capped for all numbers together, across a restart: fresh numbers ask no more, members still do", async () => {
+      const asks = await AskLog.open(ws);
+      // Each a new number, well within its own hour's questions.
+      for (let i = 0; i < MAX_OUTSIDER_ASKS_PER_HOUR; i++) {
+        expect(asks.allows(`outsider:+1555010${i}`, NOW + i)).toBe(true);
+        await asks.add(`outsider:+1555010${i}`, NOW + i);
+      }
+      expect(asks.allows("outsider:+15550199", NOW + 10)).toBe(false);
+      expect(asks.allows(ANA, NOW + 10)).toBe(true);
+      const restarted = await AskLog.open(ws);
+      expect(restarted.allows("outsider:+15550199", NOW + 10)).toBe(false);
+      expect(restarted.allows(ANA, NOW + 10)).toBe(true);
+      expect(restarted.allows("outsider:+15550199", NOW + ASKS_WINDOW_MS)).toBe(true);
     });
 
     it("are rewritten without what left the hour when the file grows, and still counted", async () => {

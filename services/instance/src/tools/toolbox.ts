@@ -67,6 +67,19 @@ export interface ToolboxDeps {
   ownerName(): string;
   /** Runs a job between the agent's turns. */
   betweenTurns(job: () => Promise<void>): Promise<void>;
+  /**
+   * Waits for the owner's answer without holding the agent's other turns up (agent/serial.ts Turns.park): the turn
+   * that asked goes on once it comes. None: the turn waits in its place.
+   */
+  park?<T>(answer: Promise<T>): Promise<T>;
+}
+
+/** A call waiting for the owner's yes or no: the message that asked (once its send returned), and answers and copies of its buttons' ids that came before it did. */
+interface Waiting {
+  question?: AskedQuestion;
+  early: OwnerAnswer[];
+  copies: string[][];
+  resolve: (a: Approval) => void;
 }
 
 /** What an agent of a claim holds: its tools' handles, its owner's settings. */
@@ -95,13 +108,11 @@ export class AgentToolbox {
   private tools: AgentTools | undefined;
   private readonly gate: ToolGate;
   /**
-   * A call waiting for the owner's yes or no: the message that asked (once
-   * its send returned), and answers and copies of its buttons' ids that came
-   * before it did.
+   * Calls waiting for the owner's yes or no: several, since a turn that asks
+   * steps aside for the next (park), which may ask too. Each answer is bound
+   * to its own question's message all the same (approval.ts).
    */
-  private approval:
-    | { question?: AskedQuestion; early: OwnerAnswer[]; copies: string[][]; resolve: (a: Approval) => void }
-    | undefined;
+  private readonly approvals = new Set<Waiting>();
   private mailTimer: NodeJS.Timeout | undefined;
   private mailSeen: Set<string> | undefined;
 
@@ -204,16 +215,17 @@ export class AgentToolbox {
    * returned (its id unknown yet) is kept until it did.
    */
   answer(a: OwnerAnswer): boolean {
-    const waiting = this.approval;
-    if (!waiting) return false;
-    if (waiting.question === undefined) {
-      if (!answersSome(a)) return false;
-      waiting.early.push(a);
+    for (const waiting of this.approvals) {
+      if (waiting.question === undefined) continue;
+      const said = approvalAnswer(waiting.question, a);
+      if (!said) continue;
+      waiting.resolve(said);
       return true;
     }
-    const said = approvalAnswer(waiting.question, a);
-    if (!said) return false;
-    waiting.resolve(said);
+    // Maybe the answer to a question whose send has not returned: each such question looks at it once it has.
+    const unsent = [...this.approvals].filter((w) => w.question === undefined);
+    if (unsent.length === 0 || !answersSome(a)) return false;
+    for (const waiting of unsent) waiting.early.push(a);
     return true;
   }
 
@@ -223,12 +235,12 @@ export class AgentToolbox {
    * buttons answer nothing from now on (its message still does).
    */
   buttonsSeen(ids: readonly string[]): void {
-    const waiting = this.approval;
-    if (!waiting) return;
-    if (waiting.question === undefined) waiting.copies.push([...ids]);
-    else if (!waiting.question.copied && copiesButtons(waiting.question.id, ids)) {
-      waiting.question.copied = true;
-      this.deps.log.warn("someone posted buttons that copy the waiting question's: taps on them approve nothing");
+    for (const waiting of this.approvals) {
+      if (waiting.question === undefined) waiting.copies.push([...ids]);
+      else if (!waiting.question.copied && copiesButtons(waiting.question.id, ids)) {
+        waiting.question.copied = true;
+        this.deps.log.warn("someone posted buttons that copy the waiting question's: taps on them approve nothing");
+      }
     }
   }
 
@@ -308,9 +320,10 @@ export class AgentToolbox {
 
   /**
    * Asks its owner in a message of its own that states the action in full,
-   * and waits (in the turn) for the owner's reply to it, reaction on it or
-   * tap on its buttons, which `answer` hands over (approval.ts); no answer
-   * in time is a no. One question at a time: turns run one by one.
+   * and waits for the owner's reply to it, reaction on it or tap on its
+   * buttons, which `answer` hands over (approval.ts); no answer in time is a
+   * no. The turn that asked steps aside while it waits (park): the owner and
+   * the others are answered meanwhile, and it goes on when the answer comes.
    * `outside`: the statement may quote words from outside the conversation,
    * and is said as such.
    */
@@ -318,16 +331,16 @@ export class AgentToolbox {
     const ms = this.deps.approvalTimeoutMs ?? APPROVAL_TIMEOUT_MS;
     const expiresAtMs = Date.now() + ms;
     // Waiting before asking: the owner's answer can come back through the stream before the send returns.
-    let waiting!: NonNullable<AgentToolbox["approval"]>;
+    let waiting!: Waiting;
     const answered = new Promise<Approval>((resolve) => {
       const timer = setTimeout(() => done("timeout"), ms);
       const done = (a: Approval) => {
         clearTimeout(timer);
-        if (this.approval === waiting) this.approval = undefined;
+        this.approvals.delete(waiting);
         resolve(a);
       };
       waiting = { early: [], copies: [], resolve: done };
-      this.approval = waiting;
+      this.approvals.add(waiting);
     });
     const question = await this.deps
       .say(approvalQuestion(this.deps.ownerName(), statement, ms), outside)
@@ -338,11 +351,14 @@ export class AgentToolbox {
     if (question === undefined) waiting.resolve("timeout");
     else {
       waiting.question = { id: question, copied: waiting.copies.some((ids) => copiesButtons(question, ids)) };
-      for (const a of waiting.early) this.answer(a);
-      if (this.approval === waiting)
+      for (const a of waiting.early) {
+        const said = approvalAnswer(waiting.question, a);
+        if (said) waiting.resolve(said);
+      }
+      if (this.approvals.has(waiting))
         await this.showButtons(approvalButtons(question, this.deps.ownerName(), statement, expiresAtMs));
     }
-    return answered;
+    return this.deps.park ? this.deps.park(answered) : answered;
   }
 
   /** The question as buttons too, for clients that show them; best effort: its message asks it already. */
@@ -392,7 +408,7 @@ export class AgentToolbox {
   /** Stops watching, refuses a waiting question and closes the tools (stop, release). */
   close(): void {
     this.stopWatchingMail();
-    this.approval?.resolve("timeout");
+    for (const waiting of this.approvals) waiting.resolve("timeout");
     this.tools?.close();
   }
 

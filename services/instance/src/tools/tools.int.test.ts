@@ -15,6 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Grant, OutsiderReply, ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { createLogger, resolvePermissions, type ResolvedPermissions } from "@convos-pool/kit";
+import { waitFor } from "@convos-pool/testing";
 import {
   Maildirs,
   startLocalChain,
@@ -862,6 +863,47 @@ describe("the toolbox asking its owner", () => {
     ]);
     // One approval, one action: nothing is waiting any more.
     expect(toolbox.answer({ kind: "reply", to: "question-1", text: "yes" })).toBe(false);
+    toolbox.close();
+  });
+
+  it("holds several questions waiting at once (a turn waits aside while it asks), each answered only through its own message", async () => {
+    const own = new Workspace(dir, "inst_two_questions");
+    await own.create();
+    let asked = 0;
+    const toolbox: AgentToolbox = new AgentToolbox({
+      ws: own,
+      log,
+      env: { chain: { rpcUrl: chain.rpcUrl } },
+      approvalTimeoutMs: 20_000,
+      say: async () => `question-${++asked}`,
+      paid: async () => undefined,
+      ownerName: () => "Saul",
+      betweenTurns: (job) => job(),
+    });
+    await toolbox.begin(TrustLevel.ADVISOR);
+    await toolbox.load(
+      { tools: [{ toolId: "crypto", handle: privateKeyToAccount(walletKey).address }], userConfig: {} },
+      { crypto: { private_key: walletKey } },
+      TrustLevel.ADVISOR,
+    );
+    const first = toolbox.call(
+      "send_payment",
+      { to: payee, amount_eth: "0.001" },
+      wrote(SAUL, `pay ${payee} 0.001 ETH`),
+    );
+    const second = toolbox.call(
+      "send_payment",
+      { to: payee, amount_eth: "0.002" },
+      wrote(SAUL, `pay ${payee} 0.002 ETH`),
+    );
+    await waitFor("both questions asked", async () => asked === 2, 5_000, 20);
+    // A no to the second leaves the first waiting; a 👍 on the first approves it alone.
+    expect(toolbox.answer({ kind: "reply", to: "question-2", text: "no" })).toBe(true);
+    expect(await second).toMatchObject({ ok: false, error: expect.stringMatching(/said no/) });
+    expect(toolbox.answer({ kind: "reply", to: "question-3", text: "yes" })).toBe(false);
+    expect(toolbox.answer({ kind: "reaction", to: "question-1", emoji: "👍" })).toBe(true);
+    expect(await first).toMatchObject({ ok: true });
+    expect(toolbox.answer({ kind: "reply", to: "question-2", text: "yes" })).toBe(false);
     toolbox.close();
   });
 
