@@ -174,6 +174,13 @@ export class Person {
     }
   }
 
+  /** The content types of what `senderInboxId` sent that this person's client has (it sees only what came after it joined). */
+  async typesFrom(senderInboxId: string): Promise<string[]> {
+    await this.group.sync();
+    const found = await this.group.messages({ limit: 200 });
+    return found.filter((m) => m.senderInboxId === senderInboxId).map((m) => m.contentType?.typeId ?? "");
+  }
+
   close(): Promise<void> {
     return this.client.close();
   }

@@ -129,6 +129,15 @@ describe("people as people", () => {
     for (let i = 1; i <= 6; i++) expect(answersQuoting(`question ${i} from Ana`)).toHaveLength(1);
   });
 
+  it("the agent says its own profile again when someone joins after it: only a sender's own profile counts", {
+    timeout: 60_000,
+  }, async () => {
+    // Ana joined after the agent: what it said before she joined she never saw.
+    await waitFor("the agent's profile, said after Ana joined", async () =>
+      (await ana.typesFrom(agent.inboxId)).includes("profile_update"),
+    );
+  });
+
   it("a member's snapshot renames no one and marks no one an agent; the owner's question stays one line above the action", {
     timeout: 120_000,
   }, async () => {

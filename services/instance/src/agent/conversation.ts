@@ -24,6 +24,7 @@ import {
   isIntent,
   isReaction,
   isText,
+  othersJoined,
   profilesIn,
   REACTION_ADDED,
   SAID_TYPES,
@@ -95,6 +96,9 @@ export class Conversation {
   private readonly dropNoticeAt = new Map<string, number>();
   /** When it last said it dropped texts to its number (TEXTS_DROPPED), ms. */
   private textsDroppedAt: number | undefined;
+
+  /** Says its own profile again (profile.ts): set by its instance; called when others join its group. */
+  onOthersJoined: (() => Promise<void>) | undefined;
 
   constructor(private readonly agent: ConversationAgent) {}
 
@@ -308,6 +312,8 @@ export class Conversation {
     // Who is who: only a sender's own profile counts (people.ts).
     let changed = applyProfiles(convo, profilesIn(m), agent.life.inboxId);
     if (m.contentType?.typeId === "group_updated") this.memberCount = undefined;
+    if (othersJoined(m, agent.life.inboxId) && this.onOthersJoined)
+      void this.onOthersJoined().catch((err: unknown) => agent.log.warn("profile not said again", { err }));
     this.memberCount ??= (await group.members()).length;
     const { plan, pace } = planMessage(messageOf(m), {
       ...this.room(),

@@ -74,6 +74,8 @@ export class AgentInstance implements PatternAgent {
     this.claim = new Claim(this.agent);
     this.owner = new OwnerOperations(this.agent);
     this.profile = new AgentProfile(this.agent);
+    // Someone who joins later learns what it is only from its own profile.
+    this.agent.conversation.onOthersJoined = () => this.profile.republish();
   }
 
   /** A call that changes it: one at a time with its others, once it is ready (a dormant one wakes for it). */

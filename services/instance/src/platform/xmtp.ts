@@ -211,6 +211,18 @@ export function profilesIn(message: AgentMessage): MemberProfileInfo[] {
   return [];
 }
 
+/**
+ * Whether `message` says someone other than `self` joined its group: a
+ * member who joined after the agent never saw the agent's own profile, and
+ * only a sender's own profile counts (profilesIn), so the agent says it
+ * again.
+ */
+export function othersJoined(message: AgentMessage, self: string): boolean {
+  if (message.contentType?.typeId !== "group_updated" || !message.content) return false;
+  const added = (message.content as { addedInboxes?: readonly { inboxId: string }[] }).addedInboxes ?? [];
+  return added.some((i) => i.inboxId !== self);
+}
+
 export function isText(message: AgentMessage): message is AgentMessage & { content: string } {
   return (
     message.contentType?.authorityId === "xmtp.org" &&
