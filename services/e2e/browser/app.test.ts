@@ -355,6 +355,22 @@ describe("the web app in a browser", () => {
     await page.getByText("Saved.").waitFor();
     await poll(() => page.getByTestId("base-version").textContent()).toMatch(/^Version 2 /);
     await ack.waitFor({ state: "detached" });
+
+    // The same from the versions: back to v1 (the wallet again: nothing to acknowledge), then to v2, which drops it.
+    await page.getByRole("link", { name: "Versions" }).click();
+    await heading(page, `Versions of Payer ${word}`).waitFor();
+    await page.getByRole("button", { name: "Roll back to version 1" }).click();
+    await page.getByText("Rolled back: version 3 has the content of version 1.").waitFor();
+    await page.getByRole("button", { name: "Roll back to version 2" }).click();
+    await page
+      .getByRole("alert")
+      .getByText(/their balances go back to their owners/)
+      .waitFor();
+    const rollbackAck = page.getByLabel(/rolling back to it takes the wallet away/);
+    await rollbackAck.check();
+    await page.getByRole("button", { name: "Roll back to version 2" }).click();
+    await page.getByText("Rolled back: version 4 has the content of version 2.").waitFor();
+    await rollbackAck.waitFor({ state: "detached" });
   });
 
   it("a user adds the agent to a Convos conversation, answering its user tool's prompt, and sees it join and answer", {

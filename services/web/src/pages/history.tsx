@@ -1,6 +1,9 @@
 // A template's versions: every change with who made it and why, a diff
 // between any two, and a rollback to an earlier one (signed over the content
-// it restores). Only the creator may read the history.
+// it restores). Only the creator may read the history. A rollback to a
+// version without the wallet is refused until the creator acknowledges it
+// (docs/templates.md, "A version without the wallet"), as in the editor.
+import { Code } from "@connectrpc/connect";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { TemplateVersion } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
@@ -14,6 +17,8 @@ import { when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, Select, SignInFirst } from "../ui";
+
+const ACKNOWLEDGE_WALLET = "acknowledge_wallet_removal";
 
 export function HistoryPage({ id }: { id: string }) {
   const { signedIn, sign } = useSession();
@@ -31,6 +36,9 @@ export function HistoryPage({ id }: { id: string }) {
   const [error, setError] = useState<ShownError>();
   const [done, setDone] = useState<string>();
   const rollback = useMutation(TemplateService.method.rollbackTemplate);
+  // The version whose rollback was refused for taking the wallet away, and whether the creator acknowledges it.
+  const [walletAsked, setWalletAsked] = useState<bigint>();
+  const [walletAcknowledged, setWalletAcknowledged] = useState(false);
 
   // Pages accumulate, newest first; a refetch of the first page starts over.
   useEffect(() => {
@@ -76,18 +84,23 @@ export function HistoryPage({ id }: { id: string }) {
       const content = v.snapshot?.content;
       if (!content) throw missingFromAnswer(`content of version ${v.version}`);
       const contentHash = jsonHash(contentToJson(content));
+      const acknowledgeWalletRemoval = walletAsked === v.version && walletAcknowledged;
       const signature = await sign("RollbackTemplate", {
         templateId: id,
         version: current.version,
         targetVersion: v.version,
         contentHash,
+        acknowledgeWalletRemoval,
       });
       const res = await rollback.mutateAsync({
         templateId: id,
         expectedVersion: current.version,
         targetVersion: v.version,
         signature,
+        acknowledgeWalletRemoval,
       });
+      setWalletAsked(undefined);
+      setWalletAcknowledged(false);
       setDone(
         res.template
           ? `Rolled back: version ${res.template.version} has the content of version ${v.version}.`
@@ -96,7 +109,9 @@ export function HistoryPage({ id }: { id: string }) {
       setPageToken("");
       await queryClient.invalidateQueries();
     } catch (err) {
-      setError(shownError(err));
+      const e = shownError(err);
+      if (e.code === Code.FailedPrecondition && ACKNOWLEDGE_WALLET in e.fields) setWalletAsked(v.version);
+      setError(e);
     }
   };
 
@@ -111,6 +126,21 @@ export function HistoryPage({ id }: { id: string }) {
       }
     >
       <ErrorBox error={error} />
+      {walletAsked !== undefined && (
+        <div className="check" data-testid="acknowledge-wallet-removal">
+          <input
+            id="acknowledge-wallet-removal"
+            type="checkbox"
+            checked={walletAcknowledged}
+            onChange={(e) => setWalletAcknowledged(e.target.checked)}
+          />
+          <label htmlFor="acknowledge-wallet-removal">
+            I know version {String(walletAsked)} has no wallet: rolling back to it takes the wallet away from the agents
+            of this template; what each wallet holds goes back to its owner, who is told in their conversation first.
+            Sign this with the rollback.
+          </label>
+        </div>
+      )}
       {done && <Notice>{done}</Notice>}
       <section aria-labelledby="compare-heading">
         <h2 id="compare-heading">Compare</h2>
