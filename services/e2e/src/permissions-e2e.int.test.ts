@@ -1,7 +1,8 @@
 // The "who may do what" table (docs/trust.md) row by row, in the directions
 // roles-e2e.int.test.ts does not take, end to end: an owner's agent with a
 // wallet, a number and a mailbox in a Convos conversation of the owner and a
-// friend who joined by invite (each a real Convos CLI), on the local chain,
+// friend who joined by invite (the owner a real Convos CLI, Ana a person as
+// the Convos apps show one: an SDK client without the agent kind), on the local chain,
 // the local mail servers and the Telnyx stand-in. A member's payment and
 // mail the owner approves; the table set to refuse a member's texts and mail and to
 // allow their payments, within the owner's daily limit; a stranger's text
@@ -16,6 +17,7 @@ import { MailClient, type AgentInstance } from "@convos-pool/instance";
 import { signOperation } from "@convos-pool/kit";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
+import type { Person } from "@convos-pool/convos/person";
 import type { ConvosCli } from "@convos-pool/testing/convos-cli";
 import { PeopleStack } from "./people-stack.js";
 import { as } from "@convos-pool/claims/testing";
@@ -33,7 +35,7 @@ const people = new PeopleStack({
     tools: [tool("sms", "pool"), tool("email", "pool"), tool("crypto", "pool")],
     max_trust_level: "L4",
   },
-  members: ["Ana"],
+  people: ["Ana"],
   // The owner's choice: L4, up to 0.031 ETH a day (three payments of 0.01 ETH and their gas); and 0.2 ETH in the
   // agent's wallet.
   trust: { level: TrustLevel.AUTONOMOUS, dailySpendLimitWei: parseEther("0.031") },
@@ -48,23 +50,23 @@ const OVER_LIMIT =
   /^\[offline model\] I could not do that: not done: that would go over my daily spending limit \(0\.031 ETH in 24 hours; 0\.0200\d+ ETH spent\)\.$/;
 const payee = privateKeyToAccount(generatePrivateKey()).address;
 let saulCli: ConvosCli;
-let anaCli: ConvosCli;
+let ana: Person;
 let saul: TestIdentity;
 let agent: AgentInstance;
 let instanceId = "";
 /** Ana says `text`; the agent's answer matching `answer`, as the owner's CLI sees it (so no earlier answer is taken for it). */
 const anaAsks = async (text: string, answer: RegExp) => {
   const from = saulCli.events.length;
-  await anaCli.send(text);
+  await ana.send(text);
   return said(saulCli, agent, from, answer);
 };
-/** The Convos CLI marks its people agents, answered a few texts in a row (MAX_AGENT_CHAIN): the owner speaks between. */
+/** The owner speaks and is answered: the owner's turns run in order, so what the owner (or the agent's own work) set off before is done. */
 const saulSpeaks = async () =>
   said(saulCli, agent, await saulCli.send("Concierge, thanks"), /I read: "Concierge, thanks"/);
 
 beforeAll(async () => {
   ({ ownerCli: saulCli, owner: saul, agent, agentId: instanceId } = await people.start());
-  anaCli = people.memberCli("Ana");
+  ana = people.person("Ana");
 }, 240_000);
 
 afterAll(() => people.close(), 60_000);
@@ -75,7 +77,7 @@ describe("who may do what, row by row", () => {
   }, async () => {
     const before = await balance(payee);
     const from = saulCli.events.length;
-    await anaCli.send(`Concierge, pay ${payee} 0.01 ETH`);
+    await ana.send(`Concierge, pay ${payee} 0.01 ETH`);
     const question = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
     expect(question.content).toContain(`Pay 0.01 ETH\nTo: ${payee}\nOn chain: 31337\nAsked by: Ana (member)`);
     const yes = (await saulCli.reply(question.id, "yes")).from;
@@ -90,7 +92,7 @@ describe("who may do what, row by row", () => {
 
   it("member, mail, ask: the owner's 👍 on the question sends it, stated in full", { timeout: 120_000 }, async () => {
     const from = saulCli.events.length;
-    await anaCli.send("Concierge, email ana@example.com about Cabin: the keys are under the mat");
+    await ana.send("Concierge, email ana@example.com about Cabin: the keys are under the mat");
     const question = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
     expect(question.content).toContain(
       "Send a mail\nTo: ana@example.com\nSubject: Cabin\n\nthe keys are under the mat\nAsked by: Ana (member)",
