@@ -1,12 +1,14 @@
 // Approvals as Convos buttons, end to end (docs/trust.md, "Asking the
 // owner"): an owner's agent with a number in a Convos conversation of the
-// owner, Saul, and a friend, Ana, who joined by invite, each a real Convos
-// CLI; texts go out through the SMS stand-in. A member's request to text
+// owner, Saul, a real Convos CLI, and a friend, Ana, who joined by invite
+// as a person (an SDK client without the agent kind, as the Convos apps
+// show one); texts go out through the SMS stand-in. A member's request to text
 // someone waits for the owner: the question comes as a text and, right
 // after, as XMTP `actions` (Approve, Decline, expiring with the question),
-// which the Convos CLI lists. The CLI sends no taps, so each person also has
-// a phone: an @xmtp/node-sdk client of their own inbox (their CLI's key, a
-// second installation), which reads the buttons and taps them (`intent`).
+// which the Convos CLI lists. The CLI sends no taps, so Saul also has a
+// phone: an @xmtp/node-sdk client of his own inbox (his CLI's key, a second
+// installation), which reads the buttons and taps them (`intent`); Ana taps
+// from her own client.
 // What must hold, read from the SMS stand-in's outbox: the owner's tap on
 // Approve sends the text, once; Decline is a no; a member's tap, the owner's
 // tap on an older question's buttons and a tap on buttons a member copied
@@ -20,6 +22,7 @@ import type { AgentInstance } from "@convos-pool/instance";
 import { createXmtpClient } from "@convos-pool/convos";
 import { tool, type TestIdentity } from "@convos-pool/kit/testing";
 import { waitFor } from "@convos-pool/testing";
+import type { Person } from "@convos-pool/convos/person";
 import { said, saidMessage, type ConvosCli } from "@convos-pool/testing/convos-cli";
 import { PeopleStack } from "./people-stack.js";
 
@@ -31,7 +34,7 @@ const people = new PeopleStack({
     claims: { smsRange: "+15550740000..+15550740019", pool: { target: 1 } },
   },
   template: { agent_name: "Concierge", tools: [tool("sms", "pool")], max_trust_level: "L3" },
-  members: ["Ana"],
+  people: ["Ana"],
   // L3: texts go freely on the owner's word; a member's wait for the owner (the default, ask).
   trust: { level: TrustLevel.OPERATOR },
 });
@@ -55,11 +58,11 @@ interface Listed {
 }
 
 let saulCli: ConvosCli;
-let anaCli: ConvosCli;
+let ana: Person;
 let agent: AgentInstance;
 const phones: Phone[] = [];
 let saulPhone: PhoneGroup;
-let anaPhone: PhoneGroup;
+let anaPhone: Person["group"];
 /** The question the owner approved by a tap (the second test): an older one for the third. */
 let approved = "";
 
@@ -77,7 +80,7 @@ async function phoneOf(person: TestIdentity, name: string): Promise<Phone> {
 /** Ana asks the agent to text the friend; its question, as Saul's CLI sees it. */
 async function anaAsksToText(words: string) {
   const from = saulCli.events.length;
-  await anaCli.send(`Concierge, text ${FRIEND}: ${words}`);
+  await ana.send(`Concierge, text ${FRIEND}: ${words}`);
   const question = await saidMessage(saulCli, agent, from, /^Saul, may I do this\?/);
   expect(question.content).toContain(`Send a text\nTo: ${FRIEND}\nText: ${words}\nAsked by: Ana (member)`);
   return { question, from };
@@ -107,30 +110,25 @@ async function buttonsOn(phone: PhoneGroup, question: string): Promise<{ id: str
 /** A tap (XMTP's intent) on button `action` of the set `buttons`. */
 const tap = (phone: PhoneGroup, buttons: string, action: string) => phone.sendIntent({ id: buttons, actionId: action });
 
-/** The Convos CLI marks its people agents, answered a few texts in a row (MAX_AGENT_CHAIN): the owner speaks between. */
+/** The owner speaks and is answered: what the owner set off before is done (the owner's turns run in order). */
 const saulSpeaks = async () =>
   said(saulCli, agent, await saulCli.send("Concierge, thanks"), /I read: "Concierge, thanks"/);
 
 beforeAll(async () => {
   ({ ownerCli: saulCli, agent } = await people.start());
-  anaCli = people.memberCli("Ana");
+  ana = people.person("Ana");
+  anaPhone = ana.group;
   const conversationId = stack.ready.conversationId;
   const saul = await phoneOf(people.owner, "saul");
-  const anaJoined = people.members.get("Ana");
-  if (!anaJoined) throw new Error("Ana is not in the conversation");
-  const ana = await phoneOf(await stack.personOf(anaJoined), "ana");
   // A new installation joins its inbox's groups when a member next sends (libxmtp adds it with that commit).
   await waitFor(
-    "both phones in the conversation",
+    "Saul's phone in the conversation",
     async () => {
       await saulCli.send("my phone is on");
-      const groups = [];
-      for (const phone of [saul, ana]) {
-        await phone.conversations.sync();
-        groups.push(await phone.conversations.getConversationById(conversationId));
-      }
-      if (!groups[0] || !groups[1]) return false;
-      [saulPhone, anaPhone] = groups as [PhoneGroup, PhoneGroup];
+      await saul.conversations.sync();
+      const group = await saul.conversations.getConversationById(conversationId);
+      if (!group) return false;
+      saulPhone = group;
       return true;
     },
     60_000,
