@@ -9,8 +9,8 @@
 // level (and sees the change in its activity), sets who may ask it for what
 // and when it speaks, sees what it learned and who taught it, and clones it
 // (the clone's memory keeps who taught it), and takes back what they deposited in an agent's wallet (read
-// from the local chain); a browser wallet (EIP-1193) signs; and a keyboard alone gets
-// around. Every page is checked for labels, contrast and phone width, and
+// from the local chain); the agent page's sections are walked with the keyboard at desktop and phone width and
+// kept by the address; a browser wallet (EIP-1193) signs; and a keyboard alone gets around. Every page is checked for labels, contrast and phone width, and
 // photographed at desktop and phone width into e2e/screenshots/.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -40,7 +40,7 @@ import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
 import { startPool, type RunningPool } from "@convos-pool/dev";
 import { OPEN_BUDGET } from "@convos-pool/claims";
 import { ensureWebBuild } from "@convos-pool/web";
-import { DESKTOP, SHOTS, poll, shoot } from "./pages.js";
+import { DESKTOP, PHONE, SHOTS, poll, shoot } from "./pages.js";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
@@ -163,6 +163,11 @@ async function conversation(name: string): Promise<{ cli: ConvosCli; ready: Read
 }
 
 const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name });
+/** Opens a section of an agent's page by its link, and waits until it is shown. */
+async function openSection(page: Page, name: string): Promise<void> {
+  await page.getByRole("navigation", { name: "Agent sections" }).getByRole("link", { name, exact: true }).click();
+  await page.getByRole("region", { name, exact: true }).waitFor();
+}
 /** The template's description (each tool has a "Description" too, further down). */
 const description = (page: Page) => page.getByLabel("Description").first();
 
@@ -462,6 +467,7 @@ describe("the web app in a browser", () => {
 
     // Its trust level: L2, the highest its template allows (it names none); the owner lowers it to L1
     // and the agent logs the change in its activity.
+    await openSection(user, "Trust and permissions");
     await poll(() => user.getByTestId("agent-trust").textContent()).toBe(`L2: ${TRUST_LEVEL_SUMMARIES.L2}.`);
     await expect(user.getByLabel("Level", { exact: true }).locator("option").allTextContents()).resolves.toEqual([
       `L1: ${TRUST_LEVEL_SUMMARIES.L1}`,
@@ -472,13 +478,16 @@ describe("the web app in a browser", () => {
     await user.getByRole("button", { name: "Sign and save", exact: true }).click();
     await user.getByText("Its trust level is now L1.").waitFor();
     await poll(() => user.getByTestId("agent-trust").textContent()).toBe(`L1: ${TRUST_LEVEL_SUMMARIES.L1}.`);
+    await openSection(user, "Activity");
     const activity = user.getByTestId("activity-entry");
     await poll(() => activity.count()).toBe(1);
     await expect(activity.first().locator("strong").textContent()).resolves.toBe("trust · set_trust_level · done");
     await expect(activity.first().textContent()).resolves.toContain("→ L1, set by the owner");
+    await openSection(user, "Overview");
     await shoot(user, "agent");
 
     // Its verified badge and birth certificate, from its profile as a member's Convos CLI prints it.
+    await openSection(user, "Badge");
     await user.getByLabel("Its Convos profile").fill(JSON.stringify(agentProfile));
     await user.getByRole("button", { name: "Check", exact: true }).click();
     const badge = user.getByTestId("badge-report");
@@ -491,6 +500,7 @@ describe("the web app in a browser", () => {
 
     // Who may ask: members ask the owner first and outsiders are not answered, to start with. The owner
     // refuses members' payments and lets it answer outsiders; after a reload the page shows what the agent kept.
+    await openSection(user, "Trust and permissions");
     const sms = user.getByLabel("A member asks it to send a text");
     const money = user.getByLabel("A member asks it to move money");
     const outsiders = user.getByLabel("Someone outside the conversation texts it");
@@ -551,6 +561,7 @@ describe("the web app in a browser", () => {
       );
     await answered(await tokyo.cli.send("Remember that we fly out on Friday"), /Noted: you fly out on Friday/);
     await answered(await tokyo.cli.send("Thanks!"), /I read: "Thanks!"/);
+    await openSection(user, "Memory");
     await user.getByRole("button", { name: "Sign and show what it knows" }).click();
     const known = user.getByTestId("memory-entry");
     await poll(() => known.count()).toBe(1);
@@ -562,6 +573,7 @@ describe("the web app in a browser", () => {
     await shoot(user, "agent-memory");
 
     const second = await conversation("Osaka trip");
+    await openSection(user, "Hand it on");
     await user.getByLabel("Conversation invite").fill(second.ready.inviteUrl);
     await user.getByLabel("What to pass on").fill("General travel knowledge but not the Tokyo details");
     await user.getByLabel(/^credentials/).uncheck();
@@ -578,6 +590,7 @@ describe("the web app in a browser", () => {
     await cloned.getByRole("link").click();
     await heading(user, agentName).waitFor();
     await user.getByText(instanceId).first().waitFor();
+    await openSection(user, "Memory");
     // What it inherited keeps who taught it, in the parent's conversation; asked again until the summary is in.
     const inherited = `Inherited from its parent ${instanceId.slice(0, 6)}…${instanceId.slice(-4)}, taught there by a member ${member.slice(0, 6)}…${member.slice(-4)} · in conversation ${tokyo.ready.conversationId.slice(0, 6)}…${tokyo.ready.conversationId.slice(-4)}`;
     await poll(async () => {
@@ -629,6 +642,7 @@ describe("the web app in a browser", () => {
     // The owner's agent page: a clone into no conversation, a transfer to no inbox.
     await user.goto(`/agents/${instanceId}`);
     await heading(user, agentName).waitFor();
+    await openSection(user, "Hand it on");
     await user.getByLabel("Conversation invite").fill("nope");
     await user.getByRole("button", { name: "Sign and clone" }).click();
     expect(await fieldError(user, "Conversation invite")).toMatch(/^could not be joined/);
@@ -637,6 +651,7 @@ describe("the web app in a browser", () => {
     expect(await fieldError(user, "New owner's inbox id")).toMatch(/inbox/);
     await shoot(user, "agent-invalid");
     await user.reload();
+    await openSection(user, "Overview");
     await poll(() => user.getByTestId("agent-state").textContent()).toBe("live");
     await expect(user.getByText("Offered to").count()).resolves.toBe(0);
 
@@ -649,6 +664,56 @@ describe("the web app in a browser", () => {
     // Nothing was claimed by any of it: the owner still has the two agents of the clone test.
     await user.goto("/agents");
     await poll(() => user.getByRole("list", { name: "Your agents" }).getByRole("listitem").count()).toBe(2);
+  });
+
+  it("an agent's page is walked section by section with the keyboard at desktop and phone width, and its address keeps the section through a reload and Back", {
+    timeout: 60_000,
+  }, async () => {
+    // This agent has no wallet, so no "Money".
+    const sections: [string, string][] = [
+      ["Overview", "overview"],
+      ["Trust and permissions", "trust"],
+      ["Memory", "memory"],
+      ["Activity", "activity"],
+      ["Hand it on", "hand-on"],
+      ["Badge", "badge"],
+    ];
+    const nav = user.getByRole("navigation", { name: "Agent sections" });
+    const shownSection = () => user.evaluate(() => document.activeElement?.getAttribute("aria-label"));
+    const box = async (selector: string) => (await user.locator(selector).boundingBox())!;
+    try {
+      for (const size of [DESKTOP, PHONE]) {
+        await user.setViewportSize(size);
+        await user.goto(`/agents/${instanceId}`);
+        await heading(user, agentName).waitFor();
+        await expect(nav.getByRole("link").allTextContents()).resolves.toEqual(sections.map(([name]) => name));
+        await expect(nav.getByRole("link", { name: "Overview" }).getAttribute("aria-current")).resolves.toBe("page");
+        // Beside the section at desktop width, above it on a phone.
+        const [n, s] = [await box(".section-nav"), await box(".section")];
+        if (size === DESKTOP) expect(n.x + n.width).toBeLessThanOrEqual(s.x);
+        else expect(n.y + n.height).toBeLessThanOrEqual(s.y);
+        for (const [i, [name, id]] of sections.entries()) {
+          if (i === 0) continue;
+          // From the page's start Tab reaches the links; from a shown section they are behind it.
+          await tabTo(user, name, "A", i === 1 ? "Tab" : "Shift+Tab");
+          await user.keyboard.press("Enter");
+          await user.getByRole("region", { name, exact: true }).waitFor();
+          await poll(shownSection).toBe(name);
+          expect(new URL(user.url()).searchParams.get("section")).toBe(id);
+          await expect(nav.getByRole("link", { name, exact: true }).getAttribute("aria-current")).resolves.toBe("page");
+          const overflow = await user.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+          expect(overflow, `${name} at ${size.width} px: wider by ${overflow} px`).toBeLessThanOrEqual(0);
+        }
+        await user.reload();
+        await user.getByRole("region", { name: "Badge", exact: true }).waitFor();
+        await user.goBack();
+        await user.getByRole("region", { name: "Hand it on", exact: true }).waitFor();
+        await user.goBack();
+        await user.getByRole("region", { name: "Activity", exact: true }).waitFor();
+      }
+    } finally {
+      await user.setViewportSize(DESKTOP);
+    }
   });
 
   it("a browser's own wallet (EIP-1193) signs in and signs a new template; the page never holds its key", {
@@ -1009,6 +1074,7 @@ describe("the web app in a browser", () => {
     const id = (await user.locator(".progress code").first().textContent())!;
     await user.goto(`/agents/${id}`);
     await heading(user, name).waitFor();
+    await openSection(user, "Money");
     const address = (await user.getByTestId("wallet-address").textContent()) as Hex;
 
     // The owner deposits 0.2 ETH from their own funded account (anvil's second, which it signs for).
@@ -1043,10 +1109,10 @@ function focused(page: Page): Promise<{ tag: string; text: string; outline: stri
   });
 }
 
-/** Presses Tab until the focus is on what is named (up to 60 times). */
-async function tabTo(page: Page, name: string, tag?: string): Promise<void> {
+/** Presses Tab (or Shift+Tab) until the focus is on what is named (up to 60 times). */
+async function tabTo(page: Page, name: string, tag?: string, key: "Tab" | "Shift+Tab" = "Tab"): Promise<void> {
   for (let i = 0; i < 60; i++) {
-    await page.keyboard.press("Tab");
+    await page.keyboard.press(key);
     const f = await focused(page);
     if (f.text === name && (!tag || f.tag === tag)) return;
   }
