@@ -61,9 +61,10 @@ export function markDone(mark: ReadMark, done: Sent, waiting: Iterable<bigint>):
   // Up to the newest done before every waiting one: nothing sent before it waits.
   for (const d of after) if (floor === undefined || d.ns < floor) low = d.ns > low ? d.ns : low;
   let kept = after.filter((d) => d.ns > low);
-  if (kept.length > DONE_AFTER_KEPT) {
-    // Past the cap the oldest kept become the mark (see DONE_AFTER_KEPT).
-    low = kept[kept.length - DONE_AFTER_KEPT - 1]!.ns;
+  // Past the cap the oldest kept become the mark (see DONE_AFTER_KEPT).
+  const past = kept.at(-DONE_AFTER_KEPT - 1);
+  if (past) {
+    low = past.ns;
     kept = kept.filter((d) => d.ns > low);
   }
   const next: ReadMark = { lastSeenNs: low.toString() };
