@@ -85,8 +85,8 @@ const HANDLED_KEPT = 1000;
 /** The newest messages past its read position a catch-up reads (and DONE_AFTER_KEPT more, which may be done already). */
 const CATCH_UP_READS = 100;
 
-/** What holds its read position while a catch-up reads (its messages are not queued yet): the key of `waiting`. */
-const CATCHING_UP = "\0catching up";
+/** What holds its read position while a catch-up reads (its messages are not queued yet): keys of `waiting`, one a catch-up. */
+const CATCHING_UP = "\0catching up ";
 
 export class Conversation {
   /** Where it talks, who is who there and how far it has read: state.json and its copy. */
@@ -100,6 +100,8 @@ export class Conversation {
    * parked), by id: its read position stays before them (read-mark.ts).
    */
   private readonly waiting = new Map<string, bigint>();
+  /** Catch-ups begun: each holds its read position under a key of its own (a reconnect's may overlap a start's). */
+  private catchUps = 0;
   /** Its agent chain, the model calls of the last minute, when it last answered and last said it was busy (plan.ts). */
   private pace: Pace = NO_PACE;
   /** Members of its group, itself included; counted again when the group changes. */
@@ -267,7 +269,8 @@ export class Conversation {
     if (this.listening !== group || this.agent.life.stopped || !convo) return;
     const since = BigInt(convo.lastSeenNs);
     // Until what it reads is queued, its read position must not pass it (the stream may be handling newer ones).
-    this.waiting.set(CATCHING_UP, since + 1n);
+    const hold = `${CATCHING_UP}${++this.catchUps}`;
+    this.waiting.set(hold, since + 1n);
     try {
       const read = { sentAfterNs: since, limit: CATCH_UP_READS + DONE_AFTER_KEPT, direction: DESCENDING };
       const sent = (await group.messages(read)).reverse();
@@ -279,7 +282,7 @@ export class Conversation {
       const toAnswer = new Set([...toAnswerAfterGap(this.room(), heard)].map((h) => h.m));
       for (const m of missed) this.enqueue(m, toAnswer.has(m));
     } finally {
-      this.waiting.delete(CATCHING_UP);
+      this.waiting.delete(hold);
     }
   }
 
