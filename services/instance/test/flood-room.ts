@@ -39,6 +39,12 @@ export interface FloodRoomOptions {
   approvalTimeoutMs?: number;
   /** The agent's model calls a minute (0: no budget); default the host's (MODEL_CALLS_PER_MINUTE). */
   callsPerMinute?: number;
+  /**
+   * The model's answer to a turn whose newest line is `text`, before the
+   * room's own: a string answers it, undefined leaves it to the room; it may
+   * take as long as the test needs (a turn held while others queue).
+   */
+  answer?: (text: string) => Promise<string | undefined>;
 }
 
 export class FloodRoom {
@@ -62,6 +68,8 @@ export class FloodRoom {
       if (system.startsWith(EXTRACTION_PROMPT)) return '{"entries":[]}';
       if (last?.role === "tool") return "I asked.";
       const text = last?.content ?? "";
+      const answered = await this.opts.answer?.(text);
+      if (answered !== undefined) return answered;
       if (text.includes("A text message came to your number")) return "A text came to my number.";
       if (text.includes(TEXT_MY_FRIEND) && req.body.tools)
         return { toolCalls: [{ name: "send_sms", arguments: { to: FRIEND, text: "Ana says hello" } }] };

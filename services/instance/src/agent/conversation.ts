@@ -32,7 +32,7 @@ import {
   type AgentMessage,
   type TextMessage,
 } from "../platform/xmtp.js";
-import { historyLines, newestToAnswer, type Heard, type Room, type Said } from "./policy.js";
+import { historyLines, toAnswerAfterGap, type Heard, type Room, type Said } from "./policy.js";
 import { BUSY_NOTICE, LLM_LIMITS, noticeDue, spend, type LlmLimits, type Refusal } from "./budget.js";
 import {
   NO_PACE,
@@ -53,6 +53,7 @@ import type { AgentLife } from "./life.js";
 import type { OutsideWords } from "./outside-words.js";
 import type { Turns } from "./serial.js";
 import type { Settings } from "./settings.js";
+import { DONE_AFTER_KEPT, isDone, markDone } from "./read-mark.js";
 import { standingOf, TEXTS_DROPPED, TOO_MANY_WAITING } from "./turn-queue.js";
 import type { ConversationState, InstanceDeps } from "./types.js";
 import type { Voice } from "./voice.js";
@@ -81,6 +82,12 @@ export interface ConversationAgent {
 /** Message ids it remembers having handled (a stream and a catch-up may both deliver one). */
 const HANDLED_KEPT = 1000;
 
+/** The newest messages past its read position a catch-up reads (and DONE_AFTER_KEPT more, which may be done already). */
+const CATCH_UP_READS = 100;
+
+/** What holds its read position while a catch-up reads (its messages are not queued yet): keys of `waiting`, one a catch-up. */
+const CATCHING_UP = "\0catching up ";
+
 export class Conversation {
   /** Where it talks, who is who there and how far it has read: state.json and its copy. */
   private convo: ConversationState | undefined;
@@ -88,6 +95,13 @@ export class Conversation {
   private listening: AgentGroup | undefined;
   private stream: { end(): unknown } | undefined;
   private readonly handled = new Set<string>();
+  /**
+   * The send times of messages queued and not done yet (waiting, running or
+   * parked), by id: its read position stays before them (read-mark.ts).
+   */
+  private readonly waiting = new Map<string, bigint>();
+  /** Catch-ups begun: each holds its read position under a key of its own (a reconnect's may overlap a start's). */
+  private catchUps = 0;
   /** Its agent chain, the model calls of the last minute, when it last answered and last said it was busy (plan.ts). */
   private pace: Pace = NO_PACE;
   /** Members of its group, itself included; counted again when the group changes. */
@@ -152,6 +166,7 @@ export class Conversation {
     this.convo = undefined;
     this.listening = undefined;
     this.handled.clear();
+    this.waiting.clear();
     this.dropNoticeAt.clear();
     this.textsDroppedAt = undefined;
   }
@@ -225,30 +240,63 @@ export class Conversation {
   /** Forgets which messages it handled (a Release, a sleep: its next conversation or wake reads from its cursor). */
   forgetHandled(): void {
     this.handled.clear();
+    this.waiting.clear();
   }
 
-  /** Messages in its group past `sinceNs` it has not handled, its own excepted. */
-  async unhandledSince(group: AgentGroup, sinceNs: bigint): Promise<number> {
-    const sent = await group.messages({ sentAfterNs: sinceNs, limit: 100, direction: DESCENDING });
-    return sent.filter((m) => m.senderInboxId !== this.agent.life.inboxId && !this.handled.has(m.id)).length;
+  /** Messages in its group past its read position it has not handled, its own excepted. */
+  async unhandled(group: AgentGroup): Promise<number> {
+    const convo = this.convo;
+    if (!convo) return 0;
+    const sent = await group.messages({
+      sentAfterNs: BigInt(convo.lastSeenNs),
+      limit: CATCH_UP_READS + DONE_AFTER_KEPT,
+      direction: DESCENDING,
+    });
+    return sent.filter(
+      (m) => m.senderInboxId !== this.agent.life.inboxId && !this.handled.has(m.id) && !isDone(convo, m),
+    ).length;
   }
 
   /**
-   * What arrived while it was not listening (a host restart, the moment
-   * between the join and the stream, a stream reconnect): learn from all of
-   * it, answer only the newest message from a person or principal.
+   * What is past its read position and not done (a host restart or a wake:
+   * what came meanwhile, and what was still waiting for its turn; the
+   * moment between the join and the stream; a stream reconnect): learn from
+   * all of it, answer only the newest text of each person or principal
+   * (policy.ts toAnswerAfterGap).
    */
   private async catchUp(group: AgentGroup): Promise<void> {
-    if (this.listening !== group || this.agent.life.stopped) return;
-    const since = BigInt(this.convo?.lastSeenNs ?? "0");
-    const sent = (await group.messages({ sentAfterNs: since, limit: 100, direction: DESCENDING })).reverse();
-    const recent = await group.messages({ limit: 100, direction: DESCENDING });
-    const missed = withReactionsSince(sent, recent, since)
-      .map(asTextMessage)
-      .filter((m) => !this.handled.has(m.id));
-    const heard = missed.map((m) => ({ m, ...heardOf(m) }));
-    const lastToAnswer = newestToAnswer(this.room(), heard)?.m;
-    for (const m of missed) this.enqueue(m, m === lastToAnswer);
+    const convo = this.convo;
+    if (this.listening !== group || this.agent.life.stopped || !convo) return;
+    const since = BigInt(convo.lastSeenNs);
+    // Until what it reads is queued, its read position must not pass it (the stream may be handling newer ones).
+    const hold = `${CATCHING_UP}${++this.catchUps}`;
+    this.waiting.set(hold, since + 1n);
+    try {
+      const read = { sentAfterNs: since, limit: CATCH_UP_READS + DONE_AFTER_KEPT, direction: DESCENDING };
+      const sent = (await group.messages(read)).reverse();
+      const recent = await group.messages({ limit: 100, direction: DESCENDING });
+      const missed = withReactionsSince(sent, recent, since)
+        .map(asTextMessage)
+        .filter((m) => !this.handled.has(m.id) && !isDone(convo, m));
+      const heard = missed.map((m) => ({ m, ...heardOf(m) }));
+      const toAnswer = new Set([...toAnswerAfterGap(this.room(), heard)].map((h) => h.m));
+      for (const m of missed) this.enqueue(m, toAnswer.has(m));
+    } finally {
+      this.waiting.delete(hold);
+    }
+  }
+
+  /** `m` done (handled, dropped, or taken by a waiting question): its read position moves if it may (read-mark.ts). True when it did. */
+  private done(m: AgentMessage): boolean {
+    this.waiting.delete(m.id);
+    const convo = this.convo;
+    if (!convo) return false;
+    const mark = markDone(convo, m, this.waiting.values());
+    if (mark === convo) return false;
+    convo.lastSeenNs = mark.lastSeenNs;
+    if (mark.doneAfter) convo.doneAfter = mark.doneAfter;
+    else delete convo.doneAfter;
+    return true;
   }
 
   /**
@@ -270,6 +318,8 @@ export class Conversation {
     });
     if (arrival.kind === "offer" && agent.toolbox.answer(arrival.answer)) {
       this.handled.add(m.id);
+      // Done now; state.json says so with the next message handled.
+      this.done(m);
       return;
     }
     if (arrival.kind === "buttons") agent.toolbox.buttonsSeen(arrival.ids);
@@ -283,15 +333,18 @@ export class Conversation {
     const standing = standingOf(m.senderInboxId, room);
     // Only what may become a turn counts against a member's share: a reaction or a catch-up's older message is quick.
     const counted = standing === "member" && mayAnswer && isText(m);
-    const turn = agent.turns.offer(() => this.handle(m, mayAnswer), {
+    const turn = agent.turns.offer(() => this.handle(m, mayAnswer).finally(() => this.waiting.delete(m.id)), {
       standing,
       sender: m.senderInboxId,
       counted,
     });
     if (turn) {
+      this.waiting.set(m.id, m.sentAtNs);
       turn.catch((err: unknown) => agent.log.error("handling a message failed", { messageId: m.id, err }));
       return;
     }
+    // Dropped is done: it must not hold the read position back (state.json says so with the next message handled).
+    this.done(m);
     agent.log.warn("message dropped: its sender has their share of the queue waiting", {
       senderInboxId: m.senderInboxId,
     });
@@ -327,10 +380,7 @@ export class Conversation {
     });
     this.pace = pace;
     await this.carryOut(plan, m, group);
-    if (m.sentAtNs > BigInt(convo.lastSeenNs)) {
-      convo.lastSeenNs = m.sentAtNs.toString();
-      changed = true;
-    }
+    if (this.convo === convo && this.done(m)) changed = true;
     if (changed && this.convo === convo) await agent.ws.writeJson(FILES.state, convo);
   }
 

@@ -79,7 +79,7 @@ export class AgentDormancy {
       await conversation.listen(group);
       return false;
     }
-    const missed = await conversation.unhandledSince(group, BigInt(convo.lastSeenNs));
+    const missed = await conversation.unhandled(group);
     if (missed > 0 || agent.turns.pending > 0) {
       // Something came at the last moment: it is handled awake.
       await conversation.listen(group);

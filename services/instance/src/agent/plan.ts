@@ -107,7 +107,7 @@ export interface MessageRoom extends Room {
   members: number;
   /** When it speaks, as its owner set it. */
   participation: ResolvedParticipation;
-  /** False for what a catch-up only learns from: it answers only the newest (policy.ts newestToAnswer). */
+  /** False for what a catch-up only learns from: it answers only the newest text of each person (policy.ts toAnswerAfterGap). */
   mayAnswer: boolean;
   /** Its provider learns by rule (the offline one): learning is no model call. */
   learnsByRule: boolean;

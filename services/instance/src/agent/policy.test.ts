@@ -17,7 +17,7 @@ import {
   historyLines,
   MAX_AGENT_CHAIN,
   RELAYED_BY_YOU,
-  newestToAnswer,
+  toAnswerAfterGap,
   ROLES_SECTION,
   senderName,
   speaksUnasked,
@@ -167,10 +167,17 @@ describe("whom the agent answers", () => {
     },
   );
 
-  it("after a gap answers only the newest text from a person or principal, not a later agent's", () => {
-    const missed = [text(PERSON, "first"), text(OWNER, "second"), { senderInboxId: PERSON }, text(BOT, "Tabby")];
-    expect(newestToAnswer(room, missed)).toBe(missed[1]);
-    expect(newestToAnswer(room, [text(BOT, "Tabby"), text(SELF, "me")])).toBeUndefined();
+  it("after a gap answers only the newest text of each person or principal, not an agent's", () => {
+    const missed = [
+      text(PERSON, "first"),
+      text(OWNER, "second"),
+      text(PERSON, "third"),
+      { senderInboxId: PERSON },
+      text(OWNER, "fourth"),
+      text(BOT, "Tabby"),
+    ];
+    expect(toAnswerAfterGap(room, missed)).toEqual(new Set([missed[2], missed[4]]));
+    expect(toAnswerAfterGap(room, [text(BOT, "Tabby"), text(SELF, "me")]).size).toBe(0);
   });
 });
 

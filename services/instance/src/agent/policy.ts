@@ -149,9 +149,18 @@ export function describeParticipation(p: ResolvedParticipation): string {
   }
 }
 
-/** After a gap (a restart, a reconnect) it learns from all it missed but answers only this: the newest text from a person or principal. */
-export function newestToAnswer<M extends Heard>(room: Room, missed: readonly M[]): M | undefined {
-  return [...missed].reverse().find((m) => m.text !== undefined && fromPrincipalOrHuman(room, m.senderInboxId));
+/**
+ * After a gap (a restart, a wake, a reconnect) it learns from all it read
+ * again but answers only these: the newest text of each person or principal.
+ * One each, so that a backlog is not answered line by line, and so that a
+ * member's message still waiting behind the owner's when the host stopped
+ * is answered after it, not passed over for the owner's newer one.
+ */
+export function toAnswerAfterGap<M extends Heard>(room: Room, missed: readonly M[]): Set<M> {
+  const newest = new Map<string, M>();
+  for (const m of missed)
+    if (m.text !== undefined && fromPrincipalOrHuman(room, m.senderInboxId)) newest.set(m.senderInboxId, m);
+  return new Set(newest.values());
 }
 
 /**

@@ -65,8 +65,10 @@ export interface ConversationState {
   /** keccak256 of the invite it joined with: how an owner's clone signature names this conversation. */
   inviteHash?: string;
   joinedAt: string;
-  /** sentAtNs of the last message handled (decimal string). */
+  /** How far it has read (agent/read-mark.ts): every message sent at or before this (ns, decimal) is done. */
   lastSeenNs: string;
+  /** Messages done that were sent after `lastSeenNs` while an older one waited (agent/read-mark.ts); absent when none. */
+  doneAfter?: { id: string; sentAtNs: string }[];
   /** Members known to be agents (their profile says so): never answered. */
   agents: string[];
   /** The conversation's creator, from the invite: a principal even when its client is an agent. */
