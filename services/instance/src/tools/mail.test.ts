@@ -135,8 +135,9 @@ describe("the agent's mail client", () => {
     const { client, address, password } = await agentClient();
     const wrongPassword = "not-the-password-0123456789";
     const wrong = new MailClient({ smtpUrl: smtp.url, pop3Url: pop3.url, address, password: wrongPassword });
-    for (const call of [wrong.list(), wrong.send({ to: "saul@example.com", subject: "x", text: "x" })]) {
-      const err = await failure(call);
+    // One call at a time: a second made at once could fail before anyone awaits it (an unhandled rejection).
+    for (const call of [() => wrong.list(), () => wrong.send({ to: "saul@example.com", subject: "x", text: "x" })]) {
+      const err = await failure(call());
       expect(err).toBeInstanceOf(MailError);
       expect((err as MailError).message).toBe("the mail server refused the password");
       for (const secret of [wrongPassword, password]) expect(JSON.stringify(err) + String(err)).not.toContain(secret);
@@ -159,8 +160,9 @@ describe("the agent's mail client", () => {
       password,
       timeoutMs: 2000,
     });
-    for (const call of [gone.list(), gone.send({ to: "saul@example.com", subject: "x", text: "x" })]) {
-      const err = await failure(call);
+    // One call at a time: a second made at once could fail before anyone awaits it (an unhandled rejection).
+    for (const call of [() => gone.list(), () => gone.send({ to: "saul@example.com", subject: "x", text: "x" })]) {
+      const err = await failure(call());
       expect(err).toBeInstanceOf(MailError);
       expect((err as MailError).message).toBe("the mail server could not be reached");
     }

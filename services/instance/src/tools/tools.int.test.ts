@@ -869,13 +869,18 @@ describe("the toolbox asking its owner", () => {
   it("holds several questions waiting at once (a turn waits aside while it asks), each answered only through its own message", async () => {
     const own = new Workspace(dir, "inst_two_questions");
     await own.create();
-    let asked = 0;
+    // Each question's id names its payment: the two calls ask in whichever order their fee quotes come back.
+    const asked: string[] = [];
     const toolbox: AgentToolbox = new AgentToolbox({
       ws: own,
       log,
       env: { chain: { rpcUrl: chain.rpcUrl } },
       approvalTimeoutMs: 20_000,
-      say: async () => `question-${++asked}`,
+      say: async (text) => {
+        const id = /0\.002 ETH/.test(text) ? "question-2" : "question-1";
+        asked.push(id);
+        return id;
+      },
       paid: async () => undefined,
       ownerName: () => "Saul",
       betweenTurns: (job) => job(),
@@ -896,7 +901,8 @@ describe("the toolbox asking its owner", () => {
       { to: payee, amount_eth: "0.002" },
       wrote(SAUL, `pay ${payee} 0.002 ETH`),
     );
-    await waitFor("both questions asked", async () => asked === 2, 5_000, 20);
+    await waitFor("both questions asked", async () => asked.length === 2, 5_000, 20);
+    expect(asked.toSorted()).toEqual(["question-1", "question-2"]);
     // A no to the second leaves the first waiting; a 👍 on the first approves it alone.
     expect(toolbox.answer({ kind: "reply", to: "question-2", text: "no" })).toBe(true);
     expect(await second).toMatchObject({ ok: false, error: expect.stringMatching(/said no/) });
