@@ -6,11 +6,22 @@
 // agent is live and of the template it names. Its nonce is spent in the
 // transaction that stores it, so an old report cannot be played again over
 // a newer one. Logs carry ids and the day, never counts of a person.
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import {
+  SignalFiguresSchema,
+  VersionDaySignalsSchema,
+  type VersionDaySignals,
+  type VersionSignalInsightsService,
+  type VersionSignalService,
+} from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
+import {
+  TEMPLATE_ID_PATTERN,
+  callerInboxId,
   invalidArgument,
+  notFound,
+  unauthenticated,
   nonceUsed,
   permissionDenied,
   versionSignalsFields,
@@ -20,8 +31,10 @@ import {
 } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
 import { checkInstanceId } from "./patterns-policy.js";
-import { checkReport } from "./signals-policy.js";
-import { reportingAgent, upsertSignals } from "./signals-queries.js";
+import { MIN_CONVERSATIONS, creatorView, type VersionDay } from "./signals-figures.js";
+import { checkReport, isDay } from "./signals-policy.js";
+import { reportingAgent, templateDays, upsertSignals } from "./signals-queries.js";
+import type { TemplateLookup } from "./service.js";
 
 export interface VersionSignalDeps {
   em: EntityManager;
@@ -60,6 +73,61 @@ export function createVersionSignalService(deps: VersionSignalDeps): ServiceImpl
         replaced,
       });
       return { replaced };
+    },
+  };
+}
+
+export interface VersionSignalInsightsDeps {
+  em: EntityManager;
+  templates: TemplateLookup;
+}
+
+/** How many days GetVersionSignals reads when asked for none, and at most. */
+const DEFAULT_DAYS = 30;
+const MAX_DAYS = 366;
+
+function toProto(d: VersionDay): VersionDaySignals {
+  return create(VersionDaySignalsSchema, {
+    version: d.version,
+    day: d.day,
+    agents: d.agents,
+    owners: d.owners,
+    shown: d.figures !== undefined,
+    ...(d.figures ? { figures: create(SignalFiguresSchema, d.figures) } : {}),
+  });
+}
+
+/** The days asked for: both given, or the last DEFAULT_DAYS to today (UTC). */
+function dayRange(fromDay: string, toDay: string, now = Date.now()): { from: string; to: string } {
+  const to = toDay || new Date(now).toISOString().slice(0, 10);
+  const from =
+    fromDay || new Date(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+  if (!isDay(from)) throw invalidArgument("from_day", "must be a UTC day, YYYY-MM-DD");
+  if (!isDay(to)) throw invalidArgument("to_day", "must be a UTC day, YYYY-MM-DD");
+  const span = (Date.parse(to) - Date.parse(from)) / 86_400_000;
+  if (span < 0) throw invalidArgument("from_day", "must not be after to_day");
+  if (span >= MAX_DAYS) throw invalidArgument("from_day", `at most ${MAX_DAYS} days at once`);
+  return { from, to };
+}
+
+/** VersionSignalInsightsService: a creator reads their template's figures (signals-figures.ts), anyone else NOT_FOUND. */
+export function createVersionSignalInsightsService(
+  deps: VersionSignalInsightsDeps,
+): ServiceImpl<typeof VersionSignalInsightsService> {
+  return {
+    async getVersionSignals(req, ctx) {
+      if (!TEMPLATE_ID_PATTERN.test(req.templateId)) throw invalidArgument("template_id", "must be a template id");
+      const caller = callerInboxId(ctx);
+      if (caller === undefined) throw unauthenticated("sign in to read a template's signals");
+      const template = await deps.templates.get(req.templateId);
+      if (!template || template.creatorId !== caller) throw notFound(`template ${req.templateId}`);
+      const { from, to } = dayRange(req.fromDay, req.toDay);
+      const view = creatorView(await templateDays(deps.em.fork(), req.templateId, from, to), template.creatorId);
+      return {
+        days: view.days.map(toProto),
+        ownDays: view.ownDays.map(toProto),
+        minConversations: MIN_CONVERSATIONS,
+      };
     },
   };
 }

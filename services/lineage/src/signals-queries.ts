@@ -1,6 +1,7 @@
 // The agents' daily counts per version (docs/signals.md): one row per agent,
 // day and version, replaced by a later report; counts only.
 import type { EntityManager } from "@mikro-orm/postgresql";
+import type { AgentDay } from "./signals-figures.js";
 
 /** One day of one agent's counts, as stored. */
 export interface StoredSignals {
@@ -66,4 +67,55 @@ export async function reportingAgent(
     [instanceId],
   );
   return row && { templateId: row.template_id, inboxId: row.inbox_id, live: row.ended_at === null };
+}
+
+/** The stored days of a template's agents from `fromDay` to `toDay` (both included), each with its agent's owner now. */
+export async function templateDays(
+  em: EntityManager,
+  templateId: string,
+  fromDay: string,
+  toDay: string,
+): Promise<AgentDay[]> {
+  const rows = await em.execute<
+    {
+      instance_id: string;
+      owner_id: string;
+      version: string;
+      day: string;
+      answers: number;
+      people: number;
+      thumbs_up: number;
+      thumbs_down: number;
+      corrections: number;
+      forget_requests: number;
+      approvals_asked: number;
+      approvals_declined: number;
+      tool_calls_failed: number;
+      pinned: boolean;
+    }[]
+  >(
+    `select s.instance_id, a.owner_id, s.version, to_char(s.day, 'YYYY-MM-DD') as day, s.answers, s.people, s.thumbs_up,
+       s.thumbs_down, s.corrections, s.forget_requests, s.approvals_asked, s.approvals_declined, s.tool_calls_failed, s.pinned
+     from version_signals s join lineage_agents a on a.instance_id = s.instance_id
+     where s.template_id = ? and s.day between ?::date and ?::date`,
+    [templateId, fromDay, toDay],
+  );
+  return rows.map((r) => ({
+    instanceId: r.instance_id,
+    ownerId: r.owner_id,
+    version: r.version,
+    day: r.day,
+    counts: {
+      answers: r.answers,
+      people: r.people,
+      thumbsUp: r.thumbs_up,
+      thumbsDown: r.thumbs_down,
+      corrections: r.corrections,
+      forgetRequests: r.forget_requests,
+      approvalsAsked: r.approvals_asked,
+      approvalsDeclined: r.approvals_declined,
+      toolCallsFailed: r.tool_calls_failed,
+      pinned: r.pinned,
+    },
+  }));
 }

@@ -12,12 +12,14 @@ import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos
 import {
   ReportSignalsRequestSchema,
   SignalCountsSchema,
+  VersionSignalInsightsService,
   VersionSignalService,
 } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import pg from "pg";
 import {
+  CALLER_HEADER,
   createServiceClient,
   generateServiceCredentials,
   signVersionSignals,
@@ -229,6 +231,43 @@ describe("an agent's day of counts", () => {
       expect(await code(asGateway.client.reportSignals(await report(agent, t.id)))).toBe(Code.PermissionDenied);
     } finally {
       asGateway.close();
+    }
+  });
+});
+
+describe("what a creator reads", () => {
+  it("per version and day: nothing below five agents, an owner once however many agents they hold, the creator's own apart; nobody else reads it", async () => {
+    const creator = newIdentity();
+    const [ana, bo, cy] = [newIdentity(), newIdentity(), newIdentity()];
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const reader = createServiceClient(VersionSignalInsightsService, service.url, creds.gateway);
+    const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
+    const read = () => reader.client.getVersionSignals({ templateId: t.id }, as(creator));
+    const send = async (owner: TestIdentity, answers: number) => {
+      const agent = await agentOf(t.id, owner);
+      await hostSc.client.reportSignals(await report(agent, t.id, { ...COUNTS, answers }));
+    };
+    try {
+      await send(ana, 10);
+      await send(ana, 30);
+      await send(ana, 20);
+      await send(bo, 5);
+      await send(creator, 100);
+      await send(creator, 100);
+      const below = await read();
+      expect(below.minConversations).toBe(5);
+      expect(below.days).toMatchObject([{ version: "7", day: today(), agents: 4, owners: 2, shown: false }]);
+      expect(below.days[0]?.figures).toBeUndefined();
+      await send(cy, 1);
+      const shown = await read();
+      expect(shown.days).toMatchObject([{ agents: 5, owners: 3, shown: true }]);
+      // Ana's three agents weigh as one of 20 answers.
+      expect(shown.days[0]?.figures).toMatchObject({ answers: 20 + 5 + 1, people: 9, thumbsUp: 6, pinned: 0 });
+      expect(shown.ownDays).toMatchObject([{ agents: 2, owners: 1, shown: false }]);
+      expect(await code(reader.client.getVersionSignals({ templateId: t.id }, as(ana)))).toBe(Code.NotFound);
+      expect(await code(reader.client.getVersionSignals({ templateId: t.id }))).toBe(Code.Unauthenticated);
+    } finally {
+      reader.close();
     }
   });
 });
