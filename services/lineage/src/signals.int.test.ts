@@ -10,7 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import {
-  ReportSignalsRequestSchema,
+  type ReportSignalsRequestSchema,
   SignalCountsSchema,
   VersionSignalInsightsService,
   VersionSignalService,

@@ -11,6 +11,8 @@
 // until the host has sent them.
 
 import { createHash, randomBytes } from "node:crypto";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { signVersionSignals, type TypedDataSigner } from "@convos-pool/kit";
 import { FILES, type Workspace } from "../platform/workspace.js";
 
 /** What is counted, each a number that only grows in a day (a 👍 or 👎 taken back takes its count back down). */
@@ -230,4 +232,34 @@ export class AgentSignals {
       await this.ws.writeJson(FILES.signals, this.file);
     }).catch(() => undefined);
   }
+}
+
+/** A day to send, signed by the agent (ReportVersionSignals): what its host carries to the lineage service. */
+export interface SignedDay {
+  report: DayReport;
+  instanceId: string;
+  inboxId: string;
+  signature: Signature;
+}
+
+/** The days with anything counted, each signed by the agent's own wallet for the pool `poolId`. */
+export function signDays(
+  days: readonly DayReport[],
+  agent: { instanceId: string; inboxId: string; wallet: TypedDataSigner; poolId: string },
+): Promise<SignedDay[]> {
+  return Promise.all(
+    days
+      .filter((d) => counted(d.counts))
+      .map(async (report) => ({
+        report,
+        instanceId: agent.instanceId,
+        inboxId: agent.inboxId,
+        signature: await signVersionSignals(
+          agent.wallet,
+          { ...report, instanceId: agent.instanceId, inboxId: agent.inboxId },
+          undefined,
+          agent.poolId,
+        ),
+      })),
+  );
 }
