@@ -207,6 +207,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       credentials: credentials["instance-host"],
       // Agents whose owners opt in offer and adopt lessons there (docs/patterns.md).
       patternPoolUrl: lineage.url,
+      // Each agent's signed day of counts goes there too (docs/signals.md).
+      signalsUrl: lineage.url,
       ...(opts.llm ? { llm: opts.llm } : {}),
       tools: {
         mail: { smtpUrl: mail.url, pop3Url: pop3.url },
@@ -228,6 +230,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
         dataDir: join(opts.dataDir, "instances-openclaw"),
         credentials: credentials["instance-host"],
         patternPoolUrl: lineage.url,
+        signalsUrl: lineage.url,
         llm: opts.llm,
         runtime: "openclaw",
         openclawMaxGateways: opts.openclaw.maxGateways,

@@ -15,6 +15,7 @@ import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.j
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { callerHeaders, limitExceededOf, peerAddress, type Logger } from "@convos-pool/kit";
@@ -55,6 +56,7 @@ export type MemoryForwarder = Forwarder<typeof AgentMemoryService>;
 export type LineageForwarder = Forwarder<typeof LineageService>;
 export type CurationForwarder = Forwarder<typeof StoreCurationService>;
 export type PatternInsightsForwarder = Forwarder<typeof PatternInsightsService>;
+export type VersionSignalInsightsForwarder = Forwarder<typeof VersionSignalInsightsService>;
 
 function isUnary(m: DescMethod): m is DescMethod & DescMethodUnary {
   return m.methodKind === "unary";
@@ -203,4 +205,13 @@ export function unavailableServiceImpl<S extends DescService>(service: S, messag
     };
   }
   return impl as unknown as Partial<ServiceImpl<S>>;
+}
+
+/** The VersionSignalInsightsService forwarder, to the lineage service: a creator's read of each version's days (docs/signals.md). */
+export function createVersionSignalInsightsForwarder(
+  upstream: Client<typeof VersionSignalInsightsService>,
+  gate: Gate,
+  log: Logger,
+): VersionSignalInsightsForwarder {
+  return createForwarder(VersionSignalInsightsService, upstream, gate, log, "lineage service");
 }

@@ -1,6 +1,6 @@
 // The gateway: the pool's only public entry point (docs/architecture.md).
 // One port serves SessionService, TemplateService, ClaimService,
-// LineageService and PatternInsightsService over Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c), and the
+// LineageService, PatternInsightsService and VersionSignalInsightsService over Connect, gRPC and gRPC-Web (HTTP/1.1 and h2c), and the
 // REST paths of docs/rest.md. Template, claim and lineage calls are forwarded
 // to the templates, claims and lineage services over gRPC with the gateway's
 // own credential (forward.ts);
@@ -17,6 +17,7 @@ import { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestati
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
@@ -49,6 +50,7 @@ import {
   createCurationForwarder,
   createLineageForwarder,
   createPatternInsightsForwarder,
+  createVersionSignalInsightsForwarder,
   createTemplatesForwarder,
   forwardedServiceImpl,
   unavailableServiceImpl,
@@ -211,6 +213,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const lineage = lineageClient && createLineageForwarder(lineageClient, gate, log);
       const patternsClient = upstream(PatternInsightsService, opts.lineageUrl);
       const patterns = patternsClient && createPatternInsightsForwarder(patternsClient, gate, log);
+      const signalsClient = upstream(VersionSignalInsightsService, opts.lineageUrl);
+      const signals = signalsClient && createVersionSignalInsightsForwarder(signalsClient, gate, log);
       const web = opts.webDir ? await webApp(opts.webDir) : undefined;
       const jwks = agentsJwks(upstream(AttestationKeyService, opts.claimsUrl), log);
       const rest = restApi({
@@ -268,6 +272,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           patterns
             ? forwardedServiceImpl(PatternInsightsService, patterns)
             : unavailableServiceImpl(PatternInsightsService, LINEAGE_NOT_CONFIGURED),
+        );
+        router.service(
+          VersionSignalInsightsService,
+          signals
+            ? forwardedServiceImpl(VersionSignalInsightsService, signals)
+            : unavailableServiceImpl(VersionSignalInsightsService, LINEAGE_NOT_CONFIGURED),
         );
       };
       return { routes, fallback };

@@ -78,6 +78,7 @@ const host = await runService(
     const dormantAfterMs = env.int("DORMANT_AFTER_MS", undefined, 0);
     const patternPoolUrl = env.optional("PATTERN_POOL_URL");
     const patternQueryIntervalMs = env.int("PATTERN_QUERY_INTERVAL_MS", undefined, 1);
+    const signalsUrl = env.optional("SIGNALS_URL");
     const llmBaseUrl = env.optional("LLM_BASE_URL");
     const runtime = env.optional("INSTANCE_RUNTIME") ?? "pool";
     if (!(INSTANCE_RUNTIMES as readonly string[]).includes(runtime))
@@ -104,6 +105,7 @@ const host = await runService(
       tools: toolsFromEnv(env),
       ...(patternPoolUrl ? { patternPoolUrl } : {}),
       ...(patternQueryIntervalMs !== undefined ? { patternQueryIntervalMs } : {}),
+      ...(signalsUrl ? { signalsUrl } : {}),
       ...(llmBaseUrl
         ? {
             llm: {

@@ -4,7 +4,15 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DerivedInboxResolver, deriveInboxId } from "./inbox.js";
 import { SignatureVerifier } from "./signatures.js";
 import { recoverTypedDataAddress, type Hex } from "viem";
-import { LOCAL_POOL_ID, SIGNED_TYPES, signOperation, signatureDomain, signedTypeOf } from "./signing.js";
+import {
+  LOCAL_POOL_ID,
+  SIGNED_TYPES,
+  signOperation,
+  signVersionSignals,
+  signatureDomain,
+  signedTypeOf,
+  versionSignalsFields,
+} from "./signing.js";
 import { SignerRecoveryPool } from "./signature-workers.js";
 import { codeOf } from "../test/fixtures.js";
 import { canonicalJson, jsonHash } from "./template-content.js";
@@ -48,6 +56,42 @@ describe("SignatureVerifier", () => {
     // A well-formed signature that recovers to no key at all.
     const garbage = { ...sig, signature: `0x${"00".repeat(64)}1b` };
     expect(await codeOf(verifier.verify("ArchiveTemplate", fields, garbage))).toBe("Unauthenticated");
+  });
+
+  it("an agent's day of counts (ReportVersionSignals) checks out only as signed: another count, day, version, pin or agent is refused", async () => {
+    const report = {
+      inboxId,
+      instanceId: "inst_1",
+      templateId: "tmpl_AAAAAAAAAAAAAAAA",
+      version: "7",
+      day: "2026-11-26",
+      counts: {
+        answers: 12,
+        people: 5,
+        thumbsUp: 3,
+        thumbsDown: 1,
+        corrections: 2,
+        forgetRequests: 0,
+        approvalsAsked: 1,
+        approvalsDeclined: 1,
+        toolCallsFailed: 0,
+        pinned: false,
+      },
+    };
+    const sig = await signVersionSignals(account, report);
+    expect((await verifier.verify("ReportVersionSignals", versionSignalsFields(report), sig)).address).toBe(
+      account.address,
+    );
+    for (const changed of [
+      { ...report, counts: { ...report.counts, thumbsUp: 30 } },
+      { ...report, counts: { ...report.counts, pinned: true } },
+      { ...report, day: "2026-11-25" },
+      { ...report, version: "6" },
+      { ...report, instanceId: "inst_2" },
+    ])
+      expect(await codeOf(verifier.verify("ReportVersionSignals", versionSignalsFields(changed), sig))).toBe(
+        "PermissionDenied",
+      );
   });
 
   it("accepts only what was signed for its own pool: a signature relayed from another pool is refused, naming this one", async () => {

@@ -305,6 +305,27 @@ export const SIGNED_TYPES = {
   // The owner takes their share of the agent's wallet (docs/tools.md, "Whose
   // money a wallet holds"): the funds go to the wallet that signs this.
   WithdrawFunds: [{ name: "inboxId", type: "string" }, { name: "instanceId", type: "string" }, ...envelope],
+  // An agent's counts for one UTC day of the version it runs (docs/signals.md),
+  // signed by the agent's own wallet (inboxId is the agent's inbox): its host
+  // carries them to the lineage service and can change none of them.
+  ReportVersionSignals: [
+    { name: "inboxId", type: "string" },
+    { name: "instanceId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "version", type: "string" },
+    { name: "day", type: "string" },
+    { name: "answers", type: "uint32" },
+    { name: "people", type: "uint32" },
+    { name: "thumbsUp", type: "uint32" },
+    { name: "thumbsDown", type: "uint32" },
+    { name: "corrections", type: "uint32" },
+    { name: "forgetRequests", type: "uint32" },
+    { name: "approvalsAsked", type: "uint32" },
+    { name: "approvalsDeclined", type: "uint32" },
+    { name: "toolCallsFailed", type: "uint32" },
+    { name: "pinned", type: "bool" },
+    ...envelope,
+  ],
   // The creator of a delisted template asks for a review of the version it is at.
   RequestTemplateReview: [
     { name: "inboxId", type: "string" },
@@ -515,4 +536,49 @@ export function signClone(
 /** keccak256 of a trimmed invite: how ClaimAgent and CloneAgent name a conversation. */
 export function inviteHash(invite: string): Hex {
   return keccak256(stringToBytes(invite.trim()));
+}
+
+/** What an agent signs of a day's counts (ReportVersionSignals): the counts as numbers, the pin as a flag. */
+export interface VersionSignalsToSign {
+  /** The agent's own inbox. */
+  inboxId: string;
+  instanceId: string;
+  templateId: string;
+  version: string;
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
+  counts: {
+    answers: number;
+    people: number;
+    thumbsUp: number;
+    thumbsDown: number;
+    corrections: number;
+    forgetRequests: number;
+    approvalsAsked: number;
+    approvalsDeclined: number;
+    toolCallsFailed: number;
+    pinned: boolean;
+  };
+}
+
+/** The fields of a `ReportVersionSignals` signature: every count and the pin, beside the agent, version and day. */
+export function versionSignalsFields(r: VersionSignalsToSign): OperationFields & { inboxId: string } {
+  return {
+    inboxId: r.inboxId,
+    instanceId: r.instanceId,
+    templateId: r.templateId,
+    version: r.version,
+    day: r.day,
+    ...r.counts,
+  };
+}
+
+/** Signs a day's counts as the agent (ReportVersionSignals over versionSignalsFields): for instance hosts and tests. */
+export function signVersionSignals(
+  account: TypedDataSigner,
+  report: VersionSignalsToSign,
+  issuedAt?: number,
+  poolId?: string,
+): Promise<Signature> {
+  return signOperation(account, "ReportVersionSignals", versionSignalsFields(report), issuedAt, poolId);
 }

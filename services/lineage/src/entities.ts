@@ -15,6 +15,8 @@ export const LineageAgentRow = defineEntity({
     claimedAt: p.datetime(),
     endedAt: p.datetime().nullable(),
     endReason: p.string().nullable(),
+    /** Its XMTP inbox: whose wallet signs its daily counts ('' for agents claimed before it was carried). */
+    inboxId: p.string(),
   },
 });
 

@@ -78,8 +78,8 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
     const c = ev.value;
     // depth: the parent's plus one; 0 for a fresh agent, or a parent lineage never heard of.
     await tx.execute(
-      `insert into lineage_agents (instance_id, template_id, owner_id, parent_instance_id, conversation_id, carry, depth, claimed_at)
-       values (?, ?, ?, ?, ?, ?, coalesce((select depth + 1 from lineage_agents where instance_id = ?), 0), ?)
+      `insert into lineage_agents (instance_id, template_id, owner_id, parent_instance_id, conversation_id, carry, depth, claimed_at, inbox_id)
+       values (?, ?, ?, ?, ?, ?, coalesce((select depth + 1 from lineage_agents where instance_id = ?), 0), ?, ?)
        on conflict (instance_id) do nothing`,
       [
         c.instanceId,
@@ -90,6 +90,7 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
         c.carry.join(","),
         c.parentInstanceId,
         at,
+        c.inboxId,
       ],
       "run",
     );

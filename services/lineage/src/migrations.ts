@@ -162,6 +162,37 @@ export class PatternQuorumCost extends Migration {
   }
 }
 
+/**
+ * Agents' daily counts per version (docs/signals.md), and each agent's inbox
+ * (whose wallet signs them). One row per agent, day and version: a report
+ * again replaces it. Counts only: the table has no column for a text, a
+ * member or a conversation.
+ */
+export class VersionSignals extends Migration {
+  override up(): void {
+    this.addSql(`alter table lineage_agents add column inbox_id text not null default ''`);
+    this.addSql(`create table version_signals (
+      instance_id text not null references lineage_agents (instance_id),
+      day date not null,
+      template_id text not null,
+      version text not null,
+      answers integer not null,
+      people integer not null,
+      thumbs_up integer not null,
+      thumbs_down integer not null,
+      corrections integer not null,
+      forget_requests integer not null,
+      approvals_asked integer not null,
+      approvals_declined integer not null,
+      tool_calls_failed integer not null,
+      pinned boolean not null,
+      reported_at timestamptz(3) not null default now(),
+      primary key (instance_id, day, version)
+    )`);
+    this.addSql(`create index version_signals_template on version_signals (template_id, day)`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_lineage", class: CreateLineage },
   { name: "0002_applied_sequences", class: AppliedSequences },
@@ -169,4 +200,5 @@ export const migrations: MigrationEntry[] = [
   signatureNoncesMigration,
   { name: "0004_pattern_quorum", class: PatternQuorum },
   { name: "0005_pattern_quorum_cost", class: PatternQuorumCost },
+  { name: "0006_version_signals", class: VersionSignals },
 ];

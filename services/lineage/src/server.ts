@@ -6,6 +6,10 @@
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import {
+  VersionSignalInsightsService,
+  VersionSignalService,
+} from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { TemplateReleaseService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
   DerivedInboxResolver,
@@ -25,6 +29,7 @@ import { createPatternPoolService } from "./patterns-pool-api.js";
 import { checkQuorum, DEFAULT_QUORUM, type Quorum } from "./patterns-policy.js";
 import { sweepExpiredPatterns } from "./patterns-queries.js";
 import { createLineageEventService, createLineageService, grpcTemplateLookup } from "./service.js";
+import { createVersionSignalInsightsService, createVersionSignalService } from "./signals-api.js";
 
 export interface LineageServiceOptions {
   /** The pool whose signatures it accepts (POOL_ID, docs/signatures.md); default LOCAL_POOL_ID. */
@@ -60,6 +65,9 @@ export const LINEAGE_ACCESS: AccessPolicy = {
   // Instance hosts speak for the agents they run; people read the pool through the gateway.
   [PatternPoolService.typeName]: ["instance-host"],
   [PatternInsightsService.typeName]: ["gateway"],
+  // Hosts carry their agents' counts; the agent's own signature is what makes a report count.
+  [VersionSignalService.typeName]: ["instance-host"],
+  [VersionSignalInsightsService.typeName]: ["gateway"],
 };
 
 export async function startLineageService(opts: LineageServiceOptions): Promise<RunningLineageService> {
@@ -95,7 +103,9 @@ export async function startLineageService(opts: LineageServiceOptions): Promise<
           .service(
             PatternInsightsService,
             createPatternInsightsService({ em, templates: templateLookup, verifier, quorum, log }),
-          );
+          )
+          .service(VersionSignalService, createVersionSignalService({ em, verifier, log }))
+          .service(VersionSignalInsightsService, createVersionSignalInsightsService({ em, templates: templateLookup }));
     },
   );
   return { url: server.url, port: server.port, close: () => lifetime.close() };

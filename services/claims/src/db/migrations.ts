@@ -399,6 +399,30 @@ export class WalletFunds extends Migration {
   }
 }
 
+/**
+ * A claimed agent's event carries its XMTP inbox: the lineage service checks
+ * the agent's own signature on its daily counts against it (docs/signals.md).
+ */
+export class LineageInbox extends Migration {
+  override up(): void {
+    this.addSql(`create or replace function lineage_outbox_event() returns trigger language plpgsql as $fn$
+      begin
+        if new.state = 'claimed' and old.state = 'claiming' then
+          insert into lineage_outbox (kind, instance_id, payload) values ('claimed', new.id, jsonb_build_object(
+            'templateId', new.template_id, 'ownerId', new.owner_id, 'parentInstanceId', coalesce(new.parent_instance_id, ''),
+            'conversationId', coalesce(new.conversation_id, ''), 'carry', new.inheritance_carry, 'inboxId', new.inbox_id));
+        elsif new.state = 'dead' then
+          insert into lineage_outbox (kind, instance_id, payload)
+            values ('ended', new.id, jsonb_build_object('reason', coalesce(new.end_reason, '')));
+        else
+          insert into lineage_outbox (kind, instance_id, payload)
+            values ('owner_changed', new.id, jsonb_build_object('ownerId', new.owner_id));
+        end if;
+        return null;
+      end $fn$`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -421,4 +445,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0016_agent_runtime", class: AgentRuntime },
   { name: "0017_attestation_kid", class: AttestationKid },
   { name: "0018_wallet_funds", class: WalletFunds },
+  { name: "0019_lineage_inbox", class: LineageInbox },
 ];

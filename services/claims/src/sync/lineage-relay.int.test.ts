@@ -4,6 +4,7 @@
 // started again on the same port and database to show that nothing is lost
 // while it is down and nothing is applied twice.
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { createServiceClient, freePort, signOperation, type ServiceClient } from "@convos-pool/kit";
@@ -98,6 +99,19 @@ describe("the lineage relay", () => {
     expect(d1).toMatchObject({ liveCount: 1n, totalCount: 2n, endedCount: 1n });
     const removed = await lineageSc.client.getLineage({ instanceId: a }, as(owner));
     expect(removed.instance?.endedAt).toBeDefined();
+    // Each agent's inbox travels with its claim: whose wallet signs its daily counts (docs/signals.md).
+    const inboxOf = async (db: pg.Client, table: string, column: string) =>
+      (await db.query<{ inbox_id: string }>(`select inbox_id from ${table} where ${column} = $1`, [b])).rows[0]
+        ?.inbox_id;
+    const claimsInbox = await inboxOf(stack.sql, "instances", "id");
+    expect(claimsInbox).toMatch(/^[0-9a-f]{64}$/);
+    const onLineage = new pg.Client({ connectionString: lineageDb });
+    await onLineage.connect();
+    try {
+      expect(await inboxOf(onLineage, "lineage_agents", "instance_id")).toBe(claimsInbox);
+    } finally {
+      await onLineage.end();
+    }
 
     // The lineage service goes away: a claim meanwhile waits in the outbox.
     await lineage!.close();

@@ -74,6 +74,7 @@ export function toEvent(r: OutboxRow): LineageEvent {
           parentInstanceId: p.parentInstanceId ?? "",
           conversationId: p.conversationId ?? "",
           carry: p.carry ? p.carry.split(",") : [],
+          inboxId: p.inboxId ?? "",
         }),
       },
     });

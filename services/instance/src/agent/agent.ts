@@ -30,6 +30,7 @@ import { AgentLife } from "./life.js";
 import { OutsideWords } from "./outside-words.js";
 import { Serial, Turns } from "./serial.js";
 import { Settings } from "./settings.js";
+import { AgentSignals } from "./signals.js";
 import { Voice } from "./voice.js";
 import type { ConversationState, InstanceConfig, InstanceCredentials, InstanceDeps, RuntimeAgent } from "./types.js";
 
@@ -55,6 +56,8 @@ export class Agent implements RuntimeAgent {
   readonly outsideWords: OutsideWords;
   readonly conversation: Conversation;
   readonly inheritance: Inheritance;
+  /** Its daily counts for the version it runs, counts only (signals.ts). */
+  readonly signals: AgentSignals;
   /** Nonces of signatures it accepted (clone, transfer, owner calls), read on first use. */
   private spentNonces: SpentNonces | undefined;
 
@@ -75,6 +78,10 @@ export class Agent implements RuntimeAgent {
       log: this.log,
     });
     this.settings = new Settings(this.ws);
+    this.signals = new AgentSignals(this.ws, () => {
+      const config = this.settings.config;
+      return config && { templateId: config.templateId, version: config.templateVersion };
+    });
     this.memory = new AgentMemory(this.ws, () => this.life.wallet);
     this.invites = new InviteGuard(this.ws, this.log, {
       current: () => this.conversation.current?.conversationId,
@@ -84,6 +91,7 @@ export class Agent implements RuntimeAgent {
       inboxId: () => this.life.inboxId,
       ownerId: () => this.settings.config?.ownerId,
       lookup: (id) => this.life.client?.conversations.getMessageById(id),
+      reacted: (signal, by) => this.signals.count(signal === "up" ? "thumbsUp" : "thumbsDown", by),
       log: this.log,
     });
     this.voice = new Voice({
@@ -110,6 +118,7 @@ export class Agent implements RuntimeAgent {
       },
       betweenTurns: (job) => this.turns.run(job),
       park: (answer) => this.turns.park(answer),
+      signal: (s) => this.signals.count(s),
     });
     this.conversation = new Conversation(this);
     this.inheritance = new Inheritance(this);

@@ -20,6 +20,7 @@ import type { OutsideWords } from "./outside-words.js";
 import { senderName, turnInput } from "./policy.js";
 import { turnOrigins } from "./turn-origins.js";
 import type { Settings } from "./settings.js";
+import type { AgentSignals } from "./signals.js";
 import type { InstanceConfig } from "./types.js";
 import type { SpokenTurn, Voice } from "./voice.js";
 
@@ -33,6 +34,7 @@ export interface TurnAgent {
   readonly voice: Voice;
   readonly outsideWords: OutsideWords;
   readonly llm: LlmProvider;
+  readonly signals: AgentSignals;
 }
 
 /** What the conversation knows of the turn to take. */
@@ -123,6 +125,7 @@ export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
     }
     if (!reply) return;
     const id = await spoken.reply(reply);
+    agent.signals.count("answers");
     // What it said for an outsider, or after it read a mail, may carry their words.
     if (who.role === "outsider" || who.readOutside) await agent.outsideWords.add(id);
   } finally {

@@ -54,6 +54,7 @@ import type { OutsideWords } from "./outside-words.js";
 import type { Turns } from "./serial.js";
 import type { Settings } from "./settings.js";
 import { DONE_AFTER_KEPT, isDone, markDone } from "./read-mark.js";
+import type { AgentSignals } from "./signals.js";
 import { standingOf, TEXTS_DROPPED, TOO_MANY_WAITING } from "./turn-queue.js";
 import type { ConversationState, InstanceDeps } from "./types.js";
 import type { Voice } from "./voice.js";
@@ -77,6 +78,7 @@ export interface ConversationAgent {
   readonly feedback: FeedbackReader;
   readonly outsideWords: OutsideWords;
   readonly llm: LlmProvider;
+  readonly signals: AgentSignals;
 }
 
 /** Message ids it remembers having handled (a stream and a catch-up may both deliver one). */
@@ -421,6 +423,7 @@ export class Conversation {
     const said = { ...m, content: withoutAddress(m.content, config.agentName) };
     const forgot = plan.forget ? await forgetSender(agent, memory, m) : undefined;
     const correcting = plan.correction ? await agent.feedback.correctionTarget(group, said) : undefined;
+    agent.signals.spoke(m.senderInboxId, correcting !== undefined);
     const { answer } = plan;
     if (answer.kind === "turn") await this.answer(group, { m, correcting, forgot });
     else if (answer.kind === "refused") {

@@ -50,6 +50,7 @@ import { Agent } from "./agent.js";
 import { Claim } from "./claim.js";
 import { AgentDormancy } from "./dormancy.js";
 import { Lifecycle } from "./lifecycle.js";
+import { signDays, type DayReport, type SignedDay } from "./signals.js";
 import { OwnerOperations } from "./owner.js";
 import { AgentProfile } from "./profile.js";
 import type { InheritanceFile, InstanceConfig, InstanceCredentials, InstanceDeps } from "./types.js";
@@ -333,5 +334,23 @@ export class AgentInstance implements PatternAgent {
   /** Resolves when every message queued so far has been handled. */
   settled(): Promise<void> {
     return this.agent.turns.idle();
+  }
+
+  /** Its days of counts to send (docs/signals.md), signed by its own wallet; none before it started and joined. */
+  async signedSignals(): Promise<SignedDay[]> {
+    const agent = this.agent;
+    const wallet = agent.life.wallet;
+    if (!wallet || !agent.life.inboxId) return [];
+    return signDays(await agent.signals.reports(), {
+      instanceId: agent.id,
+      inboxId: agent.life.inboxId,
+      wallet: wallet.account,
+      poolId: agent.deps.poolId,
+    });
+  }
+
+  /** Days the lineage service took (or will never take): no longer kept. */
+  signalsSent(days: readonly DayReport[]): Promise<void> {
+    return this.agent.signals.sent(days);
   }
 }

@@ -19,6 +19,7 @@ import type { Role } from "../platform/roles.js";
 import { valuesWithin } from "../tools/origins.js";
 import type { AgentGroup, TextMessage } from "../platform/xmtp.js";
 import type { AgentMemory } from "./agent-memory.js";
+import type { AgentSignals } from "./signals.js";
 import type { LlmLimits } from "./budget.js";
 import type { InstanceDeps } from "./types.js";
 
@@ -31,10 +32,12 @@ export interface LearningAgent {
   readonly memory: AgentMemory;
   readonly feedback: FeedbackReader;
   readonly llm: LlmProvider;
+  readonly signals: AgentSignals;
 }
 
 /** Asked to forget what it learned from the sender: forgets what they taught (memory/provenance.ts `taughtBy`); how much went. */
 export async function forgetSender(agent: LearningAgent, memory: Memory, m: TextMessage): Promise<number> {
+  agent.signals.count("forgetRequests");
   const gone = memory.remove(taughtBy(memory, m.senderInboxId).map((e) => e.id));
   if (gone.length > 0) await agent.memory.save(memory);
   agent.log.info("forgot what a member taught", { forgotten: gone.length });

@@ -33,6 +33,8 @@ import { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_servic
 import { InstanceMemoryService } from "@convos-pool/gen/convos/pool/v1/instance_memory_service_pb.js";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
+import { SignalSender } from "./signals-sender.js";
 import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { AgentInstance } from "../agent/instance.js";
 import { createInstanceHostService, createInstanceService, pickInstance } from "./routes.js";
@@ -134,6 +136,14 @@ export interface InstanceHostOptions {
   /** How often every agent offers and queries the pattern pool; default 10 minutes. */
   patternQueryIntervalMs?: number | undefined;
   /**
+   * The lineage service's VersionSignalService: where its agents' signed days
+   * of counts go (docs/signals.md); absent: they are counted and kept (a week
+   * of them), not sent.
+   */
+  signalsUrl?: string | undefined;
+  /** How often every agent's counts are sent; default 15 minutes. */
+  signalsIntervalMs?: number | undefined;
+  /**
    * A claimed agent quiet this long goes dormant: its XMTP client and memory
    * unloaded until a message in its conversation or a call wakes it
    * (host/group-watch.ts); default 10 minutes; 0: never.
@@ -181,6 +191,8 @@ export interface RunningInstanceHost {
   runtime?: OpenClawRuntime;
   /** Its pattern exchange, when it has a pattern pool (tests run whole cycles: `cycle()`, then `idle()`). */
   patterns?: PatternExchange;
+  /** What sends its agents' counts, when it has a signals URL (tests run a whole pass: `cycle()`). */
+  signals?: SignalSender;
   /** Stops answering, ends streams, closes the server. Workspaces stay. */
   close(): Promise<void>;
 }
@@ -207,6 +219,17 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       agents: () => instances.values(),
       log,
       ...(opts.patternQueryIntervalMs !== undefined ? { queryIntervalMs: opts.patternQueryIntervalMs } : {}),
+    });
+  const signalClient = opts.signalsUrl
+    ? createServiceClient(VersionSignalService, opts.signalsUrl, opts.credentials)
+    : undefined;
+  const signals =
+    signalClient &&
+    new SignalSender({
+      client: signalClient.client,
+      agents: () => instances.values(),
+      log,
+      ...(opts.signalsIntervalMs !== undefined ? { intervalMs: opts.signalsIntervalMs } : {}),
     });
   // Texts to its agents' numbers, handed to the agent that holds the number.
   const sms = opts.tools?.sms
@@ -348,6 +371,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       lifetime.defer(() => dormancy.close());
       if (patternPool) lifetime.defer(() => patternPool.close());
       if (patterns) lifetime.defer(() => patterns.close());
+      if (signalClient) lifetime.defer(() => signalClient.close());
+      if (signals) lifetime.defer(() => signals.close());
       if (sms) lifetime.defer(() => sms.close());
       const host = {
         instances,
@@ -412,6 +437,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     instances,
     retirees,
     ...(patterns ? { patterns } : {}),
+    ...(signals ? { signals } : {}),
     close: () => lifetime.close(),
   };
 }

@@ -20,6 +20,8 @@ import { startInstanceHost, type RunningInstanceHost } from "../host/host.js";
 import { EXTRACTION_PROMPT, type MemoryEntry, type MemoryFile } from "./store.js";
 import { startChatServer, type ChatServer } from "@convos-pool/testing/chat-server";
 import type { AgentClient } from "../platform/xmtp.js";
+import type { SignalsFile } from "../agent/signals.js";
+import type { InstanceConfig } from "../agent/types.js";
 
 const ID = "inst-feedback";
 /** The agents' owner: nobody in the conversation. */
@@ -312,5 +314,39 @@ describe("learning from feedback in a real conversation", () => {
     const all = logs.join("\n");
     for (const said of ["vegan", "vegetarian", "Shinjuku", "Shibuya", "what is my diet"])
       expect(all, said).not.toContain(said);
+  });
+
+  it("keeps the day's counts for its version across a restart: answers, each person once, 👍 and 👎, a correction, a forget request; no id and no text", {
+    timeout: 90_000,
+  }, async () => {
+    const workspace = join(dir, "host", "instances", ID);
+    const counts = async () =>
+      (JSON.parse(await readFile(join(workspace, "signals.json"), "utf8")) as SignalsFile).current;
+    const before = await counts();
+    // The earlier tests' answers, counted before the host restarted, are still there.
+    expect(before.counts.answers).toBeGreaterThan(10);
+    const answered = await ask("Dinner Planner, what is my diet?");
+    await react(answered.id, "👍");
+    await react(answered.id, "👎");
+    await reply(answered.id, "no, I said pescatarian");
+    await ask("Dinner Planner, forget what you learned from me");
+    await host!.instances.get(ID)!.settled();
+    const after = await counts();
+    const config = JSON.parse(await readFile(join(workspace, "config.json"), "utf8")) as InstanceConfig;
+    expect(after).toMatchObject({ templateId: config.templateId, version: config.templateVersion });
+    expect(after.day).toBe(new Date().toISOString().slice(0, 10));
+    expect(after.counts).toEqual({
+      ...before.counts,
+      answers: before.counts.answers + 3,
+      thumbsUp: before.counts.thumbsUp + 1,
+      thumbsDown: before.counts.thumbsDown + 1,
+      corrections: before.counts.corrections + 1,
+      forgetRequests: before.counts.forgetRequests + 1,
+      // Saul is the only person who ever spoke to it; the other agent only reacted.
+      people: 1,
+    });
+    const file = await readFile(join(workspace, "signals.json"), "utf8");
+    for (const kept of [ready.inboxId, agentInbox, ready.conversationId, otherAgent!.inboxId, "pescatarian", "diet"])
+      expect(file, kept).not.toContain(kept);
   });
 });

@@ -19,6 +19,7 @@
 //     activity.jsonl    its activity log: every tool call and how it ended (tools/activity.ts)
 //     mail.json         ids of the mail it has told the conversation about
 //     sharing.json      its owner's pattern-pool choice: offer, adopt (memory/sharing.ts)
+//     signals.json      its daily counts for the version it runs, counts only (agent/signals.ts)
 //     xmtp/xmtp.db3     its XMTP client's database (encrypted by the SDK)
 //
 // A destroyed instance whose invites could still be answered keeps only
@@ -59,6 +60,8 @@ export const FILES = {
   sharing: "sharing.json",
   /** What it offered to and adopted from the pattern pool (memory/patterns.ts). */
   patterns: "patterns.json",
+  /** Its daily counts for the version it runs (agent/signals.ts). */
+  signals: "signals.json",
   xmtpDir: "xmtp",
   xmtpDb: "xmtp.db3",
 } as const;

@@ -53,8 +53,13 @@ export interface GateDeps {
   ask: (statement: string, outside: boolean) => Promise<Approval>;
   /** A payment went out: posted in the conversation (a transaction reference). */
   paid?: (payment: PaymentMade) => Promise<unknown>;
+  /** Counted for the agent's daily signals (agent/signals.ts): an approval asked or declined, a call that failed. */
+  signal?: (s: ToolSignal) => void;
   log: Logger;
 }
+
+/** What the gate tells the agent's daily counts. */
+export type ToolSignal = "approvalsAsked" | "approvalsDeclined" | "toolCallsFailed";
 
 export class ToolGate {
   /** Calls of each turn so far, by its requester (one object a turn, answer.ts). */
@@ -145,6 +150,7 @@ export class ToolGate {
       // A text or mail the model wrote in a turn that read outside words (an outsider's text, a mail, its own message
       // that passed one on) may quote them: later turns read it so.
       const quotes = who.role === "outsider" || who.readOutside === true || readsOutside(who.origins ?? []);
+      this.deps.signal?.("approvalsAsked");
       const answer = await this.deps.ask(
         [
           statement,
@@ -157,6 +163,7 @@ export class ToolGate {
         quotes,
       );
       if (answer === "no") {
+        this.deps.signal?.("approvalsDeclined");
         await record(ToolCallOutcome.DENIED, "my owner said no");
         return { ok: false, error: `not done: my owner said no to: ${call.summary}` };
       }
@@ -206,6 +213,7 @@ export class ToolGate {
     approved: boolean,
   ): Promise<ToolOutcome> {
     const error = plainFailure(err, call.toolId);
+    this.deps.signal?.("toolCallsFailed");
     // The error object may carry a provider's details: logged as a message only, never its secrets.
     this.deps.log.warn("tool call failed", { toolId: call.toolId, action: call.action, error });
     await record(ToolCallOutcome.FAILED, error, approved);

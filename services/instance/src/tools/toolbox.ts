@@ -39,7 +39,7 @@ import {
   type AskedQuestion,
   type OwnerAnswer,
 } from "./approval.js";
-import { ToolGate, type Approval, type ToolOutcome } from "./gate.js";
+import { ToolGate, type Approval, type ToolOutcome, type ToolSignal } from "./gate.js";
 import { MoneyLedger } from "./ledger.js";
 import { describePermissions, type Requester } from "./permissions.js";
 import type { FunctionSpec, PaymentMade } from "./tool.js";
@@ -54,6 +54,8 @@ export interface ToolboxDeps {
   approvalTimeoutMs?: number;
   /** How often it looks for new mail; default 30 s. */
   mailPollMs?: number;
+  /** An approval asked or declined, a call that failed: for the agent's daily counts (agent/signals.ts). */
+  signal?(s: ToolSignal): void;
   /**
    * Says something in its conversation: the message's id, or undefined when it is in none. `outside`: the text
    * carries words from outside the conversation (a mail's subject), which later turns must not read as its own.
@@ -136,6 +138,7 @@ export class AgentToolbox {
       },
       ask: (statement, outside) => this.askOwner(statement, outside),
       paid: (payment) => deps.paid(payment),
+      signal: (s) => deps.signal?.(s),
       log: deps.log,
     });
   }

@@ -50,7 +50,7 @@ import { AgentToolbox } from "./toolbox.js";
 import type { ApprovalButtons } from "./approval.js";
 import { MailClient } from "./mail.js";
 import { TelnyxClient } from "./telnyx.js";
-import { AFTER_OUTSIDE, MAX_ASKS_PER_HOUR, ToolGate, type Approval } from "./gate.js";
+import { AFTER_OUTSIDE, MAX_ASKS_PER_HOUR, ToolGate, type Approval, type ToolSignal } from "./gate.js";
 import { MAX_CALLS_PER_ROUND, MAX_CALLS_PER_TURN, OVER_ROUND, OVER_TURN } from "./call-caps.js";
 import type { TrustFile } from "./trust.js";
 
@@ -78,6 +78,8 @@ let asks: AskLog;
 let trust: TrustFile;
 let approvals: Approval[] = [];
 let asked: string[] = [];
+/** What the gate told the agent's daily counts (agent/signals.ts). */
+let signals: ToolSignal[] = [];
 let gate: ToolGate;
 const payee = privateKeyToAccount(generatePrivateKey()).address;
 const read = () => createPublicClient({ transport: http(chain.rpcUrl) });
@@ -156,6 +158,7 @@ beforeEach(async () => {
   asks = await AskLog.open(ws);
   approvals = [];
   asked = [];
+  signals = [];
   answers = [];
   chat.requests.length = 0;
   level(TrustLevel.ADVISOR);
@@ -171,6 +174,7 @@ beforeEach(async () => {
       asked.push(summary);
       return approvals.shift() ?? "timeout";
     },
+    signal: (s) => signals.push(s),
     log,
   });
 });
@@ -272,6 +276,8 @@ describe("an agent's tools", () => {
     expect(ledger.spentWei()).toBe(0n);
     for (const e of activity.list(10).entries) expect(e.detail).not.toMatch(/\n\s+at |Error:/);
     expect(activity.list(10).entries.map((e) => ToolCallOutcome[e.outcome])).toEqual(["FAILED", "FAILED"]);
+    // The agent's daily counts see the calls that failed, not the ones whose arguments could not be read.
+    expect(signals).toEqual(["toolCallsFailed", "toolCallsFailed"]);
   });
 
   it("L1 uses no tool; L2 asks its owner for every call (yes runs it, no and silence do not); L3 asks only to move money; L4 stops at its daily limit", async () => {
@@ -338,6 +344,15 @@ describe("an agent's tools", () => {
       "send_payment:DENIED:false",
       "send_payment:DONE:false",
       "send_payment:REFUSED:false",
+    ]);
+    // The agent's daily counts: each question asked, each no (silence is not a no), nothing for a refusal.
+    expect(signals).toEqual([
+      "approvalsAsked",
+      "approvalsAsked",
+      "approvalsDeclined",
+      "approvalsAsked",
+      "approvalsAsked",
+      "approvalsDeclined",
     ]);
   });
 

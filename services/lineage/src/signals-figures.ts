@@ -1,0 +1,110 @@
+// What a creator reads of their template's counts (docs/signals.md, "What a
+// creator reads"). Pure: rows in, figures out.
+//
+// - A version's day shows figures only when at least MIN_CONVERSATIONS
+//   agents reported it: each agent is in a conversation of its own, so
+//   fewer would let a creator read one conversation's day.
+// - An owner counts once: each owner's agents are averaged into one, and a
+//   day's figure is the sum of those averages over owners. An owner who adds
+//   agents with the same counts changes nothing; one whose agents count more
+//   weighs as one agent that counts their average.
+// - The creator's own agents are counted apart (`ownDays`), under the same
+//   threshold, and never in `days`.
+
+/** Fewer agents (conversations) than this in a version's day and its figures are not shown. */
+export const MIN_CONVERSATIONS = 5;
+
+export const FIGURES = [
+  "answers",
+  "people",
+  "thumbsUp",
+  "thumbsDown",
+  "corrections",
+  "forgetRequests",
+  "approvalsAsked",
+  "approvalsDeclined",
+  "toolCallsFailed",
+] as const;
+export type Figure = (typeof FIGURES)[number];
+
+/** One agent's stored day. */
+export interface AgentDay {
+  instanceId: string;
+  ownerId: string;
+  version: string;
+  day: string;
+  counts: Record<Figure, number> & { pinned: boolean };
+}
+
+/** A day's figures: each a sum over owners of their agents' average; `pinned` the share of owners' agents pinned, averaged per owner. */
+export type Figures = Record<Figure | "pinned", number>;
+
+export interface VersionDay {
+  version: string;
+  day: string;
+  agents: number;
+  owners: number;
+  /** Absent below MIN_CONVERSATIONS agents. */
+  figures?: Figures;
+}
+
+export interface CreatorView {
+  days: VersionDay[];
+  ownDays: VersionDay[];
+}
+
+/** The days of `rows`, others' and the creator's apart, oldest day first and versions in order within a day. */
+export function creatorView(rows: readonly AgentDay[], creatorId: string, min = MIN_CONVERSATIONS): CreatorView {
+  return {
+    days: versionDays(
+      rows.filter((r) => r.ownerId !== creatorId),
+      min,
+    ),
+    ownDays: versionDays(
+      rows.filter((r) => r.ownerId === creatorId),
+      min,
+    ),
+  };
+}
+
+function versionDays(rows: readonly AgentDay[], min: number): VersionDay[] {
+  const groups = new Map<string, AgentDay[]>();
+  for (const r of rows) {
+    const key = `${r.day}\u0000${r.version}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()]
+    .map((g) => dayOf(g, min))
+    .sort((a, b) => (a.day === b.day ? compareVersions(a.version, b.version) : a.day < b.day ? -1 : 1));
+}
+
+function dayOf(rows: readonly AgentDay[], min: number): VersionDay {
+  const first = rows[0];
+  if (!first) throw new Error("a day of no agents");
+  // One agent, one row: a repeated instance (it cannot be, by the table's key) would count once.
+  const agents = new Map(rows.map((r) => [r.instanceId, r]));
+  const byOwner = new Map<string, AgentDay[]>();
+  for (const r of agents.values()) byOwner.set(r.ownerId, [...(byOwner.get(r.ownerId) ?? []), r]);
+  const day: VersionDay = { version: first.version, day: first.day, agents: agents.size, owners: byOwner.size };
+  if (agents.size < min) return day;
+  const figures = Object.fromEntries([...FIGURES, "pinned"].map((f) => [f, 0])) as Figures;
+  for (const own of byOwner.values()) {
+    for (const f of FIGURES) figures[f] += mean(own.map((r) => r.counts[f]));
+    figures.pinned += mean(own.map((r) => (r.counts.pinned ? 1 : 0))) / byOwner.size;
+  }
+  return { ...day, figures };
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** "6" before "7" before "10"; names that are not numbers after, in text order. */
+function compareVersions(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  if (Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
+  if (Number.isFinite(na)) return -1;
+  if (Number.isFinite(nb)) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

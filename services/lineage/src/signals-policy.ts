@@ -1,0 +1,58 @@
+// What the lineage service accepts of an agent's counts, and what a creator
+// reads of them (docs/signals.md). Pure.
+import type { ReportSignalsRequest } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
+import { TEMPLATE_ID_PATTERN, invalidArgument, type VersionSignalsToSign } from "@convos-pool/kit";
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** A version as the agent names it (its release key): short, printable. */
+const VERSION = /^[A-Za-z0-9._-]{1,64}$/;
+/** No day of counts is older than this: an agent keeps a week of unsent days (instance agent/signals.ts). */
+export const OLDEST_REPORT_DAYS = 8;
+/** More than this in a day is no agent's count: a report with one is refused. */
+export const MAX_COUNT = 1_000_000;
+
+/** Whether `day` is a real UTC date, YYYY-MM-DD. */
+export function isDay(day: string): boolean {
+  return DAY.test(day) && new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
+}
+
+/**
+ * The report's fields as the agent signed them, checked: a template id, a
+ * version, a real day not in the future nor older than OLDEST_REPORT_DAYS
+ * (now's UTC day), counts present and each at most MAX_COUNT.
+ */
+export function checkReport(req: ReportSignalsRequest, now = Date.now()): VersionSignalsToSign {
+  if (!TEMPLATE_ID_PATTERN.test(req.templateId)) throw invalidArgument("template_id", "must be a template id");
+  if (!VERSION.test(req.version)) throw invalidArgument("version", "must be 1 to 64 letters, digits, '.', '_' or '-'");
+  if (!isDay(req.day)) throw invalidArgument("day", "must be a UTC day, YYYY-MM-DD");
+  const dayMs = Date.parse(`${req.day}T00:00:00Z`);
+  const today = Date.parse(`${new Date(now).toISOString().slice(0, 10)}T00:00:00Z`);
+  if (dayMs > today) throw invalidArgument("day", "is in the future");
+  if (today - dayMs > OLDEST_REPORT_DAYS * 86_400_000)
+    throw invalidArgument("day", `is more than ${OLDEST_REPORT_DAYS} days ago`);
+  const c = req.counts;
+  if (!c) throw invalidArgument("counts", "is required");
+  const counts = {
+    answers: c.answers,
+    people: c.people,
+    thumbsUp: c.thumbsUp,
+    thumbsDown: c.thumbsDown,
+    corrections: c.corrections,
+    forgetRequests: c.forgetRequests,
+    approvalsAsked: c.approvalsAsked,
+    approvalsDeclined: c.approvalsDeclined,
+    toolCallsFailed: c.toolCallsFailed,
+    pinned: c.pinned,
+  };
+  for (const [k, v] of Object.entries(counts))
+    if (typeof v === "number" && v > MAX_COUNT) throw invalidArgument(`counts.${k}`, `must be at most ${MAX_COUNT}`);
+  if (!req.inboxId) throw invalidArgument("inbox_id", "is required: the agent's inbox");
+  return {
+    inboxId: req.inboxId,
+    instanceId: req.instanceId,
+    templateId: req.templateId,
+    version: req.version,
+    day: req.day,
+    counts,
+  };
+}

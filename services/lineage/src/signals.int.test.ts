@@ -1,0 +1,273 @@
+// Agents' daily counts reaching the lineage service (docs/signals.md), over
+// gRPC on real PostgreSQL, with the real templates service. Agents arrive
+// as the claims service's relay feeds them (with their inbox); each agent's
+// wallet is a real key, and inboxes are derived from it, as the other
+// lineage tests resolve them (the XMTP network does it in production).
+import { randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LineageEventSchema, LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
+import {
+  type ReportSignalsRequestSchema,
+  SignalCountsSchema,
+  VersionSignalInsightsService,
+  VersionSignalService,
+} from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import pg from "pg";
+import {
+  CALLER_HEADER,
+  createServiceClient,
+  generateServiceCredentials,
+  signVersionSignals,
+  type ServiceClient,
+  type VersionSignalsToSign,
+} from "@convos-pool/kit";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
+import { startLineageService, type RunningLineageService } from "./server.js";
+
+const creds = generateServiceCredentials();
+let templates: RunningTemplateService;
+let service: RunningLineageService;
+let feedSc: ServiceClient<typeof LineageEventService>;
+let hostSc: ServiceClient<typeof VersionSignalService>;
+let templatesSc: ServiceClient<typeof TemplateService>;
+let lineageDb: string;
+let sequence = 1_000n;
+
+const today = () => new Date().toISOString().slice(0, 10);
+const COUNTS = {
+  answers: 12,
+  people: 3,
+  thumbsUp: 2,
+  thumbsDown: 1,
+  corrections: 1,
+  forgetRequests: 0,
+  approvalsAsked: 1,
+  approvalsDeclined: 0,
+  toolCallsFailed: 0,
+  pinned: false,
+};
+
+interface Agent {
+  instanceId: string;
+  wallet: TestIdentity;
+}
+
+/** A live agent of `templateId`, as the claims service's relay announces it: with its inbox. */
+async function agentOf(templateId: string, owner: TestIdentity, inboxKnown = true): Promise<Agent> {
+  const agent = { instanceId: `inst_${randomBytes(8).toString("hex")}`, wallet: newIdentity() };
+  await feedSc.client.recordLineageEvents({
+    events: [
+      create(LineageEventSchema, {
+        sequence: ++sequence,
+        at: timestampFromDate(new Date()),
+        event: {
+          case: "claimed",
+          value: {
+            instanceId: agent.instanceId,
+            templateId,
+            ownerId: owner.inboxId,
+            conversationId: `conv-${agent.instanceId}`,
+            inboxId: inboxKnown ? agent.wallet.inboxId : "",
+          },
+        },
+      }),
+    ],
+  });
+  return agent;
+}
+
+/** A report of `agent`'s day, signed by `signer` (the agent's own wallet unless told otherwise). */
+async function report(
+  agent: Agent,
+  templateId: string,
+  counts = COUNTS,
+  signer: TestIdentity = agent.wallet,
+  over: Partial<VersionSignalsToSign> = {},
+): Promise<MessageInitShape<typeof ReportSignalsRequestSchema>> {
+  const r: VersionSignalsToSign = {
+    inboxId: agent.wallet.inboxId,
+    instanceId: agent.instanceId,
+    templateId,
+    version: "7",
+    day: today(),
+    counts,
+    ...over,
+  };
+  const agentSignature = await signVersionSignals(signer.account, { ...r, inboxId: signer.inboxId });
+  return { ...r, agentSignature };
+}
+
+async function code(p: Promise<unknown>): Promise<Code | undefined> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e).code,
+  );
+}
+
+async function stored(instanceId: string): Promise<Record<string, unknown>[]> {
+  const c = new pg.Client({ connectionString: lineageDb });
+  await c.connect();
+  try {
+    return (await c.query(`select * from version_signals where instance_id = $1`, [instanceId])).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+beforeAll(async () => {
+  templates = await startTemplateService({
+    databaseUrl: await createTestDatabase("signals_templates"),
+    credentials: creds.templates,
+  });
+  lineageDb = await createTestDatabase("signals_lineage");
+  service = await startLineageService({
+    databaseUrl: lineageDb,
+    credentials: creds.lineage,
+    templatesUrl: templates.url,
+  });
+  feedSc = createServiceClient(LineageEventService, service.url, creds.claims);
+  hostSc = createServiceClient(VersionSignalService, service.url, creds["instance-host"]);
+  templatesSc = createServiceClient(TemplateService, templates.url, creds.gateway);
+}, 60_000);
+
+afterAll(async () => {
+  for (const sc of [feedSc, hostSc, templatesSc]) sc?.close();
+  await service?.close();
+  await templates?.close();
+});
+
+describe("an agent's day of counts", () => {
+  it("is stored when the agent signed it, and a second report of the same day replaces the first", async () => {
+    const t = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }));
+    const agent = await agentOf(t.id, newIdentity());
+    expect(await hostSc.client.reportSignals(await report(agent, t.id))).toMatchObject({ replaced: false });
+    const later = { ...COUNTS, answers: 20, thumbsUp: 4 };
+    expect(await hostSc.client.reportSignals(await report(agent, t.id, later))).toMatchObject({ replaced: true });
+    const rows = await stored(agent.instanceId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ template_id: t.id, version: "7", answers: 20, thumbs_up: 4, pinned: false });
+    // Counts only: the table has no place for a text, a member or a conversation.
+    expect(Object.keys(rows[0]!).sort()).toEqual(
+      [
+        "instance_id",
+        "day",
+        "template_id",
+        "version",
+        "answers",
+        "people",
+        "thumbs_up",
+        "thumbs_down",
+        "corrections",
+        "forget_requests",
+        "approvals_asked",
+        "approvals_declined",
+        "tool_calls_failed",
+        "pinned",
+        "reported_at",
+      ].sort(),
+    );
+  });
+
+  it("is refused when signed by anyone but the agent, changed after signing, played again, or for an agent not live or not of that template", async () => {
+    const t = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }));
+    const other = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }));
+    const owner = newIdentity();
+    const agent = await agentOf(t.id, owner);
+    const c = hostSc.client;
+    // Another key, even its owner's, signing as itself or in the agent's name.
+    expect(await code(c.reportSignals(await report(agent, t.id, COUNTS, owner)))).toBe(Code.PermissionDenied);
+    const forged = await report(agent, t.id, COUNTS, owner);
+    expect(await code(c.reportSignals({ ...forged, inboxId: agent.wallet.inboxId }))).toBe(Code.PermissionDenied);
+    // Its host raising a count after the agent signed.
+    const signed = await report(agent, t.id);
+    expect(
+      await code(c.reportSignals({ ...signed, counts: create(SignalCountsSchema, { ...COUNTS, thumbsUp: 99 }) })),
+    ).toBe(Code.PermissionDenied);
+    // The same signed report twice: the second is a replay.
+    expect(await code(c.reportSignals(signed))).toBeUndefined();
+    expect(await code(c.reportSignals(signed))).toBe(Code.Unauthenticated);
+    // Another template's name on it.
+    expect(await code(c.reportSignals(await report(agent, other.id)))).toBe(Code.InvalidArgument);
+    // An agent nobody claimed, and one that ended.
+    const stranger = { instanceId: `inst_${randomBytes(8).toString("hex")}`, wallet: newIdentity() };
+    expect(await code(c.reportSignals(await report(stranger, t.id)))).toBe(Code.NotFound);
+    const gone = await agentOf(t.id, owner);
+    await feedSc.client.recordLineageEvents({
+      events: [
+        create(LineageEventSchema, {
+          sequence: ++sequence,
+          at: timestampFromDate(new Date()),
+          event: { case: "ended", value: { instanceId: gone.instanceId, reason: "removed by its owner" } },
+        }),
+      ],
+    });
+    expect(await code(c.reportSignals(await report(gone, t.id)))).toBe(Code.NotFound);
+    // An agent whose inbox the feed never carried: nobody's signature can stand for it.
+    const unknownInbox = await agentOf(t.id, owner, false);
+    expect(await code(c.reportSignals(await report(unknownInbox, t.id)))).toBe(Code.PermissionDenied);
+    // A day in the future, or not a day.
+    expect(await code(c.reportSignals(await report(agent, t.id, COUNTS, agent.wallet, { day: "2999-01-01" })))).toBe(
+      Code.InvalidArgument,
+    );
+    expect(await code(c.reportSignals(await report(agent, t.id, COUNTS, agent.wallet, { day: "2026-02-30" })))).toBe(
+      Code.InvalidArgument,
+    );
+    expect(await stored(agent.instanceId)).toHaveLength(1);
+    expect(await stored(unknownInbox.instanceId)).toHaveLength(0);
+  });
+
+  it("is the hosts' to send: a person through the gateway cannot", async () => {
+    const t = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }));
+    const agent = await agentOf(t.id, newIdentity());
+    const asGateway = createServiceClient(VersionSignalService, service.url, creds.gateway);
+    try {
+      expect(await code(asGateway.client.reportSignals(await report(agent, t.id)))).toBe(Code.PermissionDenied);
+    } finally {
+      asGateway.close();
+    }
+  });
+});
+
+describe("what a creator reads", () => {
+  it("per version and day: nothing below five agents, an owner once however many agents they hold, the creator's own apart; nobody else reads it", async () => {
+    const creator = newIdentity();
+    const [ana, bo, cy] = [newIdentity(), newIdentity(), newIdentity()];
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const reader = createServiceClient(VersionSignalInsightsService, service.url, creds.gateway);
+    const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
+    const read = () => reader.client.getVersionSignals({ templateId: t.id }, as(creator));
+    const send = async (owner: TestIdentity, answers: number) => {
+      const agent = await agentOf(t.id, owner);
+      await hostSc.client.reportSignals(await report(agent, t.id, { ...COUNTS, answers }));
+    };
+    try {
+      await send(ana, 10);
+      await send(ana, 30);
+      await send(ana, 20);
+      await send(bo, 5);
+      await send(creator, 100);
+      await send(creator, 100);
+      const below = await read();
+      expect(below.minConversations).toBe(5);
+      expect(below.days).toMatchObject([{ version: "7", day: today(), agents: 4, owners: 2, shown: false }]);
+      expect(below.days[0]?.figures).toBeUndefined();
+      await send(cy, 1);
+      const shown = await read();
+      expect(shown.days).toMatchObject([{ agents: 5, owners: 3, shown: true }]);
+      // Ana's three agents weigh as one of 20 answers.
+      expect(shown.days[0]?.figures).toMatchObject({ answers: 20 + 5 + 1, people: 9, thumbsUp: 6, pinned: 0 });
+      expect(shown.ownDays).toMatchObject([{ agents: 2, owners: 1, shown: false }]);
+      expect(await code(reader.client.getVersionSignals({ templateId: t.id }, as(ana)))).toBe(Code.NotFound);
+      expect(await code(reader.client.getVersionSignals({ templateId: t.id }))).toBe(Code.Unauthenticated);
+    } finally {
+      reader.close();
+    }
+  });
+});
