@@ -36,6 +36,10 @@ import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_eve
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import {
+  VersionSignalInsightsService,
+  VersionSignalService,
+} from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
+import {
   StoreCurationService,
   TemplateStandingService,
 } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
@@ -81,6 +85,8 @@ const KNOWN: DescService[] = [
   LineageEventService,
   PatternPoolService,
   PatternInsightsService,
+  VersionSignalService,
+  VersionSignalInsightsService,
   AttestationKeyService,
   Health,
 ];
