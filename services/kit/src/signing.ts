@@ -538,6 +538,20 @@ export function inviteHash(invite: string): Hex {
   return keccak256(stringToBytes(invite.trim()));
 }
 
+/** An agent's counts for one day of one version (docs/signals.md): counts only, and the owner's pin. */
+export interface VersionSignalCounts {
+  answers: number;
+  people: number;
+  thumbsUp: number;
+  thumbsDown: number;
+  corrections: number;
+  forgetRequests: number;
+  approvalsAsked: number;
+  approvalsDeclined: number;
+  toolCallsFailed: number;
+  pinned: boolean;
+}
+
 /** What an agent signs of a day's counts (ReportVersionSignals): the counts as numbers, the pin as a flag. */
 export interface VersionSignalsToSign {
   /** The agent's own inbox. */
@@ -547,18 +561,7 @@ export interface VersionSignalsToSign {
   version: string;
   /** The UTC day, YYYY-MM-DD. */
   day: string;
-  counts: {
-    answers: number;
-    people: number;
-    thumbsUp: number;
-    thumbsDown: number;
-    corrections: number;
-    forgetRequests: number;
-    approvalsAsked: number;
-    approvalsDeclined: number;
-    toolCallsFailed: number;
-    pinned: boolean;
-  };
+  counts: VersionSignalCounts;
 }
 
 /** The fields of a `ReportVersionSignals` signature: every count and the pin, beside the agent, version and day. */

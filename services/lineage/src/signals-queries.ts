@@ -1,6 +1,7 @@
 // The agents' daily counts per version (docs/signals.md): one row per agent,
 // day and version, replaced by a later report; counts only.
 import type { EntityManager } from "@mikro-orm/postgresql";
+import type { VersionSignalCounts } from "@convos-pool/kit";
 import type { AgentDay } from "./signals-figures.js";
 
 /** One day of one agent's counts, as stored. */
@@ -9,18 +10,7 @@ export interface StoredSignals {
   day: string;
   templateId: string;
   version: string;
-  counts: {
-    answers: number;
-    people: number;
-    thumbsUp: number;
-    thumbsDown: number;
-    corrections: number;
-    forgetRequests: number;
-    approvalsAsked: number;
-    approvalsDeclined: number;
-    toolCallsFailed: number;
-    pinned: boolean;
-  };
+  counts: VersionSignalCounts;
 }
 
 /** Stores a report, replacing one of the same agent, day and version; true when it replaced one. */
