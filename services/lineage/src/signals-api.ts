@@ -129,5 +129,9 @@ export function createVersionSignalInsightsService(
         minConversations: MIN_CONVERSATIONS,
       };
     },
+    compareVersions() {
+      // The contract came first; the comparison is being built.
+      return Promise.reject(new ConnectError("comparing versions is not built yet", Code.Unimplemented));
+    },
   };
 }

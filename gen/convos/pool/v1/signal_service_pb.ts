@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/signal_service.proto.
  */
 export const file_convos_pool_v1_signal_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNjb252b3MvcG9vbC92MS9zaWduYWxfc2VydmljZS5wcm90bxIOY29udm9zLnBvb2wudjEi5QEKDFNpZ25hbENvdW50cxIPCgdhbnN3ZXJzGAEgASgNEg4KBnBlb3BsZRgCIAEoDRIRCgl0aHVtYnNfdXAYAyABKA0SEwoLdGh1bWJzX2Rvd24YBCABKA0SEwoLY29ycmVjdGlvbnMYBSABKA0SFwoPZm9yZ2V0X3JlcXVlc3RzGAYgASgNEhcKD2FwcHJvdmFsc19hc2tlZBgHIAEoDRIaChJhcHByb3ZhbHNfZGVjbGluZWQYCCABKA0SGQoRdG9vbF9jYWxsc19mYWlsZWQYCSABKA0SDgoGcGlubmVkGAogASgIItIBChRSZXBvcnRTaWduYWxzUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRITCgt0ZW1wbGF0ZV9pZBgDIAEoCRIPCgd2ZXJzaW9uGAQgASgJEgsKA2RheRgFIAEoCRIsCgZjb3VudHMYBiABKAsyHC5jb252b3MucG9vbC52MS5TaWduYWxDb3VudHMSMgoPYWdlbnRfc2lnbmF0dXJlGAcgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIikKFVJlcG9ydFNpZ25hbHNSZXNwb25zZRIQCghyZXBsYWNlZBgBIAEoCCJRChhHZXRWZXJzaW9uU2lnbmFsc1JlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSEAoIZnJvbV9kYXkYAiABKAkSDgoGdG9fZGF5GAMgASgJIuYBCg1TaWduYWxGaWd1cmVzEg8KB2Fuc3dlcnMYASABKAESDgoGcGVvcGxlGAIgASgBEhEKCXRodW1ic191cBgDIAEoARITCgt0aHVtYnNfZG93bhgEIAEoARITCgtjb3JyZWN0aW9ucxgFIAEoARIXCg9mb3JnZXRfcmVxdWVzdHMYBiABKAESFwoPYXBwcm92YWxzX2Fza2VkGAcgASgBEhoKEmFwcHJvdmFsc19kZWNsaW5lZBgIIAEoARIZChF0b29sX2NhbGxzX2ZhaWxlZBgJIAEoARIOCgZwaW5uZWQYCiABKAEikAEKEVZlcnNpb25EYXlTaWduYWxzEg8KB3ZlcnNpb24YASABKAkSCwoDZGF5GAIgASgJEg4KBmFnZW50cxgDIAEoDRIOCgZvd25lcnMYBCABKA0SDQoFc2hvd24YBSABKAgSLgoHZmlndXJlcxgGIAEoCzIdLmNvbnZvcy5wb29sLnYxLlNpZ25hbEZpZ3VyZXMinAEKGUdldFZlcnNpb25TaWduYWxzUmVzcG9uc2USLwoEZGF5cxgBIAMoCzIhLmNvbnZvcy5wb29sLnYxLlZlcnNpb25EYXlTaWduYWxzEjMKCG93bl9kYXlzGAIgAygLMiEuY29udm9zLnBvb2wudjEuVmVyc2lvbkRheVNpZ25hbHMSGQoRbWluX2NvbnZlcnNhdGlvbnMYAyABKA0ydAoUVmVyc2lvblNpZ25hbFNlcnZpY2USXAoNUmVwb3J0U2lnbmFscxIkLmNvbnZvcy5wb29sLnYxLlJlcG9ydFNpZ25hbHNSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuUmVwb3J0U2lnbmFsc1Jlc3BvbnNlMo0BChxWZXJzaW9uU2lnbmFsSW5zaWdodHNTZXJ2aWNlEm0KEUdldFZlcnNpb25TaWduYWxzEiguY29udm9zLnBvb2wudjEuR2V0VmVyc2lvblNpZ25hbHNSZXF1ZXN0GikuY29udm9zLnBvb2wudjEuR2V0VmVyc2lvblNpZ25hbHNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_convos_pool_v1_common]);
+  fileDesc("CiNjb252b3MvcG9vbC92MS9zaWduYWxfc2VydmljZS5wcm90bxIOY29udm9zLnBvb2wudjEi5QEKDFNpZ25hbENvdW50cxIPCgdhbnN3ZXJzGAEgASgNEg4KBnBlb3BsZRgCIAEoDRIRCgl0aHVtYnNfdXAYAyABKA0SEwoLdGh1bWJzX2Rvd24YBCABKA0SEwoLY29ycmVjdGlvbnMYBSABKA0SFwoPZm9yZ2V0X3JlcXVlc3RzGAYgASgNEhcKD2FwcHJvdmFsc19hc2tlZBgHIAEoDRIaChJhcHByb3ZhbHNfZGVjbGluZWQYCCABKA0SGQoRdG9vbF9jYWxsc19mYWlsZWQYCSABKA0SDgoGcGlubmVkGAogASgIItIBChRSZXBvcnRTaWduYWxzUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRITCgt0ZW1wbGF0ZV9pZBgDIAEoCRIPCgd2ZXJzaW9uGAQgASgJEgsKA2RheRgFIAEoCRIsCgZjb3VudHMYBiABKAsyHC5jb252b3MucG9vbC52MS5TaWduYWxDb3VudHMSMgoPYWdlbnRfc2lnbmF0dXJlGAcgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIikKFVJlcG9ydFNpZ25hbHNSZXNwb25zZRIQCghyZXBsYWNlZBgBIAEoCCJRChhHZXRWZXJzaW9uU2lnbmFsc1JlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSEAoIZnJvbV9kYXkYAiABKAkSDgoGdG9fZGF5GAMgASgJIuYBCg1TaWduYWxGaWd1cmVzEg8KB2Fuc3dlcnMYASABKAESDgoGcGVvcGxlGAIgASgBEhEKCXRodW1ic191cBgDIAEoARITCgt0aHVtYnNfZG93bhgEIAEoARITCgtjb3JyZWN0aW9ucxgFIAEoARIXCg9mb3JnZXRfcmVxdWVzdHMYBiABKAESFwoPYXBwcm92YWxzX2Fza2VkGAcgASgBEhoKEmFwcHJvdmFsc19kZWNsaW5lZBgIIAEoARIZChF0b29sX2NhbGxzX2ZhaWxlZBgJIAEoARIOCgZwaW5uZWQYCiABKAEikAEKEVZlcnNpb25EYXlTaWduYWxzEg8KB3ZlcnNpb24YASABKAkSCwoDZGF5GAIgASgJEg4KBmFnZW50cxgDIAEoDRIOCgZvd25lcnMYBCABKA0SDQoFc2hvd24YBSABKAgSLgoHZmlndXJlcxgGIAEoCzIdLmNvbnZvcy5wb29sLnYxLlNpZ25hbEZpZ3VyZXMinAEKGUdldFZlcnNpb25TaWduYWxzUmVzcG9uc2USLwoEZGF5cxgBIAMoCzIhLmNvbnZvcy5wb29sLnYxLlZlcnNpb25EYXlTaWduYWxzEjMKCG93bl9kYXlzGAIgAygLMiEuY29udm9zLnBvb2wudjEuVmVyc2lvbkRheVNpZ25hbHMSGQoRbWluX2NvbnZlcnNhdGlvbnMYAyABKA0iYQoWQ29tcGFyZVZlcnNpb25zUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIQCgh2ZXJzaW9ucxgCIAMoCRIQCghmcm9tX2RheRgDIAEoCRIOCgZ0b19kYXkYBCABKAkilgEKD1ZlcnNpb25EYXlSYXRlcxILCgNkYXkYASABKAkSDgoGYWdlbnRzGAIgASgNEg4KBm93bmVycxgDIAEoDRINCgVzaG93bhgEIAEoCBIPCgdhbnN3ZXJzGAUgASgBEjYKD3Blcl8xMDBfYW5zd2VycxgGIAEoCzIdLmNvbnZvcy5wb29sLnYxLlNpZ25hbEZpZ3VyZXMifwoQVmVyc2lvbkxpZmVjeWNsZRIPCgdjbGFpbWVkGAEgASgNEg0KBXNob3duGAIgASgIEhwKFHJlbW92ZWRfd2l0aGluXzFfZGF5GAMgASgNEh0KFXJlbW92ZWRfd2l0aGluXzdfZGF5cxgEIAEoDRIOCgZjbG9uZXMYBSABKA0i9wEKEVZlcnNpb25Db21wYXJpc29uEg8KB3ZlcnNpb24YASABKAkSEAoIZGF5c19yYW4YAiABKA0SEgoKZGF5c19zaG93bhgDIAEoDRIPCgdhbnN3ZXJzGAQgASgBEjYKD3Blcl8xMDBfYW5zd2VycxgFIAEoCzIdLmNvbnZvcy5wb29sLnYxLlNpZ25hbEZpZ3VyZXMSLQoEZGF5cxgGIAMoCzIfLmNvbnZvcy5wb29sLnYxLlZlcnNpb25EYXlSYXRlcxIzCglsaWZlY3ljbGUYByABKAsyIC5jb252b3MucG9vbC52MS5WZXJzaW9uTGlmZWN5Y2xlIqIBChdDb21wYXJlVmVyc2lvbnNSZXNwb25zZRIzCgh2ZXJzaW9ucxgBIAMoCzIhLmNvbnZvcy5wb29sLnYxLlZlcnNpb25Db21wYXJpc29uEjcKDG93bl92ZXJzaW9ucxgCIAMoCzIhLmNvbnZvcy5wb29sLnYxLlZlcnNpb25Db21wYXJpc29uEhkKEW1pbl9jb252ZXJzYXRpb25zGAMgASgNMnQKFFZlcnNpb25TaWduYWxTZXJ2aWNlElwKDVJlcG9ydFNpZ25hbHMSJC5jb252b3MucG9vbC52MS5SZXBvcnRTaWduYWxzUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlJlcG9ydFNpZ25hbHNSZXNwb25zZTL2AQocVmVyc2lvblNpZ25hbEluc2lnaHRzU2VydmljZRJtChFHZXRWZXJzaW9uU2lnbmFscxIoLmNvbnZvcy5wb29sLnYxLkdldFZlcnNpb25TaWduYWxzUmVxdWVzdBopLmNvbnZvcy5wb29sLnYxLkdldFZlcnNpb25TaWduYWxzUmVzcG9uc2UiA5ACARJnCg9Db21wYXJlVmVyc2lvbnMSJi5jb252b3MucG9vbC52MS5Db21wYXJlVmVyc2lvbnNSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuQ29tcGFyZVZlcnNpb25zUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_convos_pool_v1_common]);
 
 /**
  * One agent's counts for one UTC day of one version.
@@ -348,6 +348,225 @@ export const GetVersionSignalsResponseSchema: GenMessage<GetVersionSignalsRespon
   messageDesc(file_convos_pool_v1_signal_service, 6);
 
 /**
+ * @generated from message convos.pool.v1.CompareVersionsRequest
+ */
+export type CompareVersionsRequest = Message<"convos.pool.v1.CompareVersionsRequest"> & {
+  /**
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+
+  /**
+   * The versions to compare (release keys, as agents report them), one to
+   * six; empty: the two newest that reported.
+   *
+   * @generated from field: repeated string versions = 2;
+   */
+  versions: string[];
+
+  /**
+   * The first and last UTC day (YYYY-MM-DD), both included; empty: the last 30 days.
+   *
+   * @generated from field: string from_day = 3;
+   */
+  fromDay: string;
+
+  /**
+   * @generated from field: string to_day = 4;
+   */
+  toDay: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.CompareVersionsRequest.
+ * Use `create(CompareVersionsRequestSchema)` to create a new message.
+ */
+export const CompareVersionsRequestSchema: GenMessage<CompareVersionsRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_signal_service, 7);
+
+/**
+ * A version's figures for one day, per 100 answers.
+ *
+ * @generated from message convos.pool.v1.VersionDayRates
+ */
+export type VersionDayRates = Message<"convos.pool.v1.VersionDayRates"> & {
+  /**
+   * @generated from field: string day = 1;
+   */
+  day: string;
+
+  /**
+   * @generated from field: uint32 agents = 2;
+   */
+  agents: number;
+
+  /**
+   * @generated from field: uint32 owners = 3;
+   */
+  owners: number;
+
+  /**
+   * Whether the day's figures are shown: at least `min_conversations` agents.
+   *
+   * @generated from field: bool shown = 4;
+   */
+  shown: boolean;
+
+  /**
+   * Answers that day (a sum over owners of their agents' average). Absent
+   * figures when not shown.
+   *
+   * @generated from field: double answers = 5;
+   */
+  answers: number;
+
+  /**
+   * Each figure per 100 answers (`pinned` stays a share of owners). Absent
+   * unless shown.
+   *
+   * @generated from field: convos.pool.v1.SignalFigures per_100_answers = 6;
+   */
+  per100Answers?: SignalFigures | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.VersionDayRates.
+ * Use `create(VersionDayRatesSchema)` to create a new message.
+ */
+export const VersionDayRatesSchema: GenMessage<VersionDayRates> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_signal_service, 8);
+
+/**
+ * What the pool records of a version's agents, from the claims feed: agents
+ * claimed while it was the template's version, and of those, removed within
+ * a day and within seven days of their claim, and cloned. Counted agents
+ * only when `shown` (at least `min_conversations` claimed).
+ *
+ * @generated from message convos.pool.v1.VersionLifecycle
+ */
+export type VersionLifecycle = Message<"convos.pool.v1.VersionLifecycle"> & {
+  /**
+   * @generated from field: uint32 claimed = 1;
+   */
+  claimed: number;
+
+  /**
+   * @generated from field: bool shown = 2;
+   */
+  shown: boolean;
+
+  /**
+   * @generated from field: uint32 removed_within_1_day = 3;
+   */
+  removedWithin1Day: number;
+
+  /**
+   * @generated from field: uint32 removed_within_7_days = 4;
+   */
+  removedWithin7Days: number;
+
+  /**
+   * @generated from field: uint32 clones = 5;
+   */
+  clones: number;
+};
+
+/**
+ * Describes the message convos.pool.v1.VersionLifecycle.
+ * Use `create(VersionLifecycleSchema)` to create a new message.
+ */
+export const VersionLifecycleSchema: GenMessage<VersionLifecycle> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_signal_service, 9);
+
+/**
+ * @generated from message convos.pool.v1.VersionComparison
+ */
+export type VersionComparison = Message<"convos.pool.v1.VersionComparison"> & {
+  /**
+   * @generated from field: string version = 1;
+   */
+  version: string;
+
+  /**
+   * Days it reported in the range, and of those the days shown.
+   *
+   * @generated from field: uint32 days_ran = 2;
+   */
+  daysRan: number;
+
+  /**
+   * @generated from field: uint32 days_shown = 3;
+   */
+  daysShown: number;
+
+  /**
+   * Answers over the days shown.
+   *
+   * @generated from field: double answers = 4;
+   */
+  answers: number;
+
+  /**
+   * Each figure per 100 answers over the days shown (`pinned`: the average
+   * share of owners). Absent when no day was shown.
+   *
+   * @generated from field: convos.pool.v1.SignalFigures per_100_answers = 5;
+   */
+  per100Answers?: SignalFigures | undefined;
+
+  /**
+   * Oldest first.
+   *
+   * @generated from field: repeated convos.pool.v1.VersionDayRates days = 6;
+   */
+  days: VersionDayRates[];
+
+  /**
+   * @generated from field: convos.pool.v1.VersionLifecycle lifecycle = 7;
+   */
+  lifecycle?: VersionLifecycle | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.VersionComparison.
+ * Use `create(VersionComparisonSchema)` to create a new message.
+ */
+export const VersionComparisonSchema: GenMessage<VersionComparison> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_signal_service, 10);
+
+/**
+ * @generated from message convos.pool.v1.CompareVersionsResponse
+ */
+export type CompareVersionsResponse = Message<"convos.pool.v1.CompareVersionsResponse"> & {
+  /**
+   * Other people's agents, in the order asked.
+   *
+   * @generated from field: repeated convos.pool.v1.VersionComparison versions = 1;
+   */
+  versions: VersionComparison[];
+
+  /**
+   * The creator's own agents, apart, in the same order; empty for anyone but
+   * the creator.
+   *
+   * @generated from field: repeated convos.pool.v1.VersionComparison own_versions = 2;
+   */
+  ownVersions: VersionComparison[];
+
+  /**
+   * @generated from field: uint32 min_conversations = 3;
+   */
+  minConversations: number;
+};
+
+/**
+ * Describes the message convos.pool.v1.CompareVersionsResponse.
+ * Use `create(CompareVersionsResponseSchema)` to create a new message.
+ */
+export const CompareVersionsResponseSchema: GenMessage<CompareVersionsResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_signal_service, 11);
+
+/**
  * How each version of a template does, in counts only (docs/signals.md).
  * Each agent counts its UTC day for the version it runs and signs the counts
  * with its own key; its host sends them. Served by the lineage service,
@@ -397,6 +616,21 @@ export const VersionSignalInsightsService: GenService<{
     methodKind: "unary";
     input: typeof GetVersionSignalsRequestSchema;
     output: typeof GetVersionSignalsResponseSchema;
+  },
+  /**
+   * Versions side by side: each one's figures per 100 answers over the days
+   * its figures were shown, day by day for a chart, and what the pool
+   * recorded of its agents (removals soon after a claim, clones). For the
+   * template's creator, who also sees their own agents apart; and for an
+   * owner of a live agent of the template, who sees only what is shown to
+   * everyone (never the creator's own agents). Anyone else: NOT_FOUND.
+   *
+   * @generated from rpc convos.pool.v1.VersionSignalInsightsService.CompareVersions
+   */
+  compareVersions: {
+    methodKind: "unary";
+    input: typeof CompareVersionsRequestSchema;
+    output: typeof CompareVersionsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_signal_service, 1);
