@@ -10,6 +10,8 @@ export interface Section {
   id: string;
   /** Its name in the navigation, and the shown section's accessible name. */
   name: string;
+  /** A word beside its name in the navigation when something there waits for the person ("new version"). */
+  badge?: string | undefined;
   content: ReactNode;
 }
 
@@ -46,6 +48,12 @@ export function Sections({ label, sections }: { label: string; sections: readonl
             <li key={s.id}>
               <Link to={href(s.id)} aria-current={s.id === current.id ? "page" : undefined}>
                 {s.name}
+                {s.badge && (
+                  <>
+                    {" "}
+                    <span className="section-badge">{s.badge}</span>
+                  </>
+                )}
               </Link>
             </li>
           ))}

@@ -1,4 +1,5 @@
-// The agent page's overview: what it is (its facts, its instructions' version,
+// The agent page's overview: a newer version when it is pinned behind one
+// (agent-newer.tsx), what it is (its facts, its instructions' version,
 // pinned or following), pin and remove, and where it came from (lineage).
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ClaimService } from "@convos-pool/gen/convos/pool/v1/claim_service_pb.js";
@@ -11,9 +12,11 @@ import {
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { shownError } from "../errors";
 import { stateName, syncName, when } from "../format";
+import { newerRelease } from "../newer-version";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Notice } from "../ui";
+import { NewerVersion } from "./agent-newer";
 import { useAction } from "./use-action";
 
 export function Overview({ agent: i }: { agent: Instance }) {
@@ -23,8 +26,10 @@ export function Overview({ agent: i }: { agent: Instance }) {
   const remove = useMutation(ClaimService.method.removeAgent);
   const pinned = i.sync?.state === SyncState.PINNED;
   const live = i.state === InstanceState.CLAIMED;
+  const newer = live ? newerRelease(i) : undefined;
   return (
     <>
+      {newer && <NewerVersion agent={i} newer={newer} act={act} />}
       <dl className="facts">
         <dt>Agent</dt>
         <dd>
@@ -70,7 +75,7 @@ export function Overview({ agent: i }: { agent: Instance }) {
         <dt>Claimed</dt>
         <dd>{when(i.claimedAt)}</dd>
       </dl>
-      <ErrorBox error={act.error} />
+      <ErrorBox error={act.errorOfOthers("move")} />
       {act.done && <Notice>{act.done}</Notice>}
       {live && (
         <div className="actions">

@@ -8,6 +8,7 @@ import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { InstanceState, type Instance } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { missingFromAnswer, shownError } from "../errors";
 import { eth, short, when } from "../format";
+import { newerRelease } from "../newer-version";
 import { Link, useLocation } from "../router";
 import { SECTION_PARAM, Sections, type Section } from "../sections";
 import { useSession } from "../session";
@@ -58,7 +59,14 @@ export function agentSections(i: Instance): Section[] {
   const live = i.state === InstanceState.CLAIMED;
   const wallet = i.tools.some((t) => t.toolId === "crypto");
   const all: (Section & { shown: boolean })[] = [
-    { id: "overview", name: "Overview", shown: true, content: <Overview agent={i} /> },
+    {
+      id: "overview",
+      name: "Overview",
+      // Seen from every section: a pinned agent's newer version waits at the top of its overview.
+      badge: live && newerRelease(i) ? "new version" : undefined,
+      shown: true,
+      content: <Overview agent={i} />,
+    },
     { id: "money", name: "Money", shown: wallet, content: <Money agent={i} /> },
     {
       id: "trust",
