@@ -1,5 +1,5 @@
 // One agent of its owner, in sections (docs/web.md, "An agent's page"): what it is, pin or follow its
-// template's updates and remove it; its wallet; its trust level, who may ask it for what and when it speaks;
+// template's updates (a newer version than the one it is pinned to, badged on the Overview) and remove it; its wallet; its trust level, who may ask it for what and when it speaks;
 // what it knows and who taught it; what it did (its activity log); clone or transfer it; its verified badge.
 // Every change is signed here by the owner.
 import { useMutation, useQuery } from "@connectrpc/connect-query";
