@@ -1,0 +1,222 @@
+// An owner whose agent is pinned to an older version, in a real browser
+// (Debian's chromium, driven by playwright-core) against the whole pool as
+// `npm start` runs it, on PostgreSQL and the local XMTP node, with the
+// conversation served by the real Convos CLI. The creator (another person,
+// through the gateway as any client) releases two versions with notes; the
+// owner sees the newer version at the top of the agent's overview and a
+// badge on its link, both notes, and moves to it in one signed step; the
+// agent applies it and the page then shows the newer version and no block.
+// A template taken out of the store still offers the move, without its
+// notes. How the two versions compare is the lineage service's
+// CompareVersions: with one agent there is never enough to show, so the
+// test holds that the block says so (or that the comparison is not to be
+// had) and stands without it.
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { ConvosCli } from "@convos-pool/testing/convos-cli";
+import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
+import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
+import { contentFromJson, contentToJson, createLogger, jsonHash, signOperation } from "@convos-pool/kit";
+import { createTestDatabase } from "@convos-pool/testing";
+import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/testing";
+import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
+import { startPool, type RunningPool } from "@convos-pool/dev";
+import { OPEN_BUDGET } from "@convos-pool/claims";
+import { ensureWebBuild } from "@convos-pool/web";
+import { DESKTOP, SHOTS, poll, shoot } from "./pages.js";
+
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const DOCS = join(dirname(fileURLToPath(import.meta.url)), "../../../docs");
+
+let xmtp: XmtpPort;
+let dir: string;
+let pool: RunningPool | undefined;
+let browser: Browser | undefined;
+let cli: ConvosCli | undefined;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium or set CHROMIUM`);
+  xmtp = await xmtpPortForTest({ timeoutMs: 180_000 });
+  dir = await mkdtemp(join(tmpdir(), "pool-web-newer-"));
+  await mkdir(SHOTS, { recursive: true });
+  const webDir = await ensureWebBuild();
+  pool = await startPool({
+    dataDir: join(dir, "pool"),
+    port: 0,
+    xmtpPort: xmtp.port,
+    chainPort: 0,
+    mailPort: 0,
+    pop3Port: 0,
+    smsPort: 0,
+    budget: OPEN_BUDGET,
+    warmInstances: 1,
+    webDir,
+    templatesDatabaseUrl: await createTestDatabase("newer_templates"),
+    claimsDatabaseUrl: await createTestDatabase("newer_claims"),
+    gatewayDatabaseUrl: await createTestDatabase("newer_gateway"),
+    lineageDatabaseUrl: await createTestDatabase("newer_lineage"),
+    xmtpDatabaseUrl: await createTestDatabase("newer_xmtp"),
+    log: createLogger("pool", { level: "silent" }),
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await cli?.stop();
+  await pool?.close();
+  await xmtp?.release();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+afterEach(async ({ task }) => {
+  if (task.result?.state !== "fail") return;
+  for (const [i, page] of contexts.flatMap((c) => c.pages()).entries()) {
+    await page.screenshot({ path: join(SHOTS, `failed-newer-${i}.png`), fullPage: true }).catch(() => undefined);
+  }
+});
+
+const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name });
+const sectionLink = (page: Page, name: string | RegExp) =>
+  page.getByRole("navigation", { name: "Agent sections" }).getByRole("link", { name });
+
+it("an owner pinned to an older version sees the newer one, its notes and a badge, moves to it in one signed step, and the page then shows it", {
+  timeout: 240_000,
+}, async () => {
+  const word = `newer${randomBytes(3).toString("hex")}`;
+  const agentName = `Trip Planner ${word}`;
+  // The creator is another person, working through the gateway as any client.
+  const gateway = createClient(
+    TemplateService,
+    createConnectTransport({ baseUrl: pool!.gatewayUrl, httpVersion: "1.1" }),
+  );
+  const creator = newIdentity();
+  let template = await signedTemplate(gateway, creator, sampleContent({ agent_name: agentName, tools: [] }));
+  const applied = template.contentVersion;
+  /** A signed update with the creator's release notes, as the studio and `pool` send it. */
+  const release = async (instructions: string, releaseNotes: string) => {
+    const content = { ...contentToJson(template.content!), instructions };
+    const signature = await signOperation(creator.account, "UpdateTemplate", {
+      inboxId: creator.inboxId,
+      templateId: template.id,
+      version: template.version,
+      contentHash: jsonHash(content),
+    });
+    template = (
+      await gateway.updateTemplate({
+        templateId: template.id,
+        expectedVersion: template.version,
+        content: contentFromJson(content),
+        signature,
+        releaseNotes,
+      })
+    ).template!;
+  };
+
+  // The owner adds the agent to a Convos conversation from the template's page.
+  cli = await ConvosCli.start(["agent", "serve", "--name", "Lisbon trip", "--profile-name", "Ana"], join(dir, "cli"), {
+    xmtpPort: xmtp.port,
+  });
+  const ready = await cli.ready(60_000);
+  const context = await browser!.newContext({ baseURL: pool!.gatewayUrl, viewport: DESKTOP });
+  context.setDefaultTimeout(20_000);
+  contexts.push(context);
+  const owner = await context.newPage();
+  await owner.goto("/signin");
+  await owner.getByRole("button", { name: "Create a key and sign in" }).click();
+  await heading(owner, "Signed in").waitFor();
+  await owner.goto(`/templates/${template.id}`);
+  await heading(owner, agentName).waitFor();
+  await owner.getByLabel("Conversation invite").fill(ready.inviteUrl);
+  await owner.getByRole("button", { name: "Add the agent" }).click();
+  await owner.getByText(`${agentName} has joined the conversation.`).waitFor({ timeout: 60_000 });
+  const instanceId = (await owner.locator(".progress code").first().textContent())!;
+  expect(instanceId).toMatch(/^inst_/);
+
+  // On the newest version: no block, no badge. Pinned there, still none: nothing newer exists.
+  await owner.goto(`/agents/${instanceId}`);
+  await heading(owner, agentName).waitFor();
+  await poll(() => owner.getByTestId("agent-sync").textContent(), 30_000).toBe(`applied v${applied}`);
+  await owner.getByRole("button", { name: "Pin to this version" }).click();
+  await poll(() => owner.getByTestId("agent-sync").textContent()).toBe(`pinned at v${applied}`);
+  expect(await owner.getByTestId("newer-version").count()).toBe(0);
+  expect(await owner.locator(".section-badge").count()).toBe(0);
+
+  // The creator releases two versions; the owner's page (not reloaded) shows the newest and both notes.
+  await release("You plan trips. Answer in Portuguese when asked.", "Answers in Portuguese when asked.");
+  await release("You plan trips. Answer in Portuguese when asked. Keep it short.", "Shorter answers.");
+  const newest = template.contentVersion;
+  const block = owner.getByTestId("newer-version");
+  await block.waitFor({ timeout: 30_000 });
+  await expect(block.getByRole("heading", { level: 2 }).textContent()).resolves.toBe(`Version ${newest} is out`);
+  await expect(block.textContent()).resolves.toContain(`You pinned this agent to version ${applied} of its template.`);
+  const notes = block.getByTestId("release-notes").locator("li");
+  await poll(() => notes.count()).toBe(2);
+  expect(await notes.locator(".notes-text").allTextContents()).toEqual([
+    "Shorter answers.",
+    "Answers in Portuguese when asked.",
+  ]);
+  expect(await notes.locator("strong").allTextContents()).toEqual([`Version ${newest}`, `Version ${newest - 1n}`]);
+  // One agent is below the threshold however the comparison is served: the block says so, or that it has none.
+  await poll(
+    () =>
+      block
+        .locator('[data-testid="comparison-unavailable"], .empty')
+        .filter({ hasText: /cannot be shown right now|Not enough conversations yet/ })
+        .count(),
+    30_000,
+  ).toBe(1);
+  expect(await block.getByTestId("comparison").count()).toBe(0);
+  // The badge is on the Overview link, seen from any section; the link leads back to the block.
+  await expect(sectionLink(owner, "Overview new version").count()).resolves.toBe(1);
+  await sectionLink(owner, "Memory").click();
+  await owner.getByRole("region", { name: "Memory", exact: true }).waitFor();
+  await sectionLink(owner, "Overview new version").click();
+  await owner.getByRole("region", { name: "Overview", exact: true }).waitFor();
+  await block.waitFor();
+  await shoot(owner, "agent-newer");
+  for (const width of ["desktop", "phone"]) {
+    await copyFile(join(SHOTS, `agent-newer-${width}.png`), join(DOCS, `web-agent-newer-${width}.png`));
+  }
+
+  // Out of the store: the owner still sees that a newer version exists and may move, without its notes.
+  const signature = await signOperation(creator.account, "SetTemplateVisibility", {
+    inboxId: creator.inboxId,
+    templateId: template.id,
+    version: template.version,
+    visibility: "private",
+  });
+  await gateway.setTemplateVisibility({
+    templateId: template.id,
+    expectedVersion: template.version,
+    visibility: Visibility.PRIVATE,
+    signature,
+  });
+  await owner.reload();
+  await block.waitFor();
+  await block.getByText("Its notes are not shown: the template is no longer in the store.", { exact: false }).waitFor();
+  expect(await block.getByTestId("release-notes").count()).toBe(0);
+
+  // One signed step: the agent applies the newest version, and the page shows it without the block.
+  await block.getByRole("button", { name: `Sign and move to version ${newest}` }).click();
+  await owner.getByText(`Moving to version ${newest}: it follows its template's updates from now on.`).waitFor();
+  await poll(() => owner.getByTestId("agent-sync").textContent(), 60_000).toBe(`applied v${newest}`);
+  expect(await owner.getByTestId("newer-version").count()).toBe(0);
+  expect(await owner.locator(".section-badge").count()).toBe(0);
+  await owner.reload();
+  await poll(() => owner.getByTestId("agent-sync").textContent()).toBe(`applied v${newest}`);
+  expect(await owner.getByTestId("newer-version").count()).toBe(0);
+});
