@@ -13,10 +13,9 @@
 // had) and stands without it.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
@@ -34,7 +33,6 @@ import { ensureWebBuild } from "@convos-pool/web";
 import { DESKTOP, SHOTS, poll, shoot } from "./pages.js";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const DOCS = join(dirname(fileURLToPath(import.meta.url)), "../../../docs");
 
 let xmtp: XmtpPort;
 let dir: string;
@@ -187,10 +185,8 @@ it("an owner pinned to an older version sees the newer one, its notes and a badg
   await sectionLink(owner, "Overview new version").click();
   await owner.getByRole("region", { name: "Overview", exact: true }).waitFor();
   await block.waitFor();
+  // docs/web-agent-newer-desktop.png and -phone.png are these photographs (docs/web.md).
   await shoot(owner, "agent-newer");
-  for (const width of ["desktop", "phone"]) {
-    await copyFile(join(SHOTS, `agent-newer-${width}.png`), join(DOCS, `web-agent-newer-${width}.png`));
-  }
 
   // Out of the store: the owner still sees that a newer version exists and may move, without its notes.
   const signature = await signOperation(creator.account, "SetTemplateVisibility", {
