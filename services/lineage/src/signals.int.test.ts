@@ -51,7 +51,6 @@ const COUNTS = {
   approvalsAsked: 1,
   approvalsDeclined: 0,
   toolCallsFailed: 0,
-  pinned: false,
 };
 
 interface Agent {
@@ -59,27 +58,43 @@ interface Agent {
   wallet: TestIdentity;
 }
 
-/** A live agent of `templateId`, as the claims service's relay announces it: with its inbox. */
-async function agentOf(templateId: string, owner: TestIdentity, inboxKnown = true): Promise<Agent> {
-  const agent = { instanceId: `inst_${randomBytes(8).toString("hex")}`, wallet: newIdentity() };
+/** One event of the claims service's feed, at `at` (now unless told). */
+async function feed(
+  event: NonNullable<MessageInitShape<typeof LineageEventSchema>["event"]>,
+  at = new Date(),
+): Promise<void> {
   await feedSc.client.recordLineageEvents({
-    events: [
-      create(LineageEventSchema, {
-        sequence: ++sequence,
-        at: timestampFromDate(new Date()),
-        event: {
-          case: "claimed",
-          value: {
-            instanceId: agent.instanceId,
-            templateId,
-            ownerId: owner.inboxId,
-            conversationId: `conv-${agent.instanceId}`,
-            inboxId: inboxKnown ? agent.wallet.inboxId : "",
-          },
-        },
-      }),
-    ],
+    events: [create(LineageEventSchema, { sequence: ++sequence, at: timestampFromDate(at), event })],
   });
+}
+
+/**
+ * A live agent of `templateId`, as the claims service's relay announces it:
+ * with its inbox, and the version it was claimed on when given (none: as
+ * an agent claimed before the feed carried versions).
+ */
+async function agentOf(
+  templateId: string,
+  owner: TestIdentity,
+  inboxKnown = true,
+  claim: { version?: string; at?: Date; parentInstanceId?: string } = {},
+): Promise<Agent> {
+  const agent = { instanceId: `inst_${randomBytes(8).toString("hex")}`, wallet: newIdentity() };
+  await feed(
+    {
+      case: "claimed",
+      value: {
+        instanceId: agent.instanceId,
+        templateId,
+        ownerId: owner.inboxId,
+        conversationId: `conv-${agent.instanceId}`,
+        inboxId: inboxKnown ? agent.wallet.inboxId : "",
+        version: claim.version ?? "",
+        parentInstanceId: claim.parentInstanceId ?? "",
+      },
+    },
+    claim.at,
+  );
   return agent;
 }
 
@@ -110,6 +125,17 @@ async function code(p: Promise<unknown>): Promise<Code | undefined> {
     (e: unknown) => ConnectError.from(e).code,
   );
 }
+
+/** The error's code and message, or undefined when it went through. */
+async function refusal(p: Promise<unknown>): Promise<{ code: Code; message: string } | undefined> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => ({ code: ConnectError.from(e).code, message: ConnectError.from(e).rawMessage }),
+  );
+}
+
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const DAY = 86_400_000;
 
 async function stored(instanceId: string): Promise<Record<string, unknown>[]> {
   const c = new pg.Client({ connectionString: lineageDb });
@@ -152,7 +178,7 @@ describe("an agent's day of counts", () => {
     expect(await hostSc.client.reportSignals(await report(agent, t.id, later))).toMatchObject({ replaced: true });
     const rows = await stored(agent.instanceId);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ template_id: t.id, version: "7", answers: 20, thumbs_up: 4, pinned: false });
+    expect(rows[0]).toMatchObject({ template_id: t.id, version: "7", answers: 20, thumbs_up: 4 });
     // Counts only: the table has no place for a text, a member or a conversation.
     expect(Object.keys(rows[0]!).sort()).toEqual(
       [
@@ -169,7 +195,6 @@ describe("an agent's day of counts", () => {
         "approvals_asked",
         "approvals_declined",
         "tool_calls_failed",
-        "pinned",
         "reported_at",
       ].sort(),
     );
@@ -266,6 +291,65 @@ describe("what a creator reads", () => {
       expect(shown.ownDays).toMatchObject([{ agents: 2, owners: 1, shown: false }]);
       expect(await code(reader.client.getVersionSignals({ templateId: t.id }, as(ana)))).toBe(Code.NotFound);
       expect(await code(reader.client.getVersionSignals({ templateId: t.id }))).toBe(Code.Unauthenticated);
+    } finally {
+      reader.close();
+    }
+  });
+});
+
+describe("the version of a report, as the claims feed says", () => {
+  it("refuses a version the agent never ran that day, naming `version`, and takes the old version's day after an update", async () => {
+    const t = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }));
+    const yesterday = dayOf(Date.now() - DAY);
+    // Claimed on 6 yesterday morning, updated to 7 now.
+    const agent = await agentOf(t.id, newIdentity(), true, {
+      version: "6",
+      at: new Date(`${yesterday}T08:00:00Z`),
+    });
+    await feed({ case: "versionChanged", value: { instanceId: agent.instanceId, version: "7", pinned: false } });
+    const c = hostSc.client;
+    const on = (version: string, day: string) => report(agent, t.id, COUNTS, agent.wallet, { version, day });
+    // Yesterday's last report of 6, and today's of 6 (before the update) and of 7.
+    expect(await refusal(c.reportSignals(await on("6", yesterday)))).toBeUndefined();
+    expect(await refusal(c.reportSignals(await on("6", today())))).toBeUndefined();
+    expect(await refusal(c.reportSignals(await on("7", today())))).toBeUndefined();
+    // 7 was not out yesterday for it; 8 it never ran.
+    for (const [version, day] of [
+      ["7", yesterday],
+      ["8", today()],
+    ] as const) {
+      const r = await refusal(c.reportSignals(await on(version, day)));
+      expect(r?.code).toBe(Code.InvalidArgument);
+      expect(r?.message).toMatch(/^version: /);
+    }
+    expect((await stored(agent.instanceId)).map((r) => r.version).sort()).toEqual(["6", "6", "7"]);
+  });
+
+  it("takes an agent at its word while its versions are unknown (claimed before the feed carried them)", async () => {
+    const t = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }));
+    const agent = await agentOf(t.id, newIdentity());
+    const r = await report(agent, t.id, COUNTS, agent.wallet, { version: "8" });
+    expect(await refusal(hostSc.client.reportSignals(r))).toBeUndefined();
+  });
+
+  it("shows the pin from the claims service's record: a share of owners whose agents were pinned that day", async () => {
+    const creator = newIdentity();
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const agents: Agent[] = [];
+    for (let i = 0; i < 5; i++) agents.push(await agentOf(t.id, newIdentity(), true, { version: "7" }));
+    // Two owners pin theirs; one of them unpins it again (pinned for part of the day: counted).
+    for (const a of agents.slice(0, 2))
+      await feed({ case: "versionChanged", value: { instanceId: a.instanceId, version: "7", pinned: true } });
+    await feed({ case: "versionChanged", value: { instanceId: agents[1]!.instanceId, version: "7", pinned: false } });
+    for (const a of agents) await hostSc.client.reportSignals(await report(a, t.id));
+    const reader = createServiceClient(VersionSignalInsightsService, service.url, creds.gateway);
+    try {
+      const view = await reader.client.getVersionSignals(
+        { templateId: t.id },
+        { headers: { [CALLER_HEADER]: creator.inboxId } },
+      );
+      expect(view.days).toMatchObject([{ version: "7", agents: 5, shown: true }]);
+      expect(view.days[0]?.figures?.pinned).toBeCloseTo(2 / 5);
     } finally {
       reader.close();
     }
