@@ -29,6 +29,10 @@ import {
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
+import { openDatabase } from "@convos-pool/kit/db";
+import { entities } from "./entities.js";
+import { migrations } from "./migrations.js";
+import { versionLifecycles } from "./signals-lifecycle.js";
 import { startLineageService, type RunningLineageService } from "./server.js";
 
 const creds = generateServiceCredentials();
@@ -135,7 +139,8 @@ async function refusal(p: Promise<unknown>): Promise<{ code: Code; message: stri
 }
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 async function stored(instanceId: string): Promise<Record<string, unknown>[]> {
   const c = new pg.Client({ connectionString: lineageDb });
@@ -352,6 +357,48 @@ describe("the version of a report, as the claims feed says", () => {
       expect(view.days[0]?.figures?.pinned).toBeCloseTo(2 / 5);
     } finally {
       reader.close();
+    }
+  });
+});
+
+describe("what the pool records of a version's agents", () => {
+  it("counts agents claimed on it, removals by their owner within a day and a week, and clones made while it ran; the creator's apart; only claims below five", async () => {
+    const creator = newIdentity();
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const base = Date.now() - 10 * DAY;
+    const o = Array.from({ length: 5 }, () => newIdentity());
+    const on6 = await Promise.all(o.map((owner) => agentOf(t.id, owner, true, { version: "6", at: new Date(base) })));
+    const [a0, a1, a2, a3] = on6 as [Agent, Agent, Agent, Agent, Agent];
+    const ended = (a: Agent, reason: string, after: number) =>
+      feed({ case: "ended", value: { instanceId: a.instanceId, reason } }, new Date(base + after));
+    await ended(a0, "removed by its owner", 2 * HOUR);
+    await ended(a1, "removed by its owner", 3 * DAY);
+    // Lost by its host: not the version's doing.
+    await ended(a2, "its host lost it", HOUR);
+    // A clone of a3 while it ran 6, then a3 updated to 7 and cloned again.
+    await agentOf(t.id, o[3]!, true, { version: "6", at: new Date(base + DAY), parentInstanceId: a3.instanceId });
+    await feed(
+      { case: "versionChanged", value: { instanceId: a3.instanceId, version: "7", pinned: false } },
+      new Date(base + 2 * DAY),
+    );
+    await agentOf(t.id, o[3]!, true, { version: "7", at: new Date(base + 3 * DAY), parentInstanceId: a3.instanceId });
+    // The creator's own, removed at once.
+    const own = await agentOf(t.id, creator, true, { version: "6", at: new Date(base) });
+    await ended(own, "removed by its owner", HOUR);
+
+    const db = await openDatabase({ name: "lineage", url: lineageDb, entities, migrations });
+    try {
+      const l = await versionLifecycles(db.em.fork(), t.id, ["6", "7"], creator.inboxId);
+      expect(l.versions).toEqual([
+        { version: "6", claimed: 6, shown: true, removedWithin1Day: 1, removedWithin7Days: 2, clones: 1 },
+        { version: "7", claimed: 1, shown: false, removedWithin1Day: 0, removedWithin7Days: 0, clones: 0 },
+      ]);
+      expect(l.ownVersions).toEqual([
+        { version: "6", claimed: 1, shown: false, removedWithin1Day: 0, removedWithin7Days: 0, clones: 0 },
+        { version: "7", claimed: 0, shown: false, removedWithin1Day: 0, removedWithin7Days: 0, clones: 0 },
+      ]);
+    } finally {
+      await db.close();
     }
   });
 });
