@@ -107,7 +107,6 @@ it("gives a template's creator, signed in, each version's days; anyone else is t
         approvalsAsked: 0,
         approvalsDeclined: 0,
         toolCallsFailed: 1,
-        pinned: false,
       },
     };
     await hostSc.client.reportSignals({ ...report, agentSignature: await signVersionSignals(wallet.account, report) });

@@ -58,7 +58,7 @@ describe("SignatureVerifier", () => {
     expect(await codeOf(verifier.verify("ArchiveTemplate", fields, garbage))).toBe("Unauthenticated");
   });
 
-  it("an agent's day of counts (ReportVersionSignals) checks out only as signed: another count, day, version, pin or agent is refused", async () => {
+  it("an agent's day of counts (ReportVersionSignals) checks out only as signed: another count, day, version or agent is refused", async () => {
     const report = {
       inboxId,
       instanceId: "inst_1",
@@ -75,7 +75,6 @@ describe("SignatureVerifier", () => {
         approvalsAsked: 1,
         approvalsDeclined: 1,
         toolCallsFailed: 0,
-        pinned: false,
       },
     };
     const sig = await signVersionSignals(account, report);
@@ -84,7 +83,7 @@ describe("SignatureVerifier", () => {
     );
     for (const changed of [
       { ...report, counts: { ...report.counts, thumbsUp: 30 } },
-      { ...report, counts: { ...report.counts, pinned: true } },
+      { ...report, counts: { ...report.counts, corrections: 0 } },
       { ...report, day: "2026-11-25" },
       { ...report, version: "6" },
       { ...report, instanceId: "inst_2" },

@@ -323,7 +323,6 @@ export const SIGNED_TYPES = {
     { name: "approvalsAsked", type: "uint32" },
     { name: "approvalsDeclined", type: "uint32" },
     { name: "toolCallsFailed", type: "uint32" },
-    { name: "pinned", type: "bool" },
     ...envelope,
   ],
   // The creator of a delisted template asks for a review of the version it is at.
@@ -538,7 +537,7 @@ export function inviteHash(invite: string): Hex {
   return keccak256(stringToBytes(invite.trim()));
 }
 
-/** An agent's counts for one day of one version (docs/signals.md): counts only, and the owner's pin. */
+/** An agent's counts for one day of one version (docs/signals.md): counts only (its pin is the pool's record, not its word). */
 export interface VersionSignalCounts {
   answers: number;
   people: number;
@@ -549,10 +548,9 @@ export interface VersionSignalCounts {
   approvalsAsked: number;
   approvalsDeclined: number;
   toolCallsFailed: number;
-  pinned: boolean;
 }
 
-/** What an agent signs of a day's counts (ReportVersionSignals): the counts as numbers, the pin as a flag. */
+/** What an agent signs of a day's counts (ReportVersionSignals). */
 export interface VersionSignalsToSign {
   /** The agent's own inbox. */
   inboxId: string;
@@ -564,7 +562,7 @@ export interface VersionSignalsToSign {
   counts: VersionSignalCounts;
 }
 
-/** The fields of a `ReportVersionSignals` signature: every count and the pin, beside the agent, version and day. */
+/** The fields of a `ReportVersionSignals` signature: every count, beside the agent, version and day. */
 export function versionSignalsFields(r: VersionSignalsToSign): OperationFields & { inboxId: string } {
   return {
     inboxId: r.inboxId,

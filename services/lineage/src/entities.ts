@@ -17,6 +17,10 @@ export const LineageAgentRow = defineEntity({
     endReason: p.string().nullable(),
     /** Its XMTP inbox: whose wallet signs its daily counts ('' for agents claimed before it was carried). */
     inboxId: p.string(),
+    /** The template version it was claimed on; null when its claim did not say (docs/signals.md). */
+    claimedVersion: p.string().nullable(),
+    /** When lineage began to know its versions, for an agent claimed before the feed carried them. */
+    versionsKnownFrom: p.datetime().nullable(),
   },
 });
 

@@ -24,6 +24,13 @@ import { invalidArgument, invalidArguments, type FieldViolationInfo } from "@con
  */
 const REMEMBER_APPLIED = "1 day";
 
+const FIELD_OF = {
+  claimed: "claimed",
+  ended: "ended",
+  ownerChanged: "owner_changed",
+  versionChanged: "version_changed",
+} as const;
+
 /** Checks what can be checked before the transaction: sequences positive and increasing, each event whole. */
 export function checkEvents(events: readonly LineageEvent[]): void {
   let last = 0n;
@@ -31,8 +38,9 @@ export function checkEvents(events: readonly LineageEvent[]): void {
     if (e.sequence <= last) throw invalidArgument(`events[${i}].sequence`, "must be positive and increasing");
     last = e.sequence;
     const ev = e.event;
-    if (!ev.case) throw invalidArgument(`events[${i}].event`, "is required: claimed, ended or owner_changed");
-    const at = `events[${i}].${ev.case === "ownerChanged" ? "owner_changed" : ev.case}`;
+    if (!ev.case)
+      throw invalidArgument(`events[${i}].event`, "is required: claimed, ended, owner_changed or version_changed");
+    const at = `events[${i}].${FIELD_OF[ev.case]}`;
     const v: FieldViolationInfo[] = [];
     if (!ev.value.instanceId) v.push({ field: `${at}.instance_id`, description: "is required" });
     if (ev.case === "claimed") {
@@ -41,6 +49,8 @@ export function checkEvents(events: readonly LineageEvent[]): void {
     }
     if (ev.case === "ownerChanged" && !ev.value.ownerId)
       v.push({ field: `${at}.owner_id`, description: "is required" });
+    if (ev.case === "versionChanged" && !ev.value.version)
+      v.push({ field: `${at}.version`, description: "is required" });
     if (v.length > 0) throw invalidArguments(v);
   });
 }
@@ -77,10 +87,11 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
   if (ev.case === "claimed") {
     const c = ev.value;
     // depth: the parent's plus one; 0 for a fresh agent, or a parent lineage never heard of.
-    await tx.execute(
-      `insert into lineage_agents (instance_id, template_id, owner_id, parent_instance_id, conversation_id, carry, depth, claimed_at, inbox_id)
-       values (?, ?, ?, ?, ?, ?, coalesce((select depth + 1 from lineage_agents where instance_id = ?), 0), ?, ?)
-       on conflict (instance_id) do nothing`,
+    const inserted = await tx.execute<{ instance_id: string }[]>(
+      `insert into lineage_agents (instance_id, template_id, owner_id, parent_instance_id, conversation_id, carry, depth, claimed_at,
+         inbox_id, claimed_version)
+       values (?, ?, ?, ?, ?, ?, coalesce((select depth + 1 from lineage_agents where instance_id = ?), 0), ?, ?, ?)
+       on conflict (instance_id) do nothing returning instance_id`,
       [
         c.instanceId,
         c.templateId,
@@ -91,9 +102,16 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
         c.parentInstanceId,
         at,
         c.inboxId,
+        c.version || null,
       ],
-      "run",
     );
+    // A claim is never pinned: its owner pins it afterwards (a version_changed event).
+    if (inserted.length > 0 && c.version)
+      await tx.execute(
+        `insert into lineage_agent_versions (instance_id, version, pinned, from_at) values (?, ?, false, ?)`,
+        [c.instanceId, c.version, at],
+        "run",
+      );
   } else if (ev.case === "ended") {
     // The row stays: its clones live on, and the edge to them with it.
     await tx.execute(
@@ -101,6 +119,13 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
       [at, ev.value.reason || null, ev.value.instanceId],
       "run",
     );
+    await tx.execute(
+      `update lineage_agent_versions set to_at = greatest(from_at, ?) where instance_id = ? and to_at is null`,
+      [at, ev.value.instanceId],
+      "run",
+    );
+  } else if (ev.case === "versionChanged") {
+    await changeVersion(tx, ev.value.instanceId, ev.value.version, ev.value.pinned, at);
   } else if (ev.case === "ownerChanged") {
     await tx.execute(
       `update lineage_agents set owner_id = ? where instance_id = ?`,
@@ -108,6 +133,46 @@ async function applyOne(tx: EntityManager, e: LineageEvent): Promise<void> {
       "run",
     );
   }
+}
+
+/**
+ * An agent now runs `version` (pinned or not) from `at`: the stretch it ran
+ * is closed and a new one opened, unless nothing changed. For an agent
+ * whose claim did not say its version, the first one marks when lineage
+ * began to know (versions_known_from). An agent lineage never heard of is
+ * skipped, as the other events do.
+ */
+async function changeVersion(
+  tx: EntityManager,
+  instanceId: string,
+  version: string,
+  pinned: boolean,
+  at: Date,
+): Promise<void> {
+  await tx.execute(
+    `update lineage_agents a set versions_known_from = ?
+     where instance_id = ? and not exists (select 1 from lineage_agent_versions v where v.instance_id = a.instance_id)`,
+    [at, instanceId],
+    "run",
+  );
+  const [open] = await tx.execute<{ version: string; pinned: boolean }[]>(
+    `select version, pinned from lineage_agent_versions where instance_id = ? and to_at is null`,
+    [instanceId],
+  );
+  if (open?.version === version && open.pinned === pinned) return;
+  await tx.execute(
+    `update lineage_agent_versions set to_at = greatest(from_at, ?) where instance_id = ? and to_at is null`,
+    [at, instanceId],
+    "run",
+  );
+  // Two changes in the same millisecond: the later one is what it ran from then.
+  await tx.execute(
+    `insert into lineage_agent_versions (instance_id, version, pinned, from_at)
+     select ?, ?, ?, ? where exists (select 1 from lineage_agents where instance_id = ? and ended_at is null)
+     on conflict (instance_id, from_at) do update set version = excluded.version, pinned = excluded.pinned, to_at = null`,
+    [instanceId, version, pinned, at, instanceId],
+    "run",
+  );
 }
 
 /** Forgets sequences applied long ago, raising the floor over them, so the bookkeeping stays small. */

@@ -193,6 +193,35 @@ export class VersionSignals extends Migration {
   }
 }
 
+/**
+ * Which version each agent ran, and when (docs/signals.md, "The version"):
+ * from the claims feed, one row per stretch of one version and pin, the
+ * open one with no end. `claimed_version` is the version an agent was
+ * claimed on; `versions_known_from` is when lineage began to know the
+ * versions of an agent claimed before the feed carried them (null for one
+ * whose claim said it). The pin is taken from here, not from the agent's
+ * report: its column goes.
+ */
+export class AgentVersions extends Migration {
+  override up(): void {
+    this.addSql(`alter table lineage_agents add column claimed_version text,
+      add column versions_known_from timestamptz(3)`);
+    this.addSql(`create table lineage_agent_versions (
+      instance_id text not null references lineage_agents (instance_id),
+      version text not null,
+      pinned boolean not null,
+      from_at timestamptz(3) not null,
+      -- null while it runs it
+      to_at timestamptz(3),
+      primary key (instance_id, from_at)
+    )`);
+    this.addSql(
+      `create unique index lineage_agent_versions_open on lineage_agent_versions (instance_id) where to_at is null`,
+    );
+    this.addSql(`alter table version_signals drop column pinned`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_lineage", class: CreateLineage },
   { name: "0002_applied_sequences", class: AppliedSequences },
@@ -201,4 +230,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0004_pattern_quorum", class: PatternQuorum },
   { name: "0005_pattern_quorum_cost", class: PatternQuorumCost },
   { name: "0006_version_signals", class: VersionSignals },
+  { name: "0007_agent_versions", class: AgentVersions },
 ];

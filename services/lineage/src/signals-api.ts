@@ -3,7 +3,8 @@
 // agent's own wallet signs them (ReportVersionSignals over every field,
 // checked against the agent's inbox as the claims feed gave it, through the
 // resolver: the XMTP network in production). A report is refused unless its
-// agent is live and of the template it names. Its nonce is spent in the
+// agent is live, of the template it names, and ran the version it names
+// that day (as the claims feed says, where it says). Its nonce is spent in the
 // transaction that stores it, so an old report cannot be played again over
 // a newer one. Logs carry ids and the day, never counts of a person.
 import { create } from "@bufbuild/protobuf";
@@ -32,8 +33,8 @@ import {
 import { consumeNonce } from "@convos-pool/kit/db";
 import { checkInstanceId } from "./patterns-policy.js";
 import { MIN_CONVERSATIONS, creatorView, type VersionDay } from "./signals-figures.js";
-import { checkReport, isDay } from "./signals-policy.js";
-import { reportingAgent, templateDays, upsertSignals } from "./signals-queries.js";
+import { checkReport, isDay, ranVersion } from "./signals-policy.js";
+import { reportingAgent, templateDays, upsertSignals, versionHistory } from "./signals-queries.js";
 import type { TemplateLookup } from "./service.js";
 
 export interface VersionSignalDeps {
@@ -51,6 +52,8 @@ export function createVersionSignalService(deps: VersionSignalDeps): ServiceImpl
       if (!agent?.live) throw new ConnectError(`instance_id: no live instance ${req.instanceId}`, Code.NotFound);
       if (agent.templateId !== req.templateId)
         throw invalidArgument("template_id", `instance ${req.instanceId} is not an agent of ${req.templateId}`);
+      if (!ranVersion(await versionHistory(deps.em.fork(), req.instanceId), req.version, req.day))
+        throw invalidArgument("version", `instance ${req.instanceId} did not run version ${req.version} on ${req.day}`);
       // Lineage learns an agent's inbox from the claims feed; without it nobody's signature can be checked.
       if (!agent.inboxId) throw permissionDenied(`the inbox of instance ${req.instanceId} is not known here`);
       if (agent.inboxId !== req.inboxId)

@@ -42,7 +42,6 @@ export function checkReport(req: ReportSignalsRequest, now = Date.now()): Versio
     approvalsAsked: c.approvalsAsked,
     approvalsDeclined: c.approvalsDeclined,
     toolCallsFailed: c.toolCallsFailed,
-    pinned: c.pinned,
   };
   for (const [k, v] of Object.entries(counts))
     if (typeof v === "number" && v > MAX_COUNT) throw invalidArgument(`counts.${k}`, `must be at most ${MAX_COUNT}`);
@@ -55,4 +54,35 @@ export function checkReport(req: ReportSignalsRequest, now = Date.now()): Versio
     day: req.day,
     counts,
   };
+}
+
+/** One stretch of an agent's life on one version (and pin), from the claims feed; `to` absent while it runs it. */
+export interface VersionStretch {
+  version: string;
+  from: Date;
+  to?: Date | undefined;
+}
+
+/** What lineage knows of the versions an agent ran (signals-queries.ts versionHistory). */
+export interface VersionHistory {
+  /** For an agent claimed before the feed carried versions: when lineage began to know them. */
+  knownFrom?: Date | undefined;
+  stretches: readonly VersionStretch[];
+}
+
+/**
+ * Whether an agent's report for `version` on `day` is taken: when it ran
+ * that version at some time of that UTC day (a day's last report of the
+ * version it ran before an update is taken), or when lineage cannot tell:
+ * it knows none of its versions (claimed before the feed carried them), or
+ * the day began before it knew them.
+ */
+export function ranVersion(history: VersionHistory, version: string, day: string): boolean {
+  if (history.stretches.length === 0) return true;
+  const start = Date.parse(`${day}T00:00:00Z`);
+  const end = start + 86_400_000;
+  if (history.knownFrom && start < history.knownFrom.getTime()) return true;
+  return history.stretches.some(
+    (s) => s.version === version && s.from.getTime() < end && (s.to === undefined || s.to.getTime() > start),
+  );
 }

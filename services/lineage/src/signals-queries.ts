@@ -3,6 +3,7 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { VersionSignalCounts } from "@convos-pool/kit";
 import type { AgentDay } from "./signals-figures.js";
+import type { VersionHistory } from "./signals-policy.js";
 
 /** One day of one agent's counts, as stored. */
 export interface StoredSignals {
@@ -18,14 +19,14 @@ export async function upsertSignals(tx: EntityManager, s: StoredSignals): Promis
   const c = s.counts;
   const rows = await tx.execute<{ replaced: boolean }[]>(
     `insert into version_signals (instance_id, day, template_id, version, answers, people, thumbs_up, thumbs_down,
-       corrections, forget_requests, approvals_asked, approvals_declined, tool_calls_failed, pinned)
-     values (?, ?::date, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       corrections, forget_requests, approvals_asked, approvals_declined, tool_calls_failed)
+     values (?, ?::date, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      on conflict (instance_id, day, version) do update set
        answers = excluded.answers, people = excluded.people, thumbs_up = excluded.thumbs_up,
        thumbs_down = excluded.thumbs_down, corrections = excluded.corrections,
        forget_requests = excluded.forget_requests, approvals_asked = excluded.approvals_asked,
        approvals_declined = excluded.approvals_declined, tool_calls_failed = excluded.tool_calls_failed,
-       pinned = excluded.pinned, reported_at = now()
+       reported_at = now()
      returning (xmax <> 0) as replaced`,
     [
       s.instanceId,
@@ -41,7 +42,6 @@ export async function upsertSignals(tx: EntityManager, s: StoredSignals): Promis
       c.approvalsAsked,
       c.approvalsDeclined,
       c.toolCallsFailed,
-      c.pinned,
     ],
   );
   return rows[0]?.replaced === true;
@@ -59,7 +59,32 @@ export async function reportingAgent(
   return row && { templateId: row.template_id, inboxId: row.inbox_id, live: row.ended_at === null };
 }
 
-/** The stored days of a template's agents from `fromDay` to `toDay` (both included), each with its agent's owner now. */
+/** What lineage knows of the versions an agent ran (signals-policy.ts ranVersion judges a report by it). */
+export async function versionHistory(em: EntityManager, instanceId: string): Promise<VersionHistory> {
+  const [agent] = await em.execute<{ versions_known_from: Date | string | null }[]>(
+    `select versions_known_from from lineage_agents where instance_id = ?`,
+    [instanceId],
+  );
+  const stretches = await em.execute<{ version: string; from_at: Date | string; to_at: Date | string | null }[]>(
+    `select version, from_at, to_at from lineage_agent_versions where instance_id = ? order by from_at`,
+    [instanceId],
+  );
+  // Raw rows: timestamps may come as text.
+  const date = (v: Date | string | null | undefined) => (v === null || v === undefined ? undefined : new Date(v));
+  return {
+    knownFrom: date(agent?.versions_known_from),
+    stretches: stretches.map((r) => ({ version: r.version, from: new Date(r.from_at), to: date(r.to_at) })),
+  };
+}
+
+/** Where a stored day (`s.day`) begins, in UTC whatever the session's time zone. */
+const DAY_START = `(s.day::timestamp at time zone 'UTC')`;
+
+/**
+ * The stored days of a template's agents from `fromDay` to `toDay` (both
+ * included), each with its agent's owner now and whether it was pinned
+ * (docs/signals.md, "The pin").
+ */
 export async function templateDays(
   em: EntityManager,
   templateId: string,
@@ -85,7 +110,10 @@ export async function templateDays(
     }[]
   >(
     `select s.instance_id, a.owner_id, s.version, to_char(s.day, 'YYYY-MM-DD') as day, s.answers, s.people, s.thumbs_up,
-       s.thumbs_down, s.corrections, s.forget_requests, s.approvals_asked, s.approvals_declined, s.tool_calls_failed, s.pinned
+       s.thumbs_down, s.corrections, s.forget_requests, s.approvals_asked, s.approvals_declined, s.tool_calls_failed,
+       -- the pool's record, never the agent's word: pinned at some time that day while it ran that version
+       exists (select 1 from lineage_agent_versions v where v.instance_id = s.instance_id and v.version = s.version and v.pinned
+         and v.from_at < ${DAY_START} + interval '1 day' and (v.to_at is null or v.to_at > ${DAY_START})) as pinned
      from version_signals s join lineage_agents a on a.instance_id = s.instance_id
      where s.template_id = ? and s.day between ?::date and ?::date`,
     [templateId, fromDay, toDay],

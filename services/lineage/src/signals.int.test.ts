@@ -29,6 +29,10 @@ import {
 import { createTestDatabase } from "@convos-pool/testing";
 import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
+import { openDatabase } from "@convos-pool/kit/db";
+import { entities } from "./entities.js";
+import { migrations } from "./migrations.js";
+import { versionLifecycles } from "./signals-lifecycle.js";
 import { startLineageService, type RunningLineageService } from "./server.js";
 
 const creds = generateServiceCredentials();
@@ -51,7 +55,6 @@ const COUNTS = {
   approvalsAsked: 1,
   approvalsDeclined: 0,
   toolCallsFailed: 0,
-  pinned: false,
 };
 
 interface Agent {
@@ -59,27 +62,43 @@ interface Agent {
   wallet: TestIdentity;
 }
 
-/** A live agent of `templateId`, as the claims service's relay announces it: with its inbox. */
-async function agentOf(templateId: string, owner: TestIdentity, inboxKnown = true): Promise<Agent> {
-  const agent = { instanceId: `inst_${randomBytes(8).toString("hex")}`, wallet: newIdentity() };
+/** One event of the claims service's feed, at `at` (now unless told). */
+async function feed(
+  event: NonNullable<MessageInitShape<typeof LineageEventSchema>["event"]>,
+  at = new Date(),
+): Promise<void> {
   await feedSc.client.recordLineageEvents({
-    events: [
-      create(LineageEventSchema, {
-        sequence: ++sequence,
-        at: timestampFromDate(new Date()),
-        event: {
-          case: "claimed",
-          value: {
-            instanceId: agent.instanceId,
-            templateId,
-            ownerId: owner.inboxId,
-            conversationId: `conv-${agent.instanceId}`,
-            inboxId: inboxKnown ? agent.wallet.inboxId : "",
-          },
-        },
-      }),
-    ],
+    events: [create(LineageEventSchema, { sequence: ++sequence, at: timestampFromDate(at), event })],
   });
+}
+
+/**
+ * A live agent of `templateId`, as the claims service's relay announces it:
+ * with its inbox, and the version it was claimed on when given (none: as
+ * an agent claimed before the feed carried versions).
+ */
+async function agentOf(
+  templateId: string,
+  owner: TestIdentity,
+  inboxKnown = true,
+  claim: { version?: string; at?: Date; parentInstanceId?: string } = {},
+): Promise<Agent> {
+  const agent = { instanceId: `inst_${randomBytes(8).toString("hex")}`, wallet: newIdentity() };
+  await feed(
+    {
+      case: "claimed",
+      value: {
+        instanceId: agent.instanceId,
+        templateId,
+        ownerId: owner.inboxId,
+        conversationId: `conv-${agent.instanceId}`,
+        inboxId: inboxKnown ? agent.wallet.inboxId : "",
+        version: claim.version ?? "",
+        parentInstanceId: claim.parentInstanceId ?? "",
+      },
+    },
+    claim.at,
+  );
   return agent;
 }
 
@@ -110,6 +129,18 @@ async function code(p: Promise<unknown>): Promise<Code | undefined> {
     (e: unknown) => ConnectError.from(e).code,
   );
 }
+
+/** The error's code and message, or undefined when it went through. */
+async function refusal(p: Promise<unknown>): Promise<{ code: Code; message: string } | undefined> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => ({ code: ConnectError.from(e).code, message: ConnectError.from(e).rawMessage }),
+  );
+}
+
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 async function stored(instanceId: string): Promise<Record<string, unknown>[]> {
   const c = new pg.Client({ connectionString: lineageDb });
@@ -152,7 +183,7 @@ describe("an agent's day of counts", () => {
     expect(await hostSc.client.reportSignals(await report(agent, t.id, later))).toMatchObject({ replaced: true });
     const rows = await stored(agent.instanceId);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ template_id: t.id, version: "7", answers: 20, thumbs_up: 4, pinned: false });
+    expect(rows[0]).toMatchObject({ template_id: t.id, version: "7", answers: 20, thumbs_up: 4 });
     // Counts only: the table has no place for a text, a member or a conversation.
     expect(Object.keys(rows[0]!).sort()).toEqual(
       [
@@ -169,7 +200,6 @@ describe("an agent's day of counts", () => {
         "approvals_asked",
         "approvals_declined",
         "tool_calls_failed",
-        "pinned",
         "reported_at",
       ].sort(),
     );
@@ -268,6 +298,107 @@ describe("what a creator reads", () => {
       expect(await code(reader.client.getVersionSignals({ templateId: t.id }))).toBe(Code.Unauthenticated);
     } finally {
       reader.close();
+    }
+  });
+});
+
+describe("the version of a report, as the claims feed says", () => {
+  it("refuses a version the agent never ran that day, naming `version`, and takes the old version's day after an update", async () => {
+    const t = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }));
+    const yesterday = dayOf(Date.now() - DAY);
+    // Claimed on 6 yesterday morning, updated to 7 now.
+    const agent = await agentOf(t.id, newIdentity(), true, {
+      version: "6",
+      at: new Date(`${yesterday}T08:00:00Z`),
+    });
+    await feed({ case: "versionChanged", value: { instanceId: agent.instanceId, version: "7", pinned: false } });
+    const c = hostSc.client;
+    const on = (version: string, day: string) => report(agent, t.id, COUNTS, agent.wallet, { version, day });
+    // Yesterday's last report of 6, and today's of 6 (before the update) and of 7.
+    expect(await refusal(c.reportSignals(await on("6", yesterday)))).toBeUndefined();
+    expect(await refusal(c.reportSignals(await on("6", today())))).toBeUndefined();
+    expect(await refusal(c.reportSignals(await on("7", today())))).toBeUndefined();
+    // 7 was not out yesterday for it; 8 it never ran.
+    for (const [version, day] of [
+      ["7", yesterday],
+      ["8", today()],
+    ] as const) {
+      const r = await refusal(c.reportSignals(await on(version, day)));
+      expect(r?.code).toBe(Code.InvalidArgument);
+      expect(r?.message).toMatch(/^version: /);
+    }
+    expect((await stored(agent.instanceId)).map((r) => r.version).sort()).toEqual(["6", "6", "7"]);
+  });
+
+  it("takes an agent at its word while its versions are unknown (claimed before the feed carried them)", async () => {
+    const t = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }));
+    const agent = await agentOf(t.id, newIdentity());
+    const r = await report(agent, t.id, COUNTS, agent.wallet, { version: "8" });
+    expect(await refusal(hostSc.client.reportSignals(r))).toBeUndefined();
+  });
+
+  it("shows the pin from the claims service's record: a share of owners whose agents were pinned that day", async () => {
+    const creator = newIdentity();
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const agents: Agent[] = [];
+    for (let i = 0; i < 5; i++) agents.push(await agentOf(t.id, newIdentity(), true, { version: "7" }));
+    // Two owners pin theirs; one of them unpins it again (pinned for part of the day: counted).
+    for (const a of agents.slice(0, 2))
+      await feed({ case: "versionChanged", value: { instanceId: a.instanceId, version: "7", pinned: true } });
+    await feed({ case: "versionChanged", value: { instanceId: agents[1]!.instanceId, version: "7", pinned: false } });
+    for (const a of agents) await hostSc.client.reportSignals(await report(a, t.id));
+    const reader = createServiceClient(VersionSignalInsightsService, service.url, creds.gateway);
+    try {
+      const view = await reader.client.getVersionSignals(
+        { templateId: t.id },
+        { headers: { [CALLER_HEADER]: creator.inboxId } },
+      );
+      expect(view.days).toMatchObject([{ version: "7", agents: 5, shown: true }]);
+      expect(view.days[0]?.figures?.pinned).toBeCloseTo(2 / 5);
+    } finally {
+      reader.close();
+    }
+  });
+});
+
+describe("what the pool records of a version's agents", () => {
+  it("counts agents claimed on it, removals by their owner within a day and a week, and clones made while it ran; the creator's apart; only claims below five", async () => {
+    const creator = newIdentity();
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const base = Date.now() - 10 * DAY;
+    const o = Array.from({ length: 5 }, () => newIdentity());
+    const on6 = await Promise.all(o.map((owner) => agentOf(t.id, owner, true, { version: "6", at: new Date(base) })));
+    const [a0, a1, a2, a3] = on6 as [Agent, Agent, Agent, Agent, Agent];
+    const ended = (a: Agent, reason: string, after: number) =>
+      feed({ case: "ended", value: { instanceId: a.instanceId, reason } }, new Date(base + after));
+    await ended(a0, "removed by its owner", 2 * HOUR);
+    await ended(a1, "removed by its owner", 3 * DAY);
+    // Lost by its host: not the version's doing.
+    await ended(a2, "its host lost it", HOUR);
+    // A clone of a3 while it ran 6, then a3 updated to 7 and cloned again.
+    await agentOf(t.id, o[3]!, true, { version: "6", at: new Date(base + DAY), parentInstanceId: a3.instanceId });
+    await feed(
+      { case: "versionChanged", value: { instanceId: a3.instanceId, version: "7", pinned: false } },
+      new Date(base + 2 * DAY),
+    );
+    await agentOf(t.id, o[3]!, true, { version: "7", at: new Date(base + 3 * DAY), parentInstanceId: a3.instanceId });
+    // The creator's own, removed at once.
+    const own = await agentOf(t.id, creator, true, { version: "6", at: new Date(base) });
+    await ended(own, "removed by its owner", HOUR);
+
+    const db = await openDatabase({ name: "lineage", url: lineageDb, entities, migrations });
+    try {
+      const l = await versionLifecycles(db.em.fork(), t.id, ["6", "7"], creator.inboxId);
+      expect(l.versions).toEqual([
+        { version: "6", claimed: 6, shown: true, removedWithin1Day: 1, removedWithin7Days: 2, clones: 1 },
+        { version: "7", claimed: 1, shown: false, removedWithin1Day: 0, removedWithin7Days: 0, clones: 0 },
+      ]);
+      expect(l.ownVersions).toEqual([
+        { version: "6", claimed: 1, shown: false, removedWithin1Day: 0, removedWithin7Days: 0, clones: 0 },
+        { version: "7", claimed: 0, shown: false, removedWithin1Day: 0, removedWithin7Days: 0, clones: 0 },
+      ]);
+    } finally {
+      await db.close();
     }
   });
 });

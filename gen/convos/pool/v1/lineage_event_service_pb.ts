@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/lineage_event_service.proto.
  */
 export const file_convos_pool_v1_lineage_event_service: GenFile = /*@__PURE__*/
-  fileDesc("Cipjb252b3MvcG9vbC92MS9saW5lYWdlX2V2ZW50X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIusBCgxMaW5lYWdlRXZlbnQSEAoIc2VxdWVuY2UYASABKAMSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KB2NsYWltZWQYAyABKAsyHC5jb252b3MucG9vbC52MS5BZ2VudENsYWltZWRIABIrCgVlbmRlZBgEIAEoCzIaLmNvbnZvcy5wb29sLnYxLkFnZW50RW5kZWRIABI6Cg1vd25lcl9jaGFuZ2VkGAUgASgLMiEuY29udm9zLnBvb2wudjEuQWdlbnRPd25lckNoYW5nZWRIAEIHCgVldmVudCKgAQoMQWdlbnRDbGFpbWVkEhMKC2luc3RhbmNlX2lkGAEgASgJEhMKC3RlbXBsYXRlX2lkGAIgASgJEhAKCG93bmVyX2lkGAMgASgJEhoKEnBhcmVudF9pbnN0YW5jZV9pZBgEIAEoCRIXCg9jb252ZXJzYXRpb25faWQYBSABKAkSDQoFY2FycnkYBiADKAkSEAoIaW5ib3hfaWQYByABKAkiMQoKQWdlbnRFbmRlZBITCgtpbnN0YW5jZV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiOgoRQWdlbnRPd25lckNoYW5nZWQSEwoLaW5zdGFuY2VfaWQYASABKAkSEAoIb3duZXJfaWQYAiABKAkiSgoaUmVjb3JkTGluZWFnZUV2ZW50c1JlcXVlc3QSLAoGZXZlbnRzGAEgAygLMhwuY29udm9zLnBvb2wudjEuTGluZWFnZUV2ZW50Ii4KG1JlY29yZExpbmVhZ2VFdmVudHNSZXNwb25zZRIPCgdhcHBsaWVkGAEgASgFMoUBChNMaW5lYWdlRXZlbnRTZXJ2aWNlEm4KE1JlY29yZExpbmVhZ2VFdmVudHMSKi5jb252b3MucG9vbC52MS5SZWNvcmRMaW5lYWdlRXZlbnRzUmVxdWVzdBorLmNvbnZvcy5wb29sLnYxLlJlY29yZExpbmVhZ2VFdmVudHNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Cipjb252b3MvcG9vbC92MS9saW5lYWdlX2V2ZW50X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIqsCCgxMaW5lYWdlRXZlbnQSEAoIc2VxdWVuY2UYASABKAMSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KB2NsYWltZWQYAyABKAsyHC5jb252b3MucG9vbC52MS5BZ2VudENsYWltZWRIABIrCgVlbmRlZBgEIAEoCzIaLmNvbnZvcy5wb29sLnYxLkFnZW50RW5kZWRIABI6Cg1vd25lcl9jaGFuZ2VkGAUgASgLMiEuY29udm9zLnBvb2wudjEuQWdlbnRPd25lckNoYW5nZWRIABI+Cg92ZXJzaW9uX2NoYW5nZWQYBiABKAsyIy5jb252b3MucG9vbC52MS5BZ2VudFZlcnNpb25DaGFuZ2VkSABCBwoFZXZlbnQisQEKDEFnZW50Q2xhaW1lZBITCgtpbnN0YW5jZV9pZBgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIQCghvd25lcl9pZBgDIAEoCRIaChJwYXJlbnRfaW5zdGFuY2VfaWQYBCABKAkSFwoPY29udmVyc2F0aW9uX2lkGAUgASgJEg0KBWNhcnJ5GAYgAygJEhAKCGluYm94X2lkGAcgASgJEg8KB3ZlcnNpb24YCCABKAkiMQoKQWdlbnRFbmRlZBITCgtpbnN0YW5jZV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiSwoTQWdlbnRWZXJzaW9uQ2hhbmdlZBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg4KBnBpbm5lZBgDIAEoCCI6ChFBZ2VudE93bmVyQ2hhbmdlZBITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghvd25lcl9pZBgCIAEoCSJKChpSZWNvcmRMaW5lYWdlRXZlbnRzUmVxdWVzdBIsCgZldmVudHMYASADKAsyHC5jb252b3MucG9vbC52MS5MaW5lYWdlRXZlbnQiLgobUmVjb3JkTGluZWFnZUV2ZW50c1Jlc3BvbnNlEg8KB2FwcGxpZWQYASABKAUyhQEKE0xpbmVhZ2VFdmVudFNlcnZpY2USbgoTUmVjb3JkTGluZWFnZUV2ZW50cxIqLmNvbnZvcy5wb29sLnYxLlJlY29yZExpbmVhZ2VFdmVudHNSZXF1ZXN0GisuY29udm9zLnBvb2wudjEuUmVjb3JkTGluZWFnZUV2ZW50c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.LineageEvent
@@ -51,6 +51,12 @@ export type LineageEvent = Message<"convos.pool.v1.LineageEvent"> & {
      */
     value: AgentOwnerChanged;
     case: "ownerChanged";
+  } | {
+    /**
+     * @generated from field: convos.pool.v1.AgentVersionChanged version_changed = 6;
+     */
+    value: AgentVersionChanged;
+    case: "versionChanged";
   } | { case: undefined; value?: undefined };
 };
 
@@ -104,6 +110,16 @@ export type AgentClaimed = Message<"convos.pool.v1.AgentClaimed"> & {
    * @generated from field: string inbox_id = 7;
    */
   inboxId: string;
+
+  /**
+   * The template version it was claimed on, as the agent names it in its
+   * reports (docs/signals.md). Empty in events written before it was
+   * carried: lineage then knows no version of it until a
+   * `version_changed` event.
+   *
+   * @generated from field: string version = 8;
+   */
+  version: string;
 };
 
 /**
@@ -140,6 +156,42 @@ export const AgentEndedSchema: GenMessage<AgentEnded> = /*@__PURE__*/
   messageDesc(file_convos_pool_v1_lineage_event_service, 2);
 
 /**
+ * An agent now runs another version of its template (an update or a
+ * rollback delivered), or its owner pinned or unpinned it: written in the
+ * claims service's transaction that records it. Also written once for every
+ * live agent when the feed began to carry versions.
+ *
+ * @generated from message convos.pool.v1.AgentVersionChanged
+ */
+export type AgentVersionChanged = Message<"convos.pool.v1.AgentVersionChanged"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * The template version it runs from now on.
+   *
+   * @generated from field: string version = 2;
+   */
+  version: string;
+
+  /**
+   * Whether its owner pinned it (the claims service's record, never the agent's word).
+   *
+   * @generated from field: bool pinned = 3;
+   */
+  pinned: boolean;
+};
+
+/**
+ * Describes the message convos.pool.v1.AgentVersionChanged.
+ * Use `create(AgentVersionChangedSchema)` to create a new message.
+ */
+export const AgentVersionChangedSchema: GenMessage<AgentVersionChanged> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_lineage_event_service, 3);
+
+/**
  * @generated from message convos.pool.v1.AgentOwnerChanged
  */
 export type AgentOwnerChanged = Message<"convos.pool.v1.AgentOwnerChanged"> & {
@@ -159,7 +211,7 @@ export type AgentOwnerChanged = Message<"convos.pool.v1.AgentOwnerChanged"> & {
  * Use `create(AgentOwnerChangedSchema)` to create a new message.
  */
 export const AgentOwnerChangedSchema: GenMessage<AgentOwnerChanged> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_event_service, 3);
+  messageDesc(file_convos_pool_v1_lineage_event_service, 4);
 
 /**
  * @generated from message convos.pool.v1.RecordLineageEventsRequest
@@ -176,7 +228,7 @@ export type RecordLineageEventsRequest = Message<"convos.pool.v1.RecordLineageEv
  * Use `create(RecordLineageEventsRequestSchema)` to create a new message.
  */
 export const RecordLineageEventsRequestSchema: GenMessage<RecordLineageEventsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_event_service, 4);
+  messageDesc(file_convos_pool_v1_lineage_event_service, 5);
 
 /**
  * @generated from message convos.pool.v1.RecordLineageEventsResponse
@@ -195,7 +247,7 @@ export type RecordLineageEventsResponse = Message<"convos.pool.v1.RecordLineageE
  * Use `create(RecordLineageEventsResponseSchema)` to create a new message.
  */
 export const RecordLineageEventsResponseSchema: GenMessage<RecordLineageEventsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_lineage_event_service, 5);
+  messageDesc(file_convos_pool_v1_lineage_event_service, 6);
 
 /**
  * Internal: the claims service hands what happens to agents to the lineage

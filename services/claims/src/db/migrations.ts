@@ -423,6 +423,59 @@ export class LineageInbox extends Migration {
   }
 }
 
+/**
+ * The lineage feed carries versions (docs/signals.md, "The version"): a
+ * claimed agent's event names the template version it was claimed on, and
+ * a new kind, `version_changed`, is written whenever a live agent's
+ * `template_version` or `pinned` changes (an update or a rollback
+ * delivered, an owner's pin or unpin), by the same trigger, so every path
+ * that records one writes it in its own transaction. An update that moves
+ * only a base (the same template version) writes nothing. Every live agent
+ * gets one now, so lineage learns what each runs from here on.
+ */
+export class LineageVersions extends Migration {
+  override up(): void {
+    this.addSql(`alter table lineage_outbox drop constraint lineage_outbox_kind_check`);
+    this.addSql(
+      `alter table lineage_outbox add constraint lineage_outbox_kind_check check (kind in ('claimed', 'ended', 'owner_changed', 'version_changed'))`,
+    );
+    this.addSql(`create or replace function lineage_outbox_event() returns trigger language plpgsql as $fn$
+      begin
+        if new.state = 'claimed' and old.state = 'claiming' then
+          insert into lineage_outbox (kind, instance_id, payload) values ('claimed', new.id, jsonb_build_object(
+            'templateId', new.template_id, 'ownerId', new.owner_id, 'parentInstanceId', coalesce(new.parent_instance_id, ''),
+            'conversationId', coalesce(new.conversation_id, ''), 'carry', new.inheritance_carry, 'inboxId', new.inbox_id,
+            'version', coalesce(new.template_version::text, '')));
+        elsif new.state = 'dead' then
+          insert into lineage_outbox (kind, instance_id, payload)
+            values ('ended', new.id, jsonb_build_object('reason', coalesce(new.end_reason, '')));
+        else
+          if new.owner_id is distinct from old.owner_id then
+            insert into lineage_outbox (kind, instance_id, payload)
+              values ('owner_changed', new.id, jsonb_build_object('ownerId', new.owner_id));
+          end if;
+          if new.template_version is distinct from old.template_version or new.pinned is distinct from old.pinned then
+            insert into lineage_outbox (kind, instance_id, payload) values ('version_changed', new.id,
+              jsonb_build_object('version', coalesce(new.template_version::text, ''), 'pinned', new.pinned));
+          end if;
+        end if;
+        return null;
+      end $fn$`);
+    this.addSql(`drop trigger instances_lineage on instances`);
+    this.addSql(`create trigger instances_lineage after update on instances for each row
+      when ((old.state = 'claiming' and new.state = 'claimed')
+        or (old.state in ('claimed', 'crashed') and new.state = 'dead')
+        or (old.state in ('claimed', 'crashed') and new.state in ('claimed', 'crashed')
+          and (new.owner_id is distinct from old.owner_id or new.template_version is distinct from old.template_version
+            or new.pinned is distinct from old.pinned)))
+      execute function lineage_outbox_event()`);
+    this.addSql(`insert into lineage_outbox (kind, instance_id, payload)
+      select 'version_changed', id, jsonb_build_object('version', template_version::text, 'pinned', pinned)
+        from instances where state in ('claimed', 'crashed') and owner_id is not null and template_version is not null
+        order by claimed_at, id`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -446,4 +499,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0017_attestation_kid", class: AttestationKid },
   { name: "0018_wallet_funds", class: WalletFunds },
   { name: "0019_lineage_inbox", class: LineageInbox },
+  { name: "0020_lineage_versions", class: LineageVersions },
 ];

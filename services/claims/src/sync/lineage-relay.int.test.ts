@@ -7,9 +7,15 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
-import { createServiceClient, freePort, signOperation, type ServiceClient } from "@convos-pool/kit";
-import { createTestDatabase } from "@convos-pool/testing";
-import { newIdentity, sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
+import { createServiceClient, freePort, signOperation, signUpdateRelease, type ServiceClient } from "@convos-pool/kit";
+import { createTestDatabase, waitFor } from "@convos-pool/testing";
+import {
+  creationNonceOf,
+  newIdentity,
+  sampleContent,
+  signedTemplate,
+  type TestIdentity,
+} from "@convos-pool/kit/testing";
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { RELAY_LOCK, toEvent } from "./lineage-relay.js";
 import { as } from "../../test/helpers.js";
@@ -227,6 +233,90 @@ describe("the lineage relay", () => {
   });
 });
 
+describe("versions in the feed", () => {
+  it("carries the version an agent was claimed on, each version delivered to it and its owner's pins, as lineage's history of it", async () => {
+    const creator = newIdentity();
+    const owner = newIdentity();
+    const content = sampleContent({ tools: [] });
+    const t = await signedTemplate(stack.templatesClient, creator, content);
+    const v = t.contentVersion;
+    await stack.seedIdle(2);
+    const [a, b] = await holdingTheRelayLock(async () => {
+      const a = await claim(owner, t.id);
+      const b = await claim(owner, t.id);
+      await stack.claimsClient.setInstancePin({ instanceId: a, pinned: true }, as(owner));
+      await stack.claimsClient.setInstancePin({ instanceId: a, pinned: false }, as(owner));
+      // Pinned, b stays on v; removed, it ends (its pin goes with it, and no version event).
+      await stack.claimsClient.setInstancePin({ instanceId: b, pinned: true }, as(owner));
+      const next = await signUpdateRelease(creator.account, {
+        templateId: t.id,
+        creatorId: creator.inboxId,
+        creationNonce: creationNonceOf(t.id),
+        version: v + 1n,
+        content: { ...content, instructions: "Answer in haiku." },
+      });
+      await stack.syncClient.pushTemplateVersion({ template: next });
+      await waitFor(
+        "the update delivered and recorded",
+        async () =>
+          (await stack.rows(`select 1 from instances where id = $1 and template_version = $2`, [a, Number(v + 1n)]))
+            .length === 1,
+        15_000,
+        25,
+      );
+      await stack.claimsClient.removeAgent(
+        {
+          instanceId: b,
+          ownerSignature: await signOperation(owner.account, "RemoveAgent", { inboxId: owner.inboxId, instanceId: b }),
+        },
+        as(owner),
+      );
+      const events = await stack.rows<{ kind: string; instance_id: string; payload: Record<string, unknown> }>(
+        `select kind, instance_id, payload from lineage_outbox order by sequence`,
+      );
+      expect(events.map((e) => [e.kind, e.instance_id, e.payload.version, e.payload.pinned])).toEqual([
+        ["claimed", a, `${v}`, undefined],
+        ["claimed", b, `${v}`, undefined],
+        ["version_changed", a, `${v}`, true],
+        ["version_changed", a, `${v}`, false],
+        ["version_changed", b, `${v}`, true],
+        ["version_changed", a, `${v + 1n}`, false],
+        ["ended", b, undefined, undefined],
+      ]);
+      return [a, b];
+    });
+    await stack.claims.lineage!.drained();
+    const onLineage = new pg.Client({ connectionString: lineageDb });
+    await onLineage.connect();
+    try {
+      const history = async (id: string) =>
+        (
+          await onLineage.query<{ version: string; pinned: boolean; open: boolean }>(
+            `select version, pinned, to_at is null as open from lineage_agent_versions where instance_id = $1 order by from_at`,
+            [id],
+          )
+        ).rows.map((r) => [r.version, r.pinned, r.open]);
+      expect(await history(a)).toEqual([
+        [`${v}`, false, false],
+        [`${v}`, true, false],
+        [`${v}`, false, false],
+        [`${v + 1n}`, false, true],
+      ]);
+      expect(await history(b)).toEqual([
+        [`${v}`, false, false],
+        [`${v}`, true, false],
+      ]);
+      const claimed = await onLineage.query(
+        `select claimed_version from lineage_agents where instance_id = any($1) order by instance_id`,
+        [[a, b]],
+      );
+      expect(claimed.rows).toEqual([{ claimed_version: `${v}` }, { claimed_version: `${v}` }]);
+    } finally {
+      await onLineage.end();
+    }
+  });
+});
+
 describe("an outbox row as a lineage event", () => {
   const at = new Date("2026-01-02T03:04:05.678Z");
 
@@ -272,6 +362,26 @@ describe("an outbox row as a lineage event", () => {
       at,
     });
     expect(fresh.event).toMatchObject({ case: "claimed", value: { parentInstanceId: "", carry: [] } });
+  });
+
+  it("carries a version change with its pin, and a claim written before versions were carried with none", () => {
+    expect(
+      toEvent({
+        sequence: "9",
+        kind: "version_changed",
+        instance_id: "inst_a",
+        payload: { version: "8", pinned: true },
+        at,
+      }).event,
+    ).toMatchObject({ case: "versionChanged", value: { instanceId: "inst_a", version: "8", pinned: true } });
+    const old = toEvent({
+      sequence: "10",
+      kind: "claimed",
+      instance_id: "inst_b",
+      payload: { templateId: "tmpl_t", ownerId: "o", parentInstanceId: "", conversationId: "c", carry: "" },
+      at,
+    });
+    expect(old.event).toMatchObject({ case: "claimed", value: { version: "" } });
   });
 
   it("gives an ended agent its reason and a transferred one its new owner", () => {

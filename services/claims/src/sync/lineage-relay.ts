@@ -1,6 +1,6 @@
-// Hands the lineage outbox (migration 0005: every claimed agent, every agent
-// that ended, every change of owner, written by a trigger in the transaction
-// of the change) to the lineage service, in sequence order, until
+// Hands the lineage outbox (migrations 0005 and 0020: every claimed agent,
+// every agent that ended, every change of owner, version or pin, written by
+// a trigger in the transaction of the change) to the lineage service, in sequence order, until
 // acknowledged. A pass is one transaction: it takes a PostgreSQL advisory
 // lock, so one replica of the claims service relays at a time and order is
 // kept; it reads a batch, calls RecordLineageEvents, and deletes what was
@@ -17,6 +17,7 @@ import {
   AgentClaimedSchema,
   AgentEndedSchema,
   AgentOwnerChangedSchema,
+  AgentVersionChangedSchema,
   LineageEventSchema,
   LineageEventService,
   type LineageEvent,
@@ -52,15 +53,20 @@ export interface LineageRelay {
 
 export interface OutboxRow {
   sequence: string;
-  kind: "claimed" | "ended" | "owner_changed";
+  kind: "claimed" | "ended" | "owner_changed" | "version_changed";
   instance_id: string;
-  payload: Record<string, string> | string;
+  payload: Record<string, string | boolean> | string;
   at: Date | string;
 }
 
 /** An outbox row as the event the lineage service takes. */
 export function toEvent(r: OutboxRow): LineageEvent {
-  const p = (typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload) as Record<string, string>;
+  const payload = (typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload) as Record<string, unknown>;
+  // A field an older row lacks is empty (AgentClaimed.version, for one).
+  const text = (k: string): string => {
+    const v = payload[k];
+    return typeof v === "string" ? v : "";
+  };
   const base = { sequence: BigInt(r.sequence), at: timestampFromDate(new Date(r.at)) };
   if (r.kind === "claimed") {
     return create(LineageEventSchema, {
@@ -69,12 +75,13 @@ export function toEvent(r: OutboxRow): LineageEvent {
         case: "claimed",
         value: create(AgentClaimedSchema, {
           instanceId: r.instance_id,
-          templateId: p.templateId ?? "",
-          ownerId: p.ownerId ?? "",
-          parentInstanceId: p.parentInstanceId ?? "",
-          conversationId: p.conversationId ?? "",
-          carry: p.carry ? p.carry.split(",") : [],
-          inboxId: p.inboxId ?? "",
+          templateId: text("templateId"),
+          ownerId: text("ownerId"),
+          parentInstanceId: text("parentInstanceId"),
+          conversationId: text("conversationId"),
+          carry: text("carry") ? text("carry").split(",") : [],
+          inboxId: text("inboxId"),
+          version: text("version"),
         }),
       },
     });
@@ -82,14 +89,27 @@ export function toEvent(r: OutboxRow): LineageEvent {
   if (r.kind === "ended") {
     return create(LineageEventSchema, {
       ...base,
-      event: { case: "ended", value: create(AgentEndedSchema, { instanceId: r.instance_id, reason: p.reason ?? "" }) },
+      event: { case: "ended", value: create(AgentEndedSchema, { instanceId: r.instance_id, reason: text("reason") }) },
+    });
+  }
+  if (r.kind === "version_changed") {
+    return create(LineageEventSchema, {
+      ...base,
+      event: {
+        case: "versionChanged",
+        value: create(AgentVersionChangedSchema, {
+          instanceId: r.instance_id,
+          version: text("version"),
+          pinned: payload.pinned === true,
+        }),
+      },
     });
   }
   return create(LineageEventSchema, {
     ...base,
     event: {
       case: "ownerChanged",
-      value: create(AgentOwnerChangedSchema, { instanceId: r.instance_id, ownerId: p.ownerId ?? "" }),
+      value: create(AgentOwnerChangedSchema, { instanceId: r.instance_id, ownerId: text("ownerId") }),
     },
   });
 }

@@ -1,7 +1,8 @@
 // The agent's daily counts for the version it runs (docs/signals.md): how
 // often it answered, how many people spoke to it, 👍 and 👎 on its
 // messages, corrections, "forget" requests, approvals asked and declined,
-// tool calls failed, and whether its owner pinned it. Counts only: who
+// tool calls failed (its owner's pin is the pool's record, not counted
+// here: docs/signals.md, "The pin"). Counts only: who
 // spoke is kept as salted hashes for the day (to count each person once),
 // and neither the hashes nor their salt ever leave the agent; no text, no
 // member id, no conversation id is kept here at all.
@@ -32,8 +33,6 @@ export type Counted = (typeof COUNTED)[number];
 export interface DayCounts extends Record<Counted, number> {
   /** Distinct people who spoke to it that day. */
   people: number;
-  /** Whether its owner pinned it to the version it runs. */
-  pinned: boolean;
 }
 
 /** The version counted: a template and its release (the version's key). */
@@ -79,14 +78,13 @@ export function zeroCounts(): DayCounts {
     approvalsAsked: 0,
     approvalsDeclined: 0,
     toolCallsFailed: 0,
-    pinned: false,
   };
 }
 
 /**
  * The file for `day` and `release`: the same when both hold; else new counts
  * (and a new salt, the day's hashes gone), the ended day kept to be sent when
- * anything was counted in it. The pin carries over within a template: it is a state, not an event.
+ * anything was counted in it.
  */
 export function rollOver(file: SignalsFile | undefined, day: string, release: Release, salt: string): SignalsFile {
   const cur = file?.current;
@@ -95,7 +93,7 @@ export function rollOver(file: SignalsFile | undefined, day: string, release: Re
     day,
     templateId: release.templateId,
     version: release.version,
-    counts: { ...zeroCounts(), pinned: cur?.templateId === release.templateId && cur.counts.pinned },
+    counts: zeroCounts(),
   };
   const ended = cur && counted(cur.counts) ? [cur] : [];
   return { current: fresh, salt, heard: [], finished: [...(file?.finished ?? []), ...ended].slice(-FINISHED_KEPT) };
@@ -129,17 +127,14 @@ export function heard(file: SignalsFile, inboxId: string): SignalsFile {
   };
 }
 
-export function pinned(file: SignalsFile, pin: boolean): SignalsFile {
-  return { ...file, current: { ...file.current, counts: { ...file.current.counts, pinned: pin } } };
-}
-
 /** What may be sent: the ended days, then today so far; never the hashes or their salt. */
 export function reports(file: SignalsFile): DayReport[] {
   return [...file.finished, file.current].map(({ day, templateId, version, counts }) => ({
     day,
     templateId,
     version,
-    counts: { ...counts },
+    // Only what is counted: a file written before a field was dropped (the pin) keeps it until its day ends.
+    counts: { people: counts.people, ...Object.fromEntries(COUNTED.map((k) => [k, counts[k]])) } as DayCounts,
   }));
 }
 
@@ -173,10 +168,6 @@ export class AgentSignals {
   /** A person's text it took in (conversation.ts): they spoke to it, and perhaps corrected it. */
   spoke(inboxId: string, corrected: boolean): void {
     this.change((f) => (corrected ? count(heard(f, inboxId), "corrections") : heard(f, inboxId)));
-  }
-
-  pinned(pin: boolean): void {
-    this.change((f) => pinned(f, pin));
   }
 
   /** The days to send (reports()), rolled over to today first; none before a claim. */
