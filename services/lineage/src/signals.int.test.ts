@@ -341,7 +341,7 @@ describe("versions side by side", () => {
       for (const versions of [["1", "2", "3", "4", "5", "6", "7"], ["6", "6"], ["six 6"]]) {
         const err = await reader.client
           .compareVersions({ templateId: t.id, versions }, as(creator))
-          .catch(ConnectError.from);
+          .catch((e: unknown) => ConnectError.from(e));
         expect(err).toBeInstanceOf(ConnectError);
         expect((err as ConnectError).code).toBe(Code.InvalidArgument);
         expect((err as ConnectError).message).toContain("versions");

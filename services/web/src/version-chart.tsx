@@ -24,6 +24,7 @@ const STYLES = [
   { stroke: "#374151", dash: [4, 2], name: "short-dashed line" },
 ];
 const HEIGHT = 220;
+const styleOf = (i: number) => STYLES[i % STYLES.length] ?? { stroke: "#1d4ed8", dash: [], name: "solid line" };
 
 const shown = (n: number | undefined) =>
   n === undefined ? "—" : Number.isInteger(n) ? String(n) : n.toFixed(1).replace(/\.0$/, "");
@@ -50,7 +51,7 @@ export function VersionChart({
       </figcaption>
       <ul className="chart-legend" aria-hidden="true">
         {series.map((s, i) => {
-          const style = STYLES[i % STYLES.length]!;
+          const style = styleOf(i);
           return (
             <li key={s.label}>
               <svg width="28" height="10" role="presentation">
@@ -151,7 +152,7 @@ function Plot({ days, series }: { days: readonly string[]; series: readonly Char
         series: [
           {},
           ...labels.map((label, i) => {
-            const style = STYLES[i % STYLES.length]!;
+            const style = styleOf(i);
             return {
               label,
               stroke: style.stroke,

@@ -19,7 +19,7 @@ function signalsOf(deps: RestDeps): VersionSignalInsightsForwarder {
 type Json = Record<string, unknown>;
 /** A message left unset is `null`, so that every key is always there (the rest of the REST API's habit). */
 const withNulls = (o: Json, keys: readonly string[]): Json =>
-  Object.fromEntries([...Object.entries(o), ...keys.filter((k) => !(k in o)).map((k) => [k, null])]);
+  Object.fromEntries([...Object.entries(o), ...keys.filter((k) => !(k in o)).map((k): [string, unknown] => [k, null])]);
 
 function comparisonToJson(v: Json): Json {
   const days = (v.days as Json[] | undefined) ?? [];

@@ -351,8 +351,9 @@ function Changes({
             Roll back to {label(older)}…
           </button>
         ) : (
-          <div className="confirm" role="group" aria-labelledby="rollback-confirm">
-            <p id="rollback-confirm">
+          <fieldset className="confirm">
+            <legend>Roll back to {label(older)}?</legend>
+            <p>
               Every agent of this template gets the content of {label(older)} again, as a new version{" "}
               {String(current + 1n)}; owners who pinned their agent keep theirs. You sign this with your key.
             </p>
@@ -378,7 +379,7 @@ function Changes({
                 Cancel
               </button>
             </div>
-          </div>
+          </fieldset>
         )}
       </section>
     </>
