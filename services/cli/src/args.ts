@@ -70,6 +70,8 @@ export interface ParsedCommand {
   maxLiveTools?: number;
   /** `--template ID` of reports and curation-log. */
   template?: string;
+  /** `--versions 6,7` of signals: the versions to compare. */
+  versions?: string[];
   all: boolean;
   reviewRequested: boolean;
   /** `--expired` and `--health` of patterns. */
@@ -328,6 +330,15 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values["acknowledge-wallet-removal"] === true) out.acknowledgeWalletRemoval = true;
   if (values.note !== undefined) out.note = values.note;
   if (values.template !== undefined) out.template = values.template;
+  if (values.versions !== undefined) {
+    const versions = values.versions
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean);
+    if (versions.length === 0)
+      throw new CommandUsageError(`--versions takes versions, comma-separated: 6,7 (got "${values.versions}")`, name);
+    out.versions = versions;
+  }
   if (values.feedback !== undefined) out.feedback = values.feedback;
   if (values.secret !== undefined) out.secrets = secretsArg(values.secret, name);
   if (values.profile !== undefined) out.profile = values.profile;

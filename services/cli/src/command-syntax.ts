@@ -18,6 +18,7 @@ export const OPTIONS = {
   config: { type: "string", multiple: true },
   directive: { type: "string" },
   carry: { type: "string" },
+  versions: { type: "string" },
   ended: { type: "boolean" },
   "daily-limit": { type: "string" },
   "member-sms": { type: "string" },
@@ -272,6 +273,13 @@ export const COMMANDS = {
     synopsis: `TEMPLATE_ID [--expired] ${PAGE} | --health`,
     summary:
       "what my template's agents learned and offered to the pattern pool, and its refusals; --health: the whole pool's counts",
+  },
+  signals: {
+    args: ["TEMPLATE_ID"],
+    options: ["versions"],
+    synopsis: "TEMPLATE_ID [--versions 6,7]",
+    summary:
+      "my template's versions side by side over the last 30 days, per 100 answers (also for owners of its agents); default: the two newest",
   },
   "pattern-hold": {
     args: ["TEMPLATE_ID", "ON_OFF"],

@@ -15,6 +15,7 @@ import * as cmd from "./commands.js";
 import * as curation from "./curation-commands.js";
 import * as memory from "./memory-commands.js";
 import * as patterns from "./pattern-commands.js";
+import * as signals from "./signal-commands.js";
 import { CliError, HttpError, UsageError } from "./errors.js";
 import { DEFAULT_URL, normalizeUrl, type Context } from "./http.js";
 import { DEFAULT_KEY_FILE } from "./key-store.js";
@@ -189,6 +190,8 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
           });
     case "pattern-hold":
       return patterns.setPatternHold(ctx, a.TEMPLATE_ID as string, onOffArg("ON_OFF", a.ON_OFF, "pattern-hold"));
+    case "signals":
+      return signals.compareVersions(ctx, a.TEMPLATE_ID as string, p.versions);
     case "patterns-held":
       return patterns.heldPatterns(ctx, a.TEMPLATE_ID as string, { all: p.all, limit: p.limit });
     case "pattern-review":

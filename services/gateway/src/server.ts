@@ -224,6 +224,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         memory,
         lineage,
         patterns,
+        signals,
         claimsNotConfigured: CLAIMS_NOT_CONFIGURED,
         lineageNotConfigured: LINEAGE_NOT_CONFIGURED,
         createSession: signIn,

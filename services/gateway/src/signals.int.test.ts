@@ -29,7 +29,7 @@ import { newIdentity, sampleContent, signedTemplate } from "@convos-pool/kit/tes
 import { startLineageService, type RunningLineageService } from "@convos-pool/lineage";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { startGateway, type RunningGateway } from "./server.js";
-import { restSession } from "../test/rest.js";
+import { restCall, restSession } from "../test/rest.js";
 
 const CREDS = generateServiceCredentials();
 const quiet = (name: string) => createLogger(name, { level: "silent" });
@@ -131,4 +131,79 @@ it("gives a template's creator, signed in, each version's days; anyone else is t
   // The report call is the hosts': the gateway has no route to it (no such path).
   const reporter = createClient(VersionSignalService, transport);
   expect(await code(reporter.reportSignals({ instanceId: "inst_0000000000000000" }))).toBe(Code.NotFound);
+});
+
+let sequence = 100n;
+/** A live agent of `templateId` owned by `ownerId`, reporting `answers` answers and one 👍 for `version` today. */
+async function reportingAgent(templateId: string, ownerId: string, version: string, answers: number): Promise<void> {
+  const wallet = newIdentity();
+  const instanceId = `inst_${randomBytes(8).toString("hex")}`;
+  await feedSc.client.recordLineageEvents({
+    events: [
+      create(LineageEventSchema, {
+        sequence: ++sequence,
+        at: timestampFromDate(new Date()),
+        event: { case: "claimed", value: { instanceId, templateId, ownerId, inboxId: wallet.inboxId } },
+      }),
+    ],
+  });
+  const report = {
+    inboxId: wallet.inboxId,
+    instanceId,
+    templateId,
+    version,
+    day: new Date().toISOString().slice(0, 10),
+    counts: {
+      answers,
+      people: 1,
+      thumbsUp: 1,
+      thumbsDown: 0,
+      corrections: 0,
+      forgetRequests: 0,
+      approvalsAsked: 0,
+      approvalsDeclined: 0,
+      toolCallsFailed: 0,
+      pinned: false,
+    },
+  };
+  await hostSc.client.reportSignals({ ...report, agentSignature: await signVersionSignals(wallet.account, report) });
+}
+
+it("compares versions over REST (GET /api/pool/templates/{id}/signals): the creator with their own agents apart, an owner without them, anyone else 404", async () => {
+  const creator = newIdentity();
+  const owner = newIdentity();
+  const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+  for (let i = 0; i < 5; i++) await reportingAgent(t.id, i === 0 ? owner.inboxId : newIdentity().inboxId, "3", 10);
+  for (let i = 0; i < 2; i++) await reportingAgent(t.id, newIdentity().inboxId, "4", 10);
+  await reportingAgent(t.id, creator.inboxId, "4", 10);
+  const path = `/api/pool/templates/${t.id}/signals`;
+  const mine = await restCall(gateway.url, "GET", `${path}?versions=3,4`, {
+    token: await restSession(gateway.url, creator),
+  });
+  expect(mine.status).toBe(200);
+  expect(mine.json.min_conversations).toBe(5);
+  expect(mine.json.versions).toMatchObject([
+    { version: "3", days_ran: 1, days_shown: 1, answers: 50, per_100_answers: { thumbs_up: 10 }, lifecycle: null },
+    { version: "4", days_ran: 1, days_shown: 0, answers: 0, per_100_answers: null, lifecycle: null },
+  ]);
+  expect(mine.json.versions[1].days).toMatchObject([{ agents: 2, owners: 2, shown: false, per_100_answers: null }]);
+  expect(mine.json.own_versions).toMatchObject([
+    { version: "3", days_ran: 0 },
+    { version: "4", days_ran: 1, days_shown: 0 },
+  ]);
+  const theirs = await restCall(gateway.url, "GET", path, { token: await restSession(gateway.url, owner) });
+  expect(theirs.status).toBe(200);
+  expect(theirs.json.versions.map((v: { version: string }) => v.version)).toEqual(["3", "4"]);
+  expect(theirs.json.own_versions).toEqual([]);
+  const stranger = await restCall(gateway.url, "GET", path, { token: await restSession(gateway.url, newIdentity()) });
+  expect(stranger.status).toBe(404);
+  expect((await restCall(gateway.url, "GET", path)).status).toBe(401);
+  const bad = await restCall(gateway.url, "GET", `${path}?versions=3,3`, {
+    token: await restSession(gateway.url, creator),
+  });
+  expect([bad.status, bad.json.error.field]).toEqual([400, "versions"]);
+  const unknown = await restCall(gateway.url, "GET", `${path}?version=3`, {
+    token: await restSession(gateway.url, creator),
+  });
+  expect([unknown.status, unknown.json.error.field]).toEqual([400, "version"]);
 });

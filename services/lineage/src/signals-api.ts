@@ -12,7 +12,12 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import {
   SignalFiguresSchema,
+  VersionComparisonSchema,
+  VersionDayRatesSchema,
+  VersionLifecycleSchema,
   VersionDaySignalsSchema,
+  type VersionComparison,
+  type VersionLifecycle,
   type VersionDaySignals,
   type VersionSignalInsightsService,
   type VersionSignalService,
@@ -32,9 +37,11 @@ import {
 } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
 import { checkInstanceId } from "./patterns-policy.js";
+import { compareVersionDays, defaultVersions, type VersionRates } from "./signals-compare.js";
+import { type Lifecycle, versionLifecycles } from "./signals-lifecycle.js";
 import { MIN_CONVERSATIONS, creatorView, type VersionDay } from "./signals-figures.js";
-import { checkReport, isDay, ranVersion } from "./signals-policy.js";
-import { reportingAgent, templateDays, upsertSignals, versionHistory } from "./signals-queries.js";
+import { checkComparedVersions, checkReport, isDay, ranVersion } from "./signals-policy.js";
+import { ownsLiveAgentOf, reportingAgent, templateDays, upsertSignals, versionHistory } from "./signals-queries.js";
 import type { TemplateLookup } from "./service.js";
 
 export interface VersionSignalDeps {
@@ -100,6 +107,31 @@ function toProto(d: VersionDay): VersionDaySignals {
   });
 }
 
+function lifecycleToProto({ version: _, ...counts }: Lifecycle): VersionLifecycle {
+  return create(VersionLifecycleSchema, counts);
+}
+
+function comparisonToProto(v: VersionRates, lifecycle: Lifecycle | undefined): VersionComparison {
+  return create(VersionComparisonSchema, {
+    version: v.version,
+    daysRan: v.daysRan,
+    daysShown: v.daysShown,
+    answers: v.answers,
+    ...(v.per100 ? { per100Answers: create(SignalFiguresSchema, v.per100) } : {}),
+    days: v.days.map((d) =>
+      create(VersionDayRatesSchema, {
+        day: d.day,
+        agents: d.agents,
+        owners: d.owners,
+        shown: d.shown,
+        answers: d.answers,
+        ...(d.per100 ? { per100Answers: create(SignalFiguresSchema, d.per100) } : {}),
+      }),
+    ),
+    ...(lifecycle ? { lifecycle: lifecycleToProto(lifecycle) } : {}),
+  });
+}
+
 /** The days asked for: both given, or the last DEFAULT_DAYS to today (UTC). */
 function dayRange(fromDay: string, toDay: string, now = Date.now()): { from: string; to: string } {
   const to = toDay || new Date(now).toISOString().slice(0, 10);
@@ -132,9 +164,34 @@ export function createVersionSignalInsightsService(
         minConversations: MIN_CONVERSATIONS,
       };
     },
-    compareVersions() {
-      // The contract came first; the comparison is being built.
-      return Promise.reject(new ConnectError("comparing versions is not built yet", Code.Unimplemented));
+    /**
+     * The template's creator gets others' agents and, apart, their own; an
+     * owner of a live agent of it only others' (what everyone is shown);
+     * anyone else NOT_FOUND, as for a missing template.
+     */
+    async compareVersions(req, ctx) {
+      if (!TEMPLATE_ID_PATTERN.test(req.templateId)) throw invalidArgument("template_id", "must be a template id");
+      const asked = checkComparedVersions(req.versions);
+      const caller = callerInboxId(ctx);
+      if (caller === undefined) throw unauthenticated("sign in to compare a template's versions");
+      const template = await deps.templates.get(req.templateId);
+      if (!template) throw notFound(`template ${req.templateId}`);
+      const isCreator = template.creatorId === caller;
+      if (!isCreator && !(await ownsLiveAgentOf(deps.em.fork(), req.templateId, caller)))
+        throw notFound(`template ${req.templateId}`);
+      const { from, to } = dayRange(req.fromDay, req.toDay);
+      const view = creatorView(await templateDays(deps.em.fork(), req.templateId, from, to), template.creatorId);
+      // Asked for none: the two newest that reported, among the agents this caller may see.
+      const versions =
+        asked.length > 0 ? asked : defaultVersions(isCreator ? [...view.days, ...view.ownDays] : view.days);
+      const life = await versionLifecycles(deps.em.fork(), req.templateId, versions, template.creatorId);
+      return {
+        versions: compareVersionDays(view.days, versions).map((v, i) => comparisonToProto(v, life.versions[i])),
+        ownVersions: isCreator
+          ? compareVersionDays(view.ownDays, versions).map((v, i) => comparisonToProto(v, life.ownVersions[i]))
+          : [],
+        minConversations: MIN_CONVERSATIONS,
+      };
     },
   };
 }

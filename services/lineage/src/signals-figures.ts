@@ -100,7 +100,7 @@ function mean(xs: readonly number[]): number {
 }
 
 /** "6" before "7" before "10"; names that are not numbers after, in text order. */
-function compareVersions(a: string, b: string): number {
+export function compareVersions(a: string, b: string): number {
   const na = Number(a);
   const nb = Number(b);
   if (Number.isFinite(na) && Number.isFinite(nb)) return na - nb;

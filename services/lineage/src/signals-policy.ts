@@ -2,6 +2,7 @@
 // reads of them (docs/signals.md). Pure.
 import type { ReportSignalsRequest } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { TEMPLATE_ID_PATTERN, invalidArgument, type VersionSignalsToSign } from "@convos-pool/kit";
+import { MAX_COMPARED } from "./signals-compare.js";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** A version as the agent names it (its release key): short, printable. */
@@ -11,9 +12,29 @@ export const OLDEST_REPORT_DAYS = 8;
 /** More than this in a day is no agent's count: a report with one is refused. */
 export const MAX_COUNT = 1_000_000;
 
+/**
+ * The versions a comparison asks for (signals-compare.ts): none (the
+ * default), or 1 to MAX_COMPARED release keys as agents report them, each
+ * once.
+ */
+export function checkComparedVersions(versions: readonly string[]): string[] {
+  if (versions.length > MAX_COMPARED) throw invalidArgument("versions", `at most ${MAX_COMPARED} versions at once`);
+  for (const v of versions)
+    if (!VERSION.test(v))
+      throw invalidArgument(
+        "versions",
+        `"${v.slice(0, 64)}" is not a version: 1 to 64 letters, digits, '.', '_' or '-'`,
+      );
+  if (new Set(versions).size !== versions.length) throw invalidArgument("versions", "names a version twice");
+  return [...versions];
+}
+
 /** Whether `day` is a real UTC date, YYYY-MM-DD. */
 export function isDay(day: string): boolean {
-  return DAY.test(day) && new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
+  if (!DAY.test(day)) return false;
+  // A month past 12 is no date at all (toISOString would throw), a 30 February another day.
+  const ms = Date.parse(`${day}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day;
 }
 
 /**

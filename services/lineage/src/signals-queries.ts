@@ -137,3 +137,12 @@ export async function templateDays(
     },
   }));
 }
+
+/** Whether `ownerId` owns a live agent of `templateId` now (as the claims feed said): who, besides its creator, may compare its versions. */
+export async function ownsLiveAgentOf(em: EntityManager, templateId: string, ownerId: string): Promise<boolean> {
+  const rows = await em.execute<{ one: number }[]>(
+    `select 1 as one from lineage_agents where template_id = ? and owner_id = ? and ended_at is null limit 1`,
+    [templateId, ownerId],
+  );
+  return rows.length > 0;
+}

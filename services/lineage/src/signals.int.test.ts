@@ -361,6 +361,117 @@ describe("the version of a report, as the claims feed says", () => {
   });
 });
 
+describe("versions side by side", () => {
+  it("per 100 answers over the days shown, nothing below five agents, an owner once, the creator's own apart; an owner of an agent reads only others', a stranger nothing", async () => {
+    const creator = newIdentity();
+    const owners = Array.from({ length: 6 }, () => newIdentity());
+    const [ana, bo] = owners as [TestIdentity, TestIdentity];
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const reader = createServiceClient(VersionSignalInsightsService, service.url, creds.gateway);
+    const as = (who: TestIdentity) => ({ headers: { [CALLER_HEADER]: who.inboxId } });
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const send = async (owner: TestIdentity, version: string, day: string, counts: Partial<typeof COUNTS>) => {
+      const agent = await agentOf(t.id, owner, true, { version, at: new Date(`${day}T00:00:00Z`) });
+      await hostSc.client.reportSignals(
+        await report(agent, t.id, { ...COUNTS, ...counts }, agent.wallet, { version, day }),
+      );
+    };
+    const quiet = { people: 0, thumbsUp: 0, thumbsDown: 0, corrections: 0, approvalsAsked: 0 };
+    try {
+      // Version 6, yesterday: five owners' agents, 10 answers and 1 👎 each. Today: four agents, below the threshold.
+      for (const o of owners.slice(0, 5)) await send(o, "6", yesterday, { ...quiet, answers: 10, thumbsDown: 1 });
+      for (const o of owners.slice(0, 4)) await send(o, "6", today(), { ...quiet, answers: 10, thumbsDown: 9 });
+      // Version 7, today: five owners, 20 answers and 2 👍 each; Ana adds three more agents that 👍 every answer.
+      for (const o of owners.slice(1, 6)) await send(o, "7", today(), { ...quiet, answers: 20, thumbsUp: 2 });
+      for (let i = 0; i < 3; i++) await send(ana, "7", today(), { ...quiet, answers: 20, thumbsUp: 20 });
+      // The creator's own five agents of version 7 have every answer corrected: counted apart, the creator once.
+      for (let i = 0; i < 5; i++) await send(creator, "7", today(), { ...quiet, answers: 10, corrections: 10 });
+
+      const mine = await reader.client.compareVersions({ templateId: t.id }, as(creator));
+      expect(mine.minConversations).toBe(5);
+      expect(mine.versions.map((v) => v.version)).toEqual(["6", "7"]);
+      const [v6, v7] = mine.versions;
+      expect(v6).toMatchObject({ daysRan: 2, daysShown: 1, answers: 50 });
+      expect(v6?.per100Answers).toMatchObject({ answers: 100, thumbsDown: 10, thumbsUp: 0 });
+      expect(v6?.days.map((d) => [d.day, d.shown, d.agents])).toEqual([
+        [yesterday, true, 5],
+        [today(), false, 4],
+      ]);
+      expect(v6?.days[1]?.per100Answers).toBeUndefined();
+      // Ana's three agents of v7 weigh as one: six owners, 120 answers, 5 × 2 + 20 👍. The creator's are not here.
+      expect(v7).toMatchObject({ daysRan: 1, daysShown: 1, answers: 120 });
+      expect(v7?.per100Answers?.thumbsUp).toBeCloseTo(25, 9);
+      expect(v7?.per100Answers?.corrections).toBe(0);
+      // What the pool recorded of their agents, by the version each was claimed on.
+      const none = { removedWithin1Day: 0, removedWithin7Days: 0, clones: 0 };
+      expect(v6?.lifecycle).toMatchObject({ claimed: 9, shown: true, ...none });
+      expect(v7?.lifecycle).toMatchObject({ claimed: 8, shown: true, ...none });
+      expect(mine.ownVersions.map((v) => v.lifecycle?.claimed)).toEqual([0, 5]);
+      expect(mine.ownVersions.map((v) => [v.version, v.daysShown, v.answers])).toEqual([
+        ["6", 0, 0],
+        ["7", 1, 10],
+      ]);
+      expect(mine.ownVersions[1]?.per100Answers?.corrections).toBe(100);
+
+      // Asked in another order, and one version alone.
+      const asked = await reader.client.compareVersions({ templateId: t.id, versions: ["7", "6"] }, as(creator));
+      expect(asked.versions.map((v) => v.version)).toEqual(["7", "6"]);
+      const one = await reader.client.compareVersions(
+        { templateId: t.id, versions: ["6"], fromDay: yesterday, toDay: yesterday },
+        as(creator),
+      );
+      expect(one.versions.map((v) => [v.version, v.daysRan])).toEqual([["6", 1]]);
+
+      // An owner of a live agent sees what everyone is shown, never the creator's own.
+      const owner = await reader.client.compareVersions({ templateId: t.id }, as(bo));
+      expect(owner.versions).toEqual(mine.versions);
+      expect(owner.ownVersions).toEqual([]);
+
+      expect(await code(reader.client.compareVersions({ templateId: t.id }, as(newIdentity())))).toBe(Code.NotFound);
+      expect(await code(reader.client.compareVersions({ templateId: t.id }))).toBe(Code.Unauthenticated);
+      const missing = "tmpl_AAAAAAAAAAAAAAAA";
+      expect(await code(reader.client.compareVersions({ templateId: missing }, as(creator)))).toBe(Code.NotFound);
+      for (const versions of [["1", "2", "3", "4", "5", "6", "7"], ["6", "6"], ["six 6"]]) {
+        const err = await reader.client
+          .compareVersions({ templateId: t.id, versions }, as(creator))
+          .catch((e: unknown) => ConnectError.from(e));
+        expect(err).toBeInstanceOf(ConnectError);
+        expect((err as ConnectError).code).toBe(Code.InvalidArgument);
+        expect((err as ConnectError).message).toContain("versions");
+      }
+      expect(await code(reader.client.compareVersions({ templateId: t.id, fromDay: "2026-13-01" }, as(creator)))).toBe(
+        Code.InvalidArgument,
+      );
+    } finally {
+      reader.close();
+    }
+  });
+
+  it("is closed to an owner whose agents of the template all ended", async () => {
+    const t = await signedTemplate(templatesSc.client, newIdentity(), sampleContent({ tools: [] }));
+    const owner = newIdentity();
+    const agent = await agentOf(t.id, owner);
+    const reader = createServiceClient(VersionSignalInsightsService, service.url, creds.gateway);
+    const read = () =>
+      code(reader.client.compareVersions({ templateId: t.id }, { headers: { [CALLER_HEADER]: owner.inboxId } }));
+    try {
+      expect(await read()).toBeUndefined();
+      await feedSc.client.recordLineageEvents({
+        events: [
+          create(LineageEventSchema, {
+            sequence: ++sequence,
+            at: timestampFromDate(new Date()),
+            event: { case: "ended", value: { instanceId: agent.instanceId, reason: "removed by its owner" } },
+          }),
+        ],
+      });
+      expect(await read()).toBe(Code.NotFound);
+    } finally {
+      reader.close();
+    }
+  });
+});
+
 describe("what the pool records of a version's agents", () => {
   it("counts agents claimed on it, removals by their owner within a day and a week, and clones made while it ran; the creator's apart; only claims below five", async () => {
     const creator = newIdentity();

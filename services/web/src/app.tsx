@@ -1,7 +1,7 @@
 // The app: providers, the layout every page shares, and which page a path opens.
 import { TransportProvider } from "@connectrpc/connect-query";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import type { ReactNode } from "react";
+import { lazy, Suspense, type ReactNode } from "react";
 import { short } from "./format";
 import { AgentPage } from "./pages/agent";
 import { DashboardPage } from "./pages/dashboard";
@@ -14,7 +14,10 @@ import { StudioPage } from "./pages/studio";
 import { TemplatePage } from "./pages/template";
 import { Link, match, type Params, useLocation } from "./router";
 import { SessionProvider, transport, useSession } from "./session";
-import { Page } from "./ui";
+import { Loading, Page } from "./ui";
+
+// The comparison draws charts: its library loads with the page, not with the store.
+const ComparePage = lazy(() => import("./pages/compare").then((m) => ({ default: m.ComparePage })));
 
 const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 5_000 } },
@@ -53,6 +56,11 @@ function Routes() {
     route("/studio/:id", (p) => <EditorPage id={p.id} key={p.id} />),
     route("/studio/:id/history", (p) => <HistoryPage id={p.id} />),
     route("/studio/:id/dashboard", (p) => <DashboardPage id={p.id} />),
+    route("/studio/:id/compare", (p) => (
+      <Suspense fallback={<Loading what="the comparison" />}>
+        <ComparePage id={p.id} />
+      </Suspense>
+    )),
     route("/agents", () => <MyAgentsPage />),
     route("/agents/:id", (p) => <AgentPage id={p.id} key={p.id} />),
   ];

@@ -11,6 +11,7 @@ import type {
   LineageForwarder,
   PatternInsightsForwarder,
   TemplatesForwarder,
+  VersionSignalInsightsForwarder,
 } from "../forward.js";
 import type { Session, SignInRequest } from "../sessions.js";
 import { badRequest, type RestErrorMapping } from "./errors.js";
@@ -32,6 +33,8 @@ export interface RestDeps {
   lineage?: LineageForwarder | undefined;
   /** PatternInsightsService, at the lineage service; absent with it (503, `lineageNotConfigured`). */
   patterns?: PatternInsightsForwarder | undefined;
+  /** VersionSignalInsightsService, at the lineage service; absent with it (503, `lineageNotConfigured`). */
+  signals?: VersionSignalInsightsForwarder | undefined;
   claimsNotConfigured: string;
   lineageNotConfigured: string;
   /** CreateSession, counted against the call's client address. */

@@ -14,6 +14,7 @@ import { MEMORY_ROUTES } from "./memory-routes.js";
 import { PATTERN_ROUTES } from "./patterns-routes.js";
 import { BASE, type RestDeps, type RestRequest, type RestResponse, type Route } from "./request.js";
 import { SESSION_ROUTES } from "./session-routes.js";
+import { SIGNAL_ROUTES } from "./signals-routes.js";
 import { TEMPLATE_ROUTES } from "./template-routes.js";
 
 const ROUTES: readonly Route[] = [
@@ -24,6 +25,7 @@ const ROUTES: readonly Route[] = [
   ...CURATION_ROUTES,
   ...MEMORY_ROUTES,
   ...PATTERN_ROUTES,
+  ...SIGNAL_ROUTES,
 ];
 
 /** Every REST route, method and full path pattern (`:id` for the path parameter): what the fuzz tests drive. */

@@ -120,9 +120,14 @@ export function HistoryPage({ id }: { id: string }) {
     <Page
       title={`Versions of ${current.content?.agentName}`}
       actions={
-        <Link className="button" to={`/studio/${id}`}>
-          Edit
-        </Link>
+        <>
+          <Link className="button" to={`/studio/${id}/compare`}>
+            How versions do
+          </Link>
+          <Link className="button" to={`/studio/${id}`}>
+            Edit
+          </Link>
+        </>
       }
     >
       <ErrorBox error={error} />

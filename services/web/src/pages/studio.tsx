@@ -86,6 +86,9 @@ export function StudioPage() {
                         </Link>{" "}
                         <Link to={`/studio/${t.id}/dashboard`} aria-label={`Dashboard of ${t.content?.agentName}`}>
                           Dashboard
+                        </Link>{" "}
+                        <Link to={`/studio/${t.id}/compare`} aria-label={`Compare versions of ${t.content?.agentName}`}>
+                          Compare
                         </Link>
                       </td>
                     </tr>
