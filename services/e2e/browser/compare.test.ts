@@ -9,9 +9,7 @@
 // tables, the release notes and the diff, and rolls back in one signed step.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { mkdir } from "node:fs/promises";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -43,7 +41,6 @@ import { PHONE, SHOTS, shoot } from "./pages.js";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const CREDS = generateServiceCredentials();
-const DOCS = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "docs");
 const quiet = (name: string) => createLogger(name, { level: "silent" });
 
 let templates: RunningTemplateService;
@@ -113,8 +110,9 @@ async function agentReports(
     events: [
       create(LineageEventSchema, {
         sequence: ++sequence,
-        at: timestampFromDate(new Date()),
-        event: { case: "claimed", value: { instanceId, templateId, ownerId, inboxId: wallet.inboxId } },
+        // Claimed on that version at the start of the day it reports.
+        at: timestampFromDate(new Date(`${day}T00:00:00Z`)),
+        event: { case: "claimed", value: { instanceId, templateId, ownerId, inboxId: wallet.inboxId, version } },
       }),
     ],
   });
@@ -133,7 +131,6 @@ async function agentReports(
       approvalsAsked: 0,
       approvalsDeclined: 0,
       toolCallsFailed: 0,
-      pinned: false,
       ...counts,
     },
   };
@@ -212,7 +209,9 @@ it("shows the creator two versions per 100 answers side by side with charts and 
     // The newer version's day below the threshold counts for nothing: no thumbs down.
     expect(await row(others, "Thumbs down")).toEqual(["Thumbs down on its messages", "0", "0"]);
     expect(await row(others, "Corrections")).toEqual(["Corrections", "0", "5"]);
-    expect(await row(others, "Clones")).toEqual(["Clones", "not recorded yet", "not recorded yet"]);
+    // What the pool recorded of the agents claimed on each: ten and seven, none removed or cloned.
+    expect(await row(others, "Agents claimed")).toEqual(["Agents claimed", "10", "7"]);
+    expect(await row(others, "Clones")).toEqual(["Clones", "0", "0"]);
     const own = page.getByRole("table", { name: "Your own agents: figures per 100 answers" });
     expect(await row(own, "Thumbs up")).toEqual(["Thumbs up on its messages", "below the threshold", "100"]);
 
@@ -239,8 +238,6 @@ it("shows the creator two versions per 100 answers side by side with charts and 
     // Nothing in what the page shows names a conversation or a member.
     expect(await page.locator("main").textContent()).not.toMatch(/conv-|owner-\d/);
     await shoot(page, "compare");
-    await copyFile(join(SHOTS, "compare-desktop.png"), join(DOCS, "web-compare-desktop.png"));
-    await copyFile(join(SHOTS, "compare-phone.png"), join(DOCS, "web-compare-phone.png"));
     expect(PHONE.width).toBe(390);
 
     // One signed step, after a confirm: the older version's content becomes the newest version.

@@ -143,7 +143,7 @@ async function reportingAgent(templateId: string, ownerId: string, version: stri
       create(LineageEventSchema, {
         sequence: ++sequence,
         at: timestampFromDate(new Date()),
-        event: { case: "claimed", value: { instanceId, templateId, ownerId, inboxId: wallet.inboxId } },
+        event: { case: "claimed", value: { instanceId, templateId, ownerId, inboxId: wallet.inboxId, version } },
       }),
     ],
   });
@@ -163,7 +163,6 @@ async function reportingAgent(templateId: string, ownerId: string, version: stri
       approvalsAsked: 0,
       approvalsDeclined: 0,
       toolCallsFailed: 0,
-      pinned: false,
     },
   };
   await hostSc.client.reportSignals({ ...report, agentSignature: await signVersionSignals(wallet.account, report) });
@@ -183,8 +182,22 @@ it("compares versions over REST (GET /api/pool/templates/{id}/signals): the crea
   expect(mine.status).toBe(200);
   expect(mine.json.min_conversations).toBe(5);
   expect(mine.json.versions).toMatchObject([
-    { version: "3", days_ran: 1, days_shown: 1, answers: 50, per_100_answers: { thumbs_up: 10 }, lifecycle: null },
-    { version: "4", days_ran: 1, days_shown: 0, answers: 0, per_100_answers: null, lifecycle: null },
+    {
+      version: "3",
+      days_ran: 1,
+      days_shown: 1,
+      answers: 50,
+      per_100_answers: { thumbs_up: 10 },
+      lifecycle: { claimed: 5, shown: true, removed_within_1_day: 0, removed_within_7_days: 0, clones: 0 },
+    },
+    {
+      version: "4",
+      days_ran: 1,
+      days_shown: 0,
+      answers: 0,
+      per_100_answers: null,
+      lifecycle: { claimed: 2, shown: false },
+    },
   ]);
   expect(mine.json.versions[1].days).toMatchObject([{ agents: 2, owners: 2, shown: false, per_100_answers: null }]);
   expect(mine.json.own_versions).toMatchObject([
