@@ -8,14 +8,16 @@
 // agent applies it and the page then shows the newer version and no block.
 // A template taken out of the store still offers the move, without its
 // notes. How the two versions compare is the lineage service's
-// CompareVersions: with one agent there is never enough to show, so the
-// test holds that the block says so (or that the comparison is not to be
-// had) and stands without it.
+// CompareVersions: with the owner's one agent there is not enough to show,
+// and the block says so; with five other owners' agents on each version
+// (their reports written to lineage's database as it stores them) it shows
+// the figures per 100 answers side by side.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
@@ -39,6 +41,7 @@ let dir: string;
 let pool: RunningPool | undefined;
 let browser: Browser | undefined;
 let cli: ConvosCli | undefined;
+let lineageDatabaseUrl: string;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
@@ -47,6 +50,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pool-web-newer-"));
   await mkdir(SHOTS, { recursive: true });
   const webDir = await ensureWebBuild();
+  lineageDatabaseUrl = await createTestDatabase("newer_lineage");
   pool = await startPool({
     dataDir: join(dir, "pool"),
     port: 0,
@@ -61,7 +65,7 @@ beforeAll(async () => {
     templatesDatabaseUrl: await createTestDatabase("newer_templates"),
     claimsDatabaseUrl: await createTestDatabase("newer_claims"),
     gatewayDatabaseUrl: await createTestDatabase("newer_gateway"),
-    lineageDatabaseUrl: await createTestDatabase("newer_lineage"),
+    lineageDatabaseUrl,
     xmtpDatabaseUrl: await createTestDatabase("newer_xmtp"),
     log: createLogger("pool", { level: "silent" }),
   });
@@ -86,6 +90,39 @@ afterEach(async ({ task }) => {
     await page.screenshot({ path: join(SHOTS, `failed-newer-${i}.png`), fullPage: true }).catch(() => undefined);
   }
 });
+
+/**
+ * Five other owners' agents of `templateId`, claimed on `version` today and reporting `counts`
+ * for it: rows as lineage keeps them once it has checked each agent's signed report
+ * (services/lineage/src/signals-api.ts), written straight to its database.
+ */
+async function seedReports(
+  templateId: string,
+  version: string,
+  counts: { answers: number; thumbs_up: number; corrections: number },
+): Promise<void> {
+  const db = new pg.Client({ connectionString: lineageDatabaseUrl });
+  await db.connect();
+  try {
+    const day = new Date().toISOString().slice(0, 10);
+    for (let i = 0; i < 5; i++) {
+      const instanceId = `inst_${randomBytes(8).toString("hex")}`;
+      await db.query(
+        `insert into lineage_agents (instance_id, template_id, owner_id, claimed_at, claimed_version)
+         values ($1, $2, $3, $4::date, $5)`,
+        [instanceId, templateId, randomBytes(32).toString("hex"), day, version],
+      );
+      await db.query(
+        `insert into version_signals (instance_id, day, template_id, version, answers, people, thumbs_up,
+           thumbs_down, corrections, forget_requests, approvals_asked, approvals_declined, tool_calls_failed)
+         values ($1, $2, $3, $4, $5, 1, $6, 0, $7, 0, 0, 0, 0)`,
+        [instanceId, day, templateId, version, counts.answers, counts.thumbs_up, counts.corrections],
+      );
+    }
+  } finally {
+    await db.end();
+  }
+}
 
 const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name });
 const sectionLink = (page: Page, name: string | RegExp) =>
@@ -168,16 +205,20 @@ it("an owner pinned to an older version sees the newer one, its notes and a badg
     "Answers in Portuguese when asked.",
   ]);
   expect(await notes.locator("strong").allTextContents()).toEqual([`Version ${newest}`, `Version ${newest - 1n}`]);
-  // One agent is below the threshold however the comparison is served: the block says so, or that it has none.
-  await poll(
-    () =>
-      block
-        .locator('[data-testid="comparison-unavailable"], .empty')
-        .filter({ hasText: /cannot be shown right now|Not enough conversations yet/ })
-        .count(),
-    30_000,
-  ).toBe(1);
+  // One agent is below the threshold: the block says there is not enough to compare yet.
+  await block.getByText("Not enough conversations yet to compare them", { exact: false }).waitFor({ timeout: 30_000 });
   expect(await block.getByTestId("comparison").count()).toBe(0);
+  // Five other owners' agents on each version report today (written as lineage stores signed reports):
+  // the figures per 100 answers side by side.
+  await seedReports(template.id, String(applied), { answers: 20, thumbs_up: 2, corrections: 2 });
+  await seedReports(template.id, String(newest), { answers: 20, thumbs_up: 6, corrections: 0 });
+  await owner.reload();
+  const compared = block.getByTestId("comparison");
+  await compared.waitFor({ timeout: 30_000 });
+  const row = async (name: string) =>
+    (await compared.getByRole("row", { name: new RegExp(`^${name}`) }).allInnerTexts())[0]?.split("\t");
+  expect(await row("Thumbs up")).toEqual(["Thumbs up on its messages", "10", "30"]);
+  expect(await row("Corrections")).toEqual(["Corrections of its answers", "10", "0"]);
   // The badge is on the Overview link, seen from any section; the link leads back to the block.
   await expect(sectionLink(owner, "Overview new version").count()).resolves.toBe(1);
   await sectionLink(owner, "Memory").click();

@@ -73,8 +73,8 @@ describe("comparisonTable", () => {
     expect(t.newer).toEqual({ version: "3", enough: true, answers: 1235, daysShown: 7 });
     expect(t.minConversations).toBe(5);
     expect(t.rows).toEqual([
-      { figure: "👍 on its messages", older: "12.3", newer: "12.3" },
-      { figure: "👎 on its messages", older: "6", newer: "1.5" },
+      { figure: "Thumbs up on its messages", older: "12.3", newer: "12.3" },
+      { figure: "Thumbs down on its messages", older: "6", newer: "1.5" },
       { figure: "Corrections of its answers", older: "0.1", newer: "0.1" },
       { figure: "“Forget what you learned from me”", older: "0", newer: "0" },
       { figure: "Tool calls that failed", older: "1.3", newer: "1.3" },
@@ -83,7 +83,7 @@ describe("comparisonTable", () => {
 
   it("matches the answer's versions by name, not by their order", () => {
     const t = comparisonTable(answer(shown("3", { thumbsUp: 30 }), shown("1", { thumbsUp: 10 })), "1", "3");
-    expect(t.rows[0]).toEqual({ figure: "👍 on its messages", older: "10", newer: "30" });
+    expect(t.rows[0]).toEqual({ figure: "Thumbs up on its messages", older: "10", newer: "30" });
   });
 
   it("shows no figure of a version below the threshold, and says so by its column", () => {

@@ -51,8 +51,8 @@ type OwnerFigure = "thumbsUp" | "thumbsDown" | "corrections" | "forgetRequests" 
  * deciding whether to move wants a few they can read at a glance.
  */
 export const OWNER_FIGURES: readonly { key: OwnerFigure; name: string }[] = [
-  { key: "thumbsUp", name: "👍 on its messages" },
-  { key: "thumbsDown", name: "👎 on its messages" },
+  { key: "thumbsUp", name: "Thumbs up on its messages" },
+  { key: "thumbsDown", name: "Thumbs down on its messages" },
   { key: "corrections", name: "Corrections of its answers" },
   { key: "forgetRequests", name: "“Forget what you learned from me”" },
   { key: "toolCallsFailed", name: "Tool calls that failed" },
