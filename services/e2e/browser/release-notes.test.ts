@@ -162,7 +162,7 @@ it("a creator writes release notes with a new version and with a rollback; the h
     await page.getByRole("link", { name: "Versions" }).click();
     await page.getByRole("heading", { level: 1, name: `Versions of ${t.content!.agentName}` }).waitFor();
     const version = (n: number) => page.locator("ol.versions > li").filter({ hasText: new RegExp(`^v${n} `) });
-    await poll(() => version(3).getByTestId("version-notes").innerText()).toBe(written);
+    await poll(() => version(3).getByTestId("version-notes").textContent()).toBe(written);
     expect(await version(2).getByTestId("version-notes").count()).toBe(0);
 
     // A rollback carries notes of its own, refused the same way when too long.
@@ -174,7 +174,7 @@ it("a creator writes release notes with a new version and with a rollback; the h
     await page.getByLabel(NOTES_FIELD).fill(back);
     await page.getByRole("button", { name: "Roll back to version 2" }).click();
     await page.getByText("Rolled back: version 4 has the content of version 2.").waitFor();
-    await poll(() => version(4).getByTestId("version-notes").innerText()).toBe(back);
+    await poll(() => version(4).getByTestId("version-notes").textContent()).toBe(back);
     expect(await version(4).textContent()).toContain("rollback to v2");
     expect(await page.getByLabel(NOTES_FIELD).inputValue()).toBe("");
     await shoot(page, "history-release-notes");
