@@ -240,9 +240,12 @@ it("shows the creator two versions per 100 answers side by side with charts and 
     await shoot(page, "compare");
     expect(PHONE.width).toBe(390);
 
-    // One signed step, after a confirm: the older version's content becomes the newest version.
+    // One signed step, after a confirm: the older version's content becomes the newest version, with its notes.
     await page.getByRole("button", { name: `Roll back to v${older}…` }).click();
     await page.getByText(`Every agent of this template gets the content of v${older} again`).waitFor();
+    await page
+      .getByLabel("What changed (release notes)")
+      .fill("Back to dates only: the budget question put people off.");
     await page.getByRole("button", { name: `Sign and roll back to v${older}` }).click();
     await page
       .getByText(`Rolled back: version ${v3.version + 1n} has the content of version ${older}.`)
@@ -252,6 +255,16 @@ it("shows the creator two versions per 100 answers side by side with charts and 
     ).template!;
     expect(now.version).toBe(v3.version + 1n);
     expect(now.content!.instructions).toBe("Plan trips.\nAsk for dates.");
+    const [note] = (
+      await templatesSc.client.listReleaseNotes(
+        { templateId: v2.id },
+        { headers: { "x-pool-caller": creator.inboxId } },
+      )
+    ).notes;
+    expect([note?.version, note?.releaseNotes]).toEqual([
+      now.version,
+      "Back to dates only: the budget question put people off.",
+    ]);
   } finally {
     await context.close();
   }

@@ -8,6 +8,7 @@ import { fillContentJson, fillPatchJson } from "./content-json.js";
 import {
   applyPatch,
   canonicalJson,
+  checkReleaseNotes,
   contentFromJson,
   contentToJson,
   jsonHash,
@@ -152,5 +153,13 @@ describe("a template's avatar", () => {
     expect(withAvatar.avatar).toBe("🧭");
     expect(applyPatch(withAvatar, { avatar: "" }).avatar).toBeUndefined();
     expect(fillContentJson({ ...base, avatar: "🧭" }).avatar).toBe("🧭");
+  });
+});
+
+describe("release notes", () => {
+  it("takes up to 2,000 characters, counted as people count them (an emoji is one), and refuses more naming release_notes", () => {
+    expect(checkReleaseNotes("")).toBe("");
+    expect(checkReleaseNotes("👍".repeat(2_000))).toHaveLength(4_000);
+    expect(() => checkReleaseNotes("x".repeat(2_001))).toThrow("release_notes: must be at most 2000 characters");
   });
 });

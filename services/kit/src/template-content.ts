@@ -109,6 +109,8 @@ export const LIMITS = {
   tag: 40,
   cloneDirective: 4000,
   avatar: 2048,
+  /** A content change's release notes (checkReleaseNotes). */
+  releaseNotes: 2000,
 } as const;
 
 /** The model a template gets when it names none. */
@@ -364,6 +366,15 @@ export function validateContent(c: TemplateContentJson, prefix = "content"): voi
   if (c.avatar !== undefined) checkAvatar(`${prefix}.avatar`, c.avatar);
   if (c.runtime !== undefined && !(RUNTIME_NAMES as readonly string[]).includes(c.runtime))
     throw invalidArgument(`${prefix}.runtime`, `must be one of ${RUNTIME_NAMES.join(", ")}`);
+}
+
+/**
+ * A content change's release notes: display text, not signed (docs/store.md).
+ * The web app checks them before signing, the templates service again.
+ */
+export function checkReleaseNotes(notes: string): string {
+  checkText("release_notes", notes, LIMITS.releaseNotes);
+  return notes;
 }
 
 /** Checks the fields a patch sets; an empty patch is refused. */

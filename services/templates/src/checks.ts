@@ -1,7 +1,7 @@
 // What TemplateService's requests must hold, refused with the field named
 // (invalidArgument). Pure.
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { INBOX_ID_PATTERN, invalidArgument, requireString, TEMPLATE_ID_PATTERN } from "@convos-pool/kit";
+import { INBOX_ID_PATTERN, invalidArgument, TEMPLATE_ID_PATTERN } from "@convos-pool/kit";
 
 export function checkTemplateId(id: string, field = "template_id"): void {
   if (!TEMPLATE_ID_PATTERN.test(id))
@@ -13,8 +13,8 @@ export function checkInboxId(id: string, field: string): void {
     throw invalidArgument(field, "must be an XMTP inbox ID (64 lower-case hex characters)");
 }
 
-/** Release notes: display text beside a content change (docs/store.md). */
-export const checkReleaseNotes = (notes: string) => requireString("release_notes", notes, { min: 0, max: 2_000 });
+/** Release notes: display text beside a content change (docs/store.md); the kit's, which the web app checks too. */
+export { checkReleaseNotes } from "@convos-pool/kit";
 
 /** The version a change is based on (If-Match on REST), as a number. */
 export function checkExpectedVersion(v: bigint): number {

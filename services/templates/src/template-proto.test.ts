@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { Visibility } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { sampleContent } from "@convos-pool/kit/testing";
-import type { TemplateRowType } from "./entities.js";
+import type { TemplateRowType, TemplateVersionRowType } from "./entities.js";
 import type { ListedRow } from "./store.js";
 import {
   assignContent,
@@ -13,6 +13,7 @@ import {
   rowContent,
   rowToProto,
   snapshotOf,
+  versionProto,
   visibilityName,
 } from "./template-proto.js";
 
@@ -72,5 +73,25 @@ describe("listedToProto", () => {
     const t = listedToProto(listed);
     expect(t.content?.instructions).toBe("");
     expect(t).toMatchObject({ visibility: Visibility.PUBLIC, version: 3n, contentVersion: 2n, usageCount: 5n });
+  });
+});
+
+describe("versionProto", () => {
+  it("carries the creator's release notes with the version, as the history shows them beside its summary", () => {
+    const row = rowOf();
+    const v = {
+      version: 2,
+      contentVersion: 2,
+      snapshot: snapshotOf(row),
+      changedBy: "a".repeat(64),
+      changedAt: at,
+      changeSummary: "update",
+      releaseNotes: "Shorter answers.",
+    } as unknown as TemplateVersionRowType;
+    expect(versionProto(row, v)).toMatchObject({
+      version: 2n,
+      changeSummary: "update",
+      releaseNotes: "Shorter answers.",
+    });
   });
 });

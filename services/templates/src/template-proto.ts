@@ -178,5 +178,6 @@ export function versionProto(row: TemplateRowType, v: TemplateVersionRowType): T
     changedBy: v.changedBy,
     changedAt: timestampFromDate(v.changedAt),
     changeSummary: v.changeSummary,
+    releaseNotes: v.releaseNotes,
   });
 }

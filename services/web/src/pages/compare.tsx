@@ -3,7 +3,7 @@
 // over the days its figures were shown, side by side; charts of the days
 // each ran (version-chart.tsx); what the pool recorded of their agents; the
 // diff and the release notes between them; and a one-step rollback to the
-// older one, signed, after a confirm. A version with no day shown says so
+// older one, signed, after a confirm, with release notes of its own. A version with no day shown says so
 // instead of showing figures. Loaded on its own (app.tsx): the chart library
 // stays out of the store's bundle.
 import { Code } from "@connectrpc/connect";
@@ -15,7 +15,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import type { TemplateVersion } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
-import { contentToJson, jsonHash } from "@convos-pool/kit/browser";
+import { checkReleaseNotes, contentToJson, jsonHash } from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { contentOf, prettyContent } from "../content";
@@ -26,6 +26,7 @@ import { Link } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, Select, SignInFirst } from "../ui";
 import { VersionChart } from "../version-chart";
+import { RELEASE_NOTES_FIELD, ReleaseNotesField } from "./release-notes-field";
 
 type Rate = Exclude<keyof SignalFigures, "answers" | "pinned" | "$typeName" | "$unknown">;
 const RATES: [Rate, string][] = [
@@ -283,6 +284,7 @@ function Changes({
   const [confirming, setConfirming] = useState(false);
   const [walletAsked, setWalletAsked] = useState(false);
   const [walletAcknowledged, setWalletAcknowledged] = useState(false);
+  const [releaseNotes, setReleaseNotes] = useState("");
   const [error, setError] = useState<ShownError>();
   const [done, setDone] = useState<string>();
 
@@ -293,6 +295,7 @@ function Changes({
       if (!olderV || !content) throw missingFromAnswer(`content of version ${older}`);
       const acknowledgeWalletRemoval = walletAsked && walletAcknowledged;
       const contentHash = jsonHash(contentToJson(content));
+      checkReleaseNotes(releaseNotes);
       const fields = { templateId: id, version: current, targetVersion: olderV.version, contentHash };
       const signature = await sign("RollbackTemplate", { ...fields, acknowledgeWalletRemoval });
       const res = await rollback.mutateAsync({
@@ -301,8 +304,10 @@ function Changes({
         targetVersion: olderV.version,
         signature,
         acknowledgeWalletRemoval,
+        releaseNotes,
       });
       setConfirming(false);
+      setReleaseNotes("");
       setDone(`Rolled back: version ${res.template?.version ?? "?"} has the content of version ${older}.`);
       await queryClient.invalidateQueries();
       onRolledBack();
@@ -343,7 +348,7 @@ function Changes({
       <section aria-labelledby="rollback-heading">
         <h2 id="rollback-heading">Roll back</h2>
         {done && <Notice>{done}</Notice>}
-        <ErrorBox error={error} />
+        <ErrorBox error={error} fieldsShown={confirming ? [RELEASE_NOTES_FIELD] : []} />
         {BigInt(older) === current ? (
           <p>{label(older)} is the current version.</p>
         ) : !confirming ? (
@@ -357,6 +362,7 @@ function Changes({
               Every agent of this template gets the content of {label(older)} again, as a new version{" "}
               {String(current + 1n)}; owners who pinned their agent keep theirs. You sign this with your key.
             </p>
+            <ReleaseNotesField value={releaseNotes} onChange={setReleaseNotes} error={error} when="with the rollback" />
             {walletAsked && (
               <div className="check">
                 <input

@@ -6,12 +6,20 @@
 // newer version on its own, and then shows both side by side. A version that
 // takes the pool's wallet away from agents is refused until its creator
 // acknowledges it: the refusal brings a checkbox, signed with the next save
-// (docs/templates.md, "A version without the wallet").
+// (docs/templates.md, "A version without the wallet"). A new version of a
+// template carries the creator's release notes (not signed); a new template
+// has none (CreateTemplate takes none).
 import { Code } from "@connectrpc/connect";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateStatus, Visibility, type Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { contentFromJson, jsonHash, validateContent, type TemplateContentJson } from "@convos-pool/kit/browser";
+import {
+  checkReleaseNotes,
+  contentFromJson,
+  jsonHash,
+  validateContent,
+  type TemplateContentJson,
+} from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { contentOf, parseContent, prettyContent } from "../content";
@@ -23,6 +31,7 @@ import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, SignInFirst, TextArea } from "../ui";
 import { ContentForm, formFields } from "./content-form";
 import { useFoldedLesson, withLesson } from "./learned-patterns";
+import { RELEASE_NOTES_FIELD, ReleaseNotesField } from "./release-notes-field";
 
 /** The field of a refusal that an acknowledgment lifts (templates service, wallet-removal.ts). */
 const ACKNOWLEDGE_WALLET = "acknowledge_wallet_removal";
@@ -65,6 +74,7 @@ function Editor({ latest }: { latest?: Template }) {
   const [draft, setDraft] = useState<TemplateContentJson>(() => withLesson(contentOf(latest), folded));
   const [view, setView] = useState<"form" | "json">("form");
   const [jsonText, setJsonText] = useState("");
+  const [releaseNotes, setReleaseNotes] = useState("");
   const [error, setError] = useState<ShownError>();
   const [saved, setSaved] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -138,6 +148,7 @@ function Editor({ latest }: { latest?: Template }) {
         navigate(`/studio/${res.template.id}`, { replace: true });
         return;
       }
+      checkReleaseNotes(releaseNotes);
       const acknowledgeWalletRemoval = walletAsked && walletAcknowledged;
       const signature = await sign("UpdateTemplate", {
         templateId: base.id,
@@ -151,11 +162,13 @@ function Editor({ latest }: { latest?: Template }) {
         content: contentFromJson(content),
         signature,
         acknowledgeWalletRemoval,
+        releaseNotes,
       });
       setWalletAsked(false);
       setWalletAcknowledged(false);
       setBase(res.template);
       setDraft(content);
+      setReleaseNotes("");
       await queryClient.invalidateQueries();
     });
 
@@ -273,7 +286,16 @@ function Editor({ latest }: { latest?: Template }) {
             className="code"
           />
         )}
-        <ErrorBox error={error} fieldsShown={view === "form" ? formFields(draft) : ["content"]} />
+        {editing && (
+          <ReleaseNotesField value={releaseNotes} onChange={setReleaseNotes} error={error} when="with this version" />
+        )}
+        <ErrorBox
+          error={error}
+          fieldsShown={[
+            ...(view === "form" ? formFields(draft) : ["content"]),
+            ...(editing ? [RELEASE_NOTES_FIELD] : []),
+          ]}
+        />
         {walletAsked && (
           <div className="check" data-testid="acknowledge-wallet-removal">
             <input

@@ -3,11 +3,13 @@
 // it restores). Only the creator may read the history. A rollback to a
 // version without the wallet is refused until the creator acknowledges it
 // (docs/templates.md, "A version without the wallet"), as in the editor.
+// Each version shows the creator's release notes beside its summary, and a
+// rollback carries notes of its own, as a save does.
 import { Code } from "@connectrpc/connect";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import type { TemplateVersion } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
-import { contentToJson, jsonHash } from "@convos-pool/kit/browser";
+import { checkReleaseNotes, contentToJson, jsonHash } from "@convos-pool/kit/browser";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { contentOf, prettyContent } from "../content";
@@ -17,6 +19,7 @@ import { when } from "../format";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, Select, SignInFirst } from "../ui";
+import { RELEASE_NOTES_FIELD, ReleaseNotesField } from "./release-notes-field";
 
 const ACKNOWLEDGE_WALLET = "acknowledge_wallet_removal";
 
@@ -39,6 +42,7 @@ export function HistoryPage({ id }: { id: string }) {
   // The version whose rollback was refused for taking the wallet away, and whether the creator acknowledges it.
   const [walletAsked, setWalletAsked] = useState<bigint>();
   const [walletAcknowledged, setWalletAcknowledged] = useState(false);
+  const [releaseNotes, setReleaseNotes] = useState("");
 
   // Pages accumulate, newest first; a refetch of the first page starts over.
   useEffect(() => {
@@ -84,6 +88,7 @@ export function HistoryPage({ id }: { id: string }) {
       const content = v.snapshot?.content;
       if (!content) throw missingFromAnswer(`content of version ${v.version}`);
       const contentHash = jsonHash(contentToJson(content));
+      checkReleaseNotes(releaseNotes);
       const acknowledgeWalletRemoval = walletAsked === v.version && walletAcknowledged;
       const signature = await sign("RollbackTemplate", {
         templateId: id,
@@ -98,9 +103,11 @@ export function HistoryPage({ id }: { id: string }) {
         targetVersion: v.version,
         signature,
         acknowledgeWalletRemoval,
+        releaseNotes,
       });
       setWalletAsked(undefined);
       setWalletAcknowledged(false);
+      setReleaseNotes("");
       setDone(
         res.template
           ? `Rolled back: version ${res.template.version} has the content of version ${v.version}.`
@@ -130,7 +137,7 @@ export function HistoryPage({ id }: { id: string }) {
         </>
       }
     >
-      <ErrorBox error={error} />
+      <ErrorBox error={error} fieldsShown={[RELEASE_NOTES_FIELD]} />
       {walletAsked !== undefined && (
         <div className="check" data-testid="acknowledge-wallet-removal">
           <input
@@ -173,6 +180,7 @@ export function HistoryPage({ id }: { id: string }) {
         />
       </section>
       <h2>History</h2>
+      <ReleaseNotesField value={releaseNotes} onChange={setReleaseNotes} error={error} when="with a rollback below" />
       <ol className="versions" reversed>
         {versions.map((v) => (
           <li key={String(v.version)}>
@@ -189,6 +197,11 @@ export function HistoryPage({ id }: { id: string }) {
               >
                 Roll back to this
               </button>
+            )}
+            {v.releaseNotes && (
+              <p className="version-notes" data-testid="version-notes">
+                {v.releaseNotes}
+              </p>
             )}
           </li>
         ))}
