@@ -5,7 +5,7 @@
 // removal is also logged in the curation log there. Whether the rater owns
 // an agent of the template, and for how long, is the claims service's
 // answer (ownership.ts), never the request's.
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { LockMode } from "@mikro-orm/core";
