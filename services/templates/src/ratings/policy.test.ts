@@ -76,6 +76,7 @@ describe("what a rating may say", () => {
     const ok = `${"ü".repeat(MAX_REVIEW_CHARS - 13)}\n<i>nice</i>.`;
     expect(checkReviewText("review", ok, false)).toBe(ok);
     expect(checkReviewText("review", "", false)).toBe("");
+    expect(checkReviewText("review", "two\r\nlines", false)).toBe("two\r\nlines");
     const field = (f: () => unknown) => {
       try {
         f();

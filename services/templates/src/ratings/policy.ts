@@ -48,10 +48,10 @@ export function checkStars(stars: number): number {
   return stars;
 }
 
-// Control characters other than the line feed (a review may have lines), and
+// Control characters other than line breaks (LF, CR: a review may have lines), and
 // the bidirectional overrides that make shown text read otherwise than stored.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are what it refuses
-const FORBIDDEN = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+const FORBIDDEN = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 
 /**
  * A review or an answer as signed: plain text, kept exactly (the signature
