@@ -74,8 +74,9 @@ export type Review = Message<"convos.pool.v1.Review"> & {
   answeredAt?: Timestamp | undefined;
 
   /**
-   * Operators took its words out (its stars still count); only its reviewer
-   * and the operators see a removed review.
+   * Operators took its words out (its stars still count). Its words reach
+   * only its reviewer (GetMyRating) and the operator removing it; everyone
+   * else gets it without them, and ListReviews leaves it out.
    *
    * @generated from field: bool removed = 9;
    */
