@@ -5,6 +5,7 @@ import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory
 import { TemplateStandingService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateReleaseService, TemplateUsageService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { TemplateSyncService } from "@convos-pool/gen/convos/pool/v1/template_sync_service_pb.js";
+import { TemplateOwnershipService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import {
   type AccessPolicy,
   type AttestationKeyRing,
@@ -26,6 +27,7 @@ import { Attestations } from "./badge/attestations.js";
 import { developmentKeys } from "./badge/keys.js";
 import { ClaimFlow } from "./claim/claim-flow.js";
 import { pruneKeys } from "./claim/claim-keys.js";
+import { createTemplateOwnershipService } from "./claim/ownership.js";
 import { entities } from "./db/entities.js";
 import { createAgentMemoryService } from "./memory-service.js";
 import { migrations } from "./db/migrations.js";
@@ -119,12 +121,14 @@ export interface RunningClaimsService {
 
 /**
  * Who may call what (docs/security.md): people's requests come through the
- * gateway only; new template versions from the templates service only.
+ * gateway only; new template versions from the templates service only, and
+ * so are questions about who owns agents of a template (ratings).
  */
 export const CLAIMS_ACCESS: AccessPolicy = {
   [ClaimService.typeName]: ["gateway"],
   [AgentMemoryService.typeName]: ["gateway"],
   [TemplateSyncService.typeName]: ["templates"],
+  [TemplateOwnershipService.typeName]: ["templates"],
   // Public keys only; the gateway serves them as the JWKS.
   [AttestationKeyService.typeName]: ["gateway"],
 };
@@ -230,6 +234,8 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
         router.service(AgentMemoryService, createAgentMemoryService({ em, verifier, runtime: agents }));
         // Internal: the template service pushes every new content version here.
         router.service(TemplateSyncService, createTemplateSyncService({ em, sync, log }));
+        // Internal: since when an inbox holds an agent of a template (ratings in the store).
+        router.service(TemplateOwnershipService, createTemplateOwnershipService(em));
         // Internal: the public attestation keys, which the gateway publishes as the JWKS.
         router.service(AttestationKeyService, {
           listAttestationKeys: () => ({ keys: keys.publicKeys() }),

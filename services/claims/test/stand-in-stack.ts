@@ -30,7 +30,7 @@ import {
 } from "@convos-pool/kit";
 import { sampleContent, signedTemplate, type TestIdentity } from "@convos-pool/kit/testing";
 import { openDatabase, type Database } from "@convos-pool/kit/db";
-import { createTestDatabase } from "@convos-pool/testing";
+import { createTestDatabase, freePort } from "@convos-pool/testing";
 import { startTemplateService, type RunningTemplateService } from "@convos-pool/templates";
 import { OPEN_BUDGET, type PoolBudget } from "../src/budget/budget-plan.js";
 import { entities } from "../src/db/entities.js";
@@ -62,6 +62,11 @@ export interface StandInStackOptions {
   templateCacheMs?: number;
   /** What the pool pays for; default OPEN_BUDGET (numbers and mailboxes without a grant, no daily caps). */
   budget?: PoolBudget;
+  /**
+   * Ratings: the templates service asks this claims service who owns agents
+   * (TemplateOwnershipService), so the claims service gets a port named in advance.
+   */
+  ratings?: boolean;
   /** Wallets on this chain (its faucet funds them under a grant); default generated keys, off any chain. */
   chain?: { rpcUrl: string; faucetKey: `0x${string}` };
 }
@@ -85,6 +90,8 @@ export class StandInStack {
   /** The claims service's data directory (local providers). */
   dataDir!: string;
   claimsDatabaseUrl = "";
+  /** The claims service's port when named in advance (`ratings`); otherwise any. */
+  private claimsPort: number | undefined;
   private claimsServiceClients: { close(): void }[] = [];
   private templatesServiceClient: { close(): void } | undefined;
 
@@ -98,7 +105,9 @@ export class StandInStack {
   async start(): Promise<void> {
     const { name } = this.opts;
     this.dataDir = await mkdtemp(path.join(tmpdir(), `claims-${name}-`));
+    if (this.opts.ratings) this.claimsPort = await freePort();
     this.templates = await startTemplateService({
+      ...(this.claimsPort ? { claimsUrl: `http://127.0.0.1:${this.claimsPort}` } : {}),
       databaseUrl: await createTestDatabase(`${name}_templates`),
       credentials: this.creds.templates,
       operators: this.opts.operators,
@@ -130,6 +139,7 @@ export class StandInStack {
     this.claims = await startClaimsService({
       ...(limits ? { limits } : {}),
       databaseUrl: this.claimsDatabaseUrl,
+      ...(this.claimsPort ? { port: this.claimsPort, host: "127.0.0.1" } : {}),
       credentials: this.creds.claims,
       templatesUrl: this.templates.url,
       secretsKey: this.secretsKey,

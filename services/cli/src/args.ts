@@ -62,6 +62,8 @@ export interface ParsedCommand {
   notes?: string;
   /** `--acknowledge-wallet-removal` of update, patch and rollback: signed (docs/templates.md, "A version without the wallet"). */
   acknowledgeWalletRemoval?: boolean;
+  /** `--review TEXT` of rate. */
+  review?: string;
   /** `--note TEXT` of relist and dismiss. */
   note?: string;
   /** `--tools`, `--fund-wei` and `--max-live-tools` of grant-tools. */
@@ -101,6 +103,12 @@ export function positiveInt(name: string, value: string, command?: CommandName):
   if (!/^[0-9]+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
     throw new CommandUsageError(`${name} must be a whole number, 1 or more (got "${value}")`, command);
   }
+  return Number(value);
+}
+
+/** STARS of `rate`: a whole number from 1 to 5. */
+export function starsArg(value: string): number {
+  if (!/^[1-5]$/.test(value)) throw new CommandUsageError(`STARS must be 1, 2, 3, 4 or 5 (got "${value}")`, "rate");
   return Number(value);
 }
 
@@ -329,6 +337,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values.notes !== undefined) out.notes = values.notes;
   if (values["acknowledge-wallet-removal"] === true) out.acknowledgeWalletRemoval = true;
   if (values.note !== undefined) out.note = values.note;
+  if (values.review !== undefined) out.review = values.review;
   if (values.template !== undefined) out.template = values.template;
   if (values.versions !== undefined) {
     const versions = values.versions
@@ -363,8 +372,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     }
   }
   if (values.sort !== undefined) {
-    if (!["relevance", "newest", "most_used"].includes(values.sort)) {
-      throw new CommandUsageError(`--sort must be relevance, newest or most_used (got "${values.sort}")`, name);
+    if (!["relevance", "newest", "most_used", "top_rated"].includes(values.sort)) {
+      throw new CommandUsageError(
+        `--sort must be relevance, newest, most_used or top_rated (got "${values.sort}")`,
+        name,
+      );
     }
     out.sort = values.sort;
   }

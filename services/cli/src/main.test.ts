@@ -102,7 +102,7 @@ describe("argument errors (exit 2, usage text)", () => {
     [["publish", TEMPLATE_ID, "--version", "two"], /--version must be a whole number/],
     [["publish", TEMPLATE_ID, "--version", "0"], /--version must be a whole number, 1 or more/],
     [["rollback", TEMPLATE_ID, "x"], /TARGET must be a whole number/],
-    [["browse", "--sort", "oldest"], /--sort must be relevance, newest or most_used/],
+    [["browse", "--sort", "oldest"], /--sort must be relevance, newest, most_used or top_rated/],
     [["browse", "--force"], /browse takes no --force/],
     [["get", TEMPLATE_ID, "--nope"], /Unknown option '--nope'/],
     [["sign", "Frob", "{}"], /unknown operation "Frob"/],

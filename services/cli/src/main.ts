@@ -7,6 +7,7 @@ import {
   onOffArg,
   parseCommandLine,
   positiveInt,
+  starsArg,
   trustLevelArg,
   type ParsedCommand,
 } from "./args.js";
@@ -15,6 +16,7 @@ import * as cmd from "./commands.js";
 import * as curation from "./curation-commands.js";
 import * as memory from "./memory-commands.js";
 import * as patterns from "./pattern-commands.js";
+import * as ratings from "./rating-commands.js";
 import * as signals from "./signal-commands.js";
 import { CliError, HttpError, UsageError } from "./errors.js";
 import { DEFAULT_URL, normalizeUrl, type Context } from "./http.js";
@@ -129,6 +131,20 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<unknown> {
       });
     case "tool-grants":
       return curation.toolGrants(ctx, { limit: p.limit, cursor: p.cursor });
+    case "rate":
+      return ratings.rate(ctx, id, starsArg(a.STARS as string), p.review ?? "");
+    case "rating":
+      return ratings.myRating(ctx, id);
+    case "reviews":
+      return ratings.reviews(ctx, id, { limit: p.limit, cursor: p.cursor });
+    case "answer-review":
+      return ratings.answerReview(ctx, id, a.REVIEWER as string, a.ANSWER as string);
+    case "report-review":
+      return ratings.reportReview(ctx, id, a.REVIEWER as string, a.REASON as string);
+    case "review-reports":
+      return ratings.reviewReports(ctx, { template: p.template, limit: p.limit, cursor: p.cursor });
+    case "remove-review":
+      return ratings.removeReview(ctx, id, a.REVIEWER as string, a.REASON as string);
     case "curation-log":
       return curation.curationLog(ctx, { template: p.template, limit: p.limit, cursor: p.cursor });
     case "browse":

@@ -11,7 +11,7 @@ import { request, sessionIfKey, versionFromEtag, type Context, type Page, type R
 import { loadKey } from "./key-store.js";
 import { signRest } from "./signing.js";
 
-export type Sort = "relevance" | "newest" | "most_used";
+export type Sort = "relevance" | "newest" | "most_used" | "top_rated";
 
 const templatePath = (id: string) => `/api/pool/templates/${encodeURIComponent(id)}`;
 

@@ -35,6 +35,7 @@ import { AttestationKeyService } from "@convos-pool/gen/convos/pool/v1/attestati
 import { LineageEventService } from "@convos-pool/gen/convos/pool/v1/lineage_event_service_pb.js";
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService, PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
+import { TemplateOwnershipService, TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import {
   VersionSignalInsightsService,
   VersionSignalService,
@@ -78,9 +79,11 @@ const KNOWN: DescService[] = [
   TemplateUsageService,
   StoreCurationService,
   TemplateStandingService,
+  TemplateRatingService,
   ClaimService,
   AgentMemoryService,
   TemplateSyncService,
+  TemplateOwnershipService,
   LineageService,
   LineageEventService,
   PatternPoolService,

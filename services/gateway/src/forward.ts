@@ -16,6 +16,7 @@ import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory
 import { LineageService } from "@convos-pool/gen/convos/pool/v1/lineage_service_pb.js";
 import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
+import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import { callerHeaders, limitExceededOf, peerAddress, type Logger } from "@convos-pool/kit";
@@ -55,6 +56,7 @@ export type ClaimsForwarder = Forwarder<typeof ClaimService>;
 export type MemoryForwarder = Forwarder<typeof AgentMemoryService>;
 export type LineageForwarder = Forwarder<typeof LineageService>;
 export type CurationForwarder = Forwarder<typeof StoreCurationService>;
+export type RatingsForwarder = Forwarder<typeof TemplateRatingService>;
 export type PatternInsightsForwarder = Forwarder<typeof PatternInsightsService>;
 export type VersionSignalInsightsForwarder = Forwarder<typeof VersionSignalInsightsService>;
 
@@ -132,6 +134,15 @@ export function createCurationForwarder(
   log: Logger,
 ): CurationForwarder {
   return createForwarder(StoreCurationService, upstream, gate, log, "templates service");
+}
+
+/** The TemplateRatingService forwarder, to the templates service (the REST rating routes use it). */
+export function createRatingsForwarder(
+  upstream: Client<typeof TemplateRatingService>,
+  gate: Gate,
+  log: Logger,
+): RatingsForwarder {
+  return createForwarder(TemplateRatingService, upstream, gate, log, "templates service");
 }
 
 /** The LineageService forwarder (the REST lineage and dashboard routes use it). */

@@ -20,6 +20,7 @@ import { PatternInsightsService } from "@convos-pool/gen/convos/pool/v1/pattern_
 import { VersionSignalInsightsService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { SessionService } from "@convos-pool/gen/convos/pool/v1/session_service_pb.js";
 import { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
+import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import { AgentMemoryService } from "@convos-pool/gen/convos/pool/v1/agent_memory_service_pb.js";
 import { TemplateService } from "@convos-pool/gen/convos/pool/v1/template_service_pb.js";
 import {
@@ -48,6 +49,7 @@ import {
   createClaimsForwarder,
   createMemoryForwarder,
   createCurationForwarder,
+  createRatingsForwarder,
   createLineageForwarder,
   createPatternInsightsForwarder,
   createVersionSignalInsightsForwarder,
@@ -205,6 +207,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         url ? connect(service, url) : undefined;
       const templates = createTemplatesForwarder(connect(TemplateService, opts.templatesUrl), gate, log);
       const curation = createCurationForwarder(connect(StoreCurationService, opts.templatesUrl), gate, log);
+      const ratings = createRatingsForwarder(connect(TemplateRatingService, opts.templatesUrl), gate, log);
       const claimsClient = upstream(ClaimService, opts.claimsUrl);
       const claims = claimsClient && createClaimsForwarder(claimsClient, gate, log);
       const memoryClient = upstream(AgentMemoryService, opts.claimsUrl);
@@ -220,6 +223,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const rest = restApi({
         templates,
         curation,
+        ratings,
         claims,
         memory,
         lineage,
@@ -250,6 +254,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         });
         router.service(TemplateService, forwardedServiceImpl(TemplateService, templates));
         router.service(StoreCurationService, forwardedServiceImpl(StoreCurationService, curation));
+        router.service(TemplateRatingService, forwardedServiceImpl(TemplateRatingService, ratings));
         router.service(
           ClaimService,
           claims

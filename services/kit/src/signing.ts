@@ -325,6 +325,32 @@ export const SIGNED_TYPES = {
     { name: "toolCallsFailed", type: "uint32" },
     ...envelope,
   ],
+  // Ratings in the store (docs/store.md, "Ratings"): an owner of an agent of
+  // the template rates it (stars 1 to 5, review "" for none); the words are
+  // signed as shown, so nobody between the owner and the store changes them.
+  RateTemplate: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "stars", type: "uint8" },
+    { name: "review", type: "string" },
+    ...envelope,
+  ],
+  // The template's creator answers one owner's review, once.
+  AnswerTemplateReview: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "reviewerId", type: "string" },
+    { name: "answer", type: "string" },
+    ...envelope,
+  ],
+  // An operator takes a review's words out of the store; the curation log keeps it.
+  RemoveTemplateReview: [
+    { name: "inboxId", type: "string" },
+    { name: "templateId", type: "string" },
+    { name: "reviewerId", type: "string" },
+    { name: "reason", type: "string" },
+    ...envelope,
+  ],
   // The creator of a delisted template asks for a review of the version it is at.
   RequestTemplateReview: [
     { name: "inboxId", type: "string" },

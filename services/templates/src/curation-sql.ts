@@ -19,6 +19,7 @@ import {
   type TemplateDelisting,
 } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { decodePageToken, encodePageToken, isDateAndId, type OperationFields } from "@convos-pool/kit";
+import { withRatings } from "./ratings/sql.js";
 import { LIST_COLUMNS, type ListedRow, type Page } from "./store.js";
 
 interface DelistingRow {
@@ -57,7 +58,7 @@ export async function delistingsOf(em: EntityManager, ids: readonly string[]): P
   return new Map(rows.map((r) => [r.template_id, delistingToProto(r)]));
 }
 
-/** Sets each template's `delisting` and `featured` from the curation tables. */
+/** Sets each template's `delisting` and `featured` from the curation tables, and its shown `ratings`. */
 export async function withStandings(em: EntityManager, templates: Template[]): Promise<Template[]> {
   if (templates.length === 0) return templates;
   const ids = templates.map((t) => t.id);
@@ -74,7 +75,7 @@ export async function withStandings(em: EntityManager, templates: Template[]): P
     t.delisting = delisted.get(t.id);
     t.featured = featured.has(t.id);
   }
-  return templates;
+  return withRatings(em, templates);
 }
 
 export async function isDelisted(em: EntityManager, id: string): Promise<boolean> {

@@ -71,7 +71,10 @@ interface OperatorRequest {
   signature?: Signature | undefined;
 }
 
-export function createStoreCurationService(deps: CurationDeps): ServiceImpl<typeof StoreCurationService> {
+/** Its reviews' part is the ratings' (ratings/service.ts); the server joins the two. */
+export function createStoreCurationService(
+  deps: CurationDeps,
+): Omit<ServiceImpl<typeof StoreCurationService>, "listReviewReports" | "removeReview"> {
   const now = deps.now ?? (() => new Date());
 
   /** The signed-in caller, who must be an operator. */

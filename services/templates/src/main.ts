@@ -4,7 +4,7 @@
 //   POOL_SERVICE_TOKEN + POOL_SERVICE_DIGESTS (its credential and every service's digest; docs/security.md),
 //   POOL_TLS_CERT, POOL_TLS_KEY, POOL_TLS_CA [, POOL_TLS_MUTUAL] (internal gRPC over TLS),
 //   XMTP_API_URL (creators' signatures checked against the XMTP network),
-//   CLAIMS_URL (instruction sync: new content versions are pushed there), POOL_LIMITS (docs/limits.md),
+//   CLAIMS_URL (instruction sync: new content versions are pushed there; ratings ask it who owns agents), POOL_LIMITS (docs/limits.md),
 //   POOL_OPERATORS (comma-separated inbox ids of the store's operators: docs/store.md)
 import { inboxResolverFromEnv } from "@convos-pool/convos/resolver";
 import { configured, runService } from "@convos-pool/kit/service";

@@ -1,5 +1,6 @@
 import { Migration } from "@mikro-orm/migrations";
 import { CreateSignatureNonces, rateCountersMigration } from "@convos-pool/kit/db";
+import { MAX_STARS, MIN_STARS, PRIOR_MEAN } from "./ratings/policy.js";
 
 export class CreateTemplates extends Migration {
   override async up(): Promise<void> {
@@ -254,6 +255,50 @@ export class AddWalletRemovalAcknowledgment extends Migration {
   }
 }
 
+/**
+ * Ratings in the store (docs/store.md, "Ratings"): one rating per owner and
+ * template with its review and the creator's answer, reports of reviews, and
+ * on each template the count and sum of its stars with the "top rated" score
+ * they make, kept in the rating's own transaction so that the store sorts by
+ * an index.
+ */
+export class AddRatings extends Migration {
+  override up(): void {
+    this.addSql(`create table template_ratings (
+      template_id text not null references templates (id) on delete cascade,
+      reviewer_id text not null,
+      stars smallint not null check (stars between ${MIN_STARS} and ${MAX_STARS}),
+      review text not null default '',
+      created_at timestamptz(3) not null,
+      updated_at timestamptz(3) not null,
+      answer text not null default '',
+      answered_at timestamptz(3),
+      -- an operator took its words out; its stars still count
+      removed_at timestamptz(3),
+      removed_by text,
+      primary key (template_id, reviewer_id)
+    )`);
+    // What anyone reads: reviews with words, not removed, newest first.
+    this.addSql(`create index template_ratings_shown on template_ratings (template_id, updated_at desc, reviewer_id desc)
+      where review <> '' and removed_at is null`);
+    this.addSql(`create table template_review_reports (
+      template_id text not null,
+      reviewer_id text not null,
+      reporter_id text not null,
+      reason text not null,
+      reported_at timestamptz(3) not null,
+      primary key (template_id, reviewer_id, reporter_id),
+      foreign key (template_id, reviewer_id) references template_ratings (template_id, reviewer_id) on delete cascade
+    )`);
+    this.addSql(`alter table templates
+      add column rating_count integer not null default 0,
+      add column rating_sum integer not null default 0,
+      add column rating_score double precision not null default ${PRIOR_MEAN}`);
+    this.addSql(`create index templates_store_top_rated on templates (rating_score desc, id desc)
+      where visibility = 'public' and status = 'active'`);
+  }
+}
+
 export const migrations = [
   { name: "0001_signature_nonces", class: CreateSignatureNonces },
   { name: "0002_templates", class: CreateTemplates },
@@ -269,4 +314,5 @@ export const migrations = [
   { name: "0010_tool_grants", class: AddToolGrants },
   { name: "0011_runtime", class: AddRuntime },
   { name: "0012_wallet_removal_acknowledgment", class: AddWalletRemovalAcknowledgment },
+  { name: "0013_ratings", class: AddRatings },
 ];

@@ -1,3 +1,4 @@
+import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import {
   StoreCurationService,
   TemplateStandingService,
@@ -26,6 +27,8 @@ import { TemplateRow, TemplateVersionRow } from "./entities.js";
 import { migrations } from "./migrations.js";
 import { createStoreCurationService } from "./curation.js";
 import { createTemplateReleaseService, createTemplateService } from "./service.js";
+import { grpcOwnership } from "./ratings/ownership.js";
+import { createRatingServices } from "./ratings/service.js";
 import { createTemplateStandingService } from "./standing.js";
 import { startSyncRelay, type SyncRelay, type SyncRelayOptions } from "./sync-relay.js";
 import { createTemplateUsageService, refreshRecentOwners } from "./usage.js";
@@ -51,6 +54,12 @@ export interface TemplateServiceOptions {
    * Absent: the outbox still records them, but nothing sends them.
    */
   sync?: Pick<SyncRelayOptions, "claimsUrl" | "intervalMs" | "concurrency" | "backoff"> | undefined;
+  /**
+   * The claims service, asked whether a rater owns an agent of the template
+   * (docs/store.md, "Ratings"); default `sync.claimsUrl`. Absent both: no
+   * ratings can be made (UNAVAILABLE); reading them works.
+   */
+  claimsUrl?: string | undefined;
   log?: Logger | undefined;
 }
 
@@ -70,6 +79,7 @@ export const TEMPLATES_ACCESS: AccessPolicy = {
   [TemplateUsageService.typeName]: ["claims"],
   [TemplateReleaseService.typeName]: ["claims", "lineage"],
   [StoreCurationService.typeName]: ["gateway"],
+  [TemplateRatingService.typeName]: ["gateway"],
   [TemplateStandingService.typeName]: ["claims"],
 };
 
@@ -129,6 +139,10 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
       const refresh = () => refreshRecentOwners(em.fork());
       lifetime.every(3_600_000, "refreshing recent owners", refresh);
       void refresh().catch((err: unknown) => log.warn("refreshing recent owners failed", { err }));
+      const claimsUrl = opts.claimsUrl ?? opts.sync?.claimsUrl;
+      const ownership = claimsUrl ? grpcOwnership(claimsUrl, opts.credentials) : undefined;
+      if (ownership) lifetime.defer(() => ownership.close());
+      const rating = createRatingServices({ em, verifier, operators, ownership });
       const service = createTemplateService({
         em,
         verifier,
@@ -142,7 +156,11 @@ export async function startTemplateService(opts: TemplateServiceOptions): Promis
           .service(TemplateService, service)
           .service(TemplateUsageService, createTemplateUsageService(em))
           .service(TemplateReleaseService, createTemplateReleaseService(em))
-          .service(StoreCurationService, createStoreCurationService({ em, verifier, operators }))
+          .service(StoreCurationService, {
+            ...createStoreCurationService({ em, verifier, operators }),
+            ...rating.curation,
+          })
+          .service(TemplateRatingService, rating.ratings)
           .service(TemplateStandingService, createTemplateStandingService(em));
     },
   );

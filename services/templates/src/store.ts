@@ -5,7 +5,7 @@ import { decodePageToken, encodePageToken, invalidArgument, isDateAndId } from "
 /** Columns of a listing: everything but the instructions (up to 256 KiB each) and the search vector. */
 export const LIST_COLUMNS = `id, creator_id, agent_name, '' as instructions, model, tools, description, category, tags,
   case when soul -> 'identity' is not null then jsonb_build_object('identity', soul -> 'identity') end as soul,
-  visibility, status, version, content_version, usage_count, recent_owners, created_at, updated_at`;
+  visibility, status, version, content_version, usage_count, recent_owners, rating_score, created_at, updated_at`;
 
 /** Delisted templates are out of the store (docs/store.md). */
 const LISTED = `not exists (select 1 from template_delistings d where d.template_id = id)`;
@@ -28,6 +28,8 @@ export interface ListedRow {
   content_version: number;
   usage_count: string | number;
   recent_owners: number;
+  /** "Top rated" (ratings/policy.ts, ratingScore). */
+  rating_score?: number;
   created_at: Date | string;
   updated_at: Date | string;
   rank?: number;
@@ -75,7 +77,8 @@ export function planStoreQuery(q: StoreQuery): StorePlan {
   // Unsorted searches list the most used matches first, as app stores do;
   // relevance (text rank) is there on request.
   const sort = q.sort === StoreSort.UNSPECIFIED ? (text ? StoreSort.MOST_USED : StoreSort.NEWEST) : q.sort;
-  if (!Object.values(StoreSort).includes(sort)) throw invalidArgument("sort", "must be relevance, newest or most_used");
+  if (!Object.values(StoreSort).includes(sort))
+    throw invalidArgument("sort", "must be relevance, newest, most_used or top_rated");
   if (sort === StoreSort.RELEVANCE && !text) throw invalidArgument("sort", "relevance needs a query");
 
   const where = [`visibility = 'public'`, `status = 'active'`, LISTED];
@@ -85,8 +88,8 @@ export function planStoreQuery(q: StoreQuery): StorePlan {
     params.push(q.category);
   }
   const cursor = decodePageToken(q.pageToken, 2, "page_token", (v) =>
-    sort === StoreSort.RELEVANCE
-      ? typeof v[0] === "number"
+    sort === StoreSort.RELEVANCE || sort === StoreSort.TOP_RATED
+      ? typeof v[0] === "number" && typeof v[1] === "string"
       : sort === StoreSort.MOST_USED
         ? /^\d+$/.test(String(v[0]))
         : isDateAndId(v),
@@ -114,17 +117,23 @@ export function planStoreQuery(q: StoreQuery): StorePlan {
   }
 
   const [order, keyOf, after] =
-    sort === StoreSort.MOST_USED
+    sort === StoreSort.TOP_RATED
       ? ([
-          `recent_owners desc, id desc`,
-          (r: ListedRow) => [String(r.recent_owners), r.id],
-          `(recent_owners, id) < (?::integer, ?)`,
+          `rating_score desc, id desc`,
+          (r: ListedRow) => [Number(r.rating_score), r.id],
+          `(rating_score, id) < (?::float8, ?)`,
         ] as const)
-      : ([
-          `created_at desc, id desc`,
-          (r: ListedRow) => [new Date(r.created_at).toISOString(), r.id],
-          `(created_at, id) < (?::timestamptz, ?)`,
-        ] as const);
+      : sort === StoreSort.MOST_USED
+        ? ([
+            `recent_owners desc, id desc`,
+            (r: ListedRow) => [String(r.recent_owners), r.id],
+            `(recent_owners, id) < (?::integer, ?)`,
+          ] as const)
+        : ([
+            `created_at desc, id desc`,
+            (r: ListedRow) => [new Date(r.created_at).toISOString(), r.id],
+            `(created_at, id) < (?::timestamptz, ?)`,
+          ] as const);
   if (cursor) {
     where.push(after);
     params.push(String(cursor[0]), String(cursor[1]));

@@ -8,6 +8,7 @@ import { DashboardPage } from "./pages/dashboard";
 import { EditorPage } from "./pages/editor";
 import { HistoryPage } from "./pages/history";
 import { MyAgentsPage } from "./pages/my-agents";
+import { OperatorsPage } from "./pages/operators";
 import { SignInPage } from "./pages/sign-in";
 import { StorePage } from "./pages/store";
 import { StudioPage } from "./pages/studio";
@@ -63,6 +64,8 @@ function Routes() {
     )),
     route("/agents", () => <MyAgentsPage />),
     route("/agents/:id", (p) => <AgentPage id={p.id} key={p.id} />),
+    // The operators' curation: linked from nowhere, since only POOL_OPERATORS may use it (docs/web.md).
+    route("/operators", () => <OperatorsPage />),
   ];
   for (const shown of routes) {
     const page = shown(pathname);

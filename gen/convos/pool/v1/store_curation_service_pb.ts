@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Signature } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
+import type { Review } from "./rating_service_pb.js";
+import { file_convos_pool_v1_rating_service } from "./rating_service_pb.js";
 import type { Template, TemplateDelisting, ToolGrant } from "./template_pb.js";
 import { file_convos_pool_v1_template } from "./template_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/store_curation_service.proto.
  */
 export const file_convos_pool_v1_store_curation_service: GenFile = /*@__PURE__*/
-  fileDesc("Citjb252b3MvcG9vbC92MS9zdG9yZV9jdXJhdGlvbl9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSLtAQoOVGVtcGxhdGVSZXBvcnQSEwoLdGVtcGxhdGVfaWQYASABKAkSEwoLcmVwb3J0ZXJfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJEioKBXN0YXRlGAQgASgOMhsuY29udm9zLnBvb2wudjEuUmVwb3J0U3RhdGUSLwoLcmVwb3J0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3Jlc29sdmVkX2J5GAYgASgJEi8KC3Jlc29sdmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI8ChVSZXBvcnRUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIkgKFlJlcG9ydFRlbXBsYXRlUmVzcG9uc2USLgoGcmVwb3J0GAEgASgLMh4uY29udm9zLnBvb2wudjEuVGVtcGxhdGVSZXBvcnQiagoSTGlzdFJlcG9ydHNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhgKEGluY2x1ZGVfcmVzb2x2ZWQYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXwoTTGlzdFJlcG9ydHNSZXNwb25zZRIvCgdyZXBvcnRzGAEgAygLMh4uY29udm9zLnBvb2wudjEuVGVtcGxhdGVSZXBvcnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIn0KFURpc21pc3NSZXBvcnRzUmVxdWVzdBITCgtvcGVyYXRvcl9pZBgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIMCgRub3RlGAMgASgJEiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSIrChZEaXNtaXNzUmVwb3J0c1Jlc3BvbnNlEhEKCWRpc21pc3NlZBgBIAEoAyJ/ChVEZWxpc3RUZW1wbGF0ZVJlcXVlc3QSEwoLb3BlcmF0b3JfaWQYASABKAkSEwoLdGVtcGxhdGVfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJEiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJEChZEZWxpc3RUZW1wbGF0ZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUifQoVUmVsaXN0VGVtcGxhdGVSZXF1ZXN0EhMKC29wZXJhdG9yX2lkGAEgASgJEhMKC3RlbXBsYXRlX2lkGAIgASgJEgwKBG5vdGUYAyABKAkSLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkQKFlJlbGlzdFRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSKEAQoUUmVxdWVzdFJldmlld1JlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIPCgdtZXNzYWdlGAMgASgJEiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJDChVSZXF1ZXN0UmV2aWV3UmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSJ8ChREZWNsaW5lUmV2aWV3UmVxdWVzdBITCgtvcGVyYXRvcl9pZBgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIMCgRub3RlGAMgASgJEiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJDChVEZWNsaW5lUmV2aWV3UmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSJdChVMaXN0RGVsaXN0aW5nc1JlcXVlc3QSHQoVcmV2aWV3X3JlcXVlc3RlZF9vbmx5GAEgASgIEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIl4KFkxpc3REZWxpc3RpbmdzUmVzcG9uc2USKwoJdGVtcGxhdGVzGAEgAygLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIn4KElNldEZlYXR1cmVkUmVxdWVzdBITCgtvcGVyYXRvcl9pZBgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIQCghmZWF0dXJlZBgDIAEoCBIsCglzaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiQQoTU2V0RmVhdHVyZWRSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlIjwKE0xpc3RGZWF0dXJlZFJlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiXAoUTGlzdEZlYXR1cmVkUmVzcG9uc2USKwoJdGVtcGxhdGVzGAEgAygLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIroBChNTZXRUb29sR3JhbnRSZXF1ZXN0EhMKC29wZXJhdG9yX2lkGAEgASgJEhMKC3RlbXBsYXRlX2lkGAIgASgJEhIKCmNyZWF0b3JfaWQYAyABKAkSDQoFdG9vbHMYBCADKAkSEAoIZnVuZF93ZWkYBSABKAkSFgoObWF4X2xpdmVfdG9vbHMYBiABKAUSLAoJc2lnbmF0dXJlGAcgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkAKFFNldFRvb2xHcmFudFJlc3BvbnNlEigKBWdyYW50GAEgASgLMhkuY29udm9zLnBvb2wudjEuVG9vbEdyYW50Ij4KFUxpc3RUb29sR3JhbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJcChZMaXN0VG9vbEdyYW50c1Jlc3BvbnNlEikKBmdyYW50cxgBIAMoCzIZLmNvbnZvcy5wb29sLnYxLlRvb2xHcmFudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiVAoWTGlzdEN1cmF0aW9uTG9nUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSLAAQoQQ3VyYXRpb25Mb2dFbnRyeRIKCgJpZBgBIAEoAxImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIYWN0b3JfaWQYAyABKAkSDgoGYWN0aW9uGAQgASgJEhMKC3RlbXBsYXRlX2lkGAUgASgJEhMKC2ZpZWxkc19qc29uGAYgASgJEiwKCXNpZ25hdHVyZRgHIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJlChdMaXN0Q3VyYXRpb25Mb2dSZXNwb25zZRIxCgdlbnRyaWVzGAEgAygLMiAuY29udm9zLnBvb2wudjEuQ3VyYXRpb25Mb2dFbnRyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMwobR2V0VGVtcGxhdGVTdGFuZGluZ3NSZXF1ZXN0EhQKDHRlbXBsYXRlX2lkcxgBIAMoCSJdChBUZW1wbGF0ZVN0YW5kaW5nEhMKC3RlbXBsYXRlX2lkGAEgASgJEjQKCWRlbGlzdGluZxgCIAEoCzIhLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlRGVsaXN0aW5nIlMKHEdldFRlbXBsYXRlU3RhbmRpbmdzUmVzcG9uc2USMwoJc3RhbmRpbmdzGAEgAygLMiAuY29udm9zLnBvb2wudjEuVGVtcGxhdGVTdGFuZGluZyp3CgtSZXBvcnRTdGF0ZRIcChhSRVBPUlRfU1RBVEVfVU5TUEVDSUZJRUQQABIVChFSRVBPUlRfU1RBVEVfT1BFThABEhcKE1JFUE9SVF9TVEFURV9VUEhFTEQQAhIaChZSRVBPUlRfU1RBVEVfRElTTUlTU0VEEAMy+wkKFFN0b3JlQ3VyYXRpb25TZXJ2aWNlEl8KDlJlcG9ydFRlbXBsYXRlEiUuY29udm9zLnBvb2wudjEuUmVwb3J0VGVtcGxhdGVSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuUmVwb3J0VGVtcGxhdGVSZXNwb25zZRJbCgtMaXN0UmVwb3J0cxIiLmNvbnZvcy5wb29sLnYxLkxpc3RSZXBvcnRzUmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLkxpc3RSZXBvcnRzUmVzcG9uc2UiA5ACARJfCg5EaXNtaXNzUmVwb3J0cxIlLmNvbnZvcy5wb29sLnYxLkRpc21pc3NSZXBvcnRzUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLkRpc21pc3NSZXBvcnRzUmVzcG9uc2USXwoORGVsaXN0VGVtcGxhdGUSJS5jb252b3MucG9vbC52MS5EZWxpc3RUZW1wbGF0ZVJlcXVlc3QaJi5jb252b3MucG9vbC52MS5EZWxpc3RUZW1wbGF0ZVJlc3BvbnNlEl8KDlJlbGlzdFRlbXBsYXRlEiUuY29udm9zLnBvb2wudjEuUmVsaXN0VGVtcGxhdGVSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuUmVsaXN0VGVtcGxhdGVSZXNwb25zZRJcCg1SZXF1ZXN0UmV2aWV3EiQuY29udm9zLnBvb2wudjEuUmVxdWVzdFJldmlld1JlcXVlc3QaJS5jb252b3MucG9vbC52MS5SZXF1ZXN0UmV2aWV3UmVzcG9uc2USXAoNRGVjbGluZVJldmlldxIkLmNvbnZvcy5wb29sLnYxLkRlY2xpbmVSZXZpZXdSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuRGVjbGluZVJldmlld1Jlc3BvbnNlEmQKDkxpc3REZWxpc3RpbmdzEiUuY29udm9zLnBvb2wudjEuTGlzdERlbGlzdGluZ3NSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuTGlzdERlbGlzdGluZ3NSZXNwb25zZSIDkAIBElYKC1NldEZlYXR1cmVkEiIuY29udm9zLnBvb2wudjEuU2V0RmVhdHVyZWRSZXF1ZXN0GiMuY29udm9zLnBvb2wudjEuU2V0RmVhdHVyZWRSZXNwb25zZRJeCgxMaXN0RmVhdHVyZWQSIy5jb252b3MucG9vbC52MS5MaXN0RmVhdHVyZWRSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuTGlzdEZlYXR1cmVkUmVzcG9uc2UiA5ACARJZCgxTZXRUb29sR3JhbnQSIy5jb252b3MucG9vbC52MS5TZXRUb29sR3JhbnRSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuU2V0VG9vbEdyYW50UmVzcG9uc2USZAoOTGlzdFRvb2xHcmFudHMSJS5jb252b3MucG9vbC52MS5MaXN0VG9vbEdyYW50c1JlcXVlc3QaJi5jb252b3MucG9vbC52MS5MaXN0VG9vbEdyYW50c1Jlc3BvbnNlIgOQAgESZwoPTGlzdEN1cmF0aW9uTG9nEiYuY29udm9zLnBvb2wudjEuTGlzdEN1cmF0aW9uTG9nUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLkxpc3RDdXJhdGlvbkxvZ1Jlc3BvbnNlIgOQAgEykQEKF1RlbXBsYXRlU3RhbmRpbmdTZXJ2aWNlEnYKFEdldFRlbXBsYXRlU3RhbmRpbmdzEisuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVTdGFuZGluZ3NSZXF1ZXN0GiwuY29udm9zLnBvb2wudjEuR2V0VGVtcGxhdGVTdGFuZGluZ3NSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_convos_pool_v1_common, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
+  fileDesc("Citjb252b3MvcG9vbC92MS9zdG9yZV9jdXJhdGlvbl9zZXJ2aWNlLnByb3RvEg5jb252b3MucG9vbC52MSLtAQoOVGVtcGxhdGVSZXBvcnQSEwoLdGVtcGxhdGVfaWQYASABKAkSEwoLcmVwb3J0ZXJfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJEioKBXN0YXRlGAQgASgOMhsuY29udm9zLnBvb2wudjEuUmVwb3J0U3RhdGUSLwoLcmVwb3J0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3Jlc29sdmVkX2J5GAYgASgJEi8KC3Jlc29sdmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI8ChVSZXBvcnRUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIkgKFlJlcG9ydFRlbXBsYXRlUmVzcG9uc2USLgoGcmVwb3J0GAEgASgLMh4uY29udm9zLnBvb2wudjEuVGVtcGxhdGVSZXBvcnQiagoSTGlzdFJlcG9ydHNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhgKEGluY2x1ZGVfcmVzb2x2ZWQYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXwoTTGlzdFJlcG9ydHNSZXNwb25zZRIvCgdyZXBvcnRzGAEgAygLMh4uY29udm9zLnBvb2wudjEuVGVtcGxhdGVSZXBvcnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIn0KFURpc21pc3NSZXBvcnRzUmVxdWVzdBITCgtvcGVyYXRvcl9pZBgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIMCgRub3RlGAMgASgJEiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSIrChZEaXNtaXNzUmVwb3J0c1Jlc3BvbnNlEhEKCWRpc21pc3NlZBgBIAEoAyJ/ChVEZWxpc3RUZW1wbGF0ZVJlcXVlc3QSEwoLb3BlcmF0b3JfaWQYASABKAkSEwoLdGVtcGxhdGVfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJEiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJEChZEZWxpc3RUZW1wbGF0ZVJlc3BvbnNlEioKCHRlbXBsYXRlGAEgASgLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUifQoVUmVsaXN0VGVtcGxhdGVSZXF1ZXN0EhMKC29wZXJhdG9yX2lkGAEgASgJEhMKC3RlbXBsYXRlX2lkGAIgASgJEgwKBG5vdGUYAyABKAkSLAoJc2lnbmF0dXJlGAQgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkQKFlJlbGlzdFRlbXBsYXRlUmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSKEAQoUUmVxdWVzdFJldmlld1JlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIPCgdtZXNzYWdlGAMgASgJEiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJDChVSZXF1ZXN0UmV2aWV3UmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSJ8ChREZWNsaW5lUmV2aWV3UmVxdWVzdBITCgtvcGVyYXRvcl9pZBgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIMCgRub3RlGAMgASgJEiwKCXNpZ25hdHVyZRgEIAEoCzIZLmNvbnZvcy5wb29sLnYxLlNpZ25hdHVyZSJDChVEZWNsaW5lUmV2aWV3UmVzcG9uc2USKgoIdGVtcGxhdGUYASABKAsyGC5jb252b3MucG9vbC52MS5UZW1wbGF0ZSJdChVMaXN0RGVsaXN0aW5nc1JlcXVlc3QSHQoVcmV2aWV3X3JlcXVlc3RlZF9vbmx5GAEgASgIEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIl4KFkxpc3REZWxpc3RpbmdzUmVzcG9uc2USKwoJdGVtcGxhdGVzGAEgAygLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIn4KElNldEZlYXR1cmVkUmVxdWVzdBITCgtvcGVyYXRvcl9pZBgBIAEoCRITCgt0ZW1wbGF0ZV9pZBgCIAEoCRIQCghmZWF0dXJlZBgDIAEoCBIsCglzaWduYXR1cmUYBCABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiQQoTU2V0RmVhdHVyZWRSZXNwb25zZRIqCgh0ZW1wbGF0ZRgBIAEoCzIYLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlIjwKE0xpc3RGZWF0dXJlZFJlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiXAoUTGlzdEZlYXR1cmVkUmVzcG9uc2USKwoJdGVtcGxhdGVzGAEgAygLMhguY29udm9zLnBvb2wudjEuVGVtcGxhdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIroBChNTZXRUb29sR3JhbnRSZXF1ZXN0EhMKC29wZXJhdG9yX2lkGAEgASgJEhMKC3RlbXBsYXRlX2lkGAIgASgJEhIKCmNyZWF0b3JfaWQYAyABKAkSDQoFdG9vbHMYBCADKAkSEAoIZnVuZF93ZWkYBSABKAkSFgoObWF4X2xpdmVfdG9vbHMYBiABKAUSLAoJc2lnbmF0dXJlGAcgASgLMhkuY29udm9zLnBvb2wudjEuU2lnbmF0dXJlIkAKFFNldFRvb2xHcmFudFJlc3BvbnNlEigKBWdyYW50GAEgASgLMhkuY29udm9zLnBvb2wudjEuVG9vbEdyYW50Ij4KFUxpc3RUb29sR3JhbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJcChZMaXN0VG9vbEdyYW50c1Jlc3BvbnNlEikKBmdyYW50cxgBIAMoCzIZLmNvbnZvcy5wb29sLnYxLlRvb2xHcmFudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiVgoYTGlzdFJldmlld1JlcG9ydHNSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIpUBCg5SZXBvcnRlZFJldmlldxImCgZyZXZpZXcYASABKAsyFi5jb252b3MucG9vbC52MS5SZXZpZXcSFAoMcmVwb3J0X2NvdW50GAIgASgDEg8KB3JlYXNvbnMYAyADKAkSNAoQbGFzdF9yZXBvcnRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZQoZTGlzdFJldmlld1JlcG9ydHNSZXNwb25zZRIvCgdyZXZpZXdzGAEgAygLMh4uY29udm9zLnBvb2wudjEuUmVwb3J0ZWRSZXZpZXcSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpIBChNSZW1vdmVSZXZpZXdSZXF1ZXN0EhMKC29wZXJhdG9yX2lkGAEgASgJEhMKC3RlbXBsYXRlX2lkGAIgASgJEhMKC3Jldmlld2VyX2lkGAMgASgJEg4KBnJlYXNvbhgEIAEoCRIsCglzaWduYXR1cmUYBSABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiPgoUUmVtb3ZlUmV2aWV3UmVzcG9uc2USJgoGcmV2aWV3GAEgASgLMhYuY29udm9zLnBvb2wudjEuUmV2aWV3IlQKFkxpc3RDdXJhdGlvbkxvZ1JlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiwAEKEEN1cmF0aW9uTG9nRW50cnkSCgoCaWQYASABKAMSJgoCYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGFjdG9yX2lkGAMgASgJEg4KBmFjdGlvbhgEIAEoCRITCgt0ZW1wbGF0ZV9pZBgFIAEoCRITCgtmaWVsZHNfanNvbhgGIAEoCRIsCglzaWduYXR1cmUYByABKAsyGS5jb252b3MucG9vbC52MS5TaWduYXR1cmUiZQoXTGlzdEN1cmF0aW9uTG9nUmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLmNvbnZvcy5wb29sLnYxLkN1cmF0aW9uTG9nRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjMKG0dldFRlbXBsYXRlU3RhbmRpbmdzUmVxdWVzdBIUCgx0ZW1wbGF0ZV9pZHMYASADKAkiXQoQVGVtcGxhdGVTdGFuZGluZxITCgt0ZW1wbGF0ZV9pZBgBIAEoCRI0CglkZWxpc3RpbmcYAiABKAsyIS5jb252b3MucG9vbC52MS5UZW1wbGF0ZURlbGlzdGluZyJTChxHZXRUZW1wbGF0ZVN0YW5kaW5nc1Jlc3BvbnNlEjMKCXN0YW5kaW5ncxgBIAMoCzIgLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlU3RhbmRpbmcqdwoLUmVwb3J0U3RhdGUSHAoYUkVQT1JUX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRUkVQT1JUX1NUQVRFX09QRU4QARIXChNSRVBPUlRfU1RBVEVfVVBIRUxEEAISGgoWUkVQT1JUX1NUQVRFX0RJU01JU1NFRBADMsULChRTdG9yZUN1cmF0aW9uU2VydmljZRJfCg5SZXBvcnRUZW1wbGF0ZRIlLmNvbnZvcy5wb29sLnYxLlJlcG9ydFRlbXBsYXRlUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLlJlcG9ydFRlbXBsYXRlUmVzcG9uc2USWwoLTGlzdFJlcG9ydHMSIi5jb252b3MucG9vbC52MS5MaXN0UmVwb3J0c1JlcXVlc3QaIy5jb252b3MucG9vbC52MS5MaXN0UmVwb3J0c1Jlc3BvbnNlIgOQAgESXwoORGlzbWlzc1JlcG9ydHMSJS5jb252b3MucG9vbC52MS5EaXNtaXNzUmVwb3J0c1JlcXVlc3QaJi5jb252b3MucG9vbC52MS5EaXNtaXNzUmVwb3J0c1Jlc3BvbnNlEl8KDkRlbGlzdFRlbXBsYXRlEiUuY29udm9zLnBvb2wudjEuRGVsaXN0VGVtcGxhdGVSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuRGVsaXN0VGVtcGxhdGVSZXNwb25zZRJfCg5SZWxpc3RUZW1wbGF0ZRIlLmNvbnZvcy5wb29sLnYxLlJlbGlzdFRlbXBsYXRlUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLlJlbGlzdFRlbXBsYXRlUmVzcG9uc2USXAoNUmVxdWVzdFJldmlldxIkLmNvbnZvcy5wb29sLnYxLlJlcXVlc3RSZXZpZXdSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuUmVxdWVzdFJldmlld1Jlc3BvbnNlElwKDURlY2xpbmVSZXZpZXcSJC5jb252b3MucG9vbC52MS5EZWNsaW5lUmV2aWV3UmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLkRlY2xpbmVSZXZpZXdSZXNwb25zZRJkCg5MaXN0RGVsaXN0aW5ncxIlLmNvbnZvcy5wb29sLnYxLkxpc3REZWxpc3RpbmdzUmVxdWVzdBomLmNvbnZvcy5wb29sLnYxLkxpc3REZWxpc3RpbmdzUmVzcG9uc2UiA5ACARJWCgtTZXRGZWF0dXJlZBIiLmNvbnZvcy5wb29sLnYxLlNldEZlYXR1cmVkUmVxdWVzdBojLmNvbnZvcy5wb29sLnYxLlNldEZlYXR1cmVkUmVzcG9uc2USXgoMTGlzdEZlYXR1cmVkEiMuY29udm9zLnBvb2wudjEuTGlzdEZlYXR1cmVkUmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLkxpc3RGZWF0dXJlZFJlc3BvbnNlIgOQAgESWQoMU2V0VG9vbEdyYW50EiMuY29udm9zLnBvb2wudjEuU2V0VG9vbEdyYW50UmVxdWVzdBokLmNvbnZvcy5wb29sLnYxLlNldFRvb2xHcmFudFJlc3BvbnNlEmQKDkxpc3RUb29sR3JhbnRzEiUuY29udm9zLnBvb2wudjEuTGlzdFRvb2xHcmFudHNSZXF1ZXN0GiYuY29udm9zLnBvb2wudjEuTGlzdFRvb2xHcmFudHNSZXNwb25zZSIDkAIBEm0KEUxpc3RSZXZpZXdSZXBvcnRzEiguY29udm9zLnBvb2wudjEuTGlzdFJldmlld1JlcG9ydHNSZXF1ZXN0GikuY29udm9zLnBvb2wudjEuTGlzdFJldmlld1JlcG9ydHNSZXNwb25zZSIDkAIBElkKDFJlbW92ZVJldmlldxIjLmNvbnZvcy5wb29sLnYxLlJlbW92ZVJldmlld1JlcXVlc3QaJC5jb252b3MucG9vbC52MS5SZW1vdmVSZXZpZXdSZXNwb25zZRJnCg9MaXN0Q3VyYXRpb25Mb2cSJi5jb252b3MucG9vbC52MS5MaXN0Q3VyYXRpb25Mb2dSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuTGlzdEN1cmF0aW9uTG9nUmVzcG9uc2UiA5ACATKRAQoXVGVtcGxhdGVTdGFuZGluZ1NlcnZpY2USdgoUR2V0VGVtcGxhdGVTdGFuZGluZ3MSKy5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZVN0YW5kaW5nc1JlcXVlc3QaLC5jb252b3MucG9vbC52MS5HZXRUZW1wbGF0ZVN0YW5kaW5nc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_convos_pool_v1_common, file_convos_pool_v1_rating_service, file_convos_pool_v1_template, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message convos.pool.v1.TemplateReport
@@ -709,6 +711,157 @@ export const ListToolGrantsResponseSchema: GenMessage<ListToolGrantsResponse> = 
   messageDesc(file_convos_pool_v1_store_curation_service, 24);
 
 /**
+ * @generated from message convos.pool.v1.ListReviewReportsRequest
+ */
+export type ListReviewReportsRequest = Message<"convos.pool.v1.ListReviewReportsRequest"> & {
+  /**
+   * Only this template's; empty for all.
+   *
+   * @generated from field: string template_id = 1;
+   */
+  templateId: string;
+
+  /**
+   * 1 to 100; 20 when unset.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ListReviewReportsRequest.
+ * Use `create(ListReviewReportsRequestSchema)` to create a new message.
+ */
+export const ListReviewReportsRequestSchema: GenMessage<ListReviewReportsRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_store_curation_service, 25);
+
+/**
+ * A reported review with what its reporters said.
+ *
+ * @generated from message convos.pool.v1.ReportedReview
+ */
+export type ReportedReview = Message<"convos.pool.v1.ReportedReview"> & {
+  /**
+   * @generated from field: convos.pool.v1.Review review = 1;
+   */
+  review?: Review | undefined;
+
+  /**
+   * How many people reported it.
+   *
+   * @generated from field: int64 report_count = 2;
+   */
+  reportCount: bigint;
+
+  /**
+   * The latest reports' reasons, newest first (at most 5).
+   *
+   * @generated from field: repeated string reasons = 3;
+   */
+  reasons: string[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_reported_at = 4;
+   */
+  lastReportedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.ReportedReview.
+ * Use `create(ReportedReviewSchema)` to create a new message.
+ */
+export const ReportedReviewSchema: GenMessage<ReportedReview> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_store_curation_service, 26);
+
+/**
+ * @generated from message convos.pool.v1.ListReviewReportsResponse
+ */
+export type ListReviewReportsResponse = Message<"convos.pool.v1.ListReviewReportsResponse"> & {
+  /**
+   * @generated from field: repeated convos.pool.v1.ReportedReview reviews = 1;
+   */
+  reviews: ReportedReview[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message convos.pool.v1.ListReviewReportsResponse.
+ * Use `create(ListReviewReportsResponseSchema)` to create a new message.
+ */
+export const ListReviewReportsResponseSchema: GenMessage<ListReviewReportsResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_store_curation_service, 27);
+
+/**
+ * @generated from message convos.pool.v1.RemoveReviewRequest
+ */
+export type RemoveReviewRequest = Message<"convos.pool.v1.RemoveReviewRequest"> & {
+  /**
+   * The operator: the signer.
+   *
+   * @generated from field: string operator_id = 1;
+   */
+  operatorId: string;
+
+  /**
+   * @generated from field: string template_id = 2;
+   */
+  templateId: string;
+
+  /**
+   * @generated from field: string reviewer_id = 3;
+   */
+  reviewerId: string;
+
+  /**
+   * Why: 1 to 1,000 characters, kept in the curation log.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * `RemoveTemplateReview {inboxId, templateId, reviewerId, reason}`.
+   *
+   * @generated from field: convos.pool.v1.Signature signature = 5;
+   */
+  signature?: Signature | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.RemoveReviewRequest.
+ * Use `create(RemoveReviewRequestSchema)` to create a new message.
+ */
+export const RemoveReviewRequestSchema: GenMessage<RemoveReviewRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_store_curation_service, 28);
+
+/**
+ * @generated from message convos.pool.v1.RemoveReviewResponse
+ */
+export type RemoveReviewResponse = Message<"convos.pool.v1.RemoveReviewResponse"> & {
+  /**
+   * @generated from field: convos.pool.v1.Review review = 1;
+   */
+  review?: Review | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.RemoveReviewResponse.
+ * Use `create(RemoveReviewResponseSchema)` to create a new message.
+ */
+export const RemoveReviewResponseSchema: GenMessage<RemoveReviewResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_store_curation_service, 29);
+
+/**
  * @generated from message convos.pool.v1.ListCurationLogRequest
  */
 export type ListCurationLogRequest = Message<"convos.pool.v1.ListCurationLogRequest"> & {
@@ -735,7 +888,7 @@ export type ListCurationLogRequest = Message<"convos.pool.v1.ListCurationLogRequ
  * Use `create(ListCurationLogRequestSchema)` to create a new message.
  */
 export const ListCurationLogRequestSchema: GenMessage<ListCurationLogRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_store_curation_service, 25);
+  messageDesc(file_convos_pool_v1_store_curation_service, 30);
 
 /**
  * One signed curation action, kept as signed so anyone can check it again.
@@ -763,7 +916,7 @@ export type CurationLogEntry = Message<"convos.pool.v1.CurationLogEntry"> & {
   /**
    * The EIP-712 primary type signed: "DelistTemplate", "RelistTemplate",
    * "DeclineTemplateReview", "DismissTemplateReports", "SetFeatured",
-   * "RequestTemplateReview", "SetToolGrant".
+   * "RequestTemplateReview", "SetToolGrant", "RemoveTemplateReview".
    *
    * @generated from field: string action = 4;
    */
@@ -795,7 +948,7 @@ export type CurationLogEntry = Message<"convos.pool.v1.CurationLogEntry"> & {
  * Use `create(CurationLogEntrySchema)` to create a new message.
  */
 export const CurationLogEntrySchema: GenMessage<CurationLogEntry> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_store_curation_service, 26);
+  messageDesc(file_convos_pool_v1_store_curation_service, 31);
 
 /**
  * @generated from message convos.pool.v1.ListCurationLogResponse
@@ -819,7 +972,7 @@ export type ListCurationLogResponse = Message<"convos.pool.v1.ListCurationLogRes
  * Use `create(ListCurationLogResponseSchema)` to create a new message.
  */
 export const ListCurationLogResponseSchema: GenMessage<ListCurationLogResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_store_curation_service, 27);
+  messageDesc(file_convos_pool_v1_store_curation_service, 32);
 
 /**
  * @generated from message convos.pool.v1.GetTemplateStandingsRequest
@@ -838,7 +991,7 @@ export type GetTemplateStandingsRequest = Message<"convos.pool.v1.GetTemplateSta
  * Use `create(GetTemplateStandingsRequestSchema)` to create a new message.
  */
 export const GetTemplateStandingsRequestSchema: GenMessage<GetTemplateStandingsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_store_curation_service, 28);
+  messageDesc(file_convos_pool_v1_store_curation_service, 33);
 
 /**
  * @generated from message convos.pool.v1.TemplateStanding
@@ -862,7 +1015,7 @@ export type TemplateStanding = Message<"convos.pool.v1.TemplateStanding"> & {
  * Use `create(TemplateStandingSchema)` to create a new message.
  */
 export const TemplateStandingSchema: GenMessage<TemplateStanding> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_store_curation_service, 29);
+  messageDesc(file_convos_pool_v1_store_curation_service, 34);
 
 /**
  * @generated from message convos.pool.v1.GetTemplateStandingsResponse
@@ -881,7 +1034,7 @@ export type GetTemplateStandingsResponse = Message<"convos.pool.v1.GetTemplateSt
  * Use `create(GetTemplateStandingsResponseSchema)` to create a new message.
  */
 export const GetTemplateStandingsResponseSchema: GenMessage<GetTemplateStandingsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_store_curation_service, 30);
+  messageDesc(file_convos_pool_v1_store_curation_service, 35);
 
 /**
  * @generated from enum convos.pool.v1.ReportState
@@ -1053,6 +1206,29 @@ export const StoreCurationService: GenService<{
     methodKind: "unary";
     input: typeof ListToolGrantsRequestSchema;
     output: typeof ListToolGrantsResponseSchema;
+  },
+  /**
+   * Operators: reviews that someone reported (TemplateRatingService.ReportReview),
+   * most recently reported first; removed ones left out.
+   *
+   * @generated from rpc convos.pool.v1.StoreCurationService.ListReviewReports
+   */
+  listReviewReports: {
+    methodKind: "unary";
+    input: typeof ListReviewReportsRequestSchema;
+    output: typeof ListReviewReportsResponseSchema;
+  },
+  /**
+   * Operators: takes a review's words (and the creator's answer) out of the
+   * store; its stars still count (docs/store.md, "Ratings"). Signed
+   * (`RemoveTemplateReview`) and kept in the curation log.
+   *
+   * @generated from rpc convos.pool.v1.StoreCurationService.RemoveReview
+   */
+  removeReview: {
+    methodKind: "unary";
+    input: typeof RemoveReviewRequestSchema;
+    output: typeof RemoveReviewResponseSchema;
   },
   /**
    * Operators: every entry; a creator: those about their own templates.

@@ -476,6 +476,28 @@ export class LineageVersions extends Migration {
   }
 }
 
+/**
+ * Since when an agent's owner has held it (docs/store.md, "Ratings"): set
+ * by the database whenever `owner_id` changes (a claim, a transfer's
+ * acceptance, a return to the pool), so no path that changes an owner can
+ * forget it. Agents already claimed count from their claim.
+ */
+export class OwnerSince extends Migration {
+  override up(): void {
+    this.addSql(`alter table instances add column owner_since timestamptz(3)`);
+    this.addSql(`update instances set owner_since = claimed_at where owner_id is not null`);
+    this.addSql(`create function instances_owner_since() returns trigger language plpgsql as $fn$
+      begin
+        if tg_op = 'INSERT' or new.owner_id is distinct from old.owner_id then
+          new.owner_since := case when new.owner_id is null then null else now() end;
+        end if;
+        return new;
+      end $fn$`);
+    this.addSql(`create trigger instances_owner_since before insert or update of owner_id on instances
+      for each row execute function instances_owner_since()`);
+  }
+}
+
 export const migrations: MigrationEntry[] = [
   { name: "0001_instances", class: CreateInstances },
   { name: "0002_instruction_sync", class: CreateInstructionSync },
@@ -500,4 +522,5 @@ export const migrations: MigrationEntry[] = [
   { name: "0018_wallet_funds", class: WalletFunds },
   { name: "0019_lineage_inbox", class: LineageInbox },
   { name: "0020_lineage_versions", class: LineageVersions },
+  { name: "0021_owner_since", class: OwnerSince },
 ];

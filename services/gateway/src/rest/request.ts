@@ -9,6 +9,7 @@ import type {
   MemoryForwarder,
   CurationForwarder,
   LineageForwarder,
+  RatingsForwarder,
   PatternInsightsForwarder,
   TemplatesForwarder,
   VersionSignalInsightsForwarder,
@@ -25,6 +26,8 @@ export interface RestDeps {
   templates: TemplatesForwarder;
   /** StoreCurationService, at the templates service. */
   curation: CurationForwarder;
+  /** TemplateRatingService, at the templates service. */
+  ratings: RatingsForwarder;
   /** Absent: the claim and "My agents" paths answer 503 with `claimsNotConfigured`. */
   claims?: ClaimsForwarder | undefined;
   /** AgentMemoryService, at the claims service; absent with it (503, `claimsNotConfigured`). */

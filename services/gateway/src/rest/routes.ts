@@ -12,6 +12,7 @@ import { JsonObject, readJsonBody } from "./json.js";
 import { LINEAGE_ROUTES } from "./lineage-routes.js";
 import { MEMORY_ROUTES } from "./memory-routes.js";
 import { PATTERN_ROUTES } from "./patterns-routes.js";
+import { RATING_ROUTES } from "./rating-routes.js";
 import { BASE, type RestDeps, type RestRequest, type RestResponse, type Route } from "./request.js";
 import { SESSION_ROUTES } from "./session-routes.js";
 import { SIGNAL_ROUTES } from "./signals-routes.js";
@@ -23,6 +24,7 @@ const ROUTES: readonly Route[] = [
   ...AGENT_ROUTES,
   ...LINEAGE_ROUTES,
   ...CURATION_ROUTES,
+  ...RATING_ROUTES,
   ...MEMORY_ROUTES,
   ...PATTERN_ROUTES,
   ...SIGNAL_ROUTES,

@@ -27,6 +27,7 @@ const SORTS = new Map<string, StoreSort>([
   ["relevance", StoreSort.RELEVANCE],
   ["newest", StoreSort.NEWEST],
   ["most_used", StoreSort.MOST_USED],
+  ["top_rated", StoreSort.TOP_RATED],
 ]);
 
 const listTemplates: Handler = async (r, { templates }) => {
@@ -48,7 +49,7 @@ const listTemplates: Handler = async (r, { templates }) => {
   }
   const sortName = q.get("sort");
   const sort = sortName === undefined ? StoreSort.UNSPECIFIED : SORTS.get(sortName);
-  if (sort === undefined) throw badRequest("sort", "must be relevance, newest or most_used");
+  if (sort === undefined) throw badRequest("sort", "must be relevance, newest, most_used or top_rated");
   const res = await templates.browseStore(
     {
       query: q.get("q") ?? "",

@@ -10,6 +10,7 @@ import {
   TemplateStatus,
   Visibility,
   type Template,
+  type TemplateRatings,
   type TemplateContent,
   type TemplateDelisting,
   type TemplateVersion,
@@ -46,11 +47,25 @@ export type TemplateJson = { id: string; creator_id: string } & TemplateContentJ
     usage_count: number;
     recent_owners: number;
     featured: boolean;
+    /** Its owners' ratings, present from 3 on (docs/store.md, "Ratings"). */
+    ratings?: RatingsJson;
     /** Present while delisted (its creator's and the operators' reads). */
     delisting?: DelistingJson;
     created_at: string | null;
     updated_at: string | null;
   };
+
+export interface RatingsJson {
+  average: number;
+  count: number;
+  score: number;
+}
+
+export const ratingsToJson = (r: TemplateRatings): RatingsJson => ({
+  average: r.average,
+  count: Number(r.count),
+  score: r.score,
+});
 
 export interface DelistingJson {
   reason: string;
@@ -89,6 +104,7 @@ export function templateToJson(t: Template): TemplateJson {
     usage_count: Number(t.usageCount),
     recent_owners: Number(t.recentOwners),
     featured: t.featured,
+    ...(t.ratings ? { ratings: ratingsToJson(t.ratings) } : {}),
     ...(t.delisting ? { delisting: delistingToJson(t.delisting) } : {}),
     created_at: iso(t.createdAt),
     updated_at: iso(t.updatedAt),

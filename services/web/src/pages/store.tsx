@@ -10,10 +10,12 @@ import { CATEGORIES } from "../categories";
 import { Link, navigate, useLocation } from "../router";
 import { Empty, ErrorBox, Loading, Page, Pager, Select, TextField, usePages } from "../ui";
 import { Featured, recentOwners } from "./curation";
+import { Stars } from "./ratings";
 
 const SORTS: [string, StoreSort, string][] = [
   ["relevance", StoreSort.RELEVANCE, "Relevance"],
   ["most-used", StoreSort.MOST_USED, "Most used"],
+  ["top-rated", StoreSort.TOP_RATED, "Top rated"],
   ["newest", StoreSort.NEWEST, "Newest"],
 ];
 const PAGE_SIZE = 12;
@@ -103,6 +105,11 @@ export function StorePage() {
               </h2>
               {t.content?.soul?.identity?.role && <p className="meta">{t.content.soul.identity.role}</p>}
               <p>{t.content?.description || "No description."}</p>
+              {t.ratings && (
+                <p>
+                  <Stars ratings={t.ratings} />
+                </p>
+              )}
               <p className="meta">
                 {t.content?.category && <span className="tag">{t.content.category}</span>}
                 {t.content?.tags.map((tag) => (

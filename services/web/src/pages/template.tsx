@@ -15,6 +15,7 @@ import { Link } from "../router";
 import { useSession } from "../session";
 import { ErrorBox, Loading, Notice, Page, SignInFirst, TextField } from "../ui";
 import { Delisted, ReportTemplate, recentOwners } from "./curation";
+import { Reviews, Stars } from "./ratings";
 
 export function TemplatePage({ id }: { id: string }) {
   const { inboxId } = useSession();
@@ -54,6 +55,11 @@ export function TemplatePage({ id }: { id: string }) {
     >
       {mine && <Delisted template={t} />}
       <p className="lead">{c.description || "No description."}</p>
+      {t.ratings && (
+        <p>
+          <Stars ratings={t.ratings} />
+        </p>
+      )}
       {t.featured && <p className="tag">Featured</p>}
       <WhoItIs soul={c.soul} agentName={c.agentName} />
       <dl className="facts">
@@ -114,6 +120,7 @@ export function TemplatePage({ id }: { id: string }) {
         <pre className="instructions">{c.instructions}</pre>
       </details>
       <AddToConversation template={t} content={c} />
+      <Reviews template={t} />
       <ReportTemplate template={t} />
     </Page>
   );

@@ -1,0 +1,102 @@
+// Ratings in the store, the pure part (docs/store.md, "Ratings"): the
+// constants, the "top rated" score, what a review may say, and whether an
+// inbox may rate. No I/O here: ratings.ts asks the database and the claims
+// service, then decides with these.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { FieldViolationSchema } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { failedPreconditionOn, invalidArgument } from "@convos-pool/kit";
+
+/** The store shows a template's average and count from this many ratings on: one friend's 5 is no badge. */
+export const RATINGS_SHOWN_FROM = 3;
+/** "Top rated": the prior's mean, in stars, that every template starts from. */
+export const PRIOR_MEAN = 3;
+/** "Top rated": how many ratings of PRIOR_MEAN the prior weighs as. */
+export const PRIOR_WEIGHT = 5;
+/** An owner rates after holding a live agent of the template this long. */
+export const MIN_OWNERSHIP_SECONDS = 86_400;
+/** A review, and the creator's answer: at most this many characters. */
+export const MAX_REVIEW_CHARS = 500;
+export const MIN_STARS = 1;
+export const MAX_STARS = 5;
+
+/**
+ * The prior-weighted (Bayesian) mean that orders "top rated":
+ * (PRIOR_WEIGHT × PRIOR_MEAN + sum of stars) / (PRIOR_WEIGHT + count). Every
+ * rating counts, so that another 5 never lowers it and another 1 never
+ * raises it (a threshold inside the score would break both); the prior is
+ * what keeps a few ratings from moving it far. Worked example
+ * (docs/store.md): no rating scores 3; one 5 scores 20 / 6 ≈ 3.33; three 5s
+ * (15 + 15) / 8 = 3.75; forty ratings averaging 4.5 (15 + 180) / 45 ≈ 4.33,
+ * above the three 5s.
+ */
+export function ratingScore(count: number, sum: number): number {
+  return (PRIOR_WEIGHT * PRIOR_MEAN + sum) / (PRIOR_WEIGHT + count);
+}
+
+/** What the store shows: the plain mean, the count and the score; undefined below the threshold. */
+export function shownRatings(
+  count: number,
+  sum: number,
+): { average: number; count: bigint; score: number } | undefined {
+  if (count < RATINGS_SHOWN_FROM) return undefined;
+  return { average: sum / count, count: BigInt(count), score: ratingScore(count, sum) };
+}
+
+export function checkStars(stars: number): number {
+  if (!Number.isInteger(stars) || stars < MIN_STARS || stars > MAX_STARS)
+    throw invalidArgument("stars", `must be a whole number from ${MIN_STARS} to ${MAX_STARS}`);
+  return stars;
+}
+
+// Control characters other than line breaks (LF, CR: a review may have lines), and
+// the bidirectional overrides that make shown text read otherwise than stored.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are what it refuses
+const FORBIDDEN = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
+/**
+ * A review or an answer as signed: plain text, kept exactly (the signature
+ * covers it, so nothing is trimmed or rewritten), at most MAX_REVIEW_CHARS
+ * characters (code points), no control characters but line breaks. Markup is
+ * not interpreted anywhere: clients show it as the characters it is.
+ */
+export function checkReviewText(field: string, text: string, required: boolean): string {
+  if (required && text.trim() === "") throw invalidArgument(field, "is required");
+  if ([...text].length > MAX_REVIEW_CHARS)
+    throw invalidArgument(field, `must be at most ${MAX_REVIEW_CHARS} characters`);
+  if (FORBIDDEN.test(text)) throw invalidArgument(field, "must not contain control characters (line breaks are fine)");
+  if (text !== "" && text.trim() === "") throw invalidArgument(field, "must not be blank: leave it empty for none");
+  return text;
+}
+
+/** What the claims service says of the rater: since when they hold a live agent of it, on its clock. */
+export interface Ownership {
+  since: Date | undefined;
+  now: Date;
+}
+
+/** PERMISSION_DENIED about one field, with a FieldViolation detail as INVALID_ARGUMENT has. */
+function deniedOn(field: string, description: string): ConnectError {
+  return new ConnectError(`${field}: ${description}`, Code.PermissionDenied, undefined, [
+    { desc: FieldViolationSchema, value: { field, description } },
+  ]);
+}
+
+export type Eligibility = { ok: true } | { ok: false; error: ConnectError; reason: string; canRateFrom?: Date };
+
+/** Whether `raterId` may rate a template of `creatorId`, given what the claims service says. */
+export function eligibility(raterId: string, creatorId: string, ownership: Ownership | undefined): Eligibility {
+  if (raterId === creatorId) {
+    const reason = "you made this template: its creator cannot rate it";
+    return { ok: false, reason, error: deniedOn("rater_id", reason) };
+  }
+  if (!ownership?.since) {
+    const reason = "only owners of a live agent of this template rate it: add one to a conversation first";
+    return { ok: false, reason, error: deniedOn("rater_id", reason) };
+  }
+  const from = new Date(ownership.since.getTime() + MIN_OWNERSHIP_SECONDS * 1000);
+  if (ownership.now < from) {
+    const reason = `owners rate after a day with their agent: you may rate from ${from.toISOString()}`;
+    return { ok: false, reason, canRateFrom: from, error: failedPreconditionOn("rater_id", reason) };
+  }
+  return { ok: true };
+}

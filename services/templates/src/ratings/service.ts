@@ -1,0 +1,247 @@
+// TemplateRatingService (docs/store.md, "Ratings"), and the operators' part
+// of it in StoreCurationService (reported reviews, removal). Every signed
+// act is checked before anything is spent, then under the template row's
+// lock its nonce is spent and its change written in one transaction; a
+// removal is also logged in the curation log there. Whether the rater owns
+// an agent of the template, and for how long, is the claims service's
+// answer (ownership.ts), never the request's.
+import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { LockMode } from "@mikro-orm/core";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import type { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
+import type { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
+import {
+  alreadyExists,
+  callerInboxId,
+  failedPrecondition,
+  nonceUsed,
+  notFound,
+  type OperationFields,
+  pageSize,
+  permissionDenied,
+  requireString,
+  type SignatureVerifier,
+  type SignedOperation,
+  unauthenticated,
+} from "@convos-pool/kit";
+import { consumeNonce } from "@convos-pool/kit/db";
+import { checkInboxId, checkTemplateId } from "../checks.js";
+import { logAction } from "../curation-sql.js";
+import { TemplateRow, type TemplateRowType } from "../entities.js";
+import { visibleTemplate } from "../visible-template.js";
+import type { OwnershipSource } from "./ownership.js";
+import { checkReviewText, checkStars, eligibility, type Ownership } from "./policy.js";
+import {
+  fileReviewReport,
+  listReportedReviews,
+  listShownReviews,
+  putAnswer,
+  putRating,
+  ratingOf,
+  removeReview,
+  reviewToProto,
+  templateRatings,
+} from "./sql.js";
+
+export interface RatingDeps {
+  em: EntityManager;
+  verifier: SignatureVerifier;
+  /** The operators' inbox ids (POOL_OPERATORS). */
+  operators: ReadonlySet<string>;
+  /** The claims service; absent: nobody can rate (UNAVAILABLE), everything else works. */
+  ownership: OwnershipSource | undefined;
+  now?: () => Date;
+}
+
+type ReviewCuration = Pick<ServiceImpl<typeof StoreCurationService>, "listReviewReports" | "removeReview">;
+
+export function createRatingServices(deps: RatingDeps): {
+  ratings: ServiceImpl<typeof TemplateRatingService>;
+  curation: ReviewCuration;
+} {
+  const now = deps.now ?? (() => new Date());
+
+  async function ownershipOf(templateId: string, inboxId: string): Promise<Ownership> {
+    if (!deps.ownership)
+      throw new ConnectError("ratings are off: no claims service configured (CLAIMS_URL)", Code.Unavailable);
+    return deps.ownership.ownership(templateId, inboxId);
+  }
+
+  /**
+   * A signed act on a template's ratings by `actorId`: its signature checked
+   * first, then under the template row's lock the nonce is spent and `apply`
+   * writes, in one transaction.
+   */
+  async function signedWrite<T>(
+    actorId: string,
+    templateId: string,
+    action: SignedOperation,
+    fields: OperationFields,
+    signature: Signature | undefined,
+    apply: (tx: EntityManager, row: TemplateRowType, at: Date) => Promise<T>,
+  ): Promise<T> {
+    const verified = await deps.verifier.verify(action, { inboxId: actorId, templateId, ...fields }, signature);
+    return deps.em.fork().transactional(async (tx) => {
+      const row = await tx.findOne(TemplateRow, { id: templateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!row) throw notFound(`template ${templateId}`);
+      if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: actorId, purpose: action })))
+        throw nonceUsed("signature.nonce");
+      const at = now();
+      const out = await apply(tx, row, at);
+      if (action === "RemoveTemplateReview")
+        await logAction(tx, { actorId, action, templateId, fields, signature: verified.signature, at });
+      return out;
+    });
+  }
+
+  const ratings: ServiceImpl<typeof TemplateRatingService> = {
+    async rateTemplate(req) {
+      checkTemplateId(req.templateId);
+      checkInboxId(req.raterId, "rater_id");
+      const stars = checkStars(req.stars);
+      const review = checkReviewText("review", req.review, false);
+      // What the rater can see: a template out of the store takes no ratings.
+      const template = await visibleTemplate(deps.em.fork(), deps.operators, req.templateId, req.raterId);
+      const fields = { stars, review };
+      const verified = await deps.verifier.verify(
+        "RateTemplate",
+        { inboxId: req.raterId, templateId: template.id, ...fields },
+        req.signature,
+      );
+      // Only once the signer is proven: what the claims service knows of them.
+      const ok = eligibility(req.raterId, template.creatorId, await ownershipOf(template.id, req.raterId));
+      if (!ok.ok) throw ok.error;
+      const out = await deps.em.fork().transactional(async (tx) => {
+        const row = await tx.findOne(TemplateRow, { id: template.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (!row) throw notFound(`template ${template.id}`);
+        if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: req.raterId, purpose: "RateTemplate" })))
+          throw nonceUsed("signature.nonce");
+        return putRating(tx, { templateId: row.id, reviewerId: req.raterId, stars, review, at: now() });
+      });
+      return { review: reviewToProto(out.rating, true), ratings: out.ratings };
+    },
+
+    async listReviews(req, ctx) {
+      const em = deps.em.fork();
+      const template = await visibleTemplate(em, deps.operators, req.templateId, callerInboxId(ctx));
+      const page = await listShownReviews(em, {
+        templateId: template.id,
+        limit: pageSize(req.pageSize),
+        pageToken: req.pageToken,
+      });
+      return { ...page, ratings: await templateRatings(em, template.id) };
+    },
+
+    async getMyRating(req, ctx) {
+      const caller = callerInboxId(ctx);
+      if (caller === undefined) throw unauthenticated("sign in to see your rating");
+      const em = deps.em.fork();
+      const template = await visibleTemplate(em, deps.operators, req.templateId, caller);
+      const mine = await ratingOf(em, template.id, caller);
+      const ok =
+        caller === template.creatorId
+          ? eligibility(caller, template.creatorId, undefined)
+          : eligibility(caller, template.creatorId, await ownershipOf(template.id, caller));
+      return {
+        ...(mine ? { review: reviewToProto(mine, true) } : {}),
+        canRate: ok.ok,
+        reason: ok.ok ? "" : ok.reason,
+        ...(!ok.ok && ok.canRateFrom ? { canRateFrom: timestampFromDate(ok.canRateFrom) } : {}),
+      };
+    },
+
+    async answerReview(req) {
+      checkTemplateId(req.templateId);
+      checkInboxId(req.reviewerId, "reviewer_id");
+      checkInboxId(req.creatorId, "creator_id");
+      const answer = checkReviewText("answer", req.answer, true);
+      const template = await visibleTemplate(deps.em.fork(), deps.operators, req.templateId, req.creatorId);
+      if (template.creatorId !== req.creatorId)
+        throw permissionDenied("creator_id: only the template's creator answers its reviews");
+      const row = await signedWrite(
+        req.creatorId,
+        template.id,
+        "AnswerTemplateReview",
+        { reviewerId: req.reviewerId, answer },
+        req.signature,
+        async (tx, _t, at) => {
+          const review = await ratingOf(tx, template.id, req.reviewerId);
+          if (!review || review.removed_at !== null || review.review === "")
+            throw notFound(`review of template ${template.id} by ${req.reviewerId}`);
+          const answered = await putAnswer(tx, { templateId: template.id, reviewerId: req.reviewerId, answer, at });
+          if (!answered) throw alreadyExists("you answered this review already: a review is answered once");
+          return answered;
+        },
+      );
+      return { review: reviewToProto(row) };
+    },
+
+    async reportReview(req, ctx) {
+      const reporter = callerInboxId(ctx);
+      if (reporter === undefined) throw unauthenticated("sign in to report a review");
+      checkInboxId(req.reviewerId, "reviewer_id");
+      const reason = requireString("reason", req.reason.trim(), { min: 1, max: 1_000 });
+      const em = deps.em.fork();
+      const template = await visibleTemplate(em, deps.operators, req.templateId, reporter);
+      const review = await ratingOf(em, template.id, req.reviewerId);
+      if (!review || review.removed_at !== null || review.review === "")
+        throw notFound(`review of template ${template.id} by ${req.reviewerId}`);
+      const filed = await fileReviewReport(em, {
+        templateId: template.id,
+        reviewerId: req.reviewerId,
+        reporterId: reporter,
+        reason,
+        at: now(),
+      });
+      if (!filed) throw alreadyExists("you reported this review already");
+      return {};
+    },
+  };
+
+  const curation: ReviewCuration = {
+    async listReviewReports(req, ctx) {
+      const caller = callerInboxId(ctx);
+      if (caller === undefined) throw unauthenticated("sign in: this is for the pool's operators");
+      if (!deps.operators.has(caller)) throw permissionDenied("only the pool's operators (POOL_OPERATORS) may do this");
+      if (req.templateId) checkTemplateId(req.templateId);
+      return listReportedReviews(deps.em.fork(), {
+        templateId: req.templateId,
+        limit: pageSize(req.pageSize),
+        pageToken: req.pageToken,
+      });
+    },
+
+    async removeReview(req) {
+      checkInboxId(req.operatorId, "operator_id");
+      checkTemplateId(req.templateId);
+      checkInboxId(req.reviewerId, "reviewer_id");
+      const reason = requireString("reason", req.reason.trim(), { min: 1, max: 1_000 });
+      if (!deps.operators.has(req.operatorId))
+        throw permissionDenied(`operator_id: ${req.operatorId} is not one of the pool's operators`);
+      const row = await signedWrite(
+        req.operatorId,
+        req.templateId,
+        "RemoveTemplateReview",
+        { reviewerId: req.reviewerId, reason },
+        req.signature,
+        async (tx, t, at) => {
+          const review = await ratingOf(tx, t.id, req.reviewerId);
+          if (!review) throw notFound(`review of template ${t.id} by ${req.reviewerId}`);
+          const removed = await removeReview(tx, {
+            templateId: t.id,
+            reviewerId: req.reviewerId,
+            operatorId: req.operatorId,
+            at,
+          });
+          if (!removed) throw failedPrecondition("that review was removed already");
+          return removed;
+        },
+      );
+      return { review: reviewToProto(row, true) };
+    },
+  };
+  return { ratings, curation };
+}
