@@ -450,7 +450,6 @@ describe("signals end to end: people in Convos conversations, the creator's figu
     timeout: 60_000,
   }, async () => {
     const before = await creatorView();
-    const r = rooms[0]!;
     const day = new Date().toISOString().slice(0, 10);
     const counts = {
       answers: 500,
@@ -464,19 +463,20 @@ describe("signals end to end: people in Convos conversations, the creator's figu
       toolCallsFailed: 0,
       pinned: false,
     };
-    const report = {
-      instanceId: r.agentId,
-      inboxId: r.agentInbox,
-      templateId: template.id,
-      version: versions.first,
-      day,
-      counts,
-    };
+    /** A day of `r`'s agent (or of `inboxId`), signed by `signer`, sent with the host's credential: its refusal's code. */
     const refused = async (
+      r: Room,
       signer: { account: Person["account"] | TestIdentity["account"] },
       inboxId = r.agentInbox,
     ) => {
-      const forged = { ...report, inboxId };
+      const forged = {
+        instanceId: r.agentId,
+        inboxId,
+        templateId: template.id,
+        version: versions[r.version],
+        day,
+        counts,
+      };
       const err = await hostSc.client
         .reportSignals({ ...forged, agentSignature: await signVersionSignals(signer.account, forged) })
         .then(
@@ -485,11 +485,15 @@ describe("signals end to end: people in Convos conversations, the creator's figu
         );
       return err?.code;
     };
-    // A person of the room, naming the agent, or naming themselves; the agent's owner the same.
-    expect(await refused(r.people[0]!)).toBe(Code.PermissionDenied);
-    expect(await refused(r.people[0]!, r.people[0]!.inboxId)).toBe(Code.PermissionDenied);
-    expect(await refused(r.owner)).toBe(Code.PermissionDenied);
-    expect(await refused(r.owner, r.owner.inboxId)).toBe(Code.PermissionDenied);
+    // In Oda's room and in Saul's (his wallet is the Convos CLI's own): a person of the room, naming the agent
+    // or themselves; the agent's owner the same.
+    for (const r of [rooms[0]!, rooms.find((x) => x.owner === saul)!]) {
+      const person = r.people[0]!;
+      expect(await refused(r, person)).toBe(Code.PermissionDenied);
+      expect(await refused(r, person, person.inboxId)).toBe(Code.PermissionDenied);
+      expect(await refused(r, r.owner)).toBe(Code.PermissionDenied);
+      expect(await refused(r, r.owner, r.owner.inboxId)).toBe(Code.PermissionDenied);
+    }
     const after = await creatorView();
     expect(after.days.map(dayOf)).toEqual(before.days.map(dayOf));
     expect(after.ownDays.map(dayOf)).toEqual(before.ownDays.map(dayOf));
