@@ -400,7 +400,8 @@ export type VersionDayRates = Message<"convos.pool.v1.VersionDayRates"> & {
   owners: number;
 
   /**
-   * Whether the day's figures are shown: at least `min_conversations` agents.
+   * Whether the day's figures are shown: its agents are in at least
+   * `min_conversations` conversations.
    *
    * @generated from field: bool shown = 4;
    */
