@@ -178,14 +178,20 @@ async function play(r: Room): Promise<void> {
   r.did.answers = seen.size;
 }
 
-/** What the creator should read for a version's day: each owner's rooms averaged into one, summed over owners. */
+/**
+ * What the creator should read for a version's day: each owner's rooms
+ * averaged into one, summed over owners; `pinned` the share of owners whose
+ * agents their owner pinned (the first version's all are).
+ */
 function expectedFigures(rs: readonly Room[]) {
   const byOwner = new Map<string, Room[]>();
   for (const r of rs) byOwner.set(r.owner.inboxId, [...(byOwner.get(r.owner.inboxId) ?? []), r]);
-  const figures = { answers: 0, people: 0, thumbsUp: 0, thumbsDown: 0, corrections: 0 };
-  for (const own of byOwner.values())
-    for (const f of Object.keys(figures) as (keyof typeof figures)[])
+  const figures = { answers: 0, people: 0, thumbsUp: 0, thumbsDown: 0, corrections: 0, pinned: 0 };
+  for (const own of byOwner.values()) {
+    for (const f of ["answers", "people", "thumbsUp", "thumbsDown", "corrections"] as const)
       figures[f] += own.reduce((sum, r) => sum + r.did[f], 0) / own.length;
+    figures.pinned += own.filter((r) => r.version === "first").length / own.length / byOwner.size;
+  }
   return { agents: rs.length, owners: byOwner.size, figures };
 }
 
@@ -238,6 +244,7 @@ const dayOf = (d: GetVersionSignalsResponse["days"][number]) => ({
     thumbsUp: d.figures.thumbsUp,
     thumbsDown: d.figures.thumbsDown,
     corrections: d.figures.corrections,
+    pinned: d.figures.pinned,
   },
 });
 
@@ -461,7 +468,6 @@ describe("signals end to end: people in Convos conversations, the creator's figu
       approvalsAsked: 0,
       approvalsDeclined: 0,
       toolCallsFailed: 0,
-      pinned: false,
     };
     /** A day of `r`'s agent (or of `inboxId`), signed by `signer`, sent with the host's credential: its refusal's code. */
     const refused = async (
