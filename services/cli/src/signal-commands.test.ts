@@ -38,7 +38,7 @@ describe("pool signals' table", () => {
       ],
     });
     const [others, own] = text.split("Your own agents");
-    expect(text).toContain("at least 5 agents");
+    expect(text).toContain("agents in at least 5 conversations");
     expect(others).toMatch(/^\s+v6\s+v7$/m);
     expect(others).toMatch(/^days shown \/ ran\s+2 \/ 3\s+0 \/ 1$/m);
     expect(others).toMatch(/^answers \(days shown\)\s+240\s+below the threshold$/m);

@@ -106,7 +106,7 @@ export function formatComparison(c: ComparisonJson): string {
   if (versions.length === 0) return "No version of this template reported in the last 30 days.";
   const min = c.min_conversations ?? 5;
   const out = [
-    `Figures per 100 answers over the days each version's figures were shown: a day shows figures only when at least ${min} agents (each in its own conversation) reported it, and an owner counts once.`,
+    `Figures per 100 answers over the days each version's figures were shown: a day shows figures only when agents in at least ${min} conversations reported it, and an owner counts once.`,
     "",
     "Other people's agents",
     table(versions, true),

@@ -193,7 +193,8 @@ export class Person {
 
   private async sent(id: string): Promise<Sent> {
     const mine = await this.group.messages({ limit: 50, direction: DESCENDING });
-    const m = mine.find((x) => x.id === id);
+    // A reaction is not in the group's list of messages (it is shown on the message it reacts to): by its id.
+    const m = mine.find((x) => x.id === id) ?? this.client.conversations.getMessageById(id);
     if (!m) throw new Error(`${this.name}'s message ${id} is not in their own database`);
     return { id, sentAtNs: m.sentAtNs };
   }

@@ -42,6 +42,7 @@ const pool = await startPool({
   claimsDatabaseUrl: process.env.CLAIMS_DATABASE_URL || undefined,
   lineageDatabaseUrl: process.env.LINEAGE_DATABASE_URL || undefined,
   warmInstances: process.env.WARM_INSTANCES ? Number(process.env.WARM_INSTANCES) : undefined,
+  signalsIntervalMs: process.env.SIGNALS_INTERVAL_MS ? Number(process.env.SIGNALS_INTERVAL_MS) : undefined,
   limits: limitsFromEnv(),
   budget: budgetFromEnv(),
   operators,

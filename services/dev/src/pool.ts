@@ -62,6 +62,8 @@ export interface PoolOptions {
   budget?: PoolBudget | undefined;
   /** The store's operators: inbox ids who curate it (docs/store.md); none by default. */
   operators?: string[] | undefined;
+  /** How often the agents' signed days of counts go to lineage (docs/signals.md); default 15 minutes. */
+  signalsIntervalMs?: number | undefined;
   /** The pattern pool's quorum (docs/patterns.md); what is left out is the lineage service's default. */
   patternQuorum?: LineageServiceOptions["patternQuorum"];
   /** The built web app for the gateway to serve at / (ensureWebBuild); absent: the API only. */
@@ -209,6 +211,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       patternPoolUrl: lineage.url,
       // Each agent's signed day of counts goes there too (docs/signals.md).
       signalsUrl: lineage.url,
+      ...(opts.signalsIntervalMs !== undefined ? { signalsIntervalMs: opts.signalsIntervalMs } : {}),
       ...(opts.llm ? { llm: opts.llm } : {}),
       tools: {
         mail: { smtpUrl: mail.url, pop3Url: pop3.url },
@@ -231,6 +234,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
         credentials: credentials["instance-host"],
         patternPoolUrl: lineage.url,
         signalsUrl: lineage.url,
+        ...(opts.signalsIntervalMs !== undefined ? { signalsIntervalMs: opts.signalsIntervalMs } : {}),
         llm: opts.llm,
         runtime: "openclaw",
         openclawMaxGateways: opts.openclaw.maxGateways,

@@ -217,6 +217,8 @@ export class RealStack {
       log: logger("instance-host", this.sinks.host),
       // As `npm start`: inert until an owner opts in (a test sets patternQueryIntervalMs low to see it soon).
       patternPoolUrl: this.lineage!.url,
+      // As `npm start`: each agent's signed day of counts goes to lineage (every 15 minutes unless said).
+      signalsUrl: this.lineage!.url,
       ...this.opts.host,
       ...more,
       tools: {

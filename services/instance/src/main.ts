@@ -27,6 +27,10 @@
 //   PATTERN_POOL_URL             the lineage service, where agents whose owners opted in offer and adopt
 //                                lessons; unset: owners' choices are kept, nothing is offered or adopted
 //   PATTERN_QUERY_INTERVAL_MS    how often each such agent offers and queries (600000)
+// Signals (docs/signals.md, "How counts leave the agent"):
+//   SIGNALS_URL                  the lineage service, where each agent's signed days of counts go; unset:
+//                                counted and kept (a week of them), not sent
+//   SIGNALS_INTERVAL_MS          how often they are sent (900000)
 // The agents' runtime (docs/openclaw.md):
 //   INSTANCE_RUNTIME     "pool" (default): the host's own model calls; "openclaw": one OpenClaw gateway per
 //                        configured agent, on LLM_BASE_URL (required then)
@@ -79,6 +83,7 @@ const host = await runService(
     const patternPoolUrl = env.optional("PATTERN_POOL_URL");
     const patternQueryIntervalMs = env.int("PATTERN_QUERY_INTERVAL_MS", undefined, 1);
     const signalsUrl = env.optional("SIGNALS_URL");
+    const signalsIntervalMs = env.int("SIGNALS_INTERVAL_MS", undefined, 1);
     const llmBaseUrl = env.optional("LLM_BASE_URL");
     const runtime = env.optional("INSTANCE_RUNTIME") ?? "pool";
     if (!(INSTANCE_RUNTIMES as readonly string[]).includes(runtime))
@@ -106,6 +111,7 @@ const host = await runService(
       ...(patternPoolUrl ? { patternPoolUrl } : {}),
       ...(patternQueryIntervalMs !== undefined ? { patternQueryIntervalMs } : {}),
       ...(signalsUrl ? { signalsUrl } : {}),
+      ...(signalsIntervalMs !== undefined ? { signalsIntervalMs } : {}),
       ...(llmBaseUrl
         ? {
             llm: {

@@ -1,9 +1,10 @@
 // What a creator reads of their template's counts (docs/signals.md, "What a
 // creator reads"). Pure: rows in, figures out.
 //
-// - A version's day shows figures only when at least MIN_CONVERSATIONS
-//   agents reported it: each agent is in a conversation of its own, so
-//   fewer would let a creator read one conversation's day.
+// - A version's day shows figures only when its agents that reported it
+//   are in at least MIN_CONVERSATIONS conversations: fewer would let a
+//   creator read one conversation's day. Conversations, not agents: an
+//   owner may claim several agents of a template into one conversation.
 // - An owner counts once: each owner's agents are averaged into one, and a
 //   day's figure is the sum of those averages over owners. An owner who adds
 //   agents with the same counts changes nothing; one whose agents count more
@@ -11,7 +12,7 @@
 // - The creator's own agents are counted apart (`ownDays`), under the same
 //   threshold, and never in `days`.
 
-/** Fewer agents (conversations) than this in a version's day and its figures are not shown. */
+/** Fewer conversations than this in a version's day and its figures are not shown. */
 export const MIN_CONVERSATIONS = 5;
 
 export const FIGURES = [
@@ -31,6 +32,8 @@ export type Figure = (typeof FIGURES)[number];
 export interface AgentDay {
   instanceId: string;
   ownerId: string;
+  /** Its conversation, from the claims feed; absent or empty (not from the feed): counted as one of its own. */
+  conversationId?: string;
   version: string;
   day: string;
   counts: Record<Figure, number> & { pinned: boolean };
@@ -43,8 +46,10 @@ export interface VersionDay {
   version: string;
   day: string;
   agents: number;
+  /** Distinct conversations of those agents: what the threshold counts. */
+  conversations: number;
   owners: number;
-  /** Absent below MIN_CONVERSATIONS agents. */
+  /** Absent below MIN_CONVERSATIONS conversations. */
   figures?: Figures;
 }
 
@@ -85,8 +90,15 @@ function dayOf(rows: readonly AgentDay[], min: number): VersionDay {
   const agents = new Map(rows.map((r) => [r.instanceId, r]));
   const byOwner = new Map<string, AgentDay[]>();
   for (const r of agents.values()) byOwner.set(r.ownerId, [...(byOwner.get(r.ownerId) ?? []), r]);
-  const day: VersionDay = { version: first.version, day: first.day, agents: agents.size, owners: byOwner.size };
-  if (agents.size < min) return day;
+  const conversations = new Set([...agents.values()].map((r) => r.conversationId || `agent:${r.instanceId}`)).size;
+  const day: VersionDay = {
+    version: first.version,
+    day: first.day,
+    agents: agents.size,
+    conversations,
+    owners: byOwner.size,
+  };
+  if (conversations < min) return day;
   const figures = Object.fromEntries([...FIGURES, "pinned"].map((f) => [f, 0])) as Figures;
   for (const own of byOwner.values()) {
     for (const f of FIGURES) figures[f] += mean(own.map((r) => r.counts[f]));

@@ -82,8 +82,8 @@ const DAY_START = `(s.day::timestamp at time zone 'UTC')`;
 
 /**
  * The stored days of a template's agents from `fromDay` to `toDay` (both
- * included), each with its agent's owner now and whether it was pinned
- * (docs/signals.md, "The pin").
+ * included), each with its agent's owner now, its conversation and whether
+ * it was pinned (docs/signals.md, "The pin").
  */
 export async function templateDays(
   em: EntityManager,
@@ -95,6 +95,7 @@ export async function templateDays(
     {
       instance_id: string;
       owner_id: string;
+      conversation_id: string;
       version: string;
       day: string;
       answers: number;
@@ -109,7 +110,7 @@ export async function templateDays(
       pinned: boolean;
     }[]
   >(
-    `select s.instance_id, a.owner_id, s.version, to_char(s.day, 'YYYY-MM-DD') as day, s.answers, s.people, s.thumbs_up,
+    `select s.instance_id, a.owner_id, a.conversation_id, s.version, to_char(s.day, 'YYYY-MM-DD') as day, s.answers, s.people, s.thumbs_up,
        s.thumbs_down, s.corrections, s.forget_requests, s.approvals_asked, s.approvals_declined, s.tool_calls_failed,
        -- the pool's record, never the agent's word: pinned at some time that day while it ran that version
        exists (select 1 from lineage_agent_versions v where v.instance_id = s.instance_id and v.version = s.version and v.pinned
@@ -121,6 +122,7 @@ export async function templateDays(
   return rows.map((r) => ({
     instanceId: r.instance_id,
     ownerId: r.owner_id,
+    conversationId: r.conversation_id,
     version: r.version,
     day: r.day,
     counts: {

@@ -74,14 +74,15 @@ async function feed(
 
 /**
  * A live agent of `templateId`, as the claims service's relay announces it:
- * with its inbox, and the version it was claimed on when given (none: as
- * an agent claimed before the feed carried versions).
+ * with its inbox, in a conversation of its own unless told, and the
+ * version it was claimed on when given (none: as an agent claimed before
+ * the feed carried versions).
  */
 async function agentOf(
   templateId: string,
   owner: TestIdentity,
   inboxKnown = true,
-  claim: { version?: string; at?: Date; parentInstanceId?: string } = {},
+  claim: { version?: string; at?: Date; parentInstanceId?: string; conversationId?: string } = {},
 ): Promise<Agent> {
   const agent = { instanceId: `inst_${randomBytes(8).toString("hex")}`, wallet: newIdentity() };
   await feed(
@@ -91,7 +92,7 @@ async function agentOf(
         instanceId: agent.instanceId,
         templateId,
         ownerId: owner.inboxId,
-        conversationId: `conv-${agent.instanceId}`,
+        conversationId: claim.conversationId ?? `conv-${agent.instanceId}`,
         inboxId: inboxKnown ? agent.wallet.inboxId : "",
         version: claim.version ?? "",
         parentInstanceId: claim.parentInstanceId ?? "",
@@ -296,6 +297,31 @@ describe("what a creator reads", () => {
       expect(shown.ownDays).toMatchObject([{ agents: 2, owners: 1, shown: false }]);
       expect(await code(reader.client.getVersionSignals({ templateId: t.id }, as(ana)))).toBe(Code.NotFound);
       expect(await code(reader.client.getVersionSignals({ templateId: t.id }))).toBe(Code.Unauthenticated);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it("nothing from five agents in one conversation: the threshold counts conversations, not agents", async () => {
+    const creator = newIdentity();
+    const t = await signedTemplate(templatesSc.client, creator, sampleContent({ tools: [] }));
+    const reader = createServiceClient(VersionSignalInsightsService, service.url, creds.gateway);
+    const read = () =>
+      reader.client.getVersionSignals({ templateId: t.id }, { headers: { [CALLER_HEADER]: creator.inboxId } });
+    const send = async (conversationId: string) => {
+      const agent = await agentOf(t.id, newIdentity(), true, { conversationId });
+      await hostSc.client.reportSignals(await report(agent, t.id));
+    };
+    try {
+      for (let i = 0; i < 5; i++) await send("conv-shared");
+      const one = await read();
+      expect(one.days).toMatchObject([{ agents: 5, owners: 5, shown: false }]);
+      expect(one.days[0]?.figures).toBeUndefined();
+      for (let i = 0; i < 3; i++) await send(`conv-apart-${i}`);
+      // Four conversations (eight agents): still nothing; a fifth shows the day.
+      expect((await read()).days).toMatchObject([{ agents: 8, shown: false }]);
+      await send("conv-apart-3");
+      expect((await read()).days).toMatchObject([{ agents: 9, owners: 9, shown: true }]);
     } finally {
       reader.close();
     }

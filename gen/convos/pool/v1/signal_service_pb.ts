@@ -271,7 +271,7 @@ export type VersionDaySignals = Message<"convos.pool.v1.VersionDaySignals"> & {
   day: string;
 
   /**
-   * Agents (each in its own conversation) that reported that day.
+   * Agents that reported that day (several may share a conversation).
    *
    * @generated from field: uint32 agents = 3;
    */
@@ -285,7 +285,8 @@ export type VersionDaySignals = Message<"convos.pool.v1.VersionDaySignals"> & {
   owners: number;
 
   /**
-   * Whether the figures are shown: at least `min_conversations` agents.
+   * Whether the figures are shown: those agents are in at least
+   * `min_conversations` conversations.
    *
    * @generated from field: bool shown = 5;
    */
@@ -326,7 +327,7 @@ export type GetVersionSignalsResponse = Message<"convos.pool.v1.GetVersionSignal
   ownDays: VersionDaySignals[];
 
   /**
-   * The threshold of agents under which a day shows no figures.
+   * The threshold of conversations under which a day shows no figures.
    *
    * @generated from field: uint32 min_conversations = 3;
    */
@@ -399,7 +400,8 @@ export type VersionDayRates = Message<"convos.pool.v1.VersionDayRates"> & {
   owners: number;
 
   /**
-   * Whether the day's figures are shown: at least `min_conversations` agents.
+   * Whether the day's figures are shown: its agents are in at least
+   * `min_conversations` conversations.
    *
    * @generated from field: bool shown = 4;
    */
@@ -601,9 +603,10 @@ export const VersionSignalInsightsService: GenService<{
   /**
    * A template's figures per version and day, for its creator only (signed
    * in as the creator; anyone else: NOT_FOUND, as for a missing template).
-   * A day's figures are shown only when at least
-   * `min_conversations` agents contributed; an owner counts once however
-   * many agents they hold; the creator's own agents are counted apart.
+   * A day's figures are shown only when agents in at least
+   * `min_conversations` conversations contributed; an owner counts once
+   * however many agents they hold; the creator's own agents are counted
+   * apart.
    *
    * @generated from rpc convos.pool.v1.VersionSignalInsightsService.GetVersionSignals
    */

@@ -113,8 +113,8 @@ export function ComparePage({ id }: { id: string }) {
     >
       <p className="hint">
         What agents counted, never what was said: figures per 100 answers over the days each version's figures were
-        shown. A day shows figures only when at least {min} agents, each in its own conversation, reported it; an owner
-        counts once however many agents they hold; your own agents are counted apart, below.
+        shown. A day shows figures only when agents in at least {min} conversations reported it; an owner counts once
+        however many agents they hold; your own agents are counted apart, below.
       </p>
       <div className="row">
         <Select label="First version" name="first" value={a} onChange={(e) => choose(0, e.target.value)}>
