@@ -10,9 +10,11 @@ const CREATOR = "creator";
 const T0 = Date.parse("2026-11-01T12:00:00Z");
 const HOUR = 3_600_000;
 
-/** An agent of `ownerId` claimed on `version` at T0, removed by its owner `removedAfterHours` later. */
+let conversations = 0;
+/** An agent of `ownerId` claimed on `version` at T0 into a conversation of its own, removed by its owner `removedAfterHours` later. */
 const agent = (ownerId: string, version: string, removedAfterHours?: number): LifecycleAgent => ({
   ownerId,
+  conversationId: `conv-${++conversations}`,
   version,
   claimedAt: new Date(T0),
   removedAt: removedAfterHours === undefined ? undefined : new Date(T0 + removedAfterHours * HOUR),
@@ -40,7 +42,7 @@ describe("a version's lifecycle", () => {
     ]);
   });
 
-  it(`gives only how many were claimed below ${MIN_CONVERSATIONS} claimed agents`, () => {
+  it(`gives only how many were claimed below ${MIN_CONVERSATIONS} conversations of claimed agents`, () => {
     const agents = Array.from({ length: MIN_CONVERSATIONS - 1 }, (_, i) => agent(`o${i}`, "7", 1));
     const { versions } = lifecycles(agents, [{ parentOwnerId: "o1", parentVersion: "7" }], ["7"], CREATOR);
     expect(versions).toEqual([
@@ -55,6 +57,12 @@ describe("a version's lifecycle", () => {
     ]);
     const more = lifecycles([...agents, agent("o9", "7")], [], ["7"], CREATOR).versions[0];
     expect(more).toMatchObject({ claimed: MIN_CONVERSATIONS, shown: true, removedWithin1Day: MIN_CONVERSATIONS - 1 });
+    // Five agents in one conversation are one conversation: not enough.
+    const together = Array.from({ length: MIN_CONVERSATIONS }, () => ({ ...agent("o1", "7", 1), conversationId: "c" }));
+    expect(lifecycles(together, [], ["7"], CREATOR).versions[0]).toMatchObject({
+      claimed: MIN_CONVERSATIONS,
+      shown: false,
+    });
   });
 
   it("counts the creator's own agents and their clones apart, never with the others', in the order of the versions asked", () => {

@@ -15,8 +15,8 @@
 //
 // The creator's own agents (owned by the creator now; a clone by its
 // parent's owner) are counted apart and never with the others'. Below
-// MIN_CONVERSATIONS claimed agents only `claimed` is given, as for the
-// day's figures. The pure part is `lifecycles`; `versionLifecycles` reads
+// MIN_CONVERSATIONS conversations of claimed agents only `claimed` is
+// given, as for the day's figures. The pure part is `lifecycles`; `versionLifecycles` reads
 // the rows and calls it.
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { MIN_CONVERSATIONS } from "./signals-figures.js";
@@ -29,6 +29,8 @@ const DAY_MS = 86_400_000;
 /** An agent claimed on a known version. */
 export interface LifecycleAgent {
   ownerId: string;
+  /** Its conversation, from the claims feed; empty: counted as one of its own. */
+  conversationId: string;
   /** The version it was claimed on. */
   version: string;
   claimedAt: Date;
@@ -81,7 +83,10 @@ export function lifecycles(
 
 function lifecycleOf(version: string, agents: readonly LifecycleAgent[], clones: number, min: number): Lifecycle {
   const claimed = agents.length;
-  if (claimed < min) return { version, claimed, shown: false, removedWithin1Day: 0, removedWithin7Days: 0, clones: 0 };
+  // The threshold counts conversations, as the day's figures do: several agents in one conversation are one.
+  const conversations = new Set(agents.map((a, i) => a.conversationId || `agent:${i}`)).size;
+  if (conversations < min)
+    return { version, claimed, shown: false, removedWithin1Day: 0, removedWithin7Days: 0, clones: 0 };
   const removedWithin = (ms: number) =>
     agents.filter((a) => a.removedAt && a.removedAt.getTime() - a.claimedAt.getTime() <= ms).length;
   return {
@@ -106,9 +111,16 @@ export async function versionLifecycles(
 ): Promise<Lifecycles> {
   if (versions.length === 0) return { versions: [], ownVersions: [] };
   const agents = await em.execute<
-    { owner_id: string; claimed_version: string; claimed_at: Date; ended_at: Date | null; end_reason: string | null }[]
+    {
+      owner_id: string;
+      conversation_id: string;
+      claimed_version: string;
+      claimed_at: Date;
+      ended_at: Date | null;
+      end_reason: string | null;
+    }[]
   >(
-    `select owner_id, claimed_version, claimed_at, ended_at, end_reason from lineage_agents
+    `select owner_id, conversation_id, claimed_version, claimed_at, ended_at, end_reason from lineage_agents
      where template_id = ? and claimed_version in (?)`,
     [templateId, versions],
   );
@@ -124,6 +136,7 @@ export async function versionLifecycles(
   return lifecycles(
     agents.map((a) => ({
       ownerId: a.owner_id,
+      conversationId: a.conversation_id,
       version: a.claimed_version,
       claimedAt: new Date(a.claimed_at),
       removedAt: a.ended_at && a.end_reason === REMOVED_BY_OWNER ? new Date(a.ended_at) : undefined,

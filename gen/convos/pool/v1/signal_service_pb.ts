@@ -435,7 +435,7 @@ export const VersionDayRatesSchema: GenMessage<VersionDayRates> = /*@__PURE__*/
  * What the pool records of a version's agents, from the claims feed: agents
  * claimed while it was the template's version, and of those, removed within
  * a day and within seven days of their claim, and cloned. Counted agents
- * only when `shown` (at least `min_conversations` claimed).
+ * only when `shown` (claimed in at least `min_conversations` conversations).
  *
  * @generated from message convos.pool.v1.VersionLifecycle
  */
