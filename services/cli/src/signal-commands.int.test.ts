@@ -93,7 +93,7 @@ async function reporting(templateId: string, ownerId: string, version: string, a
       create(LineageEventSchema, {
         sequence: ++sequence,
         at: timestampFromDate(new Date()),
-        event: { case: "claimed", value: { instanceId, templateId, ownerId, inboxId: wallet.inboxId } },
+        event: { case: "claimed", value: { instanceId, templateId, ownerId, inboxId: wallet.inboxId, version } },
       }),
     ],
   });
@@ -113,7 +113,6 @@ async function reporting(templateId: string, ownerId: string, version: string, a
       approvalsAsked: 0,
       approvalsDeclined: 0,
       toolCallsFailed: 0,
-      pinned: false,
     },
   };
   await host.client.reportSignals({ ...report, agentSignature: await signVersionSignals(wallet.account, report) });
@@ -140,7 +139,9 @@ it("pool signals puts two versions side by side per 100 answers, says where one 
   expect(others).toMatch(/^\s+v1\s+v2$/m);
   expect(others).toMatch(/^answers \(days shown\)\s+50\s+below the threshold$/m);
   expect(others).toMatch(/^👍 per 100 answers\s+10\s+below the threshold$/m);
-  expect(others).toMatch(/^clones\s+not recorded yet\s+not recorded yet$/m);
+  // What the pool recorded of the agents claimed on each: five, and two (below the threshold).
+  expect(others).toMatch(/^claimed\s+5\s+2$/m);
+  expect(others).toMatch(/^clones\s+0\s+below the threshold \(2 claimed\)$/m);
   expect(own).toMatch(/^👍 per 100 answers\s+below the threshold\s+50$/m);
 
   const asked = await pool("creator.json", "signals", templateId, "--versions", "2,1");
