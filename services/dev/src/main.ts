@@ -26,6 +26,13 @@ const log = createLogger("pool");
 // The web app is built on the first start and whenever its sources changed (a few seconds).
 const webDir = await ensureWebBuild({ log: (message) => log.info(message) });
 const operators = parseOperators(process.env.POOL_OPERATORS);
+
+/** A minute here, not a host's 15: whoever tries the pool locally sees what they just did (docs/running.md). */
+function signalsInterval(): number {
+  const ms = Number(process.env.SIGNALS_INTERVAL_MS || 60_000);
+  if (!Number.isInteger(ms) || ms < 1) throw new Error("SIGNALS_INTERVAL_MS must be a whole number of milliseconds");
+  return ms;
+}
 const pool = await startPool({
   webDir,
   dataDir: resolve(process.env.POOL_DATA_DIR ?? ".data"),
@@ -42,7 +49,7 @@ const pool = await startPool({
   claimsDatabaseUrl: process.env.CLAIMS_DATABASE_URL || undefined,
   lineageDatabaseUrl: process.env.LINEAGE_DATABASE_URL || undefined,
   warmInstances: process.env.WARM_INSTANCES ? Number(process.env.WARM_INSTANCES) : undefined,
-  signalsIntervalMs: process.env.SIGNALS_INTERVAL_MS ? Number(process.env.SIGNALS_INTERVAL_MS) : undefined,
+  signalsIntervalMs: signalsInterval(),
   limits: limitsFromEnv(),
   budget: budgetFromEnv(),
   operators,
