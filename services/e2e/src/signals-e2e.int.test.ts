@@ -10,7 +10,11 @@
 // creator, signed in to the gateway, reads GetVersionSignals: the first
 // version's figures are what the people did, each owner once; the second's
 // are not shown (two conversations); the creator's own agent is only in
-// `own_days`. Every byte the host sent was recorded on its way (a
+// `own_days`. CompareVersions says the same per 100 answers, with what the
+// pool recorded of the agents; an owner reads only others' figures, a
+// person of a room nothing. Ratings from the creator, from a person who
+// owns no agent of it and from owners of minutes are refused. Every byte
+// the host sent was recorded on its way (a
 // pass-through in front of lineage): no text, member, conversation or name
 // of the people's is in it. Reports for these agents signed by a person's
 // or an owner's wallet are refused, and change nothing.
@@ -33,6 +37,7 @@ import {
   VersionSignalService,
   type GetVersionSignalsResponse,
 } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
+import { TemplateRatingService } from "@convos-pool/gen/convos/pool/v1/rating_service_pb.js";
 import type { Template } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 import { as } from "@convos-pool/claims/testing";
 import { XmtpInboxResolver } from "@convos-pool/convos";
@@ -43,6 +48,7 @@ import {
   contentToJson,
   createLogger,
   createServiceClient,
+  signOperation,
   signSignIn,
   signVersionSignals,
   type ServiceClient,
@@ -210,14 +216,14 @@ async function creatorView(): Promise<GetVersionSignalsResponse> {
   return rpc.getVersionSignals({ templateId: template.id }, { headers: { authorization: `Bearer ${session}` } });
 }
 
-/** The creator signs in to the gateway (POST /api/pool/sessions): the session's token. */
-async function signIn(): Promise<string> {
-  const signIn = await signSignIn(creator.account, creator.inboxId, gateway.url);
+/** `who` (the creator unless told otherwise) signs in to the gateway (POST /api/pool/sessions): the session's token. */
+async function signIn(who: Pick<TestIdentity, "account" | "inboxId"> = creator): Promise<string> {
+  const signIn = await signSignIn(who.account, who.inboxId, gateway.url);
   const res = await fetch(`${gateway.url}/api/pool/sessions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
-      inbox_id: creator.inboxId,
+      inbox_id: who.inboxId,
       origin: signIn.origin,
       uri: signIn.uri,
       signature: {
@@ -389,9 +395,90 @@ describe("signals end to end: people in Convos conversations, the creator's figu
     expect(mine.figures.answers).toBeGreaterThan(0);
   });
 
+  it("the creator's comparison through the gateway shows the same per 100 answers and what the pool recorded of the agents; an owner reads only others', a person of a room nothing", async () => {
+    const compare = async (who: Pick<TestIdentity, "account" | "inboxId">) =>
+      createClient(
+        VersionSignalInsightsService,
+        createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1" }),
+      ).compareVersions(
+        { templateId: template.id, versions: [versions.first, versions.second] },
+        { headers: { authorization: `Bearer ${await signIn(who)}` } },
+      );
+    const shown = expectedFigures(rooms.filter((r) => r.version === "first" && r.owner.inboxId !== creator.inboxId));
+    const mine = await compare(creator);
+    const [first, second] = mine.versions;
+    expect(first).toMatchObject({ version: versions.first, daysRan: 1, daysShown: 1 });
+    expect(first?.answers).toBeCloseTo(shown.figures.answers, 9);
+    for (const f of ["people", "thumbsUp", "thumbsDown", "corrections"] as const)
+      expect(first?.per100Answers?.[f]).toBeCloseTo((shown.figures[f] / shown.figures.answers) * 100, 9);
+    // Two conversations: no figure of theirs, however asked.
+    expect(second).toMatchObject({ version: versions.second, daysRan: 1, daysShown: 0, answers: 0 });
+    expect(second?.per100Answers).toBeUndefined();
+    // What the pool recorded: the seven agents of others, by the version each was claimed on (a claim made
+    // as the update arrived may have been on the first), none removed or cloned; the creator's one apart.
+    expect((first?.lifecycle?.claimed ?? 0) + (second?.lifecycle?.claimed ?? 0)).toBe(7);
+    expect(first?.lifecycle).toMatchObject({ shown: true, removedWithin1Day: 0, removedWithin7Days: 0, clones: 0 });
+    expect(second?.lifecycle?.shown).toBe(false);
+    expect(mine.ownVersions.map((v) => [v.version, v.daysShown, v.lifecycle?.claimed])).toEqual([
+      [versions.first, 0, 1],
+      [versions.second, 0, 0],
+    ]);
+    // Pia owns agents of it: what everyone is shown, never the creator's own.
+    const pia = await compare(owners.pia);
+    expect(pia.versions).toEqual(mine.versions);
+    expect(pia.ownVersions).toEqual([]);
+    // A person of a room owns nothing of it: as if the template did not exist.
+    const person = rooms[0]!.people[0]!;
+    expect(
+      await compare(person).then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e).code,
+      ),
+    ).toBe(Code.NotFound);
+  });
+
+  it("ratings: the creator, a person of a room who owns no agent of it, and an owner of less than a day are refused, and nothing is kept", async () => {
+    const rpc = createClient(
+      TemplateRatingService,
+      createConnectTransport({ baseUrl: gateway.url, httpVersion: "1.1" }),
+    );
+    const rate = async (who: Pick<TestIdentity, "account" | "inboxId">) => {
+      const signature = await signOperation(who.account, "RateTemplate", {
+        inboxId: who.inboxId,
+        templateId: template.id,
+        stars: 5,
+        review: "Great walks.",
+      });
+      return rpc
+        .rateTemplate(
+          { templateId: template.id, raterId: who.inboxId, stars: 5, review: "Great walks.", signature },
+          { headers: { authorization: `Bearer ${await signIn(who)}` } },
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => ConnectError.from(e),
+        );
+    };
+    const person = rooms[0]!.people[0]!;
+    for (const [who, code] of [
+      [creator, Code.PermissionDenied],
+      [person, Code.PermissionDenied],
+      [owners.pia, Code.FailedPrecondition],
+      [saul, Code.FailedPrecondition],
+    ] as const) {
+      const err = await rate(who);
+      expect(err?.code).toBe(code);
+      expect(err?.rawMessage).toMatch(/^rater_id: /);
+    }
+    const { reviews } = await rpc.listReviews({ templateId: template.id });
+    expect(reviews).toEqual([]);
+  });
+
   it("nothing the people said, nor who they are, nor which conversation, left the host, in any field or encoding; lineage kept one row of each agent's day", async () => {
-    const reports = recorder.requests.filter((r) => r.path.endsWith("/ReportSignals"));
-    expect(reports.length).toBeGreaterThanOrEqual(rooms.length);
+    // The hosts send each agent's day so far at every pass: wait for a day sent twice.
+    const sent = () => recorder.requests.filter((r) => r.path.endsWith("/ReportSignals"));
+    await expect.poll(() => sent().length, { timeout: 20_000, interval: 500 }).toBeGreaterThan(rooms.length);
+    const reports = sent();
     expect(recorder.requests.length).toBe(reports.length);
     const decoded = reports.map((r) => fromBinary(ReportSignalsRequestSchema, r.body));
     // Every agent's day went through here, in the agent's words: its id and inbox are in it (the search finds what is there).
