@@ -38,6 +38,7 @@ describe("pool signals' table", () => {
       ],
     });
     const [others, own] = text.split("Your own agents");
+    expect(others).toContain("Other people's agents");
     expect(text).toContain("agents in at least 5 conversations");
     expect(others).toMatch(/^\s+v6\s+v7$/m);
     expect(others).toMatch(/^days shown \/ ran\s+2 \/ 3\s+0 \/ 1$/m);
@@ -49,10 +50,11 @@ describe("pool signals' table", () => {
     expect(own).toMatch(/^tool calls failed per 100 answers\s+below the threshold\s+3$/m);
   });
 
-  it("gives an owner no heading of the creator's own, and says when nothing reported", () => {
-    expect(formatComparison({ versions: [{ version: "7", days_ran: 1 }], own_versions: [] })).not.toContain(
-      "Your own agents",
-    );
+  it("gives an owner no heading of the creator's own, names whose agents an owner reads, and says when nothing reported", () => {
+    const owners = formatComparison({ versions: [{ version: "7", days_ran: 1 }], own_versions: [] });
+    expect(owners).not.toContain("Your own agents");
+    expect(owners).toContain("Everyone's agents but the creator's");
+    expect(owners).not.toContain("Other people's agents");
     expect(formatComparison({ versions: [] })).toBe("No version of this template reported in the last 30 days.");
   });
 });

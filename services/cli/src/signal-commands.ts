@@ -105,13 +105,14 @@ export function formatComparison(c: ComparisonJson): string {
   const versions = c.versions ?? [];
   if (versions.length === 0) return "No version of this template reported in the last 30 days.";
   const min = c.min_conversations ?? 5;
+  const own = c.own_versions ?? [];
   const out = [
     `Figures per 100 answers over the days each version's figures were shown: a day shows figures only when agents in at least ${min} conversations reported it, and an owner counts once.`,
     "",
-    "Other people's agents",
+    // The creator reads their own apart; an owner reads everyone's but the creator's, theirs among them.
+    own.length > 0 ? "Other people's agents" : "Everyone's agents but the creator's",
     table(versions, true),
   ];
-  const own = c.own_versions ?? [];
   if (own.length > 0) out.push("", "Your own agents (never in the figures others see)", table(own, true));
   return out.join("\n");
 }
