@@ -8,7 +8,7 @@
 // "People").
 import { randomBytes } from "node:crypto";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import type { Client, Reaction, ReactionAction, ReactionSchema } from "@xmtp/node-sdk";
+import { encodeText, type Client, type Reaction, type ReactionAction, type ReactionSchema, type Reply } from "@xmtp/node-sdk";
 import { createXmtpClient } from "./client.js";
 import { joinConversation, type JoinedGroup, type JoiningClient, type Joined } from "./join.js";
 import type { InboxResolver } from "@convos-pool/kit";
@@ -75,6 +75,11 @@ export function personReaction(reference: string, referenceInboxId: string, emoj
   const removed: ReactionAction.Removed = 2;
   const unicode: ReactionSchema.Unicode = 1;
   return { reference, referenceInboxId, action: remove ? removed : added, content: emoji, schema: unicode };
+}
+
+/** XMTP's reply as the apps send one: a text on a message, naming its sender when known. */
+export function personReply(reference: string, text: string, referenceInboxId?: string): Reply {
+  return { reference, ...(referenceInboxId ? { referenceInboxId } : {}), content: encodeText(text) };
 }
 
 /** A message: its id, and when (XMTP's nanoseconds), to read what came after it. */
