@@ -8,7 +8,14 @@
 // "People").
 import { randomBytes } from "node:crypto";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { encodeText, type Client, type Reaction, type ReactionAction, type ReactionSchema, type Reply } from "@xmtp/node-sdk";
+import {
+  encodeText,
+  type Client,
+  type Reaction,
+  type ReactionAction,
+  type ReactionSchema,
+  type Reply,
+} from "@xmtp/node-sdk";
 import { createXmtpClient } from "./client.js";
 import { joinConversation, type JoinedGroup, type JoiningClient, type Joined } from "./join.js";
 import type { InboxResolver } from "@convos-pool/kit";

@@ -44,24 +44,25 @@ const OWN_OPTIONS: Record<Command["command"], readonly string[]> = {
 const POSITIONALS: Record<Command["command"], number> = { join: 1, say: 2, react: 3, messages: 1 };
 
 export function parseCommand(argv: readonly string[]): Command {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        home: { type: "string" },
-        "api-url": { type: "string" },
-        name: { type: "string" },
-        "reply-to": { type: "string" },
-        remove: { type: "boolean" },
-        after: { type: "string" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = (() => {
+    try {
+      return parseArgs({
+        args: [...argv],
+        allowPositionals: true,
+        strict: true,
+        options: {
+          home: { type: "string" },
+          "api-url": { type: "string" },
+          name: { type: "string" },
+          "reply-to": { type: "string" },
+          remove: { type: "boolean" },
+          after: { type: "string" },
+        },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  })();
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
   if (!command) throw new UsageError("no command");
@@ -77,28 +78,30 @@ export function parseCommand(argv: readonly string[]): Command {
   const apiUrl = values["api-url"] ?? DEFAULT_API_URL;
   if (!URL.canParse(apiUrl)) throw new UsageError(`--api-url: not a URL: ${apiUrl}`);
   const common = { home: values.home, apiUrl };
+  // Counted and non-empty above.
+  const [first = "", second = "", third = ""] = rest;
   switch (cmd) {
     case "join":
       if (!values.name) throw new UsageError("join needs --name NAME");
-      return { ...common, command: cmd, invite: rest[0]!, name: values.name };
+      return { ...common, command: cmd, invite: first, name: values.name };
     case "say":
       return {
         ...common,
         command: cmd,
-        conversationId: rest[0]!,
-        text: rest[1]!,
+        conversationId: first,
+        text: second,
         ...(values["reply-to"] ? { replyTo: values["reply-to"] } : {}),
       };
     case "react":
       return {
         ...common,
         command: cmd,
-        conversationId: rest[0]!,
-        messageId: rest[1]!,
-        emoji: rest[2]!,
+        conversationId: first,
+        messageId: second,
+        emoji: third,
         remove: values.remove ?? false,
       };
     case "messages":
-      return { ...common, command: cmd, conversationId: rest[0]!, ...(values.after ? { after: values.after } : {}) };
+      return { ...common, command: cmd, conversationId: first, ...(values.after ? { after: values.after } : {}) };
   }
 }
