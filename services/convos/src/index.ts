@@ -3,3 +3,4 @@ export * from "./client.js";
 export * from "./identity.js";
 export * from "./invite.js";
 export * from "./join.js";
+export * from "./person.js";

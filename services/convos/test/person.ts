@@ -1,12 +1,11 @@
 // TEST FIXTURE, NOT PRODUCT CODE (@convos-pool/convos/person). A person in a
 // Convos conversation, as the Convos apps show one: an @xmtp/node-sdk client
-// of its own that joins by the invite the way the apps do (a join request
-// without the agent kind, accepted by the conversation's creator, then a
-// profile update with a name and no member kind), and then says things,
-// replies, reacts, and reads what others said. The Convos CLI cannot be
-// one: it marks itself an agent whenever it joins or serves, so a member
-// that is a CLI meets an agent's rules for other agents (docs/testing.md,
-// "People").
+// of its own that joins by the invite the way the apps do (`joinAsPerson`
+// of src/person.ts, which the `person` tool of `npm start` uses too), and
+// then says things, replies, reacts, and reads what others said. The Convos
+// CLI cannot be one: it marks itself an agent whenever it joins or serves,
+// so a member that is a CLI meets an agent's rules for other agents
+// (docs/testing.md, "People").
 //
 // Also what a member may send that a real app would not: a profile update
 // of its own with any name or kind (`announce`), and a profile snapshot
@@ -22,27 +21,19 @@ import { MemberKind, ProfileSnapshotSchema } from "@convos-pool/gen/convos/app/v
 import {
   createXmtpClient,
   encodeProfileUpdate,
-  joinConversation,
+  joinAsPerson,
+  personReaction,
+  saidOf,
   XmtpInboxResolver,
   type EncodedContent,
+  type Said,
+  type Sent,
 } from "../src/index.js";
 
 type PersonClient = Client<unknown>;
 type PersonGroup = ReturnType<PersonClient["conversations"]["listGroups"]>[number];
-type PersonMessage = Awaited<ReturnType<PersonGroup["messages"]>>[number];
 
-/** A message this person sent: its id, and when (XMTP's nanoseconds), to read what came after it. */
-export interface Sent {
-  id: string;
-  sentAtNs: bigint;
-}
-
-/** A text someone said, as this person's client read it: a reply's own text, with the message it replies to. */
-export interface Said extends Sent {
-  senderInboxId: string;
-  text: string;
-  replyTo?: string;
-}
+export type { Said, Sent };
 
 /** One entry of a profile snapshot: whose, and what it says of them. */
 export interface SnapshotEntry {
@@ -82,10 +73,9 @@ export class Person {
     });
     try {
       const resolver = await XmtpInboxResolver.connect({ apiUrl: opts.apiUrl, cacheMs: 0 });
-      const { group } = await joinConversation(client, invite, {
+      const { group } = await joinAsPerson(client, invite, {
         resolver,
-        profileName: opts.name,
-        agent: false,
+        name: opts.name,
         timeoutMs: opts.timeoutMs ?? 30_000,
       });
       return new Person(opts.name, account, client, group);
@@ -111,13 +101,9 @@ export class Person {
     );
   }
 
-  /** Reacts to message `id` sent by `inboxId` (ReactionAction.Added, ReactionSchema.Unicode). */
+  /** Reacts to message `id` sent by `inboxId`, as the apps do. */
   async react(id: string, inboxId: string, emoji: string): Promise<Sent> {
-    return this.sent(
-      await this.inLatestEpoch(() =>
-        this.group.sendReaction({ reference: id, referenceInboxId: inboxId, action: 1, content: emoji, schema: 1 }),
-      ),
-    );
+    return this.sent(await this.inLatestEpoch(() => this.group.sendReaction(personReaction(id, inboxId, emoji))));
   }
 
   /** A profile update of its own: a name, and the agent kind when `agent`. */
@@ -198,15 +184,4 @@ export class Person {
     if (!m) throw new Error(`${this.name}'s message ${id} is not in their own database`);
     return { id, sentAtNs: m.sentAtNs };
   }
-}
-
-/** A text, markdown or a text reply as said; undefined for anything else. */
-function saidOf(m: PersonMessage): Said | undefined {
-  const type = m.contentType?.typeId;
-  const base = { id: m.id, sentAtNs: m.sentAtNs, senderInboxId: m.senderInboxId };
-  if ((type === "text" || type === "markdown") && typeof m.content === "string") return { ...base, text: m.content };
-  const reply = m.content as { content?: unknown; referenceId?: string } | undefined;
-  if (type === "reply" && typeof reply?.content === "string")
-    return { ...base, text: reply.content, ...(reply.referenceId ? { replyTo: reply.referenceId } : {}) };
-  return undefined;
 }

@@ -1,0 +1,103 @@
+// `npm run -s person -- <command>`: a person in a Convos conversation, for
+// trying the pool by hand beside `npm start` (docs/testing.md, "People").
+// It joins as the Convos apps do, with no agent kind, so a pool agent counts
+// its 👍 and 👎 and learns from its corrections as a person's; the Convos
+// CLI's guest is an agent and is not counted so. Each command is one short
+// XMTP client session on the person's home (--home): its key in person.json,
+// its database beside it, so successive commands are the same installation.
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  joinAsPerson,
+  newPersonKey,
+  personClient,
+  personReaction,
+  personReply,
+  saidOf,
+  XmtpInboxResolver,
+  type PersonKey,
+} from "@convos-pool/convos";
+import { parseCommand, UsageError, USAGE, type Command } from "./args.js";
+
+/** A failure with its reason for the person (exit 1). */
+class Failure extends Error {}
+
+const KEY_FILE = "person.json";
+
+async function keyOf(home: string, create: boolean): Promise<PersonKey> {
+  const file = join(home, KEY_FILE);
+  if (existsSync(file)) return JSON.parse(await readFile(file, "utf8")) as PersonKey;
+  if (!create) throw new Failure(`no person in ${home}: run join with this --home first`);
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  const key = newPersonKey();
+  // The key is the person's inbox: readable by its owner only.
+  await writeFile(file, `${JSON.stringify(key)}\n`, { mode: 0o600, flag: "wx" });
+  return key;
+}
+
+const print = (line: object): void => {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+};
+
+async function run(cmd: Command): Promise<void> {
+  const key = await keyOf(cmd.home, cmd.command === "join");
+  const client = await personClient(key, { apiUrl: cmd.apiUrl, dbPath: join(cmd.home, "xmtp.db3") });
+  try {
+    if (cmd.command === "join") {
+      const resolver = await XmtpInboxResolver.connect({ apiUrl: cmd.apiUrl, cacheMs: 0 });
+      const { group } = await joinAsPerson(client, cmd.invite, { resolver, name: cmd.name });
+      return print({ conversationId: group.id, inboxId: client.inboxId });
+    }
+    await client.conversations.sync();
+    const group = await client.conversations.getConversationById(cmd.conversationId);
+    if (!group) throw new Failure(`not in conversation ${cmd.conversationId} (join it with this --home first)`);
+    // In the latest epoch, and with the messages this command names.
+    await group.sync();
+    const message = (id: string) => {
+      const m = client.conversations.getMessageById(id);
+      if (!m || m.conversationId !== group.id) throw new Failure(`no message ${id} in conversation ${group.id}`);
+      return m;
+    };
+    switch (cmd.command) {
+      case "say": {
+        const id = cmd.replyTo
+          ? await group.sendReply(personReply(cmd.replyTo, cmd.text, message(cmd.replyTo).senderInboxId))
+          : await group.sendText(cmd.text);
+        return print({ id });
+      }
+      case "react": {
+        const on = message(cmd.messageId);
+        const id = await group.sendReaction(personReaction(on.id, on.senderInboxId, cmd.emoji, cmd.remove));
+        return print({ id });
+      }
+      case "messages": {
+        const after = cmd.after ? message(cmd.after).sentAtNs : undefined;
+        const found = await group.messages(after !== undefined ? { sentAfterNs: after } : {});
+        const said = found.flatMap((m) => saidOf(m) ?? []).sort((a, b) => (a.sentAtNs < b.sentAtNs ? -1 : 1));
+        for (const s of said)
+          print({ id: s.id, sender: s.senderInboxId, text: s.text, ...(s.replyTo ? { replyTo: s.replyTo } : {}) });
+        return;
+      }
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+let cmd: Command;
+try {
+  cmd = parseCommand(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`person: ${err.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+try {
+  await run(cmd);
+  // The SDK's native side may keep the loop alive after close.
+  process.exit(0);
+} catch (err) {
+  process.stderr.write(`person: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}

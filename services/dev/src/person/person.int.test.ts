@@ -1,0 +1,178 @@
+// The `person` tool (`npm run -s person`) as a person runs it: a child
+// process per command, on a home directory of its own, against a real local
+// XMTP node (on real PostgreSQL) in a conversation served by the real Convos
+// CLI (`convos agent serve`), whose events say what arrived and from whom.
+// Nothing is a stand-in.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "@convos-pool/testing";
+import { ConvosCli, type CliEvent, type MessageEvent, type ReadyEvent } from "@convos-pool/testing/convos-cli";
+import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
+import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
+
+const ROOT = resolve(import.meta.dirname, "../../../..");
+const TSX = join(ROOT, "node_modules/.bin/tsx");
+const MAIN = join(import.meta.dirname, "main.ts");
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The tool with `args`, as a person runs it; its exit code and output. */
+function person(args: string[]): Promise<Ran> {
+  return new Promise((done) => {
+    execFile(TSX, [MAIN, ...args], { cwd: ROOT, timeout: 90_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The tool's one JSON line, failing with its stderr when it did not succeed. */
+async function line<T>(args: string[]): Promise<T> {
+  const ran = await person(args);
+  // stderr is not checked for silence: SQLCipher warns there when the database opens.
+  expect(ran.code, `person ${args[0]} failed: ${ran.stderr}`).toBe(0);
+  return JSON.parse(ran.stdout) as T;
+}
+
+let xmtp: XmtpPort | undefined;
+let node: RunningDevnode | undefined;
+let dir: string;
+let cli: ConvosCli | undefined;
+let ready: ReadyEvent;
+let home: string;
+let on: string[];
+
+beforeAll(async () => {
+  xmtp = await xmtpPortForTest({ timeoutMs: 30_000 });
+  dir = await mkdtemp(join(tmpdir(), "person-tool-"));
+  home = join(dir, "ada");
+  node = await startDevnode({ port: xmtp.port, databaseUrl: await createTestDatabase("person_tool") });
+  on = ["--home", home, "--api-url", node.url];
+  cli = await ConvosCli.start(["agent", "serve", "--name", "Person tool", "--profile-name", "Host"], dir, {
+    xmtpPort: xmtp.port,
+  });
+  ready = await cli.ready();
+}, 90_000);
+
+afterAll(async () => {
+  await cli?.stop();
+  await node?.close();
+  await xmtp?.release();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 30_000);
+
+describe("the person tool in a conversation of the real Convos CLI", () => {
+  let inboxId: string;
+  let said: string;
+  let hostSaid: string;
+  let reply: string;
+
+  it("joins as a person: accepted by the creator, a name and no agent kind in its profile", {
+    timeout: 120_000,
+  }, async () => {
+    const joined = await line<{ conversationId: string; inboxId: string }>([
+      "join",
+      ready.inviteUrl,
+      "--name",
+      "Ada",
+      ...on,
+    ]);
+    expect(joined.conversationId).toBe(ready.conversationId);
+    inboxId = joined.inboxId;
+    await cli!.waitFor("member_joined", (e) => e.event === "member_joined" && e.inboxId === inboxId);
+    const profile = await cli!.waitFor(
+      "profile_update",
+      (e) => e.event === "profile_update" && e.senderInboxId === inboxId,
+    );
+    expect(profile.name).toBe("Ada");
+    // The CLI prints memberKind only when the update carries one: an agent's says 1.
+    expect(profile).not.toHaveProperty("memberKind");
+  });
+
+  it("says a text that the creator reads from Ada, and is the same person on the next command", {
+    timeout: 60_000,
+  }, async () => {
+    const from = cli!.events.length;
+    said = (await line<{ id: string }>(["say", ready.conversationId, "hello from a person", ...on])).id;
+    const m = await cli!.messageFrom(inboxId, from);
+    expect(m).toMatchObject({ id: said, content: "hello from a person", senderProfile: { name: "Ada" } });
+  });
+
+  it("reacts to the creator's message as the apps do, and takes the reaction back", { timeout: 90_000 }, async () => {
+    hostSaid = (await cli!.sendMessage("was that helpful?")).id;
+    const from = cli!.events.length;
+    await line<{ id: string }>(["react", ready.conversationId, hostSaid, "👍", ...on]);
+    const reacted = await cli!.waitFor<MessageEvent>(
+      "the reaction",
+      (e) =>
+        e.event === "message" && e.senderInboxId === inboxId && (e as MessageEvent).contentType.typeId === "reaction",
+      { from },
+    );
+    expect(reacted.content).toBe(`reacted 👍 to ${hostSaid}`);
+    const back = cli!.events.length;
+    await line<{ id: string }>(["react", ready.conversationId, hostSaid, "👍", "--remove", ...on]);
+    const removed = await cli!.waitFor<MessageEvent>(
+      "the reaction taken back",
+      (e) =>
+        e.event === "message" && e.senderInboxId === inboxId && (e as MessageEvent).contentType.typeId === "reaction",
+      { from: back },
+    );
+    expect(removed.content).toBe(`removed 👍 to ${hostSaid}`);
+  });
+
+  it("replies to the creator's message (a correction)", { timeout: 60_000 }, async () => {
+    const from = cli!.events.length;
+    reply = (
+      await line<{ id: string }>(["say", ready.conversationId, "no, it is Tuesday", "--reply-to", hostSaid, ...on])
+    ).id;
+    const m = await cli!.messageFrom(inboxId, from);
+    expect(m).toMatchObject({ id: reply, content: "no, it is Tuesday", replyTo: hostSaid });
+  });
+
+  it("lists what was said, oldest first, and what came after a message", { timeout: 60_000 }, async () => {
+    const lines = (ran: Ran) =>
+      ran.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as CliEvent);
+    const all = await person(["messages", ready.conversationId, ...on]);
+    expect(all.code).toBe(0);
+    expect(lines(all)).toEqual([
+      { id: said, sender: inboxId, text: "hello from a person" },
+      { id: hostSaid, sender: ready.inboxId, text: "was that helpful?" },
+      { id: reply, sender: inboxId, text: "no, it is Tuesday", replyTo: hostSaid },
+    ]);
+    const after = await person(["messages", ready.conversationId, "--after", hostSaid, ...on]);
+    expect(lines(after)).toEqual([{ id: reply, sender: inboxId, text: "no, it is Tuesday", replyTo: hostSaid }]);
+  });
+
+  it("fails clearly: usage (exit 2), and a reason (exit 1)", { timeout: 60_000 }, async () => {
+    const usage = await person(["say", ready.conversationId, ...on]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/say takes 2 argument\(s\), got 1[\s\S]*usage: npm run -s person/);
+    expect((await person(["join", ready.inviteUrl, ...on])).code).toBe(2);
+
+    const stranger = await person([
+      "say",
+      ready.conversationId,
+      "hi",
+      "--home",
+      join(dir, "nobody"),
+      "--api-url",
+      node!.url,
+    ]);
+    expect(stranger).toMatchObject({ code: 1, stdout: "" });
+    expect(stranger.stderr).toMatch(/no person in .*nobody: run join/);
+
+    const elsewhere = await person(["messages", "0".repeat(32), ...on]);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toMatch(/not in conversation 0{32}/);
+  });
+});
