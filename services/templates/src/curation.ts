@@ -4,7 +4,6 @@
 // its signature logged in one transaction with the change, under the
 // template row's lock; the creator's signed request for review.
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { StoreCurationService } from "@convos-pool/gen/convos/pool/v1/store_curation_service_pb.js";
@@ -46,6 +45,7 @@ import {
 } from "./curation-sql.js";
 import { TemplateRow, type TemplateRowType } from "./entities.js";
 import { listedToProto, rowToProto } from "./service.js";
+import { signedTemplateAct } from "./signed-act.js";
 import { checkGrantRequest, grantFields, listGrants, putGrant } from "./tool-grants.js";
 
 export interface CurationDeps {
@@ -94,33 +94,20 @@ export function createStoreCurationService(
     return view;
   }
 
-  /**
-   * One signed curation action on a template: by `actorId`, checked before
-   * anything is spent; then under the template row's lock the nonce is
-   * spent, `apply` changes what it changes and the action is logged with
-   * its signature, all in one transaction.
-   */
-  async function signedAction<T>(
+  /** One signed curation action on a template (signed-act.ts), kept in the curation log. */
+  const signedAction = <T>(
     actorId: string,
     templateId: string,
     action: SignedOperation,
     fields: OperationFields,
     signature: Signature | undefined,
     apply: (tx: EntityManager, row: TemplateRowType, at: Date) => Promise<T>,
-  ): Promise<T> {
-    const verified = await deps.verifier.verify(action, { inboxId: actorId, templateId, ...fields }, signature);
-    return deps.em.fork().transactional(async (tx) => {
-      const row = await tx.findOne(TemplateRow, { id: templateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!row) throw notFound(`template ${templateId}`);
-      if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: actorId, purpose: action }))) {
-        throw nonceUsed("signature.nonce");
-      }
-      const at = now();
-      const out = await apply(tx, row, at);
-      await logAction(tx, { actorId, action, templateId, fields, signature: verified.signature, at });
-      return out;
-    });
-  }
+  ): Promise<T> =>
+    signedTemplateAct(
+      { em: deps.em, verifier: deps.verifier, now },
+      { actorId, templateId, action, fields, signature, logged: true },
+      apply,
+    );
 
   /** An operator's action: `operator_id` must be one, and the signer. */
   function operatorAction<T>(

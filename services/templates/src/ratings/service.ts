@@ -29,7 +29,7 @@ import {
 } from "@convos-pool/kit";
 import { consumeNonce } from "@convos-pool/kit/db";
 import { checkInboxId, checkTemplateId } from "../checks.js";
-import { logAction } from "../curation-sql.js";
+import { signedTemplateAct } from "../signed-act.js";
 import { TemplateRow, type TemplateRowType } from "../entities.js";
 import { visibleTemplate } from "../visible-template.js";
 import type { OwnershipSource } from "./ownership.js";
@@ -70,32 +70,20 @@ export function createRatingServices(deps: RatingDeps): {
     return deps.ownership.ownership(templateId, inboxId);
   }
 
-  /**
-   * A signed act on a template's ratings by `actorId`: its signature checked
-   * first, then under the template row's lock the nonce is spent and `apply`
-   * writes, in one transaction.
-   */
-  async function signedWrite<T>(
+  /** A signed act on a template's ratings (signed-act.ts); an operator's removal is kept in the curation log. */
+  const signedWrite = <T>(
     actorId: string,
     templateId: string,
     action: SignedOperation,
     fields: OperationFields,
     signature: Signature | undefined,
     apply: (tx: EntityManager, row: TemplateRowType, at: Date) => Promise<T>,
-  ): Promise<T> {
-    const verified = await deps.verifier.verify(action, { inboxId: actorId, templateId, ...fields }, signature);
-    return deps.em.fork().transactional(async (tx) => {
-      const row = await tx.findOne(TemplateRow, { id: templateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!row) throw notFound(`template ${templateId}`);
-      if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: actorId, purpose: action })))
-        throw nonceUsed("signature.nonce");
-      const at = now();
-      const out = await apply(tx, row, at);
-      if (action === "RemoveTemplateReview")
-        await logAction(tx, { actorId, action, templateId, fields, signature: verified.signature, at });
-      return out;
-    });
-  }
+  ): Promise<T> =>
+    signedTemplateAct(
+      { em: deps.em, verifier: deps.verifier, now },
+      { actorId, templateId, action, fields, signature, logged: action === "RemoveTemplateReview" },
+      apply,
+    );
 
   const ratings: ServiceImpl<typeof TemplateRatingService> = {
     async rateTemplate(req) {

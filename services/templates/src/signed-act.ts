@@ -1,0 +1,53 @@
+// One signed act on a template by someone other than its creator's releases
+// (an operator's curation, an owner's rating, a creator's answer): the
+// signature is checked before anything is spent; then, under the template
+// row's lock, the nonce is spent, `apply` writes, and the act is kept in the
+// curation log when it is one, all in one transaction.
+import { LockMode } from "@mikro-orm/core";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Signature } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import {
+  nonceUsed,
+  notFound,
+  type OperationFields,
+  type SignatureVerifier,
+  type SignedOperation,
+} from "@convos-pool/kit";
+import { consumeNonce } from "@convos-pool/kit/db";
+import { logAction } from "./curation-sql.js";
+import { TemplateRow, type TemplateRowType } from "./entities.js";
+
+export interface SignedActDeps {
+  em: EntityManager;
+  verifier: SignatureVerifier;
+  now: () => Date;
+}
+
+export interface SignedAct {
+  actorId: string;
+  templateId: string;
+  action: SignedOperation;
+  fields: OperationFields;
+  signature: Signature | undefined;
+  /** Kept in the curation log (docs/store.md), with its signature. */
+  logged: boolean;
+}
+
+export async function signedTemplateAct<T>(
+  deps: SignedActDeps,
+  act: SignedAct,
+  apply: (tx: EntityManager, row: TemplateRowType, at: Date) => Promise<T>,
+): Promise<T> {
+  const { actorId, templateId, action, fields } = act;
+  const verified = await deps.verifier.verify(action, { inboxId: actorId, templateId, ...fields }, act.signature);
+  return deps.em.fork().transactional(async (tx) => {
+    const row = await tx.findOne(TemplateRow, { id: templateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!row) throw notFound(`template ${templateId}`);
+    if (!(await consumeNonce(tx, { nonce: verified.nonce, inboxId: actorId, purpose: action })))
+      throw nonceUsed("signature.nonce");
+    const at = deps.now();
+    const out = await apply(tx, row, at);
+    if (act.logged) await logAction(tx, { actorId, action, templateId, fields, signature: verified.signature, at });
+    return out;
+  });
+}
