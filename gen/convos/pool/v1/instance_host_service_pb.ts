@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { SealedAgentState } from "./agent_vault_service_pb.js";
+import { file_convos_pool_v1_agent_vault_service } from "./agent_vault_service_pb.js";
 import type { AgentRuntime } from "./common_pb.js";
 import { file_convos_pool_v1_common } from "./common_pb.js";
 import type { InstanceState } from "./instance_pb.js";
@@ -20,7 +22,68 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file convos/pool/v1/instance_host_service.proto.
  */
 export const file_convos_pool_v1_instance_host_service: GenFile = /*@__PURE__*/
-  fileDesc("Cipjb252b3MvcG9vbC92MS9pbnN0YW5jZV9ob3N0X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxIkEKFFN0YXJ0SW5zdGFuY2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDHdhbGxldF9pbmRleBgCIAEoDSIpChVTdGFydEluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkiOwoTU3RvcEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgdkZXN0cm95GAIgASgIIhYKFFN0b3BJbnN0YW5jZVJlc3BvbnNlIhYKFExpc3RJbnN0YW5jZXNSZXF1ZXN0IrwBCg5Ib3N0ZWRJbnN0YW5jZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRIsCgVzdGF0ZRgDIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSFAoMd2FsbGV0X2luZGV4GAQgASgNEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgFIAEoAxIdChVhcHBsaWVkX2Jhc2VfdmVyc2lvbnMYBiADKAMikAEKFUxpc3RJbnN0YW5jZXNSZXNwb25zZRIxCglpbnN0YW5jZXMYASADKAsyHi5jb252b3MucG9vbC52MS5Ib3N0ZWRJbnN0YW5jZRIVCg1tYXhfaW5zdGFuY2VzGAIgASgNEi0KB3J1bnRpbWUYAyABKA4yHC5jb252b3MucG9vbC52MS5BZ2VudFJ1bnRpbWUisgEKFlVwZGF0ZVRlbXBsYXRlc1JlcXVlc3QSMAoIdGVtcGxhdGUYASABKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRItCgViYXNlcxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEjcKCWluc3RhbmNlcxgDIAMoCzIkLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVXBkYXRlVGFyZ2V0IloKFFRlbXBsYXRlVXBkYXRlVGFyZ2V0EhMKC2luc3RhbmNlX2lkGAEgASgJEi0KBXRvb2xzGAIgAygLMh4uY29udm9zLnBvb2wudjEuVG9vbENyZWRlbnRpYWwiUgoXVXBkYXRlVGVtcGxhdGVzUmVzcG9uc2USNwoIb3V0Y29tZXMYASADKAsyJS5jb252b3MucG9vbC52MS5UZW1wbGF0ZVVwZGF0ZU91dGNvbWUitwEKFVRlbXBsYXRlVXBkYXRlT3V0Y29tZRITCgtpbnN0YW5jZV9pZBgBIAEoCRJICgdhcHBsaWVkGAIgASgLMjUuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXNwb25zZUgAEjQKBWVycm9yGAMgASgLMiMuY29udm9zLnBvb2wudjEuVGVtcGxhdGVVcGRhdGVFcnJvckgAQgkKB291dGNvbWUiNAoTVGVtcGxhdGVVcGRhdGVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkiUAoZQ29uZmlndXJlSW5zdGFuY2VzUmVxdWVzdBIzCglpbnN0YW5jZXMYASADKAsyIC5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXF1ZXN0IlgKGkNvbmZpZ3VyZUluc3RhbmNlc1Jlc3BvbnNlEjoKCG91dGNvbWVzGAEgAygLMiguY29udm9zLnBvb2wudjEuSW5zdGFuY2VDb25maWd1cmVPdXRjb21lIqcBChhJbnN0YW5jZUNvbmZpZ3VyZU91dGNvbWUSEwoLaW5zdGFuY2VfaWQYASABKAkSNwoKY29uZmlndXJlZBgCIAEoCzIhLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiSwoYSm9pbkNvbnZlcnNhdGlvbnNSZXF1ZXN0Ei8KBWpvaW5zGAEgAygLMiAuY29udm9zLnBvb2wudjEuQ29udmVyc2F0aW9uSm9pbiJEChBDb252ZXJzYXRpb25Kb2luEhMKC2luc3RhbmNlX2lkGAEgASgJEhsKE2NvbnZlcnNhdGlvbl9pbnZpdGUYAiABKAkiqwEKGUpvaW5Db252ZXJzYXRpb25zUmVzcG9uc2USEwoLaW5zdGFuY2VfaWQYASABKAkSOgoGam9pbmVkGAIgASgLMiguY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvblJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiWQoRSW5zdGFuY2VDYWxsRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJEiUKB2RldGFpbHMYAyADKAsyFC5nb29nbGUucHJvdG9idWYuQW55Mu4EChNJbnN0YW5jZUhvc3RTZXJ2aWNlElwKDVN0YXJ0SW5zdGFuY2USJC5jb252b3MucG9vbC52MS5TdGFydEluc3RhbmNlUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlN0YXJ0SW5zdGFuY2VSZXNwb25zZRJZCgxTdG9wSW5zdGFuY2USIy5jb252b3MucG9vbC52MS5TdG9wSW5zdGFuY2VSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuU3RvcEluc3RhbmNlUmVzcG9uc2USYQoNTGlzdEluc3RhbmNlcxIkLmNvbnZvcy5wb29sLnYxLkxpc3RJbnN0YW5jZXNSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuTGlzdEluc3RhbmNlc1Jlc3BvbnNlIgOQAgESYgoPVXBkYXRlVGVtcGxhdGVzEiYuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVzUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLlVwZGF0ZVRlbXBsYXRlc1Jlc3BvbnNlEmsKEkNvbmZpZ3VyZUluc3RhbmNlcxIpLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZUluc3RhbmNlc1JlcXVlc3QaKi5jb252b3MucG9vbC52MS5Db25maWd1cmVJbnN0YW5jZXNSZXNwb25zZRJqChFKb2luQ29udmVyc2F0aW9ucxIoLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25zUmVxdWVzdBopLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25zUmVzcG9uc2UwAWIGcHJvdG8z", [file_convos_pool_v1_common, file_convos_pool_v1_instance, file_convos_pool_v1_instance_service, file_convos_pool_v1_template, file_google_protobuf_any]);
+  fileDesc("Cipjb252b3MvcG9vbC92MS9pbnN0YW5jZV9ob3N0X3NlcnZpY2UucHJvdG8SDmNvbnZvcy5wb29sLnYxInQKFlJlc3RvcmVJbnN0YW5jZVJlcXVlc3QSEwoLaW5zdGFuY2VfaWQYASABKAkSFAoMd2FsbGV0X2luZGV4GAIgASgNEi8KBXN0YXRlGAMgASgLMiAuY29udm9zLnBvb2wudjEuU2VhbGVkQWdlbnRTdGF0ZSJyChdSZXN0b3JlSW5zdGFuY2VSZXNwb25zZRIQCghpbmJveF9pZBgBIAEoCRIXCg9pbnN0YWxsYXRpb25faWQYAiABKAkSLAoFc3RhdGUYAyABKA4yHS5jb252b3MucG9vbC52MS5JbnN0YW5jZVN0YXRlIkEKFFN0YXJ0SW5zdGFuY2VSZXF1ZXN0EhMKC2luc3RhbmNlX2lkGAEgASgJEhQKDHdhbGxldF9pbmRleBgCIAEoDSIpChVTdGFydEluc3RhbmNlUmVzcG9uc2USEAoIaW5ib3hfaWQYASABKAkiOwoTU3RvcEluc3RhbmNlUmVxdWVzdBITCgtpbnN0YW5jZV9pZBgBIAEoCRIPCgdkZXN0cm95GAIgASgIIhYKFFN0b3BJbnN0YW5jZVJlc3BvbnNlIhYKFExpc3RJbnN0YW5jZXNSZXF1ZXN0IrwBCg5Ib3N0ZWRJbnN0YW5jZRITCgtpbnN0YW5jZV9pZBgBIAEoCRIQCghpbmJveF9pZBgCIAEoCRIsCgVzdGF0ZRgDIAEoDjIdLmNvbnZvcy5wb29sLnYxLkluc3RhbmNlU3RhdGUSFAoMd2FsbGV0X2luZGV4GAQgASgNEiAKGGFwcGxpZWRfdGVtcGxhdGVfdmVyc2lvbhgFIAEoAxIdChVhcHBsaWVkX2Jhc2VfdmVyc2lvbnMYBiADKAMikAEKFUxpc3RJbnN0YW5jZXNSZXNwb25zZRIxCglpbnN0YW5jZXMYASADKAsyHi5jb252b3MucG9vbC52MS5Ib3N0ZWRJbnN0YW5jZRIVCg1tYXhfaW5zdGFuY2VzGAIgASgNEi0KB3J1bnRpbWUYAyABKA4yHC5jb252b3MucG9vbC52MS5BZ2VudFJ1bnRpbWUisgEKFlVwZGF0ZVRlbXBsYXRlc1JlcXVlc3QSMAoIdGVtcGxhdGUYASABKAsyHi5jb252b3MucG9vbC52MS5TaWduZWRUZW1wbGF0ZRItCgViYXNlcxgCIAMoCzIeLmNvbnZvcy5wb29sLnYxLlNpZ25lZFRlbXBsYXRlEjcKCWluc3RhbmNlcxgDIAMoCzIkLmNvbnZvcy5wb29sLnYxLlRlbXBsYXRlVXBkYXRlVGFyZ2V0IloKFFRlbXBsYXRlVXBkYXRlVGFyZ2V0EhMKC2luc3RhbmNlX2lkGAEgASgJEi0KBXRvb2xzGAIgAygLMh4uY29udm9zLnBvb2wudjEuVG9vbENyZWRlbnRpYWwiUgoXVXBkYXRlVGVtcGxhdGVzUmVzcG9uc2USNwoIb3V0Y29tZXMYASADKAsyJS5jb252b3MucG9vbC52MS5UZW1wbGF0ZVVwZGF0ZU91dGNvbWUitwEKFVRlbXBsYXRlVXBkYXRlT3V0Y29tZRITCgtpbnN0YW5jZV9pZBgBIAEoCRJICgdhcHBsaWVkGAIgASgLMjUuY29udm9zLnBvb2wudjEuSW5zdGFuY2VTZXJ2aWNlVXBkYXRlVGVtcGxhdGVSZXNwb25zZUgAEjQKBWVycm9yGAMgASgLMiMuY29udm9zLnBvb2wudjEuVGVtcGxhdGVVcGRhdGVFcnJvckgAQgkKB291dGNvbWUiNAoTVGVtcGxhdGVVcGRhdGVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkiUAoZQ29uZmlndXJlSW5zdGFuY2VzUmVxdWVzdBIzCglpbnN0YW5jZXMYASADKAsyIC5jb252b3MucG9vbC52MS5Db25maWd1cmVSZXF1ZXN0IlgKGkNvbmZpZ3VyZUluc3RhbmNlc1Jlc3BvbnNlEjoKCG91dGNvbWVzGAEgAygLMiguY29udm9zLnBvb2wudjEuSW5zdGFuY2VDb25maWd1cmVPdXRjb21lIqcBChhJbnN0YW5jZUNvbmZpZ3VyZU91dGNvbWUSEwoLaW5zdGFuY2VfaWQYASABKAkSNwoKY29uZmlndXJlZBgCIAEoCzIhLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZVJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiSwoYSm9pbkNvbnZlcnNhdGlvbnNSZXF1ZXN0Ei8KBWpvaW5zGAEgAygLMiAuY29udm9zLnBvb2wudjEuQ29udmVyc2F0aW9uSm9pbiJEChBDb252ZXJzYXRpb25Kb2luEhMKC2luc3RhbmNlX2lkGAEgASgJEhsKE2NvbnZlcnNhdGlvbl9pbnZpdGUYAiABKAkiqwEKGUpvaW5Db252ZXJzYXRpb25zUmVzcG9uc2USEwoLaW5zdGFuY2VfaWQYASABKAkSOgoGam9pbmVkGAIgASgLMiguY29udm9zLnBvb2wudjEuSm9pbkNvbnZlcnNhdGlvblJlc3BvbnNlSAASMgoFZXJyb3IYAyABKAsyIS5jb252b3MucG9vbC52MS5JbnN0YW5jZUNhbGxFcnJvckgAQgkKB291dGNvbWUiWQoRSW5zdGFuY2VDYWxsRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJEiUKB2RldGFpbHMYAyADKAsyFC5nb29nbGUucHJvdG9idWYuQW55MtIFChNJbnN0YW5jZUhvc3RTZXJ2aWNlElwKDVN0YXJ0SW5zdGFuY2USJC5jb252b3MucG9vbC52MS5TdGFydEluc3RhbmNlUmVxdWVzdBolLmNvbnZvcy5wb29sLnYxLlN0YXJ0SW5zdGFuY2VSZXNwb25zZRJZCgxTdG9wSW5zdGFuY2USIy5jb252b3MucG9vbC52MS5TdG9wSW5zdGFuY2VSZXF1ZXN0GiQuY29udm9zLnBvb2wudjEuU3RvcEluc3RhbmNlUmVzcG9uc2USYQoNTGlzdEluc3RhbmNlcxIkLmNvbnZvcy5wb29sLnYxLkxpc3RJbnN0YW5jZXNSZXF1ZXN0GiUuY29udm9zLnBvb2wudjEuTGlzdEluc3RhbmNlc1Jlc3BvbnNlIgOQAgESYgoPVXBkYXRlVGVtcGxhdGVzEiYuY29udm9zLnBvb2wudjEuVXBkYXRlVGVtcGxhdGVzUmVxdWVzdBonLmNvbnZvcy5wb29sLnYxLlVwZGF0ZVRlbXBsYXRlc1Jlc3BvbnNlEmsKEkNvbmZpZ3VyZUluc3RhbmNlcxIpLmNvbnZvcy5wb29sLnYxLkNvbmZpZ3VyZUluc3RhbmNlc1JlcXVlc3QaKi5jb252b3MucG9vbC52MS5Db25maWd1cmVJbnN0YW5jZXNSZXNwb25zZRJqChFKb2luQ29udmVyc2F0aW9ucxIoLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25zUmVxdWVzdBopLmNvbnZvcy5wb29sLnYxLkpvaW5Db252ZXJzYXRpb25zUmVzcG9uc2UwARJiCg9SZXN0b3JlSW5zdGFuY2USJi5jb252b3MucG9vbC52MS5SZXN0b3JlSW5zdGFuY2VSZXF1ZXN0GicuY29udm9zLnBvb2wudjEuUmVzdG9yZUluc3RhbmNlUmVzcG9uc2ViBnByb3RvMw", [file_convos_pool_v1_agent_vault_service, file_convos_pool_v1_common, file_convos_pool_v1_instance, file_convos_pool_v1_instance_service, file_convos_pool_v1_template, file_google_protobuf_any]);
+
+/**
+ * @generated from message convos.pool.v1.RestoreInstanceRequest
+ */
+export type RestoreInstanceRequest = Message<"convos.pool.v1.RestoreInstanceRequest"> & {
+  /**
+   * @generated from field: string instance_id = 1;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from field: uint32 wallet_index = 2;
+   */
+  walletIndex: number;
+
+  /**
+   * The newest state its old host kept off its disk (AgentVaultService).
+   *
+   * @generated from field: convos.pool.v1.SealedAgentState state = 3;
+   */
+  state?: SealedAgentState | undefined;
+};
+
+/**
+ * Describes the message convos.pool.v1.RestoreInstanceRequest.
+ * Use `create(RestoreInstanceRequestSchema)` to create a new message.
+ */
+export const RestoreInstanceRequestSchema: GenMessage<RestoreInstanceRequest> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 0);
+
+/**
+ * @generated from message convos.pool.v1.RestoreInstanceResponse
+ */
+export type RestoreInstanceResponse = Message<"convos.pool.v1.RestoreInstanceResponse"> & {
+  /**
+   * @generated from field: string inbox_id = 1;
+   */
+  inboxId: string;
+
+  /**
+   * The agent's new XMTP installation (hex).
+   *
+   * @generated from field: string installation_id = 2;
+   */
+  installationId: string;
+
+  /**
+   * Claimed (back in its conversation and answering) or DORMANT; STARTING
+   * while it still waits to be let back into its conversation.
+   *
+   * @generated from field: convos.pool.v1.InstanceState state = 3;
+   */
+  state: InstanceState;
+};
+
+/**
+ * Describes the message convos.pool.v1.RestoreInstanceResponse.
+ * Use `create(RestoreInstanceResponseSchema)` to create a new message.
+ */
+export const RestoreInstanceResponseSchema: GenMessage<RestoreInstanceResponse> = /*@__PURE__*/
+  messageDesc(file_convos_pool_v1_instance_host_service, 1);
 
 /**
  * @generated from message convos.pool.v1.StartInstanceRequest
@@ -44,7 +107,7 @@ export type StartInstanceRequest = Message<"convos.pool.v1.StartInstanceRequest"
  * Use `create(StartInstanceRequestSchema)` to create a new message.
  */
 export const StartInstanceRequestSchema: GenMessage<StartInstanceRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 0);
+  messageDesc(file_convos_pool_v1_instance_host_service, 2);
 
 /**
  * @generated from message convos.pool.v1.StartInstanceResponse
@@ -63,7 +126,7 @@ export type StartInstanceResponse = Message<"convos.pool.v1.StartInstanceRespons
  * Use `create(StartInstanceResponseSchema)` to create a new message.
  */
 export const StartInstanceResponseSchema: GenMessage<StartInstanceResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 1);
+  messageDesc(file_convos_pool_v1_instance_host_service, 3);
 
 /**
  * @generated from message convos.pool.v1.StopInstanceRequest
@@ -85,7 +148,7 @@ export type StopInstanceRequest = Message<"convos.pool.v1.StopInstanceRequest"> 
  * Use `create(StopInstanceRequestSchema)` to create a new message.
  */
 export const StopInstanceRequestSchema: GenMessage<StopInstanceRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 2);
+  messageDesc(file_convos_pool_v1_instance_host_service, 4);
 
 /**
  * @generated from message convos.pool.v1.StopInstanceResponse
@@ -98,7 +161,7 @@ export type StopInstanceResponse = Message<"convos.pool.v1.StopInstanceResponse"
  * Use `create(StopInstanceResponseSchema)` to create a new message.
  */
 export const StopInstanceResponseSchema: GenMessage<StopInstanceResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 3);
+  messageDesc(file_convos_pool_v1_instance_host_service, 5);
 
 /**
  * @generated from message convos.pool.v1.ListInstancesRequest
@@ -111,7 +174,7 @@ export type ListInstancesRequest = Message<"convos.pool.v1.ListInstancesRequest"
  * Use `create(ListInstancesRequestSchema)` to create a new message.
  */
 export const ListInstancesRequestSchema: GenMessage<ListInstancesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 4);
+  messageDesc(file_convos_pool_v1_instance_host_service, 6);
 
 /**
  * @generated from message convos.pool.v1.HostedInstance
@@ -157,7 +220,7 @@ export type HostedInstance = Message<"convos.pool.v1.HostedInstance"> & {
  * Use `create(HostedInstanceSchema)` to create a new message.
  */
 export const HostedInstanceSchema: GenMessage<HostedInstance> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 5);
+  messageDesc(file_convos_pool_v1_instance_host_service, 7);
 
 /**
  * @generated from message convos.pool.v1.ListInstancesResponse
@@ -192,7 +255,7 @@ export type ListInstancesResponse = Message<"convos.pool.v1.ListInstancesRespons
  * Use `create(ListInstancesResponseSchema)` to create a new message.
  */
 export const ListInstancesResponseSchema: GenMessage<ListInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 6);
+  messageDesc(file_convos_pool_v1_instance_host_service, 8);
 
 /**
  * @generated from message convos.pool.v1.UpdateTemplatesRequest
@@ -225,7 +288,7 @@ export type UpdateTemplatesRequest = Message<"convos.pool.v1.UpdateTemplatesRequ
  * Use `create(UpdateTemplatesRequestSchema)` to create a new message.
  */
 export const UpdateTemplatesRequestSchema: GenMessage<UpdateTemplatesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 7);
+  messageDesc(file_convos_pool_v1_instance_host_service, 9);
 
 /**
  * @generated from message convos.pool.v1.TemplateUpdateTarget
@@ -250,7 +313,7 @@ export type TemplateUpdateTarget = Message<"convos.pool.v1.TemplateUpdateTarget"
  * Use `create(TemplateUpdateTargetSchema)` to create a new message.
  */
 export const TemplateUpdateTargetSchema: GenMessage<TemplateUpdateTarget> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 8);
+  messageDesc(file_convos_pool_v1_instance_host_service, 10);
 
 /**
  * @generated from message convos.pool.v1.UpdateTemplatesResponse
@@ -269,7 +332,7 @@ export type UpdateTemplatesResponse = Message<"convos.pool.v1.UpdateTemplatesRes
  * Use `create(UpdateTemplatesResponseSchema)` to create a new message.
  */
 export const UpdateTemplatesResponseSchema: GenMessage<UpdateTemplatesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 9);
+  messageDesc(file_convos_pool_v1_instance_host_service, 11);
 
 /**
  * @generated from message convos.pool.v1.TemplateUpdateOutcome
@@ -307,7 +370,7 @@ export type TemplateUpdateOutcome = Message<"convos.pool.v1.TemplateUpdateOutcom
  * Use `create(TemplateUpdateOutcomeSchema)` to create a new message.
  */
 export const TemplateUpdateOutcomeSchema: GenMessage<TemplateUpdateOutcome> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 10);
+  messageDesc(file_convos_pool_v1_instance_host_service, 12);
 
 /**
  * @generated from message convos.pool.v1.TemplateUpdateError
@@ -332,7 +395,7 @@ export type TemplateUpdateError = Message<"convos.pool.v1.TemplateUpdateError"> 
  * Use `create(TemplateUpdateErrorSchema)` to create a new message.
  */
 export const TemplateUpdateErrorSchema: GenMessage<TemplateUpdateError> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 11);
+  messageDesc(file_convos_pool_v1_instance_host_service, 13);
 
 /**
  * @generated from message convos.pool.v1.ConfigureInstancesRequest
@@ -352,7 +415,7 @@ export type ConfigureInstancesRequest = Message<"convos.pool.v1.ConfigureInstanc
  * Use `create(ConfigureInstancesRequestSchema)` to create a new message.
  */
 export const ConfigureInstancesRequestSchema: GenMessage<ConfigureInstancesRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 12);
+  messageDesc(file_convos_pool_v1_instance_host_service, 14);
 
 /**
  * @generated from message convos.pool.v1.ConfigureInstancesResponse
@@ -371,7 +434,7 @@ export type ConfigureInstancesResponse = Message<"convos.pool.v1.ConfigureInstan
  * Use `create(ConfigureInstancesResponseSchema)` to create a new message.
  */
 export const ConfigureInstancesResponseSchema: GenMessage<ConfigureInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 13);
+  messageDesc(file_convos_pool_v1_instance_host_service, 15);
 
 /**
  * @generated from message convos.pool.v1.InstanceConfigureOutcome
@@ -409,7 +472,7 @@ export type InstanceConfigureOutcome = Message<"convos.pool.v1.InstanceConfigure
  * Use `create(InstanceConfigureOutcomeSchema)` to create a new message.
  */
 export const InstanceConfigureOutcomeSchema: GenMessage<InstanceConfigureOutcome> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 14);
+  messageDesc(file_convos_pool_v1_instance_host_service, 16);
 
 /**
  * @generated from message convos.pool.v1.JoinConversationsRequest
@@ -428,7 +491,7 @@ export type JoinConversationsRequest = Message<"convos.pool.v1.JoinConversations
  * Use `create(JoinConversationsRequestSchema)` to create a new message.
  */
 export const JoinConversationsRequestSchema: GenMessage<JoinConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 15);
+  messageDesc(file_convos_pool_v1_instance_host_service, 17);
 
 /**
  * @generated from message convos.pool.v1.ConversationJoin
@@ -452,7 +515,7 @@ export type ConversationJoin = Message<"convos.pool.v1.ConversationJoin"> & {
  * Use `create(ConversationJoinSchema)` to create a new message.
  */
 export const ConversationJoinSchema: GenMessage<ConversationJoin> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 16);
+  messageDesc(file_convos_pool_v1_instance_host_service, 18);
 
 /**
  * One instance's outcome, sent as soon as its join ends: one per instance
@@ -493,7 +556,7 @@ export type JoinConversationsResponse = Message<"convos.pool.v1.JoinConversation
  * Use `create(JoinConversationsResponseSchema)` to create a new message.
  */
 export const JoinConversationsResponseSchema: GenMessage<JoinConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 17);
+  messageDesc(file_convos_pool_v1_instance_host_service, 19);
 
 /**
  * One instance's refusal within a host's batch call, as its own call would
@@ -530,7 +593,7 @@ export type InstanceCallError = Message<"convos.pool.v1.InstanceCallError"> & {
  * Use `create(InstanceCallErrorSchema)` to create a new message.
  */
 export const InstanceCallErrorSchema: GenMessage<InstanceCallError> = /*@__PURE__*/
-  messageDesc(file_convos_pool_v1_instance_host_service, 18);
+  messageDesc(file_convos_pool_v1_instance_host_service, 20);
 
 /**
  * Served by an instance host: one process that runs many agent instances,
@@ -616,6 +679,21 @@ export const InstanceHostService: GenService<{
     methodKind: "server_streaming";
     input: typeof JoinConversationsRequestSchema;
     output: typeof JoinConversationsResponseSchema;
+  },
+  /**
+   * Brings back on this host a claimed agent whose host was lost for good
+   * (docs/scaling.md): derives its wallet from `wallet_index` (the same inbox),
+   * opens its sealed state, makes a new XMTP installation, revokes its other
+   * installations and rejoins its conversation; once back in it, it tells the
+   * conversation that it moved. Idempotent: asked again for an agent it
+   * already restored, it answers as the first time.
+   *
+   * @generated from rpc convos.pool.v1.InstanceHostService.RestoreInstance
+   */
+  restoreInstance: {
+    methodKind: "unary";
+    input: typeof RestoreInstanceRequestSchema;
+    output: typeof RestoreInstanceResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_convos_pool_v1_instance_host_service, 0);

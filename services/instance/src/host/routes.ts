@@ -4,7 +4,7 @@
 // and host/batch-claims.ts), and InstanceService, one agent's calls, the agent
 // picked by the `x-pool-instance` header.
 import { create } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { INSTANCE_HEADER, invalidArgument, notFound, type Logger } from "@convos-pool/kit";
 import {
   HostedInstanceSchema,
@@ -55,6 +55,9 @@ export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof 
   // A claim's Configure and JoinConversation for many of its agents at once (host/batch-claims.ts).
   const hostClaims = createHostClaims({ find: (id) => instances.get(id), log });
   return {
+    async restoreInstance() {
+      throw new ConnectError("restoring an agent of a lost host is not built yet", Code.Unimplemented);
+    },
     async startInstance(req) {
       if (!INSTANCE_ID_PATTERN.test(req.instanceId)) {
         throw invalidArgument("instance_id", "1 to 128 letters, digits, '_' or '-', starting with a letter or digit");
