@@ -274,7 +274,16 @@ describe("faults, and what holds after each", () => {
       async () => ((await world.claimsDb.query(`select 1 from instances where state = 'claiming'`)).rowCount ?? 0) > 0,
       30_000,
       2,
-    );
+    ).catch(async (err: unknown) => {
+      // Seen once on a loaded machine: say where the claims were, so the next such failure explains itself.
+      const states = (await world.claimsDb.query(`select state, count(*)::int as n from instances group by state`))
+        .rows;
+      throw new Error(
+        `${(err as Error).message}: instances ${JSON.stringify(states)}\n${(["claims", "gateway"] as const)
+          .flatMap((s) => pool.processes.get(s)?.lines.slice(-6) ?? [])
+          .join("\n")}`,
+      );
+    });
 
   /** `n` keyed claims into new conversations, `outage` once the first took its agent: each must get its agent, and the agents answer. */
   async function claimsThrough(name: string, n: number, outage: () => Promise<void>): Promise<void> {
