@@ -275,5 +275,5 @@ async function traced(
         },
       }),
     },
-  } as StreamResponse;
+  };
 }
