@@ -184,7 +184,13 @@ describe("traces", () => {
     const from = await stack.cli!.send(QUESTION);
     const answer = (await stack.cli!.messageFrom(agent.inboxId, from)).content;
 
-    await waitFor("the turn's spans", async () => (await received()).some((s) => s.name === "agent.answer"), 10_000);
+    // The turn's span ends last, after its answer went out.
+    await waitFor(
+      "the turn's spans",
+      async () =>
+        (await received()).some((s) => s.name === "agent.turn" && s.attributes["pool.instance_id"] === instanceId),
+      10_000,
+    );
     const all = await received();
     const turn = one(
       all,
