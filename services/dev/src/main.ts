@@ -13,10 +13,11 @@
 //   POOL_OPERATORS (comma-separated inbox ids who curate the store: docs/store.md; `npm run -s pool -- whoami` prints yours),
 //   PATTERN_QUORUM_OWNERS (3), PATTERN_QUORUM_TEMPLATES (2), PATTERN_QUORUM_CREATORS (2),
 //   PATTERN_QUORUM_AGENT_AGE_DAYS (7), PATTERN_QUORUM_ACTIVE_DAYS (3): the pattern pool's quorum (docs/patterns.md)
+//   OTEL_EXPORTER_OTLP_ENDPOINT (and the other standard OTEL_ variables): traces to that collector (docs/runbook.md, "Traces"),
 //   INSTANCE_RUNTIME=openclaw: a second instance host on OpenClaw beside the pool's own, for templates with
 //     "runtime": "openclaw" (needs LLM_BASE_URL and scripts/openclaw-install.sh; OPENCLAW_MAX_GATEWAYS; docs/openclaw.md)
 import { resolve } from "node:path";
-import { createLogger, installShutdownHandlers, limitsFromEnv } from "@convos-pool/kit";
+import { createLogger, installShutdownHandlers, limitsFromEnv, startTracing } from "@convos-pool/kit";
 import { ensureWebBuild } from "@convos-pool/web";
 import { parseOperators } from "@convos-pool/templates";
 import { budgetFromEnv } from "@convos-pool/claims";
@@ -33,6 +34,8 @@ function signalsInterval(): number {
   if (!Number.isInteger(ms) || ms < 1) throw new Error("SIGNALS_INTERVAL_MS must be a whole number of milliseconds");
   return ms;
 }
+// Every part runs in this process: one trace exporter for all, when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/runbook.md, "Traces").
+const tracing = startTracing("convos-pool");
 const pool = await startPool({
   webDir,
   dataDir: resolve(process.env.POOL_DATA_DIR ?? ".data"),
@@ -77,7 +80,11 @@ const pool = await startPool({
     : {}),
   log,
 });
-installShutdownHandlers(log, () => pool.close());
+installShutdownHandlers(
+  log,
+  () => pool.close(),
+  () => tracing?.shutdown(),
+);
 process.stdout.write(
   [
     ``,

@@ -8,6 +8,9 @@
 // `maxInFlight` batches run at most; what arrives meanwhile waits for one of
 // them to end and goes together in the next (as a database's group commit).
 
+import { activeContext, withContext } from "./tracing.js";
+import type { Context } from "@opentelemetry/api";
+
 /** Settles the item at `index` of the batch (its result, or an Error for it alone). */
 export type Settle<R> = (index: number, result: R | Error) => void;
 
@@ -20,6 +23,8 @@ export interface BatcherOptions {
 
 interface Pending<T, R> {
   item: T;
+  /** The trace context it was added in: a batch's call goes in its first item's trace. */
+  ctx: Context;
   resolve: (r: R) => void;
   reject: (e: unknown) => void;
 }
@@ -47,7 +52,7 @@ export class Batcher<T, R> {
 
   add(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, ctx: activeContext(), resolve, reject });
       this.schedule();
     });
   }
@@ -83,10 +88,13 @@ export class Batcher<T, R> {
     };
     let failure: unknown = new Error("the batch ended without an answer for this item");
     try {
-      await this.run(
-        batch.map((p) => p.item),
-        settle,
-      );
+      const first = batch[0];
+      const run = () =>
+        this.run(
+          batch.map((p) => p.item),
+          settle,
+        );
+      await (first ? withContext(first.ctx, run) : run());
     } catch (err) {
       failure = err;
     }

@@ -31,6 +31,7 @@ export * from "./tls.js";
 export * from "./limits.js";
 export * from "./connection-limits.js";
 export * from "./metrics.js";
+export * from "./tracing.js";
 export * from "./sealed-box.js";
 export * from "./pattern-scan.js";
 export * from "./attestation.js";

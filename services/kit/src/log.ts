@@ -4,6 +4,7 @@
 
 import { Code, ConnectError, type Interceptor, type StreamResponse, type UnaryResponse } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { activeTraceIds } from "./tracing.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 export type LogFields = Record<string, unknown>;
@@ -53,6 +54,8 @@ function makeLogger(name: string, level: LogLevel, sink: (line: string) => void,
       level: lvl,
       name,
       msg,
+      // A line written inside a span names it, so that a trace and its lines find each other (tracing.ts).
+      ...activeTraceIds(),
       ...(sanitize({ ...base, ...fields }, withStack, new WeakSet()) as LogFields),
     };
     let line: string;

@@ -30,6 +30,7 @@ import { answerScrape, Metrics, metricsInterceptor } from "./metrics.js";
 import { parseErrorsAsInvalidArgument } from "./parse-errors.js";
 import { drainUnreadRequests } from "./unread-requests.js";
 import { registerReflection } from "./reflection.js";
+import { contextFromHeaders, inServerSpan, tracingServerInterceptor } from "./tracing.js";
 import type { Logger } from "./log.js";
 import type { TlsConfig } from "./tls.js";
 
@@ -186,7 +187,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     // Errors cut to a size every protocol can carry (errors.ts), after the service's own interceptors logged them whole.
     // A database away is UNAVAILABLE to the caller (db-away.ts), as the service's logging interceptor sees it too.
+    // The RPC's span outermost: its log line and everything the handler does are in it (tracing.ts).
     interceptors: [
+      tracingServerInterceptor(opts.name),
       metricsInterceptor(metrics),
       boundedErrorsInterceptor(),
       ...(opts.interceptors ?? []),
@@ -202,7 +205,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     try {
       if (pathOf(req) === "/metrics" && req.method === "GET")
         return await answerScrape(metrics, metricsToken, req, res);
-      if (opts.fallback && (await opts.fallback(req, res))) return;
+      // A REST path is a server span of its own, by its method alone: a path may name ids, never its query.
+      const { fallback } = opts;
+      if (
+        fallback &&
+        (await inServerSpan(
+          `HTTP ${req.method}`,
+          contextFromHeaders(req.headers),
+          { "http.request.method": req.method, "pool.service": opts.name },
+          () => Promise.resolve(fallback(req, res)),
+        ))
+      )
+        return;
       if (!res.headersSent)
         sendJson(res, 404, { code: "not_found", message: `no route for ${req.method} ${pathOf(req)}` });
     } catch (err) {

@@ -3,6 +3,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { Http2SessionManager, createConnectTransport } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
 import { serviceCredentialClientInterceptor, type ClientCredentials } from "./auth.js";
+import { tracingClientInterceptor } from "./tracing.js";
 
 export interface ServiceClient<S extends DescService> {
   client: Client<S>;
@@ -41,7 +42,7 @@ export function createServiceClient<S extends DescService>(
     httpVersion: "2",
     useBinaryFormat: true,
     sessionManager: new GoawaySafeSessionManager(sessions),
-    interceptors: [serviceCredentialClientInterceptor(credentials.token)],
+    interceptors: [tracingClientInterceptor(), serviceCredentialClientInterceptor(credentials.token)],
     acceptCompression: [],
   });
   return { client: createClient(service, transport), close: () => sessions.abort() };

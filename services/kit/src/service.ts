@@ -14,6 +14,7 @@ import { pruneRateCounters } from "./rate-counters.js";
 import { limitsFromEnv, type LimitConfig } from "./limits.js";
 import { createLogger, loggingInterceptor, type Logger, type LoggingOptions } from "./log.js";
 import { installShutdownHandlers, startServer, type RunningServer, type ServerOptions } from "./server.js";
+import { startTracing } from "./tracing.js";
 
 /** The deployment's id (ServiceEnv.poolId). */
 export const POOL_ID_VAR = "POOL_ID";
@@ -133,8 +134,14 @@ export async function runService<O, R extends { close(): Promise<unknown> }>(
     log.error(err.message);
     process.exit(2);
   }
+  // Spans go out over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT names a collector (tracing.ts); the last batch on close.
+  const tracing = startTracing(name);
   const running = await start(options);
-  installShutdownHandlers(log, () => running.close());
+  installShutdownHandlers(
+    log,
+    () => running.close(),
+    () => tracing?.shutdown(),
+  );
   return running;
 }
 

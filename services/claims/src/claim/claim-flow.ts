@@ -31,8 +31,10 @@ import {
   type ListActivityResponse,
 } from "@convos-pool/gen/convos/pool/v1/instance_service_pb.js";
 import {
+  annotate,
   Batcher,
   initialTrustLevel,
+  inSpan,
   type LimitConfig,
   type Logger,
   nonceUsed,
@@ -217,20 +219,29 @@ export class ClaimFlow {
     );
 
     // Step 7: the atomic claim of one idle instance, its spend counted with it.
-    const { instance, reserved } = await this.takeIdle(proof, spend, {
-      claimId,
-      ownerId: input.requester,
-      toolsReserved: plan.poolTools.length,
-      templateId: got.template.id,
-      templateVersion: Number(got.release.version),
-      agentName: content.agent_name,
-      model,
-      modelOverridden: overridden,
-      userConfig,
-      // An OpenClaw template's agents go only to OpenClaw hosts, and the others only to the rest (docs/openclaw.md).
-      runtime: content.runtime === "openclaw" ? "openclaw" : "pool",
+    const ids = { "pool.template_id": got.template.id, "pool.template_version": Number(got.release.version) };
+    annotate(ids);
+    // Each step a span of the claim's trace (docs/runbook.md, "Traces"): ids only, never the request's words.
+    const { instance, reserved } = await inSpan("claim.take", ids, async () => {
+      const taken = await this.takeIdle(proof, spend, {
+        claimId,
+        ownerId: input.requester,
+        toolsReserved: plan.poolTools.length,
+        templateId: got.template.id,
+        templateVersion: Number(got.release.version),
+        agentName: content.agent_name,
+        model,
+        modelOverridden: overridden,
+        userConfig,
+        // An OpenClaw template's agents go only to OpenClaw hosts, and the others only to the rest (docs/openclaw.md).
+        runtime: content.runtime === "openclaw" ? "openclaw" : "pool",
+      });
+      annotate({ "pool.instance_id": taken.instance.id });
+      return taken;
     });
     took();
+    const at = { ...ids, "pool.instance_id": instance.id };
+    annotate(at);
 
     const provisioned: ProvisionedTool[] = [];
     let stage: Stage = "provision";
@@ -247,54 +258,58 @@ export class ClaimFlow {
 
       // Step 9: configure, then join.
       stage = "configure";
-      await this.deps.runtime.configure(
-        instance,
-        create(ConfigureRequestSchema, {
-          instanceId: instance.id,
-          // As the creators signed them: the instance checks each signature before it accepts.
-          template: got.release,
-          bases: got.bases,
-          ownerId: input.requester,
-          model,
-          modelOverridden: overridden,
-          tools: provisioned.map((t) => ({ toolId: t.toolId, handle: t.handle, secrets: t.secrets })),
-          userConfig,
-          // The owner's own signature of this claim, for the agent's birth certificate (none for a session).
-          ...(proof.owner ? { ownerProof: proof.owner } : {}),
-          // A clone learns who its parent is: it takes a summary only from that inbox, checked against the seed.
-          ...(clone
-            ? {
-                parent: {
-                  instanceId: clone.parent.id,
-                  inboxId: clone.parent.inboxId,
-                  walletIndex: clone.parent.walletIndex,
-                },
-              }
-            : {}),
-        }),
+      await inSpan("claim.configure", at, () =>
+        this.deps.runtime.configure(
+          instance,
+          create(ConfigureRequestSchema, {
+            instanceId: instance.id,
+            // As the creators signed them: the instance checks each signature before it accepts.
+            template: got.release,
+            bases: got.bases,
+            ownerId: input.requester,
+            model,
+            modelOverridden: overridden,
+            tools: provisioned.map((t) => ({ toolId: t.toolId, handle: t.handle, secrets: t.secrets })),
+            userConfig,
+            // The owner's own signature of this claim, for the agent's birth certificate (none for a session).
+            ...(proof.owner ? { ownerProof: proof.owner } : {}),
+            // A clone learns who its parent is: it takes a summary only from that inbox, checked against the seed.
+            ...(clone
+              ? {
+                  parent: {
+                    instanceId: clone.parent.id,
+                    inboxId: clone.parent.inboxId,
+                    walletIndex: clone.parent.walletIndex,
+                  },
+                }
+              : {}),
+          }),
+        ),
       );
 
       // Join the conversation from its invite.
       stage = "join";
-      const { conversationId } = await this.deps.runtime.join(instance, input.invite);
+      const { conversationId } = await inSpan("claim.join", at, () => this.deps.runtime.join(instance, input.invite));
 
       // Step 10: the requester owns it, and only now is it claimed.
       stage = "complete";
-      const done = await this.completions.add({
-        keyed,
-        completion: {
-          instanceId: instance.id,
-          claimId,
-          ownerId: input.requester,
-          conversationId,
-          appliedKey: release.key,
-          ...(clone ? { clone: { parentInstanceId: clone.parent.id, carry: clone.carry.join(",") } } : {}),
-          // Where the agent started (it computes the same from the signed release).
-          trustLevel: initialTrustLevel(parseTrustLevel(content.max_trust_level ?? "") ?? TrustLevel.UNSPECIFIED),
-          // Where the owner's share of the agent's wallet goes when it is released (docs/tools.md).
-          payoutAddress: proof.signer,
-        },
-      });
+      const done = await inSpan("claim.complete", at, () =>
+        this.completions.add({
+          keyed,
+          completion: {
+            instanceId: instance.id,
+            claimId,
+            ownerId: input.requester,
+            conversationId,
+            appliedKey: release.key,
+            ...(clone ? { clone: { parentInstanceId: clone.parent.id, carry: clone.carry.join(",") } } : {}),
+            // Where the agent started (it computes the same from the signed release).
+            trustLevel: initialTrustLevel(parseTrustLevel(content.max_trust_level ?? "") ?? TrustLevel.UNSPECIFIED),
+            // Where the owner's share of the agent's wallet goes when it is released (docs/tools.md).
+            payoutAddress: proof.signer,
+          },
+        }),
+      );
       if (!done) throw new ConnectError("the claim took too long and was abandoned; try again", Code.Aborted);
     } catch (err) {
       await this.rollback(instance, claimId, provisioned, stage, err);

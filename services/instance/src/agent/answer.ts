@@ -5,7 +5,7 @@
 // model sees. The conversation decides that a turn is taken (plan.ts) and
 // gathers the history; here it is taken.
 
-import type { Logger } from "@convos-pool/kit";
+import { inSpan, type Logger } from "@convos-pool/kit";
 import { RefusedTurn, type HistoryLine, type InboundTextTurn, type LlmProvider } from "../model/turn.js";
 import { withCredentialsMasked, type Memory } from "../memory/store.js";
 import type { AnswerRef } from "../memory/feedback.js";
@@ -62,7 +62,20 @@ export interface TurnOf {
 /** Said when the model cannot be reached: the turn still ends with an answer. */
 export const NO_MODEL_REPLY = "Sorry, I could not reach my language model just now. Please try again in a moment.";
 
-export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
+/**
+ * A turn is a trace of its own (docs/runbook.md, "Traces"): `agent.turn`,
+ * with `agent.model` and `agent.answer` in it; ids and the model's name only,
+ * never what was said.
+ */
+export function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
+  return inSpan(
+    "agent.turn",
+    { "pool.instance_id": t.config.instanceId, "pool.template_id": t.config.templateId, "pool.model": t.config.model },
+    () => turn(agent, t),
+  );
+}
+
+async function turn(agent: TurnAgent, t: TurnOf): Promise<void> {
   const { group, config, m, inboundText } = t;
   const started = performance.now();
   const identity = (await agent.ws.readText(FILES.identity)) ?? "";
@@ -113,7 +126,7 @@ export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
   let reply: string;
   try {
     try {
-      reply = await agent.llm.reply(input);
+      reply = await inSpan("agent.model", { "pool.model": config.model }, () => agent.llm.reply(input));
     } catch (err) {
       if (err instanceof RefusedTurn) {
         agent.log.error("turn refused", { reason: err.message });
@@ -124,7 +137,7 @@ export async function takeTurn(agent: TurnAgent, t: TurnOf): Promise<void> {
       }
     }
     if (!reply) return;
-    const id = await spoken.reply(reply);
+    const id = await inSpan("agent.answer", {}, () => spoken.reply(reply));
     agent.signals.count("answers");
     // What it said for an outsider, or after it read a mail, may carry their words.
     if (who.role === "outsider" || who.readOutside) await agent.outsideWords.add(id);

@@ -6,6 +6,7 @@
 // after a restart.
 
 import { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { inSpan } from "@convos-pool/kit";
 import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { FILES, type InstanceRecord } from "../platform/workspace.js";
 import type { Agent } from "./agent.js";
@@ -142,7 +143,11 @@ export class AgentDormancy {
    * tools from the workspace, then its conversation as after a restart
    * (resume: a sync, the stream, and an answer to what came while it slept).
    */
-  async awaken(why: string): Promise<void> {
+  awaken(why: string): Promise<void> {
+    return inSpan("agent.wake", { "pool.instance_id": this.agent.id, "pool.wake_reason": why }, () => this.wake(why));
+  }
+
+  private async wake(why: string): Promise<void> {
     const agent = this.agent;
     const { life, conversation } = agent;
     if (life.state !== InstanceState.DORMANT || life.stopped) return;
@@ -173,6 +178,8 @@ export class AgentDormancy {
       agent.log.error("a dormant instance could not wake", { err });
       throw err;
     }
-    agent.log.info("instance woke", { for: why, ms: Math.round(performance.now() - started) });
+    const ms = performance.now() - started;
+    agent.deps.dormancy?.woke?.(ms / 1000);
+    agent.log.info("instance woke", { for: why, ms: Math.round(ms) });
   }
 }

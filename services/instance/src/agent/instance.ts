@@ -24,6 +24,7 @@
 // profile.ts act on it.
 
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
+import { inSpan } from "@convos-pool/kit";
 import { InstanceState, type ActivityEntry } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type {
   AttestRequest,
@@ -223,12 +224,15 @@ export class AgentInstance implements PatternAgent {
 
   // ---- a claim (claim.ts) ----
 
+  // The agent's part of a claim's trace (docs/runbook.md, "Traces").
   configure(req: ConfigureRequest): Promise<void> {
-    return this.call(() => this.claim.configure(req));
+    return inSpan("agent.configure", { "pool.instance_id": this.id }, () => this.call(() => this.claim.configure(req)));
   }
 
   joinConversation(invite: string, signal?: AbortSignal): Promise<string> {
-    return this.call(() => this.claim.joinConversation(invite, signal));
+    return inSpan("agent.join", { "pool.instance_id": this.id }, () =>
+      this.call(() => this.claim.joinConversation(invite, signal)),
+    );
   }
 
   updateTemplate(

@@ -178,6 +178,8 @@ export interface DormancyOptions {
   /** Quiet this long, a claimed agent goes dormant; 0: never. */
   afterMs: number;
   watch: DormancyWatch;
+  /** Told how long each wake took, from its cause to its client and conversation ready (the host's histogram). */
+  woke?: (seconds: number) => void;
 }
 
 /** participation.json: when it speaks, as its owner last set it (absent: by the conversation's size). */

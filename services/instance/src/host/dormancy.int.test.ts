@@ -75,6 +75,12 @@ async function answersIn(agent: { inboxId: string; groupId: string }): Promise<s
   return (await creator!.transcript(agent.groupId)).filter((l) => l.from === agent.inboxId).map((l) => l.text);
 }
 
+/** Wakes the host counted in pool_agent_wake_seconds, as a scrape of its /metrics reads them. */
+async function wakesCounted(): Promise<number> {
+  const text = await (await fetch(`${host!.url}/metrics`)).text();
+  return Number(/^pool_agent_wake_seconds_count(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]);
+}
+
 beforeAll(async () => {
   ({ node, dir, host, creator, hostRpc, rpc } = await one.start());
 }, 90_000);
@@ -109,10 +115,14 @@ describe("dormancy", () => {
   it("a message in its conversation wakes it, and it answers that message once", async () => {
     const a = agents.get("inst-a")!;
     const before = (await answersIn(a)).length;
+    const wakes = await wakesCounted();
     const started = Date.now();
     await creator!.ask(a.groupId, a.inboxId, "Are you there? What is open on Sunday?", 10_000);
     const wakeMs = Date.now() - started;
     expect(wakeMs).toBeLessThan(5_000);
+    // The wake is in the host's histogram (docs/runbook.md, "Dashboard and alerts"), once.
+    await until("the wake counted", async () => (await wakesCounted()) >= wakes + 1, 5_000);
+    expect(await wakesCounted()).toBe(wakes + 1);
     expect(openFilesOf("inst-a").length).toBeGreaterThan(0);
     // The other agent slept on.
     expect(await stateOf("inst-b")).toBe(InstanceState.DORMANT);

@@ -392,6 +392,15 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
           .service(InstanceMemoryService, createInstanceMemoryService(pick));
     },
   );
+  // How long a dormant agent takes to wake, from the message (or call) that woke it to its client and
+  // conversation ready: the answer's own time is the turn's (docs/runbook.md, "Dashboard and alerts").
+  const wakeSeconds = server.metrics.histogram(
+    "pool_agent_wake_seconds",
+    "Wakes of dormant agents: from the message or call that woke one to its client and conversation ready.",
+    [],
+    [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+  if (dormancy.options) dormancy.options.woke = (seconds) => wakeSeconds.observe(seconds);
   // Its agents by state: what the claims service's pool counts, as this host sees it (docs/runbook.md).
   server.metrics.gauge("pool_host_instances", "Agent instances on this host, by state.", ["state"], async (set) => {
     const counts = new Map<string, number>();
