@@ -14,7 +14,7 @@
 //   PATTERN_QUORUM_OWNERS (3), PATTERN_QUORUM_TEMPLATES (2), PATTERN_QUORUM_CREATORS (2),
 //   PATTERN_QUORUM_AGENT_AGE_DAYS (7), PATTERN_QUORUM_ACTIVE_DAYS (3): the pattern pool's quorum (docs/patterns.md)
 //   INSTANCE_RUNTIME=openclaw: a second instance host on OpenClaw beside the pool's own, for templates with
-//     "runtime": "openclaw" (needs LLM_BASE_URL and scripts/openclaw-install.sh; OPENCLAW_MAX_GATEWAYS; docs/openclaw.md)
+//     "runtime": "openclaw" (needs LLM_BASE_URL and scripts/openclaw-install.sh; OPENCLAW_MAX_GATEWAYS, OPENCLAW_WARM_GATEWAYS; docs/openclaw.md)
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers, limitsFromEnv } from "@convos-pool/kit";
 import { ensureWebBuild } from "@convos-pool/web";
@@ -72,6 +72,7 @@ const pool = await startPool({
     ? {
         openclaw: {
           maxGateways: process.env.OPENCLAW_MAX_GATEWAYS ? Number(process.env.OPENCLAW_MAX_GATEWAYS) : undefined,
+          warmGateways: process.env.OPENCLAW_WARM_GATEWAYS ? Number(process.env.OPENCLAW_WARM_GATEWAYS) : undefined,
         },
       }
     : {}),
