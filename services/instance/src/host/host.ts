@@ -456,7 +456,7 @@ async function openClawRuntime(opts: InstanceHostOptions, host: LlmProvider, log
   // Spares' state lives only as long as they do: what a host that stopped left is deleted.
   const spareDir = join(opts.dataDir, "openclaw-spares");
   await rm(spareDir, { recursive: true, force: true });
-  return new OpenClawRuntime({
+  const runtime = new OpenClawRuntime({
     install,
     upstream: opts.llm,
     host,
@@ -465,4 +465,7 @@ async function openClawRuntime(opts: InstanceHostOptions, host: LlmProvider, log
     ...(opts.openclawMaxGateways !== undefined ? { maxGateways: opts.openclawMaxGateways } : {}),
     ...(opts.openclawWarmGateways ? { warmGateways: opts.openclawWarmGateways, spareDir } : {}),
   });
+  // Its spares start with the host, so that the first claims and wakes find them ready.
+  runtime.warm();
+  return runtime;
 }

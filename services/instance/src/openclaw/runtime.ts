@@ -56,6 +56,8 @@ export interface OpenClawRuntimeOptions {
 interface Brain {
   /** The gateway thinking for it now: its own, or a spare it took. */
   gateway: OpenClawGateway;
+  /** A start (or a spare's take) under way: a turn that comes meanwhile waits for it rather than start another. */
+  starting?: Promise<OpenClawGateway> | undefined;
   provider: OpenClawProvider;
   signed: SignedWorkspace;
 }
@@ -132,7 +134,13 @@ export class OpenClawRuntime implements AgentRuntime {
    * taken (the agent's workspace and model pointed at it), else its own
    * started. Waits for it to be ready.
    */
-  private async started(agent: RuntimeAgent, b: Brain): Promise<OpenClawGateway> {
+  private started(agent: RuntimeAgent, b: Brain): Promise<OpenClawGateway> {
+    if (b.gateway.ready) return Promise.resolve(b.gateway);
+    b.starting ??= this.start(agent, b).finally(() => (b.starting = undefined));
+    return b.starting;
+  }
+
+  private async start(agent: RuntimeAgent, b: Brain): Promise<OpenClawGateway> {
     const ready = [...this.spares].filter((s) => s.ready);
     if (takesSpare(b.gateway, ready.length)) {
       const spare = ready[0]!;
