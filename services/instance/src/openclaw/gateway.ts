@@ -13,7 +13,7 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@convos-pool/kit";
-import { gatewayConfig, gatewayEnv, type GatewayPaths } from "./config.js";
+import { gatewayConfig, gatewayEnv, OPENCLAW_MODEL, type GatewayPaths } from "./config.js";
 import type { OpenClawInstall } from "./install.js";
 
 /** How long a gateway may take to say it is ready: 45 to 70 s on a busy 2-core machine (docs/performance/openclaw.md). */
@@ -86,6 +86,16 @@ export class OpenClawGateway {
    */
   fresh = true;
   private model_: string;
+  /**
+   * A spare (no agent yet): until it takes one, its model is this address
+   * (the runtime's stand-in, which turns every request away), and once
+   * started it runs one turn there, so that OpenClaw loads what its first
+   * turn loads (about 7 s here) before any agent waits for it, and no model
+   * is paid for it.
+   */
+  spareUpstream: string | undefined;
+  /** A spare that took an agent (its config names the agent's workspace and model). */
+  private hasAgent = false;
   private tail = "";
   private isReady = false;
 
@@ -108,7 +118,7 @@ export class OpenClawGateway {
     const config = gatewayConfig({
       port: this.port,
       paths: this.paths,
-      upstreamBaseUrl: this.opts.upstream.baseUrl,
+      upstreamBaseUrl: (!this.hasAgent && this.spareUpstream) || this.opts.upstream.baseUrl,
       model: this.model_,
     });
     await writeFile(`${this.paths.config}.tmp`, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
@@ -126,6 +136,7 @@ export class OpenClawGateway {
     if (!this.ready) throw new Error("only a ready gateway takes an agent");
     this.paths = { ...this.paths, workspace: agent.workspace };
     this.model_ = agent.model;
+    this.hasAgent = true;
     this.fresh = true;
     // Only what it says from now on: the reload of this config.
     this.tail = "";
@@ -244,14 +255,32 @@ export class OpenClawGateway {
         }),
       ]);
     } catch (err) {
-      log.error("openclaw gateway failed to start", { err, pid: child.pid });
+      if (this.stopping) log.info("openclaw gateway stopped before it was ready", { pid: child.pid });
+      else log.error("openclaw gateway failed to start", { err, pid: child.pid });
       this.kill(child);
       throw err;
     }
     this.lastStartMs = Math.round(performance.now() - started);
+    if (this.spareUpstream && !this.hasAgent) await this.warmUp();
     this.isReady = true;
     this.restartDelay = RESTART_FIRST_MS;
     log.info("openclaw gateway ready", { pid: child.pid, port: this.port, ms: this.lastStartMs });
+  }
+
+  /** A spare's first turn, against the stand-in that turns it away: answered with an error, what it loaded stays loaded. */
+  private async warmUp(): Promise<void> {
+    const started = performance.now();
+    const res = await fetch(`http://127.0.0.1:${this.port}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${this.token}` },
+      body: JSON.stringify({ model: OPENCLAW_MODEL, user: "warm-up", messages: [{ role: "user", content: "-" }] }),
+      signal: AbortSignal.timeout(60_000),
+    }).catch((err: unknown) => err as Error);
+    if (res instanceof Response) await res.arrayBuffer().catch(() => undefined);
+    this.opts.log.info("openclaw spare warmed", {
+      ms: Math.round(performance.now() - started),
+      status: res instanceof Response ? res.status : String(res),
+    });
   }
 
   /** Its exit: expected when stopping; otherwise it is started again after a growing delay. */

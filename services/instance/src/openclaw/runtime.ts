@@ -24,6 +24,7 @@ import { OpenClawGateway } from "./gateway.js";
 import type { OpenClawInstall } from "./install.js";
 import { OpenClawProvider, type SignedWorkspace } from "./provider.js";
 import { sparesToStart, takesSpare, toRest } from "./policy.js";
+import { refusingUpstream } from "./spare-upstream.js";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 
 /** An agent's folder for OpenClaw, under its workspace. */
@@ -84,6 +85,8 @@ export class OpenClawRuntime implements AgentRuntime {
   /** Gateways that were spares, with the folder to delete when they stop. */
   private readonly taken = new WeakMap<OpenClawGateway, string>();
   private closed = false;
+  /** The model spares think with until they take an agent: one that turns every request away (spare-upstream.ts). */
+  private readonly refusal = refusingUpstream();
 
   constructor(private readonly opts: OpenClawRuntimeOptions) {
     if (opts.warmGateways && !opts.spareDir) throw new Error("warm OpenClaw gateways need a spareDir");
@@ -120,12 +123,19 @@ export class OpenClawRuntime implements AgentRuntime {
       });
       this.spares.add(spare);
       this.taken.set(spare, root);
-      spare.ensure().catch(async () => {
-        // A spare that failed is dropped; the next wake or claim asks for another.
-        this.spares.delete(spare);
-        await spare.stop().catch(() => undefined);
-        await rm(root, { recursive: true, force: true });
-      });
+      void this.startSpare(spare, root);
+    }
+  }
+
+  private async startSpare(spare: OpenClawGateway, root: string): Promise<void> {
+    try {
+      spare.spareUpstream = await this.refusal.url();
+      await spare.ensure();
+    } catch {
+      // A spare that failed is dropped; the next wake or claim asks for another.
+      this.spares.delete(spare);
+      await this.drop(spare).catch(() => undefined);
+      await rm(root, { recursive: true, force: true });
     }
   }
 
@@ -332,5 +342,6 @@ export class OpenClawRuntime implements AgentRuntime {
     const spares = [...this.spares];
     this.spares.clear();
     await Promise.all(spares.map((s) => this.drop(s)));
+    await this.refusal.close();
   }
 }
