@@ -43,7 +43,8 @@ export function openClawTurnMessages(input: TurnInput, all: ChatMessage[], fresh
   // A session store that has not seen the conversation (a new gateway, a spare taken at a wake) gets its recent lines.
   const lines = fresh ? all.filter((m) => m.role !== "system") : newLines(all);
   const said = lines
-    .map((m) => (typeof m.content === "string" ? m.content : ""))
+    // Its own earlier answers, in a replay: said as its own.
+    .map((m) => (typeof m.content !== "string" ? "" : m.role === "assistant" ? `[you] ${m.content}` : m.content))
     .filter(Boolean)
     .join("\n");
   return [
