@@ -242,6 +242,9 @@ export class OpenClawRuntime implements AgentRuntime {
    * folder and all (its workspace is the agent's and stays).
    */
   async rest(agent: RuntimeAgent): Promise<void> {
+    // A spare being taken becomes its gateway first: that is the one to stop. (Not when making room:
+    // two starts waiting for each other's would never end.)
+    await this.brains.get(agent.id)?.starting?.catch(() => undefined);
     await this.restBrain(agent.id);
     this.warm();
   }
@@ -283,8 +286,8 @@ export class OpenClawRuntime implements AgentRuntime {
     const model = release?.model || this.modelOf(agent);
     let b = this.brain(agent, model);
     if (b.gateway.model !== model) {
-      // Another model (an update's new default): a gateway configured for it.
-      await b.gateway.stop();
+      // Another model (an update's new default): a gateway configured for it (a spare it took goes, folder and all).
+      await this.drop(b.gateway);
       this.brains.delete(agent.id);
       b = this.brain(agent, model);
     }
