@@ -2,7 +2,7 @@
 // install, a gateway's start, its resident memory idle and after turns, a
 // turn's time and prompt, a dormant agent's wake with and without a warm
 // gateway, and so how many such agents a host holds, awake and with dormancy.
-// Run: flock /tmp/bench.lock npm run bench:openclaw   (about fifteen minutes; installs OpenClaw first)
+// Run: flock /tmp/bench.lock npm run bench:openclaw   (about fifteen minutes, ten with STARTS=1 TURNS=5; installs OpenClaw first)
 //   BENCH_OPENCLAW_STARTS (3)    gateway starts measured, one after another (never two at once)
 //   BENCH_OPENCLAW_TURNS (20)    turns per runtime
 //   BENCH_OPENCLAW_WAKES (3)     wakes measured each way: with the agent's own gateway starting, and with a warm one
@@ -222,6 +222,12 @@ try {
   console.log(`  a warm gateway taken              ${fmt(hot.p50 / 1000)} ${fmt(hot.p99 / 1000)}   ${WAKES}`);
   console.log(
     `a dormant agent: no process of OpenClaw's, ${dormantDiskMb.toFixed(1)} MB of disk (its workspace and OpenClaw's state)`,
+  );
+  // With dormancy, RAM bounds the agents awake at once (a spare is one gateway idle); the dormant ones hold
+  // no gateway, only what a dormant agent of the pool's own holds in the host process (live-agents.md).
+  const withSpare = Math.floor((ramMb * 0.8 - median(idleRss) / MB) / perAgent);
+  console.log(
+    `agents awake at once with dormancy: ${awake} with no spare, ${withSpare} beside one spare; the others dormant, on disk`,
   );
 } finally {
   await chat.close();

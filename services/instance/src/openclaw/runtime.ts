@@ -152,8 +152,8 @@ export class OpenClawRuntime implements AgentRuntime {
 
   private async start(agent: RuntimeAgent, b: Brain): Promise<OpenClawGateway> {
     const ready = [...this.spares].filter((s) => s.ready);
-    if (takesSpare(b.gateway, ready.length)) {
-      const spare = ready[0]!;
+    const spare = ready[0];
+    if (spare && takesSpare(b.gateway, ready.length)) {
       this.spares.delete(spare);
       const t0 = performance.now();
       try {
