@@ -1,9 +1,11 @@
 // What an OpenClaw agent costs its host, against the pool's own runtime: the
 // install, a gateway's start, its resident memory idle and after turns, a
-// turn's time and prompt, and so how many such agents a host holds.
-// Run: flock /tmp/bench.lock npm run bench:openclaw   (about five minutes; installs OpenClaw first)
+// turn's time and prompt, a dormant agent's wake with and without a warm
+// gateway, and so how many such agents a host holds, awake and with dormancy.
+// Run: flock /tmp/bench.lock npm run bench:openclaw   (about fifteen minutes, ten with STARTS=1 TURNS=5; installs OpenClaw first)
 //   BENCH_OPENCLAW_STARTS (3)    gateway starts measured, one after another (never two at once)
 //   BENCH_OPENCLAW_TURNS (20)    turns per runtime
+//   BENCH_OPENCLAW_WAKES (3)     wakes measured each way: with the agent's own gateway starting, and with a warm one
 //   BENCH_OPENCLAW_INSTALL=1     also time a fresh install into a temporary folder (about two minutes, 770 MB, deleted after)
 //
 // What it does: the model is a local OpenAI-compatible server in this
@@ -13,7 +15,11 @@
 // OpenClawRuntime with one agent (a workspace in a temporary folder, a signed
 // template's content), its gateway started, measured and stopped, then the
 // same turns through it, in one conversation's session. RSS is the gateway's
-// process group (/proc), after 10 s of rest.
+// process group (/proc), after 10 s of rest. A wake is what AgentDormancy
+// does to the runtime: `rest` (its gateway stopped, its files kept), then
+// `apply` and a turn; timed from `apply` to the turn's answer. With a warm
+// gateway the runtime keeps one spare started, and waits for it to be ready
+// before each wake (two gateways at most run at once).
 //
 // What it does not exercise: XMTP (the same for both runtimes: the host keeps
 // it), a real model (its seconds dwarf either runtime's overhead), tools.
@@ -36,10 +42,11 @@ import {
   type InstanceConfig,
 } from "@convos-pool/instance";
 import { startChatServer, type RecordedRequest } from "@convos-pool/testing/chat-server";
-import { fmt, median, size } from "./lib.js";
+import { figures, fmt, median, size } from "./lib.js";
 
 const STARTS = size("BENCH_OPENCLAW_STARTS", 3, 1);
 const TURNS = size("BENCH_OPENCLAW_TURNS", 20, 3);
+const WAKES = size("BENCH_OPENCLAW_WAKES", 3, 1);
 const log = (s: string) => process.stderr.write(`[bench:openclaw] ${s}\n`);
 const MB = 1024 * 1024;
 
@@ -142,8 +149,48 @@ try {
   await sleep(10_000);
   const gateway = runtime.gateways().get(agent.id)!;
   const busyRss = await gateway.rssBytes();
-  await runtime.release(agent);
   log(`openclaw runtime: ${claw.ms.toFixed(1)} ms a turn, ${claw.tokens} prompt tokens`);
+
+  // ---- sleep and wake: a dormant agent's gateway stopped, then a turn wakes it ----
+  /** One wake: its gateway rests (as when it goes dormant), then `apply` and a turn (as when a message wakes it). */
+  const wake = async (rt: OpenClawRuntime, i: number): Promise<number> => {
+    await rt.rest(agent);
+    await sleep(2_000);
+    const started = performance.now();
+    await rt.apply(agent);
+    await rt.provider(agent).reply(turnInput(100 + i));
+    return performance.now() - started;
+  };
+  const coldWakes: number[] = [];
+  for (let i = 0; i < WAKES; i++) {
+    coldWakes.push(await wake(runtime, i));
+    log(`wake ${i + 1} (its own gateway starting): ${(coldWakes.at(-1)! / 1000).toFixed(1)} s`);
+  }
+  await runtime.rest(agent);
+  const { stdout: du } = await promisify(execFile)("du", ["-sk", ws.dir]);
+  const dormantDiskMb = Number(du.split(/\s/)[0]) / 1024;
+  await runtime.stop(agent);
+
+  const warm = new OpenClawRuntime({
+    install: openclaw,
+    upstream,
+    host: pool,
+    log: createLogger("bench", { level: "silent" }),
+    warmGateways: 1,
+    spareDir: join(dir, "spares"),
+  });
+  warm.warm();
+  const spareReady = async () => {
+    while (!warm.spareGateways().some((g) => g.ready)) await sleep(500);
+  };
+  const warmWakes: number[] = [];
+  for (let i = 0; i < WAKES; i++) {
+    await spareReady();
+    warmWakes.push(await wake(warm, WAKES + i));
+    log(`wake ${i + 1} (a warm gateway taken): ${(warmWakes.at(-1)! / 1000).toFixed(1)} s`);
+  }
+  await warm.release(agent);
+  await warm.close();
 
   const ramMb = Number(/MemTotal:\s+(\d+)/.exec(await readFile("/proc/meminfo", "utf8"))?.[1] ?? 0) / 1024;
   const perAgent = Math.max(median(idleRss), busyRss) / MB;
@@ -164,8 +211,23 @@ try {
   console.log(
     `  openclaw runtime           ${fmt(claw.ms, 12)} ${fmt(claw.first, 10)} ${String(claw.tokens).padStart(15)}`,
   );
+  const awake = Math.floor((ramMb * 0.8) / perAgent);
   console.log(
-    `agents a host holds by RAM:  about ${Math.floor((ramMb * 0.8) / perAgent)} OpenClaw gateways (80% of RAM at ${perAgent.toFixed(0)} MB each)`,
+    `agents a host holds by RAM:  about ${awake} OpenClaw gateways (80% of RAM at ${perAgent.toFixed(0)} MB each)`,
+  );
+  const cold = figures(coldWakes);
+  const hot = figures(warmWakes);
+  console.log(`wake, message to answer (XMTP left out)   p50 s   p99 s   of`);
+  console.log(`  its own gateway starting          ${fmt(cold.p50 / 1000)} ${fmt(cold.p99 / 1000)}   ${WAKES}`);
+  console.log(`  a warm gateway taken              ${fmt(hot.p50 / 1000)} ${fmt(hot.p99 / 1000)}   ${WAKES}`);
+  console.log(
+    `a dormant agent: no process of OpenClaw's, ${dormantDiskMb.toFixed(1)} MB of disk (its workspace and OpenClaw's state)`,
+  );
+  // With dormancy, RAM bounds the agents awake at once (a spare is one gateway idle); the dormant ones hold
+  // no gateway, only what a dormant agent of the pool's own holds in the host process (live-agents.md).
+  const withSpare = Math.floor((ramMb * 0.8 - median(idleRss) / MB) / perAgent);
+  console.log(
+    `agents awake at once with dormancy: ${awake} with no spare, ${withSpare} beside one spare; the others dormant, on disk`,
   );
 } finally {
   await chat.close();

@@ -15,7 +15,7 @@
 //   PATTERN_QUORUM_AGENT_AGE_DAYS (7), PATTERN_QUORUM_ACTIVE_DAYS (3): the pattern pool's quorum (docs/patterns.md)
 //   OTEL_EXPORTER_OTLP_ENDPOINT (and the other standard OTEL_ variables): traces to that collector (docs/runbook.md, "Traces"),
 //   INSTANCE_RUNTIME=openclaw: a second instance host on OpenClaw beside the pool's own, for templates with
-//     "runtime": "openclaw" (needs LLM_BASE_URL and scripts/openclaw-install.sh; OPENCLAW_MAX_GATEWAYS; docs/openclaw.md)
+//     "runtime": "openclaw" (needs LLM_BASE_URL and scripts/openclaw-install.sh; OPENCLAW_MAX_GATEWAYS, OPENCLAW_WARM_GATEWAYS; docs/openclaw.md)
 import { resolve } from "node:path";
 import { createLogger, installShutdownHandlers, limitsFromEnv, startTracing } from "@convos-pool/kit";
 import { ensureWebBuild } from "@convos-pool/web";
@@ -75,6 +75,7 @@ const pool = await startPool({
     ? {
         openclaw: {
           maxGateways: process.env.OPENCLAW_MAX_GATEWAYS ? Number(process.env.OPENCLAW_MAX_GATEWAYS) : undefined,
+          warmGateways: process.env.OPENCLAW_WARM_GATEWAYS ? Number(process.env.OPENCLAW_WARM_GATEWAYS) : undefined,
         },
       }
     : {}),

@@ -75,7 +75,7 @@ export interface PoolOptions {
    * templates that choose it (docs/openclaw.md); needs `llm`. `maxGateways`:
    * OpenClaw gateways running at once.
    */
-  openclaw?: { maxGateways?: number | undefined } | undefined;
+  openclaw?: { maxGateways?: number | undefined; warmGateways?: number | undefined } | undefined;
   log?: Logger | undefined;
 }
 
@@ -238,6 +238,7 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
         llm: opts.llm,
         runtime: "openclaw",
         openclawMaxGateways: opts.openclaw.maxGateways,
+        openclawWarmGateways: opts.openclaw.warmGateways,
         tools: {
           mail: { smtpUrl: mail.url, pop3Url: pop3.url },
           chain: { rpcUrl: chain.rpcUrl },

@@ -42,6 +42,8 @@
 //   POOL_OPENCLAW_DIR    where scripts/openclaw-install.sh installed OpenClaw (default vendor/openclaw)
 //   OPENCLAW_MAX_GATEWAYS  gateways running at once (about 1 to 1.6 GB each); beyond it the least recently
 //                        used idle one stops until its agent's next turn (default: no limit)
+//   OPENCLAW_WARM_GATEWAYS  gateways kept started with no agent, within that limit: a waking or newly
+//                        claimed agent takes one instead of waiting a minute for its own (default 0)
 import { resolve } from "node:path";
 import { runService, type ServiceEnv } from "@convos-pool/kit/service";
 import { INSTANCE_RUNTIMES, startInstanceHost, type HostToolOptions, type InstanceRuntime } from "./host/host.js";
@@ -97,6 +99,7 @@ const host = await runService(
       throw new Error(`INSTANCE_RUNTIME must be one of ${INSTANCE_RUNTIMES.join(", ")}, not ${runtime}`);
     const openclawDir = env.optional("POOL_OPENCLAW_DIR");
     const openclawMaxGateways = env.int("OPENCLAW_MAX_GATEWAYS", undefined, 1);
+    const openclawWarmGateways = env.int("OPENCLAW_WARM_GATEWAYS", undefined, 0);
     const llmModel = env.optional("LLM_MODEL");
     const llmLimits = {
       callsPerMinute: env.int("LLM_CALLS_PER_MINUTE", undefined, 0),
@@ -134,6 +137,7 @@ const host = await runService(
       runtime: runtime as InstanceRuntime,
       ...(openclawDir ? { openclawDir: resolve(openclawDir) } : {}),
       ...(openclawMaxGateways !== undefined ? { openclawMaxGateways } : {}),
+      ...(openclawWarmGateways !== undefined ? { openclawWarmGateways } : {}),
       log,
     };
   },

@@ -96,6 +96,8 @@ export class AgentDormancy {
     agent.toolbox.close();
     await agent.invites.stop();
     await life.close(client);
+    // Its thinker sleeps too (an OpenClaw gateway: a gigabyte freed), its files kept.
+    await agent.deps.runtime?.rest(agent);
     agent.memory.drop();
     agent.forgetNonces();
     conversation.forgetHandled();
@@ -161,6 +163,8 @@ export class AgentDormancy {
       if (!config) throw new Error(`dormant instance ${agent.id} has no config.json`);
       agent.settings.restore(config);
       await agent.loadClaim(config);
+      // Its thinker's files written again and its gateway starting (or a warm one taking it), as after a restart.
+      await agent.deps.runtime?.apply(agent);
       life.active();
       await conversation.resume();
       if (life.stopped) {

@@ -127,6 +127,8 @@ export interface AgentRuntime {
   release(agent: RuntimeAgent): Promise<void>;
   /** StopInstance or the host closing: its thinker stopped, its state kept. */
   stop(agent: RuntimeAgent): Promise<void>;
+  /** Going dormant: its thinker stopped, its state kept; waking is `apply` (as after a restart). */
+  rest(agent: RuntimeAgent): Promise<void>;
 }
 
 export interface InstanceDeps {

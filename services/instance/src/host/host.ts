@@ -9,6 +9,8 @@
 // it answers what arrived while it was down. StartInstance for an instance that
 // is already running is idempotent (same id and wallet index: same inbox).
 
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 
 import {
@@ -107,6 +109,8 @@ export interface InstanceHostOptions {
   openclawStartTimeoutMs?: number | undefined;
   /** OpenClaw gateways running at once; beyond it the least recently used idle one stops (default: no limit). */
   openclawMaxGateways?: number | undefined;
+  /** OpenClaw gateways kept started with no agent, for a wake or a claim to take (default 0; docs/openclaw.md). */
+  openclawWarmGateways?: number | undefined;
   /** Overrides `llm` (tests). */
   llmProvider?: LlmProvider | undefined;
   /**
@@ -408,6 +412,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       );
       lifetime.defer(() => Promise.all([...retirees.values()].map((r) => r.stop())).then(() => retirees.clear()));
       lifetime.defer(() => dormancy.close());
+      if (runtime) lifetime.defer(() => runtime.close());
       if (patternPool) lifetime.defer(() => patternPool.close());
       if (patterns) lifetime.defer(() => patterns.close());
       if (signalClient) lifetime.defer(() => signalClient.close());
@@ -500,12 +505,19 @@ async function openClawRuntime(opts: InstanceHostOptions, host: LlmProvider, log
     throw new Error("the OpenClaw runtime needs a model endpoint (LLM_BASE_URL): its gateways think through it");
   const install = await findOpenClaw(opts.openclawDir ?? openClawDir());
   log.info("openclaw runtime", { dir: install.dir, version: install.version });
-  return new OpenClawRuntime({
+  // Spares' state lives only as long as they do: what a host that stopped left is deleted.
+  const spareDir = join(opts.dataDir, "openclaw-spares");
+  await rm(spareDir, { recursive: true, force: true });
+  const runtime = new OpenClawRuntime({
     install,
     upstream: opts.llm,
     host,
     log,
     ...(opts.openclawStartTimeoutMs !== undefined ? { startTimeoutMs: opts.openclawStartTimeoutMs } : {}),
     ...(opts.openclawMaxGateways !== undefined ? { maxGateways: opts.openclawMaxGateways } : {}),
+    ...(opts.openclawWarmGateways ? { warmGateways: opts.openclawWarmGateways, spareDir } : {}),
   });
+  // Its spares start with the host, so that the first claims and wakes find them ready.
+  runtime.warm();
+  return runtime;
 }

@@ -8,12 +8,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@convos-pool/kit";
-import { gatewayConfig, gatewayEnv, type GatewayPaths } from "./config.js";
+import { gatewayConfig, gatewayEnv, OPENCLAW_MODEL, type GatewayPaths } from "./config.js";
 import type { OpenClawInstall } from "./install.js";
 
 /** How long a gateway may take to say it is ready: 45 to 70 s on a busy 2-core machine (docs/performance/openclaw.md). */
@@ -34,6 +34,9 @@ export interface GatewayOptions {
   /** Before each start (the runtime makes room: gateways beyond its limit are stopped, least recently used first). */
   beforeStart?: () => Promise<void>;
 }
+
+/** How long a spare's config reload may take to apply (OpenClaw debounces its watcher; a few hundred ms here). */
+const TAKE_TIMEOUT_MS = 15_000;
 
 /** The folders of a gateway under its root. */
 export function gatewayPaths(root: string): GatewayPaths {
@@ -57,7 +60,7 @@ async function freePort(): Promise<number> {
 }
 
 export class OpenClawGateway {
-  readonly paths: GatewayPaths;
+  paths: GatewayPaths;
   /** Its bearer token: random per start, held in memory and in its environment only. */
   private token = "";
   private port = 0;
@@ -76,13 +79,76 @@ export class OpenClawGateway {
   inUse = 0;
   /** Stopped on purpose (to make room, a stop): not started again until a turn asks for it. */
   stopped = false;
+  /**
+   * Its session store has not seen its agent's conversation (a first start,
+   * or a spare it took): the next turn carries the recent conversation, not
+   * only what is new since its last answer.
+   */
+  fresh = true;
+  private model_: string;
+  /**
+   * A spare (no agent yet): until it takes one, its model is this address
+   * (the runtime's stand-in, which turns every request away), and once
+   * started it runs one turn there, so that OpenClaw loads what its first
+   * turn loads (about 7 s here) before any agent waits for it, and no model
+   * is paid for it.
+   */
+  spareUpstream: string | undefined;
+  /** A spare that took an agent (its config names the agent's workspace and model). */
+  private hasAgent = false;
+  private tail = "";
+  private isReady = false;
 
   constructor(private readonly opts: GatewayOptions) {
     this.paths = gatewayPaths(opts.root);
+    this.model_ = opts.model;
   }
 
   get model(): string {
-    return this.opts.model;
+    return this.model_;
+  }
+
+  /** Running and ready for turns. */
+  get ready(): boolean {
+    return this.isReady && this.running;
+  }
+
+  /** Its openclaw.json for its current workspace and model. */
+  private async writeConfig(): Promise<void> {
+    const config = gatewayConfig({
+      port: this.port,
+      paths: this.paths,
+      upstreamBaseUrl: (!this.hasAgent && this.spareUpstream) || this.opts.upstream.baseUrl,
+      model: this.model_,
+    });
+    await writeFile(`${this.paths.config}.tmp`, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+    await rename(`${this.paths.config}.tmp`, this.paths.config);
+  }
+
+  /**
+   * A ready spare takes an agent: its workspace (the agent's files) and its
+   * model, by rewriting its openclaw.json, which OpenClaw applies without a
+   * restart (`agents` and `models` hot-reload); resolves once its log says
+   * the reload applied. Its state directory stays its own, so its session
+   * store is new to the agent (`fresh`).
+   */
+  async take(agent: { workspace: string; model: string }): Promise<void> {
+    if (!this.ready) throw new Error("only a ready gateway takes an agent");
+    this.paths = { ...this.paths, workspace: agent.workspace };
+    this.model_ = agent.model;
+    this.hasAgent = true;
+    this.fresh = true;
+    // Only what it says from now on: the reload of this config.
+    this.tail = "";
+    await this.writeConfig();
+    const started = performance.now();
+    while (!/config (?:hot reload|change) applied/.test(this.tail)) {
+      if (!this.running) throw new Error("the OpenClaw gateway exited while it took an agent");
+      if (performance.now() - started > TAKE_TIMEOUT_MS)
+        throw new Error(`the OpenClaw gateway did not apply its new config within ${TAKE_TIMEOUT_MS} ms`);
+      await sleep(50);
+    }
+    this.lastUsed = Date.now();
   }
 
   /** Where its chat completions are, with the token to use; waits for it to be ready (starting it if need be). */
@@ -124,13 +190,13 @@ export class OpenClawGateway {
       await mkdir(d, { recursive: true, mode: 0o700 });
     this.port = await freePort();
     this.token = randomBytes(32).toString("hex");
-    const config = gatewayConfig({
-      port: this.port,
-      paths: p,
-      upstreamBaseUrl: this.opts.upstream.baseUrl,
-      model: this.opts.model,
-    });
-    await writeFile(p.config, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+    this.isReady = false;
+    // A session store from an earlier start holds the conversation already.
+    this.fresh = await access(join(p.state, "agents")).then(
+      () => false,
+      () => true,
+    );
+    await this.writeConfig();
     const out = createWriteStream(join(p.state, "logs", "gateway.out"), { flags: "a", mode: 0o600 });
     const started = performance.now();
     const child = spawn(install.node, [install.entry, "gateway", "run"], {
@@ -163,11 +229,11 @@ export class OpenClawGateway {
     const ready = new Promise<void>((resolve) => {
       readyLine = resolve;
     });
-    let tail = "";
+    this.tail = "";
     const scan = (chunk: Buffer) => {
       out.write(chunk);
-      tail = (tail + chunk.toString("utf8")).slice(-4096);
-      if (/\[gateway\]\s+ready\b/.test(tail)) readyLine();
+      this.tail = (this.tail + chunk.toString("utf8")).slice(-4096);
+      if (/\[gateway\]\s+ready\b/.test(this.tail)) readyLine();
     };
     child.stdout.on("data", scan);
     child.stderr.on("data", scan);
@@ -189,18 +255,38 @@ export class OpenClawGateway {
         }),
       ]);
     } catch (err) {
-      log.error("openclaw gateway failed to start", { err, pid: child.pid });
+      if (this.stopping) log.info("openclaw gateway stopped before it was ready", { pid: child.pid });
+      else log.error("openclaw gateway failed to start", { err, pid: child.pid });
       this.kill(child);
       throw err;
     }
     this.lastStartMs = Math.round(performance.now() - started);
+    if (this.spareUpstream && !this.hasAgent) await this.warmUp();
+    this.isReady = true;
     this.restartDelay = RESTART_FIRST_MS;
     log.info("openclaw gateway ready", { pid: child.pid, port: this.port, ms: this.lastStartMs });
+  }
+
+  /** A spare's first turn, against the stand-in that turns it away: answered with an error, what it loaded stays loaded. */
+  private async warmUp(): Promise<void> {
+    const started = performance.now();
+    const res = await fetch(`http://127.0.0.1:${this.port}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${this.token}` },
+      body: JSON.stringify({ model: OPENCLAW_MODEL, user: "warm-up", messages: [{ role: "user", content: "-" }] }),
+      signal: AbortSignal.timeout(60_000),
+    }).catch((err: unknown) => err as Error);
+    if (res instanceof Response) await res.arrayBuffer().catch(() => undefined);
+    this.opts.log.info("openclaw spare warmed", {
+      ms: Math.round(performance.now() - started),
+      status: res instanceof Response ? res.status : String(res),
+    });
   }
 
   /** Its exit: expected when stopping; otherwise it is started again after a growing delay. */
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
+    this.isReady = false;
     if (this.stopping) return;
     const delay = this.restartDelay;
     this.restartDelay = Math.min(delay * 2, RESTART_MAX_MS);
@@ -231,6 +317,7 @@ export class OpenClawGateway {
     const child = this.child;
     this.child = undefined;
     this.starting = undefined;
+    this.isReady = false;
     if (child && child.exitCode === null && child.signalCode === null) {
       const gone = new Promise((resolve) => child.once("exit", resolve));
       this.kill(child, "SIGTERM");

@@ -111,6 +111,13 @@ describe("a turn sent to a gateway that keeps the conversation's session", () =>
     // IDENTITY.md is OpenClaw's to read from its workspace, checked there; it is not sent again.
     expect(JSON.stringify(sent)).not.toContain("SIGNED");
   });
+
+  it("to a gateway whose session store has not seen the conversation (a spare taken at a wake), the recent conversation, its own answers too", () => {
+    const sent = openClawTurnMessages(input, turnMessages(input), true);
+    expect(sent.at(-1)?.content).toBe(
+      "[owner] Saul: hello\n[you] hi\n[member] Ana: we go to Tokyo\n[owner] Saul: Trip Planner, a restaurant?",
+    );
+  });
 });
 
 describe("the gateway's configuration", () => {

@@ -39,9 +39,12 @@ export function newLines(messages: ChatMessage[]): ChatMessage[] {
  * AGENTS.md and MEMORY.md), then what was said since its last answer, as one
  * message of labelled lines (its session holds what came before).
  */
-export function openClawTurnMessages(input: TurnInput, all: ChatMessage[]): ChatMessage[] {
-  const said = newLines(all)
-    .map((m) => (typeof m.content === "string" ? m.content : ""))
+export function openClawTurnMessages(input: TurnInput, all: ChatMessage[], fresh = false): ChatMessage[] {
+  // A session store that has not seen the conversation (a new gateway, a spare taken at a wake) gets its recent lines.
+  const lines = fresh ? all.filter((m) => m.role !== "system") : newLines(all);
+  const said = lines
+    // Its own earlier answers, in a replay: said as its own.
+    .map((m) => (typeof m.content !== "string" ? "" : m.role === "assistant" ? `[you] ${m.content}` : m.content))
     .filter(Boolean)
     .join("\n");
   return [
@@ -60,13 +63,20 @@ export interface SignedWorkspace {
   exclusive<T>(job: () => Promise<T>): Promise<T>;
 }
 
+/** The gateway thinking for an agent: it changes when the agent takes a spare. */
+export interface GatewayHandle {
+  current(): OpenClawGateway;
+  /** Its gateway running and ready (started, or a spare taken). */
+  started(): Promise<OpenClawGateway>;
+}
+
 export class OpenClawProvider extends OpenAiProvider {
   override readonly kind = "openclaw" as const;
   private summarySession = "";
 
   constructor(
     private readonly agent: RuntimeAgent,
-    private readonly gateway: OpenClawGateway,
+    private readonly gateways: GatewayHandle,
     private readonly signed: SignedWorkspace,
     /** The host's model: learning stays the host's. */
     private readonly host: LlmProvider,
@@ -80,6 +90,7 @@ export class OpenClawProvider extends OpenAiProvider {
       // knows, and a second copy could stand there twice. Its model's refusals are its own to retry.
       retry: "never",
       fetch: async (url, init) => {
+        const gateway = await gateways.started();
         gateway.inUse++;
         try {
           const { baseUrl, token } = await gateway.endpoint();
@@ -104,13 +115,17 @@ export class OpenClawProvider extends OpenAiProvider {
   }
 
   protected override turnMessages(input: TurnInput): ChatMessage[] {
-    return openClawTurnMessages(input, super.turnMessages(input));
+    return openClawTurnMessages(input, super.turnMessages(input), this.gateways.current().fresh);
   }
 
   override async reply(input: TurnInput, signal?: AbortSignal): Promise<string> {
     await this.checkSignedFiles();
     await this.writeMemory(input);
-    return super.reply(input, signal);
+    // Started (or a spare taken) before the turn's messages are made: whether its session is fresh is known then.
+    const gateway = await this.gateways.started();
+    const answer = await super.reply(input, signal);
+    gateway.fresh = false;
+    return answer;
   }
 
   override learn(input: LearnInput, signal?: AbortSignal): Promise<NewEntry[]> {
@@ -129,7 +144,7 @@ export class OpenClawProvider extends OpenAiProvider {
    * for byte; else the turn is refused.
    */
   private async checkSignedFiles(): Promise<void> {
-    const dir = this.gateway.paths.workspace;
+    const dir = this.gateways.current().paths.workspace;
     const { expected, actual } = await this.signed.exclusive(async () => {
       const actual: Record<string, string | undefined> = {};
       for (const f of SIGNED_FILES) actual[f] = await readFile(join(dir, f), "utf8").catch(() => undefined);
@@ -151,7 +166,7 @@ export class OpenClawProvider extends OpenAiProvider {
     const plain = visible.entries.filter((e) => e.kind !== "credentials");
     const about = input.inboundText?.text ?? input.history.at(-1)?.text ?? "";
     const section = memorySection(new Memory(plain), about, input.limits?.memoryTokens ?? 0);
-    const path = join(this.gateway.paths.workspace, MEMORY_MD);
+    const path = join(this.gateways.current().paths.workspace, MEMORY_MD);
     await writeFile(`${path}.tmp`, memoryMd(section), { mode: 0o600 });
     await rename(`${path}.tmp`, path);
   }

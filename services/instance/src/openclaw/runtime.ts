@@ -9,8 +9,12 @@
 //   Health                                 `check`: a gateway that is not running is started
 //   Release                                `release`: the gateway stopped, its state deleted
 //   StopInstance, the host closing         `stop`: the gateway stopped, its state kept
+//   the agent going dormant                `rest`: the gateway stopped, its state kept; its wake is `apply`
+// A gateway that must start for an agent takes a ready spare when there is
+// one (`warmGateways`), else starts its own (policy.ts decides).
 
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "@convos-pool/kit";
 import type { LlmProvider } from "../model/turn.js";
@@ -19,6 +23,8 @@ import { signedFiles, SIGNED_FILES } from "./files.js";
 import { OpenClawGateway } from "./gateway.js";
 import type { OpenClawInstall } from "./install.js";
 import { OpenClawProvider, type SignedWorkspace } from "./provider.js";
+import { sparesToStart, takesSpare, toRest } from "./policy.js";
+import { refusingUpstream } from "./spare-upstream.js";
 import type { TemplateContent } from "@convos-pool/gen/convos/pool/v1/template_pb.js";
 
 /** An agent's folder for OpenClaw, under its workspace. */
@@ -38,10 +44,21 @@ export interface OpenClawRuntimeOptions {
    * its agent's next turn. Default: no limit.
    */
   maxGateways?: number | undefined;
+  /**
+   * Spare gateways kept started ahead with no agent (each holds about 1 GB):
+   * an agent whose gateway must start (a wake, a claim) takes one and skips
+   * the minute a start takes. They count within `maxGateways`. Default 0.
+   */
+  warmGateways?: number | undefined;
+  /** Where spares keep their state (deleted when they stop); needed with `warmGateways`. */
+  spareDir?: string | undefined;
 }
 
 interface Brain {
+  /** The gateway thinking for it now: its own, or a spare it took. */
   gateway: OpenClawGateway;
+  /** A start (or a spare's take) under way: a turn that comes meanwhile waits for it rather than start another. */
+  starting?: Promise<OpenClawGateway> | undefined;
   provider: OpenClawProvider;
   signed: SignedWorkspace;
 }
@@ -63,12 +80,104 @@ function signedWorkspace(): SignedWorkspace {
 export class OpenClawRuntime implements AgentRuntime {
   readonly kind = "openclaw";
   private readonly brains = new Map<string, Brain>();
+  /** Spares: started or starting, no agent yet. */
+  private readonly spares = new Set<OpenClawGateway>();
+  /** Gateways that were spares, with the folder to delete when they stop. */
+  private readonly taken = new WeakMap<OpenClawGateway, string>();
+  private closed = false;
+  /** The model spares think with until they take an agent: one that turns every request away (spare-upstream.ts). */
+  private readonly refusal = refusingUpstream();
 
-  constructor(private readonly opts: OpenClawRuntimeOptions) {}
+  constructor(private readonly opts: OpenClawRuntimeOptions) {
+    if (opts.warmGateways && !opts.spareDir) throw new Error("warm OpenClaw gateways need a spareDir");
+  }
 
-  /** Its gateways (benchmarks, tests). */
+  /** Its agents' gateways (benchmarks, tests). */
   gateways(): ReadonlyMap<string, OpenClawGateway> {
     return new Map([...this.brains].map(([id, b]) => [id, b.gateway]));
+  }
+
+  /** Its spares (benchmarks, tests). */
+  spareGateways(): readonly OpenClawGateway[] {
+    return [...this.spares];
+  }
+
+  /** Spares started up to `warmGateways`, within the cap. Not awaited by anyone: a start takes a minute. */
+  warm(): void {
+    if (this.closed || !this.opts.warmGateways || !this.opts.spareDir) return;
+    const n = sparesToStart({
+      wanted: this.opts.warmGateways,
+      spares: this.spares.size,
+      agents: this.active().length,
+      max: this.opts.maxGateways,
+    });
+    for (let i = 0; i < n; i++) {
+      const root = join(this.opts.spareDir, `spare-${randomBytes(6).toString("hex")}`);
+      const spare = new OpenClawGateway({
+        install: this.opts.install,
+        root,
+        upstream: this.opts.upstream,
+        model: this.opts.upstream.model || "default",
+        log: this.opts.log.child({ runtime: "openclaw", spare: root }),
+        ...(this.opts.startTimeoutMs !== undefined ? { startTimeoutMs: this.opts.startTimeoutMs } : {}),
+      });
+      this.spares.add(spare);
+      this.taken.set(spare, root);
+      void this.startSpare(spare, root);
+    }
+  }
+
+  private async startSpare(spare: OpenClawGateway, root: string): Promise<void> {
+    try {
+      spare.spareUpstream = await this.refusal.url();
+      await spare.ensure();
+    } catch {
+      // A spare that failed is dropped; the next wake or claim asks for another.
+      this.spares.delete(spare);
+      await this.drop(spare).catch(() => undefined);
+      await rm(root, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The agent's gateway, running: its own if it runs, else a ready spare
+   * taken (the agent's workspace and model pointed at it), else its own
+   * started. Waits for it to be ready.
+   */
+  private started(agent: RuntimeAgent, b: Brain): Promise<OpenClawGateway> {
+    if (b.gateway.ready) return Promise.resolve(b.gateway);
+    b.starting ??= this.start(agent, b).finally(() => (b.starting = undefined));
+    return b.starting;
+  }
+
+  private async start(agent: RuntimeAgent, b: Brain): Promise<OpenClawGateway> {
+    const ready = [...this.spares].filter((s) => s.ready);
+    const spare = ready[0];
+    if (spare && takesSpare(b.gateway, ready.length)) {
+      this.spares.delete(spare);
+      const t0 = performance.now();
+      try {
+        await spare.take({ workspace: b.gateway.paths.workspace, model: b.gateway.model });
+        const own = b.gateway;
+        b.gateway = spare;
+        // Its own state's session misses what the spare will hear: a later start of its own begins afresh.
+        await rm(join(own.paths.state, "agents"), { recursive: true, force: true });
+        agent.log.info("openclaw gateway taken from the warm spares", { ms: Math.round(performance.now() - t0) });
+      } catch (err) {
+        agent.log.warn("a warm openclaw gateway could not take the agent; starting its own", { err });
+        await this.drop(spare);
+      }
+      this.warm();
+    }
+    await b.gateway.ensure();
+    return b.gateway;
+  }
+
+  /** A gateway stopped; a spare's folder deleted with it. */
+  private async drop(gateway: OpenClawGateway): Promise<void> {
+    await gateway.stop();
+    const root = this.taken.get(gateway);
+    if (root) await rm(root, { recursive: true, force: true });
   }
 
   private modelOf(agent: RuntimeAgent): string {
@@ -88,31 +197,83 @@ export class OpenClawRuntime implements AgentRuntime {
         beforeStart: () => this.makeRoom(agent.id),
       });
       const signed = signedWorkspace();
-      b = { gateway, signed, provider: new OpenClawProvider(agent, gateway, signed, this.opts.host) };
+      const brain: Brain = {
+        gateway,
+        signed,
+        provider: new OpenClawProvider(
+          agent,
+          { current: () => brain.gateway, started: () => this.started(agent, brain) },
+          signed,
+          this.opts.host,
+        ),
+      };
+      b = brain;
       this.brains.set(agent.id, b);
     }
     return b;
   }
 
-  /** Gateways started or starting. */
+  /** Agents' gateways started or starting. */
   private active(): OpenClawGateway[] {
     return [...this.brains.values()].map((b) => b.gateway).filter((g) => g.active);
   }
 
-  /** Before `id`'s gateway starts: others beyond the limit stopped, least recently used first, none in a turn. */
+  /** Before `id`'s gateway starts: others beyond the limit rest, least recently used first, none in a turn. */
   private async makeRoom(id: string): Promise<void> {
-    const max = this.opts.maxGateways;
-    if (!max) return;
-    const others = [...this.brains]
-      .filter(([other, b]) => other !== id && b.gateway.active && b.gateway.inUse === 0)
-      .sort(([, a], [, b]) => a.gateway.lastUsed - b.gateway.lastUsed);
-    let running = this.active().filter((g) => g !== this.brains.get(id)?.gateway).length;
-    for (const [other, b] of others) {
-      if (running < max) break;
-      this.opts.log.info("openclaw gateway stopped to make room", { instanceId: other, maxGateways: max });
-      await b.gateway.stop();
-      running--;
+    const views = [...this.brains].map(([other, b]) => ({
+      id: other,
+      active: b.gateway.active,
+      inUse: b.gateway.inUse,
+      lastUsed: b.gateway.lastUsed,
+    }));
+    for (const other of toRest(views, this.spares.size, id, this.opts.maxGateways)) {
+      this.opts.log.info("openclaw gateway stopped to make room", {
+        instanceId: other,
+        maxGateways: this.opts.maxGateways,
+      });
+      await this.restBrain(other);
     }
+  }
+
+  /**
+   * Its gateway stopped, its state kept (its workspace, its session store),
+   * until a wake or a turn starts one again: the one path for a dormant
+   * agent and for one the cap makes room for. A spare it had taken goes,
+   * folder and all (its workspace is the agent's and stays).
+   */
+  async rest(agent: RuntimeAgent): Promise<void> {
+    // A spare being taken becomes its gateway first: that is the one to stop. (Not when making room:
+    // two starts waiting for each other's would never end.)
+    await this.brains.get(agent.id)?.starting?.catch(() => undefined);
+    await this.restBrain(agent.id);
+    this.warm();
+  }
+
+  private async restBrain(id: string): Promise<void> {
+    const b = this.brains.get(id);
+    if (!b) return;
+    const gateway = b.gateway;
+    if (this.taken.has(gateway)) {
+      // Back to a gateway of its own (stopped) on its own folder; the spare's folder is deleted.
+      b.gateway = this.ownGateway(id, gateway);
+      await this.drop(gateway);
+    } else await gateway.stop();
+  }
+
+  /** A new (stopped) gateway of the agent's own, after a spare it had taken. */
+  private ownGateway(id: string, was: OpenClawGateway): OpenClawGateway {
+    const root = join(was.paths.workspace, "..");
+    const own = new OpenClawGateway({
+      install: this.opts.install,
+      root,
+      upstream: this.opts.upstream,
+      model: was.model,
+      log: this.opts.log.child({ runtime: "openclaw", instanceId: id }),
+      ...(this.opts.startTimeoutMs !== undefined ? { startTimeoutMs: this.opts.startTimeoutMs } : {}),
+      beforeStart: () => this.makeRoom(id),
+    });
+    own.stopped = true;
+    return own;
   }
 
   provider(agent: RuntimeAgent): LlmProvider {
@@ -125,8 +286,8 @@ export class OpenClawRuntime implements AgentRuntime {
     const model = release?.model || this.modelOf(agent);
     let b = this.brain(agent, model);
     if (b.gateway.model !== model) {
-      // Another model (an update's new default): a gateway configured for it.
-      await b.gateway.stop();
+      // Another model (an update's new default): a gateway configured for it (a spare it took goes, folder and all).
+      await this.drop(b.gateway);
       this.brains.delete(agent.id);
       b = this.brain(agent, model);
     }
@@ -142,10 +303,13 @@ export class OpenClawRuntime implements AgentRuntime {
       signed.expected = files;
     });
     agent.log.info("openclaw workspace written", { files: [...SIGNED_FILES] });
-    // Not awaited: a gateway takes up to a minute to start; the first turn waits for it.
+    // Not awaited: a gateway takes up to a minute to start (a spare, a moment); the first turn waits for it.
     // With no room left it starts at that first turn instead, so a Configure stops no one.
-    const room = !this.opts.maxGateways || this.active().length < this.opts.maxGateways;
-    if (room) void b.gateway.ensure().catch(() => undefined);
+    const spareReady = [...this.spares].some((s) => s.ready);
+    const room =
+      spareReady || !this.opts.maxGateways || this.active().length + this.spares.size < this.opts.maxGateways;
+    if (room) void this.started(agent, b).catch(() => undefined);
+    this.warm();
   }
 
   check(agent: RuntimeAgent): void {
@@ -158,7 +322,10 @@ export class OpenClawRuntime implements AgentRuntime {
   async release(agent: RuntimeAgent): Promise<void> {
     const b = this.brains.get(agent.id);
     this.brains.delete(agent.id);
-    if (b) await b.gateway.stop(true);
+    if (b && this.taken.has(b.gateway)) {
+      await this.drop(b.gateway);
+      await rm(join(agent.ws.dir, OPENCLAW_DIR), { recursive: true, force: true });
+    } else if (b) await b.gateway.stop(true);
     else
       await this.brain(agent)
         .gateway.stop(true)
@@ -168,6 +335,16 @@ export class OpenClawRuntime implements AgentRuntime {
   async stop(agent: RuntimeAgent): Promise<void> {
     const b = this.brains.get(agent.id);
     this.brains.delete(agent.id);
-    if (b) await b.gateway.stop();
+    if (b && this.taken.has(b.gateway)) await this.drop(b.gateway);
+    else if (b) await b.gateway.stop();
+  }
+
+  /** The host closing: its spares stopped and deleted (its agents are stopped one by one). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const spares = [...this.spares];
+    this.spares.clear();
+    await Promise.all(spares.map((s) => this.drop(s)));
+    await this.refusal.close();
   }
 }
