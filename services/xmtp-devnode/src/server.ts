@@ -55,6 +55,8 @@ export interface RunningDevnode {
   metrics: Metrics;
   /** http://host:port of GET /metrics when `metricsPort` was given. */
   metricsUrl?: string;
+  /** Sets the rate limits from now on (undefined: none), counting afresh: a test limits what follows its setup. */
+  setRateLimits(limits: RateLimits | undefined): void;
   /** Ends subscriptions (UNAVAILABLE, so clients reconnect), closes HTTP/2 sessions and the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -105,7 +107,7 @@ function grpcService(
   specs: MethodSpec[],
   log: Logger,
   metrics: DevnodeMetrics,
-  limits: RateWindow | undefined,
+  limits: { window?: RateWindow },
 ): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
   const definition: Record<string, grpc.MethodDefinition<Buffer, Uint8Array>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -128,7 +130,7 @@ function grpcService(
         callback: grpc.sendUnaryData<Uint8Array>,
       ) => {
         const started = performance.now();
-        if (limits && !limits.take(call.getPeer(), WRITE_METHODS.has(spec.method) ? "writes" : "reads")) {
+        if (limits.window && !limits.window.take(call.getPeer(), WRITE_METHODS.has(spec.method) ? "writes" : "reads")) {
           callEnded(log, metrics, spec, started, Status.RESOURCE_EXHAUSTED);
           callback(grpcError(new RpcError(Status.RESOURCE_EXHAUSTED, RATE_LIMITED), log, fullName));
           return;
@@ -149,7 +151,7 @@ function grpcService(
       const handler = spec.stream;
       implementation[spec.method] = ((call: grpc.ServerWritableStream<Buffer, Uint8Array>) => {
         const started = performance.now();
-        if (limits && !limits.take(call.getPeer(), "reads")) {
+        if (limits.window && !limits.window.take(call.getPeer(), "reads")) {
           callEnded(log, metrics, spec, started, Status.RESOURCE_EXHAUSTED);
           call.emit("error", grpcError(new RpcError(Status.RESOURCE_EXHAUSTED, RATE_LIMITED), log, fullName));
           return;
@@ -255,7 +257,7 @@ export async function startDevnode(opts: DevnodeOptions = {}): Promise<RunningDe
     embeddedDir: opts.embeddedDir ?? path.join(process.cwd(), ".data", "xmtp-devnode"),
   });
   const metrics = new DevnodeMetrics();
-  const limits = opts.rateLimits ? new RateWindow(opts.rateLimits) : undefined;
+  const limits: { window?: RateWindow } = opts.rateLimits ? { window: new RateWindow(opts.rateLimits) } : {};
   const service = new DevnodeService({ store, log, metrics });
   const server = new grpc.Server({
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
@@ -318,6 +320,10 @@ export async function startDevnode(opts: DevnodeOptions = {}): Promise<RunningDe
     port,
     metrics: metrics.metrics,
     ...(metricsUrl ? { metricsUrl } : {}),
+    setRateLimits(next) {
+      if (next) limits.window = new RateWindow(next);
+      else delete limits.window;
+    },
     close() {
       closing ??= (async () => {
         // Open subscriptions end first (they never finish on their own), then
