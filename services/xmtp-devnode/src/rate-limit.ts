@@ -4,8 +4,11 @@
  * (publishing messages, welcomes, key packages, identity updates, commit-log
  * entries) and so many reads in a rolling five minutes; past that a call is
  * refused with RESOURCE_EXHAUSTED, as the XMTP network refuses it, and the
- * client retries. A client is its connection to the node (grpc-js's peer
- * address): each SDK client holds its own.
+ * client retries. As the network's node (xmtp-node-go) does, calls are
+ * counted by the caller's IP address (the first X-Forwarded-For entry, else
+ * the connection's peer), not by inbox or installation: every client on one
+ * machine shares one budget. A call counts once (the network counts a
+ * publish by its envelopes).
  *
  * The window rolls in ten slices of its length: a call is counted in the
  * slice of its time, and the limit holds over the last ten slices.
@@ -34,6 +37,16 @@ export const WRITE_METHODS = new Set([
   "PublishIdentityUpdate",
   "BatchPublishCommitLog",
 ]);
+
+/** The address a call is counted against: the first X-Forwarded-For entry, else the peer's address without its port. */
+export function callerAddress(peer: string, forwardedFor?: string): string {
+  const first = forwardedFor?.split(",")[0]?.trim();
+  if (first) return first;
+  const address = peer.replace(/^ipv[46]:/, "");
+  const bracketed = /^\[([^\]]+)\]:\d+$/.exec(address);
+  if (bracketed) return bracketed[1]!;
+  return address.replace(/:\d+$/, "");
+}
 
 interface Counts {
   /** The slice index of each of the SLICES counts. */

@@ -13,7 +13,7 @@ import {
   type RunningMetricsServer,
 } from "@convos-pool/kit";
 import { DevnodeMetrics } from "./metrics.js";
-import { type RateLimits, RateWindow, WRITE_METHODS } from "./rate-limit.js";
+import { callerAddress, type RateLimits, RateWindow, WRITE_METHODS } from "./rate-limit.js";
 import { RpcError, Status } from "./rpc-error.js";
 import { DevnodeService, type MethodSpec, type StreamSink } from "./service.js";
 import { Store } from "./store.js";
@@ -59,6 +59,12 @@ export interface RunningDevnode {
   setRateLimits(limits: RateLimits | undefined): void;
   /** Ends subscriptions (UNAVAILABLE, so clients reconnect), closes HTTP/2 sessions and the database. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Who a call is counted against: its caller's address, as the network counts it (rate-limit.ts). */
+function callerOf(call: { getPeer(): string; metadata: grpc.Metadata }): string {
+  const forwarded = call.metadata.get("x-forwarded-for")[0];
+  return callerAddress(call.getPeer(), typeof forwarded === "string" ? forwarded : undefined);
 }
 
 /** What a refused call says, as the network's rate limiter does. */
@@ -130,7 +136,7 @@ function grpcService(
         callback: grpc.sendUnaryData<Uint8Array>,
       ) => {
         const started = performance.now();
-        if (limits.window && !limits.window.take(call.getPeer(), WRITE_METHODS.has(spec.method) ? "writes" : "reads")) {
+        if (limits.window && !limits.window.take(callerOf(call), WRITE_METHODS.has(spec.method) ? "writes" : "reads")) {
           callEnded(log, metrics, spec, started, Status.RESOURCE_EXHAUSTED);
           callback(grpcError(new RpcError(Status.RESOURCE_EXHAUSTED, RATE_LIMITED), log, fullName));
           return;
@@ -151,7 +157,7 @@ function grpcService(
       const handler = spec.stream;
       implementation[spec.method] = ((call: grpc.ServerWritableStream<Buffer, Uint8Array>) => {
         const started = performance.now();
-        if (limits.window && !limits.window.take(call.getPeer(), "reads")) {
+        if (limits.window && !limits.window.take(callerOf(call), "reads")) {
           callEnded(log, metrics, spec, started, Status.RESOURCE_EXHAUSTED);
           call.emit("error", grpcError(new RpcError(Status.RESOURCE_EXHAUSTED, RATE_LIMITED), log, fullName));
           return;
