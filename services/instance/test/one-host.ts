@@ -37,7 +37,7 @@ import { newIdentity, sampleContent } from "@convos-pool/kit/testing";
 import { createTestDatabase } from "@convos-pool/testing";
 import { ConvosCli, type ReadyEvent } from "@convos-pool/testing/convos-cli";
 import { xmtpPortForTest, type XmtpPort } from "@convos-pool/testing/xmtp-port";
-import { startDevnode, type RunningDevnode } from "@convos-pool/xmtp-devnode";
+import { startDevnode, type DevnodeOptions, type RunningDevnode } from "@convos-pool/xmtp-devnode";
 import { instanceCall, startInstanceHost, type InstanceHostOptions, type RunningInstanceHost } from "../src/index.js";
 
 export type Creator = Awaited<ReturnType<typeof startCreator>>;
@@ -55,6 +55,8 @@ export interface OneHostOptions {
    * `ready`), which reaches the node on this file's own port through its bridge (@convos-pool/testing/xmtp-port).
    */
   conversations?: "creator" | "none" | { serve: string[] };
+  /** More of the local XMTP node's options (its rate limits). */
+  node?: Partial<DevnodeOptions>;
 }
 
 /** What differs from `configured`'s defaults: the owner, the content over the fixture's, another host of the test. */
@@ -94,7 +96,11 @@ export class OneHost {
     if (served) this.xmtp = await xmtpPortForTest({ timeoutMs: 60_000 });
     this.dir = await mkdtemp(join(tmpdir(), `${name}-`));
     this.nodeDatabaseUrl = await createTestDatabase(name);
-    this.node = await startDevnode({ port: this.xmtp?.port ?? 0, databaseUrl: this.nodeDatabaseUrl });
+    this.node = await startDevnode({
+      port: this.xmtp?.port ?? 0,
+      databaseUrl: this.nodeDatabaseUrl,
+      ...this.opts.node,
+    });
     if (conversations === "creator") {
       await mkdir(join(this.dir, "creator"));
       this.creator = await startCreator(this.node.url, join(this.dir, "creator"));

@@ -5,8 +5,11 @@
 //     absent: not served. Off by default: a second fixed port would clash between nodes run side by side, and a
 //     scraper needs a port it knows anyway; `npm start` serves them on a free port and prints it),
 //   POOL_METRICS_TOKEN (a scrape must then send Authorization: Bearer <token>, as for every pool service)
+//   XMTP_WRITES_PER_5MIN (3000), XMTP_READS_PER_5MIN (20000): the network's rate limits per client, past which a
+//     call is refused with RESOURCE_EXHAUSTED (rate-limit.ts; 0: no limit)
 import { resolve } from "node:path";
 import { runService } from "@convos-pool/kit/service";
+import { NETWORK_LIMITS } from "./rate-limit.js";
 import { DEFAULT_DEVNODE_PORT, startDevnode } from "./server.js";
 
 const node = await runService(
@@ -19,6 +22,10 @@ const node = await runService(
       databaseUrl: env.optional("DATABASE_URL"),
       embeddedDir: resolve(env.optional("XMTP_DEVNODE_DATA_DIR") ?? ".data/xmtp-devnode"),
       ...(metricsPort !== undefined ? { metricsPort } : {}),
+      rateLimits: {
+        writes: env.int("XMTP_WRITES_PER_5MIN", NETWORK_LIMITS.writes, 0),
+        reads: env.int("XMTP_READS_PER_5MIN", NETWORK_LIMITS.reads, 0),
+      },
       log,
     };
   },

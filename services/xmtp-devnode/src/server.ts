@@ -13,6 +13,7 @@ import {
   type RunningMetricsServer,
 } from "@convos-pool/kit";
 import { DevnodeMetrics } from "./metrics.js";
+import { callerAddress, type RateLimits, RateWindow, WRITE_METHODS } from "./rate-limit.js";
 import { RpcError, Status } from "./rpc-error.js";
 import { DevnodeService, type MethodSpec, type StreamSink } from "./service.js";
 import { Store } from "./store.js";
@@ -38,6 +39,12 @@ export interface DevnodeOptions {
   /** What a scrape must present as `Authorization: Bearer`; default POOL_METRICS_TOKEN, else open. */
   metricsToken?: string | undefined;
   log?: Logger | undefined;
+  /**
+   * The network's rate limits per client (rate-limit.ts): past them a call is
+   * refused with RESOURCE_EXHAUSTED. Absent: none (the node's own tests and
+   * benchmarks drive many clients hard); its main.ts sets the network's.
+   */
+  rateLimits?: RateLimits | undefined;
 }
 
 export interface RunningDevnode {
@@ -48,9 +55,20 @@ export interface RunningDevnode {
   metrics: Metrics;
   /** http://host:port of GET /metrics when `metricsPort` was given. */
   metricsUrl?: string;
+  /** Sets the rate limits from now on (undefined: none), counting afresh: a test limits what follows its setup. */
+  setRateLimits(limits: RateLimits | undefined): void;
   /** Ends subscriptions (UNAVAILABLE, so clients reconnect), closes HTTP/2 sessions and the database. Idempotent. */
   close(): Promise<void>;
 }
+
+/** Who a call is counted against: its caller's address, as the network counts it (rate-limit.ts). */
+function callerOf(call: { getPeer(): string; metadata: grpc.Metadata }): string {
+  const forwarded = call.metadata.get("x-forwarded-for")[0];
+  return callerAddress(call.getPeer(), typeof forwarded === "string" ? forwarded : undefined);
+}
+
+/** What a refused call says, as the network's rate limiter does. */
+const RATE_LIMITED = "rate limit exceeded: too many requests from this client in five minutes";
 
 /** How long close() lets unary calls in flight finish before it cuts every session. */
 const SHUTDOWN_GRACE_MS = 2_000;
@@ -95,6 +113,7 @@ function grpcService(
   specs: MethodSpec[],
   log: Logger,
   metrics: DevnodeMetrics,
+  limits: { window?: RateWindow },
 ): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
   const definition: Record<string, grpc.MethodDefinition<Buffer, Uint8Array>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -117,6 +136,11 @@ function grpcService(
         callback: grpc.sendUnaryData<Uint8Array>,
       ) => {
         const started = performance.now();
+        if (limits.window && !limits.window.take(callerOf(call), WRITE_METHODS.has(spec.method) ? "writes" : "reads")) {
+          callEnded(log, metrics, spec, started, Status.RESOURCE_EXHAUSTED);
+          callback(grpcError(new RpcError(Status.RESOURCE_EXHAUSTED, RATE_LIMITED), log, fullName));
+          return;
+        }
         handler(call.request).then(
           (response) => {
             callEnded(log, metrics, spec, started, Status.OK);
@@ -133,6 +157,11 @@ function grpcService(
       const handler = spec.stream;
       implementation[spec.method] = ((call: grpc.ServerWritableStream<Buffer, Uint8Array>) => {
         const started = performance.now();
+        if (limits.window && !limits.window.take(callerOf(call), "reads")) {
+          callEnded(log, metrics, spec, started, Status.RESOURCE_EXHAUSTED);
+          call.emit("error", grpcError(new RpcError(Status.RESOURCE_EXHAUSTED, RATE_LIMITED), log, fullName));
+          return;
+        }
         let closed = false;
         // The client went away: how subscriptions normally end (counted as canceled, not ok).
         let cancelled = false;
@@ -234,6 +263,7 @@ export async function startDevnode(opts: DevnodeOptions = {}): Promise<RunningDe
     embeddedDir: opts.embeddedDir ?? path.join(process.cwd(), ".data", "xmtp-devnode"),
   });
   const metrics = new DevnodeMetrics();
+  const limits: { window?: RateWindow } = opts.rateLimits ? { window: new RateWindow(opts.rateLimits) } : {};
   const service = new DevnodeService({ store, log, metrics });
   const server = new grpc.Server({
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
@@ -244,7 +274,7 @@ export async function startDevnode(opts: DevnodeOptions = {}): Promise<RunningDe
   for (const m of service.methods()) byService.set(m.service, [...(byService.get(m.service) ?? []), m]);
   logUnknownCalls(server, log, metrics, new Set(byService.keys()));
   for (const specs of byService.values()) {
-    const { definition, implementation } = grpcService(specs, log, metrics);
+    const { definition, implementation } = grpcService(specs, log, metrics, limits);
     server.addService(definition, implementation);
   }
 
@@ -296,6 +326,10 @@ export async function startDevnode(opts: DevnodeOptions = {}): Promise<RunningDe
     port,
     metrics: metrics.metrics,
     ...(metricsUrl ? { metricsUrl } : {}),
+    setRateLimits(next) {
+      if (next) limits.window = new RateWindow(next);
+      else delete limits.window;
+    },
     close() {
       closing ??= (async () => {
         // Open subscriptions end first (they never finish on their own), then

@@ -12,6 +12,7 @@
 // forget).
 
 import type { Logger } from "@convos-pool/kit";
+import { withRetriedSends } from "../platform/sends.js";
 import type { HistoryLine, InboundTextTurn, LlmProvider } from "../model/turn.js";
 import { withoutAddress } from "../memory/store.js";
 import { FILES, type Workspace } from "../platform/workspace.js";
@@ -205,6 +206,8 @@ export class Conversation {
     this.memberCount = undefined;
     const agent = this.agent;
     if (agent.life.stopped) return;
+    // What it says there survives the network's rate limit, in order (platform/sends.ts).
+    group = withRetriedSends(group, agent.log);
     this.listening = group;
     const stream = await group.stream({
       retryDelay: agent.deps.streamRetryMs ?? 2_000,
