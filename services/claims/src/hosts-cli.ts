@@ -1,4 +1,5 @@
-// The operator's instance-host commands (docs/scaling.md, "Draining"), run
+// The operator's instance-host commands (docs/scaling.md, "Draining" and "A
+// host lost for good"), run
 // beside the claims service with its DATABASE_URL (`kubectl exec deploy/claims
 // -- npx tsx services/claims/src/hosts-cli.ts ...`, or `docker compose exec
 // claims ...`):
@@ -7,6 +8,9 @@
 //   drain <host url>     no new instances there; its idle ones are replaced elsewhere;
 //                        its claimed agents stay and keep answering
 //   undrain <host url>   the host takes new instances again
+//   lost <host url>      the host is gone for good: its claimed agents move to other hosts
+//                        from their sealed states; it runs nothing of ours again
+//   found <host url>     the host takes new instances again (agents moved stay moved)
 //
 // The setting is a row in the claims database, so every claims replica's
 // next pool pass sees it: nothing to restart. A host URL is written as in
@@ -14,16 +18,20 @@
 import { openDatabase } from "@convos-pool/kit/db";
 import { entities } from "./db/entities.js";
 import { hostSummaries, setDraining } from "./pool/instances.js";
+import { markFound, markLost } from "./pool/lost-hosts.js";
 import { migrations } from "./db/migrations.js";
 
 const USAGE =
-  "usage: hosts-cli.ts list | drain <host url> | undrain <host url>   (DATABASE_URL: the claims service's database)";
+  "usage: hosts-cli.ts list | drain <host url> | undrain <host url> | lost <host url> | found <host url>   (DATABASE_URL: the claims service's database)";
+
+type HostCommand = "drain" | "undrain" | "lost" | "found";
+const HOST_COMMANDS: readonly string[] = ["drain", "undrain", "lost", "found"] satisfies HostCommand[];
 
 /** The command the arguments name, or undefined when they name none. */
-function parseCommand(args: string[]): { command: "list" } | { command: "drain" | "undrain"; url: string } | undefined {
+function parseCommand(args: string[]): { command: "list" } | { command: HostCommand; url: string } | undefined {
   const [command, url] = args;
   if (command === "list") return { command };
-  if ((command === "drain" || command === "undrain") && url) return { command, url };
+  if (command && HOST_COMMANDS.includes(command) && url) return { command: command as HostCommand, url };
   return undefined;
 }
 
@@ -52,7 +60,8 @@ export async function runHostsCommand(
           Object.entries(h.states)
             .map(([state, n]) => `${state} ${n}`)
             .join(", ") || "no live instances";
-        out(`${h.url}${h.draining ? " (draining)" : ""}: ${states}`);
+        const marks = [h.lost ? "lost" : "", h.draining ? "draining" : ""].filter(Boolean).join(", ");
+        out(`${h.url}${marks ? ` (${marks})` : ""}: ${states}`);
       }
       return 0;
     }
@@ -67,6 +76,29 @@ export async function runHostsCommand(
         `${url} is no instance host of this pool (none in INSTANCE_HOST_URLS, no instance recorded there); \`list\` shows the hosts`,
       );
       return 2;
+    }
+    if (command === "lost") {
+      const marked = await markLost(em, url, "marked by an operator");
+      if (!marked) {
+        out(`${url} was already lost`);
+        return 0;
+      }
+      out(
+        `${url} is lost: nothing new goes there, its claimed agents move to other hosts within a few seconds (pool_agents_moved_total)`,
+      );
+      if (marked.unmovable.length > 0)
+        out(
+          `${marked.unmovable.length} of its agents have no sealed state kept and cannot be moved: ${marked.unmovable.join(", ")}`,
+        );
+      return 0;
+    }
+    if (command === "found") {
+      out(
+        (await markFound(em, url))
+          ? `${url} is no longer lost: it takes new instances again; agents moved off it stay where they went`
+          : `${url} was not lost`,
+      );
+      return 0;
     }
     await setDraining(em, url, command === "drain");
     out(

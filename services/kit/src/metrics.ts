@@ -61,6 +61,22 @@ export class Metrics {
     return new Counter<L>({ name, help, labelNames: [...labelNames], registers: [this.registry] });
   }
 
+  /** A histogram of the service's own (how long something took), with its buckets in its unit. */
+  histogram<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    buckets: readonly number[],
+  ): Histogram<L> {
+    return new Histogram<L>({
+      name,
+      help,
+      labelNames: [...labelNames],
+      buckets: [...buckets],
+      registers: [this.registry],
+    });
+  }
+
   /** The text format Prometheus scrapes. */
   async text(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
