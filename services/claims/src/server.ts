@@ -34,6 +34,7 @@ import { createAgentMemoryService } from "./memory-service.js";
 import { migrations } from "./db/migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool/pool-manager.js";
 import { HostMover } from "./pool/host-mover.js";
+import { hostsCommandOn } from "./hosts-cli.js";
 import { PoolTools } from "./pool/pool-tools.js";
 import { LocalWalletProvider, openProviders, type ProviderSettings } from "./providers/index.js";
 import type { ToolProvider } from "./providers/types.js";
@@ -130,6 +131,12 @@ export interface RunningClaimsService {
   pool?: PoolManager;
   lineage?: LineageRelay;
   attestations: Attestations;
+  /**
+   * An operator's hosts-cli.ts command run by this service on its own
+   * database (`npm start`'s terminal: its embedded database has one
+   * session); a host marked lost has its agents moved at once. The exit code.
+   */
+  hostsCommand(args: string[], out: (line: string) => void): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -277,13 +284,14 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
   lifetime.every((flow.claimLeaseSeconds * 1000) / 4, "renewing claim leases", () => flow.renewLeases());
   void flow.sweep().catch((err: unknown) => log.warn("sweep failed", { err }));
   let pool: PoolManager | undefined;
+  let mover: HostMover | undefined;
   if (opts.pool && opts.pool.hostUrls.length > 0) {
     const hosts = opts.pool.hostUrls.map((url) => new GrpcInstanceHost(url, opts.credentials));
     lifetime.defer(() => {
       for (const h of hosts) h.close();
     });
     const moves = moveMetrics(server.metrics);
-    const mover = new HostMover({
+    mover = new HostMover({
       em: db.em,
       hosts,
       log,
@@ -303,13 +311,14 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
       log,
       // Instances back from a crash or an unreachable host: their pending updates go now.
       onSyncDue: () => sync.kick(),
-      onHostLost: () => mover.kick(),
+      onHostLost: () => mover?.kick(),
     });
     const manager = pool;
+    const moving = mover;
     lifetime.defer(() => manager.stop());
-    lifetime.defer(() => mover.stop());
+    lifetime.defer(() => moving.stop());
     manager.start();
-    mover.start();
+    moving.start();
   }
   let lineage: LineageRelay | undefined;
   if (opts.lineageUrl) {
@@ -327,6 +336,11 @@ export async function startClaimsService(opts: ClaimsServiceOptions): Promise<Ru
     ...(pool ? { pool } : {}),
     ...(lineage ? { lineage } : {}),
     attestations,
+    async hostsCommand(args, out) {
+      const code = await hostsCommandOn(db.em.fork(), args, opts.pool?.hostUrls ?? [], out);
+      if (code === 0 && args[0] === "lost") mover?.kick();
+      return code;
+    },
     close: () => lifetime.close(),
   };
 }

@@ -100,6 +100,10 @@ describe("a host lost for good", () => {
     const idle = await q<{ host_url: string }>(`select host_url from instances where state = 'idle'`);
     expect(idle.length).toBeGreaterThan(0);
     expect(idle.every((r) => r.host_url === hostB.url)).toBe(true);
+    // Its warm instances are dead at once, not left set aside there.
+    expect(
+      await q(`select id from instances where host_url = ? and owner_id is null and state <> 'dead'`, [hostA.url]),
+    ).toEqual([]);
     // The agent whose host never put its state cannot be moved, and says so.
     expect(await unmovableAgents(db.em.fork())).toEqual([stateless.id]);
   });

@@ -9,7 +9,6 @@
  * operator says it is found.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { parkIdle } from "./instances.js";
 
 /** HOST_LOST_AFTER_SECONDS' default: long enough for a machine's restart or a rescheduled pod with its volume. */
 export const DEFAULT_HOST_LOST_AFTER_SECONDS = 30 * 60;
@@ -40,7 +39,7 @@ export async function hostSeen(em: EntityManager, url: string): Promise<void> {
 }
 
 export interface Marked {
-  /** Idle instances set aside there (replaced elsewhere). */
+  /** Warm instances there, now dead (replaced elsewhere). */
   parked: number;
   /** Its claimed agents with no sealed state kept: they cannot be moved. */
   unmovable: string[];
@@ -101,10 +100,18 @@ export async function markFound(em: EntityManager, url: string): Promise<boolean
   return rows.length === 1;
 }
 
-/** Claims stop taking its idle instances at once; which of its agents cannot be moved. */
+/**
+ * Its warm instances are dead at once (claims stop taking them, the fill
+ * replaces them; stopped there should it answer again); which of its agents
+ * cannot be moved.
+ */
 async function afterMarking(em: EntityManager, url: string): Promise<Marked> {
-  const parked = await parkIdle(em, url);
-  return { parked, unmovable: await unmovableAgents(em, url) };
+  const rows = await em.execute<{ id: string }[]>(
+    `update instances set state = 'dead', updated_at = now()
+     where host_url = ? and owner_id is null and state in ('idle', 'starting', 'crashed') returning id`,
+    [url],
+  );
+  return { parked: rows.length, unmovable: await unmovableAgents(em, url) };
 }
 
 /** Live agents on a lost host (or on `url`) with no sealed state kept: nothing to move them with. */
