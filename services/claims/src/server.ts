@@ -34,6 +34,7 @@ import { createAgentMemoryService } from "./memory-service.js";
 import { migrations } from "./db/migrations.js";
 import { GrpcInstanceHost, PoolManager } from "./pool/pool-manager.js";
 import { HostMover } from "./pool/host-mover.js";
+import { countUnmovable } from "./pool/lost-hosts.js";
 import { hostsCommandOn } from "./hosts-cli.js";
 import { PoolTools } from "./pool/pool-tools.js";
 import { LocalWalletProvider, openProviders, type ProviderSettings } from "./providers/index.js";
@@ -413,14 +414,7 @@ function poolMetrics(metrics: Metrics, em: EntityManager): void {
     "pool_agents_unmovable",
     "Claimed agents on lost hosts with no sealed state kept: they cannot be moved.",
     [],
-    async (set) => {
-      const [r] = await query<{ n: number }>(
-        `select count(*)::int as n from instances i join instance_hosts h on h.url = i.host_url and h.lost_at is not null
-         where i.state in ('claimed', 'crashed') and i.owner_id is not null
-           and not exists (select 1 from agent_states s where s.instance_id = i.id)`,
-      );
-      set({}, r?.n ?? 0);
-    },
+    async (set) => set({}, await countUnmovable(em.fork())),
   );
   metrics.gauge(
     "pool_claims_in_flight_oldest_seconds",

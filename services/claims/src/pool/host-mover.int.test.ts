@@ -12,7 +12,7 @@ import { GrpcInstanceHost } from "./host-client.js";
 import { HostMover, MOVER_LEASE } from "./host-mover.js";
 import { markIdle, registerInstance } from "./instances.js";
 import { acquireLease } from "./leases.js";
-import { hostMarks, unmovableAgents } from "./lost-hosts.js";
+import { countUnmovable, hostMarks, unmovableAgents } from "./lost-hosts.js";
 import { PoolManager } from "./pool-manager.js";
 
 // A host lost for good, on the claims side: the pool manager's passes and the
@@ -106,6 +106,7 @@ describe("a host lost for good", () => {
     ).toEqual([]);
     // The agent whose host never put its state cannot be moved, and says so.
     expect(await unmovableAgents(db.em.fork())).toEqual([stateless.id]);
+    expect(await countUnmovable(db.em.fork())).toBe(1);
   });
 
   it("moves each agent with a kept state to a host that answers, retrying a failed restore after its backoff", async () => {

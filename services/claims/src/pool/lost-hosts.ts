@@ -114,15 +114,22 @@ async function afterMarking(em: EntityManager, url: string): Promise<Marked> {
   return { parked: rows.length, unmovable: await unmovableAgents(em, url) };
 }
 
-/** Live agents on a lost host (or on `url`) with no sealed state kept: nothing to move them with. */
+/** Live agents on lost hosts with no sealed state kept: nothing to move them with. */
+const UNMOVABLE = `from instances i join instance_hosts h on h.url = i.host_url and h.lost_at is not null
+  where i.state in ('claimed', 'crashed') and i.owner_id is not null
+    and not exists (select 1 from agent_states s where s.instance_id = i.id)`;
+
+/** The unmovable agents (of the lost host `url`, or of every lost host). */
 export async function unmovableAgents(em: EntityManager, url?: string): Promise<string[]> {
   const rows = await em.execute<{ id: string }[]>(
-    `select i.id from instances i join instance_hosts h on h.url = i.host_url and h.lost_at is not null
-     where i.state in ('claimed', 'crashed') and i.owner_id is not null
-       and not exists (select 1 from agent_states s where s.instance_id = i.id)
-       ${url === undefined ? "" : "and i.host_url = ?"}
-     order by i.id`,
+    `select i.id ${UNMOVABLE} ${url === undefined ? "" : "and i.host_url = ?"} order by i.id`,
     url === undefined ? [] : [url],
   );
   return rows.map((r) => r.id);
+}
+
+/** How many agents are unmovable (`pool_agents_unmovable`). */
+export async function countUnmovable(em: EntityManager): Promise<number> {
+  const [r] = await em.execute<{ n: number }[]>(`select count(*)::int as n ${UNMOVABLE}`);
+  return Number(r?.n ?? 0);
 }
