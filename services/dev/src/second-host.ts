@@ -5,7 +5,7 @@
  * "Two hosts, and one lost"). Its output goes to this process's stderr, each
  * line prefixed; it dies with this process.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -32,7 +32,7 @@ export async function startSecondHost(opts: SecondHostOptions): Promise<SecondHo
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const port = await freePort(opts.host);
   const main = fileURLToPath(import.meta.resolve("@convos-pool/instance/main"));
-  const proc: ChildProcess = spawn(process.execPath, ["--import", "tsx", main], {
+  const proc = spawn(process.execPath, ["--import", "tsx", main], {
     env: {
       ...process.env,
       ...opts.env,
@@ -65,13 +65,15 @@ export async function startSecondHost(opts: SecondHostOptions): Promise<SecondHo
         resolve();
       }
     };
-    createInterface({ input: proc.stdout! }).on("line", each);
-    createInterface({ input: proc.stderr! }).on("line", each);
+    createInterface({ input: proc.stdout }).on("line", each);
+    createInterface({ input: proc.stderr }).on("line", each);
   }).catch(async (err: unknown) => {
     killNow();
     await exited;
     throw err;
   });
+  const pid = proc.pid;
+  if (pid === undefined) throw new Error("the second host has no pid: it did not start");
   // Whatever happens to it later (killed by hand, as docs/running.md shows) is said, not fatal.
   proc.once("exit", (code, signal) =>
     opts.log.warn("the second instance host exited", { pid: proc.pid, code, signal: signal ?? undefined }),
@@ -79,7 +81,7 @@ export async function startSecondHost(opts: SecondHostOptions): Promise<SecondHo
   let closing: Promise<void> | undefined;
   return {
     url,
-    pid: proc.pid!,
+    pid,
     dataDir: opts.dataDir,
     close() {
       closing ??= (async () => {

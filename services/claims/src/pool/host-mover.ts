@@ -20,7 +20,7 @@
  * Replicas: a run holds the `host-mover` lease (leases.ts), so two replicas
  * never move one agent at once; RestoreInstance is idempotent besides.
  */
-import { type EntityManager } from "@mikro-orm/postgresql";
+import type { EntityManager } from "@mikro-orm/postgresql";
 import { forEachLimited, randomId, type Logger } from "@convos-pool/kit";
 import type { HostRuntime, InstanceHost } from "./host-client.js";
 import { acquireLease, releaseLease, renewLease } from "./leases.js";
