@@ -15,7 +15,8 @@
  *     same inbox, revokes the old ones, rejoins and says it moved). On
  *     success the agent's row names its new host (a guarded update: only if
  *     it is still on the lost host), so updates, memory calls and removal go
- *     there, and any update it missed is made due. On failure (or no room) it
+ *     there, and any update it missed and its attestation (for the new
+ *     installation's profile) are made due. On failure (or no room) it
  *     waits `moveBackoffSeconds` and is tried again, never dropped.
  * Replicas: a run holds the `host-mover` lease (leases.ts), so two replicas
  * never move one agent at once; RestoreInstance is idempotent besides.
@@ -258,7 +259,7 @@ export class HostMover {
 async function recordMoved(em: EntityManager, id: string, from: string, to: string): Promise<number | undefined> {
   const rows = await em.execute<{ seconds: number }[]>(
     `update instances i set host_url = ?, state = 'claimed', move_attempts = 0, move_next_at = null, move_error = null,
-       updated_at = now()
+       attest_next_at = null, updated_at = now()
      from instance_hosts h
      where i.id = ? and i.host_url = ? and i.state in ('claimed', 'crashed') and h.url = i.host_url
      returning extract(epoch from now() - h.lost_at)::float8 as seconds`,

@@ -244,8 +244,9 @@ export class PoolManager {
     }
 
     // Rows on an address no configured host has (a host that moved took its instances above):
-    // nobody runs them. Known only once every host answered, since the one missing may hold them.
-    if (report.unreachableHosts.length === 0) {
+    // nobody runs them. Known only once every host answered, since the one missing may hold them;
+    // a lost host that does not answer holds nothing to adopt (its agents move, host-mover.ts).
+    if (report.unreachableHosts.every((url) => marks.lost.has(url))) {
       const orphans = await orphanInstances(
         em.fork(),
         this.opts.hosts.map((h) => h.url),
