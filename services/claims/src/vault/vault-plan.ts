@@ -5,8 +5,8 @@
  * It never looks inside a state: the pool cannot read it.
  */
 
-/** One sealed state at most (docs/scaling.md): an agent's memory, config, settings and ledger fit well within it. */
-export const MAX_SEALED_STATE_BYTES = 1024 * 1024;
+/** One sealed state at most (docs/scaling.md): the instance host's own cap on what it seals (its platform/vault.ts). */
+export const MAX_SEALED_STATE_BYTES = 2 * 1024 * 1024;
 /** States in one call at most. */
 export const MAX_STATES_PER_CALL = 1000;
 /** A request holds at most this many bytes (the claims service's `maxRequestBytes`): several full states, and the rest. */
