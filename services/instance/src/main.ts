@@ -31,6 +31,11 @@
 //   SIGNALS_URL                  the lineage service, where each agent's signed days of counts go; unset:
 //                                counted and kept (a week of them), not sent
 //   SIGNALS_INTERVAL_MS          how often they are sent (900000)
+// Agents kept off the host (docs/scaling.md, "A host lost for good"):
+//   VAULT_URL            the claims service, where each claimed agent's sealed state goes as it changes;
+//                        unset: agents live on this host's disk alone (said at start)
+//   HOST_PUBLIC_URL      this host's address as the claims service names it in INSTANCE_HOST_URLS
+//                        (default: the URL it listens on)
 // The agents' runtime (docs/openclaw.md):
 //   INSTANCE_RUNTIME     "pool" (default): the host's own model calls; "openclaw": one OpenClaw gateway per
 //                        configured agent, on LLM_BASE_URL (required then)
@@ -84,6 +89,8 @@ const host = await runService(
     const patternQueryIntervalMs = env.int("PATTERN_QUERY_INTERVAL_MS", undefined, 1);
     const signalsUrl = env.optional("SIGNALS_URL");
     const signalsIntervalMs = env.int("SIGNALS_INTERVAL_MS", undefined, 1);
+    const vaultUrl = env.optional("VAULT_URL");
+    const hostPublicUrl = env.optional("HOST_PUBLIC_URL");
     const llmBaseUrl = env.optional("LLM_BASE_URL");
     const runtime = env.optional("INSTANCE_RUNTIME") ?? "pool";
     if (!(INSTANCE_RUNTIMES as readonly string[]).includes(runtime))
@@ -112,6 +119,8 @@ const host = await runService(
       ...(patternQueryIntervalMs !== undefined ? { patternQueryIntervalMs } : {}),
       ...(signalsUrl ? { signalsUrl } : {}),
       ...(signalsIntervalMs !== undefined ? { signalsIntervalMs } : {}),
+      ...(vaultUrl ? { vaultUrl } : {}),
+      ...(hostPublicUrl ? { hostPublicUrl } : {}),
       ...(llmBaseUrl
         ? {
             llm: {

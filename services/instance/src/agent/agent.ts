@@ -68,7 +68,7 @@ export class Agent implements RuntimeAgent {
     readonly walletIndex: number,
     readonly self: PatternAgent,
   ) {
-    this.ws = new Workspace(deps.dataDir, id);
+    this.ws = new Workspace(deps.dataDir, id, deps.onWorkspaceWrite?.(id));
     this.log = deps.log.child({ instanceId: id });
     this.life = new AgentLife({
       seed: deps.seed,

@@ -28,7 +28,7 @@ import type {
 import { planConfigure } from "./configure.js";
 import { appliedReleaseKey, planTemplateUpdate, type TemplateUpdate } from "./update.js";
 import { dropsWallet, walletRemovalNotice, type WalletBalance } from "./wallet-removal.js";
-import { FILES } from "../platform/workspace.js";
+import { FILES, type JoinFile } from "../platform/workspace.js";
 import type { Agent } from "./agent.js";
 import { joinProfile } from "./profile.js";
 import type { ConversationState, InstanceConfig } from "./types.js";
@@ -58,6 +58,7 @@ export class Claim {
     await agent.ws.writeSecrets(agent.life.mustWallet().credentialsKey(), credentials);
     await agent.memory.fresh();
     await agent.conversation.reset();
+    await agent.ws.remove(FILES.join);
     await agent.inheritance.reset();
     await agent.toolbox.begin(content.maxTrustLevel);
     await agent.settings.setConfig(config);
@@ -114,6 +115,8 @@ export class Claim {
       names: {},
     };
     await agent.conversation.begin(convo, group);
+    // What it rejoins with if its host is lost (host/restore.ts): kept off the host with the rest of its state.
+    await agent.ws.writeJson(FILES.join, { invite } satisfies JoinFile);
     // Its wallet starts empty: its owner learns where to fund it, and what it holds (docs/limits.md).
     void agent.toolbox
       .walletNotice()

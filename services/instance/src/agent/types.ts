@@ -163,6 +163,8 @@ export interface InstanceDeps {
   patterns?: PatternHooks;
   /** Quiet agents go dormant and the host's watch wakes them (host/group-watch.ts); none: they never do. */
   dormancy?: DormancyOptions;
+  /** Told of every file its workspace writes: the host keeps its durable state off the host (host/vault-sender.ts). */
+  onWorkspaceWrite?: (instanceId: string) => (name: string) => void;
 }
 
 /** What its agents need of the host's watch of dormant groups (host/group-watch.ts; a fake of it needs no node). */

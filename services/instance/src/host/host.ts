@@ -35,6 +35,8 @@ import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import { PatternPoolService } from "@convos-pool/gen/convos/pool/v1/pattern_pool_service_pb.js";
 import { VersionSignalService } from "@convos-pool/gen/convos/pool/v1/signal_service_pb.js";
 import { SignalSender } from "./signals-sender.js";
+import { AgentVaultService } from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
+import { type PutStates, VaultSender } from "./vault-sender.js";
 import { AgentRuntime } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import { AgentInstance } from "../agent/instance.js";
 import { createInstanceHostService, createInstanceService, pickInstance } from "./routes.js";
@@ -149,6 +151,19 @@ export interface InstanceHostOptions {
    * (host/group-watch.ts); default 10 minutes; 0: never.
    */
   dormantAfterMs?: number | undefined;
+  /**
+   * The claims service's AgentVaultService: where each claimed agent's sealed
+   * state goes as it changes (host/vault-sender.ts, docs/scaling.md "A host
+   * lost for good"); absent (and no `vaultPut`): agents live on this host's
+   * disk alone.
+   */
+  vaultUrl?: string | undefined;
+  /** This host's address as the claims service names it (its INSTANCE_HOST_URLS); default the URL it listens on. */
+  hostPublicUrl?: string | undefined;
+  /** Overrides `vaultUrl`: where sealed states go (tests: a sink). */
+  vaultPut?: PutStates | undefined;
+  /** How long changes gather before a send; default 2 s. */
+  vaultDebounceMs?: number | undefined;
 }
 
 /** The host's side of its agents' tools (docs/tools.md; main.ts reads them from the environment). */
@@ -193,6 +208,8 @@ export interface RunningInstanceHost {
   patterns?: PatternExchange;
   /** What sends its agents' counts, when it has a signals URL (tests run a whole pass: `cycle()`). */
   signals?: SignalSender;
+  /** What keeps its agents' states off the host, when it has a vault (tests: `flush()`). */
+  vault?: VaultSender;
   /** Stops answering, ends streams, closes the server. Workspaces stay. */
   close(): Promise<void>;
 }
@@ -242,6 +259,24 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
         log,
       )
     : undefined;
+  // The vault's client needs the host's own URL, known once it listens: set below.
+  let hostUrl = opts.hostPublicUrl ?? "";
+  const vaultClient =
+    !opts.vaultPut && opts.vaultUrl
+      ? createServiceClient(AgentVaultService, opts.vaultUrl, opts.credentials)
+      : undefined;
+  const vaultPut: PutStates | undefined =
+    opts.vaultPut ??
+    (vaultClient && (async (states) => (await vaultClient.client.putAgentStates({ hostUrl, states })).outcomes));
+  const vault =
+    vaultPut &&
+    new VaultSender({
+      put: vaultPut,
+      seed,
+      dataDir: opts.dataDir,
+      log,
+      ...(opts.vaultDebounceMs !== undefined ? { debounceMs: opts.vaultDebounceMs } : {}),
+    });
   const dormancy = hostDormancy({
     afterMs: opts.dormantAfterMs ?? DEFAULT_DORMANT_AFTER_MS,
     apiUrl: opts.xmtpApiUrl,
@@ -262,6 +297,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     releases: () => (releases ??= deps.verifier().then((v) => new VerifiedReleases({ verifier: v }))),
     ...(patterns ? { patterns } : {}),
     ...(dormancy.options ? { dormancy: dormancy.options } : {}),
+    ...(vault ? { onWorkspaceWrite: (id: string) => vault.listener(id) } : {}),
     ...(opts.joinTimeoutMs !== undefined ? { joinTimeoutMs: opts.joinTimeoutMs } : {}),
     llmLimits: { ...LLM_LIMITS, ...definedOnly(opts.llmLimits) },
     ...(opts.tools?.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.tools.approvalTimeoutMs } : {}),
@@ -359,6 +395,9 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       logging: { routine: [`${InstanceHostService.typeName}/${InstanceHostService.method.listInstances.name}`] },
     },
     ({ lifetime }) => {
+      // Closed very last, once the agents stopped: what they changed last still goes out.
+      if (vaultClient) lifetime.defer(() => vaultClient.close());
+      if (vault) lifetime.defer(() => vault.close());
       // Closed last: every agent, then the dormancy watch, then what the agents reached out with.
       lifetime.defer(() =>
         Promise.all(
@@ -427,6 +466,8 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     restoreDone();
   }
   dormancy.start();
+  hostUrl ||= server.url;
+  if (!vault) log.warn("no vault (VAULT_URL): agents' states are kept on this host's disk alone, lost with it");
   log.info("instance host running", { instances: instances.size, llm: llm.kind, runtime: runtime?.kind ?? "pool" });
 
   return {
@@ -438,6 +479,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
     retirees,
     ...(patterns ? { patterns } : {}),
     ...(signals ? { signals } : {}),
+    ...(vault ? { vault } : {}),
     close: () => lifetime.close(),
   };
 }

@@ -3,7 +3,7 @@
 // HD account at m/44'/60'/0'/0/n, exactly what viem's
 // `mnemonicToAccount(mnemonic, { addressIndex: n })` gives, so any wallet tool
 // can recover it from the seed. Its XMTP database key, its credentials key
-// and its memory sealing key are derived from the wallet's private key with HKDF: nothing else to keep.
+// its memory sealing key and its vault key are derived from the wallet's private key with HKDF: nothing else to keep.
 
 import { createHash, hkdfSync, pbkdf2Sync } from "node:crypto";
 import { english, HDKey, hdKeyToAccount, type HDAccount } from "viem/accounts";
@@ -71,6 +71,11 @@ export class InstanceWallet {
   /** The X25519 private key that imports are sealed to (docs/memory.md, "The agent's memory key"). */
   memorySealingKey(): Uint8Array {
     return this.derive("memory-sealing-key");
+  }
+
+  /** 32 bytes that seal its durable state kept off its host (platform/vault.ts). */
+  vaultKey(): Uint8Array {
+    return this.derive("agent-state-vault-key");
   }
 
   private derive(info: string): Uint8Array {

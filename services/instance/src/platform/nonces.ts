@@ -1,7 +1,7 @@
 // Nonces of signatures an agent acted on, kept in its workspace: a signed
 // call is single use (docs/signatures.md).
 
-import type { Workspace } from "./workspace.js";
+import { FILES, type Workspace } from "./workspace.js";
 
 /**
  * Nonces of owner signatures this instance acted on (clone, transfer), kept
@@ -13,7 +13,7 @@ export class SpentNonces {
     private readonly spent: Record<string, number>,
   ) {}
 
-  static readonly FILE = "nonces.json";
+  static readonly FILE = FILES.nonces;
 
   static async open(ws: Workspace): Promise<SpentNonces> {
     return new SpentNonces(ws, (await ws.readJson<Record<string, number>>(SpentNonces.FILE)) ?? {});

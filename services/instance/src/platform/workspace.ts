@@ -9,6 +9,7 @@
 //     memory.json       what it learned: training, personalization; who taught each
 //     memory-credentials.json  credentials entries, AES-256-GCM under a key derived from its wallet
 //     state.json        its conversation and where it stopped reading
+//     join.json         the invite it joined its conversation with (rejoined with after a move)
 //     invites.json      invites of released claims, whose groups it leaves (agent/invites.ts)
 //     inheritance.json  a clone: whether its parent's summary came (counts, never the summary)
 //     nonces.json       nonces of owner signatures it acted on (clone/summary.ts, trust levels)
@@ -20,15 +21,18 @@
 //     mail.json         ids of the mail it has told the conversation about
 //     sharing.json      its owner's pattern-pool choice: offer, adopt (memory/sharing.ts)
 //     signals.json      its daily counts for the version it runs, counts only (agent/signals.ts)
+//     vault.json        the sequence of its newest state kept off the host (host/vault-sender.ts)
 //     xmtp/xmtp.db3     its XMTP client's database (encrypted by the SDK)
 //
 // A destroyed instance whose invites could still be answered keeps only
 // instance.json, invites.json and xmtp/ until they expire (host/retiree.ts).
 //
-// Every file is written whole (temporary file, then rename) with mode 0600.
+// Every file is written whole (temporary file, then rename) with mode 0600,
+// or appended to (the .jsonl logs); either way the workspace's `onWrite`
+// hears of it, which is how a changed agent is sent off its host.
 
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** Instance ids name directories: letters, digits, `_` and `-` only (no path tricks). */
@@ -43,8 +47,12 @@ export const FILES = {
   /** Credentials entries of its memory, sealed (memory/store.ts `diskFiles`). */
   memoryCredentials: "memory-credentials.json",
   state: "state.json",
+  /** The invite it joined its conversation with: what it rejoins with on another host (host/restore.ts). */
+  join: "join.json",
   invites: "invites.json",
   inheritance: "inheritance.json",
+  /** Nonces of owner signatures it acted on (platform/nonces.ts). */
+  nonces: "nonces.json",
   trust: "trust.json",
   permissions: "permissions.json",
   participation: "participation.json",
@@ -65,6 +73,11 @@ export const FILES = {
   xmtpDir: "xmtp",
   xmtpDb: "xmtp.db3",
 } as const;
+
+/** join.json: the invite its conversation was joined with. */
+export interface JoinFile {
+  invite: string;
+}
 
 /** instance.json: public facts, enough to bring the instance back after a restart. */
 export interface InstanceRecord {
@@ -89,9 +102,11 @@ export function instancesDir(dataDir: string): string {
 export class Workspace {
   readonly dir: string;
 
+  /** `onWrite`: told the name of every file written or appended to (host/vault-sender.ts). */
   constructor(
     dataDir: string,
     readonly instanceId: string,
+    private readonly onWrite?: (name: string) => void,
   ) {
     if (!INSTANCE_ID_PATTERN.test(instanceId)) throw new Error(`invalid instance id ${JSON.stringify(instanceId)}`);
     this.dir = join(instancesDir(dataDir), instanceId);
@@ -136,10 +151,18 @@ export class Workspace {
     const tmp = this.path(`.${name}.${randomBytes(4).toString("hex")}.tmp`);
     await writeFile(tmp, text, { mode: 0o600 });
     await rename(tmp, this.path(name));
+    this.onWrite?.(name);
+  }
+
+  /** Appends to a log file (.jsonl). */
+  async append(name: string, text: string): Promise<void> {
+    await appendFile(this.path(name), text, { mode: 0o600 });
+    this.onWrite?.(name);
   }
 
   async remove(name: string): Promise<void> {
     await rm(this.path(name), { force: true });
+    this.onWrite?.(name);
   }
 
   /** Deletes every file but `names` (a retired instance keeps only what its watch needs). */

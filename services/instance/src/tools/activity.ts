@@ -4,7 +4,7 @@
 // secret, never the body of a text or a mail (docs/trust.md).
 
 import { randomUUID } from "node:crypto";
-import { appendFile, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import type { TrustLevel } from "@convos-pool/gen/convos/pool/v1/common_pb.js";
 import type { ToolCallOutcome } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
 import type { Workspace } from "../platform/workspace.js";
@@ -69,7 +69,7 @@ export class ActivityLog {
       this.entries = this.entries.slice(-Math.floor(MAX_ENTRIES * 0.8));
       await this.ws.writeText(ACTIVITY_FILE, this.entries.map((e) => `${JSON.stringify(e)}\n`).join(""));
     } else {
-      await appendFile(this.ws.path(ACTIVITY_FILE), `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+      await this.ws.append(ACTIVITY_FILE, `${JSON.stringify(entry)}\n`);
     }
     return entry;
   }

@@ -9,7 +9,7 @@
 // grows, and read back when the agent starts, so that a restart does not
 // forgive a member who used theirs.
 
-import { appendFile, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { FILES, type Workspace } from "../platform/workspace.js";
 import { RequesterWindow } from "./requester-window.js";
 
@@ -82,10 +82,9 @@ export class AskLog {
   /** A question asked for `requester`: counted, and written down before it is asked. */
   async add(requester: string, now = Date.now()): Promise<void> {
     this.count(requester, now);
-    await appendFile(
-      this.ws.path(FILES.asks),
+    await this.ws.append(
+      FILES.asks,
       `${JSON.stringify({ requester, at: new Date(now).toISOString() } satisfies Line)}\n`,
-      { mode: 0o600 },
     );
     if (++this.lines < this.compactAt) return;
     const kept = this.window

@@ -8,7 +8,7 @@
 // MAX_REFUSALS a requester an hour): a flood of them neither resets the limit
 // nor buries the owner's activity log, and a restart does not forgive it.
 
-import { appendFile, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { FILES, type Workspace } from "../platform/workspace.js";
 import { RequesterWindow } from "./requester-window.js";
 
@@ -180,7 +180,7 @@ export class MoneyLedger {
   }
 
   private async append(line: Line): Promise<void> {
-    await appendFile(this.ws.path(LEDGER_FILE), `${JSON.stringify(line)}\n`, { mode: 0o600 });
+    await this.ws.append(LEDGER_FILE, `${JSON.stringify(line)}\n`);
     this.lines++;
   }
 

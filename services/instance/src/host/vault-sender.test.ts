@@ -1,0 +1,118 @@
+// The host's sender of agents' sealed states (host/vault-sender.ts): real
+// workspaces in a temporary directory, real keys and sealing; the claims
+// service's AgentVaultService is a sink function that records what it is
+// given (or fails, to show the retry).
+import { create } from "@bufbuild/protobuf";
+import {
+  PutAgentStateOutcomeSchema,
+  type SealedAgentState,
+} from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
+import { createLogger } from "@convos-pool/kit";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { MasterSeed } from "../platform/keys.js";
+import { openState, VAULT_FILE } from "../platform/vault.js";
+import { FILES, Workspace } from "../platform/workspace.js";
+import { VaultSender } from "./vault-sender.js";
+
+const seed = MasterSeed.parse(`0x${"24".repeat(32)}`);
+const log = createLogger("vault-sender-test", { level: "error" });
+const dirs: string[] = [];
+const senders: VaultSender[] = [];
+afterEach(async () => {
+  for (const s of senders.splice(0)) await s.close().catch(() => undefined);
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+/** A sender over a fresh data dir whose sink records each call, or fails while `failing` says so. */
+async function setup(opts: { debounceMs?: number } = {}) {
+  const dataDir = await mkdtemp(join(tmpdir(), "vault-sender-"));
+  dirs.push(dataDir);
+  const calls: SealedAgentState[][] = [];
+  const sink = { failing: false };
+  const sender = new VaultSender({
+    seed,
+    dataDir,
+    log,
+    debounceMs: opts.debounceMs ?? 60_000,
+    put: async (states) => {
+      if (sink.failing) throw new Error("the claims service is down");
+      calls.push(states);
+      return states.map((s) => create(PutAgentStateOutcomeSchema, { instanceId: s.instanceId, stored: true }));
+    },
+  });
+  senders.push(sender);
+  /** A claimed agent's workspace, wired to the sender as the host wires it. */
+  const agent = async (id: string, walletIndex: number, configured = true) => {
+    const ws = new Workspace(dataDir, id, sender.listener(id));
+    await ws.create();
+    await ws.writeJson(FILES.instance, { instanceId: id, walletIndex, address: seed.wallet(walletIndex).address });
+    if (configured) await ws.writeJson(FILES.config, { templateId: "t" });
+    return ws;
+  };
+  return { dataDir, calls, sink, sender, agent };
+}
+
+describe("keeping agents' states off the host", () => {
+  it("sends every changed agent in one call, sealed at its next sequence, and remembers the sequence", async () => {
+    const { calls, sender, agent } = await setup();
+    const a = await agent("agent-a", 1);
+    await agent("agent-b", 2);
+    await sender.flush();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.map((s) => [s.instanceId, s.sequence])).toEqual([
+      ["agent-a", 1n],
+      ["agent-b", 1n],
+    ]);
+
+    await a.writeJson(FILES.memory, { entries: [{ text: "the boat is called Heron" }] });
+    await sender.flush();
+    expect(calls).toHaveLength(2);
+    const [sent] = calls[1]!;
+    expect(sent!.sequence).toBe(2n);
+    const opened = openState(seed.wallet(1).vaultKey(), "agent-a", 2n, sent!.sealed);
+    expect(opened.files[FILES.memory]).toContain("Heron");
+    expect(await a.readJson(VAULT_FILE)).toEqual({ sequence: "2" });
+  });
+
+  it("sends nothing for an agent not configured, nor for writes outside its durable state", async () => {
+    const { calls, sender, agent } = await setup();
+    await agent("idle-one", 3, false);
+    await sender.flush();
+    expect(calls).toHaveLength(0);
+    const a = await agent("agent-a", 1);
+    await sender.flush();
+    await a.writeJson("dormant.json", { since: "now" });
+    await sender.flush();
+    expect(calls).toHaveLength(1);
+  });
+
+  it("a failed call is tried again, with the newest state at a newer sequence: nothing lost", async () => {
+    const { calls, sink, sender, agent } = await setup();
+    const a = await agent("agent-a", 1);
+    sink.failing = true;
+    await sender.flush();
+    expect(calls).toHaveLength(0);
+    await a.writeJson(FILES.memory, { entries: [{ text: "taught while the service was down" }] });
+    sink.failing = false;
+    await sender.flush();
+    expect(calls).toHaveLength(1);
+    const [sent] = calls[0]!;
+    expect(sent!.sequence).toBe(2n);
+    expect(openState(seed.wallet(1).vaultKey(), "agent-a", 2n, sent!.sealed).files[FILES.memory]).toContain(
+      "taught while the service was down",
+    );
+  });
+
+  it("waits for the debounce, then sends on its own: many writes, one call", async () => {
+    const { calls, agent } = await setup({ debounceMs: 100 });
+    const a = await agent("agent-a", 1);
+    for (let i = 0; i < 10; i++) await a.writeJson(FILES.memory, { n: i });
+    expect(calls).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toHaveLength(1);
+  });
+});

@@ -1,0 +1,148 @@
+// Keeps each claimed agent's durable state off its host (docs/scaling.md, "A
+// host lost for good"): when an agent's workspace changes a durable file, the
+// agent is marked; at most every `debounceMs` the sender seals every marked
+// agent's state at its next sequence (platform/vault.ts, kept in vault.json)
+// and sends them, many agents a call, to the claims service's
+// AgentVaultService.PutAgentStates. Marking is synchronous and cheap, so a
+// turn never waits on it; a call that fails marks its agents again and the
+// next pass waits longer (backoff), so a change is never lost, only late. A
+// dormant agent writes nothing, so it sends nothing.
+import { create } from "@bufbuild/protobuf";
+import {
+  type PutAgentStateOutcome,
+  type SealedAgentState,
+  SealedAgentStateSchema,
+} from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
+import type { Logger } from "@convos-pool/kit";
+import type { MasterSeed } from "../platform/keys.js";
+import { collectState, DURABLE_FILES, sealState, VAULT_FILE, type VaultFile } from "../platform/vault.js";
+import { FILES, type InstanceRecord, Workspace } from "../platform/workspace.js";
+
+export const DEFAULT_VAULT_DEBOUNCE_MS = 2_000;
+/** Agents a PutAgentStates call carries at most (2 MB each at worst; most are a few KB). */
+export const VAULT_BATCH = 50;
+const MAX_BACKOFF_MS = 60_000;
+
+/** Sends sealed states; the real one is an AgentVaultService client, tests pass a sink. */
+export type PutStates = (states: SealedAgentState[]) => Promise<PutAgentStateOutcome[]>;
+
+export interface VaultSenderOptions {
+  put: PutStates;
+  seed: MasterSeed;
+  dataDir: string;
+  log: Logger;
+  debounceMs?: number;
+}
+
+export class VaultSender {
+  private readonly dirty = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private failures = 0;
+  private closed = false;
+
+  constructor(private readonly opts: VaultSenderOptions) {}
+
+  /** A workspace's write listener: `new Workspace(dataDir, id, sender.listener(id))`. */
+  listener(instanceId: string): (name: string) => void {
+    return (name) => {
+      if (DURABLE_FILES.includes(name)) this.mark(instanceId);
+    };
+  }
+
+  /** The agent's state changed: it goes out with the next pass. */
+  mark(instanceId: string): void {
+    if (this.closed) return;
+    this.dirty.add(instanceId);
+    this.schedule();
+  }
+
+  /** One pass now (tests, shutdown): every marked agent sealed and sent. */
+  flush(): Promise<void> {
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Sends what is marked, then stops. */
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+    if (this.dirty.size > 0) await this.flush();
+    this.closed = true;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed) return;
+    const wait = (this.opts.debounceMs ?? DEFAULT_VAULT_DEBOUNCE_MS) * 2 ** Math.min(this.failures, 5);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.flush().then(() => {
+          if (this.dirty.size > 0) this.schedule();
+        });
+      },
+      Math.min(wait, MAX_BACKOFF_MS),
+    );
+    this.timer.unref();
+  }
+
+  private async pass(): Promise<void> {
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    for (let at = 0; at < ids.length; at += VAULT_BATCH) {
+      const batch = ids.slice(at, at + VAULT_BATCH);
+      const states: SealedAgentState[] = [];
+      for (const id of batch) {
+        try {
+          const state = await sealAgent(this.opts.seed, this.opts.dataDir, id);
+          if (state) states.push(state);
+        } catch (err) {
+          // Too large, or its workspace unreadable: said, not retried until it changes again.
+          this.opts.log.error("an agent's state could not be sealed: it is not kept off this host", {
+            instanceId: id,
+            err,
+          });
+        }
+      }
+      if (states.length === 0) continue;
+      try {
+        const outcomes = await this.opts.put(states);
+        for (const o of outcomes) {
+          if (!o.stored)
+            this.opts.log.warn("an agent's state was not kept", { instanceId: o.instanceId, why: o.error });
+        }
+        this.failures = 0;
+      } catch (err) {
+        // Sealed again at the next pass, at a newer sequence: nothing is lost.
+        for (const id of ids.slice(at)) this.dirty.add(id);
+        this.failures++;
+        this.opts.log.warn("agents' states not sent; trying again", { agents: ids.length - at, err });
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * A claimed agent's state sealed at its next sequence (recorded in vault.json
+ * before it is sent: a sequence is never used twice); none for an agent that
+ * is not configured, stopped, retired or gone.
+ */
+export async function sealAgent(
+  seed: MasterSeed,
+  dataDir: string,
+  instanceId: string,
+): Promise<SealedAgentState | undefined> {
+  const ws = new Workspace(dataDir, instanceId);
+  const record = await ws.readJson<InstanceRecord>(FILES.instance);
+  if (!record || record.stopped || record.retiredUntil) return undefined;
+  if ((await ws.readText(FILES.config)) === undefined) return undefined;
+  const last = await ws.readJson<VaultFile>(VAULT_FILE);
+  const sequence = BigInt(last?.sequence ?? "0") + 1n;
+  const sealed = sealState(seed.wallet(record.walletIndex).vaultKey(), sequence, await collectState(ws));
+  await ws.writeJson(VAULT_FILE, { sequence: sequence.toString() } satisfies VaultFile);
+  return create(SealedAgentStateSchema, { instanceId, sequence, sealed });
+}
