@@ -235,6 +235,8 @@ export async function startPool(opts: PoolOptions): Promise<RunningPool> {
       masterSeed: await localSecret(opts.dataDir, "master-seed"),
       dataDir: join(opts.dataDir, "instances"),
       credentials: credentials["instance-host"],
+      // Each claimed agent's sealed state goes to the claims service as it changes (docs/scaling.md).
+      vaultUrl: `http://${host}:${claimsPort}`,
       // Agents whose owners opt in offer and adopt lessons there (docs/patterns.md).
       patternPoolUrl: lineage.url,
       // Each agent's signed day of counts goes there too (docs/signals.md).
