@@ -9,6 +9,7 @@
 // An update that takes the wallet away tells the owner first, what the
 // wallet holds and where it goes (agent/wallet-removal.ts decides).
 
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   failedPrecondition,
   invalidArgument,
@@ -32,6 +33,10 @@ import { FILES, type JoinFile } from "../platform/workspace.js";
 import type { Agent } from "./agent.js";
 import { joinProfile } from "./profile.js";
 import type { ConversationState, InstanceConfig } from "./types.js";
+import type { AgentGroup } from "../platform/xmtp.js";
+
+/** What a moved agent says once it is back in its conversation (its owner learns its host changed). */
+export const MOVED_NOTICE = "I moved to another host (my old one was lost). I still remember what you taught me.";
 
 export class Claim {
   constructor(private readonly agent: Agent) {}
@@ -129,6 +134,65 @@ export class Claim {
       ms: Math.round(performance.now() - started),
     });
     return group.id;
+  }
+
+  /**
+   * Back into its conversation after a move (host/restore.ts; docs/scaling.md,
+   * "What XMTP needs to let a moved agent back in"): its new installation is
+   * in the group once a member's client commits a change that adds the
+   * inbox's missing installations. It asks the creator for one by sending its
+   * join request again with the invite it kept (the creator's client adds its
+   * inbox again, which adds the new installation), and meanwhile looks for the
+   * group by id (another member's commit lets it in too). Tried until it is in
+   * or stopped; once in, it answers there and says once that it moved.
+   */
+  async rejoin(): Promise<void> {
+    const agent = this.agent;
+    const convo = agent.conversation.current;
+    const config = agent.settings.config;
+    const join = await agent.ws.readJson<JoinFile>(FILES.join);
+    if (!convo || !config) throw new Error(`instance ${agent.id} has no conversation to rejoin`);
+    const started = performance.now();
+    let wait = 2_000;
+    for (let attempt = 1; ; attempt++) {
+      if (agent.life.stopped) return;
+      const client = agent.life.mustClient();
+      try {
+        await client.conversations.sync();
+        let group = (await client.conversations.getConversationById(convo.conversationId)) as AgentGroup | undefined;
+        if (!group?.isActive && join) {
+          group = (
+            await joinConversation(client, join.invite, {
+              resolver: await agent.deps.resolver(),
+              profileName: config.agentName,
+              ...profileAtJoin(config),
+              timeoutMs: agent.deps.joinTimeoutMs ?? 60_000,
+            })
+          ).group;
+          if (group.id !== convo.conversationId) {
+            throw new Error(`its invite led to conversation ${group.id}, not its own ${convo.conversationId}`);
+          }
+        }
+        if (group?.isActive) {
+          if (agent.life.stopped) return;
+          await agent.conversation.listen(group);
+          agent.log.info("instance back in its conversation after a move", {
+            conversationId: group.id,
+            attempts: attempt,
+            ms: Math.round(performance.now() - started),
+          });
+          if (await agent.ws.readJson(FILES.moved)) {
+            await group.sendText(MOVED_NOTICE);
+            await agent.ws.remove(FILES.moved);
+          }
+          return;
+        }
+      } catch (err) {
+        agent.log.warn("not back in its conversation yet; asking again", { attempt, err });
+      }
+      await sleep(wait, undefined, { ref: false });
+      wait = Math.min(wait * 2, 60_000);
+    }
   }
 
   /**

@@ -46,6 +46,7 @@ import type { PatternAgent } from "../memory/patterns.js";
 import type { TrustFile } from "../tools/trust.js";
 import type { ResolvedParticipation, ResolvedPermissions } from "@convos-pool/kit";
 import type { Workspace } from "../platform/workspace.js";
+import type { AgentClient } from "../platform/xmtp.js";
 import { Agent } from "./agent.js";
 import { Claim } from "./claim.js";
 import { AgentDormancy } from "./dormancy.js";
@@ -100,6 +101,11 @@ export class AgentInstance implements PatternAgent {
   /** Why it crashed, for logs and ListInstances callers. */
   get failure(): string | undefined {
     return this.agent.life.failure;
+  }
+
+  /** Its XMTP client while it is awake (a restore revokes its other installations with it: host/restore.ts). */
+  get client(): AgentClient | undefined {
+    return this.agent.life.client;
   }
 
   get ws(): Workspace {
@@ -202,8 +208,14 @@ export class AgentInstance implements PatternAgent {
   // ---- its life (lifecycle.ts, dormancy.ts) ----
 
   /** Creates (or reopens) its workspace and XMTP client; resumes its conversation if it had one. */
-  start(): Promise<void> {
-    return this.lifecycle.start();
+  async start(): Promise<void> {
+    await this.lifecycle.start();
+    // Restored from a lost host: back into its conversation in the background, STARTING until it is.
+    if (this.lifecycle.rejoining) {
+      void this.claim
+        .rejoin()
+        .catch((err: unknown) => this.agent.log.error("could not get back into its conversation", { err }));
+    }
   }
 
   /** Stops answering and closes its client; the workspace stays (the host destroys it: host/host.ts). */

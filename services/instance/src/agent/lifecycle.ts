@@ -18,6 +18,7 @@ const CLAIM_FILES = [
   FILES.memory,
   FILES.memoryCredentials,
   FILES.state,
+  FILES.join,
   FILES.identity,
   FILES.inheritance,
   FILES.sharing,
@@ -28,6 +29,8 @@ const CLAIM_FILES = [
 
 export class Lifecycle {
   private lastStart: Promise<void> = Promise.resolve();
+  /** Its last start found it moved here and not yet back in its conversation (host/restore.ts). */
+  rejoining = false;
 
   constructor(
     private readonly agent: Agent,
@@ -66,6 +69,7 @@ export class Lifecycle {
       await life.close(life.disconnect());
     }
     await agent.ws.create();
+    this.rejoining = false;
     const record = await agent.ws.readJson<InstanceRecord>(FILES.instance);
     if (record && record.walletIndex !== agent.walletIndex) {
       throw failedPrecondition(`instance ${agent.id} has wallet index ${record.walletIndex}, not ${agent.walletIndex}`);
@@ -98,10 +102,16 @@ export class Lifecycle {
       const convo = await conversation.load();
       await agent.loadClaim(config);
       await agent.deps.runtime?.apply(agent);
-      life.claiming();
-      if (convo) {
+      if (convo && (await agent.ws.readJson(FILES.moved))) {
+        // Restored from a lost host: a new installation, not yet in its group. It stays STARTING
+        // while it asks to be let back in (Claim.rejoin, after this start).
+        this.rejoining = true;
+      } else if (convo) {
+        life.claiming();
         await conversation.resume();
         await inheritance.awaitSummary();
+      } else {
+        life.claiming();
       }
     }
     // Dormant when a host without dormancy stopped: awake now, and stays so.

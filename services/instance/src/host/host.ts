@@ -414,6 +414,7 @@ export async function startInstanceHost(opts: InstanceHostOptions): Promise<Runn
       if (signals) lifetime.defer(() => signals.close());
       if (sms) lifetime.defer(() => sms.close());
       const host = {
+        seed,
         instances,
         start: startInstance,
         destroy: destroyInstance,

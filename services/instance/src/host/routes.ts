@@ -4,8 +4,8 @@
 // and host/batch-claims.ts), and InstanceService, one agent's calls, the agent
 // picked by the `x-pool-instance` header.
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { INSTANCE_HEADER, invalidArgument, notFound, type Logger } from "@convos-pool/kit";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { INSTANCE_HEADER, invalidArgument, notFound } from "@convos-pool/kit";
 import {
   HostedInstanceSchema,
   type InstanceHostService,
@@ -15,11 +15,12 @@ import type { InstanceService } from "@convos-pool/gen/convos/pool/v1/instance_s
 import type { AgentInstance } from "../agent/instance.js";
 import { createHostClaims } from "./batch-claims.js";
 import { createHostSync } from "./batch-updates.js";
+import { restoreInstance, type RestoreHost } from "./restore.js";
 import { MAX_WALLET_INDEX } from "../platform/keys.js";
 import { FILES, INSTANCE_ID_PATTERN, Workspace, type InstanceRecord } from "../platform/workspace.js";
 
 /** What the host's services need of the host: its agents, and how it starts one. */
-export interface HostAgents {
+export interface HostAgents extends RestoreHost {
   instances: Map<string, AgentInstance>;
   /** Starts (or returns the running) instance; refuses a wallet index that another instance uses. */
   start(id: string, walletIndex: number): Promise<AgentInstance>;
@@ -30,11 +31,9 @@ export interface HostAgents {
   destroy(id: string): Promise<void>;
   /** Settled once the workspaces found at the host's start run again. */
   restored: Promise<void>;
-  dataDir: string;
   maxInstances: number;
   /** What thinks for its agents (ListInstances tells the pool, which places agents by it). */
   runtime: AgentRuntime;
-  log: Logger;
 }
 
 /** The instance an InstanceService call is for, by its header; NOT_FOUND when this host does not run it. */
@@ -55,9 +54,7 @@ export function createInstanceHostService(host: HostAgents): ServiceImpl<typeof 
   // A claim's Configure and JoinConversation for many of its agents at once (host/batch-claims.ts).
   const hostClaims = createHostClaims({ find: (id) => instances.get(id), log });
   return {
-    async restoreInstance() {
-      throw new ConnectError("restoring an agent of a lost host is not built yet", Code.Unimplemented);
-    },
+    restoreInstance: (req) => restoreInstance(host, req),
     async startInstance(req) {
       if (!INSTANCE_ID_PATTERN.test(req.instanceId)) {
         throw invalidArgument("instance_id", "1 to 128 letters, digits, '_' or '-', starting with a letter or digit");

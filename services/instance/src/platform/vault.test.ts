@@ -66,7 +66,7 @@ describe("sealing an agent's state", () => {
     const sealed = sealState(key, 7n, state);
     for (const at of [0, 4, 10, 20, sealed.length - 20, sealed.length - 1]) {
       const altered = Uint8Array.from(sealed);
-      altered[at] ^= 0x01;
+      altered[at] = altered[at]! ^ 0x01;
       expect(() => openState(key, "inst-a", 7n, altered)).toThrow(VaultError);
     }
   });
@@ -108,7 +108,7 @@ describe("what is in an agent's state", () => {
     const ws = await workspace("inst-a");
     const lines = Array.from({ length: ACTIVITY_LINES_KEPT + 50 }, (_, i) => `{"n":${i}}\n`);
     await ws.writeText(FILES.activity, lines.join(""));
-    const kept = (await collectState(ws)).files[FILES.activity].trim().split("\n");
+    const kept = (await collectState(ws)).files[FILES.activity]!.trim().split("\n");
     expect(kept).toHaveLength(ACTIVITY_LINES_KEPT);
     expect(kept.at(-1)).toBe(`{"n":${ACTIVITY_LINES_KEPT + 49}}`);
   });

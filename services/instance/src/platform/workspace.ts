@@ -22,6 +22,7 @@
 //     sharing.json      its owner's pattern-pool choice: offer, adopt (memory/sharing.ts)
 //     signals.json      its daily counts for the version it runs, counts only (agent/signals.ts)
 //     vault.json        the sequence of its newest state kept off the host (host/vault-sender.ts)
+//     moved.json        restored from a lost host, not yet back in its conversation (host/restore.ts)
 //     xmtp/xmtp.db3     its XMTP client's database (encrypted by the SDK)
 //
 // A destroyed instance whose invites could still be answered keeps only
@@ -51,6 +52,8 @@ export const FILES = {
   join: "join.json",
   invites: "invites.json",
   inheritance: "inheritance.json",
+  /** Restored here from a lost host and not yet back in its conversation, nor said so (host/restore.ts). */
+  moved: "moved.json",
   /** Nonces of owner signatures it acted on (platform/nonces.ts). */
   nonces: "nonces.json",
   trust: "trust.json",
@@ -77,6 +80,12 @@ export const FILES = {
 /** join.json: the invite its conversation was joined with. */
 export interface JoinFile {
   invite: string;
+}
+
+/** moved.json: when it was restored here. */
+export interface MovedFile {
+  restoredAt: string;
+  sequence: string;
 }
 
 /** instance.json: public facts, enough to bring the instance back after a restart. */

@@ -1,0 +1,142 @@
+// A host lost for good loses no agent (docs/scaling.md, "A host lost for
+// good"), end to end on the real stack: the local XMTP node, real SDK clients,
+// a Convos conversation created and served by the real Convos CLI (`convos
+// agent serve`, whose person is the agent's owner), and two instance hosts in
+// this process over real gRPC with the same master seed and their own data
+// directories. The one stand-in is the claims service's AgentVaultService: the
+// first host's sender puts its sealed states into a list (its sink), and the
+// test hands the newest to the second host's RestoreInstance, as the claims
+// service does.
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  PutAgentStateOutcomeSchema,
+  type SealedAgentState,
+  SealedAgentStateSchema,
+} from "@convos-pool/gen/convos/pool/v1/agent_vault_service_pb.js";
+import { InstanceHostService } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import { InstanceState } from "@convos-pool/gen/convos/pool/v1/instance_pb.js";
+import { createLogger, createServiceClient, type ServiceClient } from "@convos-pool/kit";
+import { OneHost } from "@convos-pool/instance/testing";
+import { waitFor } from "@convos-pool/testing";
+import { Client, createBackend } from "@xmtp/node-sdk";
+import { existsSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MOVED_NOTICE } from "../agent/claim.js";
+import type { MemoryFile } from "../memory/store.js";
+import { startInstanceHost, type RunningInstanceHost } from "./host.js";
+import type { PutStates } from "./vault-sender.js";
+
+const ID = "inst-moving";
+const logs: string[] = [];
+/** What the first host kept off its disk, in the order it sent it. */
+const kept: SealedAgentState[] = [];
+const sink: PutStates = async (states) => {
+  kept.push(...states);
+  return states.map((s) => create(PutAgentStateOutcomeSchema, { instanceId: s.instanceId, stored: true }));
+};
+const one = new OneHost({
+  name: "instance-restore",
+  host: {
+    joinTimeoutMs: 20_000,
+    vaultPut: sink,
+    vaultDebounceMs: 200,
+    log: createLogger("instance-host", { level: "debug", sink: (l) => logs.push(l) }),
+  },
+  content: { agent_name: "Keeper", instructions: "You keep the club's facts." },
+  conversations: { serve: ["--name", "Boat club", "--profile-name", "Saul"] },
+});
+
+let agentInbox: string;
+let second: RunningInstanceHost | undefined;
+let secondRpc: ServiceClient<typeof InstanceHostService> | undefined;
+
+beforeAll(async () => {
+  await one.start();
+  agentInbox = await one.joinedServed(ID, 0, { ownerId: one.ready.inboxId });
+}, 120_000);
+
+afterAll(async () => {
+  secondRpc?.close();
+  await second?.close();
+  await one.close();
+}, 30_000);
+
+async function ask(text: string, ms = 20_000): Promise<string> {
+  const from = await one.cli!.send(text);
+  return (await one.cli!.messageFrom(agentInbox, from, ms)).content;
+}
+
+/** The newest state the first host kept for the agent. */
+function newest(): SealedAgentState {
+  const mine = kept.filter((s) => s.instanceId === ID);
+  const last = mine.at(-1);
+  if (!last) throw new Error("the first host kept no state of the agent");
+  return last;
+}
+
+describe("an agent of a host lost for good comes back on another host", () => {
+  it("answers again from the second host, remembers what it was taught, says it moved, and has one installation", {
+    timeout: 240_000,
+  }, async () => {
+    expect(await ask("remember that my diet is vegan")).toBe("[offline model] Noted: your diet is vegan.");
+    const firstDir = join(one.dir, "host");
+    await waitFor("memory.json holding the lesson", async () => {
+      const text = await readFile(join(firstDir, "instances", ID, "memory.json"), "utf8").catch(() => "");
+      return text !== "" && (JSON.parse(text) as MemoryFile).entries.some((e) => e.text.includes("vegan"));
+    });
+    await one.host.vault!.flush();
+    const state = newest();
+    const oldInstallation = one.host.instances.get(ID)!.client!.installationId;
+
+    // The host is lost: its process gone, its disk with it.
+    one.hostRpc.close();
+    one.rpc.close();
+    await one.host.close();
+    await rm(firstDir, { recursive: true, force: true });
+
+    second = await startInstanceHost(one.hostOptions({ dataDir: join(one.dir, "host2"), vaultPut: undefined }));
+    secondRpc = createServiceClient(InstanceHostService, second.url, one.creds.claims);
+
+    // A state altered in one byte is refused, and nothing is written.
+    const altered = Uint8Array.from(state.sealed);
+    altered[altered.length - 40] = altered[altered.length - 40]! ^ 0x01;
+    const refused = await secondRpc.client
+      .restoreInstance({
+        instanceId: ID,
+        walletIndex: 0,
+        state: create(SealedAgentStateSchema, { ...state, sealed: altered }),
+      })
+      .catch((err: unknown) => ConnectError.from(err));
+    expect(refused).toBeInstanceOf(ConnectError);
+    expect((refused as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((refused as ConnectError).rawMessage).toMatch(/does not open as agent inst-moving's at sequence/);
+    expect(existsSync(join(one.dir, "host2", "instances", ID))).toBe(false);
+
+    const from = one.cli!.events.length;
+    const restored = await secondRpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state });
+    expect(restored.inboxId).toBe(agentInbox);
+    expect(restored.installationId).not.toBe(oldInstallation);
+    expect([InstanceState.STARTING, InstanceState.CLAIMED]).toContain(restored.state);
+
+    // Back in: it says so once, then answers with what it was taught on the first host.
+    expect((await one.cli!.messageFrom(agentInbox, from, 90_000)).content).toBe(MOVED_NOTICE);
+    expect(await ask("what is my diet?")).toBe("[offline model] From what I remember: your diet is vegan.");
+    const listed = await secondRpc.client.listInstances({});
+    expect(listed.instances.find((i) => i.instanceId === ID)?.state).toBe(InstanceState.CLAIMED);
+
+    // Asked again (a retry), it answers as the first did, and makes no new installation.
+    const again = await secondRpc.client.restoreInstance({ instanceId: ID, walletIndex: 0, state });
+    expect(again.installationId).toBe(restored.installationId);
+    expect(again.state).toBe(InstanceState.CLAIMED);
+
+    // The node knows one installation of its inbox: the new one; the lost host's is revoked.
+    const [inbox] = await Client.fetchInboxStates(
+      [agentInbox],
+      await createBackend({ env: "local", apiUrl: one.node.url }),
+    );
+    expect(inbox!.installations.map((i) => i.id)).toEqual([restored.installationId]);
+  });
+});

@@ -1,0 +1,126 @@
+// RestoreInstance: an agent of a host lost for good comes back on this one
+// (docs/scaling.md, "A host lost for good"). Its wallet comes from the master
+// seed at its index, so its inbox is the same; its sealed state (the newest
+// its old host kept off its disk) is opened with the key from that wallet and
+// written as its workspace, without any XMTP database; it starts with a new
+// installation of its inbox, revokes every other one (the lost host's among
+// them), and asks to be let back into its conversation (agent/claim.ts
+// `rejoin`), STARTING until it is in, then CLAIMED.
+//
+// Nothing is written before the state opened and its instance.json names the
+// wallet at that index. Asked again for an agent it already runs (a retry),
+// it answers as the first did, and changes nothing.
+
+import { create } from "@bufbuild/protobuf";
+import { failedPrecondition, invalidArgument, type Logger } from "@convos-pool/kit";
+import {
+  type RestoreInstanceRequest,
+  type RestoreInstanceResponse,
+  RestoreInstanceResponseSchema,
+} from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
+import type { AgentInstance } from "../agent/instance.js";
+import { MAX_WALLET_INDEX, type MasterSeed } from "../platform/keys.js";
+import { openState, VaultError, writeState } from "../platform/vault.js";
+import { FILES, INSTANCE_ID_PATTERN, type InstanceRecord, type MovedFile, Workspace } from "../platform/workspace.js";
+
+/** What a restore needs of the host (routes.ts's HostAgents is one). */
+export interface RestoreHost {
+  seed: MasterSeed;
+  dataDir: string;
+  instances: Map<string, AgentInstance>;
+  /** Starts (or returns the running) instance; refuses a wallet index that another instance uses. */
+  start(id: string, walletIndex: number): Promise<AgentInstance>;
+  log: Logger;
+}
+
+/** Restores in progress, by instance id: a retry waits for the first. */
+const inProgress = new WeakMap<RestoreHost, Map<string, Promise<RestoreInstanceResponse>>>();
+
+export function restoreInstance(host: RestoreHost, req: RestoreInstanceRequest): Promise<RestoreInstanceResponse> {
+  let running = inProgress.get(host);
+  if (!running) inProgress.set(host, (running = new Map()));
+  const pending = running.get(req.instanceId);
+  if (pending) return pending;
+  const p = restore(host, req).finally(() => running.delete(req.instanceId));
+  running.set(req.instanceId, p);
+  return p;
+}
+
+async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<RestoreInstanceResponse> {
+  const { instanceId, walletIndex, state } = req;
+  if (!INSTANCE_ID_PATTERN.test(instanceId)) {
+    throw invalidArgument("instance_id", "1 to 128 letters, digits, '_' or '-', starting with a letter or digit");
+  }
+  if (walletIndex > MAX_WALLET_INDEX) throw invalidArgument("wallet_index", `at most ${MAX_WALLET_INDEX}`);
+  if (!state) throw invalidArgument("state", "required: the agent's newest sealed state");
+  if (state.instanceId !== instanceId) {
+    throw invalidArgument("state.instance_id", `names ${state.instanceId}, not ${instanceId}`);
+  }
+
+  const running = host.instances.get(instanceId);
+  if (running) {
+    // A retry of a restore that went through, or an agent that already lives here.
+    if (running.walletIndex !== walletIndex) {
+      throw failedPrecondition(`instance ${instanceId} runs here with wallet index ${running.walletIndex}`);
+    }
+    await running.ready;
+    return answer(running);
+  }
+
+  const wallet = host.seed.wallet(walletIndex);
+  let opened;
+  try {
+    opened = openState(wallet.vaultKey(), instanceId, state.sequence, state.sealed);
+  } catch (err) {
+    if (err instanceof VaultError) throw invalidArgument("state.sealed", err.message);
+    throw err;
+  }
+  const recordText = opened.files[FILES.instance];
+  const record = recordText ? (JSON.parse(recordText) as InstanceRecord) : undefined;
+  if (!record || record.instanceId !== instanceId || record.address.toLowerCase() !== wallet.address.toLowerCase()) {
+    throw invalidArgument(
+      "wallet_index",
+      `the sealed state's agent is ${record?.address ?? "unnamed"}, not the wallet at index ${walletIndex} (${wallet.address})`,
+    );
+  }
+  if (opened.files[FILES.config] === undefined || opened.files[FILES.state] === undefined) {
+    throw failedPrecondition(`the sealed state of ${instanceId} is not of an agent in a conversation`);
+  }
+
+  // What a stopped workspace of the same id left here (it lived here once) gives way to the newer state.
+  const ws = new Workspace(host.dataDir, instanceId);
+  await ws.destroy();
+  // Its record as it was, but not stopped or retired: it runs here now.
+  const { stopped: _stopped, retiredUntil: _retired, ...kept } = record;
+  await writeState(
+    ws,
+    { ...opened, files: { ...opened.files, [FILES.instance]: JSON.stringify(kept) } },
+    state.sequence,
+  );
+  await ws.writeJson(FILES.moved, {
+    restoredAt: new Date().toISOString(),
+    sequence: state.sequence.toString(),
+  } satisfies MovedFile);
+
+  const instance = await host.start(instanceId, walletIndex);
+  const client = instance.client;
+  if (client) {
+    // The lost host's installation (and any other) can no longer read or speak for the agent.
+    await client.revokeAllOtherInstallations();
+  }
+  host.log.info("instance restored from its sealed state", {
+    instanceId,
+    sequence: state.sequence,
+    inboxId: instance.inboxId,
+    installationId: client?.installationId,
+  });
+  return answer(instance);
+}
+
+function answer(instance: AgentInstance): RestoreInstanceResponse {
+  return create(RestoreInstanceResponseSchema, {
+    inboxId: instance.inboxId,
+    installationId: instance.client?.installationId ?? "",
+    state: instance.state,
+  });
+}
