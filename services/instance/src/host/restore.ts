@@ -20,7 +20,7 @@ import {
 } from "@convos-pool/gen/convos/pool/v1/instance_host_service_pb.js";
 import type { AgentInstance } from "../agent/instance.js";
 import { MAX_WALLET_INDEX, type MasterSeed } from "../platform/keys.js";
-import { openState, VaultError, writeState } from "../platform/vault.js";
+import { type AgentState, openState, VaultError, writeState } from "../platform/vault.js";
 import { FILES, INSTANCE_ID_PATTERN, type InstanceRecord, type MovedFile, Workspace } from "../platform/workspace.js";
 
 /** What a restore needs of the host (routes.ts's HostAgents is one). */
@@ -37,8 +37,8 @@ export interface RestoreHost {
 const inProgress = new WeakMap<RestoreHost, Map<string, Promise<RestoreInstanceResponse>>>();
 
 export function restoreInstance(host: RestoreHost, req: RestoreInstanceRequest): Promise<RestoreInstanceResponse> {
-  let running = inProgress.get(host);
-  if (!running) inProgress.set(host, (running = new Map()));
+  const running = inProgress.get(host) ?? new Map<string, Promise<RestoreInstanceResponse>>();
+  inProgress.set(host, running);
   const pending = running.get(req.instanceId);
   if (pending) return pending;
   const p = restore(host, req).finally(() => running.delete(req.instanceId));
@@ -68,7 +68,7 @@ async function restore(host: RestoreHost, req: RestoreInstanceRequest): Promise<
   }
 
   const wallet = host.seed.wallet(walletIndex);
-  let opened;
+  let opened: AgentState;
   try {
     opened = openState(wallet.vaultKey(), instanceId, state.sequence, state.sealed);
   } catch (err) {
